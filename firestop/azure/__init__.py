@@ -1,0 +1,1 @@
+"""Azure access: one client factory, credentials, polling/retry policy, error mapping."""

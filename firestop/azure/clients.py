@@ -1,0 +1,128 @@
+"""The one place that builds Azure SDK clients.
+
+On Azure the factory uses ``DefaultAzureCredential`` and the SDKs' own HTTP
+transport. Locally the caller injects a credential and an azure-core
+``HttpTransport`` (the simulated tenant's) with :func:`configure_clients`;
+nothing in the engine imports the sandbox.
+
+Polling: ARM long-running operations poll every 30 s when the service sends no
+``Retry-After`` (azure-core ``ARMPolling`` default; ``Retry-After: 0`` counts
+as absent), far too slow for containment, so clients here poll every
+``polling_interval`` seconds (default 2 s) unless the service asks for longer.
+Retries: azure-core's ``RetryPolicy`` (it retries POST/PATCH on 500/503/504, so
+a ``regenerateKey`` can run twice — runbooks read state back afterwards).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from firestop.clock import Clock, SystemClock
+
+ARM_ENDPOINT = "https://management.azure.com"
+
+
+@dataclass
+class ClientFactory:
+    """Builds and caches Azure SDK clients that share one credential and transport.
+
+    credential: an azure-core ``TokenCredential`` (None: ``DefaultAzureCredential``).
+    transport: an azure-core ``HttpTransport`` or None for the SDK default.
+    clock: the time source runbooks stamp evidence and records with (UTC).
+    polling_interval: seconds between LRO polls when the service sends no Retry-After.
+    retry_total: azure-core ``RetryPolicy`` total retries.
+    sandbox: True when the transport is the simulated tenant (shown in records).
+    """
+
+    credential: Any = None
+    transport: Any = None
+    clock: Clock = field(default_factory=SystemClock)
+    polling_interval: float = 2.0
+    retry_total: int = 4
+    sandbox: bool = False
+    _cache: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _credential(self) -> Any:
+        if self.credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self.credential = DefaultAzureCredential()
+        return self.credential
+
+    def _common(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"retry_total": self.retry_total}
+        if self.transport is not None:
+            kwargs["transport"] = self.transport
+        return kwargs
+
+    def _cached(self, key: tuple, build) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    def cognitive_services(self, subscription_id: str):
+        """``CognitiveServicesManagementClient`` for one subscription (REST API 2025-09-01 by SDK default)."""
+        from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+        return self._cached(
+            ("cognitive", subscription_id.lower()),
+            lambda: CognitiveServicesManagementClient(
+                credential=self._credential(),
+                subscription_id=subscription_id,
+                polling_interval=self.polling_interval,
+                **self._common(),
+            ),
+        )
+
+    def network(self, subscription_id: str):
+        """``NetworkManagementClient`` for one subscription."""
+        from azure.mgmt.network import NetworkManagementClient
+
+        return self._cached(
+            ("network", subscription_id.lower()),
+            lambda: NetworkManagementClient(
+                credential=self._credential(),
+                subscription_id=subscription_id,
+                polling_interval=self.polling_interval,
+                **self._common(),
+            ),
+        )
+
+    def secrets(self, vault_url: str):
+        """Key Vault ``SecretClient`` for one vault (``https://<name>.vault.azure.net``)."""
+        from azure.keyvault.secrets import SecretClient
+
+        return self._cached(
+            ("secrets", vault_url.rstrip("/").lower()),
+            lambda: SecretClient(vault_url=vault_url, credential=self._credential(), **self._common()),
+        )
+
+    def logs(self):
+        """``LogsQueryClient`` (Log Analytics query API ``https://api.loganalytics.io/v1``)."""
+        from azure.monitor.query import LogsQueryClient
+
+        return self._cached(("logs",), lambda: LogsQueryClient(credential=self._credential(), **self._common()))
+
+
+_factory: ClientFactory | None = None
+_factory_lock = threading.Lock()
+
+
+def configure_clients(factory: ClientFactory | None) -> None:
+    """Install the process-wide factory (None: fall back to DefaultAzureCredential on next use)."""
+    global _factory
+    with _factory_lock:
+        _factory = factory
+
+
+def get_client_factory() -> ClientFactory:
+    """The installed factory, or a real-Azure one built on first use."""
+    global _factory
+    with _factory_lock:
+        if _factory is None:
+            _factory = ClientFactory()
+        return _factory

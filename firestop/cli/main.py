@@ -1,0 +1,117 @@
+"""``python -m firestop``: nouns ``alert`` and ``sandbox`` (more arrive with their issues).
+
+Exit codes: 0 done/contained, 2 bad input, 3 needs a responder, 4 no playbook
+matched, 1 internal error. ``--json`` prints machine-readable output; errors are
+one line (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from firestop.cli.output import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    console,
+    fail,
+    print_incident,
+    print_json,
+)
+
+app = typer.Typer(
+    name="firestop",
+    help="Incident response for Azure OpenAI: alert in, contained incident and post-incident record out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+alert_app = typer.Typer(help="Handle Azure Monitor alerts (Common Alert Schema).", no_args_is_help=True)
+sandbox_app = typer.Typer(help="The simulated tenant under FIRESTOP_HOME/sandbox.", no_args_is_help=True)
+app.add_typer(alert_app, name="alert")
+app.add_typer(sandbox_app, name="sandbox")
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
+    _state["debug"] = debug
+
+
+def _read_payload(source: str, as_json: bool) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    if not path.exists():
+        fail(f"FILE: {source} does not exist; give the path of an alert payload (JSON) or - for stdin", EXIT_BAD_INPUT, as_json=as_json)
+    if path.is_dir():
+        fail(f"FILE: {source} is a directory; give one alert payload file", EXIT_BAD_INPUT, as_json=as_json)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"FILE: cannot read {source}: {exc.strerror}", EXIT_BAD_INPUT, as_json=as_json)
+
+
+def _internal(exc: BaseException, as_json: bool) -> None:
+    if _state["debug"]:
+        traceback.print_exception(exc)
+    fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)
+
+
+@alert_app.command("handle")
+def alert_handle(
+    file: str = typer.Argument(..., metavar="FILE", help="Alert payload (Common Alert Schema JSON), or - for stdin."),
+    as_json: bool = typer.Option(False, "--json", help="Print the incident as JSON."),
+    rerun: bool = typer.Option(False, "--rerun", help="Handle the alert again even if it was handled before."),
+) -> None:
+    """Run an alert through detect → analyze → contain → resolve → learn on the sandbox tenant."""
+    from firestop.alerts import AlertPayloadError, parse_alert
+
+    payload = _read_payload(file, as_json)
+    try:
+        alert = parse_alert(payload)
+    except AlertPayloadError as exc:
+        fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+    try:
+        from firestop.cli.incidents import handle_alert
+
+        record, note = handle_alert(alert, rerun=rerun)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _internal(exc, as_json)
+    from firestop.lifecycle import exit_code_for
+
+    if as_json:
+        print_json(record)
+    else:
+        if note:
+            console.print(f"[yellow]{note}[/]", highlight=False)
+        print_incident(record)
+    raise typer.Exit(exit_code_for(record.get("status")))
+
+
+@sandbox_app.command("reset")
+def sandbox_reset(as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+    """Restore the simulated tenant to its seed (keys, network settings, vault, logs, clock)."""
+    from firestop.cli.wiring import reset_sandbox
+    from firestop.settings import Settings
+
+    try:
+        tenant = reset_sandbox()
+    except Exception as exc:  # noqa: BLE001
+        _internal(exc, as_json)
+    where = str(Settings.from_env().sandbox_dir)
+    if as_json:
+        print_json({"reset": True, "state_dir": where, "clock": tenant.clock.now().isoformat()})
+    else:
+        console.print(f"Sandbox tenant restored to its seed ({where}).", highlight=False)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    app(args=argv, prog_name="python -m firestop")

@@ -1,0 +1,77 @@
+"""Wire the embedded defaults together for one CLI command.
+
+The CLI is an entry point, so it may know the sandbox: it opens the simulated
+tenant persisted under ``FIRESTOP_HOME/sandbox``, injects its credential,
+transport and clock into the client factory, and starts the local durable host
+on ``FIRESTOP_HOME/durable.sqlite`` with the same ``function_app`` the
+Functions host would load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from firestop.azure.clients import ClientFactory, configure_clients
+from firestop.settings import REPO_ROOT, Settings, configure_settings
+
+# The default tenant's resources (see firestop.sandbox): used when the
+# environment names no vault or workspace of its own.
+SANDBOX_KEY_VAULT_URL = "https://kv-contoso-ai.vault.azure.net"
+SANDBOX_LOG_WORKSPACE_ID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"
+
+
+@lru_cache(maxsize=1)
+def function_app() -> Any:
+    """The Function App object, imported once (``FunctionApp.get_functions()`` may run only once)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module("function_app").app
+
+
+@dataclass
+class Environment:
+    settings: Settings
+    tenant: Any
+    clients: ClientFactory
+    host: Any
+
+    def close(self) -> None:
+        close = getattr(self.host, "close", None)
+        if close:
+            close()
+
+
+def sandbox_environment(settings: Settings | None = None) -> Environment:
+    """Embedded defaults: the persisted sandbox tenant and the local durable host."""
+    from firestop.runtime import LocalDurableHost
+    from firestop.sandbox import Tenant
+
+    base = settings or Settings.from_env()
+    settings = base.model_copy(
+        update={
+            "key_vault_url": base.key_vault_url or SANDBOX_KEY_VAULT_URL,
+            "log_workspace_id": base.log_workspace_id or SANDBOX_LOG_WORKSPACE_ID,
+        }
+    )
+    settings.home.mkdir(parents=True, exist_ok=True)
+    tenant = Tenant.open(settings.sandbox_dir)
+    clients = ClientFactory(
+        credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True
+    )
+    configure_settings(settings)
+    configure_clients(clients)
+    host = LocalDurableHost(function_app(), settings.durable_db, clock=tenant.clock)
+    return Environment(settings=settings, tenant=tenant, clients=clients, host=host)
+
+
+def reset_sandbox(settings: Settings | None = None) -> Any:
+    """Restore the seed tenant under ``FIRESTOP_HOME/sandbox``; returns the new tenant."""
+    from firestop.sandbox import Tenant
+
+    settings = settings or Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Tenant.reset(settings.sandbox_dir)

@@ -1,0 +1,41 @@
+"""Activity functions: where Firestop touches the world (Azure, files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from firestop.lifecycle import ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK
+
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_RUN_RUNBOOK)
+def run_runbook(request: dict) -> dict:
+    """Run one runbook action; input/output documented in :mod:`runbooks.dispatch`."""
+    from runbooks.dispatch import execute
+
+    return execute(request)
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_SELECT_PLAYBOOK)
+def select_playbook(request: dict) -> dict[str, Any]:
+    """``{"alert": Alert JSON}`` → ``{"playbook": Playbook JSON | None, "reason": str}``.
+
+    Loads the playbooks from ``FIRESTOP_PLAYBOOKS``; an invalid playbook file is
+    reported as the reason (nothing acts on a half-read playbook set).
+    """
+    from firestop.alerts import Alert
+    from firestop.playbooks import PlaybookError, load_playbooks, select_playbook as choose
+    from firestop.settings import get_settings
+
+    alert = Alert.model_validate(request["alert"])
+    if alert.monitor_condition == "Resolved":
+        return {"playbook": None, "reason": "monitorCondition is Resolved: nothing to contain"}
+    try:
+        playbooks = load_playbooks(get_settings().playbooks_dir)
+    except PlaybookError as exc:
+        return {"playbook": None, "reason": f"playbooks could not be loaded: {exc}"}
+    playbook, reason = choose(alert, playbooks)
+    return {"playbook": playbook.model_dump(mode="json", by_alias=True) if playbook else None, "reason": reason}

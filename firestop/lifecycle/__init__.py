@@ -1,0 +1,24 @@
+"""The incident lifecycle: detect → analyze → contain → resolve → learn.
+
+Orchestration code here is deterministic (no I/O, no wall clock, no random):
+all it does is decide, and ask activities to act.
+"""
+
+from firestop.lifecycle.incident import (
+    ACTIVITY_RUN_RUNBOOK,
+    ACTIVITY_SELECT_PLAYBOOK,
+    ORCHESTRATOR_NAME,
+    IncidentInput,
+    run_incident,
+)
+from firestop.lifecycle.outcome import EXIT_CODES, exit_code_for
+
+__all__ = [
+    "ACTIVITY_RUN_RUNBOOK",
+    "ACTIVITY_SELECT_PLAYBOOK",
+    "EXIT_CODES",
+    "IncidentInput",
+    "ORCHESTRATOR_NAME",
+    "exit_code_for",
+    "run_incident",
+]

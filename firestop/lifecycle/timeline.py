@@ -1,0 +1,144 @@
+"""The incident document the orchestrator builds as it goes (pure data; JSON-able)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+class IncidentDoc:
+    """Accumulates timeline entries and actions; ``to_record()`` gives the post-incident record."""
+
+    def __init__(self, *, incident_id: str, alert: dict[str, Any], received_at: datetime, sandbox: bool, exercise: bool) -> None:
+        self.incident_id = incident_id
+        self.alert = alert
+        self.received_at = received_at
+        self.sandbox = sandbox
+        self.exercise = exercise
+        self.status: str | None = None
+        self.reason: str = ""
+        self.playbook: dict[str, Any] | None = None
+        self.timeline: list[dict[str, Any]] = []
+        self.actions: dict[str, dict[str, Any]] = {}
+        self.evidence: list[dict[str, Any]] = []
+        self.contained_at: datetime | None = None
+        self.resolved_at: datetime | None = None
+        self.closed_at: datetime | None = None
+        self.holds: list[str] = []
+        self.does_not_hold: list[str] = []
+        self.record_files: dict[str, Any] = {}
+
+    def event(
+        self,
+        phase: str,
+        step: str,
+        outcome: str,
+        at: datetime,
+        *,
+        target: str | None = None,
+        runbook: str | None = None,
+        detail: str = "",
+        started_at: datetime | None = None,
+    ) -> None:
+        self.timeline.append(
+            {
+                "phase": phase,
+                "step": step,
+                "runbook": runbook,
+                "target": target,
+                "outcome": outcome,
+                "detail": detail,
+                "at": at.isoformat(),
+                "offset_s": seconds_between(self.received_at, at),
+                "duration_s": seconds_between(started_at, at) if started_at else None,
+            }
+        )
+
+    def action_key(self, step_id: str, target: str | None) -> str:
+        return f"{step_id}@{target or '-'}"
+
+    def record_action(self, step_id: str, target: str | None, answer: dict[str, Any]) -> None:
+        result = answer.get("result") or {}
+        entry = {
+            "step_id": step_id,
+            "runbook": answer.get("runbook"),
+            "target": target,
+            "ok": bool(answer.get("ok")),
+            "changed": result.get("changed"),
+            "summary": result.get("summary") or (answer.get("error") or {}).get("message"),
+            "before": result.get("before") or {},
+            "after": result.get("after") or {},
+            "artifacts": result.get("artifacts") or {},
+            "error": answer.get("error"),
+            "verified": None,
+            "checks": [],
+        }
+        self.actions[self.action_key(step_id, target)] = entry
+        evidence = entry["artifacts"].get("evidence")
+        if evidence:
+            self.evidence.append(evidence)
+
+    def record_verification(self, step_id: str, target: str | None, answer: dict[str, Any]) -> None:
+        entry = self.actions[self.action_key(step_id, target)]
+        result = answer.get("result") or {}
+        entry["verified"] = bool(answer.get("ok"))
+        entry["checks"] = result.get("checks") or []
+        if not answer.get("ok") and answer.get("error"):
+            entry["checks"] = [{"name": "verify", "ok": False, "detail": answer["error"].get("message")}]
+
+    def metrics(self) -> dict[str, float | None]:
+        fired = parse_time(self.alert.get("fired_at"))
+        return {
+            "mttd_s": seconds_between(fired, self.received_at),
+            "mttc_s": seconds_between(self.received_at, self.contained_at),
+            "mttr_s": seconds_between(self.received_at, self.resolved_at),
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        alert = self.alert
+        return {
+            "incident_id": self.incident_id,
+            "status": self.status,
+            "reason": self.reason,
+            "sandbox": self.sandbox,
+            "exercise": self.exercise,
+            "alert": {
+                k: alert.get(k)
+                for k in (
+                    "alert_id",
+                    "rule_name",
+                    "rule_id",
+                    "severity",
+                    "monitoring_service",
+                    "signal_type",
+                    "monitor_condition",
+                    "fired_at",
+                    "target_ids",
+                    "resource_type",
+                    "indicators",
+                )
+            },
+            "playbook": self.playbook,
+            "received_at": self.received_at.isoformat(),
+            "contained_at": self.contained_at.isoformat() if self.contained_at else None,
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "metrics": self.metrics(),
+            "holds": self.holds,
+            "does_not_hold": self.does_not_hold,
+            "timeline": self.timeline,
+            "actions": list(self.actions.values()),
+            "evidence": self.evidence,
+        }

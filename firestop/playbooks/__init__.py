@@ -1,0 +1,17 @@
+"""Playbooks: declarative YAML saying which runbooks run, in which phase, on which alerts."""
+
+from firestop.playbooks.loader import PlaybookError, load_playbook, load_playbooks
+from firestop.playbooks.match import select_playbook
+from firestop.playbooks.models import Match, Parallel, Playbook, Retry, Step
+
+__all__ = [
+    "Match",
+    "Parallel",
+    "Playbook",
+    "PlaybookError",
+    "Retry",
+    "Step",
+    "load_playbook",
+    "load_playbooks",
+    "select_playbook",
+]

@@ -1,0 +1,81 @@
+"""Render a post-incident record (the JSON document the orchestrator builds) as Markdown. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt_seconds(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value):.1f} s"
+
+
+def _cell(value: Any) -> str:
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    """Markdown for a record: summary, metrics, timeline, actions (before/after), evidence."""
+    alert = record.get("alert") or {}
+    playbook = record.get("playbook") or {}
+    metrics = record.get("metrics") or {}
+    lines = [
+        f"# Incident {record.get('incident_id')} — {record.get('status')}",
+        "",
+        f"- Alert rule: {_cell(alert.get('rule_name'))} (severity {_cell(alert.get('severity'))}, {_cell(alert.get('monitoring_service'))})",
+        f"- Alert ID: `{_cell(alert.get('alert_id'))}`",
+        f"- Targets: {', '.join(f'`{t}`' for t in alert.get('target_ids') or []) or '—'}",
+        f"- Playbook: {_cell(playbook.get('name'))} (version {_cell(playbook.get('version'))})",
+        f"- Fired: {_cell(alert.get('fired_at'))}; received: {_cell(record.get('received_at'))}; "
+        f"contained: {_cell(record.get('contained_at'))}; closed: {_cell(record.get('closed_at'))}",
+        f"- Environment: {'sandbox (simulated tenant)' if record.get('sandbox') else 'Azure'}"
+        + (" — tabletop exercise" if record.get("exercise") else ""),
+        "",
+        "## Metrics",
+        "",
+        "| MTTD | MTTC | MTTR |",
+        "|---|---|---|",
+        f"| {_fmt_seconds(metrics.get('mttd_s'))} | {_fmt_seconds(metrics.get('mttc_s'))} | {_fmt_seconds(metrics.get('mttr_s'))} |",
+        "",
+    ]
+    if record.get("holds") or record.get("does_not_hold"):
+        lines += ["## Containment", ""]
+        lines += [f"- holds: {h}" for h in record.get("holds") or []]
+        lines += [f"- **does not hold**: {h}" for h in record.get("does_not_hold") or []]
+        lines.append("")
+    lines += ["## Timeline", "", "| offset | phase | step | target | outcome | detail |", "|---|---|---|---|---|---|"]
+    for entry in record.get("timeline") or []:
+        lines.append(
+            f"| +{float(entry.get('offset_s') or 0):.1f} s | {_cell(entry.get('phase'))} | {_cell(entry.get('step'))} | "
+            f"{_cell(_short(entry.get('target')))} | {_cell(entry.get('outcome'))} | {_cell(entry.get('detail'))} |"
+        )
+    lines += ["", "## Actions", ""]
+    for action in record.get("actions") or []:
+        lines.append(f"### {action.get('step_id')} — {action.get('runbook')}")
+        lines.append("")
+        lines.append(f"- target: `{_cell(action.get('target'))}`")
+        lines.append(f"- outcome: {_cell(action.get('summary'))}")
+        lines.append(f"- verified: {_cell(action.get('verified'))}")
+        for check in action.get("checks") or []:
+            lines.append(f"  - {'✔' if check.get('ok') else '✘'} {check.get('name')}: {_cell(check.get('detail'))}")
+        for label in ("before", "after"):
+            state = action.get(label) or {}
+            if state:
+                lines.append(f"- {label}: " + ", ".join(f"`{k}` = {_cell(v)}" for k, v in state.items()))
+        lines.append("")
+    lines += ["## Evidence", "", "| file | rows | bytes | SHA-256 | collected at |", "|---|---|---|---|---|"]
+    for item in record.get("evidence") or []:
+        lines.append(
+            f"| {_cell(item.get('path'))} | {_cell(item.get('rows'))} | {_cell(item.get('size_bytes'))} | "
+            f"`{_cell(item.get('sha256'))}` | {_cell(item.get('collected_at'))} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _short(resource_id: Any) -> str | None:
+    if not resource_id:
+        return None
+    return str(resource_id).rstrip("/").rsplit("/", 1)[-1]

@@ -1,0 +1,84 @@
+"""Settings: where state lives and which Azure resources Firestop works with.
+
+Read from the environment (Function App application settings on Azure, the
+shell locally). Every value has a documented default; paths are resolved when
+read, so ``FIRESTOP_HOME`` set after import still counts.
+
+| variable | meaning | default |
+|---|---|---|
+| ``FIRESTOP_HOME`` | state directory: durable history, records, evidence, sandbox tenant | ``./.firestop`` |
+| ``FIRESTOP_PLAYBOOKS`` | directory of playbook YAML files | ``playbooks/`` beside ``firestop/`` |
+| ``FIRESTOP_KEY_VAULT_URL`` | vault that receives rotated keys, e.g. ``https://kv-contoso-ai.vault.azure.net`` | none (the sandbox sets its own) |
+| ``FIRESTOP_KEY_SECRET_NAME`` | secret that consumers read the Azure OpenAI key from | ``openai-api-key`` |
+| ``FIRESTOP_LOG_WORKSPACE_ID`` | Log Analytics workspace ID (GUID) queried for evidence | none (the sandbox sets its own) |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseModel):
+    """Resolved settings (frozen). Build with :meth:`from_env`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    home: Path
+    playbooks_dir: Path
+    key_vault_url: str | None = None
+    key_secret_name: str = "openai-api-key"
+    log_workspace_id: str | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from the environment; keyword overrides win over the environment."""
+        env = os.environ
+        values: dict[str, object] = {
+            "home": Path(env.get("FIRESTOP_HOME", ".firestop")),
+            "playbooks_dir": Path(env.get("FIRESTOP_PLAYBOOKS", REPO_ROOT / "playbooks")),
+            "key_vault_url": env.get("FIRESTOP_KEY_VAULT_URL") or None,
+            "key_secret_name": env.get("FIRESTOP_KEY_SECRET_NAME") or "openai-api-key",
+            "log_workspace_id": env.get("FIRESTOP_LOG_WORKSPACE_ID") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    # Paths under FIRESTOP_HOME -------------------------------------------------
+    @property
+    def durable_db(self) -> Path:
+        """SQLite file of the local durable host."""
+        return self.home / "durable.sqlite"
+
+    @property
+    def records_dir(self) -> Path:
+        """Post-incident records (``<incident>.json`` and ``.md``)."""
+        return self.home / "records"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Evidence, one folder per incident, each with ``manifest.json``."""
+        return self.home / "evidence"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        """The simulated tenant's persisted state."""
+        return self.home / "sandbox"
+
+
+_settings: Settings | None = None
+
+
+def configure_settings(settings: Settings | None) -> None:
+    """Install ``settings`` for this process (None: read the environment again on next use)."""
+    global _settings
+    _settings = settings
+
+
+def get_settings() -> Settings:
+    """The settings installed with :func:`configure_settings`, else from the environment."""
+    return _settings if _settings is not None else Settings.from_env()

@@ -1,0 +1,16 @@
+"""Firestop Function App (Azure Functions Python v2 programming model).
+
+Registers the Durable Functions blueprints of :mod:`firestop.functions`:
+``POST /api/alerts`` (Azure Monitor webhook, auth level FUNCTION), the
+``incident_orchestrator`` and its activities. The local durable host
+(``firestop.runtime``) loads this same module.
+"""
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from firestop.functions import blueprints
+
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+for blueprint in blueprints:
+    app.register_functions(blueprint)

@@ -1,0 +1,165 @@
+"""The runbook contract every action obeys.
+
+A runbook acts on one target (an ARM resource ID) through the Azure SDK
+clients of :mod:`firestop.azure.clients`:
+
+- ``plan(ctx, target, params)`` → :class:`Plan`: the current state and the exact
+  change it would make. Changes nothing (dry-run).
+- ``apply(ctx, target, params)`` → :class:`Applied`: records the state before,
+  acts, returns the state after. Idempotent: a second apply (also after a crash
+  half-way, or an azure-core retry of a POST) changes nothing more.
+- ``verify(ctx, target, params, applied)`` → :class:`Verification`: reads the
+  target back and confirms the effect.
+- ``undo(ctx, target, params, applied)`` → :class:`Applied`: restores the
+  state before, refusing (``RunbookError('conflict' ...)``) when the target
+  changed since; runbooks whose effect cannot be reversed (a regenerated key)
+  set ``reversible = False`` and refuse with the reason.
+
+States are JSON-able dicts that never hold a secret value: keys appear only as
+SHA-256 fingerprints (:func:`fingerprint`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from firestop.azure.clients import ClientFactory
+from firestop.azure.errors import RunbookError
+from firestop.settings import Settings
+
+
+def fingerprint(secret: str) -> str:
+    """Short, non-reversible identifier of a secret: ``sha256:`` + 12 hex digits of its SHA-256."""
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:12]
+
+
+class AlertFacts(BaseModel):
+    """What a runbook may know of the alert that started the incident (no payload, no secrets)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alert_id: str | None = None
+    rule_name: str | None = None
+    fired_at: datetime | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    caller_ips: tuple[str, ...] = ()
+
+
+@dataclass
+class RunContext:
+    """Everything a runbook call may use besides its target and parameters."""
+
+    clients: ClientFactory
+    settings: Settings
+    incident_id: str = "manual"
+    step_id: str = "manual"
+    alert: AlertFacts = field(default_factory=AlertFacts)
+    _secrets: set[str] = field(default_factory=set, repr=False)
+
+    def now(self) -> datetime:
+        """Current time (UTC) on the clients' clock — simulated time in the sandbox."""
+        return self.clients.clock.now()
+
+    def register_secret(self, value: str) -> None:
+        """Declare a secret value this call handled; the dispatcher scrubs it from anything returned."""
+        if value:
+            self._secrets.add(value)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset(self._secrets)
+
+
+class Change(BaseModel):
+    """One change a runbook makes: ``field`` of ``target`` from ``before`` to ``after``."""
+
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class Plan(BaseModel):
+    """Dry-run answer: the state now and the changes apply would make (empty: nothing to do)."""
+
+    runbook: str
+    target: str
+    before: dict[str, Any]
+    changes: list[Change] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def no_op(self) -> bool:
+        return not self.changes
+
+
+class Applied(BaseModel):
+    """What apply (or undo) did: state before and after, whether anything changed."""
+
+    runbook: str
+    target: str
+    changed: bool
+    before: dict[str, Any]
+    after: dict[str, Any]
+    summary: str
+    artifacts: dict[str, Any] = Field(default_factory=dict)
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class Verification(BaseModel):
+    """Read-back of the target: every check must hold for the effect to count."""
+
+    runbook: str
+    target: str
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Runbook(Generic[ParamsT]):
+    """Base class: subclasses set the class attributes and implement the four methods."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    #: Exact Azure actions needed (ARM ``Microsoft.X/.../action`` and data actions).
+    permissions: ClassVar[tuple[str, ...]] = ()
+    #: ARM type the target must have (lower case), or None for any/no target.
+    target_type: ClassVar[str | None] = None
+    Params: ClassVar[type[BaseModel]] = NoParams
+    reversible: ClassVar[bool] = True
+    #: True for runbooks that change the target (containment); False for read-only ones.
+    mutating: ClassVar[bool] = True
+
+    def parse_params(self, params: dict[str, Any] | None) -> ParamsT:
+        return self.Params.model_validate(params or {})  # type: ignore[return-value]
+
+    def plan(self, ctx: RunContext, target: str, params: ParamsT) -> Plan:
+        raise NotImplementedError
+
+    def apply(self, ctx: RunContext, target: str, params: ParamsT) -> Applied:
+        raise NotImplementedError
+
+    def verify(self, ctx: RunContext, target: str, params: ParamsT, applied: Applied) -> Verification:
+        return Verification(runbook=self.name, target=target, checks=[Check(name="applied", ok=True)])
+
+    def undo(self, ctx: RunContext, target: str, params: ParamsT, applied: Applied) -> Applied:
+        raise RunbookError("invalid", f"{self.name} cannot be undone")

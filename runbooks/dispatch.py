@@ -1,0 +1,142 @@
+"""Run one runbook action from a JSON request: the body of the Durable activity.
+
+Request (JSON object, the activity input)::
+
+    {"runbook": "keys.rotate", "action": "plan"|"apply"|"verify"|"undo",
+     "target": "<ARM resource ID>" | null, "params": {...},
+     "incident_id": "...", "step_id": "...", "alert": {AlertFacts},
+     "applied": {Applied} (verify/undo only)}
+
+Answer (JSON object, the activity output)::
+
+    {"ok": bool, "runbook", "action", "target", "step_id",
+     "result": {Plan|Applied|Verification} | null,
+     "error": {"kind", "message", "permission", "retry_after", "retryable"} | null,
+     "started_at", "finished_at" (ISO 8601 UTC on the clients' clock), "redacted": bool}
+
+Never raises for a runbook's failure: Azure errors are mapped
+(:mod:`firestop.azure.errors`) so the orchestrator can decide. Any secret value
+a runbook registered (``ctx.register_secret``) is scrubbed from the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from firestop.azure.clients import ClientFactory, get_client_factory
+from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.settings import Settings, get_settings
+from runbooks.base import AlertFacts, Applied, RunContext
+from runbooks.registry import UnknownRunbook, get_runbook
+
+log = logging.getLogger("firestop.runbooks")
+
+REDACTED = "[redacted]"
+
+
+class RunbookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    runbook: str
+    action: Literal["plan", "apply", "verify", "undo"]
+    target: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    incident_id: str = "manual"
+    step_id: str = "manual"
+    alert: AlertFacts = Field(default_factory=AlertFacts)
+    applied: dict[str, Any] | None = None
+
+
+def _validation_message(exc: ValidationError, prefix: str) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{prefix}{loc}: {err.get('msg')}" if loc else f"{prefix.rstrip('.')}: {err.get('msg')}")
+    return "; ".join(parts)
+
+
+def _scrub(answer: dict[str, Any], secrets: frozenset[str]) -> dict[str, Any]:
+    if not secrets:
+        return answer
+    text = json.dumps(answer)
+    hit = False
+    for value in secrets:
+        if value in text:
+            hit = True
+            text = text.replace(value, REDACTED)
+    if not hit:
+        return answer
+    log.error("runbook %s returned a secret value; it was scrubbed", answer.get("runbook"))
+    scrubbed = json.loads(text)
+    scrubbed["redacted"] = True
+    return scrubbed
+
+
+def execute(
+    request: dict[str, Any],
+    *,
+    clients: ClientFactory | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Run ``request`` (see module doc) and answer with a JSON-able dict."""
+    clients = clients or get_client_factory()
+    settings = settings or get_settings()
+    started = clients.clock.now()
+    base = {
+        "ok": False,
+        "runbook": request.get("runbook") if isinstance(request, dict) else None,
+        "action": request.get("action") if isinstance(request, dict) else None,
+        "target": request.get("target") if isinstance(request, dict) else None,
+        "step_id": request.get("step_id") if isinstance(request, dict) else None,
+        "result": None,
+        "error": None,
+        "started_at": started.isoformat(),
+        "finished_at": None,
+        "redacted": False,
+    }
+    ctx: RunContext | None = None
+    try:
+        req = RunbookRequest.model_validate(request)
+        runbook = get_runbook(req.runbook)
+        try:
+            params = runbook.parse_params(req.params)
+        except ValidationError as exc:
+            raise RunbookError("invalid", _validation_message(exc, "params.")) from None
+        if runbook.target_type is not None and not req.target:
+            raise RunbookError("invalid", f"target: {runbook.name} needs a target resource ID of type {runbook.target_type}")
+        ctx = RunContext(
+            clients=clients, settings=settings, incident_id=req.incident_id, step_id=req.step_id, alert=req.alert
+        )
+        if req.action == "plan":
+            result = runbook.plan(ctx, req.target, params)
+        elif req.action == "apply":
+            result = runbook.apply(ctx, req.target, params)
+        else:
+            if req.applied is None:
+                raise RunbookError("invalid", f"applied: {req.action} needs the result of the earlier apply")
+            applied = Applied.model_validate(req.applied)
+            if req.action == "verify":
+                result = runbook.verify(ctx, req.target, params, applied)
+            else:
+                result = runbook.undo(ctx, req.target, params, applied)
+        base["ok"] = True
+        base["result"] = result.model_dump(mode="json")
+        if req.action == "verify":
+            base["ok"] = bool(result.ok)
+    except UnknownRunbook as exc:
+        base["error"] = RunbookError("invalid", str(exc)).to_dict()
+    except ValidationError as exc:
+        base["error"] = RunbookError("invalid", _validation_message(exc, "")).to_dict()
+    except RunbookError as exc:
+        base["error"] = exc.to_dict()
+    except Exception as exc:  # noqa: BLE001 — every failure becomes an answer the orchestrator reads
+        mapped = map_azure_error(exc)
+        if mapped.kind == "failed" and mapped.message.startswith("unexpected"):
+            log.exception("runbook %s crashed", base["runbook"])
+        base["error"] = mapped.to_dict()
+    base["finished_at"] = clients.clock.now().isoformat()
+    return _scrub(base, ctx.secrets if ctx else frozenset())

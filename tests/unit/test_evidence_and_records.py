@@ -1,0 +1,53 @@
+"""Evidence store (hashes, manifest, replacement on retry), KQL building, record rendering."""
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from firestop.evidence import EvidenceStore
+from firestop.records import render_markdown
+from runbooks.evidence import build_query, kql_string
+
+
+def test_evidence_manifest_hash_matches_file_and_retry_replaces(tmp_path):
+    store = EvidenceStore(tmp_path)
+    rows = [{"a": 1}, {"a": 2}]
+    item = store.write_jsonl("inc-1", name="logs", rows=rows, step_id="s", collected_by="t", collected_at="now", source={"q": 1})
+    data = (tmp_path / "inc-1" / item.path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == item.sha256 and item.size_bytes == len(data) and item.rows == 2
+    assert store.check("inc-1", item)
+    store.write_jsonl("inc-1", name="logs", rows=rows[:1], step_id="s", collected_by="t", collected_at="now", source={})
+    manifest = store.manifest("inc-1")
+    assert len(manifest) == 1 and manifest[0].rows == 1
+    (tmp_path / "inc-1" / item.path).write_text("tampered\n")
+    assert not store.check("inc-1", manifest[0])
+
+
+def test_kql_strings_are_escaped_not_pasted():
+    assert kql_string('a"b\\c') == '"a\\"b\\\\c"'
+    start = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+    end = datetime(2026, 11, 29, 3, 14, tzinfo=timezone.utc)
+    query = build_query('/subscriptions/x/resourceGroups/r"|drop/providers/p/t/n', start, end, 10)
+    assert query.splitlines()[1] == '| where ResourceId =~ "/subscriptions/x/resourceGroups/r\\"|drop/providers/p/t/n"'
+    assert "between (datetime(2026-11-29T03:00:00Z) .. datetime(2026-11-29T03:14:00Z))" in query
+    with pytest.raises(ValueError):
+        build_query("/x", datetime(2026, 1, 1), end, 1)
+
+
+def test_record_markdown_has_metrics_timeline_and_evidence():
+    record = {
+        "incident_id": "inc-1",
+        "status": "contained",
+        "alert": {"rule_name": "r", "target_ids": ["/s/x/providers/a/b/acct"]},
+        "metrics": {"mttd_s": 38.2, "mttc_s": 21.5, "mttr_s": None},
+        "timeline": [{"offset_s": 1.5, "phase": "contain", "step": "lock", "target": "/a/b/acct", "outcome": "done", "detail": "x|y"}],
+        "actions": [{"step_id": "lock", "runbook": "network.lock", "before": {"k": 1}, "after": {"k": 2}, "checks": [{"ok": True, "name": "c"}]}],
+        "evidence": [{"path": "f.jsonl", "rows": 3, "size_bytes": 10, "sha256": "ab", "collected_at": "t"}],
+    }
+    text = render_markdown(record)
+    assert "| 38.2 s | 21.5 s | — |" in text
+    assert "| +1.5 s | contain | lock | acct | done | x\\|y |" in text
+    assert "`ab`" in text and "✔ c" in text
+    json.dumps(record)
