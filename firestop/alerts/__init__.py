@@ -1,0 +1,34 @@
+"""Alert intake: Azure Monitor common-alert-schema webhooks → :class:`Alert`.
+
+Public API::
+
+    from firestop.alerts import parse_alert, Alert, AlertPayloadError, Indicators
+    alert = parse_alert(body)          # bytes | str | dict → Alert, or AlertPayloadError
+
+Sources for every Azure fact used here are the MicrosoftDocs/azure-monitor-docs
+pages listed in ``shared/corpus/alerts/NOTES.md`` (``alerts-common-schema.md``,
+``alerts-payload-samples.md``, ``alerts-non-common-schema-definitions.md``,
+``activity-log-alerts-webhook.md``, ``action-groups.md``).
+"""
+
+from firestop.alerts.alert import Alert, incident_key_for
+from firestop.alerts.body import MAX_PAYLOAD_BYTES
+from firestop.alerts.errors import AlertPayloadError
+from firestop.alerts.essentials import Essentials
+from firestop.alerts.indicators import Indicators
+from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX
+from firestop.alerts.parse import parse_alert
+from firestop.alerts.render import render_alert_rows
+
+__all__ = [
+    "Alert",
+    "AlertPayloadError",
+    "COMMON_SCHEMA_ID",
+    "ENABLE_COMMON_SCHEMA_FIX",
+    "Essentials",
+    "Indicators",
+    "MAX_PAYLOAD_BYTES",
+    "incident_key_for",
+    "parse_alert",
+    "render_alert_rows",
+]

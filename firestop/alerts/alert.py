@@ -1,0 +1,132 @@
+"""The normalised :class:`Alert` that incident orchestrations receive as input.
+
+Built by :func:`firestop.alerts.parse_alert` from a common-schema webhook body
+(``alerts-common-schema.md``). Frozen, JSON round-trippable::
+
+    Alert.model_validate(alert.model_dump(mode="json")) == alert
+
+so it can be passed as Durable orchestration input. All datetimes are aware
+UTC. ``context`` is the raw ``alertContext`` exactly as sent; the typed view is
+:attr:`Alert.typed_context`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from firestop.alerts.essentials import Essentials, MonitorCondition, UtcDatetime
+from firestop.alerts.indicators import Indicators
+from firestop.resource_id import resource_id_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from firestop.alerts.contexts import AlertContext
+
+__all__ = ["Alert", "incident_key_for"]
+
+
+def incident_key_for(alert_id: str) -> str:
+    """``"inc-"`` + first 16 hex digits of sha256(alert_id lower-cased).
+
+    Deterministic, 20 characters of ``[a-z0-9-]``: safe as a Durable Functions
+    instance id. Fired and Resolved notifications of one alert share it.
+    """
+    digest = hashlib.sha256(alert_id.strip().lower().encode("utf-8")).hexdigest()
+    return "inc-" + digest[:16]
+
+
+class Alert(BaseModel):
+    """A validated, normalised Azure Monitor alert (common alert schema).
+
+    Attributes:
+        schema_id: ``schemaId`` as sent (``azureMonitorCommonAlertSchema``).
+        alert_id: ``essentials.alertId`` (unique per alert; Fired and Resolved
+            deliveries of one alert share it).
+        rule_name: ``essentials.alertRule`` (null for budget alerts).
+        rule_id: ``essentials.alertRuleID`` or ``alertRuleId``.
+        severity: 0..4 from ``"Sev0".."Sev4"`` (or ``"3"``); None when null.
+        signal_type: ``"Metric"``, ``"Log"``, ``"Activity Log"`` (``"ActivityLog"``
+            normalised), another value as sent, or None.
+        monitoring_service: ``essentials.monitoringService`` as sent
+            (``"Platform"``, ``"Log Alerts V2"``, ``"Activity Log - Administrative"`` …).
+        monitor_condition: ``"Fired"`` or ``"Resolved"``.
+        fired_at / resolved_at: aware UTC; ``resolved_at`` only when sent.
+        description: ``essentials.description`` as sent.
+        target_ids: canonical ``alertTargetIDs`` (case kept; compare with
+            :meth:`targets`).
+        resource_type: lower-case ARM type of the first target, else
+            ``targetResourceType`` lower-cased, else None.
+        custom_properties: ``data.customProperties`` as ``dict[str, str]``
+            (``{}`` when null/absent).
+        window_start / window_end: evaluated window from the alertContext
+            (aware UTC) or None.
+        indicators: caller IPs, operation names, principal ids found in the context.
+        essentials: the typed ``data.essentials``.
+        context: the raw ``data.alertContext`` dict, as sent (``{}`` when null/absent).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_id: str
+    alert_id: str = Field(min_length=1)
+    rule_name: str | None = None
+    rule_id: str | None = None
+    severity: int | None = Field(default=None, ge=0, le=4)
+    signal_type: str | None = None
+    monitoring_service: str | None = None
+    monitor_condition: MonitorCondition
+    fired_at: UtcDatetime
+    resolved_at: UtcDatetime | None = None
+    description: str | None = None
+    target_ids: tuple[str, ...] = ()
+    resource_type: str | None = None
+    custom_properties: dict[str, str] = Field(default_factory=dict)
+    window_start: UtcDatetime | None = None
+    window_end: UtcDatetime | None = None
+    indicators: Indicators = Field(default_factory=Indicators)
+    essentials: Essentials
+    context: dict[str, Any] = Field(default_factory=dict)
+
+    def __hash__(self) -> int:  # dict fields are unhashable; identity is the delivery
+        return hash((self.alert_id, self.monitor_condition, self.fired_at, self.resolved_at))
+
+    def targets(self, resource_id: str) -> bool:
+        """True if ``resource_id`` is one of :attr:`target_ids` (case-insensitive,
+        canonicalised). Empty or non-string input → False."""
+        try:
+            key = resource_id_key(resource_id)
+        except ValueError:
+            return False
+        return any(resource_id_key(t) == key for t in self.target_ids)
+
+    @property
+    def incident_key(self) -> str:
+        """Deterministic short id from :attr:`alert_id` (see :func:`incident_key_for`)."""
+        return incident_key_for(self.alert_id)
+
+    @property
+    def dedupe_key(self) -> str:
+        """:attr:`incident_key` + ``-fired`` / ``-resolved``.
+
+        Azure retries webhooks up to 5 times (``action-groups.md``), so the same
+        delivery can arrive more than once; this identifies a delivery.
+        """
+        return f"{self.incident_key}-{self.monitor_condition.lower()}"
+
+    @property
+    def is_resolved(self) -> bool:
+        """``monitor_condition == "Resolved"``."""
+        return self.monitor_condition == "Resolved"
+
+    @cached_property
+    def typed_context(self) -> "AlertContext":
+        """The alertContext as a typed model chosen by :attr:`monitoring_service`
+        (see :mod:`firestop.alerts.contexts`); never raises — an unknown service
+        or a context that does not fit gives an ``UnknownContext`` holding the raw dict.
+        """
+        from firestop.alerts.contexts import parse_context
+
+        return parse_context(self.monitoring_service, self.context)

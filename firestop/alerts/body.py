@@ -1,0 +1,137 @@
+"""Decode a webhook body (bytes / str / dict) into a JSON object, with limits.
+
+* Size: a common-schema alert payload is at most 256 KB (``action-groups.md``,
+  ``includes/azure-monitor-limits-action-groups.md``); anything larger than
+  :data:`MAX_PAYLOAD_BYTES` (262,144 bytes, UTF-8) is rejected with 413. A
+  ``dict`` is measured as its compact JSON encoding.
+* Encoding: UTF-8 (a leading BOM is tolerated).
+* JSON: strict — ``NaN`` / ``Infinity`` are rejected (Azure never sends them and
+  they would break equality of the resulting model). Errors carry line/column.
+* The top level must be a JSON object.
+
+A ``dict`` is deep-copied through JSON so the caller's object is never shared
+with (or mutated by) the resulting ``Alert``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from firestop.alerts.errors import AlertPayloadError
+
+__all__ = ["MAX_PAYLOAD_BYTES", "decode_body"]
+
+MAX_PAYLOAD_BYTES = 262_144
+
+_SEND_JSON_FIX = (
+    "Post the alert exactly as the Azure Monitor action group sends it: one "
+    "UTF-8 JSON object (Content-Type: application/json)."
+)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _too_large(size: int) -> AlertPayloadError:
+    return AlertPayloadError(
+        "$",
+        f"body is {size:,} bytes, over the 256 KB ({MAX_PAYLOAD_BYTES:,} bytes) "
+        "limit of a common-schema alert payload",
+        "Send the alert unmodified; Azure Monitor caps alert payloads at 256 KB "
+        "(log alert V1 omits SearchResults beyond it), so trim any content added "
+        "on the way.",
+        http_status=413,
+    )
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise AlertPayloadError(
+            "$",
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            _SEND_JSON_FIX,
+            http_status=400,
+        ) from None
+    except RecursionError:
+        raise AlertPayloadError(
+            "$", "body is not usable JSON: it is nested too deeply", _SEND_JSON_FIX, 400
+        ) from None
+    except ValueError as exc:  # NaN/Infinity, integer digit limit
+        raise AlertPayloadError(
+            "$", f"body is not usable JSON: {exc}", _SEND_JSON_FIX, 400
+        ) from None
+
+
+def decode_body(payload: bytes | bytearray | memoryview | str | dict[str, Any]) -> dict[str, Any]:
+    """Return the webhook body as a fresh ``dict``.
+
+    Raises:
+        AlertPayloadError: 413 over :data:`MAX_PAYLOAD_BYTES`; 400 not UTF-8,
+            not JSON (with line/column), not a JSON object, or a ``dict`` that
+            is not JSON-serialisable; 400 for any other input type.
+    """
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        raw = bytes(payload)
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            raise _too_large(len(raw))
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise AlertPayloadError(
+                "$",
+                f"body is not UTF-8 text: invalid byte at offset {exc.start}",
+                _SEND_JSON_FIX,
+                http_status=400,
+            ) from None
+        body = _loads(text)
+    elif isinstance(payload, str):
+        try:
+            size = len(payload.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise AlertPayloadError(
+                "$", "body contains unpaired surrogate characters", _SEND_JSON_FIX, 400
+            ) from None
+        if size > MAX_PAYLOAD_BYTES:
+            raise _too_large(size)
+        body = _loads(payload.lstrip("\ufeff"))
+    elif isinstance(payload, dict):
+        try:
+            text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            reason = (
+                "body is nested too deeply"
+                if isinstance(exc, RecursionError)
+                else f"body is not JSON-serialisable: {exc}"
+            )
+            raise AlertPayloadError("$", reason, _SEND_JSON_FIX, http_status=400) from None
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise AlertPayloadError(
+                "$", "body contains unpaired surrogate characters", _SEND_JSON_FIX, 400
+            ) from None
+        if size > MAX_PAYLOAD_BYTES:
+            raise _too_large(size)
+        body = _loads(text)
+    else:
+        raise AlertPayloadError(
+            "$",
+            f"body must be bytes, str or dict, got {type(payload).__name__}",
+            "Pass the raw request body (bytes) or its decoded JSON object to parse_alert.",
+            http_status=400,
+        )
+    if not isinstance(body, dict):
+        kind = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+            type(body), "null"
+        )
+        raise AlertPayloadError(
+            "$",
+            f"body is a JSON {kind}, not an object",
+            _SEND_JSON_FIX,
+            http_status=400,
+        )
+    return body

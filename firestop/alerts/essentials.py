@@ -1,0 +1,231 @@
+"""``data.essentials`` of the Azure Monitor common alert schema, typed.
+
+Source: MicrosoftDocs/azure-monitor-docs ``alerts-common-schema.md`` (field
+table) and ``alerts-payload-samples.md`` (samples); quirks collected in
+``shared/corpus/alerts/NOTES.md``. The model is tolerant of what Azure really
+sends:
+
+* ``severity`` as ``"Sev3"`` (common schema) or ``"3"`` / ``3`` (non-common
+  metric schema) → int 0..4; null in budget (``CostAlerts``) alerts;
+* ``signalType`` ``"ActivityLog"`` (Service Health test payload) as well as
+  ``"Activity Log"``; null in budget alerts — kept as sent here, normalised on
+  :class:`~firestop.alerts.alert.Alert`;
+* ``alertRuleID`` (doc table) or ``alertRuleId`` (samples);
+* ``alertRule``, ``alertTargetIDs``, ``originAlertId`` null (budget alerts);
+* ``configurationItems`` ``[]`` or missing (Service Health test payload);
+* numbers where strings are expected (``essentialsVersion: 1.0``);
+* 7-digit fractional seconds in ``firedDateTime`` / ``resolvedDateTime``.
+
+Required: ``alertId`` (non-empty), ``monitorCondition`` (``Fired`` /
+``Resolved``, any case), ``firedDateTime``. Unknown keys are kept (extra
+fields) so nothing Azure adds later is lost. The model serialises by alias, so
+``model_dump(mode="json")`` looks like the Azure payload again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+from firestop.alerts.times import parse_utc
+
+__all__ = [
+    "Essentials",
+    "MonitorCondition",
+    "UtcDatetime",
+    "normalize_signal_type",
+    "parse_severity",
+]
+
+MonitorCondition = Literal["Fired", "Resolved"]
+
+_SEVERITY_RE = re.compile(r"^(?:sev\s*)?([0-4])$", re.IGNORECASE)
+
+
+def parse_severity(value: object) -> int | None:
+    """``"Sev3"`` / ``"sev 3"`` / ``"3"`` / ``3`` → ``3``; None / ``""`` → None.
+
+    Raises:
+        ValueError: anything else (e.g. ``"Sev9"``, ``"Critical"``, ``True``).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("severity must be Sev0..Sev4 or 0..4, got a boolean")
+    if isinstance(value, int) and 0 <= value <= 4:
+        return value
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= 4:
+        return int(value)
+    if isinstance(value, str):
+        m = _SEVERITY_RE.match(value.strip())
+        if m:
+            return int(m.group(1))
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+    raise ValueError(f"severity must be Sev0..Sev4 or 0..4, got {shown}")
+
+
+_SIGNAL_TYPES = {"metric": "Metric", "log": "Log", "activitylog": "Activity Log"}
+
+
+def normalize_signal_type(value: str | None) -> str | None:
+    """``"ActivityLog"`` / ``"activity log"`` → ``"Activity Log"``; ``"metric"`` → ``"Metric"``; ``"LOG"`` → ``"Log"``.
+
+    Values outside Metric / Log / Activity Log are returned trimmed but
+    otherwise as sent (Azure may add signal types); blank → None.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    squashed = re.sub(r"[\s_\-]+", "", text).lower()
+    return _SIGNAL_TYPES.get(squashed, text)
+
+
+def _monitor_condition(value: object) -> object:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low == "fired":
+            return "Fired"
+        if low == "resolved":
+            return "Resolved"
+        raise ValueError(f'must be "Fired" or "Resolved", got {value[:40]!r}')
+    return value
+
+
+def _required_text(value: object) -> object:
+    if value is None:
+        return value  # reported by pydantic as a type error; mapped to "null"
+    if not isinstance(value, str):
+        raise ValueError(f"must be a non-empty string, got {_kind(value)}")
+    value = value.strip()
+    if not value:
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    raise ValueError(f"items must be strings, got {_kind(value)}")
+
+
+def _text_list(value: object) -> object:
+    """null → (); a lone string → (s,); list → its non-null scalars as strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if isinstance(value, (list, tuple)):
+        return tuple(_scalar_text(v) for v in value if v is not None)
+    raise ValueError(f"expected an array of strings, got {_kind(value)}")
+
+
+def _target_list(value: object) -> object:
+    """Like :func:`_text_list` but ids must be strings (no numbers)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise ValueError(
+                    f"item {index} must be a non-empty resource id string"
+                )
+        return tuple(value)
+    raise ValueError(f"expected an array of resource id strings, got {_kind(value)}")
+
+
+def _optional_utc(value: object) -> object:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_utc(value)
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(parse_utc)]
+"""An aware UTC datetime parsed with :func:`firestop.alerts.times.parse_utc`."""
+
+OptionalUtcDatetime = Annotated[datetime | None, BeforeValidator(_optional_utc)]
+TextTuple = Annotated[tuple[str, ...], BeforeValidator(_text_list)]
+TargetTuple = Annotated[tuple[str, ...], BeforeValidator(_target_list)]
+
+
+class Essentials(BaseModel):
+    """Typed ``data.essentials`` (see module docstring for tolerated quirks).
+
+    Attribute names are snake_case; input and JSON output use Azure's
+    camelCase names. Datetimes are aware UTC. ``severity`` is an int 0..4.
+    ``alert_target_ids`` are kept as sent (canonical ids live on ``Alert``).
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="allow",
+        serialize_by_alias=True,
+        validate_by_alias=True,
+        validate_by_name=False,
+        coerce_numbers_to_str=True,
+        str_strip_whitespace=False,
+    )
+
+    alert_id: Annotated[str, BeforeValidator(_required_text)] = Field(alias="alertId")
+    alert_rule: str | None = Field(default=None, alias="alertRule")
+    alert_rule_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("alertRuleID", "alertRuleId"),
+        serialization_alias="alertRuleID",
+    )
+    severity: int | None = Field(default=None, alias="severity")
+    signal_type: str | None = Field(default=None, alias="signalType")
+    monitor_condition: Annotated[MonitorCondition, BeforeValidator(_monitor_condition)] = Field(
+        alias="monitorCondition"
+    )
+    monitoring_service: str | None = Field(default=None, alias="monitoringService")
+    alert_target_ids: TargetTuple = Field(
+        default=(),
+        validation_alias=AliasChoices("alertTargetIDs", "alertTargetIds"),
+        serialization_alias="alertTargetIDs",
+    )
+    configuration_items: TextTuple = Field(default=(), alias="configurationItems")
+    origin_alert_id: str | None = Field(default=None, alias="originAlertId")
+    fired_date_time: UtcDatetime = Field(alias="firedDateTime")
+    resolved_date_time: OptionalUtcDatetime = Field(default=None, alias="resolvedDateTime")
+    description: str | None = Field(default=None, alias="description")
+    essentials_version: str | None = Field(default=None, alias="essentialsVersion")
+    alert_context_version: str | None = Field(default=None, alias="alertContextVersion")
+    target_resource_group: str | None = Field(default=None, alias="targetResourceGroup")
+    target_resource_type: str | None = Field(default=None, alias="targetResourceType")
+    investigation_link: str | None = Field(default=None, alias="investigationLink")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: Any) -> int | None:
+        return parse_severity(value)

@@ -1,0 +1,241 @@
+"""Incident indicators pulled out of an ``alertContext``: caller IPs, operations, principals.
+
+Where they come from (shapes per MicrosoftDocs/azure-monitor-docs
+``alerts-common-schema.md`` / ``alerts-payload-samples.md``; quirks in
+``shared/corpus/alerts/NOTES.md``):
+
+* activity log contexts: ``claims`` (a JSON **string**; ``ipaddr`` → caller IP,
+  ``oid`` / ``…/claims/objectidentifier`` → principal), ``caller`` (UPN, object
+  id, or a service name such as ``Microsoft.Insights/autoscaleSettings``, kept as
+  sent), ``authorization.action`` and ``operationName`` → operations,
+  ``httpRequest.clientIpAddress`` (JSON string or object) → caller IP;
+* log alert V1 ``SearchResults`` (tables of columns + rows) — columns whose name
+  looks like a caller IP (``CallerIPAddress``, ``callerIpAddress``, ``ClientIP``,
+  ``client_IP``, ``ipaddr``, ``IPAddress``, ``IP`` …), an operation
+  (``OperationName``, ``operation_Name``) or a principal (``Caller``,
+  ``PrincipalId``, ``ObjectId`` …);
+* Simple Log Alert ``condition.allOf[].event`` rows of ``{name, value}``;
+* dimensions ``[{name, value}]`` (log V1 ``Dimensions``, metric / log V2
+  ``condition.allOf[].dimensions``), classified by the same name rules.
+
+Values are de-duplicated (case-insensitively), first occurrence first. Caller
+IPs are kept only if they parse as an IPv4/IPv6 address (a ``:port`` suffix is
+dropped; masked IPs such as ``10.0.0.***`` are not addresses and are skipped).
+Extraction never raises: malformed parts are skipped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Indicators", "extract_indicators", "decode_json_text"]
+
+
+class Indicators(BaseModel):
+    """Indicators found in an alert (all tuples, possibly empty)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    caller_ips: tuple[str, ...] = ()
+    operation_names: tuple[str, ...] = ()
+    principal_ids: tuple[str, ...] = ()
+
+
+def decode_json_text(value: Any) -> Any:
+    """Decode JSON that Azure encodes inside a string (``claims``, ``policies``,
+    ``impactedServices``, ``httpRequest``); non-strings are returned unchanged;
+    undecodable strings return None.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _squash(name: str) -> str:
+    low = name.strip().lower()
+    low = re.sub(r"_[sgdbi]$", "", low)  # AzureDiagnostics type suffixes (_s, _g …)
+    return re.sub(r"[^a-z0-9]", "", low)
+
+
+_IP_NAMES = frozenset(
+    {
+        "ip",
+        "ipaddr",
+        "ipaddress",
+        "callerip",
+        "calleripaddress",
+        "clientip",
+        "clientipaddress",
+        "sourceip",
+        "sourceipaddress",
+        "remoteip",
+        "remoteipaddress",
+        "callipaddress",
+    }
+)
+_OPERATION_NAMES = frozenset({"operationname", "operationnamevalue"})
+_PRINCIPAL_NAMES = frozenset(
+    {
+        "caller",
+        "callerobjectid",
+        "principalid",
+        "objectid",
+        "oid",
+        "userprincipalname",
+        "upn",
+        "identityclaimoid",
+        "identityclaimhttpschemasmicrosoftcomidentityclaimsobjectidentifier",
+    }
+)
+_OID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
+
+
+def _ip_or_none(value: str) -> str | None:
+    text = value.strip()
+    if not text:
+        return None
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.ips: list[str] = []
+        self.ops: list[str] = []
+        self.principals: list[str] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def _add(self, bucket: str, target: list[str], value: str) -> None:
+        key = (bucket, value.lower())
+        if key not in self._seen:
+            self._seen.add(key)
+            target.append(value)
+
+    def ip(self, value: Any) -> None:
+        if not isinstance(value, str):
+            return
+        for part in value.split(","):
+            ip = _ip_or_none(part)
+            if ip:
+                self._add("ip", self.ips, ip)
+
+    def op(self, value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            self._add("op", self.ops, value.strip())
+
+    def principal(self, value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            self._add("principal", self.principals, value.strip())
+
+    def named(self, name: Any, value: Any) -> None:
+        if not isinstance(name, str):
+            return
+        key = _squash(name)
+        if key in _IP_NAMES:
+            self.ip(value)
+        elif key in _OPERATION_NAMES:
+            self.op(value)
+        elif key in _PRINCIPAL_NAMES:
+            self.principal(value)
+
+    def pairs(self, items: Any) -> None:
+        """``[{name, value}, …]`` (dimensions, Simple Log Alert event rows)."""
+        if not isinstance(items, list):
+            return
+        for item in items:
+            if isinstance(item, dict):
+                self.named(item.get("name"), item.get("value"))
+
+    def tables(self, results: Any) -> None:
+        """Log Analytics query results ``{"tables": [{"columns", "rows"}]}``."""
+        if not isinstance(results, dict):
+            return
+        tables = results.get("tables")
+        if not isinstance(tables, list):
+            return
+        for table in tables:
+            if not isinstance(table, dict):
+                continue
+            columns = table.get("columns")
+            rows = table.get("rows")
+            if not isinstance(columns, list) or not isinstance(rows, list):
+                continue
+            names = [c.get("name") if isinstance(c, dict) else None for c in columns]
+            for row in rows:
+                if isinstance(row, list):
+                    for name, value in zip(names, row):
+                        self.named(name, value)
+
+    def result(self) -> Indicators:
+        return Indicators(
+            caller_ips=tuple(self.ips),
+            operation_names=tuple(self.ops),
+            principal_ids=tuple(self.principals),
+        )
+
+
+def _dicts(value: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+def extract_indicators(context: Any) -> Indicators:
+    """Indicators from a raw ``alertContext`` dict (anything else → empty).
+
+    Never raises.
+    """
+    found = _Collector()
+    if not isinstance(context, dict):
+        return found.result()
+
+    # Activity log (Administrative, Policy, Security, Autoscale, Service/Resource Health).
+    claims = decode_json_text(context.get("claims"))
+    if isinstance(claims, dict):
+        found.ip(claims.get("ipaddr"))
+        for claim in _OID_CLAIMS:
+            found.principal(claims.get(claim))
+    found.principal(context.get("caller"))
+    http_request = decode_json_text(context.get("httpRequest"))
+    if isinstance(http_request, dict):
+        found.ip(http_request.get("clientIpAddress"))
+    authorization = context.get("authorization")
+    if isinstance(authorization, dict):
+        found.op(authorization.get("action"))
+    found.op(context.get("operationName"))
+
+    # Log alert V1: embedded results and dimensions.
+    for key in ("SearchResults", "SearchResult"):
+        found.tables(context.get(key))
+    found.pairs(context.get("Dimensions"))
+
+    # Metric / log V2 / Simple Log Alert criteria.
+    condition = context.get("condition")
+    if isinstance(condition, dict):
+        for criterion in _dicts(condition.get("allOf")):
+            found.pairs(criterion.get("dimensions"))
+            events = criterion.get("event")
+            if isinstance(events, list):
+                if events and all(isinstance(e, dict) for e in events):
+                    found.pairs(events)  # a single row given flat
+                else:
+                    for row in events:
+                        found.pairs(row)
+    return found.result()

@@ -1,0 +1,90 @@
+"""Normalisation helpers: target ids, resource type, custom properties, window.
+
+Azure facts (``alerts-common-schema.md``, ``alerts-payload-samples.md``; see
+``shared/corpus/alerts/NOTES.md``):
+
+* ``alertTargetIDs`` arrive lower-cased, mixed-case or as the bare subscription;
+  they are canonicalised (trim, one leading slash, no trailing slash, case kept)
+  and de-duplicated case-insensitively.
+* ``customProperties`` may be absent or null → ``{}``; values are strings in
+  Azure, other JSON values are rendered as compact JSON text (null → ``""``).
+* The evaluation window is ``condition.windowStartTime`` / ``windowEndTime``
+  (metric, log V2; absent in some samples, null in Simple Log Alert) or
+  ``SearchIntervalStartTimeUtc`` / ``SearchIntervalEndtimeUtc`` (log V1; note
+  the lower-case ``t``; locale strings like ``3/22/2019 1:36:31 PM``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable
+
+from firestop.alerts.times import parse_utc_or_none
+from firestop.resource_id import canonical_resource_id, parse, resource_id_key
+
+__all__ = [
+    "canonical_targets",
+    "custom_property_text",
+    "evaluation_window",
+    "resource_type_of",
+]
+
+
+def canonical_targets(ids: Iterable[str]) -> tuple[str, ...]:
+    """Canonical ids, first spelling kept, case-insensitive duplicates dropped.
+
+    Raises:
+        ValueError: an id is empty (callers validate first).
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in ids:
+        cid = canonical_resource_id(raw)
+        key = resource_id_key(cid)
+        if key not in seen:
+            seen.add(key)
+            out.append(cid)
+    return tuple(out)
+
+
+def resource_type_of(target_ids: tuple[str, ...], target_resource_type: str | None) -> str | None:
+    """Lower-case ARM type of the first target (``microsoft.cognitiveservices/accounts``),
+    else ``targetResourceType`` lower-cased, else None.
+
+    A bare subscription target gives ``microsoft.resources/subscriptions``.
+    """
+    if target_ids:
+        try:
+            return parse(target_ids[0]).type_key
+        except ValueError:
+            pass
+    if target_resource_type and target_resource_type.strip():
+        return target_resource_type.strip().strip("/").lower()
+    return None
+
+
+def custom_property_text(value: Any) -> str:
+    """A ``customProperties`` value as text (strings unchanged, null → ``""``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def evaluation_window(context: Any) -> tuple[datetime | None, datetime | None]:
+    """``(start, end)`` of the evaluated window as aware UTC datetimes, or None each."""
+    if not isinstance(context, dict):
+        return None, None
+    condition = context.get("condition")
+    if isinstance(condition, dict) and (
+        "windowStartTime" in condition or "windowEndTime" in condition
+    ):
+        return (
+            parse_utc_or_none(condition.get("windowStartTime")),
+            parse_utc_or_none(condition.get("windowEndTime")),
+        )
+    start = context.get("SearchIntervalStartTimeUtc")
+    end = context.get("SearchIntervalEndtimeUtc", context.get("SearchIntervalEndTimeUtc"))
+    return parse_utc_or_none(start), parse_utc_or_none(end)

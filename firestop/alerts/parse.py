@@ -1,0 +1,203 @@
+"""``parse_alert``: webhook body → :class:`~firestop.alerts.alert.Alert` or :class:`AlertPayloadError`.
+
+Order of checks (each failure is an :class:`AlertPayloadError`, nothing else
+escapes):
+
+1. body decoding and limits (:mod:`firestop.alerts.body`): 413 over 256 KB,
+   400 not UTF-8 / not JSON (line, column) / not an object;
+2. non-common schemas (:mod:`firestop.alerts.legacy`): 400 naming the schema,
+   fix = enable the common alert schema on the webhook action;
+3. the common envelope ``{"schemaId": "azureMonitorCommonAlertSchema",
+   "data": {"essentials", "alertContext", "customProperties"}}``
+   (``alerts-common-schema.md``): 422 naming the field path and the fix;
+4. ``essentials`` (:class:`~firestop.alerts.essentials.Essentials`): 422 for a
+   missing/invalid ``alertId``, ``monitorCondition``, ``firedDateTime`` or an
+   optional field of the wrong type;
+5. normalisation (targets, resource type, custom properties, window,
+   indicators). ``alertContext`` content never rejects an alert: it is kept raw
+   and only read tolerantly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from firestop.alerts.alert import Alert
+from firestop.alerts.body import decode_body
+from firestop.alerts.errors import AlertPayloadError
+from firestop.alerts.essentials import Essentials, normalize_signal_type
+from firestop.alerts.indicators import extract_indicators
+from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
+from firestop.alerts.normalize import (
+    canonical_targets,
+    custom_property_text,
+    evaluation_window,
+    resource_type_of,
+)
+
+__all__ = ["parse_alert"]
+
+_SCHEMA_DOC = "alerts-common-schema.md"
+
+_FIELD_FIXES = {
+    "alertId": (
+        "Send data.essentials.alertId as the non-empty id Azure Monitor assigns, e.g. "
+        "/subscriptions/<id>/providers/Microsoft.AlertsManagement/alerts/<guid>."
+    ),
+    "monitorCondition": 'Set data.essentials.monitorCondition to "Fired" or "Resolved".',
+    "firedDateTime": (
+        "Set data.essentials.firedDateTime to an ISO 8601 UTC timestamp such as "
+        "2025-04-15T18:17:12.851Z."
+    ),
+    "resolvedDateTime": (
+        "Set data.essentials.resolvedDateTime to an ISO 8601 UTC timestamp, or leave it out."
+    ),
+    "severity": 'Set data.essentials.severity to "Sev0".."Sev4" (or 0..4), or null.',
+    "alertTargetIDs": (
+        "Send data.essentials.alertTargetIDs as an array of ARM resource id strings, or null."
+    ),
+}
+_REQUIRED = ("alertId", "monitorCondition", "firedDateTime")
+
+
+def _schema_error(field: str, reason: str, fix: str | None = None) -> AlertPayloadError:
+    return AlertPayloadError(
+        field,
+        reason,
+        fix
+        or f"Send {field} in the shape the Azure Monitor common alert schema defines "
+        f"({_SCHEMA_DOC}), or leave it out if it is optional.",
+        http_status=422,
+    )
+
+
+def _essentials_error(exc: ValidationError) -> AlertPayloadError:
+    errors = exc.errors(include_url=False, include_context=False)
+    errors.sort(key=lambda e: 0 if e["loc"] and e["loc"][0] in _REQUIRED else 1)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    head = loc[0] if loc else ""
+    field = ".".join(["data", "essentials", *loc])
+    if first["type"] == "missing":
+        reason = "required field is missing"
+    elif first.get("input", ...) is None and head in _REQUIRED:
+        reason = "required field is null"
+    else:
+        reason = str(first["msg"]).removeprefix("Value error, ")
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more invalid field{'s' if len(errors) > 2 else ''})"
+    return _schema_error(field, reason, _FIELD_FIXES.get(head))
+
+
+def _object(data: dict[str, Any], key: str, path: str, *, required: bool) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            state = "missing" if key not in data else "null"
+            raise _schema_error(
+                path,
+                f"required object is {state}",
+                f"Send {path} as a JSON object ({_SCHEMA_DOC}); enable the common alert "
+                "schema on the webhook action if the sender is Azure Monitor.",
+            )
+        return None
+    if not isinstance(value, dict):
+        raise _schema_error(path, f"expected a JSON object, got {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "null" if value is None else type(value).__name__
+
+
+def _check_schema_id(body: dict[str, Any]) -> str:
+    if "schemaId" not in body or body["schemaId"] is None:
+        raise _schema_error(
+            "schemaId",
+            "required field is missing; this is not an Azure Monitor common-schema alert",
+            ENABLE_COMMON_SCHEMA_FIX,
+        )
+    schema_id = body["schemaId"]
+    if not isinstance(schema_id, str):
+        raise _schema_error("schemaId", f"expected a string, got {_json_kind(schema_id)}")
+    if schema_id.strip().lower() != COMMON_SCHEMA_ID.lower():
+        shown = schema_id if len(schema_id) <= 60 else schema_id[:60] + "…"
+        raise AlertPayloadError(
+            "schemaId",
+            f"unrecognised schemaId {shown!r}; only {COMMON_SCHEMA_ID!r} is accepted",
+            ENABLE_COMMON_SCHEMA_FIX,
+            http_status=400,
+        )
+    return schema_id
+
+
+def parse_alert(payload: bytes | str | dict[str, Any]) -> Alert:
+    """Parse an Azure Monitor webhook body into an :class:`Alert`.
+
+    Args:
+        payload: the request body as ``bytes`` (preferred), ``str``, or the
+            already-decoded JSON ``dict``.
+
+    Returns:
+        A frozen, JSON round-trippable :class:`Alert` (datetimes aware UTC).
+
+    Raises:
+        AlertPayloadError: ``http_status`` 400 (not JSON / not an object /
+            non-common schema), 413 (over 256 KB), 422 (common schema with a
+            missing or invalid field). Never anything else.
+    """
+    body = decode_body(payload)
+    legacy = legacy_schema_error(body)
+    if legacy is not None:
+        raise legacy
+    schema_id = _check_schema_id(body)
+
+    data = _object(body, "data", "data", required=True)
+    assert data is not None
+    raw_essentials = _object(data, "essentials", "data.essentials", required=True)
+    context = _object(data, "alertContext", "data.alertContext", required=False) or {}
+    custom = _object(data, "customProperties", "data.customProperties", required=False) or {}
+
+    try:
+        essentials = Essentials.model_validate(raw_essentials)
+    except ValidationError as exc:
+        raise _essentials_error(exc) from None
+
+    target_ids = canonical_targets(essentials.alert_target_ids)
+    window_start, window_end = evaluation_window(context)
+    try:
+        return Alert(
+            schema_id=schema_id,
+            alert_id=essentials.alert_id,
+            rule_name=essentials.alert_rule,
+            rule_id=essentials.alert_rule_id,
+            severity=essentials.severity,
+            signal_type=normalize_signal_type(essentials.signal_type),
+            monitoring_service=essentials.monitoring_service,
+            monitor_condition=essentials.monitor_condition,
+            fired_at=essentials.fired_date_time,
+            resolved_at=essentials.resolved_date_time,
+            description=essentials.description,
+            target_ids=target_ids,
+            resource_type=resource_type_of(target_ids, essentials.target_resource_type),
+            custom_properties={str(k): custom_property_text(v) for k, v in custom.items()},
+            window_start=window_start,
+            window_end=window_end,
+            indicators=extract_indicators(context),
+            essentials=essentials,
+            context=context,
+        )
+    except ValidationError as exc:  # defensive: inputs above are already validated
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "$"
+        raise _schema_error(field, str(first["msg"]).removeprefix("Value error, ")) from None

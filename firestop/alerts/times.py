@@ -1,0 +1,88 @@
+"""Timestamp parsing for alert payloads: everything becomes an aware UTC datetime.
+
+Formats seen in Azure Monitor payloads (``alerts-payload-samples.md``,
+``alerts-common-schema.md``; see ``shared/corpus/alerts/NOTES.md``):
+
+* ISO 8601 with ``Z`` or an offset, with up to 7 fractional digits
+  (``2019-03-22T13:58:24.3713213Z``; digits beyond microseconds are dropped);
+* US-locale strings in log alert V1 contexts (``3/22/2019 1:36:31 PM``) and
+  ``06/25/2017 19:59:39`` in security activity-log properties;
+* RFC 1123 (``Wed, 21 Aug 2019 16:17:47 GMT``) in autoscale properties.
+
+Strings without a zone are taken as UTC: the fields carrying them are UTC by
+definition (``SearchIntervalStartTimeUtc`` …).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+__all__ = ["parse_utc", "parse_utc_or_none"]
+
+_LOCALE_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+)
+
+
+def _as_utc(dt: datetime) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        return dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("timestamp is out of range once converted to UTC") from exc
+
+
+def parse_utc(value: object) -> datetime:
+    """Parse an Azure timestamp into an aware UTC ``datetime``.
+
+    Accepts ``datetime`` objects (naive ones are taken as UTC) and strings in
+    the formats listed in the module docstring.
+
+    Raises:
+        ValueError: not a string/datetime, or no known format matches. The
+            message shows the expected form.
+    """
+    if isinstance(value, datetime):
+        return _as_utc(value)
+    if not isinstance(value, str):
+        raise ValueError(
+            f"expected an ISO 8601 timestamp string, got {type(value).__name__}"
+        )
+    text = value.strip()
+    if text:
+        try:
+            return _as_utc(datetime.fromisoformat(text))
+        except ValueError:
+            pass
+        for fmt in _LOCALE_FORMATS:
+            try:
+                return _as_utc(datetime.strptime(text, fmt))
+            except ValueError:
+                continue
+        if "," in text:
+            try:
+                return _as_utc(parsedate_to_datetime(text))
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+    shown = text if len(text) <= 60 else text[:60] + "…"
+    raise ValueError(
+        f"{shown!r} is not a timestamp; expected ISO 8601 UTC such as 2025-04-15T18:17:12.851Z"
+    )
+
+
+def parse_utc_or_none(value: object) -> datetime | None:
+    """Like :func:`parse_utc` but returns None for null, empty or unparseable values.
+
+    Used for optional alertContext fields, which must never reject an alert.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return parse_utc(value)
+    except ValueError:
+        return None
