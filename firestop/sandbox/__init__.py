@@ -1,0 +1,37 @@
+"""Firestop sandbox: a simulated Azure tenant behind the real Azure SDK clients.
+
+Plug it in as the SDK transport — nothing in the SDK is mocked, so request
+building, auth policies, retries and LRO polling all run for real::
+
+    from firestop.sandbox import Tenant
+    tenant = Tenant.load()                       # built-in default tenant (default_tenant.yaml)
+    client = CognitiveServicesManagementClient(
+        credential=tenant.credential, subscription_id=tenant.subscription_id, transport=tenant.transport)
+
+Public API
+----------
+``Tenant.load(path=None)``            fresh tenant from a YAML/JSON seed (None = built-in)
+``Tenant.open(state_dir)``            persisted tenant (``state_dir/tenant.json``; seeded if missing)
+``Tenant.reset(state_dir)``           re-seed ``state_dir`` and return the new tenant
+``tenant.transport``                  azure-core ``HttpTransport``; ``sleep(s)`` advances ``tenant.clock``
+``tenant.credential``                 :class:`SandboxCredential` (fake bearer tokens)
+``tenant.clock``                      :class:`VirtualClock` (aware UTC; starts 2026-11-29T03:14:40Z)
+``tenant.requests`` / ``.unrouted``   ``list[RequestLogEntry]`` (method, host, path, api_version, operation, status, at)
+``tenant.faults``                     ``list[FaultRecord]`` (operation, kind, status, at)
+``tenant.inject_fault(operation, status, nth=1, retry_after=None, times=1)``
+``tenant.resource(id)`` / ``account_keys(id)`` / ``issued_key_values()`` / ``secret_versions(vault, name)``
+``tenant.save(state_dir=None)``
+
+Simulated surfaces: ARM Microsoft.CognitiveServices accounts (+ deployments,
+LRO status), ARM Microsoft.Network NSG security rules, Key Vault secrets data
+plane, Log Analytics query API (KQL subset, :mod:`firestop.sandbox.kql`).
+Anything else answers 501 and lands in ``tenant.unrouted``.
+"""
+
+from .clock import VirtualClock
+from .credential import SandboxCredential
+from .faults import FaultRecord
+from .tenant import RequestLogEntry, Tenant
+from .transport import SandboxTransport
+
+__all__ = ["Tenant", "VirtualClock", "SandboxCredential", "SandboxTransport", "RequestLogEntry", "FaultRecord"]

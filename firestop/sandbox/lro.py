@@ -1,0 +1,152 @@
+"""ARM long-running operations (Azure-AsyncOperation + Location pattern).
+
+Source: Azure/azure-resource-manager-rpc ``v1.0/async-api-reference.md`` (via
+corpus ``arm/NOTES.md``) and the recorded PATCH in ``arm/cognitiveservices/
+recorded/azure-cli-network-rules-patch-lro.json``:
+
+* the 202/201 answer carries ``Azure-AsyncOperation`` (status URL) and, for
+  Cognitive Services, ``Location`` (same URL + ``&operationResultResponseType=Location``);
+* the status URL answers 200 ``{"id","name","status","startTime"[,"endTime"]}`` with
+  ``status`` ``InProgress`` until done, then ``Succeeded``;
+* the Location URL answers 202 (no body) while running, then the final
+  resource (200) or 204 for deletes.
+
+An operation record (in ``state.doc["operations"]``)::
+
+    {"id", "provider", "location", "resource_id", "action": "replace"|"delete",
+     "result": ARM JSON or None, "start", "due" (ISO UTC), "status"}
+
+Changes become visible when the clock passes ``due`` (``settle``), which runs
+lazily at the start of every request and tenant accessor, so external clock
+moves (the durable host's ``set``/``advance``) are honoured too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Optional
+
+from .clock import format_utc, parse_utc
+from .state import TenantState
+
+#: Operation-status api-version ARM hands out for Cognitive Services (recorded value).
+COGNITIVE_STATUS_API_VERSION = "2017-04-18"
+#: Polling interval the sandbox advertises (seconds). ARM RPC: Retry-After is integer seconds, min 10.
+RETRY_AFTER_S = 10
+
+
+def start(
+    state: TenantState,
+    *,
+    provider: str,
+    location: str,
+    resource_id: str,
+    action: str,
+    result: Optional[dict],
+    now: datetime,
+    duration_s: float,
+    **extra: object,
+) -> dict:
+    """Record a new in-flight operation and return it."""
+    op_id = state.new_guid("operation")
+    op = {
+        "id": op_id,
+        "provider": provider,
+        "location": location.replace(" ", "").lower(),
+        "resource_id": resource_id,
+        "action": action,
+        "result": result,
+        "start": format_utc(now),
+        "due": format_utc(now + timedelta(seconds=duration_s)),
+        "status": "InProgress",
+        **extra,
+    }
+    state.doc["operations"][op_id] = op
+    return op
+
+
+def in_flight(state: TenantState, resource_id: str) -> Optional[dict]:
+    """The running operation on ``resource_id`` (case-insensitive), if any."""
+    rid = resource_id.lower()
+    for op in state.doc["operations"].values():
+        if op["status"] == "InProgress" and op["resource_id"].lower() == rid:
+            return op
+    return None
+
+
+def settle(state: TenantState, now: datetime) -> None:
+    """Complete every operation whose ``due`` time has passed (applies its result)."""
+    for op in sorted(state.doc["operations"].values(), key=lambda o: o["due"]):
+        if op["status"] != "InProgress" or parse_utc(op["due"]) > now:
+            continue
+        if op["action"] == "replace" and op["result"] is not None:
+            result = op["result"]
+            result.setdefault("properties", {})["provisioningState"] = "Succeeded"
+            if "systemData" in result:
+                result["systemData"]["lastModifiedAt"] = op["due"]
+            if op.get("etag_style") == "network":
+                result["etag"] = f'W/"{state.new_guid("nsg-etag")}"'
+            elif "etag" in result:
+                result["etag"] = state.new_etag()
+            apply = op.get("apply", "resource")
+            if apply == "resource":
+                state.put_resource(result)
+            elif apply == "child":
+                _put_child(state, op["parent_id"], op["collection"], result)
+        elif op["action"] == "delete":
+            if op.get("apply") == "child":
+                _delete_child(state, op["parent_id"], op["collection"], op["resource_id"])
+            else:
+                state.delete_resource(op["resource_id"])
+        op["status"] = "Succeeded"
+        op["end"] = op["due"]
+        op["result"] = None if op["action"] == "delete" else op["result"]
+
+
+def _put_child(state: TenantState, parent_id: str, collection: str, child: dict) -> None:
+    parent = state.resource(parent_id)
+    if parent is None:
+        return
+    items = parent["properties"].setdefault(collection, [])
+    items[:] = [c for c in items if c["id"].lower() != child["id"].lower()] + [child]
+
+
+def _delete_child(state: TenantState, parent_id: str, collection: str, child_id: str) -> None:
+    parent = state.resource(parent_id)
+    if parent is None:
+        return
+    items = parent["properties"].setdefault(collection, [])
+    items[:] = [c for c in items if c["id"].lower() != child_id.lower()]
+
+
+def status_url(state: TenantState, op: dict) -> str:
+    """The ``Azure-AsyncOperation`` URL for ``op``."""
+    if op["provider"].lower() == "microsoft.network":
+        return (
+            f"https://management.azure.com/subscriptions/{state.subscription_id}/providers/Microsoft.Network/"
+            f"locations/{op['location']}/operations/{op['id']}?api-version={op.get('api_version', '2024-05-01')}"
+        )
+    return (
+        f"https://management.azure.com/subscriptions/{state.subscription_id}/providers/{op['provider']}/"
+        f"locations/{op['location']}/operationResults/{op['id']}?api-version={COGNITIVE_STATUS_API_VERSION}"
+    )
+
+
+def location_url(state: TenantState, op: dict) -> str:
+    """The ``Location`` URL for ``op`` (Cognitive Services style)."""
+    return status_url(state, op) + "&operationResultResponseType=Location"
+
+
+def status_body(state: TenantState, op: dict) -> dict:
+    """Azure-AsyncOperation status body (Cognitive Services shape; Network uses just ``status``)."""
+    if op["provider"].lower() == "microsoft.network":
+        return {"status": op["status"]}
+    body = {
+        "id": f"/subscriptions/{state.subscription_id}/providers/{op['provider']}/locations/{op['location']}/operationResults/{op['id']}",
+        "name": op["id"],
+        "status": op["status"],
+        "startTime": op["start"],
+    }
+    if op["status"] != "InProgress":
+        body["endTime"] = op.get("end", op["due"])
+    return body

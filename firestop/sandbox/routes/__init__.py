@@ -1,0 +1,17 @@
+"""Route modules, one per simulated API surface. ``all_routes()`` is the ordered table."""
+
+from __future__ import annotations
+
+from ..router import Route
+
+
+def all_routes() -> list[Route]:
+    from . import arm_cognitive, arm_network, arm_operations, keyvault, loganalytics
+
+    return [
+        *arm_operations.ROUTES,
+        *arm_cognitive.ROUTES,
+        *arm_network.ROUTES,
+        *keyvault.ROUTES,
+        *loganalytics.ROUTES,
+    ]

@@ -1,0 +1,57 @@
+"""ARM: long-running-operation status URLs the sandbox hands out (operation ``operations.get``).
+
+* ``GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/locations/{loc}/operationResults/{id}``
+  - Azure-AsyncOperation form: 200 ``{"id","name","status","startTime"[,"endTime"]}``
+    (recorded shape), ``Retry-After: 10`` while ``InProgress``;
+  - with ``operationResultResponseType=Location``: 202 (no body, ``Location`` +
+    ``Retry-After``) while running, then 200 + the final resource.
+* ``GET /subscriptions/{s}/providers/Microsoft.Network/locations/{loc}/operations/{id}``
+  - 200 ``{"status": ...}`` (recorded Microsoft.Network shape).
+
+See :mod:`firestop.sandbox.lro` for the timing model.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from .. import lro
+from ..errors import error
+from ..router import RequestContext, Route
+from ..wire import SandboxResponse
+from .common import ok, state_of
+
+ARM = "management.azure.com"
+
+
+def operation_status(ctx: RequestContext) -> SandboxResponse:
+    state = state_of(ctx)
+    if ctx.params["sub"].lower() != state.subscription_id.lower():
+        return error(404, "SubscriptionNotFound", f"The subscription '{ctx.params['sub']}' could not be found.")
+    op = state.doc["operations"].get(ctx.params["op"].lower()) or state.doc["operations"].get(ctx.params["op"])
+    if op is None:
+        return error(404, "OperationNotFound", f"The operation '{ctx.params['op']}' could not be found.")
+    running = op["status"] == "InProgress"
+    retry = {"Retry-After": str(lro.RETRY_AFTER_S)} if running else {}
+    if ctx.request.query.get("operationresultresponsetype", "").lower() == "location":
+        if running:
+            return SandboxResponse(202, None, {"Location": lro.location_url(state, op), **retry})
+        final = state.resource(op["resource_id"])
+        if op["action"] == "delete" or final is None:
+            return SandboxResponse(204, None, {})
+        return ok(copy.deepcopy(final), etag=final.get("etag"))
+    return ok(lro.status_body(state, op), headers=retry)
+
+
+ROUTES = [
+    Route(
+        "GET", ARM,
+        "/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{location}/operationResults/{op}",
+        "operations.get", "arm", operation_status,
+    ),
+    Route(
+        "GET", ARM,
+        "/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}/operations/{op}",
+        "operations.get", "arm", operation_status,
+    ),
+]

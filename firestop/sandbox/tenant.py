@@ -1,0 +1,327 @@
+"""The simulated Azure tenant: state + request handling + public accessors.
+
+Usage (see the package docstring for the whole API)::
+
+    tenant = Tenant.load()                  # built-in default tenant, in memory
+    tenant = Tenant.open(".firestop/sandbox")   # persisted; shared with other processes
+    client = CognitiveServicesManagementClient(tenant.credential, SUB, transport=tenant.transport)
+
+Concurrency: one ``threading.RLock`` guards the state; with a ``state_dir`` an
+``fcntl`` file lock (POSIX) serialises processes, and every request first
+reloads ``tenant.json`` if another process rewrote it, then saves it
+atomically after answering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Optional
+
+from . import faults as F
+from . import lro
+from .auth import CHECKS
+from .clock import VirtualClock, format_utc, parse_utc
+from .credential import SandboxCredential
+from .errors import error
+from .router import RequestContext, Router
+from .routes import all_routes
+from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file
+from .state import TenantState, file_signature, load_document, save_document, state_path
+from .transport import SandboxTransport
+from .wire import SandboxRequest, SandboxResponse
+
+try:  # POSIX only; elsewhere the sandbox is single-process
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+#: Latency (seconds) for an operation missing from the tenant's table.
+FALLBACK_LATENCY_S = 0.1
+
+
+@dataclass(frozen=True)
+class RequestLogEntry:
+    """One answered request. Never holds bodies, headers or query strings (no secrets).
+
+    ``operation`` is ``None`` for unrouted requests; ``at`` is the simulated
+    arrival time (aware UTC).
+    """
+
+    method: str
+    host: str
+    path: str
+    api_version: Optional[str]
+    operation: Optional[str]
+    status: int
+    at: datetime
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RequestLogEntry":
+        return cls(d["method"], d["host"], d["path"], d.get("api_version"), d.get("operation"), d["status"], parse_utc(d["at"]))
+
+
+class Tenant:
+    """A simulated tenant. Construct with :meth:`load`, :meth:`open` or :meth:`reset`."""
+
+    def __init__(self, document: dict, state_dir: Optional[os.PathLike | str] = None) -> None:
+        self._lock = threading.RLock()
+        self._state = TenantState(document)
+        self.clock = VirtualClock(parse_utc(document["clock"]))
+        self.credential = SandboxCredential(self._state.tenant_id)
+        self.transport = SandboxTransport(self)
+        self._router = Router(all_routes())
+        self._operations = {r.operation for r in self._router.routes}
+        self.state_dir: Optional[Path] = Path(state_dir) if state_dir is not None else None
+        self._signature = file_signature(state_path(self.state_dir)) if self.state_dir else None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def load(cls, path: Optional[os.PathLike | str] = None) -> "Tenant":
+        """A fresh in-memory tenant from a YAML/JSON seed file (``None`` = built-in default)."""
+        doc = build_document(read_seed_file(path))
+        doc["seed_source"] = str(Path(path).resolve()) if path is not None else None
+        return cls(doc)
+
+    @classmethod
+    def open(cls, state_dir: os.PathLike | str, seed: Optional[os.PathLike | str] = None) -> "Tenant":
+        """The persisted tenant in ``state_dir``: loads ``tenant.json``, or seeds (``seed`` or default) and saves it."""
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(state_dir):
+            path = state_path(state_dir)
+            if path.exists():
+                return cls(load_document(path), state_dir)
+            tenant = cls.load(seed)
+            tenant.state_dir = state_dir
+            tenant._save_locked()
+            return tenant
+
+    @classmethod
+    def reset(cls, state_dir: os.PathLike | str, seed: Optional[os.PathLike | str] = None) -> "Tenant":
+        """Overwrite ``state_dir`` with a fresh seed and return the new tenant.
+
+        ``seed=None`` reuses the seed file the existing state was made from (if it
+        still exists), else the built-in default.
+        """
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(state_dir):
+            path = state_path(state_dir)
+            if seed is None and path.exists():
+                try:
+                    source = load_document(path).get("seed_source")
+                except (OSError, ValueError):
+                    source = None
+                if source and Path(source).exists():
+                    seed = source
+            tenant = cls.load(seed)
+            tenant.state_dir = state_dir
+            tenant._save_locked()
+            return tenant
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, state_dir: Optional[os.PathLike | str] = None) -> None:
+        """Write ``tenant.json`` atomically. A tenant without a state dir becomes bound to ``state_dir``."""
+        with self._lock:
+            if state_dir is not None and self.state_dir is None:
+                self.state_dir = Path(state_dir)
+            target = Path(state_dir) if state_dir is not None else self.state_dir
+            if target is None:
+                raise ValueError("this tenant has no state_dir; pass one to save()")
+            with _file_lock(target):
+                self._write(target)
+
+    def _write(self, target: Path) -> None:
+        self._state.doc["clock"] = format_utc(self.clock.now())
+        save_document(self._state.doc, state_path(target))
+        if self.state_dir is not None and target.resolve() == self.state_dir.resolve():
+            self._signature = file_signature(state_path(target))
+
+    def _save_locked(self) -> None:
+        if self.state_dir is not None:
+            self._write(self.state_dir)
+
+    def _sync(self) -> None:
+        """Reload from disk if another process rewrote ``tenant.json`` since we last read/wrote it."""
+        if self.state_dir is None:
+            return
+        path = state_path(self.state_dir)
+        signature = file_signature(path)
+        if signature is not None and signature != self._signature:
+            doc = load_document(path)
+            self._state = TenantState(doc)
+            self.clock.set(parse_utc(doc["clock"]))
+            self._signature = signature
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[TenantState]:
+        """Thread + process exclusive access to an up-to-date, settled state."""
+        with self._lock:
+            with _file_lock(self.state_dir) if self.state_dir is not None else contextlib.nullcontext():
+                self._sync()
+                lro.settle(self._state, self.clock.now())
+                yield self._state
+
+    # ------------------------------------------------------------------ request handling
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        """Answer one request (called by :class:`SandboxTransport`); logs it, advances the clock, saves."""
+        with self._exclusive() as state:
+            now = self.clock.now()
+            route, params = self._router.match(request)
+            operation = route.operation if route else None
+            latency = FALLBACK_LATENCY_S
+            unrouted_reason = None
+            if route is None:
+                unrouted_reason = "no route"
+            else:
+                latency = state.latency.get(operation, FALLBACK_LATENCY_S)
+                denied = CHECKS[route.service](request, state.tenant_id)
+                if denied is not None:
+                    response = denied
+                    if route.service == "keyvault":
+                        latency = state.latency.get("secrets.challenge", FALLBACK_LATENCY_S)
+                else:
+                    rule = F.take(state.doc["faults"]["rules"], route.operation)
+                    if rule is not None:
+                        response = F.fault_response(rule)
+                        state.doc["faults"]["fired"].append(F.record(rule, now))
+                    else:
+                        ctx = RequestContext(request=request, params=params, state=state, now=now)
+                        response = route.handler(ctx)
+                        unrouted_reason = ctx.unrouted_reason
+                        if ctx.latency_override is not None:
+                            latency = ctx.latency_override
+            entry = {
+                "method": request.method,
+                "host": request.host,
+                "path": request.path,
+                "api_version": request.api_version,
+                "operation": operation,
+                "status": 0,
+                "at": format_utc(now),
+            }
+            if unrouted_reason is not None:
+                latency = 0.0
+                entry["operation"] = None
+                response = error(
+                    501,
+                    "NotImplementedInSandbox",
+                    f"The Firestop sandbox tenant does not implement {request.method} "
+                    f"{request.scheme}://{request.host}{request.path} ({unrouted_reason}).",
+                )
+            entry["status"] = response.status
+            state.doc["requests"].append(entry)
+            if entry["operation"] is None:
+                state.doc["unrouted"].append(dict(entry))
+            if latency:
+                self.clock.advance(latency)
+            self._save_locked()
+            return response
+
+    # ------------------------------------------------------------------ public accessors
+    @property
+    def tenant_id(self) -> str:
+        """Fake Entra tenant id (GUID text)."""
+        return self._state.tenant_id
+
+    @property
+    def subscription_id(self) -> str:
+        return self._state.subscription_id
+
+    @property
+    def latency(self) -> dict[str, float]:
+        """Copy of the latency table (operation -> simulated seconds)."""
+        with self._lock:
+            return dict(self._state.latency)
+
+    @property
+    def requests(self) -> list[RequestLogEntry]:
+        """Every request answered so far, oldest first (no bodies, no secret values)."""
+        with self._exclusive() as state:
+            return [RequestLogEntry.from_dict(d) for d in state.doc["requests"]]
+
+    @property
+    def unrouted(self) -> list[RequestLogEntry]:
+        """Requests no route answered (each got 501)."""
+        with self._exclusive() as state:
+            return [RequestLogEntry.from_dict(d) for d in state.doc["unrouted"]]
+
+    @property
+    def faults(self) -> list[F.FaultRecord]:
+        """Injected faults that fired, oldest first."""
+        with self._exclusive() as state:
+            return [F.FaultRecord(d["operation"], d["kind"], d["status"], parse_utc(d["at"])) for d in state.doc["faults"]["fired"]]
+
+    def inject_fault(
+        self, operation: str, status: int, nth: int = 1, retry_after: Optional[float] = None, times: int = 1
+    ) -> None:
+        """Script a fault: calls ``nth``..``nth+times-1`` of ``operation`` (counted from now) answer ``status``."""
+        if operation not in self._operations:
+            raise ValueError(f"unknown operation {operation!r}; known: {sorted(self._operations)}")
+        rule = F.new_rule(operation, status, nth, retry_after, times)
+        with self._exclusive() as state:
+            state.doc["faults"]["rules"].append(rule)
+            self._save_locked()
+
+    def resource(self, resource_id: str) -> dict:
+        """Deep copy of the ARM JSON for ``resource_id`` (case-insensitive). KeyError if absent."""
+        with self._exclusive() as state:
+            body = state.resource(resource_id)
+            if body is None:
+                raise KeyError(resource_id)
+            return copy.deepcopy(body)
+
+    def account_keys(self, resource_id: str) -> dict:
+        """``{"key1": ..., "key2": ...}`` current values of an account. KeyError if absent."""
+        with self._exclusive() as state:
+            keys = state.doc["account_keys"].get(resource_id.rstrip("/").lower())
+            if keys is None:
+                raise KeyError(resource_id)
+            return dict(keys)
+
+    def issued_key_values(self) -> set[str]:
+        """Every account key value the tenant ever issued (seed + regenerated)."""
+        with self._exclusive() as state:
+            return set(state.doc["issued_keys"])
+
+    def secret_versions(self, vault_name: str, secret_name: str) -> list[dict]:
+        """``[{"version", "value", "created" (epoch s), "enabled"}]`` oldest first. KeyError if absent."""
+        with self._exclusive() as state:
+            vault = state.doc["vaults"].get(vault_name.lower())
+            if vault is None:
+                raise KeyError(vault_name)
+            secret = vault["secrets"].get(secret_name.lower())
+            if secret is None:
+                raise KeyError(secret_name)
+            return [
+                {"version": v["version"], "value": v["value"], "created": v["created"], "enabled": v["enabled"]}
+                for v in secret["versions"]
+            ]
+
+    def __repr__(self) -> str:
+        where = f" state_dir={str(self.state_dir)!r}" if self.state_dir else ""
+        return f"<Tenant {self.subscription_id} at {format_utc(self.clock.now())}{where}>"
+
+
+@contextlib.contextmanager
+def _file_lock(state_dir: Optional[Path]) -> Iterator[None]:
+    """Exclusive inter-process lock on ``state_dir/tenant.lock`` (no-op without fcntl)."""
+    if state_dir is None or fcntl is None:
+        yield
+        return
+    Path(state_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(state_dir) / "tenant.lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+__all__ = ["Tenant", "RequestLogEntry", "DEFAULT_SEED_FILE"]
