@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +75,7 @@ class LocalDurableHost:
         self.max_concurrent_activities = max(1, int(max_concurrent_activities))
         self._index = index_app(app)
         self._store = Store(db_path)
+        self._drive_lock = threading.Lock()
 
     # ------------------------------------------------------------------ client API
     def start_new(self, orchestrator_name: str, instance_id: str | None = None, input: Any = None) -> str:
@@ -189,6 +191,10 @@ class LocalDurableHost:
         """
         if instance_id is not None:
             self._row(instance_id)
+        with self._drive_lock:  # one driver per host object: no activity runs twice
+            self._drive(instance_id, advance_timers)
+
+    def _drive(self, instance_id: str | None, advance_timers: bool) -> None:
         while True:
             scope = None if instance_id is None else self._scope(instance_id)
             if self._run_due_episodes(scope):
@@ -474,16 +480,26 @@ class LocalDurableHost:
             clock: Any = self.clock
             start = clock.now()
             ends = []
-            for work in batch:
-                clock.set(start)
-                event = self._invoke_activity(work)
-                ends.append(clock.now())
-                self._store.finish_work(work, event)
-            clock.set(max(ends))
+            try:
+                for work in batch:
+                    clock.set(start)
+                    event = self._invoke_activity(work)
+                    ends.append(clock.now())
+                    self._store.finish_work(work, event)
+            finally:
+                clock.set(max(ends, default=start))
             return
         workers = min(self.max_concurrent_activities, len(batch))
+        interrupted: BaseException | None = None
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers,
                                                    thread_name_prefix="firestop-activity") as pool:
             futures = {pool.submit(self._invoke_activity, work): work for work in batch}
             for future in concurrent.futures.as_completed(futures):
-                self._store.finish_work(futures[future], future.result())
+                try:
+                    event = future.result()
+                except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt inside an activity
+                    interrupted = interrupted or exc
+                    continue  # its work row stays: it runs again on the next run
+                self._store.finish_work(futures[future], event)
+        if interrupted is not None:
+            raise interrupted
