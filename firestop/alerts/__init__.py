@@ -13,6 +13,7 @@ pages listed in ``shared/corpus/alerts/NOTES.md`` (``alerts-common-schema.md``,
 
 from firestop.alerts.alert import Alert, incident_key_for
 from firestop.alerts.body import MAX_PAYLOAD_BYTES
+from firestop.alerts.contexts import AlertContext, UnknownContext, context_kind, parse_context
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials
 from firestop.alerts.indicators import Indicators
@@ -22,13 +23,17 @@ from firestop.alerts.render import render_alert_rows
 
 __all__ = [
     "Alert",
+    "AlertContext",
     "AlertPayloadError",
     "COMMON_SCHEMA_ID",
     "ENABLE_COMMON_SCHEMA_FIX",
     "Essentials",
     "Indicators",
     "MAX_PAYLOAD_BYTES",
+    "UnknownContext",
+    "context_kind",
     "incident_key_for",
     "parse_alert",
+    "parse_context",
     "render_alert_rows",
 ]

@@ -64,8 +64,13 @@ class Alert(BaseModel):
         window_start / window_end: evaluated window from the alertContext
             (aware UTC) or None.
         indicators: caller IPs, operation names, principal ids found in the context.
-        essentials: the typed ``data.essentials``.
-        context: the raw ``data.alertContext`` dict, as sent (``{}`` when null/absent).
+        essentials: the typed ``data.essentials``. Always set by ``parse_alert``;
+            None only when an Alert is rebuilt from a dump that excluded it (the
+            orchestration input, ``firestop.lifecycle.start.incident_input``,
+            excludes ``essentials`` and ``context`` to keep raw payload out of
+            Durable history).
+        context: the raw ``data.alertContext`` dict, as sent (``{}`` when
+            null/absent, or when excluded from the dump it was rebuilt from).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -87,7 +92,7 @@ class Alert(BaseModel):
     window_start: UtcDatetime | None = None
     window_end: UtcDatetime | None = None
     indicators: Indicators = Field(default_factory=Indicators)
-    essentials: Essentials
+    essentials: Essentials | None = None
     context: dict[str, Any] = Field(default_factory=dict)
 
     def __hash__(self) -> int:  # dict fields are unhashable; identity is the delivery

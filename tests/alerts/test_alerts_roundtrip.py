@@ -79,3 +79,15 @@ def test_incident_key_is_deterministic_and_case_insensitive(envelope) -> None:
     assert a.incident_key == "inc-" + __import__("hashlib").sha256(alert_id.lower().encode()).hexdigest()[:16]
     assert a.dedupe_key == a.incident_key + "-fired"
     assert b.dedupe_key == b.incident_key + "-resolved" and b.is_resolved
+
+
+def test_orchestration_input_dump_without_raw_parts_revalidates(load) -> None:
+    """firestop.lifecycle.start dumps with exclude={"context", "essentials"}; the
+    select-playbook activity rebuilds the Alert from that."""
+    alert = parse_alert(load("test-actions/activity-log-administrative.json"))
+    slim = alert.model_dump(mode="json", exclude={"context", "essentials"})
+    rebuilt = Alert.model_validate(slim)
+    assert rebuilt.essentials is None and rebuilt.context == {}
+    assert rebuilt.model_dump(exclude={"context", "essentials"}) == alert.model_dump(exclude={"context", "essentials"})
+    assert rebuilt.incident_key == alert.incident_key
+    assert rebuilt.indicators == alert.indicators
