@@ -91,3 +91,12 @@ def test_orchestration_input_dump_without_raw_parts_revalidates(load) -> None:
     assert rebuilt.model_dump(exclude={"context", "essentials"}) == alert.model_dump(exclude={"context", "essentials"})
     assert rebuilt.incident_key == alert.incident_key
     assert rebuilt.indicators == alert.indicators
+
+
+def test_cached_typed_context_does_not_affect_equality_or_dump(load) -> None:
+    a = parse_alert(load("test-actions/log-alert-v2.json"))
+    b = parse_alert(load("test-actions/log-alert-v2.json"))
+    assert a.typed_context.kind == "log_v2"
+    assert a.typed_context is a.typed_context  # computed once
+    assert a == b
+    assert "typed_context" not in a.model_dump()
