@@ -60,10 +60,14 @@ def _loads(text: str) -> Any:
         raise AlertPayloadError(
             "$", "body is not usable JSON: it is nested too deeply", _SEND_JSON_FIX, 400
         ) from None
-    except ValueError as exc:  # NaN/Infinity, integer digit limit
-        raise AlertPayloadError(
-            "$", f"body is not usable JSON: {exc}", _SEND_JSON_FIX, 400
-        ) from None
+    except ValueError as exc:  # NaN/Infinity (our parse_constant), integer digit limit
+        text = str(exc)
+        reason = (
+            f"body is not usable JSON: {text}"
+            if text.endswith("is not valid JSON")
+            else "body is not usable JSON: it contains a number with too many digits"
+        )
+        raise AlertPayloadError("$", reason, _SEND_JSON_FIX, 400) from None
 
 
 def decode_body(payload: bytes | bytearray | memoryview | str | dict[str, Any]) -> dict[str, Any]:

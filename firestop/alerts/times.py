@@ -34,7 +34,28 @@ def _as_utc(dt: datetime) -> datetime:
     try:
         return dt.astimezone(timezone.utc)
     except (OverflowError, ValueError) as exc:
-        raise ValueError("timestamp is out of range once converted to UTC") from exc
+        raise ValueError(
+            f"{dt.isoformat()} is out of range once converted to UTC; expected a timestamp "
+            "such as 2025-04-15T18:17:12.851Z"
+        ) from exc
+
+
+def _parse_text(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for fmt in _LOCALE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    if "," in text:
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    return None
 
 
 def parse_utc(value: object) -> datetime:
@@ -54,21 +75,9 @@ def parse_utc(value: object) -> datetime:
             f"expected an ISO 8601 timestamp string, got {type(value).__name__}"
         )
     text = value.strip()
-    if text:
-        try:
-            return _as_utc(datetime.fromisoformat(text))
-        except ValueError:
-            pass
-        for fmt in _LOCALE_FORMATS:
-            try:
-                return _as_utc(datetime.strptime(text, fmt))
-            except ValueError:
-                continue
-        if "," in text:
-            try:
-                return _as_utc(parsedate_to_datetime(text))
-            except (TypeError, ValueError, IndexError, OverflowError):
-                pass
+    parsed = _parse_text(text) if text else None
+    if parsed is not None:
+        return _as_utc(parsed)
     shown = text if len(text) <= 60 else text[:60] + "…"
     raise ValueError(
         f"{shown!r} is not a timestamp; expected ISO 8601 UTC such as 2025-04-15T18:17:12.851Z"

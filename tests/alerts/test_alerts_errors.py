@@ -200,3 +200,17 @@ def test_caller_dict_is_not_mutated_or_shared(envelope) -> None:
     alert = parse_alert(body)
     alert.context["nested"]["a"].append(2)
     assert json.dumps(body, sort_keys=True) == before
+
+
+def test_huge_integer_is_400_without_python_advice(envelope) -> None:
+    raw = json.dumps(envelope(severity=12345)).replace("12345", "9" * 5000)
+    err = _reject(raw)
+    assert err.http_status == 400 and "too many digits" in err.reason
+    assert "sys." not in str(err)
+
+
+@pytest.mark.parametrize("sent", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_timestamp_out_of_range_in_utc_is_422(envelope, sent) -> None:
+    err = _reject(envelope(firedDateTime=sent))
+    assert (err.http_status, err.field) == (422, "data.essentials.firedDateTime")
+    assert "out of range once converted to UTC" in err.reason
