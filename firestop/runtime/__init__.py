@@ -16,6 +16,7 @@ from .errors import (
     UnsupportedAction,
 )
 from .host import LocalDurableHost
+from .management import ManagementServer, invoke_http_function
 from .status import OrchestrationStatus
 
 __all__ = [
@@ -24,7 +25,9 @@ __all__ = [
     "InstanceAlreadyExists",
     "InstanceNotFound",
     "LocalDurableHost",
+    "ManagementServer",
     "NonDeterminismError",
     "OrchestrationStatus",
     "UnsupportedAction",
+    "invoke_http_function",
 ]

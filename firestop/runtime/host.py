@@ -175,7 +175,19 @@ class LocalDurableHost:
             out.append(self._status(row, None))
         return out
 
+    def client_binding_json(self, base_url: str) -> str:
+        """The ``durableClient`` binding JSON for a management server at ``base_url``.
+
+        See ``management.client_binding`` (keys ``taskHubName``,
+        ``creationUrls``, ``managementUrls``, ``rpcBaseUrl``) and
+        ``management.ManagementServer``, which serves those URLs for this host.
+        """
+        from .management import client_binding
+
+        return json.dumps(client_binding(base_url))
+
     def close(self) -> None:
+        """Close the database connection."""
         self._store.close()
 
     # ------------------------------------------------------------------ driver

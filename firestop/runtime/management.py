@@ -1,0 +1,396 @@
+"""The Durable extension's HTTP management API, served locally over a LocalDurableHost.
+
+The SDK's ``DurableOrchestrationClient`` (what ``@app.durable_client_input``
+gives an HTTP function) talks HTTP to the extension, using the URLs of the
+client binding JSON (``taskHubName``, ``creationUrls``, ``managementUrls``,
+``rpcBaseUrl``). :class:`ManagementServer` is a loopback ``http.server`` in a
+thread implementing the subset of routes the client's ``start_new``,
+``get_status``, ``get_status_all``/``get_status_by``, ``raise_event``,
+``terminate``, ``purge_instance_history`` and ``create_check_status_response``
+links use, with the extension's status codes (``HttpApiHandler.cs``):
+
+* ``POST orchestrators/{functionName}[/{instanceId}]`` → 202 + management
+  payload (``Location`` = statusQueryGetUri); 400 ``{"ExceptionMessage"}`` for
+  an unknown orchestrator or bad JSON; 409 if the id is Pending/Running.
+* ``GET instances/{id}[?showHistory=true&showInput=false&returnInternalServerErrorOnFailure=true]``
+  → 202 (Pending/Running, ``Location`` + ``Retry-After: 5``), 200 otherwise
+  (500 for Failed with ``returnInternalServerErrorOnFailure``), 404 unknown.
+* ``GET instances/`` with ``runtimeStatus``, ``createdTimeFrom``,
+  ``createdTimeTo``, ``instanceIdPrefix`` → 200 list.
+* ``POST instances/{id}/raiseEvent/{eventName}`` (``application/json`` only,
+  else 400) → 202; 404 unknown; 410 finished.
+* ``POST instances/{id}/terminate?reason=`` → 202; 404; 410 finished.
+* ``DELETE instances/{id}`` → 200 ``{"instancesDeleted": 1}``; 404; 412 if
+  not finished.
+
+Routes are served under both ``/durabletask/`` (the ``rpcBaseUrl``) and
+``/runtime/webhooks/durabletask/`` (the public webhook links).
+
+Payload encoding, as the real pieces do it: the SDK client JSON-encodes the
+input/event data and then posts it with aiohttp's ``json=``, i.e. encoded
+twice. For a start, the extension stores the body and the SDK's
+``get_input()`` decodes twice, so the orchestrator sees the value. For an
+event, the extension parses the body once (``ConvertToJToken``) and stores
+that token as the EventRaised input, so **the orchestrator receives JSON text
+(a ``str``)** for data raised through the SDK client
+(azure-functions-durable-python#295); the local server does the same.
+``LocalDurableHost.raise_event`` (in-process) delivers the value itself.
+
+The server does not run orchestrations: drive them with
+``host.run_until_idle()`` as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+import azure.functions as func
+
+from .errors import FunctionNotFound, InstanceAlreadyExists, InstanceNotFound
+from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
+from .history import parse_timestamp
+from .status import TERMINAL_STATUSES, OrchestrationStatus
+
+RPC_PREFIX = "/durabletask"
+WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
+DEFAULT_TASK_HUB = "FirestopLocal"
+DEFAULT_CONNECTION = "Storage"
+
+
+def client_binding(base_url: str, *, task_hub: str = DEFAULT_TASK_HUB,
+                   connection: str = DEFAULT_CONNECTION) -> dict[str, Any]:
+    """The durable client binding data for a server at ``base_url`` (``http://host:port``).
+
+    Same keys and URL templates the extension passes (see the SDK's
+    ``tests/conftest.py`` binding fixture): ``taskHubName``, ``creationUrls``
+    (``{functionName}[/{instanceId}]`` templates), ``managementUrls`` (with the
+    ``INSTANCEID`` placeholder) and ``rpcBaseUrl``.
+    """
+    base = base_url.rstrip("/")
+    hooks = base + WEBHOOK_PREFIX
+    query = f"taskHub={quote(task_hub)}&connection={quote(connection)}"
+    instance = f"{hooks}/instances/INSTANCEID"
+    return {
+        "taskHubName": task_hub,
+        "creationUrls": {
+            "createNewInstancePostUri": f"{hooks}/orchestrators/{{functionName}}[/{{instanceId}}]?{query}",
+            "createAndWaitOnNewInstancePostUri": (
+                f"{hooks}/orchestrators/{{functionName}}[/{{instanceId}}]"
+                f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&{query}"),
+        },
+        "managementUrls": _management_urls(instance, "INSTANCEID", query),
+        "rpcBaseUrl": f"{base}{RPC_PREFIX}/",
+        "httpBaseUrl": hooks,
+        "requiredQueryStringParameters": query,
+    }
+
+
+def _management_urls(instance_prefix: str, instance_id: str, query: str) -> dict[str, str]:
+    return {
+        "id": instance_id,
+        "statusQueryGetUri": f"{instance_prefix}?{query}",
+        "sendEventPostUri": f"{instance_prefix}/raiseEvent/{{eventName}}?{query}",
+        "terminatePostUri": f"{instance_prefix}/terminate?reason={{text}}&{query}",
+        "rewindPostUri": f"{instance_prefix}/rewind?reason={{text}}&{query}",
+        "purgeHistoryDeleteUri": f"{instance_prefix}?{query}",
+        "restartPostUri": f"{instance_prefix}/restart?{query}",
+        "suspendPostUri": f"{instance_prefix}/suspend?reason={{text}}&{query}",
+        "resumePostUri": f"{instance_prefix}/resume?reason={{text}}&{query}",
+    }
+
+
+def _dotnet_time(when: datetime) -> str:
+    """``DateTime.ToString("s") + "Z"`` as the extension writes status times."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_payload(status: OrchestrationStatus, *, show_input: bool = True) -> dict[str, Any]:
+    """The extension's ``StatusResponsePayload`` for one instance."""
+    payload: dict[str, Any] = {
+        "name": status.name,
+        "instanceId": status.instance_id,
+        "runtimeStatus": status.runtime_status,
+        "input": status.input if show_input else None,
+        "customStatus": status.custom_status,
+        "output": status.output,
+        "createdTime": _dotnet_time(status.created_time),
+        "lastUpdatedTime": _dotnet_time(status.last_updated_time),
+    }
+    if status.history is not None:
+        payload["historyEvents"] = status.history
+    return payload
+
+
+class ManagementServer:
+    """Loopback server of the management API for ``host`` (a LocalDurableHost).
+
+    ``port=0`` picks a free port; :attr:`base_url` tells which. Use as a
+    context manager or call :meth:`start` / :meth:`stop`.
+    """
+
+    def __init__(self, host: Any, *, address: str = "127.0.0.1", port: int = 0,
+                 task_hub: str = DEFAULT_TASK_HUB, connection: str = DEFAULT_CONNECTION) -> None:
+        self.host = host
+        self.task_hub = task_hub
+        self.connection = connection
+        self._httpd = ThreadingHTTPServer((address, port), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        address, port = self._httpd.server_address[:2]
+        return f"http://{address}:{port}"
+
+    def client_binding_json(self) -> str:
+        """The JSON string a ``durableClient`` binding receives for this server."""
+        return json.dumps(client_binding(self.base_url, task_hub=self.task_hub, connection=self.connection))
+
+    def start(self) -> "ManagementServer":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name="firestop-durable-http", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> "ManagementServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- request handling (called on server threads) ---------------------------
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], Any]:
+        parts = urlsplit(raw_path)
+        path = parts.path
+        for prefix in (WEBHOOK_PREFIX, RPC_PREFIX):
+            if path == prefix or path.startswith(prefix + "/"):
+                path = path[len(prefix):]
+                break
+        else:
+            return 404, {}, "Not a durable task route"
+        segments = [unquote(s) for s in path.strip("/").split("/") if s != ""]
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        request_url = f"{self.base_url}{raw_path}"
+
+        if segments[:1] == ["orchestrators"] and len(segments) in (2, 3) and method == "POST":
+            return self._start(segments[1], segments[2] if len(segments) == 3 else None, body)
+        if segments[:1] == ["instances"]:
+            if len(segments) == 1 and method == "GET":
+                return self._list(query)
+            if len(segments) == 2 and method == "GET":
+                return self._status(segments[1], query, request_url)
+            if len(segments) == 2 and method == "DELETE":
+                return self._purge(segments[1])
+            if len(segments) == 3 and segments[2].lower() == "terminate" and method == "POST":
+                return self._terminate(segments[1], query.get("reason", ""))
+            if len(segments) == 4 and segments[2] == "raiseEvent" and method == "POST":
+                return self._raise(segments[1], segments[3], headers, body)
+        return 404, {}, None
+
+    def _payload_for(self, instance_id: str) -> dict[str, str]:
+        query = f"taskHub={quote(self.task_hub)}&connection={quote(self.connection)}"
+        prefix = f"{self.base_url}{WEBHOOK_PREFIX}/instances/{quote(instance_id, safe='')}"
+        return _management_urls(prefix, instance_id, query)
+
+    def _start(self, name: str, instance_id: str | None, body: bytes) -> tuple[int, dict[str, str], Any]:
+        input_json = None
+        text = body.decode("utf-8") if body else ""
+        if text.strip():
+            try:
+                token = json.loads(text)
+            except ValueError:
+                return 400, {}, {"Message": "Invalid JSON content", "ExceptionMessage": "Invalid JSON content"}
+            input_json = _unwrap_json_text(token)
+        try:
+            new_id = self.host.start_new_json(name, instance_id, input_json)
+        except FunctionNotFound as exc:
+            return 400, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
+        except InstanceAlreadyExists as exc:
+            return 409, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
+        payload = self._payload_for(new_id)
+        return 202, {"Location": payload["statusQueryGetUri"], "Retry-After": "10"}, payload
+
+    def _status(self, instance_id: str, query: dict[str, str], request_url: str) -> tuple[int, dict[str, str], Any]:
+        show_history = query.get("showHistory", "").lower() == "true"
+        show_input = query.get("showInput", "true").lower() != "false"
+        try:
+            status = self.host.get_status(instance_id, show_history=show_history)
+        except InstanceNotFound as exc:
+            return 404, {}, str(exc)
+        payload = status_payload(status, show_input=show_input)
+        if status.runtime_status in ("Pending", "Running"):
+            return 202, {"Location": request_url, "Retry-After": "5"}, payload
+        if status.runtime_status == "Failed" and query.get("returnInternalServerErrorOnFailure", "").lower() == "true":
+            return 500, {}, payload
+        return 200, {}, payload
+
+    def _list(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
+        created_from = _query_time(query.get("createdTimeFrom"))
+        created_to = _query_time(query.get("createdTimeTo"))
+        prefix = query.get("instanceIdPrefix")
+        found = self.host.list_instances(runtime_status=statuses or None, created_from=created_from,
+                                         created_to=created_to)
+        show_input = query.get("showInput", "").lower() == "true"
+        return 200, {}, [status_payload(s, show_input=show_input) for s in found
+                         if prefix is None or s.instance_id.startswith(prefix)]
+
+    def _raise(self, instance_id: str, event_name: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], Any]:
+        try:
+            status = self.host.get_status(instance_id)
+        except InstanceNotFound:
+            return 404, {}, None
+        if status.runtime_status in TERMINAL_STATUSES:
+            return 410, {}, None
+        media = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return 400, {}, {"Message": "Only application/json request content is supported"}
+        text = body.decode("utf-8") if body else ""
+        try:
+            token = json.loads(text) if text.strip() else None
+        except ValueError:
+            return 400, {}, {"Message": "Invalid JSON content"}
+        self.host.raise_event(instance_id, event_name, token)
+        return 202, {}, None
+
+    def _terminate(self, instance_id: str, reason: str) -> tuple[int, dict[str, str], Any]:
+        try:
+            status = self.host.get_status(instance_id)
+        except InstanceNotFound:
+            return 404, {}, None
+        if status.runtime_status in TERMINAL_STATUSES:
+            return 410, {}, None
+        self.host.terminate(instance_id, reason)
+        return 202, {}, None
+
+    def _purge(self, instance_id: str) -> tuple[int, dict[str, str], Any]:
+        try:
+            status = self.host.get_status(instance_id)
+        except InstanceNotFound:
+            return 404, {}, None
+        if status.runtime_status not in TERMINAL_STATUSES:
+            return 412, {}, (f"Only orchestrations in a terminal state can be purged, but the orchestration "
+                             f"with instance ID {instance_id} has status {status.runtime_status}")
+        self.host.purge(instance_id)
+        return 200, {}, {"instancesDeleted": 1}
+
+
+def _unwrap_json_text(token: Any) -> str:
+    """Input JSON text from a start body: the SDK client posts JSON text as a JSON string."""
+    if isinstance(token, str):
+        try:
+            json.loads(token)
+            return token
+        except ValueError:
+            pass
+    return json.dumps(token)
+
+
+def _query_time(value: str | None) -> datetime | None:
+    return parse_timestamp(value) if value else None
+
+
+def _make_handler(server: ManagementServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            try:
+                code, headers, payload = server.handle(self.command, self.path, self.headers, body)
+            except Exception as exc:  # noqa: BLE001 - report, like the extension's 500
+                code, headers, payload = 500, {}, {"Message": "Something went wrong while processing your request",
+                                                   "ExceptionMessage": str(exc)}
+            data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+    return Handler
+
+
+# -- invoking HTTP functions ---------------------------------------------------
+class _WorkerLoop:
+    """One long-lived event loop thread, like the Python worker's.
+
+    The SDK keeps a module-global aiohttp session (``http_utils``) bound to the
+    loop of its first use, so every async function invocation must run on the
+    same loop.
+    """
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def run(cls, coro: Any) -> Any:
+        with cls._lock:
+            if cls._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="firestop-functions-worker", daemon=True).start()
+                cls._loop = loop
+        return asyncio.run_coroutine_threadsafe(coro, cls._loop).result()
+
+
+def _rebase(request: func.HttpRequest, base_url: str) -> func.HttpRequest:
+    parts, base = urlsplit(request.url), urlsplit(base_url)
+    url = urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
+    return func.HttpRequest(request.method, url, headers=dict(request.headers), params=dict(request.params),
+                            route_params=dict(request.route_params), body=request.get_body())
+
+
+def invoke_http_function(app: Any, name: str, request: func.HttpRequest, *,
+                         server: ManagementServer | None = None,
+                         client_binding_json: str | None = None) -> Any:
+    """Call the HTTP-triggered function ``name`` of ``app`` with ``request``.
+
+    The trigger parameter gets ``request``; a ``durableClient`` binding gets
+    the client binding JSON of ``server`` (or ``client_binding_json``), which
+    the SDK turns into a ``DurableOrchestrationClient``. With ``server``, the
+    request URL's origin is replaced by the server's, as if one Functions host
+    served both the function and the webhooks (so the links of
+    ``create_check_status_response`` point at the server). Async functions run
+    on a single shared worker loop. Returns what the function returns
+    (normally an ``azure.functions.HttpResponse``). Raises FunctionNotFound.
+    """
+    entry = index_app(app).function(name)
+    binding_json = client_binding_json
+    if server is not None:
+        binding_json = binding_json or server.client_binding_json()
+        request = _rebase(request, server.base_url)
+    kwargs: dict[str, Any] = {}
+    for binding in entry.function.get_bindings():
+        kind = binding.get_binding_name() if hasattr(binding, "get_binding_name") else binding.type
+        if kind == HTTP_TRIGGER:
+            kwargs[binding.name] = request
+        elif kind == DURABLE_CLIENT:
+            if binding_json is None:
+                raise ValueError(f"function {name!r} has a durable client binding: pass server= or client_binding_json=")
+            kwargs[binding.name] = binding_json
+    result = entry.fn(**kwargs)
+    if asyncio.iscoroutine(result):
+        return _WorkerLoop.run(result)
+    return result
