@@ -17,6 +17,7 @@ All datetimes taken and returned here are aware UTC datetimes.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -63,18 +64,19 @@ def format_timestamp(when: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Parse a history timestamp (7 or 6 fractional digits, ``Z`` or offset) to aware UTC."""
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    main, _, offset = value.partition("+")
-    if "." in main:
-        head, frac = main.split(".", 1)
-        main = f"{head}.{frac[:6].ljust(6, '0')}"
-    parsed = datetime.fromisoformat(main + ("+" + offset if offset else ""))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+    """Parse a history timestamp (up to 7 fractional digits, ``Z`` or offset) to aware UTC."""
+    match = _TIMESTAMP.match(text.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
+    head, frac, zone = match.group("head", "frac", "zone")
+    zone = "+00:00" if zone in (None, "", "Z", "z") else zone
+    parsed = datetime.fromisoformat(f"{head}.{(frac or '').ljust(6, '0')[:6]}{zone}")
     return parsed.astimezone(timezone.utc)
+
+
+_TIMESTAMP = re.compile(
+    r"^(?P<head>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?(?P<zone>Z|z|[+-]\d{2}:\d{2})?$"
+)
 
 
 def _base(event_type: EventType, when: datetime, event_id: int = -1) -> Event:

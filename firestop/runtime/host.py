@@ -141,7 +141,11 @@ class LocalDurableHost:
             self._notify_parent(row, failure=f"Orchestration '{row.name}' was terminated: {reason}", now=now)
 
     def purge(self, instance_id: str) -> None:
-        """Delete the instance, its history and pending work. Raises InstanceNotFound."""
+        """Delete the instance, its history and pending work, whatever its status.
+
+        (The HTTP management API refuses, with 412, to purge a Pending/Running
+        instance, like the extension.) Raises InstanceNotFound.
+        """
         with self._store.transaction():
             self._row(instance_id)
             self._store.delete_instance(instance_id)
@@ -217,9 +221,8 @@ class LocalDurableHost:
                 continue
             if advance_timers and is_virtual(self.clock):
                 due = self._earliest_timer(scope)
-                if due is not None:
-                    if due > self.clock.now():
-                        self.clock.set(due)  # type: ignore[attr-defined]
+                if due is not None and due > self.clock.now():
+                    self.clock.set(due)  # type: ignore[attr-defined]
                     continue
             return
 
