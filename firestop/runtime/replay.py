@@ -15,6 +15,8 @@ the Durable extension's ``OutOfProcOrchestrationShim`` (schema >= V2,
   each failure a timer (next sequence number) for
   ``now + first * coefficient**attempt``, then a new attempt (next sequence
   number); after the last failed attempt one more timer, then the failure;
+* external events go to the most recent waiter of that name (a stack, as
+  the extension keeps them), else are buffered for a later wait;
 * a timer whose action says ``isCanceled`` is created and cancelled at once
   (its task completes, its TimerFired is ignored);
 * DurableTask.Core replays history events in order: each completion event
@@ -240,10 +242,15 @@ class ReplayEngine:
         return node
 
     def _deliver(self, event: Event) -> None:
+        # The extension keeps waiters per name in a *stack* so that a wait
+        # abandoned by a lost Task.WhenAny (the approval-with-reminder loop)
+        # does not swallow the event meant for the newest wait
+        # (DurableOrchestrationContext.WaitForExternalEvent). Events with no
+        # waiter are buffered, oldest first.
         name = event.get("Name") or ""
         waiters = self._waiters[name]
         while waiters:
-            node = waiters.popleft()
+            node = waiters.pop()
             if not node.done:
                 node.finish()
                 return

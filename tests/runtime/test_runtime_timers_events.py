@@ -208,3 +208,36 @@ def test_is_replaying(host):
         ("start", True), ("after-1", False),
         ("start", True), ("after-1", True), ("after-2", False),
     ]
+
+
+@app.orchestration_trigger(context_name="context")
+def approval_with_reminders(context: df.DurableOrchestrationContext):
+    reminders = 0
+    while reminders < 3:
+        timer = context.create_timer(context.current_utc_datetime + timedelta(minutes=10))
+        event = context.wait_for_external_event("Approval")
+        winner = yield context.task_any([event, timer])
+        if winner == event:  # (timer deliberately not cancelled: a common omission)
+            return {"approved": event.result, "reminders": reminders}
+        reminders += 1
+        yield context.call_activity("lookup", f"reminder-{reminders}")
+    return {"approved": None, "reminders": reminders}
+
+
+def test_event_goes_to_the_current_wait_not_one_abandoned_by_a_lost_race(host, clock):
+    iid = host.start_new("approval_with_reminders")
+    host.run_until_idle()
+    for _ in range(2):
+        clock.advance(10 * 60)
+        host.run_until_idle()
+    host.raise_event(iid, "Approval", "go")
+    host.run_until_idle()
+    status = host.get_status(iid)
+    assert (status.runtime_status, status.output) == ("Completed", {"approved": "go", "reminders": 2})
+
+
+def test_reminder_loop_gives_up_when_timers_advance(host, clock):
+    iid = host.start_new("approval_with_reminders")
+    host.run_until_idle(advance_timers=True)
+    assert host.get_status(iid).output == {"approved": None, "reminders": 3}
+    assert clock.now().isoformat() == "2024-05-24T12:30:00+00:00"
