@@ -24,7 +24,7 @@ moves (the durable host's ``set``/``advance``) are honoured too.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional  # noqa: F401
 
 from .clock import format_utc, parse_utc
 from .state import TenantState
@@ -108,7 +108,13 @@ def _put_child(state: TenantState, parent_id: str, collection: str, child: dict)
     if parent is None:
         return
     items = parent["properties"].setdefault(collection, [])
-    items[:] = [c for c in items if c["id"].lower() != child["id"].lower()] + [child]
+    for i, item in enumerate(items):
+        if item["id"].lower() == child["id"].lower():
+            items[i] = child
+            break
+    else:
+        items.append(child)
+    _restamp(parent, child.get("etag"))
 
 
 def _delete_child(state: TenantState, parent_id: str, collection: str, child_id: str) -> None:
@@ -117,6 +123,17 @@ def _delete_child(state: TenantState, parent_id: str, collection: str, child_id:
         return
     items = parent["properties"].setdefault(collection, [])
     items[:] = [c for c in items if c["id"].lower() != child_id.lower()]
+    _restamp(parent, f'W/"{state.new_guid("nsg-etag")}"')
+
+
+def _restamp(parent: dict, etag: str | None) -> None:
+    """Microsoft.Network: a write to a child re-stamps the parent and all its children with one etag."""
+    if not etag:
+        return
+    parent["etag"] = etag
+    for key in ("securityRules", "defaultSecurityRules"):
+        for child in parent["properties"].get(key, []):
+            child["etag"] = etag
 
 
 def status_url(state: TenantState, op: dict) -> str:
