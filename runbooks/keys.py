@@ -212,7 +212,7 @@ class RotateKeys(Runbook[RotateParams]):
         after = self._state(st, keys, (value, version, {}))
         summary = (
             f"rotated both keys; consumers cut over to {new_in_use.capitalize()} "
-            f"(secret {st.secret_name} version {version})"
+            f"(secret {st.secret_name} version {(version or '')[:8]}…)"
             if changed
             else "keys already rotated for this step; nothing changed"
         )

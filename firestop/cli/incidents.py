@@ -14,12 +14,17 @@ class IncidentFailed(RuntimeError):
     """The orchestration itself failed (a bug, not a containment failure)."""
 
 
-def handle_alert(alert, *, rerun: bool = False) -> tuple[dict[str, Any], str | None]:
-    """(record, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it to the end."""
+def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any], str | None]:
+    """(record, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it to the end.
+
+    env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
+    Raises :class:`IncidentFailed` when the orchestration itself fails.
+    """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
 
-    env = sandbox_environment()
+    owned = env is None
+    env = env or sandbox_environment()
     try:
         host = env.host
         instance_id = alert.incident_key
@@ -51,4 +56,5 @@ def handle_alert(alert, *, rerun: bool = False) -> tuple[dict[str, Any], str | N
             raise IncidentFailed(f"incident {instance_id} stopped in state {status.runtime_status}; run the command again to resume")
         return status.output, note
     finally:
-        env.close()
+        if owned:
+            env.close()

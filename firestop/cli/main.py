@@ -96,6 +96,32 @@ def alert_handle(
     raise typer.Exit(exit_code_for(record.get("status")))
 
 
+@alert_app.command("show")
+def alert_show(
+    file: str = typer.Argument(..., metavar="FILE", help="Alert payload (Common Alert Schema JSON), or - for stdin."),
+    as_json: bool = typer.Option(False, "--json", help="Print the normalised alert as JSON."),
+) -> None:
+    """Print what Firestop understood of an alert payload (changes nothing)."""
+    from rich.table import Table
+
+    from firestop.alerts import AlertPayloadError, parse_alert, render_alert_rows
+
+    payload = _read_payload(file, as_json)
+    try:
+        alert = parse_alert(payload)
+    except AlertPayloadError as exc:
+        fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+    if as_json:
+        print_json(alert.model_dump(mode="json"))
+        return
+    table = Table(show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for field, value in render_alert_rows(alert):
+        table.add_row(field, value)
+    console.print(table)
+
+
 @sandbox_app.command("reset")
 def sandbox_reset(as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Restore the simulated tenant to its seed (keys, network settings, vault, logs, clock)."""

@@ -251,14 +251,17 @@ def _run_group(context, group: list[_Run], doc: IncidentDoc, request) -> Generat
         for run, answer in zip(pending, answers):
             run.answer = answer
             doc.record_action(run.step.id, run.target, answer)
+            # the activity's own start/end (deterministic: they are part of its recorded result)
+            step_started = parse_time(answer.get("started_at")) or started
+            step_ended = parse_time(answer.get("finished_at")) or now
             if answer.get("ok"):
                 outcome, detail = "done", (answer.get("result") or {}).get("summary", "")
             else:
                 err = answer.get("error") or {}
                 outcome = "retrying" if run.retryable else "failed"
                 detail = f"{err.get('kind')}: {err.get('message')} (attempt {run.attempts}/{run.step.retry.max_attempts})"
-            doc.event("contain", run.step.id, outcome, now, target=run.target, runbook=run.step.runbook,
-                      detail=detail, started_at=started)
+            doc.event("contain", run.step.id, outcome, step_ended, target=run.target, runbook=run.step.runbook,
+                      detail=detail, started_at=step_started)
         pending = [r for r in pending if not r.ok and r.retryable]
         if pending:
             wait = max(
