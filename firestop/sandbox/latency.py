@@ -41,6 +41,9 @@ DEFAULT_LATENCY_S: dict[str, float] = {
     "secrets.versions": 0.1,
     # Log Analytics query API
     "logs.query": 3.0,
+    "logs.batch": 3.0,  # one batch, sub-queries run in parallel
+    # not a request: delay before activity/audit rows of sandbox ARM writes become queryable
+    "activity.ingestion": 180.0,
 }
 
 #: Seconds charged for requests no route answers (the 501s).

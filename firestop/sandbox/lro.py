@@ -24,7 +24,7 @@ moves (the durable host's ``set``/``advance``) are honoured too.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional  # noqa: F401
+from typing import Optional
 
 from .clock import format_utc, parse_utc
 from .state import TenantState

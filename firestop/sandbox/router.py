@@ -29,7 +29,6 @@ class RequestContext:
     latency_override: Optional[float] = None
     #: Set by a handler when the request turned out to be "unrouted" (e.g. unknown vault host).
     unrouted_reason: Optional[str] = None
-    extra: dict = field(default_factory=dict)
 
 
 Handler = Callable[[RequestContext], SandboxResponse]

@@ -154,7 +154,12 @@ def build_document(spec: dict) -> dict:
             )
         else:
             tables = {name: {"columns": list(t["columns"]), "rows": [list(r) for r in t["rows"]]} for name, t in tables_spec.items()}
-        doc["workspaces"][str(ws["customer_id"]).lower()] = {"name": ws["name"], "resource_id": body["id"], "tables": tables}
+        doc["workspaces"][str(ws["customer_id"]).lower()] = {
+            "name": ws["name"],
+            "resource_id": body["id"],
+            "customer_id": str(ws["customer_id"]),
+            "tables": tables,
+        }
 
     for nsg in spec.get("network_security_groups", []) or []:
         state.put_resource(

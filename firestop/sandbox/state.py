@@ -30,7 +30,7 @@ import random
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 FORMAT = 1
 STATE_FILE = "tenant.json"
@@ -166,7 +166,3 @@ def file_signature(path: Path) -> Optional[tuple[int, int, int]]:
     except FileNotFoundError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-def deep_copy(value: Any) -> Any:
-    return copy.deepcopy(value)

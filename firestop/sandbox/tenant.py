@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
 
+from . import activity
 from . import faults as F
 from . import lro
 from .auth import CHECKS
@@ -166,6 +167,7 @@ class Tenant:
             with _file_lock(self.state_dir) if self.state_dir is not None else contextlib.nullcontext():
                 self._sync()
                 lro.settle(self._state, self.clock.now())
+                activity.release(self._state, self.clock.now())
                 yield self._state
 
     # ------------------------------------------------------------------ request handling
@@ -216,6 +218,8 @@ class Tenant:
                     f"{request.scheme}://{request.host}{request.path} ({unrouted_reason}).",
                 )
             entry["status"] = response.status
+            if entry["operation"] is not None:
+                activity.record(state, entry["operation"], request, response.status, now)
             state.doc["requests"].append(entry)
             if entry["operation"] is None:
                 state.doc["unrouted"].append(dict(entry))

@@ -167,3 +167,17 @@ def test_injected_429_on_query_is_retried(tenant, logs):
     assert rows == [[4]]
     assert [e.status for e in tenant.requests] == [429, 200]
     assert (tenant.clock.now() - start) == timedelta(seconds=3 + 30 + 3)
+
+
+def test_query_batch_answers_each_request(tenant, logs):
+    from azure.monitor.query import LogsBatchQuery, LogsQueryError
+
+    results = logs.query_batch(
+        [
+            LogsBatchQuery(WORKSPACE_ID, "AzureActivity | count", timespan=None),
+            LogsBatchQuery(WORKSPACE_ID, "AzureActivity | mv-expand Caller", timespan=None),
+        ]
+    )
+    assert [list(r) for r in results[0].tables[0].rows] == [[4]]
+    assert isinstance(results[1], LogsQueryError) and results[1].code == "BadArgumentError"
+    assert [(e.operation, e.status) for e in tenant.requests] == [("logs.batch", 200)]

@@ -17,6 +17,8 @@ Answers (corpus ``loganalytics/``):
   workspace holds no tables; 404 ``WorkspaceNotFoundError`` for an unknown id.
 
 ``workspaces`` (cross-workspace queries) is accepted and ignored.
+``POST /v1/$batch`` (``query_batch``, operation ``logs.batch``) answers each
+sub-request like ``/query`` inside ``{"responses": [{"id", "status", "body"}]}``.
 """
 
 from __future__ import annotations
@@ -73,27 +75,21 @@ def _bad_argument(inner_code: str, message: str, detail: Optional[dict] = None) 
     return error(400, "BadArgumentError", "The request had some invalid properties", innererror=inner)
 
 
-def query(ctx: RequestContext) -> SandboxResponse:
-    state = state_of(ctx)
-    workspace = state.doc["workspaces"].get(ctx.params["workspace"].lower())
+def execute(state, workspace_id: str, body: object, now: datetime) -> SandboxResponse:
+    """Run one query request body against workspace ``workspace_id`` (shared by /query and /$batch)."""
+    workspace = state.doc["workspaces"].get(str(workspace_id).lower())
     if workspace is None:
-        return error(404, "WorkspaceNotFoundError", f"The workspace {ctx.params['workspace']} could not be found")
-    if not ctx.request.body.strip():
-        return SandboxResponse(200, None)  # errors.json: missing JSON body -> 200 with empty body
-    try:
-        body = ctx.request.json()
-    except (ValueError, UnicodeDecodeError):
-        return _bad_argument("InvalidBody", "The request body is not valid JSON")
+        return error(404, "WorkspaceNotFoundError", f"The workspace {workspace_id} could not be found")
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         return _bad_argument("MissingQuery", "The request body must contain a 'query' string")
     if not workspace["tables"]:
         return SandboxResponse(204, None)
     try:
-        time_range = parse_timespan(body.get("timespan"), ctx.now)
+        time_range = parse_timespan(body.get("timespan"), now)
     except ValueError as exc:
         return _bad_argument("InvalidTimespan", str(exc))
     try:
-        result = run_query(body["query"], workspace["tables"], ctx.now, time_range)
+        result = run_query(body["query"], workspace["tables"], now, time_range)
     except KqlError as exc:
         summary = "A recognition error occurred in the query." if exc.kind == "SyntaxError" else "A semantic error occurred."
         detail = {"code": "SYN0002" if exc.kind == "SyntaxError" else "SEM0100", "message": exc.message}
@@ -105,4 +101,36 @@ def query(ctx: RequestContext) -> SandboxResponse:
     return ok({"tables": [result.to_json()]})
 
 
-ROUTES = [Route("POST", host, "/v1/workspaces/{workspace}/query", "logs.query", "loganalytics", query) for host in HOSTS]
+def query(ctx: RequestContext) -> SandboxResponse:
+    state = state_of(ctx)
+    if state.doc["workspaces"].get(ctx.params["workspace"].lower()) is not None and not ctx.request.body.strip():
+        return SandboxResponse(200, None)  # errors.json: missing JSON body -> 200 with empty body
+    try:
+        body = ctx.request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _bad_argument("InvalidBody", "The request body is not valid JSON")
+    return execute(state, ctx.params["workspace"], body, ctx.now)
+
+
+def batch(ctx: RequestContext) -> SandboxResponse:
+    """``POST /v1/$batch`` (``LogsQueryClient.query_batch``): ``{"requests": [{id, workspace, body, ...}]}``
+    -> ``{"responses": [{"id", "status", "body"}]}``; each sub-query is answered like ``/query``."""
+    try:
+        body = ctx.request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _bad_argument("InvalidBody", "The request body is not valid JSON")
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not requests:
+        return _bad_argument("InvalidBatch", "The batch must contain a non-empty 'requests' list")
+    responses = []
+    for item in requests:
+        if not isinstance(item, dict):
+            return _bad_argument("InvalidBatch", "Each batch request must be an object")
+        answer = execute(state_of(ctx), item.get("workspace", ""), item.get("body"), ctx.now)
+        responses.append({"id": item.get("id"), "status": answer.status, "body": answer.body})
+    return ok({"responses": responses})
+
+
+ROUTES = [Route("POST", host, "/v1/workspaces/{workspace}/query", "logs.query", "loganalytics", query) for host in HOSTS] + [
+    Route("POST", host, "/v1/$batch", "logs.batch", "loganalytics", batch) for host in HOSTS
+]
