@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 #: Start of the built-in incident scenario (see ``default_tenant.yaml``).
 DEFAULT_START = datetime(2026, 11, 29, 3, 14, 40, tzinfo=timezone.utc)
@@ -70,6 +71,19 @@ class VirtualClock:
     def __init__(self, start: datetime | None = None) -> None:
         self._lock = threading.Lock()
         self._now = to_utc(start) if start is not None else DEFAULT_START
+        self._listeners: list[Callable[[datetime], None]] = []
+
+    def subscribe(self, callback: Callable[[datetime], None]) -> None:
+        """Call ``callback(new_now)`` after every ``set``/``advance`` (outside the clock's lock).
+
+        The persisted tenant uses this to save the clock when something else (the
+        durable host) moves it between requests.
+        """
+        self._listeners.append(callback)
+
+    def _notify(self, now: datetime) -> None:
+        for callback in list(self._listeners):
+            callback(now)
 
     def now(self) -> datetime:
         """Current simulated time (aware UTC)."""
@@ -81,6 +95,7 @@ class VirtualClock:
         when = to_utc(when)
         with self._lock:
             self._now = when
+        self._notify(when)
 
     def advance(self, seconds: float) -> None:
         """Move forward by ``seconds`` (>= 0)."""
@@ -89,6 +104,8 @@ class VirtualClock:
             raise ValueError(f"cannot advance by a negative duration ({seconds} s); use set()")
         with self._lock:
             self._now = self._now + timedelta(seconds=seconds)
+            now = self._now
+        self._notify(now)
 
     def sleep(self, seconds: float) -> None:
         """Simulated sleep: same as :meth:`advance`; returns immediately."""

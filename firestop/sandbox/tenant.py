@@ -80,6 +80,8 @@ class Tenant:
         self._operations = {r.operation for r in self._router.routes}
         self.state_dir: Optional[Path] = Path(state_dir) if state_dir is not None else None
         self._signature = file_signature(state_path(self.state_dir)) if self.state_dir else None
+        self._inside = threading.local()  # depth of _exclusive() in this thread
+        self.clock.subscribe(self._clock_moved)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -164,11 +166,31 @@ class Tenant:
     def _exclusive(self) -> Iterator[TenantState]:
         """Thread + process exclusive access to an up-to-date, settled state."""
         with self._lock:
-            with _file_lock(self.state_dir) if self.state_dir is not None else contextlib.nullcontext():
-                self._sync()
-                lro.settle(self._state, self.clock.now())
-                activity.release(self._state, self.clock.now())
-                yield self._state
+            self._inside.depth = getattr(self._inside, "depth", 0) + 1
+            try:
+                with _file_lock(self.state_dir) if self.state_dir is not None else contextlib.nullcontext():
+                    self._sync()
+                    lro.settle(self._state, self.clock.now())
+                    activity.release(self._state, self.clock.now())
+                    yield self._state
+            finally:
+                self._inside.depth -= 1
+
+    def _clock_moved(self, now: datetime) -> None:
+        """Persist a clock move made outside request handling (e.g. by the durable host)."""
+        if self.state_dir is None or getattr(self._inside, "depth", 0):
+            return  # in-memory tenant, or the move happens inside a request (saved at its end)
+        with self._lock:
+            self._inside.depth = getattr(self._inside, "depth", 0) + 1
+            try:
+                with _file_lock(self.state_dir):
+                    path = state_path(self.state_dir)
+                    signature = file_signature(path)
+                    if signature is not None and signature != self._signature:
+                        self._state = TenantState(load_document(path))  # keep their changes, our clock
+                    self._write(self.state_dir)
+            finally:
+                self._inside.depth -= 1
 
     # ------------------------------------------------------------------ request handling
     def handle(self, request: SandboxRequest) -> SandboxResponse:

@@ -150,3 +150,21 @@ def test_seed_file_with_latency_override(tmp_path):
     json_path = tmp_path / "seed.json"
     json_path.write_text(json.dumps(spec, default=str))
     assert Tenant.load(json_path).account_keys(ACCOUNT_ID) == Tenant.load(path).account_keys(ACCOUNT_ID)
+
+
+def test_clock_moves_between_requests_are_persisted(tmp_path):
+    tenant = Tenant.open(tmp_path)
+    tenant.clock.advance(3600)  # e.g. the durable host firing a timer
+    assert Tenant.open(tmp_path).clock.now() == tenant.clock.now()
+    earlier = tenant.clock.now().replace(minute=0, second=0)
+    tenant.clock.set(earlier)  # the host rewinds for parallel activities
+    assert Tenant.open(tmp_path).clock.now() == earlier
+
+
+def test_clock_save_keeps_other_instances_writes(tmp_path):
+    a = Tenant.open(tmp_path)
+    b = Tenant.open(tmp_path)
+    new = _client(b).accounts.regenerate_key(RG, ACCOUNT, key_name="Key1")
+    a.clock.advance(5)  # a's doc is stale; saving its clock must not undo b's rotation
+    assert Tenant.open(tmp_path).account_keys(ACCOUNT_ID)["key1"] == new.key1
+    assert Tenant.open(tmp_path).clock.now() == a.clock.now()
