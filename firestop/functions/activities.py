@@ -6,7 +6,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from firestop.lifecycle import ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK
+from firestop.lifecycle import ACTIVITY_DESCRIBE_TARGETS, ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK
 
 bp = df.Blueprint()
 
@@ -39,3 +39,12 @@ def select_playbook(request: dict) -> dict[str, Any]:
         return {"playbook": None, "reason": f"playbooks could not be loaded: {exc}"}
     playbook, reason = choose(alert, playbooks)
     return {"playbook": playbook.model_dump(mode="json", by_alias=True) if playbook else None, "reason": reason}
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_DESCRIBE_TARGETS)
+def describe_targets(request: dict) -> dict[str, Any]:
+    """``{"target_ids": [...]}`` → facts per target (see :mod:`firestop.analysis`); read-only."""
+    from firestop.analysis import describe_targets as describe
+    from firestop.azure.clients import get_client_factory
+
+    return describe(get_client_factory(), list(request.get("target_ids") or []))

@@ -4,9 +4,13 @@ Orchestration code here is deterministic (no I/O, no wall clock, no random):
 all it does is decide, and ask activities to act.
 """
 
+from firestop.lifecycle.group import GROUP_ORCHESTRATOR, run_group
 from firestop.lifecycle.incident import (
+    ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_RUN_RUNBOOK,
     ACTIVITY_SELECT_PLAYBOOK,
+    EVENT_CORRELATED,
+    EVENT_RESOLVED,
     ORCHESTRATOR_NAME,
     IncidentInput,
     run_incident,
@@ -14,6 +18,11 @@ from firestop.lifecycle.incident import (
 from firestop.lifecycle.outcome import EXIT_CODES, exit_code_for
 
 __all__ = [
+    "ACTIVITY_DESCRIBE_TARGETS",
+    "EVENT_CORRELATED",
+    "EVENT_RESOLVED",
+    "GROUP_ORCHESTRATOR",
+    "run_group",
     "ACTIVITY_RUN_RUNBOOK",
     "ACTIVITY_SELECT_PLAYBOOK",
     "EXIT_CODES",

@@ -3,18 +3,29 @@
 Input (JSON object, see :class:`IncidentInput`)::
 
     {"incident_id": str, "alert": <firestop.alerts.Alert as JSON>,
-     "received_at": ISO 8601 UTC, "sandbox": bool, "exercise": bool}
+     "received_at": ISO 8601 UTC, "sandbox": bool, "exercise": bool,
+     "requested_by": str (who opened the incident; "azure-monitor" for alerts),
+     "playbook": <Playbook JSON> | null (pin one instead of selecting)}
 
 Output: the post-incident record (``IncidentDoc.to_record()``) plus
 ``"record_files"``. Status ``contained`` (every containment step applied and
-verified), ``needs_responder`` (something failed or did not verify — the
-record lists what holds and what does not) or ``no_playbook``.
+verified), ``needs_responder`` (something failed, was rejected, timed out or
+did not verify — the record lists what holds and what does not) or
+``no_playbook``.
 
-Custom status while running: ``{"incident_id", "phase", "step", "playbook"}``.
+Custom status while running::
+
+    {"incident_id", "phase", "step", "playbook",
+     "pending_approval": {"step", "runbook", "target", "event", "why", "changes",
+                          "approvers", "two_person", "requested_at", "expires_at", "escalated"} | null}
+
+External events it understands: ``approval:<step id>`` (see
+:mod:`firestop.lifecycle.approvals`), ``alert_correlated`` and
+``alert_resolved`` (from intake; recorded on the timeline).
 
 Everything here is deterministic: time is ``context.current_utc_datetime``,
-waits are durable timers, and work happens in the activities
-``select_playbook`` and ``run_runbook`` (:mod:`runbooks.dispatch`).
+waits are durable timers, work happens in activities (``select_playbook``,
+``describe_targets``, ``run_runbook``) and in the step-group sub-orchestrator.
 """
 
 from __future__ import annotations
@@ -24,13 +35,19 @@ from typing import Any, Generator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
+from firestop.lifecycle.checklist import checklist_gaps
+from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK
 from firestop.lifecycle.timeline import IncidentDoc, parse_time
-from firestop.playbooks.models import Parallel, Playbook, Step
+from firestop.playbooks.expressions import condition, render
+from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
-ACTIVITY_RUN_RUNBOOK = "run_runbook"
+ACTIVITY_DESCRIBE_TARGETS = "describe_targets"
+EVENT_CORRELATED = "alert_correlated"
+EVENT_RESOLVED = "alert_resolved"
 
 
 class IncidentInput(BaseModel):
@@ -41,6 +58,7 @@ class IncidentInput(BaseModel):
     received_at: str
     sandbox: bool = False
     exercise: bool = False
+    requested_by: str = AUTOMATION
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
 
 
@@ -56,85 +74,135 @@ def _alert_facts(alert: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _type_key(resource_id: str) -> str:
+    parts = [p.lower() for p in resource_id.split("/") if p]
+    if "providers" not in parts:
+        return ""
+    i = len(parts) - 1 - parts[::-1].index("providers")
+    rest = parts[i + 1 :]
+    if len(rest) < 3:
+        return ""
+    return "/".join([rest[0]] + [rest[j] for j in range(1, len(rest), 2)])
+
+
 def _targets_for(step: Step, alert: dict[str, Any]) -> list[str | None]:
     from runbooks import get_runbook
 
     wanted = get_runbook(step.runbook).target_type
     if wanted is None:
         return [None]
-    ids = [t for t in alert.get("target_ids") or [] if _type_key(t) == wanted]
-    return ids
-
-
-def _type_key(resource_id: str) -> str:
-    parts = [p for p in resource_id.split("/") if p]
-    lower = [p.lower() for p in parts]
-    if "providers" not in lower:
-        return ""
-    i = len(lower) - 1 - lower[::-1].index("providers")
-    rest = lower[i + 1 :]
-    if len(rest) < 3:
-        return ""
-    types = [rest[0]] + [rest[j] for j in range(1, len(rest), 2)]
-    return "/".join([types[0], *types[1:]])
+    return [t for t in alert.get("target_ids") or [] if _type_key(t) == wanted]
 
 
 class _Run:
-    """One (step, target) pair through its attempts."""
+    """One (step, target) pair: what it was asked to do and how it ended."""
 
-    def __init__(self, step: Step, target: str | None) -> None:
+    def __init__(self, step: Step | UndoStep, target: str | None, params: dict[str, Any] | None = None, phase: str = "contain") -> None:
         self.step = step
         self.target = target
-        self.attempts = 0
+        self.params = params or {}
+        self.phase = phase
         self.answer: dict[str, Any] | None = None
+        self.undone = False
+
+    @property
+    def runbook(self) -> str:
+        return getattr(self.step, "runbook", "") or ""
 
     @property
     def ok(self) -> bool:
         return bool(self.answer and self.answer.get("ok"))
 
+    def fail(self, kind: str, message: str) -> dict[str, Any]:
+        self.answer = {"ok": False, "runbook": self.runbook, "result": None,
+                       "error": {"kind": kind, "message": message, "retryable": False}}
+        return self.answer
+
+
+class _Incident:
+    """State of one orchestration run (rebuilt identically on every replay)."""
+
+    def __init__(self, context, inp: IncidentInput) -> None:
+        self.context = context
+        self.inp = inp
+        self.alert = inp.alert
+        self.facts = _alert_facts(inp.alert)
+        self.doc = IncidentDoc(
+            incident_id=inp.incident_id,
+            alert=inp.alert,
+            received_at=parse_time(inp.received_at),
+            sandbox=inp.sandbox,
+            exercise=inp.exercise,
+        )
+        self.targets: dict[str, dict[str, Any]] = {}
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.applied: list[_Run] = []  # ok runs, in order
+        self.failures: list[_Run] = []
+        self.pending_approval: dict[str, Any] | None = None
+        self.phase = "detect"
+        self.step_label: str | None = None
+        self.events_seen: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------
     @property
-    def retryable(self) -> bool:
-        err = (self.answer or {}).get("error") or {}
-        return bool(err.get("retryable")) and self.attempts < self.step.retry.max_attempts
+    def now(self):
+        return self.context.current_utc_datetime
+
+    def status(self, phase: str | None = None, step: str | None = None) -> None:
+        if phase is not None:
+            self.phase, self.step_label = phase, step
+        self.context.set_custom_status(
+            {
+                "incident_id": self.inp.incident_id,
+                "phase": self.phase,
+                "step": self.step_label,
+                "playbook": (self.doc.playbook or {}).get("name"),
+                "pending_approval": self.pending_approval,
+            }
+        )
+
+    def scope(self, target: str | None) -> dict[str, Any]:
+        facts = self.targets.get(target or "", {})
+        return {
+            "alert": self.alert,
+            "incident": {"id": self.inp.incident_id, "severity": self.alert.get("severity")},
+            "target": {"id": target, "tags": facts.get("tags", {}), **{k: v for k, v in facts.items() if k != "tags"}},
+            "steps": self.steps,
+        }
+
+    def request(self, run: _Run, action: str, **extra: Any) -> dict[str, Any]:
+        step = run.step
+        runbook = run.runbook
+        return {
+            "runbook": runbook,
+            "action": action,
+            "target": run.target,
+            "params": run.params,
+            "incident_id": self.inp.incident_id,
+            "step_id": step.id,
+            "alert": self.facts,
+            **extra,
+        }
+
+    def remember(self, run: _Run) -> None:
+        result = (run.answer or {}).get("result") or {}
+        self.steps[run.step.id] = {
+            "ok": run.ok,
+            "changed": result.get("changed"),
+            "before": result.get("before") or {},
+            "after": result.get("after") or {},
+            "artifacts": result.get("artifacts") or {},
+            "error": (run.answer or {}).get("error"),
+        }
 
 
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
-    inp = IncidentInput.model_validate(context.get_input())
-    alert = inp.alert
-    facts = _alert_facts(alert)
-    doc = IncidentDoc(
-        incident_id=inp.incident_id,
-        alert=alert,
-        received_at=parse_time(inp.received_at),
-        sandbox=inp.sandbox,
-        exercise=inp.exercise,
-    )
+    inc = _Incident(context, IncidentInput.model_validate(context.get_input()))
+    doc, alert = inc.doc, inc.alert
 
-    def status(phase: str, step: str | None = None) -> None:
-        context.set_custom_status(
-            {
-                "incident_id": inp.incident_id,
-                "phase": phase,
-                "step": step,
-                "playbook": (doc.playbook or {}).get("name"),
-            }
-        )
-
-    def request(step: Step, target: str | None, action: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "runbook": step.runbook,
-            "action": action,
-            "target": target,
-            "params": dict(step.with_),
-            "incident_id": inp.incident_id,
-            "step_id": step.id,
-            "alert": facts,
-            **extra,
-        }
-
-    # detect ------------------------------------------------------------------
-    status("detect")
+    # detect --------------------------------------------------------------------
+    inc.status("detect")
     fired = parse_time(alert.get("fired_at"))
     if fired is not None:
         doc.event("detect", "alert fired", "ok", fired, detail=str(alert.get("rule_name") or ""))
@@ -147,141 +215,342 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         detail=f"{alert.get('monitoring_service')} {alert.get('monitor_condition')}, severity {alert.get('severity')}",
     )
 
-    # analyze -----------------------------------------------------------------
-    status("analyze", "select playbook")
-    started = context.current_utc_datetime
-    if inp.playbook is not None:
-        selection = {"playbook": inp.playbook, "reason": "playbook given by the caller"}
-    else:
-        selection = yield context.call_activity(ACTIVITY_SELECT_PLAYBOOK, {"alert": alert})
-    now = context.current_utc_datetime
+    # analyze -------------------------------------------------------------------
+    inc.status("analyze", "select playbook")
+    started = inc.now
+    tasks = []
+    if inc.inp.playbook is None:
+        tasks.append(context.call_activity(ACTIVITY_SELECT_PLAYBOOK, {"alert": alert}))
+    if alert.get("target_ids"):
+        tasks.append(context.call_activity(ACTIVITY_DESCRIBE_TARGETS, {"target_ids": list(alert["target_ids"])}))
+    results = (yield context.task_all(tasks)) if tasks else []
+    selection = {"playbook": inc.inp.playbook, "reason": "playbook given by the caller"} if inc.inp.playbook else results.pop(0)
+    inc.targets = (results.pop(0) if results else {}) or {}
+    doc.facts = inc.targets
+    now = inc.now
     if not selection.get("playbook"):
         doc.status = NO_PLAYBOOK
         doc.reason = selection.get("reason") or "no playbook matched"
         doc.event("analyze", "select playbook", "no playbook", now, detail=doc.reason, started_at=started)
-        return (yield from _learn(context, doc, status, request))
+        return (yield from _learn(inc, None))
     playbook = Playbook.model_validate(selection["playbook"])
     doc.playbook = {"name": playbook.name, "version": playbook.version}
     doc.event("analyze", "select playbook", "ok", now, detail=selection.get("reason") or playbook.name, started_at=started)
+    doc.plan = [
+        {"phase": phase, "step": s.id, "runbook": getattr(s, "runbook", None) or f"undo {s.undo}",
+         "approval": (s.approval.mode if s.approval else "auto")}
+        for phase in ("analyze", "contain", "resolve", "learn")
+        for s in playbook.steps(phase)
+    ]
+    yield from _phase(inc, playbook, "analyze", counts=False)
 
-    # contain -----------------------------------------------------------------
-    runs: list[_Run] = []
-    failed = False
-    for item in playbook.contain:
-        steps = item.parallel if isinstance(item, Parallel) else [item]
-        group: list[_Run] = []
-        for step in steps:
-            targets = _targets_for(step, alert)
-            if not targets:
-                run = _Run(step, None)
-                run.answer = {
-                    "ok": False,
-                    "runbook": step.runbook,
-                    "error": {"kind": "invalid", "message": "the alert names no target this runbook acts on", "retryable": False},
-                }
-                doc.record_action(step.id, None, run.answer)
-                doc.event("contain", step.id, "skipped", context.current_utc_datetime, runbook=step.runbook, detail=run.answer["error"]["message"])
-                runs.append(run)
-                failed = True
+    # contain -------------------------------------------------------------------
+    stopped = yield from _phase(inc, playbook, "contain", counts=True)
+    if not stopped and not inc.failures:
+        doc.contained_at = inc.now
+
+    # resolve: verify, then the playbook's resolve steps ---------------------------
+    inc.status("resolve", "verify")
+    yield from _verify(inc)
+    if not stopped:
+        yield from _phase(inc, playbook, "resolve", counts=True)
+    doc.resolved_at = inc.now
+    yield from _drain_events(inc)
+    _judge(inc, playbook, stopped)
+    return (yield from _learn(inc, playbook))
+
+
+def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> Generator[Any, Any, bool]:
+    """Run a phase's groups in order. Returns True when a failure stopped it (abort/rollback)."""
+    for index, item in enumerate(getattr(playbook, phase)):
+        members = item.parallel if isinstance(item, Parallel) else [item]
+        inc.status(phase, ", ".join(m.id for m in members))
+        runs: list[_Run] = []
+        for member in members:
+            runs.extend(_expand(inc, member, phase))
+        gated: list[_Run] = []
+        for run in runs:
+            if run.answer is not None:  # skipped or invalid already
                 continue
-            group.extend(_Run(step, t) for t in targets)
-        status("contain", ", ".join(r.step.id for r in group))
-        yield from _run_group(context, group, doc, request)
-        runs.extend(group)
-        if any(not r.ok for r in group):
-            failed = True
-            break  # later containment steps may depend on this one: stop and hand over
-    if not failed:
-        doc.contained_at = context.current_utc_datetime
+            required, why = needs_approval(run.step.approval, inc.scope(run.target))
+            if required:
+                verdict = yield from _approval_gate(inc, run, why)
+                if verdict != "approve":
+                    continue
+            gated.append(run)
+        undo_runs = [r for r in gated if isinstance(r.step, UndoStep)]
+        step_runs = [r for r in gated if not isinstance(r.step, UndoStep)]
+        for run in undo_runs:
+            yield from _undo(inc, run, phase)
+        if step_runs:
+            yield from _execute(inc, step_runs, phase)
+        stop = False
+        for run in runs:
+            if run.answer is None or run.answer.get("skipped"):
+                continue
+            inc.remember(run)
+            if run.ok:
+                if counts and not isinstance(run.step, UndoStep):
+                    inc.applied.append(run)
+                continue
+            if counts:
+                inc.failures.append(run)
+            else:
+                inc.doc.notes.append(f"{phase} step {run.step.id} failed: {(run.answer.get('error') or {}).get('message')}")
+            policy = run.step.on_failure
+            if policy == "rollback":
+                yield from _rollback(inc, run)
+                stop = True
+            elif policy == "abort" and counts:
+                stop = True
+        if stop:
+            for later in getattr(playbook, phase)[index + 1 :]:
+                for member in later.parallel if isinstance(later, Parallel) else [later]:
+                    inc.doc.does_not_hold.append(f"{member.id}: not run (an earlier step failed)")
+            return True
+    return False
 
-    # resolve: verify every applied step ------------------------------------------
-    status("resolve", "verify")
-    applied = [r for r in runs if r.ok]
-    started = context.current_utc_datetime
-    if applied:
-        answers = yield context.task_all(
-            [
-                context.call_activity(ACTIVITY_RUN_RUNBOOK, request(r.step, r.target, "verify", applied=r.answer["result"]))
-                for r in applied
-            ]
+
+def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
+    """The runs of one step: one per target of its runbook's type, with `when` and `with` evaluated."""
+    doc = inc.doc
+    if isinstance(member, UndoStep):
+        original = next((r for r in inc.applied if r.step.id == member.undo), None)
+        run = _Run(member, original.target if original else None, phase=phase)
+        if original is None:
+            run.answer = {"ok": True, "skipped": True}
+            doc.event(phase, member.id, "skipped", inc.now, detail=f"step {member.undo} did not apply anything to undo")
+            return [run]
+        run.original = original  # type: ignore[attr-defined]
+        if member.when and condition(member.when, inc.scope(run.target)) is not True:
+            run.answer = {"ok": True, "skipped": True}
+            doc.event(phase, member.id, "skipped", inc.now, target=run.target, detail=f"when: {member.when}")
+        return [run]
+    targets = _targets_for(member, inc.alert)
+    if not targets:
+        run = _Run(member, None, phase=phase)
+        run.fail("invalid", "the alert names no target this runbook acts on")
+        doc.record_action(member.id, None, run.answer)
+        doc.event(phase, member.id, "failed", inc.now, runbook=member.runbook, detail=run.answer["error"]["message"])
+        return [run]
+    runs = []
+    for target in targets:
+        scope = inc.scope(target)
+        run = _Run(member, target, render(dict(member.with_), scope), phase=phase)
+        if member.when and condition(member.when, scope) is not True:
+            run.answer = {"ok": True, "skipped": True}
+            doc.event(phase, member.id, "skipped", inc.now, target=target, runbook=member.runbook, detail=f"when: {member.when}")
+        runs.append(run)
+    return runs
+
+
+def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, str]:
+    """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
+    ``approve``, ``reject`` or ``timeout``; a non-approved run gets a failed answer."""
+    context, doc, step = inc.context, inc.doc, run.step
+    approval = step.approval
+    if isinstance(step, UndoStep):
+        changes = [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}]
+    else:
+        plan = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))
+        changes = ((plan.get("result") or {}).get("changes") or []) if plan.get("ok") else []
+    requested_at = inc.now
+    deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
+    escalated = False
+    name = event_name(step.id)
+    doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
+    while True:
+        inc.pending_approval = {
+            "step": step.id,
+            "runbook": run.runbook or f"undo {step.undo}",
+            "target": run.target,
+            "event": name,
+            "why": why,
+            "changes": changes,
+            "approvers": list(approval.approvers),
+            "two_person": approval.two_person,
+            "requested_by": inc.inp.requested_by,
+            "requested_at": requested_at.isoformat(),
+            "expires_at": deadline.isoformat(),
+            "escalated": escalated,
+        }
+        inc.status()
+        decision = context.wait_for_external_event(name)
+        timer = context.create_timer(deadline)
+        winner = yield context.task_any([decision, timer])
+        now = inc.now
+        if winner is decision:
+            timer.cancel()
+            verdict, reason, by = judge(approval, decision.result, requested_by=inc.inp.requested_by)
+            doc.approvals.append({"step": step.id, "verdict": verdict, "by": by, "reason": reason, "at": now.isoformat(),
+                                  "comment": decode(decision.result).get("comment")})
+            if verdict == "refused":
+                doc.event(run.phase, step.id, "decision refused", now, target=run.target, detail=reason)
+                continue
+            if doc.acknowledged_at is None:
+                doc.acknowledged_at = now
+            inc.pending_approval = None
+            inc.status()
+            doc.event(run.phase, step.id, "approved" if verdict == "approve" else "rejected", now, target=run.target,
+                      detail=reason, started_at=requested_at)
+            if verdict == "reject":
+                run.fail("rejected", f"approval rejected: {reason}")
+                doc.record_action(step.id, run.target, run.answer)
+            return verdict
+        if approval.on_timeout == "escalate" and not escalated:
+            escalated = True
+            deadline = now + timedelta(seconds=approval.timeout_seconds)
+            doc.event(run.phase, step.id, "escalated", now, target=run.target,
+                      detail=f"no decision in {approval.timeout_seconds:g} s; escalated, waiting until {deadline.isoformat()}")
+            continue
+        inc.pending_approval = None
+        inc.status()
+        if approval.on_timeout == "proceed":
+            doc.event(run.phase, step.id, "approval timed out", now, target=run.target, detail="on_timeout: proceed")
+            return "approve"
+        doc.event(run.phase, step.id, "approval timed out", now, target=run.target, detail="not approved in time; not acting (fail closed)")
+        run.fail("timeout", f"approval not given within {approval.timeout_seconds:g} s")
+        doc.record_action(step.id, run.target, run.answer)
+        return "timeout"
+
+
+def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any, None]:
+    """Apply ``runs`` together in the step-group sub-orchestration and record what happened."""
+    spec = {
+        "incident_id": inc.inp.incident_id,
+        "runs": [
+            {"request": inc.request(r, "apply"), "retry": r.step.retry.model_dump(), "timeout_seconds": r.step.timeout_seconds}
+            for r in runs
+        ],
+    }
+    result = yield inc.context.call_sub_orchestrator(GROUP_ORCHESTRATOR, spec)
+    for run, outcome in zip(runs, result["runs"]):
+        run.answer = outcome["answer"]
+        inc.doc.record_action(run.step.id, run.target, run.answer)
+        for event in outcome["events"]:
+            inc.doc.event(phase, run.step.id, event["outcome"], parse_time(event["finished_at"]), target=run.target,
+                          runbook=run.runbook, detail=event["detail"], started_at=parse_time(event["started_at"]))
+
+
+def _undo(inc: _Incident, run: _Run, phase: str, *, label: str | None = None) -> Generator[Any, Any, None]:
+    original: _Run = run.original if isinstance(run.step, UndoStep) else run  # type: ignore[attr-defined]
+    request = inc.request(original, "undo", applied=original.answer["result"])
+    request["step_id"] = original.step.id
+    started = inc.now
+    answer = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, request)
+    if run is not original:
+        run.answer = answer
+    if answer.get("ok"):
+        original.undone = True
+        inc.doc.actions[inc.doc.action_key(original.step.id, original.target)]["undone"] = True
+    detail = (answer.get("result") or {}).get("summary") if answer.get("ok") else (answer.get("error") or {}).get("message")
+    inc.doc.event(phase, label or run.step.id, "undone" if answer.get("ok") else "undo failed", parse_time(answer.get("finished_at")) or inc.now,
+                  target=original.target, runbook=original.runbook, detail=detail or "", started_at=started)
+
+
+def _rollback(inc: _Incident, failed: _Run) -> Generator[Any, Any, None]:
+    """Undo the completed containment steps, newest first (only those that changed something and can be undone)."""
+    from runbooks import get_runbook
+
+    inc.status(failed.phase, f"rollback after {failed.step.id}")
+    for run in reversed(inc.applied):
+        if run.undone or isinstance(run.step, UndoStep):
+            continue
+        runbook = type(get_runbook(run.runbook))
+        if not (runbook.mutating and runbook.reversible and (run.answer.get("result") or {}).get("changed")):
+            continue
+        yield from _undo(inc, run, failed.phase, label=f"rollback {run.step.id}")
+    inc.doc.rolled_back_after = failed.step.id
+
+
+def _verify(inc: _Incident) -> Generator[Any, Any, None]:
+    runs = [r for r in inc.applied if not r.undone]
+    if not runs:
+        return
+    started = inc.now
+    answers = yield inc.context.task_all(
+        [inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(r, "verify", applied=r.answer["result"])) for r in runs]
+    )
+    for run, answer in zip(runs, answers):
+        inc.doc.record_verification(run.step.id, run.target, answer)
+        checks = (answer.get("result") or {}).get("checks") or []
+        detail = "; ".join(f"{'✔' if c.get('ok') else '✘'} {c.get('name')}" for c in checks) or (
+            (answer.get("error") or {}).get("message") or ""
         )
-        now = context.current_utc_datetime
-        for run, answer in zip(applied, answers):
-            doc.record_verification(run.step.id, run.target, answer)
-            checks = (answer.get("result") or {}).get("checks") or []
-            detail = "; ".join(f"{'✔' if c.get('ok') else '✘'} {c.get('name')}" for c in checks) or (
-                (answer.get("error") or {}).get("message") or ""
-            )
-            doc.event("resolve", f"verify {run.step.id}", "verified" if answer.get("ok") else "not verified", now,
-                      target=run.target, runbook=run.step.runbook, detail=detail, started_at=started)
-    doc.resolved_at = context.current_utc_datetime
+        inc.doc.event("resolve", f"verify {run.step.id}", "verified" if answer.get("ok") else "not verified",
+                      parse_time(answer.get("finished_at")) or inc.now, target=run.target, runbook=run.runbook,
+                      detail=detail, started_at=started)
 
-    for run in runs:
-        entry = doc.actions[doc.action_key(run.step.id, run.target)]
-        label = f"{run.step.id} ({run.step.runbook})"
-        if run.ok and entry.get("verified"):
-            doc.holds.append(f"{label}: {entry.get('summary')}")
-        elif run.ok:
-            doc.does_not_hold.append(f"{label}: applied but did not verify")
+
+def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
+    """Record alerts that joined this incident while it ran (events buffered until now)."""
+    context = inc.context
+    while True:
+        joined = context.wait_for_external_event(EVENT_CORRELATED)
+        resolved = context.wait_for_external_event(EVENT_RESOLVED)
+        timer = context.create_timer(inc.now)
+        winner = yield context.task_any([joined, resolved, timer])
+        if winner is timer:
+            return
+        timer.cancel()
+        data = decode(winner.result)
+        now = inc.now
+        if winner is joined:
+            other = data.get("alert") or {}
+            key = f"joined:{other.get('alert_id')}"
+            if key not in inc.events_seen:
+                inc.events_seen.add(key)
+                inc.doc.correlated.append({"alert_id": other.get("alert_id"), "rule_name": other.get("rule_name"),
+                                           "received_at": data.get("received_at")})
+                inc.doc.event("detect", "alert joined", "ok", now, target=(other.get("target_ids") or [None])[0],
+                              detail=f"{other.get('rule_name')} ({other.get('alert_id')})")
         else:
-            doc.does_not_hold.append(f"{label}: {(run.answer or {}).get('error', {}).get('message')}")
-    not_run = [s.id for s in playbook.steps("contain") if not any(r.step.id == s.id for r in runs)]
-    doc.does_not_hold.extend(f"{sid}: not run (an earlier step failed)" for sid in not_run)
-    if failed or doc.does_not_hold:
+            key = f"resolved:{data.get('alert_id')}"
+            if key not in inc.events_seen:
+                inc.events_seen.add(key)
+                inc.doc.event("detect", "alert resolved", "ok", now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
+
+
+def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
+    doc = inc.doc
+    for run in inc.applied:
+        entry = doc.actions[doc.action_key(run.step.id, run.target)]
+        label = f"{run.step.id} ({run.runbook})"
+        if run.undone:
+            doc.does_not_hold.append(f"{label}: rolled back")
+        elif entry.get("verified"):
+            doc.holds.append(f"{label}: {entry.get('summary')}")
+        else:
+            doc.does_not_hold.append(f"{label}: applied but did not verify")
+    for run in inc.failures:
+        doc.does_not_hold.append(f"{run.step.id} ({run.runbook or 'undo'}): {(run.answer or {}).get('error', {}).get('message')}")
+    if stopped or doc.does_not_hold:
         doc.status = NEEDS_RESPONDER
         doc.contained_at = None
         doc.reason = "containment incomplete: a responder must act on what does not hold"
+        if doc.rolled_back_after:
+            doc.reason = f"{doc.rolled_back_after} failed; completed containment steps were rolled back"
     else:
         doc.status = CONTAINED
-        doc.reason = f"{len(runs)} containment step(s) applied and verified"
-    return (yield from _learn(context, doc, status, request))
+        doc.reason = f"{len(inc.applied)} containment step(s) applied and verified"
 
 
-def _run_group(context, group: list[_Run], doc: IncidentDoc, request) -> Generator[Any, Any, None]:
-    """Run a group of (step, target) pairs in parallel, retrying retryable failures after a durable timer."""
-    pending = list(group)
-    while pending:
-        started = context.current_utc_datetime
-        for run in pending:
-            run.attempts += 1
-        answers = yield context.task_all(
-            [context.call_activity(ACTIVITY_RUN_RUNBOOK, request(r.step, r.target, "apply")) for r in pending]
-        )
-        now = context.current_utc_datetime
-        for run, answer in zip(pending, answers):
-            run.answer = answer
-            doc.record_action(run.step.id, run.target, answer)
-            # the activity's own start/end (deterministic: they are part of its recorded result)
-            step_started = parse_time(answer.get("started_at")) or started
-            step_ended = parse_time(answer.get("finished_at")) or now
-            if answer.get("ok"):
-                outcome, detail = "done", (answer.get("result") or {}).get("summary", "")
-            else:
-                err = answer.get("error") or {}
-                outcome = "retrying" if run.retryable else "failed"
-                detail = f"{err.get('kind')}: {err.get('message')} (attempt {run.attempts}/{run.step.retry.max_attempts})"
-            doc.event("contain", run.step.id, outcome, step_ended, target=run.target, runbook=run.step.runbook,
-                      detail=detail, started_at=step_started)
-        pending = [r for r in pending if not r.ok and r.retryable]
-        if pending:
-            wait = max(
-                max(r.step.retry.interval(r.attempts), float((r.answer.get("error") or {}).get("retry_after") or 0))
-                for r in pending
-            )
-            yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
-
-
-def _learn(context, doc: IncidentDoc, status, request) -> Generator[Any, Any, dict[str, Any]]:
-    status("learn", "file record")
-    doc.closed_at = context.current_utc_datetime
+def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dict[str, Any]]:
+    doc = inc.doc
+    if playbook is not None:
+        yield from _phase(inc, playbook, "learn", counts=False)
+    inc.status("learn", "file record")
+    doc.gaps = checklist_gaps(doc.facts or {}, list(doc.actions.values()), doc.evidence)
+    doc.closed_at = inc.now
     doc.event("learn", "file record", "ok", doc.closed_at, runbook="records.file", detail=f"status {doc.status}")
     record = doc.to_record()
-    filing = Step(id="file-record", runbook="records.file", **{"with": {"record": record}})
-    answer = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, request(filing, None, "apply"))
+    filing = _Run(Step(id="file-record", runbook="records.file", **{"with": {"record": record}}), None, {"record": record}, phase="learn")
+    answer = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(filing, "apply"))
     files = ((answer.get("result") or {}).get("artifacts") or {}) if answer.get("ok") else {}
     out = dict(record)
     out["record_files"] = files
     if not answer.get("ok"):
         out["record_error"] = (answer.get("error") or {}).get("message")
-    status("done")
+    inc.pending_approval = None
+    inc.status("done", None)
     return out

@@ -39,6 +39,14 @@ class IncidentDoc:
         self.holds: list[str] = []
         self.does_not_hold: list[str] = []
         self.record_files: dict[str, Any] = {}
+        self.facts: dict[str, Any] = {}
+        self.plan: list[dict[str, Any]] = []
+        self.approvals: list[dict[str, Any]] = []
+        self.correlated: list[dict[str, Any]] = []
+        self.gaps: list[dict[str, str]] = []
+        self.notes: list[str] = []
+        self.acknowledged_at: datetime | None = None
+        self.rolled_back_after: str | None = None
 
     def event(
         self,
@@ -83,6 +91,7 @@ class IncidentDoc:
             "artifacts": result.get("artifacts") or {},
             "error": answer.get("error"),
             "verified": None,
+            "undone": False,
             "checks": [],
         }
         self.actions[self.action_key(step_id, target)] = entry
@@ -102,6 +111,7 @@ class IncidentDoc:
         fired = parse_time(self.alert.get("fired_at"))
         return {
             "mttd_s": seconds_between(fired, self.received_at),
+            "mtta_s": seconds_between(self.received_at, self.acknowledged_at),
             "mttc_s": seconds_between(self.received_at, self.contained_at),
             "mttr_s": seconds_between(self.received_at, self.resolved_at),
         }
@@ -136,6 +146,13 @@ class IncidentDoc:
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
             "closed_at": self.closed_at.isoformat() if self.closed_at else None,
             "metrics": self.metrics(),
+            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
+            "plan": self.plan,
+            "approvals": self.approvals,
+            "correlated_alerts": self.correlated,
+            "target_facts": self.facts,
+            "checklist_gaps": self.gaps,
+            "notes": self.notes,
             "holds": self.holds,
             "does_not_hold": self.does_not_hold,
             "timeline": self.timeline,

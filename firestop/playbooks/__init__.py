@@ -2,9 +2,10 @@
 
 from firestop.playbooks.loader import PlaybookError, load_playbook, load_playbooks
 from firestop.playbooks.match import select_playbook
-from firestop.playbooks.models import Match, Parallel, Playbook, Retry, Step
+from firestop.playbooks.models import Approval, Match, Parallel, Playbook, Retry, Step
 
 __all__ = [
+    "Approval",
     "Match",
     "Parallel",
     "Playbook",

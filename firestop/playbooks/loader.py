@@ -28,7 +28,7 @@ class PlaybookError(ValueError):
 
 def _is_tag(part: Any) -> bool:
     """pydantic's union/validator labels in error locations, which are not YAML keys."""
-    return isinstance(part, str) and (part in ("step-item", "parallel-group") or "[" in part)
+    return isinstance(part, str) and (part in ("step-item", "undo-item", "parallel-group", "Step", "UndoStep") or "[" in part)
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

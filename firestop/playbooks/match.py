@@ -27,8 +27,20 @@ def _matches(match: Match, alert) -> bool:
     if match.signal_types:
         if (alert.signal_type or "").lower() not in {s.lower() for s in match.signal_types}:
             return False
-    if match.max_severity is not None:
-        if alert.severity is None or alert.severity > match.max_severity:
+    if match.rule_ids:
+        rule_id = (alert.rule_id or "").lower()
+        if not any(fnmatchcase(rule_id, g.lower()) for g in match.rule_ids):
+            return False
+    if match.min_severity is not None or match.max_severity is not None:
+        if alert.severity is None:
+            return False
+        if match.min_severity is not None and alert.severity < match.min_severity:
+            return False
+        if match.max_severity is not None and alert.severity > match.max_severity:
+            return False
+    if match.custom_properties:
+        props = {k.lower(): v for k, v in (alert.custom_properties or {}).items()}
+        if any(props.get(k.lower()) != v for k, v in match.custom_properties.items()):
             return False
     return True
 

@@ -23,7 +23,7 @@ An alert routes to a playbook explicitly with the custom property
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -46,15 +46,99 @@ class Retry(BaseModel):
         return min(self.first_interval_seconds * self.backoff_coefficient ** (attempt - 1), self.max_interval_seconds)
 
 
+EXPRESSION_ROOTS = frozenset({"alert", "target", "steps", "incident"})
+
+
+def _check_expression(text: str) -> str:
+    from firestop.playbooks.expressions import ExpressionError, parse_expression
+
+    try:
+        parse_expression(text, roots=EXPRESSION_ROOTS)
+    except ExpressionError as exc:
+        raise ValueError(str(exc)) from None
+    return text
+
+
+class Approval(BaseModel):
+    """A human gate before a step acts.
+
+    mode: ``auto`` (no gate), ``required``, or ``required_if`` (gate when ``condition`` holds —
+    or cannot be decided: fail closed). approvers: Entra object IDs or group IDs allowed to
+    decide (empty: any authenticated responder). two_person: the approver must differ from
+    whoever requested the incident. timeout_seconds: how long to wait; on_timeout: ``abort``
+    (default, fail closed), ``proceed``, or ``escalate`` (notify, wait one more timeout, then abort).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    mode: Literal["auto", "required", "required_if"] = "required"
+    condition: str | None = None
+    approvers: list[str] = Field(default_factory=list)
+    two_person: bool = False
+    timeout_seconds: float = Field(default=900.0, gt=0, le=7 * 24 * 3600, alias="timeout")
+    on_timeout: Literal["abort", "proceed", "escalate"] = "abort"
+
+    @field_validator("condition")
+    @classmethod
+    def _condition_parses(cls, value: str | None) -> str | None:
+        return _check_expression(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _condition_matches_mode(self) -> "Approval":
+        if self.mode == "required_if" and not self.condition:
+            raise ValueError("mode required_if needs a condition, e.g. \"alert.severity <= 1\"")
+        if self.mode != "required_if" and self.condition:
+            raise ValueError(f"condition is only used with mode required_if (mode is {self.mode})")
+        return self
+
+
 class Step(BaseModel):
-    """One runbook run: ``runbook`` on the alert's target of the runbook's type, with parameters ``with``."""
+    """One runbook run: ``runbook`` on the alert's target of the runbook's type, with parameters ``with``.
+
+    when: a condition (expression) — the step is skipped unless it holds. timeout_seconds: the
+    step fails (kind ``timeout``) if its runbook has not answered by then. on_failure: ``abort``
+    (stop containment; a responder takes over), ``continue`` (go on with the next steps), or
+    ``rollback`` (undo the containment steps completed so far, newest first, then stop).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: str = Field(pattern=NAME_PATTERN)
     runbook: str
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    when: str | None = None
     retry: Retry = Field(default_factory=Retry)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600, alias="timeout")
+    on_failure: Literal["abort", "continue", "rollback"] = "abort"
+    approval: Approval | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _when_parses(cls, value: str | None) -> str | None:
+        return _check_expression(value) if value is not None else None
+
+    @field_validator("with_")
+    @classmethod
+    def _templates_parse(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from firestop.playbooks.expressions import templates_in
+
+        for text in templates_in(value):
+            _check_expression(text)
+        return value
+
+    def referenced_steps(self) -> set[str]:
+        """Step ids this step's expressions read (``steps.<id>...``)."""
+        from firestop.playbooks.expressions import _paths, parse_expression, templates_in
+
+        texts = [*templates_in(self.with_), *([self.when] if self.when else [])]
+        if self.approval and self.approval.condition:
+            texts.append(self.approval.condition)
+        refs: set[str] = set()
+        for text in texts:
+            for path in _paths(parse_expression(text)):
+                if path[0] == "steps" and len(path) > 1:
+                    refs.add(str(path[1]))
+        return refs
 
     @field_validator("runbook")
     @classmethod
@@ -72,14 +156,57 @@ class Step(BaseModel):
 
         from runbooks import get_runbook
 
+        from firestop.playbooks.expressions import templates_in
+
+        templated = {k for k, v in self.with_.items() if templates_in(v)}
+        literal = {k: v for k, v in self.with_.items() if k not in templated}
         try:
-            get_runbook(self.runbook).parse_params(self.with_)
+            get_runbook(self.runbook).parse_params(literal)
         except ValidationError as exc:
+            errors = [
+                e for e in exc.errors() if not (e.get("type") == "missing" and e["loc"] and e["loc"][0] in templated)
+            ]
+            if not errors:
+                return self
             problems = "; ".join(
-                f"with.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                f"with.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors
             )
             raise ValueError(f"parameters for {self.runbook} are invalid: {problems}") from None
         return self
+
+
+class UndoStep(BaseModel):
+    """Undo an earlier step (e.g. lift a temporary network lock once service is restored), usually
+    behind an approval. Runs the runbook's ``undo`` with what that step applied; refused by the
+    runbook when the target changed since."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: str = Field(pattern=NAME_PATTERN)
+    undo: str = Field(pattern=NAME_PATTERN, description="id of the earlier step to undo")
+    when: str | None = None
+    approval: Approval | None = None
+    on_failure: Literal["abort", "continue"] = "continue"
+
+    @field_validator("when")
+    @classmethod
+    def _when_parses(cls, value: str | None) -> str | None:
+        return _check_expression(value) if value is not None else None
+
+    def referenced_steps(self) -> set[str]:
+        return {self.undo}
+
+
+def _member_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "undo-item" if "undo" in value else "step-item"
+    return "undo-item" if isinstance(value, UndoStep) else "step-item"
+
+
+GroupMember = Annotated[
+    Union[Annotated[Step, Tag("step-item")], Annotated[UndoStep, Tag("undo-item")]],
+    Discriminator(_member_kind),
+]
 
 
 class Parallel(BaseModel):
@@ -87,18 +214,26 @@ class Parallel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    parallel: list[Step] = Field(min_length=1)
+    parallel: list[GroupMember] = Field(min_length=1)
 
 
 def _item_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return "parallel-group" if "parallel" in value else "step-item"
-    return "parallel-group" if isinstance(value, Parallel) else "step-item"
+        if "parallel" in value:
+            return "parallel-group"
+        return "undo-item" if "undo" in value else "step-item"
+    if isinstance(value, Parallel):
+        return "parallel-group"
+    return "undo-item" if isinstance(value, UndoStep) else "step-item"
 
 
-#: A phase entry: a step, or a ``parallel`` group of steps.
+#: A phase entry: a step, an undo of an earlier step, or a ``parallel`` group of steps.
 PhaseItem = Annotated[
-    Union[Annotated[Step, Tag("step-item")], Annotated[Parallel, Tag("parallel-group")]],
+    Union[
+        Annotated[Step, Tag("step-item")],
+        Annotated[UndoStep, Tag("undo-item")],
+        Annotated[Parallel, Tag("parallel-group")],
+    ],
     Discriminator(_item_kind),
 ]
 
@@ -109,14 +244,34 @@ class Match(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule_names: list[str] = Field(default_factory=list)
+    rule_ids: list[str] = Field(default_factory=list)
     resource_types: list[str] = Field(default_factory=list)
     monitoring_services: list[str] = Field(default_factory=list)
     signal_types: list[str] = Field(default_factory=list)
+    #: Severity range, Sev0 (0, most severe) .. Sev4 (4): min_severity <= severity <= max_severity.
+    min_severity: int | None = Field(default=None, ge=0, le=4)
     max_severity: int | None = Field(default=None, ge=0, le=4)
+    #: Custom properties of the alert rule that must be present with these values (case-insensitive keys).
+    custom_properties: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _range(self) -> "Match":
+        if self.min_severity is not None and self.max_severity is not None and self.min_severity > self.max_severity:
+            raise ValueError(f"min_severity {self.min_severity} is above max_severity {self.max_severity}")
+        return self
 
     @property
     def empty(self) -> bool:
-        return not (self.rule_names or self.resource_types or self.monitoring_services or self.signal_types) and self.max_severity is None
+        return not (
+            self.rule_names
+            or self.rule_ids
+            or self.resource_types
+            or self.monitoring_services
+            or self.signal_types
+            or self.custom_properties
+            or self.min_severity is not None
+            or self.max_severity is not None
+        )
 
 
 class Playbook(BaseModel):
@@ -148,7 +303,23 @@ class Playbook(BaseModel):
             seen.add(step.id)
         return self
 
-    def steps(self, phase: str | None = None) -> list[Step]:
+    @model_validator(mode="after")
+    def _references_point_back(self) -> "Playbook":
+        earlier: set[str] = set()
+        for phase in ("analyze", "contain", "resolve", "learn"):
+            for item in getattr(self, phase):
+                group = item.parallel if isinstance(item, Parallel) else [item]
+                for step in group:
+                    unknown = step.referenced_steps() - earlier
+                    if unknown:
+                        raise ValueError(
+                            f"step {step.id!r} reads steps.{sorted(unknown)[0]}, which does not run before it "
+                            "(a step may only read steps of earlier groups)"
+                        )
+                earlier.update(s.id for s in group)
+        return self
+
+    def steps(self, phase: str | None = None) -> list[Union[Step, "UndoStep"]]:
         """Every step (of one phase, or all), parallel groups flattened, in order."""
         phases = [phase] if phase else ["analyze", "contain", "resolve", "learn"]
         out: list[Step] = []

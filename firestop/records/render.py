@@ -35,11 +35,29 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
         "## Metrics",
         "",
-        "| MTTD | MTTC | MTTR |",
-        "|---|---|---|",
-        f"| {_fmt_seconds(metrics.get('mttd_s'))} | {_fmt_seconds(metrics.get('mttc_s'))} | {_fmt_seconds(metrics.get('mttr_s'))} |",
+        "| MTTD | MTTA | MTTC | MTTR |",
+        "|---|---|---|---|",
+        f"| {_fmt_seconds(metrics.get('mttd_s'))} | {_fmt_seconds(metrics.get('mtta_s'))} | "
+        f"{_fmt_seconds(metrics.get('mttc_s'))} | {_fmt_seconds(metrics.get('mttr_s'))} |",
         "",
     ]
+    if record.get("reason"):
+        lines[1:1] = ["", f"**{_cell(record.get('reason'))}**"]
+    if record.get("approvals"):
+        lines += ["## Approvals", "", "| step | verdict | by | at | reason |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {_cell(a.get('step'))} | {_cell(a.get('verdict'))} | {_cell(a.get('by'))} | {_cell(a.get('at'))} | {_cell(a.get('reason'))} |"
+            for a in record["approvals"]
+        ]
+        lines.append("")
+    if record.get("checklist_gaps"):
+        lines += ["## Security checklist gaps", ""]
+        lines += [f"- {_cell(g.get('gap'))} on `{_short(g.get('target'))}` — {_cell(g.get('advice'))}" for g in record["checklist_gaps"]]
+        lines.append("")
+    if record.get("correlated_alerts"):
+        lines += ["## Alerts that joined this incident", ""]
+        lines += [f"- {_cell(a.get('rule_name'))} (`{_cell(a.get('alert_id'))}`)" for a in record["correlated_alerts"]]
+        lines.append("")
     if record.get("holds") or record.get("does_not_hold"):
         lines += ["## Containment", ""]
         lines += [f"- holds: {h}" for h in record.get("holds") or []]

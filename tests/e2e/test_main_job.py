@@ -78,7 +78,7 @@ def test_parallel_containment_overlaps_in_simulated_time(firestop_home):
     contain = {e["step"]: e for e in record["timeline"] if e["phase"] == "contain"}
     rotate, lock = contain["rotate-keys"], contain["lock-network"]
     # both started together after the log snapshot; the group took as long as the slower one
-    assert rotate["offset_s"] - rotate["duration_s"] == lock["offset_s"] - lock["duration_s"]
+    assert rotate["offset_s"] - rotate["duration_s"] == pytest.approx(lock["offset_s"] - lock["duration_s"])
     assert lock["duration_s"] >= 20 > rotate["duration_s"]  # the account PATCH is a ~20 s LRO
     assert record["contained_at"] and record["metrics"]["mttc_s"] == lock["offset_s"]
     assert record["metrics"]["mttc_s"] < contain["snapshot-logs"]["duration_s"] + lock["duration_s"] + rotate["duration_s"]

@@ -58,7 +58,7 @@ def test_redelivery_starts_nothing_new(served):
     again = post(app, server, EXAMPLE.read_bytes())
     assert again.status_code == 202
     assert json.loads(again.get_body())["id"] == first["id"]
-    assert len(env.host.list_instances()) == 1
+    assert len(env.host.list_instances(name="incident_orchestrator")) == 1
     assert env.host.get_status(first["id"]).runtime_status == "Completed"  # not restarted
 
 

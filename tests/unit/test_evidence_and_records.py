@@ -47,7 +47,7 @@ def test_record_markdown_has_metrics_timeline_and_evidence():
         "evidence": [{"path": "f.jsonl", "rows": 3, "size_bytes": 10, "sha256": "ab", "collected_at": "t"}],
     }
     text = render_markdown(record)
-    assert "| 38.2 s | 21.5 s | — |" in text
+    assert "| 38.2 s | — | 21.5 s | — |" in text
     assert "| +1.5 s | contain | lock | acct | done | x\\|y |" in text
     assert "`ab`" in text and "✔ c" in text
     json.dumps(record)

@@ -1,0 +1,68 @@
+"""Approval gates (pure): when a step needs a human, and whether a decision counts.
+
+The orchestrator waits for the external event ``approval:<step id>`` raced
+against a durable timer (the Durable Functions human-interaction pattern).
+Event data (JSON object, or JSON text as the SDK client delivers it)::
+
+    {"decision": "approve" | "reject", "by": "<Entra object ID>",
+     "groups": ["<group object ID>", ...], "comment": "..."}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from firestop.playbooks.expressions import condition
+from firestop.playbooks.models import Approval
+
+AUTOMATION = "azure-monitor"
+
+
+def event_name(step_id: str) -> str:
+    """The external event that carries a decision for ``step_id``."""
+    return f"approval:{step_id}"
+
+
+def needs_approval(approval: Approval | None, scope: dict[str, Any]) -> tuple[bool, str]:
+    """(required, why). ``required_if`` whose condition cannot be decided is required (fail closed)."""
+    if approval is None or approval.mode == "auto":
+        return False, "no approval needed"
+    if approval.mode == "required":
+        return True, "the playbook requires approval"
+    verdict = condition(approval.condition or "false", scope)
+    if verdict is None:
+        return True, f"approval required: {approval.condition!r} cannot be decided (missing data), failing closed"
+    if verdict:
+        return True, f"approval required: {approval.condition}"
+    return False, f"no approval needed: {approval.condition} does not hold"
+
+
+def decode(data: Any) -> dict[str, Any]:
+    """Event data as a dict (the SDK client delivers JSON text; in-process raises deliver the value)."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return {}
+    return data if isinstance(data, dict) else {}
+
+
+def judge(approval: Approval, data: Any, *, requested_by: str) -> tuple[str, str, str | None]:
+    """(verdict, reason, by): verdict ``approve``, ``reject``, or ``refused`` (the decision does not count)."""
+    decision = decode(data)
+    by = decision.get("by")
+    verb = decision.get("decision")
+    if not isinstance(by, str) or not by:
+        return "refused", "decision without an identity (by)", None
+    if verb not in ("approve", "reject"):
+        return "refused", f"decision must be approve or reject, not {verb!r}", by
+    groups = {g for g in decision.get("groups") or [] if isinstance(g, str)}
+    allowed = set(approval.approvers)
+    if allowed and by not in allowed and not (groups & allowed):
+        return "refused", f"{by} is not among the approvers of this step", by
+    if approval.two_person and verb == "approve" and by == requested_by:
+        return "refused", f"two-person rule: {by} requested this incident and cannot also approve it", by
+    comment = decision.get("comment")
+    reason = f"{verb}d by {by}" + (f": {comment}" if isinstance(comment, str) and comment else "")
+    return verb, reason, by

@@ -1,0 +1,110 @@
+"""The step-group sub-orchestrator: run a group of runbook calls in parallel, with retries and timeouts.
+
+Keeping each group in its own sub-orchestration keeps the incident's own
+history short (replay cost stays low) however many retries a group needs.
+
+Input (JSON object)::
+
+    {"incident_id": str, "runs": [{"request": <runbooks.dispatch request>,
+      "retry": {Retry}, "timeout_seconds": float | null}]}
+
+Output::
+
+    {"runs": [{"answer": <runbooks.dispatch answer>, "attempts": int,
+      "events": [{"outcome": "done"|"retrying"|"failed"|"timed out", "detail": str,
+                  "started_at": ISO, "finished_at": ISO}]}]}
+
+Retryable failures (throttled, conflict, transient) wait on a durable timer:
+max(the step's backoff interval, the service's Retry-After), then only the
+failed calls run again. A timeout abandons waiting for the call (the activity
+itself may still finish; runbooks are idempotent) and fails the run with kind
+``timeout``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Generator
+
+from firestop.playbooks.models import Retry
+
+GROUP_ORCHESTRATOR = "incident_step_group"
+ACTIVITY_RUN_RUNBOOK = "run_runbook"
+
+
+def _retryable(run: dict[str, Any]) -> bool:
+    err = (run["answer"] or {}).get("error") or {}
+    return bool(err.get("retryable")) and run["attempts"] < run["retry"].max_attempts
+
+
+def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
+    """Orchestrator body of :data:`GROUP_ORCHESTRATOR`."""
+    spec = context.get_input()
+    runs = [
+        {
+            "request": r["request"],
+            "retry": Retry.model_validate(r.get("retry") or {}),
+            "timeout": r.get("timeout_seconds"),
+            "answer": None,
+            "attempts": 0,
+            "events": [],
+        }
+        for r in spec["runs"]
+    ]
+    pending = list(runs)
+    while pending:
+        start = context.current_utc_datetime
+        tasks, timers = [], []
+        for run in pending:
+            run["attempts"] += 1
+            call = context.call_activity(ACTIVITY_RUN_RUNBOOK, run["request"])
+            if run["timeout"]:
+                timer = context.create_timer(start + timedelta(seconds=float(run["timeout"])))
+                timers.append((run, call, timer))
+                tasks.append(context.task_any([call, timer]))
+            else:
+                timers.append((run, call, None))
+                tasks.append(call)
+        yield context.task_all(tasks)
+        now = context.current_utc_datetime
+        for run, call, timer in timers:
+            if timer is not None and not call.is_completed:
+                run["answer"] = {
+                    "ok": False,
+                    "runbook": run["request"]["runbook"],
+                    "action": run["request"]["action"],
+                    "target": run["request"]["target"],
+                    "step_id": run["request"]["step_id"],
+                    "result": None,
+                    "error": {"kind": "timeout", "message": f"no answer within {run['timeout']:g} s", "retryable": False},
+                    "started_at": start.isoformat(),
+                    "finished_at": now.isoformat(),
+                }
+                run["attempts"] = run["retry"].max_attempts  # a timed-out call is not retried
+            else:
+                if timer is not None:
+                    timer.cancel()
+                run["answer"] = call.result
+            answer = run["answer"]
+            if answer.get("ok"):
+                outcome, detail = "done", (answer.get("result") or {}).get("summary", "")
+            else:
+                err = answer.get("error") or {}
+                outcome = "timed out" if err.get("kind") == "timeout" else ("retrying" if _retryable(run) else "failed")
+                detail = f"{err.get('kind')}: {err.get('message')} (attempt {run['attempts']}/{run['retry'].max_attempts})"
+            run["events"].append(
+                {
+                    "outcome": outcome,
+                    "detail": detail,
+                    "started_at": answer.get("started_at") or start.isoformat(),
+                    "finished_at": answer.get("finished_at") or now.isoformat(),
+                }
+            )
+        pending = [r for r in pending if not (r["answer"] or {}).get("ok") and _retryable(r)]
+        if pending:
+            wait = max(
+                max(r["retry"].interval(r["attempts"]), float(((r["answer"] or {}).get("error") or {}).get("retry_after") or 0))
+                for r in pending
+            )
+            yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
+    return {"runs": [{"answer": r["answer"], "attempts": r["attempts"], "events": r["events"]} for r in runs]}
