@@ -1,8 +1,95 @@
-"""Shared fixtures: an isolated FIRESTOP_HOME per test and clean process-global state."""
+"""Shared fixtures: an isolated FIRESTOP_HOME per test and clean process-global state.
+
+Also a suite-wide guard: every request the Azure SDKs send to a sandbox tenant
+must be answered by a route. The sandbox answers unknown routes 501 and appends
+them to the journal file named by ``FIRESTOP_SANDBOX_UNROUTED_LOG``; the hooks
+below point that variable at a fresh file per test (subprocesses such as the
+CLI inherit it) and fail the test whose setup or call produced an entry (a
+teardown entry errors its teardown). Tests that hit an unknown route on purpose
+carry ``@pytest.mark.sandbox_unrouted``.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+_UNROUTED_MARKER = "sandbox_unrouted"
+_journal_key = pytest.StashKey[dict]()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", f"{_UNROUTED_MARKER}: the test sends requests the sandbox tenant does not route, on purpose (501s allowed)"
+    )
+
+
+def _unrouted_since_last_check(item) -> list[dict]:
+    from firestop.sandbox.tenant import read_unrouted_journal
+
+    journal = item.stash.get(_journal_key, None)
+    if journal is None:
+        return []
+    entries = read_unrouted_journal(journal["path"])
+    fresh, journal["seen"] = entries[journal["seen"] :], len(entries)
+    if item.get_closest_marker(_UNROUTED_MARKER) is not None:
+        return []
+    return fresh
+
+
+def _fail_for(entries: list[dict], phase: str) -> None:
+    lines = "\n".join(f"  {e['method']} https://{e['host']}{e['path']} (api-version {e.get('api_version')}): {e.get('reason')}" for e in entries)
+    pytest.fail(
+        f"{len(entries)} request(s) {phase} reached no sandbox route (answered 501); add the route to "
+        f"firestop/sandbox/routes, or mark the test @pytest.mark.{_UNROUTED_MARKER} if that is the point:\n{lines}",
+        pytrace=False,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    from firestop.sandbox.tenant import UNROUTED_JOURNAL_ENV
+
+    fd, path = tempfile.mkstemp(prefix="firestop-unrouted-", suffix=".jsonl")
+    os.close(fd)
+    item.stash[_journal_key] = {"path": path, "seen": 0, "previous": os.environ.get(UNROUTED_JOURNAL_ENV)}
+    os.environ[UNROUTED_JOURNAL_ENV] = path
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield  # a test that already failed keeps its own failure
+    entries = _unrouted_since_last_check(item)
+    if entries:
+        _fail_for(entries, "sent during this test")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    from firestop.sandbox.tenant import UNROUTED_JOURNAL_ENV
+
+    try:
+        result = yield
+        entries = _unrouted_since_last_check(item)
+    finally:
+        journal = item.stash.get(_journal_key, None)
+        if journal is not None:
+            if journal["previous"] is None:
+                os.environ.pop(UNROUTED_JOURNAL_ENV, None)
+            else:
+                os.environ[UNROUTED_JOURNAL_ENV] = journal["previous"]
+            try:
+                os.unlink(journal["path"])
+            except OSError:
+                pass
+            del item.stash[_journal_key]
+    if entries:
+        _fail_for(entries, "sent during teardown")
+    return result
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -245,6 +246,7 @@ class Tenant:
             state.doc["requests"].append(entry)
             if entry["operation"] is None:
                 state.doc["unrouted"].append(dict(entry))
+                _journal_unrouted(entry, unrouted_reason)
             if latency:
                 self.clock.advance(latency)
             self._save_locked()
@@ -335,6 +337,46 @@ class Tenant:
         return f"<Tenant {self.subscription_id} at {format_utc(self.clock.now())}{where}>"
 
 
+#: Environment variable naming a file that every unrouted request (any tenant, any
+#: process that inherits the environment) is appended to as one JSON line. The
+#: test suite's ``tests/conftest.py`` sets it per test and fails tests that hit
+#: a route the sandbox does not answer.
+UNROUTED_JOURNAL_ENV = "FIRESTOP_SANDBOX_UNROUTED_LOG"
+
+
+def _journal_unrouted(entry: dict, reason: Optional[str]) -> None:
+    """Append ``entry`` (+ ``reason``) to the journal named by :data:`UNROUTED_JOURNAL_ENV`, if set.
+
+    One ``write`` of one line on an ``O_APPEND`` descriptor, so concurrent
+    threads and processes do not interleave lines. Never raises into the request.
+    """
+    target = os.environ.get(UNROUTED_JOURNAL_ENV)
+    if not target:
+        return
+    line = (json.dumps({**entry, "reason": reason}, separators=(",", ":")) + "\n").encode("utf-8")
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError:  # pragma: no cover - a journal that cannot be written must not break the tenant
+        pass
+
+
+def read_unrouted_journal(path: os.PathLike | str) -> list[dict]:
+    """The entries appended to an unrouted journal file (``[]`` if it does not exist).
+
+    Each entry: ``{"method", "host", "path", "api_version", "operation": None,
+    "status": 501, "at" (ISO UTC), "reason"}``.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
 @contextlib.contextmanager
 def _file_lock(state_dir: Optional[Path]) -> Iterator[None]:
     """Exclusive inter-process lock on ``state_dir/tenant.lock`` (no-op without fcntl)."""
@@ -350,4 +392,4 @@ def _file_lock(state_dir: Optional[Path]) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-__all__ = ["Tenant", "RequestLogEntry", "DEFAULT_SEED_FILE"]
+__all__ = ["Tenant", "RequestLogEntry", "DEFAULT_SEED_FILE", "UNROUTED_JOURNAL_ENV", "read_unrouted_journal"]

@@ -49,6 +49,7 @@ def test_credential_implements_both_token_protocols(tenant):
         tenant.credential.get_token()
 
 
+@pytest.mark.sandbox_unrouted
 def test_unknown_route_is_501_and_recorded(tenant, cs):
     url = f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/st1?api-version=2023-01-01"
     response = cs._client.send_request(HttpRequest("GET", url))
@@ -61,6 +62,7 @@ def test_unknown_route_is_501_and_recorded(tenant, cs):
     assert tenant.requests[-1] == entry
 
 
+@pytest.mark.sandbox_unrouted
 def test_unknown_method_on_a_known_path_is_501(tenant, cs):
     with pytest.raises(HttpResponseError) as err:
         cs.accounts.begin_delete(RG, ACCOUNT).result()
@@ -69,12 +71,14 @@ def test_unknown_method_on_a_known_path_is_501(tenant, cs):
     assert tenant.resource(ACCOUNT_ID)["name"] == ACCOUNT
 
 
+@pytest.mark.sandbox_unrouted
 def test_unknown_host_is_501(tenant):
     client = PipelineClient(base_url="https://example.invalid", transport=tenant.transport)
     assert client.send_request(HttpRequest("GET", "https://storage.example.invalid/x")).status_code == 501
     assert tenant.unrouted[0].host == "storage.example.invalid"
 
 
+@pytest.mark.sandbox_unrouted
 def test_unknown_vault_is_501(tenant):
     from azure.keyvault.secrets import SecretClient
 
