@@ -11,6 +11,10 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_KEY_VAULT_URL`` | vault that receives rotated keys, e.g. ``https://kv-contoso-ai.vault.azure.net`` | none (the sandbox sets its own) |
 | ``FIRESTOP_KEY_SECRET_NAME`` | secret that consumers read the Azure OpenAI key from | ``openai-api-key`` |
 | ``FIRESTOP_LOG_WORKSPACE_ID`` | Log Analytics workspace ID (GUID) queried for evidence | none (the sandbox sets its own) |
+| ``FIRESTOP_AUTOMATION_PRINCIPAL_ID`` | object ID of Firestop's own identity: ``identity.revoke_role_assignment`` never removes its role assignments | none (the runbook also protects the object ID in its own access token) |
+| ``FIRESTOP_RECORDS_CONNECTION`` | Blob Storage connection string: ``records.file`` uploads records there instead of ``FIRESTOP_HOME/records`` (a secret) | none |
+| ``FIRESTOP_RECORDS_CONTAINER`` | blob container for records | ``firestop-records`` |
+| ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` (a secret: such URLs carry a token) | none |
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +37,10 @@ class Settings(BaseModel):
     key_vault_url: str | None = None
     key_secret_name: str = "openai-api-key"
     log_workspace_id: str | None = None
+    automation_principal_id: str | None = None
+    records_connection: SecretStr | None = None
+    records_container: str = "firestop-records"
+    notify_webhook_url: SecretStr | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -44,6 +52,10 @@ class Settings(BaseModel):
             "key_vault_url": env.get("FIRESTOP_KEY_VAULT_URL") or None,
             "key_secret_name": env.get("FIRESTOP_KEY_SECRET_NAME") or "openai-api-key",
             "log_workspace_id": env.get("FIRESTOP_LOG_WORKSPACE_ID") or None,
+            "automation_principal_id": env.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID") or None,
+            "records_connection": env.get("FIRESTOP_RECORDS_CONNECTION") or None,
+            "records_container": env.get("FIRESTOP_RECORDS_CONTAINER") or "firestop-records",
+            "notify_webhook_url": env.get("FIRESTOP_NOTIFY_WEBHOOK_URL") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -63,6 +75,11 @@ class Settings(BaseModel):
     def evidence_dir(self) -> Path:
         """Evidence, one folder per incident, each with ``manifest.json``."""
         return self.home / "evidence"
+
+    @property
+    def ledger_dir(self) -> Path:
+        """Hash-chained ledgers, one ``<incident>.jsonl`` per incident (see :mod:`runbooks.ledger`)."""
+        return self.home / "ledger"
 
     @property
     def sandbox_dir(self) -> Path:

@@ -92,6 +92,50 @@ class ClientFactory:
             ),
         )
 
+    def authorization(self, subscription_id: str):
+        """``AuthorizationManagementClient`` for one subscription (role assignments: REST API 2022-04-01 by SDK default)."""
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._cached(
+            ("authorization", subscription_id.lower()),
+            lambda: AuthorizationManagementClient(
+                credential=self._credential(), subscription_id=subscription_id, **self._common()
+            ),
+        )
+
+    def blob_service(self, connection_string: str):
+        """``BlobServiceClient`` from a Storage connection string (shared key; Azurite locally).
+
+        Not cached (the connection string is a secret the caller holds); the
+        SDK's own transport is used, since the sandbox tenant has no Storage.
+        Retries: 2, exponential from 1 s, so an unreachable account fails in seconds.
+        """
+        from azure.storage.blob import BlobServiceClient
+
+        return BlobServiceClient.from_connection_string(
+            connection_string, retry_total=2, initial_backoff=1, increment_base=2, connection_timeout=5, read_timeout=30
+        )
+
+    def caller_object_id(self) -> str | None:
+        """Object ID (``oid`` claim) of the identity these clients act as, read from an ARM access token.
+
+        Entra access tokens are JWTs (``header.payload.signature``, payload base64url JSON);
+        the sandbox's tokens share that layout. None when the token has no readable ``oid``.
+        """
+        import base64
+        import json
+
+        token = self._credential().get_token(ARM_ENDPOINT + "/.default").token
+        parts = token.split(".")
+        if len(parts) != 3:
+            return None
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except ValueError:
+            return None
+        oid = claims.get("oid") if isinstance(claims, dict) else None
+        return str(oid) if oid else None
+
     def secrets(self, vault_url: str):
         """Key Vault ``SecretClient`` for one vault (``https://<name>.vault.azure.net``)."""
         from azure.keyvault.secrets import SecretClient

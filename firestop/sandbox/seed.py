@@ -3,7 +3,7 @@
 A seed is YAML or JSON with the keys of ``default_tenant.yaml`` (the built-in
 tenant): ``seed``, ``tenant_id``, ``subscription_id``, ``clock``, ``latency``,
 ``resource_groups``, ``accounts``, ``vaults``, ``workspaces``,
-``network_security_groups``. Omitted sections are empty; omitted ``latency``
+``network_security_groups``, ``role_assignments``. Omitted sections are empty; omitted ``latency``
 entries keep :data:`firestop.sandbox.latency.DEFAULT_LATENCY_S`.
 
 Account keys are two 32-lower-hex values drawn from the seeded RNG (or given
@@ -171,4 +171,7 @@ def build_document(spec: dict) -> dict:
                 rules=list(nsg.get("rules", []) or []),
             )
         )
+    from .routes.authorization import seed_role_assignments
+
+    seed_role_assignments(state, spec, _when(spec["clock"]))
     return doc

@@ -297,6 +297,15 @@ class Tenant:
             state.doc["faults"]["rules"].append(rule)
             self._save_locked()
 
+    def enforce_role(self, role: Optional[dict]) -> None:
+        """Answer as an identity holding only ``role`` (``az role definition`` JSON): requests outside it get 403.
+
+        ``None`` switches enforcement off. Per instance, not persisted; see :mod:`firestop.sandbox.rbac`.
+        """
+        from .rbac import enforce_role
+
+        enforce_role(self, role)
+
     def resource(self, resource_id: str) -> dict:
         """Deep copy of the ARM JSON for ``resource_id`` (case-insensitive). KeyError if absent."""
         with self._exclusive() as state:

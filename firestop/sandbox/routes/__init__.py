@@ -6,12 +6,13 @@ from ..router import Route
 
 
 def all_routes() -> list[Route]:
-    from . import arm_cognitive, arm_network, arm_operations, keyvault, loganalytics
+    from . import arm_cognitive, arm_network, arm_operations, authorization, keyvault, loganalytics
 
     return [
         *arm_operations.ROUTES,
         *arm_cognitive.ROUTES,
         *arm_network.ROUTES,
+        *authorization.ROUTES,
         *keyvault.ROUTES,
         *loganalytics.ROUTES,
     ]
