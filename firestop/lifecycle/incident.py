@@ -141,7 +141,6 @@ class _Incident:
         self.pending_approval: dict[str, Any] | None = None
         self.phase = "detect"
         self.step_label: str | None = None
-        self.events_seen: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -357,6 +356,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     requested_at = inc.now
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
+    refused: dict[str, Any] | None = None
+    listening = True
     name = event_name(step.id)
     doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
     while True:
@@ -375,16 +376,27 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "escalated": escalated,
         }
         inc.status()
-        decision = context.wait_for_external_event(name)
         timer = context.create_timer(deadline)
-        winner = yield context.task_any([decision, timer])
+        if listening:
+            decision = context.wait_for_external_event(name)
+            winner = yield context.task_any([decision, timer])
+        else:
+            yield timer
+            winner = timer
         now = inc.now
-        if winner is decision:
+        if winner is not timer:
             timer.cancel()
-            verdict, reason, by = judge(approval, decision.result, requested_by=inc.inp.requested_by)
+            payload = decode(decision.result)
+            if refused is not None and payload == refused:
+                # The SDK (1.7) hands a buffered event to every later wait on its name (see _drain_events):
+                # the same refused decision again is that replay, not a new one. Stop listening; wait out the timer.
+                listening = False
+                continue
+            verdict, reason, by = judge(approval, payload, requested_by=inc.inp.requested_by)
             doc.approvals.append({"step": step.id, "verdict": verdict, "by": by, "reason": reason, "at": now.isoformat(),
-                                  "comment": decode(decision.result).get("comment")})
+                                  "comment": payload.get("comment")})
             if verdict == "refused":
+                refused = payload
                 doc.event(run.phase, step.id, "decision refused", now, target=run.target, detail=reason)
                 continue
             if doc.acknowledged_at is None:
@@ -483,32 +495,35 @@ def _verify(inc: _Incident) -> Generator[Any, Any, None]:
 
 
 def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
-    """Record alerts that joined this incident while it ran (events buffered until now)."""
+    """Record alerts that joined this incident while it ran (events buffered until now).
+
+    Each event name is waited on once: the Durable Python SDK (1.7) buffers an
+    event raised before its wait as a *deferred* completion that it never
+    clears and keeps only the newest one, so a second wait on a buffered name
+    would get the same event again, forever. So the newest joined alert and
+    the newest resolution are recorded here; intake keeps the full list.
+    """
     context = inc.context
-    while True:
-        joined = context.wait_for_external_event(EVENT_CORRELATED)
-        resolved = context.wait_for_external_event(EVENT_RESOLVED)
+    waits = {EVENT_CORRELATED: context.wait_for_external_event(EVENT_CORRELATED),
+             EVENT_RESOLVED: context.wait_for_external_event(EVENT_RESOLVED)}
+    while waits:
         timer = context.create_timer(inc.now)
-        winner = yield context.task_any([joined, resolved, timer])
+        winner = yield context.task_any([*waits.values(), timer])
         if winner is timer:
             return
         timer.cancel()
+        name = next(k for k, v in waits.items() if v is winner)
+        del waits[name]
         data = decode(winner.result)
         now = inc.now
-        if winner is joined:
+        if name == EVENT_CORRELATED:
             other = data.get("alert") or {}
-            key = f"joined:{other.get('alert_id')}"
-            if key not in inc.events_seen:
-                inc.events_seen.add(key)
-                inc.doc.correlated.append({"alert_id": other.get("alert_id"), "rule_name": other.get("rule_name"),
-                                           "received_at": data.get("received_at")})
-                inc.doc.event("detect", "alert joined", "ok", now, target=(other.get("target_ids") or [None])[0],
-                              detail=f"{other.get('rule_name')} ({other.get('alert_id')})")
+            inc.doc.correlated.append({"alert_id": other.get("alert_id"), "rule_name": other.get("rule_name"),
+                                       "received_at": data.get("received_at")})
+            inc.doc.event("detect", "alert joined", "ok", now, target=(other.get("target_ids") or [None])[0],
+                          detail=f"{other.get('rule_name')} ({other.get('alert_id')})")
         else:
-            key = f"resolved:{data.get('alert_id')}"
-            if key not in inc.events_seen:
-                inc.events_seen.add(key)
-                inc.doc.event("detect", "alert resolved", "ok", now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
+            inc.doc.event("detect", "alert resolved", "ok", now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
 
 
 def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:

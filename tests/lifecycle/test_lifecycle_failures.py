@@ -1,0 +1,103 @@
+"""Partial failure never reads as success: abort, continue, rollback, timeouts, when, templates, undo steps."""
+
+from __future__ import annotations
+
+from .conftest import ACCOUNT, ALICE, LOCK, ROTATE, playbook
+
+
+def outcomes(status, step: str) -> list[str]:
+    return [e["outcome"] for e in status.output["timeline"] if e["step"] == step]
+
+
+def test_persistent_fault_aborts_and_later_steps_do_not_run(lab):
+    lab.tenant.inject_fault("accounts.regenerateKey", status=403, times=50)
+    iid = lab.start(playbook(ROTATE, LOCK))
+    done = lab.run(iid, advance_timers=True)
+    assert done.output["status"] == "needs_responder"
+    assert lab.acls()["defaultAction"] == "Allow"
+    assert "lock-network: not run (an earlier step failed)" in done.output["does_not_hold"]
+
+
+def test_on_failure_continue_runs_the_next_steps(lab):
+    lab.tenant.inject_fault("accounts.regenerateKey", status=403, times=50)
+    iid = lab.start(playbook({**ROTATE, "on_failure": "continue"}, LOCK))
+    done = lab.run(iid, advance_timers=True)
+    assert done.output["status"] == "needs_responder"  # still not contained
+    assert lab.acls()["defaultAction"] == "Deny"
+    assert any(line.startswith("lock-network (network.lock)") for line in done.output["holds"])
+
+
+def test_on_failure_rollback_undoes_completed_steps(lab):
+    before = lab.acls()
+    lab.tenant.inject_fault("accounts.regenerateKey", status=403, times=50)
+    iid = lab.start(playbook(LOCK, {**ROTATE, "on_failure": "rollback"}))
+    done = lab.run(iid, advance_timers=True)
+    assert done.output["status"] == "needs_responder"
+    assert lab.acls() == before  # the lock was undone
+    assert "undone" in outcomes(done, "rollback lock-network")
+    assert "rolled back" in done.output["reason"]
+    lock = next(a for a in done.output["actions"] if a["step_id"] == "lock-network")
+    assert lock["undone"] is True
+
+
+def test_throttling_is_retried_and_absorbed(lab):
+    lab.tenant.inject_fault("accounts.update", status=429, retry_after=7, times=6)
+    iid = lab.start(playbook(LOCK))
+    done = lab.run(iid, advance_timers=True)
+    assert done.output["status"] == "contained"
+    assert outcomes(done, "lock-network")[-2:] == ["retrying", "done"]
+
+
+def test_step_timeout_fails_the_step(lab):
+    iid = lab.start(playbook({**LOCK, "timeout": 5}))  # the account PATCH is a ~20 s LRO
+    done = lab.run(iid, advance_timers=True)
+    assert outcomes(done, "lock-network") == ["timed out"]
+    assert done.output["status"] == "needs_responder"
+
+
+def test_when_false_skips_and_templates_fill_parameters(lab):
+    steps = playbook(
+        {**ROTATE, "when": "alert.severity == 0"},
+        {**LOCK, "with": {"mode": "${{ alert.custom_properties.lockmode }}"}},
+    )
+    iid = lab.start(steps, alert=lab.alert(custom={"lockmode": "disable_public_access"}))
+    done = lab.run(iid, advance_timers=True)
+    assert outcomes(done, "rotate-keys") == ["skipped"]
+    assert lab.tenant.resource(ACCOUNT)["properties"]["publicNetworkAccess"] == "Disabled"
+    assert done.output["status"] == "contained"
+
+
+def test_undo_step_after_approval_lifts_a_temporary_lock(lab):
+    before = lab.acls()
+    steps = playbook(LOCK, resolve=[{"id": "lift-lock", "undo": "lock-network", "approval": {"mode": "required", "approvers": [ALICE]}}])
+    iid = lab.start(steps)
+    waiting = lab.run(iid)
+    assert waiting.custom_status["pending_approval"]["step"] == "lift-lock"
+    assert lab.acls()["defaultAction"] == "Deny"
+    lab.decide(iid, "lift-lock", "approve", ALICE)
+    done = lab.run(iid)
+    assert lab.acls() == before
+    assert "undone" in outcomes(done, "lift-lock")
+
+
+def test_correlated_and_resolved_alerts_are_recorded(lab):
+    steps = playbook({**LOCK, "approval": {"mode": "required", "approvers": [ALICE]}})
+    iid = lab.start(steps)
+    lab.run(iid)
+    other = lab.alert(alertId="/subscriptions/x/alerts/second").model_dump(mode="json", exclude={"context", "essentials"})
+    lab.host.raise_event(iid, "alert_correlated", {"alert": other, "received_at": "2026-11-29T03:15:00+00:00"})
+    lab.host.raise_event(iid, "alert_correlated", {"alert": other, "received_at": "2026-11-29T03:15:01+00:00"})
+    lab.host.raise_event(iid, "alert_resolved", {"alert_id": "a", "resolved_at": "2026-11-29T03:20:00Z"})
+    lab.decide(iid, "lock-network", "approve", ALICE)
+    done = lab.run(iid)
+    assert [a["alert_id"] for a in done.output["correlated_alerts"]] == ["/subscriptions/x/alerts/second"]
+    steps_seen = [e["step"] for e in done.output["timeline"]]
+    assert steps_seen.count("alert joined") == 1 and "alert resolved" in steps_seen
+
+
+def test_checklist_gaps_reflect_the_state_before_containment(lab):
+    iid = lab.start(playbook(LOCK))
+    done = lab.run(iid, advance_timers=True)
+    gaps = {g["gap"] for g in done.output["checklist_gaps"]}
+    assert "public network access open to any IP" in gaps
+    assert "local (API key) authentication enabled" in gaps
