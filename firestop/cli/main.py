@@ -35,6 +35,10 @@ sandbox_app = typer.Typer(help="The simulated tenant under FIRESTOP_HOME/sandbox
 app.add_typer(alert_app, name="alert")
 app.add_typer(sandbox_app, name="sandbox")
 
+from firestop.cli.playbook_cmd import playbook_app  # noqa: E402
+
+app.add_typer(playbook_app, name="playbook")
+
 _state = {"debug": False}
 
 

@@ -23,11 +23,22 @@ An alert routes to a playbook explicitly with the custom property
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_NAME = re.compile(NAME_PATTERN)
+
+
+def _plain_name(value: str) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(f"{value!r} is not a valid name: use lower-case letters, digits and dashes (e.g. leaked-api-key), at most 63 characters")
+    return value
+
+
+PlainName = Annotated[str, AfterValidator(_plain_name)]
 
 
 class Retry(BaseModel):
@@ -103,7 +114,7 @@ class Step(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    id: str = Field(pattern=NAME_PATTERN)
+    id: PlainName
     runbook: str
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     when: str | None = None
@@ -182,8 +193,8 @@ class UndoStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    id: str = Field(pattern=NAME_PATTERN)
-    undo: str = Field(pattern=NAME_PATTERN, description="id of the earlier step to undo")
+    id: PlainName
+    undo: PlainName = Field(description="id of the earlier step to undo")
     when: str | None = None
     approval: Approval | None = None
     on_failure: Literal["abort", "continue"] = "continue"
@@ -279,7 +290,7 @@ class Playbook(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: PlainName
     version: str = "1"
     description: str = ""
     priority: int = Field(default=100, ge=0, le=10_000)
