@@ -14,11 +14,20 @@ recorded/azure-cli-network-rules-patch-lro.json``:
 An operation record (in ``state.doc["operations"]``)::
 
     {"id", "provider", "location", "resource_id", "action": "replace"|"delete",
-     "result": ARM JSON or None, "start", "due" (ISO UTC), "status"}
+     "result": ARM JSON or None, "start", "due" (ISO UTC), "status",
+     "outcome": "Succeeded"|"Failed"|"Canceled", "error": {"code", "message"} | None}
 
 Changes become visible when the clock passes ``due`` (``settle``), which runs
 lazily at the start of every request and tenant accessor, so external clock
 moves (the durable host's ``set``/``advance``) are honoured too.
+
+An injected LRO fault (:func:`firestop.sandbox.faults.take_lro`) changes
+``due`` (slow operation) and/or ``outcome``. An operation that ends
+``Failed``/``Canceled`` applies nothing: the resource keeps its old body with
+``provisioningState`` = the outcome (ARM RPC terminal states) and a new etag
+(a child that did not exist yet is simply not created); the status URL answers
+``{"status": "Failed", "error": {"code", "message"}}`` and the Location URL
+answers :data:`FAILED_LOCATION_STATUS` with the same ``error`` body.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Optional
 
+from . import faults as F
 from .clock import format_utc, parse_utc
 from .state import TenantState
 
@@ -33,6 +43,8 @@ from .state import TenantState
 COGNITIVE_STATUS_API_VERSION = "2017-04-18"
 #: Polling interval the sandbox advertises (seconds). ARM RPC: Retry-After is integer seconds, min 10.
 RETRY_AFTER_S = 10
+#: HTTP status the Location URL answers for a Failed/Canceled operation (ARM RPC: "4xx or 5xx with the error").
+FAILED_LOCATION_STATUS = 500
 
 
 def start(
@@ -45,9 +57,26 @@ def start(
     result: Optional[dict],
     now: datetime,
     duration_s: float,
+    operation: Optional[str] = None,
     **extra: object,
 ) -> dict:
-    """Record a new in-flight operation and return it."""
+    """Record a new in-flight operation and return it.
+
+    ``operation`` (the route's operation name, e.g. ``accounts.update``) lets an
+    injected LRO fault change the duration (seconds) and the outcome.
+    """
+    outcome, op_error = "Succeeded", None
+    if operation is not None:
+        rule = F.take_lro(state.doc["faults"], operation, now)
+        if rule is not None:
+            if rule["seconds"] is not None:
+                duration_s = rule["seconds"]
+            outcome = rule["outcome"]
+            if outcome != "Succeeded":
+                op_error = {
+                    "code": rule["code"],
+                    "message": rule["message"] or f"Injected fault (sandbox): the {operation} operation ended {outcome}.",
+                }
     op_id = state.new_guid("operation")
     op = {
         "id": op_id,
@@ -59,6 +88,8 @@ def start(
         "start": format_utc(now),
         "due": format_utc(now + timedelta(seconds=duration_s)),
         "status": "InProgress",
+        "outcome": outcome,
+        "error": op_error,
         **extra,
     }
     state.doc["operations"][op_id] = op
@@ -78,6 +109,13 @@ def settle(state: TenantState, now: datetime) -> None:
     """Complete every operation whose ``due`` time has passed (applies its result)."""
     for op in sorted(state.doc["operations"].values(), key=lambda o: o["due"]):
         if op["status"] != "InProgress" or parse_utc(op["due"]) > now:
+            continue
+        outcome = op.get("outcome", "Succeeded")
+        if outcome != "Succeeded":
+            _mark_unsuccessful(state, op, outcome)
+            op["status"] = outcome
+            op["end"] = op["due"]
+            op["result"] = None
             continue
         if op["action"] == "replace" and op["result"] is not None:
             result = op["result"]
@@ -101,6 +139,24 @@ def settle(state: TenantState, now: datetime) -> None:
         op["status"] = "Succeeded"
         op["end"] = op["due"]
         op["result"] = None if op["action"] == "delete" else op["result"]
+
+
+def _mark_unsuccessful(state: TenantState, op: dict, outcome: str) -> None:
+    """A Failed/Canceled operation: the existing resource shows ``provisioningState`` = outcome, nothing else changes."""
+    if op.get("apply") == "child":
+        parent = state.resource(op["parent_id"])
+        if parent is None:
+            return
+        for child in parent["properties"].get(op["collection"], []):
+            if child["id"].lower() == op["resource_id"].lower():
+                child["properties"]["provisioningState"] = outcome
+                _restamp(parent, f'W/"{state.new_guid("nsg-etag")}"')
+        return
+    resource = state.resource(op["resource_id"])
+    if resource is not None:
+        resource.setdefault("properties", {})["provisioningState"] = outcome
+        if "etag" in resource:
+            resource["etag"] = state.new_etag()
 
 
 def _put_child(state: TenantState, parent_id: str, collection: str, child: dict) -> None:
@@ -156,8 +212,9 @@ def location_url(state: TenantState, op: dict) -> str:
 
 def status_body(state: TenantState, op: dict) -> dict:
     """Azure-AsyncOperation status body (Cognitive Services shape; Network uses just ``status``)."""
+    failure = {"error": op["error"]} if op["status"] in ("Failed", "Canceled") and op.get("error") else {}
     if op["provider"].lower() == "microsoft.network":
-        return {"status": op["status"]}
+        return {"status": op["status"], **failure}
     body = {
         "id": f"/subscriptions/{state.subscription_id}/providers/{op['provider']}/locations/{op['location']}/operationResults/{op['id']}",
         "name": op["id"],
@@ -166,4 +223,5 @@ def status_body(state: TenantState, op: dict) -> dict:
     }
     if op["status"] != "InProgress":
         body["endTime"] = op.get("end", op["due"])
+    body.update(failure)
     return body

@@ -14,7 +14,7 @@ Document layout (all times ISO-8601 UTC text, all durations seconds)::
     vaults: {lower vault name: {"name", "resource_id", "secrets": {lower name: {"name", "versions": [...]}}}}
     workspaces: {lower customerId: {"name", "resource_id", "tables": {table: {"columns": [{name,type}], "rows": [[...]]}}}}
     operations: {operation id: {...}}              # ARM LROs (see lro.py)
-    faults: {"rules": [...], "fired": [...]}       # see faults.py
+    faults: {"rules", "lro_rules", "random", "fired"}  # see faults.py
     requests: [RequestLogEntry as dict], unrouted: [...]
 
 Persistence: ``save_document`` writes ``tenant.json`` through a temp file in
@@ -126,7 +126,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "vaults": {},
         "workspaces": {},
         "operations": {},
-        "faults": {"rules": [], "fired": []},
+        "faults": {"rules": [], "lro_rules": [], "random": None, "fired": []},
         "requests": [],
         "unrouted": [],
     }

@@ -19,10 +19,11 @@ import copy
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from . import activity
 from . import faults as F
@@ -83,6 +84,10 @@ class Tenant:
         self._signature = file_signature(state_path(self.state_dir)) if self.state_dir else None
         self._inside = threading.local()  # depth of _exclusive() in this thread
         self.clock.subscribe(self._clock_moved)
+        self._realtime_factor = 0.0
+        self.realtime_factor = _env_realtime_factor()
+        #: The blocking sleep used when ``realtime_factor > 0`` (seconds); replaceable in tests.
+        self.wall_sleep = time.sleep
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -212,10 +217,12 @@ class Tenant:
                     if route.service == "keyvault":
                         latency = state.latency.get("secrets.challenge", FALLBACK_LATENCY_S)
                 else:
-                    rule = F.take(state.doc["faults"]["rules"], route.operation)
+                    rule, source = F.take(state.doc["faults"]["rules"], route.operation), "scripted"
+                    if rule is None:
+                        rule, source = F.draw_random(state.doc["faults"], route.operation), "random"
                     if rule is not None:
                         response = F.fault_response(rule)
-                        state.doc["faults"]["fired"].append(F.record(rule, now))
+                        state.doc["faults"]["fired"].append(F.record(rule, now, source))
                     else:
                         ctx = RequestContext(request=request, params=params, state=state, now=now)
                         response = route.handler(ctx)
@@ -250,7 +257,34 @@ class Tenant:
             if latency:
                 self.clock.advance(latency)
             self._save_locked()
-            return response
+        self._real_wait(latency)  # outside the lock: concurrent requests overlap, as on the real service
+        return response
+
+    # ------------------------------------------------------------------ real time (live demos)
+    @property
+    def realtime_factor(self) -> float:
+        """Wall seconds spent per simulated second; ``0`` (default) = never block.
+
+        With a factor ``f > 0`` every simulated wait also really sleeps ``seconds × f``:
+        each answered request its latency (after releasing the tenant lock) and
+        every ``transport.sleep`` (SDK retry back-off, ``Retry-After``, LRO polling).
+        ``1.0`` replays Azure's pace, ``0.1`` ten times faster. The virtual clock
+        advances exactly as with ``0``. Default from the environment variable
+        ``FIRESTOP_SANDBOX_REALTIME_FACTOR`` (unset = 0); not persisted.
+        """
+        return self._realtime_factor
+
+    @realtime_factor.setter
+    def realtime_factor(self, factor: float) -> None:
+        factor = float(factor)
+        if not factor >= 0 or factor == float("inf"):
+            raise ValueError(f"realtime_factor must be a finite number >= 0, got {factor!r}")
+        self._realtime_factor = factor
+
+    def _real_wait(self, simulated_seconds: float) -> None:
+        """Block ``simulated_seconds × realtime_factor`` wall seconds (no-op at factor 0)."""
+        if self._realtime_factor > 0 and simulated_seconds and simulated_seconds > 0:
+            self.wall_sleep(simulated_seconds * self._realtime_factor)
 
     # ------------------------------------------------------------------ public accessors
     @property
@@ -284,7 +318,7 @@ class Tenant:
     def faults(self) -> list[F.FaultRecord]:
         """Injected faults that fired, oldest first."""
         with self._exclusive() as state:
-            return [F.FaultRecord(d["operation"], d["kind"], d["status"], parse_utc(d["at"])) for d in state.doc["faults"]["fired"]]
+            return [F.FaultRecord.from_dict(d) for d in state.doc["faults"]["fired"]]
 
     def inject_fault(
         self, operation: str, status: int, nth: int = 1, retry_after: Optional[float] = None, times: int = 1
@@ -295,6 +329,63 @@ class Tenant:
         rule = F.new_rule(operation, status, nth, retry_after, times)
         with self._exclusive() as state:
             state.doc["faults"]["rules"].append(rule)
+            self._save_locked()
+
+    def inject_lro_fault(
+        self,
+        operation: str,
+        *,
+        seconds: Optional[float] = None,
+        outcome: str = "Succeeded",
+        code: Optional[str] = None,
+        message: Optional[str] = None,
+        nth: int = 1,
+        times: int = 1,
+    ) -> None:
+        """Script the outcome of long-running operations started by ``operation``.
+
+        ``operation``: one of ``faults.LRO_OPERATIONS`` (``accounts.update``,
+        ``securityRules.createOrUpdate``, ``securityRules.delete``); only calls that
+        start an LRO count (a tags-only account PATCH answers 200 and does not).
+        ``seconds``: simulated duration of the operation instead of the latency
+        model's ``*.lro`` value (a "slow LRO"). ``outcome``: ``Succeeded`` |
+        ``Failed`` | ``Canceled`` (ARM RPC terminal states); a failed operation
+        changes nothing but ``provisioningState`` and reports ``error{code, message}``
+        (``code`` defaults to ``InternalServerError`` / ``OperationCanceled``).
+        """
+        rule = F.new_lro_rule(operation, seconds, outcome, code, message, nth, times)
+        with self._exclusive() as state:
+            state.doc["faults"].setdefault("lro_rules", []).append(rule)
+            self._save_locked()
+
+    def inject_random_faults(
+        self,
+        rate: float,
+        seed: int = 0,
+        statuses: Iterable[int] = (429, 500, 503),
+        operations: Optional[Iterable[str]] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        """Answer a seeded-random fraction ``rate`` (0..1) of calls with an error from ``statuses``.
+
+        ``operations``: operation names to affect (``None`` = every routed
+        operation, LRO status polls included). ``retry_after``: seconds sent as
+        ``Retry-After`` on those answers (``None`` = no header). Reproducible:
+        the n-th eligible call draws from ``random.Random(f"{seed}:{n}")``.
+        Replaces any earlier random configuration; ``rate=0`` switches it off.
+        Scripted faults (:meth:`inject_fault`) take precedence.
+        """
+        config = F.new_random(rate, seed, statuses, operations, retry_after, self._operations)
+        with self._exclusive() as state:
+            state.doc["faults"]["random"] = config if config["rate"] > 0 else None
+            self._save_locked()
+
+    def clear_faults(self) -> None:
+        """Drop every pending scripted rule and the random configuration (fired records stay)."""
+        with self._exclusive() as state:
+            state.doc["faults"]["rules"] = []
+            state.doc["faults"]["lro_rules"] = []
+            state.doc["faults"]["random"] = None
             self._save_locked()
 
     def enforce_role(self, role: Optional[dict]) -> None:
@@ -344,6 +435,20 @@ class Tenant:
     def __repr__(self) -> str:
         where = f" state_dir={str(self.state_dir)!r}" if self.state_dir else ""
         return f"<Tenant {self.subscription_id} at {format_utc(self.clock.now())}{where}>"
+
+
+#: Environment variable giving the default :attr:`Tenant.realtime_factor` (float >= 0).
+REALTIME_FACTOR_ENV = "FIRESTOP_SANDBOX_REALTIME_FACTOR"
+
+
+def _env_realtime_factor() -> float:
+    raw = os.environ.get(REALTIME_FACTOR_ENV, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{REALTIME_FACTOR_ENV} must be a number >= 0, got {raw!r}") from None
 
 
 #: Environment variable naming a file that every unrouted request (any tenant, any

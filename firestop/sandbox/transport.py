@@ -4,7 +4,8 @@ Pass ``tenant.transport`` as ``transport=`` to any real Azure SDK client. The
 SDK's own pipeline (request building, auth policies, retries, LRO polling)
 runs unchanged; only the network hop is replaced. ``sleep(seconds)`` advances
 the tenant's virtual clock instead of sleeping, so retry back-off,
-``Retry-After`` and polling intervals cost no wall time.
+``Retry-After`` and polling intervals cost no wall time (unless the tenant's
+``realtime_factor`` is > 0, for live demos).
 
 Responses are ``azure.core.rest.HttpResponse`` implementations for
 ``azure.core.rest.HttpRequest`` (what current generated SDKs send) and legacy
@@ -103,6 +104,11 @@ class SandboxTransport(HttpTransport):
         pass
 
     def sleep(self, duration: float) -> None:
-        """Advance the tenant's virtual clock by ``duration`` seconds; never blocks."""
+        """Advance the tenant's virtual clock by ``duration`` seconds.
+
+        Blocks only when the tenant's ``realtime_factor`` is > 0 (live demos), and
+        then for ``duration × realtime_factor`` wall seconds.
+        """
         if duration and duration > 0:
             self._tenant.clock.advance(duration)
+            self._tenant._real_wait(duration)

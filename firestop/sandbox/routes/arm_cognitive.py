@@ -189,6 +189,7 @@ def update_account(ctx: RequestContext) -> SandboxResponse:
         result=target,
         now=ctx.now,
         duration_s=state.latency.get("accounts.update.lro", 20.0),
+        operation="accounts.update",
     )
     echo = copy.deepcopy(target)
     echo["etag"] = account["etag"]

@@ -173,7 +173,7 @@ def put_rule(ctx: RequestContext) -> SandboxResponse:
     }
     op = lro.start(
         state, provider="Microsoft.Network", location=nsg["location"], resource_id=rule_id, action="replace",
-        result=target, now=ctx.now, duration_s=state.latency.get("securityRules.createOrUpdate.lro", 10.0),
+        result=target, now=ctx.now, duration_s=state.latency.get("securityRules.createOrUpdate.lro", 10.0), operation="securityRules.createOrUpdate",
         apply="child", parent_id=nsg["id"], collection="securityRules", etag_style="network",
         api_version=ctx.request.api_version or "2024-05-01",
     )
@@ -195,7 +195,7 @@ def delete_rule(ctx: RequestContext) -> SandboxResponse:
     state = state_of(ctx)
     op = lro.start(
         state, provider="Microsoft.Network", location=nsg["location"], resource_id=existing["id"], action="delete",
-        result=None, now=ctx.now, duration_s=state.latency.get("securityRules.delete.lro", 10.0),
+        result=None, now=ctx.now, duration_s=state.latency.get("securityRules.delete.lro", 10.0), operation="securityRules.delete",
         apply="child", parent_id=nsg["id"], collection="securityRules", etag_style="network",
         api_version=ctx.request.api_version or "2024-05-01",
     )

@@ -4,9 +4,10 @@
   - Azure-AsyncOperation form: 200 ``{"id","name","status","startTime"[,"endTime"]}``
     (recorded shape), ``Retry-After: 10`` while ``InProgress``;
   - with ``operationResultResponseType=Location``: 202 (no body, ``Location`` +
-    ``Retry-After``) while running, then 200 + the final resource.
+    ``Retry-After``) while running, then 200 + the final resource (or, for an
+    operation that ended Failed/Canceled, ``lro.FAILED_LOCATION_STATUS`` + its ``error``).
 * ``GET /subscriptions/{s}/providers/Microsoft.Network/locations/{loc}/operations/{id}``
-  - 200 ``{"status": ...}`` (recorded Microsoft.Network shape).
+  - 200 ``{"status": ...}`` (recorded Microsoft.Network shape; ``error`` added when Failed/Canceled).
 
 See :mod:`firestop.sandbox.lro` for the timing model.
 """
@@ -36,6 +37,9 @@ def operation_status(ctx: RequestContext) -> SandboxResponse:
     if ctx.request.query.get("operationresultresponsetype", "").lower() == "location":
         if running:
             return SandboxResponse(202, None, {"Location": lro.location_url(state, op), **retry})
+        if op["status"] in ("Failed", "Canceled"):
+            failure = op.get("error") or {"code": op["status"], "message": f"The operation ended {op['status']}."}
+            return error(lro.FAILED_LOCATION_STATUS, failure["code"], failure["message"])
         final = state.resource(op["resource_id"])
         if op["action"] == "delete" or final is None:
             return SandboxResponse(204, None, {})
