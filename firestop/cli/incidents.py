@@ -1,24 +1,81 @@
-"""Run an incident for a parsed alert on the local durable host (sandbox tenant)."""
+"""Incidents on the local durable host (sandbox tenant): start, drive, view, decide.
+
+An incident view (what ``alert handle`` and ``incident show`` print) is the
+post-incident record once the orchestration completed, else a summary of where
+it stands::
+
+    {"incident_id", "status": "awaiting_approval" | "running" | "failed" | "terminated",
+     "phase", "step", "playbook", "pending_approval": {...} | null, "runtime_status"}
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from firestop.lifecycle import ORCHESTRATOR_NAME
+from firestop.lifecycle.outcome import EXIT_CODES
 from firestop.lifecycle.start import incident_input
 
 TERMINAL = {"Completed", "Failed", "Terminated"}
+AWAITING_APPROVAL = "awaiting_approval"
+
+#: Exit codes of views that are not records: waiting on a human or stopped → a responder is needed.
+VIEW_EXIT_CODES = {**EXIT_CODES, AWAITING_APPROVAL: 3, "running": 3, "terminated": 3, "failed": 1}
 
 
 class IncidentFailed(RuntimeError):
     """The orchestration itself failed (a bug, not a containment failure)."""
 
 
+def view(status) -> dict[str, Any]:
+    """The incident view of an orchestration status (see module doc)."""
+    if status.runtime_status == "Completed" and isinstance(status.output, dict):
+        return status.output
+    custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+    base = {
+        "incident_id": status.instance_id,
+        "runtime_status": status.runtime_status,
+        "phase": custom.get("phase"),
+        "step": custom.get("step"),
+        "playbook": {"name": custom.get("playbook")} if custom.get("playbook") else None,
+        "pending_approval": custom.get("pending_approval"),
+        "created_at": status.created_time.isoformat() if status.created_time else None,
+        "updated_at": status.last_updated_time.isoformat() if status.last_updated_time else None,
+    }
+    if status.runtime_status == "Failed":
+        return {**base, "status": "failed", "error": str(status.output)}
+    if status.runtime_status == "Terminated":
+        return {**base, "status": "terminated", "reason": str(status.output)}
+    return {**base, "status": AWAITING_APPROVAL if custom.get("pending_approval") else "running"}
+
+
+def exit_code(incident: dict[str, Any]) -> int:
+    return VIEW_EXIT_CODES.get(incident.get("status") or "", 1)
+
+
+def drive(env, instance_id: str) -> Any:
+    """Run the incident until it completes or waits for a human; returns its status.
+
+    Durable timers of this incident (retry backoff, step timeouts) are fired by moving the
+    sandbox's virtual clock; an approval wait is left waiting — its deadline is real policy.
+    """
+    host = env.host
+    while True:
+        host.run_until_idle(instance_id)
+        status = host.get_status(instance_id)
+        custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+        if status.runtime_status in TERMINAL or custom.get("pending_approval"):
+            return status
+        due = host._earliest_timer(host._scope(instance_id))  # noqa: SLF001 — timers of this incident only
+        if due is None:
+            return status
+        env.tenant.clock.set(max(due, env.tenant.clock.now()))
+
+
 def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any], str | None]:
-    """(record, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it to the end.
+    """(incident view, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it.
 
     env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
-    Raises :class:`IncidentFailed` when the orchestration itself fails.
     """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
@@ -38,7 +95,8 @@ def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any
                 f"alert already handled as incident {instance_id} ({existing.runtime_status}); "
                 "showing its record. Use --rerun to handle it again."
             )
-        elif existing is not None and existing.runtime_status not in TERMINAL:
+            return view(existing), note
+        if existing is not None and existing.runtime_status not in TERMINAL:
             note = f"resuming incident {instance_id} ({existing.runtime_status})"
         else:
             if existing is not None:
@@ -48,13 +106,39 @@ def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any
                 instance_id,
                 incident_input(alert, received_at=env.tenant.clock.now(), sandbox=True),
             )
-        host.run_until_idle(instance_id, advance_timers=True)
-        status = host.get_status(instance_id)
-        if status.runtime_status == "Failed":
-            raise IncidentFailed(f"incident {instance_id} orchestration failed: {status.output}")
-        if status.runtime_status != "Completed":
-            raise IncidentFailed(f"incident {instance_id} stopped in state {status.runtime_status}; run the command again to resume")
-        return status.output, note
+        return view(drive(env, instance_id)), note
     finally:
         if owned:
             env.close()
+
+
+def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: list[str] | None = None,
+           comment: str | None = None) -> dict[str, Any]:
+    """Approve or reject the pending approval of ``step`` as ``by``; drives the incident on.
+
+    Raises ``LookupError`` when the incident or that pending approval does not exist, and
+    ``PermissionError`` when ``by`` may not decide (not an approver, two-person rule); nothing is sent then.
+    """
+    from firestop.lifecycle.approvals import judge
+    from firestop.playbooks.models import Approval
+    from firestop.runtime import InstanceNotFound
+
+    try:
+        status = env.host.get_status(instance_id)
+    except InstanceNotFound:
+        raise LookupError(f"ID: no incident {instance_id!r}; list them with: python -m firestop incident list") from None
+    pending = (status.custom_status or {}).get("pending_approval") if isinstance(status.custom_status, dict) else None
+    if status.runtime_status in TERMINAL or not pending:
+        raise LookupError(f"--step: incident {instance_id} is not waiting for an approval ({status.runtime_status})")
+    if pending.get("step") != step:
+        raise LookupError(f"--step: incident {instance_id} is waiting for step {pending.get('step')!r}, not {step!r}")
+    data = {"decision": decision, "by": by, "groups": groups or [], "comment": comment}
+    verdict, reason, _ = judge(
+        Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
+        data,
+        requested_by=pending.get("requested_by") or "",
+    )
+    if verdict == "refused":
+        raise PermissionError(f"--as: {reason}; nothing was sent")
+    env.host.raise_event(instance_id, pending["event"], data)
+    return view(drive(env, instance_id))

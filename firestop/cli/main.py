@@ -39,6 +39,10 @@ from firestop.cli.playbook_cmd import playbook_app  # noqa: E402
 
 app.add_typer(playbook_app, name="playbook")
 
+from firestop.cli.incident_cmd import incident_app  # noqa: E402
+
+app.add_typer(incident_app, name="incident")
+
 _state = {"debug": False}
 
 
@@ -87,9 +91,16 @@ def alert_handle(
         record, note = handle_alert(alert, rerun=rerun)
     except typer.Exit:
         raise
+    except KeyboardInterrupt:
+        fail(
+            f"interrupted; the incident {alert.incident_key} is kept in FIRESTOP_HOME. "
+            f"Resume it with: python -m firestop alert handle {file}",
+            EXIT_INTERNAL,
+            as_json=as_json,
+        )
     except Exception as exc:  # noqa: BLE001
         _internal(exc, as_json)
-    from firestop.lifecycle import exit_code_for
+    from firestop.cli.incidents import exit_code
 
     if as_json:
         print_json(record)
@@ -97,7 +108,7 @@ def alert_handle(
         if note:
             console.print(f"[yellow]{note}[/]", highlight=False)
         print_incident(record)
-    raise typer.Exit(exit_code_for(record.get("status")))
+    raise typer.Exit(exit_code(record))
 
 
 @alert_app.command("show")

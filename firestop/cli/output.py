@@ -51,8 +51,40 @@ STYLES = {
 }
 
 
+def print_pending(view: dict[str, Any]) -> None:
+    """An incident that has not finished: where it stands and, if it waits for a human, how to decide."""
+    console.print(
+        f"[bold]Incident {view.get('incident_id')}[/] — {view.get('status')} (phase {view.get('phase')}, step {view.get('step')})",
+        highlight=False,
+    )
+    if view.get("error"):
+        console.print(f"[red]{view['error']}[/]", highlight=False)
+    pending = view.get("pending_approval")
+    if not pending:
+        return
+    console.print(f"Waiting for approval of step [cyan]{pending.get('step')}[/] ({pending.get('runbook')}) on {_short(pending.get('target'))}: {pending.get('why')}", highlight=False)
+    for change in pending.get("changes") or []:
+        console.print(f"  would change {change.get('field')}: {change.get('before')!r} → {change.get('after')!r}", highlight=False)
+    who = ", ".join(pending.get("approvers") or []) or "any responder"
+    console.print(
+        f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; expires {pending.get('expires_at')}"
+        + (" (escalated)" if pending.get("escalated") else ""),
+        highlight=False,
+    )
+    iid, step = view.get("incident_id"), pending.get("step")
+    console.print(
+        f"Decide: python -m firestop incident approve {iid} --step {step} --as <object-id>   "
+        f"(or: incident reject {iid} --step {step} --as <object-id>)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def print_incident(record: dict[str, Any]) -> None:
     """The readable timeline of an incident, then its outcome, metrics and files."""
+    if record.get("timeline") is None:
+        print_pending(record)
+        return
     alert = record.get("alert") or {}
     playbook = record.get("playbook") or {}
     console.print(

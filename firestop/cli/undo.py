@@ -1,0 +1,69 @@
+"""Undo the containment of a finished incident (a responder's decision, after the fact).
+
+Each undo runs the runbook's ``undo`` with what the step applied (the state
+recorded before it) through the same dispatcher the orchestrator uses; the
+runbook refuses when the target changed since. The outcome is appended to the
+incident's record (timeline and action) and the record is filed again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UndoRefused(ValueError):
+    """Nothing can be undone as asked (unknown incident, not finished, unknown step)."""
+
+
+def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str, Any]:
+    """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``. Raises :class:`UndoRefused`."""
+    from runbooks import get_runbook
+    from runbooks.dispatch import execute
+
+    from firestop.lifecycle.timeline import parse_time, seconds_between
+    from firestop.runtime import InstanceNotFound
+
+    try:
+        status = env.host.get_status(incident_id)
+    except InstanceNotFound:
+        raise UndoRefused(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list") from None
+    if status.runtime_status != "Completed" or not isinstance(status.output, dict):
+        raise UndoRefused(f"ID: incident {incident_id} has not finished ({status.runtime_status}); undo applies to finished incidents")
+    record = status.output
+    filed = env.settings.records_dir / f"{incident_id}.json"
+    if filed.exists():  # the filed record carries undos done after the orchestration ended
+        import json
+
+        record = json.loads(filed.read_text("utf-8"))
+    actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")]
+    if step is not None:
+        actions = [a for a in actions if a.get("step_id") == step]
+        if not actions:
+            known = ", ".join(sorted({a.get("step_id") for a in record.get("actions") or []})) or "none"
+            raise UndoRefused(f"--step: {step!r} applied nothing that can be undone (steps: {known})")
+    results = []
+    for action in reversed(actions):
+        runbook = type(get_runbook(action["runbook"]))
+        if not runbook.reversible:
+            results.append({"step_id": action["step_id"], "runbook": action["runbook"], "ok": False,
+                            "detail": f"{action['runbook']} cannot be undone"})
+            continue
+        applied = {"runbook": action["runbook"], "target": action.get("target") or "", "changed": True,
+                   "before": action.get("before") or {}, "after": action.get("after") or {},
+                   "summary": action.get("summary") or "", "artifacts": action.get("artifacts") or {}}
+        answer = execute({"runbook": action["runbook"], "action": "undo", "target": action.get("target"), "params": action.get("params") or {},
+                          "incident_id": incident_id, "step_id": action["step_id"], "applied": applied})
+        ok = bool(answer.get("ok"))
+        detail = (answer.get("result") or {}).get("summary") if ok else (answer.get("error") or {}).get("message")
+        results.append({"step_id": action["step_id"], "runbook": action["runbook"], "ok": ok, "detail": detail})
+        at = parse_time(answer.get("finished_at"))
+        record.setdefault("timeline", []).append({
+            "phase": "resolve", "step": f"undo {action['step_id']}", "runbook": action["runbook"], "target": action.get("target"),
+            "outcome": "undone" if ok else "undo failed", "detail": detail or "", "at": at.isoformat() if at else None,
+            "offset_s": seconds_between(parse_time(record.get("received_at")), at), "duration_s": None,
+        })
+        if ok:
+            action["undone"] = True
+    if results:
+        execute({"runbook": "records.file", "action": "apply", "params": {"record": record}, "incident_id": incident_id, "step_id": "file-record"})
+    return {"incident_id": incident_id, "undone": results}

@@ -1,0 +1,92 @@
+"""The responder's CLI: alert handle stopping at an approval, incident list/show/approve/reject/undo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.settings import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+INCIDENT = "inc-33906e911c7aff74"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def gated_playbooks(firestop_home, tmp_path, monkeypatch):
+    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text().replace(
+        "      - id: lock-network\n",
+        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice], two_person: true, timeout: 900}\n",
+    )
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "leaked-api-key.yaml").write_text(text)
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
+    return folder
+
+
+def acls(home):
+    from firestop.sandbox import Tenant
+
+    return Tenant.open(home / "sandbox").resource(ACCOUNT)["properties"]["networkAcls"]
+
+
+def test_alert_waiting_for_approval_exits_3_and_says_how_to_decide(gated_playbooks, firestop_home):
+    result = cli("alert", "handle", str(EXAMPLE))
+    assert result.exit_code == 3
+    assert f"python -m firestop incident approve {INCIDENT} --step lock-network" in result.output
+    waiting = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
+    assert waiting["status"] == "awaiting_approval" and waiting["pending_approval"]["approvers"] == ["oid-alice"]
+    listed = json.loads(cli("incident", "list", "--status", "awaiting_approval", "--json").stdout)
+    assert [i["incident_id"] for i in listed] == [INCIDENT]
+
+
+def test_approval_from_another_command_completes_the_incident(gated_playbooks, firestop_home):
+    cli("alert", "handle", str(EXAMPLE))
+    refused = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-mallory")
+    assert refused.exit_code == 2 and "not among the approvers" in refused.output
+    wrong_step = cli("incident", "approve", INCIDENT, "--step", "rotate-keys", "--as", "oid-alice")
+    assert wrong_step.exit_code == 2 and "waiting for step 'lock-network'" in wrong_step.output
+    nobody = cli("incident", "approve", INCIDENT, "--step", "lock-network")
+    assert nobody.exit_code == 2 and "--as" in nobody.output
+    done = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-alice", "--comment", "ok", "--json")
+    assert done.exit_code == 0, done.output
+    record = json.loads(done.stdout)
+    assert record["status"] == "contained" and record["approvals"][-1]["by"] == "oid-alice"
+    assert acls(firestop_home)["defaultAction"] == "Deny"
+
+
+def test_reject_leaves_the_account_open_and_needs_a_responder(gated_playbooks, firestop_home):
+    cli("alert", "handle", str(EXAMPLE))
+    result = cli("incident", "reject", INCIDENT, "--step", "lock-network", "--as", "oid-alice", "--json")
+    assert result.exit_code == 3
+    assert json.loads(result.stdout)["status"] == "needs_responder"
+    assert acls(firestop_home)["defaultAction"] == "Allow"
+
+
+def test_undo_restores_the_network_and_updates_the_record(firestop_home):
+    cli("alert", "handle", str(EXAMPLE))
+    before = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
+    original = next(a for a in before["actions"] if a["step_id"] == "lock-network")["before"]["networkAcls"]
+    result = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["undone"][0]["ok"] is True
+    assert acls(firestop_home) == original
+    record = json.loads((firestop_home / "records" / f"{INCIDENT}.json").read_text())
+    assert record["timeline"][-1]["step"] == "undo lock-network" and record["timeline"][-1]["outcome"] == "undone"
+    again = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--yes")
+    assert again.exit_code == 2 and "nothing that can be undone" in again.output
+
+
+def test_unknown_incident_and_bad_since(firestop_home):
+    assert cli("incident", "show", "inc-nope").exit_code == 2
+    bad = cli("incident", "list", "--since", "yesterday")
+    assert bad.exit_code == 2 and "--since" in bad.output
+    assert json.loads(cli("incident", "list", "--since", "2h", "--json").stdout) == []
