@@ -1,56 +1,25 @@
 """Incidents on the local durable host (sandbox tenant): start, drive, view, decide.
 
-An incident view (what ``alert handle`` and ``incident show`` print) is the
-post-incident record once the orchestration completed, else a summary of where
-it stands::
-
-    {"incident_id", "status": "awaiting_approval" | "running" | "failed" | "terminated",
-     "phase", "step", "playbook", "pending_approval": {...} | null, "runtime_status"}
+What ``alert handle`` and ``incident show`` print is the incident view of
+:mod:`firestop.lifecycle.view`.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from firestop.lifecycle import ORCHESTRATOR_NAME
-from firestop.lifecycle.outcome import EXIT_CODES
 from firestop.lifecycle.start import incident_input
+from firestop.lifecycle.view import exit_code, incident_view  # noqa: F401  (exit_code re-exported for the CLI)
 
 TERMINAL = {"Completed", "Failed", "Terminated"}
-AWAITING_APPROVAL = "awaiting_approval"
-
-#: Exit codes of views that are not records: waiting on a human or stopped → a responder is needed.
-VIEW_EXIT_CODES = {**EXIT_CODES, AWAITING_APPROVAL: 3, "running": 3, "terminated": 3, "failed": 1}
-
-
-class IncidentFailed(RuntimeError):
-    """The orchestration itself failed (a bug, not a containment failure)."""
 
 
 def view(status) -> dict[str, Any]:
-    """The incident view of an orchestration status (see module doc)."""
-    if status.runtime_status == "Completed" and isinstance(status.output, dict):
-        return status.output
-    custom = status.custom_status if isinstance(status.custom_status, dict) else {}
-    base = {
-        "incident_id": status.instance_id,
-        "runtime_status": status.runtime_status,
-        "phase": custom.get("phase"),
-        "step": custom.get("step"),
-        "playbook": {"name": custom.get("playbook")} if custom.get("playbook") else None,
-        "pending_approval": custom.get("pending_approval"),
-        "created_at": status.created_time.isoformat() if status.created_time else None,
-        "updated_at": status.last_updated_time.isoformat() if status.last_updated_time else None,
-    }
-    if status.runtime_status == "Failed":
-        return {**base, "status": "failed", "error": str(status.output)}
-    if status.runtime_status == "Terminated":
-        return {**base, "status": "terminated", "reason": str(status.output)}
-    return {**base, "status": AWAITING_APPROVAL if custom.get("pending_approval") else "running"}
-
-
-def exit_code(incident: dict[str, Any]) -> int:
-    return VIEW_EXIT_CODES.get(incident.get("status") or "", 1)
+    """The incident view (:mod:`firestop.lifecycle.view`) of a local host status."""
+    return incident_view(status.instance_id, status.runtime_status, status.custom_status, status.output,
+                         status.created_time, status.last_updated_time)
 
 
 def drive(env, instance_id: str) -> Any:
@@ -132,7 +101,8 @@ def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: 
         raise LookupError(f"--step: incident {instance_id} is not waiting for an approval ({status.runtime_status})")
     if pending.get("step") != step:
         raise LookupError(f"--step: incident {instance_id} is waiting for step {pending.get('step')!r}, not {step!r}")
-    data = {"decision": decision, "by": by, "groups": groups or [], "comment": comment}
+    data = {"decision": decision, "by": by, "groups": groups or [], "comment": comment,
+            "decision_id": uuid.uuid4().hex}  # tells a new decision from the SDK replaying a buffered one
     verdict, reason, _ = judge(
         Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
         data,

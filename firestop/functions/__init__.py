@@ -6,8 +6,9 @@ the same functions.
 
 from firestop.functions.activities import bp as activities
 from firestop.functions.http_alerts import bp as http_alerts
+from firestop.functions.http_api import bp as http_api
 from firestop.functions.orchestrators import bp as orchestrators
 
-blueprints = (orchestrators, activities, http_alerts)
+blueprints = (orchestrators, activities, http_alerts, http_api)
 
 __all__ = ["blueprints"]

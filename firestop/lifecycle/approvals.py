@@ -5,7 +5,10 @@ against a durable timer (the Durable Functions human-interaction pattern).
 Event data (JSON object, or JSON text as the SDK client delivers it)::
 
     {"decision": "approve" | "reject", "by": "<Entra object ID>",
-     "groups": ["<group object ID>", ...], "comment": "..."}
+     "groups": ["<group object ID>", ...], "comment": "...", "decision_id": "<unique per decision>"}
+
+``decision_id`` lets the orchestrator tell a new decision from the Durable
+Python SDK handing it the same buffered event again.
 """
 
 from __future__ import annotations

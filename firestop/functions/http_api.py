@@ -1,0 +1,158 @@
+"""The responders' HTTP API (auth level FUNCTION, plus the caller's identity from App Service authentication).
+
+| route | does |
+|---|---|
+| ``POST /api/runbooks/{name}`` | body ``{"target", "params", "mode": "plan" (default) | "apply", "incident_id"?}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run |
+| ``GET /api/incidents`` | incident views (``?status=`` filter), newest first |
+| ``GET /api/incidents/{id}`` | one incident view (:mod:`firestop.lifecycle.view`) |
+| ``POST /api/incidents/{id}/approvals/{step}`` | body ``{"decision": "approve"|"reject", "comment"?}`` → 202 once sent to the waiting orchestration |
+
+Errors are JSON ``{"error": <field>, "reason", "fix"}``: 400 bad body, 401 no
+authenticated caller, 403 not an approver (or two-person rule), 404 unknown
+incident or runbook, 409 the incident is not waiting for that step. Runbook
+calls and decisions are logged with the caller's object ID; decisions land on
+the incident timeline (the orchestrator records each, refused ones too).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from firestop.functions.principal import PrincipalError, principal_from_headers
+
+bp = df.Blueprint()
+log = logging.getLogger("firestop.api")
+
+
+def _json(status: int, body: Any) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body, default=str), status_code=status, mimetype="application/json")
+
+
+def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
+    return _json(status, {"error": field, "reason": reason, "fix": fix})
+
+
+def _body(req: func.HttpRequest) -> dict[str, Any] | func.HttpResponse:
+    raw = req.get_body() or b"{}"
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        return _error(400, "$", f"body is not JSON ({exc})", "send a JSON object")
+    if not isinstance(body, dict):
+        return _error(400, "$", "body is not a JSON object", "send a JSON object")
+    return body
+
+
+def _caller(req: func.HttpRequest):
+    try:
+        return principal_from_headers(req.headers), None
+    except PrincipalError as exc:
+        return None, _error(exc.status, "X-MS-CLIENT-PRINCIPAL", exc.reason, "call through App Service authentication (Microsoft Entra ID)")
+
+
+def _status_view(status) -> dict[str, Any]:
+    from firestop.lifecycle.view import incident_view
+
+    runtime = getattr(status.runtime_status, "value", status.runtime_status)
+    return incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
+
+
+@bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
+    from runbooks import runbook_names
+    from runbooks.dispatch import execute
+
+    caller, denied = _caller(req)
+    if denied:
+        return denied
+    name = req.route_params.get("name", "")
+    if name not in runbook_names():
+        return _error(404, "name", f"no runbook named {name!r}", f"use one of: {', '.join(runbook_names())}")
+    body = _body(req)
+    if isinstance(body, func.HttpResponse):
+        return body
+    mode = body.get("mode", "plan")
+    if mode not in ("plan", "apply"):
+        return _error(400, "mode", f"{mode!r} is not a mode", "use plan (dry-run, the default) or apply")
+    if not isinstance(body.get("params", {}), dict):
+        return _error(400, "params", "params must be a JSON object", 'e.g. {"mode": "deny_by_default"}')
+    incident = body.get("incident_id") or f"manual-{caller.object_id}"
+    log.info("runbook %s %s on %s requested by %s", name, mode, body.get("target"), caller.object_id)
+    answer = execute({"runbook": name, "action": mode, "target": body.get("target"), "params": body.get("params") or {},
+                      "incident_id": str(incident), "step_id": f"manual-{name}"})
+    answer["requested_by"] = caller.object_id
+    return _json(200 if answer.get("ok") else 422, answer)
+
+
+@bp.route(route="incidents", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+
+    caller, denied = _caller(req)
+    if denied:
+        return denied
+    statuses = await client.get_status_all()
+    views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    wanted = req.params.get("status")
+    if wanted:
+        views = [v for v in views if v.get("status") == wanted]
+    views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
+    return _json(200, views)
+
+
+@bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    caller, denied = _caller(req)
+    if denied:
+        return denied
+    incident_id = req.route_params.get("incident_id", "")
+    status = await client.get_status(incident_id)
+    if status is None or status.runtime_status is None:
+        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    return _json(200, _status_view(status))
+
+
+@bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.lifecycle.approvals import judge
+    from firestop.playbooks.models import Approval
+
+    caller, denied = _caller(req)
+    if denied:
+        return denied
+    incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
+    body = _body(req)
+    if isinstance(body, func.HttpResponse):
+        return body
+    decision = body.get("decision")
+    if decision not in ("approve", "reject"):
+        return _error(400, "decision", f"{decision!r} is not a decision", "send approve or reject")
+    status = await client.get_status(incident_id)
+    if status is None or status.runtime_status is None:
+        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    pending = (status.custom_status or {}).get("pending_approval") if isinstance(status.custom_status, dict) else None
+    if not pending or pending.get("step") != step:
+        waiting = pending.get("step") if pending else None
+        return _error(409, "step", f"incident {incident_id} is not waiting for approval of {step!r}" + (f" (it waits for {waiting!r})" if waiting else ""),
+                      "see pending_approval in GET /api/incidents/{id}")
+    data = {"decision": decision, "by": caller.object_id, "groups": list(caller.groups), "comment": body.get("comment"),
+            "decision_id": uuid.uuid4().hex}  # tells a new decision from the SDK replaying a buffered one
+    verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
+                               data, requested_by=pending.get("requested_by") or "")
+    if verdict == "refused":
+        log.warning("refused decision on %s/%s by %s: %s", incident_id, step, caller.object_id, reason)
+        # still sent: the orchestrator records refused decisions on the timeline (it ignores them)
+        await client.raise_event(incident_id, pending["event"], data)
+        return _error(403, "X-MS-CLIENT-PRINCIPAL", reason, "ask one of the step's approvers")
+    await client.raise_event(incident_id, pending["event"], data)
+    log.info("%s of %s/%s by %s", decision, incident_id, step, caller.object_id)
+    return _json(202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id})

@@ -1,0 +1,113 @@
+"""The responders' HTTP API of function_app.py: identity, approvals, incidents, runbooks."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import pytest
+
+from firestop.functions.principal import encode_principal
+from firestop.settings import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+INCIDENT = "inc-33906e911c7aff74"
+
+
+@pytest.fixture
+def api(firestop_home, tmp_path, monkeypatch):
+    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text().replace(
+        "      - id: lock-network\n",
+        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice, grp-secops], two_person: true}\n",
+    )
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "p.yaml").write_text(text)
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
+    from firestop.cli.wiring import function_app, sandbox_environment
+    from firestop.runtime import ManagementServer
+
+    env = sandbox_environment()
+    with ManagementServer(env.host) as server:
+        yield Api(env, server, function_app())
+    env.close()
+
+
+class Api:
+    def __init__(self, env, server, app) -> None:
+        self.env, self.server, self.app = env, server, app
+
+    def call(self, function: str, method: str, url: str, *, who: str | None = "oid-alice", groups=(), body=None, route=None, params=None):
+        from firestop.runtime import invoke_http_function
+
+        headers = {"content-type": "application/json"}
+        if who:
+            headers["x-ms-client-principal"] = encode_principal(who, groups=tuple(groups))
+        request = func.HttpRequest(method=method, url=f"http://localhost:7071/api/{url}", headers=headers,
+                                   body=json.dumps(body).encode() if body is not None else b"", route_params=route or {}, params=params or {})
+        response = invoke_http_function(self.app, function, request, server=self.server)
+        return response.status_code, json.loads(response.get_body() or b"null")
+
+    def open_incident(self):
+        status, _ = self.call("post_alert", "POST", "alerts", body=json.loads(EXAMPLE.read_text()))
+        assert status == 202
+        self.env.host.run_until_idle()
+
+
+def test_no_identity_is_401_with_the_reason(api):
+    status, body = api.call("list_incidents_http", "GET", "incidents", who=None)
+    assert status == 401 and "App Service authentication" in body["reason"]
+
+
+def test_approval_through_the_api(api):
+    api.open_incident()
+    status, incidents = api.call("list_incidents_http", "GET", "incidents", params={"status": "awaiting_approval"})
+    assert status == 200 and [i["incident_id"] for i in incidents] == [INCIDENT]
+    route = {"incident_id": INCIDENT, "step": "lock-network"}
+    status, body = api.call("decide_http", "POST", f"incidents/{INCIDENT}/approvals/lock-network", who="oid-mallory", route=route, body={"decision": "approve"})
+    assert status == 403 and "not among the approvers" in body["reason"]
+    status, body = api.call("decide_http", "POST", "x", route={"incident_id": INCIDENT, "step": "rotate-keys"}, body={"decision": "approve"})
+    assert status == 409 and "lock-network" in body["reason"]
+    status, body = api.call("decide_http", "POST", "x", route=route, body={"decision": "maybe"})
+    assert status == 400 and body["error"] == "decision"
+    status, body = api.call("decide_http", "POST", "x", who="oid-carol", groups=["grp-secops"], route=route, body={"decision": "approve", "comment": "go"})
+    assert status == 202 and body["by"] == "oid-carol"
+    api.env.host.run_until_idle()
+    status, record = api.call("get_incident_http", "GET", f"incidents/{INCIDENT}", route={"incident_id": INCIDENT})
+    assert status == 200 and record["status"] == "contained"
+    assert [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-mallory", "refused"), ("oid-carol", "approve")]
+
+
+def test_unknown_incident_is_404(api):
+    status, body = api.call("get_incident_http", "GET", "incidents/nope", route={"incident_id": "nope"})
+    assert status == 404 and body["error"] == "incident_id"
+
+
+def test_runbook_plan_by_default_changes_nothing_and_apply_acts(api):
+    before = api.env.tenant.resource(ACCOUNT)
+    status, answer = api.call("run_runbook_http", "POST", "runbooks/network.lock", route={"name": "network.lock"}, body={"target": ACCOUNT})
+    assert status == 200 and answer["action"] == "plan" and answer["requested_by"] == "oid-alice"
+    assert api.env.tenant.resource(ACCOUNT) == before
+    status, answer = api.call("run_runbook_http", "POST", "runbooks/network.lock", route={"name": "network.lock"}, body={"target": ACCOUNT, "mode": "apply"})
+    assert status == 200 and answer["result"]["changed"] is True
+    assert api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Deny"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "field"),
+    [
+        ("nope", {"target": ACCOUNT}, 404, "name"),
+        ("network.lock", {"target": ACCOUNT, "mode": "yolo"}, 400, "mode"),
+        ("network.lock", {"target": ACCOUNT, "params": []}, 400, "params"),
+    ],
+)
+def test_runbook_bad_parameters(api, name, body, status, field):
+    got, answer = api.call("run_runbook_http", "POST", f"runbooks/{name}", route={"name": name}, body=body)
+    assert got == status and answer["error"] == field
+
+
+def test_runbook_failure_is_422_with_the_mapped_error(api):
+    status, answer = api.call("run_runbook_http", "POST", "runbooks/network.lock", route={"name": "network.lock"},
+                              body={"target": "/subscriptions/x", "params": {"allow_ips": ["nope"]}})
+    assert status == 422 and answer["error"]["kind"] == "invalid"
