@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, console, fail, print_incident, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, console, fail, print_incident, print_json, safe
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
 
@@ -47,8 +47,10 @@ def list_incidents(
 ) -> None:
     """Incidents, newest first."""
     from rich.table import Table
+    from rich.text import Text
 
     from firestop.cli.incidents import view
+    from firestop.cli.output import clean
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
     env = _env()
@@ -84,7 +86,7 @@ def list_incidents(
     for column in ("incident", "status", "playbook", "alert rule", "received", "waiting for"):
         table.add_column(column, overflow="fold")
     for r in summary:
-        table.add_row(r["incident_id"], r["status"] or "", r["playbook"] or "—", r["rule_name"] or "—", r["received_at"] or "", r["pending_step"] or "")
+        table.add_row(*(Text(clean(v or "—")) for v in (r["incident_id"], r["status"], r["playbook"], r["rule_name"], r["received_at"], r["pending_step"])))
     console.print(table)
 
 
@@ -176,5 +178,5 @@ def undo(
     else:
         for item in result["undone"]:
             mark = "[green]undone[/]" if item["ok"] else "[red]not undone[/]"
-            console.print(f"{mark} {item['step_id']} ({item['runbook']}): {item['detail']}", highlight=False)
+            console.print(f"{mark} {safe(item['step_id'])} ({safe(item['runbook'])}): {safe(item['detail'])}", highlight=False)
     raise typer.Exit(0 if all(i["ok"] for i in result["undone"]) else EXIT_INTERNAL if not result["undone"] else 3)

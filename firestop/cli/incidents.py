@@ -59,26 +59,61 @@ def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any
             existing = host.get_status(instance_id)
         except InstanceNotFound:
             existing = None
-        if existing is not None and existing.runtime_status in TERMINAL and not rerun:
+        if alert.monitor_condition == "Resolved":
+            return _resolved(env, alert, existing), None
+        if rerun and existing is not None:
+            # a new incident beside the old one: its history and record stay as they were (audit trail)
+            instance_id = _next_free_id(host, instance_id)
+            existing = None
+            note = f"handling the alert again as incident {instance_id}; the earlier incident {alert.incident_key} is kept"
+        if existing is not None and existing.runtime_status in TERMINAL:
             note = (
                 f"alert already handled as incident {instance_id} ({existing.runtime_status}); "
                 "showing its record. Use --rerun to handle it again."
             )
             return view(existing), note
-        if existing is not None and existing.runtime_status not in TERMINAL:
+        if existing is not None:
             note = f"resuming incident {instance_id} ({existing.runtime_status})"
         else:
-            if existing is not None:
-                host.purge(instance_id)
-            host.start_new(
-                ORCHESTRATOR_NAME,
-                instance_id,
-                incident_input(alert, received_at=env.tenant.clock.now(), sandbox=True),
-            )
+            inp = incident_input(alert, received_at=env.tenant.clock.now(), sandbox=True)
+            inp["incident_id"] = instance_id
+            host.start_new(ORCHESTRATOR_NAME, instance_id, inp)
         return view(drive(env, instance_id)), note
     finally:
         if owned:
             env.close()
+
+
+def _next_free_id(host, base: str) -> str:
+    from firestop.runtime import InstanceNotFound
+
+    n = 2
+    while True:
+        candidate = f"{base}-{n}"
+        try:
+            host.get_status(candidate)
+        except InstanceNotFound:
+            return candidate
+        n += 1
+
+
+def _resolved(env, alert, existing) -> dict[str, Any]:
+    """A Resolved alert never starts an incident: it reaches the open one as an event, or is noted."""
+    from datetime import datetime
+
+    if existing is not None and existing.runtime_status not in TERMINAL:
+        env.host.raise_event(existing.instance_id, "alert_resolved", {
+            "alert_id": alert.alert_id,
+            "resolved_at": alert.resolved_at.isoformat() if isinstance(alert.resolved_at, datetime) else None,
+            "received_at": env.tenant.clock.now().isoformat(),
+        })
+        return view(drive(env, existing.instance_id))
+    return {
+        "incident_id": alert.incident_key,
+        "status": "no_playbook",
+        "reason": "monitorCondition is Resolved and no incident is open for this alert: nothing to contain",
+        "runtime_status": existing.runtime_status if existing is not None else None,
+    }
 
 
 def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: list[str] | None = None,

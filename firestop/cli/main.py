@@ -14,9 +14,12 @@ from typing import Optional
 
 import typer
 
+from rich.text import Text
+
 from firestop.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
+    clean,
     console,
     fail,
     print_incident,
@@ -51,16 +54,23 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of 
     _state["debug"] = debug
 
 
+#: Read at most this much: the Common Alert Schema caps a payload at 256 KB; one byte more lets the parser say 413.
+_READ_LIMIT = 256 * 1024 + 1
+
+
 def _read_payload(source: str, as_json: bool) -> bytes:
     if source == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(_READ_LIMIT)
+    if not source.strip():
+        fail("FILE: empty path; give the path of an alert payload (JSON) or - for stdin", EXIT_BAD_INPUT, as_json=as_json)
     path = Path(source)
     if not path.exists():
         fail(f"FILE: {source} does not exist; give the path of an alert payload (JSON) or - for stdin", EXIT_BAD_INPUT, as_json=as_json)
     if path.is_dir():
         fail(f"FILE: {source} is a directory; give one alert payload file", EXIT_BAD_INPUT, as_json=as_json)
     try:
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            return fh.read(_READ_LIMIT)
     except OSError as exc:
         fail(f"FILE: cannot read {source}: {exc.strerror}", EXIT_BAD_INPUT, as_json=as_json)
 
@@ -103,11 +113,13 @@ def alert_handle(
     from firestop.cli.incidents import exit_code
 
     if as_json:
-        print_json(record)
+        print_json({**record, "note": note} if note else record)
     else:
         if note:
-            console.print(f"[yellow]{note}[/]", highlight=False)
+            console.print(Text(clean(note), style="yellow"), highlight=False)
         print_incident(record)
+    if record.get("record_error"):
+        raise typer.Exit(EXIT_INTERNAL)  # contained or not, a missing record is an internal failure to act on
     raise typer.Exit(exit_code(record))
 
 
@@ -127,13 +139,16 @@ def alert_show(
     except AlertPayloadError as exc:
         fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
     if as_json:
-        print_json(alert.model_dump(mode="json"))
+        try:
+            print_json(alert.model_dump(mode="json"))
+        except ValueError as exc:
+            fail(f"$: the payload is {exc}; show it without --json", EXIT_BAD_INPUT, as_json=True)
         return
     table = Table(show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for field, value in render_alert_rows(alert):
-        table.add_row(field, value)
+        table.add_row(Text(clean(field)), Text(clean(value)))
     console.print(table)
 
 
@@ -151,7 +166,7 @@ def sandbox_reset(as_json: bool = typer.Option(False, "--json", help="Print the 
     if as_json:
         print_json({"reset": True, "state_dir": where, "clock": tenant.clock.now().isoformat()})
     else:
-        console.print(f"Sandbox tenant restored to its seed ({where}).", highlight=False)
+        console.print(Text(clean(f"Sandbox tenant restored to its seed ({where}).")), highlight=False)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -1,14 +1,23 @@
-"""Printing for the CLI: rich tables for people, JSON for scripts. Errors are one line."""
+"""Printing for the CLI: rich tables for people, JSON for scripts. Errors are one line.
+
+Everything that comes from outside (alert fields, resource names, error
+messages) is shown as plain text: rich markup in it is not interpreted, and
+terminal control characters and unpaired surrogates are replaced, so a
+hostile alert cannot restyle or clear a responder's terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -19,62 +28,98 @@ EXIT_BAD_INPUT = 2
 EXIT_NEEDS_RESPONDER = 3
 EXIT_NO_PLAYBOOK = 4
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|[\ud800-\udfff]")
+
+
+def clean(value: Any) -> str:
+    """``value`` as printable text: control characters and lone surrogates become U+FFFD."""
+    return _CONTROL.sub("\ufffd", "" if value is None else str(value))
+
+
+def safe(value: Any) -> str:
+    """``value`` cleaned and escaped for use inside a rich markup string."""
+    return escape(clean(value))
+
 
 def fail(message: str, code: int = EXIT_BAD_INPUT, *, as_json: bool = False) -> NoReturn:
     """Print one clear error line (or a JSON error object) and exit with ``code``."""
     if as_json:
-        sys.stdout.write(json.dumps({"error": message, "exit_code": code}) + "\n")
+        sys.stdout.write(json.dumps({"error": clean(message), "exit_code": code}) + "\n")
     else:
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        err_console.print(Text("error: ", style="bold red") + Text(clean(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
+def to_json(data: Any) -> str:
+    """JSON text for ``data``; ValueError if it cannot be encoded (e.g. nested too deeply)."""
+    try:
+        return json.dumps(data, indent=2, sort_keys=True, default=str)
+    except RecursionError:
+        raise ValueError("nested too deeply to print as JSON") from None
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    sys.stdout.write(to_json(data) + "\n")
 
 
 def _short(resource_id: str | None) -> str:
     if not resource_id:
         return ""
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+    return str(resource_id).rstrip("/").rsplit("/", 1)[-1]
 
 
 STYLES = {
     "ok": "green",
     "done": "green",
     "verified": "green",
+    "approved": "green",
+    "undone": "green",
     "retrying": "yellow",
+    "awaiting approval": "yellow",
+    "escalated": "yellow",
     "no playbook": "yellow",
+    "skipped": "yellow",
     "failed": "bold red",
+    "timed out": "bold red",
+    "approval timed out": "bold red",
+    "rejected": "bold red",
+    "decision refused": "red",
     "not verified": "bold red",
-    "skipped": "red",
+    "undo failed": "bold red",
 }
 
 
 def print_pending(view: dict[str, Any]) -> None:
     """An incident that has not finished: where it stands and, if it waits for a human, how to decide."""
     console.print(
-        f"[bold]Incident {view.get('incident_id')}[/] — {view.get('status')} (phase {view.get('phase')}, step {view.get('step')})",
+        f"[bold]Incident {safe(view.get('incident_id'))}[/] — {safe(view.get('status'))}"
+        + (f" (phase {safe(view.get('phase'))}, step {safe(view.get('step'))})" if view.get("phase") else ""),
         highlight=False,
     )
+    if view.get("reason"):
+        console.print(Text(clean(view["reason"])), highlight=False)
     if view.get("error"):
-        console.print(f"[red]{view['error']}[/]", highlight=False)
+        console.print(Text(clean(view["error"]), style="red"), highlight=False)
     pending = view.get("pending_approval")
     if not pending:
         return
-    console.print(f"Waiting for approval of step [cyan]{pending.get('step')}[/] ({pending.get('runbook')}) on {_short(pending.get('target'))}: {pending.get('why')}", highlight=False)
-    for change in pending.get("changes") or []:
-        console.print(f"  would change {change.get('field')}: {change.get('before')!r} → {change.get('after')!r}", highlight=False)
-    who = ", ".join(pending.get("approvers") or []) or "any responder"
     console.print(
-        f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; expires {pending.get('expires_at')}"
-        + (" (escalated)" if pending.get("escalated") else ""),
+        f"Waiting for approval of step [cyan]{safe(pending.get('step'))}[/] ({safe(pending.get('runbook'))}) "
+        f"on {safe(_short(pending.get('target')))}: {safe(pending.get('why'))}",
         highlight=False,
     )
-    iid, step = view.get("incident_id"), pending.get("step")
+    for change in pending.get("changes") or []:
+        console.print(Text(clean(f"  would change {change.get('field')}: {change.get('before')!r} → {change.get('after')!r}")), highlight=False)
+    who = ", ".join(pending.get("approvers") or []) or "any responder"
     console.print(
-        f"Decide: python -m firestop incident approve {iid} --step {step} --as <object-id>   "
-        f"(or: incident reject {iid} --step {step} --as <object-id>)",
+        Text(clean(f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; expires {pending.get('expires_at')}"
+                   + (" (escalated)" if pending.get("escalated") else ""))),
+        highlight=False,
+    )
+    iid, step = clean(view.get("incident_id")), clean(pending.get("step"))
+    console.print(
+        Text(f"Decide: python -m firestop incident approve {iid} --step {step} --as <object-id>   "
+             f"(or: incident reject {iid} --step {step} --as <object-id>)"),
         highlight=False,
         soft_wrap=True,
     )
@@ -87,47 +132,58 @@ def print_incident(record: dict[str, Any]) -> None:
         return
     alert = record.get("alert") or {}
     playbook = record.get("playbook") or {}
-    console.print(
-        f"[bold]Incident {record.get('incident_id')}[/] — alert [cyan]{alert.get('rule_name') or '(no rule name)'}[/]"
-        f" on {', '.join(_short(t) for t in alert.get('target_ids') or []) or '(no target)'}"
-        + (f" — playbook [cyan]{playbook.get('name')}[/]" if playbook else ""),
-        highlight=False,
+    targets = ", ".join(_short(t) for t in alert.get("target_ids") or []) or "(no target)"
+    header = Text.assemble(
+        (f"Incident {clean(record.get('incident_id'))}", "bold"),
+        " — alert ",
+        (clean(alert.get("rule_name") or "(no rule name)"), "cyan"),
+        f" on {clean(targets)}",
     )
+    if playbook:
+        header += Text.assemble(" — playbook ", (clean(playbook.get("name")), "cyan"))
+    if record.get("exercise"):
+        header += Text(" — tabletop exercise", style="magenta")
+    console.print(header, highlight=False)
     table = Table(show_lines=False, header_style="bold")
     for column in ("time", "phase", "step", "target", "outcome", "detail"):
         table.add_column(column, overflow="fold")
-    for entry in record.get("timeline") or []:
+    entries = sorted(record.get("timeline") or [], key=lambda e: e.get("offset_s") if e.get("offset_s") is not None else 0)
+    for entry in entries:
         offset = entry.get("offset_s")
         time_text = "" if offset is None else f"{'+' if offset >= 0 else ''}{offset:.1f}s"
-        outcome = str(entry.get("outcome") or "")
+        outcome = clean(entry.get("outcome"))
         table.add_row(
             time_text,
-            str(entry.get("phase") or ""),
-            str(entry.get("step") or ""),
-            _short(entry.get("target")),
-            f"[{STYLES.get(outcome, 'white')}]{outcome}[/]",
-            str(entry.get("detail") or ""),
+            Text(clean(entry.get("phase"))),
+            Text(clean(entry.get("step"))),
+            Text(clean(_short(entry.get("target")))),
+            Text(outcome, style=STYLES.get(outcome, "white")),
+            Text(clean(entry.get("detail"))),
         )
     console.print(table)
-    status = record.get("status")
-    color = {"contained": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status or "", "white")
-    console.print(f"Outcome: [{color}]{status}[/] — {record.get('reason') or ''}", highlight=False)
+    status = clean(record.get("status"))
+    color = {"contained": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
+    console.print(Text.assemble("Outcome: ", (status, color), f" — {clean(record.get('reason'))}"), highlight=False)
     for line in record.get("holds") or []:
-        console.print(f"  [green]holds[/]          {line}", highlight=False)
+        console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)
     for line in record.get("does_not_hold") or []:
-        console.print(f"  [red]does not hold[/]  {line}", highlight=False)
+        console.print(Text.assemble(("  does not hold  ", "red"), clean(line)), highlight=False)
     metrics = record.get("metrics") or {}
 
     def fmt(v: Any) -> str:
         return "—" if v is None else f"{v:.1f} s"
 
     console.print(
-        f"MTTD {fmt(metrics.get('mttd_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · MTTR {fmt(metrics.get('mttr_s'))}"
-        + ("  (simulated time, sandbox tenant)" if record.get("sandbox") else ""),
+        f"MTTD {fmt(metrics.get('mttd_s'))} · MTTA {fmt(metrics.get('mtta_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · "
+        f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if record.get("sandbox") else ""),
         highlight=False,
     )
+    for gap in record.get("checklist_gaps") or []:
+        console.print(Text(clean(f"Gap: {gap.get('gap')} on {_short(gap.get('target'))} — {gap.get('advice')}"), style="yellow"), highlight=False)
     files = record.get("record_files") or {}
     if files:
-        console.print(f"Record: {files.get('json_path')} · {files.get('markdown_path')}", highlight=False)
+        console.print(Text(clean(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False)
+    if record.get("record_error"):
+        console.print(Text(clean(f"The record could not be filed: {record['record_error']}"), style="bold red"), highlight=False)
     for item in record.get("evidence") or []:
-        console.print(f"Evidence: {item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})", highlight=False)
+        console.print(Text(clean(f"Evidence: {item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})")), highlight=False)

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json, safe
 
 playbook_app = typer.Typer(help="Playbooks: list what each matches, validate files, print the JSON Schema.", no_args_is_help=True)
 
@@ -59,7 +59,7 @@ def validate(
     else:
         for result in results:
             if result["valid"]:
-                console.print(f"[green]ok[/]    {result['file']} ({result['name']})", highlight=False)
+                console.print(f"[green]ok[/]    {safe(result['file'])} ({safe(result['name'])})", highlight=False)
             for problem in result["problems"]:
                 line = problem["line"] if problem["line"] is not None else "?"
                 sys.stderr.write(f"{result['file']}:{line}: {problem['field'] or '(file)'}: {problem['message']}\n")
@@ -85,6 +85,7 @@ def list_playbooks(
 ) -> None:
     """Show each playbook, what it matches and what it does, in the order they are tried."""
     from rich.table import Table
+    from rich.text import Text
 
     from firestop.playbooks import PlaybookError, load_playbooks
     from firestop.settings import get_settings
@@ -114,6 +115,6 @@ def list_playbooks(
         table.add_column(column, overflow="fold")
     for row in rows:
         matches = "; ".join(f"{k}={v}" for k, v in row["match"].items()) or "(only by custom property)"
-        table.add_row(f"{row['name']} v{row['version']}", str(row["priority"]), matches + f"\nor {row['routes_with']}",
-                      ", ".join(row["steps"]["contain"]), ", ".join(row["approvals"]) or "—")
+        table.add_row(*(Text(clean(v)) for v in (f"{row['name']} v{row['version']}", str(row["priority"]), matches + f"\nor {row['routes_with']}",
+                      ", ".join(row["steps"]["contain"]), ", ".join(row["approvals"]) or "—")))
     console.print(table)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import logging
+
 import azure.durable_functions as df
 
 from firestop.lifecycle import ACTIVITY_DESCRIBE_TARGETS, ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK
 
 bp = df.Blueprint()
+log = logging.getLogger("firestop.activities")
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_RUN_RUNBOOK)
@@ -27,18 +30,24 @@ def select_playbook(request: dict) -> dict[str, Any]:
     reported as the reason (nothing acts on a half-read playbook set).
     """
     from firestop.alerts import Alert
-    from firestop.playbooks import PlaybookError, load_playbooks, select_playbook as choose
+    from firestop.playbooks import load_playbooks_lenient, select_playbook as choose
     from firestop.settings import get_settings
 
     alert = Alert.model_validate(request["alert"])
     if alert.monitor_condition == "Resolved":
-        return {"playbook": None, "reason": "monitorCondition is Resolved: nothing to contain"}
-    try:
-        playbooks = load_playbooks(get_settings().playbooks_dir)
-    except PlaybookError as exc:
-        return {"playbook": None, "reason": f"playbooks could not be loaded: {exc}"}
+        return {"playbook": None, "reason": "monitorCondition is Resolved: nothing to contain", "playbook_errors": []}
+    playbooks, errors = load_playbooks_lenient(get_settings().playbooks_dir)
+    problems = [str(e) for e in errors]
+    if errors:
+        log.error("invalid playbooks skipped: %s", "; ".join(problems))
     playbook, reason = choose(alert, playbooks)
-    return {"playbook": playbook.model_dump(mode="json", by_alias=True) if playbook else None, "reason": reason}
+    if playbook is None and errors:
+        reason += f" ({len(errors)} playbook file(s) could not be loaded: {'; '.join(problems)})"
+    return {
+        "playbook": playbook.model_dump(mode="json", by_alias=True) if playbook else None,
+        "reason": reason,
+        "playbook_errors": problems,
+    }
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_DESCRIBE_TARGETS)

@@ -199,6 +199,17 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
     inc = _Incident(context, IncidentInput.model_validate(context.get_input()))
     doc, alert = inc.doc, inc.alert
+    fired_at = parse_time(alert.get("fired_at"))
+    if fired_at is not None and fired_at > doc.received_at:
+        doc.notes.append(f"the alert says it fired at {fired_at.isoformat()}, after it was received: clock skew? "
+                         "Evidence windows end at the receive time.")
+        for key in ("fired_at", "window_end"):
+            value = parse_time(inc.facts.get(key))
+            if value is not None and value > doc.received_at:
+                inc.facts[key] = doc.received_at.isoformat()
+        start = parse_time(inc.facts.get("window_start"))
+        if start is not None and start >= doc.received_at:
+            inc.facts["window_start"] = None
 
     # detect --------------------------------------------------------------------
     inc.status("detect")
@@ -226,6 +237,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     selection = {"playbook": inc.inp.playbook, "reason": "playbook given by the caller"} if inc.inp.playbook else results.pop(0)
     inc.targets = (results.pop(0) if results else {}) or {}
     doc.facts = inc.targets
+    doc.notes.extend(f"playbook skipped: {p}" for p in selection.get("playbook_errors") or [])
     now = inc.now
     if not selection.get("playbook"):
         doc.status = NO_PLAYBOOK
@@ -566,6 +578,7 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
     out["record_files"] = files
     if not answer.get("ok"):
         out["record_error"] = (answer.get("error") or {}).get("message")
+        out["timeline"] = [*out["timeline"][:-1], {**out["timeline"][-1], "outcome": "failed", "detail": f"record not filed: {out['record_error']}"}]
     inc.pending_approval = None
     inc.status("done", None)
     return out

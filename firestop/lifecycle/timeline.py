@@ -109,8 +109,9 @@ class IncidentDoc:
 
     def metrics(self) -> dict[str, float | None]:
         fired = parse_time(self.alert.get("fired_at"))
+        mttd = seconds_between(fired, self.received_at)
         return {
-            "mttd_s": seconds_between(fired, self.received_at),
+            "mttd_s": mttd if mttd is None or mttd >= 0 else None,  # a negative MTTD is clock skew, not a measure
             "mtta_s": seconds_between(self.received_at, self.acknowledged_at),
             "mttc_s": seconds_between(self.received_at, self.contained_at),
             "mttr_s": seconds_between(self.received_at, self.resolved_at),

@@ -1,6 +1,6 @@
 """Playbooks: declarative YAML saying which runbooks run, in which phase, on which alerts."""
 
-from firestop.playbooks.loader import PlaybookError, load_playbook, load_playbooks
+from firestop.playbooks.loader import PlaybookError, load_playbook, load_playbooks, load_playbooks_lenient
 from firestop.playbooks.match import select_playbook
 from firestop.playbooks.models import Approval, Match, Parallel, Playbook, Retry, Step
 
@@ -14,5 +14,6 @@ __all__ = [
     "Step",
     "load_playbook",
     "load_playbooks",
+    "load_playbooks_lenient",
     "select_playbook",
 ]

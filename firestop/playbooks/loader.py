@@ -92,3 +92,29 @@ def load_playbooks(directory: Path) -> list[Playbook]:
         names[playbook.name] = path
         playbooks.append(playbook)
     return playbooks
+
+
+def load_playbooks_lenient(directory: Path) -> tuple[list[Playbook], list[PlaybookError]]:
+    """Every valid playbook in ``directory`` and the errors of the invalid ones.
+
+    For routing alerts: one broken file must not disable every other playbook.
+    A missing directory is one error. Later files whose name repeats an earlier one are errors.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return [], [PlaybookError(directory, [(None, "", "playbooks directory does not exist (set FIRESTOP_PLAYBOOKS)")])]
+    playbooks: list[Playbook] = []
+    errors: list[PlaybookError] = []
+    names: dict[str, Path] = {}
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            playbook = load_playbook(path)
+        except PlaybookError as exc:
+            errors.append(exc)
+            continue
+        if playbook.name in names:
+            errors.append(PlaybookError(path, [(None, "name", f"{playbook.name!r} is also the name of {names[playbook.name]}")]))
+            continue
+        names[playbook.name] = path
+        playbooks.append(playbook)
+    return playbooks, errors

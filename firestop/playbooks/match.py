@@ -52,7 +52,7 @@ def select_playbook(alert, playbooks: Sequence[Playbook]) -> tuple[Playbook | No
     wanted = props.get(ROUTE_PROPERTY)
     if wanted:
         for playbook in playbooks:
-            if playbook.name == str(wanted).strip():
+            if playbook.name == str(wanted).strip().lower():
                 return playbook, f"routed by custom property {ROUTE_PROPERTY}={wanted}"
         return None, f"custom property {ROUTE_PROPERTY}={wanted} names no loaded playbook"
     for playbook in sorted(playbooks, key=lambda p: (p.priority, p.name)):

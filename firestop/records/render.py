@@ -90,7 +90,8 @@ def render_markdown(record: dict[str, Any]) -> str:
             f"`{_cell(item.get('sha256'))}` | {_cell(item.get('collected_at'))} |"
         )
     lines.append("")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return text.encode("utf-8", "replace").decode("utf-8")  # unpaired surrogates from a payload cannot be written as UTF-8
 
 
 def _short(resource_id: Any) -> str | None:

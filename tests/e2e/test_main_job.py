@@ -135,6 +135,9 @@ def test_every_common_schema_sample_ends_recorded(firestop_home, name):
     assert "Traceback" not in result.output
     record = json.loads(result.stdout)
     assert record["status"] == "no_playbook"  # none of these samples targets an Azure OpenAI account
+    if "resolved" in name:  # a Resolved alert never opens an incident
+        assert "Resolved" in record["reason"] and not (firestop_home / "records").exists()
+        return
     assert Path(record["record_files"]["json_path"]).exists()
     assert record["actions"] == []
 
