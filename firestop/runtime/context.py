@@ -48,8 +48,23 @@ def build_context(
     flag at invocation time); the SDK derives replay state from ``IsPlayed``
     and the position of the last OrchestratorStarted instead.
     """
+    return build_context_from_text(instance_id=instance_id, history_text=[json.dumps(e) for e in history],
+                                   input_json=input_json, parent_instance_id=parent_instance_id)
+
+
+def build_context_from_text(
+    *,
+    instance_id: str,
+    history_text: list[str],
+    input_json: str | None,
+    parent_instance_id: str | None,
+) -> str:
+    """:func:`build_context` from the JSON text of each history event (with ``IsPlayed``).
+
+    The host keeps each event's text between episodes, so an episode joins
+    strings instead of re-serialising the whole history.
+    """
     body: dict[str, Any] = {
-        "history": history,
         "input": None if input_json in (None, "null") else input_json,
         "instanceId": instance_id,
         "isReplaying": False,
@@ -60,4 +75,10 @@ def build_context(
         "maximumShortTimerDuration": MAXIMUM_SHORT_TIMER_DURATION,
         "defaultHttpAsyncRequestSleepTimeMillseconds": DEFAULT_HTTP_ASYNC_SLEEP_MS,
     }
-    return json.dumps(body)
+    rest = json.dumps(body)
+    return '{"history": [' + ", ".join(history_text) + "], " + rest[1:]
+
+
+def played_text(event_text: str, played: bool) -> str:
+    """Add ``IsPlayed`` to the JSON text of one event (a non-empty JSON object)."""
+    return event_text[:-1] + (', "IsPlayed": true}' if played else ', "IsPlayed": false}')

@@ -15,14 +15,36 @@ other, each from the same start time (``clock.set(start)`` before each), and the
 clock is then set to the latest end time — parallel activities' simulated
 durations overlap. With a real clock they run in a thread pool of
 ``max_concurrent_activities`` workers.
+
+Several hosts on one database (processes, or host objects in one process)
+coordinate through per-instance *leases* in SQLite: a host runs an instance's
+episodes and activities only while it holds that instance's lease. A lease
+lasts ``lease_seconds`` of wall-clock time and is renewed by a heartbeat
+thread while held; a driver releases its leases when ``run_until_idle``
+returns. A lease whose holder is a process that no longer exists on this
+machine (owner = hostname, pid, per-process token) is taken over at once, so
+a host restarted after ``kill -9`` resumes immediately; otherwise (another
+machine, a reused pid) it is taken over when it expires. Every commit is
+fenced: an episode or activity result is discarded if, meanwhile, the lease
+was lost or the instance was terminated, purged or restarted.
+
+Speed (``bench/runtime.py``): parsed history and each event's JSON text are
+cached per instance between episodes (validated by execution id and history
+length), so an episode neither reloads nor re-serialises the history; the
+SDK's own timestamp parsing is memoised (``speedups.py``).
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import json
+import os
+import socket
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
@@ -30,8 +52,9 @@ from typing import Any, Iterable
 from firestop.clock import Clock, SystemClock, is_virtual
 
 from . import history as h
+from . import speedups
 from .actions import OrchestratorOutput, parse_output, parse_raised
-from .context import build_context
+from .context import build_context_from_text, played_text
 from .errors import (
     FunctionNotFound,
     InstanceAlreadyExists,
@@ -57,6 +80,56 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+_HOSTNAME = socket.gethostname()
+#: Distinguishes this process from an earlier one that had the same pid.
+_PROCESS_TOKEN = uuid.uuid4().hex[:12]
+
+
+def _new_owner() -> str:
+    """Lease owner id: ``hostname|pid|process token|host object token``."""
+    return f"{_HOSTNAME}|{os.getpid()}|{_PROCESS_TOKEN}|{uuid.uuid4().hex[:12]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True if ``owner`` (a lease owner id) names a process on this machine that is gone.
+
+    Same hostname and a pid that no longer exists (``os.kill(pid, 0)`` →
+    ProcessLookupError), or this very pid with another process token (an
+    earlier process that had our pid). An unreaped zombie still counts as
+    alive; owners on other machines are never declared dead (their leases
+    expire instead).
+    """
+    parts = owner.split("|")
+    if len(parts) != 4 or parts[0] != _HOSTNAME:
+        return False
+    try:
+        pid = int(parts[1])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return parts[2] != _PROCESS_TOKEN
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: exists, someone else's
+        return False
+    return False
+
+
+class _Fenced(Exception):
+    """An episode's commit found the instance changed under it (lease lost, terminated, ...)."""
+
+
+@dataclass
+class _History:
+    """One instance's history as last committed by this host (see ``_history``)."""
+
+    execution_id: str
+    events: list[Event]
+    played: list[str]  # JSON text of each event with "IsPlayed": true
+
+
 class LocalDurableHost:
     """Runs orchestrations of ``app`` with state in the SQLite file ``db_path``.
 
@@ -65,17 +138,36 @@ class LocalDurableHost:
     ``clock``: object with ``now()`` → aware UTC datetime (default
     ``SystemClock()``); a virtual clock (``set``/``advance``) enables the batch
     rule and ``run_until_idle(advance_timers=True)``.
-    ``max_concurrent_activities``: thread-pool size with a real clock.
+    ``max_concurrent_activities``: thread-pool size with a real clock (like
+    ``maxConcurrentActivityFunctions``).
+    ``lease_seconds``: how long (wall-clock seconds) an instance lease lasts
+    without renewal; the heartbeat renews held leases every third of it.
+    ``synchronous``: SQLite ``PRAGMA synchronous`` (``store.py``).
     """
 
+    #: Instances whose parsed history is kept between episodes.
+    HISTORY_CACHE_SIZE = 256
+
     def __init__(self, app: Any, db_path: str | Path, clock: Clock | None = None,
-                 max_concurrent_activities: int = 8) -> None:
+                 max_concurrent_activities: int = 8, *, lease_seconds: float = 30.0,
+                 synchronous: str = "NORMAL") -> None:
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be > 0")
         self.app = app
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.max_concurrent_activities = max(1, int(max_concurrent_activities))
+        self.lease_seconds = float(lease_seconds)
         self._index = index_app(app)
-        self._store = Store(db_path)
+        speedups.install()
+        self._store = Store(db_path, synchronous=synchronous)
         self._drive_lock = threading.Lock()
+        self.owner = _new_owner()
+        self._leases_lock = threading.Lock()
+        self._held: dict[str, float] = {}  # instance id -> lease expiry (time.time())
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._histories: "collections.OrderedDict[str, _History]" = collections.OrderedDict()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ client API
     def start_new(self, orchestrator_name: str, instance_id: str | None = None, input: Any = None) -> str:
@@ -191,8 +283,27 @@ class LocalDurableHost:
         return json.dumps(client_binding(base_url))
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._store.close()
+        """Release this host's leases, stop its heartbeat and close the database."""
+        self._closed.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+            self._heartbeat = None
+        try:
+            self._release_leases()
+        finally:
+            self._store.close()
+
+    def next_timer_due(self) -> datetime | None:
+        """Fire time (aware UTC) of the earliest pending durable timer of any instance, or None."""
+        return from_text(self._store.next_due())
+
+    def has_runnable_work(self) -> bool:
+        """True if some instance has an event due now or an activity waiting to run
+        (whoever holds its lease)."""
+        return bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
 
     # ------------------------------------------------------------------ driver
     def run_until_idle(self, instance_id: str | None = None, *, advance_timers: bool = False) -> None:
@@ -207,15 +318,19 @@ class LocalDurableHost:
         """
         if instance_id is not None:
             self._row(instance_id)
-        with self._drive_lock:  # one driver per host object: no activity runs twice
-            self._drive(instance_id, advance_timers)
+        with self._drive_lock:  # one driver per host object; leases keep other hosts out
+            try:
+                self._drive(instance_id, advance_timers)
+            finally:
+                self._release_leases()
 
     def _drive(self, instance_id: str | None, advance_timers: bool) -> None:
         while True:
             scope = None if instance_id is None else self._scope(instance_id)
             if self._run_due_episodes(scope):
                 continue
-            work = [w for w in self._store.work() if scope is None or w.instance_id in scope]
+            work = [w for w in self._store.work()
+                    if (scope is None or w.instance_id in scope) and self._lease(w.instance_id)]
             if work:
                 self._run_activities(work)
                 continue
@@ -225,6 +340,60 @@ class LocalDurableHost:
                     self.clock.set(due)  # type: ignore[attr-defined]
                     continue
             return
+
+    # ------------------------------------------------------------------ leases
+    def _lease(self, instance_id: str) -> bool:
+        """Hold the lease on ``instance_id`` (take it if free, expired or its holder died)."""
+        now = time.time()
+        with self._leases_lock:
+            expiry = self._held.get(instance_id)
+            if expiry is not None and now < expiry - self.lease_seconds / 3:
+                return True
+        expires_at = now + self.lease_seconds
+        if not self._store.try_lease(instance_id, self.owner, now=now, expires_at=expires_at,
+                                     is_dead=owner_is_dead):
+            with self._leases_lock:
+                self._held.pop(instance_id, None)
+            return False
+        with self._leases_lock:
+            self._held[instance_id] = expires_at
+        self._ensure_heartbeat()
+        return True
+
+    def _forget_lease(self, instance_id: str) -> None:
+        """Stop trusting our cached lease on ``instance_id`` (a fenced commit: check the database next time)."""
+        with self._leases_lock:
+            self._held.pop(instance_id, None)
+
+    def _finish(self, work: WorkRow, event: Event) -> None:
+        if not self._store.finish_work(work, event, owner=self.owner):
+            self._forget_lease(work.instance_id)
+
+    def _release_leases(self) -> None:
+        with self._leases_lock:
+            had = bool(self._held)
+            self._held.clear()
+        if had:
+            self._store.release_leases(self.owner)
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None and not self._closed.is_set():
+            self._heartbeat = threading.Thread(target=self._beat, name="firestop-lease-heartbeat", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._closed.wait(self.lease_seconds / 3):
+            with self._leases_lock:
+                if not self._held:
+                    continue
+            expires_at = time.time() + self.lease_seconds
+            try:
+                self._store.renew_leases(self.owner, expires_at)
+            except Exception:  # noqa: BLE001 - database closed under us; the next beat or close() ends it
+                continue
+            with self._leases_lock:
+                for instance_id in self._held:
+                    self._held[instance_id] = expires_at
 
     # ------------------------------------------------------------------ internals
     def _now(self) -> datetime:
@@ -303,57 +472,92 @@ class LocalDurableHost:
         return instance_id
 
     def _run_due_episodes(self, scope: set[str] | None) -> bool:
-        now_text = to_text(self._now())
-        ready: list[str] = []
-        for row in self._store.inbox():
-            if scope is not None and row.instance_id not in scope:
+        progressed = False
+        for instance_id in self._store.ready_instances(to_text(self._now())):
+            if scope is not None and instance_id not in scope:
                 continue
-            if row.due_at is None or row.due_at <= now_text:
-                if row.instance_id not in ready:
-                    ready.append(row.instance_id)
-        for instance_id in ready:
-            self._run_episode(instance_id)
-        return bool(ready)
+            if self._lease(instance_id) and self._run_episode(instance_id):
+                progressed = True
+        return progressed
 
     # -- one episode --------------------------------------------------------
-    def _run_episode(self, instance_id: str) -> None:
+    def _history(self, row: InstanceRow) -> _History:
+        """The instance's committed history, from the cache if still current."""
+        cached = self._histories.get(row.instance_id)
+        if (cached is not None and cached.execution_id == row.execution_id
+                and len(cached.events) == self._store.history_length(row.instance_id)):
+            self._histories.move_to_end(row.instance_id)
+            return cached
+        texts = self._store.load_history_text(row.instance_id)
+        fresh = _History(row.execution_id, [json.loads(t) for t in texts], [played_text(t, True) for t in texts])
+        self._remember(row.instance_id, fresh)
+        return fresh
+
+    def _remember(self, instance_id: str, history: _History | None) -> None:
+        if history is None:
+            self._histories.pop(instance_id, None)
+            return
+        self._histories[instance_id] = history
+        self._histories.move_to_end(instance_id)
+        while len(self._histories) > self.HISTORY_CACHE_SIZE:
+            self._histories.popitem(last=False)
+
+    def _run_episode(self, instance_id: str) -> bool:
+        """Run one episode; False if nothing was due or the commit was fenced off."""
         store = self._store
-        with store.lock:
-            row = store.get_instance(instance_id)
-            if row is None:
-                return
-            now_text = to_text(self._now())
-            inbox = store.inbox(instance_id)
-            if row.runtime_status in TERMINAL_STATUSES:
-                store.delete_inbox([r.id for r in inbox])
-                return
-            stale = [r.id for r in inbox if r.execution_id != row.execution_id]
-            due = [r for r in inbox if r.execution_id == row.execution_id
-                   and (r.due_at is None or r.due_at <= now_text)]
-            if not due:
-                store.delete_inbox(stale)
-                return
-            due.sort(key=lambda r: (r.event["EventType"] != EventType.ExecutionStarted,
-                                    h.parse_timestamp(r.event["Timestamp"]), r.id))
-            when = self._episode_time(row)
-            past = store.load_history(instance_id)
-            new_events = [h.orchestrator_started(when)] + [r.event for r in due]
-            full = h.mark_played(past, new_events)
+        row = store.get_instance(instance_id)
+        if row is None:
+            store.delete_inbox([r.id for r in store.inbox(instance_id)])
+            return True
+        now_text = to_text(self._now())
+        inbox = store.inbox(instance_id)
+        if row.runtime_status in TERMINAL_STATUSES:
+            store.delete_inbox([r.id for r in inbox])
+            return bool(inbox)
+        stale = [r.id for r in inbox if r.execution_id != row.execution_id]
+        due = [r for r in inbox if r.execution_id == row.execution_id
+               and (r.due_at is None or r.due_at <= now_text)]
+        if not due:
+            store.delete_inbox(stale)
+            return bool(stale)
+        due.sort(key=lambda r: (r.event["EventType"] != EventType.ExecutionStarted,
+                                h.parse_timestamp(r.event["Timestamp"]), r.id))
+        when = self._episode_time(row)
+        past = self._history(row)
+        new_events = [h.orchestrator_started(when)] + [r.event for r in due]
 
-            output, replay, failure = self._execute(row, full)
+        output, replay, failure = self._execute(row, past, new_events)
 
+        consumed = stale + [r.id for r in due]
+        try:
             with store.transaction():
-                store.delete_inbox(stale + [r.id for r in due])
-                self._commit_episode(row, when, new_events, output, replay, failure)
+                current = store.get_instance(instance_id)
+                if (current is None or current.execution_id != row.execution_id
+                        or current.runtime_status != row.runtime_status
+                        or store.lease_owner(instance_id) != self.owner
+                        or store.delete_inbox(consumed) != len(consumed)):
+                    raise _Fenced()
+                appended = self._commit_episode(row, when, new_events, output, replay, failure)
+        except _Fenced:
+            self._remember(instance_id, None)
+            self._forget_lease(instance_id)
+            return False
+        if appended is None:
+            self._remember(instance_id, None)
+        else:
+            past.events.extend(appended[0])
+            past.played.extend(played_text(t, True) for t in appended[1])
+        return True
 
-    def _execute(self, row: InstanceRow, full: list[Event]
+    def _execute(self, row: InstanceRow, past: _History, new_events: list[Event]
                  ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None]:
         try:
             entry = self._index.orchestrator(row.name)
         except FunctionNotFound as exc:
             return None, None, str(exc)
-        context_json = build_context(instance_id=row.instance_id, history=full,
-                                     input_json=row.input, parent_instance_id=row.parent_instance_id)
+        history_text = past.played + [played_text(json.dumps(e), False) for e in new_events]
+        context_json = build_context_from_text(instance_id=row.instance_id, history_text=history_text,
+                                               input_json=row.input, parent_instance_id=row.parent_instance_id)
         try:
             output = parse_output(call_orchestrator(entry, context_json))
         except Exception as exc:  # the SDK raises for unhandled orchestrator errors
@@ -361,14 +565,19 @@ class LocalDurableHost:
         if output.actions and output.schema_version < 1:
             return output, None, "The orchestrator answered with replay schema V1; the host speaks V2+."
         try:
-            replay = ReplayEngine(output.actions, execution_id=row.execution_id).run(full)
+            replay = ReplayEngine(output.actions, execution_id=row.execution_id).run(past.events + new_events)
         except (NonDeterminismError, UnsupportedAction) as exc:
             return output, None, str(exc)
         return output, replay, None
 
     def _commit_episode(self, row: InstanceRow, when: datetime, new_events: list[Event],
                         output: OrchestratorOutput | None, replay: ReplayResult | None,
-                        failure: str | None) -> None:
+                        failure: str | None) -> tuple[list[Event], list[str]] | None:
+        """Write the episode (inside the caller's transaction).
+
+        Returns the events appended to a still-running execution's history and
+        their stored JSON text, or None if the execution ended or continued as new.
+        """
         store = self._store
         events = list(new_events)
         custom = row.custom_status
@@ -399,12 +608,12 @@ class LocalDurableHost:
         if status == "Running":
             assert replay is not None
             events.append(h.orchestrator_completed(when))
-            store.append_history(row.instance_id, events)
+            texts = store.append_history(row.instance_id, events)
             self._schedule(row, replay, when)
             store.delete_timers(row.instance_id, row.execution_id, replay.canceled_timers)
             store.put_instance(row.with_(runtime_status="Running", custom_status=custom,
                                          last_updated_time=to_text(when), last_episode_time=to_text(when)))
-            return
+            return events, texts
 
         if status == "ContinuedAsNew":
             store.clear_runtime(row.instance_id)
@@ -415,7 +624,7 @@ class LocalDurableHost:
             store.put_instance(row.with_(runtime_status="Running", execution_id=execution_id, input=cont_input,
                                          output=None, custom_status=custom, last_updated_time=to_text(when),
                                          last_episode_time=to_text(when)))
-            return
+            return None
 
         failure_details = {"ErrorMessage": failure} if status == "Failed" else None
         events.append(h.execution_completed(status=status, result_json=result_json, when=when,
@@ -430,6 +639,7 @@ class LocalDurableHost:
             self._notify_parent(finished, result_json=result_json, now=when)
         else:
             self._notify_parent(finished, failure=failure, now=when)
+        return None
 
     def _parent_info(self, row: InstanceRow) -> dict[str, Any] | None:
         if row.parent_instance_id is None:
@@ -500,21 +710,25 @@ class LocalDurableHost:
                     clock.set(start)
                     event = self._invoke_activity(work)
                     ends.append(clock.now())
-                    self._store.finish_work(work, event)
+                    self._finish(work, event)
             finally:
                 clock.set(max(ends, default=start))
             return
-        workers = min(self.max_concurrent_activities, len(batch))
+        if len(batch) == 1 or self.max_concurrent_activities == 1:
+            for work in batch:  # no thread hop for a single activity
+                self._finish(work, self._invoke_activity(work))
+            return
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.max_concurrent_activities,
+                                                               thread_name_prefix="firestop-activity")
         interrupted: BaseException | None = None
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers,
-                                                   thread_name_prefix="firestop-activity") as pool:
-            futures = {pool.submit(self._invoke_activity, work): work for work in batch}
-            for future in concurrent.futures.as_completed(futures):
-                try:
-                    event = future.result()
-                except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt inside an activity
-                    interrupted = interrupted or exc
-                    continue  # its work row stays: it runs again on the next run
-                self._store.finish_work(futures[future], event)
+        futures = {self._pool.submit(self._invoke_activity, work): work for work in batch}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                event = future.result()
+            except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt inside an activity
+                interrupted = interrupted or exc
+                continue  # its work row stays: it runs again on the next run
+            self._finish(futures[future], event)
         if interrupted is not None:
             raise interrupted

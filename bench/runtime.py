@@ -1,0 +1,170 @@
+"""Benchmark of the local durable host: per-activity overhead and the SDK's share.
+
+Run: ``python bench/runtime.py [--repeat 3] [--real-clock] [--profile CASE]``
+
+Cases (each a fresh SQLite file in a temporary directory, one process):
+
+* ``seq-N`` — an orchestrator that calls a no-op activity N times in a row
+  (N = 1, 10, 100, 300): N + 1 episodes, each replaying the whole history so
+  far through the SDK;
+* ``fan-N`` — one ``task_all`` over N no-op activities (N = 100, 1000): two
+  episodes, the second replaying N completions.
+
+For each case it prints the best-of-``repeat`` wall time (seconds) of
+``start_new`` + ``run_until_idle``, the overhead per activity (ms), the share
+of that time spent inside the orchestrator call (the SDK's
+``Orchestrator.handle``: decoding the context, replaying the history, building
+the action list — everything the host cannot make faster) and the number of
+episodes. Targets (issue 3): ``seq-100`` under 0.3 s, ``fan-1000`` under 0.5 s,
+on one core.
+
+By default the host gets a virtual clock (activities run one after another in
+the driver thread: one core, no thread pool); ``--real-clock`` uses the
+system clock and the activity thread pool. ``--profile CASE`` runs one case
+under cProfile and prints the top functions by cumulative time.
+
+This is a benchmark, not a test: nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import azure.durable_functions as df
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from firestop.clock import SystemClock  # noqa: E402
+from firestop.runtime import LocalDurableHost  # noqa: E402
+from firestop.runtime import host as host_module  # noqa: E402
+
+app = df.DFApp()
+
+
+@app.orchestration_trigger(context_name="context")
+def sequential(context: df.DurableOrchestrationContext):
+    total = 0
+    for i in range(context.get_input()):
+        total += yield context.call_activity("noop", i)
+    return total
+
+
+@app.orchestration_trigger(context_name="context")
+def fan_out(context: df.DurableOrchestrationContext):
+    results = yield context.task_all([context.call_activity("noop", i) for i in range(context.get_input())])
+    return sum(results)
+
+
+@app.activity_trigger(input_name="value")
+def noop(value: int) -> int:
+    return value
+
+
+class BenchClock:
+    """A minimal virtual clock (``now``/``set``/``advance``)."""
+
+    def __init__(self) -> None:
+        self._now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+class SdkTimer:
+    """Wraps ``host.call_orchestrator`` to time the SDK's part of each episode."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+        self._original = host_module.call_orchestrator
+
+    def __enter__(self) -> "SdkTimer":
+        original = self._original
+
+        def timed(entry, context_json):
+            started = time.perf_counter()
+            try:
+                return original(entry, context_json)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.calls += 1
+
+        host_module.call_orchestrator = timed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        host_module.call_orchestrator = self._original
+
+
+CASES = [("sequential", 1), ("sequential", 10), ("sequential", 100), ("sequential", 300),
+         ("fan_out", 100), ("fan_out", 1000)]
+
+
+def case_name(orchestrator: str, n: int) -> str:
+    return f"{'seq' if orchestrator == 'sequential' else 'fan'}-{n}"
+
+
+def run_once(orchestrator: str, n: int, real_clock: bool) -> tuple[float, float, int]:
+    """(total seconds, seconds inside the SDK, episodes) for one fresh run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        host = LocalDurableHost(app, Path(tmp) / "bench.sqlite",
+                                clock=SystemClock() if real_clock else BenchClock())
+        try:
+            with SdkTimer() as sdk:
+                started = time.perf_counter()
+                iid = host.start_new(orchestrator, input=n)
+                host.run_until_idle()
+                total = time.perf_counter() - started
+            status = host.get_status(iid)
+            expected = n * (n - 1) // 2
+            if (status.runtime_status, status.output) != ("Completed", expected):
+                raise SystemExit(f"{orchestrator}({n}) ended {status.runtime_status}: {status.output!r}")
+            return total, sdk.seconds, sdk.calls
+        finally:
+            host.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
+    parser.add_argument("--real-clock", action="store_true", help="system clock + activity thread pool")
+    parser.add_argument("--profile", metavar="CASE", help="profile one case (e.g. seq-100) with cProfile")
+    args = parser.parse_args(argv)
+
+    if args.profile:
+        orchestrator, n = next((o, k) for o, k in CASES if case_name(o, k) == args.profile)
+        run_once(orchestrator, n, args.real_clock)  # warm up imports
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run_once(orchestrator, n, args.real_clock)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        return 0
+
+    run_once("sequential", 3, args.real_clock)  # warm up imports and the function index
+    print(f"clock: {'system (thread pool)' if args.real_clock else 'virtual (one thread)'}; "
+          f"best of {args.repeat}; python {sys.version.split()[0]}")
+    print(f"{'case':<10}{'total s':>10}{'per activity ms':>18}{'SDK replay share':>18}{'episodes':>10}")
+    for orchestrator, n in CASES:
+        best = min((run_once(orchestrator, n, args.real_clock) for _ in range(args.repeat)), key=lambda r: r[0])
+        total, sdk, episodes = best
+        print(f"{case_name(orchestrator, n):<10}{total:>10.3f}{1000 * total / n:>18.3f}"
+              f"{100 * sdk / total:>17.0f}%{episodes:>10}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

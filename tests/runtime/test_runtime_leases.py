@@ -1,0 +1,161 @@
+"""Instance leases: who may run an instance, takeover, and fenced commits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import azure.durable_functions as df
+import pytest
+
+from firestop.clock import SystemClock
+from firestop.runtime import LocalDurableHost
+from firestop.runtime.host import owner_is_dead
+from firestop.runtime.store import Store
+
+app = df.DFApp()
+RUNS: Counter = Counter()
+HOOKS: dict = {}
+FOREIGN = "another-machine|4242|process|host"
+
+
+@app.orchestration_trigger(context_name="context")
+def one(context: df.DurableOrchestrationContext):
+    hook = HOOKS.get("episode")
+    if hook is not None and not context.is_replaying:
+        hook(context.instance_id)
+    result = yield context.call_activity("count", "x")
+    return result
+
+
+@app.activity_trigger(input_name="label")
+def count(label: str) -> str:
+    RUNS[label] += 1
+    hook = HOOKS.get("activity")
+    if hook is not None:
+        hook()
+    return label.upper()
+
+
+@pytest.fixture(autouse=True)
+def reset():
+    RUNS.clear()
+    HOOKS.clear()
+    yield
+    HOOKS.clear()
+
+
+def test_try_lease_rules(db_path):
+    store = Store(db_path)
+    dead_owners: set[str] = set()
+    is_dead = dead_owners.__contains__
+    assert store.try_lease("i", "a", now=100.0, expires_at=130.0, is_dead=is_dead)
+    assert not store.try_lease("i", "b", now=120.0, expires_at=150.0, is_dead=is_dead)  # held, live
+    assert store.try_lease("i", "a", now=120.0, expires_at=150.0, is_dead=is_dead)  # renewal by the holder
+    assert not store.try_lease("i", "b", now=150.0, expires_at=180.0, is_dead=is_dead)  # expires_at is inclusive
+    assert store.try_lease("i", "b", now=150.5, expires_at=180.0, is_dead=is_dead)  # expired: taken over
+    assert store.lease_owner("i") == "b"
+    dead_owners.add("b")
+    assert store.try_lease("i", "c", now=151.0, expires_at=181.0, is_dead=is_dead)  # holder's process is gone
+    assert store.renew_leases("c", 500.0) == 1
+    assert not store.try_lease("i", "d", now=400.0, expires_at=430.0, is_dead=is_dead)
+    store.release_leases("c")
+    assert store.lease_owner("i") is None
+    store.close()
+
+
+def test_owner_liveness():
+    from firestop.runtime import host as host_module
+
+    me = host_module._new_owner()
+    hostname, pid, token, _ = me.split("|")
+    assert not owner_is_dead(me)
+    assert not owner_is_dead(f"{hostname}|{pid}|{token}|another-host-object")  # same process: alive
+    assert owner_is_dead(f"{hostname}|{pid}|earlier-process|x")  # an earlier process that had our pid
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert owner_is_dead(f"{hostname}|{gone.stdout.strip()}|t|x")  # exited and reaped
+    assert not owner_is_dead(FOREIGN)  # other machines: only expiry
+    assert not owner_is_dead("garbage")
+
+
+def test_a_lease_held_elsewhere_keeps_the_instance_untouched_until_released(db_path):
+    host = LocalDurableHost(app, db_path, clock=SystemClock())
+    iid = host.start_new("one")
+    other = Store(db_path)
+    assert other.try_lease(iid, FOREIGN, now=time.time(), expires_at=time.time() + 3600, is_dead=lambda o: False)
+
+    host.run_until_idle()
+    assert host.get_status(iid).runtime_status == "Pending"
+    assert RUNS["x"] == 0
+
+    other.release_leases(FOREIGN)  # e.g. the other host finished its drive, or its lease expired
+    host.run_until_idle()
+    assert (host.get_status(iid).runtime_status, RUNS["x"]) == ("Completed", 1)
+    other.close()
+    host.close()
+
+
+def test_an_activity_result_is_dropped_if_the_lease_was_lost_meanwhile(db_path):
+    host = LocalDurableHost(app, db_path, clock=SystemClock())
+    iid = host.start_new("one")
+    other = Store(db_path)
+    far = time.time() + 3600
+
+    def steal() -> None:  # another host takes the instance over while the activity runs
+        HOOKS.pop("activity")
+        assert other.try_lease(iid, FOREIGN, now=far, expires_at=far + 60, is_dead=lambda o: False)
+
+    HOOKS["activity"] = steal
+    host.run_until_idle()
+    assert RUNS["x"] == 1
+    assert host.get_status(iid).runtime_status == "Running"  # the result was not recorded
+
+    other.release_leases(FOREIGN)
+    host.run_until_idle()  # the activity runs again (at-least-once), its result is recorded once
+    status = host.get_status(iid, show_history=True)
+    assert (status.runtime_status, status.output, RUNS["x"]) == ("Completed", "X", 2)
+    assert [e["EventType"] for e in status.history].count(5) == 1  # one TaskCompleted
+    other.close()
+    host.close()
+
+
+def test_an_episode_is_discarded_if_the_instance_was_terminated_while_it_ran(db_path):
+    host = LocalDurableHost(app, db_path, clock=SystemClock())
+    elsewhere = LocalDurableHost(app, db_path, clock=SystemClock())
+    iid = host.start_new("one")
+
+    def terminate(instance_id: str) -> None:
+        HOOKS.pop("episode")
+        elsewhere.terminate(instance_id, "responder stopped it")
+
+    HOOKS["episode"] = terminate
+    host.run_until_idle()
+    status = host.get_status(iid, show_history=True)
+    assert (status.runtime_status, status.output) == ("Terminated", "responder stopped it")
+    assert RUNS["x"] == 0  # the discarded episode scheduled nothing
+    assert 4 not in [e["EventType"] for e in status.history]  # no TaskScheduled
+    host.close()
+    elsewhere.close()
+
+
+def test_leases_are_released_when_a_drive_ends_even_by_an_exception(db_path):
+    host = LocalDurableHost(app, db_path, clock=SystemClock())
+    iid = host.start_new("one")
+
+    def crash() -> None:
+        raise KeyboardInterrupt
+
+    HOOKS["activity"] = crash
+    with pytest.raises(KeyboardInterrupt):
+        host.run_until_idle()
+    store = Store(db_path)
+    assert store.lease_owner(iid) is None
+    store.close()
+    HOOKS.clear()
+    other = LocalDurableHost(app, db_path, clock=SystemClock())  # no wait for an expiry
+    other.run_until_idle()
+    assert other.get_status(iid).runtime_status == "Completed"
+    other.close()
+    host.close()
