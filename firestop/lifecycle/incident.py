@@ -337,10 +337,16 @@ def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
             run.answer = {"ok": True, "skipped": True}
             doc.event(phase, member.id, "skipped", inc.now, target=run.target, detail=f"when: {member.when}")
         return [run]
-    targets = _targets_for(member, inc.alert)
+    if member.target is not None:
+        chosen = render(member.target, inc.scope(None))
+        targets = [chosen] if isinstance(chosen, str) and chosen else []
+        missing = f"the step's target {member.target!r} gave no resource ID"
+    else:
+        targets = _targets_for(member, inc.alert)
+        missing = "the alert names no target this runbook acts on"
     if not targets:
         run = _Run(member, None, phase=phase)
-        run.fail("invalid", "the alert names no target this runbook acts on")
+        run.fail("invalid", missing)
         doc.record_action(member.id, None, run.answer)
         doc.event(phase, member.id, "failed", inc.now, runbook=member.runbook, detail=run.answer["error"]["message"])
         return [run]

@@ -116,6 +116,8 @@ class Step(BaseModel):
 
     id: PlainName
     runbook: str
+    #: The resource to act on, when not the alert's target (e.g. an NSG: ``${{ alert.custom_properties.firestop-nsg }}``).
+    target: str | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     when: str | None = None
     retry: Retry = Field(default_factory=Retry)
@@ -127,6 +129,19 @@ class Step(BaseModel):
     @classmethod
     def _when_parses(cls, value: str | None) -> str | None:
         return _check_expression(value) if value is not None else None
+
+    @field_validator("target")
+    @classmethod
+    def _target_form(cls, value: str | None) -> str | None:
+        from firestop.playbooks.expressions import templates_in
+
+        if value is None:
+            return None
+        for text in templates_in(value):
+            _check_expression(text)
+        if not templates_in(value) and not value.lower().startswith("/subscriptions/"):
+            raise ValueError(f"{value!r} is not a resource ID; use /subscriptions/... or an expression like ${{{{ alert.custom_properties.firestop-nsg }}}}")
+        return value
 
     @field_validator("with_")
     @classmethod
@@ -141,7 +156,7 @@ class Step(BaseModel):
         """Step ids this step's expressions read (``steps.<id>...``)."""
         from firestop.playbooks.expressions import _paths, parse_expression, templates_in
 
-        texts = [*templates_in(self.with_), *([self.when] if self.when else [])]
+        texts = [*templates_in(self.with_), *templates_in(self.target or ""), *([self.when] if self.when else [])]
         if self.approval and self.approval.condition:
             texts.append(self.approval.condition)
         refs: set[str] = set()

@@ -101,3 +101,20 @@ def test_checklist_gaps_reflect_the_state_before_containment(lab):
     gaps = {g["gap"] for g in done.output["checklist_gaps"]}
     assert "public network access open to any IP" in gaps
     assert "local (API key) authentication enabled" in gaps
+
+
+def test_a_step_can_target_another_resource_named_by_the_alert(lab):
+    dev = ACCOUNT.replace("rg-ai-prod", "rg-ai-dev").replace("contoso-openai-prod", "contoso-openai-dev")
+    steps = playbook({**LOCK, "target": "${{ alert.custom_properties.firestop-account }}"})
+    iid = lab.start(steps, alert=lab.alert(custom={"firestop-account": dev}))
+    done = lab.run(iid, advance_timers=True)
+    assert done.output["status"] == "contained"
+    assert lab.tenant.resource(dev)["properties"]["networkAcls"]["defaultAction"] == "Deny"
+    assert lab.acls()["defaultAction"] == "Allow"  # the alert's own target was left alone
+
+
+def test_a_step_target_that_resolves_to_nothing_fails_clearly(lab):
+    iid = lab.start(playbook({**LOCK, "target": "${{ alert.custom_properties.firestop-account }}"}))
+    done = lab.run(iid, advance_timers=True)
+    assert done.output["status"] == "needs_responder"
+    assert any("gave no resource ID" in line for line in done.output["does_not_hold"])
