@@ -76,6 +76,7 @@ ACTIVITY_COLUMNS = [
     ("ResourceProviderValue", "string"),
     ("_ResourceId", "string"),
     ("Authorization", "string"),
+    ("Properties", "string"),
     ("SourceSystem", "string"),
     ("Type", "string"),
 ]
@@ -208,7 +209,7 @@ def incident_tables(*, seed: int, workspace_customer_id: str, account_id: str, l
             "SourceSystem": "Azure",
             "Type": "AzureActivity",
         }
-        return [row[name] for name, _ in ACTIVITY_COLUMNS]
+        return [row.get(name) for name, _ in ACTIVITY_COLUMNS]
 
     c1, c2 = _guid(rng), _guid(rng)
     write_at = datetime(2026, 11, 29, 2, 35, 12, tzinfo=timezone.utc)

@@ -9,8 +9,10 @@ entries keep :data:`firestop.sandbox.latency.DEFAULT_LATENCY_S`.
 Account keys are two 32-lower-hex values drawn from the seeded RNG (or given
 as ``keys: {key1, key2}``). A secret's value is either ``value`` or
 ``value_from: {account, key}`` (the account's key at seed time).
-Workspace ``tables`` is either ``{generator: incident-2026-11-29, account: name}``
-(:mod:`firestop.sandbox.logs_seed`) or ``{TableName: {columns: [{name, type}], rows: [[...]]}}``.
+Workspace ``tables`` is either ``{generator: incident-2026-11-29, account: name,
+scenarios: [{name, account}]}`` (the leaked-key incident of
+:mod:`firestop.sandbox.logs_seed` plus the optional scenarios of
+:mod:`firestop.sandbox.scenarios`) or ``{TableName: {columns: [{name, type}], rows: [[...]]}}``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from . import arm_templates as T
 from .clock import format_utc, parse_utc, to_utc
 from .latency import merged_latency
 from .logs_seed import incident_tables
+from .scenarios import add_scenario
 from .state import TenantState, empty_document
 
 DEFAULT_SEED_FILE = Path(__file__).with_name("default_tenant.yaml")
@@ -152,6 +155,12 @@ def build_document(spec: dict) -> dict:
                 account_id=account["id"],
                 location=account["location"],
             )
+            for scenario in tables_spec.get("scenarios", []) or []:  # firestop.sandbox.scenarios
+                target = accounts_by_name[str(scenario["account"]).lower()]
+                add_scenario(
+                    tables, str(scenario["name"]), seed=doc["seed"], workspace_customer_id=str(ws["customer_id"]),
+                    account_id=target["id"], location=target["location"],
+                )
         else:
             tables = {name: {"columns": list(t["columns"]), "rows": [list(r) for r in t["rows"]]} for name, t in tables_spec.items()}
         doc["workspaces"][str(ws["customer_id"]).lower()] = {
