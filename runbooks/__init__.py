@@ -5,6 +5,6 @@ Importing this package registers every shipped runbook; look them up with
 """
 
 from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names
-from runbooks import evidence, keys, network, records  # noqa: F401  (registration)
+from runbooks import auth, evidence, identity, keys, network, notify, records  # noqa: F401  (registration)
 
 __all__ = ["UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_names"]

@@ -18,6 +18,8 @@ from runbooks.targets import AccountRef
 
 READ_ACCOUNT = "Microsoft.CognitiveServices/accounts/read"
 WRITE_ACCOUNT = "Microsoft.CognitiveServices/accounts/write"
+#: Polling the PATCH's Azure-AsyncOperation / Location URL (``…/locations/{loc}/operationResults/{id}``).
+READ_OPERATION_RESULTS = "Microsoft.CognitiveServices/locations/operationResults/read"
 
 
 def _raw(pipeline_response: Any, deserialized: Any, headers: Any) -> dict[str, Any]:

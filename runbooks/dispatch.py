@@ -17,6 +17,13 @@ Answer (JSON object, the activity output)::
 Never raises for a runbook's failure: Azure errors are mapped
 (:mod:`firestop.azure.errors`) so the orchestrator can decide. Any secret value
 a runbook registered (``ctx.register_secret``) is scrubbed from the answer.
+
+Ledger: every ``apply``/``undo`` of a mutating runbook (``Runbook.mutating``)
+is appended to the incident's hash-chained ledger (:mod:`runbooks.ledger`) as
+an ``action`` entry made from the scrubbed answer (ok, error, changed, summary,
+before, after, times). A successful answer's ``result.artifacts.ledger`` then
+holds ``{"seq", "hash"}`` of that entry, or ``{"error"}`` if it could not be
+written (the action itself still counts: it happened).
 """
 
 from __future__ import annotations
@@ -99,6 +106,8 @@ def execute(
         "redacted": False,
     }
     ctx: RunContext | None = None
+    req: RunbookRequest | None = None
+    runbook = None
     try:
         req = RunbookRequest.model_validate(request)
         runbook = get_runbook(req.runbook)
@@ -139,4 +148,36 @@ def execute(
             log.exception("runbook %s crashed", base["runbook"])
         base["error"] = mapped.to_dict()
     base["finished_at"] = clients.clock.now().isoformat()
-    return _scrub(base, ctx.secrets if ctx else frozenset())
+    answer = _scrub(base, ctx.secrets if ctx else frozenset())
+    if runbook is not None and req is not None and req.action in ("apply", "undo") and type(runbook).mutating:
+        _ledger_action(answer, req, settings)
+    return answer
+
+
+def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settings) -> None:
+    """Append the (scrubbed) answer of an apply/undo to the incident's ledger; note the entry in the answer."""
+    from runbooks.ledger import Ledger
+
+    result = answer.get("result") if isinstance(answer.get("result"), dict) else {}
+    data = {
+        "ok": answer["ok"],
+        "changed": result.get("changed"),
+        "summary": result.get("summary"),
+        "before": result.get("before"),
+        "after": result.get("after"),
+        "error": answer.get("error"),
+        "started_at": answer.get("started_at"),
+        "finished_at": answer.get("finished_at"),
+        "redacted": answer.get("redacted"),
+    }
+    try:
+        entry = Ledger(settings.ledger_dir).append(
+            req.incident_id, kind="action", runbook=req.runbook, action=req.action, step_id=req.step_id,
+            target=req.target, at=answer.get("finished_at") or "", data=data,
+        )
+        note: dict[str, Any] = {"seq": entry["seq"], "hash": entry["hash"]}
+    except (OSError, ValueError) as exc:
+        log.error("ledger append failed for %s %s: %s", req.runbook, req.action, exc)
+        note = {"error": f"ledger not written: {exc}"}
+    if answer["ok"] and isinstance(answer.get("result"), dict):
+        answer["result"].setdefault("artifacts", {})["ledger"] = note

@@ -1,4 +1,12 @@
-"""Evidence runbooks: snapshot the logs of the incident window before anything changes.
+"""Evidence runbooks: keep the configuration and the logs of the incident before anything changes.
+
+Every item is written under ``FIRESTOP_HOME/evidence/<incident>/`` with its
+SHA-256 and size in the manifest (:mod:`firestop.evidence`) and appended to
+the incident's hash-chained ledger (:mod:`runbooks.ledger`, kind ``evidence``).
+A second apply of the same step keeps the first item when its file still
+matches its hash (evidence of the state *before* containment must not be
+overwritten by a later, contained state) and changes nothing.
+
 
 ``evidence.snapshot_logs`` runs a KQL query through ``LogsQueryClient``
 (Log Analytics query API ``POST /v1/workspaces/{id}/query``) over
@@ -21,8 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from firestop.azure.errors import RunbookError, map_azure_error
 from firestop.evidence import EvidenceItem, EvidenceStore
 from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verification
+from runbooks.common import append_ledger, list_raw, raw_json
 from runbooks.registry import register
-from runbooks.targets import ACCOUNT_TYPE, account_ref
+from runbooks.targets import ACCOUNT_TYPE, NSG_TYPE, account_ref, nsg_ref, resource_type
 
 LOG_READ = "Microsoft.OperationalInsights/workspaces/query/read"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -114,6 +123,9 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
         from azure.monitor.query import LogsQueryStatus
 
         workspace, query, start, end = self._inputs(ctx, target, params)
+        kept = existing_item(ctx, "azurediagnostics")
+        if kept is not None:
+            return _reused(self.name, target, kept)
         try:
             response = ctx.clients.logs().query_workspace(workspace, query, timespan=(start, end))
         except Exception as exc:  # noqa: BLE001
@@ -139,6 +151,7 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
                 "partial_error": str(response.partial_error.message) if partial and response.partial_error else None,
             },
         )
+        ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
         return Applied(
             runbook=self.name,
             target=target,
@@ -147,15 +160,193 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
             after={},
             summary=f"kept {item.rows} log rows ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)"
             + (" — partial result" if partial else ""),
-            artifacts={"evidence": item.model_dump(mode="json")},
+            artifacts={"evidence": item.model_dump(mode="json"), "ledger": ledger},
         )
 
     def verify(self, ctx: RunContext, target: str, params: SnapshotLogsParams, applied: Applied) -> Verification:
-        item = EvidenceItem.model_validate(applied.artifacts["evidence"])
-        ok = EvidenceStore(ctx.settings.evidence_dir).check(ctx.incident_id, item)
-        return Verification(
-            runbook=self.name, target=target, checks=[Check(name="evidence hash matches manifest", ok=ok, detail=item.path)]
-        )
+        return verify_evidence(ctx, self.name, target, applied)
 
     def undo(self, ctx: RunContext, target: str, params: SnapshotLogsParams, applied: Applied) -> Applied:
+        return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary="evidence is kept; nothing to undo")
+
+
+# shared by the evidence runbooks --------------------------------------------------
+
+
+def existing_item(ctx: RunContext, name: str) -> EvidenceItem | None:
+    """This step's evidence item ``name`` if already collected and its file still matches its hash."""
+    store = EvidenceStore(ctx.settings.evidence_dir)
+    for item in store.manifest(ctx.incident_id):
+        if item.step_id == ctx.step_id and item.name == name and store.check(ctx.incident_id, item):
+            return item
+    return None
+
+
+def _reused(runbook: str, target: str, item: EvidenceItem) -> Applied:
+    return Applied(
+        runbook=runbook,
+        target=target,
+        changed=False,
+        before={},
+        after={},
+        summary=f"evidence already collected by this step ({item.path}, sha256 {item.sha256[:12]}…); kept it",
+        artifacts={"evidence": item.model_dump(mode="json"), "reused": True},
+    )
+
+
+def verify_evidence(ctx: RunContext, runbook: str, target: str, applied: Applied) -> Verification:
+    """The file still matches the manifest's SHA-256, and the ledger chain holds with that item on it."""
+    from runbooks.ledger import Ledger
+
+    item = EvidenceItem.model_validate(applied.artifacts["evidence"])
+    store = EvidenceStore(ctx.settings.evidence_dir)
+    ledger = Ledger(ctx.settings.ledger_dir)
+    chain = ledger.verify(ctx.incident_id, evidence_folder=store.folder(ctx.incident_id))
+    on_ledger = any(
+        e.get("kind") == "evidence" and (e.get("data") or {}).get("sha256") == item.sha256 for e in ledger.entries(ctx.incident_id)
+    ) if chain.ok else False
+    return Verification(
+        runbook=runbook,
+        target=target,
+        checks=[
+            Check(name="evidence hash matches manifest", ok=store.check(ctx.incident_id, item), detail=item.path),
+            Check(name="ledger chain intact", ok=chain.ok, detail="; ".join(chain.problems) or f"{chain.entries} entries, head {chain.head[:12]}…"),
+            Check(name="evidence on the ledger", ok=on_ledger, detail=f"sha256 {item.sha256[:12]}…"),
+        ],
+    )
+
+
+# evidence.snapshot_config ---------------------------------------------------------
+
+ACCOUNT_READ = "Microsoft.CognitiveServices/accounts/read"
+DEPLOYMENTS_READ = "Microsoft.CognitiveServices/accounts/deployments/read"
+NSG_READ = "Microsoft.Network/networkSecurityGroups/read"
+ROLE_ASSIGNMENTS_READ = "Microsoft.Authorization/roleAssignments/read"
+#: REST API versions of the raw list calls (the SDKs' defaults: azure-mgmt-cognitiveservices 14.1, azure-mgmt-authorization 4.0).
+DEPLOYMENTS_API = "2025-09-01"
+ROLE_ASSIGNMENTS_API = "2022-04-01"
+SUPPORTED = {ACCOUNT_TYPE: "Azure OpenAI account", NSG_TYPE: "network security group"}
+
+
+class SnapshotConfigParams(BaseModel):
+    """also: more resource IDs to snapshot with the target (Azure OpenAI accounts or network
+    security groups, e.g. the NSG ``network.block_ips`` will change), at most 20;
+    include_deployments / include_role_assignments: for accounts, also keep the
+    deployments and the role assignments at the account's scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    also: list[str] = Field(default_factory=list, max_length=20)
+    include_deployments: bool = True
+    include_role_assignments: bool = True
+
+    @field_validator("also")
+    @classmethod
+    def _supported(cls, value: list[str]) -> list[str]:
+        for rid in value:
+            if resource_type(rid) not in SUPPORTED:
+                raise ValueError(
+                    f"{rid!r} is not a resource ID of a supported type ({', '.join(SUPPORTED.values())})"
+                )
+        return value
+
+
+def snapshot_resource(ctx: RunContext, resource_id: str, params: SnapshotConfigParams) -> list[dict[str, Any]]:
+    """Evidence rows for one resource: ``{"resource_id", "part", "api_version", "json"}``."""
+    kind = resource_type(resource_id)
+    if kind == ACCOUNT_TYPE:
+        ref = account_ref(resource_id)
+        client = ctx.clients.cognitive_services(ref.subscription_id)
+        try:
+            account = client.accounts.get(ref.resource_group, ref.name, cls=raw_json)
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=ACCOUNT_READ) from None
+        rows = [{"resource_id": ref.resource_id, "part": "resource", "api_version": client._config.api_version, "json": account}]
+        if params.include_deployments:
+            deployments = list_raw(client, f"{ref.resource_id}/deployments", DEPLOYMENTS_API, DEPLOYMENTS_READ)
+            rows.append({"resource_id": ref.resource_id, "part": "deployments", "api_version": DEPLOYMENTS_API, "json": deployments})
+        if params.include_role_assignments:
+            auth = ctx.clients.authorization(ref.subscription_id)
+            assignments = list_raw(
+                auth, f"{ref.resource_id}/providers/Microsoft.Authorization/roleAssignments", ROLE_ASSIGNMENTS_API, ROLE_ASSIGNMENTS_READ
+            )
+            rows.append({"resource_id": ref.resource_id, "part": "roleAssignments", "api_version": ROLE_ASSIGNMENTS_API, "json": assignments})
+        return rows
+    if kind == NSG_TYPE:
+        ref = nsg_ref(resource_id)
+        try:
+            nsg = ctx.clients.network(ref.subscription_id).network_security_groups.get(ref.resource_group, ref.name, cls=raw_json)
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=NSG_READ) from None
+        return [{"resource_id": ref.resource_id, "part": "resource", "api_version": "azure-mgmt-network 33.1 default", "json": nsg}]
+    raise RunbookError("invalid", f"target: {resource_id!r} is not a resource ID of a supported type ({', '.join(SUPPORTED.values())})")
+
+
+@register
+class SnapshotConfig(Runbook[SnapshotConfigParams]):
+    """Rows of the JSONL item ``arm-config``: one per resource part — the resource's ARM
+    JSON (``GET``), and for accounts its deployments and the role assignments that
+    apply at its scope — each ``{"resource_id", "part", "api_version", "json"}``."""
+
+    name = "evidence.snapshot_config"
+    summary = "Keep the ARM JSON of the target (and of the resources named in also) before any change, as hashed evidence."
+    permissions = (ACCOUNT_READ, DEPLOYMENTS_READ, ROLE_ASSIGNMENTS_READ, NSG_READ)
+    target_type = ACCOUNT_TYPE
+    Params = SnapshotConfigParams
+    mutating = False
+
+    def _resources(self, target: str | None, params: SnapshotConfigParams) -> list[str]:
+        if resource_type(target) not in SUPPORTED:
+            raise RunbookError(
+                "invalid",
+                f"target: {target!r} is not a resource ID of a supported type ({', '.join(SUPPORTED.values())}); "
+                "use /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>",
+            )
+        seen: dict[str, str] = {}
+        for rid in [target or "", *params.also]:
+            seen.setdefault(rid.lower().rstrip("/"), rid.rstrip("/"))
+        return list(seen.values())
+
+    def plan(self, ctx: RunContext, target: str, params: SnapshotConfigParams) -> Plan:
+        resources = self._resources(target, params)
+        kept = existing_item(ctx, "arm-config")
+        return Plan(
+            runbook=self.name,
+            target=target,
+            before={"resources": resources, "already_collected": kept.path if kept else None},
+            notes=["read-only: writes an evidence file under FIRESTOP_HOME, changes nothing in Azure"],
+        )
+
+    def apply(self, ctx: RunContext, target: str, params: SnapshotConfigParams) -> Applied:
+        resources = self._resources(target, params)
+        kept = existing_item(ctx, "arm-config")
+        if kept is not None:
+            return _reused(self.name, target, kept)
+        rows: list[dict[str, Any]] = []
+        for rid in resources:
+            rows.extend(snapshot_resource(ctx, rid, params))
+        item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
+            ctx.incident_id,
+            name="arm-config",
+            rows=rows,
+            step_id=ctx.step_id,
+            collected_by=self.name,
+            collected_at=ctx.now().isoformat(),
+            source={"resources": resources, "parts": [f"{r['resource_id']}#{r['part']}" for r in rows]},
+        )
+        ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
+        return Applied(
+            runbook=self.name,
+            target=target,
+            changed=False,
+            before={},
+            after={},
+            summary=f"kept the configuration of {len(resources)} resource(s) ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)",
+            artifacts={"evidence": item.model_dump(mode="json"), "ledger": ledger},
+        )
+
+    def verify(self, ctx: RunContext, target: str, params: SnapshotConfigParams, applied: Applied) -> Verification:
+        return verify_evidence(ctx, self.name, target, applied)
+
+    def undo(self, ctx: RunContext, target: str, params: SnapshotConfigParams, applied: Applied) -> Applied:
         return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary="evidence is kept; nothing to undo")

@@ -1,4 +1,12 @@
-"""Key runbooks: rotate the Azure OpenAI account keys with a consumer cut-over.
+"""Key runbooks: rotate (with a consumer cut-over) or revoke the Azure OpenAI account keys.
+
+``keys.revoke`` is the emergency variant: regenerate the key in use, then the
+other, at once (no cut-over window), and store the new value of the key the
+consumers used as a new secret version — taken from the second
+``regenerateKey`` response, which carries both live values. Same marker tags
+as below, so a second apply is a no-op. A retry after a crash between the two
+regenerations regenerates both again (both original values are dead either
+way) and then stores the final value.
 
 ``keys.rotate`` (REST API: Microsoft.CognitiveServices accounts ``listKeys`` /
 ``regenerateKey``, body ``{"keyName": "Key1"|"Key2"}``, 2025-09-01 via
@@ -84,6 +92,17 @@ class _KeyState:
         value = getattr(api_keys, key) or ""
         self.ctx.register_secret(value)
         return value
+
+    def regenerate_both_values(self, key: str) -> dict[str, str]:
+        """Regenerate ``key``; both live values as the response carries them (``{"key1", "key2"}``)."""
+        try:
+            api_keys = self.accounts.regenerate_key(self.ref.resource_group, self.ref.name, key_name=key.capitalize())
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=REGENERATE_KEY) from None
+        values = {"key1": api_keys.key1 or "", "key2": api_keys.key2 or ""}
+        for v in values.values():
+            self.ctx.register_secret(v)
+        return values
 
     def secret(self) -> tuple[str | None, str | None, dict[str, str]]:
         """(value, version, tags) of the secret's current version; (None, None, {}) when absent."""
@@ -252,4 +271,100 @@ class RotateKeys(Runbook[RotateParams]):
         raise RunbookError(
             "invalid",
             "keys.rotate cannot be undone: Azure has no API to set a key value, and the old keys are compromised",
+        )
+
+
+@register
+class RevokeKeys(Runbook[RotateParams]):
+    """Emergency revocation: both keys regenerated back to back; consumers get the new value of the key they used."""
+
+    name = "keys.revoke"
+    summary = "Emergency: regenerate both account keys at once and store the new key consumers use in Key Vault."
+    permissions = (LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
+    target_type = ACCOUNT_TYPE
+    Params = RotateParams
+    reversible = False
+
+    def _state(self, st: _KeyState, keys: dict[str, str], secret: tuple) -> dict[str, Any]:
+        return RotateKeys._state(self, st, keys, secret)  # type: ignore[arg-type]
+
+    def _done(self, ctx: RunContext, before: dict[str, Any], tags: dict[str, str]) -> bool:
+        """True when this step already revoked: its marker is on the secret and both keys differ from the marked ones."""
+        if not (tags.get(TAG_INCIDENT) == ctx.incident_id and tags.get(TAG_STEP) == ctx.step_id):
+            return False
+        marked = _decode_before(tags.get(TAG_BEFORE, ""))
+        return all(before[k] != marked.get(k) for k in ("key1", "key2"))
+
+    def plan(self, ctx: RunContext, target: str, params: RotateParams) -> Plan:
+        st = _KeyState(ctx, target, params)
+        keys, secret = st.keys(), st.secret()
+        before = self._state(st, keys, secret)
+        if self._done(ctx, before, secret[2]):
+            return Plan(runbook=self.name, target=target, before=before, notes=["keys already revoked by this step"])
+        in_use = _in_use(keys, secret[0])
+        return Plan(
+            runbook=self.name,
+            target=target,
+            before=before,
+            changes=[
+                Change(field=f"keys.{in_use.capitalize()}", before=before[in_use], after="regenerated"),
+                Change(field=f"keys.{_other(in_use).capitalize()}", before=before[_other(in_use)], after="regenerated"),
+                Change(
+                    field=f"{st.vault}/secrets/{st.secret_name}",
+                    before=before["secret_version"],
+                    after=f"new version holding the new {in_use.capitalize()}",
+                ),
+            ],
+            notes=["emergency: consumers fail until they read the new secret version (no cut-over window)"],
+        )
+
+    def apply(self, ctx: RunContext, target: str, params: RotateParams) -> Applied:
+        st = _KeyState(ctx, target, params)
+        keys, secret = st.keys(), st.secret()
+        value, version, tags = secret
+        before = self._state(st, keys, secret)
+        if self._done(ctx, before, tags):
+            marked = _decode_before(tags.get(TAG_BEFORE, ""))
+            return Applied(
+                runbook=self.name,
+                target=target,
+                changed=False,
+                before=before | marked,
+                after=before,
+                summary="keys already revoked by this step; nothing changed",
+                artifacts={"secret_version": version, "key_in_use": tags.get(TAG_KEY, "key1")},
+            )
+        in_use = _in_use(keys, value)
+        st.regenerate_both_values(in_use)  # the leaked key first
+        live = st.regenerate_both_values(_other(in_use))
+        version = st.store(
+            live[in_use],
+            {
+                TAG_INCIDENT: ctx.incident_id,
+                TAG_STEP: ctx.step_id,
+                TAG_KEY: in_use,
+                TAG_BEFORE: _encode_before({"key1": before["key1"], "key2": before["key2"]}),
+                TAG_PREVIOUS: before["secret_version"] or "",
+            },
+        )
+        value, version, _ = st.secret()
+        after = self._state(st, st.keys(), (value, version, {}))
+        return Applied(
+            runbook=self.name,
+            target=target,
+            changed=True,
+            before=before,
+            after=after,
+            summary=f"revoked both keys; consumers' secret {st.secret_name} now holds the new {in_use.capitalize()} "
+            f"(version {(version or '')[:8]}…)",
+            artifacts={"secret_version": version, "key_in_use": in_use},
+        )
+
+    def verify(self, ctx: RunContext, target: str, params: RotateParams, applied: Applied) -> Verification:
+        return RotateKeys.verify(self, ctx, target, params, applied)  # type: ignore[arg-type]
+
+    def undo(self, ctx: RunContext, target: str, params: RotateParams, applied: Applied) -> Applied:
+        raise RunbookError(
+            "invalid",
+            "keys.revoke cannot be undone: Azure has no API to set a key value, and the old keys are compromised",
         )

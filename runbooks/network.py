@@ -1,4 +1,6 @@
-"""Network runbooks: close an Azure OpenAI account to the Internet.
+"""Network runbooks: close an Azure OpenAI account to the Internet; deny addresses on an NSG.
+
+``network.block_ips`` (target: a network security group) is described at its class below.
 
 ``network.lock`` (account PATCH, REST API 2025-09-01; properties
 ``publicNetworkAccess`` and ``networkAcls`` per the 2024-10-01 swagger
@@ -17,16 +19,19 @@ object that was there, refusing if someone changed it since.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from firestop.azure.errors import RunbookError
-from runbooks.arm import READ_ACCOUNT, WRITE_ACCOUNT, get_account, patch_account
+from firestop.azure.errors import RunbookError, map_azure_error
+from runbooks.arm import READ_ACCOUNT, READ_OPERATION_RESULTS, WRITE_ACCOUNT, get_account, patch_account
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification
 from runbooks.registry import register
-from runbooks.targets import ACCOUNT_TYPE, account_ref
+from runbooks.common import raw_json
+from runbooks.targets import ACCOUNT_TYPE, NSG_TYPE, NsgRef, account_ref, nsg_ref
 
 
 class LockParams(BaseModel):
@@ -87,7 +92,7 @@ def _desired(state: dict[str, Any], params: LockParams) -> dict[str, Any]:
 class LockNetwork(Runbook[LockParams]):
     name = "network.lock"
     summary = "Close the account to the Internet: deny by default keeping the allow list, or disable public access."
-    permissions = (READ_ACCOUNT, WRITE_ACCOUNT)
+    permissions = (READ_ACCOUNT, WRITE_ACCOUNT, READ_OPERATION_RESULTS)
     target_type = ACCOUNT_TYPE
     Params = LockParams
 
@@ -164,3 +169,298 @@ class LockNetwork(Runbook[LockParams]):
         patch_account(ctx, ref, {f: applied.before[f] for f in fields}, etag=now["etag"])
         after = _state(get_account(ctx, ref))
         return Applied(runbook=self.name, target=target, changed=True, before=now, after=after, summary="restored the network settings from before the lock")
+
+
+# network.block_ips -------------------------------------------------------------
+#
+# NSG security rules (Microsoft.Network, azure-mgmt-network 33.1; rule shape per
+# the SecurityRule swagger: protocol, source/destination port and address
+# prefixes, access, priority 100-4096 (lower is evaluated first), direction).
+# Rule PUT and DELETE are long-running operations; Microsoft.Network serialises
+# writes per NSG and re-stamps every rule's etag on each write, so undo compares
+# rule contents, not etags.
+
+NSG_READ = "Microsoft.Network/networkSecurityGroups/read"
+RULE_READ = "Microsoft.Network/networkSecurityGroups/securityRules/read"
+RULE_WRITE = "Microsoft.Network/networkSecurityGroups/securityRules/write"
+RULE_DELETE = "Microsoft.Network/networkSecurityGroups/securityRules/delete"
+NETWORK_OPERATIONS_READ = "Microsoft.Network/locations/operations/read"
+MIN_PRIORITY, MAX_PRIORITY = 100, 4096
+#: Widest ranges accepted (a wider block would cut off large parts of the Internet by mistake).
+MIN_PREFIX = {4: 8, 6: 32}
+_RULE_NAME_MAX = 80  # NSG rule names: 1-80 chars, letters, digits, '_', '.', '-'
+
+
+def block_network(text: str) -> str:
+    """Validate one IP address or CIDR range to block; its canonical text (``203.0.113.77/32``).
+
+    ValueError naming the fix for: not an address, host bits set, wider than /8 (IPv4) or
+    /32 (IPv6), loopback, link-local, multicast or unspecified addresses.
+    """
+    raw = str(text).strip()
+    try:
+        net = ipaddress.ip_network(raw, strict=True)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(raw, strict=False)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an IP address or CIDR range (e.g. 203.0.113.77 or 203.0.113.0/24)") from None
+        raise ValueError(f"{raw!r} has host bits set; did you mean {loose}?") from None
+    if net.prefixlen < MIN_PREFIX[net.version]:
+        raise ValueError(f"{raw!r} is too wide to block (narrowest allowed: /{MIN_PREFIX[net.version]} for IPv{net.version})")
+    address = net.network_address
+    if address.is_loopback or address.is_link_local or address.is_multicast or address.is_unspecified:
+        raise ValueError(f"{raw!r} is a loopback, link-local, multicast or unspecified address; block Internet addresses")
+    return str(net)
+
+
+class BlockIpsParams(BaseModel):
+    """ips: IPv4/IPv6 addresses or CIDR ranges to deny (default: the alert's caller IPs), at most 50;
+    direction: ``Inbound`` (traffic from the IPs) or ``Outbound`` (traffic to them);
+    priority_from: lowest priority number to use — the free numbers from here up are taken, so the
+    deny rules are evaluated before existing allow rules with higher numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ips: list[str] = Field(default_factory=list, max_length=50)
+    direction: Literal["Inbound", "Outbound"] = "Inbound"
+    priority_from: int = Field(default=MIN_PRIORITY, ge=MIN_PRIORITY, le=MAX_PRIORITY)
+
+    @field_validator("ips")
+    @classmethod
+    def _valid(cls, value: list[str]) -> list[str]:
+        out: list[str] = []
+        for item in value:
+            net = block_network(item)
+            if net not in out:
+                out.append(net)
+        return out
+
+
+def rule_name(incident_id: str, network: str) -> str:
+    """Deterministic rule name for ``network`` in ``incident_id``: ``firestop-<incident>-<address>_<prefix>``."""
+    slug = network.replace(":", "-").replace("/", "_")
+    incident = re.sub(r"[^A-Za-z0-9_.-]+", "-", incident_id).strip("-.") or "incident"
+    name = f"firestop-{incident}-{slug}"
+    if len(name) > _RULE_NAME_MAX:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"firestop-{incident[: _RULE_NAME_MAX - len(slug) - 19]}-{digest}-{slug}"
+    return name
+
+
+def _description(ctx: RunContext, network: str) -> str:
+    return f"Firestop incident {ctx.incident_id} step {ctx.step_id}: deny {network}"
+
+
+def _rule_props(ctx: RunContext, network: str, priority: int, direction: str) -> dict[str, Any]:
+    remote, local = (network, "*")
+    return {
+        "description": _description(ctx, network),
+        "protocol": "*",
+        "sourcePortRange": "*",
+        "destinationPortRange": "*",
+        "sourceAddressPrefix": remote if direction == "Inbound" else local,
+        "destinationAddressPrefix": local if direction == "Inbound" else remote,
+        "access": "Deny",
+        "priority": priority,
+        "direction": direction,
+    }
+
+
+def _remote_prefix(props: dict[str, Any], direction: str) -> str | None:
+    return props.get("sourceAddressPrefix") if direction == "Inbound" else props.get("destinationAddressPrefix")
+
+
+def _without_etags(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(({k: v for k, v in r.items() if k != "etag"} for r in rules), key=lambda r: r["name"].lower())
+
+
+def _covers(prefix: str, network: str) -> bool:
+    """True when an NSG address prefix (CIDR, ``*``, ``Any``, ``Internet``) includes ``network``."""
+    if prefix in ("*", "Any", "Internet"):
+        return True
+    try:
+        outer, inner = ipaddress.ip_network(prefix, strict=False), ipaddress.ip_network(network)
+    except ValueError:
+        return False  # another service tag: unknown here
+    return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+
+
+class _Nsg:
+    def __init__(self, ctx: RunContext, target: str) -> None:
+        self.ctx = ctx
+        self.ref: NsgRef = nsg_ref(target)
+        self.client = ctx.clients.network(self.ref.subscription_id)
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The NSG's security rules as Azure sent them (``GET`` the NSG)."""
+        try:
+            nsg = self.client.network_security_groups.get(self.ref.resource_group, self.ref.name, cls=raw_json)
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=NSG_READ) from None
+        return list((nsg.get("properties") or {}).get("securityRules") or [])
+
+    def put(self, name: str, props: dict[str, Any]) -> None:
+        try:
+            poller = self.client.security_rules.begin_create_or_update(
+                self.ref.resource_group, self.ref.name, name, {"properties": props}
+            )
+            poller.result()
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=RULE_WRITE) from None
+
+    def delete(self, name: str) -> None:
+        try:
+            self.client.security_rules.begin_delete(self.ref.resource_group, self.ref.name, name).result()
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=RULE_DELETE) from None
+
+
+def _networks(ctx: RunContext, params: BlockIpsParams) -> list[str]:
+    if params.ips:
+        return params.ips
+    out: list[str] = []
+    for ip in ctx.alert.caller_ips:
+        try:
+            net = block_network(ip if "/" in ip else f"{ip}/{32 if ':' not in ip else 128}")
+        except ValueError as exc:
+            raise RunbookError("invalid", f"alert caller IP: {exc}") from None
+        if net not in out:
+            out.append(net)
+    if not out:
+        raise RunbookError("invalid", "params.ips: no IPs given and the alert names no caller IPs; give ips: [<IP or CIDR>, ...]")
+    return out
+
+
+def _layout(ctx: RunContext, rules: list[dict[str, Any]], networks: list[str], params: BlockIpsParams) -> tuple[list[dict], list[dict]]:
+    """(present, to_create): our rules already there, and the ones to add with free priorities."""
+    by_name = {r["name"].lower(): r for r in rules}
+    used = {r["properties"]["priority"] for r in rules if r["properties"].get("direction") == params.direction}
+    present, create = [], []
+    next_free = params.priority_from
+    for net in networks:
+        name = rule_name(ctx.incident_id, net)
+        existing = by_name.get(name.lower())
+        if existing is not None:
+            props = existing["properties"]
+            if props.get("access") != "Deny" or _remote_prefix(props, params.direction) != net or props.get("direction") != params.direction:
+                raise RunbookError(
+                    "conflict",
+                    f"rule {name} exists but no longer denies {net} {params.direction.lower()}; review it by hand",
+                )
+            present.append({"name": existing["name"], "network": net, "priority": props["priority"], "direction": params.direction,
+                            "owned": props.get("description") == _description(ctx, net)})
+            continue
+        while next_free in used:
+            next_free += 1
+        if next_free > MAX_PRIORITY:
+            raise RunbookError("invalid", f"params.priority_from: no free {params.direction} priority from {params.priority_from} to {MAX_PRIORITY}")
+        used.add(next_free)
+        create.append({"name": name, "network": net, "priority": next_free, "direction": params.direction, "owned": True})
+    return present, create
+
+
+@register
+class BlockIps(Runbook[BlockIpsParams]):
+    """Deny rules, one per IP/CIDR, named ``firestop-<incident>-<address>_<prefix>``; undo deletes exactly the
+    rules this step created (found by name and by the step named in their description)."""
+
+    name = "network.block_ips"
+    summary = "Add NSG deny rules for the given IPs/CIDRs (default: the alert's caller IPs) at free priorities."
+    permissions = (NSG_READ, RULE_READ, RULE_WRITE, RULE_DELETE, NETWORK_OPERATIONS_READ)
+    target_type = NSG_TYPE
+    Params = BlockIpsParams
+
+    def plan(self, ctx: RunContext, target: str, params: BlockIpsParams) -> Plan:
+        nsg = _Nsg(ctx, target)
+        rules = nsg.rules()
+        present, create = _layout(ctx, rules, _networks(ctx, params), params)
+        return Plan(
+            runbook=self.name,
+            target=target,
+            before={"securityRules": _without_etags(rules)},
+            changes=[
+                Change(field=f"securityRules.{r['name']}", before=None,
+                       after={"access": "Deny", "network": r["network"], "priority": r["priority"], "direction": r["direction"]})
+                for r in create
+            ],
+            notes=[f"{r['network']} already denied by {r['name']}" for r in present] or ([] if create else ["nothing to block"]),
+        )
+
+    def apply(self, ctx: RunContext, target: str, params: BlockIpsParams) -> Applied:
+        nsg = _Nsg(ctx, target)
+        before = nsg.rules()
+        present, create = _layout(ctx, before, _networks(ctx, params), params)
+        for rule in create:
+            nsg.put(rule["name"], _rule_props(ctx, rule["network"], rule["priority"], rule["direction"]))
+        after = nsg.rules()
+        owned = [r for r in [*present, *create] if r["owned"]]
+        return Applied(
+            runbook=self.name,
+            target=target,
+            changed=bool(create),
+            before={"securityRules": _without_etags(before)},
+            after={"securityRules": _without_etags(after)},
+            summary=(
+                f"denied {', '.join(r['network'] for r in create)} ({params.direction.lower()}) at priorities "
+                f"{', '.join(str(r['priority']) for r in create)}"
+                if create
+                else "every IP already denied; nothing changed"
+            ),
+            artifacts={"rules": [{k: r[k] for k in ("name", "network", "priority", "direction")} for r in owned]},
+        )
+
+    def verify(self, ctx: RunContext, target: str, params: BlockIpsParams, applied: Applied) -> Verification:
+        rules = _Nsg(ctx, target).rules()
+        by_name = {r["name"].lower(): r for r in rules}
+        checks = []
+        for wanted in applied.artifacts.get("rules", []):
+            rule = by_name.get(wanted["name"].lower())
+            props = (rule or {}).get("properties") or {}
+            checks.append(Check(
+                name=f"{wanted['name']} denies {wanted['network']}",
+                ok=rule is not None and props.get("access") == "Deny" and _remote_prefix(props, wanted["direction"]) == wanted["network"]
+                and props.get("provisioningState") == "Succeeded",
+                detail=f"priority {props.get('priority')}, {props.get('provisioningState')}" if rule else "rule missing",
+            ))
+            shadows = [
+                r["name"] for r in rules
+                if r["properties"].get("access") == "Allow" and r["properties"].get("direction") == wanted["direction"]
+                and r["properties"].get("priority", MAX_PRIORITY + 1) < props.get("priority", 0)
+                and any(_covers(p, wanted["network"]) for p in [_remote_prefix(r["properties"], wanted["direction"]) or "",
+                        *(r["properties"].get("sourceAddressPrefixes" if wanted["direction"] == "Inbound" else "destinationAddressPrefixes") or [])])
+            ]
+            checks.append(Check(
+                name=f"no allow rule evaluated before {wanted['name']}",
+                ok=not shadows,
+                detail=("shadowed by " + ", ".join(shadows)) if shadows else "",
+            ))
+        return Verification(runbook=self.name, target=target, checks=checks)
+
+    def undo(self, ctx: RunContext, target: str, params: BlockIpsParams, applied: Applied) -> Applied:
+        nsg = _Nsg(ctx, target)
+        now = nsg.rules()
+        by_name = {r["name"].lower(): r for r in now}
+        doomed = []
+        for wanted in applied.artifacts.get("rules", []):
+            rule = by_name.get(wanted["name"].lower())
+            if rule is None:
+                continue
+            props = rule["properties"]
+            if props != {**props, **_rule_props(ctx, wanted["network"], wanted["priority"], wanted["direction"])}:
+                raise RunbookError(
+                    "conflict",
+                    f"network.block_ips undo refused: rule {rule['name']} changed after the step; review it and remove it by hand",
+                )
+            doomed.append(rule["name"])
+        for name in doomed:
+            nsg.delete(name)
+        after = nsg.rules() if doomed else now
+        return Applied(
+            runbook=self.name,
+            target=target,
+            changed=bool(doomed),
+            before={"securityRules": _without_etags(now)},
+            after={"securityRules": _without_etags(after)},
+            summary=f"removed {', '.join(doomed)}" if doomed else "the step's rules are already gone; nothing changed",
+        )

@@ -56,3 +56,51 @@ def vault_url(value: str | None, *, field: str = "key_vault_url") -> str:
     if parsed.scheme != "https" or not host.endswith(VAULT_SUFFIXES) or parsed.path not in ("", "/"):
         raise RunbookError("invalid", f"{field}: {value!r} is not a Key Vault URL; use https://<vault-name>.vault.azure.net")
     return f"https://{host}"
+
+
+NSG_TYPE = "microsoft.network/networksecuritygroups"
+
+
+@dataclass(frozen=True)
+class NsgRef:
+    """A network security group: subscription, resource group, name."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+
+    @property
+    def resource_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.Network/networkSecurityGroups/{self.name}"
+        )
+
+
+def nsg_ref(target: str | None) -> NsgRef:
+    """Parse a network security group resource ID; ``RunbookError('invalid')`` naming the fix otherwise."""
+    parts = [p for p in (target or "").strip().split("/") if p]
+    lower = [p.lower() for p in parts]
+    expected = "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<name>"
+    if (
+        len(parts) != 8
+        or lower[0] != "subscriptions"
+        or lower[2] != "resourcegroups"
+        or lower[4] != "providers"
+        or lower[5] != "microsoft.network"
+        or lower[6] != "networksecuritygroups"
+    ):
+        raise RunbookError("invalid", f"target: {target!r} is not a network security group resource ID; use {expected}")
+    return NsgRef(subscription_id=parts[1], resource_group=parts[3], name=parts[7])
+
+
+def resource_type(resource_id: str | None) -> str:
+    """Lower-case ARM type of a resource ID (``microsoft.network/networksecuritygroups``), or "" if none."""
+    parts = [p.lower() for p in (resource_id or "").split("/") if p]
+    if "providers" not in parts:
+        return ""
+    i = len(parts) - 1 - parts[::-1].index("providers")
+    rest = parts[i + 1 :]
+    if len(rest) < 3:
+        return ""
+    return "/".join([rest[0]] + [rest[j] for j in range(1, len(rest), 2)])

@@ -38,3 +38,58 @@ class Sandbox:
 @pytest.fixture
 def sandbox(tmp_path) -> Sandbox:
     return Sandbox(tmp_path)
+
+
+# Azurite (Blob Storage emulator) for records.file ------------------------------------------
+#: Azurite's documented development account (public, not a secret of anyone's):
+#: https://learn.microsoft.com/azure/storage/common/storage-use-azurite#http-connection-strings
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azurite_connection(endpoint: str, key: str = AZURITE_KEY) -> str:
+    return f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={key};BlobEndpoint={endpoint};"
+
+
+@pytest.fixture(scope="session")
+def azurite_blob_endpoint():
+    """Blob endpoint of a running Azurite: the one ``scripts/test`` started (``FIRESTOP_TEST_AZURITE_BLOB``),
+    else one started here from ``node_modules`` (``npm ci``) on a free loopback port and stopped afterwards."""
+    import os
+    import queue
+    import re
+    import subprocess
+    import threading
+
+    from firestop.settings import REPO_ROOT
+
+    endpoint = os.environ.get("FIRESTOP_TEST_AZURITE_BLOB")
+    if endpoint:
+        yield endpoint
+        return
+    binary = REPO_ROOT / "node_modules" / ".bin" / "azurite-blob"
+    if not binary.exists():
+        message = "Azurite is not installed: run `npm ci` at the repository root (scripts/test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    proc = subprocess.Popen(
+        [str(binary), "--inMemoryPersistence", "--skipApiVersionCheck", "--blobHost", "127.0.0.1", "--blobPort", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    port = None
+    try:
+        while port is None:
+            line = lines.get(timeout=60)  # Azurite prints the bound port once it listens
+            match = re.search(r"listens on http://127\.0\.0\.1:(\d+)", line)
+            port = match.group(1) if match else None
+        yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    finally:
+        proc.terminate()  # Azurite may wait for idle keep-alive connections: kill it if it lingers
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)

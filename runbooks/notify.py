@@ -1,0 +1,270 @@
+"""Notification runbooks: tell the on-call channel what happened.
+
+``notify.webhook`` POSTs one JSON message (``Content-Type: application/json``)
+to an incoming webhook — the step's ``url`` or ``FIRESTOP_NOTIFY_WEBHOOK_URL``
+(https only; plain http only to a loopback address, for local tests). Formats:
+
+- ``text``: ``{"text": …}`` — Slack incoming webhooks
+  (https://api.slack.com/messaging/webhooks) and Teams Office 365 connectors
+  both accept it;
+- ``slack``: ``text`` plus Block Kit ``blocks`` (header + mrkdwn section);
+- ``teams``: ``{"type": "message", "attachments": [{"contentType":
+  "application/vnd.microsoft.card.adaptive", "content": <Adaptive Card 1.4>}]}``,
+  what Teams Workflows webhooks expect
+  (https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using);
+- ``auto`` (default): ``slack`` for ``hooks.slack.com``, ``teams`` for
+  ``*.webhook.office.com`` / ``*.logic.azure.com`` / Power Platform hosts, else ``text``.
+
+The message holds the incident summary: incident ID, alert rule, fired time
+and window (UTC), target, caller IPs and, when a ``record`` is given, its
+status, reason, what holds and what does not, and MTTD/MTTC. Every string is
+passed through :func:`runbooks.redact.redact` (registered secrets and
+credential-shaped text removed). The webhook URL is a secret (it carries the
+channel's token): it is registered, never returned; results name only its host.
+
+Idempotent: the SHA-256 of the message sent by a step is kept in
+``FIRESTOP_HOME/notifications/<incident>/<step>.json``; applying again with the
+same message sends nothing. A retry after a crash between the POST and that
+file may send the message twice (webhooks have no idempotency key). Each send
+is appended to the incident's ledger (kind ``notification``). Errors: no
+answer / 5xx → ``transient``, 429 → ``throttled`` (``Retry-After`` honoured),
+400 → ``invalid``, 401/403 → ``forbidden``, 404/410 → ``not_found``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import tempfile
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from firestop.azure.errors import RunbookError
+from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verification
+from runbooks.common import append_ledger
+from runbooks.redact import redact, redact_json
+from runbooks.registry import register
+
+TIMEOUT_S = (5.0, 15.0)  # connect, read (seconds)
+
+
+class WebhookParams(BaseModel):
+    """url: incoming-webhook URL (default FIRESTOP_NOTIFY_WEBHOOK_URL); format: auto | text | slack | teams;
+    title: first line (default "Firestop incident <id>"); message: extra text;
+    record: the post-incident record, to include its outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    format: Literal["auto", "text", "slack", "teams"] = "auto"
+    title: str | None = Field(default=None, max_length=200)
+    message: str = Field(default="", max_length=4000)
+    record: dict[str, Any] | None = None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def webhook_url(ctx: RunContext, params: WebhookParams) -> tuple[str, str]:
+    """(url, host) after validation; the URL is registered as a secret. ``RunbookError('invalid')`` naming the fix."""
+    secret = ctx.settings.notify_webhook_url
+    url = params.url or (secret.get_secret_value() if secret is not None else "")
+    if not url:
+        raise RunbookError("invalid", "params.url: no webhook configured; set FIRESTOP_NOTIFY_WEBHOOK_URL or the step's url")
+    ctx.register_secret(url)
+    parsed = urlparse(url)
+    host = (parsed.hostname or "").lower()
+    if not host or parsed.scheme not in ("https", "http") or (parsed.scheme == "http" and not _is_loopback(host)):
+        raise RunbookError("invalid", "params.url: must be an https:// incoming-webhook URL (http only for loopback addresses)")
+    if parsed.query:
+        for part in parsed.query.split("&"):
+            ctx.register_secret(part.partition("=")[2])
+    return url, host
+
+
+def _format_for(host: str, wanted: str) -> str:
+    if wanted != "auto":
+        return wanted
+    if host == "hooks.slack.com":
+        return "slack"
+    if host.endswith((".webhook.office.com", ".logic.azure.com", ".api.powerplatform.com")):
+        return "teams"
+    return "text"
+
+
+def summary_lines(ctx: RunContext, target: str | None, params: WebhookParams) -> tuple[str, list[tuple[str, str]], str]:
+    """(title, facts as (name, value), body text) of the message, before redaction."""
+    alert = ctx.alert
+    title = params.title or f"Firestop incident {ctx.incident_id}"
+    facts: list[tuple[str, str]] = [("Incident", ctx.incident_id)]
+    if alert.rule_name:
+        facts.append(("Alert rule", alert.rule_name))
+    if alert.fired_at:
+        facts.append(("Fired (UTC)", alert.fired_at.isoformat()))
+    if alert.window_start and alert.window_end:
+        facts.append(("Window (UTC)", f"{alert.window_start.isoformat()} → {alert.window_end.isoformat()}"))
+    if target:
+        facts.append(("Target", target))
+    if alert.caller_ips:
+        facts.append(("Caller IPs", ", ".join(alert.caller_ips)))
+    lines: list[str] = []
+    record = params.record or {}
+    if record:
+        facts.append(("Status", str(record.get("status"))))
+        if record.get("reason"):
+            lines.append(str(record["reason"]))
+        lines.extend(f"✔ {line}" for line in record.get("holds") or [])
+        lines.extend(f"✘ {line}" for line in record.get("does_not_hold") or [])
+        metrics = record.get("metrics") or {}
+        for key, label in (("mttd_s", "MTTD"), ("mttc_s", "MTTC")):
+            if metrics.get(key) is not None:
+                facts.append((label, f"{float(metrics[key]):.1f} s"))
+    if params.message:
+        lines.append(params.message)
+    return title, facts, "\n".join(lines)
+
+
+def build_payload(fmt: str, title: str, facts: list[tuple[str, str]], body: str) -> dict[str, Any]:
+    """The JSON body for ``fmt`` (text | slack | teams)."""
+    fact_text = "\n".join(f"{name}: {value}" for name, value in facts)
+    text = "\n".join(p for p in (title, fact_text, body) if p)
+    if fmt == "text":
+        return {"text": text}
+    if fmt == "slack":
+        section = "\n".join(f"*{name}:* {value}" for name, value in facts) + (f"\n{body}" if body else "")
+        return {
+            "text": text,
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": section[:3000]}},
+            ],
+        }
+    card_body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in facts]},
+    ]
+    if body:
+        card_body.append({"type": "TextBlock", "text": body, "wrap": True})
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": card_body,
+                },
+            }
+        ],
+    }
+
+
+def _marker_path(ctx: RunContext):
+    from runbooks.ledger import _SAFE
+
+    safe = lambda v: _SAFE.sub("-", v).strip("-.") or "x"  # noqa: E731
+    return ctx.settings.home / "notifications" / safe(ctx.incident_id) / f"{safe(ctx.step_id)}.json"
+
+
+def _post(url: str, data: bytes) -> int:
+    import requests
+
+    try:
+        response = requests.post(url, data=data, headers={"Content-Type": "application/json"}, timeout=TIMEOUT_S, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise RunbookError("transient", f"webhook did not answer: {type(exc).__name__}") from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return status
+    retry_after = None
+    try:
+        retry_after = float(response.headers.get("Retry-After") or "") or None
+    except ValueError:
+        retry_after = None
+    kind = {429: "throttled", 400: "invalid", 401: "forbidden", 403: "forbidden", 404: "not_found", 410: "not_found"}.get(status)
+    if kind is None:
+        kind = "transient" if status >= 500 else "failed"
+    raise RunbookError(kind, f"webhook answered HTTP {status}", retry_after=retry_after if kind == "throttled" else None)
+
+
+@register
+class NotifyWebhook(Runbook[WebhookParams]):
+    name = "notify.webhook"
+    summary = "Post the incident summary (secrets redacted) to a Teams or Slack incoming webhook."
+    permissions = ()  # not an Azure call
+    target_type = None
+    Params = WebhookParams
+    mutating = False
+    reversible = False
+
+    def _message(self, ctx: RunContext, target: str | None, params: WebhookParams) -> tuple[str, str, str, dict, bytes]:
+        url, host = webhook_url(ctx, params)
+        fmt = _format_for(host, params.format)
+        title, facts, body = summary_lines(ctx, target, params)
+        secrets = ctx.secrets
+        payload = build_payload(fmt, redact(title, secrets), [(n, redact(v, secrets)) for n, v in facts], redact(body, secrets))
+        payload = redact_json(payload, secrets)
+        return url, host, fmt, payload, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    def plan(self, ctx: RunContext, target: str | None, params: WebhookParams) -> Plan:
+        _, host, fmt, payload, data = self._message(ctx, target, params)
+        sent = _marker_path(ctx)
+        already = sent.exists() and json.loads(sent.read_text("utf-8")).get("sha256") == hashlib.sha256(data).hexdigest()
+        return Plan(
+            runbook=self.name,
+            target=target or "",
+            before={"host": host, "format": fmt, "already_sent": already},
+            notes=["this message was already sent by this step" if already else f"would POST {len(data)} bytes to {host}"],
+        )
+
+    def apply(self, ctx: RunContext, target: str | None, params: WebhookParams) -> Applied:
+        url, host, fmt, payload, data = self._message(ctx, target, params)
+        digest = hashlib.sha256(data).hexdigest()
+        marker = _marker_path(ctx)
+        if marker.exists() and json.loads(marker.read_text("utf-8")).get("sha256") == digest:
+            return Applied(runbook=self.name, target=target or "", changed=False, before={}, after={},
+                           summary=f"message already sent to {host}; not sent again",
+                           artifacts={"host": host, "format": fmt, "sha256": digest})
+        status = _post(url, data)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=".sent.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"sha256": digest, "host": host, "format": fmt, "status": status, "sent_at": ctx.now().isoformat()}, fh)
+        os.replace(tmp, marker)
+        ledger = append_ledger(ctx, kind="notification", runbook=self.name, action="apply", target=target,
+                               data={"host": host, "format": fmt, "status": status, "sha256": digest, "bytes": len(data)})
+        return Applied(
+            runbook=self.name,
+            target=target or "",
+            changed=True,
+            before={},
+            after={},
+            summary=f"posted the incident summary to {host} ({fmt}, HTTP {status})",
+            artifacts={"host": host, "format": fmt, "status": status, "sha256": digest, "ledger": ledger},
+        )
+
+    def verify(self, ctx: RunContext, target: str | None, params: WebhookParams, applied: Applied) -> Verification:
+        marker = _marker_path(ctx)
+        sent = json.loads(marker.read_text("utf-8")) if marker.exists() else {}
+        return Verification(
+            runbook=self.name,
+            target=target or "",
+            checks=[Check(name="webhook accepted the message", ok=sent.get("sha256") == applied.artifacts.get("sha256")
+                          and 200 <= int(sent.get("status") or 0) < 300, detail=f"{sent.get('host')} HTTP {sent.get('status')}")],
+        )
+
+    def undo(self, ctx: RunContext, target: str | None, params: WebhookParams, applied: Applied) -> Applied:
+        raise RunbookError("invalid", "notify.webhook cannot be undone: a posted message cannot be recalled")

@@ -1,0 +1,292 @@
+"""records.file (FIRESTOP_HOME and Blob Storage on Azurite), notify.webhook (a loopback HTTP server), the ledger."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from pydantic import SecretStr
+
+from .conftest import ACCOUNT, azurite_connection
+
+RECORD = {
+    "incident_id": "inc-test",
+    "status": "contained",
+    "reason": "2 containment step(s) applied and verified",
+    "alert": {"rule_name": "aoai-leaked-key-prod", "target_ids": [ACCOUNT]},
+    "holds": ["rotate-keys (keys.rotate): rotated both keys"],
+    "does_not_hold": [],
+    "metrics": {"mttd_s": 40.0, "mttc_s": 95.5},
+    "timeline": [],
+    "actions": [],
+}
+
+
+# records.file -----------------------------------------------------------------------
+
+def test_records_file_to_firestop_home(sandbox):
+    plan = sandbox.run("records.file", "plan", target=None, params={"record": RECORD})
+    assert plan["ok"] and not sandbox.settings.records_dir.exists()
+    first = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert first["ok"] and first["result"]["changed"], first
+    files = first["result"]["artifacts"]
+    assert files["destination"] == "file"
+    assert json.loads(open(files["json_path"]).read())["incident_id"] == "inc-test"
+    assert sandbox.run("records.file", "verify", target=None, params={"record": RECORD}, applied=first["result"])["ok"]
+    second = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert second["ok"] and not second["result"]["changed"]
+    newer = sandbox.run("records.file", "apply", target=None, params={"record": {**RECORD, "status": "needs_responder"}})
+    assert newer["result"]["changed"]
+    assert not sandbox.run("records.file", "verify", target=None, params={"record": RECORD}, applied=first["result"])["ok"]
+
+
+@pytest.fixture
+def blob_sandbox(sandbox, azurite_blob_endpoint):
+    container = f"records-{uuid.uuid4().hex[:12]}"
+    sandbox.settings = sandbox.settings.model_copy(
+        update={"records_connection": SecretStr(azurite_connection(azurite_blob_endpoint)), "records_container": container}
+    )
+    return sandbox
+
+
+def test_records_file_to_blob_storage(blob_sandbox, azurite_blob_endpoint):
+    from azure.storage.blob import BlobServiceClient
+
+    sandbox = blob_sandbox
+    service = BlobServiceClient.from_connection_string(azurite_connection(azurite_blob_endpoint))
+    container = service.get_container_client(sandbox.settings.records_container)
+    plan = sandbox.run("records.file", "plan", target=None, params={"record": RECORD})
+    assert plan["ok"] and not container.exists()  # plan changes nothing
+    first = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert first["ok"] and first["result"]["changed"], first
+    files = first["result"]["artifacts"]
+    assert files["destination"] == "blob" and files["json_path"].endswith(f"/{sandbox.settings.records_container}/inc-test.json")
+    stored = container.get_blob_client("inc-test.json")
+    assert json.loads(stored.download_blob().readall())["status"] == "contained"
+    assert stored.get_blob_properties().content_settings.content_type == "application/json"
+    md = container.get_blob_client("inc-test.md").download_blob().readall().decode()
+    assert md.startswith("# Incident inc-test")
+    assert not (sandbox.settings.records_dir).exists()  # not to FIRESTOP_HOME when a connection is set
+    assert sandbox.run("records.file", "verify", target=None, params={"record": RECORD}, applied=first["result"])["ok"]
+    etag = stored.get_blob_properties().etag
+    second = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert second["ok"] and not second["result"]["changed"] and stored.get_blob_properties().etag == etag
+    undo = sandbox.run("records.file", "undo", target=None, params={"record": RECORD}, applied=first["result"])
+    assert undo["ok"] and not undo["result"]["changed"] and stored.exists()
+    text = json.dumps([plan, first, second, undo])
+    assert azurite_connection(azurite_blob_endpoint) not in text and "AccountKey" not in text
+
+
+def test_records_file_blob_wrong_key_is_forbidden_and_the_key_never_shows(blob_sandbox, azurite_blob_endpoint):
+    sandbox = blob_sandbox
+    wrong = "V3J vbmcga2V5IGZvciB0aGUgdGVzdA==".replace(" ", "")
+    sandbox.settings = sandbox.settings.model_copy(update={"records_connection": SecretStr(azurite_connection(azurite_blob_endpoint, wrong))})
+    answer = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert answer["error"]["kind"] == "forbidden", answer
+    assert wrong not in json.dumps(answer)
+
+
+def test_records_file_blob_unreachable_is_transient(sandbox):
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sandbox.settings = sandbox.settings.model_copy(update={"records_connection": SecretStr(azurite_connection(f"http://127.0.0.1:{port}/devstoreaccount1"))})
+    answer = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert answer["error"]["kind"] == "transient" and answer["error"]["retryable"], answer
+
+
+def test_records_file_bad_connection_string_names_the_setting(sandbox):
+    sandbox.settings = sandbox.settings.model_copy(update={"records_connection": SecretStr("not a connection string")})
+    answer = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    assert answer["error"]["kind"] == "invalid" and "FIRESTOP_RECORDS_CONNECTION" in answer["error"]["message"]
+    assert "not a connection string" not in json.dumps(answer)
+
+
+# notify.webhook ------------------------------------------------------------------------
+
+class Hook:
+    """A loopback HTTP server that records POSTs and answers with scripted statuses (default 200)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.statuses: list[tuple[int, dict]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status, headers = hook.statuses.pop(0) if hook.statuses else (200, {})
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook/T000/B000/s3cr3t-token"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hook():
+    server = Hook()
+    yield server
+    server.close()
+
+
+ALERT = {"rule_name": "aoai-leaked-key-prod", "fired_at": "2026-11-29T03:14:10+00:00",
+         "window_start": "2026-11-29T02:59:00+00:00", "window_end": "2026-11-29T03:14:00+00:00", "caller_ips": ["203.0.113.77"]}
+
+
+def test_notify_webhook_posts_a_redacted_summary_once(sandbox, hook):
+    key = sandbox.tenant.account_keys(ACCOUNT)["key1"]
+    params = {"url": hook.url, "record": {**RECORD, "reason": f"oops a key {key} and AccountKey=abc123== slipped in"}}
+    plan = sandbox.run("notify.webhook", "plan", target=ACCOUNT, params=params, alert=ALERT)
+    assert plan["ok"] and not hook.requests  # plan sends nothing
+    first = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params=params, alert=ALERT)
+    assert first["ok"] and first["result"]["changed"], first
+    (request,) = hook.requests
+    assert request["headers"]["Content-Type"] == "application/json"
+    body = json.loads(request["body"])
+    text = body["text"]
+    for fact in ("inc-test", "aoai-leaked-key-prod", "203.0.113.77", "contained", "MTTC: 95.5 s", ACCOUNT):
+        assert fact in text
+    assert key not in request["body"].decode() and "abc123" not in text and "[redacted]" in text
+    assert sandbox.run("notify.webhook", "verify", target=ACCOUNT, params=params, applied=first["result"], alert=ALERT)["ok"]
+    second = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params=params, alert=ALERT)
+    assert second["ok"] and not second["result"]["changed"] and len(hook.requests) == 1
+    answers = json.dumps([plan, first, second])
+    assert hook.url not in answers and "s3cr3t-token" not in answers  # the webhook URL is a secret
+    assert first["result"]["artifacts"]["host"] == "127.0.0.1"
+    undo = sandbox.run("notify.webhook", "undo", target=ACCOUNT, params=params, applied=first["result"])
+    assert undo["error"]["kind"] == "invalid" and "cannot be undone" in undo["error"]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["slack", "teams"])
+def test_notify_webhook_formats(sandbox, hook, fmt):
+    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": hook.url, "format": fmt}, alert=ALERT)
+    assert answer["ok"], answer
+    body = json.loads(hook.requests[0]["body"])
+    if fmt == "slack":
+        assert body["blocks"][0]["type"] == "header" and "*Alert rule:* aoai-leaked-key-prod" in body["blocks"][1]["text"]["text"]
+    else:
+        card = body["attachments"][0]
+        assert body["type"] == "message" and card["contentType"] == "application/vnd.microsoft.card.adaptive"
+        facts = {f["title"]: f["value"] for f in card["content"]["body"][1]["facts"]}
+        assert facts["Caller IPs"] == "203.0.113.77" and card["content"]["version"] == "1.4"
+
+
+@pytest.mark.parametrize(
+    "status,headers,kind,retry_after",
+    [(429, {"Retry-After": "7"}, "throttled", 7.0), (500, {}, "transient", None), (403, {}, "forbidden", None),
+     (404, {}, "not_found", None), (400, {}, "invalid", None)],
+)
+def test_notify_webhook_errors_are_mapped(sandbox, hook, status, headers, kind, retry_after):
+    hook.statuses.append((status, headers))
+    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": hook.url}, alert=ALERT)
+    assert answer["error"]["kind"] == kind and answer["error"]["retry_after"] == retry_after
+    assert hook.url not in json.dumps(answer)
+    retry = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": hook.url}, alert=ALERT)
+    assert retry["ok"] and retry["result"]["changed"]  # a failed send is not remembered as sent
+
+
+def test_notify_webhook_unreachable_is_transient(sandbox, hook):
+    url = hook.url
+    hook.close()
+    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": url}, alert=ALERT)
+    assert answer["error"]["kind"] == "transient"
+    hook.server = type("S", (), {"shutdown": lambda s: None, "server_close": lambda s: None})()  # already closed
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/x", "ftp://127.0.0.1/x", "not a url"])
+def test_notify_webhook_refuses_insecure_urls(sandbox, url):
+    answer = sandbox.run("notify.webhook", "plan", params={"url": url})
+    assert answer["error"]["kind"] == "invalid" and "https://" in answer["error"]["message"]
+
+
+def test_notify_webhook_needs_a_url(sandbox):
+    answer = sandbox.run("notify.webhook", "plan")
+    assert answer["error"]["kind"] == "invalid" and "FIRESTOP_NOTIFY_WEBHOOK_URL" in answer["error"]["message"]
+
+
+def test_notify_webhook_url_from_settings(sandbox, hook):
+    sandbox.settings = sandbox.settings.model_copy(update={"notify_webhook_url": SecretStr(hook.url)})
+    answer = sandbox.run("notify.webhook", "apply", alert=ALERT)
+    assert answer["ok"] and len(hook.requests) == 1
+
+
+# the ledger ------------------------------------------------------------------------------
+
+def test_ledger_chains_actions_and_evidence_and_detects_tampering(sandbox):
+    from runbooks.ledger import GENESIS, Ledger
+
+    sandbox.run("evidence.snapshot_config", "apply")
+    lock = sandbox.run("network.lock", "apply")
+    sandbox.run("network.lock", "undo", applied=lock["result"])
+    sandbox.tenant.inject_fault("accounts.update", status=403)
+    sandbox.run("network.lock", "apply")  # failures are recorded too
+    sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
+    ledger = Ledger(sandbox.settings.ledger_dir)
+    entries = ledger.entries("inc-test")
+    assert [(e["kind"], e["runbook"], e["action"], e["data"].get("ok")) for e in entries] == [
+        ("evidence", "evidence.snapshot_config", "apply", None),
+        ("action", "network.lock", "apply", True),
+        ("action", "network.lock", "undo", True),
+        ("action", "network.lock", "apply", False),
+        ("record", "records.file", "apply", None),
+    ]
+    assert entries[0]["prev"] == GENESIS and all(b["prev"] == a["hash"] for a, b in zip(entries, entries[1:]))
+    assert lock["result"]["artifacts"]["ledger"] == {"seq": 2, "hash": entries[1]["hash"]}
+    evidence_folder = sandbox.settings.evidence_dir / "inc-test"
+    assert ledger.verify("inc-test", evidence_folder=evidence_folder).ok
+
+    path = ledger.path("inc-test")
+    lines = path.read_text().splitlines()
+    edited = json.loads(lines[1])
+    edited["data"]["summary"] = "nothing happened"
+    tampered = [lines[0], json.dumps(edited), *lines[2:]]
+    path.write_text("\n".join(tampered) + "\n")
+    check = ledger.verify("inc-test")
+    assert not check.ok and "seq 2" in check.problems[0] and "edited" in check.problems[0]
+    path.write_text("\n".join([lines[0], *lines[2:]]) + "\n")  # an entry removed
+    assert not ledger.verify("inc-test").ok
+    path.write_text("\n".join(lines) + "\n")  # restored: intact again
+    assert ledger.verify("inc-test").ok
+    item = entries[0]["data"]["path"]
+    (evidence_folder / item).write_text("forged\n")
+    assert "no longer matches" in ledger.verify("inc-test", evidence_folder=evidence_folder).problems[0]
+    path.write_text("\n".join(tampered) + "\n")
+    refused = sandbox.run("network.lock", "apply")  # appending to a broken chain is refused, the action still answers
+    assert refused["ok"] and "ledger not written" in refused["result"]["artifacts"]["ledger"]["error"]
+
+
+def test_ledger_appends_from_threads_stay_chained(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runbooks.ledger import Ledger
+
+    ledger = Ledger(tmp_path)
+
+    def add(i: int) -> None:
+        ledger.append("inc-x", kind="action", runbook="t", action="apply", step_id=f"s{i}", target=None, at="t", data={"i": i})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add, range(40)))
+    check = ledger.verify("inc-x")
+    assert check.ok and check.entries == 40
+    assert sorted(e["data"]["i"] for e in ledger.entries("inc-x")) == list(range(40))
