@@ -42,8 +42,15 @@ DEFAULT_LATENCY_S: dict[str, float] = {
     # Log Analytics query API
     "logs.query": 3.0,
     "logs.batch": 3.0,  # one batch, sub-queries run in parallel
-    # not a request: delay before activity/audit rows of sandbox ARM writes become queryable
+    # ARM Activity Log API (Microsoft.Insights/eventtypes/management/values)
+    "activityLogs.list": 0.5,
+    # private endpoint connections of an account
+    "privateEndpointConnections.get": 0.2,
+    "privateEndpointConnections.list": 0.2,
+    # not a request: delay before activity/audit rows of sandbox ARM writes become queryable in Log Analytics
     "activity.ingestion": 180.0,
+    # not a request: eventTimestamp -> submissionTimestamp of Activity Log API events (corpus REST sample: ~19 s)
+    "activity.submission": 20.0,
 }
 
 #: Seconds charged for requests no route answers (the 501s).

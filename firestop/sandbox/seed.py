@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 import yaml
 
+from . import activity
 from . import arm_templates as T
 from .clock import format_utc, parse_utc, to_utc
 from .latency import merged_latency
@@ -183,4 +184,5 @@ def build_document(spec: dict) -> dict:
     from .routes.authorization import seed_role_assignments
 
     seed_role_assignments(state, spec, _when(spec["clock"]))
+    activity.seed_events_from_tables(state)  # the Activity Log API shows the seeded AzureActivity rows
     return doc

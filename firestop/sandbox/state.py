@@ -16,6 +16,7 @@ Document layout (all times ISO-8601 UTC text, all durations seconds)::
     operations: {operation id: {...}}              # ARM LROs (see lro.py)
     faults: {"rules", "lro_rules", "random", "fired"}  # see faults.py
     requests: [RequestLogEntry as dict], unrouted: [...]
+    activity_log: [{"visible_at", "event": EventData}]   # Activity Log API (see activity.py)
 
 Persistence: ``save_document`` writes ``tenant.json`` through a temp file in
 the same directory and ``os.replace`` (atomic on POSIX and Windows).
@@ -129,6 +130,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "faults": {"rules": [], "lro_rules": [], "random": None, "fired": []},
         "requests": [],
         "unrouted": [],
+        "activity_log": [],
     }
 
 

@@ -6,13 +6,14 @@ from ..router import Route
 
 
 def all_routes() -> list[Route]:
-    from . import arm_cognitive, arm_network, arm_operations, authorization, keyvault, loganalytics
+    from . import activitylog, arm_cognitive, arm_network, arm_operations, authorization, keyvault, loganalytics
 
     return [
         *arm_operations.ROUTES,
         *arm_cognitive.ROUTES,
         *arm_network.ROUTES,
         *authorization.ROUTES,
+        *activitylog.ROUTES,
         *keyvault.ROUTES,
         *loganalytics.ROUTES,
     ]

@@ -13,6 +13,8 @@ accounts.listKeys             POST    /accounts/{name}/listKeys
 accounts.regenerateKey        POST    /accounts/{name}/regenerateKey   body {"keyName": "Key1"|"Key2"}
 accounts.list                 GET     /accounts  (also subscription-wide)
 deployments.list / .get       GET     /accounts/{name}/deployments[/{deployment}]
+privateEndpointConnections    GET     /accounts/{name}/privateEndpointConnections[/{connection}]
+  .list / .get                        (from the account's read-only ``properties.privateEndpointConnections``)
 ============================  ======  =======================================================
 
 PATCH behaviour (corpus ``arm/NOTES.md`` and the two recorded azure-cli PATCHes):
@@ -245,7 +247,33 @@ def get_deployment(ctx: RequestContext) -> SandboxResponse:
     return ok(copy.deepcopy(dep))
 
 
+def _connections(account: dict) -> list[dict]:
+    return account["properties"].get("privateEndpointConnections") or []
+
+
+def list_private_endpoint_connections(ctx: RequestContext) -> SandboxResponse:
+    """``PrivateEndpointConnections_List``: ``{"value": [...]}`` from the account's ``properties.privateEndpointConnections``."""
+    account, bad = _find_account(ctx)
+    if bad:
+        return bad
+    return ok({"value": copy.deepcopy(_connections(account))})
+
+
+def get_private_endpoint_connection(ctx: RequestContext) -> SandboxResponse:
+    """``PrivateEndpointConnections_Get`` (spec example ``GetPrivateEndpointConnection.json``): the connection JSON or 404."""
+    account, bad = _find_account(ctx)
+    if bad:
+        return bad
+    wanted = ctx.params["connection"].lower()
+    for conn in _connections(account):
+        if str(conn.get("name", "")).lower() == wanted:
+            return ok(copy.deepcopy(conn), etag=conn.get("etag"))
+    return arm_not_found(f"{ACCOUNT_TYPE}/{account['name']}/privateEndpointConnections", ctx.params["connection"], ctx.params["rg"])
+
+
 ROUTES = [
+    Route("GET", ARM, BASE + "/{name}/privateEndpointConnections/{connection}", "privateEndpointConnections.get", "arm", get_private_endpoint_connection),
+    Route("GET", ARM, BASE + "/{name}/privateEndpointConnections", "privateEndpointConnections.list", "arm", list_private_endpoint_connections),
     Route("GET", ARM, BASE + "/{name}/deployments/{deployment}", "deployments.get", "arm", get_deployment),
     Route("GET", ARM, BASE + "/{name}/deployments", "deployments.list", "arm", list_deployments),
     Route("POST", ARM, BASE + "/{name}/listKeys", "accounts.listKeys", "arm", list_keys),
