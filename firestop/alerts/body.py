@@ -55,6 +55,7 @@ def _loads(text: str) -> Any:
             f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             _SEND_JSON_FIX,
             http_status=400,
+            position={"line": exc.lineno, "column": exc.colno, "offset": exc.pos},
         ) from None
     except RecursionError:
         raise AlertPayloadError(

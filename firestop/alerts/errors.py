@@ -35,27 +35,42 @@ class AlertPayloadError(ValueError):
         reason: what is wrong (no trailing period).
         fix: one sentence telling the sender what to do.
         http_status: 400, 413 or 422 (see the module docstring).
+        position: where malformed JSON stops parsing, as
+            ``{"line": int, "column": int, "offset": int}`` (1-based line and
+            column, 0-based character offset into the decoded text), else None.
 
     ``str(err)`` is ``"<field>: <reason>. Fix: <fix>"``.
     """
 
-    def __init__(self, field: str, reason: str, fix: str, http_status: int = 422) -> None:
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        fix: str,
+        http_status: int = 422,
+        position: dict[str, int] | None = None,
+    ) -> None:
         self.field = field
         self.reason = _clean(reason)
         self.fix = " ".join(str(fix).split())
         self.http_status = int(http_status)
+        self.position = dict(position) if position is not None else None
         super().__init__(f"{self.field}: {self.reason}. Fix: {self.fix}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep the structured attributes across pickling (e.g. process pools).
-        return (type(self), (self.field, self.reason, self.fix, self.http_status))
+        return (type(self), (self.field, self.reason, self.fix, self.http_status, self.position))
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready problem body: ``{"status", "field", "reason", "fix", "message"}``."""
-        return {
+        """JSON-ready problem body: ``{"status", "field", "reason", "fix", "message"}``
+        plus ``"position"`` when the body is malformed JSON."""
+        out: dict[str, Any] = {
             "status": self.http_status,
             "field": self.field,
             "reason": self.reason,
             "fix": self.fix,
             "message": str(self),
         }
+        if self.position is not None:
+            out["position"] = dict(self.position)
+        return out

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
 import urllib.request
+import uuid
+from typing import Any
 
 import azure.functions as func
 import pytest
@@ -12,6 +16,9 @@ from firestop.settings import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 LEGACY = REPO_ROOT / "tests" / "alerts" / "data" / "legacy" / "noncommon-metric-static.json"
+ACCOUNT = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-ai-prod/providers/"
+           "microsoft.cognitiveservices/accounts/contoso-openai-prod")
+OTHER_ACCOUNT = ACCOUNT.replace("contoso-openai-prod", "contoso-openai-dr")
 
 
 @pytest.fixture
@@ -32,6 +39,44 @@ def post(app, server, body: bytes, content_type: str = "application/json"):
         method="POST", url="http://localhost:7071/api/alerts", headers={"content-type": content_type}, body=body
     )
     return invoke_http_function(app, "post_alert", request, server=server)
+
+
+def alert_body(*, alert_id: str | None = None, target: str = ACCOUNT, condition: str = "Fired",
+               resolved: str | None = None) -> bytes:
+    """The example alert with a fresh (or given) alertId, target and condition."""
+    body = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    essentials = body["data"]["essentials"]
+    essentials["alertId"] = alert_id or f"/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.AlertsManagement/alerts/{uuid.uuid4()}"
+    essentials["alertTargetIDs"] = [target]
+    essentials["monitorCondition"] = condition
+    if resolved:
+        essentials["resolvedDateTime"] = resolved
+    return json.dumps(body).encode()
+
+
+@pytest.fixture
+def raised(served, monkeypatch) -> list[tuple[str, str, Any]]:
+    """Every external event that reaches the durable store: (instance id, name, data)."""
+    env, _, _ = served
+    seen: list[tuple[str, str, Any]] = []
+    original = env.host.raise_event
+
+    def record(instance_id: str, event_name: str, data: Any = None) -> None:
+        original(instance_id, event_name, data)
+        # raised through the SDK client, the data arrives as JSON text (azure-functions-durable-python#295)
+        seen.append((instance_id, event_name, json.loads(data) if isinstance(data, str) else data))
+
+    monkeypatch.setattr(env.host, "raise_event", record)
+    return seen
+
+
+def answer(response) -> dict:
+    return json.loads(response.get_body())
+
+
+def incidents(env) -> list:
+    """Incident orchestrations (not their step-group sub-orchestrations)."""
+    return [i for i in env.host.list_instances() if i.name == "incident_orchestrator"]
 
 
 def get_json(url: str) -> tuple[int, dict]:
@@ -78,4 +123,257 @@ def test_bad_payloads_are_refused_before_anything_starts(served, body, content_t
     assert response.status_code == status
     answer = json.loads(response.get_body())
     assert answer["error"].startswith(field) and answer["fix"]
+    assert env.host.list_instances() == []
+
+
+# -- 202: the answer once the alert is recorded -------------------------------------
+def test_the_202_names_the_incident_and_its_status_urls(served):
+    env, server, app = served
+    response = post(app, server, EXAMPLE.read_bytes())
+    body = answer(response)
+    assert response.status_code == 202
+    from firestop.alerts import incident_key_for
+
+    assert body["id"] == incident_key_for(json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertId"])
+    assert response.headers["Location"] == body["statusQueryGetUri"]
+    for link in ("statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri"):
+        assert body[link].startswith(server.base_url) and body["id"] in body[link]
+    status, state = get_json(body["statusQueryGetUri"])
+    assert status == 202 and state["runtimeStatus"] == "Pending"  # recorded before the answer
+
+
+def test_received_at_comes_from_the_clock_the_durable_host_uses(served):
+    env, server, app = served
+    body = answer(post(app, server, EXAMPLE.read_bytes()))
+    assert env.host.get_status(body["id"]).input["received_at"] == env.tenant.clock.now().isoformat()
+
+
+def test_every_repeat_gets_the_same_answer_even_when_delivered_concurrently(served, raised):
+    env, server, app = served
+    payload = alert_body()
+    answers: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def deliver() -> None:
+        response = post(app, server, payload)
+        with lock:
+            answers.append((response.status_code, response.get_body()))
+
+    threads = [threading.Thread(target=deliver) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 12 and len(set(answers)) == 1 and answers[0][0] == 202
+    assert len(incidents(env)) == 1 and raised == []
+
+
+# -- correlation -----------------------------------------------------------------------
+def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, raised):
+    env, server, app = served
+    first = answer(post(app, server, alert_body()))
+    second_payload = alert_body(target=ACCOUNT.upper())  # same resource, other spelling
+    response = post(app, server, second_payload)
+    body = answer(response)
+    assert response.status_code == 202
+    assert body["id"] == body["correlatedTo"] == first["id"]
+    assert body["statusQueryGetUri"] == first["statusQueryGetUri"]
+    assert [i.instance_id for i in env.host.list_instances()] == [first["id"]]
+    [(instance_id, name, data)] = raised
+    assert (instance_id, name) == (first["id"], "alert_correlated")
+    from firestop.alerts import parse_alert
+
+    alert = parse_alert(second_payload)
+    assert data == {"alert": alert.model_dump(mode="json", exclude={"context", "essentials"}),
+                    "received_at": env.tenant.clock.now().isoformat()}
+    again = post(app, server, second_payload)
+    assert (again.status_code, answer(again)) == (202, body)  # a repeat: same answer, nothing started
+    assert len(incidents(env)) == 1
+
+
+def test_alerts_for_other_resources_or_after_the_incident_closed_start_their_own(served, raised):
+    env, server, app = served
+    first = answer(post(app, server, alert_body()))
+    other = answer(post(app, server, alert_body(target=OTHER_ACCOUNT)))
+    assert other["id"] != first["id"] and "correlatedTo" not in other
+    env.host.run_until_idle(advance_timers=True)
+    assert {i.runtime_status for i in incidents(env)} <= {"Completed", "Failed"}
+    later = answer(post(app, server, alert_body()))
+    assert later["id"] not in (first["id"], other["id"]) and "correlatedTo" not in later
+    assert [name for _, name, _ in raised] == []
+
+
+def test_the_correlation_window_is_an_app_setting(served, raised, monkeypatch):
+    env, server, app = served
+    monkeypatch.setenv("FIRESTOP_CORRELATION_WINDOW_SECONDS", "60")
+    first = answer(post(app, server, alert_body()))
+    env.tenant.clock.advance(61)
+    assert "correlatedTo" not in answer(post(app, server, alert_body()))
+    assert len(incidents(env)) == 2
+    monkeypatch.setenv("FIRESTOP_CORRELATION_WINDOW_SECONDS", "3600")
+    assert answer(post(app, server, alert_body()))["correlatedTo"] == first["id"]
+
+
+def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served, raised):
+    env, server, app = served
+    payloads = [alert_body() for _ in range(10)]
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def deliver(payload: bytes) -> None:
+        response = post(app, server, payload)
+        with lock:
+            results.append({"status": response.status_code, **answer(response)})
+
+    threads = [threading.Thread(target=deliver, args=(p,)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [incident] = incidents(env)
+    assert {r["status"] for r in results} == {202} and {r["id"] for r in results} == {incident.instance_id}
+    assert sum("correlatedTo" in r for r in results) == 9
+    assert sorted(d["alert"]["alert_id"] for _, _, d in raised) == sorted(
+        json.loads(p)["data"]["essentials"]["alertId"] for p in payloads
+        if json.loads(p)["data"]["essentials"]["alertId"] != incident.input["alert"]["alert_id"])
+
+
+# -- Resolved --------------------------------------------------------------------------
+def test_resolved_reaches_the_open_incident_and_never_starts_one(served, raised):
+    env, server, app = served
+    alert_id = f"/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.AlertsManagement/alerts/{uuid.uuid4()}"
+    fired = answer(post(app, server, alert_body(alert_id=alert_id)))
+    response = post(app, server, alert_body(alert_id=alert_id, condition="Resolved", resolved="2026-11-29T03:50:00Z"))
+    body = answer(response)
+    assert response.status_code == 202 and body["id"] == fired["id"] and body["event"] == "alert_resolved"
+    assert raised == [(fired["id"], "alert_resolved", {"alert_id": alert_id, "resolved_at": "2026-11-29T03:50:00+00:00",
+                                                       "received_at": env.tenant.clock.now().isoformat()})]
+    env.host.run_until_idle(advance_timers=True)
+    closed = post(app, server, alert_body(alert_id=alert_id, condition="Resolved"))
+    assert closed.status_code == 200 and answer(closed)["id"] == fired["id"] and answer(closed)["runtimeStatus"]
+    unknown = post(app, server, alert_body(target=OTHER_ACCOUNT, condition="Resolved"))
+    assert unknown.status_code == 200 and answer(unknown)["id"] is None and "never starts" in answer(unknown)["message"]
+    assert len(incidents(env)) == 1 and len(raised) == 1
+
+
+# -- 4xx ------------------------------------------------------------------------------
+def test_malformed_json_is_answered_with_its_position(served):
+    env, server, app = served
+    response = post(app, server, b'{"schemaId": "azureMonitorCommonAlertSchema",\n  "data": {,}}')
+    body = answer(response)
+    assert response.status_code == 400 and body["field"] == "$"
+    assert body["position"] == {"line": 2, "column": 12, "offset": 57}
+    assert "line 2, column 12" in body["reason"] and body["fix"]
+
+
+def test_schema_errors_name_the_field_path_and_the_reason(served):
+    env, server, app = served
+    payload = json.loads(EXAMPLE.read_text())
+    payload["data"]["essentials"]["firedDateTime"] = "yesterday"
+    response = post(app, server, json.dumps(payload).encode())
+    body = answer(response)
+    assert response.status_code == 422
+    assert body["field"] == body["error"] == "data.essentials.firedDateTime"
+    assert "yesterday" in body["reason"] and "ISO 8601" in body["fix"]
+    assert env.host.list_instances() == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [("application/json; charset=utf-8", 202), ("text/json", 202), ("application/vnd.azure+json", 202), ("", 202),
+     ("application/x-www-form-urlencoded", 415), ("application/json; charset=utf-16", 415), ("text/plain", 415)],
+)
+def test_content_types(served, content_type, status):
+    env, server, app = served
+    response = post(app, server, alert_body(), content_type)
+    assert response.status_code == status
+    assert len(env.host.list_instances()) == (1 if status == 202 else 0)
+    if status == 415:
+        assert answer(response)["error"] == "content-type" and "application/json" in answer(response)["fix"]
+
+
+def test_the_size_limit_is_256_kb_exactly(served):
+    env, server, app = served
+    payload = json.loads(EXAMPLE.read_text())
+    payload["data"]["customProperties"]["padding"] = ""
+    base = len(json.dumps(payload).encode())
+    payload["data"]["customProperties"]["padding"] = "x" * (262_144 - base)
+    at_limit = json.dumps(payload).encode()
+    assert len(at_limit) == 262_144
+    assert post(app, server, at_limit).status_code == 202
+    response = post(app, server, at_limit + b" ")
+    assert response.status_code == 413 and "262,145 bytes" in answer(response)["reason"]
+
+
+def test_the_webhook_requires_a_function_key():
+    """401 without a key is the Functions host's job (auth level FUNCTION); locally ``firestop serve`` enforces it."""
+    from firestop.runtime.functions import index_app
+    from firestop.cli.wiring import function_app
+
+    entry = index_app(function_app()).function("post_alert")
+    trigger = entry.function.get_trigger()
+    assert str(trigger.auth_level).lower().endswith("function") and trigger.route == "alerts"
+    assert [m.lower() if isinstance(m, str) else str(m).lower().rsplit(".", 1)[-1] for m in trigger.methods] == ["post"]
+
+
+# -- 503: never a 500, never a 202 for what was not recorded -----------------------------
+def test_a_storage_failure_while_starting_answers_503_and_records_nothing(served, monkeypatch):
+    import sqlite3
+
+    env, server, app = served
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(env.host, "start_new_json", locked)
+    response = post(app, server, alert_body())
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert answer(response)["error"] == "unavailable"
+    assert env.host.list_instances() == []
+
+
+def test_a_storage_failure_while_joining_answers_503(served, monkeypatch):
+    import sqlite3
+
+    env, server, app = served
+    post(app, server, alert_body())
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(env.host, "raise_event", locked)
+    assert post(app, server, alert_body()).status_code == 503
+    assert post(app, server, alert_body(condition="Resolved")).status_code == 503
+
+
+def test_an_unreachable_durable_store_answers_503(served):
+    env, server, app = served
+    binding = server.client_binding_json()
+    server.stop()
+    from firestop.runtime import invoke_http_function
+
+    request = func.HttpRequest(method="POST", url="http://localhost:7071/api/alerts",
+                               headers={"content-type": "application/json"}, body=alert_body())
+    response = invoke_http_function(app, "post_alert", request, client_binding_json=binding)
+    assert response.status_code == 503
+
+
+def test_an_internal_error_answers_503_not_500(served, monkeypatch):
+    env, server, app = served
+    import firestop.intake
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(firestop.intake, "accept_alert", broken)
+    response = post(app, server, alert_body())
+    assert response.status_code == 503 and "a bug" not in response.get_body().decode()
+    assert env.host.list_instances() == []
+
+
+def test_a_bad_correlation_setting_answers_503_naming_the_setting(served, monkeypatch):
+    env, server, app = served
+    monkeypatch.setenv("FIRESTOP_CORRELATION_KEY", "tenant")
+    response = post(app, server, alert_body())
+    assert response.status_code == 503 and "FIRESTOP_CORRELATION_KEY" in answer(response)["reason"]
     assert env.host.list_instances() == []

@@ -1,0 +1,203 @@
+"""Which open incident a new alert joins: pure functions, no I/O.
+
+A Fired alert whose target resource already has an *open* incident (an
+``incident_orchestrator`` instance that is Pending or Running, created at most
+``window_seconds`` before now) joins that incident instead of starting a
+second containment. How targets are compared is the *correlation key*:
+
+| ``FIRESTOP_CORRELATION_KEY`` | two alerts correlate when a target of each has the same … |
+|---|---|
+| ``resource`` (default) | ARM resource id (canonical, case-insensitive) |
+| ``resource_group`` | ``/subscriptions/<id>/resourceGroups/<name>`` (case-insensitive) |
+| ``subscription`` | ``/subscriptions/<id>`` (case-insensitive) |
+| ``none`` | never: every alert starts its own incident |
+
+``FIRESTOP_CORRELATION_WINDOW_SECONDS`` (default 3600, i.e. 60 minutes; ``0``
+turns correlation off) bounds how old, in seconds, an open incident may be to
+still take new alerts, so an incident stuck open for days does not swallow
+unrelated alerts.
+
+ARM ids are compared case-insensitively because Azure Monitor sends them
+lower-cased, mixed-case or upper-case for the same resource
+(``alerts-common-schema.md``, ``alerts-payload-samples.md``; see
+``shared/corpus/alerts/NOTES.md``); :func:`firestop.resource_id.resource_id_key`
+gives the comparison form.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Iterable, Mapping, Sequence
+
+from firestop.resource_id import resource_id_key
+
+__all__ = [
+    "DEFAULT_WINDOW_SECONDS",
+    "KEY_ENV",
+    "WINDOW_ENV",
+    "CorrelationConfigError",
+    "CorrelationKey",
+    "CorrelationSettings",
+    "OpenIncident",
+    "correlation_keys",
+    "find_incident",
+]
+
+WINDOW_ENV = "FIRESTOP_CORRELATION_WINDOW_SECONDS"
+KEY_ENV = "FIRESTOP_CORRELATION_KEY"
+DEFAULT_WINDOW_SECONDS = 3600.0
+
+
+class CorrelationKey(StrEnum):
+    """What two alerts must share to correlate (see the module table)."""
+
+    RESOURCE = "resource"
+    RESOURCE_GROUP = "resource_group"
+    SUBSCRIPTION = "subscription"
+    NONE = "none"
+
+
+class CorrelationConfigError(ValueError):
+    """An app setting of correlation has a value Firestop cannot use.
+
+    ``str(err)`` names the setting, the value and the fix.
+    """
+
+
+@dataclass(frozen=True)
+class CorrelationSettings:
+    """Correlation window (seconds, >= 0; 0 = off) and key."""
+
+    window_seconds: float = DEFAULT_WINDOW_SECONDS
+    key: CorrelationKey = CorrelationKey.RESOURCE
+
+    @property
+    def enabled(self) -> bool:
+        """False when the key is ``none`` or the window is 0 seconds."""
+        return self.key is not CorrelationKey.NONE and self.window_seconds > 0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "CorrelationSettings":
+        """Read :data:`WINDOW_ENV` and :data:`KEY_ENV` (unset or blank → default).
+
+        Raises:
+            CorrelationConfigError: the window is not a finite number >= 0, or
+                the key is not one of ``resource``, ``resource_group``,
+                ``subscription``, ``none``.
+        """
+        env = os.environ if env is None else env
+        raw_window = (env.get(WINDOW_ENV) or "").strip()
+        window = DEFAULT_WINDOW_SECONDS
+        if raw_window:
+            try:
+                window = float(raw_window)
+            except ValueError:
+                window = math.nan
+            if not math.isfinite(window) or window < 0:
+                raise CorrelationConfigError(
+                    f"{WINDOW_ENV}={raw_window!r} is not a number of seconds >= 0; set it to e.g. 3600 "
+                    "(60 minutes) or 0 to turn correlation off"
+                )
+        raw_key = (env.get(KEY_ENV) or "").strip().lower()
+        try:
+            key = CorrelationKey(raw_key) if raw_key else CorrelationKey.RESOURCE
+        except ValueError:
+            allowed = ", ".join(k.value for k in CorrelationKey)
+            raise CorrelationConfigError(f"{KEY_ENV}={raw_key!r} is not one of {allowed}") from None
+        return cls(window_seconds=window, key=key)
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """An open incident as the correlation sees it.
+
+    Attributes:
+        instance_id: the orchestration instance id (``inc-…``).
+        created_time: when the instance was created (aware UTC; a naive value
+            is taken as UTC).
+        target_ids: ``alert.target_ids`` of the alert that started it.
+    """
+
+    instance_id: str
+    created_time: datetime
+    target_ids: tuple[str, ...]
+
+
+def _scope_key(resource_id: str, key: CorrelationKey) -> str | None:
+    try:
+        canonical = resource_id_key(resource_id)
+    except ValueError:
+        return None
+    if key is CorrelationKey.RESOURCE:
+        return canonical
+    segments = canonical[1:].split("/")
+    if len(segments) < 2 or segments[0] != "subscriptions" or not segments[1]:
+        return None
+    if key is CorrelationKey.SUBSCRIPTION:
+        return "/subscriptions/" + segments[1]
+    if len(segments) < 4 or segments[2] != "resourcegroups" or not segments[3]:
+        return None
+    return "/".join(("", *segments[:4]))
+
+
+def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> frozenset[str]:
+    """The keys an alert with ``target_ids`` correlates on (lower-case strings).
+
+    Non-string or empty ids, and ids without the scope the key needs (a bare
+    subscription under ``resource_group``), give no key. ``none`` gives none.
+    """
+    if key is CorrelationKey.NONE:
+        return frozenset()
+    out = set()
+    for target in target_ids:
+        if isinstance(target, str):
+            scoped = _scope_key(target, key)
+            if scoped is not None:
+                out.add(scoped)
+    return frozenset(out)
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def find_incident(
+    keys: frozenset[str],
+    candidates: Sequence[OpenIncident],
+    *,
+    now: datetime,
+    settings: CorrelationSettings,
+    exclude: str | None = None,
+) -> OpenIncident | None:
+    """The open incident an alert with correlation ``keys`` joins, or None.
+
+    A candidate matches when it shares a key with ``keys`` (computed with
+    ``settings.key`` from its ``target_ids``) and was created at most
+    ``settings.window_seconds`` before ``now`` (an instance created "after"
+    ``now`` — clock skew — counts as age 0). Among matches the oldest wins
+    (then the smallest instance id), so every later alert converges on the same
+    incident. ``exclude`` (the alert's own incident id) never matches. None when
+    correlation is off or ``keys`` is empty.
+    """
+    if not keys or not settings.enabled:
+        return None
+    now = _utc(now)
+    best: OpenIncident | None = None
+    for candidate in candidates:
+        if candidate.instance_id == exclude:
+            continue
+        age = (now - _utc(candidate.created_time)).total_seconds()
+        if age > settings.window_seconds:
+            continue
+        if keys.isdisjoint(correlation_keys(candidate.target_ids, settings.key)):
+            continue
+        if best is None or (_utc(candidate.created_time), candidate.instance_id) < (
+            _utc(best.created_time),
+            best.instance_id,
+        ):
+            best = candidate
+    return best

@@ -1,0 +1,91 @@
+"""KeyedLocks (per-process mutual exclusion by key) and the event data builders."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+
+from firestop.intake import correlated_event, resolved_event
+from firestop.intake.locks import KeyedLocks
+
+from .conftest import make_alert
+
+
+def test_same_key_is_exclusive_other_keys_are_not_and_nothing_is_left_behind():
+    locks = KeyedLocks()
+    inside: list[str] = []
+    peak = {"same": 0}
+
+    async def worker(key: str, gate: asyncio.Event) -> None:
+        async with locks.hold([key]):
+            inside.append(key)
+            peak["same"] = max(peak["same"], inside.count("a"))
+            await gate.wait()
+            inside.remove(key)
+
+    async def main() -> None:
+        gate = asyncio.Event()
+        tasks = [asyncio.create_task(worker(k, gate)) for k in ("a", "a", "a", "b")]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert sorted(inside) == ["a", "b"]  # one "a" holder, "b" not blocked by it
+        assert len(locks) == 2
+        gate.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    assert peak["same"] == 1 and inside == [] and len(locks) == 0
+
+
+def test_overlapping_key_sets_taken_in_any_order_do_not_deadlock():
+    locks = KeyedLocks()
+    done = []
+
+    async def worker(keys: list[str]) -> None:
+        async with locks.hold(keys):
+            await asyncio.sleep(0)
+            done.append(tuple(keys))
+
+    async def main() -> None:
+        await asyncio.wait_for(asyncio.gather(*(worker(k) for k in (["x", "y"], ["y", "x"], ["y", "y", "x"]) * 5)), 5)
+
+    asyncio.run(main())
+    assert len(done) == 15 and len(locks) == 0
+
+
+def test_a_cancelled_waiter_releases_nothing_it_does_not_hold():
+    locks = KeyedLocks()
+
+    async def main() -> None:
+        async with locks.hold(["k"]):
+            waiter = asyncio.create_task(_hold(locks, "k"))
+            await asyncio.sleep(0)
+            waiter.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiter
+            assert len(locks) == 1
+        assert len(locks) == 0
+        await _hold(locks, "k")  # still usable
+
+    asyncio.run(main())
+
+
+async def _hold(locks: KeyedLocks, key: str) -> None:
+    async with locks.hold([key]):
+        pass
+
+
+def test_event_data_shapes():
+    received = datetime(2026, 11, 29, 3, 21, 5, tzinfo=timezone.utc)
+    fired = make_alert("e1")
+    data = correlated_event(fired, received_at=received)
+    assert set(data) == {"alert", "received_at"} and data["received_at"] == "2026-11-29T03:21:05+00:00"
+    assert "context" not in data["alert"] and "essentials" not in data["alert"]
+    assert data["alert"]["alert_id"] == fired.alert_id and data["alert"]["target_ids"] == list(fired.target_ids)
+    resolved = make_alert("e1", condition="Resolved", resolved="2026-11-29T03:40:00Z")
+    assert resolved_event(resolved, received_at=received) == {
+        "alert_id": fired.alert_id, "resolved_at": "2026-11-29T03:40:00+00:00", "received_at": "2026-11-29T03:21:05+00:00"}
+    with pytest.raises(ValueError):
+        resolved_event(resolved, received_at=datetime(2026, 11, 29))
