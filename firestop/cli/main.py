@@ -46,6 +46,10 @@ from firestop.cli.incident_cmd import incident_app  # noqa: E402
 
 app.add_typer(incident_app, name="incident")
 
+from firestop.cli import runbook_cmd  # noqa: E402
+
+runbook_cmd.register(app)  # runbook list|plan, permissions
+
 _state = {"debug": False}
 
 
