@@ -289,13 +289,17 @@ def event_from_row(state: TenantState, row: dict, method: Optional[str] = None) 
 
 
 def add_event(state: TenantState, event: dict) -> None:
-    """Append ``event`` to the Activity Log; it becomes listable at its ``submissionTimestamp``."""
-    state.doc.setdefault("activity_log", []).append({"visible_at": format_utc(parse_utc(event["submissionTimestamp"])), "event": event})
+    """Append ``event`` to the Activity Log; it becomes listable at its ``submissionTimestamp`` (else ``eventTimestamp``)."""
+    when = event.get("submissionTimestamp") or event["eventTimestamp"]
+    state.doc.setdefault("activity_log", []).append({"visible_at": format_utc(parse_utc(when)), "event": event})
 
 
 def seed_events_from_tables(state: TenantState) -> None:
     """Add an Activity Log event for every seeded ``AzureActivity`` row (deduplicated across workspaces)."""
-    seen = {(e["event"]["correlationId"], e["event"]["eventTimestamp"], e["event"]["status"]["value"]) for e in state.doc.get("activity_log", [])}
+    seen = {
+        (e["event"].get("correlationId"), format_utc(parse_utc(e["event"]["eventTimestamp"])), (e["event"].get("status") or {}).get("value"))
+        for e in state.doc.get("activity_log", [])
+    }
     for workspace in state.doc["workspaces"].values():
         table = workspace["tables"].get("AzureActivity")
         if not table:
@@ -303,7 +307,7 @@ def seed_events_from_tables(state: TenantState) -> None:
         names = [c["name"] for c in table["columns"]]
         for raw in table["rows"]:
             event = event_from_row(state, dict(zip(names, raw)))
-            key = (event["correlationId"], event["eventTimestamp"], event["status"]["value"])
+            key = (event["correlationId"], format_utc(parse_utc(event["eventTimestamp"])), event["status"]["value"])
             if key not in seen:
                 seen.add(key)
                 add_event(state, event)

@@ -1,5 +1,8 @@
 """Seed files -> initial tenant state documents.
 
+(A file holding ARM resource JSON as ``az resource show`` prints it — a list,
+or a mapping with ``resources`` — is a digital twin: :mod:`firestop.sandbox.twin`.)
+
 A seed is YAML or JSON with the keys of ``default_tenant.yaml`` (the built-in
 tenant): ``seed``, ``tenant_id``, ``subscription_id``, ``clock``, ``latency``,
 ``resource_groups``, ``accounts``, ``vaults``, ``workspaces``,
@@ -36,13 +39,17 @@ from .state import TenantState, empty_document
 DEFAULT_SEED_FILE = Path(__file__).with_name("default_tenant.yaml")
 
 
-def read_seed_file(path: Optional[os.PathLike | str] = None) -> dict:
-    """Parse a YAML/JSON seed file (``None`` = the built-in default tenant)."""
+def read_seed_file(path: Optional[os.PathLike | str] = None) -> dict | list:
+    """Parse a YAML/JSON seed file (``None`` = the built-in default tenant).
+
+    A mapping is a seed in this module's format, or a digital twin when it has
+    ``resources``; a list is a digital twin (:mod:`firestop.sandbox.twin`).
+    """
     path = Path(path) if path is not None else DEFAULT_SEED_FILE
     text = path.read_text(encoding="utf-8")
     spec = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    if not isinstance(spec, dict):
-        raise ValueError(f"seed file {path} must hold a mapping at top level")
+    if not isinstance(spec, (dict, list)):
+        raise ValueError(f"seed file {path} must hold a mapping or (digital twin) a list of ARM resources at top level")
     return spec
 
 
@@ -59,8 +66,12 @@ def _ms(value: Any) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond:06d}0Z"
 
 
-def build_document(spec: dict) -> dict:
-    """The initial state document for a parsed seed ``spec``."""
+def build_document(spec: dict | list) -> dict:
+    """The initial state document for a parsed seed ``spec`` (or digital twin, see :mod:`firestop.sandbox.twin`)."""
+    from .twin import build_twin_document, is_twin
+
+    if is_twin(spec):
+        return build_twin_document(spec)
     doc = empty_document(
         seed=int(spec.get("seed", 0)),
         tenant_id=str(spec["tenant_id"]),

@@ -85,12 +85,12 @@ def _matches(event: dict, selector: Optional[tuple[str, str]]) -> bool:
     name, value = selector
     value = value.lower()
     if name == "resourceGroupName":
-        return event["resourceGroupName"].lower() == value
+        return str(event.get("resourceGroupName") or "").lower() == value
     if name == "resourceUri":
-        return event["resourceId"].rstrip("/").lower() == value.rstrip("/")
+        return str(event.get("resourceId") or "").rstrip("/").lower() == value.rstrip("/")
     if name == "resourceProvider":
-        return event["resourceProviderName"]["value"].lower() == value
-    return event["correlationId"].lower() == value
+        return str((event.get("resourceProviderName") or {}).get("value") or "").lower() == value
+    return str(event.get("correlationId") or "").lower() == value
 
 
 def list_events(ctx: RequestContext) -> SandboxResponse:
