@@ -361,7 +361,19 @@ class RevokeKeys(Runbook[RotateParams]):
         )
 
     def verify(self, ctx: RunContext, target: str, params: RotateParams, applied: Applied) -> Verification:
-        return RotateKeys.verify(self, ctx, target, params, applied)  # type: ignore[arg-type]
+        st = _KeyState(ctx, target, params)
+        now = self._state(st, st.keys(), st.secret())
+        checks = [
+            Check(name=f"old {k.capitalize()} revoked", ok=now[k] != applied.before.get(k), detail=f"{applied.before.get(k)} → {now[k]}")
+            for k in ("key1", "key2")
+        ]
+        live = now["secret_fingerprint"] in (now["key1"], now["key2"])  # a later rotation may have moved consumers on
+        checks.append(Check(
+            name="consumers' secret holds a live key",
+            ok=live,
+            detail=f"secret {st.secret_name} version {now['secret_version']} = {now['secret_fingerprint']}",
+        ))
+        return Verification(runbook=self.name, target=target, checks=checks)
 
     def undo(self, ctx: RunContext, target: str, params: RotateParams, applied: Applied) -> Applied:
         raise RunbookError(
