@@ -41,7 +41,10 @@ from .state import TenantState
 
 #: Operation-status api-version ARM hands out for Cognitive Services (recorded value).
 COGNITIVE_STATUS_API_VERSION = "2017-04-18"
-#: Polling interval the sandbox advertises (seconds). ARM RPC: Retry-After is integer seconds, min 10.
+#: ``Retry-After`` (integer seconds, ARM RPC min 10) of throttling answers such as Microsoft.Network's
+#: 429 ``AnotherOperationInProgress``. LRO answers (the 202/201 and the status polls) carry **no**
+#: ``Retry-After``, as in the recorded azure-cli traffic (corpus ``arm/NOTES.md``: "no Retry-After"),
+#: so clients poll at their own ``polling_interval`` (azure-mgmt default 30 s; Firestop's factory 2 s).
 RETRY_AFTER_S = 10
 #: HTTP status the Location URL answers for a Failed/Canceled operation (ARM RPC: "4xx or 5xx with the error").
 FAILED_LOCATION_STATUS = 500

@@ -19,8 +19,8 @@ privateEndpointConnections    GET     /accounts/{name}/privateEndpointConnection
 
 PATCH behaviour (corpus ``arm/NOTES.md`` and the two recorded azure-cli PATCHes):
 a patch touching only ``tags``/``sku`` completes synchronously (200); any
-``properties`` change is an LRO: 202 + ``Azure-AsyncOperation`` + ``Location`` +
-``Retry-After: 10``, body = the target state with provisioningState
+``properties`` change is an LRO: 202 + ``Azure-AsyncOperation`` + ``Location``
+(no ``Retry-After``, as recorded), body = the target state with provisioningState
 ``Accepted``; the stored account shows provisioningState ``Accepted`` with its
 *old* properties until the operation completes (``accounts.update.lro``
 seconds later), then the new ones with ``Succeeded`` and a new etag.
@@ -196,10 +196,9 @@ def update_account(ctx: RequestContext) -> SandboxResponse:
     echo = copy.deepcopy(target)
     echo["etag"] = account["etag"]
     echo["properties"]["provisioningState"] = "Accepted"
-    headers = {
+    headers = {  # recorded: azure-asyncoperation + location, no Retry-After
         "Azure-AsyncOperation": lro.status_url(state, op),
         "Location": lro.location_url(state, op),
-        "Retry-After": str(lro.RETRY_AFTER_S),
     }
     return ok(echo, status=202, etag=account["etag"], headers=headers)
 

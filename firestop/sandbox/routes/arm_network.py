@@ -18,8 +18,7 @@ LRO shape as recorded for Microsoft.Network (``recorded/azure-cli-microsoft-netw
 PUT answers 201 (new) / 200 (replace) with provisioningState ``Updating`` and
 ``Azure-AsyncOperation: .../providers/Microsoft.Network/locations/{loc}/operations/{id}``
 (no Location, no Retry-After), the status URL answers ``{"status": ...}``
-(the sandbox adds ``Retry-After: 10`` to in-progress status answers, as for
-Cognitive Services, so polling costs 10 s rather than the SDK's 30 s default).
+(no Retry-After either, so clients poll at their own ``polling_interval``).
 DELETE answers 202 + ``Azure-AsyncOperation`` (204 if the rule does not
 exist). Changes become visible at completion (``*.lro`` latency keys); NSG and
 rule etags (``W/"guid"``) change then.

@@ -2,9 +2,8 @@
 
 * ``GET /subscriptions/{s}/providers/Microsoft.CognitiveServices/locations/{loc}/operationResults/{id}``
   - Azure-AsyncOperation form: 200 ``{"id","name","status","startTime"[,"endTime"]}``
-    (recorded shape), ``Retry-After: 10`` while ``InProgress``;
-  - with ``operationResultResponseType=Location``: 202 (no body, ``Location`` +
-    ``Retry-After``) while running, then 200 + the final resource (or, for an
+    (recorded shape; no ``Retry-After``, as recorded: clients poll at their own interval);
+  - with ``operationResultResponseType=Location``: 202 (no body, ``Location``) while running, then 200 + the final resource (or, for an
     operation that ended Failed/Canceled, ``lro.FAILED_LOCATION_STATUS`` + its ``error``).
 * ``GET /subscriptions/{s}/providers/Microsoft.Network/locations/{loc}/operations/{id}``
   - 200 ``{"status": ...}`` (recorded Microsoft.Network shape; ``error`` added when Failed/Canceled).
@@ -33,10 +32,9 @@ def operation_status(ctx: RequestContext) -> SandboxResponse:
     if op is None:
         return error(404, "OperationNotFound", f"The operation '{ctx.params['op']}' could not be found.")
     running = op["status"] == "InProgress"
-    retry = {"Retry-After": str(lro.RETRY_AFTER_S)} if running else {}
     if ctx.request.query.get("operationresultresponsetype", "").lower() == "location":
         if running:
-            return SandboxResponse(202, None, {"Location": lro.location_url(state, op), **retry})
+            return SandboxResponse(202, None, {"Location": lro.location_url(state, op)})
         if op["status"] in ("Failed", "Canceled"):
             failure = op.get("error") or {"code": op["status"], "message": f"The operation ended {op['status']}."}
             return error(lro.FAILED_LOCATION_STATUS, failure["code"], failure["message"])
@@ -44,7 +42,7 @@ def operation_status(ctx: RequestContext) -> SandboxResponse:
         if op["action"] == "delete" or final is None:
             return SandboxResponse(204, None, {})
         return ok(copy.deepcopy(final), etag=final.get("etag"))
-    return ok(lro.status_body(state, op), headers=retry)
+    return ok(lro.status_body(state, op))
 
 
 ROUTES = [
