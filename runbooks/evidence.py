@@ -40,13 +40,17 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 class SnapshotLogsParams(BaseModel):
     """workspace_id: Log Analytics workspace ID (GUID; default FIRESTOP_LOG_WORKSPACE_ID);
     lookback_minutes: window length when the alert gives none (ending at the alert's fired time);
-    max_rows: cap on rows kept (``take``)."""
+    max_rows: cap on rows kept in all (``take``);
+    page_minutes: the window is queried in consecutive pages of this many minutes (each page a
+    query of its own, so no single answer nears the query API's 500,000-row / 64 MB limits,
+    https://learn.microsoft.com/azure/azure-monitor/service-limits#log-queries-and-language)."""
 
     model_config = ConfigDict(extra="forbid")
 
     workspace_id: str | None = None
     lookback_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     max_rows: int = Field(default=10_000, ge=1, le=500_000)
+    page_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
     @field_validator("workspace_id")
     @classmethod
@@ -79,6 +83,29 @@ def build_query(resource_id: str, start: datetime, end: datetime, max_rows: int)
     )
 
 
+def build_page_query(resource_id: str, start: datetime, end: datetime, max_rows: int, *, last: bool) -> str:
+    """One page of the evidence query: rows in [start, end) — or [start, end] for the last page."""
+    if last:
+        return build_query(resource_id, start, end, max_rows)
+    return (
+        "AzureDiagnostics\n"
+        f"| where ResourceId =~ {kql_string(resource_id)}\n"
+        f"| where TimeGenerated >= {kql_datetime(start)} and TimeGenerated < {kql_datetime(end)}\n"
+        "| order by TimeGenerated asc\n"
+        f"| take {int(max_rows)}"
+    )
+
+
+def pages(start: datetime, end: datetime, page_minutes: int) -> list[tuple[datetime, datetime]]:
+    """[start, end] cut into consecutive (from, to) pages of ``page_minutes`` (the last one may be shorter)."""
+    out, step, cursor = [], timedelta(minutes=page_minutes), start
+    while cursor + step < end:
+        out.append((cursor, cursor + step))
+        cursor += step
+    out.append((cursor, end))
+    return out
+
+
 def incident_window(ctx: RunContext, lookback_minutes: int) -> tuple[datetime, datetime]:
     """The alert's evaluation window, else ``lookback_minutes`` before it fired (else before now)."""
     alert = ctx.alert
@@ -102,40 +129,53 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
     Params = SnapshotLogsParams
     mutating = False
 
-    def _inputs(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> tuple[str, str, datetime, datetime]:
+    def _inputs(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> tuple[str, list[tuple[datetime, datetime, str]], datetime, datetime]:
         ref = account_ref(target)
         workspace = params.workspace_id or ctx.settings.log_workspace_id
         if not workspace:
             raise RunbookError("invalid", "workspace_id: no Log Analytics workspace configured; set FIRESTOP_LOG_WORKSPACE_ID or the step's workspace_id")
         start, end = incident_window(ctx, params.lookback_minutes)
-        return workspace, build_query(ref.resource_id, start, end, params.max_rows), start, end
+        cut = pages(start, end, params.page_minutes)
+        queries = [
+            (a, b, build_page_query(ref.resource_id, a, b, params.max_rows, last=i == len(cut) - 1)) for i, (a, b) in enumerate(cut)
+        ]
+        return workspace, queries, start, end
 
     def plan(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> Plan:
-        workspace, query, start, end = self._inputs(ctx, target, params)
+        workspace, queries, start, end = self._inputs(ctx, target, params)
         return Plan(
             runbook=self.name,
             target=target,
-            before={"workspace_id": workspace, "query": query, "window": [start.isoformat(), end.isoformat()]},
+            before={"workspace_id": workspace, "query": queries[0][2], "pages": len(queries),
+                    "window": [start.isoformat(), end.isoformat()]},
             notes=["read-only: writes an evidence file under FIRESTOP_HOME, changes nothing in Azure"],
         )
 
     def apply(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> Applied:
         from azure.monitor.query import LogsQueryStatus
 
-        workspace, query, start, end = self._inputs(ctx, target, params)
+        workspace, queries, start, end = self._inputs(ctx, target, params)
         kept = existing_item(ctx, "azurediagnostics")
         if kept is not None:
             return _reused(self.name, target, kept)
-        try:
-            response = ctx.clients.logs().query_workspace(workspace, query, timespan=(start, end))
-        except Exception as exc:  # noqa: BLE001
-            raise map_azure_error(exc, permission=LOG_READ) from None
-        partial = response.status == LogsQueryStatus.PARTIAL
-        tables = response.partial_data if partial else response.tables
         rows: list[dict[str, Any]] = []
-        for table in tables or []:
-            columns = [c if isinstance(c, str) else getattr(c, "name", str(c)) for c in table.columns]
-            rows.extend({col: _cell(v) for col, v in zip(columns, row)} for row in table.rows)
+        partial, partial_errors = False, []
+        for page_start, page_end, query in queries:
+            if len(rows) >= params.max_rows:
+                break
+            try:
+                response = ctx.clients.logs().query_workspace(workspace, query, timespan=(page_start, page_end))
+            except Exception as exc:  # noqa: BLE001
+                raise map_azure_error(exc, permission=LOG_READ) from None
+            page_partial = response.status == LogsQueryStatus.PARTIAL
+            partial = partial or page_partial
+            if page_partial and response.partial_error:
+                partial_errors.append(str(response.partial_error.message))
+            for table in (response.partial_data if page_partial else response.tables) or []:
+                columns = [c if isinstance(c, str) else getattr(c, "name", str(c)) for c in table.columns]
+                rows.extend({col: _cell(v) for col, v in zip(columns, row)} for row in table.rows)
+        rows = rows[: params.max_rows]
+        query = queries[0][2]
         item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
             ctx.incident_id,
             name="azurediagnostics",
@@ -146,9 +186,11 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
             source={
                 "workspace_id": workspace,
                 "query": query,
+                "queries": [q for _, _, q in queries],
+                "pages": len(queries),
                 "window": [start.isoformat(), end.isoformat()],
                 "partial": partial,
-                "partial_error": str(response.partial_error.message) if partial and response.partial_error else None,
+                "partial_error": "; ".join(partial_errors) or None,
             },
         )
         ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))

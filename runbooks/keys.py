@@ -14,9 +14,9 @@ azure-mgmt-cognitiveservices 14.1; Key Vault secrets ``setSecret`` 7.5):
 
 1. read both keys and the consumers' Key Vault secret; the key whose value the
    secret holds is *in use*, the other is *spare*;
-2. regenerate the spare key, read the keys back (azure-core may have sent the
-   POST twice) and store the live value as a new version of the secret —
-   consumers cut over to it;
+2. regenerate the spare key and store the value from the regenerate response
+   (live even when azure-core sent the POST twice: the last answer is the one
+   returned) as a new version of the secret — consumers cut over to it;
 3. regenerate the key that was in use (the leaked one stops working).
 
 Key values go only from the ARM response into Key Vault: states, results and
@@ -208,10 +208,10 @@ class RotateKeys(Runbook[RotateParams]):
             before = self._state(st, keys, secret)
             old_in_use = _in_use(keys, value)
             new_in_use = _other(old_in_use)
+            # The regenerate response carries the live value even when azure-core sent the POST twice
+            # (the second answer is the one returned); it goes straight into Key Vault.
             fresh = st.regenerate(new_in_use)
             keys = st.keys()
-            if keys[new_in_use] != fresh:  # the POST ran twice (azure-core retry): the key read back is the live one
-                fresh = keys[new_in_use]
             version = st.store(
                 fresh,
                 {

@@ -393,3 +393,27 @@ def test_snapshot_config_keeps_the_arm_json_before_any_change(sandbox):
 def test_snapshot_config_rejects_unsupported_resources(sandbox):
     answer = sandbox.run("evidence.snapshot_config", "plan", params={"also": [SUB + "/resourceGroups/rg-ai-prod"]})
     assert answer["error"]["kind"] == "invalid" and "params.also" in answer["error"]["message"]
+
+
+# evidence.snapshot_logs paging -------------------------------------------------------------
+
+WINDOW = {"window_start": "2026-11-29T02:59:00+00:00", "window_end": "2026-11-29T03:14:00+00:00"}
+
+
+def test_snapshot_logs_in_pages_keeps_the_same_rows_once_each(sandbox):
+    from runbooks.evidence import pages
+
+    one = sandbox.run("evidence.snapshot_logs", "apply", alert=WINDOW, step_id="one-page")
+    paged = sandbox.run("evidence.snapshot_logs", "apply", alert=WINDOW, step_id="paged", params={"page_minutes": 4})
+    assert one["ok"] and paged["ok"], paged
+    assert paged["result"]["artifacts"]["evidence"]["source"]["pages"] == 4  # 15 minutes in pages of 4
+    assert [r.operation for r in sandbox.tenant.requests].count("logs.query") == 1 + 4
+    read = lambda a: (sandbox.settings.evidence_dir / "inc-test" / a["result"]["artifacts"]["evidence"]["path"]).read_text()  # noqa: E731
+    assert read(one) == read(paged) and read(one).count("\n") > 100
+    capped = sandbox.run("evidence.snapshot_logs", "apply", alert=WINDOW, step_id="capped", params={"page_minutes": 4, "max_rows": 7})
+    assert capped["result"]["artifacts"]["evidence"]["rows"] == 7
+    from datetime import datetime, timezone
+
+    t0, t1 = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 1, 1, 0, 10, tzinfo=timezone.utc)
+    assert [(a.minute, b.minute) for a, b in pages(t0, t1, 4)] == [(0, 4), (4, 8), (8, 10)]
+    assert pages(t0, t1, 10) == [(t0, t1)]
