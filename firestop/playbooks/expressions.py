@@ -20,8 +20,8 @@ alert), ``target`` (the step's target: ``id``, ``tags``), ``steps`` (earlier
 steps: ``ok``, ``changed``, ``before``, ``after``, ``artifacts``),
 ``incident`` (``id``, ``severity``). Names may contain ``-`` (step ids).
 
-A path that does not resolve yields :data:`MISSING`; any comparison involving
-it yields ``None`` ("unknown"), ``not None`` is ``None``, and ``and``/``or``
+A path that does not resolve yields :data:`MISSING`; ``== null`` / ``!= null``
+test for it (true / false), any other comparison involving it yields ``None`` ("unknown"), ``not None`` is ``None``, and ``and``/``or``
 follow three-valued logic. Callers decide what unknown means (an approval
 ``required_if`` treats unknown as required: fail closed).
 """
@@ -231,6 +231,9 @@ def _resolve(scope: Any, parts: tuple) -> Any:
 
 
 def _compare(op: str, a: Any, b: Any) -> bool | None:
+    if op in ("==", "!=") and (a is MISSING or b is MISSING) and (a is None or b is None):
+        # "x == null" asks whether x is absent: a missing value is null here (and only here)
+        return op == "=="
     if a is MISSING or b is MISSING:
         return None
     try:

@@ -88,3 +88,18 @@ def test_no_match_for_other_resource_types():
     )
     chosen, reason = select_playbook(parse_alert(data), playbooks)
     assert chosen is None and "no playbook" in reason
+
+
+def test_expressions_three_valued_logic_and_null_tests():
+    from firestop.playbooks.expressions import condition, render
+
+    scope = {"alert": {"severity": 1, "custom_properties": {}, "indicators": {"caller_ips": ["203.0.113.7"]}}, "steps": {}}
+    assert condition("alert.custom_properties.firestop-nsg == null", scope) is True
+    assert condition("alert.custom_properties.firestop-nsg != null", scope) is False
+    assert condition("alert.custom_properties.owner == 'x'", scope) is None  # unknown, not false
+    assert condition("alert.custom_properties.owner == 'x' or alert.severity <= 1", scope) is True
+    assert condition("alert.custom_properties.owner == 'x' and alert.severity > 3", scope) is False
+    assert condition("not (alert.severity in [0, 1])", scope) is False
+    assert render("${{ alert.indicators.caller_ips.0 }}", scope) == "203.0.113.7"
+    assert render("${{ alert.indicators.caller_ips }}", scope) == ["203.0.113.7"]
+    assert render("ip ${{ alert.nothing }}!", scope) == "ip !"
