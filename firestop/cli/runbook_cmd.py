@@ -11,6 +11,11 @@
     JSON when they parse as JSON (``--param allow_ips='["192.0.2.1"]'``), else
     text; a key given twice collects a list (``--param ips=192.0.2.1 --param ips=192.0.2.2``).
 
+``ledger verify INCIDENT [--json]``
+    Check the incident's hash-chained ledger (``FIRESTOP_HOME/ledger``,
+    :mod:`runbooks.ledger`) and that every evidence file it names still matches
+    its SHA-256. Exit 0 intact, 3 broken or tampered (a responder must look), 2 no such ledger.
+
 ``permissions [--playbooks DIR] [--scope SCOPE ...] [--name NAME]``
     The Azure custom role (``az role definition create`` JSON) with exactly the
     actions the playbooks in ``DIR`` (default ``FIRESTOP_PLAYBOOKS``) need; see
@@ -32,6 +37,7 @@ import typer
 from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, clean, console, fail, print_json
 
 runbook_app = typer.Typer(help="Runbooks: list them, or dry-run one on the sandbox tenant.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The hash-chained ledger of an incident's evidence and actions.", no_args_is_help=True)
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -194,7 +200,36 @@ def _sandbox_subscription() -> str:
     return str(read_seed_file()["subscription_id"])
 
 
+@ledger_app.command("verify")
+def ledger_verify(
+    incident: str = typer.Argument(..., metavar="INCIDENT", help="Incident ID, e.g. inc-0123456789abcdef."),
+    as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
+) -> None:
+    """Check INCIDENT's ledger: every hash, every link, every evidence file. Exit 0 intact, 3 tampered or broken."""
+    from firestop.cli.output import EXIT_NEEDS_RESPONDER
+    from firestop.evidence import EvidenceStore
+    from firestop.settings import Settings
+    from runbooks.ledger import Ledger
+
+    settings = Settings.from_env()
+    ledger = Ledger(settings.ledger_dir)
+    if not ledger.path(incident).exists():
+        fail(f"INCIDENT: no ledger for {incident!r} in {settings.ledger_dir}; check the incident ID and FIRESTOP_HOME",
+             EXIT_BAD_INPUT, as_json=as_json)
+    check = ledger.verify(incident, evidence_folder=EvidenceStore(settings.evidence_dir).folder(incident))
+    result = {"incident_id": incident, "ok": check.ok, "entries": check.entries, "head": check.head,
+              "problems": check.problems, "path": str(ledger.path(incident))}
+    if as_json:
+        print_json(result)
+    elif check.ok:
+        console.print(f"ledger intact: {check.entries} entries, head {check.head}", highlight=False, markup=False)
+    else:
+        console.print(f"ledger BROKEN after {check.entries} entries: {'; '.join(check.problems)}", highlight=False, markup=False)
+    raise typer.Exit(0 if check.ok else EXIT_NEEDS_RESPONDER)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``runbook`` and ``permissions`` to the root CLI."""
+    """Add ``runbook``, ``ledger`` and ``permissions`` to the root CLI."""
     app.add_typer(runbook_app, name="runbook")
+    app.add_typer(ledger_app, name="ledger")
     app.command("permissions")(permissions)

@@ -141,6 +141,19 @@ FAULTS = {
         ("accounts.listKeys", 404, 1, "not_found", None),
         ("secrets.set", 403, 1, "forbidden", "Microsoft.KeyVault/vaults/secrets/setSecret/action"),
     ],
+    "evidence.snapshot_logs": [
+        ("logs.query", 429, 10, "throttled", None),
+        ("logs.query", 500, 10, "transient", None),
+        ("logs.query", 403, 1, "forbidden", "Microsoft.OperationalInsights/workspaces/query/read"),
+        ("logs.query", 400, 1, "invalid", None),
+    ],
+    "keys.rotate": [
+        ("accounts.listKeys", 429, 10, "throttled", None),
+        ("accounts.regenerateKey", 409, 1, "conflict", None),
+        ("accounts.listKeys", 403, 1, "forbidden", "Microsoft.CognitiveServices/accounts/listKeys/action"),
+        ("secrets.get", 403, 1, "forbidden", "Microsoft.KeyVault/vaults/secrets/getSecret/action"),
+        ("secrets.set", 503, 10, "transient", None),
+    ],
     "evidence.snapshot_config": [
         ("accounts.get", 429, 10, "throttled", None),
         ("deployments.list", 500, 10, "transient", None),
