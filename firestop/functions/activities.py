@@ -8,7 +8,7 @@ import logging
 
 import azure.durable_functions as df
 
-from firestop.lifecycle import ACTIVITY_DESCRIBE_TARGETS, ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK
+from firestop.lifecycle import ACTIVITY_DESCRIBE_TARGETS, ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK, ACTIVITY_SUMMARIZE_ACTIVITY
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.activities")
@@ -57,3 +57,16 @@ def describe_targets(request: dict) -> dict[str, Any]:
     from firestop.azure.clients import get_client_factory
 
     return describe(get_client_factory(), list(request.get("target_ids") or []))
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_SUMMARIZE_ACTIVITY)
+def summarize_activity(request: dict) -> dict[str, Any]:
+    """``{"incident_id", "evidence": [manifest items]}`` → recent activity (see :mod:`firestop.evidence.activity`).
+
+    Reads the incident's own log evidence; no Azure call."""
+    from firestop.evidence import EvidenceStore
+    from firestop.evidence.activity import summarize_evidence
+    from firestop.settings import get_settings
+
+    folder = EvidenceStore(get_settings().evidence_dir).folder(str(request.get("incident_id")))
+    return summarize_evidence(folder, list(request.get("evidence") or []))

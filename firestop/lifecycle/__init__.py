@@ -9,6 +9,7 @@ from firestop.lifecycle.incident import (
     ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_RUN_RUNBOOK,
     ACTIVITY_SELECT_PLAYBOOK,
+    ACTIVITY_SUMMARIZE_ACTIVITY,
     EVENT_CORRELATED,
     EVENT_RESOLVED,
     ORCHESTRATOR_NAME,
@@ -19,6 +20,7 @@ from firestop.lifecycle.outcome import EXIT_CODES, exit_code_for
 
 __all__ = [
     "ACTIVITY_DESCRIBE_TARGETS",
+    "ACTIVITY_SUMMARIZE_ACTIVITY",
     "EVENT_CORRELATED",
     "EVENT_RESOLVED",
     "GROUP_ORCHESTRATOR",

@@ -67,5 +67,5 @@ def judge(approval: Approval, data: Any, *, requested_by: str) -> tuple[str, str
     if approval.two_person and verb == "approve" and by == requested_by:
         return "refused", f"two-person rule: {by} requested this incident and cannot also approve it", by
     comment = decision.get("comment")
-    reason = f"{verb}d by {by}" + (f": {comment}" if isinstance(comment, str) and comment else "")
+    reason = f"{verb}{'d' if verb.endswith('e') else 'ed'} by {by}" + (f": {comment}" if isinstance(comment, str) and comment else "")
     return verb, reason, by

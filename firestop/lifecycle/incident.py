@@ -46,6 +46,7 @@ from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
 ACTIVITY_DESCRIBE_TARGETS = "describe_targets"
+ACTIVITY_SUMMARIZE_ACTIVITY = "summarize_activity"
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
 
@@ -246,6 +247,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         return (yield from _learn(inc, None))
     playbook = Playbook.model_validate(selection["playbook"])
     doc.playbook = {"name": playbook.name, "version": playbook.version}
+    severities = [s for s in (alert.get("severity"), playbook.severity) if s is not None]
+    doc.severity = min(severities) if severities else None  # Sev0 is the most severe
     doc.event("analyze", "select playbook", "ok", now, detail=selection.get("reason") or playbook.name, started_at=started)
     doc.plan = [
         {"phase": phase, "step": s.id, "runbook": getattr(s, "runbook", None) or f"undo {s.undo}",
@@ -572,6 +575,11 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
     doc = inc.doc
     if playbook is not None:
         yield from _phase(inc, playbook, "learn", counts=False)
+    if any(e.get("collected_by") == "evidence.snapshot_logs" for e in doc.evidence):
+        inc.status("learn", "summarize activity")
+        doc.activity = yield inc.context.call_activity(
+            ACTIVITY_SUMMARIZE_ACTIVITY, {"incident_id": inc.inp.incident_id, "evidence": doc.evidence}
+        )
     inc.status("learn", "file record")
     doc.gaps = checklist_gaps(doc.facts or {}, list(doc.actions.values()), doc.evidence)
     doc.closed_at = inc.now

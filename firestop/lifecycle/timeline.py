@@ -46,6 +46,8 @@ class IncidentDoc:
         self.gaps: list[dict[str, str]] = []
         self.notes: list[str] = []
         self.acknowledged_at: datetime | None = None
+        self.activity: dict[str, Any] | None = None
+        self.severity: int | None = alert.get("severity")
         self.rolled_back_after: str | None = None
 
     def event(
@@ -149,6 +151,8 @@ class IncidentDoc:
             "metrics": self.metrics(),
             "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
             "plan": self.plan,
+            "severity": self.severity,
+            "recent_activity": self.activity,
             "approvals": self.approvals,
             "correlated_alerts": self.correlated,
             "target_facts": self.facts,

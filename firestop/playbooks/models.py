@@ -309,6 +309,8 @@ class Playbook(BaseModel):
     version: str = "1"
     description: str = ""
     priority: int = Field(default=100, ge=0, le=10_000)
+    #: Incident severity at least this high (Sev0 = 0 is the most severe); the alert's own severity otherwise.
+    severity: int | None = Field(default=None, ge=0, le=4)
     match: Match = Field(default_factory=Match)
     analyze: list[PhaseItem] = Field(default_factory=list)
     contain: list[PhaseItem] = Field(default_factory=list)

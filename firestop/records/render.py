@@ -43,6 +43,17 @@ def render_markdown(record: dict[str, Any]) -> str:
     ]
     if record.get("reason"):
         lines[1:1] = ["", f"**{_cell(record.get('reason'))}**"]
+    activity = record.get("recent_activity") or {}
+    if activity.get("callers") or activity.get("key_operations"):
+        lines += ["## Recent activity (from the log evidence)", "", "| caller IP | requests | key-authenticated | statuses |", "|---|---|---|---|"]
+        lines += [
+            f"| {_cell(c.get('ip'))} | {_cell(c.get('requests'))} | {_cell(c.get('key_auth'))} | "
+            + _cell(", ".join(f"{k}: {v}" for k, v in sorted((c.get("statuses") or {}).items()))) + " |"
+            for c in activity.get("callers") or []
+        ]
+        for op in activity.get("key_operations") or []:
+            lines.append(f"- key operation {_cell(op.get('operation'))} at {_cell(op.get('time'))} from {_cell(op.get('ip'))} by {_cell(op.get('principal'))}")
+        lines.append("")
     if record.get("approvals"):
         lines += ["## Approvals", "", "| step | verdict | by | at | reason |", "|---|---|---|---|---|"]
         lines += [

@@ -51,3 +51,19 @@ def test_record_markdown_has_metrics_timeline_and_evidence():
     assert "| +1.5 s | contain | lock | acct | done | x\\|y |" in text
     assert "`ab`" in text and "✔ c" in text
     json.dumps(record)
+
+
+def test_recent_activity_summary_counts_callers_and_key_operations():
+    from firestop.evidence.activity import summarize_rows
+
+    rows = [
+        {"CallerIPAddress": "203.0.113.77", "Category": "RequestResponse", "ResultSignature": "200", "properties_s": '{"objectId": ""}'},
+        {"CallerIPAddress": "203.0.113.77", "Category": "RequestResponse", "ResultSignature": "401", "properties_s": "{}"},
+        {"CallerIPAddress": "198.51.100.10", "Category": "RequestResponse", "ResultSignature": "200", "properties_s": '{"objectId": "3f1e"}'},
+        {"CallerIPAddress": "203.0.113.77", "Category": "Audit", "OperationName": "ListKey", "TimeGenerated": "t1", "properties_s": '{"objectId": "e7d9"}'},
+    ]
+    summary = summarize_rows(rows)
+    assert summary["rows"] == 4
+    assert summary["callers"][0] == {"ip": "203.0.113.77", "requests": 2, "statuses": {"200": 1, "401": 1}, "key_auth": 2}
+    assert summary["callers"][1]["key_auth"] == 0
+    assert summary["key_operations"] == [{"time": "t1", "operation": "ListKey", "ip": "203.0.113.77", "principal": "e7d9"}]
