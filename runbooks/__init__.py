@@ -2,6 +2,26 @@
 
 Importing this package registers every shipped runbook; look them up with
 :func:`get_runbook` and run them through :func:`runbooks.dispatch.execute`.
+
+=================================  ======================================  ==========================================
+runbook                            target                                  effect (undo)
+=================================  ======================================  ==========================================
+``evidence.snapshot_config``       Azure OpenAI account (+ ``also``)        ARM JSON before any change, hashed (kept)
+``evidence.snapshot_logs``         Azure OpenAI account                     AzureDiagnostics of the window, hashed (kept)
+``keys.rotate``                    Azure OpenAI account                     spare key, Key Vault cut-over, key in use (no undo)
+``keys.revoke``                    Azure OpenAI account                     both keys at once, new one to Key Vault (no undo)
+``auth.disable_local_auth``        Azure OpenAI account                     ``disableLocalAuth: true`` (restores the value)
+``network.lock``                   Azure OpenAI account                     deny by default / public access off (restores networkAcls)
+``network.block_ips``              network security group                   deny rules at free priorities (removes exactly those)
+``identity.revoke_role_assignment`` Azure OpenAI account                    a principal's roles on it (re-creates them)
+``records.file``                   —                                        record to Blob Storage or FIRESTOP_HOME (kept)
+``notify.webhook``                 —                                        Teams/Slack message, redacted (no undo)
+=================================  ======================================  ==========================================
+
+Contract: :mod:`runbooks.base`; Azure actions per runbook: ``Runbook.permissions``
+(the least-privilege role: :mod:`runbooks.permissions`); every evidence item and
+every apply/undo of a mutating runbook goes on the incident's hash-chained
+ledger, ``FIRESTOP_HOME/ledger/<incident>.jsonl`` (:mod:`runbooks.ledger`).
 """
 
 from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import SecretStr
 
-from .conftest import ACCOUNT, azurite_connection
+from .conftest import ACCOUNT, AZURITE_KEY, azurite_connection
 
 RECORD = {
     "incident_id": "inc-test",
@@ -290,3 +290,27 @@ def test_ledger_appends_from_threads_stay_chained(tmp_path):
     check = ledger.verify("inc-x")
     assert check.ok and check.entries == 40
     assert sorted(e["data"]["i"] for e in ledger.entries("inc-x")) == list(range(40))
+
+
+def test_an_incident_files_its_record_to_blob_storage(firestop_home, monkeypatch, azurite_blob_endpoint):
+    from azure.storage.blob import BlobServiceClient
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+    from firestop.settings import REPO_ROOT
+
+    container = f"records-{uuid.uuid4().hex[:12]}"
+    connection = azurite_connection(azurite_blob_endpoint)
+    monkeypatch.setenv("FIRESTOP_RECORDS_CONNECTION", connection)
+    monkeypatch.setenv("FIRESTOP_RECORDS_CONTAINER", container)
+    result = CliRunner().invoke(app, ["alert", "handle", str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json"), "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    files = record["record_files"]
+    assert files["destination"] == "blob" and files["json_path"].startswith(azurite_blob_endpoint)
+    blobs = BlobServiceClient.from_connection_string(connection).get_container_client(container)
+    stored = json.loads(blobs.get_blob_client(f"{record['incident_id']}.json").download_blob().readall())
+    assert stored["incident_id"] == record["incident_id"] and stored["status"] == "contained"
+    assert not (firestop_home / "records").exists()
+    assert AZURITE_KEY not in result.output
