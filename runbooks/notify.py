@@ -21,6 +21,9 @@ status, reason, what holds and what does not, and MTTD/MTTC. Every string is
 passed through :func:`runbooks.redact.redact` (registered secrets and
 credential-shaped text removed). The webhook URL is a secret (it carries the
 channel's token): it is registered, never returned; results name only its host.
+Prefer ``FIRESTOP_NOTIFY_WEBHOOK_URL`` (an app setting, e.g. a Key Vault
+reference) to a ``url`` in a playbook step: step parameters travel in the
+orchestration's input and history.
 
 Idempotent: the SHA-256 of the message sent by a step is kept in
 ``FIRESTOP_HOME/notifications/<incident>/<step>.json``; applying again with the
