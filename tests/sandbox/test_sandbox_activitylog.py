@@ -20,7 +20,7 @@ from firestop.sandbox.clock import format_utc
 from .conftest import ACCOUNT, ACCOUNT_ID, RG, SUB
 
 UTC = timezone.utc
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).with_name("data") / "corpus" / "logs-schemas" / "activity-log"
 URL = f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.Insights/eventtypes/management/values"
 
 
