@@ -46,6 +46,10 @@ from firestop.cli.incident_cmd import incident_app  # noqa: E402
 
 app.add_typer(incident_app, name="incident")
 
+from firestop.cli.serve_cmd import serve as _serve_command  # noqa: E402
+
+app.command("serve")(_serve_command)
+
 from firestop.cli import runbook_cmd  # noqa: E402
 
 runbook_cmd.register(app)  # runbook list|plan, permissions

@@ -296,6 +296,11 @@ class LocalDurableHost:
         finally:
             self._store.close()
 
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file this host keeps its state in."""
+        return self._store.path
+
     def next_timer_due(self) -> datetime | None:
         """Fire time (aware UTC) of the earliest pending durable timer of any instance, or None."""
         return from_text(self._store.next_due())

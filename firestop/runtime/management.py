@@ -25,6 +25,10 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
 
 Routes are served under both ``/durabletask/`` (the ``rpcBaseUrl``) and
 ``/runtime/webhooks/durabletask/`` (the public webhook links).
+``firestop serve`` (``serve.py``) keeps this server as the loopback RPC
+endpoint and answers the public webhook links on its own port through
+:meth:`ManagementServer.handle` with its own ``base_url`` and the function
+key appended to every link (``extra_query``).
 
 Payload encoding, as the real pieces do it: the SDK client JSON-encodes the
 input/event data and then posts it with aiohttp's ``json=``, i.e. encoded
@@ -47,7 +51,7 @@ import json
 import threading
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 import azure.functions as func
@@ -64,17 +68,23 @@ DEFAULT_CONNECTION = "Storage"
 
 
 def client_binding(base_url: str, *, task_hub: str = DEFAULT_TASK_HUB,
-                   connection: str = DEFAULT_CONNECTION) -> dict[str, Any]:
+                   connection: str = DEFAULT_CONNECTION, rpc_base_url: str | None = None,
+                   extra_query: str = "") -> dict[str, Any]:
     """The durable client binding data for a server at ``base_url`` (``http://host:port``).
 
     Same keys and URL templates the extension passes (see the SDK's
     ``tests/conftest.py`` binding fixture): ``taskHubName``, ``creationUrls``
     (``{functionName}[/{instanceId}]`` templates), ``managementUrls`` (with the
-    ``INSTANCEID`` placeholder) and ``rpcBaseUrl``.
+    ``INSTANCEID`` placeholder) and ``rpcBaseUrl``. ``rpc_base_url``: origin of
+    the RPC endpoint the SDK client calls, if not ``base_url``;
+    ``extra_query``: appended to every public link (e.g. ``code=<key>``, as
+    Azure appends the system key).
     """
     base = base_url.rstrip("/")
     hooks = base + WEBHOOK_PREFIX
     query = f"taskHub={quote(task_hub)}&connection={quote(connection)}"
+    if extra_query:
+        query += "&" + extra_query.lstrip("&")
     instance = f"{hooks}/instances/INSTANCEID"
     return {
         "taskHubName": task_hub,
@@ -85,7 +95,7 @@ def client_binding(base_url: str, *, task_hub: str = DEFAULT_TASK_HUB,
                 f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&{query}"),
         },
         "managementUrls": _management_urls(instance, "INSTANCEID", query),
-        "rpcBaseUrl": f"{base}{RPC_PREFIX}/",
+        "rpcBaseUrl": f"{(rpc_base_url or base).rstrip('/')}{RPC_PREFIX}/",
         "httpBaseUrl": hooks,
         "requiredQueryStringParameters": query,
     }
@@ -131,14 +141,18 @@ class ManagementServer:
     """Loopback server of the management API for ``host`` (a LocalDurableHost).
 
     ``port=0`` picks a free port; :attr:`base_url` tells which. Use as a
-    context manager or call :meth:`start` / :meth:`stop`.
+    context manager or call :meth:`start` / :meth:`stop`. ``on_change``: called
+    (no arguments, on the server thread) after every accepted start, event,
+    terminate or purge — ``firestop serve`` wakes its driver with it.
     """
 
     def __init__(self, host: Any, *, address: str = "127.0.0.1", port: int = 0,
-                 task_hub: str = DEFAULT_TASK_HUB, connection: str = DEFAULT_CONNECTION) -> None:
+                 task_hub: str = DEFAULT_TASK_HUB, connection: str = DEFAULT_CONNECTION,
+                 on_change: Callable[[], None] | None = None) -> None:
         self.host = host
         self.task_hub = task_hub
         self.connection = connection
+        self.on_change = on_change
         self._httpd = ThreadingHTTPServer((address, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -173,7 +187,21 @@ class ManagementServer:
         self.stop()
 
     # -- request handling (called on server threads) ---------------------------
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], Any]:
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes, *,
+               base_url: str | None = None, extra_query: str = "") -> tuple[int, dict[str, str], Any]:
+        """Answer one request: ``(status, headers, JSON-able payload or None)``.
+
+        ``base_url`` (default this server's) and ``extra_query`` shape the
+        links in answers (``Location``, the management payload).
+        """
+        code, out_headers, payload = self._route(method, raw_path, headers, body,
+                                                 base_url or self.base_url, extra_query)
+        if self.on_change is not None and method in ("POST", "DELETE") and 200 <= code < 300:
+            self.on_change()
+        return code, out_headers, payload
+
+    def _route(self, method: str, raw_path: str, headers: Any, body: bytes, base_url: str,
+               extra_query: str) -> tuple[int, dict[str, str], Any]:
         parts = urlsplit(raw_path)
         path = parts.path
         for prefix in (WEBHOOK_PREFIX, RPC_PREFIX):
@@ -184,10 +212,11 @@ class ManagementServer:
             return 404, {}, "Not a durable task route"
         segments = [unquote(s) for s in path.strip("/").split("/") if s != ""]
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        request_url = f"{self.base_url}{raw_path}"
+        request_url = f"{base_url}{raw_path}"
 
         if segments[:1] == ["orchestrators"] and len(segments) in (2, 3) and method == "POST":
-            return self._start(segments[1], segments[2] if len(segments) == 3 else None, body)
+            return self._start(segments[1], segments[2] if len(segments) == 3 else None, body,
+                               base_url, extra_query)
         if segments[:1] == ["instances"]:
             if len(segments) == 1 and method == "GET":
                 return self._list(query)
@@ -201,12 +230,15 @@ class ManagementServer:
                 return self._raise(segments[1], segments[3], headers, body)
         return 404, {}, None
 
-    def _payload_for(self, instance_id: str) -> dict[str, str]:
+    def _payload_for(self, instance_id: str, base_url: str | None = None, extra_query: str = "") -> dict[str, str]:
         query = f"taskHub={quote(self.task_hub)}&connection={quote(self.connection)}"
-        prefix = f"{self.base_url}{WEBHOOK_PREFIX}/instances/{quote(instance_id, safe='')}"
+        if extra_query:
+            query += "&" + extra_query.lstrip("&")
+        prefix = f"{base_url or self.base_url}{WEBHOOK_PREFIX}/instances/{quote(instance_id, safe='')}"
         return _management_urls(prefix, instance_id, query)
 
-    def _start(self, name: str, instance_id: str | None, body: bytes) -> tuple[int, dict[str, str], Any]:
+    def _start(self, name: str, instance_id: str | None, body: bytes, base_url: str | None = None,
+               extra_query: str = "") -> tuple[int, dict[str, str], Any]:
         input_json = None
         text = body.decode("utf-8") if body else ""
         if text.strip():
@@ -221,7 +253,7 @@ class ManagementServer:
             return 400, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
         except InstanceAlreadyExists as exc:
             return 409, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
-        payload = self._payload_for(new_id)
+        payload = self._payload_for(new_id, base_url, extra_query)
         return 202, {"Location": payload["statusQueryGetUri"], "Retry-After": "10"}, payload
 
     def _status(self, instance_id: str, query: dict[str, str], request_url: str) -> tuple[int, dict[str, str], Any]:

@@ -1,0 +1,124 @@
+"""``python -m firestop serve``: the Function App over HTTP on the sandbox, like ``func start``.
+
+Thin wiring around :class:`firestop.runtime.serve.FunctionsServer` (which
+documents routes, keys, the background driver, timer triggers and time):
+the sandbox environment of :mod:`firestop.cli.wiring` (tenant + local durable
+host on ``FIRESTOP_HOME``), the function key, ``host.json``'s route prefix.
+Runs until Ctrl+C or SIGTERM; exit 0 then, 2 for a bad option or a port in
+use, 1 for an internal error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import threading
+from typing import Optional
+
+import typer
+
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, fail
+
+REALTIME_ENV = "FIRESTOP_SANDBOX_REALTIME_FACTOR"
+
+
+def _loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(7071, "--port", min=0, max=65535, help="Port (0 picks a free one; the address is printed)."),
+    realtime_factor: Optional[float] = typer.Option(
+        None, "--realtime-factor", min=0.0,
+        help="Wall seconds per simulated second for the sandbox's virtual clock: 1 = real time (default, or "
+             f"${REALTIME_ENV}), 0.1 = ten times faster, 0 = simulated time moves only through simulated work."),
+    advance_timers: bool = typer.Option(
+        False, "--advance-timers",
+        help="Jump the virtual clock to the next durable timer whenever nothing else can run (instant, like "
+             "'alert handle'; approvals racing a timer then time out at once)."),
+    poll_interval: float = typer.Option(0.5, "--poll-interval", min=0.01, help="Seconds between checks for work "
+                                        "other processes put in the database."),
+) -> None:
+    """Serve function_app.py's HTTP functions (with their auth levels), the Durable status URLs and timer
+    triggers, and run orchestrations in the background — what 'func start' gives, without Core Tools."""
+    from firestop.cli.wiring import function_app, sandbox_environment
+    from firestop.runtime.serve import FunctionsServer, function_key, read_route_prefix, unsupported_bindings
+    from firestop.settings import REPO_ROOT
+
+    if realtime_factor is None:
+        raw = os.environ.get(REALTIME_ENV, "").strip()
+        try:
+            realtime_factor = float(raw) if raw else 1.0
+        except ValueError:
+            fail(f"{REALTIME_ENV}: {raw!r} is not a number; use e.g. 1 (real time) or 0", EXIT_BAD_INPUT)
+        if not realtime_factor >= 0:
+            fail(f"{REALTIME_ENV}: must be >= 0, got {raw!r}", EXIT_BAD_INPUT)
+
+    env = None
+    try:
+        env = sandbox_environment()
+        key, origin = function_key(env.settings.home)
+        app = function_app()
+        if hasattr(env.tenant, "realtime_factor"):
+            env.tenant.realtime_factor = realtime_factor  # the sandbox's latencies pace the same way
+        try:
+            server = FunctionsServer(app, env.host, function_key=key, address=host, port=port,
+                                     route_prefix=read_route_prefix(REPO_ROOT / "host.json"),
+                                     realtime_factor=realtime_factor, advance_timers=advance_timers,
+                                     poll_interval=poll_interval)
+        except OSError as exc:
+            fail(f"--host/--port: cannot listen on {host}:{port} ({exc.strerror or exc}); pick another with --port",
+                 EXIT_BAD_INPUT)
+        except ValueError as exc:
+            fail(f"function_app.py: {exc}", EXIT_BAD_INPUT)
+    except typer.Exit:
+        if env is not None:
+            env.close()
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if env is not None:
+            env.close()
+        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
+
+    echo = typer.echo
+    echo(f"Firestop serve: function_app.py on the local durable host (FIRESTOP_HOME={env.settings.home})")
+    echo(f"Function key ({origin}): {key}")
+    echo("HTTP functions:")
+    for route in sorted(server.routes, key=lambda r: r.template):
+        methods = ",".join(sorted(route.methods)) if route.methods else "any"
+        echo(f"  {route.function}: [{methods}] {server.url_for(route)}  (auth: {route.auth_level})")
+    now = env.host.clock.now()
+    for timer in server.timers:
+        echo(f"  {timer.function}: timer '{timer.schedule.expression}', next {timer.schedule.next_after(now)}")
+    skipped = unsupported_bindings(app)
+    for name, kinds in skipped.items():
+        echo(f"  warning: {name} has bindings the local server cannot provide ({', '.join(kinds)}); calls fail")
+    pace = (f"realtime factor {realtime_factor:g} (wall s per simulated s)" if realtime_factor > 0
+            else "simulated time moves only through simulated work")
+    echo(f"Durable: {env.host.db_path}; status URLs under {server.base_url}/runtime/webhooks/durabletask/ "
+         f"(key required); clock: sandbox virtual clock at {now.isoformat()}, {pace}"
+         + ("; timers advance at once when idle" if advance_timers else ""))
+    if not _loopback(host):
+        echo(f"  warning: listening on {host}, not loopback: anyone who can reach this port and has the key can "
+             "call the functions; this is a development server (plain HTTP)")
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        echo(f"Listening on {server.base_url} (Ctrl+C to stop)")
+        while not stop.wait(1.0):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.stop()
+        env.close()
+    echo("Stopped.")

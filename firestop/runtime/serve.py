@@ -1,0 +1,723 @@
+"""``firestop serve``: the Function App over HTTP on the local durable host — ``func start`` without Core Tools.
+
+:class:`FunctionsServer` does what the Functions host does for ``function_app.py``:
+
+* **HTTP triggers** at ``/{routePrefix}/{route}`` (prefix from ``host.json``,
+  default ``api``) with the methods and auth level each declares. ``function``
+  and ``admin`` levels need the function key in the ``x-functions-key`` header
+  or the ``code`` query parameter, else **401** (empty body, as Azure answers).
+  Route templates: literals (case-insensitive), ``{name}``, ``{name?}`` (last
+  segment), ``{name:int|long|bool|guid|alpha|double|float|decimal|datetime}``,
+  catch-all ``{*name}``. No route or a method the route does not declare →
+  404. An exception in a function → 500 (traceback on stderr).
+* **Durable client bindings** get binding JSON whose ``rpcBaseUrl`` is a
+  loopback-only :class:`~firestop.runtime.management.ManagementServer` (the
+  extension's local RPC endpoint), so the SDK's own
+  ``DurableOrchestrationClient`` code runs unchanged; the links
+  ``create_check_status_response`` hands out point at this server's public
+  ``/runtime/webhooks/durabletask/…`` routes and carry ``code=<function key>``
+  — as Azure's carry the extension's system key — and those routes require it.
+* A **driver thread** runs orchestrations in the background: woken whenever a
+  request may have created work (a start, an event, a termination, any HTTP
+  function), and otherwise every ``poll_interval`` seconds (work started by
+  another process on the same database, e.g. ``firestop alert handle``) and
+  when the next durable timer or timer trigger falls due. It calls
+  ``host.run_until_idle``; instance leases keep it from running what another
+  process is running.
+* **Timer triggers** on their NCRONTAB/TimeSpan schedule (``schedule.py``),
+  evaluated on the host's clock; ``run_on_startup``; with ``use_monitor``
+  (the default unless ``use_monitor=False``) the schedule status is kept in
+  the durable database, so an occurrence missed while no server ran fires
+  once at start with ``past_due=True``, and two servers on one database fire
+  an occurrence once (compare-and-set on the stored next occurrence).
+  ``POST /admin/functions/{name}`` (key required) runs any timer function now,
+  as on the Functions host.
+
+**Time.** The sandbox tenant's clock is virtual. ``realtime_factor`` (wall
+seconds per simulated second, the sandbox's own meaning) decides how it flows
+while serving: with ``f > 0`` simulated time advances by ``elapsed / f``
+(``1.0`` = real time, the default; ``0.1`` = ten times faster) on top of what
+simulated work moves it, so durable timers and timer triggers fall due as
+wall time passes. With ``0`` it only moves through simulated work (sandbox
+latencies, SDK back-off); durable timers then fire only if ``advance_timers``
+is set, which jumps the clock to the next timer whenever nothing else is
+runnable (instant, like ``alert handle`` — an approval that races a timer
+times out at once). With a real (non-virtual) clock neither applies.
+
+**Why the standard library server.** ``ThreadingHTTPServer`` runs each
+request on its own thread, as the Python worker runs sync functions on a
+thread pool: a sync function that blocks (a runbook waiting on the sandbox's
+real-time latency) never stalls other requests, and async functions still all
+run on the one worker event loop ``invoke_http_function`` keeps (the SDK's
+aiohttp session is bound to it). aiohttp would add a second event loop in
+front of that one for no gain, and the management server already uses
+``http.server``. Loopback only by default; it is a development server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import azure.functions as func
+from azure.functions.timer import TimerRequest
+
+from firestop.clock import is_virtual
+
+from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
+from .management import RPC_PREFIX, WEBHOOK_PREFIX, ManagementServer, client_binding, invoke_http_function
+from .schedule import Schedule, parse_schedule
+from .store import Store, from_text, to_text
+
+log = logging.getLogger("firestop.serve")
+
+TIMER_TRIGGER = "timerTrigger"
+KEY_ENV = "FIRESTOP_FUNCTION_KEY"
+KEY_FILE = "function-key"
+KEY_HEADER = "x-functions-key"
+DEFAULT_PORT = 7071
+#: Output bindings the local server can satisfy (the HTTP response).
+_HTTP_OUTPUTS = {"http"}
+
+
+# ---------------------------------------------------------------- function key
+def function_key(home: str | os.PathLike[str], env: dict[str, str] | None = None) -> tuple[str, str]:
+    """``(key, origin)``: the key from ``FIRESTOP_FUNCTION_KEY``, else the one stored in
+    ``home/function-key``, else a new random one stored there (mode 0600).
+
+    ``origin`` is ``"environment"``, ``"stored in <path>"`` or
+    ``"generated, stored in <path>"``. Raises ValueError for an empty or
+    whitespace-containing key.
+    """
+    env = os.environ if env is None else env
+    value = env.get(KEY_ENV)
+    if value is not None:
+        _check_key(value, KEY_ENV)
+        return value, "environment"
+    path = Path(home) / KEY_FILE
+    if path.exists():
+        value = path.read_text().strip()
+        _check_key(value, str(path))
+        return value, f"stored in {path}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value + "\n")
+    return value, f"generated, stored in {path}"
+
+
+def _check_key(value: str, where: str) -> None:
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(f"{where}: the function key must be non-empty and contain no whitespace")
+
+
+# ---------------------------------------------------------------- routes
+_CONSTRAINTS = {
+    "int": r"-?\d+", "long": r"-?\d+", "bool": r"(?:true|false)", "alpha": r"[A-Za-z]+",
+    "guid": r"\{?[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}\}?",
+    "double": r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", "float": r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?",
+    "decimal": r"-?\d+(?:\.\d+)?", "datetime": r"[^/]+",
+}
+_PARAM = re.compile(r"\{(?P<star>\*{1,2})?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<constraint>[^}?=]+))?"
+                    r"(?P<optional>\?)?(?:=(?P<default>[^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One HTTP-triggered function: ``methods`` None = any; ``auth_level`` anonymous|function|admin."""
+
+    function: str
+    template: str
+    methods: frozenset[str] | None
+    auth_level: str
+    pattern: re.Pattern[str]
+    params: tuple[str, ...]
+    literal_segments: int
+    catch_all: bool
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """Route values (percent-decoded) if ``path`` (after the prefix, no leading '/') matches."""
+        found = self.pattern.fullmatch(path)
+        if found is None:
+            return None
+        return {k: unquote(v) for k, v in found.groupdict().items() if v is not None}
+
+
+def compile_route(function: str, template: str, methods: frozenset[str] | None, auth_level: str) -> HttpRoute:
+    """Compile an Azure Functions route template (see the module docstring). Raises ValueError."""
+    template = template.strip("/")
+    segments = template.split("/") if template else []
+    regex, params, literals, catch_all = "", [], 0, False
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        sep = "/" if index else ""
+        pieces, pos, optional = [], 0, False
+        for found in _PARAM.finditer(segment):
+            pieces.append(re.escape(segment[pos:found.start()]))
+            name = found["name"]
+            params.append(name)
+            if found["star"]:
+                if not last or found.start() != 0 or found.end() != len(segment):
+                    raise ValueError(f"route {template!r}: a catch-all parameter must be the whole last segment")
+                catch_all = True
+                pieces.append(f"(?P<{name}>.*)")
+                optional = True
+            else:
+                constraint = (found["constraint"] or "").split("(")[0].strip().lower()
+                body = _CONSTRAINTS.get(constraint, r"[^/]+")
+                pieces.append(f"(?P<{name}>{body})")
+                if found["optional"] or found["default"] is not None:
+                    if not last or found.start() != 0 or found.end() != len(segment):
+                        raise ValueError(f"route {template!r}: only a whole last segment may be optional")
+                    optional = True
+            pos = found.end()
+        pieces.append(re.escape(segment[pos:]))
+        piece = "".join(pieces)
+        if pos == 0:
+            literals += 1
+        regex += f"(?:{sep}{piece})?" if optional else sep + piece
+    return HttpRoute(function, template, methods, auth_level, re.compile(regex, re.IGNORECASE),
+                     tuple(params), literals, catch_all)
+
+
+def http_routes(app: Any) -> list[HttpRoute]:
+    """The app's HTTP-triggered functions, most specific route first."""
+    routes = []
+    for entry in index_app(app).others.values():
+        if entry.kind != HTTP_TRIGGER:
+            continue
+        trigger = entry.function.get_trigger()
+        methods = getattr(trigger, "methods", None)
+        level = getattr(trigger, "auth_level", None)
+        routes.append(compile_route(
+            entry.name,
+            getattr(trigger, "route", None) or entry.name,
+            frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None,
+            str(getattr(level, "value", level) or "function").lower(),
+        ))
+    routes.sort(key=lambda r: (r.catch_all, -r.literal_segments, len(r.params), r.template))
+    return routes
+
+
+# ---------------------------------------------------------------- timer triggers
+@dataclass(frozen=True)
+class TimerFunction:
+    function: str
+    schedule: Schedule
+    parameter: str
+    run_on_startup: bool
+    use_monitor: bool
+
+
+def timer_functions(app: Any) -> list[TimerFunction]:
+    """The app's timer-triggered functions. Raises ValueError for a bad schedule (naming the function)."""
+    out = []
+    for entry in index_app(app).others.values():
+        if entry.kind != TIMER_TRIGGER:
+            continue
+        trigger = entry.function.get_trigger()
+        try:
+            schedule = parse_schedule(getattr(trigger, "schedule", "") or "")
+        except ValueError as exc:
+            raise ValueError(f"timer function {entry.name!r}: {exc}") from None
+        use_monitor = getattr(trigger, "use_monitor", None)
+        out.append(TimerFunction(entry.name, schedule, entry.parameter, bool(getattr(trigger, "run_on_startup", False)),
+                                 True if use_monitor is None else bool(use_monitor)))
+    return out
+
+
+# ---------------------------------------------------------------- the clock
+class Pacer:
+    """Lets a virtual clock flow with wall time while serving.
+
+    ``factor``: wall seconds per simulated second (> 0), or 0 for "never".
+    :meth:`sync` moves the clock forward to ``anchor + wall elapsed / factor``
+    (only forward: when simulated work moved it further, the anchor moves
+    there instead). A real clock is left alone.
+    """
+
+    def __init__(self, clock: Any, factor: float, wall: Callable[[], float] = time.monotonic) -> None:
+        if not factor >= 0 or factor == float("inf"):
+            raise ValueError(f"realtime factor must be a finite number >= 0, got {factor!r}")
+        self.clock = clock
+        self.factor = float(factor)
+        self.virtual = is_virtual(clock)
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._anchor = (wall(), clock.now())
+
+    @property
+    def flows(self) -> bool:
+        """True if time passes by itself (a real clock, or a virtual one with factor > 0)."""
+        return not self.virtual or self.factor > 0
+
+    def projected_now(self) -> datetime:
+        """What :meth:`sync` would set the clock to, without moving it."""
+        now = self.clock.now()
+        if not self.virtual or self.factor == 0:
+            return now
+        wall0, virtual0 = self._anchor
+        return max(now, virtual0 + timedelta(seconds=(self._wall() - wall0) / self.factor))
+
+    def sync(self) -> None:
+        """Advance a virtual clock to the projected time (no-op for a real clock or factor 0)."""
+        if not self.virtual or self.factor == 0:
+            return
+        with self._lock:
+            wall = self._wall()
+            wall0, virtual0 = self._anchor
+            target = virtual0 + timedelta(seconds=(wall - wall0) / self.factor)
+            now = self.clock.now()
+            if target - now > timedelta(milliseconds=1):
+                self.clock.advance((target - now).total_seconds())
+                self._anchor = (wall, target)
+            elif now > target:
+                self._anchor = (wall, now)
+
+    def wall_seconds_until(self, when: datetime) -> float | None:
+        """Wall seconds until the clock reaches ``when`` (0 if it has), or None if it never will by itself."""
+        remaining = (when - self.projected_now()).total_seconds()
+        if remaining <= 0:
+            return 0.0
+        if not self.virtual:
+            return remaining
+        return remaining * self.factor if self.factor > 0 else None
+
+
+# ---------------------------------------------------------------- the driver
+class Driver:
+    """Background orchestration driver and timer-trigger scheduler (one thread).
+
+    :meth:`step` does one round (usable without the thread, e.g. in tests):
+    fire due timer triggers, then ``run_until_idle`` if anything is runnable
+    or a durable timer is due. Returns the wall seconds until something falls
+    due (capped by ``poll_interval``).
+    """
+
+    def __init__(self, server: "FunctionsServer", *, poll_interval: float, advance_timers: bool) -> None:
+        self.server = server
+        self.host = server.host
+        self.pacer = server.pacer
+        self.poll_interval = poll_interval
+        self.advance_timers = advance_timers
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._timers_started = False
+        self.errors = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="firestop-driver", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            wait = self.step()
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def step(self) -> float:
+        try:
+            if not self._timers_started:
+                self._timers_started = True
+                self.server._start_timers()
+            self.server._fire_due_timers()
+            if self._runnable():
+                self.pacer.sync()
+                self.host.run_until_idle(advance_timers=self.advance_timers)
+            return self._next_wait()
+        except Exception:  # noqa: BLE001 - keep serving; the next round retries
+            self.errors += 1
+            log.exception("driver round failed")
+            traceback.print_exc(file=sys.stderr)
+            return self.poll_interval
+
+    def _runnable(self) -> bool:
+        if self.host.has_runnable_work():
+            return True
+        due = self.host.next_timer_due()
+        if due is None:
+            return False
+        if self.advance_timers and self.pacer.virtual:
+            return True
+        return due <= self.pacer.projected_now()
+
+    def _next_wait(self) -> float:
+        wait = self.poll_interval
+        for due in (self.host.next_timer_due(), self.server._next_timer_trigger()):
+            if due is not None:
+                seconds = self.pacer.wall_seconds_until(due)
+                if seconds is not None:
+                    wait = min(wait, seconds)
+        return max(wait, 0.0)
+
+
+# ---------------------------------------------------------------- the server
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    body = b"" if payload is None else json.dumps(payload).encode()
+    return Response(status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body)
+
+
+class FunctionsServer:
+    """Serve ``app``'s functions with ``host`` (a LocalDurableHost) — see the module docstring.
+
+    ``address``/``port``: where to listen (``port=0`` picks a free port; see
+    :attr:`base_url`). ``function_key``: the key FUNCTION/ADMIN routes and the
+    durable webhooks require. ``route_prefix``: ``host.json``'s
+    ``extensions.http.routePrefix``. ``realtime_factor``, ``advance_timers``:
+    how simulated time flows (module docstring). ``poll_interval``: seconds
+    between driver rounds when nothing wakes it. Start with :meth:`start` or
+    as a context manager; :meth:`stop` ends the server and the driver (the
+    host stays open: close it yourself). Raises OSError if the port is taken.
+    """
+
+    def __init__(self, app: Any, host: Any, *, function_key: str, address: str = "127.0.0.1",
+                 port: int = DEFAULT_PORT, route_prefix: str = "api", realtime_factor: float = 1.0,
+                 advance_timers: bool = False, poll_interval: float = 0.5,
+                 task_hub: str = "FirestopLocal", connection: str = "Storage") -> None:
+        _check_key(function_key, "function_key")
+        if poll_interval <= 0:
+            raise ValueError("poll_interval must be > 0 seconds")
+        self.app = app
+        self.host = host
+        self.function_key = function_key
+        self.route_prefix = route_prefix.strip("/")
+        self.routes = http_routes(app)
+        self.timers = timer_functions(app)
+        self._timer_by_name = {t.function: t for t in self.timers}
+        self._local_next: dict[str, datetime | None] = {}
+        self.pacer = Pacer(host.clock, realtime_factor)
+        self.driver = Driver(self, poll_interval=poll_interval, advance_timers=advance_timers)
+        self._httpd = ThreadingHTTPServer((address, port), _make_handler(self))  # OSError if taken
+        self._httpd.daemon_threads = True
+        self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
+                                    on_change=self.driver.wake)
+        self._rpc_lock = threading.Lock()
+        self._timer_store: Store | None = Store(host.db_path) if self.timers else None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        address, port = self._httpd.server_address[:2]
+        return f"http://{address}:{port}"
+
+    def url_for(self, route: HttpRoute) -> str:
+        prefix = f"/{self.route_prefix}" if self.route_prefix else ""
+        return f"{self.base_url}{prefix}/{route.template}"
+
+    def start(self) -> "FunctionsServer":
+        if self._thread is None:
+            with self._rpc_lock:
+                self.rpc.start()
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name="firestop-serve-http", daemon=True)
+            self._thread.start()
+            self.driver.start()
+        return self
+
+    def stop(self, driver_grace: float = 10.0) -> None:
+        """Stop accepting requests, then stop the driver (waiting up to ``driver_grace`` s for its round)."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+        self.driver.stop(driver_grace)
+        self.rpc.stop()
+        if self._timer_store is not None:
+            self._timer_store.close()
+            self._timer_store = None
+
+    def __enter__(self) -> "FunctionsServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client_binding_json(self) -> str:
+        """The durableClient binding JSON functions get (public links with the key, loopback RPC).
+
+        Starts the loopback RPC server if it is not running yet (a function may
+        run before :meth:`start`, e.g. a timer through ``driver.step()``).
+        """
+        with self._rpc_lock:
+            self.rpc.start()
+        return json.dumps(client_binding(self.base_url, task_hub=self.rpc.task_hub, connection=self.rpc.connection,
+                                         rpc_base_url=self.rpc.base_url, extra_query=self._key_query()))
+
+    def _key_query(self) -> str:
+        return f"code={quote(self.function_key, safe='')}"
+
+    # -- requests -----------------------------------------------------------
+    def authorized(self, headers: Any, query: dict[str, list[str]]) -> bool:
+        offered = headers.get(KEY_HEADER) or (query.get("code") or [None])[-1]
+        return bool(offered) and hmac.compare_digest(str(offered).encode(), self.function_key.encode())
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
+        """Answer one request (called on server threads)."""
+        parts = urlsplit(raw_path)
+        path = parts.path
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if path.startswith(WEBHOOK_PREFIX + "/") or path == WEBHOOK_PREFIX:
+            if not self.authorized(headers, query):
+                return Response(401, {}, b"")
+            self.pacer.sync()
+            code, out_headers, payload = self.rpc.handle(method, raw_path, headers, body, base_url=self.base_url,
+                                                         extra_query=self._key_query())
+            return _json_response(code, payload, out_headers)
+        if path.startswith(RPC_PREFIX + "/"):
+            return Response(404, {}, b"")  # the RPC endpoint is loopback-only, on its own port
+        admin = re.fullmatch(r"/admin/functions/([^/]+)", path)
+        if admin:
+            if not self.authorized(headers, query):
+                return Response(401, {}, b"")
+            return self._run_admin(method, unquote(admin.group(1)))
+        prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"
+        if path.rstrip("/") + "/" == prefix:
+            return Response(404, {}, b"")
+        if not path.startswith(prefix):
+            return Response(404, {}, b"")
+        relative = path[len(prefix):].strip("/")
+        for route in self.routes:
+            values = route.match(relative)
+            if values is None or (route.methods is not None and method not in route.methods):
+                continue
+            if route.auth_level != "anonymous" and not self.authorized(headers, query):
+                return Response(401, {}, b"")
+            return self._invoke(route, method, parts, headers, body, values)
+        return Response(404, {}, b"")
+
+    def _invoke(self, route: HttpRoute, method: str, parts: Any, headers: Any, body: bytes,
+                values: dict[str, str]) -> Response:
+        self.pacer.sync()
+        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        url = f"{self.base_url}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        request = func.HttpRequest(method=method, url=url, headers=dict(headers.items()), params=params,
+                                   route_params=values, body=body)
+        try:
+            result = invoke_http_function(self.app, route.function, request,
+                                          client_binding_json=self.client_binding_json())
+        except Exception:  # noqa: BLE001 - the Functions host answers 500 and logs
+            log.exception("function %s failed", route.function)
+            traceback.print_exc(file=sys.stderr)
+            return Response(500, {}, b"")
+        finally:
+            self.driver.wake()
+        return _to_response(result, route.function)
+
+    def _run_admin(self, method: str, name: str) -> Response:
+        timer = self._timer_by_name.get(name)
+        if method != "POST":
+            return Response(405, {"Allow": "POST"}, b"")
+        if timer is None:
+            return Response(404, {}, b"")
+        self.pacer.sync()
+        self._invoke_timer(timer, past_due=False)
+        self.driver.wake()
+        return Response(202, {}, b"")
+
+    # -- timer triggers (called by the driver) --------------------------------
+    def _start_timers(self) -> None:
+        store = self._timer_store
+        now = self.host.clock.now()
+        for timer in self.timers:
+            due = False
+            if timer.use_monitor and store is not None:
+                status = store.timer_status(timer.function)
+                first = timer.schedule.next_after(now)
+                if status is None:
+                    if first is not None:
+                        store.init_timer(timer.function, to_text(first), to_text(now))
+                elif from_text(status["next"]) <= now:
+                    due = True  # missed while no server ran: fire once, past due
+            if due:
+                self._fire(timer, now, past_due=True)
+            elif timer.run_on_startup:
+                self._invoke_timer(timer, past_due=False)
+        self._local_next.update({t.function: t.schedule.next_after(now) for t in self.timers if not t.use_monitor})
+
+    def _fire_due_timers(self) -> None:
+        if not self.timers:
+            return
+        now = self.pacer.projected_now()
+        for timer in self.timers:
+            due = self._due_of(timer)
+            if due is not None and due <= now:
+                self.pacer.sync()
+                self._fire(timer, self.host.clock.now(), past_due=False)
+
+    def _due_of(self, timer: TimerFunction) -> datetime | None:
+        if timer.use_monitor and self._timer_store is not None:
+            status = self._timer_store.timer_status(timer.function)
+            return from_text(status["next"]) if status else None
+        return self._local_next.get(timer.function)
+
+    def _next_timer_trigger(self) -> datetime | None:
+        dues = [d for d in (self._due_of(t) for t in self.timers) if d is not None]
+        return min(dues) if dues else None
+
+    def _fire(self, timer: TimerFunction, now: datetime, *, past_due: bool) -> None:
+        """Claim the occurrence (once across servers on this database), then run the function."""
+        upcoming = timer.schedule.next_after(now)
+        if timer.use_monitor and self._timer_store is not None:
+            status = self._timer_store.timer_status(timer.function)
+            if status is None or upcoming is None:
+                return
+            if not self._timer_store.claim_timer(timer.function, status["next"], status["next"],
+                                                 to_text(upcoming), to_text(now)):
+                return  # another server fired this occurrence
+            schedule_status = {"Last": status["next"], "Next": to_text(upcoming), "LastUpdated": to_text(now)}
+        else:
+            self._local_next[timer.function] = upcoming
+            schedule_status = {"Next": to_text(upcoming) if upcoming else None, "LastUpdated": to_text(now)}
+        self._invoke_timer(timer, past_due=past_due, schedule_status=schedule_status)
+
+    def _invoke_timer(self, timer: TimerFunction, *, past_due: bool, schedule_status: dict | None = None) -> None:
+        try:
+            request = TimerRequest(past_due=past_due, schedule_status=schedule_status or {},
+                                   schedule={"AdjustForDST": True})
+            invoke_function(self.app, timer.function, request, client_binding_json=self.client_binding_json())
+        except Exception:  # noqa: BLE001 - like the Functions host: log, keep the schedule
+            log.exception("timer function %s failed", timer.function)
+            traceback.print_exc(file=sys.stderr)
+
+
+def invoke_function(app: Any, name: str, trigger_value: Any, *, client_binding_json: str | None = None) -> Any:
+    """Call a non-HTTP function: its trigger parameter gets ``trigger_value``, a durable
+    client binding ``client_binding_json``. Async functions run on the worker loop.
+    Raises FunctionNotFound, ValueError for bindings the local server cannot provide."""
+    from .management import _WorkerLoop
+
+    entry = index_app(app).function(name)
+    kwargs: dict[str, Any] = {}
+    for binding in entry.function.get_bindings():
+        kind = binding.get_binding_name() if hasattr(binding, "get_binding_name") else binding.type
+        if binding.name == entry.parameter and kind == entry.kind:
+            kwargs[binding.name] = trigger_value
+        elif kind == DURABLE_CLIENT:
+            kwargs[binding.name] = client_binding_json
+        elif binding.name != "$return":
+            raise ValueError(f"function {name!r}: the local server cannot provide its {kind!r} binding {binding.name!r}")
+    result = entry.fn(**kwargs)
+    if asyncio.iscoroutine(result):
+        return _WorkerLoop.run(result)
+    return result
+
+
+def unsupported_bindings(app: Any) -> dict[str, list[str]]:
+    """HTTP/timer functions whose other bindings the local server cannot provide: name → binding types."""
+    out: dict[str, list[str]] = {}
+    for entry in index_app(app).others.values():
+        if entry.kind not in (HTTP_TRIGGER, TIMER_TRIGGER):
+            continue
+        extra = []
+        for binding in entry.function.get_bindings():
+            kind = binding.get_binding_name() if hasattr(binding, "get_binding_name") else binding.type
+            if kind in (HTTP_TRIGGER, TIMER_TRIGGER, DURABLE_CLIENT) or kind in _HTTP_OUTPUTS:
+                continue
+            extra.append(kind)
+        if extra:
+            out[entry.name] = extra
+    return out
+
+
+def _to_response(result: Any, name: str) -> Response:
+    if isinstance(result, func.HttpResponse):
+        headers = {k: v for k, v in result.headers.items()}
+        if not any(k.lower() == "content-type" for k in headers) and result.mimetype:
+            charset = f"; charset={result.charset}" if result.charset else ""
+            headers["Content-Type"] = f"{result.mimetype}{charset}"
+        return Response(result.status_code, headers, result.get_body() or b"")
+    if isinstance(result, (bytes, bytearray)):
+        return Response(200, {"Content-Type": "application/octet-stream"}, bytes(result))
+    if isinstance(result, str):
+        return Response(200, {"Content-Type": "text/plain; charset=utf-8"}, result.encode())
+    if result is None:
+        return Response(204, {}, b"")
+    log.error("function %s returned %s, not an HttpResponse", name, type(result).__name__)
+    return Response(500, {}, b"")
+
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+def _make_handler(server: FunctionsServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "Firestop-serve"
+
+        def _serve(self) -> None:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.send_error(400, "bad Content-Length")
+                return
+            body = self.rfile.read(length) if length else b""
+            try:
+                response = server.handle(self.command, self.path, self.headers, body)
+            except Exception:  # noqa: BLE001
+                log.exception("request failed")
+                traceback.print_exc(file=sys.stderr)
+                response = Response(500, {}, b"")
+            self.send_response(response.status)
+            for key, value in response.headers.items():
+                if key.lower() not in _HOP_BY_HOP:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %s", self.address_string(), format % args)
+
+    return Handler
+
+
+def read_route_prefix(host_json: str | os.PathLike[str]) -> str:
+    """``extensions.http.routePrefix`` of a ``host.json`` (``api`` if absent or unreadable)."""
+    try:
+        doc = json.loads(Path(host_json).read_text())
+    except (OSError, ValueError):
+        return "api"
+    prefix = ((doc.get("extensions") or {}).get("http") or {}).get("routePrefix")
+    return "api" if prefix is None else str(prefix)
+

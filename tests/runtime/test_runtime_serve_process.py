@@ -1,0 +1,118 @@
+"""``python -m firestop serve`` as a real process: POST a Common Alert Schema payload to /api/alerts.
+
+The test learns the server's address from the ``Listening on`` line it prints
+(read through a pipe), then talks HTTP to it like Azure Monitor and a
+responder would. Polling the status URL is the Durable HTTP async pattern
+itself, not a stand-in for synchronisation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from firestop.settings import REPO_ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and select on pipes")
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+KEY = "local-test-key-0123456789"
+GUARD_S = 60.0
+
+
+def call(url: str, *, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=GUARD_S) as response:  # noqa: S310 - loopback test server
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    """A running ``firestop serve`` (port 0, key from the environment); yields (base_url, process, stdout lines)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FIRESTOP_KEY_VAULT_URL", "FIRESTOP_LOG_WORKSPACE_ID", "FIRESTOP_PLAYBOOKS")}
+    env.update(FIRESTOP_HOME=str(tmp_path / "home"), FIRESTOP_FUNCTION_KEY=KEY, PYTHONUNBUFFERED="1")
+    err = open(tmp_path / "serve.err", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--port", "0", "--realtime-factor", "0"],
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, bufsize=0)
+    lines: list[str] = []
+    buffer = b""
+    deadline = time.monotonic() + GUARD_S
+    base = None
+    while base is None:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+        if not chunk:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"firestop serve did not start: {b''.join([buffer]).decode()}\n"
+                        f"{(tmp_path / 'serve.err').read_text(errors='replace')[-3000:]}")
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            lines.append(line.decode())
+            if lines[-1].startswith("Listening on "):
+                base = lines[-1].split()[2]
+    try:
+        yield base, proc, lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err.close()
+
+
+def test_alert_webhook_with_a_function_key_completes_through_the_status_url(served):
+    base, proc, lines = served
+    assert base.startswith("http://127.0.0.1:")
+    assert "Function key (environment): " + KEY in lines
+    assert any("post_alert: [POST] " + base + "/api/alerts  (auth: function)" in line for line in lines)
+    payload = EXAMPLE.read_bytes()
+    json_type = {"Content-Type": "application/json"}
+
+    code, _, body = call(f"{base}/api/alerts", method="POST", body=payload, headers=json_type)
+    assert (code, body) == (401, b"")  # no key
+    assert call(f"{base}/api/alerts?code=wrong", method="POST", body=payload, headers=json_type)[0] == 401
+
+    code, headers, body = call(f"{base}/api/alerts", method="POST", body=payload,
+                               headers={**json_type, "x-functions-key": KEY})
+    assert code == 202, body
+    links = json.loads(body)
+    assert links["id"].startswith("inc-")
+    assert headers["Location"] == links["statusQueryGetUri"]
+    for name in ("statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri"):
+        assert links[name].startswith(f"{base}/runtime/webhooks/durabletask/instances/{links['id']}")
+        assert f"code={KEY}" in links[name]
+
+    deadline = time.monotonic() + GUARD_S  # the server's own driver runs the incident
+    while True:
+        code, _, body = call(links["statusQueryGetUri"])
+        status = json.loads(body)
+        if status["runtimeStatus"] not in ("Pending", "Running"):
+            break
+        assert code == 202 and time.monotonic() < deadline, status
+        time.sleep(0.05)
+    assert (code, status["runtimeStatus"]) == (200, "Completed"), status
+    assert status["output"]["status"] == "contained"
+
+    assert call(links["statusQueryGetUri"].replace(f"&code={KEY}", ""))[0] == 401
+    again = call(f"{base}/api/alerts?code={KEY}", method="POST", body=payload, headers=json_type)
+    assert again[0] == 202 and json.loads(again[2])["id"] == links["id"]  # redelivery: same incident
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=GUARD_S) == 0
+    rest = proc.stdout.read().decode()
+    assert "Stopped." in rest
