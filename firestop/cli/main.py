@@ -46,6 +46,10 @@ from firestop.cli.incident_cmd import incident_app  # noqa: E402
 
 app.add_typer(incident_app, name="incident")
 
+from firestop.cli.tabletop_cmd import tabletop_app  # noqa: E402
+
+app.add_typer(tabletop_app, name="tabletop")
+
 from firestop.cli.serve_cmd import serve as _serve_command  # noqa: E402
 
 app.command("serve")(_serve_command)

@@ -1,0 +1,532 @@
+"""Run a tabletop scenario on a fresh in-memory sandbox tenant and the local durable host.
+
+One run::
+
+    FIRESTOP_HOME/tabletop/<run id>/
+        durable.sqlite        the exercise's own durable history (never the real incidents' one)
+        records/ evidence/ ledger/   what the incidents filed (records carry "exercise": true)
+        requests.json         the sandbox request log (no bodies, no secrets)
+        scorecard.json, scorecard.md
+
+How simulated time moves: the runner keeps a queue of scheduled happenings —
+alerts (``T0 + at``) and each responder answer (``requested_at + after``,
+scheduled when the approval request is first seen); faults are armed the moment
+the virtual clock reaches their ``at`` (a clock listener, so also in the middle
+of a runbook's calls).
+It runs every incident until the host is idle, then sets the virtual clock to
+the earliest of the next happening and the next durable timer (retry backoff,
+approval deadline), and goes on until nothing is left or ``max_duration``
+simulated seconds have passed. Activities take simulated time (the latency
+model), so a happening scheduled while incidents are busy is delivered when
+the host is next idle; the scorecard shows when each was delivered.
+
+Answers are judged as the CLI judges them before sending (``incident approve``
+refuses a non-approver and sends nothing); a refused answer is reported, and the
+approval keeps waiting until its deadline.
+
+Sandbox only: the run installs its own client factory (sandbox credential and
+transport of this run's tenant) and settings (records stay in the run folder;
+``notify.webhook`` posts to a loopback sink whose messages the scorecard lists;
+a playbook that names its own webhook ``url`` is refused), and before every step of the host it checks that the
+process-wide factory is still that one — otherwise :class:`TabletopRefused`.
+The previous factory and settings are restored afterwards. Process-wide state
+is changed while a run lasts: do not run an exercise inside a process that is
+handling real incidents (the Function App's timer runs each exercise in a
+child process).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from firestop.tabletop.models import Answer, Scenario, alert_payload, load_scenario
+
+#: Safety net: host steps per run (each step runs until idle, then moves the clock).
+MAX_STEPS = 10_000
+
+
+class TabletopRefused(RuntimeError):
+    """The exercise would reach something other than this run's in-memory sandbox tenant (nothing was run)."""
+
+
+def merge_overrides(base: Any, override: Any) -> Any:
+    """``override`` merged into ``base`` (pure): mappings merge key by key, lists whose
+    items are all mappings with a ``name`` merge item by item on ``name`` (new names are
+    appended), anything else is replaced by ``override``."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = merge_overrides(base[key], value) if key in base else value
+        return out
+    if _named_list(base) and _named_list(override):
+        out = list(base)
+        index = {str(item["name"]).lower(): i for i, item in enumerate(out)}
+        for item in override:
+            i = index.get(str(item["name"]).lower())
+            if i is None:
+                index[str(item["name"]).lower()] = len(out)
+                out.append(item)
+            else:
+                out[i] = {**merge_overrides(out[i], item), "name": out[i]["name"]}  # names match case-insensitively
+        return out
+    return override
+
+
+def _named_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(i, dict) and "name" in i for i in value)
+
+
+def build_tenant(scenario: Scenario):
+    """A fresh in-memory :class:`firestop.sandbox.Tenant` for ``scenario.tenant``.
+
+    Raises ValueError/KeyError/TypeError when the seed or overrides do not build a tenant.
+    """
+    from firestop.sandbox import Tenant
+    from firestop.sandbox.clock import format_utc
+    from firestop.sandbox.seed import build_document, read_seed_file
+
+    spec = scenario.tenant
+    seed_path = scenario.resolve(spec.seed) if spec.seed else None
+    seed = merge_overrides(read_seed_file(seed_path), spec.overrides or {})
+    if spec.clock is not None:
+        seed["clock"] = format_utc(spec.clock.astimezone(timezone.utc))
+    doc = build_document(seed)
+    doc["seed_source"] = str(seed_path.resolve()) if seed_path else None
+    tenant = Tenant(doc)
+    tenant.realtime_factor = 0.0  # an exercise never waits for real
+    if spec.role is not None:
+        tenant.enforce_role(spec.role)
+    return tenant
+
+
+def check_sandbox_clients(factory: Any, tenant: Any) -> None:
+    """Raise :class:`TabletopRefused` unless ``factory`` talks only to ``tenant`` (sandbox credential and transport)."""
+    from firestop.azure.clients import ClientFactory
+    from firestop.sandbox import SandboxCredential
+
+    if not isinstance(factory, ClientFactory):
+        raise TabletopRefused(f"the Azure client factory is {type(factory).__name__}, not a Firestop ClientFactory on the sandbox")
+    if not factory.sandbox or not isinstance(factory.credential, SandboxCredential):
+        raise TabletopRefused(
+            "the Azure client factory holds a real Azure credential "
+            f"({type(factory.credential).__name__}); tabletop exercises run on the sandbox tenant only"
+        )
+    if factory.transport is not tenant.transport:
+        raise TabletopRefused("the Azure client factory does not send to this exercise's sandbox tenant; refusing to run")
+
+
+def _is_loopback_url(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlparse
+
+    host = (urlparse(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_no_real_channels(playbooks_dir: Path) -> None:
+    """Raise :class:`TabletopRefused` when a playbook in ``playbooks_dir`` names its own webhook ``url``
+    (an exercise must not post to a real channel; without ``url`` notifications go to the run's local sink)."""
+    from firestop.playbooks import load_playbooks_lenient
+
+    playbooks, _ = load_playbooks_lenient(playbooks_dir)
+    for playbook in playbooks:
+        for step in playbook.steps():
+            url = getattr(step, "with_", {}).get("url") if getattr(step, "runbook", None) == "notify.webhook" else None
+            if isinstance(url, str) and url and not _is_loopback_url(url):
+                raise TabletopRefused(
+                    f"playbook {playbook.name} step {step.id} posts to its own webhook URL; an exercise never notifies a "
+                    "real channel — rehearse with a scenario-local playbook directory (playbooks:) without that url"
+                )
+
+
+class NotificationSink:
+    """A loopback HTTP endpoint standing in for the team's webhook during an exercise.
+
+    ``url``: ``http://127.0.0.1:<port>/tabletop``; ``received``: ``[{"at" (simulated, ISO UTC), "body"}]``.
+    """
+
+    def __init__(self, clock: Any) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received: list[dict[str, Any]] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                raw = self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 1 << 20))
+                try:
+                    body: Any = json.loads(raw)
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                received.append({"at": clock.now().isoformat(), "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/tabletop"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="tabletop-notifications", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def new_run_id(name: str) -> str:
+    """``<UTC wall time>-<scenario name>-<4 hex>``, e.g. ``20261129T031440Z-leaked-api-key-1a2b``."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{name}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class Run:
+    """What one exercise did (input of :func:`firestop.tabletop.scorecard.build_scorecard`).
+
+    Times are aware UTC datetimes on the sandbox's virtual clock; ``wall_seconds`` is real time.
+    """
+
+    scenario: Scenario
+    run_id: str
+    run_dir: Path
+    started_at: datetime
+    finished_at: datetime | None = None
+    wall_seconds: float = 0.0
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # per alert: index, at, delivered_at, incident_id, outcome
+    incident_of_alert: dict[int, str] = field(default_factory=dict)
+    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)  # incident id -> view (the record once completed)
+    approval_requests: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)  # delivery log of responder answers
+    requests: list[dict[str, Any]] = field(default_factory=list)  # sandbox request log
+    faults: list[dict[str, Any]] = field(default_factory=list)  # fired faults (tenant.faults)
+    faults_armed: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)  # what notify.webhook would have posted
+    notes: list[str] = field(default_factory=list)
+
+
+class _Exercise:
+    def __init__(self, scenario: Scenario, run_dir: Path, run_id: str, clients: Any | None) -> None:
+        from firestop.azure.clients import ClientFactory
+        from firestop.cli.wiring import SANDBOX_KEY_VAULT_URL, SANDBOX_LOG_WORKSPACE_ID
+        from firestop.settings import Settings
+
+        self.scenario = scenario
+        self.tenant = build_tenant(scenario)
+        self.clients = clients if clients is not None else ClientFactory(
+            credential=self.tenant.credential, transport=self.tenant.transport, clock=self.tenant.clock, sandbox=True
+        )
+        check_sandbox_clients(self.clients, self.tenant)
+        base = Settings.from_env()
+        playbooks_dir = scenario.playbooks_dir() or base.playbooks_dir
+        check_no_real_channels(playbooks_dir)
+        self.settings = Settings(
+            home=run_dir,
+            playbooks_dir=playbooks_dir,
+            key_vault_url=SANDBOX_KEY_VAULT_URL,
+            log_workspace_id=SANDBOX_LOG_WORKSPACE_ID,
+            key_secret_name="openai-api-key",
+            # never a real records store or a real channel from an exercise (notifications go to the run's sink)
+            records_connection=None,
+            notify_webhook_url=None,
+        )
+        self.t0 = self.tenant.clock.now()
+        self.run = Run(scenario=scenario, run_id=run_id, run_dir=run_dir, started_at=self.t0)
+        self.queue: list[tuple[datetime, int, str, Any]] = []
+        self._seq = 0
+        self.host = None
+        self.pending_faults: list[tuple[datetime, int, str, Any]] = []
+        self.seen_requests: set[tuple[str, str, str]] = set()
+        self.used_answers: set[int] = set()
+
+    # -- plumbing --------------------------------------------------------------------
+    def schedule(self, when: datetime, kind: str, item: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self.queue, (when, self._seq, kind, item))
+
+    def guard(self) -> None:
+        from firestop.azure import clients as installed
+
+        if installed._factory is not self.clients:  # noqa: SLF001 — the factory activities will use
+            raise TabletopRefused("the process-wide Azure client factory changed during the exercise; stopped")
+        check_sandbox_clients(self.clients, self.tenant)
+
+    def offset(self, when: datetime | None) -> float | None:
+        return None if when is None else round((when - self.t0).total_seconds(), 3)
+
+    # -- the run ---------------------------------------------------------------------
+    def execute(self) -> Run:
+        from firestop.azure import clients as clients_module
+        from firestop import settings as settings_module
+        from firestop.cli.wiring import function_app
+        from firestop.runtime import LocalDurableHost
+
+        previous = (clients_module._factory, settings_module._settings)  # noqa: SLF001 — restored afterwards
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        sink = NotificationSink(self.tenant.clock)
+        self.settings = self.settings.model_copy(update={"notify_webhook_url": SecretStr(sink.url)})
+        clients_module.configure_clients(self.clients)
+        settings_module.configure_settings(self.settings)
+        try:
+            self.guard()
+            self.host = LocalDurableHost(function_app(), self.settings.durable_db, clock=self.tenant.clock)
+            try:
+                self._arm_faults()
+                self._loop()
+                self._collect()
+            finally:
+                self.host.close()
+        finally:
+            clients_module.configure_clients(previous[0])
+            settings_module.configure_settings(previous[1])
+            sink.close()
+            self.run.notifications = list(sink.received)
+        self.run.wall_seconds = round(time.monotonic() - started, 3)
+        return self.run
+
+    def _arm_faults(self) -> None:
+        faults = self.scenario.faults
+        for i, spec in enumerate(self.scenario.alerts):
+            self.schedule(self.t0 + timedelta(seconds=spec.at), "alert", i)
+        later = [(self.t0 + timedelta(seconds=spec.at), i, kind, spec)
+                 for i, (kind, spec) in enumerate([*(("fault", f) for f in faults.scripted), *(("lro", f) for f in faults.lro)])]
+        self.pending_faults = sorted(later, key=lambda x: (x[0], x[1]))
+        self._arm_due_faults(self.tenant.clock.now())
+        self.tenant.clock.subscribe(self._arm_due_faults)
+        if faults.random is not None:
+            r = faults.random
+            self.tenant.inject_random_faults(r.rate, r.seed, r.statuses, r.operations, r.retry_after)
+            self.run.faults_armed.append({**r.model_dump(), "kind": "random", "at": self.t0.isoformat()})
+
+    def _loop(self) -> None:
+        deadline = self.t0 + timedelta(seconds=self.scenario.max_duration)
+        clock = self.tenant.clock
+        for _ in range(MAX_STEPS):
+            self.guard()
+            self.host.run_until_idle()
+            self._observe_approvals()
+            due = self.host.next_timer_due()
+            candidates = [self.queue[0][0]] if self.queue else []
+            if due is not None:
+                candidates.append(due)
+            if not candidates:
+                break
+            when = min(candidates)
+            if when > deadline:
+                self.run.notes.append(
+                    f"stopped at max_duration ({self.scenario.max_duration:g} s): the next event was due at "
+                    f"+{self.offset(when):g} s"
+                )
+                break
+            if when > clock.now():
+                clock.set(when)
+            while self.queue and self.queue[0][0] <= clock.now():
+                _, _, kind, item = heapq.heappop(self.queue)
+                getattr(self, f"_on_{kind}")(item)
+        else:
+            self.run.notes.append(f"stopped after {MAX_STEPS} host steps (safety limit)")
+        if self.pending_faults:
+            self.run.notes.append(f"{len(self.pending_faults)} fault(s) scheduled after the exercise ended were never armed")
+        self.run.finished_at = clock.now()
+
+    def _arm_due_faults(self, now: datetime) -> None:
+        """Clock listener: arm scripted/LRO faults as soon as simulated time reaches them (even mid-request)."""
+        while self.pending_faults and self.pending_faults[0][0] <= now:
+            _, _, kind, spec = self.pending_faults.pop(0)
+            getattr(self, f"_on_{kind}")(spec)
+
+    # -- happenings ------------------------------------------------------------------
+    def _on_fault(self, spec) -> None:
+        self.tenant.inject_fault(spec.operation, spec.status, nth=spec.nth, retry_after=spec.retry_after, times=spec.times)
+        self.run.faults_armed.append({**spec.model_dump(), "kind": "scripted", "at": self.tenant.clock.now().isoformat()})
+
+    def _on_lro(self, spec) -> None:
+        self.tenant.inject_lro_fault(spec.operation, seconds=spec.seconds, outcome=spec.outcome, code=spec.code,
+                                     message=spec.message, nth=spec.nth, times=spec.times)
+        self.run.faults_armed.append({**spec.model_dump(), "kind": "lro", "at": self.tenant.clock.now().isoformat()})
+
+    def _on_alert(self, index: int) -> None:
+        from firestop.alerts import parse_alert
+        from firestop.lifecycle import ORCHESTRATOR_NAME
+        from firestop.lifecycle.start import incident_input
+        from firestop.runtime import InstanceNotFound
+
+        spec = self.scenario.alerts[index]
+        now = self.tenant.clock.now()
+        payload = alert_payload(self.scenario, index)
+        if spec.fired is not None:
+            fired = self.t0 + timedelta(seconds=spec.fired)
+            payload["data"]["essentials"]["firedDateTime"] = fired.isoformat().replace("+00:00", "Z")
+        alert = parse_alert(payload)
+        entry = {"index": index, "at": spec.at, "delivered_at": now.isoformat(), "delivered_offset_s": self.offset(now),
+                 "rule_name": alert.rule_name, "monitor_condition": alert.monitor_condition, "incident_id": None, "outcome": None}
+        self.run.alerts.append(entry)
+        key = alert.incident_key
+        try:
+            existing = self.host.get_status(key)
+        except InstanceNotFound:
+            existing = None
+        running = existing is not None and existing.runtime_status not in ("Completed", "Failed", "Terminated")
+        if alert.monitor_condition == "Resolved":
+            if running:
+                self.host.raise_event(key, "alert_resolved", {
+                    "alert_id": alert.alert_id,
+                    "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+                    "received_at": now.isoformat(),
+                })
+                entry.update(incident_id=key, outcome="resolved: sent to the open incident")
+                self.run.incident_of_alert[index] = key
+            else:
+                entry["outcome"] = "resolved: no open incident, nothing to do"
+            return
+        if existing is not None:
+            entry.update(incident_id=key, outcome="redelivery of an alert already handled: no new incident")
+            self.run.incident_of_alert[index] = key
+            return
+        inp = incident_input(alert, received_at=now, sandbox=True, exercise=True)
+        self.host.start_new(ORCHESTRATOR_NAME, key, inp)
+        self.run.incidents[key] = {}
+        self.run.incident_of_alert[index] = key
+        entry.update(incident_id=key, outcome="incident started")
+
+    def _alerts_of(self, incident_id: str) -> set[int]:
+        return {i for i, inc in self.run.incident_of_alert.items() if inc == incident_id}
+
+    def _observe_approvals(self) -> None:
+        for incident_id in list(self.run.incidents):
+            status = self.host.get_status(incident_id)
+            custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+            pending = custom.get("pending_approval")
+            if not pending:
+                continue
+            key = (incident_id, pending["step"], pending["requested_at"])
+            if key in self.seen_requests:
+                continue
+            self.seen_requests.add(key)
+            requested_at = datetime.fromisoformat(pending["requested_at"])
+            request = {
+                "incident_id": incident_id,
+                "step": pending["step"],
+                "runbook": pending.get("runbook"),
+                "target": pending.get("target"),
+                "why": pending.get("why"),
+                "requested_at": pending["requested_at"],
+                "requested_offset_s": self.offset(requested_at),
+                "expires_at": pending.get("expires_at"),
+                "approvers": pending.get("approvers") or [],
+                "two_person": bool(pending.get("two_person")),
+                "answers_scheduled": [],
+            }
+            self.run.approval_requests.append(request)
+            alerts = self._alerts_of(incident_id)
+            for i, answer in enumerate(self.scenario.responder):
+                if i in self.used_answers or answer.step != pending["step"]:
+                    continue
+                if answer.alert is not None and answer.alert not in alerts:
+                    continue
+                self.used_answers.add(i)
+                request["answers_scheduled"].append(i)
+                self.schedule(requested_at + timedelta(seconds=answer.after), "answer", (i, incident_id, pending))
+
+    def _on_answer(self, item: tuple[int, str, dict[str, Any]]) -> None:
+        from firestop.lifecycle.approvals import judge
+        from firestop.playbooks.models import Approval
+
+        index, incident_id, asked = item
+        answer: Answer = self.scenario.responder[index]
+        now = self.tenant.clock.now()
+        log = {"answer": index, "incident_id": incident_id, "step": answer.step, "decision": answer.decision, "by": answer.by,
+               "groups": list(answer.groups), "after": answer.after, "scheduled_at": (datetime.fromisoformat(asked["requested_at"]) + timedelta(seconds=answer.after)).isoformat(),
+               "delivered_at": now.isoformat(), "outcome": None, "reason": ""}
+        self.run.answers.append(log)
+        status = self.host.get_status(incident_id)
+        custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+        pending = custom.get("pending_approval")
+        if not pending or pending.get("step") != asked["step"] or pending.get("requested_at") != asked["requested_at"]:
+            log.update(outcome="not delivered", reason="the step was no longer waiting for a decision (timed out or decided)")
+            return
+        data = {"decision": answer.decision, "by": answer.by, "groups": list(answer.groups), "comment": answer.comment,
+                "decision_id": f"tabletop-{self.run.run_id}-{index}"}
+        verdict, reason, _ = judge(
+            Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
+            data,
+            requested_by=pending.get("requested_by") or "",
+        )
+        if verdict == "refused":
+            log.update(outcome="refused", reason=f"{reason}; nothing was sent (as incident approve/reject would refuse)")
+            return
+        self.host.raise_event(incident_id, pending["event"], data)
+        log.update(outcome="sent", reason=reason)
+
+    # -- results ---------------------------------------------------------------------
+    def _collect(self) -> None:
+        from firestop.lifecycle.view import incident_view
+
+        for incident_id in self.run.incidents:
+            s = self.host.get_status(incident_id)
+            self.run.incidents[incident_id] = incident_view(
+                s.instance_id, s.runtime_status, s.custom_status, s.output, s.created_time, s.last_updated_time
+            )
+        self.run.requests = [
+            {"method": r.method, "host": r.host, "path": r.path, "api_version": r.api_version,
+             "operation": r.operation, "status": r.status, "at": r.at.isoformat()}
+            for r in self.tenant.requests
+        ]
+        self.run.faults = [
+            {"operation": f.operation, "kind": f.kind, "status": f.status, "at": f.at.isoformat(), "source": f.source}
+            for f in self.tenant.faults
+        ]
+
+
+def run_scenario(scenario: Scenario | Path | str, *, home: Path | str | None = None, run_id: str | None = None,
+                 clients: Any | None = None) -> dict[str, Any]:
+    """Run one exercise and write its scorecard; returns the scorecard (JSON-able dict, see
+    :mod:`firestop.tabletop.scorecard`) with ``"files"`` naming ``scorecard.json``/``.md``.
+
+    scenario: a :class:`Scenario` or the path of a scenario file.
+    home: FIRESTOP_HOME (default: the environment's); the run lives in ``home/tabletop/<run_id>/``.
+    run_id: default :func:`new_run_id`. clients: a ``ClientFactory`` to use instead of the
+    run's own — it must be a sandbox factory on this run's tenant, so in practice only for tests.
+
+    Raises:
+        ScenarioError: the scenario file is invalid.
+        TabletopRefused: the Azure clients are not this run's sandbox (before anything ran, or mid-run).
+        FileExistsError: ``home/tabletop/<run_id>`` exists already.
+    """
+    from firestop.settings import Settings
+    from firestop.tabletop.scorecard import build_scorecard, write_scorecard
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    base = Path(home) if home is not None else Settings.from_env().home
+    run_id = run_id or new_run_id(scenario.name)
+    run_dir = base / "tabletop" / run_id
+    if run_dir.exists():
+        raise FileExistsError(f"{run_dir} exists already; give another run id")
+    exercise = _Exercise(scenario, run_dir, run_id, clients)
+    run = exercise.execute()
+    card = build_scorecard(run)
+    (run_dir / "requests.json").write_text(json.dumps(run.requests, indent=1), "utf-8")
+    card["files"] = write_scorecard(card, run_dir)
+    return card

@@ -1,0 +1,397 @@
+"""The exercise scorecard: JSON (for scripts and trends) and Markdown (for the debrief).
+
+All times are simulated (the sandbox's virtual clock), ISO 8601 UTC; durations
+are seconds. Shape of :func:`build_scorecard`'s result::
+
+    {"scenario": {"name", "description", "file"}, "run_id", "run_dir", "exercise": true, "sandbox": true,
+     "started_at", "finished_at", "wall_seconds",
+     "result": "met" | "missed", "met": int, "missed": int,
+     "metrics": {"mttd_s", "mtta_s", "mttc_s", "mttr_s"},          # the first alert's incident
+     "incidents": [{"incident_id", "alerts": [index], "status", "reason", "playbook",
+                    "metrics", "exercise", "record_files"}],
+     "alerts": [{"index", "at", "delivered_at", "delivered_offset_s", "rule_name",
+                 "monitor_condition", "incident_id", "outcome"}],
+     "expectations": [{"alert", "incident_id", "check", "expected", "actual", "met", "evidence"}],
+     "approvals": [{"incident_id", "step", "requested_at", "requested_offset_s", "expires_at", "approvers",
+                    "two_person", "outcome", "decided_at", "waited_s", "answers": [delivery log]}],
+     "faults": {"armed": [...], "fired": [{"operation", "kind", "status", "at", "offset_s", "source",
+                                           "incident_id", "step", "absorbed": true | false | null}],
+                "absorbed": int, "not_absorbed": int, "outside_steps": int},
+     "permissions_missing": [{"action", "data_action", "operation", "count", "first_at", "paths"}],
+     "checklist": {"gaps": [{"incident_id", "target", "gap", "advice"}],
+                   "coverage": [{"item", "status": "gap" | "no gap found", "targets"}]},
+     "notifications": [{"at", "text"}],                             # what notify.webhook posted (to the run's sink)
+     "notes": [str]}                                                # the runner's and the records' notes
+
+An expectation is *met* when the evidence shows it; "missed" carries the
+evidence that it was not. A scorecard is ``met`` only when every expectation is.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+#: Timeline outcomes that mean a runbook was actually called for a step (group sub-orchestrator).
+RAN_OUTCOMES = ("done", "retrying", "failed", "timed out")
+#: Timeline outcomes that end an approval wait.
+DECISION_OUTCOMES = ("approved", "rejected", "approval timed out")
+
+#: The security checklist items of :mod:`firestop.lifecycle.checklist`, each with the words its gap text carries.
+CHECKLIST_ITEMS = (
+    ("network isolation (private endpoints or deny-by-default ACLs)", "public network access"),
+    ("Microsoft Entra ID instead of API keys", "local (api key) authentication"),
+    ("consumers read the key from Key Vault", "key vault secret"),
+    ("diagnostic logs reach Log Analytics", "diagnostic logs"),
+)
+
+
+def _t(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _secs(a: str | None, b: str | None) -> float | None:
+    ta, tb = _t(a), _t(b)
+    return None if ta is None or tb is None else round((tb - ta).total_seconds(), 3)
+
+
+def _fmt_s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"
+
+
+# ------------------------------------------------------------------------------ expectations
+def _actions(record: dict[str, Any], step: str) -> list[dict[str, Any]]:
+    return [a for a in record.get("actions") or [] if a.get("step_id") == step]
+
+
+def _ran_events(record: dict[str, Any], step: str) -> list[dict[str, Any]]:
+    return [e for e in record.get("timeline") or []
+            if e.get("step") == step and e.get("outcome") in RAN_OUTCOMES and e.get("duration_s") is not None]
+
+
+def _action_text(a: dict[str, Any]) -> str:
+    state = "ok" if a.get("ok") else f"failed ({(a.get('error') or {}).get('kind')})"
+    verified = {True: ", verified", False: ", NOT verified", None: ""}[a.get("verified")]
+    checks = "; ".join(f"{'✔' if c.get('ok') else '✘'} {c.get('name')}" for c in a.get("checks") or [])
+    return f"{a.get('step_id')} ({a.get('runbook')}): {state}{verified} — {a.get('summary') or ''}" + (f" [{checks}]" if checks else "")
+
+
+def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def row(check: str, expected: Any, actual: Any, met: bool, evidence: str) -> None:
+        rows.append({"alert": exp.alert, "incident_id": incident_id, "check": check, "expected": expected,
+                     "actual": actual, "met": bool(met), "evidence": evidence})
+
+    status = record.get("status")
+    if exp.status is not None:
+        row("status", exp.status, status, status == exp.status,
+            f"record {incident_id}: status {status}" + (f" — {record.get('reason')}" if record.get("reason") else ""))
+    if exp.playbook is not None:
+        name = (record.get("playbook") or {}).get("name")
+        detail = next((e.get("detail") for e in record.get("timeline") or [] if e.get("step") == "select playbook"), "")
+        row("playbook", exp.playbook, name, name == exp.playbook, f"playbook {name or 'none'}" + (f" ({detail})" if detail else ""))
+    if exp.contained_within is not None:
+        mttc = (record.get("metrics") or {}).get("mttc_s")
+        met = mttc is not None and mttc <= exp.contained_within
+        evidence = (f"contained at {record.get('contained_at')}, MTTC {mttc:.1f} s after receipt at {record.get('received_at')}"
+                    if mttc is not None else f"not contained (status {status})")
+        row("contained_within", exp.contained_within, mttc, met, evidence)
+    for step in exp.steps_ran:
+        events = _ran_events(record, step)
+        text = "; ".join(f"{e['outcome']} at +{e.get('offset_s')} s: {e.get('detail')}" for e in events)
+        row(f"step {step} ran", True, bool(events), bool(events), text or f"no runbook call for step {step} on the timeline")
+    for step in exp.steps_succeeded:
+        acts = _actions(record, step)
+        ok = bool(acts) and all(a.get("ok") and a.get("verified") is not False for a in acts)
+        row(f"step {step} succeeded", True, ok, ok,
+            " | ".join(_action_text(a) for a in acts) or f"no action recorded for step {step}")
+    for step in exp.steps_not_run:
+        events = _ran_events(record, step)
+        other = [e for e in record.get("timeline") or [] if e.get("step") == step]
+        text = "; ".join(f"{e['outcome']} at +{e.get('offset_s')} s: {e.get('detail')}" for e in (events or other))
+        row(f"step {step} not run", True, not events, not events,
+            (f"ran: {text}" if events else (f"not run: {text}" if text else f"step {step} never appears on the timeline")))
+    for item in exp.forbidden:
+        if item.runbook is not None:
+            hits = [a for a in record.get("actions") or [] if a.get("runbook") == item.runbook and a.get("ok")]
+            evidence = (" | ".join(_action_text(a) for a in hits) if hits
+                        else f"record {incident_id}: no successful {item.runbook} action")
+        else:
+            needle = (item.path_contains or "").lower()
+            hits = [r for r in run.requests if r.get("operation") == item.operation and 200 <= int(r.get("status") or 0) < 300
+                    and needle in (r.get("path") or "").lower()]
+            evidence = ("; ".join(f"{r['method']} {r['path']} → {r['status']} at {r['at']}" for r in hits[:5])
+                        + (f" (+{len(hits) - 5} more)" if len(hits) > 5 else "")) if hits else (
+                f"sandbox request log: no 2xx {item.operation}" + (f" on *{item.path_contains}*" if needle else "")
+                + f" among {len(run.requests)} requests")
+        row(f"forbidden: {item.label}", 0, len(hits), not hits, (f"{item.why} — " if item.why and hits else "") + evidence)
+    gaps = record.get("checklist_gaps") or []
+    for wanted in exp.gaps:
+        found = [g for g in gaps if wanted.lower() in f"{g.get('gap')}".lower()]
+        row(f"checklist gap: {wanted}", True, bool(found), bool(found),
+            "; ".join(f"{g.get('gap')} on {g.get('target')}" for g in found) or
+            f"record lists {len(gaps)} gap(s): " + ("; ".join(str(g.get("gap")) for g in gaps) or "none"))
+    if exp.permissions_missing:
+        refused = {p["action"].lower(): p for p in _permissions(run)}
+        for action in exp.permissions_missing:
+            hit = refused.get(action.lower())
+            row(f"permission missing: {action}", True, bool(hit), bool(hit),
+                f"{hit['count']} request(s) refused with 403, first {hit['operation']} at {hit['first_at']}" if hit else
+                "no 403 for this action in the sandbox request log" + (f" (refused: {', '.join(sorted(refused))})" if refused else ""))
+    return rows
+
+
+# ------------------------------------------------------------------------------ sections
+def _approvals(run) -> list[dict[str, Any]]:
+    out = []
+    for req in run.approval_requests:
+        record = run.incidents.get(req["incident_id"]) or {}
+        ends = [e for e in record.get("timeline") or []
+                if e.get("step") == req["step"] and e.get("outcome") in DECISION_OUTCOMES
+                and (_t(e.get("at")) or datetime.min) >= (_t(req["requested_at"]) or datetime.min)]
+        end = ends[0] if ends else None
+        outcome = {"approved": "approved", "rejected": "rejected", "approval timed out": "timed out"}.get(
+            (end or {}).get("outcome"), "still waiting" if record.get("pending_approval") else "no decision")
+        escalated = any(e.get("step") == req["step"] and e.get("outcome") == "escalated" for e in record.get("timeline") or [])
+        out.append({
+            "incident_id": req["incident_id"], "step": req["step"], "runbook": req.get("runbook"), "why": req.get("why"),
+            "requested_at": req["requested_at"], "requested_offset_s": req["requested_offset_s"],
+            "expires_at": req.get("expires_at"), "approvers": req["approvers"], "two_person": req["two_person"],
+            "outcome": outcome, "escalated": escalated,
+            "decided_at": (end or {}).get("at"), "waited_s": _secs(req["requested_at"], (end or {}).get("at")),
+            "decision": (end or {}).get("detail"),
+            "answers": [a for a in run.answers if a["incident_id"] == req["incident_id"] and a["step"] == req["step"]
+                        and a["answer"] in req["answers_scheduled"]],
+        })
+    return out
+
+
+def _fault_steps(run) -> list[tuple[str, str, str | None, datetime, datetime, bool]]:
+    """(incident, step, runbook, start, end, ok) per runbook call window on the timelines."""
+    spans = []
+    for incident_id, record in run.incidents.items():
+        ok_by_step: dict[str, bool] = {}
+        for a in record.get("actions") or []:
+            ok_by_step[a["step_id"]] = ok_by_step.get(a["step_id"], True) and bool(a.get("ok"))
+        for e in record.get("timeline") or []:
+            if e.get("duration_s") is None:
+                continue
+            end = _t(e["at"])
+            start = end - timedelta(seconds=float(e["duration_s"]))
+            if e.get("outcome") in RAN_OUTCOMES:
+                spans.append((incident_id, e["step"], e.get("runbook"), start, end, ok_by_step.get(e["step"], False)))
+            elif e.get("outcome") in ("verified", "not verified"):
+                spans.append((incident_id, e["step"], e.get("runbook"), start, end, e["outcome"] == "verified"))
+    return spans
+
+
+def _faults(run) -> dict[str, Any]:
+    from runbooks import get_runbook, runbook_names
+    from firestop.sandbox.rbac import action_for
+
+    known = set(runbook_names())
+    spans = _fault_steps(run)
+    fired = []
+    for f in run.faults:
+        at = _t(f["at"])
+        path = next((r["path"] for r in run.requests if r["at"] == f["at"] and r.get("operation") == f["operation"]), "")
+        action = (action_for(f["operation"], path) or (None, False))[0]
+        hits = [s for s in spans if s[3] <= at <= s[4]
+                and (action is None or (s[2] in known and action.lower() in {p.lower() for p in get_runbook(s[2]).permissions}))]
+        step = hits[0] if hits else None
+        fired.append({**f, "offset_s": round((at - run.started_at).total_seconds(), 3),
+                      "incident_id": step[0] if step else None, "step": step[1] if step else None,
+                      "absorbed": (step[5] if step else None)})
+    return {
+        "armed": run.faults_armed,
+        "fired": fired,
+        "absorbed": sum(1 for f in fired if f["absorbed"] is True),
+        "not_absorbed": sum(1 for f in fired if f["absorbed"] is False),
+        "outside_steps": sum(1 for f in fired if f["absorbed"] is None),
+    }
+
+
+def _permissions(run) -> list[dict[str, Any]]:
+    from firestop.sandbox.rbac import action_for
+
+    found: dict[str, dict[str, Any]] = {}
+    for r in run.requests:
+        if r.get("status") != 403 or not r.get("operation"):
+            continue
+        action, data = action_for(r["operation"], r["path"]) or (f"(unmapped: {r['operation']})", False)
+        entry = found.setdefault(action, {"action": action, "data_action": data, "operation": r["operation"],
+                                          "count": 0, "first_at": r["at"], "paths": []})
+        entry["count"] += 1
+        if r["path"] not in entry["paths"]:
+            entry["paths"].append(r["path"])
+    return list(found.values())
+
+
+def _checklist(run) -> dict[str, Any]:
+    gaps = [{"incident_id": i, **g} for i, rec in run.incidents.items() for g in rec.get("checklist_gaps") or []]
+    coverage = []
+    for item, words in CHECKLIST_ITEMS:
+        hit = [g for g in gaps if words in str(g.get("gap")).lower()]
+        coverage.append({"item": item, "status": "gap" if hit else "no gap found",
+                         "targets": sorted({str(g.get("target")) for g in hit})})
+    return {"gaps": gaps, "coverage": coverage}
+
+
+def _notification_text(body: Any) -> str:
+    """The readable text of a webhook message (``text`` of the text/Slack formats, else the JSON)."""
+    if isinstance(body, dict) and isinstance(body.get("text"), str):
+        return body["text"]
+    return body if isinstance(body, str) else json.dumps(body, sort_keys=True)
+
+
+# ------------------------------------------------------------------------------ build
+def build_scorecard(run) -> dict[str, Any]:
+    """The scorecard of a finished :class:`firestop.tabletop.runner.Run` (pure)."""
+    scenario = run.scenario
+    expectations: list[dict[str, Any]] = []
+    for exp in scenario.expect:
+        incident_id = run.incident_of_alert.get(exp.alert)
+        record = run.incidents.get(incident_id or "", {}) if incident_id else {}
+        if not incident_id:
+            expectations.append({"alert": exp.alert, "incident_id": None, "check": "incident opened", "expected": True,
+                                 "actual": False, "met": False,
+                                 "evidence": f"alert {exp.alert} opened no incident (see alerts)"})
+            continue
+        if record.get("runtime_status") not in (None, "Completed") or "timeline" not in record:
+            expectations.append({"alert": exp.alert, "incident_id": incident_id, "check": "incident finished", "expected": True,
+                                 "actual": False, "met": False,
+                                 "evidence": f"incident {incident_id} is {record.get('status')} (phase {record.get('phase')}, "
+                                             f"step {record.get('step')}) when the exercise ended"})
+        expectations.extend(_expectation_rows(run, exp, record, incident_id))
+    incidents = []
+    for incident_id, record in run.incidents.items():
+        incidents.append({
+            "incident_id": incident_id,
+            "alerts": sorted(i for i, inc in run.incident_of_alert.items() if inc == incident_id),
+            "status": record.get("status"), "reason": record.get("reason"),
+            "playbook": (record.get("playbook") or {}).get("name"),
+            "metrics": record.get("metrics") or {}, "exercise": record.get("exercise"),
+            "record_files": record.get("record_files") or {},
+        })
+    primary = run.incidents.get(run.incident_of_alert.get(0, ""), {})
+    metrics = {k: (primary.get("metrics") or {}).get(k) for k in ("mttd_s", "mtta_s", "mttc_s", "mttr_s")}
+    missed = sum(1 for e in expectations if not e["met"])
+    return {
+        "scenario": {"name": scenario.name, "description": scenario.description.strip(),
+                     "file": str(scenario.path) if scenario.path else None},
+        "run_id": run.run_id, "run_dir": str(run.run_dir), "exercise": True, "sandbox": True,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "wall_seconds": run.wall_seconds,
+        "result": "missed" if missed else "met", "met": len(expectations) - missed, "missed": missed,
+        "metrics": metrics,
+        "incidents": incidents,
+        "alerts": run.alerts,
+        "expectations": expectations,
+        "approvals": _approvals(run),
+        "faults": _faults(run),
+        "permissions_missing": _permissions(run),
+        "checklist": _checklist(run),
+        "notifications": [{"at": n["at"], "text": _notification_text(n["body"])} for n in run.notifications],
+        "notes": list(run.notes) + [f"{i}: {note}" for i, rec in run.incidents.items() for note in rec.get("notes") or []],
+    }
+
+
+# ------------------------------------------------------------------------------ render
+def _record_path(files: dict[str, Any] | None) -> str:
+    files = files or {}
+    return str(files.get("markdown_path") or files.get("json_path") or files.get("url") or "")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """The scorecard as Markdown (tables; simulated times)."""
+    m = card["metrics"]
+    lines = [
+        f"# Tabletop scorecard — {card['scenario']['name']}",
+        "",
+        f"**Result: {'all expectations met' if card['result'] == 'met' else 'expectations missed'}** "
+        f"({card['met']} met, {card['missed']} missed) · run `{card['run_id']}` · sandbox tenant, simulated time "
+        f"{card['started_at']} → {card['finished_at']} ({card['wall_seconds']:.1f} s wall)",
+        "",
+    ]
+    if card["scenario"].get("description"):
+        lines += [card["scenario"]["description"], ""]
+    lines += [
+        "| MTTD | MTTA | MTTC | MTTR |", "|---|---|---|---|",
+        f"| {_fmt_s(m.get('mttd_s'))} | {_fmt_s(m.get('mtta_s'))} | {_fmt_s(m.get('mttc_s'))} | {_fmt_s(m.get('mttr_s'))} |",
+        "",
+        "## Expectations", "", "| | check | expected | actual | evidence |", "|---|---|---|---|---|",
+    ]
+    for e in card["expectations"]:
+        lines.append(f"| {'✅ met' if e['met'] else '❌ missed'} | {_cell(e['check'])} | {_cell(e['expected'])} | "
+                     f"{_cell(e['actual'])} | {_cell(e['evidence'])} |")
+    lines += ["", "## Incidents", "", "| incident | alerts | status | playbook | MTTD | MTTA | MTTC | record |", "|---|---|---|---|---|---|---|---|"]
+    for i in card["incidents"]:
+        im = i["metrics"]
+        lines.append(f"| {_cell(i['incident_id'])} | {_cell(', '.join(map(str, i['alerts'])))} | {_cell(i['status'])} | "
+                     f"{_cell(i['playbook'])} | {_fmt_s(im.get('mttd_s'))} | {_fmt_s(im.get('mtta_s'))} | "
+                     f"{_fmt_s(im.get('mttc_s'))} | {_cell(_record_path(i['record_files']))} |")
+    lines += ["", "## Alerts", "", "| # | scheduled | delivered | rule | outcome |", "|---|---|---|---|---|"]
+    for a in card["alerts"]:
+        lines.append(f"| {a['index']} | +{a['at']:g} s | +{a['delivered_offset_s']:g} s | {_cell(a['rule_name'])} | {_cell(a['outcome'])} |")
+    lines += ["", "## Approvals waited on", ""]
+    if card["approvals"]:
+        lines += ["| incident | step | requested | outcome | waited | answers |", "|---|---|---|---|---|---|"]
+        for a in card["approvals"]:
+            answers = "; ".join(f"{x['decision']} by {x['by']} at +{x['after']:g} s: {x['outcome']}"
+                                + (f" ({x['reason']})" if x.get("reason") else "") for x in a["answers"]) or "none scripted"
+            lines.append(f"| {_cell(a['incident_id'])} | {_cell(a['step'])} | +{a['requested_offset_s']:g} s | "
+                         f"{_cell(a['outcome'])}{' (escalated)' if a['escalated'] else ''} | {_fmt_s(a['waited_s'])} | {_cell(answers)} |")
+    else:
+        lines.append("No step waited for approval.")
+    f = card["faults"]
+    lines += ["", "## Faults", ""]
+    if f["fired"]:
+        lines.append(f"{len(f['fired'])} fault(s) fired: {f['absorbed']} absorbed (the step still succeeded), "
+                     f"{f['not_absorbed']} not absorbed, {f['outside_steps']} outside any step.")
+        lines += ["", "| at | operation | answer | source | step | absorbed |", "|---|---|---|---|---|---|"]
+        for x in f["fired"]:
+            lines.append(f"| +{x['offset_s']:g} s | {x['operation']} | {x['status'] or ''} {x['kind']} | {x['source']} | "
+                         f"{_cell(x['step'] or '—')} | {({True: 'yes', False: 'no', None: '—'})[x['absorbed']]} |")
+    else:
+        lines.append("No fault fired." + (" (armed: " + ", ".join(str(a.get("operation") or a.get("kind")) for a in f["armed"]) + ")" if f["armed"] else ""))
+    lines += ["", "## Permissions missing", ""]
+    if card["permissions_missing"]:
+        lines += ["| action | requests | first at |", "|---|---|---|"]
+        for p in card["permissions_missing"]:
+            lines.append(f"| `{p['action']}`{' (data action)' if p['data_action'] else ''} | {p['count']} | {p['first_at']} |")
+    else:
+        lines.append("No request was refused (no 403 in the sandbox request log).")
+    lines += ["", "## Checklist coverage", "", "| item | finding | targets |", "|---|---|---|"]
+    for c in card["checklist"]["coverage"]:
+        lines.append(f"| {c['item']} | {'⚠ gap' if c['status'] == 'gap' else c['status']} | {_cell(', '.join(t.rsplit('/', 1)[-1] for t in c['targets']))} |")
+    for g in card["checklist"]["gaps"]:
+        lines.append(f"\n- {g.get('gap')} on {str(g.get('target')).rsplit('/', 1)[-1]}: {g.get('advice')}")
+    lines += ["", "## Notifications", ""]
+    if card["notifications"]:
+        for n in card["notifications"]:
+            lines += [f"At {n['at']} the on-call channel would have received:", "", *("> " + line for line in n["text"].splitlines()), ""]
+    else:
+        lines.append("No notification was sent.")
+    if card["notes"]:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in card["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_scorecard(card: dict[str, Any], run_dir: Path) -> dict[str, str]:
+    """Write ``scorecard.json`` and ``scorecard.md`` into ``run_dir``; returns their paths."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = run_dir / "scorecard.json", run_dir / "scorecard.md"
+    files = {"json": str(json_path), "markdown": str(md_path)}
+    json_path.write_text(json.dumps({**card, "files": files}, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
+    md_path.write_text(render_markdown(card), "utf-8")
+    return files

@@ -1,0 +1,133 @@
+"""Every shipped scenario runs green, and its scorecard shows what the scenario is about."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from firestop.tabletop import load_scenario, run_scenario
+
+from .conftest import ACCOUNT, SCENARIOS
+
+SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def run(name: str, home: Path) -> dict:
+    return run_scenario(SCENARIOS / f"{name}.yaml", home=home, run_id=f"test-{name}")
+
+
+def test_there_is_a_scenario_per_shipped_playbook():
+    from firestop.playbooks import load_playbooks
+    from firestop.settings import REPO_ROOT
+
+    rehearsed = set()
+    for path in SHIPPED:
+        scenario = load_scenario(path)
+        if scenario.playbooks_dir() and scenario.playbooks_dir().resolve() == (REPO_ROOT / "playbooks").resolve():
+            rehearsed.update(e.playbook for e in scenario.expect if e.playbook)
+    assert {p.name for p in load_playbooks(REPO_ROOT / "playbooks")} <= rehearsed
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenario_meets_every_expectation(path, firestop_home):
+    card = run_scenario(path, home=firestop_home, run_id="run")
+    missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
+    assert card["result"] == "met" and not missed, missed
+    assert card["missed"] == 0 and card["met"] == len(card["expectations"]) > 0
+    run_dir = firestop_home / "tabletop" / "run"
+    assert card["files"] == {"json": str(run_dir / "scorecard.json"), "markdown": str(run_dir / "scorecard.md")}
+    assert json.loads((run_dir / "scorecard.json").read_text())["expectations"] == card["expectations"]
+    markdown = (run_dir / "scorecard.md").read_text()
+    assert markdown.startswith(f"# Tabletop scorecard — {card['scenario']['name']}")
+    assert "all expectations met" in markdown and "❌" not in markdown
+    for incident in card["incidents"]:  # records are tagged and filed inside the run folder
+        assert incident["exercise"] is True
+        record = json.loads((run_dir / "records" / f"{incident['incident_id']}.json").read_text())
+        assert record["exercise"] is True and record["sandbox"] is True
+
+
+def test_leaked_key_scorecard(firestop_home):
+    card = run("leaked-api-key", firestop_home)
+    assert card["metrics"]["mttd_s"] == pytest.approx(37.816)
+    assert 0 < card["metrics"]["mttc_s"] <= 30 and card["metrics"]["mtta_s"] is None
+    assert card["approvals"] == [] and card["faults"]["fired"] == [] and card["permissions_missing"] == []
+    coverage = {c["item"]: c["status"] for c in card["checklist"]["coverage"]}
+    assert coverage["Microsoft Entra ID instead of API keys"] == "gap"
+    assert coverage["diagnostic logs reach Log Analytics"] == "no gap found"
+    assert {g["gap"] for g in card["checklist"]["gaps"]} >= {"local (API key) authentication enabled"}
+    by_check = {e["check"]: e for e in card["expectations"]}
+    assert "MTTC" in by_check["contained_within"]["evidence"] and by_check["contained_within"]["actual"] == card["metrics"]["mttc_s"]
+    assert "✔ old Key1 revoked" in by_check["step rotate-keys succeeded"]["evidence"]
+    assert by_check["forbidden: operation accounts.update on *contoso-openai-dev*"]["actual"] == 0
+
+
+def test_throttling_scorecard_shows_the_faults_absorbed(firestop_home):
+    calm = run("leaked-api-key", firestop_home)
+    card = run("throttling", firestop_home)
+    fired = card["faults"]["fired"]
+    throttled = [f for f in fired if f["operation"] == "accounts.regenerateKey"]
+    assert [f["status"] for f in throttled] == [429, 429] and all(f["source"] == "scripted" for f in throttled)
+    assert any(f["source"] == "random" and f["status"] == 503 for f in fired)
+    assert {f["step"] for f in throttled} == {"rotate-keys"}
+    assert card["faults"]["absorbed"] == len(fired) and card["faults"]["not_absorbed"] == 0
+    assert card["metrics"]["mttc_s"] > calm["metrics"]["mttc_s"]  # absorbing the faults took time
+    assert "fault(s) fired" in Path(card["files"]["markdown"]).read_text()
+
+
+def test_rejected_approval_scorecard(firestop_home):
+    card = run("rejected-approval", firestop_home)
+    (approval,) = card["approvals"]
+    assert approval["step"] == "lock-network" and approval["outcome"] == "rejected"
+    assert approval["waited_s"] == pytest.approx(120.0)
+    refused, sent = approval["answers"]
+    assert (refused["by"], refused["outcome"]) == ("oid-bob", "refused") and "not among the approvers" in refused["reason"]
+    assert (sent["by"], sent["decision"], sent["outcome"]) == ("oid-alice", "reject", "sent")
+    assert card["metrics"]["mtta_s"] == pytest.approx(approval["requested_offset_s"] + 120.0)
+    assert card["metrics"]["mttc_s"] is None
+    requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())
+    assert not [r for r in requests if r["operation"] == "accounts.update"]
+
+
+def test_missing_permission_scorecard_names_the_action(firestop_home):
+    card = run("missing-permission", firestop_home)
+    (missing,) = card["permissions_missing"]
+    assert missing["action"] == "Microsoft.CognitiveServices/accounts/write" and missing["count"] >= 1
+    assert missing["paths"] == [ACCOUNT]
+    assert "`Microsoft.CognitiveServices/accounts/write`" in Path(card["files"]["markdown"]).read_text()
+
+
+def test_public_network_exposure_touches_only_the_dev_account(firestop_home):
+    card = run("public-network-exposure", firestop_home)
+    requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())
+    patched = {r["path"].rsplit("/", 1)[-1] for r in requests if r["operation"] == "accounts.update"}
+    assert patched == {"contoso-openai-dev"}
+    assert card["approvals"] == []  # not production: no human gate
+    assert 30 < card["metrics"]["mttd_s"] < 40
+
+
+def test_anomalous_usage_blocks_the_three_callers(firestop_home):
+    card = run("anomalous-usage", firestop_home)
+    by = {e["check"]: e for e in card["expectations"]}
+    evidence = by["step block-ips succeeded"]["evidence"]
+    assert by["step block-ips succeeded"]["met"]
+    record = json.loads((Path(card["run_dir"]) / "records" / f"{card['incidents'][0]['incident_id']}.json").read_text())
+    blocked = next(a for a in record["actions"] if a["step_id"] == "block-ips")["artifacts"]["rules"]
+    assert {r["network"] for r in blocked} == {"203.0.113.140/32", "203.0.113.141/32", "192.0.2.200/32"}, evidence
+
+
+def test_suspicious_key_access_waits_for_the_on_call_approval(firestop_home):
+    card = run("suspicious-key-access", firestop_home)
+    (approval,) = card["approvals"]
+    assert (approval["step"], approval["outcome"], approval["waited_s"]) == ("revoke-principal", "approved", 300.0)
+    assert approval["answers"][0]["by"] == "oid-alice" and approval["answers"][0]["outcome"] == "sent"
+    assert card["metrics"]["mtta_s"] == pytest.approx(approval["requested_offset_s"] + 300.0)
+    assert card["metrics"]["mttc_s"] > card["metrics"]["mtta_s"]  # containment ends after the human decided
+
+
+def test_content_abuse_notification_is_shown_not_sent(firestop_home):
+    card = run("content-abuse", firestop_home)
+    (note,) = card["notifications"]
+    assert "203.0.113.200" in note["text"] and card["incidents"][0]["incident_id"] in note["text"]
+    assert "the on-call channel would have received" in Path(card["files"]["markdown"]).read_text()
