@@ -17,15 +17,22 @@ Public API
 ``tenant.credential``                 :class:`SandboxCredential` (fake bearer tokens)
 ``tenant.clock``                      :class:`VirtualClock` (aware UTC; starts 2026-11-29T03:14:40Z)
 ``tenant.requests`` / ``.unrouted``   ``list[RequestLogEntry]`` (method, host, path, api_version, operation, status, at)
-``tenant.faults``                     ``list[FaultRecord]`` (operation, kind, status, at)
+``tenant.faults``                     ``list[FaultRecord]`` (operation, kind, status, at, source)
 ``tenant.inject_fault(operation, status, nth=1, retry_after=None, times=1)``
+``tenant.inject_lro_fault(operation, *, seconds=None, outcome="Succeeded", ...)``   slow / Failed / Canceled LROs
+``tenant.inject_random_faults(rate, seed=0, statuses=(429, 500, 503), operations=None)``
+``tenant.clear_faults()`` / ``tenant.realtime_factor`` (wall s per simulated s; 0 = never block)
 ``tenant.resource(id)`` / ``account_keys(id)`` / ``issued_key_values()`` / ``secret_versions(vault, name)``
 ``tenant.save(state_dir=None)``
 
 Simulated surfaces: ARM Microsoft.CognitiveServices accounts (+ deployments,
-LRO status), ARM Microsoft.Network NSG security rules, Key Vault secrets data
-plane, Log Analytics query API (KQL subset, :mod:`firestop.sandbox.kql`).
-Anything else answers 501 and lands in ``tenant.unrouted``.
+private endpoint connections, LRO status), ARM Microsoft.Network NSG security
+rules, Microsoft.Authorization role assignments, the ARM Activity Log API, Key
+Vault secrets data plane, Log Analytics query API (KQL subset,
+:mod:`firestop.sandbox.kql`). Anything else answers 501 and lands in
+``tenant.unrouted`` (and in the ``FIRESTOP_SANDBOX_UNROUTED_LOG`` journal).
+Seeds: ``default_tenant.yaml``-style files or digital twins of ``az resource
+show`` JSON (:mod:`firestop.sandbox.twin`).
 """
 
 from .clock import VirtualClock

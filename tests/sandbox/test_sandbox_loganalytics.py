@@ -181,3 +181,16 @@ def test_query_batch_answers_each_request(tenant, logs):
     assert [list(r) for r in results[0].tables[0].rows] == [[4]]
     assert isinstance(results[1], LogsQueryError) and results[1].code == "BadArgumentError"
     assert [(e.operation, e.status) for e in tenant.requests] == [("logs.batch", 200)]
+
+
+def test_oversized_result_is_truncated_with_a_partial_error(tenant, logs, monkeypatch):
+    from azure.monitor.query import LogsQueryPartialResult
+
+    from firestop.sandbox.routes import loganalytics
+
+    monkeypatch.setattr(loganalytics, "RESULT_ROW_LIMIT", 5)
+    result = logs.query_workspace(WORKSPACE_ID, "AzureDiagnostics | project TimeGenerated", timespan=None)
+    assert isinstance(result, LogsQueryPartialResult) and result.status == LogsQueryStatus.PARTIAL
+    assert len(result.partial_data[0].rows) == 5
+    assert result.partial_error.code == "PartialError"
+    assert len(_rows(logs.query_workspace(WORKSPACE_ID, "AzureDiagnostics | count", timespan=None))) == 1  # small results are complete

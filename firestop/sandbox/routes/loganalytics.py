@@ -14,7 +14,10 @@ Answers (corpus ``loganalytics/``):
 * 400 ``BadArgumentError`` with ``innererror.code`` ``SyntaxError`` /
   ``SemanticError`` for queries outside the KQL subset (errors.json);
 * 200 with an empty body when the POST has no body (errors.json); 204 when the
-  workspace holds no tables; 404 ``WorkspaceNotFoundError`` for an unknown id.
+  workspace holds no tables; 404 ``WorkspaceNotFoundError`` for an unknown id;
+* 200 with the first :data:`RESULT_ROW_LIMIT` rows plus ``error`` ``{"code":
+  "PartialError", "details": [...]}`` when a result is larger (response-format.md's
+  non-fatal error; the wording is the sandbox's, no verbatim sample exists).
 
 ``workspaces`` (cross-workspace queries) is accepted and ignored.
 ``POST /v1/$batch`` (``query_batch``, operation ``logs.batch``) answers each
@@ -35,6 +38,8 @@ from ..wire import SandboxResponse
 from .common import ok, state_of
 
 HOSTS = ("api.loganalytics.io", "api.loganalytics.azure.com")
+#: Rows one query may return (Azure Monitor service limits: 500,000 records); more -> truncated + PartialError.
+RESULT_ROW_LIMIT = 500_000
 _DURATION = re.compile(
     r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
@@ -98,7 +103,19 @@ def execute(state, workspace_id: str, body: object, now: datetime) -> SandboxRes
         if exc.token is not None:
             detail["token"] = exc.token
         return _bad_argument(exc.kind, summary + " " + exc.message, detail)
-    return ok({"tables": [result.to_json()]})
+    table = result.to_json()
+    if len(table["rows"]) > RESULT_ROW_LIMIT:
+        # response-format.md: non-fatal problems answer 200 + tables + error{code: "PartialError", details}
+        table["rows"] = table["rows"][:RESULT_ROW_LIMIT]
+        return ok({"tables": [table], "error": {
+            "code": "PartialError",
+            "message": "There were some errors when processing your query.",
+            "details": [{
+                "code": "EngineError",
+                "message": f"Query result set has exceeded the internal record count limit ({RESULT_ROW_LIMIT} records); the result is truncated.",
+            }],
+        }})
+    return ok({"tables": [table]})
 
 
 def query(ctx: RequestContext) -> SandboxResponse:
