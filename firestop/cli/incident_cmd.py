@@ -58,7 +58,7 @@ def list_incidents(
         created_from = None
         if since:
             try:
-                created_from = parse_since(since, env.tenant.clock.now())
+                created_from = parse_since(since, env.clients.clock.now())
             except ValueError:
                 fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
         rows = [view(s) for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from)]

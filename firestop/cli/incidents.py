@@ -6,8 +6,9 @@ What ``alert handle`` and ``incident show`` print is the incident view of
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from firestop.lifecycle import ORCHESTRATOR_NAME
 from firestop.lifecycle.start import incident_input
@@ -22,26 +23,37 @@ def view(status) -> dict[str, Any]:
                          status.created_time, status.last_updated_time)
 
 
-def drive(env, instance_id: str) -> Any:
+def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = None) -> Any:
     """Run the incident until it completes or waits for a human; returns its status.
 
-    Durable timers of this incident (retry backoff, step timeouts) are fired by moving the
-    sandbox's virtual clock; an approval wait is left waiting — its deadline is real policy.
+    Durable timers of this incident (retry backoff, step timeouts) fire by moving the
+    sandbox's virtual clock — or, on real Azure, by waiting for them; an approval wait is
+    left waiting (its deadline is real policy). ``on_progress(status)`` is called between
+    episodes (for a progress display).
     """
+    from firestop.clock import is_virtual
+
     host = env.host
+    clock = env.clients.clock
     while True:
         host.run_until_idle(instance_id)
         status = host.get_status(instance_id)
+        if on_progress is not None:
+            on_progress(status)
         custom = status.custom_status if isinstance(status.custom_status, dict) else {}
         if status.runtime_status in TERMINAL or custom.get("pending_approval"):
             return status
         due = host._earliest_timer(host._scope(instance_id))  # noqa: SLF001 — timers of this incident only
         if due is None:
             return status
-        env.tenant.clock.set(max(due, env.tenant.clock.now()))
+        if is_virtual(clock):
+            clock.set(max(due, clock.now()))
+        else:
+            time.sleep(min(max((due - clock.now()).total_seconds(), 0.0), 60.0))
 
 
-def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any], str | None]:
+def handle_alert(alert, *, rerun: bool = False, env=None,
+                 on_progress: Callable[[Any], None] | None = None) -> tuple[dict[str, Any], str | None]:
     """(incident view, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it.
 
     env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
@@ -75,10 +87,10 @@ def handle_alert(alert, *, rerun: bool = False, env=None) -> tuple[dict[str, Any
         if existing is not None:
             note = f"resuming incident {instance_id} ({existing.runtime_status})"
         else:
-            inp = incident_input(alert, received_at=env.tenant.clock.now(), sandbox=True)
+            inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox)
             inp["incident_id"] = instance_id
             host.start_new(ORCHESTRATOR_NAME, instance_id, inp)
-        return view(drive(env, instance_id)), note
+        return view(drive(env, instance_id, on_progress=on_progress)), note
     finally:
         if owned:
             env.close()
@@ -105,7 +117,7 @@ def _resolved(env, alert, existing) -> dict[str, Any]:
         env.host.raise_event(existing.instance_id, "alert_resolved", {
             "alert_id": alert.alert_id,
             "resolved_at": alert.resolved_at.isoformat() if isinstance(alert.resolved_at, datetime) else None,
-            "received_at": env.tenant.clock.now().isoformat(),
+            "received_at": env.clients.clock.now().isoformat(),
         })
         return view(drive(env, existing.instance_id))
     return {

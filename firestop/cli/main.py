@@ -8,7 +8,9 @@ one line (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import sys
+import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -21,6 +23,7 @@ from firestop.cli.output import (
     EXIT_INTERNAL,
     clean,
     console,
+    err_console,
     fail,
     print_incident,
     print_json,
@@ -93,13 +96,31 @@ def _internal(exc: BaseException, as_json: bool) -> None:
     fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)
 
 
+@contextmanager
+def _progress(*, enabled: bool):
+    """A spinner on stderr showing the incident's phase, step and elapsed wall time (interactive terminals only)."""
+    if not enabled or not err_console.is_terminal:
+        yield None
+        return
+    started = time.monotonic()
+    with err_console.status("starting…") as status:
+        def update(st) -> None:
+            custom = st.custom_status if isinstance(st.custom_status, dict) else {}
+            status.update(clean(f"{custom.get('phase') or st.runtime_status} · {custom.get('step') or ''} · {time.monotonic() - started:.1f}s"))
+
+        yield update
+
+
 @alert_app.command("handle")
 def alert_handle(
     file: str = typer.Argument(..., metavar="FILE", help="Alert payload (Common Alert Schema JSON), or - for stdin."),
     as_json: bool = typer.Option(False, "--json", help="Print the incident as JSON."),
     rerun: bool = typer.Option(False, "--rerun", help="Handle the alert again even if it was handled before."),
+    azure: bool = typer.Option(False, "--azure", help="Act on real Azure with DefaultAzureCredential (break-glass, when the Function App is down)."),
+    tenant: Optional[Path] = typer.Option(None, "--tenant", help="Sandbox tenant file to seed FIRESTOP_HOME/sandbox with (when it has none yet)."),
+    yes: bool = typer.Option(False, "--yes", help="With --azure: do not ask for confirmation."),
 ) -> None:
-    """Run an alert through detect → analyze → contain → resolve → learn on the sandbox tenant."""
+    """Run an alert through detect → analyze → contain → resolve → learn (sandbox tenant by default)."""
     from firestop.alerts import AlertPayloadError, parse_alert
 
     payload = _read_payload(file, as_json)
@@ -107,10 +128,26 @@ def alert_handle(
         alert = parse_alert(payload)
     except AlertPayloadError as exc:
         fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+    if azure and tenant:
+        fail("--tenant: a sandbox tenant file makes no sense with --azure; drop one of them", EXIT_BAD_INPUT, as_json=as_json)
+    if tenant and not tenant.is_file():
+        fail(f"--tenant: {tenant} is not a file; give a tenant YAML/JSON file", EXIT_BAD_INPUT, as_json=as_json)
+    if azure and not yes:
+        if as_json or not sys.stdin.isatty():
+            fail("--yes: --azure acts on real Azure resources; confirm with --yes when not running interactively", EXIT_BAD_INPUT, as_json=as_json)
+        targets = ", ".join(alert.target_ids) or "(no target)"
+        if not typer.confirm(f"Act on REAL Azure resources ({clean(targets)}) with the matching playbook?", default=False):
+            fail("not confirmed; nothing was done", EXIT_BAD_INPUT, as_json=as_json)
     try:
         from firestop.cli.incidents import handle_alert
+        from firestop.cli.wiring import environment
 
-        record, note = handle_alert(alert, rerun=rerun)
+        env = environment(azure=azure, seed=str(tenant) if tenant else None)
+        try:
+            with _progress(enabled=not as_json) as on_progress:
+                record, note = handle_alert(alert, rerun=rerun, env=env, on_progress=on_progress)
+        finally:
+            env.close()
     except typer.Exit:
         raise
     except KeyboardInterrupt:
@@ -165,13 +202,20 @@ def alert_show(
 
 
 @sandbox_app.command("reset")
-def sandbox_reset(as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+def sandbox_reset(
+    tenant_file: Optional[Path] = typer.Option(None, "--tenant", help="Seed from this tenant file (YAML/JSON; az resource show output) instead of the built-in tenant."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
     """Restore the simulated tenant to its seed (keys, network settings, vault, logs, clock)."""
     from firestop.cli.wiring import reset_sandbox
     from firestop.settings import Settings
 
+    if tenant_file is not None and not tenant_file.is_file():
+        fail(f"--tenant: {tenant_file} is not a file; give a tenant YAML/JSON file", EXIT_BAD_INPUT, as_json=as_json)
     try:
-        tenant = reset_sandbox()
+        tenant = reset_sandbox(seed=str(tenant_file) if tenant_file else None)
+    except (ValueError, KeyError) as exc:
+        fail(f"--tenant: {tenant_file} is not a valid tenant file: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     except Exception as exc:  # noqa: BLE001
         _internal(exc, as_json)
     where = str(Settings.from_env().sandbox_dir)

@@ -45,8 +45,34 @@ class Environment:
             close()
 
 
-def sandbox_environment(settings: Settings | None = None) -> Environment:
-    """Embedded defaults: the persisted sandbox tenant and the local durable host."""
+def azure_environment(settings: Settings | None = None) -> Environment:
+    """Break-glass: the local durable host acting on real Azure with ``DefaultAzureCredential``.
+
+    For a responder's machine when the Function App is down: environment credentials,
+    workload identity, Azure CLI / PowerShell / developer sign-in (the managed-identity
+    probe is skipped: a laptop has none). Wall-clock time; state under FIRESTOP_HOME.
+    """
+    from azure.identity import DefaultAzureCredential
+
+    from firestop.clock import SystemClock
+    from firestop.runtime import LocalDurableHost
+
+    settings = settings or Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    clock = SystemClock()
+    clients = ClientFactory(credential=DefaultAzureCredential(exclude_managed_identity_credential=True), clock=clock)
+    configure_settings(settings)
+    configure_clients(clients)
+    host = LocalDurableHost(function_app(), settings.durable_db, clock=clock)
+    return Environment(settings=settings, tenant=None, clients=clients, host=host)
+
+
+def sandbox_environment(settings: Settings | None = None, *, seed: str | None = None) -> Environment:
+    """Embedded defaults: the persisted sandbox tenant and the local durable host.
+
+    seed: a tenant file (YAML/JSON, ``az resource show`` resources) used when FIRESTOP_HOME has no
+    sandbox state yet; ``sandbox reset --tenant FILE`` replaces existing state with it.
+    """
     from firestop.runtime import LocalDurableHost
     from firestop.sandbox import Tenant
 
@@ -58,7 +84,7 @@ def sandbox_environment(settings: Settings | None = None) -> Environment:
         }
     )
     settings.home.mkdir(parents=True, exist_ok=True)
-    tenant = Tenant.open(settings.sandbox_dir)
+    tenant = Tenant.open(settings.sandbox_dir, seed=seed) if seed else Tenant.open(settings.sandbox_dir)
     clients = ClientFactory(
         credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True
     )
@@ -68,10 +94,15 @@ def sandbox_environment(settings: Settings | None = None) -> Environment:
     return Environment(settings=settings, tenant=tenant, clients=clients, host=host)
 
 
-def reset_sandbox(settings: Settings | None = None) -> Any:
-    """Restore the seed tenant under ``FIRESTOP_HOME/sandbox``; returns the new tenant."""
+def reset_sandbox(settings: Settings | None = None, *, seed: str | None = None) -> Any:
+    """Restore the seed tenant (or ``seed``, a tenant file) under ``FIRESTOP_HOME/sandbox``; returns the new tenant."""
     from firestop.sandbox import Tenant
 
     settings = settings or Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)
-    return Tenant.reset(settings.sandbox_dir)
+    return Tenant.reset(settings.sandbox_dir, seed=seed) if seed else Tenant.reset(settings.sandbox_dir)
+
+
+def environment(*, azure: bool = False, seed: str | None = None) -> Environment:
+    """The environment a CLI command acts on: the sandbox (default) or real Azure (``azure=True``)."""
+    return azure_environment() if azure else sandbox_environment(seed=seed)

@@ -90,3 +90,26 @@ def test_unknown_incident_and_bad_since(firestop_home):
     bad = cli("incident", "list", "--since", "yesterday")
     assert bad.exit_code == 2 and "--since" in bad.output
     assert json.loads(cli("incident", "list", "--since", "2h", "--json").stdout) == []
+
+
+def test_azure_target_needs_confirmation_before_anything_happens(firestop_home, monkeypatch):
+    from firestop.cli import wiring
+
+    def no_azure(*args, **kwargs):  # the test must never reach real Azure (or its metadata endpoint)
+        raise AssertionError("an Azure environment was built")
+
+    monkeypatch.setattr(wiring, "azure_environment", no_azure)
+    result = cli("alert", "handle", str(EXAMPLE), "--azure", "--json")
+    assert result.exit_code == 2 and "--yes" in json.loads(result.stdout)["error"]
+    both = cli("alert", "handle", str(EXAMPLE), "--azure", "--tenant", str(EXAMPLE), "--yes")
+    assert both.exit_code == 2 and "--tenant" in both.output
+
+
+def test_sandbox_reset_restores_the_seed(firestop_home):
+    cli("alert", "handle", str(EXAMPLE))
+    assert acls(firestop_home)["defaultAction"] == "Deny"
+    result = cli("sandbox", "reset", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["reset"] is True
+    assert acls(firestop_home)["defaultAction"] == "Allow"
+    bad = cli("sandbox", "reset", "--tenant", str(firestop_home / "nope.yaml"))
+    assert bad.exit_code == 2 and "--tenant" in bad.output
