@@ -19,22 +19,13 @@ from typing import Any
 
 from firestop.azure.clients import ClientFactory
 from firestop.azure.errors import map_azure_error
+from firestop.resource_id import type_key
 
 ACCOUNT_TYPE = "microsoft.cognitiveservices/accounts"
 
 
 def _raw(pipeline_response: Any, deserialized: Any, headers: Any) -> dict[str, Any]:
     return pipeline_response.http_response.json()
-
-
-def type_key(resource_id: str) -> str:
-    """``microsoft.cognitiveservices/accounts`` for an account ID ('' when not a provider resource)."""
-    from firestop.resource_id import parse
-
-    try:
-        return parse(resource_id).type_key
-    except ValueError:
-        return ""
 
 
 def account_facts(account: dict[str, Any]) -> dict[str, Any]:

@@ -198,3 +198,12 @@ def parse(s: str) -> ResourceId:
         type="/".join(leaf_types),
         name=fields["resource_name"],
     )
+
+
+def type_key(resource_id: str) -> str:
+    """Lower-case ARM type of ``resource_id`` (``microsoft.cognitiveservices/accounts``), or ``""`` when it
+    does not parse as a provider resource. Pure; never raises."""
+    try:
+        return parse(resource_id).type_key
+    except ValueError:
+        return ""

@@ -90,6 +90,17 @@ def _read_payload(source: str, as_json: bool) -> bytes:
         fail(f"FILE: cannot read {source}: {exc.strerror}", EXIT_BAD_INPUT, as_json=as_json)
 
 
+def _alert_or_fail(source: str, as_json: bool):
+    """The parsed alert of FILE (or stdin); exit 2 with the field and the fix when it is not acceptable."""
+    from firestop.alerts import AlertPayloadError, parse_alert
+
+    payload = _read_payload(source, as_json)
+    try:
+        return parse_alert(payload)
+    except AlertPayloadError as exc:
+        fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+
+
 def _internal(exc: BaseException, as_json: bool) -> None:
     if _state["debug"]:
         traceback.print_exception(exc)
@@ -121,13 +132,7 @@ def alert_handle(
     yes: bool = typer.Option(False, "--yes", help="With --azure: do not ask for confirmation."),
 ) -> None:
     """Run an alert through detect → analyze → contain → resolve → learn (sandbox tenant by default)."""
-    from firestop.alerts import AlertPayloadError, parse_alert
-
-    payload = _read_payload(file, as_json)
-    try:
-        alert = parse_alert(payload)
-    except AlertPayloadError as exc:
-        fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+    alert = _alert_or_fail(file, as_json)
     if azure and tenant:
         fail("--tenant: a sandbox tenant file makes no sense with --azure; drop one of them", EXIT_BAD_INPUT, as_json=as_json)
     if tenant and not tenant.is_file():
@@ -180,13 +185,9 @@ def alert_show(
     """Print what Firestop understood of an alert payload (changes nothing)."""
     from rich.table import Table
 
-    from firestop.alerts import AlertPayloadError, parse_alert, render_alert_rows
+    from firestop.alerts import render_alert_rows
 
-    payload = _read_payload(file, as_json)
-    try:
-        alert = parse_alert(payload)
-    except AlertPayloadError as exc:
-        fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+    alert = _alert_or_fail(file, as_json)
     if as_json:
         try:
             print_json(alert.model_dump(mode="json"))

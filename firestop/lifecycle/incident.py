@@ -42,6 +42,7 @@ from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK
 from firestop.lifecycle.timeline import IncidentDoc, parse_time
 from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
+from firestop.resource_id import type_key
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
@@ -75,24 +76,13 @@ def _alert_facts(alert: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _type_key(resource_id: str) -> str:
-    parts = [p.lower() for p in resource_id.split("/") if p]
-    if "providers" not in parts:
-        return ""
-    i = len(parts) - 1 - parts[::-1].index("providers")
-    rest = parts[i + 1 :]
-    if len(rest) < 3:
-        return ""
-    return "/".join([rest[0]] + [rest[j] for j in range(1, len(rest), 2)])
-
-
 def _targets_for(step: Step, alert: dict[str, Any]) -> list[str | None]:
     from runbooks import get_runbook
 
     wanted = get_runbook(step.runbook).target_type
     if wanted is None:
         return [None]
-    return [t for t in alert.get("target_ids") or [] if _type_key(t) == wanted]
+    return [t for t in alert.get("target_ids") or [] if type_key(t) == wanted]
 
 
 class _Run:
