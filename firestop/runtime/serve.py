@@ -31,7 +31,10 @@
   once at start with ``past_due=True``, and two servers on one database fire
   an occurrence once (compare-and-set on the stored next occurrence).
   ``POST /admin/functions/{name}`` (key required) runs any timer function now,
-  as on the Functions host.
+  as on the Functions host. Timer functions run on their own worker threads
+  (a long one — the weekly tabletop run — never stalls orchestrations), one
+  run at a time per function: an occurrence that falls due while the
+  previous run is still going runs when it ends.
 
 **Time.** The sandbox tenant's clock is virtual. ``realtime_factor`` (wall
 seconds per simulated second, the sandbox's own meaning) decides how it flows
@@ -57,6 +60,7 @@ front of that one for no gain, and the management server already uses
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hmac
 import json
 import logging
@@ -426,6 +430,10 @@ class FunctionsServer:
         self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
                                     on_change=self.driver.wake)
         self._rpc_lock = threading.Lock()
+        self._timer_pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(self.timers)),
+                                                                 thread_name_prefix="firestop-timer")
+        self._timer_runs: dict[str, concurrent.futures.Future] = {}
+        self._timer_lock = threading.Lock()
         self._timer_store: Store | None = Store(host.db_path) if self.timers else None
         self._thread: threading.Thread | None = None
 
@@ -457,6 +465,7 @@ class FunctionsServer:
             self._thread = None
         self._httpd.server_close()
         self.driver.stop(driver_grace)
+        self._timer_pool.shutdown(wait=False, cancel_futures=True)
         self.rpc.stop()
         if self._timer_store is not None:
             self._timer_store.close()
@@ -546,8 +555,8 @@ class FunctionsServer:
         if timer is None:
             return Response(404, {}, b"")
         self.pacer.sync()
-        self._invoke_timer(timer, past_due=False)
-        self.driver.wake()
+        if not self._invoke_timer(timer, past_due=False):
+            return _json_response(409, {"error": f"{name} is still running"})
         return Response(202, {}, b"")
 
     # -- timer triggers (called by the driver) --------------------------------
@@ -591,7 +600,13 @@ class FunctionsServer:
         return min(dues) if dues else None
 
     def _fire(self, timer: TimerFunction, now: datetime, *, past_due: bool) -> None:
-        """Claim the occurrence (once across servers on this database), then run the function."""
+        """Claim the occurrence (once across servers on this database), then run the function.
+
+        While an earlier run of the function is still going, the occurrence is
+        left unclaimed: it runs once that run ends (one at a time, as on Azure).
+        """
+        if self._busy(timer):
+            return
         upcoming = timer.schedule.next_after(now)
         if timer.use_monitor and self._timer_store is not None:
             status = self._timer_store.timer_status(timer.function)
@@ -606,14 +621,36 @@ class FunctionsServer:
             schedule_status = {"Next": to_text(upcoming) if upcoming else None, "LastUpdated": to_text(now)}
         self._invoke_timer(timer, past_due=past_due, schedule_status=schedule_status)
 
-    def _invoke_timer(self, timer: TimerFunction, *, past_due: bool, schedule_status: dict | None = None) -> None:
+    def _busy(self, timer: TimerFunction) -> bool:
+        with self._timer_lock:
+            run = self._timer_runs.get(timer.function)
+            return run is not None and not run.done()
+
+    def _invoke_timer(self, timer: TimerFunction, *, past_due: bool, schedule_status: dict | None = None) -> bool:
+        """Start the function on a timer worker thread; False if it is still running from before."""
+        with self._timer_lock:
+            running = self._timer_runs.get(timer.function)
+            if running is not None and not running.done():
+                return False
+            self._timer_runs[timer.function] = self._timer_pool.submit(
+                self._run_timer, timer, past_due, schedule_status or {})
+        return True
+
+    def _run_timer(self, timer: TimerFunction, past_due: bool, schedule_status: dict) -> None:
         try:
-            request = TimerRequest(past_due=past_due, schedule_status=schedule_status or {},
-                                   schedule={"AdjustForDST": True})
+            request = TimerRequest(past_due=past_due, schedule_status=schedule_status, schedule={"AdjustForDST": True})
             invoke_function(self.app, timer.function, request, client_binding_json=self.client_binding_json())
         except Exception:  # noqa: BLE001 - like the Functions host: log, keep the schedule
             log.exception("timer function %s failed", timer.function)
             traceback.print_exc(file=sys.stderr)
+        finally:
+            self.driver.wake()  # it may have started orchestrations
+
+    def drain_timers(self, timeout: float | None = None) -> None:
+        """Wait until no timer function is running (``timeout`` seconds at most)."""
+        with self._timer_lock:
+            runs = list(self._timer_runs.values())
+        concurrent.futures.wait(runs, timeout=timeout)
 
 
 def invoke_function(app: Any, name: str, trigger_value: Any, *, client_binding_json: str | None = None) -> Any:

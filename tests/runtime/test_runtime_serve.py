@@ -311,7 +311,9 @@ def test_timer_trigger_fires_on_schedule_once_per_occurrence(make_server, clock)
     assert server.driver.step() == server.driver.poll_interval  # factor 0: not due by wall time
     clock.set(datetime(2026, 11, 29, 3, 15, 0, tzinfo=timezone.utc))
     server.driver.step()
+    server.drain_timers(30)
     server.driver.step()
+    server.drain_timers(30)
     assert len(TICKS) == 1
     past_due, status = TICKS[0]
     assert not past_due
@@ -329,10 +331,14 @@ def test_a_missed_occurrence_fires_once_past_due_at_start_and_servers_share_it(m
     third = make_server()  # another server on the same database
     second.driver.step()
     third.driver.step()
+    second.drain_timers(30)
+    third.drain_timers(30)
     assert [past_due for past_due, _ in TICKS] == [True]
     clock.set(datetime(2026, 11, 29, 9, 5, 0, tzinfo=timezone.utc))
     third.driver.step()
     second.driver.step()
+    second.drain_timers(30)
+    third.drain_timers(30)
     assert [past_due for past_due, _ in TICKS] == [True, False]
 
 
@@ -341,6 +347,53 @@ def test_admin_endpoint_runs_a_timer_function_now(make_server):
     url = f"{server.base_url}/admin/functions/every_five_minutes"
     assert call(url, method="POST", body=b"{}")[0] == 401
     assert call(url, method="POST", body=b"{}", headers={"x-functions-key": KEY})[0] == 202
+    server.drain_timers(30)
     assert len(TICKS) == 1
     assert call(f"{server.base_url}/admin/functions/nope", method="POST", body=b"{}",
                 headers={"x-functions-key": KEY})[0] == 404
+
+
+slow_app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+SLOW_RUNS: list = []
+STARTED = threading.Semaphore(0)
+GATE = threading.Event()
+
+
+@slow_app.timer_trigger(schedule="0 * * * * *", arg_name="timer")
+def slow(timer: func.TimerRequest) -> None:
+    SLOW_RUNS.append(timer.schedule_status.get("Last"))
+    STARTED.release()
+    GATE.wait(30)
+
+
+@slow_app.orchestration_trigger(context_name="context")
+def quick(context: df.DurableOrchestrationContext):
+    return "done"
+    yield  # noqa: unreachable - makes this a generator, as orchestrators are
+
+
+def test_a_timer_function_runs_one_at_a_time_and_never_blocks_orchestrations(db_path, clock):
+    SLOW_RUNS.clear()
+    GATE.clear()
+    host = LocalDurableHost(slow_app, db_path, clock=clock)
+    server = FunctionsServer(slow_app, host, function_key=KEY, port=0, realtime_factor=0)
+    try:
+        server.driver.step()  # next occurrence: 03:15:00
+        clock.set(datetime(2026, 11, 29, 3, 15, 0, tzinfo=timezone.utc))
+        server.driver.step()
+        assert STARTED.acquire(timeout=30)  # run 1 is going, blocked on the gate
+        host.start_new("quick", "q1")
+        clock.set(datetime(2026, 11, 29, 3, 16, 0, tzinfo=timezone.utc))
+        server.driver.step()  # the 03:16 occurrence waits for run 1; orchestrations do not
+        assert host.get_status("q1").runtime_status == "Completed"
+        assert SLOW_RUNS == ["2026-11-29T03:15:00.000000+00:00"]
+        GATE.set()
+        server.drain_timers(30)
+        server.driver.step()
+        assert STARTED.acquire(timeout=30)
+        server.drain_timers(30)
+        assert SLOW_RUNS == ["2026-11-29T03:15:00.000000+00:00", "2026-11-29T03:16:00.000000+00:00"]
+    finally:
+        GATE.set()
+        server.stop()
+        host.close()
