@@ -226,15 +226,20 @@ class Run:
 
 
 class _Exercise:
-    def __init__(self, scenario: Scenario, run_dir: Path, run_id: str, clients: Any | None) -> None:
+    def __init__(self, scenario: Scenario, run_dir: Path, run_id: str, clients: Any | None,
+                 client_options: dict[str, float] | None = None) -> None:
         from firestop.azure.clients import ClientFactory
         from firestop.cli.wiring import SANDBOX_KEY_VAULT_URL, SANDBOX_LOG_WORKSPACE_ID
         from firestop.settings import Settings
 
         self.scenario = scenario
         self.tenant = build_tenant(scenario)
+        unknown = set(client_options or {}) - {"polling_interval", "retry_total"}
+        if unknown:
+            raise ValueError(f"client_options: unknown option(s) {sorted(unknown)}; use polling_interval, retry_total")
         self.clients = clients if clients is not None else ClientFactory(
-            credential=self.tenant.credential, transport=self.tenant.transport, clock=self.tenant.clock, sandbox=True
+            credential=self.tenant.credential, transport=self.tenant.transport, clock=self.tenant.clock, sandbox=True,
+            **(client_options or {}),
         )
         check_sandbox_clients(self.clients, self.tenant)
         base = Settings.from_env()
@@ -500,7 +505,7 @@ class _Exercise:
 
 
 def run_scenario(scenario: Scenario | Path | str, *, home: Path | str | None = None, run_id: str | None = None,
-                 clients: Any | None = None) -> dict[str, Any]:
+                 clients: Any | None = None, client_options: dict[str, float] | None = None) -> dict[str, Any]:
     """Run one exercise and write its scorecard; returns the scorecard (JSON-able dict, see
     :mod:`firestop.tabletop.scorecard`) with ``"files"`` naming ``scorecard.json``/``.md``.
 
@@ -508,6 +513,9 @@ def run_scenario(scenario: Scenario | Path | str, *, home: Path | str | None = N
     home: FIRESTOP_HOME (default: the environment's); the run lives in ``home/tabletop/<run_id>/``.
     run_id: default :func:`new_run_id`. clients: a ``ClientFactory`` to use instead of the
     run's own — it must be a sandbox factory on this run's tenant, so in practice only for tests.
+    client_options: ``polling_interval`` (seconds between LRO polls) / ``retry_total`` for the run's
+    own factory instead of :class:`~firestop.azure.clients.ClientFactory`'s defaults (what-if runs,
+    ``bench/mttc.py``); ValueError for anything else.
 
     Raises:
         ScenarioError: the scenario file is invalid.
@@ -524,7 +532,7 @@ def run_scenario(scenario: Scenario | Path | str, *, home: Path | str | None = N
     run_dir = base / "tabletop" / run_id
     if run_dir.exists():
         raise FileExistsError(f"{run_dir} exists already; give another run id")
-    exercise = _Exercise(scenario, run_dir, run_id, clients)
+    exercise = _Exercise(scenario, run_dir, run_id, clients, client_options)
     run = exercise.execute()
     card = build_scorecard(run)
     (run_dir / "requests.json").write_text(json.dumps(run.requests, indent=1), "utf-8")

@@ -225,3 +225,12 @@ def test_a_playbook_posting_to_a_real_webhook_is_refused(write_scenario, firesto
     with pytest.raises(TabletopRefused, match="never notifies a real channel"):
         run_scenario(write_scenario(leaked_key(playbooks=str(folder))), home=firestop_home, run_id="r")
     assert not (firestop_home / "tabletop" / "r").exists()
+
+
+def test_client_options_change_the_runs_own_factory(write_scenario, firestop_home):
+    path = write_scenario(leaked_key())
+    slow = run_scenario(path, home=firestop_home, run_id="slow", client_options={"polling_interval": 8})
+    fast = run_scenario(path, home=firestop_home, run_id="fast", client_options={"polling_interval": 0.5})
+    assert fast["metrics"]["mttc_s"] < slow["metrics"]["mttc_s"]  # the lock's LRO is seen done sooner
+    with pytest.raises(ValueError, match="client_options"):
+        run_scenario(path, home=firestop_home, run_id="bad", client_options={"credential": "x"})
