@@ -85,7 +85,6 @@ class Tenant:
         self._inside = threading.local()  # depth of _exclusive() in this thread
         self.clock.subscribe(self._clock_moved)
         self._realtime_factor = 0.0
-        self.realtime_factor = _env_realtime_factor()
         #: The blocking sleep used when ``realtime_factor > 0`` (seconds); replaceable in tests.
         self.wall_sleep = time.sleep
 
@@ -269,8 +268,10 @@ class Tenant:
         each answered request its latency (after releasing the tenant lock) and
         every ``transport.sleep`` (SDK retry back-off, ``Retry-After``, LRO polling).
         ``1.0`` replays Azure's pace, ``0.1`` ten times faster. The virtual clock
-        advances exactly as with ``0``. Default from the environment variable
-        ``FIRESTOP_SANDBOX_REALTIME_FACTOR`` (unset = 0); not persisted.
+        advances exactly as with ``0``. Set it explicitly (not persisted, not
+        read from the environment): ``firestop serve`` paces the same clock from
+        wall time with its own ``FIRESTOP_SANDBOX_REALTIME_FACTOR``, and both at
+        once would count waits twice.
         """
         return self._realtime_factor
 
@@ -435,20 +436,6 @@ class Tenant:
     def __repr__(self) -> str:
         where = f" state_dir={str(self.state_dir)!r}" if self.state_dir else ""
         return f"<Tenant {self.subscription_id} at {format_utc(self.clock.now())}{where}>"
-
-
-#: Environment variable giving the default :attr:`Tenant.realtime_factor` (float >= 0).
-REALTIME_FACTOR_ENV = "FIRESTOP_SANDBOX_REALTIME_FACTOR"
-
-
-def _env_realtime_factor() -> float:
-    raw = os.environ.get(REALTIME_FACTOR_ENV, "").strip()
-    if not raw:
-        return 0.0
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{REALTIME_FACTOR_ENV} must be a number >= 0, got {raw!r}") from None
 
 
 #: Environment variable naming a file that every unrouted request (any tenant, any
