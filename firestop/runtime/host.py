@@ -288,9 +288,10 @@ class LocalDurableHost:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        if self._heartbeat is not None:
-            self._heartbeat.join()
-            self._heartbeat = None
+        with self._leases_lock:
+            heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            heartbeat.join()
         try:
             self._release_leases()
         finally:
@@ -382,15 +383,18 @@ class LocalDurableHost:
             self._store.release_leases(self.owner)
 
     def _ensure_heartbeat(self) -> None:
-        if self._heartbeat is None and not self._closed.is_set():
-            self._heartbeat = threading.Thread(target=self._beat, name="firestop-lease-heartbeat", daemon=True)
-            self._heartbeat.start()
+        with self._leases_lock:
+            if self._heartbeat is None and not self._closed.is_set():
+                self._heartbeat = threading.Thread(target=self._beat, name="firestop-lease-heartbeat", daemon=True)
+                self._heartbeat.start()
 
     def _beat(self) -> None:
+        """Renew held leases every third of ``lease_seconds``; ends once none is held (restarted on demand)."""
         while not self._closed.wait(self.lease_seconds / 3):
             with self._leases_lock:
                 if not self._held:
-                    continue
+                    self._heartbeat = None
+                    return
             expires_at = time.time() + self.lease_seconds
             try:
                 self._store.renew_leases(self.owner, expires_at)

@@ -159,3 +159,34 @@ def test_leases_are_released_when_a_drive_ends_even_by_an_exception(db_path):
     assert other.get_status(iid).runtime_status == "Completed"
     other.close()
     host.close()
+
+
+def _expiry(db_path, instance_id: str) -> float:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT expires_at FROM leases WHERE instance_id = ?", (instance_id,)).fetchone()[0]
+
+
+def test_the_heartbeat_renews_a_lease_while_an_activity_runs(db_path):
+    host = LocalDurableHost(app, db_path, clock=SystemClock(), lease_seconds=0.3)
+    iid = host.start_new("one")
+    other = Store(db_path)
+    seen: dict = {}
+
+    def during() -> None:
+        HOOKS.pop("activity")
+        first = _expiry(db_path, iid)
+        deadline = time.monotonic() + 30
+        while _expiry(db_path, iid) <= first:  # wait for the heartbeat's renewal to show in the database
+            assert time.monotonic() < deadline, "the lease was never renewed"
+            time.sleep(0.01)
+        seen["taken"] = other.try_lease(iid, FOREIGN, now=first + 0.01, expires_at=first + 60,
+                                        is_dead=lambda o: False)
+
+    HOOKS["activity"] = during
+    host.run_until_idle()
+    assert seen == {"taken": False}  # past the first expiry, but renewed: still ours
+    assert (host.get_status(iid).runtime_status, RUNS["x"]) == ("Completed", 1)
+    other.close()
+    host.close()
