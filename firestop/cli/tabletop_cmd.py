@@ -48,6 +48,11 @@ def resolve_scenario(text: str, directory: Path) -> Path | None:
     return None
 
 
+def _first_sentence(text: str, limit: int = 110) -> str:
+    head = text.split(". ", 1)[0].rstrip(".") + "."
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
+
+
 @tabletop_app.command("list")
 def list_scenarios(
     directory: Optional[str] = typer.Option(None, "--dir", help="Scenario directory (default FIRESTOP_TABLETOP_SCENARIOS or tabletop/scenarios)."),
@@ -88,7 +93,7 @@ def list_scenarios(
             table.add_column(column, overflow="fold")
         for r in rows:
             if r["valid"]:
-                table.add_row(Text(clean(r["name"])), str(r["alerts"]), str(r["faults"]), str(r["answers"]), Text(clean(r["description"])))
+                table.add_row(Text(clean(r["name"])), str(r["alerts"]), str(r["faults"]), str(r["answers"]), Text(clean(_first_sentence(r["description"]))))
             else:
                 table.add_row(Text(clean(Path(r["file"]).name), style="red"), "", "", "", Text(clean(" ".join(r["problems"])), style="red"))
         console.print(table)

@@ -346,7 +346,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card["approvals"]:
         lines += ["| incident | step | requested | outcome | waited | answers |", "|---|---|---|---|---|---|"]
         for a in card["approvals"]:
-            answers = "; ".join(f"{x['decision']} by {x['by']} at +{x['after']:g} s: {x['outcome']}"
+            answers = "; ".join(f"{x['decision']} by {x['by']} {x['after']:g} s after the request: {x['outcome']}"
                                 + (f" ({x['reason']})" if x.get("reason") else "") for x in a["answers"]) or "none scripted"
             lines.append(f"| {_cell(a['incident_id'])} | {_cell(a['step'])} | +{a['requested_offset_s']:g} s | "
                          f"{_cell(a['outcome'])}{' (escalated)' if a['escalated'] else ''} | {_fmt_s(a['waited_s'])} | {_cell(answers)} |")
