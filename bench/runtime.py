@@ -1,6 +1,7 @@
 """Benchmark of the local durable host: per-activity overhead and the SDK's share.
 
 Run: ``python bench/runtime.py [--repeat 3] [--real-clock] [--profile CASE]``
+(``taskset -c 0 python bench/runtime.py`` pins it to one core on Linux).
 
 Cases (each a fresh SQLite file in a temporary directory, one process):
 
