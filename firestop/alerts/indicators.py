@@ -29,7 +29,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, Iterable
+from functools import lru_cache
+from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -62,10 +63,15 @@ def decode_json_text(value: Any) -> Any:
         return None
 
 
+_TYPE_SUFFIX = re.compile(r"_[sgdbi]$")  # AzureDiagnostics type suffixes (_s, _g …)
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+# What ipaddress.IPv4Address accepts (no leading zeros), already in canonical form.
+_IPV4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
+
+
+@lru_cache(maxsize=4096)
 def _squash(name: str) -> str:
-    low = name.strip().lower()
-    low = re.sub(r"_[sgdbi]$", "", low)  # AzureDiagnostics type suffixes (_s, _g …)
-    return re.sub(r"[^a-z0-9]", "", low)
+    return _NOT_ALNUM.sub("", _TYPE_SUFFIX.sub("", name.strip().lower()))
 
 
 _IP_NAMES = frozenset(
@@ -109,6 +115,8 @@ def _ip_or_none(value: str) -> str | None:
         text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
+    if _IPV4.fullmatch(text):  # fast path: search results can hold thousands
+        return text
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
@@ -121,6 +129,7 @@ class _Collector:
         self.ops: list[str] = []
         self.principals: list[str] = []
         self._seen: set[tuple[str, str]] = set()
+        self._raw_ips: set[str] = set()
 
     def _add(self, bucket: str, target: list[str], value: str) -> None:
         key = (bucket, value.lower())
@@ -129,8 +138,9 @@ class _Collector:
             target.append(value)
 
     def ip(self, value: Any) -> None:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or value in self._raw_ips:
             return
+        self._raw_ips.add(value)
         for part in value.split(","):
             ip = _ip_or_none(part)
             if ip:
@@ -144,16 +154,23 @@ class _Collector:
         if isinstance(value, str) and value.strip():
             self._add("principal", self.principals, value.strip())
 
-    def named(self, name: Any, value: Any) -> None:
+    def handler(self, name: Any) -> Callable[[Any], None] | None:
+        """The collector for values of a field called ``name``, or None."""
         if not isinstance(name, str):
-            return
+            return None
         key = _squash(name)
         if key in _IP_NAMES:
-            self.ip(value)
-        elif key in _OPERATION_NAMES:
-            self.op(value)
-        elif key in _PRINCIPAL_NAMES:
-            self.principal(value)
+            return self.ip
+        if key in _OPERATION_NAMES:
+            return self.op
+        if key in _PRINCIPAL_NAMES:
+            return self.principal
+        return None
+
+    def named(self, name: Any, value: Any) -> None:
+        handler = self.handler(name)
+        if handler is not None:
+            handler(value)
 
     def pairs(self, items: Any) -> None:
         """``[{name, value}, …]`` (dimensions, Simple Log Alert event rows)."""
@@ -177,11 +194,20 @@ class _Collector:
             rows = table.get("rows")
             if not isinstance(columns, list) or not isinstance(rows, list):
                 continue
-            names = [c.get("name") if isinstance(c, dict) else None for c in columns]
+            # classify each column once, then read only the columns that matter
+            wanted = [
+                (index, handler)
+                for index, handler in enumerate(self.handler(c.get("name") if isinstance(c, dict) else None)
+                                                for c in columns)
+                if handler is not None
+            ]
+            if not wanted:
+                continue
             for row in rows:
                 if isinstance(row, list):
-                    for name, value in zip(names, row):
-                        self.named(name, value)
+                    for index, handler in wanted:
+                        if index < len(row):
+                            handler(row[index])
 
     def result(self) -> Indicators:
         return Indicators(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
@@ -161,6 +162,12 @@ def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> froze
     return frozenset(out)
 
 
+@lru_cache(maxsize=4096)
+def _candidate_keys(target_ids: tuple[str, ...], key: CorrelationKey) -> frozenset[str]:
+    # open incidents are compared with every alert of a storm: their keys are worth keeping
+    return correlation_keys(target_ids, key)
+
+
 def _utc(when: datetime) -> datetime:
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
@@ -193,7 +200,7 @@ def find_incident(
         age = (now - _utc(candidate.created_time)).total_seconds()
         if age > settings.window_seconds:
             continue
-        if keys.isdisjoint(correlation_keys(candidate.target_ids, settings.key)):
+        if keys.isdisjoint(_candidate_keys(tuple(candidate.target_ids), settings.key)):
             continue
         if best is None or (_utc(candidate.created_time), candidate.instance_id) < (
             _utc(best.created_time),

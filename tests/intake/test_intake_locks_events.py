@@ -89,3 +89,10 @@ def test_event_data_shapes():
         "alert_id": fired.alert_id, "resolved_at": "2026-11-29T03:40:00+00:00", "received_at": "2026-11-29T03:21:05+00:00"}
     with pytest.raises(ValueError):
         resolved_event(resolved, received_at=datetime(2026, 11, 29))
+
+
+def test_event_names_match_what_the_incident_orchestrator_waits_for():
+    from firestop.intake import EVENT_CORRELATED, EVENT_RESOLVED
+    from firestop.lifecycle import incident
+
+    assert (EVENT_CORRELATED, EVENT_RESOLVED) == (incident.EVENT_CORRELATED, incident.EVENT_RESOLVED)
