@@ -251,9 +251,12 @@ class Pacer:
     """Lets a virtual clock flow with wall time while serving.
 
     ``factor``: wall seconds per simulated second (> 0), or 0 for "never".
-    :meth:`sync` moves the clock forward to ``anchor + wall elapsed / factor``
-    (only forward: when simulated work moved it further, the anchor moves
-    there instead). A real clock is left alone.
+    Simulated time is kept at least ``start + wall elapsed / factor``
+    (:meth:`sync` moves the clock forward to that, never back). Simulated work
+    that runs ahead of it — sandbox latencies, which ``firestop serve`` has
+    the sandbox really sleep at the same factor, or a timer jump — is not
+    added a second time: the projection catches up with the clock instead.
+    A real clock is left alone.
     """
 
     def __init__(self, clock: Any, factor: float, wall: Callable[[], float] = time.monotonic) -> None:
@@ -264,44 +267,43 @@ class Pacer:
         self.virtual = is_virtual(clock)
         self._wall = wall
         self._lock = threading.Lock()
-        self._anchor = (wall(), clock.now())
+        self._start = (wall(), clock.now())
 
     @property
     def flows(self) -> bool:
         """True if time passes by itself (a real clock, or a virtual one with factor > 0)."""
         return not self.virtual or self.factor > 0
 
+    def _projection(self) -> datetime:
+        wall0, virtual0 = self._start
+        return virtual0 + timedelta(seconds=(self._wall() - wall0) / self.factor)
+
     def projected_now(self) -> datetime:
-        """What :meth:`sync` would set the clock to, without moving it."""
+        """What the clock reads after :meth:`sync`, without moving it."""
         now = self.clock.now()
         if not self.virtual or self.factor == 0:
             return now
-        wall0, virtual0 = self._anchor
-        return max(now, virtual0 + timedelta(seconds=(self._wall() - wall0) / self.factor))
+        return max(now, self._projection())
 
     def sync(self) -> None:
-        """Advance a virtual clock to the projected time (no-op for a real clock or factor 0)."""
+        """Advance a virtual clock to the projection if it is behind (no-op for a real clock or factor 0)."""
         if not self.virtual or self.factor == 0:
             return
         with self._lock:
-            wall = self._wall()
-            wall0, virtual0 = self._anchor
-            target = virtual0 + timedelta(seconds=(wall - wall0) / self.factor)
-            now = self.clock.now()
-            if target - now > timedelta(milliseconds=1):
-                self.clock.advance((target - now).total_seconds())
-                self._anchor = (wall, target)
-            elif now > target:
-                self._anchor = (wall, now)
+            behind = self._projection() - self.clock.now()
+            if behind > timedelta(milliseconds=1):
+                self.clock.advance(behind.total_seconds())
 
     def wall_seconds_until(self, when: datetime) -> float | None:
         """Wall seconds until the clock reaches ``when`` (0 if it has), or None if it never will by itself."""
-        remaining = (when - self.projected_now()).total_seconds()
-        if remaining <= 0:
+        now = self.clock.now()
+        if now >= when:
             return 0.0
         if not self.virtual:
-            return remaining
-        return remaining * self.factor if self.factor > 0 else None
+            return (when - now).total_seconds()
+        if self.factor == 0:
+            return None
+        return max(0.0, (when - self._projection()).total_seconds() * self.factor)
 
 
 # ---------------------------------------------------------------- the driver

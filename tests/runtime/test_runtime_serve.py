@@ -276,14 +276,26 @@ def test_pacer_lets_virtual_time_flow_with_wall_time():
     assert pacer.projected_now() == T0 + timedelta(seconds=20) and clock.now() == T0  # projection moves nothing
     pacer.sync()
     assert clock.now() == T0 + timedelta(seconds=20)
-    clock.advance(100)  # simulated work ran ahead: time flows on from there, nothing is added twice
-    pacer.sync()
-    assert clock.now() == T0 + timedelta(seconds=120)
-    wall.t += 1
-    pacer.sync()
-    assert clock.now() == T0 + timedelta(seconds=122)
-    assert pacer.wall_seconds_until(T0 + timedelta(seconds=132)) == 5.0
+    assert pacer.wall_seconds_until(T0 + timedelta(seconds=30)) == 5.0
     assert pacer.wall_seconds_until(T0) == 0.0
+
+
+def test_pacer_does_not_count_simulated_work_twice():
+    clock, wall = ManualClock(), Wall()
+    pacer = Pacer(clock, 1.0, wall=wall)
+    clock.advance(10)  # a sandbox request: +10 simulated s at once, then it really sleeps 10 s
+    wall.t += 4
+    pacer.sync()  # e.g. a status poll during the sleep
+    assert clock.now() == T0 + timedelta(seconds=10)
+    wall.t += 6  # the sleep ends
+    pacer.sync()
+    assert clock.now() == T0 + timedelta(seconds=10)  # not 16
+    wall.t += 2
+    pacer.sync()
+    assert clock.now() == T0 + timedelta(seconds=12)
+    clock.advance(100)  # a timer jump: the wall catches up before time flows again
+    assert pacer.wall_seconds_until(T0 + timedelta(seconds=112)) == 0.0
+    assert pacer.wall_seconds_until(T0 + timedelta(seconds=113)) == 101.0
 
 
 def test_pacer_at_factor_zero_and_with_a_real_clock():
