@@ -18,6 +18,14 @@ runbook                            target                                  effec
 ``notify.webhook``                 —                                        Teams/Slack message, redacted (no undo)
 =================================  ======================================  ==========================================
 
+Several targets: the orchestrator runs a step once per target with the same incident
+and step id, so everything a runbook keys on carries the target too — the key
+runbooks' Key Vault marker names the account (``firestop-account``) and each account
+has its own consumers' secret (ARM tag ``firestop-key-secret`` on the account, else
+the settings' default only when it holds that account's key: :mod:`runbooks.keys`);
+evidence items are named after their target (:func:`runbooks.evidence.evidence_name`);
+NSG rule names are scoped to their NSG.
+
 Contract: :mod:`runbooks.base`; Azure actions per runbook: ``Runbook.permissions``
 (the least-privilege role: :mod:`runbooks.permissions`); every evidence item and
 every apply/undo of a mutating runbook goes on the incident's hash-chained

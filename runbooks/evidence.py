@@ -7,6 +7,12 @@ A second apply of the same step keeps the first item when its file still
 matches its hash (evidence of the state *before* containment must not be
 overwritten by a later, contained state) and changes nothing.
 
+Item names carry the target (:func:`evidence_name`: ``azurediagnostics-<account>-<hash>``,
+``arm-config-<resource>-<hash>``), so a step the orchestrator fans out over several
+targets keeps one file and one manifest entry per target
+(``<step>-azurediagnostics-contoso-openai-prod-<8 hex>.jsonl``) instead of the
+second target overwriting the first's evidence.
+
 
 ``evidence.snapshot_logs`` runs a KQL query through ``LogsQueryClient``
 (Log Analytics query API ``POST /v1/workspaces/{id}/query``) over
@@ -20,9 +26,11 @@ into KQL. Columns: see AzureDiagnostics for Cognitive Services
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -116,6 +124,13 @@ def incident_window(ctx: RunContext, lookback_minutes: int) -> tuple[datetime, d
     return start, end
 
 
+def evidence_name(kind: str, target: str) -> str:
+    """Manifest name of the ``kind`` item of ``target``: ``<kind>-<resource name>-<8 hex>``, the hex
+    being the SHA-256 of the lower-case resource ID (resource names repeat across groups/subscriptions)."""
+    rid = (target or "").strip().rstrip("/").lower()
+    return f"{kind}-{rid.rsplit('/', 1)[-1] or 'target'}-{hashlib.sha256(rid.encode('utf-8')).hexdigest()[:8]}"
+
+
 def _cell(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -155,7 +170,8 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
         from azure.monitor.query import LogsQueryStatus
 
         workspace, queries, start, end = self._inputs(ctx, target, params)
-        kept = existing_item(ctx, "azurediagnostics")
+        name = evidence_name("azurediagnostics", account_ref(target).resource_id)
+        kept = existing_item(ctx, name)
         if kept is not None:
             return _reused(self.name, target, kept)
         rows: list[dict[str, Any]] = []
@@ -176,23 +192,28 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
                 rows.extend({col: _cell(v) for col, v in zip(columns, row)} for row in table.rows)
         rows = rows[: params.max_rows]
         query = queries[0][2]
-        item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
-            ctx.incident_id,
-            name="azurediagnostics",
-            rows=rows,
-            step_id=ctx.step_id,
-            collected_by=self.name,
-            collected_at=ctx.now().isoformat(),
-            source={
-                "workspace_id": workspace,
-                "query": query,
-                "queries": [q for _, _, q in queries],
-                "pages": len(queries),
-                "window": [start.isoformat(), end.isoformat()],
-                "partial": partial,
-                "partial_error": "; ".join(partial_errors) or None,
-            },
-        )
+        with manifest_lock(ctx):
+            kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
+            if kept is not None:
+                return _reused(self.name, target, kept)
+            item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
+                ctx.incident_id,
+                name=name,
+                rows=rows,
+                step_id=ctx.step_id,
+                collected_by=self.name,
+                collected_at=ctx.now().isoformat(),
+                source={
+                    "target": account_ref(target).resource_id,
+                    "workspace_id": workspace,
+                    "query": query,
+                    "queries": [q for _, _, q in queries],
+                    "pages": len(queries),
+                    "window": [start.isoformat(), end.isoformat()],
+                    "partial": partial,
+                    "partial_error": "; ".join(partial_errors) or None,
+                },
+            )
         ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
         return Applied(
             runbook=self.name,
@@ -213,6 +234,19 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
 
 
 # shared by the evidence runbooks --------------------------------------------------
+
+
+@contextlib.contextmanager
+def manifest_lock(ctx: RunContext) -> Iterator[None]:
+    """Serialise the incident's manifest read-modify-writes (threads and processes): the targets of a
+    fanned-out step collect in parallel, and each write rewrites ``manifest.json``. The lock file is
+    ``<evidence root>/.locks/<incident>.lock``, outside the evidence folder."""
+    from runbooks.ledger import _SAFE, _locked
+
+    root = ctx.settings.evidence_dir / ".locks"
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / (_SAFE.sub("-", ctx.incident_id).strip("-.") or "incident")):
+        yield
 
 
 def existing_item(ctx: RunContext, name: str) -> EvidenceItem | None:
@@ -245,7 +279,8 @@ def verify_evidence(ctx: RunContext, runbook: str, target: str, applied: Applied
     ledger = Ledger(ctx.settings.ledger_dir)
     chain = ledger.verify(ctx.incident_id, evidence_folder=store.folder(ctx.incident_id))
     on_ledger = any(
-        e.get("kind") == "evidence" and (e.get("data") or {}).get("sha256") == item.sha256 for e in ledger.entries(ctx.incident_id)
+        e.get("kind") == "evidence" and (e.get("data") or {}).get("sha256") == item.sha256 and (e.get("data") or {}).get("path") == item.path
+        for e in ledger.entries(ctx.incident_id)
     ) if chain.ok else False
     return Verification(
         runbook=runbook,
@@ -326,7 +361,7 @@ def snapshot_resource(ctx: RunContext, resource_id: str, params: SnapshotConfigP
 
 @register
 class SnapshotConfig(Runbook[SnapshotConfigParams]):
-    """Rows of the JSONL item ``arm-config``: one per resource part — the resource's ARM
+    """Rows of the JSONL item ``arm-config-<target>`` (:func:`evidence_name`): one per resource part — the resource's ARM
     JSON (``GET``), and for accounts its deployments and the role assignments that
     apply at its scope — each ``{"resource_id", "part", "api_version", "json"}``."""
 
@@ -351,7 +386,7 @@ class SnapshotConfig(Runbook[SnapshotConfigParams]):
 
     def plan(self, ctx: RunContext, target: str, params: SnapshotConfigParams) -> Plan:
         resources = self._resources(target, params)
-        kept = existing_item(ctx, "arm-config")
+        kept = existing_item(ctx, evidence_name("arm-config", resources[0]))
         return Plan(
             runbook=self.name,
             target=target,
@@ -361,21 +396,26 @@ class SnapshotConfig(Runbook[SnapshotConfigParams]):
 
     def apply(self, ctx: RunContext, target: str, params: SnapshotConfigParams) -> Applied:
         resources = self._resources(target, params)
-        kept = existing_item(ctx, "arm-config")
+        name = evidence_name("arm-config", resources[0])
+        kept = existing_item(ctx, name)
         if kept is not None:
             return _reused(self.name, target, kept)
         rows: list[dict[str, Any]] = []
         for rid in resources:
             rows.extend(snapshot_resource(ctx, rid, params))
-        item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
-            ctx.incident_id,
-            name="arm-config",
-            rows=rows,
-            step_id=ctx.step_id,
-            collected_by=self.name,
-            collected_at=ctx.now().isoformat(),
-            source={"resources": resources, "parts": [f"{r['resource_id']}#{r['part']}" for r in rows]},
-        )
+        with manifest_lock(ctx):
+            kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
+            if kept is not None:
+                return _reused(self.name, target, kept)
+            item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
+                ctx.incident_id,
+                name=name,
+                rows=rows,
+                step_id=ctx.step_id,
+                collected_by=self.name,
+                collected_at=ctx.now().isoformat(),
+                source={"target": resources[0], "resources": resources, "parts": [f"{r['resource_id']}#{r['part']}" for r in rows]},
+            )
         ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
         return Applied(
             runbook=self.name,

@@ -21,18 +21,45 @@ azure-mgmt-cognitiveservices 14.1; Key Vault secrets ``setSecret`` 7.5):
 
 Key values go only from the ARM response into Key Vault: states, results and
 errors hold SHA-256 fingerprints and secret versions. Idempotency marker: the
-stored secret version is tagged with the incident and step, and with the
+stored secret version is tagged with the incident, the step and the account
+(``firestop-account``: the account's lower-case resource ID, or ``sha256:`` and
+its SHA-256 when longer than a Key Vault tag value may be), and with the
 fingerprints the keys had before, so a re-run (after a crash or a retry)
-finishes the rotation instead of starting another one.
+finishes the rotation instead of starting another one — and a step fanned out
+over several accounts never takes one account's marker for another's.
+
+Which secret (the consumers' secret of *this* account), first match wins:
+
+1. the step's ``key_vault_url`` / ``secret_name`` (either one; the other from settings);
+2. the account's ARM tag ``firestop-key-secret``: the secret's identifier,
+   ``https://<vault>.vault.azure.net/secrets/<name>`` (a trailing version is ignored:
+   Firestop always writes a new version);
+3. the settings ``FIRESTOP_KEY_VAULT_URL`` / ``FIRESTOP_KEY_SECRET_NAME`` — a default
+   shared by every account, so it is used only when it is this account's:
+
+Ownership. Two accounts cannot share one consumers' secret (rotating the second
+would overwrite the first's consumers with a key of the wrong account). Every
+version Firestop stores carries ``firestop-account``; a secret whose current
+version names another account is refused (``RunbookError('invalid')`` naming
+the fix). The settings default (3) is also refused when its current version has
+no ``firestop-account`` tag and holds neither of this account's keys — unless
+an earlier attempt of this very step on this account is on the incident's
+ledger (a crash between ``keys.revoke``'s regenerations leaves the secret
+holding a dead key of this account). An absent secret is created.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict
 
 from firestop.azure.errors import RunbookError, map_azure_error
+from runbooks.arm import READ_ACCOUNT, get_account
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification, fingerprint
 from runbooks.registry import register
 from runbooks.targets import ACCOUNT_TYPE, AccountRef, account_ref, vault_url
@@ -47,11 +74,19 @@ TAG_STEP = "firestop-step"
 TAG_KEY = "firestop-key"
 TAG_BEFORE = "firestop-before"  # "key1=<fp>,key2=<fp>"
 TAG_PREVIOUS = "firestop-previous-version"
+TAG_ACCOUNT = "firestop-account"  # the account whose key the version holds (see account_marker)
+#: ARM tag on the account naming its consumers' secret: https://<vault>.vault.azure.net/secrets/<name>
+ACCOUNT_SECRET_TAG = "firestop-key-secret"
+_TAG_VALUE_MAX = 256  # Key Vault tag values: at most 256 characters
+_SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+SETTINGS_SOURCE = "settings FIRESTOP_KEY_VAULT_URL/FIRESTOP_KEY_SECRET_NAME"
 
 
 class RotateParams(BaseModel):
-    """key_vault_url: vault holding the consumers' secret (default FIRESTOP_KEY_VAULT_URL);
-    secret_name: the secret consumers read the key from (default FIRESTOP_KEY_SECRET_NAME)."""
+    """key_vault_url: vault holding this account's consumers' secret; secret_name: the secret consumers
+    read the key from. Default: the account's ``firestop-key-secret`` tag, else FIRESTOP_KEY_VAULT_URL /
+    FIRESTOP_KEY_SECRET_NAME (see the module doc). Give them per target: a step acting on several
+    accounts with one fixed secret_name is refused for all but the secret's own account."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,16 +98,78 @@ def _other(key: str) -> str:
     return "key2" if key == "key1" else "key1"
 
 
+def account_marker(ref: AccountRef) -> str:
+    """Value of the ``firestop-account`` tag for ``ref``: its lower-case resource ID, or
+    ``sha256:<64 hex>`` of that ID when it is longer than a Key Vault tag value may be (256)."""
+    rid = ref.resource_id.lower()
+    return rid if len(rid) <= _TAG_VALUE_MAX else "sha256:" + hashlib.sha256(rid.encode("utf-8")).hexdigest()
+
+
+def parse_secret_id(text: str, *, field: str) -> tuple[str, str]:
+    """``https://<vault>.vault.azure.net/secrets/<name>[/<version>]`` → (vault URL, secret name).
+
+    RunbookError('invalid') naming ``field`` and the expected form otherwise.
+    """
+    parsed = urlparse(str(text).strip())
+    parts = [p for p in parsed.path.split("/") if p]
+    if len(parts) not in (2, 3) or parts[0].lower() != "secrets" or not _SECRET_NAME.match(parts[1]):
+        raise RunbookError(
+            "invalid",
+            f"{field}: {text!r} is not a Key Vault secret identifier; use https://<vault-name>.vault.azure.net/secrets/<secret-name>",
+        )
+    return vault_url(f"{parsed.scheme}://{parsed.netloc}", field=field), parts[1]
+
+
+@dataclass(frozen=True)
+class SecretLocation:
+    """Where this account's consumers read its key: vault URL, secret name, and where that came from."""
+
+    vault: str
+    name: str
+    source: str
+
+    @property
+    def shared_default(self) -> bool:
+        """True for the settings default, which every account without a tag falls back to."""
+        return self.source == SETTINGS_SOURCE
+
+
+def locate_secret(ctx: RunContext, ref: AccountRef, params: RotateParams) -> SecretLocation:
+    """The consumers' secret of ``ref`` (module doc: params, then the account tag, then settings).
+
+    Reads the account (``GET``, for its tags) unless the params name the secret. RunbookError
+    ('invalid') for a malformed tag or when no vault is configured anywhere; mapped Azure errors.
+    """
+    settings = ctx.settings
+    if params.key_vault_url or params.secret_name:
+        vault = vault_url(params.key_vault_url or settings.key_vault_url)
+        return SecretLocation(vault, params.secret_name or settings.key_secret_name, "step parameters")
+    tags = get_account(ctx, ref).get("tags") or {}
+    tagged = next((v for k, v in tags.items() if k.lower() == ACCOUNT_SECRET_TAG), None)  # ARM tag names: case-insensitive
+    if tagged:
+        vault, name = parse_secret_id(str(tagged), field=f"account tag {ACCOUNT_SECRET_TAG} of {ref.name}")
+        return SecretLocation(vault, name, f"account tag {ACCOUNT_SECRET_TAG}")
+    if not settings.key_vault_url:
+        raise RunbookError(
+            "invalid",
+            f"key_vault_url: no Key Vault configured for {ref.name}; tag the account {ACCOUNT_SECRET_TAG}="
+            "https://<vault-name>.vault.azure.net/secrets/<secret-name>, set FIRESTOP_KEY_VAULT_URL, or give the step's key_vault_url",
+        )
+    return SecretLocation(vault_url(settings.key_vault_url), settings.key_secret_name, SETTINGS_SOURCE)
+
+
 class _KeyState:
     """Reads keys and the vault secret, registering every value as a secret of the call."""
 
-    def __init__(self, ctx: RunContext, target: str, params: RotateParams) -> None:
+    def __init__(self, ctx: RunContext, target: str, params: RotateParams, location: SecretLocation | None = None) -> None:
         self.ctx = ctx
         self.ref: AccountRef = account_ref(target)
-        self.vault = vault_url(params.key_vault_url or ctx.settings.key_vault_url)
-        self.secret_name = params.secret_name or ctx.settings.key_secret_name
         self.accounts = ctx.clients.cognitive_services(self.ref.subscription_id).accounts
+        self.location = location or locate_secret(ctx, self.ref, params)
+        self.vault = self.location.vault
+        self.secret_name = self.location.name
         self.secrets = ctx.clients.secrets(self.vault)
+        self.marker = account_marker(self.ref)
 
     def keys(self) -> dict[str, str]:
         try:
@@ -119,10 +216,78 @@ class _KeyState:
 
     def store(self, value: str, tags: dict[str, str]) -> str:
         try:
-            stored = self.secrets.set_secret(self.secret_name, value, tags=tags, content_type="text/plain")
+            stored = self.secrets.set_secret(
+                self.secret_name, value, tags={**tags, TAG_ACCOUNT: self.marker}, content_type="text/plain"
+            )
         except Exception as exc:  # noqa: BLE001
             raise map_azure_error(exc, permission=SET_SECRET) from None
         return stored.properties.version or ""
+
+    def marked(self, tags: dict[str, str]) -> bool:
+        """True when ``tags`` (of the secret's current version) are this incident's, step's and account's marker."""
+        return (
+            tags.get(TAG_INCIDENT) == self.ctx.incident_id
+            and tags.get(TAG_STEP) == self.ctx.step_id
+            and tags.get(TAG_ACCOUNT) == self.marker
+        )
+
+    def check_owner(self, runbook: str, keys: dict[str, str], secret: tuple) -> None:
+        """Refuse (RunbookError('invalid'), naming the fix) a secret that is not this account's (module doc)."""
+        value, _, tags = secret
+        where = f"{self.vault}/secrets/{self.secret_name} (from the {self.location.source})"
+        fix = (
+            f"two accounts cannot share one consumers' secret: tag {self.ref.name} with {ACCOUNT_SECRET_TAG}="
+            "https://<vault-name>.vault.azure.net/secrets/<its own secret>, or give the step's secret_name"
+        )
+        owner = tags.get(TAG_ACCOUNT)
+        if owner:
+            if owner != self.marker:
+                raise RunbookError("invalid", f"{runbook}: the consumers' secret {where} holds the key of another account ({owner}); {fix}")
+            return
+        if value is None or not self.location.shared_default or value in (keys["key1"], keys["key2"]):
+            return
+        if self._attempted_before(runbook):
+            return  # our own key, made stale by an earlier attempt of this step (e.g. keys.revoke crashed half-way)
+        raise RunbookError(
+            "invalid",
+            f"{runbook}: the consumers' secret {where} holds neither of {self.ref.name}'s keys (it may be another account's); {fix}",
+        )
+
+    def _attempted_before(self, runbook: str) -> bool:
+        from runbooks.ledger import Ledger
+
+        try:
+            entries = Ledger(self.ctx.settings.ledger_dir).entries(self.ctx.incident_id)
+        except (OSError, ValueError):
+            return False
+        mine = self.ref.resource_id.lower()
+        for entry in entries:
+            if (entry.get("kind"), entry.get("runbook"), entry.get("action"), entry.get("step_id")) != ("action", runbook, "apply", self.ctx.step_id):
+                continue
+            try:
+                if account_ref(entry.get("target")).resource_id.lower() == mine:
+                    return True
+            except RunbookError:
+                continue
+        return False
+
+
+def _applied_location(applied: Applied) -> SecretLocation | None:
+    """The secret an earlier apply used (from its before-state), for verify to read back the same one."""
+    vault, name = applied.before.get("vault"), applied.before.get("secret_name")
+    if not (isinstance(vault, str) and isinstance(name, str) and _SECRET_NAME.match(name)):
+        return None
+    return SecretLocation(vault_url(vault), name, "earlier apply")
+
+
+def _own_before(ref: AccountRef, applied: Applied) -> Check:
+    """The before-state verify compares with must be this account's (never another target's)."""
+    account = str(applied.before.get("account") or "")
+    return Check(
+        name="before-state is this account's",
+        ok=account.lower() == ref.resource_id.lower(),
+        detail=account or "no account in the before-state",
+    )
 
 
 def _in_use(keys: dict[str, str], secret_value: str | None) -> str:
@@ -144,13 +309,10 @@ def _decode_before(text: str) -> dict[str, str]:
 class RotateKeys(Runbook[RotateParams]):
     name = "keys.rotate"
     summary = "Regenerate the spare key, cut consumers over to it in Key Vault, then regenerate the key in use."
-    permissions = (LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
+    permissions = (READ_ACCOUNT, LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
     target_type = ACCOUNT_TYPE
     Params = RotateParams
     reversible = False
-
-    def _marker(self, ctx: RunContext, tags: dict[str, str]) -> bool:
-        return tags.get(TAG_INCIDENT) == ctx.incident_id and tags.get(TAG_STEP) == ctx.step_id
 
     def _state(self, st: _KeyState, keys: dict[str, str], secret: tuple) -> dict[str, Any]:
         value, version, _ = secret
@@ -167,11 +329,13 @@ class RotateKeys(Runbook[RotateParams]):
     def plan(self, ctx: RunContext, target: str, params: RotateParams) -> Plan:
         st = _KeyState(ctx, target, params)
         keys, secret = st.keys(), st.secret()
+        st.check_owner(self.name, keys, secret)
         before = self._state(st, keys, secret)
-        if self._marker(ctx, secret[2]):
+        where = f"consumers' secret from the {st.location.source}"
+        if st.marked(secret[2]):
             done = _decode_before(secret[2].get(TAG_BEFORE, ""))
             if all(before[k] != done.get(k) for k in ("key1", "key2")):
-                return Plan(runbook=self.name, target=target, before=before, notes=["rotation already complete for this step"])
+                return Plan(runbook=self.name, target=target, before=before, notes=["rotation already complete for this step", where])
         in_use = _in_use(keys, secret[0])
         spare = _other(in_use)
         return Plan(
@@ -187,16 +351,17 @@ class RotateKeys(Runbook[RotateParams]):
                 ),
                 Change(field=f"keys.{in_use.capitalize()}", before=before[in_use], after="regenerated"),
             ],
-            notes=[f"{in_use.capitalize()} is in use by consumers (the secret holds it); {spare.capitalize()} is rotated first"],
+            notes=[f"{in_use.capitalize()} is in use by consumers (the secret holds it); {spare.capitalize()} is rotated first", where],
         )
 
     def apply(self, ctx: RunContext, target: str, params: RotateParams) -> Applied:
         st = _KeyState(ctx, target, params)
         keys, secret = st.keys(), st.secret()
+        st.check_owner(self.name, keys, secret)
         value, version, tags = secret
         changed = False
-        if self._marker(ctx, tags):
-            # A previous try of this step already cut consumers over; finish from there.
+        if st.marked(tags):
+            # A previous try of this step on this account already cut consumers over; finish from there.
             before_fps = _decode_before(tags.get(TAG_BEFORE, ""))
             before = self._state(st, keys, secret) | before_fps | {
                 "secret_version": tags.get(TAG_PREVIOUS) or None,
@@ -230,10 +395,10 @@ class RotateKeys(Runbook[RotateParams]):
         value, version, _ = st.secret()
         after = self._state(st, keys, (value, version, {}))
         summary = (
-            f"rotated both keys; consumers cut over to {new_in_use.capitalize()} "
+            f"rotated both keys of {st.ref.name}; consumers cut over to {new_in_use.capitalize()} "
             f"(secret {st.secret_name} version {(version or '')[:8]}…)"
             if changed
-            else "keys already rotated for this step; nothing changed"
+            else f"keys of {st.ref.name} already rotated for this step; nothing changed"
         )
         return Applied(
             runbook=self.name,
@@ -242,18 +407,20 @@ class RotateKeys(Runbook[RotateParams]):
             before=before,
             after=after,
             summary=summary,
-            artifacts={"secret_version": version, "key_in_use": new_in_use},
+            artifacts={"secret_version": version, "key_in_use": new_in_use, "secret_source": st.location.source},
         )
 
     def verify(self, ctx: RunContext, target: str, params: RotateParams, applied: Applied) -> Verification:
-        st = _KeyState(ctx, target, params)
+        st = _KeyState(ctx, target, params, _applied_location(applied))
         keys, secret = st.keys(), st.secret()
         now = self._state(st, keys, secret)
         in_use = applied.artifacts.get("key_in_use", "key2")
-        checks = [
+        own = _own_before(st.ref, applied)
+        checks = [own]
+        checks += [
             Check(
                 name=f"old {k.capitalize()} revoked",
-                ok=now[k] != applied.before.get(k),
+                ok=own.ok and now[k] != applied.before.get(k),  # another account's fingerprints prove nothing here
                 detail=f"{applied.before.get(k)} → {now[k]}",
             )
             for k in ("key1", "key2")
@@ -262,7 +429,8 @@ class RotateKeys(Runbook[RotateParams]):
             Check(
                 name="consumers' secret holds a live key",
                 ok=now["secret_fingerprint"] == now[in_use],
-                detail=f"secret {st.secret_name} version {now['secret_version']} = {now['secret_fingerprint']}",
+                detail=f"secret {st.secret_name} version {now['secret_version']} = {now['secret_fingerprint']}, "
+                f"{TAG_ACCOUNT} {secret[2].get(TAG_ACCOUNT)}",
             )
         )
         return Verification(runbook=self.name, target=target, checks=checks)
@@ -280,7 +448,7 @@ class RevokeKeys(Runbook[RotateParams]):
 
     name = "keys.revoke"
     summary = "Emergency: regenerate both account keys at once and store the new key consumers use in Key Vault."
-    permissions = (LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
+    permissions = (READ_ACCOUNT, LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
     target_type = ACCOUNT_TYPE
     Params = RotateParams
     reversible = False
@@ -288,9 +456,9 @@ class RevokeKeys(Runbook[RotateParams]):
     def _state(self, st: _KeyState, keys: dict[str, str], secret: tuple) -> dict[str, Any]:
         return RotateKeys._state(self, st, keys, secret)  # type: ignore[arg-type]
 
-    def _done(self, ctx: RunContext, before: dict[str, Any], tags: dict[str, str]) -> bool:
-        """True when this step already revoked: its marker is on the secret and both keys differ from the marked ones."""
-        if not (tags.get(TAG_INCIDENT) == ctx.incident_id and tags.get(TAG_STEP) == ctx.step_id):
+    def _done(self, st: _KeyState, before: dict[str, Any], tags: dict[str, str]) -> bool:
+        """True when this step already revoked on this account: its marker is on the secret and both keys differ from the marked ones."""
+        if not st.marked(tags):
             return False
         marked = _decode_before(tags.get(TAG_BEFORE, ""))
         return all(before[k] != marked.get(k) for k in ("key1", "key2"))
@@ -298,9 +466,11 @@ class RevokeKeys(Runbook[RotateParams]):
     def plan(self, ctx: RunContext, target: str, params: RotateParams) -> Plan:
         st = _KeyState(ctx, target, params)
         keys, secret = st.keys(), st.secret()
+        st.check_owner(self.name, keys, secret)
         before = self._state(st, keys, secret)
-        if self._done(ctx, before, secret[2]):
-            return Plan(runbook=self.name, target=target, before=before, notes=["keys already revoked by this step"])
+        where = f"consumers' secret from the {st.location.source}"
+        if self._done(st, before, secret[2]):
+            return Plan(runbook=self.name, target=target, before=before, notes=["keys already revoked by this step", where])
         in_use = _in_use(keys, secret[0])
         return Plan(
             runbook=self.name,
@@ -315,15 +485,16 @@ class RevokeKeys(Runbook[RotateParams]):
                     after=f"new version holding the new {in_use.capitalize()}",
                 ),
             ],
-            notes=["emergency: consumers fail until they read the new secret version (no cut-over window)"],
+            notes=["emergency: consumers fail until they read the new secret version (no cut-over window)", where],
         )
 
     def apply(self, ctx: RunContext, target: str, params: RotateParams) -> Applied:
         st = _KeyState(ctx, target, params)
         keys, secret = st.keys(), st.secret()
+        st.check_owner(self.name, keys, secret)
         value, version, tags = secret
         before = self._state(st, keys, secret)
-        if self._done(ctx, before, tags):
+        if self._done(st, before, tags):
             marked = _decode_before(tags.get(TAG_BEFORE, ""))
             return Applied(
                 runbook=self.name,
@@ -331,8 +502,8 @@ class RevokeKeys(Runbook[RotateParams]):
                 changed=False,
                 before=before | marked,
                 after=before,
-                summary="keys already revoked by this step; nothing changed",
-                artifacts={"secret_version": version, "key_in_use": tags.get(TAG_KEY, "key1")},
+                summary=f"keys of {st.ref.name} already revoked by this step; nothing changed",
+                artifacts={"secret_version": version, "key_in_use": tags.get(TAG_KEY, "key1"), "secret_source": st.location.source},
             )
         in_use = _in_use(keys, value)
         st.regenerate_both_values(in_use)  # the leaked key first
@@ -355,23 +526,29 @@ class RevokeKeys(Runbook[RotateParams]):
             changed=True,
             before=before,
             after=after,
-            summary=f"revoked both keys; consumers' secret {st.secret_name} now holds the new {in_use.capitalize()} "
+            summary=f"revoked both keys of {st.ref.name}; consumers' secret {st.secret_name} now holds the new {in_use.capitalize()} "
             f"(version {(version or '')[:8]}…)",
-            artifacts={"secret_version": version, "key_in_use": in_use},
+            artifacts={"secret_version": version, "key_in_use": in_use, "secret_source": st.location.source},
         )
 
     def verify(self, ctx: RunContext, target: str, params: RotateParams, applied: Applied) -> Verification:
-        st = _KeyState(ctx, target, params)
-        now = self._state(st, st.keys(), st.secret())
-        checks = [
-            Check(name=f"old {k.capitalize()} revoked", ok=now[k] != applied.before.get(k), detail=f"{applied.before.get(k)} → {now[k]}")
+        st = _KeyState(ctx, target, params, _applied_location(applied))
+        keys, secret = st.keys(), st.secret()
+        now = self._state(st, keys, secret)
+        own = _own_before(st.ref, applied)
+        checks = [own]
+        checks += [
+            Check(name=f"old {k.capitalize()} revoked", ok=own.ok and now[k] != applied.before.get(k),
+                  detail=f"{applied.before.get(k)} → {now[k]}")
             for k in ("key1", "key2")
         ]
-        live = now["secret_fingerprint"] in (now["key1"], now["key2"])  # a later rotation may have moved consumers on
+        # a later rotation may have moved consumers on to the other key (a live key of this account either way)
+        live = now["secret_fingerprint"] in (now["key1"], now["key2"])
         checks.append(Check(
             name="consumers' secret holds a live key",
             ok=live,
-            detail=f"secret {st.secret_name} version {now['secret_version']} = {now['secret_fingerprint']}",
+            detail=f"secret {st.secret_name} version {now['secret_version']} = {now['secret_fingerprint']}, "
+            f"{TAG_ACCOUNT} {secret[2].get(TAG_ACCOUNT)}",
         ))
         return Verification(runbook=self.name, target=target, checks=checks)
 

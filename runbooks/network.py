@@ -363,7 +363,11 @@ def _layout(ctx: RunContext, rules: list[dict[str, Any]], networks: list[str], p
 @register
 class BlockIps(Runbook[BlockIpsParams]):
     """Deny rules, one per IP/CIDR, named ``firestop-<incident>-<address>_<prefix>``; undo deletes exactly the
-    rules this step created (found by name and by the step named in their description)."""
+    rules this step created (found by name and by the step named in their description).
+
+    Several targets: rule names are scoped to their NSG (ARM: ``…/networkSecurityGroups/<nsg>/securityRules/<rule>``),
+    so a step the orchestrator fans out over two NSGs creates the same-named rule in each, and each
+    target's apply, verify and undo read and change only its own NSG (its ``applied`` names its rules)."""
 
     name = "network.block_ips"
     summary = "Add NSG deny rules for the given IPs/CIDRs (default: the alert's caller IPs) at free priorities."

@@ -10,13 +10,37 @@ VAULT = "https://kv-contoso-ai.vault.azure.net"
 WORKSPACE = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"
 
 
-class Sandbox:
-    """A fresh in-memory sandbox tenant with a client factory and settings around it."""
+DEV_ACCOUNT = ACCOUNT.replace("rg-ai-prod", "rg-ai-dev").replace("contoso-openai-prod", "contoso-openai-dev")
+DEV_SECRET = "openai-api-key-dev"
 
-    def __init__(self, tmp_path) -> None:
+
+def two_account_seed(path, *, dev_secret: bool = True, dev_nsg: bool = False):
+    """Write the default tenant with, optionally, the dev account's own consumers' secret (Key1 in
+    ``openai-api-key-dev``, named on the account by the ``firestop-key-secret`` tag) and a second NSG
+    ``nsg-ai-dev`` in rg-ai-dev; returns the file's path."""
+    import yaml
+
+    from firestop.sandbox.seed import read_seed_file
+
+    spec = read_seed_file()
+    if dev_secret:
+        dev = next(a for a in spec["accounts"] if a["name"] == "contoso-openai-dev")
+        dev["tags"] = {**dev.get("tags", {}), "firestop-key-secret": f"{VAULT}/secrets/{DEV_SECRET}"}
+        spec["vaults"][0]["secrets"].append(
+            {"name": DEV_SECRET, "value_from": {"account": "contoso-openai-dev", "key": "key1"}, "created_at": "2026-09-01T08:00:00Z"})
+    if dev_nsg:
+        spec["network_security_groups"].append({"name": "nsg-ai-dev", "resource_group": "rg-ai-dev", "location": "swedencentral", "rules": []})
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+class Sandbox:
+    """A fresh in-memory sandbox tenant with a client factory and settings around it (``seed``: a tenant file)."""
+
+    def __init__(self, tmp_path, seed=None) -> None:
         from firestop.sandbox import Tenant
 
-        self.tenant = Tenant.load()
+        self.tenant = Tenant.load(seed)
         self.clients = ClientFactory(
             credential=self.tenant.credential, transport=self.tenant.transport, clock=self.tenant.clock, sandbox=True
         )
