@@ -6,7 +6,8 @@ Answers (JSON bodies; decisions in :mod:`firestop.intake`):
   event raised on an open one. Body = the Durable management links of the
   incident (``id``, ``statusQueryGetUri``, ``sendEventPostUri``, …), header
   ``Location`` = ``statusQueryGetUri``. A repeated delivery (same ``alertId``
-  and ``monitorCondition``) gets the same body and starts nothing. A Fired
+  and ``monitorCondition``) gets the same body and starts nothing (see
+  :mod:`firestop.intake.accept` for how far "same" reaches across processes). A Fired
   alert that joined an open incident adds ``"correlatedTo": <id>``; a Resolved
   one that reached its incident adds ``"event": "alert_resolved"``.
 * **200** for a Resolved alert with nothing open to reach: ``{"id",
@@ -130,6 +131,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
             settings=settings,
             orchestrator_name=ORCHESTRATOR_NAME,
             start_input=lambda a, now: incident_input(a, received_at=now, sandbox=factory.sandbox),
+            cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         )
     except IntakeUnavailable as exc:
         log.warning("alert %s (%s) not accepted, answering 503: %s", alert.alert_id, alert.monitor_condition, exc)

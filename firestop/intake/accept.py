@@ -8,7 +8,8 @@ on Azure it talks to the Durable extension, locally to
 incidents are found with ``get_status_by`` (runtime status Pending/Running,
 created within the correlation window) plus ``get_status(show_input=True)`` for
 each one's ``alert.target_ids`` (instance lists do not carry inputs unless
-``showInput=true``, which ``get_status_by`` does not send).
+``showInput=true``, which ``get_status_by`` does not send). An incident is
+matched on the targets of the alert that started it.
 
 Decisions (:func:`accept_alert`):
 
@@ -31,6 +32,22 @@ within one process a burst of distinct alerts for one resource starts exactly
 one incident. Across scaled-out workers the list-then-start is not atomic: two
 workers can each start an incident for the same resource in the same instant.
 
+Repeats of a joined or notified alert: a repeat is answered from an
+in-process memo of accepted answers (``dedupe_key`` → outcome, kept
+:data:`MEMO_SECONDS`) once the incident it names is confirmed to still exist
+with the same creation time, so it gets the same answer and raises no second
+event — even after that incident closed. Azure Monitor retries within about
+75 s (5, 20, 5, 40, 5 s; ``action-groups.md``). Another worker process has no
+memo: there a repeat is decided again (at worst the event is raised twice — the
+orchestrator sees ``alert_id`` twice — or, if the incident closed meanwhile, a
+Fired repeat opens a new incident).
+
+Open-incident listings are reused for :data:`LISTING_SECONDS` of wall time
+(a storm lists once, not once per alert). A stale listing is safe: an incident
+it shows open that has closed refuses the event and the decision is retaken
+with a fresh listing; an incident it does not show yet is found by the fresh
+listing taken under the start lock before any new incident starts.
+
 Failures: any error of the Durable client (store down, unexpected status,
 transport) raises :class:`IntakeUnavailable` before anything is answered as
 accepted; the webhook turns it into 503 so Azure Monitor retries.
@@ -40,6 +57,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -56,16 +74,24 @@ from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, correlated_
 from firestop.intake.locks import KeyedLocks
 
 __all__ = [
+    "LISTING_SECONDS",
+    "MEMO_SECONDS",
     "OPEN_STATUSES",
     "IntakeUnavailable",
     "Outcome",
     "OutcomeKind",
     "accept_alert",
+    "clear_caches",
     "target_ids_of_input",
 ]
 
 #: Runtime statuses of an open incident (``OrchestrationRuntimeStatus`` values).
 OPEN_STATUSES: frozenset[str] = frozenset({"Pending", "Running"})
+
+#: Seconds an accepted joined/notified answer is remembered for repeats (wall time).
+MEMO_SECONDS = 900.0
+#: Seconds of wall time an open-incident listing is reused.
+LISTING_SECONDS = 1.0
 
 # How many times a decision is retaken when the incident it picked closes
 # between the listing and the raise_event.
@@ -126,34 +152,55 @@ _deliveries = KeyedLocks()
 _starts = KeyedLocks()
 
 
-class _TargetCache:
-    """``(scope, instance id, created time) → target ids``: an instance's input never changes."""
+class _Cache:
+    """A bounded, thread-safe LRU map whose entries expire ``ttl`` seconds
+    (``time.monotonic``) after they were put; ``ttl=None`` never expires."""
 
-    def __init__(self, maxsize: int = 4096) -> None:
+    def __init__(self, maxsize: int, ttl: float | None) -> None:
         self._maxsize = maxsize
-        self._data: OrderedDict[tuple[str, str, str], tuple[str, ...]] = OrderedDict()
+        self._ttl = ttl
+        self._data: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str]) -> tuple[str, ...] | None:
+    def get(self, key: Any) -> Any | None:
         with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
+            entry = self._data.get(key)
+            if entry is None:
+                return None
+            if self._ttl is not None and time.monotonic() - entry[0] > self._ttl:
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return entry[1]
 
-    def put(self, key: tuple[str, str, str], value: tuple[str, ...]) -> None:
+    def put(self, key: Any, value: Any) -> None:
         with self._lock:
-            self._data[key] = value
+            self._data[key] = (time.monotonic(), value)
             self._data.move_to_end(key)
             while len(self._data) > self._maxsize:
                 self._data.popitem(last=False)
+
+    def drop(self, key: Any) -> None:
+        with self._lock:
+            self._data.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
 
 
-_targets_cache = _TargetCache()
+# (scope, instance id, created time) -> target ids: an instance's input never changes
+_targets_cache = _Cache(maxsize=4096, ttl=None)
+# (scope, dedupe key) -> (Outcome, created time of its incident)
+_answers = _Cache(maxsize=20_000, ttl=MEMO_SECONDS)
+# (scope, window seconds) -> list[OpenIncident]
+_listings = _Cache(maxsize=64, ttl=LISTING_SECONDS)
+
+
+def clear_caches() -> None:
+    """Forget remembered answers, listings and incident targets (tests; a task hub reset)."""
+    for cache in (_targets_cache, _answers, _listings):
+        cache.clear()
 
 
 def target_ids_of_input(value: Any) -> tuple[str, ...]:
@@ -215,9 +262,22 @@ class _Call:
     settings: CorrelationSettings
     orchestrator_name: str
     start_input: Callable[[Any, datetime], Any]
+    scope: str
 
 
-async def _open_incidents(call: _Call) -> list[OpenIncident]:
+async def _open_incidents(call: _Call, *, fresh: bool = False) -> list[OpenIncident]:
+    """Open incidents created within the window (a listing at most LISTING_SECONDS old unless ``fresh``)."""
+    key = (call.scope, call.settings.window_seconds)
+    if not fresh:
+        cached = _listings.get(key)
+        if cached is not None:
+            return cached
+    found = await _list_open_incidents(call)
+    _listings.put(key, found)
+    return found
+
+
+async def _list_open_incidents(call: _Call) -> list[OpenIncident]:
     from azure.durable_functions import OrchestrationRuntimeStatus
 
     since = (call.now - timedelta(seconds=call.settings.window_seconds)).astimezone(timezone.utc)
@@ -228,7 +288,6 @@ async def _open_incidents(call: _Call) -> list[OpenIncident]:
         )
     except Exception as exc:  # noqa: BLE001
         raise IntakeUnavailable(f"get_status_by(open incidents) failed: {type(exc).__name__}") from exc
-    scope = _scope(call.client)
     found: list[OpenIncident] = []
     for status in listed:
         created = getattr(status, "created_time", None)
@@ -236,7 +295,7 @@ async def _open_incidents(call: _Call) -> list[OpenIncident]:
             continue
         if _runtime(status) not in OPEN_STATUSES:
             continue
-        key = (scope, status.instance_id, created.isoformat())
+        key = (call.scope, status.instance_id, created.isoformat())
         targets = _targets_cache.get(key)
         if targets is None:
             full = await _status(call.client, status.instance_id, show_input=True)
@@ -271,16 +330,36 @@ def _keys(call: _Call, alert: Any) -> frozenset[str]:
 
 
 async def _notify_correlated(call: _Call, alert: Any, keys: frozenset[str], event: str,
-                             data: dict[str, Any], kind: OutcomeKind) -> Outcome | None:
+                             data: dict[str, Any], kind: OutcomeKind, *, fresh: bool = False) -> Outcome | None:
     """Raise ``event`` on the open incident ``alert`` correlates with; None if there is none."""
-    for _ in range(_ATTEMPTS):
-        candidates = await _open_incidents(call)
+    for attempt in range(_ATTEMPTS):
+        candidates = await _open_incidents(call, fresh=fresh or attempt > 0)
         match = find_incident(keys, candidates, now=call.now, settings=call.settings, exclude=alert.incident_key)
         if match is None:
             return None
         if await _raise(call.client, match.instance_id, event, data) is None:
+            _remember(call, alert, Outcome(kind, match.instance_id, correlated_to=match.instance_id),
+                      match.created_time)
             return Outcome(kind, match.instance_id, correlated_to=match.instance_id)
     return None
+
+
+def _remember(call: _Call, alert: Any, outcome: Outcome, created: datetime | None) -> None:
+    if created is not None:
+        _answers.put((call.scope, alert.dedupe_key), (outcome, created.isoformat()))
+
+
+async def _remembered(call: _Call, alert: Any) -> Outcome | None:
+    """The answer given to an earlier delivery of ``alert``, if its incident still exists unchanged."""
+    entry = _answers.get((call.scope, alert.dedupe_key))
+    if entry is None:
+        return None
+    outcome, created = entry
+    status = await _status(call.client, outcome.instance_id)
+    if status is None or getattr(status, "created_time", None) is None or status.created_time.isoformat() != created:
+        _answers.drop((call.scope, alert.dedupe_key))  # purged or replaced since: decide again
+        return None
+    return outcome
 
 
 async def _start(call: _Call, alert: Any) -> Outcome:
@@ -305,10 +384,13 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
         return joined
     async with _starts.hold(f"start:{key}" for key in keys):
         # another delivery may have started an incident for these keys while we listed
-        joined = await _notify_correlated(call, alert, keys, EVENT_CORRELATED, data, OutcomeKind.CORRELATED)
+        joined = await _notify_correlated(call, alert, keys, EVENT_CORRELATED, data, OutcomeKind.CORRELATED,
+                                          fresh=True)
         if joined is not None:
             return joined
-        return await _start(call, alert)
+        started = await _start(call, alert)
+        _listings.drop((call.scope, call.settings.window_seconds))
+        return started
 
 
 async def _resolved(call: _Call, alert: Any) -> Outcome:
@@ -319,7 +401,9 @@ async def _resolved(call: _Call, alert: Any) -> Outcome:
         if runtime in OPEN_STATUSES:
             runtime = await _raise(call.client, alert.incident_key, EVENT_RESOLVED, data)
             if runtime is None:
-                return Outcome(OutcomeKind.RESOLVED, alert.incident_key)
+                outcome = Outcome(OutcomeKind.RESOLVED, alert.incident_key)
+                _remember(call, alert, outcome, getattr(own, "created_time", None))
+                return outcome
         return Outcome(OutcomeKind.CLOSED, alert.incident_key, runtime_status=str(runtime))
     keys = _keys(call, alert)
     if keys:
@@ -337,6 +421,7 @@ async def accept_alert(
     settings: CorrelationSettings,
     orchestrator_name: str,
     start_input: Callable[[Any, datetime], Any],
+    cache_scope: str = "",
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
 
@@ -350,6 +435,9 @@ async def accept_alert(
         orchestrator_name: the incident orchestrator's name (open incidents are
             instances of it).
         start_input: ``(alert, now) → orchestration input`` for a new incident.
+        cache_scope: what, besides the client's task hub and endpoint, tells
+            one Durable backend from another in this process (the memo and
+            listings are kept per scope).
 
     Returns:
         The :class:`Outcome`; when ``outcome.accepted`` the alert is recorded in
@@ -361,8 +449,12 @@ async def accept_alert(
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
-    call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input)
+    scope = f"{_scope(client)}|{cache_scope}"
+    call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope)
     async with _deliveries.hold([f"delivery:{alert.dedupe_key}"]):
+        remembered = await _remembered(call, alert)
+        if remembered is not None:
+            return remembered
         if alert.is_resolved:
             return await _resolved(call, alert)
         return await _fired(call, alert)

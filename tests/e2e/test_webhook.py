@@ -243,17 +243,29 @@ def test_resolved_reaches_the_open_incident_and_never_starts_one(served, raised)
     env, server, app = served
     alert_id = f"/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.AlertsManagement/alerts/{uuid.uuid4()}"
     fired = answer(post(app, server, alert_body(alert_id=alert_id)))
-    response = post(app, server, alert_body(alert_id=alert_id, condition="Resolved", resolved="2026-11-29T03:50:00Z"))
+    resolved_payload = alert_body(alert_id=alert_id, condition="Resolved", resolved="2026-11-29T03:50:00Z")
+    response = post(app, server, resolved_payload)
     body = answer(response)
     assert response.status_code == 202 and body["id"] == fired["id"] and body["event"] == "alert_resolved"
     assert raised == [(fired["id"], "alert_resolved", {"alert_id": alert_id, "resolved_at": "2026-11-29T03:50:00+00:00",
                                                        "received_at": env.tenant.clock.now().isoformat()})]
     env.host.run_until_idle(advance_timers=True)
-    closed = post(app, server, alert_body(alert_id=alert_id, condition="Resolved"))
-    assert closed.status_code == 200 and answer(closed)["id"] == fired["id"] and answer(closed)["runtimeStatus"]
+    repeat = post(app, server, resolved_payload)  # redelivered after the incident closed: same answer, no event
+    assert (repeat.status_code, answer(repeat)) == (202, body) and len(raised) == 1
     unknown = post(app, server, alert_body(target=OTHER_ACCOUNT, condition="Resolved"))
     assert unknown.status_code == 200 and answer(unknown)["id"] is None and "never starts" in answer(unknown)["message"]
     assert len(incidents(env)) == 1 and len(raised) == 1
+
+
+def test_resolved_for_an_incident_that_already_finished_changes_nothing(served, raised):
+    env, server, app = served
+    alert_id = f"/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.AlertsManagement/alerts/{uuid.uuid4()}"
+    fired = answer(post(app, server, alert_body(alert_id=alert_id)))
+    env.host.run_until_idle(advance_timers=True)
+    closed = post(app, server, alert_body(alert_id=alert_id, condition="Resolved"))
+    assert closed.status_code == 200
+    assert answer(closed)["id"] == fired["id"] and answer(closed)["runtimeStatus"] == env.host.get_status(fired["id"]).runtime_status
+    assert raised == [] and len(incidents(env)) == 1
 
 
 # -- 4xx ------------------------------------------------------------------------------

@@ -113,9 +113,9 @@ class FakeDurableClient:
 
 @pytest.fixture
 def fake() -> FakeDurableClient:
-    from firestop.intake.accept import _targets_cache
+    from firestop.intake.accept import clear_caches
 
-    _targets_cache.clear()
+    clear_caches()
     return FakeDurableClient()
 
 

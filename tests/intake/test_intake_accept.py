@@ -21,11 +21,12 @@ from firestop.intake import (
 from .conftest import ACCOUNT, NOW, ORCH, OTHER, make_alert
 
 
-def accept(client, alert, settings: CorrelationSettings | None = None):
+def accept(client, alert, settings: CorrelationSettings | None = None, scope: str = ""):
     return asyncio.run(accept_alert(
         client, alert, now=NOW, settings=settings or CorrelationSettings(), orchestrator_name=ORCH,
         start_input=lambda a, now: {"incident_id": a.incident_key, "alert": a.model_dump(mode="json", exclude={"context", "essentials"}),
                                     "received_at": now.isoformat()},
+        cache_scope=scope,
     ))
 
 
@@ -135,6 +136,67 @@ def test_a_burst_of_distinct_alerts_for_one_resource_starts_exactly_one_incident
     assert {o.instance_id for o in outcomes} == {started[0].instance_id}
     joined = {data["alert"]["alert_id"] for _, name, data in fake.events if name == EVENT_CORRELATED}
     assert joined == {a.alert_id for a in alerts} - {a.alert_id for a in alerts if a.incident_key == started[0].instance_id}
+
+
+# -- repeats of joined alerts, and reused listings ----------------------------------------
+def test_a_repeat_of_a_joined_alert_gets_the_same_answer_even_after_the_incident_closed(fake):
+    fake.add("inc-open", ACCOUNT, status="Running")
+    alert = make_alert("m1")
+    first = accept(fake, alert)
+    fake.instances["inc-open"]["runtimeStatus"] = "Completed"
+    again = accept(fake, alert)
+    assert again == first and again.correlated_to == "inc-open"
+    assert len(fake.events) == 1 and "start_new" not in fake.calls
+
+
+@pytest.mark.parametrize("change", ["purged", "replaced"])
+def test_a_repeat_is_decided_again_when_the_remembered_incident_is_gone(fake, change):
+    fake.add("inc-open", ACCOUNT, status="Running")
+    alert = make_alert("m2")
+    accept(fake, alert)
+    if change == "purged":
+        del fake.instances["inc-open"]
+    else:  # same id, a new execution (created later)
+        fake.add("inc-open", ACCOUNT, status="Running", age_s=5)
+    again = accept(fake, alert)
+    if change == "purged":
+        assert (again.kind, again.instance_id) == (OutcomeKind.STARTED, alert.incident_key)
+    else:
+        assert again.kind is OutcomeKind.CORRELATED and len(fake.events) == 2
+
+
+def test_answers_are_remembered_per_scope(fake):
+    fake.add("inc-open", ACCOUNT, status="Running")
+    alert = make_alert("m3")
+    accept(fake, alert, scope="backend-1")
+    accept(fake, alert, scope="backend-2")
+    assert len(fake.events) == 2  # another backend: decided (and raised) again
+    accept(fake, alert, scope="backend-1")
+    assert len(fake.events) == 2
+
+
+def test_a_storm_lists_open_incidents_once_per_listing_period(fake):
+    fake.add("inc-open", ACCOUNT, status="Running")
+    for i in range(20):
+        assert accept(fake, make_alert(f"s{i}")).correlated_to == "inc-open"
+    assert fake.calls.count("get_status_by") == 1 and len(fake.events) == 20
+
+
+def test_a_stale_listing_never_joins_a_closed_incident_nor_hides_a_new_one(fake):
+    fake.add("inc-open", ACCOUNT, status="Running")
+    accept(fake, make_alert("t0"))  # lists: inc-open is open
+    fake.instances["inc-open"]["runtimeStatus"] = "Completed"
+    fake.add("inc-new", ACCOUNT, status="Pending", age_s=1)  # not in the cached listing
+    outcome = accept(fake, make_alert("t1"))
+    assert (outcome.kind, outcome.correlated_to) == (OutcomeKind.CORRELATED, "inc-new")
+    assert [iid for iid, _, _ in fake.events] == ["inc-open", "inc-new"]
+
+
+def test_an_incident_not_yet_in_the_cached_listing_is_found_before_starting_another(fake):
+    accept(fake, make_alert("u0", targets=(OTHER,)))  # lists: nothing open on ACCOUNT
+    fake.add("inc-new", ACCOUNT, status="Pending", age_s=0)
+    outcome = accept(fake, make_alert("u1"))
+    assert (outcome.kind, outcome.correlated_to) == (OutcomeKind.CORRELATED, "inc-new")
 
 
 # -- Resolved --------------------------------------------------------------------------
