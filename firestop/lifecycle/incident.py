@@ -319,17 +319,21 @@ def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
     """The runs of one step: one per target of its runbook's type, with `when` and `with` evaluated."""
     doc = inc.doc
     if isinstance(member, UndoStep):
-        original = next((r for r in inc.applied if r.step.id == member.undo), None)
-        run = _Run(member, original.target if original else None, phase=phase)
-        if original is None:
+        originals = [r for r in inc.applied if r.step.id == member.undo]  # one per target the step acted on
+        if not originals:
+            run = _Run(member, None, phase=phase)
             run.answer = {"ok": True, "skipped": True}
             doc.event(phase, member.id, "skipped", inc.now, detail=f"step {member.undo} did not apply anything to undo")
             return [run]
-        run.original = original  # type: ignore[attr-defined]
-        if member.when and condition(member.when, inc.scope(run.target)) is not True:
-            run.answer = {"ok": True, "skipped": True}
-            doc.event(phase, member.id, "skipped", inc.now, target=run.target, detail=f"when: {member.when}")
-        return [run]
+        undo_runs = []
+        for original in originals:
+            run = _Run(member, original.target, phase=phase)
+            run.original = original  # type: ignore[attr-defined]
+            if member.when and condition(member.when, inc.scope(run.target)) is not True:
+                run.answer = {"ok": True, "skipped": True}
+                doc.event(phase, member.id, "skipped", inc.now, target=run.target, detail=f"when: {member.when}")
+            undo_runs.append(run)
+        return undo_runs
     if member.target is not None:
         chosen = render(member.target, inc.scope(None))
         targets = [chosen] if isinstance(chosen, str) and chosen else []
@@ -539,9 +543,19 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
 
 def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
     doc = inc.doc
+    targets: dict[str, set] = {}
+    for run in [*inc.applied, *inc.failures]:
+        targets.setdefault(run.step.id, set()).add(run.target)
+
+    def labelled(run: _Run) -> str:
+        """``step (runbook)``, plus ``on <resource name>`` when the step ran on several targets."""
+        name = (run.target or "").rstrip("/").rsplit("/", 1)[-1]
+        several = len(targets.get(run.step.id, ())) > 1 and name
+        return f"{run.step.id} ({run.runbook or 'undo'})" + (f" on {name}" if several else "")
+
     for run in inc.applied:
         entry = doc.actions[doc.action_key(run.step.id, run.target)]
-        label = f"{run.step.id} ({run.runbook})"
+        label = labelled(run)
         if run.undone:
             doc.does_not_hold.append(f"{label}: rolled back")
         elif entry.get("verified"):
@@ -549,7 +563,7 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
         else:
             doc.does_not_hold.append(f"{label}: applied but did not verify")
     for run in inc.failures:
-        doc.does_not_hold.append(f"{run.step.id} ({run.runbook or 'undo'}): {(run.answer or {}).get('error', {}).get('message')}")
+        doc.does_not_hold.append(f"{labelled(run)}: {(run.answer or {}).get('error', {}).get('message')}")
     if stopped or doc.does_not_hold:
         doc.status = NEEDS_RESPONDER
         doc.contained_at = None
