@@ -237,7 +237,7 @@ class _KeyState:
         where = f"{self.vault}/secrets/{self.secret_name} (from the {self.location.source})"
         fix = (
             f"two accounts cannot share one consumers' secret: tag {self.ref.name} with {ACCOUNT_SECRET_TAG}="
-            "https://<vault-name>.vault.azure.net/secrets/<its own secret>, or give the step's secret_name"
+            "https://<vault-name>.vault.azure.net/secrets/<its own secret>, or give the secret_name parameter"
         )
         owner = tags.get(TAG_ACCOUNT)
         if owner:

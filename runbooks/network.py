@@ -363,7 +363,9 @@ def _layout(ctx: RunContext, rules: list[dict[str, Any]], networks: list[str], p
 @register
 class BlockIps(Runbook[BlockIpsParams]):
     """Deny rules, one per IP/CIDR, named ``firestop-<incident>-<address>_<prefix>``; undo deletes exactly the
-    rules this step created (found by name and by the step named in their description).
+    rules this step created (found by name and by the step named in their description); verify reads back
+    those and the rules of another step of the incident that already denied an IP (``denied_by``), so a
+    second run is verified on what actually denies the IPs, not vacuously.
 
     Several targets: rule names are scoped to their NSG (ARM: ``…/networkSecurityGroups/<nsg>/securityRules/<rule>``),
     so a step the orchestrator fans out over two NSGs creates the same-named rule in each, and each
@@ -411,14 +413,19 @@ class BlockIps(Runbook[BlockIpsParams]):
                 if create
                 else "every IP already denied; nothing changed"
             ),
-            artifacts={"rules": [{k: r[k] for k in ("name", "network", "priority", "direction")} for r in owned]},
+            artifacts={
+                # this step's rules (undo removes exactly these) ...
+                "rules": [{k: r[k] for k in ("name", "network", "priority", "direction")} for r in owned],
+                # ... and rules of another step of the incident that already deny an IP (verified, never undone)
+                "denied_by": [{k: r[k] for k in ("name", "network", "priority", "direction")} for r in present if not r["owned"]],
+            },
         )
 
     def verify(self, ctx: RunContext, target: str, params: BlockIpsParams, applied: Applied) -> Verification:
         rules = _Nsg(ctx, target).rules()
         by_name = {r["name"].lower(): r for r in rules}
         checks = []
-        for wanted in applied.artifacts.get("rules", []):
+        for wanted in [*applied.artifacts.get("rules", []), *applied.artifacts.get("denied_by", [])]:
             rule = by_name.get(wanted["name"].lower())
             props = (rule or {}).get("properties") or {}
             checks.append(Check(
@@ -439,6 +446,8 @@ class BlockIps(Runbook[BlockIpsParams]):
                 ok=not shadows,
                 detail=("shadowed by " + ", ".join(shadows)) if shadows else "",
             ))
+        if not checks:  # nothing to read back is no proof that anything is denied
+            checks.append(Check(name="deny rules to read back", ok=False, detail="the apply names no rule"))
         return Verification(runbook=self.name, target=target, checks=checks)
 
     def undo(self, ctx: RunContext, target: str, params: BlockIpsParams, applied: Applied) -> Applied:

@@ -192,3 +192,17 @@ def test_block_ips_on_two_nsgs_in_one_step_each_keeps_and_undoes_its_own_rules(t
     undo = run(sb, "network.block_ips", "undo", DEV_NSG, params=params, applied=first[DEV_NSG]["result"], step_id="block")
     assert undo["ok"] and undo["result"]["changed"]
     assert names(DEV_NSG) == set() and "firestop-inc-multi-203.0.113.77_32" in names(NSG)
+
+
+def test_block_ips_a_second_step_is_verified_on_the_rule_that_already_denies(sandbox):
+    for ips, priority, verified in ((["203.0.113.77"], 100, True), (["198.51.100.7"], 300, False)):  # 300: shadowed by the allow at 200
+        params = {"ips": ips, "priority_from": priority}
+        first = run(sandbox, "network.block_ips", "apply", NSG, params=params, step_id="block-a")
+        second = run(sandbox, "network.block_ips", "apply", NSG, params=params, step_id="block-b")
+        assert second["ok"] and not second["result"]["changed"] and second["result"]["artifacts"]["rules"] == []
+        assert second["result"]["artifacts"]["denied_by"] == first["result"]["artifacts"]["rules"]
+        verify = run(sandbox, "network.block_ips", "verify", NSG, params=params, applied=second["result"], step_id="block-b")
+        assert verify["ok"] is verified, verify  # never vacuously true
+        assert any(first["result"]["artifacts"]["rules"][0]["name"] in c["name"] for c in verify["result"]["checks"])
+        undo = run(sandbox, "network.block_ips", "undo", NSG, params=params, applied=second["result"], step_id="block-b")
+        assert undo["ok"] and not undo["result"]["changed"]  # block-a's rule stays
