@@ -1,15 +1,30 @@
-"""``python -m firestop runbook list|plan`` and ``python -m firestop permissions``.
+"""``python -m firestop runbook list|plan|run`` and ``python -m firestop permissions``.
 
 ``runbook list [--json]``
     Every runbook: name, summary, target type, whether it changes the target
     and can be undone, and the Azure actions it needs.
 
-``runbook plan NAME --target RESOURCE_ID [--param key=value ...] [--json]``
-    The runbook's dry-run on the sandbox tenant under ``FIRESTOP_HOME/sandbox``
-    (:func:`firestop.cli.wiring.sandbox_environment`): the state now and the
-    exact change ``apply`` would make. Changes nothing. ``--param`` values are
-    JSON when they parse as JSON (``--param allow_ips='["192.0.2.1"]'``), else
-    text; a key given twice collects a list (``--param ips=192.0.2.1 --param ips=192.0.2.2``).
+``runbook plan NAME --target RESOURCE_ID [--param key=value ...] [--json] [--tenant FILE | --azure]``
+    The runbook's dry-run: the state now and the exact change ``apply`` would
+    make. Changes nothing. On the sandbox tenant under ``FIRESTOP_HOME/sandbox``
+    by default (``--tenant FILE`` seeds it when it has no state yet), or on real
+    Azure with ``DefaultAzureCredential`` (``--azure``: reads only, no prompt).
+    ``--param`` values are JSON when they parse as JSON
+    (``--param allow_ips='["192.0.2.1"]'``), else text; a key given twice
+    collects a list (``--param ips=192.0.2.1 --param ips=192.0.2.2``).
+
+``runbook run NAME --target RESOURCE_ID [--param key=value ...] [--yes] [--json] [--tenant FILE | --azure]``
+    A responder's manual run: plan, show the exact change and ask for
+    confirmation (unless ``--yes``), apply, then verify by reading the target
+    back. ``--json`` never prompts, so it needs ``--yes`` (refused otherwise).
+    ``--azure`` first asks whether to act on real Azure at all (unless ``--yes``).
+    The run is recorded on the hash-chained ledger of the incident
+    ``manual-<YYYY-MM-DD>`` (the date on the clients' clock, UTC), step
+    ``cli-run-<HHMMSS>-<4 hex>`` — one step id per run, so a second run the same
+    day acts again instead of finding the first run's idempotency marker.
+    Exit 0 applied and verified, 2 bad input / not confirmed / the runbook
+    refused its input, 3 applied but not verified (a responder must look),
+    1 Azure refused or failed (forbidden, throttled, conflict, ...) or an internal error.
 
 ``ledger verify INCIDENT [--json]``
     Check the incident's hash-chained ledger (``FIRESTOP_HOME/ledger``,
@@ -22,21 +37,24 @@
     :mod:`runbooks.permissions`. ``AssignableScopes`` defaults to the sandbox
     subscription: pass ``--scope /subscriptions/<id>`` for a real one.
 
-Exit codes: 0 done, 2 bad input (one line naming the field and the fix), 1 internal error
-(and Azure refusing or failing a plan's reads).
+Exit codes (list, plan, permissions): 0 done, 2 bad input (one line naming the field and the fix),
+1 internal error (and Azure refusing or failing a plan's reads).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, clean, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
 
-runbook_app = typer.Typer(help="Runbooks: list them, or dry-run one on the sandbox tenant.", no_args_is_help=True)
+runbook_app = typer.Typer(help="Runbooks: list them, dry-run one, or run one (sandbox tenant by default, or --azure).",
+                          no_args_is_help=True)
 ledger_app = typer.Typer(help="The hash-chained ledger of an incident's evidence and actions.", no_args_is_help=True)
 
 
@@ -95,14 +113,12 @@ def runbook_list(as_json: bool = typer.Option(False, "--json", help="Print the r
         console.print(f"  needs: {', '.join(row['permissions']) or 'no Azure permission'}", highlight=False, markup=False, soft_wrap=True)
 
 
-@runbook_app.command("plan")
-def runbook_plan(
-    name: str = typer.Argument(..., metavar="NAME", help="Runbook name, e.g. network.lock (see: runbook list)."),
-    target: Optional[str] = typer.Option(None, "--target", metavar="RESOURCE_ID", help="ARM resource ID to act on."),
-    param: list[str] = typer.Option([], "--param", metavar="KEY=VALUE", help="Runbook parameter (repeatable)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the runbook's answer as JSON."),
-) -> None:
-    """Dry-run NAME on the sandbox tenant: the state now and the change apply would make (changes nothing)."""
+AZURE_HELP = "Act on real Azure with DefaultAzureCredential (break-glass) instead of the sandbox tenant."
+TENANT_HELP = "Sandbox tenant file to seed FIRESTOP_HOME/sandbox with (when it has none yet)."
+
+
+def _checked(name: str, target: Optional[str], param: list[str], azure: bool, tenant: Optional[Path], as_json: bool) -> dict[str, Any]:
+    """Validate the shared inputs of plan and run; the parsed params. Exits 2 naming the option and the fix."""
     from runbooks import UnknownRunbook, get_runbook
 
     try:
@@ -116,35 +132,183 @@ def runbook_plan(
     if runbook.target_type is not None and not target:
         fail(f"--target: {name} acts on a {runbook.target_type} resource; give its resource ID (/subscriptions/...)",
              EXIT_BAD_INPUT, as_json=as_json)
+    if azure and tenant is not None:
+        fail("--tenant: a sandbox tenant file makes no sense with --azure; drop one of them", EXIT_BAD_INPUT, as_json=as_json)
+    if tenant is not None and not tenant.is_file():
+        fail(f"--tenant: {tenant} is not a file; give a tenant YAML/JSON file", EXIT_BAD_INPUT, as_json=as_json)
+    return params
+
+
+def _open_environment(azure: bool, tenant: Optional[Path], as_json: bool):
+    """``wiring.environment`` for the command; a bad tenant file exits 2, anything else 1 (one line)."""
+    from firestop.cli.wiring import environment
+
     try:
-        answer = _plan_on_sandbox(name, target, params)
+        return environment(azure=azure, seed=str(tenant) if tenant else None)
+    except Exception as exc:  # noqa: BLE001 — a tenant file that does not parse as one, no usable Azure sign-in, ...
+        if tenant is not None and isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
+            fail(f"--tenant: {tenant} is not a valid tenant file ({type(exc).__name__}: {clean(exc)}); "
+                 "see firestop/sandbox/default_tenant.yaml for the format", EXIT_BAD_INPUT, as_json=as_json)
+        _internal(exc, as_json)
+
+
+def _internal(exc: BaseException, as_json: bool) -> None:
+    from firestop.cli.main import _state
+
+    if _state.get("debug"):
+        traceback.print_exception(exc)
+    fail(f"internal error: {type(exc).__name__}: {clean(exc)} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)
+
+
+def _error_exit(answer: dict[str, Any]) -> int:
+    """Exit code for a failed runbook answer: 2 when the runbook refused its input or the target does not exist, else 1."""
+    kind = (answer.get("error") or {}).get("kind")
+    return EXIT_BAD_INPUT if kind in ("invalid", "not_found") else EXIT_INTERNAL
+
+
+def _error_line(answer: dict[str, Any], what: str) -> str:
+    error = answer.get("error") or {}
+    return f"{error.get('kind')}: {clean(_cli_message(str(error.get('message') or f'the {what} failed')))}"
+
+
+@runbook_app.command("plan")
+def runbook_plan(
+    name: str = typer.Argument(..., metavar="NAME", help="Runbook name, e.g. network.lock (see: runbook list)."),
+    target: Optional[str] = typer.Option(None, "--target", metavar="RESOURCE_ID", help="ARM resource ID to act on."),
+    param: list[str] = typer.Option([], "--param", metavar="KEY=VALUE", help="Runbook parameter (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the runbook's answer as JSON."),
+    azure: bool = typer.Option(False, "--azure", help=AZURE_HELP + " Reads only."),
+    tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help=TENANT_HELP),
+) -> None:
+    """Dry-run NAME (sandbox tenant by default): the state now and the change apply would make (changes nothing)."""
+    params = _checked(name, target, param, azure, tenant, as_json)
+    env = _open_environment(azure, tenant, as_json)
+    try:
+        answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
+                                "incident_id": "manual", "step_id": "cli-plan"})
     except Exception as exc:  # noqa: BLE001
-        fail(f"internal error: {type(exc).__name__}: {clean(exc)}", EXIT_INTERNAL, as_json=as_json)
+        _internal(exc, as_json)
+    finally:
+        env.close()
     if not answer.get("ok"):
-        error = answer.get("error") or {}
-        code = EXIT_BAD_INPUT if error.get("kind") in ("invalid", "not_found") else EXIT_INTERNAL
-        message = _cli_message(str(error.get("message") or "the plan failed"))
+        code = _error_exit(answer)
         if as_json:
             print_json({**answer, "exit_code": code})
             raise typer.Exit(code)
-        fail(f"{error.get('kind')}: {clean(message)}", code)
+        fail(_error_line(answer, "plan"), code)
     if as_json:
         print_json(answer)
         return
     _print_plan(answer["result"])
 
 
-def _plan_on_sandbox(name: str, target: Optional[str], params: dict[str, Any]) -> dict[str, Any]:
-    from firestop.cli.wiring import sandbox_environment
+def _execute(env, request: dict[str, Any]) -> dict[str, Any]:
     from runbooks.dispatch import execute
 
-    env = sandbox_environment()
+    return execute(request, clients=env.clients, settings=env.settings)
+
+
+def _confirm(question: str, as_json: bool) -> None:
+    """Ask ``question`` (default no); anything but yes — including no terminal to ask on — exits 2, nothing done."""
     try:
-        request = {"runbook": name, "action": "plan", "target": target, "params": params,
-                   "incident_id": "manual", "step_id": "cli-plan"}
-        return execute(request, clients=env.clients, settings=env.settings)
+        confirmed = typer.confirm(question, default=False)
+    except typer.Abort:  # no terminal / end of input: not a yes
+        confirmed = False
+    if not confirmed:
+        fail("not confirmed; nothing was changed", EXIT_BAD_INPUT, as_json=as_json)
+
+
+@runbook_app.command("run")
+def runbook_run(
+    name: str = typer.Argument(..., metavar="NAME", help="Runbook name, e.g. network.lock (see: runbook list)."),
+    target: Optional[str] = typer.Option(None, "--target", metavar="RESOURCE_ID", help="ARM resource ID to act on."),
+    param: list[str] = typer.Option([], "--param", metavar="KEY=VALUE", help="Runbook parameter (repeatable)."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (required with --json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print plan, apply and verify answers as JSON (needs --yes)."),
+    azure: bool = typer.Option(False, "--azure", help=AZURE_HELP),
+    tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help=TENANT_HELP),
+) -> None:
+    """Apply NAME to --target and verify it: shows the exact change and asks first (unless --yes).
+
+    Exit 0 applied and verified, 2 bad input or not confirmed, 3 applied but not verified, 1 Azure refused or failed.
+    """
+    params = _checked(name, target, param, azure, tenant, as_json)
+    if as_json and not yes:
+        fail("--yes: runbook run --json does not prompt; confirm the change with --yes (see it first with: runbook plan ... --json)",
+             EXIT_BAD_INPUT, as_json=True)
+    if azure and not yes:
+        _confirm(f"Act on REAL Azure ({clean(target or 'no target')}) as your DefaultAzureCredential sign-in? "
+                 "The change is shown next; nothing changes before you confirm it.", as_json)
+    env = _open_environment(azure, tenant, as_json)
+    try:
+        out, code = _run(env, name, target, params, yes=yes, azure=azure, as_json=as_json)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _internal(exc, as_json)
     finally:
         env.close()
+    if as_json:
+        print_json({**out, "exit_code": code})
+    raise typer.Exit(code)
+
+
+def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: bool, azure: bool, as_json: bool) -> tuple[dict[str, Any], int]:
+    """plan → (confirm) → apply → verify on ``env``; (JSON summary, exit code). Prints the human view as it goes."""
+    now = env.clients.clock.now()
+    incident = f"manual-{now.date().isoformat()}"
+    step = f"cli-run-{now:%H%M%S}-{secrets.token_hex(2)}"
+    base = {"runbook": name, "target": target, "params": params, "incident_id": incident, "step_id": step}
+    out: dict[str, Any] = {"runbook": name, "target": target, "azure": azure, "incident_id": incident, "step_id": step,
+                           "plan": None, "apply": None, "verify": None, "ok": False}
+    plan = out["plan"] = _execute(env, {**base, "action": "plan"})
+    if not plan.get("ok"):
+        return _failed(out, plan, "plan", as_json)
+    if not as_json:
+        _print_plan(plan["result"])
+    if not yes:
+        where = "REAL Azure" if azure else "the sandbox tenant"
+        _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on {where}?", as_json)
+    applied = out["apply"] = _execute(env, {**base, "action": "apply"})
+    if not applied.get("ok"):
+        return _failed(out, applied, "apply", as_json)
+    verify = out["verify"] = _execute(env, {**base, "action": "verify", "applied": applied["result"]})
+    out["ok"] = bool(verify.get("ok"))
+    if not as_json:
+        _print_run(applied, verify, incident)
+    return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
+
+
+def _failed(out: dict[str, Any], answer: dict[str, Any], what: str, as_json: bool) -> tuple[dict[str, Any], int]:
+    """(out, exit code) of a failed plan or apply; in text mode the one error line (and exit) instead."""
+    code = _error_exit(answer)
+    if not as_json:
+        line = _error_line(answer, what)
+        if what == "apply":  # it may have changed part of the target: the ledger has what it answered
+            line = f"apply failed, not verified: {line} (ledger: python -m firestop ledger verify {out['incident_id']})"
+        fail(line, code)
+    return out, code
+
+
+def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str) -> None:
+    result = applied["result"]
+    label = "Applied" if result.get("changed") else "Nothing changed"
+    console.print(f"{label}: {clean(result.get('summary'))}", highlight=False, markup=False)
+    checks = (verify.get("result") or {}).get("checks") or []
+    if not verify.get("ok") and not checks:
+        console.print(f"NOT verified: {_error_line(verify, 'verify')}", highlight=False, markup=False)
+    for check in checks:
+        mark = "✔" if check.get("ok") else "✘"
+        detail = f" — {clean(check.get('detail'))}" if check.get("detail") else ""
+        console.print(f"  {mark} {clean(check.get('name'))}{detail}", highlight=False, markup=False)
+    console.print("Verified." if verify.get("ok") else "NOT verified: a responder must look at what did not hold.",
+                  highlight=False, markup=False)
+    ledger = (result.get("artifacts") or {}).get("ledger") or {}
+    if ledger.get("seq"):
+        console.print(f"Ledger: {incident} entry {ledger['seq']} (check: python -m firestop ledger verify {incident})",
+                      highlight=False, markup=False)
+    elif ledger.get("error"):
+        console.print(f"Ledger: {clean(ledger['error'])}", highlight=False, markup=False)
 
 
 def _compact(value: Any) -> str:
