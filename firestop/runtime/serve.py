@@ -375,13 +375,19 @@ class Driver:
         return due <= self.pacer.projected_now()
 
     def _next_wait(self) -> float:
+        """Wall seconds until the next durable timer or timer trigger, at most ``poll_interval``.
+
+        Something already due was just run, or cannot run here yet (another
+        process holds its instance, the timer function is still running):
+        that is looked at again after ``poll_interval``, not in a busy loop.
+        """
         wait = self.poll_interval
         for due in (self.host.next_timer_due(), self.server._next_timer_trigger()):
             if due is not None:
                 seconds = self.pacer.wall_seconds_until(due)
-                if seconds is not None:
+                if seconds is not None and seconds > 0:
                     wait = min(wait, seconds)
-        return max(wait, 0.0)
+        return wait
 
 
 # ---------------------------------------------------------------- the server
@@ -460,13 +466,15 @@ class FunctionsServer:
         return self
 
     def stop(self, driver_grace: float = 10.0) -> None:
-        """Stop accepting requests, then stop the driver (waiting up to ``driver_grace`` s for its round)."""
+        """Stop accepting requests, then stop the driver and let running timer functions end
+        (waiting up to ``driver_grace`` s for each), then close the RPC endpoint."""
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
         self.driver.stop(driver_grace)
+        self.drain_timers(driver_grace)
         self._timer_pool.shutdown(wait=False, cancel_futures=True)
         self.rpc.stop()
         if self._timer_store is not None:

@@ -260,6 +260,24 @@ def test_durable_timers_wait_for_time_when_it_does_not_flow(make_server, clock):
     assert server.host.get_status("n1").runtime_status == "Completed"
 
 
+def test_a_due_timer_another_process_holds_is_left_to_it_without_spinning(make_server, clock, db_path):
+    from firestop.runtime.store import Store
+
+    server = make_server(realtime_factor=1.0)
+    server.host.start_new("nap", "n1")
+    server.driver.step()
+    other = Store(db_path)
+    assert other.try_lease("n1", "another-machine|1|p|h", now=time.time(), expires_at=time.time() + 3600,
+                           is_dead=lambda owner: False)
+    clock.advance(601)  # its timer is due, but the instance is leased elsewhere
+    assert server.driver.step() == server.driver.poll_interval  # not 0: no busy loop
+    assert server.host.get_status("n1").runtime_status == "Running"
+    other.release_leases("another-machine|1|p|h")
+    server.driver.step()
+    assert server.host.get_status("n1").runtime_status == "Completed"
+    other.close()
+
+
 # -- time -----------------------------------------------------------------------
 class Wall:
     def __init__(self) -> None:
