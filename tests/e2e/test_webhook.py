@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import urllib.error
 import urllib.request
 import uuid
 from typing import Any
@@ -317,15 +318,28 @@ def test_the_size_limit_is_256_kb_exactly(served):
     assert response.status_code == 413 and "262,145 bytes" in answer(response)["reason"]
 
 
-def test_the_webhook_requires_a_function_key():
-    """401 without a key is the Functions host's job (auth level FUNCTION); locally ``firestop serve`` enforces it."""
-    from firestop.runtime.functions import index_app
-    from firestop.cli.wiring import function_app
+def test_the_webhook_requires_a_function_key(served):
+    """401 without a valid key: the Functions host's job on Azure (auth level FUNCTION), ``firestop serve``'s locally."""
+    from firestop.runtime.serve import FunctionsServer
 
-    entry = index_app(function_app()).function("post_alert")
-    trigger = entry.function.get_trigger()
-    assert str(trigger.auth_level).lower().endswith("function") and trigger.route == "alerts"
-    assert [m.lower() if isinstance(m, str) else str(m).lower().rsplit(".", 1)[-1] for m in trigger.methods] == ["post"]
+    env, _, app = served
+    key = "k-" + uuid.uuid4().hex
+    with FunctionsServer(app, env.host, function_key=key, port=0, realtime_factor=0) as server:
+        def call(query: str = "", headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+            request = urllib.request.Request(f"{server.base_url}/api/alerts{query}", data=alert_body(alert_id="/k/1"),
+                                             method="POST", headers={"Content-Type": "application/json", **(headers or {})})
+            try:
+                with urllib.request.urlopen(request) as response:  # noqa: S310 — loopback test server
+                    return response.status, response.read()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read()
+
+        assert call() == (401, b"")
+        assert call("?code=wrong")[0] == 401
+        assert call(headers={"x-functions-key": key + "x"})[0] == 401
+        assert incidents(env) == []
+        status, body = call(headers={"x-functions-key": key})
+        assert status == 202 and json.loads(body)["id"] == env.host.list_instances(name="incident_orchestrator")[0].instance_id
 
 
 # -- 503: never a 500, never a 202 for what was not recorded -----------------------------

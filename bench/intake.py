@@ -1,0 +1,452 @@
+"""Benchmark of alert intake: parse + normalise + correlate throughput, and a webhook storm.
+
+Run: ``python bench/intake.py [throughput|storm|all] [options]`` (default ``all``).
+
+**throughput** (one process pinned to one core): alert bodies built from the
+corpus samples (``tests/alerts/data/common-schema``, ``test-actions``, and
+``examples/alerts``), each with its own ``alertId`` and one of ``--resources``
+target resources, go through what the webhook does per alert before it talks
+to the Durable store:
+
+1. ``parse_alert(bytes)`` — decode, validate essentials, normalise (targets,
+   resource type, window, indicators, custom properties);
+2. ``alert.typed_context`` — the typed ``alertContext`` playbooks read;
+3. correlate — ``correlation_keys`` + ``find_incident`` against ``--open``
+   open incidents;
+4. build what would be sent — the ``alert_correlated`` data or the new
+   incident's input (``model_dump``).
+
+It prints alerts/s for the whole pipeline and each stage's share, for the
+corpus mix and for a worst case (a log alert V1 padded with search results to
+just under the 256 KB payload limit). Target (issue 4): >= 5,000 alerts/s.
+``--profile`` prints the top functions (cProfile, by own time).
+
+**storm**: ``--requests`` (10,000) webhooks, ``--concurrency`` (50) at a time,
+spread over ``--resources`` (5) resources, ``--duplicates`` (0.3) of them
+repeats of an earlier delivery, all Fired. Against ``firestop serve`` when it
+is available (``--target serve``: the server in a child process on loopback,
+requests with the function key; the default when ``firestop.runtime.serve``
+exists), else in-process (``--target inprocess``: ``invoke_http_function`` on
+50 threads with the SDK's Durable client against the local management API).
+Every loop is bounded; nothing is retried. Reports: answers by status and
+outcome, incidents started (expected: one per resource), lost alerts (unique
+alerts with no 2xx answer, or not recorded on an incident: neither its start
+nor an ``alert_correlated`` event in the store), 5xx count, and p50/p99/max
+latency. After the storm the incidents are driven to the end and their
+histories read.
+
+"Exactly one incident per resource" needs the first incidents to still be
+open when the last alerts arrive: an alert for a resource whose incident has
+closed rightly opens a new one. ``serve`` runs orchestrations while the storm
+goes on, on the sandbox's virtual clock paced at ``--realtime-factor`` wall
+seconds per simulated second; at 1 the leaked-key containment finishes in about
+30 s of wall time, shorter than the storm, so the default is 10. In-process,
+nothing drives the orchestrations during the storm.
+
+This is a benchmark, not a test: it reports, and exits 1 only when the storm's
+invariants (exact incident count, 0 lost, 0 5xx) do not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import cProfile
+import json
+import os
+import pstats
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from firestop.alerts import MAX_PAYLOAD_BYTES, parse_alert  # noqa: E402
+from firestop.intake import (  # noqa: E402
+    CorrelationSettings,
+    OpenIncident,
+    correlated_event,
+    correlation_keys,
+    find_incident,
+)
+from firestop.lifecycle.start import incident_input  # noqa: E402
+
+DATA = ROOT / "tests" / "alerts" / "data"
+SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
+NOW = datetime(2026, 11, 29, 3, 20, tzinfo=timezone.utc)
+
+
+def resource(i: int) -> str:
+    return f"{SUB}/resourcegroups/rg-ai-prod/providers/microsoft.cognitiveservices/accounts/contoso-openai-{i:02d}"
+
+
+def alert_id(tag: str) -> str:
+    return f"{SUB}/providers/Microsoft.AlertsManagement/alerts/{tag}"
+
+
+def corpus_bases() -> list[dict[str, Any]]:
+    paths = sorted((DATA / "common-schema").glob("*.json")) + sorted((DATA / "test-actions").glob("*.json"))
+    paths.append(ROOT / "examples" / "alerts" / "leaked-key.json")
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+
+
+def large_base() -> dict[str, Any]:
+    """A log alert V1 whose SearchResults fill the payload to just under 256 KB."""
+    body = json.loads((DATA / "test-actions" / "log-alert-v1-number-of-results.json").read_text(encoding="utf-8"))
+    table = body["data"]["alertContext"]["SearchResults"]["tables"][0]
+    table["columns"].append({"name": "CallerIPAddress", "type": "string"})
+    row = ["dddd3333-ee44-5555-66ff-777777aaaaaa", "test-computer", "2025-04-15T18:04:40.852Z"]
+    while len(json.dumps(body).encode()) < MAX_PAYLOAD_BYTES - 2_000:
+        n = len(table["rows"])
+        table["rows"].append(row + [f"203.0.{n // 250 % 250}.{n % 250}"])
+    return body
+
+
+def bodies_from(bases: list[dict[str, Any]], n: int, resources: int, prefix: str) -> list[bytes]:
+    out = []
+    for i in range(n):
+        body = copy.deepcopy(bases[i % len(bases)])
+        essentials = body["data"]["essentials"]
+        essentials["alertId"] = alert_id(f"{prefix}-{i}")
+        essentials["alertTargetIDs"] = [resource(i % resources)]
+        out.append(json.dumps(body).encode())
+    return out
+
+
+# -- throughput -------------------------------------------------------------------------
+def pin_one_core() -> str:
+    if hasattr(os, "sched_setaffinity"):
+        core = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {core})
+        return f"pinned to CPU {core}"
+    return "not pinned (no sched_setaffinity)"
+
+
+def run_stages(bodies: list[bytes], settings: CorrelationSettings, open_incidents: list[OpenIncident],
+               min_seconds: float) -> tuple[int, list[float]]:
+    """Run every body through the intake path until ``min_seconds`` passed.
+
+    Returns (alerts done, seconds per stage): parse+normalise, typed context,
+    correlate, event/input.
+    """
+    clock = time.perf_counter
+    spent = [0.0, 0.0, 0.0, 0.0]
+    done = 0
+    began = clock()
+    while True:
+        for body in bodies:
+            t0 = clock()
+            alert = parse_alert(body)
+            t1 = clock()
+            alert.typed_context  # noqa: B018 — computed and cached on first access
+            t2 = clock()
+            keys = correlation_keys(alert.target_ids, settings.key)
+            match = find_incident(keys, open_incidents, now=NOW, settings=settings)
+            t3 = clock()
+            if match is not None:
+                correlated_event(alert, received_at=NOW)
+            else:
+                incident_input(alert, received_at=NOW, sandbox=False)
+            t4 = clock()
+            spent[0] += t1 - t0
+            spent[1] += t2 - t1
+            spent[2] += t3 - t2
+            spent[3] += t4 - t3
+        done += len(bodies)
+        if clock() - began >= min_seconds:
+            return done, spent
+
+
+def throughput(args: argparse.Namespace) -> None:
+    print(f"== throughput: parse + normalise + correlate ({pin_one_core()}; python {sys.version.split()[0]})")
+    settings = CorrelationSettings()
+    open_incidents = [OpenIncident(f"inc-open-{i}", NOW - timedelta(seconds=60 * i), (resource(i),))
+                      for i in range(args.open)]
+    cases = [("corpus mix", bodies_from(corpus_bases(), args.n, args.resources * 2, "bench"), True),
+             ("worst case: 256 KB log alert V1", bodies_from([large_base()], 50, args.resources, "large"), False)]
+    names = ["parse+normalise", "typed context", "correlate", "event/input"]
+    for label, bodies, against_target in cases:
+        sizes = [len(b) for b in bodies]
+        run_stages(bodies[:20], settings, open_incidents, 0.0)  # warm up
+        done, spent = run_stages(bodies, settings, open_incidents, args.seconds)
+        total = sum(spent)
+        per_second = done / total
+        verdict = (f"  target 5,000/s {'met' if per_second >= 5000 else 'MISSED'}" if against_target
+                   else "  (Azure Monitor sends at most 1,500 webhooks/min per subscription: 25/s)")
+        print(f"{label}: {len(bodies)} bodies, mean {statistics.mean(sizes) / 1024:.1f} KB, {args.open} open incidents")
+        print(f"  {per_second:,.0f} alerts/s on one core ({1e6 * total / done:.0f} µs/alert){verdict}")
+        for name, seconds in zip(names, spent):
+            print(f"    {name:<16} {1e6 * seconds / done:9.1f} µs  {100 * seconds / total:5.1f}%")
+    if args.profile:
+        bodies = cases[0][1]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run_stages(bodies, settings, open_incidents, 0.0)
+        profiler.disable()
+        print(f"-- profile of the intake path over {len(bodies)} corpus-mix bodies (top by own time)")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+# -- storm ------------------------------------------------------------------------------
+def storm_plan(requests: int, resources: int, duplicates: float, seed: int) -> list[bytes]:
+    """``requests`` bodies: unique Fired alerts over ``resources`` resources plus repeats."""
+    rng = random.Random(seed)
+    repeats = int(round(requests * duplicates))
+    unique = bodies_from([json.loads((ROOT / "examples" / "alerts" / "leaked-key.json").read_text())],
+                         requests - repeats, resources, f"storm-{seed}")
+    when = [rng.random() for _ in unique]
+    timed = [(when[i], i) for i in range(len(unique))]
+    for _ in range(repeats):  # a repeat arrives after its original
+        original = rng.randrange(len(unique))
+        timed.append((rng.uniform(when[original], 1.0), original))
+    timed.sort()
+    plan = [unique[i] for _, i in timed]
+    return plan
+
+
+class Result:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.by_status: dict[int, int] = {}
+        self.by_outcome: dict[str, int] = {}
+        self.answers: dict[str, set[str]] = {}  # alertId -> incident ids answered
+        self.errors: list[str] = []
+
+    def add(self, alert: str, status: int, outcome: str, incident: str | None, seconds: float) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+            self.by_status[status] = self.by_status.get(status, 0) + 1
+            self.by_outcome[outcome] = self.by_outcome.get(outcome, 0) + 1
+            if 200 <= status < 300 and incident:
+                self.answers.setdefault(alert, set()).add(incident)
+
+
+def _alert_of(body: bytes) -> str:
+    return json.loads(body)["data"]["essentials"]["alertId"]
+
+
+def storm_inprocess(plan: list[bytes], concurrency: int, env: Any) -> Result:
+    import azure.functions as func
+
+    from firestop.cli.wiring import function_app
+    from firestop.runtime import ManagementServer, invoke_http_function
+
+    result = Result()
+    app = function_app()
+    with ManagementServer(env.host) as server:
+        def deliver(body: bytes) -> None:
+            request = func.HttpRequest(method="POST", url="http://127.0.0.1:7071/api/alerts",
+                                       headers={"content-type": "application/json"}, body=body)
+            started = time.perf_counter()
+            try:
+                response = invoke_http_function(app, "post_alert", request, server=server)
+            except Exception as exc:  # noqa: BLE001 — counted as lost
+                with result.lock:
+                    result.errors.append(f"{type(exc).__name__}: {exc}")
+                return
+            seconds = time.perf_counter() - started
+            answer = json.loads(response.get_body())
+            result.add(_alert_of(body), response.status_code, response.headers.get("X-Firestop-Intake", "?"),
+                       answer.get("id"), seconds)
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(deliver, plan))
+    return result
+
+
+def start_serve(home: str, key: str, realtime_factor: float, deadline_s: float = 60.0) -> tuple[Any, str]:
+    """``python -m firestop serve --port 0`` on loopback in a child process; (process, base URL)."""
+    import subprocess
+
+    env = dict(os.environ, FIRESTOP_HOME=home, FIRESTOP_FUNCTION_KEY=key, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "firestop", "serve", "--host", "127.0.0.1", "--port", "0",
+         "--realtime-factor", str(realtime_factor)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+    found: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:  # ends when the process closes stdout
+            line = raw.decode(errors="replace").rstrip()
+            lines.append(line)
+            if line.startswith("Listening on ") and not found:
+                found.append(line.split()[2])
+
+    threading.Thread(target=read, daemon=True).start()
+    give_up = time.monotonic() + deadline_s
+    while not found:
+        if proc.poll() is not None or time.monotonic() > give_up:
+            proc.kill()
+            raise SystemExit("firestop serve did not start:\n" + "\n".join(lines[-20:]))
+        time.sleep(0.05)
+    return proc, found[0]
+
+
+def storm_serve(plan: list[bytes], concurrency: int, base: str, key: str) -> Result:
+    import http.client
+    from urllib.parse import urlsplit
+
+    import queue
+
+    result = Result()
+    where = urlsplit(base)
+    # One keep-alive connection per concurrent sender, opened one after another before the storm
+    # (as a sender's connection pool would be): a burst of 50 simultaneous connects would overflow
+    # the server's listen backlog and measure the TCP SYN retry (1 s), not the webhook.
+    pool: "queue.Queue[http.client.HTTPConnection]" = queue.Queue()
+    for _ in range(concurrency):
+        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=120)
+        conn.connect()
+        pool.put(conn)
+
+    def deliver(body: bytes) -> None:
+        conn = pool.get()
+        started = time.perf_counter()
+        try:
+            conn.request("POST", "/api/alerts", body=body,
+                         headers={"Content-Type": "application/json", "x-functions-key": key})
+            response = conn.getresponse()
+            data = response.read()
+        except Exception as exc:  # noqa: BLE001 — counted as lost; nothing is retried
+            conn.close()
+            pool.put(http.client.HTTPConnection(where.hostname, where.port, timeout=120))
+            with result.lock:
+                result.errors.append(f"{type(exc).__name__}: {exc}")
+            return
+        pool.put(conn)
+        seconds = time.perf_counter() - started
+        answer = json.loads(data) if data else {}
+        result.add(_alert_of(body), response.status, response.getheader("X-Firestop-Intake", "?"),
+                   answer.get("id"), seconds)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as senders:
+        list(senders.map(deliver, plan))
+    while not pool.empty():
+        pool.get().close()
+    return result
+
+
+def recorded_alerts(host: Any, incident_ids: list[str]) -> dict[str, set[str]]:
+    """incident id -> alert ids recorded in its history (the starting alert and every alert_correlated)."""
+    from firestop.runtime.history import EventType
+
+    out: dict[str, set[str]] = {}
+    for iid in incident_ids:
+        status = host.get_status(iid, show_history=True)
+        seen = {(status.input or {}).get("alert", {}).get("alert_id")}
+        for event in status.history or []:
+            if event.get("EventType") in (EventType.EventRaised, "EventRaised") and event.get("Name") == "alert_correlated":
+                data = event.get("Input")
+                while isinstance(data, str):
+                    data = json.loads(data)
+                seen.add(data["alert"]["alert_id"])
+        out[iid] = seen
+    return out
+
+
+def storm(args: argparse.Namespace) -> int:
+    import secrets
+    import signal
+
+    from firestop.cli.wiring import sandbox_environment
+    from firestop.settings import Settings
+
+    plan = storm_plan(args.requests, args.resources, args.duplicates, args.seed)
+    unique = {_alert_of(b) for b in plan}
+    print(f"== storm: {len(plan):,} webhooks ({len(unique):,} unique Fired alerts, {len(plan) - len(unique):,} repeats), "
+          f"{args.concurrency} concurrent, {args.resources} resources, against "
+          + ("'firestop serve' (child process, loopback, function key)" if args.target == "serve"
+             else "the function in-process (invoke_http_function + local management API)"))
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["FIRESTOP_HOME"] = home
+        if args.target == "serve":
+            key = secrets.token_urlsafe(24)
+            proc, base = start_serve(home, key, args.realtime_factor)
+            try:
+                started = time.perf_counter()
+                result = storm_serve(plan, args.concurrency, base, key)
+                wall = time.perf_counter() - started
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=60)
+                except Exception:  # noqa: BLE001
+                    proc.kill()
+                    proc.wait()
+            env = sandbox_environment(Settings.from_env(home=Path(home)))
+        else:
+            env = sandbox_environment(Settings.from_env(home=Path(home)))
+            started = time.perf_counter()
+            result = storm_inprocess(plan, args.concurrency, env)
+            wall = time.perf_counter() - started
+        try:
+            during = {s.instance_id: s.runtime_status for s in env.host.list_instances(name="incident_orchestrator")}
+            drive_started = time.perf_counter()
+            env.host.run_until_idle(advance_timers=True)
+            drive = time.perf_counter() - drive_started
+            incidents = [s.instance_id for s in env.host.list_instances(name="incident_orchestrator")]
+            recorded = recorded_alerts(env.host, incidents)
+            finals = sorted({s.runtime_status for s in env.host.list_instances(name="incident_orchestrator")})
+        finally:
+            env.close()
+    everything_recorded = set().union(*recorded.values()) if recorded else set()
+    unanswered = unique - set(result.answers)
+    unrecorded = unique - everything_recorded
+    split = {a: ids for a, ids in result.answers.items() if len(ids) > 1}
+    fivexx = sum(n for s, n in result.by_status.items() if s >= 500)
+    lat = sorted(result.latencies)
+    q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else lat * 99
+    print(f"  wall {wall:.1f} s -> {len(plan) / wall:,.0f} webhooks/s; answers by status {dict(sorted(result.by_status.items()))}; "
+          f"by outcome {dict(sorted(result.by_outcome.items()))}; transport errors {len(result.errors)}"
+          + (f" (first: {result.errors[0]})" if result.errors else ""))
+    print(f"  latency p50 {1000 * q[49]:.1f} ms, p99 {1000 * q[98]:.1f} ms, max {1000 * lat[-1]:.1f} ms")
+    print(f"  incidents {len(incidents)} (expected {args.resources}; status when the storm ended: "
+          f"{sorted(during.values())}); lost {len(unanswered | unrecorded)} (no 2xx answer {len(unanswered)}, "
+          f"not in any incident's history {len(unrecorded)}); alerts answered with two incidents {len(split)}; 5xx {fivexx}")
+    print(f"  afterwards: drove the incidents to the end in {drive:.1f} s -> {finals}; alerts in each incident's history "
+          f"{sorted(len(v) for v in recorded.values())}")
+    ok = (len(incidents) == args.resources and not unanswered and not unrecorded and not fivexx
+          and not result.errors and not split)
+    print(f"  invariants (exactly {args.resources} incidents, 0 lost, 0 5xx) {'hold' if ok else 'DO NOT HOLD'}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", nargs="?", choices=["throughput", "storm", "all"], default="all")
+    parser.add_argument("--n", type=int, default=2000, help="throughput: distinct bodies in the corpus mix")
+    parser.add_argument("--open", type=int, default=5, help="throughput: open incidents to correlate against")
+    parser.add_argument("--seconds", type=float, default=2.0, help="throughput: minimum seconds per measurement")
+    parser.add_argument("--profile", action="store_true", help="throughput: cProfile the full pipeline")
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--resources", type=int, default=5)
+    parser.add_argument("--duplicates", type=float, default=0.3)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--target", choices=["serve", "inprocess"], default="serve",
+                        help="storm against 'firestop serve' (child process) or the function in-process")
+    parser.add_argument("--realtime-factor", type=float, default=10.0,
+                        help="storm/serve: wall seconds per simulated second of the sandbox clock (default 10: "
+                             "the incidents' containment outlasts the storm, so they stay open)")
+    args = parser.parse_args(argv)
+    code = 0
+    if args.what in ("storm", "all"):
+        code = storm(args)  # first: pinning the process to one core is for the throughput part
+    if args.what in ("throughput", "all"):
+        throughput(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
