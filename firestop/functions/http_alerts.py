@@ -120,7 +120,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     try:
         settings = CorrelationSettings.from_env()
     except CorrelationConfigError as exc:
-        log.error("alert %s not accepted: %s", alert.alert_id, exc)
+        log.error("alert %r not accepted: %s", alert.alert_id, exc)
         return _unavailable(f"app setting: {exc}")
     factory = get_client_factory()
     try:
@@ -134,9 +134,9 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
             cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         )
     except IntakeUnavailable as exc:
-        log.warning("alert %s (%s) not accepted, answering 503: %s", alert.alert_id, alert.monitor_condition, exc)
+        log.warning("alert %r (%s) not accepted, answering 503: %s", alert.alert_id, alert.monitor_condition, exc)
         return _unavailable("the alert could not be recorded")
-    log.info("alert %s (%s): %s %s", alert.alert_id, alert.monitor_condition, outcome.kind.value,
+    log.info("alert %r (%s): %s %s", alert.alert_id, alert.monitor_condition, outcome.kind.value,
              outcome.instance_id or "")
     return _accepted(client, req, outcome) if outcome.accepted else _not_delivered(outcome)
 
