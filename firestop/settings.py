@@ -15,6 +15,8 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_RECORDS_CONNECTION`` | Blob Storage connection string: ``records.file`` uploads records there instead of ``FIRESTOP_HOME/records`` (a secret) | none |
 | ``FIRESTOP_RECORDS_CONTAINER`` | blob container for records | ``firestop-records`` |
 | ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` (a secret: such URLs carry a token) | none |
+| ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
+| ``FIRESTOP_CORRELATION_KEY`` | what "the same resource" means for correlation: ``resource``, ``resource_group``, ``subscription`` or ``none`` | ``resource`` |
 """
 
 from __future__ import annotations

@@ -61,6 +61,8 @@ class IncidentInput(BaseModel):
     sandbox: bool = False
     exercise: bool = False
     requested_by: str = AUTOMATION
+    #: indicator lists cut to firestop.lifecycle.start.MAX_INDICATORS: {name: original length}
+    indicators_truncated: dict[str, int] = Field(default_factory=dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
 
 
@@ -229,6 +231,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     inc.targets = (results.pop(0) if results else {}) or {}
     doc.facts = inc.targets
     doc.notes.extend(f"playbook skipped: {p}" for p in selection.get("playbook_errors") or [])
+    doc.notes.extend(f"alert named {n} {k}; the first {len(alert.get('indicators', {}).get(k) or [])} were used"
+                     for k, n in inc.inp.indicators_truncated.items())
     now = inc.now
     if not selection.get("playbook"):
         doc.status = NO_PLAYBOOK
@@ -516,7 +520,8 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     event raised before its wait as a *deferred* completion that it never
     clears and keeps only the newest one, so a second wait on a buffered name
     would get the same event again, forever. So the newest joined alert and
-    the newest resolution are recorded here; intake keeps the full list.
+    the newest resolution are recorded here; every one raised stays in the
+    incident's Durable history as an ``EventRaised`` entry.
     """
     context = inc.context
     waits = {EVENT_CORRELATED: context.wait_for_external_event(EVENT_CORRELATED),

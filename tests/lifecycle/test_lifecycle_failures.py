@@ -118,3 +118,21 @@ def test_a_step_target_that_resolves_to_nothing_fails_clearly(lab):
     done = lab.run(iid, advance_timers=True)
     assert done.output["status"] == "needs_responder"
     assert any("gave no resource ID" in line for line in done.output["does_not_hold"])
+
+
+def test_huge_indicator_lists_are_cut_before_they_reach_durable_history(lab):
+    import datetime
+
+    from firestop.lifecycle.start import MAX_INDICATORS, incident_input
+
+    alert = lab.alert()
+    many = alert.model_copy(update={"indicators": alert.indicators.model_copy(update={"caller_ips": tuple(f"198.18.{i // 250}.{i % 250}" for i in range(5000))})})
+    inp = incident_input(many, received_at=datetime.datetime.now(datetime.timezone.utc), sandbox=True)
+    assert len(inp["alert"]["indicators"]["caller_ips"]) == MAX_INDICATORS
+    assert inp["indicators_truncated"] == {"caller_ips": 5000}
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+
+    inp["playbook"] = None
+    iid = lab.host.start_new(ORCHESTRATOR_NAME, "inc-many", inp)
+    done = lab.run(iid, advance_timers=True)
+    assert any("5000 caller_ips" in note for note in done.output["notes"])
