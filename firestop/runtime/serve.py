@@ -502,6 +502,13 @@ class FunctionsServer:
         return f"code={quote(self.function_key, safe='')}"
 
     # -- requests -----------------------------------------------------------
+    def origin_of(self, headers: Any) -> str:
+        """``http://<Host header>`` (the origin the client called, as links must use), else :attr:`base_url`."""
+        host = (headers.get("Host") or "").strip()
+        if host and _HOST_HEADER.fullmatch(host):
+            return f"http://{host}"
+        return self.base_url
+
     def authorized(self, headers: Any, query: dict[str, list[str]]) -> bool:
         offered = headers.get(KEY_HEADER) or (query.get("code") or [None])[-1]
         return bool(offered) and hmac.compare_digest(str(offered).encode(), self.function_key.encode())
@@ -515,7 +522,8 @@ class FunctionsServer:
             if not self.authorized(headers, query):
                 return Response(401, {}, b"")
             self.pacer.sync()
-            code, out_headers, payload = self.rpc.handle(method, raw_path, headers, body, base_url=self.base_url,
+            code, out_headers, payload = self.rpc.handle(method, raw_path, headers, body,
+                                                         base_url=self.origin_of(headers),
                                                          extra_query=self._key_query())
             return _json_response(code, payload, out_headers)
         if path.startswith(RPC_PREFIX + "/"):
@@ -544,7 +552,7 @@ class FunctionsServer:
                 values: dict[str, str]) -> Response:
         self.pacer.sync()
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        url = f"{self.base_url}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        url = f"{self.origin_of(headers)}{parts.path}" + (f"?{parts.query}" if parts.query else "")
         request = func.HttpRequest(method=method, url=url, headers=dict(headers.items()), params=params,
                                    route_params=values, body=body)
         try:
@@ -719,6 +727,7 @@ def _to_response(result: Any, name: str) -> Response:
     return Response(500, {}, b"")
 
 
+_HOST_HEADER = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 

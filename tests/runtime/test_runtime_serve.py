@@ -221,12 +221,15 @@ def test_route_prefix_from_host_json(tmp_path):
 # -- durable links and the background driver ------------------------------------
 def test_status_links_carry_the_key_and_the_driver_completes_the_orchestration(make_server):
     server = make_server().start()
+    called = server.base_url.replace("127.0.0.1", "localhost")  # links use the origin the client called
     code, headers, body = call(f"{server.base_url}/api/start/double", method="POST", body=b"21",
-                               headers={"x-functions-key": KEY, "Content-Type": "application/json"})
+                               headers={"x-functions-key": KEY, "Content-Type": "application/json",
+                                        "Host": called.split("//")[1]})
     assert code == 202
     links = json.loads(body)
     assert headers["Location"] == links["statusQueryGetUri"]
-    assert links["statusQueryGetUri"].startswith(f"{server.base_url}/runtime/webhooks/durabletask/instances/")
+    assert links["statusQueryGetUri"].startswith(f"{called}/runtime/webhooks/durabletask/instances/")
+    links = {k: v.replace(called, server.base_url) for k, v in links.items()}
     assert f"code={KEY}" in links["statusQueryGetUri"]
     assert DONE.wait(30)  # the driver thread ran the activity: nobody called run_until_idle
     assert wait_for_status(links["statusQueryGetUri"], "Completed")["output"] == 42
