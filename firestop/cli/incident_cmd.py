@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, console, fail, print_incident, print_json, safe
+from firestop.cli.output import EXIT_BAD_INPUT, console, fail, print_incident, print_json, safe
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
 
@@ -161,16 +161,24 @@ def undo(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Undo containment of a finished incident (restores the state recorded before each step)."""
-    from firestop.cli.undo import UndoRefused, undo_incident
+    from firestop.cli.undo import UndoRefused, apply_undo, undo_candidates
 
-    if not yes and not as_json:
-        typer.confirm(f"Undo containment of {incident_id}{f' step {step}' if step else ''} on the sandbox tenant?", abort=True)
+    if as_json and not yes:
+        fail("--yes: undo changes the tenant; confirm with --yes when asking for --json", EXIT_BAD_INPUT, as_json=True)
     env = _env()
     try:
         try:
-            result = undo_incident(env, incident_id, step=step)
+            record, actions = undo_candidates(env, incident_id, step=step)
         except UndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+        if not yes:
+            for action in actions:
+                before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
+                console.print(f"would undo {safe(action['step_id'])} ({safe(action['runbook'])}) on {safe(action.get('target'))}: "
+                              f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
+            if not typer.confirm("Undo these on the sandbox tenant?", default=False):
+                fail("not confirmed; nothing was changed", EXIT_BAD_INPUT)
+        result = apply_undo(env, incident_id, record, actions)
     finally:
         env.close()
     if as_json:
@@ -179,4 +187,4 @@ def undo(
         for item in result["undone"]:
             mark = "[green]undone[/]" if item["ok"] else "[red]not undone[/]"
             console.print(f"{mark} {safe(item['step_id'])} ({safe(item['runbook'])}): {safe(item['detail'])}", highlight=False)
-    raise typer.Exit(0 if all(i["ok"] for i in result["undone"]) else EXIT_INTERNAL if not result["undone"] else 3)
+    raise typer.Exit(0 if all(i["ok"] for i in result["undone"]) else 3)

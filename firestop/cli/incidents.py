@@ -18,9 +18,18 @@ TERMINAL = {"Completed", "Failed", "Terminated"}
 
 
 def view(status) -> dict[str, Any]:
-    """The incident view (:mod:`firestop.lifecycle.view`) of a local host status."""
-    return incident_view(status.instance_id, status.runtime_status, status.custom_status, status.output,
-                         status.created_time, status.last_updated_time)
+    """The incident view (:mod:`firestop.lifecycle.view`) of a local host status; for a finished
+    incident, the filed record when there is one (it carries undos done after the orchestration)."""
+    incident = incident_view(status.instance_id, status.runtime_status, status.custom_status, status.output,
+                             status.created_time, status.last_updated_time)
+    if status.runtime_status == "Completed" and isinstance(status.output, dict):
+        from firestop.records.store import filed_record
+        from firestop.settings import get_settings
+
+        filed = filed_record(get_settings().records_dir, status.instance_id)
+        if filed is not None:
+            return {**filed, "record_files": status.output.get("record_files") or filed.get("record_files")}
+    return incident
 
 
 def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = None) -> Any:

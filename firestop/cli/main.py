@@ -226,5 +226,23 @@ def sandbox_reset(
         console.print(Text(clean(f"Sandbox tenant restored to its seed ({where}).")), highlight=False)
 
 
+principal_app = typer.Typer(help="The caller identity the responders' HTTP API expects (App Service authentication).", no_args_is_help=True)
+app.add_typer(principal_app, name="principal")
+
+
+@principal_app.command("header")
+def principal_header(
+    as_: str = typer.Option(..., "--as", help="Entra object ID of the caller."),
+    group: list[str] = typer.Option([], "--group", help="A group object ID (repeatable)."),
+) -> None:
+    """Print the X-MS-CLIENT-PRINCIPAL header value App Service would send for this caller (for local testing
+    against `firestop serve`; on Azure, App Service authentication sets it and strips any the client sends)."""
+    from firestop.functions.principal import encode_principal
+
+    if not as_.strip():
+        fail("--as: give the caller's Entra object ID", EXIT_BAD_INPUT)
+    sys.stdout.write(encode_principal(as_.strip(), groups=tuple(group)) + "\n")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     app(args=argv, prog_name="python -m firestop")

@@ -15,12 +15,8 @@ class UndoRefused(ValueError):
     """Nothing can be undone as asked (unknown incident, not finished, unknown step)."""
 
 
-def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str, Any]:
-    """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``. Raises :class:`UndoRefused`."""
-    from runbooks import get_runbook
-    from runbooks.dispatch import execute
-
-    from firestop.lifecycle.timeline import parse_time, seconds_between
+def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(record, actions to undo, newest first). Raises :class:`UndoRefused` when there is nothing to undo."""
     from firestop.runtime import InstanceNotFound
 
     try:
@@ -37,12 +33,33 @@ def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str
         record = json.loads(filed.read_text("utf-8"))
     actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")]
     if step is not None:
+        mine = [a for a in record.get("actions") or [] if a.get("step_id") == step]
         actions = [a for a in actions if a.get("step_id") == step]
         if not actions:
             known = ", ".join(sorted({a.get("step_id") for a in record.get("actions") or []})) or "none"
-            raise UndoRefused(f"--step: {step!r} applied nothing that can be undone (steps: {known})")
+            if mine and all(a.get("undone") for a in mine if a.get("ok") and a.get("changed")) and any(a.get("undone") for a in mine):
+                raise UndoRefused(f"--step: {step!r} is already undone")
+            raise UndoRefused(f"--step: {step!r} changed nothing that can be undone (steps: {known})")
+    if not actions:
+        raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo")
+    return record, list(reversed(actions))
+
+
+def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str, Any]:
+    """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``. Raises :class:`UndoRefused`."""
+    record, actions = undo_candidates(env, incident_id, step=step)
+    return apply_undo(env, incident_id, record, actions)
+
+
+def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Undo ``actions`` (from :func:`undo_candidates`) and file the record again with what happened."""
+    from runbooks import get_runbook
+    from runbooks.dispatch import execute
+
+    from firestop.lifecycle.timeline import parse_time, seconds_between
+
     results = []
-    for action in reversed(actions):
+    for action in actions:
         runbook = type(get_runbook(action["runbook"]))
         if not runbook.reversible:
             results.append({"step_id": action["step_id"], "runbook": action["runbook"], "ok": False,
@@ -64,6 +81,10 @@ def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str
         })
         if ok:
             action["undone"] = True
+            label = f"{action['step_id']} ({action['runbook']})"
+            record["holds"] = [h for h in record.get("holds") or [] if not h.startswith(label)]
+            record.setdefault("does_not_hold", []).append(f"{label}: undone by a responder")
+            record["reason"] = f"{record.get('reason') or ''}; {action['step_id']} undone by a responder".lstrip("; ")
     if results:
         execute({"runbook": "records.file", "action": "apply", "params": {"record": record}, "incident_id": incident_id, "step_id": "file-record"})
     return {"incident_id": incident_id, "undone": results}

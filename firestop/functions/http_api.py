@@ -53,14 +53,25 @@ def _caller(req: func.HttpRequest):
     try:
         return principal_from_headers(req.headers), None
     except PrincipalError as exc:
-        return None, _error(exc.status, "X-MS-CLIENT-PRINCIPAL", exc.reason, "call through App Service authentication (Microsoft Entra ID)")
+        return None, _error(exc.status, "X-MS-CLIENT-PRINCIPAL", exc.reason,
+                            "call through App Service authentication (Microsoft Entra ID); locally, send the header App Service "
+                            "would: base64 of {\"claims\": [{\"typ\": \"http://schemas.microsoft.com/identity/claims/objectidentifier\", "
+                            "\"val\": \"<object id>\"}]} (python -m firestop principal header --as <object id> prints it)")
 
 
 def _status_view(status) -> dict[str, Any]:
     from firestop.lifecycle.view import incident_view
 
+    from firestop.records.store import filed_record
+    from firestop.settings import get_settings
+
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
-    return incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
+    incident = incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
+    if runtime == "Completed" and isinstance(status.output, dict):
+        filed = filed_record(get_settings().records_dir, status.instance_id)  # carries undos done afterwards
+        if filed is not None:
+            return filed
+    return incident
 
 
 @bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)

@@ -81,8 +81,28 @@ def test_undo_restores_the_network_and_updates_the_record(firestop_home):
     assert acls(firestop_home) == original
     record = json.loads((firestop_home / "records" / f"{INCIDENT}.json").read_text())
     assert record["timeline"][-1]["step"] == "undo lock-network" and record["timeline"][-1]["outcome"] == "undone"
+    shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)  # views see the undo too
+    assert not any(h.startswith("lock-network") for h in shown["holds"])
+    assert "lock-network (network.lock): undone by a responder" in shown["does_not_hold"]
     again = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--yes")
-    assert again.exit_code == 2 and "nothing that can be undone" in again.output
+    assert again.exit_code == 2 and "already undone" in again.output
+
+
+def test_undo_shows_what_it_would_restore_and_a_no_changes_nothing(firestop_home):
+    cli("alert", "handle", str(EXAMPLE))
+    result = CliRunner().invoke(app, ["incident", "undo", INCIDENT, "--step", "lock-network"], input="n\n", catch_exceptions=False)
+    assert result.exit_code == 2 and "nothing was changed" in result.output
+    assert "would undo lock-network" in result.output and "'defaultAction': 'Allow'" in result.output
+    assert acls(firestop_home)["defaultAction"] == "Deny"
+    assert cli("incident", "undo", INCIDENT, "--json").exit_code == 2  # --json never acts without --yes
+
+
+def test_principal_header_is_what_the_api_reads():
+    from firestop.functions.principal import principal_from_headers
+
+    value = cli("principal", "header", "--as", "oid-alice", "--group", "grp-secops").stdout.strip()
+    caller = principal_from_headers({"X-MS-CLIENT-PRINCIPAL": value})
+    assert caller.object_id == "oid-alice" and caller.groups == ("grp-secops",)
 
 
 def test_unknown_incident_and_bad_since(firestop_home):
