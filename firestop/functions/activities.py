@@ -8,7 +8,13 @@ import logging
 
 import azure.durable_functions as df
 
-from firestop.lifecycle import ACTIVITY_DESCRIBE_TARGETS, ACTIVITY_RUN_RUNBOOK, ACTIVITY_SELECT_PLAYBOOK, ACTIVITY_SUMMARIZE_ACTIVITY
+from firestop.lifecycle import (
+    ACTIVITY_DESCRIBE_TARGETS,
+    ACTIVITY_LEDGER_HEAD,
+    ACTIVITY_RUN_RUNBOOK,
+    ACTIVITY_SELECT_PLAYBOOK,
+    ACTIVITY_SUMMARIZE_ACTIVITY,
+)
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.activities")
@@ -70,3 +76,14 @@ def summarize_activity(request: dict) -> dict[str, Any]:
 
     folder = EvidenceStore(get_settings().evidence_dir).folder(str(request.get("incident_id")))
     return summarize_evidence(folder, list(request.get("evidence") or []))
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_LEDGER_HEAD)
+def ledger_head(request: dict) -> dict[str, Any]:
+    """``{"incident_id"}`` → ``{"entries": n, "head": sha256}`` of the incident's ledger (before the record is filed)."""
+    from firestop.settings import get_settings
+    from runbooks.ledger import Ledger
+
+    ledger = Ledger(get_settings().ledger_dir)
+    incident = str(request.get("incident_id"))
+    return {"entries": len(ledger.entries(incident)), "head": ledger.head(incident)}

@@ -7,6 +7,7 @@ all it does is decide, and ask activities to act.
 from firestop.lifecycle.group import GROUP_ORCHESTRATOR, run_group
 from firestop.lifecycle.incident import (
     ACTIVITY_DESCRIBE_TARGETS,
+    ACTIVITY_LEDGER_HEAD,
     ACTIVITY_RUN_RUNBOOK,
     ACTIVITY_SELECT_PLAYBOOK,
     ACTIVITY_SUMMARIZE_ACTIVITY,
@@ -20,6 +21,7 @@ from firestop.lifecycle.outcome import EXIT_CODES, exit_code_for
 
 __all__ = [
     "ACTIVITY_DESCRIBE_TARGETS",
+    "ACTIVITY_LEDGER_HEAD",
     "ACTIVITY_SUMMARIZE_ACTIVITY",
     "EVENT_CORRELATED",
     "EVENT_RESOLVED",

@@ -48,6 +48,7 @@ ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
 ACTIVITY_DESCRIBE_TARGETS = "describe_targets"
 ACTIVITY_SUMMARIZE_ACTIVITY = "summarize_activity"
+ACTIVITY_LEDGER_HEAD = "ledger_head"
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
 
@@ -431,8 +432,16 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
         if approval.on_timeout == "escalate" and not escalated:
             escalated = True
             deadline = now + timedelta(seconds=approval.timeout_seconds)
-            doc.event(run.phase, step.id, "escalated", now, target=run.target,
-                      detail=f"no decision in {approval.timeout_seconds:g} s; escalated, waiting until {deadline.isoformat()}")
+            page = _Run(Step(id=f"escalate-{step.id}"[:63], runbook="notify.webhook", **{"with": {
+                "title": f"Approval needed: {step.id} ({run.runbook or 'undo'}) — incident {inc.inp.incident_id}",
+                "message": f"No decision in {approval.timeout_seconds:g} s; escalated. Decide by {deadline.isoformat()} "
+                           f"or the step will not run (fail closed). {why}",
+            }}), None, phase=run.phase)
+            page.params = dict(page.step.with_)
+            sent = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(page, "apply"))
+            told = "team notified" if sent.get("ok") else f"notification not sent: {(sent.get('error') or {}).get('message')}"
+            doc.event(run.phase, step.id, "escalated", inc.now, target=run.target,
+                      detail=f"no decision in {approval.timeout_seconds:g} s; {told}; waiting until {deadline.isoformat()}")
             continue
         inc.pending_approval = None
         inc.status()
@@ -584,11 +593,16 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
     doc = inc.doc
     if playbook is not None:
         yield from _phase(inc, playbook, "learn", counts=False)
+    inc.status("learn", "summarize")
+    tasks = [inc.context.call_activity(ACTIVITY_LEDGER_HEAD, {"incident_id": inc.inp.incident_id})]
     if any(e.get("collected_by") == "evidence.snapshot_logs" for e in doc.evidence):
-        inc.status("learn", "summarize activity")
-        doc.activity = yield inc.context.call_activity(
+        tasks.append(inc.context.call_activity(
             ACTIVITY_SUMMARIZE_ACTIVITY, {"incident_id": inc.inp.incident_id, "evidence": doc.evidence}
-        )
+        ))
+    results = yield inc.context.task_all(tasks)
+    doc.ledger_head = results[0]
+    if len(results) > 1:
+        doc.activity = results[1]
     inc.status("learn", "file record")
     doc.gaps = checklist_gaps(doc.facts or {}, list(doc.actions.values()), doc.evidence)
     doc.closed_at = inc.now

@@ -47,6 +47,7 @@ class IncidentDoc:
         self.notes: list[str] = []
         self.acknowledged_at: datetime | None = None
         self.activity: dict[str, Any] | None = None
+        self.ledger_head: dict[str, Any] | None = None
         self.severity: int | None = alert.get("severity")
         self.rolled_back_after: str | None = None
 
@@ -153,6 +154,7 @@ class IncidentDoc:
             "plan": self.plan,
             "severity": self.severity,
             "recent_activity": self.activity,
+            "ledger_head": self.ledger_head,
             "approvals": self.approvals,
             "correlated_alerts": self.correlated,
             "target_facts": self.facts,

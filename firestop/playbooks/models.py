@@ -77,7 +77,8 @@ class Approval(BaseModel):
     or cannot be decided: fail closed). approvers: Entra object IDs or group IDs allowed to
     decide (empty: any authenticated responder). two_person: the approver must differ from
     whoever requested the incident. timeout_seconds: how long to wait; on_timeout: ``abort``
-    (default, fail closed), ``proceed``, or ``escalate`` (notify, wait one more timeout, then abort).
+    (default, fail closed), ``proceed``, or ``escalate`` (``notify.webhook`` to the team, wait one more
+    timeout, then abort).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

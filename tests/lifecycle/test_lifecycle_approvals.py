@@ -143,3 +143,47 @@ def test_a_buffered_refused_decision_is_not_replayed_forever(lab):
     assert done.runtime_status == "Completed"
     assert [a["verdict"] for a in done.output["approvals"]] == ["refused"]
     assert done.output["status"] == "needs_responder" and lab.acls()["defaultAction"] == "Allow"
+
+
+def test_escalation_pages_the_team(firestop_home, monkeypatch):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from .conftest import Lab
+
+    pages: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            pages.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("FIRESTOP_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
+    lab = Lab()
+    try:
+        iid = lab.start(gated(on_timeout="escalate"))
+        done = lab.run(iid, advance_timers=True)
+    finally:
+        lab.env.close()
+        server.shutdown()
+    assert len(pages) == 1 and "Approval needed: lock-network" in json.dumps(pages[0])
+    escalated = next(e for e in done.output["timeline"] if e["outcome"] == "escalated")
+    assert "team notified" in escalated["detail"]
+
+
+def test_record_anchors_the_ledger_head(lab):
+    from runbooks.ledger import Ledger
+
+    iid = lab.start(gated(on_timeout="proceed"))
+    done = lab.run(iid, advance_timers=True)
+    head = done.output["ledger_head"]
+    entries = Ledger(lab.env.settings.ledger_dir).entries(iid)
+    assert head["entries"] >= 1
+    assert entries[head["entries"] - 1]["hash"] == head["head"]  # the head before the record was filed
