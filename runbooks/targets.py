@@ -13,36 +13,50 @@ VAULT_SUFFIXES = (".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.n
 
 
 @dataclass(frozen=True)
-class AccountRef:
-    """A Cognitive Services / Azure OpenAI account: subscription, resource group, name."""
+class ResourceRef:
+    """A top-level ARM resource: subscription, resource group, provider namespace, type and name."""
 
     subscription_id: str
     resource_group: str
+    namespace: str
+    type: str
     name: str
 
     @property
     def resource_id(self) -> str:
         return (
             f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.CognitiveServices/accounts/{self.name}"
+            f"/providers/{self.namespace}/{self.type}/{self.name}"
         )
 
 
-def account_ref(target: str | None) -> AccountRef:
-    """Parse an Azure OpenAI account resource ID; ``RunbookError('invalid')`` naming the fix otherwise."""
+#: An Azure OpenAI / Cognitive Services account.
+AccountRef = ResourceRef
+#: A network security group.
+NsgRef = ResourceRef
+
+
+def _ref(target: str | None, namespace: str, type_: str, what: str) -> ResourceRef:
+    """Parse ``/subscriptions/<id>/resourceGroups/<rg>/providers/<namespace>/<type>/<name>``;
+    ``RunbookError('invalid')`` naming the expected form otherwise (case-insensitive, as ARM)."""
     parts = [p for p in (target or "").strip().split("/") if p]
     lower = [p.lower() for p in parts]
-    expected = "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>"
+    expected = f"/subscriptions/<id>/resourceGroups/<rg>/providers/{namespace}/{type_}/<name>"
     if (
         len(parts) != 8
         or lower[0] != "subscriptions"
         or lower[2] != "resourcegroups"
         or lower[4] != "providers"
-        or lower[5] != "microsoft.cognitiveservices"
-        or lower[6] != "accounts"
+        or lower[5] != namespace.lower()
+        or lower[6] != type_.lower()
     ):
-        raise RunbookError("invalid", f"target: {target!r} is not an Azure OpenAI account resource ID; use {expected}")
-    return AccountRef(subscription_id=parts[1], resource_group=parts[3], name=parts[7])
+        raise RunbookError("invalid", f"target: {target!r} is not {what} resource ID; use {expected}")
+    return ResourceRef(subscription_id=parts[1], resource_group=parts[3], namespace=namespace, type=type_, name=parts[7])
+
+
+def account_ref(target: str | None) -> ResourceRef:
+    """Parse an Azure OpenAI account resource ID; ``RunbookError('invalid')`` naming the fix otherwise."""
+    return _ref(target, "Microsoft.CognitiveServices", "accounts", "an Azure OpenAI account")
 
 
 def vault_url(value: str | None, *, field: str = "key_vault_url") -> str:
@@ -61,46 +75,13 @@ def vault_url(value: str | None, *, field: str = "key_vault_url") -> str:
 NSG_TYPE = "microsoft.network/networksecuritygroups"
 
 
-@dataclass(frozen=True)
-class NsgRef:
-    """A network security group: subscription, resource group, name."""
-
-    subscription_id: str
-    resource_group: str
-    name: str
-
-    @property
-    def resource_id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
-            f"/providers/Microsoft.Network/networkSecurityGroups/{self.name}"
-        )
-
-
-def nsg_ref(target: str | None) -> NsgRef:
+def nsg_ref(target: str | None) -> ResourceRef:
     """Parse a network security group resource ID; ``RunbookError('invalid')`` naming the fix otherwise."""
-    parts = [p for p in (target or "").strip().split("/") if p]
-    lower = [p.lower() for p in parts]
-    expected = "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<name>"
-    if (
-        len(parts) != 8
-        or lower[0] != "subscriptions"
-        or lower[2] != "resourcegroups"
-        or lower[4] != "providers"
-        or lower[5] != "microsoft.network"
-        or lower[6] != "networksecuritygroups"
-    ):
-        raise RunbookError("invalid", f"target: {target!r} is not a network security group resource ID; use {expected}")
-    return NsgRef(subscription_id=parts[1], resource_group=parts[3], name=parts[7])
+    return _ref(target, "Microsoft.Network", "networkSecurityGroups", "a network security group")
 
 
 def resource_type(resource_id: str | None) -> str:
     """Lower-case ARM type of a resource ID (``microsoft.network/networksecuritygroups``), or "" if none."""
-    parts = [p.lower() for p in (resource_id or "").split("/") if p]
-    if "providers" not in parts:
-        return ""
-    i = len(parts) - 1 - parts[::-1].index("providers")
-    rest = parts[i + 1 :]
-    if len(rest) < 3:
-        return ""
-    return "/".join([rest[0]] + [rest[j] for j in range(1, len(rest), 2)])
+    from firestop.resource_id import type_key
+
+    return type_key(resource_id or "")
