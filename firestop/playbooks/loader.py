@@ -5,25 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from firestop.playbooks.models import Playbook
+from firestop.yamldoc import YamlFileError, read_mapping, validation_problems
 
 
-class PlaybookError(ValueError):
+class PlaybookError(YamlFileError):
     """A playbook file is invalid. ``problems``: list of (line or None, field path, message)."""
-
-    def __init__(self, path: Path, problems: list[tuple[int | None, str, str]]) -> None:
-        self.path = Path(path)
-        self.problems = problems
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(
-            f"{self.path}:{line if line is not None else '?'}: {field or '(file)'}: {message}"
-            for line, field, message in self.problems
-        )
 
 
 def _is_tag(part: Any) -> bool:
@@ -31,50 +20,13 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and (part in ("step-item", "undo-item", "parallel-group", "Step", "UndoStep") or "[" in part)
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at path ``loc`` (deepest node found)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            key = "with" if part == "with_" else part
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            continue  # pydantic union tags ("Step", "Parallel") are not YAML nodes
-        node = nxt
-        line = node.start_mark.line + 1
-    return line
-
-
 def load_playbook(path: Path) -> Playbook:
     """Parse and validate one playbook file; :class:`PlaybookError` lists every problem."""
-    path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise PlaybookError(path, [(None, "", f"cannot read: {exc.strerror}")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PlaybookError(path, [(mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    if not isinstance(data, dict):
-        raise PlaybookError(path, [(1, "", "a playbook is a YAML mapping with name, match and phases")])
+    data, node = read_mapping(Path(path), PlaybookError, "playbook is a YAML mapping with name, match and phases")
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err.get("loc", ()))
-            loc = tuple(p for p in loc if not _is_tag(p))
-            field = ".".join(str(p) for p in loc).replace("with_", "with")
-            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            problems.append((_line_of(node, loc), field, message))
-        raise PlaybookError(path, problems) from None
+        raise PlaybookError(Path(path), validation_problems(exc, node, drop=_is_tag, aliases={"with_": "with"})) from None
 
 
 def load_playbooks(directory: Path) -> list[Playbook]:

@@ -55,10 +55,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from firestop.playbooks.models import NAME_PATTERN
+from firestop.yamldoc import YamlFileError, line_of, read_mapping, validation_problems
 
 #: Statuses an incident record can end with (``firestop.lifecycle.outcome``).
 STATUSES = ("contained", "needs_responder", "no_playbook")
@@ -260,37 +260,8 @@ class Scenario(_Strict):
         return self.resolve(self.playbooks) if self.playbooks else None
 
 
-class ScenarioError(ValueError):
+class ScenarioError(YamlFileError):
     """A scenario file is invalid. ``problems``: list of (line or None, field path, message)."""
-
-    def __init__(self, path: Path | str, problems: list[tuple[int | None, str, str]]) -> None:
-        self.path = Path(path)
-        self.problems = problems
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(
-            f"{self.path}:{line if line is not None else '?'}: {field or '(file)'}: {message}"
-            for line, field, message in self.problems
-        )
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode) and isinstance(part, int):
-            continue  # a single mapping accepted where a list is expected (expect)
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-        line = node.start_mark.line + 1
-    return line
 
 
 def load_scenario(path: Path | str) -> Scenario:
@@ -305,31 +276,14 @@ def load_scenario(path: Path | str) -> Scenario:
         ScenarioError: every problem found, each with line and field.
     """
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ScenarioError(path, [(None, "", f"cannot read: {exc.strerror or exc}")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(path, [(mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(path, [(1, "", "a scenario is a YAML mapping with name, alerts and expect")])
+    data, node = read_mapping(path, ScenarioError, "scenario is a YAML mapping with name, alerts and expect")
     try:
         scenario = Scenario.model_validate({**data, "path": path.resolve()})
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err.get("loc", ()) if p != "path")
-            field = ".".join(str(p) for p in loc)
-            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            problems.append((_line_of(node, loc), field, message))
-        raise ScenarioError(path, problems) from None
+        raise ScenarioError(path, validation_problems(exc, node, drop=lambda p: p == "path")) from None
     problems = _check_references(scenario)
     if problems:
-        raise ScenarioError(path, [(_line_of(node, loc), ".".join(str(p) for p in loc), msg) for loc, msg in problems])
+        raise ScenarioError(path, [(line_of(node, loc), ".".join(str(p) for p in loc), msg) for loc, msg in problems])
     return scenario
 
 

@@ -1,0 +1,87 @@
+"""YAML documents validated by pydantic, with every problem reported as ``file:line: field: message``.
+
+Shared by playbooks (:mod:`firestop.playbooks.loader`) and tabletop scenarios
+(:mod:`firestop.tabletop.models`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from pydantic import ValidationError
+
+Problem = tuple[int | None, str, str]  # (1-based line or None, dotted field path, message)
+
+
+class YamlFileError(ValueError):
+    """A YAML file is invalid. ``problems``: list of (line or None, field path, message)."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"{self.path}:{line if line is not None else '?'}: {field or '(file)'}: {message}"
+            for line, field, message in self.problems
+        )
+
+
+def read_mapping(path: Path, error: type[YamlFileError], what: str) -> tuple[dict[str, Any], yaml.Node]:
+    """(data, node tree) of a YAML file that must hold a mapping; ``error`` (a YamlFileError subclass)
+    for an unreadable file, invalid YAML (with its line) or another top-level shape (``what`` describes it)."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise error(path, [(None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise error(path, [(mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise error(path, [(1, "", f"a {what}")])
+    return data, node
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...], *, aliases: dict[str, str] | None = None) -> int | None:
+    """1-based line of the deepest YAML node found along ``loc`` (parts that are not YAML keys —
+    pydantic union tags, a list index where a single mapping stands — are skipped)."""
+    aliases = aliases or {}
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and not isinstance(part, int):
+            key = aliases.get(part, part)
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            continue
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def validation_problems(
+    exc: ValidationError,
+    node: yaml.Node | None,
+    *,
+    drop: Callable[[Any], bool] = lambda part: False,
+    aliases: dict[str, str] | None = None,
+) -> list[Problem]:
+    """pydantic errors as problems with YAML lines; ``drop`` removes location parts that are not fields."""
+    aliases = aliases or {}
+    problems: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(p for p in err.get("loc", ()) if not drop(p))
+        field = ".".join(str(aliases.get(p, p)) if isinstance(p, str) else str(p) for p in loc)
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append((line_of(node, loc, aliases=aliases), field, message))
+    return problems
