@@ -30,13 +30,13 @@ import contextlib
 import hashlib
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from firestop.azure.errors import RunbookError, map_azure_error
 from firestop.evidence import EvidenceItem, EvidenceStore
-from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verification
+from runbooks.base import Applied, Check, ParamsT, Plan, RunContext, Runbook, Verification
 from runbooks.common import append_ledger, list_raw, raw_json
 from runbooks.registry import register
 from runbooks.targets import ACCOUNT_TYPE, NSG_TYPE, account_ref, nsg_ref, resource_type
@@ -135,14 +135,50 @@ def _cell(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+class EvidenceRunbook(Runbook[ParamsT]):
+    """Read-only runbooks that keep evidence: one JSONL item per step and target, written once.
+
+    ``_keep`` writes under the manifest lock (re-checking for an item a concurrent try of the
+    step already kept), appends the item to the incident's ledger and answers; ``verify``
+    re-hashes the file against the manifest and the ledger; ``undo`` keeps the evidence.
+    """
+
+    mutating = False
+
+    def _keep(self, ctx: RunContext, target: str, name: str, rows: list[dict[str, Any]], source: dict[str, Any],
+              summary: Callable[[EvidenceItem], str]) -> Applied:
+        with manifest_lock(ctx):
+            kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
+            if kept is not None:
+                return _reused(self.name, target, kept)
+            item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
+                ctx.incident_id,
+                name=name,
+                rows=rows,
+                step_id=ctx.step_id,
+                collected_by=self.name,
+                collected_at=ctx.now().isoformat(),
+                source=source,
+            )
+        ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
+        return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary=summary(item),
+                       artifacts={"evidence": item.model_dump(mode="json"), "ledger": ledger})
+
+    def verify(self, ctx: RunContext, target: str, params: ParamsT, applied: Applied) -> Verification:
+        return verify_evidence(ctx, self.name, target, applied)
+
+    def undo(self, ctx: RunContext, target: str, params: ParamsT, applied: Applied) -> Applied:
+        return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary="evidence is kept; nothing to undo")
+
+
+
 @register
-class SnapshotLogs(Runbook[SnapshotLogsParams]):
+class SnapshotLogs(EvidenceRunbook[SnapshotLogsParams]):
     name = "evidence.snapshot_logs"
     summary = "Copy the account's diagnostic logs of the incident window into hashed JSONL evidence."
     permissions = (LOG_READ,)
     target_type = ACCOUNT_TYPE
     Params = SnapshotLogsParams
-    mutating = False
 
     def _inputs(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> tuple[str, list[tuple[datetime, datetime, str]], datetime, datetime]:
         ref = account_ref(target)
@@ -192,45 +228,21 @@ class SnapshotLogs(Runbook[SnapshotLogsParams]):
                 rows.extend({col: _cell(v) for col, v in zip(columns, row)} for row in table.rows)
         rows = rows[: params.max_rows]
         query = queries[0][2]
-        with manifest_lock(ctx):
-            kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
-            if kept is not None:
-                return _reused(self.name, target, kept)
-            item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
-                ctx.incident_id,
-                name=name,
-                rows=rows,
-                step_id=ctx.step_id,
-                collected_by=self.name,
-                collected_at=ctx.now().isoformat(),
-                source={
-                    "target": account_ref(target).resource_id,
-                    "workspace_id": workspace,
-                    "query": query,
-                    "queries": [q for _, _, q in queries],
-                    "pages": len(queries),
-                    "window": [start.isoformat(), end.isoformat()],
-                    "partial": partial,
-                    "partial_error": "; ".join(partial_errors) or None,
-                },
-            )
-        ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
-        return Applied(
-            runbook=self.name,
-            target=target,
-            changed=False,
-            before={},
-            after={},
-            summary=f"kept {item.rows} log rows ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)"
+        source = {
+            "target": account_ref(target).resource_id,
+            "workspace_id": workspace,
+            "query": query,
+            "queries": [q for _, _, q in queries],
+            "pages": len(queries),
+            "window": [start.isoformat(), end.isoformat()],
+            "partial": partial,
+            "partial_error": "; ".join(partial_errors) or None,
+        }
+        return self._keep(
+            ctx, target, name, rows, source,
+            lambda item: f"kept {item.rows} log rows ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)"
             + (" — partial result" if partial else ""),
-            artifacts={"evidence": item.model_dump(mode="json"), "ledger": ledger},
         )
-
-    def verify(self, ctx: RunContext, target: str, params: SnapshotLogsParams, applied: Applied) -> Verification:
-        return verify_evidence(ctx, self.name, target, applied)
-
-    def undo(self, ctx: RunContext, target: str, params: SnapshotLogsParams, applied: Applied) -> Applied:
-        return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary="evidence is kept; nothing to undo")
 
 
 # shared by the evidence runbooks --------------------------------------------------
@@ -360,7 +372,7 @@ def snapshot_resource(ctx: RunContext, resource_id: str, params: SnapshotConfigP
 
 
 @register
-class SnapshotConfig(Runbook[SnapshotConfigParams]):
+class SnapshotConfig(EvidenceRunbook[SnapshotConfigParams]):
     """Rows of the JSONL item ``arm-config-<target>`` (:func:`evidence_name`): one per resource part — the resource's ARM
     JSON (``GET``), and for accounts its deployments and the role assignments that
     apply at its scope — each ``{"resource_id", "part", "api_version", "json"}``."""
@@ -370,7 +382,6 @@ class SnapshotConfig(Runbook[SnapshotConfigParams]):
     permissions = (ACCOUNT_READ, DEPLOYMENTS_READ, ROLE_ASSIGNMENTS_READ, NSG_READ)
     target_type = ACCOUNT_TYPE
     Params = SnapshotConfigParams
-    mutating = False
 
     def _resources(self, target: str | None, params: SnapshotConfigParams) -> list[str]:
         if resource_type(target) not in SUPPORTED:
@@ -403,32 +414,9 @@ class SnapshotConfig(Runbook[SnapshotConfigParams]):
         rows: list[dict[str, Any]] = []
         for rid in resources:
             rows.extend(snapshot_resource(ctx, rid, params))
-        with manifest_lock(ctx):
-            kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
-            if kept is not None:
-                return _reused(self.name, target, kept)
-            item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
-                ctx.incident_id,
-                name=name,
-                rows=rows,
-                step_id=ctx.step_id,
-                collected_by=self.name,
-                collected_at=ctx.now().isoformat(),
-                source={"target": resources[0], "resources": resources, "parts": [f"{r['resource_id']}#{r['part']}" for r in rows]},
-            )
-        ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
-        return Applied(
-            runbook=self.name,
-            target=target,
-            changed=False,
-            before={},
-            after={},
-            summary=f"kept the configuration of {len(resources)} resource(s) ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)",
-            artifacts={"evidence": item.model_dump(mode="json"), "ledger": ledger},
+        source = {"target": resources[0], "resources": resources, "parts": [f"{r['resource_id']}#{r['part']}" for r in rows]}
+        return self._keep(
+            ctx, target, name, rows, source,
+            lambda item: f"kept the configuration of {len(resources)} resource(s) ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)",
         )
 
-    def verify(self, ctx: RunContext, target: str, params: SnapshotConfigParams, applied: Applied) -> Verification:
-        return verify_evidence(ctx, self.name, target, applied)
-
-    def undo(self, ctx: RunContext, target: str, params: SnapshotConfigParams, applied: Applied) -> Applied:
-        return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary="evidence is kept; nothing to undo")

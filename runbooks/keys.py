@@ -305,10 +305,9 @@ def _decode_before(text: str) -> dict[str, str]:
     return {k: v for k, v in pairs}
 
 
-@register
-class RotateKeys(Runbook[RotateParams]):
-    name = "keys.rotate"
-    summary = "Regenerate the spare key, cut consumers over to it in Key Vault, then regenerate the key in use."
+class _KeysRunbook(Runbook[RotateParams]):
+    """What keys.rotate and keys.revoke share: permissions, target, parameters, the state they record."""
+
     permissions = (READ_ACCOUNT, LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
     target_type = ACCOUNT_TYPE
     Params = RotateParams
@@ -325,6 +324,12 @@ class RotateKeys(Runbook[RotateParams]):
             "secret_version": version,
             "secret_fingerprint": fingerprint(value) if value else None,
         }
+
+
+@register
+class RotateKeys(_KeysRunbook):
+    name = "keys.rotate"
+    summary = "Regenerate the spare key, cut consumers over to it in Key Vault, then regenerate the key in use."
 
     def plan(self, ctx: RunContext, target: str, params: RotateParams) -> Plan:
         st = _KeyState(ctx, target, params)
@@ -443,18 +448,11 @@ class RotateKeys(Runbook[RotateParams]):
 
 
 @register
-class RevokeKeys(Runbook[RotateParams]):
+class RevokeKeys(_KeysRunbook):
     """Emergency revocation: both keys regenerated back to back; consumers get the new value of the key they used."""
 
     name = "keys.revoke"
     summary = "Emergency: regenerate both account keys at once and store the new key consumers use in Key Vault."
-    permissions = (READ_ACCOUNT, LIST_KEYS, REGENERATE_KEY, GET_SECRET, SET_SECRET)
-    target_type = ACCOUNT_TYPE
-    Params = RotateParams
-    reversible = False
-
-    def _state(self, st: _KeyState, keys: dict[str, str], secret: tuple) -> dict[str, Any]:
-        return RotateKeys._state(self, st, keys, secret)  # type: ignore[arg-type]
 
     def _done(self, st: _KeyState, before: dict[str, Any], tags: dict[str, str]) -> bool:
         """True when this step already revoked on this account: its marker is on the secret and both keys differ from the marked ones."""
