@@ -12,7 +12,7 @@ the alert is received:
   runbooks and Azure SDK clients with Firestop's client settings.
 * **critical-path lower bound** — the longest chain of dependent Azure calls in
   the playbook's ``contain`` phase, from the tenant's latency table
-  (``firestop/sandbox/latency.py``): sequential groups add, the steps of a
+  (each room's ``Room(latency=...)``, ``firestop/sandbox/core/latency.py``): sequential groups add, the steps of a
   ``parallel`` group take the max, and each runbook costs its chain of dependent
   calls (:data:`RUNBOOK_CHAINS`; a stage's calls are independent of each other,
   a stage needs the one before). An LRO costs its ``*.lro`` duration (counted

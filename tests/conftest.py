@@ -43,7 +43,7 @@ def _fail_for(entries: list[dict], phase: str) -> None:
     lines = "\n".join(f"  {e['method']} https://{e['host']}{e['path']} (api-version {e.get('api_version')}): {e.get('reason')}" for e in entries)
     pytest.fail(
         f"{len(entries)} request(s) {phase} reached no sandbox route (answered 501); add the route to "
-        f"firestop/sandbox/routes, or mark the test @pytest.mark.{_UNROUTED_MARKER} if that is the point:\n{lines}",
+        f"the firestop/sandbox room of that service, or mark the test @pytest.mark.{_UNROUTED_MARKER} if that is the point:\n{lines}",
         pytrace=False,
     )
 

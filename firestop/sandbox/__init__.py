@@ -25,20 +25,25 @@ Public API
 ``tenant.resource(id)`` / ``account_keys(id)`` / ``issued_key_values()`` / ``secret_versions(vault, name)``
 ``tenant.save(state_dir=None)``
 
+Layout: ``core/`` (shared machinery: state, clock, router, room registry,
+transport, faults, LROs) and one sub-package ("room") per simulated Azure
+service, each registering its routes, latencies and seed steps
+(:mod:`firestop.sandbox.core.rooms`; see README.md "Layout").
+
 Simulated surfaces: ARM Microsoft.CognitiveServices accounts (+ deployments,
 private endpoint connections, LRO status), ARM Microsoft.Network NSG security
 rules, Microsoft.Authorization role assignments, the ARM Activity Log API, Key
 Vault secrets data plane, Log Analytics query API (KQL subset,
-:mod:`firestop.sandbox.kql`). Anything else answers 501 and lands in
+:mod:`firestop.sandbox.logs.kql`). Anything else answers 501 and lands in
 ``tenant.unrouted`` (and in the ``FIRESTOP_SANDBOX_UNROUTED_LOG`` journal).
 Seeds: ``default_tenant.yaml``-style files or digital twins of ``az resource
 show`` JSON (:mod:`firestop.sandbox.twin`).
 """
 
-from .clock import VirtualClock
-from .credential import SandboxCredential
-from .faults import FaultRecord
+from .core.clock import VirtualClock
+from .core.credential import SandboxCredential
+from .core.faults import FaultRecord
+from .core.transport import SandboxTransport
 from .tenant import RequestLogEntry, Tenant
-from .transport import SandboxTransport
 
 __all__ = ["Tenant", "VirtualClock", "SandboxCredential", "SandboxTransport", "RequestLogEntry", "FaultRecord"]

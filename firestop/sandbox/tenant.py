@@ -25,19 +25,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from . import activity
-from . import faults as F
-from . import lro
-from .auth import CHECKS
-from .clock import VirtualClock, format_utc, parse_utc
-from .credential import SandboxCredential
-from .errors import error
-from .router import RequestContext, Router
-from .routes import all_routes
+from .activitylog import events as activity
+from .core import faults as F
+from .core import lro
+from .core.auth import CHECKS
+from .core.clock import VirtualClock, format_utc, parse_utc
+from .core.credential import SandboxCredential
+from .core.errors import error
+from .core.rooms import all_routes
+from .core.router import RequestContext, Router
+from .core.state import TenantState, file_signature, load_document, save_document, state_path
+from .core.transport import SandboxTransport
+from .core.wire import SandboxRequest, SandboxResponse
 from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file
-from .state import TenantState, file_signature, load_document, save_document, state_path
-from .transport import SandboxTransport
-from .wire import SandboxRequest, SandboxResponse
 
 try:  # POSIX only; elsewhere the sandbox is single-process
     import fcntl
@@ -392,9 +392,9 @@ class Tenant:
     def enforce_role(self, role: Optional[dict]) -> None:
         """Answer as an identity holding only ``role`` (``az role definition`` JSON): requests outside it get 403.
 
-        ``None`` switches enforcement off. Per instance, not persisted; see :mod:`firestop.sandbox.rbac`.
+        ``None`` switches enforcement off. Per instance, not persisted; see :mod:`firestop.sandbox.authorization.rbac`.
         """
-        from .rbac import enforce_role
+        from .authorization.rbac import enforce_role
 
         enforce_role(self, role)
 

@@ -6,7 +6,7 @@ A twin file (YAML or JSON) is either a list of resources, or a mapping::
     tenant_id: GUID              # optional; default: a vault's properties.tenantId, else a fake GUID
     clock: ISO UTC               # optional; default: latest systemData time in the file + 60 s
     seed: int                    # optional (generated keys, etags, ids); default 0
-    latency: {operation: s}      # optional overrides of firestop.sandbox.latency
+    latency: {operation: s}      # optional overrides of the rooms' default latencies
     keys: {account name: {key1, key2}}          # optional; missing keys are generated
     secrets: {vault name: {secret name: value | {value | value_from: {account, key}, content_type, created_at}}}
     logs: {workspace name or customerId: {TableName: [row objects] | {columns: [{name, type}], rows: [[...]]}}}
@@ -41,13 +41,16 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from . import activity
-from .arm_templates import ACCOUNT_TYPE, DEPLOYMENT_TYPE, NSG_TYPE, RULE_TYPE, VAULT_TYPE, WORKSPACE_TYPE
-from .clock import DEFAULT_START, format_utc, parse_utc, to_utc
-from .latency import merged_latency
-from .state import TenantState, empty_document
+from .activitylog import events as activity
+from .arm.models import ACCOUNT_TYPE, DEPLOYMENT_TYPE, NSG_TYPE, RULE_TYPE
+from .authorization.models import TYPE as ROLE_ASSIGNMENT_TYPE
+from .authorization.models import assignments
+from .core.clock import DEFAULT_START, format_utc, parse_utc, to_utc
+from .core.latency import merged_latency
+from .core.state import TenantState, empty_document
+from .keyvault.models import VAULT_TYPE
+from .logs.models import WORKSPACE_TYPE
 
-ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 #: Tenant id used when the twin names none (fake).
 DEFAULT_TWIN_TENANT_ID = "00000000-0000-4000-8000-00000000f15e"
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -253,8 +256,6 @@ def build_twin_document(spec: Any) -> dict:
         }
 
     if by_type.get(ROLE_ASSIGNMENT_TYPE.lower()):
-        from .routes.authorization import assignments
-
         table = assignments(state)
         for r in by_type[ROLE_ASSIGNMENT_TYPE.lower()]:
             body = _role_assignment(r)

@@ -89,7 +89,7 @@ class TenantSpec(_Strict):
     @classmethod
     def _role_shape(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
-            from firestop.sandbox.rbac import validate_role
+            from firestop.sandbox.authorization.rbac import validate_role
 
             validate_role(value)
         return value
@@ -308,8 +308,8 @@ def alert_payload(scenario: Scenario, index: int) -> dict[str, Any]:
 def _check_references(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     from firestop.alerts import AlertPayloadError, parse_alert
     from firestop.playbooks.loader import PlaybookError, load_playbooks
-    from firestop.sandbox.faults import LRO_OPERATIONS
-    from firestop.sandbox.routes import all_routes
+    from firestop.sandbox.core.faults import LRO_OPERATIONS
+    from firestop.sandbox.core.rooms import all_routes
 
     problems: list[tuple[tuple[Any, ...], str]] = []
     for i, spec in enumerate(scenario.alerts):

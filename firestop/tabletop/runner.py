@@ -91,7 +91,7 @@ def build_tenant(scenario: Scenario):
     Raises ValueError/KeyError/TypeError when the seed or overrides do not build a tenant.
     """
     from firestop.sandbox import Tenant
-    from firestop.sandbox.clock import format_utc
+    from firestop.sandbox.core.clock import format_utc
     from firestop.sandbox.seed import build_document, read_seed_file
 
     spec = scenario.tenant

@@ -190,7 +190,7 @@ def _fault_steps(run) -> list[tuple[str, str, str | None, datetime, datetime, bo
 
 def _faults(run) -> dict[str, Any]:
     from runbooks import get_runbook, runbook_names
-    from firestop.sandbox.rbac import action_for
+    from firestop.sandbox.authorization.rbac import action_for
 
     known = set(runbook_names())
     spans = _fault_steps(run)
@@ -215,7 +215,7 @@ def _faults(run) -> dict[str, Any]:
 
 
 def _permissions(run) -> list[dict[str, Any]]:
-    from firestop.sandbox.rbac import action_for
+    from firestop.sandbox.authorization.rbac import action_for
 
     found: dict[str, dict[str, Any]] = {}
     for r in run.requests:

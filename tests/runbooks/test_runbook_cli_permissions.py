@@ -189,14 +189,14 @@ def run_steps(sandbox, playbook_dir) -> list[dict]:
 
 
 def test_every_route_maps_to_an_azure_action(sandbox):
-    from firestop.sandbox.rbac import action_for
+    from firestop.sandbox.authorization.rbac import action_for
 
     for route in sandbox.tenant._router.routes:
         assert action_for(route.operation, fill(route.path)) is not None, route.operation
 
 
 def test_role_has_exactly_the_playbook_actions_and_the_sandbox_refuses_the_rest(sandbox, tmp_path):
-    from firestop.sandbox.rbac import action_for, allows
+    from firestop.sandbox.authorization.rbac import action_for, allows
     from runbooks import get_runbook
 
     (tmp_path / "everything.yaml").write_text(EVERYTHING)
@@ -236,7 +236,7 @@ def test_default_playbooks_role_refuses_what_they_do_not_need(sandbox, tmp_path)
     refused = [(a["runbook"], a["action"], a["error"]) for a in answers if (a.get("error") or {}).get("kind") == "forbidden"]
     assert not refused, refused  # the role lets every step of the shipped playbooks do its work
     assert not [r for r in sandbox.tenant.requests if r.status == 403]
-    from firestop.sandbox.rbac import action_for, allows
+    from firestop.sandbox.authorization.rbac import action_for, allows
 
     refused = []
     for route in sandbox.tenant._router.routes:

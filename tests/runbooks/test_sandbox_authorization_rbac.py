@@ -62,7 +62,7 @@ def test_role_assignment_delete_create_get(tenant, clients):
 
 
 def test_every_route_operation_maps_to_an_azure_action(tenant):
-    from firestop.sandbox.rbac import OPERATION_ACTIONS
+    from firestop.sandbox.authorization.rbac import OPERATION_ACTIONS
 
     operations = {r.operation for r in tenant._router.routes}
     assert operations - set(OPERATION_ACTIONS) == {"operations.get"}  # mapped per provider
@@ -90,7 +90,7 @@ def test_enforced_role_refuses_actions_outside_it(tenant, clients):
 
 
 def test_role_scope_and_not_actions(tenant, clients):
-    from firestop.sandbox.rbac import allows
+    from firestop.sandbox.authorization.rbac import allows
 
     role = {"Actions": ["Microsoft.CognitiveServices/*"], "NotActions": ["*/listKeys/action"],
             "DataActions": ["Microsoft.KeyVault/vaults/secrets/*"], "AssignableScopes": [SUB + "/resourceGroups/rg-ai-dev"]}

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from azure.core.rest import HttpRequest
 
-from firestop.sandbox.clock import format_utc
+from firestop.sandbox.core.clock import format_utc
 
 from .conftest import ACCOUNT, ACCOUNT_ID, RG, SUB
 
@@ -127,7 +127,7 @@ def test_correlation_id_selector_and_select(cs):
 
 
 def test_pages_follow_next_link(cs, monkeypatch):
-    from firestop.sandbox.routes import activitylog
+    from firestop.sandbox.activitylog import routes as activitylog
 
     monkeypatch.setattr(activitylog, "PAGE_SIZE", 3)
     events, pages = _list(cs, _since(datetime(2026, 11, 28, tzinfo=UTC)), select="eventDataId")

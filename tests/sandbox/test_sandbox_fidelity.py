@@ -34,7 +34,7 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.monitor.query import LogsQueryClient
 
 from firestop.sandbox import Tenant
-from firestop.sandbox.credential import encode_token
+from firestop.sandbox.core.credential import encode_token
 
 from .fidelity import CORPUS, RecordingTransport, load, lro_header_problems, shape_problems, url_shape
 

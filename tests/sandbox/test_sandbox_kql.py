@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firestop.sandbox.kql import KqlSemanticError, KqlSyntaxError, run_query
-from firestop.sandbox.kql.lexer import tokenize
+from firestop.sandbox.logs.kql import KqlSemanticError, KqlSyntaxError, run_query
+from firestop.sandbox.logs.kql.lexer import tokenize
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 29, 3, 14, 40, tzinfo=UTC)

@@ -186,7 +186,7 @@ def test_query_batch_answers_each_request(tenant, logs):
 def test_oversized_result_is_truncated_with_a_partial_error(tenant, logs, monkeypatch):
     from azure.monitor.query import LogsQueryPartialResult
 
-    from firestop.sandbox.routes import loganalytics
+    from firestop.sandbox.logs import routes as loganalytics
 
     monkeypatch.setattr(loganalytics, "RESULT_ROW_LIMIT", 5)
     result = logs.query_workspace(WORKSPACE_ID, "AzureDiagnostics | project TimeGenerated", timespan=None)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from firestop.sandbox import scenarios as S
+from firestop.sandbox.logs import scenarios as S
 
 from .conftest import ACCOUNT_ID, SUB, WORKSPACE_ID
 

@@ -25,7 +25,9 @@ def playbook():
 
 
 def test_lower_bound_adds_groups_and_takes_the_longest_parallel_chain(bench, playbook):
-    from firestop.sandbox.latency import DEFAULT_LATENCY_S as L
+    from firestop.sandbox.core.latency import default_latency
+
+    L = default_latency()
 
     bound = bench.lower_bound(playbook, dict(L))
     lock = L["accounts.get"] + L["accounts.update.lro"] + L["operations.get"]
@@ -43,7 +45,9 @@ def test_a_runbook_without_a_chain_model_is_named(bench):
 
 
 def test_naive_responder_contains_and_waits_the_default_polling(bench, playbook):
-    from firestop.sandbox.latency import DEFAULT_LATENCY_S as L
+    from firestop.sandbox.core.latency import default_latency
+
+    L = default_latency()
 
     naive = bench.naive_responder()
     assert naive["locked"] is True

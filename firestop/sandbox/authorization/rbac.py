@@ -1,0 +1,204 @@
+"""Role enforcement: run the sandbox as an identity that holds exactly one Azure role.
+
+``tenant.enforce_role(role)`` (or :func:`enforce_role`) makes every routed
+request first check that the role allows the request's Azure action; a request
+outside the role answers **403** in the service's own shape and changes
+nothing. ``tenant.enforce_role(None)`` switches enforcement off.
+
+``role`` is a custom role definition in ``az role definition create`` format
+(https://learn.microsoft.com/azure/role-based-access-control/custom-roles-cli)::
+
+    {"Name", "Description", "Actions": [...], "NotActions": [...],
+     "DataActions": [...], "NotDataActions": [...], "AssignableScopes": ["/subscriptions/<id>", ...]}
+
+Evaluation (https://learn.microsoft.com/azure/role-based-access-control/role-definitions):
+an ARM action is allowed when it matches an ``Actions`` entry and no
+``NotActions`` entry; a data action likewise with ``DataActions`` /
+``NotDataActions`` (``Actions`` never grant data actions). Matching is
+case-insensitive and ``*`` matches any run of characters. The role is treated
+as assigned at each of its ``AssignableScopes``: the request's resource must
+lie at or under one of them.
+
+Each route's operation maps to its action in :data:`OPERATION_ACTIONS`
+(names from the resource provider operations list,
+https://learn.microsoft.com/azure/role-based-access-control/resource-provider-operations).
+An operation missing from the table is denied, so a new route cannot slip
+past enforcement unnoticed.
+
+403 bodies: ARM ``AuthorizationFailed`` ("The client '…' with object id '…' does
+not have authorization to perform action '…' over scope '…' or the scope is
+invalid. …"), Key Vault ``Forbidden`` with ``innererror.code``
+``ForbiddenByRbac``, Log Analytics ``InsufficientAccessError``.
+
+Enforcement lives on the :class:`~firestop.sandbox.tenant.Tenant` instance
+(not in the persisted state): it wraps the tenant's router, so every other
+behaviour — auth checks, fault injection, latency, logging — is unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING, Any, Optional
+
+from ..core.errors import error
+from ..core.router import RequestContext, Route, Router
+from ..core.armapi import caller_object_id, state_of
+from ..core.wire import SandboxResponse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..tenant import Tenant
+
+CS = "Microsoft.CognitiveServices/accounts"
+NSG = "Microsoft.Network/networkSecurityGroups"
+RA = "Microsoft.Authorization/roleAssignments"
+SECRETS = "Microsoft.KeyVault/vaults/secrets"
+
+#: operation -> (action, is_data_action). ``operations.get`` depends on the provider (see :func:`action_for`).
+OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
+    "accounts.get": (f"{CS}/read", False),
+    "accounts.list": (f"{CS}/read", False),
+    "accounts.update": (f"{CS}/write", False),
+    "accounts.listKeys": (f"{CS}/listKeys/action", False),
+    "accounts.regenerateKey": (f"{CS}/regenerateKey/action", False),
+    "deployments.list": (f"{CS}/deployments/read", False),
+    "deployments.get": (f"{CS}/deployments/read", False),
+    "privateEndpointConnections.get": (f"{CS}/privateEndpointConnections/read", False),
+    "privateEndpointConnections.list": (f"{CS}/privateEndpointConnections/read", False),
+    "activityLogs.list": ("Microsoft.Insights/eventtypes/values/read", False),
+    "nsg.get": (f"{NSG}/read", False),
+    "securityRules.list": (f"{NSG}/securityRules/read", False),
+    "securityRules.get": (f"{NSG}/securityRules/read", False),
+    "securityRules.createOrUpdate": (f"{NSG}/securityRules/write", False),
+    "securityRules.delete": (f"{NSG}/securityRules/delete", False),
+    "roleAssignments.list": (f"{RA}/read", False),
+    "roleAssignments.get": (f"{RA}/read", False),
+    "roleAssignments.create": (f"{RA}/write", False),
+    "roleAssignments.delete": (f"{RA}/delete", False),
+    "secrets.get": (f"{SECRETS}/getSecret/action", True),
+    "secrets.set": (f"{SECRETS}/setSecret/action", True),
+    "secrets.versions": (f"{SECRETS}/readMetadata/action", True),
+    "logs.query": ("Microsoft.OperationalInsights/workspaces/query/read", False),
+    "logs.batch": ("Microsoft.OperationalInsights/workspaces/query/read", False),
+}
+#: LRO status URLs, per provider of the path.
+OPERATION_STATUS_ACTIONS = {
+    "microsoft.cognitiveservices": "Microsoft.CognitiveServices/locations/operationResults/read",
+    "microsoft.network": "Microsoft.Network/locations/operations/read",
+}
+
+
+def action_for(operation: str, path: str) -> Optional[tuple[str, bool]]:
+    """(action, is_data_action) needed by one request, or None if the operation has no mapping."""
+    if operation == "operations.get":
+        parts = [p.lower() for p in path.split("/") if p]
+        provider = parts[parts.index("providers") + 1] if "providers" in parts else ""
+        action = OPERATION_STATUS_ACTIONS.get(provider)
+        return (action, False) if action else None
+    return OPERATION_ACTIONS.get(operation)
+
+
+def _pattern(entry: str) -> re.Pattern:
+    return re.compile("^" + ".*".join(re.escape(p) for p in entry.split("*")) + "$", re.IGNORECASE)
+
+
+def _matches(entries: list[str], action: str) -> bool:
+    return any(_pattern(e).match(action) for e in entries)
+
+
+def allows(role: dict, action: str, data: bool) -> bool:
+    """True when ``role`` (``az role definition`` format) grants ``action``."""
+    if data:
+        return _matches(role.get("DataActions") or [], action) and not _matches(role.get("NotDataActions") or [], action)
+    return _matches(role.get("Actions") or [], action) and not _matches(role.get("NotActions") or [], action)
+
+
+def validate_role(role: Any) -> dict:
+    """Check the shape of a role definition; ValueError naming the field otherwise. Returns ``role``."""
+    if not isinstance(role, dict):
+        raise ValueError("role definition must be a JSON object in 'az role definition create' format")
+    for key in ("Actions", "NotActions", "DataActions", "NotDataActions", "AssignableScopes"):
+        value = role.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"role definition {key} must be a list of strings")
+    if not role.get("AssignableScopes"):
+        raise ValueError("role definition AssignableScopes must name at least one scope (e.g. /subscriptions/<id>)")
+    return role
+
+
+def _request_scope(ctx: RequestContext, route: Route) -> Optional[str]:
+    """The ARM resource ID a request acts on (None when the request names none, e.g. ``$batch``)."""
+    state = state_of(ctx)
+    if route.service == "arm":
+        return ctx.request.path
+    if route.service == "keyvault":
+        vault = state.doc["vaults"].get(ctx.params.get("vault", "").lower())
+        return vault["resource_id"] if vault else None
+    workspace = state.doc["workspaces"].get(ctx.params.get("workspace", "").lower())
+    return workspace["resource_id"] if workspace else None
+
+
+def _in_scope(role: dict, scope: Optional[str]) -> bool:
+    if scope is None:
+        return True
+    target = scope.lower().rstrip("/")
+    for assignable in role.get("AssignableScopes") or []:
+        base = assignable.lower().rstrip("/")
+        if base == "" or target == base or target.startswith(base + "/"):
+            return True
+    return False
+
+
+def denied(role: dict, route: Route, ctx: RequestContext) -> Optional[SandboxResponse]:
+    """The 403 for a request ``role`` does not allow, else None."""
+    mapped = action_for(route.operation, ctx.request.path)
+    scope = _request_scope(ctx, route) or ctx.request.path
+    if mapped is not None and allows(role, *mapped) and _in_scope(role, _request_scope(ctx, route)):
+        return None
+    action = mapped[0] if mapped else f"(unmapped sandbox operation {route.operation})"
+    oid = caller_object_id(ctx)
+    if route.service == "keyvault":
+        return error(
+            403,
+            "Forbidden",
+            "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role "
+            "definitions were changed recently, please observe propagation time.\r\n"
+            f"Caller: oid={oid};\r\nAction: '{action}'\r\nResource: '{scope.lower()}'\r\n",
+            innererror={"code": "ForbiddenByRbac"},
+        )
+    if route.service == "loganalytics":
+        return error(403, "InsufficientAccessError", "The provided credentials have insufficient access to perform the requested operation")
+    return error(
+        403,
+        "AuthorizationFailed",
+        f"The client '{oid}' with object id '{oid}' does not have authorization to perform action '{action}' "
+        f"over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+    )
+
+
+class EnforcingRouter(Router):
+    """A router whose routes answer 403 for requests outside ``role`` (wraps the tenant's router)."""
+
+    def __init__(self, inner: Router, role: dict) -> None:
+        super().__init__(inner.routes)
+        self.inner = inner
+        self.role = role
+
+    def match(self, request):  # type: ignore[override]
+        route, params = self.inner.match(request)
+        if route is None:
+            return route, params
+        handler = route.handler
+
+        def guarded(ctx: RequestContext, _route: Route = route) -> SandboxResponse:
+            refusal = denied(self.role, _route, ctx)
+            return refusal if refusal is not None else handler(ctx)
+
+        return dataclasses.replace(route, handler=guarded), params
+
+
+def enforce_role(tenant: "Tenant", role: Optional[dict]) -> None:
+    """Make ``tenant`` answer as an identity holding only ``role`` (None: no enforcement)."""
+    router = tenant._router
+    base = router.inner if isinstance(router, EnforcingRouter) else router
+    tenant._router = base if role is None else EnforcingRouter(base, validate_role(role))

@@ -1,0 +1,48 @@
+"""Helpers shared by the ARM route modules."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .credential import decode_token
+from .errors import arm_resource_group_not_found, error
+from .router import RequestContext
+from .state import TenantState
+from .wire import SandboxResponse
+
+
+def state_of(ctx: RequestContext) -> TenantState:
+    return ctx.state  # type: ignore[return-value]
+
+
+def check_scope(ctx: RequestContext) -> Optional[SandboxResponse]:
+    """404 for a foreign subscription or a resource group the tenant does not have."""
+    state = state_of(ctx)
+    sub = ctx.params.get("sub", "")
+    if sub.lower() != state.subscription_id.lower():
+        return error(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+    rg = ctx.params.get("rg")
+    if rg is not None and not state.resource_group_exists(rg):
+        return arm_resource_group_not_found(rg)
+    return None
+
+
+def caller_object_id(ctx: RequestContext) -> str:
+    token = ctx.request.bearer_token()
+    claims = decode_token(token) if token else None
+    return (claims or {}).get("oid", "unknown")
+
+
+def json_body(ctx: RequestContext) -> tuple[Optional[object], Optional[SandboxResponse]]:
+    """(parsed body, None) or (None, 400 InvalidRequestContent) for unparsable JSON."""
+    try:
+        return ctx.request.json(), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, error(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'.")
+
+
+def ok(body: dict, status: int = 200, etag: Optional[str] = None, headers: Optional[dict] = None) -> SandboxResponse:
+    out = dict(headers or {})
+    if etag:
+        out["ETag"] = etag
+    return SandboxResponse(status, body, out)

@@ -1,0 +1,115 @@
+"""Simulated time for the sandbox tenant.
+
+The sandbox never sleeps: whatever the Azure SDK would wait for (retry
+back-off, ``Retry-After``, LRO polling intervals) and whatever the simulated
+service "takes" (the latency model in :mod:`firestop.sandbox.core.latency`) moves
+this clock forward instead. All values are aware UTC datetimes; durations are
+seconds (float).
+
+It satisfies :class:`firestop.clock.VirtualClockLike` (``now``/``set``/
+``advance``), so the local durable host can share it with the tenant.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+#: Start of the built-in incident scenario (see ``default_tenant.yaml``).
+DEFAULT_START = datetime(2026, 11, 29, 3, 14, 40, tzinfo=timezone.utc)
+
+
+def to_utc(when: datetime) -> datetime:
+    """Return ``when`` as an aware UTC datetime; naive datetimes are rejected."""
+    if not isinstance(when, datetime):
+        raise TypeError(f"expected a datetime, got {type(when).__name__}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError("naive datetime: the sandbox clock only accepts aware (UTC) datetimes")
+    return when.astimezone(timezone.utc)
+
+
+def format_utc(when: datetime) -> str:
+    """ISO-8601 UTC text with a ``Z`` suffix, e.g. ``2026-11-29T03:14:40Z``.
+
+    Fractional seconds are kept (microseconds) only when non-zero.
+    """
+    when = to_utc(when)
+    text = when.strftime("%Y-%m-%dT%H:%M:%S")
+    if when.microsecond:
+        text += f".{when.microsecond:06d}"
+    return text + "Z"
+
+
+def parse_utc(text: str) -> datetime:
+    """Parse ISO-8601 text (``Z`` or offset; up to 7 fractional digits as .NET writes) to aware UTC."""
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    # .NET writes 7 fractional digits; Python accepts at most 6.
+    if "." in raw:
+        head, _, rest = raw.partition(".")
+        digits = ""
+        while rest and rest[0].isdigit():
+            digits, rest = digits + rest[0], rest[1:]
+        raw = f"{head}.{(digits + '000000')[:6]}{rest}"
+    parsed = datetime.fromisoformat(raw)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+class VirtualClock:
+    """A thread-safe, settable clock (aware UTC).
+
+    ``now()`` -> current simulated time; ``set(dt)`` jumps (also backwards, which
+    the durable host uses to give parallel activities a shared start);
+    ``advance(seconds)`` and its alias ``sleep(seconds)`` move forward
+    (``seconds >= 0``).
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._now = to_utc(start) if start is not None else DEFAULT_START
+        self._listeners: list[Callable[[datetime], None]] = []
+
+    def subscribe(self, callback: Callable[[datetime], None]) -> None:
+        """Call ``callback(new_now)`` after every ``set``/``advance`` (outside the clock's lock).
+
+        The persisted tenant uses this to save the clock when something else (the
+        durable host) moves it between requests.
+        """
+        self._listeners.append(callback)
+
+    def _notify(self, now: datetime) -> None:
+        for callback in list(self._listeners):
+            callback(now)
+
+    def now(self) -> datetime:
+        """Current simulated time (aware UTC)."""
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        """Jump to ``when`` (aware datetime; converted to UTC)."""
+        when = to_utc(when)
+        with self._lock:
+            self._now = when
+        self._notify(when)
+
+    def advance(self, seconds: float) -> None:
+        """Move forward by ``seconds`` (>= 0)."""
+        seconds = float(seconds)
+        if seconds < 0:
+            raise ValueError(f"cannot advance by a negative duration ({seconds} s); use set()")
+        with self._lock:
+            self._now = self._now + timedelta(seconds=seconds)
+            now = self._now
+        self._notify(now)
+
+    def sleep(self, seconds: float) -> None:
+        """Simulated sleep: same as :meth:`advance`; returns immediately."""
+        self.advance(seconds)
+
+    def __repr__(self) -> str:
+        return f"VirtualClock({format_utc(self.now())})"

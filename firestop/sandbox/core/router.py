@@ -1,0 +1,101 @@
+"""Route table: (method, host template, path template) -> operation + handler.
+
+Templates use ``{name}`` for one path segment (``[^/]+``) and ``{name?}`` for a
+possibly-empty one (Key Vault's SDK sends ``/secrets/{name}/`` when no version
+is given). Matching is case-insensitive on host and path (ARM paths are
+case-insensitive). When several routes match, the most literal one (fewest
+``{placeholders}`` in host + path) wins, ties in registration order, so
+``/secrets/{name}/versions`` beats ``/secrets/{name}/{version?}`` wherever
+either is registered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Optional
+
+from .wire import SandboxRequest, SandboxResponse
+
+
+@dataclass
+class RequestContext:
+    """What a handler gets: the request, the matched template values, the state, the arrival time."""
+
+    request: SandboxRequest
+    params: dict[str, str]
+    state: "object"  # firestop.sandbox.core.state.TenantState (kept loose to avoid an import cycle)
+    now: datetime
+    #: Set by a handler that wants a latency other than the operation's default (seconds).
+    latency_override: Optional[float] = None
+    #: Set by a handler when the request turned out to be "unrouted" (e.g. unknown vault host).
+    unrouted_reason: Optional[str] = None
+
+
+Handler = Callable[[RequestContext], SandboxResponse]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(\?)?\}")
+
+
+def _compile(template: str, segment: str) -> re.Pattern:
+    out, pos = [], 0
+    for match in _PLACEHOLDER.finditer(template):
+        out.append(re.escape(template[pos : match.start()]))
+        pattern = segment.replace("+", "*") if match.group(2) else segment
+        out.append(f"(?P<{match.group(1)}>{pattern})")
+        pos = match.end()
+    out.append(re.escape(template[pos:]))
+    return re.compile("".join(out), re.IGNORECASE)
+
+
+@dataclass
+class Route:
+    """One answered operation.
+
+    ``service`` picks the auth rules (``arm`` | ``keyvault`` | ``loganalytics``).
+    """
+
+    method: str
+    host: str
+    path: str
+    operation: str
+    service: str
+    handler: Handler
+    _host_re: re.Pattern = field(init=False, repr=False)
+    _path_re: re.Pattern = field(init=False, repr=False)
+    #: Number of ``{name}`` placeholders in host + path (the router tries fewer first).
+    placeholders: int = field(init=False, repr=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+        self._host_re = _compile(self.host, "[a-z0-9-]+")
+        self._path_re = _compile(self.path, "[^/]+")
+        self.placeholders = len(_PLACEHOLDER.findall(self.host)) + len(_PLACEHOLDER.findall(self.path))
+
+    def match(self, request: SandboxRequest) -> Optional[dict[str, str]]:
+        """Template values if ``request`` is this route, else ``None``."""
+        if request.method != self.method:
+            return None
+        host = self._host_re.fullmatch(request.host)
+        if host is None:
+            return None
+        path = self._path_re.fullmatch(request.path)
+        if path is None:
+            return None
+        return {**host.groupdict(), **path.groupdict()}
+
+
+class Router:
+    """Routes tried most literal first (fewest placeholders), ties in the given order."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = sorted(routes, key=lambda r: r.placeholders)
+
+    def match(self, request: SandboxRequest) -> tuple[Optional[Route], dict[str, str]]:
+        for route in self.routes:
+            params = route.match(request)
+            if params is not None:
+                return route, params
+        return None, {}

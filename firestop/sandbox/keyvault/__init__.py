@@ -1,0 +1,21 @@
+"""Room ``keyvault``: the Key Vault secrets data plane (``{vault}.vault.azure.net``, API 7.5).
+
+Contract (see :mod:`firestop.sandbox.core.rooms`): ``models.py`` (vault ARM
+body, ``doc["vaults"]`` layout), ``routes.py`` (``secrets.set`` / ``secrets.get``
+/ ``secrets.versions``, with Key Vault's challenge-auth flow in
+:mod:`firestop.sandbox.core.auth`), ``seed.py`` (``vaults``, order 20).
+"""
+
+from ..core.rooms import Room
+
+room = Room(
+    "keyvault",
+    latency={
+        "secrets.challenge": 0.05,  # the unauthenticated first request answered 401
+        "secrets.set": 0.2,
+        "secrets.get": 0.1,
+        "secrets.versions": 0.1,
+    },
+)
+
+from . import routes, seed  # noqa: E402,F401  (register on ``room``)
