@@ -13,6 +13,8 @@ Public API:
   the ``X-MS-CLIENT-PRINCIPAL`` header (:mod:`firestop.trust.principal`).
 - :func:`stamp_peer`, :func:`peer_address`: the peer address the local server vouches for
   (:mod:`firestop.trust.peer`).
+- :func:`principal_from_credential`: the CLI's identity from its Azure sign-in (the token's
+  ``oid``), :mod:`firestop.trust.credential` — never from a flag.
 
 Rule of this package: nothing here reads a request body, a query parameter or a
 client-settable header other than the principal header, and nothing outside it
@@ -20,12 +22,13 @@ decides who a caller is. Imports only :mod:`firestop.settings` (lazily) and the 
 """
 
 from firestop.trust.authorize import AUTH_ENABLED_ENV, TrustError, auth_enabled, authorize, on_azure
+from firestop.trust.credential import CredentialIdentityError, principal_from_credential
 from firestop.trust.peer import PEER_HEADER, is_loopback, peer_address, stamp_peer
 from firestop.trust.principal import HEADER, Principal, PrincipalError, encode_principal, principal_from_headers
 from firestop.trust.roles import APP_ROLE_VALUES, ROLES_ENV, Role, RoleTable, load_table
 
 __all__ = [
-    "APP_ROLE_VALUES", "AUTH_ENABLED_ENV", "HEADER", "PEER_HEADER", "ROLES_ENV", "Principal", "PrincipalError", "Role",
+    "APP_ROLE_VALUES", "AUTH_ENABLED_ENV", "CredentialIdentityError", "principal_from_credential", "HEADER", "PEER_HEADER", "ROLES_ENV", "Principal", "PrincipalError", "Role",
     "RoleTable", "TrustError", "auth_enabled", "authorize", "encode_principal", "is_loopback", "load_table", "on_azure",
     "peer_address", "principal_from_headers", "stamp_peer",
 ]
