@@ -148,6 +148,9 @@ class Runbook(Generic[ParamsT]):
     reversible: ClassVar[bool] = True
     #: True for runbooks that change the target (containment); False for read-only ones.
     mutating: ClassVar[bool] = True
+    #: True for runbooks that write an incident's own artifacts (its record, notifications, evidence ledger
+    #: entries): only the incident's orchestration runs them; the responders' API refuses them (403).
+    incident_only: ClassVar[bool] = False
 
     def parse_params(self, params: dict[str, Any] | None) -> ParamsT:
         return self.Params.model_validate(params or {})  # type: ignore[return-value]

@@ -5,7 +5,8 @@ Request (JSON object, the activity input)::
     {"runbook": "keys.rotate", "action": "plan"|"apply"|"verify"|"undo",
      "target": "<ARM resource ID>" | null, "params": {...},
      "incident_id": "...", "step_id": "...", "alert": {AlertFacts},
-     "applied": {Applied} (verify/undo only)}
+     "applied": {Applied} (verify/undo only),
+     "requested_by": "<object id>" (a person's manual run only)}
 
 Answer (JSON object, the activity output)::
 
@@ -18,21 +19,32 @@ Never raises for a runbook's failure: Azure errors are mapped
 (:mod:`firestop.azure.errors`) so the orchestrator can decide. Any secret value
 a runbook registered (``ctx.register_secret``) is scrubbed from the answer.
 
+Who a request acts for: an incident's orchestration sends its own
+``incident_id``; a person's manual run (the responders' API, ``runbook run``)
+acts for no incident and gets :func:`manual_ids` — ``manual-<YYYY-MM-DD>``
+(UTC date on the clients' clock) and a step id unique to the run. A request
+with ``requested_by`` (a person, from the API) must carry a manual id: it is
+refused (``invalid``) when it names any other incident, so a manual run can
+never write into an incident's ledger, evidence or record.
+
 Ledger: every ``apply``/``undo`` of a mutating runbook (``Runbook.mutating``)
 is appended to the incident's hash-chained ledger (:mod:`runbooks.ledger`) as
 an ``action`` entry made from the scrubbed answer (ok, error, changed, summary,
 before, after, times). A successful answer's ``result.artifacts.ledger`` then
 holds ``{"seq", "hash"}`` of that entry, or ``{"error"}`` if it could not be
-written (the action itself still counts: it happened).
+written (the action itself still counts: it happened). The entry's data
+carries ``requested_by`` for a person's manual run.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from firestop.azure.clients import ClientFactory, get_client_factory
 from firestop.azure.errors import RunbookError, map_azure_error
@@ -43,6 +55,14 @@ from runbooks.registry import UnknownRunbook, get_runbook
 log = logging.getLogger("firestop.runbooks")
 
 REDACTED = "[redacted]"
+MANUAL_PREFIX = "manual-"
+
+
+def manual_ids(now: datetime, via: str) -> tuple[str, str]:
+    """``(incident_id, step_id)`` of a person's manual run at ``now`` through ``via`` (``cli`` | ``api``):
+    ``manual-<YYYY-MM-DD>`` and ``<via>-run-<HHMMSS>-<4 hex>`` — one step id per run, so a second run the
+    same day acts again instead of finding the first run's idempotency marker."""
+    return f"{MANUAL_PREFIX}{now.date().isoformat()}", f"{via}-run-{now:%H%M%S}-{secrets.token_hex(2)}"
 
 
 class RunbookRequest(BaseModel):
@@ -56,6 +76,14 @@ class RunbookRequest(BaseModel):
     step_id: str = "manual"
     alert: AlertFacts = Field(default_factory=AlertFacts)
     applied: dict[str, Any] | None = None
+    requested_by: str | None = None
+
+    @model_validator(mode="after")
+    def _manual_runs_act_for_no_incident(self) -> "RunbookRequest":
+        if self.requested_by is not None and not self.incident_id.startswith(MANUAL_PREFIX):
+            raise ValueError(f"incident_id: a person's manual run acts for no incident (it gets {MANUAL_PREFIX}<date>); "
+                             f"{self.incident_id!r} is refused")
+        return self
 
 
 def _validation_message(exc: ValidationError, prefix: str) -> str:
@@ -170,6 +198,8 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
         "finished_at": answer.get("finished_at"),
         "redacted": answer.get("redacted"),
     }
+    if req.requested_by is not None:
+        data["requested_by"] = req.requested_by
     try:
         entry = Ledger(settings.ledger_dir).append(
             req.incident_id, kind="action", runbook=req.runbook, action=req.action, step_id=req.step_id,

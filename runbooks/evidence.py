@@ -144,6 +144,7 @@ class EvidenceRunbook(Runbook[ParamsT]):
     """
 
     mutating = False
+    incident_only = True  # evidence and its ledger entries belong to the incident collecting them
 
     def _keep(self, ctx: RunContext, target: str, name: str, rows: list[dict[str, Any]], source: dict[str, Any],
               summary: Callable[[EvidenceItem], str]) -> Applied:

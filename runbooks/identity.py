@@ -17,6 +17,15 @@ Undo re-creates each removed assignment under its original name (GUID) with
 the same role, principal, principal type, description and condition. ARM
 stamps ``createdOn``/``updatedOn``/``createdBy``/``updatedBy`` anew; every other
 field comes back byte for byte.
+
+Permissions: revoking needs ``roleAssignments/read`` and ``/delete`` only
+(:data:`RevokeRoleAssignment.permissions`, what ``firestop permissions`` puts
+in Firestop's role). Undo needs ``roleAssignments/write`` (:data:`UNDO_PERMISSIONS`),
+which Firestop's role never holds — whoever holds it can grant any role,
+itself included (https://learn.microsoft.com/azure/role-based-access-control/rbac-and-directory-admin-roles).
+So on Azure the app's identity is refused (403 → ``forbidden`` naming the
+action) and a person with User Access Administrator restores the assignments
+(``incident undo`` with their own sign-in, or ``az role assignment create``).
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ from runbooks.targets import ACCOUNT_TYPE, account_ref
 READ = "Microsoft.Authorization/roleAssignments/read"
 DELETE = "Microsoft.Authorization/roleAssignments/delete"
 WRITE = "Microsoft.Authorization/roleAssignments/write"
+#: What undo (re-creating assignments) needs beyond :attr:`RevokeRoleAssignment.permissions` — never in Firestop's role.
+UNDO_PERMISSIONS = (WRITE,)
 API_VERSION = "2022-04-01"
 #: Fields ARM sets itself when an assignment is (re-)created.
 ARM_STAMPS = ("createdOn", "updatedOn", "createdBy", "updatedBy")
@@ -156,7 +167,7 @@ def _label(a: dict[str, Any]) -> str:
 class RevokeRoleAssignment(Runbook[RevokeRoleParams]):
     name = "identity.revoke_role_assignment"
     summary = "Remove a compromised principal's role assignments on the account (never Firestop's own identity)."
-    permissions = (READ, DELETE, WRITE)
+    permissions = (READ, DELETE)  # never WRITE: see the module docstring
     target_type = ACCOUNT_TYPE
     Params = RevokeRoleParams
 

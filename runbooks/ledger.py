@@ -22,6 +22,13 @@ the scrubbed answer, so no secret value enters); ``evidence.*`` append an
 ``evidence`` entry per item (its SHA-256, size, path and source);
 ``records.file`` a ``record`` entry; ``notify.webhook`` a ``notification``.
 
+Ownership: a ledger belongs to the incident whose ID it was started for. An
+append names its incident; it is refused (ValueError) when that is not a plain
+name (``[A-Za-z0-9._-]``, so two IDs can never share a file) or when the
+file's first entry is another incident's. Who may name an incident is the
+dispatcher's rule (:mod:`runbooks.dispatch`): an orchestration its own, a
+person's manual run only ``manual-<date>``.
+
 Concurrency: appends are serialised by a per-file thread lock and an
 ``fcntl`` lock on ``<incident>.jsonl.lock`` (POSIX), and each line is written
 with one ``write`` and ``fsync``.
@@ -173,12 +180,18 @@ class Ledger:
         """
         if kind not in KINDS:
             raise ValueError(f"ledger kind must be one of {KINDS}, got {kind!r}")
+        if not incident_id or _SAFE.search(incident_id) or incident_id.startswith("."):
+            raise ValueError(f"ledger: incident ID {incident_id!r} is not a plain name ([A-Za-z0-9._-]); not appending")
         path = self.path(incident_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path):
-            check = verify_chain(self._lines(incident_id))
+            lines = self._lines(incident_id)
+            check = verify_chain(lines)
             if not check.ok:
                 raise ValueError(f"ledger {path.name} is broken, not appending: {check.problems[0]}")
+            owner = next((json.loads(line).get("incident_id") for line in lines if line.strip()), incident_id)
+            if owner != incident_id:
+                raise ValueError(f"ledger {path.name} belongs to incident {owner!r}; not appending for {incident_id!r}")
             entry: dict[str, Any] = {
                 "seq": check.entries + 1,
                 "at": at,

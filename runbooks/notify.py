@@ -1,8 +1,10 @@
 """Notification runbooks: tell the on-call channel what happened.
 
 ``notify.webhook`` POSTs one JSON message (``Content-Type: application/json``)
-to an incoming webhook — the step's ``url`` or ``FIRESTOP_NOTIFY_WEBHOOK_URL``
-(https only; plain http only to a loopback address, for local tests). Formats:
+to the incoming webhook of ``FIRESTOP_NOTIFY_WEBHOOK_URL`` — a setting, never a
+step or request parameter, so no caller can point it elsewhere (https only;
+plain http only to a loopback address, for local tests). It runs only in an
+incident's own orchestration (``incident_only``). Formats:
 
 - ``text``: ``{"text": …}`` — Slack incoming webhooks
   (https://api.slack.com/messaging/webhooks) and Teams Office 365 connectors
@@ -21,9 +23,8 @@ status, reason, what holds and what does not, and MTTD/MTTC. Every string is
 passed through :func:`runbooks.redact.redact` (registered secrets and
 credential-shaped text removed). The webhook URL is a secret (it carries the
 channel's token): it is registered, never returned; results name only its host.
-Prefer ``FIRESTOP_NOTIFY_WEBHOOK_URL`` (an app setting, e.g. a Key Vault
-reference) to a ``url`` in a playbook step: step parameters travel in the
-orchestration's input and history.
+Keep it an app setting (e.g. a Key Vault reference): it never travels in the
+orchestration's input or history.
 
 Idempotent: the SHA-256 of the message sent by a step is kept in
 ``FIRESTOP_HOME/notifications/<incident>/<step>.json``; applying again with the
@@ -56,13 +57,12 @@ TIMEOUT_S = (5.0, 15.0)  # connect, read (seconds)
 
 
 class WebhookParams(BaseModel):
-    """url: incoming-webhook URL (default FIRESTOP_NOTIFY_WEBHOOK_URL); format: auto | text | slack | teams;
-    title: first line (default "Firestop incident <id>"); message: extra text;
-    record: the post-incident record, to include its outcome."""
+    """format: auto | text | slack | teams; title: first line (default "Firestop incident <id>");
+    message: extra text; record: the post-incident record, to include its outcome.
+    (No url: the webhook is FIRESTOP_NOTIFY_WEBHOOK_URL only.)"""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = None
     format: Literal["auto", "text", "slack", "teams"] = "auto"
     title: str | None = Field(default=None, max_length=200)
     message: str = Field(default="", max_length=4000)
@@ -81,14 +81,14 @@ def _is_loopback(host: str) -> bool:
 def webhook_url(ctx: RunContext, params: WebhookParams) -> tuple[str, str]:
     """(url, host) after validation; the URL is registered as a secret. ``RunbookError('invalid')`` naming the fix."""
     secret = ctx.settings.notify_webhook_url
-    url = params.url or (secret.get_secret_value() if secret is not None else "")
+    url = secret.get_secret_value() if secret is not None else ""
     if not url:
-        raise RunbookError("invalid", "params.url: no webhook configured; set FIRESTOP_NOTIFY_WEBHOOK_URL or the step's url")
+        raise RunbookError("invalid", "FIRESTOP_NOTIFY_WEBHOOK_URL: no webhook configured; set it to the channel's incoming-webhook URL")
     ctx.register_secret(url)
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
     if not host or parsed.scheme not in ("https", "http") or (parsed.scheme == "http" and not _is_loopback(host)):
-        raise RunbookError("invalid", "params.url: must be an https:// incoming-webhook URL (http only for loopback addresses)")
+        raise RunbookError("invalid", "FIRESTOP_NOTIFY_WEBHOOK_URL: must be an https:// incoming-webhook URL (http only for loopback addresses)")
     if parsed.query:
         for part in parsed.query.split("&"):
             ctx.register_secret(part.partition("=")[2])
@@ -212,6 +212,7 @@ class NotifyWebhook(Runbook[WebhookParams]):
     Params = WebhookParams
     mutating = False
     reversible = False
+    incident_only = True
 
     def _message(self, ctx: RunContext, target: str | None, params: WebhookParams) -> tuple[str, str, str, dict, bytes]:
         url, host = webhook_url(ctx, params)

@@ -16,6 +16,12 @@ Output shape: the JSON ``az role definition create --role-definition`` takes
      "NotDataActions": [], "AssignableScopes": ["/subscriptions/<id>", ...]}
 
 Lists are sorted, so the output is stable for review and diffs.
+
+**Never escalation.** A generated role never holds an action that lets its
+holder grant itself more: :data:`FORBIDDEN_ACTIONS` (``roleAssignments/write``,
+``roleDefinitions/write``, ``elevateAccess/action``, and any ``*`` wildcard).
+:func:`role_definition` raises ValueError naming the runbook that asks for one,
+so a new runbook cannot slip one in (tests check every shipped playbook).
 """
 
 from __future__ import annotations
@@ -34,6 +40,19 @@ DATA_ACTION_PREFIXES = (
     "Microsoft.CognitiveServices/accounts/OpenAI/",
 )
 KEY_VAULT_DATA = ("Microsoft.KeyVault/vaults/secrets/", "Microsoft.KeyVault/vaults/keys/", "Microsoft.KeyVault/vaults/certificates/")
+
+
+#: Actions no generated role may contain (compared case-insensitively; any ``*`` is refused as well).
+FORBIDDEN_ACTIONS = (
+    "Microsoft.Authorization/roleAssignments/write",
+    "Microsoft.Authorization/roleDefinitions/write",
+    "Microsoft.Authorization/elevateAccess/action",
+)
+
+
+def forbidden(action: str) -> bool:
+    """True for an action a generated role must never hold (privilege escalation, or a wildcard)."""
+    return "*" in action or action.lower() in {a.lower() for a in FORBIDDEN_ACTIONS}
 
 
 def is_data_action(action: str) -> bool:
@@ -60,11 +79,16 @@ def runbooks_of(playbooks: Iterable[Any]) -> list[str]:
 
 
 def needed_actions(runbook_names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(Actions, DataActions) the runbooks need, sorted, without duplicates."""
+    """(Actions, DataActions) the runbooks need, sorted, without duplicates.
+
+    Raises ValueError when a runbook asks for a :func:`forbidden` action."""
     actions: set[str] = set()
     data: set[str] = set()
     for name in runbook_names:
         for permission in type(get_runbook(name)).permissions:
+            if forbidden(permission):
+                raise ValueError(f"runbook {name} asks for {permission}, which a Firestop role never holds "
+                                 "(it would let the role escalate itself)")
             (data if is_data_action(permission) else actions).add(permission)
     return sorted(actions, key=str.lower), sorted(data, key=str.lower)
 

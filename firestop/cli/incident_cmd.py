@@ -1,4 +1,14 @@
-"""``python -m firestop incident list|show|approve|reject|undo`` (local durable host, sandbox tenant)."""
+"""``python -m firestop incident list|show|approve|reject|undo`` (local durable host, sandbox tenant).
+
+Who decides (``approve``/``reject``): with ``--azure``, the identity of your
+Azure sign-in — the access token's ``oid`` and ``groups`` claims
+(:func:`firestop.trust.principal_from_credential`), never a flag. Without it,
+on a sandbox incident, ``--as <object id>`` (or ``FIRESTOP_PRINCIPAL_ID``) and
+``--group`` are a **simulation** for demos and drills: no sign-in is checked,
+the output says so, and they are refused for an incident that acted on real
+Azure and whenever the process runs on Azure (App Service). Either way the
+decision still counts only if that identity is among the step's approvers.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +36,65 @@ def parse_since(text: str, now: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _identity(as_: Optional[str], as_json: bool) -> str:
+SIMULATION_AS_HELP = ("SANDBOX SIMULATION: decide as this Entra object ID without signing in (default "
+                     "FIRESTOP_PRINCIPAL_ID); only for sandbox incidents, refused with --azure or on Azure.")
+SIMULATION_GROUP_HELP = ("SANDBOX SIMULATION: a group object ID to claim (repeatable); grants nothing outside the "
+                         "simulation (with --azure your groups come from your sign-in's token).")
+AZURE_DECIDE_HELP = ("Decide with your Azure sign-in (DefaultAzureCredential, e.g. after az login): you are the access "
+                     "token's object ID (oid), with its group claims.")
+
+
+def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
+    """(environment, object id, groups) of who decides; exits 2 naming the flag when that cannot be believed."""
+    from firestop.cli.output import err_console
+    from firestop.trust import CredentialIdentityError, on_azure, principal_from_credential
+
+    if azure:
+        if as_ or groups:
+            fail("--as/--group: a sandbox simulation; with --azure you are who your Azure sign-in says (drop --as and --group)",
+                 EXIT_BAD_INPUT, as_json=as_json)
+        from firestop.cli.wiring import azure_environment
+
+        env = azure_environment()
+        try:
+            if _incident_on_sandbox(env, incident_id) is True:
+                fail(f"--azure: incident {incident_id} ran on the sandbox tenant; decide it without --azure (--as simulates)",
+                     EXIT_BAD_INPUT, as_json=as_json)
+            caller = principal_from_credential(env.clients.credential)
+        except CredentialIdentityError as exc:
+            env.close()
+            fail(f"--azure: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+        except BaseException:
+            env.close()
+            raise
+        return env, caller.object_id, list(caller.groups)
+    if on_azure():
+        fail("--as: running on Azure (App Service); --as is a sandbox simulation — decide through the responders' API "
+             "or with --azure (your sign-in)", EXIT_BAD_INPUT, as_json=as_json)
     who = as_ or os.environ.get("FIRESTOP_PRINCIPAL_ID")
     if not who:
-        fail("--as: who decides? give your Entra object ID with --as <object-id> (or set FIRESTOP_PRINCIPAL_ID)", EXIT_BAD_INPUT, as_json=as_json)
-    return who
+        fail("--as: who decides? in the sandbox simulation give an object ID with --as <object-id> (or set "
+             "FIRESTOP_PRINCIPAL_ID); on real Azure use --azure (your sign-in decides)", EXIT_BAD_INPUT, as_json=as_json)
+    env = _env()
+    if _incident_on_sandbox(env, incident_id) is False:
+        env.close()
+        fail(f"--as: incident {incident_id} acted on real Azure; --as is a sandbox simulation — decide with --azure "
+             "(your sign-in decides)", EXIT_BAD_INPUT, as_json=as_json)
+    err_console.print(f"SIMULATION: deciding as {who!r}" + (f" with groups {groups!r}" if groups else "")
+                      + " (--as: sandbox only, no sign-in checked)", highlight=False, markup=False, soft_wrap=True)
+    return env, who, groups
+
+
+def _incident_on_sandbox(env, incident_id: str) -> bool | None:
+    """True/False: the incident ran on the sandbox tenant / on real Azure (its input says); None if unknown."""
+    from firestop.runtime import InstanceNotFound
+
+    try:
+        status = env.host.get_status(incident_id)
+    except InstanceNotFound:
+        return None
+    sandbox = status.input.get("sandbox") if isinstance(status.input, dict) else None
+    return sandbox if isinstance(sandbox, bool) else None
 
 
 def _env():
@@ -111,11 +175,11 @@ def show(
     raise typer.Exit(exit_code(incident) if incident.get("status") in ("failed",) else 0)
 
 
-def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], groups: list[str], comment: Optional[str], as_json: bool) -> None:
+def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], groups: list[str], comment: Optional[str],
+            azure: bool, as_json: bool) -> None:
     from firestop.cli.incidents import decide, exit_code
 
-    who = _identity(as_, as_json)
-    env = _env()
+    env, who, groups = _decider(incident_id, as_, groups, azure, as_json)
     try:
         try:
             incident = decide(env, incident_id, step, decision, who, groups=groups, comment=comment)
@@ -131,26 +195,30 @@ def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], grou
 def approve(
     incident_id: str = typer.Argument(..., metavar="ID"),
     step: str = typer.Option(..., "--step", help="The step waiting for approval (see incident show)."),
-    as_: Optional[str] = typer.Option(None, "--as", help="Your Entra object ID (default FIRESTOP_PRINCIPAL_ID)."),
-    group: list[str] = typer.Option([], "--group", help="A group object ID you belong to (repeatable)."),
+    as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP),
+    group: list[str] = typer.Option([], "--group", help=SIMULATION_GROUP_HELP),
+    azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP),
     comment: Optional[str] = typer.Option(None, "--comment"),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """Approve a pending step; the incident goes on at once."""
-    _decide(incident_id, step, "approve", as_, group, comment, as_json)
+    """Approve a pending step; the incident goes on at once. You must be among the step's approvers: your Azure
+    sign-in with --azure, or — in a sandbox simulation only — the object ID given with --as."""
+    _decide(incident_id, step, "approve", as_, group, comment, azure, as_json)
 
 
 @incident_app.command("reject")
 def reject(
     incident_id: str = typer.Argument(..., metavar="ID"),
     step: str = typer.Option(..., "--step", help="The step waiting for approval (see incident show)."),
-    as_: Optional[str] = typer.Option(None, "--as", help="Your Entra object ID (default FIRESTOP_PRINCIPAL_ID)."),
-    group: list[str] = typer.Option([], "--group", help="A group object ID you belong to (repeatable)."),
+    as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP),
+    group: list[str] = typer.Option([], "--group", help=SIMULATION_GROUP_HELP),
+    azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP),
     comment: Optional[str] = typer.Option(None, "--comment"),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """Reject a pending step: it will not act, and the incident needs a responder."""
-    _decide(incident_id, step, "reject", as_, group, comment, as_json)
+    """Reject a pending step: it will not act, and the incident needs a responder. Who rejects: your Azure sign-in
+    with --azure, or — in a sandbox simulation only — the object ID given with --as."""
+    _decide(incident_id, step, "reject", as_, group, comment, azure, as_json)
 
 
 @incident_app.command("undo")

@@ -235,9 +235,11 @@ def principal_header(
     as_: str = typer.Option(..., "--as", help="Entra object ID of the caller."),
     group: list[str] = typer.Option([], "--group", help="A group object ID (repeatable)."),
 ) -> None:
-    """Print the X-MS-CLIENT-PRINCIPAL header value App Service would send for this caller (for local testing
-    against `firestop serve`; on Azure, App Service authentication sets it and strips any the client sends)."""
-    from firestop.functions.principal import encode_principal
+    """Print the X-MS-CLIENT-PRINCIPAL header value App Service would send for this caller, for local testing against
+    `firestop serve` (which believes it from loopback peers only). It carries identity only: locally the caller's roles
+    come from the role table (FIRESTOP_ROLES or FIRESTOP_HOME/roles.json; the sandbox's demo roles by default). On
+    Azure, App Service authentication sets the header (with the Entra app role claims) and strips any the client sends."""
+    from firestop.trust import encode_principal
 
     if not as_.strip():
         fail("--as: give the caller's Entra object ID", EXIT_BAD_INPUT)

@@ -31,11 +31,14 @@
     :mod:`runbooks.ledger`) and that every evidence file it names still matches
     its SHA-256. Exit 0 intact, 3 broken or tampered (a responder must look), 2 no such ledger.
 
-``permissions [--playbooks DIR] [--scope SCOPE ...] [--name NAME]``
+``permissions --scope SCOPE [--scope ...] | --sandbox  [--playbooks DIR] [--name NAME]``
     The Azure custom role (``az role definition create`` JSON) with exactly the
     actions the playbooks in ``DIR`` (default ``FIRESTOP_PLAYBOOKS``) need; see
-    :mod:`runbooks.permissions`. ``AssignableScopes`` defaults to the sandbox
-    subscription: pass ``--scope /subscriptions/<id>`` for a real one.
+    :mod:`runbooks.permissions` (it never holds roleAssignments/write,
+    roleDefinitions/write, elevateAccess or a wildcard). ``--scope`` (a
+    subscription, resource group or management group ID) is required — exit 2
+    naming it when missing; ``--sandbox`` uses the sandbox tenant's subscription
+    instead (for rehearsing with ``tenant.enforce_role``).
 
 Exit codes (list, plan, permissions): 0 done, 2 bad input (one line naming the field and the fix),
 1 internal error (and Azure refusing or failing a plan's reads).
@@ -44,7 +47,6 @@ Exit codes (list, plan, permissions): 0 done, 2 bad input (one line naming the f
 from __future__ import annotations
 
 import json
-import secrets
 import traceback
 from pathlib import Path
 from typing import Any, Optional
@@ -255,9 +257,9 @@ def runbook_run(
 
 def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: bool, azure: bool, as_json: bool) -> tuple[dict[str, Any], int]:
     """plan → (confirm) → apply → verify on ``env``; (JSON summary, exit code). Prints the human view as it goes."""
-    now = env.clients.clock.now()
-    incident = f"manual-{now.date().isoformat()}"
-    step = f"cli-run-{now:%H%M%S}-{secrets.token_hex(2)}"
+    from runbooks.dispatch import manual_ids
+
+    incident, step = manual_ids(env.clients.clock.now(), "cli")
     base = {"runbook": name, "target": target, "params": params, "incident_id": incident, "step_id": step}
     out: dict[str, Any] = {"runbook": name, "target": target, "azure": azure, "incident_id": incident, "step_id": step,
                            "plan": None, "apply": None, "verify": None, "ok": False}
@@ -334,14 +336,21 @@ def _print_plan(plan: dict[str, Any]) -> None:
 
 def permissions(
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
-    scope: list[str] = typer.Option([], "--scope", metavar="SCOPE", help="AssignableScopes entry (repeatable; default: the sandbox subscription)."),
+    scope: list[str] = typer.Option([], "--scope", metavar="SCOPE", help="AssignableScopes entry, e.g. /subscriptions/<id> (repeatable; required unless --sandbox)."),
+    sandbox: bool = typer.Option(False, "--sandbox", help="Scope the role to the sandbox tenant's subscription (rehearsal only)."),
     name: str = typer.Option("Firestop responder", "--name", help="Role name."),
 ) -> None:
-    """Print the Azure custom role (az role definition create JSON) with exactly the actions the playbooks need."""
+    """Print the Azure custom role (az role definition create JSON) with exactly the actions the playbooks need
+    (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard)."""
     from firestop.playbooks import PlaybookError, load_playbooks
     from firestop.settings import Settings
     from runbooks.permissions import role_definition
 
+    if not scope and not sandbox:
+        fail("--scope: required; give the subscription, resource group or management group the role may be assigned at "
+             "(e.g. --scope /subscriptions/<id>), or --sandbox for the sandbox tenant", EXIT_BAD_INPUT)
+    if scope and sandbox:
+        fail("--sandbox: a sandbox role has the sandbox's scope; drop --scope or --sandbox", EXIT_BAD_INPUT)
     folder = playbooks or Settings.from_env().playbooks_dir
     if not folder.is_dir():
         fail(f"--playbooks: {folder} is not a directory; give the folder of playbook YAML files", EXIT_BAD_INPUT)
@@ -355,7 +364,11 @@ def permissions(
     if not loaded:
         fail(f"--playbooks: no playbook files (*.yaml, *.yml) in {folder}", EXIT_BAD_INPUT)
     scopes = scope or [f"/subscriptions/{_sandbox_subscription()}"]
-    print_json(role_definition(loaded, scopes, name=name))
+    try:
+        role = role_definition(loaded, scopes, name=name)
+    except ValueError as exc:
+        fail(f"--playbooks: {clean(exc)}", EXIT_BAD_INPUT)
+    print_json(role)
 
 
 def _sandbox_subscription() -> str:

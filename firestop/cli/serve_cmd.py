@@ -105,6 +105,13 @@ def serve(
     echo(f"Durable: {env.host.db_path}; status URLs under {server.base_url}/runtime/webhooks/durabletask/ "
          f"(key required); clock: sandbox virtual clock at {now.isoformat()}, {pace}"
          + ("; timers advance at once when idle" if advance_timers else ""))
+    from firestop.trust import HEADER, load_table
+
+    try:
+        roles_from = load_table(env.settings.home, local=True).source
+    except ValueError as exc:
+        roles_from = f"INVALID ({exc}); every responders' call is refused"
+    echo(f"Responders' API: trusts the {HEADER} header from loopback peers only (identity only; roles from {roles_from})")
     if not _loopback(host):
         echo(f"  warning: listening on {host}, not loopback: anyone who can reach this port and has the key can "
              "call the functions; this is a development server (plain HTTP)")

@@ -3,11 +3,13 @@
 Each undo runs the runbook's ``undo`` with what the step applied (the state
 recorded before it) through the same dispatcher the orchestrator uses; the
 runbook refuses when the target changed since. The outcome is appended to the
-incident's record (timeline and action) and the record is filed again.
+incident's record (timeline and action), filed as a new revision beside the
+first filing (records are never replaced: :mod:`runbooks.records`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 
@@ -25,12 +27,12 @@ def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[
         raise UndoRefused(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list") from None
     if status.runtime_status != "Completed" or not isinstance(status.output, dict):
         raise UndoRefused(f"ID: incident {incident_id} has not finished ({status.runtime_status}); undo applies to finished incidents")
-    record = status.output
-    filed = env.settings.records_dir / f"{incident_id}.json"
-    if filed.exists():  # the filed record carries undos done after the orchestration ended
-        import json
+    from firestop.records.store import filed_record
 
-        record = json.loads(filed.read_text("utf-8"))
+    # the newest filed record carries undos done after the orchestration ended; else the record as the
+    # orchestration filed it (its output without the filing's own outcome)
+    record = filed_record(env.settings.records_dir, incident_id) or {
+        k: v for k, v in status.output.items() if k not in ("record_files", "record_error")}
     actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")]
     if step is not None:
         mine = [a for a in record.get("actions") or [] if a.get("step_id") == step]
@@ -57,7 +59,9 @@ def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict
     from runbooks.dispatch import execute
 
     from firestop.lifecycle.timeline import parse_time, seconds_between
+    from firestop.records.store import record_json
 
+    revision_of = hashlib.sha256(record_json(record)).hexdigest()  # the filed record this undo revises
     results = []
     for action in actions:
         runbook = type(get_runbook(action["runbook"]))
@@ -86,5 +90,9 @@ def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict
             record.setdefault("does_not_hold", []).append(f"{label}: undone by a responder")
             record["reason"] = f"{record.get('reason') or ''}; {action['step_id']} undone by a responder".lstrip("; ")
     if results:
-        execute({"runbook": "records.file", "action": "apply", "params": {"record": record}, "incident_id": incident_id, "step_id": "file-record"})
+        filed = execute({"runbook": "records.file", "action": "apply", "params": {"record": record, "revision_of": revision_of},
+                         "incident_id": incident_id, "step_id": "file-record"})
+        if not filed.get("ok"):
+            results.append({"step_id": "file-record", "runbook": "records.file", "ok": False,
+                            "detail": f"record revision not filed: {(filed.get('error') or {}).get('message')}"})
     return {"incident_id": incident_id, "undone": results}

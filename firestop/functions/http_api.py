@@ -1,17 +1,30 @@
-"""The responders' HTTP API (auth level FUNCTION, plus the caller's identity from App Service authentication).
+"""The responders' HTTP API (auth level FUNCTION, plus the caller's identity and role from :mod:`firestop.trust`).
 
-| route | does |
-|---|---|
-| ``POST /api/runbooks/{name}`` | body ``{"target", "params", "mode": "plan" (default) | "apply", "incident_id"?}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run |
-| ``GET /api/incidents`` | incident views (``?status=`` filter), newest first |
-| ``GET /api/incidents/{id}`` | one incident view (:mod:`firestop.lifecycle.view`) |
-| ``POST /api/incidents/{id}/approvals/{step}`` | body ``{"decision": "approve"|"reject", "comment"?}`` → 202 once sent to the waiting orchestration |
+| route | role | does |
+|---|---|---|
+| ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run |
+| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first |
+| ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
+| ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
 
-Errors are JSON ``{"error": <field>, "reason", "fix"}``: 400 bad body, 401 no
-authenticated caller, 403 not an approver (or two-person rule), 404 unknown
-incident or runbook, 409 the incident is not waiting for that step. Runbook
-calls and decisions are logged with the caller's object ID; decisions land on
-the incident timeline (the orchestrator records each, refused ones too).
+Every route first calls :func:`firestop.trust.authorize` with the role above.
+Errors are JSON ``{"error": <field>, "reason", "fix"}``: 400 bad body or
+malformed principal, 401 no believable caller (no principal; on Azure without
+App Service authentication, naming ``WEBSITE_AUTH_ENABLED``; locally a peer
+that is not loopback), 403 the caller lacks the route's role (naming it), is
+not among the step's approvers (or two-person rule), or asked for a runbook
+that only an incident's own orchestration runs, 404 unknown incident or
+runbook, 409 the incident is not waiting for that step.
+
+Runbook calls act for no incident: a manual run gets the id the CLI's
+``runbook run`` uses (incident ``manual-<date>``, step ``api-run-<HHMMSS>-<hex>``,
+:func:`runbooks.dispatch.manual_ids`), so it can never append to a real
+incident's ledger or file its record; ``incident_id`` in the body is refused.
+Runbooks marked ``incident_only`` (``records.file``, ``notify.webhook``,
+``evidence.*``: they write an incident's record, notifications or evidence
+ledger) are refused with 403. Runbook calls and decisions are logged with the
+caller's object ID (``%r``); the ledger entry of a manual apply carries
+``requested_by``; decisions land on the incident timeline.
 """
 
 from __future__ import annotations
@@ -24,7 +37,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from firestop.functions.principal import PrincipalError, principal_from_headers
+from firestop.trust import Role, TrustError, authorize, peer_address
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.api")
@@ -49,14 +62,12 @@ def _body(req: func.HttpRequest) -> dict[str, Any] | func.HttpResponse:
     return body
 
 
-def _caller(req: func.HttpRequest):
+def _caller(req: func.HttpRequest, role: Role, action: str):
+    """(principal, None) when the caller holds ``role``, else (None, the 400/401/403 answer)."""
     try:
-        return principal_from_headers(req.headers), None
-    except PrincipalError as exc:
-        return None, _error(exc.status, "X-MS-CLIENT-PRINCIPAL", exc.reason,
-                            "call through App Service authentication (Microsoft Entra ID); locally, send the header App Service "
-                            "would: base64 of {\"claims\": [{\"typ\": \"http://schemas.microsoft.com/identity/claims/objectidentifier\", "
-                            "\"val\": \"<object id>\"}]} (python -m firestop principal header --as <object id> prints it)")
+        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
+    except TrustError as exc:
+        return None, _json(exc.status, exc.body())
 
 
 def _status_view(status) -> dict[str, Any]:
@@ -76,28 +87,43 @@ def _status_view(status) -> dict[str, Any]:
 
 @bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
-    from runbooks import runbook_names
-    from runbooks.dispatch import execute
+    from firestop.azure.clients import get_client_factory
+    from runbooks import get_runbook, runbook_names
+    from runbooks.dispatch import execute, manual_ids
 
-    caller, denied = _caller(req)
+    name = req.route_params.get("name", "")
+    caller, denied = _caller(req, Role.responder, f"runbook {name}")
     if denied:
         return denied
-    name = req.route_params.get("name", "")
+    public = [n for n in runbook_names() if not type(get_runbook(n)).incident_only]
     if name not in runbook_names():
-        return _error(404, "name", f"no runbook named {name!r}", f"use one of: {', '.join(runbook_names())}")
+        return _error(404, "name", f"no runbook named {name!r}", f"use one of: {', '.join(public)}")
+    if name not in public:
+        log.warning("refused runbook %r for %r: incident-only", name, caller.object_id)
+        return _error(403, "name", f"{name} is run only by an incident's own orchestration (it writes that incident's "
+                      "record, notifications or evidence ledger); it is not callable through the API",
+                      f"it runs as a playbook step of the incident; through the API use one of: {', '.join(public)}")
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body
+    unknown = sorted(set(body) - {"target", "params", "mode"})
+    if "incident_id" in unknown:
+        return _error(400, "incident_id", "a runbook call through the API acts for no incident: it gets its own id "
+                      "(manual-<date>), so it cannot write into an incident's ledger or record",
+                      "drop incident_id; an incident's own steps run from its orchestration")
+    if unknown:
+        return _error(400, unknown[0], f"unknown field {unknown[0]!r}", 'send {"target", "params", "mode"}')
     mode = body.get("mode", "plan")
     if mode not in ("plan", "apply"):
         return _error(400, "mode", f"{mode!r} is not a mode", "use plan (dry-run, the default) or apply")
     if not isinstance(body.get("params", {}), dict):
         return _error(400, "params", "params must be a JSON object", 'e.g. {"mode": "deny_by_default"}')
-    incident = body.get("incident_id") or f"manual-{caller.object_id}"
-    log.info("runbook %s %s on %s requested by %s", name, mode, body.get("target"), caller.object_id)
+    incident, step = manual_ids(get_client_factory().clock.now(), "api")
+    log.info("runbook %r %s on %r requested by %r as %s/%s", name, mode, body.get("target"), caller.object_id, incident, step)
     answer = execute({"runbook": name, "action": mode, "target": body.get("target"), "params": body.get("params") or {},
-                      "incident_id": str(incident), "step_id": f"manual-{name}"})
+                      "incident_id": incident, "step_id": step, "requested_by": caller.object_id})
     answer["requested_by"] = caller.object_id
+    answer["incident_id"] = incident
     return _json(200 if answer.get("ok") else 422, answer)
 
 
@@ -106,7 +132,7 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
-    caller, denied = _caller(req)
+    caller, denied = _caller(req, Role.reader, "list incidents")
     if denied:
         return denied
     statuses = await client.get_status_all()
@@ -121,7 +147,7 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
 @bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, denied = _caller(req)
+    caller, denied = _caller(req, Role.reader, "show incident")
     if denied:
         return denied
     incident_id = req.route_params.get("incident_id", "")
@@ -137,7 +163,7 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle.approvals import judge
     from firestop.playbooks.models import Approval
 
-    caller, denied = _caller(req)
+    caller, denied = _caller(req, Role.approver, "decide approval")
     if denied:
         return denied
     incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
@@ -160,10 +186,10 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
                                data, requested_by=pending.get("requested_by") or "")
     if verdict == "refused":
-        log.warning("refused decision on %s/%s by %s: %s", incident_id, step, caller.object_id, reason)
+        log.warning("refused decision on %r/%r by %r: %r", incident_id, step, caller.object_id, reason)
         # still sent: the orchestrator records refused decisions on the timeline (it ignores them)
         await client.raise_event(incident_id, pending["event"], data)
-        return _error(403, "X-MS-CLIENT-PRINCIPAL", reason, "ask one of the step's approvers")
+        return _error(403, "approvers", reason, "ask one of the step's approvers")
     await client.raise_event(incident_id, pending["event"], data)
-    log.info("%s of %s/%s by %s", decision, incident_id, step, caller.object_id)
+    log.info("%s of %r/%r by %r", decision, incident_id, step, caller.object_id)
     return _json(202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id})

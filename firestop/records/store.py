@@ -1,23 +1,71 @@
-"""Read back a filed post-incident record (local FIRESTOP_HOME/records only)."""
+"""Where filed post-incident records live, and reading them back (local ``FIRESTOP_HOME/records``).
+
+Records are written once (:mod:`runbooks.records`): ``<incident>.json`` and
+``.md`` are the first filing; a later filing of the same incident (an undo
+done after the orchestration ended) is a *revision* beside it,
+``<incident>.rev<N>.json`` / ``.md`` with N = 2, 3, …, each written once too.
+Nothing filed is ever replaced; the newest revision is the incident's current
+word. The JSON document is :func:`record_json` of the record (what its
+SHA-256 is taken over).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
+_REVISION = re.compile(r"^(?P<incident>.+?)(?:\.rev(?P<n>[2-9]|[1-9]\d+))?\.json$")
+
+
+def record_json(record: dict[str, Any]) -> bytes:
+    """The filed JSON bytes of ``record`` (indented, keys sorted, UTF-8)."""
+    return json.dumps(record, indent=2, sort_keys=True, default=str).encode("utf-8")
+
+
+def plain_incident_id(incident_id: str) -> bool:
+    """True when ``incident_id`` can name a record file (no path separators, not hidden)."""
+    return bool(incident_id) and "/" not in incident_id and "\\" not in incident_id and not incident_id.startswith(".")
+
+
+def record_name(incident_id: str, revision: int, ext: str) -> str:
+    """File/blob name of ``revision`` (1 = the first filing) with extension ``ext`` (``json`` | ``md``)."""
+    return f"{incident_id}.{ext}" if revision == 1 else f"{incident_id}.rev{revision}.{ext}"
+
+
+def revision_of_name(incident_id: str, name: str) -> int | None:
+    """The revision number a JSON file/blob ``name`` holds for ``incident_id``, None if it is not one of its records."""
+    found = _REVISION.match(name)
+    if not found or found["incident"] != incident_id:
+        return None
+    return int(found["n"]) if found["n"] else 1
+
+
+def filed_revisions(records_dir: Path, incident_id: str) -> list[tuple[int, Path]]:
+    """``[(revision, json path)]`` filed for ``incident_id`` under ``records_dir``, oldest first."""
+    if not plain_incident_id(incident_id):
+        return []
+    try:
+        names = os.listdir(records_dir)
+    except OSError:
+        return []
+    found = [(revision_of_name(incident_id, n), Path(records_dir) / n) for n in names]
+    return sorted((n, p) for n, p in found if n is not None)
+
 
 def filed_record(records_dir: Path, incident_id: str) -> dict[str, Any] | None:
-    """The record filed for ``incident_id``, or None when there is none (or it cannot be read).
+    """The newest record filed for ``incident_id``, or None when there is none (or it cannot be read).
 
-    The filed record is the newest word on a finished incident: ``incident undo`` appends
-    to it after the orchestration has ended, so views prefer it to the orchestration output.
+    The filed record is the newest word on a finished incident: ``incident undo`` files a
+    revision after the orchestration has ended, so views prefer it to the orchestration output.
     """
-    if not incident_id or "/" in incident_id or incident_id.startswith("."):
+    revisions = filed_revisions(records_dir, incident_id)
+    if not revisions:
         return None
-    path = Path(records_dir) / f"{incident_id}.json"
     try:
-        record = json.loads(path.read_text("utf-8"))
+        record = json.loads(revisions[-1][1].read_text("utf-8"))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None

@@ -82,6 +82,7 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 
 from firestop.clock import is_virtual
+from firestop.trust.peer import stamp_peer
 
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
 from .management import RPC_PREFIX, WEBHOOK_PREFIX, ManagementServer, client_binding, invoke_http_function
@@ -513,8 +514,9 @@ class FunctionsServer:
         offered = headers.get(KEY_HEADER) or (query.get("code") or [None])[-1]
         return bool(offered) and hmac.compare_digest(str(offered).encode(), self.function_key.encode())
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
-        """Answer one request (called on server threads)."""
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes, peer: str | None = None) -> Response:
+        """Answer one request (called on server threads). ``peer``: the connection's remote address, stamped on
+        the request for the trust layer (:mod:`firestop.trust.peer`); None = unknown (the function treats it as remote)."""
         parts = urlsplit(raw_path)
         path = parts.path
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -545,15 +547,15 @@ class FunctionsServer:
                 continue
             if route.auth_level != "anonymous" and not self.authorized(headers, query):
                 return Response(401, {}, b"")
-            return self._invoke(route, method, parts, headers, body, values)
+            return self._invoke(route, method, parts, headers, body, values, peer)
         return Response(404, {}, b"")
 
     def _invoke(self, route: HttpRoute, method: str, parts: Any, headers: Any, body: bytes,
-                values: dict[str, str]) -> Response:
+                values: dict[str, str], peer: str | None = None) -> Response:
         self.pacer.sync()
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         url = f"{self.origin_of(headers)}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-        request = func.HttpRequest(method=method, url=url, headers=dict(headers.items()), params=params,
+        request = func.HttpRequest(method=method, url=url, headers=stamp_peer(dict(headers.items()), peer), params=params,
                                    route_params=values, body=body)
         try:
             result = invoke_http_function(self.app, route.function, request,
@@ -746,7 +748,7 @@ def _make_handler(server: FunctionsServer) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             try:
-                response = server.handle(self.command, self.path, self.headers, body)
+                response = server.handle(self.command, self.path, self.headers, body, peer=self.client_address[0])
             except Exception:  # noqa: BLE001
                 log.exception("request failed")
                 traceback.print_exc(file=sys.stderr)

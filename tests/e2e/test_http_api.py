@@ -7,7 +7,7 @@ import json
 import azure.functions as func
 import pytest
 
-from firestop.functions.principal import encode_principal
+from firestop.trust import encode_principal, stamp_peer
 from firestop.settings import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
@@ -38,12 +38,16 @@ class Api:
     def __init__(self, env, server, app) -> None:
         self.env, self.server, self.app = env, server, app
 
-    def call(self, function: str, method: str, url: str, *, who: str | None = "oid-alice", groups=(), body=None, route=None, params=None):
+    def call(self, function: str, method: str, url: str, *, who: str | None = "oid-alice", groups=(), body=None, route=None,
+             params=None, peer: str | None = "127.0.0.1"):
+        """Call ``function`` as ``who`` (sandbox demo roles: oid-alice responder + approver, oid-mallory reader,
+        grp-secops approver) from ``peer``, as firestop serve would stamp it."""
         from firestop.runtime import invoke_http_function
 
         headers = {"content-type": "application/json"}
         if who:
             headers["x-ms-client-principal"] = encode_principal(who, groups=tuple(groups))
+        headers = stamp_peer(headers, peer)
         request = func.HttpRequest(method=method, url=f"http://localhost:7071/api/{url}", headers=headers,
                                    body=json.dumps(body).encode() if body is not None else b"", route_params=route or {}, params=params or {})
         response = invoke_http_function(self.app, function, request, server=self.server)
@@ -66,7 +70,10 @@ def test_approval_through_the_api(api):
     assert status == 200 and [i["incident_id"] for i in incidents] == [INCIDENT]
     route = {"incident_id": INCIDENT, "step": "lock-network"}
     status, body = api.call("decide_http", "POST", f"incidents/{INCIDENT}/approvals/lock-network", who="oid-mallory", route=route, body={"decision": "approve"})
-    assert status == 403 and "not among the approvers" in body["reason"]
+    assert status == 403 and body["error"] == "role" and "approver role" in body["reason"]  # a reader only
+    status, body = api.call("decide_http", "POST", f"incidents/{INCIDENT}/approvals/lock-network", who="oid-bob", groups=["grp-secops-oncall"],
+                            route=route, body={"decision": "approve"})
+    assert status == 403 and "not among the approvers" in body["reason"]  # the approver role, but not this step's approver
     status, body = api.call("decide_http", "POST", "x", route={"incident_id": INCIDENT, "step": "rotate-keys"}, body={"decision": "approve"})
     assert status == 409 and "lock-network" in body["reason"]
     status, body = api.call("decide_http", "POST", "x", route=route, body={"decision": "maybe"})
@@ -76,7 +83,7 @@ def test_approval_through_the_api(api):
     api.env.host.run_until_idle()
     status, record = api.call("get_incident_http", "GET", f"incidents/{INCIDENT}", route={"incident_id": INCIDENT})
     assert status == 200 and record["status"] == "contained"
-    assert [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-mallory", "refused"), ("oid-carol", "approve")]
+    assert [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-bob", "refused"), ("oid-carol", "approve")]
 
 
 def test_unknown_incident_is_404(api):

@@ -75,11 +75,13 @@ def test_undo_restores_the_network_and_updates_the_record(firestop_home):
     cli("alert", "handle", str(EXAMPLE))
     before = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     original = next(a for a in before["actions"] if a["step_id"] == "lock-network")["before"]["networkAcls"]
+    first_filing = (firestop_home / "records" / f"{INCIDENT}.json").read_bytes()
     result = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--yes", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["undone"][0]["ok"] is True
     assert acls(firestop_home) == original
-    record = json.loads((firestop_home / "records" / f"{INCIDENT}.json").read_text())
+    assert (firestop_home / "records" / f"{INCIDENT}.json").read_bytes() == first_filing  # never replaced
+    record = json.loads((firestop_home / "records" / f"{INCIDENT}.rev2.json").read_text())  # the undo's revision
     assert record["timeline"][-1]["step"] == "undo lock-network" and record["timeline"][-1]["outcome"] == "undone"
     shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)  # views see the undo too
     assert not any(h.startswith("lock-network") for h in shown["holds"])
@@ -98,7 +100,7 @@ def test_undo_shows_what_it_would_restore_and_a_no_changes_nothing(firestop_home
 
 
 def test_principal_header_is_what_the_api_reads():
-    from firestop.functions.principal import principal_from_headers
+    from firestop.trust import principal_from_headers
 
     value = cli("principal", "header", "--as", "oid-alice", "--group", "grp-secops").stdout.strip()
     caller = principal_from_headers({"X-MS-CLIENT-PRINCIPAL": value})

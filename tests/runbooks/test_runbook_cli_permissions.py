@@ -78,7 +78,10 @@ def test_runbook_plan_keys_never_prints_a_key(firestop_home):
         (["runbook", "plan", "network.lock", "--target", SUB + "/resourceGroups/x"], "--target: "),
         (["runbook", "plan", "network.lock", "--target", ACCOUNT.replace("contoso-openai-prod", "nope")], "not_found"),
         (["runbook", "plan", "network.block_ips", "--target", NSG, "--param", "ips=10.0.0.0/4"], "--param ips"),
-        (["permissions", "--playbooks", "/nonexistent-dir"], "--playbooks: /nonexistent-dir is not a directory"),
+        (["permissions", "--sandbox", "--playbooks", "/nonexistent-dir"], "--playbooks: /nonexistent-dir is not a directory"),
+        (["permissions"], "--scope: required"),
+        (["permissions", "--playbooks", "playbooks"], "--scope: required"),
+        (["permissions", "--sandbox", "--scope", SUB], "--sandbox: "),
         (["permissions", "--scope", "subscriptions/x"], "--scope: 'subscriptions/x'"),
     ],
 )
@@ -106,7 +109,7 @@ def test_commands_as_a_user_runs_them(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert "notify.webhook" in {r["name"] for r in json.loads(listed.stdout)}
-    role = subprocess.run([sys.executable, "-m", "firestop", "permissions"], cwd=REPO_ROOT, env=env,
+    role = subprocess.run([sys.executable, "-m", "firestop", "permissions", "--sandbox"], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert role.returncode == 0, role.stderr
     assert json.loads(role.stdout)["AssignableScopes"] == [SUB]
@@ -212,8 +215,10 @@ def test_role_has_exactly_the_playbook_actions_and_the_sandbox_refuses_the_rest(
     sandbox.tenant.enforce_role(role)
     answers = run_steps(sandbox, tmp_path)
     failed = [(a["runbook"], a["action"], a["error"]) for a in answers if not a["ok"]]
-    assert not failed, failed
-    assert not [r for r in sandbox.tenant.requests if r.status == 403]
+    # the one refusal: restoring role assignments needs roleAssignments/write, which the role never holds
+    assert [(rb, action, e["kind"], e["permission"]) for rb, action, e in failed] == [
+        ("identity.revoke_role_assignment", "undo", "forbidden", "Microsoft.Authorization/roleAssignments/write")]
+    assert [r.operation for r in sandbox.tenant.requests if r.status == 403] == ["roleAssignments.create"]
 
     refused, allowed = set(), set()
     for route in sandbox.tenant._router.routes:
@@ -222,7 +227,8 @@ def test_role_has_exactly_the_playbook_actions_and_the_sandbox_refuses_the_rest(
         (refused if status == 403 else allowed).add(route.operation)
         assert (status == 403) == (not allows(role, action, data)), (route.operation, action, status)
     assert "secrets.versions" in refused  # readMetadata: no runbook needs it
-    assert {"accounts.regenerateKey", "securityRules.delete", "roleAssignments.create"} <= allowed
+    assert {"accounts.regenerateKey", "securityRules.delete", "roleAssignments.delete"} <= allowed
+    assert "roleAssignments.create" in refused  # roleAssignments/write: the role could grant itself anything
 
 
 def test_default_playbooks_role_refuses_what_they_do_not_need(sandbox, tmp_path):
@@ -234,8 +240,10 @@ def test_default_playbooks_role_refuses_what_they_do_not_need(sandbox, tmp_path)
     answers = run_steps(sandbox, folder)
     assert answers
     refused = [(a["runbook"], a["action"], a["error"]) for a in answers if (a.get("error") or {}).get("kind") == "forbidden"]
-    assert not refused, refused  # the role lets every step of the shipped playbooks do its work
-    assert not [r for r in sandbox.tenant.requests if r.status == 403]
+    # the role lets every step of the shipped playbooks do its work; only re-creating role assignments (an undo a
+    # person with User Access Administrator does) is refused
+    assert all((rb, action) == ("identity.revoke_role_assignment", "undo") for rb, action, _ in refused), refused
+    assert {r.operation for r in sandbox.tenant.requests if r.status == 403} <= {"roleAssignments.create"}
     from firestop.sandbox.authorization.rbac import action_for, allows
 
     refused = []
@@ -262,3 +270,40 @@ def test_ledger_verify_command(firestop_home, sandbox):
     assert broken.exit_code == 3 and "BROKEN" in broken.output and "seq 2" in broken.output
     missing = cli("ledger", "verify", "inc-nope")
     assert missing.exit_code == 2 and "INCIDENT: no ledger" in missing.output
+
+
+FORBIDDEN = ("Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleDefinitions/write",
+             "Microsoft.Authorization/elevateAccess/action")
+
+
+def test_no_generated_role_can_escalate_itself(tmp_path):
+    """Every shipped playbook (and every registered runbook together): no role-granting action, no wildcard."""
+    from firestop.settings import Settings
+    from runbooks import all_runbooks
+
+    folder = Settings.from_env().playbooks_dir
+    roles = [role_for(folder)]
+    for path in sorted(folder.glob("*.yaml")):
+        (tmp_path / path.stem).mkdir()
+        (tmp_path / path.stem / path.name).write_text(path.read_text())
+        roles.append(role_for(tmp_path / path.stem))
+    (tmp_path / "all").mkdir()
+    (tmp_path / "all" / "everything.yaml").write_text(EVERYTHING)
+    roles.append(role_for(tmp_path / "all"))
+    every_runbook = {p for cls in all_runbooks() for p in cls.permissions}
+    for granted in [set(r["Actions"]) | set(r["DataActions"]) for r in roles] + [every_runbook]:
+        assert granted and not any("*" in a for a in granted), granted
+        assert not {a.lower() for a in granted} & {f.lower() for f in FORBIDDEN}, granted
+    assert "Microsoft.Authorization/roleAssignments/delete" in roles[-1]["Actions"]  # revoking needs delete only
+
+
+def test_a_runbook_asking_for_an_escalating_action_is_refused(monkeypatch, tmp_path):
+    from runbooks import get_runbook
+
+    cls = type(get_runbook("identity.revoke_role_assignment"))
+    shipped = cls.permissions
+    for action in (*FORBIDDEN, "Microsoft.Authorization/*"):
+        monkeypatch.setattr(cls, "permissions", (*shipped, action))
+        (tmp_path / "everything.yaml").write_text(EVERYTHING)
+        result = cli("permissions", "--playbooks", str(tmp_path), "--scope", SUB)
+        assert result.exit_code == 2 and action in result.output and "escalate" in result.output

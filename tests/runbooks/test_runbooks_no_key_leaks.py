@@ -24,7 +24,7 @@ name: leaked-api-key
 description: every runbook, for the leak test
 match: {{rule_names: ["aoai-leaked-key*"]}}
 contain:
-  - {{id: notify, runbook: notify.webhook, with: {{url: "{hook}", message: "Firestop is containing a leaked key"}}}}
+  - {{id: notify, runbook: notify.webhook, with: {{message: "Firestop is containing a leaked key"}}}}
   - {{id: config, runbook: evidence.snapshot_config, with: {{also: ["{nsg}"]}}}}
   - {{id: logs, runbook: evidence.snapshot_logs}}
   - {{id: revoke, runbook: keys.revoke}}
@@ -49,6 +49,7 @@ def test_no_key_value_leaks_anywhere(firestop_home, tmp_path, monkeypatch, caplo
         playbooks.mkdir()
         (playbooks / "everything.yaml").write_text(PLAYBOOK.format(hook=hook.url, nsg=NSG, chatbot=CHATBOT))
         monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(playbooks))
+        monkeypatch.setenv("FIRESTOP_NOTIFY_WEBHOOK_URL", hook.url)  # the webhook comes from settings only
         runner = CliRunner()
         outputs = [runner.invoke(app, ["alert", "handle", str(EXAMPLE), "--json"], catch_exceptions=False).output]
         record = json.loads(outputs[0])
@@ -62,8 +63,7 @@ def test_no_key_value_leaks_anywhere(firestop_home, tmp_path, monkeypatch, caplo
             target = NSG if cls.name == "network.block_ips" else (ACCOUNT if cls.target_type else None)
             args = ["runbook", "plan", cls.name, "--json"] + (["--target", target] if target else [])
             args += {"identity.revoke_role_assignment": ["--param", f"principal_id={CHATBOT}"],
-                     "records.file": ["--param", json.dumps({"incident_id": incident}).join(["record=", ""])],
-                     "notify.webhook": ["--param", f"url={hook.url}"]}.get(cls.name, [])
+                     "records.file": ["--param", json.dumps({"incident_id": incident}).join(["record=", ""])]}.get(cls.name, [])
             outputs.append(runner.invoke(app, args, catch_exceptions=False).output)
         env = sandbox_environment()
         try:

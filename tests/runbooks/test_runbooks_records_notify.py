@@ -38,9 +38,30 @@ def test_records_file_to_firestop_home(sandbox):
     assert sandbox.run("records.file", "verify", target=None, params={"record": RECORD}, applied=first["result"])["ok"]
     second = sandbox.run("records.file", "apply", target=None, params={"record": RECORD})
     assert second["ok"] and not second["result"]["changed"]
-    newer = sandbox.run("records.file", "apply", target=None, params={"record": {**RECORD, "status": "needs_responder"}})
-    assert newer["result"]["changed"]
-    assert not sandbox.run("records.file", "verify", target=None, params={"record": RECORD}, applied=first["result"])["ok"]
+    filed = {p.name: p.read_bytes() for p in sandbox.settings.records_dir.iterdir()}
+    newer = {**RECORD, "status": "needs_responder"}
+    replaced = sandbox.run("records.file", "apply", target=None, params={"record": newer})
+    assert replaced["error"]["kind"] == "conflict" and "never replaced" in replaced["error"]["message"]
+    stale = sandbox.run("records.file", "apply", target=None, params={"record": newer, "revision_of": "0" * 64})
+    assert stale["error"]["kind"] == "conflict" and "revision_of" in stale["error"]["message"]
+    assert {p.name: p.read_bytes() for p in sandbox.settings.records_dir.iterdir()} == filed  # nothing written
+    revised = sandbox.run("records.file", "apply", target=None, params={"record": newer, "revision_of": files["sha256"]})
+    assert revised["ok"] and revised["result"]["artifacts"]["revision"] == 2, revised
+    assert revised["result"]["artifacts"]["json_path"].endswith("inc-test.rev2.json")
+    assert {p.name: p.read_bytes() for p in sandbox.settings.records_dir.iterdir() if p.name in filed} == filed
+    assert sandbox.run("records.file", "verify", target=None, params={"record": RECORD}, applied=first["result"])["ok"]
+    from firestop.records.store import filed_record
+
+    assert filed_record(sandbox.settings.records_dir, "inc-test")["status"] == "needs_responder"  # the newest revision
+    again = sandbox.run("records.file", "apply", target=None, params={"record": newer, "revision_of": files["sha256"]})
+    assert again["ok"] and not again["result"]["changed"]  # a retried revision files nothing more
+
+
+def test_records_file_files_only_its_own_incident(sandbox):
+    for incident_id in ("inc-other", "manual-2026-11-29"):
+        answer = sandbox.run("records.file", "apply", target=None, params={"record": RECORD}, incident_id=incident_id)
+        assert answer["error"]["kind"] == "invalid" and "its own record" in answer["error"]["message"]
+    assert not sandbox.settings.records_dir.exists()
 
 
 @pytest.fixture
@@ -76,6 +97,14 @@ def test_records_file_to_blob_storage(blob_sandbox, azurite_blob_endpoint):
     assert second["ok"] and not second["result"]["changed"] and stored.get_blob_properties().etag == etag
     undo = sandbox.run("records.file", "undo", target=None, params={"record": RECORD}, applied=first["result"])
     assert undo["ok"] and not undo["result"]["changed"] and stored.exists()
+    newer = {**RECORD, "status": "needs_responder"}
+    replaced = sandbox.run("records.file", "apply", target=None, params={"record": newer})
+    assert replaced["error"]["kind"] == "conflict" and stored.get_blob_properties().etag == etag  # never replaced
+    revised = sandbox.run("records.file", "apply", target=None, params={"record": newer, "revision_of": files["sha256"]})
+    assert revised["ok"] and revised["result"]["artifacts"]["revision"] == 2, revised
+    assert json.loads(container.get_blob_client("inc-test.rev2.json").download_blob().readall())["status"] == "needs_responder"
+    assert stored.get_blob_properties().etag == etag
+    assert sandbox.run("records.file", "verify", target=None, params={"record": newer}, applied=revised["result"])["ok"]
     text = json.dumps([plan, first, second, undo])
     assert azurite_connection(azurite_blob_endpoint) not in text and "AccountKey" not in text
 
@@ -149,13 +178,19 @@ def hook():
     server.close()
 
 
+def webhook_setting(sandbox, url: str) -> None:
+    """FIRESTOP_NOTIFY_WEBHOOK_URL = url: the only place notify.webhook takes its URL from."""
+    sandbox.settings = sandbox.settings.model_copy(update={"notify_webhook_url": SecretStr(url)})
+
+
 ALERT = {"rule_name": "aoai-leaked-key-prod", "fired_at": "2026-11-29T03:14:10+00:00",
          "window_start": "2026-11-29T02:59:00+00:00", "window_end": "2026-11-29T03:14:00+00:00", "caller_ips": ["203.0.113.77"]}
 
 
 def test_notify_webhook_posts_a_redacted_summary_once(sandbox, hook):
     key = sandbox.tenant.account_keys(ACCOUNT)["key1"]
-    params = {"url": hook.url, "record": {**RECORD, "reason": f"oops a key {key} and AccountKey=abc123== slipped in"}}
+    webhook_setting(sandbox, hook.url)
+    params = {"record": {**RECORD, "reason": f"oops a key {key} and AccountKey=abc123== slipped in"}}
     plan = sandbox.run("notify.webhook", "plan", target=ACCOUNT, params=params, alert=ALERT)
     assert plan["ok"] and not hook.requests  # plan sends nothing
     first = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params=params, alert=ALERT)
@@ -179,7 +214,8 @@ def test_notify_webhook_posts_a_redacted_summary_once(sandbox, hook):
 
 @pytest.mark.parametrize("fmt", ["slack", "teams"])
 def test_notify_webhook_formats(sandbox, hook, fmt):
-    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": hook.url, "format": fmt}, alert=ALERT)
+    webhook_setting(sandbox, hook.url)
+    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"format": fmt}, alert=ALERT)
     assert answer["ok"], answer
     body = json.loads(hook.requests[0]["body"])
     if fmt == "slack":
@@ -198,25 +234,36 @@ def test_notify_webhook_formats(sandbox, hook, fmt):
 )
 def test_notify_webhook_errors_are_mapped(sandbox, hook, status, headers, kind, retry_after):
     hook.statuses.append((status, headers))
-    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": hook.url}, alert=ALERT)
+    webhook_setting(sandbox, hook.url)
+    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, alert=ALERT)
     assert answer["error"]["kind"] == kind and answer["error"]["retry_after"] == retry_after
     assert hook.url not in json.dumps(answer)
-    retry = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": hook.url}, alert=ALERT)
+    retry = sandbox.run("notify.webhook", "apply", target=ACCOUNT, alert=ALERT)
     assert retry["ok"] and retry["result"]["changed"]  # a failed send is not remembered as sent
 
 
 def test_notify_webhook_unreachable_is_transient(sandbox, hook):
-    url = hook.url
+    webhook_setting(sandbox, hook.url)
     hook.close()
-    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, params={"url": url}, alert=ALERT)
+    answer = sandbox.run("notify.webhook", "apply", target=ACCOUNT, alert=ALERT)
     assert answer["error"]["kind"] == "transient"
     hook.server = type("S", (), {"shutdown": lambda s: None, "server_close": lambda s: None})()  # already closed
 
 
 @pytest.mark.parametrize("url", ["http://hooks.example.com/x", "ftp://127.0.0.1/x", "not a url"])
 def test_notify_webhook_refuses_insecure_urls(sandbox, url):
-    answer = sandbox.run("notify.webhook", "plan", params={"url": url})
+    webhook_setting(sandbox, url)
+    answer = sandbox.run("notify.webhook", "plan")
     assert answer["error"]["kind"] == "invalid" and "https://" in answer["error"]["message"]
+
+
+def test_notify_webhook_takes_no_url_from_its_parameters(sandbox, hook):
+    """A caller cannot point the notification elsewhere: url is not a parameter, whatever the settings say."""
+    for configured in (None, "https://hooks.slack.com/services/T/B/configured"):
+        sandbox.settings = sandbox.settings.model_copy(update={"notify_webhook_url": SecretStr(configured) if configured else None})
+        answer = sandbox.run("notify.webhook", "apply", params={"url": hook.url}, alert=ALERT)
+        assert answer["error"]["kind"] == "invalid" and "params.url" in answer["error"]["message"]
+    assert hook.requests == []
 
 
 def test_notify_webhook_needs_a_url(sandbox):

@@ -1,0 +1,110 @@
+"""Fixtures for the trust attack suite: the responders' API in-process (as firestop serve would call it) on a
+sandbox with one real, finished incident."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import pytest
+
+from firestop.settings import REPO_ROOT
+from firestop.trust import encode_principal, stamp_peer
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
+ACCOUNT = SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+INCIDENT = "inc-33906e911c7aff74"
+
+#: route function -> (method, url, route values, body) of a well-formed call, and the role it needs.
+ROUTES = {
+    "list_incidents_http": ("GET", "incidents", {}, None, "reader"),
+    "get_incident_http": ("GET", f"incidents/{INCIDENT}", {"incident_id": INCIDENT}, None, "reader"),
+    "decide_http": ("POST", f"incidents/{INCIDENT}/approvals/lock-network", {"incident_id": INCIDENT, "step": "lock-network"},
+                    {"decision": "approve"}, "approver"),
+    "run_runbook_http": ("POST", "runbooks/network.lock", {"name": "network.lock"}, {"target": ACCOUNT, "mode": "apply"},
+                         "responder"),
+}
+
+
+class Api:
+    """Calls the app's HTTP functions the way firestop serve does (peer stamped), with a chosen principal."""
+
+    def __init__(self, env, server, app) -> None:
+        self.env, self.server, self.app = env, server, app
+
+    def call(self, function: str, method: str, url: str, *, who: str | None = "oid-alice", groups=(), app_roles=(),
+             body=None, route=None, params=None, peer: str | None = "127.0.0.1", headers=None, raw_principal=None):
+        from firestop.runtime import invoke_http_function
+
+        sent = {"content-type": "application/json", **(headers or {})}
+        if raw_principal is not None:
+            sent["X-MS-CLIENT-PRINCIPAL"] = raw_principal
+        elif who:
+            sent["X-MS-CLIENT-PRINCIPAL"] = encode_principal(who, groups=tuple(groups), app_roles=tuple(app_roles))
+        request = func.HttpRequest(method=method, url=f"http://localhost:7071/api/{url}", headers=stamp_peer(sent, peer),
+                                   body=json.dumps(body).encode() if body is not None else b"", route_params=route or {},
+                                   params=params or {})
+        response = invoke_http_function(self.app, function, request, server=self.server)
+        return response.status_code, json.loads(response.get_body() or b"null")
+
+    def route(self, function: str, **kwargs):
+        method, url, route, body, _ = ROUTES[function]
+        return self.call(function, method, url, route=route, body=body, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def handled_home(tmp_path_factory):
+    """A FIRESTOP_HOME in which the leaked-key incident was handled to the end (record filed, ledger written),
+    made once per session; each test gets its own copy (:func:`api`)."""
+    import os
+
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+    from firestop.cli.wiring import sandbox_environment
+    from firestop.settings import Settings, configure_settings
+
+    home = tmp_path_factory.mktemp("trust") / "home"
+    saved = {k: os.environ.pop(k, None) for k in ("FIRESTOP_KEY_VAULT_URL", "FIRESTOP_LOG_WORKSPACE_ID", "FIRESTOP_PLAYBOOKS",
+                                                  "FIRESTOP_KEY_SECRET_NAME")}
+    try:
+        env = sandbox_environment(Settings.from_env(home=home))
+        try:
+            incident, _ = handle_alert(parse_alert(EXAMPLE.read_bytes()), env=env)
+        finally:
+            env.close()
+    finally:
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+        configure_settings(None)
+    assert incident["status"] == "contained" and incident["incident_id"] == INCIDENT
+    return home
+
+
+@pytest.fixture
+def api(firestop_home, handled_home, monkeypatch):
+    """The API on a copy of :func:`handled_home` (as ``firestop_home``), with no Azure markers and no role table set."""
+    import shutil
+
+    for name in ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED", "FIRESTOP_ROLES"):
+        monkeypatch.delenv(name, raising=False)
+    shutil.copytree(handled_home, firestop_home, ignore=shutil.ignore_patterns("*.lock"))
+    from firestop.cli.wiring import function_app, sandbox_environment
+    from firestop.runtime import ManagementServer
+
+    env = sandbox_environment()
+    try:
+        with ManagementServer(env.host) as server:
+            yield Api(env, server, function_app())
+    finally:
+        env.close()
+
+
+def snapshot(home, tenant) -> dict:
+    """Everything an attack on the incident could change: its record files, ledger and evidence, and the tenant."""
+    files = {}
+    for folder in ("records", "ledger", "evidence", "notifications"):
+        root = home / folder
+        if root.exists():
+            files.update({str(p.relative_to(home)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+                          and not p.name.endswith(".lock")})
+    return {"files": files, "keys": tenant.account_keys(ACCOUNT), "account": tenant.resource(ACCOUNT)}
