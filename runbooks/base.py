@@ -148,6 +148,9 @@ class Runbook(Generic[ParamsT]):
     reversible: ClassVar[bool] = True
     #: True for runbooks that change the target (containment); False for read-only ones.
     mutating: ClassVar[bool] = True
+    #: True for runbooks that only keep evidence: the lifecycle records their failure as an evidence gap
+    #: and goes on with containment, whatever the step's ``on_failure`` says (evidence never blocks containment).
+    collects_evidence: ClassVar[bool] = False
 
     def parse_params(self, params: dict[str, Any] | None) -> ParamsT:
         return self.Params.model_validate(params or {})  # type: ignore[return-value]
