@@ -39,14 +39,26 @@ def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
 
 
 def _body(req: func.HttpRequest) -> dict[str, Any] | func.HttpResponse:
+    from firestop.boundary import BoundaryError, loads_bounded
+
     raw = req.get_body() or b"{}"
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        return _error(400, "$", f"body is not JSON ({exc})", "send a JSON object")
+        body = loads_bounded(raw)  # size and depth bounded: 413/400, never a RecursionError
+    except BoundaryError as exc:
+        return _error(exc.status, exc.field, f"body is {exc.reason}" if exc.reason.startswith("not") else exc.reason, exc.fix)
     if not isinstance(body, dict):
         return _error(400, "$", "body is not a JSON object", "send a JSON object")
     return body
+
+
+def _bad_incident_id(incident_id: str) -> func.HttpResponse | None:
+    """400 for an id that is not a Durable instance id (:func:`firestop.boundary.instance_id_problem`), else None."""
+    from firestop.boundary import instance_id_problem
+
+    problem = instance_id_problem(incident_id)
+    if problem is None:
+        return None
+    return _error(400, "incident_id", problem, "use an incident id from GET /api/incidents, e.g. inc-33906e911c7aff74")
 
 
 def _caller(req: func.HttpRequest):
@@ -94,7 +106,7 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     if not isinstance(body.get("params", {}), dict):
         return _error(400, "params", "params must be a JSON object", 'e.g. {"mode": "deny_by_default"}')
     incident = body.get("incident_id") or f"manual-{caller.object_id}"
-    log.info("runbook %s %s on %s requested by %s", name, mode, body.get("target"), caller.object_id)
+    log.info("runbook %s %s on %r requested by %r", name, mode, body.get("target"), caller.object_id)
     answer = execute({"runbook": name, "action": mode, "target": body.get("target"), "params": body.get("params") or {},
                       "incident_id": str(incident), "step_id": f"manual-{name}"})
     answer["requested_by"] = caller.object_id
@@ -125,6 +137,9 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if denied:
         return denied
     incident_id = req.route_params.get("incident_id", "")
+    bad = _bad_incident_id(incident_id)
+    if bad:
+        return bad
     status = await client.get_status(incident_id)
     if status is None or status.runtime_status is None:
         return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
@@ -141,6 +156,9 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if denied:
         return denied
     incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
+    bad = _bad_incident_id(incident_id)
+    if bad:
+        return bad
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body
@@ -160,10 +178,10 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
                                data, requested_by=pending.get("requested_by") or "")
     if verdict == "refused":
-        log.warning("refused decision on %s/%s by %s: %s", incident_id, step, caller.object_id, reason)
+        log.warning("refused decision on %r/%r by %r: %s", incident_id, step, caller.object_id, reason)
         # still sent: the orchestrator records refused decisions on the timeline (it ignores them)
         await client.raise_event(incident_id, pending["event"], data)
         return _error(403, "X-MS-CLIENT-PRINCIPAL", reason, "ask one of the step's approvers")
     await client.raise_event(incident_id, pending["event"], data)
-    log.info("%s of %s/%s by %s", decision, incident_id, step, caller.object_id)
+    log.info("%s of %r/%r by %r", decision, incident_id, step, caller.object_id)
     return _json(202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id})
