@@ -219,7 +219,7 @@ def fuzz_request(rng: random.Random) -> tuple[bytes, bool]:
     return head.encode("utf-8", "surrogateescape") + (b"" if declared is not None else body), False
 
 
-def run_fuzz(port: int, requests: int, concurrency: int, seed: int = 11) -> dict:
+def run_fuzz(port: int, requests: int, concurrency: int, seed: int = 11, timeout: float = 60.0) -> dict:
     rng = random.Random(seed)
     batch = [fuzz_request(rng)[0] for _ in range(requests)]
     statuses: dict[str, int] = {}
@@ -227,7 +227,7 @@ def run_fuzz(port: int, requests: int, concurrency: int, seed: int = 11) -> dict
     fives: list[str] = []
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        for request, status in zip(batch, pool.map(lambda r: raw_exchange(port, r), batch)):
+        for request, status in zip(batch, pool.map(lambda r: raw_exchange(port, r, timeout), batch)):
             label = "no answer" if status is None else f"{status // 100}xx"
             statuses[label] = statuses.get(label, 0) + 1
             codes[str(status)] = codes.get(str(status), 0) + 1
@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--connections", type=int, default=1_000)
     parser.add_argument("--slow", type=int, default=300)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a fuzz request may wait for its answer")
     parser.add_argument("--sequential", type=int, default=200)
     args = parser.parse_args(argv)
     report: dict = {"repo": str(args.repo)}
@@ -339,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         served = Served(args.repo)
         try:
             if part == "fuzz":
-                report[part] = run_fuzz(served.port, args.requests, args.concurrency)
+                report[part] = run_fuzz(served.port, args.requests, args.concurrency, timeout=args.timeout)
                 report[part]["server_tracebacks"] = served.tracebacks()
                 failed |= bool(report[part]["5xx"] or report[part]["no_answer"])
             elif part == "burst":
