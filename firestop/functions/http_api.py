@@ -178,7 +178,7 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
                                data, requested_by=pending.get("requested_by") or "")
     if verdict == "refused":
-        log.warning("refused decision on %r/%r by %r: %s", incident_id, step, caller.object_id, reason)
+        log.warning("refused decision on %r/%r by %r: %r", incident_id, step, caller.object_id, reason)
         # still sent: the orchestrator records refused decisions on the timeline (it ignores them)
         await client.raise_event(incident_id, pending["event"], data)
         return _error(403, "X-MS-CLIENT-PRINCIPAL", reason, "ask one of the step's approvers")
