@@ -16,6 +16,7 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_RECORDS_CONTAINER`` | blob container for records | ``firestop-records`` |
 | ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` (a secret: such URLs carry a token) | none |
 | ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
+| ``FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS`` | evidence windows are clamped to at most this long before the alert fired (and 15 min after it), whatever window the alert claims; the clamp is recorded in the evidence manifest (60 .. 604800) | ``7200`` (2 h) |
 | ``FIRESTOP_CORRELATION_KEY`` | what "the same resource" means for correlation: ``resource``, ``resource_group``, ``subscription`` or ``none`` | ``resource`` |
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,7 @@ class Settings(BaseModel):
     records_connection: SecretStr | None = None
     records_container: str = "firestop-records"
     notify_webhook_url: SecretStr | None = None
+    evidence_max_window_seconds: int = Field(default=7200, ge=60, le=7 * 24 * 3600)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -58,9 +60,10 @@ class Settings(BaseModel):
             "records_connection": env.get("FIRESTOP_RECORDS_CONNECTION") or None,
             "records_container": env.get("FIRESTOP_RECORDS_CONTAINER") or "firestop-records",
             "notify_webhook_url": env.get("FIRESTOP_NOTIFY_WEBHOOK_URL") or None,
+            "evidence_max_window_seconds": env.get("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls(**{k: v for k, v in values.items() if v is not None or k not in _DEFAULTED})
 
     # Paths under FIRESTOP_HOME -------------------------------------------------
     @property
@@ -88,6 +91,9 @@ class Settings(BaseModel):
         """The simulated tenant's persisted state."""
         return self.home / "sandbox"
 
+
+#: Fields whose unset environment variable means "the field's default".
+_DEFAULTED = frozenset({"evidence_max_window_seconds"})
 
 _settings: Settings | None = None
 

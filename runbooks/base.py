@@ -151,6 +151,9 @@ class Runbook(Generic[ParamsT]):
     #: True for runbooks that write an incident's own artifacts (its record, notifications, evidence ledger
     #: entries): only the incident's orchestration runs them; the responders' API refuses them (403).
     incident_only: ClassVar[bool] = False
+    #: True for runbooks that only keep evidence: the lifecycle records their failure as an evidence gap
+    #: and goes on with containment, whatever the step's ``on_failure`` says (evidence never blocks containment).
+    collects_evidence: ClassVar[bool] = False
 
     def parse_params(self, params: dict[str, Any] | None) -> ParamsT:
         return self.Params.model_validate(params or {})  # type: ignore[return-value]

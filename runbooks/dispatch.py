@@ -105,7 +105,7 @@ def _scrub(answer: dict[str, Any], secrets: frozenset[str]) -> dict[str, Any]:
             text = text.replace(value, REDACTED)
     if not hit:
         return answer
-    log.error("runbook %s returned a secret value; it was scrubbed", answer.get("runbook"))
+    log.error("runbook %r returned a secret value; it was scrubbed", answer.get("runbook"))
     scrubbed = json.loads(text)
     scrubbed["redacted"] = True
     return scrubbed
@@ -173,7 +173,7 @@ def execute(
     except Exception as exc:  # noqa: BLE001 — every failure becomes an answer the orchestrator reads
         mapped = map_azure_error(exc)
         if mapped.kind == "failed" and mapped.message.startswith("unexpected"):
-            log.exception("runbook %s crashed", base["runbook"])
+            log.exception("runbook %r crashed", base["runbook"])
         base["error"] = mapped.to_dict()
     base["finished_at"] = clients.clock.now().isoformat()
     answer = _scrub(base, ctx.secrets if ctx else frozenset())
@@ -207,7 +207,7 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
         )
         note: dict[str, Any] = {"seq": entry["seq"], "hash": entry["hash"]}
     except (OSError, ValueError) as exc:
-        log.error("ledger append failed for %s %s: %s", req.runbook, req.action, exc)
+        log.error("ledger append failed for %r %r: %r", req.runbook, req.action, str(exc))
         note = {"error": f"ledger not written: {exc}"}
     if answer["ok"] and isinstance(answer.get("result"), dict):
         answer["result"].setdefault("artifacts", {})["ledger"] = note

@@ -51,7 +51,9 @@ class SnapshotLogsParams(BaseModel):
     max_rows: cap on rows kept in all (``take``);
     page_minutes: the window is queried in consecutive pages of this many minutes (each page a
     query of its own, so no single answer nears the query API's 500,000-row / 64 MB limits,
-    https://learn.microsoft.com/azure/azure-monitor/service-limits#log-queries-and-language)."""
+    https://learn.microsoft.com/azure/azure-monitor/service-limits#log-queries-and-language);
+    max_pages: at most this many page queries per target — a longer window gets longer pages
+    (each page still ends in ``take max_rows``), so the step's duration is bounded whatever the alert says."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +61,7 @@ class SnapshotLogsParams(BaseModel):
     lookback_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     max_rows: int = Field(default=10_000, ge=1, le=500_000)
     page_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    max_pages: int = Field(default=4, ge=1, le=48)
 
     @field_validator("workspace_id")
     @classmethod
@@ -104,24 +107,64 @@ def build_page_query(resource_id: str, start: datetime, end: datetime, max_rows:
     )
 
 
-def pages(start: datetime, end: datetime, page_minutes: int) -> list[tuple[datetime, datetime]]:
-    """[start, end] cut into consecutive (from, to) pages of ``page_minutes`` (the last one may be shorter)."""
-    out, step, cursor = [], timedelta(minutes=page_minutes), start
-    while cursor + step < end:
+def pages(start: datetime, end: datetime, page_minutes: int, max_pages: int = 48) -> list[tuple[datetime, datetime]]:
+    """[start, end] cut into consecutive (from, to) pages of ``page_minutes`` (the last one may be shorter),
+    at most ``max_pages`` of them: a window longer than ``max_pages * page_minutes`` gets longer pages."""
+    if max_pages < 1:
+        raise ValueError("max_pages must be >= 1")
+    span = max(end - start, timedelta(0))
+    step = max(timedelta(minutes=page_minutes), span / max_pages)
+    out, cursor = [], start
+    while cursor + step < end and len(out) < max_pages - 1:
         out.append((cursor, cursor + step))
         cursor += step
     out.append((cursor, end))
     return out
 
 
-def incident_window(ctx: RunContext, lookback_minutes: int) -> tuple[datetime, datetime]:
-    """The alert's evaluation window, else ``lookback_minutes`` before it fired (else before now)."""
+#: How far after the alert fired an evidence window may reach: Azure evaluates a rule's window before it
+#: fires, so only delivery and ingestion skew (minutes) separates a real windowEndTime from firedDateTime.
+AFTER_FIRED = timedelta(minutes=15)
+
+
+def incident_window(ctx: RunContext, lookback_minutes: int) -> tuple[datetime, datetime, dict[str, Any] | None]:
+    """``(start, end, clamp)``: the alert's evaluation window, else ``lookback_minutes`` before it fired
+    (else before now), clamped to the bound around the alert.
+
+    The bound is [anchor − ``settings.evidence_max_window_seconds``, anchor + :data:`AFTER_FIRED`], the
+    anchor being when the alert fired (now when it does not say): a window the alert claims outside it —
+    a start months back, an end in 9999 — is cut to it, and one entirely outside it falls back to the
+    lookback before the anchor. ``clamp`` is None when nothing was cut, else
+    ``{"requested": [start, end], "bound": [lo, hi], "max_window_seconds", "reason"}`` (ISO 8601 UTC
+    strings) for the manifest. Never raises for any datetime the alert can carry.
+    """
     alert = ctx.alert
-    end = alert.window_end or alert.fired_at or ctx.now()
-    start = alert.window_start or end - timedelta(minutes=lookback_minutes)
-    if start >= end:
-        start = end - timedelta(minutes=lookback_minutes)
-    return start, end
+    anchor = alert.fired_at or ctx.now()
+    max_window = timedelta(seconds=ctx.settings.evidence_max_window_seconds)
+    lookback = min(timedelta(minutes=lookback_minutes), max_window)
+    try:
+        lo, hi = anchor - max_window, anchor + AFTER_FIRED
+    except OverflowError:  # an anchor at the edge of datetime's range: the clock's now instead
+        anchor = ctx.now()
+        lo, hi = anchor - max_window, anchor + AFTER_FIRED
+    requested_end = alert.window_end or anchor
+    end = min(max(requested_end, lo), hi)
+    start = min(max(alert.window_start or end - lookback, lo), end)
+    if start >= end:  # an empty window, or one wholly outside the bound: the lookback instead
+        start = max(end - lookback, lo)
+        if start >= end:  # wholly before the bound
+            end, start = anchor, max(anchor - lookback, lo)
+    cut = (alert.window_start is not None and alert.window_start != start) or requested_end != end
+    if not cut:
+        return start, end, None
+    return start, end, {
+        "requested": [alert.window_start.isoformat() if alert.window_start else None, requested_end.isoformat()],
+        "bound": [lo.isoformat(), hi.isoformat()],
+        "max_window_seconds": int(max_window.total_seconds()),
+        "reason": "the alert's window reaches outside the evidence bound around the alert "
+                  "(FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS) or is empty; the window was cut to the bound "
+                  "or widened to the lookback",
+    }
 
 
 def evidence_name(kind: str, target: str) -> str:
@@ -145,6 +188,7 @@ class EvidenceRunbook(Runbook[ParamsT]):
 
     mutating = False
     incident_only = True  # evidence and its ledger entries belong to the incident collecting them
+    collects_evidence = True
 
     def _keep(self, ctx: RunContext, target: str, name: str, rows: list[dict[str, Any]], source: dict[str, Any],
               summary: Callable[[EvidenceItem], str]) -> Applied:
@@ -181,32 +225,33 @@ class SnapshotLogs(EvidenceRunbook[SnapshotLogsParams]):
     target_type = ACCOUNT_TYPE
     Params = SnapshotLogsParams
 
-    def _inputs(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> tuple[str, list[tuple[datetime, datetime, str]], datetime, datetime]:
+    def _inputs(self, ctx: RunContext, target: str, params: SnapshotLogsParams
+                ) -> tuple[str, list[tuple[datetime, datetime, str]], datetime, datetime, dict[str, Any] | None]:
         ref = account_ref(target)
         workspace = params.workspace_id or ctx.settings.log_workspace_id
         if not workspace:
             raise RunbookError("invalid", "workspace_id: no Log Analytics workspace configured; set FIRESTOP_LOG_WORKSPACE_ID or the step's workspace_id")
-        start, end = incident_window(ctx, params.lookback_minutes)
-        cut = pages(start, end, params.page_minutes)
+        start, end, clamp = incident_window(ctx, params.lookback_minutes)
+        cut = pages(start, end, params.page_minutes, params.max_pages)
         queries = [
             (a, b, build_page_query(ref.resource_id, a, b, params.max_rows, last=i == len(cut) - 1)) for i, (a, b) in enumerate(cut)
         ]
-        return workspace, queries, start, end
+        return workspace, queries, start, end, clamp
 
     def plan(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> Plan:
-        workspace, queries, start, end = self._inputs(ctx, target, params)
+        workspace, queries, start, end, clamp = self._inputs(ctx, target, params)
         return Plan(
             runbook=self.name,
             target=target,
             before={"workspace_id": workspace, "query": queries[0][2], "pages": len(queries),
-                    "window": [start.isoformat(), end.isoformat()]},
+                    "window": [start.isoformat(), end.isoformat()], "window_clamped": clamp},
             notes=["read-only: writes an evidence file under FIRESTOP_HOME, changes nothing in Azure"],
         )
 
     def apply(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> Applied:
         from azure.monitor.query import LogsQueryStatus
 
-        workspace, queries, start, end = self._inputs(ctx, target, params)
+        workspace, queries, start, end, clamp = self._inputs(ctx, target, params)
         name = evidence_name("azurediagnostics", account_ref(target).resource_id)
         kept = existing_item(ctx, name)
         if kept is not None:
@@ -236,13 +281,15 @@ class SnapshotLogs(EvidenceRunbook[SnapshotLogsParams]):
             "queries": [q for _, _, q in queries],
             "pages": len(queries),
             "window": [start.isoformat(), end.isoformat()],
+            "window_clamped": clamp,
             "partial": partial,
             "partial_error": "; ".join(partial_errors) or None,
         }
         return self._keep(
             ctx, target, name, rows, source,
             lambda item: f"kept {item.rows} log rows ({item.size_bytes} bytes, sha256 {item.sha256[:12]}…)"
-            + (" — partial result" if partial else ""),
+            + (" — partial result" if partial else "")
+            + (f" — window clamped to {start.isoformat()} .. {end.isoformat()}" if clamp else ""),
         )
 
 

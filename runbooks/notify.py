@@ -138,26 +138,37 @@ def summary_lines(ctx: RunContext, target: str | None, params: WebhookParams) ->
 
 
 def build_payload(fmt: str, title: str, facts: list[tuple[str, str]], body: str) -> dict[str, Any]:
-    """The JSON body for ``fmt`` (text | slack | teams)."""
-    fact_text = "\n".join(f"{name}: {value}" for name, value in facts)
-    text = "\n".join(p for p in (title, fact_text, body) if p)
-    if fmt == "text":
-        return {"text": text}
-    if fmt == "slack":
-        section = "\n".join(f"*{name}:* {value}" for name, value in facts) + (f"\n{body}" if body else "")
+    """The JSON body for ``fmt`` (text | slack | teams).
+
+    Values come from outside (alert fields, resource ids, runbook messages) and are escaped for where they
+    land (:mod:`firestop.markup`): Slack ``text``/``mrkdwn`` with :func:`~firestop.markup.slack_text` (no
+    ``<link|…>``, no ``<!channel>``), Adaptive Card TextBlock/FactSet markdown with
+    :func:`~firestop.markup.md_text` (no links or images); each fact value stays on one line.
+    """
+    from firestop.markup import md_text, one_line, slack_text
+
+    if fmt in ("text", "slack"):
+        title_s = slack_text(one_line(title))
+        facts_s = [(name, slack_text(one_line(value))) for name, value in facts]
+        body_s = slack_text(body)
+        fact_text = "\n".join(f"{name}: {value}" for name, value in facts_s)
+        text = "\n".join(p for p in (title_s, fact_text, body_s) if p)
+        if fmt == "text":
+            return {"text": text}
+        section = "\n".join(f"*{name}:* {value}" for name, value in facts_s) + (f"\n{body_s}" if body_s else "")
         return {
             "text": text,
             "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+                {"type": "header", "text": {"type": "plain_text", "text": one_line(title)[:150]}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": section[:3000]}},
             ],
         }
     card_body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True},
-        {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in facts]},
+        {"type": "TextBlock", "text": md_text(title), "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "FactSet", "facts": [{"title": name, "value": md_text(value)} for name, value in facts]},
     ]
     if body:
-        card_body.append({"type": "TextBlock", "text": body, "wrap": True})
+        card_body.append({"type": "TextBlock", "text": "\n\n".join(md_text(line) for line in body.split("\n")), "wrap": True})
     return {
         "type": "message",
         "attachments": [

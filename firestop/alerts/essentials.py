@@ -16,6 +16,12 @@ sends:
 * numbers where strings are expected (``essentialsVersion: 1.0``);
 * 7-digit fractional seconds in ``firedDateTime`` / ``resolvedDateTime``.
 
+Hostile values: ``firedDateTime`` / ``resolvedDateTime`` outside 2000..2099
+(``firestop.alerts.times.check_sane``: Azure Monitor stamps them with its own
+clock, so nothing else is real) and ``alertTargetIDs`` items with no segment
+(``"/"``, ``"///"``, ``" / "``) are invalid — 422 naming the field — instead of
+overflowing or raising later.
+
 Required: ``alertId`` (non-empty), ``monitorCondition`` (``Fired`` /
 ``Resolved``, any case), ``firedDateTime``. Unknown keys are kept (extra
 fields) so nothing Azure adds later is lost. The model serialises by alias, so
@@ -38,7 +44,8 @@ from pydantic import (
     field_validator,
 )
 
-from firestop.alerts.times import parse_utc
+from firestop.alerts.times import parse_sane_utc, parse_utc
+from firestop.resource_id import canonical_resource_id
 
 __all__ = [
     "Essentials",
@@ -153,13 +160,18 @@ def _target_list(value: object) -> object:
     if value is None:
         return ()
     if isinstance(value, str):
+        if value.strip() and not value.strip().strip("/").strip():
+            raise ValueError(f"{value[:60]!r} is not a resource id: it has no segment")
         return (value,) if value.strip() else ()
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
+            if not isinstance(item, str) or not item.strip().strip("/").strip():
+                shown = repr(item)[:60]
                 raise ValueError(
-                    f"item {index} must be a non-empty resource id string"
+                    f"item {index} ({shown}) must be a non-empty resource id string such as "
+                    "/subscriptions/<id>/resourceGroups/<rg>/providers/<namespace>/<type>/<name>"
                 )
+            canonical_resource_id(item)  # the same check the normaliser makes: never a ValueError later
         return tuple(value)
     raise ValueError(f"expected an array of resource id strings, got {_kind(value)}")
 
@@ -167,11 +179,14 @@ def _target_list(value: object) -> object:
 def _optional_utc(value: object) -> object:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return parse_utc(value)
+    return parse_sane_utc(value)
 
 
 UtcDatetime = Annotated[datetime, BeforeValidator(parse_utc)]
 """An aware UTC datetime parsed with :func:`firestop.alerts.times.parse_utc`."""
+
+SaneUtcDatetime = Annotated[datetime, BeforeValidator(parse_sane_utc)]
+"""Like :data:`UtcDatetime`, within the bounds Azure Monitor can send (:func:`firestop.alerts.times.check_sane`)."""
 
 OptionalUtcDatetime = Annotated[datetime | None, BeforeValidator(_optional_utc)]
 TextTuple = Annotated[tuple[str, ...], BeforeValidator(_text_list)]
@@ -216,7 +231,7 @@ class Essentials(BaseModel):
     )
     configuration_items: TextTuple = Field(default=(), alias="configurationItems")
     origin_alert_id: str | None = Field(default=None, alias="originAlertId")
-    fired_date_time: UtcDatetime = Field(alias="firedDateTime")
+    fired_date_time: SaneUtcDatetime = Field(alias="firedDateTime")
     resolved_date_time: OptionalUtcDatetime = Field(default=None, alias="resolvedDateTime")
     description: str | None = Field(default=None, alias="description")
     essentials_version: str | None = Field(default=None, alias="essentialsVersion")

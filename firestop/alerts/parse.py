@@ -48,8 +48,8 @@ _FIELD_FIXES = {
     ),
     "monitorCondition": 'Set data.essentials.monitorCondition to "Fired" or "Resolved".',
     "firedDateTime": (
-        "Set data.essentials.firedDateTime to an ISO 8601 UTC timestamp such as "
-        "2025-04-15T18:17:12.851Z."
+        "Set data.essentials.firedDateTime to the ISO 8601 UTC time the alert fired, such as "
+        "2025-04-15T18:17:12.851Z (between 2000 and 2099)."
     ),
     "resolvedDateTime": (
         "Set data.essentials.resolvedDateTime to an ISO 8601 UTC timestamp, or leave it out."
@@ -173,7 +173,10 @@ def parse_alert(payload: bytes | str | dict[str, Any]) -> Alert:
     except ValidationError as exc:
         raise _essentials_error(exc) from None
 
-    target_ids = canonical_targets(essentials.alert_target_ids)
+    try:
+        target_ids = canonical_targets(essentials.alert_target_ids)
+    except ValueError as exc:  # defensive: Essentials already checked every id
+        raise _schema_error("data.essentials.alertTargetIDs", str(exc), _FIELD_FIXES["alertTargetIDs"]) from None
     window_start, window_end = evaluation_window(context)
     try:
         return Alert(

@@ -11,6 +11,17 @@ Formats seen in Azure Monitor payloads (``alerts-payload-samples.md``,
 
 Strings without a zone are taken as UTC: the fields carrying them are UTC by
 definition (``SearchIntervalStartTimeUtc`` …).
+
+**Sanity bounds** (:data:`EARLIEST`, :data:`LATEST`): Azure Monitor stamps every
+alert time with its own service clock when it evaluates or fires the rule, so a
+real payload never carries a time before 2000 or from 2100 on (the service
+dates from 2016, the common alert schema from 2019). Such a value is forged or
+corrupt, and arithmetic on it overflows (``0001-01-01`` minus an hour) or
+explodes (a window ending in 9999). :func:`check_sane` rejects it; callers
+decide per field: ``firedDateTime`` / ``resolvedDateTime`` (required shape of the
+essentials) answer 422 naming the field, window times in ``alertContext`` (which
+never reject an alert) are dropped, and evidence windows are clamped again
+where they are used (``runbooks/evidence.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +29,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-__all__ = ["parse_utc", "parse_utc_or_none"]
+__all__ = ["EARLIEST", "LATEST", "check_sane", "parse_sane_utc", "parse_utc", "parse_utc_or_none"]
+
+#: Alert times outside [EARLIEST, LATEST) cannot come from Azure Monitor (module docstring).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 _LOCALE_FORMATS = (
     "%m/%d/%Y %I:%M:%S %p",
@@ -84,14 +99,34 @@ def parse_utc(value: object) -> datetime:
     )
 
 
+def check_sane(value: datetime) -> datetime:
+    """``value`` (aware UTC) if it lies in [:data:`EARLIEST`, :data:`LATEST`).
+
+    Raises:
+        ValueError: outside those bounds; the message names them.
+    """
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(
+            f"{value.isoformat()} is outside the times Azure Monitor sends "
+            f"({EARLIEST.year}-01-01 to {LATEST.year - 1}-12-31); expected a timestamp such as 2025-04-15T18:17:12.851Z"
+        )
+    return value
+
+
+def parse_sane_utc(value: object) -> datetime:
+    """:func:`parse_utc`, then :func:`check_sane`. Raises ValueError for either."""
+    return check_sane(parse_utc(value))
+
+
 def parse_utc_or_none(value: object) -> datetime | None:
-    """Like :func:`parse_utc` but returns None for null, empty or unparseable values.
+    """Like :func:`parse_sane_utc` but returns None for null, empty, unparseable or
+    out-of-bounds values.
 
     Used for optional alertContext fields, which must never reject an alert.
     """
     if value is None or value == "":
         return None
     try:
-        return parse_utc(value)
+        return parse_sane_utc(value)
     except ValueError:
         return None

@@ -168,6 +168,8 @@ def print_incident(record: dict[str, Any]) -> None:
         console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)
     for line in record.get("does_not_hold") or []:
         console.print(Text.assemble(("  does not hold  ", "red"), clean(line)), highlight=False)
+    for line in record.get("evidence_gaps") or []:
+        console.print(Text.assemble(("  evidence gap   ", "yellow"), clean(line)), highlight=False)
     metrics = record.get("metrics") or {}
 
     def fmt(v: Any) -> str:

@@ -45,7 +45,7 @@ def select_playbook(request: dict) -> dict[str, Any]:
     playbooks, errors = load_playbooks_lenient(get_settings().playbooks_dir)
     problems = [str(e) for e in errors]
     if errors:
-        log.error("invalid playbooks skipped: %s", "; ".join(problems))
+        log.error("invalid playbooks skipped: %r", "; ".join(problems))
     playbook, reason = choose(alert, playbooks)
     if playbook is None and errors:
         reason += f" ({len(errors)} playbook file(s) could not be loaded: {'; '.join(problems)})"

@@ -120,7 +120,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     try:
         settings = CorrelationSettings.from_env()
     except CorrelationConfigError as exc:
-        log.error("alert %r not accepted: %s", alert.alert_id, exc)
+        log.error("alert %r not accepted: %r", alert.alert_id, str(exc))
         return _unavailable(f"app setting: {exc}")
     factory = get_client_factory()
     try:
@@ -134,7 +134,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
             cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         )
     except IntakeUnavailable as exc:
-        log.warning("alert %r (%s) not accepted, answering 503: %s", alert.alert_id, alert.monitor_condition, exc)
+        log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")
     log.info("alert %r (%s): %s %s", alert.alert_id, alert.monitor_condition, outcome.kind.value,
              outcome.instance_id or "")

@@ -52,14 +52,26 @@ def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
 
 
 def _body(req: func.HttpRequest) -> dict[str, Any] | func.HttpResponse:
+    from firestop.boundary import BoundaryError, loads_bounded
+
     raw = req.get_body() or b"{}"
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        return _error(400, "$", f"body is not JSON ({exc})", "send a JSON object")
+        body = loads_bounded(raw)  # size and depth bounded: 413/400, never a RecursionError
+    except BoundaryError as exc:
+        return _error(exc.status, exc.field, f"body is {exc.reason}" if exc.reason.startswith("not") else exc.reason, exc.fix)
     if not isinstance(body, dict):
         return _error(400, "$", "body is not a JSON object", "send a JSON object")
     return body
+
+
+def _bad_incident_id(incident_id: str) -> func.HttpResponse | None:
+    """400 for an id that is not a Durable instance id (:func:`firestop.boundary.instance_id_problem`), else None."""
+    from firestop.boundary import instance_id_problem
+
+    problem = instance_id_problem(incident_id)
+    if problem is None:
+        return None
+    return _error(400, "incident_id", problem, "use an incident id from GET /api/incidents, e.g. inc-33906e911c7aff74")
 
 
 def _caller(req: func.HttpRequest, role: Role, action: str):
@@ -151,6 +163,9 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if denied:
         return denied
     incident_id = req.route_params.get("incident_id", "")
+    bad = _bad_incident_id(incident_id)
+    if bad:
+        return bad
     status = await client.get_status(incident_id)
     if status is None or status.runtime_status is None:
         return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
@@ -167,6 +182,9 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if denied:
         return denied
     incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
+    bad = _bad_incident_id(incident_id)
+    if bad:
+        return bad
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body

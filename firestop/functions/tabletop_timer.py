@@ -161,9 +161,9 @@ def run_all(directory: Path | None = None, runner: Callable[[Path], dict[str, An
         if result["result"] == "met":
             log.info("tabletop %s: every expectation met (scorecard %s)", path.name, result.get("scorecard"))
         elif result["result"] == "missed":
-            log.error("tabletop %s: expectations missed: %s (scorecard %s)", path.name, "; ".join(result["missed"]), result.get("scorecard"))
+            log.error("tabletop %r: expectations missed: %r (scorecard %r)", path.name, "; ".join(result["missed"]), result.get("scorecard"))
         else:
-            log.error("tabletop %s: could not run: %s", path.name, result.get("error"))
+            log.error("tabletop %r: could not run: %r", path.name, result.get("error"))
         results.append(result)
     return results
 

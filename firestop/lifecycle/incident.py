@@ -302,6 +302,9 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                 if counts and not isinstance(run.step, UndoStep):
                     inc.applied.append(run)
                 continue
+            if counts and _collects_evidence(run):
+                _evidence_gap(inc, run, phase)
+                continue  # evidence that cannot be taken never stops containment
             if counts:
                 inc.failures.append(run)
             else:
@@ -318,6 +321,21 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                     inc.doc.does_not_hold.append(f"{member.id}: not run (an earlier step failed)")
             return True
     return False
+
+
+def _collects_evidence(run: _Run) -> bool:
+    from runbooks import get_runbook
+
+    return isinstance(run.step, Step) and type(get_runbook(run.step.runbook)).collects_evidence
+
+
+def _evidence_gap(inc: _Incident, run: _Run, phase: str) -> None:
+    """Record a failed evidence step as a gap (record and timeline); the phase goes on."""
+    name = (run.target or "").rstrip("/").rsplit("/", 1)[-1]
+    why = ((run.answer or {}).get("error") or {}).get("message") or "failed"
+    inc.doc.evidence_gaps.append(f"{run.step.id} ({run.step.runbook})" + (f" on {name}" if name else "") + f": {why}")
+    inc.doc.event(phase, run.step.id, "evidence gap", inc.now, target=run.target, runbook=run.step.runbook,
+                  detail="evidence not taken; containment goes on")
 
 
 def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:

@@ -38,6 +38,8 @@ class IncidentDoc:
         self.closed_at: datetime | None = None
         self.holds: list[str] = []
         self.does_not_hold: list[str] = []
+        #: evidence steps that failed: "<step> (<runbook>)[ on <name>]: <why>" — containment went on without them
+        self.evidence_gaps: list[str] = []
         self.record_files: dict[str, Any] = {}
         self.facts: dict[str, Any] = {}
         self.plan: list[dict[str, Any]] = []
@@ -162,6 +164,7 @@ class IncidentDoc:
             "notes": self.notes,
             "holds": self.holds,
             "does_not_hold": self.does_not_hold,
+            "evidence_gaps": self.evidence_gaps,
             "timeline": self.timeline,
             "actions": list(self.actions.values()),
             "evidence": self.evidence,

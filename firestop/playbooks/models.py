@@ -110,7 +110,9 @@ class Step(BaseModel):
     when: a condition (expression) — the step is skipped unless it holds. timeout_seconds: the
     step fails (kind ``timeout``) if its runbook has not answered by then. on_failure: ``abort``
     (stop containment; a responder takes over), ``continue`` (go on with the next steps), or
-    ``rollback`` (undo the containment steps completed so far, newest first, then stop).
+    ``rollback`` (undo the containment steps completed so far, newest first, then stop). A step whose
+    runbook only keeps evidence (``evidence.*``) never stops containment, whatever on_failure says: its
+    failure is recorded as an evidence gap and the next steps run.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -1,8 +1,18 @@
-"""Render a post-incident record (the JSON document the orchestrator builds) as Markdown. Pure."""
+"""Render a post-incident record (the JSON document the orchestrator builds) as Markdown. Pure.
+
+Every value in a record may come from outside (alert fields, resource ids,
+responders' comments, Azure's messages): each goes through the helper of
+:mod:`firestop.markup` for where it lands — :func:`~firestop.markup.md_cell`
+in table cells and inline text, :func:`~firestop.markup.md_code` in code
+spans — so no value can add HTML, a link, an image, a heading or a table
+column to the record.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from firestop.markup import md_cell, md_code
 
 
 def _fmt_seconds(value: Any) -> str:
@@ -11,9 +21,7 @@ def _fmt_seconds(value: Any) -> str:
     return f"{float(value):.1f} s"
 
 
-def _cell(value: Any) -> str:
-    text = "—" if value is None or value == "" else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+_cell = md_cell
 
 
 def render_markdown(record: dict[str, Any]) -> str:
@@ -22,11 +30,11 @@ def render_markdown(record: dict[str, Any]) -> str:
     playbook = record.get("playbook") or {}
     metrics = record.get("metrics") or {}
     lines = [
-        f"# Incident {record.get('incident_id')} — {record.get('status')}",
+        f"# Incident {_cell(record.get('incident_id'))} — {_cell(record.get('status'))}",
         "",
         f"- Alert rule: {_cell(alert.get('rule_name'))} (severity {_cell(alert.get('severity'))}, {_cell(alert.get('monitoring_service'))})",
-        f"- Alert ID: `{_cell(alert.get('alert_id'))}`",
-        f"- Targets: {', '.join(f'`{t}`' for t in alert.get('target_ids') or []) or '—'}",
+        f"- Alert ID: {md_code(alert.get('alert_id'))}",
+        f"- Targets: {', '.join(md_code(t) for t in alert.get('target_ids') or []) or '—'}",
         f"- Playbook: {_cell(playbook.get('name'))} (version {_cell(playbook.get('version'))})",
         f"- Fired: {_cell(alert.get('fired_at'))}; received: {_cell(record.get('received_at'))}; "
         f"contained: {_cell(record.get('contained_at'))}; closed: {_cell(record.get('closed_at'))}",
@@ -63,46 +71,57 @@ def render_markdown(record: dict[str, Any]) -> str:
         lines.append("")
     if record.get("checklist_gaps"):
         lines += ["## Security checklist gaps", ""]
-        lines += [f"- {_cell(g.get('gap'))} on `{_short(g.get('target'))}` — {_cell(g.get('advice'))}" for g in record["checklist_gaps"]]
+        lines += [f"- {_cell(g.get('gap'))} on {md_code(_short(g.get('target')))} — {_cell(g.get('advice'))}" for g in record["checklist_gaps"]]
         lines.append("")
     if record.get("correlated_alerts"):
         lines += ["## Alerts that joined this incident", ""]
-        lines += [f"- {_cell(a.get('rule_name'))} (`{_cell(a.get('alert_id'))}`)" for a in record["correlated_alerts"]]
+        lines += [f"- {_cell(a.get('rule_name'))} ({md_code(a.get('alert_id'))})" for a in record["correlated_alerts"]]
         lines.append("")
     if record.get("holds") or record.get("does_not_hold"):
         lines += ["## Containment", ""]
-        lines += [f"- holds: {h}" for h in record.get("holds") or []]
-        lines += [f"- **does not hold**: {h}" for h in record.get("does_not_hold") or []]
+        lines += [f"- holds: {_cell(h)}" for h in record.get("holds") or []]
+        lines += [f"- **does not hold**: {_cell(h)}" for h in record.get("does_not_hold") or []]
+        lines.append("")
+    if record.get("evidence_gaps"):
+        lines += ["## Evidence gaps (containment went on without them)", ""]
+        lines += [f"- {_cell(g)}" for g in record["evidence_gaps"]]
         lines.append("")
     lines += ["## Timeline", "", "| offset | phase | step | target | outcome | detail |", "|---|---|---|---|---|---|"]
     for entry in record.get("timeline") or []:
         lines.append(
-            f"| +{float(entry.get('offset_s') or 0):.1f} s | {_cell(entry.get('phase'))} | {_cell(entry.get('step'))} | "
+            f"| {_offset(entry.get('offset_s'))} | {_cell(entry.get('phase'))} | {_cell(entry.get('step'))} | "
             f"{_cell(_short(entry.get('target')))} | {_cell(entry.get('outcome'))} | {_cell(entry.get('detail'))} |"
         )
     lines += ["", "## Actions", ""]
     for action in record.get("actions") or []:
-        lines.append(f"### {action.get('step_id')} — {action.get('runbook')}")
+        lines.append(f"### {_cell(action.get('step_id'))} — {_cell(action.get('runbook'))}")
         lines.append("")
-        lines.append(f"- target: `{_cell(action.get('target'))}`")
+        lines.append(f"- target: {md_code(action.get('target'))}")
         lines.append(f"- outcome: {_cell(action.get('summary'))}")
         lines.append(f"- verified: {_cell(action.get('verified'))}")
         for check in action.get("checks") or []:
-            lines.append(f"  - {'✔' if check.get('ok') else '✘'} {check.get('name')}: {_cell(check.get('detail'))}")
+            lines.append(f"  - {'✔' if check.get('ok') else '✘'} {_cell(check.get('name'))}: {_cell(check.get('detail'))}")
         for label in ("before", "after"):
             state = action.get(label) or {}
             if state:
-                lines.append(f"- {label}: " + ", ".join(f"`{k}` = {_cell(v)}" for k, v in state.items()))
+                lines.append(f"- {label}: " + ", ".join(f"{md_code(k)} = {_cell(v)}" for k, v in state.items()))
         lines.append("")
     lines += ["## Evidence", "", "| file | rows | bytes | SHA-256 | collected at |", "|---|---|---|---|---|"]
     for item in record.get("evidence") or []:
         lines.append(
             f"| {_cell(item.get('path'))} | {_cell(item.get('rows'))} | {_cell(item.get('size_bytes'))} | "
-            f"`{_cell(item.get('sha256'))}` | {_cell(item.get('collected_at'))} |"
+            f"{md_code(item.get('sha256'))} | {_cell(item.get('collected_at'))} |"
         )
     lines.append("")
     text = "\n".join(lines)
     return text.encode("utf-8", "replace").decode("utf-8")  # unpaired surrogates from a payload cannot be written as UTF-8
+
+
+def _offset(value: Any) -> str:
+    try:
+        return f"+{float(value or 0):.1f} s"
+    except (TypeError, ValueError):
+        return "—"
 
 
 def _short(resource_id: Any) -> str | None:

@@ -9,7 +9,9 @@
   Route templates: literals (case-insensitive), ``{name}``, ``{name?}`` (last
   segment), ``{name:int|long|bool|guid|alpha|double|float|decimal|datetime}``,
   catch-all ``{*name}``. No route or a method the route does not declare →
-  404. An exception in a function → 500 (traceback on stderr).
+  404. An exception in a function → 500 (traceback on stderr). A path with
+  a dot segment (``/api/incidents/.``, ``%2e``) or a segment that decodes to
+  ``/``, ``\\`` or a control character → **400** JSON, before routing.
 * **Durable client bindings** get binding JSON whose ``rpcBaseUrl`` is a
   loopback-only :class:`~firestop.runtime.management.ManagementServer` (the
   extension's local RPC endpoint), so the SDK's own
@@ -47,14 +49,15 @@ is set, which jumps the clock to the next timer whenever nothing else is
 runnable (instant, like ``alert handle`` — an approval that races a timer
 times out at once). With a real (non-virtual) clock neither applies.
 
-**Why the standard library server.** ``ThreadingHTTPServer`` runs each
-request on its own thread, as the Python worker runs sync functions on a
-thread pool: a sync function that blocks (a runbook waiting on the sandbox's
-real-time latency) never stalls other requests, and async functions still all
-run on the one worker event loop ``invoke_http_function`` keeps (the SDK's
-aiohttp session is bound to it). aiohttp would add a second event loop in
-front of that one for no gain, and the management server already uses
-``http.server``. Loopback only by default; it is a development server.
+**Why the standard library server.** ``http.server`` with a bounded worker
+pool (:mod:`firestop.runtime.httpserver`: pool, backlog, read deadlines,
+TCP_NODELAY, JSON 4xx for protocol errors) runs requests on worker threads,
+as the Python worker runs sync functions on a thread pool: a sync function
+that blocks (a runbook waiting on the sandbox's real-time latency) never
+stalls other requests, and async functions still all run on the one worker
+event loop ``invoke_http_function`` keeps (the SDK's aiohttp session is bound
+to it). aiohttp would add a second event loop in front of that one for no
+gain. Loopback only by default; it is a development server.
 """
 
 from __future__ import annotations
@@ -73,7 +76,6 @@ import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -85,6 +87,7 @@ from firestop.clock import is_virtual
 from firestop.trust.peer import stamp_peer
 
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
+from .httpserver import BoundedHTTPServer, Limits, make_handler
 from .management import RPC_PREFIX, WEBHOOK_PREFIX, ManagementServer, client_binding, invoke_http_function
 from .schedule import Schedule, parse_schedule
 from .store import Store, from_text, to_text
@@ -414,13 +417,14 @@ class FunctionsServer:
     how simulated time flows (module docstring). ``poll_interval``: seconds
     between driver rounds when nothing wakes it. Start with :meth:`start` or
     as a context manager; :meth:`stop` ends the server and the driver (the
-    host stays open: close it yourself). Raises OSError if the port is taken.
+    host stays open: close it yourself). ``limits``: worker pool, backlog, read timeouts and body
+    size of the HTTP layer (:class:`~firestop.runtime.httpserver.Limits`). Raises OSError if the port is taken.
     """
 
     def __init__(self, app: Any, host: Any, *, function_key: str, address: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, route_prefix: str = "api", realtime_factor: float = 1.0,
                  advance_timers: bool = False, poll_interval: float = 0.5,
-                 task_hub: str = "FirestopLocal", connection: str = "Storage") -> None:
+                 task_hub: str = "FirestopLocal", connection: str = "Storage", limits: Limits | None = None) -> None:
         _check_key(function_key, "function_key")
         if poll_interval <= 0:
             raise ValueError("poll_interval must be > 0 seconds")
@@ -434,8 +438,7 @@ class FunctionsServer:
         self._local_next: dict[str, datetime | None] = {}
         self.pacer = Pacer(host.clock, realtime_factor)
         self.driver = Driver(self, poll_interval=poll_interval, advance_timers=advance_timers)
-        self._httpd = ThreadingHTTPServer((address, port), _make_handler(self))  # OSError if taken
-        self._httpd.daemon_threads = True
+        self._httpd = BoundedHTTPServer((address, port), make_handler(self.answer), limits)  # OSError if taken
         self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
                                     on_change=self.driver.wake)
         self._rpc_lock = threading.Lock()
@@ -514,11 +517,27 @@ class FunctionsServer:
         offered = headers.get(KEY_HEADER) or (query.get("code") or [None])[-1]
         return bool(offered) and hmac.compare_digest(str(offered).encode(), self.function_key.encode())
 
+    def answer(self, method: str, raw_path: str, headers: Any, body: bytes,
+               peer: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        """:meth:`handle` as the HTTP layer wants it (``(status, headers, body)``); never raises."""
+        try:
+            response = self.handle(method, raw_path, headers, body, peer=peer)
+        except Exception:  # noqa: BLE001 - like the Functions host: log it, answer 500
+            log.exception("request %r %r failed", method, raw_path)
+            response = Response(500, {}, b"")
+        return response.status, response.headers, response.body
+
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes, peer: str | None = None) -> Response:
         """Answer one request (called on server threads). ``peer``: the connection's remote address, stamped on
-        the request for the trust layer (:mod:`firestop.trust.peer`); None = unknown (the function treats it as remote)."""
+        the request for the trust layer (:mod:`firestop.trust.peer`); None = unknown (the function treats it as remote). A path with a dot segment or an encoded
+        separator/control character is a 400 (:func:`path_problem`)."""
         parts = urlsplit(raw_path)
         path = parts.path
+        problem = path_problem(path) if path.startswith("/") else "the request target is not an absolute path"
+        if problem is not None:
+            return _json_response(400, {"error": "path", "reason": problem,
+                                        "fix": "request the resource by its plain path, without '.'/'..' segments or "
+                                               "percent-encoded '/', '\\' or control characters", "status": 400})
         query = parse_qs(parts.query, keep_blank_values=True)
         if path.startswith(WEBHOOK_PREFIX + "/") or path == WEBHOOK_PREFIX:
             if not self.authorized(headers, query):
@@ -730,44 +749,22 @@ def _to_response(result: Any, name: str) -> Response:
 
 
 _HOST_HEADER = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?")
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+#: Control characters, and the separators a route value may not hide percent-encoded.
+_UNSAFE_IN_SEGMENT = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
-def _make_handler(server: FunctionsServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "Firestop-serve"
-
-        def _serve(self) -> None:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0:
-                self.send_error(400, "bad Content-Length")
-                return
-            body = self.rfile.read(length) if length else b""
-            try:
-                response = server.handle(self.command, self.path, self.headers, body, peer=self.client_address[0])
-            except Exception:  # noqa: BLE001
-                log.exception("request failed")
-                traceback.print_exc(file=sys.stderr)
-                response = Response(500, {}, b"")
-            self.send_response(response.status)
-            for key, value in response.headers.items():
-                if key.lower() not in _HOP_BY_HOP:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.info("%s %s", self.address_string(), format % args)
-
-    return Handler
+def path_problem(path: str) -> str | None:
+    """Why a request path is refused before routing (None: fine): a dot segment (``.``/``..``, also
+    percent-encoded — clients normalise them away, so only a crafted request carries one, and the Durable
+    SDK turns ``instances/.`` into the list-everything URL), or a segment that decodes to a control
+    character, ``/`` or ``\\`` (it would change which route or instance is meant)."""
+    for segment in path.split("/")[1:]:
+        decoded = unquote(segment, errors="replace")
+        if decoded in (".", ".."):
+            return f"the path has a dot segment ({segment!r})"
+        if _UNSAFE_IN_SEGMENT.search(decoded):
+            return f"the path segment {segment!r} decodes to a control character, '/' or '\\'"
+    return None
 
 
 def read_route_prefix(host_json: str | os.PathLike[str]) -> str:

@@ -307,18 +307,27 @@ def _record_path(files: dict[str, Any] | None) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell or inline text: escaped (:func:`firestop.markup.md_text`) — alert fields, messages and notes
+    come from outside."""
+    from firestop.markup import md_text
+
+    return md_text(value)
+
+
+def _code(value: Any) -> str:
+    from firestop.markup import md_code
+
+    return md_code(value)
 
 
 def render_markdown(card: dict[str, Any]) -> str:
     """The scorecard as Markdown (tables; simulated times)."""
     m = card["metrics"]
     lines = [
-        f"# Tabletop scorecard — {card['scenario']['name']}",
+        f"# Tabletop scorecard — {_cell(card['scenario']['name'])}",
         "",
         f"**Result: {'all expectations met' if card['result'] == 'met' else 'expectations missed'}** "
-        f"({card['met']} met, {card['missed']} missed) · run `{card['run_id']}` · sandbox tenant, simulated time "
+        f"({card['met']} met, {card['missed']} missed) · run {_code(card['run_id'])} · sandbox tenant, simulated time "
         f"{card['started_at']} → {card['finished_at']} ({card['wall_seconds']:.1f} s wall)",
         "",
     ]
@@ -359,7 +368,7 @@ def render_markdown(card: dict[str, Any]) -> str:
                      f"{f['not_absorbed']} not absorbed, {f['outside_steps']} outside any step.")
         lines += ["", "| at | operation | answer | source | step | absorbed |", "|---|---|---|---|---|---|"]
         for x in f["fired"]:
-            lines.append(f"| +{x['offset_s']:g} s | {x['operation']} | {x['status'] or ''} {x['kind']} | {x['source']} | "
+            lines.append(f"| +{x['offset_s']:g} s | {_cell(x['operation'])} | {_cell(x['status'] or '')} {_cell(x['kind'])} | {_cell(x['source'])} | "
                          f"{_cell(x['step'] or '—')} | {({True: 'yes', False: 'no', None: '—'})[x['absorbed']]} |")
     else:
         lines.append("No fault fired." + (" (armed: " + ", ".join(str(a.get("operation") or a.get("kind")) for a in f["armed"]) + ")" if f["armed"] else ""))
@@ -367,22 +376,22 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card["permissions_missing"]:
         lines += ["| action | requests | first at |", "|---|---|---|"]
         for p in card["permissions_missing"]:
-            lines.append(f"| `{p['action']}`{' (data action)' if p['data_action'] else ''} | {p['count']} | {p['first_at']} |")
+            lines.append(f"| {_code(p['action'])}{' (data action)' if p['data_action'] else ''} | {p['count']} | {_cell(p['first_at'])} |")
     else:
         lines.append("No request was refused (no 403 in the sandbox request log).")
     lines += ["", "## Checklist coverage", "", "| item | finding | targets |", "|---|---|---|"]
     for c in card["checklist"]["coverage"]:
-        lines.append(f"| {c['item']} | {'⚠ gap' if c['status'] == 'gap' else c['status']} | {_cell(', '.join(t.rsplit('/', 1)[-1] for t in c['targets']))} |")
+        lines.append(f"| {_cell(c['item'])} | {'⚠ gap' if c['status'] == 'gap' else _cell(c['status'])} | {_cell(', '.join(t.rsplit('/', 1)[-1] for t in c['targets']))} |")
     for g in card["checklist"]["gaps"]:
-        lines.append(f"\n- {g.get('gap')} on {str(g.get('target')).rsplit('/', 1)[-1]}: {g.get('advice')}")
+        lines.append(f"\n- {_cell(g.get('gap'))} on {_cell(str(g.get('target')).rsplit('/', 1)[-1])}: {_cell(g.get('advice'))}")
     lines += ["", "## Notifications", ""]
     if card["notifications"]:
         for n in card["notifications"]:
-            lines += [f"At {n['at']} the on-call channel would have received:", "", *("> " + line for line in n["text"].splitlines()), ""]
+            lines += [f"At {_cell(n['at'])} the on-call channel would have received:", "", *("> " + _cell(line) for line in str(n["text"]).splitlines()), ""]
     else:
         lines.append("No notification was sent.")
     if card["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in card["notes"]]
+        lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in card["notes"]]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,331 @@
+"""The HTTP server mechanics ``firestop serve`` stands on: bounded, timed, answering 4xx to abuse.
+
+:class:`BoundedHTTPServer` replaces ``ThreadingHTTPServer`` (a thread per
+connection, listen backlog 5) with:
+
+* **a bounded worker pool** — ``Limits.workers`` threads handle connections;
+  up to ``Limits.queued`` more accepted connections wait for a worker; beyond
+  that the server stops accepting, so further connections wait in the kernel's
+  listen queue (never an unbounded number of threads);
+* **a listen backlog** of ``Limits.backlog`` (1,024; Linux caps it at
+  ``net.core.somaxconn``, 4,096 by default since kernel 5.4), so a burst of
+  1,000 connections is queued, not reset (``socketserver``'s default is 5);
+* **read deadlines** — the request line and headers must arrive within
+  ``Limits.header_timeout`` seconds of the connection being picked up (the
+  next request on a kept-alive connection within ``Limits.idle_timeout``):
+  a reaper thread shuts the socket down when the deadline passes, however
+  slowly the bytes drip in. The body must arrive within
+  ``Limits.body_timeout`` (answer **408**); a ``Content-Length`` over
+  ``Limits.max_body_bytes`` is refused before reading (**413**), chunked
+  bodies get **411** (send ``Content-Length``);
+* **TCP_NODELAY** on every accepted socket, and each response written in one
+  ``send`` (status line, headers and body together): ``BaseHTTPRequestHandler``
+  writes headers and body separately, and with Nagle's algorithm the body of a
+  kept-alive connection then waits for the client's delayed ACK (~40 ms on Linux);
+* **JSON errors** — every error the protocol layer raises (400 bad request
+  line, 408, 411, 413, 414 URI too long, 431 headers too large, 405 an unknown
+  method) is ``{"error", "reason", "status"}`` JSON, never an HTML page and never
+  a 5xx for something the client sent (an unknown method is a 405, not 501).
+
+:func:`make_handler` wraps an ``answer(method, path, headers, body) ->
+(status, headers, body)`` callable into a handler class using all of the above.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Callable
+
+log = logging.getLogger("firestop.serve")
+
+__all__ = ["BoundedHTTPServer", "Limits", "error_body", "make_handler"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of one server. Seconds for timeouts; bytes for sizes."""
+
+    workers: int = 32
+    queued: int = 512
+    backlog: int = 1024
+    header_timeout: float = 10.0
+    idle_timeout: float = 5.0
+    body_timeout: float = 30.0
+    max_body_bytes: int = 4 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "backlog", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if self.queued < 0:
+            raise ValueError("queued must be >= 0")
+        for name in ("header_timeout", "idle_timeout", "body_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0 seconds")
+
+
+def error_body(status: int, reason: str, fix: str | None = None) -> bytes:
+    """The JSON error body: ``{"error": <status phrase>, "reason", "fix"?, "status"}``."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "error"
+    body: dict[str, Any] = {"error": phrase, "reason": reason, "status": status}
+    if fix:
+        body["fix"] = fix
+    return json.dumps(body).encode()
+
+
+class _Reaper:
+    """Shuts down sockets whose read deadline passed (one thread for all connections)."""
+
+    def __init__(self, tick: float = 0.1) -> None:
+        self._deadlines: dict[socket.socket, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._tick = tick
+        self._thread = threading.Thread(target=self._run, name="firestop-http-reaper", daemon=True)
+        self._thread.start()
+
+    def watch(self, conn: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[conn] = time.monotonic() + seconds
+
+    def forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._deadlines.pop(conn, None)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._tick):
+            now = time.monotonic()
+            with self._lock:
+                expired = [c for c, due in self._deadlines.items() if due <= now]
+                for conn in expired:
+                    del self._deadlines[conn]
+            for conn in expired:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class BoundedHTTPServer(HTTPServer):
+    """``HTTPServer`` with a bounded worker pool, a large backlog, TCP_NODELAY and read deadlines (module docstring)."""
+
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.request_queue_size = self.limits.backlog  # read by server_activate() (listen)
+        self._pool = ThreadPoolExecutor(self.limits.workers, thread_name_prefix="firestop-http")
+        self._slots = threading.BoundedSemaphore(self.limits.workers + self.limits.queued)
+        self._count_lock = threading.Lock()
+        self.waiting = 0  # accepted connections no worker has picked up yet
+        self.active = 0  # connections a worker is handling
+        self.reaper = _Reaper()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
+        super().__init__(address, handler)
+
+    # accept ------------------------------------------------------------------
+    def serve_forever(self, poll_interval: float = 0.1) -> None:
+        """Accept while a slot (worker or queue place) is free; otherwise leave connections in the
+        kernel's listen queue. Returns after :meth:`shutdown`."""
+        import selectors
+
+        self._stopped.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.socket, selectors.EVENT_READ)
+                while not self._stopping.is_set():
+                    if not self._slots.acquire(timeout=poll_interval):
+                        continue
+                    if not selector.select(poll_interval):
+                        self._slots.release()
+                        continue
+                    try:
+                        conn, client = self.socket.accept()
+                    except OSError:
+                        self._slots.release()
+                        continue
+                    self._dispatch(conn, client)
+        finally:
+            self._stopping.clear()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` and wait for it to return (connections being handled go on)."""
+        self._stopping.set()
+        self._stopped.wait()
+
+    def _dispatch(self, conn: socket.socket, client: Any) -> None:
+        try:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        with self._count_lock:
+            self.waiting += 1
+        try:
+            self._pool.submit(self._work, conn, client)
+        except RuntimeError:  # the pool is shut down
+            with self._count_lock:
+                self.waiting -= 1
+            self._slots.release()
+            self.shutdown_request(conn)
+
+    def _work(self, conn: socket.socket, client: Any) -> None:
+        with self._count_lock:
+            self.waiting -= 1
+            self.active += 1
+        try:
+            self.finish_request(conn, client)
+        except Exception:  # noqa: BLE001 - a broken connection ends that connection only
+            log.debug("connection from %r failed", client, exc_info=True)
+        finally:
+            self.reaper.forget(conn)
+            self.shutdown_request(conn)
+            with self._count_lock:
+                self.active -= 1
+            self._slots.release()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.reaper.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def make_handler(answer: Callable[[str, str, Any, bytes, str | None], tuple[int, dict[str, str], bytes]],
+                 *, server_version: str = "Firestop-serve",
+                 hop_by_hop: frozenset[str] = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"}),
+                 ) -> type[BaseHTTPRequestHandler]:
+    """A handler class calling ``answer(method, raw path, headers, body, peer address)`` for every request whose
+    headers and body were read within the server's :class:`Limits` (module docstring)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server: BoundedHTTPServer
+
+        def setup(self) -> None:
+            self.timeout = self.server.limits.header_timeout  # per-recv backstop; the reaper bounds the total
+            super().setup()
+            self._first = True
+
+        def handle_one_request(self) -> None:
+            limits = self.server.limits
+            self.server.reaper.watch(self.connection, limits.header_timeout if self._first else limits.idle_timeout)
+            self._first = False
+            try:
+                super().handle_one_request()
+            finally:
+                self.server.reaper.forget(self.connection)
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):  # any method token reaches answer(): unknown ones get 404/405 there, not 501
+                return self._serve
+            raise AttributeError(name)
+
+        # -- reading --------------------------------------------------------
+        def _serve(self) -> None:
+            self.server.reaper.forget(self.connection)  # headers are in; the body has its own deadline
+            limits = self.server.limits
+            if self.headers.get("Transfer-Encoding"):
+                self._error(411, "chunked or other transfer-encoded bodies are not read", "send the body with a Content-Length header")
+                return
+            raw_length = self.headers.get_all("Content-Length") or []
+            try:
+                lengths = {int(v.strip()) for v in raw_length}
+            except ValueError:
+                lengths = {-1}
+            if len(lengths) > 1 or any(n < 0 for n in lengths) or any(not v.strip().isdigit() for v in raw_length):
+                self._error(400, "Content-Length is not one non-negative integer", "send one Content-Length: <bytes>")
+                return
+            length = lengths.pop() if lengths else 0
+            if length > limits.max_body_bytes:
+                self._error(413, f"a {length:,}-byte body is over the {limits.max_body_bytes:,}-byte limit", "send a smaller body")
+                return
+            body = self._read_body(length, limits.body_timeout)
+            if body is None:
+                return
+            try:
+                status, headers, payload = answer(self.command, self.path, self.headers, body, self.client_address[0])
+            except Exception:  # noqa: BLE001 - answer() owns its errors; this is the last resort
+                log.exception("request %r %r failed", self.command, self.path)
+                status, headers, payload = 500, {}, b""
+            if self.server.waiting:
+                self.close_connection = True  # others wait for a worker: do not keep this one idle
+            self._write(status, headers, payload)
+
+        def _read_body(self, length: int, timeout: float) -> bytes | None:
+            deadline = time.monotonic() + timeout
+            chunks, remaining = [], length
+            try:
+                while remaining:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError
+                    self.connection.settimeout(left)
+                    chunk = self.rfile.read1(min(remaining, 65536))
+                    if not chunk:  # the client closed before sending it all
+                        self.close_connection = True
+                        return None
+                    chunks.append(chunk)
+                    remaining -= len(chunk)
+            except (TimeoutError, socket.timeout):
+                self._error(408, f"the body did not arrive within {timeout:g} s ({length - remaining:,} of "
+                            f"{length:,} bytes)", "send the whole body promptly, with a correct Content-Length")
+                return None
+            finally:
+                try:
+                    self.connection.settimeout(self.server.limits.header_timeout)
+                except OSError:
+                    pass
+            return b"".join(chunks)
+
+        # -- writing --------------------------------------------------------
+        def _write(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.log_request(status, len(body))
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = ""
+            lines = [f"{self.protocol_version} {status} {phrase}", f"Server: {self.version_string()}",
+                     f"Date: {self.date_time_string()}"]
+            lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in hop_by_hop]
+            lines.append(f"Content-Length: {len(body)}")
+            if self.close_connection:
+                lines.append("Connection: close")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+            self.wfile.write(head + (b"" if self.command == "HEAD" else body))  # one send: see the module docstring
+            self.wfile.flush()
+
+        def _error(self, status: int, reason: str, fix: str | None = None) -> None:
+            self.close_connection = True
+            self._write(status, {"Content-Type": "application/json; charset=utf-8"}, error_body(status, reason, fix))
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Protocol-level errors (bad request line, 414, 431 …) as JSON, connection closed."""
+            if not hasattr(self, "command") or self.command is None:
+                self.command = "GET"
+            if not hasattr(self, "request_version"):
+                self.request_version = "HTTP/1.1"
+            if code == 501:  # BaseHTTPRequestHandler's "unsupported method"
+                code = 405
+            self._error(code, message or HTTPStatus(code).phrase)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s %r", self.address_string(), format % args)  # %r: the request line is the client's text
+
+    Handler.server_version = server_version
+    return Handler
