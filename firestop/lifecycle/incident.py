@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
-from firestop.canonical import digest
+from firestop.seal_contract import digest
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, STOPPED
 from firestop.lifecycle.sealing import (
     ACTIVITY_SEAL_INPUT,

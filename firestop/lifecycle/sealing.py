@@ -2,7 +2,7 @@
 
 The seal itself — key, MAC, who seals what — is :mod:`firestop.trust.seal`.
 Orchestrator code never sees the key: it computes the document's digest
-(:func:`firestop.canonical.digest`, deterministic) and asks an activity:
+(:func:`firestop.seal_contract.digest`, deterministic) and asks an activity:
 
 * ``verify_seal`` ``{"purpose", "binding", "digest", "seal", "about"}`` →
   ``{"ok": bool, "reason": str}``. ``about`` (≤ 300 characters) says what
@@ -19,16 +19,15 @@ from __future__ import annotations
 
 from typing import Any, Generator
 
-from firestop.canonical import SEAL_FIELD, digest
+from firestop.seal_contract import SEAL_FIELD, Purpose, binding_of_decision, digest
 
 ACTIVITY_VERIFY_SEAL = "verify_seal"
 ACTIVITY_SEAL_INPUT = "seal_input"
 
-#: Purposes (the values of :class:`firestop.trust.seal.Purpose`).
-PURPOSE_INCIDENT = "incident"
-PURPOSE_STEP_GROUP = "step-group"
-PURPOSE_APPROVAL = "approval"
-PURPOSE_STOP = "stop"
+PURPOSE_INCIDENT = Purpose.INCIDENT.value
+PURPOSE_STEP_GROUP = Purpose.STEP_GROUP.value
+PURPOSE_APPROVAL = Purpose.APPROVAL.value
+PURPOSE_STOP = Purpose.STOP.value
 
 MAX_ABOUT = 300
 
@@ -51,6 +50,5 @@ def verify(context, purpose: str, binding: str, document: Any, about: str) -> Ge
     return result if isinstance(result, dict) else {"ok": False, "reason": "no answer from verify_seal"}
 
 
-def binding_of_decision(incident_id: str, step_id: str) -> str:
-    """What a decision is sealed for: one step of one incident."""
-    return f"{incident_id}/{step_id}"
+__all__ = ["ACTIVITY_SEAL_INPUT", "ACTIVITY_VERIFY_SEAL", "PURPOSE_APPROVAL", "PURPOSE_INCIDENT", "PURPOSE_STEP_GROUP",
+           "PURPOSE_STOP", "binding_of_decision", "verify", "verify_request"]

@@ -8,9 +8,9 @@ holds, over
 
     b"firestop-seal/v1\\n" + purpose + b"\\n" + binding + b"\\n" + digest
 
-where ``digest`` is :func:`firestop.canonical.digest` of the document (its
+where ``digest`` is :func:`firestop.seal_contract.digest` of the document (its
 canonical JSON without the ``"seal"`` field), ``purpose`` one of
-:class:`Purpose` and ``binding`` what the document is for: the orchestration
+:class:`~firestop.seal_contract.Purpose` and ``binding`` what the document is for: the orchestration
 instance ID (an incident, a step group — so a sealed input cannot be reused
 for another instance), ``<incident id>/<step id>`` for a decision. The seal
 travels in the document's ``"seal"`` field as ``v1.<key id>.<MAC, base64url>``;
@@ -34,6 +34,9 @@ https://learn.microsoft.com/azure/app-service/reference-app-settings) a
 missing key is an error, never a generated one: instances would each hold
 their own. :class:`SealKey` never shows the key (``repr`` gives the key id);
 errors name the setting, not the value.
+
+Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily,
+:mod:`firestop.settings`.
 """
 
 from __future__ import annotations
@@ -43,18 +46,10 @@ import hashlib
 import hmac
 import os
 import secrets
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Mapping
 
-from firestop.canonical import SEAL_FIELD, digest
-from firestop.lifecycle.sealing import (
-    PURPOSE_APPROVAL,
-    PURPOSE_INCIDENT,
-    PURPOSE_STEP_GROUP,
-    PURPOSE_STOP,
-    binding_of_decision,
-)
+from firestop.seal_contract import SEAL_FIELD, Purpose, binding_of_decision, digest
 
 SEAL_KEY_ENV = "FIRESTOP_SEAL_KEY"
 SEAL_KEY_FILE = "seal-key"
@@ -64,15 +59,6 @@ MIN_KEY_LENGTH = 32
 #: A seal is ``v1.`` + 8 hex + ``.`` + 43 base64url characters; anything much longer is not one.
 MAX_SEAL_LENGTH = 96
 _VERSION = "v1"
-
-
-class Purpose(StrEnum):
-    """What a sealed document is for (part of what the MAC covers)."""
-
-    INCIDENT = PURPOSE_INCIDENT
-    STEP_GROUP = PURPOSE_STEP_GROUP
-    APPROVAL = PURPOSE_APPROVAL
-    STOP = PURPOSE_STOP
 
 
 class SealKeyError(RuntimeError):

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from firestop.canonical import canonical_json, digest
+from firestop.seal_contract import canonical_json, digest
 from firestop.trust.seal import (
     SEAL_KEY_ENV,
     Purpose,
