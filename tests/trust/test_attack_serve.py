@@ -1,0 +1,157 @@
+"""The same attacks against a real ``firestop serve`` process over HTTP (listening on all interfaces, so a
+non-loopback peer can be tried when this machine has a non-loopback address)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from firestop.settings import REPO_ROOT
+from firestop.trust import PEER_HEADER, encode_principal
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX select on pipes")
+
+KEY = "trust-test-key-0123456789"
+GUARD_S = 60.0
+ACCOUNT = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
+           "Microsoft.CognitiveServices/accounts/contoso-openai-prod")
+
+
+def call(url: str, *, method: str = "GET", body=None, who: str | None = None, headers: dict | None = None):
+    sent = {"x-functions-key": KEY, "content-type": "application/json", **(headers or {})}
+    if who:
+        sent["X-MS-CLIENT-PRINCIPAL"] = encode_principal(who)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=GUARD_S) as response:  # noqa: S310 - test server
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, (json.loads(raw) if raw else None)
+
+
+def outward_address() -> str | None:
+    """This machine's non-loopback IPv4 address (no packet is sent), or None."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``firestop serve --host 0.0.0.0 --port 0``; yields (port, stdout lines, stderr path)."""
+    home = tmp_path_factory.mktemp("serve") / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBSITE_", "FIRESTOP_"))}
+    env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=KEY, PYTHONUNBUFFERED="1")
+    err_path = home.parent / "serve.err"
+    err = open(err_path, "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--host", "0.0.0.0", "--port", "0",
+                             "--realtime-factor", "0"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, bufsize=0)
+    lines: list[str] = []
+    buffer, port = b"", None
+    deadline = time.monotonic() + GUARD_S
+    try:
+        while port is None:
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+            if not chunk:
+                pytest.fail(f"firestop serve did not start:\n{err_path.read_text(errors='replace')[-3000:]}")
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                lines.append(line.decode())
+                if lines[-1].startswith("Listening on "):
+                    port = int(lines[-1].split()[2].rsplit(":", 1)[1])
+        yield port, lines, err_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err.close()
+
+
+def test_serve_says_it_trusts_the_principal_header_from_loopback_only(served):
+    _, lines, _ = served
+    assert any("X-MS-CLIENT-PRINCIPAL header from loopback peers only" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("method,path,body,role", [
+    ("GET", "incidents", None, "reader"),
+    ("GET", "incidents/inc-33906e911c7aff74", None, "reader"),
+    ("POST", "incidents/inc-33906e911c7aff74/approvals/lock-network", {"decision": "approve"}, "approver"),
+    ("POST", "runbooks/keys.revoke", {"target": ACCOUNT, "mode": "apply"}, "responder"),
+])
+def test_each_route_refuses_a_caller_without_its_role(served, method, path, body, role):
+    port, _, err_path = served
+    status, answer = call(f"http://127.0.0.1:{port}/api/{path}", method=method, body=body, who="oid-nobody")
+    assert status == 403 and answer["error"] == "role" and f"the {role} role" in answer["reason"], answer
+    if role != "reader":
+        status, answer = call(f"http://127.0.0.1:{port}/api/{path}", method=method, body=body, who="oid-mallory")
+        assert status == 403 and f"the {role} role" in answer["reason"]
+    logged = err_path.read_text(errors="replace")
+    assert f"(needs {role}) with 403" in logged and "'oid-nobody'" in logged  # the refusal is logged, values as repr
+
+
+def test_the_readers_route_answers_a_reader(served):
+    port, _, _ = served
+    assert call(f"http://127.0.0.1:{port}/api/incidents", who="oid-mallory") == (200, [])
+
+
+def test_incident_only_runbooks_and_incident_ids_are_refused(served):
+    port, _, _ = served
+    for name in ("records.file", "notify.webhook", "evidence.snapshot_logs"):
+        status, answer = call(f"http://127.0.0.1:{port}/api/runbooks/{name}", method="POST", who="oid-alice",
+                              body={"params": {}, "mode": "apply"})
+        assert status == 403 and "own orchestration" in answer["reason"], answer
+    status, answer = call(f"http://127.0.0.1:{port}/api/runbooks/keys.revoke", method="POST", who="oid-alice",
+                          body={"target": ACCOUNT, "mode": "apply", "incident_id": "inc-33906e911c7aff74"})
+    assert status == 400 and answer["error"] == "incident_id"
+
+
+def test_no_fallback_and_no_forged_peer(served):
+    port, _, _ = served
+    url = f"http://127.0.0.1:{port}/api/incidents"
+    status, answer = call(url, headers={"X-MS-CLIENT-PRINCIPAL-ID": "oid-alice"})
+    assert status == 401 and "missing" in answer["reason"]
+    status, answer = call(url, who="oid-alice", headers={PEER_HEADER: "10.9.8.7 " + "0" * 64})
+    assert status == 200  # a client's own stamp is dropped; the server stamps the real (loopback) peer
+
+
+def test_hostile_principal_headers_are_400(served):
+    port, _, _ = served
+    url = f"http://127.0.0.1:{port}/api/incidents"
+    for value in (base64.b64encode(b"[" * 12000).decode(), "A" * (16 * 1024 + 1)):
+        status, answer = call(url, headers={"X-MS-CLIENT-PRINCIPAL": value})
+        assert status == 400 and answer["error"] == "X-MS-CLIENT-PRINCIPAL"
+
+
+def test_a_principal_from_a_non_loopback_peer_is_401(served):
+    port, _, _ = served
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback IPv4 address to call from")
+    url = f"http://{address}:{port}/api/incidents"
+    status, answer = call(url, who="oid-alice")
+    assert status == 401 and "loopback only" in answer["reason"] and address in answer["reason"], answer
+    status, _ = call(url, who="oid-alice", headers={PEER_HEADER: "127.0.0.1"})  # claiming loopback does not help
+    assert status == 401
