@@ -71,9 +71,11 @@ class Lab:
     def api(self, function: str, url: str, route: dict, body: dict, who: str = ALICE) -> tuple[int, dict]:
         from firestop.runtime import invoke_http_function
 
+        from firestop.trust import stamp_peer
+
+        headers = stamp_peer({"content-type": "application/json", "x-ms-client-principal": principal(who)}, "127.0.0.1")
         request = func.HttpRequest(method="POST", url=f"http://localhost:7071/api/{url}", body=json.dumps(body).encode(),
-                                   headers={"content-type": "application/json", "x-ms-client-principal": principal(who)},
-                                   route_params=route)
+                                   headers=headers, route_params=route)
         response = invoke_http_function(self.app, function, request, server=self.server)
         return response.status_code, json.loads(response.get_body() or b"null")
 
