@@ -69,6 +69,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None,
     """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
+    from firestop.trust.seal import Purpose, seal
 
     owned = env is None
     env = env or sandbox_environment()
@@ -98,7 +99,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None,
         else:
             inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox)
             inp["incident_id"] = instance_id
-            host.start_new(ORCHESTRATOR_NAME, instance_id, inp)
+            host.start_new(ORCHESTRATOR_NAME, instance_id, seal(Purpose.INCIDENT, inp, binding=instance_id))
         return view(drive(env, instance_id, on_progress=on_progress)), note
     finally:
         if owned:
@@ -144,9 +145,10 @@ def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: 
     Raises ``LookupError`` when the incident or that pending approval does not exist, and
     ``PermissionError`` when ``by`` may not decide (not an approver, two-person rule); nothing is sent then.
     """
-    from firestop.lifecycle.approvals import judge
+    from firestop.lifecycle.approvals import decision_event, judge
     from firestop.playbooks.models import Approval
     from firestop.runtime import InstanceNotFound
+    from firestop.trust.seal import seal_decision
 
     try:
         status = env.host.get_status(instance_id)
@@ -157,8 +159,9 @@ def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: 
         raise LookupError(f"--step: incident {instance_id} is not waiting for an approval ({status.runtime_status})")
     if pending.get("step") != step:
         raise LookupError(f"--step: incident {instance_id} is waiting for step {pending.get('step')!r}, not {step!r}")
-    data = {"decision": decision, "by": by, "groups": groups or [], "comment": comment,
-            "decision_id": uuid.uuid4().hex}  # tells a new decision from the SDK replaying a buffered one
+    data = decision_event(instance_id, pending, decision=decision, by=by, groups=groups or [], comment=comment,
+                          decision_id=uuid.uuid4().hex,  # tells a new decision from the SDK replaying a buffered one
+                          at=env.clients.clock.now().isoformat())
     verdict, reason, _ = judge(
         Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
         data,
@@ -166,5 +169,5 @@ def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: 
     )
     if verdict == "refused":
         raise PermissionError(f"--as: {reason}; nothing was sent")
-    env.host.raise_event(instance_id, pending["event"], data)
+    env.host.raise_event(instance_id, pending["event"], seal_decision(data))  # the CLI holds the local seal key
     return view(drive(env, instance_id))

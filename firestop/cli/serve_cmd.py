@@ -49,7 +49,7 @@ def serve(
     """Serve function_app.py's HTTP functions (with their auth levels), the Durable status URLs and timer
     triggers, and run orchestrations in the background — what 'func start' gives, without Core Tools."""
     from firestop.cli.wiring import function_app, sandbox_environment
-    from firestop.runtime.serve import FunctionsServer, function_key, read_route_prefix, unsupported_bindings
+    from firestop.runtime.serve import FunctionsServer, function_key, read_route_prefix, system_key, unsupported_bindings
     from firestop.settings import REPO_ROOT
 
     if realtime_factor is None:
@@ -65,11 +65,15 @@ def serve(
     try:
         env = sandbox_environment()
         key, origin = function_key(env.settings.home)
+        admin_key, admin_origin = system_key(env.settings.home)
+        if admin_key == key:
+            fail("FIRESTOP_SYSTEM_KEY: must differ from the function key (the system key opens the durable "
+                 "management webhooks; alert senders hold the function key)", EXIT_BAD_INPUT)
         app = function_app()
         if hasattr(env.tenant, "realtime_factor"):
             env.tenant.realtime_factor = realtime_factor  # the sandbox's latencies pace the same way
         try:
-            server = FunctionsServer(app, env.host, function_key=key, address=host, port=port,
+            server = FunctionsServer(app, env.host, function_key=key, system_key=admin_key, address=host, port=port,
                                      route_prefix=read_route_prefix(REPO_ROOT / "host.json"),
                                      realtime_factor=realtime_factor, advance_timers=advance_timers,
                                      poll_interval=poll_interval)
@@ -102,8 +106,9 @@ def serve(
         echo(f"  warning: {name} has bindings the local server cannot provide ({', '.join(kinds)}); calls fail")
     pace = (f"realtime factor {realtime_factor:g} (wall s per simulated s)" if realtime_factor > 0
             else "simulated time moves only through simulated work")
-    echo(f"Durable: {env.host.db_path}; status URLs under {server.base_url}/runtime/webhooks/durabletask/ "
-         f"(key required); clock: sandbox virtual clock at {now.isoformat()}, {pace}"
+    echo(f"Durable: {env.host.db_path}; management webhooks under {server.base_url}/runtime/webhooks/durabletask/ "
+         f"take the system key only, an admin secret ({admin_origin}; FIRESTOP_SYSTEM_KEY), never the function key; "
+         f"clock: sandbox virtual clock at {now.isoformat()}, {pace}"
          + ("; timers advance at once when idle" if advance_timers else ""))
     from firestop.trust import HEADER, load_table
 

@@ -15,6 +15,7 @@ from firestop.lifecycle import (
     ACTIVITY_SELECT_PLAYBOOK,
     ACTIVITY_SUMMARIZE_ACTIVITY,
 )
+from firestop.lifecycle.sealing import ACTIVITY_SEAL_INPUT, ACTIVITY_VERIFY_SEAL
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.activities")
@@ -87,3 +88,35 @@ def ledger_head(request: dict) -> dict[str, Any]:
     ledger = Ledger(get_settings().ledger_dir)
     incident = str(request.get("incident_id"))
     return {"entries": len(ledger.entries(incident)), "head": ledger.head(incident)}
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_VERIFY_SEAL)
+def verify_seal(request: dict) -> dict[str, Any]:
+    """``{"purpose", "binding", "digest", "seal", "about"}`` → ``{"ok", "reason"}`` (see
+    :mod:`firestop.lifecycle.sealing`). A refusal is logged as a WARNING (values as repr); a missing
+    or unusable key refuses too (fail closed). The key never leaves this function."""
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    purpose, binding = str(request.get("purpose")), str(request.get("binding"))
+    try:
+        ok, reason = load_seal_key().check(purpose, binding, str(request.get("digest")), request.get("seal"))
+    except SealKeyError as exc:
+        ok, reason = False, f"the app holds no usable seal key: {exc}"
+    if not ok:
+        log.warning("refused %s input for %r (%r): %r", purpose, binding, str(request.get("about") or "")[:300], reason)
+    return {"ok": ok, "reason": reason}
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_SEAL_INPUT)
+def seal_input(request: dict) -> dict[str, Any]:
+    """``{"purpose", "binding", "digest"}`` → ``{"seal"}`` (or ``{"seal": None, "reason"}`` without a usable key).
+
+    Only orchestrations call activities, and the incident orchestrator calls this one only
+    after its own input's seal was verified."""
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        return {"seal": load_seal_key().sign(str(request.get("purpose")), str(request.get("binding")), str(request.get("digest")))}
+    except (SealKeyError, ValueError) as exc:
+        log.error("cannot seal %r input for %r: %s", request.get("purpose"), request.get("binding"), exc)
+        return {"seal": None, "reason": str(exc)}

@@ -1,15 +1,21 @@
-"""``POST /api/alerts``: the Azure Monitor action group webhook (Common Alert Schema).
+"""``POST /api/alerts``: the Azure Monitor action group webhook (Common Alert Schema),
+and ``GET /api/alerts/{incident id}/status``: where the sender follows its incident.
 
-Answers (JSON bodies; decisions in :mod:`firestop.intake`):
+``POST /api/alerts`` answers (JSON bodies; decisions in :mod:`firestop.intake`):
 
 * **202** once the alert is durably recorded: a new incident started, or an
-  event raised on an open one. Body = the Durable management links of the
-  incident (``id``, ``statusQueryGetUri``, ``sendEventPostUri``, …), header
-  ``Location`` = ``statusQueryGetUri``. A repeated delivery (same ``alertId``
-  and ``monitorCondition``) gets the same body and starts nothing (see
-  :mod:`firestop.intake.accept` for how far "same" reaches across processes). A Fired
-  alert that joined an open incident adds ``"correlatedTo": <id>``; a Resolved
-  one that reached its incident adds ``"event": "alert_resolved"``.
+  event raised on an open one. Body ``{"id": <incident id>, "statusUri"}``,
+  headers ``Location`` = ``statusUri`` and ``Retry-After: 10``. ``statusUri``
+  is the status route below on the origin the sender called, without any key:
+  the sender polls it with the function key it already has. **No Durable
+  management URL** (``statusQueryGetUri``, ``sendEventPostUri``, …) is ever
+  handed out: they carry the Durable extension's system key, which raises
+  events, starts orchestrators, terminates and purges (issue 11). A repeated
+  delivery (same ``alertId`` and ``monitorCondition``) gets the same body and
+  starts nothing (see :mod:`firestop.intake.accept` for how far "same" reaches
+  across processes). A Fired alert that joined an open incident adds
+  ``"correlatedTo": <id>``; a Resolved one that reached its incident adds
+  ``"event": "alert_resolved"``.
 * **200** for a Resolved alert with nothing open to reach: ``{"id",
   "runtimeStatus", "message"}`` (a Resolved never starts an incident).
 * **400** not JSON (``position`` = line/column/offset), not an object, or a
@@ -19,19 +25,38 @@ Answers (JSON bodies; decisions in :mod:`firestop.intake`):
 * **415** a ``Content-Type`` that is not JSON (missing is taken as JSON).
 * **401** no valid function key: enforced before this code runs — by the
   Functions host on Azure (``auth_level=FUNCTION``), by ``firestop serve`` locally.
-* **503** (``Retry-After: 5``) for any internal or storage failure, so Azure
-  Monitor retries (it retries 408/429/503/504 up to 5 times, ``action-groups.md``).
-  Never a 500, never a 202 for an alert that was not recorded.
+* **503** (``Retry-After: 5``) for any internal or storage failure, or a missing
+  app setting (``FIRESTOP_SEAL_KEY`` on Azure: the incident input is sealed,
+  :mod:`firestop.trust.seal`), so Azure Monitor retries (it retries
+  408/429/503/504 up to 5 times, ``action-groups.md``). Never a 500, never a
+  202 for an alert that was not recorded.
 
 Every answer carries ``X-Firestop-Intake`` = the outcome (``started``,
 ``duplicate``, ``correlated``, ``resolved``, ``closed``, ``no_incident``,
 ``rejected``, ``unavailable``) for logs and load tests.
+
+``GET /api/alerts/{incident id}/status`` (auth level FUNCTION: the key the
+sender already has; it reveals and grants nothing else) answers:
+
+* **202** (``Retry-After: 10``, ``Location`` = itself) while the incident runs,
+  **200** once it has finished — the HTTP async pattern, as Durable's own
+  status URL. Body, and nothing else::
+
+      {"id", "status": "running" | "awaiting_approval" | <record status>,
+       "phase": "detect" | … | "done" | null, "runtimeStatus",
+       "receivedAt": ISO 8601 | null, "containedAt": ISO 8601 | null}
+
+* **400** not an instance ID (:func:`firestop.boundary.instance_id_problem`:
+  empty, too long, ``.``/``..``, ``/``, ``#``, ``?``, control characters); **404** no such incident
+  (also for instances that are not incidents); **401** no function key;
+  **503** the durable store cannot be read.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -79,16 +104,24 @@ def _content_type_problem(header: str | None) -> str | None:
     return None
 
 
-def _accepted(client, req: func.HttpRequest, outcome) -> func.HttpResponse:
+def status_link(req: func.HttpRequest, incident_id: str) -> str:
+    """The status route of ``incident_id`` on the origin and route prefix ``req`` came in on (no query, no key)."""
+    parts = urlsplit(req.url)
+    path = parts.path.rstrip("/")
+    prefix = path[: -len("alerts")] if path.lower().endswith("/alerts") else "/api/"
+    return urlunsplit((parts.scheme, parts.netloc, f"{prefix}alerts/{quote(incident_id, safe='')}/status", "", ""))
+
+
+def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
     from firestop.intake import EVENT_RESOLVED, OutcomeKind
 
-    links = client.get_client_response_links(req, outcome.instance_id)
-    body = dict(links)
+    link = status_link(req, outcome.instance_id)
+    body = {"id": outcome.instance_id, "statusUri": link}
     if outcome.correlated_to is not None:
         body["correlatedTo"] = outcome.correlated_to
     if outcome.kind is OutcomeKind.RESOLVED:
         body["event"] = EVENT_RESOLVED
-    headers = {"Location": links["statusQueryGetUri"], "Retry-After": "10"}
+    headers = {"Location": link, "Retry-After": "10"}
     return _json(202, body, outcome.kind.value, headers)
 
 
@@ -107,6 +140,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.azure.clients import get_client_factory
     from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable, accept_alert
     from firestop.lifecycle.start import incident_input
+    from firestop.trust.seal import Purpose, SealKeyError, load_seal_key, seal
 
     problem = _content_type_problem(req.headers.get("content-type"))
     if problem is not None:
@@ -122,6 +156,11 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     except CorrelationConfigError as exc:
         log.error("alert %r not accepted: %r", alert.alert_id, str(exc))
         return _unavailable(f"app setting: {exc}")
+    try:
+        key = load_seal_key()
+    except SealKeyError as exc:
+        log.error("alert %r not accepted: %s", alert.alert_id, exc)
+        return _unavailable(f"app setting: {exc}")
     factory = get_client_factory()
     try:
         outcome = await accept_alert(
@@ -130,7 +169,8 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
             now=factory.clock.now(),
             settings=settings,
             orchestrator_name=ORCHESTRATOR_NAME,
-            start_input=lambda a, now: incident_input(a, received_at=now, sandbox=factory.sandbox),
+            start_input=lambda a, now: seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox),
+                                            binding=a.incident_key, key=key),
             cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         )
     except IntakeUnavailable as exc:
@@ -138,7 +178,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
         return _unavailable("the alert could not be recorded")
     log.info("alert %r (%s): %s %s", alert.alert_id, alert.monitor_condition, outcome.kind.value,
              outcome.instance_id or "")
-    return _accepted(client, req, outcome) if outcome.accepted else _not_delivered(outcome)
+    return _accepted(req, outcome) if outcome.accepted else _not_delivered(outcome)
 
 
 @bp.route(route="alerts", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -149,3 +189,52 @@ async def post_alert(req: func.HttpRequest, client) -> func.HttpResponse:
     except Exception:  # noqa: BLE001 — Monitor retries on 503; a 500 would be a lost alert
         log.exception("internal failure in POST /api/alerts, answering 503")
         return _unavailable("internal error")
+
+
+def _status_answer(incident_id: str, status) -> func.HttpResponse:
+    from firestop.lifecycle.view import incident_view
+
+    runtime = getattr(status.runtime_status, "value", status.runtime_status)
+    view = incident_view(incident_id, runtime, status.custom_status, status.output)
+    inp = status.input_ if isinstance(status.input_, dict) else {}
+    custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+    finished = runtime not in ("Pending", "Running")
+    body = {
+        "id": incident_id,
+        "status": view.get("status"),
+        "phase": custom.get("phase"),
+        "runtimeStatus": runtime,
+        "receivedAt": view.get("received_at") or inp.get("received_at"),
+        "containedAt": view.get("contained_at"),
+    }
+    if finished:
+        return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
+    return func.HttpResponse(json.dumps(body), status_code=202, mimetype="application/json", headers={"Retry-After": "10"})
+
+
+@bp.route(route="alerts/{incident_id}/status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def alert_status(req: func.HttpRequest, client) -> func.HttpResponse:
+    """Where an alert sender follows its incident (module docstring); grants nothing."""
+    from firestop.boundary import instance_id_problem
+
+    incident_id = req.route_params.get("incident_id", "")
+    problem = instance_id_problem(incident_id)
+    if problem is not None:
+        return func.HttpResponse(json.dumps({"error": "incident_id", "reason": problem,
+                                             "fix": "use the id of the 202 answer to POST /api/alerts"}),
+                                 status_code=400, mimetype="application/json")
+    try:
+        status = await client.get_status(incident_id, show_input=True)
+    except Exception:  # noqa: BLE001 — the store is unreachable: the sender retries
+        log.exception("status of %r could not be read", incident_id)
+        return _unavailable("the incident status could not be read")
+    if status is None or status.runtime_status is None or status.name != ORCHESTRATOR_NAME:
+        return func.HttpResponse(json.dumps({"error": "incident_id", "reason": f"no incident {incident_id!r}",
+                                             "fix": "use the id of the 202 answer to POST /api/alerts"}),
+                                 status_code=404, mimetype="application/json")
+    response = _status_answer(incident_id, status)
+    if response.status_code == 202:
+        parts = urlsplit(req.url)
+        response.headers["Location"] = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # never the key
+    return response

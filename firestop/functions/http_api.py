@@ -6,6 +6,7 @@
 | ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
+| ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
 
 Every route first calls :func:`firestop.trust.authorize` with the role above.
 Errors are JSON ``{"error": <field>, "reason", "fix"}``: 400 bad body or
@@ -14,7 +15,17 @@ App Service authentication, naming ``WEBSITE_AUTH_ENABLED``; locally a peer
 that is not loopback), 403 the caller lacks the route's role (naming it), is
 not among the step's approvers (or two-person rule), or asked for a runbook
 that only an incident's own orchestration runs, 404 unknown incident or
-runbook, 409 the incident is not waiting for that step.
+runbook, 409 the incident is not waiting for that step (or, for a stop, has
+already finished), 503 the app holds no usable seal key (``FIRESTOP_SEAL_KEY``).
+
+Decisions and stops are sent **sealed** (:mod:`firestop.trust.seal`): the
+decision ``{"incident_id", "step", "requested_at", "decision", "by", "groups",
+"comment", "decision_id", "at"}`` (``by``/``groups`` from the authenticated
+caller, never from the body), the stop ``{"incident_id", "by", "groups",
+"reason", "stop_id", "at"}``. The orchestrator counts nothing without the
+seal, so an event raised with the Durable system key does not approve or
+stop anything. The orchestrator records a stop on the timeline with who and
+why, runs no further step and files the record with status ``stopped``.
 
 Runbook calls act for no incident: a manual run gets the id the CLI's
 ``runbook run`` uses (incident ``manual-<date>``, step ``api-run-<HHMMSS>-<hex>``,
@@ -80,6 +91,13 @@ def _caller(req: func.HttpRequest, role: Role, action: str):
         return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
     except TrustError as exc:
         return None, _json(exc.status, exc.body())
+
+
+def _now() -> str:
+    """Now (ISO 8601) on the clock the durable host and runbooks use (the sandbox's virtual clock locally)."""
+    from firestop.azure.clients import get_client_factory
+
+    return get_client_factory().clock.now().isoformat()
 
 
 def _status_view(status) -> dict[str, Any]:
@@ -175,8 +193,9 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    from firestop.lifecycle.approvals import judge
+    from firestop.lifecycle.approvals import decision_event, judge
     from firestop.playbooks.models import Approval
+    from firestop.trust.seal import SealKeyError, seal_decision
 
     caller, denied = _caller(req, Role.approver, "decide approval")
     if denied:
@@ -199,15 +218,66 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
         waiting = pending.get("step") if pending else None
         return _error(409, "step", f"incident {incident_id} is not waiting for approval of {step!r}" + (f" (it waits for {waiting!r})" if waiting else ""),
                       "see pending_approval in GET /api/incidents/{id}")
-    data = {"decision": decision, "by": caller.object_id, "groups": list(caller.groups), "comment": body.get("comment"),
-            "decision_id": uuid.uuid4().hex}  # tells a new decision from the SDK replaying a buffered one
+    data = decision_event(incident_id, pending, decision=decision, by=caller.object_id, groups=list(caller.groups),
+                          comment=body.get("comment"), at=_now(),
+                          decision_id=uuid.uuid4().hex)  # tells a new decision from the SDK replaying a buffered one
+    try:
+        sealed = seal_decision(data)
+    except SealKeyError as exc:
+        log.error("decision on %r/%r not sent: %s", incident_id, step, exc)
+        return _error(503, "FIRESTOP_SEAL_KEY", str(exc), "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
     verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
                                data, requested_by=pending.get("requested_by") or "")
     if verdict == "refused":
         log.warning("refused decision on %r/%r by %r: %r", incident_id, step, caller.object_id, reason)
         # still sent: the orchestrator records refused decisions on the timeline (it ignores them)
-        await client.raise_event(incident_id, pending["event"], data)
+        await client.raise_event(incident_id, pending["event"], sealed)
         return _error(403, "approvers", reason, "ask one of the step's approvers")
-    await client.raise_event(incident_id, pending["event"], data)
+    await client.raise_event(incident_id, pending["event"], sealed)
     log.info("%s of %r/%r by %r", decision, incident_id, step, caller.object_id)
     return _json(202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id})
+
+
+#: Longest stop reason kept (it lands on the timeline and in the record).
+MAX_STOP_REASON = 500
+
+
+# role: responder (stopping an incident is a responder action)
+@bp.route(route="incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+    from firestop.lifecycle.incident import EVENT_STOP
+    from firestop.trust.seal import SealKeyError, seal_stop
+
+    caller, denied = _caller(req, Role.responder, "stop incident")
+    if denied:
+        return denied
+    incident_id = req.route_params.get("incident_id", "")
+    bad = _bad_incident_id(incident_id)
+    if bad:
+        return bad
+    body = _body(req)
+    if isinstance(body, func.HttpResponse):
+        return body
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_STOP_REASON:
+        return _error(400, "reason", f"reason must be a non-empty string of at most {MAX_STOP_REASON} characters",
+                      'say why, e.g. {"reason": "false positive: planned key rotation"}')
+    status = await client.get_status(incident_id)
+    if status is None or status.runtime_status is None or status.name != ORCHESTRATOR_NAME:
+        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    runtime = getattr(status.runtime_status, "value", status.runtime_status)
+    if runtime not in ("Pending", "Running"):
+        return _error(409, "incident_id", f"incident {incident_id} has already finished ({runtime})", "nothing to stop")
+    event = {"incident_id": incident_id, "by": caller.object_id, "groups": list(caller.groups), "reason": reason.strip(),
+             "stop_id": uuid.uuid4().hex, "at": _now()}
+    try:
+        sealed = seal_stop(event)
+    except SealKeyError as exc:
+        log.error("stop of %r not sent: %s", incident_id, exc)
+        return _error(503, "FIRESTOP_SEAL_KEY", str(exc), "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
+    await client.raise_event(incident_id, EVENT_STOP, sealed)
+    log.info("stop of %r requested by %r: %r", incident_id, caller.object_id, event["reason"])
+    return _json(202, {"incident_id": incident_id, "stopping": True, "by": caller.object_id})

@@ -2,11 +2,21 @@
 
 The orchestrator waits for the external event ``approval:<step id>`` raced
 against a durable timer (the Durable Functions human-interaction pattern).
-Event data (JSON object, or JSON text as the SDK client delivers it)::
+Event data (JSON object, or JSON text as the SDK client delivers it), built by
+:func:`decision_event` and sealed (:mod:`firestop.trust.seal`, purpose
+``approval``, bound to ``<incident id>/<step id>``) by whoever authenticated
+the caller — ``POST /api/incidents/{id}/approvals/{step}``, the CLI, the
+tabletop responder::
 
-    {"decision": "approve" | "reject", "by": "<Entra object ID>",
-     "groups": ["<group object ID>", ...], "comment": "...", "decision_id": "<unique per decision>"}
+    {"incident_id", "step", "requested_at": <the request answered, ISO 8601>,
+     "decision": "approve" | "reject", "by": "<Entra object ID>",
+     "groups": ["<group object ID>", ...], "comment": "...",
+     "decision_id": "<unique per decision>", "at": ISO 8601, "seal": str}
 
+The orchestrator counts a decision only when it names this incident, step and
+request and its seal verifies (the ``verify_seal`` activity); anything else —
+an event raised with the Durable system key naming any approver — is
+recorded as refused ("not from the authenticated API") and ignored.
 ``decision_id`` lets the orchestrator tell a new decision from the Durable
 Python SDK handing it the same buffered event again.
 """
@@ -69,3 +79,11 @@ def judge(approval: Approval, data: Any, *, requested_by: str) -> tuple[str, str
     comment = decision.get("comment")
     reason = f"{verb}{'d' if verb.endswith('e') else 'ed'} by {by}" + (f": {comment}" if isinstance(comment, str) and comment else "")
     return verb, reason, by
+
+
+def decision_event(incident_id: str, pending: dict[str, Any], *, decision: str, by: str, groups: list[str] | tuple[str, ...] = (),
+                   comment: str | None = None, decision_id: str, at: str) -> dict[str, Any]:
+    """The (unsealed) event data of a decision on ``pending`` (the orchestrator's ``pending_approval``)."""
+    return {"incident_id": incident_id, "step": pending.get("step"), "requested_at": pending.get("requested_at"),
+            "decision": decision, "by": by, "groups": list(groups), "comment": comment,
+            "decision_id": decision_id, "at": at}

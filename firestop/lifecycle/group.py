@@ -6,7 +6,15 @@ history short (replay cost stays low) however many retries a group needs.
 Input (JSON object)::
 
     {"incident_id": str, "runs": [{"request": <runbooks.dispatch request>,
-      "retry": {Retry}, "timeout_seconds": float | null}]}
+      "retry": {Retry}, "timeout_seconds": float | null}],
+     "seal": str}
+
+``seal``: the parent incident orchestrator had it made (``seal_input``) for
+this very instance ID. The first thing the group does is have ``verify_seal``
+check it; a group started any other way (someone with the Durable system key
+starting ``incident_step_group`` directly, or reusing a sealed input for
+another instance) runs nothing and returns ``{"refused": true, "reason",
+"runs": []}`` (the activity logs a WARNING).
 
 Output::
 
@@ -26,6 +34,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Generator
 
+from firestop.lifecycle.sealing import PURPOSE_STEP_GROUP, verify
 from firestop.playbooks.models import Retry
 
 GROUP_ORCHESTRATOR = "incident_step_group"
@@ -37,9 +46,20 @@ def _retryable(run: dict[str, Any]) -> bool:
     return bool(err.get("retryable")) and run["attempts"] < run["retry"].max_attempts
 
 
+def _about(spec: Any) -> str:
+    """What a step-group input asks for, for the WARNING logged when its seal is refused."""
+    runs = spec.get("runs") if isinstance(spec, dict) else None
+    asked = [(r.get("request") or {}) for r in runs if isinstance(r, dict)] if isinstance(runs, list) else []
+    return "step group: " + ", ".join(f"{a.get('runbook')!r} {a.get('action')!r} on {a.get('target')!r}"
+                                      for a in asked[:3] if isinstance(a, dict))
+
+
 def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body of :data:`GROUP_ORCHESTRATOR`."""
     spec = context.get_input()
+    check = yield from verify(context, PURPOSE_STEP_GROUP, context.instance_id, spec, _about(spec))
+    if not check.get("ok"):
+        return {"refused": True, "reason": f"step group input refused, nothing was run: {check.get('reason')}", "runs": []}
     runs = [
         {
             "request": r["request"],

@@ -5,27 +5,45 @@ Input (JSON object, see :class:`IncidentInput`)::
     {"incident_id": str, "alert": <firestop.alerts.Alert as JSON>,
      "received_at": ISO 8601 UTC, "sandbox": bool, "exercise": bool,
      "requested_by": str (who opened the incident; "azure-monitor" for alerts),
-     "playbook": <Playbook JSON> | null (pin one instead of selecting)}
+     "playbook": <Playbook JSON> | null (pin one instead of selecting),
+     "seal": str (see firestop.trust.seal: intake or the authenticated API sealed this input)}
+
+The first thing it does is have the ``verify_seal`` activity check the seal
+(bound to this instance ID, :mod:`firestop.lifecycle.sealing`). An unsealed or
+altered input — someone with the Durable system key starting the orchestrator
+with a pinned playbook or a ``requested_by`` of their choosing — ends the
+orchestration at once with status ``refused`` (output: a record with the
+reason; the activity logs a WARNING); no runbook runs, no record is filed.
 
 Output: the post-incident record (``IncidentDoc.to_record()``) plus
 ``"record_files"``. Status ``contained`` (every containment step applied and
 verified), ``needs_responder`` (something failed, was rejected, timed out or
-did not verify — the record lists what holds and what does not) or
-``no_playbook``.
+did not verify — the record lists what holds and what does not),
+``no_playbook``, ``stopped`` (a responder stopped it) or ``refused`` (above).
 
 Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
      "pending_approval": {"step", "runbook", "target", "event", "why", "changes",
-                          "approvers", "two_person", "requested_at", "expires_at", "escalated"} | null}
+                          "approvers", "two_person", "requested_at", "expires_at", "escalated",
+                          "refused_decisions": int} | null}
 
 External events it understands: ``approval:<step id>`` (see
-:mod:`firestop.lifecycle.approvals`), ``alert_correlated`` and
-``alert_resolved`` (from intake; recorded on the timeline).
+:mod:`firestop.lifecycle.approvals`; a decision counts only when sealed by the
+responders' API for this incident, step and request), ``stop`` (sealed
+``{"incident_id", "by", "groups", "reason", "stop_id", "at"}`` from
+``POST /api/incidents/{id}/stop``: recorded on the timeline with who and why;
+no further step runs — checked before every step group and while waiting for
+an approval —, what was applied is verified, the record is filed with status
+``stopped``; an unsealed stop is recorded as refused and ignored),
+``alert_correlated`` and ``alert_resolved`` (from intake; recorded on the
+timeline).
 
 Everything here is deterministic: time is ``context.current_utc_datetime``,
-waits are durable timers, work happens in activities (``select_playbook``,
-``describe_targets``, ``run_runbook``) and in the step-group sub-orchestrator.
+waits are durable timers, work happens in activities (``verify_seal``,
+``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``)
+and in the step-group sub-orchestrator (its input sealed for the child
+instance ID the parent chooses, ``<incident id>:group-<n>``).
 """
 
 from __future__ import annotations
@@ -38,7 +56,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
-from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK
+from firestop.seal_contract import digest
+from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, STOPPED
+from firestop.lifecycle.sealing import (
+    ACTIVITY_SEAL_INPUT,
+    ACTIVITY_VERIFY_SEAL,
+    PURPOSE_APPROVAL,
+    PURPOSE_INCIDENT,
+    PURPOSE_STEP_GROUP,
+    PURPOSE_STOP,
+    binding_of_decision,
+    verify,
+    verify_request,
+)
 from firestop.lifecycle.timeline import IncidentDoc, parse_time
 from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
@@ -51,6 +81,7 @@ ACTIVITY_SUMMARIZE_ACTIVITY = "summarize_activity"
 ACTIVITY_LEDGER_HEAD = "ledger_head"
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
+EVENT_STOP = "stop"
 
 
 class IncidentInput(BaseModel):
@@ -65,6 +96,7 @@ class IncidentInput(BaseModel):
     #: indicator lists cut to firestop.lifecycle.start.MAX_INDICATORS: {name: original length}
     indicators_truncated: dict[str, int] = Field(default_factory=dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
+    seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
 def _alert_facts(alert: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +167,10 @@ class _Incident:
         self.pending_approval: dict[str, Any] | None = None
         self.phase = "detect"
         self.step_label: str | None = None
+        self.groups = 0  # step groups started: names the next child instance
+        self.stop_wait = None  # the pending wait for the stop event (armed at the start)
+        self.last_stop: dict[str, Any] | None = None  # the stop payload handled last (SDK replays, see _stop_requested)
+        self.stop: dict[str, Any] | None = None  # a verified stop: {"by", "reason", "at"}
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -189,9 +225,44 @@ class _Incident:
         }
 
 
+def _about_input(raw: Any) -> str:
+    """What an incident input claims, for the WARNING logged when its seal is refused."""
+    if not isinstance(raw, dict):
+        return f"incident input of type {type(raw).__name__}"
+    pinned = raw.get("playbook")
+    name = pinned.get("name") if isinstance(pinned, dict) else pinned
+    alert = raw.get("alert") if isinstance(raw.get("alert"), dict) else {}
+    return (f"incident input: requested_by={raw.get('requested_by')!r}, pinned playbook={name!r}, "
+            f"targets={(alert.get('target_ids') or [])[:3]!r}")
+
+
+def _refused(context, what: str, reason: str) -> dict[str, Any]:
+    """The output of an orchestration whose input was refused: a record saying so, nothing else."""
+    now = context.current_utc_datetime
+    doc = IncidentDoc(incident_id=context.instance_id, alert={}, received_at=now, sandbox=False, exercise=False)
+    doc.status = REFUSED
+    doc.reason = f"{what} refused, nothing was run: {reason}"
+    doc.event("detect", "verify seal", "refused", now, detail=doc.reason)
+    doc.closed_at = now
+    context.set_custom_status({"incident_id": context.instance_id, "phase": "refused", "step": None, "playbook": None,
+                               "pending_approval": None})
+    return {**doc.to_record(), "record_files": {}}
+
+
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
-    inc = _Incident(context, IncidentInput.model_validate(context.get_input()))
+    raw = context.get_input()
+    # First action: the seal. The stop wait is armed alongside (a stop may come at any time from now on).
+    stop_wait = context.wait_for_external_event(EVENT_STOP)
+    check_call = context.call_activity(ACTIVITY_VERIFY_SEAL, verify_request(PURPOSE_INCIDENT, context.instance_id, raw, _about_input(raw)))
+    first = yield context.task_any([check_call, stop_wait])
+    if first is not check_call:
+        yield check_call  # a stop came first: it is handled at the first checkpoint
+    check = check_call.result if isinstance(check_call.result, dict) else {}
+    if not check.get("ok"):
+        return _refused(context, "incident input", str(check.get("reason") or "not verified"))
+    inc = _Incident(context, IncidentInput.model_validate(raw))
+    inc.stop_wait = stop_wait
     doc, alert = inc.doc, inc.alert
     fired_at = parse_time(alert.get("fired_at"))
     if fired_at is not None and fired_at > doc.received_at:
@@ -255,16 +326,19 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
 
     # contain -------------------------------------------------------------------
     stopped = yield from _phase(inc, playbook, "contain", counts=True)
-    if not stopped and not inc.failures:
+    if not stopped and not inc.failures and inc.stop is None:
         doc.contained_at = inc.now
 
     # resolve: verify, then the playbook's resolve steps ---------------------------
     inc.status("resolve", "verify")
     yield from _verify(inc)
-    if not stopped:
+    if not stopped and inc.stop is None:
         yield from _phase(inc, playbook, "resolve", counts=True)
+    elif inc.stop is not None:
+        _not_run(inc, playbook, "resolve", 0, "the incident was stopped")
     doc.resolved_at = inc.now
     yield from _drain_events(inc)
+    yield from _stop_requested(inc)  # a stop that came after the last step still counts: it is recorded
     _judge(inc, playbook, stopped)
     return (yield from _learn(inc, playbook))
 
@@ -273,6 +347,9 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
     """Run a phase's groups in order. Returns True when a failure stopped it (abort/rollback)."""
     for index, item in enumerate(getattr(playbook, phase)):
         members = item.parallel if isinstance(item, Parallel) else [item]
+        if (yield from _stop_requested(inc)):
+            _not_run(inc, playbook, phase, index, "the incident was stopped")
+            return True
         inc.status(phase, ", ".join(m.id for m in members))
         runs: list[_Run] = []
         for member in members:
@@ -281,12 +358,21 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
         for run in runs:
             if run.answer is not None:  # skipped or invalid already
                 continue
+            if inc.stop is not None:
+                break
             required, why = needs_approval(run.step.approval, inc.scope(run.target))
             if required:
                 verdict = yield from _approval_gate(inc, run, why)
                 if verdict != "approve":
                     continue
             gated.append(run)
+        if inc.stop is not None:  # stopped while waiting for an approval: nothing of this group runs
+            for run in runs:
+                if run.answer is None:
+                    run.answer = {"ok": True, "skipped": True}
+                    inc.doc.event(phase, run.step.id, "not run", inc.now, target=run.target, detail="the incident was stopped")
+            _not_run(inc, playbook, phase, index, "the incident was stopped")
+            return True
         undo_runs = [r for r in gated if isinstance(r.step, UndoStep)]
         step_runs = [r for r in gated if not isinstance(r.step, UndoStep)]
         for run in undo_runs:
@@ -316,9 +402,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             elif policy == "abort" and counts:
                 stop = True
         if stop:
-            for later in getattr(playbook, phase)[index + 1 :]:
-                for member in later.parallel if isinstance(later, Parallel) else [later]:
-                    inc.doc.does_not_hold.append(f"{member.id}: not run (an earlier step failed)")
+            _not_run(inc, playbook, phase, index + 1, "an earlier step failed")
             return True
     return False
 
@@ -336,6 +420,64 @@ def _evidence_gap(inc: _Incident, run: _Run, phase: str) -> None:
     inc.doc.evidence_gaps.append(f"{run.step.id} ({run.step.runbook})" + (f" on {name}" if name else "") + f": {why}")
     inc.doc.event(phase, run.step.id, "evidence gap", inc.now, target=run.target, runbook=run.step.runbook,
                   detail="evidence not taken; containment goes on")
+
+
+def _not_run(inc: _Incident, playbook: Playbook, phase: str, start: int, why: str) -> None:
+    """Record the groups of ``phase`` from index ``start`` on as not run."""
+    for later in getattr(playbook, phase)[start:]:
+        for member in later.parallel if isinstance(later, Parallel) else [later]:
+            inc.doc.does_not_hold.append(f"{member.id}: not run ({why})")
+
+
+def _stop_requested(inc: _Incident) -> Generator[Any, Any, bool]:
+    """True once a verified stop arrived. A checkpoint: costs nothing in history unless a stop came.
+
+    A stop must carry the seal of ``POST /api/incidents/{id}/stop`` for this
+    incident (checked by the ``verify_seal`` activity); anything else is
+    recorded on the timeline as refused and the wait is armed again. The
+    Durable Python SDK (1.7) hands a buffered event to every later wait on its
+    name (see :func:`_drain_events`): the same payload again is that, not a new stop.
+    """
+    if inc.stop is not None:
+        return True
+    wait = inc.stop_wait
+    if wait is None or not wait.is_completed:
+        return False
+    context, doc = inc.context, inc.doc
+    payload = decode(wait.result)
+    if payload == inc.last_stop:
+        yield from _rearm_stop(inc)
+        return False
+    inc.last_stop = payload
+    by, reason = payload.get("by"), payload.get("reason")
+    problem = None
+    if payload.get("incident_id") != context.instance_id:
+        problem = f"it names incident {payload.get('incident_id')!r}"
+    else:
+        check = yield from verify(context, PURPOSE_STOP, context.instance_id, payload, f"stop claiming by={by!r}")
+        if not check.get("ok"):
+            problem = str(check.get("reason"))
+    now = inc.now
+    if problem is not None:
+        doc.event(inc.phase, "stop", "stop refused", now,
+                  detail=f"not from the authenticated API ({problem}); claimed by {by!r}; ignored")
+        yield from _rearm_stop(inc)
+        return False
+    inc.stop = {"by": by, "reason": reason, "at": now.isoformat()}
+    doc.stopped = dict(inc.stop)
+    doc.event(inc.phase, "stop", "stopped", now, detail=f"stopped by {by}: {reason}")
+    if doc.acknowledged_at is None:
+        doc.acknowledged_at = now
+    return True
+
+
+def _rearm_stop(inc: _Incident) -> Generator[Any, Any, None]:
+    """Listen for the next stop (a zero timer puts the new wait in the SDK's open tasks)."""
+    inc.stop_wait = inc.context.wait_for_external_event(EVENT_STOP)
+    timer = inc.context.create_timer(inc.now)
+    winner = yield inc.context.task_any([inc.stop_wait, timer])
+    if winner is not timer:
+        timer.cancel()
 
 
 def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
@@ -395,6 +537,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
     refused: dict[str, Any] | None = None
+    refusals = 0
     listening = True
     name = event_name(step.id)
     doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
@@ -412,16 +555,32 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "requested_at": requested_at.isoformat(),
             "expires_at": deadline.isoformat(),
             "escalated": escalated,
+            "refused_decisions": refusals,  # decisions that did not count (not from the API, not an approver, …)
         }
         inc.status()
         timer = context.create_timer(deadline)
+        waits = [timer]
         if listening:
             decision = context.wait_for_external_event(name)
-            winner = yield context.task_any([decision, timer])
+            waits.append(decision)
+        stop_wait = inc.stop_wait if inc.stop is None and inc.stop_wait is not None else None
+        if stop_wait is not None:
+            waits.append(stop_wait)
+        if len(waits) > 1:
+            winner = yield context.task_any(waits)
         else:
             yield timer
             winner = timer
         now = inc.now
+        if stop_wait is not None and winner is stop_wait:
+            timer.cancel()
+            if (yield from _stop_requested(inc)):
+                inc.pending_approval = None
+                inc.status()
+                run.fail("stopped", f"not approved: the incident was stopped ({(inc.stop or {}).get('reason')})")
+                doc.record_action(step.id, run.target, run.answer)
+                return "stopped"
+            continue
         if winner is not timer:
             timer.cancel()
             payload = decode(decision.result)
@@ -430,11 +589,17 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
                 # the same refused decision again is that replay, not a new one. Stop listening; wait out the timer.
                 listening = False
                 continue
-            verdict, reason, by = judge(approval, payload, requested_by=inc.inp.requested_by)
+            problem = yield from _unsealed_decision(inc, step.id, requested_at, payload)
+            if problem is not None:
+                verdict, by = "refused", None
+                reason = f"not from the authenticated API ({problem}); claimed by {payload.get('by')!r}"
+            else:
+                verdict, reason, by = judge(approval, payload, requested_by=inc.inp.requested_by)
             doc.approvals.append({"step": step.id, "verdict": verdict, "by": by, "reason": reason, "at": now.isoformat(),
-                                  "comment": payload.get("comment")})
+                                  "comment": payload.get("comment") if problem is None else None})
             if verdict == "refused":
                 refused = payload
+                refusals += 1
                 doc.event(run.phase, step.id, "decision refused", now, target=run.target, detail=reason)
                 continue
             if doc.acknowledged_at is None:
@@ -472,6 +637,22 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
         return "timeout"
 
 
+def _unsealed_decision(inc: _Incident, step_id: str, requested_at, payload: dict[str, Any]) -> Generator[Any, Any, str | None]:
+    """Why a decision does not count as coming from the responders' API (None: it does).
+
+    It must name this incident, this step and this very request (``requested_at``,
+    so a decision captured from history cannot answer a later request), and carry
+    the API's seal for them (the ``verify_seal`` activity)."""
+    iid = inc.context.instance_id
+    if payload.get("incident_id") != iid or payload.get("step") != step_id:
+        return f"it is for incident {payload.get('incident_id')!r} step {payload.get('step')!r}"
+    if payload.get("requested_at") != requested_at.isoformat():
+        return f"it answers the request of {payload.get('requested_at')!r}, not the one of {requested_at.isoformat()}"
+    check = yield from verify(inc.context, PURPOSE_APPROVAL, binding_of_decision(iid, step_id), payload,
+                              f"decision {payload.get('decision')!r} claiming by={payload.get('by')!r}")
+    return None if check.get("ok") else str(check.get("reason"))
+
+
 def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any, None]:
     """Apply ``runs`` together in the step-group sub-orchestration and record what happened."""
     spec = {
@@ -481,7 +662,21 @@ def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any
             for r in runs
         ],
     }
-    result = yield inc.context.call_sub_orchestrator(GROUP_ORCHESTRATOR, spec)
+    inc.groups += 1
+    child = f"{inc.context.instance_id}:group-{inc.groups}"
+    sealed = yield inc.context.call_activity(ACTIVITY_SEAL_INPUT, {"purpose": PURPOSE_STEP_GROUP, "binding": child,
+                                                                   "digest": digest(spec)})
+    result = None
+    if sealed.get("seal"):
+        result = yield inc.context.call_sub_orchestrator(GROUP_ORCHESTRATOR, {**spec, "seal": sealed["seal"]},
+                                                         instance_id=child)
+    if not result or result.get("refused") or len(result.get("runs") or []) != len(runs):
+        why = (result or {}).get("reason") or sealed.get("reason") or "the step group did not run"
+        for run in runs:
+            run.fail("refused", f"step group not run: {why}")
+            inc.doc.record_action(run.step.id, run.target, run.answer)
+            inc.doc.event(phase, run.step.id, "failed", inc.now, target=run.target, runbook=run.runbook, detail=run.answer["error"]["message"])
+        return
     for run, outcome in zip(runs, result["runs"]):
         run.answer = outcome["answer"]
         inc.doc.record_action(run.step.id, run.target, run.answer)
@@ -596,7 +791,10 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
             doc.does_not_hold.append(f"{label}: applied but did not verify")
     for run in inc.failures:
         doc.does_not_hold.append(f"{labelled(run)}: {(run.answer or {}).get('error', {}).get('message')}")
-    if stopped or doc.does_not_hold:
+    if inc.stop is not None:
+        doc.status = STOPPED
+        doc.reason = f"stopped by {inc.stop.get('by')}: {inc.stop.get('reason')}"
+    elif stopped or doc.does_not_hold:
         doc.status = NEEDS_RESPONDER
         doc.contained_at = None
         doc.reason = "containment incomplete: a responder must act on what does not hold"
@@ -609,7 +807,7 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
 
 def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dict[str, Any]]:
     doc = inc.doc
-    if playbook is not None:
+    if playbook is not None and inc.stop is None:
         yield from _phase(inc, playbook, "learn", counts=False)
     inc.status("learn", "summarize")
     tasks = [inc.context.call_activity(ACTIVITY_LEDGER_HEAD, {"incident_id": inc.inp.incident_id})]

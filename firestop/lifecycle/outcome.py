@@ -5,9 +5,13 @@ from __future__ import annotations
 CONTAINED = "contained"
 NEEDS_RESPONDER = "needs_responder"
 NO_PLAYBOOK = "no_playbook"
+#: A responder stopped the incident (POST /api/incidents/{id}/stop); what ran is in the record.
+STOPPED = "stopped"
+#: The orchestration's input was not sealed by intake or the authenticated API: nothing ran.
+REFUSED = "refused"
 
-#: Exit codes users rely on: 0 contained, 3 needs a responder, 4 no playbook matched.
-EXIT_CODES: dict[str, int] = {CONTAINED: 0, NEEDS_RESPONDER: 3, NO_PLAYBOOK: 4}
+#: Exit codes users rely on: 0 contained, 3 needs a responder (also: stopped), 4 no playbook matched; refused → 1.
+EXIT_CODES: dict[str, int] = {CONTAINED: 0, NEEDS_RESPONDER: 3, NO_PLAYBOOK: 4, STOPPED: 3}
 
 
 def exit_code_for(status: str | None) -> int:

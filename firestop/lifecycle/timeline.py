@@ -52,6 +52,7 @@ class IncidentDoc:
         self.ledger_head: dict[str, Any] | None = None
         self.severity: int | None = alert.get("severity")
         self.rolled_back_after: str | None = None
+        self.stopped: dict[str, Any] | None = None  # {"by", "reason", "at"} when a responder stopped the incident
 
     def event(
         self,
@@ -158,6 +159,7 @@ class IncidentDoc:
             "recent_activity": self.activity,
             "ledger_head": self.ledger_head,
             "approvals": self.approvals,
+            "stopped": self.stopped,
             "correlated_alerts": self.correlated,
             "target_facts": self.facts,
             "checklist_gaps": self.gaps,

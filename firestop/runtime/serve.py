@@ -17,8 +17,13 @@
   extension's local RPC endpoint), so the SDK's own
   ``DurableOrchestrationClient`` code runs unchanged; the links
   ``create_check_status_response`` hands out point at this server's public
-  ``/runtime/webhooks/durabletask/…`` routes and carry ``code=<function key>``
-  — as Azure's carry the extension's system key — and those routes require it.
+  ``/runtime/webhooks/durabletask/…`` routes and carry ``code=<system key>``,
+  as Azure's carry the Durable extension's system key. Those routes take the
+  **system key** only (``x-functions-key`` or ``code``; else 401): a separate
+  admin secret (:func:`system_key`), never the function key — the function
+  key is what alert senders hold, and these routes start orchestrators, raise
+  events, terminate and purge. The in-process client binding does not need
+  it: the SDK client talks to the loopback RPC endpoint.
 * A **driver thread** runs orchestrations in the background: woken whenever a
   request may have created work (a start, an event, a termination, any HTTP
   function), and otherwise every ``poll_interval`` seconds (work started by
@@ -98,6 +103,8 @@ TIMER_TRIGGER = "timerTrigger"
 KEY_ENV = "FIRESTOP_FUNCTION_KEY"
 KEY_FILE = "function-key"
 KEY_HEADER = "x-functions-key"
+SYSTEM_KEY_ENV = "FIRESTOP_SYSTEM_KEY"
+SYSTEM_KEY_FILE = "system-key"
 DEFAULT_PORT = 7071
 #: Output bindings the local server can satisfy (the HTTP response).
 _HTTP_OUTPUTS = {"http"}
@@ -112,12 +119,23 @@ def function_key(home: str | os.PathLike[str], env: dict[str, str] | None = None
     ``"generated, stored in <path>"``. Raises ValueError for an empty or
     whitespace-containing key.
     """
+    return _stored_key(home, env, KEY_ENV, KEY_FILE)
+
+
+def system_key(home: str | os.PathLike[str], env: dict[str, str] | None = None) -> tuple[str, str]:
+    """``(key, origin)`` of the key the ``/runtime/webhooks/durabletask`` routes take (the Durable
+    extension's system key on Azure): ``FIRESTOP_SYSTEM_KEY``, else ``home/system-key``, else a new
+    random one stored there (0600) — as :func:`function_key`. Raises ValueError for a bad key."""
+    return _stored_key(home, env, SYSTEM_KEY_ENV, SYSTEM_KEY_FILE)
+
+
+def _stored_key(home: str | os.PathLike[str], env: dict[str, str] | None, env_name: str, file_name: str) -> tuple[str, str]:
     env = os.environ if env is None else env
-    value = env.get(KEY_ENV)
+    value = env.get(env_name)
     if value is not None:
-        _check_key(value, KEY_ENV)
+        _check_key(value, env_name)
         return value, "environment"
-    path = Path(home) / KEY_FILE
+    path = Path(home) / file_name
     if path.exists():
         value = path.read_text().strip()
         _check_key(value, str(path))
@@ -411,8 +429,9 @@ class FunctionsServer:
     """Serve ``app``'s functions with ``host`` (a LocalDurableHost) — see the module docstring.
 
     ``address``/``port``: where to listen (``port=0`` picks a free port; see
-    :attr:`base_url`). ``function_key``: the key FUNCTION/ADMIN routes and the
-    durable webhooks require. ``route_prefix``: ``host.json``'s
+    :attr:`base_url`). ``function_key``: the key FUNCTION/ADMIN routes require;
+    ``system_key``: the key the durable webhooks require (default: a random one
+    nobody holds). ``route_prefix``: ``host.json``'s
     ``extensions.http.routePrefix``. ``realtime_factor``, ``advance_timers``:
     how simulated time flows (module docstring). ``poll_interval``: seconds
     between driver rounds when nothing wakes it. Start with :meth:`start` or
@@ -421,11 +440,18 @@ class FunctionsServer:
     size of the HTTP layer (:class:`~firestop.runtime.httpserver.Limits`). Raises OSError if the port is taken.
     """
 
-    def __init__(self, app: Any, host: Any, *, function_key: str, address: str = "127.0.0.1",
+    def __init__(self, app: Any, host: Any, *, function_key: str, system_key: str | None = None,
+                 address: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, route_prefix: str = "api", realtime_factor: float = 1.0,
                  advance_timers: bool = False, poll_interval: float = 0.5,
                  task_hub: str = "FirestopLocal", connection: str = "Storage", limits: Limits | None = None) -> None:
         _check_key(function_key, "function_key")
+        if system_key is None:
+            system_key = secrets.token_urlsafe(32)  # nobody holds it: the durable webhooks stay shut
+        _check_key(system_key, "system_key")
+        if hmac.compare_digest(system_key.encode(), function_key.encode()):
+            raise ValueError("system_key: must differ from the function key (it opens the durable webhooks)")
+        self.system_key = system_key
         if poll_interval <= 0:
             raise ValueError("poll_interval must be > 0 seconds")
         self.app = app
@@ -503,7 +529,8 @@ class FunctionsServer:
                                          rpc_base_url=self.rpc.base_url, extra_query=self._key_query()))
 
     def _key_query(self) -> str:
-        return f"code={quote(self.function_key, safe='')}"
+        """The query durable webhook links carry: the system key, as Azure's do."""
+        return f"code={quote(self.system_key, safe='')}"
 
     # -- requests -----------------------------------------------------------
     def origin_of(self, headers: Any) -> str:
@@ -513,9 +540,11 @@ class FunctionsServer:
             return f"http://{host}"
         return self.base_url
 
-    def authorized(self, headers: Any, query: dict[str, list[str]]) -> bool:
+    def authorized(self, headers: Any, query: dict[str, list[str]], *, system: bool = False) -> bool:
+        """Does the request carry the function key (``system``: the system key) in the header or ``code``?"""
         offered = headers.get(KEY_HEADER) or (query.get("code") or [None])[-1]
-        return bool(offered) and hmac.compare_digest(str(offered).encode(), self.function_key.encode())
+        expected = self.system_key if system else self.function_key
+        return bool(offered) and hmac.compare_digest(str(offered).encode(), expected.encode())
 
     def answer(self, method: str, raw_path: str, headers: Any, body: bytes,
                peer: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -540,7 +569,7 @@ class FunctionsServer:
                                                "percent-encoded '/', '\\' or control characters", "status": 400})
         query = parse_qs(parts.query, keep_blank_values=True)
         if path.startswith(WEBHOOK_PREFIX + "/") or path == WEBHOOK_PREFIX:
-            if not self.authorized(headers, query):
+            if not self.authorized(headers, query, system=True):  # never the function key
                 return Response(401, {}, b"")
             self.pacer.sync()
             code, out_headers, payload = self.rpc.handle(method, raw_path, headers, body,

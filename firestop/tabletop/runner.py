@@ -376,6 +376,7 @@ class _Exercise:
         from firestop.lifecycle import ORCHESTRATOR_NAME
         from firestop.lifecycle.start import incident_input
         from firestop.runtime import InstanceNotFound
+        from firestop.trust.seal import Purpose, seal
 
         spec = self.scenario.alerts[index]
         now = self.tenant.clock.now()
@@ -410,7 +411,7 @@ class _Exercise:
             self.run.incident_of_alert[index] = key
             return
         inp = incident_input(alert, received_at=now, sandbox=True, exercise=True)
-        self.host.start_new(ORCHESTRATOR_NAME, key, inp)
+        self.host.start_new(ORCHESTRATOR_NAME, key, seal(Purpose.INCIDENT, inp, binding=key))
         self.run.incidents[key] = {}
         self.run.incident_of_alert[index] = key
         entry.update(incident_id=key, outcome="incident started")
@@ -455,8 +456,9 @@ class _Exercise:
                 self.schedule(requested_at + timedelta(seconds=answer.after), "answer", (i, incident_id, pending))
 
     def _on_answer(self, item: tuple[int, str, dict[str, Any]]) -> None:
-        from firestop.lifecycle.approvals import judge
+        from firestop.lifecycle.approvals import decision_event, judge
         from firestop.playbooks.models import Approval
+        from firestop.trust.seal import seal_decision
 
         index, incident_id, asked = item
         answer: Answer = self.scenario.responder[index]
@@ -471,8 +473,8 @@ class _Exercise:
         if not pending or pending.get("step") != asked["step"] or pending.get("requested_at") != asked["requested_at"]:
             log.update(outcome="not delivered", reason="the step was no longer waiting for a decision (timed out or decided)")
             return
-        data = {"decision": answer.decision, "by": answer.by, "groups": list(answer.groups), "comment": answer.comment,
-                "decision_id": f"tabletop-{self.run.run_id}-{index}"}
+        data = decision_event(incident_id, pending, decision=answer.decision, by=answer.by, groups=list(answer.groups),
+                              comment=answer.comment, decision_id=f"tabletop-{self.run.run_id}-{index}", at=now.isoformat())
         verdict, reason, _ = judge(
             Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
             data,
@@ -481,7 +483,7 @@ class _Exercise:
         if verdict == "refused":
             log.update(outcome="refused", reason=f"{reason}; nothing was sent (as incident approve/reject would refuse)")
             return
-        self.host.raise_event(incident_id, pending["event"], data)
+        self.host.raise_event(incident_id, pending["event"], seal_decision(data))  # the simulated responder's API call
         log.update(outcome="sent", reason=reason)
 
     # -- results ---------------------------------------------------------------------

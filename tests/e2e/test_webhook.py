@@ -80,9 +80,16 @@ def incidents(env) -> list:
     return [i for i in env.host.list_instances() if i.name == "incident_orchestrator"]
 
 
-def get_json(url: str) -> tuple[int, dict]:
-    with urllib.request.urlopen(url) as response:  # noqa: S310 — loopback test server
-        return response.status, json.loads(response.read())
+def get_status(app, server, link: str) -> tuple[int, dict]:
+    """GET the status route a 202 links to (``/api/alerts/{id}/status``), as the alert sender would."""
+    from urllib.parse import unquote, urlsplit
+
+    from firestop.runtime import invoke_http_function
+
+    incident_id = unquote(urlsplit(link).path.split("/")[-2])
+    request = func.HttpRequest(method="GET", url=link, headers={}, body=b"", route_params={"incident_id": incident_id})
+    response = invoke_http_function(app, "alert_status", request, server=server)
+    return response.status_code, json.loads(response.get_body())
 
 
 def test_alert_is_accepted_and_the_incident_completes(served):
@@ -92,9 +99,9 @@ def test_alert_is_accepted_and_the_incident_completes(served):
     links = json.loads(response.get_body())
     assert links["id"].startswith("inc-")
     env.host.run_until_idle(advance_timers=True)
-    status, body = get_json(links["statusQueryGetUri"])
+    status, body = get_status(app, server, links["statusUri"])
     assert status == 200 and body["runtimeStatus"] == "Completed"
-    assert body["output"]["status"] == "contained"
+    assert body["status"] == "contained" and body["containedAt"] >= body["receivedAt"]
 
 
 def test_redelivery_starts_nothing_new(served):
@@ -128,7 +135,7 @@ def test_bad_payloads_are_refused_before_anything_starts(served, body, content_t
 
 
 # -- 202: the answer once the alert is recorded -------------------------------------
-def test_the_202_names_the_incident_and_its_status_urls(served):
+def test_the_202_names_the_incident_and_its_status_route_only(served):
     env, server, app = served
     response = post(app, server, EXAMPLE.read_bytes())
     body = answer(response)
@@ -136,11 +143,19 @@ def test_the_202_names_the_incident_and_its_status_urls(served):
     from firestop.alerts import incident_key_for
 
     assert body["id"] == incident_key_for(json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertId"])
-    assert response.headers["Location"] == body["statusQueryGetUri"]
-    for link in ("statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri"):
-        assert body[link].startswith(server.base_url) and body["id"] in body[link]
-    status, state = get_json(body["statusQueryGetUri"])
+    assert set(body) == {"id", "statusUri"}  # no Durable management URL: they carry the system key
+    assert response.headers["Location"] == body["statusUri"] == f"{server.base_url}/api/alerts/{body['id']}/status"
+    assert "code=" not in response.get_body().decode() and "runtime/webhooks" not in response.get_body().decode()
+    status, state = get_status(app, server, body["statusUri"])
     assert status == 202 and state["runtimeStatus"] == "Pending"  # recorded before the answer
+    assert set(state) == {"id", "status", "phase", "runtimeStatus", "receivedAt", "containedAt"}
+    assert state["receivedAt"] == env.tenant.clock.now().isoformat() and state["containedAt"] is None
+
+
+def test_the_status_route_knows_only_incidents(served):
+    env, server, app = served
+    assert get_status(app, server, f"{server.base_url}/api/alerts/inc-nothing/status")[0] == 404
+    assert get_status(app, server, f"{server.base_url}/api/alerts/{'x' * 300}/status")[0] == 400
 
 
 def test_received_at_comes_from_the_clock_the_durable_host_uses(served):
@@ -178,7 +193,7 @@ def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, ra
     body = answer(response)
     assert response.status_code == 202
     assert body["id"] == body["correlatedTo"] == first["id"]
-    assert body["statusQueryGetUri"] == first["statusQueryGetUri"]
+    assert body["statusUri"] == first["statusUri"]
     assert [i.instance_id for i in env.host.list_instances()] == [first["id"]]
     [(instance_id, name, data)] = raised
     assert (instance_id, name) == (first["id"], "alert_correlated")

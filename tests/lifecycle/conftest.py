@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -44,14 +45,32 @@ class Lab:
         inp["playbook"] = Playbook.model_validate(playbook).model_dump(mode="json", by_alias=True)
         if requested_by:
             inp["requested_by"] = requested_by
-        return self.host.start_new(ORCHESTRATOR_NAME, inp["incident_id"], inp)
+        return self.host.start_new(ORCHESTRATOR_NAME, inp["incident_id"], self.sealed(inp))
+
+    @staticmethod
+    def sealed(inp: dict, instance_id: str | None = None) -> dict:
+        """The input sealed as intake seals it (the test is a trusted in-process starter)."""
+        from firestop.trust.seal import Purpose, seal
+
+        return seal(Purpose.INCIDENT, inp, binding=instance_id or inp["incident_id"])
 
     def run(self, instance: str, *, advance_timers: bool = False):
         self.host.run_until_idle(instance, advance_timers=advance_timers)
         return self.host.get_status(instance)
 
-    def decide(self, instance: str, step: str, decision: str, by: str, **extra: Any) -> None:
-        self.host.raise_event(instance, f"approval:{step}", {"decision": decision, "by": by, **extra})
+    def decide(self, instance: str, step: str, decision: str, by: str, *, as_text: bool = False, **extra: Any) -> None:
+        """A decision as the responders' API sends it: for the pending request, sealed."""
+        from firestop.lifecycle.approvals import decision_event
+        from firestop.trust.seal import seal_decision
+
+        custom = self.host.get_status(instance).custom_status
+        pending = (custom or {}).get("pending_approval") or {"step": step, "requested_at": None}  # not asked yet
+        assert pending["step"] == step, pending
+        event = decision_event(instance, pending, decision=decision, by=by, groups=extra.pop("groups", []),
+                               comment=extra.pop("comment", None), decision_id=extra.pop("decision_id", uuid.uuid4().hex),
+                               at=self.tenant.clock.now().isoformat())
+        sealed = seal_decision({**event, **extra})
+        self.host.raise_event(instance, f"approval:{step}", json.dumps(sealed) if as_text else sealed)
 
     def acls(self) -> dict:
         return self.tenant.resource(ACCOUNT)["properties"]["networkAcls"]

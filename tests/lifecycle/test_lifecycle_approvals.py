@@ -106,7 +106,7 @@ def test_only_listed_approvers_or_their_groups_count(lab):
 def test_decision_as_json_text_like_the_sdk_client_sends(lab):
     iid = lab.start(gated())
     lab.run(iid)
-    lab.host.raise_event(iid, "approval:lock-network", '{"decision": "approve", "by": "oid-alice"}')
+    lab.decide(iid, "lock-network", "approve", ALICE, as_text=True)
     assert lab.run(iid).output["status"] == "contained"
 
 

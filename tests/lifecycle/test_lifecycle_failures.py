@@ -133,6 +133,6 @@ def test_huge_indicator_lists_are_cut_before_they_reach_durable_history(lab):
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
     inp["playbook"] = None
-    iid = lab.host.start_new(ORCHESTRATOR_NAME, "inc-many", inp)
+    iid = lab.host.start_new(ORCHESTRATOR_NAME, "inc-many", lab.sealed(inp, "inc-many"))
     done = lab.run(iid, advance_timers=True)
     assert any("5000 caller_ips" in note for note in done.output["notes"])

@@ -16,9 +16,10 @@ import azure.functions as func
 import pytest
 
 from firestop.runtime import LocalDurableHost
-from firestop.runtime.serve import FunctionsServer, Pacer, compile_route, function_key, read_route_prefix
+from firestop.runtime.serve import FunctionsServer, Pacer, compile_route, function_key, read_route_prefix, system_key
 
 KEY = "test-key_123"
+SYSTEM_KEY = "test-system-key_456"
 T0 = datetime(2026, 11, 29, 3, 14, 40, tzinfo=timezone.utc)
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -121,7 +122,7 @@ def make_server(db_path, clock):
 
     def make(**options):
         host = LocalDurableHost(app, db_path, clock=options.pop("clock", clock))
-        server = FunctionsServer(app, host, function_key=KEY, port=0, **{"realtime_factor": 0, **options})
+        server = FunctionsServer(app, host, function_key=KEY, system_key=SYSTEM_KEY, port=0, **{"realtime_factor": 0, **options})
         made.append((server, host))
         return server
 
@@ -212,6 +213,16 @@ def test_function_key_from_environment_file_or_generated(tmp_path):
         function_key(tmp_path, {"FIRESTOP_FUNCTION_KEY": "a b"})
 
 
+def test_system_key_is_its_own_secret(tmp_path):
+    assert system_key(tmp_path, {"FIRESTOP_SYSTEM_KEY": "s1"}) == ("s1", "environment")
+    key, origin = system_key(tmp_path, {})
+    path = tmp_path / "system-key"
+    assert origin == f"generated, stored in {path}" and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert key != function_key(tmp_path, {})[0]
+    with pytest.raises(ValueError, match="differ"):
+        FunctionsServer(app, None, function_key="same", system_key="same")
+
+
 def test_route_prefix_from_host_json(tmp_path):
     (tmp_path / "host.json").write_text(json.dumps({"extensions": {"http": {"routePrefix": ""}}}))
     assert read_route_prefix(tmp_path / "host.json") == ""
@@ -230,13 +241,15 @@ def test_status_links_carry_the_key_and_the_driver_completes_the_orchestration(m
     assert headers["Location"] == links["statusQueryGetUri"]
     assert links["statusQueryGetUri"].startswith(f"{called}/runtime/webhooks/durabletask/instances/")
     links = {k: v.replace(called, server.base_url) for k, v in links.items()}
-    assert f"code={KEY}" in links["statusQueryGetUri"]
+    assert f"code={SYSTEM_KEY}" in links["statusQueryGetUri"] and KEY not in body.decode()  # as Azure: the system key
     assert DONE.wait(30)  # the driver thread ran the activity: nobody called run_until_idle
     assert wait_for_status(links["statusQueryGetUri"], "Completed")["output"] == 42
 
-    bare = links["statusQueryGetUri"].replace(f"&code={KEY}", "")
+    bare = links["statusQueryGetUri"].replace(f"&code={SYSTEM_KEY}", "")
     assert call(bare)[0] == 401
-    assert call(bare, headers={"x-functions-key": KEY})[0] == 200
+    assert call(bare, headers={"x-functions-key": KEY})[0] == 401  # the function key never opens them
+    assert call(bare + f"&code={KEY}")[0] == 401
+    assert call(bare, headers={"x-functions-key": SYSTEM_KEY})[0] == 200
     rpc = links["statusQueryGetUri"].replace("/runtime/webhooks/durabletask", "/durabletask")
     assert call(rpc)[0] == 404  # the RPC endpoint is not on the public port
     terminate = links["terminatePostUri"].replace("{text}", "late")

@@ -169,13 +169,14 @@ def test_evidence_that_cannot_be_taken_is_a_gap_and_containment_goes_on(firestop
     from firestop.cli.wiring import sandbox_environment
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.lifecycle.start import incident_input
+    from firestop.trust.seal import Purpose, seal  # started as intake starts it: sealed
 
     env = sandbox_environment()
     try:
         env.tenant.inject_fault("logs.query", status=403, times=100)
         alert = parse_alert(json.dumps(payload()).encode())
         inp = incident_input(alert, received_at=env.tenant.clock.now(), sandbox=True)
-        iid = env.host.start_new(ORCHESTRATOR_NAME, inp["incident_id"], inp)
+        iid = env.host.start_new(ORCHESTRATOR_NAME, inp["incident_id"], seal(Purpose.INCIDENT, inp, binding=inp["incident_id"]))
         env.host.run_until_idle(iid, advance_timers=True)
         record = env.host.get_status(iid).output
     finally:

@@ -1,0 +1,54 @@
+"""What a seal covers (pure; no key, no I/O): canonical JSON, its digest, purposes, bindings.
+
+Shared by the trust layer, which makes and checks seals
+(:mod:`firestop.trust.seal`), and the lifecycle, which asks activities to
+check them (:mod:`firestop.lifecycle.sealing`) — neither imports the other.
+
+A seal covers the digest of a document in canonical form, so orchestrator
+code can compute it deterministically and hand an activity 64 hex characters
+instead of the whole document (Durable history stays small). The form: the document as JSON, round-tripped once (tuples →
+lists, non-string keys → strings, as Durable history stores it), then dumped
+with sorted keys, no whitespace, ASCII only (``\\uXXXX`` escapes), Python's
+float repr (stable across a JSON round trip). ``NaN``/``Infinity`` are kept
+as Python writes them: an alert may carry them and history does too.
+
+The top-level key ``"seal"`` of a dict is left out: that is where the seal
+itself travels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Any
+
+SEAL_FIELD = "seal"
+
+
+class Purpose(StrEnum):
+    """What a sealed document is for (part of what the MAC covers)."""
+
+    INCIDENT = "incident"  # an incident orchestration's input, bound to its instance ID
+    STEP_GROUP = "step-group"  # a step group's input, bound to the child instance ID the parent chose
+    APPROVAL = "approval"  # a decision, bound to binding_of_decision(incident, step)
+    STOP = "stop"  # a stop request, bound to the incident ID
+
+
+def binding_of_decision(incident_id: str, step_id: str) -> str:
+    """What a decision is sealed for: one step of one incident."""
+    return f"{incident_id}/{step_id}"
+
+
+def canonical_json(document: Any) -> str:
+    """The canonical text of ``document`` (see the module docstring). Raises TypeError/ValueError
+    for a value JSON cannot carry (a set, bytes, a circular structure)."""
+    if isinstance(document, dict):
+        document = {k: v for k, v in document.items() if k != SEAL_FIELD}
+    normal = json.loads(json.dumps(document))
+    return json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def digest(document: Any) -> str:
+    """SHA-256 (64 lowercase hex) of :func:`canonical_json` of ``document``."""
+    return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()

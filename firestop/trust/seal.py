@@ -1,0 +1,191 @@
+"""Sealed inputs: proof that a document came from Firestop's intake or its authenticated API.
+
+Anyone holding the Durable extension's system key can start any orchestrator
+with any input and raise any event. So every input that makes Firestop act —
+an incident's orchestration input, a step group's input, an approval decision,
+a stop request — carries a **seal**: HMAC-SHA256, under a key only the app
+holds, over
+
+    b"firestop-seal/v1\\n" + purpose + b"\\n" + binding + b"\\n" + digest
+
+where ``digest`` is :func:`firestop.seal_contract.digest` of the document (its
+canonical JSON without the ``"seal"`` field), ``purpose`` one of
+:class:`~firestop.seal_contract.Purpose` and ``binding`` what the document is for: the orchestration
+instance ID (an incident, a step group — so a sealed input cannot be reused
+for another instance), ``<incident id>/<step id>`` for a decision. The seal
+travels in the document's ``"seal"`` field as ``v1.<key id>.<MAC, base64url>``;
+the key id (8 hex of a SHA-256 of the key) only tells which key sealed it.
+
+Who seals: intake (``POST /api/alerts``, ``alert handle``, the tabletop
+runner) the incident input; the responders' API (and the CLI, which runs with
+the local key) decisions and stops; the incident orchestrator, through the
+``seal_input`` activity, each step group's input. Who verifies: the
+``verify_seal`` activity, the first thing each orchestration does — in an
+activity, not in orchestrator code, so a key rotation cannot change what a
+replay decides (the activity's ``{"ok", "reason"}`` is in history; the key
+never is).
+
+The key (:func:`load_seal_key`): the app setting ``FIRESTOP_SEAL_KEY`` (on
+Azure a Key Vault reference, ``@Microsoft.KeyVault(SecretUri=…)``; at least
+32 characters, no whitespace); locally, when unset, one generated once into
+``FIRESTOP_HOME/seal-key`` (mode 0600). On Azure (``WEBSITE_SITE_NAME`` or
+``WEBSITE_INSTANCE_ID`` in the environment, which App Service sets,
+https://learn.microsoft.com/azure/app-service/reference-app-settings) a
+missing key is an error, never a generated one: instances would each hold
+their own. :class:`SealKey` never shows the key (``repr`` gives the key id);
+errors name the setting, not the value.
+
+Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily,
+:mod:`firestop.settings`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from firestop.seal_contract import SEAL_FIELD, Purpose, binding_of_decision, digest
+
+SEAL_KEY_ENV = "FIRESTOP_SEAL_KEY"
+SEAL_KEY_FILE = "seal-key"
+#: App Service sets these on every instance (reference-app-settings, "App environment").
+AZURE_MARKERS = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
+MIN_KEY_LENGTH = 32
+#: A seal is ``v1.`` + 8 hex + ``.`` + 43 base64url characters; anything much longer is not one.
+MAX_SEAL_LENGTH = 96
+_VERSION = "v1"
+
+
+class SealKeyError(RuntimeError):
+    """No usable seal key; the message names the setting or file and the fix (never the value)."""
+
+
+class SealKey:
+    """The app's seal key. ``origin``: ``"environment"``, ``"stored in <path>"`` or ``"generated, stored in <path>"``."""
+
+    __slots__ = ("_secret", "origin", "kid")
+
+    def __init__(self, secret: str, origin: str) -> None:
+        self._secret = secret.encode("utf-8")
+        self.origin = origin
+        self.kid = hashlib.sha256(b"firestop-seal-kid\n" + self._secret).hexdigest()[:8]
+
+    def __repr__(self) -> str:
+        return f"SealKey(kid={self.kid!r}, origin={self.origin!r})"
+
+    def _mac(self, purpose: str, binding: str, document_digest: str) -> str:
+        message = "\n".join((f"firestop-seal/{_VERSION}", str(purpose), binding, document_digest)).encode("utf-8")
+        raw = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    def sign(self, purpose: Purpose | str, binding: str, document_digest: str) -> str:
+        """The seal of a document with digest ``document_digest`` for ``purpose`` and ``binding``.
+        Raises ValueError for a binding with a line break (it would make two bindings collide)."""
+        _check_binding(binding)
+        return f"{_VERSION}.{self.kid}.{self._mac(purpose, binding, document_digest)}"
+
+    def check(self, purpose: Purpose | str, binding: str, document_digest: str, seal: Any) -> tuple[bool, str]:
+        """``(ok, reason)``: does ``seal`` seal that digest for that purpose and binding under this key?"""
+        if seal is None:
+            return False, "no seal: the input did not come from Firestop's intake or authenticated API"
+        if not isinstance(seal, str) or len(seal) > MAX_SEAL_LENGTH or seal.count(".") != 2:
+            return False, "malformed seal"
+        version, kid, mac = seal.split(".")
+        if version != _VERSION:
+            return False, f"seal version {version[:8]!r} is not {_VERSION}"
+        if "\n" in binding or "\r" in binding:
+            return False, "the binding (instance id) has a line break"
+        if kid != self.kid:
+            return False, f"sealed with another key (key id {kid[:8]!r}; this app holds {self.kid!r})"
+        if not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(purpose, binding, document_digest).encode("ascii")):
+            return False, ("seal does not match: the input was changed after it was sealed, "
+                           f"or it was sealed for another {purpose} instance")
+        return True, "sealed by this app"
+
+
+def _check_binding(binding: str) -> None:
+    if not isinstance(binding, str) or "\n" in binding or "\r" in binding:
+        raise ValueError("a seal binding is a string without line breaks")
+
+
+def on_azure(env: Mapping[str, str] | None = None) -> bool:
+    """True when App Service's environment says this runs on Azure."""
+    env = os.environ if env is None else env
+    return any(env.get(name) for name in AZURE_MARKERS)
+
+
+def _valid(value: str, where: str) -> str:
+    if len(value) < MIN_KEY_LENGTH or any(c.isspace() for c in value):
+        raise SealKeyError(f"{where}: the seal key must be at least {MIN_KEY_LENGTH} characters without whitespace; "
+                           "generate one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    return value
+
+
+def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> SealKey:
+    """The app's seal key (see the module docstring). ``home`` defaults to the settings' ``FIRESTOP_HOME``.
+
+    Raises :class:`SealKeyError` when ``FIRESTOP_SEAL_KEY`` is set but unusable, when it is
+    missing on Azure, or when the stored file is unusable.
+    """
+    env = os.environ if env is None else env
+    value = env.get(SEAL_KEY_ENV)
+    if value is not None:
+        return SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
+    if on_azure(env):
+        raise SealKeyError(f"{SEAL_KEY_ENV} is not set: on Azure the seal key must be an app setting (a Key Vault "
+                           f"reference, @Microsoft.KeyVault(SecretUri=https://<vault>.vault.azure.net/secrets/<name>)) "
+                           "shared by every instance; nothing is sealed or verified without it")
+    if home is None:
+        from firestop.settings import get_settings
+
+        home = get_settings().home
+    path = Path(home) / SEAL_KEY_FILE
+    if path.exists():
+        return SealKey(_valid(path.read_text().strip(), str(path)), f"stored in {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # write to a private temporary file, then link it into place: a concurrent reader never sees half a key,
+    # and of two processes generating at once the second keeps the first's key
+    temporary = path.with_name(f".{SEAL_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(temporary, path)
+            origin = f"generated, stored in {path}"
+        except FileExistsError:
+            origin = f"stored in {path}"
+    finally:
+        temporary.unlink(missing_ok=True)
+    return SealKey(_valid(path.read_text().strip(), str(path)), origin)
+
+
+def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key: SealKey | None = None) -> dict[str, Any]:
+    """A copy of ``document`` with its ``"seal"`` field set for ``purpose`` and ``binding``.
+
+    ``key`` defaults to :func:`load_seal_key` (raises :class:`SealKeyError`)."""
+    key = key or load_seal_key()
+    return {**{k: v for k, v in document.items() if k != SEAL_FIELD}, SEAL_FIELD: key.sign(purpose, binding, digest(document))}
+
+
+def verify(purpose: Purpose | str, document: Any, *, binding: str, key: SealKey | None = None) -> tuple[bool, str]:
+    """``(ok, reason)`` for a sealed ``document`` (its ``"seal"`` field). The orchestrations use the
+    ``verify_seal`` activity instead, with the digest computed in orchestrator code."""
+    key = key or load_seal_key()
+    found = document.get(SEAL_FIELD) if isinstance(document, dict) else None
+    return key.check(purpose, binding, digest(document), found)
+
+
+def seal_decision(event: dict[str, Any], *, key: SealKey | None = None) -> dict[str, Any]:
+    """``event`` (:func:`firestop.lifecycle.approvals.decision_event`) sealed for its incident and step."""
+    return seal(Purpose.APPROVAL, event, binding=binding_of_decision(str(event.get("incident_id")), str(event.get("step"))), key=key)
+
+
+def seal_stop(event: dict[str, Any], *, key: SealKey | None = None) -> dict[str, Any]:
+    """A stop request ``{"incident_id", "by", "groups", "reason", "stop_id", "at"}`` sealed for its incident."""
+    return seal(Purpose.STOP, event, binding=str(event.get("incident_id")), key=key)
