@@ -56,7 +56,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
-from firestop.seal_contract import digest
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, STOPPED
 from firestop.lifecycle.sealing import (
     ACTIVITY_SEAL_INPUT,
@@ -73,6 +72,7 @@ from firestop.lifecycle.timeline import IncidentDoc, parse_time
 from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
+from firestop.seal_contract import digest
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"

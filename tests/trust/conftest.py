@@ -24,6 +24,7 @@ ROUTES = {
                     {"decision": "approve"}, "approver"),
     "run_runbook_http": ("POST", "runbooks/network.lock", {"name": "network.lock"}, {"target": ACCOUNT, "mode": "apply"},
                          "responder"),
+    "stop_http": ("POST", f"incidents/{INCIDENT}/stop", {"incident_id": INCIDENT}, {"reason": "drill"}, "responder"),
 }
 
 
