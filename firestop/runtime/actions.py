@@ -9,6 +9,9 @@ Output shape (NOTES.md "Orchestrator output", SDK ``OrchestratorState``):
   that keeps growing, one entry per ``yield``; ``task_all``/``task_any`` are
   compound actions (actionType 12/11) with ``compoundActions``; a retryable
   call is wrapped in a WhenAll compound.
+* Entity actions (CallEntity 7, SignalEntity 9): ``instanceId`` is the
+  entity's scheduler id ``@name@key``, ``operation`` the operation name,
+  ``input`` JSON text (``CallEntityAction`` / ``SignalEntityAction``).
 * Schema V1: a list of per-yield groups with compounds flattened.
 * An unhandled orchestrator exception makes the SDK *raise*
   ``Exception("<message>\\n\\n$OutOfProcData$:<state JSON>")``
@@ -99,6 +102,7 @@ class Action:
     fire_at: datetime | None = None
     is_canceled: bool = False
     event_name: str | None = None
+    operation: str | None = None  # entity operation name (CallEntity / SignalEntity)
     retry: RetryPolicy | None = None
     children: tuple["Action", ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -118,6 +122,9 @@ class Action:
             return f"wait_for_external_event({self.event_name!r})"
         if t is ActionType.ContinueAsNew:
             return "continue_as_new(...)"
+        if t in (ActionType.CallEntity, ActionType.SignalEntity):
+            verb = "call_entity" if t is ActionType.CallEntity else "signal_entity"
+            return f"{verb}({self.instance_id!r}, {self.operation!r})"
         if t in (ActionType.WhenAll, ActionType.WhenAny):
             name = "task_all" if t is ActionType.WhenAll else "task_any"
             return f"{name}([{', '.join(c.describe() for c in self.children)}])"
@@ -146,6 +153,7 @@ def parse_action(data: dict[str, Any]) -> Action:
         fire_at=parse_timestamp(fire_at) if isinstance(fire_at, str) else None,
         is_canceled=bool(data.get("isCanceled", False)),
         event_name=data.get("externalEventName"),
+        operation=data.get("operation"),
         retry=RetryPolicy.from_json(retry) if isinstance(retry, dict) else None,
         children=tuple(parse_action(c) for c in data.get("compoundActions") or ()),
         raw=data,

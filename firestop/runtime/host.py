@@ -62,7 +62,8 @@ from .errors import (
     NonDeterminismError,
     UnsupportedAction,
 )
-from .functions import call_activity, call_orchestrator, index_app
+from . import entities as ent
+from .functions import call_activity, call_entity, call_orchestrator, index_app
 from .history import Event, EventType
 from .replay import ReplayEngine, ReplayResult
 from .status import ACTIVE_STATUSES, TERMINAL_STATUSES, OrchestrationStatus
@@ -78,6 +79,11 @@ def _dumps(value: Any) -> str:
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _check_instance_id(instance_id: str | None) -> None:
+    if instance_id is not None and ent.is_entity_id(instance_id):
+        raise ValueError(f"instance id {instance_id!r:.80} starts with '@', which is reserved for entities")
 
 
 _HOSTNAME = socket.gethostname()
@@ -179,11 +185,13 @@ class LocalDurableHost:
         is overwritten (Azure's default).
         """
         self._index.orchestrator(orchestrator_name)
+        _check_instance_id(instance_id)
         return self._create(orchestrator_name, instance_id or uuid.uuid4().hex, _dumps(input))
 
     def start_new_json(self, orchestrator_name: str, instance_id: str | None, input_json: str | None) -> str:
         """Like :meth:`start_new` with the input already JSON text (used by the HTTP API)."""
         self._index.orchestrator(orchestrator_name)
+        _check_instance_id(instance_id)
         if input_json is not None:
             json.loads(input_json)  # must be valid JSON
         return self._create(orchestrator_name, instance_id or uuid.uuid4().hex, input_json or "null")
@@ -204,6 +212,38 @@ class LocalDurableHost:
                 return
             store.add_inbox(instance_id, row.execution_id,
                             h.event_raised(name=event_name, input_json=payload, when=self._now()))
+
+    # -- entities (entities.py) ---------------------------------------------
+    def signal_entity(self, entity_id: Any, operation_name: str, operation_input: Any = None) -> None:
+        """Queue ``operation_name`` for the entity (fire-and-forget), like the SDK client's ``signal_entity``.
+
+        ``entity_id``: a ``df.EntityId``, ``(name, key)`` or ``entities.EntityRef``.
+        Raises FunctionNotFound for an entity name the app does not declare,
+        ValueError for a bad id or operation name or a non-JSON input.
+        """
+        self.signal_entity_json(entity_id, operation_name, None if operation_input is None else _dumps(operation_input))
+
+    def signal_entity_json(self, entity_id: Any, operation_name: str, input_json: str | None) -> None:
+        """:meth:`signal_entity` with the input as JSON text (the management API's path)."""
+        ref = ent.as_ref(entity_id)
+        self._index.entity(ref.name)
+        if not isinstance(operation_name, str) or len(operation_name) > ent.MAX_NAME:
+            raise ValueError(f"operation name must be a string of at most {ent.MAX_NAME} characters")
+        self._store.add_entity_op(ref.scheduler_id, operation_name, ent.operation_input_text(input_json),
+                                  str(uuid.uuid4()), is_signal=True, parent_instance_id=None,
+                                  parent_execution_id=None, now_text=to_text(self._now()))
+
+    def read_entity_state(self, entity_id: Any) -> tuple[bool, Any]:
+        """``(entity_exists, state)`` as the SDK client's ``read_entity_state`` answers (state decoded)."""
+        exists, text = self.read_entity_state_json(entity_id)
+        return exists, _loads(text)
+
+    def read_entity_state_json(self, entity_id: Any) -> tuple[bool, str | None]:
+        """``(entity_exists, state JSON text)``; ``(False, None)`` for an entity never run or deleted."""
+        found = self._store.get_entity(ent.as_ref(entity_id).scheduler_id)
+        if found is None or not found[0]:
+            return False, None
+        return True, found[1]
 
     def terminate(self, instance_id: str, reason: str) -> None:
         """Terminate a Pending/Running instance now (no-op if already finished).
@@ -309,7 +349,8 @@ class LocalDurableHost:
     def has_runnable_work(self) -> bool:
         """True if some instance has an event due now or an activity waiting to run
         (whoever holds its lease)."""
-        return bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
+        return (bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
+                or self._store.entity_op_count() > 0)
 
     # ------------------------------------------------------------------ driver
     def run_until_idle(self, instance_id: str | None = None, *, advance_timers: bool = False) -> None:
@@ -334,6 +375,8 @@ class LocalDurableHost:
         while True:
             scope = None if instance_id is None else self._scope(instance_id)
             if self._run_due_episodes(scope):
+                continue
+            if self._run_entity_batches():
                 continue
             work = [w for w in self._store.work()
                     if (scope is None or w.instance_id in scope) and self._lease(w.instance_id)]
@@ -600,6 +643,14 @@ class LocalDurableHost:
                     events.append(h.task_scheduled(event_id=work.event_id, name=work.name or "", when=when))
                 elif work.kind is EventType.TimerCreated:
                     events.append(h.timer_created(event_id=work.event_id, fire_at=work.fire_at, when=when))
+                elif work.kind is EventType.EventSent:
+                    work.request_id = str(uuid.uuid4())
+                    message = ent.request_message(
+                        operation=work.name or "", input_text=ent.operation_input_text(work.input),
+                        request_id=work.request_id, is_signal=work.signal,
+                        parent_instance_id=row.instance_id, parent_execution_id=row.execution_id)
+                    events.append(ent.event_sent(event_id=work.event_id, scheduler_id=work.instance_id or "",
+                                                 message=message, when=when))
                 else:
                     events.append(h.sub_orchestration_created(event_id=work.event_id, name=work.name or "",
                                                               instance_id=work.instance_id or "", when=when))
@@ -666,6 +717,12 @@ class LocalDurableHost:
         for work in replay.new_work:
             if work.kind is EventType.TaskScheduled:
                 store.add_work(row.instance_id, row.execution_id, work.event_id, work.name or "", work.input)
+            elif work.kind is EventType.EventSent:
+                store.add_entity_op(work.instance_id or "", work.name or "", ent.operation_input_text(work.input),
+                                    work.request_id or "", is_signal=work.signal,
+                                    parent_instance_id=None if work.signal else row.instance_id,
+                                    parent_execution_id=None if work.signal else row.execution_id,
+                                    now_text=to_text(when))
             elif work.kind is EventType.TimerCreated:
                 if not work.canceled:
                     store.add_inbox(row.instance_id, row.execution_id,
@@ -698,6 +755,78 @@ class LocalDurableHost:
             event = h.sub_orchestration_failed(task_id=child.parent_task_id, reason=failure,
                                                details="OrchestrationFailureException", when=now)
         self._store.add_inbox(parent.instance_id, parent.execution_id, event)
+
+    # -- entities -----------------------------------------------------------
+    def _run_entity_batches(self) -> bool:
+        """Run one batch for every entity with queued operations whose lease this host gets."""
+        progressed = False
+        for entity_id in self._store.entities_with_ops():
+            if self._lease(entity_id) and self._run_entity_batch(entity_id):
+                progressed = True
+        return progressed
+
+    def _run_entity_batch(self, entity_id: str) -> bool:
+        """Run up to ``entities.MAX_BATCH`` queued operations of one entity in one function call.
+
+        Commits (fenced by the lease) the new state, the removal of the
+        operations and the answers to calling orchestrations together; False
+        if nothing was queued or the commit was fenced off.
+        """
+        store = self._store
+        ops = store.entity_ops(entity_id, ent.MAX_BATCH)
+        if not ops:
+            return False
+        try:
+            ref = ent.parse_scheduler_id(entity_id)
+        except ValueError as exc:
+            ref, result = None, None
+            outcomes = [ent.error_outcome(str(exc))] * len(ops)
+        found = store.get_entity(entity_id)
+        exists, state = found if found is not None else (False, None)
+        if ref is not None:
+            outcomes, result = self._call_entity(ref, exists, state, ops)
+            if result is not None:
+                exists, state = result.exists, result.state
+        now_text = to_text(self._now())
+        try:
+            with store.transaction():
+                if (store.lease_owner(entity_id) != self.owner
+                        or store.delete_entity_ops([op.id for op in ops]) != len(ops)):
+                    raise _Fenced()
+                if ref is not None:
+                    store.put_entity(entity_id, ref.name, ref.key, exists, state, now_text)
+                for op, outcome in zip(ops, outcomes):
+                    if not op.is_signal:
+                        self._answer(op, outcome)
+        except _Fenced:
+            self._forget_lease(entity_id)
+            return False
+        return True
+
+    def _call_entity(self, ref: "ent.EntityRef", exists: bool, state: str | None, ops: list["ent.Operation"]
+                     ) -> tuple[list["ent.OperationOutcome"], "ent.BatchResult | None"]:
+        """Outcomes of a batch and the entity's new state (None: state unchanged, every operation failed)."""
+        try:
+            entry = self._index.entity(ref.name)
+        except FunctionNotFound as exc:
+            return [ent.error_outcome(str(exc))] * len(ops), None
+        context_json = ent.batch_context(ref, exists=exists, state=state, operations=ops)
+        try:
+            result = ent.parse_batch_result(call_entity(entry, context_json), len(ops))
+        except Exception as exc:  # noqa: BLE001 - a broken batch fails its operations, the entity keeps its state
+            return [ent.error_outcome(f"{type(exc).__name__}: {exc}")] * len(ops), None
+        return result.outcomes, result
+
+    def _answer(self, op: "ent.Operation", outcome: "ent.OperationOutcome") -> None:
+        """Queue a call's answer for its orchestration (dropped if that execution is gone)."""
+        if op.parent_instance_id is None:
+            return
+        parent = self._store.get_instance(op.parent_instance_id)
+        if (parent is None or parent.execution_id != op.parent_execution_id
+                or parent.runtime_status in TERMINAL_STATUSES):
+            return
+        self._store.add_inbox(parent.instance_id, parent.execution_id, h.event_raised(
+            name=op.request_id, input_json=ent.response_input(outcome), when=self._now()))
 
     # -- activities ---------------------------------------------------------
     def _invoke_activity(self, work: WorkRow) -> Event:

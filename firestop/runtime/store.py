@@ -19,6 +19,11 @@ Tables:
   ``expires_at`` (Unix wall-clock seconds). See ``LocalDurableHost``: only the
   lease holder runs an instance's episodes and activities, so two processes on
   one file never run the same instance twice.
+* ``entities`` — one row per durable entity that has run (scheduler id
+  ``@name@key``, whether it exists, its state as JSON text).
+* ``entity_ops`` — operations sent to entities and not yet run, FIFO by
+  ``id`` (``entities.py``). An entity's batch deletes its rows, writes its
+  state and queues the answers to callers in one transaction.
 * ``timer_triggers`` — schedule status of timer-triggered functions
   (``firestop serve``): last and next occurrence, claimed by compare-and-set so
   two servers on one file fire an occurrence once.
@@ -47,6 +52,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .entities import Operation
 from .history import Event
 
 _SCHEMA = """
@@ -96,6 +102,26 @@ CREATE TABLE IF NOT EXISTS leases (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS leases_owner ON leases(owner);
+CREATE TABLE IF NOT EXISTS entities (
+    entity_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    entity_exists INTEGER NOT NULL,
+    state TEXT,
+    last_modified TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entity_ops (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    input TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    is_signal INTEGER NOT NULL,
+    parent_instance_id TEXT,
+    parent_execution_id TEXT,
+    enqueued_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entity_ops_entity ON entity_ops(entity_id, id);
 CREATE TABLE IF NOT EXISTS timer_triggers (
     name TEXT PRIMARY KEY,
     last TEXT,
@@ -354,6 +380,52 @@ class Store:
             self._x("DELETE FROM work WHERE id = ?", (row.id,))
             self.add_inbox(row.instance_id, row.execution_id, event)
             return True
+
+    # -- entities -------------------------------------------------------------
+    def add_entity_op(self, entity_id: str, operation: str, input_text: str, request_id: str, *,
+                      is_signal: bool, parent_instance_id: str | None, parent_execution_id: str | None,
+                      now_text: str) -> None:
+        self._x(
+            "INSERT INTO entity_ops (entity_id, operation, input, request_id, is_signal, parent_instance_id, "
+            "parent_execution_id, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entity_id, operation, input_text, request_id, int(is_signal), parent_instance_id,
+             parent_execution_id, now_text))
+
+    def entity_ops(self, entity_id: str, limit: int) -> list[Operation]:
+        rows = self._q("SELECT * FROM entity_ops WHERE entity_id = ? ORDER BY id LIMIT ?", (entity_id, limit))
+        return [Operation(r["id"], r["entity_id"], r["operation"], r["input"], r["request_id"], bool(r["is_signal"]),
+                          r["parent_instance_id"], r["parent_execution_id"]) for r in rows]
+
+    def entities_with_ops(self) -> list[str]:
+        """Scheduler ids of entities with queued operations, oldest operation first."""
+        rows = self._q("SELECT entity_id, MIN(id) AS first FROM entity_ops GROUP BY entity_id ORDER BY first")
+        return [r[0] for r in rows]
+
+    def entity_op_count(self) -> int:
+        return self._q("SELECT COUNT(*) FROM entity_ops")[0][0]
+
+    def delete_entity_ops(self, ids: list[int]) -> int:
+        """Delete operation rows; returns how many existed."""
+        deleted = 0
+        with self.transaction():
+            with self.lock:
+                for row_id in ids:
+                    deleted += self._conn.execute("DELETE FROM entity_ops WHERE id = ?", (row_id,)).rowcount
+        return deleted
+
+    def get_entity(self, entity_id: str) -> tuple[bool, str | None] | None:
+        """``(exists, state JSON text)`` of an entity that has run, else None."""
+        rows = self._q("SELECT entity_exists, state FROM entities WHERE entity_id = ?", (entity_id,))
+        return (bool(rows[0][0]), rows[0][1]) if rows else None
+
+    def put_entity(self, entity_id: str, name: str, key: str, exists: bool, state: str | None, now_text: str) -> None:
+        self._x("INSERT OR REPLACE INTO entities (entity_id, name, key, entity_exists, state, last_modified) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (entity_id, name, key, int(exists), state if exists else None, now_text))
+
+    def list_entities(self) -> list[tuple[str, bool, str | None]]:
+        """``(scheduler id, exists, state)`` of every entity that has run."""
+        return [(r[0], bool(r[1]), r[2]) for r in
+                self._q("SELECT entity_id, entity_exists, state FROM entities ORDER BY entity_id")]
 
     # -- leases ---------------------------------------------------------------
     def try_lease(self, instance_id: str, owner: str, *, now: float, expires_at: float,
