@@ -180,10 +180,24 @@ class OrchestratorOutput:
     raised: bool = False
 
 
-def parse_state(state: dict[str, Any], *, raised: bool = False) -> OrchestratorOutput:
-    """Parse the decoded state dict (returned JSON or ``$OutOfProcData$`` payload)."""
-    groups = tuple(tuple(parse_action(a) for a in group) for group in state.get("actions") or ())
-    flat = tuple(a for group in groups for a in group)
+def raw_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The action dicts of a decoded state, groups concatenated (V2/V3: the one growing list)."""
+    return [a for group in state.get("actions") or () for a in group]
+
+
+def parse_state(state: dict[str, Any], *, raised: bool = False, skip: int = 0) -> OrchestratorOutput:
+    """Parse the decoded state dict (returned JSON or ``$OutOfProcData$`` payload).
+
+    ``skip``: leave out the first ``skip`` actions (of the concatenated list),
+    which the caller already holds parsed; ``actions`` then holds the rest and
+    ``action_groups`` is empty.
+    """
+    if skip:
+        flat = tuple(parse_action(a) for a in raw_actions(state)[skip:])
+        groups: tuple[tuple[Action, ...], ...] = ()
+    else:
+        groups = tuple(tuple(parse_action(a) for a in group) for group in state.get("actions") or ())
+        flat = tuple(a for group in groups for a in group)
     return OrchestratorOutput(
         is_done=bool(state.get("isDone", False)),
         schema_version=int(state.get("schemaVersion", 0)),

@@ -131,6 +131,7 @@ class ReplayEngine:
         self._waiters: dict[str, deque[_Node]] = defaultdict(deque)
         self._buffered: dict[str, deque[Event]] = defaultdict(deque)
         self._entity_calls: dict[str, _Node] = {}  # request id -> call awaiting its answer
+        self._position = 0  # history events fed so far
         self._chain_complete = False
         self._continue_as_new: str | None = None
         self._canceled: set[int] = set()
@@ -141,7 +142,20 @@ class ReplayEngine:
 
         Raises NonDeterminismError or UnsupportedAction.
         """
-        for position, event in enumerate(history):
+        self.feed(history)
+        return self.result()
+
+    def feed(self, events: list[Event]) -> None:
+        """Process further history events, in order, after those already fed.
+
+        The engine keeps its state between calls, so the host can feed each
+        event once over an instance's life (incremental replay): an episode
+        feeds only its new events, then the scheduling events it committed.
+        Raises NonDeterminismError or UnsupportedAction.
+        """
+        for event in events:
+            position = self._position
+            self._position += 1
             kind = EventType(event["EventType"])
             if kind is EventType.OrchestratorStarted:
                 stamp = parse_timestamp(event["Timestamp"])
@@ -161,6 +175,45 @@ class ReplayEngine:
                     node.finish()
             elif kind is EventType.EventRaised:
                 self._deliver(event)
+
+    def extend(self, actions: tuple[Action, ...] | list[Action]) -> bool:
+        """Append actions the orchestrator added since the list this engine holds.
+
+        Returns False (the caller must replay from scratch) when the chain had
+        already run past the end of the old list: a full replay might then
+        have invoked the new actions earlier, in the middle of past events.
+        """
+        if not actions:
+            return True
+        if self._cursor >= len(self._actions) and self._awaiting is None and self._position > 0:
+            return False
+        self._actions.extend(actions)
+        return True
+
+    @property
+    def action_count(self) -> int:
+        return len(self._actions)
+
+    def completes_something(self, events: list[Event]) -> bool:
+        """Whether feeding ``events`` could complete a task (or does more than buffer events).
+
+        False only for events that are OrchestratorStarted or EventRaised with
+        no waiter at all for their name (not even a lost one) and no entity
+        call awaiting them: the orchestrator's answer to such an episode is
+        its previous answer (nothing it waits on completes).
+        """
+        for event in events:
+            kind = event["EventType"]
+            if kind == EventType.OrchestratorStarted:
+                continue
+            if kind != EventType.EventRaised:
+                return True
+            name = event.get("Name") or ""
+            if name in self._entity_calls or self._waiters.get(name):
+                return True
+        return False
+
+    def result(self) -> ReplayResult:
         new_work = [self._unmatched[k] for k in sorted(self._unmatched)]
         return ReplayResult(
             new_work=new_work,

@@ -289,7 +289,8 @@ class Store:
         return [r[0] for r in rows]
 
     def history_length(self, instance_id: str) -> int:
-        return self._q("SELECT COUNT(*) FROM history WHERE instance_id = ?", (instance_id,))[0][0]
+        # seq runs 0..n-1 (append_history), so MAX is the count without scanning the rows
+        return self._q("SELECT COALESCE(MAX(seq), -1) + 1 FROM history WHERE instance_id = ?", (instance_id,))[0][0]
 
     def append_history(self, instance_id: str, events: list[Event]) -> list[str]:
         """Append events after the last one; returns the JSON text stored for each."""
@@ -426,6 +427,26 @@ class Store:
         """``(scheduler id, exists, state)`` of every entity that has run."""
         return [(r[0], bool(r[1]), r[2]) for r in
                 self._q("SELECT entity_id, entity_exists, state FROM entities ORDER BY entity_id")]
+
+    def finish_work_many(self, done: list[tuple[WorkRow, Event]], *, owner: str) -> set[str]:
+        """:meth:`finish_work` for several results in one transaction (one commit).
+
+        Returns the instance ids whose lease ``owner`` no longer holds (their
+        results were dropped, as :meth:`finish_work` drops them).
+        """
+        lost: set[str] = set()
+        held: dict[str, bool] = {}
+        with self.transaction():
+            with self.lock:
+                for row, event in done:
+                    if row.instance_id not in held:
+                        held[row.instance_id] = self.lease_owner(row.instance_id) == owner
+                    if not held[row.instance_id]:
+                        lost.add(row.instance_id)
+                        continue
+                    if self._conn.execute("DELETE FROM work WHERE id = ?", (row.id,)).rowcount:
+                        self.add_inbox(row.instance_id, row.execution_id, event)
+        return lost
 
     # -- leases ---------------------------------------------------------------
     def try_lease(self, instance_id: str, owner: str, *, now: float, expires_at: float,
