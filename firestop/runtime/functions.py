@@ -22,7 +22,9 @@ Calling conventions, as the Python worker does it:
   (``Entity.create(fn)``) gets an ``azure.functions.EntityContext`` whose
   ``.body`` is the batch context JSON (``entities.py``) and returns the
   batch result JSON string;
-* activity: the input JSON text is decoded with the worker's
+* activity: output bindings (``func.Out[...]`` parameters) get ``Out``
+  objects and their values are encoded as the worker does (``bindings.py``);
+  the input JSON text is decoded with the worker's
   ``ActivityTriggerConverter.decode`` (``df_loads``, raw string if not JSON) and
   passed under the trigger's parameter name; the return value is encoded with
   ``ActivityTriggerConverter.encode`` (``df_dumps``). Sync or async functions.
@@ -32,16 +34,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 import threading
 import weakref
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import azure.functions as func
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
+from . import bindings
 from .errors import FunctionNotFound
 
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
@@ -188,6 +193,30 @@ def encode_activity_output(value: Any) -> str:
 
 def call_activity(entry: FunctionEntry, input_json: str | None) -> str:
     """Run an activity; returns its result as JSON text. Its exceptions propagate."""
+    return call_activity_with_outputs(entry, input_json, instance_id="", now=None)[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _outputs_of(entry: FunctionEntry) -> tuple[bindings.OutputBinding, ...]:
+    return tuple(bindings.output_bindings(entry.function, entry.fn))
+
+
+def call_activity_with_outputs(entry: FunctionEntry, input_json: str | None, *, instance_id: str,
+                               now: datetime | None) -> tuple[str, list[bindings.Output]]:
+    """Run an activity with its output bindings (``bindings.py``).
+
+    Returns its result as JSON text and the encoded values it set on its
+    ``func.Out`` parameters. The activity's exceptions propagate, and so do
+    ValueErrors for outputs that cannot be encoded or addressed.
+    """
     value = decode_activity_input(input_json)
-    result = run_maybe_async(entry.fn(**{entry.parameter: value}))
-    return encode_activity_output(result)
+    declared = list(_outputs_of(entry))
+    outs = bindings.out_parameters(declared)
+    result = run_maybe_async(entry.fn(**{entry.parameter: value}, **outs))
+    encoded = encode_activity_output(result)
+    if not declared:
+        return encoded, []
+    collected = bindings.collect(declared, outs, input_value=value, input_json=input_json,
+                                 trigger_parameter=entry.parameter, instance_id=instance_id,
+                                 now=now or datetime.now(timezone.utc))
+    return encoded, collected

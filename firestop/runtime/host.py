@@ -63,7 +63,8 @@ from .errors import (
     UnsupportedAction,
 )
 from . import entities as ent
-from .functions import call_activity, call_entity, call_orchestrator, index_app
+from .bindings import Output, blob_file
+from .functions import call_activity_with_outputs, call_entity, call_orchestrator, index_app
 from .history import Event, EventType
 from .replay import ReplayEngine, ReplayResult
 from .status import ACTIVE_STATUSES, TERMINAL_STATUSES, OrchestrationStatus
@@ -133,13 +134,13 @@ class _ResultBuffer:
 
     def __init__(self, host: "LocalDurableHost") -> None:
         self.host = host
-        self.items: list[tuple[WorkRow, Event]] = []
+        self.items: list[tuple[WorkRow, Event, list[Output]]] = []
         self.oldest = 0.0
 
-    def add(self, work: WorkRow, event: Event) -> None:
+    def add(self, work: WorkRow, event: Event, outputs: list[Output]) -> None:
         if not self.items:
             self.oldest = time.monotonic()
-        self.items.append((work, event))
+        self.items.append((work, event, outputs))
         if (len(self.items) >= self.host.ACTIVITY_COMMIT_BATCH
                 or time.monotonic() - self.oldest >= self.host.ACTIVITY_COMMIT_DELAY):
             self.flush()
@@ -149,11 +150,15 @@ class _ResultBuffer:
         if not items:
             return
         if not self.host.batch_commits:
-            for work, event in items:
-                self.host._finish(work, event)
+            for work, event, outputs in items:
+                self.host._finish(work, event, outputs)
             return
-        for instance_id in self.host._store.finish_work_many(items, owner=self.host.owner):
+        lost, kept = self.host._store.finish_work_many(items, owner=self.host.owner,
+                                                       now_text=to_text(self.host._now()))
+        for instance_id in lost:
             self.host._forget_lease(instance_id)
+        if kept:
+            self.host._deliver_outputs(kept)
 
 
 class _Fenced(Exception):
@@ -467,9 +472,12 @@ class LocalDurableHost:
         with self._leases_lock:
             self._held.pop(instance_id, None)
 
-    def _finish(self, work: WorkRow, event: Event) -> None:
-        if not self._store.finish_work(work, event, owner=self.owner):
+    def _finish(self, work: WorkRow, event: Event, outputs: list[Output] = ()) -> None:
+        if not self._store.finish_work(work, event, owner=self.owner, outputs=list(outputs),
+                                       now_text=to_text(self._now())):
             self._forget_lease(work.instance_id)
+        elif outputs:
+            self._deliver_outputs(list(outputs))
 
     def _release_leases(self) -> None:
         with self._leases_lock:
@@ -929,14 +937,40 @@ class LocalDurableHost:
             name=op.request_id, input_json=ent.response_input(outcome), when=self._now()))
 
     # -- activities ---------------------------------------------------------
-    def _invoke_activity(self, work: WorkRow) -> Event:
+    def _invoke_activity(self, work: WorkRow) -> tuple[Event, list[Output]]:
         try:
             entry = self._index.activity(work.name)
-            result_json = call_activity(entry, work.input)
+            result_json, outputs = call_activity_with_outputs(entry, work.input, instance_id=work.instance_id,
+                                                              now=self._now())
         except Exception as exc:
             return h.task_failed(task_id=work.task_id, reason=str(exc) or type(exc).__name__,
-                                 details=type(exc).__name__, when=self._now())
-        return h.task_completed(task_id=work.task_id, result_json=result_json, when=self._now())
+                                 details=type(exc).__name__, when=self._now()), []
+        return h.task_completed(task_id=work.task_id, result_json=result_json, when=self._now()), outputs
+
+    def binding_outputs(self, binding_type: str | None = None) -> list[dict[str, Any]]:
+        """Values activities set on output bindings (``bindings.py``), oldest first.
+
+        Each: ``instance_id``, ``task_id``, ``function``, ``binding_type``,
+        ``binding_name``, ``target`` (queue name, blob path, ...),
+        ``data_type`` and ``data`` (bytes).
+        """
+        return self._store.binding_outputs(binding_type)
+
+    @property
+    def bindings_dir(self) -> Path:
+        """Folder of the local stand-ins for output bindings (blobs under ``blob/<container>/``)."""
+        return self._store.path.parent / "bindings"
+
+    def _deliver_outputs(self, outputs: list[Output]) -> None:
+        """Write committed blob outputs as files (the rows are in the database already)."""
+        for output in outputs:
+            if output.binding_type != "blob" or not output.target:
+                continue
+            target = blob_file(self.bindings_dir, output.target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+            temp.write_bytes(output.data)
+            os.replace(temp, target)
 
     def _run_activities(self, batch: list[WorkRow]) -> None:
         """Run ready activities; their results are committed in batches (``_ResultBuffer``)."""
@@ -954,15 +988,15 @@ class LocalDurableHost:
             try:
                 for work in batch:
                     clock.set(start)
-                    event = self._invoke_activity(work)
+                    event, outputs = self._invoke_activity(work)
                     ends.append(clock.now())
-                    results.add(work, event)
+                    results.add(work, event, outputs)
             finally:
                 clock.set(max(ends, default=start))
             return
         if len(batch) == 1 or self.max_concurrent_activities == 1:
             for work in batch:  # no thread hop for a single activity
-                results.add(work, self._invoke_activity(work))
+                results.add(work, *self._invoke_activity(work))
             return
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.max_concurrent_activities,
@@ -971,10 +1005,10 @@ class LocalDurableHost:
         futures = {self._pool.submit(self._invoke_activity, work): work for work in batch}
         for future in concurrent.futures.as_completed(futures):
             try:
-                event = future.result()
+                event, outputs = future.result()
             except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt inside an activity
                 interrupted = interrupted or exc
                 continue  # its work row stays: it runs again on the next run
-            results.add(futures[future], event)
+            results.add(futures[future], event, outputs)
         if interrupted is not None:
             raise interrupted

@@ -24,6 +24,9 @@ Tables:
 * ``entity_ops`` — operations sent to entities and not yet run, FIFO by
   ``id`` (``entities.py``). An entity's batch deletes its rows, writes its
   state and queues the answers to callers in one transaction.
+* ``binding_outputs`` — values activities set on their output bindings
+  (queue messages, blobs, HTTP responses, ...), written with the activity's
+  result (``bindings.py``).
 * ``timer_triggers`` — schedule status of timer-triggered functions
   (``firestop serve``): last and next occurrence, claimed by compare-and-set so
   two servers on one file fire an occurrence once.
@@ -122,6 +125,18 @@ CREATE TABLE IF NOT EXISTS entity_ops (
     enqueued_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entity_ops_entity ON entity_ops(entity_id, id);
+CREATE TABLE IF NOT EXISTS binding_outputs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    function TEXT NOT NULL,
+    binding_type TEXT NOT NULL,
+    binding_name TEXT NOT NULL,
+    target TEXT,
+    data_type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS timer_triggers (
     name TEXT PRIMARY KEY,
     last TEXT,
@@ -365,7 +380,25 @@ class Store:
     def work_count(self) -> int:
         return self._q("SELECT COUNT(*) FROM work")[0][0]
 
-    def finish_work(self, row: WorkRow, event: Event, *, owner: str | None = None) -> bool:
+    def add_outputs(self, row: WorkRow, outputs: list[Any], now_text: str) -> None:
+        """Record an activity's output binding values (``bindings.Output``)."""
+        with self.lock:
+            self._conn.executemany(
+                "INSERT INTO binding_outputs (instance_id, task_id, function, binding_type, binding_name, target, "
+                "data_type, data, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(row.instance_id, row.task_id, row.name, o.binding_type, o.binding_name, o.target, o.data_type,
+                  o.data, now_text) for o in outputs])
+
+    def binding_outputs(self, binding_type: str | None = None) -> list[dict[str, Any]]:
+        """Recorded output binding values, oldest first (``data`` as bytes)."""
+        sql = "SELECT * FROM binding_outputs"
+        args: tuple = ()
+        if binding_type is not None:
+            sql, args = sql + " WHERE binding_type = ?", (binding_type,)
+        return [dict(r) for r in self._q(sql + " ORDER BY id", args)]
+
+    def finish_work(self, row: WorkRow, event: Event, *, owner: str | None = None,
+                    outputs: list[Any] = (), now_text: str = "") -> bool:
         """Atomically remove a work row and queue its result event (if still wanted).
 
         With ``owner``, only while that owner holds the instance's lease (a
@@ -380,6 +413,8 @@ class Store:
                 return False
             self._x("DELETE FROM work WHERE id = ?", (row.id,))
             self.add_inbox(row.instance_id, row.execution_id, event)
+            if outputs:
+                self.add_outputs(row, list(outputs), now_text)
             return True
 
     # -- entities -------------------------------------------------------------
@@ -428,17 +463,20 @@ class Store:
         return [(r[0], bool(r[1]), r[2]) for r in
                 self._q("SELECT entity_id, entity_exists, state FROM entities ORDER BY entity_id")]
 
-    def finish_work_many(self, done: list[tuple[WorkRow, Event]], *, owner: str) -> set[str]:
+    def finish_work_many(self, done: list[tuple[WorkRow, Event, list[Any]]], *, owner: str,
+                         now_text: str) -> tuple[set[str], list[Any]]:
         """:meth:`finish_work` for several results in one transaction (one commit).
 
         Returns the instance ids whose lease ``owner`` no longer holds (their
-        results were dropped, as :meth:`finish_work` drops them).
+        results were dropped, as :meth:`finish_work` drops them) and the
+        outputs recorded with the results that were kept.
         """
         lost: set[str] = set()
         held: dict[str, bool] = {}
+        kept: list[Any] = []
         with self.transaction():
             with self.lock:
-                for row, event in done:
+                for row, event, outputs in done:
                     if row.instance_id not in held:
                         held[row.instance_id] = self.lease_owner(row.instance_id) == owner
                     if not held[row.instance_id]:
@@ -446,7 +484,10 @@ class Store:
                         continue
                     if self._conn.execute("DELETE FROM work WHERE id = ?", (row.id,)).rowcount:
                         self.add_inbox(row.instance_id, row.execution_id, event)
-        return lost
+                        if outputs:
+                            self.add_outputs(row, outputs, now_text)
+                            kept.extend(outputs)
+        return lost, kept
 
     # -- leases ---------------------------------------------------------------
     def try_lease(self, instance_id: str, owner: str, *, now: float, expires_at: float,
