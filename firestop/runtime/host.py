@@ -654,10 +654,9 @@ class LocalDurableHost:
         past = self._history(row)
         new_events = [h.orchestrator_started(when)] + [r.event for r in due]
 
-        output, replay, failure, episode = self._execute(row, past, new_events)
-
         consumed = stale + [r.id for r in due]
         try:
+            output, replay, failure, episode = self._execute(row, past, new_events)
             with store.transaction():
                 current = store.get_instance(instance_id)
                 if (current is None or current.execution_id != row.execution_id
@@ -670,6 +669,9 @@ class LocalDurableHost:
             self._remember(instance_id, None)
             self._forget_lease(instance_id)
             return False
+        except BaseException:
+            self._remember(instance_id, None)  # the cached replay state may hold events never committed
+            raise
         if appended is None:
             self._remember(instance_id, None)
             return True

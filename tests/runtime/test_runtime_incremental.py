@@ -43,6 +43,12 @@ def incident_like(context: df.DurableOrchestrationContext):
     return done
 
 
+@app.orchestration_trigger(context_name="context")
+def two_steps(context: df.DurableOrchestrationContext):
+    a = yield context.call_activity("double", 2)
+    return (yield context.call_activity("double", a))
+
+
 @app.activity_trigger(input_name="value")
 def double(value: int) -> int:
     return 2 * value
@@ -114,5 +120,29 @@ def test_events_nobody_waits_for_do_not_call_the_orchestrator(db_path, clock, mo
         assert (status.runtime_status, status.output) == ("Completed", "closed")
         assert len(calls) == before + 1
         assert sum(1 for e in status.history if e.get("Name") == "alert") == 20  # every event kept in history
+    finally:
+        host.close()
+
+
+def test_a_crash_while_committing_an_episode_drops_the_cached_replay_state(db_path, clock, monkeypatch):
+    host = LocalDurableHost(app, db_path, clock=clock)
+    try:
+        iid = host.start_new("two_steps")
+        original = LocalDurableHost._commit_episode
+        commits = []
+
+        def crash_on_second(self, *args, **kwargs):
+            commits.append(1)
+            if len(commits) == 2:  # the episode after the first result: replayed, then lost mid-commit
+                raise KeyboardInterrupt
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(LocalDurableHost, "_commit_episode", crash_on_second)
+        with pytest.raises(KeyboardInterrupt):
+            host.run_until_idle(iid)
+        host.run_until_idle(iid)
+        status = host.get_status(iid, show_history=True)
+        assert (status.runtime_status, status.output) == ("Completed", 8)
+        assert [e["Name"] for e in status.history if e["EventType"] == 4] == ["double", "double"]
     finally:
         host.close()
