@@ -20,6 +20,9 @@ Cases (each a fresh SQLite file in a temporary directory, one process):
 * ``events-N`` — an incident-like orchestration (one activity, then waits for
   ``done``) receives N ``alert`` events nobody waits for, raised one at a time,
   each followed by ``run_until_idle`` (N episodes), then ``done``;
+* ``eventsb-N`` — the same N events raised as a storm (all before the next
+  ``run_until_idle``): one episode, as the Durable backends batch all queued
+  messages of an instance into one work item;
 * ``waits-N`` — an orchestration that waits for ``alert`` N times in a loop;
   the N events are raised while it runs its first activity and arrive in one
   episode (what the Durable backends do: all messages for an instance that
@@ -144,8 +147,9 @@ class SdkTimer:
 
 CASES = [("sequential", 1), ("sequential", 10), ("sequential", 100), ("sequential", 300),
          ("sequential", 1000), ("fan_out", 100), ("fan_out", 1000), ("fan_out", 5000),
-         ("events", 100), ("events", 1000), ("waits", 1000), ("waits1", 100), ("waits1", 300)]
-PREFIX = {"sequential": "seq", "fan_out": "fan", "events": "events", "waits": "waits", "waits1": "waits1"}
+         ("events", 100), ("events", 1000), ("eventsb", 1000), ("waits", 1000), ("waits1", 100), ("waits1", 300)]
+PREFIX = {"sequential": "seq", "fan_out": "fan", "events": "events", "eventsb": "eventsb", "waits": "waits",
+          "waits1": "waits1"}
 
 
 def case_name(orchestrator: str, n: int) -> str:
@@ -165,12 +169,13 @@ def run_once(orchestrator: str, n: int, real_clock: bool) -> tuple[float, float,
         try:
             with SdkTimer() as sdk:
                 started = time.perf_counter()
-                if orchestrator == "events":
+                if orchestrator in ("events", "eventsb"):
                     iid = host.start_new("incident_like", input=None)
                     host.run_until_idle()
                     for k in range(n):
                         host.raise_event(iid, "alert", {"k": k})
-                        host.run_until_idle()
+                        if orchestrator == "events":
+                            host.run_until_idle()
                     host.raise_event(iid, "done", None)
                     host.run_until_idle()
                     expected = 1
