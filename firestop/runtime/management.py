@@ -11,7 +11,8 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
 
 * ``POST orchestrators/{functionName}[/{instanceId}]`` → 202 + management
   payload (``Location`` = statusQueryGetUri); 400 ``{"ExceptionMessage"}`` for
-  an unknown orchestrator or bad JSON; 409 if the id is Pending/Running.
+  an unknown orchestrator, bad JSON or an instance id starting with ``@``
+  (reserved for entities); 409 if the id is Pending/Running.
 * ``GET instances/{id}[?showHistory=true&showInput=false&returnInternalServerErrorOnFailure=true]``
   → 202 (Pending/Running, ``Location`` + ``Retry-After: 5``), 200 otherwise
   (500 for Failed with ``returnInternalServerErrorOnFailure``), 404 unknown.
@@ -281,7 +282,7 @@ class ManagementServer:
             input_json = _unwrap_json_text(token)
         try:
             new_id = self.host.start_new_json(name, instance_id, input_json)
-        except FunctionNotFound as exc:
+        except (FunctionNotFound, ValueError) as exc:  # ValueError: an instance id reserved for entities
             return 400, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
         except InstanceAlreadyExists as exc:
             return 409, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}

@@ -274,3 +274,10 @@ def test_the_sdk_client_signals_and_reads_entities_over_http(host):
         assert (code, body) == (200, 10)
         code, _, _ = server.handle("GET", "/durabletask/entities/counter/never", {}, b"")
         assert code == 404
+
+
+def test_the_management_api_refuses_an_instance_id_reserved_for_entities(host):
+    with ManagementServer(host) as server:
+        code, _, payload = server.handle("POST", "/durabletask/orchestrators/count_up/@counter@c1", {}, b'"c1"')
+    assert code == 400 and "reserved for entities" in payload["Message"]
+    assert host.list_instances() == []
