@@ -4,7 +4,8 @@ The host drives the app's orchestrators through the Durable Functions Python
 SDK's own entry point (``Orchestrator.create(fn)`` → ``handle(context)``) with
 the context JSON and history events the Durable extension would send, replays
 the returned actions like the extension's ``OutOfProcOrchestrationShim`` and
-DurableTask.Core, and keeps state in SQLite. See ``host.py``.
+DurableTask.Core, and keeps state in SQLite. See ``host.py``; durable
+entities in ``entities.py``, activities' output bindings in ``bindings.py``.
 """
 
 from .errors import (

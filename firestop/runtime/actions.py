@@ -9,6 +9,9 @@ Output shape (NOTES.md "Orchestrator output", SDK ``OrchestratorState``):
   that keeps growing, one entry per ``yield``; ``task_all``/``task_any`` are
   compound actions (actionType 12/11) with ``compoundActions``; a retryable
   call is wrapped in a WhenAll compound.
+* Entity actions (CallEntity 7, SignalEntity 9): ``instanceId`` is the
+  entity's scheduler id ``@name@key``, ``operation`` the operation name,
+  ``input`` JSON text (``CallEntityAction`` / ``SignalEntityAction``).
 * Schema V1: a list of per-yield groups with compounds flattened.
 * An unhandled orchestrator exception makes the SDK *raise*
   ``Exception("<message>\\n\\n$OutOfProcData$:<state JSON>")``
@@ -99,6 +102,7 @@ class Action:
     fire_at: datetime | None = None
     is_canceled: bool = False
     event_name: str | None = None
+    operation: str | None = None  # entity operation name (CallEntity / SignalEntity)
     retry: RetryPolicy | None = None
     children: tuple["Action", ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -118,6 +122,9 @@ class Action:
             return f"wait_for_external_event({self.event_name!r})"
         if t is ActionType.ContinueAsNew:
             return "continue_as_new(...)"
+        if t in (ActionType.CallEntity, ActionType.SignalEntity):
+            verb = "call_entity" if t is ActionType.CallEntity else "signal_entity"
+            return f"{verb}({self.instance_id!r}, {self.operation!r})"
         if t in (ActionType.WhenAll, ActionType.WhenAny):
             name = "task_all" if t is ActionType.WhenAll else "task_any"
             return f"{name}([{', '.join(c.describe() for c in self.children)}])"
@@ -146,6 +153,7 @@ def parse_action(data: dict[str, Any]) -> Action:
         fire_at=parse_timestamp(fire_at) if isinstance(fire_at, str) else None,
         is_canceled=bool(data.get("isCanceled", False)),
         event_name=data.get("externalEventName"),
+        operation=data.get("operation"),
         retry=RetryPolicy.from_json(retry) if isinstance(retry, dict) else None,
         children=tuple(parse_action(c) for c in data.get("compoundActions") or ()),
         raw=data,
@@ -172,10 +180,24 @@ class OrchestratorOutput:
     raised: bool = False
 
 
-def parse_state(state: dict[str, Any], *, raised: bool = False) -> OrchestratorOutput:
-    """Parse the decoded state dict (returned JSON or ``$OutOfProcData$`` payload)."""
-    groups = tuple(tuple(parse_action(a) for a in group) for group in state.get("actions") or ())
-    flat = tuple(a for group in groups for a in group)
+def raw_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The action dicts of a decoded state, groups concatenated (V2/V3: the one growing list)."""
+    return [a for group in state.get("actions") or () for a in group]
+
+
+def parse_state(state: dict[str, Any], *, raised: bool = False, skip: int = 0) -> OrchestratorOutput:
+    """Parse the decoded state dict (returned JSON or ``$OutOfProcData$`` payload).
+
+    ``skip``: leave out the first ``skip`` actions (of the concatenated list),
+    which the caller already holds parsed; ``actions`` then holds the rest and
+    ``action_groups`` is empty.
+    """
+    if skip:
+        flat = tuple(parse_action(a) for a in raw_actions(state)[skip:])
+        groups: tuple[tuple[Action, ...], ...] = ()
+    else:
+        groups = tuple(tuple(parse_action(a) for a in group) for group in state.get("actions") or ())
+        flat = tuple(a for group in groups for a in group)
     return OrchestratorOutput(
         is_done=bool(state.get("isDone", False)),
         schema_version=int(state.get("schemaVersion", 0)),

@@ -1,9 +1,11 @@
 """The function index of a Function App, and calling its durable functions.
 
 Functions are found the way the Functions host finds them: by trigger binding
-type (``orchestrationTrigger`` / ``activityTrigger``), named by the trigger's
-``orchestration``/``activity`` property if set, else the function name
-(``OrchestrationTriggerAttribute`` semantics).
+type (``orchestrationTrigger`` / ``activityTrigger`` / ``entityTrigger``), named
+by the trigger's ``orchestration``/``activity``/``entity_name`` property if set,
+else the function name (``OrchestrationTriggerAttribute`` semantics). Entity
+names are case-insensitive (the extension's ``EntityId`` lowercases them), so
+entities are indexed by lowercased name.
 
 ``FunctionApp.get_functions()`` may be called only once per app object (a
 second call fails ``validate_function_names``), so the index is cached per app
@@ -16,7 +18,13 @@ Calling conventions, as the Python worker does it:
   (``Orchestrator.create(fn)``) gets an ``azure.functions.OrchestrationContext``
   whose ``.body`` is the context JSON string, and returns the state JSON string
   (or raises, see ``actions.parse_raised``);
-* activity: the input JSON text is decoded with the worker's
+* entity: the ``handle`` that ``df.DFApp.entity_trigger`` registers
+  (``Entity.create(fn)``) gets an ``azure.functions.EntityContext`` whose
+  ``.body`` is the batch context JSON (``entities.py``) and returns the
+  batch result JSON string;
+* activity: output bindings (``func.Out[...]`` parameters) get ``Out``
+  objects and their values are encoded as the worker does (``bindings.py``);
+  the input JSON text is decoded with the worker's
   ``ActivityTriggerConverter.decode`` (``df_loads``, raw string if not JSON) and
   passed under the trigger's parameter name; the return value is encoded with
   ``ActivityTriggerConverter.encode`` (``df_dumps``). Sync or async functions.
@@ -26,20 +34,24 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import azure.functions as func
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
+from . import bindings
 from .errors import FunctionNotFound
 
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
+ENTITY_TRIGGER = "entityTrigger"
 HTTP_TRIGGER = "httpTrigger"
 DURABLE_CLIENT = "durableClient"
 
@@ -60,6 +72,7 @@ class FunctionIndex:
     orchestrators: dict[str, FunctionEntry]
     activities: dict[str, FunctionEntry]
     others: dict[str, FunctionEntry]  # any other trigger (http, timer, ...) by function name
+    entities: dict[str, FunctionEntry] = field(default_factory=dict)  # by lowercased entity name
 
     def orchestrator(self, name: str) -> FunctionEntry:
         try:
@@ -72,6 +85,13 @@ class FunctionIndex:
             return self.activities[name]
         except KeyError:
             raise FunctionNotFound("activity", name, list(self.activities)) from None
+
+    def entity(self, name: str) -> FunctionEntry:
+        """The entity function named ``name`` (case-insensitive). Raises FunctionNotFound."""
+        try:
+            return self.entities[name.lower()]
+        except KeyError:
+            raise FunctionNotFound("entity", name, [e.name for e in self.entities.values()]) from None
 
     def function(self, name: str) -> FunctionEntry:
         for table in (self.others, self.orchestrators, self.activities):
@@ -103,6 +123,7 @@ def index_app(app: Any) -> FunctionIndex:
         orchestrators: dict[str, FunctionEntry] = {}
         activities: dict[str, FunctionEntry] = {}
         others: dict[str, FunctionEntry] = {}
+        entities: dict[str, FunctionEntry] = {}
         for function in _built_functions(app):
             trigger = function.get_trigger()
             kind = trigger.get_binding_name() if trigger is not None else ""
@@ -113,10 +134,14 @@ def index_app(app: Any) -> FunctionIndex:
             elif kind == ACTIVITY_TRIGGER:
                 name = getattr(trigger, "activity", None) or fn_name
                 activities[name] = FunctionEntry(name, kind, trigger.name, function.get_user_function(), function)
+            elif kind == ENTITY_TRIGGER:
+                name = getattr(trigger, "entity_name", None) or fn_name
+                entities[name.lower()] = FunctionEntry(name, kind, trigger.name, function.get_user_function(),
+                                                       function)
             else:
                 param = trigger.name if trigger is not None else ""
                 others[fn_name] = FunctionEntry(fn_name, kind, param, function.get_user_function(), function)
-        index = FunctionIndex(orchestrators, activities, others)
+        index = FunctionIndex(orchestrators, activities, others, entities)
         _CACHE[app] = index
         return index
 
@@ -147,6 +172,14 @@ def call_orchestrator(entry: FunctionEntry, context_json: str) -> str:
     return run_maybe_async(entry.fn(func.OrchestrationContext(context_json)))
 
 
+def call_entity(entry: FunctionEntry, context_json: str) -> str:
+    """Invoke an entity handle with one batch's context JSON; returns the result JSON string.
+
+    Exceptions propagate (the SDK raises only for a malformed batch).
+    """
+    return run_maybe_async(entry.fn(func.EntityContext(context_json)))
+
+
 def decode_activity_input(input_json: str | None) -> Any:
     """What the worker passes an activity: ``ActivityTriggerConverter.decode``."""
     datum = meta.Datum(type="json", value=input_json if input_json is not None else "null")
@@ -160,6 +193,30 @@ def encode_activity_output(value: Any) -> str:
 
 def call_activity(entry: FunctionEntry, input_json: str | None) -> str:
     """Run an activity; returns its result as JSON text. Its exceptions propagate."""
+    return call_activity_with_outputs(entry, input_json, instance_id="", now=None)[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _outputs_of(entry: FunctionEntry) -> tuple[bindings.OutputBinding, ...]:
+    return tuple(bindings.output_bindings(entry.function, entry.fn))
+
+
+def call_activity_with_outputs(entry: FunctionEntry, input_json: str | None, *, instance_id: str,
+                               now: datetime | None) -> tuple[str, list[bindings.Output]]:
+    """Run an activity with its output bindings (``bindings.py``).
+
+    Returns its result as JSON text and the encoded values it set on its
+    ``func.Out`` parameters. The activity's exceptions propagate, and so do
+    ValueErrors for outputs that cannot be encoded or addressed.
+    """
     value = decode_activity_input(input_json)
-    result = run_maybe_async(entry.fn(**{entry.parameter: value}))
-    return encode_activity_output(result)
+    declared = list(_outputs_of(entry))
+    outs = bindings.out_parameters(declared)
+    result = run_maybe_async(entry.fn(**{entry.parameter: value}, **outs))
+    encoded = encode_activity_output(result)
+    if not declared:
+        return encoded, []
+    collected = bindings.collect(declared, outs, input_value=value, input_json=input_json,
+                                 trigger_parameter=entry.parameter, instance_id=instance_id,
+                                 now=now or datetime.now(timezone.utc))
+    return encoded, collected

@@ -50,9 +50,11 @@ class EventType(enum.IntEnum):
     ExecutionResumed = 20
 
 
-#: Events whose ``EventId`` is a sequence number allocated by the orchestrator.
+#: Events whose ``EventId`` is a sequence number allocated by the orchestrator
+#: (EventSent: an entity call or signal, ``entities.py``).
 SCHEDULING_EVENTS = frozenset(
-    {EventType.TaskScheduled, EventType.TimerCreated, EventType.SubOrchestrationInstanceCreated}
+    {EventType.TaskScheduled, EventType.TimerCreated, EventType.SubOrchestrationInstanceCreated,
+     EventType.EventSent}
 )
 
 
@@ -211,4 +213,13 @@ def describe(event: Event) -> str:
         return f"create_timer(fire_at={event.get('FireAt')})"
     if kind is EventType.SubOrchestrationInstanceCreated:
         return f"call_sub_orchestrator({event.get('Name')!r})"
+    if kind is EventType.EventSent:
+        import json
+
+        try:
+            message = json.loads(event.get("Input") or "{}")
+        except ValueError:
+            message = {}
+        verb = "signal_entity" if message.get("signal") else "call_entity"
+        return f"{verb}({event.get('InstanceId')!r}, {message.get('op')!r})"
     return kind.name

@@ -28,10 +28,25 @@ machine, a reused pid) it is taken over when it expires. Every commit is
 fenced: an episode or activity result is discarded if, meanwhile, the lease
 was lost or the instance was terminated, purged or restarted.
 
+Entities (``entities.py``): operations sent to an entity (by orchestrations'
+``call_entity``/``signal_entity`` or the client's ``signal_entity``) queue in
+``entity_ops``; the driver runs one batch per entity at a time under the
+entity's lease (its scheduler id ``@name@key`` in the same ``leases`` table)
+and commits state, answers and the consumed operations together.
+
+Activities' output bindings (``bindings.py``) are recorded with their result.
+
 Speed (``bench/runtime.py``): parsed history and each event's JSON text are
 cached per instance between episodes (validated by execution id and history
 length), so an episode neither reloads nor re-serialises the history; the
-SDK's own timestamp parsing is memoised (``speedups.py``).
+replay state is kept too (``incremental``): an episode checks that the SDK's
+action list still starts with the previous one, parses only the new actions
+and feeds only the new events, and an episode whose events complete nothing
+(events nobody waits for) does not call the orchestrator at all. Activity
+results are committed in batches. The SDK itself still replays the whole
+history at every episode it is called for (its part of the time is
+quadratic in the number of episodes); its timestamp parsing is memoised
+(``speedups.py``).
 """
 
 from __future__ import annotations
@@ -51,9 +66,10 @@ from typing import Any, Iterable
 
 from firestop.clock import Clock, SystemClock, is_virtual
 
+from . import entities as ent
 from . import history as h
 from . import speedups
-from .actions import OrchestratorOutput, parse_output, parse_raised
+from .actions import OrchestratorOutput, parse_raised, parse_state, raw_actions
 from .context import build_context_from_text, played_text
 from .errors import (
     FunctionNotFound,
@@ -62,7 +78,8 @@ from .errors import (
     NonDeterminismError,
     UnsupportedAction,
 )
-from .functions import call_activity, call_orchestrator, index_app
+from .bindings import Output, blob_file
+from .functions import call_activity_with_outputs, call_entity, call_orchestrator, index_app
 from .history import Event, EventType
 from .replay import ReplayEngine, ReplayResult
 from .status import ACTIVE_STATUSES, TERMINAL_STATUSES, OrchestrationStatus
@@ -78,6 +95,11 @@ def _dumps(value: Any) -> str:
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _check_instance_id(instance_id: str | None) -> None:
+    if instance_id is not None and ent.is_entity_id(instance_id):
+        raise ValueError(f"instance id {instance_id!r:.80} starts with '@', which is reserved for entities")
 
 
 _HOSTNAME = socket.gethostname()
@@ -117,17 +139,63 @@ def owner_is_dead(owner: str) -> bool:
     return False
 
 
+class _ResultBuffer:
+    """Activity results waiting for their commit: flushed every
+    ``ACTIVITY_COMMIT_BATCH`` results, once the oldest waited
+    ``ACTIVITY_COMMIT_DELAY`` seconds, and at the end of a batch (also when an
+    activity raised). The driver runs episodes only after the whole batch, so
+    holding a result that long delays no orchestration; a crash loses at most
+    the uncommitted results (those activities run again: at-least-once)."""
+
+    def __init__(self, host: "LocalDurableHost") -> None:
+        self.host = host
+        self.items: list[tuple[WorkRow, Event, list[Output]]] = []
+        self.oldest = 0.0
+
+    def add(self, work: WorkRow, event: Event, outputs: list[Output]) -> None:
+        if not self.items:
+            self.oldest = time.monotonic()
+        self.items.append((work, event, outputs))
+        if (len(self.items) >= self.host.ACTIVITY_COMMIT_BATCH
+                or time.monotonic() - self.oldest >= self.host.ACTIVITY_COMMIT_DELAY):
+            self.flush()
+
+    def flush(self) -> None:
+        items, self.items = self.items, []
+        if not items:
+            return
+        if not self.host.batch_commits:
+            for work, event, outputs in items:
+                self.host._finish(work, event, outputs)
+            return
+        lost, kept = self.host._store.finish_work_many(items, owner=self.host.owner,
+                                                       now_text=to_text(self.host._now()))
+        for instance_id in lost:
+            self.host._forget_lease(instance_id)
+        if kept:
+            self.host._deliver_outputs(kept)
+
+
 class _Fenced(Exception):
     """An episode's commit found the instance changed under it (lease lost, terminated, ...)."""
 
 
 @dataclass
 class _History:
-    """One instance's history as last committed by this host (see ``_history``)."""
+    """One instance's history as last committed by this host (see ``_history``).
+
+    With ``engine`` set, also the replay state after that history: the
+    engine has been fed every event, ``raw_actions`` is the orchestrator's
+    last action list (dicts as the SDK returned them) and ``output`` its last
+    answer, so the next episode checks and replays only what is new.
+    """
 
     execution_id: str
     events: list[Event]
     played: list[str]  # JSON text of each event with "IsPlayed": true
+    engine: ReplayEngine | None = None
+    raw_actions: list[dict[str, Any]] | None = None
+    output: OrchestratorOutput | None = None
 
 
 class LocalDurableHost:
@@ -147,6 +215,17 @@ class LocalDurableHost:
 
     #: Instances whose parsed history is kept between episodes.
     HISTORY_CACHE_SIZE = 256
+    #: Keep each instance's replay state between episodes and replay only what
+    #: is new (False: replay the whole history against the whole action list
+    #: every episode, the previous behaviour, kept measurable for bench/runtime.py).
+    incremental = True
+    #: Activity results committed per SQLite transaction (at most).
+    ACTIVITY_COMMIT_BATCH = 256
+    #: Longest a finished activity's result waits for its commit (wall seconds).
+    ACTIVITY_COMMIT_DELAY = 0.05
+    #: Commit activity results in batches (False: one transaction per result,
+    #: the previous behaviour, kept measurable for bench/runtime.py).
+    batch_commits = True
 
     def __init__(self, app: Any, db_path: str | Path, clock: Clock | None = None,
                  max_concurrent_activities: int = 8, *, lease_seconds: float = 30.0,
@@ -179,11 +258,13 @@ class LocalDurableHost:
         is overwritten (Azure's default).
         """
         self._index.orchestrator(orchestrator_name)
+        _check_instance_id(instance_id)
         return self._create(orchestrator_name, instance_id or uuid.uuid4().hex, _dumps(input))
 
     def start_new_json(self, orchestrator_name: str, instance_id: str | None, input_json: str | None) -> str:
         """Like :meth:`start_new` with the input already JSON text (used by the HTTP API)."""
         self._index.orchestrator(orchestrator_name)
+        _check_instance_id(instance_id)
         if input_json is not None:
             json.loads(input_json)  # must be valid JSON
         return self._create(orchestrator_name, instance_id or uuid.uuid4().hex, input_json or "null")
@@ -204,6 +285,38 @@ class LocalDurableHost:
                 return
             store.add_inbox(instance_id, row.execution_id,
                             h.event_raised(name=event_name, input_json=payload, when=self._now()))
+
+    # -- entities (entities.py) ---------------------------------------------
+    def signal_entity(self, entity_id: Any, operation_name: str, operation_input: Any = None) -> None:
+        """Queue ``operation_name`` for the entity (fire-and-forget), like the SDK client's ``signal_entity``.
+
+        ``entity_id``: a ``df.EntityId``, ``(name, key)`` or ``entities.EntityRef``.
+        Raises FunctionNotFound for an entity name the app does not declare,
+        ValueError for a bad id or operation name or a non-JSON input.
+        """
+        self.signal_entity_json(entity_id, operation_name, None if operation_input is None else _dumps(operation_input))
+
+    def signal_entity_json(self, entity_id: Any, operation_name: str, input_json: str | None) -> None:
+        """:meth:`signal_entity` with the input as JSON text (the management API's path)."""
+        ref = ent.as_ref(entity_id)
+        self._index.entity(ref.name)
+        if not isinstance(operation_name, str) or len(operation_name) > ent.MAX_NAME:
+            raise ValueError(f"operation name must be a string of at most {ent.MAX_NAME} characters")
+        self._store.add_entity_op(ref.scheduler_id, operation_name, ent.operation_input_text(input_json),
+                                  str(uuid.uuid4()), is_signal=True, parent_instance_id=None,
+                                  parent_execution_id=None, now_text=to_text(self._now()))
+
+    def read_entity_state(self, entity_id: Any) -> tuple[bool, Any]:
+        """``(entity_exists, state)`` as the SDK client's ``read_entity_state`` answers (state decoded)."""
+        exists, text = self.read_entity_state_json(entity_id)
+        return exists, _loads(text)
+
+    def read_entity_state_json(self, entity_id: Any) -> tuple[bool, str | None]:
+        """``(entity_exists, state JSON text)``; ``(False, None)`` for an entity never run or deleted."""
+        found = self._store.get_entity(ent.as_ref(entity_id).scheduler_id)
+        if found is None or not found[0]:
+            return False, None
+        return True, found[1]
 
     def terminate(self, instance_id: str, reason: str) -> None:
         """Terminate a Pending/Running instance now (no-op if already finished).
@@ -309,7 +422,8 @@ class LocalDurableHost:
     def has_runnable_work(self) -> bool:
         """True if some instance has an event due now or an activity waiting to run
         (whoever holds its lease)."""
-        return bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
+        return (bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
+                or self._store.entity_op_count() > 0)
 
     # ------------------------------------------------------------------ driver
     def run_until_idle(self, instance_id: str | None = None, *, advance_timers: bool = False) -> None:
@@ -334,6 +448,8 @@ class LocalDurableHost:
         while True:
             scope = None if instance_id is None else self._scope(instance_id)
             if self._run_due_episodes(scope):
+                continue
+            if self._run_entity_batches():
                 continue
             work = [w for w in self._store.work()
                     if (scope is None or w.instance_id in scope) and self._lease(w.instance_id)]
@@ -371,9 +487,12 @@ class LocalDurableHost:
         with self._leases_lock:
             self._held.pop(instance_id, None)
 
-    def _finish(self, work: WorkRow, event: Event) -> None:
-        if not self._store.finish_work(work, event, owner=self.owner):
+    def _finish(self, work: WorkRow, event: Event, outputs: list[Output] = ()) -> None:
+        if not self._store.finish_work(work, event, owner=self.owner, outputs=list(outputs),
+                                       now_text=to_text(self._now())):
             self._forget_lease(work.instance_id)
+        elif outputs:
+            self._deliver_outputs(list(outputs))
 
     def _release_leases(self) -> None:
         with self._leases_lock:
@@ -535,10 +654,9 @@ class LocalDurableHost:
         past = self._history(row)
         new_events = [h.orchestrator_started(when)] + [r.event for r in due]
 
-        output, replay, failure = self._execute(row, past, new_events)
-
         consumed = stale + [r.id for r in due]
         try:
+            output, replay, failure, episode = self._execute(row, past, new_events)
             with store.transaction():
                 current = store.get_instance(instance_id)
                 if (current is None or current.execution_id != row.execution_id
@@ -551,33 +669,83 @@ class LocalDurableHost:
             self._remember(instance_id, None)
             self._forget_lease(instance_id)
             return False
+        except BaseException:
+            self._remember(instance_id, None)  # the cached replay state may hold events never committed
+            raise
         if appended is None:
             self._remember(instance_id, None)
-        else:
-            past.events.extend(appended[0])
-            past.played.extend(played_text(t, True) for t in appended[1])
+            return True
+        past.events.extend(appended[0])
+        past.played.extend(played_text(t, True) for t in appended[1])
+        past.engine = past.raw_actions = past.output = None
+        if episode is not None and self.incremental:
+            engine, raw = episode
+            try:
+                engine.feed(appended[0][len(new_events):])  # the scheduling events this episode wrote
+            except Exception:  # noqa: BLE001 - never expected; the next episode replays from scratch
+                return True
+            past.engine, past.raw_actions, past.output = engine, raw, output
         return True
 
     def _execute(self, row: InstanceRow, past: _History, new_events: list[Event]
-                 ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None]:
+                 ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None,
+                            tuple[ReplayEngine, list[dict[str, Any]]] | None]:
+        """Run the orchestrator for one episode and replay its actions.
+
+        Returns ``(output, replay, failure, (engine, raw actions) or None)``;
+        the engine (fed the new events) is kept for the next episode once the
+        commit succeeded. Incremental path (``past.engine`` set): an episode
+        whose new events complete nothing (events nobody waits for) reuses the
+        orchestrator's previous answer without calling it; otherwise the SDK
+        replays the whole history as always, and the host checks that the
+        action list it returns starts with the previous one (dict equality),
+        parses only the new actions and feeds only the new events. Any
+        mismatch falls back to a replay from scratch, which reports
+        non-determinism with its position.
+        """
         try:
             entry = self._index.orchestrator(row.name)
         except FunctionNotFound as exc:
-            return None, None, str(exc)
+            return None, None, str(exc), None
+        engine = past.engine if self.incremental else None
+        if engine is not None and past.output is not None and not engine.completes_something(new_events):
+            try:
+                engine.feed(new_events)
+            except (NonDeterminismError, UnsupportedAction) as exc:
+                return past.output, None, str(exc), None
+            return past.output, engine.result(), None, (engine, past.raw_actions or [])
         history_text = past.played + [played_text(json.dumps(e), False) for e in new_events]
         context_json = build_context_from_text(instance_id=row.instance_id, history_text=history_text,
                                                input_json=row.input, parent_instance_id=row.parent_instance_id)
         try:
-            output = parse_output(call_orchestrator(entry, context_json))
+            state = json.loads(call_orchestrator(entry, context_json))
+            raw = raw_actions(state)
         except Exception as exc:  # the SDK raises for unhandled orchestrator errors
-            output = parse_raised(exc)
+            return self._replay_from_scratch(row, past, new_events, parse_raised(exc), None)
+        known = past.raw_actions
+        if (engine is not None and known is not None and len(raw) >= len(known)
+                and raw[:len(known)] == known):
+            output = parse_state(state, skip=len(known))
+            if engine.extend(output.actions):
+                try:
+                    engine.feed(new_events)
+                except (NonDeterminismError, UnsupportedAction) as exc:
+                    return output, None, str(exc), None
+                return output, engine.result(), None, (engine, raw)
+        return self._replay_from_scratch(row, past, new_events, parse_state(state), raw)
+
+    def _replay_from_scratch(self, row: InstanceRow, past: _History, new_events: list[Event],
+                             output: OrchestratorOutput, raw: list[dict[str, Any]] | None
+                             ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None,
+                                        tuple[ReplayEngine, list[dict[str, Any]]] | None]:
         if output.actions and output.schema_version < 1:
-            return output, None, "The orchestrator answered with replay schema V1; the host speaks V2+."
+            return output, None, "The orchestrator answered with replay schema V1; the host speaks V2+.", None
+        engine = ReplayEngine(output.actions, execution_id=row.execution_id)
         try:
-            replay = ReplayEngine(output.actions, execution_id=row.execution_id).run(past.events + new_events)
+            replay = engine.run(past.events + new_events)
         except (NonDeterminismError, UnsupportedAction) as exc:
-            return output, None, str(exc)
-        return output, replay, None
+            return output, None, str(exc), None
+        return output, replay, None, (None if raw is None else (engine, raw))
 
     def _commit_episode(self, row: InstanceRow, when: datetime, new_events: list[Event],
                         output: OrchestratorOutput | None, replay: ReplayResult | None,
@@ -600,6 +768,14 @@ class LocalDurableHost:
                     events.append(h.task_scheduled(event_id=work.event_id, name=work.name or "", when=when))
                 elif work.kind is EventType.TimerCreated:
                     events.append(h.timer_created(event_id=work.event_id, fire_at=work.fire_at, when=when))
+                elif work.kind is EventType.EventSent:
+                    work.request_id = str(uuid.uuid4())
+                    message = ent.request_message(
+                        operation=work.name or "", input_text=ent.operation_input_text(work.input),
+                        request_id=work.request_id, is_signal=work.signal,
+                        parent_instance_id=row.instance_id, parent_execution_id=row.execution_id)
+                    events.append(ent.event_sent(event_id=work.event_id, scheduler_id=work.instance_id or "",
+                                                 message=message, when=when))
                 else:
                     events.append(h.sub_orchestration_created(event_id=work.event_id, name=work.name or "",
                                                               instance_id=work.instance_id or "", when=when))
@@ -666,6 +842,12 @@ class LocalDurableHost:
         for work in replay.new_work:
             if work.kind is EventType.TaskScheduled:
                 store.add_work(row.instance_id, row.execution_id, work.event_id, work.name or "", work.input)
+            elif work.kind is EventType.EventSent:
+                store.add_entity_op(work.instance_id or "", work.name or "", ent.operation_input_text(work.input),
+                                    work.request_id or "", is_signal=work.signal,
+                                    parent_instance_id=None if work.signal else row.instance_id,
+                                    parent_execution_id=None if work.signal else row.execution_id,
+                                    now_text=to_text(when))
             elif work.kind is EventType.TimerCreated:
                 if not work.canceled:
                     store.add_inbox(row.instance_id, row.execution_id,
@@ -699,17 +881,123 @@ class LocalDurableHost:
                                                details="OrchestrationFailureException", when=now)
         self._store.add_inbox(parent.instance_id, parent.execution_id, event)
 
+    # -- entities -----------------------------------------------------------
+    def _run_entity_batches(self) -> bool:
+        """Run one batch for every entity with queued operations whose lease this host gets."""
+        progressed = False
+        for entity_id in self._store.entities_with_ops():
+            if self._lease(entity_id) and self._run_entity_batch(entity_id):
+                progressed = True
+        return progressed
+
+    def _run_entity_batch(self, entity_id: str) -> bool:
+        """Run up to ``entities.MAX_BATCH`` queued operations of one entity in one function call.
+
+        Commits (fenced by the lease) the new state, the removal of the
+        operations and the answers to calling orchestrations together; False
+        if nothing was queued or the commit was fenced off.
+        """
+        store = self._store
+        ops = store.entity_ops(entity_id, ent.MAX_BATCH)
+        if not ops:
+            return False
+        try:
+            ref = ent.parse_scheduler_id(entity_id)
+        except ValueError as exc:
+            ref, result = None, None
+            outcomes = [ent.error_outcome(str(exc))] * len(ops)
+        found = store.get_entity(entity_id)
+        exists, state = found if found is not None else (False, None)
+        if ref is not None:
+            outcomes, result = self._call_entity(ref, exists, state, ops)
+            if result is not None:
+                exists, state = result.exists, result.state
+        now_text = to_text(self._now())
+        try:
+            with store.transaction():
+                if (store.lease_owner(entity_id) != self.owner
+                        or store.delete_entity_ops([op.id for op in ops]) != len(ops)):
+                    raise _Fenced()
+                if ref is not None:
+                    store.put_entity(entity_id, ref.name, ref.key, exists, state, now_text)
+                for op, outcome in zip(ops, outcomes):
+                    if not op.is_signal:
+                        self._answer(op, outcome)
+        except _Fenced:
+            self._forget_lease(entity_id)
+            return False
+        return True
+
+    def _call_entity(self, ref: "ent.EntityRef", exists: bool, state: str | None, ops: list["ent.Operation"]
+                     ) -> tuple[list["ent.OperationOutcome"], "ent.BatchResult | None"]:
+        """Outcomes of a batch and the entity's new state (None: state unchanged, every operation failed)."""
+        try:
+            entry = self._index.entity(ref.name)
+        except FunctionNotFound as exc:
+            return [ent.error_outcome(str(exc))] * len(ops), None
+        context_json = ent.batch_context(ref, exists=exists, state=state, operations=ops)
+        try:
+            result = ent.parse_batch_result(call_entity(entry, context_json), len(ops))
+        except Exception as exc:  # noqa: BLE001 - a broken batch fails its operations, the entity keeps its state
+            return [ent.error_outcome(f"{type(exc).__name__}: {exc}")] * len(ops), None
+        return result.outcomes, result
+
+    def _answer(self, op: "ent.Operation", outcome: "ent.OperationOutcome") -> None:
+        """Queue a call's answer for its orchestration (dropped if that execution is gone)."""
+        if op.parent_instance_id is None:
+            return
+        parent = self._store.get_instance(op.parent_instance_id)
+        if (parent is None or parent.execution_id != op.parent_execution_id
+                or parent.runtime_status in TERMINAL_STATUSES):
+            return
+        self._store.add_inbox(parent.instance_id, parent.execution_id, h.event_raised(
+            name=op.request_id, input_json=ent.response_input(outcome), when=self._now()))
+
     # -- activities ---------------------------------------------------------
-    def _invoke_activity(self, work: WorkRow) -> Event:
+    def _invoke_activity(self, work: WorkRow) -> tuple[Event, list[Output]]:
         try:
             entry = self._index.activity(work.name)
-            result_json = call_activity(entry, work.input)
+            result_json, outputs = call_activity_with_outputs(entry, work.input, instance_id=work.instance_id,
+                                                              now=self._now())
         except Exception as exc:
             return h.task_failed(task_id=work.task_id, reason=str(exc) or type(exc).__name__,
-                                 details=type(exc).__name__, when=self._now())
-        return h.task_completed(task_id=work.task_id, result_json=result_json, when=self._now())
+                                 details=type(exc).__name__, when=self._now()), []
+        return h.task_completed(task_id=work.task_id, result_json=result_json, when=self._now()), outputs
+
+    def binding_outputs(self, binding_type: str | None = None) -> list[dict[str, Any]]:
+        """Values activities set on output bindings (``bindings.py``), oldest first.
+
+        Each: ``instance_id``, ``task_id``, ``function``, ``binding_type``,
+        ``binding_name``, ``target`` (queue name, blob path, ...),
+        ``data_type`` and ``data`` (bytes).
+        """
+        return self._store.binding_outputs(binding_type)
+
+    @property
+    def bindings_dir(self) -> Path:
+        """Folder of the local stand-ins for output bindings (blobs under ``blob/<container>/``)."""
+        return self._store.path.parent / "bindings"
+
+    def _deliver_outputs(self, outputs: list[Output]) -> None:
+        """Write committed blob outputs as files (the rows are in the database already)."""
+        for output in outputs:
+            if output.binding_type != "blob" or not output.target:
+                continue
+            target = blob_file(self.bindings_dir, output.target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+            temp.write_bytes(output.data)
+            os.replace(temp, target)
 
     def _run_activities(self, batch: list[WorkRow]) -> None:
+        """Run ready activities; their results are committed in batches (``_ResultBuffer``)."""
+        results = _ResultBuffer(self)
+        try:
+            self._run_activity_batch(batch, results)
+        finally:
+            results.flush()
+
+    def _run_activity_batch(self, batch: list[WorkRow], results: "_ResultBuffer") -> None:
         if is_virtual(self.clock):
             clock: Any = self.clock
             start = clock.now()
@@ -717,15 +1005,15 @@ class LocalDurableHost:
             try:
                 for work in batch:
                     clock.set(start)
-                    event = self._invoke_activity(work)
+                    event, outputs = self._invoke_activity(work)
                     ends.append(clock.now())
-                    self._finish(work, event)
+                    results.add(work, event, outputs)
             finally:
                 clock.set(max(ends, default=start))
             return
         if len(batch) == 1 or self.max_concurrent_activities == 1:
             for work in batch:  # no thread hop for a single activity
-                self._finish(work, self._invoke_activity(work))
+                results.add(work, *self._invoke_activity(work))
             return
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.max_concurrent_activities,
@@ -734,10 +1022,10 @@ class LocalDurableHost:
         futures = {self._pool.submit(self._invoke_activity, work): work for work in batch}
         for future in concurrent.futures.as_completed(futures):
             try:
-                event = future.result()
+                event, outputs = future.result()
             except BaseException as exc:  # noqa: BLE001 - e.g. KeyboardInterrupt inside an activity
                 interrupted = interrupted or exc
                 continue  # its work row stays: it runs again on the next run
-            self._finish(futures[future], event)
+            results.add(futures[future], event, outputs)
         if interrupted is not None:
             raise interrupted

@@ -11,7 +11,8 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
 
 * ``POST orchestrators/{functionName}[/{instanceId}]`` → 202 + management
   payload (``Location`` = statusQueryGetUri); 400 ``{"ExceptionMessage"}`` for
-  an unknown orchestrator or bad JSON; 409 if the id is Pending/Running.
+  an unknown orchestrator, bad JSON or an instance id starting with ``@``
+  (reserved for entities); 409 if the id is Pending/Running.
 * ``GET instances/{id}[?showHistory=true&showInput=false&returnInternalServerErrorOnFailure=true]``
   → 202 (Pending/Running, ``Location`` + ``Retry-After: 5``), 200 otherwise
   (500 for Failed with ``returnInternalServerErrorOnFailure``), 404 unknown.
@@ -22,6 +23,12 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
 * ``POST instances/{id}/terminate?reason=`` → 202; 404; 410 finished.
 * ``DELETE instances/{id}`` → 200 ``{"instancesDeleted": 1}``; 404; 412 if
   not finished.
+* ``POST entities/{name}/{key}?op=NAME`` (the SDK client's ``signal_entity``)
+  → 202; 400 for an entity name the app does not declare, a bad name/key, a
+  missing ``op`` or a body that is not JSON; 413 for a body over
+  :data:`MAX_ENTITY_INPUT` bytes.
+* ``GET entities/{name}/{key}`` (``read_entity_state``) → 200 with the state
+  as JSON; 404 if the entity does not exist (never ran or was deleted).
 
 Routes are served under both ``/durabletask/`` (the ``rpcBaseUrl``) and
 ``/runtime/webhooks/durabletask/`` (the public webhook links).
@@ -66,6 +73,10 @@ RPC_PREFIX = "/durabletask"
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
 DEFAULT_TASK_HUB = "FirestopLocal"
 DEFAULT_CONNECTION = "Storage"
+#: Largest operation input accepted by ``POST entities/...`` (bytes; Durable
+#: messages larger than a queue message go through blobs on Azure, locally a
+#: signal this size is already unreasonable).
+MAX_ENTITY_INPUT = 1 << 20
 
 
 def client_binding(base_url: str, *, task_hub: str = DEFAULT_TASK_HUB,
@@ -245,6 +256,11 @@ class ManagementServer:
                 return self._terminate(segments[1], query.get("reason", ""))
             if len(segments) == 4 and segments[2] == "raiseEvent" and method == "POST":
                 return self._raise(segments[1], segments[3], headers, body)
+        if segments[:1] == ["entities"] and len(segments) == 3:
+            if method == "POST":
+                return self._signal(segments[1], segments[2], query, body)
+            if method == "GET":
+                return self._entity_state(segments[1], segments[2])
         return 404, {}, None
 
     def _payload_for(self, instance_id: str, base_url: str | None = None, extra_query: str = "") -> dict[str, str]:
@@ -266,7 +282,7 @@ class ManagementServer:
             input_json = _unwrap_json_text(token)
         try:
             new_id = self.host.start_new_json(name, instance_id, input_json)
-        except FunctionNotFound as exc:
+        except (FunctionNotFound, ValueError) as exc:  # ValueError: an instance id reserved for entities
             return 400, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
         except InstanceAlreadyExists as exc:
             return 409, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
@@ -336,6 +352,35 @@ class ManagementServer:
                              f"with instance ID {instance_id} has status {status.runtime_status}")
         self.host.purge(instance_id)
         return 200, {}, {"instancesDeleted": 1}
+
+
+    def _signal(self, name: str, key: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+        operation = query.get("op")
+        if not operation:
+            return 400, {}, {"Message": "The 'op' query parameter (the operation name) is required."}
+        if len(body) > MAX_ENTITY_INPUT:
+            return 413, {}, {"Message": f"Operation input over {MAX_ENTITY_INPUT} bytes."}
+        input_json = None
+        text = body.decode("utf-8", errors="replace") if body else ""
+        if text.strip():
+            try:
+                input_json = _unwrap_json_text(json.loads(text))
+            except ValueError:
+                return 400, {}, {"Message": "Invalid JSON content"}
+        try:
+            self.host.signal_entity_json((name, key), operation, input_json)
+        except (FunctionNotFound, ValueError) as exc:
+            return 400, {}, {"Message": str(exc), "ExceptionMessage": str(exc)}
+        return 202, {}, None
+
+    def _entity_state(self, name: str, key: str) -> tuple[int, dict[str, str], Any]:
+        try:
+            exists, state = self.host.read_entity_state_json((name, key))
+        except ValueError as exc:
+            return 400, {}, {"Message": str(exc)}
+        if not exists:
+            return 404, {}, None
+        return 200, {}, json.loads(state) if state is not None else None
 
 
 def _unwrap_json_text(token: Any) -> str:

@@ -17,6 +17,10 @@ the Durable extension's ``OutOfProcOrchestrationShim`` (schema >= V2,
   number); after the last failed attempt one more timer, then the failure;
 * external events go to the most recent waiter of that name (a stack, as
   the extension keeps them), else are buffered for a later wait;
+* ``CallEntity`` / ``SignalEntity`` send a request to the entity (``EventSent``
+  in history, next sequence number); a call completes when the
+  ``EventRaised`` named after its request id (read from the EventSent's
+  RequestMessage) arrives, a signal completes at once (fire-and-forget);
 * a timer whose action says ``isCanceled`` is created and cancelled at once
   (its task completes, its TimerFired is ignored);
 * DurableTask.Core replays history events in order: each completion event
@@ -39,6 +43,7 @@ from datetime import datetime
 from typing import Callable
 
 from .actions import Action, ActionType, RetryPolicy
+from .entities import sent_message
 from .errors import NonDeterminismError, UnsupportedAction
 from .history import SCHEDULING_EVENTS, Event, EventType, describe, parse_timestamp
 
@@ -70,6 +75,8 @@ class NewWork:
     fire_at: datetime | None = None
     instance_id: str | None = None
     canceled: bool = False
+    signal: bool = False  # EventSent: a signal (no answer) rather than a call
+    request_id: str | None = None  # EventSent: set by the host when it writes the event
 
 
 @dataclass
@@ -123,6 +130,8 @@ class ReplayEngine:
         self._unmatched: dict[int, NewWork] = {}
         self._waiters: dict[str, deque[_Node]] = defaultdict(deque)
         self._buffered: dict[str, deque[Event]] = defaultdict(deque)
+        self._entity_calls: dict[str, _Node] = {}  # request id -> call awaiting its answer
+        self._position = 0  # history events fed so far
         self._chain_complete = False
         self._continue_as_new: str | None = None
         self._canceled: set[int] = set()
@@ -133,7 +142,20 @@ class ReplayEngine:
 
         Raises NonDeterminismError or UnsupportedAction.
         """
-        for position, event in enumerate(history):
+        self.feed(history)
+        return self.result()
+
+    def feed(self, events: list[Event]) -> None:
+        """Process further history events, in order, after those already fed.
+
+        The engine keeps its state between calls, so the host can feed each
+        event once over an instance's life (incremental replay): an episode
+        feeds only its new events, then the scheduling events it committed.
+        Raises NonDeterminismError or UnsupportedAction.
+        """
+        for event in events:
+            position = self._position
+            self._position += 1
             kind = EventType(event["EventType"])
             if kind is EventType.OrchestratorStarted:
                 stamp = parse_timestamp(event["Timestamp"])
@@ -153,6 +175,45 @@ class ReplayEngine:
                     node.finish()
             elif kind is EventType.EventRaised:
                 self._deliver(event)
+
+    def extend(self, actions: tuple[Action, ...] | list[Action]) -> bool:
+        """Append actions the orchestrator added since the list this engine holds.
+
+        Returns False (the caller must replay from scratch) when the chain had
+        already run past the end of the old list: a full replay might then
+        have invoked the new actions earlier, in the middle of past events.
+        """
+        if not actions:
+            return True
+        if self._cursor >= len(self._actions) and self._awaiting is None and self._position > 0:
+            return False
+        self._actions.extend(actions)
+        return True
+
+    @property
+    def action_count(self) -> int:
+        return len(self._actions)
+
+    def completes_something(self, events: list[Event]) -> bool:
+        """Whether feeding ``events`` could complete a task (or does more than buffer events).
+
+        False only for events that are OrchestratorStarted or EventRaised with
+        no waiter at all for their name (not even a lost one) and no entity
+        call awaiting them: the orchestrator's answer to such an episode is
+        its previous answer (nothing it waits on completes).
+        """
+        for event in events:
+            kind = event["EventType"]
+            if kind == EventType.OrchestratorStarted:
+                continue
+            if kind != EventType.EventRaised:
+                return True
+            name = event.get("Name") or ""
+            if name in self._entity_calls or self._waiters.get(name):
+                return True
+        return False
+
+    def result(self) -> ReplayResult:
         new_work = [self._unmatched[k] for k in sorted(self._unmatched)]
         return ReplayResult(
             new_work=new_work,
@@ -187,6 +248,8 @@ class ReplayEngine:
             return self._schedule(EventType.SubOrchestrationInstanceCreated, action, action.describe())
         if t is ActionType.CreateTimer:
             return self._timer(action.fire_at, action.is_canceled, action.describe())
+        if t in (ActionType.CallEntity, ActionType.SignalEntity):
+            return self._schedule(EventType.EventSent, action, action.describe())
         if t is ActionType.WaitForExternalEvent:
             return self._wait_event(action.event_name or "", action.describe())
         if t in (ActionType.CallActivityWithRetry, ActionType.CallSubOrchestratorWithRetry):
@@ -205,18 +268,26 @@ class ReplayEngine:
     def _schedule(self, kind: EventType, action: Action, label: str) -> _Node:
         event_id = self._take_id()
         instance_id = None
+        name = action.function_name
+        signal = action.type is ActionType.SignalEntity
         if kind is EventType.SubOrchestrationInstanceCreated:
             instance_id = action.instance_id or f"{self._execution_id}:{event_id}"
+        elif kind is EventType.EventSent:
+            instance_id, name = action.instance_id, action.operation
         self._unmatched[event_id] = NewWork(
             event_id=event_id,
             kind=kind,
             label=label,
-            name=action.function_name,
+            name=name,
             input=action.input,
             instance_id=instance_id,
+            signal=signal,
         )
         node = _Node(label)
-        self._open[event_id] = node
+        if signal:
+            node.finish()  # fire-and-forget
+        else:
+            self._open[event_id] = node
         return node
 
     def _timer(self, fire_at: datetime | None, canceled: bool, label: str) -> _Node:
@@ -248,6 +319,10 @@ class ReplayEngine:
         # (DurableOrchestrationContext.WaitForExternalEvent). Events with no
         # waiter are buffered, oldest first.
         name = event.get("Name") or ""
+        call = self._entity_calls.pop(name, None)
+        if call is not None:  # an entity's answer to call_entity
+            call.finish(failed='"exceptionType"' in (event.get("Input") or ""))
+            return
         waiters = self._waiters[name]
         while waiters:
             node = waiters.pop()
@@ -330,6 +405,16 @@ class ReplayEngine:
             else:
                 actual = "no further call (its action list ends before this point)"
             raise NonDeterminismError(position, event_id, expected, actual)
+        if kind is EventType.EventSent:
+            message = sent_message(event)
+            same = (created.kind is kind and created.instance_id == event.get("InstanceId")
+                    and created.name == message.get("op") and created.signal == bool(message.get("signal")))
+            if not same:
+                raise NonDeterminismError(position, event_id, expected, created.label)
+            node = self._open.pop(event_id, None)
+            if node is not None and not created.signal:
+                self._entity_calls[str(message.get("id"))] = node
+            return
         same_name = kind is EventType.TimerCreated or created.name == event.get("Name")
         if created.kind is not kind or not same_name:
             raise NonDeterminismError(position, event_id, expected, created.label)

@@ -19,6 +19,14 @@ Tables:
   ``expires_at`` (Unix wall-clock seconds). See ``LocalDurableHost``: only the
   lease holder runs an instance's episodes and activities, so two processes on
   one file never run the same instance twice.
+* ``entities`` — one row per durable entity that has run (scheduler id
+  ``@name@key``, whether it exists, its state as JSON text).
+* ``entity_ops`` — operations sent to entities and not yet run, FIFO by
+  ``id`` (``entities.py``). An entity's batch deletes its rows, writes its
+  state and queues the answers to callers in one transaction.
+* ``binding_outputs`` — values activities set on their output bindings
+  (queue messages, blobs, HTTP responses, ...), written with the activity's
+  result (``bindings.py``).
 * ``timer_triggers`` — schedule status of timer-triggered functions
   (``firestop serve``): last and next occurrence, claimed by compare-and-set so
   two servers on one file fire an occurrence once.
@@ -47,6 +55,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .entities import Operation
 from .history import Event
 
 _SCHEMA = """
@@ -96,6 +105,38 @@ CREATE TABLE IF NOT EXISTS leases (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS leases_owner ON leases(owner);
+CREATE TABLE IF NOT EXISTS entities (
+    entity_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    entity_exists INTEGER NOT NULL,
+    state TEXT,
+    last_modified TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entity_ops (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    input TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    is_signal INTEGER NOT NULL,
+    parent_instance_id TEXT,
+    parent_execution_id TEXT,
+    enqueued_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entity_ops_entity ON entity_ops(entity_id, id);
+CREATE TABLE IF NOT EXISTS binding_outputs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    function TEXT NOT NULL,
+    binding_type TEXT NOT NULL,
+    binding_name TEXT NOT NULL,
+    target TEXT,
+    data_type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS timer_triggers (
     name TEXT PRIMARY KEY,
     last TEXT,
@@ -263,7 +304,8 @@ class Store:
         return [r[0] for r in rows]
 
     def history_length(self, instance_id: str) -> int:
-        return self._q("SELECT COUNT(*) FROM history WHERE instance_id = ?", (instance_id,))[0][0]
+        # seq runs 0..n-1 (append_history), so MAX is the count without scanning the rows
+        return self._q("SELECT COALESCE(MAX(seq), -1) + 1 FROM history WHERE instance_id = ?", (instance_id,))[0][0]
 
     def append_history(self, instance_id: str, events: list[Event]) -> list[str]:
         """Append events after the last one; returns the JSON text stored for each."""
@@ -338,7 +380,25 @@ class Store:
     def work_count(self) -> int:
         return self._q("SELECT COUNT(*) FROM work")[0][0]
 
-    def finish_work(self, row: WorkRow, event: Event, *, owner: str | None = None) -> bool:
+    def add_outputs(self, row: WorkRow, outputs: list[Any], now_text: str) -> None:
+        """Record an activity's output binding values (``bindings.Output``)."""
+        with self.lock:
+            self._conn.executemany(
+                "INSERT INTO binding_outputs (instance_id, task_id, function, binding_type, binding_name, target, "
+                "data_type, data, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(row.instance_id, row.task_id, row.name, o.binding_type, o.binding_name, o.target, o.data_type,
+                  o.data, now_text) for o in outputs])
+
+    def binding_outputs(self, binding_type: str | None = None) -> list[dict[str, Any]]:
+        """Recorded output binding values, oldest first (``data`` as bytes)."""
+        sql = "SELECT * FROM binding_outputs"
+        args: tuple = ()
+        if binding_type is not None:
+            sql, args = sql + " WHERE binding_type = ?", (binding_type,)
+        return [dict(r) for r in self._q(sql + " ORDER BY id", args)]
+
+    def finish_work(self, row: WorkRow, event: Event, *, owner: str | None = None,
+                    outputs: list[Any] = (), now_text: str = "") -> bool:
         """Atomically remove a work row and queue its result event (if still wanted).
 
         With ``owner``, only while that owner holds the instance's lease (a
@@ -353,7 +413,81 @@ class Store:
                 return False
             self._x("DELETE FROM work WHERE id = ?", (row.id,))
             self.add_inbox(row.instance_id, row.execution_id, event)
+            if outputs:
+                self.add_outputs(row, list(outputs), now_text)
             return True
+
+    # -- entities -------------------------------------------------------------
+    def add_entity_op(self, entity_id: str, operation: str, input_text: str, request_id: str, *,
+                      is_signal: bool, parent_instance_id: str | None, parent_execution_id: str | None,
+                      now_text: str) -> None:
+        self._x(
+            "INSERT INTO entity_ops (entity_id, operation, input, request_id, is_signal, parent_instance_id, "
+            "parent_execution_id, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entity_id, operation, input_text, request_id, int(is_signal), parent_instance_id,
+             parent_execution_id, now_text))
+
+    def entity_ops(self, entity_id: str, limit: int) -> list[Operation]:
+        rows = self._q("SELECT * FROM entity_ops WHERE entity_id = ? ORDER BY id LIMIT ?", (entity_id, limit))
+        return [Operation(r["id"], r["entity_id"], r["operation"], r["input"], r["request_id"], bool(r["is_signal"]),
+                          r["parent_instance_id"], r["parent_execution_id"]) for r in rows]
+
+    def entities_with_ops(self) -> list[str]:
+        """Scheduler ids of entities with queued operations, oldest operation first."""
+        rows = self._q("SELECT entity_id, MIN(id) AS first FROM entity_ops GROUP BY entity_id ORDER BY first")
+        return [r[0] for r in rows]
+
+    def entity_op_count(self) -> int:
+        return self._q("SELECT COUNT(*) FROM entity_ops")[0][0]
+
+    def delete_entity_ops(self, ids: list[int]) -> int:
+        """Delete operation rows; returns how many existed."""
+        deleted = 0
+        with self.transaction():
+            with self.lock:
+                for row_id in ids:
+                    deleted += self._conn.execute("DELETE FROM entity_ops WHERE id = ?", (row_id,)).rowcount
+        return deleted
+
+    def get_entity(self, entity_id: str) -> tuple[bool, str | None] | None:
+        """``(exists, state JSON text)`` of an entity that has run, else None."""
+        rows = self._q("SELECT entity_exists, state FROM entities WHERE entity_id = ?", (entity_id,))
+        return (bool(rows[0][0]), rows[0][1]) if rows else None
+
+    def put_entity(self, entity_id: str, name: str, key: str, exists: bool, state: str | None, now_text: str) -> None:
+        self._x("INSERT OR REPLACE INTO entities (entity_id, name, key, entity_exists, state, last_modified) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (entity_id, name, key, int(exists), state if exists else None, now_text))
+
+    def list_entities(self) -> list[tuple[str, bool, str | None]]:
+        """``(scheduler id, exists, state)`` of every entity that has run."""
+        return [(r[0], bool(r[1]), r[2]) for r in
+                self._q("SELECT entity_id, entity_exists, state FROM entities ORDER BY entity_id")]
+
+    def finish_work_many(self, done: list[tuple[WorkRow, Event, list[Any]]], *, owner: str,
+                         now_text: str) -> tuple[set[str], list[Any]]:
+        """:meth:`finish_work` for several results in one transaction (one commit).
+
+        Returns the instance ids whose lease ``owner`` no longer holds (their
+        results were dropped, as :meth:`finish_work` drops them) and the
+        outputs recorded with the results that were kept.
+        """
+        lost: set[str] = set()
+        held: dict[str, bool] = {}
+        kept: list[Any] = []
+        with self.transaction():
+            with self.lock:
+                for row, event, outputs in done:
+                    if row.instance_id not in held:
+                        held[row.instance_id] = self.lease_owner(row.instance_id) == owner
+                    if not held[row.instance_id]:
+                        lost.add(row.instance_id)
+                        continue
+                    if self._conn.execute("DELETE FROM work WHERE id = ?", (row.id,)).rowcount:
+                        self.add_inbox(row.instance_id, row.execution_id, event)
+                        if outputs:
+                            self.add_outputs(row, outputs, now_text)
+                            kept.extend(outputs)
+        return lost, kept
 
     # -- leases ---------------------------------------------------------------
     def try_lease(self, instance_id: str, owner: str, *, now: float, expires_at: float,

@@ -18,7 +18,9 @@ arrived (before the second is scheduled); ``--block-activity LABEL`` blocks
 inside that activity after its ``start`` line; ``--block-idle`` blocks once
 the host is idle; ``--wait-go`` waits for a line on stdin after ``ready``;
 ``--until-done`` keeps driving until every instance is finished (another
-process may hold some of them).
+process may hold some of them). ``--signal NAME:KEY:OP:JSON`` (repeatable)
+signals an entity; ``--block-entity OP`` blocks inside the ``tally``
+entity's operation OP (after logging ``<key>/<op> run``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import azure.durable_functions as df  # noqa: E402
 from firestop.runtime import LocalDurableHost  # noqa: E402
 
 app = df.DFApp()
-OPTIONS: dict = {"block_between": False, "block_activity": None, "log": None}
+OPTIONS: dict = {"block_between": False, "block_activity": None, "block_entity": None, "log": None}
 
 
 def say(line: str) -> None:
@@ -88,6 +90,18 @@ def side_effect(label: str) -> str:
     return label.upper()
 
 
+@app.entity_trigger(context_name="context", entity_name="tally")
+def tally(context: df.DurableEntityContext):
+    entries = context.get_state(list)
+    op = context.operation_name
+    log(f"{context.entity_key}/{op} run")
+    if OPTIONS["block_entity"] == op:
+        say(f"inside-entity {op}")
+        block()
+    entries.append(op)
+    context.set_state(entries)
+
+
 class FileClock:
     """``now()`` is the ISO-8601 UTC time written in a file."""
 
@@ -109,13 +123,19 @@ def main() -> int:
     parser.add_argument("--block-idle", action="store_true")
     parser.add_argument("--wait-go", action="store_true")
     parser.add_argument("--until-done", action="store_true")
+    parser.add_argument("--signal", action="append", default=[])
+    parser.add_argument("--block-entity")
     args = parser.parse_args()
-    OPTIONS.update(block_between=args.block_between, block_activity=args.block_activity, log=args.log)
+    OPTIONS.update(block_between=args.block_between, block_activity=args.block_activity,
+                   block_entity=args.block_entity, log=args.log)
 
     host = LocalDurableHost(app, args.db, clock=FileClock(args.clock))
     for spec in args.start:
         orchestrator, instance_id, payload = spec.split(":", 2)
         host.start_new(orchestrator, instance_id, json.loads(payload))
+    for spec in args.signal:
+        name, key, op, payload = spec.split(":", 3)
+        host.signal_entity((name, key), op, json.loads(payload))
     say("ready")
     if args.wait_go:
         block()

@@ -161,3 +161,24 @@ def test_two_processes_driving_one_database_run_every_activity_once(tmp):
     counts = effects(tmp)
     labels = [f"f{i:02d}/{k}" for i in range(n_instances) for k in [*range(fan_out), "last"]]
     assert counts == Counter({f"{label} {edge}": 1 for label in labels for edge in ("start", "end")})
+
+
+def test_kill_9_inside_an_entity_batch_then_a_second_process_applies_each_operation_once(tmp):
+    signals = [arg for op in ("a", "b", "c") for arg in ("--signal", f"tally:k:{op}:null")]
+    run = Child(tmp, *signals, "--block-entity", "b")
+    run.expect("inside-entity b")
+    # a second process cannot take the entity while the first is alive and holds its lease
+    assert Child(tmp).finish() == {}
+    assert effects(tmp) == Counter({"k/a run": 1, "k/b run": 1})
+    run.kill9()
+    assert Child(tmp).finish() == {}
+    # the interrupted batch ran again from the last committed state: a and b twice, each applied once
+    assert effects(tmp) == Counter({"k/a run": 2, "k/b run": 2, "k/c run": 1})
+    from firestop.runtime.store import Store
+
+    store = Store(tmp / "durable.sqlite")
+    try:
+        assert store.get_entity("@tally@k") == (True, json.dumps(["a", "b", "c"]))
+        assert store.entity_op_count() == 0
+    finally:
+        store.close()

@@ -443,3 +443,28 @@ def test_a_timer_function_runs_one_at_a_time_and_never_blocks_orchestrations(db_
         GATE.set()
         server.stop()
         host.close()
+
+
+@app.entity_trigger(context_name="context", entity_name="Tally")
+def tally(context: df.DurableEntityContext):
+    context.set_state(context.get_state(lambda: 0) + context.get_input())
+
+
+def test_entity_webhooks_need_the_system_key_and_the_driver_runs_the_signal(make_server):
+    server = make_server().start()
+    base = f"{server.base_url}/runtime/webhooks/durabletask/entities/tally/t1"
+    for query in ("", f"&code={KEY}"):  # no key, or the function key: refused
+        code, _, _ = call(f"{base}?op=add{query}", method="POST", body=b"5",
+                          headers={"content-type": "application/json"})
+        assert code == 401
+    code, _, _ = call(f"{base}?op=add&code={SYSTEM_KEY}", method="POST", body=b"5",
+                      headers={"content-type": "application/json"})
+    assert code == 202
+    deadline = time.monotonic() + 30
+    while True:  # the server's driver runs the batch in the background (woken by the signal)
+        code, _, body = call(f"{base}?code={SYSTEM_KEY}")
+        if code == 200:
+            break
+        assert code == 404 and time.monotonic() < deadline
+        time.sleep(0.02)
+    assert json.loads(body) == 5
