@@ -16,6 +16,13 @@ import tempfile
 
 import pytest
 
+from hypothesis import HealthCheck, settings as hypothesis_settings
+
+# Property tests judge behaviour, not speed: on a loaded 2-core CI machine running two xdist workers,
+# hypothesis' wall-clock health checks and per-example deadlines would fail tests for the machine's load.
+hypothesis_settings.register_profile("firestop", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("firestop")
+
 _UNROUTED_MARKER = "sandbox_unrouted"
 _journal_key = pytest.StashKey[dict]()
 

@@ -159,7 +159,7 @@ def run_all(directory: Path | None = None, runner: Callable[[Path], dict[str, An
     for path in files:
         result = runner(path)
         if result["result"] == "met":
-            log.info("tabletop %s: every expectation met (scorecard %s)", path.name, result.get("scorecard"))
+            log.info("tabletop %r: every expectation met (scorecard %r)", path.name, result.get("scorecard"))
         elif result["result"] == "missed":
             log.error("tabletop %r: expectations missed: %r (scorecard %r)", path.name, "; ".join(result["missed"]), result.get("scorecard"))
         else:

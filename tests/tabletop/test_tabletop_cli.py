@@ -123,8 +123,8 @@ def test_timer_runs_each_scenario_in_a_child_and_logs_the_results(firestop_home,
     with caplog.at_level(logging.INFO, logger="firestop.tabletop"):
         timer(type("T", (), {"past_due": False})())
     lines = [r.getMessage() for r in caplog.records if r.name == "firestop.tabletop"]
-    assert any(line.startswith("tabletop a-good.yaml: every expectation met") for line in lines)
-    assert any(line.startswith("tabletop b-slow.yaml: expectations missed: contained_within") for line in lines)
-    assert any(line.startswith("tabletop c-broken.yaml: could not run") for line in lines)
+    assert any(line.startswith("tabletop 'a-good.yaml': every expectation met") for line in lines)
+    assert any(line.startswith("tabletop 'b-slow.yaml': expectations missed: 'contained_within") for line in lines)
+    assert any(line.startswith("tabletop 'c-broken.yaml': could not run") for line in lines)
     assert lines[-1] == "tabletop: 3 scenario(s) run, 2 with missed expectations or errors"
     assert len(list((firestop_home / "tabletop").iterdir())) == 2  # the broken one never ran

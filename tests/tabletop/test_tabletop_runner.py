@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from firestop.tabletop import TabletopRefused, load_scenario, run_scenario
+from firestop.tabletop.models import ScenarioError
 
 from .conftest import EXAMPLE, PLAYBOOKS, leaked_key
 
@@ -215,14 +216,16 @@ def test_default_run_ids_are_distinct_and_name_the_scenario(write_scenario, fire
     assert a["run_id"] != b["run_id"] and "test-leaked-key" in a["run_id"]
 
 
-def test_a_playbook_posting_to_a_real_webhook_is_refused(write_scenario, firestop_home, tmp_path):
+def test_a_playbook_naming_its_own_webhook_url_is_refused(write_scenario, firestop_home, tmp_path):
+    """A notify URL comes from settings only (issue 11): a playbook that names one is invalid, so an
+    exercise can never post to the channel it names."""
     folder = tmp_path / "loud"
     folder.mkdir()
     (folder / "loud.yaml").write_text(
         "name: loud\nmatch: {rule_names: ['x']}\nlearn:\n  - id: tell\n    runbook: notify.webhook\n"
         "    with: {url: 'https://hooks.slack.com/services/T000/B000/XXXX'}\n"
     )
-    with pytest.raises(TabletopRefused, match="never notifies a real channel"):
+    with pytest.raises(ScenarioError, match="with.url: Extra inputs are not permitted"):
         run_scenario(write_scenario(leaked_key(playbooks=str(folder))), home=firestop_home, run_id="r")
     assert not (firestop_home / "tabletop" / "r").exists()
 
