@@ -290,10 +290,14 @@ def run_slow(served: Served, count: int) -> dict:
     during = served.threads()
     started = time.monotonic()
     outcomes: dict[str, int] = {}
+    deadline = started + 60.0  # a server without a body timeout holds them forever: stop looking after a minute
     for s in socks:
         try:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
             data = s.recv(64)
             key = data.split(b" ")[1].decode() if data.startswith(b"HTTP/") else "closed"
+        except TimeoutError:
+            key = "still hanging after 60 s"
         except OSError:
             key = "reset"
         outcomes[key] = outcomes.get(key, 0) + 1

@@ -56,9 +56,9 @@ class Limits:
     workers: int = 32
     queued: int = 512
     backlog: int = 1024
-    header_timeout: float = 10.0
+    header_timeout: float = 5.0
     idle_timeout: float = 5.0
-    body_timeout: float = 30.0
+    body_timeout: float = 10.0
     max_body_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:

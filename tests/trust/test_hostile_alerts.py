@@ -54,7 +54,7 @@ def test_segmentless_target_through_the_webhook_is_a_422_not_a_503(firestop_home
 _ID_CHARS = st.sampled_from(list("/ \t\r\n.%?#\\abcXYZ019-_") + ["subscriptions", "resourceGroups", "providers", "\u2028", "\x00"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(_ID_CHARS, max_size=12).map("".join), max_size=3) | st.text(max_size=30))
 def test_any_target_ids_parse_or_are_rejected_naming_the_field(targets):
     try:
@@ -185,3 +185,23 @@ def test_evidence_that_cannot_be_taken_is_a_gap_and_containment_goes_on(firestop
     assert record["evidence_gaps"] and record["evidence_gaps"][0].startswith("snapshot-logs (evidence.snapshot_logs)")
     assert any(e["step"] == "snapshot-logs" and e["outcome"] == "evidence gap" for e in record["timeline"])
     assert {a["step_id"] for a in record["actions"] if a["ok"]} >= {"rotate-keys", "lock-network"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ID_CHARS, max_size=16).map("".join) | st.text(max_size=40))
+def test_resource_id_functions_raise_only_value_errors(text):
+    from firestop.resource_id import canonical_resource_id, parse, type_key
+
+    assert isinstance(type_key(text), str)  # never raises
+    try:
+        cid = canonical_resource_id(text)
+    except ValueError:
+        assert not text.strip().strip("/").strip()
+        return
+    assert cid.startswith("/") and not cid.endswith("/") and cid.strip("/")
+    try:
+        parsed = parse(text)
+    except ValueError as exc:
+        assert "resource id" in str(exc)
+        return
+    assert parsed.id == cid and parsed.subscription and parsed.type_key.count("/") >= 1
