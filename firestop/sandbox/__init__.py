@@ -11,7 +11,7 @@ building, auth policies, retries and LRO polling all run for real::
 Public API
 ----------
 ``Tenant.load(path=None)``            fresh tenant from a YAML/JSON seed (None = built-in)
-``Tenant.open(state_dir)``            persisted tenant (``state_dir/tenant.json``; seeded if missing)
+``Tenant.open(state_dir)``            persisted tenant (``state_dir/tenant.json`` + ``tenant.journal``; seeded if missing)
 ``Tenant.reset(state_dir)``           re-seed ``state_dir`` and return the new tenant
 ``tenant.transport``                  azure-core ``HttpTransport``; ``sleep(s)`` advances ``tenant.clock``
 ``tenant.credential``                 :class:`SandboxCredential` (fake bearer tokens)

@@ -8,8 +8,9 @@ Usage (see the package docstring for the whole API)::
 
 Concurrency: one ``threading.RLock`` guards the state; with a ``state_dir`` an
 ``fcntl`` file lock (POSIX) serialises processes, and every request first
-reloads ``tenant.json`` if another process rewrote it, then saves it
-atomically after answering.
+applies what other instances committed, then appends what it changed to the
+journal (:mod:`firestop.sandbox.core.store`: snapshot ``tenant.json`` +
+``tenant.journal``; nothing is written when nothing changed).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from .core.credential import SandboxCredential
 from .core.errors import error
 from .core.rooms import all_routes
 from .core.router import RequestContext, Router
-from .core.state import TenantState, file_signature, load_document, save_document, state_path
+from .core.state import TenantState, state_path
+from .core.store import Sections, Store, read_document, remove_stale_temp_files
 from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
 from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file
@@ -72,8 +74,10 @@ class RequestLogEntry:
 class Tenant:
     """A simulated tenant. Construct with :meth:`load`, :meth:`open` or :meth:`reset`."""
 
-    def __init__(self, document: dict, state_dir: Optional[os.PathLike | str] = None) -> None:
+    def __init__(self, document: dict, state_dir: Optional[os.PathLike | str] = None, store: Optional[Store] = None) -> None:
         self._lock = threading.RLock()
+        if not isinstance(document, Sections):  # so commits encode only the sections a request looked at
+            document = Sections(document)
         self._state = TenantState(document)
         self.clock = VirtualClock(parse_utc(document["clock"]))
         self.credential = SandboxCredential(self._state.tenant_id)
@@ -81,7 +85,8 @@ class Tenant:
         self._router = Router(all_routes())
         self._operations = {r.operation for r in self._router.routes}
         self.state_dir: Optional[Path] = Path(state_dir) if state_dir is not None else None
-        self._signature = file_signature(state_path(self.state_dir)) if self.state_dir else None
+        #: Persistence of a tenant bound to a state dir (snapshot + journal), else ``None``.
+        self._store: Optional[Store] = store if store is not None else (Store(self.state_dir) if self.state_dir else None)
         self._inside = threading.local()  # depth of _exclusive() in this thread
         self.clock.subscribe(self._clock_moved)
         self._realtime_factor = 0.0
@@ -98,16 +103,16 @@ class Tenant:
 
     @classmethod
     def open(cls, state_dir: os.PathLike | str, seed: Optional[os.PathLike | str] = None) -> "Tenant":
-        """The persisted tenant in ``state_dir``: loads ``tenant.json``, or seeds (``seed`` or default) and saves it."""
+        """The persisted tenant in ``state_dir``: loads it, or seeds (``seed`` or default) and saves it."""
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         with _file_lock(state_dir):
-            path = state_path(state_dir)
-            if path.exists():
-                return cls(load_document(path), state_dir)
+            remove_stale_temp_files(state_dir)
+            store = Store(state_dir)
+            if store.exists():
+                return cls(store.load(), state_dir, store)
             tenant = cls.load(seed)
-            tenant.state_dir = state_dir
-            tenant._save_locked()
+            tenant._bind(state_dir)
             return tenant
 
     @classmethod
@@ -120,52 +125,60 @@ class Tenant:
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         with _file_lock(state_dir):
-            path = state_path(state_dir)
-            if seed is None and path.exists():
+            remove_stale_temp_files(state_dir)
+            if seed is None and state_path(state_dir).exists():
                 try:
-                    source = load_document(path).get("seed_source")
+                    source = read_document(state_dir).get("seed_source")
                 except (OSError, ValueError):
                     source = None
                 if source and Path(source).exists():
                     seed = source
             tenant = cls.load(seed)
-            tenant.state_dir = state_dir
-            tenant._save_locked()
+            tenant._bind(state_dir)
             return tenant
 
     # ------------------------------------------------------------------ persistence
     def save(self, state_dir: Optional[os.PathLike | str] = None) -> None:
-        """Write ``tenant.json`` atomically. A tenant without a state dir becomes bound to ``state_dir``."""
+        """Write the whole state as a snapshot (``tenant.json``, journal reset). A tenant without a state dir becomes bound to ``state_dir``."""
         with self._lock:
             if state_dir is not None and self.state_dir is None:
-                self.state_dir = Path(state_dir)
+                with _file_lock(Path(state_dir)):
+                    self._bind(Path(state_dir))
+                return
             target = Path(state_dir) if state_dir is not None else self.state_dir
             if target is None:
                 raise ValueError("this tenant has no state_dir; pass one to save()")
             with _file_lock(target):
-                self._write(target)
+                self._state.doc["clock"] = format_utc(self.clock.now())
+                if self._store is not None and target.resolve() == self._store.state_dir.resolve():
+                    self._store.write_snapshot(self._state.doc)
+                else:
+                    Store(target).write_snapshot(self._state.doc)
 
-    def _write(self, target: Path) -> None:
+    def _bind(self, state_dir: Path) -> None:
+        """Persist to ``state_dir`` from now on, starting with a snapshot (caller holds its file lock)."""
+        self.state_dir = Path(state_dir)
+        self._store = Store(self.state_dir)
         self._state.doc["clock"] = format_utc(self.clock.now())
-        save_document(self._state.doc, state_path(target))
-        if self.state_dir is not None and target.resolve() == self.state_dir.resolve():
-            self._signature = file_signature(state_path(target))
+        self._store.write_snapshot(self._state.doc)
 
     def _save_locked(self) -> None:
-        if self.state_dir is not None:
-            self._write(self.state_dir)
+        """Journal what changed (caller holds the file lock); nothing when nothing did."""
+        if self._store is not None:
+            self._state.doc["clock"] = format_utc(self.clock.now())
+            self._store.commit(self._state.doc)
 
-    def _sync(self) -> None:
-        """Reload from disk if another process rewrote ``tenant.json`` since we last read/wrote it."""
-        if self.state_dir is None:
+    def _sync(self, adopt_clock: bool = True) -> None:
+        """Apply what other instances/processes committed since we last read or wrote."""
+        if self._store is None:
             return
-        path = state_path(self.state_dir)
-        signature = file_signature(path)
-        if signature is not None and signature != self._signature:
-            doc = load_document(path)
-            self._state = TenantState(doc)
-            self.clock.set(parse_utc(doc["clock"]))
-            self._signature = signature
+        fresh = self._store.refresh(self._state.doc)
+        if fresh is not None:
+            self._state = TenantState(fresh)
+        if adopt_clock:
+            theirs = self._state.doc["clock"]
+            if theirs != format_utc(self.clock.now()):
+                self.clock.set(parse_utc(theirs))
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[TenantState]:
@@ -189,11 +202,8 @@ class Tenant:
             self._inside.depth = getattr(self._inside, "depth", 0) + 1
             try:
                 with _file_lock(self.state_dir):
-                    path = state_path(self.state_dir)
-                    signature = file_signature(path)
-                    if signature is not None and signature != self._signature:
-                        self._state = TenantState(load_document(path))  # keep their changes, our clock
-                    self._write(self.state_dir)
+                    self._sync(adopt_clock=False)  # keep their changes, our clock
+                    self._save_locked()
             finally:
                 self._inside.depth -= 1
 

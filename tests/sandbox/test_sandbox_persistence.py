@@ -78,8 +78,12 @@ def test_saves_leave_no_temp_files_and_valid_json(tmp_path):
     for _ in range(3):
         _client(tenant).accounts.list_keys(RG, ACCOUNT)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["tenant.json", "tenant.lock"]
+    assert names == ["tenant.journal", "tenant.json", "tenant.lock"]
     json.loads((tmp_path / "tenant.json").read_text())
+    lines = (tmp_path / "tenant.journal").read_text().splitlines()
+    assert len(lines) == 1 + 3  # the header, then one line per request
+    for line in lines:
+        json.loads(line)
 
 
 def test_load_then_save_binds_the_state_dir(tmp_path):

@@ -27,6 +27,20 @@ def test_log_never_contains_key_or_secret_values(tenant, cs, secrets, tmp_path):
     for value in sensitive:
         assert value not in persisted_log
 
+    # the journal lines of a persisted tenant hold no request-log entry with a secret either
+    from firestop.sandbox import Tenant
+
+    persisted = Tenant.open(tmp_path / "journaled")
+    persisted.clock.set(tenant.clock.now())
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    cs2 = CognitiveServicesManagementClient(persisted.credential, persisted.subscription_id, transport=persisted.transport)
+    regenerated = cs2.accounts.regenerate_key(RG, ACCOUNT, key_name="Key2")
+    for line in (tmp_path / "journaled" / "tenant.journal").read_text().splitlines()[1:]:
+        change = json.loads(line)
+        logged = json.dumps([items for path, items in change.get("ext", []) if path[0] in ("requests", "unrouted")])
+        assert regenerated.key2 not in logged and regenerated.key1 not in logged
+
 
 def test_entries_have_the_documented_fields(tenant, cs):
     cs.accounts.get(RG, ACCOUNT)

@@ -29,6 +29,7 @@ moved into ``rows`` by :func:`release` as the clock passes ``visible_at``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -170,6 +171,12 @@ def _queue(table: dict, values: dict, visible_at: str) -> None:
     table.setdefault("pending", []).append({"visible_at": visible_at, "row": row})
 
 
+@functools.lru_cache(maxsize=8192)
+def _visible_at(text: str) -> datetime:
+    """``parse_utc`` memoised: every request re-checks every pending row's time."""
+    return parse_utc(text)
+
+
 def release(state: TenantState, now: datetime) -> None:
     """Make pending rows whose ingestion time has passed visible to queries."""
     for workspace in state.doc["workspaces"].values():
@@ -177,10 +184,10 @@ def release(state: TenantState, now: datetime) -> None:
             pending = table.get("pending")
             if not pending:
                 continue
-            ready = [p for p in pending if parse_utc(p["visible_at"]) <= now]
-            if ready:
-                table["rows"].extend(p["row"] for p in ready)
-                table["pending"] = [p for p in pending if parse_utc(p["visible_at"]) > now]
+            due = [_visible_at(p["visible_at"]) <= now for p in pending]
+            if any(due):
+                table["rows"].extend(p["row"] for p, ready in zip(pending, due) if ready)
+                table["pending"] = [p for p, ready in zip(pending, due) if not ready]
 
 
 # ---------------------------------------------------------------------- Activity Log API events

@@ -5,7 +5,8 @@ rooms import ``core`` and, for cross-references while seeding, other rooms'
 ``models`` (never their routes). The tenant (:mod:`firestop.sandbox.tenant`)
 composes core and rooms.
 
-* ``state.py`` — the tenant's state document (:class:`TenantState`), deterministic generators, persistence
+* ``state.py`` — the tenant's state document (:class:`TenantState`), deterministic generators
+* ``store.py`` — persistence: snapshot + append-only journal of changes, shared between processes, crash-safe
 * ``clock.py`` — :class:`VirtualClock` (aware UTC) and ISO helpers
 * ``router.py`` — :class:`Route` / :class:`Router` / :class:`RequestContext` (most literal template wins)
 * ``rooms.py`` — the room registry: :class:`Room` (routes, latencies, seed steps), :func:`load_rooms`

@@ -18,23 +18,20 @@ Document layout (all times ISO-8601 UTC text, all durations seconds)::
     requests: [RequestLogEntry as dict], unrouted: [...]
     activity_log: [{"visible_at", "event": EventData}]   # Activity Log API (see activitylog/events.py)
 
-Persistence: ``save_document`` writes ``tenant.json`` through a temp file in
-the same directory and ``os.replace`` (atomic on POSIX and Windows).
+Persistence: :mod:`firestop.sandbox.core.store` (snapshot ``tenant.json`` +
+append-only ``tenant.journal``).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import random
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Optional
 
 FORMAT = 1
-STATE_FILE = "tenant.json"
 
 
 class TenantState:
@@ -135,36 +132,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
 
 
 def state_path(state_dir: os.PathLike | str) -> Path:
+    """The snapshot file of ``state_dir`` (``tenant.json``)."""
+    from .store import STATE_FILE
+
     return Path(state_dir) / STATE_FILE
-
-
-def load_document(path: Path) -> dict:
-    with open(path, "r", encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def save_document(doc: dict, path: Path) -> None:
-    """Write ``doc`` to ``path`` atomically (temp file in the same dir + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tenant-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def file_signature(path: Path) -> Optional[tuple[int, int, int]]:
-    """(mtime_ns, size, inode) of ``path`` or ``None`` if missing: detects writes by other processes."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -1,0 +1,160 @@
+"""Benchmark of the persisted sandbox tenant, before and after side by side in one run.
+
+Run: ``python bench/sandbox.py [--before REF] [--requests 300] [--repeat 3]``
+
+"before" is the tree of git ``REF`` (default: the commit before the one that
+added ``firestop/sandbox/core/store.py``, i.e. the whole-file rewrite on every
+request), extracted with ``git archive`` into a temporary directory; "after"
+is this working tree. Every measurement runs in a fresh subprocess whose
+working directory (and so ``firestop``) is that tree, so both run the same
+machine at the same time.
+
+Measurements:
+
+* ``requests/s`` — ``Tenant.open(tmpdir)`` (persisted, the default seed) and
+  ``N`` calls through the real ``CognitiveServicesManagementClient`` over
+  ``tenant.transport``: ``accounts.get`` (a read: changes the request log and
+  clock) and ``accounts.listKeys`` (a write with side effects: Activity Log
+  rows and events); plus the bytes the process wrote per request (Linux
+  ``/proc/self/io`` ``wchar``).
+* ``alert handle`` — wall time of ``python -m firestop alert handle
+  examples/alerts/leaked-key.json`` on a fresh ``FIRESTOP_HOME`` next to
+  ``python -m firestop --help`` (median of ``repeat``), and their ratio
+  (issue 18 target: within 2x).
+
+This is a benchmark, not a test: nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REQUESTS_SCRIPT = r"""
+import json, sys, tempfile, time
+from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from firestop.sandbox import Tenant
+
+def wchar():
+    try:
+        for line in open("/proc/self/io"):
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+n = int(sys.argv[1])
+out = {}
+with tempfile.TemporaryDirectory() as home:
+    tenant = Tenant.open(home)
+    cs = CognitiveServicesManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    cs.accounts.get("rg-ai-prod", "contoso-openai-prod")  # warm-up
+    for name, call in (
+        ("accounts.get", lambda: cs.accounts.get("rg-ai-prod", "contoso-openai-prod")),
+        ("accounts.listKeys", lambda: cs.accounts.list_keys("rg-ai-prod", "contoso-openai-prod")),
+    ):
+        w0, t0 = wchar(), time.perf_counter()
+        for _ in range(n):
+            call()
+        seconds = time.perf_counter() - t0
+        out[name] = {"per_s": n / seconds, "bytes_per_request": (wchar() - w0) / n}
+    again = Tenant.open(home)  # a second instance sees every request
+    out["reopened_requests"] = len(again.requests)
+print(json.dumps(out))
+"""
+
+
+def _default_before() -> str:
+    """The commit before ``core/store.py`` was added (falls back to ``main``)."""
+    try:
+        added = subprocess.run(
+            ["git", "log", "--diff-filter=A", "--format=%H", "--", "firestop/sandbox/core/store.py"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        added = []
+    return f"{added[-1]}^" if added else "main"
+
+
+def _extract(ref: str, into: Path) -> None:
+    """``git archive REF`` unpacked into ``into``."""
+    data = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def _env(tree: Path, home: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRESTOP_")}
+    env["PYTHONPATH"] = str(tree)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if home is not None:
+        env["FIRESTOP_HOME"] = home
+    return env
+
+
+def _wall(cmd: list[str], tree: Path, home: str | None = None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=tree, env=_env(tree, home), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 3):  # 3 = handled, needs a responder (the leaked-key playbook asks for approval)
+        raise RuntimeError(f"{' '.join(cmd)} in {tree} exited {done.returncode}: {done.stderr[-2000:]}")
+    return seconds
+
+
+def measure(tree: Path, requests: int, repeat: int) -> dict:
+    done = subprocess.run([sys.executable, "-c", REQUESTS_SCRIPT, str(requests)], cwd=tree, env=_env(tree),
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    subprocess.run([sys.executable, "-m", "firestop", "--help"], cwd=tree, env=_env(tree), capture_output=True)  # warm .pyc
+    helps, handles = [], []
+    for _ in range(repeat):
+        helps.append(_wall([sys.executable, "-m", "firestop", "--help"], tree))
+        with tempfile.TemporaryDirectory() as home:
+            handles.append(_wall([sys.executable, "-m", "firestop", "alert", "handle", "examples/alerts/leaked-key.json"], tree, home))
+    result["help_s"] = statistics.median(helps)
+    result["alert_handle_s"] = statistics.median(handles)
+    result["ratio"] = result["alert_handle_s"] / result["help_s"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", default=None, help="git ref of the 'before' tree (default: the commit before core/store.py)")
+    parser.add_argument("--requests", type=int, default=300, help="requests per operation (default 300)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each CLI command; the median is shown (default 3)")
+    args = parser.parse_args(argv)
+    ref = args.before or _default_before()
+    with tempfile.TemporaryDirectory(prefix="firestop-before-") as tmp:
+        before_tree = Path(tmp)
+        _extract(ref, before_tree)
+        rows = {}
+        for label, tree in (("before", before_tree), ("after", ROOT)):
+            rows[label] = measure(tree, args.requests, args.repeat)
+    b, a = rows["before"], rows["after"]
+    print(f"sandbox bench: before = {ref}, after = working tree; {args.requests} requests per operation, median of {args.repeat} CLI runs")
+    print(f"{'':38}{'before':>12}{'after':>12}{'after/before':>14}")
+    for op in ("accounts.get", "accounts.listKeys"):
+        print(f"{op + ' requests/s':38}{b[op]['per_s']:12.0f}{a[op]['per_s']:12.0f}{a[op]['per_s'] / b[op]['per_s']:13.1f}x")
+        print(f"{op + ' bytes written/request':38}{b[op]['bytes_per_request']:12.0f}{a[op]['bytes_per_request']:12.0f}"
+              f"{(a[op]['bytes_per_request'] / b[op]['bytes_per_request']) if b[op]['bytes_per_request'] else 0:13.4f}x")
+    print(f"{'second instance sees requests':38}{b['reopened_requests']:12d}{a['reopened_requests']:12d}")
+    print(f"{'firestop --help (s)':38}{b['help_s']:12.2f}{a['help_s']:12.2f}")
+    print(f"{'alert handle leaked-key (s)':38}{b['alert_handle_s']:12.2f}{a['alert_handle_s']:12.2f}{a['alert_handle_s'] / b['alert_handle_s']:13.2f}x")
+    print(f"{'alert handle / --help':38}{b['ratio']:12.2f}{a['ratio']:12.2f}   (target <= 2)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
