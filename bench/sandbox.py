@@ -12,11 +12,13 @@ machine at the same time.
 Measurements:
 
 * ``requests/s`` — ``Tenant.open(tmpdir)`` (persisted, the default seed) and
-  ``N`` calls through the real ``CognitiveServicesManagementClient`` over
-  ``tenant.transport``: ``accounts.get`` (a read: changes the request log and
-  clock) and ``accounts.listKeys`` (a write with side effects: Activity Log
-  rows and events); plus the bytes the process wrote per request (Linux
-  ``/proc/self/io`` ``wchar``).
+  ``N`` requests: ``accounts.get`` sent straight to ``tenant.transport`` (the
+  sandbox alone), then through the real ``CognitiveServicesManagementClient``
+  (SDK pipeline included): ``accounts.get`` (a read: changes the request log
+  and clock) and ``accounts.listKeys`` (with side effects: Activity Log rows
+  and events). Rates per wall second and per CPU second of the process (the
+  latter is steadier on a shared machine); bytes the process wrote per
+  request (Linux ``/proc/self/io`` ``wchar``).
 * ``alert handle`` — wall time of ``python -m firestop alert handle
   examples/alerts/leaked-key.json`` on a fresh ``FIRESTOP_HOME`` next to
   ``python -m firestop --help`` (median of ``repeat``), and their ratio
@@ -55,21 +57,28 @@ def wchar():
         return 0
     return 0
 
+from azure.core.rest import HttpRequest
+
 n = int(sys.argv[1])
 out = {}
 with tempfile.TemporaryDirectory() as home:
     tenant = Tenant.open(home)
     cs = CognitiveServicesManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
     cs.accounts.get("rg-ai-prod", "contoso-openai-prod")  # warm-up
+    token = tenant.credential.get_token("https://management.azure.com/.default").token
+    url = (f"https://management.azure.com/subscriptions/{tenant.subscription_id}/resourceGroups/rg-ai-prod/providers/"
+           "Microsoft.CognitiveServices/accounts/contoso-openai-prod?api-version=2024-10-01")
+    raw = HttpRequest("GET", url, headers={"Authorization": f"Bearer {token}"})
     for name, call in (
-        ("accounts.get", lambda: cs.accounts.get("rg-ai-prod", "contoso-openai-prod")),
-        ("accounts.listKeys", lambda: cs.accounts.list_keys("rg-ai-prod", "contoso-openai-prod")),
+        ("transport accounts.get", lambda: tenant.transport.send(raw)),
+        ("SDK accounts.get", lambda: cs.accounts.get("rg-ai-prod", "contoso-openai-prod")),
+        ("SDK accounts.listKeys", lambda: cs.accounts.list_keys("rg-ai-prod", "contoso-openai-prod")),
     ):
-        w0, t0 = wchar(), time.perf_counter()
+        w0, t0, c0 = wchar(), time.perf_counter(), time.process_time()
         for _ in range(n):
             call()
-        seconds = time.perf_counter() - t0
-        out[name] = {"per_s": n / seconds, "bytes_per_request": (wchar() - w0) / n}
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        out[name] = {"per_s": n / seconds, "per_cpu_s": n / cpu, "bytes_per_request": (wchar() - w0) / n}
     again = Tenant.open(home)  # a second instance sees every request
     out["reopened_requests"] = len(again.requests)
 print(json.dumps(out))
@@ -145,9 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     b, a = rows["before"], rows["after"]
     print(f"sandbox bench: before = {ref}, after = working tree; {args.requests} requests per operation, median of {args.repeat} CLI runs")
     print(f"{'':38}{'before':>12}{'after':>12}{'after/before':>14}")
-    for op in ("accounts.get", "accounts.listKeys"):
-        print(f"{op + ' requests/s':38}{b[op]['per_s']:12.0f}{a[op]['per_s']:12.0f}{a[op]['per_s'] / b[op]['per_s']:13.1f}x")
-        print(f"{op + ' bytes written/request':38}{b[op]['bytes_per_request']:12.0f}{a[op]['bytes_per_request']:12.0f}"
+    print(f"{'(load average at start)':38}{os.getloadavg()[0]:12.1f}")
+    for op in ("transport accounts.get", "SDK accounts.get", "SDK accounts.listKeys"):
+        print(f"{op + ' req/s (wall)':38}{b[op]['per_s']:12.0f}{a[op]['per_s']:12.0f}{a[op]['per_s'] / b[op]['per_s']:13.1f}x")
+        print(f"{op + ' req/s (per CPU s)':38}{b[op]['per_cpu_s']:12.0f}{a[op]['per_cpu_s']:12.0f}{a[op]['per_cpu_s'] / b[op]['per_cpu_s']:13.1f}x")
+        print(f"{op + ' bytes written/req':38}{b[op]['bytes_per_request']:12.0f}{a[op]['bytes_per_request']:12.0f}"
               f"{(a[op]['bytes_per_request'] / b[op]['bytes_per_request']) if b[op]['bytes_per_request'] else 0:13.4f}x")
     print(f"{'second instance sees requests':38}{b['reopened_requests']:12d}{a['reopened_requests']:12d}")
     print(f"{'firestop --help (s)':38}{b['help_s']:12.2f}{a['help_s']:12.2f}")

@@ -35,9 +35,9 @@ and journal resets are written to ``*.tmp`` and ``os.replace``-d; a journal
 line is one ``write`` of an ``O_APPEND`` descriptor, and a torn last line (no
 newline) is ignored by readers and cut off by the next writer. The one fixed
 temp name per file is reused, and :func:`remove_stale_temp_files` (called
-when a tenant opens) deletes what a killed writer left. Snapshots are
-``fsync``-ed; journal lines are not (a power cut may lose the last commits,
-never the file's consistency). Callers hold the state directory's lock around
+when a tenant opens) deletes what a killed writer left. Nothing is
+``fsync``-ed: a killed process loses nothing the kernel accepted; a power cut
+may lose the last commits (this is a simulator's state, not a database). Callers hold the state directory's lock around
 every method here.
 """
 
@@ -207,7 +207,7 @@ def signature(path: Path) -> Optional[tuple[int, int, int]]:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _replace(path: Path, data: bytes, fsync: bool) -> None:
+def _replace(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically through ``path.tmp`` + ``os.replace``."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -215,8 +215,6 @@ def _replace(path: Path, data: bytes, fsync: bool) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        if fsync:
-            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
@@ -387,9 +385,9 @@ class Store:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         data = _dumps({**doc, TOKEN_KEY: token}).encode("utf-8")
-        _replace(self.snapshot_path, data, fsync=True)
+        _replace(self.snapshot_path, data)
         header = _dumps({"journal": token}).encode("utf-8") + b"\n"
-        _replace(self.journal_path, header, fsync=False)
+        _replace(self.journal_path, header)
         self._token = token
         self._snapshot_sig = signature(self.snapshot_path)
         self._snapshot_size = len(data)
