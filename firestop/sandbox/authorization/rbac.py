@@ -80,6 +80,13 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "secrets.versions": (f"{SECRETS}/readMetadata/action", True),
     "logs.query": ("Microsoft.OperationalInsights/workspaces/query/read", False),
     "logs.batch": ("Microsoft.OperationalInsights/workspaces/query/read", False),
+    "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
+    "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),
+    "templateDeployments.createOrUpdate": ("Microsoft.Resources/deployments/write", False),
+    "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
+    "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
+    "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
+    "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
 }
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
