@@ -487,11 +487,19 @@ class _Context:
             problems.append(f"The role definition ID '{role}' is not valid.")
         if not isinstance(principal, str) or not _GUID.match(principal):
             problems.append(f"The principal ID '{principal}' is not valid: it must be a GUID.")
-        if "/resourcegroups/" in scope.lower() and "/providers/" in scope.lower() and self.d.state.resource(scope) is None \
-                and scope.lower() not in self.d.state.doc.get("deployed_resources", {}) and scope.lower() not in self.d.deployed:
+        if "/resourcegroups/" in scope.lower() and "/providers/" in scope.lower() and not self.scope_exists(scope):
             problems.append(f"The scope '{scope}' of the role assignment is not a resource the tenant has.")
         if problems:
             raise self.d.invalid(item.path, " ".join(problems), "InvalidTemplateDeployment")
+        existing = assignments(self.d.state).get(item.id.lower())
+        if existing is not None:
+            same = (existing["properties"]["roleDefinitionId"].lower() == role.lower()
+                    and existing["properties"]["principalId"].lower() == principal.lower())
+            if not same:
+                raise self.d.invalid(item.path, "RoleAssignmentUpdateNotPermitted: Tenant ID, application ID, principal ID, and scope are not allowed to be updated.", "InvalidTemplateDeployment")
+            self.d.deployed[item.id.lower()] = {"properties": existing["properties"], "full": existing}
+            self.d.created.append({"id": existing["id"], "name": guid, "type": item.type, "apiVersion": api_version, "properties": existing["properties"]})
+            return  # re-deploying an assignment is a no-op, as on Azure
         stored = new_assignment(scope=scope, name=guid, role_definition_id=role, principal_id=principal,
                                 principal_type=props.get("principalType") or "ServicePrincipal", created_on=self.d.now,
                                 created_by=self.d.caller, description=props.get("description"))
@@ -499,6 +507,17 @@ class _Context:
         self.d.created.append({"id": stored["id"], "name": guid, "type": item.type, "apiVersion": api_version, "properties": stored["properties"]})
         if self.d.apply:
             assignments(self.d.state)[stored["id"].lower()] = stored
+
+    def scope_exists(self, scope: str) -> bool:
+        """A resource scope the tenant has: a resource, one deployed (now or before), or a Key Vault secret."""
+        state, key = self.d.state, scope.lower().rstrip("/")
+        if state.resource(scope) is not None or key in state.doc.get("deployed_resources", {}) or key in self.d.deployed:
+            return True
+        m = re.match(r"^(.*/providers/microsoft\.keyvault/vaults/([^/]+))/secrets/([^/]+)$", key)
+        if m:
+            vault = state.doc.get("vaults", {}).get(m.group(2))
+            return bool(vault) and vault["resource_id"].lower() == m.group(1) and m.group(3) in vault["secrets"]
+        return False
 
     def nested(self, item: Planned, depth: int) -> None:
         raw, rpath = item.raw, item.path
