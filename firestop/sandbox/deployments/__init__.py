@@ -28,4 +28,4 @@ room = Room(
     },
 )
 
-from . import routes  # noqa: E402,F401  (registers on ``room``)
+from . import routes, seed  # noqa: E402,F401  (register on ``room``)
