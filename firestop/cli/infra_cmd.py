@@ -86,5 +86,53 @@ def infra(
         console.print(f"Still needed: {name} — {how}", highlight=False, markup=False)
 
 
+def doctor(
+    subscription: Optional[str] = typer.Option(None, "--subscription", help="Subscription of the protected resources (default on the sandbox: its subscription; required with --azure)."),
+    principal_id: Optional[str] = typer.Option(None, "--principal-id", help="Object ID of Firestop's identity (default FIRESTOP_AUTOMATION_PRINCIPAL_ID)."),
+    action_group: Optional[str] = typer.Option(None, "--action-group", metavar="RG/NAME", help="Action group that should post to this app."),
+    app_host: Optional[str] = typer.Option(None, "--app-host", help="The app's host name (default WEBSITE_HOSTNAME)."),
+    playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
+    azure: bool = typer.Option(False, "--azure", help="Check real Azure (az login / managed identity) instead of the sandbox tenant."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check a configuration: settings, storage, the identity's permissions vs the playbooks, the action group. Exit 0 all ok, 3 problems."""
+    import os
+
+    from firestop.cli.output import EXIT_NEEDS_RESPONDER
+    from firestop.infra import doctor as D
+    from firestop.playbooks import PlaybookError, load_playbooks
+    from firestop.settings import Settings
+
+    settings = Settings.from_env()
+    folder = playbooks or settings.playbooks_dir
+    try:
+        loaded = load_playbooks(folder) if folder.is_dir() else None
+    except PlaybookError as exc:
+        fail(f"--playbooks: {clean(str(exc).splitlines()[0])}", EXIT_BAD_INPUT, as_json=as_json)
+    if loaded is None:
+        fail(f"--playbooks: {folder} is not a directory", EXIT_BAD_INPUT, as_json=as_json)
+    if subscription is None:
+        if azure:
+            fail("--subscription: required with --azure; see az account show --query id", EXIT_BAD_INPUT, as_json=as_json)
+        from firestop.sandbox.seed import read_seed_file
+
+        subscription = str(read_seed_file()["subscription_id"])
+    if action_group is not None and action_group.count("/") != 1:
+        fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)
+    clients = _clients(azure)
+    checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
+                   playbooks=loaded, principal_id=principal_id or os.environ.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID"),
+                   action_group=action_group, app_host=app_host, credential=clients.credential)
+    problems = [c for c in checks if c["status"] == D.PROBLEM]
+    if as_json:
+        print_json({"ok": not problems, "checks": checks})
+    else:
+        for c in checks:
+            mark = {"ok": "✔", "problem": "✘", "skipped": "–"}[c["status"]]
+            console.print(f"{mark} {c['check']}: {clean(c['detail'])}", highlight=False, markup=False)
+    raise typer.Exit(EXIT_NEEDS_RESPONDER if problems else 0)
+
+
 def register(app: typer.Typer) -> None:
     app.command("infra")(infra)
+    app.command("doctor")(doctor)

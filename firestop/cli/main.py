@@ -63,7 +63,7 @@ runbook_cmd.register(app)  # runbook list|plan, permissions
 
 from firestop.cli import infra_cmd  # noqa: E402
 
-infra_cmd.register(app)  # infra
+infra_cmd.register(app)  # infra, doctor
 
 _state = {"debug": False}
 

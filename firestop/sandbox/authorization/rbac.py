@@ -87,6 +87,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
     "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
+    "actionGroups.get": ("Microsoft.Insights/actionGroups/read", False),
 }
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
