@@ -186,6 +186,16 @@ def _json_object(v: str) -> str | None:
         return "is not JSON; give {\"principals\": {\"<object id>\": [\"responder\"]}, \"groups\": {}}"
 
 
+def _seal_key(v: str) -> str | None:
+    """Never echoes the value (a secret)."""
+    if v.startswith("@Microsoft.KeyVault("):
+        return ("is an unresolved Key Vault reference: give the identity Key Vault Secrets User on the secret and set the "
+                "site's keyVaultReferenceIdentity (infra/azuredeploy.json does both)")
+    if len(v) < 32 or any(c.isspace() for c in v):
+        return "must be at least 32 characters without whitespace: python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+    return None
+
+
 def _storage_account(v: str) -> str | None:
     return None if _re.match(r"^[a-z0-9]{3,24}$", v) else f"{v!r} is not a storage account name (3-24 lower-case letters and digits)"
 
@@ -195,6 +205,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_LOG_WORKSPACE_ID", "azure", "none (the sandbox's workspace locally)", "Workspace ID (GUID) of the Log Analytics workspace with the accounts' diagnostic logs (evidence).", _guid("the workspace ID: az monitor log-analytics workspace show --query customerId")),
     Setting("FIRESTOP_KEY_SECRET_NAME", "no", "openai-api-key", "Secret the consumers read the key from (an account's ARM tag firestop-key-secret overrides it).", _secret_name),
     Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions.", _guid("the managed identity's principalId (template output identityPrincipalId)")),
+    Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),
     Setting("FIRESTOP_NOTIFY_WEBHOOK_URL", "no", "none (notify.webhook is skipped)", "Teams/Slack incoming-webhook URL (a secret: the URL carries a token).", _https),
     Setting("FIRESTOP_TABLETOP_SCHEDULE", "no", "0 0 6 * * 1", "NCRONTAB of the weekly tabletop timer, or off.", _schedule),
     Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),
@@ -210,6 +221,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for ledgers (WORM, protected appends).", None),
     Setting("FIRESTOP_STORAGE_BLOB_URL", "no", "none", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/), reached with the managed identity.", _https),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
+    Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),
     Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _guid("your Entra object ID: az ad signed-in-user show --query id")),
     Setting("FIRESTOP_SANDBOX_REALTIME_FACTOR", "local", "1", "firestop serve: wall seconds per simulated second of the sandbox clock.", _factor),
     Setting("FIRESTOP_SANDBOX_UNROUTED_LOG", "local", "none", "Test suite: file that collects requests the sandbox does not route.", None),

@@ -46,6 +46,7 @@ def test_start_up_refuses_on_azure_only(monkeypatch):
     with pytest.raises(SettingsError) as info:
         check_startup(env)
     message = str(info.value)
+    assert "FIRESTOP_SEAL_KEY" in message
     for name in ("FIRESTOP_KEY_VAULT_URL", "FIRESTOP_LOG_WORKSPACE_ID", "AzureWebJobsStorage__accountName", "AZURE_CLIENT_ID"):
         assert name in message
     assert "use AzureWebJobsStorage__accountName with the managed identity" in message
@@ -60,7 +61,7 @@ def _deploy_into_home(home, params=None):
     params = params or generated_parameters()["parameters"]
     client = factory(tenant).resources(tenant.subscription_id)
     result = client.deployments.begin_create_or_update("rg-ai-prod", "firestop", {"properties": {
-        "mode": "Incremental", "template": template(), "parameters": {**params, "alertsFunctionKey": {"value": "k"}}}}).result()
+        "mode": "Incremental", "template": template(), "parameters": {**params, "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43}}}}).result()
     return tenant, result.properties.outputs
 
 
@@ -68,7 +69,12 @@ def test_the_template_sets_every_setting_azure_requires(firestop_home):
     tenant, _ = _deploy_into_home(firestop_home)
     site = next(r for r in tenant._state.doc["deployed_resources"].values() if r["type"] == "Microsoft.Web/sites")  # noqa: SLF001
     settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
-    assert check_environment({**settings, "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}, on_azure=True) == []
+    # App Service resolves the Key Vault reference before the app reads it: stand in the resolved value
+    assert settings["FIRESTOP_SEAL_KEY"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
+    assert dict(check_environment(settings, on_azure=True)) == {"FIRESTOP_SEAL_KEY": dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]}
+    resolved = {**settings, "FIRESTOP_SEAL_KEY": "x" * 43, "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}
+    assert check_environment(resolved, on_azure=True) == []
+    assert "Key Vault Secrets User" in dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]
 
 
 def _doctor(*args):

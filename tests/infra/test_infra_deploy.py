@@ -16,12 +16,13 @@ from firestop.tabletop import load_scenario, run_scenario
 from .conftest import TEMPLATE_PATH, factory, generated_parameters, template
 
 RG = "rg-ai-prod"
+SEAL = "seal-" + "k" * 40
 
 
 def deploy(tenant, tpl=None, params=None, name="firestop", body_text=None):
     client = factory(tenant).resources(tenant.subscription_id)
     params = params if params is not None else generated_parameters()["parameters"]
-    params = {**params, "alertsFunctionKey": {"value": "test-action-group-key"}}
+    params = {**params, "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
     if body_text is not None:
         import io
         return client.deployments.begin_create_or_update(RG, name, io.BytesIO(body_text.encode()), content_type="application/json").result()
@@ -41,7 +42,8 @@ def test_template_deploys_and_records_every_resource(firestop_home):
     outputs = result.properties.outputs
     principal = outputs["identityPrincipalId"]["value"]
     assert result.properties.parameters["alertsFunctionKey"] == {"type": "securestring"}  # secure values never echoed
-    assert "test-action-group-key" not in json.dumps(result.properties.as_dict())
+    assert "test-action-group-key" not in json.dumps(result.properties.as_dict()) and SEAL not in json.dumps(result.properties.as_dict())
+    assert result.properties.parameters["sealKey"] == {"type": "securestring"}
     # the Function App: Flex Consumption, Python, identity-based host storage
     (site,) = deployed(tenant, "Microsoft.Web/sites")
     (plan,) = deployed(tenant, "Microsoft.Web/serverfarms")
@@ -54,6 +56,11 @@ def test_template_deploys_and_records_every_resource(firestop_home):
     assert settings["AzureWebJobsStorage__clientId"] == outputs["identityClientId"]["value"] == settings["AZURE_CLIENT_ID"]
     assert settings["FIRESTOP_AUTOMATION_PRINCIPAL_ID"] == principal
     assert "AzureWebJobsStorage" not in settings  # no connection string, no key
+    (vault,) = deployed(tenant, "Microsoft.KeyVault/vaults")
+    assert vault["properties"]["enableRbacAuthorization"] is True and vault["properties"]["enablePurgeProtection"] is True
+    assert settings["FIRESTOP_SEAL_KEY"] == f"@Microsoft.KeyVault(SecretUri=https://{vault['name']}.vault.azure.net/secrets/firestop-seal-key)"
+    assert site["properties"]["keyVaultReferenceIdentity"].endswith("/userAssignedIdentities/" + site["name"] + "-id")
+    assert SEAL not in json.dumps(settings)  # the key is in the vault, never an app setting
     (storage,) = deployed(tenant, "Microsoft.Storage/storageAccounts")
     assert storage["properties"]["allowSharedKeyAccess"] is False
     worm = {r["name"].split("/")[2]: r["properties"] for r in deployed(tenant, "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies")}
@@ -87,9 +94,11 @@ def test_identity_holds_the_custom_role_exactly_at_the_protected_scopes(firestop
     params = generated_parameters()["parameters"]
     assert custom[0].role["Actions"] == params["customRoleActions"]["value"]
     assert custom[0].role["DataActions"] == params["customRoleDataActions"]["value"]
-    storage_roles = {g.role_definition_id.rsplit("/", 1)[-1] for g in grants if g.role is None}
-    assert storage_roles == {"b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-                             "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "3913510d-42f4-4e42-8a64-420c390055eb"}
+    builtin = {g.role_definition_id.rsplit("/", 1)[-1]: g.scope for g in grants if g.role is None}
+    assert set(builtin) == {"b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+                            "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "3913510d-42f4-4e42-8a64-420c390055eb",
+                            "4633458b-17de-408a-b874-0445c86b69e6"}
+    assert builtin["4633458b-17de-408a-b874-0445c86b69e6"].endswith("/secrets/firestop-seal-key")  # Key Vault Secrets User: one secret
 
 
 def test_deploying_twice_is_idempotent_and_what_if_shows_no_change(firestop_home):
@@ -99,7 +108,7 @@ def test_deploying_twice_is_idempotent_and_what_if_shows_no_change(firestop_home
     deploy(tenant)
     assert json.dumps(tenant._state.doc["role_assignments"], sort_keys=True) == before  # noqa: SLF001
     client = factory(tenant).resources(tenant.subscription_id)
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
     fresh = Tenant.load()
     created = factory(fresh).resources(fresh.subscription_id).deployments.begin_what_if(
         RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
@@ -123,7 +132,7 @@ def _body(template_text: str, params: dict) -> str:
 def test_a_typo_in_a_parameter_name_is_refused_naming_it_and_its_line(firestop_home):
     tenant = Tenant.load()
     text = TEMPLATE_PATH.read_text()
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
     mutated = text.replace("[parameters('immutabilityDays')]", "[parameters('immutabiltyDays')]", 1)
     line = next(i for i, l in enumerate(mutated.splitlines(), 1) if "immutabiltyDays" in l)
     error = _refusal(tenant, _body(mutated, params))
@@ -140,7 +149,7 @@ def test_a_typo_in_a_parameter_name_is_refused_naming_it_and_its_line(firestop_h
 def test_an_unknown_function_is_refused_naming_it_and_its_line(firestop_home):
     tenant = Tenant.load()
     text = TEMPLATE_PATH.read_text()
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
     mutated = text.replace("[resourceGroup().location]", "[resourceGroups().location]", 1)
     line = next(i for i, l in enumerate(mutated.splitlines(), 1) if "resourceGroups()" in l)
     error = _refusal(tenant, _body(mutated, params))

@@ -45,6 +45,7 @@ PROVIDER_FILES = {
     ("Microsoft.Insights", "2023-01-01"): "2023-01-01/Microsoft.Insights.json",
     ("Microsoft.Authorization", "2022-04-01"): "2022-04-01/Microsoft.Authorization.json",
     ("Microsoft.Resources", "2022-09-01"): "2022-09-01/Microsoft.Resources.json",
+    ("Microsoft.KeyVault", "2023-07-01"): "2023-07-01/Microsoft.KeyVault.json",
 }
 
 
