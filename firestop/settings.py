@@ -258,12 +258,12 @@ class SettingsError(RuntimeError):
 def check_startup(env: _Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """Validate the settings when the Function App starts (``function_app.py``).
 
-    On Azure (App Service sets ``WEBSITE_SITE_NAME``) any problem raises :class:`SettingsError`
+    On Azure (App Service sets ``WEBSITE_SITE_NAME``/``WEBSITE_INSTANCE_ID``) any problem raises :class:`SettingsError`
     naming every setting and its fix, so the host logs it and indexes no function; elsewhere the
     problems are returned (the local tools fall back to the sandbox).
     """
     env = os.environ if env is None else env
-    on_azure = bool(env.get("WEBSITE_SITE_NAME"))
+    on_azure = bool(env.get("WEBSITE_SITE_NAME") or env.get("WEBSITE_INSTANCE_ID"))  # as firestop.trust decides
     problems = check_environment(env, on_azure=on_azure)
     if problems and on_azure:
         raise SettingsError("Firestop cannot start, fix these application settings: " + "; ".join(f"{n}: {p}" for n, p in problems))
