@@ -10,6 +10,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from firestop.functions import blueprints
+from firestop.settings import check_startup
+
+check_startup()  # on Azure: refuse to start with wrong or missing settings, naming each and its fix
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in blueprints:

@@ -108,3 +108,163 @@ def configure_settings(settings: Settings | None) -> None:
 def get_settings() -> Settings:
     """The settings installed with :func:`configure_settings`, else from the environment."""
     return _settings if _settings is not None else Settings.from_env()
+
+
+# ----------------------------------------------------------------------------- validation
+# Every setting Firestop (and the Functions host it needs) reads, with what a wrong value means.
+# The README's settings table is this registry; tests/infra/test_settings.py keeps them in step and
+# checks that every FIRESTOP_* name read anywhere in the code is listed here.
+import re as _re
+from dataclasses import dataclass as _dataclass
+from typing import Callable as _Callable, Mapping as _Mapping
+
+_GUID_RE = _re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@_dataclass(frozen=True)
+class Setting:
+    """One application setting: ``required`` is ``"azure"`` (on the Function App), ``"no"``, or ``"local"`` (local tools only)."""
+
+    name: str
+    required: str
+    default: str
+    meaning: str
+    check: _Callable[[str], str | None] | None = None  # value -> problem text with the fix, or None
+
+
+def _guid(what: str) -> _Callable[[str], str | None]:
+    return lambda v: None if _GUID_RE.match(v) else f"{v!r} is not a GUID; give {what}"
+
+
+def _vault_url(v: str) -> str | None:
+    if _re.match(r"^https://[A-Za-z0-9-]{3,24}\.vault\.azure\.net/?$", v):
+        return None
+    return f"{v!r} is not a Key Vault URL; give https://<vault-name>.vault.azure.net (az keyvault show --query properties.vaultUri)"
+
+
+def _https(v: str) -> str | None:
+    return None if v.startswith("https://") and len(v) < 2048 else "must be an https:// URL (the incoming-webhook URL Teams/Slack gave you)"
+
+
+def _window(v: str) -> str | None:
+    try:
+        seconds = float(v)
+    except ValueError:
+        return f"{v!r} is not a number of seconds; e.g. 3600 (0 turns correlation off)"
+    return None if 0 <= seconds <= 7 * 86400 else f"{v!r} must be between 0 and 604800 seconds (7 days)"
+
+
+def _one_of(*allowed: str) -> _Callable[[str], str | None]:
+    return lambda v: None if v in allowed else f"{v!r} is not one of {', '.join(allowed)}"
+
+
+def _schedule(v: str) -> str | None:
+    return None if v.strip().lower() == "off" or len(v.split()) == 6 else f"{v!r} is not a six-field NCRONTAB (e.g. '0 0 6 * * 1') or 'off'"
+
+
+def _secret_name(v: str) -> str | None:
+    return None if _re.match(r"^[A-Za-z0-9-]{1,127}$", v) else f"{v!r} is not a Key Vault secret name (1-127 letters, digits and '-')"
+
+
+def _directory(v: str) -> str | None:
+    return None if Path(v).is_dir() else f"{v!r} is not a directory; point it at the folder of playbook YAML files"
+
+
+def _factor(v: str) -> str | None:
+    try:
+        return None if float(v) >= 0 else f"{v!r} must be >= 0"
+    except ValueError:
+        return f"{v!r} is not a number (wall seconds per simulated second, e.g. 1 or 0.1)"
+
+
+def _json_object(v: str) -> str | None:
+    import json as _json
+
+    try:
+        return None if isinstance(_json.loads(v), dict) else "must be a JSON object {\"principals\": {...}, \"groups\": {...}}"
+    except ValueError:
+        return "is not JSON; give {\"principals\": {\"<object id>\": [\"responder\"]}, \"groups\": {}}"
+
+
+def _seal_key(v: str) -> str | None:
+    """Never echoes the value (a secret)."""
+    if v.startswith("@Microsoft.KeyVault("):
+        return ("is an unresolved Key Vault reference: give the identity Key Vault Secrets User on the secret and set the "
+                "site's keyVaultReferenceIdentity (infra/azuredeploy.json does both)")
+    if len(v) < 32 or any(c.isspace() for c in v):
+        return "must be at least 32 characters without whitespace: python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+    return None
+
+
+def _storage_account(v: str) -> str | None:
+    return None if _re.match(r"^[a-z0-9]{3,24}$", v) else f"{v!r} is not a storage account name (3-24 lower-case letters and digits)"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("FIRESTOP_KEY_VAULT_URL", "azure", "none (the sandbox's vault locally)", "Vault the consumers read the Azure OpenAI key from; keys.rotate writes the new key there.", _vault_url),
+    Setting("FIRESTOP_LOG_WORKSPACE_ID", "azure", "none (the sandbox's workspace locally)", "Workspace ID (GUID) of the Log Analytics workspace with the accounts' diagnostic logs (evidence).", _guid("the workspace ID: az monitor log-analytics workspace show --query customerId")),
+    Setting("FIRESTOP_KEY_SECRET_NAME", "no", "openai-api-key", "Secret the consumers read the key from (an account's ARM tag firestop-key-secret overrides it).", _secret_name),
+    Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions.", _guid("the managed identity's principalId (template output identityPrincipalId)")),
+    Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),
+    Setting("FIRESTOP_NOTIFY_WEBHOOK_URL", "no", "none (notify.webhook is skipped)", "Teams/Slack incoming-webhook URL (a secret: the URL carries a token).", _https),
+    Setting("FIRESTOP_TABLETOP_SCHEDULE", "no", "0 0 6 * * 1", "NCRONTAB of the weekly tabletop timer, or off.", _schedule),
+    Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),
+    Setting("FIRESTOP_CORRELATION_WINDOW_SECONDS", "no", "3600", "A new alert joins an open incident opened at most this long ago (0: never).", _window),
+    Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "7200", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),
+    Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles).", lambda v: _json_object(v)),
+    Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
+    Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
+    Setting("FIRESTOP_HOME", "no", "./.firestop (/tmp/firestop on Azure)", "Local state: durable history (local host), records/evidence/ledger until they move to Blob Storage, the sandbox tenant.", None),
+    Setting("FIRESTOP_RECORDS_CONNECTION", "no", "none", "Blob Storage connection string for records (shared key; not usable with the template's identity-only storage).", None),
+    Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records.", None),
+    Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (WORM in the template).", None),
+    Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for ledgers (WORM, protected appends).", None),
+    Setting("FIRESTOP_STORAGE_BLOB_URL", "no", "none", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/), reached with the managed identity.", _https),
+    Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
+    Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),
+    Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _guid("your Entra object ID: az ad signed-in-user show --query id")),
+    Setting("FIRESTOP_SANDBOX_REALTIME_FACTOR", "local", "1", "firestop serve: wall seconds per simulated second of the sandbox clock.", _factor),
+    Setting("FIRESTOP_SANDBOX_UNROUTED_LOG", "local", "none", "Test suite: file that collects requests the sandbox does not route.", None),
+    Setting("AzureWebJobsStorage__accountName", "azure", "none", "Functions host and Durable task hub storage, reached with the identity (no key).", _storage_account),
+    Setting("AzureWebJobsStorage__credential", "azure", "none", "managedidentity: the host authenticates to storage with the managed identity.", _one_of("managedidentity")),
+    Setting("AzureWebJobsStorage__clientId", "azure", "none", "Client ID of the user-assigned identity the host uses for storage.", _guid("the identity's clientId (template output identityClientId)")),
+    Setting("AZURE_CLIENT_ID", "azure", "none", "Client ID of the user-assigned identity DefaultAzureCredential uses for ARM, Key Vault and Logs.", _guid("the identity's clientId (template output identityClientId)")),
+    Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "no", "none", "Application Insights (set by the template).", None),
+)
+
+
+def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[str, str]]:
+    """``[(setting, problem with the fix)]`` for ``env``: every wrong value, and on Azure every missing required one."""
+    problems = []
+    for setting in SETTINGS:
+        value = env.get(setting.name)
+        if value is None or value == "":
+            if on_azure and setting.required == "azure":
+                problems.append((setting.name, f"missing; {setting.meaning} (infra/azuredeploy.json sets it)"))
+            continue
+        if setting.check is not None:
+            problem = setting.check(value)
+            if problem:
+                problems.append((setting.name, problem))
+    if on_azure and not env.get("AzureWebJobsStorage__accountName") and env.get("AzureWebJobsStorage"):
+        problems.append(("AzureWebJobsStorage", "a connection string (shared key): use AzureWebJobsStorage__accountName with the managed identity instead"))
+    return problems
+
+
+class SettingsError(RuntimeError):
+    """Settings that keep the app from starting; the message lists every problem and its fix."""
+
+
+def check_startup(env: _Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Validate the settings when the Function App starts (``function_app.py``).
+
+    On Azure (App Service sets ``WEBSITE_SITE_NAME``/``WEBSITE_INSTANCE_ID``) any problem raises :class:`SettingsError`
+    naming every setting and its fix, so the host logs it and indexes no function; elsewhere the
+    problems are returned (the local tools fall back to the sandbox).
+    """
+    env = os.environ if env is None else env
+    on_azure = bool(env.get("WEBSITE_SITE_NAME") or env.get("WEBSITE_INSTANCE_ID"))  # as firestop.trust decides
+    problems = check_environment(env, on_azure=on_azure)
+    if problems and on_azure:
+        raise SettingsError("Firestop cannot start, fix these application settings: " + "; ".join(f"{n}: {p}" for n, p in problems))
+    return problems

@@ -107,6 +107,20 @@ class ClientFactory:
             ),
         )
 
+    def resources(self, subscription_id: str):
+        """``ResourceManagementClient`` for one subscription (deployments, what-if, resource groups; azure-mgmt-resource 24.0.0)."""
+        from azure.mgmt.resource import ResourceManagementClient
+
+        return self._cached(
+            ("resources", subscription_id.lower()),
+            lambda: ResourceManagementClient(
+                credential=self._credential(),
+                subscription_id=subscription_id,
+                polling_interval=self.polling_interval,
+                **self._common(),
+            ),
+        )
+
     def blob_service(self, connection_string: str):
         """``BlobServiceClient`` from a Storage connection string (shared key; Azurite locally).
 

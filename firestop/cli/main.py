@@ -61,6 +61,10 @@ from firestop.cli import runbook_cmd  # noqa: E402
 
 runbook_cmd.register(app)  # runbook list|plan, permissions
 
+from firestop.cli import infra_cmd  # noqa: E402
+
+infra_cmd.register(app)  # infra, doctor
+
 _state = {"debug": False}
 
 

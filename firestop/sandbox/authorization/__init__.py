@@ -16,6 +16,8 @@ room = Room(
         "roleAssignments.get": 0.1,
         "roleAssignments.create": 0.1,
         "roleAssignments.delete": 0.1,
+        "roleDefinitions.get": 0.1,
+        "roleDefinitions.list": 0.1,
     },
 )
 

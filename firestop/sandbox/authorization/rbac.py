@@ -80,6 +80,14 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "secrets.versions": (f"{SECRETS}/readMetadata/action", True),
     "logs.query": ("Microsoft.OperationalInsights/workspaces/query/read", False),
     "logs.batch": ("Microsoft.OperationalInsights/workspaces/query/read", False),
+    "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
+    "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),
+    "templateDeployments.createOrUpdate": ("Microsoft.Resources/deployments/write", False),
+    "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
+    "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
+    "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
+    "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
+    "actionGroups.get": ("Microsoft.Insights/actionGroups/read", False),
 }
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
@@ -127,12 +135,25 @@ def validate_role(role: Any) -> dict:
 
 
 def _request_scope(ctx: RequestContext, route: Route) -> Optional[str]:
-    """The ARM resource ID a request acts on (None when the request names none, e.g. ``$batch``)."""
+    """The ARM resource ID a request acts on (None when the request names none, e.g. ``$batch``).
+
+    An LRO status URL (``operations.get``, a subscription-level path) acts on the resource whose
+    operation it reports: a role assigned at that resource (or its group) may poll it, as callers
+    with resource-group-scoped roles do on Azure. A Key Vault secret request acts on
+    ``{vault id}/secrets/{name}``, so a role assigned at one secret covers that secret only
+    (https://learn.microsoft.com/azure/key-vault/general/rbac-guide: secret-level scope).
+    """
     state = state_of(ctx)
     if route.service == "arm":
+        if route.operation == "operations.get":
+            op = state.doc["operations"].get(ctx.params.get("op", "").lower()) or state.doc["operations"].get(ctx.params.get("op", ""))
+            if op and op.get("resource_id"):
+                return op["resource_id"]
         return ctx.request.path
     if route.service == "keyvault":
         vault = state.doc["vaults"].get(ctx.params.get("vault", "").lower())
+        if vault and ctx.params.get("name"):
+            return f"{vault['resource_id']}/secrets/{ctx.params['name']}"
         return vault["resource_id"] if vault else None
     workspace = state.doc["workspaces"].get(ctx.params.get("workspace", "").lower())
     return workspace["resource_id"] if workspace else None

@@ -197,6 +197,48 @@ def delete_assignment(ctx: RequestContext) -> SandboxResponse:
     return ok(copy.deepcopy(found))
 
 
+ROLE_DEFINITIONS = "/providers/Microsoft.Authorization/roleDefinitions"
+
+
+def role_definitions(state) -> dict:
+    """The ``{lower id: ARM JSON}`` table of custom role definitions (written by template deployments)."""
+    return state.doc.setdefault("role_definitions", {})
+
+
+def get_role_definition(ctx: RequestContext) -> SandboxResponse:
+    """``GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}`` (REST 2022-04-01 RoleDefinitions_Get).
+
+    Custom roles only (the sandbox holds no built-in role catalogue): 404 ``RoleDefinitionDoesNotExist`` otherwise.
+    """
+    scope, bad = _scope(ctx)
+    if bad:
+        return bad
+    wanted = ctx.params["definition"].lower()
+    for body in role_definitions(state_of(ctx)).values():
+        if body["name"].lower() == wanted:
+            return ok({k: copy.deepcopy(v) for k, v in body.items() if k != "apiVersion"})
+    return error(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID '%s' does not exist." % ctx.params["definition"])
+
+
+def list_role_definitions(ctx: RequestContext) -> SandboxResponse:
+    """``GET {scope}/providers/Microsoft.Authorization/roleDefinitions`` — custom roles assignable at ``scope``."""
+    scope, bad = _scope(ctx)
+    if bad:
+        return bad
+    value = [
+        {k: copy.deepcopy(v) for k, v in body.items() if k != "apiVersion"}
+        for _, body in sorted(role_definitions(state_of(ctx)).items())
+        if any(_relation(s, scope) in ("at", "above") for s in body["properties"].get("assignableScopes") or [])
+    ]
+    return ok({"value": value})
+
+
+for scope in SCOPES:  # role definitions (custom roles deployed by templates) at every scope
+    room.add(
+        Route("GET", ARM, scope + ROLE_DEFINITIONS + "/{definition}", "roleDefinitions.get", "arm", get_role_definition),
+        Route("GET", ARM, scope + ROLE_DEFINITIONS, "roleDefinitions.list", "arm", list_role_definitions),
+    )
+
 for scope in SCOPES:  # the same four operations at subscription, resource-group and resource scope
     room.add(
         Route("GET", ARM, scope + SUFFIX + "/{assignment}", "roleAssignments.get", "arm", get_assignment),

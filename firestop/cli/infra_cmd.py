@@ -1,0 +1,138 @@
+"""``python -m firestop infra``: the playbook-dependent parameters of ``infra/azuredeploy.json``.
+
+Exit codes: 0 written/printed; 2 bad input (a malformed or unknown scope, a missing one: the
+message names the flag); 1 internal error. Scopes are checked to exist on the sandbox tenant under
+``FIRESTOP_HOME`` (default) or on Azure (``--azure``, ``DefaultAzureCredential`` after ``az login``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
+
+
+def _clients(azure: bool):
+    from firestop.azure.clients import ClientFactory
+    from firestop.settings import Settings
+
+    if azure:
+        from azure.identity import DefaultAzureCredential
+
+        return ClientFactory(credential=DefaultAzureCredential(exclude_managed_identity_credential=True))
+    from firestop.sandbox import Tenant
+
+    settings = Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    tenant = Tenant.open(settings.sandbox_dir)
+    return ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True, polling_interval=0)
+
+
+def infra(
+    subscription: Optional[str] = typer.Option(None, "--subscription", help="Subscription ID of the protected resources (default on the sandbox: its subscription; required with --azure)."),
+    resource_group: list[str] = typer.Option([], "--resource-group", metavar="NAME", help="Resource group whose every resource the role covers (repeatable). Prefer --account/--nsg."),
+    account: list[str] = typer.Option([], "--account", metavar="RG/NAME", help="Azure OpenAI account to protect: <rg>/<name> or resource ID (repeatable)."),
+    nsg: list[str] = typer.Option([], "--nsg", metavar="RG/NAME", help="Network security group network.block_ips may edit (repeatable)."),
+    key_vault: Optional[str] = typer.Option(None, "--key-vault", metavar="RG/NAME", help="The consumers' Key Vault (role on the one secret only)."),
+    key_secret_name: str = typer.Option("openai-api-key", "--key-secret-name", help="Secret the consumers read the key from."),
+    workspace: Optional[str] = typer.Option(None, "--workspace", metavar="RG/NAME", help="Log Analytics workspace queried for evidence."),
+    entra_client_id: Optional[str] = typer.Option(None, "--entra-client-id", help="appId of the app registration fronting the API."),
+    log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", help="Workspace ID (GUID) of --workspace, for FIRESTOP_LOG_WORKSPACE_ID."),
+    playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the parameters file here (e.g. infra/azuredeploy.parameters.json)."),
+    azure: bool = typer.Option(False, "--azure", help="Check the scopes on real Azure (az login) instead of the sandbox tenant."),
+    as_json: bool = typer.Option(False, "--json", help="Print the parameters file as JSON."),
+) -> None:
+    """Generate the parameters of infra/azuredeploy.json that follow from the playbooks: custom role, where it is assigned, action group."""
+    from firestop.infra import parameters as P
+    from firestop.infra import scopes as S
+    from firestop.playbooks import PlaybookError, load_playbooks
+    from firestop.settings import Settings
+
+    folder = playbooks or Settings.from_env().playbooks_dir
+    if not folder.is_dir():
+        fail(f"--playbooks: {folder} is not a directory; give the folder of playbook YAML files", EXIT_BAD_INPUT, as_json=as_json)
+    try:
+        loaded = load_playbooks(folder)
+    except PlaybookError as exc:
+        fail(f"--playbooks: {clean(str(exc).splitlines()[0])} (check it with: playbook validate {folder})", EXIT_BAD_INPUT, as_json=as_json)
+    if subscription is None:
+        if azure:
+            fail("--subscription: required with --azure; see az account show --query id", EXIT_BAD_INPUT, as_json=as_json)
+        from firestop.sandbox.seed import read_seed_file
+
+        subscription = str(read_seed_file()["subscription_id"])
+    try:
+        scopes = S.parse(subscription=subscription, resource_groups=resource_group, accounts=account, nsgs=nsg,
+                         key_vault=key_vault, key_secret_name=key_secret_name, workspace=workspace)
+        S.check(scopes, _clients(azure))
+    except S.ScopeError as exc:
+        fail(f"{exc.flag}: {clean(exc.message)}", EXIT_BAD_INPUT, as_json=as_json)
+    doc = P.build(loaded, scopes, key_secret_name=key_secret_name, entra_client_id=entra_client_id, log_workspace_id=log_workspace_id)
+    if out is not None:
+        out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        print_json(doc)
+        return
+    if out is None:
+        print_json(doc)
+    else:
+        console.print(f"Wrote {out}", highlight=False, markup=False)
+    for name, how in P.missing(doc).items():
+        console.print(f"Still needed: {name} — {how}", highlight=False, markup=False)
+
+
+def doctor(
+    subscription: Optional[str] = typer.Option(None, "--subscription", help="Subscription of the protected resources (default on the sandbox: its subscription; required with --azure)."),
+    principal_id: Optional[str] = typer.Option(None, "--principal-id", help="Object ID of Firestop's identity (default FIRESTOP_AUTOMATION_PRINCIPAL_ID)."),
+    action_group: Optional[str] = typer.Option(None, "--action-group", metavar="RG/NAME", help="Action group that should post to this app."),
+    app_host: Optional[str] = typer.Option(None, "--app-host", help="The app's host name (default WEBSITE_HOSTNAME)."),
+    playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
+    azure: bool = typer.Option(False, "--azure", help="Check real Azure (az login / managed identity) instead of the sandbox tenant."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check a configuration: settings, storage, the identity's permissions vs the playbooks, the action group. Exit 0 all ok, 3 problems."""
+    import os
+
+    from firestop.cli.output import EXIT_NEEDS_RESPONDER
+    from firestop.infra import doctor as D
+    from firestop.playbooks import PlaybookError, load_playbooks
+    from firestop.settings import Settings
+
+    settings = Settings.from_env()
+    folder = playbooks or settings.playbooks_dir
+    try:
+        loaded = load_playbooks(folder) if folder.is_dir() else None
+    except PlaybookError as exc:
+        fail(f"--playbooks: {clean(str(exc).splitlines()[0])}", EXIT_BAD_INPUT, as_json=as_json)
+    if loaded is None:
+        fail(f"--playbooks: {folder} is not a directory", EXIT_BAD_INPUT, as_json=as_json)
+    if subscription is None:
+        if azure:
+            fail("--subscription: required with --azure; see az account show --query id", EXIT_BAD_INPUT, as_json=as_json)
+        from firestop.sandbox.seed import read_seed_file
+
+        subscription = str(read_seed_file()["subscription_id"])
+    if action_group is not None and action_group.count("/") != 1:
+        fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)
+    clients = _clients(azure)
+    checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
+                   playbooks=loaded, principal_id=principal_id or os.environ.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID"),
+                   action_group=action_group, app_host=app_host, credential=clients.credential)
+    problems = [c for c in checks if c["status"] == D.PROBLEM]
+    if as_json:
+        print_json({"ok": not problems, "checks": checks})
+    else:
+        for c in checks:
+            mark = {"ok": "✔", "problem": "✘", "skipped": "–"}[c["status"]]
+            console.print(f"{mark} {c['check']}: {clean(c['detail'])}", highlight=False, markup=False)
+    raise typer.Exit(EXIT_NEEDS_RESPONDER if problems else 0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("infra")(infra)
+    app.command("doctor")(doctor)

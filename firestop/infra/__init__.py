@@ -1,0 +1,15 @@
+"""Infra: what the deployment needs that depends on the playbooks, generated — never kept by hand.
+
+Contract (one module per concern, like the other rooms):
+
+* :mod:`.scopes` — the protected scopes named on the command line (``--subscription``,
+  ``--resource-group``, ``--account``, ``--key-vault``, ``--workspace``), parsed and checked to exist
+  through the Azure SDK (on the sandbox by default, on Azure with ``--azure``). Errors name the flag.
+* :mod:`.parameters` — the ARM parameters for ``infra/azuredeploy.json`` that follow from the
+  playbooks: the custom role's actions and data actions (:mod:`runbooks.permissions`), where it is
+  assigned (each protected resource or group, and nowhere else), the action group's name.
+* :mod:`.grants` — the reverse: what a principal actually holds (role assignments + role
+  definitions read through the SDK), as the role ``firestop.sandbox`` enforces and ``doctor`` compares.
+
+The template itself (``infra/azuredeploy.json``) is static; only its parameters are generated.
+"""

@@ -1,0 +1,136 @@
+"""Protected scopes from the command line, parsed and checked to exist.
+
+Forms accepted (each error names the flag and the fix, :class:`ScopeError`):
+
+* ``--subscription``: a subscription ID (GUID).
+* ``--resource-group NAME`` (repeatable): the custom role is assigned on the whole group (its NSGs,
+  accounts, …). Checked with ``ResourceManagementClient.resource_groups.get``.
+* ``--account RG/NAME`` or an account resource ID (repeatable): an Azure OpenAI account; the role is
+  assigned on the account alone. Checked with ``CognitiveServicesManagementClient.accounts.get``.
+* ``--nsg RG/NAME`` or an NSG resource ID (repeatable): a network security group ``network.block_ips``
+  edits. Checked with ``NetworkManagementClient.network_security_groups.get``.
+* ``--key-vault RG/NAME`` or a vault ID, with ``--key-secret-name``: the role is assigned on that one
+  secret (``…/vaults/{v}/secrets/{s}``). ``--workspace RG/NAME`` or a workspace ID: the evidence
+  workspace. Both checked for format and resource group only (the sandbox has no ARM routes for vaults
+  and workspaces).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NAME = re.compile(r"^[-\w._()]{1,90}$")
+MAX_SCOPES = 100
+
+
+class ScopeError(ValueError):
+    """A flag whose value is malformed or names nothing that exists: ``flag`` and ``message``."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(f"{flag}: {message}")
+        self.flag = flag
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A protected resource: its resource group and ``<namespace>/<type>/<name>[/<child>/<name>]`` in it."""
+
+    resource_group: str
+    path: str
+
+    def id(self, subscription_id: str) -> str:
+        return f"/subscriptions/{subscription_id}/resourceGroups/{self.resource_group}/providers/{self.path}"
+
+
+@dataclass
+class Scopes:
+    subscription_id: str
+    resource_groups: list[str] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    key_vault: Optional[str] = None  # vault name (for the URL)
+
+
+def _split(flag: str, value: str, namespace_type: str, subscription_id: str) -> tuple[str, str]:
+    """(resource group, name) from ``RG/NAME`` or a full resource ID of ``namespace_type``."""
+    value = value.strip()
+    if value.startswith("/"):
+        m = re.match(rf"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/{re.escape(namespace_type)}/([^/]+)/?$", value, re.IGNORECASE)
+        if not m:
+            raise ScopeError(flag, f"{value!r} is not a {namespace_type} resource ID; give /subscriptions/<id>/resourceGroups/<rg>/providers/{namespace_type}/<name> or <rg>/<name>")
+        if m.group(1).lower() != subscription_id.lower():
+            raise ScopeError(flag, f"{value!r} is in subscription {m.group(1)}, not --subscription {subscription_id}")
+        return m.group(2), m.group(3)
+    parts = value.split("/")
+    if len(parts) != 2 or not all(_NAME.match(p) for p in parts):
+        raise ScopeError(flag, f"{value!r} is not <resource group>/<name> or a resource ID")
+    return parts[0], parts[1]
+
+
+def parse(*, subscription: str, resource_groups: list[str], accounts: list[str], key_vault: Optional[str],
+          key_secret_name: str, workspace: Optional[str], nsgs: Optional[list[str]] = None) -> Scopes:
+    """The scopes the flags name (format only; :func:`check` asks Azure/the sandbox they exist)."""
+    if not _GUID.match(subscription or ""):
+        raise ScopeError("--subscription", f"{subscription!r} is not a subscription ID (GUID); see az account show --query id")
+    if not resource_groups and not accounts and not nsgs:
+        raise ScopeError("--account", "no protected scope given: name each Azure OpenAI account (--account <rg>/<name>) and/or each resource group whose NSGs the playbooks edit (--resource-group <name>)")
+    if len(resource_groups) + len(accounts) > MAX_SCOPES:
+        raise ScopeError("--account", f"at most {MAX_SCOPES} protected scopes")
+    out = Scopes(subscription_id=subscription)
+    for rg in resource_groups:
+        if not _NAME.match(rg):
+            raise ScopeError("--resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')')")
+        if rg.lower() not in {g.lower() for g in out.resource_groups}:
+            out.resource_groups.append(rg)
+    for value in accounts:
+        rg, name = _split("--account", value, "Microsoft.CognitiveServices/accounts", subscription)
+        out.resources.append(Resource(rg, f"Microsoft.CognitiveServices/accounts/{name}"))
+    for value in nsgs or []:
+        rg, name = _split("--nsg", value, "Microsoft.Network/networkSecurityGroups", subscription)
+        out.resources.append(Resource(rg, f"Microsoft.Network/networkSecurityGroups/{name}"))
+    if key_vault:
+        rg, name = _split("--key-vault", key_vault, "Microsoft.KeyVault/vaults", subscription)
+        if not re.match(r"^[A-Za-z0-9-]{1,127}$", key_secret_name or ""):
+            raise ScopeError("--key-secret-name", f"{key_secret_name!r} is not a Key Vault secret name")
+        out.resources.append(Resource(rg, f"Microsoft.KeyVault/vaults/{name}/secrets/{key_secret_name}"))
+        out.key_vault = name
+    if workspace:
+        rg, name = _split("--workspace", workspace, "Microsoft.OperationalInsights/workspaces", subscription)
+        out.resources.append(Resource(rg, f"Microsoft.OperationalInsights/workspaces/{name}"))
+    return out
+
+
+def check(scopes: Scopes, clients: Any) -> None:
+    """Ask ARM (through ``clients``, a :class:`~firestop.azure.clients.ClientFactory`) that each scope exists.
+
+    Raises ScopeError naming the flag of the first scope that does not.
+    """
+    from azure.core.exceptions import ResourceNotFoundError
+
+    resources = clients.resources(scopes.subscription_id)
+    groups = {r.resource_group for r in scopes.resources} | set(scopes.resource_groups)
+    for rg in sorted(groups, key=str.lower):
+        flag = "--resource-group" if rg in scopes.resource_groups else next(
+            ({"accounts": "--account", "vaults": "--key-vault", "workspaces": "--workspace", "networkSecurityGroups": "--nsg"}[r.path.split("/")[1]]
+             for r in scopes.resources if r.resource_group == rg), "--resource-group")
+        try:
+            resources.resource_groups.get(rg)
+        except ResourceNotFoundError:
+            raise ScopeError(flag, f"resource group {rg!r} does not exist in subscription {scopes.subscription_id}") from None
+    cognitive = clients.cognitive_services(scopes.subscription_id)
+    for r in scopes.resources:
+        if r.path.startswith("Microsoft.CognitiveServices/accounts/"):
+            name = r.path.split("/")[2]
+            try:
+                cognitive.accounts.get(r.resource_group, name)
+            except ResourceNotFoundError:
+                raise ScopeError("--account", f"no Azure OpenAI account {name!r} in resource group {r.resource_group!r}") from None
+        if r.path.startswith("Microsoft.Network/networkSecurityGroups/"):
+            name = r.path.split("/")[2]
+            try:
+                clients.network(scopes.subscription_id).network_security_groups.get(r.resource_group, name)
+            except ResourceNotFoundError:
+                raise ScopeError("--nsg", f"no network security group {name!r} in resource group {r.resource_group!r}") from None

@@ -1,0 +1,229 @@
+"""ARM: Microsoft.Resources deployments (template deployments and what-if) and resource groups.
+
+REST: Deployments - Create Or Update / Get / What If, Resource Groups - Get / Check Existence
+(https://learn.microsoft.com/rest/api/resources/deployments, api-version 2025-04-01 is what
+azure-mgmt-resource 24.0.0 sends; any api-version is accepted and logged).
+
+=============================  ======  ==================================================================
+operation                      method  path
+=============================  ======  ==================================================================
+templateDeployments.createOrUpdate     PUT     ``/subscriptions/{s}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}``
+                                       body ``{"properties": {"mode": "Incremental", "template": {...}, "parameters": {...}}}``
+                                       → 201 DeploymentExtended, ``provisioningState`` Succeeded (the sandbox deploys
+                                       synchronously, so the SDK's poller finishes on the first answer); 400
+                                       ``InvalidTemplate`` / ``InvalidTemplateDeployment`` naming the expression and its
+                                       line/column in the request body; 404 ``ResourceGroupNotFound``
+templateDeployments.get                GET     same → 200 the last deployment of that name (secure parameters never echoed)
+templateDeployments.whatIf             POST    ``…/deployments/{name}/whatIf`` → 200 WhatIfOperationResult
+                                       ``{"status": "Succeeded", "properties": {"changes": [{resourceId, changeType
+                                       Create|Modify|NoChange, after}]}}``; nothing is written. (Azure answers 202 +
+                                       ``Location`` first; the sandbox answers the result at once — the SDK's poller
+                                       accepts both.)
+resourceGroups.get             GET     ``/subscriptions/{s}/resourcegroups/{rg}`` → 200 ``{id, name, type, location,
+                                       properties.provisioningState}``; 404 ``ResourceGroupNotFound``
+resourceGroups.checkExistence  HEAD    same → 204 / 404
+=============================  ======  ==================================================================
+
+Only ``mode: Incremental`` is accepted (Complete would delete what the template does not name; the
+sandbox refuses it with 400 ``InvalidDeploymentMode``). Request bodies over 4 MB → 413
+(ARM's request limit is 4 MB: https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices).
+State: ``doc["deployments"]`` = ``{lower deployment id: DeploymentExtended}``; see :mod:`.engine`
+for ``deployed_resources``, ``role_definitions`` and ``role_assignments``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+
+from ..core.armapi import caller_object_id, check_scope, ok, state_of
+from ..core.clock import format_utc
+from ..core.errors import error
+from ..core.router import RequestContext, Route
+from ..core.wire import SandboxResponse
+from . import room
+from .engine import Deployer, TemplateError, Target
+from .positions import value_positions
+
+ARM = "management.azure.com"
+BASE = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}"
+MAX_BODY = 4 * 1024 * 1024
+_NAME = re.compile(r"^[-\w._()]{1,64}$")
+LOCATION = "swedencentral"  # sandbox resource groups' location
+
+
+def _group_location(state, rg: str) -> str:
+    for body in state.doc["resources"].values():
+        if f"/resourcegroups/{rg.lower()}/" in body["id"].lower() and body.get("location"):
+            return body["location"]
+    return LOCATION
+
+
+def _read(ctx: RequestContext):
+    """(body text, parsed body) or an error response."""
+    if len(ctx.request.body) > MAX_BODY:
+        return None, None, error(413, "RequestEntityTooLarge", f"The request content size exceeds the maximum of {MAX_BODY} bytes.")
+    try:
+        text = ctx.request.body.decode("utf-8")
+        doc = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, None, error(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'.")
+    props = doc.get("properties") if isinstance(doc, dict) else None
+    if not isinstance(props, dict) or "template" not in props:
+        what = "templateLink is not supported by the sandbox; send the template inline" if isinstance(props, dict) and "templateLink" in props else "properties.template is required"
+        return None, None, error(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{what}'.")
+    mode = str(props.get("mode", "Incremental"))
+    if mode.lower() != "incremental":
+        return None, None, error(400, "InvalidDeploymentMode", f"The deployment mode '{mode}' is not supported by the sandbox; use 'Incremental'.")
+    return text, doc, None
+
+
+def _run(ctx: RequestContext, apply: bool):
+    bad = check_scope(ctx)
+    if bad:
+        return None, None, bad
+    if not _NAME.match(ctx.params["name"]):
+        return None, None, error(400, "InvalidDeploymentName", f"The deployment name '{ctx.params['name']}' is invalid: 1-64 letters, digits, '-', '_', '.', '(' or ')'.")
+    text, doc, bad = _read(ctx)
+    if bad:
+        return None, None, bad
+    state = state_of(ctx)
+    try:
+        positions = value_positions(text)
+    except ValueError:
+        positions = {}
+    deployer = Deployer(
+        state, now=format_utc(ctx.now), caller=caller_object_id(ctx), apply=False,
+        position=lambda path: positions.get(("properties", "template") + tuple(path)),
+        group_exists=state.resource_group_exists,
+    )
+    rg = ctx.params["rg"]
+    target = Target(state.subscription_id, rg, _group_location(state, rg))
+    try:
+        outcome = deployer.deploy(doc["properties"]["template"], doc["properties"].get("parameters"), target, ctx.params["name"], ())
+    except TemplateError as exc:
+        return None, None, error(exc.status, exc.code, exc.message)
+    if apply:  # evaluate everything first, then write: a refused template changes nothing
+        deployer = Deployer(
+            state, now=format_utc(ctx.now), caller=caller_object_id(ctx), apply=True,
+            position=lambda path: positions.get(("properties", "template") + tuple(path)),
+            group_exists=state.resource_group_exists,
+        )
+        outcome = deployer.deploy(doc["properties"]["template"], doc["properties"].get("parameters"), target, ctx.params["name"], ())
+    return deployer, (doc, outcome), None
+
+
+def _public_parameters(doc: dict) -> dict:
+    """The supplied parameters without the values of secure ones (ARM never echoes them)."""
+    declared = {k.lower(): str(v.get("type", "")).lower() for k, v in (doc["properties"]["template"].get("parameters") or {}).items() if isinstance(v, dict)}
+    out = {}
+    for name, spec in (doc["properties"].get("parameters") or {}).items():
+        ptype = declared.get(name.lower(), "")
+        out[name] = {"type": ptype or "string"} if ptype.startswith("secure") else {"type": ptype, "value": (spec or {}).get("value")}
+    return out
+
+
+def create_or_update(ctx: RequestContext) -> SandboxResponse:
+    deployer, result, bad = _run(ctx, apply=True)
+    if bad:
+        return bad
+    doc, outcome = result
+    state = state_of(ctx)
+    did = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Resources/deployments/{ctx.params['name']}"
+    body = {
+        "id": did, "name": ctx.params["name"], "type": "Microsoft.Resources/deployments",
+        "properties": {
+            "provisioningState": "Succeeded", "mode": "Incremental", "timestamp": format_utc(ctx.now),
+            "correlationId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{did}:{format_utc(ctx.now)}")),
+            "parameters": _public_parameters(doc), "outputs": outcome.outputs,
+            "outputResources": [{"id": r["id"]} for r in deployer.created],
+            "duration": "PT1S",
+        },
+    }
+    secure_outputs = {k for k, v in outcome.outputs.items() if str(v.get("type", "")).lower().startswith("secure")}
+    for key in secure_outputs:
+        body["properties"]["outputs"][key] = {"type": outcome.outputs[key]["type"]}
+    state.doc.setdefault("deployments", {})[did.lower()] = copy.deepcopy(body)
+    state.doc.setdefault("deployment_log", []).append({"id": did, "at": format_utc(ctx.now), "resources": copy.deepcopy(deployer.created)})
+    return ok(body, status=201)
+
+
+def get_deployment(ctx: RequestContext) -> SandboxResponse:
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    state = state_of(ctx)
+    did = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Resources/deployments/{ctx.params['name']}"
+    found = state.doc.get("deployments", {}).get(did.lower())
+    if found is None:
+        return error(404, "DeploymentNotFound", f"Deployment '{ctx.params['name']}' could not be found.")
+    return ok(copy.deepcopy(found))
+
+
+def what_if(ctx: RequestContext) -> SandboxResponse:
+    deployer, result, bad = _run(ctx, apply=False)
+    if bad:
+        return bad
+    state = state_of(ctx)
+    changes = []
+    for resource in deployer.created:
+        rid = resource["id"]
+        before = state.resource(rid) or state.doc.get("deployed_resources", {}).get(rid.lower()) \
+            or state.doc.get("role_definitions", {}).get(rid.lower()) or state.doc.get("role_assignments", {}).get(rid.lower())
+        after = {k: v for k, v in resource.items() if k != "apiVersion"}
+        if before is None:
+            change = "Create"
+        else:
+            same = all(before.get(k) == v for k, v in after.items() if k in ("properties", "location", "kind", "sku"))
+            change = "NoChange" if same else "Modify"
+        changes.append({"resourceId": rid, "changeType": change, "after": after, **({"before": before} if before else {})})
+    return ok({"status": "Succeeded", "properties": {"changes": changes}})
+
+
+def get_group(ctx: RequestContext) -> SandboxResponse:
+    state = state_of(ctx)
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    rg = ctx.params["rg"]
+    return ok({"id": f"/subscriptions/{state.subscription_id}/resourceGroups/{rg}", "name": rg,
+               "type": "Microsoft.Resources/resourceGroups", "location": _group_location(state, rg),
+               "properties": {"provisioningState": "Succeeded"}})
+
+
+def head_group(ctx: RequestContext) -> SandboxResponse:
+    bad = check_scope(ctx)
+    return SandboxResponse(404 if bad else 204)
+
+
+room.add(
+    Route("POST", ARM, BASE + "/whatIf", "templateDeployments.whatIf", "arm", what_if),
+    Route("PUT", ARM, BASE, "templateDeployments.createOrUpdate", "arm", create_or_update),
+    Route("GET", ARM, BASE, "templateDeployments.get", "arm", get_deployment),
+    Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}", "resourceGroups.get", "arm", get_group),
+    Route("HEAD", ARM, "/subscriptions/{sub}/resourcegroups/{rg}", "resourceGroups.checkExistence", "arm", head_group),
+)
+
+
+def get_action_group(ctx: RequestContext) -> SandboxResponse:
+    """``GET …/providers/Microsoft.Insights/actionGroups/{name}`` — an action group a template deployed.
+
+    Answers from ``doc["deployed_resources"]`` (REST ActionGroups_Get shape: id, name, type,
+    location, properties); 404 ``ResourceNotFound`` otherwise.
+    """
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    state = state_of(ctx)
+    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Insights/actionGroups/{ctx.params['group']}"
+    found = state.doc.get("deployed_resources", {}).get(rid.lower())
+    if found is None:
+        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Insights/actionGroups/{ctx.params['group']}' under resource group '{ctx.params['rg']}' was not found.")
+    return ok({"id": found["id"], "name": ctx.params["group"], "type": "Microsoft.Insights/ActionGroups",
+               "location": found.get("location", "Global"), "properties": copy.deepcopy(found.get("properties") or {})})
+
+
+room.add(Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Insights/actionGroups/{group}",
+               "actionGroups.get", "arm", get_action_group))

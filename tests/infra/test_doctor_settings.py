@@ -1,0 +1,117 @@
+"""One settings registry validated at start-up, and ``firestop doctor`` on the sandbox."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.settings import REPO_ROOT, SETTINGS, SettingsError, check_environment, check_startup
+
+from .conftest import factory, generated_parameters, template
+
+
+def test_every_setting_the_code_reads_is_in_the_registry_and_the_readme():
+    read = set()
+    for folder in ("firestop", "runbooks"):
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            read |= set(re.findall(r"FIRESTOP_[A-Z_]+[A-Z]", path.read_text(encoding="utf-8")))
+    read.add("FIRESTOP_HOME")
+    names = {s.name for s in SETTINGS}
+    assert read <= names, sorted(read - names)
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert [s.name for s in SETTINGS if f"| `{s.name}` |" not in readme] == []
+
+
+def test_wrong_settings_are_named_with_the_fix():
+    problems = dict(check_environment({
+        "FIRESTOP_KEY_VAULT_URL": "kv-contoso-ai", "FIRESTOP_LOG_WORKSPACE_ID": "law-contoso-sec",
+        "FIRESTOP_CORRELATION_KEY": "tenant", "FIRESTOP_CORRELATION_WINDOW_SECONDS": "an hour",
+        "FIRESTOP_TABLETOP_SCHEDULE": "weekly", "FIRESTOP_NOTIFY_WEBHOOK_URL": "http://hooks.example", "FIRESTOP_PLAYBOOKS": "/nonexistent",
+    }, on_azure=False))
+    assert "https://<vault-name>.vault.azure.net" in problems["FIRESTOP_KEY_VAULT_URL"]
+    assert "az monitor log-analytics workspace show" in problems["FIRESTOP_LOG_WORKSPACE_ID"]
+    assert "resource, resource_group, subscription, none" in problems["FIRESTOP_CORRELATION_KEY"]
+    assert "e.g. 3600" in problems["FIRESTOP_CORRELATION_WINDOW_SECONDS"]
+    assert "NCRONTAB" in problems["FIRESTOP_TABLETOP_SCHEDULE"] and "https://" in problems["FIRESTOP_NOTIFY_WEBHOOK_URL"]
+    assert "not a directory" in problems["FIRESTOP_PLAYBOOKS"]
+    assert check_environment({}, on_azure=False) == []  # locally nothing is required: the sandbox stands in
+
+
+def test_start_up_refuses_on_azure_only(monkeypatch):
+    env = {"WEBSITE_SITE_NAME": "firestop-x", "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountKey=abc"}
+    with pytest.raises(SettingsError) as info:
+        check_startup(env)
+    message = str(info.value)
+    assert "FIRESTOP_SEAL_KEY" in message
+    for name in ("FIRESTOP_KEY_VAULT_URL", "FIRESTOP_LOG_WORKSPACE_ID", "AzureWebJobsStorage__accountName", "AZURE_CLIENT_ID"):
+        assert name in message
+    assert "use AzureWebJobsStorage__accountName with the managed identity" in message
+    assert "abc" not in message  # a connection string's key never lands in the error
+    assert check_startup({"FIRESTOP_CORRELATION_KEY": "x"}) == [("FIRESTOP_CORRELATION_KEY", "'x' is not one of resource, resource_group, subscription, none")]
+
+
+def _deploy_into_home(home, params=None):
+    from firestop.sandbox import Tenant
+
+    tenant = Tenant.open(home / "sandbox")
+    params = params or generated_parameters()["parameters"]
+    client = factory(tenant).resources(tenant.subscription_id)
+    result = client.deployments.begin_create_or_update("rg-ai-prod", "firestop", {"properties": {
+        "mode": "Incremental", "template": template(), "parameters": {**params, "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43}}}}).result()
+    return tenant, result.properties.outputs
+
+
+def test_the_template_sets_every_setting_azure_requires(firestop_home):
+    tenant, _ = _deploy_into_home(firestop_home)
+    site = next(r for r in tenant._state.doc["deployed_resources"].values() if r["type"] == "Microsoft.Web/sites")  # noqa: SLF001
+    settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
+    # App Service resolves the Key Vault reference before the app reads it: stand in the resolved value
+    assert settings["FIRESTOP_SEAL_KEY"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
+    assert dict(check_environment(settings, on_azure=True)) == {"FIRESTOP_SEAL_KEY": dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]}
+    resolved = {**settings, "FIRESTOP_SEAL_KEY": "x" * 43, "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}
+    assert check_environment(resolved, on_azure=True) == []
+    assert "Key Vault Secrets User" in dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]
+
+
+def _doctor(*args):
+    result = CliRunner().invoke(app, ["doctor", *args, "--json"])
+    return result.exit_code, json.loads(result.output)
+
+
+def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
+    _, outputs = _deploy_into_home(firestop_home)
+    code, out = _doctor("--principal-id", outputs["identityPrincipalId"]["value"], "--action-group", "rg-ai-prod/ag-firestop",
+                        "--app-host", outputs["functionAppHost"]["value"])
+    assert code == 0 and out["ok"], out
+    checks = {c["check"]: c for c in out["checks"]}
+    assert {c["status"] for c in checks.values()} == {"ok"}
+    assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 5
+
+
+def test_doctor_names_missing_and_extra_permissions_and_a_foreign_action_group(firestop_home):
+    params = generated_parameters()["parameters"]
+    actions = [a for a in params["customRoleActions"]["value"] if a != "Microsoft.CognitiveServices/accounts/write"] + ["Microsoft.Compute/virtualMachines/delete"]
+    _, outputs = _deploy_into_home(firestop_home, {**params, "customRoleActions": {"value": actions}})
+    code, out = _doctor("--principal-id", outputs["identityPrincipalId"]["value"], "--action-group", "rg-ai-prod/ag-firestop",
+                        "--app-host", "someone-else.azurewebsites.net")
+    assert code == 3 and not out["ok"]
+    checks = {c["check"]: c for c in out["checks"]}
+    assert checks["permissions"]["missing"] == ["Microsoft.CognitiveServices/accounts/write"]
+    assert checks["permissions"]["extra"] == ["microsoft.compute/virtualmachines/delete"]
+    assert checks["action group"]["status"] == "problem" and "someone-else.azurewebsites.net" in checks["action group"]["detail"]
+    code, out = _doctor("--principal-id", "00000000-0000-0000-0000-000000000001")
+    assert code == 3 and "holds no role" in {c["check"]: c for c in out["checks"]}["permissions"]["detail"]
+    code, out = _doctor("--action-group", "no-slash")
+    assert code == 2 and "--action-group" in out["error"]
+
+
+def test_app_roles_file_matches_the_trust_layer():
+    from firestop.trust.roles import APP_ROLE_VALUES
+
+    roles = json.loads((REPO_ROOT / "infra" / "entra" / "app-roles.json").read_text())
+    assert {r["value"].lower() for r in roles} == set(APP_ROLE_VALUES)  # keys are lower-case values
+    assert len({r["id"] for r in roles}) == len(roles) and all(r["allowedMemberTypes"] == ["User"] and r["isEnabled"] for r in roles)

@@ -1,0 +1,67 @@
+"""azure-functions-doctor (PyPI) on the repository: no failure, and no warning the repository could fix.
+
+Profile ``deploy`` (Azure runtime, hosting and deployment correctness): about 8 s of CPU. The ``full``
+profile adds the local-development checks (40 s on this machine) and, run by hand on this tree, finds
+no failure and only the machine-dependent warnings below (README "Python versions and
+azure-functions-doctor").
+
+The warnings left depend on the machine, not the repository: no virtual environment, no Core Tools
+(``func``), no ``local.settings.json`` (copied from ``local.settings.json.example`` on a developer's
+machine, never committed) and no ``APPLICATIONINSIGHTS_CONNECTION_STRING`` (set by the template on Azure).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from firestop.settings import REPO_ROOT
+
+MACHINE_DEPENDENT = {"Virtual environment", "local.settings.json", "Azure Functions Core Tools (func)",
+                     "Azure Functions Core Tools version", "Application Insights configuration"}
+
+
+def _findings(node, out):
+    if isinstance(node, dict):
+        if node.get("status") in ("warn", "fail") and node.get("label"):
+            out.append((node["status"], node["label"], node.get("value")))
+        for value in node.values():
+            _findings(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _findings(value, out)
+    return out
+
+
+def _copy_of_the_repository(target):
+    """The repository's files as .funcignore packages them for Azure (no tests/, bench/, node_modules/,
+    .git): what the Function App runs is what the doctor should judge, and it parses every Python file
+    several times (the whole tree with tests costs it half a minute)."""
+    skip = {"node_modules", ".git", ".firestop", "__pycache__", ".pytest_cache", ".hypothesis", ".venv", "tests", "bench"}
+    for path in REPO_ROOT.rglob("*"):
+        rel = path.relative_to(REPO_ROOT)
+        if any(part in skip for part in rel.parts) or path.is_symlink() or not path.is_file():
+            continue
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / rel)
+    return target
+
+
+def test_functions_doctor_finds_nothing_the_repository_can_fix(tmp_path):
+    exe = shutil.which("azure-functions-doctor") or shutil.which("azure-functions-doctor", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("azure-functions-doctor is not installed (pip install -r requirements-dev.txt)")
+    repo = _copy_of_the_repository(tmp_path / "repo")
+    out = tmp_path / "doctor.json"
+    done = subprocess.run([exe, "doctor", "--path", str(repo), "--profile", "deploy", "--format", "json", "--output", str(out)],
+                          capture_output=True, text=True, timeout=120, cwd=repo,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert out.exists(), done.stdout[-2000:] + done.stderr[-2000:]
+    findings = _findings(json.loads(out.read_text()), [])
+    assert [f for f in findings if f[0] == "fail"] == []
+    assert {label for status, label, _ in findings if status == "warn"} <= MACHINE_DEPENDENT, findings

@@ -1,0 +1,65 @@
+"""``python -m firestop infra``: parameters generated from the playbooks, scopes checked, errors name the flag."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.settings import REPO_ROOT
+
+from .conftest import ENTRA_CLIENT_ID, generated_parameters
+
+SHIPPED_FLAGS = ["--account", "rg-ai-prod/contoso-openai-prod", "--account", "rg-ai-dev/contoso-openai-dev",
+                 "--nsg", "rg-ai-prod/nsg-ai-apps", "--key-vault", "rg-ai-prod/kv-contoso-ai", "--workspace", "rg-ai-prod/law-contoso-sec",
+                 "--log-workspace-id", "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["infra", *args])
+
+
+def test_cli_output_is_what_the_deployment_tests_deploy(firestop_home):
+    result = run(*SHIPPED_FLAGS, "--entra-client-id", ENTRA_CLIENT_ID, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == generated_parameters()
+
+
+def test_shipped_parameters_file_is_the_generators_output(firestop_home):
+    """infra/azuredeploy.parameters.json is regenerated, never edited: it matches the playbooks of today."""
+    shipped = json.loads((REPO_ROOT / "infra" / "azuredeploy.parameters.json").read_text())
+    result = run(*SHIPPED_FLAGS, "--entra-client-id", shipped["parameters"]["entraClientId"]["value"], "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == shipped, "regenerate: python -m firestop infra " + " ".join(SHIPPED_FLAGS) + " --entra-client-id <id> --out infra/azuredeploy.parameters.json"
+
+
+def test_role_follows_the_playbooks(firestop_home, tmp_path):
+    """A playbook folder that only locks the network needs no key or secret rights."""
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "lock.yaml").write_text((REPO_ROOT / "playbooks" / "public-network-exposure.yaml").read_text())
+    result = run("--account", "rg-ai-dev/contoso-openai-dev", "--playbooks", str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    params = json.loads(result.output)["parameters"]
+    assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" not in params["customRoleActions"]["value"]
+    assert "Microsoft.CognitiveServices/accounts/write" in params["customRoleActions"]["value"]
+    assert params["protectedResources"]["value"] == [{"resourceGroup": "rg-ai-dev", "resource": "Microsoft.CognitiveServices/accounts/contoso-openai-dev"}]
+
+
+def test_unknown_or_missing_scopes_exit_2_naming_the_flag(firestop_home):
+    cases = [
+        ((), "--account: no protected scope given"),
+        (("--account", "rg-ai-prod/no-such-account"), "--account: no Azure OpenAI account 'no-such-account'"),
+        (("--account", "rg-nope/x"), "--account: resource group 'rg-nope' does not exist"),
+        (("--resource-group", "rg-missing"), "--resource-group: resource group 'rg-missing' does not exist"),
+        (("--nsg", "rg-ai-prod/nsg-missing"), "--nsg: no network security group 'nsg-missing'"),
+        (("--account", "not a scope"), "--account: 'not a scope' is not <resource group>/<name>"),
+        (("--subscription", "nope", "--account", "rg-ai-prod/contoso-openai-prod"), "--subscription: 'nope' is not a subscription ID"),
+        (("--account", "/subscriptions/99999999-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"), "is in subscription 99999999"),
+        (("--azure", "--account", "rg-ai-prod/contoso-openai-prod"), "--subscription: required with --azure"),
+    ]
+    for args, message in cases:
+        result = run(*args, "--json")
+        assert result.exit_code == 2, (args, result.output)
+        assert message in json.loads(result.output)["error"], (args, result.output)

@@ -1,0 +1,208 @@
+"""infra/azuredeploy.json deploys into the sandbox through azure-mgmt-resource (PUT deployment, what-if),
+a mutated template is refused with ARM's error naming the expression and its line, and every shipped
+tabletop scenario is green under exactly the role and assignments the deployment created."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from firestop.infra.grants import enforced_role, held
+from firestop.sandbox import Tenant
+from firestop.tabletop import load_scenario, run_scenario
+
+from .conftest import TEMPLATE_PATH, factory, generated_parameters, template
+
+RG = "rg-ai-prod"
+SEAL = "seal-" + "k" * 40
+
+
+def deploy(tenant, tpl=None, params=None, name="firestop", body_text=None):
+    client = factory(tenant).resources(tenant.subscription_id)
+    params = params if params is not None else generated_parameters()["parameters"]
+    params = {**params, "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
+    if body_text is not None:
+        import io
+        return client.deployments.begin_create_or_update(RG, name, io.BytesIO(body_text.encode()), content_type="application/json").result()
+    return client.deployments.begin_create_or_update(
+        RG, name, {"properties": {"mode": "Incremental", "template": tpl or template(), "parameters": params}}).result()
+
+
+def deployed(tenant, rtype):
+    doc = tenant._state.doc  # noqa: SLF001 — inspection of what the sandbox recorded
+    return [r for r in doc.get("deployed_resources", {}).values() if r["type"].lower() == rtype.lower()]
+
+
+def test_template_deploys_and_records_every_resource(firestop_home):
+    tenant = Tenant.load()
+    result = deploy(tenant)
+    assert result.properties.provisioning_state == "Succeeded"
+    outputs = result.properties.outputs
+    principal = outputs["identityPrincipalId"]["value"]
+    assert result.properties.parameters["alertsFunctionKey"] == {"type": "securestring"}  # secure values never echoed
+    assert "test-action-group-key" not in json.dumps(result.properties.as_dict()) and SEAL not in json.dumps(result.properties.as_dict())
+    assert result.properties.parameters["sealKey"] == {"type": "securestring"}
+    # the Function App: Flex Consumption, Python, identity-based host storage
+    (site,) = deployed(tenant, "Microsoft.Web/sites")
+    (plan,) = deployed(tenant, "Microsoft.Web/serverfarms")
+    assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"}
+    config = site["properties"]["functionAppConfig"]
+    assert config["runtime"] == {"name": "python", "version": "3.11"}
+    assert config["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
+    settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
+    assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+    assert settings["AzureWebJobsStorage__clientId"] == outputs["identityClientId"]["value"] == settings["AZURE_CLIENT_ID"]
+    assert settings["FIRESTOP_AUTOMATION_PRINCIPAL_ID"] == principal
+    assert "AzureWebJobsStorage" not in settings  # no connection string, no key
+    (vault,) = deployed(tenant, "Microsoft.KeyVault/vaults")
+    assert vault["properties"]["enableRbacAuthorization"] is True and vault["properties"]["enablePurgeProtection"] is True
+    assert settings["FIRESTOP_SEAL_KEY"] == f"@Microsoft.KeyVault(SecretUri=https://{vault['name']}.vault.azure.net/secrets/firestop-seal-key)"
+    assert site["properties"]["keyVaultReferenceIdentity"].endswith("/userAssignedIdentities/" + site["name"] + "-id")
+    assert SEAL not in json.dumps(settings)  # the key is in the vault, never an app setting
+    (storage,) = deployed(tenant, "Microsoft.Storage/storageAccounts")
+    assert storage["properties"]["allowSharedKeyAccess"] is False
+    worm = {r["name"].split("/")[2]: r["properties"] for r in deployed(tenant, "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies")}
+    assert set(worm) == {"firestop-evidence", "firestop-ledger"}
+    assert worm["firestop-ledger"]["allowProtectedAppendWrites"] is True and worm["firestop-evidence"]["immutabilityPeriodSinceCreationInDays"] == 365
+    # App Service authentication: Entra ID, 401 for the unauthenticated, the webhook path left to its function key
+    (auth,) = deployed(tenant, "Microsoft.Web/sites/config")
+    assert auth["name"].endswith("/authsettingsV2")
+    assert auth["properties"]["globalValidation"] == {"requireAuthentication": True, "unauthenticatedClientAction": "Return401", "excludedPaths": ["/api/alerts", "/runtime/webhooks/durabletask"]}
+    # the action group posts the common alert schema to this app's webhook
+    (group,) = deployed(tenant, "Microsoft.Insights/actionGroups")
+    (receiver,) = group["properties"]["webhookReceivers"]
+    assert receiver["serviceUri"] == f"https://{outputs['functionAppHost']['value']}/api/alerts?code=test-action-group-key"
+    assert receiver["useCommonAlertSchema"] is True and receiver["useAadAuth"] is False
+
+
+def test_identity_holds_the_custom_role_exactly_at_the_protected_scopes(firestop_home):
+    tenant = Tenant.load()
+    outputs = deploy(tenant).properties.outputs
+    grants = held(factory(tenant), tenant.subscription_id, outputs["identityPrincipalId"]["value"])
+    custom = [g for g in grants if g.role is not None]
+    sub = f"/subscriptions/{tenant.subscription_id}"
+    assert sorted(g.scope for g in custom) == sorted([
+        f"{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod",
+        f"{sub}/resourceGroups/rg-ai-dev/providers/Microsoft.CognitiveServices/accounts/contoso-openai-dev",
+        f"{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.Network/networkSecurityGroups/nsg-ai-apps",
+        f"{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.KeyVault/vaults/kv-contoso-ai/secrets/openai-api-key",
+        f"{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec",
+    ])
+    assert {g.role_definition_id for g in custom} == {outputs["customRoleDefinitionId"]["value"]}
+    params = generated_parameters()["parameters"]
+    assert custom[0].role["Actions"] == params["customRoleActions"]["value"]
+    assert custom[0].role["DataActions"] == params["customRoleDataActions"]["value"]
+    builtin = {g.role_definition_id.rsplit("/", 1)[-1]: g.scope for g in grants if g.role is None}
+    assert set(builtin) == {"b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+                            "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "3913510d-42f4-4e42-8a64-420c390055eb",
+                            "4633458b-17de-408a-b874-0445c86b69e6"}
+    assert builtin["4633458b-17de-408a-b874-0445c86b69e6"].endswith("/secrets/firestop-seal-key")  # Key Vault Secrets User: one secret
+
+
+def test_deploying_twice_is_idempotent_and_what_if_shows_no_change(firestop_home):
+    tenant = Tenant.load()
+    deploy(tenant)
+    before = json.dumps(tenant._state.doc["role_assignments"], sort_keys=True)  # noqa: SLF001
+    deploy(tenant)
+    assert json.dumps(tenant._state.doc["role_assignments"], sort_keys=True) == before  # noqa: SLF001
+    client = factory(tenant).resources(tenant.subscription_id)
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
+    fresh = Tenant.load()
+    created = factory(fresh).resources(fresh.subscription_id).deployments.begin_what_if(
+        RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
+    assert {c.change_type for c in created.changes} == {"Create"}
+    assert not fresh._state.doc.get("deployed_resources")  # noqa: SLF001 — what-if writes nothing
+    again = client.deployments.begin_what_if(RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
+    assert "Create" not in {c.change_type for c in again.changes if "/deployments/" not in c.resource_id}
+
+
+def _refusal(tenant, text: str) -> HttpResponseError:
+    with pytest.raises(HttpResponseError) as info:
+        deploy(tenant, body_text=text)
+    return info.value
+
+
+def _body(template_text: str, params: dict) -> str:
+    """The request body with the template text embedded verbatim: line N of the file is line N of the body."""
+    return '{"properties": {"mode": "Incremental", "parameters": ' + json.dumps(params) + ', "template": ' + template_text + "}}"
+
+
+def test_a_typo_in_a_parameter_name_is_refused_naming_it_and_its_line(firestop_home):
+    tenant = Tenant.load()
+    text = TEMPLATE_PATH.read_text()
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
+    mutated = text.replace("[parameters('immutabilityDays')]", "[parameters('immutabiltyDays')]", 1)
+    line = next(i for i, l in enumerate(mutated.splitlines(), 1) if "immutabiltyDays" in l)
+    error = _refusal(tenant, _body(mutated, params))
+    assert error.error.code == "InvalidTemplate"
+    assert "The template parameter 'immutabiltyDays' is not found" in error.message
+    assert f"at line '{line}'" in error.message and "[parameters('immutabiltyDays')]" in error.message
+    assert not tenant._state.doc.get("deployed_resources")  # noqa: SLF001 — refused whole: nothing deployed
+
+    misnamed = {**params, "immutabiltyDays": {"value": 30}}  # a supplied parameter the template lacks
+    error = _refusal(tenant, _body(text, misnamed))
+    assert error.error.code == "InvalidTemplate" and "'immutabiltyDays'" in error.message and "not present in the original template" in error.message
+
+
+def test_an_unknown_function_is_refused_naming_it_and_its_line(firestop_home):
+    tenant = Tenant.load()
+    text = TEMPLATE_PATH.read_text()
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
+    mutated = text.replace("[resourceGroup().location]", "[resourceGroups().location]", 1)
+    line = next(i for i, l in enumerate(mutated.splitlines(), 1) if "resourceGroups()" in l)
+    error = _refusal(tenant, _body(mutated, params))
+    assert error.error.code == "InvalidTemplate"
+    assert "The template function 'resourceGroups' is not valid" in error.message and f"at line '{line}'" in error.message
+
+
+def test_missing_required_parameter_and_bad_dependency_are_refused(firestop_home):
+    tenant = Tenant.load()
+    params = {k: v for k, v in generated_parameters()["parameters"].items() if k != "entraClientId"}
+    with pytest.raises(HttpResponseError) as info:
+        deploy(tenant, params=params)
+    assert "The value for the template parameter 'entraClientId' is not provided" in info.value.message
+    tpl = template()
+    site = next(r for r in tpl["resources"] if r["type"] == "Microsoft.Web/sites")
+    site["dependsOn"] = [d for d in site["dependsOn"] if "Insights" not in d]  # reference() without dependsOn
+    with pytest.raises(HttpResponseError) as info:
+        deploy(tenant, tpl=tpl)
+    assert "needs a dependsOn" in info.value.message and "Microsoft.Insights/components" in info.value.message
+    tpl = template()
+    tpl["resources"][0]["dependsOn"] = ["[resourceId('Microsoft.Web/sites', 'nope')]"]
+    with pytest.raises(HttpResponseError) as info:
+        deploy(tenant, tpl=tpl)
+    assert "is not defined in the template" in info.value.message
+
+
+SCENARIOS = sorted(p for p in (TEMPLATE_PATH.parents[1] / "tabletop" / "scenarios").glob("*.yaml") if p.stem != "missing-permission")
+
+
+@pytest.fixture(scope="module")
+def deployed_role():
+    """The role the sandbox enforces after deploying the generated parameters: read back through the SDK."""
+    tenant = Tenant.load()
+    outputs = deploy(tenant).properties.outputs
+    return enforced_role(held(factory(tenant), tenant.subscription_id, outputs["identityPrincipalId"]["value"]))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_is_green_under_the_deployed_role(path, deployed_role, firestop_home):
+    """missing-permission is left out on purpose: it rehearses a trimmed role of its own."""
+    scenario = load_scenario(path)
+    tenant_spec = scenario.tenant.model_copy(update={"role": deployed_role})
+    card = run_scenario(scenario.model_copy(update={"tenant": tenant_spec}), home=firestop_home, run_id="deployed-role")
+    missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
+    assert card["result"] == "met" and not missed, missed
+    assert card["permissions_missing"] == []
+
+
+def test_the_deployed_role_is_what_enforcement_checks(deployed_role):
+    """Negative control: the same role assigned only at the prod account leaves the NSG and the vault secret out."""
+    narrower = {**deployed_role, "AssignableScopes": [s for s in deployed_role["AssignableScopes"] if s.endswith("contoso-openai-prod")]}
+    path = next(p for p in SCENARIOS if p.stem == "leaked-api-key")
+    scenario = load_scenario(path)
+    card = run_scenario(scenario.model_copy(update={"tenant": scenario.tenant.model_copy(update={"role": narrower})}),
+                        run_id="narrow")
+    assert card["result"] != "met" and card["permissions_missing"]
