@@ -37,7 +37,7 @@
   the durable database, so an occurrence missed while no server ran fires
   once at start with ``past_due=True``, and two servers on one database fire
   an occurrence once (compare-and-set on the stored next occurrence).
-  ``POST /admin/functions/{name}`` (key required) runs any timer function now,
+  ``POST /admin/functions/{name}`` (system key required: the master key on Azure; never the function key) runs any timer function now,
   as on the Functions host. Timer functions run on their own worker threads
   (a long one — the weekly tabletop run — never stalls orchestrations), one
   run at a time per function: an occurrence that falls due while the
@@ -579,8 +579,8 @@ class FunctionsServer:
         if path.startswith(RPC_PREFIX + "/"):
             return Response(404, {}, b"")  # the RPC endpoint is loopback-only, on its own port
         admin = re.fullmatch(r"/admin/functions/([^/]+)", path)
-        if admin:
-            if not self.authorized(headers, query):
+        if admin:  # the admin API takes the master key on Azure, never a function key: here the system key
+            if not self.authorized(headers, query, system=True):
                 return Response(401, {}, b"")
             return self._run_admin(method, unquote(admin.group(1)))
         prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"
