@@ -466,7 +466,7 @@ class FunctionsServer:
         self.driver = Driver(self, poll_interval=poll_interval, advance_timers=advance_timers)
         self._httpd = BoundedHTTPServer((address, port), make_handler(self.answer), limits)  # OSError if taken
         self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
-                                    on_change=self.driver.wake)
+                                    on_change=self.driver.wake, path_secret=secrets.token_urlsafe(24))
         self._rpc_lock = threading.Lock()
         self._timer_pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(self.timers)),
                                                                  thread_name_prefix="firestop-timer")
@@ -526,7 +526,7 @@ class FunctionsServer:
         with self._rpc_lock:
             self.rpc.start()
         return json.dumps(client_binding(self.base_url, task_hub=self.rpc.task_hub, connection=self.rpc.connection,
-                                         rpc_base_url=self.rpc.base_url, extra_query=self._key_query()))
+                                         rpc_base_url=self.rpc.rpc_url, extra_query=self._key_query()))
 
     def _key_query(self) -> str:
         """The query durable webhook links carry: the system key, as Azure's do."""
