@@ -176,8 +176,11 @@ class ManagementServer:
 
     def __init__(self, host: Any, *, address: str = "127.0.0.1", port: int = 0,
                  task_hub: str = DEFAULT_TASK_HUB, connection: str = DEFAULT_CONNECTION,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[], None] | None = None, path_secret: str | None = None) -> None:
         self.host = host
+        #: when set, the loopback listener answers only paths under ``/<path_secret>/`` (:attr:`rpc_url`): any local
+        #: process can reach a loopback port, and these routes start, raise, terminate and purge without a key
+        self.path_secret = path_secret
         self.task_hub = task_hub
         self.connection = connection
         self.on_change = on_change
@@ -190,9 +193,15 @@ class ManagementServer:
         address, port = self._httpd.server_address[:2]
         return f"http://{address}:{port}"
 
+    @property
+    def rpc_url(self) -> str:
+        """Where the SDK client reaches this listener: :attr:`base_url`, plus ``/<path_secret>`` when one is set."""
+        return self.base_url + (f"/{self.path_secret}" if self.path_secret else "")
+
     def client_binding_json(self) -> str:
         """The JSON string a ``durableClient`` binding receives for this server."""
-        return json.dumps(client_binding(self.base_url, task_hub=self.task_hub, connection=self.connection))
+        return json.dumps(client_binding(self.base_url, task_hub=self.task_hub, connection=self.connection,
+                                         rpc_base_url=self.rpc_url))
 
     def start(self) -> "ManagementServer":
         if self._thread is None:
@@ -405,8 +414,17 @@ def _make_handler(server: ManagementServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            path = self.path
+            if server.path_secret:
+                prefix = f"/{server.path_secret}/"
+                if not path.startswith(prefix):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path = path[len(prefix) - 1:]
             try:
-                code, headers, payload = server.handle(self.command, self.path, self.headers, body)
+                code, headers, payload = server.handle(self.command, path, self.headers, body)
             except Exception as exc:  # noqa: BLE001 - report, like the extension's 500
                 code, headers, payload = 500, {}, {"Message": "Something went wrong while processing your request",
                                                    "ExceptionMessage": str(exc)}

@@ -37,7 +37,7 @@
   the durable database, so an occurrence missed while no server ran fires
   once at start with ``past_due=True``, and two servers on one database fire
   an occurrence once (compare-and-set on the stored next occurrence).
-  ``POST /admin/functions/{name}`` (key required) runs any timer function now,
+  ``POST /admin/functions/{name}`` (system key required: the master key on Azure; never the function key) runs any timer function now,
   as on the Functions host. Timer functions run on their own worker threads
   (a long one — the weekly tabletop run — never stalls orchestrations), one
   run at a time per function: an occurrence that falls due while the
@@ -466,7 +466,7 @@ class FunctionsServer:
         self.driver = Driver(self, poll_interval=poll_interval, advance_timers=advance_timers)
         self._httpd = BoundedHTTPServer((address, port), make_handler(self.answer), limits)  # OSError if taken
         self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
-                                    on_change=self.driver.wake)
+                                    on_change=self.driver.wake, path_secret=secrets.token_urlsafe(24))
         self._rpc_lock = threading.Lock()
         self._timer_pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(self.timers)),
                                                                  thread_name_prefix="firestop-timer")
@@ -526,7 +526,7 @@ class FunctionsServer:
         with self._rpc_lock:
             self.rpc.start()
         return json.dumps(client_binding(self.base_url, task_hub=self.rpc.task_hub, connection=self.rpc.connection,
-                                         rpc_base_url=self.rpc.base_url, extra_query=self._key_query()))
+                                         rpc_base_url=self.rpc.rpc_url, extra_query=self._key_query()))
 
     def _key_query(self) -> str:
         """The query durable webhook links carry: the system key, as Azure's do."""
@@ -579,8 +579,8 @@ class FunctionsServer:
         if path.startswith(RPC_PREFIX + "/"):
             return Response(404, {}, b"")  # the RPC endpoint is loopback-only, on its own port
         admin = re.fullmatch(r"/admin/functions/([^/]+)", path)
-        if admin:
-            if not self.authorized(headers, query):
+        if admin:  # the admin API takes the master key on Azure, never a function key: here the system key
+            if not self.authorized(headers, query, system=True):
                 return Response(401, {}, b"")
             return self._run_admin(method, unquote(admin.group(1)))
         prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"

@@ -392,11 +392,16 @@ def test_admin_endpoint_runs_a_timer_function_now(make_server):
     server = make_server().start()
     url = f"{server.base_url}/admin/functions/every_five_minutes"
     assert call(url, method="POST", body=b"{}")[0] == 401
-    assert call(url, method="POST", body=b"{}", headers={"x-functions-key": KEY})[0] == 202
+    # the function key is what alert senders hold: it must not run timer functions (the admin API takes the
+    # master key on Azure); red-team finding, /admin/functions answered 202 to the function key from the network
+    assert call(url, method="POST", body=b"{}", headers={"x-functions-key": KEY})[0] == 401
+    assert call(f"{url}?code={KEY}", method="POST", body=b"{}")[0] == 401
+    assert TICKS == []
+    assert call(url, method="POST", body=b"{}", headers={"x-functions-key": SYSTEM_KEY})[0] == 202
     server.drain_timers(30)
     assert len(TICKS) == 1
     assert call(f"{server.base_url}/admin/functions/nope", method="POST", body=b"{}",
-                headers={"x-functions-key": KEY})[0] == 404
+                headers={"x-functions-key": SYSTEM_KEY})[0] == 404
 
 
 slow_app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -468,3 +473,19 @@ def test_entity_webhooks_need_the_system_key_and_the_driver_runs_the_signal(make
         assert code == 404 and time.monotonic() < deadline
         time.sleep(0.02)
     assert json.loads(body) == 5
+
+
+def test_the_loopback_rpc_listener_answers_only_under_its_secret_path(make_server):
+    """Red team: the SDK client's loopback RPC port took start/raise/terminate/purge with no key, so any local process
+    (``ss -ltn`` shows the port) could terminate and purge an incident. Now only ``/<secret>/durabletask/…`` answers."""
+    server = make_server().start()
+    status, _, raw = call(f"{server.base_url}/api/start/remember", method="POST", body=b"1", headers={"x-functions-key": KEY})
+    assert status == 202, raw
+    instance = json.loads(raw)["id"]
+    bare = server.rpc.base_url
+    for method, path in [("GET", "/durabletask/instances"), ("POST", f"/durabletask/instances/{instance}/terminate"),
+                         ("DELETE", f"/durabletask/instances/{instance}"), ("GET", "/runtime/webhooks/durabletask/instances")]:
+        assert call(f"{bare}{path}", method=method, body=b"" if method != "GET" else None)[0] == 404, path
+    assert server.rpc.path_secret and server.rpc.rpc_url.startswith(bare + "/")
+    code, _, raw = call(f"{server.rpc.rpc_url}/durabletask/instances/{instance}")
+    assert code in (200, 202) and json.loads(raw)["instanceId"] == instance  # not terminated, not purged
