@@ -9,6 +9,7 @@ names and data shapes are a contract between intake and the orchestrator:
   handful of events to the incident's history, not one per alert). Data::
 
       {"count": int (alerts in the batch, >= 1),
+       "alert_ids": [str, …] (every alert of the batch, up to MAX_BATCH_IDS),
        "alerts": [<summary>, …] (the newest SAMPLE_SIZE of them, oldest first),
        "received_at": "<ISO 8601 UTC>" (the first), "last_received_at": "<ISO 8601 UTC>"}
 
@@ -43,8 +44,11 @@ from typing import Any
 __all__ = ["EVENT_CORRELATED", "EVENT_RESOLVED", "SAMPLE_SIZE", "alert_summary", "correlated_batch",
            "correlated_event", "resolved_event"]
 
-#: Alerts named in one ``alert_correlated`` event (and kept in the record); the rest are counted.
+#: Alerts summarised in one ``alert_correlated`` event (and kept in the record); the rest are counted.
 SAMPLE_SIZE = 20
+#: Alert ids listed in one ``alert_correlated`` event (a batch is at most the deliveries one worker had
+#: waiting for one raise: bounded by its concurrency).
+MAX_BATCH_IDS = 1000
 
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
@@ -82,6 +86,7 @@ def correlated_batch(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         raise ValueError("a correlated batch needs at least one alert")
     return {
         "count": len(summaries),
+        "alert_ids": [s["alert_id"] for s in summaries[:MAX_BATCH_IDS]],
         "alerts": summaries[-SAMPLE_SIZE:],
         "received_at": summaries[0]["received_at"],
         "last_received_at": summaries[-1]["received_at"],

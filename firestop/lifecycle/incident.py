@@ -49,6 +49,7 @@ instance ID the parent chooses, ``<incident id>:group-<n>``).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any, Generator
 
@@ -766,13 +767,21 @@ def _joined(inc: _Incident) -> tuple[int, list[dict[str, Any]]]:
                 continue
         except TypeError:
             continue
-        data = decode(getattr(event, "Input", None))
+        data = getattr(event, "Input", None)
+        for _ in range(2):  # history holds the event's JSON text; raised through the SDK client it is JSON text again
+            if isinstance(data, str):
+                try:
+                    data = json.loads(data)
+                except ValueError:
+                    data = None
+        data = data if isinstance(data, dict) else {}
         if isinstance(data.get("alert"), dict):  # one alert per event (earlier intake versions)
             alerts, n = [{**data["alert"], "received_at": data.get("received_at")}], 1
         else:
             alerts = [a for a in data.get("alerts") or [] if isinstance(a, dict)]
             n = data.get("count") if isinstance(data.get("count"), int) and data.get("count") > 0 else len(alerts)
-        count += max(n - sum(1 for a in alerts if a.get("alert_id") == starter), 0)
+        ids = data.get("alert_ids") if isinstance(data.get("alert_ids"), list) else [a.get("alert_id") for a in alerts]
+        count += max(n - ids.count(starter), 0)
         for a in alerts:
             if a.get("alert_id") != starter:
                 newest.pop(str(a.get("alert_id")), None)
