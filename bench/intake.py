@@ -370,22 +370,16 @@ def recorded_alerts(host: Any, incident_ids: list[str]) -> tuple[dict[str, set[s
     return out, events
 
 
-def containments(host: Any) -> dict[str, set[str]]:
-    """target resource (lower-case) -> incidents that scheduled a containment runbook apply on it
-    (``run_runbook`` activities with action ``apply`` in any instance's history, sub-orchestrations included)."""
-    from firestop.runtime.history import EventType
-
+def containments(ledger_dir: Path) -> dict[str, set[str]]:
+    """target resource (lower-case) -> incidents whose ledger has a containment runbook ``apply`` on it
+    (every apply of a mutating runbook is ledgered, applied or refused: ``runbooks/dispatch.py``)."""
     out: dict[str, set[str]] = {}
-    for status in host.list_instances():
-        history = host.get_status(status.instance_id, show_history=True).history or []
-        for event in history:
-            if event.get("EventType") not in (EventType.TaskScheduled, "TaskScheduled") or event.get("Name") != "run_runbook":
-                continue
-            request = event.get("Input")
-            while isinstance(request, str):
-                request = json.loads(request)
-            if request.get("action") == "apply" and request.get("target") and request.get("runbook") != "records.file":
-                out.setdefault(request["target"].lower(), set()).add(request.get("incident_id"))
+    for path in sorted(Path(ledger_dir).glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            entry = json.loads(line) if line.strip() else {}
+            if entry.get("kind") == "action" and entry.get("action") == "apply" and entry.get("target") \
+                    and entry.get("runbook") != "records.file":
+                out.setdefault(entry["target"].lower(), set()).add(path.stem)
     return out
 
 
@@ -434,7 +428,7 @@ def storm(args: argparse.Namespace) -> int:
             drive = time.perf_counter() - drive_started
             incidents = [s.instance_id for s in env.host.list_instances(name="incident_orchestrator")]
             recorded, events = recorded_alerts(env.host, incidents)
-            contained = containments(env.host)
+            contained = containments(env.settings.ledger_dir)
             finals = sorted({s.runtime_status for s in env.host.list_instances(name="incident_orchestrator")})
         finally:
             env.close()

@@ -53,10 +53,11 @@ Correlated alerts are batched, not one history event each
 ---------------------------------------------------------
 A joined alert is recorded on the incident as part of an ``alert_correlated``
 event (:mod:`firestop.intake.events`). Per incident, a worker has at most one
-``raise_event`` in flight; alerts accepted while it is in flight wait and go
-out together as the next event (group commit: nothing waits when nothing is
-in flight, and every 202 still means "recorded in the store"). A storm on one
-incident adds one event per store round trip, not one per alert; the
+``raise_event`` in flight and raises at most one every
+:data:`RAISE_SPACING_SECONDS`; alerts accepted meanwhile wait and go out
+together as the next event (group commit: a sporadic alert does not wait, and
+every 202 still means "recorded in the store"). A storm on one incident adds
+at most 10 events a second per worker, not one per alert; the
 orchestrator counts them all and keeps a sample
 (:mod:`firestop.lifecycle.incident`). Once Durable entities are available in
 the local host, an entity per protected resource is where the count and the
@@ -99,6 +100,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -115,6 +117,7 @@ __all__ = [
     "GENERATIONS_KEPT",
     "MEMO_SECONDS",
     "OPEN_STATUSES",
+    "RAISE_SPACING_SECONDS",
     "IntakeUnavailable",
     "Outcome",
     "OutcomeKind",
@@ -133,6 +136,10 @@ GENERATIONS_KEPT = 65_536
 # Generations read in one walk up a slot: a fresh process on a resource with more finished
 # incidents than this answers 503 (Azure Monitor retries) and goes on from there next time.
 _WALK = 64
+
+#: Seconds between two alert_correlated events one worker raises on one incident: joined alerts arriving
+#: sooner wait (at most this long) and go out in the next event. Sporadic alerts do not wait.
+RAISE_SPACING_SECONDS = 0.1
 
 # How many times a decision is retaken when the incident it picked closes meanwhile, or a
 # start is refused because another worker started the same slot.
@@ -380,21 +387,24 @@ class _Batch:
 
 class _Joiner:
     """Group commit of ``alert_correlated`` per (event loop, incident): at most one raise in
-    flight; alerts arriving meanwhile wait and go out together as the next event. The first
-    alert of a batch raises it; every alert of the batch gets that raise's result."""
+    flight, and a raise at most every ``spacing`` seconds; alerts arriving meanwhile wait and go
+    out together as the next event. The first alert of a batch raises it; every alert of the
+    batch gets that raise's result."""
 
-    def __init__(self) -> None:
+    def __init__(self, spacing: float) -> None:
+        self.spacing = spacing
         self._guard = threading.Lock()
-        # (loop, incident) present = a raise is in flight; value = the batch filling behind it
+        # (loop, incident) present = a batch is being raised; value = the batch filling behind it
         self._busy: dict[tuple[int, str], _Batch | None] = {}
+        self._last: dict[tuple[int, str], float] = {}  # when the last raise ended (time.monotonic)
 
     async def join(self, client: Any, instance_id: str, summary: dict[str, Any]) -> str | None:
         loop = asyncio.get_running_loop()
         key = (id(loop), instance_id)
         with self._guard:
-            if key not in self._busy:  # nothing in flight: raise now
+            if key not in self._busy:  # nothing in flight: this one raises (after the spacing)
                 batch, raises = _Batch([summary], loop.create_future()), True
-                self._busy[key] = None
+                self._busy[key] = batch
             elif self._busy[key] is None:  # first behind the one in flight: this one raises next
                 batch = self._busy[key] = _Batch([summary], loop.create_future(), loop.create_future())
                 raises = True
@@ -402,8 +412,13 @@ class _Joiner:
                 batch, raises = self._busy[key], False
                 batch.summaries.append(summary)
         if raises:
-            if batch.turn is not None:
-                await batch.turn
+            try:
+                if batch.turn is not None:
+                    await batch.turn
+                wait = self._last.get(key, -math.inf) + self.spacing - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)  # alerts arriving meanwhile join this batch
+            finally:
                 with self._guard:
                     self._busy[key] = None  # in flight now: later alerts form the next batch
             try:
@@ -413,6 +428,10 @@ class _Joiner:
                 batch.done.set_exception(exc)
             finally:
                 with self._guard:
+                    self._last[key] = time.monotonic()
+                    if len(self._last) > GENERATIONS_KEPT:  # forget incidents quiet for longer than the spacing
+                        cutoff = time.monotonic() - self.spacing
+                        self._last = {k: t for k, t in self._last.items() if t > cutoff}
                     following = self._busy.get(key)
                     if following is None:
                         self._busy.pop(key, None)
@@ -421,7 +440,7 @@ class _Joiner:
         return await asyncio.shield(batch.done)
 
 
-_joiner = _Joiner()
+_joiner = _Joiner(RAISE_SPACING_SECONDS)
 
 
 def _keys(call: _Call, alert: Any) -> list[str]:
