@@ -56,8 +56,7 @@ def test_a_fault_at_any_call_then_a_retry_regenerates_each_key_once(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_kill_9_after_any_call_then_a_retry_regenerates_each_key_once(tmp_path):
     from firestop.azure.clients import ClientFactory
-    from firestop.sandbox import Tenant
-    from firestop.sandbox.transport import SandboxTransport
+    from firestop.sandbox import SandboxTransport, Tenant
 
     class KillAfter(SandboxTransport):
         """Answers like the sandbox, then SIGKILLs this process after the ``n``-th answered request."""
