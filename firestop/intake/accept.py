@@ -20,30 +20,35 @@ oldest open incident wins; a new incident takes the slot of the smallest key.
 
 The start is ``start_new(orchestrator, slot_id(key, g))`` — *start if
 absent*: host.json sets ``overridableExistingInstanceStates:
-NonRunningStates``, so a start of an id that is Pending or Running is refused
-(Azure answers 409 "already exists"; the default ``AnyState`` would replace
-it — learn.microsoft.com, "Manage instances in Durable Functions", and the
-host.json reference, ``overridableExistingInstanceStates``). Two workers (two
-``firestop serve`` processes on one FIRESTOP_HOME, two Function App
-instances) racing for one slot both call ``start_new`` with the same id;
-exactly one start succeeds, the other is refused, reads the slot again and
+NonRunningStates``, so a start of an id whose instance is Pending or Running
+is refused ("Option to only start a new orchestrator instance with an
+existing instance Id when the existing instance is in a terminated, failed,
+or completed state": ``OverridableStates`` enum, learn.microsoft.com; the
+extension passes it as the *dedupe statuses* of every creation path — HTTP
+API, client binding, and the gRPC server the Durable Task Scheduler uses —
+and the create throws ``OrchestrationAlreadyExistsException``, answered 409:
+azure-functions-durable-extension release notes, v1.16.0-worker-extension).
+Two workers (two ``firestop serve`` processes on one FIRESTOP_HOME, two
+Function App instances) racing for one slot both call ``start_new`` with the
+same id; one start succeeds, the other is refused, reads the slot again and
 joins. Locally the refusal is one SQLite ``BEGIN IMMEDIATE`` transaction
 (``LocalDurableHost._create``: read the row, refuse if Pending/Running,
-insert), so it is atomic across processes sharing the database. On Azure the
-same design holds on both Durable backends, because in both the decision
-"create unless running" is taken by the single owner of the instance id, not
-by the caller: with **Azure Storage** the start is an ExecutionStarted
-message to the control queue of the id's partition, and the one worker that
-holds that partition's lease checks the Instances table row before creating
-(a second start of a running id is dropped and ``start_new`` answers 409 —
-the extension checks the status before enqueueing); with the **Durable Task
-Scheduler** the scheduler service keeps one instance per id and rejects a
-create for an id in a non-terminal state. Residual gap (both backends, and
-locally): NonRunningStates *replaces* a Completed instance, so if generation
-g starts, runs to its end and completes between another worker's read "g is
-absent" and that worker's start of g, the start replaces the finished
-incident (its record stays filed under its id). An incident runs for seconds
-to hours; the window is the read-to-start gap of one request.
+insert), atomic across the processes sharing the database — proven by
+``tests/e2e/test_intake_processes.py`` and ``bench/intake.py storm``. On
+Azure the same code needs nothing else: with the **Durable Task Scheduler**
+the scheduler service owns the instance table and applies the dedupe check
+to the create itself; with **Azure Storage** the check reads the Instances
+table before the ExecutionStarted message is queued, so two creates within
+the same few milliseconds can both pass it — both messages then land in the
+one control queue that owns the id and run as one instance id (one
+incident), but the second start's input may replace the first's. Neither
+backend was exercised here (no Azure deployment); the Azure Storage window is
+the reason the per-resource entity (below) is the next step. Residual gap on
+every backend: NonRunningStates *replaces* a Completed instance, so if
+generation g starts, runs to its end and completes between another worker's
+read "g is absent" and that worker's start of g, the start replaces the
+finished incident (its record stays filed under its id); the window is the
+read-to-start gap of one request, an incident runs for seconds to hours.
 
 Per-process locks (:class:`KeyedLocks`) only spare refused starts: they
 serialise deliveries with the same dedupe key and starts for the same
