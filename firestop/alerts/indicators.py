@@ -18,7 +18,10 @@ Where they come from (shapes per MicrosoftDocs/azure-monitor-docs
 * dimensions ``[{name, value}]`` (log V1 ``Dimensions``, metric / log V2
   ``condition.allOf[].dimensions``), classified by the same name rules.
 
-Values are de-duplicated (case-insensitively), first occurrence first. Caller
+Values are de-duplicated (case-insensitively), first occurrence first, and at
+most :data:`MAX_INDICATORS` of each kind are kept: the scan stops once every
+kind it is reading has more (a 256 KB log alert can name ~50,000 IPs; the
+names of the cut lists are in ``Indicators.truncated``). Caller
 IPs are kept only if they parse as an IPv4/IPv6 address (a ``:port`` suffix is
 dropped; masked IPs such as ``10.0.0.***`` are not addresses and are skipped).
 Extraction never raises: malformed parts are skipped.
@@ -34,7 +37,10 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Indicators", "extract_indicators", "decode_json_text"]
+__all__ = ["MAX_INDICATORS", "Indicators", "extract_indicators", "decode_json_text"]
+
+#: At most this many of each indicator (caller IPs, operations, principals) are kept.
+MAX_INDICATORS = 100
 
 
 class Indicators(BaseModel):
@@ -45,6 +51,8 @@ class Indicators(BaseModel):
     caller_ips: tuple[str, ...] = ()
     operation_names: tuple[str, ...] = ()
     principal_ids: tuple[str, ...] = ()
+    #: names of the fields above that the alert had more than MAX_INDICATORS of (the first ones are kept)
+    truncated: tuple[str, ...] = ()
 
 
 def decode_json_text(value: Any) -> Any:
@@ -124,6 +132,8 @@ def _ip_or_none(value: str) -> str | None:
 
 
 class _Collector:
+    """Collects up to ``MAX_INDICATORS + 1`` values of each kind (one more proves a cut)."""
+
     def __init__(self) -> None:
         self.ips: list[str] = []
         self.ops: list[str] = []
@@ -132,13 +142,15 @@ class _Collector:
         self._raw_ips: set[str] = set()
 
     def _add(self, bucket: str, target: list[str], value: str) -> None:
+        if len(target) > MAX_INDICATORS:
+            return
         key = (bucket, value.lower())
         if key not in self._seen:
             self._seen.add(key)
             target.append(value)
 
     def ip(self, value: Any) -> None:
-        if not isinstance(value, str) or value in self._raw_ips:
+        if not isinstance(value, str) or value in self._raw_ips or len(self.ips) > MAX_INDICATORS:
             return
         self._raw_ips.add(value)
         for part in value.split(","):
@@ -203,17 +215,25 @@ class _Collector:
             ]
             if not wanted:
                 continue
+            buckets = [self._bucket(handler) for _, handler in wanted]
             for row in rows:
                 if isinstance(row, list):
                     for index, handler in wanted:
                         if index < len(row):
                             handler(row[index])
+                    if all(len(b) > MAX_INDICATORS for b in buckets):
+                        break  # every kind this table gives is past the cap: the rest changes nothing
+
+    def _bucket(self, handler: Callable[[Any], None]) -> list[str]:
+        return {self.ip: self.ips, self.op: self.ops, self.principal: self.principals}[handler]
 
     def result(self) -> Indicators:
+        fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals))
         return Indicators(
-            caller_ips=tuple(self.ips),
-            operation_names=tuple(self.ops),
-            principal_ids=tuple(self.principals),
+            caller_ips=tuple(self.ips[:MAX_INDICATORS]),
+            operation_names=tuple(self.ops[:MAX_INDICATORS]),
+            principal_ids=tuple(self.principals[:MAX_INDICATORS]),
+            truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
         )
 
 

@@ -169,8 +169,9 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
             now=factory.clock.now(),
             settings=settings,
             orchestrator_name=ORCHESTRATOR_NAME,
-            start_input=lambda a, now: seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox),
-                                            binding=a.incident_key, key=key),
+            start_input=lambda a, now, iid: seal(
+                Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid),
+                binding=iid, key=key),
             cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         )
     except IntakeUnavailable as exc:

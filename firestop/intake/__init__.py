@@ -2,7 +2,9 @@
 
 Parsing lives in :mod:`firestop.alerts`; this package decides, given the
 Durable client, whether a delivery starts an incident, repeats one, joins an
-open incident (event ``alert_correlated``) or reaches it as ``alert_resolved``.
+open incident (event ``alert_correlated``) or reaches it as ``alert_resolved``
+— one incident per correlation key across any number of workers (deterministic
+per-key incident ids started if absent; :mod:`firestop.intake.accept`).
 
 Public API::
 
@@ -20,8 +22,17 @@ from firestop.intake.correlation import (
     OpenIncident,
     correlation_keys,
     find_incident,
+    slot_id,
 )
-from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, correlated_event, resolved_event
+from firestop.intake.events import (
+    EVENT_CORRELATED,
+    EVENT_RESOLVED,
+    SAMPLE_SIZE,
+    alert_summary,
+    correlated_batch,
+    correlated_event,
+    resolved_event,
+)
 
 __all__ = [
     "CorrelationConfigError",
@@ -42,5 +53,9 @@ __all__ = [
     "correlation_keys",
     "find_incident",
     "resolved_event",
+    "slot_id",
+    "SAMPLE_SIZE",
+    "alert_summary",
+    "correlated_batch",
     "target_ids_of_input",
 ]

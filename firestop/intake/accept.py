@@ -1,52 +1,100 @@
-"""Accept a parsed alert: dedupe, correlate, then start an incident or notify an open one.
+"""Accept a parsed alert: dedupe, correlate, then start an incident or join an open one.
 
 Everything goes through the Durable Functions client that an HTTP function
 gets from ``@durable_client_input`` (the SDK's ``DurableOrchestrationClient``):
 on Azure it talks to the Durable extension, locally to
 ``firestop.runtime.ManagementServer``. There is no other store: an incident
-*is* its orchestration instance (id = ``Alert.incident_key``), and open
-incidents are found with ``get_status_by`` (runtime status Pending/Running,
-created within the correlation window) plus ``get_status(show_input=True)`` for
-each one's ``alert.target_ids`` (instance lists do not carry inputs unless
-``showInput=true``, which ``get_status_by`` does not send). An incident is
-matched on the targets of the alert that started it.
+*is* its orchestration instance.
+
+One incident per attack, decided by the store (not by a worker's memory)
+------------------------------------------------------------------------
+A Fired alert's correlation keys (:mod:`firestop.intake.correlation`; by
+default its target resources) each own a *slot*: the deterministic incident
+ids ``slot_id(key, 1)``, ``slot_id(key, 2)``, … that every worker computes
+alike. The current generation of a slot is found with point reads
+(``get_status`` of ``slot_id(key, g)`` from the last generation this process
+saw finished, upwards): the first one that is **open** (Pending/Running,
+created within the correlation window) is the incident the alert joins; the
+first that **does not exist** is the one to start. Among several keys, the
+oldest open incident wins; a new incident takes the slot of the smallest key.
+
+The start is ``start_new(orchestrator, slot_id(key, g))`` — *start if
+absent*: host.json sets ``overridableExistingInstanceStates:
+NonRunningStates``, so a start of an id whose instance is Pending or Running
+is refused ("Option to only start a new orchestrator instance with an
+existing instance Id when the existing instance is in a terminated, failed,
+or completed state": ``OverridableStates`` enum, learn.microsoft.com; the
+extension passes it as the *dedupe statuses* of every creation path — HTTP
+API, client binding, and the gRPC server the Durable Task Scheduler uses —
+and the create throws ``OrchestrationAlreadyExistsException``, answered 409:
+azure-functions-durable-extension release notes, v1.16.0-worker-extension).
+Two workers (two ``firestop serve`` processes on one FIRESTOP_HOME, two
+Function App instances) racing for one slot both call ``start_new`` with the
+same id; one start succeeds, the other is refused, reads the slot again and
+joins. Locally the refusal is one SQLite ``BEGIN IMMEDIATE`` transaction
+(``LocalDurableHost._create``: read the row, refuse if Pending/Running,
+insert), atomic across the processes sharing the database — proven by
+``tests/e2e/test_intake_processes.py`` and ``bench/intake.py storm``. On
+Azure the same code needs nothing else: with the **Durable Task Scheduler**
+the scheduler service owns the instance table and applies the dedupe check
+to the create itself; with **Azure Storage** the check reads the Instances
+table before the ExecutionStarted message is queued, so two creates within
+the same few milliseconds can both pass it — both messages then land in the
+one control queue that owns the id and run as one instance id (one
+incident), but the second start's input may replace the first's. Neither
+backend was exercised here (no Azure deployment); the Azure Storage window is
+the reason the per-resource entity (below) is the next step. Residual gap on
+every backend: NonRunningStates *replaces* a Completed instance, so if
+generation g starts, runs to its end and completes between another worker's
+read "g is absent" and that worker's start of g, the start replaces the
+finished incident (its record stays filed under its id); the window is the
+read-to-start gap of one request, an incident runs for seconds to hours.
+
+Per-process locks (:class:`KeyedLocks`) only spare refused starts: they
+serialise deliveries with the same dedupe key and starts for the same
+correlation keys within one worker.
+
+Correlated alerts are batched, not one history event each
+---------------------------------------------------------
+A joined alert is recorded on the incident as part of an ``alert_correlated``
+event (:mod:`firestop.intake.events`). Per incident, a worker has at most one
+``raise_event`` in flight and raises at most one every
+:data:`RAISE_SPACING_SECONDS`; alerts accepted meanwhile wait and go out
+together as the next event (group commit: a sporadic alert does not wait, and
+every 202 still means "recorded in the store"). A storm on one incident adds
+at most 10 events a second per worker, not one per alert; the
+orchestrator counts them all and keeps a sample
+(:mod:`firestop.lifecycle.incident`). Once Durable entities are available in
+the local host, an entity per protected resource is where the count and the
+containment lock (``context.lock``, two incidents on one account never
+interleave) belong.
 
 Decisions (:func:`accept_alert`):
 
-* **Fired**, instance ``incident_key`` exists in any state → ``duplicate``
-  (same answer as the first delivery; nothing started). Else an open incident
-  sharing a correlation key (:mod:`firestop.intake.correlation`) → raise
-  ``alert_correlated`` on it → ``correlated``. Else ``start_new`` →
-  ``started``; if the start is refused (Azure: "already exists" when host.json
-  sets ``overridableExistingInstanceStates: NonRunningStates``; the default
-  ``AnyState`` replaces a running instance — learn.microsoft.com,
-  ``OverridableStates`` enum) and the instance now exists → ``duplicate``.
-* **Resolved**: instance ``incident_key`` open → raise ``alert_resolved`` →
-  ``resolved``; finished → ``closed``; missing → the open incident the alert
-  correlates with gets ``alert_resolved`` → ``resolved`` (with
-  ``correlated_to``), else ``no_incident``. Never starts anything.
+* **Fired** with correlation keys → join the open incident of a slot
+  (``correlated``), else start the slot's next generation (``started``); a
+  start refused because the id just became Pending/Running → read again and
+  join. A Fired alert that started the slot's last *finished* incident, or is
+  sampled in its record → ``duplicate`` of it: a redelivery after the
+  containment ended opens nothing.
+* **Fired** without keys (correlation off, no target) → its own incident
+  ``Alert.incident_key``; that instance existing in any state → ``duplicate``.
+* **Resolved**: the instance ``incident_key`` or the open incident of a slot
+  gets ``alert_resolved`` → ``resolved``; the slot's last incident finished and
+  was this alert's → ``closed``; else ``no_incident``. Never starts anything.
 
-Concurrency: deliveries with the same dedupe key, and starts for the same
-correlation key, are serialised per worker process (:class:`KeyedLocks`), so
-within one process a burst of distinct alerts for one resource starts exactly
-one incident. Across scaled-out workers the list-then-start is not atomic: two
-workers can each start an incident for the same resource in the same instant.
+Repeats: a repeat is answered from an in-process memo of accepted answers
+(``dedupe_key`` → outcome, kept :data:`MEMO_SECONDS`) once the incident it
+names is confirmed to still exist with the same creation time, so it gets the
+same answer and raises no second event. Another worker has no memo: there a
+repeat joins the same open incident again (counted twice in its tally), and a
+repeat of the alert that started it joins it too — the same incident either
+way, never a second one.
 
-Repeats of a joined or notified alert: a repeat is answered from an
-in-process memo of accepted answers (``dedupe_key`` → outcome, kept
-:data:`MEMO_SECONDS`) once the incident it names is confirmed to still exist
-with the same creation time, so it gets the same answer and raises no second
-event — even after that incident closed. Azure Monitor retries within about
-75 s (5, 20, 5, 40, 5 s; ``action-groups.md``). Another worker process has no
-memo: there a repeat is decided again (at worst the event is raised twice — the
-orchestrator sees ``alert_id`` twice — or, if the incident closed meanwhile, a
-Fired repeat opens a new incident).
-
-Open-incident listings are reused for :data:`LISTING_SECONDS` of wall time
-(a storm lists once, not once per alert). A stale listing is safe: an incident
-it shows open that has closed refuses the event and the decision is retaken
-with a fresh listing; an incident it does not show yet is found by the fresh
-listing taken under the start lock before any new incident starts.
+Cost per delivery: one point read per correlation key plus one raise or
+start, independent of how many incidents are open. Generations known to be
+finished are remembered per process (:data:`GENERATIONS_KEPT` slots); a fresh
+process reads each finished generation of a slot once.
 
 Failures: any error of the Durable client (store down, unexpected status,
 transport) raises :class:`IntakeUnavailable` before anything is answered as
@@ -55,28 +103,26 @@ accepted; the webhook turns it into 503 so Azure Monitor retries.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Callable
 
-from firestop.intake.correlation import (
-    CorrelationSettings,
-    OpenIncident,
-    correlation_keys,
-    find_incident,
-)
-from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, correlated_event, resolved_event
+from firestop.intake.correlation import CorrelationSettings, correlation_keys, slot_id
+from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, alert_summary, correlated_batch, resolved_event
 from firestop.intake.locks import KeyedLocks
 
 __all__ = [
-    "LISTING_SECONDS",
+    "GENERATIONS_KEPT",
     "MEMO_SECONDS",
     "OPEN_STATUSES",
+    "RAISE_SPACING_SECONDS",
     "IntakeUnavailable",
     "Outcome",
     "OutcomeKind",
@@ -90,12 +136,19 @@ OPEN_STATUSES: frozenset[str] = frozenset({"Pending", "Running"})
 
 #: Seconds an accepted joined/notified answer is remembered for repeats (wall time).
 MEMO_SECONDS = 900.0
-#: Seconds of wall time an open-incident listing is reused.
-LISTING_SECONDS = 1.0
+#: Slots whose first possibly-current generation this process remembers.
+GENERATIONS_KEPT = 65_536
+# Generations read in one walk up a slot: a fresh process on a resource with more finished
+# incidents than this answers 503 (Azure Monitor retries) and goes on from there next time.
+_WALK = 64
 
-# How many times a decision is retaken when the incident it picked closes
-# between the listing and the raise_event.
-_ATTEMPTS = 3
+#: Seconds between two alert_correlated events one worker raises on one incident: joined alerts arriving
+#: sooner wait (at most this long) and go out in the next event. Sporadic alerts do not wait.
+RAISE_SPACING_SECONDS = 0.1
+
+# How many times a decision is retaken when the incident it picked closes meanwhile, or a
+# start is refused because another worker started the same slot.
+_ATTEMPTS = 4
 
 
 class IntakeUnavailable(Exception):
@@ -189,17 +242,15 @@ class _Cache:
             self._data.clear()
 
 
-# (scope, instance id, created time) -> target ids: an instance's input never changes
-_targets_cache = _Cache(maxsize=4096, ttl=None)
 # (scope, dedupe key) -> (Outcome, created time of its incident)
 _answers = _Cache(maxsize=20_000, ttl=MEMO_SECONDS)
-# (scope, window seconds) -> list[OpenIncident]
-_listings = _Cache(maxsize=64, ttl=LISTING_SECONDS)
+# (scope, correlation key) -> lowest generation that may be current (every one below is finished)
+_generations = _Cache(maxsize=GENERATIONS_KEPT, ttl=None)
 
 
 def clear_caches() -> None:
-    """Forget remembered answers, listings and incident targets (tests; a task hub reset)."""
-    for cache in (_targets_cache, _answers, _listings):
+    """Forget remembered answers and slot generations (tests; a task hub reset)."""
+    for cache in (_answers, _generations):
         cache.clear()
 
 
@@ -261,50 +312,59 @@ class _Call:
     now: datetime
     settings: CorrelationSettings
     orchestrator_name: str
-    start_input: Callable[[Any, datetime], Any]
+    start_input: Callable[[Any, datetime, str], Any]
     scope: str
 
 
-async def _open_incidents(call: _Call, *, fresh: bool = False) -> list[OpenIncident]:
-    """Open incidents created within the window (a listing at most LISTING_SECONDS old unless ``fresh``)."""
-    key = (call.scope, call.settings.window_seconds)
-    if not fresh:
-        cached = _listings.get(key)
-        if cached is not None:
-            return cached
-    found = await _list_open_incidents(call)
-    _listings.put(key, found)
-    return found
+@dataclass
+class _Slot:
+    """Where a correlation key's slot stands: ``open`` (status of the incident to join, id
+    ``open_id``) or else ``free`` (the generation to start); ``last_id``: the newest finished
+    generation, if any."""
+
+    key: str
+    free: int
+    open: Any | None = None
+    open_id: str | None = None
+    last_id: str | None = None
 
 
-async def _list_open_incidents(call: _Call) -> list[OpenIncident]:
-    from azure.durable_functions import OrchestrationRuntimeStatus
+def _created(status: Any) -> datetime | None:
+    created = getattr(status, "created_time", None)
+    if created is None:
+        return None
+    return created.replace(tzinfo=timezone.utc) if created.tzinfo is None else created.astimezone(timezone.utc)
 
-    since = (call.now - timedelta(seconds=call.settings.window_seconds)).astimezone(timezone.utc)
-    try:
-        listed = await call.client.get_status_by(
-            created_time_from=since,
-            runtime_status=[OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running],
-        )
-    except Exception as exc:  # noqa: BLE001
-        raise IntakeUnavailable(f"get_status_by(open incidents) failed: {type(exc).__name__}") from exc
-    found: list[OpenIncident] = []
-    for status in listed:
-        created = getattr(status, "created_time", None)
-        if status.name != call.orchestrator_name or not status.instance_id or created is None:
+
+def _fresh(call: _Call, status: Any) -> bool:
+    """Open and created at most ``window_seconds`` before now (clock skew: age 0)."""
+    if _runtime(status) not in OPEN_STATUSES:
+        return False
+    created = _created(status)
+    return created is not None and (call.now - created).total_seconds() <= call.settings.window_seconds
+
+
+async def _slot(call: _Call, key: str) -> _Slot:
+    """Read ``key``'s slot upwards from the first generation that may be current."""
+    cache_key = (call.scope, key)
+    generation, last_id = _generations.get(cache_key) or (1, None)
+    for _ in range(_WALK):
+        instance_id = slot_id(key, generation)
+        status = await _status(call.client, instance_id)
+        if status is None:
+            # a purged generation leaves a hole: the slot goes on if the next one exists
+            if await _status(call.client, slot_id(key, generation + 1)) is None:
+                return _Slot(key, generation, last_id=last_id)
+            generation += 1
             continue
+        if _fresh(call, status):
+            return _Slot(key, generation, open=status, open_id=instance_id, last_id=last_id)
         if _runtime(status) not in OPEN_STATUSES:
-            continue
-        key = (call.scope, status.instance_id, created.isoformat())
-        targets = _targets_cache.get(key)
-        if targets is None:
-            full = await _status(call.client, status.instance_id, show_input=True)
-            if full is None:  # purged since the listing
-                continue
-            targets = target_ids_of_input(full.input_)
-            _targets_cache.put(key, targets)
-        found.append(OpenIncident(status.instance_id, created, targets))
-    return found
+            last_id = instance_id
+            _generations.put(cache_key, (generation + 1, last_id))  # finished for good: not read again here
+        generation += 1  # finished, or open but older than the window: it takes no new alerts
+    _generations.put(cache_key, (generation, last_id))
+    raise IntakeUnavailable(f"more than {_WALK} generations of a correlation slot to read; retry")
 
 
 async def _raise(client: Any, instance_id: str, name: str, data: dict[str, Any]) -> str | None:
@@ -323,25 +383,75 @@ async def _raise(client: Any, instance_id: str, name: str, data: dict[str, Any])
         return str(runtime)
 
 
-def _keys(call: _Call, alert: Any) -> frozenset[str]:
+@dataclass
+class _Batch:
+    summaries: list[dict[str, Any]]
+    done: asyncio.Future  # the raise's result: None, or why undeliverable
+    turn: asyncio.Future | None = None  # set when the raise before this batch is over
+
+
+class _Joiner:
+    """Group commit of ``alert_correlated`` per (event loop, incident): at most one raise in
+    flight, and a raise at most every ``spacing`` seconds; alerts arriving meanwhile wait and go
+    out together as the next event. The first alert of a batch raises it; every alert of the
+    batch gets that raise's result."""
+
+    def __init__(self, spacing: float) -> None:
+        self.spacing = spacing
+        self._guard = threading.Lock()
+        # (loop, incident) present = a batch is being raised; value = the batch filling behind it
+        self._busy: dict[tuple[int, str], _Batch | None] = {}
+        self._last: dict[tuple[int, str], float] = {}  # when the last raise ended (time.monotonic)
+
+    async def join(self, client: Any, instance_id: str, summary: dict[str, Any]) -> str | None:
+        loop = asyncio.get_running_loop()
+        key = (id(loop), instance_id)
+        with self._guard:
+            if key not in self._busy:  # nothing in flight: this one raises (after the spacing)
+                batch, raises = _Batch([summary], loop.create_future()), True
+                self._busy[key] = batch
+            elif self._busy[key] is None:  # first behind the one in flight: this one raises next
+                batch = self._busy[key] = _Batch([summary], loop.create_future(), loop.create_future())
+                raises = True
+            else:
+                batch, raises = self._busy[key], False
+                batch.summaries.append(summary)
+        if raises:
+            try:
+                if batch.turn is not None:
+                    await batch.turn
+                wait = self._last.get(key, -math.inf) + self.spacing - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)  # alerts arriving meanwhile join this batch
+            finally:
+                with self._guard:
+                    self._busy[key] = None  # in flight now: later alerts form the next batch
+            try:
+                batch.done.set_result(await _raise(client, instance_id, EVENT_CORRELATED,
+                                                   correlated_batch(batch.summaries)))
+            except BaseException as exc:  # noqa: BLE001 — every alert of the batch gets it
+                batch.done.set_exception(exc)
+            finally:
+                with self._guard:
+                    self._last[key] = time.monotonic()
+                    if len(self._last) > GENERATIONS_KEPT:  # forget incidents quiet for longer than the spacing
+                        cutoff = time.monotonic() - self.spacing
+                        self._last = {k: t for k, t in self._last.items() if t > cutoff}
+                    following = self._busy.get(key)
+                    if following is None:
+                        self._busy.pop(key, None)
+                    else:
+                        following.turn.set_result(None)
+        return await asyncio.shield(batch.done)
+
+
+_joiner = _Joiner(RAISE_SPACING_SECONDS)
+
+
+def _keys(call: _Call, alert: Any) -> list[str]:
     if not call.settings.enabled:
-        return frozenset()
-    return correlation_keys(alert.target_ids, call.settings.key)
-
-
-async def _notify_correlated(call: _Call, alert: Any, keys: frozenset[str], event: str,
-                             data: dict[str, Any], kind: OutcomeKind, *, fresh: bool = False) -> Outcome | None:
-    """Raise ``event`` on the open incident ``alert`` correlates with; None if there is none."""
-    for attempt in range(_ATTEMPTS):
-        candidates = await _open_incidents(call, fresh=fresh or attempt > 0)
-        match = find_incident(keys, candidates, now=call.now, settings=call.settings, exclude=alert.incident_key)
-        if match is None:
-            return None
-        if await _raise(call.client, match.instance_id, event, data) is None:
-            _remember(call, alert, Outcome(kind, match.instance_id, correlated_to=match.instance_id),
-                      match.created_time)
-            return Outcome(kind, match.instance_id, correlated_to=match.instance_id)
-    return None
+        return []
+    return sorted(correlation_keys(alert.target_ids, call.settings.key))
 
 
 def _remember(call: _Call, alert: Any, outcome: Outcome, created: datetime | None) -> None:
@@ -356,41 +466,95 @@ async def _remembered(call: _Call, alert: Any) -> Outcome | None:
         return None
     outcome, created = entry
     status = await _status(call.client, outcome.instance_id)
-    if status is None or getattr(status, "created_time", None) is None or status.created_time.isoformat() != created:
+    if status is None or _created(status) is None or _created(status).isoformat() != created:
         _answers.drop((call.scope, alert.dedupe_key))  # purged or replaced since: decide again
         return None
     return outcome
 
 
-async def _start(call: _Call, alert: Any) -> Outcome:
+def _decoded(value: Any) -> Any:
+    for _ in range(3):
+        if not isinstance(value, str):
+            break
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
+    """The status of the (finished) incident ``instance_id`` when ``alert`` started it or is
+    sampled in its record, else None."""
+    full = await _status(call.client, instance_id, show_input=True)
+    if full is None:
+        return None
+    started = _decoded(full.input_)
+    started_by = started.get("alert") if isinstance(started, dict) else None
+    if isinstance(started_by, dict) and started_by.get("alert_id") == alert.alert_id:
+        return full
+    record = _decoded(getattr(full, "output", None))
+    joined = record.get("correlated_alerts") if isinstance(record, dict) else None
+    if isinstance(joined, list) and any(isinstance(a, dict) and a.get("alert_id") == alert.alert_id for a in joined):
+        return full
+    return None
+
+
+async def _start(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
+    """Start ``instance_id`` unless it is open: the outcome, or None when the start was
+    refused because the id is open now (another worker took the slot first)."""
     try:
-        await call.client.start_new(call.orchestrator_name, alert.incident_key, call.start_input(alert, call.now))
+        await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
-        if await _status(call.client, alert.incident_key) is not None:
-            return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
-        raise IntakeUnavailable(f"start_new({alert.incident_key}) failed: {type(exc).__name__}") from exc
-    return Outcome(OutcomeKind.STARTED, alert.incident_key)
+        status = await _status(call.client, instance_id)
+        if status is not None and _runtime(status) in OPEN_STATUSES:
+            return None
+        raise IntakeUnavailable(f"start_new({instance_id}) failed: {type(exc).__name__}") from exc
+    return Outcome(OutcomeKind.STARTED, instance_id)
+
+
+async def _join(call: _Call, alert: Any, slot: _Slot) -> Outcome | None:
+    """Record ``alert`` on the slot's open incident; None if that closed meanwhile."""
+    assert slot.open_id is not None
+    if await _joiner.join(call.client, slot.open_id, alert_summary(alert, received_at=call.now)) is not None:
+        return None
+    outcome = Outcome(OutcomeKind.CORRELATED, slot.open_id, correlated_to=slot.open_id)
+    _remember(call, alert, outcome, _created(slot.open))
+    return outcome
+
+
+def _oldest_open(slots: list[_Slot]) -> _Slot | None:
+    opened = [s for s in slots if s.open is not None]
+    return min(opened, key=lambda s: (_created(s.open), s.open_id)) if opened else None
 
 
 async def _fired(call: _Call, alert: Any) -> Outcome:
-    if await _status(call.client, alert.incident_key) is not None:
-        return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
     keys = _keys(call, alert)
     if not keys:
-        return await _start(call, alert)
-    data = correlated_event(alert, received_at=call.now)
-    joined = await _notify_correlated(call, alert, keys, EVENT_CORRELATED, data, OutcomeKind.CORRELATED)
-    if joined is not None:
-        return joined
-    async with _starts.hold(f"start:{key}" for key in keys):
-        # another delivery may have started an incident for these keys while we listed
-        joined = await _notify_correlated(call, alert, keys, EVENT_CORRELATED, data, OutcomeKind.CORRELATED,
-                                          fresh=True)
+        if await _status(call.client, alert.incident_key) is not None:
+            return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
+        return await _start(call, alert, alert.incident_key) or Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
+    for _ in range(_ATTEMPTS):
+        target = _oldest_open([await _slot(call, key) for key in keys])
+        if target is None:
+            async with _starts.hold(f"start:{key}" for key in keys):  # within this worker: one start at a time
+                slots = [await _slot(call, key) for key in keys]
+                target = _oldest_open(slots)
+                if target is None:
+                    first = slots[0]
+                    if first.last_id is not None and await _belonged_to(call, alert, first.last_id) is not None:
+                        return Outcome(OutcomeKind.DUPLICATE, first.last_id)
+                    started = await _start(call, alert, slot_id(first.key, first.free))
+                    if started is not None:
+                        status = await _status(call.client, started.instance_id)  # its created time, for the memo
+                        _remember(call, alert, Outcome(OutcomeKind.DUPLICATE, started.instance_id), _created(status))
+                        return started
+                    continue  # another worker took the slot: read it again and join
+        joined = await _join(call, alert, target)
         if joined is not None:
             return joined
-        started = await _start(call, alert)
-        _listings.drop((call.scope, call.settings.window_seconds))
-        return started
+        # it closed meanwhile: read the slots again
+    raise IntakeUnavailable("the incident of this alert's resource kept changing; retry")
 
 
 async def _resolved(call: _Call, alert: Any) -> Outcome:
@@ -402,15 +566,22 @@ async def _resolved(call: _Call, alert: Any) -> Outcome:
             runtime = await _raise(call.client, alert.incident_key, EVENT_RESOLVED, data)
             if runtime is None:
                 outcome = Outcome(OutcomeKind.RESOLVED, alert.incident_key)
-                _remember(call, alert, outcome, getattr(own, "created_time", None))
+                _remember(call, alert, outcome, _created(own))
                 return outcome
         return Outcome(OutcomeKind.CLOSED, alert.incident_key, runtime_status=str(runtime))
-    keys = _keys(call, alert)
-    if keys:
-        reached = await _notify_correlated(call, alert, keys, EVENT_RESOLVED, data, OutcomeKind.RESOLVED)
-        if reached is not None:
-            return reached
-    return Outcome(OutcomeKind.NO_INCIDENT, None)
+    closed: Outcome | None = None
+    for key in _keys(call, alert):
+        slot = await _slot(call, key)
+        if slot.open is not None:
+            if await _raise(call.client, slot.open_id, EVENT_RESOLVED, data) is None:
+                outcome = Outcome(OutcomeKind.RESOLVED, slot.open_id, correlated_to=slot.open_id)
+                _remember(call, alert, outcome, _created(slot.open))
+                return outcome
+        elif closed is None and slot.last_id is not None:
+            finished = await _belonged_to(call, alert, slot.last_id)
+            if finished is not None:
+                closed = Outcome(OutcomeKind.CLOSED, slot.last_id, runtime_status=str(_runtime(finished)))
+    return closed or Outcome(OutcomeKind.NO_INCIDENT, None)
 
 
 async def accept_alert(
@@ -420,7 +591,7 @@ async def accept_alert(
     now: datetime,
     settings: CorrelationSettings,
     orchestrator_name: str,
-    start_input: Callable[[Any, datetime], Any],
+    start_input: Callable[[Any, datetime, str], Any],
     cache_scope: str = "",
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
@@ -434,10 +605,12 @@ async def accept_alert(
         settings: correlation window (seconds) and key.
         orchestrator_name: the incident orchestrator's name (open incidents are
             instances of it).
-        start_input: ``(alert, now) → orchestration input`` for a new incident.
+        start_input: ``(alert, now, instance_id) → orchestration input`` for a new
+            incident started under ``instance_id`` (its slot's id, or the alert's
+            own key without correlation; an input sealed for its instance binds it).
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
-            listings are kept per scope).
+            the slot generations are kept per scope).
 
     Returns:
         The :class:`Outcome`; when ``outcome.accepted`` the alert is recorded in

@@ -12,6 +12,13 @@ second containment. How targets are compared is the *correlation key*:
 | ``subscription`` | ``/subscriptions/<id>`` (case-insensitive) |
 | ``none`` | never: every alert starts its own incident |
 
+Each correlation key owns a sequence of incident ids, its *slot*
+(:func:`slot_id`): ``inc-<16 hex of SHA-256(key)>`` for its first incident,
+``…-g2``, ``…-g3`` for later ones. Every worker computes the same ids, so
+"is there an open incident for this resource?" is a point read and "start
+it unless someone did" is the Durable store's own atomic start (see
+:mod:`firestop.intake.accept`).
+
 ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` (default 3600, i.e. 60 minutes; ``0``
 turns correlation off) bounds how old, in seconds, an open incident may be to
 still take new alerts, so an incident stuck open for days does not swallow
@@ -26,6 +33,7 @@ gives the comparison form.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from dataclasses import dataclass
@@ -46,6 +54,7 @@ __all__ = [
     "OpenIncident",
     "correlation_keys",
     "find_incident",
+    "slot_id",
 ]
 
 WINDOW_ENV = "FIRESTOP_CORRELATION_WINDOW_SECONDS"
@@ -160,6 +169,20 @@ def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> froze
             if scoped is not None:
                 out.add(scoped)
     return frozenset(out)
+
+
+@lru_cache(maxsize=65536)
+def slot_id(key: str, generation: int = 1) -> str:
+    """The incident id of ``key``'s ``generation``-th incident (generation >= 1).
+
+    ``inc-`` + the first 16 hex digits of SHA-256 of the key (lower-case, as
+    :func:`correlation_keys` gives it), then ``-g<generation>`` from the
+    second on. Same on every worker; ValueError for a generation < 1.
+    """
+    if generation < 1:
+        raise ValueError("generation must be >= 1")
+    head = "inc-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return head if generation == 1 else f"{head}-g{generation}"
 
 
 @lru_cache(maxsize=4096)

@@ -3,11 +3,20 @@
 The incident orchestrator (``firestop.lifecycle``) waits for these by name;
 names and data shapes are a contract between intake and the orchestrator:
 
-* :data:`EVENT_CORRELATED` ``"alert_correlated"`` — a new Fired alert joined the
-  incident. Data::
+* :data:`EVENT_CORRELATED` ``"alert_correlated"`` — new Fired alerts joined the
+  incident. One event carries a *batch*: every alert one worker accepted for
+  the incident while its previous event was being raised (so a storm adds a
+  handful of events to the incident's history, not one per alert). Data::
 
-      {"alert": <Alert.model_dump(mode="json", exclude={"context", "essentials"})>,
-       "received_at": "<ISO 8601 UTC>"}
+      {"count": int (alerts in the batch, >= 1),
+       "alert_ids": [str, …] (every alert of the batch, up to MAX_BATCH_IDS),
+       "alerts": [<summary>, …] (the newest SAMPLE_SIZE of them, oldest first),
+       "received_at": "<ISO 8601 UTC>" (the first), "last_received_at": "<ISO 8601 UTC>"}
+
+  where a summary is ``{"alert_id", "rule_name", "severity", "target_ids",
+  "fired_at", "received_at"}`` (never the alert context or its indicators).
+  Earlier versions raised ``{"alert": <Alert JSON>, "received_at"}`` per
+  alert; the orchestrator reads both (that shape counts one).
 
 * :data:`EVENT_RESOLVED` ``"alert_resolved"`` — Azure Monitor sent "Resolved"
   for an alert of the incident. Data::
@@ -32,7 +41,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["EVENT_CORRELATED", "EVENT_RESOLVED", "correlated_event", "resolved_event"]
+__all__ = ["EVENT_CORRELATED", "EVENT_RESOLVED", "SAMPLE_SIZE", "alert_summary", "correlated_batch",
+           "correlated_event", "resolved_event"]
+
+#: Alerts summarised in one ``alert_correlated`` event (and kept in the record); the rest are counted.
+SAMPLE_SIZE = 20
+#: Alert ids listed in one ``alert_correlated`` event (a batch is at most the deliveries one worker had
+#: waiting for one raise: bounded by its concurrency).
+MAX_BATCH_IDS = 1000
 
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
@@ -44,16 +60,46 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat()
 
 
-def correlated_event(alert: Any, *, received_at: datetime) -> dict[str, Any]:
-    """Data of :data:`EVENT_CORRELATED` for ``alert`` (a parsed ``Alert``).
+def alert_summary(alert: Any, *, received_at: datetime) -> dict[str, Any]:
+    """What an ``alert_correlated`` event says of one alert (see the module docstring).
 
     Raises:
         ValueError: ``received_at`` is naive.
     """
     return {
-        "alert": alert.model_dump(mode="json", exclude={"context", "essentials"}),
+        "alert_id": alert.alert_id,
+        "rule_name": alert.rule_name,
+        "severity": alert.severity,
+        "target_ids": list(alert.target_ids)[:SAMPLE_SIZE],
+        "fired_at": _iso(alert.fired_at) if alert.fired_at is not None else None,
         "received_at": _iso(received_at),
     }
+
+
+def correlated_batch(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Data of :data:`EVENT_CORRELATED` for a batch of :func:`alert_summary` values (oldest first).
+
+    Raises:
+        ValueError: ``summaries`` is empty.
+    """
+    if not summaries:
+        raise ValueError("a correlated batch needs at least one alert")
+    return {
+        "count": len(summaries),
+        "alert_ids": [s["alert_id"] for s in summaries[:MAX_BATCH_IDS]],
+        "alerts": summaries[-SAMPLE_SIZE:],
+        "received_at": summaries[0]["received_at"],
+        "last_received_at": summaries[-1]["received_at"],
+    }
+
+
+def correlated_event(alert: Any, *, received_at: datetime) -> dict[str, Any]:
+    """Data of :data:`EVENT_CORRELATED` for ``alert`` (a parsed ``Alert``) alone: a batch of one.
+
+    Raises:
+        ValueError: ``received_at`` is naive.
+    """
+    return correlated_batch([alert_summary(alert, received_at=received_at)])
 
 
 def resolved_event(alert: Any, *, received_at: datetime) -> dict[str, Any]:

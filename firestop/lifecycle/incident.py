@@ -36,8 +36,9 @@ responders' API for this incident, step and request), ``stop`` (sealed
 no further step runs — checked before every step group and while waiting for
 an approval —, what was applied is verified, the record is filed with status
 ``stopped``; an unsealed stop is recorded as refused and ignored),
-``alert_correlated`` and ``alert_resolved`` (from intake; recorded on the
-timeline).
+``alert_correlated`` (batches of joined alerts from intake: counted into
+``correlated_count``, the newest sampled into ``correlated_alerts``) and
+``alert_resolved`` (recorded on the timeline).
 
 Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
@@ -48,11 +49,13 @@ instance ID the parent chooses, ``<incident id>:group-<n>``).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any, Generator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
@@ -82,6 +85,8 @@ ACTIVITY_LEDGER_HEAD = "ledger_head"
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
 EVENT_STOP = "stop"
+#: Joined alerts named in the record (the rest are counted: ``correlated_count``).
+SAMPLE_SIZE = 20
 
 
 class IncidentInput(BaseModel):
@@ -93,7 +98,7 @@ class IncidentInput(BaseModel):
     sandbox: bool = False
     exercise: bool = False
     requested_by: str = AUTOMATION
-    #: indicator lists cut to firestop.lifecycle.start.MAX_INDICATORS: {name: original length}
+    #: indicator lists cut to MAX_INDICATORS: {name: original length, or MAX_INDICATORS + 1 for "more than"}
     indicators_truncated: dict[str, int] = Field(default_factory=dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
@@ -303,7 +308,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     inc.targets = (results.pop(0) if results else {}) or {}
     doc.facts = inc.targets
     doc.notes.extend(f"playbook skipped: {p}" for p in selection.get("playbook_errors") or [])
-    doc.notes.extend(f"alert named {n} {k}; the first {len(alert.get('indicators', {}).get(k) or [])} were used"
+    doc.notes.extend(f"alert named {n if n > MAX_INDICATORS + 1 else f'more than {MAX_INDICATORS}'} {k}; "
+                     f"the first {len(alert.get('indicators', {}).get(k) or [])} were used"
                      for k, n in inc.inp.indicators_truncated.items())
     now = inc.now
     if not selection.get("playbook"):
@@ -735,37 +741,81 @@ def _verify(inc: _Incident) -> Generator[Any, Any, None]:
                       detail=detail, started_at=started)
 
 
-def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
-    """Record alerts that joined this incident while it ran (events buffered until now).
+def _joined(inc: _Incident) -> tuple[int, list[dict[str, Any]]]:
+    """Alerts that joined this incident so far: (how many, the newest SAMPLE_SIZE of them).
 
-    Each event name is waited on once: the Durable Python SDK (1.7) buffers an
-    event raised before its wait as a *deferred* completion that it never
-    clears and keeps only the newest one, so a second wait on a buffered name
-    would get the same event again, forever. So the newest joined alert and
-    the newest resolution are recorded here; every one raised stays in the
-    incident's Durable history as an ``EventRaised`` entry.
+    Read from the incident's own history (``context.histories``, the
+    ``EventRaised`` entries named ``alert_correlated``) rather than by waiting
+    on the event once per alert: intake batches joined alerts (one event per
+    batch, see :mod:`firestop.intake.events`) and the SDK (1.7) hands a wait on
+    an already-buffered name only the newest event. Only events with a
+    timestamp at or before ``current_utc_datetime`` count, so every replay of
+    this point sees the same ones. Deliveries of the alert that started the
+    incident are not counted.
+    """
+    from azure.durable_functions.models.history import HistoryEventType
+
+    now = inc.now
+    starter = inc.alert.get("alert_id")
+    count = 0
+    newest: dict[str, dict[str, Any]] = {}
+    for event in getattr(inc.context, "histories", None) or ():
+        if event.event_type != HistoryEventType.EVENT_RAISED or getattr(event, "Name", None) != EVENT_CORRELATED:
+            continue
+        try:
+            if event.timestamp > now:
+                continue
+        except TypeError:
+            continue
+        data = getattr(event, "Input", None)
+        for _ in range(2):  # history holds the event's JSON text; raised through the SDK client it is JSON text again
+            if isinstance(data, str):
+                try:
+                    data = json.loads(data)
+                except ValueError:
+                    data = None
+        data = data if isinstance(data, dict) else {}
+        if isinstance(data.get("alert"), dict):  # one alert per event (earlier intake versions)
+            alerts, n = [{**data["alert"], "received_at": data.get("received_at")}], 1
+        else:
+            alerts = [a for a in data.get("alerts") or [] if isinstance(a, dict)]
+            n = data.get("count") if isinstance(data.get("count"), int) and data.get("count") > 0 else len(alerts)
+        ids = data.get("alert_ids") if isinstance(data.get("alert_ids"), list) else [a.get("alert_id") for a in alerts]
+        count += max(n - ids.count(starter), 0)
+        for a in alerts:
+            if a.get("alert_id") != starter:
+                newest.pop(str(a.get("alert_id")), None)
+                newest[str(a.get("alert_id"))] = {"alert_id": a.get("alert_id"), "rule_name": a.get("rule_name"),
+                                                  "target_ids": (a.get("target_ids") or [])[:1],
+                                                  "received_at": a.get("received_at")}
+    return count, list(newest.values())[-SAMPLE_SIZE:]
+
+
+def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
+    """Record the alerts that joined this incident while it ran, and a Resolved notification.
+
+    Joined alerts are counted from the history (:func:`_joined`). ``alert_resolved``
+    is waited on once: the Durable Python SDK (1.7) buffers an event raised before
+    its wait as a *deferred* completion that it never clears and keeps only the
+    newest one, so a second wait on a buffered name would get the same event
+    again, forever.
     """
     context = inc.context
-    waits = {EVENT_CORRELATED: context.wait_for_external_event(EVENT_CORRELATED),
-             EVENT_RESOLVED: context.wait_for_external_event(EVENT_RESOLVED)}
-    while waits:
-        timer = context.create_timer(inc.now)
-        winner = yield context.task_any([*waits.values(), timer])
-        if winner is timer:
-            return
-        timer.cancel()
-        name = next(k for k, v in waits.items() if v is winner)
-        del waits[name]
-        data = decode(winner.result)
-        now = inc.now
-        if name == EVENT_CORRELATED:
-            other = data.get("alert") or {}
-            inc.doc.correlated.append({"alert_id": other.get("alert_id"), "rule_name": other.get("rule_name"),
-                                       "received_at": data.get("received_at")})
-            inc.doc.event("detect", "alert joined", "ok", now, target=(other.get("target_ids") or [None])[0],
-                          detail=f"{other.get('rule_name')} ({other.get('alert_id')})")
-        else:
-            inc.doc.event("detect", "alert resolved", "ok", now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
+    count, sample = _joined(inc)
+    if count:
+        inc.doc.correlated = sample
+        inc.doc.correlated_count = count
+        last = sample[-1] if sample else {}
+        inc.doc.event("detect", "alerts joined", "ok", inc.now, target=(last.get("target_ids") or [None])[0],
+                      detail=f"{count} alert(s) joined this incident; newest {last.get('rule_name')} ({last.get('alert_id')})")
+    waiting = context.wait_for_external_event(EVENT_RESOLVED)
+    timer = context.create_timer(inc.now)
+    winner = yield context.task_any([waiting, timer])
+    if winner is timer:
+        return
+    timer.cancel()
+    data = decode(winner.result)
+    inc.doc.event("detect", "alert resolved", "ok", inc.now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
 
 
 def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:

@@ -5,20 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+#: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
+#: (parsing already stops there: firestop.alerts.indicators).
+from firestop.alerts.indicators import MAX_INDICATORS
 
-#: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input.
-MAX_INDICATORS = 100
 
-
-def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False) -> dict[str, Any]:
+def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
+                   incident_id: str | None = None) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``).
+
+    ``incident_id``: the instance ID it starts under (intake: the resource's slot,
+    :func:`firestop.intake.slot_id`); default the alert's own ``incident_key``.
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
     """
     summary = alert.model_dump(mode="json", exclude={"context", "essentials"})
     indicators = summary.get("indicators") or {}
-    truncated: dict[str, int] = {}
+    # {name: how many the alert named}; MAX_INDICATORS + 1 = "more than MAX_INDICATORS" (the scan stopped there)
+    truncated: dict[str, int] = {name: MAX_INDICATORS + 1 for name in indicators.pop("truncated", None) or ()}
     for key, values in list(indicators.items()):
         if isinstance(values, list) and len(values) > MAX_INDICATORS:
             # a 256 KB log alert can name ~50,000 IPs: orchestration inputs stay small (history is replayed)
@@ -26,7 +31,7 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
             truncated[key] = len(values)
     return {
         "indicators_truncated": truncated,
-        "incident_id": alert.incident_key,
+        "incident_id": incident_id or alert.incident_key,
         "alert": summary,
         "received_at": received_at.isoformat(),
         "sandbox": sandbox,

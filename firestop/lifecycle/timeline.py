@@ -44,7 +44,8 @@ class IncidentDoc:
         self.facts: dict[str, Any] = {}
         self.plan: list[dict[str, Any]] = []
         self.approvals: list[dict[str, Any]] = []
-        self.correlated: list[dict[str, Any]] = []
+        self.correlated: list[dict[str, Any]] = []  # the newest alerts that joined (a sample)
+        self.correlated_count = 0  # how many joined
         self.gaps: list[dict[str, str]] = []
         self.notes: list[str] = []
         self.acknowledged_at: datetime | None = None
@@ -161,6 +162,7 @@ class IncidentDoc:
             "approvals": self.approvals,
             "stopped": self.stopped,
             "correlated_alerts": self.correlated,
+            "correlated_count": self.correlated_count,
             "target_facts": self.facts,
             "checklist_gaps": self.gaps,
             "notes": self.notes,

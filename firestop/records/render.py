@@ -75,6 +75,9 @@ def render_markdown(record: dict[str, Any]) -> str:
         lines.append("")
     if record.get("correlated_alerts"):
         lines += ["## Alerts that joined this incident", ""]
+        count = record.get("correlated_count")
+        if isinstance(count, int) and count > len(record["correlated_alerts"]):
+            lines += [f"{count} alerts joined; the newest {len(record['correlated_alerts'])}:", ""]
         lines += [f"- {_cell(a.get('rule_name'))} ({md_code(a.get('alert_id'))})" for a in record["correlated_alerts"]]
         lines.append("")
     if record.get("holds") or record.get("does_not_hold"):

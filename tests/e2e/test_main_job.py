@@ -50,7 +50,9 @@ def test_leaked_key_alert_is_contained(firestop_home):
     keys_after = tenant.account_keys(ACCOUNT)
     assert keys_after["key1"] != keys_before["key1"] and keys_after["key2"] != keys_before["key2"]
     versions = tenant.secret_versions("kv-contoso-ai", "openai-api-key")
-    assert len(versions) == secret_versions_before + 1
+    # keys.rotate's progress marker (the value consumers already had, tagged firestop-phase=spare), then the cut-over
+    assert len(versions) == secret_versions_before + 2
+    assert versions[-2]["value"] == versions[-3]["value"]
     assert versions[-1]["value"] == keys_after["key2"]  # consumers cut over to the live Key2
     acls = tenant.resource(ACCOUNT)["properties"]["networkAcls"]
     assert acls["defaultAction"] == "Deny"

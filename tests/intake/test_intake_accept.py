@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from firestop.alerts import Alert
 from firestop.intake import (
     EVENT_CORRELATED,
     EVENT_RESOLVED,
@@ -15,6 +14,8 @@ from firestop.intake import (
     IntakeUnavailable,
     OutcomeKind,
     accept_alert,
+    correlation_keys,
+    slot_id,
     target_ids_of_input,
 )
 
@@ -24,54 +25,83 @@ from .conftest import ACCOUNT, NOW, ORCH, OTHER, make_alert
 def accept(client, alert, settings: CorrelationSettings | None = None, scope: str = ""):
     return asyncio.run(accept_alert(
         client, alert, now=NOW, settings=settings or CorrelationSettings(), orchestrator_name=ORCH,
-        start_input=lambda a, now: {"incident_id": a.incident_key, "alert": a.model_dump(mode="json", exclude={"context", "essentials"}),
+        start_input=lambda a, now, iid: {"incident_id": iid, "alert": a.model_dump(mode="json", exclude={"context", "essentials"}),
                                     "received_at": now.isoformat()},
         cache_scope=scope,
     ))
 
 
+def slot(target: str = ACCOUNT, generation: int = 1, key: CorrelationKey = CorrelationKey.RESOURCE) -> str:
+    [k] = correlation_keys([target], key)
+    return slot_id(k, generation)
+
+
+def joined(fake) -> list[str]:
+    """Alert ids in the alert_correlated events raised, in order."""
+    return [a["alert_id"] for _, name, data in fake.events if name == EVENT_CORRELATED for a in data["alerts"]]
+
+
 # -- Fired: start, duplicate --------------------------------------------------------
-def test_a_new_alert_starts_its_incident_under_the_alerts_key(fake):
+def test_a_new_alert_starts_the_first_incident_of_its_resource(fake):
     alert = make_alert("a1")
     outcome = accept(fake, alert)
-    assert (outcome.kind, outcome.instance_id, outcome.http_status) == (OutcomeKind.STARTED, alert.incident_key, 202)
-    assert fake.instances[alert.incident_key]["input"]["alert"]["target_ids"] == [ACCOUNT]
+    assert (outcome.kind, outcome.instance_id, outcome.http_status) == (OutcomeKind.STARTED, slot(), 202)
+    started = fake.instances[slot()]["input"]
+    assert started["alert"]["target_ids"] == [ACCOUNT] and started["incident_id"] == slot()
+    assert slot() == slot(ACCOUNT.upper())  # one slot per resource, whatever the case of its id
     assert fake.events == []
 
 
 def test_a_repeated_delivery_starts_nothing_and_gets_the_same_incident(fake):
     alert = make_alert("a1")
     first = accept(fake, alert)
-    fake.instances[alert.incident_key]["runtimeStatus"] = "Completed"
+    fake.instances[first.instance_id]["runtimeStatus"] = "Completed"
     again = [accept(fake, alert) for _ in range(3)]
     assert {(o.kind, o.instance_id) for o in again} == {(OutcomeKind.DUPLICATE, first.instance_id)}
     assert fake.calls.count("start_new") == 1 and fake.events == []
 
 
-def test_a_start_refused_because_another_worker_just_started_it_is_a_duplicate(fake):
+def test_a_redelivery_in_another_worker_after_the_incident_closed_opens_nothing(fake):
+    from firestop.intake.accept import clear_caches
+
+    alert = make_alert("a1")
+    first = accept(fake, alert)
+    fake.instances[first.instance_id]["runtimeStatus"] = "Completed"
+    clear_caches()  # another worker: no memo, no known generations
+    again = accept(fake, alert)
+    assert (again.kind, again.instance_id) == (OutcomeKind.DUPLICATE, first.instance_id)
+    later = accept(fake, make_alert("a1-later"))  # a new alert after the incident closed: the next generation
+    assert (later.kind, later.instance_id) == (OutcomeKind.STARTED, slot(generation=2))
+
+
+def test_a_start_refused_because_another_worker_just_started_it_joins_that_incident(fake):
     alert = make_alert("a1")
     fake.on_start = lambda iid: fake.add(iid, ACCOUNT, status="Running", age_s=0)
     outcome = accept(fake, alert)
-    assert (outcome.kind, outcome.instance_id, outcome.accepted) == (OutcomeKind.DUPLICATE, alert.incident_key, True)
+    assert (outcome.kind, outcome.instance_id, outcome.accepted) == (OutcomeKind.CORRELATED, slot(), True)
+    assert joined(fake) == [alert.alert_id]
+
+
+def test_without_correlation_an_alert_has_its_own_incident(fake):
+    alert = make_alert("a5")
+    outcome = accept(fake, alert, CorrelationSettings(key=CorrelationKey.NONE))
+    assert (outcome.kind, outcome.instance_id) == (OutcomeKind.STARTED, alert.incident_key)
+    again = accept(fake, alert, CorrelationSettings(key=CorrelationKey.NONE))
+    assert (again.kind, again.instance_id) == (OutcomeKind.DUPLICATE, alert.incident_key)
 
 
 # -- Fired: correlation -------------------------------------------------------------
 @pytest.mark.parametrize("status", ["Pending", "Running"])
 def test_an_alert_for_a_resource_with_an_open_incident_joins_it(fake, status):
-    fake.add("inc-open", ACCOUNT.upper(), status=status, age_s=120)
+    fake.add(slot(), ACCOUNT.upper(), status=status, age_s=120)
     alert = make_alert("a2")
     outcome = accept(fake, alert)
-    assert (outcome.kind, outcome.instance_id, outcome.correlated_to) == (OutcomeKind.CORRELATED, "inc-open", "inc-open")
-    assert alert.incident_key not in fake.instances and "start_new" not in fake.calls
+    assert (outcome.kind, outcome.instance_id, outcome.correlated_to) == (OutcomeKind.CORRELATED, slot(), slot())
+    assert "start_new" not in fake.calls
     [(iid, name, data)] = fake.events
-    assert (iid, name) == ("inc-open", EVENT_CORRELATED)
-    assert data == {"alert": alert.model_dump(mode="json", exclude={"context", "essentials"}), "received_at": NOW.isoformat()}
-    assert "raw context" not in str(data) and Alert.model_validate(data["alert"]).alert_id == alert.alert_id
-
-
-def test_the_open_incidents_input_may_come_back_as_json_text(fake):
-    fake.add("inc-open", ACCOUNT, input_as_text=True)
-    assert accept(fake, make_alert("a2")).correlated_to == "inc-open"
+    assert (iid, name) == (slot(), EVENT_CORRELATED)
+    assert data["count"] == 1 and data["alerts"][0]["alert_id"] == alert.alert_id
+    assert data["alerts"][0]["received_at"] == NOW.isoformat() and "raw context" not in str(data)
 
 
 @pytest.mark.parametrize(
@@ -79,20 +109,24 @@ def test_the_open_incidents_input_may_come_back_as_json_text(fake):
     [
         (dict(status="Completed"), "finished incidents are not open"),
         (dict(age_s=3601), "older than the 60-minute default window"),
-        (dict(name="some_other_orchestrator"), "not an incident"),
     ],
 )
-def test_no_open_incident_in_the_window_means_a_new_incident(fake, setup, why):
-    fake.add("inc-old", ACCOUNT, **setup)
+def test_no_open_incident_in_the_window_means_the_next_generation(fake, setup, why):
+    fake.add(slot(), ACCOUNT, **setup)
     outcome = accept(fake, make_alert("a3"))
-    assert outcome.kind is OutcomeKind.STARTED, why
+    assert (outcome.kind, outcome.instance_id) == (OutcomeKind.STARTED, slot(generation=2)), why
     assert fake.events == []
+    assert accept(fake, make_alert("a3b")).correlated_to == slot(generation=2)  # later alerts join the new one
+
+
+def test_a_purged_generation_does_not_hide_the_open_one_after_it(fake):
+    fake.add(slot(generation=2), ACCOUNT, status="Running")  # generation 1 purged
+    assert accept(fake, make_alert("p1")).correlated_to == slot(generation=2)
 
 
 def test_another_resource_or_turned_off_correlation_starts_a_new_incident(fake):
-    fake.add("inc-open", OTHER)
-    assert accept(fake, make_alert("a4")).kind is OutcomeKind.STARTED
-    fake.add("inc-same", ACCOUNT)
+    fake.add(slot(OTHER), OTHER)
+    assert accept(fake, make_alert("a4")).instance_id == slot()
     assert accept(fake, make_alert("a5"), CorrelationSettings(key=CorrelationKey.NONE)).kind is OutcomeKind.STARTED
     assert accept(fake, make_alert("a6"), CorrelationSettings(window_seconds=0)).kind is OutcomeKind.STARTED
     assert accept(fake, make_alert("a7", targets=())).kind is OutcomeKind.STARTED
@@ -100,13 +134,14 @@ def test_another_resource_or_turned_off_correlation_starts_a_new_incident(fake):
 
 
 def test_the_resource_group_key_joins_a_sibling_resource(fake):
-    fake.add("inc-open", OTHER)
-    outcome = accept(fake, make_alert("a4"), CorrelationSettings(key=CorrelationKey.RESOURCE_GROUP))
-    assert outcome.correlated_to == "inc-open"
+    settings = CorrelationSettings(key=CorrelationKey.RESOURCE_GROUP)
+    first = accept(fake, make_alert("g1", targets=(OTHER,)), settings)
+    assert first.instance_id == slot(OTHER, key=CorrelationKey.RESOURCE_GROUP)
+    assert accept(fake, make_alert("g2"), settings).correlated_to == first.instance_id
 
 
-def test_an_incident_that_closes_between_listing_and_raising_is_not_joined(fake):
-    fake.add("inc-closing", ACCOUNT, status="Running")
+def test_an_incident_that_closes_before_the_event_is_raised_is_not_joined(fake):
+    fake.add(slot(), ACCOUNT, status="Running")
     original = fake.raise_event
 
     async def closes_first(instance_id, event_name, event_data=None, **kw):
@@ -114,59 +149,87 @@ def test_an_incident_that_closes_between_listing_and_raising_is_not_joined(fake)
         return await original(instance_id, event_name, event_data, **kw)
 
     fake.raise_event = closes_first
-    alert = make_alert("a8")
-    outcome = accept(fake, alert)
-    assert (outcome.kind, outcome.instance_id) == (OutcomeKind.STARTED, alert.incident_key)
+    outcome = accept(fake, make_alert("a8"))
+    assert (outcome.kind, outcome.instance_id) == (OutcomeKind.STARTED, slot(generation=2))
     assert fake.events == []
 
 
-def test_a_burst_of_distinct_alerts_for_one_resource_starts_exactly_one_incident(fake):
+def test_a_storm_for_one_resource_starts_one_incident_and_batches_the_rest(fake):
     alerts = [make_alert(f"burst-{i}") for i in range(20)]
 
     async def burst():
         settings = CorrelationSettings()
-        start = lambda a, now: {"alert": {"target_ids": list(a.target_ids)}}  # noqa: E731
+        start = lambda a, now, iid: {"alert": {"target_ids": list(a.target_ids)}}  # noqa: E731
         calls = [accept_alert(fake, a, now=NOW, settings=settings, orchestrator_name=ORCH, start_input=start)
-                 for a in alerts + alerts[:10]]
+                 for a in alerts[1:] + alerts[:10]]
         return await asyncio.gather(*calls)
 
-    outcomes = asyncio.run(burst())
+    first = accept(fake, alerts[0])  # the storm's first alert starts the incident; the rest arrive together
+    outcomes = [first, *asyncio.run(burst())]
     started = [o for o in outcomes if o.kind is OutcomeKind.STARTED]
-    assert len(started) == 1 and len(fake.instances) == 1
-    assert {o.instance_id for o in outcomes} == {started[0].instance_id}
-    joined = {data["alert"]["alert_id"] for _, name, data in fake.events if name == EVENT_CORRELATED}
-    assert joined == {a.alert_id for a in alerts} - {a.alert_id for a in alerts if a.incident_key == started[0].instance_id}
+    assert len(started) == 1 and list(fake.instances) == [slot()]
+    assert {o.instance_id for o in outcomes} == {slot()}
+    assert set(joined(fake)) == {a.alert_id for a in alerts[1:]}
+    assert sum(data["count"] for _, _, data in fake.events) == 19  # repeats answered from the memo
+    assert len(fake.events) < 19  # joined alerts that waited for a raise in flight went out together
 
 
-# -- repeats of joined alerts, and reused listings ----------------------------------------
+def test_every_alert_of_a_batch_learns_that_the_incident_closed_and_decides_again(fake):
+    fake.add(slot(), ACCOUNT, status="Running")
+    original = fake.raise_event
+    raised = []
+
+    async def slow_then_closed(instance_id, event_name, event_data=None, **kw):
+        raised.append(event_data["count"])
+        await asyncio.sleep(0.01)
+        if len(raised) != 2:
+            return await original(instance_id, event_name, event_data, **kw)
+        fake.instances[instance_id]["runtimeStatus"] = "Completed"  # closes while the second batch is raised
+        raise Exception("gone")
+
+    fake.raise_event = slow_then_closed
+
+    async def burst():
+        return await asyncio.gather(*[
+            accept_alert(fake, make_alert(f"c{i}"), now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
+                         start_input=lambda a, now, iid: {}) for i in range(6)])
+
+    outcomes = asyncio.run(burst())
+    assert raised[:2] == [1, 5]  # the first alone; the five that waited behind it, together
+    assert [o.kind for o in outcomes] == [OutcomeKind.CORRELATED, OutcomeKind.STARTED] + [OutcomeKind.CORRELATED] * 4
+    assert outcomes[0].instance_id == slot()
+    assert {o.instance_id for o in outcomes[1:]} == {slot(generation=2)}  # the batch moved on to a new incident
+
+
+# -- repeats of joined alerts ----------------------------------------------------------
 def test_a_repeat_of_a_joined_alert_gets_the_same_answer_even_after_the_incident_closed(fake):
-    fake.add("inc-open", ACCOUNT, status="Running")
+    fake.add(slot(), ACCOUNT, status="Running")
     alert = make_alert("m1")
     first = accept(fake, alert)
-    fake.instances["inc-open"]["runtimeStatus"] = "Completed"
+    fake.instances[slot()]["runtimeStatus"] = "Completed"
     again = accept(fake, alert)
-    assert again == first and again.correlated_to == "inc-open"
+    assert again == first and again.correlated_to == slot()
     assert len(fake.events) == 1 and "start_new" not in fake.calls
 
 
 @pytest.mark.parametrize("change", ["purged", "replaced"])
 def test_a_repeat_is_decided_again_when_the_remembered_incident_is_gone(fake, change):
-    fake.add("inc-open", ACCOUNT, status="Running")
+    fake.add(slot(), ACCOUNT, status="Running")
     alert = make_alert("m2")
     accept(fake, alert)
     if change == "purged":
-        del fake.instances["inc-open"]
+        del fake.instances[slot()]
     else:  # same id, a new execution (created later)
-        fake.add("inc-open", ACCOUNT, status="Running", age_s=5)
+        fake.add(slot(), ACCOUNT, status="Running", age_s=5)
     again = accept(fake, alert)
     if change == "purged":
-        assert (again.kind, again.instance_id) == (OutcomeKind.STARTED, alert.incident_key)
+        assert (again.kind, again.instance_id) == (OutcomeKind.STARTED, slot())
     else:
         assert again.kind is OutcomeKind.CORRELATED and len(fake.events) == 2
 
 
 def test_answers_are_remembered_per_scope(fake):
-    fake.add("inc-open", ACCOUNT, status="Running")
+    fake.add(slot(), ACCOUNT, status="Running")
     alert = make_alert("m3")
     accept(fake, alert, scope="backend-1")
     accept(fake, alert, scope="backend-2")
@@ -175,28 +238,15 @@ def test_answers_are_remembered_per_scope(fake):
     assert len(fake.events) == 2
 
 
-def test_a_storm_lists_open_incidents_once_per_listing_period(fake):
-    fake.add("inc-open", ACCOUNT, status="Running")
-    for i in range(20):
-        assert accept(fake, make_alert(f"s{i}")).correlated_to == "inc-open"
-    assert fake.calls.count("get_status_by") == 1 and len(fake.events) == 20
-
-
-def test_a_stale_listing_never_joins_a_closed_incident_nor_hides_a_new_one(fake):
-    fake.add("inc-open", ACCOUNT, status="Running")
-    accept(fake, make_alert("t0"))  # lists: inc-open is open
-    fake.instances["inc-open"]["runtimeStatus"] = "Completed"
-    fake.add("inc-new", ACCOUNT, status="Pending", age_s=1)  # not in the cached listing
-    outcome = accept(fake, make_alert("t1"))
-    assert (outcome.kind, outcome.correlated_to) == (OutcomeKind.CORRELATED, "inc-new")
-    assert [iid for iid, _, _ in fake.events] == ["inc-open", "inc-new"]
-
-
-def test_an_incident_not_yet_in_the_cached_listing_is_found_before_starting_another(fake):
-    accept(fake, make_alert("u0", targets=(OTHER,)))  # lists: nothing open on ACCOUNT
-    fake.add("inc-new", ACCOUNT, status="Pending", age_s=0)
-    outcome = accept(fake, make_alert("u1"))
-    assert (outcome.kind, outcome.correlated_to) == (OutcomeKind.CORRELATED, "inc-new")
+def test_the_cost_of_an_alert_does_not_grow_with_the_open_incidents(fake):
+    for i in range(300):
+        fake.add(f"inc-other-{i}", f"{ACCOUNT}-{i}", status="Running")
+    fake.add(slot(), ACCOUNT, status="Running")
+    fake.calls.clear()
+    for i in range(5):
+        assert accept(fake, make_alert(f"s{i}")).correlated_to == slot()
+    assert "get_status_by" not in fake.calls
+    assert fake.calls.count("get_status") <= 5 * 2 and fake.calls.count("raise_event") == 5
 
 
 # -- Resolved --------------------------------------------------------------------------
@@ -205,16 +255,15 @@ def test_resolved_reaches_its_open_incident_as_an_event(fake):
     accept(fake, fired)
     resolved = make_alert("r1", condition="Resolved", resolved="2026-11-29T03:40:00.1234567Z")
     outcome = accept(fake, resolved)
-    assert (outcome.kind, outcome.instance_id, outcome.correlated_to, outcome.http_status) == (
-        OutcomeKind.RESOLVED, fired.incident_key, None, 202)
-    assert fake.events == [(fired.incident_key, EVENT_RESOLVED, {
+    assert (outcome.kind, outcome.instance_id, outcome.http_status) == (OutcomeKind.RESOLVED, slot(), 202)
+    assert fake.events == [(slot(), EVENT_RESOLVED, {
         "alert_id": fired.alert_id, "resolved_at": "2026-11-29T03:40:00.123456+00:00", "received_at": NOW.isoformat()})]
 
 
 def test_resolved_of_a_correlated_alert_reaches_the_incident_it_joined(fake):
-    fake.add("inc-open", ACCOUNT)
+    fake.add(slot(), ACCOUNT)
     outcome = accept(fake, make_alert("r2", condition="Resolved"))
-    assert (outcome.kind, outcome.correlated_to) == (OutcomeKind.RESOLVED, "inc-open")
+    assert (outcome.kind, outcome.correlated_to) == (OutcomeKind.RESOLVED, slot())
     assert fake.events[-1][2]["resolved_at"] is None  # not sent: only metric alerts carry it
 
 
@@ -222,11 +271,12 @@ def test_resolved_never_starts_an_incident(fake):
     alert = make_alert("r3", condition="Resolved")
     outcome = accept(fake, alert)
     assert (outcome.kind, outcome.instance_id, outcome.http_status) == (OutcomeKind.NO_INCIDENT, None, 200)
-    fake.add(alert.incident_key, ACCOUNT, status="Completed")
+    accept(fake, make_alert("r3"))  # Fired: starts the resource's incident
+    fake.instances[slot()]["runtimeStatus"] = "Completed"
     closed = accept(fake, alert)
     assert (closed.kind, closed.instance_id, closed.runtime_status, closed.http_status) == (
-        OutcomeKind.CLOSED, alert.incident_key, "Completed", 200)
-    assert "start_new" not in fake.calls and fake.events == []
+        OutcomeKind.CLOSED, slot(), "Completed", 200)
+    assert fake.calls.count("start_new") == 1 and fake.events == []
 
 
 # -- storage failures: never accepted when not recorded ----------------------------------
@@ -236,8 +286,6 @@ def test_resolved_never_starts_an_incident(fake):
         ("get_status", "raise", "Fired"),
         ("get_status", "error-body", "Fired"),
         ("get_status", "error-body", "Resolved"),
-        ("get_status_by", "raise", "Fired"),
-        ("get_status_by", "raise", "Resolved"),
         ("start_new", "raise", "Fired"),
     ],
 )
@@ -249,13 +297,13 @@ def test_a_store_failure_is_unavailable_not_accepted(fake, method, mode, conditi
 
 
 def test_a_failed_raise_on_an_open_incident_is_unavailable(fake):
-    fake.add("inc-open", ACCOUNT, status="Running")
+    fake.add(slot(), ACCOUNT, status="Running")
     fake.fail["raise_event"] = "raise"
     with pytest.raises(IntakeUnavailable):
         accept(fake, make_alert("f2"))
     with pytest.raises(IntakeUnavailable):
         accept(fake, make_alert("f2", condition="Resolved"))
-    assert list(fake.instances) == ["inc-open"] and fake.events == []
+    assert list(fake.instances) == [slot()] and fake.events == []
 
 
 def test_naive_now_is_refused(fake):
@@ -263,7 +311,7 @@ def test_naive_now_is_refused(fake):
 
     with pytest.raises(ValueError):
         asyncio.run(accept_alert(fake, make_alert(), now=datetime(2026, 1, 1), settings=CorrelationSettings(),
-                                 orchestrator_name=ORCH, start_input=lambda a, n: {}))
+                                 orchestrator_name=ORCH, start_input=lambda a, n, i: {}))
 
 
 # -- pure helper -------------------------------------------------------------------------

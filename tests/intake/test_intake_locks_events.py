@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from firestop.intake import correlated_event, resolved_event
+from firestop.intake import SAMPLE_SIZE, alert_summary, correlated_batch, correlated_event, resolved_event
 from firestop.intake.locks import KeyedLocks
 
 from .conftest import make_alert
@@ -81,9 +81,18 @@ def test_event_data_shapes():
     received = datetime(2026, 11, 29, 3, 21, 5, tzinfo=timezone.utc)
     fired = make_alert("e1")
     data = correlated_event(fired, received_at=received)
-    assert set(data) == {"alert", "received_at"} and data["received_at"] == "2026-11-29T03:21:05+00:00"
-    assert "context" not in data["alert"] and "essentials" not in data["alert"]
-    assert data["alert"]["alert_id"] == fired.alert_id and data["alert"]["target_ids"] == list(fired.target_ids)
+    assert set(data) == {"count", "alert_ids", "alerts", "received_at", "last_received_at"} and data["count"] == 1
+    assert data["alert_ids"] == [fired.alert_id]
+    assert data["received_at"] == data["last_received_at"] == "2026-11-29T03:21:05+00:00"
+    [summary] = data["alerts"]
+    assert summary == {"alert_id": fired.alert_id, "rule_name": fired.rule_name, "severity": fired.severity,
+                       "target_ids": list(fired.target_ids), "fired_at": fired.fired_at.isoformat(),
+                       "received_at": "2026-11-29T03:21:05+00:00"}
+    batch = correlated_batch([alert_summary(make_alert(f"b{i}"), received_at=received) for i in range(SAMPLE_SIZE + 5)])
+    assert batch["count"] == len(batch["alert_ids"]) == SAMPLE_SIZE + 5 and len(batch["alerts"]) == SAMPLE_SIZE
+    assert batch["alerts"][-1]["alert_id"].endswith(f"b{SAMPLE_SIZE + 4}")  # the newest are kept
+    with pytest.raises(ValueError):
+        correlated_batch([])
     resolved = make_alert("e1", condition="Resolved", resolved="2026-11-29T03:40:00Z")
     assert resolved_event(resolved, received_at=received) == {
         "alert_id": fired.alert_id, "resolved_at": "2026-11-29T03:40:00+00:00", "received_at": "2026-11-29T03:21:05+00:00"}

@@ -87,12 +87,22 @@ def test_correlated_and_resolved_alerts_are_recorded(lab):
     other = lab.alert(alertId="/subscriptions/x/alerts/second").model_dump(mode="json", exclude={"context", "essentials"})
     lab.host.raise_event(iid, "alert_correlated", {"alert": other, "received_at": "2026-11-29T03:15:00+00:00"})
     lab.host.raise_event(iid, "alert_correlated", {"alert": other, "received_at": "2026-11-29T03:15:01+00:00"})
+    third = {"alert_id": "/subscriptions/x/alerts/third", "rule_name": "r", "target_ids": [], "received_at": "2026-11-29T03:15:02+00:00"}
+    lab.host.raise_event(iid, "alert_correlated", {"count": 30, "alerts": [third], "received_at": third["received_at"],
+                                                   "last_received_at": third["received_at"]})  # a batch: 30 alerts, 1 named
+    own = {**third, "alert_id": lab.alert().alert_id}  # a repeat of the alert that started it: not counted
+    lab.host.raise_event(iid, "alert_correlated", {"count": 1, "alerts": [own], "received_at": own["received_at"],
+                                                   "last_received_at": own["received_at"]})
     lab.host.raise_event(iid, "alert_resolved", {"alert_id": "a", "resolved_at": "2026-11-29T03:20:00Z"})
     lab.decide(iid, "lock-network", "approve", ALICE)
     done = lab.run(iid)
-    assert [a["alert_id"] for a in done.output["correlated_alerts"]] == ["/subscriptions/x/alerts/second"]
+    assert [a["alert_id"] for a in done.output["correlated_alerts"]] == ["/subscriptions/x/alerts/second",
+                                                                         "/subscriptions/x/alerts/third"]
+    assert done.output["correlated_count"] == 32
     steps_seen = [e["step"] for e in done.output["timeline"]]
-    assert steps_seen.count("alert joined") == 1 and "alert resolved" in steps_seen
+    assert steps_seen.count("alerts joined") == 1 and "alert resolved" in steps_seen
+    history = lab.host.get_status(iid, show_history=True).history
+    assert sum(1 for e in history if e.get("Name") == "alert_correlated") == 4  # one history event per batch
 
 
 def test_checklist_gaps_reflect_the_state_before_containment(lab):
