@@ -114,7 +114,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Callable
 
-from firestop.intake.correlation import CorrelationSettings, correlation_keys, slot_id
+from firestop.intake.correlation import CorrelationSettings, alert_keys, slot_id
 from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, alert_summary, correlated_batch, resolved_event
 from firestop.intake.locks import KeyedLocks
 
@@ -451,7 +451,7 @@ _joiner = _Joiner(RAISE_SPACING_SECONDS)
 def _keys(call: _Call, alert: Any) -> list[str]:
     if not call.settings.enabled:
         return []
-    return sorted(correlation_keys(alert.target_ids, call.settings.key))
+    return alert_keys(alert, call.settings.key)
 
 
 def _remember(call: _Call, alert: Any, outcome: Outcome, created: datetime | None) -> None:

@@ -24,6 +24,14 @@ turns correlation off) bounds how old, in seconds, an open incident may be to
 still take new alerts, so an incident stuck open for days does not swallow
 unrelated alerts.
 
+A key also carries the alert's *route* (:func:`route_of`): the playbook its
+``firestop-playbook`` custom property names, else its alert rule. Only alerts
+routed the same way on the same scope share an incident, so an alert never
+joins an incident running another playbook: a decoy alert whose approval-gated
+playbook waits on the account must not swallow the leaked-key alert that needs
+``rotate-keys`` (found by the red team, ``tests/trust/test_redteam_correlation.py``).
+Two incidents on one account, of different playbooks, run side by side.
+
 ARM ids are compared case-insensitively because Azure Monitor sends them
 lower-cased, mixed-case or upper-case for the same resource
 (``alerts-common-schema.md``, ``alerts-payload-samples.md``; see
@@ -53,6 +61,9 @@ __all__ = [
     "CorrelationSettings",
     "OpenIncident",
     "correlation_keys",
+    "alert_keys",
+    "route_of",
+    "routed_keys",
     "find_incident",
     "slot_id",
 ]
@@ -169,6 +180,32 @@ def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> froze
             if scoped is not None:
                 out.add(scoped)
     return frozenset(out)
+
+
+#: The alert custom property that routes an alert to a playbook (``firestop.playbooks.match.ROUTE_PROPERTY``).
+ROUTE_PROPERTY = "firestop-playbook"
+
+
+def route_of(custom_properties: Mapping[str, object] | None, rule_id: object, rule_name: object) -> str:
+    """How an alert is routed, as a key component: ``playbook:<name>`` from the ``firestop-playbook``
+    custom property, else ``rule:<alert rule id or name>`` (lower-case, stripped), else ``rule:``."""
+    routed = (custom_properties or {}).get(ROUTE_PROPERTY)
+    if isinstance(routed, str) and routed.strip():
+        return "playbook:" + routed.strip().lower()
+    rule = rule_id if isinstance(rule_id, str) and rule_id.strip() else rule_name
+    return "rule:" + (rule.strip().lower() if isinstance(rule, str) else "")
+
+
+def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
+    """``keys`` (from :func:`correlation_keys`) each narrowed to alerts routed by ``route`` (:func:`route_of`)."""
+    return frozenset(f"{key}#{route}" for key in keys)
+
+
+def alert_keys(alert: object, key: "CorrelationKey") -> list[str]:
+    """The routed correlation keys of a parsed alert (sorted): its targets' scopes under ``key``, each
+    narrowed to its route. Its first incident is ``slot_id(alert_keys(alert, key)[0])``."""
+    route = route_of(getattr(alert, "custom_properties", None), getattr(alert, "rule_id", None), getattr(alert, "rule_name", None))
+    return sorted(routed_keys(correlation_keys(getattr(alert, "target_ids", ()), key), route))
 
 
 @lru_cache(maxsize=65536)

@@ -7,15 +7,16 @@ import json
 import azure.functions as func
 import pytest
 
-from firestop.intake import slot_id
-from firestop.resource_id import resource_id_key
+from firestop.alerts import parse_alert
+from firestop.intake import CorrelationKey, slot_id
+from firestop.intake.correlation import alert_keys
 from firestop.trust import encode_principal, stamp_peer
 from firestop.settings import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
 # the webhook opens the first incident of the alert's resource (firestop.intake.accept)
-INCIDENT = slot_id(resource_id_key(json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertTargetIDs"][0]))
+INCIDENT = slot_id(alert_keys(parse_alert(EXAMPLE.read_bytes()), CorrelationKey.RESOURCE)[0])
 
 
 @pytest.fixture

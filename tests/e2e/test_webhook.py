@@ -140,10 +140,13 @@ def test_the_202_names_the_incident_and_its_status_route_only(served):
     response = post(app, server, EXAMPLE.read_bytes())
     body = answer(response)
     assert response.status_code == 202
-    from firestop.intake import slot_id
+    from firestop.alerts import parse_alert
+    from firestop.intake import CorrelationKey, slot_id
+    from firestop.intake.correlation import alert_keys
 
-    target = json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertTargetIDs"][0]
-    assert body["id"] == slot_id(target.lower())  # the first incident of the alert's resource
+    [key] = alert_keys(parse_alert(EXAMPLE.read_bytes()), CorrelationKey.RESOURCE)
+    assert key.startswith(json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertTargetIDs"][0].lower() + "#playbook:")
+    assert body["id"] == slot_id(key)  # the first incident of the alert's resource and route
     assert set(body) == {"id", "statusUri"}  # no Durable management URL: they carry the system key
     assert response.headers["Location"] == body["statusUri"] == f"{server.base_url}/api/alerts/{body['id']}/status"
     assert "code=" not in response.get_body().decode() and "runtime/webhooks" not in response.get_body().decode()

@@ -19,6 +19,8 @@ from firestop.intake import (
     target_ids_of_input,
 )
 
+from firestop.intake.correlation import route_of, routed_keys
+
 from .conftest import ACCOUNT, NOW, ORCH, OTHER, make_alert
 
 
@@ -31,8 +33,12 @@ def accept(client, alert, settings: CorrelationSettings | None = None, scope: st
     ))
 
 
+#: make_alert's alerts carry no firestop-playbook property: they are routed by their rule
+ROUTE = route_of({}, None, "aoai-leaked-key-usage")
+
+
 def slot(target: str = ACCOUNT, generation: int = 1, key: CorrelationKey = CorrelationKey.RESOURCE) -> str:
-    [k] = correlation_keys([target], key)
+    [k] = routed_keys(correlation_keys([target], key), ROUTE)
     return slot_id(k, generation)
 
 

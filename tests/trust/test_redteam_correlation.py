@@ -9,8 +9,8 @@ leaked-key alert on the same account then *correlates* into that incident
 on-call approves the decoy's step, the record even reads ``contained`` while the
 leaked key was never rotated. Found on ``firestop serve``; replayed here over HTTP.
 
-Open (xfail strict) until intake/lifecycle is fixed: correlate only alerts that
-select the same playbook, or run the joined alert's playbook in the open incident.
+Fixed: alerts correlate only when routed the same way (same ``firestop-playbook``,
+else the same alert rule; :func:`firestop.intake.correlation.route_of`).
 """
 
 from __future__ import annotations
@@ -92,7 +92,6 @@ def _rotated(home) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, reason="red team: a leaked-key alert correlated into a decoy incident never rotates the keys")
 def test_a_decoy_alert_on_the_account_does_not_swallow_a_leaked_key_containment(served):
     base, home = served
     decoy = json.loads((ALERTS / "public-network-exposure.json").read_text())
