@@ -85,6 +85,19 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
     return env, who, groups
 
 
+def _require_approver(env, who: str, groups: list[str], as_json: bool) -> None:
+    """Exit 2 unless ``who`` holds the approver role in the role table — the same check as the responders'
+    API (:func:`firestop.trust.roles_held`), for a signed-in identity and for the sandbox simulation alike.
+    App role claims count on Azure only, so they are not read here."""
+    from firestop.trust import TrustError, roles_held
+
+    try:
+        roles_held(who, groups, (), "approver", azure=False, settings=getattr(env, "settings", None))
+    except TrustError as exc:
+        env.close()
+        fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
+
+
 def _incident_on_sandbox(env, incident_id: str) -> bool | None:
     """True/False: the incident ran on the sandbox tenant / on real Azure (its input says); None if unknown."""
     from firestop.runtime import InstanceNotFound
@@ -181,6 +194,7 @@ def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], grou
 
     env, who, groups = _decider(incident_id, as_, groups, azure, as_json)
     try:
+        _require_approver(env, who, groups, as_json)
         try:
             incident = decide(env, incident_id, step, decision, who, groups=groups, comment=comment)
         except (LookupError, PermissionError) as exc:

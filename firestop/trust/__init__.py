@@ -21,7 +21,7 @@ client-settable header other than the principal header, and nothing outside it
 decides who a caller is. Imports only :mod:`firestop.settings` (lazily) and the stdlib.
 """
 
-from firestop.trust.authorize import AUTH_ENABLED_ENV, TrustError, auth_enabled, authorize, on_azure
+from firestop.trust.authorize import AUTH_ENABLED_ENV, TrustError, auth_enabled, authorize, on_azure, roles_held
 from firestop.trust.credential import CredentialIdentityError, principal_from_credential
 from firestop.trust.peer import PEER_HEADER, is_loopback, peer_address, stamp_peer
 from firestop.trust.principal import HEADER, Principal, PrincipalError, encode_principal, principal_from_headers
@@ -30,5 +30,5 @@ from firestop.trust.roles import APP_ROLE_VALUES, ROLES_ENV, Role, RoleTable, lo
 __all__ = [
     "APP_ROLE_VALUES", "AUTH_ENABLED_ENV", "CredentialIdentityError", "principal_from_credential", "HEADER", "PEER_HEADER", "ROLES_ENV", "Principal", "PrincipalError", "Role",
     "RoleTable", "TrustError", "auth_enabled", "authorize", "encode_principal", "is_loopback", "load_table", "on_azure",
-    "peer_address", "principal_from_headers", "stamp_peer",
+    "peer_address", "principal_from_headers", "roles_held", "stamp_peer",
 ]

@@ -75,6 +75,38 @@ FIX_IDENTITY = ("call through App Service authentication (Microsoft Entra ID); l
                 "loopback address with the header App Service would send (python -m firestop principal header --as <object id>)")
 
 
+def roles_held(object_id: str, groups, app_roles, needed: Role | str, *, azure: bool, settings=None,
+               env: Mapping[str, str] | None = None) -> frozenset[Role]:
+    """The roles ``object_id`` (with ``groups``; ``app_roles`` counted on Azure only) holds, when they include
+    ``needed``; :class:`TrustError` 403 otherwise, or when the role table is malformed (it never grants then).
+
+    The one role check: :func:`authorize` (HTTP) and the CLI (an identity from a credential, or the sandbox
+    simulation's ``--as``) both call it, so a CLI decision needs the same role as the API's.
+    """
+    env = os.environ if env is None else env
+    needed = Role(needed)
+    if settings is None:
+        from firestop.settings import get_settings
+
+        settings = get_settings()
+    try:
+        table = load_table(getattr(settings, "home", None), env, local=not azure)
+    except RoleTableError as exc:
+        raise TrustError(403, exc.setting, f"the role table is malformed ({exc.reason}); no role is granted",
+                         'fix it: {"principals": {"<object id>": ["responder"]}, "groups": {"<group id>": ["approver"]}}') from None
+    held = table.roles_of(object_id, groups)
+    if azure:
+        held |= roles_from_app_roles(app_roles)
+    held = expand(held)
+    if needed not in held:
+        raise TrustError(403, "role",
+                         f"caller {object_id!r} does not hold the {needed.value} role"
+                         + (f" (holds: {', '.join(sorted(r.value for r in held))})" if held else " (holds none)"),
+                         f"ask an admin to assign the Firestop.{needed.value.capitalize()} app role"
+                         + (" in Microsoft Entra ID" if azure else f" (locally: add it in FIRESTOP_ROLES or FIRESTOP_HOME/roles.json; roles now from {table.source})"))
+    return held
+
+
 def authorize(headers: Mapping[str, str], role: Role | str, *, peer_address: str | None, settings=None,
               env: Mapping[str, str] | None = None, action: str = "") -> Principal:
     """The caller, if it may act in ``role``; :class:`TrustError` otherwise (see the module docstring).
@@ -104,25 +136,7 @@ def authorize(headers: Mapping[str, str], role: Role | str, *, peer_address: str
             caller = principal_from_headers(headers)
         except PrincipalError as exc:
             raise TrustError(exc.status, HEADER, exc.reason, FIX_IDENTITY) from None
-        if settings is None:
-            from firestop.settings import get_settings
-
-            settings = get_settings()
-        try:
-            table = load_table(getattr(settings, "home", None), env, local=not azure)
-        except RoleTableError as exc:
-            raise TrustError(403, exc.setting, f"the role table is malformed ({exc.reason}); no role is granted",
-                             'fix it: {"principals": {"<object id>": ["responder"]}, "groups": {"<group id>": ["approver"]}}') from None
-        held = table.roles_of(caller.object_id, caller.groups)
-        if azure:
-            held |= roles_from_app_roles(caller.app_roles)
-        held = expand(held)
-        if needed not in held:
-            raise TrustError(403, "role",
-                             f"caller {caller.object_id!r} does not hold the {needed.value} role"
-                             + (f" (holds: {', '.join(sorted(r.value for r in held))})" if held else " (holds none)"),
-                             f"ask an admin to assign the Firestop.{needed.value.capitalize()} app role"
-                             + (" in Microsoft Entra ID" if azure else f" (locally: add it in FIRESTOP_ROLES or FIRESTOP_HOME/roles.json; roles now from {table.source})"))
+        held = roles_held(caller.object_id, caller.groups, caller.app_roles, needed, azure=azure, settings=settings, env=env)
     except TrustError as exc:
         log.warning("refused %r (needs %s) with %d: %r", action, needed.value, exc.status, exc.reason)
         raise

@@ -50,7 +50,7 @@ def test_alert_waiting_for_approval_exits_3_and_says_how_to_decide(gated_playboo
 
 def test_approval_from_another_command_completes_the_incident(gated_playbooks, firestop_home):
     cli("alert", "handle", str(EXAMPLE))
-    refused = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-mallory")
+    refused = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-admin")  # holds the approver role, not listed
     assert refused.exit_code == 2 and "not among the approvers" in refused.output
     wrong_step = cli("incident", "approve", INCIDENT, "--step", "rotate-keys", "--as", "oid-alice")
     assert wrong_step.exit_code == 2 and "waiting for step 'lock-network'" in wrong_step.output

@@ -96,6 +96,9 @@ def test_on_a_real_azure_incident_only_the_sign_in_decides(firestop_home, tmp_pa
     refused = cli("incident", "approve", INCIDENT, "--step", STEP, "--as", signed_in_oid, "--group", "grp-secops-oncall")
     assert refused.exit_code == 2 and "acted on real Azure" in refused.output and "--azure" in refused.output
     monkeypatch.setattr(wiring, "azure_environment", lambda settings=None: real_azure_like_env())
+    unassigned = cli("incident", "approve", INCIDENT, "--step", STEP, "--azure", "--json")  # signed in, but no role
+    assert unassigned.exit_code == 2 and "does not hold the approver role" in unassigned.output
+    monkeypatch.setenv("FIRESTOP_ROLES", json.dumps({"principals": {signed_in_oid: ["approver"]}}))
     done = cli("incident", "approve", INCIDENT, "--step", STEP, "--azure", "--json")
     assert done.exit_code == 0, done.output
     record = json.loads(done.stdout)
@@ -135,3 +138,18 @@ def test_a_sign_in_without_an_object_id_decides_nothing():
     good = base64.urlsafe_b64encode(json.dumps({"oid": "3f2a", "groups": ["grp-secops"]}).encode()).decode().rstrip("=")
     caller = principal_from_credential(Issued(f"h.{good}.s"))
     assert (caller.object_id, caller.groups) == ("3f2a", ("grp-secops",))
+
+
+@pytest.mark.parametrize("who", ["oid-mallory", "nobody-at-all"])
+def test_a_cli_decision_needs_the_approver_role_like_the_api(firestop_home, tmp_path, monkeypatch, who):
+    """Red team / new user: ``incident approve --as oid-mallory`` (a reader) approved and applied a step that
+    lists no approvers. The CLI checks the same role table as the API (firestop.trust.roles_held)."""
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(gated(tmp_path / "pb", [])))
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 3
+    for command in ("approve", "reject"):
+        refused = cli("incident", command, INCIDENT, "--step", STEP, "--as", who, "--json")
+        assert refused.exit_code == 2 and "does not hold the approver role" in refused.output, refused.output
+    shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
+    assert shown["status"] == "awaiting_approval" and (shown.get("pending_approval") or {}).get("step") == STEP
+    done = cli("incident", "approve", INCIDENT, "--step", STEP, "--as", "oid-alice", "--json")  # responder + approver
+    assert done.exit_code == 0, done.output
