@@ -118,7 +118,7 @@ def _env():
 
 @incident_app.command("list")
 def list_incidents(
-    status: Optional[str] = typer.Option(None, "--status", help="contained, needs_responder, no_playbook, awaiting_approval, running, failed, terminated."),
+    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated."),
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
@@ -130,6 +130,11 @@ def list_incidents(
     from firestop.cli.output import clean
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
+    from firestop.lifecycle.view import VIEW_EXIT_CODES
+
+    if status is not None and status not in VIEW_EXIT_CODES:
+        fail(f"--status: {status!r} is not an incident status; use one of: {', '.join(sorted(VIEW_EXIT_CODES))}",
+             EXIT_BAD_INPUT, as_json=as_json)
     env = _env()
     try:
         created_from = None

@@ -11,7 +11,7 @@ STOPPED = "stopped"
 REFUSED = "refused"
 
 #: Exit codes users rely on: 0 contained, 3 needs a responder (also: stopped), 4 no playbook matched; refused → 1.
-EXIT_CODES: dict[str, int] = {CONTAINED: 0, NEEDS_RESPONDER: 3, NO_PLAYBOOK: 4, STOPPED: 3}
+EXIT_CODES: dict[str, int] = {CONTAINED: 0, NEEDS_RESPONDER: 3, NO_PLAYBOOK: 4, STOPPED: 3, REFUSED: 3}  # refused: an unsealed input ran nothing; worth a look
 
 
 def exit_code_for(status: str | None) -> int:

@@ -135,3 +135,10 @@ def test_sandbox_reset_restores_the_seed(firestop_home):
     assert acls(firestop_home)["defaultAction"] == "Allow"
     bad = cli("sandbox", "reset", "--tenant", str(firestop_home / "nope.yaml"))
     assert bad.exit_code == 2 and "--tenant" in bad.output
+
+
+def test_list_refuses_an_unknown_status_naming_the_choices(firestop_home):
+    """New user: ``--status contianed`` printed an empty table with exit 0 (nothing waiting, it seemed)."""
+    result = cli("incident", "list", "--status", "awaiting-approval")
+    assert result.exit_code == 2 and "--status" in result.output and "awaiting_approval" in result.output
+    assert cli("incident", "list", "--status", "awaiting_approval").exit_code == 0
