@@ -316,19 +316,40 @@ class _Nsg:
             raise map_azure_error(exc, permission=RULE_DELETE) from None
 
 
+#: Addresses an alert's caller IPs may never make Firestop deny: the sender of an alert chooses them, and denying
+#: these would cut the account's own network off — private ranges (RFC 1918, RFC 6598 shared, RFC 4193 unique
+#: local), loopback, link-local, unspecified and multicast, and Azure's platform addresses 168.63.129.16 (DNS,
+#: health probes) and 169.254.169.254 (instance metadata) — https://learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16.
+#: A playbook or responder naming such an address in ``ips`` is trusted; an alert is not.
+_NEVER_FROM_ALERTS = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+    "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8"))
+
+
+def _internal(net: str) -> bool:
+    network = ipaddress.ip_network(net, strict=False)
+    return any(network.version == n.version and network.overlaps(n) for n in _NEVER_FROM_ALERTS)
+
+
 def _networks(ctx: RunContext, params: BlockIpsParams) -> list[str]:
     if params.ips:
         return params.ips
     out: list[str] = []
+    skipped: list[str] = []
     for ip in ctx.alert.caller_ips:
         try:
             net = block_network(ip if "/" in ip else f"{ip}/{32 if ':' not in ip else 128}")
-        except ValueError as exc:
-            raise RunbookError("invalid", f"alert caller IP: {exc}") from None
-        if net not in out:
+        except ValueError:  # loopback, link-local, …: one address an alert names never stops the others' denial
+            skipped.append(ip)
+            continue
+        if _internal(net):
+            skipped.append(net)  # never denied on an alert's word: private, platform or special-purpose
+        elif net not in out:
             out.append(net)
     if not out:
-        raise RunbookError("invalid", "params.ips: no IPs given and the alert names no caller IPs; give ips: [<IP or CIDR>, ...]")
+        why = (f"the alert's caller IPs are private or platform addresses ({', '.join(skipped[:5])}), which an alert never makes "
+               "Firestop deny" if skipped else "the alert names no caller IPs")
+        raise RunbookError("invalid", f"params.ips: no IPs given and {why}; give ips: [<IP or CIDR>, ...]")
     return out
 
 

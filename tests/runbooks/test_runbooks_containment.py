@@ -219,6 +219,22 @@ def test_block_ips_defaults_to_the_alert_caller_ips(sandbox):
     assert none["error"]["kind"] == "invalid" and "params.ips" in none["error"]["message"]
 
 
+def test_an_alert_never_makes_block_ips_deny_private_or_platform_addresses(sandbox):
+    """Red team: an alert sender (function key only) chose caller IPs in its dimensions — the app gateway's
+    private addresses, Azure's 168.63.129.16 — and content-abuse would deny them ahead of the allow rules.
+    IPs from the alert are denied only when public; a playbook's or responder's explicit ``ips`` is trusted."""
+    hostile = ["10.0.1.4", "168.63.129.16", "169.254.169.254", "127.0.0.1", "fd00::1", "192.168.0.10"]
+    mixed = sandbox.run("network.block_ips", "plan", target=NSG, alert={"caller_ips": [*hostile, "203.0.113.77"]})
+    assert mixed["ok"], mixed
+    assert [c["after"]["network"] for c in mixed["result"]["changes"]] == ["203.0.113.77/32"]
+    only = sandbox.run("network.block_ips", "apply", target=NSG, alert={"caller_ips": hostile})
+    assert only["error"]["kind"] == "invalid" and "private or platform addresses" in only["error"]["message"]
+    rules = sandbox.tenant.resource(NSG)["properties"]["securityRules"]
+    assert not [r for r in rules if r.get("properties", {}).get("access") == "Deny"]  # nothing denied
+    explicit = sandbox.run("network.block_ips", "plan", target=NSG, params={"ips": ["10.0.1.4"]})
+    assert explicit["ok"] and [c["after"]["network"] for c in explicit["result"]["changes"]] == ["10.0.1.4/32"]
+
+
 @pytest.mark.parametrize(
     "bad,fix",
     [
