@@ -17,7 +17,7 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` — its only source (a secret: such URLs carry a token) | none |
 | ``FIRESTOP_ROLES`` | the role table (JSON: object/group IDs → reader, responder, approver, admin), else ``FIRESTOP_HOME/roles.json`` — read by :mod:`firestop.trust.roles` | none (Entra app roles on Azure; the sandbox's demo roles locally) |
 | ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
-| ``FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS`` | evidence windows are clamped to at most this long before the alert fired (and 15 min after it), whatever window the alert claims; the clamp is recorded in the evidence manifest (60 .. 604800) | ``7200`` (2 h) |
+| ``FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS`` | evidence windows are clamped to at most this long before the alert fired (and 15 min after it), whatever window the alert claims; the clamp is recorded in the evidence manifest (60 .. 604800) | ``3600`` (1 h: a hostile window then costs no more MTTC than a real one) |
 | ``FIRESTOP_CORRELATION_KEY`` | what "the same resource" means for correlation: ``resource``, ``resource_group``, ``subscription`` or ``none`` | ``resource`` |
 """
 
@@ -45,7 +45,7 @@ class Settings(BaseModel):
     records_connection: SecretStr | None = None
     records_container: str = "firestop-records"
     notify_webhook_url: SecretStr | None = None
-    evidence_max_window_seconds: int = Field(default=7200, ge=60, le=7 * 24 * 3600)
+    evidence_max_window_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -210,7 +210,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_TABLETOP_SCHEDULE", "no", "0 0 6 * * 1", "NCRONTAB of the weekly tabletop timer, or off.", _schedule),
     Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),
     Setting("FIRESTOP_CORRELATION_WINDOW_SECONDS", "no", "3600", "A new alert joins an open incident opened at most this long ago (0: never).", _window),
-    Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "7200", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),
+    Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "3600", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),
     Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles).", lambda v: _json_object(v)),
     Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
     Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
