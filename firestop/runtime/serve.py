@@ -89,7 +89,7 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 
 from firestop.clock import is_virtual
-from firestop.trust.peer import stamp_peer
+from firestop.trust.peer import is_loopback, stamp_peer
 
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
 from .httpserver import BoundedHTTPServer, Limits, make_handler
@@ -534,11 +534,21 @@ class FunctionsServer:
 
     # -- requests -----------------------------------------------------------
     def origin_of(self, headers: Any) -> str:
-        """``http://<Host header>`` (the origin the client called, as links must use), else :attr:`base_url`."""
+        """The origin links in answers use: ``http://<Host header>`` only when the Host names a loopback address
+        (``localhost``, 127.0.0.0/8, ``::1``) or this server's bind address, on this server's port — the origin
+        the client called — else :attr:`base_url`. A ``Host: evil.example`` never becomes a link."""
         host = (headers.get("Host") or "").strip()
-        if host and _HOST_HEADER.fullmatch(host):
-            return f"http://{host}"
-        return self.base_url
+        if not host or not _HOST_HEADER.fullmatch(host):
+            return self.base_url
+        try:
+            named = urlsplit(f"//{host}")
+            name, port = (named.hostname or "").lower(), named.port
+        except ValueError:
+            return self.base_url
+        address, own_port = self._httpd.server_address[:2]
+        if port != own_port or not (name == "localhost" or name == str(address).lower() or is_loopback(name)):
+            return self.base_url
+        return f"http://{host}"
 
     def authorized(self, headers: Any, query: dict[str, list[str]], *, system: bool = False) -> bool:
         """Does the request carry the function key (``system``: the system key) in the header or ``code``?"""
