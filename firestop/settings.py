@@ -227,6 +227,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (WORM in the template).", None),
     Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for ledgers (WORM, protected appends).", None),
     Setting("FIRESTOP_STORAGE_BLOB_URL", "no", "none", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/), reached with the managed identity.", _https),
+    Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed.", _guid("the directory (tenant) ID: az account show --query tenantId")),
     Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway; never taken from the Host header.", https_origin_problem),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
     Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),

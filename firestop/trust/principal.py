@@ -35,6 +35,7 @@ from typing import Mapping
 
 HEADER = "X-MS-CLIENT-PRINCIPAL"
 OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+TENANT_CLAIMS = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 #: Largest header value read (bytes of base64 text).
 MAX_HEADER_BYTES = 16 * 1024
@@ -65,6 +66,8 @@ class Principal:
     #: The principal document's ``auth_typ``: the identity provider that authenticated the caller (``aad`` for
     #: Microsoft Entra ID), None when absent or not a short printable string.
     provider: str | None = None
+    #: The ``tid`` (tenant ID) claim, None when absent.
+    tenant_id: str | None = None
 
 
 def _printable_id(value: str) -> bool:
@@ -104,11 +107,12 @@ def principal_from_headers(headers: Mapping[str, str]) -> Principal:
     name = next((v[:MAX_ID_CHARS * 2] for t, v in values if t in ("name", "preferred_username") and v.isprintable()), None)
     auth_typ = doc.get("auth_typ")
     provider = auth_typ if isinstance(auth_typ, str) and _printable_id(auth_typ) and len(auth_typ) <= 32 else None
-    return Principal(object_id=oid, name=name, groups=groups, app_roles=app_roles, provider=provider)
+    tenant_id = next((v for t, v in values if t in TENANT_CLAIMS and _printable_id(v)), None)
+    return Principal(object_id=oid, name=name, groups=groups, app_roles=app_roles, provider=provider, tenant_id=tenant_id)
 
 
 def encode_principal(object_id: str, *, groups: tuple[str, ...] = (), name: str | None = None,
-                     app_roles: tuple[str, ...] = (), auth_typ: str = "aad") -> str:
+                     app_roles: tuple[str, ...] = (), auth_typ: str = "aad", tenant_id: str | None = None) -> str:
     """The header value App Service would send for this caller (for local tools and tests).
 
     ``app_roles`` become ``roles`` claims — believed on Azure only; locally roles come from the role table.
@@ -117,5 +121,7 @@ def encode_principal(object_id: str, *, groups: tuple[str, ...] = (), name: str 
               *({"typ": "roles", "val": r} for r in app_roles)]
     if name:
         claims.append({"typ": "name", "val": name})
+    if tenant_id:
+        claims.append({"typ": TENANT_CLAIMS[0], "val": tenant_id})
     doc = {"auth_typ": auth_typ, "name_typ": "name", "role_typ": "roles", "claims": claims}
     return base64.b64encode(json.dumps(doc).encode()).decode()
