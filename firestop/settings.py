@@ -146,6 +146,13 @@ def _https(v: str) -> str | None:
     return None if v.startswith("https://") and len(v) < 2048 else "must be an https:// URL (the incoming-webhook URL Teams/Slack gave you)"
 
 
+def https_origin_problem(v: str) -> str | None:
+    """Why ``v`` is not an ``https://host[:port]`` origin without a path (None: it is) — FIRESTOP_PUBLIC_URL."""
+    if _re.fullmatch(r"https://[A-Za-z0-9.-]{1,253}(?::\d{1,5})?/?", v):
+        return None
+    return f"{v!r} is not an https:// origin; give https://<host>[:port] without a path, e.g. https://firestop.contoso.com"
+
+
 def _window(v: str) -> str | None:
     try:
         seconds = float(v)
@@ -220,6 +227,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (WORM in the template).", None),
     Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for ledgers (WORM, protected appends).", None),
     Setting("FIRESTOP_STORAGE_BLOB_URL", "no", "none", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/), reached with the managed identity.", _https),
+    Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed.", _guid("the directory (tenant) ID: az account show --query tenantId")),
+    Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway; never taken from the Host header.", https_origin_problem),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
     Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),
     Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _guid("your Entra object ID: az ad signed-in-user show --query id")),

@@ -196,7 +196,11 @@ def show(
 def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], groups: list[str], comment: Optional[str],
             azure: bool, as_json: bool) -> None:
     from firestop.cli.incidents import decide, exit_code
+    from firestop.lifecycle.approvals import comment_problem
 
+    problem = comment_problem(comment)
+    if problem:
+        fail(f"--comment: {problem}", EXIT_BAD_INPUT, as_json=as_json)
     env, who, groups = _decider(incident_id, as_, groups, azure, as_json)
     try:
         _require_approver(env, who, groups, as_json)

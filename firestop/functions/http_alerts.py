@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -105,11 +105,13 @@ def _content_type_problem(header: str | None) -> str | None:
 
 
 def status_link(req: func.HttpRequest, incident_id: str) -> str:
-    """The status route of ``incident_id`` on the origin and route prefix ``req`` came in on (no query, no key)."""
-    parts = urlsplit(req.url)
-    path = parts.path.rstrip("/")
+    """The status route of ``incident_id`` on the app's public origin (:func:`firestop.functions.links.public_origin`,
+    never the client's Host header on Azure) and the route prefix ``req`` came in on (no query, no key)."""
+    from firestop.functions.links import public_origin
+
+    path = urlsplit(req.url).path.rstrip("/")
     prefix = path[: -len("alerts")] if path.lower().endswith("/alerts") else "/api/"
-    return urlunsplit((parts.scheme, parts.netloc, f"{prefix}alerts/{quote(incident_id, safe='')}/status", "", ""))
+    return f"{public_origin(req.url)}{prefix}alerts/{quote(incident_id, safe='')}/status"
 
 
 def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
@@ -236,6 +238,7 @@ async def alert_status(req: func.HttpRequest, client) -> func.HttpResponse:
                                  status_code=404, mimetype="application/json")
     response = _status_answer(incident_id, status)
     if response.status_code == 202:
-        parts = urlsplit(req.url)
-        response.headers["Location"] = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # never the key
+        from firestop.functions.links import public_origin
+
+        response.headers["Location"] = public_origin(req.url) + urlsplit(req.url).path  # never the key
     return response

@@ -5,7 +5,7 @@
 | ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run |
 | ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
-| ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
+| ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
 | ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
 
 Every route first calls :func:`firestop.trust.authorize` with the role above.
@@ -193,7 +193,7 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    from firestop.lifecycle.approvals import decision_event, judge
+    from firestop.lifecycle.approvals import comment_problem, decision_event, judge
     from firestop.playbooks.models import Approval
     from firestop.trust.seal import SealKeyError, seal_decision
 
@@ -210,6 +210,9 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     decision = body.get("decision")
     if decision not in ("approve", "reject"):
         return _error(400, "decision", f"{decision!r} is not a decision", "send approve or reject")
+    problem = comment_problem(body.get("comment"))
+    if problem:
+        return _error(400, "comment", problem, "shorten the comment (link a document for the details)")
     status = await client.get_status(incident_id)
     if status is None or status.runtime_status is None:
         return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")

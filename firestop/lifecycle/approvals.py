@@ -81,6 +81,22 @@ def judge(approval: Approval, data: Any, *, requested_by: str) -> tuple[str, str
     return verb, reason, by
 
 
+#: Longest approval comment kept (characters): it lands on the timeline, in the sealed decision and in the record.
+MAX_COMMENT = 1000
+
+
+def comment_problem(comment: object) -> str | None:
+    """Why ``comment`` cannot go with a decision (None: it can — absent, or a string of at most :data:`MAX_COMMENT`
+    characters)."""
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        return f"comment must be a string of at most {MAX_COMMENT:,} characters, not {type(comment).__name__}"
+    if len(comment) > MAX_COMMENT:
+        return f"comment is {len(comment):,} characters; at most {MAX_COMMENT:,} are kept"
+    return None
+
+
 def decision_event(incident_id: str, pending: dict[str, Any], *, decision: str, by: str, groups: list[str] | tuple[str, ...] = (),
                    comment: str | None = None, decision_id: str, at: str) -> dict[str, Any]:
     """The (unsealed) event data of a decision on ``pending`` (the orchestrator's ``pending_approval``)."""

@@ -22,6 +22,19 @@ connection, listen backlog 5) with:
   ``send`` (status line, headers and body together): ``BaseHTTPRequestHandler``
   writes headers and body separately, and with Nagle's algorithm the body of a
   kept-alive connection then waits for the client's delayed ACK (~40 ms on Linux);
+* **a decision before the body** — ``make_handler(..., precheck=)`` calls
+  ``precheck(method, raw path, headers, peer)`` once the headers are in and
+  *before* the body is read: a response it returns is sent at once and the
+  connection closed, so a caller without a key (or on an unknown route)
+  cannot hold a worker for ``body_timeout`` by announcing a body it never sends;
+* **a cap per peer** — at most ``Limits.per_peer`` (16, half the default
+  workers) connections from one remote address are open at a time; one more is
+  answered **503** with ``Retry-After: 1`` by the accepting thread (no worker)
+  and closed, so one peer cannot hold every worker. A connection counts until
+  the worker has closed it, so a client that opens its next connection the
+  moment an answer arrives may briefly count one more than it holds (hence a
+  cap well above an ordinary client's parallelism). Behind a proxy every
+  client shares the proxy's address: raise the cap there;
 * **JSON errors** — every error the protocol layer raises (400 bad request
   line, 408, 411, 413, 414 URI too long, 431 headers too large, 405 an unknown
   method) is ``{"error", "reason", "status"}`` JSON, never an HTML page and never
@@ -60,9 +73,10 @@ class Limits:
     idle_timeout: float = 5.0
     body_timeout: float = 10.0
     max_body_bytes: int = 4 * 1024 * 1024
+    per_peer: int = 16
 
     def __post_init__(self) -> None:
-        for name in ("workers", "backlog", "max_body_bytes"):
+        for name in ("workers", "backlog", "max_body_bytes", "per_peer"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
         if self.queued < 0:
@@ -89,6 +103,7 @@ class _Reaper:
 
     def __init__(self, tick: float = 0.1) -> None:
         self._deadlines: dict[socket.socket, float] = {}
+        self._closing: dict[socket.socket, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._tick = tick
@@ -103,6 +118,11 @@ class _Reaper:
         with self._lock:
             self._deadlines.pop(conn, None)
 
+    def close_later(self, conn: socket.socket, seconds: float) -> None:
+        """Close ``conn`` (already answered) after ``seconds``, so the answer is read before a reset can discard it."""
+        with self._lock:
+            self._closing[conn] = time.monotonic() + seconds
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -113,11 +133,16 @@ class _Reaper:
                 expired = [c for c, due in self._deadlines.items() if due <= now]
                 for conn in expired:
                     del self._deadlines[conn]
+                done = [c for c, due in self._closing.items() if due <= now]
+                for conn in done:
+                    del self._closing[conn]
             for conn in expired:
                 try:
                     conn.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            for conn in done:
+                conn.close()
 
 
 class BoundedHTTPServer(HTTPServer):
@@ -133,6 +158,8 @@ class BoundedHTTPServer(HTTPServer):
         self._count_lock = threading.Lock()
         self.waiting = 0  # accepted connections no worker has picked up yet
         self.active = 0  # connections a worker is handling
+        self.per_peer: dict[str, int] = {}  # remote address -> connections accepted and not yet closed
+        self.refused = 0  # connections answered 503 for being over Limits.per_peer
         self.reaper = _Reaper()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -175,15 +202,51 @@ class BoundedHTTPServer(HTTPServer):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        peer = str(client[0]) if isinstance(client, tuple) and client else str(client)
         with self._count_lock:
-            self.waiting += 1
+            over = self.per_peer.get(peer, 0) >= self.limits.per_peer
+            if over:
+                self.refused += 1
+            else:
+                self.per_peer[peer] = self.per_peer.get(peer, 0) + 1
+                self.waiting += 1
+        if over:
+            self._slots.release()
+            self._refuse(conn, peer)
+            return
         try:
             self._pool.submit(self._work, conn, client)
         except RuntimeError:  # the pool is shut down
             with self._count_lock:
                 self.waiting -= 1
+                self._left(peer)
             self._slots.release()
             self.shutdown_request(conn)
+
+    def _left(self, peer: str) -> None:
+        """One connection of ``peer`` ended (hold ``_count_lock``)."""
+        left = self.per_peer.get(peer, 1) - 1
+        if left > 0:
+            self.per_peer[peer] = left
+        else:
+            self.per_peer.pop(peer, None)
+
+    def _refuse(self, conn: socket.socket, peer: str) -> None:
+        """503 to a connection over the per-peer cap, written without blocking the accepting thread (it fits in
+        the socket's send buffer); closed a moment later by the reaper (:meth:`_Reaper.close_later`)."""
+        body = error_body(503, f"more than {self.limits.per_peer} connections at once from {peer}",
+                          "wait for your other requests to finish, then retry")
+        head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                f"Retry-After: 1\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        log.info("refused a connection from %r: over %d at once", peer, self.limits.per_peer)
+        try:
+            conn.setblocking(False)
+            conn.send(head + body)
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            conn.close()
+            return
+        self.reaper.close_later(conn, 1.0)
 
     def _work(self, conn: socket.socket, client: Any) -> None:
         with self._count_lock:
@@ -198,6 +261,7 @@ class BoundedHTTPServer(HTTPServer):
             self.shutdown_request(conn)
             with self._count_lock:
                 self.active -= 1
+                self._left(str(client[0]) if isinstance(client, tuple) and client else str(client))
             self._slots.release()
 
     def server_close(self) -> None:
@@ -206,12 +270,18 @@ class BoundedHTTPServer(HTTPServer):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def make_handler(answer: Callable[[str, str, Any, bytes, str | None], tuple[int, dict[str, str], bytes]],
-                 *, server_version: str = "Firestop-serve",
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
+                 *, precheck: Callable[[str, str, Any, str | None], Answer | None] | None = None,
+                 server_version: str = "Firestop-serve",
                  hop_by_hop: frozenset[str] = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"}),
                  ) -> type[BaseHTTPRequestHandler]:
     """A handler class calling ``answer(method, raw path, headers, body, peer address)`` for every request whose
-    headers and body were read within the server's :class:`Limits` (module docstring)."""
+    headers and body were read within the server's :class:`Limits` (module docstring). ``precheck(method, raw path,
+    headers, peer address)``, when given, runs before the body is read: a ``(status, headers, body)`` it returns is
+    the answer (the body is never read; the connection is closed), None lets the request go on."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -240,6 +310,17 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], tuple[int,
         def _serve(self) -> None:
             self.server.reaper.forget(self.connection)  # headers are in; the body has its own deadline
             limits = self.server.limits
+            if precheck is not None:
+                try:
+                    early = precheck(self.command, self.path, self.headers, self.client_address[0])
+                except Exception:  # noqa: BLE001 - precheck owns its errors; this is the last resort
+                    log.exception("precheck of %r %r failed", self.command, self.path)
+                    early = (500, {}, b"")
+                if early is not None:
+                    self.close_connection = True  # the body (if any) is never read
+                    self._write(*early)
+                    self._drain_sent()
+                    return
             if self.headers.get("Transfer-Encoding"):
                 self._error(411, "chunked or other transfer-encoded bodies are not read", "send the body with a Content-Length header")
                 return
@@ -292,6 +373,17 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], tuple[int,
                 except OSError:
                     pass
             return b"".join(chunks)
+
+        def _drain_sent(self) -> None:
+            """Read, without waiting, what the client already sent of a body that will not be used: closing a socket
+            with unread data resets it, and a reset can discard the answer before the client reads it."""
+            try:
+                self.connection.setblocking(False)
+                for _ in range(16):
+                    if not self.rfile.read1(65536):
+                        break
+            except (BlockingIOError, OSError, ValueError):
+                pass
 
         # -- writing --------------------------------------------------------
         def _write(self, status: int, headers: dict[str, str], body: bytes) -> None:

@@ -89,7 +89,7 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 
 from firestop.clock import is_virtual
-from firestop.trust.peer import stamp_peer
+from firestop.trust.peer import is_loopback, stamp_peer
 
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
 from .httpserver import BoundedHTTPServer, Limits, make_handler
@@ -464,7 +464,7 @@ class FunctionsServer:
         self._local_next: dict[str, datetime | None] = {}
         self.pacer = Pacer(host.clock, realtime_factor)
         self.driver = Driver(self, poll_interval=poll_interval, advance_timers=advance_timers)
-        self._httpd = BoundedHTTPServer((address, port), make_handler(self.answer), limits)  # OSError if taken
+        self._httpd = BoundedHTTPServer((address, port), make_handler(self.answer, precheck=self.precheck), limits)  # OSError if taken
         self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
                                     on_change=self.driver.wake, path_secret=secrets.token_urlsafe(24))
         self._rpc_lock = threading.Lock()
@@ -534,11 +534,21 @@ class FunctionsServer:
 
     # -- requests -----------------------------------------------------------
     def origin_of(self, headers: Any) -> str:
-        """``http://<Host header>`` (the origin the client called, as links must use), else :attr:`base_url`."""
+        """The origin links in answers use: ``http://<Host header>`` only when the Host names a loopback address
+        (``localhost``, 127.0.0.0/8, ``::1``) or this server's bind address, on this server's port — the origin
+        the client called — else :attr:`base_url`. A ``Host: evil.example`` never becomes a link."""
         host = (headers.get("Host") or "").strip()
-        if host and _HOST_HEADER.fullmatch(host):
-            return f"http://{host}"
-        return self.base_url
+        if not host or not _HOST_HEADER.fullmatch(host):
+            return self.base_url
+        try:
+            named = urlsplit(f"//{host}")
+            name, port = (named.hostname or "").lower(), named.port
+        except ValueError:
+            return self.base_url
+        address, own_port = self._httpd.server_address[:2]
+        if port != own_port or not (name == "localhost" or name == str(address).lower() or is_loopback(name)):
+            return self.base_url
+        return f"http://{host}"
 
     def authorized(self, headers: Any, query: dict[str, list[str]], *, system: bool = False) -> bool:
         """Does the request carry the function key (``system``: the system key) in the header or ``code``?"""
@@ -556,10 +566,21 @@ class FunctionsServer:
             response = Response(500, {}, b"")
         return response.status, response.headers, response.body
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes, peer: str | None = None) -> Response:
-        """Answer one request (called on server threads). ``peer``: the connection's remote address, stamped on
-        the request for the trust layer (:mod:`firestop.trust.peer`); None = unknown (the function treats it as remote). A path with a dot segment or an encoded
-        separator/control character is a 400 (:func:`path_problem`)."""
+    def precheck(self, method: str, raw_path: str, headers: Any,
+                 peer: str | None = None) -> tuple[int, dict[str, str], bytes] | None:
+        """The answer to a request that needs no body — a bad path (400), an unknown route or a method the route does
+        not take (404, as the Functions host), a missing or wrong key (401), a non-POST admin call (405) — or None
+        when the request goes on. The HTTP layer calls it before reading the body
+        (:func:`~firestop.runtime.httpserver.make_handler`), so a caller without a key cannot hold a worker by
+        announcing a body it never sends."""
+        target = self._resolve(method, raw_path, headers)
+        if isinstance(target, Response):
+            return target.status, target.headers, target.body
+        return None
+
+    def _resolve(self, method: str, raw_path: str, headers: Any) -> Any:
+        """A :class:`Response` (the request is answered without its body), else ``(kind, value)``: ``("webhook",
+        None)``, ``("admin", function name)`` or ``("route", (route, route values))``."""
         parts = urlsplit(raw_path)
         path = parts.path
         problem = path_problem(path) if path.startswith("/") else "the request target is not an absolute path"
@@ -571,22 +592,18 @@ class FunctionsServer:
         if path.startswith(WEBHOOK_PREFIX + "/") or path == WEBHOOK_PREFIX:
             if not self.authorized(headers, query, system=True):  # never the function key
                 return Response(401, {}, b"")
-            self.pacer.sync()
-            code, out_headers, payload = self.rpc.handle(method, raw_path, headers, body,
-                                                         base_url=self.origin_of(headers),
-                                                         extra_query=self._key_query())
-            return _json_response(code, payload, out_headers)
+            return ("webhook", None)
         if path.startswith(RPC_PREFIX + "/"):
             return Response(404, {}, b"")  # the RPC endpoint is loopback-only, on its own port
         admin = re.fullmatch(r"/admin/functions/([^/]+)", path)
         if admin:  # the admin API takes the master key on Azure, never a function key: here the system key
             if not self.authorized(headers, query, system=True):
                 return Response(401, {}, b"")
-            return self._run_admin(method, unquote(admin.group(1)))
+            if method != "POST":
+                return Response(405, {"Allow": "POST"}, b"")
+            return ("admin", unquote(admin.group(1)))
         prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"
-        if path.rstrip("/") + "/" == prefix:
-            return Response(404, {}, b"")
-        if not path.startswith(prefix):
+        if path.rstrip("/") + "/" == prefix or not path.startswith(prefix):
             return Response(404, {}, b"")
         relative = path[len(prefix):].strip("/")
         for route in self.routes:
@@ -595,8 +612,27 @@ class FunctionsServer:
                 continue
             if route.auth_level != "anonymous" and not self.authorized(headers, query):
                 return Response(401, {}, b"")
-            return self._invoke(route, method, parts, headers, body, values, peer)
+            return ("route", (route, values))
         return Response(404, {}, b"")
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes, peer: str | None = None) -> Response:
+        """Answer one request (called on server threads). ``peer``: the connection's remote address, stamped on
+        the request for the trust layer (:mod:`firestop.trust.peer`); None = unknown (the function treats it as remote). A path with a dot segment or an encoded
+        separator/control character is a 400 (:func:`path_problem`); what needs no body is :meth:`precheck`'s."""
+        target = self._resolve(method, raw_path, headers)
+        if isinstance(target, Response):
+            return target
+        kind, value = target
+        if kind == "webhook":
+            self.pacer.sync()
+            code, out_headers, payload = self.rpc.handle(method, raw_path, headers, body,
+                                                         base_url=self.origin_of(headers),
+                                                         extra_query=self._key_query())
+            return _json_response(code, payload, out_headers)
+        if kind == "admin":
+            return self._run_admin(method, value)
+        route, values = value
+        return self._invoke(route, method, urlsplit(raw_path), headers, body, values, peer)
 
     def _invoke(self, route: HttpRoute, method: str, parts: Any, headers: Any, body: bytes,
                 values: dict[str, str], peer: str | None = None) -> Response:

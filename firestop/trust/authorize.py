@@ -6,7 +6,7 @@ roles, or raises :class:`TrustError` (``status``, ``field``, ``reason``,
 
 | status | when |
 |---|---|
-| 401 | on Azure without App Service authentication (``WEBSITE_AUTH_ENABLED`` is not ``True``); locally, a principal header from a peer that is not loopback (or an unknown peer); no principal header; no object ID claim |
+| 401 | on Azure without App Service authentication (``WEBSITE_AUTH_ENABLED`` is not ``True``), or a principal whose ``auth_typ`` is not ``aad`` (or whose ``tid`` is not ``FIRESTOP_TENANT_ID`` when set); locally, a principal header from a peer that is not loopback (or an unknown peer); no principal header; no object ID claim |
 | 400 | a principal header that is too large, too deeply nested, not base64 JSON, or whose object ID is not printable |
 | 403 | the caller does not hold the role the route needs (the reason names it); the role table is malformed (names the setting) |
 
@@ -19,7 +19,13 @@ to indicate whether App Service authentication is enabled", Environment
 variables and app settings in Azure App Service,
 https://learn.microsoft.com/azure/app-service/reference-app-settings#authentication--authorization);
 only then does the platform strip client-sent copies of the header. Otherwise
-every call is refused with 401 naming the setting. *Locally* the header is
+every call is refused with 401 naming the setting. On Azure only principals
+whose ``auth_typ`` is ``aad`` (Microsoft Entra ID) are believed: with another
+provider also enabled in App Service authentication (a custom OpenID Connect
+provider, GitHub, …) that provider's tokens would name whatever ``oid`` their
+issuer chose. With ``FIRESTOP_TENANT_ID`` set, the principal's ``tid`` claim
+must also name that tenant (a multi-tenant app registration would otherwise
+admit other tenants' users). *Locally* the header is
 believed only from a loopback peer as stamped by ``firestop serve``
 (:mod:`firestop.trust.peer`).
 
@@ -43,6 +49,10 @@ log = logging.getLogger("firestop.trust")
 
 AUTH_ENABLED_ENV = "WEBSITE_AUTH_ENABLED"
 AZURE_MARKERS = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
+#: ``auth_typ`` of a principal Microsoft Entra ID authenticated (App Service's provider name ``aad``).
+ENTRA_PROVIDER = "aad"
+#: Optional: the only Microsoft Entra tenant whose callers are believed on Azure (the ``tid`` claim).
+TENANT_ENV = "FIRESTOP_TENANT_ID"
 
 
 class TrustError(Exception):
@@ -136,9 +146,17 @@ def authorize(headers: Mapping[str, str], role: Role | str, *, peer_address: str
             caller = principal_from_headers(headers)
         except PrincipalError as exc:
             raise TrustError(exc.status, HEADER, exc.reason, FIX_IDENTITY) from None
+        if azure and caller.provider != ENTRA_PROVIDER:
+            raise TrustError(401, HEADER,
+                             f"the caller was authenticated by identity provider {caller.provider!r}, not Microsoft Entra ID "
+                             f"({ENTRA_PROVIDER!r}); only Entra ID object IDs are believed", FIX_IDENTITY)
+        tenant = (env.get(TENANT_ENV) or "").strip().lower()
+        if azure and tenant and (caller.tenant_id or "").lower() != tenant:
+            raise TrustError(401, HEADER, f"the caller's tenant {caller.tenant_id!r} is not {TENANT_ENV} ({tenant})",
+                             "sign in with an account of the organisation's Microsoft Entra tenant")
         held = roles_held(caller.object_id, caller.groups, caller.app_roles, needed, azure=azure, settings=settings, env=env)
     except TrustError as exc:
         log.warning("refused %r (needs %s) with %d: %r", action, needed.value, exc.status, exc.reason)
         raise
     return Principal(object_id=caller.object_id, name=caller.name, groups=caller.groups, app_roles=caller.app_roles,
-                     roles=frozenset(r.value for r in held))
+                     roles=frozenset(r.value for r in held), provider=caller.provider, tenant_id=caller.tenant_id)

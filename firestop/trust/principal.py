@@ -18,6 +18,9 @@ recursion limit is refused, at most :data:`MAX_CLAIMS` claims are read, and the
 object ID must be 1–128 printable characters (no control characters: it is
 logged and written into records).
 
+``auth_typ`` (the identity provider) is kept as :attr:`Principal.provider`; on Azure
+:func:`firestop.trust.authorize` believes only ``aad`` (Microsoft Entra ID).
+
 Errors: :class:`PrincipalError` with ``status`` 401 (no principal, or no object
 ID claim) or 400 (malformed), ``reason`` saying which.
 """
@@ -32,6 +35,7 @@ from typing import Mapping
 
 HEADER = "X-MS-CLIENT-PRINCIPAL"
 OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+TENANT_CLAIMS = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
 ROLE_CLAIMS = ("roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
 #: Largest header value read (bytes of base64 text).
 MAX_HEADER_BYTES = 16 * 1024
@@ -59,6 +63,11 @@ class Principal:
     groups: tuple[str, ...] = field(default_factory=tuple)
     app_roles: tuple[str, ...] = field(default_factory=tuple)
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: The principal document's ``auth_typ``: the identity provider that authenticated the caller (``aad`` for
+    #: Microsoft Entra ID), None when absent or not a short printable string.
+    provider: str | None = None
+    #: The ``tid`` (tenant ID) claim, None when absent.
+    tenant_id: str | None = None
 
 
 def _printable_id(value: str) -> bool:
@@ -96,11 +105,14 @@ def principal_from_headers(headers: Mapping[str, str]) -> Principal:
     role_types = {*ROLE_CLAIMS, *([role_typ] if role_typ else [])}
     app_roles = tuple(v for t, v in values if t in role_types and _printable_id(v))
     name = next((v[:MAX_ID_CHARS * 2] for t, v in values if t in ("name", "preferred_username") and v.isprintable()), None)
-    return Principal(object_id=oid, name=name, groups=groups, app_roles=app_roles)
+    auth_typ = doc.get("auth_typ")
+    provider = auth_typ if isinstance(auth_typ, str) and _printable_id(auth_typ) and len(auth_typ) <= 32 else None
+    tenant_id = next((v for t, v in values if t in TENANT_CLAIMS and _printable_id(v)), None)
+    return Principal(object_id=oid, name=name, groups=groups, app_roles=app_roles, provider=provider, tenant_id=tenant_id)
 
 
 def encode_principal(object_id: str, *, groups: tuple[str, ...] = (), name: str | None = None,
-                     app_roles: tuple[str, ...] = ()) -> str:
+                     app_roles: tuple[str, ...] = (), auth_typ: str = "aad", tenant_id: str | None = None) -> str:
     """The header value App Service would send for this caller (for local tools and tests).
 
     ``app_roles`` become ``roles`` claims — believed on Azure only; locally roles come from the role table.
@@ -109,5 +121,7 @@ def encode_principal(object_id: str, *, groups: tuple[str, ...] = (), name: str 
               *({"typ": "roles", "val": r} for r in app_roles)]
     if name:
         claims.append({"typ": "name", "val": name})
-    doc = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles", "claims": claims}
+    if tenant_id:
+        claims.append({"typ": TENANT_CLAIMS[0], "val": tenant_id})
+    doc = {"auth_typ": auth_typ, "name_typ": "name", "role_typ": "roles", "claims": claims}
     return base64.b64encode(json.dumps(doc).encode()).decode()

@@ -67,6 +67,11 @@ def test_as_is_labelled_a_simulation_in_help_and_output(firestop_home, tmp_path,
     assert json.loads(done.stdout)["approvals"][-1]["by"] == "oid-alice"
 
 
+def test_an_oversized_comment_is_refused_before_anything_is_decided(firestop_home):
+    result = cli("incident", "approve", INCIDENT, "--step", STEP, "--as", "oid-alice", "--comment", "x" * 1001)
+    assert result.exit_code == 2 and "--comment" in result.output and "1,000" in result.output
+
+
 @pytest.mark.parametrize("flags", [["--as", "oid-alice"], ["--group", "grp-secops-oncall"], ["--as", "x", "--group", "y"]])
 def test_as_and_group_never_combine_with_azure(firestop_home, flags):
     result = cli("incident", "approve", INCIDENT, "--step", STEP, "--azure", *flags)

@@ -260,6 +260,20 @@ def test_stop_needs_a_reason_and_an_incident(lab):
     assert lab.stop_via_api("inc-nothing", "why")[0] == 404
 
 
+@pytest.mark.parametrize("comment", ["x" * 300_000, "x" * 1001, {"nested": ["x"] * 10}, 7])
+def test_an_approval_comment_is_bounded(lab, comment):
+    iid = lab.start_sealed(GATED)
+    lab.run(iid)
+    route = {"incident_id": iid, "step": "lock-network"}
+    status, body = lab.api("decide_http", f"incidents/{iid}/approvals/lock-network", route,
+                           {"decision": "approve", "comment": comment})
+    assert status == 400 and body["error"] == "comment" and "1,000" in body["reason"], body
+    assert lab.run(iid).custom_status["pending_approval"]["step"] == "lock-network"  # nothing was decided
+    status, _ = lab.api("decide_http", f"incidents/{iid}/approvals/lock-network", route,
+                        {"decision": "approve", "comment": "y" * 1000})
+    assert status == 202 and lab.run(iid).output["status"] == "contained"
+
+
 # -- the key -----------------------------------------------------------------------------------
 def test_the_seal_key_never_lands_in_history_records_or_logs(lab, caplog, firestop_home):
     from firestop.trust.seal import SEAL_KEY_FILE

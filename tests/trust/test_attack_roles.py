@@ -226,3 +226,42 @@ def test_an_existing_record_is_never_replaced(api, firestop_home):
     from runbooks.ledger import Ledger
 
     assert Ledger(firestop_home / "ledger").verify(INCIDENT).ok
+
+
+@pytest.mark.parametrize("auth_typ", ["oidc-custom", "github", "", None])
+def test_on_azure_a_principal_from_another_identity_provider_is_401(api, monkeypatch, caplog, auth_typ):
+    """Another provider enabled in App Service authentication (a custom OpenID Connect one) could assert any oid."""
+    from firestop.functions.principal import encode_principal
+
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "fs-prod")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+    doc = json.loads(base64.b64decode(encode_principal("3f2a", app_roles=("Firestop.Admin",))))
+    assert doc["auth_typ"] == "aad"
+    assert api.route("list_incidents_http", raw_principal=base64.b64encode(json.dumps(doc).encode()).decode(),
+                     peer="10.0.0.4")[0] == 200  # the same principal from Entra ID is believed
+    if auth_typ is None:
+        del doc["auth_typ"]
+    else:
+        doc["auth_typ"] = auth_typ
+    caplog.set_level(logging.WARNING, logger="firestop.trust")
+    status, body = api.route("list_incidents_http", raw_principal=base64.b64encode(json.dumps(doc).encode()).decode(),
+                             peer="10.0.0.4")
+    assert status == 401 and body["error"] == "X-MS-CLIENT-PRINCIPAL" and "Microsoft Entra ID" in body["reason"], body
+
+
+def test_on_azure_with_a_tenant_set_a_caller_of_another_tenant_is_401(api, monkeypatch):
+    from firestop.functions.principal import encode_principal
+
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "fs-prod")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+    monkeypatch.setenv("FIRESTOP_TENANT_ID", tenant.upper())
+
+    def call(tid):
+        raw = encode_principal("3f2a", app_roles=("Firestop.Reader",), tenant_id=tid)
+        return api.route("list_incidents_http", raw_principal=raw, peer="10.0.0.4")
+
+    assert call(tenant)[0] == 200
+    for other in ("11111111-2222-3333-4444-555555555555", None):
+        status, body = call(other)
+        assert status == 401 and "FIRESTOP_TENANT_ID" in body["reason"], body

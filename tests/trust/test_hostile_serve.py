@@ -84,9 +84,11 @@ def test_deep_json_and_huge_bodies_are_4xx(serve):
     assert status == 400 and "nested" in body["reason"]
     alerts = f"POST /api/alerts HTTP/1.1\r\nHost: x\r\nx-functions-key: {KEY}\r\nContent-Length: {len(deep)}\r\nConnection: close\r\n\r\n"
     assert raw(serve, alerts.encode() + deep)[0] == 400
-    status, body = raw(serve, f"POST /api/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: {1 << 40}\r\n\r\n".encode())
+    status, body = raw(serve, f"POST /api/alerts HTTP/1.1\r\nHost: x\r\nx-functions-key: {KEY}\r\nContent-Length: {1 << 40}\r\n\r\n".encode())
     assert status == 413 and body["status"] == 413
-    assert raw(serve, b"POST /api/alerts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")[0] == 411
+    assert raw(serve, f"POST /api/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: {1 << 40}\r\n\r\n".encode())[0] == 401  # no key: 401 first
+    chunked = b"POST /api/alerts HTTP/1.1\r\nHost: x\r\nx-functions-key: " + KEY.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    assert raw(serve, chunked)[0] == 411
     assert raw(serve, b"FOO /api/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0] == 404  # not a 501
 
 
@@ -94,7 +96,7 @@ def test_slow_bodies_time_out_and_threads_stay_bounded(serve):
     before = threading.active_count()
     port = serve._httpd.server_address[1]
     socks = []
-    for _ in range(40):  # ten times the worker pool
+    for _ in range(40):  # ten times the worker pool, 2.5 times the per-peer cap (16)
         s = socket.create_connection(("127.0.0.1", port), timeout=30)
         s.sendall(f"POST /api/alerts HTTP/1.1\r\nHost: x\r\nx-functions-key: {KEY}\r\nContent-Length: 100\r\n\r\n0123456789".encode())
         socks.append(s)
@@ -105,7 +107,8 @@ def test_slow_bodies_time_out_and_threads_stay_bounded(serve):
         answers.append(int(data.split(b" ")[1]) if data.startswith(b"HTTP/1.1 ") else None)
         s.close()
     assert peak - before <= 4 + 1  # the workers (started lazily) — never a thread per connection
-    assert answers == [408] * 40
+    assert answers[:16] == [408] * 16  # the per-peer cap's worth time out ...
+    assert answers[16:] == [503] * 24  # ... the rest are refused at once, by the accepting thread
 
 
 def test_headers_dripping_in_are_cut_at_the_header_deadline(serve):

@@ -1,0 +1,98 @@
+"""Links the app hands out (``statusUri``, ``Location``) never echo a client's ``Host`` header (red-team finding):
+on Azure they use ``FIRESTOP_PUBLIC_URL`` or ``WEBSITE_HOSTNAME``; ``firestop serve`` believes a Host only when it
+names loopback or its own bind address, on its own port."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from firestop.settings import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+KEY = "host-header-key-0123456789abc"
+
+
+def post_alert_in_process(url: str):
+    import azure.functions as func
+
+    from firestop.cli.wiring import function_app, sandbox_environment
+    from firestop.runtime import ManagementServer, invoke_http_function
+
+    env = sandbox_environment()
+    try:
+        with ManagementServer(env.host) as server:
+            request = func.HttpRequest(method="POST", url=url, headers={"content-type": "application/json"},
+                                       body=EXAMPLE.read_bytes())
+            answer = invoke_http_function(function_app(), "post_alert", request, server=server)
+            status = func.HttpRequest(method="GET", url=json.loads(answer.get_body())["statusUri"].replace(
+                "https://fs-prod.azurewebsites.net", "http://evil.example").replace("https://firestop.contoso.com", "http://evil.example"),
+                headers={}, body=b"", route_params={"incident_id": json.loads(answer.get_body())["id"]})
+            polled = invoke_http_function(function_app(), "alert_status", status, server=server)
+    finally:
+        env.close()
+    return answer, polled
+
+
+@pytest.mark.parametrize("setting, origin", [({"WEBSITE_HOSTNAME": "fs-prod.azurewebsites.net"}, "https://fs-prod.azurewebsites.net"),
+                                             ({"WEBSITE_HOSTNAME": "fs-prod.azurewebsites.net",
+                                               "FIRESTOP_PUBLIC_URL": "https://firestop.contoso.com/"}, "https://firestop.contoso.com")])
+def test_on_azure_links_use_the_platform_host_name_not_the_request_host(firestop_home, monkeypatch, setting, origin):
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    answer, polled = post_alert_in_process("http://evil.example/api/alerts")  # the host built the URL from Host
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 202
+    assert body["statusUri"] == f"{origin}/api/alerts/{body['id']}/status" == answer.headers["Location"]
+    assert polled.status_code == 202 and polled.headers["Location"] == body["statusUri"]  # the incident still runs
+    assert "evil" not in answer.get_body().decode() + json.dumps(dict(answer.headers)) + json.dumps(dict(polled.headers))
+
+
+def test_public_url_setting_is_registered_and_checked():
+    from firestop.settings import SETTINGS, check_environment
+
+    assert "FIRESTOP_PUBLIC_URL" in {s.name for s in SETTINGS}
+    problems = dict(check_environment({"FIRESTOP_PUBLIC_URL": "http://evil.example/x"}, on_azure=False))
+    assert "https://" in problems["FIRESTOP_PUBLIC_URL"]
+    assert "FIRESTOP_PUBLIC_URL" not in dict(check_environment({"FIRESTOP_PUBLIC_URL": "https://a.example:8443"}, on_azure=False))
+
+
+@pytest.fixture
+def serve(firestop_home):
+    from firestop.cli.wiring import function_app, sandbox_environment
+    from firestop.runtime.serve import FunctionsServer
+
+    env = sandbox_environment()
+    server = FunctionsServer(function_app(), env.host, function_key=KEY, port=0, realtime_factor=0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        env.close()
+
+
+def post(server, host: str) -> tuple[int, dict, dict]:
+    body = EXAMPLE.read_bytes()
+    request = (f"POST /api/alerts HTTP/1.1\r\nHost: {host}\r\nx-functions-key: {KEY}\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    with socket.create_connection(("127.0.0.1", server._httpd.server_address[1]), timeout=30) as conn:
+        conn.sendall(request)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, payload = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split(" ")[1]), headers, json.loads(payload)
+
+
+def test_serve_links_ignore_a_foreign_host_header(serve):
+    port = serve._httpd.server_address[1]
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", f"localhost:{port + 1}"):
+        status, headers, body = post(serve, host)
+        assert status == 202, body
+        assert body["statusUri"].startswith(f"{serve.base_url}/api/alerts/") and headers["Location"] == body["statusUri"], host
+    status, headers, body = post(serve, f"localhost:{port}")  # the client's own loopback name is kept
+    assert status == 202 and body["statusUri"].startswith(f"http://localhost:{port}/api/alerts/")

@@ -1,0 +1,104 @@
+"""Slow-body exhaustion of ``firestop serve`` (red-team finding): connections that announce a body and never send
+it must not keep an ordinary request waiting — keyless ones are answered before the body is read, and one peer
+holds at most ``Limits.per_peer`` connections. Real sockets against the real function app; the bound asserted
+(3 s) is well under the 10 s body timeout the attack would otherwise cost."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+KEY = "slow-body-key-0123456789abc"
+SLOW = "POST /api/alerts HTTP/1.1\r\nHost: 127.0.0.1\r\n{key}Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+
+
+@pytest.fixture
+def serve_with(firestop_home):
+    from firestop.cli.wiring import function_app, sandbox_environment
+    from firestop.runtime.httpserver import Limits
+    from firestop.runtime.serve import FunctionsServer
+
+    started = []
+
+    def start(**limits):
+        env = sandbox_environment()
+        server = FunctionsServer(function_app(), env.host, function_key=KEY, port=0, realtime_factor=0,
+                                 limits=Limits(body_timeout=10.0, **limits)).start()
+        started.append((server, env))
+        return server
+
+    yield start
+    for server, env in started:
+        server.stop()
+        env.close()
+
+
+def status_of(conn: socket.socket) -> int | None:
+    data = b""
+    while b"\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/1.1 ") else None
+
+
+def timed_get(port: int, source: str = "127.0.0.1") -> tuple[int | None, float]:
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as conn:
+        conn.sendall(f"GET /api/alerts/inc-nothing/status HTTP/1.1\r\nHost: 127.0.0.1\r\nx-functions-key: {KEY}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        return status_of(conn), time.monotonic() - started
+
+
+def open_slow(port: int, count: int, key: str | None) -> list[socket.socket]:
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(SLOW.format(key=f"x-functions-key: {key}\r\n" if key else "").encode())
+        socks.append(s)
+    return socks
+
+
+def test_keyless_slow_bodies_are_answered_401_without_reading_the_body(serve_with):
+    server = serve_with(workers=4, per_peer=100)  # the cap out of the way: the precheck alone must hold
+    port = server._httpd.server_address[1]
+    socks = open_slow(port, 40, key=None)
+    try:
+        status, took = timed_get(port)
+        assert status == 404 and took < 3.0, took  # the status route answered (no such incident), not stuck
+        started = time.monotonic()
+        assert [status_of(s) for s in socks] == [401] * 40
+        assert time.monotonic() - started < 3.0
+        # unknown routes and methods a route does not take are answered before the body too
+        for line in ("POST /api/nothing-here", "PUT /api/alerts", "POST /admin/functions/tabletop_timer"):
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+                s.sendall(f"{line} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-functions-key: {KEY}\r\nContent-Length: 1000\r\n\r\n".encode())
+                started = time.monotonic()
+                assert status_of(s) in (401, 404) and time.monotonic() - started < 3.0, line
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_one_peer_holds_at_most_per_peer_connections(serve_with):
+    server = serve_with(workers=16, per_peer=8)
+    port = server._httpd.server_address[1]
+    socks = open_slow(port, 40, key=KEY)  # a key-holding peer: past the precheck, into the body wait
+    try:
+        started = time.monotonic()
+        refused = []
+        for s in socks[8:]:
+            s.settimeout(3.0)
+            head = s.recv(4096)
+            refused.append(head)
+        assert time.monotonic() - started < 3.0
+        assert all(h.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in h for h in refused), refused[:1]
+        assert server._httpd.per_peer.get("127.0.0.1") == 8 and server._httpd.refused >= 32
+        status, took = timed_get(port, source="127.0.0.2")  # another peer still gets a worker at once
+        assert status == 404 and took < 3.0, took
+    finally:
+        for s in socks:
+            s.close()
