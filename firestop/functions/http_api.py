@@ -100,6 +100,28 @@ def _now() -> str:
     return get_client_factory().clock.now().isoformat()
 
 
+def _incident_caller(req: func.HttpRequest, role: Role, action: str):
+    """(caller, incident id, None) for a route on one incident when the caller holds ``role`` and the id is a
+    plausible instance id; else (None, None, the 400/401/403 answer)."""
+    caller, denied = _caller(req, role, action)
+    if denied:
+        return None, None, denied
+    incident_id = req.route_params.get("incident_id", "")
+    bad = _bad_incident_id(incident_id)
+    return (None, None, bad) if bad else (caller, incident_id, None)
+
+
+def _sealed(seal: Any, event: dict[str, Any], what: str):
+    """(sealed event, None), or (None, the 503 answer) when the app holds no seal key (logged with ``what``)."""
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        return seal(event), None
+    except SealKeyError as exc:
+        log.error("%s not sent: %s", what, exc)
+        return None, _error(503, "FIRESTOP_SEAL_KEY", str(exc), "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
+
+
 def _status_view(status) -> dict[str, Any]:
     from firestop.lifecycle.view import incident_view
 
@@ -177,13 +199,9 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
 @bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, denied = _caller(req, Role.reader, "show incident")
+    caller, incident_id, denied = _incident_caller(req, Role.reader, "show incident")
     if denied:
         return denied
-    incident_id = req.route_params.get("incident_id", "")
-    bad = _bad_incident_id(incident_id)
-    if bad:
-        return bad
     status = await client.get_status(incident_id)
     if status is None or status.runtime_status is None:
         return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
@@ -195,15 +213,12 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle.approvals import comment_problem, decision_event, judge
     from firestop.playbooks.models import Approval
-    from firestop.trust.seal import SealKeyError, seal_decision
+    from firestop.trust.seal import seal_decision
 
-    caller, denied = _caller(req, Role.approver, "decide approval")
+    caller, incident_id, denied = _incident_caller(req, Role.approver, "decide approval")
     if denied:
         return denied
-    incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
-    bad = _bad_incident_id(incident_id)
-    if bad:
-        return bad
+    step = req.route_params.get("step", "")
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body
@@ -224,11 +239,9 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     data = decision_event(incident_id, pending, decision=decision, by=caller.object_id, groups=list(caller.groups),
                           comment=body.get("comment"), at=_now(),
                           decision_id=uuid.uuid4().hex)  # tells a new decision from the SDK replaying a buffered one
-    try:
-        sealed = seal_decision(data)
-    except SealKeyError as exc:
-        log.error("decision on %r/%r not sent: %s", incident_id, step, exc)
-        return _error(503, "FIRESTOP_SEAL_KEY", str(exc), "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
+    sealed, unavailable = _sealed(seal_decision, data, f"decision on {incident_id!r}/{step!r}")
+    if unavailable:
+        return unavailable
     verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
                                data, requested_by=pending.get("requested_by") or "")
     if verdict == "refused":
@@ -252,15 +265,11 @@ async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.lifecycle.incident import EVENT_STOP
-    from firestop.trust.seal import SealKeyError, seal_stop
+    from firestop.trust.seal import seal_stop
 
-    caller, denied = _caller(req, Role.responder, "stop incident")
+    caller, incident_id, denied = _incident_caller(req, Role.responder, "stop incident")
     if denied:
         return denied
-    incident_id = req.route_params.get("incident_id", "")
-    bad = _bad_incident_id(incident_id)
-    if bad:
-        return bad
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body
@@ -276,11 +285,9 @@ async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
         return _error(409, "incident_id", f"incident {incident_id} has already finished ({runtime})", "nothing to stop")
     event = {"incident_id": incident_id, "by": caller.object_id, "groups": list(caller.groups), "reason": reason.strip(),
              "stop_id": uuid.uuid4().hex, "at": _now()}
-    try:
-        sealed = seal_stop(event)
-    except SealKeyError as exc:
-        log.error("stop of %r not sent: %s", incident_id, exc)
-        return _error(503, "FIRESTOP_SEAL_KEY", str(exc), "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
+    sealed, unavailable = _sealed(seal_stop, event, f"stop of {incident_id!r}")
+    if unavailable:
+        return unavailable
     await client.raise_event(incident_id, EVENT_STOP, sealed)
     log.info("stop of %r requested by %r: %r", incident_id, caller.object_id, event["reason"])
     return _json(202, {"incident_id": incident_id, "stopping": True, "by": caller.object_id})

@@ -24,14 +24,16 @@ def _bench():
 
 
 @pytest.fixture
-def serve(firestop_home):
+def serve(firestop_home, request):
+    """``firestop serve``'s server on loopback with small limits; ``@pytest.mark.per_peer(N)`` sets its per-peer cap."""
     from firestop.cli.wiring import function_app, sandbox_environment
     from firestop.runtime.httpserver import Limits
     from firestop.runtime.serve import FunctionsServer
 
     env = sandbox_environment()
+    marker = request.node.get_closest_marker("per_peer")
     limits = Limits(workers=4, queued=64, backlog=1024, header_timeout=0.5, idle_timeout=0.5, body_timeout=0.5,
-                    max_body_bytes=1 << 20)
+                    max_body_bytes=1 << 20, **({"per_peer": marker.args[0]} if marker else {}))
     server = FunctionsServer(function_app(), env.host, function_key=KEY, port=0, realtime_factor=0, limits=limits).start()
     try:
         yield server
@@ -133,6 +135,10 @@ def test_a_burst_of_connections_gets_no_reset(serve):
     assert result == {"connections": 300, "answered": 300, "reset_or_refused": 0}
 
 
+# A connection counts against the per-peer cap until its worker closes it; on a loaded machine answered-but-not-
+# yet-closed ones pile up behind the fuzz's 8 clients. The cap has its own tests (test_attack_serve_slow.py):
+# here each request's own answer is judged.
+@pytest.mark.per_peer(64)
 def test_route_fuzz_is_answered_2xx_or_4xx_only(serve):
     bench = _bench()
     assert bench.KEY == KEY
