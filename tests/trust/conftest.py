@@ -3,7 +3,13 @@ sandbox with one real, finished incident."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import select
+import subprocess
+import sys
+import time
 
 import azure.functions as func
 import pytest
@@ -121,3 +127,40 @@ def snapshot(home, tenant) -> dict:
             files.update({str(p.relative_to(home)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
                           and not p.name.endswith(".lock")})
     return {"files": files, "keys": tenant.account_keys(ACCOUNT), "account": tenant.resource(ACCOUNT)}
+
+
+@contextlib.contextmanager
+def serve_process(home, *args: str, function_key: str, timeout: float = 30.0):
+    """``python -m firestop serve --port 0 --realtime-factor 0 *args`` in a child process on its own
+    FIRESTOP_HOME (``home``; no WEBSITE_*/FIRESTOP_* from this process), until it prints ``Listening on``;
+    yields (port, stdout lines so far, stderr path). Terminated (then killed after 20 s) on exit."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBSITE_", "FIRESTOP_"))}
+    env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=function_key, PYTHONUNBUFFERED="1")
+    err_path = home.parent / f"{home.name}-serve.err"
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--port", "0", "--realtime-factor", "0", *args],
+                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, bufsize=0)
+        lines: list[str] = []
+        buffer, port = b"", None
+        deadline = time.monotonic() + timeout
+        try:
+            while port is None:  # bounded by the deadline: select waits at most what is left
+                ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+                chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+                if not chunk:
+                    pytest.fail(f"firestop serve did not start:\n{err_path.read_text(errors='replace')[-3000:]}")
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    lines.append(line.decode(errors="replace"))
+                    if lines[-1].startswith("Listening on "):
+                        port = int(lines[-1].split()[2].rsplit(":", 1)[1])
+            yield port, lines, err_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

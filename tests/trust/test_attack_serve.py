@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import select
 import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from firestop.settings import REPO_ROOT
 from firestop.trust import PEER_HEADER, encode_principal
+
+from .conftest import serve_process
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX select on pipes")
 
@@ -57,37 +54,8 @@ def outward_address() -> str | None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """``firestop serve --host 0.0.0.0 --port 0``; yields (port, stdout lines, stderr path)."""
-    home = tmp_path_factory.mktemp("serve") / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBSITE_", "FIRESTOP_"))}
-    env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=KEY, PYTHONUNBUFFERED="1")
-    err_path = home.parent / "serve.err"
-    err = open(err_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--host", "0.0.0.0", "--port", "0",
-                             "--realtime-factor", "0"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, bufsize=0)
-    lines: list[str] = []
-    buffer, port = b"", None
-    deadline = time.monotonic() + GUARD_S
-    try:
-        while port is None:
-            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
-            if not chunk:
-                pytest.fail(f"firestop serve did not start:\n{err_path.read_text(errors='replace')[-3000:]}")
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                lines.append(line.decode())
-                if lines[-1].startswith("Listening on "):
-                    port = int(lines[-1].split()[2].rsplit(":", 1)[1])
-        yield port, lines, err_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        err.close()
+    with serve_process(tmp_path_factory.mktemp("serve") / "home", "--host", "0.0.0.0", function_key=KEY, timeout=GUARD_S) as started:
+        yield started
 
 
 def test_serve_says_it_trusts_the_principal_header_from_loopback_only(served):

@@ -16,9 +16,6 @@ else the same alert rule; :func:`firestop.intake.correlation.route_of`).
 from __future__ import annotations
 
 import json
-import os
-import select
-import subprocess
 import sys
 import time
 import urllib.error
@@ -28,6 +25,8 @@ import pytest
 
 from firestop.settings import REPO_ROOT
 from firestop.trust import encode_principal
+
+from .conftest import serve_process
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX select on pipes")
 
@@ -56,31 +55,8 @@ def call(url: str, *, method: str = "GET", body=None, who: str | None = None):
 def served(tmp_path):
     """``firestop serve --port 0 --realtime-factor 0`` (approvals wait: no --advance-timers); yields (base, home)."""
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBSITE_", "FIRESTOP_"))}
-    env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=KEY, PYTHONUNBUFFERED="1")
-    err = open(tmp_path / "serve.err", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--port", "0", "--realtime-factor", "0"],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, bufsize=0)
-    buffer, port, deadline = b"", None, time.monotonic() + GUARD_S
-    try:
-        while port is None:
-            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
-            if not chunk:
-                pytest.fail("firestop serve did not start")
-            buffer += chunk
-            for line in buffer.decode(errors="replace").splitlines():
-                if line.startswith("Listening on "):
-                    port = int(line.split()[2].rsplit(":", 1)[1])
+    with serve_process(home, function_key=KEY, timeout=GUARD_S) as (port, _, _):
         yield f"http://127.0.0.1:{port}", home
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        err.close()
 
 
 def _rotated(home) -> bool:
