@@ -188,12 +188,16 @@ ROUTE_PROPERTY = "firestop-playbook"
 
 def route_of(custom_properties: Mapping[str, object] | None, rule_id: object, rule_name: object) -> str:
     """How an alert is routed, as a key component: ``playbook:<name>`` from the ``firestop-playbook``
-    custom property, else ``rule:<alert rule id or name>`` (lower-case, stripped), else ``rule:``."""
-    routed = (custom_properties or {}).get(ROUTE_PROPERTY)
-    if isinstance(routed, str) and routed.strip():
-        return "playbook:" + routed.strip().lower()
-    rule = rule_id if isinstance(rule_id, str) and rule_id.strip() else rule_name
-    return "rule:" + (rule.strip().lower() if isinstance(rule, str) else "")
+    custom property (its key matched case-insensitively, the last such key winning, exactly as
+    :func:`firestop.playbooks.match.select_playbook` reads it), else ``rule:<alert rule id>|<rule name>``
+    (lower-case, stripped): playbooks match on the rule *name*, so two alerts of one rule id but
+    different names may select different playbooks and must not share an incident (red team 2)."""
+    props = {k.lower(): v for k, v in (custom_properties or {}).items() if isinstance(k, str)}
+    routed = props.get(ROUTE_PROPERTY)
+    if routed:
+        return "playbook:" + str(routed).strip().lower()
+    parts = [r.strip().lower() if isinstance(r, str) else "" for r in (rule_id, rule_name)]
+    return "rule:" + "|".join(parts)
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
