@@ -13,7 +13,7 @@ second containment. How targets are compared is the *correlation key*:
 | ``none`` | never: every alert starts its own incident |
 
 Each correlation key owns a sequence of incident ids, its *slot*
-(:func:`slot_id`): ``inc-<16 hex of SHA-256(key)>`` for its first incident,
+(:func:`slot_id`): ``inc-<16 hex of SHA-256("SLOT\\n" + key)>`` for its first incident,
 ``…-g2``, ``…-g3`` for later ones. Every worker computes the same ids, so
 "is there an open incident for this resource?" is a point read and "start
 it unless someone did" is the Durable store's own atomic start (see
@@ -216,13 +216,16 @@ def alert_keys(alert: object, key: "CorrelationKey") -> list[str]:
 def slot_id(key: str, generation: int = 1) -> str:
     """The incident id of ``key``'s ``generation``-th incident (generation >= 1).
 
-    ``inc-`` + the first 16 hex digits of SHA-256 of the key (lower-case, as
-    :func:`correlation_keys` gives it), then ``-g<generation>`` from the
+    ``inc-`` + the first 16 hex digits of SHA-256 of ``SLOT\\n`` + the key (lower-case,
+    as :func:`correlation_keys` gives it; the prefix keeps it apart from
+    :func:`firestop.alerts.incident_key_for` of any alert id), then ``-g<generation>`` from the
     second on. Same on every worker; ValueError for a generation < 1.
     """
     if generation < 1:
         raise ValueError("generation must be >= 1")
-    head = "inc-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    # "SLOT\n" separates slot ids from alert ids (incident_key_for hashes a lower-cased alert id, never upper-case
+    # "SLOT"): else an alert whose alertId is another route's key took that key's first slot (red team 2)
+    head = "inc-" + hashlib.sha256(b"SLOT\n" + key.encode("utf-8")).hexdigest()[:16]
     return head if generation == 1 else f"{head}-g{generation}"
 
 
