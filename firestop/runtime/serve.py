@@ -581,8 +581,11 @@ class FunctionsServer:
     def _resolve(self, method: str, raw_path: str, headers: Any) -> Any:
         """A :class:`Response` (the request is answered without its body), else ``(kind, value)``: ``("webhook",
         None)``, ``("admin", function name)`` or ``("route", (route, route values))``."""
-        parts = urlsplit(raw_path)
-        path = parts.path
+        try:
+            parts = urlsplit(raw_path)
+        except ValueError:  # "http://[/api/…": an unclosed IPv6 bracket in an absolute-form target (red team 2)
+            parts = None
+        path = parts.path if parts is not None else ""
         problem = path_problem(path) if path.startswith("/") else "the request target is not an absolute path"
         if problem is not None:
             return _json_response(400, {"error": "path", "reason": problem,

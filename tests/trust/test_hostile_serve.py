@@ -69,6 +69,13 @@ def test_dot_segments_and_encoded_separators_are_a_400_with_a_json_reason(serve,
     assert status == 400 and body["error"] == "path" and body["reason"]
 
 
+@pytest.mark.parametrize("target", ["http://[/api/alerts", "http://[::1/api/incidents", "https://[x]:1/api/alerts"])
+def test_an_absolute_form_target_with_a_broken_ipv6_host_is_a_400_not_a_500(serve, target):
+    """Red team 2: urlsplit raised ValueError in the precheck, answered 500 with a traceback, without a key."""
+    status, body = raw(serve, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    assert status == 400 and body["error"] == "path"
+
+
 def test_an_unusable_incident_id_is_a_400_from_the_api(serve):
     from firestop.functions.principal import encode_principal
 
