@@ -111,6 +111,17 @@ def _incident_caller(req: func.HttpRequest, role: Role, action: str):
     return (None, None, bad) if bad else (caller, incident_id, None)
 
 
+async def _incident_status(client, incident_id: str):
+    """The Durable status of incident ``incident_id``, or the 404 answer when there is no such instance or it is
+    not an incident (a step group's sub-orchestration or an entity has an instance id too)."""
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+
+    status = await client.get_status(incident_id)
+    if status is None or status.runtime_status is None or status.name != ORCHESTRATOR_NAME:
+        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    return status
+
+
 def _sealed(seal: Any, event: dict[str, Any], what: str):
     """(sealed event, None), or (None, the 503 answer) when the app holds no seal key (logged with ``what``)."""
     from firestop.trust.seal import SealKeyError
@@ -202,9 +213,9 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, Role.reader, "show incident")
     if denied:
         return denied
-    status = await client.get_status(incident_id)
-    if status is None or status.runtime_status is None:
-        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return status
     return _json(200, _status_view(status))
 
 
@@ -228,9 +239,9 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     problem = comment_problem(body.get("comment"))
     if problem:
         return _error(400, "comment", problem, "shorten the comment (link a document for the details)")
-    status = await client.get_status(incident_id)
-    if status is None or status.runtime_status is None:
-        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return status
     pending = (status.custom_status or {}).get("pending_approval") if isinstance(status.custom_status, dict) else None
     if not pending or pending.get("step") != step:
         waiting = pending.get("step") if pending else None
@@ -263,7 +274,6 @@ MAX_STOP_REASON = 500
 @bp.durable_client_input(client_name="client")
 async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""
-    from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.lifecycle.incident import EVENT_STOP
     from firestop.trust.seal import seal_stop
 
@@ -277,9 +287,9 @@ async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_STOP_REASON:
         return _error(400, "reason", f"reason must be a non-empty string of at most {MAX_STOP_REASON} characters",
                       'say why, e.g. {"reason": "false positive: planned key rotation"}')
-    status = await client.get_status(incident_id)
-    if status is None or status.runtime_status is None or status.name != ORCHESTRATOR_NAME:
-        return _error(404, "incident_id", f"no incident {incident_id!r}", "list incidents with GET /api/incidents")
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return status
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
     if runtime not in ("Pending", "Running"):
         return _error(409, "incident_id", f"incident {incident_id} has already finished ({runtime})", "nothing to stop")

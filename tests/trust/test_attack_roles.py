@@ -265,3 +265,14 @@ def test_on_azure_with_a_tenant_set_a_caller_of_another_tenant_is_401(api, monke
     for other in ("11111111-2222-3333-4444-555555555555", None):
         status, body = call(other)
         assert status == 401 and "FIRESTOP_TENANT_ID" in body["reason"], body
+
+
+def test_a_step_group_instance_is_not_an_incident_on_any_incident_route(api):
+    """A step group's sub-orchestration has an instance id of its own (``<incident>:group-<n>``): the incident
+    routes answer 404 for it, never show it or send it a decision or a stop."""
+    group = next(i.instance_id for i in api.env.host.list_instances() if i.instance_id.startswith(f"{INCIDENT}:group-"))
+    route = {"incident_id": group}
+    assert api.call("get_incident_http", "GET", f"incidents/{group}", route=route)[0] == 404
+    assert api.call("stop_http", "POST", f"incidents/{group}/stop", route=route, body={"reason": "x"})[0] == 404
+    assert api.call("decide_http", "POST", f"incidents/{group}/approvals/lock-network", route={**route, "step": "lock-network"},
+                    body={"decision": "approve"})[0] == 404
