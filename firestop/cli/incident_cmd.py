@@ -85,17 +85,16 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
     return env, who, groups
 
 
-def _require_approver(env, who: str, groups: list[str], as_json: bool) -> None:
+def _require_approver(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None:
     """Exit 2 unless ``who`` holds the approver role in the role table — the same check as the responders'
-    API (:func:`firestop.trust.roles_held`), for a signed-in identity and for the sandbox simulation alike.
-    App role claims count on Azure only, so they are not read here."""
+    API (:func:`firestop.trust.roles_held`). With ``--azure`` the sandbox's demo roles never count (only a
+    configured table does); app role claims are not in an ARM token, so none are read here."""
     from firestop.trust import TrustError, roles_held
 
     try:
-        roles_held(who, groups, (), "approver", azure=False, settings=getattr(env, "settings", None))
+        roles_held(who, groups, (), "approver", azure=azure, settings=env.settings)
     except TrustError as exc:
-        env.close()
-        fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
+        fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)  # the caller's finally closes env
 
 
 def _incident_on_sandbox(env, incident_id: str) -> bool | None:
@@ -203,7 +202,7 @@ def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], grou
         fail(f"--comment: {problem}", EXIT_BAD_INPUT, as_json=as_json)
     env, who, groups = _decider(incident_id, as_, groups, azure, as_json)
     try:
-        _require_approver(env, who, groups, as_json)
+        _require_approver(env, who, groups, azure, as_json)
         try:
             incident = decide(env, incident_id, step, decision, who, groups=groups, comment=comment)
         except (LookupError, PermissionError) as exc:
