@@ -25,7 +25,10 @@ from firestop.resource_id import resource_id_key
 if TYPE_CHECKING:  # pragma: no cover
     from firestop.alerts.contexts import AlertContext
 
-__all__ = ["Alert", "incident_key_for"]
+__all__ = ["ROUTE_PROPERTY", "Alert", "incident_key_for"]
+
+#: The custom property an alert rule routes to a playbook with (``firestop-playbook: <name>``).
+ROUTE_PROPERTY = "firestop-playbook"
 
 
 def incident_key_for(alert_id: str) -> str:
@@ -120,6 +123,15 @@ class Alert(BaseModel):
         delivery can arrive more than once; this identifies a delivery.
         """
         return f"{self.incident_key}-{self.monitor_condition.lower()}"
+
+    @property
+    def routed_playbook(self) -> str | None:
+        """The playbook named by the :data:`ROUTE_PROPERTY` custom property (lower-cased, stripped), else None.
+        Keys are matched case-insensitively, the last such key winning: the one reading both playbook
+        selection and correlation use, so they can never disagree on where an alert is routed."""
+        props = {k.lower(): v for k, v in self.custom_properties.items()}
+        wanted = str(props.get(ROUTE_PROPERTY) or "").strip().lower()
+        return wanted or None
 
     @property
     def is_resolved(self) -> bool:

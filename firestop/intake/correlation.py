@@ -182,22 +182,15 @@ def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> froze
     return frozenset(out)
 
 
-#: The alert custom property that routes an alert to a playbook (``firestop.playbooks.match.ROUTE_PROPERTY``).
-ROUTE_PROPERTY = "firestop-playbook"
-
-
-def route_of(custom_properties: Mapping[str, object] | None, rule_id: object, rule_name: object) -> str:
-    """How an alert is routed, as a key component: ``playbook:<name>`` from the ``firestop-playbook``
-    custom property (its key matched case-insensitively, the last such key winning, exactly as
-    :func:`firestop.playbooks.match.select_playbook` reads it), else ``rule:<alert rule id>|<rule name>``
-    (lower-case, stripped): playbooks match on the rule *name*, so two alerts of one rule id but
-    different names may select different playbooks and must not share an incident (red team 2)."""
-    props = {k.lower(): v for k, v in (custom_properties or {}).items() if isinstance(k, str)}
-    routed = props.get(ROUTE_PROPERTY)
-    if routed:
-        return "playbook:" + str(routed).strip().lower()
-    parts = [r.strip().lower() if isinstance(r, str) else "" for r in (rule_id, rule_name)]
-    return "rule:" + "|".join(parts)
+def route_of(alert) -> str:
+    """How a parsed alert is routed, as a key component: ``playbook:<name>`` from its ``firestop-playbook``
+    custom property (:attr:`firestop.alerts.Alert.routed_playbook`, the reading playbook selection uses),
+    else ``rule:<alert rule id>|<rule name>`` (lower-case, stripped): playbooks match on the rule *name*,
+    so two alerts of one rule id but different names may select different playbooks and must not share
+    an incident (red team 2)."""
+    if alert.routed_playbook:
+        return "playbook:" + alert.routed_playbook
+    return "rule:" + "|".join((r or "").strip().lower() for r in (alert.rule_id, alert.rule_name))
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
@@ -205,11 +198,10 @@ def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
     return frozenset(f"{key}#{route}" for key in keys)
 
 
-def alert_keys(alert: object, key: "CorrelationKey") -> list[str]:
+def alert_keys(alert, key: "CorrelationKey") -> list[str]:
     """The routed correlation keys of a parsed alert (sorted): its targets' scopes under ``key``, each
     narrowed to its route. Its first incident is ``slot_id(alert_keys(alert, key)[0])``."""
-    route = route_of(getattr(alert, "custom_properties", None), getattr(alert, "rule_id", None), getattr(alert, "rule_name", None))
-    return sorted(routed_keys(correlation_keys(getattr(alert, "target_ids", ()), key), route))
+    return sorted(routed_keys(correlation_keys(alert.target_ids, key), route_of(alert)))
 
 
 @lru_cache(maxsize=65536)

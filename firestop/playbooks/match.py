@@ -5,9 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Sequence
 
+from firestop.alerts.alert import ROUTE_PROPERTY
 from firestop.playbooks.models import Match, Playbook
-
-ROUTE_PROPERTY = "firestop-playbook"
 
 
 def _matches(match: Match, alert) -> bool:
@@ -48,11 +47,10 @@ def _matches(match: Match, alert) -> bool:
 def select_playbook(alert, playbooks: Sequence[Playbook]) -> tuple[Playbook | None, str]:
     """(playbook, reason). The custom property ``firestop-playbook`` routes explicitly; otherwise the
     matching playbook with the lowest ``priority`` (then name) wins; (None, why) when none applies."""
-    props = {k.lower(): v for k, v in (alert.custom_properties or {}).items()}
-    wanted = props.get(ROUTE_PROPERTY)
+    wanted = alert.routed_playbook
     if wanted:
         for playbook in playbooks:
-            if playbook.name == str(wanted).strip().lower():
+            if playbook.name == wanted:
                 return playbook, f"routed by custom property {ROUTE_PROPERTY}={wanted}"
         return None, f"custom property {ROUTE_PROPERTY}={wanted} names no loaded playbook"
     for playbook in sorted(playbooks, key=lambda p: (p.priority, p.name)):

@@ -34,7 +34,7 @@ def accept(client, alert, settings: CorrelationSettings | None = None, scope: st
 
 
 #: make_alert's alerts carry no firestop-playbook property: they are routed by their rule
-ROUTE = route_of({}, None, "aoai-leaked-key-usage")
+ROUTE = route_of(make_alert("a0"))
 
 
 def slot(target: str = ACCOUNT, generation: int = 1, key: CorrelationKey = CorrelationKey.RESOURCE) -> str:
