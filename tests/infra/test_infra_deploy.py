@@ -206,3 +206,24 @@ def test_the_deployed_role_is_what_enforcement_checks(deployed_role):
     card = run_scenario(scenario.model_copy(update={"tenant": scenario.tenant.model_copy(update={"role": narrower})}),
                         run_id="narrow")
     assert card["result"] != "met" and card["permissions_missing"]
+
+
+@pytest.mark.parametrize("shape", ["nested calls", "property chain", "nested arrays", "nested body"])
+def test_crafted_nesting_is_refused_with_an_arm_error_never_a_crash(firestop_home, shape):
+    """Adversarial review: 3,000 nested concat() calls, a 5,000-long property chain, 900 arrays in arrays in a
+    template value and a body nested 100,000 deep each raised RecursionError out of the deployments route."""
+    tenant = Tenant.open(firestop_home / "sandbox")
+    empty = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+             "contentVersion": "1.0.0.0", "resources": []}
+    outputs = {
+        "nested calls": {"type": "string", "value": "[" + "concat(" * 3000 + "'a'" + ")" * 3000 + "]"},
+        "property chain": {"type": "object", "value": "[json('{}')" + ".a" * 5000 + "]"},
+        "nested arrays": {"type": "array", "value": json.loads("[" * 900 + "]" * 900)},
+    }
+    if shape == "nested body":
+        text = '{"properties": {"mode": "Incremental", "template": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    else:
+        text = json.dumps({"properties": {"mode": "Incremental", "parameters": {}, "template": {**empty, "outputs": {"o": outputs[shape]}}}})
+    error = _refusal(tenant, text)
+    assert error.status_code == 400 and error.error.code in ("InvalidTemplate", "InvalidRequestContent"), error.message
+    assert "nest" in error.message

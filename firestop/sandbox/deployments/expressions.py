@@ -40,6 +40,9 @@ from typing import Any, Callable, Optional
 GUID_NAMESPACE = uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830")
 #: Longest expression accepted (ARM limits a template expression to 24,576 characters).
 MAX_EXPRESSION = 24_576
+#: Deepest nesting of calls, property accesses and indexes the sandbox parses (a bound, not ARM's documented
+#: limit: evaluation recurses once per level, and a crafted expression must get InvalidTemplate, never a crash).
+MAX_NESTING = 200
 
 
 class ExpressionError(ValueError):
@@ -103,6 +106,12 @@ _INT = re.compile(r"-?[0-9]+")
 class _Parser:
     def __init__(self, text: str, base: int) -> None:
         self.text, self.pos, self.base = text, 0, base
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(f"the expression nests calls, properties or indexes more than {MAX_NESTING} deep")
 
     def fail(self, message: str) -> ExpressionError:
         return ExpressionError(message, self.text, self.base + self.pos)
@@ -122,9 +131,12 @@ class _Parser:
         self.pos += 1
 
     def expression(self):
+        entered = self.depth
         node = self.primary()
         while True:
             ch = self.peek()
+            if ch in (".", "["):
+                self.deeper()  # each access wraps the node once more: evaluation recurses through it
             if ch == ".":
                 self.pos += 1
                 self.ws()
@@ -140,9 +152,11 @@ class _Parser:
                 self.expect("]")
                 node = Index(node, index, self.base + at)
             else:
+                self.depth = entered
                 return node
 
     def primary(self):
+        self.deeper()
         self.ws()
         at = self.pos
         match = _IDENT.match(self.text, self.pos)

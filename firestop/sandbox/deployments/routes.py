@@ -70,6 +70,8 @@ def _read(ctx: RequestContext):
         doc = json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         return None, None, error(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'.")
+    except RecursionError:
+        return None, None, error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'JSON nested too deeply'.")
     props = doc.get("properties") if isinstance(doc, dict) else None
     if not isinstance(props, dict) or "template" not in props:
         what = "templateLink is not supported by the sandbox; send the template inline" if isinstance(props, dict) and "templateLink" in props else "properties.template is required"
@@ -92,7 +94,7 @@ def _run(ctx: RequestContext, apply: bool):
     state = state_of(ctx)
     try:
         positions = value_positions(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         positions = {}
     deployer = Deployer(
         state, now=format_utc(ctx.now), caller=caller_object_id(ctx), apply=False,
@@ -105,6 +107,8 @@ def _run(ctx: RequestContext, apply: bool):
         outcome = deployer.deploy(doc["properties"]["template"], doc["properties"].get("parameters"), target, ctx.params["name"], ())
     except TemplateError as exc:
         return None, None, error(exc.status, exc.code, exc.message)
+    except RecursionError:  # a template value (arrays in arrays …) nested deeper than evaluation recurses
+        return None, None, error(400, "InvalidTemplate", "Deployment template validation failed: a value is nested too deeply to evaluate.")
     if apply:  # evaluate everything first, then write: a refused template changes nothing
         deployer = Deployer(
             state, now=format_utc(ctx.now), caller=caller_object_id(ctx), apply=True,
