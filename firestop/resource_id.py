@@ -56,6 +56,8 @@ def canonical_resource_id(s: str) -> str:
             f"pass an ARM id such as {_EXAMPLE}"
         )
     trimmed = s.strip().strip("/").strip()
+    while trimmed != (again := trimmed.strip("/").strip()):  # "./ /": slashes and spaces may alternate
+        trimmed = again
     if not trimmed:
         raise ValueError(f"resource id is empty; pass an ARM id such as {_EXAMPLE}")
     return "/" + trimmed

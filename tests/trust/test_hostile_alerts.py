@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -189,6 +189,7 @@ def test_evidence_that_cannot_be_taken_is_a_gap_and_containment_goes_on(firestop
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_ID_CHARS, max_size=16).map("".join) | st.text(max_size=40))
+@example("./ /")  # found by a new user's run: slashes and spaces alternating left a trailing slash
 def test_resource_id_functions_raise_only_value_errors(text):
     from firestop.resource_id import canonical_resource_id, parse, type_key
 
