@@ -24,8 +24,11 @@ from typing import Any
 
 __all__ = ["md_cell", "md_code", "md_text", "one_line", "slack_text"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
-_CONTROL_KEEP_NL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u2028\u2029]")
+#: Control characters, line/paragraph separators, and the invisible format characters that reorder or hide text
+#: (zero-width U+200B–U+200F, bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, U+2060–U+2065,
+#: BOM U+FEFF): an alert field must not visually reorder an approval card or a log line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL_KEEP_NL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]!<>|~&#])")
 #: A value placed first in a list item or cell could still open a block: a list marker, a setext underline.
 _BLOCK_START = re.compile(r"^(\s*)([-+=](?=\s|$)|\d{1,9}(?=[.)](?:\s|$)))")

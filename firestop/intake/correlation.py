@@ -42,6 +42,7 @@ gives the comparison form.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -185,12 +186,13 @@ def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> froze
 def route_of(alert) -> str:
     """How a parsed alert is routed, as a key component: ``playbook:<name>`` from its ``firestop-playbook``
     custom property (:attr:`firestop.alerts.Alert.routed_playbook`, the reading playbook selection uses),
-    else ``rule:<alert rule id>|<rule name>`` (lower-case, stripped): playbooks match on the rule *name*,
+    else ``rule:`` + the JSON of ``[alert rule id, rule name]`` (lower-case, stripped): playbooks match on the rule *name*,
     so two alerts of one rule id but different names may select different playbooks and must not share
     an incident (red team 2)."""
     if alert.routed_playbook:
         return "playbook:" + alert.routed_playbook
-    return "rule:" + "|".join((r or "").strip().lower() for r in (alert.rule_id, alert.rule_name))
+    # JSON, not a joined string: rule id "a|b" + name "c" must not meet id "a" + name "b|c"
+    return "rule:" + json.dumps([(r or "").strip().lower() for r in (alert.rule_id, alert.rule_name)], ensure_ascii=True)
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:

@@ -114,3 +114,14 @@ def test_notifications_escape_for_slack_and_teams():
         for text in filter(None, texts):
             assert not {t.type for t in tokens(text)} & _BAD
     assert slack_text("a\r\nb") == "a \nb"
+
+
+def test_bidi_overrides_and_zero_width_characters_never_pass_into_text():
+    """Adversarial review: U+202E / U+2066 in an alert field passed through and could visually reorder an
+    approval card or a log line; zero-width characters could hide text."""
+    from firestop.markup import md_text, one_line, slack_text
+
+    hostile = "rule\u202eexe.txt\u2066x\u200by\ufeffz\u2069"
+    for escape in (md_text, one_line, slack_text):
+        out = escape(hostile)
+        assert not any(ch in out for ch in "\u202e\u2066\u200b\ufeff\u2069"), (escape.__name__, out)

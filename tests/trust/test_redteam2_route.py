@@ -63,3 +63,16 @@ def test_alerts_of_one_route_still_correlate():
     assert alert_keys(parse_alert(LEAK), CorrelationKey.RESOURCE) == alert_keys(parse_alert(again), CorrelationKey.RESOURCE)
     assert alert_keys(parse_alert(_unrouted(LEAK)), CorrelationKey.RESOURCE) == alert_keys(
         parse_alert(_decoy(_unrouted(LEAK))), CorrelationKey.RESOURCE)
+
+
+def test_rule_id_and_name_cannot_be_shifted_into_each_other():
+    """Adversarial review: with id and name joined by '|', id 'a|b' + name 'c' met id 'a' + name 'b|c'."""
+    from types import SimpleNamespace
+
+    from firestop.intake.correlation import route_of
+
+    def alert(rule_id, rule_name):
+        return SimpleNamespace(routed_playbook=None, rule_id=rule_id, rule_name=rule_name)
+
+    assert route_of(alert("a|b", "c")) != route_of(alert("a", "b|c"))
+    assert route_of(alert("A ", "Rule")) == route_of(alert("a", "rule"))
