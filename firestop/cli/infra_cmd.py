@@ -8,12 +8,19 @@ message names the flag); 1 internal error. Scopes are checked to exist on the sa
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
+
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+#: An Entra object ID is a GUID; the sandbox's demo identities are ``oid-…``: both fit, no quote or space does.
+_OBJECT_ID = re.compile(r"[A-Za-z0-9-]{1,64}\Z")
 
 
 def _clients(azure: bool):
@@ -117,11 +124,18 @@ def doctor(
         from firestop.sandbox.seed import read_seed_file
 
         subscription = str(read_seed_file()["subscription_id"])
+    if not _GUID.match(subscription):
+        fail(f"--subscription: {subscription[:80]!r} is not a subscription ID (GUID); see az account show --query id",
+             EXIT_BAD_INPUT, as_json=as_json)
+    principal_id = principal_id or os.environ.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID")
+    if principal_id is not None and not _OBJECT_ID.match(principal_id):  # it lands in an OData $filter
+        fail(f"--principal-id: {principal_id[:80]!r} is not an object ID (letters, digits and '-', at most 64); "
+             "see az identity show --query principalId (or FIRESTOP_AUTOMATION_PRINCIPAL_ID)", EXIT_BAD_INPUT, as_json=as_json)
     if action_group is not None and action_group.count("/") != 1:
         fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)
     clients = _clients(azure)
     checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
-                   playbooks=loaded, principal_id=principal_id or os.environ.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID"),
+                   playbooks=loaded, principal_id=principal_id,
                    action_group=action_group, app_host=app_host, credential=clients.credential)
     problems = [c for c in checks if c["status"] == D.PROBLEM]
     if as_json:

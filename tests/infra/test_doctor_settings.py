@@ -115,3 +115,15 @@ def test_app_roles_file_matches_the_trust_layer():
     roles = json.loads((REPO_ROOT / "infra" / "entra" / "app-roles.json").read_text())
     assert {r["value"].lower() for r in roles} == set(APP_ROLE_VALUES)  # keys are lower-case values
     assert len({r["id"] for r in roles}) == len(roles) and all(r["allowedMemberTypes"] == ["User"] and r["isEnabled"] for r in roles)
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--principal-id", "x' or principalId ne 'y"], "--principal-id"),  # it lands in an OData $filter
+    (["--principal-id", "a\nb"], "--principal-id"),
+    (["--subscription", "../../x"], "--subscription"),
+    (["--subscription", ""], "--subscription"),
+])
+def test_doctor_refuses_malformed_ids_naming_the_flag(firestop_home, args, flag):
+    """Adversarial review: these reached the role-assignment filter or the URL and ended in a traceback."""
+    result = CliRunner().invoke(app, ["doctor", *args])
+    assert result.exit_code == 2 and flag in result.output and "Traceback" not in result.output, result.output
