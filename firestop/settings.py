@@ -63,6 +63,10 @@ class Settings(BaseModel):
             "notify_webhook_url": env.get("FIRESTOP_NOTIFY_WEBHOOK_URL") or None,
             "evidence_max_window_seconds": env.get("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS") or None,
         }
+        read = {name: env[name] for name in _READ_BY_FROM_ENV if env.get(name)}
+        problems = check_environment(read, on_azure=False)
+        if problems:  # named with the fix, never a pydantic traceback
+            raise SettingsError("; ".join(f"{name}: {problem}" for name, problem in problems))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**{k: v for k, v in values.items() if v is not None or k not in _DEFAULTED})
 
@@ -258,6 +262,12 @@ def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[
     if on_azure and not env.get("AzureWebJobsStorage__accountName") and env.get("AzureWebJobsStorage"):
         problems.append(("AzureWebJobsStorage", "a connection string (shared key): use AzureWebJobsStorage__accountName with the managed identity instead"))
     return problems
+
+
+#: The settings :meth:`Settings.from_env` reads (checked against :data:`SETTINGS` there).
+_READ_BY_FROM_ENV = ("FIRESTOP_HOME", "FIRESTOP_PLAYBOOKS", "FIRESTOP_KEY_VAULT_URL", "FIRESTOP_KEY_SECRET_NAME",
+                     "FIRESTOP_LOG_WORKSPACE_ID", "FIRESTOP_AUTOMATION_PRINCIPAL_ID", "FIRESTOP_RECORDS_CONNECTION",
+                     "FIRESTOP_RECORDS_CONTAINER", "FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS")
 
 
 class SettingsError(RuntimeError):

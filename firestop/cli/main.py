@@ -106,6 +106,10 @@ def _alert_or_fail(source: str, as_json: bool):
 
 
 def _internal(exc: BaseException, as_json: bool) -> None:
+    from firestop.settings import SettingsError
+
+    if isinstance(exc, SettingsError):  # a wrong setting is bad input, named with its fix
+        fail(f"setting: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     if _state["debug"]:
         traceback.print_exception(exc)
     fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)
@@ -251,4 +255,13 @@ def principal_header(
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    app(args=argv, prog_name="python -m firestop")
+    from firestop.settings import SettingsError
+
+    try:
+        app(args=argv, prog_name="python -m firestop")
+    except SettingsError as exc:  # raised outside a command's own handler: still bad input, never a traceback
+        args = sys.argv[1:] if argv is None else argv
+        try:
+            fail(f"setting: {exc}", EXIT_BAD_INPUT, as_json="--json" in args)
+        except typer.Exit as done:  # outside the app, so no click to turn it into the exit status
+            raise SystemExit(done.exit_code) from None
