@@ -32,7 +32,9 @@ def checklist_gaps(facts: dict[str, dict[str, Any]], actions: list[dict[str, Any
             if before and held not in (before.get("key1"), before.get("key2")):
                 gaps.append({"target": action.get("target") or "", "gap": "consumers' Key Vault secret did not hold a live key (keys kept outside Key Vault)",
                              "advice": "store the key consumers use in Key Vault and have them read it from there"})
-    if not any(e.get("rows") for e in evidence):
+    # Only a query that ran and found nothing says the logs are missing; a snapshot that was never
+    # taken (no workspace configured, no sign-in) says nothing about the diagnostic settings.
+    if evidence and not any(e.get("rows") for e in evidence):
         targets = sorted(t for t, f in facts.items() if f.get("type") == "microsoft.cognitiveservices/accounts")
         for target in targets:
             gaps.append({"target": target, "gap": "no diagnostic logs found for the incident window",

@@ -185,6 +185,8 @@ def test_evidence_that_cannot_be_taken_is_a_gap_and_containment_goes_on(firestop
     assert record["evidence_gaps"] and record["evidence_gaps"][0].startswith("snapshot-logs (evidence.snapshot_logs)")
     assert any(e["step"] == "snapshot-logs" and e["outcome"] == "evidence gap" for e in record["timeline"])
     assert {a["step_id"] for a in record["actions"] if a["ok"]} >= {"rotate-keys", "lock-network"}
+    # a snapshot never taken says nothing about diagnostic settings: no false "no logs" gap
+    assert not any("no diagnostic logs" in g["gap"] for g in record["checklist_gaps"]), record["checklist_gaps"]
 
 
 @settings(max_examples=300, deadline=None)
