@@ -19,7 +19,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, console, fail, print_incident, print_json, safe
+from firestop.cli.output import EXIT_BAD_INPUT, console, fail, human_time, print_incident, print_json, safe
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
 
@@ -164,10 +164,11 @@ def list_incidents(
         print_json(summary)
         return
     table = Table(header_style="bold")
-    for column in ("incident", "status", "playbook", "alert rule", "received", "waiting for"):
-        table.add_column(column, overflow="fold")
+    for column in ("incident", "status", "playbook", "alert rule", "received (UTC)", "waiting for"):
+        # ids and times are copied into the next command: never folded across lines
+        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received (UTC)"))
     for r in summary:
-        table.add_row(*(Text(clean(v or "—")) for v in (r["incident_id"], r["status"], r["playbook"], r["rule_name"], r["received_at"], r["pending_step"])))
+        table.add_row(*(Text(clean(v or "—")) for v in (r["incident_id"], r["status"], r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])))
     console.print(table)
 
 

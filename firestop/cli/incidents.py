@@ -61,11 +61,18 @@ def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = 
             time.sleep(min(max((due - clock.now()).total_seconds(), 0.0), 60.0))
 
 
-def handle_alert(alert, *, rerun: bool = False, env=None,
+#: Outcomes a break-glass run retries by itself: containment did not hold, so handling the alert
+#: again (every runbook is idempotent) is what the responder wants, not the old record.
+RETRYABLE = frozenset({"failed", "needs_responder"})
+
+
+def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool = False,
                  on_progress: Callable[[Any], None] | None = None) -> tuple[dict[str, Any], str | None]:
     """(incident view, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it.
 
     env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
+    retry_unfinished: an earlier incident for the alert that ended ``failed`` or ``needs_responder`` is
+    handled again as a new incident (the earlier one is kept) without ``rerun`` — the break-glass path.
     """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
@@ -83,11 +90,16 @@ def handle_alert(alert, *, rerun: bool = False, env=None,
             existing = None
         if alert.monitor_condition == "Resolved":
             return _resolved(env, alert, existing), None
-        if rerun and existing is not None:
+        retry = (retry_unfinished and existing is not None and existing.runtime_status in TERMINAL
+                 and _status_of(existing) in RETRYABLE)
+        if (rerun or retry) and existing is not None:
+            earlier = _status_of(existing)
             # a new incident beside the old one: its history and record stay as they were (audit trail)
             instance_id = _next_free_id(host, instance_id)
             existing = None
-            note = f"handling the alert again as incident {instance_id}; the earlier incident {alert.incident_key} is kept"
+            note = (f"the earlier incident {alert.incident_key} ended {earlier}; retrying as incident {instance_id} (the earlier one is kept)"
+                    if retry and not rerun else
+                    f"handling the alert again as incident {instance_id}; the earlier incident {alert.incident_key} is kept")
         if existing is not None and existing.runtime_status in TERMINAL:
             note = (
                 f"alert already handled as incident {instance_id} ({existing.runtime_status}); "
@@ -104,6 +116,12 @@ def handle_alert(alert, *, rerun: bool = False, env=None,
     finally:
         if owned:
             env.close()
+
+
+def _status_of(status) -> str | None:
+    """The incident outcome (``contained``, ``needs_responder``, …) a finished orchestration reported."""
+    out = status.output
+    return out.get("status") if isinstance(out, dict) else None
 
 
 def _next_free_id(host, base: str) -> str:
@@ -130,10 +148,16 @@ def _resolved(env, alert, existing) -> dict[str, Any]:
             "received_at": env.clients.clock.now().isoformat(),
         })
         return view(drive(env, existing.instance_id))
+    from firestop.lifecycle.view import NOTHING_TO_CONTAIN
+
+    if existing is None:
+        reason = "the alert is Resolved and no incident was opened for it: nothing to contain, no incident opened"
+    else:
+        reason = f"the alert is Resolved; its incident {existing.instance_id} has already finished: nothing changed"
     return {
-        "incident_id": alert.incident_key,
-        "status": "no_playbook",
-        "reason": "monitorCondition is Resolved and no incident is open for this alert: nothing to contain",
+        "incident_id": existing.instance_id if existing is not None else None,
+        "status": NOTHING_TO_CONTAIN,
+        "reason": reason,
         "runtime_status": existing.runtime_status if existing is not None else None,
     }
 

@@ -71,6 +71,12 @@ _state = {"debug": False}
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
     _state["debug"] = debug
+    if not debug:
+        # azure-identity and azure-core log credential chains and retries at WARNING; with no handler
+        # configured Python's last-resort handler would print them to stderr. The CLI says it in one line.
+        import logging
+
+        logging.getLogger("azure").addHandler(logging.NullHandler())
 
 
 #: Read at most this much: the Common Alert Schema caps a payload at 256 KB; one byte more lets the parser say 413.
@@ -130,6 +136,28 @@ def _progress(*, enabled: bool):
         yield update
 
 
+def _require_playbooks(alert, as_json: bool) -> None:
+    """Exit 2, recording nothing, when broken playbook files leave ``alert`` without a playbook."""
+    from firestop.playbooks import routing_blocked
+    from firestop.settings import Settings
+
+    problem = routing_blocked(alert, Settings.from_env().playbooks_dir)
+    if problem:
+        fail(f"FIRESTOP_PLAYBOOKS: {problem}", EXIT_BAD_INPUT, as_json=as_json)
+
+
+def _require_sign_in(env, as_json: bool) -> None:
+    """Break-glass needs a credential before anything is recorded: without one every step would fail
+    and the alert would count as handled. Exit 2 naming the fix; FIRESTOP_HOME is left as it was."""
+    from firestop.trust import CredentialIdentityError, principal_from_credential
+
+    try:
+        principal_from_credential(env.clients.credential)
+    except CredentialIdentityError as exc:
+        env.close()
+        fail(f"--azure: {exc}; nothing was done", EXIT_BAD_INPUT, as_json=as_json)
+
+
 @alert_app.command("handle")
 def alert_handle(
     file: str = typer.Argument(..., metavar="FILE", help="Alert payload (Common Alert Schema JSON), or - for stdin."),
@@ -151,14 +179,17 @@ def alert_handle(
         targets = ", ".join(alert.target_ids) or "(no target)"
         if not typer.confirm(f"Act on REAL Azure resources ({clean(targets)}) with the matching playbook?", default=False):
             fail("not confirmed; nothing was done", EXIT_BAD_INPUT, as_json=as_json)
+    _require_playbooks(alert, as_json)
     try:
         from firestop.cli.incidents import handle_alert
         from firestop.cli.wiring import environment
 
         env = environment(azure=azure, seed=str(tenant) if tenant else None)
+        if azure:
+            _require_sign_in(env, as_json)
         try:
             with _progress(enabled=not as_json) as on_progress:
-                record, note = handle_alert(alert, rerun=rerun, env=env, on_progress=on_progress)
+                record, note = handle_alert(alert, rerun=rerun, env=env, retry_unfinished=azure, on_progress=on_progress)
         finally:
             env.close()
     except typer.Exit:
@@ -179,7 +210,10 @@ def alert_handle(
     else:
         if note:
             console.print(Text(clean(note), style="yellow"), highlight=False)
-        print_incident(record)
+        if record.get("status") == "nothing_to_contain":
+            console.print(Text(clean(record.get("reason"))), highlight=False)
+        else:
+            print_incident(record)
     if record.get("record_error"):
         raise typer.Exit(EXIT_INTERNAL)  # contained or not, a missing record is an internal failure to act on
     raise typer.Exit(exit_code(record))
@@ -242,6 +276,7 @@ app.add_typer(principal_app, name="principal")
 def principal_header(
     as_: str = typer.Option(..., "--as", help="Entra object ID of the caller."),
     group: list[str] = typer.Option([], "--group", help="A group object ID (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"header": name, "value": value} as JSON.'),
 ) -> None:
     """Print the X-MS-CLIENT-PRINCIPAL header value App Service would send for this caller, for local testing against
     `firestop serve` (which believes it from loopback peers only). It carries identity only: locally the caller's roles
@@ -250,8 +285,14 @@ def principal_header(
     from firestop.trust import encode_principal
 
     if not as_.strip():
-        fail("--as: give the caller's Entra object ID", EXIT_BAD_INPUT)
-    sys.stdout.write(encode_principal(as_.strip(), groups=tuple(group)) + "\n")
+        fail("--as: give the caller's Entra object ID", EXIT_BAD_INPUT, as_json=as_json)
+    value = encode_principal(as_.strip(), groups=tuple(group))
+    if as_json:
+        from firestop.trust import HEADER
+
+        print_json({"header": HEADER, "value": value})
+        return
+    sys.stdout.write(value + "\n")
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -9,6 +9,7 @@ hostile alert cannot restyle or clear a responder's terminal.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from typing import Any, NoReturn
@@ -19,8 +20,19 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-console = Console()
-err_console = Console(stderr=True)
+def _piped_width(stream) -> int | None:
+    """Rich wraps at 80 columns when output is not a terminal; piped output (``| grep``, ``> file``) keeps whole
+    lines instead: 200 columns unless ``COLUMNS`` says otherwise. A terminal uses its own width."""
+    try:
+        if stream.isatty() or os.environ.get("COLUMNS"):
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return 200
+
+
+console = Console(width=_piped_width(sys.stdout))
+err_console = Console(stderr=True, width=_piped_width(sys.stderr))
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -48,6 +60,21 @@ def fail(message: str, code: int = EXIT_BAD_INPUT, *, as_json: bool = False) -> 
     else:
         err_console.print(Text("error: ", style="bold red") + Text(clean(message)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def human_time(value: Any) -> str | None:
+    """An ISO-8601 timestamp as ``YYYY-MM-DD HH:MM:SS`` in UTC (what a responder reads); other values unchanged."""
+    from datetime import datetime, timezone
+
+    if not isinstance(value, str):
+        return value
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def to_json(data: Any) -> str:

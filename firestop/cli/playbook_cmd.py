@@ -68,7 +68,9 @@ def validate(
 
 
 @playbook_app.command("schema")
-def schema() -> None:
+def schema(
+    as_json: bool = typer.Option(False, "--json", help="Accepted for symmetry: the schema is always printed as JSON."),
+) -> None:
     """Print the playbook JSON Schema (for editor validation, e.g. yaml-language-server)."""
     from firestop.playbooks import Playbook
 
@@ -91,10 +93,15 @@ def list_playbooks(
     from firestop.settings import get_settings
 
     folder = directory or get_settings().playbooks_dir
+    flag = "--playbooks" if directory else "FIRESTOP_PLAYBOOKS"
+    if not Path(folder).is_dir():
+        fail(f"{flag}: {folder} is not a directory; point it at a folder of playbook YAML files", EXIT_BAD_INPUT, as_json=as_json)
     try:
         playbooks = load_playbooks(folder)
     except PlaybookError as exc:
         fail(f"{exc} (run: python -m firestop playbook validate {folder})", EXIT_BAD_INPUT, as_json=as_json)
+    if not playbooks:
+        fail(f"{flag}: {folder} holds no playbook files (*.yaml, *.yml)", EXIT_BAD_INPUT, as_json=as_json)
     rows = []
     for pb in sorted(playbooks, key=lambda p: (p.priority, p.name)):
         match = pb.match.model_dump(exclude_defaults=True)

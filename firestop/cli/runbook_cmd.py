@@ -339,6 +339,7 @@ def permissions(
     scope: list[str] = typer.Option([], "--scope", metavar="SCOPE", help="AssignableScopes entry, e.g. /subscriptions/<id> (repeatable; required unless --sandbox)."),
     sandbox: bool = typer.Option(False, "--sandbox", help="Scope the role to the sandbox tenant's subscription (rehearsal only)."),
     name: str = typer.Option("Firestop responder", "--name", help="Role name."),
+    as_json: bool = typer.Option(False, "--json", help="Accepted for symmetry: the role is always printed as JSON (errors too, with --json)."),
 ) -> None:
     """Print the Azure custom role (az role definition create JSON) with exactly the actions the playbooks need
     (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard)."""
@@ -348,26 +349,26 @@ def permissions(
 
     if not scope and not sandbox:
         fail("--scope: required; give the subscription, resource group or management group the role may be assigned at "
-             "(e.g. --scope /subscriptions/<id>), or --sandbox for the sandbox tenant", EXIT_BAD_INPUT)
+             "(e.g. --scope /subscriptions/<id>), or --sandbox for the sandbox tenant", EXIT_BAD_INPUT, as_json=as_json)
     if scope and sandbox:
-        fail("--sandbox: a sandbox role has the sandbox's scope; drop --scope or --sandbox", EXIT_BAD_INPUT)
+        fail("--sandbox: a sandbox role has the sandbox's scope; drop --scope or --sandbox", EXIT_BAD_INPUT, as_json=as_json)
     folder = playbooks or Settings.from_env().playbooks_dir
     if not folder.is_dir():
-        fail(f"--playbooks: {folder} is not a directory; give the folder of playbook YAML files", EXIT_BAD_INPUT)
+        fail(f"--playbooks: {folder} is not a directory; give the folder of playbook YAML files", EXIT_BAD_INPUT, as_json=as_json)
     for entry in scope:
         if not entry.lower().startswith(("/subscriptions/", "/providers/microsoft.management/managementgroups/")):
-            fail(f"--scope: {entry!r} is not a subscription, resource group or management group ID; e.g. /subscriptions/<id>", EXIT_BAD_INPUT)
+            fail(f"--scope: {entry!r} is not a subscription, resource group or management group ID; e.g. /subscriptions/<id>", EXIT_BAD_INPUT, as_json=as_json)
     try:
         loaded = load_playbooks(folder)
     except PlaybookError as exc:
-        fail(f"--playbooks: {clean(str(exc).splitlines()[0])} (fix the file, or check it with: playbook validate {folder})", EXIT_BAD_INPUT)
+        fail(f"--playbooks: {clean(str(exc).splitlines()[0])} (fix the file, or check it with: playbook validate {folder})", EXIT_BAD_INPUT, as_json=as_json)
     if not loaded:
-        fail(f"--playbooks: no playbook files (*.yaml, *.yml) in {folder}", EXIT_BAD_INPUT)
+        fail(f"--playbooks: no playbook files (*.yaml, *.yml) in {folder}", EXIT_BAD_INPUT, as_json=as_json)
     scopes = scope or [f"/subscriptions/{_sandbox_subscription()}"]
     try:
         role = role_definition(loaded, scopes, name=name)
     except ValueError as exc:
-        fail(f"--playbooks: {clean(exc)}", EXIT_BAD_INPUT)
+        fail(f"--playbooks: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
     print_json(role)
 
 

@@ -18,7 +18,9 @@ from firestop.lifecycle.outcome import EXIT_CODES
 AWAITING_APPROVAL = "awaiting_approval"
 
 #: Exit codes of views that are not records: waiting on a human or stopped → a responder is needed.
-VIEW_EXIT_CODES = {**EXIT_CODES, AWAITING_APPROVAL: 3, "running": 3, "terminated": 3, "failed": 1}
+#: A Resolved alert with no open incident opens none: nothing to contain is "done" (0), not "no playbook".
+NOTHING_TO_CONTAIN = "nothing_to_contain"
+VIEW_EXIT_CODES = {**EXIT_CODES, AWAITING_APPROVAL: 3, "running": 3, "terminated": 3, "failed": 1, NOTHING_TO_CONTAIN: 0}
 
 
 def incident_view(

@@ -70,3 +70,27 @@ def load_playbooks_lenient(directory: Path) -> tuple[list[Playbook], list[Playbo
         names[playbook.name] = path
         playbooks.append(playbook)
     return playbooks, errors
+
+
+def routing_blocked(alert: Any, directory: Path) -> str | None:
+    """Why ``alert`` cannot be routed safely now, or None.
+
+    A playbook file that fails to load may be the one the alert needed: when the alert then matches
+    no loaded playbook (or is routed by ``firestop-playbook`` to a name that did not load), handling it
+    would record ``no_playbook`` and never retry. The caller stops instead, recording nothing, and
+    names the broken files. An alert that a loaded playbook takes goes on (one broken file must not
+    disable the others). A Resolved alert never needs a playbook.
+    """
+    from firestop.playbooks.match import select_playbook
+
+    if getattr(alert, "monitor_condition", None) == "Resolved":
+        return None
+    playbooks, errors = load_playbooks_lenient(directory)
+    if not errors:
+        return None
+    playbook, _ = select_playbook(alert, playbooks)
+    if playbook is not None:
+        return None
+    problems = "; ".join(str(e) for e in errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
+    return (f"playbooks could not be loaded, so this alert cannot be routed: {problems}. "
+            "Fix the files (python -m firestop playbook validate) or FIRESTOP_PLAYBOOKS; nothing was recorded")

@@ -122,7 +122,7 @@ def render_markdown(record: dict[str, Any]) -> str:
 
 def _offset(value: Any) -> str:
     try:
-        return f"+{float(value or 0):.1f} s"
+        return f"{float(value or 0):+.1f} s"  # an alert fired before it was received is "-37.8 s", never "+-37.8 s"
     except (TypeError, ValueError):
         return "—"
 

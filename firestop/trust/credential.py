@@ -24,6 +24,12 @@ from firestop.trust.principal import MAX_ID_CHARS, Principal
 ARM_SCOPE = "https://management.azure.com/.default"
 
 
+#: What a responder reads when no credential answers (azure-identity's own report lists every credential
+#: it tried; it is logged at debug level only).
+NO_SIGN_IN = ("no Azure sign-in ({kind}): run az login (or set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+              "AZURE_CLIENT_SECRET for a service principal)")
+
+
 class CredentialIdentityError(ValueError):
     """The credential gives no usable identity (no token, or no ``oid`` claim)."""
 
@@ -44,7 +50,7 @@ def principal_from_credential(credential: Any, scope: str = ARM_SCOPE) -> Princi
     try:
         token = credential.get_token(scope).token
     except Exception as exc:  # noqa: BLE001 — azure-identity raises ClientAuthenticationError and friends
-        raise CredentialIdentityError(f"no Azure sign-in ({type(exc).__name__}); sign in with az login") from None
+        raise CredentialIdentityError(NO_SIGN_IN.format(kind=type(exc).__name__)) from None
     try:
         claims = token_claims(token)
     except (ValueError, RecursionError):

@@ -48,7 +48,11 @@ def test_unpaired_surrogate_does_not_break_the_record(firestop_home, tmp_path):
 def test_resolved_first_does_not_block_the_fired_alert(firestop_home, tmp_path):
     resolved = write(tmp_path, payload(monitorCondition="Resolved", resolvedDateTime="2026-11-29T03:20:00Z"))
     first = cli("alert", "handle", resolved, "--json")
-    assert first.exit_code == 4 and "Resolved" in json.loads(first.stdout)["reason"]
+    body = json.loads(first.stdout)
+    assert first.exit_code == 0 and body["status"] == "nothing_to_contain" and "Resolved" in body["reason"]
+    assert body["incident_id"] is None and not (firestop_home / "records").exists()
+    shown = cli("alert", "handle", resolved)
+    assert shown.exit_code == 0 and "no incident opened" in " ".join(shown.output.split()) and "no_playbook" not in shown.output
     fired = cli("alert", "handle", str(EXAMPLE), "--json")
     assert fired.exit_code == 0 and json.loads(fired.stdout)["status"] == "contained"
 
@@ -77,8 +81,9 @@ def test_one_broken_playbook_does_not_disable_the_others(firestop_home, tmp_path
 def test_missing_playbook_directory_is_named(firestop_home, tmp_path, monkeypatch):
     monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(tmp_path / "nowhere"))
     result = cli("alert", "handle", str(EXAMPLE), "--json")
-    assert result.exit_code == 4
-    assert "playbooks directory does not exist" in json.loads(result.stdout)["reason"]
+    assert result.exit_code == 2  # nothing recorded as no_playbook: once the setting is fixed the alert runs
+    assert "playbooks directory does not exist" in json.loads(result.stdout)["error"]
+    assert not (firestop_home / "records").exists()
 
 
 def test_a_record_that_cannot_be_filed_is_an_internal_error(firestop_home):

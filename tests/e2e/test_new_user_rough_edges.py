@@ -1,0 +1,143 @@
+"""Rough edges a new user hit (issue 17, item 5), each reproduced and kept fixed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.settings import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+INCIDENT = "inc-33906e911c7aff74"
+
+
+def cli(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(app, list(args), input=stdin, catch_exceptions=False)
+
+
+class NoSignIn:
+    """A credential with nobody signed in, as DefaultAzureCredential is on a fresh laptop."""
+
+    def get_token(self, *scopes, **kwargs):
+        raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token from the included credentials.")
+
+
+@pytest.fixture
+def no_sign_in(monkeypatch):
+    """``--azure`` wired to the sandbox tenant but with a credential that cannot sign in."""
+    from firestop.cli import wiring
+
+    def azure_environment(settings=None):
+        env = wiring.sandbox_environment(settings)
+        env.clients.credential = NoSignIn()
+        return env
+
+    monkeypatch.setattr(wiring, "azure_environment", azure_environment)
+
+
+def test_break_glass_without_a_sign_in_says_az_login_and_records_nothing(firestop_home, no_sign_in):
+    result = cli("alert", "handle", str(EXAMPLE), "--azure", "--yes", "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert "az login" in error and "nothing was done" in error
+    assert "Attempted credentials" not in result.output and "Traceback" not in result.output
+    assert not (firestop_home / "records").exists()
+
+
+def test_a_failed_break_glass_run_is_retried_without_rerun(firestop_home):
+    """needs_responder on the break-glass path: handling the alert again retries (a new incident, the old kept)."""
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+    from firestop.cli.wiring import sandbox_environment
+
+    alert = parse_alert(EXAMPLE.read_bytes())
+    env = sandbox_environment()
+    try:
+        env.tenant.inject_fault("accounts.regenerateKey", status=403, times=1000)
+        first, _ = handle_alert(alert, env=env)
+        assert first["status"] == "needs_responder"
+        env.tenant.clear_faults()
+        shown, note = handle_alert(alert, env=env)  # the default (sandbox) path shows the record
+        assert shown["incident_id"] == INCIDENT and "--rerun" in note
+        retried, note = handle_alert(alert, env=env, retry_unfinished=True)
+    finally:
+        env.close()
+    assert retried["incident_id"] == f"{INCIDENT}-2" and retried["status"] == "contained"
+    assert "ended needs_responder" in note and "retrying" in note
+
+
+def test_a_contained_break_glass_incident_is_not_run_again(firestop_home):
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+    from firestop.cli.wiring import sandbox_environment
+
+    alert = parse_alert(EXAMPLE.read_bytes())
+    env = sandbox_environment()
+    try:
+        assert handle_alert(alert, env=env)[0]["status"] == "contained"
+        again, note = handle_alert(alert, env=env, retry_unfinished=True)
+    finally:
+        env.close()
+    assert again["incident_id"] == INCIDENT and "already handled" in note
+
+
+def test_playbooks_that_fail_to_load_stop_the_run_and_record_nothing(firestop_home, monkeypatch, tmp_path):
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    broken = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text().replace("name: leaked-api-key", "name: [oops")
+    (folder / "leaked-api-key.yaml").write_text(broken)
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
+    result = cli("alert", "handle", str(EXAMPLE), "--json")
+    assert result.exit_code == 2, result.output
+    assert "leaked-api-key.yaml" in json.loads(result.stdout)["error"]
+    assert not (firestop_home / "records").exists()
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(tmp_path / "nowhere"))
+    result = cli("alert", "handle", str(EXAMPLE))
+    assert result.exit_code == 2 and "does not exist" in result.output
+    monkeypatch.delenv("FIRESTOP_PLAYBOOKS")  # nothing was recorded, so once fixed the alert simply runs
+    assert json.loads(cli("alert", "handle", str(EXAMPLE), "--json").stdout)["status"] == "contained"
+
+
+def test_playbook_list_of_a_missing_folder_is_bad_input(firestop_home, monkeypatch, tmp_path):
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(tmp_path / "nowhere"))
+    result = cli("playbook", "list", "--json")
+    assert result.exit_code == 2 and "FIRESTOP_PLAYBOOKS" in json.loads(result.stdout)["error"]
+    (tmp_path / "empty").mkdir()
+    result = cli("playbook", "list", "--playbooks", str(tmp_path / "empty"))
+    assert result.exit_code == 2 and "no playbook files" in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ("playbook", "schema", "--json"),
+    ("permissions", "--sandbox", "--json"),
+    ("principal", "header", "--as", "00000000-0000-0000-0000-0000000000aa", "--json"),
+])
+def test_every_command_takes_json(firestop_home, args):
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert isinstance(json.loads(result.stdout), dict)
+
+
+def test_principal_header_json_names_the_header(firestop_home):
+    from firestop.trust.principal import principal_from_headers
+
+    body = json.loads(cli("principal", "header", "--as", "00000000-0000-0000-0000-0000000000aa", "--json").stdout)
+    assert body["header"] == "X-MS-CLIENT-PRINCIPAL"
+    assert principal_from_headers({body["header"]: body["value"]}).object_id == "00000000-0000-0000-0000-0000000000aa"
+
+
+def test_markdown_record_shows_an_alert_fired_before_receipt_as_a_negative_offset(firestop_home):
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    markdown = (firestop_home / "records" / f"{INCIDENT}.md").read_text()
+    assert "+-" not in markdown and "-37.8 s" in markdown
+
+
+def test_incident_list_keeps_ids_whole_and_times_readable(firestop_home, monkeypatch):
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    monkeypatch.setenv("COLUMNS", "120")
+    listed = cli("incident", "list").output
+    assert INCIDENT in listed and "2026-11-29 03:14:40" in listed and "+00:00" not in listed
