@@ -12,7 +12,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 
@@ -295,14 +295,48 @@ def principal_header(
     sys.stdout.write(value + "\n")
 
 
+def _unusable_state(exc: BaseException) -> str | None:
+    """What to tell a responder when local state cannot be read or written (None: not that kind of error)."""
+    import sqlite3
+
+    from firestop.settings import Settings
+
+    try:
+        home = str(Settings.from_env().home)
+    except Exception:  # noqa: BLE001 — a wrong setting is reported on its own
+        home = "FIRESTOP_HOME"
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (f"the local durable store under {home} cannot be read ({exc}); move durable.sqlite aside "
+                "(or restore it from a backup) — records, evidence and ledgers beside it are untouched")
+    if isinstance(exc, (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError)):
+        return (f"FIRESTOP_HOME ({home}) is not usable: {type(exc).__name__}: {exc.strerror or exc}"
+                f"{f' ({exc.filename})' if exc.filename else ''}; point FIRESTOP_HOME at a writable directory")
+    return None
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     from firestop.settings import SettingsError
 
-    try:
-        app(args=argv, prog_name="python -m firestop")
-    except SettingsError as exc:  # raised outside a command's own handler: still bad input, never a traceback
-        args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args[1:] and "--" not in args:
+        # --debug is a root option; responders type it at the end too (`incident show ID --debug`)
+        args = ["--debug", *[a for a in args if a != "--debug"]]
+    as_json = "--json" in args
+
+    def stop(message: str, code: int) -> NoReturn:
         try:
-            fail(f"setting: {exc}", EXIT_BAD_INPUT, as_json="--json" in args)
+            fail(message, code, as_json=as_json)
         except typer.Exit as done:  # outside the app, so no click to turn it into the exit status
             raise SystemExit(done.exit_code) from None
+
+    try:
+        app(args=args, prog_name="python -m firestop")
+    except SettingsError as exc:  # raised outside a command's own handler: still bad input, never a traceback
+        stop(f"setting: {exc}", EXIT_BAD_INPUT)
+    except Exception as exc:  # noqa: BLE001 — the last line of defence: one line, never a traceback without --debug
+        if "--debug" in args:
+            raise
+        problem = _unusable_state(exc)
+        if problem:
+            stop(problem, EXIT_INTERNAL)
+        stop(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL)

@@ -141,3 +141,46 @@ def test_incident_list_keeps_ids_whole_and_times_readable(firestop_home, monkeyp
     monkeypatch.setenv("COLUMNS", "120")
     listed = cli("incident", "list").output
     assert INCIDENT in listed and "2026-11-29 03:14:40" in listed and "+00:00" not in listed
+
+
+def _run_main(*args: str) -> tuple[int, str]:
+    """The installed entry point (firestop.cli.main.main), as `python -m firestop` runs it."""
+    import contextlib
+    import io
+
+    from firestop.cli.main import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as done:
+            code = int(done.code or 0)
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("command", [("incident", "list"), ("incident", "show", INCIDENT), ("incident", "undo", INCIDENT, "--yes")])
+def test_a_corrupt_durable_store_is_one_line_never_a_traceback(firestop_home, command):
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    store = firestop_home / "durable.sqlite"
+    data = bytearray(store.read_bytes())
+    for i in range(100, len(data), 97):
+        data[i] = 0xAB
+    store.write_bytes(bytes(data))
+    code, output = _run_main(*command, "--json")
+    assert code == 1 and "Traceback" not in output
+    assert "durable store" in json.loads(output)["error"] and "move durable.sqlite aside" in output
+
+
+def test_an_unusable_firestop_home_is_named(tmp_path, monkeypatch):
+    home = tmp_path / "a-file"
+    home.write_text("not a directory")
+    monkeypatch.setenv("FIRESTOP_HOME", str(home))
+    code, output = _run_main("incident", "list")
+    assert code == 1 and "Traceback" not in output and "FIRESTOP_HOME" in output and "writable directory" in output
+
+
+def test_debug_is_accepted_after_the_command(firestop_home):
+    code, output = _run_main("incident", "list", "--json", "--debug")
+    assert code == 0 and json.loads(output) == []
