@@ -174,7 +174,7 @@ def list_incidents(
 
 @incident_app.command("show")
 def show(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Timeline, actions, evidence and pending approvals of one incident."""
@@ -216,12 +216,12 @@ def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], grou
 
 @incident_app.command("approve")
 def approve(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
     step: str = typer.Option(..., "--step", help="The step waiting for approval (see incident show)."),
     as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP),
     group: list[str] = typer.Option([], "--group", help=SIMULATION_GROUP_HELP),
     azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP),
-    comment: Optional[str] = typer.Option(None, "--comment"),
+    comment: Optional[str] = typer.Option(None, "--comment", help="Why you decided (kept in the record and the ledger; at most 1,000 characters)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Approve a pending step; the incident goes on at once. You must be among the step's approvers: your Azure
@@ -231,12 +231,12 @@ def approve(
 
 @incident_app.command("reject")
 def reject(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
     step: str = typer.Option(..., "--step", help="The step waiting for approval (see incident show)."),
     as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP),
     group: list[str] = typer.Option([], "--group", help=SIMULATION_GROUP_HELP),
     azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP),
-    comment: Optional[str] = typer.Option(None, "--comment"),
+    comment: Optional[str] = typer.Option(None, "--comment", help="Why you decided (kept in the record and the ledger; at most 1,000 characters)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Reject a pending step: it will not act, and the incident needs a responder. Who rejects: your Azure sign-in
@@ -246,7 +246,7 @@ def reject(
 
 @incident_app.command("undo")
 def undo(
-    incident_id: str = typer.Argument(..., metavar="ID"),
+    incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
     step: Optional[str] = typer.Option(None, "--step", help="Undo only this step (default: every reversible step, newest first)."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),

@@ -35,6 +35,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help (click's layout, inherited by every sub-command): no "<bool>" type column on flags,
+    # no boxes that cut long help off on a narrow terminal
+    rich_markup_mode=None,
 )
 alert_app = typer.Typer(help="Handle Azure Monitor alerts (Common Alert Schema).", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The simulated tenant under FIRESTOP_HOME/sandbox.", no_args_is_help=True)

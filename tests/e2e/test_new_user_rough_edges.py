@@ -184,3 +184,14 @@ def test_an_unusable_firestop_home_is_named(tmp_path, monkeypatch):
 def test_debug_is_accepted_after_the_command(firestop_home):
     code, output = _run_main("incident", "list", "--json", "--debug")
     assert code == 0 and json.loads(output) == []
+
+
+@pytest.mark.parametrize("command", [(), ("serve",), ("incident", "approve"), ("incident", "undo"), ("alert", "handle")])
+def test_help_has_no_type_column_on_flags_and_every_argument_is_explained(command):
+    result = cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output and "│" not in result.output  # plain layout, nothing cut off in a box
+    if command in (("incident", "approve"), ("incident", "undo")):
+        assert "Incident ID" in result.output
+    if command == ("incident", "approve"):
+        assert "Why you decided" in result.output
