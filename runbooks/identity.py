@@ -160,7 +160,12 @@ def _state(params: RevokeRoleParams, mine: list[dict], inherited: list[dict]) ->
 
 
 def _label(a: dict[str, Any]) -> str:
-    return f"role {_role_guid(a)} at {a['properties']['scope']}"
+    """``"Cognitive Services Contributor (25fbc0a9-…) held by ServicePrincipal <oid> at <scope>"``: what an approver reads."""
+    from firestop.azure.builtin_roles import role_label
+
+    props = a["properties"]
+    holder = f"{props.get('principalType') or 'principal'} {props.get('principalId')}"
+    return f"{role_label(props['roleDefinitionId'])} held by {holder} at {props['scope']}"
 
 
 @register

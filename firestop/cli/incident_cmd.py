@@ -153,7 +153,7 @@ def list_incidents(
             "incident_id": r.get("incident_id"),
             "status": r.get("status"),
             "playbook": (r.get("playbook") or {}).get("name"),
-            "rule_name": (r.get("alert") or {}).get("rule_name"),
+            "rule_name": (r.get("alert") or {}).get("rule_name") or r.get("rule_name"),
             "received_at": r.get("received_at") or r.get("created_at"),
             "pending_step": (r.get("pending_approval") or {}).get("step"),
             "exercise": bool(r.get("exercise")),

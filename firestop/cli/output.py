@@ -116,6 +116,27 @@ STYLES = {
 }
 
 
+def _timeline_table(timeline: list[dict[str, Any]]) -> Table:
+    """The incident's timeline as a table: offset from receipt, phase, step, target, outcome, detail."""
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("time", "phase", "step", "target", "outcome", "detail"):
+        table.add_column(column, overflow="fold", no_wrap=column == "time")
+    entries = sorted(timeline, key=lambda e: e.get("offset_s") if e.get("offset_s") is not None else 0)
+    for entry in entries:
+        offset = entry.get("offset_s")
+        time_text = "" if offset is None else f"{'+' if offset >= 0 else ''}{offset:.1f}s"
+        outcome = clean(entry.get("outcome"))
+        table.add_row(
+            time_text,
+            Text(clean(entry.get("phase"))),
+            Text(clean(entry.get("step"))),
+            Text(clean(_short(entry.get("target")))),
+            Text(outcome, style=STYLES.get(outcome, "white")),
+            Text(clean(entry.get("detail"))),
+        )
+    return table
+
+
 def print_pending(view: dict[str, Any]) -> None:
     """An incident that has not finished: where it stands and, if it waits for a human, how to decide."""
     console.print(
@@ -127,6 +148,9 @@ def print_pending(view: dict[str, Any]) -> None:
         console.print(Text(clean(view["reason"])), highlight=False)
     if view.get("error"):
         console.print(Text(clean(view["error"]), style="red"), highlight=False)
+    if view.get("timeline_so_far"):
+        console.print(Text("What has run so far:"), highlight=False)
+        console.print(_timeline_table(view["timeline_so_far"]))
     pending = view.get("pending_approval")
     if not pending:
         return
@@ -137,9 +161,12 @@ def print_pending(view: dict[str, Any]) -> None:
     )
     for change in pending.get("changes") or []:
         console.print(Text(clean(f"  would change {change.get('field')}: {change.get('before')!r} → {change.get('after')!r}")), highlight=False)
-    who = ", ".join(pending.get("approvers") or []) or "any responder"
+    listed = ", ".join(pending.get("approvers") or [])
+    who = (f"{listed} (holding the approver role, Firestop.Approver)" if listed
+           else "anyone with the approver role (app role Firestop.Approver)")
     console.print(
-        Text(clean(f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; expires {pending.get('expires_at')}"
+        Text(clean(f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; "
+                   f"expires {human_time(pending.get('expires_at'))} UTC"
                    + (" (escalated)" if pending.get("escalated") else ""))),
         highlight=False,
     )
@@ -171,23 +198,7 @@ def print_incident(record: dict[str, Any]) -> None:
     if record.get("exercise"):
         header += Text(" — tabletop exercise", style="magenta")
     console.print(header, highlight=False)
-    table = Table(show_lines=False, header_style="bold")
-    for column in ("time", "phase", "step", "target", "outcome", "detail"):
-        table.add_column(column, overflow="fold")
-    entries = sorted(record.get("timeline") or [], key=lambda e: e.get("offset_s") if e.get("offset_s") is not None else 0)
-    for entry in entries:
-        offset = entry.get("offset_s")
-        time_text = "" if offset is None else f"{'+' if offset >= 0 else ''}{offset:.1f}s"
-        outcome = clean(entry.get("outcome"))
-        table.add_row(
-            time_text,
-            Text(clean(entry.get("phase"))),
-            Text(clean(entry.get("step"))),
-            Text(clean(_short(entry.get("target")))),
-            Text(outcome, style=STYLES.get(outcome, "white")),
-            Text(clean(entry.get("detail"))),
-        )
-    console.print(table)
+    console.print(_timeline_table(record.get("timeline") or []))
     status = clean(record.get("status"))
     color = {"contained": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
     console.print(Text.assemble("Outcome: ", (status, color), f" — {clean(record.get('reason'))}"), highlight=False)

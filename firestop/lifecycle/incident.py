@@ -71,7 +71,7 @@ from firestop.lifecycle.sealing import (
     verify,
     verify_request,
 )
-from firestop.lifecycle.timeline import IncidentDoc, parse_time
+from firestop.lifecycle.timeline import IncidentDoc, parse_time, timeline_so_far
 from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
@@ -191,7 +191,9 @@ class _Incident:
                 "phase": self.phase,
                 "step": self.step_label,
                 "playbook": (self.doc.playbook or {}).get("name"),
+                "rule_name": self.alert.get("rule_name"),
                 "pending_approval": self.pending_approval,
+                "timeline": timeline_so_far(self.doc.timeline),
             }
         )
 

@@ -18,6 +18,23 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
     return round((end - start).total_seconds(), 3)
 
 
+#: What a running incident shows of its timeline (custom status: Azure's Durable backends cap it at 16 KB).
+SO_FAR_ENTRIES = 25
+SO_FAR_DETAIL_CHARS = 160
+
+
+def timeline_so_far(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest :data:`SO_FAR_ENTRIES` timeline entries, details cut to :data:`SO_FAR_DETAIL_CHARS` characters:
+    what already ran while an incident waits (e.g. for an approval), small enough for the custom status."""
+    keep = ("phase", "step", "runbook", "target", "outcome", "offset_s")
+    out = []
+    for entry in timeline[-SO_FAR_ENTRIES:]:
+        detail = str(entry.get("detail") or "")
+        out.append({**{k: entry.get(k) for k in keep},
+                    "detail": detail if len(detail) <= SO_FAR_DETAIL_CHARS else detail[: SO_FAR_DETAIL_CHARS - 1] + "…"})
+    return out
+
+
 class IncidentDoc:
     """Accumulates timeline entries and actions; ``to_record()`` gives the post-incident record."""
 

@@ -41,6 +41,8 @@ def incident_view(
         "step": custom.get("step"),
         "playbook": {"name": custom.get("playbook")} if custom.get("playbook") else None,
         "pending_approval": custom.get("pending_approval"),
+        "rule_name": custom.get("rule_name"),
+        "timeline_so_far": custom.get("timeline") if isinstance(custom.get("timeline"), list) else [],
         "created_at": created_time.isoformat() if created_time else None,
         "updated_at": last_updated_time.isoformat() if last_updated_time else None,
     }

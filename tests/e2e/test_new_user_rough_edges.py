@@ -195,3 +195,20 @@ def test_help_has_no_type_column_on_flags_and_every_argument_is_explained(comman
         assert "Incident ID" in result.output
     if command == ("incident", "approve"):
         assert "Why you decided" in result.output
+
+
+def test_an_incident_awaiting_approval_shows_what_already_ran_and_who_holds_the_role(firestop_home):
+    suspicious = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+    handled = cli("alert", "handle", str(suspicious))
+    assert handled.exit_code == 3, handled.output
+    listed = json.loads(cli("incident", "list", "--json").stdout)
+    assert listed[0]["status"] == "awaiting_approval" and listed[0]["rule_name"] == "aoai-suspicious-key-access"
+    shown = cli("incident", "show", listed[0]["incident_id"], "--json")
+    view = json.loads(shown.stdout)
+    ran = [(e["step"], e["outcome"]) for e in view["timeline_so_far"]]
+    assert ("rotate-keys", "done") in ran and ("revoke-principal", "awaiting approval") in ran
+    text = " ".join(cli("incident", "show", listed[0]["incident_id"]).output.split())
+    assert "What has run so far" in text and "rotate-keys" in text
+    # the change names the role and who holds it, not only GUIDs
+    assert "Cognitive Services Contributor (25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68) held by ServicePrincipal" in text
+    assert "approver role" in text
