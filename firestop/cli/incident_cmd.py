@@ -252,7 +252,7 @@ def undo(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Undo containment of a finished incident (restores the state recorded before each step)."""
-    from firestop.cli.undo import UndoRefused, apply_undo, undo_candidates
+    from firestop.cli.undo import UndoRefused, apply_undo, not_undoable, undo_candidates
 
     if as_json and not yes:
         fail("--yes: undo changes the tenant; confirm with --yes when asking for --json", EXIT_BAD_INPUT, as_json=True)
@@ -267,8 +267,15 @@ def undo(
                 before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
                 console.print(f"would undo {safe(action['step_id'])} ({safe(action['runbook'])}) on {safe(action.get('target'))}: "
                               f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
-            if not typer.confirm("Undo these on the sandbox tenant?", default=False):
-                fail("not confirmed; nothing was changed", EXIT_BAD_INPUT)
+            for stays in not_undoable(record):
+                console.print(f"stays as it is: {safe(stays['step_id'])} ({safe(stays['runbook'])}) — {safe(stays['why'])}",
+                              highlight=False, soft_wrap=True)
+            try:
+                confirmed = typer.confirm("Undo these on the sandbox tenant?", default=False)
+            except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
+                confirmed = False
+            if not confirmed:
+                fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT)
         result = apply_undo(env, incident_id, record, actions)
     finally:
         env.close()

@@ -33,7 +33,8 @@ def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[
     # orchestration filed it (its output without the filing's own outcome)
     record = filed_record(env.settings.records_dir, incident_id) or {
         k: v for k, v in status.output.items() if k not in ("record_files", "record_error")}
-    actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")]
+    actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")
+               and _reversible(a)]
     if step is not None:
         mine = [a for a in record.get("actions") or [] if a.get("step_id") == step]
         actions = [a for a in actions if a.get("step_id") == step]
@@ -41,10 +42,53 @@ def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[
             known = ", ".join(sorted({a.get("step_id") for a in record.get("actions") or []})) or "none"
             if mine and all(a.get("undone") for a in mine if a.get("ok") and a.get("changed")) and any(a.get("undone") for a in mine):
                 raise UndoRefused(f"--step: {step!r} is already undone")
+            if any(not _reversible(a) for a in mine):
+                raise UndoRefused(f"--step: {step!r} ({mine[0].get('runbook')}) cannot be undone: {_why_not(mine[0])}")
             raise UndoRefused(f"--step: {step!r} changed nothing that can be undone (steps: {known})")
     if not actions:
-        raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo")
+        raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo" + _left_alone(record))
     return record, list(reversed(actions))
+
+
+def _reversible(action: dict[str, Any]) -> bool:
+    from runbooks import get_runbook
+
+    try:
+        return bool(type(get_runbook(action["runbook"])).reversible)
+    except (KeyError, LookupError, TypeError):
+        return False
+
+
+def _why_not(action: dict[str, Any]) -> str:
+    """Why a step's change stays (for the preview and the refusal)."""
+    if action.get("runbook") in ("keys.rotate", "keys.revoke"):
+        return "a revoked key is gone for good (regenerating cannot bring the old value back); consumers already use the new key"
+    return "its runbook has no undo"
+
+
+def not_undoable(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Applied changes that stay whatever is undone: ``[{"step_id", "runbook", "why"}]``."""
+    return [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "why": _why_not(a)}
+            for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not _reversible(a)]
+
+
+def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Steps a responder already undid: ``[{"step_id", "runbook", "at"}]`` (``at`` from the undo's timeline entry)."""
+    when = {e.get("step", "")[len("undo "):]: e.get("at") for e in record.get("timeline") or []
+            if str(e.get("step", "")).startswith("undo ") and e.get("outcome") == "undone"}
+    return [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "at": when.get(a.get("step_id"))}
+            for a in record.get("actions") or [] if a.get("undone")]
+
+
+def _left_alone(record: dict[str, Any]) -> str:
+    parts = []
+    done = already_undone(record)
+    if done:
+        parts.append("already undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}{', at ' + d['at'] if d['at'] else ''})" for d in done))
+    stays = not_undoable(record)
+    if stays:
+        parts.append("cannot be undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}: {d['why']})" for d in stays))
+    return ("; " + "; ".join(parts)) if parts else ""
 
 
 def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str, Any]:

@@ -212,3 +212,26 @@ def test_an_incident_awaiting_approval_shows_what_already_ran_and_who_holds_the_
     # the change names the role and who holds it, not only GUIDs
     assert "Cognitive Services Contributor (25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68) held by ServicePrincipal" in text
     assert "approver role" in text
+
+
+def test_undo_preview_says_what_stays_and_closed_stdin_is_a_no(firestop_home):
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    answered_no = cli("incident", "undo", INCIDENT, stdin="n\n")
+    closed = cli("incident", "undo", INCIDENT, stdin="")
+    assert answered_no.exit_code == closed.exit_code == 2
+    preview = " ".join(answered_no.output.split())
+    assert "would undo lock-network" in preview
+    assert "would undo rotate-keys" not in preview and "stays as it is: rotate-keys (keys.rotate)" in preview
+    assert "sha256:" not in preview  # no key fingerprints promised back
+
+
+def test_undoing_twice_says_what_is_already_undone_and_what_stays(firestop_home):
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    first = cli("incident", "undo", INCIDENT, "--yes", "--json")
+    assert first.exit_code == 0, first.output
+    assert [u["step_id"] for u in json.loads(first.stdout)["undone"]] == ["lock-network"]
+    again = cli("incident", "undo", INCIDENT, "--yes", "--json")
+    error = json.loads(again.stdout)["error"]
+    assert again.exit_code == 2 and "already undone: lock-network" in error and "cannot be undone: rotate-keys" in error
+    step = json.loads(cli("incident", "undo", INCIDENT, "--step", "rotate-keys", "--yes", "--json").stdout)["error"]
+    assert "cannot be undone" in step and "rotate-keys" in step
