@@ -3,7 +3,8 @@
 ```yaml
 name: leaked-api-key            # unique, lower-case, dashes
 version: "1.0"
-description: ...                # include the alert rule it expects
+description: ...                # what happened and what the playbook does
+detect: {scheduled_query_rules: [...], activity_log_alerts: [...], metric_alerts: [...]}  # firestop.playbooks.detect
 priority: 10                    # lower wins when several playbooks match
 match:                          # every condition given must hold
   rule_names: ["aoai-leaked-key*"]          # globs on the alert rule name, case-insensitive
@@ -26,6 +27,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
+from firestop.playbooks.detect import Detect
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -315,6 +317,8 @@ class Playbook(BaseModel):
     #: Incident severity at least this high (Sev0 = 0 is the most severe); the alert's own severity otherwise.
     severity: int | None = Field(default=None, ge=0, le=4)
     match: Match = Field(default_factory=Match)
+    #: The alert rules that route to this playbook (:mod:`firestop.playbooks.detect`).
+    detect: Detect = Field(default_factory=Detect)
     analyze: list[PhaseItem] = Field(default_factory=list)
     contain: list[PhaseItem] = Field(default_factory=list)
     resolve: list[PhaseItem] = Field(default_factory=list)

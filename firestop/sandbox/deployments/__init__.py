@@ -8,8 +8,8 @@ line/column in the request body (nothing written), or applies it: role definitio
 assignments land in the tenant's authorization state (served by the authorization room and so
 seen by anything that reads role assignments), every other resource type is recorded as deployed
 (``doc["deployed_resources"]``: type, apiVersion, properties). ``POST …/whatIf`` evaluates the same
-way and writes nothing. ``GET …/Microsoft.Insights/actionGroups/{name}`` answers a deployed action
-group (what ``firestop doctor`` reads). Routes, statuses and shapes: :mod:`.routes`.
+way and writes nothing. Deployed ``Microsoft.Insights`` resources (action groups, alert rules,
+diagnostic settings) are served and evaluated by the ``monitor`` room, which reads the same map. Routes, statuses and shapes: :mod:`.routes`.
 
 Rule of this room: it imports only ``core`` and ``authorization.models``; nothing outside the
 sandbox imports it. Operation names: ``templateDeployments.*`` (the Cognitive Services room already
@@ -26,7 +26,6 @@ room = Room(
         "templateDeployments.whatIf": 1.0,
         "resourceGroups.get": 0.1,
         "resourceGroups.checkExistence": 0.1,
-        "actionGroups.get": 0.1,
     },
 )
 

@@ -210,24 +210,5 @@ room.add(
     Route("HEAD", ARM, "/subscriptions/{sub}/resourcegroups/{rg}", "resourceGroups.checkExistence", "arm", head_group),
 )
 
+# Action groups a template deployed are answered by the monitor room (same doc["deployed_resources"]).
 
-def get_action_group(ctx: RequestContext) -> SandboxResponse:
-    """``GET …/providers/Microsoft.Insights/actionGroups/{name}`` — an action group a template deployed.
-
-    Answers from ``doc["deployed_resources"]`` (REST ActionGroups_Get shape: id, name, type,
-    location, properties); 404 ``ResourceNotFound`` otherwise.
-    """
-    bad = check_scope(ctx)
-    if bad:
-        return bad
-    state = state_of(ctx)
-    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Insights/actionGroups/{ctx.params['group']}"
-    found = state.doc.get("deployed_resources", {}).get(rid.lower())
-    if found is None:
-        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Insights/actionGroups/{ctx.params['group']}' under resource group '{ctx.params['rg']}' was not found.")
-    return ok({"id": found["id"], "name": ctx.params["group"], "type": "Microsoft.Insights/ActionGroups",
-               "location": found.get("location", "Global"), "properties": copy.deepcopy(found.get("properties") or {})})
-
-
-room.add(Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Insights/actionGroups/{group}",
-               "actionGroups.get", "arm", get_action_group))

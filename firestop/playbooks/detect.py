@@ -1,0 +1,285 @@
+"""The ``detect:`` section of a playbook: the Azure Monitor alert rules that route to it.
+
+```yaml
+detect:
+  scheduled_query_rules:            # Log Alerts V2, resource-centric on each protected account
+    - name: aoai-leaked-key-usage
+      description: Key-authenticated calls from outside the known egress ranges
+      severity: 1
+      query: |
+        AzureDiagnostics
+        | where Category == "RequestResponse" and CallerIPAddress !in ("198.51.100.10")
+        | summarize requests = count() by CallerIPAddress
+      time_aggregation: Total       # Count | Total | Average | Minimum | Maximum
+      metric_measure_column: requests
+      operator: GreaterThan
+      threshold: 20
+      dimensions: [CallerIPAddress] # one alert per value
+      evaluation_frequency: PT1M    # ISO 8601, PT1M..P1D
+      window_size: PT5M
+      failing_periods: {evaluations: 1, min_failing: 1}
+      auto_mitigate: true
+      mute_actions_duration: PT0M   # optional
+  activity_log_alerts:              # subscription scope
+    - name: aoai-suspicious-key-access
+      category: Administrative      # Administrative | Security | Policy | ...
+      operation_names: [Microsoft.CognitiveServices/accounts/listKeys/action]
+      status: Succeeded             # optional
+      caller: null                  # optional: equals this caller (UPN or object id)
+  metric_alerts:                    # on each protected account
+    - name: aoai-client-errors
+      metric: ClientErrors          # Cognitive Services metrics (ClientErrors, Ratelimit, RAIRejectedRequests, ...)
+      time_aggregation: Total
+      operator: GreaterThan
+      threshold: 50                 # static, or
+      dynamic: {sensitivity: Medium, operator: GreaterThan, failing_periods: {evaluations: 4, min_failing: 4}}
+      evaluation_frequency: PT1M
+      window_size: PT5M
+```
+
+Every rule carries the custom property ``firestop-playbook: <playbook name>`` (added by
+:func:`arm_properties`; a rule may not name another playbook), so routing is explicit. Shapes
+follow the ARM resources (REST specs ``scheduledQueryRule_API.json`` 2023-12-01,
+``activityLogAlerts_API.json`` 2020-10-01, ``metricAlert_API.json`` 2018-03-01); a query's
+columns are checked where it runs (the sandbox's KQL engine refuses a wrong column as Azure
+refuses the rule; ``tests/playbooks/test_detect_rules.py`` deploys every shipped rule).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ROUTE_PROPERTY = "firestop-playbook"
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+_RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$")
+Operator = Literal["Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"]
+Aggregation = Literal["Count", "Total", "Average", "Minimum", "Maximum"]
+
+
+def duration_seconds(text: str) -> float:
+    """ISO 8601 ``PnDTnHnMnS`` -> seconds; ``ValueError`` naming the expected form otherwise."""
+    match = _DURATION.match(str(text))
+    if not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT5M or PT1H")
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    return float(((d * 24 + h) * 60 + m) * 60 + s)
+
+
+def _frequency(value: str) -> str:
+    seconds = duration_seconds(value)
+    if not 60 <= seconds <= 86400:
+        raise ValueError(f"{value!r} is outside PT1M..P1D (Azure Monitor's evaluation frequencies)")
+    return value
+
+
+def _window(value: str) -> str:
+    seconds = duration_seconds(value)
+    if not 60 <= seconds <= 2 * 86400:
+        raise ValueError(f"{value!r} is outside PT1M..P2D (Log Alerts V2 window sizes)")
+    return value
+
+
+class FailingPeriods(BaseModel):
+    """Fire when at least ``min_failing`` of the last ``evaluations`` evaluations breached."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    evaluations: int = Field(default=1, ge=1, le=6)
+    min_failing: int = Field(default=1, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "FailingPeriods":
+        if self.min_failing > self.evaluations:
+            raise ValueError(f"min_failing {self.min_failing} is above evaluations {self.evaluations}")
+        return self
+
+    def arm(self) -> dict:
+        return {"numberOfEvaluationPeriods": self.evaluations, "minFailingPeriodsToAlert": self.min_failing}
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = Field(default="", max_length=2048)
+    severity: int = Field(default=2, ge=0, le=4)
+    enabled: bool = True
+    #: Extra custom properties (e.g. ``firestop-nsg``); ``firestop-playbook`` is added for you.
+    custom_properties: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _RULE_NAME.match(value):
+            raise ValueError(f"{value!r} is not a valid alert rule name: letters, digits, '-', '_', '.', at most 260 characters")
+        return value
+
+    def properties_for(self, playbook: str) -> dict[str, str]:
+        named = {k.lower(): v for k, v in self.custom_properties.items()}.get(ROUTE_PROPERTY)
+        if named is not None and named.strip().lower() != playbook:
+            raise ValueError(f"rule {self.name!r} routes to {named!r}, not to its playbook {playbook!r}")
+        return {**self.custom_properties, ROUTE_PROPERTY: playbook}
+
+
+class ScheduledQueryRule(_Rule):
+    """A Log Alerts V2 rule (``Microsoft.Insights/scheduledQueryRules``, kind ``LogAlert``)."""
+
+    query: str = Field(min_length=1, max_length=20_000)
+    time_aggregation: Aggregation = "Count"
+    metric_measure_column: Optional[str] = None
+    operator: Operator = "GreaterThan"
+    threshold: float = 0
+    dimensions: list[str] = Field(default_factory=list, max_length=6)
+    evaluation_frequency: str = "PT5M"
+    window_size: str = "PT5M"
+    failing_periods: FailingPeriods = Field(default_factory=FailingPeriods)
+    auto_mitigate: bool = True
+    mute_actions_duration: Optional[str] = None
+
+    _freq = field_validator("evaluation_frequency")(classmethod(lambda cls, v: _frequency(v)))
+    _win = field_validator("window_size")(classmethod(lambda cls, v: _window(v)))
+
+    @model_validator(mode="after")
+    def _measure(self) -> "ScheduledQueryRule":
+        if self.time_aggregation != "Count" and not self.metric_measure_column:
+            raise ValueError(f"time_aggregation {self.time_aggregation} needs metric_measure_column (the query's numeric column)")
+        if self.mute_actions_duration is not None:
+            duration_seconds(self.mute_actions_duration)
+        return self
+
+
+class ActivityLogAlert(_Rule):
+    """An activity log alert (``Microsoft.Insights/activityLogAlerts``) at subscription scope."""
+
+    category: Literal["Administrative", "Security", "Policy", "ServiceHealth", "ResourceHealth", "Recommendation", "Autoscale"] = "Administrative"
+    operation_names: list[str] = Field(default_factory=list, max_length=20)
+    resource_type: Optional[str] = None
+    status: Optional[str] = None
+    caller: Optional[str] = None
+    #: ``properties.<name>`` contains any of these texts (e.g. ``requestbody``), ``containsAny`` in ARM.
+    properties_contain_any: dict[str, list[str]] = Field(default_factory=dict, max_length=5)
+
+
+class DynamicThreshold(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sensitivity: Literal["Low", "Medium", "High"] = "Medium"
+    operator: Literal["GreaterThan", "LessThan", "GreaterOrLessThan"] = "GreaterThan"
+    failing_periods: FailingPeriods = Field(default_factory=lambda: FailingPeriods(evaluations=4, min_failing=4))
+
+
+class MetricAlert(_Rule):
+    """A metric alert (``Microsoft.Insights/metricAlerts``) on each protected account."""
+
+    metric: str = Field(min_length=1, max_length=256)
+    namespace: str = "Microsoft.CognitiveServices/accounts"
+    time_aggregation: Aggregation = "Total"
+    operator: Operator = "GreaterThan"
+    threshold: Optional[float] = None
+    dynamic: Optional[DynamicThreshold] = None
+    dimensions: list[str] = Field(default_factory=list, max_length=6)
+    evaluation_frequency: str = "PT1M"
+    window_size: str = "PT5M"
+    auto_mitigate: bool = True
+
+    _freq = field_validator("evaluation_frequency")(classmethod(lambda cls, v: _frequency(v)))
+    _win = field_validator("window_size")(classmethod(lambda cls, v: _window(v)))
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> "MetricAlert":
+        if (self.threshold is None) == (self.dynamic is None):
+            raise ValueError("give either threshold (static) or dynamic (sensitivity), not both or neither")
+        return self
+
+
+class Detect(BaseModel):
+    """The alert rules of one playbook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    scheduled_query_rules: list[ScheduledQueryRule] = Field(default_factory=list, max_length=20)
+    activity_log_alerts: list[ActivityLogAlert] = Field(default_factory=list, max_length=20)
+    metric_alerts: list[MetricAlert] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Detect":
+        seen: set[str] = set()
+        for rule in self.rules():
+            if rule.name.lower() in seen:
+                raise ValueError(f"alert rule name {rule.name!r} is used twice")
+            seen.add(rule.name.lower())
+        return self
+
+    def rules(self) -> list[_Rule]:
+        return [*self.scheduled_query_rules, *self.activity_log_alerts, *self.metric_alerts]
+
+
+# ---------------------------------------------------------------------- ARM bodies
+def rule_kind(rule: _Rule) -> str:
+    """The ARM path segment of a rule: ``scheduledQueryRules`` | ``activityLogAlerts`` | ``metricAlerts``."""
+    return {ScheduledQueryRule: "scheduledQueryRules", ActivityLogAlert: "activityLogAlerts", MetricAlert: "metricAlerts"}[type(rule)]
+
+
+def arm_body(rule: _Rule, *, playbook: str, scopes: list[str], action_group_id: str, location: str = "swedencentral",
+             placeholders: Optional[dict[str, str]] = None) -> dict:
+    """The ARM resource body (``location``, ``kind``?, ``properties``) of ``rule`` for ``scopes``.
+
+    ``scopes``: ARM ids — the protected accounts (scheduled query and metric rules) or the
+    subscription (activity log alerts). ``action_group_id``: the action group that posts the
+    common alert schema to Firestop. ``placeholders``: ``{name}`` in custom property values
+    replaced (e.g. ``nsg_id``); a custom property naming an unknown placeholder is dropped
+    (a rule never carries ``{nsg_id}`` literally). Raises ``ValueError`` if the rule routes elsewhere.
+    """
+    custom = {}
+    for key, value in rule.properties_for(playbook).items():
+        names = re.findall(r"\{(\w+)\}", value)
+        if all(n in (placeholders or {}) for n in names):
+            custom[key] = re.sub(r"\{(\w+)\}", lambda m: (placeholders or {})[m.group(1)], value)
+    if isinstance(rule, ScheduledQueryRule):
+        condition = {
+            "query": rule.query, "timeAggregation": rule.time_aggregation, "operator": rule.operator, "threshold": rule.threshold,
+            "dimensions": [{"name": d, "operator": "Include", "values": ["*"]} for d in rule.dimensions],
+            "failingPeriods": rule.failing_periods.arm(),
+        }
+        if rule.metric_measure_column:
+            condition["metricMeasureColumn"] = rule.metric_measure_column
+        props = {
+            "displayName": rule.name, "description": rule.description, "severity": rule.severity, "enabled": rule.enabled,
+            "scopes": list(scopes), "targetResourceTypes": ["Microsoft.CognitiveServices/accounts"],
+            "evaluationFrequency": rule.evaluation_frequency, "windowSize": rule.window_size,
+            "criteria": {"allOf": [condition]}, "autoMitigate": rule.auto_mitigate,
+            "actions": {"actionGroups": [action_group_id], "customProperties": custom},
+        }
+        if rule.mute_actions_duration:
+            props["muteActionsDuration"] = rule.mute_actions_duration
+        return {"location": location, "kind": "LogAlert", "properties": props}
+    if isinstance(rule, ActivityLogAlert):
+        all_of: list[dict] = [{"field": "category", "equals": rule.category}]
+        if rule.operation_names:
+            all_of.append({"anyOf": [{"field": "operationName", "equals": op} for op in rule.operation_names]})
+        if rule.resource_type:
+            all_of.append({"field": "resourceType", "equals": rule.resource_type})
+        if rule.status:
+            all_of.append({"field": "status", "equals": rule.status})
+        if rule.caller:
+            all_of.append({"field": "caller", "equals": rule.caller})
+        for name, texts in rule.properties_contain_any.items():
+            all_of.append({"field": f"properties.{name}", "containsAny": list(texts)})
+        return {"location": "Global", "properties": {
+            "scopes": list(scopes), "enabled": rule.enabled, "description": rule.description, "condition": {"allOf": all_of},
+            "actions": {"actionGroups": [{"actionGroupId": action_group_id, "webhookProperties": custom}]}}}
+    assert isinstance(rule, MetricAlert)
+    criterion: dict = {"name": "c1", "metricName": rule.metric, "metricNamespace": rule.namespace, "timeAggregation": rule.time_aggregation,
+                       "dimensions": [{"name": d, "operator": "Include", "values": ["*"]} for d in rule.dimensions], "skipMetricValidation": False}
+    if rule.dynamic is not None:
+        criterion.update(criterionType="DynamicThresholdCriterion", operator=rule.dynamic.operator, alertSensitivity=rule.dynamic.sensitivity,
+                         failingPeriods=rule.dynamic.failing_periods.arm())
+    else:
+        criterion.update(criterionType="StaticThresholdCriterion", operator=rule.operator, threshold=rule.threshold)
+    return {"location": "global", "properties": {
+        "description": rule.description, "severity": rule.severity, "enabled": rule.enabled, "scopes": list(scopes),
+        "evaluationFrequency": rule.evaluation_frequency, "windowSize": rule.window_size,
+        # dynamic thresholds exist only in the multi-resource criteria (metricAlert_API.json: DynamicMetricCriteria)
+        "criteria": {"odata.type": "Microsoft.Azure.Monitor." + ("MultipleResourceMultipleMetricCriteria" if rule.dynamic else "SingleResourceMultipleMetricCriteria"),
+                     "allOf": [criterion]},
+        "autoMitigate": rule.auto_mitigate, "targetResourceType": rule.namespace,
+        "actions": [{"actionGroupId": action_group_id, "webHookProperties": custom}]}}

@@ -1,0 +1,221 @@
+"""Azure Monitor state and the room's Python API.
+
+State: lower-case ARM id -> ``{id, name, type, apiVersion, location?, tags?, kind?, properties}``
+in ``doc["monitor"]`` (seeded or PUT through the routes) and ``doc["deployed_resources"]`` (what
+ARM template deployments write), read as one: rules and settings deployed by a template are
+live exactly like those PUT through the SDK.
+
+Python API (small on purpose; everything else goes through the ARM routes):
+
+* :func:`resources(state, kind)` — the stored resources of one kind (``KINDS`` key);
+* :func:`diagnostic_settings(state, resource_id)` — the settings on one resource;
+* :func:`log_workspaces(state, resource_id, category)` — the workspaces (``doc["workspaces"]``
+  entries) that receive log ``category`` (``Audit``, ``RequestResponse``, ``Trace``) of a
+  resource through an enabled diagnostic setting (``category`` or ``categoryGroup``
+  ``allLogs``/``audit``); empty list = the rows are never written (no setting, no rows);
+* :func:`metrics_exported(state, resource_id)` — ``AllMetrics`` enabled by some setting;
+* :func:`validate(kind, body)` — ``None`` or the message of ARM's 400 for a bad body.
+
+Shapes and limits: REST specs ``monitor/resource-manager/Microsoft.Insights`` —
+``actionGroups_API.json`` (2023-01-01: ``groupShortName`` ≤ 12 characters,
+``webhookReceivers[{name, serviceUri, useCommonAlertSchema}]``), ``scheduledQueryRule_API.json``
+(2023-12-01: ``evaluationFrequency``, ``windowSize``, ``criteria.allOf[{query, timeAggregation,
+metricMeasureColumn, operator, threshold, dimensions, failingPeriods}]``, ``severity`` 0–4),
+``activityLogAlerts_API.json`` (2020-10-01: ``condition.allOf[{field, equals | anyOf}]``),
+``metricAlert_API.json`` (2018-03-01: ``criteria.allOf[{criterionType, metricName, operator,
+threshold | alertSensitivity, timeAggregation}]``), ``diagnosticsSettings_API.json``
+(2021-05-01-preview: ``workspaceId``, ``logs[{category | categoryGroup, enabled}]``,
+``metrics[{category, enabled}]``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from ..core.state import TenantState
+
+INSIGHTS = "Microsoft.Insights"
+#: kind (the REST path segment) -> ARM type as ARM answers it
+KINDS = {
+    "actionGroups": "Microsoft.Insights/ActionGroups",
+    "scheduledQueryRules": "Microsoft.Insights/scheduledQueryRules",
+    "activityLogAlerts": "Microsoft.Insights/ActivityLogAlerts",
+    "metricAlerts": "Microsoft.Insights/metricAlerts",
+    "diagnosticSettings": "Microsoft.Insights/diagnosticSettings",
+}
+#: categoryGroup -> the Cognitive Services categories it covers (diagnostic-settings.md "category groups")
+CATEGORY_GROUPS = {"alllogs": {"audit", "requestresponse", "trace"}, "audit": {"audit"}}
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.IGNORECASE)
+OPERATORS = {"Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"}
+DYNAMIC_OPERATORS = {"GreaterThan", "LessThan", "GreaterOrLessThan"}
+AGGREGATIONS = {"Count", "Average", "Minimum", "Maximum", "Total"}
+
+
+def kind_of(resource: dict) -> Optional[str]:
+    """The ``KINDS`` key of a stored resource (case-insensitive type), else ``None``."""
+    rtype = str(resource.get("type", "")).lower()
+    return next((k for k, t in KINDS.items() if t.lower() == rtype), None)
+
+
+def _maps(state: TenantState) -> tuple[dict, dict]:
+    return state.doc.setdefault("monitor", {}), state.doc.get("deployed_resources", {})
+
+
+def resources(state: TenantState, kind: str) -> list[dict]:
+    """Every stored resource of ``kind`` (``KINDS`` key): seeded/PUT ones, then template-deployed ones."""
+    own, deployed = _maps(state)
+    return [r for r in [*own.values(), *deployed.values()] if kind_of(r) == kind]
+
+
+def get(state: TenantState, resource_id: str) -> Optional[dict]:
+    own, deployed = _maps(state)
+    return own.get(resource_id.lower()) or deployed.get(resource_id.lower())
+
+
+def put(state: TenantState, resource: dict) -> None:
+    """Store ``resource`` (replacing a template-deployed one of the same id in place)."""
+    own, deployed = _maps(state)
+    key = resource["id"].lower()
+    (deployed if key in deployed else own)[key] = resource
+
+
+def delete(state: TenantState, resource_id: str) -> bool:
+    own, deployed = _maps(state)
+    key = resource_id.lower()
+    return (own.pop(key, None) is not None) | (deployed.pop(key, None) is not None)
+
+
+def diagnostic_settings(state: TenantState, resource_id: str) -> list[dict]:
+    """The diagnostic settings whose id is ``{resource_id}/providers/Microsoft.Insights/diagnosticSettings/…``."""
+    prefix = resource_id.rstrip("/").lower() + "/providers/microsoft.insights/diagnosticsettings/"
+    own, deployed = _maps(state)
+    return [r for key, r in [*own.items(), *deployed.items()] if key.startswith(prefix)]
+
+
+def _workspace_by_arm_id(state: TenantState, workspace_id: str) -> Optional[dict]:
+    wanted = str(workspace_id or "").rstrip("/").lower()
+    return next((w for w in state.doc["workspaces"].values() if str(w.get("resource_id", "")).lower() == wanted), None)
+
+
+def log_workspaces(state: TenantState, resource_id: str, category: str) -> list[dict]:
+    """Workspaces receiving log ``category`` of ``resource_id`` (deduplicated, setting order)."""
+    found: list[dict] = []
+    cat = category.lower()
+    for setting in diagnostic_settings(state, resource_id):
+        props = setting.get("properties") or {}
+        enabled = {str(l.get("category") or "").lower() for l in props.get("logs") or [] if l.get("enabled")}
+        for entry in props.get("logs") or []:
+            if entry.get("enabled") and entry.get("categoryGroup"):
+                enabled |= CATEGORY_GROUPS.get(str(entry["categoryGroup"]).lower(), set())
+        workspace = _workspace_by_arm_id(state, props.get("workspaceId", ""))
+        if cat in enabled and workspace is not None and workspace not in found:
+            found.append(workspace)
+    return found
+
+
+def metrics_exported(state: TenantState, resource_id: str) -> bool:
+    """True when a diagnostic setting on ``resource_id`` enables ``AllMetrics``."""
+    return any(
+        m.get("enabled") and str(m.get("category", "")).lower() == "allmetrics"
+        for s in diagnostic_settings(state, resource_id)
+        for m in (s.get("properties") or {}).get("metrics") or []
+    )
+
+
+def duration_seconds(text: Any) -> Optional[float]:
+    """ISO 8601 ``PnDTnHnMnS`` -> seconds, ``None`` if not one."""
+    match = _DURATION.match(str(text or ""))
+    if not match or not any(match.groups()):
+        return None
+    d, h, m, s = (int(g or 0) for g in match.groups())
+    return float(((d * 24 + h) * 60 + m) * 60 + s)
+
+
+def _need(props: dict, *names: str) -> Optional[str]:
+    for name in names:
+        if props.get(name) in (None, "", []):
+            return f"The property 'properties.{name}' is required."
+    return None
+
+
+def validate(kind: str, body: Any) -> Optional[str]:
+    """``None`` when ``body`` (a PUT body) is acceptable, else the 400 message naming the field."""
+    if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+        return "The request body must be a JSON object with 'properties'."
+    props = body["properties"]
+    if kind == "actionGroups":
+        problem = _need(props, "groupShortName")
+        if problem:
+            return problem
+        if len(str(props["groupShortName"])) > 12:
+            return "The property 'properties.groupShortName' must be at most 12 characters."
+        for i, hook in enumerate(props.get("webhookReceivers") or []):
+            if not isinstance(hook, dict) or not hook.get("name") or not str(hook.get("serviceUri", "")).startswith(("https://", "http://")):
+                return f"properties.webhookReceivers[{i}] needs a name and an http(s) serviceUri."
+        return None
+    if kind == "diagnosticSettings":
+        if not any(props.get(k) for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")):
+            return "A diagnostic setting needs a destination: 'properties.workspaceId' (or storage, event hub, partner)."
+        for i, entry in enumerate(props.get("logs") or []):
+            if not isinstance(entry, dict) or not (entry.get("category") or entry.get("categoryGroup")) or "enabled" not in entry:
+                return f"properties.logs[{i}] needs 'category' or 'categoryGroup' and 'enabled'."
+        return None
+    problem = _need(props, "scopes")
+    if problem:
+        return problem
+    if kind == "scheduledQueryRules":
+        problem = _need(props, "evaluationFrequency", "windowSize", "criteria")
+        if problem:
+            return problem
+        for name in ("evaluationFrequency", "windowSize", "muteActionsDuration"):
+            if name in props and duration_seconds(props[name]) is None:
+                return f"The property 'properties.{name}' must be an ISO 8601 duration such as 'PT5M' (got {props[name]!r})."
+        severity = props.get("severity", 3)
+        if not isinstance(severity, int) or isinstance(severity, bool) or not 0 <= severity <= 4:
+            return "The property 'properties.severity' must be 0 to 4."
+        all_of = (props["criteria"] or {}).get("allOf") if isinstance(props["criteria"], dict) else None
+        if not isinstance(all_of, list) or not all_of:
+            return "The property 'properties.criteria.allOf' must list at least one condition."
+        for i, cond in enumerate(all_of):
+            where = f"properties.criteria.allOf[{i}]"
+            if not isinstance(cond, dict) or not isinstance(cond.get("query"), str) or not cond["query"].strip():
+                return f"{where}.query is required."
+            if cond.get("timeAggregation") not in AGGREGATIONS:
+                return f"{where}.timeAggregation must be one of {sorted(AGGREGATIONS)}."
+            if cond.get("timeAggregation") != "Count" and not cond.get("metricMeasureColumn"):
+                return f"{where}.metricMeasureColumn is required with timeAggregation {cond.get('timeAggregation')!r}."
+            if cond.get("operator") not in OPERATORS or not isinstance(cond.get("threshold"), (int, float)):
+                return f"{where} needs an operator in {sorted(OPERATORS)} and a numeric threshold."
+        return None
+    if kind == "activityLogAlerts":
+        all_of = ((props.get("condition") or {}).get("allOf")) if isinstance(props.get("condition"), dict) else None
+        if not isinstance(all_of, list) or not all_of:
+            return "The property 'properties.condition.allOf' must list at least one condition."
+        for i, cond in enumerate(all_of):
+            if not isinstance(cond, dict) or not ((cond.get("field") and "equals" in cond) or cond.get("anyOf") or (cond.get("field") and cond.get("containsAny"))):
+                return f"properties.condition.allOf[{i}] needs 'field' with 'equals'/'containsAny', or 'anyOf'."
+        if not any(isinstance(c, dict) and str(c.get("field", "")).lower() == "category" for c in all_of):
+            return "An activity log alert needs a condition on 'category' (Administrative, Security, Policy, ServiceHealth, …)."
+        return None
+    if kind == "metricAlerts":
+        problem = _need(props, "evaluationFrequency", "windowSize", "criteria")
+        if problem:
+            return problem
+        for name in ("evaluationFrequency", "windowSize"):
+            if duration_seconds(props[name]) is None:
+                return f"The property 'properties.{name}' must be an ISO 8601 duration such as 'PT1M' (got {props[name]!r})."
+        all_of = (props["criteria"] or {}).get("allOf") if isinstance(props["criteria"], dict) else None
+        if not isinstance(all_of, list) or not all_of:
+            return "The property 'properties.criteria.allOf' must list at least one criterion."
+        for i, crit in enumerate(all_of):
+            where = f"properties.criteria.allOf[{i}]"
+            if not isinstance(crit, dict) or not crit.get("metricName") or crit.get("timeAggregation") not in AGGREGATIONS:
+                return f"{where} needs metricName and a timeAggregation in {sorted(AGGREGATIONS)}."
+            if crit.get("criterionType") == "DynamicThresholdCriterion":
+                if crit.get("operator") not in DYNAMIC_OPERATORS or crit.get("alertSensitivity") not in ("Low", "Medium", "High"):
+                    return f"{where}: a dynamic threshold needs operator {sorted(DYNAMIC_OPERATORS)} and alertSensitivity Low/Medium/High."
+            elif crit.get("operator") not in OPERATORS or not isinstance(crit.get("threshold"), (int, float)):
+                return f"{where} needs an operator in {sorted(OPERATORS)} and a numeric threshold."
+        return None
+    return f"Unknown Microsoft.Insights kind {kind!r}."

@@ -1,0 +1,93 @@
+"""The ``detect:`` section: schema errors with file:line:field, and every shipped rule accepted by Azure Monitor's API
+(the sandbox compiles each query with its KQL engine, so a wrong column fails here as Azure would refuse the rule)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.monitor import MonitorManagementClient
+from azure.profiles import ProfileDefinition
+
+from firestop.playbooks import PlaybookError, load_playbook, load_playbooks
+from firestop.playbooks.detect import ROUTE_PROPERTY, ScheduledQueryRule, arm_body, rule_kind
+from firestop.sandbox import Tenant
+from firestop.settings import REPO_ROOT
+
+SUB = "11111111-2222-3333-4444-555555555555"
+PROD = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+AG = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/actionGroups/ag-firestop"
+PROFILE = ProfileDefinition({"azure.mgmt.monitor.MonitorManagementClient": {
+    None: "2023-01-01", "scheduled_query_rules": "2022-08-01-preview", "activity_log_alerts": "2020-10-01", "metric_alerts": "2018-03-01"}}, "t")
+BASE = {"name": "p", "match": {"rule_names": ["r"]}}
+RULE = {"name": "r1", "query": "AzureDiagnostics | summarize n = count() by CallerIPAddress", "time_aggregation": "Total",
+        "metric_measure_column": "n", "threshold": 5}
+
+
+def _deploy(monitor, playbook, rule):
+    scopes = [f"/subscriptions/{SUB}"] if rule_kind(rule) == "activityLogAlerts" else [PROD]
+    body = arm_body(rule, playbook=playbook, scopes=scopes, action_group_id=AG, placeholders={"nsg_id": "/nsg"})
+    operations = {"scheduledQueryRules": monitor.scheduled_query_rules, "activityLogAlerts": monitor.activity_log_alerts,
+                  "metricAlerts": monitor.metric_alerts}[rule_kind(rule)]
+    return operations.create_or_update("rg-ai-prod", rule.name, body)
+
+
+def test_every_shipped_playbook_ships_its_rules_and_keeps_no_kql_in_its_description():
+    for playbook in load_playbooks(REPO_ROOT / "playbooks"):
+        assert playbook.detect.rules(), f"{playbook.name} has no detect rules"
+        assert "AzureDiagnostics" not in playbook.description and "AzureActivity" not in playbook.description, playbook.name
+
+
+def test_every_shipped_rule_is_accepted_by_the_monitor_api_and_routes_to_its_playbook():
+    tenant = Tenant.load()
+    monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)
+    deployed = 0
+    for playbook in load_playbooks(REPO_ROOT / "playbooks"):
+        for rule in playbook.detect.rules():
+            _deploy(monitor, playbook.name, rule)
+            deployed += 1
+    assert deployed >= 9
+    rule = monitor.scheduled_query_rules.get("rg-ai-prod", "aoai-leaked-key-usage")
+    assert rule.actions.custom_properties[ROUTE_PROPERTY] == "leaked-api-key"
+
+
+def test_a_wrong_column_in_a_rule_query_is_refused_with_the_kql_engines_error():
+    tenant = Tenant.load()
+    monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)
+    shipped = next(p for p in load_playbooks(REPO_ROOT / "playbooks") if p.name == "leaked-api-key")
+    rule = shipped.detect.scheduled_query_rules[0]
+    typo = rule.model_copy(update={"query": rule.query.replace("CallerIPAddress startswith", "CallerIpAdress startswith")})
+    with pytest.raises(HttpResponseError) as err:
+        _deploy(monitor, shipped.name, typo)
+    assert err.value.status_code == 400
+    assert "CallerIpAdress" in err.value.message and "Failed to resolve" in err.value.message
+
+
+@pytest.mark.parametrize(("rule", "field", "message"), [
+    ({**RULE, "evaluation_frequency": "5m"}, "detect.scheduled_query_rules.0.evaluation_frequency", "not an ISO 8601 duration"),
+    ({**RULE, "evaluation_frequency": "PT30S"}, "detect.scheduled_query_rules.0.evaluation_frequency", "outside PT1M..P1D"),
+    ({**RULE, "metric_measure_column": None}, "detect.scheduled_query_rules.0", "needs metric_measure_column"),
+    ({**RULE, "severity": 7}, "detect.scheduled_query_rules.0.severity", "less than or equal to 4"),
+    ({**RULE, "operator": "Above"}, "detect.scheduled_query_rules.0.operator", "GreaterThan"),
+    ({**RULE, "failing_periods": {"evaluations": 1, "min_failing": 2}}, "detect.scheduled_query_rules.0.failing_periods", "above evaluations"),
+])
+def test_detect_mistakes_name_file_line_and_field(tmp_path, rule, field, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({**BASE, "detect": {"scheduled_query_rules": [rule]}}, sort_keys=False))
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(path)
+    assert any(f == field and message in m for _, f, m in info.value.problems), info.value.problems
+    assert all(line is not None for line, _, _ in info.value.problems)
+
+
+def test_metric_alert_needs_exactly_one_threshold_and_a_rule_cannot_route_elsewhere(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({**BASE, "detect": {"metric_alerts": [{"name": "m", "metric": "ClientErrors"}]}}))
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(path)
+    assert any("either threshold" in m for _, _, m in info.value.problems)
+    rule = ScheduledQueryRule(**{**RULE, "custom_properties": {"Firestop-Playbook": "other"}})
+    with pytest.raises(ValueError, match="routes to 'other'"):
+        arm_body(rule, playbook="p", scopes=[PROD], action_group_id=AG)
