@@ -88,6 +88,20 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "actionGroups.get": ("Microsoft.Insights/actionGroups/read", False),
+    # Defender for Cloud (security/): alert state changes map per action, see action_for
+    "securityAlerts.list": ("Microsoft.Security/locations/alerts/read", False),
+    "securityAlerts.get": ("Microsoft.Security/locations/alerts/read", False),
+    "pricings.get": ("Microsoft.Security/pricings/read", False),
+    "pricings.list": ("Microsoft.Security/pricings/read", False),
+    "pricings.update": ("Microsoft.Security/pricings/write", False),
+    "pricings.delete": ("Microsoft.Security/pricings/delete", False),
+}
+#: ``…/alerts/{name}/{action}`` -> the provider operation (resolve, dismiss, activate; inProgress has none of its own).
+SECURITY_ALERT_ACTIONS = {
+    "resolve": "Microsoft.Security/locations/alerts/resolve/action",
+    "dismiss": "Microsoft.Security/locations/alerts/dismiss/action",
+    "activate": "Microsoft.Security/locations/alerts/activate/action",
+    "inprogress": "Microsoft.Security/locations/alerts/activate/action",
 }
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
@@ -102,6 +116,9 @@ def action_for(operation: str, path: str) -> Optional[tuple[str, bool]]:
         parts = [p.lower() for p in path.split("/") if p]
         provider = parts[parts.index("providers") + 1] if "providers" in parts else ""
         action = OPERATION_STATUS_ACTIONS.get(provider)
+        return (action, False) if action else None
+    if operation == "securityAlerts.updateState":
+        action = SECURITY_ALERT_ACTIONS.get(path.rstrip("/").rsplit("/", 1)[-1].lower())
         return (action, False) if action else None
     return OPERATION_ACTIONS.get(operation)
 
