@@ -121,6 +121,15 @@ class ClientFactory:
             ),
         )
 
+    def security(self, subscription_id: str):
+        """``SecurityCenter`` for one subscription (azure-mgmt-security 7.0.0: alerts 2022-01-01, pricings 2024-01-01)."""
+        from azure.mgmt.security import SecurityCenter
+
+        return self._cached(
+            ("security", subscription_id.lower()),
+            lambda: SecurityCenter(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
     def blob_service(self, connection_string: str):
         """``BlobServiceClient`` from a Storage connection string (shared key; Azurite locally).
 
