@@ -95,6 +95,14 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "pricings.list": ("Microsoft.Security/pricings/read", False),
     "pricings.update": ("Microsoft.Security/pricings/write", False),
     "pricings.delete": ("Microsoft.Security/pricings/delete", False),
+    # Microsoft Sentinel (sentinel/)
+    "incidents.get": ("Microsoft.SecurityInsights/incidents/read", False),
+    "incidents.list": ("Microsoft.SecurityInsights/incidents/read", False),
+    "incidents.createOrUpdate": ("Microsoft.SecurityInsights/incidents/write", False),
+    "incidents.listAlerts": ("Microsoft.SecurityInsights/incidents/alerts/read", False),
+    "incidents.listEntities": ("Microsoft.SecurityInsights/incidents/entities/read", False),
+    "incidentComments.list": ("Microsoft.SecurityInsights/incidents/comments/read", False),
+    "incidentComments.createOrUpdate": ("Microsoft.SecurityInsights/incidents/comments/write", False),
 }
 #: ``…/alerts/{name}/{action}`` -> the provider operation (resolve, dismiss, activate; inProgress has none of its own).
 SECURITY_ALERT_ACTIONS = {
