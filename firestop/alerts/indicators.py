@@ -51,6 +51,14 @@ class Indicators(BaseModel):
     caller_ips: tuple[str, ...] = ()
     operation_names: tuple[str, ...] = ()
     principal_ids: tuple[str, ...] = ()
+    #: security-alert indicators (Defender for Cloud / Sentinel sources, :mod:`firestop.alerts.sources`):
+    #: HTTP user agents, end-user ids and application names from the user security context the calling
+    #: app passed, Azure OpenAI deployment names, and the alert types (``AI.Azure_*``) that fired
+    user_agents: tuple[str, ...] = ()
+    end_user_ids: tuple[str, ...] = ()
+    applications: tuple[str, ...] = ()
+    deployments: tuple[str, ...] = ()
+    alert_types: tuple[str, ...] = ()
     #: names of the fields above that the alert had more than MAX_INDICATORS of (the first ones are kept)
     truncated: tuple[str, ...] = ()
 

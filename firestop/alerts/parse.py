@@ -13,8 +13,11 @@ escapes):
 4. ``essentials`` (:class:`~firestop.alerts.essentials.Essentials`): 422 for a
    missing/invalid ``alertId``, ``monitorCondition``, ``firedDateTime`` or an
    optional field of the wrong type;
+0. (after decoding) other sources (:mod:`firestop.alerts.sources`): a Defender for Cloud alert in any
+   delivery shape or a Sentinel incident is parsed by its source; recognised with fields missing →
+   422 naming the format recognised and the fields missing;
 5. normalisation (targets, resource type, custom properties, window,
-   indicators). ``alertContext`` content never rejects an alert: it is kept raw
+   indicators; an Activity Log "Security" alert is recognised as a Defender alert). ``alertContext`` content never rejects an alert: it is kept raw
    and only read tolerantly.
 """
 
@@ -29,6 +32,8 @@ from firestop.alerts.body import decode_body
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
+from firestop.alerts.sources import detect, supported_formats
+from firestop.alerts.sources.defender import enrich_activity_log_security
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
 from firestop.alerts.normalize import (
     canonical_targets,
@@ -124,7 +129,8 @@ def _check_schema_id(body: dict[str, Any]) -> str:
     if "schemaId" not in body or body["schemaId"] is None:
         raise _schema_error(
             "schemaId",
-            "required field is missing; this is not an Azure Monitor common-schema alert",
+            "required field is missing; this is not an Azure Monitor common-schema alert, nor any other "
+            "supported format (" + "; ".join(supported_formats()[1:]) + ")",
             ENABLE_COMMON_SCHEMA_FIX,
         )
     schema_id = body["schemaId"]
@@ -157,6 +163,18 @@ def parse_alert(payload: bytes | str | dict[str, Any]) -> Alert:
             missing or invalid field). Never anything else.
     """
     body = decode_body(payload)
+    found = detect(body)
+    if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
+        src, recognition = found
+        if recognition.missing:
+            raise AlertPayloadError(
+                recognition.missing[0],
+                f"recognised a {recognition.name}, but {', '.join(recognition.missing)} "
+                f"{'is' if len(recognition.missing) == 1 else 'are'} missing",
+                f"Send the {recognition.name} as the service delivers it, with {', '.join(recognition.missing)}.",
+                http_status=422,
+            )
+        return src.parse(body)
     legacy = legacy_schema_error(body)
     if legacy is not None:
         raise legacy
@@ -179,7 +197,7 @@ def parse_alert(payload: bytes | str | dict[str, Any]) -> Alert:
         raise _schema_error("data.essentials.alertTargetIDs", str(exc), _FIELD_FIXES["alertTargetIDs"]) from None
     window_start, window_end = evaluation_window(context)
     try:
-        return Alert(
+        return enrich_activity_log_security(Alert(
             schema_id=schema_id,
             alert_id=essentials.alert_id,
             rule_name=essentials.alert_rule,
@@ -199,7 +217,7 @@ def parse_alert(payload: bytes | str | dict[str, Any]) -> Alert:
             indicators=extract_indicators(context),
             essentials=essentials,
             context=context,
-        )
+        ))
     except ValidationError as exc:  # defensive: inputs above are already validated
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"]) or "$"

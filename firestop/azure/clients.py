@@ -121,6 +121,24 @@ class ClientFactory:
             ),
         )
 
+    def security(self, subscription_id: str):
+        """``SecurityCenter`` for one subscription (azure-mgmt-security 7.0.0: alerts 2022-01-01, pricings 2024-01-01)."""
+        from azure.mgmt.security import SecurityCenter
+
+        return self._cached(
+            ("security", subscription_id.lower()),
+            lambda: SecurityCenter(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
+    def sentinel(self):
+        """:class:`firestop.azure.sentinel.SentinelClient` (Sentinel REST 2024-03-01 over azure-mgmt-core's ARM pipeline)."""
+        from firestop.azure.sentinel import SentinelClient
+
+        return self._cached(
+            ("sentinel",),
+            lambda: SentinelClient(self._credential(), transport=self.transport, retry_total=self.retry_total),
+        )
+
     def blob_service(self, connection_string: str):
         """``BlobServiceClient`` from a Storage connection string (shared key; Azurite locally).
 

@@ -107,6 +107,28 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "diagnosticSettings.list": ("Microsoft.Insights/diagnosticSettings/read", False),
     "diagnosticSettings.createOrUpdate": ("Microsoft.Insights/diagnosticSettings/write", False),
     "diagnosticSettings.delete": ("Microsoft.Insights/diagnosticSettings/delete", False),
+    # Defender for Cloud (security/): alert state changes map per action, see action_for
+    "securityAlerts.list": ("Microsoft.Security/locations/alerts/read", False),
+    "securityAlerts.get": ("Microsoft.Security/locations/alerts/read", False),
+    "pricings.get": ("Microsoft.Security/pricings/read", False),
+    "pricings.list": ("Microsoft.Security/pricings/read", False),
+    "pricings.update": ("Microsoft.Security/pricings/write", False),
+    "pricings.delete": ("Microsoft.Security/pricings/delete", False),
+    # Microsoft Sentinel (sentinel/)
+    "incidents.get": ("Microsoft.SecurityInsights/incidents/read", False),
+    "incidents.list": ("Microsoft.SecurityInsights/incidents/read", False),
+    "incidents.createOrUpdate": ("Microsoft.SecurityInsights/incidents/write", False),
+    "incidents.listAlerts": ("Microsoft.SecurityInsights/incidents/alerts/read", False),
+    "incidents.listEntities": ("Microsoft.SecurityInsights/incidents/entities/read", False),
+    "incidentComments.list": ("Microsoft.SecurityInsights/incidents/comments/read", False),
+    "incidentComments.createOrUpdate": ("Microsoft.SecurityInsights/incidents/comments/write", False),
+}
+#: ``…/alerts/{name}/{action}`` -> the provider operation (resolve, dismiss, activate; inProgress has none of its own).
+SECURITY_ALERT_ACTIONS = {
+    "resolve": "Microsoft.Security/locations/alerts/resolve/action",
+    "dismiss": "Microsoft.Security/locations/alerts/dismiss/action",
+    "activate": "Microsoft.Security/locations/alerts/activate/action",
+    "inprogress": "Microsoft.Security/locations/alerts/activate/action",
 }
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
@@ -121,6 +143,9 @@ def action_for(operation: str, path: str) -> Optional[tuple[str, bool]]:
         parts = [p.lower() for p in path.split("/") if p]
         provider = parts[parts.index("providers") + 1] if "providers" in parts else ""
         action = OPERATION_STATUS_ACTIONS.get(provider)
+        return (action, False) if action else None
+    if operation == "securityAlerts.updateState":
+        action = SECURITY_ALERT_ACTIONS.get(path.rstrip("/").rsplit("/", 1)[-1].lower())
         return (action, False) if action else None
     return OPERATION_ACTIONS.get(operation)
 

@@ -1,0 +1,82 @@
+"""Alert sources other than the Azure Monitor common schema, each one normalised into one :class:`Alert`.
+
+Contract of a source (one module each, registered with :func:`source`, Cloud Custodian style):
+
+* ``recognise(body) -> Recognition | None`` — pure look at the decoded JSON object: ``None`` when the
+  body is not this source's shape; else what it looks like (``name``) and what a complete body would
+  still need (``missing``: dotted paths). Recognition never raises.
+* ``parse(body) -> Alert`` — only called on a complete recognition; raises
+  :class:`~firestop.alerts.errors.AlertPayloadError` (422) naming the field, never anything else.
+
+:func:`detect` tries every source in registration order; the first that recognises the body wins.
+A body recognised with fields missing is a 422 naming the format recognised *and* the fields missing
+(the CLI answers it with exit 2). A body no source recognises falls through to the common-schema
+parser (``firestop.alerts.parse``), whose error then lists every supported format.
+
+Normalisation shared by the security sources (:mod:`.security_alert`): ``alert_id`` is
+``"Microsoft.Security/alerts/" + systemAlertId`` (lower-case), the same for every delivery shape of
+one Defender alert, so a redelivery in another shape is a duplicate; ``rule_name`` is the
+``alertType``; ``monitoring_service`` names the product; ``signal_type`` is ``"Security"``; the
+``firestop-playbook`` custom property comes from :data:`.security_alert.ALERT_TYPE_PLAYBOOKS` when
+the alert type has a shipped playbook (an unknown alert type gets none: recorded, no playbook,
+never an error). ``context`` holds the normalised alert (never secrets: alert payloads carry none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["Recognition", "Source", "SOURCES", "detect", "source", "supported_formats"]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a body looks like: ``name`` of the format, ``missing`` required fields (dotted paths)."""
+
+    name: str
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    describe: str
+    recognise: Callable[[dict[str, Any]], Recognition | None]
+    parse: Callable[[dict[str, Any]], Any] = field(repr=False)
+
+
+SOURCES: list[Source] = []
+
+
+def source(name: str, describe: str, recognise: Callable[[dict[str, Any]], Recognition | None]):
+    """Decorator on a ``parse(body) -> Alert`` function: register it as the source ``name``."""
+
+    def register(parse: Callable[[dict[str, Any]], Any]):
+        SOURCES.append(Source(name, describe, recognise, parse))
+        return parse
+
+    return register
+
+
+def _load() -> list[Source]:
+    from firestop.alerts.sources import sentinel, defender  # noqa: F401  (register; Sentinel first: its body is not an alert)
+
+    return SOURCES
+
+
+def detect(body: dict[str, Any]) -> tuple[Source, Recognition] | None:
+    """The first source recognising ``body`` and its recognition, else None."""
+    for src in _load():
+        try:
+            found = src.recognise(body)
+        except Exception:  # noqa: BLE001 - recognition must never break intake
+            found = None
+        if found is not None:
+            return src, found
+    return None
+
+
+def supported_formats() -> list[str]:
+    """One line per supported format (common schema first), for error messages and ``--help``."""
+    return ["Azure Monitor common alert schema (action group webhook)"] + [s.describe for s in _load()]

@@ -1,0 +1,63 @@
+"""Seed step of the security room: the seed file's ``security`` section (order 60, after the resources).
+
+::
+
+    security:
+      location: westeurope              # the subscription's Defender for Cloud location (``ascLocation`` in alert ids)
+      pricings:                         # subscription-level plans; a plan not listed is Free
+        AI: {tier: Standard, enabled_at: "2026-06-01T09:00:00Z", extensions: {AIPromptEvidence: true}}
+      resource_pricings:                # optional per-resource overrides
+        - {account: contoso-openai-dev, plan: AI, tier: Free}
+      alerts:                           # Defender for Cloud alerts already raised (REST 2022-01-01 shape)
+        - {name, alert_type, display_name, description?, severity, intent?, account, start, end?, generated?,
+           status?, entities?: [...], extended_properties?: {...}, remediation_steps?: [...]}
+
+A seed (or digital twin) without the section has every plan Free and no alert.
+"""
+
+from __future__ import annotations
+
+from ..arm.models import account_by_name
+from ..core.rooms import SeedContext
+from . import room
+from .models import PLANS, TIERS, alerts, new_alert, new_pricing, pricing_id, pricings
+
+
+def _extensions(spec: dict) -> list:
+    return [{"name": str(k), "isEnabled": "True" if v else "False"} for k, v in (spec or {}).items()]
+
+
+@room.seeder(order=60)
+def seed_security(ctx: SeedContext) -> None:
+    state, section = ctx.state, ctx.spec.get("security") or {}
+    sub_scope = f"/subscriptions/{state.subscription_id}"
+    table = pricings(state)
+    for plan, entry in (section.get("pricings") or {}).items():
+        if plan not in PLANS or entry.get("tier", "Free") not in TIERS:
+            raise ValueError(f"security.pricings.{plan}: plan must be one of {PLANS} and tier one of {TIERS}")
+        enabled = ctx.arm_time(entry.get("enabled_at") or ctx.clock)
+        body = new_pricing(scope=sub_scope, name=plan, tier=entry.get("tier", "Free"), enabled_at=enabled,
+                           sub_plan=entry.get("sub_plan"), extensions=_extensions(entry.get("extensions")))
+        table[body["id"].lower()] = body
+    for entry in section.get("resource_pricings") or []:
+        account = account_by_name(state, str(entry["account"]))
+        body = new_pricing(scope=account["id"], name=str(entry["plan"]), tier=entry.get("tier", "Free"),
+                           enabled_at=ctx.arm_time(entry.get("enabled_at") or ctx.clock))
+        table[pricing_id(account["id"], str(entry["plan"])).lower()] = body
+    location = str(section.get("location") or "westeurope")
+    for entry in section.get("alerts") or []:
+        account = account_by_name(state, str(entry["account"]))
+        rg = account["id"].split("/")[4]
+        start = ctx.arm_time(entry["start"])
+        end = ctx.arm_time(entry.get("end") or entry["start"])
+        body = new_alert(
+            subscription_id=state.subscription_id, resource_group=rg, location=location, name=str(entry["name"]),
+            alert_type=str(entry["alert_type"]), display_name=str(entry["display_name"]),
+            description=str(entry.get("description") or entry["display_name"]), severity=str(entry.get("severity", "Medium")),
+            intent=str(entry.get("intent") or "Unknown"), start=start, end=end,
+            generated=ctx.arm_time(entry.get("generated") or entry.get("end") or entry["start"]),
+            resource_id=account["id"], compromised_entity=account["name"], entities=list(entry.get("entities") or []),
+            extended_properties={str(k): str(v) for k, v in (entry.get("extended_properties") or {}).items()},
+            remediation_steps=list(entry.get("remediation_steps") or []), status=str(entry.get("status") or "Active"),
+        )
+        alerts(state)[body["id"].lower()] = body
