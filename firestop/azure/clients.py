@@ -121,6 +121,42 @@ class ClientFactory:
             ),
         )
 
+    def monitor(self, subscription_id: str):
+        """``MonitorManagementClient`` (azure-mgmt-monitor 7.0.0): Activity Log, diagnostic settings, alert rules."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return self._cached(
+            ("monitor", subscription_id.lower()),
+            lambda: MonitorManagementClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
+    def key_vault_management(self, subscription_id: str):
+        """``KeyVaultManagementClient`` (azure-mgmt-keyvault 14.1.0): vaults' ARM properties (soft delete, purge protection, RBAC)."""
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return self._cached(
+            ("keyvault-mgmt", subscription_id.lower()),
+            lambda: KeyVaultManagementClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
+    def policy_insights(self, subscription_id: str):
+        """``PolicyInsightsClient`` (azure-mgmt-policyinsights 1.0.1): Azure Policy compliance states."""
+        from azure.mgmt.policyinsights import PolicyInsightsClient
+
+        return self._cached(
+            ("policyinsights", subscription_id.lower()),
+            lambda: PolicyInsightsClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
+    def security(self, subscription_id: str):
+        """``SecurityCenter`` (azure-mgmt-security): Defender for Cloud plans (pricings). ImportError when not installed."""
+        from azure.mgmt.security import SecurityCenter
+
+        return self._cached(
+            ("security", subscription_id.lower()),
+            lambda: SecurityCenter(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
     def blob_service(self, connection_string: str):
         """``BlobServiceClient`` from a Storage connection string (shared key; Azurite locally).
 

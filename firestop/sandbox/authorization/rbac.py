@@ -88,6 +88,10 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "actionGroups.get": ("Microsoft.Insights/actionGroups/read", False),
+    "vaults.get": ("Microsoft.KeyVault/vaults/read", False),
+    "vaults.listByResourceGroup": ("Microsoft.KeyVault/vaults/read", False),
+    "vaults.listBySubscription": ("Microsoft.KeyVault/vaults/read", False),
+    "policyStates.queryResults": ("Microsoft.PolicyInsights/policyStates/queryResults/action", False),
 }
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
