@@ -184,10 +184,13 @@ class AuditContext:
                                                                 .role_assignments.list_for_scope(scope, filter="atScope()"))])
 
     def own_object_id(self) -> str | None:
-        try:
-            return self._read(("me",), "caller identity", "GET", "token", self.clients.caller_object_id)
-        except NotEvaluable:
-            return None
+        """The object ID of the identity the audit reads as (from its access token; no request), or None."""
+        if ("me",) not in self._cache:
+            try:
+                self._cache[("me",)] = self.clients.caller_object_id()
+            except Exception:  # noqa: BLE001 — no readable token: nobody is allowed implicitly
+                self._cache[("me",)] = None
+        return self._cache[("me",)]
 
     # ------------------------------------------------------------------ monitor
     def activity_events(self, resource_id: str, days: int = ACTIVITY_LOG_DAYS) -> list[dict[str, Any]]:
