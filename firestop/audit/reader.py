@@ -42,6 +42,20 @@ MAX_ITEMS = 2000
 ACTIVITY_LOG_DAYS = 90
 
 
+_default_unserved: Callable[[str, str], str | None] | None = None
+
+
+def configure_unserved(probe: Callable[[str, str], str | None] | None) -> None:
+    """Install the process-wide probe (:attr:`AuditContext.unserved` default): the sandbox environment's
+    ``firestop.sandbox.probe.unserved``, or None for real Azure."""
+    global _default_unserved
+    _default_unserved = probe
+
+
+def default_unserved() -> Callable[[str, str], str | None] | None:
+    return _default_unserved
+
+
 class NotEvaluable(Exception):
     """A control could not read what it needs; ``str(exc)`` says which read and why (no payload content)."""
 
@@ -105,6 +119,10 @@ class AuditContext:
     unserved: Callable[[str, str], str | None] | None = None
     playbooks: tuple[Any, ...] = ()
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.unserved is None:
+            self.unserved = _default_unserved
 
     def now(self) -> datetime:
         return self.clients.clock.now()

@@ -43,9 +43,9 @@ def audit_context(env, *, subscription: str, resource_groups: tuple[str, ...] = 
     from firestop.audit import AuditContext
     from firestop.playbooks import load_playbooks_lenient
 
-    unserved = None
-    if env.tenant is not None:
-        from firestop.sandbox.probe import unserved
+    from firestop.audit.reader import default_unserved
+
+    unserved = default_unserved() if env.tenant is not None else None
     playbooks, _ = load_playbooks_lenient(env.settings.playbooks_dir)
     return AuditContext(clients=env.clients, settings=env.settings, subscription=subscription, resource_groups=resource_groups,
                         accounts=accounts, unserved=unserved, playbooks=tuple(playbooks))
