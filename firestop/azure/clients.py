@@ -121,6 +121,33 @@ class ClientFactory:
             ),
         )
 
+    def monitor(self, subscription_id: str):
+        """``MonitorManagementClient`` (azure-mgmt-monitor 6.0.2, multi-API): Activity Log, diagnostic settings, alert rules."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return self._cached(
+            ("monitor", subscription_id.lower()),
+            lambda: MonitorManagementClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
+    def key_vault_management(self, subscription_id: str):
+        """``KeyVaultManagementClient`` (azure-mgmt-keyvault 14.1.0): vaults' ARM properties (soft delete, purge protection, RBAC)."""
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return self._cached(
+            ("keyvault-mgmt", subscription_id.lower()),
+            lambda: KeyVaultManagementClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
+    def policy_insights(self, subscription_id: str):
+        """``PolicyInsightsClient`` (azure-mgmt-policyinsights 1.0.1): Azure Policy compliance states."""
+        from azure.mgmt.policyinsights import PolicyInsightsClient
+
+        return self._cached(
+            ("policyinsights", subscription_id.lower()),
+            lambda: PolicyInsightsClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
     def security(self, subscription_id: str):
         """``SecurityCenter`` for one subscription (azure-mgmt-security 7.0.0: alerts 2022-01-01, pricings 2024-01-01)."""
         from azure.mgmt.security import SecurityCenter

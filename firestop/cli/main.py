@@ -68,6 +68,10 @@ from firestop.cli import infra_cmd  # noqa: E402
 
 infra_cmd.register(app)  # infra, doctor
 
+from firestop.cli import audit_cmd  # noqa: E402
+
+audit_cmd.register(app)  # audit run|controls|show
+
 _state = {"debug": False}
 
 

@@ -64,6 +64,7 @@ def serve(
     env = None
     try:
         env = sandbox_environment()
+        os.environ.setdefault("FIRESTOP_AUDIT_SUBSCRIPTION", env.tenant.subscription_id)  # the audit route/timer read the sandbox
         key, origin = function_key(env.settings.home)
         admin_key, admin_origin = system_key(env.settings.home)
         if admin_key == key:

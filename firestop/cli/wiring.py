@@ -63,6 +63,9 @@ def azure_environment(settings: Settings | None = None) -> Environment:
     clients = ClientFactory(credential=DefaultAzureCredential(exclude_managed_identity_credential=True), clock=clock)
     configure_settings(settings)
     configure_clients(clients)
+    from firestop.audit.reader import configure_unserved
+
+    configure_unserved(None)
     host = LocalDurableHost(function_app(), settings.durable_db, clock=clock)
     return Environment(settings=settings, tenant=None, clients=clients, host=host)
 
@@ -90,6 +93,10 @@ def sandbox_environment(settings: Settings | None = None, *, seed: str | None = 
     )
     configure_settings(settings)
     configure_clients(clients)
+    from firestop.audit.reader import configure_unserved
+    from firestop.sandbox.probe import unserved
+
+    configure_unserved(unserved)  # audits skip (— not evaluable) what the sandbox does not model, never draw 501s
     host = LocalDurableHost(function_app(), settings.durable_db, clock=tenant.clock)
     return Environment(settings=settings, tenant=tenant, clients=clients, host=host)
 

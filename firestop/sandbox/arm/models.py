@@ -43,8 +43,12 @@ def openai_account(
     sku: str = "S0",
     tags: Optional[dict] = None,
     properties: Optional[dict] = None,
+    identity: Optional[dict] = None,
 ) -> dict:
-    """A ``Microsoft.CognitiveServices/accounts`` body, provisioningState Succeeded."""
+    """A ``Microsoft.CognitiveServices/accounts`` body, provisioningState Succeeded.
+
+    ``identity``: the account's managed identity (``{"type": "SystemAssigned", "principalId", "tenantId"}``
+    as ARM returns it); absent when None, as for an account created without one."""
     endpoint = f"https://{name}.openai.azure.com/"
     props: dict[str, Any] = {
         "endpoint": endpoint,
@@ -86,7 +90,7 @@ def openai_account(
         "provisioningState": "Succeeded",
     }
     props.update(properties or {})
-    return {
+    body = {
         "id": state.arm_id(resource_group, f"{ACCOUNT_TYPE}/{name}"),
         "name": name,
         "type": ACCOUNT_TYPE,
@@ -98,6 +102,9 @@ def openai_account(
         "systemData": system_data(created_by, created_at),
         "properties": props,
     }
+    if identity:
+        body["identity"] = dict(identity)
+    return body
 
 
 def deployment(account: dict, *, name: str, model: str, version: str, sku: str, capacity: int, created_at: str, created_by: str) -> dict:

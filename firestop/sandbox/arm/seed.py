@@ -2,7 +2,7 @@
 
 ``accounts`` items: ``resource_group``, ``name``, optional ``location``
 (default ``swedencentral``), ``kind`` (``OpenAI``), ``sku`` (``S0``), ``tags``,
-``properties``, ``created_at`` / ``created_by``, ``keys: {key1, key2}``
+``properties``, ``identity`` (the managed identity as ARM shows it), ``created_at`` / ``created_by``, ``keys: {key1, key2}``
 (default: two 32-lower-hex values from the seeded RNG) and ``deployments``
 (``[{name, model, version, sku?, capacity?}]``).
 ``network_security_groups`` items: ``resource_group``, ``name``, ``location``?,
@@ -32,6 +32,7 @@ def seed_accounts(ctx: SeedContext) -> None:
             sku=acc.get("sku", "S0"),
             tags=acc.get("tags"),
             properties=acc.get("properties"),
+            identity=acc.get("identity"),
         )
         state.put_resource(body)
         keys = acc.get("keys")

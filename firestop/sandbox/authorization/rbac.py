@@ -122,6 +122,11 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "incidents.listEntities": ("Microsoft.SecurityInsights/incidents/entities/read", False),
     "incidentComments.list": ("Microsoft.SecurityInsights/incidents/comments/read", False),
     "incidentComments.createOrUpdate": ("Microsoft.SecurityInsights/incidents/comments/write", False),
+    # Key Vault management plane (keyvault/) and Azure Policy compliance (policyinsights/)
+    "vaults.get": ("Microsoft.KeyVault/vaults/read", False),
+    "vaults.listByResourceGroup": ("Microsoft.KeyVault/vaults/read", False),
+    "vaults.listBySubscription": ("Microsoft.KeyVault/vaults/read", False),
+    "policyStates.queryResults": ("Microsoft.PolicyInsights/policyStates/queryResults/action", False),
 }
 #: ``…/alerts/{name}/{action}`` -> the provider operation (resolve, dismiss, activate; inProgress has none of its own).
 SECURITY_ALERT_ACTIONS = {

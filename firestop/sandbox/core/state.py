@@ -17,6 +17,7 @@ Document layout (all times ISO-8601 UTC text, all durations seconds)::
     faults: {"rules", "lro_rules", "random", "fired"}  # see faults.py
     requests: [RequestLogEntry as dict], unrouted: [...]
     activity_log: [{"visible_at", "event": EventData}]   # Activity Log API (see activitylog/events.py)
+    policy_states: [PolicyState JSON]              # Azure Policy compliance (see policyinsights/models.py)
 
 Persistence: :mod:`firestop.sandbox.core.store` (snapshot ``tenant.json`` +
 append-only ``tenant.journal``).
@@ -128,6 +129,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "requests": [],
         "unrouted": [],
         "activity_log": [],
+        "policy_states": [],
     }
 
 

@@ -1,9 +1,12 @@
-"""Room ``keyvault``: the Key Vault secrets data plane (``{vault}.vault.azure.net``, API 7.5).
+"""Room ``keyvault``: the Key Vault secrets data plane (``{vault}.vault.azure.net``, API 7.5) and the
+vaults' management plane (``Microsoft.KeyVault/vaults`` on ARM, read-only).
 
 Contract (see :mod:`firestop.sandbox.core.rooms`): ``models.py`` (vault ARM
 body, ``doc["vaults"]`` layout), ``routes.py`` (``secrets.set`` / ``secrets.get``
 / ``secrets.versions``, with Key Vault's challenge-auth flow in
-:mod:`firestop.sandbox.core.auth`), ``seed.py`` (``vaults``, order 20).
+:mod:`firestop.sandbox.core.auth`), ``management.py`` (``vaults.get`` /
+``vaults.listByResourceGroup`` / ``vaults.listBySubscription``: soft delete, purge
+protection, RBAC authorisation as the audit reads them), ``seed.py`` (``vaults``, order 20).
 """
 
 from ..core.rooms import Room
@@ -15,7 +18,10 @@ room = Room(
         "secrets.set": 0.2,
         "secrets.get": 0.1,
         "secrets.versions": 0.1,
+        "vaults.get": 0.1,
+        "vaults.listByResourceGroup": 0.2,
+        "vaults.listBySubscription": 0.2,
     },
 )
 
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
+from . import management, routes, seed  # noqa: E402,F401  (register on ``room``)

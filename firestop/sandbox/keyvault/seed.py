@@ -1,6 +1,7 @@
 """Seed step of the Key Vault room: the seed file's ``vaults`` (order 20, after the accounts).
 
-Items: ``resource_group``, ``name``, ``location``?, ``secrets: [{name, value |
+Items: ``resource_group``, ``name``, ``location``?, ``properties``? (ARM vault properties over the
+defaults of :func:`~.models.key_vault`, e.g. ``enablePurgeProtection: true``), ``secrets: [{name, value |
 value_from: {account, key}, content_type?, tags?, created_at?}]``;
 ``value_from`` takes the named account's key at seed time.
 """
@@ -18,7 +19,8 @@ from .models import key_vault
 def seed_vaults(ctx: SeedContext) -> None:
     state, doc, spec = ctx.state, ctx.doc, ctx.spec
     for vault in spec.get("vaults", []) or []:
-        body = key_vault(state, resource_group=vault["resource_group"], name=vault["name"], location=vault.get("location", "swedencentral"))
+        body = key_vault(state, resource_group=vault["resource_group"], name=vault["name"], location=vault.get("location", "swedencentral"),
+                         properties=vault.get("properties"))
         state.put_resource(body)
         secrets: dict[str, dict] = {}
         for secret in vault.get("secrets", []) or []:

@@ -1,0 +1,159 @@
+"""Monitoring and regular audits: diagnostic settings, the alert rules feeding Firestop, Defender for AI, Azure Policy."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from firestop.audit.models import Area, Evidence, Severity, Status
+from firestop.audit.reader import AuditContext, NotEvaluable
+from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
+
+#: The categories the response plan's queries read (Azure OpenAI resource logs: Audit, RequestResponse, Trace).
+REQUIRED_CATEGORIES = ("Audit", "RequestResponse", "Trace")
+DIAGNOSTIC_POLICY = "1b4d1c4e-934c-4703-944c-27c82c06bebb"  # Diagnostic logs in Azure AI services resources should be enabled
+
+
+class DiagnosticParams(BaseModel):
+    """min_retention_days: shortest retention accepted when a setting states one (0 = the workspace's own retention)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_retention_days: int = Field(default=0, ge=0, le=3650)
+
+
+def _sent(setting: dict) -> tuple[set[str], str | None, list[int]]:
+    props = setting.get("properties") or setting
+    categories, retention = set(), []
+    for log in props.get("logs") or []:
+        if not log.get("enabled"):
+            continue
+        group = str(log.get("categoryGroup") or "").lower()
+        if group in ("alllogs",):
+            categories.update(REQUIRED_CATEGORIES)
+        elif group == "audit":
+            categories.add("Audit")
+        elif log.get("category"):
+            categories.add(str(log["category"]))
+        days = (log.get("retentionPolicy") or {}).get("days")
+        if (log.get("retentionPolicy") or {}).get("enabled") and days:
+            retention.append(int(days))
+    return categories, props.get("workspaceId"), retention
+
+
+@control("monitoring.diagnostic-settings", title="Resource logs (Audit, RequestResponse, Trace) sent to a Log Analytics workspace",
+         area=Area.MONITORING, severity=Severity.HIGH, target="account", params=DiagnosticParams, policy=DIAGNOSTIC_POLICY,
+         fix="Add a diagnostic setting sending Audit, RequestResponse and Trace (or allLogs) and AllMetrics to the security "
+             "workspace (firestop infra emits it); without them no alert rule sees the account.",
+         reads=("diagnosticSettings.list",))
+def diagnostic_settings(ctx: AuditContext, account: dict, params: DiagnosticParams) -> Verdict:
+    try:
+        settings = ctx.diagnostic_settings(account["id"])
+    except NotEvaluable as exc:
+        state = ctx.policy_state(DIAGNOSTIC_POLICY, account["id"])
+        if state is None:
+            raise
+        evidence = (Evidence(read=f"policyStates latest {DIAGNOSTIC_POLICY} complianceState", value=state.get("complianceState")),
+                    Evidence(read="policyStates timestamp", value=str(state.get("timestamp"))))
+        why = f"diagnostic settings not read ({exc}); Azure Policy says {state.get('complianceState')}"
+        if state.get("complianceState") == "Compliant":
+            return passed(why + " (resource logs enabled)", *evidence)
+        return failed(why + " (no resource logs)", *evidence)
+    found = []
+    best: set[str] = set()
+    retention_ok = True
+    for s in settings:
+        categories, workspace, retention = _sent(s)
+        found.append({"name": s.get("name"), "workspace": workspace, "categories": sorted(categories), "retention_days": retention})
+        if workspace:
+            best |= categories
+            if params.min_retention_days and any(d < params.min_retention_days for d in retention):
+                retention_ok = False
+    evidence = Evidence(read="diagnosticSettings.list properties.logs[enabled]/workspaceId", value=found)
+    missing = [c for c in REQUIRED_CATEGORIES if c not in best]
+    if not settings:
+        return failed("no diagnostic setting: the account's requests and audit events are not logged anywhere", evidence)
+    if missing:
+        return failed(f"not sent to a workspace: {', '.join(missing)}", evidence)
+    if not retention_ok:
+        return failed(f"a setting keeps logs fewer than {params.min_retention_days} days", evidence)
+    return passed("Audit, RequestResponse and Trace go to a Log Analytics workspace", evidence)
+
+
+def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
+    props = rule.get("properties") or rule
+    enabled = props.get("enabled")
+    if enabled is None:
+        enabled = str(props.get("state") or "Enabled").lower() != "disabled"
+    custom = {}
+    for action in ((props.get("actions") or {}).get("actionGroups") or []) if isinstance(props.get("actions"), dict) else []:
+        custom.update(action.get("webHookProperties") or {})
+    custom.update((props.get("actions") or {}).get("customProperties") or {} if isinstance(props.get("actions"), dict) else {})
+    for key, value in custom.items():
+        if str(key).lower() == "firestop-playbook":
+            return str(value).strip().lower(), bool(enabled)
+    return None, bool(enabled)
+
+
+@control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
+         area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
+         fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled.",
+         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list"))
+def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    rules = ctx.alert_rules()
+    wanted = sorted({p.name for p in ctx.playbooks})
+    routed: dict[str, list[str]] = {}
+    disabled: list[str] = []
+    for rule in rules:
+        playbook, enabled = _rule_playbook(rule)
+        if playbook is None:
+            continue
+        if enabled:
+            routed.setdefault(playbook, []).append(str(rule.get("name")))
+        else:
+            disabled.append(f"{rule.get('name')} ({playbook})")
+    evidence = (Evidence(read="alert rules with custom property firestop-playbook, enabled", value=routed),
+                Evidence(read="alert rules disabled", value=disabled))
+    missing = [p for p in wanted if p not in routed]
+    if missing:
+        return failed(f"no enabled alert rule routes to: {', '.join(missing)}" + (f"; disabled: {', '.join(disabled)}" if disabled else ""), *evidence)
+    return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
+
+
+@control("monitoring.defender-for-ai", title="Microsoft Defender for AI services plan on",
+         area=Area.MONITORING, severity=Severity.MEDIUM, target="subscription",
+         fix="Turn on Defender for Cloud's AI workloads plan (pricings/AI pricingTier Standard): it raises jailbreak, "
+             "credential theft and denial-of-wallet alerts from the prompts themselves.",
+         reads=("pricings.get",))
+def defender_for_ai(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    pricing = ctx.defender_pricing("AI")
+    props = pricing.get("properties") or pricing
+    tier = props.get("pricingTier")
+    evidence = Evidence(read="pricings.get AI properties.pricingTier", value=tier)
+    if str(tier).lower() == "standard":
+        return passed("Defender for AI services is on (Standard)", evidence)
+    return failed(f"Defender for AI services is {tier or 'not enabled'}", evidence)
+
+
+@control("monitoring.policy-assigned", title="Azure Policy audits the checklist continuously (built-in definitions assigned)",
+         area=Area.MONITORING, severity=Severity.LOW, target="subscription",
+         fix="Assign the built-in definitions named in this report (Audit effect) at the subscription, so compliance is "
+             "evaluated between audits too.",
+         reads=("policyStates.queryResults",))
+def policy_assigned(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    states = ctx.policy_states()
+    seen = {str(s.get("policyDefinitionName", "")).lower() for s in states}
+    wanted = {c.policy for c in all_controls() if c.policy and c.target != "subscription"}
+    evaluated = sorted(p for p in wanted if p.lower() in seen)
+    missing = sorted(p for p in wanted if p.lower() not in seen)
+    noncompliant = sum(1 for s in states if s.get("complianceState") == "NonCompliant")
+    evidence = (Evidence(read="policyStates latest: checklist definitions with a state", value=evaluated),
+                Evidence(read="policyStates latest: checklist definitions without any state (not assigned)", value=missing),
+                Evidence(read="policyStates latest: NonCompliant states", value=noncompliant))
+    if missing:
+        titles = {c.policy: c.id for c in all_controls() if c.policy}
+        return failed(f"{len(missing)} of {len(wanted)} checklist policies are not assigned: "
+                      + ", ".join(f"{p} ({titles.get(p)})" for p in missing), *evidence)
+    return passed(f"all {len(wanted)} checklist policies are assigned and evaluated", *evidence)
+
+
+__all__ = ["Status"]

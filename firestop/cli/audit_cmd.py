@@ -1,0 +1,241 @@
+"""``python -m firestop audit run|controls|show`` — the security checklist against the tenant.
+
+``audit run [--resource-group RG ...] [--account ID ...] [--fix] [--no-incidents] [--json] [--tenant FILE | --azure --subscription ID]``
+    Evaluate every control (:mod:`firestop.audit`) over the scope, print the checklist (✔/❌/—,
+    severity, evidence, fix), keep the audit with the records (``FIRESTOP_HOME/records/audits/``:
+    JSON, Markdown, HTML) and report the drift since the previous audit of the same scope. A *new*
+    high-severity finding whose control names a playbook opens an incident on the local durable host
+    (as ``alert handle`` would: deduped by its alert id, so once). ``--fix`` adds the runbook plan
+    (dry run) of each fixable finding and the ``runbook run`` command that applies it (normal runbook
+    path: plan shown again, confirmation, verify, ledger). Exit 0 all controls pass, 3 findings,
+    2 bad input, 1 internal error.
+``audit controls [--json]``
+    The registered controls: id, area, severity, target, Azure Policy definition, fix, runbook, schema.
+``audit show [AUDIT_ID] [--format text|json|markdown|html]``
+    A stored audit (default: the newest). Exit 2 when there is none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
+
+audit_app = typer.Typer(help="The Azure OpenAI security checklist, checked against the tenant (sandbox by default, or --azure).",
+                        no_args_is_help=True)
+
+_RG = __import__("re").compile(r"^[-\w._()]{1,90}$")
+
+
+def _internal(exc: BaseException, as_json: bool) -> None:
+    from firestop.cli.runbook_cmd import _internal as internal
+
+    internal(exc, as_json)
+
+
+def audit_context(env, *, subscription: str, resource_groups: tuple[str, ...] = (), accounts: tuple[str, ...] = ()):
+    """The :class:`~firestop.audit.AuditContext` of a CLI environment (on the sandbox: reads it does not model are skipped)."""
+    from firestop.audit import AuditContext
+    from firestop.playbooks import load_playbooks_lenient
+
+    from firestop.audit.reader import default_unserved
+
+    unserved = default_unserved() if env.tenant is not None else None
+    playbooks, _ = load_playbooks_lenient(env.settings.playbooks_dir)
+    return AuditContext(clients=env.clients, settings=env.settings, subscription=subscription, resource_groups=resource_groups,
+                        accounts=accounts, unserved=unserved, playbooks=tuple(playbooks))
+
+
+def open_drift_incidents(env, audit) -> list[dict[str, Any]]:
+    """Start (or find) the incident of each drift alert on the local host and drive it; one entry per alert."""
+    from firestop.audit.drift import drift_alerts
+    from firestop.cli.incidents import handle_alert
+
+    out = []
+    for alert in drift_alerts(audit):
+        record, note = handle_alert(alert, env=env)
+        out.append({"incident_id": record.get("incident_id"), "status": record.get("status"), "playbook": alert.routed_playbook,
+                    "control": alert.custom_properties.get("firestop-control"), "resource": alert.target_ids[0],
+                    "resource_name": alert.target_ids[0].rsplit("/", 1)[-1], "alert_id": alert.alert_id,
+                    "outcome": "already open for this drift" if note and "already handled" in note else f"opened ({record.get('status')})"})
+    return out
+
+
+def run_and_keep(env, ctx, *, incidents: bool = True):
+    """Run the audit, open drift incidents, keep it with the records: (audit as filed, files)."""
+    from firestop.audit import run_audit
+    from firestop.audit import store
+    from firestop.audit.service import scope_of
+
+    previous = store.latest(env.settings.records_dir, scope_of(ctx))
+    audit = run_audit(ctx, previous=previous)
+    if incidents:
+        opened = open_drift_incidents(env, audit)
+        if opened:
+            audit = audit.model_copy(update={"incidents": tuple(opened)})
+    return store.save(audit, env.settings.records_dir)
+
+
+def print_audit(audit, files: dict[str, str] | None = None) -> None:
+    from firestop.audit.models import Area
+
+    c = audit.counts()
+    console.print(Text(clean(f"Audit {audit.audit_id} — {', '.join(audit.scope)} — {audit.at.isoformat()}")), highlight=False)
+    for area in Area:
+        rows = [r for r in audit.results if r.area is area]
+        if not rows:
+            continue
+        table = Table(title=area.value, title_justify="left", show_lines=False, expand=True)
+        for name, kw in (("", {"width": 2}), ("control", {"ratio": 3}), ("resource", {"ratio": 2}), ("sev", {"width": 6}),
+                         ("found (evidence) → fix", {"ratio": 6})):
+            table.add_column(name, overflow="fold", **kw)
+        for r in rows:
+            text = r.detail
+            if r.status.value == "fail":
+                text += "\n  evidence: " + "; ".join(f"{e.read} = {e.value!r}" for e in r.evidence)[:600]
+                text += f"\n  fix: {r.fix}" + (f" (runbook {r.runbook.runbook})" if r.runbook else "")
+            table.add_row(r.status.mark, Text(clean(r.title)), Text(clean(r.resource_name)), r.severity.value, Text(clean(text)))
+        console.print(table)
+    if audit.drift.previous:
+        console.print(Text(clean(f"Since {audit.drift.previous}: {len(audit.drift.new)} new finding(s), {len(audit.drift.fixed)} fixed")),
+                      highlight=False)
+        for k in audit.drift.new:
+            console.print(Text(clean(f"  ❌ new: {k}")), highlight=False)
+        for k in audit.drift.fixed:
+            console.print(Text(clean(f"  ✔ fixed: {k}")), highlight=False)
+    else:
+        console.print("First audit of this scope: the baseline for drift.", highlight=False)
+    for i in audit.incidents:
+        console.print(Text(clean(f"Incident {i['incident_id']} ({i['playbook']}): {i['outcome']} — {i['control']} on {i['resource_name']}")),
+                      highlight=False)
+    console.print(Text(f"{c['pass']} ✔ · {c['fail']} ❌ · {c['not_evaluable']} —"), highlight=False)
+    if files:
+        console.print(Text(clean(f"Report: {files.get('markdown')} · {files.get('html')}")), highlight=False)
+
+
+@audit_app.command("run")
+def audit_run(
+    resource_group: list[str] = typer.Option([], "--resource-group", metavar="RG", help="Only this resource group (repeatable)."),
+    account: list[str] = typer.Option([], "--account", metavar="RESOURCE_ID", help="Only this account (repeatable)."),
+    subscription: Optional[str] = typer.Option(None, "--subscription", help="Subscription ID (default: the sandbox tenant's; required with --azure)."),
+    fix: bool = typer.Option(False, "--fix", help="Also plan (dry run) the runbook of each fixable finding."),
+    no_incidents: bool = typer.Option(False, "--no-incidents", help="Report drift only; open no incident."),
+    as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON."),
+    azure: bool = typer.Option(False, "--azure", help="Read real Azure with DefaultAzureCredential (reads only)."),
+    tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help="Sandbox tenant file to seed FIRESTOP_HOME/sandbox with."),
+) -> None:
+    """Check the security checklist against the tenant; exit 0 all pass, 3 findings."""
+    import uuid
+
+    from firestop.cli.runbook_cmd import _open_environment
+    from firestop.resource_id import resource_id_key
+
+    for rg in resource_group:
+        if not _RG.match(rg):
+            fail(f"--resource-group: {rg!r} is not a resource group name (1-90 letters, digits, -_.())", EXIT_BAD_INPUT, as_json=as_json)
+    for a in account:
+        try:
+            resource_id_key(a)
+        except ValueError:
+            a = ""
+        if "/providers/microsoft.cognitiveservices/accounts/" not in a.lower():
+            fail("--account: give an account's resource ID (/subscriptions/…/providers/Microsoft.CognitiveServices/accounts/NAME)",
+                 EXIT_BAD_INPUT, as_json=as_json)
+    if subscription is not None:
+        try:
+            uuid.UUID(subscription)
+        except ValueError:
+            fail(f"--subscription: {subscription!r} is not a subscription ID (a GUID)", EXIT_BAD_INPUT, as_json=as_json)
+    if azure and subscription is None:
+        fail("--subscription: required with --azure (the subscription to audit)", EXIT_BAD_INPUT, as_json=as_json)
+    env = _open_environment(azure, tenant, as_json)
+    try:
+        sub = subscription or (env.tenant.subscription_id if env.tenant is not None else "")
+        ctx = audit_context(env, subscription=sub, resource_groups=tuple(resource_group), accounts=tuple(account))
+        audit, files = run_and_keep(env, ctx, incidents=not no_incidents)
+        fixes = None
+        if fix:
+            from firestop.audit.fixes import plan_fixes
+
+            fixes = plan_fixes(audit, clients=env.clients, settings=env.settings)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _internal(exc, as_json)
+    finally:
+        env.close()
+    code = EXIT_NEEDS_RESPONDER if audit.findings else 0
+    if as_json:
+        out = {**audit.model_dump(mode="json"), "files": files, "counts": audit.counts(), "exit_code": code}
+        if fixes is not None:
+            out["fixes"] = fixes
+        print_json(out)
+        raise typer.Exit(code)
+    print_audit(audit, files)
+    for f in fixes or []:
+        if "error" in f:
+            console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']}: {f['error']}")), highlight=False)
+            continue
+        changes = "; ".join(f"{c['field']}: {c.get('before')!r} → {c.get('after')!r}" for c in f["plan"].get("changes") or []) or "nothing"
+        console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']} (dry run): would change {changes}")), highlight=False)
+        console.print(Text(clean(f"  apply: {f['apply']}")), highlight=False)
+    raise typer.Exit(code)
+
+
+@audit_app.command("controls")
+def audit_controls(as_json: bool = typer.Option(False, "--json", help="Print the controls as JSON.")) -> None:
+    """Every control: id, area, severity, target, Azure Policy built-in definition, fix, runbook."""
+    from firestop.audit import all_controls
+
+    rows = [c.describe() for c in all_controls()]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        policy = f" · policy {row['policy_definition']}" if row["policy_definition"] else ""
+        fixer = f" · runbook {row['runbook']['runbook']}" if row["runbook"] else ""
+        console.print(Text(clean(f"{row['id']}  [{row['area']} · {row['severity']} · {row['target']}{policy}{fixer}]")), highlight=False)
+        console.print(Text(clean(f"  {row['title']}")), highlight=False)
+
+
+@audit_app.command("show")
+def audit_show(
+    audit_id: Optional[str] = typer.Argument(None, metavar="AUDIT_ID", help="A stored audit id (default: the newest)."),
+    fmt: str = typer.Option("text", "--format", help="text, json, markdown or html."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+) -> None:
+    """Print a stored audit (the newest by default)."""
+    import sys
+
+    from firestop.audit import store
+    from firestop.audit.render import render_html, render_markdown
+    from firestop.settings import Settings
+
+    fmt = "json" if as_json else fmt
+    if fmt not in ("text", "json", "markdown", "html"):
+        fail(f"--format: {fmt!r} is not one of text, json, markdown, html", EXIT_BAD_INPUT, as_json=as_json)
+    records = Settings.from_env().records_dir
+    if audit_id is not None and not store.valid_audit_id(audit_id):
+        fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>); list them in {store.audits_dir(records)}",
+             EXIT_BAD_INPUT, as_json=as_json)
+    audit = store.load(records, audit_id) if audit_id else store.latest(records)
+    if audit is None:
+        fail(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in {store.audits_dir(records)}; run: python -m firestop audit run",
+             EXIT_BAD_INPUT, as_json=as_json)
+    if fmt == "json":
+        print_json(audit.model_dump(mode="json"))
+    elif fmt == "markdown":
+        sys.stdout.write(render_markdown(audit) + "\n")
+    elif fmt == "html":
+        sys.stdout.write(render_html(audit) + "\n")
+    else:
+        print_audit(audit)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")

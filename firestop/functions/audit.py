@@ -1,0 +1,231 @@
+"""The audit in the Function App: responders' routes and the weekly timer (:mod:`firestop.audit`).
+
+| route | role | does |
+|---|---|---|
+| ``GET /api/audits/latest`` | reader | the newest stored audit; ``?format=json`` (default) / ``markdown`` / ``html`` |
+| ``GET /api/audits/{audit_id}`` | reader | one stored audit, same formats |
+| ``POST /api/audits`` | responder | run an audit now over ``FIRESTOP_AUDIT_SUBSCRIPTION`` (+ ``FIRESTOP_AUDIT_RESOURCE_GROUPS``), keep it, open the drift incidents; 200 with the audit (``exit_code`` 0 / 3) |
+
+Answers: 200 as above; 400 a malformed audit id or format (``{"error", "reason", "fix"}``);
+401/403 from :func:`firestop.trust.authorize` (no believable caller / not the route's role); 404 no
+such audit (or none yet); 503 ``FIRESTOP_AUDIT_SUBSCRIPTION`` unset or invalid, or the Durable store
+refused a drift incident (the audit is kept; the next run retries the alert, deduped). HTML
+answers carry ``Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'`` and
+``X-Content-Type-Options: nosniff``.
+
+Timer ``audit_timer``: ``FIRESTOP_AUDIT_SCHEDULE`` (NCRONTAB, default ``0 0 5 * * 1``, Mondays 05:00
+UTC; ``off`` registers none; an invalid value logs an error and uses the default). Each run audits
+the configured scope, keeps the audit, and turns each new high-severity finding into an alert
+accepted through intake (:func:`firestop.intake.accept_alert`: correlation slot, start-if-absent) —
+deduped like alerts, so a retried run opens nothing twice. Findings are logged (``WARNING`` with
+the count, ``ERROR`` per new high finding: control and resource, ``%r``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from firestop.functions.tabletop_timer import valid_ncrontab
+from firestop.trust import Role, TrustError, authorize, peer_address
+
+bp = df.Blueprint()
+log = logging.getLogger("firestop.audit")
+
+SCHEDULE_ENV = "FIRESTOP_AUDIT_SCHEDULE"
+SUBSCRIPTION_ENV = "FIRESTOP_AUDIT_SUBSCRIPTION"
+GROUPS_ENV = "FIRESTOP_AUDIT_RESOURCE_GROUPS"
+DEFAULT_SCHEDULE = "0 0 5 * * 1"
+FORMATS = ("json", "markdown", "html")
+
+
+def schedule_from_env(env=None) -> str | None:
+    raw = (os.environ if env is None else env).get(SCHEDULE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_SCHEDULE
+    if raw.lower() in ("off", "disabled", "none"):
+        return None
+    if not valid_ncrontab(raw):
+        log.error("%s=%r is not a six-field NCRONTAB expression; using the default %r", SCHEDULE_ENV, raw, DEFAULT_SCHEDULE)
+        return DEFAULT_SCHEDULE
+    return raw
+
+
+def scope_from_env(env=None) -> tuple[str | None, tuple[str, ...]]:
+    """(subscription or None when unset/invalid, resource groups) from the app settings."""
+    import uuid
+
+    env = os.environ if env is None else env
+    sub = (env.get(SUBSCRIPTION_ENV) or "").strip()
+    try:
+        sub = str(uuid.UUID(sub)) if sub else ""
+    except ValueError:
+        sub = ""
+    groups = tuple(g.strip() for g in (env.get(GROUPS_ENV) or "").split(",") if g.strip())[:50]
+    return (sub or None), groups
+
+
+def _json(status: int, body: Any) -> func.HttpResponse:
+    import json
+
+    return func.HttpResponse(json.dumps(body, default=str, ensure_ascii=False), status_code=status, mimetype="application/json")
+
+
+def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
+    return _json(status, {"error": field, "reason": reason, "fix": fix})
+
+
+def _caller(req: func.HttpRequest, role: Role, action: str):
+    try:
+        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
+    except TrustError as exc:
+        return None, _json(exc.status, exc.body())
+
+
+def _answer(audit, fmt: str, extra: dict[str, Any] | None = None) -> func.HttpResponse:
+    from firestop.audit.render import render_html, render_markdown
+
+    if fmt == "html":
+        return func.HttpResponse(render_html(audit), status_code=200, mimetype="text/html", charset="utf-8",
+                                 headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                                          "X-Content-Type-Options": "nosniff"})
+    if fmt == "markdown":
+        return func.HttpResponse(render_markdown(audit), status_code=200, mimetype="text/markdown", charset="utf-8",
+                                 headers={"X-Content-Type-Options": "nosniff"})
+    return _json(200, {**audit.model_dump(mode="json"), "counts": audit.counts(), **(extra or {})})
+
+
+def _format(req: func.HttpRequest) -> str | func.HttpResponse:
+    fmt = (req.params.get("format") or "json").lower()
+    if fmt not in FORMATS:
+        return _error(400, "format", f"{fmt[:40]!r} is not a format", f"use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+@bp.route(route="audits/latest", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
+    from firestop.audit import store
+    from firestop.settings import get_settings
+
+    _, denied = _caller(req, Role.reader, "show audit")
+    if denied:
+        return denied
+    fmt = _format(req)
+    if isinstance(fmt, func.HttpResponse):
+        return fmt
+    audit = store.latest(get_settings().records_dir)
+    if audit is None:
+        return _error(404, "audit_id", "no audit has been kept yet", "run one: POST /api/audits (responder) or wait for audit_timer")
+    return _answer(audit, fmt)
+
+
+@bp.route(route="audits/{audit_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def get_audit_http(req: func.HttpRequest) -> func.HttpResponse:
+    from firestop.audit import store
+    from firestop.settings import get_settings
+
+    _, denied = _caller(req, Role.reader, "show audit")
+    if denied:
+        return denied
+    audit_id = req.route_params.get("audit_id", "")
+    if not store.valid_audit_id(audit_id):
+        return _error(400, "audit_id", "not an audit id", "use an id from GET /api/audits/latest, e.g. audit-20261129T031440Z-202a")
+    fmt = _format(req)
+    if isinstance(fmt, func.HttpResponse):
+        return fmt
+    audit = store.load(get_settings().records_dir, audit_id)
+    if audit is None:
+        return _error(404, "audit_id", f"no audit {audit_id}", "see GET /api/audits/latest")
+    return _answer(audit, fmt)
+
+
+async def run_app_audit(client) -> tuple[Any, dict[str, str]]:
+    """Audit the configured scope, open the drift incidents through intake, keep the audit. ValueError when no scope."""
+    from firestop.audit import AuditContext, run_audit, store
+    from firestop.audit.service import scope_of
+    from firestop.azure.clients import get_client_factory
+    from firestop.playbooks import load_playbooks_lenient
+    from firestop.settings import get_settings
+
+    subscription, groups = scope_from_env()
+    if subscription is None:
+        raise ValueError(f"{SUBSCRIPTION_ENV} is not set to a subscription ID")
+    settings = get_settings()
+    playbooks, _ = load_playbooks_lenient(settings.playbooks_dir)
+    ctx = AuditContext(clients=get_client_factory(), settings=settings, subscription=subscription, resource_groups=groups,
+                       playbooks=tuple(playbooks))
+    audit = run_audit(ctx, previous=store.latest(settings.records_dir, scope_of(ctx)))
+    opened = await open_drift_incidents(client, audit)
+    if opened:
+        audit = audit.model_copy(update={"incidents": tuple(opened)})
+    return store.save(audit, settings.records_dir)
+
+
+async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
+    """Accept each drift alert through intake (start-if-absent on its correlation slot); IntakeUnavailable propagates."""
+    from firestop.audit.drift import drift_alerts
+    from firestop.azure.clients import get_client_factory
+    from firestop.intake import CorrelationSettings, accept_alert
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+    from firestop.lifecycle.start import incident_input
+    from firestop.trust.seal import Purpose, load_seal_key, seal
+
+    alerts = drift_alerts(audit)
+    if not alerts:
+        return []
+    factory = get_client_factory()
+    key = load_seal_key()
+    out = []
+    for alert in alerts:
+        log.error("audit %s: new high finding %r on %r → playbook %r", audit.audit_id, alert.custom_properties.get("firestop-control"),
+                  alert.target_ids[0], alert.routed_playbook)
+        outcome = await accept_alert(
+            client, alert, now=factory.clock.now(), settings=CorrelationSettings.from_env(), orchestrator_name=ORCHESTRATOR_NAME,
+            start_input=lambda a, now, iid: seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid),
+                                                 binding=iid, key=key),
+            cache_scope=str(id(factory)))
+        out.append({"incident_id": outcome.instance_id, "status": outcome.kind.value, "playbook": alert.routed_playbook,
+                    "control": alert.custom_properties.get("firestop-control"), "resource": alert.target_ids[0],
+                    "resource_name": alert.target_ids[0].rsplit("/", 1)[-1], "alert_id": alert.alert_id,
+                    "outcome": f"{outcome.kind.value} {outcome.instance_id or ''}".strip()})
+    return out
+
+
+@bp.route(route="audits", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.intake import IntakeUnavailable
+
+    caller, denied = _caller(req, Role.responder, "run audit")
+    if denied:
+        return denied
+    try:
+        audit, files = await run_app_audit(client)
+    except ValueError as exc:
+        return _error(503, SUBSCRIPTION_ENV, str(exc), "set the app setting to the subscription ID to audit")
+    except IntakeUnavailable:
+        return _error(503, "intake", "a drift incident could not be recorded", "retry; the audit is kept and the drift alert is deduped")
+    log.info("audit %s run by %r: %s", audit.audit_id, caller.object_id, audit.counts())
+    return _answer(audit, "json", {"exit_code": 3 if audit.findings else 0, "requested_by": caller.object_id})
+
+
+SCHEDULE = schedule_from_env()
+
+if SCHEDULE is not None:
+
+    @bp.function_name("audit_timer")
+    @bp.timer_trigger(arg_name="timer", schedule=SCHEDULE, run_on_startup=False, use_monitor=True)
+    @bp.durable_client_input(client_name="client")
+    async def audit_timer(timer: func.TimerRequest, client) -> None:
+        """Audit the configured scope, keep the audit, raise drift as incidents."""
+        if scope_from_env()[0] is None:
+            log.warning("audit timer: %s is not set; nothing audited", SUBSCRIPTION_ENV)
+            return
+        audit, files = await run_app_audit(client)
+        counts = audit.counts()
+        log.warning("audit %s: %d finding(s), %d new, %d fixed, %d incident(s) (report %r)", audit.audit_id, counts["fail"],
+                    len(audit.drift.new), len(audit.drift.fixed), len(audit.incidents), files.get("markdown"))

@@ -1,0 +1,110 @@
+"""The audit on the sandbox tenant through the real SDK clients: the default tenant's checklist, drift → one incident."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+
+PROD = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path))
+    for name in ("FIRESTOP_KEY_VAULT_URL", "FIRESTOP_LOG_WORKSPACE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _audit(*args: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(app, ["audit", "run", "--json", *args])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_default_tenant_reads_well(home):
+    code, audit = _audit()
+    assert code == 3  # findings
+    by = {(r["control"], r["resource_name"]): r for r in audit["results"]}
+    statuses = {r["status"] for r in audit["results"]}
+    assert statuses == {"pass", "fail", "not_evaluable"}
+    for r in audit["results"]:
+        if r["status"] == "fail":  # every finding names what was read, its value, and the fix
+            assert r["evidence"] and all(e["read"] for e in r["evidence"]) and r["fix"]
+        if r["status"] == "not_evaluable":
+            assert r["detail"].startswith("not evaluable: ") and "does not model" in r["detail"]
+    public = by[("network.public-access", "contoso-openai-prod")]
+    assert public["status"] == "fail" and public["runbook"]["runbook"] == "network.lock"
+    assert {"read": "accounts.get properties.networkAcls.defaultAction", "value": "Allow"} in public["evidence"]
+    assert public["policy"] == {"definition": "037eea7a-bd0a-46c5-9a66-03aea78705d3", "compliance": "NonCompliant",
+                                "evaluated_at": "2026-11-28T22:00:00.000Z", "assignment": "aoai-security-baseline"}
+    assert by[("identity.managed-identity", "contoso-openai-prod")]["status"] == "pass"
+    assert by[("identity.managed-identity", "contoso-openai-dev")]["status"] == "fail"
+    roles = by[("identity.broad-roles", "contoso-openai-prod")]
+    assert roles["status"] == "fail" and "d4c3b2a1-6e5f-4a7b-9c8d-0e1f2a3b4c5d" in roles["detail"]
+    assert "5b0c7d0e" not in roles["detail"]  # Firestop's own identity is allowed
+    assert by[("secrets.vault-purge-protection", "kv-contoso-ai")]["status"] == "fail"
+    assert by[("secrets.vault-rbac", "kv-contoso-ai")]["status"] == "pass"
+    key_age = by[("secrets.key-age", "contoso-openai-prod")]
+    assert key_age["status"] == "fail" and "Key1" in key_age["detail"] and "Key2" not in key_age["detail"]  # Key2 regenerated at 01:48
+    diag = by[("monitoring.diagnostic-settings", "contoso-openai-dev")]
+    assert diag["status"] == "fail" and "Azure Policy says NonCompliant" in diag["detail"]
+    assert by[("environments.separated", "11111111-2222-3333-4444-555555555555")]["status"] == "pass"
+    files = audit["files"]
+    md = open(files["markdown"], encoding="utf-8").read()
+    html = open(files["html"], encoding="utf-8").read()
+    assert "## Network isolation" in md and "| ❌ | Public network access" in md
+    assert "<script" not in html and "Content-Security-Policy" in html and "http://" not in html.replace("http-equiv", "")
+
+
+def test_public_access_reenabled_between_audits_opens_one_incident(home):
+    runner = CliRunner()
+    assert runner.invoke(app, ["runbook", "run", "network.lock", "--target", PROD, "--param", "mode=deny_by_default", "--yes"]).exit_code == 0
+    _, first = _audit()
+    public = [r for r in first["results"] if r["control"] == "network.public-access" and r["resource_name"] == "contoso-openai-prod"]
+    assert public[0]["status"] == "pass" and first["drift"]["previous"] is None and first["incidents"] == []
+
+    from firestop.cli.wiring import sandbox_environment
+
+    env = sandbox_environment()  # someone opens the account again
+    try:
+        env.clients.cognitive_services(env.tenant.subscription_id).accounts.begin_update(
+            "rg-ai-prod", "contoso-openai-prod", {"properties": {"networkAcls": {"defaultAction": "Allow"}}}).result()
+    finally:
+        env.close()
+
+    _, second = _audit()
+    key = f"network.public-access|{PROD.lower()}"
+    assert second["drift"] == {"previous": first["audit_id"], "new": [key], "fixed": []}
+    assert len(second["incidents"]) == 1
+    incident = second["incidents"][0]
+    assert incident["playbook"] == "public-network-exposure" and incident["status"] in ("awaiting_approval", "contained")
+
+    _, third = _audit()
+    assert third["drift"]["new"] == [] and third["incidents"] == []  # once
+
+    from firestop.audit.drift import drift_alerts
+    from firestop.audit.store import load
+    from firestop.settings import Settings
+
+    again = drift_alerts(load(Settings.from_env().records_dir, second["audit_id"]))
+    assert [a.incident_key for a in again] == [incident["incident_id"]]  # the same drift raised again: the same incident
+
+
+def test_fix_plans_without_changing(home):
+    code, audit = _audit("--fix", "--no-incidents")
+    fixes = {(f["control"], f["resource_name"]): f for f in audit["fixes"]}
+    lock = fixes[("network.public-access", "contoso-openai-prod")]
+    assert lock["plan"]["changes"] and "runbook run network.lock" in lock["apply"]
+    _, again = _audit("--no-incidents")
+    assert [r["status"] for r in again["results"] if r["control"] == "network.public-access"] == ["fail", "fail"]
+
+
+def test_bad_input_exit_2(home):
+    result = CliRunner().invoke(app, ["audit", "run", "--json", "--account", "not-an-id"])
+    assert result.exit_code == 2 and "--account" in result.stdout
+    result = CliRunner().invoke(app, ["audit", "show", "../etc/passwd", "--json"])
+    assert result.exit_code == 2

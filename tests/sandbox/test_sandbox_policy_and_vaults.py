@@ -1,0 +1,46 @@
+"""Sandbox rooms read by the audit: Policy Insights policy states and the Key Vault management plane,
+through the real SDKs (azure-mgmt-policyinsights 1.0.1, azure-mgmt-keyvault 14.1.0)."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.policyinsights import PolicyInsightsClient
+from azure.mgmt.policyinsights.models import QueryOptions
+
+from firestop.sandbox import Tenant
+
+
+@pytest.fixture(scope="module")
+def tenant():
+    return Tenant.load()
+
+
+def test_vault_properties_as_seeded(tenant):
+    kv = KeyVaultManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    vaults = list(kv.vaults.list_by_subscription())
+    assert [v.name for v in vaults] == ["kv-contoso-ai"]
+    props = kv.vaults.get("rg-ai-prod", "kv-contoso-ai").properties
+    assert (props.enable_soft_delete, props.soft_delete_retention_in_days, props.enable_rbac_authorization) == (True, 90, True)
+    assert props.enable_purge_protection is None  # absent until turned on, as ARM shows it
+    assert [v.name for v in kv.vaults.list_by_resource_group("rg-ai-dev")] == []
+    with pytest.raises(ResourceNotFoundError):
+        kv.vaults.get("rg-ai-prod", "kv-nope")
+    assert tenant.requests[-1].operation == "vaults.get"
+
+
+def test_policy_states_filtered(tenant):
+    pi = PolicyInsightsClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    sub = tenant.subscription_id
+    every = list(pi.policy_states.list_query_results_for_subscription("latest", sub))
+    assert len(every) == 9
+    dev = list(pi.policy_states.list_query_results_for_resource_group("latest", sub, "rg-ai-dev"))
+    assert {s.resource_id.rsplit("/", 1)[-1] for s in dev} == {"contoso-openai-dev"}
+    diag = list(pi.policy_states.list_query_results_for_subscription(
+        "latest", sub, QueryOptions(filter="policyDefinitionName eq '1b4d1c4e-934c-4703-944c-27c82c06bebb' and complianceState eq 'Compliant'")))
+    assert [s.resource_id.rsplit("/", 1)[-1] for s in diag] == ["contoso-openai-prod"]
+    assert diag[0].is_compliant is True
+    with pytest.raises(HttpResponseError) as bad:
+        list(pi.policy_states.list_query_results_for_subscription("latest", sub, QueryOptions(filter="contains(resourceId, 'x')")))
+    assert bad.value.status_code == 400
