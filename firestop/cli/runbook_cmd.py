@@ -332,6 +332,8 @@ def _print_plan(plan: dict[str, Any]) -> None:
         console.print("Would change: nothing", highlight=False, markup=False)
     for note in plan.get("notes") or []:
         console.print(f"Note: {clean(note)}", highlight=False, markup=False)
+    for what, items in (plan.get("blast_radius") or {}).items():
+        console.print(f"Also stops ({clean(what)}): {clean(', '.join(items)) or 'nothing'}", highlight=False, markup=False)
 
 
 def permissions(
