@@ -35,11 +35,32 @@ def _account_props(tenant):
     return copy.deepcopy(tenant.resource(ACCOUNT)["properties"])
 
 
+SP = "e7d9a3c1-58b2-4f06-9c1a-7b3e2d4f6a80"
+ALICE = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+
+
+def _graph(section: str, object_id: str):
+    def read(tenant):
+        tenant.resource(ACCOUNT)
+        with tenant._exclusive() as state:
+            return copy.deepcopy(state.doc["graph"][section].get(object_id))
+    return read
+
+
 CASES = {
+    "identity.disable_service_principal": dict(target=None, params={"service_principal_id": SP},
+                                               state=_graph("servicePrincipals", SP)),
     "deployment.throttle": dict(target=ACCOUNT, params={"deployment": "gpt-4o", "percent": 10}, state=_deployment),
     "deployment.suspend": dict(target=ACCOUNT, params={"deployment": "gpt-4o"}, state=_deployment),
     "deployment.content_filter": dict(
         target=ACCOUNT, params={"deployment": "gpt-4o", "policy": "contoso-strict", "items": ["ignore all previous instructions", "exfil-*"]},
         state=lambda t: {"deployment": _deployment(t), "rai": _rai(t)},
     ),
+}
+
+#: Runbooks whose effect cannot be undone (undo refuses with the reason): target, params, state.
+IRREVERSIBLE = {
+    "identity.revoke_sessions": dict(target=None, params={"user_id": ALICE}, state=_graph("users", ALICE)),
+    "identity.confirm_compromised": dict(target=None, params={"service_principal_id": SP},
+                                         state=_graph("riskyServicePrincipals", SP)),
 }

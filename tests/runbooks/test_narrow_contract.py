@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.runbooks.narrow_cases import CASES
+from tests.runbooks.narrow_cases import CASES, IRREVERSIBLE
 from tests.runbooks.test_runbooks_containment import world, writes
 
 
@@ -54,7 +54,7 @@ def _apply_ops(tmp_path, name) -> list[str]:
 
     box = Sandbox(tmp_path / "clean")
     start = len(box.tenant.requests)
-    case = CASES[name]
+    case = CASES.get(name) or IRREVERSIBLE[name]
     assert box.run(name, "apply", target=case["target"], params=case["params"])["ok"]
     return [r.operation for r in box.tenant.requests[start:] if r.status != 401]
 
@@ -101,12 +101,20 @@ FAULTS = [
     ("deployment.content_filter", "raiBlocklistItems.createOrUpdate", 429, 10, "throttled", None),
     ("deployment.content_filter", "raiPolicies.get", 403, 1, "forbidden", "Microsoft.CognitiveServices/accounts/raiPolicies/read"),
     ("deployment.content_filter", "deployments.createOrUpdate", 403, 1, "forbidden", "Microsoft.CognitiveServices/accounts/deployments/write"),
+    ("identity.disable_service_principal", "servicePrincipals.update", 429, 10, "throttled", None),
+    ("identity.disable_service_principal", "servicePrincipals.update", 403, 1, "forbidden", "Application.ReadWrite.All"),
+    ("identity.disable_service_principal", "servicePrincipals.get", 503, 10, "transient", None),
+    ("identity.revoke_sessions", "users.revokeSignInSessions", 403, 1, "forbidden", "User.RevokeSessions.All"),
+    ("identity.revoke_sessions", "users.get", 404, 1, "not_found", None),
+    ("identity.confirm_compromised", "riskyServicePrincipals.confirmCompromised", 429, 10, "throttled", None),
+    ("identity.confirm_compromised", "riskyServicePrincipals.confirmCompromised", 403, 1, "forbidden",
+     "IdentityRiskyServicePrincipal.ReadWrite.All"),
 ]
 
 
 @pytest.mark.parametrize("name,operation,status,times,kind,permission", FAULTS)
 def test_injected_fault_ends_in_the_mapped_error(sandbox, name, operation, status, times, kind, permission):
-    case = CASES[name]
+    case = CASES.get(name) or IRREVERSIBLE[name]
     sandbox.tenant.inject_fault(operation, status=status, times=times, retry_after=3 if status == 429 else None)
     answer = sandbox.run(name, "apply", target=case["target"], params=case["params"])
     assert not answer["ok"], answer
@@ -132,3 +140,34 @@ def test_content_filter_refuses_items_on_a_system_policy_naming_the_fix(sandbox)
 def test_unknown_deployment_is_not_found_naming_the_parameter(sandbox):
     answer = sandbox.run("deployment.suspend", "apply", params={"deployment": "nope"})
     assert answer["error"]["kind"] == "not_found" and "deployment parameter" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("name", sorted(IRREVERSIBLE))
+def test_irreversible_runbooks_apply_once_verify_and_refuse_undo_with_the_reason(tmp_path, name):
+    from tests.runbooks.conftest import Sandbox
+
+    case = IRREVERSIBLE[name]
+    ops = _apply_ops(tmp_path, name)
+    writes_ = [op for op in ops if op.endswith(("revokeSignInSessions", "confirmCompromised"))]
+    assert len(writes_) == 1
+    for index, op in enumerate(ops):  # a fault at any call, then a retry: one effect, the original before-state
+        box = Sandbox(tmp_path / f"fault-{index}")
+        original = case["state"](box.tenant)
+        box.tenant.inject_fault(op, status=403, nth=ops[:index + 1].count(op))
+        assert not box.run(name, "apply", target=None, params=case["params"])["ok"]
+        retry = box.run(name, "apply", target=None, params=case["params"])
+        assert retry["ok"], (index, op, retry)
+        assert sum(1 for r in box.tenant.requests if r.operation == writes_[0] and r.status < 300) == 1
+        assert box.run(name, "verify", target=None, params=case["params"], applied=retry["result"])["ok"]
+        assert case["state"](box.tenant) != original
+        assert retry["result"]["before"] != retry["result"]["after"]  # the marker kept the state before the effect
+        undo = box.run(name, "undo", target=None, params=case["params"], applied=retry["result"])
+        assert undo["error"]["kind"] == "invalid" and "cannot be undone" in undo["error"]["message"]
+
+
+def test_identity_runbooks_never_act_on_firestops_own_identity(sandbox):
+    own = "5b0c7d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"  # the sandbox credential's object id
+    for name in ("identity.disable_service_principal", "identity.confirm_compromised"):
+        answer = sandbox.run(name, "apply", target=None, params={"service_principal_id": own})
+        assert answer["error"]["kind"] == "invalid" and "own identity" in answer["error"]["message"]
+    assert not [r for r in sandbox.tenant.requests if r.host == "graph.microsoft.com"]

@@ -226,6 +226,9 @@ class EnforcingRouter(Router):
             return route, params
         handler = route.handler
 
+        if route.service == "graph":  # Microsoft Graph: application permissions of the app registration, not Azure RBAC
+            return route, params
+
         def guarded(ctx: RequestContext, _route: Route = route) -> SandboxResponse:
             refusal = denied(self.role, _route, ctx)
             return refusal if refusal is not None else handler(ctx)

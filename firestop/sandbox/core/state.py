@@ -128,6 +128,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "requests": [],
         "unrouted": [],
         "activity_log": [],
+        "graph": {"servicePrincipals": {}, "users": {}, "riskyServicePrincipals": {}},
     }
 
 
