@@ -14,6 +14,12 @@ runbook                            target                                  effec
 ``network.lock``                   Azure OpenAI account                     deny by default / public access off (restores networkAcls)
 ``network.block_ips``              network security group                   deny rules at free priorities (removes exactly those)
 ``identity.revoke_role_assignment`` Azure OpenAI account                    a principal's roles on it (re-creates them)
+``deployment.throttle``            Azure OpenAI account + ``deployment``    sku.capacity cut (restores it)
+``deployment.content_filter``      Azure OpenAI account + ``deployment``    stricter RAI policy / blocklist items (restores, removes)
+``deployment.suspend``             Azure OpenAI account + ``deployment``    snapshot + delete (recreates it exactly)
+``identity.disable_service_principal`` — (Graph object ID in params)       accountEnabled=false (enables it again)
+``identity.revoke_sessions``       — (user object ID)                       revokeSignInSessions (no undo)
+``identity.confirm_compromised``   — (service principal object ID)          Entra ID Protection risk high (no undo)
 ``records.file``                   —                                        record to Blob Storage or FIRESTOP_HOME (kept)
 ``notify.webhook``                 —                                        Teams/Slack message, redacted (no undo)
 =================================  ======================================  ==========================================
@@ -33,6 +39,6 @@ ledger, ``FIRESTOP_HOME/ledger/<incident>.jsonl`` (:mod:`runbooks.ledger`).
 """
 
 from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names
-from runbooks import auth, defender, evidence, identity, keys, network, notify, records  # noqa: F401  (registration)
+from runbooks import auth, defender, deployment, entra, evidence, identity, keys, network, notify, records  # noqa: F401  (registration)
 
 __all__ = ["UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_names"]

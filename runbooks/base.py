@@ -85,13 +85,19 @@ class Change(BaseModel):
 
 
 class Plan(BaseModel):
-    """Dry-run answer: the state now and the changes apply would make (empty: nothing to do)."""
+    """Dry-run answer: the state now and the changes apply would make (empty: nothing to do).
+
+    ``blast_radius``: what else stops working when apply runs, read from the tenant —
+    ``{"deployments": [...], "consumers": [...], "identities": [...]}`` (names or IDs; a key
+    absent when the runbook cannot tell), so a responder sees the cost before approving.
+    """
 
     runbook: str
     target: str
     before: dict[str, Any]
     changes: list[Change] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    blast_radius: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def no_op(self) -> bool:
@@ -142,6 +148,8 @@ class Runbook(Generic[ParamsT]):
     summary: ClassVar[str]
     #: Exact Azure actions needed (ARM ``Microsoft.X/.../action`` and data actions).
     permissions: ClassVar[tuple[str, ...]] = ()
+    #: Microsoft Graph application permissions needed (granted to the app registration, not in an Azure role).
+    graph_permissions: ClassVar[tuple[str, ...]] = ()
     #: ARM type the target must have (lower case), or None for any/no target.
     target_type: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = NoParams

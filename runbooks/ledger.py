@@ -5,7 +5,7 @@ one file per incident so incidents never contend and a responder can hand one
 file to an auditor. One JSON object per line, appended in order::
 
     {"seq": 1, "at": "2026-11-29T03:15:02+00:00" (UTC, clients' clock),
-     "incident_id", "kind": "evidence" | "action" | "record" | "notification",
+     "incident_id", "kind": "evidence" | "action" | "record" | "notification" | "marker",
      "runbook", "action", "step_id", "target", "data": {...},
      "prev": "<hash of entry seq-1>" ("0"*64 for the first), "hash": "<sha256 hex>"}
 
@@ -20,7 +20,8 @@ Who writes: :func:`runbooks.dispatch.execute` appends an ``action`` entry for
 every ``apply``/``undo`` of a mutating runbook (success or mapped error, from
 the scrubbed answer, so no secret value enters); ``evidence.*`` append an
 ``evidence`` entry per item (its SHA-256, size, path and source);
-``records.file`` a ``record`` entry; ``notify.webhook`` a ``notification``.
+``records.file`` a ``record`` entry; ``notify.webhook`` a ``notification``; a mutating runbook
+a ``marker`` with the before-state it saw, before its first change (:mod:`runbooks.markers`).
 
 Ownership: a ledger belongs to the incident whose ID it was started for. An
 append names its incident; it is refused (ValueError) when that is not a plain
@@ -52,7 +53,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 GENESIS = "0" * 64
-KINDS = ("evidence", "action", "record", "notification")
+KINDS = ("evidence", "action", "record", "notification", "marker")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()

@@ -14,7 +14,9 @@
 
 The whole ``networkAcls`` object is read, changed and written back (arrays
 are replaced whole by ARM's merge-patch), and undo writes back exactly the
-object that was there, refusing if someone changed it since.
+object that was there, refusing if someone changed it since. The state before
+the PATCH is kept in a marker first (:mod:`runbooks.markers`): a retry after
+the PATCH landed but its poll failed reports the original, not the locked state.
 """
 
 from __future__ import annotations
@@ -108,11 +110,16 @@ class LockNetwork(Runbook[LockParams]):
         )
 
     def apply(self, ctx: RunContext, target: str, params: LockParams) -> Applied:
+        from runbooks.markers import recall, remember
+
         ref = account_ref(target)
-        before = _state(get_account(ctx, ref))
-        desired = _desired(before, params)
+        now = _state(get_account(ctx, ref))
+        marker = recall(ctx, self.name, target)  # an earlier try's PATCH may have landed (its answer or poll lost)
+        before = marker["before"] if marker else now
+        desired = _desired(now, params)
         if desired:
-            patch_account(ctx, ref, desired, etag=before["etag"])
+            remember(ctx, self.name, target, before)
+            patch_account(ctx, ref, desired, etag=now["etag"])
         after = _state(get_account(ctx, ref))
         what = ", ".join(f"{k} → {'Deny' if k == 'networkAcls' else v}" for k, v in desired.items())
         return Applied(
@@ -121,7 +128,8 @@ class LockNetwork(Runbook[LockParams]):
             changed=bool(desired),
             before=before,
             after=after,
-            summary=f"set {what}" if desired else "account already locked; nothing changed",
+            summary=f"set {what}" if desired else ("set networkAcls → Deny (an earlier try's change)" if before != now
+                                                    else "account already locked; nothing changed"),
         )
 
     def verify(self, ctx: RunContext, target: str, params: LockParams, applied: Applied) -> Verification:

@@ -93,6 +93,18 @@ def needed_actions(runbook_names: Iterable[str]) -> tuple[list[str], list[str]]:
     return sorted(actions, key=str.lower), sorted(data, key=str.lower)
 
 
+def graph_permissions(playbooks: list[Any]) -> list[str]:
+    """Microsoft Graph application permissions the playbooks' runbooks need (``Runbook.graph_permissions``), sorted.
+
+    Listed apart from the Azure role: they are granted to Firestop's app registration (Entra ID >
+    App registrations > API permissions > Microsoft Graph > Application permissions, then admin consent),
+    not by Azure RBAC (https://learn.microsoft.com/graph/permissions-reference)."""
+    needed: set[str] = set()
+    for name in runbooks_of(playbooks):
+        needed.update(type(get_runbook(name)).graph_permissions)
+    return sorted(needed, key=str.lower)
+
+
 def role_definition(playbooks: list[Any], scopes: list[str], name: str = "Firestop responder") -> dict[str, Any]:
     """The custom role (``az role definition create`` JSON) for ``playbooks``, assignable at ``scopes``."""
     names = runbooks_of(playbooks)

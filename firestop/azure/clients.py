@@ -46,6 +46,9 @@ class ClientFactory:
     polling_interval: float = 0.5
     retry_total: int = 4
     sandbox: bool = False
+    #: httpx transport for Microsoft Graph (msgraph-sdk speaks httpx); None: the azure-core transport's
+    #: ``httpx_transport()`` when it offers one (the sandbox's does), else httpx's own network transport.
+    graph_transport: Any = None
     _cache: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -178,6 +181,24 @@ class ClientFactory:
         return BlobServiceClient.from_connection_string(
             connection_string, retry_total=2, initial_backoff=1, increment_base=2, connection_timeout=5, read_timeout=30
         )
+
+    def graph(self, call):
+        """Run ``call(client)`` — an async function of a msgraph ``GraphServiceClient`` — and return its result.
+
+        A client per call over :attr:`graph_transport` (:mod:`firestop.azure.graph`); Graph errors propagate
+        as msgraph raises them (``ODataError``): map them with :func:`firestop.azure.graph.map_graph_error`.
+        """
+        from firestop.azure.graph import graph_client, run
+
+        transport = self.graph_transport
+        if transport is None and hasattr(self.transport, "httpx_transport"):
+            transport = self.transport.httpx_transport()
+        credential = self._credential()
+
+        async def go():
+            return await call(graph_client(credential, transport, self.clock))
+
+        return run(go)
 
     def caller_object_id(self) -> str | None:
         """Object ID (``oid`` claim) of the identity these clients act as, read from an ARM access token.

@@ -332,6 +332,8 @@ def _print_plan(plan: dict[str, Any]) -> None:
         console.print("Would change: nothing", highlight=False, markup=False)
     for note in plan.get("notes") or []:
         console.print(f"Note: {clean(note)}", highlight=False, markup=False)
+    for what, items in (plan.get("blast_radius") or {}).items():
+        console.print(f"Also stops ({clean(what)}): {clean(', '.join(items)) or 'nothing'}", highlight=False, markup=False)
 
 
 def permissions(
@@ -345,7 +347,7 @@ def permissions(
     (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard)."""
     from firestop.playbooks import PlaybookError, load_playbooks
     from firestop.settings import Settings
-    from runbooks.permissions import role_definition
+    from runbooks.permissions import graph_permissions, role_definition
 
     if not scope and not sandbox:
         fail("--scope: required; give the subscription, resource group or management group the role may be assigned at "
@@ -370,6 +372,10 @@ def permissions(
     except ValueError as exc:
         fail(f"--playbooks: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
     print_json(role)
+    graph = graph_permissions(loaded)
+    if graph:  # not part of the Azure role (stdout stays the JSON az role definition create takes)
+        typer.echo("Microsoft Graph application permissions (grant to Firestop's app registration, admin consent; "
+                   f"not in the Azure role): {', '.join(graph)}", err=True)
 
 
 def _sandbox_subscription() -> str:

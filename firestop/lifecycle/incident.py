@@ -87,6 +87,8 @@ EVENT_RESOLVED = "alert_resolved"
 EVENT_STOP = "stop"
 #: Joined alerts named in the record (the rest are counted: ``correlated_count``).
 SAMPLE_SIZE = 20
+#: Verification reads at least this many times while they meet transient errors (see ``_verify``).
+VERIFY_ATTEMPTS = 4
 
 
 class IncidentInput(BaseModel):
@@ -732,6 +734,25 @@ def _verify(inc: _Incident) -> Generator[Any, Any, None]:
     answers = yield inc.context.task_all(
         [inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(r, "verify", applied=r.answer["result"])) for r in runs]
     )
+    answers = list(answers)
+    # A verification that met a transient error (429, 409/412, 5xx, unreachable) proves nothing either way:
+    # read back again after the step's retry interval (or the service's Retry-After), up to the step's
+    # max_attempts (at least VERIFY_ATTEMPTS), before declaring the step unverified.
+    attempt = 1
+    while True:
+        again = [i for i, a in enumerate(answers) if not a.get("ok") and ((a.get("error") or {}).get("retryable"))
+                 and attempt < max(VERIFY_ATTEMPTS, runs[i].step.retry.max_attempts if isinstance(runs[i].step, Step) else 1)]
+        if not again:
+            break
+        wait = max(max((runs[i].step.retry.interval(attempt) if isinstance(runs[i].step, Step) else 5.0),
+                       float((answers[i].get("error") or {}).get("retry_after") or 0)) for i in again)
+        yield inc.context.create_timer(inc.now + timedelta(seconds=wait))
+        attempt += 1
+        fresh = yield inc.context.task_all(
+            [inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(runs[i], "verify", applied=runs[i].answer["result"])) for i in again]
+        )
+        for i, answer in zip(again, fresh):
+            answers[i] = answer
     for run, answer in zip(runs, answers):
         inc.doc.record_verification(run.step.id, run.target, answer)
         checks = (answer.get("result") or {}).get("checks") or []

@@ -269,6 +269,12 @@ class Tenant:
         self._real_wait(latency)  # outside the lock: concurrent requests overlap, as on the real service
         return response
 
+    def httpx_transport(self) -> "SandboxHttpxTransport":
+        """A new httpx transport answering from this tenant (for msgraph-sdk, which speaks httpx)."""
+        from .core.httpx_transport import SandboxHttpxTransport
+
+        return SandboxHttpxTransport(self)
+
     # ------------------------------------------------------------------ real time (live demos)
     @property
     def realtime_factor(self) -> float:

@@ -7,7 +7,8 @@ Contract (every room has the same shape; see :mod:`firestop.sandbox.core.rooms`)
   :func:`~firestop.sandbox.arm.models.account_by_name` for other rooms' seeds;
 * routes — ``cognitive.py`` (``Microsoft.CognitiveServices/accounts``: get, list,
   update (merge-patch LRO), listKeys, regenerateKey, deployments, private
-  endpoint connections), ``network.py`` (``Microsoft.Network`` NSG + security
+  endpoint connections), ``aoai.py`` (deployment PUT/DELETE LROs, RAI policies, RAI blocklists and
+  items, private endpoint connection approve/reject), ``network.py`` (``Microsoft.Network`` NSG + security
   rules, PUT/DELETE LROs), ``operations.py`` (LRO status polls of both);
 * ``seed.py`` — ``accounts`` (order 10), ``network_security_groups`` (order 40);
 * ``armjson.py`` — generic ARM JSON helpers (body validation, merge-patch, If-Match).
@@ -39,7 +40,25 @@ room = Room(
         "securityRules.delete.lro": 10.0,
         "privateEndpointConnections.get": 0.2,
         "privateEndpointConnections.list": 0.2,
+        "privateEndpointConnections.createOrUpdate": 0.5,
+        "privateEndpointConnections.createOrUpdate.lro": 5.0,
+        "deployments.createOrUpdate": 0.5,
+        "deployments.createOrUpdate.lro": 5.0,  # PUT accepted -> new sku/policy live
+        "deployments.delete": 0.5,
+        "deployments.delete.lro": 5.0,
+        "raiPolicies.list": 0.2,
+        "raiPolicies.get": 0.1,
+        "raiPolicies.createOrUpdate": 1.0,
+        "raiPolicies.delete": 1.0,
+        "raiBlocklists.list": 0.2,
+        "raiBlocklists.get": 0.1,
+        "raiBlocklists.createOrUpdate": 0.5,
+        "raiBlocklists.delete": 0.5,
+        "raiBlocklistItems.list": 0.2,
+        "raiBlocklistItems.get": 0.1,
+        "raiBlocklistItems.createOrUpdate": 0.5,
+        "raiBlocklistItems.delete": 0.5,
     },
 )
 
-from . import cognitive, network, operations, seed  # noqa: E402,F401  (register on ``room``)
+from . import aoai, cognitive, network, operations, seed  # noqa: E402,F401  (register on ``room``)

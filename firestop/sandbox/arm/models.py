@@ -16,6 +16,14 @@ from ..core.state import TenantState
 
 ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
+RAI_POLICY_TYPE = "Microsoft.CognitiveServices/accounts/raiPolicies"
+BLOCKLIST_TYPE = "Microsoft.CognitiveServices/accounts/raiBlocklists"
+BLOCKLIST_ITEM_TYPE = "Microsoft.CognitiveServices/accounts/raiBlocklists/raiBlocklistItems"
+#: The system-managed content filter policies every Azure OpenAI account has
+#: (https://learn.microsoft.com/azure/ai-services/openai/concepts/default-safety-policies).
+SYSTEM_RAI_POLICIES = ("Microsoft.Default", "Microsoft.DefaultV2")
+#: Harm categories of a content filter policy, each for ``Prompt`` and ``Completion`` (spec example ``PutRaiPolicy.json``).
+HARM_CATEGORIES = ("Hate", "Sexual", "Selfharm", "Violence")
 NSG_TYPE = "Microsoft.Network/networkSecurityGroups"
 RULE_TYPE = "Microsoft.Network/networkSecurityGroups/securityRules"
 
@@ -107,7 +115,8 @@ def openai_account(
     return body
 
 
-def deployment(account: dict, *, name: str, model: str, version: str, sku: str, capacity: int, created_at: str, created_by: str) -> dict:
+def deployment(account: dict, *, name: str, model: str, version: str, sku: str, capacity: int, created_at: str, created_by: str,
+               rai_policy: str = "Microsoft.DefaultV2") -> dict:
     """A ``.../accounts/{a}/deployments/{d}`` body (model format OpenAI)."""
     return {
         "id": f"{account['id']}/deployments/{name}",
@@ -117,9 +126,63 @@ def deployment(account: dict, *, name: str, model: str, version: str, sku: str, 
         "properties": {
             "model": {"format": "OpenAI", "name": model, "version": version},
             "versionUpgradeOption": "OnceNewDefaultVersionAvailable",
-            "raiPolicyName": "Microsoft.DefaultV2",
+            "raiPolicyName": rai_policy,
             "provisioningState": "Succeeded",
         },
+        "systemData": system_data(created_by, created_at),
+    }
+
+
+def system_rai_policy(account: dict, name: str) -> dict:
+    """A system RAI policy (``type: SystemManaged``) of ``account``: Medium thresholds, blocking, both sources."""
+    filters = [
+        {"name": c, "blocking": True, "enabled": True, "severityThreshold": "Medium", "source": s}
+        for s in ("Prompt", "Completion") for c in HARM_CATEGORIES
+    ]
+    if name == "Microsoft.DefaultV2":
+        filters += [{"name": "Jailbreak", "blocking": True, "enabled": True, "source": "Prompt"},
+                    {"name": "Protected Material Text", "blocking": True, "enabled": True, "source": "Completion"},
+                    {"name": "Protected Material Code", "blocking": False, "enabled": True, "source": "Completion"}]
+    return {
+        "id": f"{account['id']}/raiPolicies/{name}",
+        "type": RAI_POLICY_TYPE,
+        "name": name,
+        "properties": {"type": "SystemManaged", "mode": "Blocking", "contentFilters": filters},
+    }
+
+
+def rai_policy(account: dict, *, name: str, base: str, threshold: str, blocklists: list[str], created_at: str, created_by: str) -> dict:
+    """A user-managed RAI policy body: every harm category at ``threshold``, blocking, plus ``blocklists``."""
+    import hashlib
+
+    return {
+        "id": f"{account['id']}/raiPolicies/{name}",
+        "type": RAI_POLICY_TYPE,
+        "name": name,
+        "etag": '"' + hashlib.sha256(f"{account['id']}/{name}".encode()).hexdigest()[:32] + '"',
+        "properties": {
+            "mode": "Blocking",
+            "basePolicyName": base,
+            "contentFilters": [
+                {"name": c, "blocking": True, "enabled": True, "severityThreshold": threshold, "source": s}
+                for s in ("Prompt", "Completion") for c in HARM_CATEGORIES
+            ],
+            "customBlocklists": [{"blocklistName": b, "blocking": True, "source": "Prompt"} for b in blocklists],
+            "type": "UserManaged",
+        },
+        "systemData": system_data(created_by, created_at),
+    }
+
+
+def rai_blocklist(account: dict, *, name: str, description: str, created_at: str, created_by: str) -> dict:
+    import hashlib
+
+    return {
+        "id": f"{account['id']}/raiBlocklists/{name}",
+        "type": BLOCKLIST_TYPE,
+        "name": name,
+        "etag": '"' + hashlib.sha256(f"{account['id']}/bl/{name}".encode()).hexdigest()[:32] + '"',
+        "properties": {"description": description},
         "systemData": system_data(created_by, created_at),
     }
 

@@ -4,7 +4,9 @@
 (default ``swedencentral``), ``kind`` (``OpenAI``), ``sku`` (``S0``), ``tags``,
 ``properties``, ``identity`` (the managed identity as ARM shows it), ``created_at`` / ``created_by``, ``keys: {key1, key2}``
 (default: two 32-lower-hex values from the seeded RNG) and ``deployments``
-(``[{name, model, version, sku?, capacity?}]``).
+(``[{name, model, version, sku?, capacity?, rai_policy?}]``), ``rai_blocklists``
+(``[{name, description?}]``) and ``rai_policies`` (``[{name, base?, threshold?, blocklists?}]``: user-managed
+content filter policies, every harm category at ``threshold`` (default ``Low``, the strictest), blocking).
 ``network_security_groups`` items: ``resource_group``, ``name``, ``location``?,
 ``rules: [{name, properties}]``.
 """
@@ -41,6 +43,14 @@ def seed_accounts(ctx: SeedContext) -> None:
             doc["issued_keys"].extend([str(keys["key1"]), str(keys["key2"])])
         else:
             doc["account_keys"][body["id"].lower()] = {"key1": state.issue_key(), "key2": state.issue_key()}
+        who = acc.get("created_by", "admin@contoso.com")
+        for bl in acc.get("rai_blocklists", []) or []:
+            state.put_resource(T.rai_blocklist(body, name=bl["name"], description=str(bl.get("description", "")),
+                                               created_at=created_at, created_by=who))
+        for pol in acc.get("rai_policies", []) or []:
+            state.put_resource(T.rai_policy(body, name=pol["name"], base=pol.get("base", "Microsoft.DefaultV2"),
+                                            threshold=pol.get("threshold", "Low"), blocklists=list(pol.get("blocklists", []) or []),
+                                            created_at=created_at, created_by=who))
         for dep in acc.get("deployments", []) or []:
             state.put_resource(
                 T.deployment(
@@ -52,6 +62,7 @@ def seed_accounts(ctx: SeedContext) -> None:
                     capacity=int(dep.get("capacity", 10)),
                     created_at=created_at,
                     created_by=acc.get("created_by", "admin@contoso.com"),
+                    rai_policy=dep.get("rai_policy", "Microsoft.DefaultV2"),
                 )
             )
 

@@ -65,6 +65,21 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "deployments.get": (f"{CS}/deployments/read", False),
     "privateEndpointConnections.get": (f"{CS}/privateEndpointConnections/read", False),
     "privateEndpointConnections.list": (f"{CS}/privateEndpointConnections/read", False),
+    "privateEndpointConnections.createOrUpdate": (f"{CS}/privateEndpointConnections/write", False),
+    "deployments.createOrUpdate": (f"{CS}/deployments/write", False),
+    "deployments.delete": (f"{CS}/deployments/delete", False),
+    "raiPolicies.list": (f"{CS}/raiPolicies/read", False),
+    "raiPolicies.get": (f"{CS}/raiPolicies/read", False),
+    "raiPolicies.createOrUpdate": (f"{CS}/raiPolicies/write", False),
+    "raiPolicies.delete": (f"{CS}/raiPolicies/delete", False),
+    "raiBlocklists.list": (f"{CS}/raiBlocklists/read", False),
+    "raiBlocklists.get": (f"{CS}/raiBlocklists/read", False),
+    "raiBlocklists.createOrUpdate": (f"{CS}/raiBlocklists/write", False),
+    "raiBlocklists.delete": (f"{CS}/raiBlocklists/delete", False),
+    "raiBlocklistItems.list": (f"{CS}/raiBlocklists/raiBlocklistItems/read", False),
+    "raiBlocklistItems.get": (f"{CS}/raiBlocklists/raiBlocklistItems/read", False),
+    "raiBlocklistItems.createOrUpdate": (f"{CS}/raiBlocklists/raiBlocklistItems/write", False),
+    "raiBlocklistItems.delete": (f"{CS}/raiBlocklists/raiBlocklistItems/delete", False),
     "activityLogs.list": ("Microsoft.Insights/eventtypes/values/read", False),
     "nsg.get": (f"{NSG}/read", False),
     "securityRules.list": (f"{NSG}/securityRules/read", False),
@@ -259,6 +274,9 @@ class EnforcingRouter(Router):
         if route is None:
             return route, params
         handler = route.handler
+
+        if route.service == "graph":  # Microsoft Graph: application permissions of the app registration, not Azure RBAC
+            return route, params
 
         def guarded(ctx: RequestContext, _route: Route = route) -> SandboxResponse:
             refusal = denied(self.role, _route, ctx)

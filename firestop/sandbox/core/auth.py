@@ -90,4 +90,20 @@ def check_logs(request: SandboxRequest, tenant_id: str) -> Optional[SandboxRespo
     return None
 
 
-CHECKS = {"arm": check_arm, "keyvault": check_vault, "loganalytics": check_logs}
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+
+
+def check_graph(request: SandboxRequest, tenant_id: str) -> Optional[SandboxResponse]:
+    """Microsoft Graph: 401 ``InvalidAuthenticationToken`` for a missing, foreign or wrong-audience token
+    (https://learn.microsoft.com/graph/errors)."""
+    token, claims = _claims(request)
+    if token is None:
+        return error(401, "InvalidAuthenticationToken", "Access token is empty.")
+    if claims is None or claims.get("tid") != tenant_id:
+        return error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer or signature.")
+    if claims["aud"].rstrip("/") != GRAPH_AUDIENCE:
+        return error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+    return None
+
+
+CHECKS = {"arm": check_arm, "keyvault": check_vault, "loganalytics": check_logs, "graph": check_graph}

@@ -41,7 +41,8 @@ from .wire import SandboxResponse
 
 
 #: Operations that start an ARM long-running operation (valid for ``inject_lro_fault``).
-LRO_OPERATIONS = ("accounts.update", "securityRules.createOrUpdate", "securityRules.delete")
+LRO_OPERATIONS = ("accounts.update", "securityRules.createOrUpdate", "securityRules.delete",
+                  "deployments.createOrUpdate", "deployments.delete", "privateEndpointConnections.createOrUpdate")
 #: Terminal LRO statuses (ARM RPC: Succeeded | Failed | Canceled).
 LRO_OUTCOMES = ("Succeeded", "Failed", "Canceled")
 

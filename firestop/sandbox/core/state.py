@@ -130,6 +130,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "unrouted": [],
         "activity_log": [],
         "policy_states": [],
+        "graph": {"servicePrincipals": {}, "users": {}, "riskyServicePrincipals": {}},
     }
 
 

@@ -91,6 +91,13 @@ class SandboxTransport(HttpTransport):
             return _RestResponse(request, answer.status, headers, body)
         return _LegacyResponse(request, answer.status, headers, body)
 
+    def httpx_transport(self) -> Any:
+        """An httpx transport answering from the same tenant, for SDKs that speak httpx (msgraph-sdk):
+        :class:`firestop.sandbox.core.httpx_transport.SandboxHttpxTransport`."""
+        from .httpx_transport import SandboxHttpxTransport
+
+        return SandboxHttpxTransport(self._tenant)
+
     def open(self) -> None:
         pass
 

@@ -1,0 +1,71 @@
+"""Progress markers: the before-state a runbook saw, kept before its first change, so a retried apply never loses it.
+
+A runbook that changes Azure in more than one call (or whose change cannot be
+read back as "what it was before" once made: a deleted deployment, a moved
+policy, a disabled service principal) calls :func:`remember` with the state it
+read *before* its first change, and starts every apply with :func:`recall`.
+A retry — after a fault, a crash, a ``kill -9`` between two calls, an
+azure-core re-send — finds the marker and works from the state it holds, not
+from the half-changed target, so the ``before`` it reports (and undo restores)
+is always the original.
+
+Where: the incident's hash-chained ledger (:mod:`runbooks.ledger`), one entry of
+kind ``marker`` per (incident, step, runbook, target), appended with ``fsync``
+before the change (``data``: ``{"before": {...}, "plan": {...}}``). Only the
+first marker of a key counts; :func:`remember` writes none when one exists.
+States are the runbooks' own JSON (never a secret value: fingerprints only).
+The ledger lives under ``FIRESTOP_HOME`` (and moves to Blob Storage with the
+other incident artifacts, issue 12), so every retry of the incident's steps
+reads the same markers.
+
+Errors: :func:`remember` raises ``RunbookError('failed')`` when the marker
+cannot be written — the runbook must not act without it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firestop.azure.errors import RunbookError
+from runbooks.base import RunContext
+
+KIND = "marker"
+
+
+def _same_target(a: str | None, b: str | None) -> bool:
+    return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()
+
+
+def recall(ctx: RunContext, runbook: str, target: str | None) -> dict[str, Any] | None:
+    """The first marker's data (``{"before", "plan"}``) of this incident, step, runbook and target; None if none."""
+    from runbooks.ledger import Ledger
+
+    try:
+        entries = Ledger(ctx.settings.ledger_dir).entries(ctx.incident_id)
+    except (OSError, ValueError):
+        return None
+    for entry in entries:
+        if (entry.get("kind"), entry.get("runbook"), entry.get("step_id")) == (KIND, runbook, ctx.step_id) and _same_target(
+            entry.get("target"), target
+        ):
+            data = entry.get("data")
+            return data if isinstance(data, dict) else None
+    return None
+
+
+def remember(ctx: RunContext, runbook: str, target: str | None, before: dict[str, Any], plan: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Keep ``before`` (and what the runbook is about to do, ``plan``) unless a marker exists; returns the marker's data."""
+    from runbooks.ledger import Ledger
+
+    earlier = recall(ctx, runbook, target)
+    if earlier is not None:
+        return earlier
+    data = {"before": before, "plan": plan or {}}
+    try:
+        Ledger(ctx.settings.ledger_dir).append(
+            ctx.incident_id, kind=KIND, runbook=runbook, action="apply", step_id=ctx.step_id,
+            target=target, at=ctx.now().isoformat(), data=data,
+        )
+    except (OSError, ValueError) as exc:
+        raise RunbookError("failed", f"{runbook}: could not keep the before-state marker, not acting: {exc}") from None
+    return data
