@@ -89,7 +89,9 @@ class LocalStore:
         path = self.path(name)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | (os.O_CREAT if at == 0 else 0), 0o644)
+        except FileNotFoundError:
+            raise AppendConflict(f"{self.where}: {name} does not exist (expected {at} bytes); read it again") from None
         except OSError as exc:
             raise StoreError("failed", f"{self.where}: cannot append to {name} ({exc.strerror})") from None
         try:
