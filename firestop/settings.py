@@ -6,14 +6,14 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 
 | variable | meaning | default |
 |---|---|---|
-| ``FIRESTOP_HOME`` | state directory: durable history, records, evidence, sandbox tenant | ``./.firestop`` |
+| ``FIRESTOP_HOME`` | local state: durable history (local host), the sandbox tenant, tabletop runs; records, evidence, ledger and notification copies too unless ``FIRESTOP_STORAGE_BLOB_URL`` is set | ``./.firestop`` |
 | ``FIRESTOP_PLAYBOOKS`` | directory of playbook YAML files | ``playbooks/`` beside ``firestop/`` |
 | ``FIRESTOP_KEY_VAULT_URL`` | vault that receives rotated keys, e.g. ``https://kv-contoso-ai.vault.azure.net`` | none (the sandbox sets its own) |
 | ``FIRESTOP_KEY_SECRET_NAME`` | secret that consumers read the Azure OpenAI key from | ``openai-api-key`` |
 | ``FIRESTOP_LOG_WORKSPACE_ID`` | Log Analytics workspace ID (GUID) queried for evidence | none (the sandbox sets its own) |
 | ``FIRESTOP_AUTOMATION_PRINCIPAL_ID`` | object ID of Firestop's own identity: ``identity.revoke_role_assignment`` never removes its role assignments | none (the runbook also protects the object ID in its own access token) |
-| ``FIRESTOP_RECORDS_CONNECTION`` | Blob Storage connection string: ``records.file`` uploads records there instead of ``FIRESTOP_HOME/records`` (a secret) | none |
-| ``FIRESTOP_RECORDS_CONTAINER`` | blob container for records | ``firestop-records`` |
+| ``FIRESTOP_STORAGE_BLOB_URL`` | Blob endpoint that keeps records, evidence, ledger and notification copies (:mod:`firestop.storage`) instead of ``FIRESTOP_HOME`` | none |
+| ``FIRESTOP_RECORDS_CONTAINER`` / ``FIRESTOP_EVIDENCE_CONTAINER`` / ``FIRESTOP_LEDGER_CONTAINER`` | its containers | ``firestop-records`` / ``firestop-evidence`` / ``firestop-ledger`` |
 | ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` — its only source (a secret: such URLs carry a token) | none |
 | ``FIRESTOP_ROLES`` | the role table (JSON: object/group IDs → reader, responder, approver, admin), else ``FIRESTOP_HOME/roles.json`` — read by :mod:`firestop.trust.roles` | none (Entra app roles on Azure; the sandbox's demo roles locally) |
 | ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
@@ -42,8 +42,10 @@ class Settings(BaseModel):
     key_secret_name: str = "openai-api-key"
     log_workspace_id: str | None = None
     automation_principal_id: str | None = None
-    records_connection: SecretStr | None = None
+    storage_blob_url: str | None = None
     records_container: str = "firestop-records"
+    evidence_container: str = "firestop-evidence"
+    ledger_container: str = "firestop-ledger"
     notify_webhook_url: SecretStr | None = None
     evidence_max_window_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
@@ -58,8 +60,10 @@ class Settings(BaseModel):
             "key_secret_name": env.get("FIRESTOP_KEY_SECRET_NAME") or "openai-api-key",
             "log_workspace_id": env.get("FIRESTOP_LOG_WORKSPACE_ID") or None,
             "automation_principal_id": env.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID") or None,
-            "records_connection": env.get("FIRESTOP_RECORDS_CONNECTION") or None,
+            "storage_blob_url": env.get("FIRESTOP_STORAGE_BLOB_URL") or None,
             "records_container": env.get("FIRESTOP_RECORDS_CONTAINER") or "firestop-records",
+            "evidence_container": env.get("FIRESTOP_EVIDENCE_CONTAINER") or "firestop-evidence",
+            "ledger_container": env.get("FIRESTOP_LEDGER_CONTAINER") or "firestop-ledger",
             "notify_webhook_url": env.get("FIRESTOP_NOTIFY_WEBHOOK_URL") or None,
             "evidence_max_window_seconds": env.get("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS") or None,
         }
@@ -207,6 +211,23 @@ def _seal_key(v: str) -> str | None:
     return None
 
 
+def _blob_url(v: str) -> str | None:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(v)
+    if parsed.scheme == "https" and parsed.hostname and not parsed.query and len(v) < 2048:
+        return None
+    if parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1") and parsed.path.strip("/") == "devstoreaccount1":
+        return None  # Azurite
+    return (f"{v!r} is not a blob endpoint; give https://<account>.blob.core.windows.net/ (template output, no SAS token), "
+            "or Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally")
+
+
+def _container(v: str) -> str | None:
+    ok = _re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", v)
+    return None if ok else f"{v!r} is not a blob container name (3-63 lower-case letters, digits and single hyphens)"
+
+
 def _storage_account(v: str) -> str | None:
     return None if _re.match(r"^[a-z0-9]{3,24}$", v) else f"{v!r} is not a storage account name (3-24 lower-case letters and digits)"
 
@@ -228,12 +249,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles).", lambda v: _json_object(v)),
     Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
     Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
-    Setting("FIRESTOP_HOME", "no", "./.firestop (/tmp/firestop on Azure)", "Local state: durable history (local host), records/evidence/ledger until they move to Blob Storage, the sandbox tenant.", None),
-    Setting("FIRESTOP_RECORDS_CONNECTION", "no", "none", "Blob Storage connection string for records (shared key; not usable with the template's identity-only storage).", None),
-    Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records.", None),
-    Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (WORM in the template).", None),
-    Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for ledgers (WORM, protected appends).", None),
-    Setting("FIRESTOP_STORAGE_BLOB_URL", "no", "none", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/), reached with the managed identity.", _https),
+    Setting("FIRESTOP_HOME", "no", "./.firestop (/tmp/firestop on Azure)", "Local disk: the local durable host's history, the sandbox tenant, tabletop exercise runs (on Azure only the weekly tabletop timer writes there, to /tmp); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", None),
+    Setting("FIRESTOP_STORAGE_BLOB_URL", "azure", "none (records, evidence, ledger and notification copies under FIRESTOP_HOME)", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/, reached with the managed identity; Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally): records, evidence, ledger and notification copies live there, none on an instance's disk.", _blob_url),
+    Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records, and notification copies under notifications/.", _container),
+    Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (write-once; WORM policy in the template).", _container),
+    Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for the hash-chained ledgers (append blobs; WORM with protected appends in the template).", _container),
     Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed.", _guid("the directory (tenant) ID: az account show --query tenantId")),
     Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway; never taken from the Host header.", https_origin_problem),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
@@ -270,7 +290,8 @@ def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[
 #: The settings :meth:`Settings.from_env` parses into a typed field, checked there against :data:`SETTINGS` so a
 #: malformed value is named with its fix (paths and URLs are checked where they are used: a local stand-in
 #: webhook on http:// and a missing playbook folder have their own, more specific answers).
-_PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS",)
+_PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER",
+                       "FIRESTOP_EVIDENCE_CONTAINER", "FIRESTOP_LEDGER_CONTAINER")
 
 
 class SettingsError(RuntimeError):

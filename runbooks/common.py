@@ -21,17 +21,22 @@ def raw_json(pipeline_response: Any, deserialized: Any, headers: Any) -> Any:
 def append_ledger(ctx: RunContext, *, kind: str, runbook: str, action: str, target: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """Append an entry to the incident's ledger (:mod:`runbooks.ledger`); returns ``{"seq", "hash"}``.
 
-    Raises ``RunbookError('failed')`` when the ledger cannot be written or is broken:
+    Raises ``RunbookError('failed')`` when the ledger cannot be written or is broken (``transient``
+    when the store did not answer):
     evidence that is not on the ledger must not count as collected.
     """
     from firestop.azure.errors import RunbookError
     from runbooks.ledger import Ledger
 
+    from firestop.storage import StoreError
+
     try:
-        entry = Ledger(ctx.settings.ledger_dir).append(
+        entry = Ledger.of(ctx.settings).append(
             ctx.incident_id, kind=kind, runbook=runbook, action=action, step_id=ctx.step_id,
             target=target, at=ctx.now().isoformat(), data=data,
         )
+    except StoreError as exc:  # transient: no answer, or contended past the attempts: the step is retried
+        raise RunbookError("transient" if exc.kind == "transient" else "failed", f"ledger: {exc}") from None
     except (OSError, ValueError) as exc:
         raise RunbookError("failed", f"ledger: {exc}") from None
     return {"seq": entry["seq"], "hash": entry["hash"]}

@@ -201,7 +201,7 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
     if req.requested_by is not None:
         data["requested_by"] = req.requested_by
     try:
-        entry = Ledger(settings.ledger_dir).append(
+        entry = Ledger.of(settings).append(
             req.incident_id, kind="action", runbook=req.runbook, action=req.action, step_id=req.step_id,
             target=req.target, at=answer.get("finished_at") or "", data=data,
         )

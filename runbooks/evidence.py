@@ -1,11 +1,12 @@
 """Evidence runbooks: keep the configuration and the logs of the incident before anything changes.
 
-Every item is written under ``FIRESTOP_HOME/evidence/<incident>/`` with its
-SHA-256 and size in the manifest (:mod:`firestop.evidence`) and appended to
-the incident's hash-chained ledger (:mod:`runbooks.ledger`, kind ``evidence``).
-A second apply of the same step keeps the first item when its file still
-matches its hash (evidence of the state *before* containment must not be
-overwritten by a later, contained state) and changes nothing.
+Every item is written once to the evidence store (:mod:`firestop.evidence`: the
+``FIRESTOP_EVIDENCE_CONTAINER`` blob container when ``FIRESTOP_STORAGE_BLOB_URL`` is
+set, else ``FIRESTOP_HOME/evidence/<incident>/``) with its SHA-256 and size in its
+manifest entry, and appended to the incident's hash-chained ledger
+(:mod:`runbooks.ledger`, kind ``evidence``). A second apply of the same step keeps
+the first item (evidence of the state *before* containment is never overwritten
+by a later, contained state: the store refuses to replace an item) and changes nothing.
 
 Item names carry the target (:func:`evidence_name`: ``azurediagnostics-<account>-<hash>``,
 ``arm-config-<resource>-<hash>``), so a step the orchestrator fans out over several
@@ -26,16 +27,16 @@ into KQL. Columns: see AzureDiagnostics for Cognitive Services
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from firestop.azure.errors import RunbookError, map_azure_error
 from firestop.evidence import EvidenceItem, EvidenceStore
+from firestop.storage import StoreError
 from runbooks.base import Applied, Check, ParamsT, Plan, RunContext, Runbook, Verification
 from runbooks.common import append_ledger, list_raw, raw_json
 from runbooks.registry import register
@@ -181,9 +182,10 @@ def _cell(value: Any) -> Any:
 class EvidenceRunbook(Runbook[ParamsT]):
     """Read-only runbooks that keep evidence: one JSONL item per step and target, written once.
 
-    ``_keep`` writes under the manifest lock (re-checking for an item a concurrent try of the
-    step already kept), appends the item to the incident's ledger and answers; ``verify``
-    re-hashes the file against the manifest and the ledger; ``undo`` keeps the evidence.
+    ``_keep`` writes the item and its manifest entry once (a concurrent or earlier try of the
+    step that kept it first wins: :meth:`firestop.evidence.EvidenceStore.write_jsonl`), appends
+    the item to the incident's ledger and answers; ``verify`` re-hashes the item against the
+    manifest and the ledger; ``undo`` keeps the evidence.
     """
 
     mutating = False
@@ -192,11 +194,11 @@ class EvidenceRunbook(Runbook[ParamsT]):
 
     def _keep(self, ctx: RunContext, target: str, name: str, rows: list[dict[str, Any]], source: dict[str, Any],
               summary: Callable[[EvidenceItem], str]) -> Applied:
-        with manifest_lock(ctx):
-            kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
-            if kept is not None:
-                return _reused(self.name, target, kept)
-            item = EvidenceStore(ctx.settings.evidence_dir).write_jsonl(
+        kept = existing_item(ctx, name)  # a concurrent try of this step may have finished meanwhile
+        if kept is not None:
+            return _reused(self.name, target, kept)
+        try:
+            item = EvidenceStore.of(ctx.settings).write_jsonl(
                 ctx.incident_id,
                 name=name,
                 rows=rows,
@@ -205,6 +207,8 @@ class EvidenceRunbook(Runbook[ParamsT]):
                 collected_at=ctx.now().isoformat(),
                 source=source,
             )
+        except StoreError as exc:
+            raise RunbookError(exc.kind if exc.kind in ("transient", "forbidden") else "failed", f"evidence: {exc}") from None
         ledger = append_ledger(ctx, kind="evidence", runbook=self.name, action="apply", target=target, data=item.model_dump(mode="json"))
         return Applied(runbook=self.name, target=target, changed=False, before={}, after={}, summary=summary(item),
                        artifacts={"evidence": item.model_dump(mode="json"), "ledger": ledger})
@@ -245,7 +249,7 @@ class SnapshotLogs(EvidenceRunbook[SnapshotLogsParams]):
             target=target,
             before={"workspace_id": workspace, "query": queries[0][2], "pages": len(queries),
                     "window": [start.isoformat(), end.isoformat()], "window_clamped": clamp},
-            notes=["read-only: writes an evidence file under FIRESTOP_HOME, changes nothing in Azure"],
+            notes=["read-only: keeps an evidence item in the evidence store, changes nothing in Azure"],
         )
 
     def apply(self, ctx: RunContext, target: str, params: SnapshotLogsParams) -> Applied:
@@ -296,22 +300,9 @@ class SnapshotLogs(EvidenceRunbook[SnapshotLogsParams]):
 # shared by the evidence runbooks --------------------------------------------------
 
 
-@contextlib.contextmanager
-def manifest_lock(ctx: RunContext) -> Iterator[None]:
-    """Serialise the incident's manifest read-modify-writes (threads and processes): the targets of a
-    fanned-out step collect in parallel, and each write rewrites ``manifest.json``. The lock file is
-    ``<evidence root>/.locks/<incident>.lock``, outside the evidence folder."""
-    from runbooks.ledger import _SAFE, _locked
-
-    root = ctx.settings.evidence_dir / ".locks"
-    root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / (_SAFE.sub("-", ctx.incident_id).strip("-.") or "incident")):
-        yield
-
-
 def existing_item(ctx: RunContext, name: str) -> EvidenceItem | None:
     """This step's evidence item ``name`` if already collected and its file still matches its hash."""
-    store = EvidenceStore(ctx.settings.evidence_dir)
+    store = EvidenceStore.of(ctx.settings)
     for item in store.manifest(ctx.incident_id):
         if item.step_id == ctx.step_id and item.name == name and store.check(ctx.incident_id, item):
             return item
@@ -335,9 +326,9 @@ def verify_evidence(ctx: RunContext, runbook: str, target: str, applied: Applied
     from runbooks.ledger import Ledger
 
     item = EvidenceItem.model_validate(applied.artifacts["evidence"])
-    store = EvidenceStore(ctx.settings.evidence_dir)
-    ledger = Ledger(ctx.settings.ledger_dir)
-    chain = ledger.verify(ctx.incident_id, evidence_folder=store.folder(ctx.incident_id))
+    store = EvidenceStore.of(ctx.settings)
+    ledger = Ledger.of(ctx.settings)
+    chain = ledger.verify(ctx.incident_id, evidence=store.reader(ctx.incident_id))
     on_ledger = any(
         e.get("kind") == "evidence" and (e.get("data") or {}).get("sha256") == item.sha256 and (e.get("data") or {}).get("path") == item.path
         for e in ledger.entries(ctx.incident_id)
@@ -450,7 +441,7 @@ class SnapshotConfig(EvidenceRunbook[SnapshotConfigParams]):
             runbook=self.name,
             target=target,
             before={"resources": resources, "already_collected": kept.path if kept else None},
-            notes=["read-only: writes an evidence file under FIRESTOP_HOME, changes nothing in Azure"],
+            notes=["read-only: keeps an evidence item in the evidence store, changes nothing in Azure"],
         )
 
     def apply(self, ctx: RunContext, target: str, params: SnapshotConfigParams) -> Applied:

@@ -272,7 +272,7 @@ class _KeyState:
         from runbooks.ledger import Ledger
 
         try:
-            entries = Ledger(self.ctx.settings.ledger_dir).entries(self.ctx.incident_id)
+            entries = Ledger.of(self.ctx.settings).entries(self.ctx.incident_id)
         except (OSError, ValueError):
             return False
         mine = self.ref.resource_id.lower()

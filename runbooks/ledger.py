@@ -1,7 +1,6 @@
 """A hash-chained ledger per incident: every evidence item and every action, tamper-evident.
 
-Where: ``FIRESTOP_HOME/ledger/<incident_id>.jsonl`` (``Settings.ledger_dir``),
-one file per incident so incidents never contend and a responder can hand one
+One ledger per incident, so incidents never contend and a responder can hand one
 file to an auditor. One JSON object per line, appended in order::
 
     {"seq": 1, "at": "2026-11-29T03:15:02+00:00" (UTC, clients' clock),
@@ -30,33 +29,39 @@ file's first entry is another incident's. Who may name an incident is the
 dispatcher's rule (:mod:`runbooks.dispatch`): an orchestration its own, a
 person's manual run only ``manual-<date>``.
 
-Concurrency: appends are serialised by a per-file thread lock and an
-``fcntl`` lock on ``<incident>.jsonl.lock`` (POSIX), and each line is written
-with one ``write`` and ``fsync``.
+Where: one object ``<incident_id>.jsonl`` per incident in the ledger store
+(:func:`firestop.storage.stores_for`): an *append blob* in ``FIRESTOP_LEDGER_CONTAINER``
+when ``FIRESTOP_STORAGE_BLOB_URL`` is set (WORM with protected appends on Azure), else
+``FIRESTOP_HOME/ledger/<incident_id>.jsonl``.
+
+Concurrency (any number of instances and processes): an append reads the ledger,
+checks its chain, builds the next entry on its head and appends it *at the length
+it read* (:meth:`firestop.storage.base.ObjectStore.append`: the blob service's
+``x-ms-blob-condition-appendpos``, locally ``flock`` + the file size). When another
+writer got there first the append is refused whole (``AppendConflict``) and this one
+reads again and rebuilds its entry on the new head — so the chain never forks and no
+entry is lost. Attempts are bounded (:data:`MAX_APPEND_ATTEMPTS`, with a short random
+back-off between them); past that the append fails with ``StoreError('transient')``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
+import random
 import re
-import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable
 
-try:  # POSIX only
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+from firestop.storage import AppendConflict, ObjectStore, StoreError
+from firestop.storage.local import LocalStore
 
 GENESIS = "0" * 64
 KINDS = ("evidence", "action", "record", "notification", "marker")
+MAX_APPEND_ATTEMPTS = 64
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
 
 
 def canonical(value: Any) -> bytes:
@@ -79,12 +84,17 @@ class ChainCheck:
     problems: list[str] = field(default_factory=list)
 
 
-def verify_chain(lines: list[str], *, evidence_folder: Path | None = None) -> ChainCheck:
+def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
+                 evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
     """Check a ledger's lines: each hash recomputes, each ``prev`` is the previous hash, ``seq`` counts 1, 2, …
 
-    evidence_folder: when given, every ``evidence`` entry's file (``data.path`` in
-    that folder) must still hash to ``data.sha256``.
+    evidence: when given, ``evidence(data.path)`` → the bytes of every ``evidence`` entry's
+    item (None when missing), which must still hash to ``data.sha256``;
+    evidence_folder: the same for items that are files in a folder.
     """
+    if evidence is None and evidence_folder is not None:
+        folder = Path(evidence_folder)
+        evidence = lambda rel: (folder / rel).read_bytes() if (folder / rel).is_file() else None  # noqa: E731
     problems: list[str] = []
     prev, count = GENESIS, 0
     for number, line in enumerate(lines, start=1):
@@ -102,12 +112,12 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None) -> Ch
             problems.append(f"line {number} (seq {entry.get('seq')}): prev does not match the previous entry's hash")
         if entry_hash(entry) != entry.get("hash"):
             problems.append(f"line {number} (seq {entry.get('seq')}): content does not match its hash (entry edited)")
-        if evidence_folder is not None and entry.get("kind") == "evidence":
+        if evidence is not None and entry.get("kind") == "evidence":
             data = entry.get("data") or {}
-            path = evidence_folder / str(data.get("path", ""))
-            if not path.is_file():
+            kept = evidence(str(data.get("path", "")))
+            if kept is None:
                 problems.append(f"line {number}: evidence file {data.get('path')} is missing")
-            elif hashlib.sha256(path.read_bytes()).hexdigest() != data.get("sha256"):
+            elif hashlib.sha256(kept).hexdigest() != data.get("sha256"):
                 problems.append(f"line {number}: evidence file {data.get('path')} no longer matches its SHA-256")
         prev = str(entry.get("hash"))
         if problems:
@@ -115,39 +125,42 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None) -> Ch
     return ChainCheck(ok=not problems, entries=count, head=prev, problems=problems)
 
 
-def _thread_lock(path: Path) -> threading.Lock:
-    key = str(path.resolve())
-    with _locks_guard:
-        return _locks.setdefault(key, threading.Lock())
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with _thread_lock(path):
-        if fcntl is None:  # pragma: no cover
-            yield
-            return
-        with open(str(path) + ".lock", "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
 class Ledger:
-    """The ledgers under ``root`` (``Settings.ledger_dir``)."""
+    """The ledgers in ``store`` (an :class:`~firestop.storage.base.ObjectStore`, e.g. ``stores_for(settings).ledger``;
+    a folder path means a :class:`~firestop.storage.local.LocalStore` there)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, store: "ObjectStore | Path | str") -> None:
+        self.store: ObjectStore = LocalStore(Path(store)) if isinstance(store, (str, Path)) else store
+
+    @classmethod
+    def of(cls, settings: Any) -> "Ledger":
+        """The ledgers of ``settings`` (Blob Storage or ``FIRESTOP_HOME/ledger``, :func:`firestop.storage.stores_for`)."""
+        from firestop.storage import stores_for
+
+        return cls(stores_for(settings).ledger)
+
+    def name(self, incident_id: str) -> str:
+        """The store object of the incident's ledger: ``<incident_id>.jsonl`` (unsafe characters as ``-``)."""
+        return f"{_SAFE.sub('-', incident_id).strip('-.') or 'incident'}.jsonl"
 
     def path(self, incident_id: str) -> Path:
-        name = _SAFE.sub("-", incident_id).strip("-.") or "incident"
-        return self.root / f"{name}.jsonl"
+        """The incident's ledger file — a local store only (ValueError for Blob Storage)."""
+        if not isinstance(self.store, LocalStore):
+            raise ValueError("the ledger is in Blob Storage, not in a file; read it with Ledger.entries")
+        return self.store.path(self.name(incident_id))
+
+    def location(self, incident_id: str) -> str:
+        """Where the ledger is, for people (a path or a blob URL without credentials)."""
+        return self.store.location(self.name(incident_id))
+
+    def exists(self, incident_id: str) -> bool:
+        return self.store.read(self.name(incident_id)) is not None
+
+    def _raw(self, incident_id: str) -> bytes:
+        return self.store.read(self.name(incident_id)) or b""
 
     def _lines(self, incident_id: str) -> list[str]:
-        path = self.path(incident_id)
-        return path.read_text("utf-8").splitlines() if path.exists() else []
+        return self._raw(incident_id).decode("utf-8", errors="replace").splitlines()
 
     def entries(self, incident_id: str) -> list[dict[str, Any]]:
         """Every entry, oldest first (ValueError on a line that is not JSON)."""
@@ -158,9 +171,10 @@ class Ledger:
         entries = self.entries(incident_id)
         return entries[-1]["hash"] if entries else GENESIS
 
-    def verify(self, incident_id: str, *, evidence_folder: Path | None = None) -> ChainCheck:
+    def verify(self, incident_id: str, *, evidence_folder: Path | None = None,
+               evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
         """:func:`verify_chain` over the incident's ledger."""
-        return verify_chain(self._lines(incident_id), evidence_folder=evidence_folder)
+        return verify_chain(self._lines(incident_id), evidence_folder=evidence_folder, evidence=evidence)
 
     def append(
         self,
@@ -174,25 +188,27 @@ class Ledger:
         at: str,
         data: dict[str, Any],
     ) -> dict[str, Any]:
-        """Append one entry and return it (with ``seq``, ``prev`` and ``hash``).
+        """Append one entry and return it (with ``seq``, ``prev`` and ``hash``); safe from any number of writers.
 
-        Raises ValueError for an unknown ``kind`` or when the existing chain is
-        broken (appending would hide the break), OSError when the file cannot be written.
+        Raises ValueError for an unknown ``kind`` or when the existing chain is broken
+        (appending would hide the break), :class:`~firestop.storage.base.StoreError` (an
+        OSError) when the store cannot be written or stays contended.
         """
         if kind not in KINDS:
             raise ValueError(f"ledger kind must be one of {KINDS}, got {kind!r}")
         if not incident_id or _SAFE.search(incident_id) or incident_id.startswith("."):
             raise ValueError(f"ledger: incident ID {incident_id!r} is not a plain name ([A-Za-z0-9._-]); not appending")
-        path = self.path(incident_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(path):
-            lines = self._lines(incident_id)
+        name = self.name(incident_id)
+        payload = json.loads(canonical(data))
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            raw = self.store.read(name) or b""
+            lines = raw.decode("utf-8", errors="replace").splitlines()
             check = verify_chain(lines)
             if not check.ok:
-                raise ValueError(f"ledger {path.name} is broken, not appending: {check.problems[0]}")
+                raise ValueError(f"ledger {name} is broken, not appending: {check.problems[0]}")
             owner = next((json.loads(line).get("incident_id") for line in lines if line.strip()), incident_id)
             if owner != incident_id:
-                raise ValueError(f"ledger {path.name} belongs to incident {owner!r}; not appending for {incident_id!r}")
+                raise ValueError(f"ledger {name} belongs to incident {owner!r}; not appending for {incident_id!r}")
             entry: dict[str, Any] = {
                 "seq": check.entries + 1,
                 "at": at,
@@ -202,15 +218,13 @@ class Ledger:
                 "action": action,
                 "step_id": step_id,
                 "target": target,
-                "data": json.loads(canonical(data)),
+                "data": payload,
                 "prev": check.head,
             }
             entry["hash"] = entry_hash(entry)
-            line = canonical(entry) + b"\n"
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            return entry
+                self.store.append(name, canonical(entry) + b"\n", at=len(raw))
+                return entry
+            except AppendConflict:  # another writer appended first: rebuild on the new head
+                time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
+        raise StoreError("transient", f"ledger {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race to other writers; try again")

@@ -14,8 +14,8 @@ kind ``marker`` per (incident, step, runbook, target), appended with ``fsync``
 before the change (``data``: ``{"before": {...}, "plan": {...}}``). Only the
 first marker of a key counts; :func:`remember` writes none when one exists.
 States are the runbooks' own JSON (never a secret value: fingerprints only).
-The ledger lives under ``FIRESTOP_HOME`` (and moves to Blob Storage with the
-other incident artifacts, issue 12), so every retry of the incident's steps
+The ledger lives in the store of ``Ledger.of(settings)`` (``FIRESTOP_HOME/ledger`` locally, Blob Storage
+when ``FIRESTOP_STORAGE_BLOB_URL`` is set), so every retry of the incident's steps, on any instance,
 reads the same markers.
 
 Errors: :func:`remember` raises ``RunbookError('failed')`` when the marker
@@ -41,7 +41,7 @@ def recall(ctx: RunContext, runbook: str, target: str | None) -> dict[str, Any] 
     from runbooks.ledger import Ledger
 
     try:
-        entries = Ledger(ctx.settings.ledger_dir).entries(ctx.incident_id)
+        entries = Ledger.of(ctx.settings).entries(ctx.incident_id)
     except (OSError, ValueError):
         return None
     for entry in entries:
@@ -62,7 +62,7 @@ def remember(ctx: RunContext, runbook: str, target: str | None, before: dict[str
         return earlier
     data = {"before": before, "plan": plan or {}}
     try:
-        Ledger(ctx.settings.ledger_dir).append(
+        Ledger.of(ctx.settings).append(
             ctx.incident_id, kind=KIND, runbook=runbook, action="apply", step_id=ctx.step_id,
             target=target, at=ctx.now().isoformat(), data=data,
         )

@@ -26,10 +26,13 @@ channel's token): it is registered, never returned; results name only its host.
 Keep it an app setting (e.g. a Key Vault reference): it never travels in the
 orchestration's input or history.
 
-Idempotent: the SHA-256 of the message sent by a step is kept in
-``FIRESTOP_HOME/notifications/<incident>/<step>.json``; applying again with the
-same message sends nothing. A retry after a crash between the POST and that
-file may send the message twice (webhooks have no idempotency key). Each send
+Idempotent: a copy of each message a step sent (the redacted payload, its
+SHA-256, host, format, HTTP status, time) is kept once in the notifications
+store (:func:`firestop.storage.stores_for`: ``notifications/`` in the records
+blob container, else ``FIRESTOP_HOME/notifications``) as
+``<incident>/<step>.<sha256 prefix>.json``; applying again with the same message
+sends nothing. A retry after a crash between the POST and that copy may send
+the message twice (webhooks have no idempotency key). Each send
 is appended to the incident's ledger (kind ``notification``). Errors: no
 answer / 5xx → ``transient``, 429 → ``throttled`` (``Retry-After`` honoured),
 400 → ``invalid``, 401/403 → ``forbidden``, 404/410 → ``not_found``.
@@ -40,8 +43,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import os
-import tempfile
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -186,11 +187,24 @@ def build_payload(fmt: str, title: str, facts: list[tuple[str, str]], body: str)
     }
 
 
-def _marker_path(ctx: RunContext):
+def _marker_name(ctx: RunContext, digest: str) -> str:
+    """The store name of the copy of the message with SHA-256 ``digest`` sent by this step."""
     from runbooks.ledger import _SAFE
 
     safe = lambda v: _SAFE.sub("-", v).strip("-.") or "x"  # noqa: E731
-    return ctx.settings.home / "notifications" / safe(ctx.incident_id) / f"{safe(ctx.step_id)}.json"
+    return f"{safe(ctx.incident_id)}/{safe(ctx.step_id)}.{digest[:32]}.json"
+
+
+def _sent(ctx: RunContext, digest: str) -> dict[str, Any]:
+    """The kept copy of the message ``digest`` this step sent (``{}`` when not sent). RunbookError for a store error."""
+    from firestop.storage import StoreError, stores_for
+
+    try:
+        data = stores_for(ctx.settings).notifications.read(_marker_name(ctx, digest))
+    except StoreError as exc:
+        raise RunbookError("transient" if exc.kind == "transient" else "failed", f"notifications: {exc}") from None
+    sent = json.loads(data) if data else {}
+    return sent if isinstance(sent, dict) and sent.get("sha256") == digest else {}
 
 
 def _post(url: str, data: bytes) -> int:
@@ -236,8 +250,7 @@ class NotifyWebhook(Runbook[WebhookParams]):
 
     def plan(self, ctx: RunContext, target: str | None, params: WebhookParams) -> Plan:
         _, host, fmt, payload, data = self._message(ctx, target, params)
-        sent = _marker_path(ctx)
-        already = sent.exists() and json.loads(sent.read_text("utf-8")).get("sha256") == hashlib.sha256(data).hexdigest()
+        already = bool(_sent(ctx, hashlib.sha256(data).hexdigest()))
         return Plan(
             runbook=self.name,
             target=target or "",
@@ -247,18 +260,22 @@ class NotifyWebhook(Runbook[WebhookParams]):
 
     def apply(self, ctx: RunContext, target: str | None, params: WebhookParams) -> Applied:
         url, host, fmt, payload, data = self._message(ctx, target, params)
+        from firestop.storage import AlreadyExists, StoreError, stores_for
+
         digest = hashlib.sha256(data).hexdigest()
-        marker = _marker_path(ctx)
-        if marker.exists() and json.loads(marker.read_text("utf-8")).get("sha256") == digest:
+        if _sent(ctx, digest):
             return Applied(runbook=self.name, target=target or "", changed=False, before={}, after={},
                            summary=f"message already sent to {host}; not sent again",
                            artifacts={"host": host, "format": fmt, "sha256": digest})
         status = _post(url, data)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=".sent.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"sha256": digest, "host": host, "format": fmt, "status": status, "sent_at": ctx.now().isoformat()}, fh)
-        os.replace(tmp, marker)
+        copy = {"sha256": digest, "host": host, "format": fmt, "status": status, "sent_at": ctx.now().isoformat(), "payload": payload}
+        try:
+            stores_for(ctx.settings).notifications.create(
+                _marker_name(ctx, digest), json.dumps(copy, ensure_ascii=False, sort_keys=True).encode("utf-8"), "application/json")
+        except AlreadyExists:
+            pass  # a concurrent try sent it too and kept its copy first
+        except StoreError as exc:
+            raise RunbookError("transient" if exc.kind == "transient" else "failed", f"notifications: {exc}") from None
         ledger = append_ledger(ctx, kind="notification", runbook=self.name, action="apply", target=target,
                                data={"host": host, "format": fmt, "status": status, "sha256": digest, "bytes": len(data)})
         return Applied(
@@ -272,8 +289,7 @@ class NotifyWebhook(Runbook[WebhookParams]):
         )
 
     def verify(self, ctx: RunContext, target: str | None, params: WebhookParams, applied: Applied) -> Verification:
-        marker = _marker_path(ctx)
-        sent = json.loads(marker.read_text("utf-8")) if marker.exists() else {}
+        sent = _sent(ctx, str(applied.artifacts.get("sha256") or ""))
         return Verification(
             runbook=self.name,
             target=target or "",

@@ -1,17 +1,17 @@
 """Record runbooks: file the post-incident record (JSON + Markdown), once.
 
-``records.file`` writes ``<incident_id>.json`` and ``<incident_id>.md``:
+``records.file`` writes ``<incident_id>.json`` and ``<incident_id>.md`` to the
+records store (:func:`firestop.storage.stores_for`), each object created once:
 
-- to Azure Blob Storage when ``FIRESTOP_RECORDS_CONNECTION`` (a Storage
-  connection string; Azurite in tests) is set: container
-  ``FIRESTOP_RECORDS_CONTAINER`` (default ``firestop-records``, created if
-  missing), block blobs with ``Content-Type`` ``application/json`` /
-  ``text/markdown`` and metadata ``sha256``, uploaded with ``overwrite=False``
-  (the Blob service answers 409 ``BlobAlreadyExists`` for an existing name;
-  Blob service REST API via azure-storage-blob 12.31, shared-key auth; no Azure
-  RBAC action is involved);
-- else under ``FIRESTOP_HOME/records/``, each file created once (a temp file
-  hard-linked to its name, which fails if the name exists).
+- Azure Blob Storage when ``FIRESTOP_STORAGE_BLOB_URL`` is set: container
+  ``FIRESTOP_RECORDS_CONTAINER`` (default ``firestop-records``), block blobs with
+  ``Content-Type`` ``application/json`` / ``text/markdown`` and metadata ``sha256``,
+  uploaded with ``If-None-Match: *`` (409 ``BlobAlreadyExists`` for an existing
+  name), reached with the managed identity (a data-plane role on the storage
+  account, granted by ``infra/azuredeploy.json``: no Azure RBAC action of the
+  custom role is involved); Azurite locally;
+- else under ``FIRESTOP_HOME/records/`` (a temp file hard-linked to its name,
+  which fails if the name exists).
 
 **Written once, by its own incident.** The record's ``incident_id`` must be
 the incident the call runs for (``ctx.incident_id``), so no other incident and
@@ -27,30 +27,24 @@ artifacts, so the ledger's head is anchored in the orchestration output.
 
 Artifacts: ``destination`` (``blob`` | ``file``), ``revision``, ``json_path`` /
 ``markdown_path`` (file paths, or blob URLs without credentials), ``sha256``,
-``markdown_sha256``, ``ledger``. The connection string is a secret: it is
-registered with the dispatcher and never returned.
+``markdown_sha256``, ``ledger``. No credential is involved in a name, a URL or an answer.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.azure.errors import RunbookError
 from firestop.records import render_markdown
 from firestop.records.store import plain_incident_id, record_json, record_name, revision_of_name
+from firestop.storage import AlreadyExists, ObjectStore, StoreError, stores_for
 from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verification
 from runbooks.common import append_ledger
 from runbooks.registry import register
 
-_ACCOUNT_KEY = re.compile(r"AccountKey=([^;]+)", re.IGNORECASE)
-_SAS = re.compile(r"SharedAccessSignature=([^;]+)", re.IGNORECASE)
 
 
 class FileRecordParams(BaseModel):
@@ -61,27 +55,6 @@ class FileRecordParams(BaseModel):
 
     record: dict[str, Any]
     revision_of: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-
-
-def _create_once(path: Path, data: bytes) -> bool:
-    """Create ``path`` holding ``data`` unless it exists: True if created, False if it already holds ``data``.
-    RunbookError('conflict') when it holds something else (a filed record is never replaced)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # atomic create-if-absent
-            return True
-        except FileExistsError:
-            if _sha(path.read_bytes()) == _sha(data):
-                return False
-            raise RunbookError("conflict", f"{path.name} is already filed with other content; a filed record is never replaced") from None
-    finally:
-        os.unlink(tmp)
 
 
 def _incident(record: dict[str, Any], ctx: RunContext) -> str:
@@ -102,104 +75,31 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class _Blob:
-    """The records container behind the configured connection string."""
-
-    def __init__(self, ctx: RunContext) -> None:
-        secret = ctx.settings.records_connection
-        conn = secret.get_secret_value() if secret is not None else ""
-        ctx.register_secret(conn)
-        for pattern in (_ACCOUNT_KEY, _SAS):
-            for value in pattern.findall(conn):
-                ctx.register_secret(value)
-        try:
-            service = ctx.clients.blob_service(conn)
-        except ValueError:
-            raise RunbookError(
-                "invalid", "FIRESTOP_RECORDS_CONNECTION: not a Storage connection string (DefaultEndpointsProtocol=…;AccountName=…;…)"
-            ) from None
-        self.container = service.get_container_client(ctx.settings.records_container)
-
-    def sha256(self, name: str) -> str | None:
-        """The ``sha256`` metadata of blob ``name``, None when the blob (or container) does not exist."""
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            return (self.container.get_blob_client(name).get_blob_properties().metadata or {}).get("sha256")
-        except ResourceNotFoundError:
-            return None
-        except Exception as exc:  # noqa: BLE001
-            raise map_azure_error(exc) from None
-
-    def revisions(self, incident: str) -> list[tuple[int, str | None]]:
-        """``[(revision, sha256 metadata)]`` of the incident's JSON blobs, oldest first."""
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            blobs = list(self.container.list_blobs(name_starts_with=f"{incident}.", include=["metadata"]))
-        except ResourceNotFoundError:
-            return []
-        except Exception as exc:  # noqa: BLE001
-            raise map_azure_error(exc) from None
-        found = [(revision_of_name(incident, b.name), (b.metadata or {}).get("sha256")) for b in blobs]
-        return sorted((n, sha) for n, sha in found if n is not None)
-
-    def create_once(self, name: str, data: bytes, content_type: str) -> bool:
-        """Upload ``name`` unless it exists: True if created, False if it already holds ``data``;
-        RunbookError('conflict') when it holds something else."""
-        from azure.core.exceptions import ResourceExistsError
-        from azure.storage.blob import ContentSettings
-
-        try:
-            try:
-                self.container.create_container()
-            except ResourceExistsError:
-                pass
-            try:
-                self.container.upload_blob(
-                    name, data, overwrite=False, content_settings=ContentSettings(content_type=content_type),
-                    metadata={"sha256": _sha(data)},
-                )
-                return True
-            except ResourceExistsError:
-                pass
-        except Exception as exc:  # noqa: BLE001
-            raise map_azure_error(exc) from None
-        if self.sha256(name) == _sha(data):
-            return False
-        raise RunbookError("conflict", f"blob {name} is already filed with other content; a filed record is never replaced")
-
-    def download(self, name: str) -> bytes | None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            return self.container.get_blob_client(name).download_blob().readall()
-        except ResourceNotFoundError:
-            return None
-        except Exception as exc:  # noqa: BLE001
-            raise map_azure_error(exc) from None
-
-    def url(self, name: str) -> str:
-        return self.container.get_blob_client(name).url
+def _store_error(exc: StoreError) -> RunbookError:
+    kind = {"transient": "transient", "forbidden": "forbidden", "conflict": "conflict"}.get(exc.kind, "failed")
+    return RunbookError(kind, f"records: {exc}")  # type: ignore[arg-type]
 
 
 @register
 class FileRecord(Runbook[FileRecordParams]):
     name = "records.file"
-    summary = "Write the post-incident record (JSON + Markdown) to Blob Storage if configured, else under FIRESTOP_HOME/records."
-    permissions = ()  # FIRESTOP_HOME, or Blob Storage with the connection string's shared key: no Azure RBAC action
+    summary = "Write the post-incident record (JSON + Markdown) once, to Blob Storage if configured, else under FIRESTOP_HOME/records."
+    permissions = ()  # FIRESTOP_HOME, or Blob Storage with a data-plane role the template grants: no action of the custom role
     target_type = None
     Params = FileRecordParams
     mutating = False
     incident_only = True
 
-    def _revisions(self, ctx: RunContext, incident: str) -> tuple["_Blob | None", list[tuple[int, str | None]]]:
-        if ctx.settings.records_connection is not None:
-            blob = _Blob(ctx)
-            return blob, blob.revisions(incident)
-        from firestop.records.store import filed_revisions
-
-        return None, [(n, _sha(p.read_bytes())) for n, p in filed_revisions(ctx.settings.records_dir, incident)]
+    def _revisions(self, ctx: RunContext, incident: str) -> tuple[ObjectStore, list[tuple[int, str | None]]]:
+        """The records store and ``[(revision, sha256 of its JSON)]`` filed for ``incident``, oldest first."""
+        store = stores_for(ctx.settings).records
+        try:
+            filed = sorted((n, name) for name in store.names(f"{incident}.")
+                           if (n := revision_of_name(incident, name)) is not None)
+            found = [(n, store.read(name)) for n, name in filed]
+        except StoreError as exc:
+            raise _store_error(exc) from None
+        return store, [(n, _sha(data) if data is not None else None) for n, data in found]
 
     def _next_revision(self, incident: str, revisions: list[tuple[int, str | None]], data: bytes,
                        params: FileRecordParams) -> int | None:
@@ -222,37 +122,33 @@ class FileRecord(Runbook[FileRecordParams]):
     def plan(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Plan:
         incident = _incident(params.record, ctx)
         data, _ = _documents(params.record)
-        _, revisions = self._revisions(ctx, incident)
+        store, revisions = self._revisions(ctx, incident)
         revision = self._next_revision(incident, revisions, data, params)
         if revision is None:
             note = "the same record is already filed; nothing to write"
         else:
             names = f"{record_name(incident, revision, 'json')} and {record_name(incident, revision, 'md')}"
-            where = (f"blobs {names} in container {ctx.settings.records_container}" if ctx.settings.records_connection is not None
-                     else f"{names} in {ctx.settings.records_dir}")
-            note = f"would write {where}"
+            note = f"would write {names} in {store.where}"
         return Plan(runbook=self.name, target=target or "", before={"revisions": len(revisions)}, notes=[note])
 
     def apply(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Applied:
         incident = _incident(params.record, ctx)
         data, markdown = _documents(params.record)
-        blob, revisions = self._revisions(ctx, incident)
+        store, revisions = self._revisions(ctx, incident)
         revision = self._next_revision(incident, revisions, data, params)
         changed = revision is not None
         revision = revision or revisions[-1][0]
         names = (record_name(incident, revision, "json"), record_name(incident, revision, "md"))
-        if blob is not None:
+        try:
             if changed:  # Markdown first: the JSON's presence is what makes a revision filed
-                blob.create_once(names[1], markdown, "text/markdown; charset=utf-8")
-                blob.create_once(names[0], data, "application/json")
-            destination, locations = "blob", (blob.url(names[0]), blob.url(names[1]))
-        else:
-            folder = ctx.settings.records_dir
-            paths = (folder / names[0], folder / names[1])
-            if changed:
-                _create_once(paths[1], markdown)
-                _create_once(paths[0], data)
-            destination, locations = "file", (str(paths[0]), str(paths[1]))
+                store.create(names[1], markdown, "text/markdown; charset=utf-8")
+                store.create(names[0], data, "application/json")
+        except AlreadyExists:
+            raise RunbookError("conflict", f"{names[0]} is already filed with other content; a filed record is never replaced") from None
+        except StoreError as exc:
+            raise _store_error(exc) from None
+        destination = "blob" if stores_for(ctx.settings).remote else "file"
+        locations = (store.location(names[0]), store.location(names[1]))
         artifacts: dict[str, Any] = {
             "destination": destination,
             "revision": revision,
@@ -279,12 +175,11 @@ class FileRecord(Runbook[FileRecordParams]):
 
     def verify(self, ctx: RunContext, target: str | None, params: FileRecordParams, applied: Applied) -> Verification:
         where = applied.artifacts["json_path"]
-        if applied.artifacts.get("destination") == "blob":
-            name = record_name(_incident(params.record, ctx), int(applied.artifacts.get("revision") or 1), "json")
-            stored = _Blob(ctx).download(name)
-        else:
-            path = Path(where)
-            stored = path.read_bytes() if path.exists() else None
+        name = record_name(_incident(params.record, ctx), int(applied.artifacts.get("revision") or 1), "json")
+        try:
+            stored = stores_for(ctx.settings).records.read(name)
+        except StoreError as exc:
+            raise _store_error(exc) from None
         ok = stored is not None and _sha(stored) == applied.artifacts["sha256"]
         return Verification(runbook=self.name, target=target or "", checks=[Check(name="record stored as filed", ok=ok, detail=where)])
 

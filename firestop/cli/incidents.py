@@ -26,7 +26,7 @@ def view(status) -> dict[str, Any]:
         from firestop.records.store import filed_record
         from firestop.settings import get_settings
 
-        filed = filed_record(get_settings().records_dir, status.instance_id)
+        filed = filed_record(get_settings(), status.instance_id)
         if filed is not None:
             return {**filed, "record_files": status.output.get("record_files") or filed.get("record_files")}
     return incident

@@ -395,14 +395,19 @@ def ledger_verify(
     from firestop.settings import Settings
     from runbooks.ledger import Ledger
 
+    from firestop.storage import StoreError
+
     settings = Settings.from_env()
-    ledger = Ledger(settings.ledger_dir)
-    if not ledger.path(incident).exists():
-        fail(f"INCIDENT: no ledger for {incident!r} in {settings.ledger_dir}; check the incident ID and FIRESTOP_HOME",
-             EXIT_BAD_INPUT, as_json=as_json)
-    check = ledger.verify(incident, evidence_folder=EvidenceStore(settings.evidence_dir).folder(incident))
+    ledger = Ledger.of(settings)
+    try:
+        if not ledger.exists(incident):
+            fail(f"INCIDENT: no ledger for {incident!r} in {ledger.store.where}; check the incident ID, "
+                 "FIRESTOP_STORAGE_BLOB_URL and FIRESTOP_HOME", EXIT_BAD_INPUT, as_json=as_json)
+        check = ledger.verify(incident, evidence=EvidenceStore.of(settings).reader(incident))
+    except StoreError as exc:
+        fail(f"ledger store: {exc}", EXIT_INTERNAL, as_json=as_json)
     result = {"incident_id": incident, "ok": check.ok, "entries": check.entries, "head": check.head,
-              "problems": check.problems, "path": str(ledger.path(incident))}
+              "problems": check.problems, "path": ledger.location(incident)}
     if as_json:
         print_json(result)
     elif check.ok:

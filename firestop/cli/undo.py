@@ -31,7 +31,7 @@ def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[
 
     # the newest filed record carries undos done after the orchestration ended; else the record as the
     # orchestration filed it (its output without the filing's own outcome)
-    record = filed_record(env.settings.records_dir, incident_id) or {
+    record = filed_record(env.settings, incident_id) or {
         k: v for k, v in status.output.items() if k not in ("record_files", "record_error")}
     actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")
                and _reversible(a)]

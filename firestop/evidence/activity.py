@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 KEY_OPERATIONS = ("listkey", "listkeys", "regeneratekey")
 
@@ -50,18 +49,18 @@ def summarize_rows(rows: Iterable[dict[str, Any]], *, top: int = 10) -> dict[str
     return {"callers": callers, "key_operations": sorted(key_ops, key=lambda k: str(k["time"])), "rows": total}
 
 
-def summarize_evidence(folder: Path, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Summary of every log evidence item (``collected_by == evidence.snapshot_logs``) in ``folder``."""
+def summarize_evidence(read: Callable[[str], bytes | None], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Summary of every log evidence item (``collected_by == evidence.snapshot_logs``);
+    ``read(item path)`` → the item's bytes, None when missing (:meth:`firestop.evidence.EvidenceStore.reader`)."""
     def rows():
         for item in items:
             if item.get("collected_by") != "evidence.snapshot_logs":
                 continue
-            path = Path(folder) / str(item.get("path"))
-            if not path.is_file():
+            data = read(str(item.get("path")))
+            if data is None:
                 continue
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        yield json.loads(line)
+            for line in data.decode("utf-8").splitlines():
+                if line.strip():
+                    yield json.loads(line)
 
     return summarize_rows(rows())

@@ -1,26 +1,38 @@
-"""Evidence store: ``<root>/<incident_id>/`` holds evidence files and ``manifest.json``.
+"""Evidence store: per incident, evidence items (JSON Lines) and a manifest entry for each, all written once.
+
+Layout in the evidence store (:func:`firestop.storage.stores_for`: the
+``FIRESTOP_EVIDENCE_CONTAINER`` blob container, or ``FIRESTOP_HOME/evidence``)::
+
+    <incident>/<step>-<name>.jsonl                   the item's bytes
+    <incident>/manifest/<step>-<name>.jsonl.json     its manifest entry (EvidenceItem JSON)
 
 Each manifest entry records what was collected, by which runbook and step,
-when (UTC), from where (query, workspace, window), and the file's SHA-256 and
-size in bytes, so anyone can re-hash the file and see it is what was taken.
-Writes are atomic (temporary file + ``os.replace``); re-collecting the same
-item (same step and name) replaces its entry, so a retried step does not
-duplicate evidence.
+when (UTC), from where (query, workspace, window), and the item's SHA-256 and
+size in bytes, so anyone can re-hash the item and see it is what was taken.
+The manifest is the set of entries (:meth:`EvidenceStore.manifest`), so no
+object is ever rewritten: both the item and its entry are created once
+(``If-None-Match: *`` on Blob Storage, where the container also carries a WORM
+policy). Collecting the same item again (same step and name, e.g. a retried
+step) keeps what was collected first — evidence of the state *before*
+containment is never replaced by a later state: an item that already exists
+is described as it is, and an entry that already exists is returned as filed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, Field
 
+from firestop.storage import AlreadyExists, ObjectStore
+from firestop.storage.local import LocalStore
+
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MANIFEST = "manifest"
 
 
 def _safe(name: str) -> str:
@@ -50,35 +62,47 @@ class EvidenceItem(BaseModel):
     source: dict[str, Any] = Field(default_factory=dict)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 class EvidenceStore:
-    """Evidence folders under ``root`` (``FIRESTOP_HOME/evidence`` by default)."""
+    """The evidence in ``store`` (an :class:`~firestop.storage.base.ObjectStore`; a folder path means a local store there)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, store: "ObjectStore | Path | str") -> None:
+        self.store: ObjectStore = LocalStore(Path(store)) if isinstance(store, (str, Path)) else store
+
+    @classmethod
+    def of(cls, settings: Any) -> "EvidenceStore":
+        """The evidence of ``settings`` (Blob Storage or ``FIRESTOP_HOME/evidence``)."""
+        from firestop.storage import stores_for
+
+        return cls(stores_for(settings).evidence)
 
     def folder(self, incident_id: str) -> Path:
-        return self.root / _safe(incident_id)
+        """The incident's evidence folder — a local store only (ValueError for Blob Storage)."""
+        if not isinstance(self.store, LocalStore):
+            raise ValueError("evidence is in Blob Storage, not in a folder; read it with EvidenceStore.read")
+        return self.store.root / _safe(incident_id)
+
+    def read(self, incident_id: str, path: str) -> bytes | None:
+        """The bytes of the item at ``path`` (an EvidenceItem's ``path``), None when missing or not a plain name."""
+        if not path or "/" in path or path.startswith(".") or _SAFE.search(path):
+            return None
+        return self.store.read(f"{_safe(incident_id)}/{path}")
+
+    def reader(self, incident_id: str) -> Callable[[str], bytes | None]:
+        """``read`` bound to one incident (for :func:`runbooks.ledger.verify_chain` and the activity summary)."""
+        return lambda path: self.read(incident_id, path)
+
+    def location(self, incident_id: str, path: str) -> str:
+        return self.store.location(f"{_safe(incident_id)}/{path}")
 
     def manifest(self, incident_id: str) -> list[EvidenceItem]:
-        path = self.folder(incident_id) / "manifest.json"
-        if not path.exists():
-            return []
-        return [EvidenceItem.model_validate(e) for e in json.loads(path.read_text("utf-8"))["items"]]
+        """Every manifest entry of the incident, in name order."""
+        prefix = f"{_safe(incident_id)}/{MANIFEST}/"
+        items = []
+        for name in self.store.names(prefix):
+            data = self.store.read(name)
+            if data is not None:
+                items.append(EvidenceItem.model_validate_json(data))
+        return items
 
     def write_jsonl(
         self,
@@ -91,12 +115,18 @@ class EvidenceStore:
         collected_at: str,
         source: dict[str, Any],
     ) -> EvidenceItem:
-        """Write ``rows`` as JSON Lines and record them in the manifest; returns the entry."""
+        """Keep ``rows`` as JSON Lines with a manifest entry, both written once; returns the entry as filed.
+
+        Raises :class:`~firestop.storage.base.StoreError` (an OSError) when the store cannot be written."""
         lines = [json.dumps(r, sort_keys=True, default=str) for r in rows]
         data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
         filename = f"{_safe(step_id)}-{_safe(name)}.jsonl"
-        folder = self.folder(incident_id)
-        _atomic_write(folder / filename, data)
+        folder = _safe(incident_id)
+        try:
+            self.store.create(f"{folder}/{filename}", data, "application/x-ndjson")
+        except AlreadyExists:  # collected before (a crashed try): the first collection is the evidence
+            data = self.store.read(f"{folder}/{filename}") or b""
+            lines = [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
         item = EvidenceItem(
             name=name,
             path=filename,
@@ -108,16 +138,14 @@ class EvidenceStore:
             rows=len(lines),
             source=source,
         )
-        self._record(incident_id, item)
+        entry = f"{folder}/{MANIFEST}/{filename}.json"
+        try:
+            self.store.create(entry, item.model_dump_json(indent=2).encode("utf-8"), "application/json")
+        except AlreadyExists:  # a concurrent try of the step filed its entry first: that one stands
+            return EvidenceItem.model_validate_json(self.store.read(entry) or b"{}")
         return item
 
-    def _record(self, incident_id: str, item: EvidenceItem) -> None:
-        items = [e for e in self.manifest(incident_id) if not (e.step_id == item.step_id and e.name == item.name)]
-        items.append(item)
-        body = {"incident_id": incident_id, "items": [e.model_dump(mode="json") for e in items]}
-        _atomic_write(self.folder(incident_id) / "manifest.json", json.dumps(body, indent=2).encode("utf-8"))
-
     def check(self, incident_id: str, item: EvidenceItem) -> bool:
-        """True if the file on disk still hashes to the manifest's SHA-256."""
-        path = self.folder(incident_id) / item.path
-        return path.exists() and sha256_file(path) == item.sha256
+        """True if the kept item still hashes to the manifest's SHA-256."""
+        data = self.read(incident_id, item.path)
+        return data is not None and hashlib.sha256(data).hexdigest() == item.sha256

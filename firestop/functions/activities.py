@@ -75,8 +75,8 @@ def summarize_activity(request: dict) -> dict[str, Any]:
     from firestop.evidence.activity import summarize_evidence
     from firestop.settings import get_settings
 
-    folder = EvidenceStore(get_settings().evidence_dir).folder(str(request.get("incident_id")))
-    return summarize_evidence(folder, list(request.get("evidence") or []))
+    read = EvidenceStore.of(get_settings()).reader(str(request.get("incident_id")))
+    return summarize_evidence(read, list(request.get("evidence") or []))
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_LEDGER_HEAD)
@@ -85,7 +85,7 @@ def ledger_head(request: dict) -> dict[str, Any]:
     from firestop.settings import get_settings
     from runbooks.ledger import Ledger
 
-    ledger = Ledger(get_settings().ledger_dir)
+    ledger = Ledger.of(get_settings())
     incident = str(request.get("incident_id"))
     return {"entries": len(ledger.entries(incident)), "head": ledger.head(incident)}
 

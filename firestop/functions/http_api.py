@@ -142,7 +142,7 @@ def _status_view(status) -> dict[str, Any]:
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
     incident = incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
     if runtime == "Completed" and isinstance(status.output, dict):
-        filed = filed_record(get_settings().records_dir, status.instance_id)  # carries undos done afterwards
+        filed = filed_record(get_settings(), status.instance_id)  # carries undos done afterwards
         if filed is not None:
             return filed
     return incident

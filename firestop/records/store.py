@@ -1,4 +1,9 @@
-"""Where filed post-incident records live, and reading them back (local ``FIRESTOP_HOME/records``).
+"""Where filed post-incident records live, and reading them back.
+
+The records store (:func:`firestop.storage.stores_for`): the ``FIRESTOP_RECORDS_CONTAINER``
+blob container when ``FIRESTOP_STORAGE_BLOB_URL`` is set, else ``FIRESTOP_HOME/records``.
+Every reader (``incident list/show``, ``incident undo``, the HTTP API) and the writer
+(``records.file``) use the same store.
 
 Records are written once (:mod:`runbooks.records`): ``<incident>.json`` and
 ``.md`` are the first filing; a later filing of the same incident (an undo
@@ -12,7 +17,6 @@ SHA-256 is taken over).
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -43,29 +47,48 @@ def revision_of_name(incident_id: str, name: str) -> int | None:
     return int(found["n"]) if found["n"] else 1
 
 
-def filed_revisions(records_dir: Path, incident_id: str) -> list[tuple[int, Path]]:
-    """``[(revision, json path)]`` filed for ``incident_id`` under ``records_dir``, oldest first."""
+def records_store(where: Any) -> Any:
+    """The records :class:`~firestop.storage.base.ObjectStore` of ``where``: a store, settings, or a local folder."""
+    from firestop.storage import stores_for
+    from firestop.storage.local import LocalStore
+
+    if isinstance(where, (str, Path)):
+        return LocalStore(Path(where))
+    if hasattr(where, "records_container"):  # Settings
+        return stores_for(where).records
+    return where
+
+
+def filed_revisions(where: Any, incident_id: str) -> list[tuple[int, str]]:
+    """``[(revision, JSON object name)]`` filed for ``incident_id`` in the records store ``where``
+    (:func:`records_store`), oldest first."""
     if not plain_incident_id(incident_id):
         return []
+    from firestop.storage import StoreError
+
     try:
-        names = os.listdir(records_dir)
-    except OSError:
+        names = records_store(where).names(f"{incident_id}.")
+    except (StoreError, ValueError):
         return []
-    found = [(revision_of_name(incident_id, n), Path(records_dir) / n) for n in names]
-    return sorted((n, p) for n, p in found if n is not None)
+    found = [(revision_of_name(incident_id, n), n) for n in names]
+    return sorted((n, name) for n, name in found if n is not None)
 
 
-def filed_record(records_dir: Path, incident_id: str) -> dict[str, Any] | None:
-    """The newest record filed for ``incident_id``, or None when there is none (or it cannot be read).
+def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
+    """The newest record filed for ``incident_id`` in ``where`` (:func:`records_store`), or None when there is
+    none (or it cannot be read).
 
     The filed record is the newest word on a finished incident: ``incident undo`` files a
     revision after the orchestration has ended, so views prefer it to the orchestration output.
     """
-    revisions = filed_revisions(records_dir, incident_id)
+    from firestop.storage import StoreError
+
+    revisions = filed_revisions(where, incident_id)
     if not revisions:
         return None
     try:
-        record = json.loads(revisions[-1][1].read_text("utf-8"))
-    except (OSError, ValueError):
+        data = records_store(where).read(revisions[-1][1])
+        record = json.loads(data) if data is not None else None
+    except (StoreError, ValueError):
         return None
     return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None

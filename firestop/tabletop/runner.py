@@ -251,8 +251,9 @@ class _Exercise:
             key_vault_url=SANDBOX_KEY_VAULT_URL,
             log_workspace_id=SANDBOX_LOG_WORKSPACE_ID,
             key_secret_name="openai-api-key",
-            # never a real records store or a real channel from an exercise (notifications go to the run's sink)
-            records_connection=None,
+            # never a real store or a real channel from an exercise: records, evidence and ledger stay in the
+            # run's folder, notifications go to the run's sink
+            storage_blob_url=None,
             notify_webhook_url=None,
         )
         self.t0 = self.tenant.clock.now()

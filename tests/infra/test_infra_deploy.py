@@ -66,6 +66,11 @@ def test_template_deploys_and_records_every_resource(firestop_home):
     worm = {r["name"].split("/")[2]: r["properties"] for r in deployed(tenant, "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies")}
     assert set(worm) == {"firestop-evidence", "firestop-ledger"}
     assert worm["firestop-ledger"]["allowProtectedAppendWrites"] is True and worm["firestop-evidence"]["immutabilityPeriodSinceCreationInDays"] == 365
+    assert worm["firestop-evidence"]["allowProtectedAppendWrites"] is False  # evidence is only ever created, never appended
+    # the app keeps its state in those containers of that account (firestop.storage), nothing on an instance's disk
+    assert settings["FIRESTOP_STORAGE_BLOB_URL"] == f"https://{storage['name']}.blob.core.windows.net/"
+    assert (settings["FIRESTOP_EVIDENCE_CONTAINER"], settings["FIRESTOP_LEDGER_CONTAINER"]) == ("firestop-evidence", "firestop-ledger")
+    assert settings["FIRESTOP_RECORDS_CONTAINER"] == "firestop-records" and "FIRESTOP_HOME" not in settings
     # App Service authentication: Entra ID, 401 for the unauthenticated, the webhook path left to its function key
     (auth,) = deployed(tenant, "Microsoft.Web/sites/config")
     assert auth["name"].endswith("/authsettingsV2")

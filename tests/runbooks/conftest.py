@@ -45,7 +45,7 @@ class Sandbox:
             credential=self.tenant.credential, transport=self.tenant.transport, clock=self.tenant.clock, sandbox=True
         )
         self.settings = Settings.from_env(home=tmp_path / "home", key_vault_url=VAULT, log_workspace_id=WORKSPACE).model_copy(
-            update={"records_connection": None, "notify_webhook_url": None, "automation_principal_id": None}
+            update={"storage_blob_url": None, "notify_webhook_url": None, "automation_principal_id": None}
         )  # tests opt in to these; a developer's environment must not leak into them
 
     def run(self, runbook: str, action: str, *, target: str | None = ACCOUNT, params=None, applied=None,

@@ -106,9 +106,9 @@ def test_the_child_process_gets_no_credentials():
     from firestop.functions.tabletop_timer import child_environment
 
     env = child_environment({"AZURE_CLIENT_SECRET": "s", "IDENTITY_ENDPOINT": "http://x", "FIRESTOP_NOTIFY_WEBHOOK_URL": "https://h",
-                             "FIRESTOP_RECORDS_CONNECTION": "c", "PATH": "/bin"})
+                             "FIRESTOP_STORAGE_BLOB_URL": "https://a.blob.core.windows.net", "PATH": "/bin"})
     assert env["PATH"] == "/bin" and "FIRESTOP_HOME" in env
-    assert not {"AZURE_CLIENT_SECRET", "IDENTITY_ENDPOINT", "FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_RECORDS_CONNECTION"} & set(env)
+    assert not {"AZURE_CLIENT_SECRET", "IDENTITY_ENDPOINT", "FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_STORAGE_BLOB_URL"} & set(env)
 
 
 def test_timer_runs_each_scenario_in_a_child_and_logs_the_results(firestop_home, write_scenario, tmp_path, caplog, monkeypatch):

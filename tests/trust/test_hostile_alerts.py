@@ -160,8 +160,10 @@ def test_hostile_windows_are_contained_within_the_normal_mttc(firestop_home, tmp
         assert record["metrics"]["mttc_s"] <= min(bound, normal["metrics"]["mttc_s"]), (label, record["metrics"]["mttc_s"], normal["metrics"]["mttc_s"])
     month = _handle(tmp_path, hostile["window from a month back"], "again")
     evidence = next(e for e in month["evidence"] if e.get("collected_by") == "evidence.snapshot_logs")
-    manifest = json.loads((firestop_home / "evidence" / month["incident_id"] / "manifest.json").read_text())
-    kept = [i for i in (manifest if isinstance(manifest, list) else manifest.get("items", [])) if i.get("sha256") == evidence["sha256"]]
+    from firestop.evidence import EvidenceStore
+
+    manifest = [i.model_dump(mode="json") for i in EvidenceStore(firestop_home / "evidence").manifest(month["incident_id"])]
+    kept = [i for i in manifest if i.get("sha256") == evidence["sha256"]]
     assert kept and kept[0]["source"]["window_clamped"]["requested"][0] == "2026-10-29T03:00:00+00:00"
 
 

@@ -1,4 +1,4 @@
-"""Evidence store (hashes, manifest, replacement on retry), KQL building, record rendering."""
+"""Evidence store (hashes, manifest, written once), KQL building, record rendering."""
 
 import hashlib
 import json
@@ -11,16 +11,18 @@ from firestop.records import render_markdown
 from runbooks.evidence import build_query, kql_string
 
 
-def test_evidence_manifest_hash_matches_file_and_retry_replaces(tmp_path):
+def test_evidence_manifest_hash_matches_file_and_a_retry_keeps_the_first_collection(tmp_path):
     store = EvidenceStore(tmp_path)
     rows = [{"a": 1}, {"a": 2}]
     item = store.write_jsonl("inc-1", name="logs", rows=rows, step_id="s", collected_by="t", collected_at="now", source={"q": 1})
     data = (tmp_path / "inc-1" / item.path).read_bytes()
     assert hashlib.sha256(data).hexdigest() == item.sha256 and item.size_bytes == len(data) and item.rows == 2
     assert store.check("inc-1", item)
-    store.write_jsonl("inc-1", name="logs", rows=rows[:1], step_id="s", collected_by="t", collected_at="now", source={})
+    again = store.write_jsonl("inc-1", name="logs", rows=rows[:1], step_id="s", collected_by="t", collected_at="later", source={})
+    assert again == item  # written once: the later (e.g. post-containment) state never replaces the first
+    assert (tmp_path / "inc-1" / item.path).read_bytes() == data
     manifest = store.manifest("inc-1")
-    assert len(manifest) == 1 and manifest[0].rows == 1
+    assert manifest == [item]
     (tmp_path / "inc-1" / item.path).write_text("tampered\n")
     assert not store.check("inc-1", manifest[0])
 

@@ -1,0 +1,94 @@
+"""The store contract: named byte objects, written once or appended at a stated offset, never overwritten.
+
+Firestop keeps an incident's records, evidence, ledger and notification copies in
+*stores* (:func:`firestop.storage.stores_for`). A store is a flat namespace of
+objects named ``part/part/…`` (each part ``[A-Za-z0-9._-]``, not starting with
+``.``), with two backends that keep the same contract:
+
+- :class:`firestop.storage.local.LocalStore` — files under a folder of
+  ``FIRESTOP_HOME`` (the sandbox, tabletop runs, a laptop);
+- :class:`firestop.storage.blob.BlobStore` — one Azure Blob Storage container
+  (``FIRESTOP_STORAGE_BLOB_URL``; the managed identity on Azure, Azurite locally).
+
+Operations (every store):
+
+``read(name) -> bytes | None``
+    the object's bytes, None when it does not exist.
+``names(prefix) -> list[str]``
+    the names starting with ``prefix``, sorted.
+``create(name, data, content_type) -> bool``
+    write once: True when created, False when the object already holds exactly
+    ``data`` (a retry); :class:`AlreadyExists` when it holds anything else. Never
+    replaces an object (blob: ``If-None-Match: *``; file: a hard link, which fails
+    on an existing name).
+``append(name, data, at) -> None``
+    conditional append: ``data`` lands at byte offset ``at`` only if the object's
+    length is exactly ``at`` (``at == 0`` also creates it); else
+    :class:`AppendConflict` and nothing is written (blob: an append blob and
+    ``x-ms-blob-condition-appendpos``; file: an exclusive ``flock`` and the file's
+    size). A writer that read the object, computed its next line and appends at
+    the length it read cannot fork what others appended meanwhile.
+``location(name) -> str``
+    where the object is, for people (a path, or a blob URL without credentials).
+
+Errors are :class:`StoreError` (an ``OSError``) with ``kind`` — ``transient`` (no
+answer, 5xx: retry), ``forbidden`` (the identity lacks a data role), ``failed``.
+Messages name the store and the object, never a credential.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+_PART = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$")
+
+
+class StoreError(OSError):
+    """A store could not do what was asked. ``kind``: transient | forbidden | failed | conflict."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AlreadyExists(StoreError):
+    """``create``: the name holds other bytes; a written object is never replaced."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("conflict", message)
+
+
+class AppendConflict(StoreError):
+    """``append``: the object's length is not the offset given (someone appended first); nothing written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("conflict", message)
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a store name (parts of ``[A-Za-z0-9._-]``, none starting with ``.``), else ValueError."""
+    parts = name.split("/")
+    if not name or len(name) > 1024 or not all(_PART.match(p) for p in parts):
+        raise ValueError(f"not a store object name (parts of [A-Za-z0-9._-], none hidden): {name!r}")
+    return name
+
+
+class ObjectStore(Protocol):
+    """See the module docstring."""
+
+    where: str  # "FIRESTOP_HOME/ledger" / "blob container firestop-ledger": for messages, no secret
+
+    def read(self, name: str) -> bytes | None: ...
+
+    def names(self, prefix: str = "") -> list[str]: ...
+
+    def create(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> bool: ...
+
+    def append(self, name: str, data: bytes, at: int) -> None: ...
+
+    def location(self, name: str) -> str: ...

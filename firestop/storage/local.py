@@ -1,0 +1,113 @@
+"""Files under one folder, with the store contract of :mod:`firestop.storage.base`.
+
+``create`` writes a temporary file beside the target, ``fsync``s it and hard-links it
+to its name (``link`` fails on an existing name, so nothing is ever replaced, even
+between processes). ``append`` takes an exclusive ``flock`` on the file, checks its
+size against the offset given and writes the bytes with one ``write`` + ``fsync``:
+processes on this machine append as they would to an append blob. (A file lock
+works on one machine only — on Azure the blob backend is used.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from firestop.storage.base import AlreadyExists, AppendConflict, StoreError, check_name
+
+try:  # POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+
+class LocalStore:
+    """Objects as files under ``root`` (created on first write). ``label``: how messages name the folder."""
+
+    def __init__(self, root: Path, label: str | None = None) -> None:
+        self.root = Path(root)
+        self.where = label or str(self.root)
+
+    def path(self, name: str) -> Path:
+        """The file of object ``name`` (ValueError for a name that is not a store name)."""
+        return self.root / check_name(name)
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return self.path(name).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StoreError("failed", f"{self.where}: cannot read {name} ({exc.strerror})") from None
+
+    def names(self, prefix: str = "") -> list[str]:
+        folder = prefix.rpartition("/")[0]
+        base = self.root / folder if folder else self.root
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel = os.path.relpath(dirpath, self.root)
+            for filename in filenames:
+                if filename.startswith("."):
+                    continue
+                name = filename if rel == "." else f"{rel}/{filename}".replace(os.sep, "/")
+                if name.startswith(prefix):
+                    found.append(name)
+        return sorted(found)
+
+    def create(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
+        path = self.path(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        except OSError as exc:
+            raise StoreError("failed", f"{self.where}: cannot write {name} ({exc.strerror})") from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)  # atomic create-if-absent
+                return True
+            except FileExistsError:
+                pass
+        except OSError as exc:
+            raise StoreError("failed", f"{self.where}: cannot write {name} ({exc.strerror})") from None
+        finally:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest():
+            return False
+        raise AlreadyExists(f"{self.where}: {name} already exists with other content; it is never overwritten")
+
+    def append(self, name: str, data: bytes, at: int) -> None:
+        path = self.path(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | (os.O_CREAT if at == 0 else 0), 0o644)
+        except FileNotFoundError:
+            raise AppendConflict(f"{self.where}: {name} does not exist (expected {at} bytes); read it again") from None
+        except OSError as exc:
+            raise StoreError("failed", f"{self.where}: cannot append to {name} ({exc.strerror})") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
+            size = os.fstat(fd).st_size
+            if size != at:
+                raise AppendConflict(f"{self.where}: {name} is {size} bytes, not {at}; read it again")
+            os.write(fd, data)
+            os.fsync(fd)
+        except OSError as exc:
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError("failed", f"{self.where}: cannot append to {name} ({exc.strerror})") from None
+        finally:
+            os.close(fd)
+
+    def location(self, name: str) -> str:
+        return str(self.path(name))

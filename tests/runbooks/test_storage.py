@@ -1,0 +1,113 @@
+"""The store contract (firestop/storage) on both backends — a FIRESTOP_HOME folder and Blob Storage on Azurite —
+and the ledger appended by two processes at once: written once, appended at a stated offset, never overwritten."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from firestop.storage import AlreadyExists, AppendConflict, blob_service
+from firestop.storage.blob import BlobStore
+from firestop.storage.local import LocalStore
+
+WRITER = Path(__file__).with_name("ledger_writer.py")
+
+
+@pytest.fixture(params=["local", "azurite"])
+def backend(request, tmp_path):
+    """(store, where, container) of a fresh store: a folder, or a new container on Azurite."""
+    if request.param == "local":
+        return LocalStore(tmp_path / "store"), str(tmp_path / "store"), "-"
+    endpoint = request.getfixturevalue("azurite_blob_endpoint")
+    container = f"store-{uuid.uuid4().hex[:12]}"
+    return BlobStore(blob_service(endpoint), container), endpoint, container
+
+
+def test_create_writes_once_and_never_overwrites(backend):
+    store, _, _ = backend
+    assert store.read("inc-1/item.jsonl") is None and store.names("inc-1/") == []
+    assert store.create("inc-1/item.jsonl", b"first\n", "application/x-ndjson") is True
+    assert store.create("inc-1/item.jsonl", b"first\n") is False  # a retry of the same write changes nothing
+    with pytest.raises(AlreadyExists, match="never overwritten"):
+        store.create("inc-1/item.jsonl", b"forged\n")
+    assert store.read("inc-1/item.jsonl") == b"first\n"
+    store.create("inc-1/manifest/item.jsonl.json", b"{}")
+    store.create("inc-10/item.jsonl", b"x")
+    assert store.names("inc-1/") == ["inc-1/item.jsonl", "inc-1/manifest/item.jsonl.json"]
+
+
+def test_append_lands_only_at_the_offset_it_names(backend):
+    store, _, _ = backend
+    store.append("inc-1.jsonl", b"one\n", at=0)
+    with pytest.raises(AppendConflict):
+        store.append("inc-1.jsonl", b"fork\n", at=0)  # a writer that read the empty ledger lost the race
+    with pytest.raises(AppendConflict):
+        store.append("inc-1.jsonl", b"gap\n", at=99)
+    store.append("inc-1.jsonl", b"two\n", at=4)
+    assert store.read("inc-1.jsonl") == b"one\ntwo\n"
+    with pytest.raises(AppendConflict):
+        store.append("inc-2.jsonl", b"x\n", at=3)  # no such object yet
+    assert store.read("inc-2.jsonl") is None
+
+
+@pytest.mark.parametrize("name", ["", "../x", "a//b", ".hidden", "a/.b", "a b", "a\nb"])
+def test_names_are_plain(tmp_path, name):
+    with pytest.raises(ValueError, match="not a store object name"):
+        LocalStore(tmp_path).create(name, b"x")
+
+
+def test_two_processes_appending_to_one_ledger_keep_one_chain(backend):
+    """Two writer processes append to one incident's ledger at once (started together by the parent):
+    the chain is intact, every entry of both is on it exactly once, each writer's in its own order."""
+    from runbooks.ledger import Ledger
+
+    store, where, container = backend
+    count = 15
+    procs = [subprocess.Popen([sys.executable, str(WRITER), where, container, "inc-race", name, str(count)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for name in ("a", "b")]
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready"
+        for proc in procs:  # both are waiting: start them together
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        results = [json.loads(proc.stdout.readline()) for proc in procs]
+        assert [proc.wait(timeout=120) for proc in procs] == [0, 0]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    ledger = Ledger(store)
+    check = ledger.verify("inc-race")
+    assert check.ok, check.problems
+    entries = ledger.entries("inc-race")
+    assert check.entries == len(entries) == 2 * count
+    for name in ("a", "b"):
+        assert [e["data"]["i"] for e in entries if e["data"]["writer"] == name] == list(range(count))
+    assert [e["seq"] for e in entries] == list(range(1, 2 * count + 1))
+    print("append conflicts absorbed:", {r["writer"]: r["conflicts"] for r in results})
+
+
+def test_an_old_ledger_position_cannot_be_written_again(backend):
+    """Overwriting a ledger entry is refused: an append at an offset already written is refused whole."""
+    from runbooks.ledger import Ledger
+
+    store, _, _ = backend
+    ledger = Ledger(store)
+    for i in range(3):
+        ledger.append("inc-w", kind="action", runbook="t", action="apply", step_id=f"s{i}", target=None, at="t", data={"i": i})
+    raw = store.read(ledger.name("inc-w"))
+    first_line = raw.split(b"\n")[0] + b"\n"
+    forged = json.loads(first_line)
+    forged["data"] = {"i": "forged"}
+    for at in (0, len(first_line)):
+        with pytest.raises(AppendConflict):
+            store.append(ledger.name("inc-w"), json.dumps(forged).encode() + b"\n", at=at)
+    with pytest.raises(AlreadyExists):
+        store.create(ledger.name("inc-w"), b"")  # nor can the ledger be replaced by a new object
+    assert store.read(ledger.name("inc-w")) == raw and ledger.verify("inc-w").ok
