@@ -40,13 +40,49 @@ def binding_of_decision(incident_id: str, step_id: str) -> str:
     return f"{incident_id}/{step_id}"
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+_CONTAINERS = (dict, list, tuple)
+
+
+def _keys_all_str(document: Any) -> bool:
+    """True when every dict in ``document`` is a plain ``dict`` with only ``str`` keys (lists and tuples
+    walked; other values not looked at). False as well for a container met twice (a shared or circular
+    one: the general path raises for a cycle, as before)."""
+    stack = [document]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in _CONTAINERS:
+            if id(node) in seen:
+                return False
+            seen.add(id(node))
+        if kind is dict:
+            for key, value in node.items():
+                if type(key) is not str:
+                    return False
+                if type(value) in _CONTAINERS:
+                    stack.append(value)
+        elif kind is list or kind is tuple:
+            stack.extend(item for item in node if type(item) in _CONTAINERS)
+        elif isinstance(node, (dict, list, tuple)):  # a subclass: leave it to the general path
+            return False
+    return True
+
+
 def canonical_json(document: Any) -> str:
     """The canonical text of ``document`` (see the module docstring). Raises TypeError/ValueError
-    for a value JSON cannot carry (a set, bytes, a circular structure)."""
+    for a value JSON cannot carry (a set, bytes, a circular structure).
+
+    When every key is already a ``str`` (what intake, the API and orchestrators seal), the JSON round trip
+    changes nothing the sorted dump writes (tuples are written as lists either way; floats by the same
+    ``repr``), so the document is dumped once; otherwise it is round-tripped first (keys become strings,
+    and are sorted as strings)."""
     if isinstance(document, dict):
         document = {k: v for k, v in document.items() if k != SEAL_FIELD}
-    normal = json.loads(json.dumps(document))
-    return json.dumps(normal, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    if not _keys_all_str(document):
+        document = json.loads(json.dumps(document))
+    return _CANONICAL.encode(document)
 
 
 def digest(document: Any) -> str:

@@ -37,6 +37,8 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
+from firestop.alerts.checked import built
+
 __all__ = ["MAX_INDICATORS", "Indicators", "extract_indicators", "decode_json_text"]
 
 #: At most this many of each indicator (caller IPs, operations, principals) are kept.
@@ -237,12 +239,15 @@ class _Collector:
 
     def result(self) -> Indicators:
         fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals))
-        return Indicators(
+        # tuples of str built here: nothing to validate again (firestop.alerts.checked)
+        return built(Indicators, dict(
             caller_ips=tuple(self.ips[:MAX_INDICATORS]),
             operation_names=tuple(self.ops[:MAX_INDICATORS]),
             principal_ids=tuple(self.principals[:MAX_INDICATORS]),
+            # Defender's AI indicators: a Common Alert Schema context has none (firestop.alerts.sources fills them)
+            user_agents=(), end_user_ids=(), applications=(), deployments=(), alert_types=(),
             truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
-        )
+        ))
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterable
 
 from firestop.alerts.times import parse_utc_or_none
@@ -55,13 +56,23 @@ def resource_type_of(target_ids: tuple[str, ...], target_resource_type: str | No
     A bare subscription target gives ``microsoft.resources/subscriptions``.
     """
     if target_ids:
-        try:
-            return parse(target_ids[0]).type_key
-        except ValueError:
-            pass
+        found = _type_key(target_ids[0])
+        if found is not None:
+            return found
     if target_resource_type and target_resource_type.strip():
         return target_resource_type.strip().strip("/").lower()
     return None
+
+
+@lru_cache(maxsize=4096)
+def _type_key(target_id: str) -> str | None:
+    """``parse(target_id).type_key``, None when it does not parse. Pure, so kept: a storm names a few
+    resources thousands of times, and the parse (with azure-mgmt-core's regular expressions) is most of
+    a small alert's normalisation."""
+    try:
+        return parse(target_id).type_key
+    except ValueError:
+        return None
 
 
 def custom_property_text(value: Any) -> str:

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from firestop.alerts.alert import Alert
 from firestop.alerts.body import decode_body
+from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
@@ -196,29 +197,28 @@ def parse_alert(payload: bytes | str | dict[str, Any]) -> Alert:
     except ValueError as exc:  # defensive: Essentials already checked every id
         raise _schema_error("data.essentials.alertTargetIDs", str(exc), _FIELD_FIXES["alertTargetIDs"]) from None
     window_start, window_end = evaluation_window(context)
-    try:
-        return enrich_activity_log_security(Alert(
-            schema_id=schema_id,
-            alert_id=essentials.alert_id,
-            rule_name=essentials.alert_rule,
-            rule_id=essentials.alert_rule_id,
-            severity=essentials.severity,
-            signal_type=normalize_signal_type(essentials.signal_type),
-            monitoring_service=essentials.monitoring_service,
-            monitor_condition=essentials.monitor_condition,
-            fired_at=essentials.fired_date_time,
-            resolved_at=essentials.resolved_date_time,
-            description=essentials.description,
-            target_ids=target_ids,
-            resource_type=resource_type_of(target_ids, essentials.target_resource_type),
-            custom_properties={str(k): custom_property_text(v) for k, v in custom.items()},
-            window_start=window_start,
-            window_end=window_end,
-            indicators=extract_indicators(context),
-            essentials=essentials,
-            context=context,
-        ))
-    except ValidationError as exc:  # defensive: inputs above are already validated
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "$"
-        raise _schema_error(field, str(first["msg"]).removeprefix("Value error, ")) from None
+    # Every value below is already checked: the essentials by their model, targets canonical, the window
+    # and indicators built by normalisers that only give aware UTC datetimes / tuples of str, custom
+    # properties str -> str. So the Alert is built without a second validation (firestop.alerts.checked);
+    # tests/alerts hold every parsed alert, fuzzed ones included, equal to Alert.model_validate of its dump.
+    return enrich_activity_log_security(built(Alert, dict(
+        schema_id=schema_id,
+        alert_id=essentials.alert_id,
+        rule_name=essentials.alert_rule,
+        rule_id=essentials.alert_rule_id,
+        severity=essentials.severity,
+        signal_type=normalize_signal_type(essentials.signal_type),
+        monitoring_service=essentials.monitoring_service,
+        monitor_condition=essentials.monitor_condition,
+        fired_at=essentials.fired_date_time,
+        resolved_at=essentials.resolved_date_time,
+        description=essentials.description,
+        target_ids=target_ids,
+        resource_type=resource_type_of(target_ids, essentials.target_resource_type),
+        custom_properties={str(k): custom_property_text(v) for k, v in custom.items()},
+        window_start=window_start,
+        window_end=window_end,
+        indicators=extract_indicators(context),
+        essentials=essentials,
+        context=context,
+    )))

@@ -107,3 +107,35 @@ def test_intake_answers_503_naming_the_setting_when_azure_has_no_seal_key(monkey
         assert env.host.list_instances() == []  # nothing started unsealed
     finally:
         env.close()
+
+
+def test_canonical_json_is_the_round_tripped_sorted_dump_whatever_the_keys() -> None:
+    """canonical_json dumps a str-keyed document once; it must equal the JSON round trip + sorted dump
+    (the definition), and documents it cannot take that way (non-str keys, shared or circular
+    containers, subclasses) take the round trip."""
+    import json
+    from collections import OrderedDict
+
+    from firestop.seal_contract import canonical_json
+
+    def definition(doc):
+        if isinstance(doc, dict):
+            doc = {k: v for k, v in doc.items() if k != "seal"}
+        return json.dumps(json.loads(json.dumps(doc)), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+    shared = [1, 2]
+    documents = [
+        {"b": (1, 2.5, float("nan")), "a": {"é": "ü\u202e", "z": [None, True, {"y": -0.0}]}, "seal": "x"},
+        {10: "a", 9: "b", "c": {1: 2}},
+        {"x": shared, "y": shared},
+        OrderedDict([("b", 1), ("a", OrderedDict([("d", 2), ("c", 3)]))]),
+        [{"b": 1, "a": 2}, ({"k": (3,)},)],
+        {"n": 10**30, "f": 1e-7, "t": True, "none": None},
+        "text",
+    ]
+    for doc in documents:
+        assert canonical_json(doc) == definition(doc), doc
+    loop: dict = {"a": 1}
+    loop["self"] = loop
+    with pytest.raises(ValueError):
+        canonical_json(loop)
