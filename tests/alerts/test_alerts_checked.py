@@ -42,5 +42,5 @@ def test_parsed_alert_is_what_validation_gives(rel, load, envelope) -> None:
 def test_built_needs_exactly_the_fields() -> None:
     with pytest.raises(ValueError, match="exactly its fields"):
         built(Indicators, {"caller_ips": ()})
-    assert built(Indicators, {"caller_ips": ("203.0.113.7",), "operation_names": (), "principal_ids": (),
-                              "truncated": ()}) == Indicators(caller_ips=("203.0.113.7",))
+    values = {name: () for name in Indicators.model_fields}
+    assert built(Indicators, {**values, "caller_ips": ("203.0.113.7",)}) == Indicators(caller_ips=("203.0.113.7",))
