@@ -24,9 +24,17 @@ did not verify — the record lists what holds and what does not),
 Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
-     "pending_approval": {"step", "runbook", "target", "event", "why", "changes",
+     "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "blast_radius",
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
-                          "refused_decisions": int} | null}
+                          "refused_decisions": int} | null,
+     "received_at", "timeline": [the newest STATUS_TIMELINE_ENTRIES timeline entries, details cut at
+                                 STATUS_DETAIL_CHARS] — what already ran, while it waits}
+
+(Durable Functions keeps custom status small — "The custom status payload is limited to 16 KB of
+UTF-16 JSON text", Custom orchestration status in Durable Functions,
+https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-custom-orchestration-status —
+hence the bounded timeline.) ``blast_radius`` is the plan's ``result.blast_radius`` when the runbook's
+plan gives one, else None.
 
 External events it understands: ``approval:<step id>`` (see
 :mod:`firestop.lifecycle.approvals`; a decision counts only when sealed by the
@@ -87,6 +95,9 @@ EVENT_RESOLVED = "alert_resolved"
 EVENT_STOP = "stop"
 #: Joined alerts named in the record (the rest are counted: ``correlated_count``).
 SAMPLE_SIZE = 20
+#: Timeline entries (newest) and characters of each detail the custom status carries (module docstring).
+STATUS_TIMELINE_ENTRIES = 40
+STATUS_DETAIL_CHARS = 240
 
 
 class IncidentInput(BaseModel):
@@ -192,6 +203,9 @@ class _Incident:
                 "step": self.step_label,
                 "playbook": (self.doc.playbook or {}).get("name"),
                 "pending_approval": self.pending_approval,
+                "received_at": self.doc.received_at.isoformat(),
+                "timeline": [{**e, "detail": str(e.get("detail") or "")[:STATUS_DETAIL_CHARS]}
+                             for e in self.doc.timeline[-STATUS_TIMELINE_ENTRIES:]],
             }
         )
 
@@ -536,9 +550,11 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     approval = step.approval
     if isinstance(step, UndoStep):
         changes = [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}]
+        blast_radius = None
     else:
         plan = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))
         changes = ((plan.get("result") or {}).get("changes") or []) if plan.get("ok") else []
+        blast_radius = (plan.get("result") or {}).get("blast_radius") if plan.get("ok") else None
     requested_at = inc.now
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
@@ -555,6 +571,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "event": name,
             "why": why,
             "changes": changes,
+            "blast_radius": blast_radius,
             "approvers": list(approval.approvers),
             "two_person": approval.two_person,
             "requested_by": inc.inp.requested_by,
