@@ -13,6 +13,7 @@ no new headings or list items from a line break, no broken code span.
 | :func:`md_cell` | a GFM table cell | :func:`md_text`, ``—`` for empty |
 | :func:`slack_text` | Slack ``mrkdwn`` / ``text`` | control characters except ``\\n`` → space; ``&`` ``<`` ``>`` → entities (Slack's documented escaping: no links, no ``<!channel>`` mentions, https://api.slack.com/reference/surfaces/formatting#escaping) |
 | :func:`one_line` | a value on one line anywhere (logs, plain text) | control characters (incl. CR, LF, U+2028/2029, U+0085) → space |
+| :func:`html_text` | HTML text content or a double-quoted attribute value (the web console) | :func:`one_line`, then ``&`` ``<`` ``>`` ``"`` ``'`` → character references (HTML Living Standard, "Serializing HTML fragments" escapes ``&``, NBSP, ``<``, ``>`` in text and ``"`` in attributes; ``'`` too, so a value is safe in either quoting) |
 
 Pure; imports nothing from Firestop.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["md_cell", "md_code", "md_text", "one_line", "slack_text"]
+__all__ = ["html_text", "md_cell", "md_code", "md_text", "one_line", "slack_text"]
 
 #: Control characters, line/paragraph separators, and the invisible format characters that reorder or hide text
 #: (zero-width U+200B–U+200F, bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, U+2060–U+2065,
@@ -74,3 +75,9 @@ def slack_text(value: Any) -> str:
     """``value`` for Slack ``mrkdwn``: ``&``/``<``/``>`` as entities, control characters but ``\\n`` → space."""
     text = _CONTROL_KEEP_NL.sub(" ", _text(value))
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def html_text(value: Any) -> str:
+    """``value`` as literal HTML text or attribute value (see the module table); ``""`` for None."""
+    return (one_line(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))

@@ -222,10 +222,6 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    from firestop.lifecycle.approvals import comment_problem, decision_event, judge
-    from firestop.playbooks.models import Approval
-    from firestop.trust.seal import seal_decision
-
     caller, incident_id, denied = _incident_caller(req, Role.approver, "decide approval")
     if denied:
         return denied
@@ -233,36 +229,49 @@ async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body
-    decision = body.get("decision")
+    status, answer = await send_decision(client, caller, incident_id, step, body.get("decision"), body.get("comment"))
+    return _json(status, answer)
+
+
+async def send_decision(client, caller, incident_id: str, step: str, decision: Any, comment: Any) -> tuple[int, dict[str, Any]]:
+    """Judge and send ``caller``'s decision on ``incident_id``/``step`` (the approvals route's and the console's):
+    ``(202, {"incident_id", "step", "decision", "by"})``, or ``(400|403|404|409|503, {"error", "reason", "fix"})``."""
+    from firestop.lifecycle.approvals import comment_problem, decision_event, judge
+    from firestop.playbooks.models import Approval
+    from firestop.trust.seal import seal_decision
+
+    def error(status: int, field: str, reason: str, fix: str) -> tuple[int, dict[str, Any]]:
+        return status, {"error": field, "reason": reason, "fix": fix}
+
     if decision not in ("approve", "reject"):
-        return _error(400, "decision", f"{decision!r} is not a decision", "send approve or reject")
-    problem = comment_problem(body.get("comment"))
+        return error(400, "decision", f"{decision!r} is not a decision", "send approve or reject")
+    problem = comment_problem(comment)
     if problem:
-        return _error(400, "comment", problem, "shorten the comment (link a document for the details)")
+        return error(400, "comment", problem, "shorten the comment (link a document for the details)")
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
-        return status
+        return status.status_code, json.loads(status.get_body())
     pending = (status.custom_status or {}).get("pending_approval") if isinstance(status.custom_status, dict) else None
     if not pending or pending.get("step") != step:
         waiting = pending.get("step") if pending else None
-        return _error(409, "step", f"incident {incident_id} is not waiting for approval of {step!r}" + (f" (it waits for {waiting!r})" if waiting else ""),
-                      "see pending_approval in GET /api/incidents/{id}")
+        return error(409, "step", f"incident {incident_id} is not waiting for approval of {step!r}" + (f" (it waits for {waiting!r})" if waiting else ""),
+                     "see pending_approval in GET /api/incidents/{id}")
     data = decision_event(incident_id, pending, decision=decision, by=caller.object_id, groups=list(caller.groups),
-                          comment=body.get("comment"), at=_now(),
+                          comment=comment, at=_now(),
                           decision_id=uuid.uuid4().hex)  # tells a new decision from the SDK replaying a buffered one
     sealed, unavailable = _sealed(seal_decision, data, f"decision on {incident_id!r}/{step!r}")
     if unavailable:
-        return unavailable
+        return unavailable.status_code, json.loads(unavailable.get_body())
     verdict, reason, _ = judge(Approval(mode="required", approvers=pending.get("approvers") or [], two_person=bool(pending.get("two_person"))),
                                data, requested_by=pending.get("requested_by") or "")
     if verdict == "refused":
         log.warning("refused decision on %r/%r by %r: %r", incident_id, step, caller.object_id, reason)
         # still sent: the orchestrator records refused decisions on the timeline (it ignores them)
         await client.raise_event(incident_id, pending["event"], sealed)
-        return _error(403, "approvers", reason, "ask one of the step's approvers")
+        return error(403, "approvers", reason, "ask one of the step's approvers")
     await client.raise_event(incident_id, pending["event"], sealed)
     log.info("%s of %r/%r by %r", decision, incident_id, step, caller.object_id)
-    return _json(202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id})
+    return 202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id}
 
 
 #: Longest stop reason kept (it lands on the timeline and in the record).

@@ -24,9 +24,17 @@ did not verify — the record lists what holds and what does not),
 Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
-     "pending_approval": {"step", "runbook", "target", "event", "why", "changes",
+     "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "blast_radius",
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
-                          "refused_decisions": int} | null}
+                          "refused_decisions": int} | null,
+     "received_at", "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
+                                 SO_FAR_DETAIL_CHARS (firestop.lifecycle.timeline.timeline_so_far)] — what already ran, while it waits}
+
+(Durable Functions keeps custom status small — "The custom status payload is limited to 16 KB of
+UTF-16 JSON text", Custom orchestration status in Durable Functions,
+https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-custom-orchestration-status —
+hence the bounded timeline.) ``blast_radius`` is the plan's ``result.blast_radius`` when the runbook's
+plan gives one, else None.
 
 External events it understands: ``approval:<step id>`` (see
 :mod:`firestop.lifecycle.approvals`; a decision counts only when sealed by the
@@ -195,6 +203,7 @@ class _Incident:
                 "playbook": (self.doc.playbook or {}).get("name"),
                 "rule_name": self.alert.get("rule_name"),
                 "pending_approval": self.pending_approval,
+                "received_at": self.doc.received_at.isoformat(),
                 "timeline": timeline_so_far(self.doc.timeline),
             }
         )
@@ -540,9 +549,11 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     approval = step.approval
     if isinstance(step, UndoStep):
         changes = [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}]
+        blast_radius = None
     else:
         plan = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))
         changes = ((plan.get("result") or {}).get("changes") or []) if plan.get("ok") else []
+        blast_radius = (plan.get("result") or {}).get("blast_radius") if plan.get("ok") else None
     requested_at = inc.now
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
@@ -559,6 +570,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "event": name,
             "why": why,
             "changes": changes,
+            "blast_radius": blast_radius,
             "approvers": list(approval.approvers),
             "two_person": approval.two_person,
             "requested_by": inc.inp.requested_by,

@@ -18,20 +18,32 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
     return round((end - start).total_seconds(), 3)
 
 
-#: What a running incident shows of its timeline (custom status: Azure's Durable backends cap it at 16 KB).
+#: What a running incident shows of its timeline. It rides in the custom status, which Azure's Durable
+#: backends cap at 16 KB of UTF-16 JSON (8,192 characters) together with the pending approval: the newest
+#: entries are kept while they fit in SO_FAR_BUDGET_CHARS of JSON.
 SO_FAR_ENTRIES = 25
 SO_FAR_DETAIL_CHARS = 160
+SO_FAR_BUDGET_CHARS = 4000
 
 
 def timeline_so_far(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest :data:`SO_FAR_ENTRIES` timeline entries, details cut to :data:`SO_FAR_DETAIL_CHARS` characters:
-    what already ran while an incident waits (e.g. for an approval), small enough for the custom status."""
+    """What already ran while an incident waits (e.g. for an approval), oldest first: at most
+    :data:`SO_FAR_ENTRIES` of the newest entries, details cut to :data:`SO_FAR_DETAIL_CHARS` characters, together
+    at most :data:`SO_FAR_BUDGET_CHARS` characters of JSON (the custom status limit, see above)."""
+    import json
+
     keep = ("phase", "step", "runbook", "target", "outcome", "offset_s")
-    out = []
-    for entry in timeline[-SO_FAR_ENTRIES:]:
+    out: list[dict[str, Any]] = []
+    used = 0
+    for entry in reversed(timeline[-SO_FAR_ENTRIES:]):
         detail = str(entry.get("detail") or "")
-        out.append({**{k: entry.get(k) for k in keep},
-                    "detail": detail if len(detail) <= SO_FAR_DETAIL_CHARS else detail[: SO_FAR_DETAIL_CHARS - 1] + "…"})
+        item = {**{k: entry.get(k) for k in keep},
+                "detail": detail if len(detail) <= SO_FAR_DETAIL_CHARS else detail[: SO_FAR_DETAIL_CHARS - 1] + "…"}
+        used += len(json.dumps(item, default=str))
+        if used > SO_FAR_BUDGET_CHARS:
+            break
+        out.append(item)
+    out.reverse()
     return out
 
 

@@ -5,6 +5,7 @@ stands::
 
     {"incident_id", "status": "awaiting_approval" | "running" | "failed" | "terminated",
      "phase", "step", "playbook": {"name"} | null, "pending_approval": {...} | null,
+     "received_at", "timeline_so_far": [...] (what already ran: the newest entries the orchestrator's custom status carries),
      "runtime_status", "created_at", "updated_at" (ISO 8601 UTC)}
 """
 
@@ -42,6 +43,7 @@ def incident_view(
         "playbook": {"name": custom.get("playbook")} if custom.get("playbook") else None,
         "pending_approval": custom.get("pending_approval"),
         "rule_name": custom.get("rule_name"),
+        "received_at": custom.get("received_at"),
         "timeline_so_far": custom.get("timeline") if isinstance(custom.get("timeline"), list) else [],
         "created_at": created_time.isoformat() if created_time else None,
         "updated_at": last_updated_time.isoformat() if last_updated_time else None,

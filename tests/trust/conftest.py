@@ -31,6 +31,15 @@ ROUTES = {
     "run_runbook_http": ("POST", "runbooks/network.lock", {"name": "network.lock"}, {"target": ACCOUNT, "mode": "apply"},
                          "responder"),
     "stop_http": ("POST", f"incidents/{INCIDENT}/stop", {"incident_id": INCIDENT}, {"reason": "drill"}, "responder"),
+    # the web console (HTML for browsers; refusals as JSON for a client that accepts only JSON, as Api.call does)
+    "console_home": ("GET", "console", {}, None, "reader"),
+    "console_incident": ("GET", f"console/incidents/{INCIDENT}", {"incident_id": INCIDENT}, None, "reader"),
+    "console_decide": ("POST", f"console/incidents/{INCIDENT}/approvals/lock-network",
+                       {"incident_id": INCIDENT, "step": "lock-network"}, {"decision": "approve"}, "approver"),
+    "console_undo": ("POST", f"console/incidents/{INCIDENT}/undo", {"incident_id": INCIDENT}, None, "responder"),
+    "console_tabletop": ("GET", "console/tabletop", {}, None, "reader"),
+    "console_scorecard": ("GET", "console/tabletop/20261129T031440Z-drill-0000", {"run_id": "20261129T031440Z-drill-0000"},
+                          None, "reader"),
 }
 
 
@@ -44,7 +53,7 @@ class Api:
              body=None, route=None, params=None, peer: str | None = "127.0.0.1", headers=None, raw_principal=None):
         from firestop.runtime import invoke_http_function
 
-        sent = {"content-type": "application/json", **(headers or {})}
+        sent = {"content-type": "application/json", "accept": "application/json", **(headers or {})}
         if raw_principal is not None:
             sent["X-MS-CLIENT-PRINCIPAL"] = raw_principal
         elif who:
@@ -130,13 +139,13 @@ def snapshot(home, tenant) -> dict:
 
 
 @contextlib.contextmanager
-def serve_process(home, *args: str, function_key: str, timeout: float = 30.0):
+def serve_process(home, *args: str, function_key: str, timeout: float = 30.0, extra_env: dict[str, str] | None = None):
     """``python -m firestop serve --port 0 --realtime-factor 0 *args`` in a child process on its own
-    FIRESTOP_HOME (``home``; no WEBSITE_*/FIRESTOP_* from this process), until it prints ``Listening on``;
+    FIRESTOP_HOME (``home``; no WEBSITE_*/FIRESTOP_* from this process, then ``extra_env``), until it prints ``Listening on``;
     yields (port, stdout lines so far, stderr path). Terminated (then killed after 20 s) on exit."""
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBSITE_", "FIRESTOP_"))}
-    env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=function_key, PYTHONUNBUFFERED="1")
+    env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=function_key, PYTHONUNBUFFERED="1", **(extra_env or {}))
     err_path = home.parent / f"{home.name}-serve.err"
     with open(err_path, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--port", "0", "--realtime-factor", "0", *args],

@@ -1,0 +1,361 @@
+"""The console's pages (pure): incident views, scorecards and the caller → one HTML document each.
+
+Every value from outside (alert fields, resource ids, runbook messages, comments, principal names) goes
+through :func:`firestop.markup.html_text`; nothing else is interpolated into markup. No script: the only
+style is :data:`STYLE`, allowed by its hash in :data:`CONTENT_SECURITY_POLICY`; a running incident's page
+reloads itself with ``<meta http-equiv="refresh">`` (the live timeline). Links are paths under
+:data:`BASE` (the Functions ``routePrefix`` ``api`` + ``console``).
+
+Phones first: one column, tables that wrap long resource ids (``overflow-wrap: anywhere``) and
+scroll sideways inside their box rather than widening the page, buttons 44 px tall.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any, Iterable
+from urllib.parse import quote
+
+from firestop.markup import html_text as h
+
+BASE = "/api/console"
+#: Seconds between reloads of a page whose incident is still running.
+REFRESH_SECONDS = 5
+
+STYLE = """
+:root{color-scheme:light dark;--fg:#1b1b1f;--bg:#fff;--mute:#5f6368;--line:#d0d4da;--ok:#137333;--bad:#b3261e;--warn:#8a5300;--card:#f4f6f8}
+@media (prefers-color-scheme:dark){:root{--fg:#e8eaed;--bg:#121316;--mute:#9aa0a6;--line:#3c4043;--ok:#81c995;--bad:#f28b82;--warn:#fdd663;--card:#1e2024}}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+header{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:baseline;padding:.75rem 1rem;border-bottom:1px solid var(--line)}
+header a{color:inherit;text-decoration:none;font-weight:600}
+header nav{display:flex;gap:1rem;flex-wrap:wrap}
+header .who{margin-left:auto;color:var(--mute);font-size:.875rem;overflow-wrap:anywhere}
+main{max-width:72rem;margin:0 auto;padding:1rem}
+h1{font-size:1.35rem;margin:.25rem 0 .75rem;overflow-wrap:anywhere}
+h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+a{color:#0b57d0}
+@media (prefers-color-scheme:dark){a{color:#a8c7fa}}
+.box{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+th{color:var(--mute);font-weight:600}
+.card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;margin:.75rem 0}
+.badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;border:1px solid currentColor;font-size:.8rem;white-space:nowrap}
+.contained,.met,.verified,.done,.ok,.approve{color:var(--ok)}
+.needs_responder,.failed,.missed,.reject,.refused,.stopped,.terminated{color:var(--bad)}
+.awaiting_approval,.running,.timeout,.no_playbook{color:var(--warn)}
+.mute{color:var(--mute)}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}
+dt{color:var(--mute)}dd{margin:0;overflow-wrap:anywhere}
+form{margin:.75rem 0 0}
+textarea{width:100%;min-height:3.5rem;font:inherit;padding:.5rem;border:1px solid var(--line);border-radius:.375rem;background:var(--bg);color:var(--fg)}
+.buttons{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:.5rem}
+button{min-height:44px;min-width:8rem;font:inherit;font-weight:600;border-radius:.375rem;border:1px solid var(--line);padding:.5rem 1rem;cursor:pointer}
+button.approve{background:#137333;color:#fff;border-color:#137333}
+button.reject{background:#b3261e;color:#fff;border-color:#b3261e}
+button.undo{background:var(--card);color:var(--fg)}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;overflow-wrap:anywhere}
+.notice{border-left:4px solid var(--warn);padding:.5rem .75rem;background:var(--card)}
+@media (max-width:640px){
+.stack thead{display:none}
+.stack tr{display:block;padding:.5rem 0;border-bottom:1px solid var(--line)}
+.stack td{display:inline;border:0;padding:0 .5rem 0 0}
+.stack td.wide{display:block;padding:.15rem 0 0}
+.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--mute)}
+dl{grid-template-columns:1fr;gap:0}
+dt{margin-top:.4rem;font-size:.8rem}
+}
+"""
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode("ascii")
+#: No script at all; the one inline style by hash; forms post only to this app; never framed.
+CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src data:; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'")
+#: Headers every console answer carries.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",  # not no-referrer: with it a browser sends "Origin: null" on form posts (Fetch standard)
+    "Cache-Control": "no-store",
+}
+
+
+def link(*parts: str) -> str:
+    """A console path: :data:`BASE` + each part percent-encoded as one segment."""
+    return BASE + "".join("/" + quote(str(p), safe="") for p in parts)
+
+
+def _clock(value: Any) -> str:
+    """``HH:MM:SS UTC`` (with the date) of an ISO 8601 time, or ``—``."""
+    if not isinstance(value, str) or len(value) < 19:
+        return "—"
+    return f"{value[:10]} {value[11:19]} UTC"
+
+
+def _seconds(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "—"
+    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def _offset(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return ""
+    return f"{value:+.1f}s"
+
+
+def badge(status: Any) -> str:
+    text = str(status or "unknown")
+    css = text if text.replace("_", "").isalnum() else "unknown"
+    return f'<span class="badge {h(css)}">{h(text.replace("_", " "))}</span>'
+
+
+def _target_name(target: Any) -> str:
+    text = str(target or "")
+    return text.rstrip("/").rsplit("/", 1)[-1] if text else "—"
+
+
+def layout(title: str, body: str, *, caller: Any = None, refresh: int | None = None) -> str:
+    """A whole page: ``title`` (text), ``body`` (markup built here), the signed-in ``caller`` (a Principal)."""
+    who = ""
+    if caller is not None:
+        roles = ", ".join(sorted(caller.roles)) or "no role"
+        who = f'<span class="who">{h(caller.name or caller.object_id)} · {h(roles)}</span>'
+    meta_refresh = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'{meta_refresh}<link rel="icon" href="data:,"><title>{h(title)} · Firestop</title>'
+        f"<style>{STYLE}</style></head><body>"
+        f'<header><a href="{link()}">Firestop</a><nav><a href="{link()}">Incidents</a>'
+        f'<a href="{link("tabletop")}">Tabletop</a><a href="{link()}#audit">Audit</a></nav>{who}</header>'
+        f"<main>{body}</main></body></html>"
+    )
+
+
+def message_page(title: str, text: str, *, caller: Any = None, fix: str = "") -> str:
+    """A refusal or error, with what to do."""
+    body = f"<h1>{h(title)}</h1><p>{h(text)}</p>" + (f'<p class="mute">{h(fix)}</p>' if fix else "")
+    return layout(title, body, caller=caller)
+
+
+# -- incidents ------------------------------------------------------------------------------------------------
+def _mttc(view: dict[str, Any]) -> Any:
+    return (view.get("metrics") or {}).get("mttc_s")
+
+
+def _alert_line(view: dict[str, Any]) -> str:
+    alert = view.get("alert") or {}
+    targets = alert.get("target_ids") or []
+    return f"{alert.get('rule_name') or '(no rule name)'} on {_target_name(targets[0]) if targets else '(no target)'}"
+
+
+def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[str, Any] | None = None) -> str:
+    """The front page: pending approvals first, then every incident (newest first), then the latest audit."""
+    views = list(views)
+    pending = [v for v in views if v.get("pending_approval")]
+    parts = ["<h1>Incidents</h1>"]
+    if pending:
+        parts.append('<h2>Waiting for a decision</h2>')
+        for view in pending:
+            approval = view["pending_approval"]
+            parts.append(
+                f'<div class="card"><a href="{link("incidents", view["incident_id"])}">{h(view["incident_id"])}</a> '
+                f'{badge("awaiting_approval")}<br>step <code>{h(approval.get("step"))}</code> '
+                f'({h(approval.get("runbook"))}) on {h(_target_name(approval.get("target")))} · '
+                f'expires {h(_clock(approval.get("expires_at")))}</div>')
+    if views:
+        rows = "".join(
+            f'<tr><td><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'
+            f'<td>{badge(v.get("status"))}</td><td>{h((v.get("playbook") or {}).get("name") or "—")}</td>'
+            f'<td class="wide">{h(_alert_line(v)) if v.get("alert") else h(v.get("phase") or "—")}</td>'
+            f'<td class="wide" data-label="received">{h(_clock(v.get("received_at") or v.get("created_at")))}</td>'
+            f'<td data-label="MTTC">{h(_seconds(_mttc(v)))}</td></tr>'
+            for v in views)
+        parts.append('<div class="box"><table class="stack"><thead><tr><th>incident</th><th>status</th><th>playbook</th><th>alert</th>'
+                     f'<th>received</th><th>MTTC</th></tr></thead><tbody>{rows}</tbody></table></div>')
+    else:
+        parts.append('<p class="mute">No incidents.</p>')
+    parts.append(audit_section(audit))
+    return layout("Incidents", "".join(parts), caller=caller)
+
+
+def audit_section(audit: dict[str, Any] | None) -> str:
+    """The latest audit's summary, or "No audit yet"."""
+    if not audit:
+        return '<h2 id="audit">Latest audit</h2><p class="mute">No audit yet.</p>'
+    rows = "".join(f"<tr><td>{h(k)}</td><td>{h(v)}</td></tr>" for k, v in list(audit.items())[:40]
+                   if not isinstance(v, (dict, list)))
+    return f'<h2 id="audit">Latest audit</h2><div class="box"><table><tbody>{rows}</tbody></table></div>'
+
+
+def _timeline(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return '<p class="mute">Nothing has run yet.</p>'
+    entries = sorted(entries, key=lambda e: e.get("offset_s") if isinstance(e.get("offset_s"), (int, float)) else 0)
+    rows = "".join(
+        f'<tr><td>{h(_offset(e.get("offset_s")))}</td><td>{h(e.get("phase"))}</td><td>{h(e.get("step"))}</td>'
+        f'<td>{h(_target_name(e.get("target")) if e.get("target") else "")}</td>'
+        f'<td>{badge(e.get("outcome"))}</td><td class="wide">{h(e.get("detail"))}</td></tr>' for e in entries)
+    return ('<div class="box"><table class="stack"><thead><tr><th>time</th><th>phase</th><th>step</th><th>target</th><th>outcome</th>'
+            f'<th>detail</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def _changes(changes: list[Any]) -> str:
+    if not changes:
+        return '<p class="mute">The plan lists no changes.</p>'
+    rows = "".join(
+        f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(c.get("before"))}</td>'
+        f'<td class="wide" data-label="after">{h(c.get("after"))}</td></tr>'
+        if isinstance(c, dict) else f'<tr><td colspan="3">{h(c)}</td></tr>' for c in changes[:100])
+    return f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table></div>'
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value[:100])
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in list(value.items())[:40])
+    return str(value)
+
+
+def _blast_radius(value: Any) -> str:
+    """The plan's blast radius (whatever shape the runbook gives: a mapping, a list or text), or nothing."""
+    if value is None or value == {} or value == []:
+        return ""
+    if isinstance(value, dict):
+        inner = "<dl>" + "".join(f"<dt>{h(k)}</dt><dd>{h(_plain(v))}</dd>" for k, v in list(value.items())[:40]) + "</dl>"
+    elif isinstance(value, list):
+        inner = "<ul>" + "".join(f"<li>{h(_plain(v))}</li>" for v in value[:100]) + "</ul>"
+    else:
+        inner = f"<p>{h(value)}</p>"
+    return f"<h3>Blast radius</h3>{inner}"
+
+
+def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: bool, why_not: str, token: str | None) -> str:
+    """The pending approval: what it changes, its blast radius, who may decide, and the Approve/Reject form."""
+    approvers = ", ".join(str(a) for a in approval.get("approvers") or []) or "(none named)"
+    parts = [
+        '<div class="card" id="approval"><h2>Waiting for approval</h2><dl>',
+        f'<dt>step</dt><dd><code>{h(approval.get("step"))}</code> ({h(approval.get("runbook"))})</dd>',
+        f'<dt>target</dt><dd><code>{h(approval.get("target"))}</code></dd>',
+        f'<dt>why</dt><dd>{h(approval.get("why"))}</dd>',
+        f'<dt>who may decide</dt><dd>{h(approvers)}' + (" — two people: the requester cannot approve" if approval.get("two_person") else "") + "</dd>",
+        f'<dt>requested</dt><dd>{h(_clock(approval.get("requested_at")))}</dd>',
+        f'<dt>expires</dt><dd>{h(_clock(approval.get("expires_at")))}' + (" (escalated)" if approval.get("escalated") else "") + "</dd>",
+    ]
+    if approval.get("refused_decisions"):
+        parts.append(f'<dt>refused</dt><dd>{h(approval.get("refused_decisions"))} decision(s) did not count</dd>')
+    parts.append("</dl><h3>Changes</h3>")
+    parts.append(_changes(approval.get("changes") or []))
+    parts.append(_blast_radius(approval.get("blast_radius")))
+    if may_decide and token:
+        action = link("incidents", incident_id, "approvals", approval.get("step") or "")
+        parts.append(
+            f'<form method="post" action="{h(action)}"><input type="hidden" name="csrf" value="{h(token)}">'
+            '<label for="comment">Comment (optional)</label><textarea id="comment" name="comment" maxlength="1000"></textarea>'
+            '<div class="buttons"><button class="approve" type="submit" name="decision" value="approve">Approve</button>'
+            '<button class="reject" type="submit" name="decision" value="reject">Reject</button></div></form>')
+    else:
+        parts.append(f'<p class="notice">{h(why_not)}</p>')
+    parts.append(f'<p class="mute">CLI: <code>python -m firestop incident approve {h(incident_id)} --step {h(approval.get("step"))} --azure</code></p></div>')
+    return "".join(parts)
+
+
+def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool, token: str | None) -> str:
+    """What an undo would restore (each changed, not yet undone action), and the Undo form."""
+    if not preview:
+        return ""
+    rows = "".join(
+        f'<tr><td><code>{h(a.get("step_id"))}</code></td><td>{h(a.get("runbook"))}</td><td>{h(_target_name(a.get("target")))}</td>'
+        f'<td class="wide">{h("restores the state from before the step" if a.get("reversible") else "cannot be undone (keep as is)")}</td></tr>'
+        for a in preview)
+    form = ""
+    if may_undo and token and any(a.get("reversible") for a in preview):
+        form = (f'<form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
+                f'<input type="hidden" name="csrf" value="{h(token)}"><div class="buttons">'
+                '<button class="undo" type="submit">Undo containment</button></div></form>')
+    return ('<div class="card" id="undo"><h2>Undo</h2><p>An undo would:</p><div class="box"><table class="stack"><thead><tr><th>step</th>'
+            f'<th>runbook</th><th>target</th><th>does</th></tr></thead><tbody>{rows}</tbody></table></div>{form}'
+            f'<p class="mute">CLI: <code>python -m firestop incident undo {h(incident_id)}</code></p></div>')
+
+
+def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "", undo_html: str = "",
+                  flash: str | None = None) -> str:
+    """One incident: status, metrics, pending approval, timeline (so far), what holds, undo."""
+    incident_id = view.get("incident_id") or ""
+    status = view.get("status")
+    metrics = view.get("metrics") or {}
+    parts = [f"<h1>{h(incident_id)} {badge(status)}</h1>"]
+    if flash:
+        parts.append(f'<p class="notice">{h(flash)}</p>')
+    parts.append("<dl>")
+    if view.get("alert"):
+        parts.append(f"<dt>alert</dt><dd>{h(_alert_line(view))}</dd>")
+    parts.append(f'<dt>playbook</dt><dd>{h((view.get("playbook") or {}).get("name") or "—")}</dd>')
+    if view.get("reason"):
+        parts.append(f'<dt>outcome</dt><dd>{h(view.get("reason"))}</dd>')
+    if status in ("running", "awaiting_approval"):
+        parts.append(f'<dt>now</dt><dd>{h(view.get("phase") or "—")} {h(view.get("step") or "")}</dd>')
+    parts.append(f'<dt>received</dt><dd>{h(_clock(view.get("received_at") or view.get("created_at")))}</dd>')
+    parts.append(f'<dt>MTTD · MTTA · MTTC · MTTR</dt><dd>{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · '
+                 f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd></dl>')
+    parts.append(approval_html)
+    timeline = view.get("timeline") if view.get("timeline") is not None else view.get("timeline_so_far") or []
+    parts.append(f'<h2>Timeline{" so far" if view.get("timeline") is None else ""}</h2>')
+    parts.append(_timeline(timeline))
+    holds, not_hold = view.get("holds") or [], view.get("does_not_hold") or []
+    if holds or not_hold:
+        parts.append("<h2>Containment</h2><ul>" + "".join(f'<li><span class="ok">holds</span> {h(x)}</li>' for x in holds)
+                     + "".join(f'<li><span class="failed">does not hold</span> {h(x)}</li>' for x in not_hold) + "</ul>")
+    parts.append(undo_html)
+    refresh = REFRESH_SECONDS if status == "running" else None
+    return layout(incident_id, "".join(parts), caller=caller, refresh=refresh)
+
+
+# -- tabletop ---------------------------------------------------------------------------------------------------
+def tabletop_page(cards: list[dict[str, Any]], *, caller: Any) -> str:
+    """The newest tabletop scorecards."""
+    if not cards:
+        return layout("Tabletop", '<h1>Tabletop exercises</h1><p class="mute">No exercise has run yet '
+                      '(<code>python -m firestop tabletop run NAME</code>).</p>', caller=caller)
+    rows = "".join(
+        f'<tr><td><a href="{link("tabletop", c.get("run_id") or "")}">{h((c.get("scenario") or {}).get("name"))}</a></td>'
+        f'<td>{badge(c.get("result"))}</td><td>{h(c.get("met"))} met · {h(c.get("missed"))} missed</td>'
+        f'<td>{h(_seconds((c.get("metrics") or {}).get("mttc_s")))}</td><td>{h(c.get("run_id"))}</td></tr>' for c in cards)
+    return layout("Tabletop", '<h1>Tabletop exercises</h1><div class="box"><table><thead><tr><th>scenario</th><th>result</th>'
+                  f'<th>expectations</th><th>MTTC</th><th>run</th></tr></thead><tbody>{rows}</tbody></table></div>', caller=caller)
+
+
+def scorecard_page(card: dict[str, Any], *, caller: Any) -> str:
+    """One scorecard: result, metrics, expectations, approvals waited on, pages sent."""
+    scenario = card.get("scenario") or {}
+    metrics = card.get("metrics") or {}
+    parts = [f'<h1>{h(scenario.get("name"))} {badge(card.get("result"))}</h1>',
+             f'<p>{h(scenario.get("description"))}</p>',
+             f'<dl><dt>run</dt><dd>{h(card.get("run_id"))}</dd><dt>MTTD · MTTA · MTTC · MTTR</dt><dd>'
+             f'{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · {h(_seconds(metrics.get("mttc_s")))} · '
+             f'{h(_seconds(metrics.get("mttr_s")))}</dd></dl>', "<h2>Expectations</h2>"]
+    rows = "".join(f'<tr><td>{badge("met" if e.get("met") else "missed")}</td><td>{h(e.get("check"))}</td>'
+                   f'<td>{h(e.get("evidence"))}</td></tr>' for e in card.get("expectations") or [])
+    parts.append(f'<div class="box"><table><tbody>{rows}</tbody></table></div>' if rows else '<p class="mute">None.</p>')
+    approvals = card.get("approvals") or []
+    if approvals:
+        parts.append("<h2>Approvals waited on</h2>")
+        for approval in approvals:
+            answers = "".join(f'<li>{h(a.get("by"))}: {h(a.get("decision"))} → {badge(a.get("outcome"))} '
+                              f'{h(_clock(a.get("delivered_at")))}</li>' for a in approval.get("answers") or [])
+            parts.append(f'<div class="card"><code>{h(approval.get("step"))}</code> {h(approval.get("incident_id") or "")}'
+                         f'<ul>{answers}</ul></div>')
+    pages = card.get("pages") or []
+    parts.append("<h2>Pages</h2>")
+    if pages:
+        rows = "".join(f'<tr><td>{h(_clock(p.get("at")))}</td><td>{h(p.get("kind"))}</td><td>{h(", ".join(map(str, p.get("paged") or [])))}</td>'
+                       f'<td>{h(p.get("step"))}</td><td>{h(p.get("channel"))}</td></tr>' for p in pages)
+        parts.append('<div class="box"><table><thead><tr><th>at</th><th>kind</th><th>paged</th><th>step</th><th>channel</th></tr></thead>'
+                     f'<tbody>{rows}</tbody></table></div>')
+    else:
+        parts.append('<p class="mute">Nobody was paged.</p>')
+    return layout(str(scenario.get("name") or "Scorecard"), "".join(parts), caller=caller)

@@ -1,0 +1,263 @@
+"""The web console's routes (auth level ANONYMOUS: people, not alert senders — identity from App Service authentication).
+
+| route | role | answers |
+|---|---|---|
+| ``GET /api/console`` | reader | 200 HTML: approvals waiting for a decision, every incident (status, MTTC), the latest audit |
+| ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), undo preview (Undo for a responder); 400 malformed id, 404 unknown |
+| ``POST /api/console/incidents/{id}/approvals/{step}`` | approver | form ``decision=approve|reject``, ``comment``, ``csrf`` → 303 to the incident page once sent; 400/403/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/approvals/{step}``) |
+| ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf`` → 303 to the incident page once undone (reversible actions only); 409 nothing to undo |
+| ``GET /api/console/tabletop`` | reader | 200 HTML: the newest tabletop scorecards |
+| ``GET /api/console/tabletop/{run}`` | reader | 200 HTML: one scorecard (expectations, approvals waited on, pages); 404 unknown run |
+
+Every route calls :func:`firestop.trust.authorize` first (401/400/403 as HTML with the reason). POSTs then
+pass :func:`firestop.console.csrf.check_post` (403 otherwise) and read a form body of at most
+:data:`MAX_FORM_BYTES` (413). Every answer carries :data:`firestop.console.pages.SECURITY_HEADERS` (a strict
+Content-Security-Policy: no script, no framing). The route is ANONYMOUS for the Functions host: on Azure
+App Service authentication must be enabled (``WEBSITE_AUTH_ENABLED``, else every call is 401) and, for a
+browser, set to redirect unauthenticated requests to the sign-in page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from firestop.console import pages
+from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
+from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
+from firestop.trust import Role, TrustError, authorize, peer_address
+
+bp = df.Blueprint()
+log = logging.getLogger("firestop.console")
+
+#: Largest form body read (a comment is at most 1,000 characters).
+MAX_FORM_BYTES = 8 * 1024
+#: Incidents listed on the front page (newest first).
+MAX_LISTED = 200
+
+
+def _html(status: int, text: str, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(text, status_code=status, mimetype="text/html", charset="utf-8",
+                             headers={**pages.SECURITY_HEADERS, **(headers or {})})
+
+
+def _wants_json(req: func.HttpRequest) -> bool:
+    accept = (req.headers.get("Accept") or "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _refusal(req: func.HttpRequest, status: int, title: str, reason: str, fix: str = "", caller: Any = None,
+             field: str = "") -> func.HttpResponse:
+    """An HTML page saying why; JSON ``{"error", "reason", "fix"}`` (the API's shape) when the client asked
+    for JSON only (``Accept: application/json``), as scripts and the attack suite do."""
+    if _wants_json(req):
+        return func.HttpResponse(json.dumps({"error": field or title.lower(), "reason": reason, "fix": fix}), status_code=status,
+                                 mimetype="application/json", headers=dict(pages.SECURITY_HEADERS))
+    return _html(status, pages.message_page(title, reason, fix=fix, caller=caller))
+
+
+def _caller(req: func.HttpRequest, role: Role, action: str):
+    """(principal, None) when the caller holds ``role``, else (None, the HTML refusal)."""
+    try:
+        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=f"console: {action}"), None
+    except TrustError as exc:
+        return None, _refusal(req, exc.status, "Not allowed" if exc.status == 403 else "Sign in", exc.reason, exc.fix, field=exc.field)
+
+
+def _seal_key():
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        return load_seal_key()
+    except SealKeyError as exc:
+        log.error("console has no seal key: %s", exc)
+        return None
+
+
+def _origin(req: func.HttpRequest) -> str:
+    from firestop.functions.links import public_origin
+
+    return public_origin(req.url)
+
+
+def _form(req: func.HttpRequest) -> dict[str, str] | func.HttpResponse:
+    raw = req.get_body() or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return _refusal(req, 413, "Too large", f"the form is {len(raw)} bytes; at most {MAX_FORM_BYTES} are read")
+    try:
+        fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=10, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return _refusal(req, 400, "Bad form", "the form is not UTF-8 application/x-www-form-urlencoded")
+    return {k: v[-1] for k, v in fields.items()}
+
+
+def _checked_post(req: func.HttpRequest, role: Role, action: str):
+    """(caller, form, None) for a POST from this app's own page by a caller holding ``role``; else (.., refusal)."""
+    caller, denied = _caller(req, role, action)
+    if denied:
+        return None, None, denied
+    form = _form(req)
+    if isinstance(form, func.HttpResponse):
+        return None, None, form
+    key = _seal_key()
+    if key is None:
+        return None, None, _refusal(req, 503, "Unavailable", "the app holds no usable seal key", "set FIRESTOP_SEAL_KEY", caller)
+    try:
+        check_post(req.headers, form.get(CSRF_FIELD), key=key, object_id=caller.object_id, origin=_origin(req))
+    except CsrfError as exc:
+        log.warning("console: refused %r by %r: cross-site check failed: %r", action, caller.object_id, str(exc))
+        return None, None, _refusal(req, 403, "Refused", f"this request did not come from the console's own page: {exc}",
+                                    "open the incident in the console and submit from there", caller)
+    return caller, form, None
+
+
+def _may_decide(caller: Any, approval: dict[str, Any]) -> tuple[bool, str]:
+    if "approver" not in caller.roles and "admin" not in caller.roles:
+        return False, "You do not hold the approver role: one of the approvers listed above must decide."
+    approvers = set(approval.get("approvers") or [])
+    if caller.object_id not in approvers and not approvers & set(caller.groups):
+        return False, "You hold the approver role but are not among this step's approvers."
+    if approval.get("two_person") and approval.get("requested_by") == caller.object_id:
+        return False, "Two-person rule: you requested this step, someone else must approve it."
+    return True, ""
+
+
+def _undo_preview(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Actions an undo would touch: applied, changed something, not yet undone (finished incidents only)."""
+    from runbooks import get_runbook, runbook_names
+
+    if view.get("timeline") is None:
+        return []
+    known = set(runbook_names())
+    return [{**a, "reversible": a.get("runbook") in known and bool(type(get_runbook(a["runbook"])).reversible)}
+            for a in reversed(view.get("actions") or []) if a.get("ok") and a.get("changed") and not a.get("undone")]
+
+
+def _latest_audit() -> dict[str, Any] | None:
+    """The latest audit's summary once ``firestop.audit`` provides one (issue 14); None until then."""
+    try:
+        from firestop.audit import latest_summary  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    from firestop.settings import get_settings
+
+    try:
+        summary = latest_summary(get_settings().home)
+    except Exception:  # noqa: BLE001 — the front page shows incidents whatever the audit store does
+        log.exception("console: the latest audit could not be read")
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
+@bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+
+    caller, denied = _caller(req, Role.reader, "list incidents")
+    if denied:
+        return denied
+    statuses = await client.get_status_all()
+    views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
+    return _html(200, pages.incidents_page(views[:MAX_LISTED], caller=caller, audit=_latest_audit()))
+
+
+@bp.route(route="console/incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
+    caller, denied = _caller(req, Role.reader, "show incident")
+    if denied:
+        return denied
+    incident_id = req.route_params.get("incident_id", "")
+    if _bad_incident_id(incident_id):
+        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)
+    view = _status_view(status)
+    key = _seal_key()
+    token = issue(key, caller.object_id) if key is not None else None
+    approval_html = ""
+    if view.get("pending_approval"):
+        may, why_not = _may_decide(caller, view["pending_approval"])
+        approval_html = pages.approval_card(incident_id, view["pending_approval"], may_decide=may, why_not=why_not, token=token)
+    may_undo = "responder" in caller.roles or "admin" in caller.roles
+    undo_html = pages.undo_card(incident_id, _undo_preview(view), may_undo=may_undo, token=token)
+    flash = {"approve": "Approved: the step runs now.", "reject": "Rejected: the step will not run.",
+             "undo": "Undo done: see the timeline."}.get(req.params.get("done", ""))
+    return _html(200, pages.incident_page(view, caller=caller, approval_html=approval_html, undo_html=undo_html, flash=flash))
+
+
+@bp.route(route="console/incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def console_decide(req: func.HttpRequest, client) -> func.HttpResponse:
+    caller, form, denied = _checked_post(req, Role.approver, "decide approval")
+    if denied:
+        return denied
+    incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
+    if _bad_incident_id(incident_id):
+        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    decision = form.get("decision")
+    status, answer = await send_decision(client, caller, incident_id, step, decision, form.get("comment") or None)
+    if status != 202:
+        return _refusal(req, status, "Not sent", answer.get("reason", ""), answer.get("fix", ""), caller)
+    log.info("console: %s of %r/%r by %r", decision, incident_id, step, caller.object_id)
+    return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done={decision}"})
+
+
+@bp.route(route="console/incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
+    caller, _, denied = _checked_post(req, Role.responder, "undo")
+    if denied:
+        return denied
+    incident_id = req.route_params.get("incident_id", "")
+    if _bad_incident_id(incident_id):
+        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)
+    view = _status_view(status)
+    actions = [a for a in _undo_preview(view) if a["reversible"]]
+    if not actions:
+        return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
+    from firestop.cli.undo import apply_undo  # the CLI's undo (TODO: move below both entry points)
+
+    record = {k: v for k, v in view.items() if k not in ("record_files", "record_error")}
+    originals = {(a.get("step_id"), a.get("target")) for a in actions}
+    chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
+    result = apply_undo(None, incident_id, record, list(reversed(chosen)))
+    log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
+             [(u["step_id"], u["ok"]) for u in result["undone"]])
+    return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})
+
+
+@bp.route(route="console/tabletop", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def console_tabletop(req: func.HttpRequest) -> func.HttpResponse:
+    from firestop.console.scorecards import latest
+    from firestop.settings import get_settings
+
+    caller, denied = _caller(req, Role.reader, "list scorecards")
+    if denied:
+        return denied
+    return _html(200, pages.tabletop_page(latest(get_settings().home), caller=caller))
+
+
+@bp.route(route="console/tabletop/{run_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def console_scorecard(req: func.HttpRequest) -> func.HttpResponse:
+    from firestop.console.scorecards import one
+    from firestop.settings import get_settings
+
+    caller, denied = _caller(req, Role.reader, "show scorecard")
+    if denied:
+        return denied
+    card = one(get_settings().home, req.route_params.get("run_id", ""))
+    if card is None:
+        return _refusal(req, 404, "Not found", "no such tabletop run", "pick one from the Tabletop page", caller)
+    return _html(200, pages.scorecard_page(card, caller=caller))
