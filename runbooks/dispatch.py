@@ -200,6 +200,8 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
     }
     if req.requested_by is not None:
         data["requested_by"] = req.requested_by
+    if req.incident_id.startswith(MANUAL_PREFIX):
+        data["params"] = req.params  # a manual run is undone from its ledger entry alone (runbook undo)
     try:
         entry = Ledger.of(settings).append(
             req.incident_id, kind="action", runbook=req.runbook, action=req.action, step_id=req.step_id,

@@ -262,7 +262,7 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     incident, step = manual_ids(env.clients.clock.now(), "cli")
     base = {"runbook": name, "target": target, "params": params, "incident_id": incident, "step_id": step}
     out: dict[str, Any] = {"runbook": name, "target": target, "azure": azure, "incident_id": incident, "step_id": step,
-                           "plan": None, "apply": None, "verify": None, "ok": False}
+                           "run_id": f"{incident}/{step}", "plan": None, "apply": None, "verify": None, "ok": False}
     plan = out["plan"] = _execute(env, {**base, "action": "plan"})
     if not plan.get("ok"):
         return _failed(out, plan, "plan", as_json)
@@ -277,7 +277,7 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     verify = out["verify"] = _execute(env, {**base, "action": "verify", "applied": applied["result"]})
     out["ok"] = bool(verify.get("ok"))
     if not as_json:
-        _print_run(applied, verify, incident)
+        _print_run(applied, verify, incident, out["run_id"])
     return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
 
 
@@ -292,7 +292,7 @@ def _failed(out: dict[str, Any], answer: dict[str, Any], what: str, as_json: boo
     return out, code
 
 
-def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str) -> None:
+def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, run_id: str | None = None) -> None:
     result = applied["result"]
     label = "Applied" if result.get("changed") else "Nothing changed"
     console.print(f"{label}: {clean(result.get('summary'))}", highlight=False, markup=False)
@@ -309,6 +309,8 @@ def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str) -
     if ledger.get("seq"):
         console.print(f"Ledger: {incident} entry {ledger['seq']} (check: python -m firestop ledger verify {incident})",
                       highlight=False, markup=False)
+        if result.get("changed") and run_id:
+            console.print(f"Undo with: python -m firestop runbook undo {run_id}", highlight=False, markup=False)
     elif ledger.get("error"):
         console.print(f"Ledger: {clean(ledger['error'])}", highlight=False, markup=False)
 
@@ -382,6 +384,49 @@ def _sandbox_subscription() -> str:
     from firestop.sandbox.seed import read_seed_file
 
     return str(read_seed_file()["subscription_id"])
+
+
+@runbook_app.command("undo")
+def runbook_undo(
+    run_id: str = typer.Argument(..., metavar="RUN_ID", help="The manual run to undo, as runbook run printed it: manual-<date>/<step>."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (required with --json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the undo answer as JSON (needs --yes)."),
+    azure: bool = typer.Option(False, "--azure", help=AZURE_HELP),
+) -> None:
+    """Undo a manual runbook run: restore the state its apply recorded on the ledger (exact undo, or a refusal
+    when the target changed since). Exit 0 undone, 2 bad input / nothing to undo / not confirmed, 1 failed."""
+    from firestop.cli.manual_undo import ManualUndoRefused, find_manual_run
+
+    if as_json and not yes:
+        fail("--yes: runbook undo --json does not prompt; confirm with --yes", EXIT_BAD_INPUT, as_json=True)
+    env = _open_environment(azure, None, as_json)
+    try:
+        try:
+            run = find_manual_run(env.settings, run_id)
+        except ManualUndoRefused as exc:
+            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+        if not yes:
+            before = ", ".join(f"{k} = {_compact(v)}" for k, v in (run.applied.get("before") or {}).items() if k != "etag")
+            console.print(f"would undo {clean(run.runbook)} on {clean(run.target or '(no target)')}: restore {before or 'the state before'}",
+                          highlight=False, markup=False, soft_wrap=True)
+            where = "REAL Azure" if azure else "the sandbox tenant"
+            _confirm(f"Undo this on {where}?", as_json)
+        answer = _execute(env, {"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
+                                "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _internal(exc, as_json)
+    finally:
+        env.close()
+    code = 0 if answer.get("ok") else _error_exit(answer)
+    if as_json:
+        print_json({"run_id": run_id, "undo": answer, "exit_code": code})
+    elif answer.get("ok"):
+        console.print(f"Undone: {clean((answer.get('result') or {}).get('summary'))}", highlight=False, markup=False)
+    else:
+        fail(f"undo failed: {_error_line(answer, 'undo')}", code)
+    raise typer.Exit(code)
 
 
 @ledger_app.command("verify")

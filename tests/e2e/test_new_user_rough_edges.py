@@ -235,3 +235,31 @@ def test_undoing_twice_says_what_is_already_undone_and_what_stays(firestop_home)
     assert again.exit_code == 2 and "already undone: lock-network" in error and "cannot be undone: rotate-keys" in error
     step = json.loads(cli("incident", "undo", INCIDENT, "--step", "rotate-keys", "--yes", "--json").stdout)["error"]
     assert "cannot be undone" in step and "rotate-keys" in step
+
+
+ACCOUNT = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
+           "Microsoft.CognitiveServices/accounts/contoso-openai-prod")
+
+
+def test_a_manual_runbook_run_can_be_undone_exactly_once(firestop_home):
+    from firestop.cli.wiring import sandbox_environment
+
+    def acls():
+        env = sandbox_environment()
+        try:
+            return env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]
+        finally:
+            env.close()
+
+    before = acls()
+    ran = cli("runbook", "run", "network.lock", "--target", ACCOUNT, "--yes", "--json")
+    assert ran.exit_code == 0, ran.output
+    run_id = json.loads(ran.stdout)["run_id"]
+    assert acls()["defaultAction"] == "Deny"
+    assert cli("runbook", "undo", run_id, stdin="n\n").exit_code == 2 and acls()["defaultAction"] == "Deny"
+    undone = cli("runbook", "undo", run_id, "--yes", "--json")
+    assert undone.exit_code == 0, undone.output
+    assert acls() == before
+    again = json.loads(cli("runbook", "undo", run_id, "--yes", "--json").stdout)
+    assert again["exit_code"] == 2 and "already undone" in again["error"]
+    assert "not a manual run id" in json.loads(cli("runbook", "undo", "inc-1/x", "--yes", "--json").stdout)["error"]
