@@ -26,6 +26,14 @@ def test_every_setting_the_code_reads_is_in_the_registry_and_the_readme():
     assert [s.name for s in SETTINGS if f"| `{s.name}` |" not in readme] == []
 
 
+def test_the_readme_settings_table_is_the_registry():
+    from firestop.settings import settings_table
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme, "README's settings table differs from firestop.settings.SETTINGS; regenerate it with " \
+        "python -c \"from firestop.settings import settings_table; print(settings_table())\""
+
+
 def test_wrong_settings_are_named_with_the_fix():
     problems = dict(check_environment({
         "FIRESTOP_KEY_VAULT_URL": "kv-contoso-ai", "FIRESTOP_LOG_WORKSPACE_ID": "law-contoso-sec",
