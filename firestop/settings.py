@@ -219,8 +219,9 @@ def _blob_url(v: str) -> str | None:
         return None
     if parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1") and parsed.path.strip("/") == "devstoreaccount1":
         return None  # Azurite
-    return (f"{v!r} is not a blob endpoint; give https://<account>.blob.core.windows.net/ (template output, no SAS token), "
-            "or Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally")
+    shown = f"{parsed.scheme}://{parsed.hostname}/…" if parsed.scheme and parsed.hostname else "the value"  # a SAS token is never echoed
+    return (f"{shown} is not a blob endpoint; give https://<account>.blob.core.windows.net/ (no SAS token: the managed identity "
+            "is used), or Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally")
 
 
 def _container(v: str) -> str | None:
