@@ -219,8 +219,9 @@ def _blob_url(v: str) -> str | None:
         return None
     if parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1") and parsed.path.strip("/") == "devstoreaccount1":
         return None  # Azurite
-    return (f"{v!r} is not a blob endpoint; give https://<account>.blob.core.windows.net/ (template output, no SAS token), "
-            "or Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally")
+    shown = f"{parsed.scheme}://{parsed.hostname}/…" if parsed.scheme and parsed.hostname else "the value"  # a SAS token is never echoed
+    return (f"{shown} is not a blob endpoint; give https://<account>.blob.core.windows.net/ (no SAS token: the managed identity "
+            "is used), or Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally")
 
 
 def _container(v: str) -> str | None:
@@ -249,7 +250,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles).", lambda v: _json_object(v)),
     Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
     Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
-    Setting("FIRESTOP_HOME", "no", "./.firestop (/tmp/firestop on Azure)", "Local disk: the local durable host's history, the sandbox tenant, tabletop exercise runs (on Azure only the weekly tabletop timer writes there, to /tmp); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", None),
+    Setting("FIRESTOP_HOME", "no", "./.firestop (not set on Azure)", "Local disk: the local durable host's history, the sandbox tenant, keys firestop serve generates, tabletop runs (on Azure only the weekly tabletop timer's exercises write, under <temp dir>/firestop); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", None),
     Setting("FIRESTOP_STORAGE_BLOB_URL", "azure", "none (records, evidence, ledger and notification copies under FIRESTOP_HOME)", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/, reached with the managed identity; Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally): records, evidence, ledger and notification copies live there, none on an instance's disk.", _blob_url),
     Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records, and notification copies under notifications/.", _container),
     Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (write-once; WORM policy in the template).", _container),
@@ -267,6 +268,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AZURE_CLIENT_ID", "azure", "none", "Client ID of the user-assigned identity DefaultAzureCredential uses for ARM, Key Vault and Logs.", _guid("the identity's clientId (template output identityClientId)")),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "no", "none", "Application Insights (set by the template).", None),
 )
+
+
+_REQUIRED_LABEL = {"azure": "on Azure", "no": "no", "local": "local tools"}
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), generated from :data:`SETTINGS`; a test keeps README.md equal to it.
+    Print it with ``python -c "from firestop.settings import settings_table; print(settings_table())"``."""
+    rows = ["| setting | required | default | meaning |", "|---|---|---|---|"]
+    rows += [f"| `{s.name}` | {_REQUIRED_LABEL[s.required]} | {s.default} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(rows) + "\n"
 
 
 def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[str, str]]:

@@ -169,36 +169,21 @@ class ClientFactory:
             lambda: SentinelClient(self._credential(), transport=self.transport, retry_total=self.retry_total),
         )
 
-    def blob_service(self, connection_string: str):
-        """``BlobServiceClient`` from a Storage connection string (shared key; Azurite locally).
+    def alert_rules(self, subscription_id: str):
+        """``MonitorManagementClient`` (azure-mgmt-monitor 6.0.2, multi-API) pinned to the api-versions of the alert
+        resources Firestop reads: action groups 2023-01-01, Log Alerts V2 (scheduled query rules) 2022-08-01-preview,
+        activity log alerts 2020-10-01, metric alerts 2018-03-01."""
+        from azure.mgmt.monitor import MonitorManagementClient
+        from azure.profiles import ProfileDefinition
 
-        Not cached (the connection string is a secret the caller holds); the
-        SDK's own transport is used, since the sandbox tenant has no Storage.
-        Retries: 2, exponential from 1 s, so an unreachable account fails in seconds.
-        """
-        from azure.storage.blob import BlobServiceClient
-
-        return BlobServiceClient.from_connection_string(
-            connection_string, retry_total=2, initial_backoff=1, increment_base=2, connection_timeout=5, read_timeout=30
+        profile = ProfileDefinition({"azure.mgmt.monitor.MonitorManagementClient": {
+            None: "2023-01-01", "scheduled_query_rules": "2022-08-01-preview", "activity_log_alerts": "2020-10-01",
+            "metric_alerts": "2018-03-01", "diagnostic_settings": "2021-05-01-preview"}}, "firestop")
+        return self._cached(
+            ("alert-rules", subscription_id.lower()),
+            lambda: MonitorManagementClient(credential=self._credential(), subscription_id=subscription_id, profile=profile,
+                                            **self._common()),
         )
-
-    def graph(self, call):
-        """Run ``call(client)`` — an async function of a msgraph ``GraphServiceClient`` — and return its result.
-
-        A client per call over :attr:`graph_transport` (:mod:`firestop.azure.graph`); Graph errors propagate
-        as msgraph raises them (``ODataError``): map them with :func:`firestop.azure.graph.map_graph_error`.
-        """
-        from firestop.azure.graph import graph_client, run
-
-        transport = self.graph_transport
-        if transport is None and hasattr(self.transport, "httpx_transport"):
-            transport = self.transport.httpx_transport()
-        credential = self._credential()
-
-        async def go():
-            return await call(graph_client(credential, transport, self.clock))
-
-        return run(go)
 
     def caller_object_id(self) -> str | None:
         """Object ID (``oid`` claim) of the identity these clients act as, read from an ARM access token.

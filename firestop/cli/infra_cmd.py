@@ -21,6 +21,7 @@ from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 #: An Entra object ID is a GUID; the sandbox's demo identities are ``oid-…``: both fit, no quote or space does.
 _OBJECT_ID = re.compile(r"[A-Za-z0-9-]{1,64}\Z")
+_RG_NAME = re.compile(r"[-\w._()]{1,90}/[A-Za-z0-9-]{2,60}\Z")  # resource group / site name (ARM naming rules)
 
 
 def _clients(azure: bool):
@@ -98,11 +99,13 @@ def doctor(
     principal_id: Optional[str] = typer.Option(None, "--principal-id", help="Object ID of Firestop's identity (default FIRESTOP_AUTOMATION_PRINCIPAL_ID)."),
     action_group: Optional[str] = typer.Option(None, "--action-group", metavar="RG/NAME", help="Action group that should post to this app."),
     app_host: Optional[str] = typer.Option(None, "--app-host", help="The app's host name (default WEBSITE_HOSTNAME)."),
+    app_name: Optional[str] = typer.Option(None, "--app", metavar="RG/NAME", help="The Function App, to check its App Service authentication."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     azure: bool = typer.Option(False, "--azure", help="Check real Azure (az login / managed identity) instead of the sandbox tenant."),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
-    """Check a configuration: settings, storage, the identity's permissions vs the playbooks, the action group. Exit 0 all ok, 3 problems."""
+    """Check a configuration: settings, storage and its WORM policy, the identity's permissions vs the playbooks, App Service
+    authentication, the action group and the alert rules. Exit 0 all ok, 3 problems."""
     import os
 
     from firestop.cli.output import EXIT_NEEDS_RESPONDER
@@ -133,10 +136,12 @@ def doctor(
              "see az identity show --query principalId (or FIRESTOP_AUTOMATION_PRINCIPAL_ID)", EXIT_BAD_INPUT, as_json=as_json)
     if action_group is not None and action_group.count("/") != 1:
         fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)
+    if app_name is not None and not _RG_NAME.match(app_name):
+        fail(f"--app: {app_name[:80]!r} is not <resource group>/<function app name>", EXIT_BAD_INPUT, as_json=as_json)
     clients = _clients(azure)
     checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
                    playbooks=loaded, principal_id=principal_id,
-                   action_group=action_group, app_host=app_host, credential=clients.credential)
+                   action_group=action_group, app_host=app_host, credential=clients.credential, app=app_name)
     problems = [c for c in checks if c["status"] == D.PROBLEM]
     if as_json:
         print_json({"ok": not problems, "checks": checks})

@@ -1,20 +1,36 @@
-"""``firestop doctor``: does this configuration work? A first, modest version — each check says what it looked at.
+"""``firestop doctor``: does this configuration work? Each check says what it looked at.
 
-Checks (each → ``{"check", "status": ok|problem|skipped, "detail"}``):
+Checks (each → ``{"check", "status": ok|problem|skipped, "detail"}``; ``skipped`` details start with what
+could not be checked and why — "— not checkable: …" when the target (e.g. the sandbox) cannot answer):
 
 1. ``settings`` — :func:`firestop.settings.check_environment` on the environment (``on_azure`` with
    ``--azure``: the required application settings must be present).
-2. ``storage`` — sandbox: ``FIRESTOP_HOME`` is writable (local state lives there). ``--azure``: the
-   blob endpoint ``FIRESTOP_STORAGE_BLOB_URL`` answers ``get_service_properties`` with the
-   credential (untested here: no Azure), and the evidence/ledger containers have an immutability
-   policy (``get_container_properties().immutable_storage_with_versioning`` / ``has_immutability_policy``).
-3. ``permissions`` — the identity (``--principal-id`` or ``FIRESTOP_AUTOMATION_PRINCIPAL_ID``) holds,
+2. ``storage`` — the stores of :func:`firestop.storage.stores_for` answer: with ``FIRESTOP_STORAGE_BLOB_URL``
+   each container (records, evidence, ledger) is read with Get Container Properties (the managed identity on
+   Azure, Azurite's development key locally; a missing container is a problem on Azure, created on first write
+   on Azurite); without it ``FIRESTOP_HOME`` is writable — and a problem with ``--azure``, where nothing may stay
+   on an instance's disk.
+3. ``storage WORM`` — evidence and ledger containers carry a time-based immutability policy
+   (``x-ms-has-immutability-policy`` of Get Container Properties,
+   https://learn.microsoft.com/rest/api/storageservices/get-container-properties). Azurite does not model
+   immutability policies and local folders have none: skipped there, naming what does hold (the app's own
+   write-once refusal, and ``infra/azuredeploy.json`` requesting the policies).
+4. ``permissions`` — the identity (``--principal-id`` or ``FIRESTOP_AUTOMATION_PRINCIPAL_ID``) holds,
    through its role assignments read with the SDK, exactly the actions the playbooks need: nothing
    missing, nothing extra; and lists the scopes it holds them at.
-4. ``action group`` — the action group (``--action-group RG/NAME``) has a webhook with the common
+5. ``app authentication`` — the Function App (``--app RG/NAME``) has App Service authentication as
+   ``infra/azuredeploy.json`` sets it: enabled, Microsoft Entra ID enabled with a client ID, authentication
+   required with 401 for the unauthenticated, and nothing excluded but ``/api/alerts`` and the Durable status
+   prefix (ARM ``GET …/sites/{name}/config/authsettingsV2``, WebApps_GetAuthSettingsV2WithoutSecrets,
+   api-version 2024-04-01: no secret is read).
+6. ``action group`` — the action group (``--action-group RG/NAME``) has a webhook with the common
    alert schema whose URL is this app's ``/api/alerts`` (``--app-host`` or ``WEBSITE_HOSTNAME``).
+7. ``alert rules`` — through azure-mgmt-monitor (scheduled query rules, metric alerts, activity log alerts of
+   the subscription): every rule that routes to a playbook (custom property ``firestop-playbook``) names a
+   shipped playbook and notifies that action group, and at least one rule does. Where the target does not
+   model alert rules (a sandbox without the monitor room answers 501) the check is skipped, saying so.
 
-Not checked yet: alert rules (issue 11), diagnostic settings, App Service authentication settings.
+Not checked yet: diagnostic settings.
 """
 
 from __future__ import annotations
@@ -39,6 +55,71 @@ def check_settings(env: Mapping[str, str], on_azure: bool) -> dict[str, Any]:
     return _result("settings", OK, "every FIRESTOP_* and host setting present is valid" + (" and the required ones are set" if on_azure else ""))
 
 
+def check_storage(env: Mapping[str, str], on_azure: bool, home: Path, credential: Any = None) -> list[dict[str, Any]]:
+    """The ``storage`` and ``storage WORM`` checks (see the module docstring)."""
+    from firestop.storage import is_azurite
+
+    url = env.get("FIRESTOP_STORAGE_BLOB_URL")
+    if not url:
+        if on_azure:
+            return [_result("storage", PROBLEM, "FIRESTOP_STORAGE_BLOB_URL is not set: records, evidence and the ledger would stay on "
+                            "an instance's disk (lost on scale-in, split across instances); set it to the storage account's blob "
+                            "endpoint (infra/azuredeploy.json does)"),
+                    _result("storage WORM", SKIPPED, "— not checkable: no Blob Storage configured")]
+        local = check_storage_local(home)
+        return [local, _result("storage WORM", SKIPPED, "— not checkable: records, evidence and ledger are local folders "
+                               "(FIRESTOP_STORAGE_BLOB_URL not set); the app still writes each once and never overwrites it")]
+    containers = {kind: env.get(f"FIRESTOP_{kind.upper()}_CONTAINER") or f"firestop-{kind}" for kind in ("records", "evidence", "ledger")}
+    found, problem = _containers(url, containers, credential)
+    if problem:
+        return [_result("storage", PROBLEM, problem), _result("storage WORM", SKIPPED, "— not checkable: the storage did not answer")]
+    azurite = is_azurite(url)
+    missing = [name for name, props in found.items() if props is None]
+    if missing and not azurite:
+        storage = _result("storage", PROBLEM, f"{url}: container(s) {', '.join(missing)} do not exist; deploy infra/azuredeploy.json "
+                          "(or set FIRESTOP_*_CONTAINER to the containers you made)")
+    else:
+        storage = _result("storage", OK, f"{url} answers with this identity; containers {', '.join(containers.values())}"
+                          + (f" ({', '.join(missing)} created on first write)" if missing else ""), containers=containers)
+    if azurite:
+        worm = _result("storage WORM", SKIPPED, "— not checkable: Azurite does not model immutability policies; the app itself "
+                       "refuses to overwrite evidence and ledger entries (If-None-Match: *, append position), and "
+                       "infra/azuredeploy.json requests the WORM policies on Azure")
+    else:
+        unprotected = [containers[k] for k in ("evidence", "ledger")
+                       if found.get(containers[k]) is None or not (found[containers[k]].has_immutability_policy
+                                                                  or found[containers[k]].immutable_storage_with_versioning_enabled)]
+        worm = (_result("storage WORM", PROBLEM, f"no immutability (WORM) policy on {', '.join(unprotected)}; deploy infra/azuredeploy.json "
+                        "(policies immutabilityDays long, the ledger's with protected appends)") if unprotected
+                else _result("storage WORM", OK, f"{containers['evidence']} and {containers['ledger']} carry an immutability (WORM) policy"))
+    return [storage, worm]
+
+
+def _containers(url: str, containers: Mapping[str, str], credential: Any) -> tuple[dict[str, Any], str | None]:
+    """``({container: properties or None when missing}, problem)`` — Get Container Properties of each."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from firestop.storage import blob_service
+    from firestop.storage.blob import _kind
+
+    try:
+        service = blob_service(url, credential)
+    except ValueError as exc:
+        return {}, str(exc)
+    found: dict[str, Any] = {}
+    for name in containers.values():
+        try:
+            found[name] = service.get_container_client(name).get_container_properties()
+        except ResourceNotFoundError:
+            found[name] = None
+        except Exception as exc:  # noqa: BLE001 — azure-core and transport errors, named by kind
+            kind = _kind(exc)
+            fix = {"forbidden": "give the app's identity Storage Blob Data Contributor (or Owner) on the account",
+                   "transient": "check the endpoint and the network"}.get(kind, "check the endpoint")
+            return {}, f"{url} did not answer for container {name} ({type(exc).__name__}: {kind}); {fix}"
+    return found, None
+
+
 def check_storage_local(home: Path) -> dict[str, Any]:
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -47,29 +128,8 @@ def check_storage_local(home: Path) -> dict[str, Any]:
         probe.unlink()
     except OSError as exc:
         return _result("storage", PROBLEM, f"FIRESTOP_HOME {home} is not writable ({exc.strerror}); set FIRESTOP_HOME to a writable folder")
-    return _result("storage", OK, f"FIRESTOP_HOME {home} is writable (records, evidence and ledger are local on the sandbox)")
-
-
-def check_storage_azure(env: Mapping[str, str], credential: Any) -> dict[str, Any]:  # pragma: no cover - needs Azure
-    from azure.core.exceptions import AzureError
-    from azure.storage.blob import BlobServiceClient
-
-    url = env.get("FIRESTOP_STORAGE_BLOB_URL")
-    if not url:
-        return _result("storage", PROBLEM, "FIRESTOP_STORAGE_BLOB_URL is not set; give https://<account>.blob.core.windows.net/")
-    try:
-        service = BlobServiceClient(account_url=url, credential=credential)
-        service.get_service_properties()
-        missing = []
-        for setting, default in (("FIRESTOP_EVIDENCE_CONTAINER", "firestop-evidence"), ("FIRESTOP_LEDGER_CONTAINER", "firestop-ledger")):
-            props = service.get_container_client(env.get(setting) or default).get_container_properties()
-            if not (props.has_immutability_policy or props.immutable_storage_with_versioning_enabled):
-                missing.append(env.get(setting) or default)
-    except AzureError as exc:
-        return _result("storage", PROBLEM, f"{url} did not answer with this identity ({type(exc).__name__}); check the Storage Blob Data roles")
-    if missing:
-        return _result("storage", PROBLEM, f"no immutability (WORM) policy on {', '.join(missing)}; deploy infra/azuredeploy.json")
-    return _result("storage", OK, f"{url} reachable; evidence and ledger containers are WORM")
+    return _result("storage", OK, f"FIRESTOP_HOME {home} is writable (records, evidence and ledger are local folders: "
+                   "FIRESTOP_STORAGE_BLOB_URL is not set)")
 
 
 def check_permissions(clients: Any, subscription_id: str, principal_id: Optional[str], playbooks: list[Any]) -> dict[str, Any]:
@@ -118,12 +178,129 @@ def check_action_group(clients: Any, subscription_id: str, action_group: Optiona
     return _result("action group", OK, f"{action_group} posts the common alert schema to https://{app_host}/api/alerts")
 
 
+#: What infra/azuredeploy.json leaves open to the unauthenticated: the alert webhook (its function key guards it)
+#: and the Durable status prefix.
+EXCLUDED_PATHS = {"/api/alerts", "/runtime/webhooks/durabletask"}
+AUTH_API_VERSION = "2024-04-01"
+
+
+def check_app_auth(clients: Any, subscription_id: str, app: Optional[str]) -> dict[str, Any]:
+    """App Service authentication of the Function App ``app`` (``RG/NAME``), as the template sets it."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    if not app:
+        return _result("app authentication", SKIPPED, "give --app <rg>/<function app name> to check App Service authentication")
+    rg, _, name = app.partition("/")
+    rid = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}/config/authsettingsV2"
+    try:
+        auth = clients.resources(subscription_id).resources.get_by_id(rid, api_version=AUTH_API_VERSION)
+    except ResourceNotFoundError:
+        return _result("app authentication", PROBLEM, f"{app} has no App Service authentication settings (or does not exist); "
+                       "deploy infra/azuredeploy.json")
+    except HttpResponseError as exc:
+        if exc.status_code == 501:
+            return _result("app authentication", SKIPPED, f"— not checkable: the target does not model {rid.split('/providers/')[1]} (HTTP 501)")
+        raise
+    props = auth.properties or {}
+    platform = props.get("platform") or {}
+    validation = props.get("globalValidation") or {}
+    entra = ((props.get("identityProviders") or {}).get("azureActiveDirectory") or {})
+    problems = []
+    if not platform.get("enabled"):
+        problems.append("authentication is off (platform.enabled)")
+    if not (entra.get("enabled", True) and (entra.get("registration") or {}).get("clientId")):
+        problems.append("Microsoft Entra ID is not the configured provider (identityProviders.azureActiveDirectory with a clientId)")
+    if not validation.get("requireAuthentication") or validation.get("unauthenticatedClientAction") != "Return401":
+        problems.append("unauthenticated callers are not refused with 401 (globalValidation.requireAuthentication, unauthenticatedClientAction: Return401)")
+    opened = sorted(set(validation.get("excludedPaths") or []) - EXCLUDED_PATHS)
+    if opened:
+        problems.append(f"paths opened to the unauthenticated beyond the alert webhook: {', '.join(opened)}")
+    if problems:
+        return _result("app authentication", PROBLEM, f"{app}: " + "; ".join(problems) + " — redeploy infra/azuredeploy.json", problems=problems)
+    return _result("app authentication", OK, f"{app}: Microsoft Entra ID required, 401 for the unauthenticated, only "
+                   f"{', '.join(sorted(set(validation.get('excludedPaths') or [])))} left to their keys")
+
+
+PLAYBOOK_PROPERTY = "firestop-playbook"
+
+
+def _rule_routes(kind: str, rule: Any) -> tuple[set[str], dict[str, str]]:
+    """(action group IDs lower-cased, custom properties) of one alert rule of ``kind`` (azure-mgmt-monitor models)."""
+    groups: set[str] = set()
+    props: dict[str, str] = {}
+    actions = getattr(rule, "actions", None)
+    if kind == "scheduled query rule":  # 2022-08-01-preview: actions.actionGroups [id], actions.customProperties
+        groups = {str(g).lower() for g in (getattr(actions, "action_groups", None) or [])}
+        props = dict(getattr(actions, "custom_properties", None) or {})
+    elif kind == "metric alert":  # 2018-03-01: actions [{actionGroupId, webHookProperties}]
+        for action in actions or []:
+            groups.add(str(action.action_group_id).lower())
+            props.update(action.web_hook_properties or {})
+    else:  # activity log alert, 2020-10-01: actions.actionGroups [{actionGroupId, webhookProperties}]
+        for action in (getattr(actions, "action_groups", None) or []):
+            groups.add(str(action.action_group_id).lower())
+            props.update(action.webhook_properties or {})
+    return groups, {str(k).lower(): str(v) for k, v in props.items()}
+
+
+def check_alert_rules(clients: Any, subscription_id: str, action_group: Optional[str], playbooks: list[Any]) -> dict[str, Any]:
+    """Alert rules routed to a playbook notify this app's action group (see the module docstring)."""
+    from azure.core.exceptions import HttpResponseError
+
+    if not action_group:
+        return _result("alert rules", SKIPPED, "give --action-group <rg>/<name> to check which alert rules reach this app")
+    rg, _, name = action_group.partition("/")
+    group_id = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Insights/actionGroups/{name}".lower()
+    monitor = clients.alert_rules(subscription_id)
+    listings = (("scheduled query rule", lambda: monitor.scheduled_query_rules.list_by_subscription()),
+                ("metric alert", lambda: monitor.metric_alerts.list_by_subscription()),
+                ("activity log alert", lambda: monitor.activity_log_alerts.list_by_subscription_id()))
+    rules: list[tuple[str, Any]] = []
+    for kind, listing in listings:
+        try:
+            rules.extend((kind, rule) for rule in listing())
+        except HttpResponseError as exc:
+            if exc.status_code == 501:
+                return _result("alert rules", SKIPPED, f"— not checkable: the target does not model {kind}s (HTTP 501 for "
+                               "Microsoft.Insights alert rules; the sandbox gains them with its monitor room)")
+            if exc.status_code in (401, 403):
+                return _result("alert rules", PROBLEM, f"the identity may not list {kind}s in subscription {subscription_id} "
+                               "(Microsoft.Insights/*/read, e.g. Monitoring Reader)")
+            raise
+    known = {p.name for p in playbooks}
+    routed, wrong, unknown = {}, [], []
+    for kind, rule in rules:
+        groups, props = _rule_routes(kind, rule)
+        playbook = props.get(PLAYBOOK_PROPERTY)
+        if playbook is None:
+            continue
+        if playbook not in known:
+            unknown.append(f"{rule.name} ({playbook})")
+        if group_id not in groups:
+            wrong.append(f"{kind} {rule.name}")
+        else:
+            routed.setdefault(playbook, []).append(rule.name)
+    problems = ([f"{', '.join(wrong)} route(s) to a playbook but do not notify {action_group}"] if wrong else []) + \
+               ([f"{', '.join(unknown)} name(s) no loaded playbook"] if unknown else [])
+    if not routed:
+        problems.append(f"no alert rule routed to a playbook (custom property {PLAYBOOK_PROPERTY}) notifies {action_group}")
+    without = sorted(known - set(routed))
+    detail = (f"{sum(len(v) for v in routed.values())} rule(s) reach this app through {action_group}"
+              + (f" (playbooks without a rule: {', '.join(without)})" if without else ""))
+    if problems:
+        return _result("alert rules", PROBLEM, "; ".join(problems), routed=routed, playbooks_without_rule=without)
+    return _result("alert rules", OK, detail, routed=routed, playbooks_without_rule=without)
+
+
 def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure: bool, home: Path, playbooks: list[Any],
-        principal_id: Optional[str], action_group: Optional[str], app_host: Optional[str], credential: Any = None) -> list[dict[str, Any]]:
+        principal_id: Optional[str], action_group: Optional[str], app_host: Optional[str], credential: Any = None,
+        app: Optional[str] = None) -> list[dict[str, Any]]:
     """Every check, in order (see the module docstring)."""
     return [
         check_settings(env, on_azure),
-        check_storage_azure(env, credential) if on_azure else check_storage_local(home),
+        *check_storage(env, on_azure, home, credential if on_azure else None),
         check_permissions(clients, subscription_id, principal_id, playbooks),
+        check_app_auth(clients, subscription_id, app),
         check_action_group(clients, subscription_id, action_group, app_host or os.environ.get("WEBSITE_HOSTNAME")),
+        check_alert_rules(clients, subscription_id, action_group, playbooks),
     ]

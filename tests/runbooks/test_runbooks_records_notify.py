@@ -127,7 +127,7 @@ def test_a_bad_storage_url_names_the_setting_and_never_echoes_a_token(monkeypatc
     monkeypatch.setenv("FIRESTOP_STORAGE_BLOB_URL", url)
     with pytest.raises(SettingsError, match="FIRESTOP_STORAGE_BLOB_URL") as raised:
         Settings.from_env()
-    assert "https://<account>.blob.core.windows.net/" in str(raised.value)
+    assert "https://<account>.blob.core.windows.net/" in str(raised.value) and "SECRET" not in str(raised.value)
 
 
 # notify.webhook ------------------------------------------------------------------------

@@ -111,3 +111,34 @@ def test_an_old_ledger_position_cannot_be_written_again(backend):
     with pytest.raises(AlreadyExists):
         store.create(ledger.name("inc-w"), b"")  # nor can the ledger be replaced by a new object
     assert store.read(ledger.name("inc-w")) == raw and ledger.verify("inc-w").ok
+
+
+# firestop doctor's storage checks -----------------------------------------------------------
+
+def test_doctor_storage_on_azurite_reports_what_it_can_check(azurite_blob_endpoint, tmp_path):
+    import socket
+
+    from firestop.infra.doctor import check_storage
+
+    suffix = uuid.uuid4().hex[:12]
+    env = {"FIRESTOP_STORAGE_BLOB_URL": azurite_blob_endpoint, "FIRESTOP_RECORDS_CONTAINER": f"records-{suffix}",
+           "FIRESTOP_EVIDENCE_CONTAINER": f"evidence-{suffix}", "FIRESTOP_LEDGER_CONTAINER": f"ledger-{suffix}"}
+    BlobStore(blob_service(azurite_blob_endpoint), f"ledger-{suffix}").append("inc.jsonl", b"x\n", at=0)
+    storage, worm = check_storage(env, False, tmp_path)
+    assert storage["status"] == "ok" and f"evidence-{suffix}, " in storage["detail"] and "created on first write" in storage["detail"]
+    assert f"ledger-{suffix}" not in storage["detail"].split("(")[1]  # it exists
+    assert worm["status"] == "skipped" and worm["detail"].startswith("— not checkable: Azurite does not model immutability")
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    storage, worm = check_storage({**env, "FIRESTOP_STORAGE_BLOB_URL": f"http://127.0.0.1:{port}/devstoreaccount1"}, False, tmp_path)
+    assert storage["status"] == "problem" and "did not answer" in storage["detail"] and worm["status"] == "skipped"
+
+
+def test_doctor_storage_on_azure_needs_blob_storage(tmp_path):
+    from firestop.infra.doctor import check_storage
+
+    storage, _ = check_storage({}, True, tmp_path)
+    assert storage["status"] == "problem" and "FIRESTOP_STORAGE_BLOB_URL is not set" in storage["detail"]
+    storage, worm = check_storage({}, False, tmp_path)
+    assert storage["status"] == "ok" and worm["status"] == "skipped" and "local folders" in worm["detail"]

@@ -186,6 +186,28 @@ def what_if(ctx: RequestContext) -> SandboxResponse:
     return ok({"status": "Succeeded", "properties": {"changes": changes}})
 
 
+def get_auth_settings(ctx: RequestContext) -> SandboxResponse:
+    """``GET …/providers/Microsoft.Web/sites/{site}/config/authsettingsV2`` — App Service authentication a template
+    deployed (WebApps_GetAuthSettingsV2WithoutSecrets; what ``firestop doctor`` reads). Answers from
+    ``doc["deployed_resources"]`` (id, name, type, properties); 404 ``ResourceNotFound`` otherwise."""
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    state = state_of(ctx)
+    site = ctx.params["site"]
+    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Web/sites/{site}/config/authsettingsV2"
+    found = state.doc.get("deployed_resources", {}).get(rid.lower())
+    if found is None:
+        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{site}' under resource group '{ctx.params['rg']}' "
+                     "was not found or has no authentication settings.")
+    return ok({"id": found["id"], "name": "authsettingsV2", "type": "Microsoft.Web/sites/config",
+               "properties": copy.deepcopy(found.get("properties") or {})})
+
+
+room.add(Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Web/sites/{site}/config/authsettingsV2",
+               "sites.getAuthSettingsV2", "arm", get_auth_settings))
+
+
 def get_group(ctx: RequestContext) -> SandboxResponse:
     state = state_of(ctx)
     bad = check_scope(ctx)
