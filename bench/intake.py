@@ -289,7 +289,10 @@ def start_serve(home: str, key: str, realtime_factor: float, deadline_s: float =
     """``python -m firestop serve --port 0`` on loopback in a child process; (process, base URL)."""
     import subprocess
 
-    env = dict(os.environ, FIRESTOP_HOME=home, FIRESTOP_FUNCTION_KEY=key, PYTHONUNBUFFERED="1")
+    # 50 senders share one loopback address here, where Azure Monitor's come from many: raise serve's
+    # per-peer connection cap (16 by default, firestop/runtime/httpserver.py) above the storm's concurrency
+    env = dict(os.environ, FIRESTOP_HOME=home, FIRESTOP_FUNCTION_KEY=key, PYTHONUNBUFFERED="1",
+               FIRESTOP_SERVE_PER_PEER="256")
     proc = subprocess.Popen(
         [sys.executable, "-m", "firestop", "serve", "--host", "127.0.0.1", "--port", "0",
          "--realtime-factor", str(realtime_factor)],

@@ -42,31 +42,28 @@ def binding_of_decision(incident_id: str, step_id: str) -> str:
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 _CONTAINERS = (dict, list, tuple)
+_STR = {str}
+#: Containers looked at before giving the document to the general path (which also catches a cycle).
+_WALK_LIMIT = 100_000
 
 
 def _keys_all_str(document: Any) -> bool:
-    """True when every dict in ``document`` is a plain ``dict`` with only ``str`` keys (lists and tuples
-    walked; other values not looked at). False as well for a container met twice (a shared or circular
-    one: the general path raises for a cycle, as before)."""
+    """True when every container in ``document`` is a plain ``dict``, ``list`` or ``tuple`` and every dict key
+    a plain ``str``. False for anything else: a subclass (an ``OrderedDict``, a ``StrEnum`` key), and a
+    document of more than :data:`_WALK_LIMIT` containers (a cycle, which the general path then reports)."""
     stack = [document]
-    seen: set[int] = set()
+    budget = _WALK_LIMIT
     while stack:
         node = stack.pop()
+        budget -= 1
         kind = type(node)
-        if kind in _CONTAINERS:
-            if id(node) in seen:
-                return False
-            seen.add(id(node))
-        if kind is dict:
-            for key, value in node.items():
-                if type(key) is not str:
-                    return False
-                if type(value) in _CONTAINERS:
-                    stack.append(value)
-        elif kind is list or kind is tuple:
-            stack.extend(item for item in node if type(item) in _CONTAINERS)
-        elif isinstance(node, (dict, list, tuple)):  # a subclass: leave it to the general path
+        if budget < 0 or (kind is not dict and kind is not list and kind is not tuple):
             return False
+        if kind is dict:
+            if node and set(map(type, node)) != _STR:
+                return False
+            node = node.values()
+        stack.extend([item for item in node if isinstance(item, _CONTAINERS)])
     return True
 
 
@@ -80,7 +77,7 @@ def canonical_json(document: Any) -> str:
     and are sorted as strings)."""
     if isinstance(document, dict):
         document = {k: v for k, v in document.items() if k != SEAL_FIELD}
-    if not _keys_all_str(document):
+    if not isinstance(document, _CONTAINERS) or not _keys_all_str(document):
         document = json.loads(json.dumps(document))
     return _CANONICAL.encode(document)
 

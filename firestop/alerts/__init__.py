@@ -13,13 +13,26 @@ pages listed in ``shared/corpus/alerts/NOTES.md`` (``alerts-common-schema.md``,
 
 from firestop.alerts.alert import Alert, incident_key_for
 from firestop.alerts.body import MAX_PAYLOAD_BYTES
-from firestop.alerts.contexts import AlertContext, UnknownContext, context_kind, parse_context
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials
 from firestop.alerts.indicators import Indicators
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX
 from firestop.alerts.parse import parse_alert
 from firestop.alerts.render import render_alert_rows
+
+# The typed alertContext models (firestop.alerts.contexts: a dozen pydantic models and a union) are
+# imported on first use: intake and the CLI never build a typed context (Alert.typed_context does, for
+# playbooks and tests), and building those models was a fifth of the import cost of `alert handle`.
+_LAZY = {"AlertContext", "UnknownContext", "context_kind", "parse_context"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from firestop.alerts import contexts
+
+        return getattr(contexts, name)
+    raise AttributeError(f"module 'firestop.alerts' has no attribute {name!r}")
+
 
 __all__ = [
     "Alert",

@@ -183,6 +183,9 @@ def correlation_keys(target_ids: Iterable[object], key: CorrelationKey) -> froze
     return frozenset(out)
 
 
+_ROUTE_JSON = json.JSONEncoder(ensure_ascii=True).encode  # json.dumps with a keyword builds an encoder per call
+
+
 def route_of(alert) -> str:
     """How a parsed alert is routed, as a key component: ``playbook:<name>`` from its ``firestop-playbook``
     custom property (:attr:`firestop.alerts.Alert.routed_playbook`, the reading playbook selection uses),
@@ -192,7 +195,7 @@ def route_of(alert) -> str:
     if alert.routed_playbook:
         return "playbook:" + alert.routed_playbook
     # JSON, not a joined string: rule id "a|b" + name "c" must not meet id "a" + name "b|c"
-    return "rule:" + json.dumps([(r or "").strip().lower() for r in (alert.rule_id, alert.rule_name)], ensure_ascii=True)
+    return "rule:" + _ROUTE_JSON([(r or "").strip().lower() for r in (alert.rule_id, alert.rule_name)])
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,35 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and (part in ("step-item", "undo-item", "parallel-group", "Step", "UndoStep") or "[" in part)
 
 
+#: Playbooks already validated in this process, by (path, SHA-256 of the file's bytes): ``alert handle``
+#: reads the folder to check routing and the select_playbook activity reads it again, and YAML + validation
+#: of a folder cost a tenth of the command. Playbook models are frozen; an edited file is another key.
+_LOADED: "OrderedDict[tuple[str, str], Playbook]" = OrderedDict()
+_LOADED_MAX = 256
+_LOADED_LOCK = threading.Lock()
+
+
 def load_playbook(path: Path) -> Playbook:
     """Parse and validate one playbook file; :class:`PlaybookError` lists every problem."""
+    try:
+        key = (str(Path(path).resolve()), hashlib.sha256(Path(path).read_bytes()).hexdigest())
+    except OSError:
+        key = None  # read_mapping reports it
+    if key is not None:
+        with _LOADED_LOCK:
+            if key in _LOADED:
+                _LOADED.move_to_end(key)
+                return _LOADED[key]
+    playbook = _load_playbook(path)
+    if key is not None:
+        with _LOADED_LOCK:
+            _LOADED[key] = playbook
+            while len(_LOADED) > _LOADED_MAX:
+                _LOADED.popitem(last=False)
+    return playbook
+
+
+def _load_playbook(path: Path) -> Playbook:
     data, node = read_mapping(Path(path), PlaybookError, "playbook is a YAML mapping with name, match and phases")
     try:
         return Playbook.model_validate(data)

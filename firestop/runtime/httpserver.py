@@ -34,7 +34,9 @@ connection, listen backlog 5) with:
   the worker has closed it, so a client that opens its next connection the
   moment an answer arrives may briefly count one more than it holds (hence a
   cap well above an ordinary client's parallelism). Behind a proxy every
-  client shares the proxy's address: raise the cap there;
+  client shares the proxy's address: raise the cap there with
+  ``FIRESTOP_SERVE_PER_PEER`` (an integer >= 1; read when ``Limits`` is built;
+  ``bench/intake.py storm``, 50 senders on one loopback address, sets it);
 * **JSON errors** — every error the protocol layer raises (400 bad request
   line, 408, 411, 413, 414 URI too long, 431 headers too large, 405 an unknown
   method) is ``{"error", "reason", "status"}`` JSON, never an HTML page and never
@@ -52,7 +54,8 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Callable
@@ -60,6 +63,24 @@ from typing import Any, Callable
 log = logging.getLogger("firestop.serve")
 
 __all__ = ["BoundedHTTPServer", "Limits", "error_body", "make_handler"]
+
+
+PER_PEER_ENV = "FIRESTOP_SERVE_PER_PEER"
+
+
+def _per_peer_default() -> int:
+    """``FIRESTOP_SERVE_PER_PEER`` when set, else 16. Raises ValueError naming the variable for a value that
+    is not an integer >= 1."""
+    raw = os.environ.get(PER_PEER_ENV, "").strip()
+    if not raw:
+        return 16
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{PER_PEER_ENV}={raw[:20]!r} is not a number of connections >= 1; set it to e.g. 64, or unset it (16)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -73,7 +94,7 @@ class Limits:
     idle_timeout: float = 5.0
     body_timeout: float = 10.0
     max_body_bytes: int = 4 * 1024 * 1024
-    per_peer: int = 16
+    per_peer: int = field(default_factory=_per_peer_default)
 
     def __post_init__(self) -> None:
         for name in ("workers", "backlog", "max_body_bytes", "per_peer"):

@@ -39,7 +39,7 @@ from .core.state import TenantState, state_path
 from .core.store import Sections, Store, read_document, remove_stale_temp_files
 from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
-from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file
+from .seed import DEFAULT_SEED_FILE, seed_document
 
 try:  # POSIX only; elsewhere the sandbox is single-process
     import fcntl
@@ -97,7 +97,7 @@ class Tenant:
     @classmethod
     def load(cls, path: Optional[os.PathLike | str] = None) -> "Tenant":
         """A fresh in-memory tenant from a YAML/JSON seed file (``None`` = built-in default)."""
-        doc = build_document(read_seed_file(path))
+        doc = seed_document(path)
         doc["seed_source"] = str(Path(path).resolve()) if path is not None else None
         return cls(doc)
 

@@ -13,6 +13,7 @@ machine, never committed) and no ``APPLICATIONINSIGHTS_CONNECTION_STRING`` (set 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -38,14 +39,25 @@ def _findings(node, out):
     return out
 
 
+#: A Python file with none of these cannot declare a Functions trigger, binding or Blueprint (every check of the
+#: doctor's Python side reads decorators: programming model, Blueprint registration, decorator order, binding
+#: connections, orchestrator determinism): it needs the azure.functions / azure.durable_functions names, or a
+#: decorator with an attribute (``@bp.route``, ``@x.activity_trigger`` on a Blueprint imported from elsewhere).
+_FUNCTIONS_CODE = re.compile(r"azure\.functions|azure\.durable_functions|azure import functions|Blueprint|FunctionApp|@\w+\.|_trigger")
+
+
 def _copy_of_the_repository(target):
     """The repository's files as .funcignore packages them for Azure (no tests/, bench/, node_modules/,
-    .git): what the Function App runs is what the doctor should judge, and it parses every Python file
-    several times (the whole tree with tests costs it half a minute)."""
+    .git): what the Function App runs is what the doctor should judge. The doctor walks the AST of every
+    Python file several times (187 files: 8.6 s of CPU); Python files that cannot hold Functions code
+    (:data:`_FUNCTIONS_CODE`) are left out — every other file is copied — which gave the identical report
+    (every check's status and value) on this tree with 40 files and 3.6 s of CPU."""
     skip = {"node_modules", ".git", ".firestop", "__pycache__", ".pytest_cache", ".hypothesis", ".venv", "tests", "bench"}
     for path in REPO_ROOT.rglob("*"):
         rel = path.relative_to(REPO_ROOT)
         if any(part in skip for part in rel.parts) or path.is_symlink() or not path.is_file():
+            continue
+        if path.suffix == ".py" and not _FUNCTIONS_CODE.search(path.read_text("utf-8", errors="replace")):
             continue
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / rel)
@@ -53,7 +65,8 @@ def _copy_of_the_repository(target):
 
 
 def test_functions_doctor_finds_nothing_the_repository_can_fix(tmp_path):
-    exe = shutil.which("azure-functions-doctor") or shutil.which("azure-functions-doctor", path=str(Path(sys.executable).parent))
+    # the interpreter's own script first: a pyenv shim on PATH costs a bash and a pyenv start
+    exe = shutil.which("azure-functions-doctor", path=str(Path(sys.executable).parent)) or shutil.which("azure-functions-doctor")
     if exe is None:
         pytest.skip("azure-functions-doctor is not installed (pip install -r requirements-dev.txt)")
     repo = _copy_of_the_repository(tmp_path / "repo")

@@ -102,3 +102,18 @@ def test_one_peer_holds_at_most_per_peer_connections(serve_with):
     finally:
         for s in socks:
             s.close()
+
+
+def test_per_peer_cap_from_the_environment(monkeypatch):
+    """Behind a proxy (or a storm bench on loopback) every client shares one address: the cap is raised with
+    FIRESTOP_SERVE_PER_PEER; anything but an integer >= 1 is refused naming the variable."""
+    from firestop.runtime.httpserver import PER_PEER_ENV, Limits
+
+    monkeypatch.delenv(PER_PEER_ENV, raising=False)
+    assert Limits().per_peer == 16
+    monkeypatch.setenv(PER_PEER_ENV, "64")
+    assert Limits().per_peer == 64 and Limits(per_peer=3).per_peer == 3
+    for bad in ("0", "-2", "many", "1e9"):
+        monkeypatch.setenv(PER_PEER_ENV, bad)
+        with pytest.raises(ValueError, match=PER_PEER_ENV):
+            Limits()

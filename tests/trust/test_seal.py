@@ -129,6 +129,8 @@ def test_canonical_json_is_the_round_tripped_sorted_dump_whatever_the_keys() -> 
         {10: "a", 9: "b", "c": {1: 2}},
         {"x": shared, "y": shared},
         OrderedDict([("b", 1), ("a", OrderedDict([("d", 2), ("c", 3)]))]),
+        {"outer": [OrderedDict([(10, "a"), (9, "b")])], "b": {2: 1, "1": 0}},
+        {"deep": [[[[{"x": (1, {3: "int key deep down"})}]]]]},
         [{"b": 1, "a": 2}, ({"k": (3,)},)],
         {"n": 10**30, "f": 1e-7, "t": True, "none": None},
         "text",

@@ -103,3 +103,21 @@ def test_expressions_three_valued_logic_and_null_tests():
     assert render("${{ alert.indicators.caller_ips.0 }}", scope) == "203.0.113.7"
     assert render("${{ alert.indicators.caller_ips }}", scope) == ["203.0.113.7"]
     assert render("ip ${{ alert.nothing }}!", scope) == "ip !"
+
+
+def test_load_playbook_reuses_a_validated_file_only_while_its_content_is_the_same(tmp_path):
+    import shutil
+
+    from firestop.playbooks.loader import PlaybookError, load_playbook
+    from firestop.settings import REPO_ROOT
+
+    path = tmp_path / "p.yaml"
+    shutil.copyfile(REPO_ROOT / "playbooks" / "leaked-api-key.yaml", path)
+    first = load_playbook(path)
+    assert load_playbook(path) is first
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name: leaked-api-key", "name: leaked-api-key-copy", 1), encoding="utf-8")
+    assert load_playbook(path).name == "leaked-api-key-copy"
+    path.write_text(text + "\nsurprise: 1\n", encoding="utf-8")
+    with pytest.raises(PlaybookError):
+        load_playbook(path)
