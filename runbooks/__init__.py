@@ -33,6 +33,6 @@ ledger, ``FIRESTOP_HOME/ledger/<incident>.jsonl`` (:mod:`runbooks.ledger`).
 """
 
 from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names
-from runbooks import auth, defender, evidence, identity, keys, network, notify, records  # noqa: F401  (registration)
+from runbooks import auth, defender, evidence, identity, keys, network, notify, records, sentinel  # noqa: F401  (registration)
 
 __all__ = ["UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_names"]
