@@ -7,9 +7,10 @@ the same functions.
 from firestop.functions.activities import bp as activities
 from firestop.functions.http_alerts import bp as http_alerts
 from firestop.functions.http_api import bp as http_api
+from firestop.functions.http_events import bp as http_events
 from firestop.functions.orchestrators import bp as orchestrators
 from firestop.functions.tabletop_timer import bp as tabletop_timer
 
-blueprints = (orchestrators, activities, http_alerts, http_api, tabletop_timer)
+blueprints = (orchestrators, activities, http_alerts, http_events, http_api, tabletop_timer)
 
 __all__ = ["blueprints"]
