@@ -14,6 +14,7 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_AUTOMATION_PRINCIPAL_ID`` | object ID of Firestop's own identity: ``identity.revoke_role_assignment`` never removes its role assignments | none (the runbook also protects the object ID in its own access token) |
 | ``FIRESTOP_STORAGE_BLOB_URL`` | Blob endpoint that keeps records, evidence, ledger and notification copies (:mod:`firestop.storage`) instead of ``FIRESTOP_HOME`` | none |
 | ``FIRESTOP_RECORDS_CONTAINER`` / ``FIRESTOP_EVIDENCE_CONTAINER`` / ``FIRESTOP_LEDGER_CONTAINER`` | its containers | ``firestop-records`` / ``firestop-evidence`` / ``firestop-ledger`` |
+| ``FIRESTOP_SENTINEL_WORKSPACE_ID`` | ARM resource ID of the Sentinel workspace whose incidents ``sentinel.*`` runbooks comment on and close | none (the sandbox sets its own) |
 | ``FIRESTOP_NOTIFY_WEBHOOK_URL`` | Teams/Slack incoming-webhook URL for ``notify.webhook`` — its only source (a secret: such URLs carry a token) | none |
 | ``FIRESTOP_ROLES`` | the role table (JSON: object/group IDs → reader, responder, approver, admin), else ``FIRESTOP_HOME/roles.json`` — read by :mod:`firestop.trust.roles` | none (Entra app roles on Azure; the sandbox's demo roles locally) |
 | ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
@@ -47,6 +48,7 @@ class Settings(BaseModel):
     evidence_container: str = "firestop-evidence"
     ledger_container: str = "firestop-ledger"
     notify_webhook_url: SecretStr | None = None
+    sentinel_workspace_id: str | None = None
     evidence_max_window_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @classmethod
@@ -65,6 +67,7 @@ class Settings(BaseModel):
             "evidence_container": env.get("FIRESTOP_EVIDENCE_CONTAINER") or "firestop-evidence",
             "ledger_container": env.get("FIRESTOP_LEDGER_CONTAINER") or "firestop-ledger",
             "notify_webhook_url": env.get("FIRESTOP_NOTIFY_WEBHOOK_URL") or None,
+            "sentinel_workspace_id": env.get("FIRESTOP_SENTINEL_WORKSPACE_ID") or None,
             "evidence_max_window_seconds": env.get("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS") or None,
         }
         read = {name: env[name] for name in _PARSED_BY_FROM_ENV if env.get(name)}
@@ -177,6 +180,12 @@ def _schedule(v: str) -> str | None:
     return None if v.strip().lower() == "off" or len(v.split()) == 6 else f"{v!r} is not a six-field NCRONTAB (e.g. '0 0 6 * * 1') or 'off'"
 
 
+def _sentinel_workspace(v: str) -> str | None:
+    if _re.match(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.OperationalInsights/workspaces/[-\w]{1,63}$", v, _re.IGNORECASE):
+        return None
+    return f"{v!r} is not a Log Analytics workspace resource ID; give /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name> (az monitor log-analytics workspace show --query id)"
+
+
 def _secret_name(v: str) -> str | None:
     return None if _re.match(r"^[A-Za-z0-9-]{1,127}$", v) else f"{v!r} is not a Key Vault secret name (1-127 letters, digits and '-')"
 
@@ -236,6 +245,7 @@ def _storage_account(v: str) -> str | None:
 SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_KEY_VAULT_URL", "azure", "none (the sandbox's vault locally)", "Vault the consumers read the Azure OpenAI key from; keys.rotate writes the new key there.", _vault_url),
     Setting("FIRESTOP_LOG_WORKSPACE_ID", "azure", "none (the sandbox's workspace locally)", "Workspace ID (GUID) of the Log Analytics workspace with the accounts' diagnostic logs (evidence).", _guid("the workspace ID: az monitor log-analytics workspace show --query customerId")),
+    Setting("FIRESTOP_SENTINEL_WORKSPACE_ID", "no", "none (the sandbox's law-contoso-sec locally)", "ARM resource ID of the Microsoft Sentinel workspace whose incidents Firestop comments on and closes (sentinel.* runbooks); unset: only an incident that arrived itself is written back.", _sentinel_workspace),
     Setting("FIRESTOP_KEY_SECRET_NAME", "no", "openai-api-key", "Secret the consumers read the key from (an account's ARM tag firestop-key-secret overrides it).", _secret_name),
     Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions.", _guid("the managed identity's principalId (template output identityPrincipalId)")),
     Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),

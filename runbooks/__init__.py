@@ -39,6 +39,5 @@ ledger, ``FIRESTOP_HOME/ledger/<incident>.jsonl`` (:mod:`runbooks.ledger`).
 """
 
 from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names
-from runbooks import auth, defender, deployment, entra, evidence, identity, keys, network, notify, records  # noqa: F401  (registration)
 
 __all__ = ["UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_names"]

@@ -22,6 +22,9 @@ from firestop.settings import REPO_ROOT, Settings, configure_settings
 # environment names no vault or workspace of its own.
 SANDBOX_KEY_VAULT_URL = "https://kv-contoso-ai.vault.azure.net"
 SANDBOX_LOG_WORKSPACE_ID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"
+#: The sandbox's Sentinel workspace (law-contoso-sec, room sentinel/).
+SANDBOX_SENTINEL_WORKSPACE_ID = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
+                                 "Microsoft.OperationalInsights/workspaces/law-contoso-sec")
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +87,7 @@ def sandbox_environment(settings: Settings | None = None, *, seed: str | None = 
         update={
             "key_vault_url": base.key_vault_url or SANDBOX_KEY_VAULT_URL,
             "log_workspace_id": base.log_workspace_id or SANDBOX_LOG_WORKSPACE_ID,
+            "sentinel_workspace_id": base.sentinel_workspace_id or SANDBOX_SENTINEL_WORKSPACE_ID,
         }
     )
     settings.home.mkdir(parents=True, exist_ok=True)

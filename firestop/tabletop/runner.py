@@ -229,7 +229,7 @@ class _Exercise:
     def __init__(self, scenario: Scenario, run_dir: Path, run_id: str, clients: Any | None,
                  client_options: dict[str, float] | None = None) -> None:
         from firestop.azure.clients import ClientFactory
-        from firestop.cli.wiring import SANDBOX_KEY_VAULT_URL, SANDBOX_LOG_WORKSPACE_ID
+        from firestop.cli.wiring import SANDBOX_KEY_VAULT_URL, SANDBOX_LOG_WORKSPACE_ID, SANDBOX_SENTINEL_WORKSPACE_ID
         from firestop.settings import Settings
 
         self.scenario = scenario
@@ -250,6 +250,7 @@ class _Exercise:
             playbooks_dir=playbooks_dir,
             key_vault_url=SANDBOX_KEY_VAULT_URL,
             log_workspace_id=SANDBOX_LOG_WORKSPACE_ID,
+            sentinel_workspace_id=SANDBOX_SENTINEL_WORKSPACE_ID,
             key_secret_name="openai-api-key",
             # never a real store or a real channel from an exercise: records, evidence and ledger stay in the
             # run's folder, notifications go to the run's sink

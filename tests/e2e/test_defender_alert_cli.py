@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
+INCIDENT = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/"
+            "workspaces/law-contoso-sec/providers/Microsoft.SecurityInsights/incidents/8d2f1c3e-4b5a-4c6d-9e7f-0a1b2c3d4e5f")
 
 
 def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -25,6 +27,17 @@ def test_defender_jailbreak_alert_is_contained_and_resolved_then_sentinel_incide
     resolve = next(a for a in record["actions"] if a["step_id"] == "resolve-defender-alert")
     assert resolve["ok"] and resolve["changed"] and resolve["before"]["status"] == "Active"
     assert resolve["after"]["status"] == "Resolved" and resolve["runbook"] == "defender.resolve_alert"
+    # the Sentinel incident holding the alert got a comment per phase and was closed, owner Firestop
+    from firestop.azure.sentinel import SentinelClient
+    from firestop.sandbox import Tenant
+
+    tenant = Tenant.open(tmp_path / "sandbox")
+    si = SentinelClient(tenant.credential, transport=tenant.transport)
+    props = si.get_incident(INCIDENT)["properties"]
+    assert (props["status"], props["classification"], props["owner"]["assignedTo"]) == ("Closed", "TruePositive", "Firestop")
+    incident = record["incident_id"]
+    assert [c["name"] for c in si.list_comments(INCIDENT)] == [f"firestop-{incident}-{p}" for p in ("analyze", "contain", "close")]
+    assert f"records/{incident}.json" in si.list_comments(INCIDENT)[-1]["properties"]["message"]
     sentinel = _cli(tmp_path, "alert", "handle", "examples/alerts/sentinel-incident-jailbreak.json", "--json")
     assert sentinel.returncode == 0, sentinel.stderr
     assert json.loads(sentinel.stdout)["playbook"]["name"] == "ai-jailbreak"

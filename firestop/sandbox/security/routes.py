@@ -96,9 +96,7 @@ def get_alert(ctx: RequestContext) -> SandboxResponse:
 
 
 def update_alert_state(ctx: RequestContext) -> SandboxResponse:
-    status = STATUS_OF_ACTION.get(ctx.params["action"].lower())
-    if status is None:
-        return error(404, "NotFound", f"The action '{ctx.params['action']}' is not one of resolve, dismiss, activate, inProgress.")
+    status = STATUS_OF_ACTION[ctx.request.path.rstrip("/").rsplit("/", 1)[-1].lower()]
     found, bad = _find_alert(ctx)
     if bad:
         return bad
@@ -111,8 +109,9 @@ for scope in (SUB, RG):
         Route("GET", ARM, scope + SEC + "/alerts", "securityAlerts.list", "arm", list_alerts),
         Route("GET", ARM, scope + SEC + "/locations/{loc}/alerts", "securityAlerts.list", "arm", list_alerts),
         Route("GET", ARM, scope + SEC + "/locations/{loc}/alerts/{name}", "securityAlerts.get", "arm", get_alert),
-        Route("POST", ARM, scope + SEC + "/locations/{loc}/alerts/{name}/{action}", "securityAlerts.updateState", "arm", update_alert_state),
     )
+    room.add(*(Route("POST", ARM, scope + SEC + "/locations/{loc}/alerts/{name}/" + action, "securityAlerts.updateState", "arm", update_alert_state)
+               for action in ("resolve", "dismiss", "activate", "inProgress")))
 
 
 # --- pricings -------------------------------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""``POST /api/events`` and ``OPTIONS /api/events``: Azure Event Grid webhook deliveries.
+
+Authentication: the **function key** (``auth_level=FUNCTION``): the event subscription's webhook
+endpoint is ``https://<app>/api/events?code=<function key>``, exactly as the action groups' alert
+webhook. The ``azureActiveDirectory`` delivery (Event Grid presenting an Entra token of an app
+registration) would need App Service authentication on this route and is not used, so the same key
+and the same role (alert sender) cover every intake route. Nothing in a payload or a client-settable
+header identifies anyone: the events only *describe* resources.
+
+``OPTIONS`` (CloudEvents 1.0 abuse protection, ``http-webhook.md`` §4, used by Event Grid with the
+CloudEvents schema): a ``WebHook-Request-Origin`` of ``eventgrid.azure.net`` is answered **200** with
+``WebHook-Allowed-Origin`` = that origin and ``WebHook-Allowed-Rate: *``; any other origin **403**;
+no origin **400**. ``WebHook-Request-Callback`` is never followed.
+
+``POST`` answers (JSON; :mod:`firestop.intake.eventgrid` reads the delivery):
+
+* **200** ``{"validationResponse": code}`` for the subscription validation event (Event Grid schema);
+* **200** ``{"accepted": [{"index", "id", "incident", "outcome"}], "ignored": [{"index", "id", "type"}]}``
+  when every event was accepted or is not Firestop's (ignored types, a Compliant state, another secret):
+  each accepted event went through the alert intake (dedupe + correlation, :mod:`firestop.intake.accept`),
+  so a redelivered event (same id) is ``duplicate`` and starts nothing — exactly once;
+* **400** ``{"error": "events[<i>].<field>", "index", "field", "reason", "fix", "accepted", "ignored",
+  "rejected": [{"index", "field", "reason"}]}`` when some events are malformed: every *valid* event of the
+  batch is still accepted (and listed), so nothing is lost; Event Grid does not retry a 400
+  (``delivery-and-retry.md``: 400 is not retried), and the named event is the sender's to fix;
+* **400**/**413**/**415** for a delivery that is not JSON, too large (1 MB, 5000 events) or not JSON;
+* **401** without the function key (the host); **503** (``Retry-After: 5``) when the store is down:
+  Event Grid retries (events accepted before the outage stay accepted and are ``duplicate`` on retry).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from firestop.lifecycle import ORCHESTRATOR_NAME
+
+bp = df.Blueprint()
+log = logging.getLogger("firestop.intake.eventgrid")
+ALLOWED_ORIGINS = ("eventgrid.azure.net",)
+
+
+def _json(status: int, body: dict, headers: dict | None = None) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body), status_code=status, mimetype="application/json", headers=headers or {})
+
+
+def _options(req: func.HttpRequest) -> func.HttpResponse:
+    origin = (req.headers.get("webhook-request-origin") or "").strip().lower()
+    if not origin:
+        return _json(400, {"error": "WebHook-Request-Origin", "reason": "missing",
+                           "fix": "an abuse-protection preflight names its origin (CloudEvents http-webhook §4)"})
+    if origin not in ALLOWED_ORIGINS:
+        return _json(403, {"error": "WebHook-Request-Origin", "reason": f"origin {origin[:64]!r} is not Event Grid",
+                           "fix": "only eventgrid.azure.net delivers here"})
+    return func.HttpResponse(status_code=200, headers={"WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*"})
+
+
+async def _accept_one(client, alert, factory, settings, key):
+    from firestop.intake import accept_alert
+    from firestop.lifecycle.start import incident_input
+    from firestop.trust.seal import Purpose, seal
+
+    return await accept_alert(
+        client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=ORCHESTRATOR_NAME,
+        start_input=lambda a, now, iid: seal(
+            Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid), binding=iid, key=key),
+        cache_scope=str(id(factory)),
+    )
+
+
+async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.alerts.sources.eventgrid import EventError, event_alert
+    from firestop.azure.clients import get_client_factory
+    from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable
+    from firestop.intake.eventgrid import DeliveryError, read_delivery
+    from firestop.settings import get_settings
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        delivery = read_delivery(req.get_body(), req.headers.get("content-type"))
+    except DeliveryError as exc:
+        return _json(exc.status, exc.as_dict())
+    if delivery.validation_code is not None:
+        log.info("Event Grid subscription validation answered")
+        return _json(200, {"validationResponse": delivery.validation_code})
+    try:
+        settings = CorrelationSettings.from_env()
+        key = load_seal_key()
+    except (CorrelationConfigError, SealKeyError) as exc:
+        log.error("events not accepted: %r", str(exc))
+        return _json(503, {"error": "unavailable", "reason": "app setting", "fix": "Event Grid retries"}, {"Retry-After": "5"})
+    factory = get_client_factory()
+    secret_name = get_settings().key_secret_name
+    accepted, ignored, rejected = [], [], []
+    for index, event in enumerate(delivery.events):
+        try:
+            alert = event_alert(event, cloud_events=delivery.cloud_events, secret_name=secret_name)
+        except EventError as exc:
+            rejected.append({"index": index, "field": exc.field, "reason": exc.reason})
+            continue
+        event_id = str(event.get("id"))[:128]
+        if alert is None:
+            kind = event.get("type" if delivery.cloud_events else "eventType")
+            ignored.append({"index": index, "id": event_id, "type": str(kind)[:128]})
+            continue
+        try:
+            outcome = await _accept_one(client, alert, factory, settings, key)
+        except IntakeUnavailable as exc:
+            log.warning("event %r not accepted, answering 503: %r", event_id, str(exc))
+            return _json(503, {"error": "unavailable", "reason": "the event could not be recorded",
+                               "fix": "Event Grid retries; accepted events are duplicates on retry",
+                               "accepted": accepted}, {"Retry-After": "5"})
+        accepted.append({"index": index, "id": event_id, "incident": outcome.instance_id, "outcome": outcome.kind.value})
+    log.info("Event Grid delivery: %d accepted, %d ignored, %d rejected", len(accepted), len(ignored), len(rejected))
+    if rejected:
+        first = rejected[0]
+        return _json(400, {"error": f"events[{first['index']}].{first['field']}", "index": first["index"], "field": first["field"],
+                           "reason": first["reason"], "fix": "fix the named event; every valid event of the batch was accepted",
+                           "status": 400, "accepted": accepted, "ignored": ignored, "rejected": rejected[:100]})
+    return _json(200, {"accepted": accepted, "ignored": ignored})
+
+
+@bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def post_events(req: func.HttpRequest, client) -> func.HttpResponse:
+    try:
+        if req.method.upper() == "OPTIONS":
+            return _options(req)
+        return await _post(req, client)
+    except Exception:  # noqa: BLE001 — Event Grid retries on 503; a 500 would be retried too but says nothing
+        log.exception("internal failure in /api/events, answering 503")
+        return _json(503, {"error": "unavailable", "reason": "internal error", "fix": "Event Grid retries"}, {"Retry-After": "5"})

@@ -1,0 +1,240 @@
+"""Microsoft Sentinel write-back: ``sentinel.comment`` (one comment per phase) and ``sentinel.close_incident``.
+
+Which Sentinel incidents: the incident that started this Firestop incident (its ``alert_id`` is
+``Microsoft.SecurityInsights/incidents/<ARM id>``, :mod:`firestop.alerts.sources.sentinel`), plus the
+open (New/Active) incidents of ``FIRESTOP_SENTINEL_WORKSPACE_ID`` (param ``workspace`` overrides it)
+whose entities name the step's target (an ``AzureResource`` entity's ``resourceId``; a Closed one only
+when this Firestop incident already commented on it, i.e. a retry) — the same
+attack seen by Sentinel, whichever source reached Firestop first. At most :data:`MAX_CANDIDATES`
+newest incidents are examined; at most :data:`MAX_INCIDENTS` are written back. No workspace and no
+Sentinel-sourced alert: nothing to do (a no-op, not an error).
+
+REST: Sentinel 2024-03-01 through :class:`firestop.azure.sentinel.SentinelClient`.
+
+``sentinel.comment`` — params ``phase`` (analyze|contain|resolve|learn), ``message`` (≤ 2,000
+characters; HTML-escaped, since Sentinel renders comments as HTML). Comment id
+``firestop-<incident>-<phase>``: a retried apply writes the same comment again (idempotent). Text:
+the phase, the message, the Firestop incident id and the record's location. Not reversible (the
+comments are the audit trail Sentinel keeps).
+
+``sentinel.close_incident`` — params ``classification`` (TruePositive default), ``reason``
+(SuspiciousActivity default), ``comment``. Before-state per incident: status, owner, classification.
+**Marker**: the comment ``firestop-<incident>-close`` is written *before* the PUT and holds the
+before-state as JSON, so a retried apply that finds the incident already Closed reads it back
+instead of recording "Closed" as the before-state. Owner becomes Firestop's identity
+(``FIRESTOP_AUTOMATION_PRINCIPAL_ID``, else the caller's object id) with ``assignedTo: "Firestop"``.
+Verify: status Closed with the classification. Undo: the before status/owner back (refused with
+``conflict`` when the incident changed since: not Closed any more).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from firestop.azure.errors import RunbookError, map_azure_error
+from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification
+from runbooks.registry import register
+from runbooks.targets import ACCOUNT_TYPE
+
+READ = "Microsoft.SecurityInsights/incidents/read"
+WRITE = "Microsoft.SecurityInsights/incidents/write"
+COMMENT = "Microsoft.SecurityInsights/incidents/comments/write"
+MAX_CANDIDATES = 50
+MAX_INCIDENTS = 5
+_SENTINEL_ALERT = "microsoft.securityinsights/incidents/"
+_MARKER = re.compile(r"<!--firestop-before:(\{.*\})-->", re.DOTALL)
+
+
+def _client(ctx: RunContext):
+    return ctx.clients.sentinel()
+
+
+def find_incidents(ctx: RunContext, target: str | None, workspace: str | None) -> list[str]:
+    """Sentinel incident ids this Firestop incident writes back to (see the module docstring)."""
+    found: list[str] = []
+    alert_id = (ctx.alert.alert_id or "").strip()
+    if alert_id.lower().startswith(_SENTINEL_ALERT):
+        found.append(alert_id[len(_SENTINEL_ALERT):])
+    workspace = workspace or ctx.settings.sentinel_workspace_id
+    if workspace and target:
+        client = _client(ctx)
+        try:
+            for incident in client.list_incidents(workspace, top=MAX_CANDIDATES):
+                if len(found) >= MAX_INCIDENTS or any(incident["id"].lower() == f.lower() for f in found):
+                    continue
+                if incident["properties"].get("status") == "Closed":
+                    # a closed incident counts only when this Firestop incident wrote to it (a retried close)
+                    mine = _comment_id(incident["id"], ctx, "")
+                    if not any(c["name"].startswith(mine) for c in client.list_comments(incident["id"])):
+                        continue
+                entities = client.list_entities(incident["id"])
+                if any(str((e.get("properties") or {}).get("resourceId") or "").lower() == target.lower() for e in entities):
+                    found.append(incident["id"])
+        except Exception as exc:
+            raise map_azure_error(exc, permission=READ) from None
+    return found[:MAX_INCIDENTS]
+
+
+def _record_location(ctx: RunContext) -> str:
+    if ctx.settings.records_connection is not None:
+        return f"blob container {ctx.settings.records_container}, {ctx.incident_id}.json"
+    return str(ctx.settings.records_dir / f"{ctx.incident_id}.json")
+
+
+def _comment_id(incident_id: str, ctx: RunContext, what: str) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", f"firestop-{ctx.incident_id}-{what}")[:128]
+
+
+class CommentParams(BaseModel):
+    """phase: the lifecycle phase the comment reports; message: what happened (≤ 2,000 chars, escaped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phase: Literal["analyze", "contain", "resolve", "learn"]
+    message: str = Field(min_length=1, max_length=2000)
+    workspace: str | None = None
+
+
+def comment_text(ctx: RunContext, phase: str, message: str) -> str:
+    return (f"<p><b>Firestop — {html.escape(phase)}</b>: {html.escape(message)}</p>"
+            f"<p>Firestop incident {html.escape(ctx.incident_id)} · record: {html.escape(_record_location(ctx))}</p>")
+
+
+@register
+class SentinelComment(Runbook[CommentParams]):
+    name = "sentinel.comment"
+    summary = "Comment on the Sentinel incident(s) of this attack: what the phase did and where the record is"
+    permissions = (READ, COMMENT)
+    Params = CommentParams
+    target_type = ACCOUNT_TYPE  # the attacked account; the Sentinel incidents are found from it
+    reversible = False
+
+    def plan(self, ctx: RunContext, target: str, params: CommentParams) -> Plan:
+        ids = find_incidents(ctx, target, params.workspace)
+        return Plan(runbook=self.name, target=target, before={"incidents": ids},
+                    changes=[Change(field=f"comment {_comment_id(i, ctx, params.phase)}", before=None, after=params.phase) for i in ids],
+                    notes=[] if ids else ["no Sentinel incident found for this attack: nothing to comment on"])
+
+    def apply(self, ctx: RunContext, target: str, params: CommentParams) -> Applied:
+        ids = find_incidents(ctx, target, params.workspace)
+        text = comment_text(ctx, params.phase, params.message)
+        client = _client(ctx)
+        for incident_id in ids:
+            try:
+                client.put_comment(incident_id, _comment_id(incident_id, ctx, params.phase), text)
+            except Exception as exc:
+                raise map_azure_error(exc, permission=COMMENT) from None
+        return Applied(runbook=self.name, target=target, changed=bool(ids), before={"incidents": ids},
+                       after={"incidents": ids, "phase": params.phase},
+                       summary=f"commented ({params.phase}) on {len(ids)} Sentinel incident(s)" if ids else "no Sentinel incident to comment on")
+
+    def verify(self, ctx: RunContext, target: str, params: CommentParams, applied: Applied) -> Verification:
+        checks = []
+        for incident_id in applied.after.get("incidents", []):
+            names = {c["name"] for c in _client(ctx).list_comments(incident_id)}
+            checks.append(Check(name=f"comment on {incident_id.rsplit('/', 1)[-1]}",
+                                ok=_comment_id(incident_id, ctx, params.phase) in names))
+        return Verification(runbook=self.name, target=target, checks=checks or [Check(name="nothing to comment on", ok=True)])
+
+    def undo(self, ctx: RunContext, target: str, params: CommentParams, applied: Applied) -> Applied:
+        raise RunbookError("invalid", "sentinel.comment cannot be undone: comments are Sentinel's audit trail")
+
+
+class CloseParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    classification: Literal["TruePositive", "BenignPositive", "FalsePositive", "Undetermined"] = "TruePositive"
+    reason: Literal["SuspiciousActivity", "SuspiciousButExpected", "IncorrectAlertLogic", "InaccurateData"] | None = "SuspiciousActivity"
+    comment: str = Field(default="Contained by Firestop", max_length=1000)
+    workspace: str | None = None
+
+
+def _state(incident: dict) -> dict[str, Any]:
+    p = incident["properties"]
+    return {"status": p.get("status"), "owner": p.get("owner"), "classification": p.get("classification"),
+            "classificationReason": p.get("classificationReason")}
+
+
+@register
+class SentinelCloseIncident(Runbook[CloseParams]):
+    name = "sentinel.close_incident"
+    summary = "Close the Sentinel incident(s) of a contained attack: owner Firestop, status Closed, classification"
+    permissions = (READ, WRITE, COMMENT)
+    Params = CloseParams
+    target_type = ACCOUNT_TYPE
+
+    def plan(self, ctx: RunContext, target: str, params: CloseParams) -> Plan:
+        ids = find_incidents(ctx, target, params.workspace)
+        before = {i: _state(_client(ctx).get_incident(i)) for i in ids}
+        changes = [Change(field=f"{i.rsplit('/', 1)[-1]}.status", before=s["status"], after="Closed") for i, s in before.items() if s["status"] != "Closed"]
+        return Plan(runbook=self.name, target=target, before={"incidents": before}, changes=changes)
+
+    def _owner(self, ctx: RunContext) -> dict:
+        oid = ctx.settings.automation_principal_id or ctx.clients.caller_object_id()
+        return {"objectId": oid, "assignedTo": "Firestop", "email": None, "userPrincipalName": None}
+
+    def apply(self, ctx: RunContext, target: str, params: CloseParams) -> Applied:
+        client = _client(ctx)
+        before_all: dict[str, dict] = {}
+        changed = False
+        for incident_id in find_incidents(ctx, target, params.workspace):
+            try:
+                incident = client.get_incident(incident_id)
+                marker_id = _comment_id(incident_id, ctx, "close")
+                before = _state(incident)
+                if before["status"] == "Closed":
+                    for c in client.list_comments(incident_id):  # a retry after our own close: the marker knows
+                        match = _MARKER.search(c["properties"].get("message", "")) if c["name"] == marker_id else None
+                        if match:
+                            before = json.loads(match.group(1))
+                    before_all[incident_id] = before
+                    continue
+                marker = json.dumps(before, separators=(",", ":")).replace("--", "- -")
+                client.put_comment(incident_id, marker_id, comment_text(ctx, "learn", params.comment) + f"<!--firestop-before:{marker}-->")
+                props = {**incident["properties"], "status": "Closed", "owner": self._owner(ctx),
+                         "classification": params.classification, "classificationComment": params.comment[:1000]}
+                if params.reason:
+                    props["classificationReason"] = params.reason
+                client.put_incident(incident_id, {"etag": incident.get("etag"), "properties": props})
+            except RunbookError:
+                raise
+            except Exception as exc:
+                raise map_azure_error(exc, permission=WRITE) from None
+            before_all[incident_id] = before
+            changed = True
+        return Applied(runbook=self.name, target=target, changed=changed, before={"incidents": before_all},
+                       after={"incidents": {i: {"status": "Closed", "classification": params.classification} for i in before_all}},
+                       summary=f"closed {len(before_all)} Sentinel incident(s) as {params.classification}" if before_all else "no Sentinel incident to close")
+
+    def verify(self, ctx: RunContext, target: str, params: CloseParams, applied: Applied) -> Verification:
+        checks = []
+        for incident_id in applied.after.get("incidents", {}):
+            p = _client(ctx).get_incident(incident_id)["properties"]
+            checks.append(Check(name=f"incident {p.get('incidentNumber')} closed",
+                                ok=p.get("status") == "Closed" and p.get("classification") == params.classification,
+                                detail=f"status {p.get('status')}, classification {p.get('classification')}"))
+        return Verification(runbook=self.name, target=target, checks=checks or [Check(name="nothing to close", ok=True)])
+
+    def undo(self, ctx: RunContext, target: str, params: CloseParams, applied: Applied) -> Applied:
+        client = _client(ctx)
+        restored = {}
+        for incident_id, before in applied.before.get("incidents", {}).items():
+            if before.get("status") == "Closed":
+                continue
+            incident = client.get_incident(incident_id)
+            if incident["properties"].get("status") != "Closed":
+                raise RunbookError("conflict", f"Sentinel incident {incident_id.rsplit('/', 1)[-1]} is not Closed any more: changed since; left as is")
+            props = {k: v for k, v in incident["properties"].items() if k not in ("classification", "classificationReason", "classificationComment")}
+            props.update({"status": before.get("status") or "Active", "owner": before.get("owner")})
+            try:
+                client.put_incident(incident_id, {"etag": incident.get("etag"), "properties": props})
+            except Exception as exc:
+                raise map_azure_error(exc, permission=WRITE) from None
+            restored[incident_id] = before
+        return Applied(runbook=self.name, target=target, changed=bool(restored), before=applied.after, after={"incidents": restored},
+                       summary=f"reopened {len(restored)} Sentinel incident(s)")

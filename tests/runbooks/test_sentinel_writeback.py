@@ -1,0 +1,68 @@
+"""sentinel.comment / sentinel.close_incident against the sandbox sentinel room (REST 2024-03-01)."""
+
+from __future__ import annotations
+
+import json
+
+from firestop.azure.sentinel import SentinelClient
+
+WS = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
+      "Microsoft.OperationalInsights/workspaces/law-contoso-sec")
+INCIDENT = WS + "/providers/Microsoft.SecurityInsights/incidents/8d2f1c3e-4b5a-4c6d-9e7f-0a1b2c3d4e5f"
+DEV = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-dev/providers/Microsoft.CognitiveServices/accounts/contoso-openai-dev"
+
+
+def _si(sandbox) -> SentinelClient:
+    return SentinelClient(sandbox.tenant.credential, transport=sandbox.tenant.transport)
+
+
+def _with_workspace(sandbox):
+    sandbox.settings = sandbox.settings.model_copy(update={"sentinel_workspace_id": WS})
+    return sandbox
+
+
+def test_comment_finds_the_incident_by_the_attacked_resource_and_is_idempotent(sandbox):
+    _with_workspace(sandbox)
+    params = {"phase": "analyze", "message": "took <b>it</b>"}
+    first = sandbox.run("sentinel.comment", "apply", params=params, incident_id="inc-abc")
+    assert first["ok"] and first["result"]["after"]["incidents"] == [INCIDENT], first
+    sandbox.run("sentinel.comment", "apply", params=params, incident_id="inc-abc")
+    comments = _si(sandbox).list_comments(INCIDENT)
+    assert [c["name"] for c in comments] == ["firestop-inc-abc-analyze"]
+    assert "&lt;b&gt;it&lt;/b&gt;" in comments[0]["properties"]["message"] and "inc-abc" in comments[0]["properties"]["message"]
+    assert sandbox.run("sentinel.comment", "verify", params=params, applied=first["result"], incident_id="inc-abc")["ok"]
+
+
+def test_no_workspace_and_no_sentinel_alert_is_a_no_op_and_other_resources_are_left_alone(sandbox):
+    nothing = sandbox.run("sentinel.comment", "apply", params={"phase": "contain", "message": "x"})
+    assert nothing["ok"] and nothing["result"]["changed"] is False
+    _with_workspace(sandbox)
+    other = sandbox.run("sentinel.comment", "apply", target=DEV, params={"phase": "contain", "message": "x"})
+    assert other["ok"] and other["result"]["after"]["incidents"] == []
+    assert _si(sandbox).list_comments(INCIDENT) == []
+
+
+def test_close_records_before_state_verifies_and_undoes(sandbox):
+    _with_workspace(sandbox)
+    applied = sandbox.run("sentinel.close_incident", "apply", incident_id="inc-abc")
+    assert applied["ok"] and applied["result"]["before"]["incidents"][INCIDENT]["status"] == "New"
+    p = _si(sandbox).get_incident(INCIDENT)["properties"]
+    assert (p["status"], p["classification"], p["owner"]["assignedTo"]) == ("Closed", "TruePositive", "Firestop")
+    assert sandbox.run("sentinel.close_incident", "verify", applied=applied["result"], incident_id="inc-abc")["ok"]
+    undone = sandbox.run("sentinel.close_incident", "undo", applied=applied["result"], incident_id="inc-abc")
+    assert undone["ok"] and _si(sandbox).get_incident(INCIDENT)["properties"]["status"] == "New"
+
+
+def test_retried_close_reads_the_before_state_from_its_marker_comment(sandbox):
+    _with_workspace(sandbox)
+    sandbox.run("sentinel.close_incident", "apply", incident_id="inc-abc")  # first try closed it, then "crashed"
+    retried = sandbox.run("sentinel.close_incident", "apply", incident_id="inc-abc")
+    assert retried["ok"] and retried["result"]["before"]["incidents"][INCIDENT]["status"] == "New"
+    assert "secret" not in json.dumps(retried).lower()
+
+
+def test_an_alert_that_came_from_sentinel_is_written_back_without_a_workspace_setting(sandbox):
+    alert = {"alert_id": "Microsoft.SecurityInsights/incidents/" + INCIDENT.lower()}
+    done = sandbox.run("sentinel.comment", "apply", params={"phase": "learn", "message": "m"}, alert=alert, incident_id="inc-s")
+    assert done["ok"] and len(done["result"]["after"]["incidents"]) == 1
+    assert [c["name"] for c in _si(sandbox).list_comments(INCIDENT)] == ["firestop-inc-s-learn"]
