@@ -47,7 +47,29 @@ def _graph(section: str, object_id: str):
     return read
 
 
+PEC = "contoso-openai-prod.pe-apps-7f3a"
+
+
+def with_private_endpoint(tenant) -> None:
+    """Give the prod account an approved private endpoint connection (the default tenant has none)."""
+    with tenant._exclusive() as state:
+        account = state.resource(ACCOUNT)
+        account["properties"]["privateEndpointConnections"] = [{
+            "id": ACCOUNT + "/privateEndpointConnections/" + PEC, "name": PEC,
+            "type": "Microsoft.CognitiveServices/accounts/privateEndpointConnections",
+            "properties": {"privateEndpoint": {"id": SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.Network/privateEndpoints/pe-apps"},
+                           "privateLinkServiceConnectionState": {"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"},
+                           "groupIds": ["account"], "provisioningState": "Succeeded"},
+        }]
+
+
 CASES = {
+    "network.reject_private_endpoint": dict(target=ACCOUNT, params={"connection": PEC}, prepare=with_private_endpoint,
+                                            state=lambda t: [{k: v for k, v in c.items() if k != "etag"}
+                                                             for c in t.resource(ACCOUNT)["properties"]["privateEndpointConnections"]]),
+    "network.restrict_outbound": dict(target=ACCOUNT, params={"allowed_fqdns": ["contoso-search.search.windows.net"]},
+                                      state=lambda t: {k: t.resource(ACCOUNT)["properties"].get(k)
+                                                       for k in ("restrictOutboundNetworkAccess", "allowedFqdnList")}),
     "identity.disable_service_principal": dict(target=None, params={"service_principal_id": SP},
                                                state=_graph("servicePrincipals", SP)),
     "deployment.throttle": dict(target=ACCOUNT, params={"deployment": "gpt-4o", "percent": 10}, state=_deployment),
