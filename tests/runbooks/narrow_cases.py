@@ -63,7 +63,12 @@ def with_private_endpoint(tenant) -> None:
         }]
 
 
+APIM = SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
+
+
 CASES = {
+    "apim.suspend_subscription": dict(target=APIM, params={"subscription": "chatbot-web"},
+                                      state=lambda t: t.resource(APIM + "/subscriptions/chatbot-web")["properties"]),
     "network.reject_private_endpoint": dict(target=ACCOUNT, params={"connection": PEC}, prepare=with_private_endpoint,
                                             state=lambda t: [{k: v for k, v in c.items() if k != "etag"}
                                                              for c in t.resource(ACCOUNT)["properties"]["privateEndpointConnections"]]),
@@ -82,6 +87,8 @@ CASES = {
 
 #: Runbooks whose effect cannot be undone (undo refuses with the reason): target, params, state.
 IRREVERSIBLE = {
+    "apim.regenerate_subscription_key": dict(target=APIM, params={"subscription": "chatbot-web"},
+                                             state=lambda t: t._state.doc["apim_keys"][(APIM + "/subscriptions/chatbot-web").lower()].copy()),
     "identity.revoke_sessions": dict(target=None, params={"user_id": ALICE}, state=_graph("users", ALICE)),
     "identity.confirm_compromised": dict(target=None, params={"service_principal_id": SP},
                                          state=_graph("riskyServicePrincipals", SP)),

@@ -110,6 +110,11 @@ FAULTS = [
     ("network.reject_private_endpoint", "privateEndpointConnections.get", 404, 1, "not_found", None),
     ("network.restrict_outbound", "accounts.update", 429, 10, "throttled", None),
     ("network.restrict_outbound", "accounts.update", 403, 1, "forbidden", "Microsoft.CognitiveServices/accounts/write"),
+    ("apim.suspend_subscription", "apimSubscriptions.update", 412, 1, "conflict", None),
+    ("apim.suspend_subscription", "apimSubscriptions.update", 403, 1, "forbidden", "Microsoft.ApiManagement/service/subscriptions/write"),
+    ("apim.regenerate_subscription_key", "apimSubscriptions.regeneratePrimaryKey", 403, 1, "forbidden",
+     "Microsoft.ApiManagement/service/subscriptions/regeneratePrimaryKey/action"),
+    ("apim.regenerate_subscription_key", "apimSubscriptions.listSecrets", 429, 10, "throttled", None),
     ("identity.disable_service_principal", "servicePrincipals.update", 429, 10, "throttled", None),
     ("identity.disable_service_principal", "servicePrincipals.update", 403, 1, "forbidden", "Application.ReadWrite.All"),
     ("identity.disable_service_principal", "servicePrincipals.get", 503, 10, "transient", None),
@@ -158,20 +163,21 @@ def test_irreversible_runbooks_apply_once_verify_and_refuse_undo_with_the_reason
 
     case = IRREVERSIBLE[name]
     ops = _apply_ops(tmp_path, name)
-    writes_ = [op for op in ops if op.endswith(("revokeSignInSessions", "confirmCompromised"))]
-    assert len(writes_) == 1
+    writes_ = [op for op in ops if op.endswith(("revokeSignInSessions", "confirmCompromised", "Key"))]
+    assert 1 <= len(writes_) <= 2
     for index, op in enumerate(ops):  # a fault at any call, then a retry: one effect, the original before-state
         box = Sandbox(tmp_path / f"fault-{index}")
         original = case["state"](box.tenant)
         box.tenant.inject_fault(op, status=403, nth=ops[:index + 1].count(op))
-        assert not box.run(name, "apply", target=None, params=case["params"])["ok"]
-        retry = box.run(name, "apply", target=None, params=case["params"])
+        assert not box.run(name, "apply", target=case["target"], params=case["params"])["ok"]
+        retry = box.run(name, "apply", target=case["target"], params=case["params"])
         assert retry["ok"], (index, op, retry)
-        assert sum(1 for r in box.tenant.requests if r.operation == writes_[0] and r.status < 300) == 1
-        assert box.run(name, "verify", target=None, params=case["params"], applied=retry["result"])["ok"]
+        for write in writes_:  # each effect exactly once, whatever failed first
+            assert sum(1 for r in box.tenant.requests if r.operation == write and r.status < 300) == 1, (index, op, write)
+        assert box.run(name, "verify", target=case["target"], params=case["params"], applied=retry["result"])["ok"]
         assert case["state"](box.tenant) != original
         assert retry["result"]["before"] != retry["result"]["after"]  # the marker kept the state before the effect
-        undo = box.run(name, "undo", target=None, params=case["params"], applied=retry["result"])
+        undo = box.run(name, "undo", target=case["target"], params=case["params"], applied=retry["result"])
         assert undo["error"]["kind"] == "invalid" and "cannot be undone" in undo["error"]["message"]
 
 

@@ -129,6 +129,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "unrouted": [],
         "activity_log": [],
         "graph": {"servicePrincipals": {}, "users": {}, "riskyServicePrincipals": {}},
+        "apim_keys": {},
     }
 
 
