@@ -17,6 +17,10 @@ runbook                            target                                  effec
 ``deployment.throttle``            Azure OpenAI account + ``deployment``    sku.capacity cut (restores it)
 ``deployment.content_filter``      Azure OpenAI account + ``deployment``    stricter RAI policy / blocklist items (restores, removes)
 ``deployment.suspend``             Azure OpenAI account + ``deployment``    snapshot + delete (recreates it exactly)
+``network.reject_private_endpoint`` Azure OpenAI account + ``connection``  one private endpoint Rejected (approves it again)
+``network.restrict_outbound``      Azure OpenAI account                     restrictOutboundNetworkAccess + allowedFqdnList (restores)
+``apim.suspend_subscription``      API Management service + ``subscription`` one consumer's subscription suspended (resumes it)
+``apim.regenerate_subscription_key`` API Management service + ``subscription`` its key(s) regenerated (no undo)
 ``identity.disable_service_principal`` — (Graph object ID in params)       accountEnabled=false (enables it again)
 ``identity.revoke_sessions``       — (user object ID)                       revokeSignInSessions (no undo)
 ``identity.confirm_compromised``   — (service principal object ID)          Entra ID Protection risk high (no undo)
@@ -39,5 +43,6 @@ ledger, ``FIRESTOP_HOME/ledger/<incident>.jsonl`` (:mod:`runbooks.ledger`).
 """
 
 from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names
+from runbooks import apim, auth, defender, deployment, entra, evidence, identity, keys, network, network_narrow, notify, records, sentinel  # noqa: F401  (registration)
 
 __all__ = ["UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_names"]

@@ -85,3 +85,10 @@ def resource_type(resource_id: str | None) -> str:
     from firestop.resource_id import type_key
 
     return type_key(resource_id or "")
+
+APIM_TYPE = "microsoft.apimanagement/service"
+
+
+def apim_ref(target: str | None) -> ResourceRef:
+    """Parse an API Management service resource ID; ``RunbookError('invalid')`` naming the fix otherwise."""
+    return _ref(target, "Microsoft.ApiManagement", "service", "an API Management service")

@@ -110,6 +110,15 @@ class ClientFactory:
             ),
         )
 
+    def api_management(self, subscription_id: str):
+        """``ApiManagementClient`` for one subscription (subscriptions: REST API 2024-05-01, azure-mgmt-apimanagement 5.0.0)."""
+        from azure.mgmt.apimanagement import ApiManagementClient
+
+        return self._cached(
+            ("apim", subscription_id.lower()),
+            lambda: ApiManagementClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+        )
+
     def resources(self, subscription_id: str):
         """``ResourceManagementClient`` for one subscription (deployments, what-if, resource groups; azure-mgmt-resource 24.0.0)."""
         from azure.mgmt.resource import ResourceManagementClient

@@ -240,6 +240,7 @@ class _Incident:
             "after": result.get("after") or {},
             "artifacts": result.get("artifacts") or {},
             "error": (run.answer or {}).get("error"),
+            "verified": False,  # True once verified (early, when a later step reads it: see _verify)
         }
 
 
@@ -345,6 +346,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
 
     # contain -------------------------------------------------------------------
     stopped = yield from _phase(inc, playbook, "contain", counts=True)
+    inc.contain_ended = inc.now
     if not stopped and not inc.failures and inc.stop is None:
         doc.contained_at = inc.now
 
@@ -423,6 +425,12 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
         if stop:
             _not_run(inc, playbook, phase, index + 1, "an earlier step failed")
             return True
+        if counts:
+            wanted = _referenced_later(playbook, phase, index)
+            early = [r for r in runs if r.ok and not (r.answer or {}).get("skipped") and r.step.id in wanted
+                     and not isinstance(r.step, UndoStep)]
+            if early:  # a later step decides on these: verify them now (escalation when the narrow action does not hold)
+                yield from _verify(inc, early)
     return False
 
 
@@ -525,6 +533,12 @@ def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
     else:
         targets = _targets_for(member, inc.alert)
         missing = "the alert names no target this runbook acts on"
+    if not targets and member.when and condition(member.when, inc.scope(None)) is False:
+        # the step does not apply to this alert (e.g. a narrow step whose indicator is absent): skipped, not failed
+        run = _Run(member, None, phase=phase)
+        run.answer = {"ok": True, "skipped": True}
+        doc.event(phase, member.id, "skipped", inc.now, runbook=member.runbook, detail=f"when: {member.when}")
+        return [run]
     if not targets:
         run = _Run(member, None, phase=phase)
         run.fail("invalid", missing)
@@ -738,8 +752,27 @@ def _rollback(inc: _Incident, failed: _Run) -> Generator[Any, Any, None]:
     inc.doc.rolled_back_after = failed.step.id
 
 
-def _verify(inc: _Incident) -> Generator[Any, Any, None]:
-    runs = [r for r in inc.applied if not r.undone]
+def _referenced_later(playbook: Playbook, phase: str, index: int) -> set[str]:
+    """Step ids that steps after group ``index`` of ``phase`` read (``steps.<id>...``)."""
+    refs: set[str] = set()
+    phases = ["analyze", "contain", "resolve", "learn"]
+    for name in phases[phases.index(phase):]:
+        items = getattr(playbook, name)[index + 1:] if name == phase else getattr(playbook, name)
+        for item in items:
+            for member in item.parallel if isinstance(item, Parallel) else [item]:
+                refs |= member.referenced_steps()
+    return refs
+
+
+def _verify(inc: _Incident, only: list[_Run] | None = None) -> Generator[Any, Any, None]:
+    """Verify the applied runs (``only``: these, now — for later steps that read ``steps.<id>.verified``).
+
+    Each step's outcome goes into ``steps.<id>.verified`` (True only when every target verified);
+    a run verified early is not verified again at the end."""
+    early = inc.__dict__.setdefault("verified_early", set())
+    runs = list(only) if only is not None else [r for r in inc.applied if not r.undone and id(r) not in early]
+    if only is not None:
+        early.update(id(r) for r in runs)
     if not runs:
         return
     started = inc.now
@@ -765,6 +798,12 @@ def _verify(inc: _Incident) -> Generator[Any, Any, None]:
         )
         for i, answer in zip(again, fresh):
             answers[i] = answer
+    outcome: dict[str, bool] = {}
+    for run, answer in zip(runs, answers):
+        outcome[run.step.id] = outcome.get(run.step.id, True) and bool(answer.get("ok"))
+    for step_id, ok in outcome.items():
+        if step_id in inc.steps:
+            inc.steps[step_id]["verified"] = ok
     for run, answer in zip(runs, answers):
         inc.doc.record_verification(run.step.id, run.target, answer)
         checks = (answer.get("result") or {}).get("checks") or []
@@ -865,6 +904,16 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
         several = len(targets.get(run.step.id, ())) > 1 and name
         return f"{run.step.id} ({run.runbook or 'undo'})" + (f" on {name}" if several else "")
 
+    def held(run: _Run) -> bool:
+        return not run.undone and bool(doc.actions[doc.action_key(run.step.id, run.target)].get("verified"))
+
+    def escalated_past(run: _Run) -> str | None:
+        """The step that read this one and then held (a narrow action superseded by its escalation), if any."""
+        for later in inc.applied:
+            if later is not run and run.step.id in later.step.referenced_steps() and held(later):
+                return later.step.id
+        return None
+
     for run in inc.applied:
         entry = doc.actions[doc.action_key(run.step.id, run.target)]
         label = labelled(run)
@@ -872,10 +921,16 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
             doc.does_not_hold.append(f"{label}: rolled back")
         elif entry.get("verified"):
             doc.holds.append(f"{label}: {entry.get('summary')}")
+        elif escalated_past(run):
+            doc.notes.append(f"{label}: applied but did not verify; escalated to {escalated_past(run)}, which holds")
         else:
             doc.does_not_hold.append(f"{label}: applied but did not verify")
     for run in inc.failures:
-        doc.does_not_hold.append(f"{labelled(run)}: {(run.answer or {}).get('error', {}).get('message')}")
+        why = (run.answer or {}).get("error", {}).get("message")
+        if escalated_past(run):
+            doc.notes.append(f"{labelled(run)}: {why}; escalated to {escalated_past(run)}, which holds")
+        else:
+            doc.does_not_hold.append(f"{labelled(run)}: {why}")
     if inc.stop is not None:
         doc.status = STOPPED
         doc.reason = f"stopped by {inc.stop.get('by')}: {inc.stop.get('reason')}"
@@ -888,6 +943,8 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
     else:
         doc.status = CONTAINED
         doc.reason = f"{len(inc.applied)} containment step(s) applied and verified"
+        if doc.contained_at is None:  # a narrow step failed, and its escalation holds
+            doc.contained_at = getattr(inc, "contain_ended", None) or inc.now
 
 
 def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dict[str, Any]]:

@@ -17,7 +17,8 @@ Grammar::
 
 Path roots are what the orchestrator puts in scope: ``alert`` (the normalised
 alert), ``target`` (the step's target: ``id``, ``tags``), ``steps`` (earlier
-steps: ``ok``, ``changed``, ``before``, ``after``, ``artifacts``),
+steps: ``ok``, ``changed``, ``before``, ``after``, ``artifacts``, ``verified`` — a step read by a later
+one is verified as soon as its group ends, so an escalation can depend on it),
 ``incident`` (``id``, ``severity``). Names may contain ``-`` (step ids).
 
 A path that does not resolve yields :data:`MISSING`; ``== null`` / ``!= null``

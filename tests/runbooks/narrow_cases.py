@@ -47,7 +47,34 @@ def _graph(section: str, object_id: str):
     return read
 
 
+PEC = "contoso-openai-prod.pe-apps-7f3a"
+
+
+def with_private_endpoint(tenant) -> None:
+    """Give the prod account an approved private endpoint connection (the default tenant has none)."""
+    with tenant._exclusive() as state:
+        account = state.resource(ACCOUNT)
+        account["properties"]["privateEndpointConnections"] = [{
+            "id": ACCOUNT + "/privateEndpointConnections/" + PEC, "name": PEC,
+            "type": "Microsoft.CognitiveServices/accounts/privateEndpointConnections",
+            "properties": {"privateEndpoint": {"id": SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.Network/privateEndpoints/pe-apps"},
+                           "privateLinkServiceConnectionState": {"status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"},
+                           "groupIds": ["account"], "provisioningState": "Succeeded"},
+        }]
+
+
+APIM = SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
+
+
 CASES = {
+    "apim.suspend_subscription": dict(target=APIM, params={"subscription": "chatbot-web"},
+                                      state=lambda t: t.resource(APIM + "/subscriptions/chatbot-web")["properties"]),
+    "network.reject_private_endpoint": dict(target=ACCOUNT, params={"connection": PEC}, prepare=with_private_endpoint,
+                                            state=lambda t: [{k: v for k, v in c.items() if k != "etag"}
+                                                             for c in t.resource(ACCOUNT)["properties"]["privateEndpointConnections"]]),
+    "network.restrict_outbound": dict(target=ACCOUNT, params={"allowed_fqdns": ["contoso-search.search.windows.net"]},
+                                      state=lambda t: {k: t.resource(ACCOUNT)["properties"].get(k)
+                                                       for k in ("restrictOutboundNetworkAccess", "allowedFqdnList")}),
     "identity.disable_service_principal": dict(target=None, params={"service_principal_id": SP},
                                                state=_graph("servicePrincipals", SP)),
     "deployment.throttle": dict(target=ACCOUNT, params={"deployment": "gpt-4o", "percent": 10}, state=_deployment),
@@ -60,6 +87,8 @@ CASES = {
 
 #: Runbooks whose effect cannot be undone (undo refuses with the reason): target, params, state.
 IRREVERSIBLE = {
+    "apim.regenerate_subscription_key": dict(target=APIM, params={"subscription": "chatbot-web"},
+                                             state=lambda t: t._state.doc["apim_keys"][(APIM + "/subscriptions/chatbot-web").lower()].copy()),
     "identity.revoke_sessions": dict(target=None, params={"user_id": ALICE}, state=_graph("users", ALICE)),
     "identity.confirm_compromised": dict(target=None, params={"service_principal_id": SP},
                                          state=_graph("riskyServicePrincipals", SP)),

@@ -131,6 +131,7 @@ def empty_document(seed: int, tenant_id: str, subscription_id: str, clock: str, 
         "activity_log": [],
         "policy_states": [],
         "graph": {"servicePrincipals": {}, "users": {}, "riskyServicePrincipals": {}},
+        "apim_keys": {},
     }
 
 

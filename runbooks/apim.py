@@ -1,0 +1,228 @@
+"""API Management runbooks: contain one consumer of Azure OpenAI behind APIM, not every caller.
+
+Target: the API Management service (``Microsoft.ApiManagement/service``); ``subscription``: the
+subscription's ID (``sid``) — playbooks take it from the alert
+(``${{ alert.custom_properties.firestop-apim-subscription }}``). REST API 2024-05-01 through
+azure-mgmt-apimanagement 5.0.0 (``subscription.get`` / ``update`` (PATCH, ``If-Match``) /
+``regenerate_primary_key`` / ``regenerate_secondary_key`` / ``list_secrets``):
+
+- ``apim.suspend_subscription`` — ``state: suspended`` (with a ``stateComment`` naming the
+  incident): that consumer's calls get 401 at the gateway; every other subscription keeps
+  working. Undo sets ``state`` and ``stateComment`` back (``active``).
+- ``apim.regenerate_subscription_key`` — regenerate the primary and/or secondary key: a leaked
+  subscription key stops working, the consumer fetches the new one from the developer portal or
+  its secret store. No undo (a key cannot be set back). Each key is regenerated at most once per
+  step: the marker holds the keys' SHA-256 fingerprints before, and a retry regenerates only a key
+  whose fingerprint is still the marked one. Key values are registered as secrets (scrubbed) and
+  never leave as anything but fingerprints.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from firestop.azure.errors import RunbookError, map_azure_error
+from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification, fingerprint
+from runbooks.common import list_raw, raw_json
+from runbooks.markers import recall, remember
+from runbooks.registry import register
+from runbooks.targets import APIM_TYPE, apim_ref
+
+SUBS = "Microsoft.ApiManagement/service/subscriptions"
+READ = f"{SUBS}/read"
+WRITE = f"{SUBS}/write"
+REGEN_PRIMARY = f"{SUBS}/regeneratePrimaryKey/action"
+REGEN_SECONDARY = f"{SUBS}/regenerateSecondaryKey/action"
+LIST_SECRETS = f"{SUBS}/listSecrets/action"
+API_VERSION = "2024-05-01"
+
+
+class SubscriptionParams(BaseModel):
+    """subscription: the APIM subscription's ID (sid, the last segment of its resource ID)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscription: str = Field(min_length=1, max_length=256)
+
+    @field_validator("subscription")
+    @classmethod
+    def _sid(cls, value: str) -> str:
+        value = value.strip()
+        if "/" in value or not value:
+            raise ValueError("give the subscription's ID (sid), e.g. chatbot-web, not a path")
+        return value
+
+
+class _Sub:
+    def __init__(self, ctx: RunContext, target: str, sid: str) -> None:
+        self.ctx = ctx
+        self.ref = apim_ref(target)
+        self.sid = sid
+        self.client = ctx.clients.api_management(self.ref.subscription_id)
+
+    def get(self) -> tuple[dict[str, Any], str]:
+        """(the subscription's ARM JSON, its ETag)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        def both(pipeline_response, deserialized, headers):
+            return raw_json(pipeline_response, deserialized, headers), pipeline_response.http_response.headers.get("ETag", "*")
+
+        try:
+            return self.client.subscription.get(self.ref.resource_group, self.ref.name, self.sid, cls=both)
+        except ResourceNotFoundError:
+            raise RunbookError("not_found", f"params.subscription: {self.ref.name} has no subscription {self.sid!r}; "
+                                            "give the sid of one of its subscriptions") from None
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=READ) from None
+
+    def update(self, etag: str, properties: dict[str, Any]) -> None:
+        body = io.BytesIO(json.dumps({"properties": properties}).encode())
+        try:
+            self.client.subscription.update(self.ref.resource_group, self.ref.name, self.sid, etag, body,
+                                            content_type="application/json", cls=raw_json)
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=WRITE) from None
+
+    def others(self) -> list[str]:
+        items = list_raw(self.client, f"{self.ref.resource_id}/subscriptions", API_VERSION, READ)
+        return sorted(f"{i['name']} ({(i.get('properties') or {}).get('displayName')})" for i in items if i["name"] != self.sid)
+
+    def key_fingerprints(self) -> dict[str, str]:
+        try:
+            keys = self.client.subscription.list_secrets(self.ref.resource_group, self.ref.name, self.sid, cls=raw_json)
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=LIST_SECRETS) from None
+        out = {}
+        for which in ("primaryKey", "secondaryKey"):
+            value = str(keys.get(which) or "")
+            self.ctx.register_secret(value)
+            out[which] = fingerprint(value) if value else ""
+        return out
+
+    def regenerate(self, which: str) -> None:
+        call = self.client.subscription.regenerate_primary_key if which == "primaryKey" else self.client.subscription.regenerate_secondary_key
+        try:
+            call(self.ref.resource_group, self.ref.name, self.sid)
+        except Exception as exc:  # noqa: BLE001
+            raise map_azure_error(exc, permission=REGEN_PRIMARY if which == "primaryKey" else REGEN_SECONDARY) from None
+
+
+def _state(sub: dict[str, Any]) -> dict[str, Any]:
+    props = sub.get("properties") or {}
+    return {"subscription": sub.get("name"), "displayName": props.get("displayName"), "scope": props.get("scope"),
+            "ownerId": props.get("ownerId"), "state": props.get("state"), "stateComment": props.get("stateComment")}
+
+
+def _radius(s: _Sub, now: dict[str, Any]) -> dict[str, list[str]]:
+    return {"consumers": [f"APIM subscription {now['subscription']} ({now['displayName']}) on {now['scope']}"],
+            "identities": [now["ownerId"]] if now.get("ownerId") else []}
+
+
+@register
+class SuspendSubscription(Runbook[SubscriptionParams]):
+    name = "apim.suspend_subscription"
+    summary = "Suspend one API Management subscription (one consumer of Azure OpenAI behind APIM); undo resumes it."
+    permissions = (READ, WRITE)
+    target_type = APIM_TYPE
+    Params = SubscriptionParams
+
+    def plan(self, ctx: RunContext, target: str, params: SubscriptionParams) -> Plan:
+        s = _Sub(ctx, target, params.subscription)
+        now = _state(s.get()[0])
+        changes = [] if now["state"] == "suspended" else [Change(field="properties.state", before=now["state"], after="suspended")]
+        return Plan(runbook=self.name, target=target, before=now, changes=changes,
+                    notes=([] if changes else ["already suspended"]) + [f"other subscriptions keep working: {', '.join(s.others()) or 'none'}"],
+                    blast_radius=_radius(s, now))
+
+    def apply(self, ctx: RunContext, target: str, params: SubscriptionParams) -> Applied:
+        s = _Sub(ctx, target, params.subscription)
+        key = f"{target}/subscriptions/{params.subscription}"
+        marker = recall(ctx, self.name, key)
+        body, etag = s.get()
+        now = _state(body)
+        before = marker["before"] if marker else now
+        changed = False
+        if now["state"] != "suspended":
+            remember(ctx, self.name, key, before)
+            s.update(etag, {"state": "suspended", "stateComment": f"Suspended by Firestop, incident {ctx.incident_id} step {ctx.step_id}"})
+            changed = True
+        after = _state(s.get()[0])
+        return Applied(runbook=self.name, target=target, changed=changed, before=before, after=after,
+                       summary=(f"suspended APIM subscription {params.subscription} ({before['displayName']})" if changed
+                                else f"APIM subscription {params.subscription} already suspended; nothing changed"))
+
+    def verify(self, ctx: RunContext, target: str, params: SubscriptionParams, applied: Applied) -> Verification:
+        now = _state(_Sub(ctx, target, params.subscription).get()[0])
+        return Verification(runbook=self.name, target=target, checks=[
+            Check(name=f"{params.subscription} is suspended", ok=now["state"] == "suspended", detail=f"state = {now['state']}")])
+
+    def undo(self, ctx: RunContext, target: str, params: SubscriptionParams, applied: Applied) -> Applied:
+        s = _Sub(ctx, target, params.subscription)
+        body, etag = s.get()
+        now = _state(body)
+        if (now["state"], now["stateComment"]) == (applied.before.get("state"), applied.before.get("stateComment")):
+            return Applied(runbook=self.name, target=target, changed=False, before=now, after=now, summary="already as before; nothing changed")
+        if now["state"] != "suspended":
+            raise RunbookError("conflict", f"apim.suspend_subscription undo refused: {params.subscription} is {now['state']} now; review it")
+        s.update(etag, {"state": applied.before.get("state"), "stateComment": applied.before.get("stateComment")})
+        after = _state(s.get()[0])
+        return Applied(runbook=self.name, target=target, changed=True, before=now, after=after,
+                       summary=f"APIM subscription {params.subscription} {after['state']} again")
+
+
+class RegenerateParams(SubscriptionParams):
+    """subscription: sid; key: ``primary``, ``secondary`` or ``both`` (default)."""
+
+    key: Literal["primary", "secondary", "both"] = "both"
+
+    def which(self) -> list[str]:
+        return {"primary": ["primaryKey"], "secondary": ["secondaryKey"], "both": ["primaryKey", "secondaryKey"]}[self.key]
+
+
+@register
+class RegenerateSubscriptionKey(Runbook[RegenerateParams]):
+    name = "apim.regenerate_subscription_key"
+    summary = "Regenerate one APIM subscription's key(s): a leaked subscription key stops working (no undo)."
+    permissions = (READ, LIST_SECRETS, REGEN_PRIMARY, REGEN_SECONDARY)
+    target_type = APIM_TYPE
+    Params = RegenerateParams
+    reversible = False
+
+    def plan(self, ctx: RunContext, target: str, params: RegenerateParams) -> Plan:
+        s = _Sub(ctx, target, params.subscription)
+        now = {**_state(s.get()[0]), **s.key_fingerprints()}
+        return Plan(runbook=self.name, target=target, before=now,
+                    changes=[Change(field=which, before=now[which], after="regenerated") for which in params.which()],
+                    notes=["the consumer must read the new key (developer portal or its secret store)"],
+                    blast_radius=_radius(s, now))
+
+    def apply(self, ctx: RunContext, target: str, params: RegenerateParams) -> Applied:
+        s = _Sub(ctx, target, params.subscription)
+        key = f"{target}/subscriptions/{params.subscription}"
+        marker = recall(ctx, self.name, key)
+        now = {**_state(s.get()[0]), **s.key_fingerprints()}
+        before = marker["before"] if marker else now
+        todo = [w for w in params.which() if now[w] == before[w]]
+        if todo:
+            remember(ctx, self.name, key, before)
+            for which in todo:
+                s.regenerate(which)
+        after = {**_state(s.get()[0]), **s.key_fingerprints()}
+        return Applied(runbook=self.name, target=target, changed=bool(todo), before=before, after=after,
+                       summary=(f"regenerated {', '.join(todo)} of APIM subscription {params.subscription}" if todo
+                                else f"keys of {params.subscription} already regenerated by this step; nothing changed"),
+                       artifacts={"keys": params.which()})
+
+    def verify(self, ctx: RunContext, target: str, params: RegenerateParams, applied: Applied) -> Verification:
+        now = _Sub(ctx, target, params.subscription).key_fingerprints()
+        return Verification(runbook=self.name, target=target, checks=[
+            Check(name=f"old {which} revoked", ok=bool(now[which]) and now[which] != applied.before.get(which),
+                  detail=f"{applied.before.get(which)} → {now[which]}") for which in params.which()])
+
+    def undo(self, ctx: RunContext, target: str, params: RegenerateParams, applied: Applied) -> Applied:
+        raise RunbookError("invalid", "apim.regenerate_subscription_key cannot be undone: a subscription key cannot be set back, "
+                                      "and the old one is compromised")
