@@ -89,10 +89,10 @@ def test_public_access_reenabled_between_audits_opens_one_incident(home):
     assert third["drift"]["new"] == [] and third["incidents"] == []  # once
 
     from firestop.audit.drift import drift_alerts
-    from firestop.audit.store import load
+    from firestop.audit.store import load, records_store
     from firestop.settings import Settings
 
-    again = drift_alerts(load(Settings.from_env().records_dir, second["audit_id"]))
+    again = drift_alerts(load(records_store(Settings.from_env()), second["audit_id"]))
     assert [a.incident_key for a in again] == [incident["incident_id"]]  # the same drift raised again: the same incident
 
 
