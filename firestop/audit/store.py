@@ -1,90 +1,91 @@
-"""Audits kept with the records: ``<records dir>/audits/<audit id>.json`` + ``.md`` + ``.html``, each written once.
+"""Audits kept with the records: ``audits/<audit id>.json`` + ``.md`` + ``.html`` in the records store, each written once.
 
-Every audit is kept (drift needs the previous one); :func:`latest` finds the newest audit of the
-same scope. A file that exists is never replaced: saving an audit whose id is taken (two audits of
-one scope in the same second) files it as ``<audit id>-2``, ``-3``, … (the id inside changes with it).
-Locally under ``FIRESTOP_HOME/records/audits``; the Blob Storage records destination
-(``FIRESTOP_RECORDS_CONNECTION``) is not used for audits yet.
+The records store is :func:`firestop.storage.stores_for` ``(settings).records``: Blob Storage
+(``FIRESTOP_STORAGE_BLOB_URL``, container ``FIRESTOP_RECORDS_CONTAINER``) on Azure, else
+``FIRESTOP_HOME/records``. Every audit is kept (drift needs the previous one); :func:`latest` finds
+the newest audit of a scope. An object is never replaced: saving an audit whose id is taken by
+other content (two audits of one scope in the same second) files it as ``<audit id>-2``, ``-3``, …
+(the id inside changes with it).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
+from typing import Any
 
 from firestop.audit.models import Audit
 from firestop.audit.render import render_html, render_markdown
 
-_ID = re.compile(r"^audit-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(-[0-9]+)?$")
-#: At most this many stored audits are read to find the previous one (newest first by name).
+PREFIX = "audits/"
+_ID = re.compile(r"^audit-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(-[0-9]{1,4})?$")
+#: At most this many stored audits are read to find the previous one of a scope (newest first).
 MAX_SCANNED = 500
 
 
-def audits_dir(records_dir: Path) -> Path:
-    return Path(records_dir) / "audits"
+def records_store(settings: Any) -> Any:
+    """The records :class:`~firestop.storage.ObjectStore` of ``settings``."""
+    from firestop.storage import stores_for
+
+    return stores_for(settings).records
 
 
 def valid_audit_id(audit_id: str) -> bool:
     return bool(_ID.match(audit_id or ""))
 
 
-def _create(path: Path, data: bytes) -> bool:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return True
+def _document(audit: Audit) -> bytes:
+    return json.dumps(audit.model_dump(mode="json"), indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
-def save(audit: Audit, records_dir: Path) -> tuple[Audit, dict[str, str]]:
-    """File ``audit`` (JSON, Markdown, HTML); returns (the audit as filed, ``{"json", "markdown", "html"}`` paths)."""
-    folder = audits_dir(records_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+def save(audit: Audit, store: Any) -> tuple[Audit, dict[str, str]]:
+    """File ``audit`` (JSON, Markdown, HTML); (the audit as filed, ``{"json", "markdown", "html"}`` locations)."""
+    from firestop.storage import AlreadyExists
+
     base, n = audit.audit_id, 1
     while True:
         candidate = audit if n == 1 else audit.model_copy(update={"audit_id": f"{base}-{n}"})
-        path = folder / f"{candidate.audit_id}.json"
-        data = json.dumps(candidate.model_dump(mode="json"), indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        if _create(path, data):
+        try:
+            store.create(f"{PREFIX}{candidate.audit_id}.json", _document(candidate), "application/json")
             break
-        n += 1
-    files = {"json": str(path)}
-    for ext, text in (("md", render_markdown(candidate)), ("html", render_html(candidate))):
-        target = folder / f"{candidate.audit_id}.{ext}"
-        _create(target, text.encode("utf-8"))
-        files["markdown" if ext == "md" else "html"] = str(target)
+        except AlreadyExists:
+            n += 1
+            if n > 999:
+                raise
+    files = {"json": store.location(f"{PREFIX}{candidate.audit_id}.json")}
+    for key, ext, text, mime in (("markdown", "md", render_markdown(candidate), "text/markdown; charset=utf-8"),
+                                 ("html", "html", render_html(candidate), "text/html; charset=utf-8")):
+        name = f"{PREFIX}{candidate.audit_id}.{ext}"
+        store.create(name, text.encode("utf-8"), mime)
+        files[key] = store.location(name)
     return candidate, files
 
 
-def load(records_dir: Path, audit_id: str) -> Audit | None:
+def load(store: Any, audit_id: str) -> Audit | None:
     """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable)."""
     if not valid_audit_id(audit_id):
         return None
+    data = store.read(f"{PREFIX}{audit_id}.json")
+    if data is None:
+        return None
     try:
-        return Audit.model_validate_json((audits_dir(records_dir) / f"{audit_id}.json").read_bytes())
-    except (OSError, ValueError):
+        return Audit.model_validate_json(data)
+    except ValueError:
         return None
 
 
-def stored_ids(records_dir: Path) -> list[str]:
+def stored_ids(store: Any) -> list[str]:
     """Stored audit ids, newest first."""
-    try:
-        names = os.listdir(audits_dir(records_dir))
-    except OSError:
-        return []
-    ids = [n[:-5] for n in names if n.endswith(".json") and valid_audit_id(n[:-5])]
+    names = [n[len(PREFIX):-5] for n in store.names(PREFIX) if n.endswith(".json")]
+    ids = [i for i in names if valid_audit_id(i)]
     return sorted(ids, key=lambda i: (i[6:22], int(i.rsplit("-", 1)[1]) if i.count("-") > 2 else 1), reverse=True)
 
 
-def latest(records_dir: Path, scope: tuple[str, ...] | None = None) -> Audit | None:
+def latest(store: Any, scope: tuple[str, ...] | None = None) -> Audit | None:
     """The newest stored audit (of ``scope`` when given), or None."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
-    for audit_id in stored_ids(records_dir)[:MAX_SCANNED]:
-        audit = load(records_dir, audit_id)
+    for audit_id in stored_ids(store)[:MAX_SCANNED]:
+        audit = load(store, audit_id)
         if audit is not None and (wanted is None or tuple(s.lower() for s in audit.scope) == wanted):
             return audit
     return None

@@ -449,6 +449,16 @@ class Tenant:
                 for v in secret["versions"]
             ]
 
+    def copy(self) -> "Tenant":
+        """An in-memory copy of the tenant as it is now (state and clock), to read without touching this one:
+        its own request log (empty), no fault armed, no role enforced. Used by tabletop audits."""
+        with self._lock:
+            doc = json.loads(json.dumps(dict(self._state.doc)))  # the document is JSON (it is persisted as such); faster than deepcopy
+        doc["clock"] = format_utc(self.clock.now())
+        doc["requests"], doc["unrouted"] = [], []
+        doc["faults"] = {"rules": [], "lro_rules": [], "random": None, "fired": []}
+        return Tenant(doc)
+
     def __repr__(self) -> str:
         where = f" state_dir={str(self.state_dir)!r}" if self.state_dir else ""
         return f"<Tenant {self.subscription_id} at {format_utc(self.clock.now())}{where}>"

@@ -27,6 +27,7 @@ faults:
   scripted: [{operation: accounts.regenerateKey, status: 429, nth: 1, times: 2, retry_after: 5, at: 0}]
   lro: [{operation: accounts.update, seconds: 60, outcome: Succeeded}]
   random: {rate: 0.2, seed: 7, statuses: [429, 503], operations: null, retry_after: 2}
+audit: true                           # optional: the checklist audit (firestop.audit) before T0 and after the exercise
 responder:                            # simulated answers to approval requests
   - {step: lock-network, decision: approve, by: oid-alice, groups: [], after: 120, comment: "ok"}
 expect:                               # one mapping, or a list (one per alert)
@@ -230,6 +231,8 @@ class Scenario(_Strict):
     faults: Faults = Field(default_factory=Faults)
     responder: list[Answer] = Field(default_factory=list)
     expect: list[Expectation] = Field(min_length=1)
+    audit: bool = Field(default=False, description="audit the tenant (firestop.audit) before the first alert and after the "
+                                                  "exercise; the scorecard shows both and what changed")
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("expect", mode="before")

@@ -223,6 +223,8 @@ class Run:
     faults_armed: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)  # what notify.webhook would have posted
     notes: list[str] = field(default_factory=list)
+    audit_before: Any = None  # firestop.audit.Audit of the tenant before the first alert (scenario audit: true)
+    audit_after: Any = None  # … and after the exercise, with the drift against audit_before
 
 
 class _Exercise:
@@ -299,9 +301,13 @@ class _Exercise:
             self.guard()
             self.host = LocalDurableHost(function_app(), self.settings.durable_db, clock=self.tenant.clock)
             try:
+                if self.scenario.audit:
+                    self.run.audit_before = self._audit()
                 self._arm_faults()
                 self._loop()
                 self._collect()
+                if self.scenario.audit:
+                    self.run.audit_after = self._audit(previous=self.run.audit_before)
             finally:
                 self.host.close()
         finally:
@@ -362,6 +368,25 @@ class _Exercise:
         while self.pending_faults and self.pending_faults[0][0] <= now:
             _, _, kind, spec = self.pending_faults.pop(0)
             getattr(self, f"_on_{kind}")(spec)
+
+    def _audit(self, previous: Any = None) -> Any:
+        """The checklist audit of a copy of the tenant as it is now (its own clients: the exercise's request
+        log, clock and faults are untouched); None, with a note, if it could not run."""
+        from firestop.audit import AuditContext, run_audit
+        from firestop.azure.clients import ClientFactory
+        from firestop.playbooks import load_playbooks_lenient
+        from firestop.sandbox.probe import unserved
+
+        copy = self.tenant.copy()
+        clients = ClientFactory(credential=copy.credential, transport=copy.transport, clock=copy.clock, sandbox=True)
+        playbooks, _ = load_playbooks_lenient(self.settings.playbooks_dir)
+        ctx = AuditContext(clients=clients, settings=self.settings, subscription=copy.subscription_id, unserved=unserved,
+                           playbooks=tuple(playbooks))
+        try:
+            return run_audit(ctx, previous=previous)
+        except Exception as exc:  # noqa: BLE001 — the exercise's result stands without it
+            self.run.notes.append(f"audit could not run: {type(exc).__name__}: {exc}")
+            return None
 
     # -- happenings ------------------------------------------------------------------
     def _on_fault(self, spec) -> None:

@@ -240,6 +240,30 @@ def _checklist(run) -> dict[str, Any]:
     return {"gaps": gaps, "coverage": coverage}
 
 
+#: Status words in the scorecard (its ✅/❌ marks are the expectations' own).
+_WORD = {"pass": "pass", "fail": "finding", "not_evaluable": "not evaluable"}
+
+
+def _audit(run) -> dict[str, Any] | None:
+    """The checklist audit before the first alert and after the exercise: counts, and each control whose
+    status changed on a resource (``before`` → ``after``), with the after-detail; None when not audited."""
+    before, after = getattr(run, "audit_before", None), getattr(run, "audit_after", None)
+    if before is None and after is None:
+        return None
+    was = {r.key: r for r in (before.results if before else ())}
+    changed = []
+    for r in (after.results if after else ()):
+        old = was.get(r.key)
+        if old is not None and old.status is not r.status:
+            changed.append({"control": r.control, "title": r.title, "resource": r.resource_name, "severity": r.severity.value,
+                            "before": _WORD[old.status.value], "after": _WORD[r.status.value], "detail": r.detail})
+    findings = [{"control": r.control, "resource": r.resource_name, "severity": r.severity.value, "detail": r.detail}
+                for r in (after.findings if after else []) if r.severity.value == "high"]
+    return {"before": {"audit_id": before.audit_id, "at": before.at.isoformat(), "counts": before.counts()} if before else None,
+            "after": {"audit_id": after.audit_id, "at": after.at.isoformat(), "counts": after.counts()} if after else None,
+            "changed": changed, "high_findings_after": findings}
+
+
 def _notification_text(body: Any) -> str:
     """The readable text of a webhook message (``text`` of the text/Slack formats, else the JSON)."""
     if isinstance(body, dict) and isinstance(body.get("text"), str):
@@ -295,6 +319,7 @@ def build_scorecard(run) -> dict[str, Any]:
         "faults": _faults(run),
         "permissions_missing": _permissions(run),
         "checklist": _checklist(run),
+        "audit": _audit(run),
         "notifications": [{"at": n["at"], "text": _notification_text(n["body"])} for n in run.notifications],
         "notes": list(run.notes) + [f"{i}: {note}" for i, rec in run.incidents.items() for note in rec.get("notes") or []],
     }
@@ -384,6 +409,23 @@ def render_markdown(card: dict[str, Any]) -> str:
         lines.append(f"| {_cell(c['item'])} | {'⚠ gap' if c['status'] == 'gap' else _cell(c['status'])} | {_cell(', '.join(t.rsplit('/', 1)[-1] for t in c['targets']))} |")
     for g in card["checklist"]["gaps"]:
         lines.append(f"\n- {_cell(g.get('gap'))} on {_cell(str(g.get('target')).rsplit('/', 1)[-1])}: {_cell(g.get('advice'))}")
+    audit = card.get("audit")
+    if audit:
+        lines += ["", "## Audit before and after", ""]
+        for label in ("before", "after"):
+            a = audit.get(label)
+            if a:
+                c = a["counts"]
+                lines.append(f"- {label.capitalize()} ({_cell(a['at'])}, {_code(a['audit_id'])}): {c['pass']} pass · {c['fail']} findings · {c['not_evaluable']} not evaluable")
+        if audit["changed"]:
+            lines += ["", "| control | resource | before | after | now |", "|---|---|---|---|---|"]
+            for ch in audit["changed"]:
+                lines.append(f"| {_cell(ch['title'])} | {_cell(ch['resource'])} | {ch['before']} | {ch['after']} | {_cell(ch['detail'])} |")
+        else:
+            lines += ["", "No control changed status during the exercise."]
+        if audit["high_findings_after"]:
+            lines += ["", "High-severity findings left after the exercise:", ""]
+            lines += [f"- {_cell(f['control'])} on {_cell(f['resource'])}: {_cell(f['detail'])}" for f in audit["high_findings_after"]]
     lines += ["", "## Notifications", ""]
     if card["notifications"]:
         for n in card["notifications"]:

@@ -30,8 +30,7 @@ def test_default_tenant_reads_well(home):
     assert code == 3  # findings
     by = {(r["control"], r["resource_name"]): r for r in audit["results"]}
     statuses = {r["status"] for r in audit["results"]}
-    # every control is evaluable on the default tenant now that its rooms model what they read
-    assert {"pass", "fail"} <= statuses <= {"pass", "fail", "not_evaluable", "not_applicable"}
+    assert statuses == {"pass", "fail"}  # every control is evaluable: the rooms model what it reads
     for r in audit["results"]:
         if r["status"] == "fail":  # every finding names what was read, its value, and the fix
             assert r["evidence"] and all(e["read"] for e in r["evidence"]) and r["fix"]
@@ -54,6 +53,7 @@ def test_default_tenant_reads_well(home):
     diag = by[("monitoring.diagnostic-settings", "contoso-openai-dev")]
     assert diag["status"] == "fail" and "no diagnostic setting" in diag["detail"]  # read from the monitor room
     assert by[("monitoring.diagnostic-settings", "contoso-openai-prod")]["status"] == "pass"
+    assert by[("monitoring.defender-for-ai", "11111111-2222-3333-4444-555555555555")]["status"] == "pass"
     assert by[("environments.separated", "11111111-2222-3333-4444-555555555555")]["status"] == "pass"
     files = audit["files"]
     md = open(files["markdown"], encoding="utf-8").read()
@@ -89,10 +89,10 @@ def test_public_access_reenabled_between_audits_opens_one_incident(home):
     assert third["drift"]["new"] == [] and third["incidents"] == []  # once
 
     from firestop.audit.drift import drift_alerts
-    from firestop.audit.store import load
+    from firestop.audit.store import load, records_store
     from firestop.settings import Settings
 
-    again = drift_alerts(load(Settings.from_env().records_dir, second["audit_id"]))
+    again = drift_alerts(load(records_store(Settings.from_env()), second["audit_id"]))
     assert [a.incident_key for a in again] == [incident["incident_id"]]  # the same drift raised again: the same incident
 
 
@@ -110,3 +110,40 @@ def test_bad_input_exit_2(home):
     assert result.exit_code == 2 and "--account" in result.stdout
     result = CliRunner().invoke(app, ["audit", "show", "../etc/passwd", "--json"])
     assert result.exit_code == 2
+
+
+def test_alert_rules_found_where_each_rule_type_carries_the_route():
+    """The three ARM shapes firestop's detect rules deploy (firestop.playbooks.detect.arm_body) all route."""
+    from firestop.audit.controls.monitoring import _rule_playbook
+    from firestop.playbooks import load_playbooks
+    from firestop.playbooks.detect import arm_body, rule_kind
+    from firestop.settings import REPO_ROOT
+
+    seen = {}
+    for playbook in load_playbooks(REPO_ROOT / "playbooks"):
+        for rule in (playbook.detect.rules() if getattr(playbook, "detect", None) else []):
+            body = arm_body(rule, playbook=playbook.name, scopes=[PROD], action_group_id="/ag", placeholders={"nsg_id": "/nsg"})
+            seen[rule_kind(rule)] = _rule_playbook(body)
+            assert _rule_playbook(body) == (playbook.name, rule.enabled)
+    assert set(seen) == {"scheduledQueryRules", "activityLogAlerts", "metricAlerts"}
+
+
+def test_a_read_azure_refuses_is_not_evaluable_never_a_guess():
+    from firestop.audit import AuditContext, run_audit
+    from firestop.azure.clients import ClientFactory
+    from firestop.sandbox import Tenant
+    from firestop.sandbox.probe import unserved
+    from firestop.settings import Settings
+
+    tenant = Tenant.load()
+    tenant.inject_fault("policyStates.queryResults", 403, times=5)
+    tenant.inject_fault("diagnosticSettings.list", 403, times=5)
+    clients = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True)
+    settings = Settings.from_env(home=".", key_vault_url="https://kv-contoso-ai.vault.azure.net")
+    audit = run_audit(AuditContext(clients=clients, settings=settings, subscription=tenant.subscription_id, unserved=unserved))
+    by = {(r.control, r.resource_name): r for r in audit.results}
+    policy = by[("monitoring.policy-assigned", tenant.subscription_id)]
+    assert policy.status.value == "not_evaluable" and "answered 403" in policy.detail and not policy.evidence
+    diag = by[("monitoring.diagnostic-settings", "contoso-openai-prod")]
+    assert diag.status.value == "not_evaluable" and "diagnosticSettings.list" in diag.detail
+    assert by[("network.public-access", "contoso-openai-prod")].policy == {"definition": "037eea7a-bd0a-46c5-9a66-03aea78705d3"}

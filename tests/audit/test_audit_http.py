@@ -56,14 +56,14 @@ def test_roles_formats_and_drift_incident_once(api):
     assert drifted["incidents"][0]["playbook"] == "public-network-exposure"
 
     # the same drift raised again (a retried timer run) joins nothing new: deduped like an alert
-    from firestop.audit.store import load
+    from firestop.audit.store import load, records_store
     from firestop.functions.audit import open_drift_incidents
 
     import azure.durable_functions as df
 
     async def raise_again():
         client = df.DurableOrchestrationClient(api[1].client_binding_json())
-        return await open_drift_incidents(client, load(env.settings.records_dir, drifted["audit_id"]))
+        return await open_drift_incidents(client, load(records_store(env.settings), drifted["audit_id"]))
 
     from firestop.runtime.management import _WorkerLoop  # the SDK's aiohttp session lives on the worker loop
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from firestop.audit.models import Area, Evidence, RunbookFix, Severity
+from firestop.audit.models import Area, Evidence, RunbookFix, Severity, Status
 from firestop.audit.reader import AuditContext
 from firestop.audit.registry import NoParams, Verdict, control, failed, passed
 
@@ -71,7 +71,7 @@ def broad_roles(ctx: AuditContext, account: dict, params: BroadRoleParams) -> Ve
             continue
         principal = str(props.get("principalId") or "")
         holders.append({
-            "principal": principal, "type": props.get("principalType"), "role": BROAD_ROLES[role_id],
+            "principal": principal, "type": props.get("principalType"), "role": BROAD_ROLES[role_id], "role_id": role_id,
             "scope": props.get("scope"), "description": props.get("description"),
             "allowed": principal.lower() in allowed,
         })
@@ -81,4 +81,7 @@ def broad_roles(ctx: AuditContext, account: dict, params: BroadRoleParams) -> Ve
         return passed(f"{len(holders)} broad role assignment(s), all held by allowed principals", evidence)
     names = "; ".join(f"{h['principal']} ({h['type']}{', ' + h['description'] if h['description'] else ''}) holds {h['role']}"
                       f" at {'the account' if str(h['scope'] or '').lower() == account['id'].lower() else h['scope']}" for h in extra)
-    return failed(f"{len(extra)} broad role assignment(s) not on the allowed list: {names}", evidence)
+    first = extra[0]  # --fix plans the revocation of the first; the others are named in the detail
+    return Verdict(Status.FAIL, f"{len(extra)} broad role assignment(s) not on the allowed list: {names}", (evidence,),
+                   runbook=RunbookFix(runbook="identity.revoke_role_assignment",
+                                      params={"principal_id": first["principal"], "roles": [first["role_id"]]}))

@@ -80,18 +80,24 @@ def diagnostic_settings(ctx: AuditContext, account: dict, params: DiagnosticPara
 
 
 def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
+    """(the ``firestop-playbook`` a rule routes to, enabled?) — where each rule type carries custom properties
+    (REST): scheduled query rules ``actions.customProperties``; activity log alerts
+    ``actions.actionGroups[].webhookProperties``; metric alerts ``actions[].webHookProperties``."""
     props = rule.get("properties") or rule
     enabled = props.get("enabled")
-    if enabled is None:
-        enabled = str(props.get("state") or "Enabled").lower() != "disabled"
-    custom = {}
-    for action in ((props.get("actions") or {}).get("actionGroups") or []) if isinstance(props.get("actions"), dict) else []:
-        custom.update(action.get("webHookProperties") or {})
-    custom.update((props.get("actions") or {}).get("customProperties") or {} if isinstance(props.get("actions"), dict) else {})
+    enabled = True if enabled is None else bool(enabled)
+    actions = props.get("actions")
+    custom: dict = {}
+    groups = actions.get("actionGroups") if isinstance(actions, dict) else actions
+    for group in groups or []:
+        if isinstance(group, dict):
+            custom.update(group.get("webHookProperties") or group.get("webhookProperties") or {})
+    if isinstance(actions, dict):
+        custom.update(actions.get("customProperties") or {})
     for key, value in custom.items():
         if str(key).lower() == "firestop-playbook":
-            return str(value).strip().lower(), bool(enabled)
-    return None, bool(enabled)
+            return str(value).strip().lower(), enabled
+    return None, enabled
 
 
 @control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
