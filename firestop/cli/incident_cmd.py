@@ -20,6 +20,7 @@ from typing import Optional
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, console, fail, human_time, print_incident, print_json, safe
+from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
 
@@ -115,11 +116,34 @@ def _env():
     return sandbox_environment()
 
 
+def _remote(app: Optional[str], auth: Optional[str], as_json: bool):
+    """The deployed app to act on (:mod:`firestop.cli.remote`), or None for local mode; exits 2 for a bad --app."""
+    from firestop.cli.remote import RemoteApp, RemoteError, app_url
+
+    try:
+        origin = app_url(app)
+        return RemoteApp(origin, auth=auth) if origin else None
+    except RemoteError as exc:
+        fail(str(exc), exc.exit_code, as_json=as_json)
+
+
+def _remote_call(as_json: bool, call, *args, **kwargs):
+    """``call(*args)``; a :class:`~firestop.cli.remote.RemoteError` exits with its code and message."""
+    from firestop.cli.remote import RemoteError
+
+    try:
+        return call(*args, **kwargs)
+    except RemoteError as exc:
+        fail(str(exc), exc.exit_code, as_json=as_json)
+
+
 @incident_app.command("list")
 def list_incidents(
     status: Optional[str] = typer.Option(None, "--status", help="One of: contained, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated."),
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Incidents, newest first."""
     from rich.table import Table
@@ -134,20 +158,30 @@ def list_incidents(
     if status is not None and status not in VIEW_EXIT_CODES:
         fail(f"--status: {status!r} is not an incident status; use one of: {', '.join(sorted(VIEW_EXIT_CODES))}",
              EXIT_BAD_INPUT, as_json=as_json)
-    env = _env()
-    try:
-        created_from = None
+    remote = _remote(app, auth, as_json)
+    if remote is not None:
+        rows = _remote_call(as_json, remote.incidents, status)
         if since:
             try:
-                created_from = parse_since(since, env.clients.clock.now())
+                created_from = parse_since(since, datetime.now(timezone.utc))
             except ValueError:
                 fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
-        rows = [view(s) for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from)]
-    finally:
-        env.close()
-    if status:
-        rows = [r for r in rows if r.get("status") == status]
-    rows.reverse()
+            rows = [r for r in rows if (r.get("created_at") or r.get("received_at") or "") >= created_from.isoformat()]
+    else:
+        env = _env()
+        try:
+            created_from = None
+            if since:
+                try:
+                    created_from = parse_since(since, env.clients.clock.now())
+                except ValueError:
+                    fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
+            rows = [view(s) for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from)]
+        finally:
+            env.close()
+        if status:
+            rows = [r for r in rows if r.get("status") == status]
+        rows.reverse()
     summary = [
         {
             "incident_id": r.get("incident_id"),
@@ -176,11 +210,18 @@ def list_incidents(
 def show(
     incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Timeline, actions, evidence and pending approvals of one incident."""
     from firestop.cli.incidents import exit_code, view
     from firestop.runtime import InstanceNotFound
 
+    remote = _remote(app, auth, as_json)
+    if remote is not None:
+        incident = _remote_call(as_json, remote.incident, incident_id)
+        print_json(incident) if as_json else print_incident(incident)
+        raise typer.Exit(exit_code(incident) if incident.get("status") in ("failed",) else 0)
     env = _env()
     try:
         try:
@@ -194,13 +235,21 @@ def show(
 
 
 def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], groups: list[str], comment: Optional[str],
-            azure: bool, as_json: bool) -> None:
+            azure: bool, as_json: bool, app: Optional[str] = None, auth: Optional[str] = None) -> None:
     from firestop.cli.incidents import decide, exit_code
     from firestop.lifecycle.approvals import comment_problem
 
     problem = comment_problem(comment)
     if problem:
         fail(f"--comment: {problem}", EXIT_BAD_INPUT, as_json=as_json)
+    remote = _remote(app, auth, as_json)
+    if remote is not None:
+        if as_ or groups or azure:
+            fail("--as/--group/--azure: with --app you decide as your Entra sign-in (--auth); drop them", EXIT_BAD_INPUT, as_json=as_json)
+        _remote_call(as_json, remote.decide, incident_id, step, decision, comment)
+        incident = _remote_call(as_json, remote.wait_decided, incident_id, step)
+        print_json(incident) if as_json else print_incident(incident)
+        raise typer.Exit(exit_code(incident))
     env, who, groups = _decider(incident_id, as_, groups, azure, as_json)
     try:
         _require_approver(env, who, groups, azure, as_json)
@@ -223,10 +272,12 @@ def approve(
     azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP),
     comment: Optional[str] = typer.Option(None, "--comment", help="Why you decided (kept in the record and the ledger; at most 1,000 characters)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Approve a pending step; the incident goes on at once. You must be among the step's approvers: your Azure
     sign-in with --azure, or — in a sandbox simulation only — the object ID given with --as."""
-    _decide(incident_id, step, "approve", as_, group, comment, azure, as_json)
+    _decide(incident_id, step, "approve", as_, group, comment, azure, as_json, app, auth)
 
 
 @incident_app.command("reject")
@@ -238,10 +289,12 @@ def reject(
     azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP),
     comment: Optional[str] = typer.Option(None, "--comment", help="Why you decided (kept in the record and the ledger; at most 1,000 characters)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Reject a pending step: it will not act, and the incident needs a responder. Who rejects: your Azure sign-in
     with --azure, or — in a sandbox simulation only — the object ID given with --as."""
-    _decide(incident_id, step, "reject", as_, group, comment, azure, as_json)
+    _decide(incident_id, step, "reject", as_, group, comment, azure, as_json, app, auth)
 
 
 @incident_app.command("undo")

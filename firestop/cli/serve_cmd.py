@@ -45,6 +45,12 @@ def serve(
              "'alert handle'; approvals racing a timer then time out at once)."),
     poll_interval: float = typer.Option(0.5, "--poll-interval", min=0.01, help="Seconds between checks for work "
                                         "other processes put in the database."),
+    auth_jwks: Optional[str] = typer.Option(
+        None, "--auth-jwks", metavar="FILE",
+        help="Act as App Service authentication: believe only bearer tokens signed by a key of this JWKS file "
+             "(public keys), never a client-sent principal header (with --auth-issuer and --auth-audience)."),
+    auth_issuer: Optional[str] = typer.Option(None, "--auth-issuer", metavar="ISS", help="The iss claim tokens must carry (--auth-jwks)."),
+    auth_audience: Optional[str] = typer.Option(None, "--auth-audience", metavar="AUD", help="The aud claim tokens must carry (--auth-jwks)."),
 ) -> None:
     """Serve function_app.py's HTTP functions (with their auth levels), the Durable status URLs and timer
     triggers, and run orchestrations in the background — what 'func start' gives, without Core Tools."""
@@ -60,6 +66,20 @@ def serve(
             fail(f"{REALTIME_ENV}: {raw!r} is not a number; use e.g. 1 (real time) or 0", EXIT_BAD_INPUT)
         if not realtime_factor >= 0:
             fail(f"{REALTIME_ENV}: must be >= 0, got {raw!r}", EXIT_BAD_INPUT)
+
+    authenticator = None
+    if auth_jwks or auth_issuer or auth_audience:
+        from firestop.trust.bearer import BearerAuthenticator
+
+        if not (auth_jwks and auth_issuer and auth_audience):
+            fail("--auth-jwks, --auth-issuer and --auth-audience go together; give all three", EXIT_BAD_INPUT)
+        try:
+            authenticator = BearerAuthenticator.from_file(auth_jwks, issuer=auth_issuer, audience=auth_audience)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            fail(f"--auth-jwks: {auth_jwks!r} is not a readable JWKS of RS256 public keys ({type(exc).__name__}); "
+                 'give a file {"keys": [{"kty": "RSA", "kid", "n", "e"}]}', EXIT_BAD_INPUT)
+        except Exception as exc:  # noqa: BLE001 — PyJWT raises its own errors for a bad key
+            fail(f"--auth-jwks: {auth_jwks!r}: {type(exc).__name__}", EXIT_BAD_INPUT)
 
     env = None
     try:
@@ -77,7 +97,7 @@ def serve(
             server = FunctionsServer(app, env.host, function_key=key, system_key=admin_key, address=host, port=port,
                                      route_prefix=read_route_prefix(REPO_ROOT / "host.json"),
                                      realtime_factor=realtime_factor, advance_timers=advance_timers,
-                                     poll_interval=poll_interval)
+                                     poll_interval=poll_interval, authenticator=authenticator)
         except OSError as exc:
             fail(f"--host/--port: cannot listen on {host}:{port} ({exc.strerror or exc}); pick another with --port",
                  EXIT_BAD_INPUT)
@@ -117,7 +137,12 @@ def serve(
         roles_from = load_table(env.settings.home, local=True).source
     except ValueError as exc:
         roles_from = f"INVALID ({exc}); every responders' call is refused"
-    echo(f"Responders' API: trusts the {HEADER} header from loopback peers only (identity only; roles from {roles_from})")
+    if authenticator is not None:
+        echo(f"Responders' API and console: App Service authentication stand-in: bearer tokens of issuer "
+             f"{authenticator.issuer} for {authenticator.audience} only; client-sent {HEADER} headers are dropped "
+             f"(roles from {roles_from})")
+    else:
+        echo(f"Responders' API: trusts the {HEADER} header from loopback peers only (identity only; roles from {roles_from})")
     if not _loopback(host):
         echo(f"  warning: listening on {host}, not loopback: anyone who can reach this port and has the key can "
              "call the functions; this is a development server (plain HTTP)")

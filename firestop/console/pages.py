@@ -183,12 +183,25 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
 
 
 def audit_section(audit: dict[str, Any] | None) -> str:
-    """The latest audit's summary, or "No audit yet"."""
+    """The latest audit (``firestop.functions.http_console._latest_audit``'s summary), or "No audit yet"."""
     if not audit:
-        return '<h2 id="audit">Latest audit</h2><p class="mute">No audit yet.</p>'
-    rows = "".join(f"<tr><td>{h(k)}</td><td>{h(v)}</td></tr>" for k, v in list(audit.items())[:40]
-                   if not isinstance(v, (dict, list)))
-    return f'<h2 id="audit">Latest audit</h2><div class="box"><table><tbody>{rows}</tbody></table></div>'
+        return ('<h2 id="audit">Latest audit</h2><p class="mute">No audit yet '
+                '(<code>python -m firestop audit</code>, or the app\'s audit timer).</p>')
+    counts = ", ".join(f"{v} {k}" for k, v in (audit.get("counts") or {}).items())
+    parts = [f'<h2 id="audit">Latest audit</h2><p>{h(audit.get("audit_id"))} · {h(_clock(audit.get("at")))} · {h(counts)}'
+             f' · drift: {h(audit.get("new_drift"))} new, {h(audit.get("fixed"))} fixed</p>']
+    findings = audit.get("findings") or []
+    if findings:
+        rows = "".join(f'<tr><td>{badge(f.get("severity"))}</td><td>{h(f.get("title"))}</td><td>{h(f.get("resource_name"))}</td>'
+                       f'<td class="wide">{h(f.get("detail"))}</td><td class="wide" data-label="fix">{h(f.get("fix") or "—")}</td></tr>'
+                       for f in findings)
+        parts.append('<div class="box"><table class="stack"><thead><tr><th>severity</th><th>finding</th><th>resource</th>'
+                     f'<th>detail</th><th>fix</th></tr></thead><tbody>{rows}</tbody></table></div>')
+        if (audit.get("total_findings") or 0) > len(findings):
+            parts.append(f'<p class="mute">{h(audit["total_findings"] - len(findings))} more: python -m firestop audit</p>')
+    else:
+        parts.append('<p class="ok">No findings.</p>')
+    return "".join(parts)
 
 
 def _timeline(entries: list[dict[str, Any]]) -> str:

@@ -1,4 +1,9 @@
-"""The responders' HTTP API (auth level FUNCTION, plus the caller's identity and role from :mod:`firestop.trust`).
+"""The responders' HTTP API: people, authenticated by App Service authentication, with a role from :mod:`firestop.trust`.
+
+Auth level ANONYMOUS for the Functions host: the function key is what alert senders hold (``POST /api/alerts``),
+never a person's credential; a person calls with their Entra access token (``Authorization: Bearer``, the CLI's
+remote mode :mod:`firestop.cli.remote`) or the sign-in cookie (the console), which App Service authentication
+turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller and its role itself.
 
 | route | role | does |
 |---|---|---|
@@ -143,12 +148,12 @@ def _status_view(status) -> dict[str, Any]:
     incident = incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
     if runtime == "Completed" and isinstance(status.output, dict):
         filed = filed_record(get_settings(), status.instance_id)  # carries undos done afterwards
-        if filed is not None:
-            return filed
+        if filed is not None:  # as the CLI's view (firestop.cli.incidents.view): same output local and remote
+            return {**filed, "record_files": status.output.get("record_files") or filed.get("record_files")}
     return incident
 
 
-@bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.azure.clients import get_client_factory
     from runbooks import get_runbook, runbook_names
@@ -190,7 +195,7 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     return _json(200 if answer.get("ok") else 422, answer)
 
 
-@bp.route(route="incidents", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="incidents", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle import ORCHESTRATOR_NAME
@@ -207,7 +212,7 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
     return _json(200, views)
 
 
-@bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, Role.reader, "show incident")
@@ -219,7 +224,7 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     return _json(200, _status_view(status))
 
 
-@bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, Role.approver, "decide approval")
@@ -279,7 +284,7 @@ MAX_STOP_REASON = 500
 
 
 # role: responder (stopping an incident is a responder action)
-@bp.route(route="incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""

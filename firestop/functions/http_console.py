@@ -37,8 +37,9 @@ log = logging.getLogger("firestop.console")
 
 #: Largest form body read (a comment is at most 1,000 characters).
 MAX_FORM_BYTES = 8 * 1024
-#: Incidents listed on the front page (newest first).
+#: Incidents listed on the front page (newest first), and findings of the latest audit.
 MAX_LISTED = 200
+MAX_FINDINGS = 50
 
 
 def _html(status: int, text: str, headers: dict[str, str] | None = None) -> func.HttpResponse:
@@ -139,19 +140,24 @@ def _undo_preview(view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _latest_audit() -> dict[str, Any] | None:
-    """The latest audit's summary once ``firestop.audit`` provides one (issue 14); None until then."""
-    try:
-        from firestop.audit import latest_summary  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    """The newest stored audit (:func:`firestop.audit.store.latest`) as the console shows it, None when there is none:
+    ``{"audit_id", "at", "scope", "counts", "new_drift", "fixed", "findings": [{"title", "severity", "resource_name",
+    "detail", "fix"}]}`` (at most :data:`MAX_FINDINGS` findings)."""
+    from firestop.audit import store
     from firestop.settings import get_settings
 
     try:
-        summary = latest_summary(get_settings().home)
+        audit = store.latest(get_settings().records_dir)
     except Exception:  # noqa: BLE001 — the front page shows incidents whatever the audit store does
         log.exception("console: the latest audit could not be read")
         return None
-    return summary if isinstance(summary, dict) else None
+    if audit is None:
+        return None
+    findings = audit.findings
+    return {"audit_id": audit.audit_id, "at": audit.at.isoformat(), "scope": list(audit.scope), "counts": audit.counts(),
+            "new_drift": len(audit.drift.new), "fixed": len(audit.drift.fixed), "total_findings": len(findings),
+            "findings": [{"title": r.title, "severity": getattr(r.severity, "value", r.severity), "resource_name": r.resource_name,
+                          "detail": r.detail, "fix": r.fix} for r in findings[:MAX_FINDINGS]]}
 
 
 @bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

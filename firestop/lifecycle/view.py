@@ -45,8 +45,10 @@ def incident_view(
         "rule_name": custom.get("rule_name"),
         "received_at": custom.get("received_at"),
         "timeline_so_far": custom.get("timeline") if isinstance(custom.get("timeline"), list) else [],
-        "created_at": created_time.isoformat() if created_time else None,
-        "updated_at": last_updated_time.isoformat() if last_updated_time else None,
+        # whole seconds: the Durable HTTP API's status times carry no fraction, so a remote view (the CLI's --app,
+        # through the Functions host) and a local one read the same
+        "created_at": created_time.replace(microsecond=0).isoformat() if created_time else None,
+        "updated_at": last_updated_time.replace(microsecond=0).isoformat() if last_updated_time else None,
     }
     if runtime_status == "Failed":
         return {**base, "status": "failed", "error": str(output)}

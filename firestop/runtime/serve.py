@@ -444,7 +444,8 @@ class FunctionsServer:
                  address: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, route_prefix: str = "api", realtime_factor: float = 1.0,
                  advance_timers: bool = False, poll_interval: float = 0.5,
-                 task_hub: str = "FirestopLocal", connection: str = "Storage", limits: Limits | None = None) -> None:
+                 task_hub: str = "FirestopLocal", connection: str = "Storage", limits: Limits | None = None,
+                 authenticator: Any = None) -> None:
         _check_key(function_key, "function_key")
         if system_key is None:
             system_key = secrets.token_urlsafe(32)  # nobody holds it: the durable webhooks stay shut
@@ -456,6 +457,9 @@ class FunctionsServer:
             raise ValueError("poll_interval must be > 0 seconds")
         self.app = app
         self.host = host
+        #: App Service authentication's stand-in (:class:`firestop.trust.bearer.BearerAuthenticator`), or None:
+        #: then a client's principal header reaches the functions (believed from loopback peers only).
+        self.authenticator = authenticator
         self.function_key = function_key
         self.route_prefix = route_prefix.strip("/")
         self.routes = http_routes(app)
@@ -642,7 +646,16 @@ class FunctionsServer:
         self.pacer.sync()
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         url = f"{self.origin_of(headers)}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-        request = func.HttpRequest(method=method, url=url, headers=stamp_peer(dict(headers.items()), peer), params=params,
+        sent = dict(headers.items())
+        if self.authenticator is not None:  # as App Service authentication: the principal only from a valid token
+            from firestop.trust.principal import PrincipalError
+
+            try:
+                sent = self.authenticator.authenticate(sent)
+            except PrincipalError as exc:
+                return _json_response(exc.status, {"error": "Authorization", "reason": exc.reason,
+                                                   "fix": "sign in again (az login) and retry"}, {"WWW-Authenticate": "Bearer"})
+        request = func.HttpRequest(method=method, url=url, headers=stamp_peer(sent, peer), params=params,
                                    route_params=values, body=body)
         try:
             result = invoke_http_function(self.app, route.function, request,

@@ -150,3 +150,21 @@ def test_unknown_incident_and_run_are_404_and_malformed_ids_400(api):
     assert call(api, "console_incident", "x", route={"incident_id": "inc-nope"})[0] == 404
     assert call(api, "console_incident", "x", route={"incident_id": "a" * 300})[0] == 400
     assert call(api, "console_scorecard", "x", route={"run_id": "../../etc"})[0] == 404
+
+
+def test_the_front_page_shows_the_latest_audit_once_one_ran(api, firestop_home):
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+
+    _, _, page = call(api, "console_home", "console")
+    assert "No audit yet" in page
+    ran = CliRunner().invoke(app, ["audit", "run", "--json"], catch_exceptions=False)
+    assert ran.exit_code in (0, 3), ran.output
+    import json
+
+    audit = json.loads(ran.stdout)
+    status, _, page = call(api, "console_home", "console")
+    assert status == 200 and "No audit yet" not in page and audit["audit_id"] in page
+    failed = [r for r in audit["results"] if r["status"] == "fail"]
+    assert failed and pages.h(failed[0]["title"]) in page

@@ -1,0 +1,177 @@
+"""Remote mode: the responders' commands against a deployed Function App (``--app URL`` or ``FIRESTOP_APP_URL``).
+
+The CLI calls the responders' API (``GET /api/incidents[/{id}]``, ``POST /api/incidents/{id}/approvals/{step}``,
+``POST /api/runbooks/{name}``) with the person's own Microsoft Entra access token for the app's API
+(``Authorization: Bearer``), which App Service authentication validates and turns into the caller's identity;
+the app then checks the role (:mod:`firestop.trust`). No function key is sent: people are App Service
+authentication plus a role. The output and exit codes are the local commands'.
+
+**Token**: azure-identity, ``--auth`` (or ``FIRESTOP_APP_AUTH``): ``cli`` (default, ``AzureCliCredential``:
+after ``az login``), ``device-code`` (``DeviceCodeCredential``) or ``browser``
+(``InteractiveBrowserCredential``), for the scope ``FIRESTOP_APP_SCOPE`` (e.g. ``api://<app id>/.default``, the
+app registration of README "Deploy to Azure" step 2). The token is never printed or logged.
+
+**Address**: ``https://`` for a deployed app; ``http://`` only for a loopback address (``firestop serve``).
+
+Errors: :class:`RemoteError` with ``exit_code`` 2 (401/403/404/409/400 from the app, a missing setting — the
+message names it and the fix) or 1 (cannot reach the app, 5xx, an answer that is not JSON).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+APP_ENV = "FIRESTOP_APP_URL"
+SCOPE_ENV = "FIRESTOP_APP_SCOPE"
+AUTH_ENV = "FIRESTOP_APP_AUTH"
+AUTH_CHOICES = ("cli", "device-code", "browser")
+#: Largest answer read (bytes) and seconds to wait for one.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+TIMEOUT_SECONDS = 60
+APP_HELP = ("Act on a deployed Function App (https://<app>.azurewebsites.net; default $FIRESTOP_APP_URL) as your "
+            "Entra sign-in (see --auth) instead of the local store.")
+AUTH_HELP = "Remote mode sign-in: cli (az login, default), device-code or browser (default $FIRESTOP_APP_AUTH)."
+
+
+class RemoteError(Exception):
+    """A remote call that failed: ``exit_code`` 2 (refused / bad input) or 1 (the app or network failed)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def app_url(option: str | None) -> str | None:
+    """The app's origin from ``--app`` or ``FIRESTOP_APP_URL``; None for local mode. RemoteError for a bad one."""
+    raw = (option or os.environ.get(APP_ENV) or "").strip()
+    if not raw:
+        return None
+    where = "--app" if option else APP_ENV
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 — raises ValueError for a bad port
+    except ValueError:
+        raise RemoteError(f"{where}: {raw!r} is not a URL; use https://<app>.azurewebsites.net", 2) from None
+    loopback = host == "localhost"
+    try:
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise RemoteError(f"{where}: {raw!r} must be https://<app>.azurewebsites.net (http:// only for a loopback "
+                          "firestop serve): the request carries your access token", 2)
+    if not host or parts.path.strip("/") or parts.query or parts.username:
+        raise RemoteError(f"{where}: give the app's origin only, e.g. https://<app>.azurewebsites.net", 2)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def credential(auth: str | None):
+    """The azure-identity credential for ``--auth`` (module docstring)."""
+    choice = (auth or os.environ.get(AUTH_ENV) or "cli").strip()
+    if choice not in AUTH_CHOICES:
+        raise RemoteError(f"--auth: {choice!r} is not a sign-in method; use one of: {', '.join(AUTH_CHOICES)}", 2)
+    import azure.identity as identity
+
+    if choice == "device-code":
+        return identity.DeviceCodeCredential()
+    if choice == "browser":
+        return identity.InteractiveBrowserCredential()
+    return identity.AzureCliCredential()
+
+
+class RemoteApp:
+    """The responders' API of one deployed app, called with the person's token."""
+
+    def __init__(self, origin: str, *, auth: str | None = None, scope: str | None = None) -> None:
+        self.origin = origin
+        self.scope = (scope or os.environ.get(SCOPE_ENV) or "").strip()
+        if not self.scope:
+            raise RemoteError(f"{SCOPE_ENV} is not set: the scope of the app's API to sign in for, e.g. "
+                              "api://<app registration client id>/.default (README, Deploy to Azure, step 2)", 2)
+        self._credential = credential(auth)
+        self._token: str | None = None
+
+    def _bearer(self) -> str:
+        if self._token is None:
+            try:
+                self._token = self._credential.get_token(self.scope).token
+            except Exception as exc:  # noqa: BLE001 — azure-identity raises CredentialUnavailableError, ClientAuthenticationError …
+                raise RemoteError(f"no Entra sign-in for {self.scope} ({type(exc).__name__}): run az login "
+                                  "(or use --auth device-code / --auth browser)", 2) from None
+        return self._token
+
+    def call(self, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None,
+             answers: tuple[int, ...] = ()) -> tuple[int, Any]:
+        """(status, JSON answer) of one call; RemoteError for anything but 2xx and ``answers``."""
+        url = f"{self.origin}/api/{path}" + (f"?{urlencode(query)}" if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={
+            "Authorization": f"Bearer {self._bearer()}", "Accept": "application/json",
+            **({"Content-Type": "application/json"} if data is not None else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 — https or loopback only
+                status, raw = response.status, response.read(MAX_ANSWER_BYTES + 1)
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read(MAX_ANSWER_BYTES + 1)
+        except (urllib.error.URLError, OSError) as exc:
+            raise RemoteError(f"cannot reach {self.origin} ({getattr(exc, 'reason', exc)})", 1) from None
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise RemoteError(f"{self.origin} answered more than {MAX_ANSWER_BYTES} bytes", 1)
+        try:
+            answer = json.loads(raw) if raw else None
+        except ValueError:
+            raise RemoteError(f"{self.origin} answered {status} without JSON (is it a Firestop app?)", 1) from None
+        if 200 <= status < 300 or status in answers:
+            return status, answer
+        reason = answer.get("reason") if isinstance(answer, dict) else None
+        fix = answer.get("fix") if isinstance(answer, dict) else None
+        if status == 401:
+            raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
+                              f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
+        if 400 <= status < 500:
+            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix else ""), 2)
+        raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
+
+    # -- the responders' API ----------------------------------------------------------------------------
+    def incidents(self, status: str | None = None) -> list[dict[str, Any]]:
+        _, answer = self.call("GET", "incidents", query={"status": status} if status else None)
+        if not isinstance(answer, list):
+            raise RemoteError(f"{self.origin}: GET /api/incidents did not answer a list", 1)
+        return answer
+
+    def incident(self, incident_id: str) -> dict[str, Any]:
+        _, answer = self.call("GET", f"incidents/{quote(incident_id, safe='')}")
+        if not isinstance(answer, dict):
+            raise RemoteError(f"{self.origin}: GET /api/incidents/{{id}} did not answer an object", 1)
+        return answer
+
+    def decide(self, incident_id: str, step: str, decision: str, comment: str | None) -> dict[str, Any]:
+        body = {"decision": decision, **({"comment": comment} if comment else {})}
+        _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/approvals/{quote(step, safe='')}", body)
+        return answer
+
+    def runbook(self, name: str, target: str, params: dict[str, Any], mode: str) -> dict[str, Any]:
+        """The runbook's answer (``{"ok", "result" | "error", ...}``; a failed run is answered 422 with it)."""
+        _, answer = self.call("POST", f"runbooks/{quote(name, safe='')}", {"target": target, "params": params, "mode": mode},
+                              answers=(422,))
+        return answer
+
+    def wait_decided(self, incident_id: str, step: str, *, timeout: float = 120.0, poll: float = 0.5) -> dict[str, Any]:
+        """The incident once it no longer waits on ``step`` and has settled (not running), or as it stands after
+        ``timeout`` seconds — the remote counterpart of the local host driving the incident on."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            incident = self.incident(incident_id)
+            pending = (incident.get("pending_approval") or {}).get("step")
+            if (pending != step and incident.get("status") != "running") or time.monotonic() >= deadline:
+                return incident
+            time.sleep(poll)  # the orchestration runs in the app: poll, bounded by the deadline
