@@ -135,7 +135,7 @@ def _progress(*, enabled: bool):
         yield None
         return
     started = time.monotonic()
-    with err_console.status("starting…") as status:
+    with err_console.status("handling the alert: detect · analyze · contain · resolve · learn…") as status:
         def update(st) -> None:
             custom = st.custom_status if isinstance(st.custom_status, dict) else {}
             status.update(clean(f"{custom.get('phase') or st.runtime_status} · {custom.get('step') or ''} · {time.monotonic() - started:.1f}s"))
