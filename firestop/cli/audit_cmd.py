@@ -72,13 +72,13 @@ def run_and_keep(env, ctx, *, incidents: bool = True):
     from firestop.audit import store
     from firestop.audit.service import scope_of
 
-    previous = store.latest(env.settings.records_dir, scope_of(ctx))
+    previous = store.latest(env.settings, scope_of(ctx))
     audit = run_audit(ctx, previous=previous)
     if incidents:
         opened = open_drift_incidents(env, audit)
         if opened:
             audit = audit.model_copy(update={"incidents": tuple(opened)})
-    return store.save(audit, env.settings.records_dir)
+    return store.save(audit, env.settings)
 
 
 def print_audit(audit, files: dict[str, str] | None = None) -> None:
@@ -219,13 +219,13 @@ def audit_show(
     fmt = "json" if as_json else fmt
     if fmt not in ("text", "json", "markdown", "html"):
         fail(f"--format: {fmt!r} is not one of text, json, markdown, html", EXIT_BAD_INPUT, as_json=as_json)
-    records = Settings.from_env().records_dir
+    records = Settings.from_env()
     if audit_id is not None and not store.valid_audit_id(audit_id):
-        fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>); list them in {store.audits_dir(records)}",
+        fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>); list them in {store.described(records)}",
              EXIT_BAD_INPUT, as_json=as_json)
     audit = store.load(records, audit_id) if audit_id else store.latest(records)
     if audit is None:
-        fail(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in {store.audits_dir(records)}; run: python -m firestop audit run",
+        fail(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in {store.described(records)}; run: python -m firestop audit run",
              EXIT_BAD_INPUT, as_json=as_json)
     if fmt == "json":
         print_json(audit.model_dump(mode="json"))

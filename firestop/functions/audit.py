@@ -117,7 +117,7 @@ def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     fmt = _format(req)
     if isinstance(fmt, func.HttpResponse):
         return fmt
-    audit = store.latest(get_settings().records_dir)
+    audit = store.latest(get_settings())
     if audit is None:
         return _error(404, "audit_id", "no audit has been kept yet", "run one: POST /api/audits (responder) or wait for audit_timer")
     return _answer(audit, fmt)
@@ -137,7 +137,7 @@ def get_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     fmt = _format(req)
     if isinstance(fmt, func.HttpResponse):
         return fmt
-    audit = store.load(get_settings().records_dir, audit_id)
+    audit = store.load(get_settings(), audit_id)
     if audit is None:
         return _error(404, "audit_id", f"no audit {audit_id}", "see GET /api/audits/latest")
     return _answer(audit, fmt)
@@ -158,11 +158,11 @@ async def run_app_audit(client) -> tuple[Any, dict[str, str]]:
     playbooks, _ = load_playbooks_lenient(settings.playbooks_dir)
     ctx = AuditContext(clients=get_client_factory(), settings=settings, subscription=subscription, resource_groups=groups,
                        playbooks=tuple(playbooks))
-    audit = run_audit(ctx, previous=store.latest(settings.records_dir, scope_of(ctx)))
+    audit = run_audit(ctx, previous=store.latest(settings, scope_of(ctx)))
     opened = await open_drift_incidents(client, audit)
     if opened:
         audit = audit.model_copy(update={"incidents": tuple(opened)})
-    return store.save(audit, settings.records_dir)
+    return store.save(audit, settings)
 
 
 async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
