@@ -90,33 +90,30 @@ def _doctor(*args):
     return result.exit_code, json.loads(result.output)
 
 
-def _monitor_room() -> bool:
-    """True once the sandbox models Azure Monitor alert rules (firestop/sandbox/monitor)."""
-    import importlib.util
+def _route_rule(tenant, name: str, playbook: str, group: str = "ag-firestop") -> None:
+    """An activity log alert in rg-ai-prod routed to ``playbook`` (custom property firestop-playbook) that notifies ``group``."""
+    sub = tenant.subscription_id
+    group_id = f"/subscriptions/{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/actionGroups/{group}"
+    factory(tenant).alert_rules(sub).activity_log_alerts.create_or_update("rg-ai-prod", name, {"location": "Global", "properties": {
+        "scopes": [f"/subscriptions/{sub}"], "enabled": True,
+        "condition": {"allOf": [{"field": "category", "equals": "Administrative"}]},
+        "actions": {"actionGroups": [{"actionGroupId": group_id, "webhookProperties": {"firestop-playbook": playbook}}]}}})
 
-    return importlib.util.find_spec("firestop.sandbox.monitor") is not None
 
-
-@pytest.mark.sandbox_unrouted  # alert rules: 501 until the sandbox's monitor room lands
 def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
-    _, outputs = _deploy_into_home(firestop_home)
+    tenant, outputs = _deploy_into_home(firestop_home)
+    _route_rule(tenant, "keys-listed", "leaked-api-key")
     code, out = _doctor("--principal-id", outputs["identityPrincipalId"]["value"], "--action-group", "rg-ai-prod/ag-firestop",
                         "--app-host", outputs["functionAppHost"]["value"], "--app", f"rg-ai-prod/{outputs['functionAppName']['value']}")
+    assert code == 0 and out["ok"], out
     checks = {c["check"]: c for c in out["checks"]}
-    rules = checks.pop("alert rules")
     worm = checks.pop("storage WORM")
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
-        "settings", "storage", "permissions", "app authentication", "action group")}, out
+        "settings", "storage", "permissions", "app authentication", "action group", "alert rules")}, out
     assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 5
     assert worm["status"] == "skipped" and worm["detail"].startswith("— not checkable: records, evidence and ledger are local folders")
-    if _monitor_room():  # the template deploys no alert rule: nothing would reach the app yet
-        assert rules["status"] == "problem" and "no alert rule routed to a playbook" in rules["detail"] and code == 3
-    else:
-        assert rules["status"] == "skipped" and rules["detail"].startswith("— not checkable") and "501" in rules["detail"]
-        assert code == 0 and out["ok"], out
 
 
-@pytest.mark.sandbox_unrouted  # alert rules: 501 until the sandbox's monitor room lands
 def test_doctor_names_weakened_app_service_authentication(firestop_home):
     tenant, outputs = _deploy_into_home(firestop_home)
     site = outputs["functionAppName"]["value"]
@@ -135,7 +132,6 @@ def test_doctor_names_weakened_app_service_authentication(firestop_home):
     assert code == 2 and "--app" in out["error"]
 
 
-@pytest.mark.sandbox_unrouted  # alert rules: 501 until the sandbox's monitor room lands
 def test_doctor_names_missing_and_extra_permissions_and_a_foreign_action_group(firestop_home):
     params = generated_parameters()["parameters"]
     actions = [a for a in params["customRoleActions"]["value"] if a != "Microsoft.CognitiveServices/accounts/write"] + ["Microsoft.Compute/virtualMachines/delete"]
@@ -192,28 +188,17 @@ def test_a_malformed_setting_is_named_with_its_fix_and_exit_2_never_a_traceback(
 def test_doctor_checks_that_routed_alert_rules_notify_this_apps_action_group(firestop_home):
     tenant, outputs = _deploy_into_home(firestop_home)
     flags = ("--action-group", "rg-ai-prod/ag-firestop", "--app-host", outputs["functionAppHost"]["value"])
-    if not _monitor_room():
-        code, out = _doctor(*flags)
-        rules = {c["check"]: c for c in out["checks"]}["alert rules"]
-        assert rules["status"] == "skipped" and rules["detail"].startswith("— not checkable") and "501" in rules["detail"]
-        return
-    sub = tenant.subscription_id
-    ours = f"/subscriptions/{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/actionGroups/ag-firestop"
-    monitor = factory(tenant).alert_rules(sub)
-
-    def rule(name: str, playbook: str, group: str) -> None:
-        monitor.activity_log_alerts.create_or_update("rg-ai-prod", name, {"location": "Global", "properties": {
-            "scopes": [f"/subscriptions/{sub}"], "enabled": True,
-            "condition": {"allOf": [{"field": "category", "equals": "Administrative"}]},
-            "actions": {"actionGroups": [{"actionGroupId": group, "webhookProperties": {"firestop-playbook": playbook}}]}}})
-
-    rule("keys-listed", "leaked-api-key", ours)
-    tenant.save()
+    code, out = _doctor(*flags)
+    rules = {c["check"]: c for c in out["checks"]}["alert rules"]
+    assert code == 3 and rules["status"] == "problem" and "no alert rule routed to a playbook" in rules["detail"], rules
+    _route_rule(tenant, "keys-listed", "leaked-api-key")
     code, out = _doctor(*flags)
     rules = {c["check"]: c for c in out["checks"]}["alert rules"]
     assert rules["status"] == "ok" and rules["routed"] == {"leaked-api-key": ["keys-listed"]}, rules
     assert "public-network-exposure" in rules["playbooks_without_rule"]
-    rule("network-opened", "public-network-exposure", ours.replace("ag-firestop", "ag-someone-else"))
+    _route_rule(tenant, "network-opened", "public-network-exposure", group="ag-someone-else")
+    _route_rule(tenant, "typo", "leaked-api-kye")
     code, out = _doctor(*flags)
     rules = {c["check"]: c for c in out["checks"]}["alert rules"]
-    assert code == 3 and rules["status"] == "problem" and "activity log alert network-opened" in rules["detail"], rules
+    assert code == 3 and rules["status"] == "problem", rules
+    assert "activity log alert network-opened" in rules["detail"] and "typo (leaked-api-kye) name(s) no loaded playbook" in rules["detail"]

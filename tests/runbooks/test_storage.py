@@ -142,3 +142,25 @@ def test_doctor_storage_on_azure_needs_blob_storage(tmp_path):
     assert storage["status"] == "problem" and "FIRESTOP_STORAGE_BLOB_URL is not set" in storage["detail"]
     storage, worm = check_storage({}, False, tmp_path)
     assert storage["status"] == "ok" and worm["status"] == "skipped" and "local folders" in worm["detail"]
+
+
+def test_audits_are_kept_once_in_the_records_store(backend):
+    """The audit timer's audits go to the same records store (Blob Storage on Azure): written once, a second audit
+    in the same second filed beside it, the newest of a scope found again."""
+    from datetime import datetime, timezone
+
+    from firestop.audit import store as audits
+    from firestop.audit.models import Audit
+
+    records, _, _ = backend
+    first = Audit(audit_id="audit-20261129T031440Z-ab12", at=datetime(2026, 11, 29, 3, 14, 40, tzinfo=timezone.utc),
+                  scope=("/subscriptions/s",), results=())
+    filed, files = audits.save(first, records)
+    assert filed == first and files["json"].endswith("audits/audit-20261129T031440Z-ab12.json")
+    assert audits.save(first, records)[0] == first  # a retry files nothing new
+    other = first.model_copy(update={"scope": ("/subscriptions/other",)})
+    second, _ = audits.save(other, records)
+    assert second.audit_id == "audit-20261129T031440Z-ab12-2"  # the id was taken: never replaced
+    assert audits.load(records, first.audit_id) == first and audits.latest(records, ("/subscriptions/s",)) == first
+    assert set(audits.stored_ids(records)) == {first.audit_id, second.audit_id}
+    assert {n.rsplit(".", 1)[1] for n in records.names("audits/")} == {"json", "md", "html"}
