@@ -3,12 +3,22 @@
 Run: ``python bench/runtime.py [--repeat 3] [--real-clock] [--profile CASE] [--cases a,b]``
 (``taskset -c 0 python bench/runtime.py`` pins it to one core on Linux).
 
-Every case runs twice in one invocation, side by side: **before** (the host
-as it was: each episode replays the whole history against the whole parsed
-action list — ``LocalDurableHost.incremental = False`` — and each activity
-result is its own commit — ``batch_commits = False``) and **after** (replay
-state kept per instance, only new actions parsed and new events fed, buffered
-events answered without calling the SDK, results committed in batches).
+Every case runs in three modes in one invocation, side by side:
+
+* **scratch** — the host of issue 3: each episode replays the whole history
+  against the whole parsed action list (``LocalDurableHost.incremental =
+  False``) and each activity result is its own commit (``batch_commits =
+  False``); the SDK replays the whole history every episode;
+* **incr** — issue 18's first step: the host's replay state kept per instance,
+  only new actions parsed and new events fed, buffered events answered
+  without calling the SDK, results committed in batches; the SDK still
+  replays the whole history every episode it is called for (``sessions = False``);
+* **sessions** — now: as ``incr``, and the SDK's orchestration objects are kept
+  between episodes and continued with the new events only
+  (``firestop/runtime/sessions.py``): per-episode work no longer grows with
+  the history.
+
+``--modes`` picks some (e.g. ``--modes incr,sessions`` skips the slow one).
 
 Cases (each a fresh SQLite file in a temporary directory, one process):
 
@@ -31,12 +41,12 @@ Cases (each a fresh SQLite file in a temporary directory, one process):
   each resuming the orchestrator: the SDK's full replay every time).
 
 For each case it prints the best-of-``repeat`` wall time (seconds) of
-``start_new`` + ``run_until_idle``, the overhead per activity (ms), the share
-of that time spent inside the orchestrator call (the SDK's
-``Orchestrator.handle``: decoding the context, replaying the history, building
-the action list — everything the host cannot make faster) and the number of
-episodes. Targets (issue 3): ``seq-100`` under 0.3 s, ``fan-1000`` under 0.5 s,
-on one core.
+``start_new`` + ``run_until_idle`` per mode, the speed-up of ``sessions`` over
+the others, the seconds spent inside the SDK (``Orchestrator.handle``, or a
+session's start/resume) in ``sessions`` mode and the SDK calls per mode; then
+growth ratios (seq-1000 / seq-100 etc.: linear is 10x). Targets (issues 3 and
+18): ``seq-100`` under 0.3 s, ``fan-1000`` under 0.5 s, seq-100 → seq-1000 at
+most 12x, on one core.
 
 By default the host gets a virtual clock (activities run one after another in
 the driver thread: one core, no thread pool); ``--real-clock`` uses the
@@ -120,29 +130,34 @@ class BenchClock:
 
 
 class SdkTimer:
-    """Wraps ``host.call_orchestrator`` to time the SDK's part of each episode."""
+    """Wraps the host's SDK entry points (``call_orchestrator``, ``start_session``,
+    ``resume_session``) to time the SDK's part of each episode."""
+
+    NAMES = ("call_orchestrator", "start_session", "resume_session")
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self.calls = 0
-        self._original = host_module.call_orchestrator
+        self._originals = {name: getattr(host_module, name) for name in self.NAMES}
 
     def __enter__(self) -> "SdkTimer":
-        original = self._original
-
-        def timed(entry, context_json):
-            started = time.perf_counter()
-            try:
-                return original(entry, context_json)
-            finally:
-                self.seconds += time.perf_counter() - started
-                self.calls += 1
-
-        host_module.call_orchestrator = timed
+        for name, original in self._originals.items():
+            setattr(host_module, name, self._timed(original))
         return self
 
+    def _timed(self, original):
+        def timed(*args):
+            started = TIMER[0]()
+            try:
+                return original(*args)
+            finally:
+                self.seconds += TIMER[0]() - started
+                self.calls += 1
+        return timed
+
     def __exit__(self, *exc: object) -> None:
-        host_module.call_orchestrator = self._original
+        for name, original in self._originals.items():
+            setattr(host_module, name, original)
 
 
 CASES = [("sequential", 1), ("sequential", 10), ("sequential", 100), ("sequential", 300),
@@ -156,9 +171,19 @@ def case_name(orchestrator: str, n: int) -> str:
     return f"{PREFIX[orchestrator]}-{n}"
 
 
-def set_mode(after: bool) -> None:
-    LocalDurableHost.incremental = after
-    LocalDurableHost.batch_commits = after
+MODES = ("scratch", "incr", "sessions")
+
+
+def set_mode(mode: str) -> None:
+    LocalDurableHost.incremental = mode != "scratch"
+    LocalDurableHost.batch_commits = mode != "scratch"
+    LocalDurableHost.sessions = mode == "sessions"
+
+
+#: What a case's seconds are: CPU time of this process (``time.process_time``: a busy shared
+#: machine does not count; the host does no blocking I/O worth counting: SQLite WAL, synchronous
+#: NORMAL) or wall time (``--wall``).
+TIMER = [time.process_time]
 
 
 def run_once(orchestrator: str, n: int, real_clock: bool) -> tuple[float, float, int]:
@@ -168,7 +193,7 @@ def run_once(orchestrator: str, n: int, real_clock: bool) -> tuple[float, float,
                                 clock=SystemClock() if real_clock else BenchClock())
         try:
             with SdkTimer() as sdk:
-                started = time.perf_counter()
+                started = TIMER[0]()
                 if orchestrator in ("events", "eventsb"):
                     iid = host.start_new("incident_like", input=None)
                     host.run_until_idle()
@@ -192,7 +217,7 @@ def run_once(orchestrator: str, n: int, real_clock: bool) -> tuple[float, float,
                     iid = host.start_new(orchestrator, input=n)
                     host.run_until_idle()
                     expected = n * (n - 1) // 2
-                total = time.perf_counter() - started
+                total = TIMER[0]() - started
             status = host.get_status(iid)
             if (status.runtime_status, status.output) != ("Completed", expected):
                 raise SystemExit(f"{orchestrator}({n}) ended {status.runtime_status}: {status.output!r}")
@@ -205,15 +230,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
     parser.add_argument("--real-clock", action="store_true", help="system clock + activity thread pool")
+    parser.add_argument("--wall", action="store_true", help="report wall time instead of CPU time")
     parser.add_argument("--profile", metavar="CASE", help="profile one case (e.g. seq-100) with cProfile")
-    parser.add_argument("--before", action="store_true", help="with --profile: profile the old code path")
+    parser.add_argument("--mode", choices=MODES, default="sessions", help="with --profile: the mode profiled")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes to compare")
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
     parser.add_argument("--max-repeat-n", type=int, default=300, help="cases with a larger N run once")
     args = parser.parse_args(argv)
 
+    if args.wall:
+        TIMER[0] = time.perf_counter
     selected = [c for c in CASES if not args.cases or case_name(*c) in args.cases.split(",")]
+    modes = [m for m in MODES if m in args.modes.split(",")]
     if args.profile:
-        set_mode(not args.before)
+        set_mode(args.mode)
         orchestrator, n = next((o, k) for o, k in CASES if case_name(o, k) == args.profile)
         run_once(orchestrator, n, args.real_clock)  # warm up imports
         profiler = cProfile.Profile()
@@ -224,21 +254,39 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     run_once("sequential", 3, args.real_clock)  # warm up imports and the function index
-    print(f"clock: {'system (thread pool)' if args.real_clock else 'virtual (one thread)'}; "
+    print(f"seconds: {'wall' if args.wall else 'CPU (process_time)'}; "
+          f"clock: {'system (thread pool)' if args.real_clock else 'virtual (one thread)'}; "
           f"best of {args.repeat} (1 for cases over {args.max_repeat_n}); python {sys.version.split()[0]}")
-    print(f"{'case':<12}{'before s':>10}{'after s':>10}{'speed-up':>10}{'after SDK s':>13}"
-          f"{'SDK share':>11}{'host s':>9}{'SDK calls b/a':>16}")
+    last = modes[-1]
+    print(f"{'case':<13}" + "".join(f"{m + ' s':>12}" for m in modes)
+          + "".join(f"{last + '/' + m:>18}" for m in modes[:-1])
+          + f"{'SDK s (' + last + ')':>20}  SDK calls " + "/".join(modes))
+    totals: dict[tuple[str, str], float] = {}
     for orchestrator, n in selected:
-        rows = []
-        for after in (False, True):
-            set_mode(after)
+        rows = {}
+        for mode in modes:
+            set_mode(mode)
             repeat = args.repeat if n <= args.max_repeat_n else 1
-            rows.append(min((run_once(orchestrator, n, args.real_clock) for _ in range(repeat)),
-                            key=lambda r: r[0]))
-        (before, _, calls_before), (total, sdk, calls) = rows
-        print(f"{case_name(orchestrator, n):<12}{before:>10.3f}{total:>10.3f}{before / total:>9.1f}x"
-              f"{sdk:>13.3f}{100 * sdk / total:>10.0f}%{total - sdk:>9.3f}{calls_before:>8}/{calls:<7}")
-    set_mode(True)
+            rows[mode] = min((run_once(orchestrator, n, args.real_clock) for _ in range(repeat)),
+                             key=lambda r: r[0])
+        name = case_name(orchestrator, n)
+        for mode in modes:
+            totals[name, mode] = rows[mode][0]
+        print(f"{name:<13}" + "".join(f"{rows[m][0]:>12.3f}" for m in modes)
+              + "".join(f"{rows[m][0] / rows[last][0]:>17.1f}x" for m in modes[:-1])
+              + f"{rows[last][1]:>20.3f}  " + "/".join(str(rows[m][2]) for m in modes))
+    growth = [("seq-100", "seq-1000"), ("fan-1000", "fan-5000"), ("events-100", "events-1000"),
+              ("waits1-100", "waits1-300")]
+    lines = []
+    for small, large in growth:
+        if all((c, m) in totals for c in (small, large) for m in modes):
+            lines.append(f"{large + ' / ' + small:<26}" + "".join(
+                f"{totals[large, m] / totals[small, m]:>11.1f}x" for m in modes))
+    if lines:
+        print(f"growth (linear: the ratio of the Ns)" + " " * 0)
+        print(f"{'':<26}" + "".join(f"{m:>12}" for m in modes))
+        print("\n".join(lines))
+    set_mode("sessions")
     return 0
 
 

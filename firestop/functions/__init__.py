@@ -6,6 +6,7 @@ the same functions.
 
 from firestop.functions.activities import bp as activities
 from firestop.functions.audit import bp as audit
+from firestop.functions.entities import bp as entities
 from firestop.functions.http_alerts import bp as http_alerts
 from firestop.functions.http_api import bp as http_api
 from firestop.functions.http_console import bp as http_console
@@ -13,6 +14,6 @@ from firestop.functions.http_events import bp as http_events
 from firestop.functions.orchestrators import bp as orchestrators
 from firestop.functions.tabletop_timer import bp as tabletop_timer
 
-blueprints = (orchestrators, activities, http_alerts, http_events, http_api, http_console, tabletop_timer, audit)
+blueprints = (orchestrators, entities, activities, http_alerts, http_events, http_api, http_console, tabletop_timer, audit)
 
 __all__ = ["blueprints"]

@@ -27,6 +27,13 @@ max(the step's backoff interval, the service's Retry-After), then only the
 failed calls run again. A timeout abandons waiting for the call (the activity
 itself may still finish; runbooks are idempotent) and fails the run with kind
 ``timeout``.
+
+Containment on one resource is serialised across incidents: before each
+attempt round the group takes (or renews) a lease on every resource its
+mutating ``apply`` calls target and gives them back when its last round is
+over (:mod:`firestop.lifecycle.locks`: an entity per resource). A group that
+had to wait for another incident's group adds a ``queued`` event to each of
+those runs (``{"outcome": "queued", "detail": "waited N s for ..."}``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Generator
 
+from firestop.lifecycle.locks import hold, release
 from firestop.lifecycle.sealing import PURPOSE_STEP_GROUP, verify
 from firestop.playbooks.models import Retry
 
@@ -54,6 +62,22 @@ def _about(spec: Any) -> str:
                                       for a in asked[:3] if isinstance(a, dict))
 
 
+def _locked_targets(runs: list[dict[str, Any]]) -> list[str]:
+    """Targets of the runs whose runbook changes its target (``apply`` of a mutating runbook)."""
+    from runbooks import get_runbook
+
+    targets = []
+    for run in runs:
+        request = run["request"]
+        try:
+            mutating = type(get_runbook(request["runbook"])).mutating
+        except Exception:  # noqa: BLE001 - an unknown runbook fails in its activity, not here
+            mutating = True
+        if request.get("action") == "apply" and mutating and isinstance(request.get("target"), str) and request["target"]:
+            targets.append(request["target"])
+    return targets
+
+
 def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body of :data:`GROUP_ORCHESTRATOR`."""
     spec = context.get_input()
@@ -72,7 +96,19 @@ def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
         for r in spec["runs"]
     ]
     pending = list(runs)
+    locked = _locked_targets(runs)
     while pending:
+        if locked:  # take, or renew, the lease on each resource this group changes
+            waited = yield from hold(context, locked, context.instance_id)
+            if waited:
+                for run in pending:
+                    if run["request"].get("target") in locked:
+                        run["events"].append({
+                            "outcome": "queued",
+                            "detail": f"waited {waited:g} s for another incident's containment on this resource",
+                            "started_at": (context.current_utc_datetime - timedelta(seconds=waited)).isoformat(),
+                            "finished_at": context.current_utc_datetime.isoformat(),
+                        })
         start = context.current_utc_datetime
         tasks, timers = [], []
         for run in pending:
@@ -127,4 +163,6 @@ def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
                 for r in pending
             )
             yield context.create_timer(context.current_utc_datetime + timedelta(seconds=wait))
+    if locked:
+        yield from release(context, locked, context.instance_id)
     return {"runs": [{"answer": r["answer"], "attempts": r["attempts"], "events": r["events"]} for r in runs]}

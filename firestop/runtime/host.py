@@ -82,6 +82,8 @@ from .bindings import Output, blob_file
 from .functions import call_activity_with_outputs, call_entity, call_orchestrator, index_app
 from .history import Event, EventType
 from .replay import ReplayEngine, ReplayResult
+from .sessions import OrchestratorSession
+from .sessions import supports as session_supported
 from .status import ACTIVE_STATUSES, TERMINAL_STATUSES, OrchestrationStatus
 from .store import InstanceRow, Store, WorkRow, from_text, to_text
 
@@ -176,6 +178,21 @@ class _ResultBuffer:
             self.host._deliver_outputs(kept)
 
 
+#: What an episode keeps for the next one: the host's replay engine, the
+#: orchestrator's action list (dicts) and the SDK session (``sessions.py``), if any.
+_Episode = tuple[ReplayEngine, list[dict[str, Any]], OrchestratorSession | None]
+
+
+def start_session(handle: Any, context_json: str) -> tuple[OrchestratorSession | None, str]:
+    """``sessions.OrchestratorSession.start`` (a module-level name, so bench/runtime.py can time it)."""
+    return OrchestratorSession.start(handle, context_json)
+
+
+def resume_session(session: OrchestratorSession, committed: list[Event], new: list[Event]) -> tuple[str, bool]:
+    """``session.resume`` (a module-level name, so bench/runtime.py can time it)."""
+    return session.resume(committed, new)
+
+
 class _Fenced(Exception):
     """An episode's commit found the instance changed under it (lease lost, terminated, ...)."""
 
@@ -196,6 +213,8 @@ class _History:
     engine: ReplayEngine | None = None
     raw_actions: list[dict[str, Any]] | None = None
     output: OrchestratorOutput | None = None
+    #: the SDK's live objects for this execution (``sessions.py``), kept with ``engine``
+    session: OrchestratorSession | None = None
 
 
 class LocalDurableHost:
@@ -226,6 +245,11 @@ class LocalDurableHost:
     #: Commit activity results in batches (False: one transaction per result,
     #: the previous behaviour, kept measurable for bench/runtime.py).
     batch_commits = True
+    #: With ``incremental``: keep the SDK's orchestration objects between
+    #: episodes and continue them with the new events instead of a full SDK
+    #: replay (``sessions.py``; False: the SDK replays the whole history every
+    #: episode, kept measurable for bench/runtime.py).
+    sessions = True
 
     def __init__(self, app: Any, db_path: str | Path, clock: Clock | None = None,
                  max_concurrent_activities: int = 8, *, lease_seconds: float = 30.0,
@@ -677,31 +701,34 @@ class LocalDurableHost:
             return True
         past.events.extend(appended[0])
         past.played.extend(played_text(t, True) for t in appended[1])
-        past.engine = past.raw_actions = past.output = None
+        past.engine = past.raw_actions = past.output = past.session = None
         if episode is not None and self.incremental:
-            engine, raw = episode
+            engine, raw, session = episode
             try:
                 engine.feed(appended[0][len(new_events):])  # the scheduling events this episode wrote
             except Exception:  # noqa: BLE001 - never expected; the next episode replays from scratch
                 return True
             past.engine, past.raw_actions, past.output = engine, raw, output
+            past.session = session if session is not None and not session.finished else None
         return True
 
     def _execute(self, row: InstanceRow, past: _History, new_events: list[Event]
-                 ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None,
-                            tuple[ReplayEngine, list[dict[str, Any]]] | None]:
+                 ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None, "_Episode | None"]:
         """Run the orchestrator for one episode and replay its actions.
 
-        Returns ``(output, replay, failure, (engine, raw actions) or None)``;
-        the engine (fed the new events) is kept for the next episode once the
-        commit succeeded. Incremental path (``past.engine`` set): an episode
+        Returns ``(output, replay, failure, (engine, raw actions, session) or
+        None)``; the engine (fed the new events) and the SDK session
+        (``sessions.py``) are kept for the next episode once the commit
+        succeeded. Incremental path (``past.engine`` set): an episode
         whose new events complete nothing (events nobody waits for) reuses the
-        orchestrator's previous answer without calling it; otherwise the SDK
-        replays the whole history as always, and the host checks that the
-        action list it returns starts with the previous one (dict equality),
-        parses only the new actions and feeds only the new events. Any
-        mismatch falls back to a replay from scratch, which reports
-        non-determinism with its position.
+        orchestrator's previous answer without calling it; otherwise the
+        instance's SDK session continues with the events since it last ran
+        and answers with its new actions only (with ``sessions`` off, or no
+        session yet: the SDK replays the whole history, and the host checks
+        that the action list it returns starts with the previous one, dict
+        equality), the host parses only the new actions and feeds only the
+        new events. Any mismatch falls back to a replay from scratch, which
+        reports non-determinism with its position.
         """
         try:
             entry = self._index.orchestrator(row.name)
@@ -713,17 +740,39 @@ class LocalDurableHost:
                 engine.feed(new_events)
             except (NonDeterminismError, UnsupportedAction) as exc:
                 return past.output, None, str(exc), None
-            return past.output, engine.result(), None, (engine, past.raw_actions or [])
-        history_text = past.played + [played_text(json.dumps(e), False) for e in new_events]
-        context_json = build_context_from_text(instance_id=row.instance_id, history_text=history_text,
-                                               input_json=row.input, parent_instance_id=row.parent_instance_id)
+            return past.output, engine.result(), None, (engine, past.raw_actions or [], past.session)
+        known = past.raw_actions
+        session = past.session if engine is not None and known is not None and self.sessions else None
+        past.session = None  # in use: kept again only once this episode commits
+        full = True
         try:
-            state = json.loads(call_orchestrator(entry, context_json))
+            if session is not None:
+                text, full = resume_session(session, past.events[session.fed:], new_events)
+            else:
+                history_text = past.played + [played_text(json.dumps(e), False) for e in new_events]
+                context_json = build_context_from_text(
+                    instance_id=row.instance_id, history_text=history_text, input_json=row.input,
+                    parent_instance_id=row.parent_instance_id)
+                if self.sessions and self.incremental and session_supported(entry.fn):
+                    session, text = start_session(entry.fn, context_json)
+                else:
+                    text = call_orchestrator(entry, context_json)
+            state = json.loads(text)
             raw = raw_actions(state)
         except Exception as exc:  # the SDK raises for unhandled orchestrator errors
             return self._replay_from_scratch(row, past, new_events, parse_raised(exc), None)
-        known = past.raw_actions
-        if (engine is not None and known is not None and len(raw) >= len(known)
+        if not full:  # a session's answer: only the actions added since its previous one
+            assert engine is not None and known is not None
+            output = parse_state(state)
+            raw = known + raw
+            if engine.extend(output.actions):
+                try:
+                    engine.feed(new_events)
+                except (NonDeterminismError, UnsupportedAction) as exc:
+                    return output, None, str(exc), None
+                return output, engine.result(), None, (engine, raw, session)
+            state = {**state, "actions": [raw]}
+        elif (engine is not None and known is not None and len(raw) >= len(known)
                 and raw[:len(known)] == known):
             output = parse_state(state, skip=len(known))
             if engine.extend(output.actions):
@@ -731,13 +780,13 @@ class LocalDurableHost:
                     engine.feed(new_events)
                 except (NonDeterminismError, UnsupportedAction) as exc:
                     return output, None, str(exc), None
-                return output, engine.result(), None, (engine, raw)
-        return self._replay_from_scratch(row, past, new_events, parse_state(state), raw)
+                return output, engine.result(), None, (engine, raw, session)
+        return self._replay_from_scratch(row, past, new_events, parse_state(state), raw, session)
 
     def _replay_from_scratch(self, row: InstanceRow, past: _History, new_events: list[Event],
-                             output: OrchestratorOutput, raw: list[dict[str, Any]] | None
-                             ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None,
-                                        tuple[ReplayEngine, list[dict[str, Any]]] | None]:
+                             output: OrchestratorOutput, raw: list[dict[str, Any]] | None,
+                             session: OrchestratorSession | None = None
+                             ) -> tuple[OrchestratorOutput | None, ReplayResult | None, str | None, "_Episode | None"]:
         if output.actions and output.schema_version < 1:
             return output, None, "The orchestrator answered with replay schema V1; the host speaks V2+.", None
         engine = ReplayEngine(output.actions, execution_id=row.execution_id)
@@ -745,7 +794,7 @@ class LocalDurableHost:
             replay = engine.run(past.events + new_events)
         except (NonDeterminismError, UnsupportedAction) as exc:
             return output, None, str(exc), None
-        return output, replay, None, (None if raw is None else (engine, raw))
+        return output, replay, None, (None if raw is None else (engine, raw, session))
 
     def _commit_episode(self, row: InstanceRow, when: datetime, new_events: list[Event],
                         output: OrchestratorOutput | None, replay: ReplayResult | None,

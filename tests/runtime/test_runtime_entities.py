@@ -170,14 +170,22 @@ def test_unknown_entity_and_reserved_ids_are_refused(host):
         host.start_new("count_up", "@counter@c1", "c1")
 
 
-def test_a_changed_entity_call_is_reported_as_nondeterminism(host):
-    iid = host.start_new("pausing")
-    host.run_until_idle(iid)
-    assert host.get_status(iid).runtime_status == "Running"  # waits for "go" after its call
-    FLAGS["rename_op"] = True  # the code changes under a running instance
-    host.raise_event(iid, "go")
-    host.run_until_idle(iid)
-    status = host.get_status(iid)
+def test_a_changed_entity_call_is_reported_as_nondeterminism(db_path, clock):
+    first = LocalDurableHost(app, db_path, clock=clock)
+    try:
+        iid = first.start_new("pausing")
+        first.run_until_idle(iid)
+        assert first.get_status(iid).runtime_status == "Running"  # waits for "go" after its call
+    finally:
+        first.close()  # a deploy restarts the worker (and drops its SDK sessions, sessions.py)
+    FLAGS["rename_op"] = True  # the code changed under a running instance
+    host = LocalDurableHost(app, db_path, clock=clock)
+    try:
+        host.raise_event(iid, "go")
+        host.run_until_idle(iid)
+        status = host.get_status(iid)
+    finally:
+        host.close()
     assert status.runtime_status == "Failed"
     assert "call_entity('@counter@nd', 'add')" in status.output
     assert "call_entity('@counter@nd', 'increment')" in status.output

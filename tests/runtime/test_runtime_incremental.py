@@ -76,9 +76,10 @@ def _shape(events):
 @pytest.mark.parametrize("approve", [True, False])
 def test_incremental_and_from_scratch_write_the_same_history(tmp_path, clock, monkeypatch, approve):
     results = {}
-    for incremental in (False, True):
+    for incremental, sessions in ((False, False), (True, False), (True, True)):
         monkeypatch.setattr(LocalDurableHost, "incremental", incremental)
-        host = LocalDurableHost(app, tmp_path / f"{incremental}.sqlite", clock=type(clock)(clock.now()))
+        monkeypatch.setattr(LocalDurableHost, "sessions", sessions)
+        host = LocalDurableHost(app, tmp_path / f"{incremental}{sessions}.sqlite", clock=type(clock)(clock.now()))
         try:
             iid = host.start_new("mixed", "m")
             host.run_until_idle(iid)
@@ -87,13 +88,13 @@ def test_incremental_and_from_scratch_write_the_same_history(tmp_path, clock, mo
             host.raise_event(iid, "unrelated", 1)  # buffered: nobody waits for it
             host.run_until_idle(iid, advance_timers=True)
             status = host.get_status(iid, show_history=True)
-            results[incremental] = (status.runtime_status, status.output, status.custom_status,
+            results[incremental, sessions] = (status.runtime_status, status.output, status.custom_status,
                                     _shape(status.history))
         finally:
             host.close()
-    assert results[True] == results[False]
-    assert results[True][0] == "Completed"
-    assert results[True][1] == {"b": 16, "count": 12, "approved": approve}
+    assert results[True, True] == results[True, False] == results[False, False]
+    assert results[True, True][0] == "Completed"
+    assert results[True, True][1] == {"b": 16, "count": 12, "approved": approve}
 
 
 def test_events_nobody_waits_for_do_not_call_the_orchestrator(db_path, clock, monkeypatch):
@@ -104,7 +105,18 @@ def test_events_nobody_waits_for_do_not_call_the_orchestrator(db_path, clock, mo
         calls.append(1)
         return original(entry, context_json)
 
+    def counting_start(handle, context_json):
+        calls.append(1)
+        return original_start(handle, context_json)
+
+    def counting_resume(session, committed, new):
+        calls.append(1)
+        return original_resume(session, committed, new)
+
+    original_start, original_resume = host_module.start_session, host_module.resume_session
     monkeypatch.setattr(host_module, "call_orchestrator", counting)
+    monkeypatch.setattr(host_module, "start_session", counting_start)
+    monkeypatch.setattr(host_module, "resume_session", counting_resume)
     host = LocalDurableHost(app, db_path, clock=clock)
     try:
         iid = host.start_new("incident_like")

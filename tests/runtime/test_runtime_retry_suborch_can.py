@@ -146,6 +146,13 @@ def count(key: str) -> int:
     return ATTEMPTS[key]
 
 
+@pytest.fixture(autouse=True, params=[True, False], ids=["sessions", "full-replay"])
+def sessions(request, monkeypatch):
+    """Every case with the host's SDK sessions (sessions.py) and with a full SDK replay per episode."""
+    monkeypatch.setattr(LocalDurableHost, "sessions", request.param)
+    return request.param
+
+
 @pytest.fixture
 def host(db_path, clock):
     ATTEMPTS.clear()

@@ -20,6 +20,13 @@ from firestop.runtime import LocalDurableHost, ManagementServer, invoke_http_fun
 from .samples_app import MONITOR, app
 
 
+@pytest.fixture(autouse=True, params=[True, False], ids=["sessions", "full-replay"])
+def sessions(request, monkeypatch):
+    """Every case with the host's SDK sessions (sessions.py) and with a full SDK replay per episode."""
+    monkeypatch.setattr(LocalDurableHost, "sessions", request.param)
+    return request.param
+
+
 @pytest.fixture
 def host(db_path, clock):
     MONITOR["ready_after_checks"] = 3

@@ -198,7 +198,8 @@ def test_current_utc_datetime_never_goes_backwards(host, clock):
     assert starts == sorted(starts)
 
 
-def test_is_replaying(host):
+def test_is_replaying_without_sessions(host, monkeypatch):
+    monkeypatch.setattr(LocalDurableHost, "sessions", False)
     iid = host.start_new("replay_probe")
     host.run_until_idle()
     assert host.get_status(iid).runtime_status == "Completed"
@@ -208,6 +209,37 @@ def test_is_replaying(host):
         ("start", True), ("after-1", False),
         ("start", True), ("after-1", True), ("after-2", False),
     ]
+
+
+def test_is_replaying_with_a_session_and_after_a_restart(host, db_path, clock):
+    iid = host.start_new("replay_probe")
+    host.run_until_idle()
+    assert host.get_status(iid).runtime_status == "Completed"
+    # one session (sessions.py): each line runs once, live, as on its first execution
+    assert REPLAYING == [("start", False), ("after-1", False), ("after-2", False)]
+    REPLAYING.clear()
+    paused = host.start_new("paused_probe")
+    host.run_until_idle()  # start and after-1 live; waits for "go"
+    host.close()
+    other = LocalDurableHost(app, db_path, clock=clock)  # a restart: no session, so a full replay first
+    try:
+        other.raise_event(paused, "go")
+        other.run_until_idle()
+        assert other.get_status(paused).runtime_status == "Completed"
+    finally:
+        other.close()
+    assert REPLAYING == [("start", False), ("after-1", False),
+                         ("start", True), ("after-1", True), ("after-2", False)]
+
+
+@app.orchestration_trigger(context_name="context")
+def paused_probe(context: df.DurableOrchestrationContext):
+    REPLAYING.append(("start", context.is_replaying))
+    yield context.call_activity("lookup", "x")
+    REPLAYING.append(("after-1", context.is_replaying))
+    yield context.wait_for_external_event("go")
+    REPLAYING.append(("after-2", context.is_replaying))
+    return "ok"
 
 
 @app.orchestration_trigger(context_name="context")

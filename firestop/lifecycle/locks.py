@@ -1,0 +1,145 @@
+"""Containment on one resource, one incident at a time: a lease entity per protected resource.
+
+Two incidents may act on one resource (two playbooks routed to one account,
+``firestop.intake.correlation``; or an incident and a responder's rerun).
+Their containment steps must not interleave: two ``keys.rotate`` runs woven
+together regenerate a key the other has just handed to the consumers. So the
+step-group sub-orchestrator (:mod:`firestop.lifecycle.group`) holds a
+*lease* on every resource its mutating ``apply`` calls target, from before
+its first attempt until its last retry is over.
+
+The lease is a durable entity, :data:`LOCK_ENTITY` (``resource_lock``), one per
+resource. Its key is :func:`lock_key`: 32 hex digits of SHA-256 of the resource
+id's comparison form (``firestop.resource_id.resource_id_key``): ARM ids hold
+``/``, which instance ids may not on the Azure Storage backend (Microsoft Learn
+"Manage instances in Durable Functions": "Instance IDs ... must not contain
+'/', '\\\\', '#' or '?'"; an entity's instance id is ``@name@key``).
+
+Entity operations (:func:`operate`), input/result JSON:
+
+* ``acquire {"owner", "resource", "now", "until"}`` → ``{"granted": bool,
+  "holder": str | None, "until": ISO | None}``: granted when the lease is
+  free, already the caller's (its ``until`` is then extended: a renewal), or
+  expired (``until`` before ``now``);
+* ``release {"owner"}`` → the holder after the call (None when freed); only
+  the holder frees it;
+* ``get`` → the state ``{"holder", "resource", "until", "granted_at"}``.
+
+Operations on one entity run one at a time, in order (the Durable entity
+guarantee), so two acquirers can never both win. ``now`` comes from the
+orchestration (``context.current_utc_datetime``), keeping the entity
+deterministic. The owner is the step group's instance id
+(``<incident>:group-<n>``), unique per group.
+
+Why a lease and not ``context.lock``: the Durable Functions Python SDK (1.x,
+checked on 1.7) has no critical-section API — no ``lock`` on the
+orchestration context and no lock action type (its ``ActionType`` stops at
+WhenAll = 12), unlike .NET's ``LockAsync`` (Microsoft Learn "Entity functions
+— Critical sections"). The lease is the documented equivalent written with
+``call_entity``: a critical section held across the group's activities and
+timers, released at the end; an expiry (:data:`LEASE_SECONDS`, renewed before
+each attempt) frees it if its holder is terminated or purged mid-way, so no
+resource stays locked forever. Waiting is a durable timer poll every
+:data:`POLL_SECONDS`; leases are taken in sorted key order, so two groups
+wanting the same two resources cannot deadlock.
+
+On Azure's Durable backends the same code behaves the same: the entity is a
+Durable entity on the task hub (Azure Storage: its operations are queue
+messages processed one at a time by the partition owning ``@resource_lock@key``;
+Durable Task Scheduler: entities are a scheduler feature, operations
+serialised per entity the same way), and ``call_entity`` is a request/response
+message pair — whichever Function App instance runs the incident, one lease
+per resource holds across all of them. Locally the host runs the entity
+(``firestop.runtime.entities``) with the same one-batch-at-a-time rule,
+fenced by a lease in SQLite across processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any, Generator, Iterable
+
+from firestop.resource_id import resource_id_key
+
+LOCK_ENTITY = "resource_lock"
+#: How long a lease lasts without renewal (seconds of orchestration time); renewed before every attempt.
+LEASE_SECONDS = 900.0
+#: How often a group waiting for a lease asks again (seconds of orchestration time).
+POLL_SECONDS = 5.0
+
+
+def lock_key(resource_id: str) -> str:
+    """The :data:`LOCK_ENTITY` key of ``resource_id``: 32 hex digits of SHA-256 of its comparison form.
+
+    An id that is not a valid ARM id is hashed lower-cased as given (it still gets one lease).
+    """
+    try:
+        text = resource_id_key(resource_id)
+    except ValueError:
+        text = resource_id.strip().lower()
+    return hashlib.sha256(b"LOCK\n" + text.encode("utf-8")).hexdigest()[:32]
+
+
+def _before(until: Any, now: str) -> bool:
+    """True if the lease end ``until`` (ISO 8601) is before ``now`` (ISO 8601); an unreadable ``until`` has expired."""
+    try:
+        return datetime.fromisoformat(str(until)) < datetime.fromisoformat(now)
+    except (TypeError, ValueError):
+        return True
+
+
+def operate(context: Any) -> None:
+    """Entity function body of :data:`LOCK_ENTITY` (a ``df.DurableEntityContext``); see the module docstring."""
+    state = context.get_state(lambda: {"holder": None, "resource": None, "until": None, "granted_at": None})
+    request = context.get_input()
+    request = request if isinstance(request, dict) else {}
+    op = context.operation_name
+    if op == "acquire":
+        owner, now, until = str(request.get("owner") or ""), str(request.get("now") or ""), request.get("until")
+        free = state["holder"] is None or state["holder"] == owner or _before(state["until"], now)
+        if free and owner:
+            granted_at = state["granted_at"] if state["holder"] == owner else now
+            state = {"holder": owner, "resource": request.get("resource"), "until": until, "granted_at": granted_at}
+        context.set_result({"granted": bool(free and owner), "holder": state["holder"], "until": state["until"]})
+    elif op == "release":
+        if state["holder"] is not None and state["holder"] == request.get("owner"):
+            state = {"holder": None, "resource": state["resource"], "until": None, "granted_at": None}
+        context.set_result(state["holder"])
+    elif op == "get":
+        context.set_result(state)
+    else:
+        raise ValueError(f"{LOCK_ENTITY}: unknown operation {op!r} (acquire, release, get)")
+    context.set_state(state)
+
+
+def _entity(key: str) -> Any:
+    import azure.durable_functions as df
+
+    return df.EntityId(LOCK_ENTITY, key)
+
+
+def hold(context: Any, resources: Iterable[str], owner: str) -> Generator[Any, Any, float]:
+    """Take (or renew) the lease on every resource, in key order, waiting while another holds one.
+
+    Orchestrator code (``yield from``). Returns the orchestration seconds spent waiting.
+    """
+    waited = 0.0
+    keys = sorted({lock_key(r): r for r in resources}.items())
+    for key, resource in keys:
+        while True:
+            now = context.current_utc_datetime
+            answer = yield context.call_entity(_entity(key), "acquire", {
+                "owner": owner, "resource": resource, "now": now.isoformat(),
+                "until": (now + timedelta(seconds=LEASE_SECONDS)).isoformat()})
+            if (answer or {}).get("granted"):
+                break
+            yield context.create_timer(now + timedelta(seconds=POLL_SECONDS))
+            waited += POLL_SECONDS
+    return waited
+
+
+def release(context: Any, resources: Iterable[str], owner: str) -> Generator[Any, Any, None]:
+    """Give back the leases :func:`hold` took (reverse key order). Orchestrator code (``yield from``)."""
+    for key in sorted({lock_key(r) for r in resources}, reverse=True):
+        yield context.call_entity(_entity(key), "release", {"owner": owner})
