@@ -220,15 +220,21 @@ def _end_to_end(card: dict[str, Any], playbook, latency: dict[str, float], bound
     """First malicious request → contained, beside its floor (ingestion + evaluation frequency + critical path)."""
     from firestop.playbooks.detect import duration_seconds
 
+    from firestop.tabletop import load_scenario
+
     d = card.get("detection") or {}
     rule = playbook.detect.scheduled_query_rules[0]
     ingestion = latency.get("diagnostics.ingestion", 120.0)
     frequency = duration_seconds(rule.evaluation_frequency)
     floor = ingestion + frequency + bound["seconds"]
+    attack = next(a for a in load_scenario(SCENARIO).attack if a.malicious and a.kind == "requests")
+    crossing = rule.threshold * 60.0 / attack.per_minute  # the request that makes the count exceed the threshold
+    best = crossing + ingestion + bound["seconds"]
     fired = next((r for r in d.get("rules", []) if r["condition"] == "Fired"), {})
     return {
         "rule": rule.name, "ingestion_s": ingestion, "evaluation_frequency_s": frequency, "critical_path_s": bound["seconds"],
         "floor_s": round(floor, 3), "firestop_s": d.get("mttc_s"), "mttd_s": d.get("mttd_s"),
+        "threshold_crossing_s": round(crossing, 3), "best_case_s": round(best, 3),
         "ratio": round(d["mttc_s"] / floor, 3) if d.get("mttc_s") else None,
         "refused_after_alert_s": (d.get("requests") or {}).get("refused_after_alert_s"),
         "requests": d.get("requests"), "why": fired.get("why"),
@@ -288,7 +294,9 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"\nEnd to end — first malicious request → contained (rule {e['rule']}):\n")
         print(f"  {'':36} {'seconds':>8}  {'× floor':>8}")
         print(f"  {'floor: ingestion + frequency + path':36} {e['floor_s']:8.2f}  {1:8.3f}   "
-              f"= {e['ingestion_s']:g} + {e['evaluation_frequency_s']:g} + {e['critical_path_s']:g}")
+              f"= {e['ingestion_s']:g} + {e['evaluation_frequency_s']:g} (one evaluation period, the worst wait) + {e['critical_path_s']:g}")
+        print(f"  {'best case: crossing + ingestion + path':36} {e['best_case_s']:8.2f}  {e['best_case_s'] / e['floor_s']:8.3f}   "
+              f"= {e['threshold_crossing_s']:g} (threshold at the attack's rate) + {e['ingestion_s']:g} + 0 wait + {e['critical_path_s']:g}")
         print(f"  {'Firestop (tabletop, attack-driven)':36} {e['firestop_s']:8.2f}  {e['ratio']:8.3f}   "
               f"MTTD {e['mttd_s']:g} s + MTTC {r['firestop_mttc_s']:g} s")
         q = e["requests"] or {}

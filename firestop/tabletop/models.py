@@ -17,7 +17,11 @@ tenant:
     accounts:                         # named items merge by name, other values replace
       - {name: contoso-openai-prod, properties: {disableLocalAuth: true}}
   role: null                          # az role definition JSON: Firestop holds only this role
-alerts:                               # Common Alert Schema payloads
+attack:                               # or: what the attacker does (firestop.tabletop.attack); the shipped rules
+  - {at: 0, kind: requests, account: contoso-openai-prod, from_ip: 203.0.113.77, key: key1, per_minute: 40, duration: 600}
+detection:                            # with attack: what the rules must achieve (scorecard "detection")
+  {detected: true, within: 240, rules: [aoai-leaked-key-usage], refused_within: 5, served_after_containment: 0, gaps: []}
+alerts:                               # Common Alert Schema payloads (scenarios without attack:)
   - at: 0                             # received at T0 + at
     file: ../../examples/alerts/leaked-key.json      # or payload: {...inline...}
     fired: -38                        # optional: essentials.firedDateTime = T0 + fired
@@ -30,7 +34,8 @@ faults:
 responder:                            # simulated answers to approval requests
   - {step: lock-network, decision: approve, by: oid-alice, groups: [], after: 120, comment: "ok"}
 expect:                               # one mapping, or a list (one per alert)
-  alert: 0                            # which alert's incident (index into alerts)
+  alert: 0                            # which alert's incident (index into alerts; with attack: in arrival order)
+  rule: aoai-leaked-key-usage         # or: the incident of this rule's first Fired alert (attack-driven)
   status: contained                   # contained | needs_responder | no_playbook
   playbook: leaked-api-key
   contained_within: 30                # MTTC <= 30 s (from the alert's receipt)

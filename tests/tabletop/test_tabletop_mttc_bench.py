@@ -54,3 +54,15 @@ def test_naive_responder_contains_and_waits_the_default_polling(bench, playbook)
     assert naive["locked"] is True
     assert naive["seconds"] >= bench.lower_bound(playbook, dict(L))["seconds"]
     assert sum("operations.get" in c for c in naive["calls"]) >= 2  # polled the PATCH's LRO at the SDK's default pace
+
+
+def test_end_to_end_floor_adds_ingestion_frequency_and_the_critical_path(bench, playbook):
+    from firestop.sandbox.core.latency import default_latency
+
+    L = default_latency()
+    bound = bench.lower_bound(playbook, dict(L))
+    card = {"detection": {"mttc_s": 190.0, "mttd_s": 170.0, "requests": {"refused_after_alert_s": 4.5}, "rules": []}}
+    e = bench._end_to_end(card, playbook, dict(L), bound)
+    assert e["floor_s"] == pytest.approx(L["diagnostics.ingestion"] + 60 + bound["seconds"])
+    assert e["best_case_s"] == pytest.approx(30 + L["diagnostics.ingestion"] + bound["seconds"])  # 20 / (40 per minute)
+    assert e["ratio"] == pytest.approx(190.0 / e["floor_s"], abs=1e-3)
