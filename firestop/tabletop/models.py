@@ -354,10 +354,16 @@ def _check_references(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
         from firestop.tabletop.runner import build_tenant
 
         try:
-            build_tenant(scenario)
+            tenant = build_tenant(scenario)
         except Exception as exc:  # noqa: BLE001 — any seed/override mistake surfaces here
             where = ("tenant", "overrides") if scenario.tenant.overrides else ("tenant", "seed")
             problems.append((where, f"the seed with these overrides does not build a tenant: {type(exc).__name__}: {exc}"))
+        else:
+            accounts = {r.get("name", "").lower() for r in tenant._state.doc["resources"].values()  # noqa: SLF001 — the scenario's own tenant
+                        if r.get("type", "").lower() == "microsoft.cognitiveservices/accounts"}
+            for i, step in enumerate(scenario.attack):
+                if step.account.lower() not in accounts:
+                    problems.append((("attack", i, "account"), f"the tenant has no account {step.account!r}; give one of {sorted(accounts)}"))
     directory = scenario.playbooks_dir()
     if directory is not None:
         if not directory.is_dir():

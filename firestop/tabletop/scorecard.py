@@ -233,6 +233,8 @@ def _permissions(run) -> list[dict[str, Any]]:
 
 def _checklist(run) -> dict[str, Any]:
     gaps = [{"incident_id": i, **g} for i, rec in run.incidents.items() for g in rec.get("checklist_gaps") or []]
+    # attack-driven runs: what kept the rules blind is a checklist gap too (even when no incident opened)
+    gaps += [{"incident_id": None, **g} for g in ((getattr(run, "detection", None) or {}).get("gaps") or [])]
     coverage = []
     for item, words in CHECKLIST_ITEMS:
         hit = [g for g in gaps if words in str(g.get("gap")).lower()]

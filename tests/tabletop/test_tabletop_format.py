@@ -62,6 +62,7 @@ def test_unknown_field_is_reported_with_its_line(write_scenario):
         ({"alerts": []}, "", "give alerts (Common Alert Schema payloads) or attack"),
         ({"attack": [{"kind": "requests", "account": "contoso-openai-prod"}]}, "attack.0", "exactly one of key"),
         ({"attack": [{"kind": "list_keys", "account": "contoso-openai-prod"}]}, "attack.0", "give the principal"),
+        ({"attack": [{"kind": "list_keys", "account": "nope", "principal": "p"}]}, "attack.0.account", "no account 'nope'"),
         ({"attack": [{"kind": "requests", "account": "a", "key": "key1", "per_minute": 600, "duration": 21600}]}, "", "at most 20000"),
     ],
 )

@@ -148,6 +148,8 @@ def test_without_a_diagnostic_setting_the_attack_is_not_detected_and_the_gap_is_
     assert detection["requests"]["served"] == detection["requests"]["malicious"] == 400
     assert "no RequestResponse logs" in detection["reason"] and detection["gaps"][0]["target"].endswith("contoso-openai-prod")
     assert "**Not detected.**" in Path(card["files"]["markdown"]).read_text()
+    coverage = {c["item"]: c["status"] for c in card["checklist"]["coverage"]}
+    assert coverage["diagnostic logs reach Log Analytics"] == "gap"
 
 
 def test_content_abuse_notification_is_shown_not_sent(firestop_home):
