@@ -134,12 +134,17 @@ class ClientFactory:
         )
 
     def monitor(self, subscription_id: str):
-        """``MonitorManagementClient`` (azure-mgmt-monitor 6.0.2, multi-API): Activity Log, diagnostic settings, alert rules."""
+        """``MonitorManagementClient`` (azure-mgmt-monitor 6.0.2, multi-API): Activity Log, diagnostic settings, alert rules —
+        the package's latest profile with :data:`MONITOR_API_VERSIONS` on top (Log Alerts V2, not the 2018 legacy rules)."""
         from azure.mgmt.monitor import MonitorManagementClient
+        from azure.profiles import ProfileDefinition
 
+        name = "azure.mgmt.monitor.MonitorManagementClient"
+        versions = {**MonitorManagementClient.LATEST_PROFILE.get_profile_dict()[name], **MONITOR_API_VERSIONS}
+        profile = ProfileDefinition({name: versions}, "firestop-monitor")
         return self._cached(
             ("monitor", subscription_id.lower()),
-            lambda: MonitorManagementClient(credential=self._credential(), subscription_id=subscription_id, **self._common()),
+            lambda: MonitorManagementClient(credential=self._credential(), subscription_id=subscription_id, profile=profile, **self._common()),
         )
 
     def key_vault_management(self, subscription_id: str):
@@ -232,6 +237,17 @@ class ClientFactory:
 
 _factory: ClientFactory | None = None
 _factory_lock = threading.Lock()
+
+
+#: azure-mgmt-monitor 6.0.2 is multi-API: the operation groups Firestop uses, at these versions (Log Alerts V2:
+#: 2022-08-01-preview is the newest scheduledQueryRules the package has).
+MONITOR_API_VERSIONS = {
+    None: "2023-01-01",  # action groups
+    "scheduled_query_rules": "2022-08-01-preview",
+    "activity_log_alerts": "2020-10-01",
+    "metric_alerts": "2018-03-01",
+    "diagnostic_settings": "2021-05-01-preview",
+}
 
 
 def configure_clients(factory: ClientFactory | None) -> None:

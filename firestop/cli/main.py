@@ -72,6 +72,10 @@ from firestop.cli import audit_cmd  # noqa: E402
 
 audit_cmd.register(app)  # audit run|controls|show
 
+from firestop.cli import simulate_cmd  # noqa: E402
+
+simulate_cmd.register(sandbox_app)  # sandbox simulate
+
 _state = {"debug": False}
 
 

@@ -53,6 +53,11 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ROUTE_PROPERTY = "firestop-playbook"
+#: ``{name}`` placeholders a rule may use (in a query or a custom property value), filled when deployed.
+KNOWN_PLACEHOLDERS = {
+    "automation_principal_id": "Firestop's own identity (object id), e.g. to leave its key rotations out",
+    "nsg_id": "resource ID of the NSG network.block_ips edits",
+}
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$")
 Operator = Literal["Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"]
@@ -229,14 +234,21 @@ def arm_body(rule: _Rule, *, playbook: str, scopes: list[str], action_group_id: 
     replaced (e.g. ``nsg_id``); a custom property naming an unknown placeholder is dropped
     (a rule never carries ``{nsg_id}`` literally). Raises ``ValueError`` if the rule routes elsewhere.
     """
+    values = dict(placeholders or {})
     custom = {}
     for key, value in rule.properties_for(playbook).items():
         names = re.findall(r"\{(\w+)\}", value)
         if all(n in (placeholders or {}) for n in names):
             custom[key] = re.sub(r"\{(\w+)\}", lambda m: (placeholders or {})[m.group(1)], value)
     if isinstance(rule, ScheduledQueryRule):
+        query = rule.query
+        for name in re.findall(r"\{(\w+)\}", query):
+            if name in KNOWN_PLACEHOLDERS:
+                if name not in values:
+                    raise ValueError(f"rule {rule.name!r}: its query needs the placeholder {{{name}}}; give it ({KNOWN_PLACEHOLDERS[name]})")
+                query = query.replace("{" + name + "}", values[name])
         condition = {
-            "query": rule.query, "timeAggregation": rule.time_aggregation, "operator": rule.operator, "threshold": rule.threshold,
+            "query": query, "timeAggregation": rule.time_aggregation, "operator": rule.operator, "threshold": rule.threshold,
             "dimensions": [{"name": d, "operator": "Include", "values": ["*"]} for d in rule.dimensions],
             "failingPeriods": rule.failing_periods.arm(),
         }

@@ -39,7 +39,9 @@ from .core.state import TenantState, state_path
 from .core.store import Sections, Store, read_document, remove_stale_temp_files
 from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
-from .seed import DEFAULT_SEED_FILE, seed_document
+from .monitor import evaluate as monitor_evaluate
+from .monitor import traffic as monitor_traffic
+from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file, seed_document
 
 try:  # POSIX only; elsewhere the sandbox is single-process
     import fcntl
@@ -429,6 +431,29 @@ class Tenant:
             if keys is None:
                 raise KeyError(resource_id)
             return dict(keys)
+
+    # ------------------------------------------------------------------ Azure Monitor (monitor/)
+    def data_plane_call(self, *, at: Optional[datetime] = None, **call: object) -> int:
+        """Answer one Azure OpenAI data-plane call made at ``at`` (default now) and record its log row and
+        metrics (:func:`firestop.sandbox.monitor.traffic.call`: ``account``, ``ip``, ``key`` | ``principal``,
+        ``deployment``, ``operation``, ``content_filtered``, ``tag``); returns the HTTP status. Does not move the clock."""
+        with self._exclusive() as state:
+            status = monitor_traffic.call(state, at or self.clock.now(), **call)  # type: ignore[arg-type]
+            self._save_locked()
+        return status
+
+    def evaluate_alerts(self) -> list:
+        """Run the alert rules due up to now (:func:`firestop.sandbox.monitor.evaluate.evaluate`);
+        returns the :class:`~firestop.sandbox.monitor.evaluate.Notification` s to deliver, oldest first."""
+        with self._exclusive() as state:
+            out = monitor_evaluate.evaluate(state, self.clock.now())
+            self._save_locked()
+        return out
+
+    def data_plane_log(self) -> list[dict]:
+        """``[{at, account, ip, operation, status, tag}]`` of every data-plane call answered (copies)."""
+        with self._lock:
+            return [dict(e) for e in self._state.doc.get("dataplane", [])]
 
     def issued_key_values(self) -> set[str]:
         """Every account key value the tenant ever issued (seed + regenerated)."""

@@ -17,7 +17,11 @@ tenant:
     accounts:                         # named items merge by name, other values replace
       - {name: contoso-openai-prod, properties: {disableLocalAuth: true}}
   role: null                          # az role definition JSON: Firestop holds only this role
-alerts:                               # Common Alert Schema payloads
+attack:                               # or: what the attacker does (firestop.tabletop.attack); the shipped rules
+  - {at: 0, kind: requests, account: contoso-openai-prod, from_ip: 203.0.113.77, key: key1, per_minute: 40, duration: 600}
+detection:                            # with attack: what the rules must achieve (scorecard "detection")
+  {detected: true, within: 240, rules: [aoai-leaked-key-usage], refused_within: 5, served_after_containment: 0, gaps: []}
+alerts:                               # Common Alert Schema payloads (scenarios without attack:)
   - at: 0                             # received at T0 + at
     file: ../../examples/alerts/leaked-key.json      # or payload: {...inline...}
     fired: -38                        # optional: essentials.firedDateTime = T0 + fired
@@ -31,7 +35,8 @@ audit: true                           # optional: the checklist audit (firestop.
 responder:                            # simulated answers to approval requests
   - {step: lock-network, decision: approve, by: oid-alice, groups: [], after: 120, comment: "ok"}
 expect:                               # one mapping, or a list (one per alert)
-  alert: 0                            # which alert's incident (index into alerts)
+  alert: 0                            # which alert's incident (index into alerts; with attack: in arrival order)
+  rule: aoai-leaked-key-usage         # or: the incident of this rule's first Fired alert (attack-driven)
   status: contained                   # contained | needs_responder | no_playbook
   playbook: leaked-api-key
   contained_within: 30                # MTTC <= 30 s (from the alert's receipt)
@@ -59,6 +64,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from firestop.playbooks.models import NAME_PATTERN
+from firestop.tabletop.attack import AttackStep, check_bounds
 from firestop.yamldoc import YamlFileError, line_of, read_mapping, validation_problems
 
 #: Statuses an incident record can end with (``firestop.lifecycle.outcome``).
@@ -208,6 +214,7 @@ class Expectation(_Strict):
     """The expected outcome of one alert's incident. Every field given is checked; omitted ones are not."""
 
     alert: int = Field(default=0, ge=0, description="index of the alert whose incident this describes")
+    rule: str | None = Field(default=None, description="attack-driven: the incident of the first Fired alert of this rule (name prefix), instead of alert")
     status: Literal["contained", "needs_responder", "no_playbook"] | None = None
     playbook: str | None = None
     contained_within: float | None = Field(default=None, gt=0, description="MTTC (seconds after receipt) at most this")
@@ -219,6 +226,17 @@ class Expectation(_Strict):
     permissions_missing: list[str] = Field(default_factory=list, description="Azure actions the sandbox must have refused (403 in the request log)")
 
 
+class DetectionExpectation(_Strict):
+    """What detection must achieve in an attack-driven scenario (``attack:``); every field given is checked."""
+
+    detected: bool | None = Field(default=None, description="some rule fired and its alert reached Firestop")
+    within: float | None = Field(default=None, gt=0, description="MTTD from the first malicious request at most this (s)")
+    rules: list[str] = Field(default_factory=list, description="rules that must have fired")
+    refused_within: float | None = Field(default=None, gt=0, description="attacker refused (401/403) at most this long after the alert was received")
+    served_after_containment: int | None = Field(default=None, ge=0, description="malicious requests served after containment at most this")
+    gaps: list[str] = Field(default_factory=list, description="detection gaps that must be reported (case-insensitive substrings)")
+
+
 class Scenario(_Strict):
     """A tabletop scenario file. ``path`` is set by :func:`load_scenario` (not part of the file)."""
 
@@ -227,10 +245,12 @@ class Scenario(_Strict):
     playbooks: str | None = Field(default=None, description="playbook directory relative to the scenario (default FIRESTOP_PLAYBOOKS)")
     max_duration: float = Field(default=DEFAULT_MAX_DURATION_S, gt=0, le=30 * 24 * 3600)
     tenant: TenantSpec = Field(default_factory=TenantSpec)
-    alerts: list[AlertSpec] = Field(min_length=1)
+    alerts: list[AlertSpec] = Field(default_factory=list, description="alert payloads; or none, with attack:")
+    attack: list[AttackStep] = Field(default_factory=list, description="attacker activity (firestop.tabletop.attack); alerts then come from the rules")
     faults: Faults = Field(default_factory=Faults)
     responder: list[Answer] = Field(default_factory=list)
-    expect: list[Expectation] = Field(min_length=1)
+    expect: list[Expectation] = Field(default_factory=list)
+    detection: DetectionExpectation | None = None
     audit: bool = Field(default=False, description="audit the tenant (firestop.audit) before the first alert and after the "
                                                   "exercise; the scorecard shows both and what changed")
     path: Path | None = Field(default=None, exclude=True)
@@ -242,11 +262,18 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _indices(self) -> "Scenario":
+        if not self.alerts and not self.attack:
+            raise ValueError("give alerts (Common Alert Schema payloads) or attack (what the attacker does)")
+        if not self.expect and self.detection is None:
+            raise ValueError("give expect (per incident) or detection (what the rules must achieve)")
+        if self.detection is not None and not self.attack:
+            raise ValueError("detection: expectations need an attack: section (alerts from files are not detected by rules)")
+        check_bounds(self.attack)
         for i, exp in enumerate(self.expect):
-            if exp.alert >= len(self.alerts):
+            if exp.alert >= len(self.alerts) and not self.attack:
                 raise ValueError(f"expect[{i}].alert is {exp.alert} but the scenario has {len(self.alerts)} alert(s) (0-based)")
         for i, ans in enumerate(self.responder):
-            if ans.alert is not None and ans.alert >= len(self.alerts):
+            if ans.alert is not None and ans.alert >= len(self.alerts) and not self.attack:
                 raise ValueError(f"responder[{i}].alert is {ans.alert} but the scenario has {len(self.alerts)} alert(s) (0-based)")
         return self
 
@@ -330,10 +357,16 @@ def _check_references(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
         from firestop.tabletop.runner import build_tenant
 
         try:
-            build_tenant(scenario)
+            tenant = build_tenant(scenario)
         except Exception as exc:  # noqa: BLE001 — any seed/override mistake surfaces here
             where = ("tenant", "overrides") if scenario.tenant.overrides else ("tenant", "seed")
             problems.append((where, f"the seed with these overrides does not build a tenant: {type(exc).__name__}: {exc}"))
+        else:
+            accounts = {r.get("name", "").lower() for r in tenant._state.doc["resources"].values()  # noqa: SLF001 — the scenario's own tenant
+                        if r.get("type", "").lower() == "microsoft.cognitiveservices/accounts"}
+            for i, step in enumerate(scenario.attack):
+                if step.account.lower() not in accounts:
+                    problems.append((("attack", i, "account"), f"the tenant has no account {step.account!r}; give one of {sorted(accounts)}"))
     directory = scenario.playbooks_dir()
     if directory is not None:
         if not directory.is_dir():

@@ -225,6 +225,8 @@ class Run:
     notes: list[str] = field(default_factory=list)
     audit_before: Any = None  # firestop.audit.Audit of the tenant before the first alert (scenario audit: true)
     audit_after: Any = None  # … and after the exercise, with the drift against audit_before
+    # attack-driven runs (scenario.attack): what the rules did and what the attacker got
+    detection: dict[str, Any] | None = None
 
 
 class _Exercise:
@@ -259,6 +261,16 @@ class _Exercise:
             storage_blob_url=None,
             notify_webhook_url=None,
         )
+        self.driver = None
+        self.detections: list[dict[str, Any]] = []
+        if scenario.attack:
+            from firestop.tabletop.detection import deploy_detection
+
+            # the rules are deployed by whoever runs `firestop infra`, not under Firestop's (maybe trimmed) role
+            self.tenant.enforce_role(None)
+            self.deployed_rules = deploy_detection(self.tenant, playbooks_dir)
+            if scenario.tenant.role is not None:
+                self.tenant.enforce_role(scenario.tenant.role)
         self.t0 = self.tenant.clock.now()
         self.run = Run(scenario=scenario, run_id=run_id, run_dir=run_dir, started_at=self.t0)
         self.queue: list[tuple[datetime, int, str, Any]] = []
@@ -304,6 +316,7 @@ class _Exercise:
                 if self.scenario.audit:
                     self.run.audit_before = self._audit()
                 self._arm_faults()
+                self._arm_attack()
                 self._loop()
                 self._collect()
                 if self.scenario.audit:
@@ -317,6 +330,45 @@ class _Exercise:
             self.run.notifications = list(sink.received)
         self.run.wall_seconds = round(time.monotonic() - started, 3)
         return self.run
+
+    def _arm_attack(self) -> None:
+        """Attack-driven run: the driver answers data-plane calls and runs the rules as the clock moves;
+        ARM actions and a tick per simulated minute (so rules are evaluated while nothing else happens) are queued."""
+        from firestop.tabletop.attack import Driver
+        from firestop.tabletop.detection import HORIZON_S
+
+        if not self.scenario.attack:
+            return
+        self.driver = Driver(self.tenant, list(self.scenario.attack), self._detected)
+        self.driver.start(self.t0)
+        self.tenant.clock.subscribe(self.driver.on_clock)
+        for when, index in self.driver.arm_steps():
+            self.schedule(when, "attack", index)
+        end = min(self.driver.end + timedelta(seconds=HORIZON_S), self.t0 + timedelta(seconds=self.scenario.max_duration))
+        # rules run on whole minutes (their frequencies are multiples of one): tick there, so nothing waits for a happening
+        tick = self.t0.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        while tick <= end:
+            self.schedule(tick, "tick", None)
+            tick += timedelta(seconds=60)
+
+    def _on_tick(self, _item: Any) -> None:
+        if self.driver is not None:
+            self.driver.on_clock(self.tenant.clock.now())
+
+    def _on_attack(self, index: int) -> None:
+        self.driver.run_arm_step(index)
+        for when in self.driver.pending_activity(self.tenant.clock.now()):  # activity log alerts see events on submission
+            self.schedule(when, "tick", None)
+
+    def _detected(self, notification: Any) -> None:
+        """A rule changed state: remember why, and hand the payload to Firestop if an action group receives it."""
+        index = len(self.scenario.alerts) + len(self.detections)
+        self.detections.append({"index": index, "rule_name": notification.rule_name, "kind": notification.kind,
+                                "condition": notification.condition, "at": notification.at.isoformat(),
+                                "explain": notification.explain, "payload": notification.payload,
+                                "webhooks": len(notification.webhooks)})
+        if notification.webhooks:
+            self.schedule(max(notification.at, self.tenant.clock.now()), "alert", index)
 
     def _arm_faults(self) -> None:
         faults = self.scenario.faults
@@ -405,14 +457,20 @@ class _Exercise:
         from firestop.runtime import InstanceNotFound
         from firestop.trust.seal import Purpose, seal
 
-        spec = self.scenario.alerts[index]
         now = self.tenant.clock.now()
-        payload = alert_payload(self.scenario, index)
-        if spec.fired is not None:
-            fired = self.t0 + timedelta(seconds=spec.fired)
-            payload["data"]["essentials"]["firedDateTime"] = fired.isoformat().replace("+00:00", "Z")
+        if index < len(self.scenario.alerts):
+            spec = self.scenario.alerts[index]
+            at = spec.at
+            payload = alert_payload(self.scenario, index)
+            if spec.fired is not None:
+                fired = self.t0 + timedelta(seconds=spec.fired)
+                payload["data"]["essentials"]["firedDateTime"] = fired.isoformat().replace("+00:00", "Z")
+        else:  # fired by a rule the sandbox evaluated
+            detection = self.detections[index - len(self.scenario.alerts)]
+            payload = json.loads(json.dumps(detection["payload"]))
+            at = self.offset(datetime.fromisoformat(detection["at"]))
         alert = parse_alert(payload)
-        entry = {"index": index, "at": spec.at, "delivered_at": now.isoformat(), "delivered_offset_s": self.offset(now),
+        entry = {"index": index, "at": at, "delivered_at": now.isoformat(), "delivered_offset_s": self.offset(now),
                  "rule_name": alert.rule_name, "monitor_condition": alert.monitor_condition, "incident_id": None, "outcome": None}
         self.run.alerts.append(entry)
         key = alert.incident_key
@@ -527,6 +585,10 @@ class _Exercise:
              "operation": r.operation, "status": r.status, "at": r.at.isoformat()}
             for r in self.tenant.requests
         ]
+        if self.driver is not None:
+            from firestop.tabletop.detection import summarize
+
+            self.run.detection = summarize(self)
         self.run.faults = [
             {"operation": f.operation, "kind": f.kind, "status": f.status, "at": f.at.isoformat(), "source": f.source}
             for f in self.tenant.faults

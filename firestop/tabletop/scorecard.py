@@ -21,7 +21,8 @@ are seconds. Shape of :func:`build_scorecard`'s result::
      "checklist": {"gaps": [{"incident_id", "target", "gap", "advice"}],
                    "coverage": [{"item", "status": "gap" | "no gap found", "targets"}]},
      "notifications": [{"at", "text"}],                             # what notify.webhook posted (to the run's sink)
-     "notes": [str]}                                                # the runner's and the records' notes
+     "notes": [str],                                                # the runner's and the records' notes
+     "detection": null | {...}}                                     # attack-driven runs: firestop.tabletop.detection.summarize
 
 An expectation is *met* when the evidence shows it; "missed" carries the
 evidence that it was not. A scorecard is ``met`` only when every expectation is.
@@ -232,6 +233,8 @@ def _permissions(run) -> list[dict[str, Any]]:
 
 def _checklist(run) -> dict[str, Any]:
     gaps = [{"incident_id": i, **g} for i, rec in run.incidents.items() for g in rec.get("checklist_gaps") or []]
+    # attack-driven runs: what kept the rules blind is a checklist gap too (even when no incident opened)
+    gaps += [{"incident_id": None, **g} for g in ((getattr(run, "detection", None) or {}).get("gaps") or [])]
     coverage = []
     for item, words in CHECKLIST_ITEMS:
         hit = [g for g in gaps if words in str(g.get("gap")).lower()]
@@ -272,12 +275,22 @@ def _notification_text(body: Any) -> str:
 
 
 # ------------------------------------------------------------------------------ build
+def _incident_for(run, exp) -> str | None:
+    """The incident an expectation describes: the first Fired alert of ``exp.rule`` (name prefix), else alert ``exp.alert``."""
+    if exp.rule:
+        for a in run.alerts:
+            if str(a.get("rule_name") or "").lower().startswith(exp.rule.lower()) and a.get("monitor_condition") == "Fired" and a.get("incident_id"):
+                return a["incident_id"]
+        return None
+    return run.incident_of_alert.get(exp.alert)
+
+
 def build_scorecard(run) -> dict[str, Any]:
     """The scorecard of a finished :class:`firestop.tabletop.runner.Run` (pure)."""
     scenario = run.scenario
     expectations: list[dict[str, Any]] = []
     for exp in scenario.expect:
-        incident_id = run.incident_of_alert.get(exp.alert)
+        incident_id = _incident_for(run, exp)
         record = run.incidents.get(incident_id or "", {}) if incident_id else {}
         if not incident_id:
             expectations.append({"alert": exp.alert, "incident_id": None, "check": "incident opened", "expected": True,
@@ -300,6 +313,9 @@ def build_scorecard(run) -> dict[str, Any]:
             "metrics": record.get("metrics") or {}, "exercise": record.get("exercise"),
             "record_files": record.get("record_files") or {},
         })
+    detection = getattr(run, "detection", None)
+    if detection is not None and scenario.detection is not None:
+        expectations.extend(_detection_rows(scenario.detection, detection))
     primary = run.incidents.get(run.incident_of_alert.get(0, ""), {})
     metrics = {k: (primary.get("metrics") or {}).get(k) for k in ("mttd_s", "mtta_s", "mttc_s", "mttr_s")}
     missed = sum(1 for e in expectations if not e["met"])
@@ -322,7 +338,41 @@ def build_scorecard(run) -> dict[str, Any]:
         "audit": _audit(run),
         "notifications": [{"at": n["at"], "text": _notification_text(n["body"])} for n in run.notifications],
         "notes": list(run.notes) + [f"{i}: {note}" for i, rec in run.incidents.items() for note in rec.get("notes") or []],
+        "detection": detection,
     }
+
+
+def _detection_rows(exp, d: dict[str, Any]) -> list[dict[str, Any]]:
+    """Expectation rows for a scenario's ``detection:`` (see :mod:`firestop.tabletop.detection` for ``d``)."""
+    rows: list[dict[str, Any]] = []
+
+    def row(check: str, expected: Any, actual: Any, met: bool, evidence: str) -> None:
+        rows.append({"alert": None, "incident_id": None, "check": check, "expected": expected, "actual": actual, "met": met,
+                     "evidence": evidence})
+
+    req = d["requests"]
+    if exp.detected is not None:
+        row("detected", exp.detected, d["detected"], d["detected"] == exp.detected,
+            f"first alert received {d['mttd_s']} s after the first malicious request" if d["detected"] else (d.get("reason") or "no rule fired"))
+    if exp.within is not None:
+        met = d["mttd_s"] is not None and d["mttd_s"] <= exp.within
+        row("detected_within", exp.within, d["mttd_s"], met, "; ".join(f"{r['rule']}: {r['why']}" for r in d["rules"] if r["condition"] == "Fired")
+            or "no rule fired")
+    for name in exp.rules:
+        fired = [r for r in d["rules"] if r["rule"].lower().startswith(name.lower()) and r["condition"] == "Fired"]
+        row("rule fired", name, bool(fired), bool(fired), f"fired at {fired[0]['fired_at']}" if fired else "never fired")
+    if exp.refused_within is not None:
+        actual = req["refused_after_alert_s"]
+        row("attacker refused within", exp.refused_within, actual, actual is not None and actual <= exp.refused_within,
+            f"first malicious request refused at {req['first_refused_at']} (alert received {d['detected_at']})")
+    if exp.served_after_containment is not None:
+        actual = req["served_after_containment"]
+        row("served after containment", exp.served_after_containment, actual, d["contained_at"] is not None and actual <= exp.served_after_containment,
+            f"{actual} malicious request(s) served after containment at {d['contained_at']}")
+    for gap in exp.gaps:
+        found = [g for g in d["gaps"] if gap.lower() in g["gap"].lower()]
+        row("detection gap reported", gap, bool(found), bool(found), found[0]["gap"] if found else "not reported")
+    return rows
 
 
 # ------------------------------------------------------------------------------ render
@@ -362,6 +412,9 @@ def render_markdown(card: dict[str, Any]) -> str:
         "| MTTD | MTTA | MTTC | MTTR |", "|---|---|---|---|",
         f"| {_fmt_s(m.get('mttd_s'))} | {_fmt_s(m.get('mtta_s'))} | {_fmt_s(m.get('mttc_s'))} | {_fmt_s(m.get('mttr_s'))} |",
         "",
+    ]
+    lines += _detection_markdown(card.get("detection"))
+    lines += [
         "## Expectations", "", "| | check | expected | actual | evidence |", "|---|---|---|---|---|",
     ]
     for e in card["expectations"]:
@@ -435,6 +488,31 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card["notes"]:
         lines += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in card["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
+    if not d:
+        return []
+    r = d["requests"]
+    lines = ["## Detection (from the attacker's first malicious request)", ""]
+    if not d["detected"]:
+        lines += [f"**Not detected.** {_cell(d.get('reason') or '')}", ""]
+    lines += ["| first malicious request | MTTD | MTTC | MTTR | attacker refused after alert |", "|---|---|---|---|---|",
+              f"| {_cell(d['first_malicious_at'])} | {_fmt_s(d['mttd_s'])} | {_fmt_s(d['mttc_s'])} | {_fmt_s(d['mttr_s'])} | "
+              f"{_fmt_s(r['refused_after_alert_s'])} |", "",
+              "| malicious requests | served | served before detection | served after detection | served after containment | refused after containment |",
+              "|---|---|---|---|---|---|",
+              f"| {r['malicious']} | {r['served']} | {r['served_before_detection']} | {r['served_after_detection']} | "
+              f"{r['served_after_containment']} | {r['refused_after_containment']} |", ""]
+    if d["rules"]:
+        lines += ["| rule | condition | fired | received | MTTD | why |", "|---|---|---|---|---|---|"]
+        for x in d["rules"]:
+            lines.append(f"| {_cell(x['rule'])} | {_cell(x['condition'])} | {_cell(x['fired_at'])} | {_cell(x['received_at'])} | "
+                         f"{_fmt_s(x['mttd_s'])} | {_cell(x['why'])} |")
+        lines.append("")
+    for g in d["gaps"]:
+        lines += [f"- gap: {_cell(g['gap'])} — {_cell(g['advice'])}"]
+    return lines + ([""] if d["gaps"] else [])
 
 
 def write_scorecard(card: dict[str, Any], run_dir: Path) -> dict[str, str]:

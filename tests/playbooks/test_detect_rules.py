@@ -28,7 +28,7 @@ RULE = {"name": "r1", "query": "AzureDiagnostics | summarize n = count() by Call
 
 def _deploy(monitor, playbook, rule):
     scopes = [f"/subscriptions/{SUB}"] if rule_kind(rule) == "activityLogAlerts" else [PROD]
-    body = arm_body(rule, playbook=playbook, scopes=scopes, action_group_id=AG, placeholders={"nsg_id": "/nsg"})
+    body = arm_body(rule, playbook=playbook, scopes=scopes, action_group_id=AG, placeholders={"nsg_id": "/nsg", "automation_principal_id": "5b0c7d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"})
     operations = {"scheduledQueryRules": monitor.scheduled_query_rules, "activityLogAlerts": monitor.activity_log_alerts,
                   "metricAlerts": monitor.metric_alerts}[rule_kind(rule)]
     return operations.create_or_update("rg-ai-prod", rule.name, body)

@@ -59,7 +59,11 @@ def test_unknown_field_is_reported_with_its_line(write_scenario):
         ({"tenant": {"role": {"Actions": "everything"}}}, "tenant.role", "Actions"),
         ({"tenant": {"overrides": {"accounts": [{"name": "contoso-openai-prod", "properties": "x"}]}}}, "tenant.overrides", "does not build a tenant"),
         ({"name": "Not A Name"}, "name", "pattern"),
-        ({"alerts": []}, "alerts", "at least 1"),
+        ({"alerts": []}, "", "give alerts (Common Alert Schema payloads) or attack"),
+        ({"attack": [{"kind": "requests", "account": "contoso-openai-prod"}]}, "attack.0", "exactly one of key"),
+        ({"attack": [{"kind": "list_keys", "account": "contoso-openai-prod"}]}, "attack.0", "give the principal"),
+        ({"attack": [{"kind": "list_keys", "account": "nope", "principal": "p"}]}, "attack.0.account", "no account 'nope'"),
+        ({"attack": [{"kind": "requests", "account": "a", "key": "key1", "per_minute": 600, "duration": 21600}]}, "", "at most 20000"),
     ],
 )
 def test_each_mistake_is_named(write_scenario, changes, field, words):

@@ -50,8 +50,19 @@ def test_shipped_scenario_meets_every_expectation(path, firestop_home):
 
 def test_leaked_key_scorecard(firestop_home):
     card = run("leaked-api-key", firestop_home)
-    assert card["metrics"]["mttd_s"] == pytest.approx(37.816)
+    assert card["metrics"]["mttd_s"] == 0.0  # the alert reached Firestop when it fired (in process)
     assert 0 < card["metrics"]["mttc_s"] <= 30 and card["metrics"]["mtta_s"] is None
+    detection = card["detection"]
+    # from the first malicious request: 21 requests to cross the threshold (30 s) + 120 s ingestion + the next whole minute
+    assert 150 <= detection["mttd_s"] <= 210
+    assert detection["mttc_s"] == pytest.approx(detection["mttd_s"] + card["metrics"]["mttc_s"], abs=0.01)
+    requests = detection["requests"]
+    assert requests["refused_after_alert_s"] <= 5 and requests["served_after_containment"] == 0
+    assert requests["served_before_detection"] + requests["served_after_detection"] == requests["served"] > 100
+    (rule,) = [r for r in detection["rules"] if r["condition"] == "Fired" and r["rule"].startswith("aoai-leaked-key-usage")]
+    assert "120 s after a request" in rule["why"] and "every 60 s" in rule["why"]
+    markdown = Path(card["files"]["markdown"]).read_text()
+    assert "## Detection (from the attacker's first malicious request)" in markdown
     assert card["approvals"] == [] and card["faults"]["fired"] == [] and card["permissions_missing"] == []
     coverage = {c["item"]: c["status"] for c in card["checklist"]["coverage"]}
     assert coverage["Microsoft Entra ID instead of API keys"] == "gap"
@@ -84,7 +95,8 @@ def test_rejected_approval_scorecard(firestop_home):
     refused, sent = approval["answers"]
     assert (refused["by"], refused["outcome"]) == ("oid-bob", "refused") and "not among the approvers" in refused["reason"]
     assert (sent["by"], sent["decision"], sent["outcome"]) == ("oid-alice", "reject", "sent")
-    assert card["metrics"]["mtta_s"] == pytest.approx(approval["requested_offset_s"] + 120.0)
+    received = card["alerts"][0]["delivered_offset_s"]  # the rule's alert, some minutes into the attack
+    assert card["metrics"]["mtta_s"] == pytest.approx(approval["requested_offset_s"] - received + 120.0)
     assert card["metrics"]["mttc_s"] is None
     requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())
     assert not [r for r in requests if r["operation"] == "accounts.update"]
@@ -92,7 +104,8 @@ def test_rejected_approval_scorecard(firestop_home):
 
 def test_missing_permission_scorecard_names_the_action(firestop_home):
     card = run("missing-permission", firestop_home)
-    (missing,) = card["permissions_missing"]
+    # the old key's 401 storm after the rotation also opens anomalous-usage incidents; their locks are refused too
+    missing = next(m for m in card["permissions_missing"] if m["action"] == "Microsoft.CognitiveServices/accounts/write")
     assert missing["action"] == "Microsoft.CognitiveServices/accounts/write" and missing["count"] >= 1
     assert missing["paths"] == [ACCOUNT]
     assert "`Microsoft.CognitiveServices/accounts/write`" in Path(card["files"]["markdown"]).read_text()
@@ -104,17 +117,18 @@ def test_public_network_exposure_touches_only_the_dev_account(firestop_home):
     patched = {r["path"].rsplit("/", 1)[-1] for r in requests if r["operation"] == "accounts.update"}
     assert patched == {"contoso-openai-dev"}
     assert card["approvals"] == []  # not production: no human gate
-    assert 30 < card["metrics"]["mttd_s"] < 40
+    assert 20 <= card["detection"]["mttd_s"] <= 21  # the Activity Log's submission delay; the alert evaluates on arrival
 
 
-def test_anomalous_usage_blocks_the_three_callers(firestop_home):
+def test_anomalous_usage_blocks_the_caller_the_rule_named(firestop_home):
     card = run("anomalous-usage", firestop_home)
     by = {e["check"]: e for e in card["expectations"]}
     evidence = by["step block-ips succeeded"]["evidence"]
     assert by["step block-ips succeeded"]["met"]
     record = json.loads((Path(card["run_dir"]) / "records" / f"{card['incidents'][0]['incident_id']}.json").read_text())
     blocked = next(a for a in record["actions"] if a["step_id"] == "block-ips")["artifacts"]["rules"]
-    assert {r["network"] for r in blocked} == {"203.0.113.140/32", "203.0.113.141/32", "192.0.2.200/32"}, evidence
+    # one alert per CallerIPAddress dimension: 203.0.113.140 crossed 50 failures; 192.0.2.200 (48 in its window) did not
+    assert {r["network"] for r in blocked} == {"203.0.113.140/32"}, evidence
 
 
 def test_suspicious_key_access_waits_for_the_on_call_approval(firestop_home):
@@ -122,8 +136,20 @@ def test_suspicious_key_access_waits_for_the_on_call_approval(firestop_home):
     (approval,) = card["approvals"]
     assert (approval["step"], approval["outcome"], approval["waited_s"]) == ("revoke-principal", "approved", 300.0)
     assert approval["answers"][0]["by"] == "oid-alice" and approval["answers"][0]["outcome"] == "sent"
-    assert card["metrics"]["mtta_s"] == pytest.approx(approval["requested_offset_s"] + 300.0)
+    received = card["alerts"][0]["delivered_offset_s"]
+    assert card["metrics"]["mtta_s"] == pytest.approx(approval["requested_offset_s"] - received + 300.0)
     assert card["metrics"]["mttc_s"] > card["metrics"]["mtta_s"]  # containment ends after the human decided
+
+
+def test_without_a_diagnostic_setting_the_attack_is_not_detected_and_the_gap_is_named(firestop_home):
+    card = run("leaked-api-key-no-diagnostics", firestop_home)
+    detection = card["detection"]
+    assert detection["detected"] is False and card["alerts"] == [] and card["incidents"] == []
+    assert detection["requests"]["served"] == detection["requests"]["malicious"] == 400
+    assert "no RequestResponse logs" in detection["reason"] and detection["gaps"][0]["target"].endswith("contoso-openai-prod")
+    assert "**Not detected.**" in Path(card["files"]["markdown"]).read_text()
+    coverage = {c["item"]: c["status"] for c in card["checklist"]["coverage"]}
+    assert coverage["diagnostic logs reach Log Analytics"] == "gap"
 
 
 def test_content_abuse_notification_is_shown_not_sent(firestop_home):

@@ -14,6 +14,10 @@ Contract (see :mod:`firestop.sandbox.core.rooms`):
   rule's query is compiled by the sandbox's KQL engine against its workspace at PUT time:
   an unknown column or table is a 400 ``BadRequest`` quoting the engine, as Azure refuses
   such a rule.
+* ``traffic.py`` — data-plane calls answered by the sandbox (403/401/429/400/200 in Azure's
+  order), the log rows (only where a diagnostic setting sends them) and platform metrics they leave;
+* ``evaluate.py`` — the rule evaluator on the virtual clock; ``payloads.py`` — the Common Alert
+  Schema it delivers; ``delivery.py`` — the action group's webhook with Azure's retries;
 * ``seed.py`` — the seed file's ``monitor:`` section (order 60): action groups and
   diagnostic settings.
 
@@ -46,6 +50,10 @@ room = Room(
         "diagnosticSettings.createOrUpdate": 0.5,
         "diagnosticSettings.delete": 0.3,
         "diagnosticSettings.list": 0.1,
+        # not requests: resource-log rows reach the workspace this long after the call (Azure: 30 s to 3 min)
+        "diagnostics.ingestion": 120.0,
+        # not requests: a platform-metric minute is published this long after it ends
+        "metrics.latency": 60.0,
     },
 )
 

@@ -1,0 +1,151 @@
+"""Data-plane calls to an Azure OpenAI account, answered by the sandbox, and what they leave behind.
+
+:func:`call` answers one ``POST https://{account}.openai.azure.com/openai/deployments/{d}/chat/completions``
+(or embeddings) made at ``now`` from ``ip`` with an ``api-key`` or an Entra token, in the order
+Azure checks (network rules, then authentication, then quota, then the content filter):
+
+* **403** — ``publicNetworkAccess`` ``Disabled``, or ``networkAcls.defaultAction`` ``Deny`` and
+  ``ip`` in no ``ipRules`` range (Cognitive Services "Virtual networks" doc: denied callers get 403);
+* **401** — an ``api-key`` that is not one of the account's current keys, or any key when
+  ``disableLocalAuth`` is true (a rotated key stops working at once);
+* **429** — more calls this minute than the deployment's rate limit (6 requests per minute per
+  1,000 TPM of capacity, "Azure OpenAI quota": RPM = 6 × capacity units);
+* **400** — ``content_filtered`` (the prompt tripped the content filter; the log records the status only);
+* **200** otherwise.
+
+Each call leaves:
+
+* a ``RequestResponse`` ``AzureDiagnostics`` row (shape of the seeded rows, ``logs/incident.py``)
+  queued in every workspace a diagnostic setting of the account sends ``RequestResponse`` to,
+  visible ``diagnostics.ingestion`` seconds later (default 120 s; Azure documents resource-log
+  ingestion latency of 30 s to 3 min) — no setting, no row;
+* a count in the account's platform metrics (``doc["metrics"]``, per minute: ``TotalCalls``,
+  ``SuccessfulCalls``, ``ClientErrors`` (4xx), ``Ratelimit`` (429), ``RAIRejectedRequests`` (400
+  content filter), ``RAIAbusiveUsersCount`` (distinct callers rejected by the filter this minute)),
+  recorded whatever the diagnostic settings (platform metrics always exist);
+* an entry in ``doc["dataplane"]`` ``{at, account, ip, operation, status, tag}`` (``tag`` names the
+  attack activity, ``None`` for legitimate traffic) — the scorecard counts served malicious calls there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from datetime import datetime, timedelta
+from typing import Optional
+
+from ..arm.models import account_by_name
+from ..core.clock import format_utc
+from ..core.state import TenantState
+from . import models
+
+DEFAULT_INGESTION_S = 120.0
+METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "Ratelimit", "RAIRejectedRequests", "RAIAbusiveUsersCount")
+
+
+def _in_rules(ip: str, rules: list) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for rule in rules or []:
+        try:
+            if address in ipaddress.ip_network(str(rule.get("value", "")), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _deployment(state: TenantState, account_id: str, name: str) -> Optional[dict]:
+    rid = f"{account_id}/deployments/{name}".lower()
+    return next((r for k, r in state.doc["resources"].items() if k.lower() == rid), None)
+
+
+def minute_key(when: datetime) -> str:
+    return format_utc(when.replace(second=0, microsecond=0))
+
+
+def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optional[str] = None, principal: Optional[str] = None,
+         deployment: str = "gpt-4o", operation: str = "ChatCompletions_Create", content_filtered: bool = False,
+         tag: Optional[str] = None) -> int:
+    """Answer one data-plane call (status code, see the module docstring) and record what it leaves.
+
+    ``key``: the ``api-key`` value sent (``None`` with ``principal``: an Entra token for that
+    object id). ``KeyError`` if ``account`` does not exist.
+    """
+    body = account_by_name(state, account)
+    account_id = body["id"]
+    props = body.get("properties") or {}
+    acls = props.get("networkAcls") or {}
+    keys = state.doc["account_keys"].get(account_id.lower(), {})
+    minute = minute_key(now)
+    metrics = state.doc.setdefault("metrics", {}).setdefault(account_id.lower(), {}).setdefault(minute, {n: 0 for n in METRIC_NAMES})
+    if str(props.get("publicNetworkAccess", "Enabled")).lower() == "disabled":
+        status = 403
+    elif str(acls.get("defaultAction", "Allow")).lower() == "deny" and not _in_rules(ip, acls.get("ipRules") or []):
+        status = 403
+    elif key is not None and (props.get("disableLocalAuth") or key not in keys.values()):
+        status = 401
+    elif key is None and not principal:
+        status = 401
+    else:
+        dep = _deployment(state, account_id, deployment)
+        capacity = int(((dep or {}).get("sku") or {}).get("capacity") or 0)
+        counts = state.doc.setdefault("dataplane_rpm", {})
+        slot = f"{account_id.lower()}/{deployment.lower()}@{minute}"
+        counts[slot] = counts.get(slot, 0) + 1
+        if dep is None:
+            status = 404
+        elif counts[slot] > 6 * capacity:
+            status = 429
+        elif content_filtered:
+            status = 400
+        else:
+            status = 200
+    metrics["TotalCalls"] += 1
+    metrics["SuccessfulCalls"] += status == 200
+    metrics["ClientErrors"] += 400 <= status < 500
+    metrics["Ratelimit"] += status == 429
+    if status == 400:
+        metrics["RAIRejectedRequests"] += 1
+        flagged = metrics.setdefault("_rai_callers", [])
+        if ip not in flagged:
+            flagged.append(ip)
+            metrics["RAIAbusiveUsersCount"] = len(flagged)
+    state.doc.setdefault("dataplane", []).append(
+        {"at": format_utc(now), "account": body["name"], "ip": ip, "operation": operation, "status": status, "tag": tag})
+    _log_row(state, now, body, ip=ip, principal=principal if key is None else "", operation=operation, status=status, deployment=deployment)
+    return status
+
+
+def _log_row(state: TenantState, now: datetime, account: dict, *, ip: str, principal: Optional[str], operation: str, status: int,
+             deployment: str) -> None:
+    workspaces = models.log_workspaces(state, account["id"], "RequestResponse")
+    if not workspaces:
+        return
+    parts = account["id"].strip("/").split("/")
+    visible_at = format_utc(now + timedelta(seconds=state.latency.get("diagnostics.ingestion", DEFAULT_INGESTION_S)))
+    n = state.counter("dataplane-row")
+    values = {
+        "TimeGenerated": format_utc(now), "ResourceId": account["id"].upper(), "_ResourceId": account["id"].lower(),
+        "SubscriptionId": parts[1], "ResourceGroup": parts[3].upper(), "ResourceProvider": "MICROSOFT.COGNITIVESERVICES",
+        "ResourceType": "ACCOUNTS", "Resource": account["name"].upper(), "Category": "RequestResponse", "OperationName": operation,
+        "OperationVersion": "2024-10-21", "ResultSignature": str(status), "DurationMs": 900 if status == 200 else 12,
+        "CallerIPAddress": ip, "CorrelationId": state.new_guid("dataplane-correlation"),
+        "properties_s": json.dumps({"apiName": "Azure OpenAI API version 2024-10-21", "objectId": principal or "",
+                                    "modelDeploymentName": deployment, "streamType": "Non-Streaming", "n": n}, separators=(",", ":")),
+        "location_s": account.get("location", ""), "event_s": "ShoeboxCallResult", "SourceSystem": "Azure", "Type": "AzureDiagnostics",
+    }
+    for workspace in workspaces:
+        table = workspace["tables"].get("AzureDiagnostics")
+        if table is None:
+            continue
+        row = [({**values, "TenantId": workspace.get("customer_id", "")}).get(col["name"]) for col in table["columns"]]
+        table.setdefault("pending", []).append({"visible_at": visible_at, "row": row})
+
+
+def metric_series(state: TenantState, resource_id: str, metric: str) -> dict[str, float]:
+    """``{minute ISO: value}`` of one platform metric of a resource (minutes with calls only)."""
+    series = state.doc.get("metrics", {}).get(resource_id.lower(), {})
+    return {minute: float(values.get(metric, 0)) for minute, values in series.items()}

@@ -1,0 +1,151 @@
+"""Detection in an attack-driven exercise: the rules deployed before T0, and what they achieved.
+
+:func:`deploy_detection(tenant, playbooks_dir)` puts on the exercise's tenant what ``firestop infra``
+deploys (:mod:`firestop.infra.detection`): the action group ``ag-firestop`` (one webhook with the
+common alert schema; the exercise's runner stands in for the Function App) and every playbook's
+rules, bound to every Cognitive Services account, through ``azure-mgmt-monitor`` on the sandbox
+transport. Diagnostic settings are the tenant's own (the seed's, or a scenario's overrides): a
+missing one is exactly what an exercise should be able to find.
+
+:func:`summarize(exercise)` → the scorecard's ``detection`` section::
+
+    {"first_malicious_at", "detected": bool, "detected_at", "mttd_s", "mttc_s", "mttr_s",   # all from the first malicious request
+     "rules": [{"rule", "kind", "condition", "fired_at", "fired_offset_s", "received_at", "mttd_s", "why"}],
+     "requests": {"malicious", "served", "served_before_detection", "served_after_detection",
+                  "served_after_containment", "refused_after_containment", "first_refused_at", "refused_after_alert_s"},
+     "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None}
+
+``why`` explains an MTTD in Azure's terms: the data's ingestion delay (resource logs,
+``diagnostics.ingestion``; Activity Log export ``activity.ingestion``; Activity Log submission
+``activity.submission``; metric publication ``metrics.latency``) plus the wait for the rule's
+next evaluation (``evaluationFrequency``) and, for thresholds, the time the attacker needed to
+cross it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+#: Simulated seconds the rules keep being evaluated after the attack's last step.
+HORIZON_S = 10 * 60.0
+ACTION_GROUP = "ag-firestop"
+WEBHOOK = "https://func-firestop.azurewebsites.net/api/alerts"
+
+
+def _accounts(tenant: Any) -> list[str]:
+    return [r["id"] for r in tenant._state.doc["resources"].values()  # noqa: SLF001 — inspection of the exercise's own tenant
+            if r.get("type", "").lower() == "microsoft.cognitiveservices/accounts"]
+
+
+def _nsg(tenant: Any) -> str | None:
+    return next((r["id"] for r in tenant._state.doc["resources"].values()  # noqa: SLF001
+                 if r.get("type", "").lower() == "microsoft.network/networksecuritygroups"), None)
+
+
+def deploy_detection(tenant: Any, playbooks_dir: Path) -> list[str]:
+    """Deploy the action group and every playbook's rules on ``tenant``; returns the ids written."""
+    from firestop.azure.clients import ClientFactory
+    from firestop.infra.detection import apply, rule_resources
+    from firestop.playbooks import load_playbooks_lenient
+    playbooks, _ = load_playbooks_lenient(playbooks_dir)
+    factory = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True, polling_interval=0)
+    monitor = factory.monitor(tenant.subscription_id)
+    accounts = _accounts(tenant)
+    group_rg = accounts[0].split("/")[4] if accounts else "rg-ai-prod"
+    group = monitor.action_groups.create_or_update(group_rg, ACTION_GROUP, {
+        "location": "Global", "group_short_name": "firestop", "enabled": True,
+        "webhook_receivers": [{"name": "firestop", "service_uri": WEBHOOK, "use_common_alert_schema": True}]})
+    placeholders = {"automation_principal_id": tenant.credential.principal_id}  # Firestop's own identity in the sandbox
+    nsg = _nsg(tenant)
+    if nsg:
+        placeholders["nsg_id"] = nsg
+    resources = rule_resources(playbooks, accounts=accounts, subscription_id=tenant.subscription_id, action_group_id=group.id,
+                               placeholders=placeholders)
+    return [group.id, *apply(monitor, resources)]
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _secs(a: datetime | None, b: datetime | None) -> float | None:
+    return None if a is None or b is None else round((b - a).total_seconds(), 3)
+
+
+def _why(tenant: Any, detection: dict, first: datetime | None) -> str:
+    latency = tenant.latency
+    e = detection["explain"]
+    kind = detection["kind"]
+    if kind == "scheduledQueryRules":
+        return (f"rows reach the workspace {latency.get('diagnostics.ingestion', 120):g} s after a request "
+                f"(Activity Log export: {latency.get('activity.ingestion', 180):g} s); the rule runs every {e.get('frequency_s', 0):g} s "
+                f"over the last {e.get('window_s', 0):g} s and saw {e.get('value', 0):g} for {e.get('dimensions') or 'the scope'}")
+    if kind == "metricAlerts":
+        return (f"a metric minute is published {latency.get('metrics.latency', 60):g} s after it ends; the rule runs every "
+                f"{e.get('frequency_s', 0):g} s over {e.get('window_s', 0):g} s: {e.get('metric')} = {e.get('value', 0):g} "
+                f"against {e.get('threshold', 0):g}")
+    return (f"the Activity Log receives an event {latency.get('activity.submission', 20):g} s after it happens "
+            f"({e.get('operation')} at {e.get('event_at')}); activity log alerts are evaluated as events arrive")
+
+
+def summarize(exercise: Any) -> dict[str, Any]:
+    """The ``detection`` section for a finished attack-driven exercise (see the module docstring)."""
+    from firestop.sandbox.monitor.models import log_workspaces
+
+    tenant, driver, run = exercise.tenant, exercise.driver, exercise.run
+    calls = [c for c in tenant.data_plane_log() if c.get("tag")]
+    arm = [a for a in driver.arm_log if a.get("malicious")]
+    starts = [_ts(c["at"]) for c in calls] + [_ts(a["at"]) for a in arm]
+    first = min(starts) if starts else None
+    received = {a["index"]: a for a in run.alerts}
+    rules = []
+    for d in exercise.detections:
+        fired_at = _ts(d["at"])
+        got = received.get(d["index"])
+        received_at = _ts(got["delivered_at"]) if got else None
+        rules.append({"rule": d["rule_name"], "kind": d["kind"], "condition": d["condition"], "fired_at": d["at"],
+                      "fired_offset_s": exercise.offset(fired_at), "received_at": got["delivered_at"] if got else None,
+                      "incident_id": got.get("incident_id") if got else None,
+                      "mttd_s": _secs(first, received_at) if d["condition"] == "Fired" else None,
+                      "why": _why(tenant, d, first), "delivered": bool(d["webhooks"])})
+    fired = [r for r in rules if r["condition"] == "Fired" and r["received_at"]]
+    detected_at = min((_ts(r["received_at"]) for r in fired), default=None)
+    primary = next((r for r in fired if _ts(r["received_at"]) == detected_at), None)
+    record = run.incidents.get((primary or {}).get("incident_id") or "", {}) if primary else {}
+    contained_at = _ts(record.get("contained_at"))
+    resolved_at = _ts(record.get("resolved_at") or record.get("closed_at"))
+    served = [c for c in calls if c["status"] == 200]
+    refused_after = [c for c in calls if detected_at and _ts(c["at"]) >= detected_at and c["status"] in (401, 403)]
+    first_refused = min((_ts(c["at"]) for c in refused_after), default=None)
+    gaps = []
+    attacked = sorted({s.account for s in driver.steps if s.kind == "requests"})
+    for name in attacked:
+        account_id = next((a for a in _accounts(tenant) if a.rsplit("/", 1)[-1].lower() == name.lower()), None)
+        if account_id and not log_workspaces(tenant._state, account_id, "RequestResponse"):  # noqa: SLF001
+            gaps.append({"target": account_id, "gap": "diagnostic logs: the account sends no RequestResponse logs to Log Analytics "
+                                                      "(no diagnostic setting), so no log alert rule can see its requests",
+                         "advice": "deploy the diagnostic setting firestop infra emits (Audit, RequestResponse, Trace, AllMetrics)"})
+    reason = None
+    if detected_at is None:
+        reason = ("not detected: no rule fired" + (f" — {gaps[0]['gap']}" if gaps else "") +
+                  ("" if calls or arm else "; the attack made no request"))
+    return {
+        "first_malicious_at": first.isoformat() if first else None,
+        "detected": detected_at is not None, "detected_at": detected_at.isoformat() if detected_at else None,
+        "mttd_s": _secs(first, detected_at), "mttc_s": _secs(first, contained_at), "mttr_s": _secs(first, resolved_at),
+        "contained_at": contained_at.isoformat() if contained_at else None,
+        "rules": rules,
+        "requests": {
+            "malicious": len(calls), "served": len(served),
+            "served_before_detection": sum(1 for c in served if detected_at is None or _ts(c["at"]) < detected_at),
+            "served_after_detection": sum(1 for c in served if detected_at is not None and _ts(c["at"]) >= detected_at),
+            "served_after_containment": sum(1 for c in served if contained_at is not None and _ts(c["at"]) >= contained_at),
+            "refused_after_containment": sum(1 for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at
+                                             and c["status"] in (401, 403)),
+            "first_refused_at": first_refused.isoformat() if first_refused else None,
+            "refused_after_alert_s": _secs(detected_at, first_refused),
+        },
+        "arm": list(driver.arm_log), "gaps": gaps, "reason": reason,
+    }

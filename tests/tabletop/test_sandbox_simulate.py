@@ -1,0 +1,66 @@
+"""firestop sandbox simulate: an attack on the persisted sandbox; the alerts reach a webhook over HTTP,
+with the function key, retried as action groups retry (a 503 first)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+
+ATTACK = """
+playbooks: {playbooks}
+attack:
+  - {{at: 0, kind: requests, account: contoso-openai-prod, from_ip: 203.0.113.77, key: key1, per_minute: 40, duration: 120}}
+"""
+
+
+def test_simulate_delivers_the_common_schema_with_the_key_and_retries(tmp_path, monkeypatch):
+    from firestop.settings import REPO_ROOT
+
+    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FIRESTOP_FUNCTION_KEY", "test-key-123")
+    got: list[tuple[str | None, dict]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            got.append((self.headers.get("x-functions-key"), body))
+            self.send_response(503 if len(got) == 1 else 202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        path = tmp_path / "attack.yaml"
+        path.write_text(ATTACK.format(playbooks=REPO_ROOT / "playbooks"))
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/alerts"
+        result = CliRunner().invoke(app, ["sandbox", "simulate", str(path), "--to", url, "--json"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    fired = [a for a in out["alerts"] if a["condition"] == "Fired"]
+    assert fired and fired[0]["rule"].startswith("aoai-leaked-key-usage")
+    assert [d["status"] for d in fired[0]["delivery"]] == [503, 202]  # retried after Azure's 5 s
+    assert got[0][0] == "test-key-123" and got[0][1]["schemaId"] == "azureMonitorCommonAlertSchema"
+    assert got[0][1]["data"]["customProperties"]["firestop-playbook"] == "leaked-api-key"
+    assert out["requests"]["malicious"] == 80 and out["requests"]["served"] == 80  # nobody contained it: the stub only answers
+    assert "test-key-123" not in result.output
+
+
+def test_simulate_refuses_a_file_without_attack(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path / "home"))
+    path = tmp_path / "a.yaml"
+    path.write_text("name: x\n")
+    result = CliRunner().invoke(app, ["sandbox", "simulate", str(path), "--json"])
+    assert result.exit_code == 2 and "attack" in result.output
