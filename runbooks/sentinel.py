@@ -81,8 +81,8 @@ def find_incidents(ctx: RunContext, target: str | None, workspace: str | None) -
 
 
 def _record_location(ctx: RunContext) -> str:
-    if ctx.settings.records_connection is not None:
-        return f"blob container {ctx.settings.records_container}, {ctx.incident_id}.json"
+    if ctx.settings.storage_blob_url:  # records go to Blob Storage when configured (FIRESTOP_STORAGE_BLOB_URL)
+        return f"{ctx.settings.storage_blob_url.rstrip('/')}/{ctx.settings.records_container}/{ctx.incident_id}.json"
     return str(ctx.settings.records_dir / f"{ctx.incident_id}.json")
 
 

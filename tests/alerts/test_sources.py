@@ -151,3 +151,39 @@ def test_bad_time_in_a_defender_alert_is_a_422_naming_the_field():
     with pytest.raises(AlertPayloadError) as caught:
         parse_alert(rest)
     assert caught.value.field == "properties.startTimeUtc" and caught.value.http_status == 422
+
+
+@pytest.mark.parametrize("example, playbook", [
+    ("defender-jailbreak.json", "ai-jailbreak"),
+    ("defender-credential-theft.json", "ai-credential-theft"),
+    ("defender-denial-of-wallet.json", "ai-denial-of-wallet"),
+    ("defender-suspicious-user-agent.json", "ai-suspicious-user-agent"),
+    ("defender-sensitive-data-exposure.json", "ai-sensitive-data-exposure"),
+    ("defender-risky-service-principal.json", "ai-risky-service-principal"),
+    ("sentinel-incident-jailbreak.json", "ai-jailbreak"),
+])
+def test_each_ai_family_example_selects_its_playbook(example, playbook):
+    from firestop.playbooks import load_playbooks
+    from firestop.playbooks.match import select_playbook
+    from firestop.settings import REPO_ROOT
+
+    alert = parse_alert(_example(example))
+    chosen, _ = select_playbook(alert, load_playbooks(REPO_ROOT / "playbooks"))
+    assert chosen is not None and chosen.name == playbook
+    # the same alert type without the route property still matches by rule name (the playbook's match section)
+    unrouted = alert.model_copy(update={"custom_properties": {}})
+    chosen, _ = select_playbook(unrouted, load_playbooks(REPO_ROOT / "playbooks"))
+    assert chosen is not None and chosen.name == playbook
+
+
+def test_unknown_defender_alert_type_is_recorded_without_a_playbook():
+    from firestop.playbooks import load_playbooks
+    from firestop.playbooks.match import select_playbook
+    from firestop.settings import REPO_ROOT
+
+    rest = _example("defender-jailbreak.json")
+    rest["properties"]["alertType"] = "AI.Azure_SomethingNewNextYear"
+    alert = parse_alert(rest)
+    assert alert.routed_playbook is None and alert.rule_name == "AI.Azure_SomethingNewNextYear"
+    chosen, reason = select_playbook(alert, load_playbooks(REPO_ROOT / "playbooks"))
+    assert chosen is None and "no playbook" in reason

@@ -33,12 +33,15 @@ def tenant(home):
 
 def test_every_shipped_playbook_has_an_example_alert_that_routes_to_it():
     names = {p.name for p in load_playbooks(REPO_ROOT / "playbooks")}
-    assert names == {"leaked-api-key", "public-network-exposure", "anomalous-usage", "suspicious-key-access", "content-abuse"}
+    ai = {"ai-jailbreak", "ai-credential-theft", "ai-denial-of-wallet", "ai-suspicious-user-agent", "ai-sensitive-data-exposure",
+          "ai-risky-service-principal"}  # Defender for AI families (examples/alerts/defender-*.json)
+    assert names == {"leaked-api-key", "public-network-exposure", "anomalous-usage", "suspicious-key-access", "content-abuse"} | ai
     from firestop.alerts import parse_alert
     from firestop.playbooks import select_playbook
 
     examples = {"leaked-key": "leaked-api-key", "public-network-exposure": "public-network-exposure", "anomalous-usage": "anomalous-usage",
-                "suspicious-key-access": "suspicious-key-access", "content-abuse": "content-abuse"}
+                "suspicious-key-access": "suspicious-key-access", "content-abuse": "content-abuse",
+                **{"defender-" + p.removeprefix("ai-"): p for p in ai}}
     for example, playbook in examples.items():
         chosen, _ = select_playbook(parse_alert((EXAMPLES / f"{example}.json").read_bytes()), load_playbooks(REPO_ROOT / "playbooks"))
         assert chosen is not None and chosen.name == playbook, example

@@ -35,11 +35,12 @@ def test_a_caller_without_the_route_role_is_403_and_logged(api, firestop_home, c
 
 
 def test_every_http_route_of_the_app_is_in_the_role_table(api):
-    """A new responders' route must join ROUTES (and so this suite): only the alert intake and status are key-only."""
+    """A new responders' route must join ROUTES (and so this suite): only the alert/event intake and status are key-only."""
     from firestop.runtime.functions import HTTP_TRIGGER, index_app
 
     http = {e.name for e in index_app(api.app).others.values() if e.kind == HTTP_TRIGGER}
-    key_only = {"post_alert", "alert_status"}  # the alert sender's routes: the function key, no person
+    # the alert senders' routes: the function key, no person (Azure Monitor action groups; Event Grid subscriptions)
+    key_only = {"post_alert", "alert_status", "post_events"}
     assert http - key_only == set(ROUTES), http
 
 
