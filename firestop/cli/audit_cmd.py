@@ -81,6 +81,13 @@ def run_and_keep(env, ctx, *, incidents: bool = True):
     return store.save(audit, store.records_store(env.settings))
 
 
+def _short(value: Any) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 240 else text[:237] + "…"
+
+
 def print_audit(audit, files: dict[str, str] | None = None) -> None:
     from firestop.audit.models import Area
 
@@ -91,14 +98,15 @@ def print_audit(audit, files: dict[str, str] | None = None) -> None:
         if not rows:
             continue
         table = Table(title=area.value, title_justify="left", show_lines=False, expand=True)
-        for name, kw in (("", {"width": 2}), ("control", {"ratio": 3}), ("resource", {"ratio": 2}), ("sev", {"width": 6}),
-                         ("found (evidence) → fix", {"ratio": 6})):
+        width = max(len(r.resource_name) for r in rows)
+        for name, kw in (("", {"width": 2}), ("control", {"ratio": 2}), ("resource", {"no_wrap": True, "min_width": min(width, 40)}),
+                         ("sev", {"width": 6}), ("what was found · evidence · fix", {"ratio": 5})):
             table.add_column(name, overflow="fold", **kw)
         for r in rows:
             text = r.detail
             if r.status.value == "fail":
-                text += "\n  evidence: " + "; ".join(f"{e.read} = {e.value!r}" for e in r.evidence)[:600]
-                text += f"\n  fix: {r.fix}" + (f" (runbook {r.runbook.runbook})" if r.runbook else "")
+                text += "".join(f"\n  · {e.read} = {_short(e.value)}" for e in r.evidence)
+                text += f"\n  fix: {r.fix}" + (f" (runbook {r.runbook.runbook}: audit run --fix)" if r.runbook else "")
             table.add_row(r.status.mark, Text(clean(r.title)), Text(clean(r.resource_name)), r.severity.value, Text(clean(text)))
         console.print(table)
     if audit.drift.previous:
