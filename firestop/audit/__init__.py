@@ -29,29 +29,5 @@ from firestop.audit.service import run_audit
 
 
 
-def latest_summary(where=None) -> dict | None:
-    """The newest stored audit as ``{label: value}`` rows for the web console (counts, drift, each finding), or None.
-
-    ``where``: a :class:`firestop.settings.Settings`, or anything else (the console passes FIRESTOP_HOME) for the
-    app's own settings — the records store (Blob Storage on Azure) is the settings'."""
-    from firestop.audit import store
-    from firestop.settings import get_settings
-
-    settings = where if hasattr(where, "records_container") else get_settings()
-    audit = store.latest(store.records_store(settings))
-    if audit is None:
-        return None
-    c = audit.counts()
-    rows: dict = {"audit": audit.audit_id, "when": audit.at.isoformat(), "scope": ", ".join(audit.scope),
-                  "result": f"{c['pass']} ✔ · {c['fail']} ❌ · {c['not_evaluable']} —",
-                  "since previous": (f"{len(audit.drift.new)} new, {len(audit.drift.fixed)} fixed (vs {audit.drift.previous})"
-                                     if audit.drift.previous else "baseline (first audit)")}
-    for i in audit.incidents:
-        rows[f"incident {i.get('incident_id')}"] = f"{i.get('playbook')}: {i.get('control')} on {i.get('resource_name')}"
-    for r in sorted(audit.findings, key=lambda r: (r.severity.rank, r.area.order)):
-        rows[f"❌ {r.severity.value} · {r.title} · {r.resource_name}"] = r.detail
-    return rows
-
-
-__all__ = ["latest_summary", "Area", "Audit", "AuditContext", "Control", "Drift", "Evidence", "NotEvaluable", "Result", "RunbookFix",
+__all__ = ["Area", "Audit", "AuditContext", "Control", "Drift", "Evidence", "NotEvaluable", "Result", "RunbookFix",
            "Severity", "Status", "all_controls", "get_control", "run_audit"]

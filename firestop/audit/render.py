@@ -51,6 +51,11 @@ def _key_text(audit: Audit, key: str) -> str:
     return f"{control} — {resource.rsplit('/', 1)[-1]}"
 
 
+def _cell_code(value: Any) -> str:
+    """A code span inside a GFM table cell: a ``|`` must be escaped even there (GFM spec, tables extension)."""
+    return md_code(value).replace("|", "\\|")
+
+
 def render_markdown(audit: Audit) -> str:
     lines = [f"# Security checklist audit {md_text(audit.audit_id)}", "",
              f"- **When:** {md_text(audit.at.isoformat())}" + (" (sandbox tenant, simulated time)" if audit.sandbox else ""),
@@ -75,13 +80,13 @@ def render_markdown(audit: Audit) -> str:
         for r in results:
             found = md_text(r.detail)
             if r.evidence:
-                found += "<br>" + "<br>".join(f"{md_code(e.read)} = {md_code(_value(e.value))}" for e in r.evidence)
+                found += "<br>" + "<br>".join(f"{_cell_code(e.read)} = {_cell_code(_value(e.value))}" for e in r.evidence)
             policy = _policy_text(r)
             if policy:
                 found += "<br>" + md_text(policy)
             fix = md_cell(r.fix) if r.fix else "—"
             if r.runbook:
-                fix += f"<br>runbook {md_code(r.runbook.runbook)} (audit run --fix)"
+                fix += f"<br>runbook {_cell_code(r.runbook.runbook)} (audit run --fix)"
             lines.append(f"| {r.status.mark} | {md_cell(r.title)} | {md_cell(r.resource_name)} | {r.severity.value} | {found} | {fix} |")
         lines.append("")
     lines += ["Status: ✔ passed · ❌ finding · — not evaluable (the read that failed is named). "

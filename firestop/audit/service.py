@@ -135,6 +135,8 @@ def run_audit(ctx: AuditContext, *, previous: Audit | None = None, controls: lis
             result = _result(ctx, c, target, validated[c.id])
             if result is not None:
                 results.append(result)
-    results.sort(key=lambda r: (r.area.order, r.resource_name.lower(), r.control))
+    # per area: findings first, the most severe first, then what could not be read, then what passes
+    status_order = {Status.FAIL: 0, Status.NOT_EVALUABLE: 1, Status.PASS: 2}
+    results.sort(key=lambda r: (r.area.order, status_order[r.status], r.severity.rank, r.resource_name.lower(), r.control))
     return Audit(audit_id=audit_id(started, scope), at=started, scope=scope, sandbox=bool(getattr(ctx.clients, "sandbox", False)),
                  results=tuple(results), drift=diff(previous, results))

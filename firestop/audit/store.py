@@ -3,7 +3,8 @@
 The records store is :func:`firestop.storage.stores_for` ``(settings).records``: Blob Storage
 (``FIRESTOP_STORAGE_BLOB_URL``, container ``FIRESTOP_RECORDS_CONTAINER``) on Azure, else
 ``FIRESTOP_HOME/records``. Every audit is kept (drift needs the previous one); :func:`latest` finds
-the newest audit of a scope. An object is never replaced: saving an audit whose id is taken by
+the newest audit of a scope. Every function takes the store, or a records folder (a path: the local store).
+An object is never replaced: saving an audit whose id is taken by
 other content (two audits of one scope in the same second) files it as ``<audit id>-2``, ``-3``, …
 (the id inside changes with it).
 """
@@ -11,7 +12,9 @@ other content (two audits of one scope in the same second) files it as ``<audit 
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from firestop.audit.models import Audit
@@ -30,6 +33,15 @@ def records_store(settings: Any) -> Any:
     return stores_for(settings).records
 
 
+def _store(where: Any) -> Any:
+    """An ObjectStore as given, or the local records store of a records folder (a ``Path``/``str``: FIRESTOP_HOME/records)."""
+    if isinstance(where, (str, os.PathLike)):
+        from firestop.storage.local import LocalStore
+
+        return LocalStore(Path(where), "FIRESTOP_HOME/records")
+    return where
+
+
 def valid_audit_id(audit_id: str) -> bool:
     return bool(_ID.match(audit_id or ""))
 
@@ -42,6 +54,7 @@ def save(audit: Audit, store: Any) -> tuple[Audit, dict[str, str]]:
     """File ``audit`` (JSON, Markdown, HTML); (the audit as filed, ``{"json", "markdown", "html"}`` locations)."""
     from firestop.storage import AlreadyExists
 
+    store = _store(store)
     base, n = audit.audit_id, 1
     while True:
         candidate = audit if n == 1 else audit.model_copy(update={"audit_id": f"{base}-{n}"})
@@ -65,7 +78,7 @@ def load(store: Any, audit_id: str) -> Audit | None:
     """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable)."""
     if not valid_audit_id(audit_id):
         return None
-    data = store.read(f"{PREFIX}{audit_id}.json")
+    data = _store(store).read(f"{PREFIX}{audit_id}.json")
     if data is None:
         return None
     try:
@@ -76,7 +89,7 @@ def load(store: Any, audit_id: str) -> Audit | None:
 
 def stored_ids(store: Any) -> list[str]:
     """Stored audit ids, newest first."""
-    names = [n[len(PREFIX):-5] for n in store.names(PREFIX) if n.endswith(".json")]
+    names = [n[len(PREFIX):-5] for n in _store(store).names(PREFIX) if n.endswith(".json")]
     ids = [i for i in names if valid_audit_id(i)]
     return sorted(ids, key=lambda i: (i[6:22], int(i.rsplit("-", 1)[1]) if i.count("-") > 2 else 1), reverse=True)
 
@@ -84,6 +97,7 @@ def stored_ids(store: Any) -> list[str]:
 def latest(store: Any, scope: tuple[str, ...] | None = None) -> Audit | None:
     """The newest stored audit (of ``scope`` when given), or None."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
+    store = _store(store)
     for audit_id in stored_ids(store)[:MAX_SCANNED]:
         audit = load(store, audit_id)
         if audit is not None and (wanted is None or tuple(s.lower() for s in audit.scope) == wanted):

@@ -11,6 +11,11 @@
     2 bad input, 1 internal error.
 ``audit controls [--json]``
     The registered controls: id, area, severity, target, Azure Policy definition, fix, runbook, schema.
+``audit fix [AUDIT_ID] [--control ID ...] [--resource NAME ...] [--yes] [--json]``
+    Apply the runbooks of a stored audit's fixable findings (default: the newest audit) through the
+    normal runbook path — each one planned again, shown, confirmed (unless ``--yes``), applied,
+    verified and written to the manual ledger, exactly as ``runbook run``. Exit 0 all applied and
+    verified, 3 some not verified, 2 bad input / not confirmed / nothing to fix, 1 Azure refused.
 ``audit show [AUDIT_ID] [--format text|json|markdown|html]``
     A stored audit (default: the newest). Exit 2 when there is none.
 """
@@ -81,6 +86,13 @@ def run_and_keep(env, ctx, *, incidents: bool = True):
     return store.save(audit, store.records_store(env.settings))
 
 
+def _short(value: Any) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 240 else text[:237] + "…"
+
+
 def print_audit(audit, files: dict[str, str] | None = None) -> None:
     from firestop.audit.models import Area
 
@@ -91,14 +103,15 @@ def print_audit(audit, files: dict[str, str] | None = None) -> None:
         if not rows:
             continue
         table = Table(title=area.value, title_justify="left", show_lines=False, expand=True)
-        for name, kw in (("", {"width": 2}), ("control", {"ratio": 3}), ("resource", {"ratio": 2}), ("sev", {"width": 6}),
-                         ("found (evidence) → fix", {"ratio": 6})):
+        width = max(len(r.resource_name) for r in rows)
+        for name, kw in (("", {"width": 2}), ("control", {"ratio": 2}), ("resource", {"no_wrap": True, "min_width": min(width, 40)}),
+                         ("sev", {"width": 6}), ("what was found · evidence · fix", {"ratio": 5})):
             table.add_column(name, overflow="fold", **kw)
         for r in rows:
             text = r.detail
             if r.status.value == "fail":
-                text += "\n  evidence: " + "; ".join(f"{e.read} = {e.value!r}" for e in r.evidence)[:600]
-                text += f"\n  fix: {r.fix}" + (f" (runbook {r.runbook.runbook})" if r.runbook else "")
+                text += "".join(f"\n  · {e.read} = {_short(e.value)}" for e in r.evidence)
+                text += f"\n  fix: {r.fix}" + (f" (runbook {r.runbook.runbook}: audit run --fix)" if r.runbook else "")
             table.add_row(r.status.mark, Text(clean(r.title)), Text(clean(r.resource_name)), r.severity.value, Text(clean(text)))
         console.print(table)
     if audit.drift.previous:
@@ -235,6 +248,57 @@ def audit_show(
         sys.stdout.write(render_html(audit) + "\n")
     else:
         print_audit(audit)
+
+
+@audit_app.command("fix")
+def audit_fix(
+    audit_id: Optional[str] = typer.Argument(None, metavar="AUDIT_ID", help="A stored audit id (default: the newest)."),
+    control: list[str] = typer.Option([], "--control", metavar="ID", help="Only findings of this control (repeatable)."),
+    resource: list[str] = typer.Option([], "--resource", metavar="NAME", help="Only findings on this resource name (repeatable)."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask before each change (required with --json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print each run's plan, apply and verify as JSON (needs --yes)."),
+) -> None:
+    """Apply the runbooks of a stored audit's findings through the normal runbook path (plan, confirm, apply, verify, ledger)."""
+    from firestop.audit import store
+    from firestop.cli.runbook_cmd import _open_environment, _run
+    from firestop.settings import Settings
+
+    if as_json and not yes:
+        fail("--yes: audit fix --json does not prompt; confirm with --yes (see the plans first with: audit run --fix)",
+             EXIT_BAD_INPUT, as_json=True)
+    if audit_id is not None and not store.valid_audit_id(audit_id):
+        fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>)", EXIT_BAD_INPUT, as_json=as_json)
+    records = store.records_store(Settings.from_env())
+    audit = store.load(records, audit_id) if audit_id else store.latest(records)
+    if audit is None:
+        fail("AUDIT_ID: no stored audit; run: python -m firestop audit run", EXIT_BAD_INPUT, as_json=as_json)
+    wanted_controls = {c.lower() for c in control}
+    wanted_resources = {r.lower() for r in resource}
+    chosen = [r for r in audit.findings if r.runbook is not None
+              and (not wanted_controls or r.control.lower() in wanted_controls)
+              and (not wanted_resources or r.resource_name.lower() in wanted_resources)]
+    if not chosen:
+        fail(f"--control/--resource: no fixable finding in {audit.audit_id} matches; see: python -m firestop audit run --fix",
+             EXIT_BAD_INPUT, as_json=as_json)
+    if audit.sandbox is False:
+        fail("AUDIT_ID: that audit read real Azure; apply its fixes with runbook run --azure (shown by audit run --fix)",
+             EXIT_BAD_INPUT, as_json=as_json)
+    env = _open_environment(False, None, as_json)
+    runs, worst = [], 0
+    try:
+        for r in chosen:
+            out, code = _run(env, r.runbook.runbook, r.resource, dict(r.runbook.params), yes=yes, azure=False, as_json=as_json)
+            runs.append({"control": r.control, "resource": r.resource, **out, "exit_code": code})
+            worst = max(worst, code)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _internal(exc, as_json)
+    finally:
+        env.close()
+    if as_json:
+        print_json({"audit_id": audit.audit_id, "runs": runs, "exit_code": worst})
+    raise typer.Exit(worst)
 
 
 def register(app: typer.Typer) -> None:

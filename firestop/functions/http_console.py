@@ -147,7 +147,7 @@ def _latest_audit() -> dict[str, Any] | None:
     from firestop.settings import get_settings
 
     try:
-        audit = store.latest(get_settings().records_dir)
+        audit = store.latest(store.records_store(get_settings()))  # Blob Storage on Azure, FIRESTOP_HOME/records locally
     except Exception:  # noqa: BLE001 — the front page shows incidents whatever the audit store does
         log.exception("console: the latest audit could not be read")
         return None

@@ -11,6 +11,7 @@ A twin file (YAML or JSON) is either a list of resources, or a mapping::
     secrets: {vault name: {secret name: value | {value | value_from: {account, key}, content_type, created_at}}}
     logs: {workspace name or customerId: {TableName: [row objects] | {columns: [{name, type}], rows: [[...]]}}}
     activity_log: [EventData, ...]               # optional; as `az monitor activity-log list` prints it
+    policy_states: [PolicyState, ...]            # optional; as `az policy state list` prints it (policyinsights room)
 
 Resources are kept as given (that is the point of a twin), minus what the
 Azure CLI adds that ARM does not return (``resourceGroup`` and members whose
@@ -263,6 +264,7 @@ def build_twin_document(spec: Any) -> dict:
 
     for event in spec.get("activity_log") or []:
         activity.add_event(state, event)
+    doc["policy_states"] = [dict(p) for p in spec.get("policy_states") or [] if isinstance(p, dict) and p.get("resourceId")]
     activity.seed_events_from_tables(state)
     doc["twin"] = {"resource_count": len(resources)}
     return doc

@@ -147,3 +147,16 @@ def test_a_read_azure_refuses_is_not_evaluable_never_a_guess():
     diag = by[("monitoring.diagnostic-settings", "contoso-openai-prod")]
     assert diag.status.value == "not_evaluable" and "diagnosticSettings.list" in diag.detail
     assert by[("network.public-access", "contoso-openai-prod")].policy == {"definition": "037eea7a-bd0a-46c5-9a66-03aea78705d3"}
+
+
+def test_fix_applies_through_the_runbook_path_and_the_next_audit_says_fixed(home):
+    _audit("--no-incidents")
+    result = CliRunner().invoke(app, ["audit", "fix", "--control", "network.public-access", "--resource", "contoso-openai-prod",
+                                      "--yes", "--json"])
+    assert result.exit_code == 0, result.stdout
+    done = json.loads(result.stdout)
+    run = done["runs"][0]
+    assert run["runbook"] == "network.lock" and run["incident_id"].startswith("manual-") and run["verify"]["ok"]
+    _, after = _audit("--no-incidents")
+    assert after["drift"]["fixed"] == [f"network.public-access|{PROD.lower()}"]
+    assert CliRunner().invoke(app, ["audit", "fix", "--json"]).exit_code == 2  # --json needs --yes

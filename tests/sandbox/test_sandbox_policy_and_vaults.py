@@ -44,3 +44,23 @@ def test_policy_states_filtered(tenant):
     with pytest.raises(HttpResponseError) as bad:
         list(pi.policy_states.list_query_results_for_subscription("latest", sub, QueryOptions(filter="contains(resourceId, 'x')")))
     assert bad.value.status_code == 400
+
+
+def test_a_twin_carries_its_policy_states(tmp_path):
+    """A twin file's policy_states (as `az policy state list` prints them) are what the room answers."""
+    import json
+
+    vault = {"id": "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/rg-x/providers/Microsoft.KeyVault/vaults/kv-x",
+             "name": "kv-x", "type": "Microsoft.KeyVault/vaults", "location": "westeurope",
+             "properties": {"tenantId": "f1e2d3c4-b5a6-4978-8a6b-5c4d3e2f1a0b", "sku": {"family": "A", "name": "standard"},
+                            "vaultUri": "https://kv-x.vault.azure.net/", "enablePurgeProtection": True}}
+    state = {"resourceId": vault["id"], "policyDefinitionName": "0b60c0b2-2dc2-4e1c-b5c9-abbed971de53",
+             "complianceState": "Compliant", "isCompliant": True, "resourceGroup": "rg-x", "timestamp": "2026-11-01T00:00:00Z"}
+    path = tmp_path / "twin.json"
+    path.write_text(json.dumps({"resources": [vault], "policy_states": [state]}))
+    twin = Tenant.load(path)
+    pi = PolicyInsightsClient(twin.credential, twin.subscription_id, transport=twin.transport)
+    states = list(pi.policy_states.list_query_results_for_subscription("latest", twin.subscription_id))
+    assert [(s.resource_id, s.compliance_state) for s in states] == [(vault["id"], "Compliant")]
+    kv = KeyVaultManagementClient(twin.credential, twin.subscription_id, transport=twin.transport)
+    assert kv.vaults.get("rg-x", "kv-x").properties.enable_purge_protection is True

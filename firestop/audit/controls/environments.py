@@ -20,7 +20,8 @@ def environment_of(account: dict) -> str:
     return "production" if any(p in str(account.get("name", "")).lower().split("-") for p in _PROD) else "non-production"
 
 
-def _vault_of(account: dict, default_vault: str | None) -> str | None:
+def _vault_of(account: dict) -> str | None:
+    """The vault URL of the account's own consumers' secret (its firestop-key-secret tag), lower-case; None without the tag."""
     tag = next((v for k, v in (account.get("tags") or {}).items() if str(k).lower() == SECRET_TAG), None)
     if tag:
         return str(tag).split("/secrets/")[0].rstrip("/").lower()
@@ -40,7 +41,7 @@ def separated(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdic
     for a in accounts:
         rows.append({"account": a["name"], "environment": environment_of(a),
                      "resource_group": parse_arm_id(a["id"])["resource_group"],
-                     "key_vault": _vault_of(a, ctx.settings.key_vault_url)})
+                     "key_vault": _vault_of(a)})
     evidence = Evidence(read="accounts.list tags.environment / resource group / tag firestop-key-secret", value=rows)
     envs = {r["environment"] for r in rows}
     if envs != {"production", "non-production"}:

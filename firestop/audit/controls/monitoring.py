@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from firestop.audit.models import Area, Evidence, Severity, Status
+from firestop.audit.models import Area, Evidence, Severity
 from firestop.audit.reader import AuditContext, NotEvaluable
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
 
@@ -161,5 +161,3 @@ def policy_assigned(ctx: AuditContext, subscription: dict, params: NoParams) -> 
                       + ", ".join(f"{p} ({titles.get(p)})" for p in missing), *evidence)
     return passed(f"all {len(wanted)} checklist policies are assigned and evaluated", *evidence)
 
-
-__all__ = ["Status"]
