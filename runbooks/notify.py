@@ -68,6 +68,9 @@ class WebhookParams(BaseModel):
     title: str | None = Field(default=None, max_length=200)
     message: str = Field(default="", max_length=4000)
     record: dict[str, Any] | None = None
+    #: A console path (``/api/console/...``) the message links to: made absolute with the app's public origin
+    #: (``FIRESTOP_PUBLIC_URL``, else ``https://WEBSITE_HOSTNAME``), left as a path when neither is set.
+    link: str | None = Field(default=None, max_length=300, pattern=r"^/api/console/[A-Za-z0-9._~/%-]*$")
 
 
 def _is_loopback(host: str) -> bool:
@@ -106,6 +109,19 @@ def _format_for(host: str, wanted: str) -> str:
     return "text"
 
 
+def console_url(path: str, env: Any = None) -> str:
+    """``path`` (a console path) on the app's public origin (see :class:`WebhookParams`), else ``path`` itself."""
+    import os
+    import re
+
+    env = os.environ if env is None else env
+    origin = (env.get("FIRESTOP_PUBLIC_URL") or "").strip().rstrip("/")
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]{1,253}(:\d{1,5})?", origin):
+        host = (env.get("WEBSITE_HOSTNAME") or "").strip()
+        origin = f"https://{host}" if re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host) else ""
+    return origin + path
+
+
 def summary_lines(ctx: RunContext, target: str | None, params: WebhookParams) -> tuple[str, list[tuple[str, str]], str]:
     """(title, facts as (name, value), body text) of the message, before redaction."""
     alert = ctx.alert
@@ -121,6 +137,8 @@ def summary_lines(ctx: RunContext, target: str | None, params: WebhookParams) ->
         facts.append(("Target", target))
     if alert.caller_ips:
         facts.append(("Caller IPs", ", ".join(alert.caller_ips)))
+    if params.link:
+        facts.append(("Console", console_url(params.link)))
     lines: list[str] = []
     record = params.record or {}
     if record:

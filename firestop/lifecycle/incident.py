@@ -180,6 +180,8 @@ class _Incident:
         self.applied: list[_Run] = []  # ok runs, in order
         self.failures: list[_Run] = []
         self.pending_approval: dict[str, Any] | None = None
+        self.page: list[str] = []  # who the playbook pages (Playbook.page)
+        self.pages = 0  # pages sent: names the next page step
         self.phase = "detect"
         self.step_label: str | None = None
         self.groups = 0  # step groups started: names the next child instance
@@ -333,6 +335,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         return (yield from _learn(inc, None))
     playbook = Playbook.model_validate(selection["playbook"])
     doc.playbook = {"name": playbook.name, "version": playbook.version}
+    inc.page = list(playbook.page)
     severities = [s for s in (alert.get("severity"), playbook.severity) if s is not None]
     doc.severity = min(severities) if severities else None  # Sev0 is the most severe
     doc.event("analyze", "select playbook", "ok", now, detail=selection.get("reason") or playbook.name, started_at=started)
@@ -556,6 +559,29 @@ def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
     return runs
 
 
+def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: str | None, paged: list[str],
+          title: str, message: str) -> Generator[Any, Any, bool]:
+    """Page ``paged`` through ``notify.webhook`` (the channel of ``FIRESTOP_NOTIFY_WEBHOOK_URL``) with the console
+    link and the CLI command; record it in ``doc.pages`` (``{"kind", "step", "paged", "at", "sent", "detail"}``)
+    and on the timeline. ``kind``: ``approval``, ``reminder``, ``escalation`` or ``needs_responder``. True if sent."""
+    doc, iid = inc.doc, inc.inp.incident_id
+    inc.pages += 1
+    command = (f"python -m firestop incident approve {iid} --step {step_id} --app <app URL>   (or: reject)" if kind in ("approval", "reminder", "escalation")
+               else f"python -m firestop incident show {iid} --app <app URL>")
+    pager = _Run(Step(id=f"page-{inc.pages}-{kind.replace('_', '-')}"[:63], runbook="notify.webhook", **{"with": {
+        "title": title, "message": f"{message} Paged: {', '.join(paged)}. CLI: {command}",
+        "link": f"/api/console/incidents/{iid}"}}), None, phase=phase)
+    pager.params = dict(pager.step.with_)
+    sent = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(pager, "apply"))
+    ok = bool(sent.get("ok"))
+    detail = "sent" if ok else f"not sent: {(sent.get('error') or {}).get('message')}"
+    doc.pages.append({"kind": kind, "step": step_id, "paged": list(paged), "at": inc.now.isoformat(), "sent": ok,
+                      "channel": ((sent.get("result") or {}).get("artifacts") or {}).get("host") if ok else None, "detail": detail})
+    doc.event(phase, step_id or "page", "paged", inc.now, target=target, runbook="notify.webhook",
+              detail=f"{kind}: {', '.join(paged)} — {detail}")
+    return ok
+
+
 def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, str]:
     """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
     ``approve``, ``reject`` or ``timeout``; a non-approved run gets a failed answer."""
@@ -576,6 +602,14 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     listening = True
     name = event_name(step.id)
     doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
+    paged = list(approval.page) or list(inc.page)
+    remind = approval.remind_every_seconds if paged else None
+    next_reminder = requested_at + timedelta(seconds=remind) if remind else None
+    reminders = 0
+    if paged:
+        yield from _page(inc, run.phase, "approval", step.id, run.target, paged,
+                         f"Approval needed: {step.id} ({run.runbook or 'undo'}) — incident {inc.inp.incident_id}",
+                         f"{why}. Decide by {deadline.isoformat()} or the step will not run.")
     while True:
         inc.pending_approval = {
             "step": step.id,
@@ -594,7 +628,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "refused_decisions": refusals,  # decisions that did not count (not from the API, not an approver, …)
         }
         inc.status()
-        timer = context.create_timer(deadline)
+        wake = min(deadline, next_reminder) if next_reminder is not None else deadline
+        timer = context.create_timer(wake)
         waits = [timer]
         if listening:
             decision = context.wait_for_external_event(name)
@@ -648,6 +683,13 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
                 run.fail("rejected", f"approval rejected: {reason}")
                 doc.record_action(step.id, run.target, run.answer)
             return verdict
+        if now < deadline and next_reminder is not None and wake == next_reminder:  # a reminder, not the deadline
+            reminders += 1
+            next_reminder = now + timedelta(seconds=remind)
+            yield from _page(inc, run.phase, "reminder", step.id, run.target, paged,
+                             f"Reminder {reminders}: approval still needed: {step.id} — incident {inc.inp.incident_id}",
+                             f"No decision yet on {step.id} ({why}). Decide by {deadline.isoformat()}.")
+            continue
         if approval.on_timeout == "escalate" and not escalated:
             escalated = True
             deadline = now + timedelta(seconds=approval.timeout_seconds)
@@ -659,6 +701,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             page.params = dict(page.step.with_)
             sent = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(page, "apply"))
             told = "team notified" if sent.get("ok") else f"notification not sent: {(sent.get('error') or {}).get('message')}"
+            doc.pages.append({"kind": "escalation", "step": step.id, "paged": paged or ["the team channel"], "at": inc.now.isoformat(),
+                              "sent": bool(sent.get("ok")), "channel": None, "detail": told})
             doc.event(run.phase, step.id, "escalated", inc.now, target=run.target,
                       detail=f"no decision in {approval.timeout_seconds:g} s; {told}; waiting until {deadline.isoformat()}")
             continue
@@ -958,6 +1002,9 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
             ACTIVITY_SUMMARIZE_ACTIVITY, {"incident_id": inc.inp.incident_id, "evidence": doc.evidence}
         ))
     results = yield inc.context.task_all(tasks)
+    if doc.status == NEEDS_RESPONDER and inc.page:
+        yield from _page(inc, "learn", "needs_responder", None, None, list(inc.page),
+                         f"Responder needed — incident {inc.inp.incident_id}", f"{doc.reason}.")
     doc.ledger_head = results[0]
     if len(results) > 1:
         doc.activity = results[1]

@@ -73,6 +73,8 @@ class IncidentDoc:
         self.facts: dict[str, Any] = {}
         self.plan: list[dict[str, Any]] = []
         self.approvals: list[dict[str, Any]] = []
+        #: who was paged, when and how: {"kind", "step", "paged", "at", "sent", "channel", "detail"} (lifecycle.incident._page)
+        self.pages: list[dict[str, Any]] = []
         self.correlated: list[dict[str, Any]] = []  # the newest alerts that joined (a sample)
         self.correlated_count = 0  # how many joined
         self.gaps: list[dict[str, str]] = []
@@ -189,6 +191,7 @@ class IncidentDoc:
             "recent_activity": self.activity,
             "ledger_head": self.ledger_head,
             "approvals": self.approvals,
+            "pages": self.pages,
             "stopped": self.stopped,
             "correlated_alerts": self.correlated,
             "correlated_count": self.correlated_count,

@@ -80,7 +80,10 @@ class Approval(BaseModel):
     decide (empty: any authenticated responder). two_person: the approver must differ from
     whoever requested the incident. timeout_seconds: how long to wait; on_timeout: ``abort``
     (default, fail closed), ``proceed``, or ``escalate`` (``notify.webhook`` to the team, wait one more
-    timeout, then abort).
+    timeout, then abort). page: who is paged when the approval is requested (on-call names, object or group
+    IDs; empty: the playbook's ``page``; nobody when both are empty) — the page goes to the notification
+    channel (``notify.webhook``) with the console link and the CLI command; remind_every: seconds between
+    reminders to them until the step is decided or times out (none when unset).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -91,6 +94,8 @@ class Approval(BaseModel):
     two_person: bool = False
     timeout_seconds: float = Field(default=900.0, gt=0, le=7 * 24 * 3600, alias="timeout")
     on_timeout: Literal["abort", "proceed", "escalate"] = "abort"
+    page: list[str] = Field(default_factory=list, max_length=50)
+    remind_every_seconds: float | None = Field(default=None, ge=60, le=24 * 3600, alias="remind_every")
 
     @field_validator("condition")
     @classmethod
@@ -323,6 +328,9 @@ class Playbook(BaseModel):
     contain: list[PhaseItem] = Field(default_factory=list)
     resolve: list[PhaseItem] = Field(default_factory=list)
     learn: list[PhaseItem] = Field(default_factory=list)
+    #: Who is paged (on-call names, object or group IDs) for an approval whose own ``page`` is empty and for a
+    #: needs_responder outcome; nobody when empty.
+    page: list[str] = Field(default_factory=list, max_length=50)
 
     @field_validator("version", mode="before")
     @classmethod

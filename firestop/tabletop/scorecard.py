@@ -20,6 +20,8 @@ are seconds. Shape of :func:`build_scorecard`'s result::
      "permissions_missing": [{"action", "data_action", "operation", "count", "first_at", "paths"}],
      "checklist": {"gaps": [{"incident_id", "target", "gap", "advice"}],
                    "coverage": [{"item", "status": "gap" | "no gap found", "targets"}]},
+     "pages": [{"incident_id", "kind": "approval" | "reminder" | "escalation" | "needs_responder", "step", "paged",
+                "at", "offset_s", "sent", "channel", "detail"}],        # who was paged, when (the records' pages)
      "notifications": [{"at", "text"}],                             # what notify.webhook posted (to the run's sink)
      "notes": [str],                                                # the runner's and the records' notes
      "detection": null | {...}}                                     # attack-driven runs: firestop.tabletop.detection.summarize
@@ -336,6 +338,8 @@ def build_scorecard(run) -> dict[str, Any]:
         "permissions_missing": _permissions(run),
         "checklist": _checklist(run),
         "audit": _audit(run),
+        "pages": [{"incident_id": incident_id, **p, "offset_s": _secs(run.started_at.isoformat(), p.get("at"))}
+                  for incident_id, record in run.incidents.items() for p in record.get("pages") or []],
         "notifications": [{"at": n["at"], "text": _notification_text(n["body"])} for n in run.notifications],
         "notes": list(run.notes) + [f"{i}: {note}" for i, rec in run.incidents.items() for note in rec.get("notes") or []],
         "detection": detection,
@@ -479,6 +483,14 @@ def render_markdown(card: dict[str, Any]) -> str:
         if audit["high_findings_after"]:
             lines += ["", "High-severity findings left after the exercise:", ""]
             lines += [f"- {_cell(f['control'])} on {_cell(f['resource'])}: {_cell(f['detail'])}" for f in audit["high_findings_after"]]
+    lines += ["", "## Pages", ""]
+    if card.get("pages"):
+        lines += ["| at | incident | kind | step | paged | sent |", "|---|---|---|---|---|---|"]
+        for p in card["pages"]:
+            lines.append(f"| +{p['offset_s']:g} s | {_cell(p['incident_id'])} | {_cell(p['kind'])} | {_cell(p.get('step') or '—')} | "
+                         f"{_cell(', '.join(p.get('paged') or []))} | {_cell(p.get('detail'))} |")
+    else:
+        lines.append("Nobody was paged (the playbook names nobody to page).")
     lines += ["", "## Notifications", ""]
     if card["notifications"]:
         for n in card["notifications"]:

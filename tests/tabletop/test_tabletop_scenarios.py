@@ -100,6 +100,23 @@ def test_rejected_approval_scorecard(firestop_home):
     assert card["metrics"]["mttc_s"] is None
     requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())
     assert not [r for r in requests if r["operation"] == "accounts.update"]
+    # paging: the playbook pages Alice and the on-call group when the approval is requested, reminds them every
+    # 90 s until Alice rejects (at +120 s: one reminder), and again for the needs_responder outcome
+    pages = card["pages"]
+    assert [p["kind"] for p in pages] == ["approval", "reminder", "needs_responder"], pages
+    assert all(p["paged"] == ["oid-alice", "grp-secops-oncall"] and p["sent"] for p in pages)
+    assert pages[0]["offset_s"] == pytest.approx(approval["requested_offset_s"])
+    assert pages[1]["offset_s"] - pages[0]["offset_s"] == pytest.approx(90.0)
+    first = card["notifications"][0]["text"]
+    assert f"/api/console/incidents/{approval['incident_id']}" in first
+    assert f"incident approve {approval['incident_id']} --step lock-network" in first
+    assert len(card["notifications"]) == 3
+    markdown = Path(card["files"]["markdown"]).read_text()
+    assert "## Pages" in markdown and "| reminder | lock-network | oid-alice, grp-secops-oncall |" in markdown
+    from firestop.console import pages as console_pages
+
+    page = console_pages.scorecard_page(card, caller=None)
+    assert "<td>reminder</td><td>oid-alice, grp-secops-oncall</td><td>lock-network</td>" in page and "Nobody was paged" not in page
 
 
 def test_missing_permission_scorecard_names_the_action(firestop_home):
