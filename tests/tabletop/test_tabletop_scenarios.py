@@ -172,5 +172,7 @@ def test_without_a_diagnostic_setting_the_attack_is_not_detected_and_the_gap_is_
 def test_content_abuse_notification_is_shown_not_sent(firestop_home):
     card = run("content-abuse", firestop_home)
     (note,) = card["notifications"]
-    assert "203.0.113.200" in note["text"] and card["incidents"][0]["incident_id"] in note["text"]
+    # the shipped ai-jailbreak rule (lower threshold) also fires on these refusals and opens its own incident
+    incident = next(i for i in card["incidents"] if i["playbook"] == "content-abuse")
+    assert "203.0.113.200" in note["text"] and incident["incident_id"] in note["text"]
     assert "the on-call channel would have received" in Path(card["files"]["markdown"]).read_text()
