@@ -199,6 +199,24 @@ class ClientFactory:
                                             **self._common()),
         )
 
+    def graph(self, call):
+        """Run ``call(client)`` — an async function of a msgraph ``GraphServiceClient`` — and return its result.
+
+        A client per call over :attr:`graph_transport` (:mod:`firestop.azure.graph`); Graph errors propagate
+        as msgraph raises them (``ODataError``): map them with :func:`firestop.azure.graph.map_graph_error`.
+        """
+        from firestop.azure.graph import graph_client, run
+
+        transport = self.graph_transport
+        if transport is None and hasattr(self.transport, "httpx_transport"):
+            transport = self.transport.httpx_transport()
+        credential = self._credential()
+
+        async def go():
+            return await call(graph_client(credential, transport, self.clock))
+
+        return run(go)
+
     def caller_object_id(self) -> str | None:
         """Object ID (``oid`` claim) of the identity these clients act as, read from an ARM access token.
 
