@@ -43,10 +43,12 @@ replay state is kept too (``incremental``): an episode checks that the SDK's
 action list still starts with the previous one, parses only the new actions
 and feeds only the new events, and an episode whose events complete nothing
 (events nobody waits for) does not call the orchestrator at all. Activity
-results are committed in batches. The SDK itself still replays the whole
-history at every episode it is called for (its part of the time is
-quadratic in the number of episodes); its timestamp parsing is memoised
-(``speedups.py``).
+results are committed in batches. The SDK's own objects (context, executor,
+suspended generator) are kept too (``sessions``, ``sessions.py``) and
+continued with the new events only, so an episode's cost no longer grows
+with the history; a new session (first episode on this host, after a
+restart, eviction or an uncommitted episode) replays the whole history once,
+with the SDK's timestamp parsing memoised (``speedups.py``).
 """
 
 from __future__ import annotations
