@@ -14,9 +14,9 @@ kind ``marker`` per (incident, step, runbook, target), appended with ``fsync``
 before the change (``data``: ``{"before": {...}, "plan": {...}}``). Only the
 first marker of a key counts; :func:`remember` writes none when one exists.
 States are the runbooks' own JSON (never a secret value: fingerprints only).
-The ledger lives in the store of ``Ledger.of(settings)`` (``FIRESTOP_HOME/ledger`` locally, Blob Storage
-when ``FIRESTOP_STORAGE_BLOB_URL`` is set), so every retry of the incident's steps, on any instance,
-reads the same markers.
+The ledger is wherever :meth:`runbooks.ledger.Ledger.of` keeps it — an append blob in
+Blob Storage when ``FIRESTOP_STORAGE_BLOB_URL`` is set (shared by every instance of the
+Function App), else ``FIRESTOP_HOME/ledger`` — so every retry of a step reads the same markers.
 
 Errors: :func:`remember` raises ``RunbookError('failed')`` when the marker
 cannot be written — the runbook must not act without it.

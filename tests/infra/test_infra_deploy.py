@@ -181,7 +181,11 @@ def test_missing_required_parameter_and_bad_dependency_are_refused(firestop_home
     assert "is not defined in the template" in info.value.message
 
 
-SCENARIOS = sorted(p for p in (TEMPLATE_PATH.parents[1] / "tabletop" / "scenarios").glob("*.yaml") if p.stem != "missing-permission")
+#: missing-permission rehearses a trimmed role of its own; the narrow-* scenarios act on API Management and
+#: private endpoints, which the template does not yet scope the role to (firestop infra has no --apim flag), and
+#: narrow-identity runs a drill playbook, not a shipped one.
+NOT_UNDER_DEPLOYED_ROLE = {"missing-permission", "narrow-apim-consumer", "narrow-escalation", "narrow-identity"}
+SCENARIOS = sorted(p for p in (TEMPLATE_PATH.parents[1] / "tabletop" / "scenarios").glob("*.yaml") if p.stem not in NOT_UNDER_DEPLOYED_ROLE)
 
 
 @pytest.fixture(scope="module")

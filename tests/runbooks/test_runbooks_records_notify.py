@@ -287,13 +287,14 @@ def test_ledger_chains_actions_and_evidence_and_detects_tampering(sandbox):
     entries = ledger.entries("inc-test")
     assert [(e["kind"], e["runbook"], e["action"], e["data"].get("ok")) for e in entries] == [
         ("evidence", "evidence.snapshot_config", "apply", None),
+        ("marker", "network.lock", "apply", None),  # the before-state, kept before the PATCH (runbooks.markers)
         ("action", "network.lock", "apply", True),
         ("action", "network.lock", "undo", True),
         ("action", "network.lock", "apply", False),
         ("record", "records.file", "apply", None),
     ]
     assert entries[0]["prev"] == GENESIS and all(b["prev"] == a["hash"] for a, b in zip(entries, entries[1:]))
-    assert lock["result"]["artifacts"]["ledger"] == {"seq": 2, "hash": entries[1]["hash"]}
+    assert lock["result"]["artifacts"]["ledger"] == {"seq": 3, "hash": entries[2]["hash"]}
     evidence_folder = sandbox.settings.evidence_dir / "inc-test"
     assert ledger.verify("inc-test", evidence_folder=evidence_folder).ok
 
