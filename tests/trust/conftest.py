@@ -40,6 +40,10 @@ ROUTES = {
     "console_tabletop": ("GET", "console/tabletop", {}, None, "reader"),
     "console_scorecard": ("GET", "console/tabletop/20261129T031440Z-drill-0000", {"run_id": "20261129T031440Z-drill-0000"},
                           None, "reader"),
+    # the checklist audit (firestop/functions/audit.py)
+    "latest_audit_http": ("GET", "audits/latest", {}, None, "reader"),
+    "get_audit_http": ("GET", "audits/audit-20261129T031440Z-ab12", {"audit_id": "audit-20261129T031440Z-ab12"}, None, "reader"),
+    "run_audit_http": ("POST", "audits", {}, None, "responder"),
 }
 
 

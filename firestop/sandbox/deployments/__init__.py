@@ -26,6 +26,7 @@ room = Room(
         "templateDeployments.whatIf": 1.0,
         "resourceGroups.get": 0.1,
         "resourceGroups.checkExistence": 0.1,
+        "sites.getAuthSettingsV2": 0.1,
     },
 )
 
