@@ -65,8 +65,8 @@ def test_every_route_operation_maps_to_an_azure_action(tenant):
     from firestop.sandbox.authorization.rbac import OPERATION_ACTIONS
 
     operations = {r.operation for r in tenant._router.routes if r.service != "graph"}  # Graph: not Azure RBAC
-    # mapped per path: LRO status per provider, a security alert's state change per action
-    assert operations - set(OPERATION_ACTIONS) == {"operations.get", "securityAlerts.updateState"}
+    # mapped per path: LRO status per provider (a security alert's state change is one operation per action now)
+    assert operations - set(OPERATION_ACTIONS) == {"operations.get"}
 
 
 def test_enforced_role_refuses_actions_outside_it(tenant, clients):

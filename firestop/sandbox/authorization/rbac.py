@@ -129,7 +129,11 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "diagnosticSettings.list": ("Microsoft.Insights/diagnosticSettings/read", False),
     "diagnosticSettings.createOrUpdate": ("Microsoft.Insights/diagnosticSettings/write", False),
     "diagnosticSettings.delete": ("Microsoft.Insights/diagnosticSettings/delete", False),
-    # Defender for Cloud (security/): alert state changes map per action, see action_for
+    # Defender for Cloud (security/); inProgress has no provider operation of its own: activate's
+    "securityAlerts.resolve": ("Microsoft.Security/locations/alerts/resolve/action", False),
+    "securityAlerts.dismiss": ("Microsoft.Security/locations/alerts/dismiss/action", False),
+    "securityAlerts.activate": ("Microsoft.Security/locations/alerts/activate/action", False),
+    "securityAlerts.inProgress": ("Microsoft.Security/locations/alerts/activate/action", False),
     "securityAlerts.list": ("Microsoft.Security/locations/alerts/read", False),
     "securityAlerts.get": ("Microsoft.Security/locations/alerts/read", False),
     "pricings.get": ("Microsoft.Security/pricings/read", False),
@@ -150,13 +154,6 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "vaults.listBySubscription": ("Microsoft.KeyVault/vaults/read", False),
     "policyStates.queryResults": ("Microsoft.PolicyInsights/policyStates/queryResults/action", False),
 }
-#: ``…/alerts/{name}/{action}`` -> the provider operation (resolve, dismiss, activate; inProgress has none of its own).
-SECURITY_ALERT_ACTIONS = {
-    "resolve": "Microsoft.Security/locations/alerts/resolve/action",
-    "dismiss": "Microsoft.Security/locations/alerts/dismiss/action",
-    "activate": "Microsoft.Security/locations/alerts/activate/action",
-    "inprogress": "Microsoft.Security/locations/alerts/activate/action",
-}
 #: LRO status URLs, per provider of the path.
 OPERATION_STATUS_ACTIONS = {
     "microsoft.cognitiveservices": "Microsoft.CognitiveServices/locations/operationResults/read",
@@ -170,9 +167,6 @@ def action_for(operation: str, path: str) -> Optional[tuple[str, bool]]:
         parts = [p.lower() for p in path.split("/") if p]
         provider = parts[parts.index("providers") + 1] if "providers" in parts else ""
         action = OPERATION_STATUS_ACTIONS.get(provider)
-        return (action, False) if action else None
-    if operation == "securityAlerts.updateState":
-        action = SECURITY_ALERT_ACTIONS.get(path.rstrip("/").rsplit("/", 1)[-1].lower())
         return (action, False) if action else None
     return OPERATION_ACTIONS.get(operation)
 

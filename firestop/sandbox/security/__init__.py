@@ -9,7 +9,7 @@ subscription and resource scope, REST 2024-01-01 — the api-versions
 azure-mgmt-security 7.0.0 sends by default), ``seed.py`` (the seed's
 ``security`` section, order 60: Defender plans, then alerts on seeded
 resources). Operations (names used by ``inject_fault`` and the request log):
-``securityAlerts.list``, ``securityAlerts.get``, ``securityAlerts.updateState``,
+``securityAlerts.list``, ``securityAlerts.get``, ``securityAlerts.resolve/dismiss/activate/inProgress``,
 ``pricings.get``, ``pricings.list``, ``pricings.update``, ``pricings.delete``.
 """
 
@@ -20,7 +20,10 @@ room = Room(
     latency={
         "securityAlerts.list": 0.4,
         "securityAlerts.get": 0.2,
-        "securityAlerts.updateState": 0.3,
+        "securityAlerts.resolve": 0.3,
+        "securityAlerts.dismiss": 0.3,
+        "securityAlerts.activate": 0.3,
+        "securityAlerts.inProgress": 0.3,
         "pricings.get": 0.2,
         "pricings.list": 0.3,
         "pricings.update": 0.8,

@@ -12,7 +12,7 @@ securityAlerts.list          GET     ``{rgs}/providers/Microsoft.Security/alerts
                                      ``{rgs}/providers/Microsoft.Security/locations/{asc}/alerts`` (one location);
                                      the subscription form lists resource-group alerts too, as Alerts_List does
 securityAlerts.get           GET     ``{rgs}/providers/Microsoft.Security/locations/{asc}/alerts/{name}`` → 200, 404 ``AlertNotFound``
-securityAlerts.updateState   POST    ``…/alerts/{name}/resolve|dismiss|activate|inProgress`` → 204 (no body), 404 ``AlertNotFound``;
+securityAlerts.resolve|…   POST    ``…/alerts/{name}/resolve|dismiss|activate|inProgress`` → 204 (no body), 404 ``AlertNotFound``;
                                      sets ``status`` Resolved/Dismissed/Active/InProgress (idempotent)
 pricings.list                GET     ``/subscriptions/{s}/providers/Microsoft.Security/pricings`` → ``{"value": [...]}``;
                                      ``$filter=name in ('AI','Api')`` accepted (names only)
@@ -110,7 +110,7 @@ for scope in (SUB, RG):
         Route("GET", ARM, scope + SEC + "/locations/{loc}/alerts", "securityAlerts.list", "arm", list_alerts),
         Route("GET", ARM, scope + SEC + "/locations/{loc}/alerts/{name}", "securityAlerts.get", "arm", get_alert),
     )
-    room.add(*(Route("POST", ARM, scope + SEC + "/locations/{loc}/alerts/{name}/" + action, "securityAlerts.updateState", "arm", update_alert_state)
+    room.add(*(Route("POST", ARM, scope + SEC + "/locations/{loc}/alerts/{name}/" + action, "securityAlerts." + action, "arm", update_alert_state)
                for action in ("resolve", "dismiss", "activate", "inProgress")))
 
 
