@@ -58,9 +58,10 @@ def test_run_shows_the_plan_asks_and_applies_then_verifies_and_records_on_the_le
     out = result.output
     assert out.index("Would change:") < out.index("on the sandbox tenant? [y/N]") < out.index("Applied: set networkAcls → Deny")
     assert "properties.networkAcls" in out and "✔ networkAcls.defaultAction is Deny" in out and "Verified." in out
-    assert f"Ledger: {INCIDENT} entry 1" in out
+    assert f"Ledger: {INCIDENT} entry 2" in out  # entry 1: the before-state marker (runbooks.markers)
     assert tenant(firestop_home).resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Deny"
-    [entry] = ledger(firestop_home)
+    marker, entry = ledger(firestop_home)
+    assert (marker["kind"], marker["runbook"], marker["target"]) == ("marker", "network.lock", ACCOUNT)
     assert (entry["kind"], entry["runbook"], entry["action"], entry["target"]) == ("action", "network.lock", "apply", ACCOUNT)
     assert entry["step_id"].startswith("cli-run-") and entry["data"]["ok"] and entry["data"]["changed"]
     assert cli("ledger", "verify", INCIDENT).exit_code == 0
