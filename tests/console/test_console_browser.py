@@ -144,9 +144,9 @@ def test_approve_in_the_browser_contains_the_incident_and_pages_render_at_phone_
             page.visit(f"/api/console/incidents/{incident_id}")
             text = page.page.inner_text("main")
             assert "Waiting for approval" in text and "lock-network" in text and "oid-alice" in text
-            # what already ran before the approval: the evidence snapshot, done; the step waiting, as such
+            # what already ran before the approval (intake, playbook selection), and the step waiting, as such
             rows = page.page.locator("table >> nth=-1").locator("tbody tr").all_inner_texts()
-            assert any("snapshot-logs" in r and "done" in r for r in rows), rows
+            assert any("select playbook" in r and "ok" in r for r in rows), rows
             assert any("lock-network" in r and "awaiting approval" in r for r in rows), rows
             assert page.page.locator("button.approve").is_visible() and page.page.locator("button.reject").is_visible()
             page.check("incident-awaiting-approval")
