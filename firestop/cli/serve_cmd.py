@@ -142,7 +142,8 @@ def serve(
              f"{authenticator.issuer} for {authenticator.audience} only; client-sent {HEADER} headers are dropped "
              f"(roles from {roles_from})")
     else:
-        echo(f"Responders' API: trusts the {HEADER} header from loopback peers only (identity only; roles from {roles_from})")
+        echo(f"Responders' API and console: trust the {HEADER} header from loopback peers that also send the function key "
+             f"(identity only; roles from {roles_from}); for browsers, add both headers or use --auth-jwks")
     if not _loopback(host):
         echo(f"  warning: listening on {host}, not loopback: anyone who can reach this port and has the key can "
              "call the functions; this is a development server (plain HTTP)")

@@ -95,7 +95,7 @@ class Page:
 
     def __init__(self, browser, port: int, width: int, who: str = "oid-alice") -> None:
         self.context = browser.new_context(viewport={"width": width, "height": 800}, base_url=f"http://127.0.0.1:{port}",
-                                           extra_http_headers={"X-MS-CLIENT-PRINCIPAL": encode_principal(who)})
+                                           extra_http_headers={"X-MS-CLIENT-PRINCIPAL": encode_principal(who), "x-functions-key": KEY})
         self.page = self.context.new_page()
         self.width = width
         self.problems: list[str] = []
@@ -184,7 +184,7 @@ def test_a_reader_sees_no_decision_buttons_and_a_forged_cross_site_post_is_refus
     finally:
         page.close()
     # another site's form posting with the victim's credentials: no Origin of this app, no token
-    context = browser.new_context(extra_http_headers={"X-MS-CLIENT-PRINCIPAL": encode_principal("oid-alice")})
+    context = browser.new_context(extra_http_headers={"X-MS-CLIENT-PRINCIPAL": encode_principal("oid-alice"), "x-functions-key": KEY})
     try:
         response = context.request.post(f"http://127.0.0.1:{port}/api/console/incidents/inc-0/approvals/lock-network",
                                          headers={"Origin": "https://evil.example", "Accept": "application/json"},

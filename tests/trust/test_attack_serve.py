@@ -60,7 +60,23 @@ def served(tmp_path_factory):
 
 def test_serve_says_it_trusts_the_principal_header_from_loopback_only(served):
     _, lines, _ = served
-    assert any("X-MS-CLIENT-PRINCIPAL header from loopback peers only" in line for line in lines), lines
+    assert any("X-MS-CLIENT-PRINCIPAL header from loopback peers that also send the function key" in line
+               for line in lines), lines
+
+
+@pytest.mark.parametrize("method,path", [("GET", "incidents"), ("GET", "console"),
+                                         ("POST", "incidents/inc-33906e911c7aff74/approvals/lock-network")])
+def test_a_loopback_caller_without_the_function_key_cannot_claim_an_identity(served, method, path):
+    """The people's routes are ANONYMOUS for the Functions host (App Service authentication guards them on Azure);
+    locally, without --auth-jwks, the function key is what keeps another local process from claiming an approver."""
+    port, _, _ = served
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/{path}", method=method,
+                                     data=b'{"decision": "approve"}' if method == "POST" else None,
+                                     headers={"X-MS-CLIENT-PRINCIPAL": encode_principal("oid-alice"),
+                                              "content-type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=GUARD_S)  # noqa: S310 - test server
+    assert refused.value.code == 401
 
 
 @pytest.mark.parametrize("method,path,body,role", [
