@@ -97,7 +97,7 @@ def test_scorecard_with_hostile_values_keeps_its_structure():
     }
     seen = tokens(scorecard(card))
     assert not {t.type for t in seen} & _BAD
-    assert [t.tag for t in seen if t.type == "heading_open"] == ["h1"] + ["h2"] * 9
+    assert [t.tag for t in seen if t.type == "heading_open"] == ["h1"] + ["h2"] * 10  # … Pages (who was paged)
 
 
 def test_notifications_escape_for_slack_and_teams():
