@@ -249,7 +249,7 @@ def _blast_radius(value: Any) -> str:
 
 def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: bool, why_not: str, token: str | None) -> str:
     """The pending approval: what it changes, its blast radius, who may decide, and the Approve/Reject form."""
-    approvers = ", ".join(str(a) for a in approval.get("approvers") or []) or "(none named)"
+    approvers = ", ".join(str(a) for a in approval.get("approvers") or []) or "anyone with the approver role (Firestop.Approver)"
     parts = [
         '<div class="card" id="approval"><h2>Waiting for approval</h2><dl>',
         f'<dt>step</dt><dd><code>{h(approval.get("step"))}</code> ({h(approval.get("runbook"))})</dd>',

@@ -120,8 +120,8 @@ def _checked_post(req: func.HttpRequest, role: Role, action: str):
 def _may_decide(caller: Any, approval: dict[str, Any]) -> tuple[bool, str]:
     if "approver" not in caller.roles and "admin" not in caller.roles:
         return False, "You do not hold the approver role: one of the approvers listed above must decide."
-    approvers = set(approval.get("approvers") or [])
-    if caller.object_id not in approvers and not approvers & set(caller.groups):
+    approvers = set(approval.get("approvers") or [])  # none named: anyone with the approver role (judge() agrees)
+    if approvers and caller.object_id not in approvers and not approvers & set(caller.groups):
         return False, "You hold the approver role but are not among this step's approvers."
     if approval.get("two_person") and approval.get("requested_by") == caller.object_id:
         return False, "Two-person rule: you requested this step, someone else must approve it."

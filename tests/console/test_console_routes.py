@@ -168,3 +168,18 @@ def test_the_front_page_shows_the_latest_audit_once_one_ran(api, firestop_home):
     assert status == 200 and "No audit yet" not in page and audit["audit_id"] in page
     failed = [r for r in audit["results"] if r["status"] == "fail"]
     assert failed and pages.h(failed[0]["title"]) in page
+
+
+def test_a_step_with_no_named_approvers_may_be_decided_by_any_approver():
+    """As the orchestrator's judge() and the CLI say: no approvers named = anyone holding the approver role."""
+    from types import SimpleNamespace
+
+    from firestop.functions.http_console import _may_decide
+
+    approver = SimpleNamespace(object_id="oid-alice", roles={"responder", "approver"}, groups=())
+    reader = SimpleNamespace(object_id="oid-mallory", roles={"reader"}, groups=())
+    assert _may_decide(approver, {"approvers": []}) == (True, "")
+    assert _may_decide(reader, {"approvers": []})[0] is False
+    named = {"approvers": ["oid-bob"]}
+    assert _may_decide(approver, named) == (False, "You hold the approver role but are not among this step's approvers.")
+    assert _may_decide(SimpleNamespace(object_id="oid-carol", roles={"approver"}, groups=("oid-bob",)), named)[0]
