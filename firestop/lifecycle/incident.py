@@ -649,7 +649,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
                 inc.pending_approval = None
                 inc.status()
                 run.fail("stopped", f"not approved: the incident was stopped ({(inc.stop or {}).get('reason')})")
-                doc.record_action(step.id, run.target, run.answer)
+                doc.record_action(step.id, run.target, run.answer, params=run.params)
                 return "stopped"
             continue
         if winner is not timer:
@@ -681,7 +681,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
                       detail=reason, started_at=requested_at)
             if verdict == "reject":
                 run.fail("rejected", f"approval rejected: {reason}")
-                doc.record_action(step.id, run.target, run.answer)
+                doc.record_action(step.id, run.target, run.answer, params=run.params)
             return verdict
         if now < deadline and next_reminder is not None and wake == next_reminder:  # a reminder, not the deadline
             reminders += 1
@@ -713,7 +713,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             return "approve"
         doc.event(run.phase, step.id, "approval timed out", now, target=run.target, detail="not approved in time; not acting (fail closed)")
         run.fail("timeout", f"approval not given within {approval.timeout_seconds:g} s")
-        doc.record_action(step.id, run.target, run.answer)
+        doc.record_action(step.id, run.target, run.answer, params=run.params)
         return "timeout"
 
 
@@ -754,12 +754,12 @@ def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any
         why = (result or {}).get("reason") or sealed.get("reason") or "the step group did not run"
         for run in runs:
             run.fail("refused", f"step group not run: {why}")
-            inc.doc.record_action(run.step.id, run.target, run.answer)
+            inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
             inc.doc.event(phase, run.step.id, "failed", inc.now, target=run.target, runbook=run.runbook, detail=run.answer["error"]["message"])
         return
     for run, outcome in zip(runs, result["runs"]):
         run.answer = outcome["answer"]
-        inc.doc.record_action(run.step.id, run.target, run.answer)
+        inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
         for event in outcome["events"]:
             inc.doc.event(phase, run.step.id, event["outcome"], parse_time(event["finished_at"]), target=run.target,
                           runbook=run.runbook, detail=event["detail"], started_at=parse_time(event["started_at"]))

@@ -47,6 +47,20 @@ def timeline_so_far(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _undo_params(runbook: Any, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The params an after-the-fact undo needs: a reversible runbook's inputs, with any registered secret redacted."""
+    if not params or not isinstance(runbook, str):
+        return {}
+    from runbooks import get_runbook
+    from runbooks.redact import redact_json
+
+    try:
+        reversible = type(get_runbook(runbook)).reversible
+    except (KeyError, LookupError):
+        return {}
+    return redact_json(params) if reversible else {}
+
+
 class IncidentDoc:
     """Accumulates timeline entries and actions; ``to_record()`` gives the post-incident record."""
 
@@ -115,12 +129,16 @@ class IncidentDoc:
     def action_key(self, step_id: str, target: str | None) -> str:
         return f"{step_id}@{target or '-'}"
 
-    def record_action(self, step_id: str, target: str | None, answer: dict[str, Any]) -> None:
+    def record_action(self, step_id: str, target: str | None, answer: dict[str, Any],
+                      params: dict[str, Any] | None = None) -> None:
+        """``params``: the step's resolved inputs, kept (for reversible runbooks only, secrets redacted) so that
+        ``incident undo`` can run the runbook's undo after the orchestration ended."""
         result = answer.get("result") or {}
         entry = {
             "step_id": step_id,
             "runbook": answer.get("runbook"),
             "target": target,
+            "params": _undo_params(answer.get("runbook"), params),
             "ok": bool(answer.get("ok")),
             "changed": result.get("changed"),
             "summary": result.get("summary") or (answer.get("error") or {}).get("message"),

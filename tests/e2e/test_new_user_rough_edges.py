@@ -263,3 +263,19 @@ def test_a_manual_runbook_run_can_be_undone_exactly_once(firestop_home):
     again = json.loads(cli("runbook", "undo", run_id, "--yes", "--json").stdout)
     assert again["exit_code"] == 2 and "already undone" in again["error"]
     assert "not a manual run id" in json.loads(cli("runbook", "undo", "inc-1/x", "--yes", "--json").stdout)["error"]
+
+
+def test_an_approved_role_revocation_can_be_undone_after_the_incident(firestop_home):
+    """The record keeps a reversible step's params (principal_id here), so incident undo can run its undo."""
+    suspicious = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+    assert cli("alert", "handle", str(suspicious)).exit_code == 3
+    incident = json.loads(cli("incident", "list", "--json").stdout)[0]["incident_id"]
+    approved = cli("incident", "approve", incident, "--step", "revoke-principal", "--as", "oid-alice", "--json")
+    assert approved.exit_code == 0, approved.output
+    record = json.loads((firestop_home / "records" / f"{incident}.json").read_text())
+    revoke = next(a for a in record["actions"] if a["step_id"] == "revoke-principal")
+    assert revoke["params"]["principal_id"] == "d4c3b2a1-6e5f-4a7b-9c8d-0e1f2a3b4c5d"
+    assert next(a for a in record["actions"] if a["step_id"] == "rotate-keys")["params"] == {}  # not reversible: none kept
+    undone = cli("incident", "undo", incident, "--yes", "--json")
+    assert undone.exit_code == 0, undone.output
+    assert [u["step_id"] for u in json.loads(undone.stdout)["undone"] if u["ok"]] == ["revoke-principal"]
