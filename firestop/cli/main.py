@@ -123,6 +123,10 @@ def _alert_or_fail(source: str, as_json: bool):
 
 
 def _internal(exc: BaseException, as_json: bool) -> None:
+    if isinstance(exc, BrokenPipeError):
+        from firestop.cli.output import reader_went_away
+
+        reader_went_away()
     from firestop.settings import SettingsError
 
     if isinstance(exc, SettingsError):  # a wrong setting is bad input, named with its fix
@@ -340,10 +344,18 @@ def main(argv: Optional[list[str]] = None) -> None:
         except typer.Exit as done:  # outside the app, so no click to turn it into the exit status
             raise SystemExit(done.exit_code) from None
 
+    from firestop.cli.output import PipeGuard
+
+    if not isinstance(sys.stdout, PipeGuard):
+        sys.stdout = PipeGuard(sys.stdout)
     try:
         app(args=args, prog_name="python -m firestop")
     except SettingsError as exc:  # raised outside a command's own handler: still bad input, never a traceback
         stop(f"setting: {exc}", EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        from firestop.cli.output import reader_went_away
+
+        reader_went_away()
     except Exception as exc:  # noqa: BLE001 — the last line of defence: one line, never a traceback without --debug
         if "--debug" in args:
             raise

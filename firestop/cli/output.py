@@ -53,6 +53,39 @@ def safe(value: Any) -> str:
     return escape(clean(value))
 
 
+def reader_went_away() -> NoReturn:
+    """The reader of stdout closed it (``| head``): stop quietly with exit 0, as Unix tools do; nothing more is written."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit would raise again
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(0)
+
+
+class PipeGuard:
+    """Wraps stdout so that a reader closing the pipe (``| head``) ends the command quietly with exit 0
+    (click would answer EPIPE with exit 1, which breaks ``set -o pipefail`` scripts)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            reader_went_away()
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            reader_went_away()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT, *, as_json: bool = False) -> NoReturn:
     """Print one clear error line (or a JSON error object) and exit with ``code``."""
     if as_json:

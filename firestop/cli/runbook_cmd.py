@@ -155,6 +155,10 @@ def _open_environment(azure: bool, tenant: Optional[Path], as_json: bool):
 
 
 def _internal(exc: BaseException, as_json: bool) -> None:
+    if isinstance(exc, BrokenPipeError):
+        from firestop.cli.output import reader_went_away
+
+        reader_went_away()
     from firestop.cli.main import _state
 
     if _state.get("debug"):

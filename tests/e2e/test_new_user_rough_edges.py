@@ -279,3 +279,23 @@ def test_an_approved_role_revocation_can_be_undone_after_the_incident(firestop_h
     undone = cli("incident", "undo", incident, "--yes", "--json")
     assert undone.exit_code == 0, undone.output
     assert [u["step_id"] for u in json.loads(undone.stdout)["undone"] if u["ok"]] == ["revoke-principal"]
+
+
+def test_piping_into_head_ends_quietly_with_exit_0(firestop_home):
+    """`... | head -1` under `set -o pipefail`: the reader closing the pipe is not an internal error."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)  # a small pipe: the output (~8 KB) must block
+    env = {**os.environ, "FIRESTOP_HOME": str(firestop_home)}
+    proc = subprocess.Popen([sys.executable, "-m", "firestop", "runbook", "list"], stdout=write_end,
+                            stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        first = reader.readline()  # head has what it wanted and goes away
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and first, err
+    assert b"Traceback" not in err and b"internal error" not in err
