@@ -112,7 +112,8 @@ class RotateParams(BaseModel):
     """key_vault_url: vault holding this account's consumers' secret; secret_name: the secret consumers
     read the key from. Default: the account's ``firestop-key-secret`` tag, else FIRESTOP_KEY_VAULT_URL /
     FIRESTOP_KEY_SECRET_NAME (see the module doc). Give them per target: a step acting on several
-    accounts with one fixed secret_name is refused for all but the secret's own account."""
+    accounts with one fixed secret_name is refused for all but the secret's own account. The vault,
+    whichever names it, must be FIRESTOP_KEY_VAULT_URL's or on FIRESTOP_KEY_VAULT_ALLOWED_URLS."""
 
     model_config = ConfigDict(extra="forbid")
 
