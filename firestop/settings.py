@@ -10,6 +10,7 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_PLAYBOOKS`` | directory of playbook YAML files | ``playbooks/`` beside ``firestop/`` |
 | ``FIRESTOP_KEY_VAULT_URL`` | vault that receives rotated keys, e.g. ``https://kv-contoso-ai.vault.azure.net`` | none (the sandbox sets its own) |
 | ``FIRESTOP_KEY_SECRET_NAME`` | secret that consumers read the Azure OpenAI key from | ``openai-api-key`` |
+| ``FIRESTOP_KEY_VAULT_ALLOWED_URLS`` | comma-separated further vaults ``keys.*`` may write a rotated key to (besides ``FIRESTOP_KEY_VAULT_URL``'s) | none |
 | ``FIRESTOP_LOG_WORKSPACE_ID`` | Log Analytics workspace ID (GUID) queried for evidence | none (the sandbox sets its own) |
 | ``FIRESTOP_AUTOMATION_PRINCIPAL_ID`` | object ID of Firestop's own identity: ``identity.revoke_role_assignment`` never removes its role assignments | none (the runbook also protects the object ID in its own access token) |
 | ``FIRESTOP_STORAGE_BLOB_URL`` | Blob endpoint that keeps records, evidence, ledger and notification copies (:mod:`firestop.storage`) instead of ``FIRESTOP_HOME`` | none |
@@ -41,6 +42,8 @@ class Settings(BaseModel):
     playbooks_dir: Path
     key_vault_url: str | None = None
     key_secret_name: str = "openai-api-key"
+    #: further vaults (``https://<name>.vault.azure.net``, lower-case) keys.rotate/revoke may write a key to
+    key_vault_allowed_urls: tuple[str, ...] = ()
     log_workspace_id: str | None = None
     automation_principal_id: str | None = None
     storage_blob_url: str | None = None
@@ -60,6 +63,7 @@ class Settings(BaseModel):
             "playbooks_dir": Path(env.get("FIRESTOP_PLAYBOOKS", REPO_ROOT / "playbooks")),
             "key_vault_url": env.get("FIRESTOP_KEY_VAULT_URL") or None,
             "key_secret_name": env.get("FIRESTOP_KEY_SECRET_NAME") or "openai-api-key",
+            "key_vault_allowed_urls": _vault_list(env.get("FIRESTOP_KEY_VAULT_ALLOWED_URLS") or ""),
             "log_workspace_id": env.get("FIRESTOP_LOG_WORKSPACE_ID") or None,
             "automation_principal_id": env.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID") or None,
             "storage_blob_url": env.get("FIRESTOP_STORAGE_BLOB_URL") or None,
@@ -151,6 +155,20 @@ def _vault_url(v: str) -> str | None:
     if _re.match(r"^https://[A-Za-z0-9-]{3,24}\.vault\.azure\.net/?$", v):
         return None
     return f"{v!r} is not a Key Vault URL; give https://<vault-name>.vault.azure.net (az keyvault show --query properties.vaultUri)"
+
+
+def _vault_list(v: str) -> tuple[str, ...]:
+    """``"https://a.vault.azure.net, https://b.vault.azure.net/"`` → their URLs, lower-case, without a trailing slash."""
+    return tuple(p.strip().rstrip("/").lower() for p in v.split(",") if p.strip())
+
+
+def _vault_urls(v: str) -> str | None:
+    parts = [p.strip() for p in v.split(",") if p.strip()]
+    if len(parts) > 20:
+        return "must be at most 20 comma-separated Key Vault URLs"
+    bad = [p for p in parts if _vault_url(p)]
+    return (f"{bad[0]!r} is not a Key Vault URL; give comma-separated https://<vault-name>.vault.azure.net"
+            if bad else None)
 
 
 def _https(v: str) -> str | None:
@@ -247,6 +265,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_LOG_WORKSPACE_ID", "azure", "none (the sandbox's workspace locally)", "Workspace ID (GUID) of the Log Analytics workspace with the accounts' diagnostic logs (evidence).", _guid("the workspace ID: az monitor log-analytics workspace show --query customerId")),
     Setting("FIRESTOP_SENTINEL_WORKSPACE_ID", "no", "none (the sandbox's law-contoso-sec locally)", "ARM resource ID of the Microsoft Sentinel workspace whose incidents Firestop comments on and closes (sentinel.* runbooks); unset: only an incident that arrived itself is written back.", _sentinel_workspace),
     Setting("FIRESTOP_KEY_SECRET_NAME", "no", "openai-api-key", "Secret the consumers read the key from (an account's ARM tag firestop-key-secret overrides it).", _secret_name),
+    Setting("FIRESTOP_KEY_VAULT_ALLOWED_URLS", "no", "none (only FIRESTOP_KEY_VAULT_URL's vault)", "Comma-separated further vaults (https://<vault-name>.vault.azure.net, at most 20) keys.rotate/keys.revoke may write a new key to, e.g. the vault an account's firestop-key-secret tag names; any other vault is refused.", _vault_urls),
     Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions.", _guid("the managed identity's principalId (template output identityPrincipalId)")),
     Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),
     Setting("FIRESTOP_NOTIFY_WEBHOOK_URL", "no", "none (notify.webhook is skipped)", "Teams/Slack incoming-webhook URL (a secret: the URL carries a token).", _https),
@@ -317,7 +336,7 @@ def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[
 #: The settings :meth:`Settings.from_env` parses into a typed field, checked there against :data:`SETTINGS` so a
 #: malformed value is named with its fix (paths and URLs are checked where they are used: a local stand-in
 #: webhook on http:// and a missing playbook folder have their own, more specific answers).
-_PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER",
+_PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_KEY_VAULT_ALLOWED_URLS", "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER",
                        "FIRESTOP_EVIDENCE_CONTAINER", "FIRESTOP_LEDGER_CONTAINER")
 
 

@@ -32,7 +32,8 @@ Several targets: the orchestrator runs a step once per target with the same inci
 and step id, so everything a runbook keys on carries the target too — the key
 runbooks' Key Vault marker names the account (``firestop-account``) and each account
 has its own consumers' secret (ARM tag ``firestop-key-secret`` on the account, else
-the settings' default only when it holds that account's key: :mod:`runbooks.keys`);
+the settings' default; either only when it holds that account's key, and only in an
+allowed vault — FIRESTOP_KEY_VAULT_URL's or FIRESTOP_KEY_VAULT_ALLOWED_URLS: :mod:`runbooks.keys`);
 evidence items are named after their target (:func:`runbooks.evidence.evidence_name`);
 NSG rule names are scoped to their NSG.
 

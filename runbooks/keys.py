@@ -49,15 +49,25 @@ Which secret (the consumers' secret of *this* account), first match wins:
 3. the settings ``FIRESTOP_KEY_VAULT_URL`` / ``FIRESTOP_KEY_SECRET_NAME`` — a default
    shared by every account, so it is used only when it is this account's:
 
+Allowed vaults. A key is only ever written to (or read from) an allowed vault:
+``FIRESTOP_KEY_VAULT_URL``'s and those of ``FIRESTOP_KEY_VAULT_ALLOWED_URLS``,
+whatever names the secret (params, tag or settings). Anyone who may write tags on
+the account (Tag Contributor: no ``listKeys`` right) could otherwise point the tag
+at a vault of theirs and receive the new live key (red-team RT3-04). Another vault
+is refused (``RunbookError('invalid')`` naming where it came from and the fix)
+while locating the secret — before any regeneration.
+
 Ownership. Two accounts cannot share one consumers' secret (rotating the second
 would overwrite the first's consumers with a key of the wrong account). Every
 version Firestop stores carries ``firestop-account``; a secret whose current
 version names another account is refused (``RunbookError('invalid')`` naming
-the fix). The settings default (3) is also refused when its current version has
-no ``firestop-account`` tag and holds neither of this account's keys — unless
-an earlier attempt of this very step on this account is on the incident's
-ledger (a crash between ``keys.revoke``'s regenerations leaves the secret
-holding a dead key of this account). An absent secret is created.
+the fix). The settings default (3) and a tag-named secret (2) are also refused
+when their current version has no ``firestop-account`` tag and holds neither of
+this account's keys — unless an earlier attempt of this very step on this
+account that got past these checks is on the incident's ledger (a crash between
+``keys.revoke``'s regenerations leaves the secret holding a dead key of this
+account). A secret named by a tag is never created: absent, it is refused. An
+absent secret named by the params or the settings is created.
 """
 
 from __future__ import annotations
@@ -95,13 +105,15 @@ ACCOUNT_SECRET_TAG = "firestop-key-secret"
 _TAG_VALUE_MAX = 256  # Key Vault tag values: at most 256 characters
 _SECRET_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 SETTINGS_SOURCE = "settings FIRESTOP_KEY_VAULT_URL/FIRESTOP_KEY_SECRET_NAME"
+TAG_SOURCE = f"account tag {ACCOUNT_SECRET_TAG}"
 
 
 class RotateParams(BaseModel):
     """key_vault_url: vault holding this account's consumers' secret; secret_name: the secret consumers
     read the key from. Default: the account's ``firestop-key-secret`` tag, else FIRESTOP_KEY_VAULT_URL /
     FIRESTOP_KEY_SECRET_NAME (see the module doc). Give them per target: a step acting on several
-    accounts with one fixed secret_name is refused for all but the secret's own account."""
+    accounts with one fixed secret_name is refused for all but the secret's own account. The vault,
+    whichever names it, must be FIRESTOP_KEY_VAULT_URL's or on FIRESTOP_KEY_VAULT_ALLOWED_URLS."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -148,6 +160,31 @@ class SecretLocation:
         """True for the settings default, which every account without a tag falls back to."""
         return self.source == SETTINGS_SOURCE
 
+    @property
+    def tag_named(self) -> bool:
+        """True when the account's ``firestop-key-secret`` tag named the secret (anyone with tag write may set it)."""
+        return self.source == TAG_SOURCE
+
+
+def allowed_vaults(settings: Any) -> frozenset[str]:
+    """The vault URLs (``https://<name>.vault.azure.net``, lower-case) a key may be written to:
+    FIRESTOP_KEY_VAULT_URL's and FIRESTOP_KEY_VAULT_ALLOWED_URLS'."""
+    urls = [settings.key_vault_url, *getattr(settings, "key_vault_allowed_urls", ())]
+    return frozenset(str(u).strip().rstrip("/").lower() for u in urls if u)
+
+
+def require_allowed_vault(settings: Any, vault: str, *, source: str) -> str:
+    """``vault`` (as :func:`runbooks.targets.vault_url` returns it) when allowed; RunbookError('invalid')
+    naming ``source`` (where the vault came from) and the fix otherwise."""
+    if vault.lower() in allowed_vaults(settings):
+        return vault
+    raise RunbookError(
+        "invalid",
+        f"{source}: {vault!r} is not a vault Firestop may write a key to (allowed: FIRESTOP_KEY_VAULT_URL's vault and "
+        "FIRESTOP_KEY_VAULT_ALLOWED_URLS); point it at the consumers' secret in an allowed vault, or add the vault to "
+        "FIRESTOP_KEY_VAULT_ALLOWED_URLS if it really is the consumers' — nothing was rotated",
+    )
+
 
 def locate_secret(ctx: RunContext, ref: AccountRef, params: RotateParams) -> SecretLocation:
     """The consumers' secret of ``ref`` (module doc: params, then the account tag, then settings).
@@ -158,12 +195,15 @@ def locate_secret(ctx: RunContext, ref: AccountRef, params: RotateParams) -> Sec
     settings = ctx.settings
     if params.key_vault_url or params.secret_name:
         vault = vault_url(params.key_vault_url or settings.key_vault_url)
+        require_allowed_vault(settings, vault, source="key_vault_url (step parameters)")
         return SecretLocation(vault, params.secret_name or settings.key_secret_name, "step parameters")
     tags = get_account(ctx, ref).get("tags") or {}
     tagged = next((v for k, v in tags.items() if k.lower() == ACCOUNT_SECRET_TAG), None)  # ARM tag names: case-insensitive
     if tagged:
-        vault, name = parse_secret_id(str(tagged), field=f"account tag {ACCOUNT_SECRET_TAG} of {ref.name}")
-        return SecretLocation(vault, name, f"account tag {ACCOUNT_SECRET_TAG}")
+        field = f"{TAG_SOURCE} of {ref.name}"
+        vault, name = parse_secret_id(str(tagged), field=field)
+        require_allowed_vault(settings, vault, source=field)
+        return SecretLocation(vault, name, TAG_SOURCE)
     if not settings.key_vault_url:
         raise RunbookError(
             "invalid",
@@ -259,7 +299,14 @@ class _KeyState:
             if owner != self.marker:
                 raise RunbookError("invalid", f"{runbook}: the consumers' secret {where} holds the key of another account ({owner}); {fix}")
             return
-        if value is None or not self.location.shared_default or value in (keys["key1"], keys["key2"]):
+        if value is None and self.location.tag_named:
+            raise RunbookError(
+                "invalid",
+                f"{runbook}: the consumers' secret {where} does not exist; Firestop never creates a secret named by the "
+                f"{ACCOUNT_SECRET_TAG} tag: create it holding {self.ref.name}'s key in use, or fix the tag",
+            )
+        checked = self.location.shared_default or self.location.tag_named
+        if value is None or not checked or value in (keys["key1"], keys["key2"]):
             return
         if self._attempted_before(runbook):
             return  # our own key, made stale by an earlier attempt of this step (e.g. keys.revoke crashed half-way)
@@ -279,6 +326,9 @@ class _KeyState:
         for entry in entries:
             if (entry.get("kind"), entry.get("runbook"), entry.get("action"), entry.get("step_id")) != ("action", runbook, "apply", self.ctx.step_id):
                 continue
+            error = (entry.get("data") or {}).get("error")
+            if isinstance(error, dict) and error.get("kind") == "invalid":
+                continue  # refused by these very checks: it changed nothing, so it vouches for nothing
             try:
                 if account_ref(entry.get("target")).resource_id.lower() == mine:
                     return True
