@@ -251,8 +251,11 @@ def print_incident(record: dict[str, Any]) -> None:
         f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if record.get("sandbox") else ""),
         highlight=False,
     )
-    for gap in record.get("checklist_gaps") or []:
-        console.print(Text(clean(f"Gap: {gap.get('gap')} on {_short(gap.get('target'))} — {gap.get('advice')}"), style="yellow"), highlight=False)
+    gaps = record.get("checklist_gaps") or []
+    if gaps:  # read at analyze time: the configuration that let the incident happen, even where containment changed it
+        console.print(Text("Checklist gaps found before containment (fix them for good):", style="yellow"), highlight=False)
+    for gap in gaps:
+        console.print(Text(clean(f"  Gap: {gap.get('gap')} on {_short(gap.get('target'))} — {gap.get('advice')}"), style="yellow"), highlight=False)
     files = record.get("record_files") or {}
     if files:
         console.print(Text(clean(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False)

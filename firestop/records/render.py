@@ -70,7 +70,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         ]
         lines.append("")
     if record.get("checklist_gaps"):
-        lines += ["## Security checklist gaps", ""]
+        lines += ["## Security checklist gaps (found before containment: fix them for good)", ""]
         lines += [f"- {_cell(g.get('gap'))} on {md_code(_short(g.get('target')))} — {_cell(g.get('advice'))}" for g in record["checklist_gaps"]]
         lines.append("")
     if record.get("correlated_alerts"):

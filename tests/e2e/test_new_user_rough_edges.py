@@ -299,3 +299,11 @@ def test_piping_into_head_ends_quietly_with_exit_0(firestop_home):
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0 and first, err
     assert b"Traceback" not in err and b"internal error" not in err
+
+
+def test_checklist_gaps_say_they_were_found_before_containment(firestop_home):
+    """leaked-key locks the network, and the gap 'public network access open' describes the state before it."""
+    out = " ".join(cli("alert", "handle", str(EXAMPLE)).output.split())
+    assert "Checklist gaps found before containment" in out and "Gap: public network access open" in out
+    markdown = (firestop_home / "records" / f"{INCIDENT}.md").read_text()
+    assert "## Security checklist gaps (found before containment" in markdown
