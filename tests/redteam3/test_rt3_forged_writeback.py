@@ -52,16 +52,21 @@ def _home(tmp_path: Path) -> Path:
     return home
 
 
-@pytest.mark.xfail(strict=True, reason="RT3-02: a forged Defender payload resolves another Defender alert by its systemAlertId")
 def test_forged_defender_alert_does_not_resolve_another_alert(tmp_path):
+    from azure.mgmt.security import SecurityCenter
+    from firestop.sandbox import Tenant
+
     home = _home(tmp_path)
     body = json.loads((ROOT / "examples/alerts/defender-jailbreak.json").read_text())
     body["properties"]["systemAlertId"] = body["name"] = OTHER_ALERT  # the victim alert's id; type stays "jailbreak"
     out = _cli(home, "alert", "handle", "-", "--json", stdin=json.dumps(body))
     assert out.returncode == 0, out.stderr
     resolve = next(a for a in json.loads(out.stdout)["actions"] if a["step_id"] == "resolve-defender-alert")
-    # the credential-theft alert (High) must not be resolved by a jailbreak playbook
-    assert not resolve.get("changed"), resolve
+    # the credential-theft alert (High) must not be resolved by a jailbreak playbook: the step is refused
+    assert resolve.get("ok") is False and not resolve.get("changed"), resolve
+    tenant = Tenant.open(home / "sandbox")
+    sc = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    assert sc.alerts.get_resource_group_level("rg-ai-prod", "westeurope", OTHER_ALERT).status == "Active"
 
 
 @pytest.mark.xfail(strict=True, reason="RT3-02: a forged Sentinel payload closes any incident named by its ARM id")
