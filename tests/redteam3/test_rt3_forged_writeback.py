@@ -1,8 +1,9 @@
-"""RT3-02: with only the alert sender's credential (the function key: POST /api/alerts or /api/events; here the
+"""RT3-02 (regression): with only the alert sender's credential (the function key: POST /api/alerts or /api/events; here the
 same parse + intake path through ``alert handle -``), a forged Defender/Sentinel payload makes Firestop
 *resolve a different, real Defender alert* (any systemAlertId in the target's resource group — another alert
 type, severity High) and *close any Sentinel incident by its ARM id* (entities never checked against the
-target), as TruePositive, owner Firestop. The payload chooses what Firestop writes back to."""
+target), as TruePositive, owner Firestop. The payload chose what Firestop writes back to; fixed: both are re-read from Azure and must belong to
+the incident's target (and alert type) before anything is written."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -69,7 +69,6 @@ def test_forged_defender_alert_does_not_resolve_another_alert(tmp_path):
     assert sc.alerts.get_resource_group_level("rg-ai-prod", "westeurope", OTHER_ALERT).status == "Active"
 
 
-@pytest.mark.xfail(strict=True, reason="RT3-02: a forged Sentinel payload closes any incident named by its ARM id")
 def test_forged_sentinel_body_does_not_close_an_unrelated_incident(tmp_path):
     from firestop.azure.sentinel import SentinelClient
     from firestop.sandbox import Tenant

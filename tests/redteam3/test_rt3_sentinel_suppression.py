@@ -1,16 +1,15 @@
-"""RT3-01: an attacker-triggerable low-severity alert (a blocked jailbreak prompt) makes Firestop close
+"""RT3-01 (regression): an attacker-triggerable low-severity alert (a blocked jailbreak prompt) makes Firestop close
 *every* open Sentinel incident whose entities name the account — incidents about other, unrelated attacks
-included — as TruePositive "Contained by Firestop", owner Firestop. Detection suppression without any key."""
+included — as TruePositive "Contained by Firestop", owner Firestop. Detection suppression without any key. Fixed: only the incident holding this attack's alert is closed;
+one merely naming the account gets at most a comment."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -40,7 +39,6 @@ def _seed_with_unrelated_incident(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="RT3-01: sentinel.close_incident closes unrelated open incidents on the same account")
 def test_blocked_jailbreak_alert_does_not_close_an_unrelated_sentinel_incident(tmp_path):
     from firestop.azure.sentinel import SentinelClient
     from firestop.sandbox import Tenant
@@ -53,3 +51,6 @@ def test_blocked_jailbreak_alert_does_not_close_an_unrelated_sentinel_incident(t
     props = SentinelClient(tenant.credential, transport=tenant.transport).get_incident(OTHER)["properties"]
     # the unrelated high-severity incident must stay open for a responder
     assert props["status"] == "New", (props["status"], props.get("classification"), props.get("owner"))
+    # while the incident that holds this Defender alert (seeded #4211, providerAlertId) is closed
+    own = OTHER.rsplit("/", 1)[0] + "/8d2f1c3e-4b5a-4c6d-9e7f-0a1b2c3d4e5f"
+    assert SentinelClient(tenant.credential, transport=tenant.transport).get_incident(own)["properties"]["status"] == "Closed"
