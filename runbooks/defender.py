@@ -7,6 +7,9 @@ The alert is found with ``alerts.list_by_resource_group`` (REST 2022-01-01
 ``Alerts_ListByResourceGroup``: the location in the alert's id is Defender's, not the
 resource's), then ``Alerts_UpdateResourceGroupLevelStateToResolve`` (POST ``…/resolve``, 204).
 
+- refused (``invalid``, nothing changed) unless the alert as Azure has it names the target in its
+  ``resourceIdentifiers`` and, in an incident, has the ``alertType`` that routed the playbook
+  (``ctx.alert.rule_name``): the id comes from the delivered payload, which must not choose the alert.
 - plan: the alert's status now; the change ``status`` → ``Resolved`` (none when already resolved).
 - apply: records the before-state (status), resolves. Idempotent: resolving a resolved alert
   changes nothing. **Marker**: a retried apply that finds the alert already Resolved takes the
@@ -28,6 +31,7 @@ import re
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.resource_id import resource_id_key
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification
 from runbooks.registry import register
 from runbooks.targets import ACCOUNT_TYPE, account_ref
@@ -54,18 +58,48 @@ class ResolveParams(BaseModel):
         return value
 
 
+def _key(resource_id: str) -> str:
+    try:
+        return resource_id_key(resource_id)
+    except ValueError:
+        return ""
+
+
 def _find(ctx: RunContext, target: str, system_alert_id: str) -> dict:
+    """The alert as Azure has it now: ``{"alert", "name", "location", "status", "alert_type", "resources"}``.
+
+    ``resources``: the alert's ``resourceIdentifiers[].azureResourceId`` (REST 2022-01-01
+    ``AzureResourceIdentifier``). Raises ``RunbookError("not_found")`` when the resource group has no such alert.
+    """
     ref = account_ref(target)
     client = ctx.clients.security(ref.subscription_id)
     try:
         for alert in client.alerts.list_by_resource_group(ref.resource_group):
             if (alert.name or "").lower() == system_alert_id.lower() or (alert.system_alert_id or "").lower() == system_alert_id.lower():
                 location = alert.id.split("/locations/", 1)[1].split("/", 1)[0]
+                resources = [r.azure_resource_id for r in alert.resource_identifiers or []
+                             if isinstance(getattr(r, "azure_resource_id", None), str)]
                 return {"alert": alert.id, "name": alert.name, "location": location, "status": alert.status,
-                        "alert_type": alert.alert_type}
+                        "alert_type": alert.alert_type, "resources": resources}
     except Exception as exc:  # azure-core errors → RunbookError
         raise map_azure_error(exc, permission=READ_ALERTS) from None
     raise RunbookError("not_found", f"no Defender alert {system_alert_id!r} in resource group {ref.resource_group!r}")
+
+
+def _owned(ctx: RunContext, target: str, system_alert_id: str) -> dict:
+    """:func:`_find`, refused (``RunbookError("invalid")``, nothing changed) unless the alert, as re-read from
+    Azure, is about ``target`` (one of its ``resourceIdentifiers``) and — in an incident — is of the alert type
+    that routed the playbook (``ctx.alert.rule_name``, the delivered ``alertType``). The alert id comes from the
+    delivered payload, so a forged body must not choose which real alert Firestop resolves (RT3-02)."""
+    found = _find(ctx, target, system_alert_id)
+    if _key(target) not in {_key(r) for r in found["resources"]}:
+        raise RunbookError("invalid", f"Defender alert {found['name']!r} is not about {target!r} "
+                                      f"(its resources: {found['resources'][:3]!r}); left as is")
+    routed = (ctx.alert.rule_name or "").strip().lower()
+    if routed and (found["alert_type"] or "").strip().lower() != routed:
+        raise RunbookError("invalid", f"Defender alert {found['name']!r} is a {found['alert_type']!r} alert, not the "
+                                      f"{ctx.alert.rule_name!r} alert this incident handles; left as is")
+    return found
 
 
 @register
@@ -77,7 +111,7 @@ class ResolveDefenderAlert(Runbook[ResolveParams]):
     Params = ResolveParams
 
     def plan(self, ctx: RunContext, target: str, params: ResolveParams) -> Plan:
-        found = _find(ctx, target, params.system_alert_id)
+        found = _owned(ctx, target, params.system_alert_id)
         changes = [] if found["status"] == "Resolved" else [Change(field="status", before=found["status"], after="Resolved")]
         return Plan(runbook=self.name, target=target, before=found, changes=changes,
                     notes=[f"Defender alert {found['alert_type']} ({found['name']})"])
@@ -86,7 +120,7 @@ class ResolveDefenderAlert(Runbook[ResolveParams]):
         return (ctx.alert.alert_id or "").lower() == "microsoft.security/alerts/" + params.system_alert_id.lower()
 
     def apply(self, ctx: RunContext, target: str, params: ResolveParams) -> Applied:
-        before = _find(ctx, target, params.system_alert_id)
+        before = _owned(ctx, target, params.system_alert_id)
         if before["status"] == "Resolved":
             if self._delivered_active(ctx, params):  # marker: a retry after our own POST
                 before = {**before, "status": "Active", "before_from": "delivered alert (retried apply)"}

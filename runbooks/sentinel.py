@@ -1,13 +1,23 @@
 """Microsoft Sentinel write-back: ``sentinel.comment`` (one comment per phase) and ``sentinel.close_incident``.
 
-Which Sentinel incidents: the incident that started this Firestop incident (its ``alert_id`` is
-``Microsoft.SecurityInsights/incidents/<ARM id>``, :mod:`firestop.alerts.sources.sentinel`), plus the
-open (New/Active) incidents of ``FIRESTOP_SENTINEL_WORKSPACE_ID`` (param ``workspace`` overrides it)
-whose entities name the step's target (an ``AzureResource`` entity's ``resourceId``; a Closed one only
-when this Firestop incident already commented on it, i.e. a retry) — the same
-attack seen by Sentinel, whichever source reached Firestop first. At most :data:`MAX_CANDIDATES`
-newest incidents are examined; at most :data:`MAX_INCIDENTS` are written back. No workspace and no
-Sentinel-sourced alert: nothing to do (a no-op, not an error).
+Which Sentinel incidents (all of ``FIRESTOP_SENTINEL_WORKSPACE_ID``, param ``workspace`` overrides it; none
+configured: nothing to do, a no-op, not an error). Everything is re-read from Sentinel before acting; nothing in
+the delivered payload chooses an incident (RT3-01/RT3-02):
+
+- **owned** — the incident that started this Firestop incident (its ``alert_id`` is
+  ``Microsoft.SecurityInsights/incidents/<ARM id>``, :mod:`firestop.alerts.sources.sentinel`) when it lies in the
+  workspace, its entities or alerts name the step's target and it holds an alert of the type that routed the
+  playbook (``ctx.alert.rule_name``); and the incidents holding the Defender alert that started it (an alert
+  whose ``systemAlertId`` or ``providerAlertId`` — REST ``SecurityAlertProperties``: "the identifier of the
+  alert inside the product which generated the alert" — is the Defender ``systemAlertId``, of the routed type,
+  naming the target);
+- **related** — other open (New/Active) incidents whose entities name the target (an ``AzureResource``
+  entity's ``resourceId``): the same account, maybe another attack.
+
+``sentinel.close_incident`` and the ``contain``/``resolve`` comments touch owned incidents only; ``analyze``
+and ``learn`` comments also go to related ones (a comment never closes or reassigns anything). A Closed
+incident counts only when this Firestop incident already commented on it (a retry). At most
+:data:`MAX_CANDIDATES` newest incidents are examined; at most :data:`MAX_INCIDENTS` are written back.
 
 REST: Sentinel 2024-03-01 through :class:`firestop.azure.sentinel.SentinelClient`.
 
@@ -37,6 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.azure.sentinel import check_incident_id
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification
 from runbooks.registry import register
 from runbooks.targets import ACCOUNT_TYPE
@@ -47,6 +58,10 @@ COMMENT = "Microsoft.SecurityInsights/incidents/comments/write"
 MAX_CANDIDATES = 50
 MAX_INCIDENTS = 5
 _SENTINEL_ALERT = "microsoft.securityinsights/incidents/"
+_DEFENDER_ALERT = "microsoft.security/alerts/"
+_INCIDENTS = "/providers/microsoft.securityinsights/incidents/"
+#: comment phases that claim Firestop acted on the attack: written only on the incidents this attack owns
+_OWNED_PHASES = frozenset({"contain", "resolve"})
 _MARKER = re.compile(r"<!--firestop-before:(\{.*\})-->", re.DOTALL)
 
 
@@ -54,30 +69,85 @@ def _client(ctx: RunContext):
     return ctx.clients.sentinel()
 
 
-def find_incidents(ctx: RunContext, target: str | None, workspace: str | None) -> list[str]:
-    """Sentinel incident ids this Firestop incident writes back to (see the module docstring)."""
-    found: list[str] = []
-    alert_id = (ctx.alert.alert_id or "").strip()
-    if alert_id.lower().startswith(_SENTINEL_ALERT):
-        found.append(alert_id[len(_SENTINEL_ALERT):])
+def _names_target(target: str, alerts: list[dict], entities: list[dict]) -> bool:
+    """True when an ``AzureResource`` entity's ``resourceId`` or an alert's ``resourceIdentifiers[]``
+    (``resourceId`` / ``azureResourceId``) is ``target`` (compared case-insensitively)."""
+    want = target.strip().lower()
+    ids = [(e.get("properties") or {}).get("resourceId") for e in entities if str(e.get("kind") or "").lower() == "azureresource"]
+    for a in alerts:
+        idents = (a.get("properties") or {}).get("resourceIdentifiers")
+        for ident in idents if isinstance(idents, list) else []:
+            if isinstance(ident, dict):
+                ids += [ident.get("resourceId"), ident.get("azureResourceId")]
+    return any(isinstance(i, str) and i.strip().lower() == want for i in ids)
+
+
+def _alert_types(alerts: list[dict]) -> set[str]:
+    return {str((a.get("properties") or {}).get("alertType") or "").strip().lower() for a in alerts}
+
+
+def find_incidents(ctx: RunContext, target: str | None, workspace: str | None, *, owned_only: bool) -> list[str]:
+    """Sentinel incident ids this Firestop incident writes back to (see the module docstring).
+
+    Owned incidents first (the one the alert came from; those holding the Defender alert), then — unless
+    ``owned_only`` — open incidents that merely name ``target``. Everything is read back from Sentinel:
+    nothing in the delivered payload is trusted to choose an incident. Raises RunbookError (mapped Azure error).
+    """
     workspace = workspace or ctx.settings.sentinel_workspace_id
-    if workspace and target:
-        client = _client(ctx)
-        try:
-            for incident in client.list_incidents(workspace, top=MAX_CANDIDATES):
-                if len(found) >= MAX_INCIDENTS or any(incident["id"].lower() == f.lower() for f in found):
+    if not workspace or not target:
+        return []
+    prefix = workspace.strip().rstrip("/").lower() + _INCIDENTS
+    alert_id = (ctx.alert.alert_id or "").strip()
+    routed = (ctx.alert.rule_name or "").strip().lower()
+    defender_id = alert_id[len(_DEFENDER_ALERT):].lower() if alert_id.lower().startswith(_DEFENDER_ALERT) else None
+    client = _client(ctx)
+    owned: list[str] = []
+    related: list[str] = []
+    try:
+        if alert_id.lower().startswith(_SENTINEL_ALERT):
+            delivered = alert_id[len(_SENTINEL_ALERT):]
+            # the incident the alert came from: only in the configured workspace, and only when Sentinel's own
+            # copy names the target and holds an alert of the type that routed the playbook (RT3-02)
+            if delivered.lower().startswith(prefix) and _valid_incident_id(delivered):
+                incident = client.get_incident(delivered)
+                alerts = client.list_alerts(incident["id"])
+                if (_names_target(target, alerts, client.list_entities(incident["id"]))
+                        and (not routed or routed in _alert_types(alerts))):
+                    owned.append(incident["id"])
+        for incident in client.list_incidents(workspace, top=MAX_CANDIDATES):
+            iid = incident["id"]
+            if len(owned) + len(related) >= MAX_INCIDENTS or any(iid.lower() == f.lower() for f in owned + related):
+                continue
+            if not iid.lower().startswith(prefix):
+                continue
+            if incident["properties"].get("status") == "Closed":
+                # a closed incident counts only when this Firestop incident wrote to it (a retried close)
+                mine = _comment_id(iid, ctx, "")
+                if not any(c["name"].startswith(mine) for c in client.list_comments(iid)):
                     continue
-                if incident["properties"].get("status") == "Closed":
-                    # a closed incident counts only when this Firestop incident wrote to it (a retried close)
-                    mine = _comment_id(incident["id"], ctx, "")
-                    if not any(c["name"].startswith(mine) for c in client.list_comments(incident["id"])):
-                        continue
-                entities = client.list_entities(incident["id"])
-                if any(str((e.get("properties") or {}).get("resourceId") or "").lower() == target.lower() for e in entities):
-                    found.append(incident["id"])
-        except Exception as exc:
-            raise map_azure_error(exc, permission=READ) from None
-    return found[:MAX_INCIDENTS]
+            entities = client.list_entities(iid)
+            if defender_id:
+                alerts = client.list_alerts(iid)
+                holds = [a for a in alerts if defender_id in {
+                    str((a.get("properties") or {}).get(k) or "").strip().lower() for k in ("systemAlertId", "providerAlertId")}]
+                if holds and (not routed or routed in _alert_types(holds)) and _names_target(target, alerts, entities):
+                    owned.append(iid)
+                    continue
+            if not owned_only and _names_target(target, [], entities):
+                related.append(iid)
+    except RunbookError:
+        raise
+    except Exception as exc:
+        raise map_azure_error(exc, permission=READ) from None
+    return (owned + ([] if owned_only else related))[:MAX_INCIDENTS]
+
+
+def _valid_incident_id(value: str) -> bool:
+    try:
+        check_incident_id(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _record_location(ctx: RunContext) -> str:
@@ -115,13 +185,13 @@ class SentinelComment(Runbook[CommentParams]):
     reversible = False
 
     def plan(self, ctx: RunContext, target: str, params: CommentParams) -> Plan:
-        ids = find_incidents(ctx, target, params.workspace)
+        ids = find_incidents(ctx, target, params.workspace, owned_only=params.phase in _OWNED_PHASES)
         return Plan(runbook=self.name, target=target, before={"incidents": ids},
                     changes=[Change(field=f"comment {_comment_id(i, ctx, params.phase)}", before=None, after=params.phase) for i in ids],
                     notes=[] if ids else ["no Sentinel incident found for this attack: nothing to comment on"])
 
     def apply(self, ctx: RunContext, target: str, params: CommentParams) -> Applied:
-        ids = find_incidents(ctx, target, params.workspace)
+        ids = find_incidents(ctx, target, params.workspace, owned_only=params.phase in _OWNED_PHASES)
         text = comment_text(ctx, params.phase, params.message)
         client = _client(ctx)
         for incident_id in ids:
@@ -169,7 +239,7 @@ class SentinelCloseIncident(Runbook[CloseParams]):
     target_type = ACCOUNT_TYPE
 
     def plan(self, ctx: RunContext, target: str, params: CloseParams) -> Plan:
-        ids = find_incidents(ctx, target, params.workspace)
+        ids = find_incidents(ctx, target, params.workspace, owned_only=True)
         before = {i: _state(_client(ctx).get_incident(i)) for i in ids}
         changes = [Change(field=f"{i.rsplit('/', 1)[-1]}.status", before=s["status"], after="Closed") for i, s in before.items() if s["status"] != "Closed"]
         return Plan(runbook=self.name, target=target, before={"incidents": before}, changes=changes)
@@ -182,7 +252,7 @@ class SentinelCloseIncident(Runbook[CloseParams]):
         client = _client(ctx)
         before_all: dict[str, dict] = {}
         changed = False
-        for incident_id in find_incidents(ctx, target, params.workspace):
+        for incident_id in find_incidents(ctx, target, params.workspace, owned_only=True):
             try:
                 incident = client.get_incident(incident_id)
                 marker_id = _comment_id(incident_id, ctx, "close")

@@ -8,6 +8,7 @@ from azure.mgmt.security import SecurityCenter
 
 ALERT = "2516935104399999999_5f0c2e8a-3b1d-4c7e-9a6f-1d2e3f4a5b6c"
 PARAMS = {"system_alert_id": ALERT}
+PROD = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
 
 
 def _status(sandbox) -> str:
@@ -44,3 +45,16 @@ def test_bad_id_and_unknown_alert_are_clear_errors(sandbox):
     assert not bad["ok"] and "system_alert_id" in json.dumps(bad)
     missing = sandbox.run("defender.resolve_alert", "plan", params={"system_alert_id": "no-such-alert"})
     assert not missing["ok"] and "no-such-alert" in json.dumps(missing)
+
+
+def test_an_alert_of_another_type_or_resource_is_refused_and_left_active(sandbox):
+    # RT3-02: the system alert id comes from the delivered payload; Azure's copy must match the incident
+    jailbreak = {"alert_id": f"Microsoft.Security/alerts/{ALERT}", "rule_name": "AI.Azure_CredentialTheftAttempt"}
+    refused = sandbox.run("defender.resolve_alert", "apply", params=PARAMS, alert=jailbreak)
+    assert not refused["ok"] and refused["error"]["kind"] == "invalid" and "AI.Azure_CredentialTheftAttempt" in json.dumps(refused)
+    other = PROD.replace("contoso-openai-prod", "contoso-openai-other")
+    elsewhere = sandbox.run("defender.resolve_alert", "plan", target=other, params=PARAMS)
+    assert not elsewhere["ok"] and elsewhere["error"]["kind"] == "invalid"
+    assert _status(sandbox) == "Active"
+    routed = {**jailbreak, "rule_name": "ai.azure_jailbreak.contentfiltering.blockedattempt"}
+    assert sandbox.run("defender.resolve_alert", "apply", params=PARAMS, alert=routed)["ok"] and _status(sandbox) == "Resolved"

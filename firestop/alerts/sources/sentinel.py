@@ -19,7 +19,8 @@ The Sentinel write-back (comments, owner, status, classification) calls the REST
 Normalisation: ``alert_id`` = ``Microsoft.SecurityInsights/incidents/`` + the incident's ARM id
 (lower-case); ``rule_name`` = the first alert type among the incident's alerts, else the title;
 targets = the alerts' ``resourceIdentifiers[].azureResourceId`` + ``AzureResource`` entities'
-``resourceId``; route (``firestop-playbook``) = the playbook of the first alert type that has one, so a
+``resourceId`` (ARM ids only: a value not starting ``/subscriptions/`` is ignored, as in the Defender parser;
+``resourceIdentifiers`` not a list → 422 naming ``…alerts[i].properties.resourceIdentifiers``); route (``firestop-playbook``) = the playbook of the first alert type that has one, so a
 Sentinel incident holding a Defender jailbreak alert routes, and correlates, exactly like that alert.
 Status New/Active → Fired, Closed → Resolved. Required: ``id`` (or ``name``) and ``properties.createdTimeUtc``.
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from firestop.alerts.alert import Alert
+from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.alerts.sources import Recognition, source
 from firestop.alerts.sources.defender import ci
@@ -71,17 +73,24 @@ def parse(body: dict) -> Alert:
     alert_types = [t for t in (text(ci(a.get("properties"), "alertType"), 256) for a in alerts) if t]
     system_ids = [s for s in (text(ci(a.get("properties"), "systemAlertId"), 256) for a in alerts) if s]
     resource_ids: list[str] = []
-    for a in alerts:
-        for ident in ci(a.get("properties"), "resourceIdentifiers") or []:
+    for i, a in enumerate(alerts):
+        idents = ci(a.get("properties"), "resourceIdentifiers")
+        if idents is not None and not isinstance(idents, list):
+            raise AlertPayloadError(f"{path}alerts[{i}].properties.resourceIdentifiers",
+                                    f"expected a list, got {type(idents).__name__}",
+                                    "Send resourceIdentifiers as a list of {\"type\": \"AzureResource\", \"azureResourceId\": ...}.")
+        for ident in idents or []:
             rid = ci(ident, "azureResourceId")
-            if isinstance(rid, str) and rid.startswith("/subscriptions/"):
-                resource_ids.append(rid)
+            if isinstance(rid, str) and rid.strip().startswith("/subscriptions/"):
+                resource_ids.append(rid.strip())
     flat_entities = []
     for e in entities:
         eprops = e.get("properties") if isinstance(e.get("properties"), dict) else {}
         kind = str(e.get("kind") or "")
-        if kind.lower() == "azureresource" and isinstance(eprops.get("resourceId"), str):
-            resource_ids.append(eprops["resourceId"])
+        rid = eprops.get("resourceId")
+        # as the Defender parser: only an ARM id counts as the alerted resource (anything else is not a target)
+        if kind.lower() == "azureresource" and isinstance(rid, str) and rid.strip().lower().startswith("/subscriptions/"):
+            resource_ids.append(rid.strip())
         flat_entities.append({"type": kind, **{k: v for k, v in eprops.items() if not isinstance(v, (dict, list))}})
     route_type = next((t for t in alert_types if playbook_for(t)), None)
     incident_id = text(incident.get("id") or incident.get("name"), 1024) or ""

@@ -10,7 +10,8 @@
           title: …                            # severity, status (New), description?
           created: "2026-11-29T02:29:05Z"     # first_activity / last_activity optional
           rule: <analytic rule GUID>?
-          alerts:   [{name: <GUID>, alert_type, display_name, severity, account, start, end?, generated?}]
+          alerts:   [{name: <GUID>, alert_type, display_name, severity, account, start, end?, generated?,
+                      provider_alert_id?}]   # the Defender alert's systemAlertId it was synced from
           entities: [{name, kind: Ip|AzureResource|Account|CloudApplication, properties: {...}}]
 
 ``account`` names a seeded Azure OpenAI account (its id becomes the alert's ``resourceIdentifiers``).
@@ -45,6 +46,8 @@ def seed_sentinel(ctx: SeedContext) -> None:
                     "tactics": list(a.get("tactics") or []), "confidenceLevel": "Unknown",
                     "resourceIdentifiers": [{"type": "AzureResource", "resourceId": account["id"]}],
                     "friendlyName": a["display_name"],
+                    # the originating product's id (a Defender alert's systemAlertId); REST SecurityAlertProperties
+                    **({"providerAlertId": str(a["provider_alert_id"])} if a.get("provider_alert_id") else {}),
                 },
             })
         entities = [{"id": f"{ws}{SI}/Entities/{e['name']}", "name": str(e["name"]), "type": ENTITY_TYPE, "kind": e["kind"],
