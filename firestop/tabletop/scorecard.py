@@ -413,6 +413,8 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card["scenario"].get("description"):
         lines += [card["scenario"]["description"], ""]
     lines += [
+        "Measured from the alert's fired time (the Common Alert Schema's `firedDateTime`); the detection section "
+        "below, when the scenario drives an attack, measures from the attacker's first malicious request.", "",
         "| MTTD | MTTA | MTTC | MTTR |", "|---|---|---|---|",
         f"| {_fmt_s(m.get('mttd_s'))} | {_fmt_s(m.get('mtta_s'))} | {_fmt_s(m.get('mttc_s'))} | {_fmt_s(m.get('mttr_s'))} |",
         "",
@@ -424,7 +426,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     for e in card["expectations"]:
         lines.append(f"| {'✅ met' if e['met'] else '❌ missed'} | {_cell(e['check'])} | {_cell(e['expected'])} | "
                      f"{_cell(e['actual'])} | {_cell(e['evidence'])} |")
-    lines += ["", "## Incidents", "", "| incident | alerts | status | playbook | MTTD | MTTA | MTTC | record |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "## Incidents", "", "| incident | alert # (see Alerts) | status | playbook | MTTD | MTTA | MTTC | record |", "|---|---|---|---|---|---|---|---|"]
     for i in card["incidents"]:
         im = i["metrics"]
         lines.append(f"| {_cell(i['incident_id'])} | {_cell(', '.join(map(str, i['alerts'])))} | {_cell(i['status'])} | "
