@@ -276,7 +276,7 @@ def test_an_approved_role_revocation_can_be_undone_after_the_incident(firestop_h
     revoke = next(a for a in record["actions"] if a["step_id"] == "revoke-principal")
     assert revoke["params"]["principal_id"] == "d4c3b2a1-6e5f-4a7b-9c8d-0e1f2a3b4c5d"
     assert next(a for a in record["actions"] if a["step_id"] == "rotate-keys")["params"] == {}  # not reversible: none kept
-    undone = cli("incident", "undo", incident, "--yes", "--json")
+    undone = cli("incident", "undo", incident, "--as", "oid-alice", "--yes", "--json")
     assert undone.exit_code == 0, undone.output
     assert [u["step_id"] for u in json.loads(undone.stdout)["undone"] if u["ok"]] == ["revoke-principal"]
 
