@@ -12,7 +12,10 @@ runbook does not mean to change is lost.
   Standard/GlobalStandard deployments) to ``capacity`` or ``percent`` of what it
   was; callers above the new rate get 429. Undo restores the capacity.
 - ``deployment.content_filter`` — ``policy``: move the deployment to a stricter
-  RAI policy (``raiPolicyName``); and/or ``items``: add blocklist items (patterns)
+  RAI policy (``raiPolicyName``) — refused (``invalid``) unless it is at least as
+  strict as the current one in every content filter (threshold, enabled, blocking,
+  from the policy or its ``basePolicyName``), in mode, and keeps every custom
+  blocklist the current one blocks with (both read with ``raiPolicies`` GET); and/or ``items``: add blocklist items (patterns)
   to ``blocklist``, creating it and attaching it to the deployment's (custom)
   policy when needed. Undo restores ``raiPolicyName`` and removes exactly what it
   added (items, the attachment, a blocklist it created).
@@ -351,6 +354,63 @@ class _Rai:
         self._call(DELETE_ITEMS, self.ops.rai_blocklist_items.begin_delete, blocklist, name, lro=True)
 
 
+# How strict a content filter is. severityThreshold is the lowest severity the filter acts on, so Low filters the
+# most (low, medium and high) and High the least (Azure OpenAI content filtering: "Configurability" —
+# https://learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter-configurability). A disabled filter
+# filters nothing; a filter with blocking false only annotates. Policy mode (RaiPolicyMode, REST 2025-09-01):
+# Default/Blocking act before the answer; Deferred/Asynchronous_filter stream first and filter after.
+_THRESHOLD_RANK = {"low": 3, "medium": 2, "high": 1}
+_MODE_RANK = {"default": 2, "blocking": 2, "deferred": 1, "asynchronous_filter": 1}
+
+
+def _effective_filters(policy: dict[str, Any], base: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """``{(category, source): filter}`` (lower-cased keys) a policy applies: its own ``contentFilters`` over those of
+    its ``basePolicyName`` (``base``, the policy it derives from; a category it does not list stays as the base's)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for body in (base, policy):
+        for f in ((body or {}).get("properties") or {}).get("contentFilters") or []:
+            out[(str(f.get("name", "")).lower(), str(f.get("source", "")).lower())] = f
+    return out
+
+
+def _filter_rank(f: dict[str, Any] | None) -> tuple[int, int, int]:
+    """(enabled, blocking, threshold rank) of one content filter; (0, 0, 0) when absent or disabled."""
+    if not f or f.get("enabled") is False:
+        return (0, 0, 0)
+    threshold = f.get("severityThreshold")
+    return (1, 0 if f.get("blocking") is False else 1, _THRESHOLD_RANK.get(str(threshold).lower(), 0) if threshold else 3)
+
+
+def weaker_than(current: dict[str, Any], current_base: dict[str, Any] | None,
+                target: dict[str, Any], target_base: dict[str, Any] | None) -> list[str]:
+    """How RAI policy ``target`` filters less than ``current`` (raiPolicies GET bodies, each with the body of its
+    ``basePolicyName`` or None): one line per content filter whose threshold is higher, that is disabled or only
+    annotates, or that is missing; a weaker policy mode; a custom blocklist of ``current`` that ``target`` drops or
+    stops blocking with. ``[]`` when ``target`` is at least as strict everywhere."""
+    problems = []
+    lists = {(str(b.get("blocklistName", "")).lower(), str(b.get("source", "")).lower()): b
+             for b in (target.get("properties") or {}).get("customBlocklists") or []}
+    for b in (current.get("properties") or {}).get("customBlocklists") or []:
+        t = lists.get((str(b.get("blocklistName", "")).lower(), str(b.get("source", "")).lower()))
+        if t is None or (b.get("blocking") is not False and t.get("blocking") is False):
+            problems.append(f"blocklist {b.get('blocklistName')} ({b.get('source')}): "
+                            + ("dropped" if t is None else "no longer blocks"))
+    mode_now = str(((current.get("properties") or {}).get("mode")) or "Default")
+    mode_then = str(((target.get("properties") or {}).get("mode")) or "Default")
+    if _MODE_RANK.get(mode_then.lower(), 0) < _MODE_RANK.get(mode_now.lower(), 0):
+        problems.append(f"mode {mode_then} instead of {mode_now}")
+    mine, theirs = _effective_filters(current, current_base), _effective_filters(target, target_base)
+    for key, f in sorted(mine.items()):
+        have, want = _filter_rank(f), _filter_rank(theirs.get(key))
+        if any(w < h for h, w in zip(have, want)):
+            t = theirs.get(key)
+            problems.append(f"{f.get('name')} ({f.get('source')}): "
+                            + ("not filtered" if t is None or want[0] == 0 else
+                               "annotates only, does not block" if want[1] < have[1] else
+                               f"threshold {t.get('severityThreshold')} instead of {f.get('severityThreshold')}"))
+    return problems
+
+
 def _attached(policy: dict[str, Any] | None, blocklist: str) -> bool:
     return any(str(b.get("blocklistName", "")).lower() == blocklist.lower()
                for b in ((policy or {}).get("properties") or {}).get("customBlocklists") or [])
@@ -371,9 +431,13 @@ class ContentFilterDeployment(Runbook[ContentFilterParams]):
         rai = _Rai(d)
         dep = snapshot(d.need())
         policy_name = params.policy or _policy_of(dep)
-        if params.policy and rai.policy(params.policy) is None:
+        target_policy = rai.policy(params.policy) if params.policy else None
+        if params.policy and target_policy is None:
             raise RunbookError("invalid", f"params.policy: RAI policy {params.policy!r} does not exist on {d.ref.name}; "
                                           "create it first (Azure AI Foundry > Safety + security > Content filters) or name an existing one")
+        current_name = _policy_of(dep)
+        if params.policy and str(current_name).lower() != params.policy.lower():
+            self._refuse_weaker(rai, d, current_name, params.policy, target_policy)
         state: dict[str, Any] = {"deployment": dep, "policy_name": policy_name}
         if params.items:
             if str(policy_name).lower() in SYSTEM_POLICIES:
@@ -384,6 +448,25 @@ class ContentFilterDeployment(Runbook[ContentFilterParams]):
             state["blocklist_exists"] = blocklist is not None
             state["items"] = sorted(rai.items(params.blocklist)) if blocklist is not None else []
         return state
+
+    @staticmethod
+    def _refuse_weaker(rai: "_Rai", d: _Deployment, current_name: str | None, target_name: str, target: dict[str, Any]) -> None:
+        """RunbookError invalid unless ``target`` filters at least as strictly as the deployment's policy now
+        (:func:`weaker_than`, both read from the tenant): containment never loosens a filter."""
+        current = rai.policy(current_name) if current_name else None
+        if current is None:
+            raise RunbookError("invalid", f"params.policy: cannot read {d.name}'s RAI policy {current_name!r} to check that "
+                                          f"{target_name} is at least as strict; fix the deployment's policy or move it by hand")
+
+        def base(policy: dict[str, Any]) -> dict[str, Any] | None:
+            name = (policy.get("properties") or {}).get("basePolicyName")
+            return rai.policy(name) if name else None
+
+        problems = weaker_than(current, base(current), target, base(target))
+        if problems:
+            raise RunbookError("invalid", f"params.policy: {target_name} is weaker than {d.name}'s RAI policy {current_name} ("
+                                          + "; ".join(problems[:8]) + ("; …" if len(problems) > 8 else "")
+                                          + "); name a policy at least as strict in every category, or use items to block patterns")
 
     def plan(self, ctx: RunContext, target: str, params: ContentFilterParams) -> Plan:
         d = _Deployment(ctx, target, params.deployment)

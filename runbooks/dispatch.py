@@ -6,7 +6,7 @@ Request (JSON object, the activity input)::
      "target": "<ARM resource ID>" | null, "params": {...},
      "incident_id": "...", "step_id": "...", "alert": {AlertFacts},
      "applied": {Applied} (verify/undo only),
-     "requested_by": "<object id>" (a person's manual run only)}
+     "requested_by": "<object id>" (a person's manual run, or a responder's undo of an incident's step)}
 
 Answer (JSON object, the activity output)::
 
@@ -25,7 +25,8 @@ acts for no incident and gets :func:`manual_ids` — ``manual-<YYYY-MM-DD>``
 (UTC date on the clients' clock) and a step id unique to the run. A request
 with ``requested_by`` (a person, from the API) must carry a manual id: it is
 refused (``invalid``) when it names any other incident, so a manual run can
-never write into an incident's ledger, evidence or record.
+never write into an incident's ledger, evidence or record — except an ``undo``,
+which a responder decides after the incident (:mod:`firestop.lifecycle.undo`).
 
 Ledger: every ``apply``/``undo`` of a mutating runbook (``Runbook.mutating``)
 is appended to the incident's hash-chained ledger (:mod:`runbooks.ledger`) as
@@ -33,7 +34,7 @@ an ``action`` entry made from the scrubbed answer (ok, error, changed, summary,
 before, after, times). A successful answer's ``result.artifacts.ledger`` then
 holds ``{"seq", "hash"}`` of that entry, or ``{"error"}`` if it could not be
 written (the action itself still counts: it happened). The entry's data
-carries ``requested_by`` for a person's manual run.
+carries ``requested_by`` for a person's manual run and a responder's undo.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class RunbookRequest(BaseModel):
 
     @model_validator(mode="after")
     def _manual_runs_act_for_no_incident(self) -> "RunbookRequest":
-        if self.requested_by is not None and not self.incident_id.startswith(MANUAL_PREFIX):
+        if self.requested_by is not None and not self.incident_id.startswith(MANUAL_PREFIX) and self.action != "undo":
             raise ValueError(f"incident_id: a person's manual run acts for no incident (it gets {MANUAL_PREFIX}<date>); "
                              f"{self.incident_id!r} is refused")
         return self

@@ -8,6 +8,8 @@ on a sandbox incident, ``--as <object id>`` (or ``FIRESTOP_PRINCIPAL_ID``) and
 the output says so, and they are refused for an incident that acted on real
 Azure and whenever the process runs on Azure (App Service). Either way the
 decision still counts only if that identity is among the step's approvers.
+``undo`` names its responder the same way (sandbox ``--as``; the responder
+role is checked) and files that object id in the record and the ledger.
 """
 
 from __future__ import annotations
@@ -302,15 +304,22 @@ def undo(
     incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
     step: Optional[str] = typer.Option(None, "--step", help="Undo only this step (default: every reversible step, newest first)."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP.replace("decide as", "undo as")),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """Undo containment of a finished incident (restores the state recorded before each step)."""
+    """Undo containment of a finished incident (restores the state recorded before each step). You must hold the
+    responder role — in a sandbox simulation, as the object ID given with --as; the record and the ledger name you."""
     from firestop.cli.undo import UndoRefused, apply_undo, not_undoable, undo_candidates
+    from firestop.trust import TrustError, roles_held
 
     if as_json and not yes:
         fail("--yes: undo changes the tenant; confirm with --yes when asking for --json", EXIT_BAD_INPUT, as_json=True)
-    env = _env()
+    env, who, groups = _decider(incident_id, as_, [], False, as_json)
     try:
+        try:
+            roles_held(who, groups, (), "responder", azure=False, settings=env.settings)
+        except TrustError as exc:
+            fail(f"--as: {exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
         try:
             record, actions = undo_candidates(env, incident_id, step=step)
         except UndoRefused as exc:
@@ -329,7 +338,7 @@ def undo(
                 confirmed = False
             if not confirmed:
                 fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT)
-        result = apply_undo(env, incident_id, record, actions)
+        result = apply_undo(env, incident_id, record, actions, by=who)
     finally:
         env.close()
     if as_json:

@@ -1,20 +1,15 @@
-"""Undo the containment of a finished incident (a responder's decision, after the fact).
+"""``incident undo`` helpers: find what a finished incident can undo on the local durable host.
 
-Each undo runs the runbook's ``undo`` with what the step applied (the state
-recorded before it) through the same dispatcher the orchestrator uses; the
-runbook refuses when the target changed since. The outcome is appended to the
-incident's record (timeline and action), filed as a new revision beside the
-first filing (records are never replaced: :mod:`runbooks.records`).
+The undo itself (:func:`apply_undo`) and the record helpers live below both entry points in
+:mod:`firestop.lifecycle.undo`; they are re-exported here for the CLI.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-
-class UndoRefused(ValueError):
-    """Nothing can be undone as asked (unknown incident, not finished, unknown step)."""
+from firestop.lifecycle.undo import (  # noqa: F401  (re-exported)
+    UndoRefused, _left_alone, _reversible, _why_not, already_undone, apply_undo, not_undoable)
 
 
 def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -50,93 +45,7 @@ def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[
     return record, list(reversed(actions))
 
 
-def _reversible(action: dict[str, Any]) -> bool:
-    from runbooks import get_runbook
-
-    try:
-        return bool(type(get_runbook(action["runbook"])).reversible)
-    except (KeyError, LookupError, TypeError):
-        return False
-
-
-def _why_not(action: dict[str, Any]) -> str:
-    """Why a step's change stays (for the preview and the refusal)."""
-    if action.get("runbook") in ("keys.rotate", "keys.revoke"):
-        return "a revoked key is gone for good (regenerating cannot bring the old value back); consumers already use the new key"
-    return "its runbook has no undo"
-
-
-def not_undoable(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """Applied changes that stay whatever is undone: ``[{"step_id", "runbook", "why"}]``."""
-    return [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "why": _why_not(a)}
-            for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not _reversible(a)]
-
-
-def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """Steps a responder already undid: ``[{"step_id", "runbook", "at"}]`` (``at`` from the undo's timeline entry)."""
-    when = {e.get("step", "")[len("undo "):]: e.get("at") for e in record.get("timeline") or []
-            if str(e.get("step", "")).startswith("undo ") and e.get("outcome") == "undone"}
-    return [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "at": when.get(a.get("step_id"))}
-            for a in record.get("actions") or [] if a.get("undone")]
-
-
-def _left_alone(record: dict[str, Any]) -> str:
-    parts = []
-    done = already_undone(record)
-    if done:
-        parts.append("already undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}{', at ' + d['at'] if d['at'] else ''})" for d in done))
-    stays = not_undoable(record)
-    if stays:
-        parts.append("cannot be undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}: {d['why']})" for d in stays))
-    return ("; " + "; ".join(parts)) if parts else ""
-
-
-def undo_incident(env, incident_id: str, *, step: str | None = None) -> dict[str, Any]:
+def undo_incident(env, incident_id: str, *, by: str, step: str | None = None) -> dict[str, Any]:
     """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``. Raises :class:`UndoRefused`."""
     record, actions = undo_candidates(env, incident_id, step=step)
-    return apply_undo(env, incident_id, record, actions)
-
-
-def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Undo ``actions`` (from :func:`undo_candidates`) and file the record again with what happened."""
-    from runbooks import get_runbook
-    from runbooks.dispatch import execute
-
-    from firestop.lifecycle.timeline import parse_time, seconds_between
-    from firestop.records.store import record_json
-
-    revision_of = hashlib.sha256(record_json(record)).hexdigest()  # the filed record this undo revises
-    results = []
-    for action in actions:
-        runbook = type(get_runbook(action["runbook"]))
-        if not runbook.reversible:
-            results.append({"step_id": action["step_id"], "runbook": action["runbook"], "ok": False,
-                            "detail": f"{action['runbook']} cannot be undone"})
-            continue
-        applied = {"runbook": action["runbook"], "target": action.get("target") or "", "changed": True,
-                   "before": action.get("before") or {}, "after": action.get("after") or {},
-                   "summary": action.get("summary") or "", "artifacts": action.get("artifacts") or {}}
-        answer = execute({"runbook": action["runbook"], "action": "undo", "target": action.get("target"), "params": action.get("params") or {},
-                          "incident_id": incident_id, "step_id": action["step_id"], "applied": applied})
-        ok = bool(answer.get("ok"))
-        detail = (answer.get("result") or {}).get("summary") if ok else (answer.get("error") or {}).get("message")
-        results.append({"step_id": action["step_id"], "runbook": action["runbook"], "ok": ok, "detail": detail})
-        at = parse_time(answer.get("finished_at"))
-        record.setdefault("timeline", []).append({
-            "phase": "resolve", "step": f"undo {action['step_id']}", "runbook": action["runbook"], "target": action.get("target"),
-            "outcome": "undone" if ok else "undo failed", "detail": detail or "", "at": at.isoformat() if at else None,
-            "offset_s": seconds_between(parse_time(record.get("received_at")), at), "duration_s": None,
-        })
-        if ok:
-            action["undone"] = True
-            label = f"{action['step_id']} ({action['runbook']})"
-            record["holds"] = [h for h in record.get("holds") or [] if not h.startswith(label)]
-            record.setdefault("does_not_hold", []).append(f"{label}: undone by a responder")
-            record["reason"] = f"{record.get('reason') or ''}; {action['step_id']} undone by a responder".lstrip("; ")
-    if results:
-        filed = execute({"runbook": "records.file", "action": "apply", "params": {"record": record, "revision_of": revision_of},
-                         "incident_id": incident_id, "step_id": "file-record"})
-        if not filed.get("ok"):
-            results.append({"step_id": "file-record", "runbook": "records.file", "ok": False,
-                            "detail": f"record revision not filed: {(filed.get('error') or {}).get('message')}"})
-    return {"incident_id": incident_id, "undone": results}
+    return apply_undo(env, incident_id, record, actions, by=by)

@@ -292,7 +292,7 @@ def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool
                 '<button class="undo" type="submit">Undo containment</button></div></form>')
     return ('<div class="card" id="undo"><h2>Undo</h2><p>An undo would:</p><div class="box"><table class="stack"><thead><tr><th>step</th>'
             f'<th>runbook</th><th>target</th><th>does</th></tr></thead><tbody>{rows}</tbody></table></div>{form}'
-            f'<p class="mute">CLI: <code>python -m firestop incident undo {h(incident_id)}</code></p></div>')
+            f'<p class="mute">CLI: <code>python -m firestop incident undo {h(incident_id)} --as &lt;your object id&gt;</code></p></div>')
 
 
 def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "", undo_html: str = "",

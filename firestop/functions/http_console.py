@@ -233,12 +233,12 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     actions = [a for a in _undo_preview(view) if a["reversible"]]
     if not actions:
         return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
-    from firestop.cli.undo import apply_undo  # the CLI's undo (TODO: move below both entry points)
+    from firestop.lifecycle.undo import apply_undo
 
     record = {k: v for k, v in view.items() if k not in ("record_files", "record_error")}
     originals = {(a.get("step_id"), a.get("target")) for a in actions}
     chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
-    result = apply_undo(None, incident_id, record, list(reversed(chosen)))
+    result = apply_undo(None, incident_id, record, list(reversed(chosen)), by=caller.object_id)
     log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})

@@ -76,27 +76,41 @@ def test_undo_restores_the_network_and_updates_the_record(firestop_home):
     before = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     original = next(a for a in before["actions"] if a["step_id"] == "lock-network")["before"]["networkAcls"]
     first_filing = (firestop_home / "records" / f"{INCIDENT}.json").read_bytes()
-    result = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--yes", "--json")
+    result = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob", "--yes", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["undone"][0]["ok"] is True
     assert acls(firestop_home) == original
     assert (firestop_home / "records" / f"{INCIDENT}.json").read_bytes() == first_filing  # never replaced
     record = json.loads((firestop_home / "records" / f"{INCIDENT}.rev2.json").read_text())  # the undo's revision
     assert record["timeline"][-1]["step"] == "undo lock-network" and record["timeline"][-1]["outcome"] == "undone"
+    assert record["timeline"][-1]["by"] == "oid-bob" and "lock-network undone by oid-bob" in record["reason"]
+    ledger = [json.loads(line) for p in (firestop_home / "ledger").rglob("*") if p.is_file() and INCIDENT in str(p)
+              for line in p.read_text().splitlines() if line.strip()]
+    assert any(e.get("action") == "undo" and e.get("data", {}).get("requested_by") == "oid-bob" for e in ledger), ledger
     shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)  # views see the undo too
     assert not any(h.startswith("lock-network") for h in shown["holds"])
-    assert "lock-network (network.lock): undone by a responder" in shown["does_not_hold"]
-    again = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--yes")
+    assert "lock-network (network.lock): undone by oid-bob" in shown["does_not_hold"]
+    again = cli("incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob", "--yes")
     assert again.exit_code == 2 and "already undone" in again.output
 
 
 def test_undo_shows_what_it_would_restore_and_a_no_changes_nothing(firestop_home):
     cli("alert", "handle", str(EXAMPLE))
-    result = CliRunner().invoke(app, ["incident", "undo", INCIDENT, "--step", "lock-network"], input="n\n", catch_exceptions=False)
+    result = CliRunner().invoke(app, ["incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob"], input="n\n", catch_exceptions=False)
     assert result.exit_code == 2 and "nothing was changed" in result.output
     assert "would undo lock-network" in result.output and "'defaultAction': 'Allow'" in result.output
     assert acls(firestop_home)["defaultAction"] == "Deny"
     assert cli("incident", "undo", INCIDENT, "--json").exit_code == 2  # --json never acts without --yes
+
+
+def test_undo_needs_a_responder_named(firestop_home, monkeypatch):
+    monkeypatch.delenv("FIRESTOP_PRINCIPAL_ID", raising=False)
+    cli("alert", "handle", str(EXAMPLE))
+    nobody = cli("incident", "undo", INCIDENT, "--yes")
+    assert nobody.exit_code == 2 and "--as" in nobody.output
+    reader = cli("incident", "undo", INCIDENT, "--as", "oid-mallory", "--yes")
+    assert reader.exit_code == 2 and "responder" in reader.output
+    assert acls(firestop_home)["defaultAction"] == "Deny"  # neither changed anything
 
 
 def test_principal_header_is_what_the_api_reads():

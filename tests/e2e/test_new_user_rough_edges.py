@@ -160,7 +160,7 @@ def _run_main(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-@pytest.mark.parametrize("command", [("incident", "list"), ("incident", "show", INCIDENT), ("incident", "undo", INCIDENT, "--yes")])
+@pytest.mark.parametrize("command", [("incident", "list"), ("incident", "show", INCIDENT), ("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes")])
 def test_a_corrupt_durable_store_is_one_line_never_a_traceback(firestop_home, command):
     assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
     store = firestop_home / "durable.sqlite"
@@ -216,8 +216,8 @@ def test_an_incident_awaiting_approval_shows_what_already_ran_and_who_holds_the_
 
 def test_undo_preview_says_what_stays_and_closed_stdin_is_a_no(firestop_home):
     assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
-    answered_no = cli("incident", "undo", INCIDENT, stdin="n\n")
-    closed = cli("incident", "undo", INCIDENT, stdin="")
+    answered_no = cli("incident", "undo", INCIDENT, "--as", "oid-bob", stdin="n\n")
+    closed = cli("incident", "undo", INCIDENT, "--as", "oid-bob", stdin="")
     assert answered_no.exit_code == closed.exit_code == 2
     preview = " ".join(answered_no.output.split())
     assert "would undo lock-network" in preview
@@ -227,13 +227,13 @@ def test_undo_preview_says_what_stays_and_closed_stdin_is_a_no(firestop_home):
 
 def test_undoing_twice_says_what_is_already_undone_and_what_stays(firestop_home):
     assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
-    first = cli("incident", "undo", INCIDENT, "--yes", "--json")
+    first = cli("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes", "--json")
     assert first.exit_code == 0, first.output
     assert [u["step_id"] for u in json.loads(first.stdout)["undone"]] == ["lock-network"]
-    again = cli("incident", "undo", INCIDENT, "--yes", "--json")
+    again = cli("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes", "--json")
     error = json.loads(again.stdout)["error"]
     assert again.exit_code == 2 and "already undone: lock-network" in error and "cannot be undone: rotate-keys" in error
-    step = json.loads(cli("incident", "undo", INCIDENT, "--step", "rotate-keys", "--yes", "--json").stdout)["error"]
+    step = json.loads(cli("incident", "undo", INCIDENT, "--step", "rotate-keys", "--as", "oid-bob", "--yes", "--json").stdout)["error"]
     assert "cannot be undone" in step and "rotate-keys" in step
 
 
@@ -276,7 +276,7 @@ def test_an_approved_role_revocation_can_be_undone_after_the_incident(firestop_h
     revoke = next(a for a in record["actions"] if a["step_id"] == "revoke-principal")
     assert revoke["params"]["principal_id"] == "d4c3b2a1-6e5f-4a7b-9c8d-0e1f2a3b4c5d"
     assert next(a for a in record["actions"] if a["step_id"] == "rotate-keys")["params"] == {}  # not reversible: none kept
-    undone = cli("incident", "undo", incident, "--yes", "--json")
+    undone = cli("incident", "undo", incident, "--as", "oid-alice", "--yes", "--json")
     assert undone.exit_code == 0, undone.output
     assert [u["step_id"] for u in json.loads(undone.stdout)["undone"] if u["ok"]] == ["revoke-principal"]
 
