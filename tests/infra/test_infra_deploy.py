@@ -74,7 +74,7 @@ def test_template_deploys_and_records_every_resource(firestop_home):
     # App Service authentication: Entra ID, 401 for the unauthenticated, the webhook path left to its function key
     (auth,) = deployed(tenant, "Microsoft.Web/sites/config")
     assert auth["name"].endswith("/authsettingsV2")
-    assert auth["properties"]["globalValidation"] == {"requireAuthentication": True, "unauthenticatedClientAction": "Return401", "excludedPaths": ["/api/alerts", "/runtime/webhooks/durabletask"]}
+    assert auth["properties"]["globalValidation"] == {"requireAuthentication": True, "unauthenticatedClientAction": "Return401", "excludedPaths": ["/api/alerts", "/api/events", "/runtime/webhooks/durabletask"]}
     # the action group posts the common alert schema to this app's webhook
     (group,) = deployed(tenant, "Microsoft.Insights/actionGroups")
     (receiver,) = group["properties"]["webhookReceivers"]
