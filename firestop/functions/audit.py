@@ -5,8 +5,10 @@ Auth level ANONYMOUS for the Functions host, as every people route (:mod:`firest
 what alert senders hold, never a person's credential. A person calls with their Entra access token or the
 sign-in cookie, which App Service authentication (``infra/azuredeploy.json``: required, 401 for the
 unauthenticated, these paths not excluded) turns into ``X-MS-CLIENT-PRINCIPAL``; each route then calls
-:func:`firestop.trust.authorize` with its role below. Locally (``firestop serve``) the principal header is
-believed from loopback peers only, or comes only from a verified bearer token with ``--auth-jwks``.
+:func:`firestop.trust.authorize` with its role below. Locally (``firestop serve``, :mod:`firestop.runtime.serve`)
+nothing changes: without ``--auth-jwks`` every route, ANONYMOUS ones included, still needs the function key and
+the principal header is believed from loopback peers only; with it the principal comes only from a verified
+bearer token.
 
 | route | role | does |
 |---|---|---|
