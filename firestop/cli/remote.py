@@ -11,10 +11,17 @@ after ``az login``), ``device-code`` (``DeviceCodeCredential``) or ``browser``
 (``InteractiveBrowserCredential``), for the scope ``FIRESTOP_APP_SCOPE`` (e.g. ``api://<app id>/.default``, the
 app registration of README "Deploy to Azure" step 2). The token is never printed or logged.
 
-**Address**: ``https://`` for a deployed app; ``http://`` only for a loopback address (``firestop serve``).
+**Address**: ``https://`` for a deployed app; ``http://`` only for a loopback address (``firestop serve``): the
+request carries the person's token, so any other ``http://`` is refused (exit 2, naming ``--app`` or
+``FIRESTOP_APP_URL`` and the fix).
 
-Errors: :class:`RemoteError` with ``exit_code`` 2 (401/403/404/409/400 from the app, a missing setting — the
-message names it and the fix) or 1 (cannot reach the app, 5xx, an answer that is not JSON).
+**Redirects are never followed**: urllib's default redirect handler re-sends every header — the bearer token
+included — to whatever the ``Location`` names (another origin, even plain http). Calls go through an opener
+whose redirect handler declines every redirect, and a 3xx answer is a :class:`RemoteError` (exit 2: the
+``--app`` address is not the app's API origin) naming the ``Location`` without its query or fragment.
+
+Errors: :class:`RemoteError` with ``exit_code`` 2 (401/403/404/409/400 from the app, a redirect, a missing
+setting — the message names it and the fix) or 1 (cannot reach the app, 5xx, an answer that is not JSON).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import os
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 APP_ENV = "FIRESTOP_APP_URL"
 SCOPE_ENV = "FIRESTOP_APP_SCOPE"
@@ -37,6 +44,38 @@ TIMEOUT_SECONDS = 60
 APP_HELP = ("Act on a deployed Function App (https://<app>.azurewebsites.net; default $FIRESTOP_APP_URL) as your "
             "Entra sign-in (see --auth) instead of the local store.")
 AUTH_HELP = "Remote mode sign-in: cli (az login, default), device-code or browser (default $FIRESTOP_APP_AUTH)."
+
+
+#: Longest ``Location`` quoted in the error for a redirect (characters).
+MAX_LOCATION_CHARS = 200
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Declines every redirect, so urllib raises the 3xx as an HTTPError instead of re-sending the request —
+    ``Authorization`` included — to the ``Location`` (module docstring)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 — urllib's signature
+        return None
+
+
+#: The opener for every remote call: urllib's defaults with the redirect handler replaced by :class:`_NoRedirect`.
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _location(url: str, location: str | None) -> str:
+    """``location`` (relative to ``url``) as ``scheme://host[:port]/path``: no user info, query or fragment (a
+    redirect's query may carry codes or tokens), control characters escaped, at most MAX_LOCATION_CHARS."""
+    if not location:
+        return "(no Location)"
+    try:
+        parts = urlsplit(urljoin(url, location.strip()))
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(an unreadable Location)"
+    shown = f"{parts.scheme}://{host}{port}{parts.path}"
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+    return shown if len(shown) <= MAX_LOCATION_CHARS else shown[:MAX_LOCATION_CHARS] + "…"
 
 
 class RemoteError(Exception):
@@ -116,9 +155,15 @@ class RemoteApp:
             "Authorization": f"Bearer {self._bearer()}", "Accept": "application/json",
             **({"Content-Type": "application/json"} if data is not None else {})})
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 — https or loopback only
+            with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 — https or loopback only
                 status, raw = response.status, response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:  # never followed: the request carries the person's token
+                exc.close()
+                raise RemoteError(f"{self.origin} answered HTTP {exc.code} redirecting to "
+                                  f"{_location(url, exc.headers.get('Location'))}, which Firestop does not follow "
+                                  "(your access token would go with it): give --app (or "
+                                  f"{APP_ENV}) the app's own https origin, e.g. https://<app>.azurewebsites.net", 2) from None
             status, raw = exc.code, exc.read(MAX_ANSWER_BYTES + 1)
         except (urllib.error.URLError, OSError) as exc:
             raise RemoteError(f"cannot reach {self.origin} ({getattr(exc, 'reason', exc)})", 1) from None

@@ -1,5 +1,15 @@
 """The audit in the Function App: responders' routes and the weekly timer (:mod:`firestop.audit`).
 
+Auth level ANONYMOUS for the Functions host, as every people route (:mod:`firestop.functions.http_api`,
+:mod:`firestop.functions.http_console`): on Azure a ``FUNCTION`` route would need the function key, which is
+what alert senders hold, never a person's credential. A person calls with their Entra access token or the
+sign-in cookie, which App Service authentication (``infra/azuredeploy.json``: required, 401 for the
+unauthenticated, these paths not excluded) turns into ``X-MS-CLIENT-PRINCIPAL``; each route then calls
+:func:`firestop.trust.authorize` with its role below. Locally (``firestop serve``, :mod:`firestop.runtime.serve`)
+nothing changes: without ``--auth-jwks`` every route, ANONYMOUS ones included, still needs the function key and
+the principal header is believed from loopback peers only; with it the principal comes only from a verified
+bearer token.
+
 | route | role | does |
 |---|---|---|
 | ``GET /api/audits/latest`` | reader | the newest stored audit; ``?format=json`` (default) / ``markdown`` / ``html`` |
@@ -106,7 +116,7 @@ def _format(req: func.HttpRequest) -> str | func.HttpResponse:
     return fmt
 
 
-@bp.route(route="audits/latest", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="audits/latest", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.audit import store
     from firestop.settings import get_settings
@@ -123,7 +133,7 @@ def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     return _answer(audit, fmt)
 
 
-@bp.route(route="audits/{audit_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="audits/{audit_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def get_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.audit import store
     from firestop.settings import get_settings
@@ -196,7 +206,7 @@ async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
     return out
 
 
-@bp.route(route="audits", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="audits", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.intake import IntakeUnavailable

@@ -20,8 +20,9 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
    missing, nothing extra; and lists the scopes it holds them at.
 5. ``app authentication`` — the Function App (``--app RG/NAME``) has App Service authentication as
    ``infra/azuredeploy.json`` sets it: enabled, Microsoft Entra ID enabled with a client ID, authentication
-   required with 401 for the unauthenticated, and nothing excluded but ``/api/alerts`` and the Durable status
-   prefix (ARM ``GET …/sites/{name}/config/authsettingsV2``, WebApps_GetAuthSettingsV2WithoutSecrets,
+   required with 401 for the unauthenticated, and nothing excluded but the function-key routes for machines
+   (``/api/alerts``, which prefixes its ``/{id}/status``, and ``/api/events`` for Event Grid) and the Durable
+   status prefix (ARM ``GET …/sites/{name}/config/authsettingsV2``, WebApps_GetAuthSettingsV2WithoutSecrets,
    api-version 2024-04-01: no secret is read).
 6. ``action group`` — the action group (``--action-group RG/NAME``) has a webhook with the common
    alert schema whose URL is this app's ``/api/alerts`` (``--app-host`` or ``WEBSITE_HOSTNAME``).
@@ -180,7 +181,7 @@ def check_action_group(clients: Any, subscription_id: str, action_group: Optiona
 
 #: What infra/azuredeploy.json leaves open to the unauthenticated: the alert webhook (its function key guards it)
 #: and the Durable status prefix.
-EXCLUDED_PATHS = {"/api/alerts", "/runtime/webhooks/durabletask"}
+EXCLUDED_PATHS = {"/api/alerts", "/api/events", "/runtime/webhooks/durabletask"}
 AUTH_API_VERSION = "2024-04-01"
 
 
@@ -214,7 +215,7 @@ def check_app_auth(clients: Any, subscription_id: str, app: Optional[str]) -> di
         problems.append("unauthenticated callers are not refused with 401 (globalValidation.requireAuthentication, unauthenticatedClientAction: Return401)")
     opened = sorted(set(validation.get("excludedPaths") or []) - EXCLUDED_PATHS)
     if opened:
-        problems.append(f"paths opened to the unauthenticated beyond the alert webhook: {', '.join(opened)}")
+        problems.append(f"paths opened to the unauthenticated beyond the alert and event webhooks: {', '.join(opened)}")
     if problems:
         return _result("app authentication", PROBLEM, f"{app}: " + "; ".join(problems) + " — redeploy infra/azuredeploy.json", problems=problems)
     return _result("app authentication", OK, f"{app}: Microsoft Entra ID required, 401 for the unauthenticated, only "

@@ -74,12 +74,33 @@ def test_template_deploys_and_records_every_resource(firestop_home):
     # App Service authentication: Entra ID, 401 for the unauthenticated, the webhook path left to its function key
     (auth,) = deployed(tenant, "Microsoft.Web/sites/config")
     assert auth["name"].endswith("/authsettingsV2")
-    assert auth["properties"]["globalValidation"] == {"requireAuthentication": True, "unauthenticatedClientAction": "Return401", "excludedPaths": ["/api/alerts", "/runtime/webhooks/durabletask"]}
+    assert auth["properties"]["globalValidation"] == {"requireAuthentication": True, "unauthenticatedClientAction": "Return401", "excludedPaths": ["/api/alerts", "/api/events", "/runtime/webhooks/durabletask"]}
     # the action group posts the common alert schema to this app's webhook
     (group,) = deployed(tenant, "Microsoft.Insights/actionGroups")
     (receiver,) = group["properties"]["webhookReceivers"]
     assert receiver["serviceUri"] == f"https://{outputs['functionAppHost']['value']}/api/alerts?code=test-action-group-key"
     assert receiver["useCommonAlertSchema"] is True and receiver["useAadAuth"] is False
+
+
+def test_app_service_authentication_leaves_exactly_the_key_only_routes_to_their_key(firestop_home):
+    """Every FUNCTION-level route (the machines': action groups, Event Grid) is excluded from App Service
+    authentication, else the platform answers it 401 before the host sees the key; no people route is excluded.
+    (excludedPaths entries are matched as path prefixes, as the Durable status prefix already relies on.)"""
+    from firestop.cli.wiring import function_app
+    from firestop.runtime.serve import http_routes
+
+    tenant = Tenant.load()
+    deploy(tenant)
+    (auth,) = deployed(tenant, "Microsoft.Web/sites/config")
+    excluded = auth["properties"]["globalValidation"]["excludedPaths"]
+
+    def covered(template: str) -> bool:
+        path = "/api/" + template
+        return any(path == e or path.startswith(e.rstrip("/") + "/") for e in excluded)
+
+    routes = {r.template: r.auth_level for r in http_routes(function_app())}
+    assert {t for t, level in routes.items() if level == "function"} == {"alerts", "alerts/{incident_id}/status", "events"}
+    assert {t: covered(t) for t, level in routes.items()} == {t: level == "function" for t, level in routes.items()}
 
 
 def test_identity_holds_the_custom_role_exactly_at_the_protected_scopes(firestop_home):

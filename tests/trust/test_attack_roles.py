@@ -44,6 +44,16 @@ def test_every_http_route_of_the_app_is_in_the_role_table(api):
     assert http - key_only == set(ROUTES), http
 
 
+def test_people_routes_are_anonymous_at_the_host_and_only_the_machine_routes_take_the_key(api):
+    """On Azure a FUNCTION route needs the function key, which alert senders hold, never a person: every people
+    route is ANONYMOUS at the host (App Service authentication in front, the role checked by the route)."""
+    from firestop.runtime.serve import http_routes
+
+    levels = {r.function: r.auth_level for r in http_routes(api.app)}
+    assert {f: levels[f] for f in ROUTES if levels[f] != "anonymous"} == {}
+    assert {f: levels[f] for f in ("post_alert", "alert_status", "post_events")} == dict.fromkeys(("post_alert", "alert_status", "post_events"), "function")
+
+
 def test_roles_come_from_the_role_table_locally_never_from_the_header(api, monkeypatch):
     status, _ = api.route("list_incidents_http", who="oid-nobody", app_roles=["Firestop.Admin"])
     assert status == 403  # roles claims are believed on Azure only
