@@ -365,11 +365,23 @@ def _layout(ctx: RunContext, rules: list[dict[str, Any]], networks: list[str], p
     """(present, to_create): our rules already there, and the ones to add with free priorities."""
     by_name = {r["name"].lower(): r for r in rules}
     used = {r["properties"]["priority"] for r in rules if r["properties"].get("direction") == params.direction}
+    # a deny rule for the same network and direction already there (an earlier incident's, a person's): it
+    # already blocks the network, so no second rule is added (an alert handled again stacked duplicates)
+    denying = {}
+    for r in sorted(rules, key=lambda r: r["properties"].get("priority", MAX_PRIORITY + 1)):
+        props = r["properties"]
+        if props.get("access") == "Deny" and props.get("direction") == params.direction:
+            denying.setdefault(_remote_prefix(props, params.direction), r)
     present, create = [], []
     next_free = params.priority_from
     for net in networks:
         name = rule_name(ctx.incident_id, net)
         existing = by_name.get(name.lower())
+        if existing is None and net in denying:
+            other = denying[net]
+            present.append({"name": other["name"], "network": net, "priority": other["properties"]["priority"],
+                            "direction": params.direction, "owned": False})
+            continue
         if existing is not None:
             props = existing["properties"]
             if props.get("access") != "Deny" or _remote_prefix(props, params.direction) != net or props.get("direction") != params.direction:

@@ -425,6 +425,10 @@ def _json_response(status: int, payload: Any, headers: dict[str, str] | None = N
     return Response(status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body)
 
 
+#: App Service authentication's principal header (firestop.trust.HEADER), lower-cased for lookups.
+PRINCIPAL_HEADER_LOWER = "x-ms-client-principal"
+
+
 class FunctionsServer:
     """Serve ``app``'s functions with ``host`` (a LocalDurableHost) — see the module docstring.
 
@@ -617,11 +621,12 @@ class FunctionsServer:
             values = route.match(relative)
             if values is None or (route.methods is not None and method not in route.methods):
                 continue
-            # ANONYMOUS routes are the people's (the API, the console): on Azure App Service authentication stands
-            # in front of them. Here, without its stand-in (--auth-jwks), the principal header is believed from
-            # loopback peers, so the function key (0600 under FIRESTOP_HOME) is what keeps any local process
-            # from claiming an approver's identity: it is required on every route.
-            needs_key = route.auth_level != "anonymous" or self.authenticator is None
+            # ANONYMOUS routes of this app are the people's (the API, the console): on Azure App Service
+            # authentication stands in front of them. Here, without its stand-in (--auth-jwks), the principal
+            # header is believed from loopback peers, so a request that claims an identity must also hold the
+            # function key (0600 under FIRESTOP_HOME): any local process could claim an approver otherwise.
+            claims_identity = any(str(k).lower() == PRINCIPAL_HEADER_LOWER for k in headers.keys())
+            needs_key = route.auth_level != "anonymous" or (self.authenticator is None and claims_identity)
             if needs_key and not self.authorized(headers, query):
                 return Response(401, {}, b"")
             return ("route", (route, values))

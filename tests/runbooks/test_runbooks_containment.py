@@ -211,6 +211,25 @@ def test_block_ips_skips_taken_priorities_and_undo_removes_exactly_its_rules(san
     assert names == {"allow-https-from-gateway", "responder-deny"}
 
 
+def test_block_ips_adds_no_second_rule_for_a_network_an_earlier_incident_already_denies(sandbox):
+    """The same alert handled again (a new incident) stacked duplicate deny rules; now the earlier rule counts."""
+    first = sandbox.run("network.block_ips", "apply", target=NSG, params={"ips": ["203.0.113.77"]}, incident_id="inc-0123456789abcdef")
+    again = sandbox.run("network.block_ips", "apply", target=NSG, params={"ips": ["203.0.113.77", "198.51.100.9"]},
+                        incident_id="inc-fedcba9876543210")
+    assert first["ok"] and again["ok"], again
+    rules = sandbox.tenant.resource(NSG)["properties"]["securityRules"]
+    denying = [r["name"] for r in rules if r["properties"].get("sourceAddressPrefix") == "203.0.113.77/32"]
+    assert denying == ["firestop-inc-0123456789abcdef-203.0.113.77_32"]
+    assert [r["network"] for r in again["result"]["artifacts"]["rules"]] == ["198.51.100.9/32"]
+    assert [r["name"] for r in again["result"]["artifacts"]["denied_by"]] == denying
+    assert sandbox.run("network.block_ips", "verify", target=NSG, params={"ips": ["203.0.113.77", "198.51.100.9"]},
+                       incident_id="inc-fedcba9876543210", applied=again["result"])["ok"]
+    undo = sandbox.run("network.block_ips", "undo", target=NSG, params={}, incident_id="inc-fedcba9876543210", applied=again["result"])
+    assert undo["ok"]  # removes its own rule only; the earlier incident's stays
+    names = {r["name"] for r in sandbox.tenant.resource(NSG)["properties"]["securityRules"]}
+    assert "firestop-inc-0123456789abcdef-203.0.113.77_32" in names and not any("198.51.100.9" in n for n in names)
+
+
 def test_block_ips_defaults_to_the_alert_caller_ips(sandbox):
     answer = sandbox.run("network.block_ips", "plan", target=NSG, alert={"caller_ips": ["203.0.113.77", "203.0.113.77"]})
     assert answer["ok"], answer
