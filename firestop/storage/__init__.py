@@ -61,6 +61,12 @@ _services_lock = threading.Lock()
 _credential: Any = None
 
 
+#: azure-storage-blob client options: 2 retries backing off from 1 s (so an unreachable account fails in
+#: seconds, and the caller's own retry takes over), 5 s to connect, 30 s to read.
+BLOB_CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 2, "initial_backoff": 1, "increment_base": 2,
+                                       "connection_timeout": 5, "read_timeout": 30}
+
+
 def _default_credential() -> Any:
     global _credential
     if _credential is None:
@@ -88,8 +94,7 @@ def blob_service(url: str, credential: Any = None) -> Any:
                 cred: Any = {"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
             else:
                 cred = credential if credential is not None else _default_credential()
-            service = BlobServiceClient(key, credential=cred, retry_total=2, initial_backoff=1, increment_base=2,
-                                        connection_timeout=5, read_timeout=30)
+            service = BlobServiceClient(key, credential=cred, **BLOB_CLIENT_OPTIONS)
             if credential is None:
                 _services[key] = service
     return service

@@ -115,8 +115,12 @@ def test_an_old_ledger_position_cannot_be_written_again(backend):
 
 # firestop doctor's storage checks -----------------------------------------------------------
 
-def test_doctor_storage_on_azurite_reports_what_it_can_check(azurite_blob_endpoint, tmp_path):
+def test_doctor_storage_on_azurite_reports_what_it_can_check(azurite_blob_endpoint, tmp_path, monkeypatch):
     import socket
+
+    import firestop.storage
+
+    monkeypatch.setitem(firestop.storage.BLOB_CLIENT_OPTIONS, "retry_total", 0)  # the unreachable case: no wall-clock back-off
 
     from firestop.infra.doctor import check_storage
 
