@@ -179,11 +179,12 @@ def execute(
     base["finished_at"] = clients.clock.now().isoformat()
     answer = _scrub(base, ctx.secrets if ctx else frozenset())
     if runbook is not None and req is not None and req.action in ("apply", "undo") and type(runbook).mutating:
-        _ledger_action(answer, req, settings)
+        _ledger_action(answer, req, settings, ctx.secrets if ctx else frozenset())
     return answer
 
 
-def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settings) -> None:
+def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settings,
+                   secrets: frozenset[str] = frozenset()) -> None:
     """Append the (scrubbed) answer of an apply/undo to the incident's ledger; note the entry in the answer."""
     from runbooks.ledger import Ledger
 
@@ -201,8 +202,12 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
     }
     if req.requested_by is not None:
         data["requested_by"] = req.requested_by
-    if req.incident_id.startswith(MANUAL_PREFIX):
-        data["params"] = req.params  # a manual run is undone from its ledger entry alone (runbook undo)
+    if req.incident_id.startswith(MANUAL_PREFIX) and type(get_runbook(req.runbook)).reversible:
+        # a manual run is undone from its ledger entry alone (runbook undo); the ledger is write-once, so the
+        # params go through the same redaction as everything people read (registered secrets, credential shapes)
+        from runbooks.redact import redact_json
+
+        data["params"] = redact_json(req.params, secrets)
     try:
         entry = Ledger.of(settings).append(
             req.incident_id, kind="action", runbook=req.runbook, action=req.action, step_id=req.step_id,
