@@ -95,19 +95,12 @@ def fail(message: str, code: int = EXIT_BAD_INPUT, *, as_json: bool = False) -> 
     raise typer.Exit(code)
 
 
-def human_time(value: Any) -> str | None:
-    """An ISO-8601 timestamp as ``YYYY-MM-DD HH:MM:SS`` in UTC (what a responder reads); other values unchanged."""
-    from datetime import datetime, timezone
+def human_time(value: Any) -> Any:
+    """An ISO-8601 timestamp as ``YYYY-MM-DD HH:MM:SS`` UTC (:func:`firestop.clock.utc_text`); other values unchanged."""
+    from firestop.clock import utc_text
 
-    if not isinstance(value, str):
-        return value
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%d %H:%M:%S")
+    text = utc_text(value)
+    return value if text is None else text
 
 
 def to_json(data: Any) -> str:

@@ -88,10 +88,11 @@ def link(*parts: str) -> str:
 
 
 def _clock(value: Any) -> str:
-    """``HH:MM:SS UTC`` (with the date) of an ISO 8601 time, or ``—``."""
-    if not isinstance(value, str) or len(value) < 19:
-        return "—"
-    return f"{value[:10]} {value[11:19]} UTC"
+    """``YYYY-MM-DD HH:MM:SS UTC`` of an ISO 8601 time (:func:`firestop.clock.utc_text`), or ``—``."""
+    from firestop.clock import utc_text
+
+    text = utc_text(value)
+    return f"{text} UTC" if text else "—"
 
 
 def _seconds(value: Any) -> str:
