@@ -11,8 +11,9 @@ A control is one line of the security guide's checklist, evaluated on one kind o
 ``target`` is ``account`` (each Azure OpenAI / AI Services account in scope, its ARM JSON),
 ``vault`` (each Key Vault in scope) or ``subscription`` (once per subscription). ``params`` is the
 control's own pydantic model (its *schema*: ``audit controls --json`` prints it) with defaults.
-``evaluate`` returns a :class:`Verdict`, returns None when the control does not apply to that
-target, or raises :class:`~firestop.audit.reader.NotEvaluable` (the result is ``—`` with the reason).
+``evaluate`` returns a :class:`Verdict`, returns None (or raises :class:`NotApplicable` saying
+why: ``audit fix`` shows the reason when it no longer offers a fix) when the control does not apply
+to that target, or raises :class:`~firestop.audit.reader.NotEvaluable` (the result is ``—`` with the reason).
 ``policy`` is the Azure Policy built-in definition GUID where one exists (checked against the
 definitions in github.com/Azure/azure-policy, ``built-in-policies/policyDefinitions/``).
 """
@@ -27,6 +28,10 @@ from pydantic import BaseModel, ConfigDict
 from firestop.audit.models import Area, Evidence, RunbookFix, Severity, Status
 
 Target = Literal["account", "vault", "subscription"]
+
+
+class NotApplicable(Exception):
+    """The control does not apply to this target; ``str(exc)`` says why (e.g. "local auth is disabled")."""
 
 
 class NoParams(BaseModel):

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from firestop.audit.drift import diff
 from firestop.audit.models import Audit, Result, Status
 from firestop.audit.reader import AuditContext, NotEvaluable
-from firestop.audit.registry import Control, all_controls
+from firestop.audit.registry import Control, NotApplicable, all_controls
 
 log = logging.getLogger("firestop.audit")
 
@@ -52,6 +52,8 @@ def _result(ctx: AuditContext, control: Control, target: dict[str, Any], params:
     resource = target["id"]
     try:
         verdict = control.evaluate(ctx, target, params)
+    except NotApplicable:
+        return None
     except NotEvaluable as exc:
         return Result(control=control.id, title=control.title, area=control.area, severity=control.severity, resource=resource,
                       resource_name=_name(resource), status=Status.NOT_EVALUABLE, detail=f"not evaluable: {exc}",

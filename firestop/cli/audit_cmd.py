@@ -7,15 +7,19 @@
     high-severity finding whose control names a playbook opens an incident on the local durable host
     (as ``alert handle`` would: deduped by its alert id, so once). ``--fix`` adds the runbook plan
     (dry run) of each fixable finding and the ``runbook run`` command that applies it (normal runbook
-    path: plan shown again, confirmation, verify, ledger). Exit 0 all controls pass, 3 findings,
+    path: plan shown again, confirmation, verify, ledger), or says why a fix is not offered there (its
+    runbook's precondition fails, or it has nothing to change). Exit 0 all controls pass, 3 findings,
     2 bad input, 1 internal error.
 ``audit controls [--json]``
     The registered controls: id, area, severity, target, Azure Policy definition, fix, runbook, schema.
 ``audit fix [AUDIT_ID] [--control ID ...] [--resource NAME ...] [--yes] [--json]``
     Apply the runbooks of a stored audit's fixable findings (default: the newest audit) through the
     normal runbook path — each one planned again, shown, confirmed (unless ``--yes``), applied,
-    verified and written to the manual ledger, exactly as ``runbook run``. Exit 0 all applied and
-    verified, 3 some not verified, 2 bad input / not confirmed / nothing to fix, 1 Azure refused.
+    verified and written to the manual ledger, exactly as ``runbook run``. Each finding is checked again
+    just before its turn (:mod:`firestop.audit.fixes`): a fix whose control no longer fails, or whose
+    runbook's plan is refused or changes nothing, is not offered and the reason is printed
+    (``not_offered`` in JSON). Exit 0 all applied and verified, 3 some not verified, 2 bad input /
+    not confirmed / nothing to fix (no chosen fix applies now), 1 Azure refused.
 ``audit show [AUDIT_ID] [--format text|json|markdown|html]``
     A stored audit (default: the newest). Exit 2 when there is none.
 """
@@ -191,8 +195,9 @@ def audit_run(
         raise typer.Exit(code)
     print_audit(audit, files)
     for f in fixes or []:
-        if "error" in f:
-            console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']}: {f['error']}")), highlight=False)
+        if not f["offered"]:
+            console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']}: not offered — {f['reason']}")),
+                          highlight=False)
             continue
         changes = "; ".join(f"{c['field']}: {c.get('before')!r} → {c.get('after')!r}" for c in f["plan"].get("changes") or []) or "nothing"
         console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']} (dry run): would change {changes}")), highlight=False)
@@ -260,6 +265,7 @@ def audit_fix(
 ) -> None:
     """Apply the runbooks of a stored audit's findings through the normal runbook path (plan, confirm, apply, verify, ledger)."""
     from firestop.audit import store
+    from firestop.audit.fixes import check_fix
     from firestop.cli.runbook_cmd import _open_environment, _run
     from firestop.settings import Settings
 
@@ -284,9 +290,19 @@ def audit_fix(
         fail("AUDIT_ID: that audit read real Azure; apply its fixes with runbook run --azure (shown by audit run --fix)",
              EXIT_BAD_INPUT, as_json=as_json)
     env = _open_environment(False, None, as_json)
-    runs, worst = [], 0
+    runs, skipped, worst = [], [], 0
     try:
         for r in chosen:
+            # checked just before its turn: a fix applied earlier in this run may have made it moot
+            ctx = audit_context(env, subscription=r.resource.split("/")[2] if r.resource.startswith("/subscriptions/") else "")
+            check = check_fix(r, clients=env.clients, settings=env.settings, ctx=ctx)
+            if not check["offered"]:
+                skipped.append({"control": r.control, "resource": r.resource, "resource_name": r.resource_name,
+                                "runbook": check["runbook"], "reason": check["reason"]})
+                if not as_json:
+                    console.print(Text(clean(f"{r.control} on {r.resource_name} ({check['runbook']}): not offered — {check['reason']}")),
+                                  highlight=False)
+                continue
             out, code = _run(env, r.runbook.runbook, r.resource, dict(r.runbook.params), yes=yes, azure=False, as_json=as_json)
             runs.append({"control": r.control, "resource": r.resource, **out, "exit_code": code})
             worst = max(worst, code)
@@ -296,8 +312,12 @@ def audit_fix(
         _internal(exc, as_json)
     finally:
         env.close()
+    if not runs:  # every chosen fix was refused before anything ran: nothing to fix
+        worst = EXIT_BAD_INPUT
+        if not as_json:
+            console.print(Text(clean(f"Nothing to fix in {audit.audit_id}: no chosen finding's runbook applies now.")), highlight=False)
     if as_json:
-        print_json({"audit_id": audit.audit_id, "runs": runs, "exit_code": worst})
+        print_json({"audit_id": audit.audit_id, "runs": runs, "not_offered": skipped, "exit_code": worst})
     raise typer.Exit(worst)
 
 

@@ -160,3 +160,27 @@ def test_fix_applies_through_the_runbook_path_and_the_next_audit_says_fixed(home
     _, after = _audit("--no-incidents")
     assert after["drift"]["fixed"] == [f"network.public-access|{PROD.lower()}"]
     assert CliRunner().invoke(app, ["audit", "fix", "--json"]).exit_code == 2  # --json needs --yes
+
+
+DEV = PROD.replace("rg-ai-prod", "rg-ai-dev").replace("contoso-openai-prod", "contoso-openai-dev")
+
+
+def test_fix_offered_only_where_its_runbook_applies(home):
+    """A key rotation is not offered once local auth is off, nor where keys.rotate's own precondition
+    (the consumers' secret is this account's) fails; each is named with the reason, nothing runs."""
+    _, audit = _audit("--fix", "--no-incidents")
+    fixes = {(f["control"], f["resource_name"]): f for f in audit["fixes"]}
+    dev = fixes[("secrets.key-age", "contoso-openai-dev")]
+    assert dev["offered"] is False and "apply" not in dev and "holds neither" in dev["reason"]
+    assert fixes[("secrets.key-age", "contoso-openai-prod")]["offered"] is True
+    # local auth off on prod first: the stored audit's key-age finding no longer has anything to fix
+    off = CliRunner().invoke(app, ["audit", "fix", "--control", "identity.local-auth", "--resource", "contoso-openai-prod", "--yes", "--json"])
+    assert off.exit_code == 0, off.stdout
+    result = CliRunner().invoke(app, ["audit", "fix", "--control", "secrets.key-age", "--yes", "--json"])
+    assert result.exit_code == 2, result.stdout
+    done = json.loads(result.stdout)
+    assert not [r for r in done["runs"] if r.get("offered", True)]  # nothing ran: no keys regenerated
+    why = {r["resource"]: r["reason"] for r in done["not_offered"]}
+    assert "local auth is disabled" in why[PROD] and "holds neither" in why[DEV]
+    text = CliRunner().invoke(app, ["audit", "fix", "--control", "secrets.key-age", "--yes"])
+    assert text.exit_code == 2 and "not offered" in text.output and "local auth is disabled" in text.output

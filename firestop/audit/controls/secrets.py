@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.audit.models import Area, Evidence, RunbookFix, Severity
 from firestop.audit.reader import ACTIVITY_LOG_DAYS, AuditContext
-from firestop.audit.registry import NoParams, Verdict, control, failed, passed
+from firestop.audit.registry import NoParams, NotApplicable, Verdict, control, failed, passed
 
 REGENERATE = "microsoft.cognitiveservices/accounts/regeneratekey/action"
 
@@ -141,7 +141,7 @@ def _key_name(event: dict) -> str | None:
          runbook=RunbookFix(runbook="keys.rotate"), reads=("activityLogs.list",))
 def key_age(ctx: AuditContext, account: dict, params: KeyAgeParams) -> Verdict | None:
     if (account.get("properties") or {}).get("disableLocalAuth") is True:
-        return None  # keys do not authenticate anyone
+        raise NotApplicable("local auth is disabled on it: its keys authenticate no one, there is nothing to rotate")
     events = ctx.activity_events(account["id"], params.max_days)
     regenerations = [e for e in events if str(((e.get("operationName") or {}).get("value")) or "").lower() == REGENERATE]
     # the key is named in the request body of the Start event; the Succeeded event shares its correlationId
