@@ -1,7 +1,9 @@
 """``python -m firestop infra``: the playbook-dependent parameters of ``infra/azuredeploy.json``.
 
-Exit codes: 0 written/printed; 2 bad input (a malformed or unknown scope, a missing one: the
-message names the flag); 1 internal error. Scopes are checked to exist on the sandbox tenant under
+Exit codes: 0 written/printed and complete; 3 written/printed but a required parameter of the
+template is still needed from the operator (``Still needed: NAME — how to get it`` on stderr, one line
+each; stdout — or ``--out`` — holds the parameters file either way, also with ``--json``); 2 bad input
+(a malformed or unknown scope, a missing one: the message names the flag); 1 internal error. Scopes are checked to exist on the sandbox tenant under
 ``FIRESTOP_HOME`` (default) or on Azure (``--azure``, ``DefaultAzureCredential`` after ``az login``).
 """
 
@@ -14,7 +16,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, err_console, fail, print_json
 
 
 
@@ -96,15 +98,14 @@ def infra(
                           highlight=False, markup=False)
     if out is not None:
         out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    if as_json:
-        print_json(doc)
-        return
-    if out is None:
+    if as_json or out is None:
         print_json(doc)
     else:
         console.print(f"Wrote {out}", highlight=False, markup=False)
-    for name, how in P.missing(doc).items():
-        console.print(f"Still needed: {name} — {how}", highlight=False, markup=False)
+    needed = P.missing(doc)
+    for name, how in needed.items():  # on stderr: stdout may be the parameters file itself
+        err_console.print(f"Still needed: {name} — {how}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_NEEDS_RESPONDER if needed else 0)
 
 
 def doctor(

@@ -40,8 +40,8 @@ def test_role_follows_the_playbooks(firestop_home, tmp_path):
     folder.mkdir()
     (folder / "lock.yaml").write_text((REPO_ROOT / "playbooks" / "public-network-exposure.yaml").read_text())
     result = run("--account", "rg-ai-dev/contoso-openai-dev", "--playbooks", str(folder), "--json")
-    assert result.exit_code == 0, result.output
-    params = json.loads(result.output)["parameters"]
+    assert result.exit_code == 3, result.output  # entraClientId & co. still needed
+    params = json.loads(result.stdout)["parameters"]
     assert "Microsoft.CognitiveServices/accounts/regenerateKey/action" not in params["customRoleActions"]["value"]
     assert "Microsoft.CognitiveServices/accounts/write" in params["customRoleActions"]["value"]
     assert params["protectedResources"]["value"] == [{"resourceGroup": "rg-ai-dev", "resource": "Microsoft.CognitiveServices/accounts/contoso-openai-dev"}]
@@ -63,3 +63,17 @@ def test_unknown_or_missing_scopes_exit_2_naming_the_flag(firestop_home):
         result = run(*args, "--json")
         assert result.exit_code == 2, (args, result.output)
         assert message in json.loads(result.output)["error"], (args, result.output)
+
+
+def test_still_needed_exits_3_and_names_each_on_stderr(firestop_home, tmp_path):
+    """A parameters file missing what only the operator knows is not "done": exit 3 (needs a responder),
+    each missing parameter named with how to get it; complete, it is exit 0."""
+    out = tmp_path / "p.json"
+    for extra in ((), ("--json",)):
+        result = run("--account", "rg-ai-prod/contoso-openai-prod", "--out", str(out), *extra)
+        assert result.exit_code == 3, result.output
+        assert "Still needed: entraClientId" in result.stderr and "Still needed: logWorkspaceId" in result.stderr
+        assert "Still needed" not in result.stdout
+        assert json.loads(out.read_text())["parameters"]["protectedResources"]
+    result = run(*SHIPPED_FLAGS, "--entra-client-id", ENTRA_CLIENT_ID, "--out", str(out))
+    assert result.exit_code == 0 and "Still needed" not in result.output
