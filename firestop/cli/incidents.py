@@ -42,11 +42,15 @@ def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = 
     """
     from firestop.clock import is_virtual
 
+    from firestop.cli import interrupt
+
     host = env.host
     clock = env.clients.clock
+    interrupt.about(incident_id=instance_id, state="running")
     while True:
         host.run_until_idle(instance_id)
         status = host.get_status(instance_id)
+        interrupt.about(state=state_words(status))
         if on_progress is not None:
             on_progress(status)
         custom = status.custom_status if isinstance(status.custom_status, dict) else {}
@@ -59,6 +63,17 @@ def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = 
             clock.set(max(due, clock.now()))
         else:
             time.sleep(min(max((due - clock.now()).total_seconds(), 0.0), 60.0))
+
+
+def state_words(status) -> str:
+    """What a Ctrl-C line says an incident is (``running``, ``waiting for approval of step S``, its outcome)."""
+    custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+    pending = custom.get("pending_approval")
+    if status.runtime_status not in TERMINAL and isinstance(pending, dict):
+        return f"waiting for approval of step {pending.get('step')}"
+    if status.runtime_status in TERMINAL:
+        return f"{_status_of(status) or status.runtime_status.lower()} (finished)"
+    return "running (its next steps run when it is resumed)"
 
 
 #: Outcomes a break-glass run retries by itself: containment did not hold, so handling the alert

@@ -1,7 +1,8 @@
 """``python -m firestop``: nouns ``alert`` and ``sandbox`` (more arrive with their issues).
 
 Exit codes: 0 done/contained, 2 bad input, 3 needs a responder, 4 no playbook
-matched, 1 internal error. ``--json`` prints machine-readable output; errors are
+matched, 1 internal error, 130 interrupted (Ctrl-C: one line saying what is left,
+:mod:`firestop.cli.interrupt`). ``--json`` prints machine-readable output; errors are
 one line (``--debug`` shows the traceback).
 """
 
@@ -82,6 +83,9 @@ _state = {"debug": False}
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
     _state["debug"] = debug
+    from firestop.cli import interrupt
+
+    interrupt.forget()  # one command per process; CliRunner invokes several in one
     if not debug:
         # azure-identity and azure-core log credential chains and retries at WARNING; with no handler
         # configured Python's last-resort handler would print them to stderr. The CLI says it in one line.
@@ -195,6 +199,9 @@ def alert_handle(
         if not typer.confirm(f"Act on REAL Azure resources ({clean(targets)}) with the matching playbook?", default=False):
             fail("not confirmed; nothing was done", EXIT_BAD_INPUT, as_json=as_json)
     _require_playbooks(alert, as_json)
+    from firestop.cli import interrupt
+
+    interrupt.about(resume=f"python -m firestop alert handle {file}" + (" --azure" if azure else ""))
     try:
         from firestop.cli.incidents import handle_alert
         from firestop.cli.wiring import environment
@@ -209,13 +216,10 @@ def alert_handle(
             env.close()
     except typer.Exit:
         raise
-    except KeyboardInterrupt:
-        fail(
-            f"interrupted; the incident {alert.incident_key} is kept in FIRESTOP_HOME. "
-            f"Resume it with: python -m firestop alert handle {file}",
-            EXIT_INTERNAL,
-            as_json=as_json,
-        )
+    except KeyboardInterrupt:  # SIGINT's default handler (not through main(), e.g. a test runner)
+        from firestop.cli import interrupt
+
+        fail(interrupt.line(), interrupt.EXIT_INTERRUPTED, as_json=as_json)
     except Exception as exc:  # noqa: BLE001
         _internal(exc, as_json)
     from firestop.cli.incidents import exit_code
@@ -346,10 +350,17 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     from firestop.cli.output import PipeGuard
 
+    from firestop.cli import interrupt
+
     if not isinstance(sys.stdout, PipeGuard):
         sys.stdout = PipeGuard(sys.stdout)
+    interrupt.install()
     try:
         app(args=args, prog_name="python -m firestop")
+    except (interrupt.Interrupted, KeyboardInterrupt):  # Ctrl-C: one line, exit 130 (firestop.cli.interrupt)
+        if "--debug" in args:
+            traceback.print_exc()
+        stop(interrupt.line(), interrupt.EXIT_INTERRUPTED)
     except SettingsError as exc:  # raised outside a command's own handler: still bad input, never a traceback
         stop(f"setting: {exc}", EXIT_BAD_INPUT)
     except BrokenPipeError:

@@ -275,6 +275,10 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     if not yes:
         where = "REAL Azure" if azure else "the sandbox tenant"
         _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on {where}?", as_json)
+    from firestop.cli import interrupt
+
+    interrupt.about(incident_id=incident, state=f"as its ledger says (python -m firestop ledger verify {incident})",
+                    resume="the same runbook run again (a runbook's apply is idempotent)")
     applied = out["apply"] = _execute(env, {**base, "action": "apply"})
     if not applied.get("ok"):
         return _failed(out, applied, "apply", as_json)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
 from firestop.settings import REPO_ROOT
 
 tabletop_app = typer.Typer(
@@ -128,13 +128,16 @@ def run(
         loaded = load_scenario(path)
     except ScenarioError as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+    from firestop.cli import interrupt
+
+    interrupt.about(resume=f"python -m firestop tabletop run {scenario} (the exercise left nothing outside its run folder "
+                           "under FIRESTOP_HOME/tabletop: run it again)")
     try:
         card = run_scenario(loaded, run_id=run_id)
     except (TabletopRefused, FileExistsError) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
-    except KeyboardInterrupt:
-        fail("interrupted; the exercise left nothing outside its run folder under FIRESTOP_HOME/tabletop. Run it again.",
-             EXIT_INTERNAL, as_json=as_json)
+    except KeyboardInterrupt:  # SIGINT's default handler (not through main()): the same line as main() prints
+        fail(interrupt.line(), interrupt.EXIT_INTERRUPTED, as_json=as_json)
     except Exception as exc:  # noqa: BLE001
         from firestop.cli.main import _internal
 
