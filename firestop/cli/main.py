@@ -266,14 +266,22 @@ def alert_show(
 @sandbox_app.command("reset")
 def sandbox_reset(
     tenant_file: Optional[Path] = typer.Option(None, "--tenant", help="Seed from this tenant file (YAML/JSON; az resource show output) instead of the built-in tenant."),
+    force: bool = typer.Option(False, "--force", help="Reset even while firestop serve runs against this FIRESTOP_HOME."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Restore the simulated tenant to its seed (keys, network settings, vault, logs, clock)."""
+    """Restore the simulated tenant to its seed (keys, network settings, vault, logs, clock). Refused (exit 2) while
+    firestop serve runs against the same FIRESTOP_HOME, unless --force."""
+    from firestop.cli import serve_lock
     from firestop.cli.wiring import reset_sandbox
     from firestop.settings import Settings
 
     if tenant_file is not None and not tenant_file.is_file():
         fail(f"--tenant: {tenant_file} is not a file; give a tenant YAML/JSON file", EXIT_BAD_INPUT, as_json=as_json)
+    servers = [] if force else serve_lock.running(Settings.from_env().home)
+    if servers:
+        who = ", ".join(f"pid {s['pid']}" + (f" ({s['url']})" if s.get("url") else "") for s in servers)
+        fail(f"--force: firestop serve is running against this FIRESTOP_HOME ({who}) and holds the sandbox tenant open; "
+             "stop it first (Ctrl+C), or reset under it with --force", EXIT_BAD_INPUT, as_json=as_json)
     try:
         tenant = reset_sandbox(seed=str(tenant_file) if tenant_file else None)
     except (ValueError, KeyError) as exc:

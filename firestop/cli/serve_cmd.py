@@ -5,7 +5,8 @@ documents routes, keys, the background driver, timer triggers and time):
 the sandbox environment of :mod:`firestop.cli.wiring` (tenant + local durable
 host on ``FIRESTOP_HOME``), the function key, ``host.json``'s route prefix.
 Runs until Ctrl+C or SIGTERM; exit 0 then, 2 for a bad option or a port in
-use, 1 for an internal error.
+use, 1 for an internal error. While it runs it holds ``FIRESTOP_HOME/serve.<pid>.lock``
+(:mod:`firestop.cli.serve_lock`), so ``sandbox reset`` refuses to replace the tenant under it.
 """
 
 from __future__ import annotations
@@ -148,10 +149,14 @@ def serve(
         echo(f"  warning: listening on {host}, not loopback: anyone who can reach this port and has the key can "
              "call the functions; this is a development server (plain HTTP)")
 
+    from firestop.cli import serve_lock
+
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    held = None
     try:
         server.start()
+        held = serve_lock.hold(env.settings.home, url=server.base_url)  # sandbox reset refuses while it is held
         echo(f"Listening on {server.base_url} (Ctrl+C to stop)")
         while not stop.wait(1.0):
             pass
@@ -159,5 +164,6 @@ def serve(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         server.stop()
+        serve_lock.release(held)
         env.close()
     echo("Stopped.")

@@ -114,3 +114,41 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
     assert proc.wait(timeout=GUARD_S) == 0
     rest = proc.stdout.read().decode()
     assert "Stopped." in rest
+
+
+def test_sandbox_reset_refuses_while_serve_runs_on_the_same_home(served, tmp_path, monkeypatch):
+    """serve holds FIRESTOP_HOME/serve.<pid>.lock; reset names the pid and refuses (exit 2) unless --force;
+    once serve has stopped (Ctrl+C), reset runs."""
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+
+    base, proc, _ = served
+    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path / "home"))
+    refused = CliRunner().invoke(app, ["sandbox", "reset", "--json"])
+    assert refused.exit_code == 2, refused.output
+    error = json.loads(refused.stdout)["error"]
+    assert f"pid {proc.pid} ({base})" in error and "--force" in error
+    forced = CliRunner().invoke(app, ["sandbox", "reset", "--force", "--json"])
+    assert forced.exit_code == 0 and json.loads(forced.stdout)["reset"] is True
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=GUARD_S) == 0
+    assert not list((tmp_path / "home").glob("serve.*.lock"))
+    assert CliRunner().invoke(app, ["sandbox", "reset"]).exit_code == 0
+
+
+def test_a_lock_left_by_a_killed_serve_does_not_refuse(tmp_path):
+    """kill -9 leaves the file, not the lock: it is not a running server, and the file is cleared."""
+    from firestop.cli import serve_lock
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys, pathlib; from firestop.cli import serve_lock; "
+                              "h = serve_lock.hold(pathlib.Path(sys.argv[1]), url='http://x'); print('held', flush=True); "
+                              "sys.stdin.read()", str(tmp_path)], cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline() == b"held\n"
+        assert serve_lock.running(tmp_path) == [{"pid": child.pid, "url": "http://x"}]
+    finally:
+        child.kill()
+        child.wait()
+    assert list(tmp_path.glob("serve.*.lock")) and serve_lock.running(tmp_path) == []
+    assert not list(tmp_path.glob("serve.*.lock"))
