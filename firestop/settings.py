@@ -145,6 +145,7 @@ class Setting:
     default: str
     meaning: str
     check: _Callable[[str], str | None] | None = None  # value -> problem text with the fix, or None
+    blank: str | None = None  # set but blank (or only spaces): None = the same as unset, else the problem text
 
 
 def _guid(what: str) -> _Callable[[str], str | None]:
@@ -276,7 +277,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_AUDIT_RESOURCE_GROUPS", "no", "none (the whole subscription)", "Comma-separated resource groups the audit is limited to.", lambda v: None if all(_re.match(r"^[-\w._()]{1,90}$", p.strip()) for p in v.split(",")) and len(v.split(",")) <= 50 else "must be up to 50 comma-separated resource group names"),
     Setting("FIRESTOP_CORRELATION_WINDOW_SECONDS", "no", "3600", "A new alert joins an open incident opened at most this long ago (0: never).", _window),
     Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "3600", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),
-    Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles).", lambda v: _json_object(v)),
+    Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles); {} = nobody holds a role; set but blank is an error.", lambda v: _json_object(v),
+            blank='is set but blank; give the role table as JSON, {} for a table where nobody holds a role, or unset it'),
     Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
     Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
     Setting("FIRESTOP_HOME", "no", "./.firestop (not set on Azure)", "Local disk: the local durable host's history, the sandbox tenant, keys firestop serve generates, tabletop runs (on Azure only the weekly tabletop timer's exercises write, under <temp dir>/firestop); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", None),
@@ -320,6 +322,9 @@ def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[
     problems = []
     for setting in SETTINGS:
         value = env.get(setting.name)
+        if value is not None and setting.blank is not None and not value.strip():
+            problems.append((setting.name, setting.blank))
+            continue
         if value is None or value == "":
             if on_azure and setting.required == "azure":
                 problems.append((setting.name, f"missing; {setting.meaning} (infra/azuredeploy.json sets it)"))

@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 ROLES_ENV = "FIRESTOP_ROLES"
+#: The answer to a set-but-blank FIRESTOP_ROLES (refused, never read as "no table": that would bring the demo roles back).
+BLANK_ROLES = ('is set but blank; give the role table as JSON ({"principals": {"<object id>": ["responder"]}, "groups": {}}), '
+               '{} for a table where nobody holds a role, or unset it to use FIRESTOP_HOME/roles.json')
 ROLES_FILE = "roles.json"
 
 
@@ -132,7 +135,9 @@ def load_table(home: Path | None, env: Mapping[str, str] | None = None, *, local
     """
     env = os.environ if env is None else env
     raw = env.get(ROLES_ENV)
-    if raw is not None and raw.strip():
+    if raw is not None and not raw.strip():  # set but left empty: a mistake, never "use the demo roles"
+        raise RoleTableError(ROLES_ENV, BLANK_ROLES)
+    if raw is not None:
         try:
             doc = json.loads(raw)
         except (ValueError, RecursionError):

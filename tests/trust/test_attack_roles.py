@@ -70,6 +70,21 @@ def test_roles_come_from_the_role_table_locally_never_from_the_header(api, monke
     assert status == 403 and body["error"] == "FIRESTOP_ROLES"
 
 
+@pytest.mark.parametrize("blank", ["", "   ", "\n"])
+def test_a_blank_role_table_setting_is_an_error_never_the_demo_roles(api, monkeypatch, blank):
+    """FIRESTOP_ROLES set but blank is a mistake (a template or .env with the value left out): refused naming the
+    setting and the fix — the sandbox's demo roles (alice the approver …) never come back through it."""
+    from firestop.settings import check_environment
+
+    monkeypatch.setenv("FIRESTOP_ROLES", blank)
+    status, body = api.route("list_incidents_http", who="oid-alice")
+    assert status == 403 and body["error"] == "FIRESTOP_ROLES" and "blank" in body["reason"] and "{}" in body["reason"]
+    assert "FIRESTOP_ROLES" in dict(check_environment({"FIRESTOP_ROLES": blank}, on_azure=False))
+    monkeypatch.setenv("FIRESTOP_ROLES", "{}")  # an empty table: nobody holds a role
+    assert api.route("list_incidents_http", who="oid-alice")[0] == 403
+    assert "FIRESTOP_ROLES" not in dict(check_environment({"FIRESTOP_ROLES": "{}"}, on_azure=False))
+
+
 def test_roles_file_under_firestop_home(api, firestop_home):
     (firestop_home / "roles.json").write_text(json.dumps({"groups": {"grp-readers": ["reader"]}}))
     assert api.route("list_incidents_http", who="oid-zed", groups=["grp-readers"])[0] == 200
