@@ -178,9 +178,17 @@ def _https(v: str) -> str | None:
 
 def https_origin_problem(v: str) -> str | None:
     """Why ``v`` is not an ``https://host[:port]`` origin without a path (None: it is) — FIRESTOP_PUBLIC_URL."""
-    if _re.fullmatch(r"https://[A-Za-z0-9.-]{1,253}(?::\d{1,5})?/?", v):
+    m = _re.fullmatch(r"https://[A-Za-z0-9.-]{1,253}(?::(\d{1,5}))?/?", v)
+    if m and m.group(1) is not None and port_problem(m.group(1)):
+        return f"{v!r}: {port_problem(m.group(1))}"
+    if m:
         return None
     return f"{v!r} is not an https:// origin; give https://<host>[:port] without a path, e.g. https://firestop.contoso.com"
+
+
+def port_problem(port: str) -> str | None:
+    """Why ``port`` (decimal digits) is not a TCP port (None: it is 1-65535, RFC 6335 §6; 0 is not a listening port)."""
+    return None if 1 <= int(port) <= 65535 else f"port {port} is out of range; give a port in 1-65535 (or none for 443)"
 
 
 def _window(v: str) -> str | None:

@@ -114,9 +114,11 @@ def console_url(path: str, env: Any = None) -> str:
     import os
     import re
 
+    from firestop.settings import https_origin_problem
+
     env = os.environ if env is None else env
     origin = (env.get("FIRESTOP_PUBLIC_URL") or "").strip().rstrip("/")
-    if not re.fullmatch(r"https://[A-Za-z0-9.-]{1,253}(:\d{1,5})?", origin):
+    if https_origin_problem(origin) is not None:  # also a port outside 1-65535
         host = (env.get("WEBSITE_HOSTNAME") or "").strip()
         origin = f"https://{host}" if re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host) else ""
     return origin + path

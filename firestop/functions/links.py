@@ -20,7 +20,7 @@ import re
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from firestop.settings import https_origin_problem
+from firestop.settings import https_origin_problem, port_problem
 
 PUBLIC_URL_ENV = "FIRESTOP_PUBLIC_URL"
 HOSTNAME_ENV = "WEBSITE_HOSTNAME"
@@ -34,7 +34,8 @@ def public_origin(request_url: str, env: Mapping[str, str] | None = None) -> str
     if configured and https_origin_problem(configured) is None:
         return configured.rstrip("/")
     hostname = (env.get(HOSTNAME_ENV) or "").strip()
-    if hostname and _HOST.fullmatch(hostname):
+    port = hostname.rpartition(":")[2] if ":" in hostname else None
+    if hostname and _HOST.fullmatch(hostname) and (port is None or port_problem(port) is None):
         return f"https://{hostname}"
     parts = urlsplit(request_url)
     return f"{parts.scheme}://{parts.netloc}"

@@ -96,3 +96,20 @@ def test_serve_links_ignore_a_foreign_host_header(serve):
         assert body["statusUri"].startswith(f"{serve.base_url}/api/alerts/") and headers["Location"] == body["statusUri"], host
     status, headers, body = post(serve, f"localhost:{port}")  # the client's own loopback name is kept
     assert status == 202 and body["statusUri"].startswith(f"http://localhost:{port}/api/alerts/")
+
+
+@pytest.mark.parametrize("port", ["65536", "99999", "0", "00000"])
+def test_a_public_url_or_host_name_with_a_port_out_of_range_is_refused(port):
+    """A port is 1..65535 (RFC 6335 §6): https://host:99999 is named with the fix, and links never carry it."""
+    from firestop.functions.links import public_origin
+    from firestop.settings import check_environment
+
+    problem = dict(check_environment({"FIRESTOP_PUBLIC_URL": f"https://a.example:{port}"}, on_azure=False))["FIRESTOP_PUBLIC_URL"]
+    assert f"port {port}" in problem and "1-65535" in problem
+    origin = public_origin("http://127.0.0.1:7071/api/alerts", {"FIRESTOP_PUBLIC_URL": f"https://a.example:{port}",
+                                                               "WEBSITE_HOSTNAME": f"fs.azurewebsites.net:{port}"})
+    assert origin == "http://127.0.0.1:7071"
+    assert public_origin("http://x/", {"FIRESTOP_PUBLIC_URL": "https://a.example:65535"}) == "https://a.example:65535"
+    from runbooks.notify import console_url  # the links a page carries
+
+    assert console_url("/api/console", {"FIRESTOP_PUBLIC_URL": f"https://a.example:{port}"}) == "/api/console"
