@@ -54,12 +54,18 @@ FIRESTOP_HOME: only the shared Durable store can keep one incident per resource.
 **open**: ms per webhook (in-process) for an alert on a resource with no incident
 while 0 / 500 / 900 incidents are open (target: at most 1.5x from none to 900).
 
+**startup**: wall and CPU time (the child's user + system) of ``python -m firestop alert handle
+examples/alerts/leaked-key.json`` on a fresh FIRESTOP_HOME against ``python -m firestop --help``,
+``--runs`` (5) of each interleaved, medians and the median per-pair ratio (target, issue 18: wall
+within 2x).
+
 **hot**: ``--hot`` (1,000) correlated alerts into one incident that waits for an
 approval while a driver thread runs it (as ``serve`` does), against the same
 incident with none: history events, history length, what the record counts,
 wall and CPU time added.
 
-``--baseline DIR`` runs the chosen parts on another checkout (e.g. ``git worktree
+``--before REV`` does the same on a temporary detached worktree of git ``REV`` (e.g. ``main``),
+bytecode compiled in both trees first. ``--baseline DIR`` runs the chosen parts on another checkout (e.g. ``git worktree
 add --detach ../base main``) and on this tree, each in a child process, and prints
 the figures side by side.
 
@@ -624,6 +630,52 @@ def hot_once(args: argparse.Namespace, n: int) -> dict[str, float]:
                 hot_joined=joined, hot_recorded=count, hot_cpu_s=cpu)
 
 
+# -- start-up: `alert handle` against `--help` ----------------------------------------------
+def _timed_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the child) of ``cmd`` run to its end in ``ROOT``."""
+    import subprocess
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 3):  # alert handle: 0 contained, 3 needs a responder
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def startup(args: argparse.Namespace) -> None:
+    """Wall and CPU time of ``python -m firestop alert handle examples/alerts/leaked-key.json`` on a fresh
+    FIRESTOP_HOME against ``python -m firestop --help``, ``--runs`` of each, interleaved (help, handle, help,
+    …) so a change of the machine's load hits both alike; medians and the median of the per-pair ratios.
+    Bytecode is compiled first (``--before`` does it; a user's second run reads .pyc files), and
+    PYTHONDONTWRITEBYTECODE is dropped for the children."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "FIRESTOP_BENCH_TREE")}
+    env["PYTHONPATH"] = str(ROOT)
+    help_cmd = [sys.executable, "-m", "firestop", "--help"]
+    handle_cmd = [sys.executable, "-m", "firestop", "alert", "handle", "examples/alerts/leaked-key.json"]
+    print(f"== startup ({ROOT}): `alert handle` (fresh FIRESTOP_HOME) against `--help`, {args.runs} runs each, "
+          f"interleaved; load {os.getloadavg()[0]:.1f}")
+    helps: list[tuple[float, float]] = []
+    handles: list[tuple[float, float]] = []
+    _timed_child(help_cmd, env)  # warm the page cache
+    for _ in range(args.runs):
+        helps.append(_timed_child(help_cmd, env))
+        with tempfile.TemporaryDirectory() as home:
+            handles.append(_timed_child(handle_cmd, dict(env, FIRESTOP_HOME=home)))
+    med = statistics.median
+    wall_ratio = med(h[0] / p[0] for h, p in zip(handles, helps))
+    cpu_ratio = med(h[1] / p[1] for h, p in zip(handles, helps))
+    print(f"  --help        wall {med(h[0] for h in helps):.2f} s  CPU {med(h[1] for h in helps):.2f} s")
+    print(f"  alert handle  wall {med(h[0] for h in handles):.2f} s  CPU {med(h[1] for h in handles):.2f} s")
+    print(f"  ratio (median of pairs): wall {wall_ratio:.2f}x  CPU {cpu_ratio:.2f}x  (target: wall <= 2x)")
+    report(startup_help_wall_s=med(h[0] for h in helps), startup_help_cpu_s=med(h[1] for h in helps),
+           startup_handle_wall_s=med(h[0] for h in handles), startup_handle_cpu_s=med(h[1] for h in handles),
+           startup_wall_ratio=wall_ratio, startup_cpu_ratio=cpu_ratio)
+
+
 _RESULTS: dict[str, float] = {}
 
 
@@ -661,9 +713,32 @@ def compare(args: argparse.Namespace, argv: list[str]) -> int:
     return code
 
 
+def compare_with_rev(args: argparse.Namespace, argv: list[str]) -> int:
+    """``--before REV``: :func:`compare` against a temporary detached worktree of ``REV`` (bytecode compiled
+    first in both trees, so neither side pays for compiling), removed afterwards."""
+    import subprocess
+
+    here = Path(__file__).resolve().parents[1]
+    forwarded = [a for i, a in enumerate(argv) if a != "--before" and (i == 0 or argv[i - 1] != "--before")]
+    with tempfile.TemporaryDirectory(prefix="firestop-before-") as parent:
+        tree = Path(parent) / "tree"
+        subprocess.run(["git", "-C", str(here), "worktree", "add", "--detach", "-q", str(tree), args.before], check=True)
+        try:
+            modules = here / "node_modules"
+            if modules.exists():  # Azurite, for parts that need it
+                (tree / "node_modules").symlink_to(modules.resolve())
+            for root in (tree, here):
+                subprocess.run([sys.executable, "-m", "compileall", "-q", "firestop", "runbooks", "function_app.py"],
+                               cwd=root, stdout=subprocess.DEVNULL, check=False)
+            args.baseline = str(tree)
+            return compare(args, forwarded + ["--baseline", str(tree)])
+        finally:
+            subprocess.run(["git", "-C", str(here), "worktree", "remove", "--force", str(tree)], check=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", choices=["throughput", "storm", "open", "hot", "all"], default="all")
+    parser.add_argument("what", nargs="?", choices=["throughput", "storm", "open", "hot", "startup", "all"], default="all")
     parser.add_argument("--n", type=int, default=2000, help="throughput: distinct bodies in the corpus mix")
     parser.add_argument("--join", type=int, default=2,
                         help="throughput: every N-th alert joins an open incident, the others start one (0: none join)")
@@ -681,13 +756,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="open: open incidents to measure with, comma-separated")
     parser.add_argument("--open-requests", type=int, default=15, help="open: webhooks timed per count")
     parser.add_argument("--hot", type=int, default=1000, help="hot: correlated alerts into one incident")
+    parser.add_argument("--runs", type=int, default=5, help="startup: runs of each command (medians are shown)")
     parser.add_argument("--baseline", help="a checkout of the code before (e.g. a worktree of main): run the same "
                                            "parts on it and on this tree, each in a child process, side by side")
+    parser.add_argument("--before", metavar="REV", help="like --baseline, on a temporary detached git worktree of "
+                                                         "REV (e.g. main), removed afterwards")
     parser.add_argument("--realtime-factor", type=float, default=100.0,
                         help="storm/serve: wall seconds per simulated second of the sandbox clock (default 100: "
                              "the incidents' containment outlasts the storm, so they stay open)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.before:
+        return compare_with_rev(args, argv)
     if args.baseline:
         return compare(args, argv)
     code = 0
@@ -697,6 +777,8 @@ def main(argv: list[str] | None = None) -> int:
         open_incidents(args)
     if args.what in ("hot", "all"):
         hot(args)
+    if args.what in ("startup", "all"):
+        startup(args)
     if args.what in ("throughput", "all"):
         throughput(args)
     print("RESULT " + json.dumps(_RESULTS))

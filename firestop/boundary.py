@@ -1,11 +1,17 @@
 """Bounds for values that cross the trust boundary: JSON bodies and headers, escaping for logs.
 
 Every reader of an outside JSON document (an HTTP body, a header holding JSON)
-goes through :func:`loads_bounded`, which refuses — before ``json.loads``
-recurses — a document larger than ``max_bytes`` or nested deeper than
-``max_depth``. The depth is measured on the raw text (brackets outside string
-literals), so a body of 100,000 ``[`` costs one linear scan and never a
-``RecursionError``. Errors are :class:`BoundaryError`, which carries the HTTP
+goes through :func:`loads_bounded`, which refuses a document larger than
+``max_bytes`` (before decoding anything) or nested deeper than ``max_depth``.
+It decodes with ``orjson`` (C, no recursion into Python; its own depth limit is
+1,024) and measures the depth on the decoded object, iteratively. Whatever orjson
+refuses — not UTF-8, not JSON, ``NaN``, nested past its limit — goes through the
+original strict path for the answer: the depth measured on the raw text (brackets
+outside string literals: a body of 100,000 ``[`` costs one linear scan and never a
+``RecursionError``), then the standard library's decoder for the line and column.
+So an orjson error never escapes, and every message is what it was. One difference
+on success: an integer outside the 64-bit range decodes as the nearest ``float``.
+Errors are :class:`BoundaryError`, which carries the HTTP
 status to answer (400 or 413) and a message naming the field and the fix — a
 caller turns it into a 4xx, never a 500.
 
@@ -18,6 +24,8 @@ import json
 import re
 from itertools import accumulate
 from typing import Any
+
+import orjson
 
 __all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "BoundaryError", "instance_id_problem", "json_depth", "loads_bounded"]
 
@@ -70,6 +78,16 @@ def loads_bounded(raw: bytes | bytearray | str, *, field: str = "$", max_bytes: 
     size = len(raw) if isinstance(raw, (bytes, bytearray)) else len(raw.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise BoundaryError(413, field, f"{size:,} bytes is over the {max_bytes:,}-byte limit", "send a smaller document")
+    fast = bytes(raw) if isinstance(raw, bytearray) else raw
+    if isinstance(fast, bytes) and fast.startswith(b"\xef\xbb\xbf"):
+        fast = fast[3:]
+    try:
+        document = orjson.loads(fast)
+    except orjson.JSONDecodeError:
+        pass  # the strict path below says why, as precisely as it always has
+    else:
+        if not _deeper_than(document, max_depth):
+            return document
     if isinstance(raw, (bytes, bytearray)):
         try:
             text = bytes(raw).decode("utf-8-sig")
@@ -87,6 +105,21 @@ def loads_bounded(raw: bytes | bytearray | str, *, field: str = "$", max_bytes: 
     except (ValueError, RecursionError) as exc:  # NaN/Infinity, over-long integers; recursion is a backstop
         reason = str(exc) if str(exc).endswith("is not valid JSON") else "not usable JSON (a number too long, or too deep)"
         raise BoundaryError(400, field, reason, "send valid JSON") from None
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """True when ``document`` (decoded JSON) nests containers more than ``limit`` deep (the same count as
+    :func:`json_depth`: a scalar is 0, ``[]`` 1). Iterative; stops at the first container past the limit."""
+    if not isinstance(document, (dict, list)):
+        return False
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _reject_constant(name: str) -> Any:

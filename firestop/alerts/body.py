@@ -11,12 +11,25 @@
 
 A ``dict`` is deep-copied through JSON so the caller's object is never shared
 with (or mutated by) the resulting ``Alert``.
+
+Decoder: ``orjson`` (C; ~3x the standard library on a small alert), with the cyclic garbage
+collector paused while it builds the objects (a 256 KB log alert is ~12,000 lists and strings: with
+the collector running, the collections the allocations trigger, full ones included, cost as much as
+the decode). Anything orjson refuses (not UTF-8, not JSON, ``NaN``, a lone surrogate escape, nested
+past its depth limit of 1,024) is decoded again by the standard library's strict decoder, which
+gives the error — so every message (line, column, offset) is what it always was, and nothing orjson
+raises reaches the caller. One difference on success: an integer outside the 64-bit range decodes
+as the nearest ``float`` (orjson); Azure Monitor payloads carry none (``alerts-common-schema.md``:
+counts, thresholds and metric values are 32/64-bit numbers or doubles).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
+
+import orjson
 
 from firestop.alerts.errors import AlertPayloadError
 
@@ -87,6 +100,31 @@ def _loads(text: str) -> Any:
         raise AlertPayloadError("$", reason, _SEND_JSON_FIX, 400) from None
 
 
+def _fast_loads(raw: bytes) -> Any:
+    """``orjson.loads(raw)`` with the cyclic collector paused (see the module docstring); the standard
+    library's decoder (:func:`_loads`, which raises the precise error) for whatever orjson refuses."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    finally:
+        if paused:
+            gc.enable()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AlertPayloadError(
+            "$",
+            f"body is not UTF-8 text: invalid byte at offset {exc.start}",
+            _SEND_JSON_FIX,
+            http_status=400,
+        ) from None
+    return _loads(text)
+
+
 def decode_body(payload: bytes | bytearray | memoryview | str | dict[str, Any]) -> dict[str, Any]:
     """Return the webhook body as a fresh ``dict``.
 
@@ -99,17 +137,7 @@ def decode_body(payload: bytes | bytearray | memoryview | str | dict[str, Any]) 
         raw = payload if isinstance(payload, bytes) else bytes(payload)
         if len(raw) > MAX_PAYLOAD_BYTES:
             raise _too_large(len(raw))
-        try:
-            # a leading BOM is tolerated; the C UTF-8 decoder, not the utf-8-sig codec's Python wrapper
-            text = (raw[3:] if raw.startswith(_BOM) else raw).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise AlertPayloadError(
-                "$",
-                f"body is not UTF-8 text: invalid byte at offset {exc.start}",
-                _SEND_JSON_FIX,
-                http_status=400,
-            ) from None
-        body = _loads(text)
+        body = _fast_loads(raw[3:] if raw.startswith(_BOM) else raw)  # a leading BOM is tolerated
     elif isinstance(payload, str):
         _check_size(payload)
         body = _loads(payload.lstrip("\ufeff"))
