@@ -8,7 +8,7 @@ no new headings or list items from a line break, no broken code span.
 
 | helper | for | what it does |
 |---|---|---|
-| :func:`md_text` | Markdown inline text (CommonMark / GFM), incl. a table cell | line breaks and other control characters → space (so a value never starts a line: no heading, list or block); the characters that open inline constructs are backslash-escaped: ``\\`` (escapes) `````` (code) ``*`` ``_`` ``~`` (emphasis) ``[`` ``]`` ``!`` (links, images) ``<`` ``>`` (HTML, autolinks) ``&`` (entities) ``|`` (table cells) ``#`` (headings); a leading ``-`` ``+`` ``=`` or ``1.`` too (a list item or underline) |
+| :func:`md_text` | Markdown inline text (CommonMark / GFM), incl. a table cell | line breaks and other control characters → space (so a value never starts a line: no heading, list or block); the characters that open inline constructs are backslash-escaped: ``\\`` (escapes) `````` (code) ``*`` ``_`` ``~`` (emphasis) ``[`` ``]`` ``!`` (links, images) ``<`` ``>`` (HTML, autolinks) ``&`` (entities) ``|`` (table cells) ``#`` (headings); a leading ``-`` ``+`` ``=`` or ``1.`` too (a list item or underline); the ``:`` of ``scheme://`` and the ``.`` of ``www.`` (GFM/Teams autolink bare URLs: an outside URL stays text, never a link). Bare e-mail addresses still autolink in GFM (``mailto:``; no escape prevents it: cmark-gfm joins the text before matching them) |
 | :func:`md_code` | a Markdown code span | control characters → space; fenced with one backtick more than the longest backtick run inside, padded when it starts or ends with one |
 | :func:`md_cell` | a GFM table cell | :func:`md_text`, ``—`` for empty |
 | :func:`slack_text` | Slack ``mrkdwn`` / ``text`` | control characters except ``\\n`` → space; ``&`` ``<`` ``>`` → entities (Slack's documented escaping: no links, no ``<!channel>`` mentions, https://api.slack.com/reference/surfaces/formatting#escaping) |
@@ -31,6 +31,11 @@ __all__ = ["html_text", "md_cell", "md_code", "md_text", "one_line", "slack_text
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _CONTROL_KEEP_NL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]!<>|~&#])")
+#: What starts a GFM "extended autolink" (GitHub Flavored Markdown spec §6.9; Teams links the same): the ``:`` of
+#: ``scheme://`` and the ``.`` of ``www.`` after a non-alphanumeric. Escaped (``http\://``, ``www\.``), the renderer
+#: shows the same text and never sees the trigger (checked against cmark-gfm in tests/trust/test_hostile_markdown.py).
+_AUTOLINK_COLON = re.compile(r":(?=//)")
+_AUTOLINK_WWW = re.compile(r"(?i)(?<![A-Za-z0-9])(www)\.")
 #: A value placed first in a list item or cell could still open a block: a list marker, a setext underline.
 _BLOCK_START = re.compile(r"^(\s*)([-+=](?=\s|$)|\d{1,9}(?=[.)](?:\s|$)))")
 _BACKTICKS = re.compile(r"`+")
@@ -49,6 +54,7 @@ def one_line(value: Any) -> str:
 def md_text(value: Any) -> str:
     """``value`` as literal Markdown inline text (see the module table)."""
     text = _MD_SPECIAL.sub(r"\\\1", one_line(value))
+    text = _AUTOLINK_WWW.sub(r"\1\\.", _AUTOLINK_COLON.sub(r"\\:", text))
     return _BLOCK_START.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2).isdigit() else m.group(2) + "\\"), text)
 
 

@@ -109,6 +109,11 @@ def _format_for(host: str, wanted: str) -> str:
     return "text"
 
 
+class OwnLink(str):
+    """A URL Firestop built itself — :func:`console_url` of a pattern-checked console path on a checked https origin —
+    so a Teams card shows it as a link, where every value from outside stays text (:func:`firestop.markup.md_text`)."""
+
+
 def console_url(path: str, env: Any = None) -> str:
     """``path`` (a console path) on the app's public origin (see :class:`WebhookParams`), else ``path`` itself."""
     import os
@@ -140,7 +145,8 @@ def summary_lines(ctx: RunContext, target: str | None, params: WebhookParams) ->
     if alert.caller_ips:
         facts.append(("Caller IPs", ", ".join(alert.caller_ips)))
     if params.link:
-        facts.append(("Console", console_url(params.link)))
+        url = console_url(params.link)
+        facts.append(("Console", OwnLink(url) if url.startswith("https://") else url))
     lines: list[str] = []
     record = params.record or {}
     if record:
@@ -186,7 +192,8 @@ def build_payload(fmt: str, title: str, facts: list[tuple[str, str]], body: str)
         }
     card_body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": md_text(title), "weight": "Bolder", "size": "Medium", "wrap": True},
-        {"type": "FactSet", "facts": [{"title": name, "value": md_text(value)} for name, value in facts]},
+        {"type": "FactSet", "facts": [{"title": name, "value": f"[{md_text(value)}]({value})" if isinstance(value, OwnLink) else md_text(value)}
+                                      for name, value in facts]},
     ]
     if body:
         card_body.append({"type": "TextBlock", "text": "\n\n".join(md_text(line) for line in body.split("\n")), "wrap": True})

@@ -125,3 +125,28 @@ def test_bidi_overrides_and_zero_width_characters_never_pass_into_text():
     for escape in (md_text, one_line, slack_text):
         out = escape(hostile)
         assert not any(ch in out for ch in "\u202e\u2066\u200b\ufeff\u2069"), (escape.__name__, out)
+
+
+BARE_URLS = ["see http://attacker.example/login", "HTTPS://attacker.example", "ftp://attacker.example/x",
+             "www.attacker.example/pay", "(www.attacker.example)", "_www.attacker.example_", "x https://a.example?q=1#f y"]
+
+
+def gfm_links(markdown: str) -> int:
+    """``<a`` elements GitHub's own renderer (cmark-gfm, with its autolink extension) makes of ``markdown``."""
+    import cmarkgfm
+
+    return cmarkgfm.github_flavored_markdown_to_html(markdown).count("<a ")
+
+
+@pytest.mark.parametrize("value", BARE_URLS)
+def test_bare_urls_from_outside_never_autolink_in_gfm(value):
+    """GFM (and Teams) turn a bare http(s)://, ftp:// or www. text into a link: an outside value must stay text,
+    shown as it was (the escape only breaks the autolink trigger)."""
+    import cmarkgfm
+
+    assert gfm_links(value) == 1  # what the renderer does with the raw value
+    for rendered in (md_text(value), md_cell(value), md_code(value)):
+        assert gfm_links(f"- {rendered}") == 0, rendered
+    shown = cmarkgfm.github_flavored_markdown_to_html(md_text(value))
+    assert value.split()[-1].replace("_", "") in shown.replace("_", "")  # the text is still there, literally
+    assert gfm_links(render_markdown(record(value))) == gfm_links(render_markdown(record("plain")))
