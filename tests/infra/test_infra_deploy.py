@@ -263,3 +263,42 @@ def test_crafted_nesting_is_refused_with_an_arm_error_never_a_crash(firestop_hom
     error = _refusal(tenant, text)
     assert error.status_code == 400 and error.error.code in ("InvalidTemplate", "InvalidRequestContent"), error.message
     assert "nest" in error.message
+
+
+def _doubling(n: int, step: str, seed: str = "'aaaaaaaaaaaaaaaa'") -> dict:
+    """Variables v0..vn, each ``step`` of the one before twice: 16 × 2**n characters (or leaves) at vn."""
+    variables = {"v0": f"[concat({seed})]"}
+    for i in range(1, n + 1):
+        variables[f"v{i}"] = f"[{step}(variables('v{i - 1}'), variables('v{i - 1}'))]"
+    return variables
+
+
+@pytest.mark.parametrize("step, what", [("concat", "string"), ("createArray", "array")])
+def test_a_template_that_doubles_a_value_is_refused_at_the_cap_not_expanded(firestop_home, step, what):
+    """Adversarial review: 20 variables each concat() of the one before twice reach 16 MB (30 would be 16 GB) —
+    the engine had no cap on intermediate values. A value over 1 MB (ARM: a resource definition after expansion)
+    is InvalidTemplate naming the expression; the deployment never holds more than about twice the cap."""
+    tenant = Tenant.open(firestop_home / "sandbox")
+    tpl = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+           "contentVersion": "1.0.0.0", "resources": [], "variables": _doubling(20, step),
+           "outputs": {"o": {"type": "int", "value": "[length(variables('v20'))]"}}}
+    error = _refusal(tenant, json.dumps({"properties": {"mode": "Incremental", "parameters": {}, "template": tpl}}))
+    assert error.status_code == 400 and error.error.code == "InvalidTemplate", error.message
+    assert "larger than 1,048,576" in error.message and f"{step}(variables('v1" in error.message
+    small = {**tpl, "variables": _doubling(10, step), "outputs": {"o": {"type": "int", "value": "[length(variables('v10'))]"}}}
+    client = factory(tenant).resources(tenant.subscription_id)
+    done = client.deployments.begin_create_or_update(RG, "small", {"properties": {"mode": "Incremental", "template": small}}).result()
+    assert done.properties.outputs["o"]["value"] == (16 * 1024 if what == "string" else 2)
+
+
+def test_a_template_whose_values_add_up_past_4_mb_is_refused(firestop_home):
+    """Each value under the 1 MB cap, together over ARM's 4 MB for a template after expansion: InvalidTemplate."""
+    tenant = Tenant.open(firestop_home / "sandbox")
+    variables = _doubling(14, "concat")  # v14: 262,144 characters
+    variables.update({f"big{k}": f"[concat(variables('v14'), variables('v14'), variables('v14'), '{k}')]" for k in range(6)})
+    tpl = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+           "contentVersion": "1.0.0.0", "resources": [], "variables": variables,
+           "outputs": {f"o{k}": {"type": "int", "value": f"[length(variables('big{k}'))]"} for k in range(6)}}
+    error = _refusal(tenant, json.dumps({"properties": {"mode": "Incremental", "parameters": {}, "template": tpl}}))
+    assert error.status_code == 400 and error.error.code == "InvalidTemplate", error.message
+    assert "4,194,304" in error.message

@@ -36,13 +36,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .expressions import ExpressionError, Scope, evaluate_string, is_expression
+from .expressions import ExpressionError, Scope, evaluate_string, is_expression, value_size
 
 TEMPLATE_SCHEMAS = ("deploymentTemplate.json", "subscriptionDeploymentTemplate.json")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 #: Resources and nested deployments one deployment may create (ARM's limit is 800 resources per template).
 MAX_RESOURCES = 800
 MAX_DEPTH = 5
+#: Everything one deployment's expressions produce together, in :func:`~.expressions.value_size` characters: ARM
+#: limits a template to 4 MB "after it has been expanded with iterative resource definitions, and values for
+#: variables and parameters" (Template limits, learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits).
+MAX_EXPANDED = 4 * 1_048_576
 
 
 class TemplateError(Exception):
@@ -133,6 +137,7 @@ class Deployer:
         self.skipped: list[str] = []
         self.deployed: dict[str, dict] = {}  # lower id -> runtime view (for reference())
         self.count = 0
+        self.expanded = 0  # what expressions produced so far (MAX_EXPANDED)
         #: The resource being evaluated (a reference() to a resource of the template needs its dependsOn).
         self.current_item: Optional[Planned] = None
 
@@ -267,9 +272,14 @@ class _Context:
             if not is_expression(raw):
                 return evaluate_string(raw, self.scope(item))
             try:
-                return evaluate_string(raw, self.scope(item))
+                result = evaluate_string(raw, self.scope(item))
             except ExpressionError as exc:
                 raise self.d.invalid(path, f"The language expression '{exc.expression}' is not valid: {exc.message} (position {exc.offset})") from None
+            self.d.expanded += value_size(result, MAX_EXPANDED - self.d.expanded)
+            if self.d.expanded > MAX_EXPANDED:
+                raise self.d.invalid(path, f"the template's expressions expand to more than {MAX_EXPANDED:,} characters "
+                                           "(ARM limits a template to 4 MB after expansion)")
+            return result
         if isinstance(raw, list):
             return [self.value(v, path + (i,), item) for i, v in enumerate(raw)]
         if isinstance(raw, dict):

@@ -23,7 +23,8 @@ first last copyIndex reference null true false``. Any other function is
 13 characters of ``[a-z2-7]`` like ARM's, but **not** ARM's hash (names differ from Azure's).
 
 Errors: :class:`ExpressionError` (``InvalidTemplate`` in the deployment's answer) carries the
-expression text and the character offset where parsing or evaluation failed.
+expression text and the character offset where parsing or evaluation failed — also for a value (a
+call's result, or its arguments together) larger than :data:`MAX_VALUE`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,38 @@ MAX_EXPRESSION = 24_576
 #: Deepest nesting of calls, property accesses and indexes the sandbox parses (a bound, not ARM's documented
 #: limit: evaluation recurses once per level, and a crafted expression must get InvalidTemplate, never a crash).
 MAX_NESTING = 200
+#: Largest value one expression may produce or take as its arguments together, in characters (a string's length;
+#: 1 per array element, object property and scalar besides). ARM limits each resource definition to 1 MB "after it
+#: has been expanded with iterative resource definitions, and values for variables and parameters" (Template
+#: limits, learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits); a crafted
+#: template doubling a value through variables would otherwise grow without bound (2**n).
+MAX_VALUE = 1_048_576
+
+
+def value_size(value: Any, limit: int = MAX_VALUE) -> int:
+    """The size of ``value`` as :data:`MAX_VALUE` counts it; counting stops once it passes ``limit`` (a bound, not the
+    exact size then)."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        v = stack.pop()
+        if isinstance(v, str):
+            total += len(v)
+        elif isinstance(v, list):
+            total += 1
+            stack.extend(v)
+        elif isinstance(v, dict):
+            total += 1
+            for k, item in v.items():
+                total += len(k) if isinstance(k, str) else 1
+                stack.append(item)
+        else:
+            total += 1
+    return total
+
+
+def _too_large(fn: str, text: str, at: int) -> "ExpressionError":
+    return ExpressionError(f"the value of {fn}() would be larger than {MAX_VALUE:,} characters "
+                           "(ARM limits a resource definition to 1 MB after expansion)", text, at)
 
 
 class ExpressionError(ValueError):
@@ -296,15 +329,23 @@ def _eval(node, scope: Scope, text: str) -> Any:
         if not isinstance(cond, bool):
             raise ExpressionError("The template language function 'if' expects its first parameter to be a boolean.", text, node.at)
         return _eval(node.args[1] if cond else node.args[2], scope, text)
-    args = [_eval(a, scope, text) for a in node.args]
+    args, size = [], 0
+    for a in node.args:  # together at most MAX_VALUE: a thousand copies of a large variable are refused at the second
+        args.append(_eval(a, scope, text))
+        size += value_size(args[-1], MAX_VALUE - size)
+        if size > MAX_VALUE:
+            raise _too_large(node.name, text, node.at)
     try:
-        return fn(scope, *args)
+        result = fn(scope, *args)
     except ExpressionError as exc:
         exc.expression, exc.offset = exc.expression or text, exc.offset or node.at
         raise
     except TypeError:
         raise ExpressionError(f"The template language function '{node.name}' got {len(args)} parameter(s) of the wrong number or type "
                               f"({', '.join(_type(a) for a in args) or 'none'}).", text, node.at) from None
+    if value_size(result) > MAX_VALUE:
+        raise _too_large(node.name, text, node.at)
+    return result
 
 
 def _member(target: dict, key: str, text: str, at: int) -> Any:
