@@ -108,6 +108,8 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     assert code == 0 and out["ok"], out
     checks = {c["check"]: c for c in out["checks"]}
     worm = checks.pop("storage WORM")
+    telemetry = checks.pop("telemetry")  # the doctor's own environment has no connection string: nothing exported
+    assert telemetry["status"] == "skipped" and telemetry["telemetry"]["configured"] is False
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
         "settings", "storage", "permissions", "app authentication", "action group", "alert rules")}, out
     assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 5
