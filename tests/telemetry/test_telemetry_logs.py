@@ -131,3 +131,51 @@ def test_serve_logs_one_line_per_request_without_query_or_secrets(serve):
     assert "caller=" not in lines[4]  # refused before the function: nobody was believed
     full = stream.getvalue()
     assert key not in full and "\nINFO forged" not in full and not any(l.startswith("INFO forged") for l in full.splitlines())
+
+
+# -- the Functions host: @observed owns the line ----------------------------------
+def test_every_http_function_is_observed():
+    from firestop.cli.wiring import function_app
+    from firestop.runtime.functions import index_app
+    from firestop.runtime.serve import http_routes
+
+    app = function_app()
+    unobserved = []
+    for route in http_routes(app):
+        fn = index_app(app).function(route.function).fn
+        while fn is not None and not getattr(fn, "__firestop_observed__", False):
+            fn = getattr(fn, "__wrapped__", None)
+        if fn is None:
+            unobserved.append(route.function)
+    assert unobserved == [], "decorate these with @observed (firestop.telemetry.requests), right above def"
+
+
+def test_observed_logs_one_line_when_nothing_in_front_noted_it(caplog):
+    import asyncio
+
+    import azure.functions as func
+
+    from firestop.telemetry.requests import note, note_caller, observed
+    from firestop.trust import Principal
+
+    @observed
+    def teapot(req: func.HttpRequest) -> func.HttpResponse:
+        note_caller(Principal(object_id="oid-bob", name="bob"))
+        note(outcome="brewed")
+        return func.HttpResponse("x", status_code=418)
+
+    @observed
+    async def broken(req: func.HttpRequest, client) -> func.HttpResponse:
+        raise RuntimeError("boom")
+
+    req = func.HttpRequest("GET", "https://app.azurewebsites.net/api/tea/inc-1?code=hunter2-hunter2", body=b"",
+                           route_params={"incident_id": "inc-1"})
+    with caplog.at_level("INFO", logger="firestop.http"):
+        assert teapot(req).status_code == 418
+        with pytest.raises(RuntimeError):
+            asyncio.run(broken(req, client=None))
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert lines[0].startswith("request method=GET path=/api/tea/inc-1 route=teapot status=418 duration_ms=")
+    assert lines[0].endswith("incident_id=inc-1 caller=bob caller_id=oid-bob outcome=brewed")
+    assert " status=500 " in lines[1] and "route=broken" in lines[1] and "hunter2" not in " ".join(lines)
