@@ -32,23 +32,36 @@ FIELDS = ("event", "method", "path", "route", "status", "duration_ms", "caller",
           "step", "outcome", "alert_id", "runbook", "target", "playbook", "mttd_s", "mttc_s", "detail")
 REDACTED = "[redacted]"
 
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # longest first
 _secrets_lock = threading.Lock()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 _NEEDS_QUOTES = re.compile(r'[\s="\\]')
+#: Text that ``runbooks.redact``'s patterns could match has a run of 32 letters/digits (the key shapes), "bearer"
+#: or a JWT's "eyJ", or one of these words (lower-cased: its ``name=``/``name:`` names, and the webhook hosts,
+#: which come after "https:") together with a "=" or ":". Other text skips the full redaction.
+_SUSPECT_WORDS = ("key", "sig", "pass", "pwd", "secret", "token", "hooks.slack", "webhook.office", "logic.azure")
+_SUSPECT_RUN = re.compile(r"[0-9A-Za-z]{32}")
+#: Values of letters, digits and ``_./-`` only (ids, routes, resource IDs): no "=", ":" or space, so no ``name=value``
+#: credential, no bearer token, no URL — only a key-shaped run (checked apart) or a registered secret could hide.
+_PLAIN = re.compile(r"[A-Za-z0-9_./-]{0,%d}" % MAX_VALUE_CHARS)
 
 
 def register_secret(value: str | None) -> None:
     """Never print ``value`` (at least 8 characters; shorter values are not worth matching) in any line."""
+    global _secrets
     if value and len(value) >= 8:
         with _secrets_lock:
-            _secrets.add(value)
+            _secrets = tuple(sorted({*_secrets, value}, key=len, reverse=True))
 
 
 def _redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    low = text.lower()
+    if not ("bearer" in low or "eyj" in low or (("=" in text or ":" in text) and any(w in low for w in _SUSPECT_WORDS))
+            or _SUSPECT_RUN.search(text)):
+        return text
     from runbooks.redact import redact  # credential shapes: keys, tokens, SAS signatures, webhook URLs
 
     return redact(text)
@@ -66,6 +79,9 @@ def safe(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     text = str(value)
+    if _PLAIN.fullmatch(text) and (len(text) < 32 or _SUSPECT_RUN.search(text) is None):
+        # no control character, no "=", ":" or space, no key-shaped run: only a registered secret could hide here
+        return REDACTED if any(secret in text for secret in _secrets) else text
     if len(text) > 4 * limit:
         text = text[: 4 * limit]  # bound the work before redaction
     text = _CONTROL.sub(_escape, _redact(text))
@@ -80,6 +96,8 @@ def _kv_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
     text = str(value)
+    if _PLAIN.fullmatch(text) and text:
+        return text
     if text == "" or _NEEDS_QUOTES.search(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
@@ -132,7 +150,7 @@ class StructuredFormatter(logging.Formatter):
         if self.json:
             return json.dumps({"ts": _timestamp(record.created), "level": record.levelname, "logger": record.name,
                                **fields}, default=str, ensure_ascii=False)
-        text = kv_line(fields) if "event" in fields else str(fields["message"])
+        text = record.getMessage() if "event" in fields else str(fields.get("message"))  # an event's message is its line
         return f"{_timestamp(record.created)} {record.levelname} {text}"
 
 
