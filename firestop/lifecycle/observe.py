@@ -11,11 +11,19 @@ nothing here changes what the orchestrator decides.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from firestop.telemetry.logs import event
 
 log = logging.getLogger("firestop.incident")
+
+
+def _otel() -> Any:
+    """:mod:`firestop.telemetry.otel` when something may listen (whoever configured telemetry imported it), else
+    None — so ``alert handle`` imports nothing more (its start-up cost stays what it was)."""
+    otel = sys.modules.get("firestop.telemetry.otel")
+    return otel if otel is not None and otel.active() else None
 
 
 def live(context: Any) -> bool:
@@ -38,11 +46,10 @@ def decision(context: Any, incident_id: str, entry: dict[str, Any], caller: str 
 
 def runbook_answer(context: Any, runbook: str, action: str, answer: dict[str, Any] | None) -> None:
     """Count a failed runbook answer (``action``: apply, verify or undo) by its error kind."""
-    if not answer or answer.get("ok") or answer.get("skipped") or not live(context):
+    otel = _otel()
+    if otel is None or not answer or answer.get("ok") or answer.get("skipped") or not live(context):
         return
-    from firestop.telemetry.otel import runbook_failure
-
-    runbook_failure(runbook, str((answer.get("error") or {}).get("kind") or ("not_verified" if action == "verify" else "failed")), action)
+    otel.runbook_failure(runbook, str((answer.get("error") or {}).get("kind") or ("not_verified" if action == "verify" else "failed")), action)
 
 
 def outcome(context: Any, record: dict[str, Any]) -> None:
@@ -55,9 +62,10 @@ def outcome(context: Any, record: dict[str, Any]) -> None:
         "playbook": (record.get("playbook") or {}).get("name"), "mttd_s": metrics.get("mttd_s"),
         "mttc_s": metrics.get("mttc_s"), "detail": record.get("reason") or None,
     })
-    from firestop.telemetry.otel import incident_outcome
-
+    otel = _otel()
+    if otel is None:
+        return
     try:
-        incident_outcome(record)
+        otel.incident_outcome(record)
     except Exception:  # noqa: BLE001 - telemetry never changes an incident's course
         log.warning("telemetry of incident %r failed", record.get("incident_id"), exc_info=True)

@@ -165,8 +165,18 @@ def _instrument(name: str) -> Any:
     return made
 
 
+def active() -> bool:
+    """Is anything listening? :func:`configure` ran, :func:`use_providers` is in force, or some other code loaded the
+    OpenTelemetry SDK. Otherwise the recorders below return at once: the API's instruments would be no-ops anyway,
+    and ``alert handle`` should not pay for importing ``opentelemetry.metrics`` (start-up cost unchanged)."""
+    return (_configured["where"] is not None or _providers["tracer"] is not None or _providers["meter"] is not None
+            or "opentelemetry.sdk.trace" in sys.modules or "opentelemetry.sdk.metrics" in sys.modules)
+
+
 def runbook_failure(runbook: str, kind: str, action: str) -> None:
     """Count one failed runbook answer (``action``: apply, verify or undo; ``kind``: the error kind)."""
+    if not active():
+        return
     _instrument("failures").add(1, {"runbook": runbook or "-", "kind": kind or "failed", "action": action})
 
 
@@ -182,7 +192,9 @@ def _ns(value: Any) -> int | None:
 
 def incident_outcome(record: dict[str, Any]) -> None:
     """Count the incident by outcome, record its MTTD/MTTC, and emit its trace (module docstring of
-    :mod:`firestop.telemetry`). ``record``: the post-incident record."""
+    :mod:`firestop.telemetry`). ``record``: the post-incident record. Nothing when not :func:`active`."""
+    if not active():
+        return
     playbook = (record.get("playbook") or {}).get("name") or "-"
     sandbox = bool(record.get("sandbox"))
     _instrument("incidents").add(1, {"outcome": str(record.get("status")), "playbook": playbook, "sandbox": sandbox,
