@@ -310,7 +310,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AzureWebJobsStorage__credential", "azure", "none", "managedidentity: the host authenticates to storage with the managed identity.", _one_of("managedidentity")),
     Setting("AzureWebJobsStorage__clientId", "azure", "none", "Client ID of the user-assigned identity the host uses for storage.", _guid("the identity's clientId (template output identityClientId)")),
     Setting("AZURE_CLIENT_ID", "azure", "none", "Client ID of the user-assigned identity DefaultAzureCredential uses for ARM, Key Vault and Logs.", _guid("the identity's clientId (template output identityClientId)")),
-    Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "no", "none", "Application Insights (set by the template).", None),
+    Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "no", "none (nothing exported)", "Application Insights (set by the template): the Function App and firestop serve export OpenTelemetry traces and metrics there (firestop.telemetry).", None),
+    Setting("FIRESTOP_LOG_FORMAT", "no", "text", "Log lines (one per request and per decision): text (key=value) or json (JSON lines); firestop serve prints them on stderr.", _one_of("text", "json")),
+    Setting("FIRESTOP_OTEL_CONSOLE", "local", "none", "1: firestop serve also prints OpenTelemetry spans and metrics on stderr (nothing else is exported locally).", _one_of("1", "0")),
 )
 
 

@@ -33,6 +33,12 @@ def _loopback(address: str) -> bool:
         return False
 
 
+def _json_logs() -> bool:
+    from firestop.telemetry.logs import log_format
+
+    return log_format() == "json"
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(7071, "--port", min=0, max=65535, help="Port (0 picks a free one; the address is printed)."),
@@ -82,6 +88,13 @@ def serve(
         except Exception as exc:  # noqa: BLE001 — PyJWT raises its own errors for a bad key
             fail(f"--auth-jwks: {auth_jwks!r}: {type(exc).__name__}", EXIT_BAD_INPUT)
 
+    from firestop.telemetry.logs import configure_logging
+
+    try:
+        configure_logging()  # one line per request and per decision on stderr (FIRESTOP_LOG_FORMAT=json: JSON lines)
+    except ValueError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
     env = None
     try:
         env = sandbox_environment()
@@ -91,6 +104,9 @@ def serve(
         if admin_key == key:
             fail("FIRESTOP_SYSTEM_KEY: must differ from the function key (the system key opens the durable "
                  "management webhooks; alert senders hold the function key)", EXIT_BAD_INPUT)
+        from firestop.telemetry.start import start_telemetry
+
+        telemetry = start_telemetry(secrets=(key, admin_key))  # the keys never appear in a log line
         app = function_app()
         if hasattr(env.tenant, "realtime_factor"):
             env.tenant.realtime_factor = realtime_factor  # the sandbox's latencies pace the same way
@@ -132,6 +148,10 @@ def serve(
          f"take the system key only, an admin secret ({admin_origin}; FIRESTOP_SYSTEM_KEY), never the function key; "
          f"clock: sandbox virtual clock at {now.isoformat()}, {pace}"
          + ("; timers advance at once when idle" if advance_timers else ""))
+    echo(f"Logs: one line per request and per decision on stderr ({'JSON' if _json_logs() else 'key=value'}; "
+         f"FIRESTOP_LOG_FORMAT=json|text); OpenTelemetry: "
+         + (f"exporting to {telemetry}" if telemetry else
+            "off (set APPLICATIONINSIGHTS_CONNECTION_STRING, or FIRESTOP_OTEL_CONSOLE=1 for the console)"))
     from firestop.trust import HEADER, load_table
 
     try:

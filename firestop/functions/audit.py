@@ -40,6 +40,8 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.telemetry.requests import observed
+
 from firestop.functions.tabletop_timer import valid_ncrontab
 from firestop.trust import Role, TrustError, authorize, peer_address
 
@@ -117,6 +119,7 @@ def _format(req: func.HttpRequest) -> str | func.HttpResponse:
 
 
 @bp.route(route="audits/latest", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.audit import store
     from firestop.settings import get_settings
@@ -134,6 +137,7 @@ def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="audits/{audit_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def get_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.audit import store
     from firestop.settings import get_settings
@@ -208,6 +212,7 @@ async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
 
 @bp.route(route="audits", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.intake import IntakeUnavailable
 

@@ -61,6 +61,8 @@ from urllib.parse import quote, urlsplit
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.telemetry.requests import note, observed
+
 from firestop.lifecycle import ORCHESTRATOR_NAME
 
 bp = df.Blueprint()
@@ -71,6 +73,7 @@ _OUTCOME_HEADER = "X-Firestop-Intake"
 
 
 def _json(status: int, body: dict, outcome: str, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    note(outcome=outcome)  # on the request's log line (firestop.telemetry.requests)
     return func.HttpResponse(
         json.dumps(body),
         status_code=status,
@@ -179,13 +182,13 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     except IntakeUnavailable as exc:
         log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")
-    log.info("alert %r (%s): %s %s", alert.alert_id, alert.monitor_condition, outcome.kind.value,
-             outcome.instance_id or "")
+    note(incident_id=outcome.instance_id, alert_id=alert.alert_id)  # the request line says it (and the outcome)
     return _accepted(req, outcome) if outcome.accepted else _not_delivered(outcome)
 
 
 @bp.route(route="alerts", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
+@observed
 async def post_alert(req: func.HttpRequest, client) -> func.HttpResponse:
     try:
         return await _handle(req, client)
@@ -217,6 +220,7 @@ def _status_answer(incident_id: str, status) -> func.HttpResponse:
 
 @bp.route(route="alerts/{incident_id}/status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
+@observed
 async def alert_status(req: func.HttpRequest, client) -> func.HttpResponse:
     """Where an alert sender follows its incident (module docstring); grants nothing."""
     from firestop.boundary import instance_id_problem

@@ -53,6 +53,8 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.telemetry.requests import observed
+
 from firestop.trust import Role, TrustError, authorize, peer_address
 
 bp = df.Blueprint()
@@ -154,6 +156,7 @@ def _status_view(status) -> dict[str, Any]:
 
 
 @bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.azure.clients import get_client_factory
     from runbooks import get_runbook, runbook_names
@@ -197,6 +200,7 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="incidents", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
@@ -214,6 +218,7 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
 
 @bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, Role.reader, "show incident")
     if denied:
@@ -226,6 +231,7 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, Role.approver, "decide approval")
     if denied:
@@ -286,6 +292,7 @@ MAX_STOP_REASON = 500
 # role: responder (stopping an incident is a responder action)
 @bp.route(route="incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""
     from firestop.lifecycle.incident import EVENT_STOP

@@ -27,6 +27,8 @@ from urllib.parse import parse_qs
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.telemetry.requests import observed
+
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
 from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
@@ -162,6 +164,7 @@ def _latest_audit() -> dict[str, Any] | None:
 
 @bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
@@ -176,6 +179,7 @@ async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="console/incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, denied = _caller(req, Role.reader, "show incident")
     if denied:
@@ -202,6 +206,7 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="console/incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def console_decide(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, form, denied = _checked_post(req, Role.approver, "decide approval")
     if denied:
@@ -219,6 +224,7 @@ async def console_decide(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="console/incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, _, denied = _checked_post(req, Role.responder, "undo")
     if denied:
@@ -245,6 +251,7 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
 
 
 @bp.route(route="console/tabletop", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def console_tabletop(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.console.scorecards import latest
     from firestop.settings import get_settings
@@ -256,6 +263,7 @@ def console_tabletop(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="console/tabletop/{run_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def console_scorecard(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.console.scorecards import one
     from firestop.settings import get_settings

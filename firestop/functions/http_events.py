@@ -36,6 +36,8 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.telemetry.requests import observed
+
 from firestop.lifecycle import ORCHESTRATOR_NAME
 
 bp = df.Blueprint()
@@ -125,6 +127,7 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
+@observed
 async def post_events(req: func.HttpRequest, client) -> func.HttpResponse:
     try:
         if req.method.upper() == "OPTIONS":

@@ -31,6 +31,13 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
    shipped playbook and notifies that action group, and at least one rule does. Where the target does not
    model alert rules (a sandbox without the monitor room answers 501) the check is skipped, saying so.
 
+8. ``telemetry`` — whether OpenTelemetry is configured (:mod:`firestop.telemetry.otel`): with
+   ``APPLICATIONINSIGHTS_CONNECTION_STRING`` (an ``InstrumentationKey`` and an ``IngestionEndpoint``; the value is
+   never printed) and azure-monitor-opentelemetry installed, the Function App and ``serve`` export traces and
+   metrics (``ok``, saying whether ingestion uses Entra ID through ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING``);
+   a malformed string or a missing package is a problem, and so is no connection string with ``--azure``;
+   locally without one it is skipped ("nothing exported"), naming ``FIRESTOP_OTEL_CONSOLE=1``.
+
 Not checked yet: diagnostic settings.
 """
 
@@ -54,6 +61,44 @@ def check_settings(env: Mapping[str, str], on_azure: bool) -> dict[str, Any]:
     if problems:
         return _result("settings", PROBLEM, "; ".join(f"{n}: {p}" for n, p in problems), problems=[{"setting": n, "problem": p} for n, p in problems])
     return _result("settings", OK, "every FIRESTOP_* and host setting present is valid" + (" and the required ones are set" if on_azure else ""))
+
+
+def check_telemetry(env: Mapping[str, str], on_azure: bool) -> dict[str, Any]:
+    """The ``telemetry`` check (module docstring); ``telemetry`` in the result: ``{"configured": bool, "exports"}``."""
+    import importlib.util
+
+    from firestop.telemetry.otel import CONNECTION_ENV, CONSOLE_ENV
+
+    raw = (env.get(CONNECTION_ENV) or "").strip()
+    console = (env.get(CONSOLE_ENV) or "").strip() == "1"
+    if not raw:
+        detail = (f"not configured: {CONNECTION_ENV} is not set, nothing is exported"
+                  + (f"; {CONSOLE_ENV}=1 prints spans and metrics on serve's stderr" if console else
+                     f" (locally, {CONSOLE_ENV}=1 prints spans and metrics on serve's stderr)"))
+        status = PROBLEM if on_azure else SKIPPED
+        if on_azure:
+            detail += "; infra/azuredeploy.json sets it to its Application Insights component"
+        return _result("telemetry", status, detail, telemetry={"configured": False, "exports": "console" if console else None})
+    parts = dict(p.split("=", 1) for p in raw.split(";") if "=" in p)
+    parts = {k.strip().lower(): v.strip() for k, v in parts.items()}
+    missing = [k for k in ("InstrumentationKey", "IngestionEndpoint") if not parts.get(k.lower())]
+    if missing:
+        return _result("telemetry", PROBLEM, f"{CONNECTION_ENV} has no {' or '.join(missing)} (value not shown); copy the "
+                       "connection string of the Application Insights component (az monitor app-insights component show "
+                       "--query connectionString)", telemetry={"configured": False, "exports": None})
+    if importlib.util.find_spec("azure.monitor.opentelemetry") is None:
+        return _result("telemetry", PROBLEM, f"{CONNECTION_ENV} is set but azure-monitor-opentelemetry is not installed: "
+                       "pip install -r requirements.txt", telemetry={"configured": False, "exports": None})
+    from urllib.parse import urlsplit
+
+    auth = (env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") or "").replace(" ", "").lower()
+    entra = "authorization=aad" in auth
+    host = urlsplit(parts["ingestionendpoint"]).hostname or "?"
+    return _result("telemetry", OK, f"configured: the Function App and serve export traces and metrics to Application "
+                   f"Insights (ingestion {host}, " + ("Entra ID through APPLICATIONINSIGHTS_AUTHENTICATION_STRING" if entra
+                   else "instrumentation key; a component with local authentication disabled needs "
+                        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING=ClientId=<identity client id>;Authorization=AAD") + ")",
+                   telemetry={"configured": True, "exports": "Azure Monitor" + (" and console" if console else ""), "entra": entra})
 
 
 def check_storage(env: Mapping[str, str], on_azure: bool, home: Path, credential: Any = None) -> list[dict[str, Any]]:
@@ -304,4 +349,5 @@ def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure:
         check_app_auth(clients, subscription_id, app),
         check_action_group(clients, subscription_id, action_group, app_host or os.environ.get("WEBSITE_HOSTNAME")),
         check_alert_rules(clients, subscription_id, action_group, playbooks),
+        check_telemetry(env, on_azure),
     ]

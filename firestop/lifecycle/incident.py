@@ -65,6 +65,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
+from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, STOPPED
@@ -175,6 +176,7 @@ class _Incident:
             sandbox=inp.sandbox,
             exercise=inp.exercise,
         )
+        self.doc.on_event = lambda entry, caller: observe.decision(context, inp.incident_id, entry, caller)
         self.targets: dict[str, dict[str, Any]] = {}
         self.steps: dict[str, dict[str, Any]] = {}
         self.applied: list[_Run] = []  # ok runs, in order
@@ -261,13 +263,16 @@ def _refused(context, what: str, reason: str) -> dict[str, Any]:
     """The output of an orchestration whose input was refused: a record saying so, nothing else."""
     now = context.current_utc_datetime
     doc = IncidentDoc(incident_id=context.instance_id, alert={}, received_at=now, sandbox=False, exercise=False)
+    doc.on_event = lambda entry, caller: observe.decision(context, context.instance_id, entry, caller)
     doc.status = REFUSED
     doc.reason = f"{what} refused, nothing was run: {reason}"
     doc.event("detect", "verify seal", "refused", now, detail=doc.reason)
     doc.closed_at = now
     context.set_custom_status({"incident_id": context.instance_id, "phase": "refused", "step": None, "playbook": None,
                                "pending_approval": None})
-    return {**doc.to_record(), "record_files": {}}
+    record = {**doc.to_record(), "record_files": {}}
+    observe.outcome(context, record)
+    return record
 
 
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
@@ -495,7 +500,7 @@ def _stop_requested(inc: _Incident) -> Generator[Any, Any, bool]:
         return False
     inc.stop = {"by": by, "reason": reason, "at": now.isoformat()}
     doc.stopped = dict(inc.stop)
-    doc.event(inc.phase, "stop", "stopped", now, detail=f"stopped by {by}: {reason}")
+    doc.event(inc.phase, "stop", "stopped", now, detail=f"stopped by {by}: {reason}", caller=by)
     if doc.acknowledged_at is None:
         doc.acknowledged_at = now
     return True
@@ -678,7 +683,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             inc.pending_approval = None
             inc.status()
             doc.event(run.phase, step.id, "approved" if verdict == "approve" else "rejected", now, target=run.target,
-                      detail=reason, started_at=requested_at)
+                      detail=reason, started_at=requested_at, caller=by)
             if verdict == "reject":
                 run.fail("rejected", f"approval rejected: {reason}")
                 doc.record_action(step.id, run.target, run.answer, params=run.params)
@@ -754,11 +759,13 @@ def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any
         why = (result or {}).get("reason") or sealed.get("reason") or "the step group did not run"
         for run in runs:
             run.fail("refused", f"step group not run: {why}")
+            observe.runbook_answer(inc.context, run.runbook, "apply", run.answer)
             inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
             inc.doc.event(phase, run.step.id, "failed", inc.now, target=run.target, runbook=run.runbook, detail=run.answer["error"]["message"])
         return
     for run, outcome in zip(runs, result["runs"]):
         run.answer = outcome["answer"]
+        observe.runbook_answer(inc.context, run.runbook, "apply", run.answer)
         inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
         for event in outcome["events"]:
             inc.doc.event(phase, run.step.id, event["outcome"], parse_time(event["finished_at"]), target=run.target,
@@ -771,6 +778,7 @@ def _undo(inc: _Incident, run: _Run, phase: str, *, label: str | None = None) ->
     request["step_id"] = original.step.id
     started = inc.now
     answer = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, request)
+    observe.runbook_answer(inc.context, original.runbook, "undo", answer)
     if run is not original:
         run.answer = answer
     if answer.get("ok"):
@@ -849,6 +857,7 @@ def _verify(inc: _Incident, only: list[_Run] | None = None) -> Generator[Any, An
         if step_id in inc.steps:
             inc.steps[step_id]["verified"] = ok
     for run, answer in zip(runs, answers):
+        observe.runbook_answer(inc.context, run.runbook, "verify", answer)
         inc.doc.record_verification(run.step.id, run.target, answer)
         checks = (answer.get("result") or {}).get("checks") or []
         detail = "; ".join(f"{'✔' if c.get('ok') else '✘'} {c.get('name')}" for c in checks) or (
@@ -1023,4 +1032,5 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
         out["timeline"] = [*out["timeline"][:-1], {**out["timeline"][-1], "outcome": "failed", "detail": f"record not filed: {out['record_error']}"}]
     inc.pending_approval = None
     inc.status("done", None)
+    observe.outcome(inc.context, out)
     return out

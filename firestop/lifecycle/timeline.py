@@ -99,6 +99,9 @@ class IncidentDoc:
         self.severity: int | None = alert.get("severity")
         self.rolled_back_after: str | None = None
         self.stopped: dict[str, Any] | None = None  # {"by", "reason", "at"} when a responder stopped the incident
+        #: called with each new timeline entry and its ``caller`` (not part of the record: the orchestrator's
+        #: decision log, :mod:`firestop.lifecycle.observe`)
+        self.on_event: Any = None
 
     def event(
         self,
@@ -111,7 +114,9 @@ class IncidentDoc:
         runbook: str | None = None,
         detail: str = "",
         started_at: datetime | None = None,
+        caller: str | None = None,
     ) -> None:
+        """Append a timeline entry. ``caller`` (who decided or stopped) goes to :attr:`on_event` only."""
         self.timeline.append(
             {
                 "phase": phase,
@@ -125,6 +130,8 @@ class IncidentDoc:
                 "duration_s": seconds_between(started_at, at) if started_at else None,
             }
         )
+        if self.on_event is not None:
+            self.on_event(self.timeline[-1], caller)
 
     def action_key(self, step_id: str, target: str | None) -> str:
         return f"{step_id}@{target or '-'}"

@@ -60,6 +60,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Callable
 
+from firestop.telemetry.requests import RequestNote, close_note, open_note
+
 log = logging.getLogger("firestop.serve")
 
 __all__ = ["BoundedHTTPServer", "Limits", "error_body", "make_handler"]
@@ -312,6 +314,7 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
             self.timeout = self.server.limits.header_timeout  # per-recv backstop; the reaper bounds the total
             super().setup()
             self._first = True
+            self._note = None
 
         def handle_one_request(self) -> None:
             limits = self.server.limits
@@ -330,6 +333,15 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
         # -- reading --------------------------------------------------------
         def _serve(self) -> None:
             self.server.reaper.forget(self.connection)  # headers are in; the body has its own deadline
+            self._note = noted = open_note(self.command, self.path)  # the request line: logged by _write (firestop.telemetry)
+            try:
+                self._serve_noted()
+            finally:
+                close_note(noted[1])
+                if self._note is not None:  # no answer was written: the client went away before sending the body
+                    self._log_request(499)
+
+        def _serve_noted(self) -> None:
             limits = self.server.limits
             if precheck is not None:
                 try:
@@ -408,7 +420,6 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
 
         # -- writing --------------------------------------------------------
         def _write(self, status: int, headers: dict[str, str], body: bytes) -> None:
-            self.log_request(status, len(body))
             try:
                 phrase = HTTPStatus(status).phrase
             except ValueError:
@@ -420,8 +431,19 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
             if self.close_connection:
                 lines.append("Connection: close")
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-            self.wfile.write(head + (b"" if self.command == "HEAD" else body))  # one send: see the module docstring
-            self.wfile.flush()
+            try:
+                self.wfile.write(head + (b"" if self.command == "HEAD" else body))  # one send: see the module docstring
+                self.wfile.flush()
+            finally:
+                self._log_request(status)
+
+        def _log_request(self, status: int) -> None:
+            """The one ``request`` line of this request (:mod:`firestop.telemetry.requests`): the note _serve opened,
+            or, for an error answered before (a bad request line, 431 …), a note made now."""
+            noted = getattr(self, "_note", None)
+            self._note = None
+            note = noted[0] if noted else RequestNote(str(getattr(self, "command", "") or ""), str(getattr(self, "path", "") or ""))
+            note.finish(status)
 
         def _error(self, status: int, reason: str, fix: str | None = None) -> None:
             self.close_connection = True
@@ -438,7 +460,10 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
             self._error(code, message or HTTPStatus(code).phrase)
 
         def log_message(self, format: str, *args: Any) -> None:
-            log.info("%s %r", self.address_string(), format % args)  # %r: the request line is the client's text
+            log.debug("%s %r", self.address_string(), format % args)  # %r: the request line is the client's text
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            return  # _write logs the structured request line instead
 
     Handler.server_version = server_version
     return Handler

@@ -89,6 +89,7 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 
 from firestop.clock import is_virtual
+from firestop.telemetry.requests import note
 from firestop.trust.peer import is_loopback, stamp_peer
 
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
@@ -603,6 +604,7 @@ class FunctionsServer:
         if path.startswith(WEBHOOK_PREFIX + "/") or path == WEBHOOK_PREFIX:
             if not self.authorized(headers, query, system=True):  # never the function key
                 return Response(401, {}, b"")
+            note(caller="system-key", route="durable-webhook")
             return ("webhook", None)
         if path.startswith(RPC_PREFIX + "/"):
             return Response(404, {}, b"")  # the RPC endpoint is loopback-only, on its own port
@@ -612,6 +614,7 @@ class FunctionsServer:
                 return Response(401, {}, b"")
             if method != "POST":
                 return Response(405, {"Allow": "POST"}, b"")
+            note(caller="system-key", route="admin")
             return ("admin", unquote(admin.group(1)))
         prefix = f"/{self.route_prefix}/" if self.route_prefix else "/"
         if path.rstrip("/") + "/" == prefix or not path.startswith(prefix):
@@ -627,8 +630,11 @@ class FunctionsServer:
             # function key (0600 under FIRESTOP_HOME): any local process could claim an approver otherwise.
             claims_identity = any(str(k).lower() == PRINCIPAL_HEADER_LOWER for k in headers.keys())
             needs_key = route.auth_level != "anonymous" or (self.authenticator is None and claims_identity)
+            note(route=route.function)
             if needs_key and not self.authorized(headers, query):
                 return Response(401, {}, b"")
+            if needs_key:
+                note(caller="function-key")  # a principal the function's trust gate believes replaces it
             return ("route", (route, values))
         return Response(404, {}, b"")
 

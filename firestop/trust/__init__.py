@@ -18,7 +18,8 @@ Public API:
 
 Rule of this package: nothing here reads a request body, a query parameter or a
 client-settable header other than the principal header, and nothing outside it
-decides who a caller is. Imports only :mod:`firestop.settings` (lazily) and the stdlib.
+decides who a caller is. Imports only :mod:`firestop.settings` (lazily), the stdlib, and
+:mod:`firestop.telemetry.requests` (lazily: the believed caller goes on the request's log line).
 """
 
 from firestop.trust.authorize import AUTH_ENABLED_ENV, TrustError, auth_enabled, authorize, on_azure, roles_held

@@ -154,6 +154,9 @@ def authorize(headers: Mapping[str, str], role: Role | str, *, peer_address: str
         if azure and tenant and (caller.tenant_id or "").lower() != tenant:
             raise TrustError(401, HEADER, f"the caller's tenant {caller.tenant_id!r} is not {TENANT_ENV} ({tenant})",
                              "sign in with an account of the organisation's Microsoft Entra tenant")
+        from firestop.telemetry.requests import note_caller
+
+        note_caller(caller)  # believed from here on: the request line names it (a 403 below included)
         held = roles_held(caller.object_id, caller.groups, caller.app_roles, needed, azure=azure, settings=settings, env=env)
     except TrustError as exc:
         log.warning("refused %r (needs %s) with %d: %r", action, needed.value, exc.status, exc.reason)

@@ -85,6 +85,28 @@ def test_the_template_sets_every_setting_azure_requires(firestop_home):
     assert "Key Vault Secrets User" in dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]
 
 
+def test_the_template_application_insights_is_what_the_doctor_calls_telemetry_configured(firestop_home):
+    """A workspace-based component on the app's own Log Analytics workspace, local auth off; the app gets its
+    connection string and the Entra ingestion setting, which the doctor reads as telemetry configured."""
+    from firestop.infra.doctor import check_telemetry
+
+    tenant, _ = _deploy_into_home(firestop_home)
+    deployed = tenant._state.doc["deployed_resources"].values()  # noqa: SLF001
+    (component,) = [r for r in deployed if r["type"] == "Microsoft.Insights/components"]
+    (workspace,) = [r for r in deployed if r["type"] == "Microsoft.OperationalInsights/workspaces"]
+    assert component["properties"]["WorkspaceResourceId"].lower() == workspace["id"].lower()
+    assert component["properties"]["DisableLocalAuth"] is True
+    site = next(r for r in deployed if r["type"] == "Microsoft.Web/sites")
+    settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
+    assert re.fullmatch(r"InstrumentationKey=[0-9a-f-]{36};IngestionEndpoint=https://\S+", settings["APPLICATIONINSIGHTS_CONNECTION_STRING"])
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"].endswith(";Authorization=AAD")
+    found = check_telemetry(settings, on_azure=True)
+    assert found["status"] == "ok" and found["telemetry"] == {"configured": True, "exports": "Azure Monitor", "entra": True}, found
+    assert settings["APPLICATIONINSIGHTS_CONNECTION_STRING"] not in found["detail"]
+    assert check_telemetry({**settings, "APPLICATIONINSIGHTS_CONNECTION_STRING": "nonsense"}, on_azure=True)["status"] == "problem"
+    assert check_telemetry({}, on_azure=True)["status"] == "problem"
+
+
 def _doctor(*args):
     result = CliRunner().invoke(app, ["doctor", *args, "--json"])
     return result.exit_code, json.loads(result.output)
@@ -108,6 +130,8 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     assert code == 0 and out["ok"], out
     checks = {c["check"]: c for c in out["checks"]}
     worm = checks.pop("storage WORM")
+    telemetry = checks.pop("telemetry")  # the doctor's own environment has no connection string: nothing exported
+    assert telemetry["status"] == "skipped" and telemetry["telemetry"]["configured"] is False
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
         "settings", "storage", "permissions", "app authentication", "action group", "alert rules")}, out
     assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 5

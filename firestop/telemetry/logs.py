@@ -1,0 +1,182 @@
+"""Structured log lines: :func:`event` builds one, :class:`StructuredFormatter` prints it, :func:`safe` makes a value
+from outside fit for a log.
+
+An event is a ``logging`` record at INFO whose message is the ``key=value`` line (what the Functions host keeps on
+Azure) and whose attributes are the same fields (``record.event``, ``record.incident_id`` …: what OpenTelemetry's
+logging handler turns into custom dimensions). Nothing is built unless the logger is enabled for INFO, so an
+unconfigured process (the CLI) pays one ``isEnabledFor`` per event.
+
+Formats (``FIRESTOP_LOG_FORMAT``, read by :func:`configure_logging`): ``text`` (default) —
+``2026-12-03T21:07:06.123Z INFO request method=GET path=/api/incidents status=200 duration_ms=3.1 caller=alice``;
+``json`` — one JSON object per line ``{"ts", "level", "logger", "event", <fields>}`` (other records:
+``{"ts", "level", "logger", "message"}``, the message made safe as a value is).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from typing import Any, Iterable, TextIO
+
+FORMAT_ENV = "FIRESTOP_LOG_FORMAT"
+FORMATS = ("text", "json")
+#: Longest value kept in a line (longer ones end with "…").
+MAX_VALUE_CHARS = 200
+#: The fields lines use (a line keeps the order its maker gave them): see :mod:`firestop.telemetry`.
+FIELDS = ("event", "method", "path", "route", "status", "duration_ms", "caller", "caller_id", "incident_id", "phase",
+          "step", "outcome", "alert_id", "runbook", "target", "playbook", "mttd_s", "mttc_s", "detail")
+REDACTED = "[redacted]"
+
+_secrets: tuple[str, ...] = ()  # longest first
+_secrets_lock = threading.Lock()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+_NEEDS_QUOTES = re.compile(r'[\s="\\]')
+#: Text that ``runbooks.redact``'s patterns could match has a run of 32 letters/digits (the key shapes), "bearer"
+#: or a JWT's "eyJ", or one of these words (lower-cased: its ``name=``/``name:`` names, and the webhook hosts,
+#: which come after "https:") together with a "=" or ":". Other text skips the full redaction.
+_SUSPECT_WORDS = ("key", "sig", "pass", "pwd", "secret", "token", "hooks.slack", "webhook.office", "logic.azure")
+_SUSPECT_RUN = re.compile(r"[0-9A-Za-z]{32}")
+#: Values of letters, digits and ``_./-`` only (ids, routes, resource IDs): no "=", ":" or space, so no ``name=value``
+#: credential, no bearer token, no URL — only a key-shaped run (checked apart) or a registered secret could hide.
+_PLAIN = re.compile(r"[A-Za-z0-9_./-]{0,%d}" % MAX_VALUE_CHARS)
+
+
+def register_secret(value: str | None) -> None:
+    """Never print ``value`` (at least 8 characters; shorter values are not worth matching) in any line."""
+    global _secrets
+    if value and len(value) >= 8:
+        with _secrets_lock:
+            _secrets = tuple(sorted({*_secrets, value}, key=len, reverse=True))
+
+
+def _redact(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    low = text.lower()
+    if not ("bearer" in low or "eyj" in low or (("=" in text or ":" in text) and any(w in low for w in _SUSPECT_WORDS))
+            or _SUSPECT_RUN.search(text)):
+        return text
+    from runbooks.redact import redact  # credential shapes: keys, tokens, SAS signatures, webhook URLs
+
+    return redact(text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+
+
+def safe(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """``value`` fit for a log line: numbers, booleans and None as they are; anything else as text with registered
+    secrets and credential-shaped substrings replaced by ``[redacted]``, control characters (newlines included)
+    escaped as ``\\n``/``\\xNN``, cut to ``limit`` characters."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = str(value)
+    if _PLAIN.fullmatch(text) and (len(text) < 32 or _SUSPECT_RUN.search(text) is None):
+        # no control character, no "=", ":" or space, no key-shaped run: only a registered secret could hide here
+        return REDACTED if any(secret in text for secret in _secrets) else text
+    if len(text) > 4 * limit:
+        text = text[: 4 * limit]  # bound the work before redaction
+    text = _CONTROL.sub(_escape, _redact(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kv_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text:
+        return text
+    if text == "" or _NEEDS_QUOTES.search(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def kv_line(fields: dict[str, Any]) -> str:
+    """``event key=value …`` of already-safe ``fields`` (values with spaces, ``=`` or quotes are double-quoted)."""
+    parts = [str(fields.get("event", "event"))]
+    parts += [f"{k}={_kv_value(v)}" for k, v in fields.items() if k != "event" and v is not None]
+    return " ".join(parts)
+
+
+def event(logger: logging.Logger, name: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
+    """Log event ``name`` with ``fields`` (every value passed through :func:`safe`; None values left out)."""
+    if not logger.isEnabledFor(level):
+        return
+    clean = {"event": name, **{k: safe(v) for k, v in fields.items() if v is not None and k != "event"}}
+    logger.log(level, "%s", kv_line(clean), extra={"firestop_fields": tuple(clean), **clean})
+
+
+def fields_of(record: logging.LogRecord) -> dict[str, Any] | None:
+    """The structured fields of a record :func:`event` made, else None."""
+    names = getattr(record, "firestop_fields", None)
+    if not isinstance(names, tuple):
+        return None
+    return {k: getattr(record, k, None) for k in names}
+
+
+def _timestamp(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
+
+
+class StructuredFormatter(logging.Formatter):
+    """One line per record: ``text`` (timestamp, level, the event's ``key=value`` line) or ``json``."""
+
+    def __init__(self, fmt: str = "text") -> None:
+        super().__init__()
+        if fmt not in FORMATS:
+            raise ValueError(f"{FORMAT_ENV}={fmt!r} is not one of {', '.join(FORMATS)}")
+        self.json = fmt == "json"
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = fields_of(record)
+        if fields is None:
+            message = record.getMessage()
+            if record.exc_info:
+                message += "\n" + self.formatException(record.exc_info)
+            message = safe(message, limit=4000)  # one line, whatever the message holds
+            fields = {"message": message}
+        if self.json:
+            return json.dumps({"ts": _timestamp(record.created), "level": record.levelname, "logger": record.name,
+                               **fields}, default=str, ensure_ascii=False)
+        text = record.getMessage() if "event" in fields else str(fields.get("message"))  # an event's message is its line
+        return f"{_timestamp(record.created)} {record.levelname} {text}"
+
+
+def log_format(env: dict[str, str] | None = None) -> str:
+    """``FIRESTOP_LOG_FORMAT`` (``text`` when unset). Raises ValueError naming the variable and the choices."""
+    raw = ((os.environ if env is None else env).get(FORMAT_ENV) or "text").strip().lower()
+    if raw not in FORMATS:
+        raise ValueError(f"{FORMAT_ENV}={raw[:20]!r} is not one of {', '.join(FORMATS)}; unset it for text lines")
+    return raw
+
+
+_HANDLER_MARK = "_firestop_structured"
+
+
+def configure_logging(stream: TextIO | None = None, *, fmt: str | None = None, loggers: Iterable[str] = ("firestop",),
+                      level: int = logging.INFO) -> logging.Handler:
+    """Print ``loggers``' records at ``level`` and above on ``stream`` (stderr) with :class:`StructuredFormatter`
+    in ``fmt`` (default :func:`log_format`). Idempotent per logger: a handler this function added before is
+    replaced. Returns the handler. Raises ValueError for a bad ``FIRESTOP_LOG_FORMAT``."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(StructuredFormatter(fmt or log_format()))
+    setattr(handler, _HANDLER_MARK, True)
+    for name in loggers:
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if getattr(h, _HANDLER_MARK, False)]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+    return handler
