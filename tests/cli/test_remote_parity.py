@@ -35,7 +35,8 @@ SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 def twins(tmp_path_factory, handled_home):  # noqa: F811 — the fixture imported above
     """(serve's port, served home, local home, {who: az folder}) — two copies of one handled store."""
     root = tmp_path_factory.mktemp("parity")
-    served, local = root / "served", root / "local"
+    # names of one length: a table wrapped at the console's width (80 under xdist) wraps both homes' paths alike
+    served, local = root / "home-a", root / "home-b"
     for home in (served, local):
         shutil.copytree(handled_home, home, ignore=shutil.ignore_patterns("*.lock"))
     issuer = Issuer()
