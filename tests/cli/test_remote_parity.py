@@ -59,7 +59,7 @@ def _shell_az(folder, token: str) -> str:
     return str(folder)
 
 
-def cli(*args: str, home, path: str | None = None, **extra: str) -> Result:
+def cli(*args: str, home, path: str | None = None, input: str | None = None, **extra: str) -> Result:
     """``python -m firestop *args`` in-process (typer's CliRunner) on FIRESTOP_HOME ``home`` with no other Firestop or
     App Service setting (the sandbox's unrouted-request journal kept), ``path`` first on PATH (the ``az`` stand-in)."""
     from typer.testing import CliRunner
@@ -74,7 +74,7 @@ def cli(*args: str, home, path: str | None = None, **extra: str) -> Result:
     env.update(extra)
     configure_settings(None)
     try:
-        result = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        result = CliRunner().invoke(app, list(args), env=env, input=input, catch_exceptions=False)
     finally:
         configure_settings(None)
     return Result(result.exit_code, result.stdout, result.stderr)
@@ -83,6 +83,8 @@ def cli(*args: str, home, path: str | None = None, **extra: str) -> Result:
 #: A manual run's step id (``cli-run-…`` locally, ``api-run-…`` through the API), and a local plan's fixed ``cli-plan``.
 _RUN_ID = re.compile(r"\b(?:(?:cli|api)-run-\d{6}-[0-9a-f]{4}|cli-plan)\b")
 _AUDIT_ID = re.compile(r"\baudit-\d{8}T\d{6}Z-[0-9a-f]{4}\b")
+#: A confirmation question's tenant: "on the sandbox tenant?" locally, "on the app's tenant (http://…)?" remotely.
+_PROMPT = re.compile(r" on (?:the sandbox tenant|the app's tenant \(http://127\.0\.0\.1:\d+\))\?")
 #: The hash of a manual run's ledger entry (JSON output): the entry holds the run's step id and who asked.
 _ENTRY_HASH = re.compile(r'"hash": "[0-9a-f]{64}"')
 
@@ -100,14 +102,16 @@ class Pair:
         return _AUDIT_ID.sub("<audit-id>", _RUN_ID.sub("<run>", text))
 
     def run(self, args: list[str], *, local_extra: tuple[str, ...] = (), remote_args: list[str] | None = None,
-            who: str = "oid-alice") -> tuple[Result, Result]:
-        near = cli(*args, *local_extra, home=self.local)
-        far = cli(*(remote_args or args), "--app", self.app, home=self.served.parent / "elsewhere", path=self.callers[who])
+            who: str = "oid-alice", input: str | None = None) -> tuple[Result, Result]:
+        near = cli(*args, *local_extra, home=self.local, input=input)
+        far = cli(*(remote_args or args), "--app", self.app, home=self.served.parent / "elsewhere", path=self.callers[who], input=input)
         return near, far
 
     def same(self, args: list[str], **kwargs) -> tuple[Result, Result]:
         near, far = self.run(args, **kwargs)
         local_out, remote_out = self.normal(near.stdout), self.normal(far.stdout)
+        if kwargs.get("input") is not None:  # the question names where the change lands: the sandbox, or the app
+            local_out, remote_out = (_PROMPT.sub("<prompt>?", out) for out in (local_out, remote_out))
         assert (far.returncode, remote_out) == (near.returncode, local_out), (
             args, near.stderr, far.stderr, _diff(local_out, remote_out))
         if near.returncode not in (0, 3) and "--json" not in args:  # a refusal: one line on stderr (--json: on stdout)
@@ -149,6 +153,8 @@ def case_runbook_plan(pair: Pair) -> None:
 
 def case_runbook_run_and_undo(pair: Pair) -> None:
     run = ["runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes"]
+    near, far = pair.same(run[:-1], input="n\n")  # the plan, then "no": nothing applied
+    assert near.returncode == 2 and "Would change:" in far.stdout and "Applied" not in far.stdout
     near, far = pair.same(run)
     assert near.returncode == 0 and "Verified." in far.stdout and "api-run-" in far.stdout
     local_id, remote_id = _run_id(near), _run_id(far)
@@ -165,6 +171,9 @@ def case_runbook_run_and_undo(pair: Pair) -> None:
 
 def case_incident_undo(pair: Pair) -> None:
     undo = ["incident", "undo", INCIDENT]
+    near, far = pair.same([*undo], local_extra=("--as", "oid-alice"), input="n\n")  # the preview, then "no"
+    assert near.returncode == 2 and "would undo lock-network (network.lock)" in far.stdout and "stays as it is: rotate-keys" in far.stdout
+    assert "not confirmed; nothing was changed" in far.stderr
     near, far = pair.same([*undo, "--step", "rotate-keys", "--yes"], local_extra=("--as", "oid-alice"))
     assert near.returncode == 2 and "cannot be undone" in far.stderr
     near, far = pair.same([*undo, "--step", "lock-network", "--yes"], local_extra=("--as", "oid-alice"))
