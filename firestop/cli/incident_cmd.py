@@ -348,10 +348,10 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
     """Print what the undo would restore and what stays, then ask; anything but yes exits 2, nothing changed."""
     for action in actions:
         before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
-        console.print(f"would undo {safe(action['step_id'])} ({safe(action['runbook'])}) on {safe(action.get('target'))}: "
+        console.print(f"would undo {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
                       f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
     for stays_as_is in stays:
-        console.print(f"stays as it is: {safe(stays_as_is['step_id'])} ({safe(stays_as_is['runbook'])}) — {safe(stays_as_is['why'])}",
+        console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
                       highlight=False, soft_wrap=True)
     try:
         confirmed = typer.confirm(f"Undo these on {where}?", default=False)
@@ -367,6 +367,6 @@ def _undo_done(result: dict, as_json: bool) -> None:
         print_json(result)
     else:
         for item in result.get("undone") or []:
-            mark = "[green]undone[/]" if item["ok"] else "[red]not undone[/]"
-            console.print(f"{mark} {safe(item['step_id'])} ({safe(item['runbook'])}): {safe(item['detail'])}", highlight=False)
-    raise typer.Exit(0 if all(i["ok"] for i in result.get("undone") or []) else 3)
+            mark = "[green]undone[/]" if item.get("ok") else "[red]not undone[/]"
+            console.print(f"{mark} {safe(item.get('step_id'))} ({safe(item.get('runbook'))}): {safe(item.get('detail'))}", highlight=False)
+    raise typer.Exit(0 if all(i.get("ok") for i in result.get("undone") or []) else 3)

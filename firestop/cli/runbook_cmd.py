@@ -265,7 +265,12 @@ def runbook_run(
     remote = connect(app, auth, as_json=as_json)
     if remote is not None:
         refuse_local_flags(as_json, azure=azure, tenant=tenant)
-        out, code = _run_remote(remote, name, target, params, yes=yes, as_json=as_json)
+        try:
+            out, code = _run_remote(remote, name, target, params, yes=yes, as_json=as_json)
+        except typer.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 — an answer this version cannot read: one line, exit 1
+            _internal(exc, as_json)
         if as_json:
             print_json({**out, "exit_code": code})
         raise typer.Exit(code)
