@@ -34,6 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
+from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 audit_app = typer.Typer(help="The Azure OpenAI security checklist, checked against the tenant (sandbox by default, or --azure).",
                         no_args_is_help=True)
@@ -145,11 +146,12 @@ def audit_run(
     as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON."),
     azure: bool = typer.Option(False, "--azure", help="Read real Azure with DefaultAzureCredential (reads only)."),
     tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help="Sandbox tenant file to seed FIRESTOP_HOME/sandbox with."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP + " The app audits its own scope (FIRESTOP_AUDIT_SUBSCRIPTION)."),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Check the security checklist against the tenant; exit 0 all pass, 3 findings."""
     import uuid
 
-    from firestop.cli.runbook_cmd import _open_environment
     from firestop.resource_id import resource_id_key
 
     for rg in resource_group:
@@ -170,6 +172,37 @@ def audit_run(
             fail(f"--subscription: {subscription!r} is not a subscription ID (a GUID)", EXIT_BAD_INPUT, as_json=as_json)
     if azure and subscription is None:
         fail("--subscription: required with --azure (the subscription to audit)", EXIT_BAD_INPUT, as_json=as_json)
+    from firestop.cli.remote import calling, connect, refuse_local_flags
+
+    remote = connect(app, auth, as_json=as_json)
+    if remote is not None:
+        # the app audits its own subscription and always opens the incidents of new drift (a caller cannot turn that off)
+        refuse_local_flags(as_json, subscription=subscription, no_incidents=no_incidents, azure=azure, tenant=tenant)
+        answer = calling(as_json, remote.run_audit, list(resource_group), list(account), fix)
+        audit, files, fixes = _audit_of(answer, as_json), answer.get("files") or {}, answer.get("fixes") if fix else None
+    else:
+        audit, files, fixes = _run_local(resource_group, account, subscription, fix, no_incidents, azure, tenant, as_json)
+    _print_run_result(audit, files, fixes, as_json)
+
+
+def _audit_of(answer: dict[str, Any], as_json: bool):
+    """The :class:`~firestop.audit.models.Audit` in an answer of the app's audit API (its extra fields dropped);
+    exit 1 when it is not one."""
+    from pydantic import ValidationError
+
+    from firestop.audit.models import Audit
+
+    try:
+        return Audit.model_validate({k: v for k, v in answer.items() if k in Audit.model_fields})
+    except ValidationError as exc:
+        fail(f"the app answered an audit this version cannot read ({exc.error_count()} problem(s)); update Firestop",
+             1, as_json=as_json)
+
+
+def _run_local(resource_group, account, subscription, fix, no_incidents, azure, tenant, as_json):
+    """(audit as kept, files, fix plans or None) of an audit of the local environment."""
+    from firestop.cli.runbook_cmd import _open_environment
+
     env = _open_environment(azure, tenant, as_json)
     try:
         sub = subscription or (env.tenant.subscription_id if env.tenant is not None else "")
@@ -186,6 +219,10 @@ def audit_run(
         _internal(exc, as_json)
     finally:
         env.close()
+    return audit, files, fixes
+
+
+def _print_run_result(audit, files: dict[str, str], fixes: list[dict[str, Any]] | None, as_json: bool) -> None:
     code = EXIT_NEEDS_RESPONDER if audit.findings else 0
     if as_json:
         out = {**audit.model_dump(mode="json"), "files": files, "counts": audit.counts(), "exit_code": code}
@@ -206,11 +243,17 @@ def audit_run(
 
 
 @audit_app.command("controls")
-def audit_controls(as_json: bool = typer.Option(False, "--json", help="Print the controls as JSON.")) -> None:
+def audit_controls(
+    as_json: bool = typer.Option(False, "--json", help="Print the controls as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
+) -> None:
     """Every control: id, area, severity, target, Azure Policy built-in definition, fix, runbook."""
     from firestop.audit import all_controls
+    from firestop.cli.remote import calling, connect
 
-    rows = [c.describe() for c in all_controls()]
+    remote = connect(app, auth, as_json=as_json)
+    rows = calling(as_json, remote.audit_controls) if remote is not None else [c.describe() for c in all_controls()]
     if as_json:
         print_json(rows)
         return
@@ -226,25 +269,32 @@ def audit_show(
     audit_id: Optional[str] = typer.Argument(None, metavar="AUDIT_ID", help="A stored audit id (default: the newest)."),
     fmt: str = typer.Option("text", "--format", help="text, json, markdown or html."),
     as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Print a stored audit (the newest by default)."""
     import sys
 
     from firestop.audit import store
     from firestop.audit.render import render_html, render_markdown
+    from firestop.cli.remote import calling, connect
     from firestop.settings import Settings
 
     fmt = "json" if as_json else fmt
     if fmt not in ("text", "json", "markdown", "html"):
         fail(f"--format: {fmt!r} is not one of text, json, markdown, html", EXIT_BAD_INPUT, as_json=as_json)
-    records = store.records_store(Settings.from_env())
     if audit_id is not None and not store.valid_audit_id(audit_id):
         fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>); see: python -m firestop audit show",
              EXIT_BAD_INPUT, as_json=as_json)
-    audit = store.load(records, audit_id) if audit_id else store.latest(records)
-    if audit is None:
-        fail(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in {records.where}; run: python -m firestop audit run",
-             EXIT_BAD_INPUT, as_json=as_json)
+    remote = connect(app, auth, as_json=as_json)
+    if remote is not None:  # the app's stored audit as JSON, rendered here exactly as a local one
+        audit = _audit_of(calling(as_json, remote.audit, audit_id), as_json)
+    else:
+        records = store.records_store(Settings.from_env())
+        audit = store.load(records, audit_id) if audit_id else store.latest(records)
+        if audit is None:
+            fail(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in {records.where}; run: python -m firestop audit run",
+                 EXIT_BAD_INPUT, as_json=as_json)
     if fmt == "json":
         print_json(audit.model_dump(mode="json"))
     elif fmt == "markdown":

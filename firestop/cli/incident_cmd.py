@@ -306,14 +306,26 @@ def undo(
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
     as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP.replace("decide as", "undo as")),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Undo containment of a finished incident (restores the state recorded before each step). You must hold the
-    responder role — in a sandbox simulation, as the object ID given with --as; the record and the ledger name you."""
+    responder role — with --app as your Entra sign-in, in a sandbox simulation as the object ID given with --as; the
+    record and the ledger name you."""
+    from firestop.cli.remote import refuse_local_flags
     from firestop.cli.undo import UndoRefused, apply_undo, not_undoable, undo_candidates
     from firestop.trust import TrustError, roles_held
 
     if as_json and not yes:
         fail("--yes: undo changes the tenant; confirm with --yes when asking for --json", EXIT_BAD_INPUT, as_json=True)
+    remote = _remote(app, auth, as_json)
+    if remote is not None:
+        refuse_local_flags(as_json, as_=as_)
+        if not yes:
+            preview = _remote_call(as_json, remote.undo_preview, incident_id, step)
+            _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})")
+        result = _remote_call(as_json, remote.undo, incident_id, step)
+        _undo_done(result, as_json)
     env, who, groups = _decider(incident_id, as_, [], False, as_json)
     try:
         try:
@@ -325,26 +337,36 @@ def undo(
         except UndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
-            for action in actions:
-                before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
-                console.print(f"would undo {safe(action['step_id'])} ({safe(action['runbook'])}) on {safe(action.get('target'))}: "
-                              f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
-            for stays in not_undoable(record):
-                console.print(f"stays as it is: {safe(stays['step_id'])} ({safe(stays['runbook'])}) — {safe(stays['why'])}",
-                              highlight=False, soft_wrap=True)
-            try:
-                confirmed = typer.confirm("Undo these on the sandbox tenant?", default=False)
-            except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
-                confirmed = False
-            if not confirmed:
-                fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT)
+            _undo_preview(actions, not_undoable(record), "the sandbox tenant")
         result = apply_undo(env, incident_id, record, actions, by=who)
     finally:
         env.close()
+    _undo_done(result, as_json)
+
+
+def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
+    """Print what the undo would restore and what stays, then ask; anything but yes exits 2, nothing changed."""
+    for action in actions:
+        before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
+        console.print(f"would undo {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
+                      f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
+    for stays_as_is in stays:
+        console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
+                      highlight=False, soft_wrap=True)
+    try:
+        confirmed = typer.confirm(f"Undo these on {where}?", default=False)
+    except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
+        confirmed = False
+    if not confirmed:
+        fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT)
+
+
+def _undo_done(result: dict, as_json: bool) -> None:
+    """Print the undo's outcome; exit 0 when every step was undone, else 3."""
     if as_json:
         print_json(result)
     else:
-        for item in result["undone"]:
-            mark = "[green]undone[/]" if item["ok"] else "[red]not undone[/]"
-            console.print(f"{mark} {safe(item['step_id'])} ({safe(item['runbook'])}): {safe(item['detail'])}", highlight=False)
-    raise typer.Exit(0 if all(i["ok"] for i in result["undone"]) else 3)
+        for item in result.get("undone") or []:
+            mark = "[green]undone[/]" if item.get("ok") else "[red]not undone[/]"
+            console.print(f"{mark} {safe(item.get('step_id'))} ({safe(item.get('runbook'))}): {safe(item.get('detail'))}", highlight=False)
+    raise typer.Exit(0 if all(i.get("ok") for i in result.get("undone") or []) else 3)

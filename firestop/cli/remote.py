@@ -1,10 +1,22 @@
 """Remote mode: the responders' commands against a deployed Function App (``--app URL`` or ``FIRESTOP_APP_URL``).
 
-The CLI calls the responders' API (``GET /api/incidents[/{id}]``, ``POST /api/incidents/{id}/approvals/{step}``,
-``POST /api/runbooks/{name}``) with the person's own Microsoft Entra access token for the app's API
+The CLI calls the responders' API with the person's own Microsoft Entra access token for the app's API
 (``Authorization: Bearer``), which App Service authentication validates and turns into the caller's identity;
 the app then checks the role (:mod:`firestop.trust`). No function key is sent: people are App Service
-authentication plus a role. The output and exit codes are the local commands'.
+authentication plus a role. The output and exit codes are the local commands' (``tests/cli/test_remote_parity.py``).
+
+| command | calls (role) |
+|---|---|
+| ``incident list`` / ``show`` | ``GET /api/incidents[/{id}]`` (reader) |
+| ``incident approve`` / ``reject`` | ``POST /api/incidents/{id}/approvals/{step}`` (approver), then polls the incident |
+| ``incident undo`` | ``GET /api/incidents/{id}/undo`` (the preview, unless ``--yes``), ``POST`` the same (responder) |
+| ``runbook plan`` / ``run`` | ``POST /api/runbooks/{name}`` ``mode: plan``, then for a run ``mode: run`` (apply + verify; responder) |
+| ``runbook undo RUN_ID`` | ``GET /api/runbook-runs/{day}/{step}`` (preview), ``POST …/undo`` (responder) |
+| ``ledger verify`` | ``GET /api/ledgers/{id}`` (reader) |
+| ``audit run`` / ``show`` / ``controls`` | ``POST /api/audits`` (responder), ``GET /api/audits/latest|{id}``, ``GET /api/audits/controls`` (reader) |
+
+``tabletop run --app`` is refused (:data:`firestop.cli.tabletop_cmd.REMOTE_REFUSAL`). With ``--app`` the identity
+is the token's only: ``--as``/``--group``/``--azure``/``--tenant`` are refused (:func:`refuse_local_flags`).
 
 **Token**: azure-identity, ``--auth`` (or ``FIRESTOP_APP_AUTH``): ``cli`` (default, ``AzureCliCredential``:
 after ``az login``), ``device-code`` (``DeviceCodeCredential``) or ``browser``
@@ -208,6 +220,70 @@ class RemoteApp:
                               answers=(422,))
         return answer
 
+    def run(self, name: str, target: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        """``runbook run``'s apply then verify under one run id (``mode: run``): ``{"ok", "apply", "verify",
+        "incident_id", "step_id", "run_id", "requested_by"}`` (a failed apply is answered 422 with it)."""
+        _, answer = self.call("POST", f"runbooks/{quote(name, safe='')}", {"target": target, "params": params, "mode": "run"},
+                              answers=(422,))
+        return self._object(answer, "POST /api/runbooks/{name}")
+
+    def undo_preview(self, incident_id: str, step: str | None) -> dict[str, Any]:
+        """``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}], "stays": [...]}``."""
+        _, answer = self.call("GET", f"incidents/{quote(incident_id, safe='')}/undo", query={"step": step} if step else None)
+        return self._object(answer, "GET /api/incidents/{id}/undo")
+
+    def undo(self, incident_id: str, step: str | None) -> dict[str, Any]:
+        """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``, recorded as the signed-in caller."""
+        _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/undo", {"step": step} if step else {})
+        return self._object(answer, "POST /api/incidents/{id}/undo")
+
+    @staticmethod
+    def _run_path(run_id: str) -> str:
+        day, _, step = run_id.partition("/")
+        return f"runbook-runs/{quote(day, safe='')}/{quote(step, safe='')}"
+
+    def manual_run(self, run_id: str) -> dict[str, Any]:
+        """``{"run_id", "runbook", "target", "before"}`` of a manual run (``manual-<date>/<step>``)."""
+        _, answer = self.call("GET", self._run_path(run_id))
+        return self._object(answer, "GET /api/runbook-runs/{day}/{step}")
+
+    def manual_undo(self, run_id: str) -> dict[str, Any]:
+        """``{"run_id", "undo": <the runbook's answer>, "requested_by"}`` (a failed undo is answered 422 with it)."""
+        _, answer = self.call("POST", self._run_path(run_id) + "/undo", {}, answers=(422,))
+        return self._object(answer, "POST /api/runbook-runs/{day}/{step}/undo")
+
+    def ledger(self, incident_id: str) -> dict[str, Any]:
+        """``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (the app's check of the ledger)."""
+        _, answer = self.call("GET", f"ledgers/{quote(incident_id, safe='')}")
+        return self._object(answer, "GET /api/ledgers/{id}")
+
+    def audit_controls(self) -> list[dict[str, Any]]:
+        _, answer = self.call("GET", "audits/controls")
+        if not isinstance(answer, list):
+            raise RemoteError(f"{self.origin}: GET /api/audits/controls did not answer a list", 1)
+        return answer
+
+    def audit(self, audit_id: str | None) -> dict[str, Any]:
+        """A stored audit as JSON (the newest when ``audit_id`` is None)."""
+        _, answer = self.call("GET", f"audits/{quote(audit_id, safe='') if audit_id else 'latest'}", query={"format": "json"})
+        return self._object(answer, "GET /api/audits/{id}")
+
+    def run_audit(self, resource_groups: list[str], accounts: list[str], fix: bool) -> dict[str, Any]:
+        """Run an audit of the app's scope (narrowed by ``resource_groups`` / ``accounts``): the audit with
+        ``exit_code``, ``files`` and, with ``fix``, ``fixes``."""
+        body: dict[str, Any] = {"fix": fix}
+        if resource_groups:
+            body["resource_groups"] = resource_groups
+        if accounts:
+            body["accounts"] = accounts
+        _, answer = self.call("POST", "audits", body)
+        return self._object(answer, "POST /api/audits")
+
+    def _object(self, answer: Any, route: str) -> dict[str, Any]:
+        if not isinstance(answer, dict):
+            raise RemoteError(f"{self.origin}: {route} did not answer an object", 1)
+        return answer
+
     def wait_decided(self, incident_id: str, step: str, *, timeout: float = 120.0, poll: float = 0.5) -> dict[str, Any]:
         """The incident once it no longer waits on ``step`` and has settled (not running), or as it stands after
         ``timeout`` seconds — the remote counterpart of the local host driving the incident on."""
@@ -220,3 +296,36 @@ class RemoteApp:
             if (pending != step and incident.get("status") != "running") or time.monotonic() >= deadline:
                 return incident
             time.sleep(poll)  # the orchestration runs in the app: poll, bounded by the deadline
+
+
+def connect(option: str | None, auth: str | None, *, as_json: bool) -> RemoteApp | None:
+    """The deployed app a command acts on (``--app`` or ``FIRESTOP_APP_URL``), or None for local mode; a bad address,
+    sign-in method or scope exits 2 naming it (:func:`firestop.cli.output.fail`)."""
+    from firestop.cli.output import fail
+
+    try:
+        origin = app_url(option)
+        return RemoteApp(origin, auth=auth) if origin else None
+    except RemoteError as exc:
+        fail(str(exc), exc.exit_code, as_json=as_json)
+
+
+def calling(as_json: bool, call, *args, **kwargs):
+    """``call(*args, **kwargs)``; a :class:`RemoteError` exits with its code and its one line."""
+    from firestop.cli.output import fail
+
+    try:
+        return call(*args, **kwargs)
+    except RemoteError as exc:
+        fail(str(exc), exc.exit_code, as_json=as_json)
+
+
+def refuse_local_flags(as_json: bool, **flags: Any) -> None:
+    """Exit 2 when a local-only option (``--as``, ``--azure``, ``--tenant`` …) is given with ``--app``: remote mode acts
+    as the signed-in person on the app's own tenant. ``flags``: option name (``as_`` → ``--as``) → its value."""
+    from firestop.cli.output import fail
+
+    given = [("--" + name.rstrip("_").replace("_", "-")) for name, value in flags.items() if value]
+    if given:
+        fail(f"{'/'.join(given)}: not with --app (or {APP_ENV}): remote mode acts as your Entra sign-in (--auth) on the "
+             "app's own tenant and store; drop " + ("it" if len(given) == 1 else "them"), 2, as_json=as_json)

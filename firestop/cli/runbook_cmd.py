@@ -54,6 +54,7 @@ from typing import Any, Optional
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
+from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 runbook_app = typer.Typer(help="Runbooks: list them, dry-run one, or run one (sandbox tenant by default, or --azure).",
                           no_args_is_help=True)
@@ -185,17 +186,26 @@ def runbook_plan(
     as_json: bool = typer.Option(False, "--json", help="Print the runbook's answer as JSON."),
     azure: bool = typer.Option(False, "--azure", help=AZURE_HELP + " Reads only."),
     tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help=TENANT_HELP),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Dry-run NAME (sandbox tenant by default): the state now and the change apply would make (changes nothing)."""
+    from firestop.cli.remote import calling, connect, refuse_local_flags
+
     params = _checked(name, target, param, azure, tenant, as_json)
-    env = _open_environment(azure, tenant, as_json)
-    try:
-        answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
-                                "incident_id": "manual", "step_id": "cli-plan"})
-    except Exception as exc:  # noqa: BLE001
-        _internal(exc, as_json)
-    finally:
-        env.close()
+    remote = connect(app, auth, as_json=as_json)
+    if remote is not None:
+        refuse_local_flags(as_json, azure=azure, tenant=tenant)
+        answer = _local_shape(calling(as_json, remote.runbook, name, target, params, "plan"))
+    else:
+        env = _open_environment(azure, tenant, as_json)
+        try:
+            answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
+                                    "incident_id": "manual", "step_id": "cli-plan"})
+        except Exception as exc:  # noqa: BLE001
+            _internal(exc, as_json)
+        finally:
+            env.close()
     if not answer.get("ok"):
         code = _error_exit(answer)
         if as_json:
@@ -206,6 +216,12 @@ def runbook_plan(
         print_json(answer)
         return
     _print_plan(answer["result"])
+
+
+def _local_shape(answer: dict[str, Any]) -> dict[str, Any]:
+    """A runbook answer from the app's API without the API's own fields (``requested_by``, ``incident_id``), so
+    ``--json`` prints what the local command prints."""
+    return {k: v for k, v in answer.items() if k not in ("requested_by", "incident_id")}
 
 
 def _execute(env, request: dict[str, Any]) -> dict[str, Any]:
@@ -233,15 +249,31 @@ def runbook_run(
     as_json: bool = typer.Option(False, "--json", help="Print plan, apply and verify answers as JSON (needs --yes)."),
     azure: bool = typer.Option(False, "--azure", help=AZURE_HELP),
     tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help=TENANT_HELP),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Apply NAME to --target and verify it: shows the exact change and asks first (unless --yes).
 
     Exit 0 applied and verified, 2 bad input or not confirmed, 3 applied but not verified, 1 Azure refused or failed.
     """
+    from firestop.cli.remote import connect, refuse_local_flags
+
     params = _checked(name, target, param, azure, tenant, as_json)
     if as_json and not yes:
         fail("--yes: runbook run --json does not prompt; confirm the change with --yes (see it first with: runbook plan ... --json)",
              EXIT_BAD_INPUT, as_json=True)
+    remote = connect(app, auth, as_json=as_json)
+    if remote is not None:
+        refuse_local_flags(as_json, azure=azure, tenant=tenant)
+        try:
+            out, code = _run_remote(remote, name, target, params, yes=yes, as_json=as_json)
+        except typer.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 — an answer this version cannot read: one line, exit 1
+            _internal(exc, as_json)
+        if as_json:
+            print_json({**out, "exit_code": code})
+        raise typer.Exit(code)
     if azure and not yes:
         _confirm(f"Act on REAL Azure ({clean(target or 'no target')}) as your DefaultAzureCredential sign-in? "
                  "The change is shown next; nothing changes before you confirm it.", as_json)
@@ -286,6 +318,34 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     out["ok"] = bool(verify.get("ok"))
     if not as_json:
         _print_run(applied, verify, incident, out["run_id"])
+    return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
+
+
+def _run_remote(remote, name: str, target: Optional[str], params: dict[str, Any], *, yes: bool, as_json: bool) -> tuple[dict[str, Any], int]:
+    """:func:`_run` through the app's runbook API (:mod:`firestop.cli.remote`): the plan (``mode: plan``), the same
+    confirmation, then apply and verify in the app under one run id (``mode: run``). Same output and exit codes."""
+    from firestop.cli.remote import calling
+
+    plan = calling(as_json, remote.runbook, name, target, params, "plan")
+    out: dict[str, Any] = {"runbook": name, "target": target, "azure": False, "incident_id": plan.get("incident_id"),
+                           "step_id": plan.get("step_id"), "run_id": None, "plan": _local_shape(plan), "apply": None,
+                           "verify": None, "ok": False}
+    out["run_id"] = f"{out['incident_id']}/{out['step_id']}"
+    if not plan.get("ok"):
+        return _failed(out, plan, "plan", as_json)
+    if not as_json:
+        _print_plan(plan["result"])
+    if not yes:
+        _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on the app's tenant ({remote.origin})?", as_json)
+    ran = calling(as_json, remote.run, name, target, params)
+    out.update(incident_id=ran.get("incident_id"), step_id=ran.get("step_id"), run_id=ran.get("run_id"))
+    applied = out["apply"] = ran.get("apply") or {}
+    if not applied.get("ok"):
+        return _failed(out, applied, "apply", as_json)
+    verify = out["verify"] = ran.get("verify") or {}
+    out["ok"] = bool(verify.get("ok"))
+    if not as_json:
+        _print_run(applied, verify, out["incident_id"], out["run_id"])
     return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
 
 
@@ -400,13 +460,29 @@ def runbook_undo(
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (required with --json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the undo answer as JSON (needs --yes)."),
     azure: bool = typer.Option(False, "--azure", help=AZURE_HELP),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Undo a manual runbook run: restore the state its apply recorded on the ledger (exact undo, or a refusal
     when the target changed since). Exit 0 undone, 2 bad input / nothing to undo / not confirmed, 1 failed."""
     from firestop.cli.manual_undo import ManualUndoRefused, find_manual_run
+    from firestop.cli.remote import calling, connect, refuse_local_flags
 
     if as_json and not yes:
         fail("--yes: runbook undo --json does not prompt; confirm with --yes", EXIT_BAD_INPUT, as_json=True)
+    remote = connect(app, auth, as_json=as_json)
+    if remote is not None:
+        from runbooks.manual_runs import RUN_ID_PATTERN
+
+        refuse_local_flags(as_json, azure=azure)
+        if not RUN_ID_PATTERN.match((run_id or "").strip()):
+            fail(f"RUN_ID: {run_id[:80]!r} is not a manual run id; give it as runbook run printed it: "
+                 "manual-<YYYY-MM-DD>/cli-run-<HHMMSS>-<hex>", EXIT_BAD_INPUT, as_json=as_json)
+        if not yes:
+            run = calling(as_json, remote.manual_run, run_id.strip())
+            _undo_preview(run.get("runbook"), run.get("target"), run.get("before"), f"the app's tenant ({remote.origin})", as_json)
+        answer = calling(as_json, remote.manual_undo, run_id.strip()).get("undo") or {}
+        _undo_answer(run_id, answer, as_json)
     env = _open_environment(azure, None, as_json)
     try:
         try:
@@ -414,11 +490,7 @@ def runbook_undo(
         except ManualUndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
-            before = ", ".join(f"{k} = {_compact(v)}" for k, v in (run.applied.get("before") or {}).items() if k != "etag")
-            console.print(f"would undo {clean(run.runbook)} on {clean(run.target or '(no target)')}: restore {before or 'the state before'}",
-                          highlight=False, markup=False, soft_wrap=True)
-            where = "REAL Azure" if azure else "the sandbox tenant"
-            _confirm(f"Undo this on {where}?", as_json)
+            _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json)
         answer = _execute(env, {"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
                                 "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})
     except typer.Exit:
@@ -427,6 +499,19 @@ def runbook_undo(
         _internal(exc, as_json)
     finally:
         env.close()
+    _undo_answer(run_id, answer, as_json)
+
+
+def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool) -> None:
+    """Print what undoing a manual run restores, then ask (anything but yes exits 2)."""
+    shown = ", ".join(f"{k} = {_compact(v)}" for k, v in (before or {}).items() if k != "etag")
+    console.print(f"would undo {clean(runbook)} on {clean(target or '(no target)')}: restore {shown or 'the state before'}",
+                  highlight=False, markup=False, soft_wrap=True)
+    _confirm(f"Undo this on {where}?", as_json)
+
+
+def _undo_answer(run_id: str, answer: dict[str, Any], as_json: bool) -> None:
+    """Print a manual run's undo answer and exit: 0 undone, else the runbook error's code."""
     code = 0 if answer.get("ok") else _error_exit(answer)
     if as_json:
         print_json({"run_id": run_id, "undo": answer, "exit_code": code})
@@ -441,14 +526,35 @@ def runbook_undo(
 def ledger_verify(
     incident: str = typer.Argument(..., metavar="INCIDENT", help="Incident ID, e.g. inc-0123456789abcdef."),
     as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Check INCIDENT's ledger: every hash, every link, every evidence file. Exit 0 intact, 3 tampered or broken."""
     from firestop.cli.output import EXIT_NEEDS_RESPONDER
+    from firestop.cli.remote import calling, connect
+
+    remote = connect(app, auth, as_json=as_json)
+    if remote is not None:  # the app checks its own ledger store (reader role)
+        result = calling(as_json, remote.ledger, incident)
+    else:
+        result = _verify_local(incident, as_json)
+    if as_json:
+        print_json(result)
+    elif result.get("ok"):
+        console.print(f"ledger intact: {result.get('entries')} entries, head {result.get('head')}", highlight=False, markup=False)
+    else:
+        console.print(f"ledger BROKEN after {result.get('entries')} entries: {'; '.join(result.get('problems') or [])}",
+                      highlight=False, markup=False)
+    raise typer.Exit(0 if result.get("ok") else EXIT_NEEDS_RESPONDER)
+
+
+def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
+    """``{"incident_id", "ok", "entries", "head", "problems", "path"}`` of the local ledger store; exits 2 when there
+    is no such ledger, 1 when the store cannot be read."""
     from firestop.evidence import EvidenceStore
     from firestop.settings import Settings
-    from runbooks.ledger import Ledger
-
     from firestop.storage import StoreError
+    from runbooks.ledger import Ledger
 
     settings = Settings.from_env()
     ledger = Ledger.of(settings)
@@ -459,15 +565,8 @@ def ledger_verify(
         check = ledger.verify(incident, evidence=EvidenceStore.of(settings).reader(incident))
     except StoreError as exc:
         fail(f"ledger store: {exc}", EXIT_INTERNAL, as_json=as_json)
-    result = {"incident_id": incident, "ok": check.ok, "entries": check.entries, "head": check.head,
-              "problems": check.problems, "path": ledger.location(incident)}
-    if as_json:
-        print_json(result)
-    elif check.ok:
-        console.print(f"ledger intact: {check.entries} entries, head {check.head}", highlight=False, markup=False)
-    else:
-        console.print(f"ledger BROKEN after {check.entries} entries: {'; '.join(check.problems)}", highlight=False, markup=False)
-    raise typer.Exit(0 if check.ok else EXIT_NEEDS_RESPONDER)
+    return {"incident_id": incident, "ok": check.ok, "entries": check.entries, "head": check.head,
+            "problems": check.problems, "path": ledger.location(incident)}
 
 
 def register(app: typer.Typer) -> None:

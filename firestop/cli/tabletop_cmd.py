@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, err_console, fail, print_json
 from firestop.settings import REPO_ROOT
 
 tabletop_app = typer.Typer(
@@ -104,12 +104,23 @@ def list_scenarios(
     raise typer.Exit(EXIT_BAD_INPUT if bad else 0)
 
 
+#: Why ``tabletop run --app`` is refused (exit 2).
+REMOTE_REFUSAL = (
+    "--app: tabletop run has no remote mode. An exercise runs the playbooks against a fresh sandbox tenant made for the "
+    "run; inside the deployed app the same code holds the app's real Azure credential, and a request-driven exercise "
+    "would also outlive the front end's 230 s request limit — so the app offers no route that runs one. Instead: run it "
+    "here without --app (python -m firestop tabletop run SCENARIO: the playbooks you deploy, on a local sandbox), and "
+    "read the app's own scheduled rehearsals (tabletop_timer, FIRESTOP_TABLETOP_SCHEDULE, each in a child process "
+    "without credentials) in its console at /api/console/tabletop")
+
+
 @tabletop_app.command("run")
 def run(
     scenario: str = typer.Argument(..., metavar="SCENARIO", help="A scenario file, or a scenario name from the scenario directory."),
     directory: Optional[str] = typer.Option(None, "--dir", help="Scenario directory for names (default FIRESTOP_TABLETOP_SCENARIOS or tabletop/scenarios)."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder under FIRESTOP_HOME/tabletop (default: time-scenario-random)."),
     as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help="Not available: an exercise never runs on a deployed app (refused, exit 2; see README, Remote mode)."),
 ) -> None:
     """Run a scenario on a fresh sandbox tenant and print its scorecard. Exit 0 all met, 3 some missed, 2 bad scenario."""
     from rich.markdown import Markdown
@@ -117,6 +128,11 @@ def run(
 
     from firestop.tabletop import ScenarioError, TabletopRefused, load_scenario, render_markdown, run_scenario
 
+    if app is not None:
+        fail(REMOTE_REFUSAL, EXIT_BAD_INPUT, as_json=as_json)
+    if os.environ.get("FIRESTOP_APP_URL", "").strip() and not as_json:
+        err_console.print("note: tabletop run always runs here, on a fresh sandbox tenant of its own; FIRESTOP_APP_URL is not used",
+                          highlight=False, markup=False, soft_wrap=True)
     folder = scenarios_dir(directory)
     path = resolve_scenario(scenario, folder)
     if path is None:

@@ -14,7 +14,8 @@ bearer token.
 |---|---|---|
 | ``GET /api/audits/latest`` | reader | the newest stored audit; ``?format=json`` (default) / ``markdown`` / ``html`` |
 | ``GET /api/audits/{audit_id}`` | reader | one stored audit, same formats |
-| ``POST /api/audits`` | responder | run an audit now over ``FIRESTOP_AUDIT_SUBSCRIPTION`` (+ ``FIRESTOP_AUDIT_RESOURCE_GROUPS``), keep it, open the drift incidents; 200 with the audit (``exit_code`` 0 / 3) |
+| ``POST /api/audits`` | responder | run an audit now over ``FIRESTOP_AUDIT_SUBSCRIPTION`` (+ ``FIRESTOP_AUDIT_RESOURCE_GROUPS``), keep it, open the drift incidents; 200 with the audit (``exit_code`` 0 / 3, ``files``). Body ``{}`` or ``{"resource_groups"?, "accounts"?, "fix"?}``: narrow the scope (never widen it: 400 outside it, at most 50 of each) and add the dry-run ``fixes`` |
+| ``GET /api/audits/controls`` | reader | the registered controls (as ``audit controls --json``) |
 
 Answers: 200 as above; 400 a malformed audit id or format (``{"error", "reason", "fix"}``);
 401/403 from :func:`firestop.trust.authorize` (no believable caller / not the route's role); 404 no
@@ -157,9 +158,11 @@ def get_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     return _answer(audit, fmt)
 
 
-async def run_app_audit(client) -> tuple[Any, dict[str, str]]:
-    """Audit the configured scope, open the drift incidents through intake, keep the audit. ValueError when no scope."""
+async def run_app_audit(client, *, resource_groups: tuple[str, ...] = (), accounts: tuple[str, ...] = ()) -> tuple[Any, dict[str, str]]:
+    """Audit the configured scope (or the part of it named by ``resource_groups`` / ``accounts``, checked by
+    :func:`narrowed_scope`), open the drift incidents through intake, keep the audit. ValueError when no scope."""
     from firestop.audit import AuditContext, run_audit, store
+    from firestop.audit.reader import default_unserved
     from firestop.audit.service import scope_of
     from firestop.azure.clients import get_client_factory
     from firestop.playbooks import load_playbooks_lenient
@@ -169,8 +172,10 @@ async def run_app_audit(client) -> tuple[Any, dict[str, str]]:
     if subscription is None:
         raise ValueError(f"{SUBSCRIPTION_ENV} is not set to a subscription ID")
     settings = get_settings()
+    factory = get_client_factory()
     playbooks, _ = load_playbooks_lenient(settings.playbooks_dir)
-    ctx = AuditContext(clients=get_client_factory(), settings=settings, subscription=subscription, resource_groups=groups,
+    ctx = AuditContext(clients=factory, settings=settings, subscription=subscription, resource_groups=resource_groups or groups,
+                       accounts=accounts, unserved=default_unserved() if factory.sandbox else None,  # as the CLI on the sandbox
                        playbooks=tuple(playbooks))
     records = store.records_store(settings)
     audit = run_audit(ctx, previous=store.latest(records, scope_of(ctx)))
@@ -210,23 +215,95 @@ async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
     return out
 
 
+#: Most resource groups / accounts one audit request may name.
+MAX_SCOPE_ITEMS = 50
+_RESOURCE_GROUP = __import__("re").compile(r"^[-\w._()]{1,90}$")
+
+
+def narrowed_scope(body: dict[str, Any], env=None) -> tuple[tuple[str, ...], tuple[str, ...], bool] | func.HttpResponse:
+    """(resource groups, accounts, fix) asked for by a ``POST /api/audits`` body, or the 400/503 answer.
+
+    The request may only narrow the app's scope: resource groups inside ``FIRESTOP_AUDIT_RESOURCE_GROUPS`` when that
+    is set, accounts inside ``FIRESTOP_AUDIT_SUBSCRIPTION`` (and those groups). At most :data:`MAX_SCOPE_ITEMS` of each."""
+    subscription, configured = scope_from_env(env)
+    unknown = sorted(set(body) - {"resource_groups", "accounts", "fix"})
+    if unknown:
+        return _error(400, unknown[0], f"unknown field {unknown[0]!r}", 'send {"resource_groups"?, "accounts"?, "fix"?}')
+    fix = body.get("fix", False)
+    if not isinstance(fix, bool):
+        return _error(400, "fix", "fix must be true or false", 'e.g. {"fix": true}')
+    out: list[tuple[str, ...]] = []
+    for field in ("resource_groups", "accounts"):
+        items = body.get(field) or []
+        if not isinstance(items, list) or len(items) > MAX_SCOPE_ITEMS or not all(isinstance(i, str) for i in items):
+            return _error(400, field, f"{field} must be a list of at most {MAX_SCOPE_ITEMS} strings", f'e.g. {{"{field}": ["…"]}}')
+        out.append(tuple(items))
+    groups, accounts = out
+    if (groups or accounts) and subscription is None:
+        return _error(503, SUBSCRIPTION_ENV, f"{SUBSCRIPTION_ENV} is not set to a subscription ID", "set the app setting to the subscription ID to audit")
+    allowed = {g.lower() for g in configured}
+    for rg in groups:
+        if not _RESOURCE_GROUP.match(rg):
+            return _error(400, "resource_groups", f"{rg[:90]!r} is not a resource group name (1-90 letters, digits, -_.())", "fix the name")
+        if allowed and rg.lower() not in allowed:
+            return _error(400, "resource_groups", f"{rg!r} is outside the app's audit scope ({GROUPS_ENV})",
+                          f"use one of: {', '.join(configured)}")
+    prefix = f"/subscriptions/{subscription}/resourcegroups/".lower()
+    for account in accounts:
+        low = account.lower()
+        group = low[len(prefix):].split("/", 1)[0] if low.startswith(prefix) else ""
+        if (len(account) > 1024 or not account.isprintable() or not group
+                or "/providers/microsoft.cognitiveservices/accounts/" not in low or (allowed and group not in allowed)):
+            return _error(400, "accounts", f"{account[:120]!r} is not an Azure OpenAI account inside the app's audit scope",
+                          f"give /subscriptions/{subscription}/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>")
+    return groups, accounts, fix
+
+
 @bp.route(route="audits", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
 async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    """Run an audit now: body ``{}`` or ``{"resource_groups"?, "accounts"?, "fix"?}`` (:func:`narrowed_scope`); with
+    ``fix`` the answer carries ``fixes``, the dry-run plan of each fixable finding (:func:`firestop.audit.fixes.plan_fixes`)."""
+    from firestop.functions.http_api import _body
     from firestop.intake import IntakeUnavailable
 
     caller, denied = _caller(req, Role.responder, "run audit")
     if denied:
         return denied
+    body = _body(req)
+    if isinstance(body, func.HttpResponse):
+        return body
+    scope = narrowed_scope(body)
+    if isinstance(scope, func.HttpResponse):
+        return scope
+    groups, accounts, fix = scope
     try:
-        audit, files = await run_app_audit(client)
+        audit, files = await run_app_audit(client, resource_groups=groups, accounts=accounts)
     except ValueError as exc:
         return _error(503, SUBSCRIPTION_ENV, str(exc), "set the app setting to the subscription ID to audit")
     except IntakeUnavailable:
         return _error(503, "intake", "a drift incident could not be recorded", "retry; the audit is kept and the drift alert is deduped")
     log.info("audit %s run by %r: %s", audit.audit_id, caller.object_id, audit.counts())
-    return _answer(audit, "json", {"exit_code": 3 if audit.findings else 0, "requested_by": caller.object_id})
+    extra: dict[str, Any] = {"exit_code": 3 if audit.findings else 0, "requested_by": caller.object_id, "files": files}
+    if fix:
+        from firestop.audit.fixes import plan_fixes
+        from firestop.azure.clients import get_client_factory
+        from firestop.settings import get_settings
+
+        extra["fixes"] = plan_fixes(audit, clients=get_client_factory(), settings=get_settings())
+    return _answer(audit, "json", extra)
+
+
+@bp.route(route="audits/controls", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def audit_controls_http(req: func.HttpRequest) -> func.HttpResponse:
+    """The app's registered controls (``audit controls``): ``[{"id", "area", "severity", "target", "policy_definition", …}]``."""
+    from firestop.audit import all_controls
+
+    _, denied = _caller(req, Role.reader, "list audit controls")
+    if denied:
+        return denied
+    return _json(200, [c.describe() for c in all_controls()])
 
 
 SCHEDULE = schedule_from_env()

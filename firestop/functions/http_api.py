@@ -7,7 +7,7 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 
 | route | role | does |
 |---|---|---|
-| ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run |
+| ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed |
 | ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
@@ -185,14 +185,22 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     if unknown:
         return _error(400, unknown[0], f"unknown field {unknown[0]!r}", 'send {"target", "params", "mode"}')
     mode = body.get("mode", "plan")
-    if mode not in ("plan", "apply"):
-        return _error(400, "mode", f"{mode!r} is not a mode", "use plan (dry-run, the default) or apply")
+    if mode not in ("plan", "apply", "run"):
+        return _error(400, "mode", f"{mode!r} is not a mode", "use plan (dry-run, the default), apply, or run (apply then verify)")
     if not isinstance(body.get("params", {}), dict):
         return _error(400, "params", "params must be a JSON object", 'e.g. {"mode": "deny_by_default"}')
     incident, step = manual_ids(get_client_factory().clock.now(), "api")
     log.info("runbook %r %s on %r requested by %r as %s/%s", name, mode, body.get("target"), caller.object_id, incident, step)
-    answer = execute({"runbook": name, "action": mode, "target": body.get("target"), "params": body.get("params") or {},
-                      "incident_id": incident, "step_id": step, "requested_by": caller.object_id})
+    request = {"runbook": name, "target": body.get("target"), "params": body.get("params") or {},
+               "incident_id": incident, "step_id": step, "requested_by": caller.object_id}
+    if mode == "run":  # the CLI's runbook run: apply, then verify by reading the target back, one run id
+        applied = execute({**request, "action": "apply"})
+        verify = execute({**request, "action": "verify", "applied": applied["result"]}) if applied.get("ok") else None
+        answer = {"ok": bool(verify and verify.get("ok")), "apply": applied, "verify": verify, "step_id": step,
+                  "run_id": f"{incident}/{step}"}
+        answer.update(requested_by=caller.object_id, incident_id=incident)
+        return _json(200 if applied.get("ok") else 422, answer)
+    answer = execute({**request, "action": mode})
     answer["requested_by"] = caller.object_id
     answer["incident_id"] = incident
     return _json(200 if answer.get("ok") else 422, answer)

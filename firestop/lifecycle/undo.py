@@ -20,7 +20,12 @@ from typing import Any
 
 
 class UndoRefused(ValueError):
-    """Nothing can be undone as asked (unknown incident, not finished, unknown step)."""
+    """Nothing can be undone as asked (unknown incident, not finished, unknown step). ``field``: what the refusal is
+    about, ``incident_id`` or ``step`` (the API's error field; the message names the CLI's ``ID`` / ``--step``)."""
+
+    def __init__(self, message: str, field: str = "incident_id") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _reversible(action: dict[str, Any]) -> bool:
@@ -62,6 +67,35 @@ def _left_alone(record: dict[str, Any]) -> str:
     if stays:
         parts.append("cannot be undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}: {d['why']})" for d in stays))
     return ("; " + "; ".join(parts)) if parts else ""
+
+
+def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: dict[str, Any] | None, *,
+                   step: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(record, actions to undo, newest first) of a finished incident — the one choice behind ``incident undo``
+    locally (:func:`firestop.cli.undo.undo_candidates`) and the API's undo routes (:mod:`firestop.functions.http_responders`).
+
+    ``runtime_status``: the Durable runtime status (``Completed`` …); ``output``: the orchestration's output (its
+    record); ``filed``: the newest filed record (it carries undos done after the orchestration ended), or None.
+    Raises :class:`UndoRefused` when the incident has not finished or there is nothing (left) to undo.
+    """
+    if runtime_status != "Completed" or not isinstance(output, dict):
+        raise UndoRefused(f"ID: incident {incident_id} has not finished ({runtime_status}); undo applies to finished incidents")
+    record = filed or {k: v for k, v in output.items() if k not in ("record_files", "record_error")}
+    actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")
+               and _reversible(a)]
+    if step is not None:
+        mine = [a for a in record.get("actions") or [] if a.get("step_id") == step]
+        actions = [a for a in actions if a.get("step_id") == step]
+        if not actions:
+            known = ", ".join(sorted({a.get("step_id") for a in record.get("actions") or []})) or "none"
+            if mine and all(a.get("undone") for a in mine if a.get("ok") and a.get("changed")) and any(a.get("undone") for a in mine):
+                raise UndoRefused(f"--step: {step!r} is already undone", "step")
+            if any(not _reversible(a) for a in mine):
+                raise UndoRefused(f"--step: {step!r} ({mine[0].get('runbook')}) cannot be undone: {_why_not(mine[0])}", "step")
+            raise UndoRefused(f"--step: {step!r} changed nothing that can be undone (steps: {known})", "step")
+    if not actions:
+        raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo" + _left_alone(record))
+    return record, list(reversed(actions))
 
 
 def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *, by: str) -> dict[str, Any]:

@@ -44,6 +44,15 @@ ROUTES = {
     "latest_audit_http": ("GET", "audits/latest", {}, None, "reader"),
     "get_audit_http": ("GET", "audits/audit-20261129T031440Z-ab12", {"audit_id": "audit-20261129T031440Z-ab12"}, None, "reader"),
     "run_audit_http": ("POST", "audits", {}, None, "responder"),
+    "audit_controls_http": ("GET", "audits/controls", {}, None, "reader"),
+    # remote mode's undo, manual-run undo and ledger check (firestop/functions/http_responders.py)
+    "undo_preview_http": ("GET", f"incidents/{INCIDENT}/undo", {"incident_id": INCIDENT}, None, "responder"),
+    "undo_http": ("POST", f"incidents/{INCIDENT}/undo", {"incident_id": INCIDENT}, {"step": "lock-network"}, "responder"),
+    "manual_run_http": ("GET", "runbook-runs/manual-2026-11-29/api-run-031440-ab12",
+                        {"day": "manual-2026-11-29", "step": "api-run-031440-ab12"}, None, "responder"),
+    "manual_run_undo_http": ("POST", "runbook-runs/manual-2026-11-29/api-run-031440-ab12/undo",
+                             {"day": "manual-2026-11-29", "step": "api-run-031440-ab12"}, {}, "responder"),
+    "ledger_verify_http": ("GET", f"ledgers/{INCIDENT}", {"incident_id": INCIDENT}, None, "reader"),
 }
 
 

@@ -1,0 +1,195 @@
+"""The responders' routes behind the CLI's remote mode (:mod:`firestop.cli.remote`) that are not incidents' reads
+and decisions (:mod:`firestop.functions.http_api`) or audits (:mod:`firestop.functions.audit`): undo with its
+preview, undo of a manual runbook run, and the ledger check.
+
+Auth level ANONYMOUS for the Functions host, as every people route: the caller is App Service authentication's
+(``X-MS-CLIENT-PRINCIPAL``; locally ``firestop serve``'s loopback/``--auth-jwks`` rules) and every route calls
+:func:`firestop.trust.authorize` with its role first. Errors are JSON ``{"error": <field>, "reason", "fix"}``;
+an undo refusal's ``reason`` is the message the local command prints (it names the CLI's ``ID`` / ``--step`` /
+``RUN_ID``), so remote mode prints the same line.
+
+| route | role | answers |
+|---|---|---|
+| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 not finished / nothing (left) to undo / that step cannot be undone |
+| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.apply_undo`: the undo is recorded with the caller as ``by``); 400/404/409 as the preview |
+| ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 nothing to undo (unknown run, failed, changed nothing, already undone, no undo) |
+| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview |
+| ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
+
+Bounds: ids are Durable instance ids (:func:`firestop.boundary.instance_id_problem`); ``step`` at most
+:data:`MAX_STEP_CHARS` printable characters; bodies through :func:`firestop.boundary.loads_bounded`.
+Undos are logged with the caller's object ID (``%r``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from firestop.functions.http_api import _body, _error, _incident_caller, _incident_status, _json
+from firestop.trust import Role, TrustError, authorize, peer_address
+
+bp = df.Blueprint()
+log = logging.getLogger("firestop.api")
+
+#: Longest step id accepted (playbook step ids are short names).
+MAX_STEP_CHARS = 200
+
+
+def _step(value: Any) -> str | None | func.HttpResponse:
+    """The ``step`` asked for (None: every reversible step), or the 400 answer."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_STEP_CHARS or not value.isprintable():
+        return _error(400, "step", f"step must be a step id of at most {MAX_STEP_CHARS} printable characters",
+                      "use a step id from the incident's actions (GET /api/incidents/{id})")
+    return value
+
+
+async def _selection(client, incident_id: str, step: str | None):
+    """(record, actions newest first) to undo, or the 404/409 answer (:func:`firestop.lifecycle.undo.undo_selection`)."""
+    from firestop.lifecycle.undo import UndoRefused, undo_selection
+    from firestop.records.store import filed_record
+    from firestop.settings import get_settings
+
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return status
+    runtime = getattr(status.runtime_status, "value", status.runtime_status)
+    filed = filed_record(get_settings(), incident_id) if runtime == "Completed" else None
+    try:
+        return undo_selection(incident_id, runtime, status.output, filed, step=step)
+    except UndoRefused as exc:
+        return _error(409, exc.field, str(exc), "")
+
+
+@bp.route(route="incidents/{incident_id}/undo", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    """What an undo would restore and what stays (module docstring)."""
+    from firestop.lifecycle.undo import not_undoable
+
+    caller, incident_id, denied = _incident_caller(req, Role.responder, "preview undo")
+    if denied:
+        return denied
+    step = _step(req.params.get("step"))
+    if isinstance(step, func.HttpResponse):
+        return step
+    chosen = await _selection(client, incident_id, step)
+    if isinstance(chosen, func.HttpResponse):
+        return chosen
+    record, actions = chosen
+    return _json(200, {"incident_id": incident_id,
+                       "actions": [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "target": a.get("target"),
+                                    "before": a.get("before") or {}} for a in actions],
+                       "stays": not_undoable(record)})
+
+
+@bp.route(route="incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    """Undo the incident's reversible steps (or one), recorded as the caller's (module docstring)."""
+    from firestop.lifecycle.undo import apply_undo
+
+    caller, incident_id, denied = _incident_caller(req, Role.responder, "undo")
+    if denied:
+        return denied
+    body = _body(req)
+    if isinstance(body, func.HttpResponse):
+        return body
+    unknown = sorted(set(body) - {"step"})
+    if unknown:
+        return _error(400, unknown[0], f"unknown field {unknown[0]!r}", 'send {} or {"step": "<step id>"}')
+    step = _step(body.get("step"))
+    if isinstance(step, func.HttpResponse):
+        return step
+    chosen = await _selection(client, incident_id, step)
+    if isinstance(chosen, func.HttpResponse):
+        return chosen
+    record, actions = chosen
+    result = apply_undo(None, incident_id, record, actions, by=caller.object_id)
+    log.info("undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
+             [(u["step_id"], u["ok"]) for u in result["undone"]])
+    return _json(200, result)
+
+
+def _responder(req: func.HttpRequest, action: str):
+    try:
+        return authorize(req.headers, Role.responder, peer_address=peer_address(req.headers), action=action), None
+    except TrustError as exc:
+        return None, _json(exc.status, exc.body())
+
+
+def _manual_run(req: func.HttpRequest):
+    """The manual run named by the route (:func:`runbooks.manual_runs.find_manual_run`), or the 400/409 answer."""
+    from firestop.settings import get_settings
+    from runbooks.manual_runs import RUN_ID_PATTERN, ManualUndoRefused, find_manual_run
+
+    run_id = f"{req.route_params.get('day', '')}/{req.route_params.get('step', '')}"
+    if not RUN_ID_PATTERN.match(run_id):
+        return _error(400, "run_id", f"RUN_ID: {run_id[:80]!r} is not a manual run id",
+                      "give it as runbook run printed it: manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>")
+    try:
+        return find_manual_run(get_settings(), run_id)
+    except ManualUndoRefused as exc:
+        return _error(409, "run_id", str(exc), "")
+
+
+@bp.route(route="runbook-runs/{day}/{step}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
+    """What undoing a manual run would restore (module docstring)."""
+    _, denied = _responder(req, "preview runbook undo")
+    if denied:
+        return denied
+    run = _manual_run(req)
+    if isinstance(run, func.HttpResponse):
+        return run
+    return _json(200, {"run_id": f"{run.incident_id}/{run.step_id}", "runbook": run.runbook, "target": run.target,
+                       "before": run.applied.get("before") or {}})
+
+
+@bp.route(route="runbook-runs/{day}/{step}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
+    """Undo a manual run: the runbook's undo with what its apply recorded, as the caller (module docstring)."""
+    from runbooks.dispatch import execute
+
+    caller, denied = _responder(req, "runbook undo")
+    if denied:
+        return denied
+    run = _manual_run(req)
+    if isinstance(run, func.HttpResponse):
+        return run
+    answer = execute({"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
+                      "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied,
+                      "requested_by": caller.object_id})
+    log.info("runbook undo of %r by %r: ok=%r", f"{run.incident_id}/{run.step_id}", caller.object_id, answer.get("ok"))
+    return _json(200 if answer.get("ok") else 422, {"run_id": f"{run.incident_id}/{run.step_id}", "undo": answer,
+                                                    "requested_by": caller.object_id})
+
+
+@bp.route(route="ledgers/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def ledger_verify_http(req: func.HttpRequest) -> func.HttpResponse:
+    """Check an incident's (or a manual day's) hash-chained ledger and its evidence files (module docstring)."""
+    from firestop.evidence import EvidenceStore
+    from firestop.settings import get_settings
+    from firestop.storage import StoreError
+    from runbooks.ledger import Ledger
+
+    _, incident_id, denied = _incident_caller(req, Role.reader, "verify ledger")
+    if denied:
+        return denied
+    settings = get_settings()
+    ledger = Ledger.of(settings)
+    try:
+        if not ledger.exists(incident_id):
+            return _error(404, "incident_id", f"INCIDENT: no ledger for {incident_id!r} in the app's ledger store",
+                          "check the incident ID (incident list)")
+        check = ledger.verify(incident_id, evidence=EvidenceStore.of(settings).reader(incident_id))
+    except StoreError as exc:
+        log.error("ledger %r cannot be read: %s", incident_id, exc)
+        return _error(503, "ledger", "the app's ledger store cannot be read", "retry; check the app's storage settings")
+    return _json(200, {"incident_id": incident_id, "ok": check.ok, "entries": check.entries, "head": check.head,
+                       "problems": check.problems, "path": ledger.location(incident_id)})
