@@ -296,6 +296,7 @@ async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
 
 
 @bp.route(route="audits/controls", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def audit_controls_http(req: func.HttpRequest) -> func.HttpResponse:
     """The app's registered controls (``audit controls``): ``[{"id", "area", "severity", "target", "policy_definition", …}]``."""
     from firestop.audit import all_controls

@@ -30,6 +30,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from firestop.functions.http_api import _body, _error, _incident_caller, _incident_status, _json
+from firestop.telemetry.requests import observed
 from firestop.trust import Role, TrustError, authorize, peer_address
 
 bp = df.Blueprint()
@@ -68,6 +69,7 @@ async def _selection(client, incident_id: str, step: str | None):
 
 @bp.route(route="incidents/{incident_id}/undo", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """What an undo would restore and what stays (module docstring)."""
     from firestop.lifecycle.undo import not_undoable
@@ -90,6 +92,7 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
+@observed
 async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo the incident's reversible steps (or one), recorded as the caller's (module docstring)."""
     from firestop.lifecycle.undo import apply_undo
@@ -139,6 +142,7 @@ def _manual_run(req: func.HttpRequest):
 
 
 @bp.route(route="runbook-runs/{day}/{step}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
     """What undoing a manual run would restore (module docstring)."""
     _, denied = _responder(req, "preview runbook undo")
@@ -152,6 +156,7 @@ def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runbook-runs/{day}/{step}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
     """Undo a manual run: the runbook's undo with what its apply recorded, as the caller (module docstring)."""
     from runbooks.dispatch import execute
@@ -171,6 +176,7 @@ def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="ledgers/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@observed
 def ledger_verify_http(req: func.HttpRequest) -> func.HttpResponse:
     """Check an incident's (or a manual day's) hash-chained ledger and its evidence files (module docstring)."""
     from firestop.evidence import EvidenceStore
