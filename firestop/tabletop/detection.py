@@ -12,8 +12,10 @@ missing one is exactly what an exercise should be able to find.
     {"first_malicious_at", "detected": bool, "detected_at", "mttd_s", "mttc_s", "mttr_s",   # all from the first malicious request
      "rules": [{"rule", "kind", "condition", "fired_at", "fired_offset_s", "received_at", "mttd_s", "why"}],
      "requests": {"malicious", "served", "served_before_detection", "served_after_detection",
-                  "served_after_containment", "refused_after_containment", "first_refused_at", "refused_after_alert_s"},
-     "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None}
+                  "served_after_containment", "refused_after_containment", "refused" (401/403 in all),
+                  "first_refused_at", "refused_after_alert_s"},
+     "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None,
+     "aftermath": [{"index", "rule", "incident_id", "outcome"}]}   # alerts on refused requests after containment (no new incident)
 
 ``why`` explains an MTTD in Azure's terms: the data's ingestion delay (resource logs,
 ``diagnostics.ingestion``; Activity Log export ``activity.ingestion``; Activity Log submission
@@ -144,8 +146,13 @@ def summarize(exercise: Any) -> dict[str, Any]:
             "served_after_containment": sum(1 for c in served if contained_at is not None and _ts(c["at"]) >= contained_at),
             "refused_after_containment": sum(1 for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at
                                              and c["status"] in (401, 403)),
+            "refused": sum(1 for c in calls if c["status"] in (401, 403)),
             "first_refused_at": first_refused.isoformat() if first_refused else None,
             "refused_after_alert_s": _secs(detected_at, first_refused),
         },
         "arm": list(driver.arm_log), "gaps": gaps, "reason": reason,
+        # alerts on the attacker being refused after containment, joined to the incident that refused it
+        # (firestop.intake.aftermath): [{"index", "rule", "incident_id", "outcome"}]
+        "aftermath": [{"index": a["index"], "rule": a["rule_name"], "incident_id": a["incident_id"], "outcome": a["outcome"]}
+                      for a in run.alerts if a.get("aftermath")],
     }
