@@ -46,8 +46,9 @@ def _nsg(tenant: Any) -> str | None:
                  if r.get("type", "").lower() == "microsoft.network/networksecuritygroups"), None)
 
 
-def deploy_detection(tenant: Any, playbooks_dir: Path) -> list[str]:
-    """Deploy the action group and every playbook's rules on ``tenant``; returns the ids written."""
+def deploy_detection(tenant: Any, playbooks_dir: Path, parameters: dict[str, str] | None = None) -> list[str]:
+    """Deploy the action group and every playbook's rules on ``tenant``; returns the ids written.
+    ``parameters``: placeholders ``firestop infra`` was given (the scenario's ``infra_parameters``)."""
     from firestop.azure.clients import ClientFactory
     from firestop.infra.detection import apply, rule_resources
     from firestop.playbooks import load_playbooks_lenient
@@ -59,7 +60,7 @@ def deploy_detection(tenant: Any, playbooks_dir: Path) -> list[str]:
     group = monitor.action_groups.create_or_update(group_rg, ACTION_GROUP, {
         "location": "Global", "group_short_name": "firestop", "enabled": True,
         "webhook_receivers": [{"name": "firestop", "service_uri": WEBHOOK, "use_common_alert_schema": True}]})
-    placeholders = {"automation_principal_id": tenant.credential.principal_id}  # Firestop's own identity in the sandbox
+    placeholders = {**(parameters or {}), "automation_principal_id": tenant.credential.principal_id}  # Firestop's own identity
     nsg = _nsg(tenant)
     if nsg:
         placeholders["nsg_id"] = nsg

@@ -268,7 +268,7 @@ class _Exercise:
 
             # the rules are deployed by whoever runs `firestop infra`, not under Firestop's (maybe trimmed) role
             self.tenant.enforce_role(None)
-            self.deployed_rules = deploy_detection(self.tenant, playbooks_dir)
+            self.deployed_rules = deploy_detection(self.tenant, playbooks_dir, dict(scenario.infra_parameters))
             if scenario.tenant.role is not None:
                 self.tenant.enforce_role(scenario.tenant.role)
         self.t0 = self.tenant.clock.now()
