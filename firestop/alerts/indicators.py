@@ -16,7 +16,8 @@ Where they come from (shapes per MicrosoftDocs/azure-monitor-docs
   ``PrincipalId``, ``ObjectId`` …);
 * Simple Log Alert ``condition.allOf[].event`` rows of ``{name, value}``;
 * dimensions ``[{name, value}]`` (log V1 ``Dimensions``, metric / log V2
-  ``condition.allOf[].dimensions``), classified by the same name rules.
+  ``condition.allOf[].dimensions``), classified by the same name rules; a ``ModelDeploymentName``
+  (or ``DeploymentName``) dimension or column gives the Azure OpenAI deployment.
 
 Values are de-duplicated (case-insensitively), first occurrence first, and at
 most :data:`MAX_INDICATORS` of each kind are kept: the scan stops once every
@@ -122,6 +123,8 @@ _PRINCIPAL_NAMES = frozenset(
         "identityclaimhttpschemasmicrosoftcomidentityclaimsobjectidentifier",
     }
 )
+#: Azure OpenAI deployment names: the metric dimension ``ModelDeploymentName``, a log rule's column of that name
+_DEPLOYMENT_NAMES = frozenset({"modeldeploymentname", "deploymentname"})
 _OID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
 
 
@@ -148,6 +151,7 @@ class _Collector:
         self.ips: list[str] = []
         self.ops: list[str] = []
         self.principals: list[str] = []
+        self.deployments: list[str] = []
         self._seen: set[tuple[str, str]] = set()
         self._raw_ips: set[str] = set()
 
@@ -176,6 +180,10 @@ class _Collector:
         if isinstance(value, str) and value.strip():
             self._add("principal", self.principals, value.strip())
 
+    def deployment(self, value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            self._add("deployment", self.deployments, value.strip())
+
     def handler(self, name: Any) -> Callable[[Any], None] | None:
         """The collector for values of a field called ``name``, or None."""
         if not isinstance(name, str):
@@ -187,6 +195,8 @@ class _Collector:
             return self.op
         if key in _PRINCIPAL_NAMES:
             return self.principal
+        if key in _DEPLOYMENT_NAMES:
+            return self.deployment
         return None
 
     def named(self, name: Any, value: Any) -> None:
@@ -235,17 +245,20 @@ class _Collector:
                         break  # every kind this table gives is past the cap: the rest changes nothing
 
     def _bucket(self, handler: Callable[[Any], None]) -> list[str]:
-        return {self.ip: self.ips, self.op: self.ops, self.principal: self.principals}[handler]
+        return {self.ip: self.ips, self.op: self.ops, self.principal: self.principals, self.deployment: self.deployments}[handler]
 
     def result(self) -> Indicators:
-        fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals))
+        fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals),
+                  ("deployments", self.deployments))
         # tuples of str built here: nothing to validate again (firestop.alerts.checked)
         return built(Indicators, dict(
             caller_ips=tuple(self.ips[:MAX_INDICATORS]),
             operation_names=tuple(self.ops[:MAX_INDICATORS]),
             principal_ids=tuple(self.principals[:MAX_INDICATORS]),
-            # Defender's AI indicators: a Common Alert Schema context has none (firestop.alerts.sources fills them)
-            user_agents=(), end_user_ids=(), applications=(), deployments=(), alert_types=(),
+            # deployments: a ModelDeploymentName dimension or column; Defender's other AI indicators come from
+            # firestop.alerts.sources (a Common Alert Schema context has none)
+            deployments=tuple(self.deployments[:MAX_INDICATORS]),
+            user_agents=(), end_user_ids=(), applications=(), alert_types=(),
             truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
         ))
 

@@ -54,7 +54,7 @@ def infra(
     log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", help="Workspace ID (GUID) of --workspace, for FIRESTOP_LOG_WORKSPACE_ID."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the parameters file here (e.g. infra/azuredeploy.parameters.json)."),
-    detect_out: Optional[Path] = typer.Option(None, "--detect-out", metavar="FILE", help="Also write the ARM template of the playbooks' alert rules and the accounts' diagnostic settings (parameters actionGroupId, workspaceId, nsgId, automationPrincipalId)."),
+    detect_out: Optional[Path] = typer.Option(None, "--detect-out", metavar="FILE", help="Also write the ARM template of the playbooks' alert rules and the accounts' diagnostic settings (parameters actionGroupId, workspaceId, nsgId, automationPrincipalId, strictRaiPolicy)."),
     azure: bool = typer.Option(False, "--azure", help="Check the scopes on real Azure (az login) instead of the sandbox tenant."),
     as_json: bool = typer.Option(False, "--json", help="Print the parameters file as JSON."),
 ) -> None:

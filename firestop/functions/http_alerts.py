@@ -18,6 +18,8 @@ and ``GET /api/alerts/{incident id}/status``: where the sender follows its incid
   ``"event": "alert_resolved"``.
 * **200** for a Resolved alert with nothing open to reach: ``{"id",
   "runtimeStatus", "message"}`` (a Resolved never starts an incident).
+* **200** for a Fired alert on the attacker being refused after a recent containment of its resource
+  (:mod:`firestop.intake.aftermath`): ``{"id", "correlatedTo", "aftermath": true, "message"}`` — no new incident.
 * **400** not JSON (``position`` = line/column/offset), not an object, or a
   non-common schema; **422** a common-schema field missing or invalid; body
   ``{"error": <field path>, "field", "reason", "fix", "status"}``.
@@ -131,6 +133,12 @@ def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
 
 
 def _not_delivered(outcome) -> func.HttpResponse:
+    from firestop.intake import OutcomeKind
+
+    if outcome.kind is OutcomeKind.AFTERMATH:  # the attacker refused after containment (firestop.intake.aftermath)
+        body = {"id": outcome.instance_id, "correlatedTo": outcome.correlated_to, "aftermath": True,
+                "message": f"no new incident: {outcome.reason}"}
+        return _json(200, body, outcome.kind.value)
     if outcome.instance_id is not None:
         message = (f"incident {outcome.instance_id} has already finished ({outcome.runtime_status}); "
                    "the Resolved notification changes nothing and starts nothing")

@@ -12,7 +12,7 @@ Two ways out, the same resources:
 
 * :func:`template` — an ARM template (``firestop infra --detect-out FILE``) deploying the rules
   and diagnostic settings next to ``infra/azuredeploy.json`` (parameters ``actionGroupId``,
-  ``workspaceId``, ``nsgId``); accounts in other resource groups get a nested deployment each;
+  ``workspaceId``, ``nsgId``, ``strictRaiPolicy``); accounts in other resource groups get a nested deployment each;
 * :func:`apply` — PUT through ``azure-mgmt-monitor`` (tabletop exercises, ``sandbox simulate``).
 
 API versions: scheduled query rules 2022-08-01-preview (azure-mgmt-monitor 6.0.2's newest Log
@@ -113,6 +113,7 @@ def template(playbooks: list[Any], *, accounts: list[str], subscription_id: str,
             "name": DIAGNOSTIC_SETTING_NAME, "scope": f"Microsoft.CognitiveServices/accounts/{name}",
             **_swap_workspace(diagnostic_setting("x"))})
     params = {"actionGroupId": {"type": "string"}, "workspaceId": {"type": "string"}, "nsgId": {"type": "string", "defaultValue": ""},
+              "strictRaiPolicy": {"type": "string", "defaultValue": "", "metadata": {"description": "a stricter RAI policy an abused deployment may be moved to (empty: none)"}},
               "automationPrincipalId": {"type": "string", "metadata": {"description": "Firestop's identity (object id): rules leave its own key rotations out"}}}
     top = list(by_rg.pop(action_group_rg, []))
     for rg, items in sorted(by_rg.items()):
@@ -127,7 +128,7 @@ def template(playbooks: list[Any], *, accounts: list[str], subscription_id: str,
 
 
 #: placeholder -> template parameter; values are spliced into strings as ARM ``concat`` expressions.
-_PARAMETERS = {"nsg_id": "nsgId", "automation_principal_id": "automationPrincipalId"}
+_PARAMETERS = {"nsg_id": "nsgId", "automation_principal_id": "automationPrincipalId", "strict_rai_policy": "strictRaiPolicy"}
 _MARK = "\u0000"
 
 

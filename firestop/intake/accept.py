@@ -105,18 +105,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Callable
 
 from firestop.intake.correlation import CorrelationSettings, alert_keys, slot_id
 from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, alert_summary, correlated_batch, resolved_event
 from firestop.intake.locks import KeyedLocks
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "GENERATIONS_KEPT",
@@ -167,6 +170,7 @@ class OutcomeKind(StrEnum):
     RESOLVED = "resolved"  # alert_resolved raised on an open incident
     CLOSED = "closed"  # Resolved for an incident that has already finished: nothing done
     NO_INCIDENT = "no_incident"  # Resolved with no incident to reach: nothing done
+    AFTERMATH = "aftermath"  # Fired on the attacker being refused after a recent containment: nothing started (aftermath.py)
 
 
 _ACCEPTED = frozenset({OutcomeKind.STARTED, OutcomeKind.DUPLICATE, OutcomeKind.CORRELATED, OutcomeKind.RESOLVED})
@@ -183,12 +187,14 @@ class Outcome:
         correlated_to: the open incident's id when the alert reached an
             incident other than its own (``correlated``, ``resolved``), else None.
         runtime_status: for ``closed``, the incident's runtime status.
+        reason: for ``aftermath``, why the alert belongs to that finished incident.
     """
 
     kind: OutcomeKind
     instance_id: str | None
     correlated_to: str | None = None
     runtime_status: str | None = None
+    reason: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -523,6 +529,42 @@ async def _join(call: _Call, alert: Any, slot: _Slot) -> Outcome | None:
     return outcome
 
 
+#: At most this many recently finished incidents are read to decide whether a new alert is an aftermath.
+AFTERMATH_CANDIDATES = 20
+
+
+async def _aftermath(call: _Call, alert: Any) -> Outcome | None:
+    """The ``aftermath`` outcome when ``alert`` reports the attacker refused after a recent containment of
+    its resource (:func:`firestop.intake.aftermath.aftermath_of`), else None. Reads the incidents completed
+    and created within twice the correlation window (newest :data:`AFTERMATH_CANDIDATES`), whatever their route:
+    the containment that refuses the attacker is another playbook's incident."""
+    from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+
+    from firestop.intake.aftermath import aftermath_of
+
+    window = call.settings.window_seconds
+    try:
+        finished = await call.client.get_status_by(created_time_from=call.now - timedelta(seconds=2 * window),
+                                                   runtime_status=[OrchestrationRuntimeStatus.Completed])
+    except Exception as exc:  # noqa: BLE001 — transport, unexpected status code
+        raise IntakeUnavailable(f"get_status_by failed: {type(exc).__name__}") from exc
+    finished = sorted((s for s in finished or [] if getattr(s, "name", None) in (None, call.orchestrator_name)),
+                      key=lambda s: _created(s) or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    for status in finished[:AFTERMATH_CANDIDATES]:
+        instance_id = getattr(status, "instance_id", None)
+        if not instance_id:
+            continue
+        full = await _status(call.client, instance_id, show_input=True)
+        if full is None:
+            continue
+        # the filed record names the resource and the callers it contained (a sealed input is not read here)
+        why = aftermath_of(alert, _decoded(getattr(full, "output", None)), window_seconds=window)
+        if why:
+            log.info("alert %r is the aftermath of incident %r: %s", alert.alert_id, instance_id, why)
+            return Outcome(OutcomeKind.AFTERMATH, instance_id, correlated_to=instance_id, reason=why)
+    return None
+
+
 def _oldest_open(slots: list[_Slot]) -> _Slot | None:
     opened = [s for s in slots if s.open is not None]
     return min(opened, key=lambda s: (_created(s.open), s.open_id)) if opened else None
@@ -544,6 +586,9 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
                     first = slots[0]
                     if first.last_id is not None and await _belonged_to(call, alert, first.last_id) is not None:
                         return Outcome(OutcomeKind.DUPLICATE, first.last_id)
+                    after = await _aftermath(call, alert)
+                    if after is not None:
+                        return after
                     started = await _start(call, alert, slot_id(first.key, first.free))
                     if started is not None:
                         status = await _status(call.client, started.instance_id)  # its created time, for the memo

@@ -57,6 +57,7 @@ ROUTE_PROPERTY = "firestop-playbook"
 KNOWN_PLACEHOLDERS = {
     "automation_principal_id": "Firestop's own identity (object id), e.g. to leave its key rotations out",
     "nsg_id": "resource ID of the NSG network.block_ips edits",
+    "strict_rai_policy": "name of the stricter RAI policy deployment.content_filter may move an abused deployment to (empty: none)",
 }
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$")

@@ -14,6 +14,9 @@ A scenario's ``attack:`` section (also the file ``firestop sandbox simulate FILE
         content_filtered: 0.0         # fraction of prompts the content filter rejects (jailbreaks), 0..1
         deployment: gpt-4o
         malicious: true               # counted as the attacker's (false: legitimate traffic)
+        apim: apim-contoso-ai         # optional, with apim_subscription instead of key/principal: the calls go through
+        apim_subscription: partner-acme   # this API Management consumer (sandbox monitor/traffic.py: gateway 401 once
+                                      # the subscription is not active; GatewayLogs rows)
       - {at: 30, kind: list_keys, account: contoso-openai-prod, principal: e7d9a3c1-…}
       - {at: 60, kind: regenerate_key, account: …, principal: …, key_name: Key2}
       - {at: 90, kind: update_account, account: contoso-openai-dev, principal: bob@contoso.com,
@@ -59,11 +62,24 @@ class AttackStep(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     malicious: bool = True
     label: Optional[str] = Field(default=None, max_length=80)
+    #: calls through API Management: the service's name and the consumer subscription (sid) whose key the caller
+    #: sends; the gateway refuses it (401) once the subscription is not active, else forwards with its own identity
+    apim: Optional[str] = Field(default=None, min_length=1, max_length=50)
+    apim_subscription: Optional[str] = Field(default=None, min_length=1, max_length=256)
 
     @model_validator(mode="after")
     def _shape(self) -> "AttackStep":
-        if self.kind == "requests" and (self.key is None) == (self.principal is None):
-            raise ValueError("requests need exactly one of key (key1, key2, wrong) or principal (an Entra object id)")
+        if (self.apim is None) != (self.apim_subscription is None):
+            raise ValueError("calls through API Management need both apim (the service's name) and apim_subscription (the consumer's sid)")
+        if self.apim is not None:
+            if self.kind != "requests":
+                raise ValueError("apim applies to requests only")
+            if self.key is not None or self.principal is not None:
+                raise ValueError("calls through API Management send the consumer's subscription key, not key or principal "
+                                 "(the gateway calls the account with its own identity)")
+        elif self.kind == "requests" and (self.key is None) == (self.principal is None):
+            raise ValueError("requests need exactly one of key (key1, key2, wrong), principal (an Entra object id), "
+                             "or apim with apim_subscription (an API Management consumer)")
         if self.kind != "requests" and not self.principal:
             raise ValueError(f"{self.kind} is an ARM call: give the principal (object id or UPN) that makes it")
         if self.kind == "update_account" and not self.properties:
@@ -160,7 +176,8 @@ class Driver:
                 self.tenant.data_plane_call(at=at, account=step.account, ip=step.from_ip, key=key,
                                             principal=step.principal if key is None else None, deployment=step.deployment,
                                             operation=step.operation, content_filtered=filtered,
-                                            tag=step.name if step.malicious else None)
+                                            tag=step.name if step.malicious else None,
+                                            **({"apim": step.apim, "apim_subscription": step.apim_subscription} if step.apim else {}))
             for notification in self.tenant.evaluate_alerts():
                 self.notify(notification)
         finally:

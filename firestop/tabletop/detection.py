@@ -12,8 +12,10 @@ missing one is exactly what an exercise should be able to find.
     {"first_malicious_at", "detected": bool, "detected_at", "mttd_s", "mttc_s", "mttr_s",   # all from the first malicious request
      "rules": [{"rule", "kind", "condition", "fired_at", "fired_offset_s", "received_at", "mttd_s", "why"}],
      "requests": {"malicious", "served", "served_before_detection", "served_after_detection",
-                  "served_after_containment", "refused_after_containment", "first_refused_at", "refused_after_alert_s"},
-     "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None}
+                  "served_after_containment", "refused_after_containment", "refused" (401/403 in all),
+                  "first_refused_at", "refused_after_alert_s"},
+     "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None,
+     "aftermath": [{"index", "rule", "incident_id", "outcome"}]}   # alerts on refused requests after containment (no new incident)
 
 ``why`` explains an MTTD in Azure's terms: the data's ingestion delay (resource logs,
 ``diagnostics.ingestion``; Activity Log export ``activity.ingestion``; Activity Log submission
@@ -44,8 +46,9 @@ def _nsg(tenant: Any) -> str | None:
                  if r.get("type", "").lower() == "microsoft.network/networksecuritygroups"), None)
 
 
-def deploy_detection(tenant: Any, playbooks_dir: Path) -> list[str]:
-    """Deploy the action group and every playbook's rules on ``tenant``; returns the ids written."""
+def deploy_detection(tenant: Any, playbooks_dir: Path, parameters: dict[str, str] | None = None) -> list[str]:
+    """Deploy the action group and every playbook's rules on ``tenant``; returns the ids written.
+    ``parameters``: placeholders ``firestop infra`` was given (the scenario's ``infra_parameters``)."""
     from firestop.azure.clients import ClientFactory
     from firestop.infra.detection import apply, rule_resources
     from firestop.playbooks import load_playbooks_lenient
@@ -57,7 +60,7 @@ def deploy_detection(tenant: Any, playbooks_dir: Path) -> list[str]:
     group = monitor.action_groups.create_or_update(group_rg, ACTION_GROUP, {
         "location": "Global", "group_short_name": "firestop", "enabled": True,
         "webhook_receivers": [{"name": "firestop", "service_uri": WEBHOOK, "use_common_alert_schema": True}]})
-    placeholders = {"automation_principal_id": tenant.credential.principal_id}  # Firestop's own identity in the sandbox
+    placeholders = {**(parameters or {}), "automation_principal_id": tenant.credential.principal_id}  # Firestop's own identity
     nsg = _nsg(tenant)
     if nsg:
         placeholders["nsg_id"] = nsg
@@ -144,8 +147,13 @@ def summarize(exercise: Any) -> dict[str, Any]:
             "served_after_containment": sum(1 for c in served if contained_at is not None and _ts(c["at"]) >= contained_at),
             "refused_after_containment": sum(1 for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at
                                              and c["status"] in (401, 403)),
+            "refused": sum(1 for c in calls if c["status"] in (401, 403)),
             "first_refused_at": first_refused.isoformat() if first_refused else None,
             "refused_after_alert_s": _secs(detected_at, first_refused),
         },
         "arm": list(driver.arm_log), "gaps": gaps, "reason": reason,
+        # alerts on the attacker being refused after containment, joined to the incident that refused it
+        # (firestop.intake.aftermath): [{"index", "rule", "incident_id", "outcome"}]
+        "aftermath": [{"index": a["index"], "rule": a["rule_name"], "incident_id": a["incident_id"], "outcome": a["outcome"]}
+                      for a in run.alerts if a.get("aftermath")],
     }

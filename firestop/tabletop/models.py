@@ -19,6 +19,7 @@ tenant:
   role: null                          # az role definition JSON: Firestop holds only this role
 attack:                               # or: what the attacker does (firestop.tabletop.attack); the shipped rules
   - {at: 0, kind: requests, account: contoso-openai-prod, from_ip: 203.0.113.77, key: key1, per_minute: 40, duration: 600}
+infra_parameters: {strict_rai_policy: contoso-strict}   # with attack: what firestop infra was deployed with
 detection:                            # with attack: what the rules must achieve (scorecard "detection")
   {detected: true, within: 240, rules: [aoai-leaked-key-usage], refused_within: 5, served_after_containment: 0, gaps: []}
 alerts:                               # Common Alert Schema payloads (scenarios without attack:)
@@ -251,9 +252,24 @@ class Scenario(_Strict):
     responder: list[Answer] = Field(default_factory=list)
     expect: list[Expectation] = Field(default_factory=list)
     detection: DetectionExpectation | None = None
+    infra_parameters: dict[str, str] = Field(default_factory=dict, description="with attack: what firestop infra was deployed "
+                                             "with beyond what the exercise derives (nsg_id, automation_principal_id), e.g. "
+                                             "{strict_rai_policy: contoso-strict} (firestop.playbooks.detect.KNOWN_PLACEHOLDERS)")
     audit: bool = Field(default=False, description="audit the tenant (firestop.audit) before the first alert and after the "
                                                   "exercise; the scorecard shows both and what changed")
     path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("infra_parameters")
+    @classmethod
+    def _known_parameters(cls, value: dict[str, str]) -> dict[str, str]:
+        from firestop.playbooks.detect import KNOWN_PLACEHOLDERS
+
+        for name, text in value.items():
+            if name not in KNOWN_PLACEHOLDERS:
+                raise ValueError(f"unknown infra parameter {name!r}; known: {', '.join(sorted(KNOWN_PLACEHOLDERS))}")
+            if len(text) > 1024:
+                raise ValueError(f"infra parameter {name!r} is longer than 1024 characters")
+        return value
 
     @field_validator("expect", mode="before")
     @classmethod
@@ -266,6 +282,8 @@ class Scenario(_Strict):
             raise ValueError("give alerts (Common Alert Schema payloads) or attack (what the attacker does)")
         if not self.expect and self.detection is None:
             raise ValueError("give expect (per incident) or detection (what the rules must achieve)")
+        if self.infra_parameters and not self.attack:
+            raise ValueError("infra_parameters apply to the rules an attack: exercise deploys; this scenario has no attack")
         if self.detection is not None and not self.attack:
             raise ValueError("detection: expectations need an attack: section (alerts from files are not detected by rules)")
         check_bounds(self.attack)

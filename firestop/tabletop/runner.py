@@ -268,7 +268,7 @@ class _Exercise:
 
             # the rules are deployed by whoever runs `firestop infra`, not under Firestop's (maybe trimmed) role
             self.tenant.enforce_role(None)
-            self.deployed_rules = deploy_detection(self.tenant, playbooks_dir)
+            self.deployed_rules = deploy_detection(self.tenant, playbooks_dir, dict(scenario.infra_parameters))
             if scenario.tenant.role is not None:
                 self.tenant.enforce_role(scenario.tenant.role)
         self.t0 = self.tenant.clock.now()
@@ -495,11 +495,31 @@ class _Exercise:
             entry.update(incident_id=key, outcome="redelivery of an alert already handled: no new incident")
             self.run.incident_of_alert[index] = key
             return
+        earlier, why = self._aftermath(alert)
+        if earlier is not None:  # the attacker refused after containment: the incident that refused it (intake does the same)
+            entry.update(incident_id=earlier, outcome=f"aftermath of {earlier}: {why}", aftermath=True)
+            self.run.incident_of_alert[index] = earlier
+            return
         inp = incident_input(alert, received_at=now, sandbox=True, exercise=True)
         self.host.start_new(ORCHESTRATOR_NAME, key, seal(Purpose.INCIDENT, inp, binding=key))
         self.run.incidents[key] = {}
         self.run.incident_of_alert[index] = key
         entry.update(incident_id=key, outcome="incident started")
+
+    def _aftermath(self, alert: Any) -> tuple[str | None, str | None]:
+        """(incident id, why) of the finished incident ``alert`` is the aftermath of
+        (:func:`firestop.intake.aftermath.aftermath_of`, the correlation window's default), else (None, None)."""
+        from firestop.intake.aftermath import aftermath_of
+        from firestop.intake.correlation import DEFAULT_WINDOW_SECONDS
+
+        for incident_id in self.run.incidents:
+            status = self.host.get_status(incident_id)
+            if status.runtime_status != "Completed" or not isinstance(status.output, dict):
+                continue
+            why = aftermath_of(alert, status.output, window_seconds=DEFAULT_WINDOW_SECONDS)
+            if why:
+                return incident_id, why
+        return None, None
 
     def _alerts_of(self, incident_id: str) -> set[int]:
         return {i for i, inc in self.run.incident_of_alert.items() if inc == incident_id}

@@ -514,10 +514,15 @@ def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
     lines += ["| first malicious request | MTTD | MTTC | MTTR | attacker refused after alert |", "|---|---|---|---|---|",
               f"| {_cell(d['first_malicious_at'])} | {_fmt_s(d['mttd_s'])} | {_fmt_s(d['mttc_s'])} | {_fmt_s(d['mttr_s'])} | "
               f"{_fmt_s(r['refused_after_alert_s'])} |", "",
-              "| malicious requests | served | served before detection | served after detection | served after containment | refused after containment |",
-              "|---|---|---|---|---|---|",
+              "| malicious requests | served | served before detection | served after detection | served after containment | "
+              "refused (401/403) | refused after containment |",
+              "|---|---|---|---|---|---|---|",
               f"| {r['malicious']} | {r['served']} | {r['served_before_detection']} | {r['served_after_detection']} | "
-              f"{r['served_after_containment']} | {r['refused_after_containment']} |", ""]
+              f"{r['served_after_containment']} | {r.get('refused', '—')} | {r['refused_after_containment']} |", ""]
+    for a in d.get("aftermath") or []:
+        lines.append(f"- alert {a['index']} ({_cell(a['rule'])}) opened no incident: {_cell(a['outcome'])}")
+    if d.get("aftermath"):
+        lines.append("")
     if d["rules"]:
         lines += ["| rule | condition | fired | received | MTTD | why |", "|---|---|---|---|---|---|"]
         for x in d["rules"]:

@@ -43,7 +43,7 @@ def test_detect_template_deploys_rules_and_diagnostic_settings_the_monitor_api_t
     assert tenant.credential.principal_id in rule.criteria.all_of[0].query and "{automation_principal_id}" not in rule.criteria.all_of[0].query
     assert rule.actions.action_groups == [ag.id]
     usage = monitor.scheduled_query_rules.get("rg-ai-prod", "aoai-anomalous-usage-contoso-openai-prod")
-    assert usage.actions.custom_properties == {"firestop-nsg": "/nsg-id", "firestop-playbook": "anomalous-usage"}
+    assert usage.actions.custom_properties == {"firestop-nsg": "/nsg-id", "firestop-signal": "failed-requests", "firestop-playbook": "anomalous-usage"}
     assert [a.name for a in monitor.activity_log_alerts.list_by_subscription_id()] == ["aoai-public-network-change"]
     (setting,) = [s for s in monitor.diagnostic_settings.list(DEV) if s.name == "firestop-to-workspace"]
     assert setting.workspace_id == WS and {l.category for l in setting.logs} == {"Audit", "RequestResponse", "Trace"}

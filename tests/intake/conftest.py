@@ -55,7 +55,7 @@ class FakeDurableClient:
         inst = self.instances[iid]
         return {"name": inst["name"], "instanceId": iid, "runtimeStatus": inst["runtimeStatus"],
                 "createdTime": inst["createdTime"], "lastUpdatedTime": inst["createdTime"],
-                "input": inst["input"] if show_input else None}
+                "input": inst["input"] if show_input else None, "output": inst.get("output") if show_input else None}
 
     def _maybe_fail(self, method: str) -> Any:
         self.calls.append(method)

@@ -335,3 +335,60 @@ def test_naive_now_is_refused(fake):
 )
 def test_target_ids_of_an_incident_input(value, expected):
     assert target_ids_of_input(value) == expected
+
+
+# -- Fired after containment: the attacker refused is no new incident ---------------------------------
+def _contained(fake, iid: str, *, contained_at: str, ips: list[str]) -> None:
+    fake.add(iid, ACCOUNT, status="Completed", age_s=900)
+    fake.instances[iid]["output"] = {"incident_id": iid, "status": "contained", "contained_at": contained_at,
+                                     "alert": {"target_ids": [ACCOUNT], "indicators": {"caller_ips": ips}}}
+
+
+def _client_errors(alert_id: str, *, fired: str = "2026-11-29T03:18:00Z", metric: str = "ClientErrors"):
+    from firestop.alerts import parse_alert
+
+    return parse_alert({"schemaId": "azureMonitorCommonAlertSchema", "data": {
+        "essentials": {"alertId": f"/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/{alert_id}",
+                       "alertRule": "aoai-client-errors-dynamic", "severity": "Sev3", "signalType": "Metric",
+                       "monitorCondition": "Fired", "monitoringService": "Platform", "alertTargetIDs": [ACCOUNT],
+                       "firedDateTime": fired},
+        "alertContext": {"conditionType": "DynamicThresholdCriteria", "condition": {"allOf": [
+            {"metricName": metric, "metricNamespace": "Microsoft.CognitiveServices/accounts", "operator": "GreaterThan",
+             "timeAggregation": "Total", "dimensions": [], "metricValue": 220}]}}}})
+
+
+def test_client_errors_after_a_recent_containment_are_its_aftermath_not_a_new_incident(fake):
+    _contained(fake, "inc-leaked", contained_at="2026-11-29T03:10:00+00:00", ips=["203.0.113.77"])
+    outcome = accept(fake, _client_errors("ce1"))
+    assert (outcome.kind, outcome.instance_id, outcome.http_status) == (OutcomeKind.AFTERMATH, "inc-leaked", 200)
+    assert "containment working" in outcome.reason and "start_new" not in fake.calls
+
+
+@pytest.mark.parametrize(("fired", "metric", "status", "why"), [
+    ("2026-11-29T04:20:00Z", "ClientErrors", "contained", "contained more than the window before"),
+    ("2026-11-29T03:18:00Z", "SuccessfulCalls", "contained", "not a refusal metric"),
+    ("2026-11-29T03:18:00Z", "ClientErrors", "needs_responder", "the attack was not contained"),
+])
+def test_other_alerts_after_containment_open_an_incident(fake, fired, metric, status, why):
+    _contained(fake, "inc-leaked", contained_at="2026-11-29T03:10:00+00:00", ips=["203.0.113.77"])
+    fake.instances["inc-leaked"]["output"]["status"] = status
+    outcome = accept(fake, _client_errors("ce2", fired=fired, metric=metric))
+    assert outcome.kind is OutcomeKind.STARTED, why
+
+
+def test_a_log_alert_on_the_contained_caller_is_aftermath_another_caller_is_not():
+    from firestop.intake.aftermath import aftermath_of
+
+    record = {"incident_id": "inc-1", "status": "contained", "contained_at": "2026-11-29T03:10:00+00:00",
+              "alert": {"target_ids": [ACCOUNT.upper()], "indicators": {"caller_ips": ["203.0.113.77"]}}}
+    alert = make_alert("l1")
+    same = alert.model_copy(update={"indicators": alert.indicators.model_copy(update={"caller_ips": ("203.0.113.77",)}),
+                                    "fired_at": NOW, "custom_properties": {"firestop-signal": "failed-requests"}})
+    unflagged = same.model_copy(update={"custom_properties": {}})  # e.g. content-filter refusals: the attack answered
+    other = same.model_copy(update={"indicators": alert.indicators.model_copy(update={"caller_ips": ("203.0.113.77", "192.0.2.9")})})
+    assert "203.0.113.77, already contained by inc-1" in aftermath_of(same, record, window_seconds=3600)
+    assert aftermath_of(unflagged, record, window_seconds=3600) is None
+    assert aftermath_of(other, record, window_seconds=3600) is None
+    assert aftermath_of(same, record, window_seconds=0) is None
+    assert aftermath_of(same, {**record, "alert": {"target_ids": [OTHER], "indicators": {"caller_ips": ["203.0.113.77"]}}},
+                        window_seconds=3600) is None

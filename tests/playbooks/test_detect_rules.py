@@ -54,6 +54,13 @@ def test_every_shipped_rule_is_accepted_by_the_monitor_api_and_routes_to_its_pla
     assert deployed >= 9
     rule = monitor.scheduled_query_rules.get("rg-ai-prod", "aoai-leaked-key-usage")
     assert rule.actions.custom_properties[ROUTE_PROPERTY] == "leaked-api-key"
+    # the tabletop's drill playbooks too: their rules run in the narrow-* exercises (deployed under their own names)
+    drills = [d for d in sorted((REPO_ROOT / "tabletop" / "scenarios" / "playbooks").iterdir()) if d.is_dir()]
+    for playbook in [p for folder in drills for p in load_playbooks(folder)]:
+        for rule in playbook.detect.rules():
+            _deploy(monitor, playbook.name, rule.model_copy(update={"name": f"drill-{rule.name}"}))
+            deployed += 1
+    assert monitor.scheduled_query_rules.get("rg-ai-prod", "drill-aoai-entra-token-abuse")
 
 
 def test_a_wrong_column_in_a_rule_query_is_refused_with_the_kql_engines_error():

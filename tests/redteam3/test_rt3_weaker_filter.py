@@ -1,5 +1,5 @@
 """RT3-05 (fixed; regression test): deployment.content_filter moves a deployment to *any* existing RAI policy the alert names
-(``firestop-rai-policy``) — a weaker one included — and verifies it as "stricter content filter". A content-abuse
+(``firestop-rai-policy``; the deployment from the ModelDeploymentName dimension) — a weaker one included — and verifies it as "stricter content filter". A content-abuse
 alert sent with the function key takes production's gpt-4o off the strict custom policy (Low thresholds + the
 security team's blocklist) onto Microsoft.DefaultV2, with no approval, recorded as containment."""
 
@@ -28,7 +28,9 @@ def test_a_content_abuse_alert_cannot_move_a_deployment_to_a_weaker_filter(tmp_p
     assert strict.returncode == 0, strict.stderr + strict.stdout
     alert = json.loads((ROOT / "examples/alerts/content-abuse.json").read_text())
     alert["data"]["essentials"]["alertId"] += "-rt3"
-    alert["data"]["customProperties"].update({"firestop-deployment": "gpt-4o", "firestop-rai-policy": "Microsoft.DefaultV2"})
+    # the rule names the deployment by its ModelDeploymentName dimension, the policy by a custom property
+    alert["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"].append({"name": "ModelDeploymentName", "value": "gpt-4o"})
+    alert["data"]["customProperties"].update({"firestop-rai-policy": "Microsoft.DefaultV2"})
     out = _cli(home, "alert", "handle", "-", "--json", stdin=json.dumps(alert))
     assert out.returncode in (0, 3), out.stderr
     incident = json.loads(out.stdout)

@@ -180,3 +180,34 @@ def test_delivery_retries_as_action_groups_do_and_never_logs_the_key():
     calls.clear()
     log = deliver({}, [{"serviceUri": "https://f.example/x"}], lambda u, b: 400, waits.append)
     assert [e["status"] for e in log] == [400]  # 400 is not retried
+
+
+APIM = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
+
+
+def test_calls_through_api_management_pass_the_gateway_and_log_there():
+    """A consumer's calls reach the account from the gateway's address (the account's own row shows the gateway);
+    the gateway's ApiManagementGatewayLogs row names the caller and the subscription; a suspended subscription is
+    401 at the gateway and never reaches the account."""
+    tenant, monitor = _tenant("leaked-api-key")
+    workspace = next(iter(tenant._state.doc["workspaces"].values()))  # noqa: SLF001 — the test's own tenant
+    monitor.diagnostic_settings.create_or_update(APIM, "apim-to-law", {
+        "workspace_id": workspace["resource_id"], "logs": [{"category": "GatewayLogs", "enabled": True}]})
+    call = dict(account="contoso-openai-prod", ip="203.0.113.90", apim="apim-contoso-ai", apim_subscription="partner-acme", tag="x")
+    assert tenant.data_plane_call(**call) == 200
+    assert tenant.data_plane_call(**{**call, "apim_subscription": "no-such-consumer"}) == 401
+    ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True) \
+        .api_management(SUB).subscription.update("rg-ai-prod", "apim-contoso-ai", "partner-acme", "*", {"state": "suspended"})
+    assert tenant.data_plane_call(**call) == 401
+    log = tenant.data_plane_log()
+    assert [(e["ip"], e["status"], e.get("via")) for e in log[-3:]] == [
+        ("203.0.113.90", 200, "apim-contoso-ai/partner-acme"), ("203.0.113.90", 401, "apim-contoso-ai/no-such-consumer"),
+        ("203.0.113.90", 401, "apim-contoso-ai/partner-acme")]
+    diag = workspace["tables"]["AzureDiagnostics"]
+    ip = [c["name"] for c in diag["columns"]].index("CallerIPAddress")
+    assert [p["row"][ip] for p in diag.get("pending", [])] == ["198.51.100.20"]  # only the forwarded call, from the gateway
+    gateway = workspace["tables"]["ApiManagementGatewayLogs"]
+    names = [c["name"] for c in gateway["columns"]]
+    rows = [dict(zip(names, p["row"])) for p in gateway["pending"]]
+    assert [(r["CallerIpAddress"], r["ApimSubscriptionId"], r["ResponseCode"], r["BackendResponseCode"]) for r in rows] == [
+        ("203.0.113.90", "partner-acme", 200, 200), ("203.0.113.90", "no-such-consumer", 401, 0), ("203.0.113.90", "partner-acme", 401, 0)]

@@ -170,7 +170,7 @@ def test_syntax_outside_the_subset_is_rejected(text):
         ("Nope | take 1", "Nope"),
         ('Req | where ip == "x"', "ip"),
         ("Req | where Status == 200", "Cannot compare values of types string and long"),
-        ("Req | where parse_json(Op) == 1", "parse_json"),
+        ("Req | where base64_decode_tostring(Op) == \"x\"", "base64_decode_tostring"),  # not in the subset
         ("Req | where count() > 1", "summarize"),
         ("Req | summarize foo() by Ip", "foo"),
         ("Req | where Ms", "boolean"),
@@ -229,3 +229,15 @@ def test_summarize_counts_partition_the_rows(xs):
     rows = run_query("N | summarize count() by x", _table(xs), NOW).rows
     assert sum(r[1] for r in rows) == len(xs)
     assert {r[0]: r[1] for r in rows} == {x: xs.count(x) for x in set(xs)}
+
+
+def test_parse_json_reads_a_property_of_a_json_column():
+    """``tostring(parse_json(properties_s).modelDeploymentName)`` as Azure OpenAI rules read the RequestResponse
+    row's properties; a missing property or non-JSON text is null (empty after tostring); a string has no members."""
+    tables = {"AzureDiagnostics": {"columns": [{"name": "properties_s", "type": "string"}], "rows": [
+        ['{"objectId":"e7d9","modelDeploymentName":"gpt-4o"}'], ['{"objectId":""}'], ["not json"]]}}
+    result = run_query("AzureDiagnostics | extend d = tostring(parse_json(properties_s).modelDeploymentName), "
+                       "o = tostring(todynamic(properties_s).objectId) | project d, o", tables, NOW)
+    assert result.rows == [["gpt-4o", "e7d9"], ["", ""], ["", ""]]
+    with pytest.raises(KqlSemanticError, match="needs a dynamic value"):
+        run_query("AzureDiagnostics | extend d = properties_s.modelDeploymentName", tables, NOW)

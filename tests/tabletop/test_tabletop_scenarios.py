@@ -58,6 +58,11 @@ def test_leaked_key_scorecard(firestop_home):
     assert detection["mttc_s"] == pytest.approx(detection["mttd_s"] + card["metrics"]["mttc_s"], abs=0.01)
     requests = detection["requests"]
     assert requests["refused_after_alert_s"] <= 5 and requests["served_after_containment"] == 0
+    # the attacker keeps trying after containment: refused, counted, and no second (noisy) incident
+    assert len(card["incidents"]) == 1
+    assert requests["refused_after_containment"] > 100 and requests["refused"] == requests["malicious"] - requests["served"]
+    (after,) = detection["aftermath"]
+    assert after["incident_id"] == card["incidents"][0]["incident_id"] and "containment working" in after["outcome"]
     assert requests["served_before_detection"] + requests["served_after_detection"] == requests["served"] > 100
     (rule,) = [r for r in detection["rules"] if r["condition"] == "Fired" and r["rule"].startswith("aoai-leaked-key-usage")]
     assert "120 s after a request" in rule["why"] and "every 60 s" in rule["why"]

@@ -47,7 +47,10 @@ from ..core.clock import format_utc, parse_utc
 from ..core.state import TenantState
 from ..logs.kql import KqlError, run_query
 from . import models, payloads
-from .traffic import metric_series
+from .traffic import known_tables, metric_series
+
+#: resource-log categories a resource-centric rule reads (Cognitive Services; API Management's GatewayLogs)
+LOG_CATEGORIES = ("Audit", "RequestResponse", "Trace", "GatewayLogs")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: at most this many evaluations of one rule per call (a clock jump of days does not loop forever)
@@ -146,7 +149,7 @@ def _scope_tables(state: TenantState, scopes: list, at: datetime, window: float)
     for scope in scopes:
         low = str(scope).rstrip("/").lower()
         direct = [w for w in state.doc["workspaces"].values() if str(w.get("resource_id", "")).lower() == low]
-        targets = direct or list({id(w): w for c in ("Audit", "RequestResponse", "Trace")
+        targets = direct or list({id(w): w for c in LOG_CATEGORIES
                                   for w in models.log_workspaces(state, str(scope), c)}.values())
         for workspace in targets:
             customer = customer or workspace.get("customer_id", "")
@@ -158,6 +161,9 @@ def _scope_tables(state: TenantState, scopes: list, at: datetime, window: float)
                         if (direct or (rid is not None and str(r[rid]).lower() == low))
                         and (tg is None or start <= _when(r[tg]) <= at)]
                 tables.setdefault(name, {"columns": table["columns"], "rows": []})["rows"].extend(rows)
+    if tables:
+        for name, table in known_tables().items():
+            tables.setdefault(name, table)
     return tables, customer
 
 

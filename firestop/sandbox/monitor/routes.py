@@ -33,6 +33,8 @@ from ..core.router import RequestContext, Route
 from ..core.wire import SandboxResponse
 from ..logs.kql import KqlError, run_query
 from . import models, room
+from .evaluate import LOG_CATEGORIES
+from .traffic import known_tables
 
 ARM = "management.azure.com"
 RG = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Insights"
@@ -99,12 +101,15 @@ def scope_tables(state, scopes: list) -> Optional[dict]:
                 found = True
                 for name, table in workspace["tables"].items():
                     tables.setdefault(name, {"columns": table["columns"], "rows": []})["rows"].extend(table["rows"])
-        for category in ("Audit", "RequestResponse", "Trace"):
+        for category in LOG_CATEGORIES:
             for workspace in models.log_workspaces(state, str(scope), category):
                 found = True
                 for name, table in workspace["tables"].items():
                     if name not in tables:
                         tables[name] = {"columns": table["columns"], "rows": list(table["rows"])}
+    if found:
+        for name, table in known_tables().items():  # Azure tables exist in every workspace before their first row
+            tables.setdefault(name, table)
     return tables if found else None
 
 

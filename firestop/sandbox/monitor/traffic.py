@@ -24,13 +24,27 @@ Each call leaves:
   content filter), ``RAIAbusiveUsersCount`` (distinct callers rejected by the filter this minute)),
   recorded whatever the diagnostic settings (platform metrics always exist);
 * an entry in ``doc["dataplane"]`` ``{at, account, ip, operation, status, tag}`` (``tag`` names the
-  attack activity, ``None`` for legitimate traffic) — the scorecard counts served malicious calls there.
+  attack activity, ``None`` for legitimate traffic; ``via`` ``apim/sid`` for calls through API
+  Management) — the scorecard counts served malicious calls there.
+
+Calls **through API Management** (``apim`` + ``apim_subscription``: the consumer's subscription key
+sent as ``Ocp-Apim-Subscription-Key``) pass the gateway first: a subscription that does not exist
+or is not ``active`` (suspended, cancelled …) is **401** at the gateway and never reaches the
+account (API Management: "Access denied due to invalid subscription key. Make sure to provide a
+valid key for an active subscription."); otherwise the gateway calls the account from its own
+public address (``properties.publicIPAddresses[0]``, default :data:`APIM_GATEWAY_IP`, inside the
+app's egress range the account allows) with its managed identity, so the account's own log row
+shows the gateway, not the caller. The gateway writes an ``ApiManagementGatewayLogs`` row
+(resource-specific table: ``CallerIpAddress``, ``ApimSubscriptionId``, ``ResponseCode``,
+``BackendResponseCode`` …) to every workspace a diagnostic setting of the service sends
+``GatewayLogs`` to, visible after the same ingestion delay.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -40,6 +54,24 @@ from ..core.state import TenantState
 from . import models
 
 DEFAULT_INGESTION_S = 120.0
+#: the sandbox's API Management gateway address when the service body names none (in the app egress range)
+APIM_GATEWAY_IP = "198.51.100.20"
+APIM_SERVICE_TYPE = "microsoft.apimanagement/service"
+#: Azure's resource-specific table for API Management gateway logs (Azure Monitor table reference
+#: ``ApiManagementGatewayLogs``; the columns the sandbox fills). Known in every workspace, as Azure tables are.
+GATEWAY_TABLE = "ApiManagementGatewayLogs"
+GATEWAY_COLUMNS = [
+    ("TimeGenerated", "datetime"), ("_ResourceId", "string"), ("OperationName", "string"), ("CorrelationId", "string"),
+    ("Region", "string"), ("IsRequestSuccess", "bool"), ("TotalTime", "long"), ("CallerIpAddress", "string"),
+    ("Method", "string"), ("Url", "string"), ("ResponseCode", "int"), ("BackendResponseCode", "int"), ("ApiId", "string"),
+    ("OperationId", "string"), ("ApimSubscriptionId", "string"), ("BackendId", "string"), ("TenantId", "string"),
+    ("SourceSystem", "string"), ("Type", "string"),
+]
+
+
+def known_tables() -> dict:
+    """Azure tables every workspace has even before a row arrives (name -> ``{"columns", "rows": []}``)."""
+    return {GATEWAY_TABLE: {"columns": [{"name": n, "type": t} for n, t in GATEWAY_COLUMNS], "rows": []}}
 METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "Ratelimit", "RAIRejectedRequests", "RAIAbusiveUsersCount")
 
 
@@ -66,14 +98,25 @@ def minute_key(when: datetime) -> str:
     return format_utc(when.replace(second=0, microsecond=0))
 
 
+def _apim_service(state: TenantState, name: str) -> dict:
+    for body in state.doc["resources"].values():
+        if body.get("type", "").lower() == APIM_SERVICE_TYPE and body.get("name", "").lower() == name.lower():
+            return body
+    raise KeyError(name)
+
+
 def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optional[str] = None, principal: Optional[str] = None,
          deployment: str = "gpt-4o", operation: str = "ChatCompletions_Create", content_filtered: bool = False,
-         tag: Optional[str] = None) -> int:
+         tag: Optional[str] = None, apim: Optional[str] = None, apim_subscription: Optional[str] = None) -> int:
     """Answer one data-plane call (status code, see the module docstring) and record what it leaves.
 
     ``key``: the ``api-key`` value sent (``None`` with ``principal``: an Entra token for that
-    object id). ``KeyError`` if ``account`` does not exist.
+    object id). ``apim`` + ``apim_subscription``: the call goes through that API Management
+    consumer (``key``/``principal`` ignored). ``KeyError`` if ``account`` or ``apim`` does not exist.
     """
+    if apim is not None:
+        return _through_gateway(state, now, apim=apim, sid=str(apim_subscription or ""), account=account, ip=ip,
+                                deployment=deployment, operation=operation, content_filtered=content_filtered, tag=tag)
     body = account_by_name(state, account)
     account_id = body["id"]
     props = body.get("properties") or {}
@@ -141,6 +184,48 @@ def _log_row(state: TenantState, now: datetime, account: dict, *, ip: str, princ
         table = workspace["tables"].get("AzureDiagnostics")
         if table is None:
             continue
+        row = [({**values, "TenantId": workspace.get("customer_id", "")}).get(col["name"]) for col in table["columns"]]
+        table.setdefault("pending", []).append({"visible_at": visible_at, "row": row})
+
+
+def _through_gateway(state: TenantState, now: datetime, *, apim: str, sid: str, account: str, ip: str, deployment: str,
+                     operation: str, content_filtered: bool, tag: Optional[str]) -> int:
+    service = _apim_service(state, apim)
+    sub = state.doc["resources"].get(f"{service['id']}/subscriptions/{sid}".lower())
+    active = sub is not None and str((sub.get("properties") or {}).get("state", "")).lower() == "active"
+    if not active:
+        status, backend = 401, 0
+        state.doc.setdefault("dataplane", []).append(
+            {"at": format_utc(now), "account": account_by_name(state, account)["name"], "ip": ip, "operation": operation,
+             "status": status, "tag": tag, "via": f"{service['name']}/{sid}"})
+    else:
+        gateway_ip = ((service.get("properties") or {}).get("publicIPAddresses") or [APIM_GATEWAY_IP])[0]
+        identity = str(uuid.uuid5(uuid.NAMESPACE_URL, service["id"].lower()))  # the gateway's managed identity (stand-in)
+        backend = call(state, now, account=account, ip=gateway_ip, principal=identity, deployment=deployment, operation=operation,
+                       content_filtered=content_filtered, tag=tag)
+        entry = state.doc["dataplane"][-1]
+        entry.update(ip=ip, via=f"{service['name']}/{sid}")
+        status = backend
+    _gateway_row(state, now, service, ip=ip, sid=sid, status=status, backend=backend, deployment=deployment)
+    return status
+
+
+def _gateway_row(state: TenantState, now: datetime, service: dict, *, ip: str, sid: str, status: int, backend: int,
+                 deployment: str) -> None:
+    workspaces = models.log_workspaces(state, service["id"], "GatewayLogs")
+    if not workspaces:
+        return
+    visible_at = format_utc(now + timedelta(seconds=state.latency.get("diagnostics.ingestion", DEFAULT_INGESTION_S)))
+    values = {
+        "TimeGenerated": format_utc(now), "_ResourceId": service["id"].lower(), "OperationName": "Microsoft.ApiManagement/GatewayLogs",
+        "CorrelationId": state.new_guid("gateway-correlation"), "Region": service.get("location", ""),
+        "IsRequestSuccess": 200 <= status < 400, "TotalTime": 900 if status == 200 else 12, "CallerIpAddress": ip, "Method": "POST",
+        "Url": f"{((service.get('properties') or {}).get('gatewayUrl') or '')}/openai/deployments/{deployment}/chat/completions",
+        "ResponseCode": status, "BackendResponseCode": backend, "ApiId": "azure-openai", "OperationId": "ChatCompletions_Create",
+        "ApimSubscriptionId": sid, "BackendId": "", "SourceSystem": "Azure", "Type": GATEWAY_TABLE,
+    }
+    for workspace in workspaces:
+        table = workspace["tables"].setdefault(GATEWAY_TABLE, known_tables()[GATEWAY_TABLE])
         row = [({**values, "TenantId": workspace.get("customer_id", "")}).get(col["name"]) for col in table["columns"]]
         table.setdefault("pending", []).append({"visible_at": visible_at, "row": row})
 

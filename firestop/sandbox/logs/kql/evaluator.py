@@ -15,12 +15,13 @@ last (ascending: nulls first); ``summarize`` names ``count()`` ``count_`` and
 Comparing a string with a number is a semantic error, as in KQL (use ``toint()``).
 
 Functions: ago, now, datetime, bin, floor, toint, tolong, toreal, todouble,
-tostring, tolower, toupper, strlen, isempty, isnotempty, isnull, isnotnull, not.
+parse_json/todynamic (a ``dynamic`` value; ``.name`` reads a property, null when absent), tostring, tolower, toupper, strlen, isempty, isnotempty, isnull, isnotnull, not.
 Aggregates: count, countif, dcount, min, max, sum, avg.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any, Callable, Optional
 
 from ...core.clock import format_utc, parse_utc
 from .errors import KqlSemanticError
-from .parser import Between, Binary, Call, Column, CountRows, Distinct, Extend, InList, Literal, Negate, Project, Query, Sort, Summarize, Take, Where
+from .parser import Between, Binary, Call, Column, CountRows, Distinct, Extend, InList, Literal, Member, Negate, Project, Query, Sort, Summarize, Take, Where
 
 NUMERIC = {"long", "int", "real"}
 STRINGISH = {"string", "guid"}
@@ -272,6 +273,12 @@ class Evaluator:
             return Compiled(between, "bool")
         if isinstance(node, Call):
             return self.compile_call(node, schema, where)
+        if isinstance(node, Member):
+            base = self.compile(node.base, schema, where)
+            if base.type != "dynamic":
+                raise KqlSemanticError(f"'.{node.name}' needs a dynamic value on its left (got {base.type}); use parse_json()", node.pos, node.name)
+            key = node.name
+            return Compiled(lambda r: (lambda v: v.get(key) if isinstance(v, dict) else None)(base.fn(r)), "dynamic")
         raise KqlSemanticError(f"unsupported expression {type(node).__name__}")
 
     def compile_binary(self, node: Binary, schema: dict, where: str) -> Compiled:
@@ -362,6 +369,13 @@ class Evaluator:
         if name in ("toreal", "todouble"):
             arity(1)
             return Compiled(lambda r: _to_real(args[0].fn(r)), "real")
+        if name in ("parse_json", "todynamic"):
+            arity(1)
+            src = args[0]
+            if src.type == "dynamic":
+                return src
+            _require(src, STRINGISH, name, node)
+            return Compiled(lambda r: _parse_json(src.fn(r)), "dynamic")
         if name == "tostring":
             arity(1)
             src = args[0]
@@ -492,9 +506,21 @@ def _to_real(value: Any) -> Optional[float]:
         return None
 
 
+def _parse_json(value: Any) -> Any:
+    """KQL ``parse_json``: the JSON value of a string; a string that is not JSON stays the string; null stays null."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def _to_string(value: Any, type_: str) -> str:
     if value is None:
         return ""
+    if type_ == "dynamic" and not isinstance(value, str):
+        return json.dumps(value, separators=(",", ":"))
     if type_ == "datetime":
         return format_utc(value)
     if type_ == "timespan":

@@ -4,7 +4,7 @@ Token kinds: ``IDENT`` (also keywords and negated/case-insensitive operators suc
 as ``!in``, ``in~``, ``!has``), ``STRING`` ('..', "..", @'..' verbatim),
 ``NUMBER`` (int or float), ``TIMESPAN`` (``5m``, ``1h``, ``2d``, ``30s``,
 ``100ms``; value in seconds), ``DATETIME`` (raw text inside ``datetime(...)``),
-``OP`` (``| ( ) , = == != =~ !~ < <= > >= .. + - * / %``), ``EOF``.
+``OP`` (``| ( ) , = == != =~ !~ < <= > >= .. + - * / % .``; ``.`` is member access on a dynamic value), ``EOF``.
 ``//`` starts a comment to end of line.
 """
 
@@ -18,7 +18,7 @@ from .errors import KqlSyntaxError
 _TIMESPAN_UNITS = {"ms": 0.001, "milliseconds": 0.001, "s": 1.0, "seconds": 1.0, "m": 60.0, "minutes": 60.0,
                    "h": 3600.0, "hours": 3600.0, "d": 86400.0, "days": 86400.0}
 _NEGATABLE = ("in~", "in", "has", "contains", "startswith", "endswith", "between", "has_cs", "contains_cs")
-_OPS = ("==", "!=", "=~", "!~", "<=", ">=", "..", "|", "(", ")", ",", "=", "<", ">", "+", "-", "*", "/", "%")
+_OPS = ("==", "!=", "=~", "!~", "<=", ">=", "..", "|", "(", ")", ",", "=", "<", ">", "+", "-", "*", "/", "%", ".")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,15 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Member:
+    """``base.name`` on a dynamic value (``parse_json(properties_s).modelDeploymentName``)."""
+
+    base: Any
+    name: str
+    pos: int
+
+
+@dataclass(frozen=True)
 class Binary:
     op: str
     left: Any
@@ -334,6 +343,15 @@ class Parser:
         return self.parse_primary()
 
     def parse_primary(self) -> Any:
+        node = self._parse_atom()
+        while self.tok.is_op("."):
+            dot = self.advance()
+            if self.tok.kind != "IDENT":
+                self.fail("Expected a property name after '.'")
+            node = Member(node, self.advance().value, dot.pos)
+        return node
+
+    def _parse_atom(self) -> Any:
         tok = self.tok
         if tok.kind == "STRING":
             self.advance()
