@@ -122,3 +122,37 @@ def role_definition(playbooks: list[Any], scopes: list[str], name: str = "Firest
         "NotDataActions": [],
         "AssignableScopes": list(scopes),
     }
+
+
+#: Where an action is used, when not on a protected resource: the scope the template assigns it at, with a narrow
+#: role of its own (``python -m firestop infra``). Defender for Cloud keeps an alert on the affected resource's
+#: resource group (``/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Security/locations/{l}/alerts/{a}``,
+#: Alerts - Get Resource Group Level Alert, REST 2022-01-01); Sentinel incidents live in the workspace
+#: (``{workspace id}/providers/Microsoft.SecurityInsights/incidents/{id}``, REST 2024-03-01); API Management
+#: subscriptions in the service (``{service id}/subscriptions/{sid}``, REST 2022-08-01).
+WRITE_BACK_SCOPES = {
+    "defender": ("Microsoft.Security/",),
+    "sentinel": ("Microsoft.SecurityInsights/",),
+    "apim": ("Microsoft.ApiManagement/",),
+}
+
+
+def scope_kind(action: str) -> str:
+    """``protected`` (assigned at the protected resources) or the :data:`WRITE_BACK_SCOPES` kind of ``action``."""
+    lowered = action.lower()
+    for kind, prefixes in WRITE_BACK_SCOPES.items():
+        if any(lowered.startswith(p.lower()) for p in prefixes):
+            return kind
+    return "protected"
+
+
+def scoped_actions(playbooks: list[Any]) -> dict[str, tuple[list[str], list[str]]]:
+    """``{"protected" | "defender" | "sentinel" | "apim": (Actions, DataActions)}`` the playbooks need at each kind of
+    scope (every kind present, possibly empty); together exactly :func:`needed_actions`."""
+    actions, data = needed_actions(runbooks_of(playbooks))
+    out: dict[str, tuple[list[str], list[str]]] = {kind: ([], []) for kind in ("protected", *WRITE_BACK_SCOPES)}
+    for action in actions:
+        out[scope_kind(action)][0].append(action)
+    for action in data:
+        out[scope_kind(action)][1].append(action)
+    return out

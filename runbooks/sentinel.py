@@ -55,6 +55,12 @@ from runbooks.targets import ACCOUNT_TYPE
 READ = "Microsoft.SecurityInsights/incidents/read"
 WRITE = "Microsoft.SecurityInsights/incidents/write"
 COMMENT = "Microsoft.SecurityInsights/incidents/comments/write"
+#: Incidents - List Alerts / List Entities (POST …/incidents/{id}/alerts, …/entities), which choose the incidents to
+#: write back to (module doc); provider operations "Gets Incident Alerts" / "Gets Sentinel Incident Entities".
+LIST_ALERTS = "Microsoft.SecurityInsights/incidents/alerts/read"
+LIST_ENTITIES = "Microsoft.SecurityInsights/incidents/entities/read"
+#: Incident Comments - List: a retried comment or close finds its own earlier one (module doc).
+READ_COMMENTS = "Microsoft.SecurityInsights/incidents/comments/read"
 MAX_CANDIDATES = 50
 MAX_INCIDENTS = 5
 _SENTINEL_ALERT = "microsoft.securityinsights/incidents/"
@@ -179,7 +185,7 @@ def comment_text(ctx: RunContext, phase: str, message: str) -> str:
 class SentinelComment(Runbook[CommentParams]):
     name = "sentinel.comment"
     summary = "Comment on the Sentinel incident(s) of this attack: what the phase did and where the record is"
-    permissions = (READ, COMMENT)
+    permissions = (READ, LIST_ALERTS, LIST_ENTITIES, READ_COMMENTS, COMMENT)
     Params = CommentParams
     target_type = ACCOUNT_TYPE  # the attacked account; the Sentinel incidents are found from it
     reversible = False
@@ -234,7 +240,7 @@ def _state(incident: dict) -> dict[str, Any]:
 class SentinelCloseIncident(Runbook[CloseParams]):
     name = "sentinel.close_incident"
     summary = "Close the Sentinel incident(s) of a contained attack: owner Firestop, status Closed, classification"
-    permissions = (READ, WRITE, COMMENT)
+    permissions = (READ, LIST_ALERTS, LIST_ENTITIES, READ_COMMENTS, WRITE, COMMENT)
     Params = CloseParams
     target_type = ACCOUNT_TYPE
 

@@ -50,6 +50,9 @@ def infra(
     key_vault: Optional[str] = typer.Option(None, "--key-vault", metavar="RG/NAME", help="The consumers' Key Vault (role on the one secret only)."),
     key_secret_name: str = typer.Option("openai-api-key", "--key-secret-name", help="Secret the consumers read the key from."),
     workspace: Optional[str] = typer.Option(None, "--workspace", metavar="RG/NAME", help="Log Analytics workspace queried for evidence."),
+    defender_resource_group: list[str] = typer.Option([], "--defender-resource-group", metavar="NAME", help="Resource group whose Defender for Cloud alerts Firestop resolves (repeatable; default: the --account groups)."),
+    sentinel_workspace: Optional[str] = typer.Option(None, "--sentinel-workspace", metavar="RG/NAME", help="Log Analytics workspace Microsoft Sentinel runs on (incidents Firestop comments on and closes)."),
+    apim: list[str] = typer.Option([], "--apim", metavar="RG/NAME", help="API Management service whose subscriptions the apim.* runbooks suspend (repeatable)."),
     entra_client_id: Optional[str] = typer.Option(None, "--entra-client-id", help="appId of the app registration fronting the API."),
     log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", help="Workspace ID (GUID) of --workspace, for FIRESTOP_LOG_WORKSPACE_ID."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
@@ -79,7 +82,8 @@ def infra(
         subscription = str(read_seed_file()["subscription_id"])
     try:
         scopes = S.parse(subscription=subscription, resource_groups=resource_group, accounts=account, nsgs=nsg,
-                         key_vault=key_vault, key_secret_name=key_secret_name, workspace=workspace)
+                         key_vault=key_vault, key_secret_name=key_secret_name, workspace=workspace,
+                         defender_resource_groups=defender_resource_group, sentinel_workspace=sentinel_workspace, apim=apim)
         S.check(scopes, _clients(azure))
     except S.ScopeError as exc:
         fail(f"{exc.flag}: {clean(exc.message)}", EXIT_BAD_INPUT, as_json=as_json)

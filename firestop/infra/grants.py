@@ -9,7 +9,9 @@ definition the caller cannot read, e.g. a built-in role the sandbox does not hol
 that :meth:`firestop.sandbox.Tenant.enforce_role` enforces, with ``AssignableScopes`` = the scopes
 it is **assigned** at (the sandbox treats a role as held at its assignable scopes), so the sandbox
 answers exactly as Azure would for that identity. ValueError when the grants hold more than one
-readable role (name them) or none.
+readable role (name them) or none. ``enforced_roles(grants)``: the same for every readable role the
+grants hold (the containment role and the narrow write-back roles), a list in role-name order —
+what ``enforce_role`` takes to answer as an identity holding all of them.
 """
 
 from __future__ import annotations
@@ -57,3 +59,14 @@ def enforced_role(grants: list[Grant]) -> dict:
     scopes = sorted({g.scope for g in grants if g.role_definition_id.lower() == rid}, key=str.lower)
     return {"Name": role["roleName"], "Actions": role["Actions"], "NotActions": role["NotActions"],
             "DataActions": role["DataActions"], "NotDataActions": role["NotDataActions"], "AssignableScopes": scopes}
+
+
+def enforced_roles(grants: list[Grant]) -> list[dict]:
+    """One :func:`enforced_role` per readable role of ``grants``, by role name; ValueError when there is none."""
+    by_role: dict[str, list[Grant]] = {}
+    for g in grants:
+        if g.role is not None:
+            by_role.setdefault(g.role_definition_id.lower(), []).append(g)
+    if not by_role:
+        raise ValueError("expected the grants of at least one custom role, found none")
+    return sorted((enforced_role(gs) for gs in by_role.values()), key=lambda r: r["Name"])

@@ -1,9 +1,11 @@
 """The playbook-dependent parameters of ``infra/azuredeploy.json`` (an ARM parameters file).
 
 ``build(playbooks, scopes, …)`` → ``{"$schema": …deploymentParameters.json#, "contentVersion", "parameters": {…}}``
-with ``customRoleName``, ``customRoleActions``, ``customRoleDataActions`` (exactly what the
-playbooks' runbooks call, :func:`runbooks.permissions.role_definition`), ``protectedResources``
-(``[{resourceGroup, resource}]``), ``protectedResourceGroups``, ``actionGroupName`` and, when
+with ``customRoleName``, ``customRoleActions``, ``customRoleDataActions`` (what the playbooks'
+runbooks call on the protected resources, :func:`runbooks.permissions.scoped_actions`), ``protectedResources``
+(``[{resourceGroup, resource}]``), ``protectedResourceGroups``, the narrow write-back roles' actions and
+scopes (``defenderRoleActions``/``defenderResourceGroups``, ``sentinelRoleActions``/``sentinelWorkspaceId``,
+``apimRoleActions``/``apimServiceIds``: each role assigned only there), ``actionGroupName`` and, when
 known, ``keyVaultUrl``/``keySecretName``/``entraClientId``/``logWorkspaceId``. Settings that do not
 follow from the playbooks (``entraClientId`` …) are filled when given, else left for the operator:
 :data:`OPERATOR_PARAMETERS` names them and the CLI prints what is still missing.
@@ -28,18 +30,27 @@ def build(playbooks: list[Any], scopes: Scopes, *, role_name: str = "Firestop re
           key_secret_name: str = "openai-api-key", entra_client_id: Optional[str] = None,
           log_workspace_id: Optional[str] = None) -> dict[str, Any]:
     """The parameters file as a dict (JSON-able)."""
-    from runbooks.permissions import role_definition
+    from runbooks.permissions import scoped_actions
 
-    role = role_definition(playbooks, [f"/subscriptions/{scopes.subscription_id}"], name=role_name)
+    scoped = scoped_actions(playbooks)
+    actions, data = scoped["protected"]
+    sentinel_id, apim_ids = scopes.write_back_ids()
     params: dict[str, Any] = {
         "customRoleName": {"value": role_name},
-        "customRoleActions": {"value": role["Actions"]},
-        "customRoleDataActions": {"value": role["DataActions"]},
+        "customRoleActions": {"value": actions},
+        "customRoleDataActions": {"value": data},
         "protectedResources": {"value": [{"resourceGroup": r.resource_group, "resource": r.path} for r in scopes.resources]},
         "protectedResourceGroups": {"value": list(scopes.resource_groups)},
+        "defenderRoleActions": {"value": scoped["defender"][0]},
+        "defenderResourceGroups": {"value": list(scopes.defender_resource_groups) if scoped["defender"][0] else []},
+        "sentinelRoleActions": {"value": scoped["sentinel"][0]},
+        "apimRoleActions": {"value": scoped["apim"][0]},
+        "apimServiceIds": {"value": apim_ids if scoped["apim"][0] else []},
         "actionGroupName": {"value": action_group},
         "keySecretName": {"value": key_secret_name},
     }
+    if sentinel_id and scoped["sentinel"][0]:
+        params["sentinelWorkspaceId"] = {"value": sentinel_id}
     if scopes.key_vault:
         params["keyVaultUrl"] = {"value": f"https://{scopes.key_vault}.vault.azure.net"}
     if entra_client_id:
@@ -49,7 +60,20 @@ def build(playbooks: list[Any], scopes: Scopes, *, role_name: str = "Firestop re
     return {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "parameters": params}
 
 
+#: Write-back scopes the playbooks need but the flags did not name: (actions parameter, scope parameter, how to give it).
+WRITE_BACK_PARAMETERS = (
+    ("defenderRoleActions", "defenderResourceGroups", "the resource groups of the Defender for Cloud alerts to resolve (--account's groups, or --defender-resource-group)"),
+    ("sentinelRoleActions", "sentinelWorkspaceId", "the Microsoft Sentinel workspace the playbooks write back to (--sentinel-workspace <rg>/<name>)"),
+    ("apimRoleActions", "apimServiceIds", "the API Management services whose subscriptions the playbooks suspend (--apim <rg>/<name>)"),
+)
+
+
 def missing(parameters: dict[str, Any]) -> dict[str, str]:
-    """Required operator parameters still absent: ``{name: how to get it}``."""
+    """Required operator parameters still absent, and write-back scopes the playbooks' actions need but nobody
+    named (their step would end forbidden): ``{name: how to get it}``."""
     have = parameters.get("parameters", {})
-    return {k: v for k, v in OPERATOR_PARAMETERS.items() if k not in have}
+    out = {k: v for k, v in OPERATOR_PARAMETERS.items() if k not in have}
+    for actions, scope, how in WRITE_BACK_PARAMETERS:
+        if (have.get(actions) or {}).get("value") and not (have.get(scope) or {}).get("value"):
+            out[scope] = how
+    return out

@@ -13,6 +13,11 @@ Forms accepted (each error names the flag and the fix, :class:`ScopeError`):
   secret (``…/vaults/{v}/secrets/{s}``). ``--workspace RG/NAME`` or a workspace ID: the evidence
   workspace. Both checked for format and resource group only (the sandbox has no ARM routes for vaults
   and workspaces).
+* Write-back scopes (a narrow role each, :data:`runbooks.permissions.WRITE_BACK_SCOPES`):
+  ``--defender-resource-group NAME`` (repeatable; default: the protected accounts' groups, where Defender
+  for Cloud keeps their alerts), ``--sentinel-workspace RG/NAME`` or a workspace ID (the Sentinel
+  workspace), ``--apim RG/NAME`` or an API Management service ID (repeatable). Checked for format and
+  resource group.
 """
 
 from __future__ import annotations
@@ -52,6 +57,14 @@ class Scopes:
     resource_groups: list[str] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     key_vault: Optional[str] = None  # vault name (for the URL)
+    defender_resource_groups: list[str] = field(default_factory=list)
+    sentinel_workspace: Optional[Resource] = None
+    apim_services: list[Resource] = field(default_factory=list)
+
+    def write_back_ids(self) -> tuple[Optional[str], list[str]]:
+        """(the Sentinel workspace's resource ID or None, the API Management services' resource IDs)."""
+        ws = self.sentinel_workspace.id(self.subscription_id) if self.sentinel_workspace else None
+        return ws, [r.id(self.subscription_id) for r in self.apim_services]
 
 
 def _split(flag: str, value: str, namespace_type: str, subscription_id: str) -> tuple[str, str]:
@@ -71,7 +84,9 @@ def _split(flag: str, value: str, namespace_type: str, subscription_id: str) -> 
 
 
 def parse(*, subscription: str, resource_groups: list[str], accounts: list[str], key_vault: Optional[str],
-          key_secret_name: str, workspace: Optional[str], nsgs: Optional[list[str]] = None) -> Scopes:
+          key_secret_name: str, workspace: Optional[str], nsgs: Optional[list[str]] = None,
+          defender_resource_groups: Optional[list[str]] = None, sentinel_workspace: Optional[str] = None,
+          apim: Optional[list[str]] = None) -> Scopes:
     """The scopes the flags name (format only; :func:`check` asks Azure/the sandbox they exist)."""
     if not _GUID.match(subscription or ""):
         raise ScopeError("--subscription", f"{subscription!r} is not a subscription ID (GUID); see az account show --query id")
@@ -100,6 +115,24 @@ def parse(*, subscription: str, resource_groups: list[str], accounts: list[str],
     if workspace:
         rg, name = _split("--workspace", workspace, "Microsoft.OperationalInsights/workspaces", subscription)
         out.resources.append(Resource(rg, f"Microsoft.OperationalInsights/workspaces/{name}"))
+    for rg in defender_resource_groups or []:
+        if not _NAME.match(rg):
+            raise ScopeError("--defender-resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')')")
+        if rg.lower() not in {g.lower() for g in out.defender_resource_groups}:
+            out.defender_resource_groups.append(rg)
+    if not out.defender_resource_groups:  # Defender for Cloud keeps an account's alerts on the account's resource group
+        for r in out.resources:
+            if r.path.startswith("Microsoft.CognitiveServices/accounts/") and r.resource_group.lower() not in {g.lower() for g in out.defender_resource_groups}:
+                out.defender_resource_groups.append(r.resource_group)
+    if sentinel_workspace:
+        rg, name = _split("--sentinel-workspace", sentinel_workspace, "Microsoft.OperationalInsights/workspaces", subscription)
+        out.sentinel_workspace = Resource(rg, f"Microsoft.OperationalInsights/workspaces/{name}")
+    if len(apim or []) > MAX_SCOPES:
+        raise ScopeError("--apim", f"at most {MAX_SCOPES} API Management services")
+    for value in apim or []:
+        rg, name = _split("--apim", value, "Microsoft.ApiManagement/service", subscription)
+        if not any(r.resource_group == rg and r.path.endswith(f"/{name}") for r in out.apim_services):
+            out.apim_services.append(Resource(rg, f"Microsoft.ApiManagement/service/{name}"))
     return out
 
 
@@ -111,9 +144,14 @@ def check(scopes: Scopes, clients: Any) -> None:
     from azure.core.exceptions import ResourceNotFoundError
 
     resources = clients.resources(scopes.subscription_id)
-    groups = {r.resource_group for r in scopes.resources} | set(scopes.resource_groups)
+    write_back = {rg: "--defender-resource-group" for rg in scopes.defender_resource_groups}
+    write_back.update({r.resource_group: "--apim" for r in scopes.apim_services})
+    if scopes.sentinel_workspace:
+        write_back[scopes.sentinel_workspace.resource_group] = "--sentinel-workspace"
+    groups = {r.resource_group for r in scopes.resources} | set(scopes.resource_groups) | set(write_back)
     for rg in sorted(groups, key=str.lower):
-        flag = "--resource-group" if rg in scopes.resource_groups else next(
+        flag = "--resource-group" if rg in scopes.resource_groups else write_back.get(rg) if rg in write_back and not any(
+            r.resource_group == rg for r in scopes.resources) else next(
             ({"accounts": "--account", "vaults": "--key-vault", "workspaces": "--workspace", "networkSecurityGroups": "--nsg"}[r.path.split("/")[1]]
              for r in scopes.resources if r.resource_group == rg), "--resource-group")
         try:

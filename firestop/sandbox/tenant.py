@@ -407,8 +407,9 @@ class Tenant:
             state.doc["faults"]["random"] = None
             self._save_locked()
 
-    def enforce_role(self, role: Optional[dict]) -> None:
-        """Answer as an identity holding only ``role`` (``az role definition`` JSON): requests outside it get 403.
+    def enforce_role(self, role: "Optional[dict | list[dict]]") -> None:
+        """Answer as an identity holding only ``role`` (``az role definition`` JSON, or a list of them, each at its own
+        ``AssignableScopes``): requests outside it get 403.
 
         ``None`` switches enforcement off. Per instance, not persisted; see :mod:`firestop.sandbox.authorization.rbac`.
         """

@@ -84,7 +84,8 @@ class TenantSpec(_Strict):
     seed: str | None = Field(default=None, description="seed file (YAML/JSON) relative to the scenario; default: the built-in tenant")
     clock: datetime | None = Field(default=None, description="exercise start T0 (UTC); default: the seed's clock")
     overrides: dict[str, Any] = Field(default_factory=dict, description="merged into the seed (see module docstring)")
-    role: dict[str, Any] | None = Field(default=None, description="az role definition: the only role Firestop's identity holds (403 outside it)")
+    role: dict[str, Any] | list[dict[str, Any]] | None = Field(
+        default=None, description="az role definition (or a list of them, each at its AssignableScopes): the only roles Firestop's identity holds (403 outside them)")
 
     @field_validator("clock")
     @classmethod

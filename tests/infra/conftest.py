@@ -18,6 +18,8 @@ SANDBOX_FLAGS = dict(
     key_vault="rg-ai-prod/kv-contoso-ai",
     key_secret_name="openai-api-key",
     workspace="rg-ai-prod/law-contoso-sec",
+    sentinel_workspace="rg-ai-prod/law-contoso-sec",
+    apim=["rg-ai-prod/apim-contoso-ai"],
 )
 
 

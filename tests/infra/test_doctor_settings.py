@@ -134,7 +134,7 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     assert telemetry["status"] == "skipped" and telemetry["telemetry"]["configured"] is False
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
         "settings", "storage", "permissions", "app authentication", "action group", "alert rules")}, out
-    assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 5
+    assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 8  # 5 protected; 2 Defender groups; the APIM service
     assert worm["status"] == "skipped" and worm["detail"].startswith("— not checkable: records, evidence and ledger are local folders")
 
 

@@ -13,7 +13,8 @@ from .conftest import ENTRA_CLIENT_ID, generated_parameters
 
 SHIPPED_FLAGS = ["--account", "rg-ai-prod/contoso-openai-prod", "--account", "rg-ai-dev/contoso-openai-dev",
                  "--nsg", "rg-ai-prod/nsg-ai-apps", "--key-vault", "rg-ai-prod/kv-contoso-ai", "--workspace", "rg-ai-prod/law-contoso-sec",
-                 "--log-workspace-id", "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"]
+                 "--log-workspace-id", "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a",
+                 "--sentinel-workspace", "rg-ai-prod/law-contoso-sec", "--apim", "rg-ai-prod/apim-contoso-ai"]
 
 
 def run(*args: str):
@@ -73,7 +74,22 @@ def test_still_needed_exits_3_and_names_each_on_stderr(firestop_home, tmp_path):
         result = run("--account", "rg-ai-prod/contoso-openai-prod", "--out", str(out), *extra)
         assert result.exit_code == 3, result.output
         assert "Still needed: entraClientId" in result.stderr and "Still needed: logWorkspaceId" in result.stderr
+        # the playbooks write back to Sentinel and suspend APIM subscriptions: those scopes are named too
+        assert "Still needed: sentinelWorkspaceId — " in result.stderr and "--sentinel-workspace" in result.stderr
+        assert "Still needed: apimServiceIds — " in result.stderr and "--apim" in result.stderr
+        assert "defenderResourceGroups" not in result.stderr  # the --account's group is where its alerts are
         assert "Still needed" not in result.stdout
         assert json.loads(out.read_text())["parameters"]["protectedResources"]
     result = run(*SHIPPED_FLAGS, "--entra-client-id", ENTRA_CLIENT_ID, "--out", str(out))
     assert result.exit_code == 0 and "Still needed" not in result.output
+
+
+def test_write_back_scopes_are_checked_and_named_by_their_flag(firestop_home):
+    cases = [
+        (("--sentinel-workspace", "nope"), "--sentinel-workspace: 'nope' is not <resource group>/<name>"),
+        (("--apim", "rg-missing/apim-x"), "--apim: resource group 'rg-missing' does not exist"),
+        (("--defender-resource-group", "bad name!"), "--defender-resource-group: 'bad name!' is not a resource group name"),
+    ]
+    for args, message in cases:
+        result = run("--account", "rg-ai-prod/contoso-openai-prod", *args, "--json")
+        assert result.exit_code == 2 and message in json.loads(result.stdout)["error"], (args, result.output)

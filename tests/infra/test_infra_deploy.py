@@ -9,7 +9,7 @@ import json
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from firestop.infra.grants import enforced_role, held
+from firestop.infra.grants import enforced_roles, held
 from firestop.sandbox import Tenant
 from firestop.tabletop import load_scenario, run_scenario
 
@@ -107,7 +107,8 @@ def test_identity_holds_the_custom_role_exactly_at_the_protected_scopes(firestop
     tenant = Tenant.load()
     outputs = deploy(tenant).properties.outputs
     grants = held(factory(tenant), tenant.subscription_id, outputs["identityPrincipalId"]["value"])
-    custom = [g for g in grants if g.role is not None]
+    params = generated_parameters()["parameters"]
+    custom = [g for g in grants if g.role is not None and g.role["roleName"] == params["customRoleName"]["value"]]
     sub = f"/subscriptions/{tenant.subscription_id}"
     assert sorted(g.scope for g in custom) == sorted([
         f"{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod",
@@ -117,9 +118,25 @@ def test_identity_holds_the_custom_role_exactly_at_the_protected_scopes(firestop
         f"{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec",
     ])
     assert {g.role_definition_id for g in custom} == {outputs["customRoleDefinitionId"]["value"]}
-    params = generated_parameters()["parameters"]
     assert custom[0].role["Actions"] == params["customRoleActions"]["value"]
     assert custom[0].role["DataActions"] == params["customRoleDataActions"]["value"]
+    assert not [a for a in custom[0].role["Actions"] if a.startswith(("Microsoft.Security/", "Microsoft.SecurityInsights/", "Microsoft.ApiManagement/"))]
+    # the write-back roles: each holds only its own provider's actions, assigned only where those live
+    narrow = {g.role["roleName"]: (g.role, []) for g in grants if g.role is not None and g not in custom}
+    for g in grants:
+        if g.role is not None and g.role["roleName"] in narrow:
+            narrow[g.role["roleName"]][1].append(g.scope)
+    prod = f"{sub}/resourceGroups/rg-ai-prod"
+    assert {name: (role["Actions"], role["DataActions"], sorted(scopes)) for name, (role, scopes) in narrow.items()} == {
+        "Firestop responder (Defender write-back)": (params["defenderRoleActions"]["value"], [], [f"{sub}/resourceGroups/rg-ai-dev", prod]),
+        "Firestop responder (Sentinel write-back)": (params["sentinelRoleActions"]["value"], [], [f"{prod}/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec"]),
+        "Firestop responder (API Management)": (params["apimRoleActions"]["value"], [], [f"{prod}/providers/Microsoft.ApiManagement/service/apim-contoso-ai"]),
+    }
+    assert params["defenderRoleActions"]["value"] == ["Microsoft.Security/locations/alerts/activate/action",
+                                                     "Microsoft.Security/locations/alerts/read", "Microsoft.Security/locations/alerts/resolve/action"]
+    site = deployed(tenant, "Microsoft.Web/sites")[0]
+    settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
+    assert settings["FIRESTOP_SENTINEL_WORKSPACE_ID"] == params["sentinelWorkspaceId"]["value"]
     builtin = {g.role_definition_id.rsplit("/", 1)[-1]: g.scope for g in grants if g.role is None}
     assert set(builtin) == {"b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
                             "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "3913510d-42f4-4e42-8a64-420c390055eb",
@@ -202,36 +219,39 @@ def test_missing_required_parameter_and_bad_dependency_are_refused(firestop_home
     assert "is not defined in the template" in info.value.message
 
 
-#: missing-permission rehearses a trimmed role of its own; the narrow-* scenarios act on API Management and
-#: private endpoints, which the template does not yet scope the role to (firestop infra has no --apim flag), and
-#: narrow-identity runs a drill playbook, not a shipped one.
-#: The ai-* scenarios write back to Defender for Cloud (alerts at the resource group's scope) and Microsoft Sentinel
-#: (incidents in the workspace): the template assigns the role at the protected accounts only, not yet at those
-#: scopes (a known gap, named in README "Deploy to Azure"). Their write-back actions are left out of the check below.
-WRITE_BACK_PROVIDERS = ("Microsoft.Security/", "Microsoft.SecurityInsights/")
-NOT_UNDER_DEPLOYED_ROLE = {"missing-permission", "narrow-apim-consumer", "narrow-escalation", "narrow-identity"}
+#: missing-permission rehearses a trimmed role of its own; narrow-identity runs a drill playbook, not a shipped one.
+#: Every other scenario — the ai-* ones writing back to Defender for Cloud and Sentinel, and the narrow-* ones acting on
+#: API Management — runs under exactly the roles the template assigned: containment at the protected resources, the
+#: narrow write-back roles at the Defender alerts' resource groups, the Sentinel workspace and the APIM service.
+NOT_UNDER_DEPLOYED_ROLE = {"missing-permission", "narrow-identity"}
 SCENARIOS = sorted(p for p in (TEMPLATE_PATH.parents[1] / "tabletop" / "scenarios").glob("*.yaml")
-                   if p.stem not in NOT_UNDER_DEPLOYED_ROLE and not p.stem.startswith("ai-"))
+                   if p.stem not in NOT_UNDER_DEPLOYED_ROLE)
 
 
 @pytest.fixture(scope="module")
-def deployed_role():
-    """The role the sandbox enforces after deploying the generated parameters: read back through the SDK."""
+def deployed_roles():
+    """The roles the sandbox enforces after deploying the generated parameters: read back through the SDK."""
     tenant = Tenant.load()
     outputs = deploy(tenant).properties.outputs
-    return enforced_role(held(factory(tenant), tenant.subscription_id, outputs["identityPrincipalId"]["value"]))
+    return enforced_roles(held(factory(tenant), tenant.subscription_id, outputs["identityPrincipalId"]["value"]))
+
+
+@pytest.fixture(scope="module")
+def deployed_role(deployed_roles):
+    """The containment role alone (assigned at the protected resources)."""
+    return next(r for r in deployed_roles if r["Name"] == generated_parameters()["parameters"]["customRoleName"]["value"])
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_every_shipped_scenario_is_green_under_the_deployed_role(path, deployed_role, firestop_home):
+def test_every_shipped_scenario_is_green_under_the_deployed_role(path, deployed_roles, firestop_home):
     """missing-permission is left out on purpose: it rehearses a trimmed role of its own."""
     scenario = load_scenario(path)
-    tenant_spec = scenario.tenant.model_copy(update={"role": deployed_role})
+    tenant_spec = scenario.tenant.model_copy(update={"role": deployed_roles})
     card = run_scenario(scenario.model_copy(update={"tenant": tenant_spec}), home=firestop_home, run_id="deployed-role")
     missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
     assert card["result"] == "met" and not missed, missed
-    # content-abuse's refusals also fire the ai-jailbreak rule, whose incident writes back (see WRITE_BACK_PROVIDERS)
-    assert [m for m in card["permissions_missing"] if not m["action"].startswith(WRITE_BACK_PROVIDERS)] == []
+    scripted = {f.operation for f in scenario.faults.scripted if f.status == 403}  # refusals the scenario injects itself
+    assert [m for m in card["permissions_missing"] if m["operation"] not in scripted] == []
 
 
 def test_the_deployed_role_is_what_enforcement_checks(deployed_role):

@@ -107,3 +107,20 @@ def test_role_scope_and_not_actions(tenant, clients):
     assert outside.value.status_code == 403
     with pytest.raises(ValueError, match="AssignableScopes"):
         tenant.enforce_role({"Actions": ["*"]})
+
+
+def test_several_roles_each_at_its_own_scopes(tenant, clients):
+    """An identity holding several roles (containment on one account, a narrow key role on the other) may do what
+    one of them allows where that one is assigned — never one role's action at another role's scope."""
+    dev, prod = SUB + "/resourceGroups/rg-ai-dev", SUB + "/resourceGroups/rg-ai-prod"
+    read = {"Name": "read", "Actions": ["Microsoft.CognitiveServices/accounts/read"], "AssignableScopes": [dev, prod]}
+    keys = {"Name": "keys", "Actions": ["Microsoft.CognitiveServices/accounts/listKeys/action"], "AssignableScopes": [dev]}
+    tenant.enforce_role([read, keys])
+    accounts = clients.cognitive_services(tenant.subscription_id).accounts
+    assert accounts.get("rg-ai-prod", "contoso-openai-prod").name == "contoso-openai-prod"
+    assert accounts.list_keys("rg-ai-dev", "contoso-openai-dev").key1
+    with pytest.raises(HttpResponseError) as outside:  # keys is assigned on dev only
+        accounts.list_keys("rg-ai-prod", "contoso-openai-prod")
+    assert outside.value.status_code == 403 and "listKeys/action" in outside.value.error.message
+    with pytest.raises(ValueError, match="at least one role"):
+        tenant.enforce_role([])

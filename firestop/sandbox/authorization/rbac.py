@@ -1,9 +1,14 @@
-"""Role enforcement: run the sandbox as an identity that holds exactly one Azure role.
+"""Role enforcement: run the sandbox as an identity that holds exactly the given Azure roles.
 
 ``tenant.enforce_role(role)`` (or :func:`enforce_role`) makes every routed
 request first check that the role allows the request's Azure action; a request
 outside the role answers **403** in the service's own shape and changes
-nothing. ``tenant.enforce_role(None)`` switches enforcement off.
+nothing. ``tenant.enforce_role(None)`` switches enforcement off. ``role`` may
+also be a list of roles (each with its own ``AssignableScopes``): a request is
+allowed when one of them allows its action at its scope — how Azure RBAC sums
+an identity's role assignments (the template's containment role at the
+protected resources plus narrow write-back roles at the Defender, Sentinel and
+API Management scopes).
 
 ``role`` is a custom role definition in ``az role definition create`` format
 (https://learn.microsoft.com/azure/role-based-access-control/custom-roles-cli)::
@@ -235,11 +240,15 @@ def _in_scope(role: dict, scope: Optional[str]) -> bool:
     return False
 
 
-def denied(role: dict, route: Route, ctx: RequestContext) -> Optional[SandboxResponse]:
-    """The 403 for a request ``role`` does not allow, else None."""
+def _roles(role: "dict | list[dict]") -> list[dict]:
+    return list(role) if isinstance(role, (list, tuple)) else [role]
+
+
+def denied(role: "dict | list[dict]", route: Route, ctx: RequestContext) -> Optional[SandboxResponse]:
+    """The 403 for a request none of ``role`` (one role or a list) allows at its scope, else None."""
     mapped = action_for(route.operation, ctx.request.path)
     scope = _request_scope(ctx, route) or ctx.request.path
-    if mapped is not None and allows(role, *mapped) and _in_scope(role, _request_scope(ctx, route)):
+    if mapped is not None and any(allows(r, *mapped) and _in_scope(r, _request_scope(ctx, route)) for r in _roles(role)):
         return None
     action = mapped[0] if mapped else f"(unmapped sandbox operation {route.operation})"
     oid = caller_object_id(ctx)
@@ -265,7 +274,7 @@ def denied(role: dict, route: Route, ctx: RequestContext) -> Optional[SandboxRes
 class EnforcingRouter(Router):
     """A router whose routes answer 403 for requests outside ``role`` (wraps the tenant's router)."""
 
-    def __init__(self, inner: Router, role: dict) -> None:
+    def __init__(self, inner: Router, role: "dict | list[dict]") -> None:
         super().__init__(inner.routes)
         self.inner = inner
         self.role = role
@@ -286,8 +295,14 @@ class EnforcingRouter(Router):
         return dataclasses.replace(route, handler=guarded), params
 
 
-def enforce_role(tenant: "Tenant", role: Optional[dict]) -> None:
-    """Make ``tenant`` answer as an identity holding only ``role`` (None: no enforcement)."""
+def enforce_role(tenant: "Tenant", role: "dict | list[dict] | None") -> None:
+    """Make ``tenant`` answer as an identity holding only ``role`` — one role or a list (None: no enforcement)."""
     router = tenant._router
     base = router.inner if isinstance(router, EnforcingRouter) else router
-    tenant._router = base if role is None else EnforcingRouter(base, validate_role(role))
+    if role is not None and isinstance(role, (list, tuple)):
+        if not role:
+            raise ValueError("role definitions: give at least one role (or none at all to switch enforcement off)")
+        checked: "dict | list[dict] | None" = [validate_role(r) for r in role]
+    else:
+        checked = None if role is None else validate_role(role)
+    tenant._router = base if checked is None else EnforcingRouter(base, checked)

@@ -13,7 +13,7 @@ Language (https://learn.microsoft.com/azure/azure-resource-manager/templates/tem
 Functions (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions):
 ``parameters variables resourceId subscriptionResourceId extensionResourceId subscription
 resourceGroup environment deployment concat format guid uniqueString toLower toUpper string int
-bool length empty not and or equals if coalesce createArray createObject contains take skip union
+bool length empty not and or equals if coalesce createArray createObject contains take skip union split
 first last copyIndex reference null true false``. Any other function is
 ``ExpressionError`` "The template function 'x' is not valid", as ARM words it.
 
@@ -533,6 +533,16 @@ def _skip(scope: Scope, value: Any, n: int) -> Any:
     return value[max(n, 0) :]
 
 
+def _split(scope: Scope, text: Any, delimiter: Any) -> list[str]:
+    """split(inputString, delimiter): ``delimiter`` a string or an array of strings (template functions, string)."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"The template language function 'split' expects its first parameter to be a string, got {_type(text)}.")
+    delimiters = delimiter if isinstance(delimiter, list) else [delimiter]
+    if not delimiters or not all(isinstance(d, str) and d for d in delimiters):
+        raise ExpressionError("The template language function 'split' expects a non-empty delimiter string or array of strings.")
+    return re.split("|".join(re.escape(d) for d in delimiters), text)
+
+
 def _union(scope: Scope, *values: Any) -> Any:
     if all(isinstance(v, dict) for v in values):
         out: dict = {}
@@ -604,6 +614,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "take": _take,
     "skip": _skip,
     "union": _union,
+    "split": _split,
     "first": lambda s, v: v[0] if v else None,
     "last": lambda s, v: v[-1] if v else None,
     "copyindex": _copy_index,
