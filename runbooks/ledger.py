@@ -202,6 +202,11 @@ class Ledger:
         payload = json.loads(canonical(data))
         for attempt in range(MAX_APPEND_ATTEMPTS):
             raw = self.store.read(name) or b""
+            if raw and not raw.endswith(b"\n") and attempt < MAX_APPEND_ATTEMPTS - 1:
+                # read while another writer's line was half-written (a reader takes no lock): read again; a line
+                # still unterminated after every attempt is a torn ledger and is refused below
+                time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
+                continue
             lines = raw.decode("utf-8", errors="replace").splitlines()
             check = verify_chain(lines)
             if not check.ok:

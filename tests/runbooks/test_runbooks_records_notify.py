@@ -364,3 +364,35 @@ def test_an_incident_files_its_record_to_blob_storage(firestop_home, monkeypatch
     assert stored["incident_id"] == record["incident_id"] and stored["status"] == "contained"
     assert not (firestop_home / "records").exists()
     assert AZURITE_KEY not in result.output
+
+
+def test_a_ledger_read_mid_write_is_read_again_not_called_broken(tmp_path):
+    """A reader takes no lock, so it can see another writer's line half-written; that is a race, not a torn ledger."""
+    from runbooks.ledger import Ledger
+
+    ledger = Ledger(tmp_path)
+    ledger.append("inc-y", kind="action", runbook="t", action="apply", step_id="s0", target=None, at="t", data={"i": 0})
+    name = ledger.name("inc-y")
+    real_read, reads = ledger.store.read, []
+
+    def read_mid_write(key):
+        whole = real_read(key)
+        reads.append(key)
+        return whole[:-7] if len(reads) == 1 else whole  # the first read catches a line still being written
+
+    ledger.store.read = read_mid_write
+    ledger.append("inc-y", kind="action", runbook="t", action="apply", step_id="s1", target=None, at="t", data={"i": 1})
+    assert reads[0] == name and len(reads) >= 2
+    check = ledger.verify("inc-y")
+    assert check.ok and check.entries == 2
+
+
+def test_a_ledger_torn_for_good_is_still_refused(tmp_path):
+    from runbooks.ledger import Ledger
+
+    ledger = Ledger(tmp_path)
+    ledger.append("inc-z", kind="action", runbook="t", action="apply", step_id="s0", target=None, at="t", data={"i": 0})
+    path = __import__("pathlib").Path(ledger.store.location(ledger.name("inc-z")))
+    path.write_bytes(path.read_bytes()[:-7])  # a crash mid-line
+    with pytest.raises(ValueError, match="broken"):
+        ledger.append("inc-z", kind="action", runbook="t", action="apply", step_id="s1", target=None, at="t", data={"i": 1})
