@@ -94,8 +94,10 @@ repeat joins the same open incident again (counted twice in its tally), and a
 repeat of the alert that started it joins it too — the same incident either
 way, never a second one.
 
-Cost per delivery: one point read per correlation key plus one raise or
-start, independent of how many incidents are open. Generations known to be
+Cost per delivery: one point read per correlation key plus one signal or
+start, independent of how many incidents are open; deliveries that need the
+same instance's status while a read of it is in flight share that read (a
+storm on one incident costs one read per round trip, not one per alert). Generations known to be
 finished are remembered per process (:data:`GENERATIONS_KEPT` slots); a fresh
 process reads each finished generation of a slot once.
 
@@ -320,6 +322,34 @@ async def _status(client: Any, instance_id: str, *, show_input: bool = False) ->
     return None
 
 
+# (event loop, scope, instance id) -> the status read in flight: deliveries that need the same instance's status
+# while a read of it is on its way share that read (a storm on one incident reads it once per round trip, not once
+# per alert). Nothing is kept once the read is answered: every decision uses a read that was still in flight when
+# the delivery asked, never an older one.
+_reads: dict[tuple[int, str, str], asyncio.Future] = {}
+
+
+async def _shared_status(call: "_Call", instance_id: str) -> Any | None:
+    """:func:`_status` of ``instance_id``, joining a read of it already in flight on this event loop."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), call.scope, instance_id)
+    pending = _reads.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    pending = _reads[key] = loop.create_future()
+    try:
+        status = await _status(call.client, instance_id)
+    except BaseException as exc:
+        pending.set_exception(exc)
+        pending.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        raise
+    else:
+        pending.set_result(status)
+        return status
+    finally:
+        _reads.pop(key, None)
+
+
 @dataclass(frozen=True)
 class _Call:
     """One delivery's collaborators and receive time."""
@@ -366,7 +396,7 @@ async def _slot(call: _Call, key: str) -> _Slot:
     generation, last_id = _generations.get(cache_key) or (1, None)
     for _ in range(_WALK):
         instance_id = slot_id(key, generation)
-        status = await _status(call.client, instance_id)
+        status = await _shared_status(call, instance_id)
         if status is None:
             # a purged generation leaves a hole: the slot goes on if the next one exists
             if await _status(call.client, slot_id(key, generation + 1)) is None:
@@ -492,7 +522,7 @@ async def _remembered(call: _Call, alert: Any) -> Outcome | None:
     if entry is None:
         return None
     outcome, created = entry
-    status = await _status(call.client, outcome.instance_id)
+    status = await _shared_status(call, outcome.instance_id)
     if status is None or _created(status) is None or _created(status).isoformat() != created:
         _answers.drop((call.scope, alert.dedupe_key))  # purged or replaced since: decide again
         return None

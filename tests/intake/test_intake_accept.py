@@ -387,3 +387,19 @@ def test_a_log_alert_on_the_contained_caller_is_aftermath_another_caller_is_not(
     assert aftermath_of(same, record, window_seconds=0) is None
     assert aftermath_of(same, {**record, "alert": {"target_ids": [OTHER], "indicators": {"caller_ips": ["203.0.113.77"]}}},
                         window_seconds=3600) is None
+
+
+def test_concurrent_deliveries_share_a_status_read_in_flight_but_never_reuse_an_answered_one(fake):
+    fake.add(slot(), ACCOUNT, status="Running")
+
+    async def burst(prefix):
+        return await asyncio.gather(*[
+            accept_alert(fake, make_alert(f"{prefix}{i}"), now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
+                         start_input=lambda a, now, iid: {}) for i in range(20)])
+
+    outcomes = asyncio.run(burst("s"))
+    assert {o.correlated_to for o in outcomes} == {slot()}
+    assert fake.calls.count("get_status") < 20  # one read served the deliveries that arrived while it was in flight
+    fake.instances[slot()]["runtimeStatus"] = "Completed"  # answered reads are not kept: the next burst sees it
+    later = asyncio.run(burst("t"))
+    assert {o.instance_id for o in later} == {slot(generation=2)}
