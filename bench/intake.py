@@ -380,23 +380,38 @@ def _event_alert_ids(data: Any) -> list[str]:
     return [a["alert_id"] for a in data.get("alerts") or []]
 
 
-def recorded_alerts(host: Any, incident_ids: list[str]) -> tuple[dict[str, set[str]], dict[str, int]]:
-    """incident id -> alert ids recorded in its history (the starting alert and every alert_correlated),
-    and incident id -> number of alert_correlated events in its history."""
+def _digest(alert_id: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(alert_id.encode("utf-8")).hexdigest()[:16]  # firestop.intake.events.alert_digest
+
+
+def recorded_alerts(host: Any, incident_ids: list[str]) -> tuple[dict[str, set[str]], dict[str, int], dict[str, int]]:
+    """incident id -> digests (sha256[:16]) of the alerts recorded on it: the starting alert, every alert of an
+    alert_correlated event in its history, and every alert its tally entity (``@incident_alerts@<id>``, when the
+    tree has one) counted; incident id -> alert_correlated events in its history; incident id -> history length."""
     from firestop.runtime.history import EventType
 
     out: dict[str, set[str]] = {}
     events: dict[str, int] = {}
+    lengths: dict[str, int] = {}
     for iid in incident_ids:
         status = host.get_status(iid, show_history=True)
-        seen = {(status.input or {}).get("alert", {}).get("alert_id")}
+        seen = {_digest((status.input or {}).get("alert", {}).get("alert_id") or "")}
         events[iid] = 0
+        lengths[iid] = len(status.history or [])
         for event in status.history or []:
             if event.get("EventType") in (EventType.EventRaised, "EventRaised") and event.get("Name") == "alert_correlated":
-                seen.update(_event_alert_ids(event.get("Input")))
+                seen.update(_digest(a) for a in _event_alert_ids(event.get("Input")))
                 events[iid] += 1
+        try:
+            exists, state = host.read_entity_state(("incident_alerts", iid))
+        except Exception:  # noqa: BLE001 — a tree without the tally entity
+            exists, state = False, None
+        if exists and isinstance(state, dict):
+            seen.update(state.get("ids") or [])
         out[iid] = seen
-    return out, events
+    return out, events, lengths
 
 
 def containments(ledger_dir: Path) -> dict[str, set[str]]:
@@ -456,14 +471,14 @@ def storm(args: argparse.Namespace) -> int:
             env.host.run_until_idle(advance_timers=True)
             drive = time.perf_counter() - drive_started
             incidents = [s.instance_id for s in env.host.list_instances(name="incident_orchestrator")]
-            recorded, events = recorded_alerts(env.host, incidents)
+            recorded, events, lengths = recorded_alerts(env.host, incidents)
             contained = containments(env.settings.ledger_dir)
             finals = sorted({s.runtime_status for s in env.host.list_instances(name="incident_orchestrator")})
         finally:
             env.close()
     everything_recorded = set().union(*recorded.values()) if recorded else set()
     unanswered = unique - set(result.answers)
-    unrecorded = unique - everything_recorded
+    unrecorded = {a for a in unique if _digest(a) not in everything_recorded}
     split = {a: ids for a, ids in result.answers.items() if len(ids) > 1}
     fivexx = sum(n for s, n in result.by_status.items() if s >= 500)
     lat = sorted(result.latencies)
@@ -472,20 +487,23 @@ def storm(args: argparse.Namespace) -> int:
     print(f"  wall {wall:.1f} s -> {len(plan) / wall:,.0f} webhooks/s; answers by status {dict(sorted(result.by_status.items()))}; "
           f"by outcome {dict(sorted(result.by_outcome.items()))}; transport errors {len(result.errors)}"
           + (f" (first: {result.errors[0]})" if result.errors else ""))
-    print(f"  latency p50 {1000 * q[49]:.1f} ms, p99 {1000 * q[98]:.1f} ms, max {1000 * lat[-1]:.1f} ms")
+    print(f"  latency p50 {1000 * q[49]:.1f} ms, p95 {1000 * q[94]:.1f} ms, p99 {1000 * q[98]:.1f} ms, "
+          f"max {1000 * lat[-1]:.1f} ms")
     print(f"  incidents {len(incidents)} (expected {args.resources}; status when the storm ended: "
           f"{sorted(during.values())}); lost {len(unanswered | unrecorded)} (no 2xx answer {len(unanswered)}, "
           f"not in any incident's history {len(unrecorded)}); alerts answered with two incidents {len(split)}; 5xx {fivexx}")
     print(f"  containment: resources with containment steps applied by more than one incident {len(twice)} "
           f"(incidents per resource {sorted(len(v) for v in contained.values())})")
-    print(f"  afterwards: drove the incidents to the end in {drive:.1f} s -> {finals}; alerts in each incident's history "
-          f"{sorted(len(v) for v in recorded.values())}; alert_correlated events per incident {sorted(events.values())}")
+    print(f"  afterwards: drove the incidents to the end in {drive:.1f} s -> {finals}; alerts recorded on each incident "
+          f"{sorted(len(v) for v in recorded.values())}; alert_correlated events per incident {sorted(events.values())}; "
+          f"history length per incident {sorted(lengths.values())}")
     ok = (len(incidents) == args.resources and not unanswered and not unrecorded and not fivexx
           and not result.errors and not split and not twice)
     print(f"  invariants (exactly {args.resources} incidents, one containment per resource, 0 lost, 0 5xx) "
           f"{'hold' if ok else 'DO NOT HOLD'}")
     report(storm_incidents=len(incidents), storm_lost=len(unanswered | unrecorded), storm_5xx=fivexx,
            storm_double_containment=len(twice), storm_events_max=max(events.values(), default=0),
+           storm_history_max=max(lengths.values(), default=0), storm_p50_ms=1000 * q[49], storm_p95_ms=1000 * q[94],
            storm_p99_ms=1000 * q[98], storm_per_s=len(plan) / wall)
     return 0 if ok else 1
 

@@ -313,7 +313,7 @@ def undo(
     responder role — with --app as your Entra sign-in, in a sandbox simulation as the object ID given with --as; the
     record and the ledger name you."""
     from firestop.cli.remote import refuse_local_flags
-    from firestop.cli.undo import UndoRefused, apply_undo, not_undoable, undo_candidates
+    from firestop.cli.undo import UndoBusy, UndoRefused, not_undoable, undo_candidates, undo_locally
     from firestop.trust import TrustError, roles_held
 
     if as_json and not yes:
@@ -338,7 +338,10 @@ def undo(
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
             _undo_preview(actions, not_undoable(record), "the sandbox tenant")
-        result = apply_undo(env, incident_id, record, actions, by=who)
+        try:
+            result = undo_locally(env, incident_id, record, actions, by=who)
+        except UndoBusy as exc:
+            fail(str(exc), 3, as_json=as_json)
     finally:
         env.close()
     _undo_done(result, as_json)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from firestop.lifecycle.undo import (  # noqa: F401  (re-exported)
-    UndoRefused, _left_alone, _reversible, _why_not, already_undone, apply_undo, not_undoable, undo_selection)
+    UndoBusy, UndoRefused, _left_alone, _reversible, _why_not, already_undone, apply_undo, not_undoable,
+    undo_selection, undo_under_lease)
 
 
 def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -31,4 +32,14 @@ def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[
 def undo_incident(env, incident_id: str, *, by: str, step: str | None = None) -> dict[str, Any]:
     """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``. Raises :class:`UndoRefused`."""
     record, actions = undo_candidates(env, incident_id, step=step)
-    return apply_undo(env, incident_id, record, actions, by=by)
+    return undo_locally(env, incident_id, record, actions, by=by)
+
+
+def undo_locally(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *, by: str) -> dict[str, Any]:
+    """:func:`~firestop.lifecycle.undo.undo_under_lease` on the local durable host (``env.host``): the undo waits
+    for, and holds off, containment on the same resources. Raises :class:`UndoBusy`."""
+    import asyncio
+
+    from firestop.lifecycle.locks import HostLeasePort
+
+    return asyncio.run(undo_under_lease(HostLeasePort(env.host), env, incident_id, record, actions, by=by))

@@ -222,6 +222,10 @@ async def console_decide(req: func.HttpRequest, client) -> func.HttpResponse:
     return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done={decision}"})
 
 
+#: Polls (0.1 s of wall time each) an undo waits for a resource's containment lease before answering 409.
+_UNDO_LEASE_POLLS = 100
+
+
 @bp.route(route="console/incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
@@ -239,12 +243,18 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     actions = [a for a in _undo_preview(view) if a["reversible"]]
     if not actions:
         return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
-    from firestop.lifecycle.undo import apply_undo
+    from firestop.azure.clients import get_client_factory
+    from firestop.lifecycle.locks import ClientLeasePort
+    from firestop.lifecycle.undo import UndoBusy, undo_under_lease
 
     record = {k: v for k, v in view.items() if k not in ("record_files", "record_error")}
     originals = {(a.get("step_id"), a.get("target")) for a in actions}
     chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
-    result = apply_undo(None, incident_id, record, list(reversed(chosen)), by=caller.object_id)
+    try:  # inside the resources' containment lease: never interleaved with an incident's containment
+        result = await undo_under_lease(ClientLeasePort(client, get_client_factory().clock), None, incident_id, record,
+                                        list(reversed(chosen)), by=caller.object_id, max_polls=_UNDO_LEASE_POLLS)
+    except UndoBusy as exc:
+        return _refusal(req, 409, "Busy", str(exc), "retry once the incident's containment has finished", caller)
     log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})

@@ -11,7 +11,7 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 | route | role | answers |
 |---|---|---|
 | ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 not finished / nothing (left) to undo / that step cannot be undone |
-| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.apply_undo`: the undo is recorded with the caller as ``by``); 400/404/409 as the preview |
+| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview, 409 when a resource's containment lease stays held 10 s |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 nothing to undo (unknown run, failed, changed nothing, already undone, no undo) |
 | ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
@@ -90,12 +90,18 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
                        "stays": not_undoable(record)})
 
 
+#: Polls (0.1 s of wall time each) an undo waits for a resource's containment lease before answering 409.
+UNDO_LEASE_POLLS = 100
+
+
 @bp.route(route="incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
 async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo the incident's reversible steps (or one), recorded as the caller's (module docstring)."""
-    from firestop.lifecycle.undo import apply_undo
+    from firestop.azure.clients import get_client_factory
+    from firestop.lifecycle.locks import ClientLeasePort
+    from firestop.lifecycle.undo import UndoBusy, undo_under_lease
 
     caller, incident_id, denied = _incident_caller(req, Role.responder, "undo")
     if denied:
@@ -113,7 +119,11 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if isinstance(chosen, func.HttpResponse):
         return chosen
     record, actions = chosen
-    result = apply_undo(None, incident_id, record, actions, by=caller.object_id)
+    try:  # inside the resources' containment lease: never interleaved with an incident's containment
+        result = await undo_under_lease(ClientLeasePort(client, get_client_factory().clock), None, incident_id, record,
+                                        actions, by=caller.object_id, max_polls=UNDO_LEASE_POLLS)
+    except UndoBusy as exc:
+        return _error(409, "incident_id", str(exc), "retry once the incident's containment has finished")
     log.info("undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _json(200, result)

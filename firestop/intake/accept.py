@@ -54,20 +54,23 @@ Per-process locks (:class:`KeyedLocks`) only spare refused starts: they
 serialise deliveries with the same dedupe key and starts for the same
 correlation keys within one worker.
 
-Correlated alerts are batched, not one history event each
----------------------------------------------------------
-A joined alert is recorded on the incident as part of an ``alert_correlated``
-event (:mod:`firestop.intake.events`). Per incident, a worker has at most one
-``raise_event`` in flight and raises at most one every
-:data:`RAISE_SPACING_SECONDS`; alerts accepted meanwhile wait and go out
-together as the next event (group commit: a sporadic alert does not wait, and
-every 202 still means "recorded in the store"). A storm on one incident adds
-at most 10 events a second per worker, not one per alert; the
-orchestrator counts them all and keeps a sample
-(:mod:`firestop.lifecycle.incident`). Once Durable entities are available in
-the local host, an entity per protected resource is where the count and the
-containment lock (``context.lock``, two incidents on one account never
-interleave) belong.
+Correlated alerts go to the incident's tally entity, not its history
+--------------------------------------------------------------------
+A joined alert is *signalled* to the incident's tally entity
+(``@incident_alerts@<incident id>``, :mod:`firestop.lifecycle.tally`) in a
+batch (:func:`~firestop.intake.events.correlated_batch`); the 202 is answered
+once the signal is stored (one short write: locally one insert into
+``entity_ops``; on Azure the extension has queued the operation). Per
+incident, a worker has at most one signal in flight; alerts accepted meanwhile
+wait for it and go out together in the next (group commit without a delay:
+:data:`RAISE_SPACING_SECONDS` is 0). The entity counts (deduped by alert id
+digest across workers) and samples them; the orchestrator reads the tally once
+before filing its record, so a storm adds two events to the incident's
+history, not one per batch. A signal is not refused when the incident has
+just finished (unlike ``raise_event``'s 410): an alert whose slot read found
+the incident open in the milliseconds before it closed is counted by the
+tally as ``late`` — recorded on the incident named in its 202, not in its
+filed record.
 
 Decisions (:func:`accept_alert`):
 
@@ -91,8 +94,10 @@ repeat joins the same open incident again (counted twice in its tally), and a
 repeat of the alert that started it joins it too — the same incident either
 way, never a second one.
 
-Cost per delivery: one point read per correlation key plus one raise or
-start, independent of how many incidents are open. Generations known to be
+Cost per delivery: one point read per correlation key plus one signal or
+start, independent of how many incidents are open; deliveries that need the
+same instance's status while a read of it is in flight share that read (a
+storm on one incident costs one read per round trip, not one per alert). Generations known to be
 finished are remembered per process (:data:`GENERATIONS_KEPT` slots); a fresh
 process reads each finished generation of a slot once.
 
@@ -116,7 +121,14 @@ from enum import StrEnum
 from typing import Any, Callable
 
 from firestop.intake.correlation import CorrelationSettings, alert_keys, slot_id
-from firestop.intake.events import EVENT_CORRELATED, EVENT_RESOLVED, alert_summary, correlated_batch, resolved_event
+from firestop.intake.events import (
+    EVENT_RESOLVED,
+    TALLY_ADD,
+    TALLY_ENTITY,
+    alert_summary,
+    correlated_batch,
+    resolved_event,
+)
 from firestop.intake.locks import KeyedLocks
 
 log = logging.getLogger(__name__)
@@ -145,9 +157,9 @@ GENERATIONS_KEPT = 65_536
 # incidents than this answers 503 (Azure Monitor retries) and goes on from there next time.
 _WALK = 64
 
-#: Seconds between two alert_correlated events one worker raises on one incident: joined alerts arriving
-#: sooner wait (at most this long) and go out in the next event. Sporadic alerts do not wait.
-RAISE_SPACING_SECONDS = 0.1
+#: Seconds between two tally signals one worker sends for one incident (0: none; a signal is one short store
+#: write). Joined alerts arriving while a signal is in flight wait for it and go out together in the next one.
+RAISE_SPACING_SECONDS = 0.0
 
 # How many times a decision is retaken when the incident it picked closes meanwhile, or a
 # start is refused because another worker started the same slot.
@@ -310,6 +322,34 @@ async def _status(client: Any, instance_id: str, *, show_input: bool = False) ->
     return None
 
 
+# (event loop, scope, instance id) -> the status read in flight: deliveries that need the same instance's status
+# while a read of it is on its way share that read (a storm on one incident reads it once per round trip, not once
+# per alert). Nothing is kept once the read is answered: every decision uses a read that was still in flight when
+# the delivery asked, never an older one.
+_reads: dict[tuple[int, str, str], asyncio.Future] = {}
+
+
+async def _shared_status(call: "_Call", instance_id: str) -> Any | None:
+    """:func:`_status` of ``instance_id``, joining a read of it already in flight on this event loop."""
+    loop = asyncio.get_running_loop()
+    key = (id(loop), call.scope, instance_id)
+    pending = _reads.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    pending = _reads[key] = loop.create_future()
+    try:
+        status = await _status(call.client, instance_id)
+    except BaseException as exc:
+        pending.set_exception(exc)
+        pending.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        raise
+    else:
+        pending.set_result(status)
+        return status
+    finally:
+        _reads.pop(key, None)
+
+
 @dataclass(frozen=True)
 class _Call:
     """One delivery's collaborators and receive time."""
@@ -356,7 +396,7 @@ async def _slot(call: _Call, key: str) -> _Slot:
     generation, last_id = _generations.get(cache_key) or (1, None)
     for _ in range(_WALK):
         instance_id = slot_id(key, generation)
-        status = await _status(call.client, instance_id)
+        status = await _shared_status(call, instance_id)
         if status is None:
             # a purged generation leaves a hole: the slot goes on if the next one exists
             if await _status(call.client, slot_id(key, generation + 1)) is None:
@@ -387,6 +427,18 @@ async def _raise(client: Any, instance_id: str, name: str, data: dict[str, Any])
         if runtime in OPEN_STATUSES:
             raise IntakeUnavailable(f"raise_event({instance_id}, {name}) failed: {type(exc).__name__}") from exc
         return str(runtime)
+
+
+async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> None:
+    """Signal ``batch`` (:func:`correlated_batch`) to the incident's tally entity
+    (:data:`~firestop.intake.events.TALLY_ENTITY`); None once the signal is stored. IntakeUnavailable on any failure."""
+    import azure.durable_functions as df
+
+    try:
+        await client.signal_entity(df.EntityId(TALLY_ENTITY, instance_id), TALLY_ADD, batch)
+    except Exception as exc:  # noqa: BLE001 — transport, unexpected status code: nothing is known to be stored
+        raise IntakeUnavailable(f"signal_entity({TALLY_ENTITY}, {instance_id}) failed: {type(exc).__name__}") from exc
+    return None
 
 
 @dataclass
@@ -433,8 +485,7 @@ class _Joiner:
                 with self._guard:
                     self._busy[key] = None  # in flight now: later alerts form the next batch
             try:
-                batch.done.set_result(await _raise(client, instance_id, EVENT_CORRELATED,
-                                                   correlated_batch(batch.summaries)))
+                batch.done.set_result(await _tally(client, instance_id, correlated_batch(batch.summaries)))
             except BaseException as exc:  # noqa: BLE001 — every alert of the batch gets it
                 batch.done.set_exception(exc)
             finally:
@@ -471,7 +522,7 @@ async def _remembered(call: _Call, alert: Any) -> Outcome | None:
     if entry is None:
         return None
     outcome, created = entry
-    status = await _status(call.client, outcome.instance_id)
+    status = await _shared_status(call, outcome.instance_id)
     if status is None or _created(status) is None or _created(status).isoformat() != created:
         _answers.drop((call.scope, alert.dedupe_key))  # purged or replaced since: decide again
         return None

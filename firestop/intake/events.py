@@ -3,6 +3,12 @@
 The incident orchestrator (``firestop.lifecycle``) waits for these by name;
 names and data shapes are a contract between intake and the orchestrator:
 
+* joined alerts — since issue 18 (hot incidents) intake no longer raises an event per batch:
+  it *signals* the incident's tally entity :data:`TALLY_ENTITY` (``@incident_alerts@<incident id>``,
+  operation :data:`TALLY_ADD`) with the batch below, and the orchestrator reads the entity's count
+  and sample once (:mod:`firestop.lifecycle.tally`), so a storm adds nothing to the incident's
+  history. The batch is the data the ``alert_correlated`` event carried, which the orchestrator
+  still reads from history (incidents started before the change, tests).
 * :data:`EVENT_CORRELATED` ``"alert_correlated"`` — new Fired alerts joined the
   incident. One event carries a *batch*: every alert one worker accepted for
   the incident while its previous event was being raised (so a storm adds a
@@ -38,11 +44,12 @@ orchestrator as JSON *text* (azure-functions-durable-python#295; see
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["EVENT_CORRELATED", "EVENT_RESOLVED", "SAMPLE_SIZE", "alert_summary", "correlated_batch",
-           "correlated_event", "resolved_event"]
+__all__ = ["EVENT_CORRELATED", "EVENT_RESOLVED", "SAMPLE_SIZE", "TALLY_ENTITY", "TALLY_ADD", "alert_digest",
+           "alert_summary", "correlated_batch", "correlated_event", "resolved_event"]
 
 #: Alerts summarised in one ``alert_correlated`` event (and kept in the record); the rest are counted.
 SAMPLE_SIZE = 20
@@ -52,6 +59,16 @@ MAX_BATCH_IDS = 1000
 
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
+#: The durable entity (one per incident, key = the incident id) that joined alerts are signalled to
+#: (operation :data:`TALLY_ADD`, input a :func:`correlated_batch`): :mod:`firestop.lifecycle.tally`.
+TALLY_ENTITY = "incident_alerts"
+TALLY_ADD = "add"
+
+
+def alert_digest(alert_id: str) -> str:
+    """16 hex digits of SHA-256 of ``alert_id`` (as given): how the tally entity remembers which alerts it
+    counted (exact dedupe without keeping the ids' text)."""
+    return hashlib.sha256(alert_id.encode("utf-8")).hexdigest()[:16]
 
 
 def _iso(when: datetime) -> str:

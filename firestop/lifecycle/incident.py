@@ -44,8 +44,9 @@ responders' API for this incident, step and request), ``stop`` (sealed
 no further step runs — checked before every step group and while waiting for
 an approval —, what was applied is verified, the record is filed with status
 ``stopped``; an unsealed stop is recorded as refused and ignored),
-``alert_correlated`` (batches of joined alerts from intake: counted into
-``correlated_count``, the newest sampled into ``correlated_alerts``) and
+``alert_correlated`` (batches of joined alerts, as intake raised them before the
+tally entity, :mod:`firestop.lifecycle.tally`: counted into ``correlated_count``,
+the newest sampled into ``correlated_alerts``, together with the tally's) and
 ``alert_resolved`` (recorded on the timeline).
 
 Everything here is deterministic: time is ``context.current_utc_datetime``,
@@ -68,6 +69,7 @@ from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, 
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
+from firestop.lifecycle import tally
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, STOPPED
 from firestop.lifecycle.sealing import (
     ACTIVITY_SEAL_INPUT,
@@ -921,7 +923,9 @@ def _joined(inc: _Incident) -> tuple[int, list[dict[str, Any]]]:
 def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     """Record the alerts that joined this incident while it ran, and a Resolved notification.
 
-    Joined alerts are counted from the history (:func:`_joined`). ``alert_resolved``
+    Joined alerts are read from the incident's tally entity (:func:`firestop.lifecycle.tally.summary`: one
+    ``call_entity``, which also closes the tally) plus any ``alert_correlated`` events in the history
+    (:func:`_joined`). ``alert_resolved``
     is waited on once: the Durable Python SDK (1.7) buffers an event raised before
     its wait as a *deferred* completion that it never clears and keeps only the
     newest one, so a second wait on a buffered name would get the same event
@@ -929,6 +933,13 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     """
     context = inc.context
     count, sample = _joined(inc)
+    tallied = yield from tally.summary(context, context.instance_id, inc.alert.get("alert_id"))
+    if tallied["count"]:
+        count += tallied["count"]
+        ids = {a.get("alert_id") for a in tallied["alerts"]}
+        sample = ([a for a in sample if a.get("alert_id") not in ids] + [
+            {"alert_id": a.get("alert_id"), "rule_name": a.get("rule_name"), "target_ids": (a.get("target_ids") or [])[:1],
+             "received_at": a.get("received_at")} for a in tallied["alerts"]])[-SAMPLE_SIZE:]
     if count:
         inc.doc.correlated = sample
         inc.doc.correlated_count = count

@@ -143,3 +143,136 @@ def release(context: Any, resources: Iterable[str], owner: str) -> Generator[Any
     """Give back the leases :func:`hold` took (reverse key order). Orchestrator code (``yield from``)."""
     for key in sorted({lock_key(r) for r in resources}, reverse=True):
         yield context.call_entity(_entity(key), "release", {"owner": owner})
+
+
+# -- the same lease taken from outside an orchestration (a responder's undo) ------------------------------
+class LeaseBusy(Exception):
+    """Another holder kept a resource's lease for the whole wait. ``resource``, ``holder``: which and who."""
+
+    def __init__(self, resource: str, holder: str | None, waited_s: float) -> None:
+        super().__init__(f"{resource} is held by {holder} (waited {waited_s:g} s)")
+        self.resource, self.holder, self.waited_s = resource, holder, waited_s
+
+
+class LeasePort:
+    """What :func:`hold_outside` needs from a Durable backend (async; see :class:`HostLeasePort`,
+    :class:`ClientLeasePort`): ``signal(key, op, input)`` an operation to ``resource_lock@key``,
+    ``read(key)`` its state (None if it never ran), ``now()`` (aware UTC, the clock orchestrations use),
+    ``pump()`` (let the backend run queued entity operations), ``pause(seconds)`` (let time pass)."""
+
+    async def signal(self, key: str, op: str, data: Any) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    async def read(self, key: str) -> dict[str, Any] | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def now(self) -> datetime:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    async def pump(self) -> None:
+        return None
+
+    async def pause(self, seconds: float) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class HostLeasePort(LeasePort):
+    """A :class:`LeasePort` on a ``firestop.runtime.LocalDurableHost`` in this process (the CLI): ``pump`` runs
+    what is runnable now (the entity's operations, and whatever incident holds the lease — its due timers
+    included; no timer is jumped to), ``pause`` moves a virtual clock on (the CLI's sandbox clock only flows
+    through work) or sleeps on a real one."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+
+    async def signal(self, key: str, op: str, data: Any) -> None:
+        self.host.signal_entity((LOCK_ENTITY, key), op, data)
+
+    async def read(self, key: str) -> dict[str, Any] | None:
+        exists, state = self.host.read_entity_state((LOCK_ENTITY, key))
+        return state if exists and isinstance(state, dict) else None
+
+    def now(self) -> datetime:
+        return self.host.clock.now()
+
+    async def pump(self) -> None:
+        self.host.run_until_idle()
+
+    async def pause(self, seconds: float) -> None:
+        import asyncio
+
+        from firestop.clock import is_virtual
+
+        if is_virtual(self.host.clock):
+            self.host.clock.advance(seconds)
+        else:
+            await asyncio.sleep(seconds)
+
+
+class ClientLeasePort(LeasePort):
+    """A :class:`LeasePort` on the SDK's ``DurableOrchestrationClient`` (an HTTP function: the console): the
+    backend's own workers run the entity (``pump`` does nothing), ``pause`` sleeps ``poll_s`` wall seconds
+    whatever the orchestration time asked for (bounded by the caller's wait)."""
+
+    def __init__(self, client: Any, clock: Any, *, poll_s: float = 0.1) -> None:
+        self.client, self.clock, self.poll_s = client, clock, poll_s
+
+    async def signal(self, key: str, op: str, data: Any) -> None:
+        await self.client.signal_entity(_entity(key), op, data)
+
+    async def read(self, key: str) -> dict[str, Any] | None:
+        answer = await self.client.read_entity_state(_entity(key))
+        state = getattr(answer, "entity_state", None)
+        if isinstance(state, str):
+            import json
+
+            try:
+                state = json.loads(state)
+            except ValueError:
+                return None
+        return state if getattr(answer, "entity_exists", False) and isinstance(state, dict) else None
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def pause(self, seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(self.poll_s)
+
+
+async def hold_outside(port: LeasePort, resources: Iterable[str], owner: str, *,
+                       max_polls: int = int(LEASE_SECONDS // POLL_SECONDS)) -> float:
+    """Take the lease on every resource for ``owner`` from outside an orchestration, in key order as
+    :func:`hold` does (so an undo and a step group wanting the same resources cannot deadlock): signal
+    ``acquire``, let the backend run it, read the entity's state — granted when ``owner`` holds it; else
+    pause :data:`POLL_SECONDS` and ask again, at most ``max_polls`` times (default: one lease's length).
+
+    Returns the seconds paused. Raises :class:`LeaseBusy` (after giving back what it took) when a resource
+    stayed held by another owner.
+    """
+    waited = 0.0
+    taken: list[str] = []
+    for key, resource in sorted({lock_key(r): r for r in resources}.items()):
+        for poll in range(max_polls + 1):
+            now = port.now()
+            await port.signal(key, "acquire", {"owner": owner, "resource": resource, "now": now.isoformat(),
+                                               "until": (now + timedelta(seconds=LEASE_SECONDS)).isoformat()})
+            await port.pump()
+            state = await port.read(key) or {}
+            if state.get("holder") == owner:
+                taken.append(resource)
+                break
+            if poll == max_polls:
+                await release_outside(port, taken, owner)
+                raise LeaseBusy(resource, state.get("holder"), waited)
+            await port.pause(POLL_SECONDS)
+            waited += POLL_SECONDS
+    return waited
+
+
+async def release_outside(port: LeasePort, resources: Iterable[str], owner: str) -> None:
+    """Give back the leases :func:`hold_outside` took (a ``release`` signal each, reverse key order)."""
+    for key in sorted({lock_key(r) for r in resources}, reverse=True):
+        await port.signal(key, "release", {"owner": owner})
+    await port.pump()

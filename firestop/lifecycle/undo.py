@@ -6,6 +6,10 @@ with the responder who decides (``by``, an Entra object id), which lands in the
 timeline entry, the record's ``reason``/``does_not_hold`` and, through
 ``RunbookRequest.requested_by``, the undo's ledger entry.
 
+Entry points run it through :func:`undo_under_lease`: inside the ``resource_lock`` lease of every
+resource it restores, the lease containment holds (:mod:`firestop.lifecycle.locks`), so an undo and an
+incident's containment on one resource never interleave.
+
 Each undo runs the runbook's ``undo`` with what the step applied (the state
 recorded before it) through the same dispatcher the orchestrator uses; the
 runbook refuses when the target changed since. The outcome is appended to the
@@ -26,6 +30,49 @@ class UndoRefused(ValueError):
     def __init__(self, message: str, field: str = "incident_id") -> None:
         super().__init__(message)
         self.field = field
+
+
+class UndoBusy(UndoRefused):
+    """A resource to restore stayed under another holder's containment lease (``resource_lock``) for the
+    whole wait; nothing was undone. ``resource``, ``holder``: which and who (a step group's instance id)."""
+
+    def __init__(self, resource: str, holder: str | None) -> None:
+        super().__init__(f"{resource} is being contained by {holder or 'another operation'}; nothing was undone — "
+                         "retry once that containment has finished")
+        self.resource, self.holder = resource, holder
+
+
+async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *,
+                           by: str, max_polls: int | None = None) -> dict[str, Any]:
+    """:func:`apply_undo` inside the containment lease of every resource it restores — the same
+    ``resource_lock`` entity leases a step group holds (:mod:`firestop.lifecycle.locks`), taken from outside
+    an orchestration through ``port`` (:class:`~firestop.lifecycle.locks.HostLeasePort` in the CLI,
+    :class:`~firestop.lifecycle.locks.ClientLeasePort` in an HTTP function). An undo while an incident contains
+    one of those resources waits until its step group has released it (polling as a waiting group does);
+    a step group that starts while the undo runs waits for the undo. The owner is ``undo:<incident id>:<hex>``.
+
+    Raises :class:`UndoBusy` when a lease stayed held for ``max_polls`` polls (default: one lease's length,
+    :data:`~firestop.lifecycle.locks.LEASE_SECONDS`); ValueError as :func:`apply_undo`.
+    """
+    import uuid
+
+    from firestop.lifecycle.locks import LeaseBusy, hold_outside, release_outside
+
+    if not isinstance(by, str) or not by.strip():
+        raise ValueError("by: an undo needs the responder who decided it (their object id)")
+    resources = sorted({a.get("target") for a in actions if isinstance(a.get("target"), str) and a.get("target")})
+    owner = f"undo:{incident_id}:{uuid.uuid4().hex[:12]}"
+    try:
+        if max_polls is None:
+            await hold_outside(port, resources, owner)
+        else:
+            await hold_outside(port, resources, owner, max_polls=max_polls)
+    except LeaseBusy as exc:
+        raise UndoBusy(exc.resource, exc.holder) from None
+    try:
+        return apply_undo(env, incident_id, record, actions, by=by)
+    finally:
+        await release_outside(port, resources, owner)
 
 
 def _reversible(action: dict[str, Any]) -> bool:

@@ -933,6 +933,18 @@ class LocalDurableHost:
         self._store.add_inbox(parent.instance_id, parent.execution_id, event)
 
     # -- entities -----------------------------------------------------------
+    def run_entity_operations(self) -> None:
+        """Run queued entity operations (every entity whose lease this host gets) until none is left; nothing
+        else (no orchestration episode, no activity). What a backend's entity workers do between a client's
+        ``signal_entity`` and its ``read_entity_state`` — for a harness without a driver thread."""
+        with self._drive_lock:
+            try:
+                for _ in range(1000):  # bounded: each round consumes up to entities.MAX_BATCH operations per entity
+                    if not self._run_entity_batches():
+                        return
+            finally:
+                self._release_leases()
+
     def _run_entity_batches(self) -> bool:
         """Run one batch for every entity with queued operations whose lease this host gets."""
         progressed = False

@@ -71,6 +71,24 @@ def raised(served, monkeypatch) -> list[tuple[str, str, Any]]:
     return seen
 
 
+@pytest.fixture
+def tallied(served, monkeypatch) -> list[tuple[str, str, Any]]:
+    """Every batch of joined alerts signalled to an incident's tally entity: (incident id, operation, data)."""
+    env, _, _ = served
+    seen: list[tuple[str, str, Any]] = []
+    original = env.host.signal_entity_json
+
+    def record(entity_id: Any, operation: str, input_json: str | None) -> None:
+        original(entity_id, operation, input_json)
+        name, key = entity_id
+        assert name == "incident_alerts"
+        data = json.loads(input_json)
+        seen.append((key, operation, json.loads(data) if isinstance(data, str) else data))
+
+    monkeypatch.setattr(env.host, "signal_entity_json", record)
+    return seen
+
+
 def answer(response) -> dict:
     return json.loads(response.get_body())
 
@@ -189,7 +207,7 @@ def test_every_repeat_gets_the_same_answer_even_when_delivered_concurrently(serv
 
 
 # -- correlation -----------------------------------------------------------------------
-def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, raised):
+def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, raised, tallied):
     env, server, app = served
     first = answer(post(app, server, alert_body()))
     second_payload = alert_body(target=ACCOUNT.upper())  # same resource, other spelling
@@ -199,8 +217,9 @@ def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, ra
     assert body["id"] == body["correlatedTo"] == first["id"]
     assert body["statusUri"] == first["statusUri"]
     assert [i.instance_id for i in env.host.list_instances()] == [first["id"]]
-    [(instance_id, name, data)] = raised
-    assert (instance_id, name) == (first["id"], "alert_correlated")
+    assert raised == []  # joined alerts go to the incident's tally entity, not its history
+    [(instance_id, operation, data)] = tallied
+    assert (instance_id, operation) == (first["id"], "add")
     from firestop.alerts import parse_alert
 
     alert = parse_alert(second_payload)
@@ -234,7 +253,7 @@ def test_the_correlation_window_is_an_app_setting(served, raised, monkeypatch):
     assert answer(post(app, server, alert_body()))["correlatedTo"] == first["id"]
 
 
-def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served, raised):
+def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served, raised, tallied):
     env, server, app = served
     payloads = [alert_body() for _ in range(10)]
     results: list[dict] = []
@@ -253,8 +272,8 @@ def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served,
     [incident] = incidents(env)
     assert {r["status"] for r in results} == {202} and {r["id"] for r in results} == {incident.instance_id}
     assert sum("correlatedTo" in r for r in results) == 9
-    assert sum(d["count"] for _, _, d in raised) == 9
-    assert sorted(a["alert_id"] for _, _, d in raised for a in d["alerts"]) == sorted(
+    assert raised == [] and sum(d["count"] for _, _, d in tallied) == 9
+    assert sorted(a["alert_id"] for _, _, d in tallied for a in d["alerts"]) == sorted(
         json.loads(p)["data"]["essentials"]["alertId"] for p in payloads
         if json.loads(p)["data"]["essentials"]["alertId"] != incident.input["alert"]["alert_id"])
 
@@ -388,6 +407,7 @@ def test_a_storage_failure_while_joining_answers_503(served, monkeypatch):
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(env.host, "raise_event", locked)
+    monkeypatch.setattr(env.host, "signal_entity_json", locked)  # where joined alerts go (the tally entity)
     assert post(app, server, alert_body()).status_code == 503
     assert post(app, server, alert_body(condition="Resolved")).status_code == 503
 

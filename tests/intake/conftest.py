@@ -5,7 +5,8 @@ extension's HTTP API: ``get_status`` returns a falsy status for a 404 and a
 falsy status carrying ``Message``/``ExceptionMessage`` for a 500;
 ``get_status_by`` lists without inputs; ``start_new`` refuses a Pending/Running
 id (as host.json ``NonRunningStates`` makes Azure do); ``raise_event`` raises
-for 404/410. ``fail`` makes a method fail like a store outage; ``on_start``
+for 404/410; ``signal_entity`` records the signal (``signals``) and, like the extension, never asks
+whether an instance of that name exists. ``fail`` makes a method fail like a store outage; ``on_start``
 runs just before ``start_new`` (a racing worker).
 """
 
@@ -37,6 +38,7 @@ class FakeDurableClient:
     def __init__(self) -> None:
         self.instances: dict[str, dict[str, Any]] = {}
         self.events: list[tuple[str, str, Any]] = []
+        self.signals: list[tuple[str, str, str, Any]] = []  # (entity name, key, operation, input)
         self.calls: list[str] = []
         self.fail: dict[str, str] = {}  # method -> "raise" | "error-body"
         self.on_start: Callable[[str], None] | None = None
@@ -109,6 +111,12 @@ class FakeDurableClient:
         if inst["runtimeStatus"] not in ("Pending", "Running"):
             raise Exception(f"Instance with ID {instance_id} is gone: either completed or failed")
         self.events.append((instance_id, event_name, json.loads(json.dumps(event_data))))
+
+    async def signal_entity(self, entityId, operation_name, operation_input=None, task_hub_name=None,
+                            connection_name=None):
+        await asyncio.sleep(0)
+        self._maybe_fail("signal_entity")
+        self.signals.append((entityId.name, entityId.key, operation_name, json.loads(json.dumps(operation_input))))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from firestop.intake import (
-    EVENT_CORRELATED,
     EVENT_RESOLVED,
     CorrelationKey,
     CorrelationSettings,
@@ -20,6 +19,7 @@ from firestop.intake import (
 )
 
 from firestop.intake.correlation import route_of, routed_keys
+from firestop.intake.events import TALLY_ADD, TALLY_ENTITY
 
 from .conftest import ACCOUNT, NOW, ORCH, OTHER, make_alert
 
@@ -43,8 +43,8 @@ def slot(target: str = ACCOUNT, generation: int = 1, key: CorrelationKey = Corre
 
 
 def joined(fake) -> list[str]:
-    """Alert ids in the alert_correlated events raised, in order."""
-    return [a["alert_id"] for _, name, data in fake.events if name == EVENT_CORRELATED for a in data["alerts"]]
+    """Alert ids in the batches signalled to tally entities, in order."""
+    return [i for _, _, _, data in fake.signals for i in data["alert_ids"]]
 
 
 # -- Fired: start, duplicate --------------------------------------------------------
@@ -103,9 +103,9 @@ def test_an_alert_for_a_resource_with_an_open_incident_joins_it(fake, status):
     alert = make_alert("a2")
     outcome = accept(fake, alert)
     assert (outcome.kind, outcome.instance_id, outcome.correlated_to) == (OutcomeKind.CORRELATED, slot(), slot())
-    assert "start_new" not in fake.calls
-    [(iid, name, data)] = fake.events
-    assert (iid, name) == (slot(), EVENT_CORRELATED)
+    assert "start_new" not in fake.calls and fake.events == []  # nothing goes into the incident's history
+    [(entity, key, op, data)] = fake.signals
+    assert (entity, key, op) == (TALLY_ENTITY, slot(), TALLY_ADD)
     assert data["count"] == 1 and data["alerts"][0]["alert_id"] == alert.alert_id
     assert data["alerts"][0]["received_at"] == NOW.isoformat() and "raw context" not in str(data)
 
@@ -146,18 +146,12 @@ def test_the_resource_group_key_joins_a_sibling_resource(fake):
     assert accept(fake, make_alert("g2"), settings).correlated_to == first.instance_id
 
 
-def test_an_incident_that_closes_before_the_event_is_raised_is_not_joined(fake):
-    fake.add(slot(), ACCOUNT, status="Running")
-    original = fake.raise_event
-
-    async def closes_first(instance_id, event_name, event_data=None, **kw):
-        fake.instances[instance_id]["runtimeStatus"] = "Completed"
-        return await original(instance_id, event_name, event_data, **kw)
-
-    fake.raise_event = closes_first
+def test_an_incident_found_finished_is_not_joined(fake):
+    """The slot read decides: a finished incident takes no tally signal, the next generation starts."""
+    fake.add(slot(), ACCOUNT, status="Completed", age_s=5)
     outcome = accept(fake, make_alert("a8"))
     assert (outcome.kind, outcome.instance_id) == (OutcomeKind.STARTED, slot(generation=2))
-    assert fake.events == []
+    assert fake.signals == [] and fake.events == []
 
 
 def test_a_storm_for_one_resource_starts_one_incident_and_batches_the_rest(fake):
@@ -176,35 +170,35 @@ def test_a_storm_for_one_resource_starts_one_incident_and_batches_the_rest(fake)
     assert len(started) == 1 and list(fake.instances) == [slot()]
     assert {o.instance_id for o in outcomes} == {slot()}
     assert set(joined(fake)) == {a.alert_id for a in alerts[1:]}
-    assert sum(data["count"] for _, _, data in fake.events) == 19  # repeats answered from the memo
-    assert len(fake.events) < 19  # joined alerts that waited for a raise in flight went out together
+    assert sum(data["count"] for _, _, _, data in fake.signals) == 19  # repeats answered from the memo
+    assert len(fake.signals) < 19  # joined alerts that waited for a signal in flight went out together
+    assert fake.events == []  # and none of it into the incident's history
 
 
-def test_every_alert_of_a_batch_learns_that_the_incident_closed_and_decides_again(fake):
+def test_every_alert_of_a_batch_learns_that_the_signal_failed(fake):
     fake.add(slot(), ACCOUNT, status="Running")
-    original = fake.raise_event
-    raised = []
+    original = fake.signal_entity
+    sent = []
 
-    async def slow_then_closed(instance_id, event_name, event_data=None, **kw):
-        raised.append(event_data["count"])
+    async def slow_then_failing(entity, op, data=None, **kw):
+        sent.append(data["count"])
         await asyncio.sleep(0.01)
-        if len(raised) != 2:
-            return await original(instance_id, event_name, event_data, **kw)
-        fake.instances[instance_id]["runtimeStatus"] = "Completed"  # closes while the second batch is raised
-        raise Exception("gone")
+        if len(sent) != 2:
+            return await original(entity, op, data, **kw)
+        raise ConnectionError("store down")
 
-    fake.raise_event = slow_then_closed
+    fake.signal_entity = slow_then_failing
 
     async def burst():
         return await asyncio.gather(*[
             accept_alert(fake, make_alert(f"c{i}"), now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
-                         start_input=lambda a, now, iid: {}) for i in range(6)])
+                         start_input=lambda a, now, iid: {}) for i in range(6)], return_exceptions=True)
 
     outcomes = asyncio.run(burst())
-    assert raised[:2] == [1, 5]  # the first alone; the five that waited behind it, together
-    assert [o.kind for o in outcomes] == [OutcomeKind.CORRELATED, OutcomeKind.STARTED] + [OutcomeKind.CORRELATED] * 4
-    assert outcomes[0].instance_id == slot()
-    assert {o.instance_id for o in outcomes[1:]} == {slot(generation=2)}  # the batch moved on to a new incident
+    assert sent[:2] == [1, 5]  # the first alone; the five that waited behind it, together
+    assert outcomes[0].kind is OutcomeKind.CORRELATED
+    assert all(isinstance(o, IntakeUnavailable) for o in outcomes[1:])  # 503: Azure Monitor redelivers them
+    assert joined(fake) == [make_alert("c0").alert_id]
 
 
 # -- repeats of joined alerts ----------------------------------------------------------
@@ -215,7 +209,7 @@ def test_a_repeat_of_a_joined_alert_gets_the_same_answer_even_after_the_incident
     fake.instances[slot()]["runtimeStatus"] = "Completed"
     again = accept(fake, alert)
     assert again == first and again.correlated_to == slot()
-    assert len(fake.events) == 1 and "start_new" not in fake.calls
+    assert len(fake.signals) == 1 and "start_new" not in fake.calls
 
 
 @pytest.mark.parametrize("change", ["purged", "replaced"])
@@ -231,7 +225,7 @@ def test_a_repeat_is_decided_again_when_the_remembered_incident_is_gone(fake, ch
     if change == "purged":
         assert (again.kind, again.instance_id) == (OutcomeKind.STARTED, slot())
     else:
-        assert again.kind is OutcomeKind.CORRELATED and len(fake.events) == 2
+        assert again.kind is OutcomeKind.CORRELATED and len(fake.signals) == 2
 
 
 def test_answers_are_remembered_per_scope(fake):
@@ -239,9 +233,9 @@ def test_answers_are_remembered_per_scope(fake):
     alert = make_alert("m3")
     accept(fake, alert, scope="backend-1")
     accept(fake, alert, scope="backend-2")
-    assert len(fake.events) == 2  # another backend: decided (and raised) again
+    assert len(fake.signals) == 2  # another backend: decided (and signalled) again
     accept(fake, alert, scope="backend-1")
-    assert len(fake.events) == 2
+    assert len(fake.signals) == 2
 
 
 def test_the_cost_of_an_alert_does_not_grow_with_the_open_incidents(fake):
@@ -252,7 +246,7 @@ def test_the_cost_of_an_alert_does_not_grow_with_the_open_incidents(fake):
     for i in range(5):
         assert accept(fake, make_alert(f"s{i}")).correlated_to == slot()
     assert "get_status_by" not in fake.calls
-    assert fake.calls.count("get_status") <= 5 * 2 and fake.calls.count("raise_event") == 5
+    assert fake.calls.count("get_status") <= 5 * 2 and fake.calls.count("signal_entity") == 5
 
 
 # -- Resolved --------------------------------------------------------------------------
@@ -304,12 +298,13 @@ def test_a_store_failure_is_unavailable_not_accepted(fake, method, mode, conditi
 
 def test_a_failed_raise_on_an_open_incident_is_unavailable(fake):
     fake.add(slot(), ACCOUNT, status="Running")
-    fake.fail["raise_event"] = "raise"
+    fake.fail["signal_entity"] = "raise"
     with pytest.raises(IntakeUnavailable):
         accept(fake, make_alert("f2"))
+    fake.fail["raise_event"] = "raise"
     with pytest.raises(IntakeUnavailable):
         accept(fake, make_alert("f2", condition="Resolved"))
-    assert list(fake.instances) == [slot()] and fake.events == []
+    assert list(fake.instances) == [slot()] and fake.events == [] and fake.signals == []
 
 
 def test_naive_now_is_refused(fake):
@@ -392,3 +387,19 @@ def test_a_log_alert_on_the_contained_caller_is_aftermath_another_caller_is_not(
     assert aftermath_of(same, record, window_seconds=0) is None
     assert aftermath_of(same, {**record, "alert": {"target_ids": [OTHER], "indicators": {"caller_ips": ["203.0.113.77"]}}},
                         window_seconds=3600) is None
+
+
+def test_concurrent_deliveries_share_a_status_read_in_flight_but_never_reuse_an_answered_one(fake):
+    fake.add(slot(), ACCOUNT, status="Running")
+
+    async def burst(prefix):
+        return await asyncio.gather(*[
+            accept_alert(fake, make_alert(f"{prefix}{i}"), now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
+                         start_input=lambda a, now, iid: {}) for i in range(20)])
+
+    outcomes = asyncio.run(burst("s"))
+    assert {o.correlated_to for o in outcomes} == {slot()}
+    assert fake.calls.count("get_status") < 20  # one read served the deliveries that arrived while it was in flight
+    fake.instances[slot()]["runtimeStatus"] = "Completed"  # answered reads are not kept: the next burst sees it
+    later = asyncio.run(burst("t"))
+    assert {o.instance_id for o in later} == {slot(generation=2)}

@@ -105,3 +105,16 @@ def test_event_names_match_what_the_incident_orchestrator_waits_for():
     from firestop.lifecycle import incident
 
     assert (EVENT_CORRELATED, EVENT_RESOLVED) == (incident.EVENT_CORRELATED, incident.EVENT_RESOLVED)
+
+
+def test_the_tally_contract_matches_the_entity_the_app_registers():
+    from firestop.cli.wiring import function_app
+    from firestop.intake import events
+    from firestop.lifecycle import tally
+
+    assert (events.TALLY_ENTITY, events.TALLY_ADD) == (tally.TALLY_ENTITY, tally.TALLY_ADD)
+    alert_id = "/subscriptions/x/providers/Microsoft.AlertsManagement/alerts/A-1"
+    assert events.alert_digest(alert_id) == tally.alert_digest(alert_id) != tally.alert_digest(alert_id.lower())
+    from firestop.runtime.functions import index_app
+
+    index_app(function_app()).entity(events.TALLY_ENTITY)  # FunctionNotFound if the app does not declare it

@@ -146,3 +146,44 @@ def test_huge_indicator_lists_are_cut_before_they_reach_durable_history(lab):
     iid = lab.host.start_new(ORCHESTRATOR_NAME, "inc-many", lab.sealed(inp, "inc-many"))
     done = lab.run(iid, advance_timers=True)
     assert any("5000 caller_ips" in note for note in done.output["notes"])
+
+
+def _tally_batch(*alert_ids: str, count: int | None = None) -> dict:
+    from firestop.intake.events import alert_summary  # noqa: F401 — the shape intake signals (correlated_batch)
+
+    alerts = [{"alert_id": a, "rule_name": "r", "target_ids": [ACCOUNT], "received_at": "2026-11-29T03:15:00+00:00"}
+              for a in alert_ids]
+    return {"count": len(alert_ids) if count is None else count, "alert_ids": list(alert_ids), "alerts": alerts[-20:],
+            "received_at": alerts[0]["received_at"], "last_received_at": alerts[-1]["received_at"]}
+
+
+def test_alerts_signalled_to_the_tally_are_counted_once_into_the_record_and_not_its_history(lab):
+    """Intake signals joined alerts to the incident's tally entity (firestop.lifecycle.tally): the record counts
+    them (a repeat delivered to two workers once, the incident's own starting alert not at all), samples the
+    newest, and the history holds one call_entity for the tally however many alerts joined."""
+    from firestop.lifecycle.tally import SAMPLE_SIZE, TALLY_ENTITY
+
+    steps = playbook({**LOCK, "approval": {"mode": "required", "approvers": [ALICE]}})
+    iid = lab.start(steps)
+    lab.run(iid)
+    length_before = len(lab.host.get_status(iid, show_history=True).history)
+    ids = [f"/subscriptions/x/alerts/storm-{i}" for i in range(300)]
+    for i in range(0, 300, 10):
+        lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch(*ids[i:i + 10]))
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch(*ids[:5]))  # repeats, from another worker
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch(lab.alert().alert_id))  # its own alert again
+    lab.run(iid)
+    assert len(lab.host.get_status(iid, show_history=True).history) == length_before  # nothing reached the history
+    lab.decide(iid, "lock-network", "approve", ALICE)
+    done = lab.run(iid)
+    assert done.output["correlated_count"] == 300
+    assert [a["alert_id"] for a in done.output["correlated_alerts"]] == ids[-SAMPLE_SIZE:]
+    history = lab.host.get_status(iid, show_history=True).history
+    assert not any(e.get("Name") == "alert_correlated" for e in history)
+    sent = [e for e in history if e.get("EventType") == 14 and f"@{TALLY_ENTITY}@" in str(e.get("InstanceId"))]  # EventSent
+    assert len(sent) == 1
+    # an alert that reaches the tally after the record was filed is kept, counted as late
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch("/subscriptions/x/alerts/late"))
+    lab.run(iid)
+    exists, state = lab.host.read_entity_state((TALLY_ENTITY, iid))
+    assert exists and state["closed"] and state["late"] == 1 and state["count"] == 302  # 300 + own alert + late

@@ -17,7 +17,7 @@ import pytest
 from firestop.lifecycle import group
 from firestop.lifecycle.locks import LOCK_ENTITY, lock_key
 
-from .conftest import ACCOUNT, ROTATE, playbook
+from .conftest import ACCOUNT, ALICE, LOCK, ROTATE, playbook
 
 REGENERATE, SET = "accounts.regenerateKey", "secrets.set"
 #: One clean rotation, the calls the sandbox answered 200 (keys.rotate: marker, spare key, cut-over, old key).
@@ -79,3 +79,70 @@ def test_one_lease_per_resource_whatever_the_spelling_and_a_key_azure_storage_ac
     assert key == lock_key(ACCOUNT)
     assert len(key) == 32 and not set(key) & set("/\\#?@")
     assert lock_key(ACCOUNT.replace("contoso-openai-prod", "other")) != key
+
+
+# -- a responder's undo takes the same lease ----------------------------------------------------------------
+def _undo_during_a_rotation(lab):
+    """Incident B locked the account's network and finished; incident A's rotation of the same account fails
+    half-way and waits (durable timer) to retry, holding the lease; then B's lock is undone. Returns the
+    sandbox calls in order, as (who, operation): "rotation" for keys.rotate's writes, "undo" for the undo's."""
+    import asyncio
+
+    from firestop.lifecycle.locks import HostLeasePort
+    from firestop.lifecycle.undo import undo_under_lease
+
+    b = lab.start(playbook(LOCK, name="lock-b"), alert=lab.alert(alertId=ALERTS + "b"))
+    from firestop.cli.undo import undo_candidates
+
+    lab.run(b, advance_timers=True)
+    record, actions = undo_candidates(lab.env, b)  # what `incident undo` restores: network.lock's change
+    assert [a["runbook"] for a in actions] == ["network.lock"] and lab.acls()["defaultAction"] == "Deny"
+    start = len(lab.tenant.requests)
+    lab.tenant.inject_fault(SET, status=503, nth=2, times=4)  # the cut-over of A's rotation, every SDK try
+    a = lab.start(playbook(ROTATE, name="rotate-a"), alert=lab.alert(alertId=ALERTS + "a"))
+    lab.host.run_until_idle()  # A fails its first try and waits for its retry timer, holding the lease
+    assert lab.host.get_status(a).runtime_status == "Running"
+    holder = lab.host.read_entity_state((LOCK_ENTITY, lock_key(ACCOUNT)))[1]["holder"]
+    assert holder and holder.startswith(a)
+    mark = len(lab.tenant.requests)
+    result = asyncio.run(undo_under_lease(HostLeasePort(lab.host), lab.env, b, record, actions, by=ALICE))
+    lab.host.run_until_idle(advance_timers=True)
+    assert lab.host.get_status(a).output["status"] == "contained"
+    assert [u["ok"] for u in result["undone"]] == [True], result
+    assert lab.acls()["defaultAction"] != "Deny"
+    rotation_ops = (SET, REGENERATE)
+    calls = []
+    for i, r in enumerate(lab.tenant.requests[start:], start):
+        if r.operation in rotation_ops:
+            calls.append(("rotation", r.operation))
+        elif i >= mark and r.operation == "accounts.update":  # the undo's write (networkAcls restored)
+            calls.append(("undo", r.operation))
+    return calls
+
+
+def test_an_undo_waits_for_the_containment_holding_its_resource(lab):
+    calls = _undo_during_a_rotation(lab)
+    who = [w for w, _ in calls]
+    assert "undo" in who
+    first_undo = who.index("undo")
+    assert all(w == "rotation" for w in who[:first_undo]) and all(w == "undo" for w in who[first_undo:])
+    assert [op for w, op in calls if w == "rotation" and op == REGENERATE].count(REGENERATE) == 2  # one whole rotation
+    exists, state = lab.host.read_entity_state((LOCK_ENTITY, lock_key(ACCOUNT)))
+    assert exists and state["holder"] is None  # both gave the lease back
+
+
+def test_without_the_lease_the_undo_runs_inside_the_rotation(lab, monkeypatch):
+    """The hazard the lease prevents (this test shows the first one can fail)."""
+    from firestop.lifecycle import locks
+
+    async def no_lease(port, resources, owner, **kw):
+        return 0.0
+
+    async def no_release(port, resources, owner):
+        return None
+
+    monkeypatch.setattr(locks, "hold_outside", no_lease)
+    monkeypatch.setattr(locks, "release_outside", no_release)
+    who = [w for w, _ in _undo_during_a_rotation(lab)]
+    first_undo = who.index("undo")
+    assert "rotation" in who[first_undo:]  # the rotation's retry came after the undo: interleaved

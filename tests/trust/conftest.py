@@ -134,7 +134,9 @@ def api(firestop_home, handled_home, monkeypatch):
 
     env = sandbox_environment()
     try:
-        with ManagementServer(env.host) as server:
+        # entity operations signalled through the API (the console undo's resource lease) run as a backend's
+        # entity workers would run them; nothing else is driven
+        with ManagementServer(env.host, on_change=env.host.run_entity_operations) as server:
             yield Api(env, server, function_app())
     finally:
         env.close()
