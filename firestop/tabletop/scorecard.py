@@ -523,6 +523,8 @@ def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
         lines.append(f"- alert {a['index']} ({_cell(a['rule'])}) opened no incident: {_cell(a['outcome'])}")
     if d.get("aftermath"):
         lines.append("")
+    if d.get("attacker_after_containment"):
+        lines += [f"After containment: {_cell(d['attacker_after_containment'])}", ""]
     if d["rules"]:
         lines += ["| rule | condition | fired | received | MTTD | why |", "|---|---|---|---|---|---|"]
         for x in d["rules"]:
