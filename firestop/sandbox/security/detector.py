@@ -364,6 +364,7 @@ def evaluate(state: TenantState, now: datetime) -> list[Notification]:
     delay = state.latency.get("defender.detection", DEFAULT_DETECTION_S)
     entries = state.doc.get("dataplane", [])
     accounts = _accounts(state)
+    plans: dict[str, bool] = {}
     for t in _due_times(parse_utc(book["last"]), now):
         book["last"] = format_utc(t)
         cutoff = t - timedelta(seconds=delay)
@@ -373,7 +374,11 @@ def evaluate(state: TenantState, now: datetime) -> list[Notification]:
             entry = entries[book["cursor"]]
             book["cursor"] += 1
             account = accounts.get(str(entry.get("account", "")).lower())
-            if account is None or not _plan_on(state, account["id"]):
+            if account is None:
+                continue
+            if account["id"] not in plans:
+                plans[account["id"]] = _plan_on(state, account["id"])
+            if not plans[account["id"]]:
                 continue
             for alert_type, source in _signals(entry, _baseline(state, book, account)):
                 grouped.setdefault((account["name"].lower(), alert_type, source), []).append(_evidence(entry))
