@@ -182,3 +182,34 @@ def test_detection_delay_comes_from_the_latency_table():
     _calls(tenant, 1, prompt_kind="credential_theft")
     (note,) = _run(tenant, 120)
     assert note.at == parse_utc("2026-11-29T04:01:05Z") and note.explain["detection_s"] == 0.0
+
+
+def test_delivered_as_the_tenant_says_sentinel_relay_and_activity_log_security():
+    """Without a workflow automation: Sentinel's automation rule relays the incident it made, and an activity log
+    alert rule on category Security delivers the Activity Log event as the common schema."""
+    tenant = _tenant(**{"defender.sentinel": 55.0})
+    section = tenant._state.doc["security"]  # noqa: SLF001 — this tenant's delivery configuration
+    section["automations"] = []
+    section["sentinel_relay"] = {"url": "https://relay.example/api/alerts", "delay": 5.0}
+    monitor = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True).monitor(SUB)
+    group = monitor.action_groups.create_or_update("rg-ai-prod", "ag-firestop", {
+        "location": "Global", "group_short_name": "firestop", "enabled": True,
+        "webhook_receivers": [{"name": "firestop", "service_uri": "https://func.example/api/alerts", "use_common_alert_schema": True}]})
+    monitor.activity_log_alerts.create_or_update("rg-ai-prod", "defender-alerts", {
+        "location": "Global", "scopes": [f"/subscriptions/{SUB}"], "enabled": True,
+        "condition": {"all_of": [{"field": "category", "equals": "Security"}]},
+        "actions": {"action_groups": [{"action_group_id": group.id}]}})
+    tenant.evaluate_alerts()
+    _calls(tenant, 1, prompt_kind="jailbreak", application="contoso-support-bot")
+    notes = _run(tenant, 300)
+    by_kind = {n.kind: n for n in notes}
+    assert set(by_kind) == {"defender", "activityLogAlerts"}
+    relayed = parse_alert(by_kind["defender"].payload)  # the Sentinel incident, 55 s after the alert, relayed 5 s later
+    assert relayed.schema_id == "sentinel:incident" and relayed.routed_playbook == "ai-jailbreak"
+    raised = parse_utc(by_kind["defender"].explain["generated_at"])
+    assert by_kind["defender"].at == raised + timedelta(seconds=60) and by_kind["defender"].explain["delivery_s"] == 60
+    assert by_kind["defender"].webhooks[0]["serviceUri"] == "https://relay.example/api/alerts"
+    security_alert = parse_alert(by_kind["activityLogAlerts"].payload)  # Activity Log - Security through the action group
+    assert security_alert.monitoring_service == "Activity Log - Security" and security_alert.routed_playbook == "ai-jailbreak"
+    assert security_alert.indicators.applications == ("contoso-support-bot",)
+    assert by_kind["activityLogAlerts"].at == raised + timedelta(seconds=20)  # the Activity Log's submission delay

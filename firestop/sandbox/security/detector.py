@@ -37,7 +37,9 @@ Defender documents "real time" detection without a figure):
 * ``defender.sentinel`` (55 s): Sentinel's Defender for Cloud connector makes an incident of the alert
   (the seeded incident 4211 was created 55 s after its alert) — when the seed names ``security.sentinel_workspace``;
 * ``defender.automation`` (60 s): a workflow automation (``security.automations``: a Logic App relay)
-  posts the alert, REST 2022-01-01 shape (``examples/alerts/defender-*.json``), to its ``url``;
+  posts the alert, REST 2022-01-01 shape (``examples/alerts/defender-*.json``), to its ``url``; with
+  ``security.sentinel_relay: {url, delay?}`` Sentinel's automation rule relays the incident (the trigger body of
+  ``examples/alerts/sentinel-incident-jailbreak.json``) that long after Sentinel made it;
 * ``activity.submission`` (20 s): every alert also writes an Activity Log event of category ``Security``
   (``Microsoft.Security/locations/alerts/activate/action``, alert fields flat in ``properties``, corpus
   ``alerts/context-fragments/activitylog-security.alertContext.json``), which activity log alert rules see.
@@ -341,6 +343,22 @@ def _sentinel_incident(state: TenantState, item: dict, t: datetime) -> None:
     }
     section["alerts"][rid.lower()] = [alert_entity]
     section["entities"][rid.lower()] = entities
+    relay = security(state).get("sentinel_relay")
+    if relay:  # an automation rule's relay Logic App posts the trigger body (examples/alerts/sentinel-incident-jailbreak.json)
+        incident = json.loads(json.dumps(section["incidents"][rid.lower()]))
+        incident["properties"]["alerts"] = [json.loads(json.dumps(alert_entity))]
+        incident["properties"]["relatedEntities"] = json.loads(json.dumps(entities))
+        parts = ws["id"].strip("/").split("/")
+        body = {"objectSchemaType": "Incident", "objectEventType": "Create",
+                "workspaceInfo": {"SubscriptionId": parts[1], "ResourceGroupName": parts[3], "WorkspaceName": ws["name"]},
+                "workspaceId": ws.get("customer_id") or (state.doc["workspaces"].get(ws["name"].lower()) or {}).get("customer_id", ""),
+                "object": incident}
+        delay = float(relay.get("delay", state.latency.get("defender.automation", DEFAULT_AUTOMATION_S)))
+        _section(state)["pending"].append({
+            "kind": "relay", "due": format_utc(t + timedelta(seconds=delay)), "alert": item["alert"], "payload": body,
+            "automation": "sentinel automation rule", "url": relay["url"],
+            "explain": {**item["explain"], "delivery": f"Sentinel incident {number} (+{(t - parse_utc(item['explain']['generated_at'])).total_seconds():g} s), "
+                                                       f"its automation rule's relay", "delivery_s": (t - parse_utc(item["explain"]["generated_at"])).total_seconds() + delay}})
 
 
 def _due_times(last: datetime, now: datetime) -> list[datetime]:
@@ -405,23 +423,22 @@ def evaluate(state: TenantState, now: datetime) -> list[Notification]:
                 _raise(state, book, accounts[name], "AI.Azure_DOWVolumeAnomaly", ip, window, t)
                 volume[slot_key] = []  # the window's evidence is in that alert
     out: list[Notification] = []
-    keep = []
-    for item in book["pending"]:
-        due = parse_utc(item["due"])
-        if due > now:
-            keep.append(item)
-            continue
-        if item["kind"] == "sentinel":
-            _sentinel_incident(state, item, due)
-            continue
-        alert = alert_table(state).get(item["alert"])
-        if alert is None:
-            continue
-        out.append(Notification(rule_id=alert["id"], rule_name=alert["properties"]["alertType"], kind="defender", condition="Fired",
-                                at=due, payload=json.loads(json.dumps(alert)),
-                                webhooks=[{"name": item["automation"], "serviceUri": item["url"], "useCommonAlertSchema": False}],
-                                explain=dict(item["explain"])))
-    book["pending"] = keep
+    while True:  # a Sentinel incident made now may queue its relay's delivery, due now too
+        due = sorted((i for i in book["pending"] if parse_utc(i["due"]) <= now), key=lambda i: i["due"])
+        if not due:
+            break
+        for item in due:
+            book["pending"].remove(item)
+            if item["kind"] == "sentinel":
+                _sentinel_incident(state, item, parse_utc(item["due"]))
+                continue
+            alert = alert_table(state).get(item["alert"])
+            if alert is None:
+                continue
+            out.append(Notification(rule_id=alert["id"], rule_name=alert["properties"]["alertType"], kind="defender", condition="Fired",
+                                    at=parse_utc(item["due"]), payload=json.loads(json.dumps(item.get("payload") or alert)),
+                                    webhooks=[{"name": item["automation"], "serviceUri": item["url"], "useCommonAlertSchema": False}],
+                                    explain=dict(item["explain"])))
     out.sort(key=lambda n: n.at)
     return out
 

@@ -12,6 +12,7 @@
         - {name: firestop-relay, url: https://func-firestop.azurewebsites.net/api/alerts, delay: 60}   # alert the detector
                                         # raises is posted to url (REST 2022-01-01 shape) delay s later (default 60)
       sentinel_workspace: law-contoso-sec   # Sentinel's Defender for Cloud connector: an incident per alert (detector.py)
+      sentinel_relay: {url: https://…/api/alerts, delay: 5}   # optional: an automation rule relays each such incident
       alerts:                           # Defender for Cloud alerts already raised (REST 2022-01-01 shape)
         - {name, alert_type, display_name, description?, severity, intent?, account, start, end?, generated?,
            status?, entities?: [...], extended_properties?: {...}, remediation_steps?: [...]}
@@ -59,6 +60,11 @@ def seed_security(ctx: SeedContext) -> None:
     security(state)["automations"] = automations
     if section.get("sentinel_workspace"):
         security(state)["sentinel_workspace"] = str(section["sentinel_workspace"])
+    relay = section.get("sentinel_relay")
+    if relay:
+        if not isinstance(relay, dict) or not str(relay.get("url") or "").startswith(("https://", "http://")):
+            raise ValueError("security.sentinel_relay: give {url: https://…, delay?} (the automation rule's relay)")
+        security(state)["sentinel_relay"] = {"url": str(relay["url"]), **({"delay": float(relay["delay"])} if relay.get("delay") is not None else {})}
     for entry in section.get("alerts") or []:
         account = account_by_name(state, str(entry["account"]))
         rg = account["id"].split("/")[4]
