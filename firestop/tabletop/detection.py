@@ -16,7 +16,7 @@ missing one is exactly what an exercise should be able to find.
                   "made_after_containment", "first_refused_at", "refused_after_alert_s"},
      "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None,
      "aftermath": [{"index", "rule", "incident_id", "outcome"}],   # alerts on refused requests after containment (no new incident)
-     "cut_off": bool,                      # every malicious request after containment was refused (401/403)
+     "cut_off": bool,                      # served before containment, every malicious request after it refused (401/403)
      "attacker_after_containment": str}    # the same in words: served / refused by containment / refused as before
 
 ``why`` explains an MTTD in Azure's terms: the data's ingestion delay (resource logs,
@@ -166,18 +166,31 @@ def summarize(exercise: Any) -> dict[str, Any]:
         # (firestop.intake.aftermath): [{"index", "rule", "incident_id", "outcome"}]
         "aftermath": [{"index": a["index"], "rule": a["rule_name"], "incident_id": a["incident_id"], "outcome": a["outcome"]}
                       for a in run.alerts if a.get("aftermath")],
-        "cut_off": bool(after) and refused_after_containment == len(after),
-        "attacker_after_containment": _after_text(contained_at, after, served_after, refused_after_containment),
+        "cut_off": _cut_off(calls, contained_at, after, refused_after_containment),
+        "attacker_after_containment": _after_text(contained_at, after, served_after, refused_after_containment,
+                                                  served_before=_served_before(calls, contained_at)),
     }
 
 
-def _after_text(contained_at: datetime | None, after: list[dict], served: int, refused: int) -> str:
+def _served_before(calls: list[dict], contained_at: datetime | None) -> int:
+    return sum(1 for c in calls if c["status"] == 200 and (contained_at is None or _ts(c["at"]) < contained_at))
+
+
+def _cut_off(calls: list[dict], contained_at: datetime | None, after: list[dict], refused: int) -> bool:
+    """Containment cut the attacker off: it was served before, and every malicious request after was refused (401/403)."""
+    return bool(after) and refused == len(after) and _served_before(calls, contained_at) > 0
+
+
+def _after_text(contained_at: datetime | None, after: list[dict], served: int, refused: int, *, served_before: int = 1) -> str:
     """What the attacker got after "contained", in the attack's own terms (a contained incident need not mean a stopped attacker)."""
     if contained_at is None:
         return "not contained"
     if not after:
         return "the attack made no request after containment"
     n = len(after)
+    if refused == n and not served_before:
+        return (f"refused before and after containment: none of the attacker's requests was ever served; "
+                f"{n} more after containment, all refused (401/403) as before")
     if refused == n:
         return f"cut off: all {n} malicious request(s) after containment were refused (401/403)"
     throttled = sum(1 for c in after if c["status"] == 429)

@@ -46,10 +46,13 @@ def test_ai_scenario_runs_from_attack_activity_alone(name, firestop_home):
     assert r["malicious"] > 0 and r["served_before_detection"] + r["served_after_detection"] == r["served"]
     assert r["made_after_containment"] >= r["served_after_containment"]
     text = d["attacker_after_containment"]
-    if after is None:
-        assert text.startswith("the attack made no request after containment") or text.startswith("cut off")
+    if after is None:  # nothing served after containment; never "cut off" by a containment that refused nothing new
+        assert text.startswith(("the attack made no request after containment", "refused before and after containment"))
+        assert d["cut_off"] is False
     else:
         assert text.startswith("not cut off") and after in text and d["cut_off"] is False
+    (row,) = [e for e in card["expectations"] if e["check"] == "attacker cut off"]  # each scenario says it does not stop the attacker
+    assert row["expected"] is False and row["actual"] is False and row["evidence"] == text
     markdown = Path(card["files"]["markdown"]).read_text()
     assert f"| {alert_type.replace('_', chr(92) + '_')} | Fired |" in markdown and "After containment: " in markdown
 
