@@ -174,7 +174,7 @@ def _signals(entry: dict, baseline: set[str]) -> list[tuple[str, str]]:
     if _suspicious_agent(entry.get("user_agent")):
         out.append(("AI.Azure_AccessFromSuspiciousUserAgent", f"{entry.get('ip')}|{entry.get('user_agent')}"))
     principal = (entry.get("principal") or "").lower()
-    if principal and principal not in baseline:
+    if principal and principal not in baseline and not entry.get("via"):  # an API Management gateway fronting the account is known
         out.append(("AI.Azure_AccessAnomaly", principal))
     return out
 
