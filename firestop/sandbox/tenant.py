@@ -41,6 +41,7 @@ from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
 from .monitor import evaluate as monitor_evaluate
 from .monitor import traffic as monitor_traffic
+from .security import detector as security_detector
 from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file, seed_document
 
 try:  # POSIX only; elsewhere the sandbox is single-process
@@ -444,12 +445,21 @@ class Tenant:
         return status
 
     def evaluate_alerts(self) -> list:
-        """Run the alert rules due up to now (:func:`firestop.sandbox.monitor.evaluate.evaluate`);
+        """Run the alert rules due up to now (:func:`firestop.sandbox.monitor.evaluate.evaluate`) and Defender for AI's
+        detector (:func:`firestop.sandbox.security.detector.evaluate`);
         returns the :class:`~firestop.sandbox.monitor.evaluate.Notification` s to deliver, oldest first."""
         with self._exclusive() as state:
-            out = monitor_evaluate.evaluate(state, self.clock.now())
+            now = self.clock.now()
+            out = monitor_evaluate.evaluate(state, now) + security_detector.evaluate(state, now)
             self._save_locked()
+        out.sort(key=lambda n: n.at)
         return out
+
+    def pending_deliveries(self) -> list[datetime]:
+        """Times after now at which Defender for AI's deliveries (Sentinel incidents, workflow automations) fall due
+        (:func:`firestop.sandbox.security.detector.next_due`): a runner moves the clock there."""
+        with self._exclusive() as state:
+            return security_detector.next_due(state, self.clock.now())
 
     def data_plane_log(self) -> list[dict]:
         """``[{at, account, ip, operation, status, tag}]`` of every data-plane call answered (copies)."""

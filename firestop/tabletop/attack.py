@@ -11,12 +11,19 @@ A scenario's ``attack:`` section (also the file ``firestop sandbox simulate FILE
                                       # wrong: a key the account never had; or principal: <object id> (Entra)
         per_minute: 40                # 1..600
         duration: 600                 # seconds (<= 6 h)
-        content_filtered: 0.0         # fraction of prompts the content filter rejects (jailbreaks), 0..1
+        content_filtered: 0.0         # fraction of prompts the content filter rejects (harmful content), 0..1
         deployment: gpt-4o
         malicious: true               # counted as the attacker's (false: legitimate traffic)
         apim: apim-contoso-ai         # optional, with apim_subscription instead of key/principal: the calls go through
         apim_subscription: partner-acme   # this API Management consumer (sandbox monitor/traffic.py: gateway 401 once
                                       # the subscription is not active; GatewayLogs rows)
+        user_agent: sqlmap/1.7.2      # the caller's User-Agent header (default: the OpenAI Python SDK's)
+        application: contoso-support-bot   # user_security_context.application_name the app passes
+        end_user: 6a5b4c3d-…          # user_security_context.end_user_id (the app's signed-in user)
+        prompt_kind: jailbreak        # benign | jailbreak (Prompt Shields: 400 content_filter when the deployment's
+                                      # RAI policy blocks jailbreaks, else 200 annotated) | credential_theft (the
+                                      # answer carries credentials) | sensitive_data (the answer carries e.g. a card number)
+        tokens_per_request: 300       # prompt + completion tokens of one served call (denial-of-wallet), 1..128000
       - {at: 30, kind: list_keys, account: contoso-openai-prod, principal: e7d9a3c1-…}
       - {at: 60, kind: regenerate_key, account: …, principal: …, key_name: Key2}
       - {at: 90, kind: update_account, account: contoso-openai-dev, principal: bob@contoso.com,
@@ -66,6 +73,14 @@ class AttackStep(BaseModel):
     #: sends; the gateway refuses it (401) once the subscription is not active, else forwards with its own identity
     apim: Optional[str] = Field(default=None, min_length=1, max_length=50)
     apim_subscription: Optional[str] = Field(default=None, min_length=1, max_length=256)
+    # -- Defender for AI features (firestop.sandbox.security.detector). The user security context an app passes with
+    #    each call (Azure OpenAI ``user_security_context``: application_name, end_user_id; the caller's User-Agent
+    #    header), what the prompts are, and how many tokens each call burns.
+    user_agent: Optional[str] = Field(default=None, min_length=1, max_length=256)
+    application: Optional[str] = Field(default=None, min_length=1, max_length=128)
+    end_user: Optional[str] = Field(default=None, min_length=1, max_length=128)
+    prompt_kind: Literal["benign", "jailbreak", "credential_theft", "sensitive_data"] = "benign"
+    tokens_per_request: int = Field(default=300, ge=1, le=128_000)
 
     @model_validator(mode="after")
     def _shape(self) -> "AttackStep":
@@ -84,6 +99,8 @@ class AttackStep(BaseModel):
             raise ValueError(f"{self.kind} is an ARM call: give the principal (object id or UPN) that makes it")
         if self.kind == "update_account" and not self.properties:
             raise ValueError("update_account needs properties (e.g. {publicNetworkAccess: Enabled})")
+        if self.kind != "requests" and (self.prompt_kind != "benign" or self.user_agent or self.application or self.end_user):
+            raise ValueError(f"prompt_kind, user_agent, application and end_user describe data-plane calls: use them with kind requests, not {self.kind}")
         return self
 
     @property
@@ -176,7 +193,9 @@ class Driver:
                 self.tenant.data_plane_call(at=at, account=step.account, ip=step.from_ip, key=key,
                                             principal=step.principal if key is None else None, deployment=step.deployment,
                                             operation=step.operation, content_filtered=filtered,
-                                            tag=step.name if step.malicious else None,
+                                            tag=step.name if step.malicious else None, user_agent=step.user_agent,
+                                            application=step.application, end_user=step.end_user,
+                                            prompt_kind=step.prompt_kind, tokens=step.tokens_per_request,
                                             **({"apim": step.apim, "apim_subscription": step.apim_subscription} if step.apim else {}))
             for notification in self.tenant.evaluate_alerts():
                 self.notify(notification)

@@ -13,9 +13,11 @@ missing one is exactly what an exercise should be able to find.
      "rules": [{"rule", "kind", "condition", "fired_at", "fired_offset_s", "received_at", "mttd_s", "why"}],
      "requests": {"malicious", "served", "served_before_detection", "served_after_detection",
                   "served_after_containment", "refused_after_containment", "refused" (401/403 in all),
-                  "first_refused_at", "refused_after_alert_s"},
+                  "made_after_containment", "first_refused_at", "refused_after_alert_s"},
      "arm": [{"step", "kind", "at", "status"}], "gaps": [{"target", "gap", "advice"}], "reason": str | None,
-     "aftermath": [{"index", "rule", "incident_id", "outcome"}]}   # alerts on refused requests after containment (no new incident)
+     "aftermath": [{"index", "rule", "incident_id", "outcome"}],   # alerts on refused requests after containment (no new incident)
+     "cut_off": bool,                      # served before containment, every malicious request after it refused (401/403)
+     "attacker_after_containment": str}    # the same in words: served / refused by containment / refused as before
 
 ``why`` explains an MTTD in Azure's terms: the data's ingestion delay (resource logs,
 ``diagnostics.ingestion``; Activity Log export ``activity.ingestion``; Activity Log submission
@@ -85,6 +87,11 @@ def _why(tenant: Any, detection: dict, first: datetime | None) -> str:
         return (f"rows reach the workspace {latency.get('diagnostics.ingestion', 120):g} s after a request "
                 f"(Activity Log export: {latency.get('activity.ingestion', 180):g} s); the rule runs every {e.get('frequency_s', 0):g} s "
                 f"over the last {e.get('window_s', 0):g} s and saw {e.get('value', 0):g} for {e.get('dimensions') or 'the scope'}")
+    if kind == "defender":
+        return (f"Defender for AI sees a call's evidence {e.get('detection_s', 60):g} s after it and evaluates every "
+                f"{e.get('evaluation_s', 60):g} s (sandbox assumptions: Defender documents real-time detection without a figure): "
+                f"first evidence {e.get('evidence_at')}, alert {e.get('alert_type')} raised {e.get('generated_at')}; "
+                f"{e.get('delivery', 'delivery')} posted it {e.get('delivery_s', 0):g} s later")
     if kind == "metricAlerts":
         return (f"a metric minute is published {latency.get('metrics.latency', 60):g} s after it ends; the rule runs every "
                 f"{e.get('frequency_s', 0):g} s over {e.get('window_s', 0):g} s: {e.get('metric')} = {e.get('value', 0):g} "
@@ -130,6 +137,9 @@ def summarize(exercise: Any) -> dict[str, Any]:
             gaps.append({"target": account_id, "gap": "diagnostic logs: the account sends no RequestResponse logs to Log Analytics "
                                                       "(no diagnostic setting), so no log alert rule can see its requests",
                          "advice": "deploy the diagnostic setting firestop infra emits (Audit, RequestResponse, Trace, AllMetrics)"})
+    after = [c for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at]
+    served_after = sum(1 for c in after if c["status"] == 200)
+    refused_after_containment = sum(1 for c in after if c["status"] in (401, 403))
     reason = None
     if detected_at is None:
         reason = ("not detected: no rule fired" + (f" — {gaps[0]['gap']}" if gaps else "") +
@@ -145,9 +155,9 @@ def summarize(exercise: Any) -> dict[str, Any]:
             "served_before_detection": sum(1 for c in served if detected_at is None or _ts(c["at"]) < detected_at),
             "served_after_detection": sum(1 for c in served if detected_at is not None and _ts(c["at"]) >= detected_at),
             "served_after_containment": sum(1 for c in served if contained_at is not None and _ts(c["at"]) >= contained_at),
-            "refused_after_containment": sum(1 for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at
-                                             and c["status"] in (401, 403)),
+            "refused_after_containment": refused_after_containment,
             "refused": sum(1 for c in calls if c["status"] in (401, 403)),
+            "made_after_containment": len(after),
             "first_refused_at": first_refused.isoformat() if first_refused else None,
             "refused_after_alert_s": _secs(detected_at, first_refused),
         },
@@ -156,4 +166,38 @@ def summarize(exercise: Any) -> dict[str, Any]:
         # (firestop.intake.aftermath): [{"index", "rule", "incident_id", "outcome"}]
         "aftermath": [{"index": a["index"], "rule": a["rule_name"], "incident_id": a["incident_id"], "outcome": a["outcome"]}
                       for a in run.alerts if a.get("aftermath")],
+        "cut_off": _cut_off(calls, contained_at, after, refused_after_containment),
+        "attacker_after_containment": _after_text(contained_at, after, served_after, refused_after_containment,
+                                                  served_before=_served_before(calls, contained_at)),
     }
+
+
+def _served_before(calls: list[dict], contained_at: datetime | None) -> int:
+    return sum(1 for c in calls if c["status"] == 200 and (contained_at is None or _ts(c["at"]) < contained_at))
+
+
+def _cut_off(calls: list[dict], contained_at: datetime | None, after: list[dict], refused: int) -> bool:
+    """Containment cut the attacker off: it was served before, and every malicious request after was refused (401/403)."""
+    return bool(after) and refused == len(after) and _served_before(calls, contained_at) > 0
+
+
+def _after_text(contained_at: datetime | None, after: list[dict], served: int, refused: int, *, served_before: int = 1) -> str:
+    """What the attacker got after "contained", in the attack's own terms (a contained incident need not mean a stopped attacker)."""
+    if contained_at is None:
+        return "not contained"
+    if not after:
+        return "the attack made no request after containment"
+    n = len(after)
+    if refused == n and not served_before:
+        return (f"refused before and after containment: none of the attacker's requests was ever served; "
+                f"{n} more after containment, all refused (401/403) as before")
+    if refused == n:
+        return f"cut off: all {n} malicious request(s) after containment were refused (401/403)"
+    throttled = sum(1 for c in after if c["status"] == 429)
+    filtered = sum(1 for c in after if c["status"] == 400)
+    other = n - served - refused - throttled - filtered
+    parts = [f"{served} served"] + ([f"{refused} refused by containment (401/403)"] if refused else []) + (
+        [f"{throttled} throttled (429: the deployment's rate limit)"] if throttled else []) + (
+        [f"{filtered} blocked by the content filter (400, as before containment)"] if filtered else []) + (
+        [f"{other} answered otherwise"] if other else [])
+    return f"not cut off: the attacker made {n} malicious request(s) after containment — " + ", ".join(parts)

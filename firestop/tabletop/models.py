@@ -21,7 +21,8 @@ attack:                               # or: what the attacker does (firestop.tab
   - {at: 0, kind: requests, account: contoso-openai-prod, from_ip: 203.0.113.77, key: key1, per_minute: 40, duration: 600}
 infra_parameters: {strict_rai_policy: contoso-strict}   # with attack: what firestop infra was deployed with
 detection:                            # with attack: what the rules must achieve (scorecard "detection")
-  {detected: true, within: 240, rules: [aoai-leaked-key-usage], refused_within: 5, served_after_containment: 0, gaps: []}
+  {detected: true, within: 240, rules: [aoai-leaked-key-usage], refused_within: 5, served_after_containment: 0, gaps: [],
+   cut_off: true}                     # cut_off: served before containment, refused (401/403) after it
 alerts:                               # Common Alert Schema payloads (scenarios without attack:)
   - at: 0                             # received at T0 + at
     file: ../../examples/alerts/leaked-key.json      # or payload: {...inline...}
@@ -236,6 +237,8 @@ class DetectionExpectation(_Strict):
     rules: list[str] = Field(default_factory=list, description="rules that must have fired")
     refused_within: float | None = Field(default=None, gt=0, description="attacker refused (401/403) at most this long after the alert was received")
     served_after_containment: int | None = Field(default=None, ge=0, description="malicious requests served after containment at most this")
+    cut_off: bool | None = Field(default=None, description="containment cut the attacker off (served before, every request after refused "
+                                                           "401/403) — false says the playbook keeps evidence or slows the attacker, no more")
     gaps: list[str] = Field(default_factory=list, description="detection gaps that must be reported (case-insensitive substrings)")
 
 

@@ -354,6 +354,14 @@ class _Exercise:
     def _on_tick(self, _item: Any) -> None:
         if self.driver is not None:
             self.driver.on_clock(self.tenant.clock.now())
+            self._tick_for_deliveries()
+
+    def _tick_for_deliveries(self) -> None:
+        """Defender for AI's deliveries (workflow automation, Sentinel) fall due between whole minutes: tick there."""
+        scheduled = {when for when, _, kind, _ in self.queue if kind == "tick"}
+        for when in self.tenant.pending_deliveries():
+            if when not in scheduled:
+                self.schedule(when, "tick", None)
 
     def _on_attack(self, index: int) -> None:
         self.driver.run_arm_step(index)
@@ -391,6 +399,8 @@ class _Exercise:
             self.guard()
             self.host.run_until_idle()
             self._observe_approvals()
+            if self.driver is not None:
+                self._tick_for_deliveries()
             due = self.host.next_timer_due()
             candidates = [self.queue[0][0]] if self.queue else []
             if due is not None:

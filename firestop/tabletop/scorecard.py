@@ -373,6 +373,8 @@ def _detection_rows(exp, d: dict[str, Any]) -> list[dict[str, Any]]:
         actual = req["served_after_containment"]
         row("served after containment", exp.served_after_containment, actual, d["contained_at"] is not None and actual <= exp.served_after_containment,
             f"{actual} malicious request(s) served after containment at {d['contained_at']}")
+    if exp.cut_off is not None:
+        row("attacker cut off", exp.cut_off, d.get("cut_off"), d.get("cut_off") == exp.cut_off, d.get("attacker_after_containment") or "")
     for gap in exp.gaps:
         found = [g for g in d["gaps"] if gap.lower() in g["gap"].lower()]
         row("detection gap reported", gap, bool(found), bool(found), found[0]["gap"] if found else "not reported")
@@ -523,6 +525,8 @@ def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
         lines.append(f"- alert {a['index']} ({_cell(a['rule'])}) opened no incident: {_cell(a['outcome'])}")
     if d.get("aftermath"):
         lines.append("")
+    if d.get("attacker_after_containment"):
+        lines += [f"After containment: {_cell(d['attacker_after_containment'])}", ""]
     if d["rules"]:
         lines += ["| rule | condition | fired | received | MTTD | why |", "|---|---|---|---|---|---|"]
         for x in d["rules"]:

@@ -12,6 +12,8 @@ from firestop.tabletop import load_scenario, run_scenario
 from .conftest import ACCOUNT, SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
+#: the Defender for AI scenarios run once, in test_tabletop_ai_scenarios.py, which checks this module's checks and their detection
+GENERIC = [p for p in SHIPPED if not p.stem.startswith("ai-")]
 
 
 def run(name: str, home: Path) -> dict:
@@ -30,8 +32,13 @@ def test_there_is_a_scenario_per_shipped_playbook():
     assert {p.name for p in load_playbooks(REPO_ROOT / "playbooks")} <= rehearsed
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize("path", GENERIC, ids=[p.stem for p in GENERIC])
 def test_shipped_scenario_meets_every_expectation(path, firestop_home):
+    check_shipped_scenario(path, firestop_home)
+
+
+def check_shipped_scenario(path: Path, firestop_home: Path) -> dict:
+    """Run a shipped scenario: every expectation met, scorecard files and records written (returns the card)."""
     card = run_scenario(path, home=firestop_home, run_id="run")
     missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
     assert card["result"] == "met" and not missed, missed
@@ -46,6 +53,7 @@ def test_shipped_scenario_meets_every_expectation(path, firestop_home):
         assert incident["exercise"] is True
         record = json.loads((run_dir / "records" / f"{incident['incident_id']}.json").read_text())
         assert record["exercise"] is True and record["sandbox"] is True
+    return card
 
 
 def test_leaked_key_scorecard(firestop_home):

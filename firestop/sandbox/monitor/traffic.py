@@ -10,8 +10,16 @@ Azure checks (network rules, then authentication, then quota, then the content f
   ``disableLocalAuth`` is true (a rotated key stops working at once);
 * **429** — more calls this minute than the deployment's rate limit (6 requests per minute per
   1,000 TPM of capacity, "Azure OpenAI quota": RPM = 6 × capacity units);
-* **400** — ``content_filtered`` (the prompt tripped the content filter; the log records the status only);
-* **200** otherwise.
+* **400** — ``content_filtered`` (the prompt tripped the content filter; the log records the status only), or a
+  ``prompt_kind="jailbreak"`` prompt on a deployment whose RAI policy has the ``Jailbreak`` prompt filter (Prompt
+  Shields) enabled and blocking — :func:`response_body` gives the ``content_filter`` error Azure answers;
+* **200** otherwise — a jailbreak prompt on a deployment whose Jailbreak filter only annotates is served with
+  ``prompt_filter_results[].content_filter_results.jailbreak = {"detected": true, "filtered": false}``; without
+  the filter it is served unannotated (nothing for Defender for AI to see).
+
+The effective Jailbreak filter is the deployment's ``raiPolicyName``'s ``contentFilters`` over those of its
+``basePolicyName`` (system policies ``Microsoft.Default``/``Microsoft.DefaultV2``: ``arm/models.py``). Response
+shapes: corpus ``aoai-dataplane/content-filter-error-400.json`` and ``content-filter-annotations-200.json``.
 
 Each call leaves:
 
@@ -38,6 +46,12 @@ shows the gateway, not the caller. The gateway writes an ``ApiManagementGatewayL
 (resource-specific table: ``CallerIpAddress``, ``ApimSubscriptionId``, ``ResponseCode``,
 ``BackendResponseCode`` …) to every workspace a diagnostic setting of the service sends
 ``GatewayLogs`` to, visible after the same ingestion delay.
+  attack activity, ``None`` for legitimate traffic) — the scorecard counts served malicious calls there —
+  plus what the service itself sees of the call, which Defender for AI reads
+  (:mod:`firestop.sandbox.security.detector`; never ``tag``): ``deployment``, ``principal`` (object id, ``""``
+  with an api-key), ``user_agent``, ``application`` / ``end_user`` (the ``user_security_context``), ``prompt``
+  (the prompt kind), ``jailbreak`` (``"blocked"`` | ``"detected"`` | ``None``: the Prompt Shields verdict),
+  ``tokens`` (prompt + completion tokens billed: served calls only).
 """
 
 from __future__ import annotations
@@ -72,6 +86,9 @@ GATEWAY_COLUMNS = [
 def known_tables() -> dict:
     """Azure tables every workspace has even before a row arrives (name -> ``{"columns", "rows": []}``)."""
     return {GATEWAY_TABLE: {"columns": [{"name": n, "type": t} for n, t in GATEWAY_COLUMNS], "rows": []}}
+#: User-Agent of a call that names none: the OpenAI Python SDK's (``AzureOpenAI/Python <version>``).
+DEFAULT_USER_AGENT = "AzureOpenAI/Python 1.54.0"
+PROMPT_KINDS = ("benign", "jailbreak", "credential_theft", "sensitive_data")
 METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "Ratelimit", "RAIRejectedRequests", "RAIAbusiveUsersCount")
 
 
@@ -94,6 +111,57 @@ def _deployment(state: TenantState, account_id: str, name: str) -> Optional[dict
     return next((r for k, r in state.doc["resources"].items() if k.lower() == rid), None)
 
 
+def jailbreak_filter(state: TenantState, account_id: str, deployment: Optional[dict]) -> Optional[str]:
+    """``"block"`` | ``"annotate"`` | ``None``: what the deployment's RAI policy does with a jailbreak prompt
+    (its ``Jailbreak`` / ``Prompt`` content filter over its base policy's; disabled or absent: ``None``)."""
+    from ..arm.models import system_rai_policy
+
+    if deployment is None:
+        return None
+    account = next((r for k, r in state.doc["resources"].items() if k.lower() == account_id.lower()), {"id": account_id})
+    name = str((deployment.get("properties") or {}).get("raiPolicyName") or "Microsoft.DefaultV2")
+
+    def policy(policy_name: str) -> Optional[dict]:
+        rid = f"{account_id}/raiPolicies/{policy_name}".lower()
+        found = next((r for k, r in state.doc["resources"].items() if k.lower() == rid), None)
+        if found is None and policy_name.lower().startswith("microsoft."):
+            return system_rai_policy(account, policy_name)
+        return found
+
+    own = policy(name) or {}
+    base = policy(str((own.get("properties") or {}).get("basePolicyName") or "")) if (own.get("properties") or {}).get("basePolicyName") else None
+    chosen = None
+    for body in (base, own):
+        for f in ((body or {}).get("properties") or {}).get("contentFilters") or []:
+            if str(f.get("name", "")).lower() == "jailbreak" and str(f.get("source", "prompt")).lower() == "prompt":
+                chosen = f
+    if chosen is None or chosen.get("enabled") is False:
+        return None
+    return "annotate" if chosen.get("blocking") is False else "block"
+
+
+def response_body(entry: dict) -> dict:
+    """The body Azure OpenAI answers for one ``doc["dataplane"]`` entry's call (status 400 content filter or 200;
+    other statuses: the error code only). Shapes: corpus ``aoai-dataplane/content-filter-error-400.json`` /
+    ``content-filter-annotations-200.json``."""
+    status = entry.get("status")
+    jailbreak = entry.get("jailbreak")
+    if status == 400:
+        results = ({"jailbreak": {"filtered": True, "detected": True}} if jailbreak == "blocked" else
+                   {"hate": {"filtered": True, "severity": "high"}})
+        return {"error": {"message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. "
+                                     "Please modify your prompt and retry.",
+                          "type": None, "param": "prompt", "code": "content_filter", "status": 400,
+                          "innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_results": results}}}
+    if status == 200:
+        prompt = {"jailbreak": {"filtered": False, "detected": jailbreak == "detected"}}
+        return {"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
+                                                          "message": {"role": "assistant", "content": "…"}}],
+                "usage": {"total_tokens": entry.get("tokens", 0)},
+                "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": prompt}]}
+    return {"error": {"code": {401: "PermissionDenied", 403: "Forbidden", 404: "DeploymentNotFound", 429: "429"}.get(status, str(status))}}
+
+
 def minute_key(when: datetime) -> str:
     return format_utc(when.replace(second=0, microsecond=0))
 
@@ -107,16 +175,23 @@ def _apim_service(state: TenantState, name: str) -> dict:
 
 def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optional[str] = None, principal: Optional[str] = None,
          deployment: str = "gpt-4o", operation: str = "ChatCompletions_Create", content_filtered: bool = False,
-         tag: Optional[str] = None, apim: Optional[str] = None, apim_subscription: Optional[str] = None) -> int:
+         tag: Optional[str] = None, apim: Optional[str] = None, apim_subscription: Optional[str] = None,
+         user_agent: Optional[str] = None, application: Optional[str] = None, end_user: Optional[str] = None,
+         prompt_kind: str = "benign", tokens: int = 300) -> int:
     """Answer one data-plane call (status code, see the module docstring) and record what it leaves.
 
     ``key``: the ``api-key`` value sent (``None`` with ``principal``: an Entra token for that
     object id). ``apim`` + ``apim_subscription``: the call goes through that API Management
-    consumer (``key``/``principal`` ignored). ``KeyError`` if ``account`` or ``apim`` does not exist.
+    consumer (``key``/``principal`` ignored). ``prompt_kind``: one of :data:`PROMPT_KINDS`. ``tokens``:
+    what a served call bills. ``KeyError`` if ``account`` or ``apim`` does not exist; ``ValueError`` for an
+    unknown ``prompt_kind``.
     """
+    if prompt_kind not in PROMPT_KINDS:
+        raise ValueError(f"prompt_kind must be one of {PROMPT_KINDS}, got {prompt_kind!r}")
     if apim is not None:
         return _through_gateway(state, now, apim=apim, sid=str(apim_subscription or ""), account=account, ip=ip,
                                 deployment=deployment, operation=operation, content_filtered=content_filtered, tag=tag)
+    jailbreak = None
     body = account_by_name(state, account)
     account_id = body["id"]
     props = body.get("properties") or {}
@@ -145,7 +220,9 @@ def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optio
         elif content_filtered:
             status = 400
         else:
-            status = 200
+            shield = jailbreak_filter(state, account_id, dep) if prompt_kind == "jailbreak" else None
+            jailbreak = {"block": "blocked", "annotate": "detected"}.get(shield or "")
+            status = 400 if jailbreak == "blocked" else 200
     metrics["TotalCalls"] += 1
     metrics["SuccessfulCalls"] += status == 200
     metrics["ClientErrors"] += 400 <= status < 500
@@ -157,7 +234,10 @@ def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optio
             flagged.append(ip)
             metrics["RAIAbusiveUsersCount"] = len(flagged)
     state.doc.setdefault("dataplane", []).append(
-        {"at": format_utc(now), "account": body["name"], "ip": ip, "operation": operation, "status": status, "tag": tag})
+        {"at": format_utc(now), "account": body["name"], "ip": ip, "operation": operation, "status": status, "tag": tag,
+         "deployment": deployment, "principal": (principal or "") if key is None else "", "user_agent": user_agent or DEFAULT_USER_AGENT,
+         "application": application, "end_user": end_user, "prompt": prompt_kind, "jailbreak": jailbreak,
+         "tokens": int(tokens) if status == 200 else 0})
     _log_row(state, now, body, ip=ip, principal=principal if key is None else "", operation=operation, status=status, deployment=deployment)
     return status
 

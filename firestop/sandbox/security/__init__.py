@@ -10,7 +10,9 @@ azure-mgmt-security 7.0.0 sends by default), ``seed.py`` (the seed's
 ``security`` section, order 60: Defender plans, then alerts on seeded
 resources). Operations (names used by ``inject_fault`` and the request log):
 ``securityAlerts.list``, ``securityAlerts.get``, ``securityAlerts.resolve/dismiss/activate/inProgress``,
-``pricings.get``, ``pricings.list``, ``pricings.update``, ``pricings.delete``.
+``pricings.get``, ``pricings.list``, ``pricings.update``, ``pricings.delete``. ``detector.py``: Defender for AI
+services' threat protection over the data-plane traffic (raises alerts of the AI alert types, writes their
+Activity Log ``Security`` events, Sentinel incidents and workflow-automation deliveries) on the virtual clock.
 """
 
 from ..core.rooms import Room
@@ -28,6 +30,11 @@ room = Room(
         "pricings.list": 0.3,
         "pricings.update": 0.8,
         "pricings.delete": 0.5,
+        # not requests (sandbox assumptions, security/detector.py): a call's evidence reaches Defender for AI's
+        # detector this long after the call; Sentinel makes an incident of an alert; a workflow automation relays it
+        "defender.detection": 60.0,
+        "defender.sentinel": 55.0,
+        "defender.automation": 60.0,
     },
 )
 

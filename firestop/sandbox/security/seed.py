@@ -8,6 +8,11 @@
         AI: {tier: Standard, enabled_at: "2026-06-01T09:00:00Z", extensions: {AIPromptEvidence: true}}
       resource_pricings:                # optional per-resource overrides
         - {account: contoso-openai-dev, plan: AI, tier: Free}
+      automations:                      # workflow automations (Microsoft.Security/automations, a Logic App relay): each
+        - {name: firestop-relay, url: https://func-firestop.azurewebsites.net/api/alerts, delay: 60}   # alert the detector
+                                        # raises is posted to url (REST 2022-01-01 shape) delay s later (default 60)
+      sentinel_workspace: law-contoso-sec   # Sentinel's Defender for Cloud connector: an incident per alert (detector.py)
+      sentinel_relay: {url: https://…/api/alerts, delay: 5}   # optional: an automation rule relays each such incident
       alerts:                           # Defender for Cloud alerts already raised (REST 2022-01-01 shape)
         - {name, alert_type, display_name, description?, severity, intent?, account, start, end?, generated?,
            status?, entities?: [...], extended_properties?: {...}, remediation_steps?: [...]}
@@ -20,7 +25,7 @@ from __future__ import annotations
 from ..arm.models import account_by_name
 from ..core.rooms import SeedContext
 from . import room
-from .models import PLANS, TIERS, alerts, new_alert, new_pricing, pricing_id, pricings
+from .models import PLANS, TIERS, alerts, new_alert, new_pricing, pricing_id, pricings, security
 
 
 def _extensions(spec: dict) -> list:
@@ -45,6 +50,21 @@ def seed_security(ctx: SeedContext) -> None:
                            enabled_at=ctx.arm_time(entry.get("enabled_at") or ctx.clock))
         table[pricing_id(account["id"], str(entry["plan"])).lower()] = body
     location = str(section.get("location") or "westeurope")
+    security(state)["location"] = location
+    automations = []
+    for entry in section.get("automations") or []:
+        if not isinstance(entry, dict) or not str(entry.get("url") or "").startswith(("https://", "http://")):
+            raise ValueError("security.automations[]: give {name, url: https://…, delay?} (the relay's URL)")
+        automations.append({"name": str(entry.get("name") or "relay"), "url": str(entry["url"]),
+                            **({"delay": float(entry["delay"])} if entry.get("delay") is not None else {})})
+    security(state)["automations"] = automations
+    if section.get("sentinel_workspace"):
+        security(state)["sentinel_workspace"] = str(section["sentinel_workspace"])
+    relay = section.get("sentinel_relay")
+    if relay:
+        if not isinstance(relay, dict) or not str(relay.get("url") or "").startswith(("https://", "http://")):
+            raise ValueError("security.sentinel_relay: give {url: https://…, delay?} (the automation rule's relay)")
+        security(state)["sentinel_relay"] = {"url": str(relay["url"]), **({"delay": float(relay["delay"])} if relay.get("delay") is not None else {})}
     for entry in section.get("alerts") or []:
         account = account_by_name(state, str(entry["account"]))
         rg = account["id"].split("/")[4]
