@@ -226,7 +226,7 @@ def print_incident(record: dict[str, Any]) -> None:
     console.print(header, highlight=False)
     console.print(_timeline_table(record.get("timeline") or []))
     status = clean(record.get("status"))
-    color = {"contained": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
+    color = {"contained": "green", "resolved": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
     console.print(Text.assemble("Outcome: ", (status, color), f" — {clean(record.get('reason'))}"), highlight=False)
     for line in record.get("holds") or []:
         console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)

@@ -23,7 +23,8 @@ def test_defender_jailbreak_alert_is_contained_and_resolved_then_sentinel_incide
     first = _cli(tmp_path, "alert", "handle", "examples/alerts/defender-jailbreak.json", "--json")
     assert first.returncode == 0, first.stderr
     record = json.loads(first.stdout)
-    assert record["playbook"]["name"] == "ai-jailbreak" and record["status"] == "contained"
+    assert record["playbook"]["name"] == "ai-jailbreak" and record["status"] == "resolved"  # blocked at source
+    assert record["contained_at"] is None and "nothing to contain" in record["reason"]
     resolve = next(a for a in record["actions"] if a["step_id"] == "resolve-defender-alert")
     assert resolve["ok"] and resolve["changed"] and resolve["before"]["status"] == "Active"
     assert resolve["after"]["status"] == "Resolved" and resolve["runbook"] == "defender.resolve_alert"
