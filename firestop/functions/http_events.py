@@ -38,8 +38,6 @@ import azure.functions as func
 
 from firestop.telemetry.requests import observed
 
-from firestop.lifecycle import ORCHESTRATOR_NAME
-
 bp = df.Blueprint()
 log = logging.getLogger("firestop.intake.eventgrid")
 ALLOWED_ORIGINS = ("eventgrid.azure.net",)
@@ -61,16 +59,9 @@ def _options(req: func.HttpRequest) -> func.HttpResponse:
 
 
 async def _accept_one(client, alert, factory, settings, key):
-    from firestop.intake import accept_alert
-    from firestop.lifecycle.start import incident_input
-    from firestop.trust.seal import Purpose, seal
+    from firestop.functions.intake_call import accept
 
-    return await accept_alert(
-        client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=ORCHESTRATOR_NAME,
-        start_input=lambda a, now, iid: seal(
-            Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid), binding=iid, key=key),
-        cache_scope=str(id(factory)),
-    )
+    return await accept(client, alert, factory=factory, settings=settings, key=key)
 
 
 async def _post(req: func.HttpRequest, client) -> func.HttpResponse:

@@ -113,6 +113,8 @@ class IncidentInput(BaseModel):
     #: indicator lists cut to MAX_INDICATORS: {name: original length, or MAX_INDICATORS + 1 for "more than"}
     indicators_truncated: dict[str, int] = Field(default_factory=dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
+    part_of: str | None = Field(default=None, max_length=128,
+                                description="intake: the attack's incident this one is a part of (its own playbook, same attack)")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -291,6 +293,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     inc = _Incident(context, IncidentInput.model_validate(raw))
     inc.stop_wait = stop_wait
     doc, alert = inc.doc, inc.alert
+    doc.part_of = inc.inp.part_of
     fired_at = parse_time(alert.get("fired_at"))
     if fired_at is not None and fired_at > doc.received_at:
         doc.notes.append(f"the alert says it fired at {fired_at.isoformat()}, after it was received: clock skew? "
@@ -915,7 +918,11 @@ def _joined(inc: _Incident) -> tuple[int, list[dict[str, Any]]]:
                 newest.pop(str(a.get("alert_id")), None)
                 newest[str(a.get("alert_id"))] = {"alert_id": a.get("alert_id"), "rule_name": a.get("rule_name"),
                                                   "target_ids": (a.get("target_ids") or [])[:1],
-                                                  "received_at": a.get("received_at")}
+                                                  "received_at": a.get("received_at"),
+                                                  # the incident its own playbook runs in (another route, same attack)
+                                                  **({"part": str(a["part"])[:128]} if a.get("part") else {}),
+                                                  **({"links": [str(x)[:256] for x in a["links"][:10]]}
+                                                     if isinstance(a.get("links"), list) and a["links"] else {})}
     return count, list(newest.values())[-SAMPLE_SIZE:]
 
 
