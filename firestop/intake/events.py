@@ -68,12 +68,12 @@ MAX_LINKS = 10
 
 def identity_links(alert: Any) -> list[str]:
     """The attack identities an alert names, ``["defender:<systemAlertId>", …]`` (lower-case, at most
-    :data:`MAX_LINKS`): a Defender alert its own ``systemAlertId``, a Sentinel incident the ``systemAlertId`` of
-    every alert it holds, a Graph security alert its ``providerAlertId`` when Defender for Cloud raised it.
+    :data:`MAX_LINKS`): a Defender alert its own ``systemAlertId``, a Sentinel incident the ``providerAlertId`` of
+    every alert it holds (the Defender alert's ``systemAlertId``; the alert's own ``systemAlertId`` is Sentinel's copy), a Graph security alert its ``providerAlertId`` when Defender for Cloud raised it.
     The same Defender alert seen through several sources carries the same link (recorded beside each alert)."""
     context = getattr(alert, "context", None) or {}
     found: list[str] = []
-    ids = context.get("systemAlertIds") if str(context.get("source") or "").startswith("sentinel:") else None
+    ids = context.get("providerAlertIds") if str(context.get("source") or "").startswith("sentinel:") else None
     for value in [context.get("systemAlertId") if str(context.get("source") or "").startswith("defender:") else None,
                   context.get("providerAlertId"), *(ids if isinstance(ids, list) else [])]:
         if isinstance(value, str) and value.strip() and len(value) <= 256:
