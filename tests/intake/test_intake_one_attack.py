@@ -95,3 +95,29 @@ def test_a_decoy_of_another_route_only_adds_a_line_it_never_holds_the_containmen
     record = _record(env, body["id"])
     assert record["playbook"]["name"] == "leaked-api-key" and record["status"] == "contained"
     assert any(a["runbook"] == "keys.rotate" and a["ok"] for a in record["actions"])
+
+
+def test_graph_alert_created_is_fetched_by_id_through_msgraph_and_routes_like_its_defender_alert(endpoint):
+    """Microsoft.Graph.AlertCreated (the docs' sample, with the sandbox's alert id): the alert is fetched through
+    msgraph-sdk (GET /v1.0/security/alerts_v2/{id} on the sandbox), normalised, routed to ai-jailbreak; being the
+    Defender alert itself (providerAlertId), the Defender REST delivery afterwards is a duplicate of it."""
+    from pathlib import Path
+
+    env, call = endpoint
+    sample = json.loads((Path(__file__).parent / "samples" / "eventgrid" / "graph-alert-created.cloudevents.json").read_text())
+    sample["data"]["resourceData"]["id"] = "da2516935104399999999_5f0c2e8a"
+    answer = call("post_events", "events", sample, content_type="application/cloudevents+json")
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 200 and body["accepted"][0]["outcome"] == "started", body
+    incident = body["accepted"][0]["incident"]
+    env.host.run_until_idle(incident, advance_timers=True)
+    record = _record(env, incident)
+    assert record["playbook"]["name"] == "ai-jailbreak"
+    assert record["alert"]["alert_id"] == "Microsoft.Security/alerts/2516935104399999999_5f0c2e8a-3b1d-4c7e-9a6f-1d2e3f4a5b6c"
+    assert record["alert"]["indicators"]["caller_ips"] == ["203.0.113.66"]  # only the fetched alert's evidence names it
+    again = call("post_alert", "alerts", json.loads((EXAMPLES / "defender-jailbreak.json").read_text()))
+    assert again.headers["X-Firestop-Intake"] == "duplicate" and json.loads(again.get_body())["id"] == incident
+    missing = dict(sample, id="another-event")
+    missing["data"] = {**sample["data"], "resourceData": {"id": "no-such-alert"}}
+    refused = call("post_events", "events", [missing], content_type="application/cloudevents-batch+json")
+    assert refused.status_code == 400 and json.loads(refused.get_body())["error"] == "events[0].data.resourceData.id"
