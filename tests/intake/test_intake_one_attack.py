@@ -121,3 +121,16 @@ def test_graph_alert_created_is_fetched_by_id_through_msgraph_and_routes_like_it
     missing["data"] = {**sample["data"], "resourceData": {"id": "no-such-alert"}}
     refused = call("post_events", "events", [missing], content_type="application/cloudevents-batch+json")
     assert refused.status_code == 400 and json.loads(refused.get_body())["error"] == "events[0].data.resourceData.id"
+
+
+def test_the_event_grid_example_files_parse():
+    from firestop.alerts.sources.eventgrid import event_alert
+    from firestop.intake.eventgrid import read_delivery
+
+    folder = REPO_ROOT / "examples" / "events"
+    for name, media, kinds in (("policy-noncompliant.eventgrid.json", "application/json", ["eventgrid:eventgrid"]),
+                               ("jailbreak-attack.cloudevents.json", "application/cloudevents-batch+json",
+                                ["eventgrid:cloudevents", "eventgrid:cloudevents"])):
+        delivery = read_delivery((folder / name).read_bytes(), media)
+        alerts = [event_alert(e, cloud_events=delivery.cloud_events) for e in delivery.events]
+        assert [a.schema_id for a in alerts] == kinds and all(a.targets(PROD) or a.context.get("graphAlertId") for a in alerts)
