@@ -41,7 +41,12 @@ def test_defender_jailbreak_alert_is_contained_and_resolved_then_sentinel_incide
     assert f"records/{incident}.json" in si.list_comments(INCIDENT)[-1]["properties"]["message"]
     sentinel = _cli(tmp_path, "alert", "handle", "examples/alerts/sentinel-incident-jailbreak.json", "--json")
     assert sentinel.returncode == 0, sentinel.stderr
-    assert json.loads(sentinel.stdout)["playbook"]["name"] == "ai-jailbreak"
+    joined = json.loads(sentinel.stdout)
+    assert joined["playbook"]["name"] == "ai-jailbreak"
+    # the Sentinel incident holds that Defender alert (providerAlertId): recorded onto its incident, not a second one
+    assert joined["incident_id"] == incident and "recorded onto incident" in joined["note"]
+    assert joined["correlated_after_close"][0]["alert_id"].startswith("Microsoft.SecurityInsights/incidents/")
+    assert len(si.list_comments(INCIDENT)) == 3  # nothing written twice
 
 
 def test_incomplete_defender_body_exits_2_naming_what_was_recognised_and_missing(tmp_path):
