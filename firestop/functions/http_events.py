@@ -23,6 +23,9 @@ no origin **400**. ``WebHook-Request-Callback`` is never followed.
   "rejected": [{"index", "field", "reason"}]}`` when some events are malformed: every *valid* event of the
   batch is still accepted (and listed), so nothing is lost; Event Grid does not retry a 400
   (``delivery-and-retry.md``: 400 is not retried), and the named event is the sender's to fix;
+* a ``Microsoft.Graph.AlertCreated`` event is fetched by id (msgraph-sdk, ``GET /v1.0/security/alerts_v2/{id}``,
+  application permission ``SecurityAlert.Read.All``) before intake: a 404 rejects that event (``field``
+  ``data.resourceData.id``, in the 400 above); a 403 records it by id only (unrouted); any other failure is the 503 below;
 * **400**/**413**/**415** for a delivery that is not JSON, too large (1 MB, 5000 events) or not JSON;
 * **401** without the function key (the host); **503** (``Retry-After: 5``) when the store is down:
   Event Grid retries (events accepted before the outage stay accepted and are ``duplicate`` on retry).
