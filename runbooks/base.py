@@ -162,6 +162,10 @@ class Runbook(Generic[ParamsT]):
     #: True for runbooks that only keep evidence: the lifecycle records their failure as an evidence gap
     #: and goes on with containment, whatever the step's ``on_failure`` says (evidence never blocks containment).
     collects_evidence: ClassVar[bool] = False
+    #: True for runbooks that only write the outcome back to where the signal came from (a Sentinel comment or
+    #: close, a Defender alert resolved): they change no protected resource, so an incident whose held steps
+    #: are all evidence or write-back ends ``resolved`` ("blocked at source, nothing to contain"), not ``contained``.
+    write_back: ClassVar[bool] = False
 
     def parse_params(self, params: dict[str, Any] | None) -> ParamsT:
         return self.Params.model_validate(params or {})  # type: ignore[return-value]

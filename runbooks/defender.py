@@ -107,6 +107,7 @@ class ResolveDefenderAlert(Runbook[ResolveParams]):
     name = "defender.resolve_alert"
     summary = "Resolve the Defender for Cloud alert of a contained incident (undo: reactivate it)"
     permissions = (READ_ALERTS, RESOLVE_ALERT, ACTIVATE_ALERT)
+    write_back = True
     target_type = ACCOUNT_TYPE
     Params = ResolveParams
 

@@ -187,6 +187,7 @@ class SentinelComment(Runbook[CommentParams]):
     summary = "Comment on the Sentinel incident(s) of this attack: what the phase did and where the record is"
     permissions = (READ, LIST_ALERTS, LIST_ENTITIES, READ_COMMENTS, COMMENT)
     Params = CommentParams
+    write_back = True
     target_type = ACCOUNT_TYPE  # the attacked account; the Sentinel incidents are found from it
     reversible = False
 
@@ -242,6 +243,7 @@ class SentinelCloseIncident(Runbook[CloseParams]):
     summary = "Close the Sentinel incident(s) of a contained attack: owner Firestop, status Closed, classification"
     permissions = (READ, LIST_ALERTS, LIST_ENTITIES, READ_COMMENTS, WRITE, COMMENT)
     Params = CloseParams
+    write_back = True
     target_type = ACCOUNT_TYPE
 
     def plan(self, ctx: RunContext, target: str, params: CloseParams) -> Plan:

@@ -123,6 +123,8 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             return view(existing), note
         if existing is not None:
             note = f"resuming incident {instance_id} ({existing.runtime_status})"
+        elif not rerun and (linked := _linked_incident(env, alert)) is not None:
+            return linked
         else:
             inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox)
             inp["incident_id"] = instance_id
@@ -131,6 +133,56 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
     finally:
         if owned:
             env.close()
+
+
+def _linked_incident(env, alert) -> tuple[dict[str, Any], str] | None:
+    """The incident of the Defender alert this alert names by identity (a Sentinel incident's ``providerAlertId``,
+    a Graph alert's; :func:`firestop.intake.events.identity_links`) when it ran this alert's own playbook:
+    joined while it runs, or — ended and held at most ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` ago — recorded onto it
+    (a record revision, :func:`firestop.functions.intake_call.record_after_close_sync`). None: handle it as its own
+    incident (no such incident, another playbook — whose containment must run —, or it did not hold).
+
+    ``alert handle`` keys incidents by alert id (not by the intake's slots), so identity is what joins here."""
+    from firestop.alerts.alert import incident_key_for
+    from firestop.intake import CorrelationSettings
+    from firestop.intake.accept import HELD_STATUSES
+    from firestop.intake.events import alert_summary, correlated_event, identity_links
+    from firestop.lifecycle.timeline import parse_time
+    from firestop.runtime import InstanceNotFound
+
+    settings = CorrelationSettings.from_env()
+    if not settings.enabled or not alert.routed_playbook:
+        return None
+    for link in identity_links(alert):
+        candidate = incident_key_for("Microsoft.Security/alerts/" + link.removeprefix("defender:"))
+        if candidate == alert.incident_key:
+            continue
+        try:
+            status = env.host.get_status(candidate)
+        except InstanceNotFound:
+            continue
+        now = env.clients.clock.now()
+        if status.runtime_status not in TERMINAL:
+            custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+            if (custom.get("playbook") or "") != alert.routed_playbook:
+                continue
+            env.host.raise_event(candidate, "alert_correlated", correlated_event(alert, received_at=now))
+            return view(drive(env, candidate)), f"joined incident {candidate}, the incident of the Defender alert it holds"
+        record = view(status)
+        closed = parse_time(record.get("closed_at"))
+        if ((record.get("playbook") or {}).get("name") != alert.routed_playbook or record.get("status") not in HELD_STATUSES
+                or closed is None or (now - closed).total_seconds() > settings.window_seconds):
+            continue
+        from firestop.functions.intake_call import record_after_close_sync
+
+        done = record_after_close_sync(candidate, alert_summary(alert, received_at=now))
+        if done is None:
+            continue
+        word = "already recorded on" if done == "duplicate" else "recorded onto"
+        return view(env.host.get_status(candidate)), (
+            f"{word} incident {candidate}, the incident of the Defender alert it holds: its playbook "
+            f"{alert.routed_playbook} already ran there and held (nothing to contain again)")
+    return None
 
 
 def _status_of(status) -> str | None:

@@ -226,7 +226,7 @@ def print_incident(record: dict[str, Any]) -> None:
     console.print(header, highlight=False)
     console.print(_timeline_table(record.get("timeline") or []))
     status = clean(record.get("status"))
-    color = {"contained": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
+    color = {"contained": "green", "resolved": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
     console.print(Text.assemble("Outcome: ", (status, color), f" — {clean(record.get('reason'))}"), highlight=False)
     for line in record.get("holds") or []:
         console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)
@@ -244,6 +244,15 @@ def print_incident(record: dict[str, Any]) -> None:
         f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if record.get("sandbox") else ""),
         highlight=False,
     )
+    if record.get("part_of"):  # another playbook's run on the same attack: the incident is the one it names
+        console.print(Text(clean(f"Part of incident {record['part_of']} (same attack, this alert's own playbook)")), highlight=False)
+    for part in record.get("parts") or []:
+        console.print(Text(clean(f"  part           {part.get('incident_id')} — {part.get('rule_name')} ({part.get('alert_id')})")),
+                      highlight=False)
+    for late in record.get("correlated_after_close") or []:
+        if not late.get("part"):
+            console.print(Text(clean(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
+                                     f"received {late.get('received_at')}")), highlight=False)
     gaps = record.get("checklist_gaps") or []
     if gaps:  # read at analyze time: the configuration that let the incident happen, even where containment changed it
         console.print(Text("Checklist gaps found before containment (fix them for good):", style="yellow"), highlight=False)

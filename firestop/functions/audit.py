@@ -189,10 +189,9 @@ async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
     """Accept each drift alert through intake (start-if-absent on its correlation slot); IntakeUnavailable propagates."""
     from firestop.audit.drift import drift_alerts
     from firestop.azure.clients import get_client_factory
-    from firestop.intake import CorrelationSettings, accept_alert
-    from firestop.lifecycle import ORCHESTRATOR_NAME
-    from firestop.lifecycle.start import incident_input
-    from firestop.trust.seal import Purpose, load_seal_key, seal
+    from firestop.functions.intake_call import accept
+    from firestop.intake import CorrelationSettings
+    from firestop.trust.seal import load_seal_key
 
     alerts = drift_alerts(audit)
     if not alerts:
@@ -203,11 +202,7 @@ async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
     for alert in alerts:
         log.error("audit %s: new high finding %r on %r → playbook %r", audit.audit_id, alert.custom_properties.get("firestop-control"),
                   alert.target_ids[0], alert.routed_playbook)
-        outcome = await accept_alert(
-            client, alert, now=factory.clock.now(), settings=CorrelationSettings.from_env(), orchestrator_name=ORCHESTRATOR_NAME,
-            start_input=lambda a, now, iid: seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid),
-                                                 binding=iid, key=key),
-            cache_scope=str(id(factory)))
+        outcome = await accept(client, alert, factory=factory, settings=CorrelationSettings.from_env(), key=key)
         out.append({"incident_id": outcome.instance_id, "status": outcome.kind.value, "playbook": alert.routed_playbook,
                     "control": alert.custom_properties.get("firestop-control"), "resource": alert.target_ids[0],
                     "resource_name": alert.target_ids[0].rsplit("/", 1)[-1], "alert_id": alert.alert_id,

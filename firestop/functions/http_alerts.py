@@ -126,6 +126,8 @@ def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
     body = {"id": outcome.instance_id, "statusUri": link}
     if outcome.correlated_to is not None:
         body["correlatedTo"] = outcome.correlated_to
+    if outcome.part_of is not None:  # its own playbook runs here, as a part of that incident (same attack)
+        body["partOf"] = outcome.part_of
     if outcome.kind is OutcomeKind.RESOLVED:
         body["event"] = EVENT_RESOLVED
     headers = {"Location": link, "Retry-After": "10"}
@@ -151,9 +153,9 @@ def _not_delivered(outcome) -> func.HttpResponse:
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.alerts import AlertPayloadError, parse_alert
     from firestop.azure.clients import get_client_factory
-    from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable, accept_alert
-    from firestop.lifecycle.start import incident_input
-    from firestop.trust.seal import Purpose, SealKeyError, load_seal_key, seal
+    from firestop.functions.intake_call import accept
+    from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable
+    from firestop.trust.seal import SealKeyError, load_seal_key
 
     problem = _content_type_problem(req.headers.get("content-type"))
     if problem is not None:
@@ -176,17 +178,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
         return _unavailable(f"app setting: {exc}")
     factory = get_client_factory()
     try:
-        outcome = await accept_alert(
-            client,
-            alert,
-            now=factory.clock.now(),
-            settings=settings,
-            orchestrator_name=ORCHESTRATOR_NAME,
-            start_input=lambda a, now, iid: seal(
-                Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid),
-                binding=iid, key=key),
-            cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
-        )
+        outcome = await accept(client, alert, factory=factory, settings=settings, key=key)
     except IntakeUnavailable as exc:
         log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")

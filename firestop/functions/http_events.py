@@ -23,6 +23,9 @@ no origin **400**. ``WebHook-Request-Callback`` is never followed.
   "rejected": [{"index", "field", "reason"}]}`` when some events are malformed: every *valid* event of the
   batch is still accepted (and listed), so nothing is lost; Event Grid does not retry a 400
   (``delivery-and-retry.md``: 400 is not retried), and the named event is the sender's to fix;
+* a ``Microsoft.Graph.AlertCreated`` event is fetched by id (msgraph-sdk, ``GET /v1.0/security/alerts_v2/{id}``,
+  application permission ``SecurityAlert.Read.All``) before intake: a 404 rejects that event (``field``
+  ``data.resourceData.id``, in the 400 above); a 403 records it by id only (unrouted); any other failure is the 503 below;
 * **400**/**413**/**415** for a delivery that is not JSON, too large (1 MB, 5000 events) or not JSON;
 * **401** without the function key (the host); **503** (``Retry-After: 5``) when the store is down:
   Event Grid retries (events accepted before the outage stay accepted and are ``duplicate`` on retry).
@@ -37,8 +40,6 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from firestop.telemetry.requests import observed
-
-from firestop.lifecycle import ORCHESTRATOR_NAME
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.intake.eventgrid")
@@ -61,19 +62,46 @@ def _options(req: func.HttpRequest) -> func.HttpResponse:
 
 
 async def _accept_one(client, alert, factory, settings, key):
-    from firestop.intake import accept_alert
-    from firestop.lifecycle.start import incident_input
-    from firestop.trust.seal import Purpose, seal
+    from firestop.functions.intake_call import accept
 
-    return await accept_alert(
-        client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=ORCHESTRATOR_NAME,
-        start_input=lambda a, now, iid: seal(
-            Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid), binding=iid, key=key),
-        cache_scope=str(id(factory)),
-    )
+    return await accept(client, alert, factory=factory, settings=settings, key=key)
+
+
+class _GraphAlertMissing(Exception):
+    """The Graph security alert an AlertCreated event names does not exist (404): the event is rejected."""
+
+
+def _graph_alert(factory, alert) :
+    """The alert a ``Microsoft.Graph.AlertCreated`` event names, fetched by id through msgraph-sdk
+    (``GET /v1.0/security/alerts_v2/{id}``, :mod:`firestop.alerts.sources.graph`) and normalised; the event's own
+    record-only alert when the fetch is refused for lack of permission (403: ``SecurityAlert.Read.All`` not granted).
+    Raises :class:`_GraphAlertMissing` for a 404; anything else propagates (answered 503, Event Grid retries)."""
+    from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
+
+    from firestop.alerts.sources.graph import graph_alert
+
+    graph_id = alert.context["graphAlertId"]
+
+    async def get(client):
+        return await client.security.alerts_v2.by_alert_id(graph_id).get()
+
+    try:
+        model = factory.graph(get)
+    except Exception as exc:  # noqa: BLE001 — msgraph raises ODataError with the status code
+        status = getattr(exc, "response_status_code", None)
+        if status == 404:
+            raise _GraphAlertMissing(graph_id) from None
+        if status == 403:
+            log.warning("Graph alert %r not readable (403): recorded by id only", graph_id)
+            return alert
+        raise
+    writer = JsonSerializationWriter()
+    writer.write_object_value(None, model)
+    return graph_alert(json.loads(writer.get_serialized_content()))
 
 
 async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.alerts.errors import AlertPayloadError
     from firestop.alerts.sources.eventgrid import EventError, event_alert
     from firestop.azure.clients import get_client_factory
     from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable
@@ -104,6 +132,15 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
             rejected.append({"index": index, "field": exc.field, "reason": exc.reason})
             continue
         event_id = str(event.get("id"))[:128]
+        if alert is not None and alert.context.get("graphAlertId"):
+            try:
+                alert = _graph_alert(factory, alert)
+            except _GraphAlertMissing:
+                rejected.append({"index": index, "field": "data.resourceData.id", "reason": "no such Graph security alert"})
+                continue
+            except AlertPayloadError as exc:
+                rejected.append({"index": index, "field": f"(Graph alert).{exc.field}", "reason": exc.reason})
+                continue
         if alert is None:
             kind = event.get("type" if delivery.cloud_events else "eventType")
             ignored.append({"index": index, "id": event_id, "type": str(kind)[:128]})

@@ -72,6 +72,33 @@ the incident open in the milliseconds before it closed is counted by the
 tally as ``late`` — recorded on the incident named in its 202, not in its
 filed record.
 
+One incident per attack across sources and playbooks
+----------------------------------------------------
+A slot is per resource *and route*, so an alert never joins an open incident running another
+playbook and loses its own containment (the red team's decoy: ``tests/trust/test_redteam_correlation.py``).
+What makes the same attack, seen by several sources, **one** incident:
+
+* **Same route, incident open** → the alert joins it (``correlated``), as above. A Sentinel incident
+  routes by the Defender alert types it holds and names the same resource, so a Defender alert and the
+  Sentinel incident holding it share a slot; their identity link (the Defender ``systemAlertId`` in the
+  incident's alerts, :func:`firestop.intake.events.identity_links`) is recorded with each.
+* **Same route, incident ended** at most ``window_seconds`` ago (``last_updated_time``) **and it held**
+  (record status ``contained`` or ``resolved``), the alert naming one resource → the alert is *recorded
+  onto that incident* (``recorded``): a record revision lists it under ``correlated_after_close`` and on
+  the timeline (``record_after_close``, given by the Functions layer). Its playbook is the one that
+  already ran and held, so it would contain nothing the first did not; nothing starts. An incident that
+  did not hold (``needs_responder``, ``stopped``, …) takes nothing after its end: a new generation starts
+  and contains again.
+* **Another route** on the same resource (a Policy state change routed to ``public-network-exposure``
+  during a jailbreak incident): its playbook would contain something the first does not, so it **always
+  starts its own run** in its own slot — immediately, never behind the other's approval — as a *part* of
+  the attack's incident: the *anchor*, the oldest incident of another playbook route (``routes``, one
+  point read per playbook) on the same resource, open or ended at most ``window_seconds`` ago (followed
+  to its own anchor when it is itself a part). The part's input and record carry ``part_of``; the anchor
+  gets the alert with ``part`` (an ``alert_correlated`` event while open, else a record revision). A decoy
+  can thus at most add a line to the record of the alert it tries to swallow; it never holds its containment.
+  Routes by alert rule (no ``firestop-playbook``) are not probed: such an alert can anchor nothing.
+
 Decisions (:func:`accept_alert`):
 
 * **Fired** with correlation keys → join the open incident of a slot
@@ -80,6 +107,9 @@ Decisions (:func:`accept_alert`):
   join. A Fired alert that started the slot's last *finished* incident, or is
   sampled in its record → ``duplicate`` of it: a redelivery after the
   containment ended opens nothing.
+* **Fired**, own slot with no open incident: its last finished generation ended within the window and
+  held → ``recorded`` onto it (``correlated_to`` = it; ``duplicate`` when already recorded); else a new
+  generation starts (``started``, with ``part_of`` when an anchor of another route exists).
 * **Fired** without keys (correlation off, no target) → its own incident
   ``Alert.incident_key``; that instance existing in any state → ``duplicate``.
 * **Resolved**: the instance ``incident_key`` or the open incident of a slot
@@ -118,7 +148,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
 from firestop.intake.correlation import CorrelationSettings, alert_keys, slot_id
 from firestop.intake.events import (
@@ -136,7 +166,9 @@ log = logging.getLogger(__name__)
 __all__ = [
     "GENERATIONS_KEPT",
     "MEMO_SECONDS",
+    "HELD_STATUSES",
     "OPEN_STATUSES",
+    "RecordAfterClose",
     "RAISE_SPACING_SECONDS",
     "IntakeUnavailable",
     "Outcome",
@@ -179,13 +211,23 @@ class OutcomeKind(StrEnum):
     STARTED = "started"  # a new incident orchestration was started
     DUPLICATE = "duplicate"  # this Fired alert's incident already exists: nothing started
     CORRELATED = "correlated"  # alert_correlated raised on an open incident
+    RECORDED = "recorded"  # recorded onto the incident of its route that ended (and held) within the window
     RESOLVED = "resolved"  # alert_resolved raised on an open incident
     CLOSED = "closed"  # Resolved for an incident that has already finished: nothing done
     NO_INCIDENT = "no_incident"  # Resolved with no incident to reach: nothing done
     AFTERMATH = "aftermath"  # Fired on the attacker being refused after a recent containment: nothing started (aftermath.py)
 
 
-_ACCEPTED = frozenset({OutcomeKind.STARTED, OutcomeKind.DUPLICATE, OutcomeKind.CORRELATED, OutcomeKind.RESOLVED})
+_ACCEPTED = frozenset({OutcomeKind.STARTED, OutcomeKind.DUPLICATE, OutcomeKind.CORRELATED, OutcomeKind.RESOLVED,
+                       OutcomeKind.RECORDED})
+#: Record statuses of an incident that held: a later alert of its route is recorded onto it, not contained again.
+HELD_STATUSES: frozenset[str] = frozenset({"contained", "resolved"})
+#: Resources (correlation scopes) of one alert probed for an anchor of another route.
+_ANCHOR_SCOPES = 5
+
+#: ``(incident id, entry) -> "recorded" | "duplicate" | None``: file a revision of the finished incident's
+#: record with ``entry`` (an :func:`alert_summary`, maybe with ``part``) added; None when it has no filed record.
+RecordAfterClose = Callable[[str, dict[str, Any]], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -200,6 +242,7 @@ class Outcome:
             incident other than its own (``correlated``, ``resolved``), else None.
         runtime_status: for ``closed``, the incident's runtime status.
         reason: for ``aftermath``, why the alert belongs to that finished incident.
+        part_of: for ``started``, the attack's incident (another route, same resource) this one is a part of.
     """
 
     kind: OutcomeKind
@@ -207,6 +250,7 @@ class Outcome:
     correlated_to: str | None = None
     runtime_status: str | None = None
     reason: str | None = None
+    part_of: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -358,8 +402,10 @@ class _Call:
     now: datetime
     settings: CorrelationSettings
     orchestrator_name: str
-    start_input: Callable[[Any, datetime, str], Any]
+    start_input: Callable[..., Any]
     scope: str
+    routes: tuple[str, ...] = ()
+    record_after_close: RecordAfterClose | None = None
 
 
 @dataclass
@@ -557,17 +603,18 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
     return None
 
 
-async def _start(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
+async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None) -> Outcome | None:
     """Start ``instance_id`` unless it is open: the outcome, or None when the start was
     refused because the id is open now (another worker took the slot first)."""
+    extra = {"part_of": part_of} if part_of else {}
     try:
-        await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id))
+        await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id, **extra))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
         status = await _status(call.client, instance_id)
         if status is not None and _runtime(status) in OPEN_STATUSES:
             return None
         raise IntakeUnavailable(f"start_new({instance_id}) failed: {type(exc).__name__}") from exc
-    return Outcome(OutcomeKind.STARTED, instance_id)
+    return Outcome(OutcomeKind.STARTED, instance_id, part_of=part_of)
 
 
 async def _join(call: _Call, alert: Any, slot: _Slot) -> Outcome | None:
@@ -621,6 +668,96 @@ def _oldest_open(slots: list[_Slot]) -> _Slot | None:
     return min(opened, key=lambda s: (_created(s.open), s.open_id)) if opened else None
 
 
+def _ended(status: Any) -> datetime | None:
+    ended = getattr(status, "last_updated_time", None)
+    if not isinstance(ended, datetime):
+        return None
+    return ended.replace(tzinfo=timezone.utc) if ended.tzinfo is None else ended.astimezone(timezone.utc)
+
+
+def _ended_within(call: _Call, status: Any) -> bool:
+    """Finished at most ``window_seconds`` before now (clock skew: age 0)."""
+    ended = _ended(status)
+    return (_runtime(status) not in OPEN_STATUSES and ended is not None
+            and (call.now - ended).total_seconds() <= call.settings.window_seconds)
+
+
+def _record_status(status: Any) -> str | None:
+    record = _decoded(getattr(status, "output", None))
+    return record.get("status") if isinstance(record, dict) else None
+
+
+async def _after_close(call: _Call, alert: Any, keys: list[str], slot: _Slot) -> Outcome | None:
+    """Record ``alert`` onto its slot's last incident when that ended within the window and held, else None."""
+    if call.record_after_close is None or slot.last_id is None or len(keys) != 1:
+        return None
+    status = await _status(call.client, slot.last_id, show_input=True)
+    if status is None or not _ended_within(call, status) or _record_status(status) not in HELD_STATUSES:
+        return None
+    try:
+        answer = await call.record_after_close(slot.last_id, alert_summary(alert, received_at=call.now))
+    except Exception as exc:  # noqa: BLE001 — the records store failed: nothing recorded, the sender retries
+        raise IntakeUnavailable(f"record revision of {slot.last_id} failed: {type(exc).__name__}") from exc
+    if answer is None:
+        return None  # no filed record to add to: contain again
+    kind = OutcomeKind.DUPLICATE if answer == "duplicate" else OutcomeKind.RECORDED
+    return Outcome(kind, slot.last_id, correlated_to=slot.last_id)
+
+
+def _split(key: str) -> tuple[str, str]:
+    scope, _, route = key.partition("#")  # scopes are ARM ids (no '#'); a route may hold one
+    return scope, route
+
+
+async def _anchor(call: _Call, keys: list[str]) -> tuple[str, Any] | None:
+    """The attack's incident on the alert's resources under another playbook route: (id, status), or None."""
+    if not call.routes:
+        return None
+    best: tuple[datetime, str, Any] | None = None
+    scopes = sorted({_split(k)[0] for k in keys})[:_ANCHOR_SCOPES]
+    own = {_split(k)[1] for k in keys}
+    for scope in scopes:
+        for route in call.routes:
+            if route in own:
+                continue
+            slot = await _slot(call, f"{scope}#{route}")
+            status, instance_id = slot.open, slot.open_id
+            if status is None and slot.last_id is not None:
+                status, instance_id = await _status(call.client, slot.last_id), slot.last_id
+                if status is None or not _ended_within(call, status):
+                    continue
+            if status is None or _created(status) is None:
+                continue
+            if best is None or (_created(status), instance_id) < best[:2]:
+                best = (_created(status), instance_id, status)
+    if best is None:
+        return None
+    full = await _status(call.client, best[1], show_input=True)
+    inp = _decoded(getattr(full, "input_", None)) if full is not None else None
+    root = inp.get("part_of") if isinstance(inp, dict) else None
+    if isinstance(root, str) and root and root != best[1]:  # the anchor is itself a part: the attack's incident is its anchor
+        rooted = await _status(call.client, root)
+        if rooted is not None:
+            return root, rooted
+    return best[1], best[2]
+
+
+async def _note_part(call: _Call, alert: Any, anchor: tuple[str, Any], part_id: str) -> None:
+    """Tell the anchor a part started (best effort: the part's own input already names the anchor)."""
+    anchor_id, status = anchor
+    summary = alert_summary(alert, received_at=call.now, part=part_id)
+    try:
+        if _runtime(status) in OPEN_STATUSES and await _joiner.join(call.client, anchor_id, summary) is None:
+            return
+        if call.record_after_close is not None:
+            await call.record_after_close(anchor_id, summary)
+    except Exception as exc:  # noqa: BLE001 — the part runs anyway; its record names the anchor
+        import logging
+
+        logging.getLogger("firestop.intake").warning("part %r not noted on incident %r: %r", part_id, anchor_id,
+                                                     type(exc).__name__)
+
+
 async def _fired(call: _Call, alert: Any) -> Outcome:
     keys = _keys(call, alert)
     if not keys:
@@ -640,10 +777,17 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
                     after = await _aftermath(call, alert)
                     if after is not None:
                         return after
-                    started = await _start(call, alert, slot_id(first.key, first.free))
+                    recorded = await _after_close(call, alert, keys, first)
+                    if recorded is not None:
+                        return recorded
+                    anchor = await _anchor(call, keys)
+                    started = await _start(call, alert, slot_id(first.key, first.free),
+                                           part_of=anchor[0] if anchor is not None else None)
                     if started is not None:
                         status = await _status(call.client, started.instance_id)  # its created time, for the memo
                         _remember(call, alert, Outcome(OutcomeKind.DUPLICATE, started.instance_id), _created(status))
+                        if anchor is not None:
+                            await _note_part(call, alert, anchor, started.instance_id)
                         return started
                     continue  # another worker took the slot: read it again and join
         joined = await _join(call, alert, target)
@@ -687,8 +831,10 @@ async def accept_alert(
     now: datetime,
     settings: CorrelationSettings,
     orchestrator_name: str,
-    start_input: Callable[[Any, datetime, str], Any],
+    start_input: Callable[..., Any],
     cache_scope: str = "",
+    routes: Sequence[str] = (),
+    record_after_close: RecordAfterClose | None = None,
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
 
@@ -701,9 +847,14 @@ async def accept_alert(
         settings: correlation window (seconds) and key.
         orchestrator_name: the incident orchestrator's name (open incidents are
             instances of it).
-        start_input: ``(alert, now, instance_id) → orchestration input`` for a new
-            incident started under ``instance_id`` (its slot's id, or the alert's
+        start_input: ``(alert, now, instance_id, *, part_of=None) → orchestration input`` for a new
+            incident started under ``instance_id`` (``part_of`` passed only when there is an anchor) (its slot's id, or the alert's
             own key without correlation; an input sealed for its instance binds it).
+        routes: the playbook routes (``playbook:<name>``, :func:`firestop.intake.correlation.route_of`) probed
+            for the attack's incident of another route on the same resource (an *anchor*: the new incident
+            is started as a part of it, with ``start_input(..., part_of=<anchor id>)``); empty: none probed.
+        record_after_close: files a revision of a finished incident's record with an alert added (see
+            :data:`RecordAfterClose`); None: an alert of a finished slot always starts a new generation.
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).
@@ -719,7 +870,8 @@ async def accept_alert(
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
     scope = f"{_scope(client)}|{cache_scope}"
-    call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope)
+    call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope,
+                 tuple(routes), record_after_close)
     async with _deliveries.hold([f"delivery:{alert.dedupe_key}"]):
         remembered = await _remembered(call, alert)
         if remembered is not None:

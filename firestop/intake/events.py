@@ -20,7 +20,9 @@ names and data shapes are a contract between intake and the orchestrator:
        "received_at": "<ISO 8601 UTC>" (the first), "last_received_at": "<ISO 8601 UTC>"}
 
   where a summary is ``{"alert_id", "rule_name", "severity", "target_ids",
-  "fired_at", "received_at"}`` (never the alert context or its indicators).
+  "fired_at", "received_at"}`` plus ``"links"`` (attack identities, :func:`identity_links`) and
+  ``"part"`` (the incident running this alert's own playbook) when there are any (never the alert
+  context or its indicators).
   Earlier versions raised ``{"alert": <Alert JSON>, "received_at"}`` per
   alert; the orchestrator reads both (that shape counts one).
 
@@ -49,7 +51,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 __all__ = ["EVENT_CORRELATED", "EVENT_RESOLVED", "SAMPLE_SIZE", "TALLY_ENTITY", "TALLY_ADD", "alert_digest",
-           "alert_summary", "correlated_batch", "correlated_event", "resolved_event"]
+           "alert_summary", "identity_links", "correlated_batch", "correlated_event", "resolved_event"]
 
 #: Alerts summarised in one ``alert_correlated`` event (and kept in the record); the rest are counted.
 SAMPLE_SIZE = 20
@@ -77,13 +79,36 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat()
 
 
-def alert_summary(alert: Any, *, received_at: datetime) -> dict[str, Any]:
-    """What an ``alert_correlated`` event says of one alert (see the module docstring).
+#: Identity links kept per alert (see :func:`identity_links`).
+MAX_LINKS = 10
+
+
+def identity_links(alert: Any) -> list[str]:
+    """The attack identities an alert names, ``["defender:<systemAlertId>", …]`` (lower-case, at most
+    :data:`MAX_LINKS`): a Defender alert its own ``systemAlertId``, a Sentinel incident the ``providerAlertId`` of
+    every alert it holds (the Defender alert's ``systemAlertId``; the alert's own ``systemAlertId`` is Sentinel's copy), a Graph security alert its ``providerAlertId`` when Defender for Cloud raised it.
+    The same Defender alert seen through several sources carries the same link (recorded beside each alert)."""
+    context = getattr(alert, "context", None) or {}
+    found: list[str] = []
+    ids = context.get("providerAlertIds") if str(context.get("source") or "").startswith("sentinel:") else None
+    for value in [context.get("systemAlertId") if str(context.get("source") or "").startswith("defender:") else None,
+                  context.get("providerAlertId"), *(ids if isinstance(ids, list) else [])]:
+        if isinstance(value, str) and value.strip() and len(value) <= 256:
+            link = "defender:" + value.strip().lower()
+            if link not in found:
+                found.append(link)
+    return found[:MAX_LINKS]
+
+
+def alert_summary(alert: Any, *, received_at: datetime, part: str | None = None) -> dict[str, Any]:
+    """What an ``alert_correlated`` event says of one alert (see the module docstring); ``links`` when the
+    alert names attack identities (:func:`identity_links`), ``part`` when its own playbook runs in another
+    incident of the same attack (:mod:`firestop.intake.accept`).
 
     Raises:
         ValueError: ``received_at`` is naive.
     """
-    return {
+    summary = {
         "alert_id": alert.alert_id,
         "rule_name": alert.rule_name,
         "severity": alert.severity,
@@ -91,6 +116,12 @@ def alert_summary(alert: Any, *, received_at: datetime) -> dict[str, Any]:
         "fired_at": _iso(alert.fired_at) if alert.fired_at is not None else None,
         "received_at": _iso(received_at),
     }
+    links = identity_links(alert)
+    if links:
+        summary["links"] = links
+    if part:
+        summary["part"] = part
+    return summary
 
 
 def correlated_batch(summaries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ reason; the activity logs a WARNING); no runbook runs, no record is filed.
 
 Output: the post-incident record (``IncidentDoc.to_record()``) plus
 ``"record_files"``. Status ``contained`` (every containment step applied and
-verified), ``needs_responder`` (something failed, was rejected, timed out or
+verified), ``resolved`` (every step held, but each only kept evidence or wrote back to the signal's
+source: blocked at source, nothing to contain; ``contained_at`` stays null), ``needs_responder`` (something failed, was rejected, timed out or
 did not verify — the record lists what holds and what does not),
 ``no_playbook``, ``stopped`` (a responder stopped it) or ``refused`` (above).
 
@@ -70,7 +71,7 @@ from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
 from firestop.lifecycle import tally
-from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, STOPPED
+from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
 from firestop.lifecycle.sealing import (
     ACTIVITY_SEAL_INPUT,
     ACTIVITY_VERIFY_SEAL,
@@ -114,6 +115,8 @@ class IncidentInput(BaseModel):
     #: indicator lists cut to MAX_INDICATORS: {name: original length, or MAX_INDICATORS + 1 for "more than"}
     indicators_truncated: dict[str, int] = Field(default_factory=dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
+    part_of: str | None = Field(default=None, max_length=128,
+                                description="intake: the attack's incident this one is a part of (its own playbook, same attack)")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -292,6 +295,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     inc = _Incident(context, IncidentInput.model_validate(raw))
     inc.stop_wait = stop_wait
     doc, alert = inc.doc, inc.alert
+    doc.part_of = inc.inp.part_of
     fired_at = parse_time(alert.get("fired_at"))
     if fired_at is not None and fired_at > doc.received_at:
         doc.notes.append(f"the alert says it fired at {fired_at.isoformat()}, after it was received: clock skew? "
@@ -916,7 +920,11 @@ def _joined(inc: _Incident) -> tuple[int, list[dict[str, Any]]]:
                 newest.pop(str(a.get("alert_id")), None)
                 newest[str(a.get("alert_id"))] = {"alert_id": a.get("alert_id"), "rule_name": a.get("rule_name"),
                                                   "target_ids": (a.get("target_ids") or [])[:1],
-                                                  "received_at": a.get("received_at")}
+                                                  "received_at": a.get("received_at"),
+                                                  # the incident its own playbook runs in (another route, same attack)
+                                                  **({"part": str(a["part"])[:128]} if a.get("part") else {}),
+                                                  **({"links": [str(x)[:256] for x in a["links"][:10]]}
+                                                     if isinstance(a.get("links"), list) and a["links"] else {})}
     return count, list(newest.values())[-SAMPLE_SIZE:]
 
 
@@ -1004,11 +1012,27 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
         doc.reason = "containment incomplete: a responder must act on what does not hold"
         if doc.rolled_back_after:
             doc.reason = f"{doc.rolled_back_after} failed; completed containment steps were rolled back"
+    elif inc.applied and all(_only_keeps_or_writes_back(run) for run in inc.applied):
+        # nothing was cut off because nothing needed to be (the source blocked the attack): never "contained"
+        doc.status = RESOLVED
+        doc.contained_at = None
+        doc.reason = ("blocked at source, nothing to contain: evidence kept and the sources written back "
+                      f"({len(inc.applied)} step(s) applied and verified; no step changed the protected resource)")
     else:
         doc.status = CONTAINED
         doc.reason = f"{len(inc.applied)} containment step(s) applied and verified"
         if doc.contained_at is None:  # a narrow step failed, and its escalation holds
             doc.contained_at = getattr(inc, "contain_ended", None) or inc.now
+
+
+def _only_keeps_or_writes_back(run: _Run) -> bool:
+    """True when the run's runbook only keeps evidence or writes back to the signal's source (never cuts anything off)."""
+    from runbooks import get_runbook
+
+    if isinstance(run.step, UndoStep):
+        return False
+    kind = type(get_runbook(run.step.runbook))
+    return bool(kind.collects_evidence or kind.write_back)
 
 
 def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dict[str, Any]]:

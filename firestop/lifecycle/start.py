@@ -11,11 +11,13 @@ from firestop.alerts.indicators import MAX_INDICATORS
 
 
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
-                   incident_id: str | None = None) -> dict[str, Any]:
+                   incident_id: str | None = None, part_of: str | None = None) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``).
 
     ``incident_id``: the instance ID it starts under (intake: the resource's slot,
     :func:`firestop.intake.slot_id`); default the alert's own ``incident_key``.
+    ``part_of``: the attack's incident this one is a part of (intake found one of another playbook on the
+    same resource, :mod:`firestop.intake.accept`); recorded, changes nothing the playbook does.
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
@@ -29,7 +31,9 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
             # a 256 KB log alert can name ~50,000 IPs: orchestration inputs stay small (history is replayed)
             indicators[key] = values[:MAX_INDICATORS]
             truncated[key] = len(values)
+    extra = {"part_of": part_of} if part_of else {}
     return {
+        **extra,
         "indicators_truncated": truncated,
         "incident_id": incident_id or alert.incident_key,
         "alert": summary,

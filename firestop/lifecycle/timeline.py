@@ -91,6 +91,8 @@ class IncidentDoc:
         self.pages: list[dict[str, Any]] = []
         self.correlated: list[dict[str, Any]] = []  # the newest alerts that joined (a sample)
         self.correlated_count = 0  # how many joined
+        #: the incident this one is a part of (another playbook's run on the same attack: firestop.intake.accept)
+        self.part_of: str | None = None
         self.gaps: list[dict[str, str]] = []
         self.notes: list[str] = []
         self.acknowledged_at: datetime | None = None
@@ -220,6 +222,7 @@ class IncidentDoc:
             "stopped": self.stopped,
             "correlated_alerts": self.correlated,
             "correlated_count": self.correlated_count,
+            "part_of": self.part_of,
             "target_facts": self.facts,
             "checklist_gaps": self.gaps,
             "notes": self.notes,

@@ -39,7 +39,7 @@ responder:                            # simulated answers to approval requests
 expect:                               # one mapping, or a list (one per alert)
   alert: 0                            # which alert's incident (index into alerts; with attack: in arrival order)
   rule: aoai-leaked-key-usage         # or: the incident of this rule's first Fired alert (attack-driven)
-  status: contained                   # contained | needs_responder | no_playbook
+  status: contained                   # contained | resolved | needs_responder | no_playbook
   playbook: leaked-api-key
   contained_within: 30                # MTTC <= 30 s (from the alert's receipt)
   steps_ran: [snapshot-logs]          # an action was recorded (succeeded or not)
@@ -70,7 +70,7 @@ from firestop.tabletop.attack import AttackStep, check_bounds
 from firestop.yamldoc import YamlFileError, line_of, read_mapping, validation_problems
 
 #: Statuses an incident record can end with (``firestop.lifecycle.outcome``).
-STATUSES = ("contained", "needs_responder", "no_playbook")
+STATUSES = ("contained", "resolved", "needs_responder", "no_playbook")
 #: Default ``max_duration``: one simulated day.
 DEFAULT_MAX_DURATION_S = 24 * 3600.0
 
@@ -218,7 +218,7 @@ class Expectation(_Strict):
 
     alert: int = Field(default=0, ge=0, description="index of the alert whose incident this describes")
     rule: str | None = Field(default=None, description="attack-driven: the incident of the first Fired alert of this rule (name prefix), instead of alert")
-    status: Literal["contained", "needs_responder", "no_playbook"] | None = None
+    status: Literal["contained", "resolved", "needs_responder", "no_playbook"] | None = None
     playbook: str | None = None
     contained_within: float | None = Field(default=None, gt=0, description="MTTC (seconds after receipt) at most this")
     steps_ran: list[str] = Field(default_factory=list)

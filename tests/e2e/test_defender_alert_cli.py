@@ -23,7 +23,8 @@ def test_defender_jailbreak_alert_is_contained_and_resolved_then_sentinel_incide
     first = _cli(tmp_path, "alert", "handle", "examples/alerts/defender-jailbreak.json", "--json")
     assert first.returncode == 0, first.stderr
     record = json.loads(first.stdout)
-    assert record["playbook"]["name"] == "ai-jailbreak" and record["status"] == "contained"
+    assert record["playbook"]["name"] == "ai-jailbreak" and record["status"] == "resolved"  # blocked at source
+    assert record["contained_at"] is None and "nothing to contain" in record["reason"]
     resolve = next(a for a in record["actions"] if a["step_id"] == "resolve-defender-alert")
     assert resolve["ok"] and resolve["changed"] and resolve["before"]["status"] == "Active"
     assert resolve["after"]["status"] == "Resolved" and resolve["runbook"] == "defender.resolve_alert"
@@ -40,7 +41,12 @@ def test_defender_jailbreak_alert_is_contained_and_resolved_then_sentinel_incide
     assert f"records/{incident}.json" in si.list_comments(INCIDENT)[-1]["properties"]["message"]
     sentinel = _cli(tmp_path, "alert", "handle", "examples/alerts/sentinel-incident-jailbreak.json", "--json")
     assert sentinel.returncode == 0, sentinel.stderr
-    assert json.loads(sentinel.stdout)["playbook"]["name"] == "ai-jailbreak"
+    joined = json.loads(sentinel.stdout)
+    assert joined["playbook"]["name"] == "ai-jailbreak"
+    # the Sentinel incident holds that Defender alert (providerAlertId): recorded onto its incident, not a second one
+    assert joined["incident_id"] == incident and "recorded onto incident" in joined["note"]
+    assert joined["correlated_after_close"][0]["alert_id"].startswith("Microsoft.SecurityInsights/incidents/")
+    assert len(si.list_comments(INCIDENT)) == 3  # nothing written twice
 
 
 def test_incomplete_defender_body_exits_2_naming_what_was_recognised_and_missing(tmp_path):

@@ -230,13 +230,26 @@ def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, ra
     assert len(incidents(env)) == 1
 
 
-def test_alerts_for_other_resources_or_after_the_incident_closed_start_their_own(served, raised):
+def test_alerts_for_other_resources_or_after_the_window_start_their_own_and_a_late_one_is_recorded(served, raised):
     env, server, app = served
     first = answer(post(app, server, alert_body()))
     other = answer(post(app, server, alert_body(target=OTHER_ACCOUNT)))
     assert other["id"] != first["id"] and "correlatedTo" not in other
     env.host.run_until_idle(advance_timers=True)
     assert {i.runtime_status for i in incidents(env)} <= {"Completed", "Failed"}
+    first_record = json.loads((env.settings.records_dir / f"{first['id']}.json").read_text())
+    assert first_record["status"] == "contained"
+    # the same route, within the window after the incident ended and held: recorded onto it (a record revision)
+    late_body = alert_body()
+    late = post(app, server, late_body)
+    assert late.headers["X-Firestop-Intake"] == "recorded" and answer(late)["correlatedTo"] == first["id"]
+    revision = json.loads((env.settings.records_dir / f"{first['id']}.rev2.json").read_text())
+    assert revision["correlated_after_close"][0]["alert_id"] == json.loads(late_body)["data"]["essentials"]["alertId"]
+    assert revision["timeline"][-1]["step"] == "alert joined after close" and revision["status"] == "contained"
+    again = post(app, server, late_body)  # a redelivery is not recorded twice
+    assert again.headers["X-Firestop-Intake"] == "duplicate" and not (env.settings.records_dir / f"{first['id']}.rev3.json").exists()
+    assert len(incidents(env)) == 2
+    env.tenant.clock.advance(3601)  # past the window: a new incident contains again
     later = answer(post(app, server, alert_body()))
     assert later["id"] not in (first["id"], other["id"]) and "correlatedTo" not in later
     assert [name for _, name, _ in raised] == []

@@ -46,17 +46,22 @@ class FakeDurableClient:
 
     # helpers --------------------------------------------------------------
     def add(self, instance_id: str, *targets: str, status: str = "Pending", age_s: float = 60,
-            name: str = ORCH, input_as_text: bool = False) -> None:
+            name: str = ORCH, input_as_text: bool = False, ended_s: float | None = None,
+            output: Any = None, part_of: str | None = None) -> None:
+        """``ended_s``: seconds ago it last changed (default: when created); ``output``: its record."""
         value: Any = {"incident_id": instance_id, "alert": {"target_ids": list(targets)}}
+        if part_of:
+            value["part_of"] = part_of
         self.instances[instance_id] = {
             "name": name, "runtimeStatus": status, "createdTime": _fmt(NOW - timedelta(seconds=age_s)),
-            "input": json.dumps(value) if input_as_text else value,
+            "lastUpdatedTime": _fmt(NOW - timedelta(seconds=age_s if ended_s is None else ended_s)),
+            "input": json.dumps(value) if input_as_text else value, "output": output,
         }
 
     def _payload(self, iid: str, show_input: bool) -> dict[str, Any]:
         inst = self.instances[iid]
         return {"name": inst["name"], "instanceId": iid, "runtimeStatus": inst["runtimeStatus"],
-                "createdTime": inst["createdTime"], "lastUpdatedTime": inst["createdTime"],
+                "createdTime": inst["createdTime"], "lastUpdatedTime": inst.get("lastUpdatedTime", inst["createdTime"]),
                 "input": inst["input"] if show_input else None, "output": inst.get("output") if show_input else None}
 
     def _maybe_fail(self, method: str) -> Any:

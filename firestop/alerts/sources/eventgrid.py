@@ -13,9 +13,9 @@ Event types handled (schemas: Microsoft docs ``event-schema-policy.md`` / ``poli
   ``rule_name`` = the event type; not routed (no shipped playbook: recorded, a responder rotates).
   Other secrets → None.
 * ``Microsoft.Graph.AlertCreated``: the event names a Graph security alert
-  (``data.resourceData.id`` or the last segment of ``data.resource``); recorded with that id
-  (``context.graphAlertId``), not routed. Fetching the alert by id needs the Graph room / client,
-  which this change does not ship (see the report).
+  (``data.resourceData.id`` or the last segment of ``data.resource``): the alert returned here only carries
+  that id (``context.graphAlertId``); ``POST /api/events`` fetches the alert by id through msgraph-sdk and
+  normalises it (:mod:`firestop.alerts.sources.graph`), so it routes like the Defender alert it mirrors.
 
 Every other type → None (ignored, answered 200: Event Grid must not retry it).
 

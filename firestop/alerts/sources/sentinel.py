@@ -72,6 +72,9 @@ def parse(body: dict) -> Alert:
     entities = _list(props.get("relatedEntities"))
     alert_types = [t for t in (text(ci(a.get("properties"), "alertType"), 256) for a in alerts) if t]
     system_ids = [s for s in (text(ci(a.get("properties"), "systemAlertId"), 256) for a in alerts) if s]
+    # the product's own alert id (for a Defender for Cloud alert: its systemAlertId) — REST SecurityAlertProperties
+    # providerAlertId, "the identifier of the alert inside the product which generated the alert"
+    provider_ids = [s for s in (text(ci(a.get("properties"), "providerAlertId"), 256) for a in alerts) if s]
     resource_ids: list[str] = []
     for i, a in enumerate(alerts):
         idents = ci(a.get("properties"), "resourceIdentifiers")
@@ -117,6 +120,7 @@ def parse(body: dict) -> Alert:
             "owner": text(owner.get("userPrincipalName") or owner.get("assignedTo")),
             "alertTypes": alert_types,
             "systemAlertIds": system_ids,
+            "providerAlertIds": provider_ids,
             "workspace": {k: text(v, 256) for k, v in (body.get("workspaceInfo") or {}).items()} if isinstance(body.get("workspaceInfo"), dict) else None,
         },
         extra_indicators={"alert_types": alert_types},

@@ -7,7 +7,8 @@ Contract (the room shape of :mod:`firestop.sandbox.core.rooms`):
 * ``routes.py`` — ``GET/PATCH /v1.0/servicePrincipals/{id}`` (PATCH: 204),
   ``GET /v1.0/users/{id}``, ``POST /v1.0/users/{id}/revokeSignInSessions`` (200 ``{"value": true}``),
   ``GET /v1.0/identityProtection/riskyServicePrincipals/{id}``,
-  ``POST /v1.0/identityProtection/riskyServicePrincipals/confirmCompromised`` (204);
+  ``POST /v1.0/identityProtection/riskyServicePrincipals/confirmCompromised`` (204),
+  ``GET /v1.0/security/alerts_v2/{id}`` (the security alert a ``Microsoft.Graph.AlertCreated`` event names);
 * ``seed.py`` — the seed file's ``graph`` section (order 60).
 
 Requests need a token for ``https://graph.microsoft.com`` (401 ``InvalidAuthenticationToken``
@@ -28,6 +29,7 @@ room = Room(
         "users.revokeSignInSessions": 0.5,
         "riskyServicePrincipals.get": 0.2,
         "riskyServicePrincipals.confirmCompromised": 0.5,
+        "security.alerts_v2.get": 0.1,
     },
 )
 

@@ -12,6 +12,8 @@ riskyServicePrincipals.get              GET     /v1.0/identityProtection/riskySe
 riskyServicePrincipals.confirmCompromised POST  /v1.0/identityProtection/riskyServicePrincipals/confirmCompromised
                                                 body {"servicePrincipalIds": [...]} (1-60) → 204; riskState
                                                 confirmedCompromised, riskLevel high
+security.alerts_v2.get                  GET     /v1.0/security/alerts_v2/{id} → 200 JSON (microsoft.graph.security.alert),
+                                                404 Request_ResourceNotFound
 ======================================  ======  ==================================================================
 """
 
@@ -126,3 +128,11 @@ def confirm_compromised(ctx: RequestContext) -> SandboxResponse:
         risky.update({"riskState": "confirmedCompromised", "riskLevel": "high",
                       "riskDetail": "adminConfirmedServicePrincipalCompromised", "riskLastUpdatedDateTime": format_utc(ctx.now)})
     return SandboxResponse(204, None, {})
+
+
+@room.route("GET", GRAPH, V1 + "/security/alerts_v2/{id}", "security.alerts_v2.get", service="graph")
+def get_security_alert(ctx: RequestContext) -> SandboxResponse:
+    found = graph_state(state_of(ctx).doc)["alerts"].get(ctx.params["id"].lower())
+    if found is None:
+        return _not_found(ctx.params["id"])
+    return ok({"@odata.context": CONTEXT + "security/alerts_v2/$entity", **copy.deepcopy(found)})

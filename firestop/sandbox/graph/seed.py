@@ -1,7 +1,8 @@
 """Seed step of the graph room (order 60): the seed file's ``graph`` section.
 
 ``graph: {service_principals: [{id, appId, displayName, accountEnabled?, risk?: {riskLevel, riskState,
-riskDetail, riskLastUpdatedDateTime}}], users: [{id, userPrincipalName, displayName?}]}``. Draws
+riskDetail, riskLastUpdatedDateTime}}], users: [{id, userPrincipalName, displayName?}], alerts: [{id,
+providerAlertId, detectorId, title, severity, resources: [ARM id], ips: [...], created, …}]}``. Draws
 nothing from the seeded RNG (ids are given), so earlier rooms' values never shift.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from ..core.rooms import SeedContext
 from . import room
-from .models import graph_state, risky_service_principal, service_principal, user
+from .models import graph_state, risky_service_principal, security_alert, service_principal, user
 
 
 @room.seeder(order=60)
@@ -24,3 +25,6 @@ def seed_graph(ctx: SeedContext) -> None:
     for u in spec.get("users", []) or []:
         body = user(u)
         graph["users"][body["id"].lower()] = body
+    for a in spec.get("alerts", []) or []:
+        body = security_alert(a)
+        graph["alerts"][body["id"].lower()] = body

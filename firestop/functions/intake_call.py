@@ -1,0 +1,125 @@
+"""One call of the alert intake for every Functions entry point (``POST /api/alerts``, ``POST /api/events``,
+the audit's drift incidents): the sealed start input, the playbook routes probed for the attack's incident,
+and the record revision that puts a late alert onto a finished incident.
+
+:func:`accept` wraps :func:`firestop.intake.accept_alert` (decisions: :mod:`firestop.intake.accept`).
+
+:func:`record_after_close` is the only writer of a revision here: it reads the newest filed record of the
+finished incident, adds the alert (``correlated_after_close``, ``correlated_alerts``/``correlated_count``, a
+timeline line, and ``parts`` when the alert's own playbook runs in another incident), and files it through
+``records.file`` with ``revision_of`` = the SHA-256 of what it read — so two writers never lose each other's
+entry: the loser reads again (at most :data:`REVISION_ATTEMPTS` times, then the sender gets 503 and
+retries). An alert already listed is ``"duplicate"`` (exactly once across redeliveries). At most
+:data:`MAX_AFTER_CLOSE` entries are kept; the rest are counted (``correlated_after_close_count``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger("firestop.intake")
+
+REVISION_ATTEMPTS = 4
+MAX_AFTER_CLOSE = 100
+_SAMPLE = 20
+
+
+@lru_cache(maxsize=8)
+def _routes_of(directory: str, stamp: tuple) -> tuple[str, ...]:
+    from firestop.playbooks import load_playbooks_lenient
+
+    playbooks, _ = load_playbooks_lenient(directory)
+    return tuple(sorted(f"playbook:{p.name.strip().lower()}" for p in playbooks))
+
+
+def playbook_routes() -> tuple[str, ...]:
+    """``playbook:<name>`` of every valid playbook of ``FIRESTOP_PLAYBOOKS`` (re-read when a file changes)."""
+    from firestop.settings import get_settings
+
+    directory = str(get_settings().playbooks_dir)
+    try:
+        stamp = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(directory)))
+    except OSError:
+        return ()
+    return _routes_of(directory, stamp)
+
+
+def _entry_event(entry: dict[str, Any], received: Any) -> dict[str, Any]:
+    from firestop.lifecycle.timeline import parse_time, seconds_between
+
+    at = parse_time(entry.get("received_at"))
+    part = entry.get("part")
+    detail = (f"{entry.get('rule_name')} ({entry.get('alert_id')}): its own playbook runs as part {part}" if part else
+              f"{entry.get('rule_name')} ({entry.get('alert_id')}) joined after the incident ended; its playbook already ran and held")
+    return {"phase": "detect", "step": "part started" if part else "alert joined after close", "runbook": None,
+            "target": (entry.get("target_ids") or [None])[0], "outcome": "ok", "detail": detail,
+            "at": at.isoformat() if at else None, "offset_s": seconds_between(parse_time(received), at), "duration_s": None}
+
+
+def _revised(record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    after = [e for e in record.get("correlated_after_close") or [] if isinstance(e, dict)]
+    revised = dict(record)
+    revised["correlated_after_close"] = [*after, entry][-MAX_AFTER_CLOSE:]
+    revised["correlated_after_close_count"] = int(record.get("correlated_after_close_count") or len(after)) + 1
+    sample = {"alert_id": entry.get("alert_id"), "rule_name": entry.get("rule_name"),
+              "target_ids": (entry.get("target_ids") or [])[:1], "received_at": entry.get("received_at"),
+              **{k: entry[k] for k in ("part", "links") if entry.get(k)}}
+    revised["correlated_alerts"] = [*(record.get("correlated_alerts") or []), sample][-_SAMPLE:]
+    revised["correlated_count"] = int(record.get("correlated_count") or 0) + 1
+    if entry.get("part"):
+        revised["parts"] = [*(record.get("parts") or []), {"incident_id": entry["part"], "alert_id": entry.get("alert_id"),
+                                                           "rule_name": entry.get("rule_name")}][-MAX_AFTER_CLOSE:]
+    revised["timeline"] = [*(record.get("timeline") or []), _entry_event(entry, record.get("received_at"))]
+    return revised
+
+
+def record_after_close_sync(incident_id: str, entry: dict[str, Any]) -> str | None:
+    """File a revision of ``incident_id``'s record with ``entry`` added: ``"recorded"``, ``"duplicate"``
+    (already listed), or None (no record filed). Raises RuntimeError when the store keeps failing."""
+    from firestop.records.store import filed_record, record_json
+    from firestop.settings import get_settings
+    from runbooks.dispatch import execute
+
+    for _ in range(REVISION_ATTEMPTS):
+        record = filed_record(get_settings(), incident_id)
+        if record is None:
+            return None
+        listed = record.get("correlated_after_close") or []
+        if any(isinstance(e, dict) and e.get("alert_id") == entry.get("alert_id") for e in listed):
+            return "duplicate"
+        revision_of = hashlib.sha256(record_json(record)).hexdigest()
+        answer = execute({"runbook": "records.file", "action": "apply", "step_id": "file-record", "incident_id": incident_id,
+                          "params": {"record": _revised(record, entry), "revision_of": revision_of}})
+        if answer.get("ok"):
+            return "recorded"
+        error = answer.get("error") or {}
+        if error.get("kind") != "conflict":  # another writer filed first: read again
+            raise RuntimeError(f"records.file: {error.get('kind')}")
+    raise RuntimeError("records.file: the record kept changing")
+
+
+async def record_after_close(incident_id: str, entry: dict[str, Any]) -> str | None:
+    """:func:`record_after_close_sync` (the records store is written synchronously, as every runbook is)."""
+    return record_after_close_sync(incident_id, entry)
+
+
+async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: bytes) -> Any:
+    """:func:`firestop.intake.accept_alert` for ``alert`` with Firestop's start input, routes and revisions."""
+    from firestop.intake import accept_alert
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+    from firestop.lifecycle.start import incident_input
+    from firestop.trust.seal import Purpose, seal
+
+    def start_input(a, now, iid, part_of=None):
+        return seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid, part_of=part_of),
+                    binding=iid, key=key)
+
+    return await accept_alert(
+        client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=ORCHESTRATOR_NAME,
+        start_input=start_input, cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
+        routes=playbook_routes(), record_after_close=record_after_close,
+    )

@@ -1,0 +1,111 @@
+"""accept_alert's one-incident-per-attack decisions (firestop.intake.accept): a late alert recorded onto the ended
+incident of its route when that held, and an alert of another playbook route started as a part of the attack's
+incident — against the Durable client stand-in (tests/intake/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+
+from firestop.intake import CorrelationKey, CorrelationSettings, OutcomeKind, accept_alert, correlation_keys, slot_id
+from firestop.intake.correlation import routed_keys
+
+from .conftest import ACCOUNT, NOW, ORCH, make_alert
+
+ROUTES = ("playbook:leaked-api-key", "playbook:public-network-exposure")
+
+
+def routed(alert_id: str, playbook: str):
+    """make_alert's alert routed to ``playbook`` by its firestop-playbook property."""
+    return make_alert(alert_id).model_copy(update={"custom_properties": {"firestop-playbook": playbook}})
+
+
+def slot(route: str, generation: int = 1) -> str:
+    [key] = routed_keys(correlation_keys([ACCOUNT], CorrelationKey.RESOURCE), route)
+    return slot_id(key, generation)
+
+
+class Recorder:
+    def __init__(self, answer="recorded"):
+        self.calls: list[tuple[str, dict]] = []
+        self.answer = answer
+
+    async def __call__(self, incident_id, entry):
+        self.calls.append((incident_id, copy.deepcopy(entry)))
+        return self.answer
+
+
+def accept(fake, alert, recorder=None, window=3600.0):
+    return asyncio.run(accept_alert(
+        fake, alert, now=NOW, settings=CorrelationSettings(window_seconds=window), orchestrator_name=ORCH,
+        start_input=lambda a, now, iid, part_of=None: {"incident_id": iid, "part_of": part_of},
+        routes=ROUTES, record_after_close=recorder))
+
+
+def test_a_late_alert_of_a_held_incident_is_recorded_onto_it_and_starts_nothing(fake):
+    first = slot("playbook:leaked-api-key")
+    fake.add(first, ACCOUNT, status="Completed", age_s=600, ended_s=300, output={"status": "contained"})
+    recorder = Recorder()
+    outcome = accept(fake, routed("late", "leaked-api-key"), recorder)
+    assert (outcome.kind, outcome.instance_id, outcome.correlated_to) == (OutcomeKind.RECORDED, first, first)
+    assert outcome.accepted and [c[0] for c in recorder.calls] == [first]
+    assert recorder.calls[0][1]["alert_id"].endswith("/late") and "part" not in recorder.calls[0][1]
+    assert set(fake.instances) == {first}
+
+
+def test_already_recorded_is_a_duplicate(fake):
+    first = slot("playbook:leaked-api-key")
+    fake.add(first, ACCOUNT, status="Completed", age_s=600, ended_s=300, output={"status": "resolved"})
+    outcome = accept(fake, routed("late", "leaked-api-key"), Recorder("duplicate"))
+    assert (outcome.kind, outcome.instance_id) == (OutcomeKind.DUPLICATE, first)
+
+
+def test_an_incident_that_did_not_hold_or_ended_too_long_ago_takes_nothing_a_new_one_contains(fake):
+    first = slot("playbook:leaked-api-key")
+    for output, ended_s in (({"status": "needs_responder"}, 300), ({"status": "contained"}, 3700)):
+        fake.instances.clear()
+        from firestop.intake.accept import clear_caches
+
+        clear_caches()
+        fake.add(first, ACCOUNT, status="Completed", age_s=4000, ended_s=ended_s, output=output)
+        recorder = Recorder()
+        outcome = accept(fake, routed("late", "leaked-api-key"), recorder)
+        assert (outcome.kind, outcome.instance_id) == (OutcomeKind.STARTED, slot("playbook:leaked-api-key", 2))
+        assert recorder.calls == []
+
+
+def test_no_filed_record_means_contain_again(fake):
+    first = slot("playbook:leaked-api-key")
+    fake.add(first, ACCOUNT, status="Completed", age_s=600, ended_s=300, output={"status": "contained"})
+    outcome = accept(fake, routed("late", "leaked-api-key"), Recorder(None))
+    assert outcome.kind is OutcomeKind.STARTED and outcome.instance_id == slot("playbook:leaked-api-key", 2)
+
+
+def test_another_route_on_the_resource_starts_its_own_incident_as_a_part_of_the_open_one(fake):
+    decoy = slot("playbook:public-network-exposure")
+    fake.add(decoy, ACCOUNT, status="Running", age_s=120)
+    recorder = Recorder()
+    outcome = accept(fake, routed("leak", "leaked-api-key"), recorder)
+    own = slot("playbook:leaked-api-key")
+    assert (outcome.kind, outcome.instance_id, outcome.part_of, outcome.correlated_to) == (OutcomeKind.STARTED, own, decoy, None)
+    assert fake.instances[own]["input"]["part_of"] == decoy  # its own playbook runs, at once
+    [(instance, name, data)] = fake.events  # the open anchor hears of the part
+    assert (instance, name, data["alerts"][0]["part"]) == (decoy, "alert_correlated", own)
+    assert recorder.calls == []
+
+
+def test_the_anchor_of_a_part_is_the_attacks_first_incident_and_an_ended_one_gets_a_revision(fake):
+    root, part = "inc-root", slot("playbook:public-network-exposure")
+    fake.add(root, ACCOUNT, status="Completed", age_s=900, ended_s=800, output={"status": "resolved"})
+    fake.add(part, ACCOUNT, status="Completed", age_s=600, ended_s=500, output={"status": "contained"}, part_of=root)
+    recorder = Recorder()
+    outcome = accept(fake, routed("leak", "leaked-api-key"), recorder)
+    assert outcome.part_of == root and fake.instances[outcome.instance_id]["input"]["part_of"] == root
+    assert [(c[0], c[1]["part"]) for c in recorder.calls] == [(root, outcome.instance_id)]
+
+
+def test_an_anchor_that_ended_before_the_window_anchors_nothing(fake):
+    fake.add(slot("playbook:public-network-exposure"), ACCOUNT, status="Completed", age_s=9000, ended_s=8000,
+              output={"status": "contained"})
+    outcome = accept(fake, routed("leak", "leaked-api-key"), Recorder())
+    assert outcome.kind is OutcomeKind.STARTED and outcome.part_of is None
