@@ -445,7 +445,12 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
             or, for an error answered before (a bad request line, 431 …), a note made now."""
             noted = getattr(self, "_note", None)
             self._note = None
-            note = noted[0] if noted else RequestNote(str(getattr(self, "command", "") or ""), str(getattr(self, "path", "") or ""))
+            if noted:
+                note = noted[0]
+            else:  # an error before the request line was parsed: what the client sent stands in for the path
+                words = str(getattr(self, "requestline", "") or "").split(" ")
+                path = str(getattr(self, "path", "") or "") or (words[1] if len(words) > 1 else words[0])
+                note = RequestNote(str(getattr(self, "command", "") or ""), path)
             note.finish(status)
 
         def _error(self, status: int, reason: str, fix: str | None = None) -> None:

@@ -44,7 +44,7 @@ def test_text_and_json_lines():
         logger.handlers.clear()
     lines = text.getvalue().splitlines()
     assert len(lines) == 2  # newlines inside values never start a line
-    assert lines[0].endswith('INFO decision incident_id=inc-1 step="rotate keys" outcome=done detail="said \\"hi\\"\\\\nINFO forged"')
+    assert lines[0].endswith('INFO decision incident_id=inc-1 step="rotate keys" outcome=done detail="said \\"hi\\"\\nINFO forged"')
     assert "target" not in lines[0]
     records = [json.loads(line) for line in js.getvalue().splitlines()]
     assert records[0]["event"] == "decision" and records[0]["step"] == "rotate keys"
