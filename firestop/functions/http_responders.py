@@ -29,6 +29,8 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.telemetry.requests import observed
+
 from firestop.functions.http_api import _body, _error, _incident_caller, _incident_status, _json
 from firestop.telemetry.requests import observed
 from firestop.trust import Role, TrustError, authorize, peer_address

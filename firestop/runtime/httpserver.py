@@ -37,6 +37,9 @@ connection, listen backlog 5) with:
   client shares the proxy's address: raise the cap there with
   ``FIRESTOP_SERVE_PER_PEER`` (an integer >= 1; read when ``Limits`` is built;
   ``bench/intake.py storm``, 50 senders on one loopback address, sets it);
+* **one log line per request** — a ``request`` line (method, path without the query string, status, ms, the
+  caller the function's trust gate believed) once the answer is written, for every answer including the 4xx of
+  this layer and ``precheck`` (:mod:`firestop.telemetry.requests`; 499 when the client left before its body);
 * **JSON errors** — every error the protocol layer raises (400 bad request
   line, 408, 411, 413, 414 URI too long, 431 headers too large, 405 an unknown
   method) is ``{"error", "reason", "status"}`` JSON, never an HTML page and never
@@ -442,7 +445,12 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
             or, for an error answered before (a bad request line, 431 …), a note made now."""
             noted = getattr(self, "_note", None)
             self._note = None
-            note = noted[0] if noted else RequestNote(str(getattr(self, "command", "") or ""), str(getattr(self, "path", "") or ""))
+            if noted:
+                note = noted[0]
+            else:  # an error before the request line was parsed: what the client sent stands in for the path
+                words = str(getattr(self, "requestline", "") or "").split(" ")
+                path = str(getattr(self, "path", "") or "") or (words[1] if len(words) > 1 else words[0])
+                note = RequestNote(str(getattr(self, "command", "") or ""), path)
             note.finish(status)
 
         def _error(self, status: int, reason: str, fix: str | None = None) -> None:

@@ -99,7 +99,7 @@ def _kv_value(value: Any) -> str:
     if _PLAIN.fullmatch(text) and text:
         return text
     if text == "" or _NEEDS_QUOTES.search(text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + text.replace('"', '\\"') + '"'  # escapes from safe() stay as written: \n, \x1b
     return text
 
 

@@ -67,7 +67,7 @@ def configure(env: Mapping[str, str] | None = None) -> str | None:
         if _configured["where"] is not None:
             return _configured["where"]
         try:
-            _configured["where"] = _configure(azure, console)
+            _configured["where"] = _configure(azure, console, (env.get(CONNECTION_ENV) or "").strip())
         except Exception as exc:  # noqa: BLE001 - a telemetry problem is reported, never fatal
             import logging
 
@@ -77,7 +77,7 @@ def configure(env: Mapping[str, str] | None = None) -> str | None:
         return _configured["where"]
 
 
-def _configure(azure: bool, console: bool) -> str:
+def _configure(azure: bool, console: bool, connection_string: str) -> str:
     span_processors: list[Any] = []
     metric_readers: list[Any] = []
     if console:
@@ -93,6 +93,7 @@ def _configure(azure: bool, console: bool) -> str:
 
         off = {"enabled": False}
         configure_azure_monitor(
+            connection_string=connection_string,
             disable_logging=True,
             instrumentation_options={"azure_sdk": {"enabled": True}, "requests": off, "urllib": off, "urllib3": off,
                                      "httpx": off, "django": off, "flask": off, "fastapi": off, "psycopg2": off},

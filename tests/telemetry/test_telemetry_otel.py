@@ -163,3 +163,27 @@ def test_console_exporter_when_asked():
     assert '"name": "incident"' in done.stderr and '"firestop.incident.id": "inc-x"' in done.stderr
     assert "firestop.incident.mttc" in done.stderr  # metrics flushed at exit
 
+
+
+def test_connection_string_configures_azure_monitor_once_with_only_the_azure_sdk_instrumented(tmp_path):
+    """A fresh process (providers are process-global); the ingestion endpoint is a closed loopback port, and
+    retry files go under tmp_path."""
+    code = """
+import sys
+from firestop.telemetry.otel import configure, status
+env = {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+       "IngestionEndpoint=http://127.0.0.1:9/;LiveEndpoint=http://127.0.0.1:9/"}
+print(configure(env), configure(env), status(env)["configured"])
+from opentelemetry import metrics, trace
+print(type(trace.get_tracer_provider()).__module__.startswith("opentelemetry.sdk"),
+      type(metrics.get_meter_provider()).__module__.startswith("opentelemetry.sdk"))
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+import requests
+from azure.core.settings import settings
+print(HTTPXClientInstrumentor().is_instrumented_by_opentelemetry, hasattr(requests.Session.send, "__wrapped__"),
+      settings.tracing_implementation() is not None)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)})
+    lines = done.stdout.splitlines()
+    assert lines[:3] == ["Azure Monitor Azure Monitor True", "True True", "False False True"], (done.stdout, done.stderr[-2000:])

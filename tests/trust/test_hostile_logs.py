@@ -70,6 +70,7 @@ def test_serve_logs_the_request_line_escaped(firestop_home, caplog):
     env = sandbox_environment()
     server = FunctionsServer(function_app(), env.host, function_key="k" * 20, port=0, realtime_factor=0).start()
     caplog.set_level(logging.INFO, logger="firestop.serve")
+    caplog.set_level(logging.INFO, logger="firestop.http")  # the request line (firestop.telemetry.requests)
     try:
         with socket.create_connection(server._httpd.server_address[:2], timeout=30) as conn:
             conn.sendall(b"GET /api/x\x1b[2J\x0bINFO:forged HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
