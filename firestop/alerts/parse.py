@@ -231,5 +231,5 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
 
 
 def _without_context(alert: Alert) -> Alert:
-    """``alert`` with ``context`` ``{}`` (every other field as it is; nothing to validate again)."""
-    return alert.model_copy(update={"context": {}})
+    """``alert`` with ``context`` ``{}`` (every other field as it is: nothing to validate again)."""
+    return built(Alert, {**alert.__dict__, "context": {}})
