@@ -103,6 +103,9 @@ from firestop.intake.events import alert_summary, correlated_batch  # noqa: E402
 from firestop.lifecycle.start import incident_input  # noqa: E402
 from firestop.trust.seal import Purpose, SealKey, seal  # noqa: E402
 
+#: How the webhook calls parse_alert in the measured tree (older trees have no keep_context and keep it).
+WEBHOOK_PARSE = {"keep_context": False} if "keep_context" in __import__("inspect").signature(parse_alert).parameters else {}
+
 DATA = ROOT / "tests" / "alerts" / "data"
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
 NOW = datetime(2026, 11, 29, 3, 20, tzinfo=timezone.utc)
@@ -169,7 +172,7 @@ def run_stages(bodies: list[bytes], settings: CorrelationSettings, key: Any, joi
     while True:
         for i, body in enumerate(bodies):
             t0 = clock()
-            alert = parse_alert(body)
+            alert = parse_alert(body, **WEBHOOK_PARSE)  # as the webhook calls it (http_alerts.py)
             t1 = clock()
             slots = [slot_id(k) for k in alert_keys(alert, settings.key)]
             t2 = clock()
@@ -180,14 +183,18 @@ def run_stages(bodies: list[bytes], settings: CorrelationSettings, key: Any, joi
                 seal(Purpose.INCIDENT, incident_input(alert, received_at=NOW, sandbox=False, incident_id=incident),
                      binding=incident, key=key)
             t3 = clock()
-            alert.typed_context  # noqa: B018 — computed and cached on first access
-            t4 = clock()
             spent[0] += t1 - t0
             spent[1] += t2 - t1
             spent[2] += t3 - t2
-            spent[3] += t4 - t3
         done += len(bodies)
         if clock() - began >= min_seconds:
+            # the typed context (not intake) apart, on a full parse: computed in the loop, its garbage
+            # would be collected on the intake stages' time
+            for body in bodies[:200]:
+                alert = parse_alert(body)
+                t3 = clock()
+                alert.typed_context  # noqa: B018 — computed and cached on first access
+                spent[3] += (clock() - t3) * done / min(len(bodies), 200)
             return done, spent
 
 

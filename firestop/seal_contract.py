@@ -23,6 +23,8 @@ import json
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 SEAL_FIELD = "seal"
 
 
@@ -43,28 +45,45 @@ def binding_of_decision(incident_id: str, step_id: str) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 _CONTAINERS = (dict, list, tuple)
 _STR = {str}
+#: Leaf types orjson writes byte for byte as :data:`_CANONICAL` does (given ASCII output without DEL):
+#: not ``float`` (repr and NaN differ), nor subclasses, enums, datetimes, UUIDs (orjson writes some that
+#: the standard library refuses).
+_PLAIN = frozenset({str, int, bool, type(None), dict, list, tuple})
 #: Containers looked at before giving the document to the general path (which also catches a cycle).
 _WALK_LIMIT = 100_000
 
+_KEYS_NOT_STR, _KEYS_STR, _PLAIN_DOC = 0, 1, 2
 
-def _keys_all_str(document: Any) -> bool:
-    """True when every container in ``document`` is a plain ``dict``, ``list`` or ``tuple`` and every dict key
-    a plain ``str``. False for anything else: a subclass (an ``OrderedDict``, a ``StrEnum`` key), and a
-    document of more than :data:`_WALK_LIMIT` containers (a cycle, which the general path then reports)."""
+
+def _kind_of(document: Any) -> int:
+    """:data:`_PLAIN_DOC` when every container is a plain ``dict``/``list``/``tuple``, every dict key a plain
+    ``str`` and every leaf of a :data:`_PLAIN` type; :data:`_KEYS_STR` when only the first two hold (floats,
+    say); :data:`_KEYS_NOT_STR` otherwise: a subclass container (an ``OrderedDict``, a ``StrEnum`` key),
+    and a document of more than :data:`_WALK_LIMIT` containers (a cycle, which the general path then
+    reports)."""
     stack = [document]
     budget = _WALK_LIMIT
+    plain = True
     while stack:
         node = stack.pop()
         budget -= 1
         kind = type(node)
         if budget < 0 or (kind is not dict and kind is not list and kind is not tuple):
-            return False
+            return _KEYS_NOT_STR
         if kind is dict:
             if node and set(map(type, node)) != _STR:
-                return False
+                return _KEYS_NOT_STR
             node = node.values()
+        if plain and not _PLAIN.issuperset(map(type, node)):
+            plain = False
         stack.extend([item for item in node if isinstance(item, _CONTAINERS)])
-    return True
+    return _PLAIN_DOC if plain else _KEYS_STR
+
+
+def _keys_all_str(document: Any) -> bool:
+    """True when every container in ``document`` is a plain ``dict``, ``list`` or ``tuple`` and every dict key
+    a plain ``str`` (see :func:`_kind_of`)."""
+    return _kind_of(document) != _KEYS_NOT_STR
 
 
 def canonical_json(document: Any) -> str:
@@ -74,10 +93,21 @@ def canonical_json(document: Any) -> str:
     When every key is already a ``str`` (what intake, the API and orchestrators seal), the JSON round trip
     changes nothing the sorted dump writes (tuples are written as lists either way; floats by the same
     ``repr``), so the document is dumped once; otherwise it is round-tripped first (keys become strings,
-    and are sorted as strings)."""
+    and are sorted as strings). A document of only strings, integers, booleans and nulls is dumped by
+    ``orjson`` (C, sorted keys), whose bytes are the standard library's whenever they are ASCII without
+    DEL (the standard library escapes everything else as ``\\uXXXX``); other output, and integers past
+    64 bits, take the standard library's encoder. ``tests/trust/test_seal.py`` holds both equal."""
     if isinstance(document, dict):
         document = {k: v for k, v in document.items() if k != SEAL_FIELD}
-    if not isinstance(document, _CONTAINERS) or not _keys_all_str(document):
+    kind = _kind_of(document) if isinstance(document, _CONTAINERS) else _KEYS_NOT_STR
+    if kind == _PLAIN_DOC:
+        try:
+            fast = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer past 64 bits
+            fast = b"\x7f"
+        if fast.isascii() and b"\x7f" not in fast:
+            return fast.decode("ascii")
+    if kind == _KEYS_NOT_STR:
         document = json.loads(json.dumps(document))
     return _CANONICAL.encode(document)
 

@@ -236,6 +236,9 @@ class _Collector:
             if not wanted:
                 continue
             buckets = [self._bucket(handler) for _, handler in wanted]
+            if len(wanted) == 1 and wanted[0][1] == self.ip:
+                self._ip_column(rows, wanted[0][0])
+                continue
             for row in rows:
                 if isinstance(row, list):
                     for index, handler in wanted:
@@ -243,6 +246,27 @@ class _Collector:
                             handler(row[index])
                     if all(len(b) > MAX_INDICATORS for b in buckets):
                         break  # every kind this table gives is past the cap: the rest changes nothing
+
+    def _ip_column(self, rows: list[Any], index: int) -> None:
+        """:meth:`ip` of ``row[index]`` for each list ``row`` until more than :data:`MAX_INDICATORS` IPs are
+        kept — the same as the general loop, with a plain IPv4 value (the usual cell: no comma, port or
+        zone; already canonical) handled inline: a 256 KB log alert's table is one column of them."""
+        ips, raw, seen, plain = self.ips, self._raw_ips, self._seen, _IPV4.fullmatch
+        for row in rows:
+            if type(row) is list and index < len(row):
+                value = row[index]
+                if type(value) is str and len(ips) <= MAX_INDICATORS and value not in raw and plain(value):
+                    raw.add(value)
+                    key = ("ip", value)  # an IPv4 address is its own lower case
+                    if key not in seen:
+                        seen.add(key)
+                        ips.append(value)
+                else:
+                    self.ip(value)
+            elif isinstance(row, list) and index < len(row):  # a list subclass: the general path
+                self.ip(row[index])
+            if len(ips) > MAX_INDICATORS:
+                return  # past the cap: the rest changes nothing
 
     def _bucket(self, handler: Callable[[Any], None]) -> list[str]:
         return {self.ip: self.ips, self.op: self.ops, self.principal: self.principals, self.deployment: self.deployments}[handler]

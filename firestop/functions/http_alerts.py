@@ -163,7 +163,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
                            "fix": "send the Common Alert Schema payload as application/json (UTF-8)",
                            "status": 415}, "rejected")
     try:
-        alert = parse_alert(req.get_body())
+        alert = parse_alert(req.get_body(), keep_context=False)  # the webhook never reads the raw context
     except AlertPayloadError as exc:
         return _json(exc.http_status, {"error": exc.field, **exc.as_dict()}, "rejected")
     try:
