@@ -154,9 +154,10 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
     Args:
         payload: the request body as ``bytes`` (preferred), ``str``, or the
             already-decoded JSON ``dict``.
-        keep_context: False leaves :attr:`Alert.context` empty (``{}``) once the window, the indicators
-            and a source's normalisation have read it — for callers that never read it (the webhook:
-            the orchestration input and correlated events exclude it). A 256 KB log alert's context
+        keep_context: False cuts :attr:`Alert.context` to :data:`IDENTITY_CONTEXT_KEYS` once the window,
+            the indicators and a source's normalisation have read it — for callers that read nothing else
+            of it (the webhook: the orchestration input and correlated events exclude it; correlation
+            reads the identity keys). A 256 KB log alert's context
             is ~12,000 lists and strings; kept alive through the request, the cyclic collector walks
             them again and again (more than the decode cost).
 
@@ -230,6 +231,14 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
     return alert if keep_context else _without_context(alert)
 
 
+#: Context keys an alert keeps without its raw context: its source and the attack identities that correlation
+#: reads (:func:`firestop.intake.events.identity_links`, the Graph alert id the Event Grid route fetches).
+IDENTITY_CONTEXT_KEYS = ("source", "systemAlertId", "providerAlertId", "providerAlertIds", "graphAlertId")
+
+
 def _without_context(alert: Alert) -> Alert:
-    """``alert`` with ``context`` ``{}`` (every other field as it is: nothing to validate again)."""
-    return built(Alert, {**alert.__dict__, "context": {}})
+    """``alert`` with ``context`` cut to :data:`IDENTITY_CONTEXT_KEYS` (every other field as it is: nothing to
+    validate again)."""
+    context = alert.context or {}
+    kept = {key: context[key] for key in IDENTITY_CONTEXT_KEYS if key in context}
+    return built(Alert, {**alert.__dict__, "context": kept})

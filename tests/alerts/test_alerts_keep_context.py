@@ -1,4 +1,4 @@
-"""parse_alert(keep_context=False) (the webhook's call) gives the same alert but an empty context, and so
+"""parse_alert(keep_context=False) (the webhook's call) gives the same alert but a context cut to its identity keys, and so
 the same orchestration input and correlated-event summary, for every corpus body of every source."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from firestop.alerts import AlertPayloadError, parse_alert
-from firestop.intake.events import alert_summary
+from firestop.alerts.parse import IDENTITY_CONTEXT_KEYS
+from firestop.intake.events import alert_summary, identity_links
 from firestop.lifecycle.start import incident_input
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,8 @@ def test_same_alert_without_the_context(path: Path) -> None:
         assert again.value.as_dict() == exc.as_dict()
         return
     lean = parse_alert(raw, keep_context=False)
-    assert lean.context == {}
+    assert set(lean.context) <= set(IDENTITY_CONTEXT_KEYS)  # only what correlation reads survives
+    assert identity_links(lean) == identity_links(full)
     assert lean.model_dump(exclude={"context"}) == full.model_dump(exclude={"context"})
     assert incident_input(lean, received_at=NOW, sandbox=True) == incident_input(full, received_at=NOW, sandbox=True)
     assert alert_summary(lean, received_at=NOW) == alert_summary(full, received_at=NOW)
