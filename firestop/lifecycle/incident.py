@@ -944,10 +944,20 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     tallied = yield from tally.summary(context, context.instance_id, inc.alert.get("alert_id"))
     if tallied["count"]:
         count += tallied["count"]
-        ids = {a.get("alert_id") for a in tallied["alerts"]}
-        sample = ([a for a in sample if a.get("alert_id") not in ids] + [
-            {"alert_id": a.get("alert_id"), "rule_name": a.get("rule_name"), "target_ids": (a.get("target_ids") or [])[:1],
-             "received_at": a.get("received_at")} for a in tallied["alerts"]])[-SAMPLE_SIZE:]
+        parts = [a for a in tallied.get("parts") or [] if isinstance(a, dict)]
+        tallied_alerts = [a for a in tallied["alerts"] if a.get("part") is None]
+        ids = {a.get("alert_id") for a in tallied_alerts + parts}
+
+        def entry(a: dict[str, Any]) -> dict[str, Any]:
+            return {"alert_id": a.get("alert_id"), "rule_name": a.get("rule_name"), "target_ids": (a.get("target_ids") or [])[:1],
+                    "received_at": a.get("received_at"),
+                    **({"part": str(a["part"])[:128]} if a.get("part") else {}),  # never pushed out by a storm
+                    **({"links": [str(x)[:256] for x in a["links"][:10]]}
+                       if isinstance(a.get("links"), list) and a["links"] else {})}
+
+        plain = [a for a in sample if a.get("alert_id") not in ids] + [entry(a) for a in tallied_alerts]
+        kept = [entry(a) for a in parts][:SAMPLE_SIZE]
+        sample = kept + plain[-(SAMPLE_SIZE - len(kept)):] if len(kept) < SAMPLE_SIZE else kept
     if count:
         inc.doc.correlated = sample
         inc.doc.correlated_count = count

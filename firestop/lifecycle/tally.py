@@ -21,10 +21,11 @@ Operations (:func:`operate`), input/result JSON:
   alerts are still counted (``late``: they reached the incident after its
   record was written; the 202 named this incident) → ``None``.
 * ``summary {"exclude": alert id | null, "close": bool}`` →
-  ``{"count", "alerts": [summary, …], "late"}`` without the ``exclude``\\ d alert
+  ``{"count", "alerts": [summary, …], "parts": [summary with "part", …], "late"}`` without the ``exclude``\\ d alert
   (the incident's own starting alert, redelivered); ``close`` marks later adds
   ``late``.
-* ``get`` → the state ``{"count", "ids", "alerts", "untracked", "late", "closed"}``.
+* ``get`` → the state ``{"count", "ids", "alerts", "parts", "untracked", "late", "closed"}`` (``parts``: the
+  first :data:`SAMPLE_SIZE` alerts carrying ``part``, the incident another route's playbook runs in, kept apart).
 
 Deterministic: no clock, no I/O. Repeats delivered to several workers are
 counted once (the digests), up to :data:`MAX_TRACKED` distinct alerts per
@@ -54,7 +55,7 @@ def alert_digest(alert_id: str) -> str:
 
 
 def _empty() -> dict[str, Any]:
-    return {"count": 0, "ids": [], "alerts": [], "untracked": 0, "late": 0, "closed": False}
+    return {"count": 0, "ids": [], "alerts": [], "parts": [], "untracked": 0, "late": 0, "closed": False}
 
 
 def _add(state: dict[str, Any], batch: Any) -> None:
@@ -87,6 +88,13 @@ def _add(state: dict[str, Any], batch: Any) -> None:
         state["late"] += fresh
     # the newest alerts not seen before (one more than the record names: the summary may leave out the incident's own)
     state["alerts"] = (state["alerts"] + [a for a in alerts if a.get("alert_id") in new_ids])[-(SAMPLE_SIZE + 1):]
+    # alerts whose own playbook runs as a part of this incident: kept apart, so a storm after them cannot push
+    # them out of the sample the record names
+    known = {p.get("part") for p in state["parts"]}
+    for a in alerts:
+        if a.get("part") and a.get("part") not in known and len(state["parts"]) < SAMPLE_SIZE:
+            state["parts"].append(a)
+            known.add(a.get("part"))
 
 
 def operate(context: Any) -> None:
@@ -103,7 +111,8 @@ def operate(context: Any) -> None:
         exclude = request.get("exclude")
         own = isinstance(exclude, str) and alert_digest(exclude) in set(state["ids"])
         context.set_result({"count": state["count"] - (1 if own else 0), "late": state["late"],
-                            "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:]})
+                            "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:],
+                            "parts": state["parts"]})
         if request.get("close"):
             state["closed"] = True
     elif op == "get":

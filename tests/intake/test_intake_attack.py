@@ -89,8 +89,8 @@ def test_another_route_on_the_resource_starts_its_own_incident_as_a_part_of_the_
     own = slot("playbook:leaked-api-key")
     assert (outcome.kind, outcome.instance_id, outcome.part_of, outcome.correlated_to) == (OutcomeKind.STARTED, own, decoy, None)
     assert fake.instances[own]["input"]["part_of"] == decoy  # its own playbook runs, at once
-    [(instance, name, data)] = fake.events  # the open anchor hears of the part
-    assert (instance, name, data["alerts"][0]["part"]) == (decoy, "alert_correlated", own)
+    [(entity, key, operation, data)] = fake.signals  # the open anchor's tally hears of the part
+    assert (entity, key, operation, data["alerts"][0]["part"]) == ("incident_alerts", decoy, "add", own)
     assert recorder.calls == []
 
 

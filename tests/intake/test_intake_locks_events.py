@@ -118,3 +118,36 @@ def test_the_tally_contract_matches_the_entity_the_app_registers():
     from firestop.runtime.functions import index_app
 
     index_app(function_app()).entity(events.TALLY_ENTITY)  # FunctionNotFound if the app does not declare it
+
+
+def test_a_part_named_in_the_tally_survives_a_storm_after_it():
+    """An alert whose playbook runs as a part of this incident stays in the summary the record names, however
+    many plain alerts join after it (the sample keeps only the newest)."""
+    from firestop.lifecycle import tally
+
+    class Entity:  # the DurableEntityContext surface tally.operate uses
+        def __init__(self):
+            self.state, self.result = None, None
+
+        def get_state(self, initial):
+            return self.state if self.state is not None else initial()
+
+        def set_state(self, state):
+            self.state = state
+
+        def set_result(self, result):
+            self.result = result
+
+        def run(self, op, payload):
+            self.operation_name, self.get_input = op, (lambda: payload)
+            tally.operate(self)
+            return self.result
+
+    entity = Entity()
+    entity.run("add", {"count": 1, "alert_ids": ["policy-1"], "alerts": [{"alert_id": "policy-1", "part": "inc-part"}]})
+    for n in range(50):
+        entity.run("add", {"count": 1, "alert_ids": [f"a{n}"], "alerts": [{"alert_id": f"a{n}"}]})
+    summary = entity.run("summary", {"exclude": None, "close": True})
+    assert summary["count"] == 51
+    assert [p["part"] for p in summary["parts"]] == ["inc-part"]
+    assert "policy-1" not in {a["alert_id"] for a in summary["alerts"]}  # the plain sample moved on
