@@ -140,6 +140,9 @@ def summarize(exercise: Any) -> dict[str, Any]:
     after = [c for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at]
     served_after = sum(1 for c in after if c["status"] == 200)
     refused_after_containment = sum(1 for c in after if c["status"] in (401, 403))
+    # a "resolved" incident (evidence and write-back only) contained nothing: what the attacker did after it ended
+    ended = _ts(record.get("closed_at") or record.get("resolved_at")) if record.get("status") == "resolved" else None
+    after_resolution = [c for c in calls if ended is not None and contained_at is None and _ts(c["at"]) >= ended]
     reason = None
     if detected_at is None:
         reason = ("not detected: no rule fired" + (f" — {gaps[0]['gap']}" if gaps else "") +
@@ -167,9 +170,24 @@ def summarize(exercise: Any) -> dict[str, Any]:
         "aftermath": [{"index": a["index"], "rule": a["rule_name"], "incident_id": a["incident_id"], "outcome": a["outcome"]}
                       for a in run.alerts if a.get("aftermath")],
         "cut_off": _cut_off(calls, contained_at, after, refused_after_containment),
-        "attacker_after_containment": _after_text(contained_at, after, served_after, refused_after_containment,
-                                                  served_before=_served_before(calls, contained_at)),
+        "attacker_after_containment": (_resolved_text(after_resolution) if ended is not None and contained_at is None else
+                                       _after_text(contained_at, after, served_after, refused_after_containment,
+                                                   served_before=_served_before(calls, contained_at))),
     }
+
+
+def _resolved_text(after: list[dict]) -> str:
+    """What the attacker got after a *resolved* incident (nothing contained: the playbook kept the evidence and wrote back)."""
+    head = "not contained — resolved (evidence and write-back only, nothing cut off)"
+    if not after:
+        return head + ": the attack made no request after it ended"
+    served = sum(1 for c in after if c["status"] == 200)
+    filtered = sum(1 for c in after if c["status"] == 400)
+    refused = sum(1 for c in after if c["status"] in (401, 403))
+    other = len(after) - served - filtered - refused
+    parts = [f"{served} served"] + ([f"{filtered} blocked by the content filter (400)"] if filtered else []) + (
+        [f"{refused} refused (401/403)"] if refused else []) + ([f"{other} answered otherwise"] if other else [])
+    return head + f": the attacker made {len(after)} malicious request(s) after it ended — " + ", ".join(parts)
 
 
 def _served_before(calls: list[dict], contained_at: datetime | None) -> int:

@@ -24,6 +24,10 @@ AI = {
 }
 
 
+#: The scenarios whose playbook keeps the evidence and writes back, cutting nothing off.
+RESOLVED = {"ai-jailbreak", "ai-sensitive-data-exposure", "ai-suspicious-user-agent"}
+
+
 def test_every_ai_scenario_is_here():
     assert {p.stem for p in SCENARIOS.glob("ai-*.yaml")} == set(AI)
 
@@ -41,12 +45,16 @@ def test_ai_scenario_runs_from_attack_activity_alone(name, firestop_home):
     assert "workflow automation firestop-relay posted it 60 s later" in first["why"]
     assert first["mttd_s"] == d["mttd_s"] and 120 < d["mttd_s"] <= 240
     incident = next(i for i in card["incidents"] if i["incident_id"] == first["incident_id"])
-    assert incident["status"] == "contained"
+    # evidence and write-back only (blocked at source) is "resolved", never "contained" (issue 14's honest outcome)
+    assert incident["status"] == ("resolved" if name in RESOLVED else "contained")
     r = d["requests"]
     assert r["malicious"] > 0 and r["served_before_detection"] + r["served_after_detection"] == r["served"]
     assert r["made_after_containment"] >= r["served_after_containment"]
     text = d["attacker_after_containment"]
-    if after is None:  # nothing served after containment; never "cut off" by a containment that refused nothing new
+    if name in RESOLVED:  # nothing was contained: the text says so, and what the attacker did after the incident ended
+        assert text.startswith("not contained — resolved (evidence and write-back only, nothing cut off)")
+        assert d["cut_off"] is False and r["made_after_containment"] == 0
+    elif after is None:  # nothing served after containment; never "cut off" by a containment that refused nothing new
         assert text.startswith(("the attack made no request after containment", "refused before and after containment"))
         assert d["cut_off"] is False
     else:
@@ -56,7 +64,6 @@ def test_ai_scenario_runs_from_attack_activity_alone(name, firestop_home):
     markdown = Path(card["files"]["markdown"]).read_text()
     assert f"| {alert_type.replace('_', chr(92) + '_')} | Fired |" in markdown and "After containment: " in markdown
 
-    if name == "ai-jailbreak":  # Prompt Shields blocked every attempt before and after "contained": Firestop refused nothing
-        assert r["served"] == 0 and r["refused_after_containment"] == 0 and r["made_after_containment"] > 0
-        assert text == (f"not cut off: the attacker made {r['made_after_containment']} malicious request(s) after containment — "
-                        f"0 served, {r['made_after_containment']} blocked by the content filter (400, as before containment)")
+    if name == "ai-jailbreak":  # Prompt Shields blocked every attempt, before and after the incident: Firestop refused nothing
+        assert r["served"] == 0 and r["refused_after_containment"] == 0
+        assert text.startswith("not contained — resolved") and "blocked by the content filter (400)" in text and "0 served" in text
