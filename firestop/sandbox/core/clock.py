@@ -12,6 +12,7 @@ It satisfies :class:`firestop.clock.VirtualClockLike` (``now``/``set``/
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -113,3 +114,18 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         return f"VirtualClock({format_utc(self.now())})"
+
+
+def due_times(last: datetime, now: datetime, period_s: float, *, cap: int) -> list[datetime]:
+    """Evaluation times in ``(last, now]`` on whole multiples of ``period_s`` seconds since the Unix epoch (as Azure
+    Monitor's scheduled evaluations and the sandbox's detectors run), oldest first, at most ``cap`` of them."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    k = math.floor((last - epoch).total_seconds() / period_s) + 1
+    out: list[datetime] = []
+    while len(out) < cap:
+        t = epoch + timedelta(seconds=k * period_s)
+        if t > now:
+            break
+        out.append(t)
+        k += 1
+    return out

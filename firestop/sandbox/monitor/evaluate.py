@@ -43,7 +43,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 from ..activitylog import events as activity
-from ..core.clock import format_utc, parse_utc
+from ..core.clock import due_times, format_utc, parse_utc
 from ..core.state import TenantState
 from ..logs.kql import KqlError, run_query
 from . import models, payloads
@@ -99,16 +99,7 @@ def _webhooks(state: TenantState, group_ids: list[str]) -> list[dict]:
 
 def _due_times(entry: dict, now: datetime, frequency: float) -> list[datetime]:
     """Evaluation times in ``(last, now]`` on multiples of ``frequency`` since the epoch."""
-    last = parse_utc(entry["last"])
-    k = math.floor((last - EPOCH).total_seconds() / frequency) + 1
-    out = []
-    while len(out) < MAX_EVALUATIONS:
-        t = EPOCH + timedelta(seconds=k * frequency)
-        if t > now:
-            break
-        out.append(t)
-        k += 1
-    return out
+    return due_times(parse_utc(entry["last"]), now, frequency, cap=MAX_EVALUATIONS)
 
 
 def evaluate(state: TenantState, now: datetime) -> list[Notification]:

@@ -54,12 +54,11 @@ baseline, open alert keys, pending deliveries) — JSON only, like the rest of t
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 from ..activitylog import events as activity
-from ..core.clock import format_utc, parse_utc
+from ..core.clock import due_times, format_utc, parse_utc
 from ..core.state import TenantState
 from ..monitor.evaluate import Notification
 from ..sentinel.models import ENTITY_TYPE, INCIDENT_TYPE, SI, sentinel
@@ -362,15 +361,7 @@ def _sentinel_incident(state: TenantState, item: dict, t: datetime) -> None:
 
 
 def _due_times(last: datetime, now: datetime) -> list[datetime]:
-    k = math.floor((last - EPOCH).total_seconds() / EVALUATION_S) + 1
-    out = []
-    while len(out) < MAX_EVALUATIONS:
-        t = EPOCH + timedelta(seconds=k * EVALUATION_S)
-        if t > now:
-            break
-        out.append(t)
-        k += 1
-    return out
+    return due_times(last, now, EVALUATION_S, cap=MAX_EVALUATIONS)
 
 
 def evaluate(state: TenantState, now: datetime) -> list[Notification]:
