@@ -193,6 +193,8 @@ def list_incidents(
             "received_at": r.get("received_at") or r.get("created_at"),
             "pending_step": (r.get("pending_approval") or {}).get("step"),
             "exercise": bool(r.get("exercise")),
+            # another playbook's run on the same attack: the incident it is a part of (issue 14's one incident per attack)
+            "part_of": r.get("part_of"),
         }
         for r in rows
     ]
@@ -200,11 +202,14 @@ def list_incidents(
         print_json(summary)
         return
     table = Table(header_style="bold")
-    for column in ("incident", "status", "playbook", "alert rule", "received (UTC)", "waiting for"):
+    parts = any(r["part_of"] for r in summary)
+    columns = ("incident", "status", "playbook", "alert rule", "received (UTC)", "waiting for") + (("part of",) if parts else ())
+    for column in columns:
         # ids and times are copied into the next command: never folded across lines
-        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received (UTC)"))
+        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received (UTC)", "part of"))
     for r in summary:
-        table.add_row(*(Text(clean(v or "—")) for v in (r["incident_id"], r["status"], r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])))
+        values = (r["incident_id"], r["status"], r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])
+        table.add_row(*(Text(clean(v or "—")) for v in values + ((r["part_of"],) if parts else ())))
     console.print(table)
 
 

@@ -64,6 +64,13 @@ def test_defender_alert_its_sentinel_incident_and_a_policy_change_make_one_incid
     assert after[sentinel_alert[0]]["links"] == [f"defender:{system_alert_id}"]  # identity link: the Defender alert it holds
     assert after[policy_alert[0]]["part"] == part and record["parts"][0]["incident_id"] == part
     assert [e["step"] for e in record["timeline"][-2:]] == ["alert joined after close", "part started"]
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+
+    listed = CliRunner().invoke(app, ["incident", "list", "--json"])  # the responder's list names the part's incident
+    assert listed.exit_code == 0, listed.output
+    assert {r["incident_id"]: r["part_of"] for r in json.loads(listed.stdout)} == {incident: None, part: incident}
 
     # write-back through the real clients: the Sentinel incident has its comments and is Closed, the alert Resolved
     from azure.mgmt.security import SecurityCenter
