@@ -35,6 +35,9 @@ REDACTED = "[redacted]"
 _secrets: tuple[str, ...] = ()  # longest first
 _secrets_lock = threading.Lock()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+#: Also a raw backslash, for field values (escaped ``\\x5c``): else a value holding ``\\"`` closes its own quotes in
+#: the text line and forges fields (RT4-01).
+_CONTROL_FIELD = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85\\]")
 _NEEDS_QUOTES = re.compile(r'[\s="\\]')
 #: Text that ``runbooks.redact``'s patterns could match has a run of 32 letters/digits (the key shapes), "bearer"
 #: or a JWT's "eyJ", or one of these words (lower-cased: its ``name=``/``name:`` names, and the webhook hosts,
@@ -72,10 +75,11 @@ def _escape(match: re.Match[str]) -> str:
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
 
 
-def safe(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+def safe(value: Any, limit: int = MAX_VALUE_CHARS, *, field: bool = False) -> Any:
     """``value`` fit for a log line: numbers, booleans and None as they are; anything else as text with registered
     secrets and credential-shaped substrings replaced by ``[redacted]``, control characters (newlines included)
-    escaped as ``\\n``/``\\xNN``, cut to ``limit`` characters."""
+    escaped as ``\\n``/``\\xNN`` (with ``field``, for a structured field's value: a backslash too, ``\\x5c``), cut to
+    ``limit`` characters."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
     text = str(value)
@@ -84,7 +88,7 @@ def safe(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
         return REDACTED if any(secret in text for secret in _secrets) else text
     if len(text) > 4 * limit:
         text = text[: 4 * limit]  # bound the work before redaction
-    text = _CONTROL.sub(_escape, _redact(text))
+    text = (_CONTROL_FIELD if field else _CONTROL).sub(_escape, _redact(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -114,7 +118,7 @@ def event(logger: logging.Logger, name: str, fields: dict[str, Any], level: int 
     """Log event ``name`` with ``fields`` (every value passed through :func:`safe`; None values left out)."""
     if not logger.isEnabledFor(level):
         return
-    clean = {"event": name, **{k: safe(v) for k, v in fields.items() if v is not None and k != "event"}}
+    clean = {"event": name, **{k: safe(v, field=True) for k, v in fields.items() if v is not None and k != "event"}}
     logger.log(level, "%s", kv_line(clean), extra={"firestop_fields": tuple(clean), **clean})
 
 
