@@ -28,6 +28,7 @@ A malformed event raises :class:`EventError` naming the field (``id``, ``eventTy
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from firestop.alerts.alert import ROUTE_PROPERTY, Alert
@@ -39,6 +40,9 @@ from firestop.alerts.sources.security_alert import parse_time, text
 
 POLICY_STATE_TYPES = ("microsoft.policyinsights.policystatecreated", "microsoft.policyinsights.policystatechanged")
 SECRET_TYPES = ("microsoft.keyvault.secretnearexpiry", "microsoft.keyvault.secretexpired")
+#: A Graph security alert id (``alert`` resource ``id``: e.g. ``da2516935104399999999_5f0c2e8a-…``, GUIDs): letters,
+#: digits, ``_-.:``; not only dots.
+_GRAPH_ALERT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,256}")
 GRAPH_ALERT_TYPE = "microsoft.graph.alertcreated"
 #: Built-in policy definitions (Azure Policy built-ins for Azure AI services) → the playbook a
 #: non-compliant account needs. 0725b4dd…: "Cognitive Services accounts should disable public network
@@ -133,6 +137,10 @@ def event_alert(event: Any, *, cloud_events: bool, secret_name: str = "openai-ap
         alert = text(resource_data.get("id"), 256) or (text(data.get("resource"), 1024) or "").rstrip("/").rsplit("/", 1)[-1] or None
         if alert is None:
             raise EventError("data.resourceData.id", "the Graph alert id is missing")
+        if not _GRAPH_ALERT_ID.fullmatch(alert) or not alert.strip("."):
+            # a whole "."/".." segment would be removed from /security/alerts_v2/{id} (RFC 3986 §5.2.4): another
+            # resource fetched, the delivery answered 503 and its later events never read (RT4-02)
+            raise EventError("data.resourceData.id", f"{alert[:64]!r} is not a Graph security alert id")
         return Alert(**common, rule_name=event_type, monitoring_service="Microsoft Graph security",
                      description=f"{event_type}: Graph security alert {alert}", indicators=Indicators(),
                      context={"source": common["schema_id"], "eventType": event_type, "eventId": event_id, "graphAlertId": alert})

@@ -1,0 +1,40 @@
+"""RT4-02: a Graph AlertCreated event whose alert id is ``.`` or ``..`` makes msgraph-sdk fetch another resource.
+
+The id is put into ``/security/alerts_v2/{alert-id}`` by kiota's URI template, which percent-encodes ``/`` but not a
+whole ``.``/``..`` segment; httpx then removes the dot segment, so ``.`` fetches ``GET /v1.0/security/alerts_v2``
+(the tenant's whole alert list) and ``..`` fetches ``GET /v1.0/security``. Whatever answers is not an alert: the
+failure propagates as a 503, and since ``/api/events`` stops at the first 503, every valid event after it in the
+delivery is never read — Event Grid retries the same poisoned batch until it gives up, and the real alert behind
+the poison event is lost. Expected: the id refused as malformed (400 naming ``data.resourceData.id``), the
+batch's valid events still accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401  (fixture)
+
+SAMPLE = Path(__file__).parents[1] / "intake" / "samples" / "eventgrid" / "graph-alert-created.cloudevents.json"
+REAL_ID = "da2516935104399999999_5f0c2e8a"
+
+
+def _graph_event(event_id: str, alert_id: str) -> dict:
+    sample = json.loads(SAMPLE.read_text())
+    sample["id"] = event_id
+    sample["data"] = {**sample["data"], "resourceData": {"id": alert_id}, "resource": f"security/alerts_v2/{alert_id}"}
+    return sample
+
+
+@pytest.mark.parametrize("poison", [".", ".."])
+def test_rt4_02_dot_segment_graph_id_is_refused_and_does_not_poison_the_batch(endpoint, poison):
+    env, call = endpoint
+    batch = [_graph_event("ev-poison", poison), _graph_event("ev-real", REAL_ID)]
+    answer = call("post_events", "events", batch, content_type="application/cloudevents-batch+json")
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 400, body
+    assert body["rejected"][0]["field"] == "data.resourceData.id", body
+    assert [a["id"] for a in body["accepted"]] == ["ev-real"], body
