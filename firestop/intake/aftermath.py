@@ -14,9 +14,9 @@ matching incidents") instead of opening another. Firestop applies the narrow for
 :func:`aftermath_of`: a **Fired** alert is the *aftermath* of a finished incident when
 
 * that incident's status is ``contained`` and it was contained at most ``window_seconds`` before the alert
-  fired (the correlation window, ``FIRESTOP_CORRELATION_WINDOW_SECONDS``), on a resource the alert targets;
+  fired (the correlation window, ``FIRESTOP_CORRELATION_WINDOW_SECONDS``), on every resource the alert targets;
 * the alert reports failed requests only — a metric alert whose conditions are all on ``ClientErrors``
-  (4xx; a metric names no caller), or a rule that says so with the custom property
+  (4xx; a metric names no caller; split or filtered on ``StatusCode``, only 401/403), or a rule that says so with the custom property
   ``firestop-signal: failed-requests`` (the playbook's ``detect:`` rule carries it, as it carries
   ``firestop-playbook``; e.g. the 401/429 storm rule) — and, when it names caller IPs, they are **all**
   among the incident's own caller IPs (the attacker already contained, not a new one).
@@ -46,6 +46,9 @@ FAILED_REQUESTS = "failed-requests"
 
 #: Platform metrics of a Cognitive Services account that count only refused/failed requests (4xx).
 REFUSAL_METRICS = frozenset({"clienterrors"})
+#: The 4xx a containment causes (a revoked key: 401; a closed network: 403). A ``ClientErrors`` condition split or
+#: filtered on another ``StatusCode`` (429 throttling, 400 content-filter refusals) is no aftermath (RT4-04).
+REFUSAL_STATUSES = frozenset({"401", "403"})
 
 
 def _when(value: Any) -> datetime | None:
@@ -61,6 +64,14 @@ def _metrics(alert: Any) -> list[str]:
     condition = (alert.context or {}).get("condition") if isinstance(alert.context, dict) else None
     items = condition.get("allOf") if isinstance(condition, dict) else None
     return [str(c.get("metricName") or "").lower() for c in items or [] if isinstance(c, dict)]
+
+
+def _statuses(alert: Any) -> set[str]:
+    """The ``StatusCode`` dimension values the metric conditions are split or filtered on (empty: none named)."""
+    condition = (alert.context or {}).get("condition") if isinstance(alert.context, dict) else None
+    items = condition.get("allOf") if isinstance(condition, dict) else None
+    return {str(d.get("value") or "").strip() for c in items or [] if isinstance(c, dict)
+            for d in c.get("dimensions") or [] if isinstance(d, dict) and str(d.get("name") or "").lower() == "statuscode"}
 
 
 def aftermath_of(alert: Any, record: dict[str, Any] | None, *, window_seconds: float) -> str | None:
@@ -79,12 +90,14 @@ def aftermath_of(alert: Any, record: dict[str, Any] | None, *, window_seconds: f
         return None
     earlier = record.get("alert") if isinstance(record.get("alert"), dict) else {}
     targets = {str(t).lower() for t in earlier.get("target_ids") or []}
-    if not targets & {t.lower() for t in alert.target_ids}:
+    named = {t.lower() for t in alert.target_ids}
+    if not named or not named <= targets:  # a resource the incident did not contain refuses nothing because of it (RT4-03)
         return None
     props = {str(k).lower(): str(v).strip().lower() for k, v in (alert.custom_properties or {}).items()}
     metrics = _metrics(alert)
     failures = props.get(SIGNAL_PROPERTY) == FAILED_REQUESTS or (
-        alert.signal_type == "Metric" and bool(metrics) and all(m in REFUSAL_METRICS for m in metrics))
+        alert.signal_type == "Metric" and bool(metrics) and all(m in REFUSAL_METRICS for m in metrics)
+        and _statuses(alert) <= REFUSAL_STATUSES)
     if not failures:
         return None
     ips = list(alert.indicators.caller_ips)
