@@ -81,5 +81,8 @@ def read_delivery(body: bytes, content_type: str | None) -> Delivery:
         if not isinstance(code, str) or not code.strip() or len(code) > 256:
             raise DeliveryError(400, "[0].data.validationCode", "missing or not a short string",
                                 "this is Event Grid's validation event: it carries data.validationCode")
+        if len(decoded) != 1:  # Event Grid sends the handshake alone; events beside it would be dropped with a 200 (RT4-05)
+            raise DeliveryError(400, "[1]", f"a subscription validation delivery carries only the validation event, not "
+                                f"{len(decoded) - 1} more", "deliver the events in their own delivery")
         return Delivery(cloud_events=False, events=[], validation_code=code.strip())
     return Delivery(cloud_events=cloud, events=decoded)

@@ -38,3 +38,18 @@ def test_rt4_02_dot_segment_graph_id_is_refused_and_does_not_poison_the_batch(en
     assert answer.status_code == 400, body
     assert body["rejected"][0]["field"] == "data.resourceData.id", body
     assert [a["id"] for a in body["accepted"]] == ["ev-real"], body
+
+
+def test_rt4_05_a_validation_event_cannot_hide_the_events_after_it():
+    """RT4-05: a delivery whose first event is the subscription-validation event was answered 200 with the
+    validation code and every event after it silently dropped (never accepted, never rejected)."""
+    from firestop.intake.eventgrid import DeliveryError, read_delivery
+
+    validation = {"id": "v1", "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "subject": "", "dataVersion": "1",
+                  "eventTime": "2026-11-29T03:10:00Z", "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}}
+    alone = read_delivery(json.dumps([validation]).encode(), "application/json")
+    assert alone.validation_code == "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"
+    real = {"id": "e1", "eventType": "Microsoft.PolicyInsights.PolicyStateChanged", "subject": "/subscriptions/x", "data": {}}
+    with pytest.raises(DeliveryError) as refused:
+        read_delivery(json.dumps([validation, real]).encode(), "application/json")
+    assert refused.value.status == 400
