@@ -1,0 +1,48 @@
+"""RT4-06: undoing an earlier incident's containment silently undoes a later incident's containment of the same resource.
+
+``network.lock``'s undo refuses only when the settings changed *after its own lock*. When a later incident (here
+``public-network-exposure`` on the same account) found the account already locked — its lock-network step changed
+nothing, so the earlier lock *is* its containment — a responder's ``POST /api/incidents/{first}/undo`` reopens the
+account to the Internet while the later incident (open, awaiting its approval) still counts its lock-network and nothing\nre-locks it.
+Expected: the undo is refused (409) naming the later incident that relies on the state, or at least that incident
+is no longer reported as holding.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from firestop.settings import REPO_ROOT
+from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home  # noqa: F401 — fixtures
+
+
+@pytest.mark.xfail(strict=True, reason="RT4-06: an earlier incident's undo reopens a later incident's containment (not fixed)")
+def test_rt4_06_undo_of_an_earlier_lock_reopens_a_later_incidents_containment(api):
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+
+    payload = json.loads((REPO_ROOT / "examples" / "alerts" / "public-network-exposure.json").read_text())
+    essentials = payload["data"]["essentials"]
+    essentials["alertTargetIDs"] = [ACCOUNT]
+    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + "/rt4-06-later-exposure"
+    later, _ = handle_alert(parse_alert(json.dumps(payload).encode()), env=api.env)
+    assert later["incident_id"] != INCIDENT
+    if later["status"] == "awaiting_approval":  # disable-local-auth on production: an approver approves, the incident ends
+        status, decided = api.call("decide_http", "POST", f"incidents/{later['incident_id']}/approvals/disable-local-auth",
+                                   who="oid-alice", route={"incident_id": later["incident_id"], "step": "disable-local-auth"},
+                                   body={"decision": "approve"})
+        assert status == 202, decided
+        api.env.host.run_until_idle(later["incident_id"], advance_timers=True)
+    assert api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Deny"
+
+    status, done = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", who="oid-bob", route={"incident_id": INCIDENT},
+                            body={"step": "lock-network"})
+    reopened = api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Allow"
+    status_later, view = api.call("get_incident_http", "GET", f"incidents/{later['incident_id']}",
+                                  route={"incident_id": later["incident_id"]})
+    relies = [a for a in view.get("actions") or [] if a.get("step_id") == "lock-network" and a.get("outcome") != "failed"]
+    assert not (reopened and relies), (
+        f"undo of {INCIDENT} answered {status} and reopened the account; {later['incident_id']} ({view.get('status')}) "
+        f"still counts its lock-network ({relies[0].get('summary')})" if relies else "")
