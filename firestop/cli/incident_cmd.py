@@ -345,7 +345,7 @@ def undo(
             _undo_preview(actions, not_undoable(record), "the sandbox tenant")
         try:
             result = undo_locally(env, incident_id, record, actions, by=who)
-        except UndoBusy as exc:
+        except UndoRefused as exc:  # busy (a containment holds the resource) or relied on by a later incident
             fail(str(exc), 3, as_json=as_json)
     finally:
         env.close()

@@ -245,7 +245,7 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
         return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
-    from firestop.lifecycle.undo import UndoBusy, undo_under_lease
+    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
 
     record = {k: v for k, v in view.items() if k not in ("record_files", "record_error")}
     originals = {(a.get("step_id"), a.get("target")) for a in actions}
@@ -255,6 +255,8 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
                                         list(reversed(chosen)), by=caller.object_id, max_polls=_UNDO_LEASE_POLLS)
     except UndoBusy as exc:
         return _refusal(req, 409, "Busy", str(exc), "retry once the incident's containment has finished", caller)
+    except UndoReliedOn as exc:
+        return _refusal(req, 409, "Relied on", str(exc), f"undo {exc.later} first", caller)
     log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})

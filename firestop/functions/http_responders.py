@@ -103,7 +103,7 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo the incident's reversible steps (or one), recorded as the caller's (module docstring)."""
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
-    from firestop.lifecycle.undo import UndoBusy, undo_under_lease
+    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
 
     caller, incident_id, denied = _incident_caller(req, Role.responder, "undo")
     if denied:
@@ -126,6 +126,8 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
                                         actions, by=caller.object_id, max_polls=UNDO_LEASE_POLLS)
     except UndoBusy as exc:
         return _error(409, "incident_id", str(exc), "retry once the incident's containment has finished")
+    except UndoReliedOn as exc:
+        return _error(409, "step", str(exc), f"undo {exc.later} first")
     log.info("undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _json(200, result)

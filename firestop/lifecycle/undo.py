@@ -70,6 +70,9 @@ async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], 
     except LeaseBusy as exc:
         raise UndoBusy(exc.resource, exc.holder) from None
     try:
+        from firestop.settings import get_settings
+
+        later_reliance(getattr(env, "settings", None) or get_settings(), incident_id, record, actions)  # inside the lease
         return apply_undo(env, incident_id, record, actions, by=by)
     finally:
         await release_outside(port, resources, owner)
@@ -143,6 +146,59 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     if not actions:
         raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo" + _left_alone(record))
     return record, list(reversed(actions))
+
+
+class UndoReliedOn(UndoRefused):
+    """A later incident's containment relies on the state this undo would restore away (RT4-06)."""
+
+    def __init__(self, step_id: str, target: str, later: str, later_step: str):
+        super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later} (its step {later_step!r} "
+                         f"found that state in place or made it); nothing was undone — undo {later} first, or "
+                         "decide with that incident's responders", "step")
+        self.later = later
+
+
+#: Filed records an undo reads to find later incidents relying on what it restores (the newest by name are read first).
+MAX_RELIANCE_RECORDS = 2000
+
+
+def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
+    """Refuse an undo that would take away a later incident's containment.
+
+    A later incident (received after this one) whose filed record holds a step on the same target with the same
+    runbook, not undone and not failed, relies on the state this incident made: its step found it in place
+    ("already locked; nothing changed") or made it again. Undoing this incident's step would silently reopen what
+    that incident still reports as contained. Reads at most :data:`MAX_RELIANCE_RECORDS` filed records of
+    ``where`` (settings, a store or a folder: :func:`firestop.records.store.records_store`); incidents still
+    running have no filed record and are not seen (their own containment re-checks the state when it runs).
+
+    Raises :class:`UndoReliedOn` naming the later incident and its step.
+    """
+    from firestop.lifecycle.timeline import parse_time
+    from firestop.records.store import filed_record, records_store
+    from firestop.storage import StoreError
+
+    # ARM resource IDs compare case-insensitively (learn.microsoft.com: resource names and IDs are case-insensitive)
+    mine = {(str(a.get("target")).lower(), a.get("runbook")): a.get("step_id") for a in actions if a.get("target")}
+    if not mine:
+        return
+    received = parse_time(record.get("received_at"))
+    try:
+        names = records_store(where).names("")
+    except (StoreError, ValueError, OSError):
+        return
+    others = sorted({n.split(".", 1)[0] for n in names if n.endswith(".json")} - {incident_id}, reverse=True)
+    for other in others[:MAX_RELIANCE_RECORDS]:
+        later = filed_record(where, other)
+        if not later:
+            continue
+        at = parse_time(later.get("received_at"))
+        if received is None or at is None or at <= received:
+            continue
+        for action in later.get("actions") or []:
+            key = (str(action.get("target") or "").lower(), action.get("runbook"))
+            if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
+                raise UndoReliedOn(mine[key], str(key[0]), other, str(action.get("step_id")))
 
 
 def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *, by: str) -> dict[str, Any]:

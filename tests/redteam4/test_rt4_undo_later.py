@@ -18,7 +18,6 @@ from firestop.settings import REPO_ROOT
 from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home  # noqa: F401 — fixtures
 
 
-@pytest.mark.xfail(strict=True, reason="RT4-06: an earlier incident's undo reopens a later incident's containment (not fixed)")
 def test_rt4_06_undo_of_an_earlier_lock_reopens_a_later_incidents_containment(api):
     from firestop.alerts import parse_alert
     from firestop.cli.incidents import handle_alert
@@ -43,6 +42,7 @@ def test_rt4_06_undo_of_an_earlier_lock_reopens_a_later_incidents_containment(ap
     status_later, view = api.call("get_incident_http", "GET", f"incidents/{later['incident_id']}",
                                   route={"incident_id": later["incident_id"]})
     relies = [a for a in view.get("actions") or [] if a.get("step_id") == "lock-network" and a.get("outcome") != "failed"]
+    assert status == 409 and "relied on by a later incident" in done["reason"] and later["incident_id"] in done["reason"], done
     assert not (reopened and relies), (
         f"undo of {INCIDENT} answered {status} and reopened the account; {later['incident_id']} ({view.get('status')}) "
         f"still counts its lock-network ({relies[0].get('summary')})" if relies else "")
