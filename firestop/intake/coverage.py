@@ -101,7 +101,8 @@ def incident_links(record: Any) -> tuple[frozenset[str], frozenset[str]]:
         link = _own_link(alert_id)
         if link:
             links.add(link)
-        for value in entry.get("links") or [] if isinstance(entry.get("links"), list) else []:
+        listed_links = entry.get("links")
+        for value in listed_links[:_ENTRIES] if isinstance(listed_links, list) else []:
             if isinstance(value, str):
                 links.add(value.lower())
     return frozenset(ids), frozenset(links)
