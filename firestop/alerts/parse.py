@@ -154,10 +154,10 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
     Args:
         payload: the request body as ``bytes`` (preferred), ``str``, or the
             already-decoded JSON ``dict``.
-        keep_context: False cuts :attr:`Alert.context` to :data:`IDENTITY_CONTEXT_KEYS` once the window,
-            the indicators and a source's normalisation have read it — for callers that read nothing else
-            of it (the webhook: the orchestration input and correlated events exclude it; correlation
-            reads the identity keys). A 256 KB log alert's context
+        keep_context: False cuts :attr:`Alert.context` to :func:`lean_context` (identity keys, an Activity
+            Log event's time, metric names) once the window, the indicators and a source's normalisation have read
+            it — for callers that read nothing else of it (the webhook: the orchestration input and correlated
+            events exclude it; correlation reads the identity keys, coverage the event time). A 256 KB log alert's context
             is ~12,000 lists and strings; kept alive through the request, the cyclic collector walks
             them again and again (more than the decode cost).
 
@@ -234,11 +234,36 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
 #: Context keys an alert keeps without its raw context: its source and the attack identities that correlation
 #: reads (:func:`firestop.intake.events.identity_links`, the Graph alert id the Event Grid route fetches).
 IDENTITY_CONTEXT_KEYS = ("source", "systemAlertId", "providerAlertId", "providerAlertIds", "graphAlertId")
+#: Further context values kept: an Activity Log alert's ``eventTimestamp`` (when the reported activity happened:
+#: :func:`firestop.intake.coverage.activity_start`) and a metric alert's metric names (``condition.allOf[].metricName``:
+#: :func:`firestop.intake.aftermath.aftermath_of`).
+LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition")
+_LEAN_LIST = 20
+_LEAN_TEXT = 256
+
+
+def lean_context(context: Any) -> dict[str, Any]:
+    """The few values of a raw ``alertContext`` (or a source's normalised context) that intake reads once the
+    context is dropped (:data:`LEAN_CONTEXT_KEYS`: strings of at most 256 characters, ``providerAlertIds`` and
+    ``condition.allOf[].metricName`` cut to 20): small values only, so a 256 KB context leaves nothing large alive."""
+    if not isinstance(context, dict):
+        return {}
+    lean: dict[str, Any] = {k: context[k] for k in (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
+                            if isinstance(context.get(k), str) and len(context[k]) <= _LEAN_TEXT}
+    ids = context.get("providerAlertIds")
+    if isinstance(ids, list):
+        lean["providerAlertIds"] = [v for v in ids[:_LEAN_LIST] if isinstance(v, str) and len(v) <= _LEAN_TEXT]
+    condition = context.get("condition")
+    items = condition.get("allOf") if isinstance(condition, dict) else None
+    if isinstance(items, list):
+        names = [{"metricName": c["metricName"]} for c in items[:_LEAN_LIST]
+                 if isinstance(c, dict) and isinstance(c.get("metricName"), str) and len(c["metricName"]) <= _LEAN_TEXT]
+        if names:
+            lean["condition"] = {"allOf": names}
+    return lean
 
 
 def _without_context(alert: Alert) -> Alert:
-    """``alert`` with ``context`` cut to :data:`IDENTITY_CONTEXT_KEYS` (every other field as it is: nothing to
-    validate again)."""
-    context = alert.context or {}
-    kept = {key: context[key] for key in IDENTITY_CONTEXT_KEYS if key in context}
-    return built(Alert, {**alert.__dict__, "context": kept})
+    """``alert`` with ``context`` cut to :func:`lean_context` (every other field as it is: nothing to validate
+    again)."""
+    return built(Alert, {**alert.__dict__, "context": lean_context(alert.context)})

@@ -142,7 +142,9 @@ def _linked_incident(env, alert) -> tuple[dict[str, Any], str] | None:
     (a record revision, :func:`firestop.functions.intake_call.record_after_close_sync`). None: handle it as its own
     incident (no such incident, another playbook — whose containment must run —, or it did not hold).
 
-    ``alert handle`` keys incidents by alert id (not by the intake's slots), so identity is what joins here."""
+    ``alert handle`` keys incidents by alert id (not by the intake's slots), so identity is what joins here; an
+    identity-linked alert is one that containment covered (:mod:`firestop.intake.coverage`), so recording it onto the
+    ended incident hides no new activity. Any other alert of the same route is its own incident here (never recorded)."""
     from firestop.alerts.alert import incident_key_for
     from firestop.intake import CorrelationSettings
     from firestop.intake.accept import HELD_STATUSES

@@ -246,6 +246,9 @@ def print_incident(record: dict[str, Any]) -> None:
     )
     if record.get("part_of"):  # another playbook's run on the same attack: the incident is the one it names
         console.print(Text(clean(f"Part of incident {record['part_of']} (same attack, this alert's own playbook)")), highlight=False)
+    if record.get("follows"):  # the same route's earlier incident held, and this alert reported new activity after it
+        console.print(Text(clean(f"Follows incident {record['follows']} (new activity after it held: contained again)")),
+                      highlight=False)
     for part in record.get("parts") or []:
         console.print(Text(clean(f"  part           {part.get('incident_id')} — {part.get('rule_name')} ({part.get('alert_id')})")),
                       highlight=False)

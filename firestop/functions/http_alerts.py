@@ -128,6 +128,8 @@ def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
         body["correlatedTo"] = outcome.correlated_to
     if outcome.part_of is not None:  # its own playbook runs here, as a part of that incident (same attack)
         body["partOf"] = outcome.part_of
+    if outcome.follows is not None:  # new activity after that held incident: contained again here
+        body["follows"] = outcome.follows
     if outcome.kind is OutcomeKind.RESOLVED:
         body["event"] = EVENT_RESOLVED
     headers = {"Location": link, "Retry-After": "10"}

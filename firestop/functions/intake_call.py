@@ -54,7 +54,8 @@ def _entry_event(entry: dict[str, Any], received: Any) -> dict[str, Any]:
     at = parse_time(entry.get("received_at"))
     part = entry.get("part")
     detail = (f"{entry.get('rule_name')} ({entry.get('alert_id')}): its own playbook runs as part {part}" if part else
-              f"{entry.get('rule_name')} ({entry.get('alert_id')}) joined after the incident ended; its playbook already ran and held")
+              f"{entry.get('rule_name')} ({entry.get('alert_id')}) joined after the incident ended; its playbook already ran and held"
+              + (f": {entry['covered']}" if isinstance(entry.get("covered"), str) else ""))
     return {"phase": "detect", "step": "part started" if part else "alert joined after close", "runbook": None,
             "target": (entry.get("target_ids") or [None])[0], "outcome": "ok", "detail": detail,
             "at": at.isoformat() if at else None, "offset_s": seconds_between(parse_time(received), at), "duration_s": None}
@@ -114,8 +115,9 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     from firestop.lifecycle.start import incident_input
     from firestop.trust.seal import Purpose, seal
 
-    def start_input(a, now, iid, part_of=None):
-        return seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid, part_of=part_of),
+    def start_input(a, now, iid, part_of=None, follows=None):
+        return seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid, part_of=part_of,
+                                                     follows=follows),
                     binding=iid, key=key)
 
     return await accept_alert(

@@ -83,12 +83,27 @@ What makes the same attack, seen by several sources, **one** incident:
   Sentinel incident holding it share a slot; their identity link (the Defender ``systemAlertId`` in the
   incident's alerts, :func:`firestop.intake.events.identity_links`) is recorded with each.
 * **Same route, incident ended** at most ``window_seconds`` ago (``last_updated_time``) **and it held**
-  (record status ``contained`` or ``resolved``), the alert naming one resource → the alert is *recorded
-  onto that incident* (``recorded``): a record revision lists it under ``correlated_after_close`` and on
-  the timeline (``record_after_close``, given by the Functions layer). Its playbook is the one that
-  already ran and held, so it would contain nothing the first did not; nothing starts. An incident that
-  did not hold (``needs_responder``, ``stopped``, …) takes nothing after its end: a new generation starts
-  and contains again.
+  (record status ``contained`` or ``resolved``), the alert naming one resource: the alert is *recorded
+  onto that incident* (``recorded``: a record revision lists it under ``correlated_after_close`` and on
+  the timeline, ``record_after_close`` given by the Functions layer; nothing starts) **only when it adds
+  nothing the containment did not already cover** (:func:`firestop.intake.coverage.covered_by`):
+
+  - it is *identity-linked* to the incident — the same alert id, the same Defender ``systemAlertId``, a
+    Sentinel incident holding that Defender alert (:func:`firestop.intake.events.identity_links` against
+    the ids and links the record names); or
+  - the activity it reports *began before the containment completed* — its evidence window start
+    (Log Alerts V2 / metric ``condition.windowStartTime``, V1 ``SearchIntervalStartTimeUtc``), Activity Log
+    ``eventTimestamp``, Defender ``startTimeUtc``, Sentinel ``firstActivityTimeUtc``
+    (:func:`~firestop.intake.coverage.activity_start`) strictly before the record's ``contained_at``, else
+    ``resolved_at``: a late evaluation of rows the containment already answered.
+
+  Anything else reports **new activity** — the leaked-key rule firing again with requests made after the keys
+  were rotated (the new key leaked too, or containment did not take) — and a new generation starts and
+  contains again, its input and record naming the held incident (``follows: <id>``) so responders see the
+  chain. An alert with no usable start time, or a record with no containment time, is never suppressed (fail
+  safe: new incident). An incident that did not hold (``needs_responder``, ``stopped``, …) takes nothing after
+  its end: a new generation starts and contains again. (The ``aftermath`` rule, below, is separate: failed
+  requests only, naming only callers that incident already contained.)
 * **Another route** on the same resource (a Policy state change routed to ``public-network-exposure``
   during a jailbreak incident): its playbook would contain something the first does not, so it **always
   starts its own run** in its own slot — immediately, never behind the other's approval — as a *part* of
@@ -107,9 +122,10 @@ Decisions (:func:`accept_alert`):
   join. A Fired alert that started the slot's last *finished* incident, or is
   sampled in its record → ``duplicate`` of it: a redelivery after the
   containment ended opens nothing.
-* **Fired**, own slot with no open incident: its last finished generation ended within the window and
-  held → ``recorded`` onto it (``correlated_to`` = it; ``duplicate`` when already recorded); else a new
-  generation starts (``started``, with ``part_of`` when an anchor of another route exists).
+* **Fired**, own slot with no open incident: its last finished generation ended within the window, held
+  and covered the alert → ``recorded`` onto it (``correlated_to`` = it, ``reason`` = why covered;
+  ``duplicate`` when already recorded); else a new generation starts (``started``, with ``part_of`` when an
+  anchor of another route exists, ``follows`` when the last generation held but the alert is new activity).
 * **Fired** without keys (correlation off, no target) → its own incident
   ``Alert.incident_key``; that instance existing in any state → ``duplicate``.
 * **Resolved**: the instance ``incident_key`` or the open incident of a slot
@@ -241,8 +257,10 @@ class Outcome:
         correlated_to: the open incident's id when the alert reached an
             incident other than its own (``correlated``, ``resolved``), else None.
         runtime_status: for ``closed``, the incident's runtime status.
-        reason: for ``aftermath``, why the alert belongs to that finished incident.
+        reason: for ``aftermath``, why the alert belongs to that finished incident; for ``recorded``, why that
+            incident's containment already covered it (:func:`firestop.intake.coverage.covered_by`).
         part_of: for ``started``, the attack's incident (another route, same resource) this one is a part of.
+        follows: for ``started``, the held incident of the same route this alert reports new activity after.
     """
 
     kind: OutcomeKind
@@ -251,6 +269,7 @@ class Outcome:
     runtime_status: str | None = None
     reason: str | None = None
     part_of: str | None = None
+    follows: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -603,10 +622,13 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
     return None
 
 
-async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None) -> Outcome | None:
+async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None,
+                 follows: str | None = None) -> Outcome | None:
     """Start ``instance_id`` unless it is open: the outcome, or None when the start was
     refused because the id is open now (another worker took the slot first)."""
-    extra = {"part_of": part_of} if part_of else {}
+    extra: dict[str, str] = {"part_of": part_of} if part_of else {}
+    if follows:
+        extra["follows"] = follows
     try:
         await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id, **extra))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
@@ -614,7 +636,7 @@ async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | No
         if status is not None and _runtime(status) in OPEN_STATUSES:
             return None
         raise IntakeUnavailable(f"start_new({instance_id}) failed: {type(exc).__name__}") from exc
-    return Outcome(OutcomeKind.STARTED, instance_id, part_of=part_of)
+    return Outcome(OutcomeKind.STARTED, instance_id, part_of=part_of, follows=follows)
 
 
 async def _join(call: _Call, alert: Any, slot: _Slot) -> Outcome | None:
@@ -687,21 +709,31 @@ def _record_status(status: Any) -> str | None:
     return record.get("status") if isinstance(record, dict) else None
 
 
-async def _after_close(call: _Call, alert: Any, keys: list[str], slot: _Slot) -> Outcome | None:
-    """Record ``alert`` onto its slot's last incident when that ended within the window and held, else None."""
+async def _after_close(call: _Call, alert: Any, keys: list[str], slot: _Slot) -> tuple[Outcome | None, str | None]:
+    """``(outcome, follows)``: the outcome when ``alert`` is recorded onto its slot's last incident — that ended
+    within the window, held, and its containment covered the alert (:func:`firestop.intake.coverage.covered_by`:
+    identity-linked, or activity that began before containment completed); else None, with ``follows`` the
+    held incident when the alert reports new activity after it (the new generation names it), else None."""
     if call.record_after_close is None or slot.last_id is None or len(keys) != 1:
-        return None
+        return None, None
     status = await _status(call.client, slot.last_id, show_input=True)
     if status is None or not _ended_within(call, status) or _record_status(status) not in HELD_STATUSES:
-        return None
+        return None, None
+    from firestop.intake.coverage import covered_by
+
+    why = covered_by(alert, _decoded(getattr(status, "output", None)))
+    if why is None:  # new activity (or no usable start time: fail safe) -> contain again
+        log.info("alert %r is new activity after incident %r held: a new incident follows it", alert.alert_id,
+                 slot.last_id)
+        return None, slot.last_id
     try:
-        answer = await call.record_after_close(slot.last_id, alert_summary(alert, received_at=call.now))
+        answer = await call.record_after_close(slot.last_id, {**alert_summary(alert, received_at=call.now), "covered": why})
     except Exception as exc:  # noqa: BLE001 — the records store failed: nothing recorded, the sender retries
         raise IntakeUnavailable(f"record revision of {slot.last_id} failed: {type(exc).__name__}") from exc
     if answer is None:
-        return None  # no filed record to add to: contain again
+        return None, None  # no filed record to add to: contain again
     kind = OutcomeKind.DUPLICATE if answer == "duplicate" else OutcomeKind.RECORDED
-    return Outcome(kind, slot.last_id, correlated_to=slot.last_id)
+    return Outcome(kind, slot.last_id, correlated_to=slot.last_id, reason=why), None
 
 
 def _split(key: str) -> tuple[str, str]:
@@ -777,12 +809,12 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
                     after = await _aftermath(call, alert)
                     if after is not None:
                         return after
-                    recorded = await _after_close(call, alert, keys, first)
+                    recorded, follows = await _after_close(call, alert, keys, first)
                     if recorded is not None:
                         return recorded
                     anchor = await _anchor(call, keys)
                     started = await _start(call, alert, slot_id(first.key, first.free),
-                                           part_of=anchor[0] if anchor is not None else None)
+                                           part_of=anchor[0] if anchor is not None else None, follows=follows)
                     if started is not None:
                         status = await _status(call.client, started.instance_id)  # its created time, for the memo
                         _remember(call, alert, Outcome(OutcomeKind.DUPLICATE, started.instance_id), _created(status))
@@ -847,14 +879,16 @@ async def accept_alert(
         settings: correlation window (seconds) and key.
         orchestrator_name: the incident orchestrator's name (open incidents are
             instances of it).
-        start_input: ``(alert, now, instance_id, *, part_of=None) → orchestration input`` for a new
-            incident started under ``instance_id`` (``part_of`` passed only when there is an anchor) (its slot's id, or the alert's
+        start_input: ``(alert, now, instance_id, *, part_of=None, follows=None) → orchestration input`` for a new
+            incident started under ``instance_id`` (``part_of`` passed only when there is an anchor, ``follows``
+            only when the slot's last incident held and the alert reports new activity after it) (its slot's id, or the alert's
             own key without correlation; an input sealed for its instance binds it).
         routes: the playbook routes (``playbook:<name>``, :func:`firestop.intake.correlation.route_of`) probed
             for the attack's incident of another route on the same resource (an *anchor*: the new incident
             is started as a part of it, with ``start_input(..., part_of=<anchor id>)``); empty: none probed.
         record_after_close: files a revision of a finished incident's record with an alert added (see
-            :data:`RecordAfterClose`); None: an alert of a finished slot always starts a new generation.
+            :data:`RecordAfterClose`); None: an alert of a finished slot always starts a new generation
+            (its last one is not read, so nothing ``follows``).
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).

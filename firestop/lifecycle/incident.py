@@ -117,6 +117,8 @@ class IncidentInput(BaseModel):
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
     part_of: str | None = Field(default=None, max_length=128,
                                 description="intake: the attack's incident this one is a part of (its own playbook, same attack)")
+    follows: str | None = Field(default=None, max_length=128,
+                                description="intake: the held incident of the same route this alert reports new activity after")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -296,6 +298,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     inc.stop_wait = stop_wait
     doc, alert = inc.doc, inc.alert
     doc.part_of = inc.inp.part_of
+    doc.follows = inc.inp.follows
     fired_at = parse_time(alert.get("fired_at"))
     if fired_at is not None and fired_at > doc.received_at:
         doc.notes.append(f"the alert says it fired at {fired_at.isoformat()}, after it was received: clock skew? "

@@ -11,13 +11,16 @@ from firestop.alerts.indicators import MAX_INDICATORS
 
 
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
-                   incident_id: str | None = None, part_of: str | None = None) -> dict[str, Any]:
+                   incident_id: str | None = None, part_of: str | None = None,
+                   follows: str | None = None) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``).
 
     ``incident_id``: the instance ID it starts under (intake: the resource's slot,
     :func:`firestop.intake.slot_id`); default the alert's own ``incident_key``.
     ``part_of``: the attack's incident this one is a part of (intake found one of another playbook on the
     same resource, :mod:`firestop.intake.accept`); recorded, changes nothing the playbook does.
+    ``follows``: the held incident of the same route this alert reports new activity after (intake,
+    :mod:`firestop.intake.coverage`); recorded, changes nothing the playbook does.
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
@@ -32,6 +35,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
             indicators[key] = values[:MAX_INDICATORS]
             truncated[key] = len(values)
     extra = {"part_of": part_of} if part_of else {}
+    if follows:
+        extra["follows"] = follows
     return {
         **extra,
         "indicators_truncated": truncated,

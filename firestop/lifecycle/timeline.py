@@ -93,6 +93,8 @@ class IncidentDoc:
         self.correlated_count = 0  # how many joined
         #: the incident this one is a part of (another playbook's run on the same attack: firestop.intake.accept)
         self.part_of: str | None = None
+        #: the held incident of the same route this one reports new activity after (firestop.intake.coverage)
+        self.follows: str | None = None
         self.gaps: list[dict[str, str]] = []
         self.notes: list[str] = []
         self.acknowledged_at: datetime | None = None
@@ -223,6 +225,7 @@ class IncidentDoc:
             "correlated_alerts": self.correlated,
             "correlated_count": self.correlated_count,
             "part_of": self.part_of,
+            "follows": self.follows,
             "target_facts": self.facts,
             "checklist_gaps": self.gaps,
             "notes": self.notes,

@@ -1,15 +1,18 @@
-"""parse_alert(keep_context=False) (the webhook's call) gives the same alert but a context cut to its identity keys, and so
-the same orchestration input and correlated-event summary, for every corpus body of every source."""
+"""parse_alert(keep_context=False) (the webhook's call) gives the same alert but a lean context (the few values
+intake reads: identity links, event time, metric names), and so the same orchestration input, correlated-event
+summary (identity links included) and activity start, for every corpus body of every source."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from firestop.alerts import AlertPayloadError, parse_alert
-from firestop.alerts.parse import IDENTITY_CONTEXT_KEYS
+from firestop.alerts.parse import LEAN_CONTEXT_KEYS, lean_context
+from firestop.intake.coverage import activity_start
 from firestop.intake.events import alert_summary, identity_links
 from firestop.lifecycle.start import incident_input
 
@@ -29,8 +32,10 @@ def test_same_alert_without_the_context(path: Path) -> None:
         assert again.value.as_dict() == exc.as_dict()
         return
     lean = parse_alert(raw, keep_context=False)
-    assert set(lean.context) <= set(IDENTITY_CONTEXT_KEYS)  # only what correlation reads survives
-    assert identity_links(lean) == identity_links(full)
+    assert set(lean.context) <= set(LEAN_CONTEXT_KEYS)  # only what intake reads survives
+    assert lean.context == lean_context(full.context) and len(json.dumps(lean.context)) <= 8192
     assert lean.model_dump(exclude={"context"}) == full.model_dump(exclude={"context"})
     assert incident_input(lean, received_at=NOW, sandbox=True) == incident_input(full, received_at=NOW, sandbox=True)
     assert alert_summary(lean, received_at=NOW) == alert_summary(full, received_at=NOW)
+    assert identity_links(lean) == identity_links(full)
+    assert activity_start(lean) == activity_start(full)

@@ -371,6 +371,34 @@ def test_other_alerts_after_containment_open_an_incident(fake, fired, metric, st
     assert outcome.kind is OutcomeKind.STARTED, why
 
 
+def test_failed_requests_naming_a_new_caller_after_containment_start_a_new_incident(fake):
+    """Fail safe of the aftermath rule through accept_alert: a failed-requests alert naming a caller the incident
+    did not contain (beside the one it did) is a new attacker: an incident starts, none is swallowed."""
+    _contained(fake, "inc-leaked", contained_at="2026-11-29T03:10:00+00:00", ips=["203.0.113.77"])
+    alert = make_alert("fr1")
+    flagged = alert.model_copy(update={"fired_at": NOW, "custom_properties": {"firestop-signal": "failed-requests"}})
+    known = flagged.model_copy(update={"indicators": alert.indicators.model_copy(update={"caller_ips": ("203.0.113.77",)})})
+    new = flagged.model_copy(update={"alert_id": flagged.alert_id + "-2", "indicators": alert.indicators.model_copy(
+        update={"caller_ips": ("203.0.113.77", "192.0.2.9")})})
+    assert accept(fake, known).kind is OutcomeKind.AFTERMATH
+    outcome = accept(fake, new)
+    assert outcome.kind is OutcomeKind.STARTED and "start_new" in fake.calls
+
+
+def test_client_errors_parsed_as_the_webhook_does_are_still_aftermath(fake):
+    """The webhook drops the raw context (parse_alert(keep_context=False)); the metric names aftermath reads stay."""
+    from firestop.alerts import parse_alert
+
+    full = _client_errors("ce3")
+    body = {"schemaId": "azureMonitorCommonAlertSchema", "data": {
+        "essentials": full.essentials.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "alertContext": full.context}}
+    lean = parse_alert(body, keep_context=False)
+    assert lean.context == {"condition": {"allOf": [{"metricName": "ClientErrors"}]}}
+    _contained(fake, "inc-leaked", contained_at="2026-11-29T03:10:00+00:00", ips=["203.0.113.77"])
+    assert accept(fake, lean).kind is OutcomeKind.AFTERMATH
+
+
 def test_a_log_alert_on_the_contained_caller_is_aftermath_another_caller_is_not():
     from firestop.intake.aftermath import aftermath_of
 
