@@ -14,7 +14,8 @@ ManagementServer, :func:`register`) are an in-memory transport: the request
 bytes aiohttp writes (built by the SDK and aiohttp, unchanged) are parsed
 here, answered by the server's own :meth:`~firestop.runtime.management.ManagementServer.answer_bytes`
 on a thread of the loop's default executor (SQLite work, possibly waiting on
-another process's write lock, never blocks the worker loop), and the HTTP/1.1
+another process's write lock, never blocks the worker loop) — or, for a read
+while the host's store lock is free, right on the loop — and the HTTP/1.1
 response bytes are fed to aiohttp's own parser. Request building, status
 handling and JSON parsing stay the SDK's and aiohttp's; only the socket is
 gone. Any other origin goes over TCP as before.
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from http import HTTPStatus
 from typing import Any, Callable
 
@@ -45,23 +47,31 @@ from multidict import CIMultiDict
 Answer = Callable[[str, str, Any, bytes], "tuple[int, dict[str, str], bytes]"]
 
 _lock = threading.Lock()
-_endpoints: dict[tuple[str, int], Answer] = {}
+_endpoints: dict[tuple[str, int], "tuple[Answer, Answer | None]"] = {}
+#: Open in-memory connections per origin: closed when the origin is unregistered, so a kept-alive pooled
+#: connection never reaches a stopped server (or a new one that later gets the same port).
+_connections: "dict[tuple[str, int], weakref.WeakSet[_InProcessTransport]]" = {}
 #: Largest request the in-memory transport buffers (bytes; the management routes take ≤ 1 MiB bodies).
 MAX_REQUEST = 4 << 20
 
 
-def register(host: str, port: int, answer: Answer) -> None:
-    """Serve ``http://host:port`` in-process with ``answer`` (a ManagementServer's :meth:`answer_bytes`)."""
+def register(host: str, port: int, answer: Answer, answer_now: Answer | None = None) -> None:
+    """Serve ``http://host:port`` in-process with ``answer`` (a ManagementServer's :meth:`answer_bytes`, run on
+    an executor thread). ``answer_now``: tried first on the event loop; returns None when it would have to wait
+    (then ``answer`` runs on the executor) — a ManagementServer's :meth:`answer_now`, for reads."""
     with _lock:
-        _endpoints[(host, port)] = answer
+        _endpoints[(host, port)] = (answer, answer_now)
 
 
 def unregister(host: str, port: int) -> None:
     with _lock:
         _endpoints.pop((host, port), None)
+        open_ = list(_connections.pop((host, port), ()))
+    for transport in open_:
+        transport.close_threadsafe()
 
 
-def endpoint(host: str | None, port: int | None) -> Answer | None:
+def endpoint(host: str | None, port: int | None) -> "tuple[Answer, Answer | None] | None":
     if host is None or port is None:
         return None
     return _endpoints.get((host, port))
@@ -70,9 +80,10 @@ def endpoint(host: str | None, port: int | None) -> Answer | None:
 class _InProcessTransport(asyncio.Transport):
     """One keep-alive "connection": buffers a request, answers it, feeds the response to the protocol."""
 
-    def __init__(self, answer: Answer, protocol: ResponseHandler, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, answers: "tuple[Answer, Answer | None]", protocol: ResponseHandler,
+                 loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
-        self._answer = answer
+        self._answer, self._answer_now = answers
         self._protocol = protocol
         self._loop = loop
         self._buffer = bytearray()
@@ -100,6 +111,15 @@ class _InProcessTransport(asyncio.Transport):
 
     def abort(self) -> None:
         self.close()
+
+    def close_threadsafe(self) -> None:
+        """:meth:`close` from any thread (the endpoint was unregistered)."""
+        if not self._closing:
+            self._closing = True
+            try:
+                self._loop.call_soon_threadsafe(self._protocol.connection_lost, None)
+            except RuntimeError:  # the loop is closed: nothing left to tell
+                pass
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return default
@@ -158,8 +178,18 @@ class _InProcessTransport(asyncio.Transport):
         body = bytes(self._buffer[start:start + length])
         del self._buffer[:start + length]
         self._busy = True
-        future = self._loop.run_in_executor(None, self._answer, method, target, headers, body)
-        future.add_done_callback(self._answered)
+        now = None
+        if self._answer_now is not None:
+            try:
+                now = self._answer_now(method, target, headers, body)
+            except Exception:  # noqa: BLE001 - answered on the executor instead, which reports it
+                now = None
+        if now is not None:
+            future: asyncio.Future = self._loop.create_future()
+            future.set_result(now)
+        else:
+            future = self._loop.run_in_executor(None, self._answer, method, target, headers, body)
+        future.add_done_callback(self._answered)  # called soon, never inside this write
 
     def _answered(self, future: "asyncio.Future[tuple[int, dict[str, str], bytes]]") -> None:
         self._busy = False
@@ -198,11 +228,17 @@ class InProcessConnector(aiohttp.TCPConnector):
     """A TCPConnector that reaches :func:`register`-ed origins in memory (module docstring)."""
 
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> ResponseHandler:
-        answer = None if req.proxy or req.is_ssl() else endpoint(req.url.raw_host, req.port)
-        if answer is None:
+        answers = None if req.proxy or req.is_ssl() else endpoint(req.url.raw_host, req.port)
+        if answers is None:
             return await super()._create_connection(req, traces, timeout)
         protocol = ResponseHandler(self._loop)
-        protocol.connection_made(_InProcessTransport(answer, protocol, self._loop))
+        transport = _InProcessTransport(answers, protocol, self._loop)
+        key = (req.url.raw_host, req.port)
+        with _lock:
+            if _endpoints.get(key) is not answers:  # unregistered meanwhile
+                raise aiohttp.ClientConnectionError(f"in-process endpoint {key} is gone")
+            _connections.setdefault(key, weakref.WeakSet()).add(transport)
+        protocol.connection_made(transport)
         return protocol
 
 

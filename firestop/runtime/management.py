@@ -214,7 +214,7 @@ class ManagementServer:
             self._thread.start()
             if self.in_process:
                 address, port = self._httpd.server_address[:2]
-                inprocess.register(str(address), int(port), self.answer_bytes)
+                inprocess.register(str(address), int(port), self.answer_bytes, self.answer_now)
         return self
 
     def stop(self) -> None:
@@ -263,6 +263,21 @@ class ManagementServer:
         if self.on_change is not None and method in ("POST", "DELETE") and 200 <= code < 300:
             self.on_change()
         return code, out_headers, payload
+
+    def answer_now(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes] | None:
+        """:meth:`answer_bytes` for a read (``GET``) when the host's store lock is free right now, else None.
+
+        Called on the worker event loop by :mod:`~firestop.runtime.inprocess` to spare a thread hop: a GET only
+        reads (WAL readers never wait for another process's writer), and the lock is only tried, so the loop
+        never waits behind a writer of this process (the driver, a write waiting on SQLite's busy timeout).
+        """
+        lock = getattr(self.host, "store_lock", None)
+        if method != "GET" or lock is None or not lock.acquire(blocking=False):
+            return None
+        try:
+            return self.answer_bytes(method, raw_path, headers, body)
+        finally:
+            lock.release()
 
     def _route(self, method: str, raw_path: str, headers: Any, body: bytes, base_url: str,
                extra_query: str) -> tuple[int, dict[str, str], Any]:

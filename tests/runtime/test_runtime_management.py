@@ -257,3 +257,45 @@ def test_in_memory_path_checks_the_path_secret_and_reports_errors(db_path, clock
     finally:
         server.stop()
         host.close()
+
+
+def test_reads_are_answered_on_the_loop_only_when_the_store_lock_is_free(db_path, clock):
+    import threading
+
+    host = LocalDurableHost(app, db_path, clock=clock)
+    server = ManagementServer(host)
+    iid = host.start_new("approval", None, {"account": "c"})
+    try:
+        code, _, body = server.answer_now("GET", f"/durabletask/instances/{iid}", {}, b"")
+        assert code == 202 and json.loads(body)["runtimeStatus"] == "Pending"
+        assert server.answer_now("POST", "/durabletask/orchestrators/approval", {}, b"") is None  # writes: executor
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with host.store_lock:
+                held.set()
+                release.wait()
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait()
+        assert server.answer_now("GET", f"/durabletask/instances/{iid}", {}, b"") is None  # never waits
+        release.set()
+        holder.join()
+    finally:
+        server.stop()
+        host.close()
+
+
+def test_kept_alive_in_memory_connections_die_with_their_server(db_path, clock):
+    host = LocalDurableHost(app, db_path, clock=clock)
+    first = ManagementServer(host).start()
+    resp = invoke_http_function(app, "http_start", _request("POST", "incidents/approval", {"account": "d"}), server=first)
+    iid = json.loads(resp.get_body())["id"]
+    binding = first.client_binding_json()
+    first.stop()  # its pooled in-memory connection must not answer for it any more
+    try:
+        with pytest.raises(Exception):  # nothing listens there now: the SDK's call fails, never a stale answer
+            invoke_http_function(app, "http_status", _request("GET", f"incidents/{iid}"), client_binding_json=binding)
+    finally:
+        host.close()
