@@ -37,8 +37,10 @@ exists), else in-process (``--target inprocess``: ``invoke_http_function`` on
 Every loop is bounded; nothing is retried. Reports: answers by status and
 outcome, incidents started (expected: one per resource), lost alerts (unique
 alerts with no 2xx answer, or not recorded on an incident: neither its start
-nor an ``alert_correlated`` event in the store), 5xx count, and p50/p99/max
-latency. After the storm the incidents are driven to the end and their
+nor an ``alert_correlated`` event in the store), 5xx count, p50/p99/max
+latency, and server CPU per webhook (user+system of the ``serve`` processes from
+``/proc/<pid>/stat``, or of this process in-process — the figure to trust on a
+loaded machine, with the 1-minute load average beside it). After the storm the incidents are driven to the end and their
 histories read.
 
 "Exactly one incident per resource" needs the first incidents to still be
