@@ -37,8 +37,10 @@ exists), else in-process (``--target inprocess``: ``invoke_http_function`` on
 Every loop is bounded; nothing is retried. Reports: answers by status and
 outcome, incidents started (expected: one per resource), lost alerts (unique
 alerts with no 2xx answer, or not recorded on an incident: neither its start
-nor an ``alert_correlated`` event in the store), 5xx count, and p50/p99/max
-latency. After the storm the incidents are driven to the end and their
+nor an ``alert_correlated`` event in the store), 5xx count, p50/p99/max
+latency, and server CPU per webhook (user+system of the ``serve`` processes from
+``/proc/<pid>/stat``, or of this process in-process — the figure to trust on a
+loaded machine, with the 1-minute load average beside it). After the storm the incidents are driven to the end and their
 histories read.
 
 "Exactly one incident per resource" needs the first incidents to still be
@@ -331,6 +333,13 @@ def start_serve(home: str, key: str, realtime_factor: float, deadline_s: float =
     return proc, found[0]
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (``/proc/<pid>/stat`` fields 14 and 15; Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # after "(comm)", which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def storm_serve(plan: list[bytes], concurrency: int, bases: list[str], key: str) -> Result:
     import http.client
     from urllib.parse import urlsplit
@@ -454,9 +463,11 @@ def storm(args: argparse.Namespace) -> int:
             key = secrets.token_urlsafe(24)
             servers = [start_serve(home, key, args.realtime_factor) for _ in range(args.processes)]
             try:
+                cpu_before = sum(process_cpu_seconds(proc.pid) for proc, _ in servers)
                 started = time.perf_counter()
                 result = storm_serve(plan, args.concurrency, [base for _, base in servers], key)
                 wall = time.perf_counter() - started
+                cpu = sum(process_cpu_seconds(proc.pid) for proc, _ in servers) - cpu_before
             finally:
                 for proc, _ in servers:
                     proc.send_signal(signal.SIGTERM)
@@ -469,9 +480,11 @@ def storm(args: argparse.Namespace) -> int:
             env = sandbox_environment(Settings.from_env(home=Path(home)))
         else:
             env = sandbox_environment(Settings.from_env(home=Path(home)))
+            cpu_before = time.process_time()
             started = time.perf_counter()
             result = storm_inprocess(plan, args.concurrency, env)
             wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu_before  # senders included: they run in this process
         try:
             during = {s.instance_id: s.runtime_status for s in env.host.list_instances(name="incident_orchestrator")}
             drive_started = time.perf_counter()
@@ -494,6 +507,9 @@ def storm(args: argparse.Namespace) -> int:
     print(f"  wall {wall:.1f} s -> {len(plan) / wall:,.0f} webhooks/s; answers by status {dict(sorted(result.by_status.items()))}; "
           f"by outcome {dict(sorted(result.by_outcome.items()))}; transport errors {len(result.errors)}"
           + (f" (first: {result.errors[0]})" if result.errors else ""))
+    print(f"  server CPU {cpu:.1f} s -> {1000 * cpu / len(plan):.2f} ms per webhook "
+          f"({'user+system of the serve processes, /proc/<pid>/stat' if args.target == 'serve' else 'this process'}); "
+          f"load average {os.getloadavg()[0]:.1f} (1 min) at the end")
     print(f"  latency p50 {1000 * q[49]:.1f} ms, p95 {1000 * q[94]:.1f} ms, p99 {1000 * q[98]:.1f} ms, "
           f"max {1000 * lat[-1]:.1f} ms")
     print(f"  incidents {len(incidents)} (expected {args.resources}; status when the storm ended: "
@@ -511,7 +527,8 @@ def storm(args: argparse.Namespace) -> int:
     report(storm_incidents=len(incidents), storm_lost=len(unanswered | unrecorded), storm_5xx=fivexx,
            storm_double_containment=len(twice), storm_events_max=max(events.values(), default=0),
            storm_history_max=max(lengths.values(), default=0), storm_p50_ms=1000 * q[49], storm_p95_ms=1000 * q[94],
-           storm_p99_ms=1000 * q[98], storm_per_s=len(plan) / wall)
+           storm_p99_ms=1000 * q[98], storm_per_s=len(plan) / wall, storm_cpu_ms_per_webhook=1000 * cpu / len(plan),
+           storm_load_1min=os.getloadavg()[0])
     return 0 if ok else 1
 
 

@@ -445,6 +445,12 @@ class LocalDurableHost:
         """Fire time (aware UTC) of the earliest pending durable timer of any instance, or None."""
         return from_text(self._store.next_due())
 
+    @property
+    def store_lock(self) -> Any:
+        """The lock (an RLock) every read and write of this host's store takes: a caller that must not wait
+        (an event loop) tries it without blocking and reads only if it got it (WAL reads never wait on SQLite)."""
+        return self._store.lock
+
     def has_runnable_work(self) -> bool:
         """True if some instance has an event due now or an activity waiting to run
         (whoever holds its lease)."""

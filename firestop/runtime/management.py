@@ -64,6 +64,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 import azure.functions as func
 
+from . import inprocess
 from .errors import FunctionNotFound, InstanceAlreadyExists, InstanceNotFound
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
 from .history import parse_timestamp
@@ -176,8 +177,11 @@ class ManagementServer:
 
     def __init__(self, host: Any, *, address: str = "127.0.0.1", port: int = 0,
                  task_hub: str = DEFAULT_TASK_HUB, connection: str = DEFAULT_CONNECTION,
-                 on_change: Callable[[], None] | None = None, path_secret: str | None = None) -> None:
+                 on_change: Callable[[], None] | None = None, path_secret: str | None = None,
+                 in_process: bool = True) -> None:
         self.host = host
+        #: the SDK client in this process reaches the server in memory (:mod:`firestop.runtime.inprocess`)
+        self.in_process = in_process
         #: when set, the loopback listener answers only paths under ``/<path_secret>/`` (:attr:`rpc_url`): any local
         #: process can reach a loopback port, and these routes start, raise, terminate and purge without a key
         self.path_secret = path_secret
@@ -208,10 +212,15 @@ class ManagementServer:
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                             name="firestop-durable-http", daemon=True)
             self._thread.start()
+            if self.in_process:
+                address, port = self._httpd.server_address[:2]
+                inprocess.register(str(address), int(port), self.answer_bytes, self.answer_now)
         return self
 
     def stop(self) -> None:
         if self._thread is not None:
+            address, port = self._httpd.server_address[:2]
+            inprocess.unregister(str(address), int(port))
             self._httpd.shutdown()
             self._thread.join()
             self._thread = None
@@ -224,6 +233,24 @@ class ManagementServer:
         self.stop()
 
     # -- request handling (called on server threads) ---------------------------
+    def answer_bytes(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """One request to the RPC listener as its HTTP handler answers it: ``(status, headers, JSON body bytes)``.
+
+        ``raw_path`` must start with ``/<path_secret>/`` when a secret is set (else 404); an exception is a 500
+        with the extension's error shape. Used by the socket handler and by :mod:`~firestop.runtime.inprocess`.
+        """
+        if self.path_secret:
+            prefix = f"/{self.path_secret}/"
+            if not raw_path.startswith(prefix):
+                return 404, {}, b""
+            raw_path = raw_path[len(prefix) - 1:]
+        try:
+            code, headers, payload = self.handle(method, raw_path, headers, body)
+        except Exception as exc:  # noqa: BLE001 - report, like the extension's 500
+            code, headers, payload = 500, {}, {"Message": "Something went wrong while processing your request",
+                                               "ExceptionMessage": str(exc)}
+        return code, headers, b"" if payload is None else json.dumps(payload).encode("utf-8")
+
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes, *,
                base_url: str | None = None, extra_query: str = "") -> tuple[int, dict[str, str], Any]:
         """Answer one request: ``(status, headers, JSON-able payload or None)``.
@@ -236,6 +263,21 @@ class ManagementServer:
         if self.on_change is not None and method in ("POST", "DELETE") and 200 <= code < 300:
             self.on_change()
         return code, out_headers, payload
+
+    def answer_now(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], bytes] | None:
+        """:meth:`answer_bytes` for a read (``GET``) when the host's store lock is free right now, else None.
+
+        Called on the worker event loop by :mod:`~firestop.runtime.inprocess` to spare a thread hop: a GET only
+        reads (WAL readers never wait for another process's writer), and the lock is only tried, so the loop
+        never waits behind a writer of this process (the driver, a write waiting on SQLite's busy timeout).
+        """
+        lock = getattr(self.host, "store_lock", None)
+        if method != "GET" or lock is None or not lock.acquire(blocking=False):
+            return None
+        try:
+            return self.answer_bytes(method, raw_path, headers, body)
+        finally:
+            lock.release()
 
     def _route(self, method: str, raw_path: str, headers: Any, body: bytes, base_url: str,
                extra_query: str) -> tuple[int, dict[str, str], Any]:
@@ -414,21 +456,7 @@ def _make_handler(server: ManagementServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            path = self.path
-            if server.path_secret:
-                prefix = f"/{server.path_secret}/"
-                if not path.startswith(prefix):
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                path = path[len(prefix) - 1:]
-            try:
-                code, headers, payload = server.handle(self.command, path, self.headers, body)
-            except Exception as exc:  # noqa: BLE001 - report, like the extension's 500
-                code, headers, payload = 500, {}, {"Message": "Something went wrong while processing your request",
-                                                   "ExceptionMessage": str(exc)}
-            data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+            code, headers, data = server.answer_bytes(self.command, self.path, self.headers, body)
             self.send_response(code)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -464,7 +492,13 @@ class _WorkerLoop:
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="firestop-functions-worker", daemon=True).start()
                 cls._loop = loop
-        return asyncio.run_coroutine_threadsafe(coro, cls._loop).result()
+        return asyncio.run_coroutine_threadsafe(_in_session(coro), cls._loop).result()
+
+
+async def _in_session(coro: Any) -> Any:
+    """Run ``coro`` with the SDK's shared session reaching in-process management servers in memory."""
+    await inprocess.ensure_session()
+    return await coro
 
 
 def _rebase(request: func.HttpRequest, base_url: str) -> func.HttpRequest:

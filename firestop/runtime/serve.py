@@ -477,6 +477,7 @@ class FunctionsServer:
         self.rpc = ManagementServer(host, address="127.0.0.1", port=0, task_hub=task_hub, connection=connection,
                                     on_change=self.driver.wake, path_secret=secrets.token_urlsafe(24))
         self._rpc_lock = threading.Lock()
+        self._binding_json: str | None = None
         self._timer_pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(self.timers)),
                                                                  thread_name_prefix="firestop-timer")
         self._timer_runs: dict[str, concurrent.futures.Future] = {}
@@ -515,7 +516,9 @@ class FunctionsServer:
         self.driver.stop(driver_grace)
         self.drain_timers(driver_grace)
         self._timer_pool.shutdown(wait=False, cancel_futures=True)
-        self.rpc.stop()
+        with self._rpc_lock:
+            self.rpc.stop()
+            self._binding_json = None
         if self._timer_store is not None:
             self._timer_store.close()
             self._timer_store = None
@@ -532,10 +535,14 @@ class FunctionsServer:
         Starts the loopback RPC server if it is not running yet (a function may
         run before :meth:`start`, e.g. a timer through ``driver.step()``).
         """
-        with self._rpc_lock:
-            self.rpc.start()
-        return json.dumps(client_binding(self.base_url, task_hub=self.rpc.task_hub, connection=self.rpc.connection,
-                                         rpc_base_url=self.rpc.rpc_url, extra_query=self._key_query()))
+        binding = self._binding_json
+        if binding is None:  # the same for every invocation (fixed ports, keys and hub): built once
+            with self._rpc_lock:
+                self.rpc.start()
+                binding = self._binding_json = json.dumps(client_binding(
+                    self.base_url, task_hub=self.rpc.task_hub, connection=self.rpc.connection,
+                    rpc_base_url=self.rpc.rpc_url, extra_query=self._key_query()))
+        return binding
 
     def _key_query(self) -> str:
         """The query durable webhook links carry: the system key, as Azure's do."""

@@ -135,7 +135,12 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
     env = os.environ if env is None else env
     value = env.get(SEAL_KEY_ENV)
     if value is not None:
-        return SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
+        cached = _from_env.get(value)
+        if cached is None:
+            cached = SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
+            _from_env.clear()
+            _from_env[value] = cached
+        return cached
     if on_azure(env):
         raise SealKeyError(f"{SEAL_KEY_ENV} is not set: on Azure the seal key must be an app setting (a Key Vault "
                            f"reference, @Microsoft.KeyVault(SecretUri=https://<vault>.vault.azure.net/secrets/<name>)) "
@@ -145,8 +150,9 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
 
         home = get_settings().home
     path = Path(home) / SEAL_KEY_FILE
-    if path.exists():
-        return SealKey(_valid(path.read_text().strip(), str(path)), f"stored in {path}")
+    stored = _stored_key(path)
+    if stored is not None:
+        return stored
     path.parent.mkdir(parents=True, exist_ok=True)
     # write to a private temporary file, then link it into place: a concurrent reader never sees half a key,
     # and of two processes generating at once the second keeps the first's key
@@ -163,6 +169,30 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
     finally:
         temporary.unlink(missing_ok=True)
     return SealKey(_valid(path.read_text().strip(), str(path)), origin)
+
+
+#: The last key read from the environment (value → key) and from each key file (path → (stat stamp, key)):
+#: the webhook loads the key on every request, and rereading + rehashing it was a few percent of intake.
+_from_env: dict[str, SealKey] = {}
+_from_file: dict[str, tuple[tuple[int, int, int, int], SealKey]] = {}
+
+
+def _stored_key(path: Path) -> SealKey | None:
+    """The key stored at ``path`` (None if there is none), reread only when the file's inode, size, mtime or
+    ctime changed (a replaced or rewritten key file is noticed at the next call). Raises SealKeyError."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    hit = _from_file.get(str(path))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    key = SealKey(_valid(path.read_text().strip(), str(path)), f"stored in {path}")
+    if len(_from_file) >= 64:  # one entry per FIRESTOP_HOME in practice; bounded for test runs with many
+        _from_file.clear()
+    _from_file[str(path)] = (stamp, key)
+    return key
 
 
 def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key: SealKey | None = None) -> dict[str, Any]:

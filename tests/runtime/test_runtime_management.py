@@ -193,3 +193,109 @@ def test_client_binding_json_shape(db_path, clock):
     assert "{functionName}[/{instanceId}]" in binding["creationUrls"]["createNewInstancePostUri"]
     client = df.DurableOrchestrationClient(json.dumps(binding))
     assert client._orchestration_bindings.task_hub_name == "FirestopLocal"
+
+
+# -- the SDK client reaches a ManagementServer of this process in memory (firestop.runtime.inprocess) ----------
+@pytest.mark.parametrize("in_process", [True, False])
+def test_sdk_client_in_memory_or_over_the_socket(db_path, clock, in_process):
+    host = LocalDurableHost(app, db_path, clock=clock)
+    server = ManagementServer(host, path_secret="rpc-secret", in_process=in_process).start()
+    accepted = []
+    accept = server._httpd.get_request
+    server._httpd.get_request = lambda: accepted.append(1) or accept()  # counts loopback connections
+    try:
+        binding = server.client_binding_json()
+        resp = invoke_http_function(app, "http_start", _request("POST", "incidents/approval", {"account": "a"}),
+                                    client_binding_json=binding)
+        assert resp.status_code == 202
+        iid = json.loads(resp.get_body())["id"]
+        host.run_until_idle()
+        resp = invoke_http_function(app, "http_approve", _request("POST", f"incidents/{iid}/approve", {"ok": 1}),
+                                    client_binding_json=binding)
+        assert json.loads(resp.get_body()) == {"status": "Running"}
+        host.run_until_idle()
+        resp = invoke_http_function(app, "http_status", _request("GET", f"incidents/{iid}"), client_binding_json=binding)
+        body = json.loads(resp.get_body())
+        assert body["runtimeStatus"] == "Completed" and body["output"]["decision"] == '{"ok": 1}'
+        # in memory: not one loopback connection; over the socket: the SDK's keep-alive pool opened some
+        assert (len(accepted) == 0) is in_process
+    finally:
+        server.stop()
+        host.close()
+
+
+def test_in_memory_path_checks_the_path_secret_and_reports_errors(db_path, clock):
+    import asyncio
+
+    import aiohttp
+
+    from firestop.runtime.inprocess import InProcessConnector
+
+    host = LocalDurableHost(app, db_path, clock=clock)
+    server = ManagementServer(host, path_secret="rpc-secret").start()
+
+    async def calls():
+        async with aiohttp.ClientSession(connector=InProcessConnector()) as session:
+            async with session.get(f"{server.base_url}/durabletask/instances/") as no_secret:
+                first = no_secret.status
+            async with session.get(f"{server.rpc_url}/durabletask/instances/nobody") as unknown:
+                second = unknown.status
+            async with session.post(f"{server.rpc_url}/durabletask/orchestrators/approval", data=b"{not json",
+                                    headers={"Content-Type": "application/json"}) as bad:
+                third = bad.status, await bad.json()
+            async with session.post(f"{server.rpc_url}/durabletask/orchestrators/approval", json='{"account": "b"}') as ok:
+                fourth = ok.status, (await ok.json())["id"], ok.headers["Location"]
+            return first, second, third, fourth
+
+    try:
+        server._httpd.shutdown()  # the socket stops answering: what follows can only be served in memory
+        first, second, third, fourth = asyncio.run(calls())
+        assert first == 404 and second == 404
+        assert third[0] == 400 and third[1]["ExceptionMessage"] == "Invalid JSON content"
+        assert fourth[0] == 202 and fourth[2].endswith(f"/instances/{fourth[1]}?taskHub=FirestopLocal&connection=Storage")
+        assert host.get_status(fourth[1]).input == {"account": "b"}
+    finally:
+        server.stop()
+        host.close()
+
+
+def test_reads_are_answered_on_the_loop_only_when_the_store_lock_is_free(db_path, clock):
+    import threading
+
+    host = LocalDurableHost(app, db_path, clock=clock)
+    server = ManagementServer(host)
+    iid = host.start_new("approval", None, {"account": "c"})
+    try:
+        code, _, body = server.answer_now("GET", f"/durabletask/instances/{iid}", {}, b"")
+        assert code == 202 and json.loads(body)["runtimeStatus"] == "Pending"
+        assert server.answer_now("POST", "/durabletask/orchestrators/approval", {}, b"") is None  # writes: executor
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with host.store_lock:
+                held.set()
+                release.wait()
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait()
+        assert server.answer_now("GET", f"/durabletask/instances/{iid}", {}, b"") is None  # never waits
+        release.set()
+        holder.join()
+    finally:
+        server.stop()
+        host.close()
+
+
+def test_kept_alive_in_memory_connections_die_with_their_server(db_path, clock):
+    host = LocalDurableHost(app, db_path, clock=clock)
+    first = ManagementServer(host).start()
+    resp = invoke_http_function(app, "http_start", _request("POST", "incidents/approval", {"account": "d"}), server=first)
+    iid = json.loads(resp.get_body())["id"]
+    binding = first.client_binding_json()
+    first.stop()  # its pooled in-memory connection must not answer for it any more
+    try:
+        with pytest.raises(Exception):  # nothing listens there now: the SDK's call fails, never a stale answer
+            invoke_http_function(app, "http_status", _request("GET", f"incidents/{iid}"), client_binding_json=binding)
+    finally:
+        host.close()

@@ -141,3 +141,21 @@ def test_canonical_json_is_the_round_tripped_sorted_dump_whatever_the_keys() -> 
     loop["self"] = loop
     with pytest.raises(ValueError):
         canonical_json(loop)
+
+
+def test_a_stored_key_is_read_once_and_a_replaced_or_broken_file_is_noticed(tmp_path, monkeypatch):
+    load_seal_key(tmp_path, env={})  # generates it
+    first = load_seal_key(tmp_path, env={})  # reads it
+    reads = []
+    real = type(tmp_path).read_text
+    monkeypatch.setattr(type(tmp_path), "read_text", lambda self, *a, **k: reads.append(self) or real(self, *a, **k))
+    assert load_seal_key(tmp_path, env={}).kid == first.kid and reads == []  # the unchanged file is not reread
+    stored = tmp_path / "seal-key"
+    replacement = tmp_path / "seal-key.new"
+    replacement.write_text("b" * 43 + "\n")
+    os.replace(replacement, stored)  # how an operator rotates it: a new file moved into place
+    second = load_seal_key(tmp_path, env={})
+    assert second.kid != first.kid and reads == [stored]
+    stored.write_text("short\n")  # rewritten in place, unusable: refused, never the cached key
+    with pytest.raises(SealKeyError):
+        load_seal_key(tmp_path, env={})
