@@ -806,6 +806,10 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
                     first = slots[0]
                     if first.last_id is not None and await _belonged_to(call, alert, first.last_id) is not None:
                         return Outcome(OutcomeKind.DUPLICATE, first.last_id)
+                    if await _status(call.client, alert.incident_key) is not None:
+                        # the same alert already handled by ``alert handle`` (the CLI keys its incident by the alert
+                        # id) on this store: contained once, never twice (one point read, only before a start)
+                        return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
                     after = await _aftermath(call, alert)
                     if after is not None:
                         return after

@@ -431,3 +431,15 @@ def test_concurrent_deliveries_share_a_status_read_in_flight_but_never_reuse_an_
     fake.instances[slot()]["runtimeStatus"] = "Completed"  # answered reads are not kept: the next burst sees it
     later = asyncio.run(burst("t"))
     assert {o.instance_id for o in later} == {slot(generation=2)}
+
+
+def test_an_alert_already_handled_by_the_cli_on_this_store_is_a_duplicate_not_a_second_containment(fake):
+    """``alert handle`` keys its incident by the alert (``Alert.incident_key``); the same alert posted to the
+    webhook afterwards (Azure Monitor's delivery after a break-glass run) must not contain again."""
+    alert = make_alert("handled-on-the-cli")
+    fake.add(alert.incident_key, ACCOUNT, status="Completed", age_s=300)
+    outcome = accept(fake, alert)
+    assert (outcome.kind, outcome.instance_id) == (OutcomeKind.DUPLICATE, alert.incident_key)
+    assert "start_new" not in fake.calls
+    fresh = accept(fake, make_alert("never-handled"))  # another alert on the same resource still starts
+    assert fresh.kind is OutcomeKind.STARTED
