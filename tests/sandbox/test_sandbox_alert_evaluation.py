@@ -211,6 +211,10 @@ def test_calls_through_api_management_pass_the_gateway_and_log_there():
     rows = [dict(zip(names, p["row"])) for p in gateway["pending"]]
     assert [(r["CallerIpAddress"], r["ApimSubscriptionId"], r["ResponseCode"], r["BackendResponseCode"]) for r in rows] == [
         ("203.0.113.90", "partner-acme", 200, 200), ("203.0.113.90", "no-such-consumer", 401, 0), ("203.0.113.90", "partner-acme", 401, 0)]
+    endpoint = tenant._state.doc["resources"][PROD.lower()]["properties"]["endpoint"].rstrip("/")  # noqa: SLF001
+    # the backend the gateway forwarded to (the account's endpoint); none when it refused the call
+    assert [r["BackendUrl"] for r in rows] == [f"{endpoint}/openai/deployments/gpt-4o/chat/completions", "", ""]
+    assert endpoint.startswith("https://")
 
 
 def test_a_workspace_rule_with_a_resource_id_column_targets_each_resource_it_names():
