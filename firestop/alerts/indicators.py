@@ -17,7 +17,9 @@ Where they come from (shapes per MicrosoftDocs/azure-monitor-docs
 * Simple Log Alert ``condition.allOf[].event`` rows of ``{name, value}``;
 * dimensions ``[{name, value}]`` (log V1 ``Dimensions``, metric / log V2
   ``condition.allOf[].dimensions``), classified by the same name rules; a ``ModelDeploymentName``
-  (or ``DeploymentName``) dimension or column gives the Azure OpenAI deployment.
+  (or ``DeploymentName``) dimension or column gives the Azure OpenAI deployment, an ``ApimSubscriptionId``
+  dimension or column (Azure Monitor table ``ApiManagementGatewayLogs``) the API Management subscription
+  (consumer) the calls came through.
 
 Values are de-duplicated (case-insensitively), first occurrence first, and at
 most :data:`MAX_INDICATORS` of each kind are kept: the scan stops once every
@@ -61,6 +63,8 @@ class Indicators(BaseModel):
     end_user_ids: tuple[str, ...] = ()
     applications: tuple[str, ...] = ()
     deployments: tuple[str, ...] = ()
+    #: API Management subscription ids (sids) the calls came through: an ``ApimSubscriptionId`` dimension or column
+    apim_subscriptions: tuple[str, ...] = ()
     alert_types: tuple[str, ...] = ()
     #: names of the fields above that the alert had more than MAX_INDICATORS of (the first ones are kept)
     truncated: tuple[str, ...] = ()
@@ -125,6 +129,8 @@ _PRINCIPAL_NAMES = frozenset(
 )
 #: Azure OpenAI deployment names: the metric dimension ``ModelDeploymentName``, a log rule's column of that name
 _DEPLOYMENT_NAMES = frozenset({"modeldeploymentname", "deploymentname"})
+#: the API Management consumer: ``ApiManagementGatewayLogs.ApimSubscriptionId`` (resource-specific table)
+_APIM_SUBSCRIPTION_NAMES = frozenset({"apimsubscriptionid"})
 _OID_CLAIMS = ("oid", "http://schemas.microsoft.com/identity/claims/objectidentifier")
 
 
@@ -152,6 +158,7 @@ class _Collector:
         self.ops: list[str] = []
         self.principals: list[str] = []
         self.deployments: list[str] = []
+        self.apim_subscriptions: list[str] = []
         self._seen: set[tuple[str, str]] = set()
         self._raw_ips: set[str] = set()
 
@@ -184,6 +191,10 @@ class _Collector:
         if isinstance(value, str) and value.strip():
             self._add("deployment", self.deployments, value.strip())
 
+    def apim_subscription(self, value: Any) -> None:
+        if isinstance(value, str) and value.strip():
+            self._add("apim_subscription", self.apim_subscriptions, value.strip())
+
     def handler(self, name: Any) -> Callable[[Any], None] | None:
         """The collector for values of a field called ``name``, or None."""
         if not isinstance(name, str):
@@ -197,6 +208,8 @@ class _Collector:
             return self.principal
         if key in _DEPLOYMENT_NAMES:
             return self.deployment
+        if key in _APIM_SUBSCRIPTION_NAMES:
+            return self.apim_subscription
         return None
 
     def named(self, name: Any, value: Any) -> None:
@@ -269,11 +282,12 @@ class _Collector:
                 return  # past the cap: the rest changes nothing
 
     def _bucket(self, handler: Callable[[Any], None]) -> list[str]:
-        return {self.ip: self.ips, self.op: self.ops, self.principal: self.principals, self.deployment: self.deployments}[handler]
+        return {self.ip: self.ips, self.op: self.ops, self.principal: self.principals, self.deployment: self.deployments,
+                self.apim_subscription: self.apim_subscriptions}[handler]
 
     def result(self) -> Indicators:
         fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals),
-                  ("deployments", self.deployments))
+                  ("deployments", self.deployments), ("apim_subscriptions", self.apim_subscriptions))
         # tuples of str built here: nothing to validate again (firestop.alerts.checked)
         return built(Indicators, dict(
             caller_ips=tuple(self.ips[:MAX_INDICATORS]),
@@ -282,6 +296,7 @@ class _Collector:
             # deployments: a ModelDeploymentName dimension or column; Defender's other AI indicators come from
             # firestop.alerts.sources (a Common Alert Schema context has none)
             deployments=tuple(self.deployments[:MAX_INDICATORS]),
+            apim_subscriptions=tuple(self.apim_subscriptions[:MAX_INDICATORS]),
             user_agents=(), end_user_ids=(), applications=(), alert_types=(),
             truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
         ))

@@ -211,3 +211,36 @@ def test_calls_through_api_management_pass_the_gateway_and_log_there():
     rows = [dict(zip(names, p["row"])) for p in gateway["pending"]]
     assert [(r["CallerIpAddress"], r["ApimSubscriptionId"], r["ResponseCode"], r["BackendResponseCode"]) for r in rows] == [
         ("203.0.113.90", "partner-acme", 200, 200), ("203.0.113.90", "no-such-consumer", 401, 0), ("203.0.113.90", "partner-acme", 401, 0)]
+    endpoint = tenant._state.doc["resources"][PROD.lower()]["properties"]["endpoint"].rstrip("/")  # noqa: SLF001
+    # the backend the gateway forwarded to (the account's endpoint); none when it refused the call
+    assert [r["BackendUrl"] for r in rows] == [f"{endpoint}/openai/deployments/gpt-4o/chat/completions", "", ""]
+    assert endpoint.startswith("https://")
+
+
+def test_a_workspace_rule_with_a_resource_id_column_targets_each_resource_it_names():
+    """Log Alerts V2 ``resourceIdColumn``: a rule over the workspace fires one alert per resource id in that column,
+    whose target (alertTargetIDs) is that resource, not the workspace; the column is no dimension of the payload."""
+    tenant, monitor = _tenant("leaked-api-key")
+    workspace = next(iter(tenant._state.doc["workspaces"].values()))  # noqa: SLF001 — the test's own tenant
+    group = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/actionGroups/ag-firestop"
+    for name, rid_col in (("by-resource", "_ResourceId"), ("whole-workspace", None)):
+        monitor.scheduled_query_rules.create_or_update("rg-ai-prod", name, {
+            "location": "swedencentral", "kind": "LogAlert", "properties": {
+                "severity": 2, "enabled": True, "scopes": [workspace["resource_id"]], "evaluationFrequency": "PT5M", "windowSize": "PT5M",
+                "criteria": {"allOf": [{
+                    "query": "AzureDiagnostics | summarize n = count() by CallerIPAddress, _ResourceId", "timeAggregation": "Total",
+                    "metricMeasureColumn": "n", "operator": "GreaterThan", "threshold": 20,
+                    **({"resourceIdColumn": rid_col} if rid_col else {}),
+                    "dimensions": [{"name": "CallerIPAddress", "operator": "Include", "values": ["*"]}],
+                    "failingPeriods": {"numberOfEvaluationPeriods": 1, "minFailingPeriodsToAlert": 1}}]},
+                "actions": {"actionGroups": [group], "customProperties": {}}}})
+    key1 = tenant.account_keys(PROD)["key1"]
+    fired = [n for _, _, n in _attack(tenant, minutes=5, per_minute=40, key=key1)] + _until(tenant, 600)
+    first = {n.payload["data"]["essentials"]["alertRule"]: n for n in reversed(fired) if n.condition == "Fired"}
+    by_resource, whole = first["by-resource"], first["whole-workspace"]
+    assert by_resource.payload["data"]["essentials"]["alertTargetIDs"] == [PROD.lower()]
+    assert whole.payload["data"]["essentials"]["alertTargetIDs"] == [workspace["resource_id"].lower()]
+    dims = by_resource.payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"]
+    assert dims == [{"name": "CallerIPAddress", "value": "203.0.113.77"}] and by_resource.explain["dimensions"] == {"CallerIPAddress": "203.0.113.77"}
+    parsed = parse_alert(by_resource.payload)
+    assert [t.lower() for t in parsed.target_ids] == [PROD.lower()] and parsed.resource_type == "microsoft.cognitiveservices/accounts"

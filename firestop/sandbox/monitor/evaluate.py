@@ -9,7 +9,10 @@ returns the notifications to deliver (``[Notification]``), oldest first. Per kin
   ``activity.ingestion`` after they happened), runs each condition's query with the KQL engine over
   the scope's tables (a workspace, or a resource: the rows it sent, by ``_ResourceId``) limited to
   ``[t - windowSize, t]``, splits the result by the dimension columns, aggregates the
-  ``metricMeasureColumn`` (``Count`` = rows) and compares with the threshold. A dimension combination
+  ``metricMeasureColumn`` (``Count`` = rows) and compares with the threshold; a condition's
+  ``resourceIdColumn`` splits by that column too and makes each alert's target the resource id it
+  holds (Log Alerts V2 ``Condition.resourceIdColumn``, Microsoft.Insights scheduledQueryRules
+  2021-08-01+; a value that is not a resource id leaves the scope as target). A dimension combination
   fires once at least ``minFailingPeriodsToAlert`` of its last ``numberOfEvaluationPeriods``
   evaluations breached; with ``autoMitigate`` it is Resolved at its first evaluation that does
   not breach (sandbox choice: Azure resolves stateful log alerts when the condition is no longer
@@ -173,6 +176,10 @@ def _scheduled(state: TenantState, book: dict, rule: dict, now: datetime) -> lis
         tables, customer = _scope_tables(state, props.get("scopes") or [], t, window)
         for index, cond in enumerate(conditions):
             dims = [d.get("name") for d in cond.get("dimensions") or [] if isinstance(d, dict) and d.get("name")]
+            # resourceIdColumn (Log Alerts V2 condition): one alert per resource id in that column, targeting it
+            rid_col = cond.get("resourceIdColumn") if isinstance(cond.get("resourceIdColumn"), str) else None
+            if rid_col and rid_col not in dims:
+                dims.append(rid_col)
             try:
                 # a scope whose resources send nothing has no tables: an empty result, as on Azure
                 result = run_query(cond["query"], tables, t, (t - timedelta(seconds=window), t)) if tables else None
@@ -196,7 +203,7 @@ def _scheduled(state: TenantState, book: dict, rule: dict, now: datetime) -> lis
                                        lambda condition, at, key=key, value=value, cond=cond, t=t: _log_payload(
                                            state, rule, cond, key, value, t, window, customer),
                                        kind="scheduledQueryRules", explain={"value": value, "window_s": window, "frequency_s": frequency,
-                                                                            "dimensions": {d: v for d, v in key}},
+                                                                            "dimensions": {d: v for d, v in key if d != rid_col}},
                                        resolve_after=1, key=[list(p) for p in key]))
     return out
 
@@ -204,10 +211,13 @@ def _scheduled(state: TenantState, book: dict, rule: dict, now: datetime) -> lis
 def _log_payload(state, rule, cond, key, value, t, window, customer):
     props = rule.get("properties") or {}
     scope = (props.get("scopes") or [""])[0]
+    rid_col = cond.get("resourceIdColumn") if isinstance(cond.get("resourceIdColumn"), str) else None
+    target = next((str(v) for d, v in key if d == rid_col and isinstance(v, str) and v.startswith("/subscriptions/")), None)
+    key = tuple((d, v) for d, v in key if d != rid_col)
     context = payloads.log_alert_context(rule=rule, condition=cond, dimensions=list(key), value=value,
                                          window=(t - timedelta(seconds=window), t), workspace_customer_id=customer,
                                          tenant_id=state.tenant_id, scope=scope)
-    return context, scope, "Log", "Log Alerts V2", dict((props.get("actions") or {}).get("customProperties") or {})
+    return context, target.lower() if target else scope, "Log", "Log Alerts V2", dict((props.get("actions") or {}).get("customProperties") or {})
 
 
 def _transition(state, entry, rule, slot, breached, t, failing, build, *, kind, explain, resolve_after, key=None) -> list[Notification]:

@@ -44,7 +44,8 @@ public address (``properties.publicIPAddresses[0]``, default :data:`APIM_GATEWAY
 app's egress range the account allows) with its managed identity, so the account's own log row
 shows the gateway, not the caller. The gateway writes an ``ApiManagementGatewayLogs`` row
 (resource-specific table: ``CallerIpAddress``, ``ApimSubscriptionId``, ``ResponseCode``,
-``BackendResponseCode`` …) to every workspace a diagnostic setting of the service sends
+``BackendResponseCode``, ``BackendUrl`` — the account's endpoint the call was forwarded to, empty when
+the gateway refused it …) to every workspace a diagnostic setting of the service sends
 ``GatewayLogs`` to, visible after the same ingestion delay.
   attack activity, ``None`` for legitimate traffic) — the scorecard counts served malicious calls there —
   plus what the service itself sees of the call, which Defender for AI reads
@@ -78,7 +79,7 @@ GATEWAY_COLUMNS = [
     ("TimeGenerated", "datetime"), ("_ResourceId", "string"), ("OperationName", "string"), ("CorrelationId", "string"),
     ("Region", "string"), ("IsRequestSuccess", "bool"), ("TotalTime", "long"), ("CallerIpAddress", "string"),
     ("Method", "string"), ("Url", "string"), ("ResponseCode", "int"), ("BackendResponseCode", "int"), ("ApiId", "string"),
-    ("OperationId", "string"), ("ApimSubscriptionId", "string"), ("BackendId", "string"), ("TenantId", "string"),
+    ("OperationId", "string"), ("ApimSubscriptionId", "string"), ("BackendId", "string"), ("BackendUrl", "string"), ("TenantId", "string"),
     ("SourceSystem", "string"), ("Type", "string"),
 ]
 
@@ -286,12 +287,14 @@ def _through_gateway(state: TenantState, now: datetime, *, apim: str, sid: str, 
         entry = state.doc["dataplane"][-1]
         entry.update(ip=ip, via=f"{service['name']}/{sid}")
         status = backend
-    _gateway_row(state, now, service, ip=ip, sid=sid, status=status, backend=backend, deployment=deployment)
+    endpoint = str((account_by_name(state, account).get("properties") or {}).get("endpoint") or "").rstrip("/")
+    _gateway_row(state, now, service, ip=ip, sid=sid, status=status, backend=backend, deployment=deployment,
+                 backend_url=f"{endpoint}/openai/deployments/{deployment}/chat/completions" if backend else "")
     return status
 
 
 def _gateway_row(state: TenantState, now: datetime, service: dict, *, ip: str, sid: str, status: int, backend: int,
-                 deployment: str) -> None:
+                 deployment: str, backend_url: str = "") -> None:
     workspaces = models.log_workspaces(state, service["id"], "GatewayLogs")
     if not workspaces:
         return
@@ -302,7 +305,7 @@ def _gateway_row(state: TenantState, now: datetime, service: dict, *, ip: str, s
         "IsRequestSuccess": 200 <= status < 400, "TotalTime": 900 if status == 200 else 12, "CallerIpAddress": ip, "Method": "POST",
         "Url": f"{((service.get('properties') or {}).get('gatewayUrl') or '')}/openai/deployments/{deployment}/chat/completions",
         "ResponseCode": status, "BackendResponseCode": backend, "ApiId": "azure-openai", "OperationId": "ChatCompletions_Create",
-        "ApimSubscriptionId": sid, "BackendId": "", "SourceSystem": "Azure", "Type": GATEWAY_TABLE,
+        "ApimSubscriptionId": sid, "BackendId": "", "BackendUrl": backend_url, "SourceSystem": "Azure", "Type": GATEWAY_TABLE,
     }
     for workspace in workspaces:
         table = workspace["tables"].setdefault(GATEWAY_TABLE, known_tables()[GATEWAY_TABLE])
