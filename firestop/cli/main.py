@@ -126,6 +126,18 @@ def _alert_or_fail(source: str, as_json: bool):
         fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
 
 
+def _sign_in_problem(exc: BaseException) -> str | None:
+    """One line for a missing or failed Azure sign-in (azure-core's ``ClientAuthenticationError`` and azure-identity's
+    ``CredentialUnavailableError``, which subclasses it), instead of DefaultAzureCredential's many-line dump; else None.
+    Checked by class names so the CLI's start-up imports no Azure SDK."""
+    names = {c.__name__ for c in type(exc).__mro__}
+    if not names & {"ClientAuthenticationError", "CredentialUnavailableError"}:
+        return None
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return (f"no Azure sign-in: run az login (or set AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET for a service "
+            f"principal, or run where a managed identity is assigned) — {first[:200]}")
+
+
 def _internal(exc: BaseException, as_json: bool) -> None:
     if isinstance(exc, BrokenPipeError):
         from firestop.cli.output import reader_went_away
@@ -135,6 +147,9 @@ def _internal(exc: BaseException, as_json: bool) -> None:
 
     if isinstance(exc, SettingsError):  # a wrong setting is bad input, named with its fix
         fail(f"setting: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    sign_in = _sign_in_problem(exc)
+    if sign_in and not _state["debug"]:
+        fail(sign_in, EXIT_BAD_INPUT, as_json=as_json)
     if _state["debug"]:
         traceback.print_exception(exc)
     fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)
@@ -381,4 +396,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         problem = _unusable_state(exc)
         if problem:
             stop(problem, EXIT_INTERNAL)
+        sign_in = _sign_in_problem(exc)
+        if sign_in:
+            stop(sign_in, EXIT_BAD_INPUT)
         stop(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL)

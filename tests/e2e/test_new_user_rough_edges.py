@@ -307,3 +307,20 @@ def test_checklist_gaps_say_they_were_found_before_containment(firestop_home):
     assert "Checklist gaps found before containment" in out and "Gap: public network access open" in out
     markdown = (firestop_home / "records" / f"{INCIDENT}.md").read_text()
     assert "## Security checklist gaps (found before containment" in markdown
+
+
+def test_an_azure_command_without_a_sign_in_says_run_az_login_in_one_line(tmp_path):
+    """`infra --azure` with no credential anywhere: exit 2 and one line naming az login, not DefaultAzureCredential's dump."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_"))}
+    env.update({"FIRESTOP_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+                "AZURE_CONFIG_DIR": str(tmp_path / "no-az")})
+    done = subprocess.run([sys.executable, "-m", "firestop", "infra", "--azure", "--subscription",
+                           "11111111-2222-3333-4444-555555555555", "--account", "rg/acct"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "run az login" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
