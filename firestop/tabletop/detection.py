@@ -124,6 +124,11 @@ def summarize(exercise: Any) -> dict[str, Any]:
     detected_at = min((_ts(r["received_at"]) for r in fired), default=None)
     primary = next((r for r in fired if _ts(r["received_at"]) == detected_at), None)
     record = run.incidents.get((primary or {}).get("incident_id") or "", {}) if primary else {}
+    # the attack is contained by the first incident of its alerts that contained it, not necessarily the first
+    # detected (a jailbreak alert resolved at source can arrive before the content-abuse alert that tightens the filter)
+    holding = [rec for rec in (run.incidents.get(r.get("incident_id") or "", {}) for r in fired) if _ts(rec.get("contained_at"))]
+    if holding and not _ts(record.get("contained_at")):
+        record = min(holding, key=lambda rec: _ts(rec.get("contained_at")))
     contained_at = _ts(record.get("contained_at"))
     resolved_at = _ts(record.get("resolved_at") or record.get("closed_at"))
     served = [c for c in calls if c["status"] == 200]

@@ -49,6 +49,11 @@ def check_shipped_scenario(path: Path, firestop_home: Path) -> dict:
     markdown = (run_dir / "scorecard.md").read_text()
     assert markdown.startswith(f"# Tabletop scorecard — {card['scenario']['name']}")
     assert "all expectations met" in markdown and "❌" not in markdown
+    detection = card.get("detection") or {}
+    if any(i["status"] == "contained" for i in card["incidents"]) and detection.get("mttd_s") is not None:
+        # the attack's containment is the first incident that contained it, whichever alert arrived first
+        assert detection["contained_at"] is not None and detection["mttc_s"] is not None, detection
+        assert not detection["attacker_after_containment"].startswith("not contained"), detection["attacker_after_containment"]
     for incident in card["incidents"]:  # records are tagged and filed inside the run folder
         assert incident["exercise"] is True
         record = json.loads((run_dir / "records" / f"{incident['incident_id']}.json").read_text())
