@@ -475,7 +475,7 @@ def runbook_undo(
         from runbooks.manual_runs import RUN_ID_PATTERN
 
         refuse_local_flags(as_json, azure=azure)
-        if not RUN_ID_PATTERN.match((run_id or "").strip()):
+        if not RUN_ID_PATTERN.fullmatch((run_id or "").strip()):
             fail(f"RUN_ID: {run_id[:80]!r} is not a manual run id; give it as runbook run printed it: "
                  "manual-<YYYY-MM-DD>/cli-run-<HHMMSS>-<hex>", EXIT_BAD_INPUT, as_json=as_json)
         if not yes:

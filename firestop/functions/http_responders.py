@@ -146,7 +146,7 @@ def _manual_run(req: func.HttpRequest):
     from runbooks.manual_runs import RUN_ID_PATTERN, ManualUndoRefused, find_manual_run
 
     run_id = f"{req.route_params.get('day', '')}/{req.route_params.get('step', '')}"
-    if not RUN_ID_PATTERN.match(run_id):
+    if not RUN_ID_PATTERN.fullmatch(run_id):
         return _error(400, "run_id", f"RUN_ID: {run_id[:80]!r} is not a manual run id",
                       "give it as runbook run printed it: manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>")
     try:

@@ -20,6 +20,8 @@ RUN = {"day": "manual-2026-11-29", "step": "api-run-031440-ab12"}
     ("undo_http", "POST", f"incidents/{INCIDENT}/undo", {"incident_id": INCIDENT}, {"step": ["lock-network"]}, None, 400, "step"),
     ("undo_http", "POST", f"incidents/{INCIDENT}/undo", {"incident_id": INCIDENT}, {"step": "no-such-step"}, None, 409, "step"),
     ("manual_run_http", "GET", "runbook-runs/manual-x/y", {"day": "manual-x", "step": "y"}, None, None, 400, "run_id"),
+    # a trailing newline is not a run id (the pattern must match the whole id: RT4's note)
+    ("manual_run_http", "GET", "runbook-runs/…%0A", {**RUN, "step": RUN["step"] + "\n"}, None, None, 400, "run_id"),
     ("manual_run_http", "GET", "runbook-runs/…", RUN, None, None, 409, "run_id"),
     ("manual_run_undo_http", "POST", "runbook-runs/…/undo", RUN, {}, None, 409, "run_id"),
     ("ledger_verify_http", "GET", "ledgers/..", {"incident_id": ".."}, None, None, 400, "incident_id"),
