@@ -158,7 +158,7 @@ class UndoReliedOn(UndoRefused):
         self.later = later
 
 
-#: Filed records an undo reads to find later incidents relying on what it restores (the newest by name are read first).
+#: Filed records an undo reads to find later incidents relying on what it restores (a bound on its reads, in name order).
 MAX_RELIANCE_RECORDS = 2000
 
 
@@ -175,7 +175,7 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     Raises :class:`UndoReliedOn` naming the later incident and its step.
     """
     from firestop.lifecycle.timeline import parse_time
-    from firestop.records.store import filed_record, records_store
+    from firestop.records.store import newest_filed, read_filed, records_store
     from firestop.storage import StoreError
 
     # ARM resource IDs compare case-insensitively (learn.microsoft.com: resource names and IDs are case-insensitive)
@@ -187,9 +187,10 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
         names = records_store(where).names("")
     except (StoreError, ValueError, OSError):
         return
-    others = sorted({n.split(".", 1)[0] for n in names if n.endswith(".json")} - {incident_id}, reverse=True)
+    newest = newest_filed(names)  # one listing; one read per other incident's newest revision
+    others = sorted(set(newest) - {incident_id}, reverse=True)
     for other in others[:MAX_RELIANCE_RECORDS]:
-        later = filed_record(where, other)
+        later = read_filed(where, other, newest[other])
         if not later:
             continue
         at = parse_time(later.get("received_at"))

@@ -74,6 +74,30 @@ def filed_revisions(where: Any, incident_id: str) -> list[tuple[int, str]]:
     return sorted((n, name) for n, name in found if n is not None)
 
 
+def newest_filed(names: list[str]) -> dict[str, str]:
+    """``{incident id: JSON object name of its newest revision}`` of one records-store listing (no I/O)."""
+    newest: dict[str, tuple[int, str]] = {}
+    for name in names:
+        found = _REVISION.match(name)
+        if found:
+            revision = int(found["n"]) if found["n"] else 1
+            if revision > newest.get(found["incident"], (0, ""))[0]:
+                newest[found["incident"]] = (revision, name)
+    return {incident: name for incident, (_, name) in newest.items()}
+
+
+def read_filed(where: Any, incident_id: str, name: str) -> dict[str, Any] | None:
+    """The record stored as ``name`` when it is ``incident_id``'s (else None, also when unreadable)."""
+    from firestop.storage import StoreError
+
+    try:
+        data = records_store(where).read(name)
+        record = json.loads(data) if data is not None else None
+    except (StoreError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None
+
+
 def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
     """The newest record filed for ``incident_id`` in ``where`` (:func:`records_store`), or None when there is
     none (or it cannot be read).
@@ -81,14 +105,5 @@ def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
     The filed record is the newest word on a finished incident: ``incident undo`` files a
     revision after the orchestration has ended, so views prefer it to the orchestration output.
     """
-    from firestop.storage import StoreError
-
     revisions = filed_revisions(where, incident_id)
-    if not revisions:
-        return None
-    try:
-        data = records_store(where).read(revisions[-1][1])
-        record = json.loads(data) if data is not None else None
-    except (StoreError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None
+    return read_filed(where, incident_id, revisions[-1][1]) if revisions else None
