@@ -16,12 +16,13 @@ same note, so what the function adds is what the owner logs.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from firestop.telemetry.logs import event
 
@@ -101,6 +102,20 @@ def _start(fn_name: str, args: tuple, kwargs: dict) -> tuple[RequestNote | None,
     return mine, token
 
 
+@contextlib.contextmanager
+def _request_line(fn_name: str, args: tuple, kwargs: dict) -> Iterator[list[int]]:
+    """The request's note around one call: yields ``[status]`` for the caller to set (500 until it does, so an
+    exception logs 500); closes the note and writes the line however the call ends."""
+    mine, token = _start(fn_name, args, kwargs)
+    answered = [500]
+    try:
+        yield answered
+    finally:
+        if mine is not None:
+            close_note(token)
+            mine.finish(answered[0])
+
+
 def observed(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate an HTTP function (innermost, right above ``def``) so that its request gives one ``request`` line
     (module docstring). The signature and annotations are the function's own (``functools.wraps``), as the
@@ -109,29 +124,17 @@ def observed(fn: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            mine, token = _start(fn.__name__, args, kwargs)
-            status = 500
-            try:
+            with _request_line(fn.__name__, args, kwargs) as answered:
                 response = await fn(*args, **kwargs)
-                status = getattr(response, "status_code", 200)
+                answered[0] = getattr(response, "status_code", 200)
                 return response
-            finally:
-                if mine is not None:
-                    close_note(token)
-                    mine.finish(status)
     else:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            mine, token = _start(fn.__name__, args, kwargs)
-            status = 500
-            try:
+            with _request_line(fn.__name__, args, kwargs) as answered:
                 response = fn(*args, **kwargs)
-                status = getattr(response, "status_code", 200)
+                answered[0] = getattr(response, "status_code", 200)
                 return response
-            finally:
-                if mine is not None:
-                    close_note(token)
-                    mine.finish(status)
 
     wrapper.__firestop_observed__ = True  # type: ignore[attr-defined]
     return wrapper
