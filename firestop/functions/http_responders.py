@@ -29,8 +29,6 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from firestop.telemetry.requests import observed
-
 from firestop.functions.http_api import _body, _error, _incident_caller, _incident_status, _json
 from firestop.telemetry.requests import observed
 from firestop.trust import Role, TrustError, authorize, peer_address
@@ -69,6 +67,18 @@ async def _selection(client, incident_id: str, step: str | None):
         return _error(409, exc.field, str(exc), "")
 
 
+async def _undo_choice(client, incident_id: str, raw_step: Any):
+    """``(step, record, actions)`` an undo (or its preview) of ``incident_id`` would act on, or the 4xx answer
+    naming the field (``step`` checked by :func:`_step`, the selection by :func:`_selection`)."""
+    step = _step(raw_step)
+    if isinstance(step, func.HttpResponse):
+        return step
+    chosen = await _selection(client, incident_id, step)
+    if isinstance(chosen, func.HttpResponse):
+        return chosen
+    return (step, *chosen)
+
+
 @bp.route(route="incidents/{incident_id}/undo", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
@@ -79,13 +89,10 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, Role.responder, "preview undo")
     if denied:
         return denied
-    step = _step(req.params.get("step"))
-    if isinstance(step, func.HttpResponse):
-        return step
-    chosen = await _selection(client, incident_id, step)
+    chosen = await _undo_choice(client, incident_id, req.params.get("step"))
     if isinstance(chosen, func.HttpResponse):
         return chosen
-    record, actions = chosen
+    _, record, actions = chosen
     return _json(200, {"incident_id": incident_id,
                        "actions": [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "target": a.get("target"),
                                     "before": a.get("before") or {}} for a in actions],
@@ -114,13 +121,10 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     unknown = sorted(set(body) - {"step"})
     if unknown:
         return _error(400, unknown[0], f"unknown field {unknown[0]!r}", 'send {} or {"step": "<step id>"}')
-    step = _step(body.get("step"))
-    if isinstance(step, func.HttpResponse):
-        return step
-    chosen = await _selection(client, incident_id, step)
+    chosen = await _undo_choice(client, incident_id, body.get("step"))
     if isinstance(chosen, func.HttpResponse):
         return chosen
-    record, actions = chosen
+    step, record, actions = chosen
     try:  # inside the resources' containment lease: never interleaved with an incident's containment
         result = await undo_under_lease(ClientLeasePort(client, get_client_factory().clock), None, incident_id, record,
                                         actions, by=caller.object_id, max_polls=UNDO_LEASE_POLLS)
