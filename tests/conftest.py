@@ -32,6 +32,7 @@ def pytest_configure(config):
         "markers", f"{_UNROUTED_MARKER}: the test sends requests the sandbox tenant does not route, on purpose (501s allowed)"
     )
     config.addinivalue_line("markers", "per_peer(n): the per-peer connection cap of the test's serve (tests/trust)")
+    config.addinivalue_line("markers", "header_timeout(s): the header deadline (seconds) of the test's serve (tests/trust)")
 
 
 def _unrouted_since_last_check(item) -> list[dict]:

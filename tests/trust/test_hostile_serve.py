@@ -32,8 +32,9 @@ def serve(firestop_home, request):
 
     env = sandbox_environment()
     marker = request.node.get_closest_marker("per_peer")
-    limits = Limits(workers=4, queued=64, backlog=1024, header_timeout=0.5, idle_timeout=0.5, body_timeout=0.5,
-                    max_body_bytes=1 << 20, **({"per_peer": marker.args[0]} if marker else {}))
+    header = request.node.get_closest_marker("header_timeout")
+    limits = Limits(workers=4, queued=64, backlog=1024, header_timeout=header.args[0] if header else 0.5, idle_timeout=0.5,
+                    body_timeout=0.5, max_body_bytes=1 << 20, **({"per_peer": marker.args[0]} if marker else {}))
     server = FunctionsServer(function_app(), env.host, function_key=KEY, port=0, realtime_factor=0, limits=limits).start()
     try:
         yield server
@@ -137,6 +138,11 @@ def test_headers_dripping_in_are_cut_at_the_header_deadline(serve):
         assert time.monotonic() - started < 5
 
 
+# The header deadline runs from the moment a worker picks a connection up. The burst's client writes its 300
+# requests from 64 threads; on a loaded 2-core machine one of them could start writing more than the fixture's
+# 0.5 s after its connection was picked up, and the reaper then rightly closes it unanswered (CI saw 299 of 300).
+# What is judged here is the backlog and the 503s of the per-peer cap, not the deadline (its own test below).
+@pytest.mark.header_timeout(30.0)
 def test_a_burst_of_connections_gets_no_reset(serve):
     result = _bench().run_burst(serve._httpd.server_address[1], 300)
     assert result == {"connections": 300, "answered": 300, "reset_or_refused": 0}
