@@ -57,11 +57,12 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 import os
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from firestop.telemetry.requests import RequestNote, close_note, open_note
 
@@ -186,6 +187,8 @@ class BoundedHTTPServer(HTTPServer):
         self.active = 0  # connections a worker is handling
         self.per_peer: dict[str, int] = {}  # remote address -> connections accepted and not yet closed
         self.refused = 0  # connections answered 503 for being over Limits.per_peer
+        self._answering = 0  # answers being written and logged (see answering())
+        self._answered = threading.Condition(self._count_lock)
         self.reaper = _Reaper()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
@@ -290,8 +293,26 @@ class BoundedHTTPServer(HTTPServer):
                 self._left(str(client[0]) if isinstance(client, tuple) and client else str(client))
             self._slots.release()
 
-    def server_close(self) -> None:
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count an answer from its first byte written until its ``request`` line is logged, so that
+        :meth:`server_close` can wait for it: a client that has read its answer then stops the server finds the line."""
+        with self._count_lock:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._answering -= 1
+                if not self._answering:
+                    self._answered.notify_all()
+
+    def server_close(self, grace: float = 2.0) -> None:
+        """Close the listening socket, wait up to ``grace`` seconds for answers being written to be logged (never
+        for idle keep-alive connections or requests still being handled), then drop the queued connections."""
         super().server_close()
+        with self._count_lock:
+            self._answered.wait_for(lambda: not self._answering, timeout=grace)
         self.reaper.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -434,11 +455,12 @@ def make_handler(answer: Callable[[str, str, Any, bytes, str | None], Answer],
             if self.close_connection:
                 lines.append("Connection: close")
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-            try:
-                self.wfile.write(head + (b"" if self.command == "HEAD" else body))  # one send: see the module docstring
-                self.wfile.flush()
-            finally:
-                self._log_request(status)
+            with self.server.answering():
+                try:
+                    self.wfile.write(head + (b"" if self.command == "HEAD" else body))  # one send: see the module docstring
+                    self.wfile.flush()
+                finally:
+                    self._log_request(status)
 
         def _log_request(self, status: int) -> None:
             """The one ``request`` line of this request (:mod:`firestop.telemetry.requests`): the note _serve opened,
