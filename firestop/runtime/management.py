@@ -54,7 +54,9 @@ The server does not run orchestrations: drive them with
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import logging
 import socket
 import threading
 from datetime import datetime, timezone
@@ -69,6 +71,8 @@ from .errors import FunctionNotFound, InstanceAlreadyExists, InstanceNotFound
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
 from .history import parse_timestamp
 from .status import TERMINAL_STATUSES, OrchestrationStatus
+
+log = logging.getLogger("firestop.runtime")
 
 RPC_PREFIX = "/durabletask"
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -492,7 +496,21 @@ class _WorkerLoop:
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="firestop-functions-worker", daemon=True).start()
                 cls._loop = loop
+                atexit.register(cls._close_session, loop)
         return asyncio.run_coroutine_threadsafe(_in_session(coro), cls._loop).result()
+
+    @staticmethod
+    def _close_session(loop: asyncio.AbstractEventLoop) -> None:
+        """At exit: close the SDK's shared session on its loop, so aiohttp does not print "Unclosed connector"."""
+        from azure.durable_functions.models.utils import http_utils
+
+        session = getattr(http_utils, "_client_session", None)
+        if session is None or session.closed or not loop.is_running():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=2)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            log.debug("closing the Durable SDK's session at exit failed", exc_info=True)
 
 
 async def _in_session(coro: Any) -> Any:
