@@ -88,6 +88,8 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
     env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
     retry_unfinished: an earlier incident for the alert that ended ``failed`` or ``needs_responder`` is
     handled again as a new incident (the earlier one is kept) without ``rerun`` — the break-glass path.
+    An unfinished rerun of the alert (``<incident>-N``, the newest, left by a Ctrl-C) is resumed rather than the
+    first incident shown: that is what the interrupted command's "resume with" line promises.
     """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
@@ -103,6 +105,9 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             existing = host.get_status(instance_id)
         except InstanceNotFound:
             existing = None
+        if existing is not None and (unfinished := _newest_unfinished_rerun(host, instance_id)) is not None:
+            # an interrupted rerun (or break-glass retry) is the alert's live incident: resume it, never start a third
+            existing, instance_id = unfinished, unfinished.instance_id
         if alert.monitor_condition == "Resolved":
             return _resolved(env, alert, existing), None
         retry = (retry_unfinished and existing is not None and existing.runtime_status in TERMINAL
@@ -191,6 +196,22 @@ def _status_of(status) -> str | None:
     """The incident outcome (``contained``, ``needs_responder``, …) a finished orchestration reported."""
     out = status.output
     return out.get("status") if isinstance(out, dict) else None
+
+
+def _newest_unfinished_rerun(host, base: str):
+    """The status of the newest of ``base-2``, ``base-3``, … (the incidents ``--rerun`` and break-glass retries
+    start, :func:`_next_free_id`) when it has not finished (an interrupted rerun), else None."""
+    from firestop.runtime import InstanceNotFound
+
+    newest = None
+    n = 2
+    while True:
+        try:
+            newest = host.get_status(f"{base}-{n}")
+        except InstanceNotFound:
+            break
+        n += 1
+    return newest if newest is not None and newest.runtime_status not in TERMINAL else None
 
 
 def _next_free_id(host, base: str) -> str:

@@ -7,7 +7,8 @@ would say anything. ``Interrupted`` derives from ``BaseException``, so no ``exce
 way swallows it; ``finally`` blocks (closing the durable store, the sandbox) still run.
 
 Commands say what they are working on with :func:`about` (the incident, its state as far as the
-command knows it, the command that resumes it); :func:`line` builds the message::
+command knows it, the command that resumes it — :func:`command` quotes it for a POSIX shell, with every
+option the interrupted command needs to work again); :func:`line` builds the message::
 
     interrupted — nothing further was changed; incident inc-… is still running (waiting for approval of step rotate); resume with: python -m firestop alert handle FILE
 
@@ -16,6 +17,7 @@ Exit status 130 (128 + SIGINT, the shell's convention for a command ended by Ctr
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 from typing import Any
@@ -39,11 +41,22 @@ def install() -> None:
         signal.signal(signal.SIGINT, _raise)
 
 
-def about(*, incident_id: str | None = None, state: str | None = None, resume: str | None = None) -> None:
-    """Record what the command works on now (only the fields given change)."""
-    for key, value in (("incident_id", incident_id), ("state", state), ("resume", resume)):
+def about(*, incident_id: str | None = None, state: str | None = None, resume: str | None = None,
+          resume_once_started: str | None = None) -> None:
+    """Record what the command works on now (only the fields given change).
+
+    resume: the command that resumes the work. resume_once_started: the one that resumes it once an incident is
+    known (``incident_id`` given) when that differs — ``alert handle FILE --rerun`` starts a new incident, so once
+    it is started, resuming it is ``alert handle FILE`` (without ``--rerun``, which would start yet another)."""
+    for key, value in (("incident_id", incident_id), ("state", state), ("resume", resume),
+                       ("resume_once_started", resume_once_started)):
         if value is not None:
             _about[key] = value
+
+
+def command(*args: str) -> str:
+    """``python -m firestop ARGS…`` with each argument quoted for a POSIX shell (a file name with a space stays one)."""
+    return shlex.join(["python", "-m", "firestop", *args])
 
 
 def forget() -> None:
@@ -57,6 +70,7 @@ def line() -> str:
     if incident:
         state = _about.get("state")
         parts.append(f"incident {incident} is still {state}" if state else f"incident {incident} is kept as it was")
-    if _about.get("resume"):
-        parts.append(f"resume with: {_about['resume']}")
+    resume = (incident and _about.get("resume_once_started")) or _about.get("resume")
+    if resume:
+        parts.append(f"resume with: {resume}")
     return "; ".join(parts)

@@ -216,7 +216,9 @@ def alert_handle(
     _require_playbooks(alert, as_json)
     from firestop.cli import interrupt
 
-    interrupt.about(resume=f"python -m firestop alert handle {file}" + (" --azure" if azure else ""))
+    again = ["alert", "handle", file] + (["--azure"] if azure else [])
+    # --rerun starts a new incident; once it exists, plain `alert handle` resumes it (the alert's newest unfinished one)
+    interrupt.about(resume=interrupt.command(*again, *(["--rerun"] if rerun else [])), resume_once_started=interrupt.command(*again))
     try:
         from firestop.cli.incidents import handle_alert
         from firestop.cli.wiring import environment

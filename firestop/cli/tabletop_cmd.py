@@ -146,8 +146,12 @@ def run(
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     from firestop.cli import interrupt
 
-    interrupt.about(resume=f"python -m firestop tabletop run {scenario} (the exercise left nothing outside its run folder "
-                           "under FIRESTOP_HOME/tabletop: run it again)")
+    # the same SCENARIO with the same --dir (a name resolves there); never the same --run-id: its folder exists now
+    again = interrupt.command("tabletop", "run", scenario, *(["--dir", directory] if directory is not None else []),
+                              *(["--json"] if as_json else []))
+    kept = f"; the interrupted run keeps its folder, so a --run-id must be another than {run_id}" if run_id is not None else ""
+    interrupt.about(resume=f"{again} (the exercise left nothing outside its run folder under FIRESTOP_HOME/tabletop: "
+                           f"run it again{kept})")
     try:
         card = run_scenario(loaded, run_id=run_id)
     except (TabletopRefused, FileExistsError) as exc:

@@ -65,3 +65,57 @@ def test_the_line_names_the_incident_its_state_and_how_to_resume(firestop_home):
     assert line.startswith("interrupted — nothing further was changed; ")
     assert f"incident {incident} is still waiting for approval of step " in line
     assert line.endswith(f"resume with: python -m firestop alert handle {example}")
+
+
+def test_a_rerun_interrupted_before_its_incident_started_resumes_with_rerun(firestop_home, monkeypatch):
+    """Ctrl-C before ``--rerun`` started its new incident: only ``--rerun`` starts it (without, the old record shows)."""
+    import firestop.cli.wiring
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    example = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+    monkeypatch.setattr(firestop.cli.wiring, "environment", interrupted)
+    result = CliRunner().invoke(app, ["alert", "handle", str(example), "--rerun"])
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().endswith(f"resume with: python -m firestop alert handle {example} --rerun"), result.stderr
+
+
+def test_a_rerun_interrupted_after_its_incident_started_resumes_that_incident(firestop_home):
+    """Ctrl-C once ``--rerun``'s new incident runs: the line's command resumes that incident (not the first one,
+    and not a third)."""
+    from firestop.cli import interrupt
+
+    example = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+    first = json.loads(CliRunner().invoke(app, ["alert", "handle", str(example), "--json"]).stdout)["incident_id"]
+    rerun = CliRunner().invoke(app, ["alert", "handle", str(example), "--rerun", "--json"])
+    assert rerun.exit_code == 3, rerun.output
+    second = json.loads(rerun.stdout)["incident_id"]
+    assert second == f"{first}-2"
+    line = interrupt.line()
+    assert f"incident {second} is still waiting for approval of step " in line
+    hint = line.rsplit("resume with: ", 1)[1]
+    assert hint == f"python -m firestop alert handle {example}", line
+    resumed = CliRunner().invoke(app, hint.split()[3:] + ["--json"])
+    assert resumed.exit_code == 3, resumed.output
+    assert json.loads(resumed.stdout)["incident_id"] == second
+    assert f"resuming incident {second}" in json.loads(resumed.stdout)["note"]
+
+
+def test_a_tabletop_run_interrupted_names_its_scenario_directory_and_not_its_used_run_id(firestop_home, tmp_path, monkeypatch):
+    """``tabletop run NAME --dir D --run-id R``: the name resolves only in D, and R's folder exists after the run began."""
+    import firestop.tabletop
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    folder = tmp_path / "my scenarios"
+    folder.mkdir()
+    text = (REPO_ROOT / "tabletop" / "scenarios" / "leaked-api-key.yaml").read_text("utf-8")
+    (folder / "leaked-api-key.yaml").write_text(text.replace("playbooks: ../../playbooks", f"playbooks: {REPO_ROOT / 'playbooks'}"), "utf-8")
+    monkeypatch.setattr(firestop.tabletop, "run_scenario", interrupted)
+    result = CliRunner().invoke(app, ["tabletop", "run", "leaked-api-key", "--dir", str(folder), "--run-id", "r1"])
+    assert result.exit_code == 130, result.output
+    err = " ".join(result.stderr.split())
+    assert f"resume with: python -m firestop tabletop run leaked-api-key --dir '{folder}' (" in err, err
+    assert "a --run-id must be another than r1" in err, err
