@@ -21,7 +21,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, console, fail, human_time, print_incident, print_json, safe
+from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, human_time, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
@@ -354,10 +354,14 @@ def undo(
 
 def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
     """Print what the undo would restore and what stays, then ask; anything but yes exits 2, nothing changed."""
+    from firestop.cli.state_text import restore_lines
+
     for action in actions:
-        before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
+        head, below = restore_lines(action.get("before"))
         console.print(f"would undo {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
-                      f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
+                      f"restore{' ' + safe(head) if head else ':'}", highlight=False, soft_wrap=True)
+        for line in below:
+            console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
     for stays_as_is in stays:
         console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
                       highlight=False, soft_wrap=True)

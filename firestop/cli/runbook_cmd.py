@@ -389,9 +389,11 @@ def _compact(value: Any) -> str:
 
 def _print_plan(plan: dict[str, Any]) -> None:
     console.print(f"Plan: {clean(plan['runbook'])} on {clean(plan.get('target') or '(no target)')}", highlight=False, markup=False)
+    from firestop.cli.state_text import state_lines
+
     console.print("State now:", highlight=False, markup=False)
-    for key, value in (plan.get("before") or {}).items():
-        console.print(f"  {clean(key)}: {_compact(value)}", highlight=False, markup=False)
+    for line in state_lines(plan.get("before") if isinstance(plan.get("before"), dict) else None):
+        console.print(f"  {clean(line)}", highlight=False, markup=False)
     changes = plan.get("changes") or []
     if changes:
         console.print("Would change:", highlight=False, markup=False)
@@ -504,9 +506,13 @@ def runbook_undo(
 
 def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool) -> None:
     """Print what undoing a manual run restores, then ask (anything but yes exits 2)."""
-    shown = ", ".join(f"{k} = {_compact(v)}" for k, v in (before or {}).items() if k != "etag")
-    console.print(f"would undo {clean(runbook)} on {clean(target or '(no target)')}: restore {shown or 'the state before'}",
+    from firestop.cli.state_text import restore_lines
+
+    head, below = restore_lines(before)
+    console.print(f"would undo {clean(runbook)} on {clean(target or '(no target)')}: restore{' ' + clean(head) if head else ':'}",
                   highlight=False, markup=False, soft_wrap=True)
+    for line in below:
+        console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
     _confirm(f"Undo this on {where}?", as_json)
 
 

@@ -98,7 +98,7 @@ def test_undo_shows_what_it_would_restore_and_a_no_changes_nothing(firestop_home
     cli("alert", "handle", str(EXAMPLE))
     result = CliRunner().invoke(app, ["incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob"], input="n\n", catch_exceptions=False)
     assert result.exit_code == 2 and "nothing was changed" in result.output
-    assert "would undo lock-network" in result.output and "'defaultAction': 'Allow'" in result.output
+    assert "would undo lock-network" in result.output and '"defaultAction": "Allow"' in result.output
     assert acls(firestop_home)["defaultAction"] == "Deny"
     assert cli("incident", "undo", INCIDENT, "--json").exit_code == 2  # --json never acts without --yes
 

@@ -206,3 +206,24 @@ def test_plan_azure_reads_without_asking_and_refuses_a_tenant_file(firestop_home
     assert len(azure_calls) == 1
     assert cli("runbook", "plan", "network.lock", "--target", ACCOUNT).exit_code == 0  # the sandbox, not Azure
     assert len(azure_calls) == 1
+
+
+def test_undo_preview_shows_nsg_rules_as_a_responder_reads_them_and_json_keeps_them_raw(firestop_home):
+    """The preview of undoing network.block_ips lists the rules it restores one a line (name, direction, priority,
+    access, protocol, source → destination, ports), not ARM's JSON; --json carries the recorded rules unchanged."""
+    run = cli("runbook", "run", "network.block_ips", "--target", NSG, "--param", 'ips=["203.0.113.7"]', "--yes", "--json")
+    assert run.exit_code == 0, run.output
+    run_id = next(line.split("runbook undo ", 1)[1] for line in cli("runbook", "run", "network.block_ips", "--target", NSG,
+                  "--param", 'ips=["203.0.113.8"]', "--yes").output.splitlines() if "runbook undo " in line).strip()
+    preview = cli("runbook", "undo", run_id, input="n\n")
+    assert preview.exit_code == 2, preview.output
+    out = preview.output
+    assert f"on {NSG}: restore:\n  securityRules: 2 rules\n" in out, out
+    assert "    allow-https-from-gateway: Inbound, priority 200, Allow Tcp from 198.51.100.0/24 to any, port 443\n" in out, out
+    assert "Inbound, priority 100, Deny any protocol from 203.0.113.7/32 to any, any port" in out, out
+    assert '"properties"' not in out and "provisioningState" not in out
+    plan = cli("runbook", "plan", "network.block_ips", "--target", NSG, "--param", 'ips=["203.0.113.9"]')
+    assert "State now:\n  securityRules: 3 rules\n" in plan.output and '"properties"' not in plan.output, plan.output
+    raw = json.loads(cli("runbook", "plan", "network.block_ips", "--target", NSG, "--param", 'ips=["203.0.113.9"]', "--json").stdout)
+    gateway = next(r for r in raw["result"]["before"]["securityRules"] if r["name"] == "allow-https-from-gateway")
+    assert gateway["properties"]["sourceAddressPrefix"] == "198.51.100.0/24"  # --json: ARM's form, unchanged
