@@ -227,7 +227,7 @@ def show(
     remote = _remote(app, auth, as_json)
     if remote is not None:
         incident = _remote_call(as_json, remote.incident, incident_id)
-        print_json(incident) if as_json else print_incident(incident)
+        print_json(incident) if as_json else print_incident(incident, app_origin=remote.origin)
         raise typer.Exit(exit_code(incident) if incident.get("status") in ("failed",) else 0)
     env = _env()
     try:
@@ -235,9 +235,10 @@ def show(
             incident = view(env.host.get_status(incident_id))
         except InstanceNotFound:
             fail(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list", EXIT_BAD_INPUT, as_json=as_json)
+        sandbox = _incident_on_sandbox(env, incident_id)
     finally:
         env.close()
-    print_json(incident) if as_json else print_incident(incident)
+    print_json(incident) if as_json else print_incident(incident, sandbox=sandbox)
     raise typer.Exit(exit_code(incident) if incident.get("status") in ("failed",) else 0)
 
 
@@ -255,7 +256,7 @@ def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], grou
             fail("--as/--group/--azure: with --app you decide as your Entra sign-in (--auth); drop them", EXIT_BAD_INPUT, as_json=as_json)
         _remote_call(as_json, remote.decide, incident_id, step, decision, comment)
         incident = _remote_call(as_json, remote.wait_decided, incident_id, step)
-        print_json(incident) if as_json else print_incident(incident)
+        print_json(incident) if as_json else print_incident(incident, app_origin=remote.origin)
         raise typer.Exit(exit_code(incident))
     env, who, groups = _decider(incident_id, as_, groups, azure, as_json)
     try:
@@ -266,7 +267,7 @@ def _decide(incident_id: str, step: str, decision: str, as_: Optional[str], grou
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     finally:
         env.close()
-    print_json(incident) if as_json else print_incident(incident)
+    print_json(incident) if as_json else print_incident(incident, sandbox=not azure)
     raise typer.Exit(exit_code(incident))
 
 

@@ -249,7 +249,7 @@ def alert_handle(
         if record.get("status") == "nothing_to_contain":
             console.print(Text(clean(record.get("reason"))), highlight=False)
         else:
-            print_incident(record)
+            print_incident(record, sandbox=not azure)
     if record.get("record_error"):
         raise typer.Exit(EXIT_INTERNAL)  # contained or not, a missing record is an internal failure to act on
     raise typer.Exit(exit_code(record))

@@ -163,8 +163,12 @@ def _timeline_table(timeline: list[dict[str, Any]]) -> Table:
     return table
 
 
-def print_pending(view: dict[str, Any]) -> None:
-    """An incident that has not finished: where it stands and, if it waits for a human, how to decide."""
+def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:
+    """An incident that has not finished: where it stands and, if it waits for a human, how to decide.
+
+    app_origin: the deployed app the view came from (``--app``); sandbox: whether a local incident ran on the
+    sandbox tenant (False: it acted on real Azure) — they choose the decide command's identity flags
+    (:mod:`firestop.lifecycle.cli_hints`, the console's wording too)."""
     console.print(
         f"[bold]Incident {safe(view.get('incident_id'))}[/] — {safe(view.get('status'))}"
         + (f" (phase {safe(view.get('phase'))}, step {safe(view.get('step'))})" if view.get("phase") else ""),
@@ -196,19 +200,18 @@ def print_pending(view: dict[str, Any]) -> None:
                    + (" (escalated)" if pending.get("escalated") else ""))),
         highlight=False,
     )
+    from firestop.lifecycle.cli_hints import decide_command
+
     iid, step = clean(view.get("incident_id")), clean(pending.get("step"))
-    console.print(
-        Text(f"Decide: python -m firestop incident approve {iid} --step {step} --as <object-id>   "
-             f"(or: incident reject {iid} --step {step} --as <object-id>)"),
-        highlight=False,
-        soft_wrap=True,
-    )
+    console.print(Text("Decide: " + clean(decide_command(iid, step, app_origin=app_origin, sandbox=sandbox))),
+                  highlight=False, soft_wrap=True)
 
 
-def print_incident(record: dict[str, Any]) -> None:
-    """The readable timeline of an incident, then its outcome, metrics and files."""
+def print_incident(record: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:
+    """The readable timeline of an incident, then its outcome, metrics and files (app_origin, sandbox: as
+    :func:`print_pending`'s, for an incident still waiting)."""
     if record.get("timeline") is None:
-        print_pending(record)
+        print_pending(record, app_origin=app_origin, sandbox=sandbox)
         return
     alert = record.get("alert") or {}
     playbook = record.get("playbook") or {}

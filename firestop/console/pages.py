@@ -248,8 +248,10 @@ def _blast_radius(value: Any) -> str:
     return f"<h3>Blast radius</h3>{inner}"
 
 
-def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: bool, why_not: str, token: str | None) -> str:
-    """The pending approval: what it changes, its blast radius, who may decide, and the Approve/Reject form."""
+def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: bool, why_not: str, token: str | None,
+                  cli_hint: str = "") -> str:
+    """The pending approval: what it changes, its blast radius, who may decide, and the Approve/Reject form.
+    cli_hint: the same decision from the CLI (:func:`firestop.lifecycle.cli_hints.decide_command`; none when empty)."""
     approvers = ", ".join(str(a) for a in approval.get("approvers") or []) or "anyone with the approver role (Firestop.Approver)"
     parts = [
         '<div class="card" id="approval"><h2>Waiting for approval</h2><dl>',
@@ -274,12 +276,15 @@ def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: boo
             '<button class="reject" type="submit" name="decision" value="reject">Reject</button></div></form>')
     else:
         parts.append(f'<p class="notice">{h(why_not)}</p>')
-    parts.append(f'<p class="mute">CLI: <code>python -m firestop incident approve {h(incident_id)} --step {h(approval.get("step"))} --azure</code></p></div>')
+    if cli_hint:
+        parts.append(f'<p class="mute">CLI: <code>{h(cli_hint)}</code></p>')
+    parts.append("</div>")
     return "".join(parts)
 
 
-def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool, token: str | None) -> str:
-    """What an undo would restore (each changed, not yet undone action), and the Undo form."""
+def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool, token: str | None, cli_hint: str = "") -> str:
+    """What an undo would restore (each changed, not yet undone action), and the Undo form.
+    cli_hint: the same undo from the CLI (:func:`firestop.lifecycle.cli_hints.undo_command`; none when empty)."""
     if not preview:
         return ""
     rows = "".join(
@@ -293,7 +298,7 @@ def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool
                 '<button class="undo" type="submit">Undo containment</button></div></form>')
     return ('<div class="card" id="undo"><h2>Undo</h2><p>An undo would:</p><div class="box"><table class="stack"><thead><tr><th>step</th>'
             f'<th>runbook</th><th>target</th><th>does</th></tr></thead><tbody>{rows}</tbody></table></div>{form}'
-            f'<p class="mute">CLI: <code>python -m firestop incident undo {h(incident_id)} --as &lt;your object id&gt;</code></p></div>')
+            + (f'<p class="mute">CLI: <code>{h(cli_hint)}</code></p>' if cli_hint else "") + '</div>')
 
 
 def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "", undo_html: str = "",

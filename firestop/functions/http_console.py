@@ -32,6 +32,7 @@ from firestop.telemetry.requests import observed
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
 from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
+from firestop.lifecycle.cli_hints import decide_command, undo_command
 from firestop.trust import Role, TrustError, authorize, peer_address
 
 bp = df.Blueprint()
@@ -86,6 +87,19 @@ def _origin(req: func.HttpRequest) -> str:
     from firestop.functions.links import public_origin
 
     return public_origin(req.url)
+
+
+def _cli_place(req: func.HttpRequest, status) -> dict[str, Any]:
+    """Where the CLI finds this console's incident (:mod:`firestop.lifecycle.cli_hints`): on Azure the app itself
+    (``--app`` + its public origin: a laptop's store does not hold it); under ``firestop serve`` this machine's
+    store, the incident's own input saying whether it ran on the sandbox tenant."""
+    from firestop.trust import on_azure
+
+    if on_azure():
+        return {"app_origin": _origin(req)}
+    inp = getattr(status, "input_", None)
+    sandbox = inp.get("sandbox") if isinstance(inp, dict) else None
+    return {"sandbox": sandbox if isinstance(sandbox, bool) else None}
 
 
 def _form(req: func.HttpRequest) -> dict[str, str] | func.HttpResponse:
@@ -193,12 +207,15 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
     view = _status_view(status)
     key = _seal_key()
     token = issue(key, caller.object_id) if key is not None else None
+    where = _cli_place(req, status)
     approval_html = ""
     if view.get("pending_approval"):
         may, why_not = _may_decide(caller, view["pending_approval"])
-        approval_html = pages.approval_card(incident_id, view["pending_approval"], may_decide=may, why_not=why_not, token=token)
+        approval_html = pages.approval_card(incident_id, view["pending_approval"], may_decide=may, why_not=why_not, token=token,
+                                            cli_hint=decide_command(incident_id, view["pending_approval"].get("step") or "", **where))
     may_undo = "responder" in caller.roles or "admin" in caller.roles
-    undo_html = pages.undo_card(incident_id, _undo_preview(view), may_undo=may_undo, token=token)
+    undo_html = pages.undo_card(incident_id, _undo_preview(view), may_undo=may_undo, token=token,
+                                cli_hint=undo_command(incident_id, **where))
     flash = {"approve": "Approved: the step runs now.", "reject": "Rejected: the step will not run.",
              "undo": "Undo done: see the timeline."}.get(req.params.get("done", ""))
     return _html(200, pages.incident_page(view, caller=caller, approval_html=approval_html, undo_html=undo_html, flash=flash))

@@ -69,6 +69,7 @@ from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
+from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
 from firestop.lifecycle import tally
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
@@ -580,8 +581,8 @@ def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: st
     and on the timeline. ``kind``: ``approval``, ``reminder``, ``escalation`` or ``needs_responder``. True if sent."""
     doc, iid = inc.doc, inc.inp.incident_id
     inc.pages += 1
-    command = (f"python -m firestop incident approve {iid} --step {step_id} --app <app URL>   (or: reject)" if kind in ("approval", "reminder", "escalation")
-               else f"python -m firestop incident show {iid} --app <app URL>")
+    command = (decide_command(iid, step_id or "", app_origin=APP_PLACEHOLDER) if kind in ("approval", "reminder", "escalation")
+               else f"python -m firestop incident show {iid} --app {APP_PLACEHOLDER}")
     pager = _Run(Step(id=f"page-{inc.pages}-{kind.replace('_', '-')}"[:63], runbook="notify.webhook", **{"with": {
         "title": title, "message": f"{message} Paged: {', '.join(paged)}. CLI: {command}",
         "link": f"/api/console/incidents/{iid}"}}), None, phase=phase)

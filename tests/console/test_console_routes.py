@@ -57,6 +57,7 @@ def test_the_hashed_style_is_the_one_on_the_page():
 
 
 def test_outside_values_are_escaped_everywhere_they_land():
+    from firestop.lifecycle.cli_hints import decide_command, undo_command
     from firestop.trust import Principal
 
     caller = Principal(object_id=HOSTILE, name=HOSTILE, roles=frozenset({"approver"}))
@@ -70,8 +71,10 @@ def test_outside_values_are_escaped_everywhere_they_land():
             "expectations": [{"check": HOSTILE, "evidence": HOSTILE}], "approvals": [{"step": HOSTILE, "answers": [{"by": HOSTILE}]}],
             "pages": [{"kind": HOSTILE, "paged": [HOSTILE], "step": HOSTILE, "channel": HOSTILE}]}
     documents = [
-        pages.incident_page(view, caller=caller, approval_html=pages.approval_card(HOSTILE, approval, may_decide=True, why_not="", token=HOSTILE),
-                            undo_html=pages.undo_card(HOSTILE, [{"step_id": HOSTILE, "runbook": HOSTILE, "reversible": True}], may_undo=True, token=HOSTILE),
+        pages.incident_page(view, caller=caller, approval_html=pages.approval_card(HOSTILE, approval, may_decide=True, why_not="", token=HOSTILE,
+                                                                                  cli_hint=decide_command(HOSTILE, HOSTILE)),
+                            undo_html=pages.undo_card(HOSTILE, [{"step_id": HOSTILE, "runbook": HOSTILE, "reversible": True}], may_undo=True, token=HOSTILE,
+                                                      cli_hint=undo_command(HOSTILE)),
                             flash=HOSTILE),
         pages.incidents_page([view, {**view, "pending_approval": approval}], caller=caller, audit={HOSTILE: HOSTILE}),
         pages.scorecard_page(card, caller=caller), pages.tabletop_page([card], caller=caller),
@@ -183,3 +186,24 @@ def test_a_step_with_no_named_approvers_may_be_decided_by_any_approver():
     named = {"approvers": ["oid-bob"]}
     assert _may_decide(approver, named) == (False, "You hold the approver role but are not among this step's approvers.")
     assert _may_decide(SimpleNamespace(object_id="oid-carol", roles={"approver"}, groups=("oid-bob",)), named)[0]
+
+
+def test_the_cli_hint_is_the_app_on_azure_and_the_simulation_under_serve(api, monkeypatch):
+    """The console's CLI line works where the console runs: under serve the local store's sandbox incident (--as);
+    on Azure only the app holds the incident, so --app with the app's public origin (never --as/--azure there)."""
+    from firestop.lifecycle.cli_hints import decide_command
+
+    _, _, page = call(api, "console_incident", f"console/incidents/{INCIDENT}", route={"incident_id": INCIDENT})
+    assert f"<code>python -m firestop incident undo {INCIDENT} --as &lt;your object id&gt;</code>" in page
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "fs-prod")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+    monkeypatch.setenv("WEBSITE_HOSTNAME", "fs-prod.azurewebsites.net")
+    status, _, page = call(api, "console_incident", f"console/incidents/{INCIDENT}", route={"incident_id": INCIDENT},
+                           headers={"X-MS-CLIENT-PRINCIPAL": encode_principal("3f2a", app_roles=("Firestop.Responder",))})
+    assert status == 200, page
+    assert f"<code>python -m firestop incident undo {INCIDENT} --app https://fs-prod.azurewebsites.net</code>" in page
+    assert "--as " not in page and "--azure" not in page
+    card = pages.approval_card(INCIDENT, {"step": "lock-network"}, may_decide=False, why_not="", token=None,
+                               cli_hint=decide_command(INCIDENT, "lock-network", app_origin="https://fs-prod.azurewebsites.net"))
+    assert (f"<code>python -m firestop incident approve {INCIDENT} --step lock-network --app https://fs-prod.azurewebsites.net   "
+            f"(or: incident reject {INCIDENT} --step lock-network --app https://fs-prod.azurewebsites.net)</code>") in card

@@ -156,3 +156,21 @@ def test_list_refuses_an_unknown_status_naming_the_choices(firestop_home):
     result = cli("incident", "list", "--status", "awaiting-approval")
     assert result.exit_code == 2 and "--status" in result.output and "awaiting_approval" in result.output
     assert cli("incident", "list", "--status", "awaiting_approval").exit_code == 0
+
+
+def test_the_decide_hint_names_how_you_are_known_where_the_incident_lives(gated_playbooks, firestop_home, monkeypatch):
+    """Sandbox incident, local store: --as (the simulation). The same view fetched with --app: --app and that origin
+    (--as and --azure are refused with --app). One wording, the console's (firestop.lifecycle.cli_hints)."""
+    import firestop.cli.remote
+
+    handled = cli("alert", "handle", str(EXAMPLE))
+    decide = f"Decide: python -m firestop incident approve {INCIDENT} --step lock-network"
+    local = " ".join(handled.output.split())
+    assert f"{decide} --as <your object id> (or: incident reject {INCIDENT} --step lock-network --as <your object id>)" in local, local
+    assert f"{decide} --as <your object id>" in " ".join(cli("incident", "show", INCIDENT).output.split())
+    waiting = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
+    monkeypatch.setenv("FIRESTOP_APP_SCOPE", "api://firestop/.default")
+    monkeypatch.setattr(firestop.cli.remote.RemoteApp, "incident", lambda self, incident_id: waiting)
+    far = " ".join(cli("incident", "show", INCIDENT, "--app", "https://fs-prod.azurewebsites.net").output.split())
+    assert f"{decide} --app https://fs-prod.azurewebsites.net (or: incident reject" in far, far
+    assert "--as" not in far and "--azure" not in far

@@ -1,0 +1,46 @@
+"""The CLI commands Firestop hands a person to decide on or undo an incident — one wording everywhere (pure).
+
+The CLI's output (``alert handle``, ``incident show``), the web console's pages and the pages the app sends
+all build their hint here, so they never disagree. Who the person is depends on where the incident lives
+(README, "Remote mode: the CLI against the deployed app" and "Trust model"):
+
+* in a deployed app — the console on Azure, a page the app sent, the CLI with ``--app`` — ``--app ORIGIN``: the
+  person is their Entra sign-in, validated by App Service authentication (``--as``/``--azure`` are refused with
+  ``--app``; a laptop's store does not hold the app's incidents, so nothing else works from there);
+* in this machine's store, an incident that acted on real Azure (``alert handle --azure``, the break-glass path) —
+  ``--azure``: the person is their Azure sign-in (the token's ``oid``); ``--as`` is refused for it;
+* in this machine's store, a sandbox incident (``alert handle``, ``firestop serve``'s console) —
+  ``--as <your object id>``: the labelled simulation (``FIRESTOP_PRINCIPAL_ID`` instead of the flag works too);
+  ``sandbox=None`` (the incident's input does not say) is read as a sandbox incident, the local default.
+
+``incident undo`` has no ``--azure`` (an undo in the app is ``--app``, in the sandbox ``--as``).
+"""
+
+from __future__ import annotations
+
+#: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
+#: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
+APP_PLACEHOLDER = "<app URL>"
+#: What a hint says in place of the person's Entra object ID in the sandbox simulation.
+OBJECT_ID_PLACEHOLDER = "<your object id>"
+
+
+def identity_flags(*, app_origin: str | None = None, sandbox: bool | None = None, undo: bool = False) -> str:
+    """The flags naming who acts (the module doc's rules): ``--app ORIGIN``, ``--azure`` or ``--as <your object id>``."""
+    if app_origin:
+        return f"--app {app_origin}"
+    if sandbox is False and not undo:
+        return "--azure"
+    return f"--as {OBJECT_ID_PLACEHOLDER}"
+
+
+def decide_command(incident_id: str, step: str, *, app_origin: str | None = None, sandbox: bool | None = None) -> str:
+    """``python -m firestop incident approve ID --step STEP <flags>   (or: reject …)`` for a pending approval."""
+    flags = identity_flags(app_origin=app_origin, sandbox=sandbox)
+    return (f"python -m firestop incident approve {incident_id} --step {step} {flags}   "
+            f"(or: incident reject {incident_id} --step {step} {flags})")
+
+
+def undo_command(incident_id: str, *, app_origin: str | None = None, sandbox: bool | None = None) -> str:
+    """``python -m firestop incident undo ID <flags>`` (it shows what it would restore and asks first)."""
+    return f"python -m firestop incident undo {incident_id} {identity_flags(app_origin=app_origin, sandbox=sandbox, undo=True)}"
