@@ -1,7 +1,8 @@
 """``python -m firestop infra``: the playbook-dependent parameters of ``infra/azuredeploy.json``.
 
 Exit codes: 0 written/printed and complete; 3 written/printed but a required parameter of the
-template is still needed from the operator (``Still needed: NAME — how to get it`` on stderr, one line
+template is still needed from the operator (``Still needed: NAME — pass --flag VALUE: what it is (or set
+parameters.NAME.value in the file)`` on stderr, one line
 each; stdout — or ``--out`` — holds the parameters file either way, also with ``--json``); 2 bad input
 (a malformed or unknown scope, a missing one: the message names the flag); 1 internal error. Scopes are checked to exist on the sandbox tenant under
 ``FIRESTOP_HOME`` (default) or on Azure (``--azure``, ``DefaultAzureCredential`` after ``az login``).
@@ -108,7 +109,8 @@ def infra(
         console.print(f"Wrote {out}", highlight=False, markup=False)
     needed = P.missing(doc)
     for name, how in needed.items():  # on stderr: stdout may be the parameters file itself
-        err_console.print(f"Still needed: {name} — {how}", highlight=False, markup=False, soft_wrap=True)
+        err_console.print(f"Still needed: {name} — {how} (or set parameters.{name}.value in the file)",
+                          highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_NEEDS_RESPONDER if needed else 0)
 
 

@@ -18,11 +18,14 @@ from typing import Any, Optional
 from .scopes import Scopes
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
-#: Required parameters of the template the generator cannot know: (name, how to get it).
+#: Required parameters of the template the generator cannot know: name → how to give it, starting with the exact
+#: ``infra`` flag that fills it (``pass --flag VALUE``; or set ``parameters.<name>.value`` in the file by hand).
 OPERATOR_PARAMETERS = {
-    "entraClientId": "the app registration's appId (az ad app create …, README 'Deploy to Azure')",
-    "keyVaultUrl": "the consumers' vault URL (--key-vault gives it)",
-    "logWorkspaceId": "the evidence workspace ID: az monitor log-analytics workspace show --query customerId",
+    "entraClientId": "pass --entra-client-id <appId>: the app registration's appId "
+                     "(az ad app create … --query appId -o tsv, README 'Deploy to Azure' step 2)",
+    "keyVaultUrl": "pass --key-vault <resource group>/<vault name>: the consumers' Key Vault (the URL follows from it)",
+    "logWorkspaceId": "pass --log-workspace-id <workspace GUID>: the evidence workspace's ID "
+                      "(az monitor log-analytics workspace show -g <resource group> -n <name> --query customerId -o tsv)",
 }
 
 
@@ -60,17 +63,21 @@ def build(playbooks: list[Any], scopes: Scopes, *, role_name: str = "Firestop re
     return {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "parameters": params}
 
 
-#: Write-back scopes the playbooks need but the flags did not name: (actions parameter, scope parameter, how to give it).
+#: Write-back scopes the playbooks need but the flags did not name: (actions parameter, scope parameter, how to give
+#: it — the exact ``infra`` flag first, as in :data:`OPERATOR_PARAMETERS`).
 WRITE_BACK_PARAMETERS = (
-    ("defenderRoleActions", "defenderResourceGroups", "the resource groups of the Defender for Cloud alerts to resolve (--account's groups, or --defender-resource-group)"),
-    ("sentinelRoleActions", "sentinelWorkspaceId", "the Microsoft Sentinel workspace the playbooks write back to (--sentinel-workspace <rg>/<name>)"),
-    ("apimRoleActions", "apimServiceIds", "the API Management services whose subscriptions the playbooks suspend (--apim <rg>/<name>)"),
+    ("defenderRoleActions", "defenderResourceGroups", "pass --defender-resource-group <resource group> (repeatable): the resource "
+     "groups of the Defender for Cloud alerts to resolve (default: the --account groups)"),
+    ("sentinelRoleActions", "sentinelWorkspaceId", "pass --sentinel-workspace <resource group>/<workspace name>: the Microsoft "
+     "Sentinel workspace the playbooks write back to"),
+    ("apimRoleActions", "apimServiceIds", "pass --apim <resource group>/<service name> (repeatable): the API Management services "
+     "whose subscriptions the playbooks suspend"),
 )
 
 
 def missing(parameters: dict[str, Any]) -> dict[str, str]:
     """Required operator parameters still absent, and write-back scopes the playbooks' actions need but nobody
-    named (their step would end forbidden): ``{name: how to get it}``."""
+    named (their step would end forbidden): ``{template parameter name: "pass --flag VALUE: what it is"}``."""
     have = parameters.get("parameters", {})
     out = {k: v for k, v in OPERATOR_PARAMETERS.items() if k not in have}
     for actions, scope, how in WRITE_BACK_PARAMETERS:

@@ -93,3 +93,27 @@ def test_write_back_scopes_are_checked_and_named_by_their_flag(firestop_home):
     for args, message in cases:
         result = run("--account", "rg-ai-prod/contoso-openai-prod", *args, "--json")
         assert result.exit_code == 2 and message in json.loads(result.stdout)["error"], (args, result.output)
+
+
+def test_each_still_needed_line_names_the_flag_that_fills_it(firestop_home):
+    """Every "Still needed" line names the template parameter and the exact infra flag; passing that flag (with the
+    value the line describes) makes the line go away."""
+    import re
+
+    import typer.main
+
+    flags = {opt for p in typer.main.get_command(app).commands["infra"].params for opt in p.opts}
+    values = {"--entra-client-id": ENTRA_CLIENT_ID, "--key-vault": "rg-ai-prod/kv-contoso-ai",
+              "--log-workspace-id": "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a",
+              "--sentinel-workspace": "rg-ai-prod/law-contoso-sec", "--apim": "rg-ai-prod/apim-contoso-ai"}
+    args = ["--account", "rg-ai-prod/contoso-openai-prod"]
+    lines = [line for line in run(*args).stderr.splitlines() if line.startswith("Still needed: ")]
+    assert len(lines) == 5, lines
+    for line in lines:
+        found = re.match(r"Still needed: (\w+) — pass (--[a-z-]+) <[^>]+>.*\(or set parameters\.\1\.value in the file\)$", line)
+        assert found and found.group(2) in flags, line
+        name, flag = found.groups()
+        again = run(*args, flag, values[flag])
+        assert f"Still needed: {name} " not in again.stderr and "Still needed: " in again.stderr, (flag, again.stderr)
+    done = run(*args, *[x for flag, value in values.items() for x in (flag, value)])
+    assert done.exit_code == 0 and "Still needed" not in done.stderr, done.stderr
