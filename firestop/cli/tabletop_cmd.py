@@ -58,7 +58,7 @@ def list_scenarios(
     directory: Optional[str] = typer.Option(None, "--dir", help="Scenario directory (default FIRESTOP_TABLETOP_SCENARIOS or tabletop/scenarios)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
-    """Scenarios with their alerts, faults, scripted answers and expectations. Exit 2 if one is invalid."""
+    """Scenarios with what drives each (an attack, or alert payloads), faults, scripted answers and expectations. Exit 2 if one is invalid."""
     from rich.table import Table
     from rich.text import Text
 
@@ -78,7 +78,9 @@ def list_scenarios(
         rows.append({
             "file": str(path), "valid": True, "name": s.name,
             "description": " ".join(s.description.split()),
+            "driven_by": "attack" if s.attack else "alerts",  # attack: the shipped rules raise the alerts (alerts is 0)
             "alerts": len(s.alerts),
+            "attack_steps": len(s.attack),
             "faults": len(faults.scripted) + len(faults.lro) + (1 if faults.random else 0),
             "answers": len(s.responder),
             "expectations": len(s.expect),
@@ -89,11 +91,11 @@ def list_scenarios(
         print_json({"directory": str(folder), "valid": not bad, "scenarios": rows})
     else:
         table = Table(header_style="bold")
-        for column in ("scenario", "alerts", "faults", "answers", "about"):
+        for column in ("scenario", "driven by", "faults", "answers", "about"):
             table.add_column(column, overflow="fold")
         for r in rows:
             if r["valid"]:
-                table.add_row(Text(clean(r["name"])), str(r["alerts"]), str(r["faults"]), str(r["answers"]), Text(clean(_first_sentence(r["description"]))))
+                table.add_row(Text(clean(r["name"])), _driven_by(r), str(r["faults"]), str(r["answers"]), Text(clean(_first_sentence(r["description"]))))
             else:
                 table.add_row(Text(clean(Path(r["file"]).name), style="red"), "", "", "", Text(clean(" ".join(r["problems"])), style="red"))
         console.print(table)
@@ -102,6 +104,13 @@ def list_scenarios(
         else:
             console.print(Text(clean(f"Run one with: python -m firestop tabletop run {rows[0].get('name') or rows[0]['file']}")), highlight=False)
     raise typer.Exit(EXIT_BAD_INPUT if bad else 0)
+
+
+def _driven_by(row: dict) -> str:
+    """``attack, 3 steps`` (the attacker's activity; the shipped rules raise the alerts) or ``2 alerts`` (payloads given)."""
+    if row["driven_by"] == "attack":
+        return f"attack, {row['attack_steps']} step{'' if row['attack_steps'] == 1 else 's'}"
+    return f"{row['alerts']} alert{'' if row['alerts'] == 1 else 's'}"
 
 
 #: Why ``tabletop run --app`` is refused (exit 2).
