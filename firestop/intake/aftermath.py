@@ -105,8 +105,8 @@ def aftermath_of(alert: Any, record: dict[str, Any] | None, *, window_seconds: f
     incident = record.get("incident_id") or "the incident"
     if ips:
         if set(ips) <= known:
-            return (f"failed requests of {', '.join(ips)}, already contained by {incident} {age:.0f} s before this alert "
+            return (f"failed requests of {', '.join(ips)}, already contained by {incident} {age:.1f} s before this alert "
                     "fired: the containment working")
         return None
-    return (f"failed requests on a resource {incident} contained {age:.0f} s before this alert fired: "
+    return (f"failed requests on a resource {incident} contained {age:.1f} s before this alert fired: "
             "the containment working")

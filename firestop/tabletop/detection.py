@@ -32,6 +32,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from firestop.tabletop.times import instant as _at, seconds as _s
+
 #: Simulated seconds the rules keep being evaluated after the attack's last step.
 HORIZON_S = 10 * 60.0
 ACTION_GROUP = "ag-firestop"
@@ -84,20 +86,20 @@ def _why(tenant: Any, detection: dict, first: datetime | None) -> str:
     e = detection["explain"]
     kind = detection["kind"]
     if kind == "scheduledQueryRules":
-        return (f"rows reach the workspace {latency.get('diagnostics.ingestion', 120):g} s after a request "
-                f"(Activity Log export: {latency.get('activity.ingestion', 180):g} s); the rule runs every {e.get('frequency_s', 0):g} s "
-                f"over the last {e.get('window_s', 0):g} s and saw {e.get('value', 0):g} for {e.get('dimensions') or 'the scope'}")
+        return (f"rows reach the workspace {_s(latency.get('diagnostics.ingestion', 120))} after a request "
+                f"(Activity Log export: {_s(latency.get('activity.ingestion', 180))}); the rule runs every {_s(e.get('frequency_s', 0))} "
+                f"over the last {_s(e.get('window_s', 0))} and saw {e.get('value', 0):g} for {e.get('dimensions') or 'the scope'}")
     if kind == "defender":
-        return (f"Defender for AI sees a call's evidence {e.get('detection_s', 60):g} s after it and evaluates every "
-                f"{e.get('evaluation_s', 60):g} s (sandbox assumptions: Defender documents real-time detection without a figure): "
-                f"first evidence {e.get('evidence_at')}, alert {e.get('alert_type')} raised {e.get('generated_at')}; "
-                f"{e.get('delivery', 'delivery')} posted it {e.get('delivery_s', 0):g} s later")
+        return (f"Defender for AI sees a call's evidence {_s(e.get('detection_s', 60))} after it and evaluates every "
+                f"{_s(e.get('evaluation_s', 60))} (sandbox assumptions: Defender documents real-time detection without a figure): "
+                f"first evidence {_at(e.get('evidence_at'))}, alert {e.get('alert_type')} raised {_at(e.get('generated_at'))}; "
+                f"{e.get('delivery', 'delivery')} posted it {_s(e.get('delivery_s', 0))} later")
     if kind == "metricAlerts":
-        return (f"a metric minute is published {latency.get('metrics.latency', 60):g} s after it ends; the rule runs every "
-                f"{e.get('frequency_s', 0):g} s over {e.get('window_s', 0):g} s: {e.get('metric')} = {e.get('value', 0):g} "
+        return (f"a metric minute is published {_s(latency.get('metrics.latency', 60))} after it ends; the rule runs every "
+                f"{_s(e.get('frequency_s', 0))} over {_s(e.get('window_s', 0))}: {e.get('metric')} = {e.get('value', 0):g} "
                 f"against {e.get('threshold', 0):g}")
-    return (f"the Activity Log receives an event {latency.get('activity.submission', 20):g} s after it happens "
-            f"({e.get('operation')} at {e.get('event_at')}); activity log alerts are evaluated as events arrive")
+    return (f"the Activity Log receives an event {_s(latency.get('activity.submission', 20))} after it happens "
+            f"({e.get('operation')} at {_at(e.get('event_at'))}); activity log alerts are evaluated as events arrive")
 
 
 def summarize(exercise: Any) -> dict[str, Any]:

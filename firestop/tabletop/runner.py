@@ -49,6 +49,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from firestop.tabletop.models import Answer, Scenario, alert_payload, load_scenario
+from firestop.tabletop.times import offset, seconds
 
 #: Safety net: host steps per run (each step runs until idle, then moves the clock).
 MAX_STEPS = 10_000
@@ -410,8 +411,8 @@ class _Exercise:
             when = min(candidates)
             if when > deadline:
                 self.run.notes.append(
-                    f"stopped at max_duration ({self.scenario.max_duration:g} s): the next event was due at "
-                    f"+{self.offset(when):g} s"
+                    f"stopped at max_duration ({seconds(self.scenario.max_duration)}): the next event was due at "
+                    f"{offset(self.offset(when))}"
                 )
                 break
             if when > clock.now():

@@ -11,7 +11,8 @@ are seconds. Shape of :func:`build_scorecard`'s result::
                     "metrics", "exercise", "record_files"}],
      "alerts": [{"index", "at", "delivered_at", "delivered_offset_s", "rule_name",
                  "monitor_condition", "incident_id", "outcome"}],
-     "expectations": [{"alert", "incident_id", "check", "expected", "actual", "met", "evidence"}],
+     "expectations": [{"alert", "incident_id", "check", "expected", "actual", "met", "evidence",
+                       "unit"?: "s"}],                              # "s": expected is a limit, actual a duration
      "approvals": [{"incident_id", "step", "requested_at", "requested_offset_s", "expires_at", "approvers",
                     "two_person", "outcome", "decided_at", "waited_s", "answers": [delivery log]}],
      "faults": {"armed": [...], "fired": [{"operation", "kind", "status", "at", "offset_s", "source",
@@ -26,6 +27,9 @@ are seconds. Shape of :func:`build_scorecard`'s result::
      "notes": [str],                                                # the runner's and the records' notes
      "detection": null | {...}}                                     # attack-driven runs: firestop.tabletop.detection.summarize
 
+The Markdown writes every time one way (:mod:`firestop.tabletop.times`): durations ``21.2 s``, offsets from
+the start ``+164.0 s``, instants ``2026-11-29 04:03:21.2 UTC``; the JSON keeps numbers (seconds) and ISO 8601.
+
 An expectation is *met* when the evidence shows it; "missed" carries the
 evidence that it was not. A scorecard is ``met`` only when every expectation is.
 """
@@ -36,6 +40,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from firestop.tabletop.times import instant as _fmt_at, offset as _fmt_offset, seconds as _fmt_s
 
 #: Timeline outcomes that mean a runbook was actually called for a step (group sub-orchestrator).
 RAN_OUTCOMES = ("done", "retrying", "failed", "timed out")
@@ -60,8 +66,7 @@ def _secs(a: str | None, b: str | None) -> float | None:
     return None if ta is None or tb is None else round((tb - ta).total_seconds(), 3)
 
 
-def _fmt_s(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} s"
+
 
 
 # ------------------------------------------------------------------------------ expectations
@@ -84,9 +89,9 @@ def _action_text(a: dict[str, Any]) -> str:
 def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
-    def row(check: str, expected: Any, actual: Any, met: bool, evidence: str) -> None:
+    def row(check: str, expected: Any, actual: Any, met: bool, evidence: str, unit: str | None = None) -> None:
         rows.append({"alert": exp.alert, "incident_id": incident_id, "check": check, "expected": expected,
-                     "actual": actual, "met": bool(met), "evidence": evidence})
+                     "actual": actual, "met": bool(met), "evidence": evidence, **({"unit": unit} if unit else {})})
 
     status = record.get("status")
     if exp.status is not None:
@@ -99,12 +104,12 @@ def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None)
     if exp.contained_within is not None:
         mttc = (record.get("metrics") or {}).get("mttc_s")
         met = mttc is not None and mttc <= exp.contained_within
-        evidence = (f"contained at {record.get('contained_at')}, MTTC {mttc:.1f} s after receipt at {record.get('received_at')}"
+        evidence = (f"contained at {_fmt_at(record.get('contained_at'))}, MTTC {_fmt_s(mttc)} after receipt at {_fmt_at(record.get('received_at'))}"
                     if mttc is not None else f"not contained (status {status})")
-        row("contained_within", exp.contained_within, mttc, met, evidence)
+        row("contained_within", exp.contained_within, mttc, met, evidence, unit="s")
     for step in exp.steps_ran:
         events = _ran_events(record, step)
-        text = "; ".join(f"{e['outcome']} at +{e.get('offset_s')} s: {e.get('detail')}" for e in events)
+        text = "; ".join(f"{e['outcome']} at {_fmt_offset(e.get('offset_s'))}: {e.get('detail')}" for e in events)
         row(f"step {step} ran", True, bool(events), bool(events), text or f"no runbook call for step {step} on the timeline")
     for step in exp.steps_succeeded:
         acts = _actions(record, step)
@@ -114,7 +119,7 @@ def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None)
     for step in exp.steps_not_run:
         events = _ran_events(record, step)
         other = [e for e in record.get("timeline") or [] if e.get("step") == step]
-        text = "; ".join(f"{e['outcome']} at +{e.get('offset_s')} s: {e.get('detail')}" for e in (events or other))
+        text = "; ".join(f"{e['outcome']} at {_fmt_offset(e.get('offset_s'))}: {e.get('detail')}" for e in (events or other))
         row(f"step {step} not run", True, not events, not events,
             (f"ran: {text}" if events else (f"not run: {text}" if text else f"step {step} never appears on the timeline")))
     for item in exp.forbidden:
@@ -126,7 +131,7 @@ def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None)
             needle = (item.path_contains or "").lower()
             hits = [r for r in run.requests if r.get("operation") == item.operation and 200 <= int(r.get("status") or 0) < 300
                     and needle in (r.get("path") or "").lower()]
-            evidence = ("; ".join(f"{r['method']} {r['path']} → {r['status']} at {r['at']}" for r in hits[:5])
+            evidence = ("; ".join(f"{r['method']} {r['path']} → {r['status']} at {_fmt_at(r['at'])}" for r in hits[:5])
                         + (f" (+{len(hits) - 5} more)" if len(hits) > 5 else "")) if hits else (
                 f"sandbox request log: no 2xx {item.operation}" + (f" on *{item.path_contains}*" if needle else "")
                 + f" among {len(run.requests)} requests")
@@ -142,7 +147,7 @@ def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None)
         for action in exp.permissions_missing:
             hit = refused.get(action.lower())
             row(f"permission missing: {action}", True, bool(hit), bool(hit),
-                f"{hit['count']} request(s) refused with 403, first {hit['operation']} at {hit['first_at']}" if hit else
+                f"{hit['count']} request(s) refused with 403, first {hit['operation']} at {_fmt_at(hit['first_at'])}" if hit else
                 "no 403 for this action in the sandbox request log" + (f" (refused: {', '.join(sorted(refused))})" if refused else ""))
     return rows
 
@@ -350,29 +355,29 @@ def _detection_rows(exp, d: dict[str, Any]) -> list[dict[str, Any]]:
     """Expectation rows for a scenario's ``detection:`` (see :mod:`firestop.tabletop.detection` for ``d``)."""
     rows: list[dict[str, Any]] = []
 
-    def row(check: str, expected: Any, actual: Any, met: bool, evidence: str) -> None:
+    def row(check: str, expected: Any, actual: Any, met: bool, evidence: str, unit: str | None = None) -> None:
         rows.append({"alert": None, "incident_id": None, "check": check, "expected": expected, "actual": actual, "met": met,
-                     "evidence": evidence})
+                     "evidence": evidence, **({"unit": unit} if unit else {})})
 
     req = d["requests"]
     if exp.detected is not None:
         row("detected", exp.detected, d["detected"], d["detected"] == exp.detected,
-            f"first alert received {d['mttd_s']} s after the first malicious request" if d["detected"] else (d.get("reason") or "no rule fired"))
+            f"first alert received {_fmt_s(d['mttd_s'])} after the first malicious request" if d["detected"] else (d.get("reason") or "no rule fired"))
     if exp.within is not None:
         met = d["mttd_s"] is not None and d["mttd_s"] <= exp.within
         row("detected_within", exp.within, d["mttd_s"], met, "; ".join(f"{r['rule']}: {r['why']}" for r in d["rules"] if r["condition"] == "Fired")
-            or "no rule fired")
+            or "no rule fired", unit="s")
     for name in exp.rules:
         fired = [r for r in d["rules"] if r["rule"].lower().startswith(name.lower()) and r["condition"] == "Fired"]
-        row("rule fired", name, bool(fired), bool(fired), f"fired at {fired[0]['fired_at']}" if fired else "never fired")
+        row("rule fired", name, bool(fired), bool(fired), f"fired at {_fmt_at(fired[0]['fired_at'])}" if fired else "never fired")
     if exp.refused_within is not None:
         actual = req["refused_after_alert_s"]
         row("attacker refused within", exp.refused_within, actual, actual is not None and actual <= exp.refused_within,
-            f"first malicious request refused at {req['first_refused_at']} (alert received {d['detected_at']})")
+            f"first malicious request refused at {_fmt_at(req['first_refused_at'])} (alert received {_fmt_at(d['detected_at'])})", unit="s")
     if exp.served_after_containment is not None:
         actual = req["served_after_containment"]
         row("served after containment", exp.served_after_containment, actual, d["contained_at"] is not None and actual <= exp.served_after_containment,
-            f"{actual} malicious request(s) served after containment at {d['contained_at']}")
+            f"{actual} malicious request(s) served after containment at {_fmt_at(d['contained_at'])}")
     if exp.cut_off is not None:
         row("attacker cut off", exp.cut_off, d.get("cut_off"), d.get("cut_off") == exp.cut_off, d.get("attacker_after_containment") or "")
     for gap in exp.gaps:
@@ -409,7 +414,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         f"**Result: {'all expectations met' if card['result'] == 'met' else 'expectations missed'}** "
         f"({card['met']} met, {card['missed']} missed) · run {_code(card['run_id'])} · sandbox tenant, simulated time "
-        f"{card['started_at']} → {card['finished_at']} ({card['wall_seconds']:.1f} s wall)",
+        f"{_fmt_at(card['started_at'])} → {_fmt_at(card['finished_at'])} ({_fmt_s(card['wall_seconds'])} wall)",
         "",
     ]
     if card["scenario"].get("description"):
@@ -426,8 +431,9 @@ def render_markdown(card: dict[str, Any]) -> str:
         "## Expectations", "", "| | check | expected | actual | evidence |", "|---|---|---|---|---|",
     ]
     for e in card["expectations"]:
-        lines.append(f"| {'✅ met' if e['met'] else '❌ missed'} | {_cell(e['check'])} | {_cell(e['expected'])} | "
-                     f"{_cell(e['actual'])} | {_cell(e['evidence'])} |")
+        expected, actual = ((f"≤ {_fmt_s(e['expected'])}", _fmt_s(e["actual"])) if e.get("unit") == "s" else (e["expected"], e["actual"]))
+        lines.append(f"| {'✅ met' if e['met'] else '❌ missed'} | {_cell(e['check'])} | {_cell(expected)} | "
+                     f"{_cell(actual)} | {_cell(e['evidence'])} |")
     lines += ["", "## Incidents", "", "| incident | alert # (see Alerts) | status | playbook | MTTD | MTTA | MTTC | record |", "|---|---|---|---|---|---|---|---|"]
     for i in card["incidents"]:
         im = i["metrics"]
@@ -436,14 +442,14 @@ def render_markdown(card: dict[str, Any]) -> str:
                      f"{_fmt_s(im.get('mttc_s'))} | {_cell(_record_path(i['record_files']))} |")
     lines += ["", "## Alerts", "", "| # | scheduled | delivered | rule | outcome |", "|---|---|---|---|---|"]
     for a in card["alerts"]:
-        lines.append(f"| {a['index']} | +{a['at']:g} s | +{a['delivered_offset_s']:g} s | {_cell(a['rule_name'])} | {_cell(a['outcome'])} |")
+        lines.append(f"| {a['index']} | {_fmt_offset(a['at'])} | {_fmt_offset(a['delivered_offset_s'])} | {_cell(a['rule_name'])} | {_cell(a['outcome'])} |")
     lines += ["", "## Approvals waited on", ""]
     if card["approvals"]:
         lines += ["| incident | step | requested | outcome | waited | answers |", "|---|---|---|---|---|---|"]
         for a in card["approvals"]:
-            answers = "; ".join(f"{x['decision']} by {x['by']} {x['after']:g} s after the request: {x['outcome']}"
+            answers = "; ".join(f"{x['decision']} by {x['by']} {_fmt_s(x['after'])} after the request: {x['outcome']}"
                                 + (f" ({x['reason']})" if x.get("reason") else "") for x in a["answers"]) or "none scripted"
-            lines.append(f"| {_cell(a['incident_id'])} | {_cell(a['step'])} | +{a['requested_offset_s']:g} s | "
+            lines.append(f"| {_cell(a['incident_id'])} | {_cell(a['step'])} | {_fmt_offset(a['requested_offset_s'])} | "
                          f"{_cell(a['outcome'])}{' (escalated)' if a['escalated'] else ''} | {_fmt_s(a['waited_s'])} | {_cell(answers)} |")
     else:
         lines.append("No step waited for approval.")
@@ -454,7 +460,7 @@ def render_markdown(card: dict[str, Any]) -> str:
                      f"{f['not_absorbed']} not absorbed, {f['outside_steps']} outside any step.")
         lines += ["", "| at | operation | answer | source | step | absorbed |", "|---|---|---|---|---|---|"]
         for x in f["fired"]:
-            lines.append(f"| +{x['offset_s']:g} s | {_cell(x['operation'])} | {_cell(x['status'] or '')} {_cell(x['kind'])} | {_cell(x['source'])} | "
+            lines.append(f"| {_fmt_offset(x['offset_s'])} | {_cell(x['operation'])} | {_cell(x['status'] or '')} {_cell(x['kind'])} | {_cell(x['source'])} | "
                          f"{_cell(x['step'] or '—')} | {({True: 'yes', False: 'no', None: '—'})[x['absorbed']]} |")
     else:
         lines.append("No fault fired." + (" (armed: " + ", ".join(str(a.get("operation") or a.get("kind")) for a in f["armed"]) + ")" if f["armed"] else ""))
@@ -462,7 +468,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card["permissions_missing"]:
         lines += ["| action | requests | first at |", "|---|---|---|"]
         for p in card["permissions_missing"]:
-            lines.append(f"| {_code(p['action'])}{' (data action)' if p['data_action'] else ''} | {p['count']} | {_cell(p['first_at'])} |")
+            lines.append(f"| {_code(p['action'])}{' (data action)' if p['data_action'] else ''} | {p['count']} | {_cell(_fmt_at(p['first_at']))} |")
     else:
         lines.append("No request was refused (no 403 in the sandbox request log).")
     lines += ["", "## Checklist coverage", "", "| item | finding | targets |", "|---|---|---|"]
@@ -477,7 +483,7 @@ def render_markdown(card: dict[str, Any]) -> str:
             a = audit.get(label)
             if a:
                 c = a["counts"]
-                lines.append(f"- {label.capitalize()} ({_cell(a['at'])}, {_code(a['audit_id'])}): {c['pass']} pass · {c['fail']} findings · {c['not_evaluable']} not evaluable")
+                lines.append(f"- {label.capitalize()} ({_cell(_fmt_at(a['at']))}, {_code(a['audit_id'])}): {c['pass']} pass · {c['fail']} findings · {c['not_evaluable']} not evaluable")
         if audit["changed"]:
             lines += ["", "| control | resource | before | after | now |", "|---|---|---|---|---|"]
             for ch in audit["changed"]:
@@ -491,14 +497,14 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card.get("pages"):
         lines += ["| at | incident | kind | step | paged | sent |", "|---|---|---|---|---|---|"]
         for p in card["pages"]:
-            lines.append(f"| +{p['offset_s']:g} s | {_cell(p['incident_id'])} | {_cell(p['kind'])} | {_cell(p.get('step') or '—')} | "
+            lines.append(f"| {_fmt_offset(p['offset_s'])} | {_cell(p['incident_id'])} | {_cell(p['kind'])} | {_cell(p.get('step') or '—')} | "
                          f"{_cell(', '.join(p.get('paged') or []))} | {_cell(p.get('detail'))} |")
     else:
         lines.append("Nobody was paged (the playbook names nobody to page).")
     lines += ["", "## Notifications", ""]
     if card["notifications"]:
         for n in card["notifications"]:
-            lines += [f"At {_cell(n['at'])} the on-call channel would have received:", "", *("> " + _cell(line) for line in str(n["text"]).splitlines()), ""]
+            lines += [f"At {_cell(_fmt_at(n['at']))} the on-call channel would have received:", "", *("> " + _cell(line) for line in str(n["text"]).splitlines()), ""]
     else:
         lines.append("No notification was sent.")
     if card["notes"]:
@@ -514,7 +520,7 @@ def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
     if not d["detected"]:
         lines += [f"**Not detected.** {_cell(d.get('reason') or '')}", ""]
     lines += ["| first malicious request | MTTD | MTTC | MTTR | attacker refused after alert |", "|---|---|---|---|---|",
-              f"| {_cell(d['first_malicious_at'])} | {_fmt_s(d['mttd_s'])} | {_fmt_s(d['mttc_s'])} | {_fmt_s(d['mttr_s'])} | "
+              f"| {_cell(_fmt_at(d['first_malicious_at']))} | {_fmt_s(d['mttd_s'])} | {_fmt_s(d['mttc_s'])} | {_fmt_s(d['mttr_s'])} | "
               f"{_fmt_s(r['refused_after_alert_s'])} |", "",
               "| malicious requests | served | served before detection | served after detection | served after containment | "
               "refused (401/403) | refused after containment |",
@@ -530,7 +536,7 @@ def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
     if d["rules"]:
         lines += ["| rule | condition | fired | received | MTTD | why |", "|---|---|---|---|---|---|"]
         for x in d["rules"]:
-            lines.append(f"| {_cell(x['rule'])} | {_cell(x['condition'])} | {_cell(x['fired_at'])} | {_cell(x['received_at'])} | "
+            lines.append(f"| {_cell(x['rule'])} | {_cell(x['condition'])} | {_cell(_fmt_at(x['fired_at']))} | {_cell(_fmt_at(x['received_at']))} | "
                          f"{_fmt_s(x['mttd_s'])} | {_cell(x['why'])} |")
         lines.append("")
     for g in d["gaps"]:

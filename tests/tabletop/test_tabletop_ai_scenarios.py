@@ -41,8 +41,8 @@ def test_ai_scenario_runs_from_attack_activity_alone(name, firestop_home):
     d = card["detection"]
     first = next(r for r in d["rules"] if r["condition"] == "Fired" and r["rule"] == alert_type)
     # MTTD per signal, explained: detector delay + evaluation + the relay's delivery, from the first malicious request
-    assert first["kind"] == "defender" and "Defender for AI sees a call's evidence 60 s after it" in first["why"]
-    assert "workflow automation firestop-relay posted it 60 s later" in first["why"]
+    assert first["kind"] == "defender" and "Defender for AI sees a call's evidence 60.0 s after it" in first["why"]
+    assert "workflow automation firestop-relay posted it 60.0 s later" in first["why"]
     assert first["mttd_s"] == d["mttd_s"] and 120 < d["mttd_s"] <= 240
     incident = next(i for i in card["incidents"] if i["incident_id"] == first["incident_id"])
     # evidence and write-back only (blocked at source) is "resolved", never "contained" (issue 14's honest outcome)

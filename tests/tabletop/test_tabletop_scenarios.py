@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,7 @@ def check_shipped_scenario(path: Path, firestop_home: Path) -> dict:
     markdown = (run_dir / "scorecard.md").read_text()
     assert markdown.startswith(f"# Tabletop scorecard — {card['scenario']['name']}")
     assert "all expectations met" in markdown and "❌" not in markdown
+    assert_one_time_format(markdown)
     detection = card.get("detection") or {}
     if any(i["status"] == "contained" for i in card["incidents"]) and detection.get("mttd_s") is not None:
         # the attack's containment is the first incident that contained it, whichever alert arrived first
@@ -59,6 +61,22 @@ def check_shipped_scenario(path: Path, firestop_home: Path) -> dict:
         record = json.loads((run_dir / "records" / f"{incident['incident_id']}.json").read_text())
         assert record["exercise"] is True and record["sandbox"] is True
     return card
+
+
+#: What the on-call channel received is quoted as sent (its own format); HTTP's Retry-After is whole seconds (RFC 9110).
+_QUOTED = re.compile(r"^> .*$|Retry-After \d+ s", re.M)
+
+
+def assert_one_time_format(markdown: str) -> None:
+    """Every time in a scorecard's text is written one way (firestop.tabletop.times): durations ``21.2 s``, offsets
+    ``+164.0 s``, instants ``2026-11-29 04:03:21.2 UTC`` — no ISO 8601 stamps, no ``+164 s`` beside ``64.85 s``."""
+    text = _QUOTED.sub("", markdown)
+    iso = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d\S*", text)
+    assert not iso, iso
+    other = [m.group(0) for m in re.finditer(r"(?<![\w.])[+-]?\d+(?:\.\d+)? s\b", text) if not re.fullmatch(r"[+-]?\d+\.\d s", m.group(0))]
+    assert not other, other
+    instants = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\S+(?: UTC)?", text)
+    assert instants and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC", i) for i in instants), instants
 
 
 def test_leaked_key_scorecard(firestop_home):
@@ -78,7 +96,7 @@ def test_leaked_key_scorecard(firestop_home):
     assert after["incident_id"] == card["incidents"][0]["incident_id"] and "containment working" in after["outcome"]
     assert requests["served_before_detection"] + requests["served_after_detection"] == requests["served"] > 100
     (rule,) = [r for r in detection["rules"] if r["condition"] == "Fired" and r["rule"].startswith("aoai-leaked-key-usage")]
-    assert "120 s after a request" in rule["why"] and "every 60 s" in rule["why"]
+    assert "120.0 s after a request" in rule["why"] and "every 60.0 s" in rule["why"]
     markdown = Path(card["files"]["markdown"]).read_text()
     assert "## Detection (from the attacker's first malicious request)" in markdown
     assert card["approvals"] == [] and card["faults"]["fired"] == [] and card["permissions_missing"] == []
