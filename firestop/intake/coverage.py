@@ -7,7 +7,9 @@ A Fired alert of the same route as an incident that ended and held (record statu
 
 * **identity-linked**: the alert names the same attack identity as the incident — the same alert id, the
   same Defender ``systemAlertId``, or a Sentinel incident holding that Defender alert (``providerAlertId``;
-  :func:`firestop.intake.events.identity_links` of the alert against :func:`incident_links` of the record);
+  :func:`firestop.intake.events.identity_links` of the alert against :func:`incident_links` of the record) —
+  and *only* identities the incident already named: a Sentinel incident that also holds another Defender alert
+  reports an attack this containment never saw (RT5-04), and is judged by its times;
 * **older activity**: the activity it reports began (:func:`activity_start`) strictly before the incident's
   containment completed (:func:`containment_done`: the record's ``contained_at``, else ``resolved_at`` — an
   incident blocked at source has no ``contained_at``) — a late evaluation of rows the containment already
@@ -148,7 +150,7 @@ def covered_by(alert: Any, record: Any) -> str | None:
     if own:
         named.add(own)
     shared = sorted(named & links)
-    if shared:
+    if shared and named <= links:  # every attack identity it names was this incident's (RT5-04: not just one of them)
         return f"names {shared[0]}, the attack {incident} already contained"
     start, done = activity_start(alert), containment_done(record)
     end = activity_end(alert)
