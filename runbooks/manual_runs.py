@@ -33,6 +33,8 @@ class ManualRun:
     target: str | None
     params: dict[str, Any]
     applied: dict[str, Any]  # the shape Runbook.undo takes: runbook, target, changed, before, after, summary, artifacts
+    #: when the apply finished (its ledger entry's ``at``, ISO 8601 UTC), None when the entry has none
+    applied_at: str | None = None
 
 
 def find_manual_run(settings: Any, run_id: str) -> ManualRun:
@@ -75,4 +77,5 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
     applied = {"runbook": runbook, "target": target or "", "changed": True, "before": data.get("before") or {},
                "after": data.get("after") or {}, "summary": data.get("summary") or "", "artifacts": {}}
     return ManualRun(incident_id=incident, step_id=step, runbook=runbook, target=target,
-                     params=dict(data.get("params") or {}), applied=applied)
+                     params=dict(data.get("params") or {}), applied=applied,
+                     applied_at=apply.get("at") if isinstance(apply.get("at"), str) and apply.get("at") else None)

@@ -491,6 +491,12 @@ def runbook_undo(
             run = find_manual_run(env.settings, run_id)
         except ManualUndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+        from firestop.lifecycle.undo import UndoReliedOn, manual_reliance
+
+        try:
+            manual_reliance(env.settings, run)
+        except UndoReliedOn as exc:
+            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
             _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json)
         answer = _execute(env, {"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,

@@ -13,7 +13,7 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 | ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 not finished / nothing (left) to undo / that step cannot be undone |
 | ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview, 409 when a resource's containment lease stays held 10 s |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 nothing to undo (unknown run, failed, changed nothing, already undone, no undo) |
-| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview |
+| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
 
 Bounds: ids are Durable instance ids (:func:`firestop.boundary.instance_id_problem`); ``step`` at most
@@ -185,6 +185,13 @@ def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
     run = _manual_run(req)
     if isinstance(run, func.HttpResponse):
         return run
+    from firestop.lifecycle.undo import UndoReliedOn, manual_reliance
+    from firestop.settings import get_settings
+
+    try:
+        manual_reliance(get_settings(), run)
+    except UndoReliedOn as exc:
+        return _error(409, "run_id", str(exc), f"undo {exc.later} first")
     answer = execute({"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
                       "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied,
                       "requested_by": caller.object_id})

@@ -95,7 +95,9 @@ What makes the same attack, seen by several sources, **one** incident:
     (Log Alerts V2 / metric ``condition.windowStartTime``, V1 ``SearchIntervalStartTimeUtc``), Activity Log
     ``eventTimestamp``, Defender ``startTimeUtc``, Sentinel ``firstActivityTimeUtc``
     (:func:`~firestop.intake.coverage.activity_start`) strictly before the record's ``contained_at``, else
-    ``resolved_at``: a late evaluation of rows the containment already answered.
+    ``resolved_at``: a late evaluation of rows the containment already answered — and, for a security alert,
+    its last activity (Defender ``endTimeUtc``, Sentinel ``lastActivityTimeUtc``, Graph ``lastActivityDateTime``,
+    :func:`~firestop.intake.coverage.activity_end`) strictly before it too (activity seen after containment is new).
 
   Anything else reports **new activity** — the leaked-key rule firing again with requests made after the keys
   were rotated (the new key leaked too, or containment did not take) — and a new generation starts and

@@ -18,7 +18,7 @@ matching incidents") instead of opening another. Firestop applies the narrow for
 * the alert reports failed requests only — a metric alert whose conditions are all on ``ClientErrors``
   (4xx; a metric names no caller; split or filtered on ``StatusCode``, only 401/403), or a rule that says so with the custom property
   ``firestop-signal: failed-requests`` (the playbook's ``detect:`` rule carries it, as it carries
-  ``firestop-playbook``; e.g. the 401/429 storm rule) — and, when it names caller IPs, they are **all**
+  ``firestop-playbook``; e.g. the 401 storm rule — never a rule counting 429s too: a throttled request was let through, RT5-03) — and, when it names caller IPs, they are **all**
   among the incident's own caller IPs (the attacker already contained, not a new one).
 
 A rule counting something the containment does not stop (content-filter refusals: the 400s of a

@@ -7,11 +7,16 @@ A Fired alert of the same route as an incident that ended and held (record statu
 
 * **identity-linked**: the alert names the same attack identity as the incident — the same alert id, the
   same Defender ``systemAlertId``, or a Sentinel incident holding that Defender alert (``providerAlertId``;
-  :func:`firestop.intake.events.identity_links` of the alert against :func:`incident_links` of the record);
+  :func:`firestop.intake.events.identity_links` of the alert against :func:`incident_links` of the record) —
+  and *only* identities the incident already named: a Sentinel incident that also holds another Defender alert
+  reports an attack this containment never saw (RT5-04), and is judged by its times;
 * **older activity**: the activity it reports began (:func:`activity_start`) strictly before the incident's
   containment completed (:func:`containment_done`: the record's ``contained_at``, else ``resolved_at`` — an
   incident blocked at source has no ``contained_at``) — a late evaluation of rows the containment already
-  answered.
+  answered — **and**, for a security alert that says when the activity was last seen (:func:`activity_end`),
+  that too was strictly before: activity still going on after containment completed means the containment did
+  not take (RT5-01: a new Defender alert whose activity began before and went on after was recorded, nothing
+  contained).
 
 Everything else is new activity — the leaked-key rule firing again with requests made *after* the keys were
 rotated (the new key leaked too, or containment did not take) — and must be contained again. When either
@@ -29,7 +34,12 @@ payload samples, ``shared/corpus/alerts/NOTES.md``):
 * Defender for Cloud: ``startTimeUtc``; Sentinel incident: ``firstActivityTimeUtc``; Graph security alert:
   ``firstActivityDateTime`` (each the source's ``start``, :mod:`firestop.alerts.sources`).
 
-Known limit: a window is compared by its *start*: an evaluation window that opens before containment
+Where the end comes from (:func:`activity_end`): Defender for Cloud ``endTimeUtc``, Sentinel incident
+``lastActivityTimeUtc``, Graph security alert ``lastActivityDateTime`` — the last activity the source saw
+(Defender REST ``Alert`` 2022-01-01 "the UTC time of the last event or activity included in the alert"; Sentinel
+``Incidents`` 2024-03-01 ``lastActivityTimeUtc``; Graph ``security-alert`` ``lastActivityDateTime``).
+
+Known limit: a Log/metric alert's evaluation window is compared by its *start*: an evaluation window that opens before containment
 and closes after it counts as old activity (its newer rows are answered when the next window, opening
 after containment, fires).
 """
@@ -42,7 +52,7 @@ from typing import Any
 from firestop.alerts.times import parse_utc_or_none
 from firestop.intake.events import identity_links
 
-__all__ = ["activity_start", "containment_done", "covered_by", "incident_links"]
+__all__ = ["activity_end", "activity_start", "containment_done", "covered_by", "incident_links"]
 
 _DEFENDER_PREFIX = "microsoft.security/alerts/"
 #: Entries of a record's joined-alert lists read for their identity links (the lists are bounded anyway).
@@ -59,6 +69,23 @@ def activity_start(alert: Any) -> datetime | None:
     if isinstance(context, dict):
         return parse_utc_or_none(context.get("eventTimestamp"))  # Activity Log: None when absent or insane
     return None
+
+
+#: ``context.source`` prefixes of the security-alert shapes whose ``window_end`` is the last activity seen
+#: (:mod:`firestop.alerts.sources.security_alert`: Defender ``endTimeUtc``, Sentinel ``lastActivityTimeUtc``, Graph
+#: ``lastActivityDateTime``) — not an evaluation window's end, which is always about the time the rule ran.
+_LAST_SEEN_SOURCES = ("defender:", "sentinel:", "graph:")
+
+
+def activity_end(alert: Any) -> datetime | None:
+    """When the activity a security alert (Defender, Sentinel, Graph) reports was last seen, aware UTC; None for
+    other shapes (a Log/metric window's end is when the rule ran, not the activity's) or when it carries none."""
+    context = getattr(alert, "context", None)
+    source = str(context.get("source") or "").lower() if isinstance(context, dict) else ""
+    end = getattr(alert, "window_end", None)
+    if not source.startswith(_LAST_SEEN_SOURCES) or not isinstance(end, datetime):
+        return None
+    return end.replace(tzinfo=timezone.utc) if end.tzinfo is None else end.astimezone(timezone.utc)
 
 
 def containment_done(record: Any) -> datetime | None:
@@ -123,9 +150,12 @@ def covered_by(alert: Any, record: Any) -> str | None:
     if own:
         named.add(own)
     shared = sorted(named & links)
-    if shared:
+    if shared and named <= links:  # every attack identity it names was this incident's (RT5-04: not just one of them)
         return f"names {shared[0]}, the attack {incident} already contained"
     start, done = activity_start(alert), containment_done(record)
+    end = activity_end(alert)
+    if end is not None and done is not None and end >= done:
+        return None  # seen going on after containment completed: the containment did not take (RT5-01)
     if start is not None and done is not None and start < done:
         return (f"reports activity from {start.isoformat()}, before {incident}'s containment completed at "
                 f"{done.isoformat()}")

@@ -202,6 +202,19 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
                 raise UndoReliedOn(mine[key], str(key[0]), other, str(action.get("step_id")))
 
 
+def manual_reliance(where: Any, run: Any) -> None:
+    """Refuse the undo of a manual runbook run (``runbook undo RUN_ID``, ``POST /api/runbook-runs/…/undo``) that
+    would take away the containment of an incident received after the run's apply — the same rule as
+    :func:`later_reliance` (RT5-02: a hand-made lock an incident found in place, and so reported as holding, was
+    undone without a word). ``run``: a :class:`runbooks.manual_runs.ManualRun`; an apply with no recorded time is
+    compared as if it were the oldest (every incident with a filed record counts as later: refuse rather than reopen).
+
+    Raises :class:`UndoReliedOn` naming the incident and its step.
+    """
+    record = {"received_at": run.applied_at or "2000-01-01T00:00:00+00:00"}
+    later_reliance(where, run.incident_id, record, [{"target": run.target, "runbook": run.runbook, "step_id": run.step_id}])
+
+
 def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *, by: str) -> dict[str, Any]:
     """Undo ``actions`` (the record's applied actions to undo, newest first) and file the record again with what
     happened: ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``.
