@@ -21,7 +21,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, console, fail, human_time, print_incident, print_json, safe
+from firestop.cli.output import EXIT_BAD_INPUT, compact, console, fail, human_time, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
@@ -355,7 +355,7 @@ def undo(
 def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
     """Print what the undo would restore and what stays, then ask; anything but yes exits 2, nothing changed."""
     for action in actions:
-        before = ", ".join(f"{k} = {v}" for k, v in (action.get("before") or {}).items() if k != "etag")
+        before = ", ".join(f"{k} = {compact(v)}" for k, v in (action.get("before") or {}).items() if k != "etag")
         console.print(f"would undo {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
                       f"restore {safe(before) or 'the state before'}", highlight=False, soft_wrap=True)
     for stays_as_is in stays:
