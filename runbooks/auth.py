@@ -13,6 +13,7 @@ property when the account had none), refusing when someone changed it since.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from firestop.azure.errors import RunbookError
@@ -22,6 +23,11 @@ from runbooks.registry import register
 from runbooks.targets import ACCOUNT_TYPE, account_ref
 
 _ABSENT = "(absent)"
+
+
+def _shown(value: Any) -> str:
+    """The property as ARM JSON spells it (``true``/``false``/``null``), as plans and undo previews show it; ``(absent)`` as is."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _state(account: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +78,7 @@ class DisableLocalAuth(Runbook[NoParams]):
         return Verification(
             runbook=self.name,
             target=target,
-            checks=[Check(name="disableLocalAuth is true", ok=now["disableLocalAuth"] is True, detail=f"disableLocalAuth = {now['disableLocalAuth']}")],
+            checks=[Check(name="disableLocalAuth is true", ok=now["disableLocalAuth"] is True, detail=f"disableLocalAuth = {_shown(now['disableLocalAuth'])}")],
         )
 
     def undo(self, ctx: RunContext, target: str, params: NoParams, applied: Applied) -> Applied:
@@ -89,4 +95,4 @@ class DisableLocalAuth(Runbook[NoParams]):
             )
         patch_account(ctx, ref, {"disableLocalAuth": None if was == _ABSENT else was}, etag=now["etag"])
         after = _state(get_account(ctx, ref))
-        return Applied(runbook=self.name, target=target, changed=True, before=now, after=after, summary=f"restored disableLocalAuth = {was}")
+        return Applied(runbook=self.name, target=target, changed=True, before=now, after=after, summary=f"restored disableLocalAuth = {_shown(was)}")

@@ -48,6 +48,13 @@ def clean(value: Any) -> str:
     return _CONTROL.sub("\ufffd", "" if value is None else str(value))
 
 
+def compact(value: Any) -> str:
+    """A state value as one printable line: a string as it is, anything else as compact JSON (``true``, ``null``,
+    ``{"defaultAction": "Deny"}``) — never Python's repr (``True``, ``None``, quoted strings) — as plans, approvals and
+    undo previews all show them."""
+    return clean(value) if isinstance(value, str) else clean(json.dumps(value, sort_keys=True, default=str))
+
+
 def safe(value: Any) -> str:
     """``value`` cleaned and escaped for use inside a rich markup string."""
     return escape(clean(value))
@@ -190,7 +197,8 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         highlight=False,
     )
     for change in pending.get("changes") or []:
-        console.print(Text(clean(f"  would change {change.get('field')}: {change.get('before')!r} → {change.get('after')!r}")), highlight=False)
+        console.print(Text(clean(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
+                      highlight=False)
     listed = ", ".join(pending.get("approvers") or [])
     who = (f"{listed} (holding the approver role, Firestop.Approver)" if listed
            else "anyone with the approver role (app role Firestop.Approver)")

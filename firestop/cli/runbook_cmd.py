@@ -384,7 +384,9 @@ def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, r
 
 
 def _compact(value: Any) -> str:
-    return clean(json.dumps(value, sort_keys=True, default=str)) if not isinstance(value, str) else clean(value)
+    from firestop.cli.output import compact
+
+    return compact(value)
 
 
 def _print_plan(plan: dict[str, Any]) -> None:

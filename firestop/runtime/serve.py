@@ -639,6 +639,13 @@ class FunctionsServer:
             needs_key = route.auth_level != "anonymous" or (self.authenticator is None and claims_identity)
             note(route=route.function)
             if needs_key and not self.authorized(headers, query):
+                if route.auth_level == "anonymous":  # a person's route: say why (the Functions host's own 401s stay bare)
+                    return _json_response(401, {
+                        "error": "x-functions-key",
+                        "reason": "X-MS-CLIENT-PRINCIPAL is believed only with the function key: without App Service "
+                                  "authentication, any local process could otherwise claim an approver's identity",
+                        "fix": "send the function key too (header x-functions-key: the key serve printed, kept in "
+                               "FIRESTOP_HOME/function-key), from a loopback address; or run serve --auth-jwks and send a bearer token"})
                 return Response(401, {}, b"")
             if needs_key:
                 note(caller="function-key")  # a principal the function's trust gate believes replaces it

@@ -275,10 +275,21 @@ def _audit(run) -> dict[str, Any] | None:
 
 
 def _notification_text(body: Any) -> str:
-    """The readable text of a webhook message (``text`` of the text/Slack formats, else the JSON)."""
+    """The readable text of a webhook message (``text`` of the text/Slack formats, else the JSON).
+
+    The text/Slack formats carry Slack's escaping (``&amp;`` ``&lt;`` ``&gt;``, :func:`firestop.markup.slack_text`);
+    it is undone here so the scorecard shows what the channel displays (``<app URL>``, not ``&lt;app URL&gt;``) —
+    every place the text lands escapes it again for itself (Markdown, HTML)."""
     if isinstance(body, dict) and isinstance(body.get("text"), str):
-        return body["text"]
+        return body["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return body if isinstance(body, str) else json.dumps(body, sort_keys=True)
+
+
+def _quote_lines(text: str) -> list[str]:
+    """``text`` as a Markdown block quote keeping its line breaks (a trailing two-space hard break on each line but
+    the last: consecutive ``>`` lines would otherwise join into one paragraph)."""
+    lines = [_cell(line) for line in str(text).splitlines()] or [""]
+    return [f"> {line}  " for line in lines[:-1]] + [f"> {lines[-1]}"]
 
 
 # ------------------------------------------------------------------------------ build
@@ -504,7 +515,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += ["", "## Notifications", ""]
     if card["notifications"]:
         for n in card["notifications"]:
-            lines += [f"At {_cell(_fmt_at(n['at']))} the on-call channel would have received:", "", *("> " + _cell(line) for line in str(n["text"]).splitlines()), ""]
+            lines += [f"At {_cell(_fmt_at(n['at']))} the on-call channel would have received:", "", *_quote_lines(n["text"]), ""]
     else:
         lines.append("No notification was sent.")
     if card["notes"]:

@@ -82,7 +82,8 @@ def auth_enabled(env: Mapping[str, str] | None = None) -> bool:
 
 
 FIX_IDENTITY = ("call through App Service authentication (Microsoft Entra ID); locally, through firestop serve on a "
-                "loopback address with the header App Service would send (python -m firestop principal header --as <object id>)")
+                "loopback address with the header App Service would send (python -m firestop principal header --as <object id>) "
+                "and the function key (x-functions-key)")
 
 
 def roles_held(object_id: str, groups, app_roles, needed: Role | str, *, azure: bool, settings=None,

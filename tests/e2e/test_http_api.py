@@ -66,6 +66,7 @@ class Api:
 def test_no_identity_is_401_with_the_reason(api):
     status, body = api.call("list_incidents_http", "GET", "incidents", who=None)
     assert status == 401 and "App Service authentication" in body["reason"]
+    assert "principal header" in body["fix"] and "x-functions-key" in body["fix"]  # locally both are needed
 
 
 def test_approval_through_the_api(api):

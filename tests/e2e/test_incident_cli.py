@@ -42,6 +42,8 @@ def test_alert_waiting_for_approval_exits_3_and_says_how_to_decide(gated_playboo
     result = cli("alert", "handle", str(EXAMPLE))
     assert result.exit_code == 3
     assert f"python -m firestop incident approve {INCIDENT} --step lock-network" in result.output
+    # the change awaiting approval in JSON, as runbook plan shows it (not Python's repr: 'Allow', None, True)
+    assert 'would change properties.networkAcls: {"defaultAction": "Allow"' in result.output and "'defaultAction'" not in result.output
     waiting = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     assert waiting["status"] == "awaiting_approval" and waiting["pending_approval"]["approvers"] == ["oid-alice"]
     listed = json.loads(cli("incident", "list", "--status", "awaiting_approval", "--json").stdout)
@@ -98,7 +100,7 @@ def test_undo_shows_what_it_would_restore_and_a_no_changes_nothing(firestop_home
     cli("alert", "handle", str(EXAMPLE))
     result = CliRunner().invoke(app, ["incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob"], input="n\n", catch_exceptions=False)
     assert result.exit_code == 2 and "nothing was changed" in result.output
-    assert "would undo lock-network" in result.output and '"defaultAction": "Allow"' in result.output
+    assert "would undo lock-network" in result.output and '"defaultAction": "Allow"' in result.output and "'defaultAction'" not in result.output  # JSON, as plans show state
     assert acls(firestop_home)["defaultAction"] == "Deny"
     assert cli("incident", "undo", INCIDENT, "--json").exit_code == 2  # --json never acts without --yes
 

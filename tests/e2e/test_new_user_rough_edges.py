@@ -324,3 +324,16 @@ def test_an_azure_command_without_a_sign_in_says_run_az_login_in_one_line(tmp_pa
     assert done.returncode == 2, done.stdout + done.stderr
     assert "run az login" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_local_auth_run_and_its_undo_spell_the_value_as_the_plan_does(firestop_home):
+    """The plan said `false → true` and the undo preview `restore disableLocalAuth = false`; the check and the undo's
+    answer said `= True` / `= False` (Python's spelling). Every line now spells it as ARM JSON does."""
+    ran = cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes")
+    assert ran.exit_code == 0, ran.output
+    assert "properties.disableLocalAuth: false → true" in ran.output and "disableLocalAuth = true" in ran.output
+    run_id = ran.output.split("Undo with: python -m firestop runbook undo ")[1].split()[0]
+    undone = cli("runbook", "undo", run_id, "--yes")
+    assert undone.exit_code == 0, undone.output
+    assert "Undone: restored disableLocalAuth = false" in undone.output
+    assert "True" not in ran.output + undone.output and "False" not in ran.output + undone.output

@@ -146,6 +146,7 @@ def test_rejected_approval_scorecard(firestop_home):
     first = card["notifications"][0]["text"]
     assert f"/api/console/incidents/{approval['incident_id']}" in first
     assert f"incident approve {approval['incident_id']} --step lock-network" in first
+    assert "--app <app URL>" in first and "&lt;" not in first  # as the channel shows it, not Slack's escaping
     assert len(card["notifications"]) == 3
     markdown = Path(card["files"]["markdown"]).read_text()
     assert "## Pages" in markdown and "| reminder | lock-network | oid-alice, grp-secops-oncall |" in markdown

@@ -77,6 +77,8 @@ def test_a_loopback_caller_without_the_function_key_cannot_claim_an_identity(ser
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=GUARD_S)  # noqa: S310 - test server
     assert refused.value.code == 401
+    answer = json.loads(refused.value.read())  # says why and what to send, as every refusal of the API does
+    assert answer["error"] == "x-functions-key" and "function key" in answer["reason"] and "x-functions-key" in answer["fix"], answer
 
 
 @pytest.mark.parametrize("method,path,body,role", [
