@@ -29,6 +29,7 @@ Alerts V2 operations; the template uses 2023-12-01), activity log alerts 2020-10
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -40,6 +41,11 @@ DIAGNOSTIC_SETTING_NAME = "firestop-to-workspace"
 LOG_CATEGORIES = ("Audit", "RequestResponse", "Trace")
 #: API Management's gateway log category (resource-specific table ApiManagementGatewayLogs with destination type Dedicated)
 APIM_LOG_CATEGORIES = ("GatewayLogs",)
+
+
+_ACCOUNT_ID = re.compile(r"^/subscriptions/[0-9A-Za-z-]+/resourceGroups/[-\w.()]+/providers/Microsoft\.CognitiveServices/accounts/[-\w.]+$",
+                         re.IGNORECASE)
+_ENDPOINT = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?/?$")
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,12 @@ def rule_resources(playbooks: list[Any], *, accounts: list[str], subscription_id
     workspace-scoped rule is shipped and ``workspace_id`` is missing, or a query needs an endpoint not given."""
     group_rg = action_group_id.strip("/").split("/")[3]
     by_id = {k.lower(): v for k, v in (endpoints or {}).items()}
+    for account_id in accounts:  # these land inside KQL string literals: only the shapes Azure gives them
+        if _MARK not in account_id and not _ACCOUNT_ID.match(account_id):
+            raise ValueError(f"accounts: {account_id!r} is not a Microsoft.CognitiveServices/accounts resource ID")
+    for account_id, endpoint in by_id.items():
+        if _MARK not in endpoint and not _ENDPOINT.match(endpoint):
+            raise ValueError(f"endpoints: {endpoint!r} (of {account_id}) is not an https endpoint such as https://NAME.openai.azure.com/")
     out: list[RuleResource] = []
     for playbook in playbooks:
         for rule in playbook.detect.rules():

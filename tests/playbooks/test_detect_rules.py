@@ -139,3 +139,9 @@ def test_a_workspace_scoped_rule_renders_per_account_with_resource_id_column_and
         rule_resources([usage], accounts=[PROD], subscription_id=SUB, action_group_id=AG, endpoints=endpoints)
     with pytest.raises(ValueError, match=r"needs the placeholder \{account_endpoint\}"):
         rule_resources([usage], accounts=[PROD], subscription_id=SUB, action_group_id=AG, workspace_id=WS)
+    # the account's id and endpoint land inside KQL string literals: anything but their Azure shapes is refused
+    with pytest.raises(ValueError, match="is not an https endpoint"):
+        rule_resources([usage], accounts=[PROD], subscription_id=SUB, action_group_id=AG, workspace_id=WS,
+                       endpoints={PROD: 'https://x.openai.azure.com/" | union AzureActivity //'})
+    with pytest.raises(ValueError, match="is not a Microsoft.CognitiveServices/accounts resource ID"):
+        rule_resources([usage], accounts=[PROD + '"'], subscription_id=SUB, action_group_id=AG, workspace_id=WS, endpoints=endpoints)

@@ -40,6 +40,9 @@ def test_the_consumer_list_is_bounded_and_an_empty_one_is_refused_naming_the_par
     answer = sandbox.run("apim.suspend_subscription", "plan", target=APIM, params={"subscriptions": too_many})
     assert not answer["ok"] and f"at most {MAX_SUBSCRIPTIONS}" in json.dumps(answer)
     assert runbook.parse_params({"subscriptions": ["a", "A", "b"]}).sids() == ["a", "b"]
+    # a hand-written alert's firestop-apim-subscription and the rule's ApimSubscriptionId merge into one list
+    assert runbook.parse_params({"subscriptions": ["partner-acme"], "subscription": "Partner-Acme"}).sids() == ["partner-acme"]
+    assert runbook.parse_params({"subscriptions": None, "subscription": "partner-acme"}).sids() == ["partner-acme"]
     empty = sandbox.run("apim.suspend_subscription", "plan", target=APIM, params={"subscriptions": [], "subscription": None})
     assert not empty["ok"] and "params.subscription" in json.dumps(empty)
     path = sandbox.run("apim.suspend_subscription", "plan", target=APIM, params={"subscriptions": ["x/../y"]})
