@@ -129,7 +129,7 @@ def _why(tenant: Any, detection: dict, first: datetime | None) -> str:
 
 def summarize(exercise: Any) -> dict[str, Any]:
     """The ``detection`` section for a finished attack-driven exercise (see the module docstring)."""
-    from firestop.sandbox.monitor.models import log_workspaces
+    from firestop.sandbox.monitor.models import log_destinations, log_workspaces
 
     tenant, driver, run = exercise.tenant, exercise.driver, exercise.run
     calls = [c for c in tenant.data_plane_log() if c.get("tag")]
@@ -171,10 +171,17 @@ def summarize(exercise: Any) -> dict[str, Any]:
                          "advice": "deploy the diagnostic setting firestop infra emits (Audit, RequestResponse, Trace, AllMetrics)"})
     for name in sorted({s.apim for s in driver.steps if s.kind == "requests" and s.apim}):
         service_id = next((a for a in _apim_services(tenant) if a.rsplit("/", 1)[-1].lower() == name.lower()), None)
-        if service_id and not log_workspaces(tenant._state, service_id, "GatewayLogs"):  # noqa: SLF001
+        destinations = log_destinations(tenant._state, service_id, "GatewayLogs") if service_id else [(None, True)]  # noqa: SLF001
+        advice = "deploy the diagnostic setting firestop infra --apim emits (GatewayLogs to ApiManagementGatewayLogs, AllMetrics)"
+        if not destinations:
             gaps.append({"target": service_id, "gap": "diagnostic logs: the API Management service sends no GatewayLogs to Log Analytics "
                                                       "(no diagnostic setting), so no log alert rule can see the calls through its gateway",
-                         "advice": "deploy the diagnostic setting firestop infra --apim emits (GatewayLogs to ApiManagementGatewayLogs, AllMetrics)"})
+                         "advice": advice})
+        elif not any(dedicated for _, dedicated in destinations):
+            gaps.append({"target": service_id, "gap": "diagnostic logs: the API Management service sends its GatewayLogs to AzureDiagnostics "
+                                                      "(Azure diagnostics mode), not to the resource-specific table ApiManagementGatewayLogs "
+                                                      "the rules read, so no log alert rule sees the calls through its gateway",
+                         "advice": advice + " — logAnalyticsDestinationType: Dedicated"})
     after = [c for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at]
     served_after = sum(1 for c in after if c["status"] == 200)
     refused_after_containment = sum(1 for c in after if c["status"] in (401, 403))

@@ -227,20 +227,26 @@ def test_apim_consumer_is_detected_from_the_gateway_rows_and_suspended_alone(fir
     assert (suspend["after"]["subscription"], suspend["after"]["state"]) == ("partner-acme", "suspended")  # that consumer alone
 
 
-def test_without_the_gateways_diagnostic_setting_the_apim_attack_is_not_detected_and_the_gap_is_named(firestop_home, write_scenario):
-    """The API Management service's diagnostic setting sends no GatewayLogs: no gateway row reaches the workspace, the
-    rule has nothing to count — "not detected", the gap naming the service, never a silent pass."""
+@pytest.mark.parametrize(("change", "gap"), [
+    ({"logs": []}, "sends no GatewayLogs"),                 # the setting sends no gateway logs at all
+    ({"destination_type": None}, "to AzureDiagnostics"),   # Azure diagnostics mode: not the table the rule reads
+], ids=["no-gateway-logs", "azure-diagnostics-mode"])
+def test_without_the_gateways_diagnostic_setting_the_apim_attack_is_not_detected_and_the_gap_is_named(firestop_home, write_scenario,
+                                                                                                       change, gap):
+    """The API Management service's diagnostic setting sends no GatewayLogs (or sends them to AzureDiagnostics): no row
+    reaches ApiManagementGatewayLogs, the rule has nothing to count — "not detected", the gap naming the service,
+    never a silent pass."""
     scenario = yaml.safe_load((SCENARIOS / "narrow-apim-consumer.yaml").read_text())
     scenario.update(name="apim-no-gateway-logs", playbooks=str(PLAYBOOKS), expect=[],
-                    detection={"detected": False, "gaps": ["no GatewayLogs"]})
-    scenario["tenant"]["overrides"] = {"monitor": {"diagnostic_settings": [{"name": "apim-to-law-contoso-sec", "logs": []}]}}
+                    detection={"detected": False, "gaps": [gap]})
+    scenario["tenant"]["overrides"] = {"monitor": {"diagnostic_settings": [{"name": "apim-to-law-contoso-sec", **change}]}}
     del scenario["expect"]
     card = run_scenario(write_scenario(scenario), home=firestop_home, run_id="no-gateway-logs")
     detection = card["detection"]
     assert card["result"] == "met", card["expectations"]
     assert detection["detected"] is False and card["alerts"] == [] and card["incidents"] == []
     assert detection["requests"]["served"] == detection["requests"]["malicious"] == 300
-    (gap,) = detection["gaps"]
-    assert gap["target"].endswith("/service/apim-contoso-ai") and "no GatewayLogs" in gap["gap"]
-    assert "no GatewayLogs" in detection["reason"]
+    (found,) = detection["gaps"]
+    assert found["target"].endswith("/service/apim-contoso-ai") and gap in found["gap"] and "API Management" in found["gap"]
+    assert gap in detection["reason"]
     assert "**Not detected.**" in Path(card["files"]["markdown"]).read_text()
