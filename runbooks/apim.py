@@ -1,8 +1,11 @@
 """API Management runbooks: contain one consumer of Azure OpenAI behind APIM, not every caller.
 
 Target: the API Management service (``Microsoft.ApiManagement/service``); ``subscription``: the
-subscription's ID (``sid``) — playbooks take it from the alert
-(``${{ alert.custom_properties.firestop-apim-subscription }}``). REST API 2024-05-01 through
+subscription's ID (``sid``). ``apim.suspend_subscription`` also takes ``subscriptions`` (a list, at most
+:data:`MAX_SUBSCRIPTIONS`): playbooks pass the consumers the alert names
+(``${{ alert.indicators.apim_subscriptions }}`` — the ``ApimSubscriptionId`` dimension or search-result
+column of a rule over ``ApiManagementGatewayLogs``) and/or a hand-written alert's
+``${{ alert.custom_properties.firestop-apim-subscription }}``; the two are merged, de-duplicated. REST API 2024-05-01 through
 azure-mgmt-apimanagement 5.0.0 (``subscription.get`` / ``update`` (PATCH, ``If-Match``) /
 ``regenerate_primary_key`` / ``regenerate_secondary_key`` / ``list_secrets``):
 
@@ -23,7 +26,7 @@ import io
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from firestop.azure.errors import RunbookError, map_azure_error
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification, fingerprint
@@ -55,6 +58,63 @@ class SubscriptionParams(BaseModel):
         if "/" in value or not value:
             raise ValueError("give the subscription's ID (sid), e.g. chatbot-web, not a path")
         return value
+
+
+#: at most this many consumers suspended by one step (an alert split by consumer names one; more is refused, not cut)
+MAX_SUBSCRIPTIONS = 10
+
+
+def _clean_sid(value: str) -> str:
+    value = value.strip()
+    if "/" in value or not value:
+        raise ValueError("give the subscription's ID (sid), e.g. chatbot-web, not a path")
+    return value
+
+
+class SuspendParams(BaseModel):
+    """subscription: one sid; subscriptions: sids (e.g. from the alert's indicators); at least one in all,
+    at most :data:`MAX_SUBSCRIPTIONS` different ones. ``None`` values (an alert property it lacks) are ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscription: str | None = Field(default=None, max_length=256)
+    subscriptions: list[str] | None = Field(default=None, max_length=100)
+
+    @field_validator("subscription")
+    @classmethod
+    def _one(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else _clean_sid(value)
+
+    @field_validator("subscriptions")
+    @classmethod
+    def _many(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for item in value:
+            if not isinstance(item, str) or len(item) > 256:
+                raise ValueError("each entry is a subscription's ID (sid) of at most 256 characters")
+        return [_clean_sid(v) for v in value]
+
+    def sids(self) -> list[str]:
+        """The subscriptions to act on, first occurrence first, de-duplicated case-insensitively
+        (``RunbookError`` "invalid" when there is none: the playbook's templates may both render empty)."""
+        seen: dict[str, str] = {}
+        for sid in [*(self.subscriptions or []), *([self.subscription] if self.subscription else [])]:
+            seen.setdefault(sid.lower(), sid)
+        return list(seen.values())
+
+    def required_sids(self) -> list[str]:
+        sids = self.sids()
+        if not sids:
+            raise RunbookError("invalid", "params.subscription: give the APIM subscription's ID (sid), or subscriptions (a list of them)")
+        return sids
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "SuspendParams":
+        n = len(self.sids())
+        if n > MAX_SUBSCRIPTIONS:
+            raise ValueError(f"subscriptions: {n} consumers; at most {MAX_SUBSCRIPTIONS} per step (suspend the rest in another step)")
+        return self
 
 
 class _Sub:
@@ -122,56 +182,99 @@ def _radius(s: _Sub, now: dict[str, Any]) -> dict[str, list[str]]:
             "identities": [now["ownerId"]] if now.get("ownerId") else []}
 
 
+def _each(applied_state: dict[str, Any], sids: list[str]) -> dict[str, dict[str, Any]]:
+    """sid -> state from a before/after of one (a state) or several subscriptions (``{"subscriptions": [state, ...]}``)."""
+    states = applied_state.get("subscriptions") if len(sids) > 1 else [applied_state]
+    by = {str((st or {}).get("subscription") or "").lower(): st for st in states or []}
+    return {sid: by.get(sid.lower(), {}) for sid in sids}
+
+
+def _joined(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """The before/after of a step: one subscription's state, or ``{"subscriptions": [...]}`` for several."""
+    return states[0] if len(states) == 1 else {"subscriptions": states}
+
+
 @register
-class SuspendSubscription(Runbook[SubscriptionParams]):
+class SuspendSubscription(Runbook[SuspendParams]):
     name = "apim.suspend_subscription"
-    summary = "Suspend one API Management subscription (one consumer of Azure OpenAI behind APIM); undo resumes it."
+    summary = "Suspend API Management subscriptions (consumers of Azure OpenAI behind APIM, one or a few); undo resumes them."
     permissions = (READ, WRITE)
     target_type = APIM_TYPE
-    Params = SubscriptionParams
+    Params = SuspendParams
 
-    def plan(self, ctx: RunContext, target: str, params: SubscriptionParams) -> Plan:
-        s = _Sub(ctx, target, params.subscription)
-        now = _state(s.get()[0])
-        changes = [] if now["state"] == "suspended" else [Change(field="properties.state", before=now["state"], after="suspended")]
-        return Plan(runbook=self.name, target=target, before=now, changes=changes,
-                    notes=([] if changes else ["already suspended"]) + [f"other subscriptions keep working: {', '.join(s.others()) or 'none'}"],
-                    blast_radius=_radius(s, now))
+    def plan(self, ctx: RunContext, target: str, params: SuspendParams) -> Plan:
+        states, changes, notes, consumers, identities = [], [], [], [], []
+        sids = params.required_sids()
+        others: list[str] = []
+        for sid in sids:
+            s = _Sub(ctx, target, sid)
+            now = _state(s.get()[0])
+            states.append(now)
+            field = "properties.state" if len(sids) == 1 else f"subscriptions/{sid}.properties.state"
+            if now["state"] != "suspended":
+                changes.append(Change(field=field, before=now["state"], after="suspended"))
+            else:
+                notes.append("already suspended" if len(sids) == 1 else f"{sid} already suspended")
+            radius = _radius(s, now)
+            consumers += radius["consumers"]
+            identities += radius["identities"]
+            others = others or s.others()
+        keep = [o for o in others if o.split(" (", 1)[0].lower() not in {x.lower() for x in sids}]
+        notes.append(f"other subscriptions keep working: {', '.join(keep) or 'none'}")
+        return Plan(runbook=self.name, target=target, before=_joined(states), changes=changes, notes=notes,
+                    blast_radius={"consumers": consumers, "identities": identities})
 
-    def apply(self, ctx: RunContext, target: str, params: SubscriptionParams) -> Applied:
-        s = _Sub(ctx, target, params.subscription)
-        key = f"{target}/subscriptions/{params.subscription}"
-        marker = recall(ctx, self.name, key)
-        body, etag = s.get()
-        now = _state(body)
-        before = marker["before"] if marker else now
-        changed = False
-        if now["state"] != "suspended":
-            remember(ctx, self.name, key, before)
-            s.update(etag, {"state": "suspended", "stateComment": f"Suspended by Firestop, incident {ctx.incident_id} step {ctx.step_id}"})
-            changed = True
-        after = _state(s.get()[0])
-        return Applied(runbook=self.name, target=target, changed=changed, before=before, after=after,
-                       summary=(f"suspended APIM subscription {params.subscription} ({before['displayName']})" if changed
-                                else f"APIM subscription {params.subscription} already suspended; nothing changed"))
+    def apply(self, ctx: RunContext, target: str, params: SuspendParams) -> Applied:
+        befores, afters, done = [], [], []
+        for sid in params.required_sids():
+            s = _Sub(ctx, target, sid)
+            key = f"{target}/subscriptions/{sid}"
+            marker = recall(ctx, self.name, key)
+            body, etag = s.get()
+            now = _state(body)
+            before = marker["before"] if marker else now
+            if now["state"] != "suspended":
+                remember(ctx, self.name, key, before)
+                s.update(etag, {"state": "suspended", "stateComment": f"Suspended by Firestop, incident {ctx.incident_id} step {ctx.step_id}"})
+                done.append(f"{sid} ({before['displayName']})")
+            befores.append(before)
+            afters.append(_state(s.get()[0]))
+        names = ", ".join(params.sids())
+        return Applied(runbook=self.name, target=target, changed=bool(done), before=_joined(befores), after=_joined(afters),
+                       summary=(f"suspended APIM subscription {', '.join(done)}" if done
+                                else f"APIM subscription {names} already suspended; nothing changed"))
 
-    def verify(self, ctx: RunContext, target: str, params: SubscriptionParams, applied: Applied) -> Verification:
-        now = _state(_Sub(ctx, target, params.subscription).get()[0])
-        return Verification(runbook=self.name, target=target, checks=[
-            Check(name=f"{params.subscription} is suspended", ok=now["state"] == "suspended", detail=f"state = {now['state']}")])
+    def verify(self, ctx: RunContext, target: str, params: SuspendParams, applied: Applied) -> Verification:
+        checks = []
+        for sid in params.required_sids():
+            now = _state(_Sub(ctx, target, sid).get()[0])
+            checks.append(Check(name=f"{sid} is suspended", ok=now["state"] == "suspended", detail=f"state = {now['state']}"))
+        return Verification(runbook=self.name, target=target, checks=checks)
 
-    def undo(self, ctx: RunContext, target: str, params: SubscriptionParams, applied: Applied) -> Applied:
-        s = _Sub(ctx, target, params.subscription)
-        body, etag = s.get()
-        now = _state(body)
-        if (now["state"], now["stateComment"]) == (applied.before.get("state"), applied.before.get("stateComment")):
-            return Applied(runbook=self.name, target=target, changed=False, before=now, after=now, summary="already as before; nothing changed")
-        if now["state"] != "suspended":
-            raise RunbookError("conflict", f"apim.suspend_subscription undo refused: {params.subscription} is {now['state']} now; review it")
-        s.update(etag, {"state": applied.before.get("state"), "stateComment": applied.before.get("stateComment")})
-        after = _state(s.get()[0])
-        return Applied(runbook=self.name, target=target, changed=True, before=now, after=after,
-                       summary=f"APIM subscription {params.subscription} {after['state']} again")
+    def undo(self, ctx: RunContext, target: str, params: SuspendParams, applied: Applied) -> Applied:
+        sids = params.required_sids()
+        before_of = _each(applied.before, sids)
+        nows, afters, changed = [], [], []
+        for sid in sids:  # refuse before changing anything: one consumer changed since means review them all
+            s = _Sub(ctx, target, sid)
+            body, etag = s.get()
+            now = _state(body)
+            nows.append((s, now, etag))
+            was = before_of[sid]
+            if (now["state"], now["stateComment"]) != (was.get("state"), was.get("stateComment")) and now["state"] != "suspended":
+                raise RunbookError("conflict", f"apim.suspend_subscription undo refused: {sid} is {now['state']} now; review it")
+        for (s, now, etag), sid in zip(nows, sids):
+            was = before_of[sid]
+            if (now["state"], now["stateComment"]) == (was.get("state"), was.get("stateComment")):
+                afters.append(now)
+                continue
+            s.update(etag, {"state": was.get("state"), "stateComment": was.get("stateComment")})
+            after = _state(s.get()[0])
+            afters.append(after)
+            changed.append(f"{sid} {after['state']}")
+        return Applied(runbook=self.name, target=target, changed=bool(changed), before=_joined([n for _, n, _ in nows]),
+                       after=_joined(afters),
+                       summary=(f"APIM subscription {', '.join(changed)} again" if changed else "already as before; nothing changed"))
 
 
 class RegenerateParams(SubscriptionParams):

@@ -58,7 +58,7 @@ def infra(
     log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", help="Workspace ID (GUID) of --workspace, for FIRESTOP_LOG_WORKSPACE_ID."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the parameters file here (e.g. infra/azuredeploy.parameters.json)."),
-    detect_out: Optional[Path] = typer.Option(None, "--detect-out", metavar="FILE", help="Also write the ARM template of the playbooks' alert rules and the accounts' diagnostic settings (parameters actionGroupId, workspaceId, nsgId, automationPrincipalId, strictRaiPolicy)."),
+    detect_out: Optional[Path] = typer.Option(None, "--detect-out", metavar="FILE", help="Also write the ARM template of the playbooks' alert rules and the diagnostic settings of the accounts and the --apim services (parameters actionGroupId, workspaceId, nsgId, automationPrincipalId, strictRaiPolicy, apimId)."),
     azure: bool = typer.Option(False, "--azure", help="Check the scopes on real Azure (az login) instead of the sandbox tenant."),
     as_json: bool = typer.Option(False, "--json", help="Print the parameters file as JSON."),
 ) -> None:
@@ -97,7 +97,8 @@ def infra(
         if not accounts:
             fail("--detect-out: the rules are bound to protected accounts; give at least one --account", EXIT_BAD_INPUT, as_json=as_json)
         detect_out.write_text(json.dumps(detect_template(loaded, accounts=accounts, subscription_id=scopes.subscription_id,
-                                                         action_group_rg=accounts[0].split("/")[4]), indent=2) + "\n", encoding="utf-8")
+                                                         action_group_rg=accounts[0].split("/")[4],
+                                                         apim_services=scopes.write_back_ids()[1]), indent=2) + "\n", encoding="utf-8")
         if not as_json:
             console.print(f"Wrote {detect_out} (deploy it into resource group {accounts[0].split('/')[4]} after infra/azuredeploy.json)",
                           highlight=False, markup=False)

@@ -20,6 +20,17 @@ detect:
       failing_periods: {evaluations: 1, min_failing: 1}
       auto_mitigate: true
       mute_actions_duration: PT0M   # optional
+    - name: aoai-anomalous-usage-apim   # workspace-scoped: rows another resource (API Management) sent
+      scope: workspace              # account (default: on each protected account) | workspace (the Log Analytics
+                                    # workspace firestop infra is given, one rule per protected account)
+      resource_id_column: AccountId # workspace scope: the query's column holding the account's resource id;
+                                    # each alert targets that account (Log Alerts V2 Condition.resourceIdColumn)
+      query: |
+        ApiManagementGatewayLogs
+        | where BackendUrl startswith "{account_endpoint}"
+        | extend AccountId = "{account_id}"
+        | summarize requests = count() by ApimSubscriptionId, CallerIpAddress, AccountId
+      ...
   activity_log_alerts:              # subscription scope
     - name: aoai-suspicious-key-access
       category: Administrative      # Administrative | Security | Policy | ...
@@ -36,6 +47,11 @@ detect:
       evaluation_frequency: PT1M
       window_size: PT5M
 ```
+
+Placeholders ``{name}`` (:data:`KNOWN_PLACEHOLDERS`) are filled when a rule is deployed; ``{account_id}``
+and ``{account_endpoint}`` (:data:`ACCOUNT_PLACEHOLDERS`) per protected account, so a workspace-scoped
+rule reads that account's share of rows another resource sent (API Management's gateway rows name the
+account's endpoint in ``BackendUrl``) and hands the account's id to ``resourceIdColumn``.
 
 Every rule carries the custom property ``firestop-playbook: <playbook name>`` (added by
 :func:`arm_properties`; a rule may not name another playbook), so routing is explicit. Shapes
@@ -58,7 +74,13 @@ KNOWN_PLACEHOLDERS = {
     "automation_principal_id": "Firestop's own identity (object id), e.g. to leave its key rotations out",
     "nsg_id": "resource ID of the NSG network.block_ips edits",
     "strict_rai_policy": "name of the stricter RAI policy deployment.content_filter may move an abused deployment to (empty: none)",
+    "apim_id": "resource ID of the API Management service in front of the accounts (apim.* runbooks' target; empty: none)",
+    "account_id": "resource ID of the protected account the rule is deployed for (filled per account)",
+    "account_endpoint": "that account's endpoint, e.g. https://contoso-openai-prod.openai.azure.com/ (filled per account)",
 }
+#: placeholders filled per protected account (``firestop.infra.detection.rule_resources``)
+ACCOUNT_PLACEHOLDERS = ("account_id", "account_endpoint")
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$")
 Operator = Literal["Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"]
@@ -129,8 +151,17 @@ class _Rule(BaseModel):
 
 
 class ScheduledQueryRule(_Rule):
-    """A Log Alerts V2 rule (``Microsoft.Insights/scheduledQueryRules``, kind ``LogAlert``)."""
+    """A Log Alerts V2 rule (``Microsoft.Insights/scheduledQueryRules``, kind ``LogAlert``).
 
+    ``scope``: ``account`` — resource-centric on each protected account (its own rows); ``workspace`` —
+    on the Log Analytics workspace, with ``resource_id_column`` naming the query's column that holds the
+    target resource id (REST spec ``scheduledQueryRule_API.json`` 2021-08-01+, ``Condition.resourceIdColumn``:
+    "The column containing the resource id. The content of the column must be a uri formatted as resource
+    id"), so each alert targets the account, not the workspace, and routes like the account's own alerts.
+    """
+
+    scope: Literal["account", "workspace"] = "account"
+    resource_id_column: Optional[str] = None
     query: str = Field(min_length=1, max_length=20_000)
     time_aggregation: Aggregation = "Count"
     metric_measure_column: Optional[str] = None
@@ -152,6 +183,16 @@ class ScheduledQueryRule(_Rule):
             raise ValueError(f"time_aggregation {self.time_aggregation} needs metric_measure_column (the query's numeric column)")
         if self.mute_actions_duration is not None:
             duration_seconds(self.mute_actions_duration)
+        if self.scope == "workspace" and not self.resource_id_column:
+            raise ValueError("scope workspace needs resource_id_column (the query's column holding the account's resource id, "
+                             "e.g. extend AccountId = \"{account_id}\"): without it the alert targets the workspace and routes nowhere")
+        if self.resource_id_column is not None:
+            if self.scope != "workspace":
+                raise ValueError("resource_id_column applies to scope workspace only (a rule on an account targets that account)")
+            if not _COLUMN.match(self.resource_id_column):
+                raise ValueError(f"resource_id_column {self.resource_id_column!r} is not a column name (letters, digits, '_')")
+            if self.resource_id_column in self.dimensions:
+                raise ValueError(f"resource_id_column {self.resource_id_column!r} is also a dimension; list it once, as resource_id_column")
         return self
 
 
@@ -229,8 +270,8 @@ def arm_body(rule: _Rule, *, playbook: str, scopes: list[str], action_group_id: 
              placeholders: Optional[dict[str, str]] = None) -> dict:
     """The ARM resource body (``location``, ``kind``?, ``properties``) of ``rule`` for ``scopes``.
 
-    ``scopes``: ARM ids — the protected accounts (scheduled query and metric rules) or the
-    subscription (activity log alerts). ``action_group_id``: the action group that posts the
+    ``scopes``: ARM ids — the protected accounts (scheduled query and metric rules), the workspace
+    (scheduled query rules with ``scope: workspace``) or the subscription (activity log alerts). ``action_group_id``: the action group that posts the
     common alert schema to Firestop. ``placeholders``: ``{name}`` in custom property values
     replaced (e.g. ``nsg_id``); a custom property naming an unknown placeholder is dropped
     (a rule never carries ``{nsg_id}`` literally). Raises ``ValueError`` if the rule routes elsewhere.
@@ -255,9 +296,14 @@ def arm_body(rule: _Rule, *, playbook: str, scopes: list[str], action_group_id: 
         }
         if rule.metric_measure_column:
             condition["metricMeasureColumn"] = rule.metric_measure_column
+        if rule.resource_id_column:
+            condition["resourceIdColumn"] = rule.resource_id_column
         props = {
             "displayName": rule.name, "description": rule.description, "severity": rule.severity, "enabled": rule.enabled,
-            "scopes": list(scopes), "targetResourceTypes": ["Microsoft.CognitiveServices/accounts"],
+            "scopes": list(scopes),
+            # targetResourceTypes splits a resource-group/subscription scope by resource; on a workspace the
+            # resourceIdColumn names the target instead
+            **({"targetResourceTypes": ["Microsoft.CognitiveServices/accounts"]} if rule.scope == "account" else {}),
             "evaluationFrequency": rule.evaluation_frequency, "windowSize": rule.window_size,
             "criteria": {"allOf": [condition]}, "autoMitigate": rule.auto_mitigate,
             "actions": {"actionGroups": [action_group_id], "customProperties": custom},

@@ -4,8 +4,11 @@
 deploys (:mod:`firestop.infra.detection`): the action group ``ag-firestop`` (one webhook with the
 common alert schema; the exercise's runner stands in for the Function App) and every playbook's
 rules, bound to every Cognitive Services account, through ``azure-mgmt-monitor`` on the sandbox
-transport. Diagnostic settings are the tenant's own (the seed's, or a scenario's overrides): a
-missing one is exactly what an exercise should be able to find.
+transport — as ``firestop infra --workspace … --apim …`` was run: workspace-scoped rules on the
+workspace the accounts send their logs to (``{account_endpoint}`` from each account), ``{apim_id}``
+the tenant's API Management service. Diagnostic settings are the tenant's own (the seed's — the prod
+account's and its API Management gateway's — or a scenario's overrides): a missing one is exactly
+what an exercise should be able to find.
 
 :func:`summarize(exercise)` → the scorecard's ``detection`` section::
 
@@ -45,9 +48,28 @@ def _accounts(tenant: Any) -> list[str]:
             if r.get("type", "").lower() == "microsoft.cognitiveservices/accounts"]
 
 
-def _nsg(tenant: Any) -> str | None:
+def _first(tenant: Any, resource_type: str) -> str | None:
     return next((r["id"] for r in tenant._state.doc["resources"].values()  # noqa: SLF001
-                 if r.get("type", "").lower() == "microsoft.network/networksecuritygroups"), None)
+                 if r.get("type", "").lower() == resource_type), None)
+
+
+def _nsg(tenant: Any) -> str | None:
+    return _first(tenant, "microsoft.network/networksecuritygroups")
+
+
+def _apim_services(tenant: Any) -> list[str]:
+    return [r["id"] for r in tenant._state.doc["resources"].values()  # noqa: SLF001
+            if r.get("type", "").lower() == "microsoft.apimanagement/service"]
+
+
+def _workspace(tenant: Any, accounts: list[str]) -> str | None:
+    """The workspace the protected accounts send their RequestResponse logs to (else the tenant's first)."""
+    from firestop.sandbox.monitor.models import log_workspaces
+
+    for account_id in accounts:
+        for workspace in log_workspaces(tenant._state, account_id, "RequestResponse"):  # noqa: SLF001
+            return workspace["resource_id"]
+    return next((w["resource_id"] for w in tenant._state.doc["workspaces"].values()), None)  # noqa: SLF001
 
 
 def deploy_detection(tenant: Any, playbooks_dir: Path, parameters: dict[str, str] | None = None) -> list[str]:
@@ -68,8 +90,13 @@ def deploy_detection(tenant: Any, playbooks_dir: Path, parameters: dict[str, str
     nsg = _nsg(tenant)
     if nsg:
         placeholders["nsg_id"] = nsg
+    apim = _apim_services(tenant)
+    if apim:
+        placeholders["apim_id"] = apim[0]
+    endpoints = {a: (tenant._state.doc["resources"][a.lower()].get("properties") or {}).get("endpoint", "")  # noqa: SLF001
+                 for a in accounts}
     resources = rule_resources(playbooks, accounts=accounts, subscription_id=tenant.subscription_id, action_group_id=group.id,
-                               placeholders=placeholders)
+                               placeholders=placeholders, workspace_id=_workspace(tenant, accounts), endpoints=endpoints)
     return [group.id, *apply(monitor, resources)]
 
 
@@ -104,7 +131,7 @@ def _why(tenant: Any, detection: dict, first: datetime | None) -> str:
 
 def summarize(exercise: Any) -> dict[str, Any]:
     """The ``detection`` section for a finished attack-driven exercise (see the module docstring)."""
-    from firestop.sandbox.monitor.models import log_workspaces
+    from firestop.sandbox.monitor.models import log_destinations, log_workspaces
 
     tenant, driver, run = exercise.tenant, exercise.driver, exercise.run
     calls = [c for c in tenant.data_plane_log() if c.get("tag")]
@@ -144,6 +171,19 @@ def summarize(exercise: Any) -> dict[str, Any]:
             gaps.append({"target": account_id, "gap": "diagnostic logs: the account sends no RequestResponse logs to Log Analytics "
                                                       "(no diagnostic setting), so no log alert rule can see its requests",
                          "advice": "deploy the diagnostic setting firestop infra emits (Audit, RequestResponse, Trace, AllMetrics)"})
+    for name in sorted({s.apim for s in driver.steps if s.kind == "requests" and s.apim}):
+        service_id = next((a for a in _apim_services(tenant) if a.rsplit("/", 1)[-1].lower() == name.lower()), None)
+        destinations = log_destinations(tenant._state, service_id, "GatewayLogs") if service_id else [(None, True)]  # noqa: SLF001
+        advice = "deploy the diagnostic setting firestop infra --apim emits (GatewayLogs to ApiManagementGatewayLogs, AllMetrics)"
+        if not destinations:
+            gaps.append({"target": service_id, "gap": "diagnostic logs: the API Management service sends no GatewayLogs to Log Analytics "
+                                                      "(no diagnostic setting), so no log alert rule can see the calls through its gateway",
+                         "advice": advice})
+        elif not any(dedicated for _, dedicated in destinations):
+            gaps.append({"target": service_id, "gap": "diagnostic logs: the API Management service sends its GatewayLogs to AzureDiagnostics "
+                                                      "(Azure diagnostics mode), not to the resource-specific table ApiManagementGatewayLogs "
+                                                      "the rules read, so no log alert rule sees the calls through its gateway",
+                         "advice": advice + " — logAnalyticsDestinationType: Dedicated"})
     after = [c for c in calls if contained_at is not None and _ts(c["at"]) >= contained_at]
     served_after = sum(1 for c in after if c["status"] == 200)
     refused_after_containment = sum(1 for c in after if c["status"] in (401, 403))

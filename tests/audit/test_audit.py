@@ -122,7 +122,9 @@ def test_alert_rules_found_where_each_rule_type_carries_the_route():
     seen = {}
     for playbook in load_playbooks(REPO_ROOT / "playbooks"):
         for rule in (playbook.detect.rules() if getattr(playbook, "detect", None) else []):
-            body = arm_body(rule, playbook=playbook.name, scopes=[PROD], action_group_id="/ag", placeholders={"nsg_id": "/nsg", "automation_principal_id": "5b0c7d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"})
+            body = arm_body(rule, playbook=playbook.name, scopes=[PROD], action_group_id="/ag", placeholders={
+                "nsg_id": "/nsg", "automation_principal_id": "5b0c7d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e",
+                "account_id": PROD, "account_endpoint": "https://contoso-openai-prod.openai.azure.com/"})  # per account, for workspace-scoped rules
             seen[rule_kind(rule)] = _rule_playbook(body)
             assert _rule_playbook(body) == (playbook.name, rule.enabled)
     assert set(seen) == {"scheduledQueryRules", "activityLogAlerts", "metricAlerts"}

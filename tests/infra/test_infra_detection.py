@@ -18,12 +18,13 @@ SUB = "11111111-2222-3333-4444-555555555555"
 DEV = f"/subscriptions/{SUB}/resourceGroups/rg-ai-dev/providers/Microsoft.CognitiveServices/accounts/contoso-openai-dev"
 PROD = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
 WS = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec"
+APIM = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
 
 
 def test_detect_template_deploys_rules_and_diagnostic_settings_the_monitor_api_then_serves(firestop_home, tmp_path):
     out = tmp_path / "detect.json"
     result = CliRunner().invoke(app, ["infra", "--account", "rg-ai-prod/contoso-openai-prod", "--account", "rg-ai-dev/contoso-openai-dev",
-                                      "--nsg", "rg-ai-prod/nsg-ai-apps", "--detect-out", str(out), "--json"])
+                                      "--nsg", "rg-ai-prod/nsg-ai-apps", "--apim", "rg-ai-prod/apim-contoso-ai", "--detect-out", str(out), "--json"])
     assert result.exit_code == 3, result.output  # written; entraClientId & co. still needed
     tpl = json.loads(out.read_text())
     tenant = Tenant.load()
@@ -48,6 +49,17 @@ def test_detect_template_deploys_rules_and_diagnostic_settings_the_monitor_api_t
     (setting,) = [s for s in monitor.diagnostic_settings.list(DEV) if s.name == "firestop-to-workspace"]
     assert setting.workspace_id == WS and {l.category for l in setting.logs} == {"Audit", "RequestResponse", "Trace"}
     assert any(s.name == "firestop-to-workspace" for s in monitor.diagnostic_settings.list(PROD))
+    # the API Management gateway's logs go to the resource-specific table the workspace-scoped rule reads
+    (gateway,) = [s for s in monitor.diagnostic_settings.list(APIM) if s.name == "firestop-to-workspace"]
+    assert gateway.workspace_id == WS and [l.category for l in gateway.logs] == ["GatewayLogs"]
+    assert gateway.log_analytics_destination_type == "Dedicated"
+    apim_rule = monitor.scheduled_query_rules.get("rg-ai-dev", "aoai-anomalous-usage-apim-contoso-openai-dev")
+    (cond,) = apim_rule.criteria.all_of
+    assert apim_rule.scopes == [WS] and cond.resource_id_column == "AccountId" and not apim_rule.target_resource_types
+    dev_endpoint = tenant._state.doc["resources"][DEV.lower()]["properties"]["endpoint"]  # noqa: SLF001 — the test's own tenant
+    # the account's endpoint came from reference() at deployment, its id as a literal
+    assert f'startswith "{dev_endpoint}"' in cond.query and f'AccountId = "{DEV}"' in cond.query
+    assert apim_rule.actions.custom_properties["firestop-apim"] == APIM  # apimId defaults to the --apim service
 
 
 def test_detect_out_needs_an_account(firestop_home, tmp_path):

@@ -19,6 +19,8 @@ from firestop.settings import REPO_ROOT
 SUB = "11111111-2222-3333-4444-555555555555"
 PROD = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
 AG = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/actionGroups/ag-firestop"
+WS = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec"
+APIM = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
 PROFILE = ProfileDefinition({"azure.mgmt.monitor.MonitorManagementClient": {
     None: "2023-01-01", "scheduled_query_rules": "2022-08-01-preview", "activity_log_alerts": "2020-10-01", "metric_alerts": "2018-03-01"}}, "t")
 BASE = {"name": "p", "match": {"rule_names": ["r"]}}
@@ -27,8 +29,10 @@ RULE = {"name": "r1", "query": "AzureDiagnostics | summarize n = count() by Call
 
 
 def _deploy(monitor, playbook, rule):
-    scopes = [f"/subscriptions/{SUB}"] if rule_kind(rule) == "activityLogAlerts" else [PROD]
-    body = arm_body(rule, playbook=playbook, scopes=scopes, action_group_id=AG, placeholders={"nsg_id": "/nsg", "automation_principal_id": "5b0c7d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"})
+    scopes = [f"/subscriptions/{SUB}"] if rule_kind(rule) == "activityLogAlerts" else [WS] if getattr(rule, "scope", "") == "workspace" else [PROD]
+    body = arm_body(rule, playbook=playbook, scopes=scopes, action_group_id=AG, placeholders={
+        "nsg_id": "/nsg", "automation_principal_id": "5b0c7d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e", "apim_id": APIM,
+        "account_id": PROD, "account_endpoint": "https://contoso-openai-prod.openai.azure.com/"})
     operations = {"scheduledQueryRules": monitor.scheduled_query_rules, "activityLogAlerts": monitor.activity_log_alerts,
                   "metricAlerts": monitor.metric_alerts}[rule_kind(rule)]
     return operations.create_or_update("rg-ai-prod", rule.name, body)
@@ -82,6 +86,12 @@ def test_a_wrong_column_in_a_rule_query_is_refused_with_the_kql_engines_error():
     ({**RULE, "severity": 7}, "detect.scheduled_query_rules.0.severity", "less than or equal to 4"),
     ({**RULE, "operator": "Above"}, "detect.scheduled_query_rules.0.operator", "GreaterThan"),
     ({**RULE, "failing_periods": {"evaluations": 1, "min_failing": 2}}, "detect.scheduled_query_rules.0.failing_periods", "above evaluations"),
+    ({**RULE, "scope": "workspace"}, "detect.scheduled_query_rules.0", "needs resource_id_column"),
+    ({**RULE, "resource_id_column": "AccountId"}, "detect.scheduled_query_rules.0", "applies to scope workspace only"),
+    ({**RULE, "scope": "workspace", "resource_id_column": "Account Id"}, "detect.scheduled_query_rules.0", "is not a column name"),
+    ({**RULE, "scope": "workspace", "resource_id_column": "CallerIPAddress", "dimensions": ["CallerIPAddress"]},
+     "detect.scheduled_query_rules.0", "is also a dimension"),
+    ({**RULE, "scope": "resource-group"}, "detect.scheduled_query_rules.0.scope", "'account' or 'workspace'"),
 ])
 def test_detect_mistakes_name_file_line_and_field(tmp_path, rule, field, message):
     path = tmp_path / "p.yaml"
@@ -101,3 +111,37 @@ def test_metric_alert_needs_exactly_one_threshold_and_a_rule_cannot_route_elsewh
     rule = ScheduledQueryRule(**{**RULE, "custom_properties": {"Firestop-Playbook": "other"}})
     with pytest.raises(ValueError, match="routes to 'other'"):
         arm_body(rule, playbook="p", scopes=[PROD], action_group_id=AG)
+
+
+def test_a_workspace_scoped_rule_renders_per_account_with_resource_id_column_and_the_workspace_as_scope():
+    """``scope: workspace``: one Log Alerts V2 rule per protected account on the workspace, the account's id and endpoint
+    in its query, ``resourceIdColumn`` on its condition and no targetResourceTypes (ARM: scheduledQueryRules Condition)."""
+    from firestop.infra.detection import rule_resources
+
+    usage = next(p for p in load_playbooks(REPO_ROOT / "playbooks") if p.name == "anomalous-usage")
+    dev = PROD.replace("rg-ai-prod", "rg-ai-dev").replace("contoso-openai-prod", "contoso-openai-dev")
+    endpoints = {PROD: "https://contoso-openai-prod.openai.azure.com/", dev: "https://contoso-openai-dev.openai.azure.com/"}
+    out = rule_resources([usage], accounts=[PROD, dev], subscription_id=SUB, action_group_id=AG, workspace_id=WS,
+                         endpoints=endpoints, placeholders={"nsg_id": "/nsg", "apim_id": APIM})
+    apim = {r.name: r for r in out if r.rule == "aoai-anomalous-usage-apim"}
+    assert set(apim) == {"aoai-anomalous-usage-apim-contoso-openai-prod", "aoai-anomalous-usage-apim-contoso-openai-dev"}
+    for account, res in ((PROD, apim["aoai-anomalous-usage-apim-contoso-openai-prod"]), (dev, apim["aoai-anomalous-usage-apim-contoso-openai-dev"])):
+        props = res.body["properties"]
+        (cond,) = props["criteria"]["allOf"]
+        assert props["scopes"] == [WS] and "targetResourceTypes" not in props and cond["resourceIdColumn"] == "AccountId"
+        assert f'startswith "{endpoints[account]}"' in cond["query"] and f'AccountId = "{account}"' in cond["query"]
+        assert [d["name"] for d in cond["dimensions"]] == ["ApimSubscriptionId", "CallerIpAddress"]
+        assert props["actions"]["customProperties"] == {"firestop-nsg": "/nsg", "firestop-apim": APIM, "firestop-playbook": "anomalous-usage"}
+    # the account's own rules stay on the account, split by resource type
+    own = next(r for r in out if r.name == "aoai-anomalous-usage-contoso-openai-prod").body["properties"]
+    assert own["scopes"] == [PROD] and own["targetResourceTypes"] == ["Microsoft.CognitiveServices/accounts"]
+    with pytest.raises(ValueError, match="scoped to the Log Analytics workspace"):
+        rule_resources([usage], accounts=[PROD], subscription_id=SUB, action_group_id=AG, endpoints=endpoints)
+    with pytest.raises(ValueError, match=r"needs the placeholder \{account_endpoint\}"):
+        rule_resources([usage], accounts=[PROD], subscription_id=SUB, action_group_id=AG, workspace_id=WS)
+    # the account's id and endpoint land inside KQL string literals: anything but their Azure shapes is refused
+    with pytest.raises(ValueError, match="is not an https endpoint"):
+        rule_resources([usage], accounts=[PROD], subscription_id=SUB, action_group_id=AG, workspace_id=WS,
+                       endpoints={PROD: 'https://x.openai.azure.com/" | union AzureActivity //'})
+    with pytest.raises(ValueError, match="is not a Microsoft.CognitiveServices/accounts resource ID"):
+        rule_resources([usage], accounts=[PROD + '"'], subscription_id=SUB, action_group_id=AG, workspace_id=WS, endpoints=endpoints)

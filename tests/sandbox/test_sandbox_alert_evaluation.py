@@ -191,8 +191,11 @@ def test_calls_through_api_management_pass_the_gateway_and_log_there():
     401 at the gateway and never reaches the account."""
     tenant, monitor = _tenant("leaked-api-key")
     workspace = next(iter(tenant._state.doc["workspaces"].values()))  # noqa: SLF001 — the test's own tenant
+    for setting in monitor.diagnostic_settings.list(APIM):  # the default tenant's own: this test sets its own up
+        monitor.diagnostic_settings.delete(APIM, setting.name)
     monitor.diagnostic_settings.create_or_update(APIM, "apim-to-law", {
-        "workspace_id": workspace["resource_id"], "logs": [{"category": "GatewayLogs", "enabled": True}]})
+        "workspace_id": workspace["resource_id"], "log_analytics_destination_type": "Dedicated",
+        "logs": [{"category": "GatewayLogs", "enabled": True}]})
     call = dict(account="contoso-openai-prod", ip="203.0.113.90", apim="apim-contoso-ai", apim_subscription="partner-acme", tag="x")
     assert tenant.data_plane_call(**call) == 200
     assert tenant.data_plane_call(**{**call, "apim_subscription": "no-such-consumer"}) == 401
@@ -215,6 +218,27 @@ def test_calls_through_api_management_pass_the_gateway_and_log_there():
     # the backend the gateway forwarded to (the account's endpoint); none when it refused the call
     assert [r["BackendUrl"] for r in rows] == [f"{endpoint}/openai/deployments/gpt-4o/chat/completions", "", ""]
     assert endpoint.startswith("https://")
+
+
+def test_gateway_logs_in_azure_diagnostics_mode_land_in_azurediagnostics_not_the_resource_specific_table():
+    """A GatewayLogs setting without logAnalyticsDestinationType Dedicated: the gateway's row goes to AzureDiagnostics
+    (Category GatewayLogs), so a rule over ApiManagementGatewayLogs has nothing to read."""
+    tenant, monitor = _tenant("leaked-api-key")
+    workspace = next(iter(tenant._state.doc["workspaces"].values()))  # noqa: SLF001 — the test's own tenant
+    for setting in monitor.diagnostic_settings.list(APIM):
+        monitor.diagnostic_settings.delete(APIM, setting.name)
+    monitor.diagnostic_settings.create_or_update(APIM, "apim-to-law", {
+        "workspace_id": workspace["resource_id"], "logs": [{"category": "GatewayLogs", "enabled": True}]})
+    before = len(workspace["tables"].get("ApiManagementGatewayLogs", {}).get("pending", []))
+    assert tenant.data_plane_call(account="contoso-openai-prod", ip="203.0.113.90", apim="apim-contoso-ai",
+                                  apim_subscription="partner-acme", tag="x") == 200
+    assert len(workspace["tables"].get("ApiManagementGatewayLogs", {}).get("pending", [])) == before
+    diag = workspace["tables"]["AzureDiagnostics"]
+    names = [c["name"] for c in diag["columns"]]
+    rows = [dict(zip(names, p["row"])) for p in diag["pending"]]
+    gateway = [r for r in rows if r["Category"] == "GatewayLogs"]
+    assert [(r["ResourceProvider"], r["CallerIPAddress"], r["ResultSignature"]) for r in gateway] == [("MICROSOFT.APIMANAGEMENT", "203.0.113.90", "200")]
+    assert gateway[0]["_ResourceId"] == APIM.lower()
 
 
 def test_a_workspace_rule_with_a_resource_id_column_targets_each_resource_it_names():

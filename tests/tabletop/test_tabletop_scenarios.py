@@ -10,7 +10,9 @@ import pytest
 
 from firestop.tabletop import load_scenario, run_scenario
 
-from .conftest import ACCOUNT, SCENARIOS
+import yaml
+
+from .conftest import ACCOUNT, PLAYBOOKS, SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 #: the Defender for AI scenarios run once, in test_tabletop_ai_scenarios.py, which checks this module's checks and their detection
@@ -31,6 +33,15 @@ def test_there_is_a_scenario_per_shipped_playbook():
         if scenario.playbooks_dir() and scenario.playbooks_dir().resolve() == (REPO_ROOT / "playbooks").resolve():
             rehearsed.update(e.playbook for e in scenario.expect if e.playbook)
     assert {p.name for p in load_playbooks(REPO_ROOT / "playbooks")} <= rehearsed
+
+
+def test_every_shipped_scenario_runs_from_attack_activity_alone():
+    """No shipped scenario starts from a hand-written alert: each describes what the attacker does, the shipped
+    rules (or Defender for AI) raise the alerts from it, and it says what detection must achieve. No exceptions."""
+    assert len(SHIPPED) >= 19
+    alert_driven = [p.stem for p in SHIPPED if load_scenario(p).alerts or not load_scenario(p).attack]
+    assert alert_driven == []
+    assert [p.stem for p in SHIPPED if load_scenario(p).detection is None] == []
 
 
 @pytest.mark.parametrize("path", GENERIC, ids=[p.stem for p in GENERIC])
@@ -213,3 +224,48 @@ def test_content_abuse_notification_is_shown_not_sent(firestop_home):
     incident = next(i for i in card["incidents"] if i["playbook"] == "content-abuse")
     assert "203.0.113.200" in note["text"] and incident["incident_id"] in note["text"]
     assert "the on-call channel would have received" in Path(card["files"]["markdown"]).read_text()
+
+
+def test_apim_consumer_is_detected_from_the_gateway_rows_and_suspended_alone(firestop_home):
+    """narrow-apim-consumer: the workspace-scoped rule over ApiManagementGatewayLogs targets the account behind the
+    gateway, names the consumer and the caller (dimensions), and the consumer's suspension cuts the attacker off at
+    the gateway while the chatbot's own subscription keeps being served."""
+    card = run("narrow-apim-consumer", firestop_home)
+    detection = card["detection"]
+    (fired,) = [r for r in detection["rules"] if r["condition"] == "Fired"]
+    assert fired["rule"].startswith("aoai-anomalous-usage-apim") and fired["kind"] == "scheduledQueryRules"
+    # 120 s ingestion, then the next 5-minute evaluation once more than 50 of the caller's rows were in
+    assert 120 < detection["mttd_s"] <= 420 and "every 300 s" in fired["why"] and "partner-acme" in fired["why"]
+    record = json.loads((Path(card["run_dir"]) / "records" / f"{card['incidents'][0]['incident_id']}.json").read_text())
+    assert [t.lower() for t in record["alert"]["target_ids"]] == [ACCOUNT.lower()]  # the account, not the workspace
+    assert record["alert"]["indicators"]["apim_subscriptions"] == ["partner-acme"]
+    assert record["alert"]["indicators"]["caller_ips"] == ["203.0.113.140"]
+    suspend = next(a for a in record["actions"] if a["step_id"] == "suspend-consumer")
+    assert suspend["params"]["subscriptions"] == ["partner-acme"] and suspend["before"]["state"] == "active"
+    assert detection["requests"]["served_after_containment"] == 0 and detection["cut_off"] is True
+    assert (suspend["after"]["subscription"], suspend["after"]["state"]) == ("partner-acme", "suspended")  # that consumer alone
+
+
+@pytest.mark.parametrize(("change", "gap"), [
+    ({"logs": []}, "sends no GatewayLogs"),                 # the setting sends no gateway logs at all
+    ({"destination_type": None}, "to AzureDiagnostics"),   # Azure diagnostics mode: not the table the rule reads
+], ids=["no-gateway-logs", "azure-diagnostics-mode"])
+def test_without_the_gateways_diagnostic_setting_the_apim_attack_is_not_detected_and_the_gap_is_named(firestop_home, write_scenario,
+                                                                                                       change, gap):
+    """The API Management service's diagnostic setting sends no GatewayLogs (or sends them to AzureDiagnostics): no row
+    reaches ApiManagementGatewayLogs, the rule has nothing to count — "not detected", the gap naming the service,
+    never a silent pass."""
+    scenario = yaml.safe_load((SCENARIOS / "narrow-apim-consumer.yaml").read_text())
+    scenario.update(name="apim-no-gateway-logs", playbooks=str(PLAYBOOKS), expect=[],
+                    detection={"detected": False, "gaps": [gap]})
+    scenario["tenant"]["overrides"] = {"monitor": {"diagnostic_settings": [{"name": "apim-to-law-contoso-sec", **change}]}}
+    del scenario["expect"]
+    card = run_scenario(write_scenario(scenario), home=firestop_home, run_id="no-gateway-logs")
+    detection = card["detection"]
+    assert card["result"] == "met", card["expectations"]
+    assert detection["detected"] is False and card["alerts"] == [] and card["incidents"] == []
+    assert detection["requests"]["served"] == detection["requests"]["malicious"] == 300
+    (found,) = detection["gaps"]
+    assert found["target"].endswith("/service/apim-contoso-ai") and gap in found["gap"] and "API Management" in found["gap"]
+    assert gap in detection["reason"]
+    assert "**Not detected.**" in Path(card["files"]["markdown"]).read_text()

@@ -13,6 +13,9 @@ Python API (small on purpose; everything else goes through the ARM routes):
   entries) that receive log ``category`` (``Audit``, ``RequestResponse``, ``Trace``) of a
   resource through an enabled diagnostic setting (``category`` or ``categoryGroup``
   ``allLogs``/``audit``); empty list = the rows are never written (no setting, no rows);
+* :func:`log_destinations(state, resource_id, category)` — the same, each with whether its setting's
+  ``logAnalyticsDestinationType`` is ``Dedicated`` (resource-specific tables, e.g. API Management's
+  ``ApiManagementGatewayLogs``) or not (the ``AzureDiagnostics`` table);
 * :func:`metrics_exported(state, resource_id)` — ``AllMetrics`` enabled by some setting;
 * :func:`validate(kind, body)` — ``None`` or the message of ARM's 400 for a bad body.
 
@@ -101,6 +104,19 @@ def _workspace_by_arm_id(state: TenantState, workspace_id: str) -> Optional[dict
 def log_workspaces(state: TenantState, resource_id: str, category: str) -> list[dict]:
     """Workspaces receiving log ``category`` of ``resource_id`` (deduplicated, setting order)."""
     found: list[dict] = []
+    for workspace, _ in log_destinations(state, resource_id, category):
+        if workspace not in found:
+            found.append(workspace)
+    return found
+
+
+def log_destinations(state: TenantState, resource_id: str, category: str) -> list[tuple[dict, bool]]:
+    """``[(workspace, dedicated)]`` receiving log ``category`` of ``resource_id`` (setting order, one entry per
+    workspace and mode): ``dedicated`` when the setting's ``logAnalyticsDestinationType`` is ``Dedicated``
+    (resource-specific tables), else the rows go to ``AzureDiagnostics`` (diagnosticsSettings_API.json:
+    "A string indicating whether the export to Log Analytics should use the default destination type, i.e.
+    AzureDiagnostics, or use a destination type")."""
+    found: list[tuple[dict, bool]] = []
     cat = category.lower()
     for setting in diagnostic_settings(state, resource_id):
         props = setting.get("properties") or {}
@@ -109,8 +125,9 @@ def log_workspaces(state: TenantState, resource_id: str, category: str) -> list[
             if entry.get("enabled") and entry.get("categoryGroup"):
                 enabled |= CATEGORY_GROUPS.get(str(entry["categoryGroup"]).lower(), set())
         workspace = _workspace_by_arm_id(state, props.get("workspaceId", ""))
-        if cat in enabled and workspace is not None and workspace not in found:
-            found.append(workspace)
+        dedicated = str(props.get("logAnalyticsDestinationType") or "").lower() == "dedicated"
+        if cat in enabled and workspace is not None and not any(w is workspace and d == dedicated for w, d in found):
+            found.append((workspace, dedicated))
     return found
 
 

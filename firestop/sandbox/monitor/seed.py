@@ -7,7 +7,13 @@ monitor:
   diagnostic_settings:
     - {account: <account name> | resource_id: <ARM id>, name, workspace: <workspace name>,
        logs: [Audit, RequestResponse, Trace], metrics: true}
+    - {apim: <API Management service name>, resource_group: <its group>, name, workspace: <workspace name>,
+       logs: [GatewayLogs], destination_type: Dedicated, metrics: true}
 ```
+
+``destination_type`` is ``logAnalyticsDestinationType`` (``Dedicated``: resource-specific tables such as
+``ApiManagementGatewayLogs``; absent: ``AzureDiagnostics``). An ``apim`` entry is not checked against the
+seed's ``apim_services`` (that room seeds later, order 70).
 
 Stored as ARM bodies in ``doc["deployed_resources"]`` (see :mod:`.models`). Unknown accounts
 or workspaces are a ``ValueError`` naming the entry.
@@ -36,6 +42,10 @@ def seed_monitor(ctx: SeedContext) -> None:
     for i, setting in enumerate(spec.get("diagnostic_settings") or []):
         if setting.get("account"):
             target = account_by_name(state, str(setting["account"]))["id"]
+        elif setting.get("apim"):
+            if not setting.get("resource_group"):
+                raise ValueError(f"monitor.diagnostic_settings[{i}].resource_group: give the API Management service's resource group")
+            target = state.arm_id(str(setting["resource_group"]), f"Microsoft.ApiManagement/service/{setting['apim']}")
         else:
             target = str(setting["resource_id"])
         workspace = next((w for w in state.doc["workspaces"].values() if w["name"].lower() == str(setting["workspace"]).lower()), None)
@@ -46,7 +56,7 @@ def seed_monitor(ctx: SeedContext) -> None:
             "id": rid, "name": setting["name"], "type": models.KINDS["diagnosticSettings"], "apiVersion": "2021-05-01-preview",
             "properties": {
                 "workspaceId": workspace["resource_id"],
-                "logAnalyticsDestinationType": None,
+                "logAnalyticsDestinationType": setting.get("destination_type"),
                 "logs": [{"category": c, "categoryGroup": None, "enabled": True, "retentionPolicy": {"enabled": False, "days": 0}}
                          for c in setting.get("logs") or []],
                 "metrics": [{"category": "AllMetrics", "enabled": bool(setting.get("metrics")), "timeGrain": None,

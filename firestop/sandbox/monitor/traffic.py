@@ -46,7 +46,9 @@ shows the gateway, not the caller. The gateway writes an ``ApiManagementGatewayL
 (resource-specific table: ``CallerIpAddress``, ``ApimSubscriptionId``, ``ResponseCode``,
 ``BackendResponseCode``, ``BackendUrl`` — the account's endpoint the call was forwarded to, empty when
 the gateway refused it …) to every workspace a diagnostic setting of the service sends
-``GatewayLogs`` to, visible after the same ingestion delay.
+``GatewayLogs`` to with ``logAnalyticsDestinationType: Dedicated``, visible after the same ingestion
+delay; a setting in Azure diagnostics mode (no destination type) writes an ``AzureDiagnostics`` row
+(``Category`` ``GatewayLogs``, ``ResourceProvider`` ``MICROSOFT.APIMANAGEMENT``) instead.
   attack activity, ``None`` for legitimate traffic) — the scorecard counts served malicious calls there —
   plus what the service itself sees of the call, which Defender for AI reads
   (:mod:`firestop.sandbox.security.detector`; never ``tag``): ``deployment``, ``principal`` (object id, ``""``
@@ -295,8 +297,8 @@ def _through_gateway(state: TenantState, now: datetime, *, apim: str, sid: str, 
 
 def _gateway_row(state: TenantState, now: datetime, service: dict, *, ip: str, sid: str, status: int, backend: int,
                  deployment: str, backend_url: str = "") -> None:
-    workspaces = models.log_workspaces(state, service["id"], "GatewayLogs")
-    if not workspaces:
+    destinations = models.log_destinations(state, service["id"], "GatewayLogs")
+    if not destinations:
         return
     visible_at = format_utc(now + timedelta(seconds=state.latency.get("diagnostics.ingestion", DEFAULT_INGESTION_S)))
     values = {
@@ -307,9 +309,22 @@ def _gateway_row(state: TenantState, now: datetime, service: dict, *, ip: str, s
         "ResponseCode": status, "BackendResponseCode": backend, "ApiId": "azure-openai", "OperationId": "ChatCompletions_Create",
         "ApimSubscriptionId": sid, "BackendId": "", "BackendUrl": backend_url, "SourceSystem": "Azure", "Type": GATEWAY_TABLE,
     }
-    for workspace in workspaces:
-        table = workspace["tables"].setdefault(GATEWAY_TABLE, known_tables()[GATEWAY_TABLE])
-        row = [({**values, "TenantId": workspace.get("customer_id", "")}).get(col["name"]) for col in table["columns"]]
+    parts = service["id"].strip("/").split("/")
+    # Azure diagnostics mode (no logAnalyticsDestinationType Dedicated): the row goes to AzureDiagnostics, where a
+    # rule over ApiManagementGatewayLogs never sees it (the sandbox fills the AzureDiagnostics columns it has)
+    legacy = {"TimeGenerated": values["TimeGenerated"], "ResourceId": service["id"].upper(), "_ResourceId": service["id"].lower(),
+              "SubscriptionId": parts[1], "ResourceGroup": parts[3].upper(), "ResourceProvider": "MICROSOFT.APIMANAGEMENT",
+              "ResourceType": "SERVICE", "Resource": service["name"].upper(), "Category": "GatewayLogs",
+              "OperationName": values["OperationName"], "ResultSignature": str(status), "DurationMs": values["TotalTime"],
+              "CallerIPAddress": ip, "CorrelationId": values["CorrelationId"], "SourceSystem": "Azure", "Type": "AzureDiagnostics"}
+    for workspace, dedicated in destinations:
+        if dedicated:
+            table, fields = workspace["tables"].setdefault(GATEWAY_TABLE, known_tables()[GATEWAY_TABLE]), values
+        else:
+            table, fields = workspace["tables"].get("AzureDiagnostics"), legacy
+            if table is None:
+                continue
+        row = [({**fields, "TenantId": workspace.get("customer_id", "")}).get(col["name"]) for col in table["columns"]]
         table.setdefault("pending", []).append({"visible_at": visible_at, "row": row})
 
 
