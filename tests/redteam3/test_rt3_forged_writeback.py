@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+
+from tests.redteam3.inprocess import firestop
 
 ROOT = Path(__file__).parents[2]
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
@@ -24,10 +23,7 @@ OTHER_INCIDENT = WS + "/providers/Microsoft.SecurityInsights/incidents/99999999-
 OTHER_ALERT = "2516935104388888888_aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 
 
-def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIRESTOP_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "firestop", *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=180)
+_cli = firestop  # the CLI in this process (tests/redteam3/inprocess.py)
 
 
 def _home(tmp_path: Path) -> Path:

@@ -5,12 +5,11 @@ one merely naming the account gets at most a comment."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
+
+from tests.redteam3.inprocess import firestop
 
 ROOT = Path(__file__).parents[2]
 PROD = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
@@ -20,9 +19,7 @@ WS = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-
 OTHER = WS + "/providers/Microsoft.SecurityInsights/incidents/99999999-aaaa-4bbb-8ccc-dddddddddddd"
 
 
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIRESTOP_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "firestop", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+_cli = firestop  # the CLI in this process (tests/redteam3/inprocess.py)
 
 
 def _seed_with_unrelated_incident(tmp_path: Path) -> Path:
@@ -45,7 +42,7 @@ def test_blocked_jailbreak_alert_does_not_close_an_unrelated_sentinel_incident(t
 
     home = tmp_path / "home"
     Tenant.open(home / "sandbox", seed=_seed_with_unrelated_incident(tmp_path)).save()
-    out = _cli(home, "alert", "handle", "examples/alerts/defender-jailbreak.json", "--json")
+    out = _cli(home, "alert", "handle", str(ROOT / "examples/alerts/defender-jailbreak.json"), "--json")
     assert out.returncode == 0, out.stderr
     tenant = Tenant.open(home / "sandbox")
     props = SentinelClient(tenant.credential, transport=tenant.transport).get_incident(OTHER)["properties"]

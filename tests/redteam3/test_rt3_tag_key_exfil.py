@@ -9,13 +9,12 @@ vault fails the step (invalid, naming the tag and the fix) before any regenerati
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.redteam3.inprocess import firestop
 
 ROOT = Path(__file__).parents[2]
 PROD = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
@@ -36,8 +35,7 @@ def test_rotation_never_writes_a_live_key_to_a_vault_named_only_by_a_tag(tmp_pat
     Tenant.open(home / "sandbox", seed=tmp_path / "seed.yaml").save()
     keys_before = Tenant.open(home / "sandbox").account_keys(PROD)
     consumers_before = Tenant.open(home / "sandbox").secret_versions("kv-contoso-ai", "openai-api-key")
-    out = subprocess.run([sys.executable, "-m", "firestop", "alert", "handle", "examples/alerts/leaked-key.json", "--json"],
-                         cwd=ROOT, env={**os.environ, "FIRESTOP_HOME": str(home)}, capture_output=True, text=True, timeout=300)
+    out = firestop(home, "alert", "handle", str(ROOT / "examples/alerts/leaked-key.json"), "--json")  # in this process
     assert out.returncode == 3, out.stderr  # containment incomplete: a responder must act
     tenant = Tenant.open(home / "sandbox")
     live = set(tenant.account_keys(PROD).values())

@@ -6,19 +6,16 @@ security team's blocklist) onto Microsoft.DefaultV2, with no approval, recorded 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.redteam3.inprocess import firestop
 
 ROOT = Path(__file__).parents[2]
 PROD = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
         "Microsoft.CognitiveServices/accounts/contoso-openai-prod")
 
 
-def _cli(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "firestop", *args], cwd=ROOT, env={**os.environ, "FIRESTOP_HOME": str(home)},
-                          input=stdin, capture_output=True, text=True, timeout=300)
+_cli = firestop  # the CLI in this process (tests/redteam3/inprocess.py)
 
 
 def test_a_content_abuse_alert_cannot_move_a_deployment_to_a_weaker_filter(tmp_path):

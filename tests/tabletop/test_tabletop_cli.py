@@ -30,7 +30,7 @@ def test_list_shows_every_shipped_scenario(firestop_home):
     assert "leaked-api-key" in table.output and "python -m firestop tabletop run" in table.output
 
 
-def test_list_says_what_drives_each_scenario(firestop_home, monkeypatch):
+def test_list_says_what_drives_each_scenario(firestop_home, monkeypatch, write_scenario, tmp_path):
     """An attack-driven scenario has no alert payloads (its alerts come from the rules): the table says "attack, N
     steps", never "0" alerts; an alert-driven one says how many alerts."""
     import yaml
@@ -39,11 +39,16 @@ def test_list_says_what_drives_each_scenario(firestop_home, monkeypatch):
     rows = {r["name"]: r for r in json.loads(cli("tabletop", "list", "--json").stdout)["scenarios"]}
     attack = yaml.safe_load((SCENARIOS / "leaked-api-key.yaml").read_text())["attack"]
     assert (rows["leaked-api-key"]["driven_by"], rows["leaked-api-key"]["attack_steps"], rows["leaked-api-key"]["alerts"]) == ("attack", len(attack), 0)
-    assert (rows["narrow-escalation"]["driven_by"], rows["narrow-escalation"]["alerts"]) == ("alerts", 1)
     lines = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in cli("tabletop", "list").output.splitlines()
              if line.startswith("│") and line.split("│")[1].strip()}
     assert lines["leaked-api-key"] == f"attack, {len(attack)} step{'' if len(attack) == 1 else 's'}"
-    assert lines["narrow-escalation"] == "1 alert"
+    # every shipped scenario is attack-driven (issue 13): an alert-driven one of the user's own
+    write_scenario(leaked_key(), "typed-alerts.yaml")
+    rows = {r["name"]: r for r in json.loads(cli("tabletop", "list", "--dir", str(tmp_path), "--json").stdout)["scenarios"]}
+    assert (rows["test-leaked-key"]["driven_by"], rows["test-leaked-key"]["alerts"]) == ("alerts", 1)
+    lines = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in cli("tabletop", "list", "--dir", str(tmp_path)).output.splitlines()
+             if line.startswith("│") and line.split("│")[1].strip()}
+    assert lines["test-leaked-key"] == "1 alert"
 
 
 def test_list_flags_an_invalid_file_and_exits_2(firestop_home, write_scenario, tmp_path):

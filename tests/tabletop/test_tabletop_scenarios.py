@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -19,8 +20,26 @@ SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 GENERIC = [p for p in SHIPPED if not p.stem.startswith("ai-")]
 
 
-def run(name: str, home: Path) -> dict:
-    return run_scenario(SCENARIOS / f"{name}.yaml", home=home, run_id=f"test-{name}")
+@pytest.fixture(scope="module")
+def _shipped_runs() -> dict:
+    """name -> (home, scorecard) of each shipped scenario this module (this worker) has run."""
+    return {}
+
+
+@pytest.fixture
+def run(_shipped_runs, firestop_home):
+    """``run(name) -> scorecard``: the shipped scenario ``name`` run once per module, in the FIRESTOP_HOME
+    (``firestop_home``) of the first test that asks, with run ID ``run``; each test gets its own deep copy of the
+    card (its files stay in that home). The parametrized check and the scenario's own test judge one run, as a
+    scenario run is deterministic (virtual clock, seeded faults): running it again would only repeat the work."""
+
+    def card_of(name: str) -> dict:
+        if name not in _shipped_runs:
+            _shipped_runs[name] = (firestop_home, run_scenario(SCENARIOS / f"{name}.yaml", home=firestop_home, run_id="run"))
+        return copy.deepcopy(_shipped_runs[name][1])
+
+    card_of.home = lambda name: _shipped_runs[name][0]
+    return card_of
 
 
 def test_there_is_a_scenario_per_shipped_playbook():
@@ -45,13 +64,18 @@ def test_every_shipped_scenario_runs_from_attack_activity_alone():
 
 
 @pytest.mark.parametrize("path", GENERIC, ids=[p.stem for p in GENERIC])
-def test_shipped_scenario_meets_every_expectation(path, firestop_home):
-    check_shipped_scenario(path, firestop_home)
+def test_shipped_scenario_meets_every_expectation(path, run):
+    card = run(path.stem)
+    check_shipped_card(card, run.home(path.stem))
 
 
 def check_shipped_scenario(path: Path, firestop_home: Path) -> dict:
     """Run a shipped scenario: every expectation met, scorecard files and records written (returns the card)."""
-    card = run_scenario(path, home=firestop_home, run_id="run")
+    return check_shipped_card(run_scenario(path, home=firestop_home, run_id="run"), firestop_home)
+
+
+def check_shipped_card(card: dict, firestop_home: Path) -> dict:
+    """The checks of :func:`check_shipped_scenario` on the card of a run (run ID ``run``) in ``firestop_home``."""
     missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
     assert card["result"] == "met" and not missed, missed
     assert card["missed"] == 0 and card["met"] == len(card["expectations"]) > 0
@@ -90,8 +114,8 @@ def assert_one_time_format(markdown: str) -> None:
     assert instants and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC", i) for i in instants), instants
 
 
-def test_leaked_key_scorecard(firestop_home):
-    card = run("leaked-api-key", firestop_home)
+def test_leaked_key_scorecard(run):
+    card = run("leaked-api-key")
     assert card["metrics"]["mttd_s"] == 0.0  # the alert reached Firestop when it fired (in process)
     assert 0 < card["metrics"]["mttc_s"] <= 30 and card["metrics"]["mtta_s"] is None
     detection = card["detection"]
@@ -121,9 +145,9 @@ def test_leaked_key_scorecard(firestop_home):
     assert by_check["forbidden: operation accounts.update on *contoso-openai-dev*"]["actual"] == 0
 
 
-def test_throttling_scorecard_shows_the_faults_absorbed(firestop_home):
-    calm = run("leaked-api-key", firestop_home)
-    card = run("throttling", firestop_home)
+def test_throttling_scorecard_shows_the_faults_absorbed(run):
+    calm = run("leaked-api-key")
+    card = run("throttling")
     fired = card["faults"]["fired"]
     throttled = [f for f in fired if f["operation"] == "accounts.regenerateKey"]
     assert [f["status"] for f in throttled] == [429, 429] and all(f["source"] == "scripted" for f in throttled)
@@ -134,8 +158,8 @@ def test_throttling_scorecard_shows_the_faults_absorbed(firestop_home):
     assert "fault(s) fired" in Path(card["files"]["markdown"]).read_text()
 
 
-def test_rejected_approval_scorecard(firestop_home):
-    card = run("rejected-approval", firestop_home)
+def test_rejected_approval_scorecard(run):
+    card = run("rejected-approval")
     (approval,) = card["approvals"]
     assert approval["step"] == "lock-network" and approval["outcome"] == "rejected"
     assert approval["waited_s"] == pytest.approx(120.0)
@@ -167,8 +191,8 @@ def test_rejected_approval_scorecard(firestop_home):
     assert "<td>reminder</td><td>oid-alice, grp-secops-oncall</td><td>lock-network</td>" in page and "Nobody was paged" not in page
 
 
-def test_missing_permission_scorecard_names_the_action(firestop_home):
-    card = run("missing-permission", firestop_home)
+def test_missing_permission_scorecard_names_the_action(run):
+    card = run("missing-permission")
     # the old key's 401 storm after the rotation also opens anomalous-usage incidents; their locks are refused too
     missing = next(m for m in card["permissions_missing"] if m["action"] == "Microsoft.CognitiveServices/accounts/write")
     assert missing["action"] == "Microsoft.CognitiveServices/accounts/write" and missing["count"] >= 1
@@ -176,8 +200,8 @@ def test_missing_permission_scorecard_names_the_action(firestop_home):
     assert "`Microsoft.CognitiveServices/accounts/write`" in Path(card["files"]["markdown"]).read_text()
 
 
-def test_public_network_exposure_touches_only_the_dev_account(firestop_home):
-    card = run("public-network-exposure", firestop_home)
+def test_public_network_exposure_touches_only_the_dev_account(run):
+    card = run("public-network-exposure")
     requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())
     patched = {r["path"].rsplit("/", 1)[-1] for r in requests if r["operation"] == "accounts.update"}
     assert patched == {"contoso-openai-dev"}
@@ -185,8 +209,8 @@ def test_public_network_exposure_touches_only_the_dev_account(firestop_home):
     assert 20 <= card["detection"]["mttd_s"] <= 21  # the Activity Log's submission delay; the alert evaluates on arrival
 
 
-def test_anomalous_usage_blocks_the_caller_the_rule_named(firestop_home):
-    card = run("anomalous-usage", firestop_home)
+def test_anomalous_usage_blocks_the_caller_the_rule_named(run):
+    card = run("anomalous-usage")
     by = {e["check"]: e for e in card["expectations"]}
     evidence = by["step block-ips succeeded"]["evidence"]
     assert by["step block-ips succeeded"]["met"]
@@ -196,8 +220,8 @@ def test_anomalous_usage_blocks_the_caller_the_rule_named(firestop_home):
     assert {r["network"] for r in blocked} == {"203.0.113.140/32"}, evidence
 
 
-def test_suspicious_key_access_waits_for_the_on_call_approval(firestop_home):
-    card = run("suspicious-key-access", firestop_home)
+def test_suspicious_key_access_waits_for_the_on_call_approval(run):
+    card = run("suspicious-key-access")
     (approval,) = card["approvals"]
     assert (approval["step"], approval["outcome"], approval["waited_s"]) == ("revoke-principal", "approved", 300.0)
     assert approval["answers"][0]["by"] == "oid-alice" and approval["answers"][0]["outcome"] == "sent"
@@ -206,8 +230,8 @@ def test_suspicious_key_access_waits_for_the_on_call_approval(firestop_home):
     assert card["metrics"]["mttc_s"] > card["metrics"]["mtta_s"]  # containment ends after the human decided
 
 
-def test_without_a_diagnostic_setting_the_attack_is_not_detected_and_the_gap_is_named(firestop_home):
-    card = run("leaked-api-key-no-diagnostics", firestop_home)
+def test_without_a_diagnostic_setting_the_attack_is_not_detected_and_the_gap_is_named(run):
+    card = run("leaked-api-key-no-diagnostics")
     detection = card["detection"]
     assert detection["detected"] is False and card["alerts"] == [] and card["incidents"] == []
     assert detection["requests"]["served"] == detection["requests"]["malicious"] == 400
@@ -217,8 +241,8 @@ def test_without_a_diagnostic_setting_the_attack_is_not_detected_and_the_gap_is_
     assert coverage["diagnostic logs reach Log Analytics"] == "gap"
 
 
-def test_content_abuse_notification_is_shown_not_sent(firestop_home):
-    card = run("content-abuse", firestop_home)
+def test_content_abuse_notification_is_shown_not_sent(run):
+    card = run("content-abuse")
     (note,) = card["notifications"]
     # the shipped ai-jailbreak rule (lower threshold) also fires on these refusals and opens its own incident
     incident = next(i for i in card["incidents"] if i["playbook"] == "content-abuse")
@@ -226,16 +250,16 @@ def test_content_abuse_notification_is_shown_not_sent(firestop_home):
     assert "the on-call channel would have received" in Path(card["files"]["markdown"]).read_text()
 
 
-def test_apim_consumer_is_detected_from_the_gateway_rows_and_suspended_alone(firestop_home):
+def test_apim_consumer_is_detected_from_the_gateway_rows_and_suspended_alone(run):
     """narrow-apim-consumer: the workspace-scoped rule over ApiManagementGatewayLogs targets the account behind the
     gateway, names the consumer and the caller (dimensions), and the consumer's suspension cuts the attacker off at
     the gateway while the chatbot's own subscription keeps being served."""
-    card = run("narrow-apim-consumer", firestop_home)
+    card = run("narrow-apim-consumer")
     detection = card["detection"]
     (fired,) = [r for r in detection["rules"] if r["condition"] == "Fired"]
     assert fired["rule"].startswith("aoai-anomalous-usage-apim") and fired["kind"] == "scheduledQueryRules"
     # 120 s ingestion, then the next 5-minute evaluation once more than 50 of the caller's rows were in
-    assert 120 < detection["mttd_s"] <= 420 and "every 300 s" in fired["why"] and "partner-acme" in fired["why"]
+    assert 120 < detection["mttd_s"] <= 420 and "every 300.0 s" in fired["why"] and "partner-acme" in fired["why"]
     record = json.loads((Path(card["run_dir"]) / "records" / f"{card['incidents'][0]['incident_id']}.json").read_text())
     assert [t.lower() for t in record["alert"]["target_ids"]] == [ACCOUNT.lower()]  # the account, not the workspace
     assert record["alert"]["indicators"]["apim_subscriptions"] == ["partner-acme"]
