@@ -101,6 +101,9 @@ from .store import Store, from_text, to_text
 log = logging.getLogger("firestop.serve")
 
 TIMER_TRIGGER = "timerTrigger"
+#: The Functions host calls its ``warmupTrigger`` function when an instance starts, before traffic (Microsoft Learn,
+#: "Azure Functions warmup trigger"); :meth:`FunctionsServer.start` does the same once, before it listens.
+WARMUP_TRIGGER = "warmupTrigger"
 KEY_ENV = "FIRESTOP_FUNCTION_KEY"
 KEY_FILE = "function-key"
 KEY_HEADER = "x-functions-key"
@@ -484,6 +487,7 @@ class FunctionsServer:
         self._timer_lock = threading.Lock()
         self._timer_store: Store | None = Store(host.db_path) if self.timers else None
         self._thread: threading.Thread | None = None
+        self._warmed = False
 
     # -- lifecycle ----------------------------------------------------------
     @property
@@ -497,6 +501,7 @@ class FunctionsServer:
 
     def start(self) -> "FunctionsServer":
         if self._thread is None:
+            self._warm_up()
             with self._rpc_lock:
                 self.rpc.start()
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
@@ -504,6 +509,22 @@ class FunctionsServer:
             self._thread.start()
             self.driver.start()
         return self
+
+    def _warm_up(self) -> None:
+        """Call the app's ``warmupTrigger`` functions (the trigger gets a ``WarmUpContext``), once, before listening:
+        the first requests then find what they load lazily already loaded. A failing one is logged, never fatal."""
+        if self._warmed:
+            return
+        self._warmed = True
+        from azure.functions.warmup import WarmUpContext
+
+        for entry in index_app(self.app).others.values():
+            if entry.kind != WARMUP_TRIGGER:
+                continue
+            try:
+                invoke_function(self.app, entry.name, WarmUpContext())
+            except Exception:  # noqa: BLE001 - an optimisation: the functions still load everything lazily
+                log.exception("warmup function %s failed", entry.name)
 
     def stop(self, driver_grace: float = 10.0) -> None:
         """Stop accepting requests, then stop the driver and let running timer functions end
