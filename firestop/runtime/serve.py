@@ -471,6 +471,9 @@ class FunctionsServer:
         self.function_key = function_key
         self.route_prefix = route_prefix.strip("/")
         self.routes = http_routes(app)
+        # (method, path below the prefix) -> (route, its values) or None: the first route that takes it. Routes are
+        # fixed once built, so a path resolves the same every time; bounded (cleared when full).
+        self._resolved: dict[tuple[str, str], tuple[HttpRoute, dict[str, str]] | None] = {}
         self.timers = timer_functions(app)
         self._timer_by_name = {t.function: t for t in self.timers}
         self._local_next: dict[str, datetime | None] = {}
@@ -648,10 +651,9 @@ class FunctionsServer:
         if path.rstrip("/") + "/" == prefix or not path.startswith(prefix):
             return Response(404, {}, b"")
         relative = path[len(prefix):].strip("/")
-        for route in self.routes:
-            values = route.match(relative)
-            if values is None or (route.methods is not None and method not in route.methods):
-                continue
+        found = self._route_for(method, relative)
+        if found is not None:
+            route, values = found
             # ANONYMOUS routes of this app are the people's (the API, the console): on Azure App Service
             # authentication stands in front of them. Here, without its stand-in (--auth-jwks), the principal
             # header is believed from loopback peers, so a request that claims an identity must also hold the
@@ -665,6 +667,27 @@ class FunctionsServer:
                 note(caller="function-key")  # a principal the function's trust gate believes replaces it
             return ("route", (route, values))
         return Response(404, {}, b"")
+
+    def _route_for(self, method: str, relative: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        """The first route taking ``method`` on ``relative`` and its values (remembered: every request of a storm
+        resolves its path twice, precheck and handle, against every route), else None."""
+        key = (method, relative)
+        try:
+            hit = self._resolved[key]
+            return None if hit is None else (hit[0], dict(hit[1]))  # the caller's own copy of the values
+        except KeyError:
+            pass
+        found = None
+        for route in self.routes:
+            values = route.match(relative)
+            if values is not None and (route.methods is None or method in route.methods):
+                found = (route, values)
+                break
+        if len(relative) <= 256:  # ids of the paths that repeat are short; a long one is not worth keeping
+            if len(self._resolved) >= 1024:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return None if found is None else (found[0], dict(found[1]))
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes, peer: str | None = None) -> Response:
         """Answer one request (called on server threads). ``peer``: the connection's remote address, stamped on
