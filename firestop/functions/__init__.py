@@ -14,7 +14,8 @@ from firestop.functions.http_events import bp as http_events
 from firestop.functions.http_responders import bp as http_responders
 from firestop.functions.orchestrators import bp as orchestrators
 from firestop.functions.tabletop_timer import bp as tabletop_timer
+from firestop.functions.warmup import bp as warmup
 
-blueprints = (orchestrators, entities, activities, http_alerts, http_events, http_api, http_responders, http_console, tabletop_timer, audit)
+blueprints = (orchestrators, entities, activities, http_alerts, http_events, http_api, http_responders, http_console, tabletop_timer, audit, warmup)
 
 __all__ = ["blueprints"]

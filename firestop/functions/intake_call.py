@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,15 @@ MAX_AFTER_CLOSE = 100
 _SAMPLE = 20
 
 
+#: How long a playbook file's in-place edit may go unnoticed (seconds, ``time.monotonic``): the folder itself is
+#: stat-ed on every call (a file added, removed or renamed into place — how editors and deployments write — is
+#: seen at once), each file only this often (a scandir and a stat per file were a tenth of a correlated alert's
+#: webhook).
+ROUTES_RECHECK_SECONDS = 1.0
+#: directory -> (the folder's (mtime_ns, inode), routes, monotonic time its files were stat-ed)
+_checked: dict[str, tuple[tuple[int, int], tuple[str, ...], float]] = {}
+
+
 @lru_cache(maxsize=8)
 def _routes_of(directory: str, stamp: tuple) -> tuple[str, ...]:
     from firestop.playbooks import load_playbooks_lenient
@@ -36,16 +46,34 @@ def _routes_of(directory: str, stamp: tuple) -> tuple[str, ...]:
     return tuple(sorted(f"playbook:{p.name.strip().lower()}" for p in playbooks))
 
 
-def playbook_routes() -> tuple[str, ...]:
-    """``playbook:<name>`` of every valid playbook of ``FIRESTOP_PLAYBOOKS`` (re-read when a file changes)."""
+def playbook_routes(*, now: float | None = None) -> tuple[str, ...]:
+    """``playbook:<name>`` of every valid playbook of ``FIRESTOP_PLAYBOOKS``, read again when a file is added,
+    removed or renamed (at the next call) or changed in place (name, mtime, size: within
+    :data:`ROUTES_RECHECK_SECONDS`). ``now``: a ``time.monotonic`` reading (tests). An unreadable folder has no
+    routes."""
     from firestop.settings import get_settings
 
     directory = str(get_settings().playbooks_dir)
+    now = time.monotonic() if now is None else now
     try:
-        stamp = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(directory)))
+        folder = os.stat(directory)
     except OSError:
+        _checked.pop(directory, None)
         return ()
-    return _routes_of(directory, stamp)
+    version = (folder.st_mtime_ns, folder.st_ino)
+    hit = _checked.get(directory)
+    if hit is not None and hit[0] == version and 0 <= now - hit[2] < ROUTES_RECHECK_SECONDS:
+        return hit[1]
+    try:
+        stamp = tuple(sorted((e.name, st.st_mtime_ns, st.st_size) for e in os.scandir(directory) for st in (e.stat(),)))
+    except OSError:
+        _checked.pop(directory, None)
+        return ()
+    routes = _routes_of(directory, stamp)
+    if len(_checked) >= 8:  # one folder in practice; bounded for test runs with many
+        _checked.clear()
+    _checked[directory] = (version, routes, now)
+    return routes
 
 
 def _entry_event(entry: dict[str, Any], received: Any) -> dict[str, Any]:

@@ -272,6 +272,11 @@ class LocalDurableHost:
         self._heartbeat: threading.Thread | None = None
         self._closed = threading.Event()
         self._histories: "collections.OrderedDict[str, _History]" = collections.OrderedDict()
+        # (store version, earliest timer due or None) when a look at the whole store found no inbox row due, no
+        # activity and no entity operation (whoever's): until the store changes or that timer falls due nothing
+        # can become runnable, so a driver woken for nothing (serve wakes it after every HTTP function) reads
+        # one pragma instead of the queue tables. Lease expiry needs no look: only a non-empty queue has leases.
+        self._quiet: tuple[tuple[int, int], datetime | None] | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ client API
@@ -443,7 +448,25 @@ class LocalDurableHost:
 
     def next_timer_due(self) -> datetime | None:
         """Fire time (aware UTC) of the earliest pending durable timer of any instance, or None."""
+        quiet = self._quiet
+        if quiet is not None and self._store.version() == quiet[0]:
+            return quiet[1]
         return from_text(self._store.next_due())
+
+    def _is_quiet(self) -> bool:
+        """True if nothing can be runnable: the store is unchanged since a look found its queues empty, and the
+        earliest timer it held has not fallen due."""
+        quiet = self._quiet
+        if quiet is None:
+            return False
+        version, due = quiet
+        if due is not None and self._now() >= due:
+            return False
+        return self._store.version() == version
+
+    def _note_quiet(self, version: tuple[int, int]) -> None:
+        """Record that the queues were empty when the store was at ``version`` (read before looking)."""
+        self._quiet = (version, from_text(self._store.next_due()))
 
     @property
     def store_lock(self) -> Any:
@@ -454,8 +477,14 @@ class LocalDurableHost:
     def has_runnable_work(self) -> bool:
         """True if some instance has an event due now or an activity waiting to run
         (whoever holds its lease)."""
-        return (bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
-                or self._store.entity_op_count() > 0)
+        if self._is_quiet():
+            return False
+        version = self._store.version()
+        runnable = (bool(self._store.ready_instances(to_text(self._now()))) or self._store.work_count() > 0
+                    or self._store.entity_op_count() > 0)
+        if not runnable:
+            self._note_quiet(version)
+        return runnable
 
     # ------------------------------------------------------------------ driver
     def run_until_idle(self, instance_id: str | None = None, *, advance_timers: bool = False) -> None:
@@ -477,18 +506,24 @@ class LocalDurableHost:
                 self._release_leases()
 
     def _drive(self, instance_id: str | None, advance_timers: bool) -> None:
+        jump = advance_timers and is_virtual(self.clock)
         while True:
             scope = None if instance_id is None else self._scope(instance_id)
+            if scope is None and self._is_quiet() and (not jump or self._quiet[1] is None):
+                return  # nothing changed since the queues were seen empty (and no timer to jump to)
+            version = self._store.version()
             if self._run_due_episodes(scope):
                 continue
             if self._run_entity_batches():
                 continue
-            work = [w for w in self._store.work()
-                    if (scope is None or w.instance_id in scope) and self._lease(w.instance_id)]
+            queued = self._store.work()
+            work = [w for w in queued if (scope is None or w.instance_id in scope) and self._lease(w.instance_id)]
             if work:
                 self._run_activities(work)
                 continue
-            if advance_timers and is_virtual(self.clock):
+            if not queued and not self._store.ready_instances(to_text(self._now())) and not self._store.entity_op_count():
+                self._note_quiet(version)
+            if jump:
                 due = self._earliest_timer(scope)
                 if due is not None and due > self.clock.now():
                     self.clock.set(due)  # type: ignore[attr-defined]

@@ -101,6 +101,9 @@ from .store import Store, from_text, to_text
 log = logging.getLogger("firestop.serve")
 
 TIMER_TRIGGER = "timerTrigger"
+#: The Functions host calls its ``warmupTrigger`` function when an instance starts, before traffic (Microsoft Learn,
+#: "Azure Functions warmup trigger"); :meth:`FunctionsServer.start` does the same once, before it listens.
+WARMUP_TRIGGER = "warmupTrigger"
 KEY_ENV = "FIRESTOP_FUNCTION_KEY"
 KEY_FILE = "function-key"
 KEY_HEADER = "x-functions-key"
@@ -468,6 +471,9 @@ class FunctionsServer:
         self.function_key = function_key
         self.route_prefix = route_prefix.strip("/")
         self.routes = http_routes(app)
+        # (method, path below the prefix) -> (route, its values) or None: the first route that takes it. Routes are
+        # fixed once built, so a path resolves the same every time; bounded (cleared when full).
+        self._resolved: dict[tuple[str, str], tuple[HttpRoute, dict[str, str]] | None] = {}
         self.timers = timer_functions(app)
         self._timer_by_name = {t.function: t for t in self.timers}
         self._local_next: dict[str, datetime | None] = {}
@@ -484,6 +490,7 @@ class FunctionsServer:
         self._timer_lock = threading.Lock()
         self._timer_store: Store | None = Store(host.db_path) if self.timers else None
         self._thread: threading.Thread | None = None
+        self._warmed = False
 
     # -- lifecycle ----------------------------------------------------------
     @property
@@ -497,6 +504,7 @@ class FunctionsServer:
 
     def start(self) -> "FunctionsServer":
         if self._thread is None:
+            self._warm_up()
             with self._rpc_lock:
                 self.rpc.start()
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
@@ -504,6 +512,22 @@ class FunctionsServer:
             self._thread.start()
             self.driver.start()
         return self
+
+    def _warm_up(self) -> None:
+        """Call the app's ``warmupTrigger`` functions (the trigger gets a ``WarmUpContext``), once, before listening:
+        the first requests then find what they load lazily already loaded. A failing one is logged, never fatal."""
+        if self._warmed:
+            return
+        self._warmed = True
+        from azure.functions.warmup import WarmUpContext
+
+        for entry in index_app(self.app).others.values():
+            if entry.kind != WARMUP_TRIGGER:
+                continue
+            try:
+                invoke_function(self.app, entry.name, WarmUpContext())
+            except Exception:  # noqa: BLE001 - an optimisation: the functions still load everything lazily
+                log.exception("warmup function %s failed", entry.name)
 
     def stop(self, driver_grace: float = 10.0) -> None:
         """Stop accepting requests, then stop the driver and let running timer functions end
@@ -627,10 +651,9 @@ class FunctionsServer:
         if path.rstrip("/") + "/" == prefix or not path.startswith(prefix):
             return Response(404, {}, b"")
         relative = path[len(prefix):].strip("/")
-        for route in self.routes:
-            values = route.match(relative)
-            if values is None or (route.methods is not None and method not in route.methods):
-                continue
+        found = self._route_for(method, relative)
+        if found is not None:
+            route, values = found
             # ANONYMOUS routes of this app are the people's (the API, the console): on Azure App Service
             # authentication stands in front of them. Here, without its stand-in (--auth-jwks), the principal
             # header is believed from loopback peers, so a request that claims an identity must also hold the
@@ -651,6 +674,27 @@ class FunctionsServer:
                 note(caller="function-key")  # a principal the function's trust gate believes replaces it
             return ("route", (route, values))
         return Response(404, {}, b"")
+
+    def _route_for(self, method: str, relative: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        """The first route taking ``method`` on ``relative`` and its values (remembered: every request of a storm
+        resolves its path twice, precheck and handle, against every route), else None."""
+        key = (method, relative)
+        try:
+            hit = self._resolved[key]
+            return None if hit is None else (hit[0], dict(hit[1]))  # the caller's own copy of the values
+        except KeyError:
+            pass
+        found = None
+        for route in self.routes:
+            values = route.match(relative)
+            if values is not None and (route.methods is None or method in route.methods):
+                found = (route, values)
+                break
+        if len(relative) <= 256:  # ids of the paths that repeat are short; a long one is not worth keeping
+            if len(self._resolved) >= 1024:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return None if found is None else (found[0], dict(found[1]))
 
     def handle(self, method: str, raw_path: str, headers: Any, body: bytes, peer: str | None = None) -> Response:
         """Answer one request (called on server threads). ``peer``: the connection's remote address, stamped on

@@ -252,6 +252,14 @@ class Store:
             self._depth = 0
             self._conn.execute("COMMIT")
 
+    def version(self) -> tuple[int, int]:
+        """A value that differs after any commit to the file, by any connection: SQLite's ``PRAGMA data_version``
+        (changes committed by *other* connections, https://www.sqlite.org/pragma.html#pragma_data_version) and
+        this connection's ``total_changes`` (rows it changed, including rolled-back ones: a spurious difference
+        costs a query, never a missed change). Waits for a transaction of this connection in progress."""
+        with self.lock:
+            return self._conn.execute("PRAGMA data_version").fetchone()[0], self._conn.total_changes
+
     def _q(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self.lock:
             return self._conn.execute(sql, args).fetchall()

@@ -149,7 +149,12 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
         from firestop.settings import get_settings
 
         home = get_settings().home
-    path = Path(home) / SEAL_KEY_FILE
+    path = _key_paths.get(home)
+    if path is None:
+        path = Path(home) / SEAL_KEY_FILE
+        if len(_key_paths) >= 64:
+            _key_paths.clear()
+        _key_paths[home] = path
     stored = _stored_key(path)
     if stored is not None:
         return stored
@@ -175,23 +180,26 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
 #: the webhook loads the key on every request, and rereading + rehashing it was a few percent of intake.
 _from_env: dict[str, SealKey] = {}
 _from_file: dict[str, tuple[tuple[int, int, int, int], SealKey]] = {}
+#: FIRESTOP_HOME (as given) -> its key file's path, built once (a path join was a third of a cached load).
+_key_paths: dict[Any, Path] = {}
 
 
 def _stored_key(path: Path) -> SealKey | None:
     """The key stored at ``path`` (None if there is none), reread only when the file's inode, size, mtime or
     ctime changed (a replaced or rewritten key file is noticed at the next call). Raises SealKeyError."""
+    name = str(path)
     try:
-        st = path.stat()
+        st = os.stat(name)
     except FileNotFoundError:
         return None
     stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    hit = _from_file.get(str(path))
+    hit = _from_file.get(name)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     key = SealKey(_valid(path.read_text().strip(), str(path)), f"stored in {path}")
     if len(_from_file) >= 64:  # one entry per FIRESTOP_HOME in practice; bounded for test runs with many
         _from_file.clear()
-    _from_file[str(path)] = (stamp, key)
+    _from_file[name] = (stamp, key)
     return key
 
 

@@ -13,6 +13,7 @@ from firestop.runtime import speedups
 from firestop.runtime.history import format_timestamp
 
 SDK = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
+STATUS = importlib.import_module("azure.durable_functions.models.DurableOrchestrationStatus")
 
 
 def setup_module() -> None:
@@ -43,6 +44,19 @@ def test_install_is_idempotent_and_reversible():
     speedups.install()
     assert SDK.dt_parse is memoised and speedups.installed()
     speedups.uninstall()
-    assert SDK.dt_parse is dateutil_parse and not speedups.installed()
+    assert SDK.dt_parse is dateutil_parse and STATUS.dt_parse is dateutil_parse and not speedups.installed()
     speedups.install()
     assert speedups.installed()
+
+
+def test_the_clients_status_answers_share_the_memo():
+    speedups.install()
+    assert STATUS.dt_parse is SDK.dt_parse
+    created, updated = "2026-11-29T03:20:00.123456Z", "2026-11-29T03:21:07.5+00:00"
+    status = STATUS.DurableOrchestrationStatus.from_json(
+        {"name": "incident", "instanceId": "i1", "createdTime": created, "lastUpdatedTime": updated,
+         "runtimeStatus": "Running"})
+    assert status.created_time == dateutil_parse(created) and status.last_updated_time == dateutil_parse(updated)
+    hits = SDK.dt_parse.cache_info().hits
+    STATUS.DurableOrchestrationStatus.from_json({"instanceId": "i1", "createdTime": created, "runtimeStatus": "Running"})
+    assert SDK.dt_parse.cache_info().hits == hits + 1
