@@ -209,3 +209,24 @@ def type_key(resource_id: str) -> str:
         return parse(resource_id).type_key
     except ValueError:
         return ""
+
+
+#: Resource group names (Microsoft Learn, "Naming rules and restrictions for Azure resources",
+#: Microsoft.Resources/resourcegroups): 1-90 characters of "underscores, hyphens, periods, parentheses, and
+#: letters or digits" (Unicode letters and digits count: the REST spec's pattern is ``^[-\w\._\(\)]+$``);
+#: "can't end with period" — so ``.`` and ``..`` are never names.
+MAX_RESOURCE_GROUP_NAME = 90
+_RESOURCE_GROUP_NAME = __import__("re").compile(r"[-\w.()]{1,90}")
+
+
+def resource_group_name_problem(name: object) -> str | None:
+    """Why ``name`` is not a resource group name (the rules above), or None when it is one."""
+    if not isinstance(name, str) or not name:
+        return "a resource group name is 1-90 characters"
+    if len(name) > MAX_RESOURCE_GROUP_NAME:
+        return f"{name[:40]!r}… is {len(name)} characters; a resource group name has at most 90"
+    if not _RESOURCE_GROUP_NAME.fullmatch(name):
+        return f"{name!r} is not a resource group name (letters, digits, '_', '-', '.', '(' and ')' only)"
+    if name.endswith("."):
+        return f"{name!r} is not a resource group name (it may not end with a period)"
+    return None

@@ -164,12 +164,22 @@ def doctor(
                    playbooks=loaded, principal_id=principal_id,
                    action_group=action_group, app_host=app_host, credential=clients.credential, app=app_name)
     problems = [c for c in checks if c["status"] == D.PROBLEM]
+    from firestop.trust import on_azure
+
+    note = D.not_checked_here(azure=azure, in_app=on_azure())
     if as_json:
-        print_json({"ok": not problems, "checks": checks})
+        print_json({"ok": not problems, "checks": checks, **({"not_checked_here": note} if note else {})})
     else:
-        for c in checks:
-            mark = {"ok": "✔", "problem": "✘", "skipped": "–"}[c["status"]]
-            console.print(f"{mark} {c['check']}: {clean(c['detail'])}", highlight=False, markup=False)
+        headings = {D.THIS_MACHINE: "On this machine (this process's environment and FIRESTOP_HOME"
+                                    + (", not the deployed app's settings):" if note else "):"),
+                    D.AZURE: ("On Azure, through ARM with your sign-in:" if azure else "On the sandbox tenant, through ARM:")}
+        for about in (D.THIS_MACHINE, D.AZURE):
+            console.print(headings[about], highlight=False, markup=False)
+            for c in (c for c in checks if c["about"] == about):
+                mark = {"ok": "✔", "problem": "✘", "skipped": "–"}[c["status"]]
+                console.print(f"  {mark} {c['check']}: {clean(c['detail'])}", highlight=False, markup=False, soft_wrap=True)
+        if note:
+            console.print(note, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_NEEDS_RESPONDER if problems else 0)
 
 

@@ -44,6 +44,7 @@ import azure.functions as func
 from firestop.telemetry.requests import observed
 
 from firestop.functions.tabletop_timer import valid_ncrontab
+from firestop.resource_id import resource_group_name_problem
 from firestop.trust import Role, TrustError, authorize, peer_address
 
 bp = df.Blueprint()
@@ -212,7 +213,11 @@ async def open_drift_incidents(client, audit) -> list[dict[str, Any]]:
 
 #: Most resource groups / accounts one audit request may name.
 MAX_SCOPE_ITEMS = 50
-_RESOURCE_GROUP = __import__("re").compile(r"^[-\w._()]{1,90}$")
+
+
+#: A Cognitive Services account name (Microsoft Learn, "Naming rules and restrictions for Azure resources",
+#: Microsoft.CognitiveServices/accounts): 2-64 alphanumerics and hyphens, starting with an alphanumeric.
+_ACCOUNT_NAME = __import__("re").compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 def narrowed_scope(body: dict[str, Any], env=None) -> tuple[tuple[str, ...], tuple[str, ...], bool] | func.HttpResponse:
@@ -238,8 +243,8 @@ def narrowed_scope(body: dict[str, Any], env=None) -> tuple[tuple[str, ...], tup
         return _error(503, SUBSCRIPTION_ENV, f"{SUBSCRIPTION_ENV} is not set to a subscription ID", "set the app setting to the subscription ID to audit")
     allowed = {g.lower() for g in configured}
     for rg in groups:
-        if not _RESOURCE_GROUP.match(rg):
-            return _error(400, "resource_groups", f"{rg[:90]!r} is not a resource group name (1-90 letters, digits, -_.())", "fix the name")
+        if (problem := resource_group_name_problem(rg)) is not None:
+            return _error(400, "resource_groups", problem, "give resource group names as Azure shows them (az group list --query [].name)")
         if allowed and rg.lower() not in allowed:
             return _error(400, "resource_groups", f"{rg!r} is outside the app's audit scope ({GROUPS_ENV})",
                           f"use one of: {', '.join(configured)}")
@@ -247,8 +252,9 @@ def narrowed_scope(body: dict[str, Any], env=None) -> tuple[tuple[str, ...], tup
     for account in accounts:
         low = account.lower()
         group = low[len(prefix):].split("/", 1)[0] if low.startswith(prefix) else ""
-        if (len(account) > 1024 or not account.isprintable() or not group
-                or "/providers/microsoft.cognitiveservices/accounts/" not in low or (allowed and group not in allowed)):
+        name = low.partition("/providers/microsoft.cognitiveservices/accounts/")[2]
+        if (len(account) > 1024 or not account.isprintable() or not group or resource_group_name_problem(group) is not None
+                or not _ACCOUNT_NAME.fullmatch(name) or (allowed and group not in allowed)):
             return _error(400, "accounts", f"{account[:120]!r} is not an Azure OpenAI account inside the app's audit scope",
                           f"give /subscriptions/{subscription}/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>")
     return groups, accounts, fix

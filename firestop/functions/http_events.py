@@ -24,8 +24,12 @@ no origin **400**. ``WebHook-Request-Callback`` is never followed.
   batch is still accepted (and listed), so nothing is lost; Event Grid does not retry a 400
   (``delivery-and-retry.md``: 400 is not retried), and the named event is the sender's to fix;
 * a ``Microsoft.Graph.AlertCreated`` event is fetched by id (msgraph-sdk, ``GET /v1.0/security/alerts_v2/{id}``,
-  application permission ``SecurityAlert.Read.All``) before intake: a 404 rejects that event (``field``
-  ``data.resourceData.id``, in the 400 above); a 403 records it by id only (unrouted); any other failure is the 503 below;
+  application permission ``SecurityAlert.Read.All``) before intake. Graph's answer for that one alert affects that
+  event only: a 404 or another 4xx naming the request (400, 405, 409, 410, 422 …) rejects it (``field``
+  ``data.resourceData.id``, in the 400 above — the batch's other events are accepted as usual); a 401/403
+  (Firestop's own sign-in or permission) records it by id only (unrouted, logged); a 408/429 or 5xx (transient:
+  Microsoft Graph "throttling" guidance says retry) or a network failure is the 503 below, and the retried batch's
+  accepted events are duplicates;
 * **400**/**413**/**415** for a delivery that is not JSON, too large (1 MB, 5000 events) or not JSON;
 * **401** without the function key (the host); **503** (``Retry-After: 5``) when the store is down:
   Event Grid retries (events accepted before the outage stay accepted and are ``duplicate`` on retry).
@@ -67,15 +71,32 @@ async def _accept_one(client, alert, factory, settings, key):
     return await accept(client, alert, factory=factory, settings=settings, key=key)
 
 
-class _GraphAlertMissing(Exception):
-    """The Graph security alert an AlertCreated event names does not exist (404): the event is rejected."""
+class _GraphAlertRefused(Exception):
+    """Graph answered a 4xx that concerns this event's alert (404 or another non-transient one): the event alone
+    is rejected. ``status``: Graph's HTTP status."""
+
+    def __init__(self, graph_id: str, status: int) -> None:
+        super().__init__(graph_id, status)
+        self.status = status
+
+    @property
+    def reason(self) -> str:
+        return ("no such Graph security alert" if self.status == 404
+                else f"Microsoft Graph refused the fetch of this security alert (HTTP {self.status})")
+
+
+#: Graph statuses that are Firestop's own sign-in or permission, not the event's: the alert is recorded by id only.
+_GRAPH_NOT_PERMITTED = frozenset({401, 403})
+#: 4xx statuses that are transient (timeout, throttling): answered 503 so Event Grid retries the delivery.
+_GRAPH_TRANSIENT_4XX = frozenset({408, 429})
 
 
 def _graph_alert(factory, alert) :
     """The alert a ``Microsoft.Graph.AlertCreated`` event names, fetched by id through msgraph-sdk
     (``GET /v1.0/security/alerts_v2/{id}``, :mod:`firestop.alerts.sources.graph`) and normalised; the event's own
-    record-only alert when the fetch is refused for lack of permission (403: ``SecurityAlert.Read.All`` not granted).
-    Raises :class:`_GraphAlertMissing` for a 404; anything else propagates (answered 503, Event Grid retries)."""
+    record-only alert when the fetch is refused to Firestop (401, or 403: ``SecurityAlert.Read.All`` not granted).
+    Raises :class:`_GraphAlertRefused` for a 404 and any other non-transient 4xx (that event alone is rejected);
+    anything else — 408, 429, 5xx, the network — propagates (answered 503, Event Grid retries)."""
     from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
 
     from firestop.alerts.sources.graph import graph_alert
@@ -89,11 +110,12 @@ def _graph_alert(factory, alert) :
         model = factory.graph(get)
     except Exception as exc:  # noqa: BLE001 — msgraph raises ODataError with the status code
         status = getattr(exc, "response_status_code", None)
-        if status == 404:
-            raise _GraphAlertMissing(graph_id) from None
-        if status == 403:
-            log.warning("Graph alert %r not readable (403): recorded by id only", graph_id)
+        if status in _GRAPH_NOT_PERMITTED:
+            log.warning("Graph alert %r not readable (%s): recorded by id only", graph_id, status)
             return alert
+        if isinstance(status, int) and 400 <= status < 500 and status not in _GRAPH_TRANSIENT_4XX:
+            log.warning("Graph alert %r: Graph answered %s; that event is rejected", graph_id, status)
+            raise _GraphAlertRefused(graph_id, status) from None
         raise
     writer = JsonSerializationWriter()
     writer.write_object_value(None, model)
@@ -135,8 +157,8 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
         if alert is not None and alert.context.get("graphAlertId"):
             try:
                 alert = _graph_alert(factory, alert)
-            except _GraphAlertMissing:
-                rejected.append({"index": index, "field": "data.resourceData.id", "reason": "no such Graph security alert"})
+            except _GraphAlertRefused as exc:
+                rejected.append({"index": index, "field": "data.resourceData.id", "reason": exc.reason})
                 continue
             except AlertPayloadError as exc:
                 rejected.append({"index": index, "field": f"(Graph alert).{exc.field}", "reason": exc.reason})

@@ -38,6 +38,13 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
    a malformed string or a missing package is a problem, and so is no connection string with ``--azure``;
    locally without one it is skipped ("nothing exported"), naming ``FIRESTOP_OTEL_CONSOLE=1``.
 
+Where each check looks (``"about"`` of each result, and the two headed groups of the text output):
+``settings``, ``storage``, ``storage WORM`` and ``telemetry`` read **this machine** — this process's environment
+and ``FIRESTOP_HOME``; ``permissions``, ``app authentication``, ``action group`` and ``alert rules`` read **Azure**
+(or the sandbox tenant) through ARM with this process's credential. So ``doctor --azure`` run from a laptop checks
+the laptop's settings, not the deployed app's: :func:`not_checked_here` says so and where the app's own are checked
+(the app validates its settings at start and logs each bad one; doctor run inside the app reads the app's).
+
 Not checked yet: diagnostic settings.
 """
 
@@ -338,11 +345,28 @@ def check_alert_rules(clients: Any, subscription_id: str, action_group: Optional
     return _result("alert rules", OK, detail, routed=routed, playbooks_without_rule=without)
 
 
+#: Checks that read this machine (this process's environment, FIRESTOP_HOME); the others read Azure through ARM.
+MACHINE_CHECKS = frozenset({"settings", "storage", "storage WORM", "telemetry"})
+THIS_MACHINE, AZURE = "this machine", "azure"
+
+
+def not_checked_here(*, azure: bool, in_app: bool) -> str | None:
+    """What ``doctor --azure`` run outside the deployed app (a laptop) cannot check, and where it is checked; None when
+    there is nothing to say (the sandbox, or doctor running inside the app, whose environment is the app's)."""
+    if not azure or in_app:
+        return None
+    return ("Not checked from here: the deployed app's own settings, storage and telemetry — the checks above read this "
+            "machine's environment, not the app's. The app validates its settings at start (a wrong or missing one stops "
+            "it, its log names each; README 'Deploy to Azure' step 5); run doctor inside the app to check them there. "
+            "From here, ARM shows the app's authentication (--app <rg>/<function app name>) and where alerts go "
+            "(--action-group <rg>/<name> --app-host <app>.azurewebsites.net).")
+
+
 def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure: bool, home: Path, playbooks: list[Any],
         principal_id: Optional[str], action_group: Optional[str], app_host: Optional[str], credential: Any = None,
         app: Optional[str] = None) -> list[dict[str, Any]]:
-    """Every check, in order (see the module docstring)."""
-    return [
+    """Every check, in order (see the module docstring), each with ``"about"``: :data:`THIS_MACHINE` or :data:`AZURE`."""
+    checks = [
         check_settings(env, on_azure),
         *check_storage(env, on_azure, home, credential if on_azure else None),
         check_permissions(clients, subscription_id, principal_id, playbooks),
@@ -351,3 +375,4 @@ def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure:
         check_alert_rules(clients, subscription_id, action_group, playbooks),
         check_telemetry(env, on_azure),
     ]
+    return [{**c, "about": THIS_MACHINE if c["check"] in MACHINE_CHECKS else AZURE} for c in checks]

@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from firestop.resource_id import resource_group_name_problem
+
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NAME = re.compile(r"^[-\w._()]{1,90}$")
 MAX_SCOPES = 100
@@ -78,7 +80,7 @@ def _split(flag: str, value: str, namespace_type: str, subscription_id: str) -> 
             raise ScopeError(flag, f"{value!r} is in subscription {m.group(1)}, not --subscription {subscription_id}")
         return m.group(2), m.group(3)
     parts = value.split("/")
-    if len(parts) != 2 or not all(_NAME.match(p) for p in parts):
+    if len(parts) != 2 or not all(_NAME.match(p) for p in parts) or resource_group_name_problem(parts[0]) is not None:
         raise ScopeError(flag, f"{value!r} is not <resource group>/<name> or a resource ID")
     return parts[0], parts[1]
 
@@ -96,8 +98,8 @@ def parse(*, subscription: str, resource_groups: list[str], accounts: list[str],
         raise ScopeError("--account", f"at most {MAX_SCOPES} protected scopes")
     out = Scopes(subscription_id=subscription)
     for rg in resource_groups:
-        if not _NAME.match(rg):
-            raise ScopeError("--resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')')")
+        if resource_group_name_problem(rg) is not None:
+            raise ScopeError("--resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.')")
         if rg.lower() not in {g.lower() for g in out.resource_groups}:
             out.resource_groups.append(rg)
     for value in accounts:
@@ -116,8 +118,8 @@ def parse(*, subscription: str, resource_groups: list[str], accounts: list[str],
         rg, name = _split("--workspace", workspace, "Microsoft.OperationalInsights/workspaces", subscription)
         out.resources.append(Resource(rg, f"Microsoft.OperationalInsights/workspaces/{name}"))
     for rg in defender_resource_groups or []:
-        if not _NAME.match(rg):
-            raise ScopeError("--defender-resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')')")
+        if resource_group_name_problem(rg) is not None:
+            raise ScopeError("--defender-resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.')")
         if rg.lower() not in {g.lower() for g in out.defender_resource_groups}:
             out.defender_resource_groups.append(rg)
     if not out.defender_resource_groups:  # Defender for Cloud keeps an account's alerts on the account's resource group

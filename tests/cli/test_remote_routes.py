@@ -29,6 +29,13 @@ RUN = {"day": "manual-2026-11-29", "step": "api-run-031440-ab12"}
     ("run_audit_http", "POST", "audits", {}, {"resource_groups": "rg-ai-prod"}, None, 400, "resource_groups"),
     ("run_audit_http", "POST", "audits", {}, {"resource_groups": ["rg"] * 51}, None, 400, "resource_groups"),
     ("run_audit_http", "POST", "audits", {}, {"resource_groups": ["../etc"]}, None, 400, "resource_groups"),
+    # Azure's rules: 1-90 of letters, digits, _ - . ( ), not ending in a period (so never "." or "..")
+    *[("run_audit_http", "POST", "audits", {}, {"resource_groups": [bad]}, None, 400, "resource_groups")
+      for bad in ("..", ".", "rg-ai-prod.", "rg-ai-prod\n", "", "r" * 91, "rg ai", "rg/x")],
+    ("run_audit_http", "POST", "audits", {}, {"accounts": [SUB + "/resourceGroups/../providers/Microsoft.CognitiveServices/accounts/x1"]},
+     None, 400, "accounts"),
+    ("run_audit_http", "POST", "audits", {}, {"accounts": [SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/.."]},
+     None, 400, "accounts"),
     ("run_audit_http", "POST", "audits", {}, {"accounts": ["/subscriptions/99999999-2222-3333-4444-555555555555/resourceGroups/rg/"
                                                            "providers/Microsoft.CognitiveServices/accounts/elsewhere"]}, None, 400, "accounts"),
     ("run_audit_http", "POST", "audits", {}, {"fix": "yes"}, None, 400, "fix"),

@@ -226,3 +226,27 @@ def test_doctor_checks_that_routed_alert_rules_notify_this_apps_action_group(fir
     rules = {c["check"]: c for c in out["checks"]}["alert rules"]
     assert code == 3 and rules["status"] == "problem", rules
     assert "activity log alert network-opened" in rules["detail"] and "typo (leaked-api-kye) name(s) no loaded playbook" in rules["detail"]
+
+
+def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(firestop_home, monkeypatch):
+    """doctor --azure outside the app reads the laptop's environment for settings/storage/telemetry: the output groups
+    the checks by what they read and says the deployed app's own settings were not checked from here (and where
+    they are). Inside the app (WEBSITE_* set) its environment is the app's: no such note."""
+    for name in ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "300")
+    args = ["doctor", "--azure", "--subscription", "11111111-2222-3333-4444-555555555555"]  # no flag reaching ARM: nothing is called
+    found = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    about = {c["check"]: c["about"] for c in found["checks"]}
+    assert about == {"settings": "this machine", "storage": "this machine", "storage WORM": "this machine", "telemetry": "this machine",
+                     "permissions": "azure", "app authentication": "azure", "action group": "azure", "alert rules": "azure"}
+    assert "not the app's" in found["not_checked_here"] and "--app <rg>/<function app name>" in found["not_checked_here"]
+    text = CliRunner().invoke(app, args).output
+    machine, _, rest = text.partition("On Azure, through ARM with your sign-in:")
+    assert machine.startswith("On this machine (this process's environment and FIRESTOP_HOME, not the deployed app's settings):")
+    assert "✘ settings:" in machine and "app authentication" not in machine
+    assert "– app authentication: give --app <rg>/<function app name>" in rest
+    assert rest.strip().splitlines()[-1].startswith("Not checked from here: the deployed app's own settings, storage and telemetry")
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "fs-prod")
+    inside = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    assert "not_checked_here" not in inside

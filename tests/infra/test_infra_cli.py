@@ -56,6 +56,8 @@ def test_unknown_or_missing_scopes_exit_2_naming_the_flag(firestop_home):
         (("--resource-group", "rg-missing"), "--resource-group: resource group 'rg-missing' does not exist"),
         (("--nsg", "rg-ai-prod/nsg-missing"), "--nsg: no network security group 'nsg-missing'"),
         (("--account", "not a scope"), "--account: 'not a scope' is not <resource group>/<name>"),
+        (("--account", "../contoso-openai-prod"), "--account: '../contoso-openai-prod' is not <resource group>/<name>"),
+        (("--account", "rg-ai-prod/x", "--resource-group", ".."), "--resource-group: '..' is not a resource group name"),
         (("--subscription", "nope", "--account", "rg-ai-prod/contoso-openai-prod"), "--subscription: 'nope' is not a subscription ID"),
         (("--account", "/subscriptions/99999999-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"), "is in subscription 99999999"),
         (("--azure", "--account", "rg-ai-prod/contoso-openai-prod"), "--subscription: required with --azure"),

@@ -53,3 +53,27 @@ def test_rt4_05_a_validation_event_cannot_hide_the_events_after_it():
     with pytest.raises(DeliveryError) as refused:
         read_delivery(json.dumps([validation, real]).encode(), "application/json")
     assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("status", [400, 409, 410])
+def test_a_graph_4xx_for_one_alert_rejects_that_event_only(endpoint, status):
+    """Red-team leftover: Graph answering a 4xx other than 403/404 for one alert made /api/events answer 503 for the
+    whole batch (retried by Event Grid until it gives up). That event alone is rejected; the others are accepted."""
+    env, call = endpoint
+    env.tenant.inject_fault("security.alerts_v2.get", status)  # the first fetch only: the second event's succeeds
+    batch = [_graph_event("ev-refused", REAL_ID), _graph_event("ev-real", REAL_ID)]
+    answer = call("post_events", "events", batch, content_type="application/cloudevents-batch+json")
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 400, body
+    assert body["rejected"] == [{"index": 0, "field": "data.resourceData.id",
+                                 "reason": f"Microsoft Graph refused the fetch of this security alert (HTTP {status})"}], body
+    assert [a["id"] for a in body["accepted"]] == ["ev-real"], body
+
+
+def test_a_graph_401_records_the_alert_by_id_like_a_403(endpoint):
+    """401 is Firestop's own sign-in failing, not the event's fault: the alert is recorded by id, never rejected."""
+    env, call = endpoint
+    env.tenant.inject_fault("security.alerts_v2.get", 401)
+    answer = call("post_events", "events", [_graph_event("ev-401", REAL_ID)], content_type="application/cloudevents-batch+json")
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 200 and [a["id"] for a in body["accepted"]] == ["ev-401"], body
