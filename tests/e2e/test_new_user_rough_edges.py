@@ -337,3 +337,14 @@ def test_a_local_auth_run_and_its_undo_spell_the_value_as_the_plan_does(firestop
     assert undone.exit_code == 0, undone.output
     assert "Undone: restored disableLocalAuth = false" in undone.output
     assert "True" not in ran.output + undone.output and "False" not in ran.output + undone.output
+
+
+def test_a_finished_incident_is_named_by_its_outcome_not_the_durable_runtime_status(firestop_home):
+    """`alert handle` again and `incident approve` of a finished incident said '(Completed)' — Durable's runtime status,
+    a word no other output uses; they now say the incident's status, as `incident list` does."""
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    again = cli("alert", "handle", str(EXAMPLE))
+    assert f"alert already handled as incident {INCIDENT} (contained)" in again.output and "Completed" not in again.output
+    late = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-alice")
+    assert late.exit_code == 2 and "is not waiting for an approval (it is contained)" in late.output, late.output
+    assert f"python -m firestop incident show {INCIDENT}" in late.output and "Completed" not in late.output
