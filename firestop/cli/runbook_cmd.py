@@ -47,6 +47,7 @@ Exit codes (list, plan, permissions): 0 done, 2 bad input (one line naming the f
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from pathlib import Path
 from typing import Any, Optional
@@ -363,7 +364,10 @@ def _failed(out: dict[str, Any], answer: dict[str, Any], what: str, as_json: boo
 def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, run_id: str | None = None) -> None:
     result = applied["result"]
     label = "Applied" if result.get("changed") else "Nothing changed"
-    console.print(f"{label}: {clean(result.get('summary'))}", highlight=False, markup=False)
+    summary = clean(result.get("summary"))
+    if not result.get("changed"):  # most runbooks' own summary already ends "; nothing changed": say it once
+        summary = re.sub(r"[;,]?\s*nothing changed\.?$", "", summary, flags=re.IGNORECASE) or "already as wanted"
+    console.print(f"{label}: {summary}", highlight=False, markup=False)
     checks = (verify.get("result") or {}).get("checks") or []
     if not verify.get("ok") and not checks:
         console.print(f"NOT verified: {_error_line(verify, 'verify')}", highlight=False, markup=False)

@@ -348,3 +348,11 @@ def test_a_finished_incident_is_named_by_its_outcome_not_the_durable_runtime_sta
     late = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-alice")
     assert late.exit_code == 2 and "is not waiting for an approval (it is contained)" in late.output, late.output
     assert f"python -m firestop incident show {INCIDENT}" in late.output and "Completed" not in late.output
+
+
+def test_a_run_that_changes_nothing_says_so_once(firestop_home):
+    """`runbook run` of an already-applied change printed "Nothing changed: local auth already disabled; nothing changed"."""
+    assert cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes").exit_code == 0
+    again = cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes")
+    assert again.exit_code == 0, again.output
+    assert "Nothing changed: local auth already disabled\n" in again.output and again.output.lower().count("nothing changed") == 1
