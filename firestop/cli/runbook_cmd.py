@@ -81,6 +81,24 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return {key: values[0] if len(values) == 1 else values for key, values in collected.items()}
 
 
+def _lists_where_expected(model: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with a single value wrapped in a list where the runbook's parameter is a list: ``--param
+    ips=203.0.113.7`` given once means ``["203.0.113.7"]``, as given twice it collects a list (it was refused with
+    "Input should be a valid list"). ``model``: the runbook's pydantic ``Params`` (None: unchanged)."""
+    import typing
+
+    fields = getattr(model, "model_fields", None) or {}
+    out = dict(params)
+    for key, value in params.items():
+        field = fields.get(key)
+        if field is None or isinstance(value, list):
+            continue
+        kinds = [field.annotation, *typing.get_args(field.annotation)]  # list[str] and list[str] | None alike
+        if any(typing.get_origin(kind) in (list, typing.List) or kind is list for kind in kinds):
+            out[key] = [value]
+    return out
+
+
 def _cli_message(message: str) -> str:
     """A runbook's error in CLI terms: ``params.x`` → ``--param x``, ``target:`` → ``--target:``."""
     if message.startswith("params."):
@@ -130,7 +148,7 @@ def _checked(name: str, target: Optional[str], param: list[str], azure: bool, te
     except UnknownRunbook as exc:
         fail(f"NAME: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     try:
-        params = parse_params(param)
+        params = _lists_where_expected(getattr(runbook, "Params", None), parse_params(param))
     except ValueError as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     if runbook.target_type is not None and not target:

@@ -356,3 +356,15 @@ def test_a_run_that_changes_nothing_says_so_once(firestop_home):
     again = cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes")
     assert again.exit_code == 0, again.output
     assert "Nothing changed: local auth already disabled\n" in again.output and again.output.lower().count("nothing changed") == 1
+
+
+
+def test_a_list_parameter_given_once_is_a_list_of_one(firestop_home):
+    """`--param ips=203.0.113.201` once was refused ("--param ips: Input should be a valid list"); twice it collected
+    a list. Once now means a list of one, for every runbook parameter that is a list."""
+    nsg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.Network/networkSecurityGroups/nsg-ai-apps"
+    plan = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.201", "--json")
+    assert plan.exit_code == 0, plan.output
+    assert "firestop-manual-203.0.113.201_32" in plan.stdout
+    bad = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=not-an-ip")
+    assert bad.exit_code == 2 and "--param ips" in bad.output  # still validated, and named
