@@ -368,3 +368,14 @@ def test_a_list_parameter_given_once_is_a_list_of_one(firestop_home):
     assert "firestop-manual-203.0.113.201_32" in plan.stdout
     bad = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=not-an-ip")
     assert bad.exit_code == 2 and "--param ips" in bad.output  # still validated, and named
+
+
+def test_blocking_one_ip_says_priority_and_two_say_priorities(firestop_home):
+    """content-abuse's step read "denied 203.0.113.200/32 (inbound) at priorities 103"."""
+    nsg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.Network/networkSecurityGroups/nsg-ai-apps"
+    one = cli("runbook", "run", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.201", "--yes")
+    assert one.exit_code == 0, one.output
+    assert "(inbound) at priority 1" in one.output and "priorities" not in one.output
+    two = cli("runbook", "run", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.202", "--param", "ips=203.0.113.203", "--yes")
+    assert two.exit_code == 0, two.output
+    assert "(inbound) at priorities " in two.output
