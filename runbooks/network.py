@@ -449,7 +449,7 @@ class BlockIps(Runbook[BlockIpsParams]):
             before={"securityRules": _without_etags(before)},
             after={"securityRules": _without_etags(after)},
             summary=(
-                f"denied {', '.join(r['network'] for r in create)} ({params.direction.lower()}) at priorities "
+                f"denied {', '.join(r['network'] for r in create)} ({params.direction.lower()}) at priorit{'y' if len(create) == 1 else 'ies'} "
                 f"{', '.join(str(r['priority']) for r in create)}"
                 if create
                 else "every IP already denied; nothing changed"

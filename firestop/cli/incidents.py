@@ -122,7 +122,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
                     f"handling the alert again as incident {instance_id}; the earlier incident {alert.incident_key} is kept")
         if existing is not None and existing.runtime_status in TERMINAL:
             note = (
-                f"alert already handled as incident {instance_id} ({existing.runtime_status}); "
+                f"alert already handled as incident {instance_id} ({_status_of(existing) or existing.runtime_status.lower()}); "
                 "showing its record. Use --rerun to handle it again."
             )
             return view(existing), note
@@ -270,7 +270,8 @@ def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: 
         raise LookupError(f"ID: no incident {instance_id!r}; list them with: python -m firestop incident list") from None
     pending = (status.custom_status or {}).get("pending_approval") if isinstance(status.custom_status, dict) else None
     if status.runtime_status in TERMINAL or not pending:
-        raise LookupError(f"--step: incident {instance_id} is not waiting for an approval ({status.runtime_status})")
+        raise LookupError(f"--step: incident {instance_id} is not waiting for an approval (it is {_status_of(status) or status.runtime_status.lower()}); "
+                          f"see: python -m firestop incident show {instance_id}")
     if pending.get("step") != step:
         raise LookupError(f"--step: incident {instance_id} is waiting for step {pending.get('step')!r}, not {step!r}")
     data = decision_event(instance_id, pending, decision=decision, by=by, groups=groups or [], comment=comment,

@@ -193,7 +193,7 @@ class RemoteApp:
             raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
         if 400 <= status < 500:
-            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix else ""), 2)
+            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""), 2)
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
 
     # -- the responders' API ----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ Exit codes (list, plan, permissions): 0 done, 2 bad input (one line naming the f
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from pathlib import Path
 from typing import Any, Optional
@@ -78,6 +79,24 @@ def parse_params(items: list[str]) -> dict[str, Any]:
             value = text
         collected.setdefault(key, []).append(value)
     return {key: values[0] if len(values) == 1 else values for key, values in collected.items()}
+
+
+def _lists_where_expected(model: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with a single value wrapped in a list where the runbook's parameter is a list: ``--param
+    ips=203.0.113.7`` given once means ``["203.0.113.7"]``, as given twice it collects a list (it was refused with
+    "Input should be a valid list"). ``model``: the runbook's pydantic ``Params`` (None: unchanged)."""
+    import typing
+
+    fields = getattr(model, "model_fields", None) or {}
+    out = dict(params)
+    for key, value in params.items():
+        field = fields.get(key)
+        if field is None or isinstance(value, list):
+            continue
+        kinds = [field.annotation, *typing.get_args(field.annotation)]  # list[str] and list[str] | None alike
+        if any(typing.get_origin(kind) in (list, typing.List) or kind is list for kind in kinds):
+            out[key] = [value]
+    return out
 
 
 def _cli_message(message: str) -> str:
@@ -129,7 +148,7 @@ def _checked(name: str, target: Optional[str], param: list[str], azure: bool, te
     except UnknownRunbook as exc:
         fail(f"NAME: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     try:
-        params = parse_params(param)
+        params = _lists_where_expected(getattr(runbook, "Params", None), parse_params(param))
     except ValueError as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     if runbook.target_type is not None and not target:
@@ -363,7 +382,10 @@ def _failed(out: dict[str, Any], answer: dict[str, Any], what: str, as_json: boo
 def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, run_id: str | None = None) -> None:
     result = applied["result"]
     label = "Applied" if result.get("changed") else "Nothing changed"
-    console.print(f"{label}: {clean(result.get('summary'))}", highlight=False, markup=False)
+    summary = clean(result.get("summary"))
+    if not result.get("changed"):  # most runbooks' own summary already ends "; nothing changed": say it once
+        summary = re.sub(r"[;,]?\s*nothing changed\.?$", "", summary, flags=re.IGNORECASE) or "already as wanted"
+    console.print(f"{label}: {summary}", highlight=False, markup=False)
     checks = (verify.get("result") or {}).get("checks") or []
     if not verify.get("ok") and not checks:
         console.print(f"NOT verified: {_error_line(verify, 'verify')}", highlight=False, markup=False)

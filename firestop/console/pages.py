@@ -187,8 +187,10 @@ def audit_section(audit: dict[str, Any] | None) -> str:
     """The latest audit (``firestop.functions.http_console._latest_audit``'s summary), or "No audit yet"."""
     if not audit:
         return ('<h2 id="audit">Latest audit</h2><p class="mute">No audit yet '
-                '(<code>python -m firestop audit</code>, or the app\'s audit timer).</p>')
-    counts = ", ".join(f"{v} {k}" for k, v in (audit.get("counts") or {}).items())
+                '(<code>python -m firestop audit run</code>, or the app\'s audit timer).</p>')
+    # the CLI's words for the three outcomes (audit run: "15 ✔ · 14 ❌ · 0 —"), not the enum values ("not_evaluable")
+    words = {"pass": "passed", "fail": "findings", "not_evaluable": "not evaluable"}
+    counts = ", ".join(f"{v} {words.get(k, k)}" for k, v in (audit.get("counts") or {}).items())
     parts = [f'<h2 id="audit">Latest audit</h2><p>{h(audit.get("audit_id"))} · {h(_clock(audit.get("at")))} · {h(counts)}'
              f' · drift: {h(audit.get("new_drift"))} new, {h(audit.get("fixed"))} fixed</p>']
     findings = audit.get("findings") or []

@@ -337,3 +337,45 @@ def test_a_local_auth_run_and_its_undo_spell_the_value_as_the_plan_does(firestop
     assert undone.exit_code == 0, undone.output
     assert "Undone: restored disableLocalAuth = false" in undone.output
     assert "True" not in ran.output + undone.output and "False" not in ran.output + undone.output
+
+
+def test_a_finished_incident_is_named_by_its_outcome_not_the_durable_runtime_status(firestop_home):
+    """`alert handle` again and `incident approve` of a finished incident said '(Completed)' — Durable's runtime status,
+    a word no other output uses; they now say the incident's status, as `incident list` does."""
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    again = cli("alert", "handle", str(EXAMPLE))
+    assert f"alert already handled as incident {INCIDENT} (contained)" in again.output and "Completed" not in again.output
+    late = cli("incident", "approve", INCIDENT, "--step", "lock-network", "--as", "oid-alice")
+    assert late.exit_code == 2 and "is not waiting for an approval (it is contained)" in late.output, late.output
+    assert f"python -m firestop incident show {INCIDENT}" in late.output and "Completed" not in late.output
+
+
+def test_a_run_that_changes_nothing_says_so_once(firestop_home):
+    """`runbook run` of an already-applied change printed "Nothing changed: local auth already disabled; nothing changed"."""
+    assert cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes").exit_code == 0
+    again = cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes")
+    assert again.exit_code == 0, again.output
+    assert "Nothing changed: local auth already disabled\n" in again.output and again.output.lower().count("nothing changed") == 1
+
+
+
+def test_a_list_parameter_given_once_is_a_list_of_one(firestop_home):
+    """`--param ips=203.0.113.201` once was refused ("--param ips: Input should be a valid list"); twice it collected
+    a list. Once now means a list of one, for every runbook parameter that is a list."""
+    nsg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.Network/networkSecurityGroups/nsg-ai-apps"
+    plan = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.201", "--json")
+    assert plan.exit_code == 0, plan.output
+    assert "firestop-manual-203.0.113.201_32" in plan.stdout
+    bad = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=not-an-ip")
+    assert bad.exit_code == 2 and "--param ips" in bad.output  # still validated, and named
+
+
+def test_blocking_one_ip_says_priority_and_two_say_priorities(firestop_home):
+    """content-abuse's step read "denied 203.0.113.200/32 (inbound) at priorities 103"."""
+    nsg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.Network/networkSecurityGroups/nsg-ai-apps"
+    one = cli("runbook", "run", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.201", "--yes")
+    assert one.exit_code == 0, one.output
+    assert "(inbound) at priority 1" in one.output and "priorities" not in one.output
+    two = cli("runbook", "run", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.202", "--param", "ips=203.0.113.203", "--yes")
+    assert two.exit_code == 0, two.output
+    assert "(inbound) at priorities " in two.output
