@@ -49,6 +49,7 @@ _STR = {str}
 #: not ``float`` (repr and NaN differ), nor subclasses, enums, datetimes, UUIDs (orjson writes some that
 #: the standard library refuses).
 _PLAIN = frozenset({str, int, bool, type(None), dict, list, tuple})
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
 #: Containers looked at before giving the document to the general path (which also catches a cycle).
 _WALK_LIMIT = 100_000
 
@@ -60,23 +61,32 @@ def _kind_of(document: Any) -> int:
     ``str`` and every leaf of a :data:`_PLAIN` type; :data:`_KEYS_STR` when only the first two hold (floats,
     say); :data:`_KEYS_NOT_STR` otherwise: a subclass container (an ``OrderedDict``, a ``StrEnum`` key),
     and a document of more than :data:`_WALK_LIMIT` containers (a cycle, which the general path then
-    reports)."""
+    reports).
+
+    One set of item types per container (C speed); an empty container, or one holding only plain leaves
+    (a list of strings: most of an incident input), is done without building the list of its children."""
     stack = [document]
+    pop, push = stack.pop, stack.extend
     budget = _WALK_LIMIT
     plain = True
     while stack:
-        node = stack.pop()
+        node = pop()
         budget -= 1
         kind = type(node)
         if budget < 0 or (kind is not dict and kind is not list and kind is not tuple):
             return _KEYS_NOT_STR
+        if not node:
+            continue
         if kind is dict:
-            if node and set(map(type, node)) != _STR:
+            if set(map(type, node)) != _STR:
                 return _KEYS_NOT_STR
             node = node.values()
-        if plain and not _PLAIN.issuperset(map(type, node)):
+        types = set(map(type, node))
+        if types <= _PLAIN_LEAVES:
+            continue
+        if plain and not types <= _PLAIN:
             plain = False
-        stack.extend([item for item in node if isinstance(item, _CONTAINERS)])
+        push([item for item in node if isinstance(item, _CONTAINERS)])
     return _PLAIN_DOC if plain else _KEYS_STR
 
 

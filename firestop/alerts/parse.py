@@ -31,7 +31,7 @@ from firestop.alerts.alert import Alert
 from firestop.alerts.body import decode_body
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
-from firestop.alerts.essentials import Essentials, checked_essentials, normalize_signal_type
+from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security
@@ -193,14 +193,10 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
     context = _object(data, "alertContext", "data.alertContext", required=False) or {}
     custom = _object(data, "customProperties", "data.customProperties", required=False) or {}
 
-    # the usual essentials are checked without pydantic's Python callbacks (same result, tests/alerts/
-    # test_alerts_essentials_fast.py); anything else, invalid ones included, goes through the model
-    essentials = checked_essentials(raw_essentials)
-    if essentials is None:
-        try:
-            essentials = Essentials.model_validate(raw_essentials)
-        except ValidationError as exc:
-            raise _essentials_error(exc) from None
+    try:
+        essentials = Essentials.model_validate(raw_essentials)
+    except ValidationError as exc:
+        raise _essentials_error(exc) from None
 
     try:
         target_ids = canonical_targets(essentials.alert_target_ids)
