@@ -90,6 +90,16 @@ _TYPE_SUFFIX = re.compile(r"_[sgdbi]$")  # AzureDiagnostics type suffixes (_s, _
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 # What ipaddress.IPv4Address accepts (no leading zeros), already in canonical form.
 _IPV4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
+#: The octets :data:`_IPV4` accepts ("0".."255", no leading zero), as a set: :func:`_is_plain_ipv4`.
+_OCTETS = frozenset(str(i) for i in range(256))
+
+
+def _is_plain_ipv4(text: str) -> bool:
+    """``_IPV4.fullmatch(text)`` as a bool: four dot-separated octets of :data:`_OCTETS` (a set lookup per octet
+    instead of the pattern's alternations: a third of the time on a search-results column of addresses).
+    ``tests/alerts/test_alerts_indicators_fast.py`` holds the two equal."""
+    parts = text.split(".")
+    return len(parts) == 4 and _OCTETS.issuperset(parts)
 
 
 @lru_cache(maxsize=4096)
@@ -142,7 +152,7 @@ def _ip_or_none(value: str) -> str | None:
         text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
-    if _IPV4.fullmatch(text):  # fast path: search results can hold thousands
+    if _is_plain_ipv4(text):  # fast path: search results can hold thousands
         return text
     try:
         return str(ipaddress.ip_address(text))
@@ -264,7 +274,7 @@ class _Collector:
         """:meth:`ip` of ``row[index]`` for each list ``row`` until more than :data:`MAX_INDICATORS` IPs are
         kept — the same as the general loop, with a plain IPv4 value (the usual cell: no comma, port or
         zone; already canonical) handled inline: a 256 KB log alert's table is one column of them."""
-        ips, raw, seen, plain = self.ips, self._raw_ips, self._seen, _IPV4.fullmatch
+        ips, raw, seen, plain = self.ips, self._raw_ips, self._seen, _is_plain_ipv4
         for row in rows:
             if type(row) is list and index < len(row):
                 value = row[index]

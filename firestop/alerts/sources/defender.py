@@ -155,6 +155,12 @@ def parse_export(body: dict) -> Alert:
 
 # --- Activity Log "Security" event through an action group (common schema) -------------------------
 
+def is_activity_log_security(monitoring_service: str | None) -> bool:
+    """Whether an alert of ``monitoring_service`` is an Activity Log "Security" event, which
+    :func:`enrich_activity_log_security` enriches (every other alert it returns unchanged)."""
+    return (monitoring_service or "").strip().lower() == "activity log - security"
+
+
 def enrich_activity_log_security(alert: Alert) -> Alert:
     """An Activity Log alert of category Security *is* a Defender alert: add its alert type, IPs and route.
 
@@ -162,7 +168,7 @@ def enrich_activity_log_security(alert: Alert) -> Alert:
     alert's fields flat (``severity``, ``compromisedEntity``, ``alertType``/``category``, for AI alerts
     the extended properties too); read tolerantly, never rejecting the alert.
     """
-    if (alert.monitoring_service or "").strip().lower() != "activity log - security":
+    if not is_activity_log_security(alert.monitoring_service):
         return alert
     props = alert.context.get("properties") if isinstance(alert.context.get("properties"), dict) else {}
     alert_type = text(ci(props, "alertType", "AlertType", "category"), 256)
