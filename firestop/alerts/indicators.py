@@ -296,6 +296,8 @@ class _Collector:
                 self.apim_subscription: self.apim_subscriptions}[handler]
 
     def result(self) -> Indicators:
+        if not (self.ips or self.ops or self.principals or self.deployments or self.apim_subscriptions):
+            return _NONE_FOUND  # most contexts name none: one frozen instance for them all
         fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals),
                   ("deployments", self.deployments), ("apim_subscriptions", self.apim_subscriptions))
         # tuples of str built here: nothing to validate again (firestop.alerts.checked)
@@ -310,6 +312,10 @@ class _Collector:
             user_agents=(), end_user_ids=(), applications=(), alert_types=(),
             truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
         ))
+
+
+#: What a context naming no indicator gives (frozen, so shared; equal to ``Indicators()``).
+_NONE_FOUND = built(Indicators, {name: () for name in Indicators.__pydantic_fields__})
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:
