@@ -107,8 +107,13 @@ def canonical_json(document: Any) -> str:
     ``orjson`` (C, sorted keys), whose bytes are the standard library's whenever they are ASCII without
     DEL (the standard library escapes everything else as ``\\uXXXX``); other output, and integers past
     64 bits, take the standard library's encoder. ``tests/trust/test_seal.py`` holds both equal."""
-    if isinstance(document, dict):
-        document = {k: v for k, v in document.items() if k != SEAL_FIELD}
+    return _canonical_bytes(document).decode("ascii")
+
+
+def _canonical_bytes(document: Any) -> bytes:
+    """:func:`canonical_json` as ASCII bytes (what :func:`digest` hashes: orjson's bytes need no decoding)."""
+    if isinstance(document, dict) and (type(document) is not dict or SEAL_FIELD in document):
+        document = {k: v for k, v in document.items() if k != SEAL_FIELD}  # (a plain dict without it: as it is)
     kind = _kind_of(document) if isinstance(document, _CONTAINERS) else _KEYS_NOT_STR
     if kind == _PLAIN_DOC:
         try:
@@ -116,12 +121,12 @@ def canonical_json(document: Any) -> str:
         except TypeError:  # an integer past 64 bits
             fast = b"\x7f"
         if fast.isascii() and b"\x7f" not in fast:
-            return fast.decode("ascii")
+            return fast
     if kind == _KEYS_NOT_STR:
         document = json.loads(json.dumps(document))
-    return _CANONICAL.encode(document)
+    return _CANONICAL.encode(document).encode("ascii")
 
 
 def digest(document: Any) -> str:
     """SHA-256 (64 lowercase hex) of :func:`canonical_json` of ``document``."""
-    return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()
+    return hashlib.sha256(_canonical_bytes(document)).hexdigest()

@@ -205,7 +205,9 @@ def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key:
 
     ``key`` defaults to :func:`load_seal_key` (raises :class:`SealKeyError`)."""
     key = key or load_seal_key()
-    return {**{k: v for k, v in document.items() if k != SEAL_FIELD}, SEAL_FIELD: key.sign(purpose, binding, digest(document))}
+    sealed = {k: v for k, v in document.items() if k != SEAL_FIELD}
+    sealed[SEAL_FIELD] = key.sign(purpose, binding, digest(sealed))
+    return sealed
 
 
 def verify(purpose: Purpose | str, document: Any, *, binding: str, key: SealKey | None = None) -> tuple[bool, str]:
