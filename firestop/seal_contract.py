@@ -49,6 +49,7 @@ _STR = {str}
 #: not ``float`` (repr and NaN differ), nor subclasses, enums, datetimes, UUIDs (orjson writes some that
 #: the standard library refuses).
 _PLAIN = frozenset({str, int, bool, type(None), dict, list, tuple})
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
 #: Containers looked at before giving the document to the general path (which also catches a cycle).
 _WALK_LIMIT = 100_000
 
@@ -60,23 +61,32 @@ def _kind_of(document: Any) -> int:
     ``str`` and every leaf of a :data:`_PLAIN` type; :data:`_KEYS_STR` when only the first two hold (floats,
     say); :data:`_KEYS_NOT_STR` otherwise: a subclass container (an ``OrderedDict``, a ``StrEnum`` key),
     and a document of more than :data:`_WALK_LIMIT` containers (a cycle, which the general path then
-    reports)."""
+    reports).
+
+    One set of item types per container (C speed); an empty container, or one holding only plain leaves
+    (a list of strings: most of an incident input), is done without building the list of its children."""
     stack = [document]
+    pop, push = stack.pop, stack.extend
     budget = _WALK_LIMIT
     plain = True
     while stack:
-        node = stack.pop()
+        node = pop()
         budget -= 1
         kind = type(node)
         if budget < 0 or (kind is not dict and kind is not list and kind is not tuple):
             return _KEYS_NOT_STR
+        if not node:
+            continue
         if kind is dict:
-            if node and set(map(type, node)) != _STR:
+            if set(map(type, node)) != _STR:
                 return _KEYS_NOT_STR
             node = node.values()
-        if plain and not _PLAIN.issuperset(map(type, node)):
+        types = set(map(type, node))
+        if types <= _PLAIN_LEAVES:
+            continue
+        if plain and not types <= _PLAIN:
             plain = False
-        stack.extend([item for item in node if isinstance(item, _CONTAINERS)])
+        push([item for item in node if isinstance(item, _CONTAINERS)])
     return _PLAIN_DOC if plain else _KEYS_STR
 
 
@@ -97,8 +107,13 @@ def canonical_json(document: Any) -> str:
     ``orjson`` (C, sorted keys), whose bytes are the standard library's whenever they are ASCII without
     DEL (the standard library escapes everything else as ``\\uXXXX``); other output, and integers past
     64 bits, take the standard library's encoder. ``tests/trust/test_seal.py`` holds both equal."""
-    if isinstance(document, dict):
-        document = {k: v for k, v in document.items() if k != SEAL_FIELD}
+    return _canonical_bytes(document).decode("ascii")
+
+
+def _canonical_bytes(document: Any) -> bytes:
+    """:func:`canonical_json` as ASCII bytes (what :func:`digest` hashes: orjson's bytes need no decoding)."""
+    if isinstance(document, dict) and (type(document) is not dict or SEAL_FIELD in document):
+        document = {k: v for k, v in document.items() if k != SEAL_FIELD}  # (a plain dict without it: as it is)
     kind = _kind_of(document) if isinstance(document, _CONTAINERS) else _KEYS_NOT_STR
     if kind == _PLAIN_DOC:
         try:
@@ -106,12 +121,12 @@ def canonical_json(document: Any) -> str:
         except TypeError:  # an integer past 64 bits
             fast = b"\x7f"
         if fast.isascii() and b"\x7f" not in fast:
-            return fast.decode("ascii")
+            return fast
     if kind == _KEYS_NOT_STR:
         document = json.loads(json.dumps(document))
-    return _CANONICAL.encode(document)
+    return _CANONICAL.encode(document).encode("ascii")
 
 
 def digest(document: Any) -> str:
     """SHA-256 (64 lowercase hex) of :func:`canonical_json` of ``document``."""
-    return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()
+    return hashlib.sha256(_canonical_bytes(document)).hexdigest()

@@ -83,6 +83,9 @@ def parse_severity(value: object) -> int | None:
 
 
 _SIGNAL_TYPES = {"metric": "Metric", "log": "Log", "activitylog": "Activity Log"}
+_SEPARATORS = re.compile(r"[\s_\-]+")
+#: The spellings Azure Monitor sends, normalised once below (``re.sub`` per alert was a few percent of a parse)
+_KNOWN_SIGNAL_TYPES: dict[str, str | None] = {}
 
 
 def normalize_signal_type(value: str | None) -> str | None:
@@ -93,11 +96,17 @@ def normalize_signal_type(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    known = _KNOWN_SIGNAL_TYPES.get(value)
+    if known is not None:
+        return known
     text = value.strip()
     if not text:
         return None
-    squashed = re.sub(r"[\s_\-]+", "", text).lower()
+    squashed = _SEPARATORS.sub("", text).lower()
     return _SIGNAL_TYPES.get(squashed, text)
+
+
+_KNOWN_SIGNAL_TYPES.update({v: normalize_signal_type(v) for v in ("Metric", "Log", "Activity Log", "ActivityLog", "Security")})
 
 
 def _monitor_condition(value: object) -> object:
@@ -244,3 +253,4 @@ class Essentials(BaseModel):
     @classmethod
     def _severity(cls, value: Any) -> int | None:
         return parse_severity(value)
+

@@ -90,6 +90,16 @@ _TYPE_SUFFIX = re.compile(r"_[sgdbi]$")  # AzureDiagnostics type suffixes (_s, _
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 # What ipaddress.IPv4Address accepts (no leading zeros), already in canonical form.
 _IPV4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
+#: The octets :data:`_IPV4` accepts ("0".."255", no leading zero), as a set: :func:`_is_plain_ipv4`.
+_OCTETS = frozenset(str(i) for i in range(256))
+
+
+def _is_plain_ipv4(text: str) -> bool:
+    """``_IPV4.fullmatch(text)`` as a bool: four dot-separated octets of :data:`_OCTETS` (a set lookup per octet
+    instead of the pattern's alternations: a third of the time on a search-results column of addresses).
+    ``tests/alerts/test_alerts_indicators_fast.py`` holds the two equal."""
+    parts = text.split(".")
+    return len(parts) == 4 and _OCTETS.issuperset(parts)
 
 
 @lru_cache(maxsize=4096)
@@ -142,7 +152,7 @@ def _ip_or_none(value: str) -> str | None:
         text = text[1 : text.index("]")]
     elif text.count(":") == 1:  # v4:port
         text = text.split(":", 1)[0]
-    if _IPV4.fullmatch(text):  # fast path: search results can hold thousands
+    if _is_plain_ipv4(text):  # fast path: search results can hold thousands
         return text
     try:
         return str(ipaddress.ip_address(text))
@@ -264,11 +274,13 @@ class _Collector:
         """:meth:`ip` of ``row[index]`` for each list ``row`` until more than :data:`MAX_INDICATORS` IPs are
         kept — the same as the general loop, with a plain IPv4 value (the usual cell: no comma, port or
         zone; already canonical) handled inline: a 256 KB log alert's table is one column of them."""
-        ips, raw, seen, plain = self.ips, self._raw_ips, self._seen, _IPV4.fullmatch
+        ips, raw, seen, octets = self.ips, self._raw_ips, self._seen, _OCTETS
         for row in rows:
             if type(row) is list and index < len(row):
                 value = row[index]
-                if type(value) is str and len(ips) <= MAX_INDICATORS and value not in raw and plain(value):
+                # _is_plain_ipv4(value), inline: a call per cell was a third of this loop
+                if (type(value) is str and len(ips) <= MAX_INDICATORS and value not in raw
+                        and len(parts := value.split(".")) == 4 and octets.issuperset(parts)):
                     raw.add(value)
                     key = ("ip", value)  # an IPv4 address is its own lower case
                     if key not in seen:
@@ -286,6 +298,8 @@ class _Collector:
                 self.apim_subscription: self.apim_subscriptions}[handler]
 
     def result(self) -> Indicators:
+        if not (self.ips or self.ops or self.principals or self.deployments or self.apim_subscriptions):
+            return _NONE_FOUND  # most contexts name none: one frozen instance for them all
         fields = (("caller_ips", self.ips), ("operation_names", self.ops), ("principal_ids", self.principals),
                   ("deployments", self.deployments), ("apim_subscriptions", self.apim_subscriptions))
         # tuples of str built here: nothing to validate again (firestop.alerts.checked)
@@ -300,6 +314,10 @@ class _Collector:
             user_agents=(), end_user_ids=(), applications=(), alert_types=(),
             truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
         ))
+
+
+#: What a context naming no indicator gives (frozen, so shared; equal to ``Indicators()``).
+_NONE_FOUND = built(Indicators, {name: () for name in Indicators.__pydantic_fields__})
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:

@@ -23,6 +23,7 @@ escapes):
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,7 +35,7 @@ from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
 from firestop.alerts.sources import detect, supported_formats
-from firestop.alerts.sources.defender import enrich_activity_log_security
+from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
 from firestop.alerts.normalize import (
     canonical_targets,
@@ -169,6 +170,23 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
             non-common schema), 413 (over 256 KB), 422 (common schema with a
             missing or invalid field). Never anything else.
     """
+    # The cyclic collector is paused for the whole parse, not only the decode (firestop.alerts.body): a 256 KB
+    # body is ~12,000 lists and strings, freed (by reference counting) when _parse returns with the lean
+    # context; with the collector running, the collections their allocation triggers walked them first — a
+    # fifth of the worst case's parse. Nothing here makes a cycle. Another thread's allocations meanwhile
+    # only wait for the next collection; the pause is bounded by the parse (256 KB at most).
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _parse(payload, keep_context)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
+    """:func:`parse_alert` with the collector as the caller left it."""
     body = decode_body(payload)
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
@@ -207,7 +225,7 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
     # and indicators built by normalisers that only give aware UTC datetimes / tuples of str, custom
     # properties str -> str. So the Alert is built without a second validation (firestop.alerts.checked);
     # tests/alerts hold every parsed alert, fuzzed ones included, equal to Alert.model_validate of its dump.
-    alert = enrich_activity_log_security(built(Alert, dict(
+    fields = dict(
         schema_id=schema_id,
         alert_id=essentials.alert_id,
         rule_name=essentials.alert_rule,
@@ -227,7 +245,12 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
         indicators=extract_indicators(context),
         essentials=essentials,
         context=context,
-    )))
+    )
+    if not keep_context and not is_activity_log_security(essentials.monitoring_service):
+        # nothing reads the raw context past this point: the alert is built once, with the lean context
+        fields["context"] = lean_context(context)
+        return built(Alert, fields)
+    alert = enrich_activity_log_security(built(Alert, fields))
     return alert if keep_context else _without_context(alert)
 
 

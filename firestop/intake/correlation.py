@@ -192,10 +192,18 @@ def route_of(alert) -> str:
     else ``rule:`` + the JSON of ``[alert rule id, rule name]`` (lower-case, stripped): playbooks match on the rule *name*,
     so two alerts of one rule id but different names may select different playbooks and must not share
     an incident (red team 2)."""
-    if alert.routed_playbook:
-        return "playbook:" + alert.routed_playbook
+    playbook = alert.routed_playbook
+    if playbook:
+        return "playbook:" + playbook
+    return _rule_route(alert.rule_id, alert.rule_name)
+
+
+@lru_cache(maxsize=4096)
+def _rule_route(rule_id: str | None, rule_name: str | None) -> str:
+    """``rule:`` + the JSON of ``[rule id, rule name]`` (lower-case, stripped). Pure, so kept: a storm repeats
+    a few rules thousands of times."""
     # JSON, not a joined string: rule id "a|b" + name "c" must not meet id "a" + name "b|c"
-    return "rule:" + _ROUTE_JSON([(r or "").strip().lower() for r in (alert.rule_id, alert.rule_name)])
+    return "rule:" + _ROUTE_JSON([(r or "").strip().lower() for r in (rule_id, rule_name)])
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
@@ -206,7 +214,13 @@ def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
 def alert_keys(alert, key: "CorrelationKey") -> list[str]:
     """The routed correlation keys of a parsed alert (sorted): its targets' scopes under ``key``, each
     narrowed to its route. Its first incident is ``slot_id(alert_keys(alert, key)[0])``."""
-    return sorted(routed_keys(correlation_keys(alert.target_ids, key), route_of(alert)))
+    return list(_sorted_routed_keys(tuple(alert.target_ids), key, route_of(alert)))
+
+
+@lru_cache(maxsize=4096)
+def _sorted_routed_keys(target_ids: tuple[str, ...], key: CorrelationKey, route: str) -> tuple[str, ...]:
+    # pure in its arguments (strings, an enum), so kept: a storm names a few resources and routes thousands of times
+    return tuple(sorted(routed_keys(correlation_keys(target_ids, key), route)))
 
 
 @lru_cache(maxsize=65536)

@@ -68,10 +68,13 @@ class SealKeyError(RuntimeError):
 class SealKey:
     """The app's seal key. ``origin``: ``"environment"``, ``"stored in <path>"`` or ``"generated, stored in <path>"``."""
 
-    __slots__ = ("_secret", "origin", "kid")
+    __slots__ = ("_secret", "_keyed", "origin", "kid")
 
     def __init__(self, secret: str, origin: str) -> None:
         self._secret = secret.encode("utf-8")
+        # HMAC-SHA256 with the key already mixed in: each MAC copies it (the key's own setup, two SHA-256
+        # blocks, was a fifth of a seal)
+        self._keyed = hmac.new(self._secret, digestmod=hashlib.sha256)
         self.origin = origin
         self.kid = hashlib.sha256(b"firestop-seal-kid\n" + self._secret).hexdigest()[:8]
 
@@ -80,7 +83,9 @@ class SealKey:
 
     def _mac(self, purpose: str, binding: str, document_digest: str) -> str:
         message = "\n".join((f"firestop-seal/{_VERSION}", str(purpose), binding, document_digest)).encode("utf-8")
-        raw = hmac.new(self._secret, message, hashlib.sha256).digest()
+        mac = self._keyed.copy()
+        mac.update(message)
+        raw = mac.digest()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
     def sign(self, purpose: Purpose | str, binding: str, document_digest: str) -> str:
@@ -208,7 +213,9 @@ def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key:
 
     ``key`` defaults to :func:`load_seal_key` (raises :class:`SealKeyError`)."""
     key = key or load_seal_key()
-    return {**{k: v for k, v in document.items() if k != SEAL_FIELD}, SEAL_FIELD: key.sign(purpose, binding, digest(document))}
+    sealed = {k: v for k, v in document.items() if k != SEAL_FIELD}
+    sealed[SEAL_FIELD] = key.sign(purpose, binding, digest(sealed))
+    return sealed
 
 
 def verify(purpose: Purpose | str, document: Any, *, binding: str, key: SealKey | None = None) -> tuple[bool, str]:

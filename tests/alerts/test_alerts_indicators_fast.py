@@ -56,3 +56,15 @@ def test_search_results_give_what_reading_every_cell_by_name_gives(columns, rows
 def test_squash_is_cached_and_unchanged():
     assert _squash(" CallerIPAddress_s ") == "calleripaddress" == _squash("caller_ip_address")
     assert _squash.cache_info().maxsize == 4096
+
+
+_OCTET_TEXT = st.sampled_from(["0", "00", "01", "9", "10", "99", "100", "199", "200", "249", "250", "255", "256", "260",
+                               "300", "999", "1000", "", " 1", "1 ", "+1", "-1", "٣", "1\n", "0x1", "a"])
+
+
+@given(st.lists(_OCTET_TEXT, min_size=0, max_size=6).map(".".join) | st.text(alphabet="0123456789.\n ", max_size=18))
+def test_plain_ipv4_check_is_the_pattern(text: str) -> None:
+    from firestop.alerts.indicators import _IPV4, _is_plain_ipv4
+
+    assert _is_plain_ipv4(text) == bool(_IPV4.fullmatch(text))
+    assert _is_plain_ipv4(text) == (text.count(".") == 3 and _slow_ip(text) == text and ":" not in text)

@@ -44,16 +44,22 @@ class Source:
     describe: str
     recognise: Callable[[dict[str, Any]], Recognition | None]
     parse: Callable[[dict[str, Any]], Any] = field(repr=False)
+    #: top-level keys (lower-cased) of which a body ``recognise`` does not answer None for has at least one;
+    #: empty = no such promise. :func:`detect` skips the source for a body with none of them (a common-schema
+    #: alert has only ``schemaId`` and ``data``): ``tests/alerts/test_sources_keys.py`` holds the promise.
+    keys: frozenset[str] = frozenset()
 
 
 SOURCES: list[Source] = []
 
 
-def source(name: str, describe: str, recognise: Callable[[dict[str, Any]], Recognition | None]):
-    """Decorator on a ``parse(body) -> Alert`` function: register it as the source ``name``."""
+def source(name: str, describe: str, recognise: Callable[[dict[str, Any]], Recognition | None],
+           keys: frozenset[str] = frozenset()):
+    """Decorator on a ``parse(body) -> Alert`` function: register it as the source ``name`` (``keys``: see
+    :attr:`Source.keys`)."""
 
     def register(parse: Callable[[dict[str, Any]], Any]):
-        SOURCES.append(Source(name, describe, recognise, parse))
+        SOURCES.append(Source(name, describe, recognise, parse, frozenset(keys)))
         return parse
 
     return register
@@ -72,7 +78,10 @@ def _load() -> list[Source]:
 
 def detect(body: dict[str, Any]) -> tuple[Source, Recognition] | None:
     """The first source recognising ``body`` and its recognition, else None."""
+    present = {str(k).lower() for k in body} if isinstance(body, dict) else set()
     for src in _load():
+        if src.keys and present.isdisjoint(src.keys):
+            continue  # recognise would answer None (Source.keys)
         try:
             found = src.recognise(body)
         except Exception:  # noqa: BLE001 - recognition must never break intake

@@ -109,7 +109,8 @@ def recognise_rest(body: dict) -> Recognition | None:
     return Recognition("Defender for Cloud alert (Security Alerts REST 2022-01-01)", _missing(props, "properties.", _REQUIRED))
 
 
-@source("defender:rest", "Defender for Cloud alert, REST shape (Microsoft.Security/locations/alerts 2022-01-01)", recognise_rest)
+@source("defender:rest", "Defender for Cloud alert, REST shape (Microsoft.Security/locations/alerts 2022-01-01)", recognise_rest,
+        keys=frozenset({"properties"}))
 def parse_rest(body: dict) -> Alert:
     alert = _common(body["properties"], "defender:rest", "properties.",
                     alert_resource_id=text(body.get("id"), 1024),
@@ -129,7 +130,8 @@ def recognise_row(body: dict) -> Recognition | None:
     return Recognition("Log Analytics SecurityAlert row (continuous export to a workspace)", _missing(body, "", required))
 
 
-@source("defender:securityalert", "Log Analytics SecurityAlert row (Defender alert exported to a workspace)", recognise_row)
+@source("defender:securityalert", "Log Analytics SecurityAlert row (Defender alert exported to a workspace)", recognise_row,
+        keys=frozenset({"type", "alertseverity"}))
 def parse_row(body: dict) -> Alert:
     return to_alert(_common(body, "defender:securityalert", "",
                             extra_context={"compromisedEntity": text(ci(body, "CompromisedEntity"))}))
@@ -146,7 +148,8 @@ def recognise_export(body: dict) -> Recognition | None:
     return Recognition("Defender for Cloud alert, continuous-export / workflow-automation shape", _missing(body, "", _REQUIRED))
 
 
-@source("defender:export", "Defender for Cloud alert, continuous export (Event Hubs) or workflow automation relay", recognise_export)
+@source("defender:export", "Defender for Cloud alert, continuous export (Event Hubs) or workflow automation relay", recognise_export,
+        keys=frozenset({"systemalertid", "alerttype"}))
 def parse_export(body: dict) -> Alert:
     return to_alert(_common(body, "defender:export", "",
                             alert_resource_id=text(ci(body, "id"), 1024) if str(ci(body, "id") or "").startswith("/subscriptions/") else None,
@@ -155,6 +158,12 @@ def parse_export(body: dict) -> Alert:
 
 # --- Activity Log "Security" event through an action group (common schema) -------------------------
 
+def is_activity_log_security(monitoring_service: str | None) -> bool:
+    """Whether an alert of ``monitoring_service`` is an Activity Log "Security" event, which
+    :func:`enrich_activity_log_security` enriches (every other alert it returns unchanged)."""
+    return (monitoring_service or "").strip().lower() == "activity log - security"
+
+
 def enrich_activity_log_security(alert: Alert) -> Alert:
     """An Activity Log alert of category Security *is* a Defender alert: add its alert type, IPs and route.
 
@@ -162,7 +171,7 @@ def enrich_activity_log_security(alert: Alert) -> Alert:
     alert's fields flat (``severity``, ``compromisedEntity``, ``alertType``/``category``, for AI alerts
     the extended properties too); read tolerantly, never rejecting the alert.
     """
-    if (alert.monitoring_service or "").strip().lower() != "activity log - security":
+    if not is_activity_log_security(alert.monitoring_service):
         return alert
     props = alert.context.get("properties") if isinstance(alert.context.get("properties"), dict) else {}
     alert_type = text(ci(props, "alertType", "AlertType", "category"), 256)

@@ -62,7 +62,8 @@ def _list(value: Any) -> list[dict]:
     return [v for v in value if isinstance(v, dict)][: MAX_INDICATORS] if isinstance(value, list) else []
 
 
-@source("sentinel:incident", "Microsoft Sentinel incident (automation-rule relay body, or incident REST 2024-03-01)", recognise)
+@source("sentinel:incident", "Microsoft Sentinel incident (automation-rule relay body, or incident REST 2024-03-01)", recognise,
+        keys=frozenset({"objectschematype", "type"}))
 def parse(body: dict) -> Alert:
     incident, prefix = _incident(body)
     assert incident is not None
