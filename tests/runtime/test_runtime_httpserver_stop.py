@@ -11,17 +11,17 @@ from firestop.runtime.httpserver import BoundedHTTPServer, Limits, make_handler
 
 
 class _HeldHandler(logging.Handler):
-    """Records ``request`` lines; the first one waits for ``release`` (a log writer that is slow right then)."""
+    """Records ``request`` lines; the first one waits for ``unblock`` (a log writer that is slow right then)."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.entered = threading.Event()
-        self.release = threading.Event()
+        self.unblock = threading.Event()
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.entered.set()
-        assert self.release.wait(30)
+        assert self.unblock.wait(30)
         self.lines.append(record.getMessage())
 
 
@@ -31,7 +31,8 @@ def test_server_close_waits_for_the_line_of_an_answer_the_client_already_has():
     serving.start()
     held = _HeldHandler()
     logger = logging.getLogger("firestop.http")
-    level, logger.level = logger.level, logging.INFO
+    level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel clears the loggers' isEnabledFor cache; assigning .level does not
     logger.addHandler(held)
     try:
         port = server.server_address[1]
@@ -43,11 +44,11 @@ def test_server_close_waits_for_the_line_of_an_answer_the_client_already_has():
         closer.start()
         closer.join(0.3)
         assert closer.is_alive(), "server_close returned while an answered request's line was still unwritten"
-        held.release.set()
+        held.unblock.set()
         closer.join(30)
         assert not closer.is_alive()
         assert len(held.lines) == 1 and "status=200" in held.lines[0]
     finally:
-        held.release.set()
+        held.unblock.set()
         logger.removeHandler(held)
-        logger.level = level
+        logger.setLevel(level)
