@@ -43,14 +43,25 @@ def read_mapping(path: Path, error: type[YamlFileError], what: str) -> tuple[dic
     except OSError as exc:
         raise error(path, [(None, "", f"cannot read: {exc.strerror or exc}")]) from None
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        node, data = _node_and_data(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise error(path, [(mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise error(path, [(1, "", f"a {what}")])
     return data, node
+
+
+def _node_and_data(text: str) -> tuple[yaml.Node | None, Any]:
+    """(node tree, data) of one YAML document, parsed once: what ``yaml.compose`` and ``yaml.load`` return,
+    the data built from the composed nodes as ``yaml.load`` does (``get_single_node`` then
+    ``construct_document``). Raises ``yaml.YAMLError`` (also for a stream of several documents)."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...], *, aliases: dict[str, str] | None = None) -> int | None:

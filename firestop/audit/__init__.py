@@ -22,11 +22,23 @@ Layout (Dispatch style): ``models.py`` (shapes), ``registry.py`` (controls), ``r
 never the sandbox, the CLI or the Functions bindings.
 """
 
-from firestop.audit.models import Area, Audit, Drift, Evidence, Result, RunbookFix, Severity, Status
-from firestop.audit.reader import AuditContext, NotEvaluable
-from firestop.audit.registry import Control, all_controls, get_control
-from firestop.audit.service import run_audit
+# The names below load their module on first access (PEP 562): importing one submodule (e.g. ``reader`` for
+# ``configure_unserved`` when a CLI command wires the sandbox) does not import every control.
+_EXPORTS = {
+    **dict.fromkeys(("Area", "Audit", "Drift", "Evidence", "Result", "RunbookFix", "Severity", "Status"), "models"),
+    **dict.fromkeys(("AuditContext", "NotEvaluable"), "reader"),
+    **dict.fromkeys(("Control", "all_controls", "get_control"), "registry"),
+    "run_audit": "service",
+}
 
+
+def __getattr__(name: str):
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{where}"), name)
 
 
 __all__ = ["Area", "Audit", "AuditContext", "Control", "Drift", "Evidence", "NotEvaluable", "Result", "RunbookFix",

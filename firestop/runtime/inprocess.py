@@ -249,8 +249,9 @@ async def ensure_session() -> None:
     connections). A session the SDK made itself (its own TCPConnector, before this ran) is
     closed here before it is replaced.
     """
-    from azure.durable_functions.models.utils import http_utils
+    from .sdk_http import module
 
+    http_utils = module()  # the SDK's own module, never the stand-in (sdk_http.py)
     current = getattr(http_utils, "_client_session", None)
     if current is not None and not current.closed and isinstance(current.connector, InProcessConnector):
         return

@@ -502,8 +502,11 @@ class _WorkerLoop:
     @staticmethod
     def _close_session(loop: asyncio.AbstractEventLoop) -> None:
         """At exit: close the SDK's shared session on its loop, so aiohttp does not print "Unclosed connector"."""
-        from azure.durable_functions.models.utils import http_utils
+        from .sdk_http import deferred, module
 
+        if deferred():
+            return  # the SDK's HTTP helpers were never loaded: no session to close
+        http_utils = module()
         session = getattr(http_utils, "_client_session", None)
         if session is None or session.closed or not loop.is_running():
             return

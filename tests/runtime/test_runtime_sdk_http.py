@@ -1,0 +1,84 @@
+"""The Durable SDK's HTTP helpers load on first use (firestop/runtime/sdk_http.py), and start-up stays light.
+
+Each check runs in a fresh interpreter: the test process has long imported the SDK and aiohttp.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, *, home: Path, timeout: float = 120) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FIRESTOP_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_sdk_client_http_loads_the_sdk_module_on_first_call(tmp_path):
+    """With the stand-in in place the SDK imports without aiohttp; the client's first request loads the SDK's
+    own http_utils (and aiohttp) and is answered through it."""
+    code = r"""
+import asyncio, http.server, json, sys, threading
+import firestop.runtime
+from firestop.runtime import sdk_http
+import azure.durable_functions
+before = {"aiohttp": "aiohttp" in sys.modules, "deferred": sdk_http.deferred()}
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"ok": true}'
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+import importlib
+client_module = importlib.import_module("azure.durable_functions.models.DurableOrchestrationClient")
+
+async def call():
+    try:
+        return await client_module.get_async_request(f"http://127.0.0.1:{server.server_address[1]}/x")
+    finally:
+        await sdk_http.module()._close_session()
+
+status, body = asyncio.run(call())
+real = sys.modules[sdk_http.NAME]
+print(json.dumps({**before, "status": status, "body": body, "after_aiohttp": "aiohttp" in sys.modules,
+                  "after_deferred": sdk_http.deferred(), "real_file": getattr(real, "__file__", ""),
+                  "same": sdk_http.module() is real}))
+"""
+    out = _run(code, home=tmp_path)
+    assert out["aiohttp"] is False and out["deferred"] is True
+    assert out["status"] == 200 and out["body"] == {"ok": True}
+    assert out["after_aiohttp"] is True and out["after_deferred"] is False
+    assert out["real_file"].endswith(os.path.join("azure", "durable_functions", "models", "utils", "http_utils.py"))
+    assert out["same"] is True
+
+
+def test_alert_handle_does_not_import_what_it_does_not_use(tmp_path):
+    """Behaviour guard for start-up cost (issue 18): ``alert handle`` on the sandbox drives the local host in
+    process, so aiohttp (the Durable client's HTTP, two TLS contexts built at import), the management server and
+    the audit controls stay unimported; the incident is still handled."""
+    code = r"""
+import json, sys
+from firestop.cli.main import main
+try:
+    main(["alert", "handle", "examples/alerts/leaked-key.json", "--json"])
+except SystemExit as done:
+    code = done.code
+heavy = ("aiohttp", "firestop.runtime.management", "firestop.runtime.inprocess", "firestop.audit.registry",
+         "firestop.audit.controls")
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+    out = _run(code, home=tmp_path)
+    assert out["code"] == 0
+    assert out["loaded"] == []
