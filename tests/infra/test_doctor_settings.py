@@ -234,7 +234,9 @@ def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(fi
     they are). Inside the app (WEBSITE_* set) its environment is the app's: no such note."""
     for name in ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COLUMNS", "300")
+    from firestop.cli import output
+
+    monkeypatch.setattr(output.console, "width", 300)  # the CLI's console took its width at import (COLUMNS then)
     args = ["doctor", "--azure", "--subscription", "11111111-2222-3333-4444-555555555555"]  # no flag reaching ARM: nothing is called
     found = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     about = {c["check"]: c["about"] for c in found["checks"]}

@@ -35,7 +35,9 @@ def test_list_says_what_drives_each_scenario(firestop_home, monkeypatch, write_s
     steps", never "0" alerts; an alert-driven one says how many alerts."""
     import yaml
 
-    monkeypatch.setenv("COLUMNS", "200")
+    from firestop.cli import output
+
+    monkeypatch.setattr(output.console, "width", 200)  # the CLI's console took its width at import (COLUMNS then)
     rows = {r["name"]: r for r in json.loads(cli("tabletop", "list", "--json").stdout)["scenarios"]}
     attack = yaml.safe_load((SCENARIOS / "leaked-api-key.yaml").read_text())["attack"]
     assert (rows["leaked-api-key"]["driven_by"], rows["leaked-api-key"]["attack_steps"], rows["leaked-api-key"]["alerts"]) == ("attack", len(attack), 0)
