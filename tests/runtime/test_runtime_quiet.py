@@ -40,40 +40,40 @@ def queries(monkeypatch):
     return seen
 
 
-def test_quiet_until_the_timer_falls_due(db_path, clock, queries):
+@pytest.fixture
+def host(db_path, clock):
+    """A local durable host on this test's store and virtual clock, closed after the test."""
     host = LocalDurableHost(app, db_path, clock=clock)
-    try:
-        iid = host.start_new("napping")
-        host.run_until_idle()
-        assert host.get_status(iid).runtime_status == "Running"
-        assert not host.has_runnable_work()
-        before = queries["n"]
-        for _ in range(5):
-            assert not host.has_runnable_work()
-            host.run_until_idle()
-        assert queries["n"] == before  # answered from the mark
-        assert host.next_timer_due() == clock.now() + timedelta(minutes=30)
-        clock.advance(30 * 60)
-        assert host.has_runnable_work()
-        host.run_until_idle()
-        assert host.get_status(iid).runtime_status == "Completed"
-        assert host.get_status(iid).output == "woke"
-    finally:
-        host.close()
+    yield host
+    host.close()
 
 
-def test_an_event_raised_on_this_host_ends_the_quiet(db_path, clock):
-    host = LocalDurableHost(app, db_path, clock=clock)
-    try:
-        iid = host.start_new("waiting")
-        host.run_until_idle()
+def test_quiet_until_the_timer_falls_due(queries, host, clock):
+    iid = host.start_new("napping")
+    host.run_until_idle()
+    assert host.get_status(iid).runtime_status == "Running"
+    assert not host.has_runnable_work()
+    before = queries["n"]
+    for _ in range(5):
         assert not host.has_runnable_work()
-        host.raise_event(iid, "go", "now")
-        assert host.has_runnable_work()
         host.run_until_idle()
-        assert host.get_status(iid).output == "now"
-    finally:
-        host.close()
+    assert queries["n"] == before  # answered from the mark
+    assert host.next_timer_due() == clock.now() + timedelta(minutes=30)
+    clock.advance(30 * 60)
+    assert host.has_runnable_work()
+    host.run_until_idle()
+    assert host.get_status(iid).runtime_status == "Completed"
+    assert host.get_status(iid).output == "woke"
+
+
+def test_an_event_raised_on_this_host_ends_the_quiet(host):
+    iid = host.start_new("waiting")
+    host.run_until_idle()
+    assert not host.has_runnable_work()
+    host.raise_event(iid, "go", "now")
+    assert host.has_runnable_work()
+    host.run_until_idle()
+    assert host.get_status(iid).output == "now"
 
 
 def test_work_queued_by_another_host_on_the_file_ends_the_quiet(db_path, clock):
@@ -92,13 +92,9 @@ def test_work_queued_by_another_host_on_the_file_ends_the_quiet(db_path, clock):
         second.close()
 
 
-def test_advance_timers_still_jumps_to_the_next_timer(db_path, clock):
-    host = LocalDurableHost(app, db_path, clock=clock)
-    try:
-        iid = host.start_new("napping")
-        host.run_until_idle()
-        assert not host.has_runnable_work()  # quiet, with the timer as its due
-        host.run_until_idle(advance_timers=True)
-        assert host.get_status(iid).runtime_status == "Completed"
-    finally:
-        host.close()
+def test_advance_timers_still_jumps_to_the_next_timer(host):
+    iid = host.start_new("napping")
+    host.run_until_idle()
+    assert not host.has_runnable_work()  # quiet, with the timer as its due
+    host.run_until_idle(advance_timers=True)
+    assert host.get_status(iid).runtime_status == "Completed"
