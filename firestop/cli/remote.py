@@ -33,7 +33,8 @@ whose redirect handler declines every redirect, and a 3xx answer is a :class:`Re
 ``--app`` address is not the app's API origin) naming the ``Location`` without its query or fragment.
 
 Errors: :class:`RemoteError` with ``exit_code`` 2 (401/403/404/409/400 from the app, a redirect, a missing
-setting — the message names it and the fix) or 1 (cannot reach the app, 5xx, an answer that is not JSON).
+setting — the message names it and the fix), 3 (a 409 whose ``code`` is in :data:`NEEDS_RESPONDER_CODES`: an undo
+refused because a containment holds the resource or a later incident relies on it, as locally) or 1 (cannot reach the app, 5xx, an answer that is not JSON).
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ APP_HELP = ("Act on a deployed Function App (https://<app>.azurewebsites.net; de
             "Entra sign-in (see --auth) instead of the local store.")
 AUTH_HELP = "Remote mode sign-in: cli (az login, default), device-code or browser (default $FIRESTOP_APP_AUTH)."
 
+
+#: An answer's ``code`` (``{"error", "reason", "fix", "code"}``) that is the local command's exit 3 — a refusal a
+#: responder must resolve (:data:`firestop.functions.http_responders.BUSY` / ``RELIED_ON``); any other 4xx is exit 2.
+NEEDS_RESPONDER_CODES = frozenset({"busy", "relied_on"})
 
 #: Longest ``Location`` quoted in the error for a redirect (characters).
 MAX_LOCATION_CHARS = 200
@@ -193,7 +198,9 @@ class RemoteApp:
             raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
         if 400 <= status < 500:
-            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""), 2)
+            code = answer.get("code") if isinstance(answer, dict) else None
+            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""),
+                              3 if code in NEEDS_RESPONDER_CODES else 2)
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
 
     # -- the responders' API ----------------------------------------------------------------------------

@@ -65,8 +65,10 @@ def _json(status: int, body: Any) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(body, default=str), status_code=status, mimetype="application/json")
 
 
-def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
-    return _json(status, {"error": field, "reason": reason, "fix": fix})
+def _error(status: int, field: str, reason: str, fix: str, code: str | None = None) -> func.HttpResponse:
+    """``{"error": <field>, "reason", "fix"}`` plus ``"code"`` when given (a refusal's kind, e.g. an undo's
+    ``nothing_to_undo`` / ``busy`` / ``relied_on``, which remote mode maps to the local command's exit code)."""
+    return _json(status, {"error": field, "reason": reason, "fix": fix, **({"code": code} if code else {})})
 
 
 def _body(req: func.HttpRequest) -> dict[str, Any] | func.HttpResponse:

@@ -4,16 +4,17 @@ preview, undo of a manual runbook run, and the ledger check.
 
 Auth level ANONYMOUS for the Functions host, as every people route: the caller is App Service authentication's
 (``X-MS-CLIENT-PRINCIPAL``; locally ``firestop serve``'s loopback/``--auth-jwks`` rules) and every route calls
-:func:`firestop.trust.authorize` with its role first. Errors are JSON ``{"error": <field>, "reason", "fix"}``;
+:func:`firestop.trust.authorize` with its role first. Errors are JSON ``{"error": <field>, "reason", "fix"}``
+(an undo's 409 adds ``"code"``: ``nothing_to_undo``, ``busy`` or ``relied_on``, see :data:`NOTHING_TO_UNDO`);
 an undo refusal's ``reason`` is the message the local command prints (it names the CLI's ``ID`` / ``--step`` /
 ``RUN_ID``), so remote mode prints the same line.
 
 | route | role | answers |
 |---|---|---|
-| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 not finished / nothing (left) to undo / that step cannot be undone |
-| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview, 409 when a resource's containment lease stays held 10 s |
-| ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 nothing to undo (unknown run, failed, changed nothing, already undone, no undo) |
-| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) |
+| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
+| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore |
+| ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, changed nothing, already undone, no undo) |
+| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
 
 Bounds: ids are Durable instance ids (:func:`firestop.boundary.instance_id_problem`); ``step`` at most
@@ -35,6 +36,11 @@ from firestop.trust import Role, TrustError, authorize, peer_address
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.api")
+
+#: ``code`` of an undo's 409 (``{"error": <field>, "reason", "fix", "code"}``): nothing (left) to undo as asked —
+#: the local command's exit 2 — or a refusal a responder must resolve (another containment holds the resource; a
+#: later incident relies on the state) — its exit 3. :mod:`firestop.cli.remote` maps them the same way.
+NOTHING_TO_UNDO, BUSY, RELIED_ON = "nothing_to_undo", "busy", "relied_on"
 
 #: Longest step id accepted (playbook step ids are short names).
 MAX_STEP_CHARS = 200
@@ -64,7 +70,7 @@ async def _selection(client, incident_id: str, step: str | None):
     try:
         return undo_selection(incident_id, runtime, status.output, filed, step=step)
     except UndoRefused as exc:
-        return _error(409, exc.field, str(exc), "")
+        return _error(409, exc.field, str(exc), "", code=NOTHING_TO_UNDO)
 
 
 async def _undo_choice(client, incident_id: str, raw_step: Any):
@@ -129,9 +135,9 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
         result = await undo_under_lease(ClientLeasePort(client, get_client_factory().clock), None, incident_id, record,
                                         actions, by=caller.object_id, max_polls=UNDO_LEASE_POLLS)
     except UndoBusy as exc:
-        return _error(409, "incident_id", str(exc), "retry once the incident's containment has finished")
+        return _error(409, "incident_id", str(exc), "retry once the incident's containment has finished", code=BUSY)
     except UndoReliedOn as exc:
-        return _error(409, "step", str(exc), f"undo {exc.later} first")
+        return _error(409, "step", str(exc), f"undo {exc.later} first", code=RELIED_ON)
     log.info("undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _json(200, result)
@@ -156,7 +162,7 @@ def _manual_run(req: func.HttpRequest):
     try:
         return find_manual_run(get_settings(), run_id)
     except ManualUndoRefused as exc:
-        return _error(409, "run_id", str(exc), "")
+        return _error(409, "run_id", str(exc), "", code=NOTHING_TO_UNDO)
 
 
 @bp.route(route="runbook-runs/{day}/{step}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

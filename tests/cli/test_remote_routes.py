@@ -65,7 +65,7 @@ def test_an_undo_through_the_api_is_the_callers_and_a_second_one_is_refused(api,
     assert "lock-network undone by oid-bob" in view["reason"]
     status, again = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
                              body={"step": "lock-network"})
-    assert status == 409 and "already undone" in again["reason"]
+    assert status == 409 and "already undone" in again["reason"] and again["code"] == "nothing_to_undo"
 
 
 def test_an_audit_request_narrows_the_scope_within_the_configured_groups(api, monkeypatch):

@@ -43,6 +43,7 @@ def test_rt4_06_undo_of_an_earlier_lock_reopens_a_later_incidents_containment(ap
                                   route={"incident_id": later["incident_id"]})
     relies = [a for a in view.get("actions") or [] if a.get("step_id") == "lock-network" and a.get("outcome") != "failed"]
     assert status == 409 and "relied on by a later incident" in done["reason"] and later["incident_id"] in done["reason"], done
+    assert done["code"] == "relied_on"  # remote mode's exit 3, as the local command's (tests/cli/test_remote_exit_codes.py)
     assert not (reopened and relies), (
         f"undo of {INCIDENT} answered {status} and reopened the account; {later['incident_id']} ({view.get('status')}) "
         f"still counts its lock-network ({relies[0].get('summary')})" if relies else "")
