@@ -355,6 +355,20 @@ _PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_KEY_VAU
                        "FIRESTOP_EVIDENCE_CONTAINER", "FIRESTOP_LEDGER_CONTAINER")
 
 
+#: Settings a local command does not check at start-up (:func:`command_problems`): a stand-in webhook on http:// is
+#: fine locally (notify.webhook answers for it), and a missing playbook folder has its own answer naming the folder.
+_CHECKED_WHERE_USED = frozenset({"FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_PLAYBOOKS"})
+
+
+def command_problems(env: _Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """``[(setting, problem with the fix)]`` of the ``FIRESTOP_*`` settings in ``env`` (default ``os.environ``) a
+    local command reads, checked when the CLI starts (:func:`firestop.cli.main._root`; ``doctor`` reports them
+    instead). Each problem names the value as :func:`repr` escapes it, never a secret's (:func:`_seal_key`)."""
+    env = os.environ if env is None else env
+    read = {name: value for name, value in env.items() if name.startswith("FIRESTOP_") and name not in _CHECKED_WHERE_USED}
+    return check_environment(read, on_azure=False)
+
+
 class SettingsError(RuntimeError):
     """Settings that keep the app from starting; the message lists every problem and its fix."""
 

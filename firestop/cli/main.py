@@ -80,12 +80,24 @@ simulate_cmd.register(sandbox_app)  # sandbox simulate
 _state = {"debug": False}
 
 
+#: Commands that run with wrong settings: ``doctor`` reports every one of them (with its fix) instead.
+_REPORTS_SETTINGS = frozenset({"doctor"})
+
+
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
+def _root(ctx: typer.Context, debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors.")) -> None:
     _state["debug"] = debug
     from firestop.cli import interrupt
 
     interrupt.forget()  # one command per process; CliRunner invokes several in one
+    if ctx.invoked_subcommand not in _REPORTS_SETTINGS and "--help" not in sys.argv[1:]:
+        from firestop.settings import command_problems
+
+        problems = command_problems()
+        if problems:  # README: settings are validated at start-up — one line, exit 2, nothing done
+            name, problem = problems[0]
+            more = f" (and {len(problems) - 1} more: python -m firestop doctor lists them)" if len(problems) > 1 else ""
+            fail(f"setting: {name}: {problem}; fix or unset {name}{more}", EXIT_BAD_INPUT, as_json="--json" in sys.argv)
     if not debug:
         # azure-identity and azure-core log credential chains and retries at WARNING; with no handler
         # configured Python's last-resort handler would print them to stderr. The CLI says it in one line.

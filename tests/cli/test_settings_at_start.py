@@ -1,0 +1,61 @@
+"""A wrong setting stops every command at start-up (README: settings are validated at start-up): one line naming the
+variable, its value as ``repr`` escapes it (never a secret's) and the fix, exit 2, nothing done, no traceback —
+``serve`` included. ``doctor`` still runs: it reports every wrong setting."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from firestop.settings import REPO_ROOT, configure_settings
+
+ALERT = str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json")
+
+
+def _run(home, *args: str, **settings: str):
+    from firestop.cli.main import app
+
+    env = {k: None for k in os.environ if k.startswith(("WEBSITE_", "FIRESTOP_"))}
+    env.update(FIRESTOP_HOME=str(home), COLUMNS="200", **settings)
+    configure_settings(None)
+    try:
+        return CliRunner().invoke(app, list(args), env=env)
+    finally:
+        configure_settings(None)
+
+
+@pytest.mark.parametrize("args, name, value, shown", [
+    (["alert", "handle", ALERT], "FIRESTOP_CORRELATION_WINDOW_SECONDS", "abc", "'abc' is not a number of seconds"),
+    (["alert", "handle", ALERT], "FIRESTOP_CORRELATION_KEY", "tenant\x1b[31m", r"'tenant\x1b[31m' is not one of"),
+    (["incident", "list"], "FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "5", "'5' must be whole seconds"),
+    (["incident", "list"], "FIRESTOP_AUDIT_SCHEDULE", "weekly", "'weekly' is not a six-field NCRONTAB"),
+    (["serve", "--port", "0"], "FIRESTOP_SERVE_PER_PEER", "many", "'many' must be a whole number"),
+    (["serve", "--port", "0"], "FIRESTOP_LOG_FORMAT", "xml", "'xml' is not one of text, json"),
+])
+def test_a_wrong_setting_is_one_line_exit_2_naming_it(tmp_path, args, name, value, shown):
+    home = tmp_path / "home"
+    result = _run(home, *args, **{name: value})
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    line = result.stderr.strip()
+    assert line.count("\n") == 0 and "Traceback" not in result.stderr, result.stderr
+    assert line.startswith(f"error: setting: {name}: ") and shown in line and f"unset {name}" in line, line
+    assert "\x1b" not in line  # the value is escaped, never a terminal control sequence
+    assert not (home / "records").exists() and not (home / "durable.sqlite").exists()  # nothing was done
+
+
+def test_a_secret_setting_is_named_but_never_shown(tmp_path):
+    result = _run(tmp_path, "incident", "list", FIRESTOP_SEAL_KEY="short-secret-value")
+    assert result.exit_code == 2 and "FIRESTOP_SEAL_KEY" in result.stderr
+    assert "short-secret-value" not in result.stderr + result.stdout
+
+
+def test_doctor_runs_with_a_wrong_setting_and_reports_it(tmp_path):
+    result = _run(tmp_path, "doctor", "--json", FIRESTOP_CORRELATION_WINDOW_SECONDS="abc")
+    assert "setting:" not in result.stderr and "FIRESTOP_CORRELATION_WINDOW_SECONDS" in result.stdout
+
+
+def test_good_settings_pass(tmp_path):
+    result = _run(tmp_path, "incident", "list", "--json", FIRESTOP_CORRELATION_WINDOW_SECONDS="600", FIRESTOP_CORRELATION_KEY="none")
+    assert result.exit_code == 0, result.stderr
