@@ -133,9 +133,10 @@ def serve(
     echo(f"Firestop serve: function_app.py on the local durable host (FIRESTOP_HOME={env.settings.home})")
     echo(f"Function key ({origin}): {key}")
     echo("HTTP functions:")
+    roles = route_roles(app)
     for route in sorted(server.routes, key=lambda r: r.template):
         methods = ",".join(sorted(route.methods)) if route.methods else "any"
-        echo(f"  {route.function}: [{methods}] {server.url_for(route)}  (auth: {route.auth_level})")
+        echo(f"  {route.function}: [{methods}] {server.url_for(route)}  ({route_guard(route, roles, bearer=authenticator is not None)})")
     now = env.host.clock.now()
     for timer in server.timers:
         echo(f"  {timer.function}: timer '{timer.schedule.expression}', next {timer.schedule.next_after(now)}")
@@ -187,3 +188,38 @@ def serve(
         serve_lock.release(held)
         env.close()
     echo("Stopped.")
+
+
+def route_roles(app) -> dict[str, str]:
+    """``{function name: role}`` of the app's HTTP functions that check a role: the first ``Role.<role>`` their
+    code names (every people route calls :func:`firestop.trust.authorize` with its role first, README's route
+    table). Read from the functions' source; a function whose source cannot be read is left out."""
+    import inspect
+    import re
+
+    from firestop.runtime.functions import index_app
+
+    found: dict[str, str] = {}
+    for entry in index_app(app).others.values():
+        try:
+            source = inspect.getsource(inspect.unwrap(entry.function.get_user_function()))
+        except (OSError, TypeError, AttributeError):
+            continue
+        role = re.search(r"\bRole\.(reader|responder|approver|admin)\b", source)
+        if role:
+            found[entry.name] = role.group(1)
+    return found
+
+
+def route_guard(route, roles: dict[str, str], *, bearer: bool) -> str:
+    """What guards ``route`` (:class:`firestop.runtime.serve.HttpRoute`) as serve prints it: the function key for a
+    ``function``/``admin`` route; for an ``anonymous`` (people's) route the role its function checks and where the
+    caller comes from — App Service authentication on Azure, here ``--auth-jwks`` tokens or, without it, loopback
+    callers (a claimed identity must also hold the function key)."""
+    if route.auth_level != "anonymous":
+        return f"function key ({route.auth_level} level)"
+    role = roles.get(route.function)
+    if role is None:
+        return "public: no key, no role"
+    caller = "bearer token (--auth-jwks)" if bearer else "loopback; a claimed identity also needs the function key"
+    return f"role {role}; caller: {caller}"

@@ -143,9 +143,10 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     return _json(200, result)
 
 
-def _responder(req: func.HttpRequest, action: str):
+def _holding(req: func.HttpRequest, role: Role, action: str):
+    """(caller, None) when the caller holds ``role``, else (None, the 401/403 answer)."""
     try:
-        return authorize(req.headers, Role.responder, peer_address=peer_address(req.headers), action=action), None
+        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
     except TrustError as exc:
         return None, _json(exc.status, exc.body())
 
@@ -169,7 +170,7 @@ def _manual_run(req: func.HttpRequest):
 @observed
 def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
     """What undoing a manual run would restore (module docstring)."""
-    _, denied = _responder(req, "preview runbook undo")
+    _, denied = _holding(req, Role.responder, "preview runbook undo")
     if denied:
         return denied
     run = _manual_run(req)
@@ -185,7 +186,7 @@ def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
     """Undo a manual run: the runbook's undo with what its apply recorded, as the caller (module docstring)."""
     from runbooks.dispatch import execute
 
-    caller, denied = _responder(req, "runbook undo")
+    caller, denied = _holding(req, Role.responder, "runbook undo")
     if denied:
         return denied
     run = _manual_run(req)

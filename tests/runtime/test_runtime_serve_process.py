@@ -79,7 +79,11 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
     base, proc, lines = served
     assert base.startswith("http://127.0.0.1:")
     assert "Function key (environment): " + KEY in lines
-    assert any("post_alert: [POST] " + base + "/api/alerts  (auth: function)" in line for line in lines)
+    assert any("post_alert: [POST] " + base + "/api/alerts  (function key (function level))" in line for line in lines)
+    # the people's routes print the role their function checks, never a bare "anonymous"
+    assert any("decide_http: [POST] " in line and line.endswith("(role approver; caller: loopback; a claimed identity also "
+                                                                  "needs the function key)") for line in lines), lines
+    assert not any("anonymous" in line or "public:" in line for line in lines), lines
     payload = EXAMPLE.read_bytes()
     json_type = {"Content-Type": "application/json"}
 
