@@ -264,6 +264,23 @@ def audit_controls(
         console.print(Text(clean(f"  {row['title']}")), highlight=False)
 
 
+def _audit_id_hint(app: Optional[str]) -> str:
+    """What to type instead of a malformed AUDIT_ID: locally the newest stored audit's id (or ``audit run`` when
+    there is none); with ``--app`` / FIRESTOP_APP_URL, omitting it (the app's latest)."""
+    import os
+
+    from firestop.audit import store
+    from firestop.cli.remote import APP_ENV
+    from firestop.settings import Settings
+
+    if app or os.environ.get(APP_ENV, "").strip():
+        return "omit it for the app's latest audit: python -m firestop audit show --app <url>"
+    newest = store.stored_ids(store.records_store(Settings.from_env()))[:1]
+    if not newest:
+        return "no audit is stored yet; run one: python -m firestop audit run"
+    return f"the latest is {newest[0]}: python -m firestop audit show {newest[0]} (or omit AUDIT_ID for it)"
+
+
 @audit_app.command("show")
 def audit_show(
     audit_id: Optional[str] = typer.Argument(None, metavar="AUDIT_ID", help="A stored audit id (default: the newest)."),
@@ -284,7 +301,7 @@ def audit_show(
     if fmt not in ("text", "json", "markdown", "html"):
         fail(f"--format: {fmt!r} is not one of text, json, markdown, html", EXIT_BAD_INPUT, as_json=as_json)
     if audit_id is not None and not store.valid_audit_id(audit_id):
-        fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>); see: python -m firestop audit show",
+        fail(f"AUDIT_ID: {audit_id[:80]!r} is not an audit id (audit-<time>-<4 hex>); {_audit_id_hint(app)}",
              EXIT_BAD_INPUT, as_json=as_json)
     remote = connect(app, auth, as_json=as_json)
     if remote is not None:  # the app's stored audit as JSON, rendered here exactly as a local one

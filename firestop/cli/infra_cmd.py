@@ -23,7 +23,6 @@ from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, con
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 #: An Entra object ID is a GUID; the sandbox's demo identities are ``oid-…``: both fit, no quote or space does.
-_OBJECT_ID = re.compile(r"[A-Za-z0-9-]{1,64}\Z")
 _RG_NAME = re.compile(r"[-\w._()]{1,90}/[A-Za-z0-9-]{2,60}\Z")  # resource group / site name (ARM naming rules)
 
 
@@ -151,9 +150,11 @@ def doctor(
     if not _GUID.match(subscription):
         fail(f"--subscription: {subscription[:80]!r} is not a subscription ID (GUID); see az account show --query id",
              EXIT_BAD_INPUT, as_json=as_json)
+    principal_id_given = principal_id is not None
     principal_id = principal_id or os.environ.get("FIRESTOP_AUTOMATION_PRINCIPAL_ID")
-    if principal_id is not None and not _OBJECT_ID.match(principal_id):  # it lands in an OData $filter
-        fail(f"--principal-id: {principal_id[:80]!r} is not an object ID (letters, digits and '-', at most 64); "
+    if principal_id is not None and not _GUID.match(principal_id):  # an Entra object ID; it lands in an OData $filter
+        where = "--principal-id" if principal_id_given else "FIRESTOP_AUTOMATION_PRINCIPAL_ID"
+        fail(f"{where}: {principal_id[:80]!r} is not an object ID (a GUID, e.g. 00000000-0000-0000-0000-000000000000); "
              "see az identity show --query principalId (or FIRESTOP_AUTOMATION_PRINCIPAL_ID)", EXIT_BAD_INPUT, as_json=as_json)
     if action_group is not None and action_group.count("/") != 1:
         fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)

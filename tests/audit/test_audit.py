@@ -112,6 +112,18 @@ def test_bad_input_exit_2(home):
     assert result.exit_code == 2
 
 
+def test_a_malformed_audit_id_suggests_a_command_that_works(home, monkeypatch):
+    monkeypatch.delenv("FIRESTOP_APP_URL", raising=False)
+    result = CliRunner().invoke(app, ["audit", "show", "nope"])
+    assert result.exit_code == 2 and "'nope' is not an audit id" in result.stderr
+    assert "run one: python -m firestop audit run" in result.stderr, result.stderr  # nothing stored: `audit show` fails too
+    code, audit = _audit("--no-incidents")
+    result = CliRunner().invoke(app, ["audit", "show", "nope"])
+    suggested = f"python -m firestop audit show {audit['audit_id']}"
+    assert result.exit_code == 2 and suggested in result.stderr, result.stderr
+    assert CliRunner().invoke(app, suggested.split()[3:]).exit_code in (0, 3)  # the suggestion works
+
+
 def test_alert_rules_found_where_each_rule_type_carries_the_route():
     """The three ARM shapes firestop's detect rules deploy (firestop.playbooks.detect.arm_body) all route."""
     from firestop.audit.controls.monitoring import _rule_playbook

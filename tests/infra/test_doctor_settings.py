@@ -184,6 +184,7 @@ def test_app_roles_file_matches_the_trust_layer():
 @pytest.mark.parametrize("args,flag", [
     (["--principal-id", "x' or principalId ne 'y"], "--principal-id"),  # it lands in an OData $filter
     (["--principal-id", "a\nb"], "--principal-id"),
+    (["--principal-id", "not-a-guid"], "--principal-id"),  # an Entra object ID is a GUID (it was a finding, exit 3)
     (["--subscription", "../../x"], "--subscription"),
     (["--subscription", ""], "--subscription"),
 ])
