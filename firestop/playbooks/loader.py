@@ -54,9 +54,13 @@ def load_playbook(path: Path) -> Playbook:
 def _load_playbook(path: Path) -> Playbook:
     data, node = read_mapping(Path(path), PlaybookError, "playbook is a YAML mapping with name, match and phases")
     try:
-        return Playbook.model_validate(data)
+        playbook = Playbook.model_validate(data)
     except ValidationError as exc:
         raise PlaybookError(Path(path), validation_problems(exc, node, drop=_is_tag, aliases={"with_": "with"})) from None
+    if not playbook.steps():  # it would match alerts and do nothing: every shipped playbook contains something
+        raise PlaybookError(Path(path), [(None, "contain", "the playbook has no steps; give at least one step under contain "
+                                          "(or analyze, resolve, learn), e.g. - id: lock-network / runbook: network.lock")])
+    return playbook
 
 
 def load_playbooks(directory: Path) -> list[Playbook]:

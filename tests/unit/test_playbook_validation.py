@@ -53,6 +53,14 @@ def test_templates_may_fill_required_parameters(tmp_path):
     assert load_playbook(path).contain[0].with_["mode"].startswith("${{")
 
 
+@pytest.mark.parametrize("text", ["name: empty\nmatch: {}\n", "name: empty\nmatch: {}\ncontain: []\nlearn: []\n"])
+def test_a_playbook_without_steps_is_refused_naming_the_field(tmp_path, text):
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["playbook", "validate", str(path)])
+    assert result.exit_code == 2 and "contain: the playbook has no steps" in result.output, result.output
+
+
 def test_cli_validate_reports_file_line_field_and_exit_code(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: p\ncontain:\n  - id: a\n    runbook: keys.rotat\n")
