@@ -179,7 +179,8 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     from firestop.storage import StoreError
 
     # ARM resource IDs compare case-insensitively (learn.microsoft.com: resource names and IDs are case-insensitive)
-    mine = {(str(a.get("target")).lower(), a.get("runbook")): a.get("step_id") for a in actions if a.get("target")}
+    mine = {(str(a.get("target")).lower(), a.get("runbook")): (a.get("step_id"), str(a.get("target")))
+            for a in actions if a.get("target")}  # compared lower-case, named as recorded
     if not mine:
         return
     received = parse_time(record.get("received_at"))
@@ -199,7 +200,8 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
         for action in later.get("actions") or []:
             key = (str(action.get("target") or "").lower(), action.get("runbook"))
             if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
-                raise UndoReliedOn(mine[key], str(key[0]), other, str(action.get("step_id")))
+                step_id, target = mine[key]
+                raise UndoReliedOn(step_id, target, other, str(action.get("step_id")))
 
 
 def manual_reliance(where: Any, run: Any) -> None:

@@ -47,3 +47,20 @@ def test_rt4_06_undo_of_an_earlier_lock_reopens_a_later_incidents_containment(ap
     assert not (reopened and relies), (
         f"undo of {INCIDENT} answered {status} and reopened the account; {later['incident_id']} ({view.get('status')}) "
         f"still counts its lock-network ({relies[0].get('summary')})" if relies else "")
+
+
+def test_a_reliance_refusal_names_the_resource_as_this_incident_recorded_it(tmp_path):
+    """ARM IDs compare case-insensitively, but the refusal prints the target as the undone incident recorded it (it
+    printed the lower-cased comparison key)."""
+    from firestop.lifecycle.undo import UndoReliedOn, later_reliance
+    from firestop.settings import Settings
+
+    settings = Settings.from_env(home=tmp_path)
+    settings.records_dir.mkdir(parents=True)
+    later = {"incident_id": "inc-bbbbbbbbbbbbbbbb", "received_at": "2026-11-29T04:00:00Z",
+             "actions": [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT.lower(), "ok": True}]}
+    (settings.records_dir / "inc-bbbbbbbbbbbbbbbb.json").write_text(json.dumps(later))
+    mine = [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}]
+    with pytest.raises(UndoReliedOn) as refused:
+        later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", {"received_at": "2026-11-29T03:00:00Z"}, mine)
+    assert f"on {ACCOUNT} is relied on" in str(refused.value) and "inc-bbbbbbbbbbbbbbbb" in str(refused.value)
