@@ -23,12 +23,13 @@ def view(status) -> dict[str, Any]:
     incident = incident_view(status.instance_id, status.runtime_status, status.custom_status, status.output,
                              status.created_time, status.last_updated_time)
     if status.runtime_status == "Completed" and isinstance(status.output, dict):
-        from firestop.records.store import filed_record
+        from firestop.records.store import filed_record, newest_record_files
         from firestop.settings import get_settings
 
         filed = filed_record(get_settings(), status.instance_id)
         if filed is not None:
-            return {**filed, "record_files": status.output.get("record_files") or filed.get("record_files")}
+            files = status.output.get("record_files") or filed.get("record_files") or {}
+            return {**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)}
     return incident
 
 

@@ -145,7 +145,7 @@ def _sealed(seal: Any, event: dict[str, Any], what: str):
 def _status_view(status) -> dict[str, Any]:
     from firestop.lifecycle.view import incident_view
 
-    from firestop.records.store import filed_record
+    from firestop.records.store import filed_record, newest_record_files
     from firestop.settings import get_settings
 
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
@@ -153,7 +153,8 @@ def _status_view(status) -> dict[str, Any]:
     if runtime == "Completed" and isinstance(status.output, dict):
         filed = filed_record(get_settings(), status.instance_id)  # carries undos done afterwards
         if filed is not None:  # as the CLI's view (firestop.cli.incidents.view): same output local and remote
-            return {**filed, "record_files": status.output.get("record_files") or filed.get("record_files")}
+            files = status.output.get("record_files") or filed.get("record_files") or {}
+            return {**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)}
     return incident
 
 

@@ -98,6 +98,19 @@ def read_filed(where: Any, incident_id: str, name: str) -> dict[str, Any] | None
     return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None
 
 
+def newest_record_files(where: Any, incident_id: str, files: dict[str, Any]) -> dict[str, Any]:
+    """``files`` (a record's ``record_files``: ``{"json_path", "markdown_path", ...}`` of its first filing) pointing
+    at the newest revision filed for ``incident_id`` — ``<id>.rev<n>.json`` / ``.md`` after an undo — with its
+    ``revision``; ``files`` unchanged when only the first is filed (or the store cannot be listed)."""
+    revisions = filed_revisions(where, incident_id)
+    if len(revisions) < 2 or not files:
+        return files
+    revision, name = revisions[-1]
+    store = records_store(where)
+    return {**files, "revision": revision, "json_path": store.location(name),
+            "markdown_path": store.location(name[: -len(".json")] + ".md")}
+
+
 def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
     """The newest record filed for ``incident_id`` in ``where`` (:func:`records_store`), or None when there is
     none (or it cannot be read).

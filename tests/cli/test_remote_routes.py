@@ -4,6 +4,8 @@ request may narrow the app's scope but never widen it. (Role refusals for every 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.trust.conftest import ACCOUNT, INCIDENT, SUB, api, handled_home, snapshot  # noqa: F401 — fixtures
@@ -63,6 +65,10 @@ def test_an_undo_through_the_api_is_the_callers_and_a_second_one_is_refused(api,
     assert api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Allow"
     status, view = api.call("get_incident_http", "GET", f"incidents/{INCIDENT}", route={"incident_id": INCIDENT})
     assert "lock-network undone by oid-bob" in view["reason"]
+    # the record named is the newest revision, the one that says so (it named the first filing)
+    assert view["record_files"]["json_path"].endswith(f"{INCIDENT}.rev2.json") and view["record_files"]["revision"] == 2
+    assert view["record_files"]["markdown_path"].endswith(f"{INCIDENT}.rev2.md")
+    assert all(Path(view["record_files"][k]).is_file() for k in ("json_path", "markdown_path"))
     status, again = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
                              body={"step": "lock-network"})
     assert status == 409 and "already undone" in again["reason"] and again["code"] == "nothing_to_undo"
