@@ -85,18 +85,21 @@ class _GraphAlertRefused(Exception):
                 else f"Microsoft Graph refused the fetch of this security alert (HTTP {self.status})")
 
 
-#: Graph statuses that are Firestop's own sign-in or permission, not the event's: the alert is recorded by id only.
-_GRAPH_NOT_PERMITTED = frozenset({401, 403})
-#: 4xx statuses that are transient (timeout, throttling): answered 503 so Event Grid retries the delivery.
-_GRAPH_TRANSIENT_4XX = frozenset({408, 429})
+#: Graph statuses that are Firestop's own standing permission, not the event's (403: ``SecurityAlert.Read.All`` not
+#: granted): the alert is recorded by id only — retrying cannot help until someone grants it.
+_GRAPH_NOT_PERMITTED = frozenset({403})
+#: 4xx statuses that are transient: answered 503 so Event Grid retries the delivery. 401 is the app's token failing
+#: (expired between issue and use, revoked, a continuous-access-evaluation claims challenge, a short Entra outage):
+#: recording the alert by id only would leave a real alert uncontained with nothing retrying it (red team 6, F1).
+_GRAPH_TRANSIENT_4XX = frozenset({401, 408, 429})
 
 
 def _graph_alert(factory, alert) :
     """The alert a ``Microsoft.Graph.AlertCreated`` event names, fetched by id through msgraph-sdk
     (``GET /v1.0/security/alerts_v2/{id}``, :mod:`firestop.alerts.sources.graph`) and normalised; the event's own
-    record-only alert when the fetch is refused to Firestop (401, or 403: ``SecurityAlert.Read.All`` not granted).
+    record-only alert when the fetch is refused to Firestop (403: ``SecurityAlert.Read.All`` not granted).
     Raises :class:`_GraphAlertRefused` for a 404 and any other non-transient 4xx (that event alone is rejected);
-    anything else — 408, 429, 5xx, the network — propagates (answered 503, Event Grid retries)."""
+    anything else — 401 (the app's token), 408, 429, 5xx, the network — propagates (answered 503, Event Grid retries)."""
     from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
 
     from firestop.alerts.sources.graph import graph_alert

@@ -70,10 +70,16 @@ def test_a_graph_4xx_for_one_alert_rejects_that_event_only(endpoint, status):
     assert [a["id"] for a in body["accepted"]] == ["ev-real"], body
 
 
-def test_a_graph_401_records_the_alert_by_id_like_a_403(endpoint):
-    """401 is Firestop's own sign-in failing, not the event's fault: the alert is recorded by id, never rejected."""
+def test_a_graph_401_is_retried_by_event_grid_not_recorded_by_id(endpoint):
+    """401 is the app's token failing (expired, revoked, a claims challenge): transient, unlike a 403. Recording the
+    alert by id only would leave a real alert uncontained with nothing retrying it (red team 6, F1): the delivery is
+    answered 503, and Event Grid's redelivery fetches the alert and routes it."""
     env, call = endpoint
-    env.tenant.inject_fault("security.alerts_v2.get", 401)
-    answer = call("post_events", "events", [_graph_event("ev-401", REAL_ID)], content_type="application/cloudevents-batch+json")
-    body = json.loads(answer.get_body())
-    assert answer.status_code == 200 and [a["id"] for a in body["accepted"]] == ["ev-401"], body
+    env.tenant.inject_fault("security.alerts_v2.get", 401)  # the first fetch only
+    event = _graph_event("ev-401", REAL_ID)
+    answer = call("post_events", "events", [event], content_type="application/cloudevents-batch+json")
+    assert answer.status_code == 503, answer.get_body()
+    retried = call("post_events", "events", [event], content_type="application/cloudevents-batch+json")
+    body = json.loads(retried.get_body())
+    assert retried.status_code == 200 and [a["id"] for a in body["accepted"]] == ["ev-401"], body
+    assert body["accepted"][0]["outcome"] == "started", body  # fetched this time: its incident starts
