@@ -192,13 +192,13 @@ class RemoteApp:
             raise RemoteError(f"{self.origin} answered {status} without JSON (is it a Firestop app?)", 1) from None
         if 200 <= status < 300 or status in answers:
             return status, answer
-        reason = answer.get("reason") if isinstance(answer, dict) else None
-        fix = answer.get("fix") if isinstance(answer, dict) else None
+        # whatever answers at --app (a gateway, a wrong origin) chooses these: only strings are used
+        reason, fix, code = (value if isinstance(value, str) else None
+                             for value in ((answer.get(k) if isinstance(answer, dict) else None) for k in ("reason", "fix", "code")))
         if status == 401:
             raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
         if 400 <= status < 500:
-            code = answer.get("code") if isinstance(answer, dict) else None
             raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""),
                               3 if code in NEEDS_RESPONDER_CODES else 2)
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)

@@ -65,3 +65,14 @@ def test_a_code_on_a_manual_run_refusal_is_exit_2(app_answering):
         app_answering(409, {"error": "run_id", "reason": "already undone", "fix": "", "code": NOTHING_TO_UNDO}).manual_undo(
             "manual-2026-11-29/api-run-031440-ab12")
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize("status", [401, 409])
+@pytest.mark.parametrize("odd", [["busy"], {"x": 1}, 7, None])
+def test_a_refusal_with_odd_reason_fix_or_code_is_still_a_clean_error(app_answering, status, odd):
+    """Whatever answers at --app (a gateway, a wrong origin) chooses the body: a list or an object where a string
+    belongs is ignored, never a TypeError with a traceback (red team 6, F2)."""
+    with pytest.raises(RemoteError) as raised:
+        app_answering(status, {"error": "step", "reason": odd, "fix": odd, "code": odd}).undo("inc-0123456789abcdef", "lock-network")
+    assert raised.value.exit_code == 2
+    assert "[" not in str(raised.value) and "{" not in str(raised.value)
