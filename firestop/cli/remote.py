@@ -95,6 +95,13 @@ def _location(url: str, location: str | None) -> str:
     return shown if len(shown) <= MAX_LOCATION_CHARS else shown[:MAX_LOCATION_CHARS] + "…"
 
 
+def _text(answer: Any, key: str) -> str | None:
+    """``answer[key]`` when it is a string, else None: whatever answers at ``--app`` (a gateway, a wrong origin)
+    chooses the error body, so a list or an object where a string belongs is ignored, never a TypeError."""
+    value = answer.get(key) if isinstance(answer, dict) else None
+    return value if isinstance(value, str) else None
+
+
 class RemoteError(Exception):
     """A remote call that failed: ``exit_code`` 2 (refused / bad input) or 1 (the app or network failed)."""
 
@@ -192,9 +199,7 @@ class RemoteApp:
             raise RemoteError(f"{self.origin} answered {status} without JSON (is it a Firestop app?)", 1) from None
         if 200 <= status < 300 or status in answers:
             return status, answer
-        # whatever answers at --app (a gateway, a wrong origin) chooses these: only strings are used
-        reason, fix, code = (value if isinstance(value, str) else None
-                             for value in ((answer.get(k) if isinstance(answer, dict) else None) for k in ("reason", "fix", "code")))
+        reason, fix, code = (_text(answer, key) for key in ("reason", "fix", "code"))
         if status == 401:
             raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
