@@ -54,7 +54,7 @@ from typing import Any, Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, compact, console, fail, print_json
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 runbook_app = typer.Typer(help="Runbooks: list them, dry-run one, or run one (sandbox tenant by default, or --azure).",
@@ -405,12 +405,6 @@ def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, r
         console.print(f"Ledger: {clean(ledger['error'])}", highlight=False, markup=False)
 
 
-def _compact(value: Any) -> str:
-    from firestop.cli.output import compact
-
-    return compact(value)
-
-
 def _print_plan(plan: dict[str, Any]) -> None:
     console.print(f"Plan: {clean(plan['runbook'])} on {clean(plan.get('target') or '(no target)')}", highlight=False, markup=False)
     from firestop.cli.state_text import state_lines
@@ -422,7 +416,7 @@ def _print_plan(plan: dict[str, Any]) -> None:
     if changes:
         console.print("Would change:", highlight=False, markup=False)
         for change in changes:
-            console.print(f"  {clean(change['field'])}: {_compact(change.get('before'))} → {_compact(change.get('after'))}",
+            console.print(f"  {clean(change['field'])}: {compact(change.get('before'))} → {compact(change.get('after'))}",
                           highlight=False, markup=False)
     else:
         console.print("Would change: nothing", highlight=False, markup=False)

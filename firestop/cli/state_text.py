@@ -20,8 +20,9 @@ The lines are plain text, not yet cleaned: print them with :func:`firestop.cli.o
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from firestop.cli.output import compact
 
 #: Rules shown per state field at most; the rest are counted (an NSG holds at most 1,000 rules — Azure
 #: subscription limits, "Networking limits": security rules per network security group).
@@ -80,7 +81,7 @@ def state_lines(state: dict[str, Any] | None) -> list[str]:
             if len(rules) > MAX_RULES_SHOWN:
                 lines.append(f"  … and {len(rules) - MAX_RULES_SHOWN} more (--json shows every one)")
             continue
-        lines.append(f"{key} = {value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)}")
+        lines.append(f"{key} = {compact(value)}")
     return lines
 
 
