@@ -15,11 +15,17 @@ matching incidents") instead of opening another. Firestop applies the narrow for
 
 * that incident's status is ``contained`` and it was contained at most ``window_seconds`` before the alert
   fired (the correlation window, ``FIRESTOP_CORRELATION_WINDOW_SECONDS``), on every resource the alert targets;
-* the alert reports failed requests only — a metric alert whose conditions are all on ``ClientErrors``
-  (4xx; a metric names no caller; split or filtered on ``StatusCode``, only 401/403), or a rule that says so with the custom property
-  ``firestop-signal: failed-requests`` (the playbook's ``detect:`` rule carries it, as it carries
-  ``firestop-playbook``; e.g. the 401 storm rule — never a rule counting 429s too: a throttled request was let through, RT5-03) — and, when it names caller IPs, they are **all**
-  among the incident's own caller IPs (the attacker already contained, not a new one).
+* the alert reports refused requests only: a **log** alert (``signalType`` ``Log``, a scheduled query rule) whose
+  rule says so with the custom property ``firestop-signal: failed-requests`` (the playbook's ``detect:`` rule carries
+  it, as it carries ``firestop-playbook``). The playbook loader accepts that property only on a query that provably
+  keeps ResultSignature 401/403 and nothing else (:func:`firestop.playbooks.detect.refusal_statuses`; the 401 storm
+  rule) — never a rule counting 429s too (a throttled request was let through, RT5-03) — and, when it names caller
+  IPs, they are **all** among the incident's own caller IPs (the attacker already contained, not a new one).
+  A **metric** alert is never aftermath (RT6-01): ``ClientErrors`` counts every 4xx — 429 quota abuse and 400
+  content-filter refusals by another valid key too — and has no ``StatusCode`` dimension to narrow it (Microsoft's
+  supported-metrics table for Microsoft.CognitiveServices/accounts lists ApiName, OperationName, Region,
+  RatelimitKey), so nothing in a metric alert proves the containment caused it; nor does the property on an
+  alert of another kind (whatever sent it, no shipped rule of that kind may carry it).
 
 A rule counting something the containment does not stop (content-filter refusals: the 400s of a
 jailbreak are the attack being answered, not refused) carries no such property and opens its incident.
@@ -38,17 +44,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-__all__ = ["FAILED_REQUESTS", "REFUSAL_METRICS", "SIGNAL_PROPERTY", "aftermath_of"]
+__all__ = ["FAILED_REQUESTS", "REFUSAL_STATUSES", "SIGNAL_PROPERTY", "aftermath_of"]
 
-#: Custom property of an alert rule saying what it counts; ``failed-requests``: only requests the service refused.
+#: Custom property of an alert rule saying what it counts; ``failed-requests``: only requests the service refused
+#: (the same names as ``firestop.playbooks.detect``, which refuses the property on a rule that could count others).
 SIGNAL_PROPERTY = "firestop-signal"
 FAILED_REQUESTS = "failed-requests"
-
-#: Platform metrics of a Cognitive Services account that count only refused/failed requests (4xx).
-REFUSAL_METRICS = frozenset({"clienterrors"})
-#: The 4xx a containment causes (a revoked key: 401; a closed network: 403). A ``ClientErrors`` condition split or
-#: filtered on another ``StatusCode`` (429 throttling, 400 content-filter refusals) is no aftermath (RT4-04).
+#: The 4xx a containment causes (a revoked key: 401; a closed network: 403); ``firestop.playbooks.detect`` holds the same.
 REFUSAL_STATUSES = frozenset({"401", "403"})
+#: The only alert kind whose condition can prove it counts refusals: a scheduled query rule filtering ResultSignature.
+REFUSAL_SIGNAL_TYPES = frozenset({"log"})
 
 
 def _when(value: Any) -> datetime | None:
@@ -58,20 +63,6 @@ def _when(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def _metrics(alert: Any) -> list[str]:
-    condition = (alert.context or {}).get("condition") if isinstance(alert.context, dict) else None
-    items = condition.get("allOf") if isinstance(condition, dict) else None
-    return [str(c.get("metricName") or "").lower() for c in items or [] if isinstance(c, dict)]
-
-
-def _statuses(alert: Any) -> set[str]:
-    """The ``StatusCode`` dimension values the metric conditions are split or filtered on (empty: none named)."""
-    condition = (alert.context or {}).get("condition") if isinstance(alert.context, dict) else None
-    items = condition.get("allOf") if isinstance(condition, dict) else None
-    return {str(d.get("value") or "").strip() for c in items or [] if isinstance(c, dict)
-            for d in c.get("dimensions") or [] if isinstance(d, dict) and str(d.get("name") or "").lower() == "statuscode"}
 
 
 def aftermath_of(alert: Any, record: dict[str, Any] | None, *, window_seconds: float) -> str | None:
@@ -94,10 +85,7 @@ def aftermath_of(alert: Any, record: dict[str, Any] | None, *, window_seconds: f
     if not named or not named <= targets:  # a resource the incident did not contain refuses nothing because of it (RT4-03)
         return None
     props = {str(k).lower(): str(v).strip().lower() for k, v in (alert.custom_properties or {}).items()}
-    metrics = _metrics(alert)
-    failures = props.get(SIGNAL_PROPERTY) == FAILED_REQUESTS or (
-        alert.signal_type == "Metric" and bool(metrics) and all(m in REFUSAL_METRICS for m in metrics)
-        and _statuses(alert) <= REFUSAL_STATUSES)
+    failures = props.get(SIGNAL_PROPERTY) == FAILED_REQUESTS and str(alert.signal_type or "").lower() in REFUSAL_SIGNAL_TYPES
     if not failures:
         return None
     ips = list(alert.indicators.caller_ips)

@@ -87,6 +87,39 @@ Operator = Literal["Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "L
 Aggregation = Literal["Count", "Total", "Average", "Minimum", "Maximum"]
 
 
+#: Custom property saying a rule counts only requests a containment refuses (read by ``firestop.intake.aftermath``).
+SIGNAL_PROPERTY = "firestop-signal"
+FAILED_REQUESTS = "failed-requests"
+#: The statuses a containment causes: a revoked key answers 401, a closed network 403 (Azure OpenAI REST errors).
+REFUSAL_STATUSES = frozenset({"401", "403"})
+_SIGNATURE = re.compile(r"ResultSignature\b", re.I)
+_SIGNATURE_FILTER = re.compile(
+    r'ResultSignature\s*(?:==\s*"(\d{3})"|in\s*\(\s*("\d{3}"(?:\s*,\s*"\d{3}")*)\s*\))', re.I)
+
+
+def refusal_statuses(query: str) -> frozenset[str] | None:
+    """The 401/403 statuses ``query`` (KQL text) keeps, when it provably keeps nothing else; else None.
+
+    Provable here means: at least one ``where`` line names ``ResultSignature``; on every such line each mention
+    is ``ResultSignature == "4xx"`` or ``ResultSignature in ("4xx", ...)``, the line has no ``or`` (successive
+    ``where`` lines are ANDed), and every status named is 401 or 403. Anything else (``!=``, ``startswith``,
+    ``or``, a 429 or a 400) is not provable: None.
+    """
+    lines = [line for line in query.splitlines() if _SIGNATURE.search(line)]
+    if not lines:
+        return None
+    statuses: set[str] = set()
+    for line in lines:
+        if not line.strip().lstrip("|").strip().lower().startswith("where ") or re.search(r"\bor\b", line, re.I):
+            return None
+        found = _SIGNATURE_FILTER.findall(line)
+        if len(found) != len(_SIGNATURE.findall(line)):
+            return None
+        for single, listed in found:
+            statuses.update([single] if single else re.findall(r"\d{3}", listed))
+    return frozenset(statuses) if statuses and statuses <= REFUSAL_STATUSES else None
+
+
 def duration_seconds(text: str) -> float:
     """ISO 8601 ``PnDTnHnMnS`` -> seconds; ``ValueError`` naming the expected form otherwise."""
     match = _DURATION.match(str(text))
@@ -142,6 +175,28 @@ class _Rule(BaseModel):
         if not _RULE_NAME.match(value):
             raise ValueError(f"{value!r} is not a valid alert rule name: letters, digits, '-', '_', '.', at most 260 characters")
         return value
+
+    @model_validator(mode="after")
+    def _refusals_only(self) -> "_Rule":
+        """``firestop-signal: failed-requests`` only on a rule whose condition provably counts 401/403 refusals."""
+        signal = {k.strip().lower(): str(v).strip().lower() for k, v in self.custom_properties.items()}.get(SIGNAL_PROPERTY)
+        if signal is None:
+            return self
+        if signal != FAILED_REQUESTS:
+            raise ValueError(f"custom property {SIGNAL_PROPERTY}: {signal!r} is unknown; the only value is {FAILED_REQUESTS!r}")
+        query = getattr(self, "query", None)
+        if query is None:
+            raise ValueError(
+                f"rule {self.name!r}: {SIGNAL_PROPERTY}: {FAILED_REQUESTS} needs a scheduled query rule filtering ResultSignature "
+                "to 401/403; a metric or activity log alert cannot prove it counts refusals only (ClientErrors, the Cognitive "
+                "Services 4xx metric, has no StatusCode dimension: Microsoft's supported-metrics table) — remove the property")
+        statuses = refusal_statuses(query)
+        if statuses is None:
+            raise ValueError(
+                f"rule {self.name!r}: {SIGNAL_PROPERTY}: {FAILED_REQUESTS} needs every ResultSignature filter of the query to be "
+                f'`where ResultSignature == "401"` or `in ("401", "403")` (no `or`, no other status) — remove the property '
+                "or narrow the query")
+        return self
 
     def properties_for(self, playbook: str) -> dict[str, str]:
         named = {k.lower(): v for k, v in self.custom_properties.items()}.get(ROUTE_PROPERTY)

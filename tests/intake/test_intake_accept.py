@@ -352,11 +352,12 @@ def _client_errors(alert_id: str, *, fired: str = "2026-11-29T03:18:00Z", metric
              "timeAggregation": "Total", "dimensions": [], "metricValue": 220}]}}}})
 
 
-def test_client_errors_after_a_recent_containment_are_its_aftermath_not_a_new_incident(fake):
+def test_client_errors_after_a_recent_containment_open_an_incident(fake):
+    """RT6-01: ClientErrors counts every 4xx (429 quota abuse, 400 content-filter refusals) and cannot be narrowed to
+    401/403 (no StatusCode dimension): after a containment it opens an incident, it is never taken as aftermath."""
     _contained(fake, "inc-leaked", contained_at="2026-11-29T03:10:00+00:00", ips=["203.0.113.77"])
     outcome = accept(fake, _client_errors("ce1"))
-    assert (outcome.kind, outcome.instance_id, outcome.http_status) == (OutcomeKind.AFTERMATH, "inc-leaked", 200)
-    assert "containment working" in outcome.reason and "start_new" not in fake.calls
+    assert (outcome.kind, outcome.http_status) == (OutcomeKind.STARTED, 202) and "start_new" in fake.calls
 
 
 @pytest.mark.parametrize(("fired", "metric", "status", "why"), [
@@ -385,8 +386,8 @@ def test_failed_requests_naming_a_new_caller_after_containment_start_a_new_incid
     assert outcome.kind is OutcomeKind.STARTED and "start_new" in fake.calls
 
 
-def test_client_errors_parsed_as_the_webhook_does_are_still_aftermath(fake):
-    """The webhook drops the raw context (parse_alert(keep_context=False)); the metric names aftermath reads stay."""
+def test_client_errors_parsed_as_the_webhook_does_open_an_incident_too(fake):
+    """The webhook drops the raw context (parse_alert(keep_context=False)); the lean alert is no aftermath either."""
     from firestop.alerts import parse_alert
 
     full = _client_errors("ce3")
@@ -396,7 +397,7 @@ def test_client_errors_parsed_as_the_webhook_does_are_still_aftermath(fake):
     lean = parse_alert(body, keep_context=False)
     assert lean.context == {"condition": {"allOf": [{"metricName": "ClientErrors"}]}}
     _contained(fake, "inc-leaked", contained_at="2026-11-29T03:10:00+00:00", ips=["203.0.113.77"])
-    assert accept(fake, lean).kind is OutcomeKind.AFTERMATH
+    assert accept(fake, lean).kind is OutcomeKind.STARTED
 
 
 def test_a_log_alert_on_the_contained_caller_is_aftermath_another_caller_is_not():

@@ -35,12 +35,30 @@ def _client_errors(targets, dimensions=()):
              "timeAggregation": "Total", "dimensions": list(dimensions), "metricValue": 220}]}}}})
 
 
-def test_control_a_plain_client_errors_alert_on_the_contained_account_is_aftermath():
-    assert aftermath_of(_client_errors([ACCOUNT]), RECORD, window_seconds=3600)
+def _refusals(targets):
+    """A 401/403 log alert (the shipped rule's property) naming the contained caller."""
+    from firestop.alerts import parse_alert
+
+    return parse_alert({"schemaId": "azureMonitorCommonAlertSchema", "data": {
+        "essentials": {"alertId": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/rt4-log",
+                       "alertRule": "aoai-anomalous-usage", "severity": "Sev2", "signalType": "Log",
+                       "monitorCondition": "Fired", "monitoringService": "Log Alerts V2", "alertTargetIDs": list(targets),
+                       "firedDateTime": "2026-11-29T03:18:00Z"},
+        "alertContext": {"condition": {"allOf": [{"dimensions": [{"name": "CallerIPAddress", "value": "203.0.113.77"}]}]}},
+        "customProperties": {"firestop-signal": "failed-requests"}}})
+
+
+def test_control_a_refusals_log_alert_on_the_contained_account_is_aftermath():
+    assert aftermath_of(_refusals([ACCOUNT]), RECORD, window_seconds=3600)
+
+
+def test_rt6_01_a_plain_client_errors_alert_is_no_longer_aftermath():
+    """ClientErrors counts every 4xx (no StatusCode dimension): since RT6-01 no metric alert is aftermath."""
+    assert aftermath_of(_client_errors([ACCOUNT]), RECORD, window_seconds=3600) is None
 
 
 def test_rt4_03_an_alert_also_naming_an_uncontained_account_is_not_aftermath():
-    assert aftermath_of(_client_errors([ACCOUNT, OTHER]), RECORD, window_seconds=3600) is None
+    assert aftermath_of(_refusals([ACCOUNT, OTHER]), RECORD, window_seconds=3600) is None
 
 
 @pytest.mark.parametrize("status", ["429", "400"])

@@ -129,6 +129,8 @@ def test_leaked_key_scorecard(run):
     assert requests["refused_after_containment"] > 100 and requests["refused"] == requests["malicious"] - requests["served"]
     (after,) = detection["aftermath"]
     assert after["incident_id"] == card["incidents"][0]["incident_id"] and "containment working" in after["outcome"]
+    # proven per caller by the 401/403 log rule (RT6-01: no metric alert is aftermath; ClientErrors counts every 4xx)
+    assert after["rule"].startswith("aoai-anomalous-usage-") and "203.0.113.77" in after["outcome"]
     assert requests["served_before_detection"] + requests["served_after_detection"] == requests["served"] > 100
     (rule,) = [r for r in detection["rules"] if r["condition"] == "Fired" and r["rule"].startswith("aoai-leaked-key-usage")]
     assert "120.0 s after a request" in rule["why"] and "every 60.0 s" in rule["why"]

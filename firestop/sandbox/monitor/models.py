@@ -53,6 +53,41 @@ _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$",
 OPERATORS = {"Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"}
 DYNAMIC_OPERATORS = {"GreaterThan", "LessThan", "GreaterOrLessThan"}
 AGGREGATIONS = {"Count", "Average", "Minimum", "Maximum", "Total"}
+#: The platform metrics the sandbox records for a Cognitive Services account (``traffic.METRIC_NAMES``) -> the
+#: dimensions Azure offers on each, to filter or split on. Source: Microsoft Learn, "Supported metrics for
+#: Microsoft.CognitiveServices/accounts" (also in "Azure OpenAI monitoring data reference"), columns "Name in REST
+#: API" and "Dimensions". ARM refuses a metric alert whose criterion names another dimension (metric validation,
+#: unless ``skipMetricValidation``); so does the sandbox. ``ClientErrors`` has no ``StatusCode``: a rule cannot be
+#: narrowed to 401/403 on it (RT6-01).
+COGNITIVE_SERVICES_NAMESPACE = "microsoft.cognitiveservices/accounts"
+METRIC_DIMENSIONS = {
+    "TotalCalls": ("ApiName", "OperationName", "Region", "RatelimitKey"),
+    "SuccessfulCalls": ("ApiName", "OperationName", "Region", "RatelimitKey"),
+    "ClientErrors": ("ApiName", "OperationName", "Region", "RatelimitKey"),
+    "Ratelimit": ("Region", "RatelimitKey"),
+    "RAIRejectedRequests": ("Region", "ModelDeploymentName", "ModelName", "ModelVersion", "ApiName", "TextType", "Category"),
+    "RAIAbusiveUsersCount": ("Region", "ModelDeploymentName"),
+}
+_METRIC_DIMENSIONS = {name.lower(): {d.lower() for d in dims} for name, dims in METRIC_DIMENSIONS.items()}
+
+
+def metric_dimension_problem(where: str, crit: dict) -> Optional[str]:
+    """ARM's 400 message when ``crit`` (a metric alert criterion) names a dimension its metric does not have, else None.
+
+    Only the Cognitive Services metrics of :data:`METRIC_DIMENSIONS` are checked (``metricNamespace`` absent or
+    ``Microsoft.CognitiveServices/accounts``); ``skipMetricValidation: true`` skips the check, as on Azure.
+    """
+    namespace = str(crit.get("metricNamespace") or COGNITIVE_SERVICES_NAMESPACE).lower()
+    known = _METRIC_DIMENSIONS.get(str(crit.get("metricName") or "").lower())
+    if namespace != COGNITIVE_SERVICES_NAMESPACE or known is None or crit.get("skipMetricValidation") is True:
+        return None
+    for j, dim in enumerate(crit.get("dimensions") or []):
+        name = str(dim.get("name") or "") if isinstance(dim, dict) else ""
+        if name.lower() not in known:
+            offered = next(dims for metric, dims in METRIC_DIMENSIONS.items() if metric.lower() == str(crit["metricName"]).lower())
+            return (f"{where}.dimensions[{j}]: metric {crit['metricName']!r} has no dimension {name!r}; "
+                    f"its dimensions are {', '.join(offered)}.")
+    return None
 
 
 def kind_of(resource: dict) -> Optional[str]:
@@ -229,6 +264,9 @@ def validate(kind: str, body: Any) -> Optional[str]:
             where = f"properties.criteria.allOf[{i}]"
             if not isinstance(crit, dict) or not crit.get("metricName") or crit.get("timeAggregation") not in AGGREGATIONS:
                 return f"{where} needs metricName and a timeAggregation in {sorted(AGGREGATIONS)}."
+            problem = metric_dimension_problem(where, crit)
+            if problem:
+                return problem
             if crit.get("criterionType") == "DynamicThresholdCriterion":
                 if crit.get("operator") not in DYNAMIC_OPERATORS or crit.get("alertSensitivity") not in ("Low", "Medium", "High"):
                     return f"{where}: a dynamic threshold needs operator {sorted(DYNAMIC_OPERATORS)} and alertSensitivity Low/Medium/High."
