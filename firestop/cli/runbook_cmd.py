@@ -484,7 +484,8 @@ def runbook_undo(
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Undo a manual runbook run: restore the state its apply recorded on the ledger (exact undo, or a refusal
-    when the target changed since). Exit 0 undone, 2 bad input / nothing to undo / not confirmed, 1 failed."""
+    when the target changed since), inside the target's containment lease. Exit 0 undone, 2 bad input / nothing to
+    undo / relied on by an incident / not confirmed, 3 a containment holds the target, 1 failed."""
     from firestop.cli.manual_undo import ManualUndoRefused, find_manual_run
     from firestop.cli.remote import calling, connect, refuse_local_flags
 
@@ -509,16 +510,25 @@ def runbook_undo(
             run = find_manual_run(env.settings, run_id)
         except ManualUndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
-        from firestop.lifecycle.undo import UndoReliedOn, manual_reliance
+        import asyncio
+
+        from firestop.lifecycle.locks import HostLeasePort
+        from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_reliance, manual_undo_under_lease
 
         try:
-            manual_reliance(env.settings, run)
+            manual_reliance(env.settings, run)  # before asking; checked again inside the lease
         except UndoReliedOn as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
             _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json)
-        answer = _execute(env, {"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
-                                "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})
+        try:  # inside the target's containment lease, as an incident undo (RT6-02)
+            answer = asyncio.run(manual_undo_under_lease(HostLeasePort(env.host), env.settings, run, lambda: _execute(env, {
+                "runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
+                "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})))
+        except UndoBusy as exc:
+            fail(str(exc), 3, as_json=as_json)
+        except UndoReliedOn as exc:
+            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001

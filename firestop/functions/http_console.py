@@ -273,7 +273,7 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     except UndoBusy as exc:
         return _refusal(req, 409, "Busy", str(exc), "retry once the incident's containment has finished", caller)
     except UndoReliedOn as exc:
-        return _refusal(req, 409, "Relied on", str(exc), f"undo {exc.later} first", caller)
+        return _refusal(req, 409, "Relied on", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), caller)
     log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})

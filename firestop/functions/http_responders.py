@@ -12,9 +12,9 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 | route | role | answers |
 |---|---|---|
 | ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
-| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore |
+| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, changed nothing, already undone, no undo) |
-| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) |
+| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
 
 Bounds: ids are Durable instance ids (:func:`firestop.boundary.instance_id_problem`); ``step`` at most
@@ -136,8 +136,8 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
                                         actions, by=caller.object_id, max_polls=UNDO_LEASE_POLLS)
     except UndoBusy as exc:
         return _error(409, "incident_id", str(exc), "retry once the incident's containment has finished", code=BUSY)
-    except UndoReliedOn as exc:
-        return _error(409, "step", str(exc), f"undo {exc.later} first", code=RELIED_ON)
+    except UndoReliedOn as exc:  # a later incident's filed record, or one still open (UndoOpenIncident)
+        return _error(409, "step", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), code=RELIED_ON)
     log.info("undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _json(200, result)
@@ -181,9 +181,14 @@ def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runbook-runs/{day}/{step}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
 @observed
-def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
+async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo a manual run: the runbook's undo with what its apply recorded, as the caller (module docstring)."""
+    from firestop.azure.clients import get_client_factory
+    from firestop.lifecycle.locks import ClientLeasePort
+    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_undo_under_lease
+    from firestop.settings import get_settings
     from runbooks.dispatch import execute
 
     caller, denied = _holding(req, Role.responder, "runbook undo")
@@ -192,16 +197,19 @@ def manual_run_undo_http(req: func.HttpRequest) -> func.HttpResponse:
     run = _manual_run(req)
     if isinstance(run, func.HttpResponse):
         return run
-    from firestop.lifecycle.undo import UndoReliedOn, manual_reliance
-    from firestop.settings import get_settings
 
-    try:
-        manual_reliance(get_settings(), run)
+    def undo() -> dict:
+        return execute({"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
+                        "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied,
+                        "requested_by": caller.object_id})
+
+    try:  # inside the target's containment lease: never interleaved with an incident's containment (RT6-02)
+        answer = await manual_undo_under_lease(ClientLeasePort(client, get_client_factory().clock), get_settings(), run, undo,
+                                               max_polls=UNDO_LEASE_POLLS)
+    except UndoBusy as exc:
+        return _error(409, "run_id", str(exc), "retry once the incident's containment has finished", code=BUSY)
     except UndoReliedOn as exc:
-        return _error(409, "run_id", str(exc), f"undo {exc.later} first")
-    answer = execute({"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
-                      "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied,
-                      "requested_by": caller.object_id})
+        return _error(409, "run_id", str(exc), getattr(exc, "fix", f"undo {exc.later} first"))  # no code: exit 2 as locally
     log.info("runbook undo of %r by %r: ok=%r", f"{run.incident_id}/{run.step_id}", caller.object_id, answer.get("ok"))
     return _json(200 if answer.get("ok") else 422, {"run_id": f"{run.incident_id}/{run.step_id}", "undo": answer,
                                                     "requested_by": caller.object_id})

@@ -175,6 +175,28 @@ class LeasePort:
     async def pause(self, seconds: float) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    async def open_instances(self, name: str, limit: int) -> list[tuple[str, Any, Any]]:  # pragma: no cover - interface
+        """The Pending/Running instances of orchestrator ``name`` (at most ``limit``, oldest first), each
+        ``(instance_id, input, custom_status)`` decoded — what an undo reads to see incidents still open."""
+        raise NotImplementedError
+
+
+#: Runtime statuses of an instance still open (the Durable runtime's names).
+OPEN_STATUSES = ("Pending", "Running")
+
+
+def _decoded(value: Any) -> Any:
+    import json
+
+    for _ in range(3):
+        if not isinstance(value, str):
+            break
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value
+
 
 class HostLeasePort(LeasePort):
     """A :class:`LeasePort` on a ``firestop.runtime.LocalDurableHost`` in this process (the CLI): ``pump`` runs
@@ -197,6 +219,10 @@ class HostLeasePort(LeasePort):
 
     async def pump(self) -> None:
         self.host.run_until_idle()
+
+    async def open_instances(self, name: str, limit: int) -> list[tuple[str, Any, Any]]:
+        found = self.host.list_instances(runtime_status=OPEN_STATUSES, name=name)[:limit]
+        return [(s.instance_id, _decoded(s.input), _decoded(s.custom_status)) for s in found]
 
     async def pause(self, seconds: float) -> None:
         import asyncio
@@ -239,6 +265,22 @@ class ClientLeasePort(LeasePort):
         import asyncio
 
         await asyncio.sleep(self.poll_s)
+
+    async def open_instances(self, name: str, limit: int) -> list[tuple[str, Any, Any]]:
+        """``get_status_by`` the open statuses, then ``get_status(show_input=True)`` of each of ``name`` (a list
+        does not carry inputs), at most ``limit``. Raises whatever the client raises (the caller refuses)."""
+        from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+
+        listed = await self.client.get_status_by(runtime_status=[OrchestrationRuntimeStatus(s) for s in OPEN_STATUSES])
+        mine = sorted((s for s in listed or [] if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)),
+                      key=lambda s: str(getattr(s, "created_time", "") or ""))[:limit]
+        out = []
+        for status in mine:
+            full = await self.client.get_status(status.instance_id, show_input=True)
+            if full:
+                out.append((status.instance_id, _decoded(getattr(full, "input_", getattr(full, "input", None))),
+                            _decoded(getattr(full, "custom_status", None))))
+        return out
 
 
 async def hold_outside(port: LeasePort, resources: Iterable[str], owner: str, *,

@@ -8,7 +8,10 @@ timeline entry, the record's ``reason``/``does_not_hold`` and, through
 
 Entry points run it through :func:`undo_under_lease`: inside the ``resource_lock`` lease of every
 resource it restores, the lease containment holds (:mod:`firestop.lifecycle.locks`), so an undo and an
-incident's containment on one resource never interleave.
+incident's containment on one resource never interleave; a manual runbook run's undo takes the same lease
+(:func:`manual_undo_under_lease`). Inside the lease an undo is refused while another incident still open (awaiting
+approval, running) targets one of its resources (:func:`open_reliance`) or a later filed incident relies on the
+state it would restore (:func:`later_reliance`, :func:`manual_reliance`).
 
 Each undo runs the runbook's ``undo`` with what the step applied (the state
 recorded before it) through the same dispatcher the orchestrator uses; the
@@ -20,7 +23,7 @@ first filing (records are never replaced: :mod:`runbooks.records`).
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 
 class UndoRefused(ValueError):
@@ -72,8 +75,43 @@ async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], 
     try:
         from firestop.settings import get_settings
 
-        later_reliance(getattr(env, "settings", None) or get_settings(), incident_id, record, actions)  # inside the lease
+        await open_reliance(port, incident_id, resources)  # inside the lease: an incident still open on them (RT6-03)
+        later_reliance(getattr(env, "settings", None) or get_settings(), incident_id, record, actions)
         return apply_undo(env, incident_id, record, actions, by=by)
+    finally:
+        await release_outside(port, resources, owner)
+
+
+async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[], dict[str, Any]], *,
+                                  max_polls: int | None = None) -> dict[str, Any]:
+    """Undo a manual runbook run (``runbook undo RUN_ID``, ``POST /api/runbook-runs/…/undo``) inside the
+    containment lease of its target — the ``resource_lock`` lease a step group holds — so it never interleaves
+    with an incident's containment of that resource (RT6-02: it took no lease, and its write could land between
+    a group's before-state snapshot and its apply). Inside the lease it refuses as an incident's undo does: an
+    incident still open on the target (:func:`open_reliance`), one filed after the run relying on it
+    (:func:`manual_reliance`). ``undo()`` runs the runbook's undo and returns its dispatcher answer.
+
+    ``run``: a :class:`runbooks.manual_runs.ManualRun`; ``where``: settings (filed records).
+    Raises :class:`UndoBusy` when the lease stayed held ``max_polls`` polls (default: one lease's length),
+    :class:`UndoReliedOn` (or :class:`UndoOpenIncident`) when relied on.
+    """
+    import uuid
+
+    from firestop.lifecycle.locks import LeaseBusy, hold_outside, release_outside
+
+    resources = [run.target] if isinstance(run.target, str) and run.target else []
+    owner = f"undo:{run.incident_id}/{run.step_id}:{uuid.uuid4().hex[:12]}"
+    try:
+        if max_polls is None:
+            await hold_outside(port, resources, owner)
+        else:
+            await hold_outside(port, resources, owner, max_polls=max_polls)
+    except LeaseBusy as exc:
+        raise UndoBusy(exc.resource, exc.holder) from None
+    try:
+        await open_reliance(port, run.incident_id, resources)
+        manual_reliance(where, run)
+        return undo()
     finally:
         await release_outside(port, resources, owner)
 
@@ -156,6 +194,65 @@ class UndoReliedOn(UndoRefused):
                          f"found that state in place or made it); nothing was undone — undo {later} first, or "
                          "decide with that incident's responders", "step")
         self.later = later
+
+
+class UndoOpenIncident(UndoReliedOn):
+    """An incident still open (awaiting approval, running) targets a resource this undo restores (RT6-03): its
+    containment may rely on the state the undo takes away, and it has no filed record yet to say so."""
+
+    def __init__(self, target: str, later: str, state: str):
+        UndoRefused.__init__(self, f"{target} is a target of incident {later}, which is still open ({state}); its "
+                             "containment may rely on the state this undo would restore away; nothing was undone — "
+                             f"let {later} finish (approve or reject it), then undo what it left", "step")
+        self.later, self.state = later, state
+        self.fix = f"let {later} finish first, then decide the undo"
+
+
+#: Open incidents an undo reads to find one on its resources (a bound on its reads, oldest first).
+MAX_OPEN_INCIDENTS = 200
+
+
+def _open_state(custom: Any) -> str:
+    custom = custom if isinstance(custom, dict) else {}
+    pending = custom.get("pending_approval") if isinstance(custom.get("pending_approval"), dict) else None
+    if pending:
+        return f"awaiting approval of step {str(pending.get('step'))[:80]!r}"
+    return f"running, phase {str(custom.get('phase') or 'starting')[:40]}"
+
+
+async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
+    """Refuse an undo while another incident still open (Pending/Running ``incident_orchestrator``: awaiting an
+    approval, or containing) targets one of ``resources`` (its input's ``alert.target_ids``, or the target of the
+    step it awaits approval for). :func:`later_reliance` reads filed records only, and an open incident has none
+    yet: undoing the state it found in place would leave it approving or reporting a containment that no longer
+    holds (RT6-03). ARM ids compare case-insensitively. Reads at most :data:`MAX_OPEN_INCIDENTS` instances through
+    ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.open_instances`).
+
+    Raises :class:`UndoOpenIncident` naming the incident and what it waits for.
+    """
+    from firestop.lifecycle.incident import ORCHESTRATOR_NAME
+    from firestop.resource_id import resource_id_key
+
+    def key(value: Any) -> str:
+        try:
+            return resource_id_key(str(value))
+        except ValueError:
+            return str(value).strip().lower()
+
+    mine = {key(r): r for r in resources if isinstance(r, str) and r}
+    if not mine:
+        return
+    for other, data, custom in await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS):
+        if other == incident_id:
+            continue
+        alert = data.get("alert") if isinstance(data, dict) else None
+        targets = list(alert.get("target_ids") or []) if isinstance(alert, dict) and isinstance(alert.get("target_ids"), list) else []
+        pending = custom.get("pending_approval") if isinstance(custom, dict) else None
+        if isinstance(pending, dict) and pending.get("target"):
+            targets.append(pending["target"])
+        hit = next((mine[key(t)] for t in targets if isinstance(t, str) and key(t) in mine), None)
+        if hit is not None:
+            raise UndoOpenIncident(hit, other, _open_state(custom))
 
 
 #: Filed records an undo reads to find later incidents relying on what it restores (a bound on its reads, in name order).

@@ -143,6 +143,9 @@ def test_without_the_lease_the_undo_runs_inside_the_rotation(lab, monkeypatch):
 
     monkeypatch.setattr(locks, "hold_outside", no_lease)
     monkeypatch.setattr(locks, "release_outside", no_release)
+    from firestop.lifecycle import undo
+
+    monkeypatch.setattr(undo, "open_reliance", no_release)  # and without the open-incident refusal (RT6-03) that would stop it
     who = [w for w, _ in _undo_during_a_rotation(lab)]
     first_undo = who.index("undo")
     assert "rotation" in who[first_undo:]  # the rotation's retry came after the undo: interleaved
