@@ -30,6 +30,15 @@ no origin **400**. ``WebHook-Request-Callback`` is never followed.
   (Firestop's own sign-in or permission) records it by id only (unrouted, logged); a 408/429 or 5xx (transient:
   Microsoft Graph "throttling" guidance says retry) or a network failure is the 503 below, and the retried batch's
   accepted events are duplicates;
+* Graph fetches are bounded per delivery (RT6-04: a 5,000-event batch was 5,000 sequential Graph calls, far past
+  the 30 s Event Grid waits for an answer — it then retries the whole batch, which did it all again): more than
+  :data:`MAX_GRAPH_FETCHES` ``Microsoft.Graph.AlertCreated`` events in one delivery is **413** before anything is
+  fetched or accepted (Event Grid does not retry a 413; it dead-letters the batch when the subscription has a
+  dead-letter destination — ``delivery-and-retry.md`` — so the fix is the subscription's ``maxEventsPerBatch``);
+  once the fetches of a delivery have taken :data:`MAX_GRAPH_SECONDS` (below Event Grid's 30 s), the events not yet
+  handled are answered **503** (``Retry-After: 5``, body ``{"accepted", "ignored", "rejected", "deferred":
+  [{"index", "id"}]}``) so Event Grid redelivers the batch: the accepted events are duplicates then, and a Graph alert
+  this instance already accepted is not fetched again (:data:`_FETCHED`, in-process, bounded) — never dropped;
 * **400**/**413**/**415** for a delivery that is not JSON, too large (1 MB, 5000 events) or not JSON;
 * **401** without the function key (the host); **503** (``Retry-After: 5``) when the store is down:
   Event Grid retries (events accepted before the outage stay accepted and are ``duplicate`` on retry).
@@ -39,6 +48,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -48,6 +58,16 @@ from firestop.telemetry.requests import observed
 bp = df.Blueprint()
 log = logging.getLogger("firestop.intake.eventgrid")
 ALLOWED_ORIGINS = ("eventgrid.azure.net",)
+#: Graph AlertCreated events one delivery may carry (each is one ``GET /security/alerts_v2/{id}``); more is 413.
+MAX_GRAPH_FETCHES = 50
+#: Wall seconds of Graph fetches per delivery; the rest is answered 503 for redelivery. Event Grid waits 30 s for an
+#: answer, then counts the delivery failed and retries it ("Event Grid message delivery and retry").
+MAX_GRAPH_SECONDS = 20.0
+_clock = time.monotonic
+#: Graph alerts this instance fetched and accepted (task hub scope + event alert id -> the accepted entry), so a redelivered batch
+#: (after a 503 for its deferred events) does not fetch them again: at most :data:`_FETCHED_MAX`, oldest dropped.
+_FETCHED: dict[str, dict] = {}
+_FETCHED_MAX = 10_000
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> func.HttpResponse:
@@ -149,15 +169,37 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
         return _json(503, {"error": "unavailable", "reason": "app setting", "fix": "Event Grid retries"}, {"Retry-After": "5"})
     factory = get_client_factory()
     secret_name = get_settings().key_secret_name
-    accepted, ignored, rejected = [], [], []
+    accepted, ignored, rejected, deferred = [], [], [], []
+    parsed = []
     for index, event in enumerate(delivery.events):
         try:
-            alert = event_alert(event, cloud_events=delivery.cloud_events, secret_name=secret_name)
+            parsed.append((index, event, event_alert(event, cloud_events=delivery.cloud_events, secret_name=secret_name)))
         except EventError as exc:
             rejected.append({"index": index, "field": exc.field, "reason": exc.reason})
-            continue
+    bindings = getattr(client, "_orchestration_bindings", None)  # one memo per task hub and backend
+    scope = f"{getattr(client, 'task_hub_name', '')}|{getattr(bindings, 'rpc_base_url', '')}|"
+    graph = sum(1 for _, _, alert in parsed if alert is not None and alert.context.get("graphAlertId")
+                and scope + alert.alert_id not in _FETCHED)
+    if graph > MAX_GRAPH_FETCHES:
+        log.warning("Event Grid delivery of %d events with %d Graph alerts to fetch refused (413, at most %d)",
+                    len(delivery.events), graph, MAX_GRAPH_FETCHES)
+        return _json(413, {"error": "$", "field": "$", "status": 413,
+                           "reason": f"{graph} Microsoft.Graph.AlertCreated events in one delivery (at most {MAX_GRAPH_FETCHES}: "
+                                     "each is one Microsoft Graph fetch, and Event Grid waits 30 s for the answer)",
+                           "fix": f"set the Graph event subscription's maxEventsPerBatch to at most {MAX_GRAPH_FETCHES} and give "
+                                  "it a dead-letter destination; replay this batch from there"})
+    started = _clock()
+    for index, event, alert in parsed:
         event_id = str(event.get("id"))[:128]
         if alert is not None and alert.context.get("graphAlertId"):
+            remembered = _FETCHED.get(scope + alert.alert_id)
+            if remembered is not None:  # fetched and accepted by an earlier attempt of this delivery
+                accepted.append({**remembered, "index": index, "outcome": "duplicate"})
+                continue
+            if _clock() - started >= MAX_GRAPH_SECONDS:
+                deferred.append({"index": index, "id": event_id})
+                continue
+            event_key = scope + alert.alert_id
             try:
                 alert = _graph_alert(factory, alert)
             except _GraphAlertRefused as exc:
@@ -166,6 +208,8 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
             except AlertPayloadError as exc:
                 rejected.append({"index": index, "field": f"(Graph alert).{exc.field}", "reason": exc.reason})
                 continue
+        else:
+            event_key = None
         if alert is None:
             kind = event.get("type" if delivery.cloud_events else "eventType")
             ignored.append({"index": index, "id": event_id, "type": str(kind)[:128]})
@@ -178,7 +222,19 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
                                "fix": "Event Grid retries; accepted events are duplicates on retry",
                                "accepted": accepted}, {"Retry-After": "5"})
         accepted.append({"index": index, "id": event_id, "incident": outcome.instance_id, "outcome": outcome.kind.value})
-    log.info("Event Grid delivery: %d accepted, %d ignored, %d rejected", len(accepted), len(ignored), len(rejected))
+        if event_key is not None:
+            _FETCHED[event_key] = accepted[-1]
+            while len(_FETCHED) > _FETCHED_MAX:
+                _FETCHED.pop(next(iter(_FETCHED)))
+    rejected.sort(key=lambda r: r["index"])
+    log.info("Event Grid delivery: %d accepted, %d ignored, %d rejected, %d deferred", len(accepted), len(ignored),
+             len(rejected), len(deferred))
+    if deferred:
+        log.warning("Graph fetches of this delivery took %d s or more: %d event(s) deferred, answering 503 for redelivery",
+                    MAX_GRAPH_SECONDS, len(deferred))
+        return _json(503, {"error": "unavailable", "reason": f"Graph alerts not fetched within {MAX_GRAPH_SECONDS:g} s",
+                           "fix": "Event Grid retries; accepted events are duplicates on retry", "accepted": accepted,
+                           "ignored": ignored, "rejected": rejected[:100], "deferred": deferred}, {"Retry-After": "5"})
     if rejected:
         first = rejected[0]
         return _json(400, {"error": f"events[{first['index']}].{first['field']}", "index": first["index"], "field": first["field"],
