@@ -34,10 +34,16 @@ REDACTED = "[redacted]"
 
 _secrets: tuple[str, ...] = ()  # longest first
 _secrets_lock = threading.Lock()
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+#: What a log line may not carry raw (escaped ``\\xNN`` / ``\\uNNNN``): C0 and C1 controls, DEL; the line and paragraph
+#: separators U+2028/2029 (a line break to many viewers); and the invisible formatting characters that reorder or hide
+#: text where the line is read (Unicode UAX #9 bidi controls, "Trojan Source", CVE-2021-42574): U+061C ALM, U+200E/200F
+#: LRM/RLM, U+202A–202E embeddings and overrides (U+202E RLO), U+2066–2069 isolates; zero-width U+200B–200D, U+2060–2064,
+#: U+FEFF, U+180E; U+FFF9–FFFB interlinear annotations (RT6-05). The same set as :mod:`firestop.markup`'s for Markdown.
+_UNSAFE = r"\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
+_CONTROL = re.compile(f"[{_UNSAFE}]")
 #: Also a raw backslash, for field values (escaped ``\\x5c``): else a value holding ``\\"`` closes its own quotes in
 #: the text line and forges fields (RT4-01).
-_CONTROL_FIELD = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85\\]")
+_CONTROL_FIELD = re.compile(f"[{_UNSAFE}\\\\]")
 _NEEDS_QUOTES = re.compile(r'[\s="\\]')
 #: Text that ``runbooks.redact``'s patterns could match has a run of 32 letters/digits (the key shapes), "bearer"
 #: or a JWT's "eyJ", or one of these words (lower-cased: its ``name=``/``name:`` names, and the webhook hosts,
@@ -77,8 +83,8 @@ def _escape(match: re.Match[str]) -> str:
 
 def safe(value: Any, limit: int = MAX_VALUE_CHARS, *, field: bool = False) -> Any:
     """``value`` fit for a log line: numbers, booleans and None as they are; anything else as text with registered
-    secrets and credential-shaped substrings replaced by ``[redacted]``, control characters (newlines included)
-    escaped as ``\\n``/``\\xNN`` (with ``field``, for a structured field's value: a backslash too, ``\\x5c``), cut to
+    secrets and credential-shaped substrings replaced by ``[redacted]``, control characters (newlines included) and
+    bidi/zero-width formatting characters (:data:`_UNSAFE`) escaped as ``\\n``/``\\xNN``/``\\uNNNN`` (with ``field``, for a structured field's value: a backslash too, ``\\x5c``), cut to
     ``limit`` characters."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
