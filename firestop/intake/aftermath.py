@@ -2,10 +2,8 @@
 
 When a playbook contains an attack — rotates the leaked key, closes the account's network — the attacker
 usually keeps trying, and now fails: 401 with the old key, 403 from the closed network. Azure Monitor counts
-those failures like any others: the platform metric ``ClientErrors`` (4xx answers of a Cognitive Services
-account, "Azure OpenAI monitoring data reference") rises and its dynamic-threshold rule fires; a log rule
-counting 401s from unknown callers crosses its threshold for the very address just contained. Those alerts are
-the containment working, not a new attack, and opening a second incident for them is noise (a second snapshot,
+those failures like any others: a log rule counting 401/403 answers to unknown callers crosses its threshold
+for the very address just contained. Those alerts are the containment working, not a new attack, and opening a second incident for them is noise (a second snapshot,
 a second lock, a second rotation that cuts the consumers over again).
 
 Microsoft Sentinel meets the same situation with *alert grouping* (an analytics rule's incident settings):
