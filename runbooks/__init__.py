@@ -1,7 +1,8 @@
 """Runbooks: the actions Firestop takes, one small module per capability.
 
-Importing this package registers every shipped runbook; look them up with
-:func:`get_runbook` and run them through :func:`runbooks.dispatch.execute`.
+Each runbook registers itself (``@register``) when its module is imported; :data:`runbooks.registry.SHIPPED`
+declares which module holds which name, so :func:`get_runbook` imports a runbook's module on first use and
+:func:`runbook_names` needs no import at all. Run them through :func:`runbooks.dispatch.execute`.
 
 =================================  ======================================  ==========================================
 runbook                            target                                  effect (undo)
@@ -43,7 +44,6 @@ every apply/undo of a mutating runbook goes on the incident's hash-chained
 ledger, ``FIRESTOP_HOME/ledger/<incident>.jsonl`` (:mod:`runbooks.ledger`).
 """
 
-from runbooks.registry import UnknownRunbook, all_runbooks, get_runbook, register, runbook_names
-from runbooks import apim, auth, defender, deployment, entra, evidence, identity, keys, network, network_narrow, notify, records, sentinel  # noqa: F401  (registration)
+from runbooks.registry import SHIPPED, UnknownRunbook, all_runbooks, get_runbook, register, runbook_class, runbook_names
 
-__all__ = ["UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_names"]
+__all__ = ["SHIPPED", "UnknownRunbook", "all_runbooks", "get_runbook", "register", "runbook_class", "runbook_names"]
