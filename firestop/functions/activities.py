@@ -33,21 +33,21 @@ def run_runbook(request: dict) -> dict:
 def select_playbook(request: dict) -> dict[str, Any]:
     """``{"alert": Alert JSON}`` → ``{"playbook": Playbook JSON | None, "reason": str}``.
 
-    Loads the playbooks from ``FIRESTOP_PLAYBOOKS``; an invalid playbook file is
-    reported as the reason (nothing acts on a half-read playbook set).
+    Loads the playbooks from ``FIRESTOP_PLAYBOOKS`` (:func:`~firestop.playbooks.route_playbook`: the chosen one
+    validated in full, the others by their runbooks' names); an invalid playbook file is reported as the reason
+    when no playbook is chosen (nothing acts on a half-read playbook set).
     """
     from firestop.alerts import Alert
-    from firestop.playbooks import load_playbooks_lenient, select_playbook as choose
+    from firestop.playbooks import route_playbook
     from firestop.settings import get_settings
 
     alert = Alert.model_validate(request["alert"])
     if alert.monitor_condition == "Resolved":
         return {"playbook": None, "reason": "monitorCondition is Resolved: nothing to contain", "playbook_errors": []}
-    playbooks, errors = load_playbooks_lenient(get_settings().playbooks_dir)
+    playbook, reason, errors = route_playbook(alert, get_settings().playbooks_dir)
     problems = [str(e) for e in errors]
     if errors:
         log.error("invalid playbooks skipped: %r", "; ".join(problems))
-    playbook, reason = choose(alert, playbooks)
     if playbook is None and errors:
         reason += f" ({len(errors)} playbook file(s) could not be loaded: {'; '.join(problems)})"
     return {

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from firestop.playbooks.models import Playbook
+from firestop.playbooks.models import NAMES_ONLY, Playbook
 from firestop.yamldoc import YamlFileError, read_mapping, validation_problems
 
 
@@ -23,38 +23,43 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and (part in ("step-item", "undo-item", "parallel-group", "Step", "UndoStep") or "[" in part)
 
 
-#: Playbooks already validated in this process, by (path, SHA-256 of the file's bytes): ``alert handle``
+#: Playbooks already validated in this process, by (path, SHA-256 of the file's bytes, params checked): ``alert handle``
 #: reads the folder to check routing and the select_playbook activity reads it again, and YAML + validation
 #: of a folder cost a tenth of the command. Playbook models are frozen; an edited file is another key.
-_LOADED: "OrderedDict[tuple[str, str], Playbook]" = OrderedDict()
+_LOADED: "OrderedDict[tuple[str, str, bool], Playbook]" = OrderedDict()
 _LOADED_MAX = 256
 _LOADED_LOCK = threading.Lock()
 
 
-def load_playbook(path: Path) -> Playbook:
-    """Parse and validate one playbook file; :class:`PlaybookError` lists every problem."""
+def load_playbook(path: Path, *, params: bool = True) -> Playbook:
+    """Parse and validate one playbook file; :class:`PlaybookError` lists every problem.
+
+    params: False checks each step's runbook by name only, not its ``with`` parameters (``NAMES_ONLY``: no
+    runbook module is imported) — for routing, which validates the chosen playbook in full before using it."""
     try:
-        key = (str(Path(path).resolve()), hashlib.sha256(Path(path).read_bytes()).hexdigest())
+        digest = (str(Path(path).resolve()), hashlib.sha256(Path(path).read_bytes()).hexdigest())
     except OSError:
-        key = None  # read_mapping reports it
-    if key is not None:
+        digest = None  # read_mapping reports it
+    if digest is not None:
         with _LOADED_LOCK:
-            if key in _LOADED:
-                _LOADED.move_to_end(key)
-                return _LOADED[key]
-    playbook = _load_playbook(path)
-    if key is not None:
+            # a playbook validated in full serves a names-only request too
+            for key in ((*digest, True),) if params else ((*digest, True), (*digest, False)):
+                if key in _LOADED:
+                    _LOADED.move_to_end(key)
+                    return _LOADED[key]
+    playbook = _load_playbook(path, params=params)
+    if digest is not None:
         with _LOADED_LOCK:
-            _LOADED[key] = playbook
+            _LOADED[(*digest, params)] = playbook
             while len(_LOADED) > _LOADED_MAX:
                 _LOADED.popitem(last=False)
     return playbook
 
 
-def _load_playbook(path: Path) -> Playbook:
+def _load_playbook(path: Path, *, params: bool = True) -> Playbook:
     data, node = read_mapping(Path(path), PlaybookError, "playbook is a YAML mapping with name, match and phases")
     try:
-        playbook = Playbook.model_validate(data)
+        playbook = Playbook.model_validate(data, context=None if params else NAMES_ONLY)
     except ValidationError as exc:
         raise PlaybookError(Path(path), validation_problems(exc, node, drop=_is_tag, aliases={"with_": "with"})) from None
     if not playbook.steps():  # it would match alerts and do nothing: every shipped playbook contains something
@@ -86,24 +91,75 @@ def load_playbooks_lenient(directory: Path) -> tuple[list[Playbook], list[Playbo
     For routing alerts: one broken file must not disable every other playbook.
     A missing directory is one error. Later files whose name repeats an earlier one are errors.
     """
-    directory = Path(directory)
+    loaded, errors, _ = _lenient(Path(directory), params=True)
+    return [playbook for _, playbook in loaded], errors
+
+
+def _lenient(directory: Path, *, params: bool) -> tuple[list[tuple[Path, Playbook]], list[PlaybookError], int]:
+    """(path, playbook) of every playbook of ``directory`` that loads (``params``: see :func:`load_playbook`), in
+    file-name order, the errors of the others, as :func:`load_playbooks_lenient` describes, and how many files
+    were refused for repeating an earlier file's name."""
     if not directory.is_dir():
-        return [], [PlaybookError(directory, [(None, "", "playbooks directory does not exist (set FIRESTOP_PLAYBOOKS)")])]
-    playbooks: list[Playbook] = []
+        return [], [PlaybookError(directory, [(None, "", "playbooks directory does not exist (set FIRESTOP_PLAYBOOKS)")])], 0
+    loaded: list[tuple[Path, Playbook]] = []
     errors: list[PlaybookError] = []
     names: dict[str, Path] = {}
+    repeated = 0
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         try:
-            playbook = load_playbook(path)
+            playbook = load_playbook(path, params=params)
         except PlaybookError as exc:
             errors.append(exc)
             continue
         if playbook.name in names:
             errors.append(PlaybookError(path, [(None, "name", f"{playbook.name!r} is also the name of {names[playbook.name]}")]))
+            repeated += 1
             continue
         names[playbook.name] = path
-        playbooks.append(playbook)
-    return playbooks, errors
+        loaded.append((path, playbook))
+    return loaded, errors, repeated
+
+
+def route_playbook(alert: Any, directory: Path) -> tuple[Playbook | None, str, list[PlaybookError]]:
+    """(playbook, reason, errors): the playbook for ``alert`` among the valid ones of ``directory`` — the same
+    playbook and reason as :func:`~firestop.playbooks.match.select_playbook` over :func:`load_playbooks_lenient`,
+    without importing the runbooks of playbooks not chosen.
+
+    Every file is read with each step's runbook checked by name only; the chosen playbook is then validated in
+    full (its steps' ``with`` against their runbooks' models) and, if that fails, counted with the errors and
+    the choice made again without it. ``errors``: the files that did not load — every one when no playbook is
+    chosen (the rest are then validated in full, so a refusal names them all); when one is chosen, those found
+    on the way (a file not chosen is not checked beyond its runbook names: ``playbook validate`` and ``doctor``
+    check all). Several files sharing a name: every file is validated in full (which one counts depends on it).
+    """
+    from firestop.playbooks.match import select_playbook
+
+    directory = Path(directory)
+    loaded, errors, repeated = _lenient(directory, params=False)
+    if repeated:  # which of the files sharing a name counts depends on which validate in full
+        full, errors = load_playbooks_lenient(directory)
+        playbook, reason = select_playbook(alert, full)
+        return playbook, reason, errors
+    candidates = {playbook.name: (path, playbook) for path, playbook in loaded}  # names are unique here
+    chosen = None
+    while True:
+        playbook, reason = select_playbook(alert, [p for _, p in candidates.values()])
+        if playbook is None:
+            break
+        path, _ = candidates.pop(playbook.name)
+        try:
+            chosen = load_playbook(path)
+            break
+        except PlaybookError as exc:
+            errors.append(exc)
+    if chosen is None:  # no playbook: every file that does not load is named
+        for path, _ in candidates.values():
+            try:
+                load_playbook(path)
+            except PlaybookError as exc:
+                errors.append(exc)
+    errors.sort(key=lambda e: e.path)  # file-name order, as load_playbooks_lenient lists them
+    return chosen, reason, errors
 
 
 def routing_blocked(alert: Any, directory: Path) -> str | None:
@@ -115,15 +171,10 @@ def routing_blocked(alert: Any, directory: Path) -> str | None:
     names the broken files. An alert that a loaded playbook takes goes on (one broken file must not
     disable the others). A Resolved alert never needs a playbook.
     """
-    from firestop.playbooks.match import select_playbook
-
     if getattr(alert, "monitor_condition", None) == "Resolved":
         return None
-    playbooks, errors = load_playbooks_lenient(directory)
-    if not errors:
-        return None
-    playbook, _ = select_playbook(alert, playbooks)
-    if playbook is not None:
+    playbook, _, errors = route_playbook(alert, directory)
+    if playbook is not None or not errors:
         return None
     problems = "; ".join(str(e) for e in errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
     return (f"playbooks could not be loaded, so this alert cannot be routed: {problems}. "

@@ -28,7 +28,7 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from firestop.playbooks.detect import Detect
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -41,6 +41,12 @@ def _plain_name(value: str) -> str:
 
 
 PlainName = Annotated[str, AfterValidator(_plain_name)]
+
+#: Validation context that checks each step's runbook by name only, not its ``with`` parameters against the
+#: runbook's model (which imports the runbook's module): routing an alert reads every playbook this way and then
+#: validates the chosen one in full (:func:`firestop.playbooks.loader.route_playbook`). Nothing acts on a playbook
+#: validated with it.
+NAMES_ONLY = {"runbook_params": False}
 
 
 class Retry(BaseModel):
@@ -187,8 +193,11 @@ class Step(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _params_valid(self) -> "Step":
+    def _params_valid(self, info: ValidationInfo) -> "Step":
         from pydantic import ValidationError
+
+        if isinstance(info.context, dict) and info.context.get("runbook_params") is False:
+            return self  # NAMES_ONLY: the runbook was checked by name (_known_runbook)
 
         from runbooks import get_runbook
 
