@@ -44,8 +44,6 @@ from ..core.errors import error
 from ..core.router import RequestContext, Route
 from ..core.wire import SandboxResponse
 from . import room
-from .engine import Deployer, TemplateError, Target
-from .positions import value_positions
 
 ARM = "management.azure.com"
 BASE = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}"
@@ -83,6 +81,10 @@ def _read(ctx: RequestContext):
 
 
 def _run(ctx: RequestContext, apply: bool):
+    # the template engine loads with the first deployment: every tenant registers this room, few deploy (start-up)
+    from .engine import Deployer, TemplateError, Target
+    from .positions import value_positions
+
     bad = check_scope(ctx)
     if bad:
         return None, None, bad
