@@ -67,7 +67,10 @@ print(json.dumps({**before, "status": status, "body": body, "after_aiohttp": "ai
 def test_alert_handle_does_not_import_what_it_does_not_use(tmp_path):
     """Behaviour guard for start-up cost (issue 18): ``alert handle`` on the sandbox drives the local host in
     process, so aiohttp (the Durable client's HTTP, two TLS contexts built at import), the management server and
-    the audit controls stay unimported; the incident is still handled."""
+    the audit controls stay unimported; so do the runbooks its playbook (leaked-api-key: keys.rotate, network.lock,
+    evidence.snapshot_logs; records.file files the record) does not run — other playbooks' steps are checked by
+    runbook name only (runbooks.registry.SHIPPED) — and the sandbox's ARM template engine (no deployment). The
+    incident is still handled, with the runbooks it ran loaded."""
     code = r"""
 import json, sys
 from firestop.cli.main import main
@@ -76,9 +79,14 @@ try:
 except SystemExit as done:
     code = done.code
 heavy = ("aiohttp", "firestop.runtime.management", "firestop.runtime.inprocess", "firestop.audit.registry",
-         "firestop.audit.controls")
-print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+         "firestop.audit.controls", "runbooks.apim", "runbooks.auth", "runbooks.defender", "runbooks.deployment",
+         "runbooks.entra", "runbooks.identity", "runbooks.network_narrow", "runbooks.notify", "runbooks.sentinel",
+         "firestop.sandbox.deployments.engine", "firestop.sandbox.deployments.expressions")
+used = ("runbooks.keys", "runbooks.network", "runbooks.evidence", "runbooks.records")
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules),
+                  "used": sorted(m for m in used if m in sys.modules)}))
 """
     out = _run(code, home=tmp_path)
     assert out["code"] == 0
     assert out["loaded"] == []
+    assert out["used"] == ["runbooks.evidence", "runbooks.keys", "runbooks.network", "runbooks.records"]
