@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 TEMPLATE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -84,7 +85,7 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-# AST nodes are tuples: ("lit", v) ("path", (parts...)) ("list", [nodes]) ("not", n) ("and"/"or", a, b) ("cmp", op, a, b)
+# AST nodes are tuples: ("lit", v) ("path", (parts...)) ("list", (nodes...)) ("not", n) ("and"/"or", a, b) ("cmp", op, a, b)
 
 
 class _Parser:
@@ -170,7 +171,7 @@ class _Parser:
                     self.take()
                     items.append(self.expr())
             self.take("]")
-            return ("list", items)
+            return ("list", tuple(items))
         if tok.kind == "name":
             if tok.text in ("true", "false", "null"):
                 return ("lit", {"true": True, "false": False, "null": None}[tok.text])
@@ -190,9 +191,17 @@ class _Parser:
         raise ExpressionError(f"unexpected {tok.text!r} at position {tok.pos} in {self.text!r}")
 
 
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> tuple:
+    """The AST of ``text`` (immutable tuples: safe to share). A playbook's expressions are parsed when it is
+    validated, again for its steps' references and again each time the orchestrator evaluates them (every
+    replay): the same few dozen texts, parsed once per process. Errors are not cached (raised each time)."""
+    return _Parser(text).parse()
+
+
 def parse_expression(text: str, *, roots: frozenset[str] | None = None) -> tuple:
     """Parse ``text``; with ``roots``, every path must start with one of them. Raises :class:`ExpressionError`."""
-    node = _Parser(text).parse()
+    node = _parsed(text)
     if roots is not None:
         for path in _paths(node):
             if path[0] not in roots:
