@@ -91,7 +91,9 @@ def serve(
     from firestop.telemetry.logs import configure_logging
 
     try:
-        configure_logging()  # one line per request and per decision on stderr (FIRESTOP_LOG_FORMAT=json: JSON lines)
+        # one line per request and per decision on stderr (FIRESTOP_LOG_FORMAT=json: JSON lines), written by a thread
+        # of its own: a slow reader of stderr never holds up a request (telemetry/logs.py)
+        configure_logging(background=True)
     except ValueError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
 
@@ -178,6 +180,9 @@ def serve(
     try:
         server.start()
         held = serve_lock.hold(env.settings.home, url=server.base_url)  # sandbox reset refuses while it is held
+        from firestop.runtime.heap import freeze_startup_heap
+
+        freeze_startup_heap()  # warmed up: full collections no longer walk the start-up heap (runtime/heap.py)
         echo(f"Listening on {server.base_url} (Ctrl+C to stop)")
         while not stop.wait(1.0):
             pass

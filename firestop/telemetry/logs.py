@@ -175,18 +175,95 @@ def log_format(env: dict[str, str] | None = None) -> str:
 _HANDLER_MARK = "_firestop_structured"
 
 
+class BackgroundStreamHandler(logging.Handler):
+    """Format a record on the logging thread, write it to ``stream`` on a writer thread of its own.
+
+    A :class:`logging.StreamHandler` writes under the handler's lock on the thread that logs: when the stream
+    is a pipe whose reader lags (a terminal, a log shipper, a supervisor reading stderr), the pipe's 64 KiB fill
+    up, the write blocks, and every thread that logs — each server thread writing its ``request`` line — waits
+    on that lock with it (measured in ``bench/intake.py storm``: 15 % of the server threads' samples in
+    ``Handler.acquire``). The Python logging cookbook's answer ("Dealing with handlers that block":
+    ``QueueHandler`` + ``QueueListener``) with one change: the line is formatted here, on the logging thread, so
+    it is exactly what :class:`StructuredFormatter` makes of the record at that moment (redaction included) and
+    the writer only writes text.
+
+    At most ``max_lines`` lines wait (bounded memory); a thread logging beyond that waits for room, as with a
+    blocking stream — nothing is dropped. The writer writes whatever is waiting in one ``write`` + ``flush``.
+    :meth:`flush` returns once every line logged before it is written; :meth:`close` (``logging.shutdown`` at
+    exit calls both) writes what is waiting and stops the writer. A ``kill -9`` loses the lines not yet written
+    (milliseconds' worth) — the same as a stream's own buffer.
+    """
+
+    def __init__(self, stream: TextIO, *, max_lines: int = 10_000) -> None:
+        import queue
+
+        super().__init__()
+        self.stream = stream
+        self._lines: "queue.Queue[str | None]" = queue.Queue(max_lines)
+        self._writer = threading.Thread(target=self._write_lines, name="firestop-log-writer", daemon=True)
+        self._writer.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # noqa: BLE001 - logging's own convention: report, never raise into the caller
+            self.handleError(record)
+            return
+        if self._writer.is_alive():
+            self._lines.put(line + "\n")
+
+    def _write_lines(self) -> None:
+        import queue
+
+        while True:
+            first = self._lines.get()
+            batch, done = [first], 1
+            try:
+                while len(batch) < 1000:
+                    batch.append(self._lines.get_nowait())
+                    done += 1
+            except queue.Empty:
+                pass
+            stop = None in batch
+            try:
+                self.stream.write("".join(line for line in batch if line is not None))
+                self.stream.flush()
+            except Exception:  # noqa: BLE001 - a closed or broken stream: the lines are lost, logging goes on
+                pass
+            finally:
+                for _ in range(done):
+                    self._lines.task_done()
+            if stop:
+                return
+
+    def flush(self) -> None:
+        if self._writer.is_alive():
+            self._lines.join()
+
+    def close(self) -> None:
+        if self._writer.is_alive():
+            self._lines.put(None)
+            self._writer.join(timeout=5.0)
+        super().close()
+
+
 def configure_logging(stream: TextIO | None = None, *, fmt: str | None = None, loggers: Iterable[str] = ("firestop",),
-                      level: int = logging.INFO) -> logging.Handler:
+                      level: int = logging.INFO, background: bool = False) -> logging.Handler:
     """Print ``loggers``' records at ``level`` and above on ``stream`` (stderr) with :class:`StructuredFormatter`
     in ``fmt`` (default :func:`log_format`). Idempotent per logger: a handler this function added before is
-    replaced. Returns the handler. Raises ValueError for a bad ``FIRESTOP_LOG_FORMAT``."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(StructuredFormatter(fmt or log_format()))
+    replaced (and closed). ``background``: written by a :class:`BackgroundStreamHandler` (``firestop serve``: no
+    request waits for the stream), else by a :class:`logging.StreamHandler` on the logging thread. Returns the
+    handler. Raises ValueError for a bad ``FIRESTOP_LOG_FORMAT``."""
+    formatter = StructuredFormatter(fmt or log_format())
+    handler = BackgroundStreamHandler(stream or sys.stderr) if background else logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
     setattr(handler, _HANDLER_MARK, True)
     for name in loggers:
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if getattr(h, _HANDLER_MARK, False)]:
             logger.removeHandler(old)
+            if isinstance(old, BackgroundStreamHandler):
+                old.close()  # its writer thread ends once what it holds is written
         logger.addHandler(handler)
         logger.setLevel(level)
     return handler

@@ -85,3 +85,31 @@ def test_firestops_warmup_loads_the_playbook_routes(firestop_home, monkeypatch):
     firestop_warmup(WarmUpContext())
     assert any(routes for _, routes, _ in intake_call._checked.values())
     assert (firestop_home / "seal-key").exists()
+
+
+_FIRST_ACTIVITY_CHILD = """
+import json, sys
+from azure.functions.warmup import WarmUpContext
+from firestop.azure.clients import PRELOADED_SDKS
+from firestop.functions.warmup import warmup
+names = ["firestop.analysis", *PRELOADED_SDKS]
+before = [n in sys.modules for n in names]
+warmup(WarmUpContext())
+print(json.dumps({"before": before, "after": [n in sys.modules for n in names]}))
+"""
+
+
+def test_firestops_warmup_loads_what_the_first_incidents_first_activity_imports(firestop_home):
+    """The first activity (describe_targets) builds a Cognitive Services client: its SDK is imported before traffic
+    (in a child process: this one may have imported it already)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from firestop.settings import REPO_ROOT
+
+    out = subprocess.run([sys.executable, "-c", _FIRST_ACTIVITY_CHILD], cwd=REPO_ROOT, capture_output=True, text=True,
+                         timeout=120, check=True, env=dict(os.environ, FIRESTOP_HOME=str(firestop_home))).stdout
+    got = json.loads(out.strip().splitlines()[-1])
+    assert got["before"] == [False, False] and got["after"] == [True, True]
