@@ -236,9 +236,13 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         header += Text(" — tabletop exercise", style="magenta")
     console.print(header, highlight=False)
     console.print(_timeline_table(record.get("timeline") or []))
+    from firestop.lifecycle.view import containment_state, status_label
+
     status = clean(record.get("status"))
     color = {"contained": "green", "resolved": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
-    console.print(Text.assemble("Outcome: ", (status, color), f" — {clean(record.get('reason'))}"), highlight=False)
+    if containment_state(record):  # undone afterwards: what holds now comes first (firestop.lifecycle.view)
+        color = "yellow"
+    console.print(Text.assemble("Outcome: ", (clean(status_label(record)), color), f" — {clean(record.get('reason'))}"), highlight=False)
     for line in record.get("holds") or []:
         console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)
     for line in record.get("does_not_hold") or []:

@@ -143,7 +143,7 @@ def _sealed(seal: Any, event: dict[str, Any], what: str):
 
 
 def _status_view(status) -> dict[str, Any]:
-    from firestop.lifecycle.view import incident_view
+    from firestop.lifecycle.view import incident_view, with_containment
 
     from firestop.records.store import filed_record, newest_record_files
     from firestop.settings import get_settings
@@ -154,7 +154,8 @@ def _status_view(status) -> dict[str, Any]:
         filed = filed_record(get_settings(), status.instance_id)  # carries undos done afterwards
         if filed is not None:  # as the CLI's view (firestop.cli.incidents.view): same output local and remote
             files = status.output.get("record_files") or filed.get("record_files") or {}
-            return {**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)}
+            return with_containment({**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)})
+        return with_containment(incident)  # what holds now after an undo (README: the HTTP API)
     return incident
 
 

@@ -264,7 +264,9 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle.locks import ClientLeasePort
     from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
 
-    record = {k: v for k, v in view.items() if k not in ("record_files", "record_error")}
+    from firestop.lifecycle.view import record_of
+
+    record = record_of(view)  # exactly what was filed: the revision names it by its hash
     originals = {(a.get("step_id"), a.get("target")) for a in actions}
     chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
     try:  # inside the resources' containment lease: never interleaved with an incident's containment
