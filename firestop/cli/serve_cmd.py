@@ -190,24 +190,21 @@ def serve(
     echo("Stopped.")
 
 
-def route_roles(app) -> dict[str, str]:
-    """``{function name: role}`` of the app's HTTP functions that check a role: the first ``Role.<role>`` their
-    code names (every people route calls :func:`firestop.trust.authorize` with its role first, README's route
-    table). Read from the functions' source; a function whose source cannot be read is left out."""
-    import inspect
-    import re
-
+def route_roles(app) -> dict[str, str | None]:
+    """``{function name: role}`` of the app's HTTP functions that declared one with
+    :func:`firestop.trust.route_roles.requires` (the role their check uses); None for one declared
+    :func:`~firestop.trust.route_roles.public`. A function that declared nothing is left out."""
     from firestop.runtime.functions import index_app
+    from firestop.trust.route_roles import NOT_DECLARED, declaration_of
 
-    found: dict[str, str] = {}
+    found: dict[str, str | None] = {}
     for entry in index_app(app).others.values():
         try:
-            source = inspect.getsource(inspect.unwrap(entry.function.get_user_function()))
-        except (OSError, TypeError, AttributeError):
+            declared = declaration_of(entry.function.get_user_function())
+        except AttributeError:
             continue
-        role = re.search(r"\bRole\.(reader|responder|approver|admin)\b", source)
-        if role:
-            found[entry.name] = role.group(1)
+        if declared is not NOT_DECLARED:
+            found[entry.name] = None if declared is None else str(declared)
     return found
 
 
@@ -218,7 +215,9 @@ def route_guard(route, roles: dict[str, str], *, bearer: bool) -> str:
     callers (a claimed identity must also hold the function key)."""
     if route.auth_level != "anonymous":
         return f"function key ({route.auth_level} level)"
-    role = roles.get(route.function)
+    if route.function not in roles:
+        return "NO ROLE DECLARED: no key; declare its role with @requires, or @public"
+    role = roles[route.function]
     if role is None:
         return "public: no key, no role"
     caller = "bearer token (--auth-jwks)" if bearer else "loopback; a claimed identity also needs the function key"
