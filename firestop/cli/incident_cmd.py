@@ -205,10 +205,10 @@ def list_incidents(
         return
     table = Table(header_style="bold")
     parts = any(r["part_of"] for r in summary)
-    columns = ("incident", "status", "playbook", "alert rule", "received (UTC)", "waiting for") + (("part of",) if parts else ())
+    columns = ("incident", "status", "playbook", "alert rule", "received", "waiting for") + (("part of",) if parts else ())
     for column in columns:
         # ids and times are copied into the next command: never folded across lines
-        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received (UTC)", "part of"))
+        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received", "part of"))
     for r in summary:
         values = (r["incident_id"], status_label(r), r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])
         table.add_row(*(Text(clean(v or "—")) for v in values + ((r["part_of"],) if parts else ())))

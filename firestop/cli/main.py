@@ -172,6 +172,8 @@ def _internal(exc: BaseException, as_json: bool) -> None:
 @contextmanager
 def _progress(*, enabled: bool):
     """A spinner on stderr showing the incident's phase, step and elapsed wall time (interactive terminals only)."""
+    from firestop.times import seconds
+
     if not enabled or not err_console.is_terminal:
         yield None
         return
@@ -179,7 +181,7 @@ def _progress(*, enabled: bool):
     with err_console.status("handling the alert: detect · analyze · contain · resolve · learn…") as status:
         def update(st) -> None:
             custom = st.custom_status if isinstance(st.custom_status, dict) else {}
-            status.update(clean(f"{custom.get('phase') or st.runtime_status} · {custom.get('step') or ''} · {time.monotonic() - started:.1f}s"))
+            status.update(clean(f"{custom.get('phase') or st.runtime_status} · {custom.get('step') or ''} · {seconds(time.monotonic() - started)}"))
 
         yield update
 

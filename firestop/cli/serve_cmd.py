@@ -130,6 +130,8 @@ def serve(
         fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
 
     echo = typer.echo
+    from firestop.times import instant
+
     echo(f"Firestop serve: function_app.py on the local durable host (FIRESTOP_HOME={env.settings.home})")
     echo(f"Function key ({origin}): {key}")
     echo("HTTP functions:")
@@ -139,7 +141,7 @@ def serve(
         echo(f"  {route.function}: [{methods}] {server.url_for(route)}  ({route_guard(route, roles, bearer=authenticator is not None)})")
     now = env.host.clock.now()
     for timer in server.timers:
-        echo(f"  {timer.function}: timer '{timer.schedule.expression}', next {timer.schedule.next_after(now)}")
+        echo(f"  {timer.function}: timer '{timer.schedule.expression}', next {instant(timer.schedule.next_after(now))}")
     skipped = unsupported_bindings(app)
     for name, kinds in skipped.items():
         echo(f"  warning: {name} has bindings the local server cannot provide ({', '.join(kinds)}); calls fail")
@@ -147,7 +149,7 @@ def serve(
             else "simulated time moves only through simulated work")
     echo(f"Durable: {env.host.db_path}; management webhooks under {server.base_url}/runtime/webhooks/durabletask/ "
          f"take the system key only, an admin secret ({admin_origin}; FIRESTOP_SYSTEM_KEY), never the function key; "
-         f"clock: sandbox virtual clock at {now.isoformat()}, {pace}"
+         f"clock: sandbox virtual clock at {instant(now)}, {pace}"
          + ("; timers advance at once when idle" if advance_timers else ""))
     echo(f"Logs: one line per request and per decision on stderr ({'JSON' if _json_logs() else 'key=value'}; "
          f"FIRESTOP_LOG_FORMAT=json|text); OpenTelemetry: "

@@ -88,23 +88,24 @@ def link(*parts: str) -> str:
 
 
 def _clock(value: Any) -> str:
-    """``YYYY-MM-DD HH:MM:SS UTC`` of an ISO 8601 time (:func:`firestop.clock.utc_text`), or ``—``."""
-    from firestop.clock import utc_text
+    """``2026-11-29 04:03:21.2 UTC`` of an ISO 8601 time, or ``—`` (:func:`firestop.times.instant`, as the CLI writes it)."""
+    from firestop.times import instant
 
-    text = utc_text(value)
-    return f"{text} UTC" if text else "—"
+    return instant(value)
 
 
 def _seconds(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return "—"
-    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+    """``21.2 s``, or ``—`` (:func:`firestop.times.seconds`, as the CLI writes it)."""
+    from firestop.times import seconds
+
+    return seconds(value)
 
 
 def _offset(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return ""
-    return f"{value:+.1f}s"
+    """``+21.2 s`` (:func:`firestop.times.offset`); empty when the entry has none."""
+    from firestop.times import offset
+
+    return offset(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
 def badge(status: Any) -> str:

@@ -147,10 +147,12 @@ def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _left_alone(record: dict[str, Any]) -> str:
+    from firestop.times import instant
+
     parts = []
     done = already_undone(record)
     if done:
-        parts.append("already undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}{', at ' + d['at'] if d['at'] else ''})" for d in done))
+        parts.append("already undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}{', at ' + instant(d['at']) if d['at'] else ''})" for d in done))
     stays = not_undoable(record)
     if stays:
         parts.append("cannot be undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}: {d['why']})" for d in stays))
