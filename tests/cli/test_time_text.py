@@ -60,7 +60,7 @@ def test_audit_text_and_json(firestop_home, wide):
     assert re.match(ISO, json.loads(cli("audit", "run", "--json").stdout)["at"])
 
 
-def test_sandbox_simulate_text_and_json(firestop_home):
+def test_sandbox_simulate_text_and_json(firestop_home, wide):
     scenario = str(REPO_ROOT / "tabletop" / "scenarios" / "ai-credential-theft.yaml")
     lines = cli("sandbox", "simulate", scenario).stdout.splitlines()
     assert re.match(rf"{STAMP}  Fired ", lines[0]) and re.search(rf"sandbox clock now {STAMP}$", lines[-1]), lines
