@@ -39,18 +39,3 @@ class SystemClock:
 def is_virtual(clock: object) -> bool:
     """True if ``clock`` can be set and advanced (simulated time)."""
     return isinstance(clock, VirtualClockLike)
-
-
-def utc_text(value: object) -> str | None:
-    """An ISO-8601 time as ``YYYY-MM-DD HH:MM:SS`` in UTC (what a responder reads), or None when ``value`` is not one.
-
-    Naive times are taken as UTC (Firestop writes aware UTC times everywhere)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%d %H:%M:%S")

@@ -100,9 +100,10 @@ def _short(value: Any) -> str:
 
 def print_audit(audit, files: dict[str, str] | None = None) -> None:
     from firestop.audit.models import Area
+    from firestop.times import instant
 
     c = audit.counts()
-    console.print(Text(clean(f"Audit {audit.audit_id} — {', '.join(audit.scope)} — {audit.at.isoformat()}")), highlight=False)
+    console.print(Text(clean(f"Audit {audit.audit_id} — {', '.join(audit.scope)} — {instant(audit.at)}")), highlight=False)
     for area in Area:
         rows = [r for r in audit.results if r.area is area]
         if not rows:

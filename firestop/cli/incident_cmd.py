@@ -155,7 +155,7 @@ def list_incidents(
     from firestop.cli.output import clean
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
-    from firestop.lifecycle.view import VIEW_EXIT_CODES
+    from firestop.lifecycle.view import VIEW_EXIT_CODES, containment_state, status_label
 
     if status is not None and status not in VIEW_EXIT_CODES:
         fail(f"--status: {status!r} is not an incident status; use one of: {', '.join(sorted(VIEW_EXIT_CODES))}",
@@ -188,6 +188,8 @@ def list_incidents(
         {
             "incident_id": r.get("incident_id"),
             "status": r.get("status"),
+            # after an undo: "undone" / "partly undone" (firestop.lifecycle.view.containment_state), else null
+            "containment": containment_state(r),
             "playbook": (r.get("playbook") or {}).get("name"),
             "rule_name": (r.get("alert") or {}).get("rule_name") or r.get("rule_name"),
             "received_at": r.get("received_at") or r.get("created_at"),
@@ -203,12 +205,12 @@ def list_incidents(
         return
     table = Table(header_style="bold")
     parts = any(r["part_of"] for r in summary)
-    columns = ("incident", "status", "playbook", "alert rule", "received (UTC)", "waiting for") + (("part of",) if parts else ())
+    columns = ("incident", "status", "playbook", "alert rule", "received", "waiting for") + (("part of",) if parts else ())
     for column in columns:
         # ids and times are copied into the next command: never folded across lines
-        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received (UTC)", "part of"))
+        table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received", "part of"))
     for r in summary:
-        values = (r["incident_id"], r["status"], r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])
+        values = (r["incident_id"], status_label(r), r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])
         table.add_row(*(Text(clean(v or "—")) for v in values + ((r["part_of"],) if parts else ())))
     console.print(table)
 

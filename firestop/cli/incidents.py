@@ -12,14 +12,15 @@ from typing import Any, Callable
 
 from firestop.lifecycle import ORCHESTRATOR_NAME
 from firestop.lifecycle.start import incident_input
-from firestop.lifecycle.view import exit_code, incident_view  # noqa: F401  (exit_code re-exported for the CLI)
+from firestop.lifecycle.view import exit_code, incident_view, with_containment  # noqa: F401  (exit_code re-exported for the CLI)
 
 TERMINAL = {"Completed", "Failed", "Terminated"}
 
 
 def view(status) -> dict[str, Any]:
     """The incident view (:mod:`firestop.lifecycle.view`) of a local host status; for a finished
-    incident, the filed record when there is one (it carries undos done after the orchestration)."""
+    incident, the filed record when there is one (it carries undos done after the orchestration), with its
+    ``containment`` (:func:`firestop.lifecycle.view.with_containment`)."""
     incident = incident_view(status.instance_id, status.runtime_status, status.custom_status, status.output,
                              status.created_time, status.last_updated_time)
     if status.runtime_status == "Completed" and isinstance(status.output, dict):
@@ -29,7 +30,8 @@ def view(status) -> dict[str, Any]:
         filed = filed_record(get_settings(), status.instance_id)
         if filed is not None:
             files = status.output.get("record_files") or filed.get("record_files") or {}
-            return {**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)}
+            return with_containment({**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)})
+        return with_containment(incident)
     return incident
 
 

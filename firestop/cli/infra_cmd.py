@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -164,6 +164,7 @@ def doctor(
     checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
                    playbooks=loaded, principal_id=principal_id,
                    action_group=action_group, app_host=app_host, credential=clients.credential, app=app_name)
+    checks.insert(next((i for i, c in enumerate(checks) if c["about"] != D.THIS_MACHINE), len(checks)), route_roles_check())
     problems = [c for c in checks if c["status"] == D.PROBLEM]
     from firestop.trust import on_azure
 
@@ -182,6 +183,40 @@ def doctor(
         if note:
             console.print(note, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_NEEDS_RESPONDER if problems else 0)
+
+
+def route_roles_check() -> dict[str, Any]:
+    """doctor's ``route roles`` check (on this machine: the code it would serve): every people's (anonymous-level)
+    HTTP route of ``function_app.py`` declares its role where it is defined (:mod:`firestop.trust.route_roles`, the
+    role its check uses; what ``serve`` prints). A route that declares none is a problem: anyone reaching it is
+    checked against no role. Read from the declarations, never from the functions' source."""
+    from firestop.cli.serve_cmd import route_roles
+    from firestop.cli.wiring import function_app
+    from firestop.infra.doctor import OK, PROBLEM, SKIPPED, THIS_MACHINE
+    from firestop.runtime.serve import http_routes
+
+    check = "route roles"
+    try:
+        app = function_app()
+        routes = http_routes(app)
+        declared = route_roles(app)
+    except Exception as exc:  # noqa: BLE001 — the app does not load here (its own settings check, a missing package)
+        return {"check": check, "status": SKIPPED, "detail": f"— not checkable: function_app.py does not load here "
+                f"({type(exc).__name__}: {exc})", "about": THIS_MACHINE}
+    people = sorted(r.function for r in routes if r.auth_level == "anonymous")
+    keyed = sorted(r.function for r in routes if r.auth_level != "anonymous")
+    missing = [f for f in people if f not in declared]
+    roles = {f: declared.get(f) for f in people if f in declared}
+    if missing:
+        return {"check": check, "status": PROBLEM, "detail": f"{', '.join(missing)} declare(s) no role: anyone reaching "
+                "them is checked against none; add @requires(Role.…) above the def (firestop/trust/route_roles.py)",
+                "undeclared": missing, "roles": roles, "about": THIS_MACHINE}
+    counts = {}
+    for role in roles.values():
+        counts[role or "public"] = counts.get(role or "public", 0) + 1
+    return {"check": check, "status": OK, "detail": f"{len(people)} people's routes declare their role ("
+            + ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) + f"); {len(keyed)} machine routes take the function key",
+            "roles": roles, "about": THIS_MACHINE}
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ import typer
 
 from rich.text import Text
 
+from firestop.cli.help_request import META_KEY as _ASKS_FOR_HELP, RootGroup
 from firestop.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -39,6 +40,7 @@ app = typer.Typer(
     # plain help (click's layout, inherited by every sub-command): no "<bool>" type column on flags,
     # no boxes that cut long help off on a narrow terminal
     rich_markup_mode=None,
+    cls=RootGroup,  # --help shows help whatever the settings (firestop.cli.help_request)
 )
 alert_app = typer.Typer(help="Handle Azure Monitor alerts (Common Alert Schema).", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The simulated tenant under FIRESTOP_HOME/sandbox.", no_args_is_help=True)
@@ -90,7 +92,7 @@ def _root(ctx: typer.Context, debug: bool = typer.Option(False, "--debug", help=
     from firestop.cli import interrupt
 
     interrupt.forget()  # one command per process; CliRunner invokes several in one
-    if ctx.invoked_subcommand not in _REPORTS_SETTINGS and "--help" not in sys.argv[1:]:
+    if ctx.invoked_subcommand not in _REPORTS_SETTINGS and not ctx.meta.get(_ASKS_FOR_HELP):
         from firestop.settings import command_problems
 
         problems = command_problems()
@@ -170,6 +172,8 @@ def _internal(exc: BaseException, as_json: bool) -> None:
 @contextmanager
 def _progress(*, enabled: bool):
     """A spinner on stderr showing the incident's phase, step and elapsed wall time (interactive terminals only)."""
+    from firestop.times import seconds
+
     if not enabled or not err_console.is_terminal:
         yield None
         return
@@ -177,7 +181,7 @@ def _progress(*, enabled: bool):
     with err_console.status("handling the alert: detect · analyze · contain · resolve · learn…") as status:
         def update(st) -> None:
             custom = st.custom_status if isinstance(st.custom_status, dict) else {}
-            status.update(clean(f"{custom.get('phase') or st.runtime_status} · {custom.get('step') or ''} · {time.monotonic() - started:.1f}s"))
+            status.update(clean(f"{custom.get('phase') or st.runtime_status} · {custom.get('step') or ''} · {seconds(time.monotonic() - started)}"))
 
         yield update
 

@@ -102,12 +102,12 @@ def fail(message: str, code: int = EXIT_BAD_INPUT, *, as_json: bool = False) -> 
     raise typer.Exit(code)
 
 
-def human_time(value: Any) -> Any:
-    """An ISO-8601 timestamp as ``YYYY-MM-DD HH:MM:SS`` UTC (:func:`firestop.clock.utc_text`); other values unchanged."""
-    from firestop.clock import utc_text
+def human_time(value: Any) -> str:
+    """An ISO-8601 time as every command writes it, ``2026-11-29 04:03:21.2 UTC`` (:func:`firestop.times.instant`);
+    ``—`` for None; other text as it is."""
+    from firestop.times import instant
 
-    text = utc_text(value)
-    return value if text is None else text
+    return instant(value)
 
 
 def to_json(data: Any) -> str:
@@ -154,10 +154,11 @@ def _timeline_table(timeline: list[dict[str, Any]]) -> Table:
     table = Table(show_lines=False, header_style="bold")
     for column in ("time", "phase", "step", "target", "outcome", "detail"):
         table.add_column(column, overflow="fold", no_wrap=column == "time")
-    entries = sorted(timeline, key=lambda e: e.get("offset_s") if e.get("offset_s") is not None else 0)
+    from firestop.times import offset
+
+    entries = sorted(timeline, key=lambda e: e.get("offset_s") if isinstance(e.get("offset_s"), (int, float)) else 0)
     for entry in entries:
-        offset = entry.get("offset_s")
-        time_text = "" if offset is None else f"{'+' if offset >= 0 else ''}{offset:.1f}s"
+        time_text = "" if entry.get("offset_s") is None else offset(entry.get("offset_s"))
         outcome = clean(entry.get("outcome"))
         table.add_row(
             time_text,
@@ -204,7 +205,7 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
            else "anyone with the approver role (app role Firestop.Approver)")
     console.print(
         Text(clean(f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; "
-                   f"expires {human_time(pending.get('expires_at'))} UTC"
+                   f"expires {human_time(pending.get('expires_at'))}"
                    + (" (escalated)" if pending.get("escalated") else ""))),
         highlight=False,
     )
@@ -236,9 +237,13 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         header += Text(" — tabletop exercise", style="magenta")
     console.print(header, highlight=False)
     console.print(_timeline_table(record.get("timeline") or []))
+    from firestop.lifecycle.view import containment_state, status_label
+
     status = clean(record.get("status"))
     color = {"contained": "green", "resolved": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
-    console.print(Text.assemble("Outcome: ", (status, color), f" — {clean(record.get('reason'))}"), highlight=False)
+    if containment_state(record):  # undone afterwards: what holds now comes first (firestop.lifecycle.view)
+        color = "yellow"
+    console.print(Text.assemble("Outcome: ", (clean(status_label(record)), color), f" — {clean(record.get('reason'))}"), highlight=False)
     for line in record.get("holds") or []:
         console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)
     for line in record.get("does_not_hold") or []:
@@ -246,9 +251,7 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
     for line in record.get("evidence_gaps") or []:
         console.print(Text.assemble(("  evidence gap   ", "yellow"), clean(line)), highlight=False)
     metrics = record.get("metrics") or {}
-
-    def fmt(v: Any) -> str:
-        return "—" if v is None else f"{v:.1f} s"
+    from firestop.times import seconds as fmt
 
     console.print(
         f"MTTD {fmt(metrics.get('mttd_s'))} · MTTA {fmt(metrics.get('mtta_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · "
@@ -266,7 +269,7 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
     for late in record.get("correlated_after_close") or []:
         if not late.get("part"):
             console.print(Text(clean(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
-                                     f"received {late.get('received_at')}")), highlight=False)
+                                     f"received {human_time(late.get('received_at'))}")), highlight=False)
     gaps = record.get("checklist_gaps") or []
     if gaps:  # read at analyze time: the configuration that let the incident happen, even where containment changed it
         console.print(Text("Checklist gaps found before containment (fix them for good):", style="yellow"), highlight=False)

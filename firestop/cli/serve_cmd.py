@@ -132,6 +132,8 @@ def serve(
         fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
 
     echo = typer.echo
+    from firestop.times import instant
+
     echo(f"Firestop serve: function_app.py on the local durable host (FIRESTOP_HOME={env.settings.home})")
     echo(f"Function key ({origin}): {key}")
     echo("HTTP functions:")
@@ -141,7 +143,7 @@ def serve(
         echo(f"  {route.function}: [{methods}] {server.url_for(route)}  ({route_guard(route, roles, bearer=authenticator is not None)})")
     now = env.host.clock.now()
     for timer in server.timers:
-        echo(f"  {timer.function}: timer '{timer.schedule.expression}', next {timer.schedule.next_after(now)}")
+        echo(f"  {timer.function}: timer '{timer.schedule.expression}', next {instant(timer.schedule.next_after(now))}")
     skipped = unsupported_bindings(app)
     for name, kinds in skipped.items():
         echo(f"  warning: {name} has bindings the local server cannot provide ({', '.join(kinds)}); calls fail")
@@ -149,7 +151,7 @@ def serve(
             else "simulated time moves only through simulated work")
     echo(f"Durable: {env.host.db_path}; management webhooks under {server.base_url}/runtime/webhooks/durabletask/ "
          f"take the system key only, an admin secret ({admin_origin}; FIRESTOP_SYSTEM_KEY), never the function key; "
-         f"clock: sandbox virtual clock at {now.isoformat()}, {pace}"
+         f"clock: sandbox virtual clock at {instant(now)}, {pace}"
          + ("; timers advance at once when idle" if advance_timers else ""))
     echo(f"Logs: one line per request and per decision on stderr ({'JSON' if _json_logs() else 'key=value'}; "
          f"FIRESTOP_LOG_FORMAT=json|text); OpenTelemetry: "
@@ -195,24 +197,21 @@ def serve(
     echo("Stopped.")
 
 
-def route_roles(app) -> dict[str, str]:
-    """``{function name: role}`` of the app's HTTP functions that check a role: the first ``Role.<role>`` their
-    code names (every people route calls :func:`firestop.trust.authorize` with its role first, README's route
-    table). Read from the functions' source; a function whose source cannot be read is left out."""
-    import inspect
-    import re
-
+def route_roles(app) -> dict[str, str | None]:
+    """``{function name: role}`` of the app's HTTP functions that declared one with
+    :func:`firestop.trust.route_roles.requires` (the role their check uses); None for one declared
+    :func:`~firestop.trust.route_roles.public`. A function that declared nothing is left out."""
     from firestop.runtime.functions import index_app
+    from firestop.trust.route_roles import NOT_DECLARED, declaration_of
 
-    found: dict[str, str] = {}
+    found: dict[str, str | None] = {}
     for entry in index_app(app).others.values():
         try:
-            source = inspect.getsource(inspect.unwrap(entry.function.get_user_function()))
-        except (OSError, TypeError, AttributeError):
+            declared = declaration_of(entry.function.get_user_function())
+        except AttributeError:
             continue
-        role = re.search(r"\bRole\.(reader|responder|approver|admin)\b", source)
-        if role:
-            found[entry.name] = role.group(1)
+        if declared is not NOT_DECLARED:
+            found[entry.name] = None if declared is None else str(declared)
     return found
 
 
@@ -223,7 +222,9 @@ def route_guard(route, roles: dict[str, str], *, bearer: bool) -> str:
     callers (a claimed identity must also hold the function key)."""
     if route.auth_level != "anonymous":
         return f"function key ({route.auth_level} level)"
-    role = roles.get(route.function)
+    if route.function not in roles:
+        return "NO ROLE DECLARED: no key; declare its role with @requires, or @public"
+    role = roles[route.function]
     if role is None:
         return "public: no key, no role"
     caller = "bearer token (--auth-jwks)" if bearer else "loopback; a claimed identity also needs the function key"

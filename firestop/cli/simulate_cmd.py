@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
+from firestop.times import instant
 
 
 def simulate(
@@ -93,7 +94,7 @@ def simulate(
         alerts.append(entry)
         if not as_json:
             statuses = ", ".join(str(d.get("status", d.get("error"))) for d in entry["delivery"]) or "not delivered (no --to)"
-            console.print(clean(f"{entry['at']}  {n.condition:9} {n.rule_name}  → {statuses}"), highlight=False, markup=False)
+            console.print(clean(f"{instant(n.at)}  {n.condition:9} {n.rule_name}  → {statuses}"), highlight=False, markup=False)
 
     before = len(tenant.data_plane_log())
     driver = Driver(tenant, steps, notify)
@@ -128,7 +129,7 @@ def simulate(
         print_json(result)
     else:
         console.print(clean(f"Attacker: {tally['malicious']} requests, {tally['served']} served, {tally['refused']} refused; "
-                            f"sandbox clock now {result['clock']}"), highlight=False, markup=False)
+                            f"sandbox clock now {instant(result['clock'])}"), highlight=False, markup=False)
 
 
 def register(sandbox_app: typer.Typer) -> None:

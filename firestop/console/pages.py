@@ -45,7 +45,7 @@ th{color:var(--mute);font-weight:600}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;border:1px solid currentColor;font-size:.8rem;white-space:nowrap}
 .contained,.met,.verified,.done,.ok,.approve{color:var(--ok)}
 .needs_responder,.failed,.missed,.reject,.refused,.stopped,.terminated{color:var(--bad)}
-.awaiting_approval,.running,.timeout,.no_playbook{color:var(--warn)}
+.awaiting_approval,.running,.timeout,.no_playbook,.undone{color:var(--warn)}
 .mute{color:var(--mute)}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}
 dt{color:var(--mute)}dd{margin:0;overflow-wrap:anywhere}
@@ -88,29 +88,40 @@ def link(*parts: str) -> str:
 
 
 def _clock(value: Any) -> str:
-    """``YYYY-MM-DD HH:MM:SS UTC`` of an ISO 8601 time (:func:`firestop.clock.utc_text`), or ``—``."""
-    from firestop.clock import utc_text
+    """``2026-11-29 04:03:21.2 UTC`` of an ISO 8601 time, or ``—`` (:func:`firestop.times.instant`, as the CLI writes it)."""
+    from firestop.times import instant
 
-    text = utc_text(value)
-    return f"{text} UTC" if text else "—"
+    return instant(value)
 
 
 def _seconds(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return "—"
-    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+    """``21.2 s``, or ``—`` (:func:`firestop.times.seconds`, as the CLI writes it)."""
+    from firestop.times import seconds
+
+    return seconds(value)
 
 
 def _offset(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return ""
-    return f"{value:+.1f}s"
+    """``+21.2 s`` (:func:`firestop.times.offset`); empty when the entry has none."""
+    from firestop.times import offset
+
+    return offset(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
 def badge(status: Any) -> str:
     text = str(status or "unknown")
     css = text if text.replace("_", "").isalnum() else "unknown"
     return f'<span class="badge {h(css)}">{h(text.replace("_", " "))}</span>'
+
+
+def status_badge(view: dict[str, Any]) -> str:
+    """An incident's status badge: its status, or after an undo what holds now — ``partly undone (was contained)``
+    (:func:`firestop.lifecycle.view.status_label`, the CLI's words), in the ``undone`` colour."""
+    from firestop.lifecycle.view import containment_state, status_label
+
+    if not containment_state(view):
+        return badge(view.get("status"))
+    return f'<span class="badge undone">{h(status_label(view).replace("_", " "))}</span>'
 
 
 def _target_name(target: Any) -> str:
@@ -170,7 +181,7 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
     if views:
         rows = "".join(
             f'<tr><td><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'
-            f'<td>{badge(v.get("status"))}</td><td>{h((v.get("playbook") or {}).get("name") or "—")}</td>'
+            f'<td>{status_badge(v)}</td><td>{h((v.get("playbook") or {}).get("name") or "—")}</td>'
             f'<td class="wide">{h(_alert_line(v)) if v.get("alert") else h(v.get("phase") or "—")}</td>'
             f'<td class="wide" data-label="received">{h(_clock(v.get("received_at") or v.get("created_at")))}</td>'
             f'<td data-label="MTTC">{h(_seconds(_mttc(v)))}</td></tr>'
@@ -309,7 +320,7 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
     incident_id = view.get("incident_id") or ""
     status = view.get("status")
     metrics = view.get("metrics") or {}
-    parts = [f"<h1>{h(incident_id)} {badge(status)}</h1>"]
+    parts = [f"<h1>{h(incident_id)} {status_badge(view)}</h1>"]
     if flash:
         parts.append(f'<p class="notice">{h(flash)}</p>')
     parts.append("<dl>")

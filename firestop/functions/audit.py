@@ -4,8 +4,8 @@ Auth level ANONYMOUS for the Functions host, as every people route (:mod:`firest
 :mod:`firestop.functions.http_console`): on Azure a ``FUNCTION`` route would need the function key, which is
 what alert senders hold, never a person's credential. A person calls with their Entra access token or the
 sign-in cookie, which App Service authentication (``infra/azuredeploy.json``: required, 401 for the
-unauthenticated, these paths not excluded) turns into ``X-MS-CLIENT-PRINCIPAL``; each route then calls
-:func:`firestop.trust.authorize` with its role below. Locally (``firestop serve``, :mod:`firestop.runtime.serve`)
+unauthenticated, these paths not excluded) turns into ``X-MS-CLIENT-PRINCIPAL``; each route declares its role below
+with ``@requires`` (:mod:`firestop.trust.route_roles`) and calls :func:`firestop.trust.authorize` with it. Locally (``firestop serve``, :mod:`firestop.runtime.serve`)
 nothing changes: without ``--auth-jwks`` every route, ANONYMOUS ones included, still needs the function key and
 the principal header is believed from loopback peers only; with it the principal comes only from a verified
 bearer token.
@@ -46,6 +46,7 @@ from firestop.telemetry.requests import observed
 from firestop.functions.tabletop_timer import valid_ncrontab
 from firestop.resource_id import resource_group_name_problem
 from firestop.trust import Role, TrustError, authorize, peer_address
+from firestop.trust.route_roles import declared_role, requires
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.audit")
@@ -93,9 +94,9 @@ def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
     return _json(status, {"error": field, "reason": reason, "fix": fix})
 
 
-def _caller(req: func.HttpRequest, role: Role, action: str):
+def _caller(req: func.HttpRequest, action: str):
     try:
-        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
+        return authorize(req.headers, declared_role(), peer_address=peer_address(req.headers), action=action), None
     except TrustError as exc:
         return None, _json(exc.status, exc.body())
 
@@ -122,11 +123,12 @@ def _format(req: func.HttpRequest) -> str | func.HttpResponse:
 
 @bp.route(route="audits/latest", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.reader)
 def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.audit import store
     from firestop.settings import get_settings
 
-    _, denied = _caller(req, Role.reader, "show audit")
+    _, denied = _caller(req, "show audit")
     if denied:
         return denied
     fmt = _format(req)
@@ -140,11 +142,12 @@ def latest_audit_http(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="audits/{audit_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.reader)
 def get_audit_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.audit import store
     from firestop.settings import get_settings
 
-    _, denied = _caller(req, Role.reader, "show audit")
+    _, denied = _caller(req, "show audit")
     if denied:
         return denied
     audit_id = req.route_params.get("audit_id", "")
@@ -263,13 +266,14 @@ def narrowed_scope(body: dict[str, Any], env=None) -> tuple[tuple[str, ...], tup
 @bp.route(route="audits", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.responder)
 async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Run an audit now: body ``{}`` or ``{"resource_groups"?, "accounts"?, "fix"?}`` (:func:`narrowed_scope`); with
     ``fix`` the answer carries ``fixes``, the dry-run plan of each fixable finding (:func:`firestop.audit.fixes.plan_fixes`)."""
     from firestop.functions.http_api import _body
     from firestop.intake import IntakeUnavailable
 
-    caller, denied = _caller(req, Role.responder, "run audit")
+    caller, denied = _caller(req, "run audit")
     if denied:
         return denied
     body = _body(req)
@@ -298,11 +302,12 @@ async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="audits/controls", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.reader)
 def audit_controls_http(req: func.HttpRequest) -> func.HttpResponse:
     """The app's registered controls (``audit controls``): ``[{"id", "area", "severity", "target", "policy_definition", …}]``."""
     from firestop.audit import all_controls
 
-    _, denied = _caller(req, Role.reader, "list audit controls")
+    _, denied = _caller(req, "list audit controls")
     if denied:
         return denied
     return _json(200, [c.describe() for c in all_controls()])

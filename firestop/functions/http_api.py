@@ -13,7 +13,8 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
 | ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
 
-Every route first calls :func:`firestop.trust.authorize` with the role above.
+Every route declares the role above with ``@requires`` (:mod:`firestop.trust.route_roles`) and first calls
+:func:`firestop.trust.authorize` with that declared role.
 Errors are JSON ``{"error": <field>, "reason", "fix"}``: 400 bad body or
 malformed principal, 401 no believable caller (no principal; on Azure without
 App Service authentication, naming ``WEBSITE_AUTH_ENABLED``; locally a peer
@@ -56,6 +57,7 @@ import azure.functions as func
 from firestop.telemetry.requests import observed
 
 from firestop.trust import Role, TrustError, authorize, peer_address
+from firestop.trust.route_roles import declared_role, requires
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.api")
@@ -94,10 +96,10 @@ def _bad_incident_id(incident_id: str) -> func.HttpResponse | None:
     return _error(400, "incident_id", problem, "use an incident id from GET /api/incidents, e.g. inc-33906e911c7aff74")
 
 
-def _caller(req: func.HttpRequest, role: Role, action: str):
-    """(principal, None) when the caller holds ``role``, else (None, the 400/401/403 answer)."""
+def _caller(req: func.HttpRequest, action: str):
+    """(principal, None) when the caller holds the route's declared role (``@requires``, :func:`firestop.trust.route_roles.declared_role`), else (None, the 400/401/403 answer)."""
     try:
-        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
+        return authorize(req.headers, declared_role(), peer_address=peer_address(req.headers), action=action), None
     except TrustError as exc:
         return None, _json(exc.status, exc.body())
 
@@ -109,10 +111,10 @@ def _now() -> str:
     return get_client_factory().clock.now().isoformat()
 
 
-def _incident_caller(req: func.HttpRequest, role: Role, action: str):
-    """(caller, incident id, None) for a route on one incident when the caller holds ``role`` and the id is a
+def _incident_caller(req: func.HttpRequest, action: str):
+    """(caller, incident id, None) for a route on one incident when the caller holds the route's declared role (``@requires``, :func:`firestop.trust.route_roles.declared_role`) and the id is a
     plausible instance id; else (None, None, the 400/401/403 answer)."""
-    caller, denied = _caller(req, role, action)
+    caller, denied = _caller(req, action)
     if denied:
         return None, None, denied
     incident_id = req.route_params.get("incident_id", "")
@@ -143,7 +145,7 @@ def _sealed(seal: Any, event: dict[str, Any], what: str):
 
 
 def _status_view(status) -> dict[str, Any]:
-    from firestop.lifecycle.view import incident_view
+    from firestop.lifecycle.view import incident_view, with_containment
 
     from firestop.records.store import filed_record, newest_record_files
     from firestop.settings import get_settings
@@ -154,19 +156,21 @@ def _status_view(status) -> dict[str, Any]:
         filed = filed_record(get_settings(), status.instance_id)  # carries undos done afterwards
         if filed is not None:  # as the CLI's view (firestop.cli.incidents.view): same output local and remote
             files = status.output.get("record_files") or filed.get("record_files") or {}
-            return {**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)}
+            return with_containment({**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)})
+        return with_containment(incident)  # what holds now after an undo (README: the HTTP API)
     return incident
 
 
 @bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.responder)
 def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.azure.clients import get_client_factory
     from runbooks import get_runbook, runbook_names
     from runbooks.dispatch import execute, manual_ids
 
     name = req.route_params.get("name", "")
-    caller, denied = _caller(req, Role.responder, f"runbook {name}")
+    caller, denied = _caller(req, f"runbook {name}")
     if denied:
         return denied
     public = [n for n in runbook_names() if not type(get_runbook(n)).incident_only]
@@ -212,10 +216,11 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="incidents", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.reader)
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
-    caller, denied = _caller(req, Role.reader, "list incidents")
+    caller, denied = _caller(req, "list incidents")
     if denied:
         return denied
     statuses = await client.get_status_all()
@@ -230,8 +235,9 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
 @bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.reader)
 async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, incident_id, denied = _incident_caller(req, Role.reader, "show incident")
+    caller, incident_id, denied = _incident_caller(req, "show incident")
     if denied:
         return denied
     status = await _incident_status(client, incident_id)
@@ -243,8 +249,9 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.approver)
 async def decide_http(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, incident_id, denied = _incident_caller(req, Role.approver, "decide approval")
+    caller, incident_id, denied = _incident_caller(req, "decide approval")
     if denied:
         return denied
     step = req.route_params.get("step", "")
@@ -300,16 +307,16 @@ async def send_decision(client, caller, incident_id: str, step: str, decision: A
 MAX_STOP_REASON = 500
 
 
-# role: responder (stopping an incident is a responder action)
 @bp.route(route="incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.responder)
 async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""
     from firestop.lifecycle.incident import EVENT_STOP
     from firestop.trust.seal import seal_stop
 
-    caller, incident_id, denied = _incident_caller(req, Role.responder, "stop incident")
+    caller, incident_id, denied = _incident_caller(req, "stop incident")
     if denied:
         return denied
     body = _body(req)

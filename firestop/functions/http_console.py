@@ -9,7 +9,8 @@
 | ``GET /api/console/tabletop`` | reader | 200 HTML: the newest tabletop scorecards |
 | ``GET /api/console/tabletop/{run}`` | reader | 200 HTML: one scorecard (expectations, approvals waited on, pages); 404 unknown run |
 
-Every route calls :func:`firestop.trust.authorize` first (401/400/403 as HTML with the reason). POSTs then
+Every route declares its role above with ``@requires`` (:mod:`firestop.trust.route_roles`) and calls
+:func:`firestop.trust.authorize` with it first (401/400/403 as HTML with the reason). POSTs then
 pass :func:`firestop.console.csrf.check_post` (403 otherwise) and read a form body of at most
 :data:`MAX_FORM_BYTES` (413). Every answer carries :data:`firestop.console.pages.SECURITY_HEADERS` (a strict
 Content-Security-Policy: no script, no framing). The route is ANONYMOUS for the Functions host: on Azure
@@ -34,6 +35,7 @@ from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, is
 from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
 from firestop.lifecycle.cli_hints import decide_command, undo_command
 from firestop.trust import Role, TrustError, authorize, peer_address
+from firestop.trust.route_roles import declared_role, requires
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.console")
@@ -65,10 +67,10 @@ def _refusal(req: func.HttpRequest, status: int, title: str, reason: str, fix: s
     return _html(status, pages.message_page(title, reason, fix=fix, caller=caller))
 
 
-def _caller(req: func.HttpRequest, role: Role, action: str):
-    """(principal, None) when the caller holds ``role``, else (None, the HTML refusal)."""
+def _caller(req: func.HttpRequest, action: str):
+    """(principal, None) when the caller holds the route's declared role (``@requires``, :func:`firestop.trust.route_roles.declared_role`), else (None, the HTML refusal)."""
     try:
-        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=f"console: {action}"), None
+        return authorize(req.headers, declared_role(), peer_address=peer_address(req.headers), action=f"console: {action}"), None
     except TrustError as exc:
         return None, _refusal(req, exc.status, "Not allowed" if exc.status == 403 else "Sign in", exc.reason, exc.fix, field=exc.field)
 
@@ -113,9 +115,9 @@ def _form(req: func.HttpRequest) -> dict[str, str] | func.HttpResponse:
     return {k: v[-1] for k, v in fields.items()}
 
 
-def _checked_post(req: func.HttpRequest, role: Role, action: str):
-    """(caller, form, None) for a POST from this app's own page by a caller holding ``role``; else (.., refusal)."""
-    caller, denied = _caller(req, role, action)
+def _checked_post(req: func.HttpRequest, action: str):
+    """(caller, form, None) for a POST from this app's own page by a caller holding the route's declared role; else (.., refusal)."""
+    caller, denied = _caller(req, action)
     if denied:
         return None, None, denied
     form = _form(req)
@@ -179,10 +181,11 @@ def _latest_audit() -> dict[str, Any] | None:
 @bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.reader)
 async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
-    caller, denied = _caller(req, Role.reader, "list incidents")
+    caller, denied = _caller(req, "list incidents")
     if denied:
         return denied
     statuses = await client.get_status_all()
@@ -194,8 +197,9 @@ async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
 @bp.route(route="console/incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.reader)
 async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, denied = _caller(req, Role.reader, "show incident")
+    caller, denied = _caller(req, "show incident")
     if denied:
         return denied
     incident_id = req.route_params.get("incident_id", "")
@@ -224,8 +228,9 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
 @bp.route(route="console/incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.approver)
 async def console_decide(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, form, denied = _checked_post(req, Role.approver, "decide approval")
+    caller, form, denied = _checked_post(req, "decide approval")
     if denied:
         return denied
     incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
@@ -246,8 +251,9 @@ _UNDO_LEASE_POLLS = 100
 @bp.route(route="console/incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.responder)
 async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, _, denied = _checked_post(req, Role.responder, "undo")
+    caller, _, denied = _checked_post(req, "undo")
     if denied:
         return denied
     incident_id = req.route_params.get("incident_id", "")
@@ -264,7 +270,9 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.lifecycle.locks import ClientLeasePort
     from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
 
-    record = {k: v for k, v in view.items() if k not in ("record_files", "record_error")}
+    from firestop.lifecycle.view import record_of
+
+    record = record_of(view)  # exactly what was filed: the revision names it by its hash
     originals = {(a.get("step_id"), a.get("target")) for a in actions}
     chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
     try:  # inside the resources' containment lease: never interleaved with an incident's containment
@@ -281,11 +289,12 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @bp.route(route="console/tabletop", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.reader)
 def console_tabletop(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.console.scorecards import latest
     from firestop.settings import get_settings
 
-    caller, denied = _caller(req, Role.reader, "list scorecards")
+    caller, denied = _caller(req, "list scorecards")
     if denied:
         return denied
     return _html(200, pages.tabletop_page(latest(get_settings().home), caller=caller))
@@ -293,11 +302,12 @@ def console_tabletop(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="console/tabletop/{run_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.reader)
 def console_scorecard(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.console.scorecards import one
     from firestop.settings import get_settings
 
-    caller, denied = _caller(req, Role.reader, "show scorecard")
+    caller, denied = _caller(req, "show scorecard")
     if denied:
         return denied
     card = one(get_settings().home, req.route_params.get("run_id", ""))

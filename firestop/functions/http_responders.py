@@ -3,8 +3,8 @@ and decisions (:mod:`firestop.functions.http_api`) or audits (:mod:`firestop.fun
 preview, undo of a manual runbook run, and the ledger check.
 
 Auth level ANONYMOUS for the Functions host, as every people route: the caller is App Service authentication's
-(``X-MS-CLIENT-PRINCIPAL``; locally ``firestop serve``'s loopback/``--auth-jwks`` rules) and every route calls
-:func:`firestop.trust.authorize` with its role first. Errors are JSON ``{"error": <field>, "reason", "fix"}``
+(``X-MS-CLIENT-PRINCIPAL``; locally ``firestop serve``'s loopback/``--auth-jwks`` rules) and every route declares its role
+with ``@requires`` (:mod:`firestop.trust.route_roles`) and calls :func:`firestop.trust.authorize` with it first. Errors are JSON ``{"error": <field>, "reason", "fix"}``
 (an undo's 409 adds ``"code"``: ``nothing_to_undo``, ``busy`` or ``relied_on``, see :data:`NOTHING_TO_UNDO`);
 an undo refusal's ``reason`` is the message the local command prints (it names the CLI's ``ID`` / ``--step`` /
 ``RUN_ID``), so remote mode prints the same line.
@@ -33,6 +33,7 @@ import azure.functions as func
 from firestop.functions.http_api import _body, _error, _incident_caller, _incident_status, _json
 from firestop.telemetry.requests import observed
 from firestop.trust import Role, TrustError, authorize, peer_address
+from firestop.trust.route_roles import declared_role, requires
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.api")
@@ -88,11 +89,12 @@ async def _undo_choice(client, incident_id: str, raw_step: Any):
 @bp.route(route="incidents/{incident_id}/undo", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.responder)
 async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """What an undo would restore and what stays (module docstring)."""
     from firestop.lifecycle.undo import not_undoable
 
-    caller, incident_id, denied = _incident_caller(req, Role.responder, "preview undo")
+    caller, incident_id, denied = _incident_caller(req, "preview undo")
     if denied:
         return denied
     chosen = await _undo_choice(client, incident_id, req.params.get("step"))
@@ -112,13 +114,14 @@ UNDO_LEASE_POLLS = 100
 @bp.route(route="incidents/{incident_id}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.responder)
 async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo the incident's reversible steps (or one), recorded as the caller's (module docstring)."""
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
     from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
 
-    caller, incident_id, denied = _incident_caller(req, Role.responder, "undo")
+    caller, incident_id, denied = _incident_caller(req, "undo")
     if denied:
         return denied
     body = _body(req)
@@ -143,10 +146,10 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     return _json(200, result)
 
 
-def _holding(req: func.HttpRequest, role: Role, action: str):
-    """(caller, None) when the caller holds ``role``, else (None, the 401/403 answer)."""
+def _holding(req: func.HttpRequest, action: str):
+    """(caller, None) when the caller holds the route's declared role (``@requires``, :func:`firestop.trust.route_roles.declared_role`), else (None, the 401/403 answer)."""
     try:
-        return authorize(req.headers, role, peer_address=peer_address(req.headers), action=action), None
+        return authorize(req.headers, declared_role(), peer_address=peer_address(req.headers), action=action), None
     except TrustError as exc:
         return None, _json(exc.status, exc.body())
 
@@ -168,9 +171,10 @@ def _manual_run(req: func.HttpRequest):
 
 @bp.route(route="runbook-runs/{day}/{step}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.responder)
 def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
     """What undoing a manual run would restore (module docstring)."""
-    _, denied = _holding(req, Role.responder, "preview runbook undo")
+    _, denied = _holding(req, "preview runbook undo")
     if denied:
         return denied
     run = _manual_run(req)
@@ -183,6 +187,7 @@ def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="runbook-runs/{day}/{step}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
+@requires(Role.responder)
 async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo a manual run: the runbook's undo with what its apply recorded, as the caller (module docstring)."""
     from firestop.azure.clients import get_client_factory
@@ -191,7 +196,7 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
     from firestop.settings import get_settings
     from runbooks.dispatch import execute
 
-    caller, denied = _holding(req, Role.responder, "runbook undo")
+    caller, denied = _holding(req, "runbook undo")
     if denied:
         return denied
     run = _manual_run(req)
@@ -217,6 +222,7 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
 
 @bp.route(route="ledgers/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
+@requires(Role.reader)
 def ledger_verify_http(req: func.HttpRequest) -> func.HttpResponse:
     """Check an incident's (or a manual day's) hash-chained ledger and its evidence files (module docstring)."""
     from firestop.evidence import EvidenceStore
@@ -224,7 +230,7 @@ def ledger_verify_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.storage import StoreError
     from runbooks.ledger import Ledger
 
-    _, incident_id, denied = _incident_caller(req, Role.reader, "verify ledger")
+    _, incident_id, denied = _incident_caller(req, "verify ledger")
     if denied:
         return denied
     settings = get_settings()

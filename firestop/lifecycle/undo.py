@@ -147,10 +147,12 @@ def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _left_alone(record: dict[str, Any]) -> str:
+    from firestop.times import instant
+
     parts = []
     done = already_undone(record)
     if done:
-        parts.append("already undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}{', at ' + d['at'] if d['at'] else ''})" for d in done))
+        parts.append("already undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}{', at ' + instant(d['at']) if d['at'] else ''})" for d in done))
     stays = not_undoable(record)
     if stays:
         parts.append("cannot be undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}: {d['why']})" for d in stays))
@@ -168,7 +170,9 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     """
     if runtime_status != "Completed" or not isinstance(output, dict):
         raise UndoRefused(f"ID: incident {incident_id} has not finished ({runtime_status}); undo applies to finished incidents")
-    record = filed or {k: v for k, v in output.items() if k not in ("record_files", "record_error")}
+    from firestop.lifecycle.view import record_of
+
+    record = filed or record_of(output)
     actions = [a for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not a.get("undone")
                and _reversible(a)]
     if step is not None:

@@ -7,6 +7,12 @@ stands::
      "phase", "step", "playbook": {"name"} | null, "pending_approval": {...} | null,
      "received_at", "timeline_so_far": [...] (what already ran: the newest entries the orchestrator's custom status carries),
      "runtime_status", "created_at", "updated_at" (ISO 8601 UTC)}
+
+A finished incident whose containment was undone afterwards (``incident undo``, the console's Undo, the API) keeps
+the ``status`` it ended with (``contained``: exit codes and ``--status`` filters mean the outcome); what holds now
+is :func:`containment_state` — ``undone`` or ``partly undone`` — which every surface reads from here: the views'
+``containment`` field (:func:`with_containment`; ``--json`` and the HTTP API) and :func:`status_label` (the text
+of ``incident list``/``show`` and the console).
 """
 
 from __future__ import annotations
@@ -55,6 +61,50 @@ def incident_view(
     if runtime_status == "Terminated":
         return {**base, "status": "terminated", "reason": str(output)}
     return {**base, "status": AWAITING_APPROVAL if custom.get("pending_approval") else "running"}
+
+
+#: What :func:`containment_state` answers: every change the containment made was undone / some of them were.
+UNDONE = "undone"
+PARTLY_UNDONE = "partly undone"
+
+
+def containment_state(record: dict[str, Any]) -> str | None:
+    """:data:`UNDONE` when every containment action that changed the tenant (``ok`` and ``changed`` in the record's
+    ``actions``) is marked ``undone``, :data:`PARTLY_UNDONE` when some are, None when none is (or nothing changed).
+    Actions that changed nothing (an evidence snapshot) do not count; one that cannot be undone (a key rotation)
+    keeps a full undo ``partly undone``: that change still holds."""
+    actions = record.get("actions") if isinstance(record, dict) else None
+    changed = [a for a in actions or [] if isinstance(a, dict) and a.get("ok") and a.get("changed")]
+    undone = sum(1 for a in changed if a.get("undone") is True)
+    if not undone:
+        return None
+    return UNDONE if undone == len(changed) else PARTLY_UNDONE
+
+
+def with_containment(view: dict[str, Any]) -> dict[str, Any]:
+    """``view`` with ``"containment": "undone" | "partly undone" | None`` (:func:`containment_state`)."""
+    return {**view, "containment": containment_state(view)}
+
+
+#: Keys a view adds to a filed record (where it was filed, the filing's error, :func:`with_containment`): never part of
+#: the record itself — an undo's revision names the record it revises by the hash of exactly what was filed.
+VIEW_ONLY_KEYS = frozenset({"record_files", "record_error", "containment"})
+
+
+def record_of(view: dict[str, Any]) -> dict[str, Any]:
+    """The record inside a finished incident's view: ``view`` without :data:`VIEW_ONLY_KEYS`."""
+    return {k: v for k, v in view.items() if k not in VIEW_ONLY_KEYS}
+
+
+def status_label(view: dict[str, Any]) -> str:
+    """An incident's status as people read it: its ``status`` (``contained``, ``needs_responder``: the words
+    ``--status`` takes); after an undo what holds now and what it ended as — ``partly undone (was contained)``,
+    ``undone (was contained)``. Reads the view's ``containment`` (:func:`with_containment`; a summary row of
+    ``incident list`` carries only that), else the view's actions."""
+    status = str(view.get("status") or "unknown")
+    state = view.get("containment") if "containment" in view else containment_state(view)
+    state = state if state in (UNDONE, PARTLY_UNDONE) else None  # a view from elsewhere (--app) names no other word
+    return f"{state} (was {status})" if state else status
 
 
 def exit_code(incident: dict[str, Any]) -> int:

@@ -13,12 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from firestop.markup import md_cell, md_code
-
-
-def _fmt_seconds(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{float(value):.1f} s"
+from firestop.times import instant, offset, seconds as _fmt_seconds
 
 
 _cell = md_cell
@@ -36,8 +31,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         f"- Alert ID: {md_code(alert.get('alert_id'))}",
         f"- Targets: {', '.join(md_code(t) for t in alert.get('target_ids') or []) or '—'}",
         f"- Playbook: {_cell(playbook.get('name'))} (version {_cell(playbook.get('version'))})",
-        f"- Fired: {_cell(alert.get('fired_at'))}; received: {_cell(record.get('received_at'))}; "
-        f"contained: {_cell(record.get('contained_at'))}; closed: {_cell(record.get('closed_at'))}",
+        f"- Fired: {_cell(instant(alert.get('fired_at')))}; received: {_cell(instant(record.get('received_at')))}; "
+        f"contained: {_cell(instant(record.get('contained_at')))}; closed: {_cell(instant(record.get('closed_at')))}",
         f"- Environment: {'sandbox (simulated tenant)' if record.get('sandbox') else 'Azure'}"
         + (" — tabletop exercise" if record.get("exercise") else ""),
         "",
@@ -60,12 +55,12 @@ def render_markdown(record: dict[str, Any]) -> str:
             for c in activity.get("callers") or []
         ]
         for op in activity.get("key_operations") or []:
-            lines.append(f"- key operation {_cell(op.get('operation'))} at {_cell(op.get('time'))} from {_cell(op.get('ip'))} by {_cell(op.get('principal'))}")
+            lines.append(f"- key operation {_cell(op.get('operation'))} at {_cell(instant(op.get('time')))} from {_cell(op.get('ip'))} by {_cell(op.get('principal'))}")
         lines.append("")
     if record.get("approvals"):
         lines += ["## Approvals", "", "| step | verdict | by | at | reason |", "|---|---|---|---|---|"]
         lines += [
-            f"| {_cell(a.get('step'))} | {_cell(a.get('verdict'))} | {_cell(a.get('by'))} | {_cell(a.get('at'))} | {_cell(a.get('reason'))} |"
+            f"| {_cell(a.get('step'))} | {_cell(a.get('verdict'))} | {_cell(a.get('by'))} | {_cell(instant(a.get('at')))} | {_cell(a.get('reason'))} |"
             for a in record["approvals"]
         ]
         lines.append("")
@@ -113,7 +108,7 @@ def render_markdown(record: dict[str, Any]) -> str:
     for item in record.get("evidence") or []:
         lines.append(
             f"| {_cell(item.get('path'))} | {_cell(item.get('rows'))} | {_cell(item.get('size_bytes'))} | "
-            f"{md_code(item.get('sha256'))} | {_cell(item.get('collected_at'))} |"
+            f"{md_code(item.get('sha256'))} | {_cell(instant(item.get('collected_at')))} |"
         )
     lines.append("")
     text = "\n".join(lines)
@@ -121,10 +116,8 @@ def render_markdown(record: dict[str, Any]) -> str:
 
 
 def _offset(value: Any) -> str:
-    try:
-        return f"{float(value or 0):+.1f} s"  # an alert fired before it was received is "-37.8 s", never "+-37.8 s"
-    except (TypeError, ValueError):
-        return "—"
+    """``+21.2 s`` (:func:`firestop.times.offset`); an entry without an offset is at receipt, ``+0.0 s``."""
+    return offset(0 if value is None else value)
 
 
 def _short(resource_id: Any) -> str | None:

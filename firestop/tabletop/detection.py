@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from firestop.tabletop.times import instant as _at, seconds as _s
+from firestop.times import instant as _at, seconds as _s
 
 #: Simulated seconds the rules keep being evaluated after the attack's last step.
 HORIZON_S = 10 * 60.0

@@ -49,7 +49,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from firestop.tabletop.models import Answer, Scenario, alert_payload, load_scenario
-from firestop.tabletop.times import offset, seconds
+from firestop.times import offset, seconds
 
 #: Safety net: host steps per run (each step runs until idle, then moves the clock).
 MAX_STEPS = 10_000

@@ -27,7 +27,7 @@ are seconds. Shape of :func:`build_scorecard`'s result::
      "notes": [str],                                                # the runner's and the records' notes
      "detection": null | {...}}                                     # attack-driven runs: firestop.tabletop.detection.summarize
 
-The Markdown writes every time one way (:mod:`firestop.tabletop.times`): durations ``21.2 s``, offsets from
+The Markdown writes every time one way (:mod:`firestop.times`): durations ``21.2 s``, offsets from
 the start ``+164.0 s``, instants ``2026-11-29 04:03:21.2 UTC``; the JSON keeps numbers (seconds) and ISO 8601.
 
 An expectation is *met* when the evidence shows it; "missed" carries the
@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from firestop.tabletop.times import instant as _fmt_at, offset as _fmt_offset, seconds as _fmt_s
+from firestop.times import instant as _fmt_at, offset as _fmt_offset, seconds as _fmt_s
 
 #: Timeline outcomes that mean a runbook was actually called for a step (group sub-orchestrator).
 RAN_OUTCOMES = ("done", "retrying", "failed", "timed out")

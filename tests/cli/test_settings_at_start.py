@@ -59,3 +59,30 @@ def test_doctor_runs_with_a_wrong_setting_and_reports_it(tmp_path):
 def test_good_settings_pass(tmp_path):
     result = _run(tmp_path, "incident", "list", "--json", FIRESTOP_CORRELATION_WINDOW_SECONDS="600", FIRESTOP_CORRELATION_KEY="none")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["incident", "--help"], ["incident", "list", "--help"], ["alert", "handle", "--help"], ["serve", "--help"],
+    ["runbook", "plan", "--help"], ["--debug", "incident", "show", "--help"],
+])
+def test_help_shows_help_whatever_the_settings(tmp_path, args):
+    # in-process (CliRunner): the command line is the one given here, not the test runner's sys.argv
+    result = _run(tmp_path, *args, FIRESTOP_LOG_FORMAT="xml")
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert result.stdout.startswith("Usage: ") and "setting:" not in result.stderr + result.stdout
+
+
+def test_a_group_without_its_command_shows_its_help_not_the_setting(tmp_path):
+    result = _run(tmp_path, "incident", FIRESTOP_LOG_FORMAT="xml")
+    assert "Usage: " in result.stdout + result.stderr and "setting:" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["incident", "list"],
+    # --help as an option's value is that value: the command would run, so the setting still stops it
+    ["incident", "approve", "inc-x", "--step", "s", "--as", "oid-a", "--comment", "--help"],
+    ["incident", "list", "--", "--help"],
+])
+def test_a_command_that_would_run_still_stops_on_the_setting(tmp_path, args):
+    result = _run(tmp_path, *args, FIRESTOP_LOG_FORMAT="xml")
+    assert result.exit_code == 2 and result.stderr.startswith("error: setting: FIRESTOP_LOG_FORMAT"), result.stderr

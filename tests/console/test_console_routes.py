@@ -144,6 +144,16 @@ def test_undo_from_the_console_restores_the_network_and_files_a_revision(api, fi
     assert (firestop_home / "records" / f"{INCIDENT}.rev2.json").exists()
     _, _, page = call(api, "console_incident", "x", route={"incident_id": INCIDENT}, params={"done": "undo"})
     assert "undo lock-network" in page and "Undo done" in page and "Undo containment" not in page  # only keys.rotate is left
+    # what holds now, in the CLI's words (firestop.lifecycle.view.status_label), on the incident and the front page
+    assert '<span class="badge undone">partly undone (was contained)</span>' in page
+    _, _, front = call(api, "console_home", "console")
+    assert '<span class="badge undone">partly undone (was contained)</span>' in front
+    import json
+
+    status, _, answer = call(api, "get_incident_http", f"incidents/{INCIDENT}", route={"incident_id": INCIDENT})
+    assert status == 200 and json.loads(answer)["containment"] == "partly undone" and json.loads(answer)["status"] == "contained"
+    _, _, listed = call(api, "list_incidents_http", "incidents")
+    assert [v["containment"] for v in json.loads(listed) if v["incident_id"] == INCIDENT] == ["partly undone"]
     status, _, answer = call(api, "console_undo", "x", method="POST", form={"csrf": token}, route={"incident_id": INCIDENT},
                              headers={"Origin": api.server.base_url, "Accept": "application/json"})
     assert status == 409 and "nothing left" in answer

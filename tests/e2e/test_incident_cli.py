@@ -176,3 +176,22 @@ def test_the_decide_hint_names_how_you_are_known_where_the_incident_lives(gated_
     far = " ".join(cli("incident", "show", INCIDENT, "--app", "https://fs-prod.azurewebsites.net").output.split())
     assert f"{decide} --app https://fs-prod.azurewebsites.net (or: incident reject" in far, far
     assert "--as" not in far and "--azure" not in far
+
+
+def test_after_an_undo_list_and_show_say_what_holds_now(firestop_home, monkeypatch):
+    from firestop.cli import output
+
+    monkeypatch.setattr(output.console, "width", 200)  # whole table cells, whatever the runner's terminal
+    cli("alert", "handle", str(EXAMPLE))
+    listed = json.loads(cli("incident", "list", "--json").stdout)
+    assert listed[0]["status"] == "contained" and listed[0]["containment"] is None
+    assert cli("incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob", "--yes").exit_code == 0
+    listed = json.loads(cli("incident", "list", "--json").stdout)
+    # the outcome stays (exit codes, --status); what holds now is its own field: keys.rotate cannot be undone
+    assert listed[0]["status"] == "contained" and listed[0]["containment"] == "partly undone"
+    assert json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["containment"] == "partly undone"
+    table = cli("incident", "list").stdout
+    assert "partly undone (was contained)" in table
+    shown = cli("incident", "show", INCIDENT).stdout
+    assert "Outcome: partly undone (was contained) — " in shown
+    assert cli("incident", "list", "--status", "contained", "--json").stdout.count(INCIDENT) == 1

@@ -133,7 +133,7 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     telemetry = checks.pop("telemetry")  # the doctor's own environment has no connection string: nothing exported
     assert telemetry["status"] == "skipped" and telemetry["telemetry"]["configured"] is False
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
-        "settings", "storage", "permissions", "app authentication", "action group", "alert rules")}, out
+        "settings", "storage", "route roles", "permissions", "app authentication", "action group", "alert rules")}, out
     assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 8  # 5 protected; 2 Defender groups; the APIM service
     assert worm["status"] == "skipped" and worm["detail"].startswith("— not checkable: records, evidence and ledger are local folders")
 
@@ -241,7 +241,7 @@ def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(fi
     args = ["doctor", "--azure", "--subscription", "11111111-2222-3333-4444-555555555555"]  # no flag reaching ARM: nothing is called
     found = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     about = {c["check"]: c["about"] for c in found["checks"]}
-    assert about == {"settings": "this machine", "storage": "this machine", "storage WORM": "this machine", "telemetry": "this machine",
+    assert about == {"settings": "this machine", "storage": "this machine", "storage WORM": "this machine", "telemetry": "this machine", "route roles": "this machine",
                      "permissions": "azure", "app authentication": "azure", "action group": "azure", "alert rules": "azure"}
     assert "not the app's" in found["not_checked_here"] and "--app <rg>/<function app name>" in found["not_checked_here"]
     text = CliRunner().invoke(app, args).output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -83,7 +84,12 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
     # the people's routes print the role their function checks, never a bare "anonymous"
     assert any("decide_http: [POST] " in line and line.endswith("(role approver; caller: loopback; a claimed identity also "
                                                                   "needs the function key)") for line in lines), lines
-    assert not any("anonymous" in line or "public:" in line for line in lines), lines
+    assert not any("anonymous" in line or "public:" in line or "NO ROLE" in line for line in lines), lines
+    # times as every command writes them (firestop.times.instant): the timers' next run and the sandbox clock
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC"
+    timers = [line for line in lines if ": timer '" in line]
+    assert timers and all(re.search(rf", next {stamp}$", line) for line in timers), timers
+    assert any(re.search(rf"clock: sandbox virtual clock at {stamp}, ", line) for line in lines), lines
     payload = EXAMPLE.read_bytes()
     json_type = {"Content-Type": "application/json"}
 

@@ -103,7 +103,7 @@ _QUOTED = re.compile(r"^> .*$|Retry-After \d+ s", re.M)
 
 
 def assert_one_time_format(markdown: str) -> None:
-    """Every time in a scorecard's text is written one way (firestop.tabletop.times): durations ``21.2 s``, offsets
+    """Every time in a scorecard's text is written one way (firestop.times): durations ``21.2 s``, offsets
     ``+164.0 s``, instants ``2026-11-29 04:03:21.2 UTC`` — no ISO 8601 stamps, no ``+164 s`` beside ``64.85 s``."""
     text = _QUOTED.sub("", markdown)
     iso = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d\S*", text)

@@ -44,6 +44,32 @@ def test_every_http_route_of_the_app_is_in_the_role_table(api):
     assert http - key_only == set(ROUTES), http
 
 
+def test_every_anonymous_route_declares_the_role_this_suite_refuses_without(api):
+    """The role each route declares where it is defined (@requires, firestop.trust.route_roles) is the one its check
+    uses (declared_role) and the one this suite calls it without (403 above): declaration, check and README's route
+    table cannot drift. No people's route is public today."""
+    from firestop.cli.serve_cmd import route_roles
+    from firestop.runtime.serve import http_routes
+
+    anonymous = {r.function for r in http_routes(api.app) if r.auth_level == "anonymous"}
+    declared = route_roles(api.app)
+    assert {f: declared.get(f, "NOT DECLARED") for f in sorted(anonymous)} == {f: ROUTES[f][4] for f in sorted(anonymous)}
+    assert not {f for f in declared if f not in anonymous}  # only people's routes declare a role
+
+
+@pytest.mark.parametrize("function", sorted(ROUTES))
+def test_a_caller_holding_only_the_declared_role_passes_the_gate(api, monkeypatch, function):
+    """The route enforces no more than it declares: holding exactly that role, the caller gets past the role check
+    (whatever the route answers next — 200, 404 for an unknown run, 409 for nothing to undo, the console's 403 for a
+    form without its anti-forgery token — never 401 nor a refusal for the role)."""
+    monkeypatch.setenv("FIRESTOP_ROLES", json.dumps({"principals": {"oid-just": [ROUTES[function][4]]}}))
+    try:
+        status, body = api.route(function, who="oid-just")
+    except json.JSONDecodeError:  # a console page (HTML): it got past every check
+        return
+    assert status != 401 and not (status == 403 and isinstance(body, dict) and body.get("error") == "role"), (status, body)
+
+
 def test_people_routes_are_anonymous_at_the_host_and_only_the_machine_routes_take_the_key(api):
     """On Azure a FUNCTION route needs the function key, which alert senders hold, never a person: every people
     route is ANONYMOUS at the host (App Service authentication in front, the role checked by the route)."""

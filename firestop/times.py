@@ -1,11 +1,15 @@
-"""How a scorecard's text writes time — one format throughout (``--json`` keeps numbers, in seconds).
+"""How Firestop's text writes time — one format for every CLI command, the console, the records and the scorecards
+(``--json`` and the HTTP API keep ISO 8601 UTC times and numbers of seconds).
 
 * a duration: ``21.2 s`` (:func:`seconds`; one decimal always, whatever its size — an MTTC, a wait, a rule's window);
-* an offset from the exercise's start: ``+164.0 s`` (:func:`offset`; the records' timeline writes ``+21.2 s`` too,
-  :func:`firestop.records.render._offset`), a negative one ``-37.8 s``;
-* an instant: ``2026-11-29 04:03:21.2 UTC`` (:func:`instant`; simulated time, a tenth of a second as above).
+* an offset from a start (an incident's receipt, an exercise's start): ``+164.0 s`` (:func:`offset`), a negative
+  one ``-37.8 s`` (an alert fired before it was received);
+* an instant: ``2026-11-29 04:03:21.2 UTC`` (:func:`instant`; a tenth of a second as above; simulated time on the
+  sandbox tenant).
 
 Not a number or not an ISO 8601 time: ``—``, or the text as it came (it is escaped where it lands).
+Pure and dependency-free: every layer may import it (it was ``firestop.tabletop.times``; the CLI, the records and
+the console now write time through it too).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ def seconds(value: Any) -> str:
 
 
 def offset(value: Any) -> str:
-    """``+164.0 s`` / ``-37.8 s`` from the exercise's start; ``—`` when not a number."""
+    """``+164.0 s`` / ``-37.8 s`` from a start (receipt, the exercise's start); ``—`` when not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "—"
     return f"{value:+.1f} s"

@@ -1,10 +1,10 @@
-"""One way to write time in a scorecard (firestop.tabletop.times)."""
+"""One way to write time in a scorecard (firestop.times)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from firestop.tabletop.times import instant, offset, seconds
+from firestop.times import instant, offset, seconds
 
 
 def test_durations_offsets_and_instants():
