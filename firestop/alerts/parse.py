@@ -261,6 +261,7 @@ IDENTITY_CONTEXT_KEYS = ("source", "systemAlertId", "providerAlertId", "provider
 #: :func:`firestop.intake.coverage.activity_start`) and a metric alert's metric names (``condition.allOf[].metricName``:
 #: :func:`firestop.intake.aftermath.aftermath_of`).
 LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition")
+_LEAN_KEYS = frozenset(LEAN_CONTEXT_KEYS)
 _LEAN_LIST = 20
 _LEAN_TEXT = 256
 
@@ -269,8 +270,8 @@ def lean_context(context: Any) -> dict[str, Any]:
     """The few values of a raw ``alertContext`` (or a source's normalised context) that intake reads once the
     context is dropped (:data:`LEAN_CONTEXT_KEYS`: strings of at most 256 characters, ``providerAlertIds`` and
     ``condition.allOf[].metricName`` cut to 20): small values only, so a 256 KB context leaves nothing large alive."""
-    if not isinstance(context, dict):
-        return {}
+    if not isinstance(context, dict) or context.keys().isdisjoint(_LEAN_KEYS):
+        return {}  # (most common-schema contexts: none of these keys)
     lean: dict[str, Any] = {k: context[k] for k in (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
                             if isinstance(context.get(k), str) and len(context[k]) <= _LEAN_TEXT}
     ids = context.get("providerAlertIds")
