@@ -136,6 +136,8 @@ def _check_schema_id(body: dict[str, Any]) -> str:
             ENABLE_COMMON_SCHEMA_FIX,
         )
     schema_id = body["schemaId"]
+    if schema_id == COMMON_SCHEMA_ID:
+        return schema_id  # (as Azure Monitor spells it)
     if not isinstance(schema_id, str):
         raise _schema_error("schemaId", f"expected a string, got {_json_kind(schema_id)}")
     if schema_id.strip().lower() != COMMON_SCHEMA_ID.lower():
@@ -262,6 +264,7 @@ IDENTITY_CONTEXT_KEYS = ("source", "systemAlertId", "providerAlertId", "provider
 #: :func:`firestop.intake.aftermath.aftermath_of`).
 LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition")
 _LEAN_KEYS = frozenset(LEAN_CONTEXT_KEYS)
+_LEAN_TEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
 _LEAN_LIST = 20
 _LEAN_TEXT = 256
 
@@ -270,14 +273,17 @@ def lean_context(context: Any) -> dict[str, Any]:
     """The few values of a raw ``alertContext`` (or a source's normalised context) that intake reads once the
     context is dropped (:data:`LEAN_CONTEXT_KEYS`: strings of at most 256 characters, ``providerAlertIds`` and
     ``condition.allOf[].metricName`` cut to 20): small values only, so a 256 KB context leaves nothing large alive."""
-    if not isinstance(context, dict) or context.keys().isdisjoint(_LEAN_KEYS):
+    if not isinstance(context, dict):
+        return {}
+    present = context.keys() & _LEAN_KEYS
+    if not present:
         return {}  # (most common-schema contexts: none of these keys)
-    lean: dict[str, Any] = {k: context[k] for k in (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
-                            if isinstance(context.get(k), str) and len(context[k]) <= _LEAN_TEXT}
-    ids = context.get("providerAlertIds")
+    lean: dict[str, Any] = {k: context[k] for k in _LEAN_TEXT_KEYS
+                            if k in present and isinstance(context[k], str) and len(context[k]) <= _LEAN_TEXT}
+    ids = context["providerAlertIds"] if "providerAlertIds" in present else None
     if isinstance(ids, list):
         lean["providerAlertIds"] = [v for v in ids[:_LEAN_LIST] if isinstance(v, str) and len(v) <= _LEAN_TEXT]
-    condition = context.get("condition")
+    condition = context["condition"] if "condition" in present else None
     items = condition.get("allOf") if isinstance(condition, dict) else None
     if isinstance(items, list):
         names = [{"metricName": c["metricName"]} for c in items[:_LEAN_LIST]
