@@ -18,9 +18,11 @@ itself travels.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from enum import StrEnum
+from itertools import compress
 from typing import Any
 
 import orjson
@@ -110,10 +112,77 @@ def canonical_json(document: Any) -> str:
     return _canonical_bytes(document).decode("ascii")
 
 
+#: orjson options for the one-pass check of :func:`_canonical_bytes`: subclasses of str/int/dict/list, datetimes
+#: and dataclasses go to ``default`` (:func:`_refuse`) instead of being written; a non-``str`` key, a set, bytes, an
+#: integer past 64 bits or a nesting past orjson's depth limit (a cycle) raise by themselves.
+_ORJSON_CHECKED = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_DATACLASS)
+_CONTAINER_TYPES = frozenset({dict, list, tuple})
+_is_container_type = _CONTAINER_TYPES.__contains__
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is left to the general path")
+
+
+def _referents_see_every_item() -> bool:
+    """Whether this interpreter's ``gc.get_referents`` gives every value of a dict and every item of a list and a
+    tuple, atomic ones included (CPython's ``dict_traverse``, ``list_traverse``, ``tupletraverse`` do). The
+    Python documentation only promises the objects each type's ``tp_traverse`` visits, so it is checked once
+    here; where it does not hold, :func:`_plain_leaves` is never used (the per-container walk is)."""
+    probes = (1.5, 7, "s", None, True)
+    try:
+        return all(set(map(id, gc.get_referents(box))) >= set(map(id, probes))
+                   for box in ({"a": probes[0], "b": probes[1], "c": probes[2], "d": probes[3], "e": probes[4]},
+                               list(probes), tuple(probes)))
+    except Exception:  # noqa: BLE001 - an interpreter without gc.get_referents: the walk
+        return False
+
+
+_REFERENTS_SEE_ITEMS = _referents_see_every_item()
+
+
+def _plain_leaves(document: Any) -> bool:
+    """Whether every object inside ``document`` (a container orjson has just written) is of a :data:`_PLAIN`
+    type: no ``float`` (Python's repr and orjson's differ, and NaN), enum member, UUID or other value orjson
+    writes but the standard library's canonical dump would not write the same way. Level by level: the items
+    of a whole level are listed by one ``gc.get_referents`` call and their types checked as a set, both in C,
+    where :func:`_kind_of` takes a Python step per container. Dict keys are not looked at: orjson has already
+    refused any that is not a plain ``str``. False past :data:`_WALK_LIMIT` containers."""
+    level = [document]
+    budget = _WALK_LIMIT
+    get_referents, plain = gc.get_referents, _PLAIN.issuperset
+    while level:
+        budget -= len(level)
+        if budget < 0:
+            return False
+        items = get_referents(*level)
+        types = list(map(type, items))
+        if not plain(types):
+            return False
+        level = list(filter(None, compress(items, map(_is_container_type, types))))  # empty ones hold nothing
+    return True
+
+
 def _canonical_bytes(document: Any) -> bytes:
-    """:func:`canonical_json` as ASCII bytes (what :func:`digest` hashes: orjson's bytes need no decoding)."""
+    """:func:`canonical_json` as ASCII bytes (what :func:`digest` hashes: orjson's bytes need no decoding).
+
+    A plain ``dict``/``list``/``tuple`` is first written by orjson with every type it cannot be trusted to write
+    as the standard library does refused (:data:`_ORJSON_CHECKED`) and its leaves checked
+    (:func:`_plain_leaves`): such a document is what :func:`_kind_of` calls :data:`_PLAIN_DOC`, and its bytes are
+    orjson's when they are ASCII without DEL — the same bytes as before, without the per-container walk. Any
+    other document takes the walk and the path it chooses, as it always did."""
     if isinstance(document, dict) and (type(document) is not dict or SEAL_FIELD in document):
         document = {k: v for k, v in document.items() if k != SEAL_FIELD}  # (a plain dict without it: as it is)
+    if _REFERENTS_SEE_ITEMS and type(document) in _CONTAINER_TYPES:
+        try:
+            fast: bytes | None = orjson.dumps(document, default=_refuse, option=_ORJSON_CHECKED)
+        except TypeError:
+            fast = None
+        if fast is not None and _plain_leaves(document):
+            if fast.isascii() and b"\x7f" not in fast:
+                return fast
+            return _CANONICAL.encode(document).encode("ascii")  # keys all str: dumped once, as _PLAIN_DOC below
     kind = _kind_of(document) if isinstance(document, _CONTAINERS) else _KEYS_NOT_STR
     if kind == _PLAIN_DOC:
         try:

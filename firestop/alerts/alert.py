@@ -129,6 +129,8 @@ class Alert(BaseModel):
         """The playbook named by the :data:`ROUTE_PROPERTY` custom property (lower-cased, stripped), else None.
         Keys are matched case-insensitively, the last such key winning: the one reading both playbook
         selection and correlation use, so they can never disagree on where an alert is routed."""
+        if not self.custom_properties:
+            return None  # (most alerts)
         props = {k.lower(): v for k, v in self.custom_properties.items()}
         wanted = str(props.get(ROUTE_PROPERTY) or "").strip().lower()
         return wanted or None

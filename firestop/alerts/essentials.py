@@ -44,6 +44,7 @@ from pydantic import (
     field_validator,
 )
 
+from firestop.alerts.normalize import canonical_targets
 from firestop.alerts.times import parse_sane_utc, parse_utc
 from firestop.resource_id import canonical_resource_id
 
@@ -58,6 +59,9 @@ __all__ = [
 MonitorCondition = Literal["Fired", "Resolved"]
 
 _SEVERITY_RE = re.compile(r"^(?:sev\s*)?([0-4])$", re.IGNORECASE)
+#: The spellings Azure Monitor sends, looked up before the pattern is matched
+_SEVERITIES = {f"Sev{i}": i for i in range(5)}
+_ONLY_STR = frozenset({str})
 
 
 def parse_severity(value: object) -> int | None:
@@ -66,6 +70,10 @@ def parse_severity(value: object) -> int | None:
     Raises:
         ValueError: anything else (e.g. ``"Sev9"``, ``"Critical"``, ``True``).
     """
+    if type(value) is str:
+        known = _SEVERITIES.get(value)
+        if known is not None:
+            return known
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -159,6 +167,8 @@ def _text_list(value: object) -> object:
         return ()
     if isinstance(value, str):
         return (value,) if value.strip() else ()
+    if type(value) is list and _ONLY_STR.issuperset(map(type, value)):
+        return tuple(value)  # strings only (the usual): each is its own text
     if isinstance(value, (list, tuple)):
         return tuple(_scalar_text(v) for v in value if v is not None)
     raise ValueError(f"expected an array of strings, got {_kind(value)}")
@@ -172,6 +182,13 @@ def _target_list(value: object) -> object:
         if value.strip() and not value.strip().strip("/").strip():
             raise ValueError(f"{value[:60]!r} is not a resource id: it has no segment")
         return (value,) if value.strip() else ()
+    if type(value) is list and _ONLY_STR.issuperset(map(type, value)):
+        ids = tuple(value)
+        try:
+            canonical_targets(ids)  # kept: the alert's canonical targets are this same call
+            return ids  # every id has a segment (canonical_resource_id took it): the loop below would pass
+        except ValueError:
+            pass  # the loop below names the item
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip().strip("/").strip():

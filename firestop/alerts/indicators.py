@@ -326,37 +326,55 @@ def _dicts(value: Any) -> Iterable[dict[str, Any]]:
     return []
 
 
+#: The ``alertContext`` keys :func:`extract_indicators` reads; a context with none of them names no indicator.
+_CONTEXT_KEYS = frozenset({"claims", "caller", "httpRequest", "authorization", "operationName", "SearchResults",
+                           "SearchResult", "Dimensions", "condition"})
+
+
 def extract_indicators(context: Any) -> Indicators:
     """Indicators from a raw ``alertContext`` dict (anything else → empty).
 
+    Only the keys of :data:`_CONTEXT_KEYS` the context has are read (an absent key gives nothing: each reader
+    below takes None as nothing), in the order below, which is the order values are kept in.
     Never raises.
     """
-    found = _Collector()
     if not isinstance(context, dict):
-        return found.result()
+        return _NONE_FOUND
+    present = context.keys() & _CONTEXT_KEYS
+    if not present:
+        return _NONE_FOUND  # most metric / log V2 contexts have only "condition"; budget, smart detector none
+    found = _Collector()
 
     # Activity log (Administrative, Policy, Security, Autoscale, Service/Resource Health).
-    claims = decode_json_text(context.get("claims"))
-    if isinstance(claims, dict):
-        found.ip(claims.get("ipaddr"))
-        for claim in _OID_CLAIMS:
-            found.principal(claims.get(claim))
-    found.principal(context.get("caller"))
-    http_request = decode_json_text(context.get("httpRequest"))
-    if isinstance(http_request, dict):
-        found.ip(http_request.get("clientIpAddress"))
-    authorization = context.get("authorization")
-    if isinstance(authorization, dict):
-        found.op(authorization.get("action"))
-    found.op(context.get("operationName"))
+    if "claims" in present:
+        claims = decode_json_text(context["claims"])
+        if isinstance(claims, dict):
+            found.ip(claims.get("ipaddr"))
+            for claim in _OID_CLAIMS:
+                found.principal(claims.get(claim))
+    if "caller" in present:
+        found.principal(context["caller"])
+    if "httpRequest" in present:
+        http_request = decode_json_text(context["httpRequest"])
+        if isinstance(http_request, dict):
+            found.ip(http_request.get("clientIpAddress"))
+    if "authorization" in present:
+        authorization = context["authorization"]
+        if isinstance(authorization, dict):
+            found.op(authorization.get("action"))
+    if "operationName" in present:
+        found.op(context["operationName"])
 
     # Log alert V1: embedded results and dimensions.
-    for key in ("SearchResults", "SearchResult"):
-        found.tables(context.get(key))
-    found.pairs(context.get("Dimensions"))
+    if "SearchResults" in present:
+        found.tables(context["SearchResults"])
+    if "SearchResult" in present:
+        found.tables(context["SearchResult"])
+    if "Dimensions" in present:
+        found.pairs(context["Dimensions"])
 
     # Metric / log V2 / Simple Log Alert criteria.
-    condition = context.get("condition")
+    condition = context["condition"] if "condition" in present else None
     if isinstance(condition, dict):
         for criterion in _dicts(condition.get("allOf")):
             found.pairs(criterion.get("dimensions"))

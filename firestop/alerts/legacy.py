@@ -29,6 +29,7 @@ from firestop.alerts.errors import AlertPayloadError
 __all__ = ["COMMON_SCHEMA_ID", "ENABLE_COMMON_SCHEMA_FIX", "legacy_schema_error"]
 
 COMMON_SCHEMA_ID = "azureMonitorCommonAlertSchema"
+_COMMON_LOWER = COMMON_SCHEMA_ID.lower()
 
 ENABLE_COMMON_SCHEMA_FIX = (
     "Enable the common alert schema on this webhook action: set "
@@ -60,7 +61,7 @@ def legacy_schema_error(body: dict[str, Any]) -> AlertPayloadError | None:
     the common schema id (any case) is never classed as legacy.
     """
     schema_id = body.get("schemaId")
-    if isinstance(schema_id, str) and schema_id.strip().lower() == COMMON_SCHEMA_ID.lower():
+    if schema_id == COMMON_SCHEMA_ID or (isinstance(schema_id, str) and schema_id.strip().lower() == _COMMON_LOWER):
         return None
 
     def err(field: str, reason: str) -> AlertPayloadError:

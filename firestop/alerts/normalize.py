@@ -32,12 +32,30 @@ __all__ = [
 ]
 
 
+#: canonical_targets keeps its answers for this many distinct small target lists (a storm names a few resources)
+_TARGETS_CACHED = 4096
+_CACHED_IDS = 8
+_CACHED_CHARS = 2048
+_ONLY_STR = frozenset({str})
+
+
 def canonical_targets(ids: Iterable[str]) -> tuple[str, ...]:
     """Canonical ids, first spelling kept, case-insensitive duplicates dropped.
+
+    Pure, so the answer for a small list of ids (at most 8 strings, 2,048 characters in all: what an alert
+    sends) is kept in a bounded cache: the essentials' check of each id and the alert's targets are one
+    computation.
 
     Raises:
         ValueError: an id is empty (callers validate first).
     """
+    ids = tuple(ids)
+    if len(ids) <= _CACHED_IDS and _ONLY_STR.issuperset(map(type, ids)) and sum(map(len, ids)) <= _CACHED_CHARS:
+        return _cached_targets(ids)
+    return _targets(ids)
+
+
+def _targets(ids: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     seen: set[str] = set()
     for raw in ids:
@@ -47,6 +65,9 @@ def canonical_targets(ids: Iterable[str]) -> tuple[str, ...]:
             seen.add(key)
             out.append(cid)
     return tuple(out)
+
+
+_cached_targets = lru_cache(maxsize=_TARGETS_CACHED)(_targets)
 
 
 def resource_type_of(target_ids: tuple[str, ...], target_resource_type: str | None) -> str | None:

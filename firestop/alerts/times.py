@@ -113,8 +113,22 @@ def check_sane(value: datetime) -> datetime:
     return value
 
 
+_UTC = timezone.utc
+_fromisoformat = datetime.fromisoformat
+
+
 def parse_sane_utc(value: object) -> datetime:
-    """:func:`parse_utc`, then :func:`check_sane`. Raises ValueError for either."""
+    """:func:`parse_utc`, then :func:`check_sane`. Raises ValueError for either.
+
+    An ISO 8601 string in UTC (``…Z`` or ``+00:00``: what Azure Monitor sends) is read in one step — the first
+    format :func:`parse_utc` tries, already UTC, so nothing to convert — and bounded the same way."""
+    if type(value) is str:
+        try:
+            parsed = _fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is _UTC and EARLIEST <= parsed < LATEST:
+            return parsed
     return check_sane(parse_utc(value))
 
 

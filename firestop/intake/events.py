@@ -81,6 +81,8 @@ def _iso(when: datetime) -> str:
 
 #: Identity links kept per alert (see :func:`identity_links`).
 MAX_LINKS = 10
+#: The context keys a link is read from
+_LINK_KEYS = frozenset({"systemAlertId", "providerAlertId", "providerAlertIds"})
 
 
 def identity_links(alert: Any) -> list[str]:
@@ -89,6 +91,8 @@ def identity_links(alert: Any) -> list[str]:
     every alert it holds (the Defender alert's ``systemAlertId``; the alert's own ``systemAlertId`` is Sentinel's copy), a Graph security alert its ``providerAlertId`` when Defender for Cloud raised it.
     The same Defender alert seen through several sources carries the same link (recorded beside each alert)."""
     context = getattr(alert, "context", None) or {}
+    if _LINK_KEYS.isdisjoint(context):
+        return []  # no identity named (most alerts)
     found: list[str] = []
     ids = context.get("providerAlertIds") if str(context.get("source") or "").startswith("sentinel:") else None
     for value in [context.get("systemAlertId") if str(context.get("source") or "").startswith("defender:") else None,

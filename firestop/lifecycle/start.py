@@ -29,11 +29,16 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     indicators = summary.get("indicators") or {}
     # {name: how many the alert named}; MAX_INDICATORS + 1 = "more than MAX_INDICATORS" (the scan stopped there)
     truncated: dict[str, int] = {name: MAX_INDICATORS + 1 for name in indicators.pop("truncated", None) or ()}
-    for key, values in list(indicators.items()):
-        if isinstance(values, list) and len(values) > MAX_INDICATORS:
-            # a 256 KB log alert can name ~50,000 IPs: orchestration inputs stay small (history is replayed)
-            indicators[key] = values[:MAX_INDICATORS]
-            truncated[key] = len(values)
+    try:  # the longest list first (one C-level pass): parsing keeps at most MAX_INDICATORS of each kind
+        longest = max(map(len, indicators.values()), default=0)
+    except TypeError:  # a value without a length: the loop below looks at each
+        longest = MAX_INDICATORS + 1
+    if longest > MAX_INDICATORS:
+        for key, values in list(indicators.items()):
+            if isinstance(values, list) and len(values) > MAX_INDICATORS:
+                # a 256 KB log alert can name ~50,000 IPs: orchestration inputs stay small (history is replayed)
+                indicators[key] = values[:MAX_INDICATORS]
+                truncated[key] = len(values)
     extra = {"part_of": part_of} if part_of else {}
     if follows:
         extra["follows"] = follows

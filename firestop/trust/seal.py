@@ -59,6 +59,7 @@ MIN_KEY_LENGTH = 32
 #: A seal is ``v1.`` + 8 hex + ``.`` + 43 base64url characters; anything much longer is not one.
 MAX_SEAL_LENGTH = 96
 _VERSION = "v1"
+_HEAD = f"firestop-seal/{_VERSION}"
 
 
 class SealKeyError(RuntimeError):
@@ -68,13 +69,10 @@ class SealKeyError(RuntimeError):
 class SealKey:
     """The app's seal key. ``origin``: ``"environment"``, ``"stored in <path>"`` or ``"generated, stored in <path>"``."""
 
-    __slots__ = ("_secret", "_keyed", "origin", "kid")
+    __slots__ = ("_secret", "origin", "kid")
 
     def __init__(self, secret: str, origin: str) -> None:
         self._secret = secret.encode("utf-8")
-        # HMAC-SHA256 with the key already mixed in: each MAC copies it (the key's own setup, two SHA-256
-        # blocks, was a fifth of a seal)
-        self._keyed = hmac.new(self._secret, digestmod=hashlib.sha256)
         self.origin = origin
         self.kid = hashlib.sha256(b"firestop-seal-kid\n" + self._secret).hexdigest()[:8]
 
@@ -82,10 +80,10 @@ class SealKey:
         return f"SealKey(kid={self.kid!r}, origin={self.origin!r})"
 
     def _mac(self, purpose: str, binding: str, document_digest: str) -> str:
-        message = "\n".join((f"firestop-seal/{_VERSION}", str(purpose), binding, document_digest)).encode("utf-8")
-        mac = self._keyed.copy()
-        mac.update(message)
-        raw = mac.digest()
+        message = "\n".join((_HEAD, str(purpose), binding, document_digest)).encode("utf-8")
+        # the one-shot HMAC-SHA256 of the standard library (OpenSSL, in C): a third less than copying an HMAC
+        # object already keyed, which runs in Python (same MAC: RFC 2104 either way)
+        raw = hmac.digest(self._secret, message, "sha256")
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
     def sign(self, purpose: Purpose | str, binding: str, document_digest: str) -> str:

@@ -76,10 +76,28 @@ def _load() -> list[Source]:
     return SOURCES
 
 
+#: (number of sources, the union of their keys or None when one of them makes no promise): see :func:`detect`
+_UNION: list[tuple[int, frozenset[str] | None]] = []
+
+
+def _keys_of_all(sources: list[Source]) -> frozenset[str] | None:
+    """Every source's :attr:`Source.keys` together (None when a source has none), worked out again only when a
+    source was registered since."""
+    if not _UNION or _UNION[0][0] != len(sources):
+        union = frozenset().union(*(s.keys for s in sources)) if all(s.keys for s in sources) else None
+        _UNION[:] = [(len(sources), union)]
+    return _UNION[0][1]
+
+
 def detect(body: dict[str, Any]) -> tuple[Source, Recognition] | None:
-    """The first source recognising ``body`` and its recognition, else None."""
+    """The first source recognising ``body`` and its recognition, else None (at once for a body with none of the
+    keys any source needs: a common-schema alert)."""
     present = {str(k).lower() for k in body} if isinstance(body, dict) else set()
-    for src in _load():
+    sources = _load()
+    union = _keys_of_all(sources)
+    if union is not None and present.isdisjoint(union):
+        return None  # every source would be skipped below
+    for src in sources:
         if src.keys and present.isdisjoint(src.keys):
             continue  # recognise would answer None (Source.keys)
         try:
