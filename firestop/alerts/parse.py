@@ -34,6 +34,7 @@ from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
+from firestop.alerts.large import decode_lean
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
@@ -187,7 +188,11 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
 
 def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
     """:func:`parse_alert` with the collector as the caller left it."""
-    body = decode_body(payload)
+    # Without the raw context kept, a large log alert's search-result rows are decoded only as far as the
+    # indicator scan reads them (firestop.alerts.large: the same alert, or None and the whole body is decoded)
+    body = None if keep_context else decode_lean(payload)
+    if body is None:
+        body = decode_body(payload)
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
         src, recognition = found

@@ -1,0 +1,361 @@
+"""The large-body path (``firestop.alerts.large``) changes nothing the webhook computes.
+
+``parse_alert(body, keep_context=False)`` decodes a large log alert's search-result rows only as far as the
+indicator scan reads them. Each test compares it with the same call with that path switched off (the whole
+body decoded, as before): the same lean alert (indicators included) or the same error, field for field — on
+generated tables (indicator columns anywhere, repeated and distinct values, values the scan skips, earlier
+indicators from the activity-log fields and dimensions, several tables under both result keys, compact or
+indented JSON), and on the bench's 256 KB alert broken or bent anywhere (malformed JSON, bytes that are not
+UTF-8, lone surrogate escapes, numbers past a double's range or past Python's integer digit limit, nesting
+past orjson's limit, duplicate keys, a BOM).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import random
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import firestop.alerts.parse as parse_module
+from firestop.alerts import AlertPayloadError, parse_alert
+from firestop.alerts.indicators import MAX_INDICATORS, extract_indicators, scan_stops_within
+from firestop.alerts.large import LARGE_BODY_BYTES, decode_lean
+
+ROOT = Path(__file__).resolve().parents[2]
+_SPEC = importlib.util.spec_from_file_location("bench_intake", ROOT / "bench" / "intake.py")
+_BENCH = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_BENCH)
+LARGE = json.dumps(_BENCH.large_base()).encode()  # the bench's worst case: 256 KB, one CallerIPAddress per row
+BASE = json.loads((ROOT / "tests" / "alerts" / "data" / "test-actions" / "log-alert-v1-number-of-results.json").read_text())
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@contextmanager
+def _default_recursion_limit() -> Iterator[None]:
+    """The interpreter's default recursion limit (1,000): hypothesis raises it while it runs a test, and
+    ``decode_lean`` declines every body under a raised limit (``firestop.alerts.large._depth_bounded``)."""
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(saved, 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
+
+
+def _lean(body: bytes) -> dict[str, Any] | None:
+    with _default_recursion_limit():
+        return decode_lean(body)
+
+
+@contextmanager
+def _whole_body() -> Iterator[None]:
+    """``parse_alert`` with the large-body path off: every body decoded whole."""
+    saved = parse_module.decode_lean
+    parse_module.decode_lean = lambda payload: None
+    try:
+        yield
+    finally:
+        parse_module.decode_lean = saved
+
+
+def _outcome(body: bytes) -> dict[str, Any]:
+    try:
+        return {"alert": parse_alert(body, keep_context=False).model_dump(mode="json")}
+    except AlertPayloadError as exc:
+        return {"error": exc.as_dict()}
+
+
+def _both(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    with _default_recursion_limit():
+        fast = _outcome(body)
+        with _whole_body():
+            whole = _outcome(body)
+    return fast, whole
+
+
+# -- the bench's body ----------------------------------------------------------------------------------
+def test_the_256kb_alert_takes_the_lean_path_and_gives_the_same_alert() -> None:
+    lean = _lean(LARGE)
+    assert lean is not None
+    full = json.loads(LARGE)
+    rows = lean["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
+    all_rows = full["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
+    assert MAX_INDICATORS < len(rows) < len(all_rows) // 10
+    assert rows == all_rows[:len(rows)]
+    # everything but the rows is what the whole body gives
+    for body in (lean, full):
+        body["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] = None
+    assert lean == full
+    fast, whole = _both(LARGE)
+    assert fast == whole and "alert" in fast
+    assert len(fast["alert"]["indicators"]["caller_ips"]) == MAX_INDICATORS
+
+
+def test_small_bodies_and_the_full_parse_never_take_it() -> None:
+    small = json.dumps(BASE).encode()
+    assert len(small) < LARGE_BODY_BYTES and _lean(small) is None
+    assert _lean(LARGE.decode()) is None  # str and dict bodies are decoded whole
+    assert parse_alert(LARGE).context == json.loads(LARGE)["data"]["alertContext"]  # keep_context: every row
+
+
+def test_a_table_without_indicator_columns_decodes_no_row() -> None:
+    body = json.loads(LARGE)
+    body["data"]["alertContext"]["SearchResults"]["tables"][0]["columns"][3]["name"] = "Region"
+    raw = json.dumps(body).encode()
+    lean = _lean(raw)
+    assert lean is not None and lean["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] == []
+    fast, whole = _both(raw)
+    assert fast == whole and fast["alert"]["indicators"]["caller_ips"] == []
+
+
+def test_a_table_whose_scan_reads_every_row_is_decoded_whole() -> None:
+    body = json.loads(LARGE)
+    table = body["data"]["alertContext"]["SearchResults"]["tables"][0]
+    del table["rows"][2000:]  # the longer addresses stay under the 256 KB cap
+    for i, row in enumerate(table["rows"]):
+        if len(row) == 4:
+            row[3] = f"198.51.100.{i % 7}"  # 7 callers: the scan never reaches the cap
+    raw = json.dumps(body).encode()
+    lean = _lean(raw)
+    assert lean["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] == \
+        body["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
+    fast, whole = _both(raw)
+    assert fast == whole and len(fast["alert"]["indicators"]["caller_ips"]) == 7
+
+
+# -- generated tables ----------------------------------------------------------------------------------
+NAMES = ["CallerIPAddress", "callerIpAddress_s", "ClientIP", "OperationName", "Caller", "PrincipalId",
+         "ModelDeploymentName", "ApimSubscriptionId", "Computer", "TimeGenerated", "ipaddr", "Padding"]
+
+
+def _cell(kind: int, row: int, distinct: int, pad: str) -> Any:
+    """A cell: addresses (distinct, repeated, with a port, two in one cell, masked, IPv6), operations and
+    principals in mixed case, values the scan skips (numbers, null, nested arrays), escapes and non-ASCII."""
+    n = row % distinct
+    return [
+        f"10.{n // 250 % 250}.{n % 250}.{row % 3}",
+        f"203.0.113.{n % 250}:{443 + n}",
+        f"192.0.2.{n % 250}, 198.51.100.{(n * 7) % 250}",
+        "10.0.0.***",
+        f"2001:db8::{n:x}",
+        f"Microsoft.CognitiveServices/accounts/read{'' if n % 2 else '/Action'}",
+        f"User{n}@Contoso.com" if n % 3 else f"user{n}@contoso.com",
+        row * 1.5 if n % 2 else row,
+        None,
+        [n, [str(n)]],
+        f'caf\u00e9 "{n}" \\ \u2028 {pad}',
+        pad,
+    ][kind % 12]
+
+
+def _table(columns: list[str], kinds: list[int], n_rows: int, distinct: int, pad: int, short: int) -> dict[str, Any]:
+    rows = [[_cell(k, r, distinct, "x" * pad) for k in kinds][: len(kinds) - (r % 5 == 0) * short] for r in range(n_rows)]
+    return {"name": "PrimaryResult", "columns": [{"name": c, "type": "string"} for c in columns], "rows": rows}
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> dict[str, Any]:
+    columns = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5))
+    kinds = draw(st.lists(st.integers(0, 11), min_size=len(columns), max_size=len(columns)))
+    # rows: up to 900; distinct values: 1 (the scan reads every row) to 400; padding; some rows shorter
+    return _table(columns, kinds, draw(st.integers(0, 900)), draw(st.integers(1, 400)), draw(st.integers(0, 120)),
+                  draw(st.integers(0, 3)))
+
+
+def _body(results: list[dict[str, Any]], result: list[dict[str, Any]] | None, earlier: int | None, style: str) -> bytes:
+    body = copy.deepcopy(BASE)
+    context = body["data"]["alertContext"]
+    context["SearchResults"] = {"tables": results}
+    if result is not None:
+        context["SearchResult"] = {"tables": result}
+    if earlier is not None:  # indicators found before the tables are read
+        context["Dimensions"] = [{"name": "CallerIPAddress", "value": f"10.0.{i}.1"} for i in range(earlier)]
+        context["caller"] = "User1@contoso.com"
+        context["claims"] = json.dumps({"ipaddr": "10.0.0.1"})
+    if style == "compact":
+        return json.dumps(body, separators=(",", ":")).encode()
+    if style == "indented":
+        return json.dumps(body, indent=2).encode()
+    return json.dumps(body, ensure_ascii=style != "utf8").encode()
+
+
+@st.composite
+def large_bodies(draw: st.DrawFn) -> bytes:
+    return _body(draw(st.lists(tables(), min_size=1, max_size=3)),
+                 draw(st.none() | st.lists(tables(), max_size=2)),
+                 draw(st.none() | st.integers(0, 120)),
+                 draw(st.sampled_from(["compact", "spaced", "indented", "utf8"])))
+
+
+def _generated(seed: int) -> bytes:
+    """A body like :func:`large_bodies`, from a seed."""
+    rng = random.Random(seed)
+    def table() -> dict[str, Any]:
+        columns = rng.choices(NAMES, k=rng.randint(1, 5))
+        return _table(columns, [rng.randint(0, 11) for _ in columns], rng.randint(200, 900), rng.choice([1, 7, 150, 400]),
+                      rng.randint(0, 120), rng.randint(0, 3))
+    return _body([table() for _ in range(rng.randint(1, 3))], None, rng.choice([None, 50]),
+                 rng.choice(["compact", "spaced", "indented", "utf8"]))
+
+
+@FAST
+@given(large_bodies())
+def test_generated_tables_give_the_same_alert(body: bytes) -> None:
+    fast, whole = _both(body)
+    assert fast == whole
+
+
+def test_generated_tables_take_the_lean_path_and_cut_rows() -> None:
+    """The generated bodies exercise the path: some are cut to a prefix, some decoded to no row or whole."""
+    cut = lean = 0
+    for seed in range(40):
+        body = _generated(seed)
+        found = _lean(body)
+        lean += found is not None
+        cut += found is not None and found != json.loads(body)
+    assert lean >= 10 and cut >= 5
+
+
+@FAST
+@given(st.data())
+def test_a_prefix_the_scan_stops_within_gives_the_indicators_of_the_whole_table(data: st.DataObject) -> None:
+    """scan_stops_within's promise, whatever was collected before the table."""
+    table = data.draw(tables())
+    before = data.draw(st.lists(st.sampled_from(["10.0.0.1", "10.0.1.2", "203.0.113.5:443", "Op/Read", "user1@contoso.com"]),
+                                max_size=150))
+    cut = data.draw(st.integers(0, len(table["rows"])))
+    prefix = table["rows"][:cut]
+    if not scan_stops_within(table["columns"], prefix):
+        return
+    dims = [{"name": n, "value": v} for v in before for n in ("CallerIPAddress", "OperationName", "Caller")]
+    whole = {"SearchResults": {"tables": [table]}, "Dimensions": dims}
+    cut_table = dict(table, rows=prefix)
+    assert extract_indicators(whole) == extract_indicators({"SearchResults": {"tables": [cut_table]}, "Dimensions": dims})
+
+
+# -- the 256 KB body broken or bent ---------------------------------------------------------------------
+def _trimmed() -> bytes:
+    body = json.loads(LARGE)
+    del body["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"][2000:]  # room for the longest snippet
+    return json.dumps(body).encode()
+
+
+BENT = _trimmed()  # ~205 KB
+_ROWS_AT = BENT.index(b'"rows": [') + len(b'"rows": ')
+SNIPPETS = [
+    b"\x00", b"\xff", b"\xc3", b'"', b",", b"]", b"[", b"}", b"\\", b"\n", b" ", b"x",
+    b'"\\ud800"', b'"\\udc00"', b'"\\ud83d\\ude00"', b'"\\u00e9"', b'"\\x"',
+    b"1e400", b"-1e400", b"1E309", b"123456789012345678901234567890", b"-9223372036854775809", b"NaN", b"Infinity",
+    b"1" * 5000, b"1" * 4300, b"[" * 1030 + b"]" * 1030, b"[" * 980 + b"]" * 980, b"01", b"1.", b"-", b"tru", b"null",
+    b'"rows": [], "rows": ', b'"rows": [[1]], "rows": ', b'{"rows": [[1]]}',
+]
+
+
+def _bent(at: int, snippet: bytes, mode: str) -> bytes:
+    if mode == "insert":
+        return BENT[:at] + snippet + BENT[at:]
+    start = BENT.find(b', "', at) + 2  # the next string after a comma (a cell, in the rows): "x" -> snippet
+    end = BENT.find(b'"', start + 1) + 1
+    if mode == "cell" and 2 <= start < end:
+        return BENT[:start] + snippet + BENT[end:]
+    return BENT[:at] + snippet + BENT[at + 1:]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(BENT) - 1), st.sampled_from(SNIPPETS), st.sampled_from(["replace", "insert", "cell"]))
+@example(_ROWS_AT + 50_000, b"1" * 5000, "cell")  # stdlib refuses the integer: the same 400
+@example(_ROWS_AT + 50_000, b"1e400", "cell")  # orjson refuses, the standard library decodes it
+@example(_ROWS_AT + 500, b"1e400", "cell")  # within the rows the scan reads
+@example(_ROWS_AT + 50_000, b"[" * 1030 + b"]" * 1030, "cell")  # past orjson's nesting limit
+@example(_ROWS_AT + 50_000, b'"\\ud800"', "cell")  # orjson refuses, the standard library keeps the surrogate
+@example(_ROWS_AT + 50_000, b"\xff", "insert")  # not UTF-8
+@example(100, b"123456789012345678901234567890", "cell")  # an integer orjson and the standard library differ on
+@example(_ROWS_AT - 2, b'"rows": [], "rows": ', "insert")  # a duplicate key: the last wins
+@example(len(BENT) - 1, b"x", "insert")  # after the value
+def test_bent_bodies_give_the_same_alert_or_the_same_error(at: int, snippet: bytes, mode: str) -> None:
+    body = _bent(at, snippet, mode)
+    fast, whole = _both(body)
+    assert fast == whole
+
+
+def test_the_examples_exercise_both_outcomes() -> None:
+    """The bent bodies above are not all refused nor all taken: the lean path decodes some and declines some."""
+    took = [_lean(_bent(_ROWS_AT + 50_000, s, "cell")) is not None for s in (b"1e400", b'"\\ud800"', b"\xff", b"7")]
+    assert took == [True, False, False, True]
+    with pytest.raises(AlertPayloadError) as err:
+        parse_alert(_bent(_ROWS_AT + 50_000, b"1" * 5000, "cell"), keep_context=False)
+    assert "too many digits" in err.value.reason
+
+
+_KEY_AT = BENT.index(b'"rows": [')
+_ROWS_END = BENT.index(b"]]", _ROWS_AT) + 2
+_CELL = BENT.index(b'"203.0.', _ROWS_AT + 60_000)
+_INF = BENT[:_CELL] + b"1e400" + BENT[BENT.index(b'"', _CELL + 1) + 1:]  # a cell orjson refuses (past a double)
+
+
+@pytest.mark.parametrize("body", [
+    BENT[:_KEY_AT] + b'"rows": [], ' + BENT[_KEY_AT:],  # a duplicate key before: the last (the large one) wins
+    BENT[:_ROWS_END] + b', "rows": []' + BENT[_ROWS_END:],  # a duplicate key after: the empty one wins
+    BENT[:_ROWS_END] + b', "rows": [["10.0.0.1"]]' + BENT[_ROWS_END:],
+    _INF.replace(b'"alertContext": {', b'"customProperties": {"n": 123456789012345678901234567890}, "alertContext": {'),
+    _INF,  # orjson refuses the body, the standard library decodes it
+    b"\xef\xbb\xbf" + BENT,  # a BOM
+    BENT[:_ROWS_AT] + b"\n[\n  " + BENT[_ROWS_AT + 1:],
+], ids=["dup-before", "dup-after", "dup-after-small", "bigint-and-inf", "inf", "bom", "whitespace"])
+def test_edge_bodies_give_the_same_alert(body: bytes) -> None:
+    fast, whole = _both(body)
+    assert fast == whole and "alert" in fast
+
+
+def test_msgspec_refuses_nesting_orjson_would_refuse_whenever_the_path_runs() -> None:
+    """The premise of ``_depth_bounded``: where the path runs, msgspec refuses 1,019 levels of nesting (orjson
+    refuses past 1,024), even called from a shallow stack; under a raised limit the path declines."""
+    import msgspec
+
+    from firestop.alerts.large import _depth_bounded
+
+    deep = b"[" * 1019 + b"]" * 1019
+    with _default_recursion_limit():
+        assert _depth_bounded()
+        with pytest.raises(RecursionError):
+            msgspec.json.decode(deep, type=msgspec.Raw)
+        saved = sys.getrecursionlimit()
+        sys.setrecursionlimit(5000)
+        try:
+            assert not _depth_bounded() and decode_lean(LARGE) is None
+        finally:
+            sys.setrecursionlimit(saved)
+
+
+def _but_rows(body: dict[str, Any], full: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``body`` whose search-results rows read "a prefix" where they are a prefix of ``full``'s."""
+    body = copy.deepcopy(body)
+    for key in ("SearchResults", "SearchResult"):
+        for mine, theirs in zip(body["data"]["alertContext"].get(key, {}).get("tables", []),
+                                full["data"]["alertContext"].get(key, {}).get("tables", [])):
+            if mine["rows"] == theirs["rows"][:len(mine["rows"])]:
+                mine["rows"] = "a prefix"
+    return body
+
+
+def test_the_lean_body_is_the_body_but_unread_rows() -> None:
+    full = json.loads(LARGE)
+    rows = full["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
+    # the same rows bytes three times: a key before the results, then two tables
+    copied = {**full, "data": {**full["data"], "alertContext": {"Copy": {"rows": rows[:700]}, **full["data"]["alertContext"]}}}
+    table = copied["data"]["alertContext"]["SearchResults"]["tables"][0]
+    copied["data"]["alertContext"]["SearchResults"]["tables"] = [{**table, "rows": rows[:700]}, {**table, "rows": rows[:700]}]
+    bodies = [LARGE, _INF, json.dumps(copied).encode(), *(_generated(seed) for seed in range(12))]
+    for raw in bodies:
+        lean, whole = _lean(raw), json.loads(raw)
+        if lean is not None:
+            assert _but_rows(lean, whole) == _but_rows(whole, whole)
