@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict
 
 from firestop.alerts.checked import built
 
-__all__ = ["MAX_INDICATORS", "Indicators", "extract_indicators", "decode_json_text", "scan_stops_within"]
+__all__ = ["MAX_INDICATORS", "Indicators", "extract_indicators", "decode_json_text"]
 
 #: At most this many of each indicator (caller IPs, operations, principals) are kept.
 MAX_INDICATORS = 100
@@ -318,28 +318,6 @@ class _Collector:
 
 #: What a context naming no indicator gives (frozen, so shared; equal to ``Indicators()``).
 _NONE_FOUND = built(Indicators, {name: () for name in Indicators.__pydantic_fields__})
-
-
-def scan_stops_within(columns: Any, rows: list[Any]) -> bool:
-    """Whether the scan of a search-results table with these ``columns`` (``SearchResults.tables[].columns``)
-    reads no row past ``rows``, a prefix of the table's rows, whatever :func:`extract_indicators` collected
-    before reaching the table: True when no column names an indicator (the scan reads no row), or when a scan
-    of ``rows`` alone gives more than :data:`MAX_INDICATORS` values of every kind its columns name (the scan
-    stops at the first row after which every such kind is past the cap).
-
-    Why any earlier values do not matter: a kind's list only grows, and after the same rows it holds every
-    distinct value a fresh scan of them holds, or is already past the cap (a value is skipped only when it was
-    kept before, or its raw text was read before and its addresses kept then). So the real scan is past the cap
-    of every kind at a row no later than this fresh scan, and stops there. :mod:`firestop.alerts.large` decodes
-    only such a prefix of a large table; ``tests/alerts/test_alerts_large.py`` holds the indicators equal to the
-    scan of the whole table.
-    """
-    found = _Collector()
-    found.tables({"tables": [{"columns": columns, "rows": rows}]})
-    if not isinstance(columns, list):
-        return True  # the scan skips the table
-    handlers = (found.handler(c.get("name") if isinstance(c, dict) else None) for c in columns)
-    return all(len(found._bucket(h)) > MAX_INDICATORS for h in handlers if h is not None)
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:

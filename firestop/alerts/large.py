@@ -7,44 +7,45 @@ of parsing it. The webhook (``parse_alert(..., keep_context=False)``) reads the 
 (:func:`firestop.alerts.indicators.extract_indicators`), which stops once every kind it reads is past the cap
 of kept indicators; the lean alert keeps no row (:func:`firestop.alerts.parse.lean_context`).
 
-:func:`decode_lean` gives the body as :func:`firestop.alerts.body.decode_body` would, except that each large
-rows array (:data:`LARGE_ROWS_BYTES` or more) holds only the rows the indicator scan reads:
+:func:`decode_lean` gives what ``parse_alert`` needs of such a body, as :func:`firestop.alerts.body.decode_body`
+and ``extract_indicators`` would give it:
 
-1. ``msgspec`` decodes the body's shape down to the tables, each large rows array kept as its raw bytes
-   (``msgspec.Raw``): it checks the whole body's JSON syntax (strings, escapes, surrogate pairs, numbers,
-   nesting, nothing after the value) without building the values it skips;
-2. the rest of the body (each large rows array replaced by ``[]``) is decoded by ``orjson``, as
-   ``decode_body`` decodes every body;
-3. per large table, a slice of its first rows (about :data:`FIRST_ROWS_BYTES`) is decoded by ``orjson``; when
-   :func:`~firestop.alerts.indicators.scan_stops_within` proves the scan stops within them they replace the
-   ``[]``, else the whole array is decoded.
+1. ``msgspec`` decodes the body's shape down to the tables, each large rows array (:data:`LARGE_ROWS_BYTES` or
+   more) kept as its raw bytes (``msgspec.Raw``): it checks the whole body's JSON syntax (strings, escapes,
+   surrogate pairs, numbers, nesting, nothing after the value) without building the values it skips;
+2. ``orjson`` decodes the rest of the body (each large rows array replaced by ``[]``), as ``decode_body``
+   decodes every body;
+3. ``extract_indicators`` reads the context with each large rows array in place as :class:`_Rows`, which
+   decodes (``orjson``) its first ~16 KB of rows when the scan starts reading it and the rest only if the scan
+   reads on: the scan sees the same rows, in the same order, and stops where it always stopped;
+4. the body is returned with those arrays left empty, beside the indicators (:class:`Lean`).
 
-Same result, or None (the caller decodes the whole body): ``None`` for anything the split cannot prove
-equal — a body under :data:`LARGE_BODY_BYTES`, bodies with no large rows, rows that are not an array, a
-shape ``msgspec`` refuses (any malformed JSON, which ``decode_body`` then refuses with its own message), keys
-other than ``schemaId`` and ``data`` at the top (other sources read other paths), text that is not UTF-8,
-a run of 19 or more digits outside the rows (an integer that ``orjson`` and the standard library would
-decode differently: ``decode_body`` uses the latter when ``orjson`` refuses the body, e.g. for a number in
-the rows past a double's range), a run of digits in the rows longer than Python converts to an integer
-(``sys.get_int_max_str_digits``: the standard library refuses it), and any interpreter on which ``msgspec``
-could accept nesting deeper than ``orjson`` (1,024 levels): its depth check is the interpreter's recursion
-limit, which bounds it below 1,024 only on Python 3.11 with a limit of at most 1,000 (the default).
-``tests/alerts/test_alerts_large.py`` holds ``parse_alert`` equal with and without this path on generated
-tables and on malformed, non-UTF-8, over-deep and oddly-numbered bodies.
+Anything the split cannot prove equal gives None, and the caller decodes the whole body as before: a body
+under :data:`LARGE_BODY_BYTES` or not ``bytes``, no large rows, rows that are not an array, a shape ``msgspec``
+refuses (any malformed JSON: ``decode_body`` then refuses it with its own message), keys other than
+``schemaId`` and ``data`` at the top (other sources read other paths), text that is not UTF-8, rows ``orjson``
+will not decode, a run of 19 or more digits outside the large rows (an integer that ``orjson`` and the
+standard library decode differently: ``decode_body`` uses the latter when ``orjson`` refuses the body, e.g. for
+an unread row's number past a double's range), a run of digits in the rows longer than Python converts to an
+integer (``sys.get_int_max_str_digits``: the standard library refuses it), and any interpreter on which
+``msgspec`` could accept nesting deeper than ``orjson`` (1,024 levels): its depth check is the interpreter's
+recursion limit, which bounds it below 1,024 only on Python 3.11 with a limit of at most 1,000 (the default;
+hypothesis raises it while it runs a test). ``tests/alerts/test_alerts_large.py`` holds ``parse_alert`` equal
+with and without this path on generated tables and on malformed, non-UTF-8, over-deep and oddly-numbered bodies.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Iterator, NamedTuple
 
 import msgspec
 import orjson
 
 from firestop.alerts.body import _BOM, MAX_PAYLOAD_BYTES
-from firestop.alerts.indicators import scan_stops_within
+from firestop.alerts.indicators import Indicators, extract_indicators
 
-__all__ = ["FIRST_ROWS_BYTES", "LARGE_BODY_BYTES", "LARGE_ROWS_BYTES", "decode_lean"]
+__all__ = ["FIRST_ROWS_BYTES", "LARGE_BODY_BYTES", "LARGE_ROWS_BYTES", "Lean", "decode_lean"]
 
 #: Smaller bodies are decoded whole: the split costs more than it saves.
 LARGE_BODY_BYTES = 32 * 1024
@@ -94,10 +95,17 @@ def _depth_bounded() -> bool:
     return sys.version_info < (3, 12) and sys.getrecursionlimit() <= 1000
 
 
-def decode_lean(payload: Any) -> dict[str, Any] | None:
-    """The webhook body ``payload`` (``bytes``) decoded with each large search-results rows array cut to the
-    rows the indicator scan reads (see the module docstring), or None: decode it whole
-    (:func:`firestop.alerts.body.decode_body`). Never raises."""
+class Lean(NamedTuple):
+    """What :func:`decode_lean` gives: ``body`` as ``decode_body`` gives it but with every large rows array
+    empty, and the ``indicators`` ``extract_indicators`` gives for its ``alertContext`` with every row."""
+
+    body: dict[str, Any]
+    indicators: Indicators
+
+
+def decode_lean(payload: Any) -> Lean | None:
+    """The webhook body ``payload`` (``bytes``) decoded without its large search-results rows, and the
+    indicators of its ``alertContext`` (see the module docstring), or None: decode it whole. Never raises."""
     if type(payload) is not bytes or not LARGE_BODY_BYTES <= len(payload) <= MAX_PAYLOAD_BYTES:
         return None
     raw = payload[3:] if payload.startswith(_BOM) else payload
@@ -137,15 +145,24 @@ def decode_lean(payload: Any) -> dict[str, Any] | None:
         return None
     if type(body) is not dict or body.keys() != {"schemaId", "data"}:
         return None
+    tables = []
     for start, (key, index, rows) in zip(starts, spans):
         table = _table(body, key, index)
-        if table is None:
+        if table is None or raw[start] != 0x5B:  # '[': rows that are not an array are not worth a special case
             return None
-        read = _rows_read(table.get("columns"), raw, start, start + len(rows))
-        if read is None:
-            return None
-        table["rows"] = read
-    return body
+        table["rows"] = _Rows(raw, start, start + len(rows))
+        tables.append(table)
+    try:
+        indicators = extract_indicators(body["data"]["alertContext"])
+    except _OnlyIterated:
+        return None
+    finally:
+        lazy = [table["rows"] for table in tables]
+        for table in tables:
+            table["rows"] = []
+    if any(rows.failed for rows in lazy):
+        return None
+    return Lean(body, indicators)
 
 
 def _locate(raw: bytes, spans: list[msgspec.Raw]) -> list[int] | None:
@@ -213,32 +230,52 @@ def _table(body: dict[str, Any], key: str, index: int) -> dict[str, Any] | None:
     return table
 
 
-def _rows_read(columns: Any, raw: bytes, start: int, end: int) -> list[Any] | None:
-    """The rows of a large table (the array ``raw[start:end]``) the indicator scan reads: ``[]`` when no column
-    names an indicator, the first rows when the scan provably stops within them, else all of them; None when
-    they do not decode, or are not an array (the scan would skip the table: not worth a special case)."""
-    if raw[start] != 0x5B:  # '['
-        return None
-    if scan_stops_within(columns, []):
-        return []
-    cut = raw.find(b"]", start + FIRST_ROWS_BYTES, end) if end - start > FIRST_ROWS_BYTES else -1
-    for _ in range(_CUT_TRIES):
-        if not start < cut < end - 1:
+class _OnlyIterated(TypeError):
+    """A :class:`_Rows` was used otherwise than iterated (the indicator scan changed): decode the body whole.
+    A ``TypeError``, as ``len()`` of an iterator raises: ``list(rows)`` falls back to iterating."""
+
+
+class _Rows(list):
+    """A large rows array (``raw[start:end]``, checked JSON) as the indicator scan reads it: iterating yields
+    the rows ``orjson.loads(raw[start:end])`` holds, in order, decoding the first ~:data:`FIRST_ROWS_BYTES` of
+    them when the iteration starts and the rest only when it reads past them. A ``list`` because the scan
+    reads only arrays; its own items are always empty, so anything but iteration raises :class:`_OnlyIterated`.
+    ``failed``: ``orjson`` refused rows the scan reached (a number past a double's range): the caller decodes
+    the body whole, as ``decode_body`` would then."""
+
+    __slots__ = ("_raw", "_start", "_end", "failed")
+
+    def __init__(self, raw: bytes, start: int, end: int) -> None:
+        super().__init__()
+        self._raw, self._start, self._end, self.failed = raw, start, end, False
+
+    def __iter__(self) -> Iterator[Any]:
+        raw, start, end = self._raw, self._start, self._end
+        cut = raw.find(b"]", start + FIRST_ROWS_BYTES, end) if end - start > FIRST_ROWS_BYTES else -1
+        for _ in range(_CUT_TRIES):
+            if not start < cut < end - 1:
+                break
+            # A ']' closing a row (depth 2), then ']': the array of the rows before it, as decoded from the
+            # whole array. A ']' anywhere else leaves a string or a container open, and orjson refuses the text.
+            try:
+                first = orjson.loads(raw[start:cut + 1] + b"]")
+            except orjson.JSONDecodeError:
+                cut = raw.find(b"]", cut + 1, end)
+                continue
+            yield from first
+            comma = raw.find(b",", cut + 1, end)  # after a row: whitespace, then ',' or the array's closing ']'
+            if comma < 0:
+                return
+            start = comma  # the rest: '[' + the rows after the comma
             break
-        # A ']' closing a row (depth 2), then ']': the array of the rows before it, as decoded from the whole
-        # array. A ']' anywhere else leaves a string or a container open, and orjson refuses the text.
         try:
-            first = orjson.loads(raw[start:cut + 1] + b"]")
+            rest = orjson.loads(b"[" + raw[start + 1:end] if start != self._start else memoryview(raw)[start:end])
         except orjson.JSONDecodeError:
-            cut = raw.find(b"]", cut + 1, end)
-            continue
-        return first if scan_stops_within(columns, first) else _whole(raw, start, end)
-    return _whole(raw, start, end)
+            self.failed = True
+            return
+        yield from rest
 
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise _OnlyIterated
 
-def _whole(raw: bytes, start: int, end: int) -> list[Any] | None:
-    try:
-        decoded = orjson.loads(memoryview(raw)[start:end])
-    except orjson.JSONDecodeError:
-        return None
-    return decoded if type(decoded) is list else None
+    __len__ = __getitem__ = __contains__ = __reversed__ = __bool__ = __eq__ = _refuse  # type: ignore[assignment]

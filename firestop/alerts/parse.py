@@ -189,10 +189,9 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
 def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
     """:func:`parse_alert` with the collector as the caller left it."""
     # Without the raw context kept, a large log alert's search-result rows are decoded only as far as the
-    # indicator scan reads them (firestop.alerts.large: the same alert, or None and the whole body is decoded)
-    body = None if keep_context else decode_lean(payload)
-    if body is None:
-        body = decode_body(payload)
+    # indicator scan reads them (firestop.alerts.large: the body without them and its indicators, or None)
+    lean = None if keep_context else decode_lean(payload)
+    body = decode_body(payload) if lean is None else lean.body
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
         src, recognition = found
@@ -247,7 +246,7 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
         custom_properties={str(k): custom_property_text(v) for k, v in custom.items()},
         window_start=window_start,
         window_end=window_end,
-        indicators=extract_indicators(context),
+        indicators=extract_indicators(context) if lean is None else lean.indicators,
         essentials=essentials,
         context=context,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import itertools
 import json
 import random
 import sys
@@ -27,8 +28,9 @@ from hypothesis import strategies as st
 
 import firestop.alerts.parse as parse_module
 from firestop.alerts import AlertPayloadError, parse_alert
-from firestop.alerts.indicators import MAX_INDICATORS, extract_indicators, scan_stops_within
-from firestop.alerts.large import LARGE_BODY_BYTES, decode_lean
+from firestop.alerts import large
+from firestop.alerts.indicators import MAX_INDICATORS, extract_indicators
+from firestop.alerts.large import LARGE_BODY_BYTES, Lean, decode_lean
 
 ROOT = Path(__file__).resolve().parents[2]
 _SPEC = importlib.util.spec_from_file_location("bench_intake", ROOT / "bench" / "intake.py")
@@ -51,7 +53,7 @@ def _default_recursion_limit() -> Iterator[None]:
         sys.setrecursionlimit(saved)
 
 
-def _lean(body: bytes) -> dict[str, Any] | None:
+def _lean(body: bytes) -> Lean | None:
     with _default_recursion_limit():
         return decode_lean(body)
 
@@ -82,19 +84,38 @@ def _both(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     return fast, whole
 
 
+@contextmanager
+def _rows_read() -> Iterator[list[int]]:
+    """Counts of the rows each large rows array gave the indicator scan, while the block runs."""
+    counts: list[int] = []
+    plain = large._Rows.__iter__
+
+    def counted(rows: Any) -> Iterator[Any]:
+        counts.append(0)
+        for row in plain(rows):
+            counts[-1] += 1
+            yield row
+
+    large._Rows.__iter__ = counted
+    try:
+        yield counts
+    finally:
+        large._Rows.__iter__ = plain
+
+
+def _context(raw: bytes) -> dict[str, Any]:
+    return json.loads(raw)["data"]["alertContext"]
+
+
 # -- the bench's body ----------------------------------------------------------------------------------
 def test_the_256kb_alert_takes_the_lean_path_and_gives_the_same_alert() -> None:
-    lean = _lean(LARGE)
-    assert lean is not None
+    with _rows_read() as counts:
+        lean = _lean(LARGE)
+    assert lean is not None and counts == [MAX_INDICATORS + 2]  # a first row without an address, then 101
     full = json.loads(LARGE)
-    rows = lean["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
-    all_rows = full["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
-    assert MAX_INDICATORS < len(rows) < len(all_rows) // 10
-    assert rows == all_rows[:len(rows)]
-    # everything but the rows is what the whole body gives
-    for body in (lean, full):
-        body["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] = None
-    assert lean == full
+    assert lean.indicators == extract_indicators(full["data"]["alertContext"])
+    full["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] = []
+    assert lean.body == full  # everything but the large rows
     fast, whole = _both(LARGE)
     assert fast == whole and "alert" in fast
     assert len(fast["alert"]["indicators"]["caller_ips"]) == MAX_INDICATORS
@@ -104,20 +125,21 @@ def test_small_bodies_and_the_full_parse_never_take_it() -> None:
     small = json.dumps(BASE).encode()
     assert len(small) < LARGE_BODY_BYTES and _lean(small) is None
     assert _lean(LARGE.decode()) is None  # str and dict bodies are decoded whole
-    assert parse_alert(LARGE).context == json.loads(LARGE)["data"]["alertContext"]  # keep_context: every row
+    assert parse_alert(LARGE).context == _context(LARGE)  # keep_context: every row
 
 
 def test_a_table_without_indicator_columns_decodes_no_row() -> None:
     body = json.loads(LARGE)
     body["data"]["alertContext"]["SearchResults"]["tables"][0]["columns"][3]["name"] = "Region"
     raw = json.dumps(body).encode()
-    lean = _lean(raw)
-    assert lean is not None and lean["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] == []
+    with _rows_read() as counts:
+        lean = _lean(raw)
+    assert lean is not None and counts == [] and lean.indicators == extract_indicators(_context(raw))
     fast, whole = _both(raw)
     assert fast == whole and fast["alert"]["indicators"]["caller_ips"] == []
 
 
-def test_a_table_whose_scan_reads_every_row_is_decoded_whole() -> None:
+def test_a_table_whose_scan_reads_every_row_gives_every_row() -> None:
     body = json.loads(LARGE)
     table = body["data"]["alertContext"]["SearchResults"]["tables"][0]
     del table["rows"][2000:]  # the longer addresses stay under the 256 KB cap
@@ -125,11 +147,33 @@ def test_a_table_whose_scan_reads_every_row_is_decoded_whole() -> None:
         if len(row) == 4:
             row[3] = f"198.51.100.{i % 7}"  # 7 callers: the scan never reaches the cap
     raw = json.dumps(body).encode()
-    lean = _lean(raw)
-    assert lean["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"] == \
-        body["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
+    with _rows_read() as counts:
+        lean = _lean(raw)
+    assert counts == [2000] and lean.indicators == extract_indicators(_context(raw))
     fast, whole = _both(raw)
     assert fast == whole and len(fast["alert"]["indicators"]["caller_ips"]) == 7
+
+
+def test_the_rows_cannot_be_used_otherwise_than_iterated() -> None:
+    """A scan that would take the length of the rows, index them or compare them gets an error, and the path
+    declines (the body is decoded whole) instead of reading an empty list."""
+    rows = large._Rows(b"[[1], [2]]", 0, 10)
+    assert list(rows) == [[1], [2]]
+    for use in (len, bool, lambda r: r[0], lambda r: 1 in r, lambda r: r == [], reversed):
+        with pytest.raises(large._OnlyIterated):
+            use(rows)
+    saved = extract_indicators.__globals__["_Collector"].tables
+
+    def counting(self: Any, results: Any) -> None:
+        for table in results.get("tables", []):
+            len(table["rows"])
+        saved(self, results)
+
+    extract_indicators.__globals__["_Collector"].tables = counting
+    try:
+        assert _lean(LARGE) is None
+    finally:
+        extract_indicators.__globals__["_Collector"].tables = saved
 
 
 # -- generated tables ----------------------------------------------------------------------------------
@@ -152,7 +196,7 @@ def _cell(kind: int, row: int, distinct: int, pad: str) -> Any:
         row * 1.5 if n % 2 else row,
         None,
         [n, [str(n)]],
-        f'caf\u00e9 "{n}" \\ \u2028 {pad}',
+        f'caf\u00e9 "{n}" \\ \u2028 ], [ ]]{pad}',
         pad,
     ][kind % 12]
 
@@ -214,32 +258,32 @@ def test_generated_tables_give_the_same_alert(body: bytes) -> None:
     assert fast == whole
 
 
-def test_generated_tables_take_the_lean_path_and_cut_rows() -> None:
-    """The generated bodies exercise the path: some are cut to a prefix, some decoded to no row or whole."""
-    cut = lean = 0
+def test_generated_tables_take_the_lean_path() -> None:
+    """The generated bodies exercise the path: tables read in part, tables read whole, tables not read."""
+    seen = {"lean": 0, "part": 0, "whole": 0, "unread": 0}
     for seed in range(40):
-        body = _generated(seed)
-        found = _lean(body)
-        lean += found is not None
-        cut += found is not None and found != json.loads(body)
-    assert lean >= 10 and cut >= 5
+        raw = _generated(seed)
+        with _rows_read() as counts:
+            found = _lean(raw)
+        if found is None:
+            continue
+        seen["lean"] += 1
+        sizes = [len(t["rows"]) for t in _context(raw)["SearchResults"]["tables"]]
+        seen["part"] += any(0 < c < n for c, n in zip(counts, sizes))
+        seen["whole"] += any(c == n for c, n in zip(counts, sizes))
+        seen["unread"] += len(counts) < len(sizes)
+    assert seen["lean"] >= 20 and min(seen.values()) >= 3, seen
 
 
 @FAST
-@given(st.data())
-def test_a_prefix_the_scan_stops_within_gives_the_indicators_of_the_whole_table(data: st.DataObject) -> None:
-    """scan_stops_within's promise, whatever was collected before the table."""
-    table = data.draw(tables())
-    before = data.draw(st.lists(st.sampled_from(["10.0.0.1", "10.0.1.2", "203.0.113.5:443", "Op/Read", "user1@contoso.com"]),
-                                max_size=150))
-    cut = data.draw(st.integers(0, len(table["rows"])))
-    prefix = table["rows"][:cut]
-    if not scan_stops_within(table["columns"], prefix):
-        return
-    dims = [{"name": n, "value": v} for v in before for n in ("CallerIPAddress", "OperationName", "Caller")]
-    whole = {"SearchResults": {"tables": [table]}, "Dimensions": dims}
-    cut_table = dict(table, rows=prefix)
-    assert extract_indicators(whole) == extract_indicators({"SearchResults": {"tables": [cut_table]}, "Dimensions": dims})
+@given(tables(), st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")]), st.integers(0, 3000))
+def test_rows_iterate_as_the_whole_array_decodes(table: dict[str, Any], separators: tuple[str, str], stop: int) -> None:
+    """Iterating a large rows array gives the rows orjson decodes from all of it, in order, however far the
+    scan reads (strings holding ']' and '],', nested arrays, whitespace between rows)."""
+    raw = json.dumps(table["rows"], separators=separators).encode()
+    rows = large._Rows(raw, 0, len(raw))
+    assert list(itertools.islice(rows, stop)) == table["rows"][:stop]
+    assert list(rows) == table["rows"] and not rows.failed
 
 
 # -- the 256 KB body broken or bent ---------------------------------------------------------------------
@@ -355,7 +399,11 @@ def test_the_lean_body_is_the_body_but_unread_rows() -> None:
     table = copied["data"]["alertContext"]["SearchResults"]["tables"][0]
     copied["data"]["alertContext"]["SearchResults"]["tables"] = [{**table, "rows": rows[:700]}, {**table, "rows": rows[:700]}]
     bodies = [LARGE, _INF, json.dumps(copied).encode(), *(_generated(seed) for seed in range(12))]
+    taken = 0
     for raw in bodies:
         lean, whole = _lean(raw), json.loads(raw)
         if lean is not None:
-            assert _but_rows(lean, whole) == _but_rows(whole, whole)
+            taken += 1
+            assert _but_rows(lean.body, whole) == _but_rows(whole, whole)
+            assert lean.indicators == extract_indicators(whole["data"]["alertContext"])
+    assert taken >= 5
