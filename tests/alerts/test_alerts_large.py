@@ -407,3 +407,25 @@ def test_the_lean_body_is_the_body_but_unread_rows() -> None:
             assert _but_rows(lean.body, whole) == _but_rows(whole, whole)
             assert lean.indicators == extract_indicators(whole["data"]["alertContext"])
     assert taken >= 5
+
+
+@pytest.mark.parametrize("limit", [0, 640, 4300])
+@pytest.mark.parametrize("run", [1, 7, 80, 639, 640, 641, 4300, 4301, 9000])
+def test_a_digit_run_past_the_integer_limit_is_found_wherever_it_is(limit: int, run: int) -> None:
+    saved = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(limit)
+    try:
+        for at in (1, 17, 537, 4096, 20_000 - run - 1):
+            raw = b"[" + b"x" * (at - 1) + b"7" * run + b"x" * (20_000 - at - run - 1) + b"]"
+            found = large._long_digit_run(raw, [0], [("SearchResults", 0, raw)])
+            assert found == (limit != 0 and run > limit), (at, run)
+    finally:
+        sys.set_int_max_str_digits(saved)
+
+
+@pytest.mark.parametrize("stop", [0, 1, 100, 161, 162, 163, 700, 900, 2529, 2530, 5000])
+def test_the_bench_rows_iterate_in_slices_as_the_whole_array_decodes(stop: int) -> None:
+    """The 256 KB alert's 2,530 rows: slices of 16 KB, 64 KB, then the rest (~162, ~650, the rest of the rows)."""
+    rows = json.loads(LARGE)["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
+    raw = json.dumps(rows).encode()
+    assert list(itertools.islice(large._Rows(raw, 0, len(raw)), stop)) == rows[:stop]
