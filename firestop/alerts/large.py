@@ -90,10 +90,13 @@ class _Shape(msgspec.Struct, gc=False):
 _SHAPE = msgspec.json.Decoder(_Shape)
 
 
+_PY311 = sys.version_info < (3, 12)
+
+
 def _depth_bounded() -> bool:
     """Whether ``msgspec`` refuses nesting before ``orjson`` does (1,024 levels): on Python 3.11 its check is
     the shared recursion counter (limit 1,000 by default); from 3.12 it counts C recursion with another limit."""
-    return sys.version_info < (3, 12) and sys.getrecursionlimit() <= 1000
+    return _PY311 and sys.getrecursionlimit() <= 1000
 
 
 class Lean(NamedTuple):
