@@ -132,9 +132,10 @@ def decode_lean(payload: Any) -> Lean | None:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
-    starts = _locate(raw, [rows for _, _, rows in spans])
-    if starts is None:
+    located = _locate(raw, spans)
+    if located is None:
         return None
+    starts, spans = [start for start, _ in located], [span for _, span in located]
     pieces, last = [], 0
     for start, (_, _, rows) in zip(starts, spans):
         pieces += [raw[last:start], b"[]"]
@@ -169,26 +170,34 @@ def decode_lean(payload: Any) -> Lean | None:
     return Lean(body, indicators)
 
 
-def _locate(raw: bytes, spans: list[msgspec.Raw]) -> list[int] | None:
-    """Where each of ``spans`` (rows arrays, in document order) starts in ``raw``: the value of a ``"rows"``
-    key equal to the span's bytes. None when one is not found (the caller checks every span was replaced:
-    :func:`_table`)."""
-    starts: list[int] = []
-    at = 0
-    for rows in spans:
+def _locate(raw: bytes, spans: list[tuple[str, int, msgspec.Raw]]) -> list[tuple[int, tuple[str, int, msgspec.Raw]]] | None:
+    """Where each of ``spans`` (the rows arrays of one key's tables in order, then the next key's) starts in
+    ``raw`` — the value of a ``"rows"`` key equal to the span's bytes, searched from the previous table's of the
+    same key — sorted by start; None when one is not found or two overlap. A start found at another ``"rows"``
+    key holding the same bytes is caught by the caller: it checks every large table's rows were replaced
+    (:func:`_table`)."""
+    located: list[tuple[int, tuple[str, int, msgspec.Raw]]] = []
+    at, group = 0, None
+    for span in spans:
+        key, _, rows = span
+        if key != group:
+            at, group = 0, key
         for _ in range(64):  # bounded: a body could name "rows" thousands of times
-            key = raw.find(b'"rows"', at)
-            if key < 0:
+            found = raw.find(b'"rows"', at)
+            if found < 0:
                 return None
-            value = _after_colon(raw, key + 6)
-            at = key + 6
+            value = _after_colon(raw, found + 6)
+            at = found + 6
             if value is not None and raw.startswith(rows, value):
-                starts.append(value)
+                located.append((value, span))
                 at = value + len(rows)
                 break
         else:
             return None
-    return starts
+    located.sort(key=lambda pair: pair[0])
+    if any(start < prev + len(span[2]) for (prev, span), (start, _) in zip(located, located[1:])):
+        return None
+    return located
 
 
 def _after_colon(raw: bytes, at: int) -> int | None:

@@ -429,3 +429,20 @@ def test_the_bench_rows_iterate_in_slices_as_the_whole_array_decodes(stop: int) 
     rows = json.loads(LARGE)["data"]["alertContext"]["SearchResults"]["tables"][0]["rows"]
     raw = json.dumps(rows).encode()
     assert list(itertools.islice(large._Rows(raw, 0, len(raw)), stop)) == rows[:stop]
+
+
+def test_both_result_keys_in_either_order_take_the_path() -> None:
+    full = json.loads(LARGE)
+    context = full["data"]["alertContext"]
+    rows = context["SearchResults"]["tables"][0]["rows"]
+    table = context.pop("SearchResults")["tables"][0]
+    context["SearchResult"] = {"tables": [{**table, "rows": rows[:1000]}]}  # first in the document
+    context["SearchResults"] = {"tables": [{**table, "rows": rows[1000:2000]}]}
+    raw = json.dumps(full).encode()
+    with _rows_read() as counts:
+        lean = _lean(raw)
+    # SearchResults is read first (its 101 first rows pass the cap), then SearchResult's until its first row
+    assert lean is not None and counts == [MAX_INDICATORS + 1, 1]
+    assert lean.indicators == extract_indicators(context)
+    fast, whole = _both(raw)
+    assert fast == whole
