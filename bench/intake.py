@@ -27,6 +27,12 @@ padded with search results to just under the 256 KB payload limit; target
 and tests read; the webhook never builds it) is timed apart and not counted.
 ``--profile`` prints the top functions (cProfile, by own time).
 
+**large**: the worst case's intake stages (as **throughput**) with the large-body path
+(``firestop.alerts.large``: the search-result rows decoded only as far as the indicator scan
+reads them) on and off (``firestop.alerts.parse.decode_lean`` answering None: every body decoded
+whole, as before it), ``--rounds`` (10) rounds of each interleaved in this one process (pinned to
+one core), so a busy machine slows both alike: median alerts/s of CPU time and their ratio.
+
 **storm**: ``--requests`` (10,000) webhooks, ``--concurrency`` (50) at a time,
 spread over ``--resources`` (5) resources, ``--duplicates`` (0.3) of them
 repeats of an earlier delivery, all Fired. Against ``firestop serve`` when it
@@ -230,6 +236,36 @@ def throughput(args: argparse.Namespace) -> None:
         profiler.disable()
         print(f"-- profile of the intake path over {len(bodies)} corpus-mix bodies (top by own time)")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def large_ab(args: argparse.Namespace) -> None:
+    """**large**: the 256 KB alert's stages with the large-body path on and off, interleaved (see the module
+    docstring)."""
+    import firestop.alerts.parse as parse_module
+
+    print(f"== large ({ROOT}): the 256 KB alert with the large-body path on and off, {args.rounds} rounds each, "
+          f"interleaved ({pin_one_core()}; load {os.getloadavg()[0]:.1f})")
+    path = getattr(parse_module, "decode_lean", None)
+    if path is None:
+        print("  this tree has no large-body path (firestop.alerts.large)")
+        return
+    settings = CorrelationSettings()
+    key = SealKey("bench-" + "k" * 40, "bench")
+    bodies = bodies_from([large_base()], 50, args.resources, "large")
+    rates: dict[str, list[float]] = {"whole": [], "large": []}
+    run_stages(bodies, settings, key, args.join, 0.0)  # warm up
+    try:
+        for _ in range(args.rounds):
+            for name, decode in (("large", path), ("whole", lambda payload: None)):
+                parse_module.decode_lean = decode
+                done, spent = run_stages(bodies, settings, key, args.join, args.seconds / 4)
+                rates[name].append(done / sum(spent[:3]))
+    finally:
+        parse_module.decode_lean = path
+    whole, large = statistics.median(rates["whole"]), statistics.median(rates["large"])
+    print(f"  whole body {whole:,.0f} alerts/s on one core, large-body path {large:,.0f} alerts/s: "
+          f"{large / whole:.2f}x (medians; load {os.getloadavg()[0]:.1f})")
+    report(large_whole_per_s=whole, large_path_per_s=large, large_ratio=large / whole)
 
 
 # -- storm ------------------------------------------------------------------------------
@@ -780,12 +816,13 @@ def compare_with_rev(args: argparse.Namespace, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", choices=["throughput", "storm", "open", "hot", "startup", "all"], default="all")
+    parser.add_argument("what", nargs="?", choices=["throughput", "large", "storm", "open", "hot", "startup", "all"], default="all")
     parser.add_argument("--n", type=int, default=2000, help="throughput: distinct bodies in the corpus mix")
     parser.add_argument("--join", type=int, default=2,
                         help="throughput: every N-th alert joins an open incident, the others start one (0: none join)")
     parser.add_argument("--seconds", type=float, default=2.0, help="throughput: minimum seconds per measurement")
     parser.add_argument("--profile", action="store_true", help="throughput: cProfile the full pipeline")
+    parser.add_argument("--rounds", type=int, default=10, help="large: interleaved rounds of each")
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--resources", type=int, default=5)
@@ -823,6 +860,8 @@ def main(argv: list[str] | None = None) -> int:
         startup(args)
     if args.what in ("throughput", "all"):
         throughput(args)
+    if args.what in ("large", "all"):
+        large_ab(args)
     print("RESULT " + json.dumps(_RESULTS))
     return code
 

@@ -34,6 +34,7 @@ from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
+from firestop.alerts.large import decode_lean
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
@@ -189,7 +190,10 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
 
 def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
     """:func:`parse_alert` with the collector as the caller left it."""
-    body = decode_body(payload)
+    # Without the raw context kept, a large log alert's search-result rows are decoded only as far as the
+    # indicator scan reads them (firestop.alerts.large: the body without them and its indicators, or None)
+    lean = None if keep_context else decode_lean(payload)
+    body = decode_body(payload) if lean is None else lean.body
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
         src, recognition = found
@@ -247,7 +251,7 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
         custom_properties={str(k): custom_property_text(v) for k, v in custom.items()},
         window_start=window_start,
         window_end=window_end,
-        indicators=extract_indicators(context),
+        indicators=extract_indicators(context) if lean is None else lean.indicators,
         essentials=essentials,
         context=context,
     )

@@ -1,0 +1,303 @@
+"""Large webhook bodies: a log alert's search-result rows decoded only as far as the indicator scan reads them.
+
+A log alert V1 carries its query's results in ``data.alertContext.SearchResults.tables[].rows`` (or
+``SearchResult``), up to the 256 KB payload cap (``action-groups.md``; Azure omits SearchResults beyond it).
+Decoded whole, a 256 KB body is ~12,600 lists and strings, and building and freeing them was three quarters
+of parsing it. The webhook (``parse_alert(..., keep_context=False)``) reads the rows only in the indicator scan
+(:func:`firestop.alerts.indicators.extract_indicators`), which stops once every kind it reads is past the cap
+of kept indicators; the lean alert keeps no row (:func:`firestop.alerts.parse.lean_context`).
+
+:func:`decode_lean` gives what ``parse_alert`` needs of such a body, as :func:`firestop.alerts.body.decode_body`
+and ``extract_indicators`` would give it:
+
+1. ``msgspec`` decodes the body's shape down to the tables, each large rows array (:data:`LARGE_ROWS_BYTES` or
+   more) kept as its raw bytes (``msgspec.Raw``): it checks the whole body's JSON syntax (strings, escapes,
+   surrogate pairs, numbers, nesting, nothing after the value) without building the values it skips;
+2. ``orjson`` decodes the rest of the body (each large rows array replaced by ``[]``), as ``decode_body``
+   decodes every body;
+3. ``extract_indicators`` reads the context with each large rows array in place as :class:`_Rows`, which
+   decodes (``orjson``) its first ~16 KB of rows when the scan starts reading it, and further slices (each four
+   times the last) only as the scan reads on: the scan sees the same rows, in the same order, and stops where it
+   always stopped (a 256 KB alert of distinct caller IPs: 102 of its 2,530 rows);
+4. the body is returned with those arrays left empty, beside the indicators (:class:`Lean`).
+
+Anything the split cannot prove equal gives None, and the caller decodes the whole body as before: a body
+under :data:`LARGE_BODY_BYTES` or not ``bytes``, no large rows, rows that are not an array, a shape ``msgspec``
+refuses (any malformed JSON: ``decode_body`` then refuses it with its own message), keys other than
+``schemaId`` and ``data`` at the top (other sources read other paths), text that is not UTF-8, rows ``orjson``
+will not decode, a run of 19 or more digits outside the large rows (an integer that ``orjson`` and the
+standard library decode differently: ``decode_body`` uses the latter when ``orjson`` refuses the body, e.g. for
+an unread row's number past a double's range), a run of digits in the rows longer than Python converts to an
+integer (``sys.get_int_max_str_digits``: the standard library refuses it), and any interpreter on which
+``msgspec`` could accept nesting deeper than ``orjson`` (1,024 levels): its depth check is the interpreter's
+recursion limit, which bounds it below 1,024 only on Python 3.11 with a limit of at most 1,000 (the default;
+hypothesis raises it while it runs a test). ``tests/alerts/test_alerts_large.py`` holds ``parse_alert`` equal
+with and without this path on generated tables and on malformed, non-UTF-8, over-deep and oddly-numbered bodies.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Iterator, NamedTuple
+
+import msgspec
+import orjson
+
+from firestop.alerts.body import _BOM, MAX_PAYLOAD_BYTES
+from firestop.alerts.indicators import Indicators, extract_indicators
+
+__all__ = ["FIRST_ROWS_BYTES", "LARGE_BODY_BYTES", "LARGE_ROWS_BYTES", "Lean", "decode_lean"]
+
+#: Smaller bodies are decoded whole: the split costs more than it saves.
+LARGE_BODY_BYTES = 32 * 1024
+#: A rows array smaller than this is decoded with the rest of the body.
+LARGE_ROWS_BYTES = 8 * 1024
+#: The first slice of a large rows array decoded for the indicator scan (~160 rows of a 4-column table: the
+#: scan keeps 100 values of a kind).
+FIRST_ROWS_BYTES = 16 * 1024
+#: Keys of a search-results object in ``alertContext`` whose tables the indicator scan reads.
+RESULT_KEYS = ("SearchResults", "SearchResult")
+_CUT_TRIES = 3
+#: ``bytes.translate`` table: ASCII digits to ``0``, every other byte to ``x`` (digit runs found with ``in``).
+_DIGIT_MAP = bytes(0x30 if 0x30 <= b <= 0x39 else 0x78 for b in range(256))
+#: the shortest integer literal ``orjson`` decodes as a float where the standard library gives an int
+#: (outside [-2**63, 2**64): ``firestop.alerts.body``)
+_LONG_INT_DIGITS = 19
+_NO_ROWS = msgspec.Raw(b"")
+
+
+class _Table(msgspec.Struct, gc=False):
+    rows: msgspec.Raw = _NO_ROWS
+
+
+class _Results(msgspec.Struct, gc=False):
+    tables: list[_Table] = msgspec.field(default_factory=list)
+
+
+class _Context(msgspec.Struct, gc=False):
+    SearchResults: _Results | None = None  # noqa: N815 — the JSON key
+    SearchResult: _Results | None = None  # noqa: N815
+
+
+class _Data(msgspec.Struct, gc=False):
+    alertContext: _Context | None = None  # noqa: N815
+
+
+class _Shape(msgspec.Struct, gc=False):
+    data: _Data | None = None
+
+
+_SHAPE = msgspec.json.Decoder(_Shape)
+
+
+_PY311 = sys.version_info < (3, 12)
+
+
+def _depth_bounded() -> bool:
+    """Whether ``msgspec`` refuses nesting before ``orjson`` does (1,024 levels): on Python 3.11 its check is
+    the shared recursion counter (limit 1,000 by default); from 3.12 it counts C recursion with another limit."""
+    return _PY311 and sys.getrecursionlimit() <= 1000
+
+
+class Lean(NamedTuple):
+    """What :func:`decode_lean` gives: ``body`` as ``decode_body`` gives it but with every large rows array
+    empty, and the ``indicators`` ``extract_indicators`` gives for its ``alertContext`` with every row."""
+
+    body: dict[str, Any]
+    indicators: Indicators
+
+
+def decode_lean(payload: Any) -> Lean | None:
+    """The webhook body ``payload`` (``bytes``) decoded without its large search-results rows, and the
+    indicators of its ``alertContext`` (see the module docstring), or None: decode it whole. Never raises."""
+    if type(payload) is not bytes or not LARGE_BODY_BYTES <= len(payload) <= MAX_PAYLOAD_BYTES:
+        return None
+    raw = payload[3:] if payload.startswith(_BOM) else payload
+    if not _depth_bounded():
+        return None
+    try:
+        shape = _SHAPE.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # msgspec.ValidationError is a DecodeError
+        return None
+    context = shape.data.alertContext if shape.data is not None else None
+    if context is None:
+        return None
+    spans = [(key, index, table.rows)
+             for key in RESULT_KEYS if (results := getattr(context, key)) is not None
+             for index, table in enumerate(results.tables) if len(table.rows) >= LARGE_ROWS_BYTES]
+    if not spans or sum(len(rows) for _, _, rows in spans) * 2 < len(raw):
+        return None  # no large rows, or the rest of the body would dominate
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    located = _locate(raw, spans)
+    if located is None:
+        return None
+    starts, spans = [start for start, _ in located], [span for _, span in located]
+    pieces, last = [], 0
+    for start, (_, _, rows) in zip(starts, spans):
+        pieces += [raw[last:start], b"[]"]
+        last = start + len(rows)
+    pieces.append(raw[last:])
+    rest = b"".join(pieces)
+    if b"0" * _LONG_INT_DIGITS in rest.translate(_DIGIT_MAP) or _long_digit_run(raw, starts, spans):
+        return None
+    try:
+        body = orjson.loads(rest)
+    except orjson.JSONDecodeError:
+        return None
+    if type(body) is not dict or body.keys() != {"schemaId", "data"}:
+        return None
+    tables = []
+    for start, (key, index, rows) in zip(starts, spans):
+        table = _table(body, key, index)
+        if table is None or raw[start] != 0x5B:  # '[': rows that are not an array are not worth a special case
+            return None
+        table["rows"] = _Rows(raw, start, start + len(rows))
+        tables.append(table)
+    try:
+        indicators = extract_indicators(body["data"]["alertContext"])
+    except _OnlyIterated:
+        return None
+    finally:
+        lazy = [table["rows"] for table in tables]
+        for table in tables:
+            table["rows"] = []
+    if any(rows.failed for rows in lazy):
+        return None
+    return Lean(body, indicators)
+
+
+def _locate(raw: bytes, spans: list[tuple[str, int, msgspec.Raw]]) -> list[tuple[int, tuple[str, int, msgspec.Raw]]] | None:
+    """Where each of ``spans`` (the rows arrays of one key's tables in order, then the next key's) starts in
+    ``raw`` — the value of a ``"rows"`` key equal to the span's bytes, searched from the previous table's of the
+    same key — sorted by start; None when one is not found or two overlap. A start found at another ``"rows"``
+    key holding the same bytes is caught by the caller: it checks every large table's rows were replaced
+    (:func:`_table`)."""
+    located: list[tuple[int, tuple[str, int, msgspec.Raw]]] = []
+    at, group = 0, None
+    for span in spans:
+        key, _, rows = span
+        if key != group:
+            at, group = 0, key
+        for _ in range(64):  # bounded: a body could name "rows" thousands of times
+            found = raw.find(b'"rows"', at)
+            if found < 0:
+                return None
+            value = _after_colon(raw, found + 6)
+            at = found + 6
+            if value is not None and raw.startswith(rows, value):
+                located.append((value, span))
+                at = value + len(rows)
+                break
+        else:
+            return None
+    located.sort(key=lambda pair: pair[0])
+    if any(start < prev + len(span[2]) for (prev, span), (start, _) in zip(located, located[1:])):
+        return None
+    return located
+
+
+def _after_colon(raw: bytes, at: int) -> int | None:
+    """The index of the value after ``ws* ':' ws*`` at ``at`` in ``raw``, or None."""
+    n = len(raw)
+    while at < n and raw[at] in b" \t\n\r":
+        at += 1
+    if at >= n or raw[at] != 0x3A:  # ':'
+        return None
+    at += 1
+    while at < n and raw[at] in b" \t\n\r":
+        at += 1
+    return at
+
+
+def _long_digit_run(raw: bytes, starts: list[int], spans: list[tuple[str, int, msgspec.Raw]]) -> bool:
+    """Whether a rows span holds a run of more than ``sys.get_int_max_str_digits()`` digits, as an integer
+    literal longer than the standard library converts would be (it refuses it; ``orjson`` refuses any number
+    past a double's range, so ``decode_body`` would answer with the standard library's error).
+
+    A run of more than ``limit`` digits holds 8 consecutive sample points ``(limit + 1) // 8`` bytes apart: the
+    samples (~500 bytes for 256 KB) are searched for 8 digits in a row, and around each such group the bytes
+    for ``limit + 1`` digits in a row (exact; a group is rare in real rows: addresses and times are short runs)."""
+    limit = sys.get_int_max_str_digits()
+    if not limit:
+        return False
+    step, group, run = max(1, (limit + 1) // 8), b"0" * 8, b"0" * (limit + 1)
+    for start, (_, _, rows) in zip(starts, spans):
+        end = start + len(rows)
+        samples = raw[start:end:step].translate(_DIGIT_MAP)
+        at = samples.find(group)
+        while at >= 0:
+            first = start + at * step  # the group's first sample; a long run through the group starts after it
+            if run in raw[max(start, first - limit):min(end, first + 8 * step + limit)].translate(_DIGIT_MAP):
+                return True
+            at = samples.find(group, at + 1)
+    return False
+
+
+def _table(body: dict[str, Any], key: str, index: int) -> dict[str, Any] | None:
+    """``body.data.alertContext[key].tables[index]`` when it is an object whose ``rows`` is the ``[]`` put in
+    place of its large rows (so that span, and only such spans, were replaced), else None."""
+    data = body.get("data")
+    context = data.get("alertContext") if type(data) is dict else None
+    results = context.get(key) if type(context) is dict else None
+    tables = results.get("tables") if type(results) is dict else None
+    table = tables[index] if type(tables) is list and index < len(tables) else None
+    if type(table) is not dict or table.get("rows") != [] or type(table.get("rows")) is not list:
+        return None
+    return table
+
+
+class _OnlyIterated(TypeError):
+    """A :class:`_Rows` was used otherwise than iterated (the indicator scan changed): decode the body whole.
+    A ``TypeError``, as ``len()`` of an iterator raises: ``list(rows)`` falls back to iterating."""
+
+
+class _Rows(list):
+    """A large rows array (``raw[start:end]``, checked JSON) as the indicator scan reads it: iterating yields
+    the rows ``orjson.loads(raw[start:end])`` holds, in order, decoding them in slices as the scan reads on:
+    the first ~:data:`FIRST_ROWS_BYTES`, then each four times the last, the slice cut after a row. A ``list`` because the scan
+    reads only arrays; its own items are always empty, so anything but iteration raises :class:`_OnlyIterated`.
+    ``failed``: ``orjson`` refused rows the scan reached (a number past a double's range): the caller decodes
+    the body whole, as ``decode_body`` would then."""
+
+    __slots__ = ("_raw", "_start", "_end", "failed")
+
+    def __init__(self, raw: bytes, start: int, end: int) -> None:
+        super().__init__()
+        self._raw, self._start, self._end, self.failed = raw, start, end, False
+
+    def __iter__(self) -> Iterator[Any]:
+        raw, at, end, size = self._raw, self._start, self._end, FIRST_ROWS_BYTES
+        while True:  # raw[at]: the array's '[', or the ',' after the rows given so far
+            cut, chunk = (raw.find(b"]", at + size, end) if end - at > size else -1), None
+            for _ in range(_CUT_TRIES):
+                if not at < cut < end - 1:
+                    break
+                # A ']' closing a row (depth 2), then ']': an array of the next rows, as decoded from the whole
+                # array. A ']' anywhere else leaves a string or a container open, and orjson refuses the text.
+                try:
+                    chunk = orjson.loads(b"[" + raw[at + 1:cut + 1] + b"]")
+                    break
+                except orjson.JSONDecodeError:
+                    cut = raw.find(b"]", cut + 1, end)
+            if chunk is None:  # the rest at once
+                try:
+                    chunk = orjson.loads(b"[" + raw[at + 1:end])
+                except orjson.JSONDecodeError:
+                    self.failed = True
+                    return
+                yield from chunk
+                return
+            yield from chunk
+            at = raw.find(b",", cut + 1, end)  # after a row: whitespace, then ',' or the array's closing ']'
+            if at < 0:
+                return
+            size *= 4
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise _OnlyIterated
+
+    __len__ = __getitem__ = __contains__ = __reversed__ = __bool__ = __eq__ = _refuse  # type: ignore[assignment]
