@@ -212,7 +212,21 @@ class UndoOpenIncident(UndoReliedOn):
         self.fix = f"let {later} finish first, then decide the undo"
 
 
-#: Open incidents an undo reads to find one on its resources (a bound on its reads, oldest first).
+class UndoTooManyOpen(UndoReliedOn):
+    """More incidents are open than an undo reads (:data:`MAX_OPEN_INCIDENTS`): the one relying on the state the undo
+    restores may be among those not read, so nothing is undone (RT7-01: the check read the oldest 200 and let the
+    undo through, while the incident most likely to rely on it — the newest — was past the cut)."""
+
+    def __init__(self, target: str, limit: int):
+        UndoRefused.__init__(self, f"more than {limit} incidents are open (awaiting approval, running), more than an undo "
+                             f"reads to check that none of them targets {target}; nothing was undone — let open incidents "
+                             "finish (approve, reject or stop them), then undo", "step")
+        self.later, self.state = "", "too many open"
+        self.fix = f"retry once at most {limit} incidents are open (incident list shows them)"
+
+
+#: Open incidents an undo reads to find one on its resources (a bound on its reads, oldest first); with more open, the
+#: undo is refused (:class:`UndoTooManyOpen`): it cannot show that none of them relies on what it restores.
 MAX_OPEN_INCIDENTS = 200
 
 
@@ -230,9 +244,11 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
     step it awaits approval for). :func:`later_reliance` reads filed records only, and an open incident has none
     yet: undoing the state it found in place would leave it approving or reporting a containment that no longer
     holds (RT6-03). ARM ids compare case-insensitively. Reads at most :data:`MAX_OPEN_INCIDENTS` instances through
-    ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.open_instances`).
+    ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.open_instances`), and asks for one more: with more open than
+    it reads, the undo is refused (an unread one may rely on it: RT7-01).
 
-    Raises :class:`UndoOpenIncident` naming the incident and what it waits for.
+    Raises :class:`UndoOpenIncident` naming the incident and what it waits for; :class:`UndoTooManyOpen` when more
+    than :data:`MAX_OPEN_INCIDENTS` other incidents are open.
     """
     from firestop.lifecycle.incident import ORCHESTRATOR_NAME
     from firestop.resource_id import resource_id_key
@@ -246,9 +262,11 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
     mine = {key(r): r for r in resources if isinstance(r, str) and r}
     if not mine:
         return
-    for other, data, custom in await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS):
-        if other == incident_id:
-            continue
+    found = [entry for entry in await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS + 2)
+             if entry[0] != incident_id]  # (+2: the undone incident itself may be listed, and one past the bound)
+    if len(found) > MAX_OPEN_INCIDENTS:
+        raise UndoTooManyOpen(next(iter(mine.values())), MAX_OPEN_INCIDENTS)
+    for other, data, custom in found:
         alert = data.get("alert") if isinstance(data, dict) else None
         targets = list(alert.get("target_ids") or []) if isinstance(alert, dict) and isinstance(alert.get("target_ids"), list) else []
         pending = custom.get("pending_approval") if isinstance(custom, dict) else None
