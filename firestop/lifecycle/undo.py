@@ -277,6 +277,17 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
             raise UndoOpenIncident(hit, other, _open_state(custom))
 
 
+class UndoUnchecked(UndoReliedOn):
+    """The filed records could not be listed, so whether a later incident relies on the state this undo restores is
+    unknown: nothing is undone (RT7-02: the check returned as if none did, and the undo went ahead)."""
+
+    def __init__(self, step_id: str, target: str, error: str):
+        UndoRefused.__init__(self, f"step {step_id!r} on {target}: the filed records could not be read to check that no "
+                             f"later incident relies on it ({error[:200]}); nothing was undone", "step")
+        self.later = ""
+        self.fix = "retry once the records store answers (python -m firestop doctor checks it)"
+
+
 #: Filed records an undo reads to find later incidents relying on what it restores (a bound on its reads, in name order).
 MAX_RELIANCE_RECORDS = 2000
 
@@ -291,7 +302,8 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     ``where`` (settings, a store or a folder: :func:`firestop.records.store.records_store`); incidents still
     running have no filed record and are not seen (their own containment re-checks the state when it runs).
 
-    Raises :class:`UndoReliedOn` naming the later incident and its step.
+    Raises :class:`UndoReliedOn` naming the later incident and its step; :class:`UndoUnchecked` when the records
+    store cannot be listed (never "nobody relies on it" unread).
     """
     from firestop.lifecycle.timeline import parse_time
     from firestop.records.store import newest_filed, read_filed, records_store
@@ -305,8 +317,9 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     received = parse_time(record.get("received_at"))
     try:
         names = records_store(where).names("")
-    except (StoreError, ValueError, OSError):
-        return
+    except (StoreError, ValueError, OSError) as exc:  # unread is not "none relies on it" (RT7-02)
+        step_id, target = next(iter(mine.values()))
+        raise UndoUnchecked(step_id, target, str(exc)) from None
     newest = newest_filed(names)  # one listing; one read per other incident's newest revision
     others = sorted(set(newest) - {incident_id}, reverse=True)
     for other in others[:MAX_RELIANCE_RECORDS]:
