@@ -180,6 +180,13 @@ class LeasePort:
         ``(instance_id, input, custom_status)`` decoded — what an undo reads to see incidents still open."""
         raise NotImplementedError
 
+    async def instances_since(self, name: str, since: datetime) -> list[str] | None:
+        """Ids of every instance of orchestrator ``name`` created at or after ``since`` (aware UTC), any status —
+        the incidents an undo's later-incident check reads the filed records of
+        (:func:`firestop.lifecycle.undo.later_reliance`); None when the backend cannot say (the check then reads
+        filed records by name, up to its bound)."""
+        return None
+
 
 #: Runtime statuses of an instance still open (the Durable runtime's names).
 OPEN_STATUSES = ("Pending", "Running")
@@ -223,6 +230,9 @@ class HostLeasePort(LeasePort):
     async def open_instances(self, name: str, limit: int) -> list[tuple[str, Any, Any]]:
         found = self.host.list_instances(runtime_status=OPEN_STATUSES, name=name)[:limit]
         return [(s.instance_id, _decoded(s.input), _decoded(s.custom_status)) for s in found]
+
+    async def instances_since(self, name: str, since: datetime) -> list[str] | None:
+        return [s.instance_id for s in self.host.list_instances(created_from=since, name=name)]
 
     async def pause(self, seconds: float) -> None:
         import asyncio
@@ -281,6 +291,13 @@ class ClientLeasePort(LeasePort):
                 out.append((status.instance_id, _decoded(getattr(full, "input_", getattr(full, "input", None))),
                             _decoded(getattr(full, "custom_status", None))))
         return out
+
+    async def instances_since(self, name: str, since: datetime) -> list[str] | None:
+        """``get_status_by(created_time_from=since)``, the ids of ``name``'s instances. Raises whatever the client
+        raises (the caller refuses)."""
+        listed = await self.client.get_status_by(created_time_from=since)
+        return [s.instance_id for s in listed or []
+                if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)]
 
 
 async def hold_outside(port: LeasePort, resources: Iterable[str], owner: str, *,

@@ -76,7 +76,8 @@ async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], 
         from firestop.settings import get_settings
 
         await open_reliance(port, incident_id, resources)  # inside the lease: an incident still open on them (RT6-03)
-        later_reliance(getattr(env, "settings", None) or get_settings(), incident_id, record, actions)
+        later_reliance(getattr(env, "settings", None) or get_settings(), incident_id, record, actions,
+                       candidates=await later_incidents(port, record))  # every incident since, not a cut (RT7-03)
         return apply_undo(env, incident_id, record, actions, by=by)
     finally:
         await release_outside(port, resources, owner)
@@ -110,7 +111,7 @@ async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[],
         raise UndoBusy(exc.resource, exc.holder) from None
     try:
         await open_reliance(port, run.incident_id, resources)
-        manual_reliance(where, run)
+        manual_reliance(where, run, candidates=await later_incidents(port, _manual_record(run)))
         return undo()
     finally:
         await release_outside(port, resources, owner)
@@ -212,7 +213,21 @@ class UndoOpenIncident(UndoReliedOn):
         self.fix = f"let {later} finish first, then decide the undo"
 
 
-#: Open incidents an undo reads to find one on its resources (a bound on its reads, oldest first).
+class UndoTooManyOpen(UndoReliedOn):
+    """More incidents are open than an undo reads (:data:`MAX_OPEN_INCIDENTS`): the one relying on the state the undo
+    restores may be among those not read, so nothing is undone (RT7-01: the check read the oldest 200 and let the
+    undo through, while the incident most likely to rely on it — the newest — was past the cut)."""
+
+    def __init__(self, target: str, limit: int):
+        UndoRefused.__init__(self, f"more than {limit} incidents are open (awaiting approval, running), more than an undo "
+                             f"reads to check that none of them targets {target}; nothing was undone — let open incidents "
+                             "finish (approve, reject or stop them), then undo", "step")
+        self.later, self.state = "", "too many open"
+        self.fix = f"retry once at most {limit} incidents are open (incident list shows them)"
+
+
+#: Open incidents an undo reads to find one on its resources (a bound on its reads, oldest first); with more open, the
+#: undo is refused (:class:`UndoTooManyOpen`): it cannot show that none of them relies on what it restores.
 MAX_OPEN_INCIDENTS = 200
 
 
@@ -230,9 +245,11 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
     step it awaits approval for). :func:`later_reliance` reads filed records only, and an open incident has none
     yet: undoing the state it found in place would leave it approving or reporting a containment that no longer
     holds (RT6-03). ARM ids compare case-insensitively. Reads at most :data:`MAX_OPEN_INCIDENTS` instances through
-    ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.open_instances`).
+    ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.open_instances`), and asks for one more: with more open than
+    it reads, the undo is refused (an unread one may rely on it: RT7-01).
 
-    Raises :class:`UndoOpenIncident` naming the incident and what it waits for.
+    Raises :class:`UndoOpenIncident` naming the incident and what it waits for; :class:`UndoTooManyOpen` when more
+    than :data:`MAX_OPEN_INCIDENTS` other incidents are open.
     """
     from firestop.lifecycle.incident import ORCHESTRATOR_NAME
     from firestop.resource_id import resource_id_key
@@ -246,9 +263,11 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
     mine = {key(r): r for r in resources if isinstance(r, str) and r}
     if not mine:
         return
-    for other, data, custom in await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS):
-        if other == incident_id:
-            continue
+    found = [entry for entry in await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS + 2)
+             if entry[0] != incident_id]  # (+2: the undone incident itself may be listed, and one past the bound)
+    if len(found) > MAX_OPEN_INCIDENTS:
+        raise UndoTooManyOpen(next(iter(mine.values())), MAX_OPEN_INCIDENTS)
+    for other, data, custom in found:
         alert = data.get("alert") if isinstance(data, dict) else None
         targets = list(alert.get("target_ids") or []) if isinstance(alert, dict) and isinstance(alert.get("target_ids"), list) else []
         pending = custom.get("pending_approval") if isinstance(custom, dict) else None
@@ -259,11 +278,54 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
             raise UndoOpenIncident(hit, other, _open_state(custom))
 
 
+class UndoUnchecked(UndoReliedOn):
+    """The filed records could not be listed, so whether a later incident relies on the state this undo restores is
+    unknown: nothing is undone (RT7-02: the check returned as if none did, and the undo went ahead)."""
+
+    def __init__(self, step_id: str, target: str, error: str):
+        UndoRefused.__init__(self, f"step {step_id!r} on {target}: the filed records could not be read to check that no "
+                             f"later incident relies on it ({error[:200]}); nothing was undone", "step")
+        self.later = ""
+        self.fix = "retry once the records store answers (python -m firestop doctor checks it)"
+
+
 #: Filed records an undo reads to find later incidents relying on what it restores (a bound on its reads, in name order).
 MAX_RELIANCE_RECORDS = 2000
 
 
-def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
+#: Instances created this long before an incident's ``received_at`` are read too (clocks of workers and backend differ).
+LATER_SLACK_SECONDS = 600
+
+
+async def later_incidents(port, record: dict[str, Any]) -> list[str] | None:
+    """Ids of the incidents created since ``record``'s ``received_at`` (less :data:`LATER_SLACK_SECONDS`), read through
+    ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.instances_since`): the only ones whose filed record can be
+    a later incident's (an incident's orchestration is created when its alert is received). None when the port cannot
+    say or the record has no time."""
+    from datetime import timedelta
+
+    from firestop.lifecycle.incident import ORCHESTRATOR_NAME
+    from firestop.lifecycle.timeline import parse_time
+
+    received = parse_time(record.get("received_at"))
+    if received is None:
+        return None
+    return await port.instances_since(ORCHESTRATOR_NAME, received - timedelta(seconds=LATER_SLACK_SECONDS))
+
+
+class UndoTooManyLater(UndoReliedOn):
+    """More incidents were received after this one than an undo reads (:data:`MAX_RELIANCE_RECORDS`): one relying on
+    the state the undo restores may be among those not read, so nothing is undone (RT7-03)."""
+
+    def __init__(self, step_id: str, target: str, count: int, limit: int):
+        UndoRefused.__init__(self, f"step {step_id!r} on {target}: {count} incidents were received after it, more than "
+                             f"the {limit} an undo reads to check that none relies on it; nothing was undone", "step")
+        self.later = ""
+        self.fix = "restore the state by hand, after checking the later incidents on the resource (incident list)"
+
+
+def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *,
+                   candidates: Any = None) -> None:
     """Refuse an undo that would take away a later incident's containment.
 
     A later incident (received after this one) whose filed record holds a step on the same target with the same
@@ -271,9 +333,16 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     ("already locked; nothing changed") or made it again. Undoing this incident's step would silently reopen what
     that incident still reports as contained. Reads at most :data:`MAX_RELIANCE_RECORDS` filed records of
     ``where`` (settings, a store or a folder: :func:`firestop.records.store.records_store`); incidents still
-    running have no filed record and are not seen (their own containment re-checks the state when it runs).
+    running have no filed record and are not seen (:func:`open_reliance` sees them).
 
-    Raises :class:`UndoReliedOn` naming the later incident and its step.
+    ``candidates``: the ids of every incident created since this one (:func:`later_incidents`, what the undo entry
+    points pass inside the lease): exactly their filed records are read, and more than :data:`MAX_RELIANCE_RECORDS`
+    of them refuses the undo (:class:`UndoTooManyLater`). None (a check before asking, outside the lease): the
+    filed records are read in name order up to the bound — names are hashes, so past the bound a later incident
+    is missed at random (RT7-03): only the check inside the lease decides.
+
+    Raises :class:`UndoReliedOn` naming the later incident and its step; :class:`UndoUnchecked` when the records
+    store cannot be listed (never "nobody relies on it" unread).
     """
     from firestop.lifecycle.timeline import parse_time
     from firestop.records.store import newest_filed, read_filed, records_store
@@ -287,11 +356,18 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     received = parse_time(record.get("received_at"))
     try:
         names = records_store(where).names("")
-    except (StoreError, ValueError, OSError):
-        return
+    except (StoreError, ValueError, OSError) as exc:  # unread is not "none relies on it" (RT7-02)
+        step_id, target = next(iter(mine.values()))
+        raise UndoUnchecked(step_id, target, str(exc)) from None
     newest = newest_filed(names)  # one listing; one read per other incident's newest revision
-    others = sorted(set(newest) - {incident_id}, reverse=True)
-    for other in others[:MAX_RELIANCE_RECORDS]:
+    if candidates is None:
+        others = sorted(set(newest) - {incident_id}, reverse=True)[:MAX_RELIANCE_RECORDS]
+    else:
+        others = sorted((set(newest) & {str(c) for c in candidates}) - {incident_id})
+        if len(others) > MAX_RELIANCE_RECORDS:
+            step_id, target = next(iter(mine.values()))
+            raise UndoTooManyLater(step_id, target, len(others), MAX_RELIANCE_RECORDS)
+    for other in others:
         later = read_filed(where, other, newest[other])
         if not later:
             continue
@@ -305,7 +381,12 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
                 raise UndoReliedOn(step_id, target, other, str(action.get("step_id")))
 
 
-def manual_reliance(where: Any, run: Any) -> None:
+def _manual_record(run: Any) -> dict[str, Any]:
+    """What :func:`later_reliance` reads of a manual run: its apply time (the oldest possible when not recorded)."""
+    return {"received_at": run.applied_at or "2000-01-01T00:00:00+00:00"}
+
+
+def manual_reliance(where: Any, run: Any, *, candidates: Any = None) -> None:
     """Refuse the undo of a manual runbook run (``runbook undo RUN_ID``, ``POST /api/runbook-runs/…/undo``) that
     would take away the containment of an incident received after the run's apply — the same rule as
     :func:`later_reliance` (RT5-02: a hand-made lock an incident found in place, and so reported as holding, was
@@ -314,8 +395,8 @@ def manual_reliance(where: Any, run: Any) -> None:
 
     Raises :class:`UndoReliedOn` naming the incident and its step.
     """
-    record = {"received_at": run.applied_at or "2000-01-01T00:00:00+00:00"}
-    later_reliance(where, run.incident_id, record, [{"target": run.target, "runbook": run.runbook, "step_id": run.step_id}])
+    later_reliance(where, run.incident_id, _manual_record(run),
+                   [{"target": run.target, "runbook": run.runbook, "step_id": run.step_id}], candidates=candidates)
 
 
 def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *, by: str) -> dict[str, Any]:
