@@ -46,7 +46,7 @@ def start_azurite() -> tuple[subprocess.Popen, str]:
     binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
     if not binary.exists():
         sys.exit("Azurite is not installed: run npm ci at the repository root, or pass --azurite URL")
-    proc = subprocess.Popen([str(binary), "--inMemoryPersistence", "--skipApiVersionCheck", "--blobHost", "127.0.0.1",
+    proc = subprocess.Popen([str(binary), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--blobHost", "127.0.0.1",
                              "--blobPort", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

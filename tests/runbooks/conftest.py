@@ -100,7 +100,7 @@ def azurite_blob_endpoint():
             pytest.fail(message)
         pytest.skip(message)
     proc = subprocess.Popen(
-        [str(binary), "--inMemoryPersistence", "--skipApiVersionCheck", "--blobHost", "127.0.0.1", "--blobPort", "0"],
+        [str(binary), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--blobHost", "127.0.0.1", "--blobPort", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: queue.Queue = queue.Queue()
