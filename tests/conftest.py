@@ -8,14 +8,16 @@ CLI inherit it) and fail the test whose setup or call produced an entry (a
 teardown entry errors its teardown). Tests that hit an unknown route on purpose
 carry ``@pytest.mark.sandbox_unrouted``.
 
-And one speed-up that changes no test: the click command tree of a Typer app is built once per process
-(:func:`_reuse_built_cli_commands`).
+And two speed-ups that change no test's outcome: the click command tree of a Typer app is built once per
+process (:func:`_reuse_built_cli_commands`), and so is a sandbox document per seed spec outside tests/sandbox
+(:func:`_reuse_built_tenant_documents`).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +79,9 @@ _journal_key = pytest.StashKey[dict]()
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", f"{_UNROUTED_MARKER}: the test sends requests the sandbox tenant does not route, on purpose (501s allowed)"
+    )
+    config.addinivalue_line(
+        "markers", "fresh_seed_build: every build_document call of the test builds (it patches the seeding code; see _reuse_built_tenant_documents)"
     )
     config.addinivalue_line("markers", "per_peer(n): the per-peer connection cap of the test's serve (tests/trust)")
     config.addinivalue_line("markers", "header_timeout(s): the header deadline (seconds) of the test's serve (tests/trust)")
@@ -161,6 +166,50 @@ def _clean_globals():
     http_challenge_cache.clear()
     configure_clients(None)
     configure_settings(None)
+
+
+_SANDBOX_TESTS = Path(__file__).resolve().parent / "sandbox"
+_built_documents: dict[bytes, bytes] = {}  # pickled seed spec -> pickled document, this process's builds
+
+
+@pytest.fixture(autouse=True)
+def _reuse_built_tenant_documents(request, monkeypatch):
+    """``firestop.sandbox.seed.build_document(spec)`` builds a spec's document once per process; later calls
+    with an identical spec get a fresh copy of it.
+
+    The tabletop builds a tenant from each scenario's merged seed with ``build_document`` (no seed cache: the
+    spec is the seed file with the scenario's overrides) twice per run — ``load_scenario`` checks references on
+    one, the exercise runs on another — and ``tabletop list`` once per scenario: ~300 builds of 8 distinct
+    specs in tests/tabletop, tests/infra and tests/audit, 12.8 s of CPU (0.05-0.3 s each). The build is a pure
+    function of the spec (seeded ``random.Random`` only), so a copy of the first build is what a second build
+    returns: the key is the spec's pickle (identical specs only: same values, types and order), the copy a
+    pickle round trip (an independent, equal document: JSON types only, ~1-3 ms).
+
+    Not applied to tests/sandbox (the seeding code and its cache are what those tests test: a build there is
+    always a build) nor to a test marked ``fresh_seed_build`` (one that patches the seeding code). Subprocesses
+    (``python -m firestop``) always build. Test-only: nothing in firestop/ sees this.
+    """
+    if _SANDBOX_TESTS in request.node.path.parents or request.node.get_closest_marker("fresh_seed_build"):
+        yield
+        return
+    import pickle
+
+    from firestop.sandbox import seed
+
+    build = seed.build_document
+
+    def build_document(spec):
+        try:
+            key = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 — whatever cannot be pickled is built every time
+            return build(spec)
+        document = _built_documents.get(key)
+        if document is None:
+            document = _built_documents[key] = pickle.dumps(build(spec), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.loads(document)
+
+    monkeypatch.setattr(seed, "build_document", build_document)
+    yield
 
 
 @pytest.fixture
