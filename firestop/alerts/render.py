@@ -1,7 +1,8 @@
 """``render_alert_rows``: an :class:`Alert` as ``(field, value)`` text rows.
 
-Pure; the CLI's ``alert show`` prints these as a two-column table. Datetimes
-are ISO 8601 UTC with a ``Z``; absent values are ``"-"``; lists are joined
+Pure; the CLI's ``alert show`` prints these as a two-column table. Times are
+written as every CLI text writes them (:func:`firestop.times.instant`:
+``2026-11-29 03:14:02.1 UTC``; ``--json`` keeps ISO 8601); absent values are ``"-"``; lists are joined
 with newlines (one item per line); custom properties follow as
 ``custom:<key>`` rows in key order.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from firestop.alerts.alert import Alert
+from firestop.times import instant
 
 __all__ = ["render_alert_rows", "format_utc"]
 
@@ -23,6 +25,10 @@ def format_utc(value: datetime | None) -> str:
         return _NONE
     text = value.isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
+
+
+def _instant(value: datetime | None) -> str:
+    return _NONE if value is None else instant(value)
 
 
 def _text(value: object) -> str:
@@ -44,7 +50,7 @@ def render_alert_rows(alert: Alert) -> list[tuple[str, str]]:
     if alert.window_start is None and alert.window_end is None:
         window = _NONE
     else:
-        window = f"{format_utc(alert.window_start)} .. {format_utc(alert.window_end)}"
+        window = f"{_instant(alert.window_start)} → {_instant(alert.window_end)}"
     rows = [
         ("Incident", alert.incident_key),
         ("Alert ID", alert.alert_id),
@@ -54,8 +60,8 @@ def render_alert_rows(alert: Alert) -> list[tuple[str, str]]:
         ("Signal", _text(alert.signal_type)),
         ("Service", _text(alert.monitoring_service)),
         ("Condition", alert.monitor_condition),
-        ("Fired", format_utc(alert.fired_at)),
-        ("Resolved", format_utc(alert.resolved_at)),
+        ("Fired", _instant(alert.fired_at)),
+        ("Resolved", _instant(alert.resolved_at)),
         ("Window", window),
         ("Targets", _lines(alert.target_ids)),
         ("Resource type", _text(alert.resource_type)),

@@ -207,6 +207,9 @@ def _run_local(resource_group, account, subscription, fix, no_incidents, azure, 
     env = _open_environment(azure, tenant, as_json)
     try:
         sub = subscription or (env.tenant.subscription_id if env.tenant is not None else "")
+        missing = _missing_scope(env, sub, resource_group, account)
+        if missing:
+            fail(missing, EXIT_BAD_INPUT, as_json=as_json)
         ctx = audit_context(env, subscription=sub, resource_groups=tuple(resource_group), accounts=tuple(account))
         audit, files = run_and_keep(env, ctx, incidents=not no_incidents)
         fixes = None
@@ -221,6 +224,18 @@ def _run_local(resource_group, account, subscription, fix, no_incidents, azure, 
     finally:
         env.close()
     return audit, files, fixes
+
+
+def _missing_scope(env, subscription: str, resource_groups, accounts) -> str | None:
+    """The refusal for the first ``--resource-group`` or ``--account`` that does not exist, else None
+    (:func:`firestop.audit.scope_check.missing_scope`; the app's ``POST /api/audits`` refuses the same with a 400)."""
+    from firestop.audit.scope_check import missing_scope
+
+    missing = missing_scope(env.clients, subscription, resource_groups, accounts)
+    if missing is None:
+        return None
+    flag = "--resource-group" if missing.kind == "resource_group" else "--account"
+    return f"{flag}: {missing.reason}; {missing.fix}"
 
 
 def _print_run_result(audit, files: dict[str, str], fixes: list[dict[str, Any]] | None, as_json: bool) -> None:

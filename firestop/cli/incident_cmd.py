@@ -47,8 +47,9 @@ AZURE_DECIDE_HELP = ("Decide with your Azure sign-in (DefaultAzureCredential, e.
                      "token's object ID (oid), with its group claims.")
 
 
-def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
-    """(environment, object id, groups) of who decides; exits 2 naming the flag when that cannot be believed."""
+def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool, undo: bool = False):
+    """(environment, object id, groups) of who decides (``undo``: who undoes — ``incident undo`` has no ``--azure``,
+    so its messages name ``--app`` instead); exits 2 naming the flag when that cannot be believed."""
     from firestop.cli.output import err_console
     from firestop.trust import CredentialIdentityError, on_azure, principal_from_credential
 
@@ -71,19 +72,24 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
             env.close()
             raise
         return env, caller.object_id, list(caller.groups)
+    verb, elsewhere = (("undoes", "for an incident in the deployed app use --app <app URL> (your Entra sign-in)") if undo
+                       else ("decides", "on real Azure use --azure (your sign-in decides)"))
     if on_azure():
-        fail("--as: running on Azure (App Service); --as is a sandbox simulation — decide through the responders' API "
-             "or with --azure (your sign-in)", EXIT_BAD_INPUT, as_json=as_json)
+        fail("--as: running on Azure (App Service); --as is a sandbox simulation — "
+             + ("undo through the console or the responders' API (POST /api/incidents/{id}/undo)" if undo
+                else "decide through the responders' API or with --azure (your sign-in)"), EXIT_BAD_INPUT, as_json=as_json)
     who = as_ or os.environ.get("FIRESTOP_PRINCIPAL_ID")
     if not who:
-        fail("--as: who decides? in the sandbox simulation give an object ID with --as <object-id> (or set "
-             "FIRESTOP_PRINCIPAL_ID); on real Azure use --azure (your sign-in decides)", EXIT_BAD_INPUT, as_json=as_json)
+        fail(f"--as: who {verb}? in the sandbox simulation give an object ID with --as <object-id> (or set "
+             f"FIRESTOP_PRINCIPAL_ID); {elsewhere}", EXIT_BAD_INPUT, as_json=as_json)
     env = _env()
     if _incident_on_sandbox(env, incident_id) is False:
         env.close()
-        fail(f"--as: incident {incident_id} acted on real Azure; --as is a sandbox simulation — decide with --azure "
-             "(your sign-in decides)", EXIT_BAD_INPUT, as_json=as_json)
-    err_console.print(f"SIMULATION: deciding as {who!r}" + (f" with groups {groups!r}" if groups else "")
+        fail(f"--as: incident {incident_id} acted on real Azure; --as is a sandbox simulation — "
+             + ("incident undo has no --azure: restore the before-state its record keeps (incident show "
+                f"{incident_id} --json, actions[].before) by hand" if undo else "decide with --azure (your sign-in decides)"),
+             EXIT_BAD_INPUT, as_json=as_json)
+    err_console.print(f"SIMULATION: {'undoing' if undo else 'deciding'} as {who!r}" + (f" with groups {groups!r}" if groups else "")
                       + " (--as: sandbox only, no sign-in checked)", highlight=False, markup=False, soft_wrap=True)
     return env, who, groups
 
@@ -334,7 +340,7 @@ def undo(
             _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})")
         result = _remote_call(as_json, remote.undo, incident_id, step)
         _undo_done(result, as_json)
-    env, who, groups = _decider(incident_id, as_, [], False, as_json)
+    env, who, groups = _decider(incident_id, as_, [], False, as_json, undo=True)
     try:
         try:
             roles_held(who, groups, (), "responder", azure=False, settings=env.settings)

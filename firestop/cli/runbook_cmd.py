@@ -256,7 +256,7 @@ def _confirm(question: str, as_json: bool) -> None:
     except typer.Abort:  # no terminal / end of input: not a yes
         confirmed = False
     if not confirmed:
-        fail("not confirmed; nothing was changed", EXIT_BAD_INPUT, as_json=as_json)
+        fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT, as_json=as_json)
 
 
 @runbook_app.command("run")

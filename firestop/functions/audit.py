@@ -283,6 +283,13 @@ async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if isinstance(scope, func.HttpResponse):
         return scope
     groups, accounts, fix = scope
+    if groups or accounts:  # a typo would keep an empty audit as the latest one (firestop.audit.scope_check)
+        from firestop.audit.scope_check import missing_scope
+        from firestop.azure.clients import get_client_factory
+
+        missing = missing_scope(get_client_factory(), scope_from_env()[0] or "", groups, accounts)
+        if missing is not None:
+            return _error(400, "resource_groups" if missing.kind == "resource_group" else "accounts", missing.reason, missing.fix)
     try:
         audit, files = await run_app_audit(client, resource_groups=groups, accounts=accounts)
     except ValueError as exc:

@@ -223,9 +223,15 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
     caller, denied = _caller(req, "list incidents")
     if denied:
         return denied
+    wanted = req.params.get("status")
+    if wanted:
+        from firestop.lifecycle.view import VIEW_EXIT_CODES
+
+        if wanted not in VIEW_EXIT_CODES:  # as incident list --status: a typo is 400, never an empty list
+            return _error(400, "status", f"{wanted[:80]!r} is not an incident status",
+                          f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
     statuses = await client.get_status_all()
     views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
-    wanted = req.params.get("status")
     if wanted:
         views = [v for v in views if v.get("status") == wanted]
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)

@@ -147,7 +147,10 @@ def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
             else:
                 err = answer.get("error") or {}
                 outcome = "timed out" if err.get("kind") == "timeout" else ("retrying" if _retryable(run) else "failed")
-                detail = f"{err.get('kind')}: {err.get('message')} (attempt {run['attempts']}/{run['retry'].max_attempts})"
+                final_early = outcome == "failed" and run["attempts"] < run["retry"].max_attempts  # not a transient error
+                detail = f"{err.get('kind')}: {err.get('message')} " + (
+                    f"(not retried: {err.get('kind')} is not transient)" if final_early
+                    else f"(attempt {run['attempts']}/{run['retry'].max_attempts})")
             run["events"].append(
                 {
                     "outcome": outcome,

@@ -194,10 +194,18 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
 class UndoReliedOn(UndoRefused):
     """A later incident's containment relies on the state this undo would restore away (RT4-06)."""
 
-    def __init__(self, step_id: str, target: str, later: str, later_step: str):
-        super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later} (its step {later_step!r} "
-                         f"found that state in place or made it); nothing was undone — undo {later} first, or "
-                         "decide with that incident's responders", "step")
+    def __init__(self, step_id: str, target: str, later: str, later_step: str, *, later_changed: bool = True):
+        if later_changed:
+            super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later} (its step {later_step!r} "
+                             f"found that state in place or made it); nothing was undone — undo {later} first, or "
+                             "decide with that incident's responders", "step")
+        else:  # "undo {later} first" cannot work: a step that changed nothing has nothing to undo (incident undo refuses it)
+            self.fix = (f"{later} keeps reporting this containment as holding, so Firestop will not reopen it; if it must "
+                        f"be reopened, restore it in Azure by hand to the before-state the undo preview shows "
+                        f"(\"restore: …\") and tell {later}'s responders")
+            super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later}: its step {later_step!r} "
+                             "found that state in place and changed nothing, so it has nothing of its own to undo; nothing "
+                             f"was undone — {self.fix}", "step")
         self.later = later
 
 
@@ -378,7 +386,7 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
             key = (str(action.get("target") or "").lower(), action.get("runbook"))
             if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
                 step_id, target = mine[key]
-                raise UndoReliedOn(step_id, target, other, str(action.get("step_id")))
+                raise UndoReliedOn(step_id, target, other, str(action.get("step_id")), later_changed=action.get("changed") is not False)
 
 
 def _manual_record(run: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ def test_rows_for_the_resolved_metric_sample(load) -> None:
     assert table["Incident"] == alert.incident_key
     assert table["Severity"] == "Sev3"
     assert table["Condition"] == "Resolved"
-    assert table["Fired"] == "2019-03-22T13:58:24.371Z"
-    assert table["Resolved"] == "2019-03-22T14:03:16.224Z"
+    assert table["Fired"] == "2019-03-22 13:58:24.3 UTC"  # as every CLI text writes an instant (firestop.times)
+    assert table["Resolved"] == "2019-03-22 14:03:16.2 UTC"
     assert table["Window"] == "-"
     assert table["Description"] == "-"  # "" is shown as absent
     assert table["Resource type"] == "microsoft.compute/virtualmachines"
@@ -36,7 +36,7 @@ def test_rows_list_targets_and_indicators_one_per_line(envelope) -> None:
     table = dict(render_alert_rows(parse_alert(envelope(ctx, alertTargetIDs=[a, b]))))
     assert table["Targets"] == f"{a}\n{b}"
     assert table["Caller IPs"] == "203.0.113.1\n203.0.113.2"
-    assert table["Window"] == "2026-11-29T02:59:00.000Z .. 2026-11-29T03:14:00.000Z"
+    assert table["Window"] == "2026-11-29 02:59:00.0 UTC → 2026-11-29 03:14:00.0 UTC"
     assert table["Operations"] == "-"
 
 

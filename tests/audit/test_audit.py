@@ -112,6 +112,21 @@ def test_bad_input_exit_2(home):
     assert result.exit_code == 2
 
 
+def test_a_scope_that_does_not_exist_is_bad_input_and_keeps_no_audit(home):
+    """A typo in --resource-group/--account is exit 2 naming the flag; no empty audit displaces the latest one."""
+    code, baseline = _audit("--no-incidents")
+    assert code == 3
+    for flag, value, says in (("--resource-group", "rg-ai-prdo", "no resource group 'rg-ai-prdo'"),
+                              ("--account", PROD.replace("contoso-openai-prod", "contoso-openai-prdo"),
+                               "no Azure OpenAI account 'contoso-openai-prdo'")):
+        result = CliRunner().invoke(app, ["audit", "run", "--no-incidents", flag, value])
+        assert result.exit_code == 2 and flag in result.stderr and says in result.stderr, result.output
+    latest = CliRunner().invoke(app, ["audit", "show", "--format", "json"])
+    assert json.loads(latest.stdout)["audit_id"] == baseline["audit_id"]
+    code, narrowed = _audit("--no-incidents", "--resource-group", "rg-ai-prod")  # one that exists still audits
+    assert code == 3 and narrowed["results"] and narrowed["audit_id"] != baseline["audit_id"]
+
+
 def test_a_malformed_audit_id_suggests_a_command_that_works(home, monkeypatch):
     monkeypatch.delenv("FIRESTOP_APP_URL", raising=False)
     result = CliRunner().invoke(app, ["audit", "show", "nope"])

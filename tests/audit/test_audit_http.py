@@ -24,12 +24,13 @@ def api(firestop_home, monkeypatch):
     env.close()
 
 
-def call(api, function, method, url, *, who="oid-alice", route=None, params=None):
+def call(api, function, method, url, *, who="oid-alice", route=None, params=None, body=None):
     from firestop.runtime import invoke_http_function
 
     env, server, app = api
     headers = stamp_peer({"x-ms-client-principal": encode_principal(who)} if who else {}, "127.0.0.1")
-    request = func.HttpRequest(method=method, url=f"http://localhost:7071/api/{url}", headers=headers, body=b"",
+    request = func.HttpRequest(method=method, url=f"http://localhost:7071/api/{url}", headers=headers,
+                               body=json.dumps(body).encode() if body is not None else b"",
                                route_params=route or {}, params=params or {})
     response = invoke_http_function(app, function, request, server=server)
     return response.status_code, response.get_body().decode(), dict(response.headers)
@@ -76,3 +77,15 @@ def test_roles_formats_and_drift_incident_once(api):
     assert status == 200 and "<h2>Network isolation</h2>" in body and "default-src 'none'" in headers.get("Content-Security-Policy", "")
     assert call(api, "get_audit_http", "GET", "audits/x", who="oid-mallory", route={"audit_id": "../x"})[0] == 400
     assert call(api, "latest_audit_http", "GET", "audits/latest", who="oid-mallory", params={"format": "pdf"})[0] == 400
+
+
+def test_a_scope_that_does_not_exist_is_400_and_keeps_no_audit(api):
+    """As audit run --resource-group/--account locally: a typo is refused before anything is read or kept."""
+    account = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prdo"
+    for body, field, says in (({"resource_groups": ["rg-ai-prdo"]}, "resource_groups", "no resource group 'rg-ai-prdo'"),
+                              ({"accounts": [account]}, "accounts", "no Azure OpenAI account 'contoso-openai-prdo'")):
+        status, answer, _ = call(api, "run_audit_http", "POST", "audits", body=body)
+        assert status == 400 and json.loads(answer)["error"] == field and says in json.loads(answer)["reason"], answer
+    assert call(api, "latest_audit_http", "GET", "audits/latest")[0] == 404  # nothing kept
+    status, answer, _ = call(api, "run_audit_http", "POST", "audits", body={"resource_groups": ["rg-ai-prod"]})
+    assert status == 200 and json.loads(answer)["results"]

@@ -47,6 +47,13 @@ def test_alert_handle_incident_show_and_list(firestop_home, wide):
     assert isinstance(record["metrics"]["mttc_s"], float) and re.match(ISO, record["received_at"])
 
 
+def test_alert_show_text_and_json(firestop_home, wide):
+    text = cli("alert", "show", str(EXAMPLE)).stdout
+    assert re.search(rf"│ Fired +│ {STAMP} ", text) and re.search(rf"│ Window +│ {STAMP} → {STAMP} ", text), text
+    assert not re.search(ISO, text.replace(INCIDENT, "")), text  # no ISO time left in the text
+    assert re.match(ISO, json.loads(cli("alert", "show", str(EXAMPLE), "--json").stdout)["fired_at"])
+
+
 def test_an_undo_already_done_names_when_as_an_instant(firestop_home):
     cli("alert", "handle", str(EXAMPLE))
     assert cli("incident", "undo", INCIDENT, "--step", "lock-network", "--as", "oid-bob", "--yes").exit_code == 0

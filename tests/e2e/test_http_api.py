@@ -91,6 +91,15 @@ def test_approval_through_the_api(api):
     assert [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-bob", "refused"), ("oid-carol", "approve")]
 
 
+def test_an_unknown_status_filter_is_400_naming_the_statuses(api):
+    """``?status=`` with a typo answered 200 ``[]`` — "nothing waiting" — where incident list --status exits 2."""
+    api.open_incident()
+    status, body = api.call("list_incidents_http", "GET", "incidents", params={"status": "awaiting-approval"})
+    assert status == 400 and body["error"] == "status" and "awaiting_approval" in body["fix"]
+    status, incidents = api.call("list_incidents_http", "GET", "incidents", params={"status": "awaiting_approval"})
+    assert status == 200 and [i["incident_id"] for i in incidents] == [INCIDENT]
+
+
 def test_unknown_incident_is_404(api):
     status, body = api.call("get_incident_http", "GET", "incidents/nope", route={"incident_id": "nope"})
     assert status == 404 and body["error"] == "incident_id"

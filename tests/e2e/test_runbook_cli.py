@@ -71,7 +71,7 @@ def test_run_not_confirmed_changes_nothing(firestop_home):
     before = tenant(firestop_home).resource(ACCOUNT)
     for answer in ("n\n", ""):  # "no", and no answer at all (end of input)
         result = cli("runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, input=answer)
-        assert result.exit_code == 2 and "not confirmed; nothing was changed" in result.output
+        assert result.exit_code == 2 and "not confirmed; nothing was changed (use --yes in scripts)" in result.output
         assert "properties.disableLocalAuth: false → true" in result.output  # the exact change was shown
     assert tenant(firestop_home).resource(ACCOUNT) == before
     assert not [r for r in tenant(firestop_home).requests if r.method in WRITES]

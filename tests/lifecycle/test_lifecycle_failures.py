@@ -187,3 +187,22 @@ def test_alerts_signalled_to_the_tally_are_counted_once_into_the_record_and_not_
     lab.run(iid)
     exists, state = lab.host.read_entity_state((TALLY_ENTITY, iid))
     assert exists and state["closed"] and state["late"] == 1 and state["count"] == 302  # 300 + own alert + late
+
+
+def details(status, step: str) -> list[str]:
+    return [e["detail"] for e in status.output["timeline"] if e["step"] == step and e["outcome"] in ("failed", "retrying")]
+
+
+def test_a_failure_that_is_not_retried_does_not_read_as_attempt_one_of_three(lab):
+    """A non-transient error ends the step at once: its detail says so, not "(attempt 1/3)" as if more were coming."""
+    lab.tenant.inject_fault("accounts.regenerateKey", status=403, times=50)
+    done = lab.run(lab.start(playbook(ROTATE)), advance_timers=True)
+    [failed] = details(done, "rotate-keys")
+    assert failed.startswith("forbidden: ") and failed.endswith("(not retried: forbidden is not transient)"), failed
+
+
+def test_a_transient_failure_counts_its_attempts(lab):
+    lab.tenant.inject_fault("accounts.regenerateKey", status=503, times=50)
+    done = lab.run(lab.start(playbook(ROTATE)), advance_timers=True)
+    seen = details(done, "rotate-keys")
+    assert seen and seen[-1].endswith(f"(attempt {len(seen)}/{len(seen)})") and "not retried" not in " ".join(seen), seen

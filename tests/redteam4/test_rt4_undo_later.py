@@ -64,3 +64,28 @@ def test_a_reliance_refusal_names_the_resource_as_this_incident_recorded_it(tmp_
     with pytest.raises(UndoReliedOn) as refused:
         later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", {"received_at": "2026-11-29T03:00:00Z"}, mine)
     assert f"on {ACCOUNT} is relied on" in str(refused.value) and "inc-bbbbbbbbbbbbbbbb" in str(refused.value)
+
+
+@pytest.mark.parametrize("changed", [True, False])
+def test_a_reliance_refusal_never_sends_the_responder_to_an_undo_that_cannot_happen(tmp_path, changed):
+    """When the later incident's step found the state in place (changed nothing), it has nothing to undo — incident
+    undo refuses it — so "undo <later> first" was a dead end (seen: leaked-api-key's lock-network relied on by
+    anomalous-usage's "account already locked; nothing changed"). The refusal then says so and what is left to do."""
+    from firestop.lifecycle.undo import UndoReliedOn, later_reliance
+    from firestop.settings import Settings
+
+    settings = Settings.from_env(home=tmp_path)
+    settings.records_dir.mkdir(parents=True)
+    later = {"incident_id": "inc-bbbbbbbbbbbbbbbb", "received_at": "2026-11-29T04:00:00Z",
+             "actions": [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT, "ok": True, "changed": changed}]}
+    (settings.records_dir / "inc-bbbbbbbbbbbbbbbb.json").write_text(json.dumps(later))
+    mine = [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}]
+    with pytest.raises(UndoReliedOn) as refused:
+        later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", {"received_at": "2026-11-29T03:00:00Z"}, mine)
+    text = str(refused.value)
+    assert "relied on by a later incident, inc-bbbbbbbbbbbbbbbb" in text
+    if changed:
+        assert "undo inc-bbbbbbbbbbbbbbbb first" in text and not hasattr(refused.value, "fix")
+    else:
+        assert "changed nothing" in text and "undo inc-bbbbbbbbbbbbbbbb first" not in text
+        assert "by hand" in refused.value.fix and refused.value.fix in text

@@ -158,3 +158,23 @@ def test_a_cli_decision_needs_the_approver_role_like_the_api(firestop_home, tmp_
     assert shown["status"] == "awaiting_approval" and (shown.get("pending_approval") or {}).get("step") == STEP
     done = cli("incident", "approve", INCIDENT, "--step", STEP, "--as", "oid-alice", "--json")  # responder + approver
     assert done.exit_code == 0, done.output
+
+
+def test_undo_without_an_identity_names_the_flags_undo_has(firestop_home, monkeypatch):
+    """``incident undo`` has no ``--azure``: its refusal names ``--as`` and ``--app``, and its label says undoing."""
+    monkeypatch.delenv("FIRESTOP_PRINCIPAL_ID", raising=False)
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
+    refused = cli("incident", "undo", INCIDENT, "--yes")
+    assert refused.exit_code == 2 and "who undoes?" in refused.output
+    assert "--app" in refused.output and "--azure" not in refused.output
+    assert "No such option" in cli("incident", "undo", INCIDENT, "--azure").output  # what the old message sent people to
+    done = cli("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    assert "SIMULATION: undoing as 'oid-bob'" in done.stderr
+
+
+def test_undo_on_azure_points_to_the_app_not_to_azure(firestop_home, monkeypatch):
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "fs-prod")
+    result = cli("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes")
+    assert result.exit_code == 2 and "running on Azure" in result.output
+    assert "/undo" in result.output and "--azure" not in result.output
