@@ -31,8 +31,10 @@ Operations (:func:`operate`), input/result JSON:
 
 State shape and cost: the entity's whole state is decoded and re-encoded on every batch (the Durable extension
 passes it as JSON text), so the remembered digests are one string, not a list: 1,000 of them decode and encode as
-one JSON string instead of 1,000 (measured 0.21 against 0.37 ms per batch round trip at 1,000 digests, test
-``tests/lifecycle/test_lifecycle_tally.py``). A state written before this shape (``"ids"``: a list) is read and
+one JSON string instead of 1,000. ``python bench/tally.py`` (CPU, the list state side by side): 1,000 alerts in
+batches of 2 cost 185 → 108 ms (1.7x), 10,000 in batches of 10 2.43 → 1.23 s (2.0x). Up to :data:`_SCAN_LIMIT`
+new alerts a batch are looked up by searching the string; a larger batch builds a set of it once.
+A state written before this shape (``"ids"``: a list) is read and
 rewritten in the new one.
 
 Deterministic: no clock, no I/O. Repeats delivered to several workers are
@@ -59,7 +61,7 @@ MAX_TRACKED = 10_000
 #: Characters of one digest (:func:`alert_digest`) in the state's ``digests`` string.
 DIGEST_WIDTH = 16
 #: Most new alerts in one ``add`` checked by string search; a larger batch builds a set of the remembered digests.
-_SCAN_LIMIT = 8
+_SCAN_LIMIT = 32
 
 
 def alert_digest(alert_id: str) -> str:

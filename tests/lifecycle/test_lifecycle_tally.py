@@ -72,7 +72,7 @@ class _Entity:
 
 
 def _random_batch(rng: random.Random, pool: list[str]) -> dict[str, Any]:
-    size = rng.choice([1, 1, 2, 3, 5, 9, 20])  # both sides of the string-search / set threshold
+    size = rng.choice([1, 1, 2, 3, 5, 9, 20, 40])  # both sides of the string-search / set threshold
     ids = [rng.choice(pool) for _ in range(size)]  # repeats across and within batches
     alerts = [{"alert_id": i, **({"part": f"inc-{i}"} if rng.random() < 0.05 else {})} for i in ids]
     batch: dict[str, Any] = {"alert_ids": ids, "alerts": alerts}
