@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from urllib.parse import quote, urlsplit
 
 import azure.durable_functions as df
@@ -112,11 +113,29 @@ def _content_type_problem(header: str | None) -> str | None:
 def status_link(req: func.HttpRequest, incident_id: str) -> str:
     """The status route of ``incident_id`` on the app's public origin (:func:`firestop.functions.links.public_origin`,
     never the client's Host header on Azure) and the route prefix ``req`` came in on (no query, no key)."""
-    from firestop.functions.links import public_origin
+    return f"{_status_base(req.url)}{quote(incident_id, safe='')}/status"
 
-    path = urlsplit(req.url).path.rstrip("/")
-    prefix = path[: -len("alerts")] if path.lower().endswith("/alerts") else "/api/"
-    return f"{public_origin(req.url)}{prefix}alerts/{quote(incident_id, safe='')}/status"
+
+#: (request URL, FIRESTOP_PUBLIC_URL, WEBSITE_HOSTNAME) -> the status links' base: every webhook of a storm comes in
+#: on the same URL, and origin + prefix were a third of building the 202 (bench/intake.py hot profile).
+_bases: dict[tuple[str, str | None, str | None], str] = {}
+
+
+def _status_base(url: str) -> str:
+    """``{public origin}{route prefix}alerts/`` for a request that came in on ``url`` (the environment is part of
+    the cache key, so a changed FIRESTOP_PUBLIC_URL or WEBSITE_HOSTNAME takes effect at once)."""
+    from firestop.functions.links import HOSTNAME_ENV, PUBLIC_URL_ENV, public_origin
+
+    key = (url, os.environ.get(PUBLIC_URL_ENV), os.environ.get(HOSTNAME_ENV))
+    base = _bases.get(key)
+    if base is None:
+        path = urlsplit(url).path.rstrip("/")
+        prefix = path[: -len("alerts")] if path.lower().endswith("/alerts") else "/api/"
+        base = f"{public_origin(url)}{prefix}alerts/"
+        if len(_bases) >= 64:  # one entry per listening address in practice; bounded against varied URLs
+            _bases.clear()
+        _bases[key] = base
+    return base
 
 
 def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from firestop.intake.events import TALLY_ENTITY, alert_digest
+from firestop.lifecycle.tally import tracked
 from firestop.settings import REPO_ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
@@ -111,7 +112,7 @@ def test_three_serve_processes_on_one_store_open_one_incident_per_resource(tmp_p
             entity = f"@{TALLY_ENTITY}@{row.instance_id}"
             found = store.get_entity(entity)
             if found is not None and found[1]:
-                recorded.update(json.loads(found[1])["ids"])
+                recorded.update(tracked(json.loads(found[1])))
             for op in store.entity_ops(entity, 100_000):
                 data = json.loads(op.input)
                 while isinstance(data, str):

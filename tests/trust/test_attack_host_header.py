@@ -113,3 +113,27 @@ def test_a_public_url_or_host_name_with_a_port_out_of_range_is_refused(port):
     from runbooks.notify import console_url  # the links a page carries
 
     assert console_url("/api/console", {"FIRESTOP_PUBLIC_URL": f"https://a.example:{port}"}) == "/api/console"
+
+
+def test_status_links_follow_a_changed_setting_though_the_base_is_cached(monkeypatch):
+    """status_link reuses the origin + prefix it built for a request URL; a changed WEBSITE_HOSTNAME or
+    FIRESTOP_PUBLIC_URL is part of that cache's key, so the next link already uses it."""
+    import azure.functions as func
+
+    from firestop.functions.http_alerts import status_link
+
+    def link(url: str, incident_id: str = "inc/1") -> str:
+        return status_link(func.HttpRequest(method="POST", url=url, headers={}, body=b""), incident_id)
+
+    monkeypatch.delenv("WEBSITE_HOSTNAME", raising=False)
+    monkeypatch.delenv("FIRESTOP_PUBLIC_URL", raising=False)
+    url = "http://127.0.0.1:7071/firestop/alerts"
+    assert link(url) == link(url) == "http://127.0.0.1:7071/firestop/alerts/inc%2F1/status"
+    monkeypatch.setenv("WEBSITE_HOSTNAME", "fs-prod.azurewebsites.net")
+    assert link(url, "inc-2") == "https://fs-prod.azurewebsites.net/firestop/alerts/inc-2/status"
+    monkeypatch.setenv("FIRESTOP_PUBLIC_URL", "https://firestop.contoso.com/")
+    assert link(url, "inc-2") == "https://firestop.contoso.com/firestop/alerts/inc-2/status"
+    monkeypatch.delenv("FIRESTOP_PUBLIC_URL")
+    monkeypatch.delenv("WEBSITE_HOSTNAME")
+    assert link("http://evil.example/api/alerts", "x") == "http://evil.example/api/alerts/x/status"  # serve: its own URL
+    assert link(url, "x") == "http://127.0.0.1:7071/firestop/alerts/x/status"
