@@ -85,15 +85,24 @@ def resource_type_of(target_ids: tuple[str, ...], target_resource_type: str | No
     return None
 
 
-@lru_cache(maxsize=4096)
 def _type_key(target_id: str) -> str | None:
-    """``parse(target_id).type_key``, None when it does not parse. Pure, so kept: a storm names a few
-    resources thousands of times, and the parse (with azure-mgmt-core's regular expressions) is most of
-    a small alert's normalisation."""
+    """``parse(target_id).type_key``, None when it does not parse. Pure, so kept for ids of at most
+    :data:`_CACHED_CHARS` characters (a storm names a few resources thousands of times, and the parse, with
+    azure-mgmt-core's regular expressions, is most of a small alert's normalisation); a longer id is parsed each
+    time, so 4,096 kept answers hold at most ~8 MB of ids (a 256 KiB id per entry pinned ~1 GB)."""
+    if len(target_id) <= _CACHED_CHARS:
+        return _cached_type_key(target_id)
+    return _parse_type_key(target_id)
+
+
+def _parse_type_key(target_id: str) -> str | None:
     try:
         return parse(target_id).type_key
     except ValueError:
         return None
+
+
+_cached_type_key = lru_cache(maxsize=4096)(_parse_type_key)
 
 
 def custom_property_text(value: Any) -> str:

@@ -73,6 +73,15 @@ def _error(status: int, field: str, reason: str, fix: str, code: str | None = No
     return _json(status, {"error": field, "reason": reason, "fix": fix, **({"code": code} if code else {})})
 
 
+def records_unreadable(exc: Exception) -> func.HttpResponse:
+    """503 for a records store that cannot be listed or a filed record that cannot be read (``StoreError`` of
+    :func:`firestop.records.store.filed_record`): never the orchestration's older word shown as the incident's
+    current one. The store's message (container, error code; no secret) is logged, not answered."""
+    log.error("records store cannot be read: %r", str(exc))
+    return _error(503, "records", "the app's records store cannot be read",
+                  "retry; check the app's storage settings (python -m firestop doctor)")
+
+
 def _body(req: func.HttpRequest) -> dict[str, Any] | func.HttpResponse:
     from firestop.boundary import BoundaryError, loads_bounded
 
@@ -145,6 +154,8 @@ def _sealed(seal: Any, event: dict[str, Any], what: str):
 
 
 def _status_view(status) -> dict[str, Any]:
+    """The incident view of a Durable status (the filed record of a finished one). Raises StoreError when the
+    records store cannot be read (:func:`records_unreadable` answers it)."""
     from firestop.lifecycle.view import incident_view, with_containment
 
     from firestop.records.store import filed_record, newest_record_files
@@ -230,8 +241,13 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
         if wanted not in VIEW_EXIT_CODES:  # as incident list --status: a typo is 400, never an empty list
             return _error(400, "status", f"{wanted[:80]!r} is not an incident status",
                           f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
+    from firestop.storage import StoreError
+
     statuses = await client.get_status_all()
-    views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    try:
+        views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    except StoreError as exc:
+        return records_unreadable(exc)
     if wanted:
         views = [v for v in views if v.get("status") == wanted]
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
@@ -246,10 +262,15 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     caller, incident_id, denied = _incident_caller(req, "show incident")
     if denied:
         return denied
+    from firestop.storage import StoreError
+
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
         return status
-    return _json(200, _status_view(status))
+    try:
+        return _json(200, _status_view(status))
+    except StoreError as exc:
+        return records_unreadable(exc)
 
 
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

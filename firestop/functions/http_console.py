@@ -34,6 +34,7 @@ from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
 from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
 from firestop.lifecycle.cli_hints import decide_command, undo_command
+from firestop.storage.base import StoreError
 from firestop.trust import Role, TrustError, authorize, peer_address
 from firestop.trust.route_roles import declared_role, requires
 
@@ -55,6 +56,13 @@ def _html(status: int, text: str, headers: dict[str, str] | None = None) -> func
 def _wants_json(req: func.HttpRequest) -> bool:
     accept = (req.headers.get("Accept") or "").lower()
     return "application/json" in accept and "text/html" not in accept
+
+
+def _records_unreadable(req: func.HttpRequest, exc: Exception, caller: Any) -> func.HttpResponse:
+    """503 page for a records store that cannot be read (:func:`firestop.functions.http_api.records_unreadable`)."""
+    log.error("records store cannot be read: %r", str(exc))
+    return _refusal(req, 503, "Records unreadable", "the app's records store cannot be read",
+                    "retry; check the app's storage settings (python -m firestop doctor)", caller, field="records")
 
 
 def _refusal(req: func.HttpRequest, status: int, title: str, reason: str, fix: str = "", caller: Any = None,
@@ -189,7 +197,10 @@ async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
     if denied:
         return denied
     statuses = await client.get_status_all()
-    views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    try:
+        views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    except StoreError as exc:
+        return _records_unreadable(req, exc, caller)
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
     return _html(200, pages.incidents_page(views[:MAX_LISTED], caller=caller, audit=_latest_audit()))
 
@@ -208,7 +219,10 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
         return _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)
-    view = _status_view(status)
+    try:
+        view = _status_view(status)
+    except StoreError as exc:
+        return _records_unreadable(req, exc, caller)
     key = _seal_key()
     token = issue(key, caller.object_id) if key is not None else None
     where = _cli_place(req, status)
@@ -262,7 +276,10 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
         return _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)
-    view = _status_view(status)
+    try:
+        view = _status_view(status)
+    except StoreError as exc:
+        return _records_unreadable(req, exc, caller)
     actions = [a for a in _undo_preview(view) if a["reversible"]]
     if not actions:
         return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)

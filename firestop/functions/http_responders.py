@@ -60,14 +60,19 @@ def _step(value: Any) -> str | None | func.HttpResponse:
 async def _selection(client, incident_id: str, step: str | None):
     """(record, actions newest first) to undo, or the 404/409 answer (:func:`firestop.lifecycle.undo.undo_selection`)."""
     from firestop.lifecycle.undo import UndoRefused, undo_selection
+    from firestop.functions.http_api import records_unreadable
     from firestop.records.store import filed_record
     from firestop.settings import get_settings
+    from firestop.storage import StoreError
 
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
         return status
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
-    filed = filed_record(get_settings(), incident_id) if runtime == "Completed" else None
+    try:
+        filed = filed_record(get_settings(), incident_id) if runtime == "Completed" else None
+    except StoreError as exc:  # never the orchestration's older word: an undo done since would be undone again
+        return records_unreadable(exc)
     try:
         return undo_selection(incident_id, runtime, status.output, filed, step=step)
     except UndoRefused as exc:

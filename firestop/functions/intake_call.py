@@ -108,7 +108,8 @@ def _revised(record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
 
 def record_after_close_sync(incident_id: str, entry: dict[str, Any]) -> str | None:
     """File a revision of ``incident_id``'s record with ``entry`` added: ``"recorded"``, ``"duplicate"``
-    (already listed), or None (no record filed). Raises RuntimeError when the store keeps failing."""
+    (already listed), or None (no record filed). Raises RuntimeError when the store keeps failing, StoreError when
+    the filed record cannot be read (never "no record filed" unread; the intake answers 503 and the sender retries)."""
     from firestop.records.store import filed_record, record_json
     from firestop.settings import get_settings
     from runbooks.dispatch import execute

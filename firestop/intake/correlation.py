@@ -198,12 +198,40 @@ def route_of(alert) -> str:
     return _rule_route(alert.rule_id, alert.rule_name)
 
 
-@lru_cache(maxsize=4096)
+#: Characters of a cached computation's arguments (and of what it keeps): longer ones are computed each time, so
+#: a cache of 4,096 entries holds at most a few MB whatever a sender puts in target ids or rule names (a payload
+#: may be 256 KiB: 4,096 entries of one pinned ~1 GB).
+_CACHED_CHARS = 2048
+#: :func:`slot_id` keeps 65,536 answers: keys of at most this many characters (64 MB at worst; a key is ~300).
+_SLOT_CACHED_CHARS = 1024
+
+
 def _rule_route(rule_id: str | None, rule_name: str | None) -> str:
-    """``rule:`` + the JSON of ``[rule id, rule name]`` (lower-case, stripped). Pure, so kept: a storm repeats
-    a few rules thousands of times."""
+    """``rule:`` + the JSON of ``[rule id, rule name]`` (lower-case, stripped). Pure, so kept when both together
+    are at most :data:`_CACHED_CHARS` characters: a storm repeats a few rules thousands of times."""
+    if len(rule_id or "") + len(rule_name or "") <= _CACHED_CHARS:
+        return _cached_rule_route(rule_id, rule_name)
+    return _compute_rule_route(rule_id, rule_name)
+
+
+def _compute_rule_route(rule_id: str | None, rule_name: str | None) -> str:
     # JSON, not a joined string: rule id "a|b" + name "c" must not meet id "a" + name "b|c"
     return "rule:" + _ROUTE_JSON([(r or "").strip().lower() for r in (rule_id, rule_name)])
+
+
+_cached_rule_route = lru_cache(maxsize=4096)(_compute_rule_route)
+
+
+def _cacheable_targets(target_ids: tuple[str, ...], extra: int = 0) -> bool:
+    """True when ``target_ids`` (strings or not) plus ``extra`` characters per id are at most :data:`_CACHED_CHARS`."""
+    total = 0
+    for target in target_ids:
+        if not isinstance(target, str):
+            return False
+        total += len(target) + extra
+        if total > _CACHED_CHARS:
+            return False
+    return True
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
@@ -217,33 +245,57 @@ def alert_keys(alert, key: "CorrelationKey") -> list[str]:
     return list(_sorted_routed_keys(tuple(alert.target_ids), key, route_of(alert)))
 
 
-@lru_cache(maxsize=4096)
 def _sorted_routed_keys(target_ids: tuple[str, ...], key: CorrelationKey, route: str) -> tuple[str, ...]:
-    # pure in its arguments (strings, an enum), so kept: a storm names a few resources and routes thousands of times
+    """Pure in its arguments (strings, an enum), so kept when the keys it gives (at most one per target: the
+    target's scope + ``#`` + ``route``) are at most :data:`_CACHED_CHARS` characters in all: a storm names a few
+    resources and routes thousands of times."""
+    if _cacheable_targets(target_ids, len(route) + 1):
+        return _cached_sorted_routed_keys(target_ids, key, route)
+    return _compute_sorted_routed_keys(target_ids, key, route)
+
+
+def _compute_sorted_routed_keys(target_ids: tuple[str, ...], key: CorrelationKey, route: str) -> tuple[str, ...]:
     return tuple(sorted(routed_keys(correlation_keys(target_ids, key), route)))
 
 
-@lru_cache(maxsize=65536)
+_cached_sorted_routed_keys = lru_cache(maxsize=4096)(_compute_sorted_routed_keys)
+
+
 def slot_id(key: str, generation: int = 1) -> str:
     """The incident id of ``key``'s ``generation``-th incident (generation >= 1).
 
     ``inc-`` + the first 16 hex digits of SHA-256 of ``SLOT\\n`` + the key (lower-case,
     as :func:`correlation_keys` gives it; the prefix keeps it apart from
     :func:`firestop.alerts.incident_key_for` of any alert id), then ``-g<generation>`` from the
-    second on. Same on every worker; ValueError for a generation < 1.
+    second on. Same on every worker; ValueError for a generation < 1. Kept (65,536 answers) for keys of at
+    most :data:`_SLOT_CACHED_CHARS` characters; a longer key is hashed each time.
     """
     if generation < 1:
         raise ValueError("generation must be >= 1")
+    if len(key) <= _SLOT_CACHED_CHARS:
+        return _cached_slot_id(key, generation)
+    return _compute_slot_id(key, generation)
+
+
+def _compute_slot_id(key: str, generation: int) -> str:
     # "SLOT\n" separates slot ids from alert ids (incident_key_for hashes a lower-cased alert id, never upper-case
     # "SLOT"): else an alert whose alertId is another route's key took that key's first slot (red team 2)
     head = "inc-" + hashlib.sha256(b"SLOT\n" + key.encode("utf-8")).hexdigest()[:16]
     return head if generation == 1 else f"{head}-g{generation}"
 
 
-@lru_cache(maxsize=4096)
+_cached_slot_id = lru_cache(maxsize=65536)(_compute_slot_id)
+
+
 def _candidate_keys(target_ids: tuple[str, ...], key: CorrelationKey) -> frozenset[str]:
-    # open incidents are compared with every alert of a storm: their keys are worth keeping
+    """``correlation_keys(target_ids, key)``; open incidents are compared with every alert of a storm, so their
+    keys are kept when their target ids are at most :data:`_CACHED_CHARS` characters in all."""
+    if _cacheable_targets(target_ids):
+        return _cached_candidate_keys(target_ids, key)
     return correlation_keys(target_ids, key)
+
+
+_cached_candidate_keys = lru_cache(maxsize=4096)(correlation_keys)
 
 
 def _utc(when: datetime) -> datetime:

@@ -287,7 +287,7 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
 
 
 class UndoUnchecked(UndoReliedOn):
-    """The filed records could not be listed, so whether a later incident relies on the state this undo restores is
+    """The filed records could not be listed (or one of them read), so whether a later incident relies on the state this undo restores is
     unknown: nothing is undone (RT7-02: the check returned as if none did, and the undo went ahead)."""
 
     def __init__(self, step_id: str, target: str, error: str):
@@ -350,7 +350,7 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     is missed at random (RT7-03): only the check inside the lease decides.
 
     Raises :class:`UndoReliedOn` naming the later incident and its step; :class:`UndoUnchecked` when the records
-    store cannot be listed (never "nobody relies on it" unread).
+    store cannot be listed, or a record to read cannot be read (never "nobody relies on it" unread).
     """
     from firestop.lifecycle.timeline import parse_time
     from firestop.records.store import newest_filed, read_filed, records_store
@@ -376,7 +376,11 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
             step_id, target = next(iter(mine.values()))
             raise UndoTooManyLater(step_id, target, len(others), MAX_RELIANCE_RECORDS)
     for other in others:
-        later = read_filed(where, other, newest[other])
+        try:
+            later = read_filed(where, other, newest[other])
+        except (StoreError, OSError) as exc:  # a record left unread may be the one relying on it
+            step_id, target = next(iter(mine.values()))
+            raise UndoUnchecked(step_id, target, str(exc)) from None
         if not later:
             continue
         at = parse_time(later.get("received_at"))

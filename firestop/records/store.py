@@ -61,14 +61,17 @@ def records_store(where: Any) -> Any:
 
 def filed_revisions(where: Any, incident_id: str) -> list[tuple[int, str]]:
     """``[(revision, JSON object name)]`` filed for ``incident_id`` in the records store ``where``
-    (:func:`records_store`), oldest first."""
+    (:func:`records_store`), oldest first.
+
+    Raises:
+        StoreError: the store cannot be listed (never "nothing filed" unread: the undo of a finished incident
+            starts from its newest filed record).
+    """
     if not plain_incident_id(incident_id):
         return []
-    from firestop.storage import StoreError
-
     try:
         names = records_store(where).names(f"{incident_id}.")
-    except (StoreError, ValueError):
+    except ValueError:  # not a store name
         return []
     found = [(revision_of_name(incident_id, n), n) for n in names]
     return sorted((n, name) for n, name in found if n is not None)
@@ -87,21 +90,32 @@ def newest_filed(names: list[str]) -> dict[str, str]:
 
 
 def read_filed(where: Any, incident_id: str, name: str) -> dict[str, Any] | None:
-    """The record stored as ``name`` when it is ``incident_id``'s (else None, also when unreadable)."""
+    """The record stored as ``name`` when it is ``incident_id``'s; None when there is none by that name, or it is
+    not a JSON object of ``incident_id``.
+
+    Raises:
+        StoreError: the object exists but cannot be read, or is not JSON (never None for a record left unread: the
+            undo's later-incident check would read it as "nobody relies on it", :func:`firestop.lifecycle.undo.later_reliance`).
+    """
     from firestop.storage import StoreError
 
     try:
         data = records_store(where).read(name)
-        record = json.loads(data) if data is not None else None
-    except (StoreError, ValueError):
+    except ValueError:  # not a store name
         return None
+    if data is None:
+        return None
+    try:
+        record = json.loads(data)
+    except ValueError:  # UnicodeDecodeError, JSONDecodeError
+        raise StoreError("failed", f"records: {name} is not JSON; it cannot be read") from None
     return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None
 
 
 def newest_record_files(where: Any, incident_id: str, files: dict[str, Any]) -> dict[str, Any]:
     """``files`` (a record's ``record_files``: ``{"json_path", "markdown_path", ...}`` of its first filing) pointing
     at the newest revision filed for ``incident_id`` — ``<id>.rev<n>.json`` / ``.md`` after an undo — with its
-    ``revision``; ``files`` unchanged when only the first is filed (or the store cannot be listed)."""
+    ``revision``; ``files`` unchanged when only the first is filed. Raises StoreError when the store cannot be listed."""
     revisions = filed_revisions(where, incident_id)
     if len(revisions) < 2 or not files:
         return files
@@ -113,7 +127,7 @@ def newest_record_files(where: Any, incident_id: str, files: dict[str, Any]) -> 
 
 def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
     """The newest record filed for ``incident_id`` in ``where`` (:func:`records_store`), or None when there is
-    none (or it cannot be read).
+    none. Raises StoreError when the store cannot be listed or the record cannot be read (:func:`read_filed`).
 
     The filed record is the newest word on a finished incident: ``incident undo`` files a
     revision after the orchestration has ended, so views prefer it to the orchestration output.

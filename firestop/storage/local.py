@@ -46,7 +46,7 @@ class LocalStore:
         folder = prefix.rpartition("/")[0]
         base = self.root / folder if folder else self.root
         found: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(base):
+        for dirpath, dirnames, filenames in os.walk(base, onerror=self._unlisted):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             rel = os.path.relpath(dirpath, self.root)
             for filename in filenames:
@@ -56,6 +56,15 @@ class LocalStore:
                 if name.startswith(prefix):
                     found.append(name)
         return sorted(found)
+
+    def _unlisted(self, exc: OSError) -> None:
+        """``os.walk``'s ``onerror``: a folder that is absent (no object under it yet, or removed while listed) lists
+        nothing; any other error (a folder that cannot be read) raises StoreError — ``names`` never answers a
+        listing with the folders it could not read left out silently (os.walk's default)."""
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+            return
+        where = os.path.relpath(exc.filename, self.root) if isinstance(exc.filename, str) else "."
+        raise StoreError("failed", f"{self.where}: cannot list {where} ({exc.strerror})") from None
 
     def create(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
         path = self.path(name)
