@@ -63,6 +63,11 @@ bp = df.Blueprint()
 log = logging.getLogger("firestop.api")
 
 
+#: Response header of ``GET /api/incidents`` when the backend held more instances than it lists
+#: (:data:`firestop.instance_listing.MAX_PAGES` pages): "more not shown".
+MORE_HEADER = "X-Firestop-More-Not-Shown"
+
+
 def _json(status: int, body: Any) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(body, default=str), status_code=status, mimetype="application/json")
 
@@ -218,18 +223,26 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
 @observed
 @requires(Role.reader)
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.instance_listing import InstanceListingError, list_instances
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
     caller, denied = _caller(req, "list incidents")
     if denied:
         return denied
-    statuses = await client.get_status_all()
-    views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+    try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
+        listing = await list_instances(client)
+    except InstanceListingError as exc:
+        return _error(503, "backend", f"the Durable backend did not list instances ({exc.status})",
+                      "retry in a few seconds")
+    views = [_status_view(s) for s in listing.statuses if s.name == ORCHESTRATOR_NAME]
     wanted = req.params.get("status")
     if wanted:
         views = [v for v in views if v.get("status") == wanted]
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
-    return _json(200, views)
+    response = _json(200, views)
+    if not listing.complete:  # the body stays a list; the header says more were not shown
+        response.headers[MORE_HEADER] = "true"
+    return response
 
 
 @bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
