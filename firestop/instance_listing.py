@@ -120,7 +120,10 @@ async def list_instances(client: Any, *, created_time_from: datetime | None = No
                          max_pages: int | None = None) -> Listing:
     """Every instance matching the filters (the SDK's ``get_status_by`` arguments; ``runtime_status``: runtime
     status names such as ``"Running"``), paging with ``top=page_size`` and the continuation header, at most
-    ``max_pages`` GETs (defaults: :data:`PAGE_SIZE`, :data:`MAX_PAGES`, read at call time). ``client``: the SDK's ``DurableOrchestrationClient`` (its binding's ``rpcBaseUrl``).
+    ``max_pages`` GETs (defaults: :data:`PAGE_SIZE`, :data:`MAX_PAGES`, read at call time). ``client``: the SDK's
+    ``DurableOrchestrationClient`` (its binding's ``rpcBaseUrl``); a client with no such binding (an in-memory
+    double with the SDK's method names, as intake's tests use) is asked once through its ``get_status_by``, whose
+    answer is taken as the whole listing.
 
     Returns a :class:`Listing` (``complete`` False when a token was left after ``max_pages`` pages, or the backend
     sent a token longer than :data:`MAX_TOKEN_CHARS`). Raises :class:`InstanceListingError` on a status other than
@@ -136,9 +139,14 @@ async def list_instances(client: Any, *, created_time_from: datetime | None = No
     if page_size < 1 or max_pages < 1:
         raise ValueError("page_size, max_pages: at least 1")
     statuses = [OrchestrationRuntimeStatus(s) for s in runtime_status] if runtime_status else None
+    base_url = getattr(getattr(client, "_orchestration_bindings", None), "rpc_base_url", None)
+    if base_url is None:  # not the SDK's client (an in-memory double of it): its get_status_by is one whole page
+        listed = await client.get_status_by(created_time_from=created_time_from, created_time_to=created_time_to,
+                                            runtime_status=statuses, instance_id_prefix=instance_id_prefix)
+        return Listing(tuple(listed or ()), True, 1)
     options = RpcManagementOptions(created_time_from=created_time_from, created_time_to=created_time_to,
                                    runtime_status=statuses, instance_id_prefix=instance_id_prefix)
-    url = options.to_url(client._orchestration_bindings.rpc_base_url)
+    url = options.to_url(base_url)
     url += ("&" if "?" in url else "?") + f"top={int(page_size)}"
     found: list[Any] = []
     token: str | None = None
