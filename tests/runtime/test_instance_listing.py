@@ -128,3 +128,33 @@ def test_undo_refuses_when_the_later_listing_is_cut(started, clock, monkeypatch)
     monkeypatch.setattr(instance_listing, "MAX_PAGES", 2)
     with pytest.raises(UndoListingCut):
         _run(later_incidents(port, record))
+
+
+@app.orchestration_trigger(context_name="context")
+def quick(context: df.DurableOrchestrationContext):
+    return {"status": "contained"}
+    yield  # an orchestrator is a generator
+
+
+def test_intake_answers_503_when_the_finished_listing_is_cut(db_path, clock, monkeypatch):
+    """The aftermath read (finished incidents in the window) through the real HTTP path: every page read, and a
+    listing cut at its bound is IntakeUnavailable (503, the sender retries), not 'no aftermath' from a part."""
+    from firestop.intake.accept import IntakeUnavailable, _aftermath, _Call
+    from firestop.intake.correlation import CorrelationSettings
+    from tests.intake.conftest import make_alert
+
+    host = LocalDurableHost(app, db_path, clock=clock)
+    for n in range(7):
+        host.start_new("quick", f"q-{n}", {})
+        clock.advance(1)
+    host.run_until_idle()
+    assert all(s.runtime_status == "Completed" for s in host.list_instances())
+    with ManagementServer(host) as server:
+        call = _Call(client=_client(server), now=clock.now(), settings=CorrelationSettings(window_seconds=3600),
+                     orchestrator_name="quick", start_input=lambda *a, **k: None, scope="")
+        monkeypatch.setattr(instance_listing, "PAGE_SIZE", 2)
+        monkeypatch.setattr(instance_listing, "MAX_PAGES", 4)
+        assert _run(_aftermath(call, make_alert("late"))) is None  # all 7 read, none is its containment
+        monkeypatch.setattr(instance_listing, "MAX_PAGES", 3)
+        with pytest.raises(IntakeUnavailable, match="cut at 6"):
+            _run(_aftermath(call, make_alert("late")))
