@@ -8,7 +8,7 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 | route | role | does |
 |---|---|---|
 | ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed |
-| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first |
+| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first, from every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; 503 when the backend does not list |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
 | ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
