@@ -334,7 +334,8 @@ async def later_incidents(port, record: dict[str, Any]) -> list[str] | None:
     try:
         return await port.instances_since(ORCHESTRATOR_NAME, received - timedelta(seconds=LATER_SLACK_SECONDS))
     except InstanceListingIncomplete as exc:  # a later incident not read may rely on it: refuse (fail closed)
-        raise UndoListingCut(str(record.get("incident_id") or "the incident's resources"), "later", exc.read) from None
+        raise UndoListingCut(f"what {str(record.get('incident_id') or 'this incident')[:80]} changed", "later",
+                             exc.read) from None
 
 
 class UndoTooManyLater(UndoReliedOn):
