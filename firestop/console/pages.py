@@ -164,8 +164,10 @@ def _alert_line(view: dict[str, Any]) -> str:
     return f"{alert.get('rule_name') or '(no rule name)'} on {_target_name(targets[0]) if targets else '(no target)'}"
 
 
-def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[str, Any] | None = None) -> str:
-    """The front page: pending approvals first, then every incident (newest first), then the latest audit."""
+def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[str, Any] | None = None,
+                   more: bool = False) -> str:
+    """The front page: pending approvals first, then every incident (newest first), then the latest audit.
+    ``more``: there were more incidents than listed (a line says so under the table)."""
     views = list(views)
     pending = [v for v in views if v.get("pending_approval")]
     parts = ["<h1>Incidents</h1>"]
@@ -188,6 +190,8 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
             for v in views)
         parts.append('<div class="box"><table class="stack"><thead><tr><th>incident</th><th>status</th><th>playbook</th><th>alert</th>'
                      f'<th>received</th><th>MTTC</th></tr></thead><tbody>{rows}</tbody></table></div>')
+        if more:
+            parts.append('<p class="mute">More incidents not shown: the backend holds more than are listed here.</p>')
     else:
         parts.append('<p class="mute">No incidents.</p>')
     parts.append(audit_section(audit))

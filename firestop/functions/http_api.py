@@ -8,7 +8,7 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 | route | role | does |
 |---|---|---|
 | ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed |
-| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first |
+| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first, from every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; 503 when the backend does not list |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
 | ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
@@ -61,6 +61,11 @@ from firestop.trust.route_roles import declared_role, requires
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.api")
+
+
+#: Response header of ``GET /api/incidents`` when the backend held more instances than it lists
+#: (:data:`firestop.instance_listing.MAX_PAGES` pages): "more not shown".
+MORE_HEADER = "X-Firestop-More-Not-Shown"
 
 
 def _json(status: int, body: Any) -> func.HttpResponse:
@@ -229,6 +234,7 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
 @observed
 @requires(Role.reader)
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.instance_listing import InstanceListingError, list_instances
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
     caller, denied = _caller(req, "list incidents")
@@ -243,15 +249,22 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
                           f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
     from firestop.storage import StoreError
 
-    statuses = await client.get_status_all()
+    try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
+        listing = await list_instances(client)
+    except InstanceListingError as exc:
+        return _error(503, "backend", f"the Durable backend did not list instances ({exc.status})",
+                      "retry in a few seconds")
     try:
-        views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+        views = [_status_view(s) for s in listing.statuses if s.name == ORCHESTRATOR_NAME]
     except StoreError as exc:
         return records_unreadable(exc)
     if wanted:
         views = [v for v in views if v.get("status") == wanted]
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
-    return _json(200, views)
+    response = _json(200, views)
+    if not listing.complete:  # the body stays a list; the header says more were not shown
+        response.headers[MORE_HEADER] = "true"
+    return response
 
 
 @bp.route(route="incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -191,18 +191,24 @@ def _latest_audit() -> dict[str, Any] | None:
 @observed
 @requires(Role.reader)
 async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.instance_listing import InstanceListingError, list_instances
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
     caller, denied = _caller(req, "list incidents")
     if denied:
         return denied
-    statuses = await client.get_status_all()
+    try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
+        listing = await list_instances(client)
+    except InstanceListingError:
+        return _refusal(req, 503, "Backend unavailable", "the Durable backend did not list incidents; retry shortly",
+                        caller=caller)
     try:
-        views = [_status_view(s) for s in statuses if s.name == ORCHESTRATOR_NAME]
+        views = [_status_view(s) for s in listing.statuses if s.name == ORCHESTRATOR_NAME]
     except StoreError as exc:
         return _records_unreadable(req, exc, caller)
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
-    return _html(200, pages.incidents_page(views[:MAX_LISTED], caller=caller, audit=_latest_audit()))
+    more = not listing.complete or len(views) > MAX_LISTED
+    return _html(200, pages.incidents_page(views[:MAX_LISTED], caller=caller, audit=_latest_audit(), more=more))
 
 
 @bp.route(route="console/incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

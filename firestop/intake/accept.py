@@ -659,18 +659,21 @@ async def _aftermath(call: _Call, alert: Any) -> Outcome | None:
     """The ``aftermath`` outcome when ``alert`` reports the attacker refused after a recent containment of
     its resource (:func:`firestop.intake.aftermath.aftermath_of`), else None. Reads the incidents completed
     and created within twice the correlation window (newest :data:`AFTERMATH_CANDIDATES`), whatever their route:
-    the containment that refuses the attacker is another playbook's incident."""
-    from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
-
+    the containment that refuses the attacker is another playbook's incident. Lists every page
+    (:func:`firestop.instance_listing.list_instances`); raises :class:`IntakeUnavailable` (503, the sender retries)
+    when the listing fails or stops at its page bound."""
+    from firestop.instance_listing import list_instances
     from firestop.intake.aftermath import aftermath_of
 
     window = call.settings.window_seconds
-    try:
-        finished = await call.client.get_status_by(created_time_from=call.now - timedelta(seconds=2 * window),
-                                                   runtime_status=[OrchestrationRuntimeStatus.Completed])
+    try:  # every page (the SDK's get_status_by reads one); a listing cut at its bound may hide the containment
+        listing = await list_instances(call.client, created_time_from=call.now - timedelta(seconds=2 * window),
+                                       runtime_status=["Completed"])
     except Exception as exc:  # noqa: BLE001 — transport, unexpected status code
-        raise IntakeUnavailable(f"get_status_by failed: {type(exc).__name__}") from exc
-    finished = sorted((s for s in finished or [] if getattr(s, "name", None) in (None, call.orchestrator_name)),
+        raise IntakeUnavailable(f"instance listing failed: {type(exc).__name__}") from exc
+    if not listing.complete:  # 503: the sender retries, rather than an aftermath filed as a new incident
+        raise IntakeUnavailable(f"instance listing cut at {len(listing.statuses)} completed incidents")
+    finished = sorted((s for s in listing.statuses if getattr(s, "name", None) in (None, call.orchestrator_name)),
                       key=lambda s: _created(s) or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
     for status in finished[:AFTERMATH_CANDIDATES]:
         instance_id = getattr(status, "instance_id", None)

@@ -277,12 +277,16 @@ class ClientLeasePort(LeasePort):
         await asyncio.sleep(self.poll_s)
 
     async def open_instances(self, name: str, limit: int) -> list[tuple[str, Any, Any]]:
-        """``get_status_by`` the open statuses, then ``get_status(show_input=True)`` of each of ``name`` (a list
-        does not carry inputs), at most ``limit``. Raises whatever the client raises (the caller refuses)."""
-        from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+        """Every open instance listed, every page (:func:`firestop.instance_listing.list_instances`: the SDK's
+        ``get_status_by`` reads one page only), then ``get_status(show_input=True)`` of each of ``name`` (a list
+        does not carry inputs), at most ``limit``. Raises
+        :class:`~firestop.instance_listing.InstanceListingIncomplete` when the listing stopped at its page bound
+        (an unread open incident may be the one relying on the state: the caller refuses), and whatever the
+        client raises (the caller refuses)."""
+        from firestop.instance_listing import list_instances
 
-        listed = await self.client.get_status_by(runtime_status=[OrchestrationRuntimeStatus(s) for s in OPEN_STATUSES])
-        mine = sorted((s for s in listed or [] if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)),
+        listing = (await list_instances(self.client, runtime_status=OPEN_STATUSES)).require_complete()
+        mine = sorted((s for s in listing.statuses if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)),
                       key=lambda s: str(getattr(s, "created_time", "") or ""))[:limit]
         out = []
         for status in mine:
@@ -293,10 +297,14 @@ class ClientLeasePort(LeasePort):
         return out
 
     async def instances_since(self, name: str, since: datetime) -> list[str] | None:
-        """``get_status_by(created_time_from=since)``, the ids of ``name``'s instances. Raises whatever the client
-        raises (the caller refuses)."""
-        listed = await self.client.get_status_by(created_time_from=since)
-        return [s.instance_id for s in listed or []
+        """The ids of ``name``'s instances created since ``since``, every page
+        (:func:`firestop.instance_listing.list_instances`). Raises
+        :class:`~firestop.instance_listing.InstanceListingIncomplete` when the listing stopped at its page bound
+        (an unread later incident may rely on the state: the caller refuses), and whatever the client raises."""
+        from firestop.instance_listing import list_instances
+
+        listing = (await list_instances(self.client, created_time_from=since)).require_complete()
+        return [s.instance_id for s in listing.statuses
                 if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)]
 
 

@@ -271,8 +271,13 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
     mine = {key(r): r for r in resources if isinstance(r, str) and r}
     if not mine:
         return
-    found = [entry for entry in await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS + 2)
-             if entry[0] != incident_id]  # (+2: the undone incident itself may be listed, and one past the bound)
+    from firestop.instance_listing import InstanceListingIncomplete
+
+    try:
+        listed = await port.open_instances(ORCHESTRATOR_NAME, MAX_OPEN_INCIDENTS + 2)
+    except InstanceListingIncomplete as exc:  # an unread open incident may rely on it: refuse (fail closed)
+        raise UndoListingCut(next(iter(mine.values())), "open", exc.read) from None
+    found = [entry for entry in listed if entry[0] != incident_id]  # (+2: the undone incident itself may be listed, and one past the bound)
     if len(found) > MAX_OPEN_INCIDENTS:
         raise UndoTooManyOpen(next(iter(mine.values())), MAX_OPEN_INCIDENTS)
     for other, data, custom in found:
@@ -284,6 +289,20 @@ async def open_reliance(port, incident_id: str, resources: list[str]) -> None:
         hit = next((mine[key(t)] for t in targets if isinstance(t, str) and key(t) in mine), None)
         if hit is not None:
             raise UndoOpenIncident(hit, other, _open_state(custom))
+
+
+class UndoListingCut(UndoReliedOn):
+    """The Durable backend's instance listing stopped at its page bound with more left
+    (:class:`firestop.instance_listing.InstanceListingIncomplete`): an incident not read may rely on the state this
+    undo restores, so nothing is undone. ``which``: ``"open"`` (incidents still open) or ``"later"`` (received
+    since)."""
+
+    def __init__(self, target: str, which: str, read: int):
+        what = "still open" if which == "open" else "received since"
+        UndoRefused.__init__(self, f"more incidents are {what} than the {read} an undo can list to check that none of "
+                             f"them relies on {target}; nothing was undone", "step")
+        self.later, self.state = "", f"too many {which}"
+        self.fix = "let open incidents finish, then undo; or restore the state by hand after checking the incident list"
 
 
 class UndoUnchecked(UndoReliedOn):
@@ -309,16 +328,22 @@ async def later_incidents(port, record: dict[str, Any]) -> list[str] | None:
     """Ids of the incidents created since ``record``'s ``received_at`` (less :data:`LATER_SLACK_SECONDS`), read through
     ``port`` (:meth:`firestop.lifecycle.locks.LeasePort.instances_since`): the only ones whose filed record can be
     a later incident's (an incident's orchestration is created when its alert is received). None when the port cannot
-    say or the record has no time."""
+    say or the record has no time. Raises :class:`UndoListingCut` when the backend's listing stopped at its page
+    bound (fail closed)."""
     from datetime import timedelta
 
+    from firestop.instance_listing import InstanceListingIncomplete
     from firestop.lifecycle.incident import ORCHESTRATOR_NAME
     from firestop.lifecycle.timeline import parse_time
 
     received = parse_time(record.get("received_at"))
     if received is None:
         return None
-    return await port.instances_since(ORCHESTRATOR_NAME, received - timedelta(seconds=LATER_SLACK_SECONDS))
+    try:
+        return await port.instances_since(ORCHESTRATOR_NAME, received - timedelta(seconds=LATER_SLACK_SECONDS))
+    except InstanceListingIncomplete as exc:  # a later incident not read may rely on it: refuse (fail closed)
+        raise UndoListingCut(f"what {str(record.get('incident_id') or 'this incident')[:80]} changed", "later",
+                             exc.read) from None
 
 
 class UndoTooManyLater(UndoReliedOn):

@@ -17,7 +17,12 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
   → 202 (Pending/Running, ``Location`` + ``Retry-After: 5``), 200 otherwise
   (500 for Failed with ``returnInternalServerErrorOnFailure``), 404 unknown.
 * ``GET instances/`` with ``runtimeStatus``, ``createdTimeFrom``,
-  ``createdTimeTo``, ``instanceIdPrefix`` → 200 list.
+  ``createdTimeTo``, ``instanceIdPrefix`` → 200 list; ``top=N`` pages it (oldest
+  first) and a page with more after it carries the ``x-ms-continuation-token``
+  response header, sent back as a request header for the next page (the
+  extension's paging, :mod:`firestop.instance_listing`); 400 for a ``top`` that is
+  not a positive integer or a token this server did not issue. Without ``top``
+  the whole list (the extension's default page size is not documented).
 * ``POST instances/{id}/raiseEvent/{eventName}`` (``application/json`` only,
   else 400) → 202; 404 unknown; 410 finished.
 * ``POST instances/{id}/terminate?reason=`` → 202; 404; 410 finished.
@@ -55,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import json
 import logging
 import socket
@@ -302,7 +308,7 @@ class ManagementServer:
                                base_url, extra_query)
         if segments[:1] == ["instances"]:
             if len(segments) == 1 and method == "GET":
-                return self._list(query)
+                return self._list(query, headers)
             if len(segments) == 2 and method == "GET":
                 return self._status(segments[1], query, request_url)
             if len(segments) == 2 and method == "DELETE":
@@ -358,16 +364,34 @@ class ManagementServer:
             return 500, {}, payload
         return 200, {}, payload
 
-    def _list(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _list(self, query: dict[str, str], headers: Any = None) -> tuple[int, dict[str, str], Any]:
         statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
         created_from = _query_time(query.get("createdTimeFrom"))
         created_to = _query_time(query.get("createdTimeTo"))
         prefix = query.get("instanceIdPrefix")
+        top, after = None, None
+        if query.get("top") is not None:
+            top = int(query["top"]) if query["top"].isdigit() and 0 < len(query["top"]) <= 6 else 0
+            if top < 1:
+                return 400, {}, {"Message": "top: a positive integer (instances per page)"}
+        token = (headers.get(CONTINUATION_HEADER) if headers is not None else None) or None
+        if token is not None:
+            after = _read_token(token)
+            if after is None:
+                return 400, {}, {"Message": f"{CONTINUATION_HEADER}: not a continuation token this server issued"}
         found = self.host.list_instances(runtime_status=statuses or None, created_from=created_from,
                                          created_to=created_to)
+        found = [s for s in found if prefix is None or s.instance_id.startswith(prefix)]
+        out_headers: dict[str, str] = {}
+        if top is not None or after is not None:
+            found.sort(key=_page_key)
+            if after is not None:
+                found = [s for s in found if _page_key(s) > after]
+            if top is not None and len(found) > top:
+                found = found[:top]
+                out_headers[CONTINUATION_HEADER] = _make_token(_page_key(found[-1]))
         show_input = query.get("showInput", "").lower() == "true"
-        return 200, {}, [status_payload(s, show_input=show_input) for s in found
-                         if prefix is None or s.instance_id.startswith(prefix)]
+        return 200, out_headers, [status_payload(s, show_input=show_input) for s in found]
 
     def _raise(self, instance_id: str, event_name: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], Any]:
         try:
@@ -447,6 +471,33 @@ def _unwrap_json_text(token: Any) -> str:
         except ValueError:
             pass
     return json.dumps(token)
+
+
+#: The Durable extension's paging header (request and response) on ``GET instances/``.
+CONTINUATION_HEADER = "x-ms-continuation-token"
+
+
+def _page_key(status: OrchestrationStatus) -> tuple[str, str]:
+    """Listing order of a page: creation time (ISO, UTC, microseconds), then instance id."""
+    return (status.created_time.astimezone(timezone.utc).isoformat(timespec="microseconds"), status.instance_id)
+
+
+def _make_token(key: tuple[str, str]) -> str:
+    """An opaque continuation token: base64url of ``[created, instance_id]`` of the last instance sent."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode("utf-8")).decode("ascii")
+
+
+def _read_token(token: str) -> tuple[str, str] | None:
+    """The key :func:`_make_token` encoded, or None for anything else (bounded: at most 4 KiB)."""
+    if len(token) > 4096:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return None
+    if isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key):
+        return key[0], key[1]
+    return None
 
 
 def _query_time(value: str | None) -> datetime | None:
