@@ -166,22 +166,34 @@ class Tenant:
         self._store.write_snapshot(self._state.doc)
 
     def _save_locked(self) -> None:
-        """Journal what changed (caller holds the file lock); nothing when nothing did."""
+        """Journal what changed (caller holds the file lock); nothing when nothing did.
+
+        The persisted clock is the later of the shared one (as last read) and ours: the shared
+        clock never moves backwards, even while the durable host sets this tenant's clock back to
+        give parallel activities a shared start (that set-back stays in this process).
+        """
         if self._store is not None:
-            self._state.doc["clock"] = format_utc(self.clock.now())
+            self._state.doc["clock"] = format_utc(max(self.clock.now(), parse_utc(self._state.doc["clock"])))
             self._store.commit(self._state.doc)
 
-    def _sync(self, adopt_clock: bool = True) -> None:
-        """Apply what other instances/processes committed since we last read or wrote."""
+    def _sync(self) -> None:
+        """Apply what other instances/processes committed since we last read or wrote.
+
+        The clock: when another writer moved the shared clock later than ours, ours jumps to it;
+        an earlier one is never adopted (another process's stale or slower clock — a CLI run next
+        to ``firestop serve``'s wall-paced one — made filed timelines run backwards).
+        """
         if self._store is None:
             return
+        before = self._state.doc["clock"]
         fresh = self._store.refresh(self._state.doc)
         if fresh is not None:
             self._state = TenantState(fresh)
-        if adopt_clock:
-            theirs = self._state.doc["clock"]
-            if theirs != format_utc(self.clock.now()):
-                self.clock.set(parse_utc(theirs))
+        theirs = self._state.doc["clock"]
+        if theirs != before:
+            shared = parse_utc(theirs)
+            if shared > self.clock.now():
+                self.clock.set(shared)
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[TenantState]:
@@ -205,7 +217,7 @@ class Tenant:
             self._inside.depth = getattr(self._inside, "depth", 0) + 1
             try:
                 with _file_lock(self.state_dir):
-                    self._sync(adopt_clock=False)  # keep their changes, our clock
+                    self._sync()  # their changes; their clock only if later than our move
                     self._save_locked()
             finally:
                 self._inside.depth -= 1

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
@@ -160,9 +161,36 @@ def test_clock_moves_between_requests_are_persisted(tmp_path):
     tenant = Tenant.open(tmp_path)
     tenant.clock.advance(3600)  # e.g. the durable host firing a timer
     assert Tenant.open(tmp_path).clock.now() == tenant.clock.now()
-    earlier = tenant.clock.now().replace(minute=0, second=0)
-    tenant.clock.set(earlier)  # the host rewinds for parallel activities
-    assert Tenant.open(tmp_path).clock.now() == earlier
+    later = tenant.clock.now()
+    earlier = later.replace(minute=0, second=0)
+    tenant.clock.set(earlier)  # the host rewinds for parallel activities: in this process only
+    assert Tenant.open(tmp_path).clock.now() == later  # the shared clock never moves backwards
+    _client(tenant).accounts.get(RG, ACCOUNT)  # and the rewound process keeps its own start
+    assert tenant.requests[-1].at == earlier
+
+
+def test_the_shared_clock_never_moves_backwards_between_handles(tmp_path):
+    """Two handles on one folder (two processes, e.g. `firestop serve` and a CLI run): each adopts the other's
+    clock only when it is later; whoever writes an earlier clock leaves the shared one where it was."""
+    a = Tenant.open(tmp_path)
+    b = Tenant.open(tmp_path)
+    start = a.clock.now()
+    a.clock.advance(600)  # a's wall-paced projection runs ahead (serve)
+    b.clock.advance(100)  # b's own simulated work, from its stale start (a CLI run)
+    assert Tenant.open(tmp_path).clock.now() == start + timedelta(seconds=600)
+    _client(b).accounts.get(RG, ACCOUNT)  # b's next request starts from the shared clock
+    assert b.requests[-1].at == start + timedelta(seconds=600)
+    answered = b.clock.now()
+    assert answered > start + timedelta(seconds=600)
+    _client(a).accounts.get(RG, ACCOUNT)  # a adopts b's later clock (a's own is behind it now)
+    assert a.requests[-1].at == answered
+    a_before = a.clock.now()
+    b.clock.set(start)  # a stale writer never drags the others back
+    _client(a).accounts.get(RG, ACCOUNT)
+    assert a.requests[-1].at == a_before
+    assert Tenant.open(tmp_path).clock.now() >= a_before
+    times = [e.at for e in Tenant.open(tmp_path).requests]
+    assert times == sorted(times)
 
 
 def test_clock_save_keeps_other_instances_writes(tmp_path):
