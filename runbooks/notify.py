@@ -82,6 +82,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+#: Why a ``notify.webhook`` step is skipped when no webhook is configured (README, "Settings": the setting is optional).
+NOT_CONFIGURED = "no webhook URL configured: set FIRESTOP_NOTIFY_WEBHOOK_URL (README, Settings)"
+
+
+def configured(ctx: RunContext) -> bool:
+    """True if ``FIRESTOP_NOTIFY_WEBHOOK_URL`` is set (non-empty)."""
+    secret = ctx.settings.notify_webhook_url
+    return bool(secret.get_secret_value() if secret is not None else "")
+
+
 def webhook_url(ctx: RunContext, params: WebhookParams) -> tuple[str, str]:
     """(url, host) after validation; the URL is registered as a secret. ``RunbookError('invalid')`` naming the fix."""
     secret = ctx.settings.notify_webhook_url
@@ -276,6 +286,9 @@ class NotifyWebhook(Runbook[WebhookParams]):
         return url, host, fmt, payload, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
     def plan(self, ctx: RunContext, target: str | None, params: WebhookParams) -> Plan:
+        if not configured(ctx):
+            return Plan(runbook=self.name, target=target or "", before={"skipped": NOT_CONFIGURED},
+                        notes=[f"would be skipped: {NOT_CONFIGURED}"])
         _, host, fmt, payload, data = self._message(ctx, target, params)
         already = bool(_sent(ctx, hashlib.sha256(data).hexdigest()))
         return Plan(
@@ -286,6 +299,12 @@ class NotifyWebhook(Runbook[WebhookParams]):
         )
 
     def apply(self, ctx: RunContext, target: str | None, params: WebhookParams) -> Applied:
+        """Post the message once (a marker per message digest). With no webhook configured nothing is sent and the
+        answer says so: ``changed=False``, ``artifacts={"skipped": NOT_CONFIGURED}`` (the step is *skipped*, not
+        failed: the setting is optional)."""
+        if not configured(ctx):
+            return Applied(runbook=self.name, target=target or "", changed=False, before={}, after={},
+                           summary=f"not sent: {NOT_CONFIGURED}", artifacts={"skipped": NOT_CONFIGURED})
         url, host, fmt, payload, data = self._message(ctx, target, params)
         from firestop.storage import AlreadyExists, StoreError, stores_for
 
@@ -316,6 +335,9 @@ class NotifyWebhook(Runbook[WebhookParams]):
         )
 
     def verify(self, ctx: RunContext, target: str | None, params: WebhookParams, applied: Applied) -> Verification:
+        if applied.artifacts.get("skipped"):
+            return Verification(runbook=self.name, target=target or "",
+                                 checks=[Check(name="nothing sent (skipped)", ok=True, detail=str(applied.artifacts["skipped"]))])
         sent = _sent(ctx, str(applied.artifacts.get("sha256") or ""))
         return Verification(
             runbook=self.name,

@@ -138,7 +138,7 @@ STYLES = {
     "awaiting approval": "yellow",
     "escalated": "yellow",
     "no playbook": "yellow",
-    "skipped": "yellow",
+    "skipped": "dim",  # neutral: nothing to do (a when: condition, an optional setting unset)
     "failed": "bold red",
     "timed out": "bold red",
     "approval timed out": "bold red",

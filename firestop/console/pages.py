@@ -46,7 +46,7 @@ th{color:var(--mute);font-weight:600}
 .contained,.met,.verified,.done,.ok,.approve{color:var(--ok)}
 .needs_responder,.failed,.missed,.reject,.refused,.stopped,.terminated{color:var(--bad)}
 .awaiting_approval,.running,.timeout,.no_playbook,.undone{color:var(--warn)}
-.mute{color:var(--mute)}
+.mute,.skipped{color:var(--mute)}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}
 dt{color:var(--mute)}dd{margin:0;overflow-wrap:anywhere}
 form{margin:.75rem 0 0}

@@ -19,7 +19,7 @@ another instance) runs nothing and returns ``{"refused": true, "reason",
 Output::
 
     {"runs": [{"answer": <runbooks.dispatch answer>, "attempts": int,
-      "events": [{"outcome": "done"|"retrying"|"failed"|"timed out", "detail": str,
+      "events": [{"outcome": "done"|"skipped"|"retrying"|"failed"|"timed out", "detail": str,
                   "started_at": ISO, "finished_at": ISO}]}]}
 
 Retryable failures (throttled, conflict, transient) wait on a durable timer:
@@ -47,6 +47,16 @@ from firestop.playbooks.models import Retry
 
 GROUP_ORCHESTRATOR = "incident_step_group"
 ACTIVITY_RUN_RUNBOOK = "run_runbook"
+
+
+def skip_reason(answer: dict[str, Any] | None) -> str | None:
+    """Why an ``ok`` apply answer did nothing by configuration (``result.artifacts.skipped``: e.g. notify.webhook
+    without ``FIRESTOP_NOTIFY_WEBHOOK_URL``), else ``None``. Such a step is *skipped*: not done, not failed."""
+    if not answer or not answer.get("ok") or not isinstance(answer.get("result"), dict):
+        return None
+    artifacts = answer["result"].get("artifacts")
+    reason = artifacts.get("skipped") if isinstance(artifacts, dict) else None
+    return str(reason)[:300] if reason else None
 
 
 def _retryable(run: dict[str, Any]) -> bool:
@@ -142,7 +152,10 @@ def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
                     timer.cancel()
                 run["answer"] = call.result
             answer = run["answer"]
-            if answer.get("ok"):
+            skipped = skip_reason(answer)
+            if skipped is not None:  # the runbook had nothing to do by configuration (notify.webhook without a URL)
+                outcome, detail = "skipped", skipped
+            elif answer.get("ok"):
                 outcome, detail = "done", (answer.get("result") or {}).get("summary", "")
             else:
                 err = answer.get("error") or {}

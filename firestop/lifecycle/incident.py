@@ -70,7 +70,7 @@ from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, 
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
-from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR
+from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR, skip_reason
 from firestop.lifecycle import tally
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
 from firestop.lifecycle.sealing import (
@@ -588,8 +588,9 @@ def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: st
         "link": f"/api/console/incidents/{iid}"}}), None, phase=phase)
     pager.params = dict(pager.step.with_)
     sent = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(pager, "apply"))
-    ok = bool(sent.get("ok"))
-    detail = "sent" if ok else f"not sent: {(sent.get('error') or {}).get('message')}"
+    skipped = skip_reason(sent)
+    ok = bool(sent.get("ok")) and skipped is None
+    detail = "sent" if ok else f"not sent: {skipped or (sent.get('error') or {}).get('message')}"
     doc.pages.append({"kind": kind, "step": step_id, "paged": list(paged), "at": inc.now.isoformat(), "sent": ok,
                       "channel": ((sent.get("result") or {}).get("artifacts") or {}).get("host") if ok else None, "detail": detail})
     doc.event(phase, step_id or "page", "paged", inc.now, target=target, runbook="notify.webhook",
@@ -777,6 +778,8 @@ def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any
         run.answer = outcome["answer"]
         observe.runbook_answer(inc.context, run.runbook, "apply", run.answer)
         inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
+        if skip_reason(run.answer) is not None:  # nothing to do by configuration: skipped (not applied, not failed)
+            run.answer = {**run.answer, "skipped": True}
         for event in outcome["events"]:
             inc.doc.event(phase, run.step.id, event["outcome"], parse_time(event["finished_at"]), target=run.target,
                           runbook=run.runbook, detail=event["detail"], started_at=parse_time(event["started_at"]))

@@ -110,7 +110,15 @@ def test_content_abuse_blocks_the_caller_and_tells_the_team(firestop_home, webho
     assert any("203.0.113.200" in json.dumps(r) and r["properties"]["access"] == "Deny" for r in rules)
 
 
-def test_content_abuse_without_a_webhook_still_contains_and_notes_it(firestop_home):
+def test_content_abuse_without_a_webhook_skips_notify_team(firestop_home, monkeypatch):
+    """README's settings table: FIRESTOP_NOTIFY_WEBHOOK_URL unset = notify.webhook is skipped — not a failed step."""
+    monkeypatch.delenv("FIRESTOP_NOTIFY_WEBHOOK_URL", raising=False)
     code, record = handle("content-abuse")
-    assert code == 0
-    assert any("notify-team" in note and "FIRESTOP_NOTIFY_WEBHOOK_URL" in note for note in record["notes"])
+    assert code == 0 and record["status"] == "contained"
+    notify = [e for e in record["timeline"] if e.get("step") == "notify-team"]
+    assert [e["outcome"] for e in notify] == ["skipped"]
+    assert "no webhook URL configured" in notify[0]["detail"] and "FIRESTOP_NOTIFY_WEBHOOK_URL" in notify[0]["detail"]
+    assert not [e for e in record["timeline"] if e.get("outcome") in ("failed", "timed out")]
+    assert not [n for n in record["notes"] if "notify-team" in n]  # not reported as a failure
+    result = CliRunner().invoke(app, ["incident", "show", record["incident_id"]], catch_exceptions=False)
+    assert result.exit_code == 0 and "skipped" in result.stdout and "notify-team" in result.stdout

@@ -266,9 +266,19 @@ def test_notify_webhook_takes_no_url_from_its_parameters(sandbox, hook):
     assert hook.requests == []
 
 
-def test_notify_webhook_needs_a_url(sandbox):
-    answer = sandbox.run("notify.webhook", "plan")
-    assert answer["error"]["kind"] == "invalid" and "FIRESTOP_NOTIFY_WEBHOOK_URL" in answer["error"]["message"]
+def test_notify_webhook_without_a_url_is_skipped(sandbox):
+    """README's settings table: FIRESTOP_NOTIFY_WEBHOOK_URL unset = notify.webhook is skipped (the setting is optional)."""
+    plan = sandbox.run("notify.webhook", "plan")
+    assert plan["ok"] and "FIRESTOP_NOTIFY_WEBHOOK_URL" in plan["result"]["notes"][0]
+    answer = sandbox.run("notify.webhook", "apply", alert=ALERT)
+    assert answer["ok"] and answer["result"]["changed"] is False
+    reason = answer["result"]["artifacts"]["skipped"]
+    assert reason.startswith("no webhook URL configured") and "FIRESTOP_NOTIFY_WEBHOOK_URL" in reason
+    from firestop.lifecycle.group import skip_reason
+
+    assert skip_reason(answer) == reason
+    verified = sandbox.run("notify.webhook", "verify", alert=ALERT, applied=answer["result"])
+    assert verified["ok"]
 
 
 def test_notify_webhook_url_from_settings(sandbox, hook):
