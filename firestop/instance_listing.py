@@ -162,3 +162,19 @@ async def list_instances(client: Any, *, created_time_from: datetime | None = No
         if len(token) > MAX_TOKEN_CHARS:
             return Listing(tuple(found), False, page)
     return Listing(tuple(found), False, max_pages)
+
+
+def decoded(value: Any) -> Any:
+    """A status field (``input``, ``output``, ``custom_status``) as the Durable backends hand it over: JSON, or
+    JSON inside a JSON string (the SDK and the extension each may encode once more), decoded up to three levels.
+    Returns the value (dict, list, number…), or None when a string level is not JSON."""
+    import json
+
+    for _ in range(3):
+        if not isinstance(value, str):
+            break
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value

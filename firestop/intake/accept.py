@@ -168,6 +168,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Awaitable, Callable, Sequence
 
+from firestop.instance_listing import decoded
 from firestop.intake.correlation import CorrelationSettings, alert_keys, slot_id
 from firestop.intake.events import (
     EVENT_RESOLVED,
@@ -596,15 +597,6 @@ async def _remembered(call: _Call, alert: Any) -> Outcome | None:
     return outcome
 
 
-def _decoded(value: Any) -> Any:
-    for _ in range(3):
-        if not isinstance(value, str):
-            break
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    return value
 
 
 async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
@@ -613,11 +605,11 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
     full = await _status(call.client, instance_id, show_input=True)
     if full is None:
         return None
-    started = _decoded(full.input_)
+    started = decoded(full.input_)
     started_by = started.get("alert") if isinstance(started, dict) else None
     if isinstance(started_by, dict) and started_by.get("alert_id") == alert.alert_id:
         return full
-    record = _decoded(getattr(full, "output", None))
+    record = decoded(getattr(full, "output", None))
     joined = record.get("correlated_alerts") if isinstance(record, dict) else None
     if isinstance(joined, list) and any(isinstance(a, dict) and a.get("alert_id") == alert.alert_id for a in joined):
         return full
@@ -683,7 +675,7 @@ async def _aftermath(call: _Call, alert: Any) -> Outcome | None:
         if full is None:
             continue
         # the filed record names the resource and the callers it contained (a sealed input is not read here)
-        why = aftermath_of(alert, _decoded(getattr(full, "output", None)), window_seconds=window)
+        why = aftermath_of(alert, decoded(getattr(full, "output", None)), window_seconds=window)
         if why:
             log.info("alert %r is the aftermath of incident %r: %s", alert.alert_id, instance_id, why)
             return Outcome(OutcomeKind.AFTERMATH, instance_id, correlated_to=instance_id, reason=why)
@@ -710,7 +702,7 @@ def _ended_within(call: _Call, status: Any) -> bool:
 
 
 def _record_status(status: Any) -> str | None:
-    record = _decoded(getattr(status, "output", None))
+    record = decoded(getattr(status, "output", None))
     return record.get("status") if isinstance(record, dict) else None
 
 
@@ -726,7 +718,7 @@ async def _after_close(call: _Call, alert: Any, keys: list[str], slot: _Slot) ->
         return None, None
     from firestop.intake.coverage import covered_by
 
-    why = covered_by(alert, _decoded(getattr(status, "output", None)))
+    why = covered_by(alert, decoded(getattr(status, "output", None)))
     if why is None:  # new activity (or no usable start time: fail safe) -> contain again
         log.info("alert %r is new activity after incident %r held: a new incident follows it", alert.alert_id,
                  slot.last_id)
@@ -770,7 +762,7 @@ async def _anchor(call: _Call, keys: list[str]) -> tuple[str, Any] | None:
     if best is None:
         return None
     full = await _status(call.client, best[1], show_input=True)
-    inp = _decoded(getattr(full, "input_", None)) if full is not None else None
+    inp = decoded(getattr(full, "input_", None)) if full is not None else None
     root = inp.get("part_of") if isinstance(inp, dict) else None
     if isinstance(root, str) and root and root != best[1]:  # the anchor is itself a part: the attack's incident is its anchor
         rooted = await _status(call.client, root)

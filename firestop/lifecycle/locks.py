@@ -60,6 +60,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any, Generator, Iterable
 
+from firestop.instance_listing import decoded
 from firestop.resource_id import resource_id_key
 
 LOCK_ENTITY = "resource_lock"
@@ -192,17 +193,6 @@ class LeasePort:
 OPEN_STATUSES = ("Pending", "Running")
 
 
-def _decoded(value: Any) -> Any:
-    import json
-
-    for _ in range(3):
-        if not isinstance(value, str):
-            break
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    return value
 
 
 class HostLeasePort(LeasePort):
@@ -229,7 +219,7 @@ class HostLeasePort(LeasePort):
 
     async def open_instances(self, name: str, limit: int) -> list[tuple[str, Any, Any]]:
         found = self.host.list_instances(runtime_status=OPEN_STATUSES, name=name)[:limit]
-        return [(s.instance_id, _decoded(s.input), _decoded(s.custom_status)) for s in found]
+        return [(s.instance_id, decoded(s.input), decoded(s.custom_status)) for s in found]
 
     async def instances_since(self, name: str, since: datetime) -> list[str] | None:
         return [s.instance_id for s in self.host.list_instances(created_from=since, name=name)]
@@ -292,8 +282,8 @@ class ClientLeasePort(LeasePort):
         for status in mine:
             full = await self.client.get_status(status.instance_id, show_input=True)
             if full:
-                out.append((status.instance_id, _decoded(getattr(full, "input_", getattr(full, "input", None))),
-                            _decoded(getattr(full, "custom_status", None))))
+                out.append((status.instance_id, decoded(getattr(full, "input_", getattr(full, "input", None))),
+                            decoded(getattr(full, "custom_status", None))))
         return out
 
     async def instances_since(self, name: str, since: datetime) -> list[str] | None:
