@@ -11,7 +11,12 @@ resource it restores, the lease containment holds (:mod:`firestop.lifecycle.lock
 incident's containment on one resource never interleave; a manual runbook run's undo takes the same lease
 (:func:`manual_undo_under_lease`). Inside the lease an undo is refused while another incident still open (awaiting
 approval, running) targets one of its resources (:func:`open_reliance`) or a later filed incident relies on the
-state it would restore (:func:`later_reliance`, :func:`manual_reliance`).
+state it would restore (:func:`later_reliance`, :func:`manual_reliance`), compared per part of the state restored
+(:meth:`runbooks.base.Runbook.restored_parts` / ``relied_parts``: an NSG rule of one incident is not another's).
+
+Undoing a step that changed nothing (it found its state in place: "already locked") is a *release*
+(:func:`_release`): the incident stops relying on that state — ``undone`` and ``released`` with who and when,
+nothing restored, no Azure call — so the earlier incident whose undo it blocked can be undone (never a dead end).
 
 Each undo runs the runbook's ``undo`` with what the step applied (the state
 recorded before it) through the same dispatcher the orchestrator uses; the

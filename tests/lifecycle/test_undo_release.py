@@ -96,8 +96,11 @@ def test_console_undo_is_refused_before_the_release(api):
     assert status == 409 and later in answer and _acl(api.env) == "Deny"
 
 
-def test_preview_marks_a_release(api):
+def test_preview_marks_a_release_and_refuses_a_relied_on_undo(api):
     later = _later(api.env)
+    status, refused = api.call("undo_preview_http", "GET", f"incidents/{INCIDENT}/undo", who="oid-bob",
+                               route={"incident_id": INCIDENT}, params={"step": "lock-network"})
+    assert status == 409 and refused["code"] == "relied_on" and later in refused["reason"], refused
     status, preview = api.call("undo_preview_http", "GET", f"incidents/{later}/undo", who="oid-bob",
                                route={"incident_id": later}, params={"step": "lock-network"})
     assert status == 200 and [a["release"] for a in preview["actions"]] == [True], preview
