@@ -167,6 +167,20 @@ class Runbook(Generic[ParamsT]):
     #: are all evidence or write-back ends ``resolved`` ("blocked at source, nothing to contain"), not ``contained``.
     write_back: ClassVar[bool] = False
 
+    @classmethod
+    def restored_parts(cls, action: dict[str, Any]) -> frozenset[str] | None:
+        """The parts of the target's state an undo of ``action`` (a record's action: ``artifacts``, ``before``,
+        ``after``) restores, as names compared case-insensitively; None: the target's whole state (the default).
+        An undo is relied on by a later incident's step on the same target and runbook only when the parts
+        overlap (:func:`firestop.lifecycle.undo.later_reliance`)."""
+        return None
+
+    @classmethod
+    def relied_parts(cls, action: dict[str, Any]) -> frozenset[str] | None:
+        """The parts of the target's state ``action``'s containment relies on (made or found in place), as
+        :meth:`restored_parts` names them; None: the target's whole state (the default)."""
+        return None
+
     def parse_params(self, params: dict[str, Any] | None) -> ParamsT:
         return self.Params.model_validate(params or {})  # type: ignore[return-value]
 

@@ -401,6 +401,16 @@ def _layout(ctx: RunContext, rules: list[dict[str, Any]], networks: list[str], p
     return present, create
 
 
+def _rule_names(action: dict[str, Any], keys: tuple[str, ...]) -> frozenset[str] | None:
+    """Lower-cased rule names under ``action["artifacts"][key]`` for ``key`` in ``keys``; None (the whole NSG) when the
+    action records no artifacts (an older record, a manual run): whole-resource reliance, refusing rather than reopening."""
+    artifacts = action.get("artifacts") if isinstance(action, dict) else None
+    if not isinstance(artifacts, dict) or not any(isinstance(artifacts.get(k), list) for k in keys):
+        return None
+    return frozenset(str(r.get("name")).lower() for k in keys for r in artifacts.get(k) or []
+                     if isinstance(r, dict) and r.get("name"))
+
+
 @register
 class BlockIps(Runbook[BlockIpsParams]):
     """Deny rules, one per IP/CIDR, named ``firestop-<incident>-<address>_<prefix>``; undo deletes exactly the
@@ -417,6 +427,18 @@ class BlockIps(Runbook[BlockIpsParams]):
     permissions = (NSG_READ, RULE_READ, RULE_WRITE, RULE_DELETE, NETWORK_OPERATIONS_READ)
     target_type = NSG_TYPE
     Params = BlockIpsParams
+
+    @classmethod
+    def restored_parts(cls, action: dict[str, Any]) -> frozenset[str] | None:
+        """The rules this step created (``artifacts.rules``): its undo deletes exactly those, so a later incident's
+        own rules on the NSG do not rely on it (each incident's rules are named for it: :func:`rule_name`)."""
+        return _rule_names(action, ("rules",))
+
+    @classmethod
+    def relied_parts(cls, action: dict[str, Any]) -> frozenset[str] | None:
+        """The rules that deny this step's IPs: its own (``artifacts.rules``) and those of an earlier step or
+        incident it found already denying one (``artifacts.denied_by``) — it relies on those."""
+        return _rule_names(action, ("rules", "denied_by"))
 
     def plan(self, ctx: RunContext, target: str, params: BlockIpsParams) -> Plan:
         nsg = _Nsg(ctx, target)

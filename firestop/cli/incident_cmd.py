@@ -327,7 +327,7 @@ def undo(
     responder role — with --app as your Entra sign-in, in a sandbox simulation as the object ID given with --as; the
     record and the ledger name you."""
     from firestop.cli.remote import refuse_local_flags
-    from firestop.cli.undo import UndoBusy, UndoRefused, not_undoable, undo_candidates, undo_locally
+    from firestop.cli.undo import AlreadyReleased, UndoBusy, UndoRefused, not_undoable, reliance_first, undo_candidates, undo_locally
     from firestop.trust import TrustError, roles_held
 
     if as_json and not yes:
@@ -337,6 +337,8 @@ def undo(
         refuse_local_flags(as_json, as_=as_)
         if not yes:
             preview = _remote_call(as_json, remote.undo_preview, incident_id, step)
+            if preview.get("already_released"):
+                _undo_done(preview, as_json)
             _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})")
         result = _remote_call(as_json, remote.undo, incident_id, step)
         _undo_done(result, as_json)
@@ -348,8 +350,14 @@ def undo(
             fail(f"--as: {exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
         try:
             record, actions = undo_candidates(env, incident_id, step=step)
+        except AlreadyReleased as exc:  # a retried release: already done (idempotent), exit 0
+            _undo_done({"incident_id": incident_id, "undone": [], "already_released": exc.step, "detail": str(exc)}, as_json)
         except UndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+        try:  # refuse before asking when a later or open incident relies on it (advisory: the lease's check decides)
+            reliance_first(env, incident_id, record, actions)
+        except UndoRefused as exc:
+            fail(str(exc), 3, as_json=as_json)
         if not yes:
             _undo_preview(actions, not_undoable(record), "the sandbox tenant")
         try:
@@ -366,6 +374,11 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
     from firestop.cli.state_text import restore_lines
 
     for action in actions:
+        if action.get("release") or ("changed" in action and not action.get("changed")):
+            console.print(f"would release {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
+                          "it found that state in place and changed nothing; this incident stops relying on it, "
+                          "nothing is restored", highlight=False, soft_wrap=True)
+            continue
         head, below = restore_lines(action.get("before"))
         console.print(f"would undo {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
                       f"restore{' ' + safe(head) if head else ':'}", highlight=False, soft_wrap=True)
@@ -387,7 +400,10 @@ def _undo_done(result: dict, as_json: bool) -> None:
     if as_json:
         print_json(result)
     else:
+        if result.get("already_released"):
+            console.print(safe(result.get("detail")), highlight=False, soft_wrap=True)
         for item in result.get("undone") or []:
-            mark = "[green]undone[/]" if item.get("ok") else "[red]not undone[/]"
-            console.print(f"{mark} {safe(item.get('step_id'))} ({safe(item.get('runbook'))}): {safe(item.get('detail'))}", highlight=False)
+            mark = "[red]not undone[/]" if not item.get("ok") else "[green]released[/]" if item.get("released") else "[green]undone[/]"
+            console.print(f"{mark} {safe(item.get('step_id'))} ({safe(item.get('runbook'))}): {safe(item.get('detail'))}", highlight=False,
+                          soft_wrap=True)
     raise typer.Exit(0 if all(i.get("ok") for i in result.get("undone") or []) else 3)

@@ -134,6 +134,7 @@ STYLES = {
     "verified": "green",
     "approved": "green",
     "undone": "green",
+    "released": "green",
     "retrying": "yellow",
     "awaiting approval": "yellow",
     "escalated": "yellow",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from firestop.lifecycle.undo import (  # noqa: F401  (re-exported)
-    UndoBusy, UndoRefused, _left_alone, _reversible, _why_not, already_undone, apply_undo, not_undoable,
+    AlreadyReleased, UndoBusy, UndoRefused, _left_alone, _reversible, _why_not, already_undone, apply_undo, not_undoable,
     undo_selection, undo_under_lease)
 
 
@@ -43,3 +43,15 @@ def undo_locally(env, incident_id: str, record: dict[str, Any], actions: list[di
     from firestop.lifecycle.locks import HostLeasePort
 
     return asyncio.run(undo_under_lease(HostLeasePort(env.host), env, incident_id, record, actions, by=by))
+
+
+def reliance_first(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
+    """The reliance check (:func:`~firestop.lifecycle.undo.check_reliance`) before the CLI asks to confirm, so a
+    refused undo is refused before "Undo these?" (advisory: the same check inside the lease still decides).
+    Raises :class:`~firestop.lifecycle.undo.UndoReliedOn` (and its kinds)."""
+    import asyncio
+
+    from firestop.lifecycle.locks import HostLeasePort
+    from firestop.lifecycle.undo import check_reliance
+
+    asyncio.run(check_reliance(HostLeasePort(env.host), env.settings, incident_id, record, actions))

@@ -11,8 +11,8 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 
 | route | role | answers |
 |---|---|---|
-| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}] (newest first), "stays": [{"step_id", "runbook", "why"}]}``; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
-| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores |
+| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before", "release"}] (newest first; ``release``: the step changed nothing, so its undo only releases the state it found in place), "stays": [{"step_id", "runbook", "why"}]}``; 409 ``code: relied_on`` as the POST (checked before a responder is asked to confirm; the POST checks again inside the lease); 200 ``{"already_released": <step>, "detail", "undone": [], "actions": []}`` when that step was released already; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
+| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail", "released"?}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``; a step that changed nothing is released — ``released: true``, nothing restored, no Azure call — and 200 ``already_released`` when it was already); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, changed nothing, already undone, no undo) |
 | ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
@@ -59,7 +59,7 @@ def _step(value: Any) -> str | None | func.HttpResponse:
 
 async def _selection(client, incident_id: str, step: str | None):
     """(record, actions newest first) to undo, or the 404/409 answer (:func:`firestop.lifecycle.undo.undo_selection`)."""
-    from firestop.lifecycle.undo import UndoRefused, undo_selection
+    from firestop.lifecycle.undo import AlreadyReleased, UndoRefused, undo_selection
     from firestop.functions.http_api import records_unreadable
     from firestop.records.store import filed_record
     from firestop.settings import get_settings
@@ -75,6 +75,9 @@ async def _selection(client, incident_id: str, step: str | None):
         return records_unreadable(exc)
     try:
         return undo_selection(incident_id, runtime, status.output, filed, step=step)
+    except AlreadyReleased as exc:  # a retried release: done already (idempotent), nothing to do
+        return _json(200, {"incident_id": incident_id, "undone": [], "actions": [], "stays": [],
+                           "already_released": exc.step, "detail": str(exc)})
     except UndoRefused as exc:
         return _error(409, exc.field, str(exc), "", code=NOTHING_TO_UNDO)
 
@@ -106,9 +109,18 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if isinstance(chosen, func.HttpResponse):
         return chosen
     _, record, actions = chosen
+    from firestop.azure.clients import get_client_factory
+    from firestop.lifecycle.locks import ClientLeasePort
+    from firestop.lifecycle.undo import UndoReliedOn, check_reliance
+    from firestop.settings import get_settings
+
+    try:  # refused before the CLI asks to confirm (advisory: the POST's check inside the lease decides)
+        await check_reliance(ClientLeasePort(client, get_client_factory().clock), get_settings(), incident_id, record, actions)
+    except UndoReliedOn as exc:
+        return _error(409, "step", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), code=RELIED_ON)
     return _json(200, {"incident_id": incident_id,
                        "actions": [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "target": a.get("target"),
-                                    "before": a.get("before") or {}} for a in actions],
+                                    "before": a.get("before") or {}, "release": not a.get("changed")} for a in actions],
                        "stays": not_undoable(record)})
 
 

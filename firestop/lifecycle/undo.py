@@ -11,7 +11,12 @@ resource it restores, the lease containment holds (:mod:`firestop.lifecycle.lock
 incident's containment on one resource never interleave; a manual runbook run's undo takes the same lease
 (:func:`manual_undo_under_lease`). Inside the lease an undo is refused while another incident still open (awaiting
 approval, running) targets one of its resources (:func:`open_reliance`) or a later filed incident relies on the
-state it would restore (:func:`later_reliance`, :func:`manual_reliance`).
+state it would restore (:func:`later_reliance`, :func:`manual_reliance`), compared per part of the state restored
+(:meth:`runbooks.base.Runbook.restored_parts` / ``relied_parts``: an NSG rule of one incident is not another's).
+
+Undoing a step that changed nothing (it found its state in place: "already locked") is a *release*
+(:func:`_release`): the incident stops relying on that state — ``undone`` and ``released`` with who and when,
+nothing restored, no Azure call — so the earlier incident whose undo it blocked can be undone (never a dead end).
 
 Each undo runs the runbook's ``undo`` with what the step applied (the state
 recorded before it) through the same dispatcher the orchestrator uses; the
@@ -75,12 +80,24 @@ async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], 
     try:
         from firestop.settings import get_settings
 
-        await open_reliance(port, incident_id, resources)  # inside the lease: an incident still open on them (RT6-03)
-        later_reliance(getattr(env, "settings", None) or get_settings(), incident_id, record, actions,
-                       candidates=await later_incidents(port, record))  # every incident since, not a cut (RT7-03)
+        await check_reliance(port, getattr(env, "settings", None) or get_settings(), incident_id, record, actions)
         return apply_undo(env, incident_id, record, actions, by=by)
     finally:
         await release_outside(port, resources, owner)
+
+
+async def check_reliance(port, where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
+    """Refuse an undo relied on: an incident still open on a resource it restores (:func:`open_reliance`, RT6-03), or a
+    later filed incident relying on what it restores (:func:`later_reliance`, reading every incident created since:
+    RT7-03). Releases (actions that changed nothing) restore nothing and are never refused. Inside the lease it decides;
+    the CLI also runs it before asking to confirm (advisory: the check inside the lease still decides).
+    Raises :class:`UndoReliedOn` (and its kinds)."""
+    restores = restoring(actions)
+    if not restores:
+        return
+    resources = sorted({a.get("target") for a in restores if isinstance(a.get("target"), str) and a.get("target")})
+    await open_reliance(port, incident_id, resources)
+    later_reliance(where, incident_id, record, restores, candidates=await later_incidents(port, record))
 
 
 async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[], dict[str, Any]], *,
@@ -142,7 +159,7 @@ def not_undoable(record: dict[str, Any]) -> list[dict[str, Any]]:
 def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Steps a responder already undid: ``[{"step_id", "runbook", "at"}]`` (``at`` from the undo's timeline entry)."""
     when = {e.get("step", "")[len("undo "):]: e.get("at") for e in record.get("timeline") or []
-            if str(e.get("step", "")).startswith("undo ") and e.get("outcome") == "undone"}
+            if str(e.get("step", "")).startswith("undo ") and e.get("outcome") in ("undone", "released")}
     return [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "at": when.get(a.get("step_id"))}
             for a in record.get("actions") or [] if a.get("undone")]
 
@@ -181,6 +198,12 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
         actions = [a for a in actions if a.get("step_id") == step]
         if not actions:
             known = ", ".join(sorted({a.get("step_id") for a in record.get("actions") or []})) or "none"
+            released = [a for a in mine if a.get("released")]
+            if released:
+                raise AlreadyReleased(incident_id, step, released[0])
+            releasable = [a for a in mine if _releasable(a)]
+            if releasable:  # found the state in place: undoing it is a release (nothing restored, no Azure call)
+                return record, list(reversed(releasable))
             if mine and all(a.get("undone") for a in mine if a.get("ok") and a.get("changed")) and any(a.get("undone") for a in mine):
                 raise UndoRefused(f"--step: {step!r} is already undone", "step")
             if any(not _reversible(a) for a in mine):
@@ -191,6 +214,44 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     return record, list(reversed(actions))
 
 
+def _releasable(action: dict[str, Any]) -> bool:
+    """A step that succeeded and changed nothing (it found its state in place: "already locked"), not yet undone or
+    released, of a reversible containment runbook (not evidence): undoing it is a release — the incident stops relying
+    on that state, nothing is restored (:func:`apply_undo`)."""
+    from runbooks import get_runbook
+
+    if not action.get("ok") or action.get("changed") or action.get("undone") or action.get("outcome") == "failed":
+        return False
+    try:
+        runbook = type(get_runbook(action["runbook"]))
+    except (KeyError, LookupError, TypeError):
+        return False
+    return bool(runbook.reversible and runbook.mutating and not runbook.collects_evidence and not runbook.write_back)
+
+
+def restoring(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The actions of an undo that restore something (changed the tenant); the others are releases."""
+    return [a for a in actions if a.get("changed")]
+
+
+def relied_state(action: dict[str, Any]) -> str:
+    """What a released step relied on, for the message: ``network.lock's state on contoso-openai-prod``."""
+    target = str(action.get("target") or "")
+    return f"{action.get('runbook')}'s state on {target.rstrip('/').rsplit('/', 1)[-1] or 'its target'}"
+
+
+class AlreadyReleased(UndoRefused):
+    """The step was released already (:func:`undo_selection`): nothing to do. Entry points answer it as done
+    (exit 0 / 200 with ``already_released``), so a retried release is idempotent."""
+
+    def __init__(self, incident_id: str, step: str, action: dict[str, Any]):
+        super().__init__(f"--step: {step!r} is already released: {incident_id} no longer relies on {relied_state(action)}"
+                         f" (released by {action.get('released_by') or 'a responder'}"
+                         f"{', at ' + str(action.get('released_at')) if action.get('released_at') else ''}); nothing was restored",
+                         "step")
+        self.incident_id, self.step = incident_id, step
+
+
 class UndoReliedOn(UndoRefused):
     """A later incident's containment relies on the state this undo would restore away (RT4-06)."""
 
@@ -199,13 +260,11 @@ class UndoReliedOn(UndoRefused):
             super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later} (its step {later_step!r} "
                              f"found that state in place or made it); nothing was undone — undo {later} first, or "
                              "decide with that incident's responders", "step")
-        else:  # "undo {later} first" cannot work: a step that changed nothing has nothing to undo (incident undo refuses it)
-            self.fix = (f"{later} keeps reporting this containment as holding, so Firestop will not reopen it; if it must "
-                        f"be reopened, restore it in Azure by hand to the before-state the undo preview shows "
-                        f"(\"restore: …\") and tell {later}'s responders")
+        else:  # the later step changed nothing: undoing it is a release (nothing restored), which unblocks this undo
+            self.fix = (f"release it first — python -m firestop incident undo {later} --step {later_step} (it changed "
+                        f"nothing, so nothing is restored; {later} stops relying on the state) — then undo this step again")
             super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later}: its step {later_step!r} "
-                             "found that state in place and changed nothing, so it has nothing of its own to undo; nothing "
-                             f"was undone — {self.fix}", "step")
+                             f"found that state in place and changed nothing; nothing was undone — {self.fix}", "step")
         self.later = later
 
 
@@ -382,15 +441,18 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     from firestop.storage import StoreError
 
     # ARM resource IDs compare case-insensitively (learn.microsoft.com: resource names and IDs are case-insensitive)
-    mine = {(str(a.get("target")).lower(), a.get("runbook")): (a.get("step_id"), str(a.get("target")))
-            for a in actions if a.get("target")}  # compared lower-case, named as recorded
+    mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]] = {}
+    for a in actions:  # compared lower-case, named as recorded; with the parts of the state each restores
+        if a.get("target"):
+            mine.setdefault((str(a.get("target")).lower(), a.get("runbook")), []).append(
+                (a.get("step_id"), str(a.get("target")), _parts(a, "restored_parts")))
     if not mine:
         return
     received = parse_time(record.get("received_at"))
     try:
         names = records_store(where).names("")
     except (StoreError, ValueError, OSError) as exc:  # unread is not "none relies on it" (RT7-02)
-        step_id, target = next(iter(mine.values()))
+        step_id, target, _ = next(iter(mine.values()))[0]
         raise UndoUnchecked(step_id, target, str(exc)) from None
     newest = newest_filed(names)  # one listing; one read per other incident's newest revision
     if candidates is None:
@@ -398,13 +460,13 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     else:
         others = sorted((set(newest) & {str(c) for c in candidates}) - {incident_id})
         if len(others) > MAX_RELIANCE_RECORDS:
-            step_id, target = next(iter(mine.values()))
+            step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoTooManyLater(step_id, target, len(others), MAX_RELIANCE_RECORDS)
     for other in others:
         try:
             later = read_filed(where, other, newest[other])
         except (StoreError, OSError) as exc:  # a record left unread may be the one relying on it
-            step_id, target = next(iter(mine.values()))
+            step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoUnchecked(step_id, target, str(exc)) from None
         if not later:
             continue
@@ -414,8 +476,23 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
         for action in later.get("actions") or []:
             key = (str(action.get("target") or "").lower(), action.get("runbook"))
             if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
-                step_id, target = mine[key]
-                raise UndoReliedOn(step_id, target, other, str(action.get("step_id")), later_changed=action.get("changed") is not False)
+                theirs = _parts(action, "relied_parts")
+                for step_id, target, restores in mine[key]:
+                    if restores is None or theirs is None or restores & theirs:  # per thing restored
+                        raise UndoReliedOn(step_id, target, other, str(action.get("step_id")),
+                                           later_changed=action.get("changed") is not False)
+
+
+def _parts(action: dict[str, Any], which: str) -> frozenset[str] | None:
+    """The runbook's :meth:`~runbooks.base.Runbook.restored_parts` / ``relied_parts`` of ``action``; None (the whole
+    target) when the runbook is unknown or cannot say."""
+    from runbooks import get_runbook
+
+    try:
+        parts = getattr(type(get_runbook(action["runbook"])), which)(action)
+    except (KeyError, LookupError, TypeError, AttributeError, ValueError):
+        return None
+    return frozenset(str(p).lower() for p in parts) if parts is not None else None
 
 
 def _manual_record(run: Any) -> dict[str, Any]:
@@ -457,6 +534,9 @@ def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict
     results = []
     for action in actions:
         runbook = type(get_runbook(action["runbook"]))
+        if not action.get("changed"):
+            results.append(_release(record, action, incident_id, by))
+            continue
         if not runbook.reversible:
             results.append({"step_id": action["step_id"], "runbook": action["runbook"], "ok": False,
                             "detail": f"{action['runbook']} cannot be undone"})
@@ -488,3 +568,27 @@ def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict
             results.append({"step_id": "file-record", "runbook": "records.file", "ok": False,
                             "detail": f"record revision not filed: {(filed.get('error') or {}).get('message')}"})
     return {"incident_id": incident_id, "undone": results}
+
+
+def _release(record: dict[str, Any], action: dict[str, Any], incident_id: str, by: str) -> dict[str, Any]:
+    """Release a step that changed nothing (it found its state in place): mark it ``undone`` and ``released`` with
+    who (``released_by``) and when (``released_at``, the clients' clock), add a timeline entry (outcome ``released``);
+    nothing is restored and no Azure call is made. The incident no longer relies on the state, so an earlier
+    incident's undo of it is no longer refused (:func:`later_reliance` skips undone steps).
+    Answers the undo's result item ``{"step_id", "runbook", "ok": True, "released": True, "detail"}``."""
+    from firestop.azure.clients import get_client_factory
+    from firestop.lifecycle.timeline import parse_time, seconds_between
+
+    at = get_client_factory().clock.now()
+    detail = f"released: {incident_id} no longer relies on {relied_state(action)}; nothing was restored"
+    action.update({"undone": True, "released": True, "released_by": by, "released_at": at.isoformat()})
+    record.setdefault("timeline", []).append({
+        "phase": "resolve", "step": f"undo {action['step_id']}", "runbook": action["runbook"], "target": action.get("target"),
+        "outcome": "released", "detail": detail, "at": at.isoformat(),
+        "offset_s": seconds_between(parse_time(record.get("received_at")), at), "duration_s": None, "by": by,
+    })
+    label = f"{action['step_id']} ({action['runbook']})"
+    record["holds"] = [h for h in record.get("holds") or [] if not h.startswith(label)]
+    record.setdefault("does_not_hold", []).append(f"{label}: released by {by} (nothing restored)")
+    record["reason"] = f"{record.get('reason') or ''}; {action['step_id']} released by {by}".lstrip("; ")
+    return {"step_id": action["step_id"], "runbook": action["runbook"], "ok": True, "released": True, "detail": detail}

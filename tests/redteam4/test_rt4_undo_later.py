@@ -88,4 +88,5 @@ def test_a_reliance_refusal_never_sends_the_responder_to_an_undo_that_cannot_hap
         assert "undo inc-bbbbbbbbbbbbbbbb first" in text and not hasattr(refused.value, "fix")
     else:
         assert "changed nothing" in text and "undo inc-bbbbbbbbbbbbbbbb first" not in text
-        assert "by hand" in refused.value.fix and refused.value.fix in text
+        # release7: that later step is released (nothing restored), which unblocks this undo — the fix names it
+        assert "incident undo inc-bbbbbbbbbbbbbbbb --step lock-network" in refused.value.fix and refused.value.fix in text
