@@ -27,8 +27,9 @@ first filing (records are never replaced: :mod:`runbooks.records`).
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 import hashlib
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 
 class UndoRefused(ValueError):
@@ -50,6 +51,26 @@ class UndoBusy(UndoRefused):
         self.resource, self.holder = resource, holder
 
 
+@asynccontextmanager
+async def _undo_lease(port, resources: list[str], owner: str, max_polls: int | None) -> AsyncIterator[None]:
+    """Hold the containment lease of ``resources`` for ``owner`` while the block runs, then give it back —
+    the one way an undo (an incident's or a manual run's) takes the ``resource_lock`` leases.
+    Raises :class:`UndoBusy` when a lease stayed held ``max_polls`` polls (None: one lease's length)."""
+    from firestop.lifecycle.locks import LeaseBusy, hold_outside, release_outside
+
+    try:
+        if max_polls is None:
+            await hold_outside(port, resources, owner)
+        else:
+            await hold_outside(port, resources, owner, max_polls=max_polls)
+    except LeaseBusy as exc:
+        raise UndoBusy(exc.resource, exc.holder) from None
+    try:
+        yield
+    finally:
+        await release_outside(port, resources, owner)
+
+
 async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]], *,
                            by: str, max_polls: int | None = None) -> dict[str, Any]:
     """:func:`apply_undo` inside the containment lease of every resource it restores — the same
@@ -64,26 +85,14 @@ async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], 
     """
     import uuid
 
-    from firestop.lifecycle.locks import LeaseBusy, hold_outside, release_outside
-
     if not isinstance(by, str) or not by.strip():
         raise ValueError("by: an undo needs the responder who decided it (their object id)")
     resources = sorted({a.get("target") for a in actions if isinstance(a.get("target"), str) and a.get("target")})
-    owner = f"undo:{incident_id}:{uuid.uuid4().hex[:12]}"
-    try:
-        if max_polls is None:
-            await hold_outside(port, resources, owner)
-        else:
-            await hold_outside(port, resources, owner, max_polls=max_polls)
-    except LeaseBusy as exc:
-        raise UndoBusy(exc.resource, exc.holder) from None
-    try:
+    async with _undo_lease(port, resources, f"undo:{incident_id}:{uuid.uuid4().hex[:12]}", max_polls):
         from firestop.settings import get_settings
 
         await check_reliance(port, getattr(env, "settings", None) or get_settings(), incident_id, record, actions)
         return apply_undo(env, incident_id, record, actions, by=by)
-    finally:
-        await release_outside(port, resources, owner)
 
 
 async def check_reliance(port, where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
@@ -115,23 +124,11 @@ async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[],
     """
     import uuid
 
-    from firestop.lifecycle.locks import LeaseBusy, hold_outside, release_outside
-
     resources = [run.target] if isinstance(run.target, str) and run.target else []
-    owner = f"undo:{run.incident_id}/{run.step_id}:{uuid.uuid4().hex[:12]}"
-    try:
-        if max_polls is None:
-            await hold_outside(port, resources, owner)
-        else:
-            await hold_outside(port, resources, owner, max_polls=max_polls)
-    except LeaseBusy as exc:
-        raise UndoBusy(exc.resource, exc.holder) from None
-    try:
+    async with _undo_lease(port, resources, f"undo:{run.incident_id}/{run.step_id}:{uuid.uuid4().hex[:12]}", max_polls):
         await open_reliance(port, run.incident_id, resources)
         manual_reliance(where, run, candidates=await later_incidents(port, _manual_record(run)))
         return undo()
-    finally:
-        await release_outside(port, resources, owner)
 
 
 def _reversible(action: dict[str, Any]) -> bool:
