@@ -467,7 +467,10 @@ def recorded_alerts(host: Any, incident_ids: list[str]) -> tuple[dict[str, set[s
         except Exception:  # noqa: BLE001 — a tree without the tally entity
             exists, state = False, None
         if exists and isinstance(state, dict):
-            seen.update(state.get("ids") or [])
+            seen.update(state.get("ids") or [])  # the tally's state before hot20: a list of digests
+            digests = state.get("digests")  # since: one string of 16-character digests (lifecycle.tally.tracked)
+            if isinstance(digests, str):
+                seen.update(digests[i:i + 16] for i in range(0, len(digests), 16))
         out[iid] = seen
     return out, events, lengths
 
