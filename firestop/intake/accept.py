@@ -345,13 +345,7 @@ def target_ids_of_input(value: Any) -> tuple[str, ...]:
     or JSON text (possibly JSON text encoded again as a JSON string, as the SDK
     client posts it). Anything without a list of strings there gives ``()``.
     """
-    for _ in range(3):
-        if not isinstance(value, str):
-            break
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return ()
+    value = decoded(value)
     if not isinstance(value, dict):
         return ()
     alert = value.get("alert")
