@@ -157,7 +157,6 @@ accepted; the webhook turns it into 503 so Azure Monitor retries.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import threading
