@@ -12,14 +12,13 @@ rule without it; every shipped rule that carries it counts only 401/403."""
 from __future__ import annotations
 
 import copy
-import json
 import re
 from datetime import datetime, timedelta
 
 from firestop.settings import REPO_ROOT
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401  (fixture)
+from tests.redteam5.usage_contained import USAGE, contained_usage_incident
 
-USAGE = json.loads((REPO_ROOT / "examples" / "alerts" / "anomalous-usage.json").read_text())
 
 
 def _z(when: datetime) -> str:
@@ -46,14 +45,7 @@ def test_rt5_03_a_rule_marked_failed_requests_counts_only_refusals():
 
 
 def test_rt5_03_the_throttling_rule_after_containment_opens_an_incident(endpoint):
-    from firestop.records.store import filed_record
-
-    env, call = endpoint
-    first = call("post_alert", "alerts", USAGE)
-    incident = json.loads(first.get_body())["id"]
-    env.host.run_until_idle(incident, advance_timers=True)
-    record = filed_record(env.settings, incident)
-    assert record["status"] == "contained"
+    env, call, record = contained_usage_incident(endpoint)
     contained = datetime.fromisoformat(record["contained_at"])
     clock = env.clients.clock
     clock.set(contained + timedelta(minutes=20))

@@ -29,9 +29,9 @@ import yaml
 
 from firestop.settings import REPO_ROOT
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401  (fixture)
+from tests.redteam5.usage_contained import USAGE, contained_usage_incident
 
 HERE = Path(__file__).parent
-USAGE = json.loads((REPO_ROOT / "examples" / "alerts" / "anomalous-usage.json").read_text())
 BASE = {"name": "p", "version": "1", "match": {"rule_names": ["x"]}, "contain": [{"id": "s", "runbook": "evidence.snapshot_logs"}]}
 
 
@@ -58,14 +58,7 @@ def _client_errors_alert(at: datetime, account: str, custom: dict) -> dict:
 def test_rt6_01_client_errors_after_containment_open_an_incident(endpoint):
     """Quota abuse with another valid key after a containment: even a rule deployed before the fix (still carrying
     firestop-signal: failed-requests) opens an incident instead of being taken as the containment working."""
-    from firestop.records.store import filed_record
-
-    env, call = endpoint
-    first = call("post_alert", "alerts", USAGE)
-    incident = json.loads(first.get_body())["id"]
-    env.host.run_until_idle(incident, advance_timers=True)
-    record = filed_record(env.settings, incident)
-    assert record["status"] == "contained"
+    env, call, record = contained_usage_incident(endpoint)
     clock = env.clients.clock
     clock.set(datetime.fromisoformat(record["contained_at"]) + timedelta(minutes=10))
     custom = {**USAGE["data"]["customProperties"], "firestop-signal": "failed-requests"}
