@@ -104,15 +104,22 @@ def _contains(digests: str, digest: str) -> bool:
     return False
 
 
-def _add(state: dict[str, Any], batch: Any) -> None:
-    if not isinstance(batch, dict):
-        return
+def batch_parts(batch: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]], int]:
+    """An ``add`` batch read: ``(alert ids, alert summaries, alerts beyond the ids listed)``. The ids are
+    ``alert_ids`` (strings only), else the summaries' ``alert_id``s; ``count`` beyond them counts alerts the
+    batch holds without naming (never negative)."""
     ids = [i for i in batch.get("alert_ids") or [] if isinstance(i, str)]
     alerts = [a for a in batch.get("alerts") or [] if isinstance(a, dict)]
     if not ids:
         ids = [a["alert_id"] for a in alerts if isinstance(a.get("alert_id"), str)]
     declared = batch.get("count")
-    beyond = max((declared if isinstance(declared, int) else len(ids)) - len(ids), 0)
+    return ids, alerts, max((declared if isinstance(declared, int) else len(ids)) - len(ids), 0)
+
+
+def _add(state: dict[str, Any], batch: Any) -> None:
+    if not isinstance(batch, dict):
+        return
+    ids, alerts, beyond = batch_parts(batch)
     stored: str = state["digests"]
     remembered = len(stored) // DIGEST_WIDTH
     # small batches (the usual: one group commit of a few alerts) search the string; large ones build a set once

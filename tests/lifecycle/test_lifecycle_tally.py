@@ -16,12 +16,7 @@ def _reference_add(state: dict[str, Any], batch: Any, max_tracked: int) -> None:
     """The previous implementation of ``tally._add`` (state ``ids``: a list of digests), kept as the oracle."""
     if not isinstance(batch, dict):
         return
-    ids = [i for i in batch.get("alert_ids") or [] if isinstance(i, str)]
-    alerts = [a for a in batch.get("alerts") or [] if isinstance(a, dict)]
-    if not ids:
-        ids = [a["alert_id"] for a in alerts if isinstance(a.get("alert_id"), str)]
-    declared = batch.get("count")
-    beyond = max((declared if isinstance(declared, int) else len(ids)) - len(ids), 0)
+    ids, alerts, beyond = tally.batch_parts(batch)  # reading a batch is unchanged; the state kept is what differs
     seen = set(state["ids"])
     fresh = 0
     new_ids: set[str] = set()
