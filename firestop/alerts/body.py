@@ -33,9 +33,13 @@ import orjson
 
 from firestop.alerts.errors import AlertPayloadError
 
-__all__ = ["MAX_PAYLOAD_BYTES", "decode_body"]
+__all__ = ["LARGE_BODY_BYTES", "MAX_PAYLOAD_BYTES", "decode_body"]
 
 MAX_PAYLOAD_BYTES = 262_144
+
+#: Bodies from this size (bytes) may take the large-body path (firestop.alerts.large); smaller ones are decoded
+#: whole (the split costs more than it saves) and never load it.
+LARGE_BODY_BYTES = 32 * 1024
 
 _SEND_JSON_FIX = (
     "Post the alert exactly as the Azure Monitor action group sends it: one "

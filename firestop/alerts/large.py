@@ -43,13 +43,11 @@ from typing import Any, Iterator, NamedTuple
 import msgspec
 import orjson
 
-from firestop.alerts.body import _BOM, MAX_PAYLOAD_BYTES
+from firestop.alerts.body import _BOM, LARGE_BODY_BYTES, MAX_PAYLOAD_BYTES
 from firestop.alerts.indicators import Indicators, extract_indicators
 
 __all__ = ["FIRST_ROWS_BYTES", "LARGE_BODY_BYTES", "LARGE_ROWS_BYTES", "Lean", "decode_lean"]
 
-#: Smaller bodies are decoded whole: the split costs more than it saves.
-LARGE_BODY_BYTES = 32 * 1024
 #: A rows array smaller than this is decoded with the rest of the body.
 LARGE_ROWS_BYTES = 8 * 1024
 #: The first slice of a large rows array decoded for the indicator scan (~160 rows of a 4-column table: the

@@ -29,12 +29,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from firestop.alerts.alert import Alert
-from firestop.alerts.body import decode_body
+from firestop.alerts.body import LARGE_BODY_BYTES, decode_body
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
-from firestop.alerts.large import decode_lean
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
@@ -188,11 +187,21 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
             gc.enable()
 
 
+def decode_lean(payload: bytes) -> Any:
+    """:func:`firestop.alerts.large.decode_lean`, imported at its first call: msgspec loads with the first body of
+    :data:`~firestop.alerts.body.LARGE_BODY_BYTES` or more, never on a small alert's path (the CLI's start-up)."""
+    from firestop.alerts.large import decode_lean as lean
+
+    return lean(payload)
+
+
 def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
     """:func:`parse_alert` with the collector as the caller left it."""
     # Without the raw context kept, a large log alert's search-result rows are decoded only as far as the
     # indicator scan reads them (firestop.alerts.large: the body without them and its indicators, or None)
-    lean = None if keep_context else decode_lean(payload)
+    lean = None
+    if not keep_context and type(payload) is bytes and len(payload) >= LARGE_BODY_BYTES:
+        lean = decode_lean(payload)
     body = decode_body(payload) if lean is None else lean.body
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
