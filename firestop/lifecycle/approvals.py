@@ -32,9 +32,21 @@ from firestop.playbooks.models import Approval
 AUTOMATION = "azure-monitor"
 
 
-def event_name(step_id: str) -> str:
-    """The external event that carries a decision for ``step_id``."""
-    return f"approval:{step_id}"
+#: Fresh event names an approval gate moves to (see :func:`event_name`) before it stops listening for good.
+MAX_EVENT_GENERATIONS = 50
+
+
+def event_name(step_id: str, generation: int = 1) -> str:
+    """The external event that carries a decision for ``step_id``: ``approval:<step id>``, then
+    ``approval:<step id>:<generation>`` once the gate had to move off a name (a step id never holds ``:``).
+
+    Why a gate moves: the Durable Python SDK (1.7) hands an event raised while nothing waited on its name to every
+    later wait on that name, forever. Two refused decisions raised together (an approver not listed on the step,
+    twice) left the second one buffered: every wait after it got that refusal again, so the gate stopped listening and
+    the listed approvers' decisions were never read — the step timed out unapproved (red team 8, RT8-02). The gate
+    now moves to a fresh name instead, published in ``pending_approval["event"]``, where every sender (the API, the
+    console, the CLI, the tabletop responder) reads the name it raises."""
+    return f"approval:{step_id}" if generation <= 1 else f"approval:{step_id}:{generation}"
 
 
 def needs_approval(approval: Approval | None, scope: dict[str, Any]) -> tuple[bool, str]:

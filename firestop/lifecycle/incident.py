@@ -66,7 +66,7 @@ from typing import Any, Generator
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.indicators import MAX_INDICATORS
-from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
+from firestop.lifecycle.approvals import AUTOMATION, MAX_EVENT_GENERATIONS, decode, event_name, judge, needs_approval
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
@@ -616,6 +616,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     refused: dict[str, Any] | None = None
     refusals = 0
     listening = True
+    generation = 1  # of the event name listened on (approvals.event_name: a buffered refusal moves the gate off a name)
     name = event_name(step.id)
     doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
     paged = list(approval.page) or list(inc.page)
@@ -672,9 +673,15 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             timer.cancel()
             payload = decode(decision.result)
             if refused is not None and payload == refused:
-                # The SDK (1.7) hands a buffered event to every later wait on its name (see _drain_events):
-                # the same refused decision again is that replay, not a new one. Stop listening; wait out the timer.
-                listening = False
+                # The SDK (1.7) hands a buffered event to every later wait on its name (see _drain_events): the same
+                # refused decision again is that replay, not a new one. Listen on a fresh name (published in
+                # pending_approval["event"], where every sender reads it), so the approvers can still decide (RT8-02);
+                # past MAX_EVENT_GENERATIONS names stop listening and wait out the timer.
+                if generation < MAX_EVENT_GENERATIONS:
+                    generation += 1
+                    name = event_name(step.id, generation)
+                else:
+                    listening = False
                 continue
             problem = yield from _unsealed_decision(inc, step.id, requested_at, payload)
             if problem is not None:

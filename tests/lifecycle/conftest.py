@@ -70,7 +70,8 @@ class Lab:
                                comment=extra.pop("comment", None), decision_id=extra.pop("decision_id", uuid.uuid4().hex),
                                at=self.tenant.clock.now().isoformat())
         sealed = seal_decision({**event, **extra})
-        self.host.raise_event(instance, f"approval:{step}", json.dumps(sealed) if as_text else sealed)
+        name = pending.get("event") or f"approval:{step}"  # the name the gate publishes, as the API raises it
+        self.host.raise_event(instance, name, json.dumps(sealed) if as_text else sealed)
 
     def acls(self) -> dict:
         return self.tenant.resource(ACCOUNT)["properties"]["networkAcls"]
