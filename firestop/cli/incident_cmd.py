@@ -327,7 +327,7 @@ def undo(
     responder role — with --app as your Entra sign-in, in a sandbox simulation as the object ID given with --as; the
     record and the ledger name you."""
     from firestop.cli.remote import refuse_local_flags
-    from firestop.cli.undo import AlreadyReleased, UndoBusy, UndoRefused, not_undoable, reliance_first, undo_candidates, undo_locally
+    from firestop.cli.undo import AlreadyReleased, UndoBusy, UndoRefused, UndoStale, not_undoable, reliance_first, undo_candidates, undo_locally
     from firestop.trust import TrustError, roles_held
 
     if as_json and not yes:
@@ -362,6 +362,8 @@ def undo(
             _undo_preview(actions, not_undoable(record), "the sandbox tenant")
         try:
             result = undo_locally(env, incident_id, record, actions, by=who)
+        except UndoStale as exc:  # another undo filed a revision while this one waited (RT8-03): as remote, exit 2
+            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         except UndoRefused as exc:  # busy (a containment holds the resource) or relied on by a later incident
             fail(str(exc), 3, as_json=as_json)
     finally:

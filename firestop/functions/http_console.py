@@ -291,7 +291,7 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
         return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
-    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
+    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, UndoStale, undo_under_lease
 
     from firestop.lifecycle.view import record_of
 
@@ -305,6 +305,8 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
         return _refusal(req, 409, "Busy", str(exc), "retry once the incident's containment has finished", caller)
     except UndoReliedOn as exc:
         return _refusal(req, 409, "Relied on", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), caller)
+    except UndoStale as exc:  # another undo filed a revision since this page's request read the record (RT8-03)
+        return _refusal(req, 409, "Nothing to undo", str(exc), "reload the incident and undo what is left", caller)
     log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})

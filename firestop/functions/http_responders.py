@@ -12,7 +12,7 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 | route | role | answers |
 |---|---|---|
 | ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before", "release"}] (newest first; ``release``: the step changed nothing, so its undo only releases the state it found in place), "stays": [{"step_id", "runbook", "why"}]}``; 409 ``code: relied_on`` as the POST (checked before a responder is asked to confirm; the POST checks again inside the lease); 200 ``{"already_released": <step>, "detail", "undone": [], "actions": []}`` when that step was released already; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
-| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail", "released"?}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``; a step that changed nothing is released — ``released: true``, nothing restored, no Azure call — and 200 ``already_released`` when it was already); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores |
+| ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail", "released"?}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``; a step that changed nothing is released — ``released: true``, nothing restored, no Azure call — and 200 ``already_released`` when it was already); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores, ``code: nothing_to_undo`` when another undo filed a revision of the record after this request read it (:class:`firestop.lifecycle.undo.UndoStale`: nothing undone) |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, changed nothing, already undone, no undo) |
 | ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
@@ -136,7 +136,7 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Undo the incident's reversible steps (or one), recorded as the caller's (module docstring)."""
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
-    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, undo_under_lease
+    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, UndoStale, undo_under_lease
 
     caller, incident_id, denied = _incident_caller(req, "undo")
     if denied:
@@ -158,6 +158,8 @@ async def undo_http(req: func.HttpRequest, client) -> func.HttpResponse:
         return _error(409, "incident_id", str(exc), "retry once the incident's containment has finished", code=BUSY)
     except UndoReliedOn as exc:  # a later incident's filed record, or one still open (UndoOpenIncident)
         return _error(409, "step", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), code=RELIED_ON)
+    except UndoStale as exc:  # another undo filed a revision since this one read the record (RT8-03)
+        return _error(409, exc.field, str(exc), exc.fix, code=NOTHING_TO_UNDO)
     log.info("undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
     return _json(200, result)

@@ -91,8 +91,41 @@ async def undo_under_lease(port, env, incident_id: str, record: dict[str, Any], 
     async with _undo_lease(port, resources, f"undo:{incident_id}:{uuid.uuid4().hex[:12]}", max_polls):
         from firestop.settings import get_settings
 
-        await check_reliance(port, getattr(env, "settings", None) or get_settings(), incident_id, record, actions)
+        where = getattr(env, "settings", None) or get_settings()
+        still_newest(where, incident_id, record, actions)
+        await check_reliance(port, where, incident_id, record, actions)
         return apply_undo(env, incident_id, record, actions, by=by)
+
+
+class UndoStale(UndoRefused):
+    """The incident's newest filed record is no longer the one this undo was chosen from: another undo (or release)
+    filed a revision while this one waited for the lease or for its confirmation (RT8-03: the second of two undos sent
+    together restored the state again from the record it read before the first, and answered "undone"). Nothing is
+    undone; the caller reads the incident again (``fix``)."""
+
+    def __init__(self, incident_id: str, revision: int | None):
+        UndoRefused.__init__(self, f"ID: the record of incident {incident_id} changed since this undo read it "
+                             f"(revision {revision or '?'} was filed meanwhile: another undo or release); nothing was "
+                             "undone — see what is already undone and undo again if anything is left", "incident_id")
+        self.fix = f"python -m firestop incident show {incident_id}, then undo what is left"
+
+
+def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
+    """Refuse (:class:`UndoStale`) when the newest filed record of ``incident_id`` is not ``record`` (compared as the
+    filed JSON bytes, :func:`firestop.records.store.record_json`), so an undo acts only on the revision it was chosen
+    from. No record filed yet: nothing to compare, the undo goes on. A records store that cannot be read refuses as
+    the reliance check does (:class:`UndoUnchecked`)."""
+    from firestop.records.store import filed_record, filed_revisions, record_json
+    from firestop.storage import StoreError
+
+    try:
+        newest = filed_record(where, incident_id)
+        revisions = filed_revisions(where, incident_id) if newest is not None else []
+    except StoreError as exc:
+        first = actions[0] if actions else {}
+        raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
+    if newest is not None and record_json(newest) != record_json(record):
+        raise UndoStale(incident_id, revisions[-1][0] if revisions else None)
 
 
 async def check_reliance(port, where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
