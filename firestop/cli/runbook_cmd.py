@@ -527,7 +527,7 @@ def runbook_undo(
                 "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})))
         except UndoBusy as exc:
             fail(str(exc), 3, as_json=as_json)
-        except UndoReliedOn as exc:
+        except (UndoReliedOn, ManualUndoRefused) as exc:  # ManualUndoRefused: undone meanwhile (RT8-03)
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except typer.Exit:
         raise

@@ -214,6 +214,7 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
     from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_undo_under_lease
     from firestop.settings import get_settings
     from runbooks.dispatch import execute
+    from runbooks.manual_runs import ManualUndoRefused
 
     caller, denied = _holding(req, "runbook undo")
     if denied:
@@ -234,6 +235,8 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
         return _error(409, "run_id", str(exc), "retry once the incident's containment has finished", code=BUSY)
     except UndoReliedOn as exc:
         return _error(409, "run_id", str(exc), getattr(exc, "fix", f"undo {exc.later} first"))  # no code: exit 2 as locally
+    except ManualUndoRefused as exc:  # undone by another request while this one waited for the lease (RT8-03)
+        return _error(409, "run_id", str(exc), "", code=NOTHING_TO_UNDO)
     log.info("runbook undo of %r by %r: ok=%r", f"{run.incident_id}/{run.step_id}", caller.object_id, answer.get("ok"))
     return _json(200 if answer.get("ok") else 422, {"run_id": f"{run.incident_id}/{run.step_id}", "undo": answer,
                                                     "requested_by": caller.object_id})

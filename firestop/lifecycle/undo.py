@@ -153,12 +153,18 @@ async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[],
 
     ``run``: a :class:`runbooks.manual_runs.ManualRun`; ``where``: settings (filed records).
     Raises :class:`UndoBusy` when the lease stayed held ``max_polls`` polls (default: one lease's length),
-    :class:`UndoReliedOn` (or :class:`UndoOpenIncident`) when relied on.
+    :class:`UndoReliedOn` (or :class:`UndoOpenIncident`) when relied on, :class:`runbooks.manual_runs.ManualUndoRefused`
+    when the run's ledger, read again inside the lease, says it was undone meanwhile (RT8-03).
     """
     import uuid
 
     resources = [run.target] if isinstance(run.target, str) and run.target else []
     async with _undo_lease(port, resources, f"undo:{run.incident_id}/{run.step_id}:{uuid.uuid4().hex[:12]}", max_polls):
+        from runbooks.manual_runs import find_manual_run
+
+        # read the run's ledger again: another undo of it may have run while this one waited (RT8-03); raises
+        # ManualUndoRefused ("already undone") before anything is written
+        find_manual_run(where, f"{run.incident_id}/{run.step_id}")
         await open_reliance(port, run.incident_id, resources)
         manual_reliance(where, run, candidates=await later_incidents(port, _manual_record(run)))
         return undo()
