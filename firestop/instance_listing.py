@@ -1,23 +1,46 @@
 """Every page of a Durable instance listing, up to a bound, and whether the listing stopped early.
 
 Why: the Python Durable SDK's ``DurableOrchestrationClient.get_status_all`` / ``get_status_by``
-(azure-functions-durable 1.x, ``models/DurableOrchestrationClient.py``) send one ``GET {rpcBaseUrl}instances/``
-and return its body; the continuation header of the answer is dropped, so a caller sees at most one page.
-The Durable Functions HTTP API reference ("Get all instances status",
-learn.microsoft.com/azure/azure-functions/durable/durable-functions-http-api) says of that request:
-``top`` (query string) "Optional parameter. When specified, limits the number of instances returned by the
-query", and "If more results exist, a continuation token is returned in the response header. The name of the
-header is ``x-ms-continuation-token``. If you set continuation token value in the next request header, you can
-get the next page of results. This name of the request header is also ``x-ms-continuation-token``." The
-reference documents no default page size. Some extension versions answer the last page with the token
-``bnVsbA==`` (base64 of ``null``; Azure/azure-functions-durable-extension#1174): it is read as "no more".
+(azure-functions-durable 1.7.0, ``models/DurableOrchestrationClient.py``; ``utils/http_utils.get_async_request``
+returns only ``[status, body]``) send one ``GET {rpcBaseUrl}instances/`` and return its body; the continuation
+header of the answer is dropped, so a caller sees at most one page, of at most 100 instances.
+
+The extension's side, read in Azure/azure-functions-durable-extension at v3.x 92fecfc (the dev branch, a7c6d69,
+has the same code) and the Azure Storage backend it calls, Azure/durabletask at durabletask.azurestorage-v2.0.1
+(2795981; v1.17.5, c7c6ea1, for extension 2.x):
+
+* URL: ``GET {rpcBaseUrl}instances/`` with the query parameters ``runtimeStatus`` (names, comma-separated, each
+  ``Enum.TryParse``d: an unknown name is ignored, and if none parses there is no status filter),
+  ``createdTimeFrom``/``createdTimeTo`` (``DateTime.TryParse``; the backend filters ``CreatedTime ge`` / ``le``,
+  both inclusive), ``instanceIdPrefix``, ``showInput`` (``bool.TryParse``, **default true**) and ``top``
+  (``int.TryParse``; an unparsable value is ignored) — ``HttpApiHandler.HandleGetStatusRequestAsync``. The SDK's
+  ``RpcManagementOptions.to_url`` writes the same names, and never ``showInput=false`` (it skips falsy values),
+  so this module adds ``showInput=false`` itself: no caller reads inputs from a listing (they ask
+  ``get_status(show_input=True)`` per instance), and an incident's sealed input is the bulk of a status.
+* Page size: ``top``, default 100 (``OrchestrationStatusQueryCondition.PageSize``, whose documentation adds
+  "Requests may return fewer records than the specified page size, even if there are more records. Always check
+  the continuation token"). A short page, even an empty one, is therefore not the end.
+* Token: read from the request header ``x-ms-continuation-token`` (its first value) and answered in the
+  response header of the same name, which is **always** added (``response.Headers.Add(..., nextContinuationToken)``);
+  the backend's token is null after the last page (v2: ``Page.ContinuationToken`` of Azure.Data.Tables; v1.17:
+  null when the table segment has none), which .NET sends as an empty header value. Older backends serialised the
+  null token as JSON and base64 (``bnVsbA==``, Azure/azure-functions-durable-extension#1174). So the end is an
+  absent or empty header, ``null``, or ``bnVsbA==``; any other value is an opaque token to send back unchanged.
+* Order: Azure Tables returns the Instances table in PartitionKey order, and the PartitionKey is the escaped
+  instance id (``AzureTableTrackingStore.QueryStateAsync``): instance-id order, not creation order. Callers sort.
+* Entities: entity instances (ids ``@name@key``, status name the same id, runtime status Running) are rows of the
+  same table, and the HTTP listing does not leave them out (only the gRPC path sets ``ExcludeEntities``), so they
+  count against :data:`MAX_PAGES` here; callers keep only their orchestrator's name.
+* Purge by filter (``DELETE instances/?createdTimeFrom=...``) is not paged: one request deletes every match
+  (``HandleDeleteHistoryWithFiltersRequestAsync``). ``GET instances/{id}`` is one instance. Neither is used here.
 
 How: :func:`list_instances` builds the very URL the SDK builds (``RpcManagementOptions(...).to_url`` on the
-client's ``rpc_base_url``) plus ``top``, and sends it on the SDK's own shared aiohttp session
-(``http_utils._get_session``, with the SDK's ``X-Azure-Functions-InvocationId`` header and its reset of the
-session after a connection error), adding the continuation header from the previous answer; it follows tokens
-up to ``max_pages`` pages. :class:`Listing` says whether it stopped with a token left (``complete`` False):
-callers fail closed on that (an undo refuses, intake answers 503), or say "more not shown" (incident lists).
+client's ``rpc_base_url``) plus ``top`` and ``showInput=false``, and sends it on the SDK's own shared aiohttp
+session (``http_utils._get_session``, with the SDK's ``X-Azure-Functions-InvocationId`` header and its reset of
+the session after a connection error), adding the continuation header from the previous answer; it follows
+tokens up to ``max_pages`` pages. :class:`Listing` says whether it stopped with a token left (``complete``
+False): callers fail closed on that (an undo refuses, intake answers 503), or say "more not shown" (incident
+lists).
 
 Imports: the Durable SDK only (lazily); nothing of Firestop, so intake, lifecycle and the Functions bindings
 can all use it.
@@ -30,9 +53,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-#: The Durable extension's request/response header carrying the continuation token (HTTP API reference).
+#: The Durable extension's request/response header carrying the continuation token (``HttpApiHandler.cs``).
 CONTINUATION_HEADER = "x-ms-continuation-token"
-#: Instances asked for per page (``top``).
+#: Instances asked for per page (``top``; the extension's default is the same 100).
 PAGE_SIZE = 100
 #: Pages followed at most before the listing stops incomplete (so at most PAGE_SIZE * MAX_PAGES statuses).
 MAX_PAGES = 50
@@ -139,6 +162,8 @@ async def list_instances(client: Any, *, created_time_from: datetime | None = No
     if page_size < 1 or max_pages < 1:
         raise ValueError("page_size, max_pages: at least 1")
     statuses = [OrchestrationRuntimeStatus(s) for s in runtime_status] if runtime_status else None
+    # the SDK formats a datetime as '%Y-%m-%dT%H:%M:%S.%fZ' without converting it: hand it UTC
+    created_time_from, created_time_to = _utc(created_time_from), _utc(created_time_to)
     base_url = getattr(getattr(client, "_orchestration_bindings", None), "rpc_base_url", None)
     if base_url is None:  # not the SDK's client (an in-memory double of it): its get_status_by is one whole page
         listed = await client.get_status_by(created_time_from=created_time_from, created_time_to=created_time_to,
@@ -147,7 +172,7 @@ async def list_instances(client: Any, *, created_time_from: datetime | None = No
     options = RpcManagementOptions(created_time_from=created_time_from, created_time_to=created_time_to,
                                    runtime_status=statuses, instance_id_prefix=instance_id_prefix)
     url = options.to_url(base_url)
-    url += ("&" if "?" in url else "?") + f"top={int(page_size)}"
+    url += ("&" if "?" in url else "?") + f"top={int(page_size)}&showInput=false"
     found: list[Any] = []
     token: str | None = None
     for page in range(1, max_pages + 1):
@@ -162,6 +187,15 @@ async def list_instances(client: Any, *, created_time_from: datetime | None = No
         if len(token) > MAX_TOKEN_CHARS:
             return Listing(tuple(found), False, page)
     return Listing(tuple(found), False, max_pages)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC (a naive one is taken as UTC already), or None."""
+    from datetime import timezone
+
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc)
 
 
 def decoded(value: Any) -> Any:

@@ -16,13 +16,17 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
 * ``GET instances/{id}[?showHistory=true&showInput=false&returnInternalServerErrorOnFailure=true]``
   → 202 (Pending/Running, ``Location`` + ``Retry-After: 5``), 200 otherwise
   (500 for Failed with ``returnInternalServerErrorOnFailure``), 404 unknown.
-* ``GET instances/`` with ``runtimeStatus``, ``createdTimeFrom``,
-  ``createdTimeTo``, ``instanceIdPrefix`` → 200 list; ``top=N`` pages it (oldest
-  first) and a page with more after it carries the ``x-ms-continuation-token``
-  response header, sent back as a request header for the next page (the
-  extension's paging, :mod:`firestop.instance_listing`); 400 for a ``top`` that is
-  not a positive integer or a token this server did not issue. Without ``top``
-  the whole list (the extension's default page size is not documented).
+* ``GET instances/`` with ``runtimeStatus`` (comma-separated), ``createdTimeFrom``,
+  ``createdTimeTo`` (both inclusive), ``instanceIdPrefix``, ``showInput`` (default
+  true) → 200 and one page of at most ``top`` instances (default 100), in
+  instance-id order; every answer carries the ``x-ms-continuation-token`` header,
+  empty on the last page, and the next page is asked for with that token as a
+  request header (:mod:`firestop.instance_listing`). 400 for a ``top`` that is not
+  a positive integer, a runtime status it does not know or a token this server
+  did not issue (the extension ignores the first two). Checked against the
+  extension's ``HttpApiHandler.HandleGetStatusRequestAsync`` and the Azure Storage
+  backend it calls (see :func:`ManagementServer._list`). Not served: entity
+  instances (``@name@key``), which the extension lists too.
 * ``POST instances/{id}/raiseEvent/{eventName}`` (``application/json`` only,
   else 400) → 202; 404 unknown; 410 finished.
 * ``POST instances/{id}/terminate?reason=`` → 202; 404; 410 finished.
@@ -365,11 +369,18 @@ class ManagementServer:
         return 200, {}, payload
 
     def _list(self, query: dict[str, str], headers: Any = None) -> tuple[int, dict[str, str], Any]:
+        """``GET instances/``: one page of the filtered listing, as the extension's
+        ``HandleGetStatusRequestAsync`` answers it (see :data:`LIST_PAGE_SIZE`, :func:`_page_key`,
+        :data:`CONTINUATION_HEADER`). Stricter than the extension on malformed paging and filters (400 where it
+        silently ignores a ``top`` that is not an integer or a runtime status it cannot parse)."""
         statuses = [s for s in query.get("runtimeStatus", "").split(",") if s]
+        unknown = [s for s in statuses if s not in RUNTIME_STATUS_NAMES]
+        if unknown:
+            return 400, {}, {"Message": f"runtimeStatus: {unknown[0][:40]!r} is not a runtime status"}
         created_from = _query_time(query.get("createdTimeFrom"))
         created_to = _query_time(query.get("createdTimeTo"))
         prefix = query.get("instanceIdPrefix")
-        top, after = None, None
+        top, after = LIST_PAGE_SIZE, None
         if query.get("top") is not None:
             top = int(query["top"]) if query["top"].isdigit() and 0 < len(query["top"]) <= 6 else 0
             if top < 1:
@@ -382,16 +393,15 @@ class ManagementServer:
         found = self.host.list_instances(runtime_status=statuses or None, created_from=created_from,
                                          created_to=created_to)
         found = [s for s in found if prefix is None or s.instance_id.startswith(prefix)]
-        out_headers: dict[str, str] = {}
-        if top is not None or after is not None:
-            found.sort(key=_page_key)
-            if after is not None:
-                found = [s for s in found if _page_key(s) > after]
-            if top is not None and len(found) > top:
-                found = found[:top]
-                out_headers[CONTINUATION_HEADER] = _make_token(_page_key(found[-1]))
-        show_input = query.get("showInput", "").lower() == "true"
-        return 200, out_headers, [status_payload(s, show_input=show_input) for s in found]
+        found.sort(key=_page_key)
+        if after is not None:
+            found = [s for s in found if _page_key(s) > after]
+        next_token = ""  # the extension always sends the header; empty (its null token) on the last page
+        if len(found) > top:
+            found = found[:top]
+            next_token = _make_token(_page_key(found[-1]))
+        show_input = query.get("showInput", "true").lower() != "false"  # bool.TryParse; the default is true
+        return 200, {CONTINUATION_HEADER: next_token}, [status_payload(s, show_input=show_input) for s in found]
 
     def _raise(self, instance_id: str, event_name: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], Any]:
         try:
@@ -473,21 +483,35 @@ def _unwrap_json_text(token: Any) -> str:
     return json.dumps(token)
 
 
-#: The Durable extension's paging header (request and response) on ``GET instances/``.
+#: The Durable extension's paging header on ``GET instances/``: read from the request
+#: (``request.Headers.TryGetValues("x-ms-continuation-token", ...)``, the first value) and always added to the
+#: answer (``response.Headers.Add("x-ms-continuation-token", nextContinuationToken)``, a null token sent as an
+#: empty value) — ``HttpApiHandler.HandleGetStatusRequestAsync`` in Azure/azure-functions-durable-extension
+#: (v3.x 92fecfc, dev a7c6d69: the same code).
 CONTINUATION_HEADER = "x-ms-continuation-token"
+#: Instances per page when the request has no ``top``: ``OrchestrationStatusQueryCondition.PageSize`` defaults
+#: to 100 (extension v3.x 92fecfc, ``src/WebJobs.Extensions.DurableTask/OrchestrationStatusQueryCondition.cs``).
+LIST_PAGE_SIZE = 100
+#: The runtime status names the extension parses (``OrchestrationRuntimeStatus``; ``runtimeStatus`` is split on
+#: commas and each parsed with ``Enum.TryParse``, case-sensitive).
+RUNTIME_STATUS_NAMES = frozenset({"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
+                                  "Pending", "Suspended"})
 
 
-def _page_key(status: OrchestrationStatus) -> tuple[str, str]:
-    """Listing order of a page: creation time (ISO, UTC, microseconds), then instance id."""
-    return (status.created_time.astimezone(timezone.utc).isoformat(timespec="microseconds"), status.instance_id)
+def _page_key(status: OrchestrationStatus) -> str:
+    """Listing order: instance id, ascending. The Azure Storage backend reads the Instances table, whose rows
+    Azure Tables returns in PartitionKey order, and the PartitionKey is the (escaped) instance id
+    (Azure/durabletask ``AzureTableTrackingStore.QueryStateAsync``, durabletask.azurestorage-v2.0.1 2795981):
+    not creation order. Callers that need an order sort the listing themselves."""
+    return status.instance_id
 
 
-def _make_token(key: tuple[str, str]) -> str:
-    """An opaque continuation token: base64url of ``[created, instance_id]`` of the last instance sent."""
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode("utf-8")).decode("ascii")
+def _make_token(key: str) -> str:
+    """An opaque continuation token: base64url of ``[instance_id]`` of the last instance sent."""
+    return base64.urlsafe_b64encode(json.dumps([key]).encode("utf-8")).decode("ascii")
 
 
-def _read_token(token: str) -> tuple[str, str] | None:
+def _read_token(token: str) -> str | None:
     """The key :func:`_make_token` encoded, or None for anything else (bounded: at most 4 KiB)."""
     if len(token) > 4096:
         return None
@@ -495,8 +519,8 @@ def _read_token(token: str) -> tuple[str, str] | None:
         key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
     except (ValueError, UnicodeError):
         return None
-    if isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key):
-        return key[0], key[1]
+    if isinstance(key, list) and len(key) == 1 and isinstance(key[0], str):
+        return key[0]
     return None
 
 

@@ -85,15 +85,76 @@ def test_the_management_server_pages_and_refuses_bad_paging(started):
     assert code == 200 and len(first) == 5 and headers.get(CONTINUATION_HEADER)
     code, headers, rest = server.handle("GET", "/durabletask/instances/?top=5",
                                         {CONTINUATION_HEADER: headers[CONTINUATION_HEADER]}, b"")
-    assert code == 200 and CONTINUATION_HEADER not in headers
-    assert [p["instanceId"] for p in first + rest] == ids  # oldest first, nothing repeated
-    for query in ("top=0", "top=-1", "top=abc", "top=99999999"):
+    assert code == 200 and headers[CONTINUATION_HEADER] == ""  # the extension always sends it: empty at the end
+    assert [p["instanceId"] for p in first + rest] == ids  # instance-id order, nothing repeated
+    for query in ("top=0", "top=-1", "top=abc", "top=99999999", "runtimeStatus=running", "runtimeStatus=Running,Nope"):
         code, _, payload = server.handle("GET", f"/durabletask/instances/?{query}", {}, b"")
-        assert code == 400 and "top" in payload["Message"], query
+        assert code == 400 and query.split("=")[0] in payload["Message"], query
     code, _, payload = server.handle("GET", "/durabletask/instances/?top=2", {CONTINUATION_HEADER: "not-a-token"}, b"")
     assert code == 400 and CONTINUATION_HEADER in payload["Message"]
-    code, _, all_of_them = server.handle("GET", "/durabletask/instances/", {}, b"")
-    assert code == 200 and len(all_of_them) == 7  # no top: the whole list, as before
+
+
+def test_the_management_server_answers_as_the_extension_does(db_path, clock):
+    """What HttpApiHandler.HandleGetStatusRequestAsync (extension v3.x 92fecfc) and the Azure Storage backend do:
+    no ``top`` is a page of 100 (OrchestrationStatusQueryCondition.PageSize), pages come in instance-id order
+    (PartitionKey), not creation order, ``showInput`` defaults to true, and the token header is always there."""
+    host = LocalDurableHost(app, db_path, clock=clock)
+    created = [f"z-{n:03d}" for n in range(103, -1, -1)]  # 104 instances, each created before an id smaller than it
+    for instance_id in created:
+        host.start_new("waits", instance_id, {"n": instance_id})
+        clock.advance(1)
+    host.run_until_idle()
+    with ManagementServer(host) as server:
+        code, headers, page = server.handle("GET", "/durabletask/instances/", {}, b"")
+        assert code == 200 and len(page) == 100 and headers[CONTINUATION_HEADER]
+        assert [p["instanceId"] for p in page] == sorted(created)[:100]
+        assert all(p["input"] is not None for p in page)  # showInput: default true
+        code, headers, rest = server.handle("GET", "/durabletask/instances/", {CONTINUATION_HEADER: headers[CONTINUATION_HEADER]}, b"")
+        assert [p["instanceId"] for p in rest] == sorted(created)[100:] and headers[CONTINUATION_HEADER] == ""
+        code, headers, page = server.handle("GET", "/durabletask/instances/?showInput=false&top=3", {}, b"")
+        assert [p["input"] for p in page] == [None] * 3
+        # the SDK's own get_status_all sees the first page only: 100 of 104
+        assert len(_run(_client(server).get_status_all())) == 100
+        listing = _run(list_instances(_client(server)))  # PAGE_SIZE 100: two pages, every instance once
+        assert listing.complete and listing.pages == 2
+        assert sorted(s.instance_id for s in listing.statuses) == sorted(created)
+
+
+@pytest.mark.parametrize("end", ["", "null", "bnVsbA==", None])
+def test_every_end_of_list_the_extension_has_sent_ends_the_listing(started, monkeypatch, end):
+    """An empty header (a null token through .NET's Headers.Add), no header, and the JSON-null token of older
+    Azure Storage backends (extension#1174: base64 of 'null') each end the listing complete; the request carries
+    the token back unchanged, and every request asks for top=100 without inputs."""
+    _, server, ids = started
+    seen = []
+    original = server.handle
+
+    def handle(method, path, headers, body, **kwargs):
+        seen.append((path, headers.get(CONTINUATION_HEADER) if headers else None))
+        code, out, payload = original(method, path, headers, body, **kwargs)
+        if out.get(CONTINUATION_HEADER) == "":
+            out = {k: v for k, v in out.items() if k != CONTINUATION_HEADER}
+            if end is not None:
+                out[CONTINUATION_HEADER] = end
+        return code, out, payload
+
+    monkeypatch.setattr(server, "handle", handle)
+    listing = _run(list_instances(_client(server), page_size=4))
+    assert listing.complete and listing.pages == 2 and sorted(s.instance_id for s in listing.statuses) == ids
+    assert seen[0][1] is None and seen[1][1]  # the first page's token went back as the request header
+    assert all("top=4" in path and "showInput=false" in path for path, _ in seen)
+    assert all(s.input_ is None for s in listing.statuses)
+
+
+def test_the_listing_asks_in_utc(started):
+    """The SDK writes createdTimeFrom with a literal Z and no conversion: a non-UTC time is converted first."""
+    from datetime import timedelta, timezone
+
+    host, server, ids = started
+    third = host.list_instances()[2].created_time
+    local = third.astimezone(timezone(timedelta(hours=5)))
+    listing = _run(list_instances(_client(server), created_time_from=local))
+    assert sorted(s.instance_id for s in listing.statuses) == sorted(ids[2:])
 
 
 def test_a_backend_error_is_raised_not_read_as_empty(started):
