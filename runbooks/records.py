@@ -27,7 +27,9 @@ artifacts, so the ledger's head is anchored in the orchestration output.
 
 Artifacts: ``destination`` (``blob`` | ``file``), ``revision``, ``json_path`` /
 ``markdown_path`` (file paths, or blob URLs without credentials), ``sha256``,
-``markdown_sha256``, ``ledger``. No credential is involved in a name, a URL or an answer.
+``markdown_sha256``, ``evidence_paths`` (``{evidence item path: its file path or blob URL}``, for
+the record's evidence items, so ``incident show`` can say where each one is), ``ledger``. No
+credential is involved in a name, a URL or an answer.
 """
 
 from __future__ import annotations
@@ -45,6 +47,21 @@ from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verificatio
 from runbooks.common import append_ledger
 from runbooks.registry import register
 
+
+
+def _evidence_paths(evidence: ObjectStore, incident: str, record: dict[str, Any]) -> dict[str, str]:
+    """``{item path: location}`` of the record's evidence items in the evidence store (``<incident>/<item path>``,
+    :mod:`firestop.evidence`): a file path under ``FIRESTOP_HOME/evidence`` or a blob URL without credentials.
+    An item whose path is not a store name is left out (the record names it as it is)."""
+    found: dict[str, str] = {}
+    for item in record.get("evidence") or []:
+        path = item.get("path") if isinstance(item, dict) else None
+        if isinstance(path, str) and path:
+            try:
+                found[path] = evidence.location(f"{incident}/{path}")
+            except ValueError:  # not a store name
+                continue
+    return found
 
 
 class FileRecordParams(BaseModel):
@@ -147,7 +164,8 @@ class FileRecord(Runbook[FileRecordParams]):
             raise RunbookError("conflict", f"{names[0]} is already filed with other content; a filed record is never replaced") from None
         except StoreError as exc:
             raise _store_error(exc) from None
-        destination = "blob" if stores_for(ctx.settings).remote else "file"
+        stores = stores_for(ctx.settings)
+        destination = "blob" if stores.remote else "file"
         locations = (store.location(names[0]), store.location(names[1]))
         artifacts: dict[str, Any] = {
             "destination": destination,
@@ -156,6 +174,7 @@ class FileRecord(Runbook[FileRecordParams]):
             "markdown_path": locations[1],
             "sha256": _sha(data),
             "markdown_sha256": _sha(markdown),
+            "evidence_paths": _evidence_paths(stores.evidence, incident, params.record),
         }
         if changed:
             artifacts["ledger"] = append_ledger(

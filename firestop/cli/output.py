@@ -281,5 +281,8 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         console.print(Text(clean(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False)
     if record.get("record_error"):
         console.print(Text(clean(f"The record could not be filed: {record['record_error']}"), style="bold red"), highlight=False)
+    where = files.get("evidence_paths") or {}  # records.file's artifacts: each item's file path or blob URL
     for item in record.get("evidence") or []:
-        console.print(Text(clean(f"Evidence: {item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})")), highlight=False)
+        location = where.get(item.get("path")) if isinstance(item.get("path"), str) else None
+        console.print(Text(clean(f"Evidence: {location or item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})")),
+                      highlight=False)

@@ -164,6 +164,15 @@ def _alert_line(view: dict[str, Any]) -> str:
     return f"{alert.get('rule_name') or '(no rule name)'} on {_target_name(targets[0]) if targets else '(no target)'}"
 
 
+def _alert_cell(view: dict[str, Any]) -> str:
+    """The list's alert column: ``<rule> on <account>`` from a record; for an incident still running or waiting for
+    approval (:func:`firestop.lifecycle.view.incident_view`: no ``alert`` yet) the rule name it carries, as
+    ``incident list`` shows it — never its phase, which the status badge and the incident's page give."""
+    if view.get("alert"):
+        return _alert_line(view)
+    return str(view.get("rule_name") or "—")
+
+
 def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[str, Any] | None = None,
                    more: bool = False) -> str:
     """The front page: pending approvals first, then every incident (newest first), then the latest audit.
@@ -184,7 +193,7 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
         rows = "".join(
             f'<tr><td><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'
             f'<td>{status_badge(v)}</td><td>{h((v.get("playbook") or {}).get("name") or "—")}</td>'
-            f'<td class="wide">{h(_alert_line(v)) if v.get("alert") else h(v.get("phase") or "—")}</td>'
+            f'<td class="wide">{h(_alert_cell(v))}</td>'
             f'<td class="wide" data-label="received">{h(_clock(v.get("received_at") or v.get("created_at")))}</td>'
             f'<td data-label="MTTC">{h(_seconds(_mttc(v)))}</td></tr>'
             for v in views)

@@ -85,7 +85,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         lines += [f"- {_cell(g)}" for g in record["evidence_gaps"]]
         lines.append("")
     lines += ["## Timeline", "", "| offset | phase | step | target | outcome | detail |", "|---|---|---|---|---|---|"]
-    for entry in record.get("timeline") or []:
+    for entry in _in_time_order(record.get("timeline") or []):
         lines.append(
             f"| {_offset(entry.get('offset_s'))} | {_cell(entry.get('phase'))} | {_cell(entry.get('step'))} | "
             f"{_cell(_short(entry.get('target')))} | {_cell(entry.get('outcome'))} | {_cell(entry.get('detail'))} |"
@@ -113,6 +113,13 @@ def render_markdown(record: dict[str, Any]) -> str:
     lines.append("")
     text = "\n".join(lines)
     return text.encode("utf-8", "replace").decode("utf-8")  # unpaired surrogates from a payload cannot be written as UTF-8
+
+
+def _in_time_order(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``timeline`` by ``offset_s`` (seconds from receipt; an entry without one counts as 0), ties in recorded order —
+    as ``incident show`` and the console list it. The record keeps the orchestrator's order (each step group's entries
+    together: the leaked-key record has ``rotate-keys`` at +5.0 s before ``snapshot-logs`` at +3.2 s)."""
+    return sorted(timeline, key=lambda e: e.get("offset_s") if isinstance(e.get("offset_s"), (int, float)) else 0)
 
 
 def _offset(value: Any) -> str:

@@ -217,3 +217,19 @@ def test_the_cli_hint_is_the_app_on_azure_and_the_simulation_under_serve(api, mo
                                cli_hint=decide_command(INCIDENT, "lock-network", app_origin="https://fs-prod.azurewebsites.net"))
     assert (f"<code>python -m firestop incident approve {INCIDENT} --step lock-network --app https://fs-prod.azurewebsites.net   "
             f"(or: incident reject {INCIDENT} --step lock-network --app https://fs-prod.azurewebsites.net)</code>") in card
+
+
+def test_the_list_names_the_alert_rule_of_an_incident_still_waiting_for_approval_not_its_phase():
+    from firestop.lifecycle.view import incident_view
+    from firestop.trust import Principal
+
+    custom = {"phase": "contain", "step": "revoke-principal", "playbook": "suspicious-key-access",
+              "rule_name": "aoai-suspicious-key-access", "received_at": "2026-11-29T03:16:50.7+00:00",
+              "pending_approval": {"step": "revoke-principal", "runbook": "identity.revoke_role_assignment",
+                                   "target": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod",
+                                   "expires_at": "2026-11-29T03:47:11.7+00:00"}}
+    waiting = incident_view("inc-53aec47d787debbe-2", "Running", custom, None)
+    caller = Principal(object_id="oid-alice", roles=frozenset({"reader"}))
+    page = pages.incidents_page([waiting, incident_view("inc-2", "Running", {"phase": "analyze"}, None)], caller=caller)
+    rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td>.*?<td class=\"wide\">([^<]*)</td>", page)
+    assert rows == [("inc-53aec47d787debbe-2", "aoai-suspicious-key-access"), ("inc-2", "—")], rows

@@ -75,6 +75,17 @@ def test_leaked_key_alert_is_contained(firestop_home):
     assert steps["lock-network"]["before"]["networkAcls"]["defaultAction"] == "Allow"
 
 
+def test_the_output_says_where_each_evidence_item_is_not_only_its_name(firestop_home):
+    record = json.loads(run_cli("alert", "handle", str(EXAMPLE), "--json").stdout)
+    (evidence,) = record["evidence"]
+    path = firestop_home / "evidence" / record["incident_id"] / evidence["path"]
+    assert record["record_files"]["evidence_paths"] == {evidence["path"]: str(path)}
+    shown = run_cli("incident", "show", record["incident_id"])
+    assert shown.exit_code == 0, shown.output
+    (line,) = [line for line in shown.output.replace("\n", "").split("Evidence: ")[1:]]
+    assert line.startswith(f"{path} ({evidence['rows']} rows, sha256 {evidence['sha256']})"), line
+
+
 def test_parallel_containment_overlaps_in_simulated_time(firestop_home):
     record = json.loads(run_cli("alert", "handle", str(EXAMPLE), "--json").stdout)
     contain = {e["step"]: e for e in record["timeline"] if e["phase"] == "contain"}

@@ -69,3 +69,23 @@ def test_recent_activity_summary_counts_callers_and_key_operations():
     assert summary["callers"][0] == {"ip": "203.0.113.77", "requests": 2, "statuses": {"200": 1, "401": 1}, "key_auth": 2}
     assert summary["callers"][1]["key_auth"] == 0
     assert summary["key_operations"] == [{"time": "t1", "operation": "ListKey", "ip": "203.0.113.77", "principal": "e7d9"}]
+
+
+def test_the_markdown_timeline_is_in_time_order_as_incident_show_lists_it():
+    # the leaked-key record's timeline as the orchestrator files it: step groups together, not in time order
+    timeline = [
+        {"offset_s": -37.8, "phase": "detect", "step": "alert fired"},
+        {"offset_s": 0.0, "phase": "detect", "step": "alert received"},
+        {"offset_s": 4.95, "phase": "contain", "step": "rotate-keys"},
+        {"offset_s": 21.2, "phase": "contain", "step": "lock-network"},
+        {"offset_s": 3.2, "phase": "contain", "step": "snapshot-logs"},
+        {"offset_s": 21.6, "phase": "resolve", "step": "verify rotate-keys"},
+        {"offset_s": 21.4, "phase": "resolve", "step": "verify lock-network"},
+        {"offset_s": 21.2, "phase": "resolve", "step": "verify snapshot-logs"},
+        {"phase": "learn", "step": "note without a time"},
+    ]
+    text = render_markdown({"incident_id": "inc-1", "status": "contained", "timeline": timeline})
+    table = text.split("## Timeline", 1)[1].split("## Actions", 1)[0]
+    steps = [line.split(" | ")[2] for line in table.splitlines() if line.startswith("| ") and not line.startswith("| offset")]
+    assert steps == ["alert fired", "alert received", "note without a time", "snapshot-logs", "rotate-keys",
+                     "lock-network", "verify snapshot-logs", "verify lock-network", "verify rotate-keys"]
