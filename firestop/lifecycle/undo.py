@@ -204,9 +204,9 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
             released = [a for a in mine if a.get("released")]
             if released:
                 raise AlreadyReleased(incident_id, step, released[0])
-            releasable = [a for a in mine if _releasable(a)]
-            if releasable:  # found the state in place: undoing it is a release (nothing restored, no Azure call)
-                return record, list(reversed(releasable))
+            releases = [a for a in mine if releasable(a)]
+            if releases:  # found the state in place: undoing it is a release (nothing restored, no Azure call)
+                return record, list(reversed(releases))
             if mine and all(a.get("undone") for a in mine if a.get("ok") and a.get("changed")) and any(a.get("undone") for a in mine):
                 raise UndoRefused(f"--step: {step!r} is already undone", "step")
             if any(not _reversible(a) for a in mine):
@@ -217,7 +217,7 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     return record, list(reversed(actions))
 
 
-def _releasable(action: dict[str, Any]) -> bool:
+def releasable(action: dict[str, Any]) -> bool:
     """A step that succeeded and changed nothing (it found its state in place: "already locked"), not yet undone or
     released, of a reversible containment runbook (not evidence): undoing it is a release — the incident stops relying
     on that state, nothing is restored (:func:`apply_undo`)."""
