@@ -168,6 +168,14 @@ class Runbook(Generic[ParamsT]):
     write_back: ClassVar[bool] = False
 
     @classmethod
+    def releasable(cls) -> bool:
+        """True when a step of this runbook that changed nothing (it found its state in place: "already locked") can
+        be *released* — its undo restores nothing and the incident or manual run stops relying on that state: a
+        reversible containment runbook, not evidence and not write-back (:func:`firestop.lifecycle.undo.release_stamp`,
+        used by ``incident undo`` and ``runbook undo`` alike)."""
+        return bool(cls.reversible and cls.mutating and not cls.collects_evidence and not cls.write_back)
+
+    @classmethod
     def restored_parts(cls, action: dict[str, Any]) -> frozenset[str] | None:
         """The parts of the target's state an undo of ``action`` (a record's action: ``artifacts``, ``before``,
         ``after``) restores, as names compared case-insensitively; None: the target's whole state (the default).

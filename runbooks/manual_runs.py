@@ -7,13 +7,23 @@ params (:func:`runbooks.dispatch._ledger_action`). ``RUN_ID`` is
 ``manual-<YYYY-MM-DD>/<step id>`` as ``runbook run`` prints it.
 
 Raises :class:`ManualUndoRefused` (bad input: exit 2) when the id is malformed, the
-run is unknown, changed nothing, failed, is already undone, or its runbook has no undo.
+run is unknown, failed, is already undone, or its runbook has no undo; :class:`ManualAlreadyReleased`
+(answered as done: exit 0 / 200) when it was released already.
+
+A run that changed nothing (it found its state in place: "already locked") of a releasable runbook
+(:meth:`runbooks.base.Runbook.releasable`) is found with ``changed=False``: undoing it is a *release* — nothing is
+restored, no Azure call — recorded on the run's ledger as an ``undo`` entry with ``released: true``
+(:func:`firestop.lifecycle.undo.release_manual`), as ``incident undo`` releases an incident's step.
+
+:func:`manual_runs_since` lists the manual runs a later manual or incident undo must not take away: an apply after
+the undone change on the same target and runbook relies on it (:func:`firestop.lifecycle.undo.later_reliance`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 #: ``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<4 hex>`` (:func:`runbooks.dispatch.manual_ids`).
@@ -23,6 +33,17 @@ _RUN_ID = RUN_ID_PATTERN
 
 class ManualUndoRefused(ValueError):
     """Nothing can be undone for that run id (the message names why and the fix)."""
+
+
+class ManualAlreadyReleased(ManualUndoRefused):
+    """The run changed nothing and was released already: nothing to do. Entry points answer it as done (exit 0 /
+    200 with ``already_released``), so a retried release is idempotent. ``run_id``, ``released_by``, ``released_at``."""
+
+    def __init__(self, run_id: str, runbook: str, data: dict[str, Any], at: Any) -> None:
+        self.run_id, self.released_by, self.released_at = run_id, data.get("requested_by"), data.get("released_at") or at
+        super().__init__(f"RUN_ID: run {run_id} is already released: it no longer relies on {runbook}'s state "
+                         f"(released{' by ' + str(self.released_by) if self.released_by else ''}"
+                         f"{', at ' + str(self.released_at) if self.released_at else ''}); nothing was restored")
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,13 @@ class ManualRun:
     applied: dict[str, Any]  # the shape Runbook.undo takes: runbook, target, changed, before, after, summary, artifacts
     #: when the apply finished (its ledger entry's ``at``, ISO 8601 UTC), None when the entry has none
     applied_at: str | None = None
+    #: False: the run changed nothing (found its state in place), so its undo is a release (nothing restored)
+    changed: bool = True
+
+    @property
+    def run_id(self) -> str:
+        """``manual-<YYYY-MM-DD>/<step id>``, as ``runbook run`` printed it."""
+        return f"{self.incident_id}/{self.step_id}"
 
 
 def find_manual_run(settings: Any, run_id: str) -> ManualRun:
@@ -59,23 +87,88 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
     data = apply.get("data") if isinstance(apply.get("data"), dict) else {}
     if not data.get("ok"):
         raise ManualUndoRefused(f"RUN_ID: run {step} failed ({(data.get('error') or {}).get('message') or 'no detail'}); nothing to undo")
-    if not data.get("changed"):
-        raise ManualUndoRefused(f"RUN_ID: run {step} changed nothing; nothing to undo")
     undone = [e for e in mine if e.get("action") == "undo" and isinstance(e.get("data"), dict) and e["data"].get("ok")]
+    if undone and undone[-1]["data"].get("released"):
+        raise ManualAlreadyReleased(f"{incident}/{step}", str(apply.get("runbook") or ""), undone[-1]["data"], undone[-1].get("at"))
     if undone:
         raise ManualUndoRefused(f"RUN_ID: run {step} is already undone (at {undone[-1].get('at') or 'an earlier time'})")
     runbook = str(apply.get("runbook") or "")
     try:
-        reversible = type(get_runbook(runbook)).reversible
+        kind = type(get_runbook(runbook))
     except (KeyError, LookupError):
         raise ManualUndoRefused(f"RUN_ID: run {step} used runbook {runbook!r}, which this version does not know") from None
-    if not reversible:
+    if not kind.reversible:
         raise ManualUndoRefused(f"RUN_ID: {runbook} cannot be undone (its change is final, e.g. a revoked key)")
-    if "params" not in data:
+    changed = bool(data.get("changed"))
+    if not changed and not kind.releasable():
+        raise ManualUndoRefused(f"RUN_ID: run {step} changed nothing; nothing to undo")
+    if changed and "params" not in data:
         raise ManualUndoRefused(f"RUN_ID: run {step} was recorded before runs kept their parameters; undo it with the runbook's own tooling")
     target = apply.get("target")
-    applied = {"runbook": runbook, "target": target or "", "changed": True, "before": data.get("before") or {},
+    applied = {"runbook": runbook, "target": target or "", "changed": changed, "before": data.get("before") or {},
                "after": data.get("after") or {}, "summary": data.get("summary") or "", "artifacts": {}}
     return ManualRun(incident_id=incident, step_id=step, runbook=runbook, target=target,
                      params=dict(data.get("params") or {}), applied=applied,
-                     applied_at=apply.get("at") if isinstance(apply.get("at"), str) and apply.get("at") else None)
+                     applied_at=apply.get("at") if isinstance(apply.get("at"), str) and apply.get("at") else None,
+                     changed=changed)
+
+
+#: Manual-run ledgers (one a UTC day with runs) an undo reads to find runs relying on what it restores; past this the
+#: undo is refused (:class:`ManualRunsUnread`) rather than reading without bound or skipping one.
+MAX_MANUAL_LEDGERS = 100
+
+_LEDGER_DAY = re.compile(r"^manual-(?P<day>\d{4}-\d{2}-\d{2})\.jsonl$")
+
+
+class ManualRunsUnread(ValueError):
+    """More manual-run ledgers than :data:`MAX_MANUAL_LEDGERS` were written since the time asked (``count``)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"manual runs were recorded on {count} days since, more than the {limit} an undo reads")
+        self.count, self.limit = count, limit
+
+
+def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = None) -> list[dict[str, Any]]:
+    """The manual runs applied (ok) after ``since`` (aware UTC) and neither undone nor released, newest ledger last:
+    ``[{"run_id", "step_id", "runbook", "target", "changed", "ok": True, "at"}]`` (a record action's shape, so
+    :func:`firestop.lifecycle.undo.later_reliance` compares them as it compares a later incident's steps); ``exclude``:
+    a run id left out (the run being undone). Reads the ledgers ``manual-<day>`` of ``settings`` from the day before
+    ``since`` on (a day's slack for clocks), at most :data:`MAX_MANUAL_LEDGERS` of them.
+
+    Raises :class:`ManualRunsUnread` past the bound; StoreError/OSError when the ledger store cannot be listed or a
+    ledger read, ValueError when one is not JSON lines (never "no run relies on it" unread)."""
+    from runbooks.ledger import Ledger
+
+    ledger = Ledger.of(settings)
+    first = (since - timedelta(days=1)).date().isoformat()
+    days = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-")) if m and m["day"] >= first)
+    if len(days) > MAX_MANUAL_LEDGERS:
+        raise ManualRunsUnread(len(days), MAX_MANUAL_LEDGERS)
+    runs: list[dict[str, Any]] = []
+    for day in days:
+        entries = ledger.entries(f"manual-{day}")
+        undone = {e.get("step_id") for e in entries if e.get("kind") == "action" and e.get("action") == "undo"
+                  and isinstance(e.get("data"), dict) and e["data"].get("ok")}
+        for e in entries:
+            data = e.get("data") if isinstance(e.get("data"), dict) else {}
+            if e.get("kind") != "action" or e.get("action") != "apply" or not data.get("ok") or e.get("step_id") in undone:
+                continue
+            run_id = f"manual-{day}/{e.get('step_id')}"
+            at = _utc(e.get("at"))
+            if run_id == exclude or (at is not None and at <= since):
+                continue
+            runs.append({"run_id": run_id, "step_id": e.get("step_id"), "runbook": e.get("runbook"), "target": e.get("target"),
+                         "changed": bool(data.get("changed")), "ok": True, "at": e.get("at")})
+    return runs
+
+
+def _utc(value: Any) -> datetime | None:
+    """An entry's ISO 8601 time as an aware datetime (naive read as UTC); None when absent or unreadable (such a run
+    counts as later: refuse rather than reopen)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

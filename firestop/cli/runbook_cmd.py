@@ -484,9 +484,11 @@ def runbook_undo(
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
     """Undo a manual runbook run: restore the state its apply recorded on the ledger (exact undo, or a refusal
-    when the target changed since), inside the target's containment lease. Exit 0 undone, 2 bad input / nothing to
-    undo / relied on by an incident / not confirmed, 3 a containment holds the target, 1 failed."""
+    when the target changed since), inside the target's containment lease. A run that changed nothing (it found the
+    state in place) is released: nothing is restored, the run stops relying on that state. Exit 0 undone or released,
+    2 bad input / nothing to undo / relied on by an incident / not confirmed, 3 a containment holds the target, 1 failed."""
     from firestop.cli.manual_undo import ManualUndoRefused, find_manual_run
+    from runbooks.manual_runs import ManualAlreadyReleased
     from firestop.cli.remote import calling, connect, refuse_local_flags
 
     if as_json and not yes:
@@ -501,13 +503,20 @@ def runbook_undo(
                  "manual-<YYYY-MM-DD>/cli-run-<HHMMSS>-<hex>", EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
             run = calling(as_json, remote.manual_run, run_id.strip())
-            _undo_preview(run.get("runbook"), run.get("target"), run.get("before"), f"the app's tenant ({remote.origin})", as_json)
-        answer = calling(as_json, remote.manual_undo, run_id.strip()).get("undo") or {}
-        _undo_answer(run_id, answer, as_json)
+            if run.get("already_released"):
+                _already_released(run_id, str(run.get("detail") or ""), as_json)
+            _undo_preview(run.get("runbook"), run.get("target"), run.get("before"), f"the app's tenant ({remote.origin})", as_json,
+                          release=bool(run.get("release")))
+        body = calling(as_json, remote.manual_undo, run_id.strip())
+        if body.get("already_released"):
+            _already_released(run_id, str(body.get("detail") or ""), as_json)
+        _undo_answer(run_id, body.get("undo") or {}, as_json)
     env = _open_environment(azure, None, as_json)
     try:
         try:
             run = find_manual_run(env.settings, run_id)
+        except ManualAlreadyReleased as exc:  # a retried release: done already
+            _already_released(run_id, str(exc), as_json)
         except ManualUndoRefused as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         import asyncio
@@ -516,17 +525,21 @@ def runbook_undo(
         from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_reliance, manual_undo_under_lease
 
         try:
-            manual_reliance(env.settings, run)  # before asking; checked again inside the lease
+            if run.changed:  # a release restores nothing: nothing relies on it
+                manual_reliance(env.settings, run)  # before asking; checked again inside the lease
         except UndoReliedOn as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes:
-            _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json)
+            _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json,
+                          release=not run.changed)
         try:  # inside the target's containment lease, as an incident undo (RT6-02)
             answer = asyncio.run(manual_undo_under_lease(HostLeasePort(env.host), env.settings, run, lambda: _execute(env, {
                 "runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
                 "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})))
         except UndoBusy as exc:
             fail(str(exc), 3, as_json=as_json)
+        except ManualAlreadyReleased as exc:  # released meanwhile by another responder: done already
+            _already_released(run_id, str(exc), as_json)
         except (UndoReliedOn, ManualUndoRefused) as exc:  # ManualUndoRefused: undone meanwhile (RT8-03)
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except typer.Exit:
@@ -538,10 +551,16 @@ def runbook_undo(
     _undo_answer(run_id, answer, as_json)
 
 
-def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool) -> None:
-    """Print what undoing a manual run restores, then ask (anything but yes exits 2)."""
+def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool, *, release: bool = False) -> None:
+    """Print what undoing a manual run restores (a release: nothing), then ask (anything but yes exits 2)."""
     from firestop.cli.state_text import restore_lines
 
+    if release:
+        console.print(f"would release {clean(runbook)} on {clean(target or '(no target)')}: the run changed nothing, so "
+                      "nothing is restored; it stops relying on the state it found in place", highlight=False, markup=False,
+                      soft_wrap=True)
+        _confirm(f"Release this on {where}?", as_json)
+        return
     head, below = restore_lines(before)
     console.print(f"would undo {clean(runbook)} on {clean(target or '(no target)')}: restore{' ' + clean(head) if head else ':'}",
                   highlight=False, markup=False, soft_wrap=True)
@@ -555,11 +574,22 @@ def _undo_answer(run_id: str, answer: dict[str, Any], as_json: bool) -> None:
     code = 0 if answer.get("ok") else _error_exit(answer)
     if as_json:
         print_json({"run_id": run_id, "undo": answer, "exit_code": code})
+    elif answer.get("ok") and answer.get("released"):
+        console.print(clean((answer.get("result") or {}).get("summary")), highlight=False, markup=False, soft_wrap=True)
     elif answer.get("ok"):
         console.print(f"Undone: {clean((answer.get('result') or {}).get('summary'))}", highlight=False, markup=False)
     else:
         fail(f"undo failed: {_error_line(answer, 'undo')}", code)
     raise typer.Exit(code)
+
+
+def _already_released(run_id: str, detail: str, as_json: bool) -> None:
+    """A manual run released already: say so and exit 0 (a retried release is done, as ``incident undo``'s)."""
+    if as_json:
+        print_json({"run_id": run_id, "already_released": True, "detail": detail, "exit_code": 0})
+    else:
+        console.print(clean(detail), highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(0)
 
 
 @ledger_app.command("verify")

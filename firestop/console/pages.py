@@ -309,16 +309,32 @@ def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: boo
 
 
 def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool, token: str | None, cli_hint: str = "") -> str:
-    """What an undo would restore (each changed, not yet undone action), and the Undo form.
+    """What an undo would do to each action (newest first): restore what a step changed (not yet undone), or *release* a
+    step that changed nothing (``release``: it found the state in place; nothing is restored); the Undo form for the
+    changes, and a Release button on each release row — both post to the incident's undo route (the responder role),
+    the Release one with that row's ``step``.
     cli_hint: the same undo from the CLI (:func:`firestop.lifecycle.cli_hints.undo_command`; none when empty)."""
     if not preview:
         return ""
+    buttons = may_undo and bool(token)
+
+    def does(a: dict[str, Any]) -> str:
+        if a.get("release"):
+            text = h("releases the state it found in place: nothing is restored, the incident stops relying on it")
+            if buttons:
+                text += (f'<form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
+                         f'<input type="hidden" name="csrf" value="{h(token)}"><input type="hidden" name="step" '
+                         f'value="{h(a.get("step_id"))}"><div class="buttons"><button class="undo release" type="submit">'
+                         f'Release {h(a.get("step_id"))}</button></div></form>')
+            return text
+        return h("restores the state from before the step" if a.get("reversible") else "cannot be undone (keep as is)")
+
     rows = "".join(
         f'<tr><td><code>{h(a.get("step_id"))}</code></td><td>{h(a.get("runbook"))}</td><td>{h(_target_name(a.get("target")))}</td>'
-        f'<td class="wide">{h("restores the state from before the step" if a.get("reversible") else "cannot be undone (keep as is)")}</td></tr>'
+        f'<td class="wide">{does(a)}</td></tr>'
         for a in preview)
     form = ""
-    if may_undo and token and any(a.get("reversible") for a in preview):
+    if buttons and any(a.get("reversible") and not a.get("release") for a in preview):
         form = (f'<form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
                 f'<input type="hidden" name="csrf" value="{h(token)}"><div class="buttons">'
                 '<button class="undo" type="submit">Undo containment</button></div></form>')

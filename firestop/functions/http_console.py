@@ -3,9 +3,9 @@
 | route | role | answers |
 |---|---|---|
 | ``GET /api/console`` | reader | 200 HTML: approvals waiting for a decision, every incident (status, MTTC), the latest audit |
-| ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), undo preview (Undo for a responder); 400 malformed id, 404 unknown |
+| ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), undo preview (Undo for a responder; Release on each step that changed nothing); 400 malformed id, 404 unknown |
 | ``POST /api/console/incidents/{id}/approvals/{step}`` | approver | form ``decision=approve|reject``, ``comment``, ``csrf`` → 303 to the incident page once sent; 400/403/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/approvals/{step}``) |
-| ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf`` → 303 to the incident page once undone (reversible actions only); 409 nothing to undo |
+| ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf`` → 303 to the incident page once undone (every reversible action that changed something); with ``step`` (the Release button) that step alone through :func:`firestop.lifecycle.undo.undo_selection`, as ``POST /api/incidents/{id}/undo`` — a step that changed nothing is released (nothing restored, no Azure call) → 303 ``?done=release``, also when it was released already; 400 malformed step; 409 nothing to undo / busy / relied on |
 | ``GET /api/console/tabletop`` | reader | 200 HTML: the newest tabletop scorecards |
 | ``GET /api/console/tabletop/{run}`` | reader | 200 HTML: one scorecard (expectations, approvals waited on, pages); 404 unknown run |
 
@@ -33,6 +33,7 @@ from firestop.telemetry.requests import observed
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
 from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
+from firestop.functions.http_responders import MAX_STEP_CHARS  # a Release form's step is bounded as the API's
 from firestop.lifecycle.cli_hints import decide_command, undo_command
 from firestop.storage.base import StoreError
 from firestop.trust import Role, TrustError, authorize, peer_address
@@ -155,14 +156,23 @@ def _may_decide(caller: Any, approval: dict[str, Any]) -> tuple[bool, str]:
 
 
 def _undo_preview(view: dict[str, Any]) -> list[dict[str, Any]]:
-    """Actions an undo would touch: applied, changed something, not yet undone (finished incidents only)."""
+    """Actions an undo would touch, newest first (finished incidents only): applied, changed something, not yet undone
+    (``release`` False), and the steps that changed nothing an undo would release (``release`` True:
+    :func:`firestop.lifecycle.undo.releasable`, the rule ``incident undo --step`` follows)."""
+    from firestop.lifecycle.undo import releasable
     from runbooks import get_runbook, runbook_names
 
     if view.get("timeline") is None:
         return []
     known = set(runbook_names())
-    return [{**a, "reversible": a.get("runbook") in known and bool(type(get_runbook(a["runbook"])).reversible)}
-            for a in reversed(view.get("actions") or []) if a.get("ok") and a.get("changed") and not a.get("undone")]
+    shown = []
+    for a in reversed(view.get("actions") or []):
+        if a.get("ok") and a.get("changed") and not a.get("undone"):
+            shown.append({**a, "release": False,
+                          "reversible": a.get("runbook") in known and bool(type(get_runbook(a["runbook"])).reversible)})
+        elif releasable(a):
+            shown.append({**a, "release": True, "reversible": True})
+    return shown
 
 
 def _latest_audit() -> dict[str, Any] | None:
@@ -241,7 +251,9 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
     undo_html = pages.undo_card(incident_id, _undo_preview(view), may_undo=may_undo, token=token,
                                 cli_hint=undo_command(incident_id, **where))
     flash = {"approve": "Approved: the step runs now.", "reject": "Rejected: the step will not run.",
-             "undo": "Undo done: see the timeline."}.get(req.params.get("done", ""))
+             "undo": "Undo done: see the timeline.",
+             "release": "Released: nothing was restored; this incident no longer relies on that state (see the timeline)."
+             }.get(req.params.get("done", ""))
     return _html(200, pages.incident_page(view, caller=caller, approval_html=approval_html, undo_html=undo_html, flash=flash))
 
 
@@ -273,12 +285,16 @@ _UNDO_LEASE_POLLS = 100
 @observed
 @requires(Role.responder)
 async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, _, denied = _checked_post(req, "undo")
+    caller, form, denied = _checked_post(req, "undo")
     if denied:
         return denied
     incident_id = req.route_params.get("incident_id", "")
     if _bad_incident_id(incident_id):
         return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    step = form.get("step") or None
+    if step is not None and (len(step) > MAX_STEP_CHARS or not step.isprintable()):
+        return _refusal(req, 400, "Bad step", f"step must be a step id of at most {MAX_STEP_CHARS} printable characters",
+                        "use the Release button of the incident's page", caller, field="step")
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
         return _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)
@@ -286,18 +302,29 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
         view = _status_view(status)
     except StoreError as exc:
         return _records_unreadable(req, exc, caller)
-    actions = [a for a in _undo_preview(view) if a["reversible"]]
-    if not actions:
-        return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
-    from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, UndoStale, undo_under_lease
+    from firestop.lifecycle.undo import (AlreadyReleased, UndoBusy, UndoRefused, UndoReliedOn, UndoStale, undo_selection,
+                                         undo_under_lease)
 
     from firestop.lifecycle.view import record_of
 
     record = record_of(view)  # exactly what was filed: the revision names it by its hash
-    originals = {(a.get("step_id"), a.get("target")) for a in actions}
-    chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
+    if step is not None:  # one step (the Release button): the API's choice, releases included
+        try:
+            record, chosen = undo_selection(incident_id, getattr(status.runtime_status, "value", status.runtime_status),
+                                            status.output, record, step=step)
+        except AlreadyReleased:  # a second click: done already
+            return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=release"})
+        except UndoRefused as exc:
+            return _refusal(req, 409, "Nothing to undo", str(exc), caller=caller)
+        chosen = list(reversed(chosen))
+    else:
+        actions = [a for a in _undo_preview(view) if a["reversible"] and not a["release"]]
+        if not actions:
+            return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
+        originals = {(a.get("step_id"), a.get("target")) for a in actions}
+        chosen = [a for a in record.get("actions") or [] if (a.get("step_id"), a.get("target")) in originals]
     try:  # inside the resources' containment lease: never interleaved with an incident's containment
         result = await undo_under_lease(ClientLeasePort(client, get_client_factory().clock), None, incident_id, record,
                                         list(reversed(chosen)), by=caller.object_id, max_polls=_UNDO_LEASE_POLLS)
@@ -307,9 +334,10 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
         return _refusal(req, 409, "Relied on", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), caller)
     except UndoStale as exc:  # another undo filed a revision since this page's request read the record (RT8-03)
         return _refusal(req, 409, "Nothing to undo", str(exc), "reload the incident and undo what is left", caller)
-    log.info("console: undo of %r by %r: %r", incident_id, caller.object_id,
+    log.info("console: undo of %r (step %r) by %r: %r", incident_id, step, caller.object_id,
              [(u["step_id"], u["ok"]) for u in result["undone"]])
-    return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=undo"})
+    done = "release" if result["undone"] and all(u.get("released") for u in result["undone"]) else "undo"
+    return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done={done}"})
 
 
 @bp.route(route="console/tabletop", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -13,8 +13,8 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 |---|---|---|
 | ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before", "release"}] (newest first; ``release``: the step changed nothing, so its undo only releases the state it found in place), "stays": [{"step_id", "runbook", "why"}]}``; 409 ``code: relied_on`` as the POST (checked before a responder is asked to confirm; the POST checks again inside the lease); 200 ``{"already_released": <step>, "detail", "undone": [], "actions": []}`` when that step was released already; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
 | ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail", "released"?}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``; a step that changed nothing is released — ``released: true``, nothing restored, no Azure call — and 200 ``already_released`` when it was already); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores, ``code: nothing_to_undo`` when another undo filed a revision of the record after this request read it (:class:`firestop.lifecycle.undo.UndoStale`: nothing undone) |
-| ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``); 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, changed nothing, already undone, no undo) |
-| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}``; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
+| ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before", "release"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``; ``release``: the run changed nothing, so its undo only releases the state it found in place); 200 ``{"run_id", "already_released": true, "detail"}`` when it was released already; 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, already undone, no undo, an evidence run that changed nothing) |
+| ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}`` — a run that changed nothing is released (:func:`firestop.lifecycle.undo.release_manual`: ``undo.released`` true, nothing restored, no Azure call, recorded on the run's ledger with the caller), and 200 ``already_released`` as the preview when it was already; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
 | ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
 
 Bounds: ids are Durable instance ids (:func:`firestop.boundary.instance_id_problem`); ``step`` at most
@@ -174,9 +174,10 @@ def _holding(req: func.HttpRequest, action: str):
 
 
 def _manual_run(req: func.HttpRequest):
-    """The manual run named by the route (:func:`runbooks.manual_runs.find_manual_run`), or the 400/409 answer."""
+    """The manual run named by the route (:func:`runbooks.manual_runs.find_manual_run`), or the 400/409 answer (200
+    ``already_released`` for a run released already: a retried release is done)."""
     from firestop.settings import get_settings
-    from runbooks.manual_runs import RUN_ID_PATTERN, ManualUndoRefused, find_manual_run
+    from runbooks.manual_runs import RUN_ID_PATTERN, ManualAlreadyReleased, ManualUndoRefused, find_manual_run
 
     run_id = f"{req.route_params.get('day', '')}/{req.route_params.get('step', '')}"
     if not RUN_ID_PATTERN.fullmatch(run_id):
@@ -184,6 +185,8 @@ def _manual_run(req: func.HttpRequest):
                       "give it as runbook run printed it: manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>")
     try:
         return find_manual_run(get_settings(), run_id)
+    except ManualAlreadyReleased as exc:
+        return _json(200, {"run_id": exc.run_id, "already_released": True, "detail": str(exc)})
     except ManualUndoRefused as exc:
         return _error(409, "run_id", str(exc), "", code=NOTHING_TO_UNDO)
 
@@ -199,8 +202,8 @@ def manual_run_http(req: func.HttpRequest) -> func.HttpResponse:
     run = _manual_run(req)
     if isinstance(run, func.HttpResponse):
         return run
-    return _json(200, {"run_id": f"{run.incident_id}/{run.step_id}", "runbook": run.runbook, "target": run.target,
-                       "before": run.applied.get("before") or {}})
+    return _json(200, {"run_id": run.run_id, "runbook": run.runbook, "target": run.target,
+                       "before": run.applied.get("before") or {}, "release": not run.changed})
 
 
 @bp.route(route="runbook-runs/{day}/{step}/undo", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -214,7 +217,7 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
     from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_undo_under_lease
     from firestop.settings import get_settings
     from runbooks.dispatch import execute
-    from runbooks.manual_runs import ManualUndoRefused
+    from runbooks.manual_runs import ManualAlreadyReleased, ManualUndoRefused
 
     caller, denied = _holding(req, "runbook undo")
     if denied:
@@ -230,11 +233,13 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
 
     try:  # inside the target's containment lease: never interleaved with an incident's containment (RT6-02)
         answer = await manual_undo_under_lease(ClientLeasePort(client, get_client_factory().clock), get_settings(), run, undo,
-                                               max_polls=UNDO_LEASE_POLLS)
+                                               max_polls=UNDO_LEASE_POLLS, by=caller.object_id)
     except UndoBusy as exc:
         return _error(409, "run_id", str(exc), "retry once the incident's containment has finished", code=BUSY)
     except UndoReliedOn as exc:
         return _error(409, "run_id", str(exc), getattr(exc, "fix", f"undo {exc.later} first"))  # no code: exit 2 as locally
+    except ManualAlreadyReleased as exc:  # released by another request while this one waited for the lease: done
+        return _json(200, {"run_id": exc.run_id, "already_released": True, "detail": str(exc)})
     except ManualUndoRefused as exc:  # undone by another request while this one waited for the lease (RT8-03)
         return _error(409, "run_id", str(exc), "", code=NOTHING_TO_UNDO)
     log.info("runbook undo of %r by %r: ok=%r", f"{run.incident_id}/{run.step_id}", caller.object_id, answer.get("ok"))

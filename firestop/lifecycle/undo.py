@@ -143,7 +143,7 @@ async def check_reliance(port, where: Any, incident_id: str, record: dict[str, A
 
 
 async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[], dict[str, Any]], *,
-                                  max_polls: int | None = None) -> dict[str, Any]:
+                                  max_polls: int | None = None, by: str | None = None) -> dict[str, Any]:
     """Undo a manual runbook run (``runbook undo RUN_ID``, ``POST /api/runbook-runs/…/undo``) inside the
     containment lease of its target — the ``resource_lock`` lease a step group holds — so it never interleaves
     with an incident's containment of that resource (RT6-02: it took no lease, and its write could land between
@@ -151,7 +151,11 @@ async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[],
     incident still open on the target (:func:`open_reliance`), one filed after the run relying on it
     (:func:`manual_reliance`). ``undo()`` runs the runbook's undo and returns its dispatcher answer.
 
-    ``run``: a :class:`runbooks.manual_runs.ManualRun`; ``where``: settings (filed records).
+    A run that changed nothing (``run.changed`` False) is *released* instead, as an incident's step is
+    (:func:`release_manual`): nothing restored, ``undo()`` never called, no reliance check (it restores nothing);
+    ``by``: who released it (the API caller's object id; None from the local CLI, whose runs record no one).
+
+    ``run``: a :class:`runbooks.manual_runs.ManualRun`; ``where``: settings (filed records, ledgers).
     Raises :class:`UndoBusy` when the lease stayed held ``max_polls`` polls (default: one lease's length),
     :class:`UndoReliedOn` (or :class:`UndoOpenIncident`) when relied on, :class:`runbooks.manual_runs.ManualUndoRefused`
     when the run's ledger, read again inside the lease, says it was undone meanwhile (RT8-03).
@@ -162,9 +166,11 @@ async def manual_undo_under_lease(port, where: Any, run: Any, undo: Callable[[],
     async with _undo_lease(port, resources, f"undo:{run.incident_id}/{run.step_id}:{uuid.uuid4().hex[:12]}", max_polls):
         from runbooks.manual_runs import find_manual_run
 
-        # read the run's ledger again: another undo of it may have run while this one waited (RT8-03); raises
-        # ManualUndoRefused ("already undone") before anything is written
-        find_manual_run(where, f"{run.incident_id}/{run.step_id}")
+        # read the run's ledger again: another undo (or release) of it may have run while this one waited (RT8-03);
+        # raises ManualUndoRefused ("already undone") or ManualAlreadyReleased before anything is written
+        run = find_manual_run(where, f"{run.incident_id}/{run.step_id}")
+        if not run.changed:
+            return release_manual(where, run, by)
         await open_reliance(port, run.incident_id, resources)
         manual_reliance(where, run, candidates=await later_incidents(port, _manual_record(run)))
         return undo()
@@ -237,9 +243,9 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
             released = [a for a in mine if a.get("released")]
             if released:
                 raise AlreadyReleased(incident_id, step, released[0])
-            releasable = [a for a in mine if _releasable(a)]
-            if releasable:  # found the state in place: undoing it is a release (nothing restored, no Azure call)
-                return record, list(reversed(releasable))
+            releases = [a for a in mine if releasable(a)]
+            if releases:  # found the state in place: undoing it is a release (nothing restored, no Azure call)
+                return record, list(reversed(releases))
             if mine and all(a.get("undone") for a in mine if a.get("ok") and a.get("changed")) and any(a.get("undone") for a in mine):
                 raise UndoRefused(f"--step: {step!r} is already undone", "step")
             if any(not _reversible(a) for a in mine):
@@ -250,7 +256,7 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     return record, list(reversed(actions))
 
 
-def _releasable(action: dict[str, Any]) -> bool:
+def releasable(action: dict[str, Any]) -> bool:
     """A step that succeeded and changed nothing (it found its state in place: "already locked"), not yet undone or
     released, of a reversible containment runbook (not evidence): undoing it is a release — the incident stops relying
     on that state, nothing is restored (:func:`apply_undo`)."""
@@ -259,10 +265,9 @@ def _releasable(action: dict[str, Any]) -> bool:
     if not action.get("ok") or action.get("changed") or action.get("undone") or action.get("outcome") == "failed":
         return False
     try:
-        runbook = type(get_runbook(action["runbook"]))
+        return type(get_runbook(action["runbook"])).releasable()
     except (KeyError, LookupError, TypeError):
         return False
-    return bool(runbook.reversible and runbook.mutating and not runbook.collects_evidence and not runbook.write_back)
 
 
 def restoring(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -292,7 +297,14 @@ class UndoReliedOn(UndoRefused):
     """A later incident's containment relies on the state this undo would restore away (RT4-06)."""
 
     def __init__(self, step_id: str, target: str, later: str, later_step: str, *, later_changed: bool = True):
-        if later_changed:
+        if later.startswith("manual-"):  # a manual run (runbook run) after it: ``later`` is its run id
+            self.fix = (f"release it first — python -m firestop runbook undo {later} (it changed nothing, so nothing is "
+                        "restored; the run stops relying on the state) — then undo this step again") if not later_changed \
+                else f"undo that run first — python -m firestop runbook undo {later} — or decide with whoever ran it"
+            super().__init__(f"step {step_id!r} on {target} is relied on by a later manual run, {later} "
+                             f"({'it found that state in place and changed nothing' if not later_changed else 'it changed the same state'}); "
+                             f"nothing was undone — {self.fix}", "step")
+        elif later_changed:
             super().__init__(f"step {step_id!r} on {target} is relied on by a later incident, {later} (its step {later_step!r} "
                              f"found that state in place or made it); nothing was undone — undo {later} first, or "
                              "decide with that incident's responders", "step")
@@ -404,9 +416,9 @@ class UndoUnchecked(UndoReliedOn):
     """The filed records could not be listed (or one of them read), so whether a later incident relies on the state this undo restores is
     unknown: nothing is undone (RT7-02: the check returned as if none did, and the undo went ahead)."""
 
-    def __init__(self, step_id: str, target: str, error: str):
-        UndoRefused.__init__(self, f"step {step_id!r} on {target}: the filed records could not be read to check that no "
-                             f"later incident relies on it ({error[:200]}); nothing was undone", "step")
+    def __init__(self, step_id: str, target: str, error: str, *, what: str = "filed records"):
+        UndoRefused.__init__(self, f"step {step_id!r} on {target}: the {what or 'manual runs'} could not be read to check "
+                             f"that no later incident or run relies on it ({error[:200]}); nothing was undone", "step")
         self.later = ""
         self.fix = "retry once the records store answers (python -m firestop doctor checks it)"
 
@@ -509,14 +521,46 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
         at = parse_time(later.get("received_at"))
         if received is None or at is None or at <= received:
             continue
-        for action in later.get("actions") or []:
-            key = (str(action.get("target") or "").lower(), action.get("runbook"))
-            if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
-                theirs = _parts(action, "relied_parts")
-                for step_id, target, restores in mine[key]:
-                    if restores is None or theirs is None or restores & theirs:  # per thing restored
-                        raise UndoReliedOn(step_id, target, other, str(action.get("step_id")),
-                                           later_changed=action.get("changed") is not False)
+        _relied_on(mine, other, later.get("actions") or [])
+    if hasattr(where, "records_container"):  # settings: the manual runs on its ledgers rely on it as incidents do
+        _manual_later(where, incident_id, received, mine)
+
+
+def _relied_on(mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]], other: str,
+               actions: list[dict[str, Any]]) -> None:
+    """Raise :class:`UndoReliedOn` when one of ``actions`` (a later incident's, or a manual run's: ``other`` names it)
+    relies on a part of the state ``mine`` restores: same target (case-insensitive) and runbook, not undone or
+    released, not failed, and the parts overlap."""
+    for action in actions:
+        key = (str(action.get("target") or "").lower(), action.get("runbook"))
+        if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
+            theirs = _parts(action, "relied_parts")
+            for step_id, target, restores in mine[key]:
+                if restores is None or theirs is None or restores & theirs:  # per thing restored
+                    raise UndoReliedOn(step_id, target, other, str(action.get("step_id")),
+                                       later_changed=action.get("changed") is not False)
+
+
+def _manual_later(settings: Any, incident_id: str, received: Any, mine) -> None:
+    """Refuse an undo a manual run applied after ``received`` relies on (:func:`runbooks.manual_runs.manual_runs_since`):
+    a responder's ``runbook run network.lock`` that found the incident's lock in place ("already locked") holds only
+    as long as the incident's does — the same rule as a later incident's step. Releasing that run (``runbook undo``
+    of a run that changed nothing) lifts it. ``incident_id``: a manual undo's own run id is left out. Fails closed:
+    :class:`UndoUnchecked` when a ledger cannot be listed or read, or more days of runs than are read."""
+    from datetime import datetime, timezone
+
+    from runbooks.manual_runs import ManualRunsUnread, manual_runs_since
+
+    since = received if received is not None else datetime(2000, 1, 1, tzinfo=timezone.utc)
+    own = [f"{incident_id}/{step_id}" for entries in mine.values() for step_id, _, _ in entries]
+    try:  # a manual undo leaves its own run out
+        runs = manual_runs_since(settings, since, exclude=own[0] if incident_id.startswith("manual-") and own else None)
+    except (OSError, ValueError) as exc:  # StoreError is an OSError; ManualRunsUnread a ValueError: unread is not "none"
+        step_id, target, _ = next(iter(mine.values()))[0]
+        raise UndoUnchecked(step_id, target, str(exc), what="ledgers of manual runs" if not isinstance(exc, ManualRunsUnread)
+                            else "") from None
+    for run in runs:
+        _relied_on(mine, run["run_id"], [run])
 
 
 def _parts(action: dict[str, Any], which: str) -> frozenset[str] | None:
@@ -606,25 +650,60 @@ def apply_undo(env, incident_id: str, record: dict[str, Any], actions: list[dict
     return {"incident_id": incident_id, "undone": results}
 
 
+def release_stamp(owner: str, action: dict[str, Any], by: str | None) -> tuple[dict[str, Any], str]:
+    """What every release records — an incident step's (:func:`_release`) and a manual run's (:func:`release_manual`):
+    ``({"undone": True, "released": True, "released_by", "released_at"}, detail)``, ``released_at`` on the clients'
+    clock (ISO 8601 UTC), ``detail`` ``released: <owner> no longer relies on <runbook>'s state on <target>; nothing was
+    restored``. ``owner``: the incident id or the run id; ``action``: ``runbook``/``target`` of what is released."""
+    from firestop.azure.clients import get_client_factory
+
+    at = get_client_factory().clock.now()
+    return ({"undone": True, "released": True, "released_by": by, "released_at": at.isoformat()},
+            f"released: {owner} no longer relies on {relied_state(action)}; nothing was restored")
+
+
 def _release(record: dict[str, Any], action: dict[str, Any], incident_id: str, by: str) -> dict[str, Any]:
     """Release a step that changed nothing (it found its state in place): mark it ``undone`` and ``released`` with
-    who (``released_by``) and when (``released_at``, the clients' clock), add a timeline entry (outcome ``released``);
+    who and when (:func:`release_stamp`), add a timeline entry (outcome ``released``);
     nothing is restored and no Azure call is made. The incident no longer relies on the state, so an earlier
     incident's undo of it is no longer refused (:func:`later_reliance` skips undone steps).
     Answers the undo's result item ``{"step_id", "runbook", "ok": True, "released": True, "detail"}``."""
-    from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.timeline import parse_time, seconds_between
 
-    at = get_client_factory().clock.now()
-    detail = f"released: {incident_id} no longer relies on {relied_state(action)}; nothing was restored"
-    action.update({"undone": True, "released": True, "released_by": by, "released_at": at.isoformat()})
+    stamp, detail = release_stamp(incident_id, action, by)
+    action.update(stamp)
+    at = stamp["released_at"]
     record.setdefault("timeline", []).append({
         "phase": "resolve", "step": f"undo {action['step_id']}", "runbook": action["runbook"], "target": action.get("target"),
-        "outcome": "released", "detail": detail, "at": at.isoformat(),
-        "offset_s": seconds_between(parse_time(record.get("received_at")), at), "duration_s": None, "by": by,
+        "outcome": "released", "detail": detail, "at": at,
+        "offset_s": seconds_between(parse_time(record.get("received_at")), parse_time(at)), "duration_s": None, "by": by,
     })
     label = f"{action['step_id']} ({action['runbook']})"
     record["holds"] = [h for h in record.get("holds") or [] if not h.startswith(label)]
     record.setdefault("does_not_hold", []).append(f"{label}: released by {by} (nothing restored)")
     record["reason"] = f"{record.get('reason') or ''}; {action['step_id']} released by {by}".lstrip("; ")
     return {"step_id": action["step_id"], "runbook": action["runbook"], "ok": True, "released": True, "detail": detail}
+
+
+def release_manual(settings: Any, run: Any, by: str | None) -> dict[str, Any]:
+    """Release a manual run that changed nothing (``run``: a :class:`runbooks.manual_runs.ManualRun` with ``changed``
+    False): an ``undo`` entry on its ledger with ``ok``, ``changed: false``, ``released: true``, who (``requested_by``,
+    None from the local CLI) and when (:func:`release_stamp`) — nothing restored, no Azure call. The run no longer
+    relies on the state, so an earlier incident's or run's undo of it is no longer refused
+    (:func:`runbooks.manual_runs.manual_runs_since` skips it); a second release is
+    :class:`runbooks.manual_runs.ManualAlreadyReleased`.
+
+    Answers in the dispatcher's shape (what ``runbook undo`` prints): ``{"ok": True, "released": True, "runbook",
+    "action": "undo", "target", "step_id", "result": {"changed": False, "summary": detail, "artifacts": {"ledger":
+    {"seq", "hash"}}}, "error": None}``. Raises StoreError/ValueError when the ledger cannot be written: the release
+    is not recorded, so it did not happen (the run still relies on the state)."""
+    from runbooks.ledger import Ledger
+
+    stamp, detail = release_stamp(run.run_id, {"runbook": run.runbook, "target": run.target}, by)
+    data = {"ok": True, "changed": False, "released": True, "summary": detail, "released_at": stamp["released_at"],
+            **({"requested_by": by} if by else {})}
+    entry = Ledger.of(settings).append(run.incident_id, kind="action", runbook=run.runbook, action="undo",
+                                       step_id=run.step_id, target=run.target, at=stamp["released_at"], data=data)
+    return {"ok": True, "released": True, "runbook": run.runbook, "action": "undo", "target": run.target,
+            "step_id": run.step_id, "error": None, "started_at": stamp["released_at"], "finished_at": stamp["released_at"],
+            "result": {"changed": False, "summary": detail, "artifacts": {"ledger": {"seq": entry["seq"], "hash": entry["hash"]}}}}

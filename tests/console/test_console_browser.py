@@ -192,3 +192,43 @@ def test_a_reader_sees_no_decision_buttons_and_a_forged_cross_site_post_is_refus
         assert response.status == 403 and "evil.example" in response.json()["reason"]
     finally:
         context.close()
+
+
+def test_release_in_the_browser_unblocks_the_earlier_undo(browser, tmp_path):
+    """A later incident's lock-network found the account locked (changed nothing): its page offers Release, which
+    restores nothing; the earlier incident's Undo then reopens the account (lifecycle7)."""
+    with serve_process(tmp_path / "home", function_key=KEY) as (port, _, _):
+        status, first = _call(port, "/api/alerts", body=EXAMPLE.read_bytes(), principal=None)
+        assert status == 202, first
+        assert _wait_for(port, first["id"], {"contained", "needs_responder"})["status"] == "contained"
+        status, second = _call(port, "/api/alerts", body=(REPO_ROOT / "examples" / "alerts" / "anomalous-usage.json").read_bytes(),
+                               principal=None)
+        assert status == 202 and second["id"] != first["id"], second
+        later = _wait_for(port, second["id"], {"contained", "resolved", "needs_responder"})
+        assert [a["changed"] for a in later["actions"] if a["step_id"] == "lock-network"] == [False], later["actions"]
+
+        page = Page(browser, port, 390, who="oid-bob")  # a responder on a phone
+        try:
+            page.visit(f"/api/console/incidents/{first['id']}")
+            with page.page.expect_navigation():
+                page.page.click("button.undo >> text=Undo containment")
+            assert "Relied on" in page.page.inner_text("main") and second["id"] in page.page.inner_text("main")
+            page.problems.clear()  # the 409 just read is the refusal asked for
+
+            page.visit(f"/api/console/incidents/{second['id']}")
+            page.check("incident-releasable")
+            with page.page.expect_navigation():
+                page.page.click("button.release >> text=Release lock-network")
+            assert page.page.url.endswith(f"/api/console/incidents/{second['id']}?done=release"), page.page.inner_text("main")
+            text = page.page.inner_text("main")
+            assert "Released: nothing was restored" in text and "Release lock-network" not in text
+
+            page.visit(f"/api/console/incidents/{first['id']}")
+            with page.page.expect_navigation():
+                page.page.click("button.undo >> text=Undo containment")
+            assert page.page.url.endswith(f"/api/console/incidents/{first['id']}?done=undo"), page.page.inner_text("main")
+            page.check("incident-undone-after-release")
+        finally:
+            page.close()
+        status, undone = _call(port, f"/api/incidents/{first['id']}")
+        assert status == 200 and undone["containment"] in ("undone", "partly undone"), undone
