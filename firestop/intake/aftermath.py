@@ -22,8 +22,10 @@ matching incidents") instead of opening another. Firestop applies the narrow for
   A **metric** alert is never aftermath (RT6-01): ``ClientErrors`` counts every 4xx — 429 quota abuse and 400
   content-filter refusals by another valid key too — and has no ``StatusCode`` dimension to narrow it (Microsoft's
   supported-metrics table for Microsoft.CognitiveServices/accounts lists ApiName, OperationName, Region,
-  RatelimitKey), so nothing in a metric alert proves the containment caused it; nor does the property on an
-  alert of another kind (whatever sent it, no shipped rule of that kind may carry it).
+  RatelimitKey); ``AzureOpenAIRequests`` has one, but even its 401/403 series names no caller, so the contained
+  attacker's refusals and a new attacker's look alike. Nothing in a metric alert proves the containment caused it
+  (anomalous-usage's metric rule detects only, and leaves 403 out); nor does the property on an alert of another
+  kind (whatever sent it, no shipped rule of that kind may carry it).
 
 A rule counting something the containment does not stop (content-filter refusals: the 400s of a
 jailbreak are the attack being answered, not refused) carries no such property and opens its incident.

@@ -38,9 +38,11 @@ detect:
       status: Succeeded             # optional
       caller: null                  # optional: equals this caller (UPN or object id)
   metric_alerts:                    # on each protected account
-    - name: aoai-client-errors
-      metric: ClientErrors          # Cognitive Services metrics (ClientErrors, Ratelimit, RAIRejectedRequests, ...)
+    - name: aoai-anomalous-usage-requests
+      metric: AzureOpenAIRequests   # Cognitive Services metrics (AzureOpenAIRequests, Ratelimit, RAIRejectedRequests, ...)
       time_aggregation: Total
+      dimensions:                   # a name: one alert per value; {name, values}: only those values, one alert each
+        - {name: StatusCode, values: ["401", "429"]}   # operator: Include (default) | Exclude
       operator: GreaterThan
       threshold: 50                 # static, or
       dynamic: {sensitivity: Medium, operator: GreaterThan, failing_periods: {evaluations: 4, min_failing: 4}}
@@ -188,8 +190,9 @@ class _Rule(BaseModel):
         if query is None:
             raise ValueError(
                 f"rule {self.name!r}: {SIGNAL_PROPERTY}: {FAILED_REQUESTS} needs a scheduled query rule filtering ResultSignature "
-                "to 401/403; a metric or activity log alert cannot prove it counts refusals only (ClientErrors, the Cognitive "
-                "Services 4xx metric, has no StatusCode dimension: Microsoft's supported-metrics table) — remove the property")
+                "to 401/403; a metric or activity log alert cannot prove it counts refusals only (RT6-01: ClientErrors, the "
+                "Cognitive Services 4xx metric, has no StatusCode dimension; AzureOpenAIRequests split by StatusCode names no "
+                "caller, so the contained attacker's refusals and a new attacker's look alike) — remove the property")
         statuses = refusal_statuses(query)
         if statuses is None:
             raise ValueError(
@@ -270,6 +273,27 @@ class DynamicThreshold(BaseModel):
     failing_periods: FailingPeriods = Field(default_factory=lambda: FailingPeriods(evaluations=4, min_failing=4))
 
 
+class MetricDimension(BaseModel):
+    """A metric alert's dimension with named values (``metricAlert_API.json`` 2018-03-01 ``MetricDimension``: ``name``,
+    ``operator`` Include | Exclude, ``values``): each value kept is its own time series. A bare name in
+    ``dimensions`` is ``{name, values: ["*"]}`` (every value, present and future)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=128)
+    operator: Literal["Include", "Exclude"] = "Include"
+    values: list[str] = Field(min_length=1, max_length=20)
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, values: list[str]) -> list[str]:
+        if any(not v or len(v) > 256 for v in values):
+            raise ValueError("dimension values are 1 to 256 characters each")
+        return values
+
+    def arm(self) -> dict:
+        return {"name": self.name, "operator": self.operator, "values": list(self.values)}
+
+
 class MetricAlert(_Rule):
     """A metric alert (``Microsoft.Insights/metricAlerts``) on each protected account."""
 
@@ -279,7 +303,7 @@ class MetricAlert(_Rule):
     operator: Operator = "GreaterThan"
     threshold: Optional[float] = None
     dynamic: Optional[DynamicThreshold] = None
-    dimensions: list[str] = Field(default_factory=list, max_length=6)
+    dimensions: list[str | MetricDimension] = Field(default_factory=list, max_length=6)
     evaluation_frequency: str = "PT1M"
     window_size: str = "PT5M"
     auto_mitigate: bool = True
@@ -383,7 +407,8 @@ def arm_body(rule: _Rule, *, playbook: str, scopes: list[str], action_group_id: 
             "actions": {"actionGroups": [{"actionGroupId": action_group_id, "webhookProperties": custom}]}}}
     assert isinstance(rule, MetricAlert)
     criterion: dict = {"name": "c1", "metricName": rule.metric, "metricNamespace": rule.namespace, "timeAggregation": rule.time_aggregation,
-                       "dimensions": [{"name": d, "operator": "Include", "values": ["*"]} for d in rule.dimensions], "skipMetricValidation": False}
+                       "dimensions": [d.arm() if isinstance(d, MetricDimension) else {"name": d, "operator": "Include", "values": ["*"]}
+                                      for d in rule.dimensions], "skipMetricValidation": False}
     if rule.dynamic is not None:
         criterion.update(criterionType="DynamicThresholdCriterion", operator=rule.dynamic.operator, alertSensitivity=rule.dynamic.sensitivity,
                          failingPeriods=rule.dynamic.failing_periods.arm())

@@ -123,8 +123,9 @@ def _why(tenant: Any, detection: dict, first: datetime | None) -> str:
                 f"{e.get('delivery', 'delivery')} posted it {_s(e.get('delivery_s', 0))} later")
     if kind == "metricAlerts":
         return (f"a metric minute is published {_s(latency.get('metrics.latency', 60))} after it ends; the rule runs every "
-                f"{_s(e.get('frequency_s', 0))} over {_s(e.get('window_s', 0))}: {e.get('metric')} = {e.get('value', 0):g} "
-                f"against {e.get('threshold', 0):g}")
+                f"{_s(e.get('frequency_s', 0))} over {_s(e.get('window_s', 0))}: {e.get('metric')}"
+                + "".join(f" {d['name']} {d['value']}" for d in e.get("dimensions") or [])
+                + f" = {e.get('value', 0):g} against {e.get('threshold', 0):g}")
     return (f"the Activity Log receives an event {_s(latency.get('activity.submission', 20))} after it happens "
             f"({e.get('operation')} at {_at(e.get('event_at'))}); activity log alerts are evaluated as events arrive")
 

@@ -274,6 +274,7 @@ class _Exercise:
                 self.tenant.enforce_role(scenario.tenant.role)
         self.t0 = self.tenant.clock.now()
         self.run = Run(scenario=scenario, run_id=run_id, run_dir=run_dir, started_at=self.t0)
+        self._opened_by: dict[str, Any] = {}  # incident id -> the parsed alert that started it (for correlation)
         self.queue: list[tuple[datetime, int, str, Any]] = []
         self._seq = 0
         self.host = None
@@ -506,6 +507,11 @@ class _Exercise:
             entry.update(incident_id=key, outcome="redelivery of an alert already handled: no new incident")
             self.run.incident_of_alert[index] = key
             return
+        joined = self._open_incident_of(alert)
+        if joined is not None:  # intake joins an alert of the same route and resource to that open incident
+            entry.update(incident_id=joined, outcome=f"correlated to the open incident {joined} (same playbook and resource)")
+            self.run.incident_of_alert[index] = joined
+            return
         earlier, why = self._aftermath(alert)
         if earlier is not None:  # the attacker refused after containment: the incident that refused it (intake does the same)
             entry.update(incident_id=earlier, outcome=f"aftermath of {earlier}: {why}", aftermath=True)
@@ -514,8 +520,28 @@ class _Exercise:
         inp = incident_input(alert, received_at=now, sandbox=True, exercise=True)
         self.host.start_new(ORCHESTRATOR_NAME, key, seal(Purpose.INCIDENT, inp, binding=key))
         self.run.incidents[key] = {}
+        self._opened_by[key] = alert
         self.run.incident_of_alert[index] = key
         entry.update(incident_id=key, outcome="incident started")
+
+    def _open_incident_of(self, alert: Any) -> str | None:
+        """The incident of this exercise still running that intake would join ``alert`` to — one opened by an alert
+        sharing a correlation key with it (the same playbook route on the same resource:
+        :func:`firestop.intake.correlation.alert_keys`, key ``resource``, the default) — else None. Two rules that see
+        one attack (the per-caller log rule and the platform-metric rule of anomalous-usage) make one incident, as on
+        Azure."""
+        from firestop.intake.correlation import CorrelationKey, alert_keys
+
+        keys = set(alert_keys(alert, CorrelationKey.RESOURCE))
+        if not keys:
+            return None
+        for incident_id, first in self._opened_by.items():
+            if not keys & set(alert_keys(first, CorrelationKey.RESOURCE)):
+                continue
+            status = self.host.get_status(incident_id)
+            if status is not None and status.runtime_status not in ("Completed", "Failed", "Terminated"):
+                return incident_id
+        return None
 
     def _aftermath(self, alert: Any) -> tuple[str | None, str | None]:
         """(incident id, why) of the finished incident ``alert`` is the aftermath of

@@ -39,30 +39,36 @@ def _z(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _client_errors_alert(at: datetime, account: str, custom: dict) -> dict:
-    """A dynamic-threshold ClientErrors alert as Azure Monitor's common schema sends it (no caller, no status)."""
+def _client_errors_alert(at: datetime, account: str, custom: dict, metric: str = "ClientErrors", dimensions: list | None = None) -> dict:
+    """A dynamic-threshold ClientErrors alert as Azure Monitor's common schema sends it (no caller, no status); with
+    ``metric``/``dimensions``, the same for another metric (AzureOpenAIRequests split by StatusCode: a status, still no caller)."""
     body = copy.deepcopy(USAGE)
     essentials = body["data"]["essentials"]
     essentials.update({"alertRule": "aoai-client-errors-dynamic", "signalType": "Metric", "monitoringService": "Platform",
                        "severity": "Sev3", "firedDateTime": _z(at),
-                       "alertId": essentials["alertId"].rsplit("/", 1)[0] + "/rt6-01-client-errors"})
+                       "alertId": essentials["alertId"].rsplit("/", 1)[0] + f"/rt6-01-{metric.lower()}"})
     body["data"]["alertContext"] = {"conditionType": "DynamicThresholdCriteria", "condition": {
         "windowSize": "PT5M", "windowStartTime": _z(at - timedelta(minutes=5)), "windowEndTime": _z(at),
-        "allOf": [{"metricName": "ClientErrors", "metricNamespace": "Microsoft.CognitiveServices/accounts",
-                   "operator": "GreaterThan", "timeAggregation": "Total", "dimensions": [], "metricValue": 240,
+        "allOf": [{"metricName": metric, "metricNamespace": "Microsoft.CognitiveServices/accounts",
+                   "operator": "GreaterThan", "timeAggregation": "Total", "dimensions": dimensions or [], "metricValue": 240,
                    "alertSensitivity": "Low"}]}}
     body["data"]["customProperties"] = custom
     return body
 
 
-def test_rt6_01_client_errors_after_containment_open_an_incident(endpoint):
+@pytest.mark.parametrize(("metric", "dimensions"), [
+    ("ClientErrors", []),
+    # the metric that has a StatusCode: even a 401 series names no caller, so it is never the containment's aftermath
+    ("AzureOpenAIRequests", [{"name": "StatusCode", "value": "401"}]),
+])
+def test_rt6_01_client_errors_after_containment_open_an_incident(endpoint, metric, dimensions):
     """Quota abuse with another valid key after a containment: even a rule deployed before the fix (still carrying
     firestop-signal: failed-requests) opens an incident instead of being taken as the containment working."""
     env, call, record = contained_usage_incident(endpoint)
     clock = env.clients.clock
     clock.set(datetime.fromisoformat(record["contained_at"]) + timedelta(minutes=10))
     custom = {**USAGE["data"]["customProperties"], "firestop-signal": "failed-requests"}
-    answer = call("post_alert", "alerts", _client_errors_alert(clock.now(), record["alert"]["target_ids"][0], custom))
+    answer = call("post_alert", "alerts", _client_errors_alert(clock.now(), record["alert"]["target_ids"][0], custom, metric, dimensions))
     assert answer.headers["X-Firestop-Intake"] == "started", answer.get_body()
 
 
@@ -82,6 +88,10 @@ def test_rt6_01_no_shipped_metric_rule_claims_refusals_and_the_log_rule_proves_t
 @pytest.mark.parametrize(("detect", "fragment"), [
     ({"metric_alerts": [{"name": "m", "metric": "ClientErrors", "threshold": 5,
                          "custom_properties": {"firestop-signal": "failed-requests"}}]}, "cannot prove"),
+    # AzureOpenAIRequests narrowed to exactly the refusals is still a metric: no caller, so never aftermath (detection only)
+    ({"metric_alerts": [{"name": "m", "metric": "AzureOpenAIRequests", "threshold": 5,
+                         "dimensions": [{"name": "StatusCode", "values": ["401", "403"]}],
+                         "custom_properties": {"firestop-signal": "failed-requests"}}]}, "names no caller"),
     ({"scheduled_query_rules": [{"name": "q", "query": 'T\n| where ResultSignature in ("401", "429")',
                                  "custom_properties": {"firestop-signal": "failed-requests"}}]}, "ResultSignature"),
     ({"scheduled_query_rules": [{"name": "q", "query": 'T\n| where ResultSignature == "401" or ResultSignature == "429"',
@@ -119,6 +129,11 @@ def test_rt6_01_sandbox_metric_dimensions_are_microsofts():
     assert set(METRIC_DIMENSIONS) == set(METRIC_NAMES)
     assert {m: set(d) for m, d in METRIC_DIMENSIONS.items()} == {m: set(table[m]) for m in METRIC_NAMES}
     assert "StatusCode" not in table["ClientErrors"] and "StatusCode" in table["AzureOpenAIRequests"]
+    # what the sandbox records per call of AzureOpenAIRequests is among what Azure offers
+    from firestop.sandbox.monitor.traffic import RECORDED_DIMENSIONS
+
+    assert set(RECORDED_DIMENSIONS) <= set(METRIC_DIMENSIONS)
+    assert all(set(d) <= set(METRIC_DIMENSIONS[m]) for m, d in RECORDED_DIMENSIONS.items())
 
 
 def test_rt6_01_the_sandbox_refuses_a_client_errors_alert_split_on_status_code():

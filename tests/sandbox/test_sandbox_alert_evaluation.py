@@ -21,6 +21,7 @@ from firestop.settings import REPO_ROOT
 DATA = Path(__file__).parent / "data" / "alerts"
 SUB = "11111111-2222-3333-4444-555555555555"
 PROD = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+WS = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec"
 T0 = "2026-11-29T04:00:00Z"
 
 
@@ -33,7 +34,8 @@ def _tenant(playbook: str, *, diagnostics: bool = True) -> tuple[Tenant, object]
         "webhook_receivers": [{"name": "firestop", "service_uri": "https://func.example/api/alerts?code=secret", "use_common_alert_schema": True}]})
     playbooks = [p for p in load_playbooks(REPO_ROOT / "playbooks") if p.name == playbook]
     apply(monitor, rule_resources(playbooks, accounts=[PROD], subscription_id=SUB, action_group_id=group.id,
-                                  placeholders={"automation_principal_id": tenant.credential.principal_id, "nsg_id": "/nsg"}))
+                                  placeholders={"automation_principal_id": tenant.credential.principal_id, "nsg_id": "/nsg"},
+                                  workspace_id=WS, endpoints={PROD: "https://contoso-openai-prod.openai.azure.com/"}))
     if not diagnostics:
         monitor.diagnostic_settings.delete(PROD, "to-law-contoso-sec")
     tenant.evaluate_alerts()  # the evaluator starts counting from here
@@ -143,6 +145,43 @@ def test_metric_alerts_fire_on_platform_metrics_even_without_a_diagnostic_settin
     assert parse_alert(json.dumps(static.payload).encode()).routed_playbook == "content-abuse"
     assert parse_alert(json.dumps(dynamic.payload).encode()).routed_playbook == "anomalous-usage"
     assert "aoai-content-abuse" not in by_rule  # the log rule sees nothing: no diagnostic setting
+
+
+def test_azure_openai_requests_split_by_status_code_alerts_per_status_named_in_the_payload():
+    """anomalous-usage's platform-metric rule on an account without a diagnostic setting: AzureOpenAIRequests counts every
+    call with its StatusCode; the rule keeps 401 and 429, each its own series. A 401 storm fires it naming StatusCode 401;
+    as many content-filter 400s and network-refused 403s fire nothing; when the storm stops the 401 series resolves."""
+    tenant, _ = _tenant("anomalous-usage", diagnostics=False)
+    key1 = tenant.account_keys(PROD)["key1"]
+    start = tenant.clock.now()
+    for i in range(90):  # 90 s: 60 wrong keys (401) and 90 prompts the content filter rejects (400) with a valid key
+        at = start + timedelta(seconds=i)
+        tenant.clock.set(at)
+        if i < 60:
+            assert tenant.data_plane_call(at=at, account="contoso-openai-prod", ip="203.0.113.140", key="wrong", tag="guess") == 401
+        assert tenant.data_plane_call(at=at, account="contoso-openai-prod", ip="203.0.113.200", key=key1, content_filtered=True) == 400
+    fired = _until(tenant, 40 * 60)  # a 15 min window every 5 min; resolved after 3 healthy evaluations
+    mine = [n for n in fired if n.rule_name == "aoai-anomalous-usage-requests"]
+    assert [n.condition for n in mine] == ["Fired", "Resolved"]
+    context = mine[0].payload["data"]["alertContext"]
+    (criterion,) = context["condition"]["allOf"]
+    assert criterion["metricName"] == "AzureOpenAIRequests" and criterion["metricValue"] == 60
+    assert criterion["dimensions"] == [{"name": "StatusCode", "value": "401"}]
+    assert mine[1].payload["data"]["essentials"]["alertId"] == mine[0].payload["data"]["essentials"]["alertId"]
+    alert = parse_alert(json.dumps(mine[0].payload).encode())
+    assert alert.routed_playbook == "anomalous-usage" and [t.lower() for t in alert.target_ids] == [PROD.lower()]
+    # 403s (the network refuses the caller: what network.lock makes of a contained attacker) are not counted
+    from firestop.azure.clients import ClientFactory
+
+    ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True, polling_interval=0) \
+        .cognitive_services(SUB).accounts.begin_update("rg-ai-prod", "contoso-openai-prod",
+                                                       {"properties": {"networkAcls": {"defaultAction": "Deny", "ipRules": []}}}).result()
+    start = tenant.clock.now()
+    for i in range(120):
+        at = start + timedelta(seconds=i)
+        tenant.clock.set(at)
+        assert tenant.data_plane_call(at=at, account="contoso-openai-prod", ip="203.0.113.140", key="wrong") == 403
+    assert not [n for n in _until(tenant, 20 * 60) if n.rule_name == "aoai-anomalous-usage-requests"]
 
 
 def test_activity_log_alert_fires_once_the_event_is_submitted():

@@ -222,6 +222,34 @@ def test_anomalous_usage_blocks_the_caller_the_rule_named(run):
     assert {r["network"] for r in blocked} == {"203.0.113.140/32"}, evidence
 
 
+def test_anomalous_usage_is_one_incident_though_the_metric_rule_fires_too(run):
+    """The per-caller log rule and the platform-metric rule (AzureOpenAIRequests, StatusCode 401) see the same storm and
+    fire at the same evaluation: the second joins the first's open incident (intake's correlation: same playbook, same
+    resource), one containment — not two rotations."""
+    card = run("anomalous-usage")
+    assert [(a["rule_name"].rsplit("-contoso", 1)[0], a["outcome"].split(" inc-")[0]) for a in card["alerts"]] == [
+        ("aoai-anomalous-usage", "incident started"),
+        ("aoai-anomalous-usage-requests", "correlated to the open incident")]
+    (incident,) = card["incidents"]
+    assert card["alerts"][1]["incident_id"] == incident["incident_id"]
+
+
+def test_without_logs_anomalous_usage_is_detected_from_the_platform_metric(run):
+    """No diagnostic setting: the log rules count nothing, AzureOpenAIRequests split by StatusCode still sees the 401 storm
+    (aoai-anomalous-usage-requests). The metric names no caller: nothing for block-ips; the account is closed and rotated."""
+    card = run("anomalous-usage-no-diagnostics")
+    detection = card["detection"]
+    assert detection["detected"] is True
+    (rule,) = [r for r in detection["rules"] if r["condition"] == "Fired"]
+    assert rule["rule"].startswith("aoai-anomalous-usage-requests") and rule["kind"] == "metricAlerts"
+    assert "AzureOpenAIRequests" in rule["why"] and "StatusCode 401" in rule["why"]
+    (incident,) = card["incidents"]
+    record = json.loads((Path(card["run_dir"]) / "records" / f"{incident['incident_id']}.json").read_text())
+    assert [(a["step_id"], a["ok"], a["verified"]) for a in record["actions"]] == [
+        ("snapshot-logs", True, True), ("lock-network", True, True), ("rotate-keys", True, True)]  # no block-ips: no caller named
+    assert detection["requests"]["served"] == 0 and detection["requests"]["refused"] == detection["requests"]["malicious"]
+
+
 def test_suspicious_key_access_waits_for_the_on_call_approval(run):
     card = run("suspicious-key-access")
     (approval,) = card["approvals"]

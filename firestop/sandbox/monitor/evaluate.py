@@ -30,7 +30,10 @@ returns the notifications to deliver (``[Notification]``), oldest first. Per kin
   model, trained on days of history, is not public):
   upper bound ``max(mean + k·σ, mean·(1 + k/2), 5)`` with k = 2/3/4 for High/Medium/Low
   sensitivity. Resolved after 3 consecutive healthy evaluations (Azure's documented rule for
-  metric alerts), with ``autoMitigate``.
+  metric alerts), with ``autoMitigate``. A criterion's ``dimensions`` split a metric the sandbox records
+  dimensions for (``traffic.RECORDED_DIMENSIONS``: ``AzureOpenAIRequests``) into one time series per
+  combination of the listed values (``Include`` the values or ``*``, ``Exclude`` the others), each alerting on its
+  own with its values in the payload's ``dimensions``; on the other metrics dimensions are not modelled (one series).
 
 A rule whose action groups do not exist or are disabled still changes state but reaches no
 webhook (``Notification.webhooks`` empty): as on Azure, nobody is told.
@@ -40,6 +43,7 @@ Evaluation state lives in ``doc["monitor_eval"]`` (rule id -> cursors, history, 
 from __future__ import annotations
 
 import functools
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -50,6 +54,7 @@ from ..core.clock import due_times, format_utc, parse_utc
 from ..core.state import TenantState
 from ..logs.kql import KqlError, run_query
 from . import models, payloads
+from . import traffic
 from .traffic import known_tables, metric_series
 
 #: resource-log categories a resource-centric rule reads (Cognitive Services; API Management's GatewayLogs)
@@ -266,6 +271,35 @@ def _notify(state, rule, kind, condition, t, instance, build, explain, fired_at=
 
 
 # ---------------------------------------------------------------------- metric alerts
+def _split_series(state: TenantState, scope: str, crit: dict) -> Optional[dict[tuple, dict[str, float]]]:
+    """The criterion's time series split by its dimensions: ``{((name, value), …): {minute: value}}``; ``None`` when it
+    names no dimension or its metric has none recorded (:func:`traffic.recorded_dimensions`): one series, as before.
+
+    Each dimension of the criterion splits (metric alerts monitor every combination of the listed values as its own
+    time series); ``Include`` keeps the listed values (``*``: all), ``Exclude`` the others, compared case-insensitively.
+    A dimension the sandbox does not record has no value: ``*`` keeps it as one series, named values keep nothing."""
+    dims = [d for d in crit.get("dimensions") or [] if isinstance(d, dict) and d.get("name")]
+    recorded = traffic.recorded_dimensions(str(crit.get("metricName", "")))
+    if not dims or not recorded:
+        return None
+    out: dict[tuple, dict[str, float]] = {}
+    for minute, values, count in traffic.metric_split(state, scope, str(crit.get("metricName", ""))):
+        lowered = {k.lower(): v for k, v in values.items()}
+        key = []
+        for dim in dims:
+            value = lowered.get(str(dim["name"]).lower())
+            wanted = [str(v).lower() for v in dim.get("values") or []]
+            listed = "*" in wanted or (value is not None and value.lower() in wanted)
+            keep = not listed if str(dim.get("operator", "Include")).lower() == "exclude" else listed
+            if not keep:
+                break
+            key.append((str(dim["name"]), value or ""))
+        else:
+            series = out.setdefault(tuple(key), {})
+            series[minute] = series.get(minute, 0.0) + count
+    return out
+
+
 def _metric(state: TenantState, book: dict, rule: dict, now: datetime) -> list[Notification]:
     props = rule.get("properties") or {}
     if props.get("enabled") is False:
@@ -279,39 +313,56 @@ def _metric(state: TenantState, book: dict, rule: dict, now: datetime) -> list[N
         entry["last"] = format_utc(t)
         for scope in props.get("scopes") or []:
             for index, crit in enumerate((props.get("criteria") or {}).get("allOf") or []):
-                series = metric_series(state, scope, crit.get("metricName", ""))
-
-                def window_values(end: datetime) -> list[float]:
-                    start = end - timedelta(seconds=window)
-                    return [v for minute, v in series.items()
-                            if start <= parse_utc(minute) < end and parse_utc(minute) + timedelta(seconds=60 + latency) <= t]
-
-                how = crit.get("timeAggregation", "Total")
-                value = _aggregate(window_values(t), how)
-                if crit.get("criterionType") == "DynamicThresholdCriterion":
-                    # learn from the 12 windows before the ones the failing periods look at (a spike does not teach itself)
-                    skip = int((crit.get("failingPeriods") or {}).get("numberOfEvaluationPeriods", 1) or 1)
-                    base = [_aggregate(window_values(t - timedelta(seconds=window * (i + skip))), how) for i in range(12)]
-                    mean = sum(base) / len(base)
-                    sigma = math.sqrt(sum((b - mean) ** 2 for b in base) / len(base))
-                    k = _SENSITIVITY.get(crit.get("alertSensitivity", "Medium"), 3.0)
-                    threshold = max(mean + k * sigma, mean * (1 + k / 2), 5.0)
-                    operator = "GreaterThan" if crit.get("operator") in (None, "GreaterThan", "GreaterOrLessThan") else "LessThan"
-                    failing = crit.get("failingPeriods")
-                else:
-                    threshold = float(crit.get("threshold", 0))
-                    operator = crit.get("operator", "GreaterThan")
-                    failing = None
-                breached = _compare(value, operator, threshold)
-                out.extend(_transition(
-                    state, entry, rule, f"{scope.lower()}|{index}", breached, t, failing,
-                    lambda condition, at, crit=crit, value=value, threshold=threshold, scope=scope: (
-                        payloads.metric_alert_context(rule=rule, criterion=crit, value=value, threshold=threshold,
-                                                      window=(t - timedelta(seconds=window), t)),
-                        scope, "Metric", "Platform", _metric_custom(rule)),
-                    kind="metricAlerts", explain={"value": value, "threshold": threshold, "window_s": window, "frequency_s": frequency,
-                                                  "metric": crit.get("metricName")}, resolve_after=3))
+                base_slot = f"{scope.lower()}|{index}"
+                split = _split_series(state, scope, crit)
+                if split is None:
+                    serieses = {(): metric_series(state, scope, crit.get("metricName", ""))}
+                else:  # every combination with data, and every one still fired (so it can resolve when its data stops)
+                    serieses = dict(split)
+                    for slot, info in (entry.get("fired") or {}).items():
+                        if slot.startswith(base_slot + "|"):
+                            serieses.setdefault(tuple(tuple(pair) for pair in info.get("key") or []), {})
+                for dims_key, series in sorted(serieses.items()):
+                    out.extend(_metric_series(state, entry, rule, scope, crit, series, dims_key,
+                                              f"{base_slot}|{json.dumps(dims_key)}" if split is not None else base_slot,
+                                              t, window=window, frequency=frequency, latency=latency))
     return out
+
+
+def _metric_series(state, entry, rule, scope, crit, series, dims_key, slot, t, *, window, frequency, latency) -> list[Notification]:
+    """One evaluation at ``t`` of one time series (``{minute: value}``) of a metric criterion; its notifications."""
+    def window_values(end: datetime) -> list[float]:
+        start = end - timedelta(seconds=window)
+        return [v for minute, v in series.items()
+                if start <= parse_utc(minute) < end and parse_utc(minute) + timedelta(seconds=60 + latency) <= t]
+
+    how = crit.get("timeAggregation", "Total")
+    value = _aggregate(window_values(t), how)
+    if crit.get("criterionType") == "DynamicThresholdCriterion":
+        # learn from the 12 windows before the ones the failing periods look at (a spike does not teach itself)
+        skip = int((crit.get("failingPeriods") or {}).get("numberOfEvaluationPeriods", 1) or 1)
+        base = [_aggregate(window_values(t - timedelta(seconds=window * (i + skip))), how) for i in range(12)]
+        mean = sum(base) / len(base)
+        sigma = math.sqrt(sum((b - mean) ** 2 for b in base) / len(base))
+        k = _SENSITIVITY.get(crit.get("alertSensitivity", "Medium"), 3.0)
+        threshold = max(mean + k * sigma, mean * (1 + k / 2), 5.0)
+        operator = "GreaterThan" if crit.get("operator") in (None, "GreaterThan", "GreaterOrLessThan") else "LessThan"
+        failing = crit.get("failingPeriods")
+    else:
+        threshold = float(crit.get("threshold", 0))
+        operator = crit.get("operator", "GreaterThan")
+        failing = None
+    breached = _compare(value, operator, threshold)
+    dimensions = [{"name": name, "value": v} for name, v in dims_key]
+    return _transition(
+        state, entry, rule, slot, breached, t, failing,
+        lambda condition, at: (
+            payloads.metric_alert_context(rule=rule, criterion=crit, value=value, threshold=threshold,
+                                          window=(t - timedelta(seconds=window), t), dimensions=dimensions),
+            scope, "Metric", "Platform", _metric_custom(rule)),
+        kind="metricAlerts", explain={"value": value, "threshold": threshold, "window_s": window, "frequency_s": frequency,
+                                      "metric": crit.get("metricName"), **({"dimensions": dimensions} if dimensions else {})},
+        resolve_after=3, key=[list(pair) for pair in dims_key])
 
 
 def _metric_custom(rule: dict) -> dict:

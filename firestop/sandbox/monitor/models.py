@@ -58,7 +58,10 @@ AGGREGATIONS = {"Count", "Average", "Minimum", "Maximum", "Total"}
 #: Microsoft.CognitiveServices/accounts" (also in "Azure OpenAI monitoring data reference"), columns "Name in REST
 #: API" and "Dimensions". ARM refuses a metric alert whose criterion names another dimension (metric validation,
 #: unless ``skipMetricValidation``); so does the sandbox. ``ClientErrors`` has no ``StatusCode``: a rule cannot be
-#: narrowed to 401/403 on it (RT6-01).
+#: narrowed to 401/403 on it (RT6-01). ``AzureOpenAIRequests`` (category "Azure OpenAI - HTTP Requests", the metric
+#: Microsoft recommends for Azure OpenAI; unit Count, aggregation Total (Sum), PT1M) has one: its row as of the page's
+#: 2025-04-16 revision (MicrosoftDocs/azure-monitor-docs, articles/azure-monitor/reference/supported-metrics/
+#: microsoft-cognitiveservices-accounts-metrics.md).
 COGNITIVE_SERVICES_NAMESPACE = "microsoft.cognitiveservices/accounts"
 METRIC_DIMENSIONS = {
     "TotalCalls": ("ApiName", "OperationName", "Region", "RatelimitKey"),
@@ -67,6 +70,8 @@ METRIC_DIMENSIONS = {
     "Ratelimit": ("Region", "RatelimitKey"),
     "RAIRejectedRequests": ("Region", "ModelDeploymentName", "ModelName", "ModelVersion", "ApiName", "TextType", "Category"),
     "RAIAbusiveUsersCount": ("Region", "ModelDeploymentName"),
+    "AzureOpenAIRequests": ("ApiName", "OperationName", "Region", "StreamType", "ModelDeploymentName", "ModelName", "ModelVersion",
+                            "StatusCode", "IsSpillover", "ServiceTierRequest", "ServiceTierResponse"),
 }
 _METRIC_DIMENSIONS = {name.lower(): {d.lower() for d in dims} for name, dims in METRIC_DIMENSIONS.items()}
 

@@ -119,8 +119,10 @@ def activity_alert_context(event: dict) -> dict:
     }
 
 
-def metric_alert_context(*, rule: dict, criterion: dict, value: float, threshold: float, window: tuple[datetime, datetime]) -> dict:
-    """``alertContext`` of a platform metric alert (static or dynamic threshold)."""
+def metric_alert_context(*, rule: dict, criterion: dict, value: float, threshold: float, window: tuple[datetime, datetime],
+                         dimensions: Optional[list[dict]] = None) -> dict:
+    """``alertContext`` of a platform metric alert (static or dynamic threshold); ``dimensions``: the time series' values
+    (``[{"name", "value"}]``, the common alert schema's ``condition.allOf[].dimensions``) when the rule splits by any."""
     dynamic = criterion.get("criterionType") == "DynamicThresholdCriterion"
     entry: dict[str, Any] = {
         "metricName": criterion["metricName"],
@@ -128,7 +130,7 @@ def metric_alert_context(*, rule: dict, criterion: dict, value: float, threshold
         "operator": criterion.get("operator"),
         "threshold": f"{threshold:g}",
         "timeAggregation": criterion.get("timeAggregation"),
-        "dimensions": [],
+        "dimensions": [dict(d) for d in dimensions or []],
         "metricValue": value,
     }
     if dynamic:

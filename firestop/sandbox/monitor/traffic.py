@@ -29,7 +29,10 @@ Each call leaves:
   ingestion latency of 30 s to 3 min) — no setting, no row;
 * a count in the account's platform metrics (``doc["metrics"]``, per minute: ``TotalCalls``,
   ``SuccessfulCalls``, ``ClientErrors`` (4xx), ``Ratelimit`` (429), ``RAIRejectedRequests`` (400
-  content filter), ``RAIAbusiveUsersCount`` (distinct callers rejected by the filter this minute)),
+  content filter), ``RAIAbusiveUsersCount`` (distinct callers rejected by the filter this minute),
+  ``AzureOpenAIRequests`` (every call the account answered, whatever its status), and that call's
+  dimensions of ``AzureOpenAIRequests`` (:data:`RECORDED_DIMENSIONS`: ``StatusCode`` as the HTTP status
+  in digits, ``ModelDeploymentName``, ``OperationName``, ``Region``) under ``"_dimensions"``),
   recorded whatever the diagnostic settings (platform metrics always exist);
 * an entry in ``doc["dataplane"]`` ``{at, account, ip, operation, status, tag}`` (``tag`` names the
   attack activity, ``None`` for legitimate traffic; ``via`` ``apim/sid`` for calls through API
@@ -92,7 +95,19 @@ def known_tables() -> dict:
 #: User-Agent of a call that names none: the OpenAI Python SDK's (``AzureOpenAI/Python <version>``).
 DEFAULT_USER_AGENT = "AzureOpenAI/Python 1.54.0"
 PROMPT_KINDS = ("benign", "jailbreak", "credential_theft", "sensitive_data")
-METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "Ratelimit", "RAIRejectedRequests", "RAIAbusiveUsersCount")
+METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "Ratelimit", "RAIRejectedRequests", "RAIAbusiveUsersCount",
+                "AzureOpenAIRequests")
+#: Metrics whose dimension values the sandbox records per call -> those dimensions (a subset of what Azure offers,
+#: ``models.METRIC_DIMENSIONS``). ``AzureOpenAIRequests`` (Microsoft Learn, "Supported metrics for
+#: Microsoft.CognitiveServices/accounts", category "Azure OpenAI - HTTP Requests": unit Count, aggregation Total (Sum),
+#: time grain PT1M) is split by ``StatusCode`` — recorded as the status in digits (``"401"``), as public code filters it
+#: (``StatusCode eq '429'``); Microsoft's table describes the values only as "successful, clienterrors, server errors".
+#: ``ApiName``, ``StreamType``, ``ModelName``, ``ModelVersion``, ``IsSpillover``, ``ServiceTierRequest`` and
+#: ``ServiceTierResponse`` are not recorded: a metric alert splitting on one of them sees one series with no value
+#: there, and one filtering it to named values sees nothing (``evaluate``).
+RECORDED_DIMENSIONS = {"AzureOpenAIRequests": ("StatusCode", "ModelDeploymentName", "OperationName", "Region")}
+#: key of a minute's ``{metric: {json of {dimension: value}: count}}`` in ``doc["metrics"][account][minute]``
+DIMENSIONS_KEY = "_dimensions"
 
 
 def _in_rules(ip: str, rules: list) -> bool:
@@ -230,6 +245,11 @@ def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optio
     metrics["SuccessfulCalls"] += status == 200
     metrics["ClientErrors"] += 400 <= status < 500
     metrics["Ratelimit"] += status == 429
+    metrics["AzureOpenAIRequests"] = metrics.get("AzureOpenAIRequests", 0) + 1  # a minute recorded before it had none
+    split = metrics.setdefault(DIMENSIONS_KEY, {}).setdefault("AzureOpenAIRequests", {})
+    values = json.dumps({"StatusCode": str(status), "ModelDeploymentName": deployment, "OperationName": operation,
+                         "Region": str(body.get("location") or "")}, sort_keys=True)
+    split[values] = split.get(values, 0) + 1
     if status == 400:
         metrics["RAIRejectedRequests"] += 1
         flagged = metrics.setdefault("_rai_callers", [])
@@ -332,3 +352,19 @@ def metric_series(state: TenantState, resource_id: str, metric: str) -> dict[str
     """``{minute ISO: value}`` of one platform metric of a resource (minutes with calls only)."""
     series = state.doc.get("metrics", {}).get(resource_id.lower(), {})
     return {minute: float(values.get(metric, 0)) for minute, values in series.items()}
+
+
+def recorded_dimensions(metric: str) -> tuple[str, ...]:
+    """The dimensions of ``metric`` (case-insensitive name) the sandbox records per call; ``()`` for none."""
+    return next((dims for name, dims in RECORDED_DIMENSIONS.items() if name.lower() == metric.lower()), ())
+
+
+def metric_split(state: TenantState, resource_id: str, metric: str) -> list[tuple[str, dict[str, str], float]]:
+    """``[(minute ISO, {dimension: value}, count)]`` of a metric the sandbox records dimensions for
+    (:data:`RECORDED_DIMENSIONS`); ``[]`` for any other metric or a resource without calls."""
+    name = next((n for n in RECORDED_DIMENSIONS if n.lower() == metric.lower()), None)
+    if name is None:
+        return []
+    series = state.doc.get("metrics", {}).get(resource_id.lower(), {})
+    return [(minute, json.loads(key), float(count)) for minute, values in series.items()
+            for key, count in ((values.get(DIMENSIONS_KEY) or {}).get(name) or {}).items()]
