@@ -9,7 +9,7 @@ target resources, go through what ``POST /api/alerts`` does per alert besides
 talking to the Durable store (``firestop/functions/http_alerts.py``,
 ``firestop/intake/accept.py``):
 
-1. ``parse_alert(bytes)`` — decode, validate essentials, normalise (targets,
+1. ``parse_intake_alert(bytes)`` (the webhook's parse) — decode, check essentials, normalise (targets,
    resource type, window, indicators, custom properties);
 2. correlate — the routed correlation keys (``alert_keys``) and their slot ids
    (``slot_id``), the ids intake reads and starts (one point read each,
@@ -26,6 +26,11 @@ padded with search results to just under the 256 KB payload limit; target
 >= 1,000/s). The typed ``alertContext`` (``Alert.typed_context``, what playbooks
 and tests read; the webhook never builds it) is timed apart and not counted.
 ``--profile`` prints the top functions (cProfile, by own time).
+
+**instructions**: instructions per alert of the **throughput** stages over ``--n`` corpus-mix bodies, counted by
+valgrind's callgrind (``--tool=callgrind``): a child process runs the stages once over the bodies (warm-up: imports,
+caches) and then ``--rounds`` more times; run twice, with 0 and with 1 measured round, the difference divided by the
+bodies is one alert's instructions — a figure a busy machine does not move (``--n`` 500 keeps each run near a minute).
 
 **large**: the worst case's intake stages (as **throughput**) with the large-body path
 (``firestop.alerts.large``: the search-result rows decoded only as far as the indicator scan
@@ -90,6 +95,7 @@ import json
 import os
 import pstats
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -111,8 +117,15 @@ from firestop.intake.events import alert_summary, correlated_batch  # noqa: E402
 from firestop.lifecycle.start import incident_input  # noqa: E402
 from firestop.trust.seal import Purpose, SealKey, seal  # noqa: E402
 
-#: How the webhook calls parse_alert in the measured tree (older trees have no keep_context and keep it).
-WEBHOOK_PARSE = {"keep_context": False} if "keep_context" in __import__("inspect").signature(parse_alert).parameters else {}
+#: How the webhook parses in the measured tree: parse_intake_alert (the IntakeAlert, no pydantic model), else
+#: parse_alert without the raw context, else (older trees have no keep_context and keep it) parse_alert.
+try:
+    from firestop.alerts.parse import parse_intake_alert as webhook_parse  # noqa: E402
+except ImportError:
+    _KEEP = "keep_context" in __import__("inspect").signature(parse_alert).parameters
+
+    def webhook_parse(body: bytes) -> Any:
+        return parse_alert(body, keep_context=False) if _KEEP else parse_alert(body)
 
 DATA = ROOT / "tests" / "alerts" / "data"
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
@@ -172,11 +185,11 @@ def pin_one_core() -> str:
 
 
 def run_stages(bodies: list[bytes], settings: CorrelationSettings, key: Any, join_every: int,
-               min_seconds: float) -> tuple[int, list[float]]:
+               min_seconds: float, typed_context: bool = True) -> tuple[int, list[float]]:
     """Run every body through the intake path until ``min_seconds`` passed.
 
     Returns (alerts done, seconds per stage): parse+normalise, correlate, event/input+seal, and the typed
-    context (not part of intake; timed apart).
+    context (not part of intake; timed apart, unless ``typed_context`` is False: then 0).
     """
     # CPU time of this thread: "alerts/s per core" must not count the time the (shared) core ran others
     clock = time.thread_time
@@ -186,7 +199,7 @@ def run_stages(bodies: list[bytes], settings: CorrelationSettings, key: Any, joi
     while True:
         for i, body in enumerate(bodies):
             t0 = clock()
-            alert = parse_alert(body, **WEBHOOK_PARSE)  # as the webhook calls it (http_alerts.py)
+            alert = webhook_parse(body)  # as the webhook parses it (http_alerts.py)
             t1 = clock()
             slots = [slot_id(k) for k in alert_keys(alert, settings.key)]
             t2 = clock()
@@ -201,6 +214,8 @@ def run_stages(bodies: list[bytes], settings: CorrelationSettings, key: Any, joi
             spent[1] += t2 - t1
             spent[2] += t3 - t2
         done += len(bodies)
+        if clock() - began >= min_seconds and not typed_context:
+            return done, spent
         if clock() - began >= min_seconds:
             # the typed context (not intake) apart, on a full parse: computed in the loop, its garbage
             # would be collected on the intake stages' time
@@ -242,6 +257,38 @@ def throughput(args: argparse.Namespace) -> None:
         profiler.disable()
         print(f"-- profile of the intake path over {len(bodies)} corpus-mix bodies (top by own time)")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def instructions(args: argparse.Namespace) -> None:
+    """**instructions** (see the module docstring): callgrind's instruction count per alert of the intake stages."""
+    import subprocess
+
+    counts = []
+    for rounds in (0, 1):
+        with tempfile.TemporaryDirectory(prefix="firestop-callgrind-") as out:
+            env = dict(os.environ, FIRESTOP_CALLGRIND_ROUNDS=str(rounds))
+            proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
+                                   sys.executable, str(Path(__file__).resolve()), "instructions", "--n", str(args.n),
+                                   "--join", str(args.join), "--resources", str(args.resources)],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+        found = re.search(r"Collected : (\d+)", proc.stderr)
+        if found is None:
+            raise SystemExit(f"callgrind printed no count:\n{proc.stderr[-2000:]}")
+        counts.append(int(found.group(1)))
+    per_alert = (counts[1] - counts[0]) / args.n
+    print(f"== instructions ({ROOT}): {args.n} corpus-mix bodies, callgrind")
+    print(f"  {per_alert:,.0f} instructions per alert (runs of {counts[0]:,} and {counts[1]:,})")
+    report(instructions_per_alert=per_alert)
+
+
+def instructions_child(args: argparse.Namespace, rounds: int) -> None:
+    """The process :func:`instructions` counts: the stages over the bodies once, then ``rounds`` times more."""
+    settings = CorrelationSettings()
+    key = SealKey("bench-" + "k" * 40, "bench")
+    bodies = bodies_from(corpus_bases(), args.n, args.resources * 2, "bench")
+    run_stages(bodies, settings, key, args.join, 0.0, typed_context=False)
+    for _ in range(rounds):
+        run_stages(bodies, settings, key, args.join, 0.0, typed_context=False)
 
 
 def large_ab(args: argparse.Namespace) -> None:
@@ -825,7 +872,7 @@ def compare_with_rev(args: argparse.Namespace, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", choices=["throughput", "large", "storm", "open", "hot", "startup", "all"], default="all")
+    parser.add_argument("what", nargs="?", choices=["throughput", "instructions", "large", "storm", "open", "hot", "startup", "all"], default="all")
     parser.add_argument("--n", type=int, default=2000, help="throughput: distinct bodies in the corpus mix")
     parser.add_argument("--join", type=int, default=2,
                         help="throughput: every N-th alert joins an open incident, the others start one (0: none join)")
@@ -854,6 +901,9 @@ def main(argv: list[str] | None = None) -> int:
                              "the incidents' containment outlasts the storm, so they stay open)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if os.environ.get("FIRESTOP_CALLGRIND_ROUNDS"):  # the child instructions() counts
+        instructions_child(args, int(os.environ["FIRESTOP_CALLGRIND_ROUNDS"]))
+        return 0
     if args.before:
         return compare_with_rev(args, argv)
     if args.baseline:
@@ -869,6 +919,8 @@ def main(argv: list[str] | None = None) -> int:
         startup(args)
     if args.what in ("throughput", "all"):
         throughput(args)
+    if args.what == "instructions":  # (not in "all": minutes of callgrind)
+        instructions(args)
     if args.what in ("large", "all"):
         large_ab(args)
     print("RESULT " + json.dumps(_RESULTS))

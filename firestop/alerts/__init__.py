@@ -4,6 +4,7 @@ Public API::
 
     from firestop.alerts import parse_alert, Alert, AlertPayloadError, Indicators
     alert = parse_alert(body)          # bytes | str | dict → Alert, or AlertPayloadError
+    alert = parse_intake_alert(body)   # the webhook's: the same values as a plain IntakeAlert (no pydantic model)
 
 Sources for every Azure fact used here are the MicrosoftDocs/azure-monitor-docs
 pages listed in ``shared/corpus/alerts/NOTES.md`` (``alerts-common-schema.md``,
@@ -11,13 +12,13 @@ pages listed in ``shared/corpus/alerts/NOTES.md`` (``alerts-common-schema.md``,
 ``activity-log-alerts-webhook.md``, ``action-groups.md``).
 """
 
-from firestop.alerts.alert import Alert, incident_key_for
+from firestop.alerts.alert import Alert, IntakeAlert, incident_key_for
 from firestop.alerts.body import MAX_PAYLOAD_BYTES
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials
 from firestop.alerts.indicators import Indicators
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX
-from firestop.alerts.parse import parse_alert
+from firestop.alerts.parse import parse_alert, parse_intake_alert
 from firestop.alerts.render import render_alert_rows
 
 # The typed alertContext models (firestop.alerts.contexts: a dozen pydantic models and a union) are
@@ -42,11 +43,13 @@ __all__ = [
     "ENABLE_COMMON_SCHEMA_FIX",
     "Essentials",
     "Indicators",
+    "IntakeAlert",
     "MAX_PAYLOAD_BYTES",
     "UnknownContext",
     "context_kind",
     "incident_key_for",
     "parse_alert",
+    "parse_intake_alert",
     "parse_context",
     "render_alert_rows",
 ]

@@ -25,7 +25,7 @@ from firestop.resource_id import resource_id_key
 if TYPE_CHECKING:  # pragma: no cover
     from firestop.alerts.contexts import AlertContext
 
-__all__ = ["ROUTE_PROPERTY", "Alert", "incident_key_for"]
+__all__ = ["ROUTE_PROPERTY", "Alert", "AlertReadings", "IntakeAlert", "alert_input_json", "incident_key_for"]
 
 #: The custom property an alert rule routes to a playbook with (``firestop-playbook: <name>``).
 ROUTE_PROPERTY = "firestop-playbook"
@@ -41,7 +41,57 @@ def incident_key_for(alert_id: str) -> str:
     return "inc-" + digest[:16]
 
 
-class Alert(BaseModel):
+class AlertReadings:
+    """What :class:`Alert` and :class:`IntakeAlert` derive from their fields alike (one definition for both): read
+    from ``alert_id``, ``monitor_condition``, ``fired_at``, ``resolved_at``, ``target_ids`` and ``custom_properties``.
+    (No annotations here: pydantic would take them for fields of :class:`Alert`.)"""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # dict fields are unhashable; identity is the delivery
+        return hash((self.alert_id, self.monitor_condition, self.fired_at, self.resolved_at))
+
+    def targets(self, resource_id: str) -> bool:
+        """True if ``resource_id`` is one of :attr:`target_ids` (case-insensitive,
+        canonicalised). Empty or non-string input → False."""
+        try:
+            key = resource_id_key(resource_id)
+        except ValueError:
+            return False
+        return any(resource_id_key(t) == key for t in self.target_ids)
+
+    @property
+    def incident_key(self) -> str:
+        """Deterministic short id from :attr:`alert_id` (see :func:`incident_key_for`)."""
+        return incident_key_for(self.alert_id)
+
+    @property
+    def dedupe_key(self) -> str:
+        """:attr:`incident_key` + ``-fired`` / ``-resolved``.
+
+        Azure retries webhooks up to 5 times (``action-groups.md``), so the same
+        delivery can arrive more than once; this identifies a delivery.
+        """
+        return f"{self.incident_key}-{self.monitor_condition.lower()}"
+
+    @property
+    def routed_playbook(self) -> str | None:
+        """The playbook named by the :data:`ROUTE_PROPERTY` custom property (lower-cased, stripped), else None.
+        Keys are matched case-insensitively, the last such key winning: the one reading both playbook
+        selection and correlation use, so they can never disagree on where an alert is routed."""
+        if not self.custom_properties:
+            return None  # (most alerts)
+        props = {k.lower(): v for k, v in self.custom_properties.items()}
+        wanted = str(props.get(ROUTE_PROPERTY) or "").strip().lower()
+        return wanted or None
+
+    @property
+    def is_resolved(self) -> bool:
+        """``monitor_condition == "Resolved"``."""
+        return self.monitor_condition == "Resolved"
+
+
+class Alert(AlertReadings, BaseModel):
     """A validated, normalised Azure Monitor alert (common alert schema).
 
     Attributes:
@@ -98,48 +148,6 @@ class Alert(BaseModel):
     essentials: Essentials | None = None
     context: dict[str, Any] = Field(default_factory=dict)
 
-    def __hash__(self) -> int:  # dict fields are unhashable; identity is the delivery
-        return hash((self.alert_id, self.monitor_condition, self.fired_at, self.resolved_at))
-
-    def targets(self, resource_id: str) -> bool:
-        """True if ``resource_id`` is one of :attr:`target_ids` (case-insensitive,
-        canonicalised). Empty or non-string input → False."""
-        try:
-            key = resource_id_key(resource_id)
-        except ValueError:
-            return False
-        return any(resource_id_key(t) == key for t in self.target_ids)
-
-    @property
-    def incident_key(self) -> str:
-        """Deterministic short id from :attr:`alert_id` (see :func:`incident_key_for`)."""
-        return incident_key_for(self.alert_id)
-
-    @property
-    def dedupe_key(self) -> str:
-        """:attr:`incident_key` + ``-fired`` / ``-resolved``.
-
-        Azure retries webhooks up to 5 times (``action-groups.md``), so the same
-        delivery can arrive more than once; this identifies a delivery.
-        """
-        return f"{self.incident_key}-{self.monitor_condition.lower()}"
-
-    @property
-    def routed_playbook(self) -> str | None:
-        """The playbook named by the :data:`ROUTE_PROPERTY` custom property (lower-cased, stripped), else None.
-        Keys are matched case-insensitively, the last such key winning: the one reading both playbook
-        selection and correlation use, so they can never disagree on where an alert is routed."""
-        if not self.custom_properties:
-            return None  # (most alerts)
-        props = {k.lower(): v for k, v in self.custom_properties.items()}
-        wanted = str(props.get(ROUTE_PROPERTY) or "").strip().lower()
-        return wanted or None
-
-    @property
-    def is_resolved(self) -> bool:
-        """``monitor_condition == "Resolved"``."""
-        return self.monitor_condition == "Resolved"
-
     @cached_property
     def typed_context(self) -> "AlertContext":
         """The alertContext as a typed model chosen by :attr:`monitoring_service`
@@ -149,3 +157,95 @@ class Alert(BaseModel):
         from firestop.alerts.contexts import parse_context
 
         return parse_context(self.monitoring_service, self.context)
+
+
+#: The fields of an :class:`IntakeAlert`: :class:`Alert`'s without ``essentials``, in its order.
+INTAKE_FIELDS: tuple[str, ...] = tuple(name for name in Alert.model_fields if name != "essentials")
+_INDICATOR_FIELDS: tuple[str, ...] = tuple(Indicators.model_fields)
+_set = object.__setattr__
+
+
+class IntakeAlert(AlertReadings):
+    """The alert the webhook reads (:func:`firestop.alerts.parse.parse_intake_alert`): :class:`Alert`'s values
+    (:data:`INTAKE_FIELDS`, same names, types and meaning) on a plain slotted object, built without pydantic —
+    on the intake path a model's validation and construction were a fifth of an alert's cost (issue 18).
+
+    Frozen like :class:`Alert` (setting or deleting an attribute raises AttributeError); equal to another
+    IntakeAlert holding equal values; :class:`AlertReadings` gives ``incident_key``, ``dedupe_key``,
+    ``routed_playbook``, ``is_resolved``, ``targets()`` and the hash. No ``essentials`` and no ``typed_context``:
+    :meth:`to_alert` gives the :class:`Alert` (``essentials`` None) for readers that need a model.
+    """
+
+    __slots__ = INTAKE_FIELDS
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        """``values``: one already-checked value per name of :data:`INTAKE_FIELDS` (KeyError when one is missing;
+        other keys are ignored)."""
+        for name in INTAKE_FIELDS:
+            _set(self, name, values[name])
+
+    @classmethod
+    def of(cls, alert: Alert) -> "IntakeAlert":
+        """``alert``'s values (its ``essentials`` dropped)."""
+        return cls(alert.__dict__)
+
+    def to_alert(self) -> Alert:
+        """The same values as an :class:`Alert` (``essentials`` None, as an Alert rebuilt from the orchestration
+        input), built without a second validation (:func:`firestop.alerts.checked.built`)."""
+        from firestop.alerts.checked import built
+
+        return built(Alert, {**{name: getattr(self, name) for name in INTAKE_FIELDS}, "essentials": None})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"IntakeAlert is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"IntakeAlert is frozen: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not IntakeAlert:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in INTAKE_FIELDS)
+
+    __hash__ = AlertReadings.__hash__
+
+    def __repr__(self) -> str:
+        return f"IntakeAlert(alert_id={self.alert_id!r}, monitor_condition={self.monitor_condition!r})"
+
+
+def _json_time(value: Any) -> Any:
+    """A datetime as pydantic's JSON mode writes it: ISO 8601, ``Z`` for a zero UTC offset."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def alert_input_json(alert: Alert | IntakeAlert) -> dict[str, Any]:
+    """``alert.model_dump(mode="json", exclude={"context", "essentials"})`` for an :class:`Alert` or an
+    :class:`IntakeAlert` alike (what an incident's input carries: :func:`firestop.lifecycle.start.incident_input`).
+
+    For an IntakeAlert it is written here field by field (tuples as lists, datetimes as pydantic writes them, the
+    indicators as their dump); ``tests/alerts/test_alerts_intake_alert.py`` holds it equal to the model's dump."""
+    if type(alert) is not IntakeAlert:
+        return alert.model_dump(mode="json", exclude={"context", "essentials"})
+    indicators = alert.indicators.__dict__
+    return {
+        "schema_id": alert.schema_id,
+        "alert_id": alert.alert_id,
+        "rule_name": alert.rule_name,
+        "rule_id": alert.rule_id,
+        "severity": alert.severity,
+        "signal_type": alert.signal_type,
+        "monitoring_service": alert.monitoring_service,
+        "monitor_condition": alert.monitor_condition,
+        "fired_at": _json_time(alert.fired_at),
+        "resolved_at": _json_time(alert.resolved_at),
+        "description": alert.description,
+        "target_ids": list(alert.target_ids),
+        "resource_type": alert.resource_type,
+        "custom_properties": dict(alert.custom_properties),
+        "window_start": _json_time(alert.window_start),
+        "window_end": _json_time(alert.window_end),
+        "indicators": {name: list(indicators[name]) for name in _INDICATOR_FIELDS},
+    }

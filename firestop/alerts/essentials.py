@@ -271,3 +271,158 @@ class Essentials(BaseModel):
     def _severity(cls, value: Any) -> int | None:
         return parse_severity(value)
 
+
+
+# -- the same validation without the model (the webhook's path) ---------------------------------------------------
+#: One problem :func:`check_essentials` found, as pydantic reports it for :class:`Essentials`:
+#: ``(loc, type, input, msg)`` — ``loc`` a tuple of the alias read (or the first alias of a missing field), ``type``
+#: pydantic's error type (``missing``, ``string_type``, ``literal_error``, ``value_error``), ``input`` the value
+#: read (the whole essentials for ``missing``), ``msg`` pydantic's message (``"Value error, …"`` for a ValueError
+#: of a before-validator).
+Problem = tuple[tuple[str, ...], str, Any, str]
+
+_STRING_TYPE = "Input should be a valid string"
+_LITERAL = "Input should be 'Fired' or 'Resolved'"
+
+
+class _Refused(Exception):
+    """A value the model's core (not a before-validator) refuses: ``kind`` and ``msg`` as pydantic names them."""
+
+    def __init__(self, kind: str, msg: str) -> None:
+        self.kind = kind
+        self.msg = msg
+
+
+def _text_or_none(value: object) -> str | None:
+    """``str | None`` with ``coerce_numbers_to_str``: a number becomes its ``str()`` (pydantic's text of it: ``1.0``,
+    ``1e+16``), a boolean or anything else is a ``string_type`` error."""
+    if value is None or type(value) is str:
+        return value  # type: ignore[return-value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise _Refused("string_type", _STRING_TYPE)
+
+
+def _required_id(value: object) -> str:
+    """``alertId``: :func:`_required_text`, then the model's ``str`` check (null is a ``string_type`` error)."""
+    checked = _required_text(value)
+    if checked is None:
+        raise _Refused("string_type", _STRING_TYPE)
+    return checked  # type: ignore[return-value]
+
+
+def _condition(value: object) -> str:
+    """``monitorCondition``: :func:`_monitor_condition`, then the model's ``Literal`` check."""
+    checked = _monitor_condition(value)
+    if checked == "Fired" or checked == "Resolved":
+        return checked  # type: ignore[return-value]
+    raise _Refused("literal_error", _LITERAL)
+
+
+#: :class:`Essentials`'s fields in its order (pydantic reports problems in this order): attribute, the aliases read
+#: (first present wins, null included, as ``AliasChoices``), whether required, the check (None: ``str | None``),
+#: the default.
+_FIELDS: tuple[tuple[str, tuple[str, ...], bool, Any, Any], ...] = (
+    ("alert_id", ("alertId",), True, _required_id, None),
+    ("alert_rule", ("alertRule",), False, None, None),
+    ("alert_rule_id", ("alertRuleID", "alertRuleId"), False, None, None),
+    ("severity", ("severity",), False, parse_severity, None),
+    ("signal_type", ("signalType",), False, None, None),
+    ("monitor_condition", ("monitorCondition",), True, _condition, None),
+    ("monitoring_service", ("monitoringService",), False, None, None),
+    ("alert_target_ids", ("alertTargetIDs", "alertTargetIds"), False, _target_list, ()),
+    ("configuration_items", ("configurationItems",), False, _text_list, ()),
+    ("origin_alert_id", ("originAlertId",), False, None, None),
+    ("fired_date_time", ("firedDateTime",), True, parse_sane_utc, None),
+    ("resolved_date_time", ("resolvedDateTime",), False, _optional_utc, None),
+    ("description", ("description",), False, None, None),
+    ("essentials_version", ("essentialsVersion",), False, None, None),
+    ("alert_context_version", ("alertContextVersion",), False, None, None),
+    ("target_resource_group", ("targetResourceGroup",), False, None, None),
+    ("target_resource_type", ("targetResourceType",), False, None, None),
+    ("investigation_link", ("investigationLink",), False, None, None),
+)
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+def check_essentials(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """``data.essentials`` checked as :class:`Essentials` checks it, without building the model.
+
+    The same before-validators run, and what the model's core adds is done here by hand (``str | None`` with
+    numbers coerced to text, the ``alertId`` string, the ``monitorCondition`` literal, the first present alias of
+    ``AliasChoices``). Unknown keys are not kept (the model keeps them as extras).
+
+    Args:
+        raw: the decoded ``data.essentials`` object (JSON values only).
+
+    Returns:
+        ``(values, problems)``: ``values`` maps each attribute of :class:`Essentials` to what
+        ``Essentials.model_validate(raw).__dict__`` holds for it (when ``problems`` is empty); ``problems`` lists
+        what ``ValidationError.errors()`` lists, as :data:`Problem` tuples in the same order.
+        ``tests/alerts/test_alerts_intake_alert.py`` holds both equal to the model's on random essentials.
+    """
+    # One step for what Azure Monitor sends (the required fields present, every value valid, text fields text or
+    # null); anything else is checked again field by field, in the model's order, to report what the model reports.
+    # The checks are pure: running them twice changes nothing.
+    if "alertId" in raw and "monitorCondition" in raw and "firedDateTime" in raw:
+        get = raw.get
+        texts = (get("alertRule"), raw["alertRuleID"] if "alertRuleID" in raw else get("alertRuleId"), get("signalType"),
+                 get("monitoringService"), get("originAlertId"), get("description"), get("essentialsVersion"),
+                 get("alertContextVersion"), get("targetResourceGroup"), get("targetResourceType"),
+                 get("investigationLink"))
+        if _TEXT_TYPES.issuperset(map(type, texts)):
+            try:
+                return {
+                    "alert_id": _required_id(raw["alertId"]),
+                    "alert_rule": texts[0],
+                    "alert_rule_id": texts[1],
+                    "severity": parse_severity(get("severity")),
+                    "signal_type": texts[2],
+                    "monitor_condition": _condition(raw["monitorCondition"]),
+                    "monitoring_service": texts[3],
+                    "alert_target_ids": _target_list(raw["alertTargetIDs"] if "alertTargetIDs" in raw
+                                                     else get("alertTargetIds")),
+                    "configuration_items": _text_list(get("configurationItems")),
+                    "origin_alert_id": texts[4],
+                    "fired_date_time": parse_sane_utc(raw["firedDateTime"]),
+                    "resolved_date_time": _optional_utc(get("resolvedDateTime")),
+                    "description": texts[5],
+                    "essentials_version": texts[6],
+                    "alert_context_version": texts[7],
+                    "target_resource_group": texts[8],
+                    "target_resource_type": texts[9],
+                    "investigation_link": texts[10],
+                }, []
+            except (ValueError, _Refused):
+                pass
+    return _checked_in_order(raw)
+
+
+def _checked_in_order(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """:func:`check_essentials` field by field in the model's order, every problem listed."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, aliases, required, check, default in _FIELDS:
+        alias = aliases[0]
+        if alias in raw:
+            value = raw[alias]
+        elif len(aliases) > 1 and aliases[1] in raw:
+            alias = aliases[1]
+            value = raw[alias]
+        elif required:
+            problems.append(((alias,), "missing", raw, "Field required"))
+            continue
+        else:
+            values[name] = default
+            continue
+        try:
+            values[name] = _text_or_none(value) if check is None else check(value)
+        except ValueError as exc:
+            problems.append(((alias,), "value_error", value, f"Value error, {exc}"))
+        except _Refused as exc:
+            problems.append(((alias,), exc.kind, value, exc.msg))
+    return values, problems

@@ -12,7 +12,8 @@ escapes):
    (``alerts-common-schema.md``): 422 naming the field path and the fix;
 4. ``essentials`` (:class:`~firestop.alerts.essentials.Essentials`): 422 for a
    missing/invalid ``alertId``, ``monitorCondition``, ``firedDateTime`` or an
-   optional field of the wrong type;
+   optional field of the wrong type (the webhook's :func:`parse_intake_alert` checks them with
+   :func:`~firestop.alerts.essentials.check_essentials`, the model's checks without the model: the same 422);
 0. (after decoding) other sources (:mod:`firestop.alerts.sources`): a Defender for Cloud alert in any
    delivery shape or a Sentinel incident is parsed by its source; recognised with fields missing →
    422 naming the format recognised and the fields missing;
@@ -28,11 +29,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from firestop.alerts.alert import Alert
+from firestop.alerts.alert import Alert, IntakeAlert
 from firestop.alerts.body import LARGE_BODY_BYTES, decode_body
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
-from firestop.alerts.essentials import Essentials, normalize_signal_type
+from firestop.alerts.essentials import Essentials, Problem, check_essentials, normalize_signal_type
 from firestop.alerts.indicators import extract_indicators
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
@@ -44,7 +45,7 @@ from firestop.alerts.normalize import (
     resource_type_of,
 )
 
-__all__ = ["parse_alert"]
+__all__ = ["parse_alert", "parse_intake_alert"]
 
 _SCHEMA_DOC = "alerts-common-schema.md"
 
@@ -81,20 +82,28 @@ def _schema_error(field: str, reason: str, fix: str | None = None) -> AlertPaylo
 
 
 def _essentials_error(exc: ValidationError) -> AlertPayloadError:
+    """The 422 for the :class:`Essentials` model's ``ValidationError``."""
     errors = exc.errors(include_url=False, include_context=False)
-    errors.sort(key=lambda e: 0 if e["loc"] and e["loc"][0] in _REQUIRED else 1)
-    first = errors[0]
-    loc = [str(part) for part in first["loc"]]
+    return _essentials_problem([(tuple(e["loc"]), e["type"], e.get("input", ...), e["msg"]) for e in errors])
+
+
+def _essentials_problem(problems: list[Problem]) -> AlertPayloadError:
+    """The 422 for what ``data.essentials`` failed (``problems``: pydantic's errors for :class:`Essentials`, as
+    :func:`~firestop.alerts.essentials.check_essentials` lists them too): the first problem of a required field,
+    else the first problem, named with its fix; the others counted."""
+    problems = sorted(problems, key=lambda p: 0 if p[0] and p[0][0] in _REQUIRED else 1)
+    loc, kind, value, msg = problems[0]
+    loc = tuple(str(part) for part in loc)
     head = loc[0] if loc else ""
     field = ".".join(["data", "essentials", *loc])
-    if first["type"] == "missing":
+    if kind == "missing":
         reason = "required field is missing"
-    elif first.get("input", ...) is None and head in _REQUIRED:
+    elif value is None and head in _REQUIRED:
         reason = "required field is null"
     else:
-        reason = str(first["msg"]).removeprefix("Value error, ")
-    if len(errors) > 1:
-        reason += f" (and {len(errors) - 1} more invalid field{'s' if len(errors) > 2 else ''})"
+        reason = str(msg).removeprefix("Value error, ")
+    if len(problems) > 1:
+        reason += f" (and {len(problems) - 1} more invalid field{'s' if len(problems) > 2 else ''})"
     return _schema_error(field, reason, _FIELD_FIXES.get(head))
 
 
@@ -187,6 +196,33 @@ def parse_alert(payload: bytes | str | dict[str, Any], *, keep_context: bool = T
             gc.enable()
 
 
+def parse_intake_alert(payload: bytes | str | dict[str, Any]) -> IntakeAlert:
+    """What the webhook parses (``POST /api/alerts``): :func:`parse_alert` with ``keep_context=False``, as an
+    :class:`~firestop.alerts.alert.IntakeAlert` — the same values on a plain slotted object, the essentials checked
+    by :func:`~firestop.alerts.essentials.check_essentials` (the model's checks, without the model) and nothing
+    built through pydantic for a common-schema alert.
+
+    Args:
+        payload: as :func:`parse_alert`.
+
+    Returns:
+        An IntakeAlert holding what ``parse_alert(payload, keep_context=False)`` holds, ``essentials`` aside
+        (``tests/alerts/test_alerts_intake_alert.py`` holds the two equal on the corpus and on random bodies).
+
+    Raises:
+        AlertPayloadError: exactly what :func:`parse_alert` raises for ``payload`` (same status, field, reason and
+            fix). Never anything else.
+    """
+    paused = gc.isenabled()  # (as parse_alert: the collector paused for the parse)
+    if paused:
+        gc.disable()
+    try:
+        return _parse(payload, False, intake=True)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def decode_lean(payload: bytes) -> Any:
     """:func:`firestop.alerts.large.decode_lean`, imported at its first call: msgspec loads with the first body of
     :data:`~firestop.alerts.body.LARGE_BODY_BYTES` or more, never on a small alert's path (the CLI's start-up)."""
@@ -195,8 +231,9 @@ def decode_lean(payload: bytes) -> Any:
     return lean(payload)
 
 
-def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
-    """:func:`parse_alert` with the collector as the caller left it."""
+def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bool = False) -> Any:
+    """:func:`parse_alert` with the collector as the caller left it; ``intake``: :func:`parse_intake_alert`'s
+    IntakeAlert (``keep_context`` False) instead of an Alert."""
     # Without the raw context kept, a large log alert's search-result rows are decoded only as far as the
     # indicator scan reads them (firestop.alerts.large: the body without them and its indicators, or None)
     lean = None
@@ -214,7 +251,9 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
                 f"Send the {recognition.name} as the service delivers it, with {', '.join(recognition.missing)}.",
                 http_status=422,
             )
-        return _without_context(src.parse(body)) if not keep_context else src.parse(body)
+        if keep_context:
+            return src.parse(body)
+        return IntakeAlert.of(_without_context(src.parse(body))) if intake else _without_context(src.parse(body))
     legacy = legacy_schema_error(body)
     if legacy is not None:
         raise legacy
@@ -226,20 +265,25 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
     context = _object(data, "alertContext", "data.alertContext", required=False) or {}
     custom = _object(data, "customProperties", "data.customProperties", required=False) or {}
 
-    try:
-        essentials = Essentials.model_validate(raw_essentials)
-    except ValidationError as exc:
-        raise _essentials_error(exc) from None
-
-    # the model's values, read from its __dict__ once (each attribute of a pydantic model is read through its
-    # __getattr__ hook: a dozen of them were a few percent of a small alert's parse)
-    valid = essentials.__dict__
+    essentials: Essentials | None = None
+    if intake:  # the model's checks without the model (firestop.alerts.essentials.check_essentials)
+        valid, problems = check_essentials(raw_essentials)
+        if problems:
+            raise _essentials_problem(problems)
+    else:
+        try:
+            essentials = Essentials.model_validate(raw_essentials)
+        except ValidationError as exc:
+            raise _essentials_error(exc) from None
+        # the model's values, read from its __dict__ once (each attribute of a pydantic model is read through its
+        # __getattr__ hook: a dozen of them were a few percent of a small alert's parse)
+        valid = essentials.__dict__
     try:
         target_ids = canonical_targets(valid["alert_target_ids"])
-    except ValueError as exc:  # defensive: Essentials already checked every id
+    except ValueError as exc:  # defensive: the essentials' check already took every id
         raise _schema_error("data.essentials.alertTargetIDs", str(exc), _FIELD_FIXES["alertTargetIDs"]) from None
     window_start, window_end = evaluation_window(context)
-    # Every value below is already checked: the essentials by their model, targets canonical, the window
+    # Every value below is already checked: the essentials (by their model or check_essentials), targets canonical, the window
     # and indicators built by normalisers that only give aware UTC datetimes / tuples of str, custom
     # properties str -> str. So the Alert is built without a second validation (firestop.alerts.checked);
     # tests/alerts hold every parsed alert, fuzzed ones included, equal to Alert.model_validate of its dump.
@@ -267,9 +311,11 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool) -> Alert:
     if not keep_context and not is_activity_log_security(valid["monitoring_service"]):
         # nothing reads the raw context past this point: the alert is built once, with the lean context
         fields["context"] = lean_context(context)
-        return built(Alert, fields)
+        return IntakeAlert(fields) if intake else built(Alert, fields)
     alert = enrich_activity_log_security(built(Alert, fields))
-    return alert if keep_context else _without_context(alert)
+    if keep_context:
+        return alert
+    return IntakeAlert.of(_without_context(alert)) if intake else _without_context(alert)
 
 
 #: Context keys an alert keeps without its raw context: its source and the attack identities that correlation

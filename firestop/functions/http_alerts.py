@@ -172,7 +172,8 @@ def _not_delivered(outcome) -> func.HttpResponse:
 
 
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
-    from firestop.alerts import AlertPayloadError, parse_alert
+    from firestop.alerts import AlertPayloadError
+    from firestop.alerts.parse import parse_intake_alert
     from firestop.azure.clients import get_client_factory
     from firestop.functions.intake_call import accept
     from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable
@@ -184,7 +185,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
                            "fix": "send the Common Alert Schema payload as application/json (UTF-8)",
                            "status": 415}, "rejected")
     try:
-        alert = parse_alert(req.get_body(), keep_context=False)  # the webhook never reads the raw context
+        alert = parse_intake_alert(req.get_body())  # no raw context (the webhook never reads it), no pydantic model
     except AlertPayloadError as exc:
         return _json(exc.http_status, {"error": exc.field, **exc.as_dict()}, "rejected")
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from firestop.alerts.alert import alert_input_json
+
 #: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
 #: (parsing already stops there: firestop.alerts.indicators).
 from firestop.alerts.indicators import MAX_INDICATORS
@@ -13,7 +15,8 @@ from firestop.alerts.indicators import MAX_INDICATORS
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
                    follows: str | None = None) -> dict[str, Any]:
-    """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``).
+    """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``, or the
+    webhook's ``IntakeAlert``: :func:`firestop.alerts.alert.alert_input_json` reads either).
 
     ``incident_id``: the instance ID it starts under (intake: the resource's slot,
     :func:`firestop.intake.slot_id`); default the alert's own ``incident_key``.
@@ -25,7 +28,7 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
     """
-    summary = alert.model_dump(mode="json", exclude={"context", "essentials"})
+    summary = alert_input_json(alert)
     indicators = summary.get("indicators") or {}
     # {name: how many the alert named}; MAX_INDICATORS + 1 = "more than MAX_INDICATORS" (the scan stopped there)
     truncated: dict[str, int] = {name: MAX_INDICATORS + 1 for name in indicators.pop("truncated", None) or ()}

@@ -105,11 +105,17 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
 
-def outputs(body: bytes) -> dict[str, Any]:
+def outputs(body: bytes, *, intake: bool = False) -> dict[str, Any]:
     """What the hot path computes for ``body`` (JSON-ready): the parse error, or the alert (lean and full),
-    the keys and slots per correlation key, the correlated summary/batch and the sealed incident input."""
+    the keys and slots per correlation key, the correlated summary/batch and the sealed incident input.
+
+    ``intake``: the webhook's own parse (``parse_intake_alert``: an IntakeAlert, no pydantic model) instead of
+    ``parse_alert(keep_context=False)``; its ``alert`` has no ``essentials`` (the IntakeAlert holds none)."""
+    from firestop.alerts.alert import alert_input_json
+    from firestop.alerts.parse import parse_intake_alert
+
     try:
-        lean = parse_alert(body, keep_context=False)
+        lean = parse_intake_alert(body) if intake else parse_alert(body, keep_context=False)
     except AlertPayloadError as exc:
         return {"error": {"status": exc.http_status, "field": exc.field, "reason": exc.reason, "fix": exc.fix}}
     full = parse_alert(body)
@@ -118,7 +124,7 @@ def outputs(body: bytes) -> dict[str, Any]:
     incident = slots["resource"][0] if slots["resource"] else lean.incident_key
     summary = alert_summary(lean, received_at=NOW)
     return {
-        "alert": lean.model_dump(mode="json"),
+        "alert": {**alert_input_json(lean), "context": lean.context} if intake else lean.model_dump(mode="json"),
         "full_alert_digest": _digest(full.model_dump(mode="json")),
         "keys": keys,
         "slots": slots,
