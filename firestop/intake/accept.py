@@ -63,7 +63,14 @@ once the signal is stored (one short write: locally one insert into
 ``entity_ops``; on Azure the extension has queued the operation). Per
 incident, a worker has at most one signal in flight; alerts accepted meanwhile
 wait for it and go out together in the next (group commit without a delay:
-:data:`RAISE_SPACING_SECONDS` is 0). The entity counts (deduped by alert id
+:data:`RAISE_SPACING_SECONDS` is 0). Each batch reads the incident's status
+first, after all its alerts arrived, and is signalled only while the incident
+is Pending or Running; else its alerts decide again from fresh slot reads (a
+new generation, or recorded after close). So the incident an alert joins may
+come from the slot read of an earlier alert of this process (:data:`_open`,
+kept :data:`OPEN_REUSE_SECONDS`): a storm on one incident costs one status read
+and one signal per batch, no per-alert slot read, and an alert arriving after
+its incident finished is still never tallied on it. The entity counts (deduped by alert id
 digest across workers) and samples them; the orchestrator reads the tally once
 before filing its record, so a storm adds two events to the incident's
 history, not one per batch. A signal is not refused when the incident has
@@ -144,8 +151,10 @@ way, never a second one.
 
 Cost per delivery: one point read per correlation key plus one signal or
 start, independent of how many incidents are open; deliveries that need the
-same instance's status while a read of it is in flight share that read (a
-storm on one incident costs one read per round trip, not one per alert). Generations known to be
+same instance's status while a read of it is in flight share that read, and
+an alert whose keys' open incidents this process read in the last
+:data:`OPEN_REUSE_SECONDS` reads no slot (a storm on one incident costs one
+status read and one signal per batch of joined alerts, not one per alert). Generations known to be
 finished are remembered per process (:data:`GENERATIONS_KEPT` slots); a fresh
 process reads each finished generation of a slot once.
 
@@ -206,6 +215,12 @@ GENERATIONS_KEPT = 65_536
 # Generations read in one walk up a slot: a fresh process on a resource with more finished
 # incidents than this answers 503 (Azure Monitor retries) and goes on from there next time.
 _WALK = 64
+
+#: Seconds (``time.monotonic``) a slot read that found an open incident names the incident later alerts of that
+#: correlation key join without reading the slot again. Not a validity of the status: every batch of joined alerts
+#: reads the incident's status again before its signal (:class:`_Joiner`), so no alert is tallied on an incident
+#: that had finished when it arrived; this only bounds how long a process keeps the hint.
+OPEN_REUSE_SECONDS = 5.0
 
 #: Seconds between two tally signals one worker sends for one incident (0: none; a signal is one short store
 #: write). Joined alerts arriving while a signal is in flight wait for it and go out together in the next one.
@@ -329,11 +344,15 @@ class _Cache:
 _answers = _Cache(maxsize=20_000, ttl=MEMO_SECONDS)
 # (scope, correlation key) -> lowest generation that may be current (every one below is finished)
 _generations = _Cache(maxsize=GENERATIONS_KEPT, ttl=None)
+# (scope, correlation key) -> (id, status) of the incident a slot read last found open and fresh: which incident
+# the next alert of that key joins, for OPEN_REUSE_SECONDS. A hint only: the join checks it is still open with a
+# read made after the alert arrived (_Joiner), and drops the hint when it is not.
+_open = _Cache(maxsize=GENERATIONS_KEPT, ttl=OPEN_REUSE_SECONDS)
 
 
 def clear_caches() -> None:
-    """Forget remembered answers and slot generations (tests; a task hub reset)."""
-    for cache in (_answers, _generations):
+    """Forget remembered answers, slot generations and open incidents (tests; a task hub reset)."""
+    for cache in (_answers, _generations, _open):
         cache.clear()
 
 
@@ -465,13 +484,27 @@ async def _slot(call: _Call, key: str) -> _Slot:
             generation += 1
             continue
         if _fresh(call, status):
+            _open.put(cache_key, (instance_id, status))
             return _Slot(key, generation, open=status, open_id=instance_id, last_id=last_id)
+        _open.drop(cache_key)
         if _runtime(status) not in OPEN_STATUSES:
             last_id = instance_id
             _generations.put(cache_key, (generation + 1, last_id))  # finished for good: not read again here
         generation += 1  # finished, or open but older than the window: it takes no new alerts
     _generations.put(cache_key, (generation, last_id))
     raise IntakeUnavailable(f"more than {_WALK} generations of a correlation slot to read; retry")
+
+
+def _reused(call: _Call, keys: list[str]) -> _Slot | None:
+    """The slot to join as the last slot reads of this process found it (:data:`_open`): the oldest open incident
+    among ``keys`` when every key has one remembered and still fresh by the window, else None (read the slots)."""
+    slots = []
+    for key in keys:
+        hit = _open.get((call.scope, key))
+        if hit is None or not _fresh(call, hit[1]):
+            return None
+        slots.append(_Slot(key, 0, open=hit[1], open_id=hit[0]))
+    return _oldest_open(slots)
 
 
 async def _raise(client: Any, instance_id: str, name: str, data: dict[str, Any]) -> str | None:
@@ -490,11 +523,28 @@ async def _raise(client: Any, instance_id: str, name: str, data: dict[str, Any])
         return str(runtime)
 
 
-async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> None:
+async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> str | None:
     """Signal ``batch`` (:func:`correlated_batch`) to the incident's tally entity
-    (:data:`~firestop.intake.events.TALLY_ENTITY`); None once the signal is stored. IntakeUnavailable on any failure."""
+    (:data:`~firestop.intake.events.TALLY_ENTITY`) if the incident is open now: None once the signal is stored,
+    else the runtime status that made it undeliverable (``"missing"``: no such instance). IntakeUnavailable on any
+    failure.
+
+    The status is read here, after every alert of the batch arrived (the batch is closed before this runs), and
+    the signal is sent only when it is Pending or Running: an alert that arrives after the incident finished is
+    never tallied on it (a finished incident's tally counts nothing into its filed record), whatever the alert's
+    earlier slot read or :data:`_open` said. On Azure the same two calls of the SDK client: the status query of
+    the Durable extension's HTTP API (with the Azure Storage backend a read of the Instances table; with the
+    Durable Task Scheduler, of the scheduler's instance store), then the entity signal (queued for the entity).
+    What remains is the gap between this read and the signal (and the orchestrator's close of the tally before it
+    completes): an alert read open there is counted as ``late`` on the incident named in its 202, as before."""
     import azure.durable_functions as df
 
+    status = await _status(client, instance_id)
+    if status is None:
+        return "missing"
+    runtime = _runtime(status)
+    if runtime not in OPEN_STATUSES:
+        return str(runtime)
     try:
         await client.signal_entity(df.EntityId(TALLY_ENTITY, instance_id), TALLY_ADD, batch)
     except Exception as exc:  # noqa: BLE001 — transport, unexpected status code: nothing is known to be stored
@@ -627,9 +677,11 @@ async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | No
 
 
 async def _join(call: _Call, alert: Any, slot: _Slot) -> Outcome | None:
-    """Record ``alert`` on the slot's open incident; None if that closed meanwhile."""
+    """Record ``alert`` on the slot's open incident; None if that closed meanwhile (the slot's :data:`_open` hint
+    is dropped)."""
     assert slot.open_id is not None
     if await _joiner.join(call.client, slot.open_id, alert_summary(alert, received_at=call.now)) is not None:
+        _open.drop((call.scope, slot.key))
         return None
     outcome = Outcome(OutcomeKind.CORRELATED, slot.open_id, correlated_to=slot.open_id)
     _remember(call, alert, outcome, _created(slot.open))
@@ -786,8 +838,12 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
         if await _status(call.client, alert.incident_key) is not None:
             return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
         return await _start(call, alert, alert.incident_key) or Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
-    for _ in range(_ATTEMPTS):
-        target = _oldest_open([await _slot(call, key) for key in keys])
+    for attempt in range(_ATTEMPTS):
+        # the incident a slot read of this process found open (checked open again before the signal, _tally), else
+        # the slots read now; after a join found the incident closed, always read
+        target = _reused(call, keys) if attempt == 0 else None
+        if target is None:
+            target = _oldest_open([await _slot(call, key) for key in keys])
         if target is None:
             async with _starts.hold(f"start:{key}" for key in keys):  # within this worker: one start at a time
                 slots = [await _slot(call, key) for key in keys]

@@ -434,6 +434,48 @@ def test_concurrent_deliveries_share_a_status_read_in_flight_but_never_reuse_an_
     assert {o.instance_id for o in later} == {slot(generation=2)}
 
 
+def test_alerts_read_open_are_never_tallied_on_an_incident_that_finished_before_their_batch_went_out(fake):
+    """The incident finishes while the first batch's signal is in flight: the alerts waiting behind it decided to
+    join it (their slot read, or the process's remembered one, said open) but arrived before it finished only as
+    far as that read knows. Their batch reads the status again before its signal and finds it Completed: none of
+    them is tallied on the finished incident; they decide again and start the slot's next generation."""
+    fake.add(slot(), ACCOUNT, status="Running")
+    signal = fake.signal_entity
+
+    async def finishing(entity, op, data=None, *args, **kwargs):
+        await signal(entity, op, data, *args, **kwargs)
+        fake.instances[slot()]["runtimeStatus"] = "Completed"  # the incident ends right after the first signal
+
+    fake.signal_entity = finishing
+
+    async def burst():
+        return await asyncio.gather(*[
+            accept_alert(fake, make_alert(f"late{i}"), now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
+                         start_input=lambda a, now, iid: {}) for i in range(10)])
+
+    outcomes = asyncio.run(burst())
+    tallied = {key: [i for _, k, _, data in fake.signals if k == key for i in data["alert_ids"]] for key in (slot(), slot(generation=2))}
+    first = [o for o in outcomes if o.instance_id == slot()]
+    assert [o.kind for o in first] == [OutcomeKind.CORRELATED] and len(tallied[slot()]) == 1  # only the first batch
+    assert {o.instance_id for o in outcomes if o not in first} == {slot(generation=2)}
+    assert len(outcomes) == 10 and all(o.accepted for o in outcomes)
+
+
+def test_a_remembered_open_incident_is_read_again_before_each_signal(fake):
+    """One status read and one signal per batch (here: per alert, one at a time); the read that finds the
+    remembered incident finished sends the alert to the slot's next generation."""
+    fake.add(slot(), ACCOUNT, status="Running")
+    assert accept(fake, make_alert("h0")).correlated_to == slot()  # reads the slot: its incident is remembered
+    fake.calls.clear()
+    for i in range(3):
+        assert accept(fake, make_alert(f"h{i + 1}")).correlated_to == slot()
+    assert fake.calls == ["get_status", "signal_entity"] * 3
+    fake.instances[slot()]["runtimeStatus"] = "Completed"
+    later = accept(fake, make_alert("h-after"))  # remembered open, found Completed by the check: next generation
+    assert (later.kind, later.instance_id) == (OutcomeKind.STARTED, slot(generation=2))
+    assert all(key == slot() for _, key, _, _ in fake.signals) and len(fake.signals) == 4
+
+
 def test_an_alert_already_handled_by_the_cli_on_this_store_is_a_duplicate_not_a_second_containment(fake):
     """``alert handle`` keys its incident by the alert (``Alert.incident_key``); the same alert posted to the
     webhook afterwards (Azure Monitor's delivery after a break-glass run) must not contain again."""
