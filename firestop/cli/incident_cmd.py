@@ -21,7 +21,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, human_time, print_incident, print_json, safe
+from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, human_time, line, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
@@ -217,7 +217,7 @@ def list_incidents(
         table.add_column(column, overflow="fold", no_wrap=column in ("incident", "received", "part of"))
     for r in summary:
         values = (r["incident_id"], status_label(r), r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])
-        table.add_row(*(Text(clean(v or "—")) for v in values + ((r["part_of"],) if parts else ())))
+        table.add_row(*(Text(line(v or "—")) for v in values + ((r["part_of"],) if parts else ())))
     console.print(table)
 
 

@@ -40,12 +40,23 @@ EXIT_BAD_INPUT = 2
 EXIT_NEEDS_RESPONDER = 3
 EXIT_NO_PLAYBOOK = 4
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|[\ud800-\udfff]")
+#: Control characters (but tab and line feed), lone surrogates, and the invisible format characters that reorder or
+#: hide text — zero-width U+200B–U+200F, bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069,
+#: U+2060–U+2065, the BOM, the line/paragraph separators U+2028/U+2029 (as :mod:`firestop.markup` for records,
+#: console and logs; RT8-07).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|[\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n]")
 
 
 def clean(value: Any) -> str:
-    """``value`` as printable text: control characters and lone surrogates become U+FFFD."""
+    """``value`` as printable text: control and invisible format characters and lone surrogates become U+FFFD."""
     return _CONTROL.sub("\ufffd", "" if value is None else str(value))
+
+
+def line(value: Any) -> str:
+    """:func:`clean` on one line: a tab or line break becomes a space, so a value from outside (an alert's rule name,
+    a runbook's message) can never start a line of its own — a forged ``Outcome: contained`` (RT8-07)."""
+    return _LINE_BREAKS.sub(" ", clean(value))
 
 
 def compact(value: Any) -> str:
@@ -160,14 +171,14 @@ def _timeline_table(timeline: list[dict[str, Any]]) -> Table:
     entries = sorted(timeline, key=lambda e: e.get("offset_s") if isinstance(e.get("offset_s"), (int, float)) else 0)
     for entry in entries:
         time_text = "" if entry.get("offset_s") is None else offset(entry.get("offset_s"))
-        outcome = clean(entry.get("outcome"))
+        outcome = line(entry.get("outcome"))
         table.add_row(
             time_text,
-            Text(clean(entry.get("phase"))),
-            Text(clean(entry.get("step"))),
-            Text(clean(_short(entry.get("target")))),
+            Text(line(entry.get("phase"))),
+            Text(line(entry.get("step"))),
+            Text(line(_short(entry.get("target")))),
             Text(outcome, style=STYLES.get(outcome, "white")),
-            Text(clean(entry.get("detail"))),
+            Text(line(entry.get("detail"))),
         )
     return table
 
@@ -184,9 +195,9 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         highlight=False,
     )
     if view.get("reason"):
-        console.print(Text(clean(view["reason"])), highlight=False)
+        console.print(Text(line(view["reason"])), highlight=False)
     if view.get("error"):
-        console.print(Text(clean(view["error"]), style="red"), highlight=False)
+        console.print(Text(line(view["error"]), style="red"), highlight=False)
     if view.get("timeline_so_far"):
         console.print(Text("What has run so far:"), highlight=False)
         console.print(_timeline_table(view["timeline_so_far"]))
@@ -199,21 +210,21 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         highlight=False,
     )
     for change in pending.get("changes") or []:
-        console.print(Text(clean(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
+        console.print(Text(line(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
                       highlight=False)
     listed = ", ".join(pending.get("approvers") or [])
     who = (f"{listed} (holding the approver role, Firestop.Approver)" if listed
            else "anyone with the approver role (app role Firestop.Approver)")
     console.print(
-        Text(clean(f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; "
+        Text(line(f"Approvers: {who}{' (two-person rule)' if pending.get('two_person') else ''}; "
                    f"expires {human_time(pending.get('expires_at'))}"
                    + (" (escalated)" if pending.get("escalated") else ""))),
         highlight=False,
     )
     from firestop.lifecycle.cli_hints import decide_command
 
-    iid, step = clean(view.get("incident_id")), clean(pending.get("step"))
-    console.print(Text("Decide: " + clean(decide_command(iid, step, app_origin=app_origin, sandbox=sandbox))),
+    iid, step = line(view.get("incident_id")), line(pending.get("step"))
+    console.print(Text("Decide: " + line(decide_command(iid, step, app_origin=app_origin, sandbox=sandbox))),
                   highlight=False, soft_wrap=True)
 
 
@@ -227,30 +238,30 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
     playbook = record.get("playbook") or {}
     targets = ", ".join(_short(t) for t in alert.get("target_ids") or []) or "(no target)"
     header = Text.assemble(
-        (f"Incident {clean(record.get('incident_id'))}", "bold"),
+        (f"Incident {line(record.get('incident_id'))}", "bold"),
         " — alert ",
-        (clean(alert.get("rule_name") or "(no rule name)"), "cyan"),
-        f" on {clean(targets)}",
+        (line(alert.get("rule_name") or "(no rule name)"), "cyan"),
+        f" on {line(targets)}",
     )
     if playbook:
-        header += Text.assemble(" — playbook ", (clean(playbook.get("name")), "cyan"))
+        header += Text.assemble(" — playbook ", (line(playbook.get("name")), "cyan"))
     if record.get("exercise"):
         header += Text(" — tabletop exercise", style="magenta")
     console.print(header, highlight=False)
     console.print(_timeline_table(record.get("timeline") or []))
     from firestop.lifecycle.view import containment_state, status_label
 
-    status = clean(record.get("status"))
+    status = line(record.get("status"))
     color = {"contained": "green", "resolved": "green", "needs_responder": "bold red", "no_playbook": "yellow"}.get(status, "white")
     if containment_state(record):  # undone afterwards: what holds now comes first (firestop.lifecycle.view)
         color = "yellow"
-    console.print(Text.assemble("Outcome: ", (clean(status_label(record)), color), f" — {clean(record.get('reason'))}"), highlight=False)
-    for line in record.get("holds") or []:
-        console.print(Text.assemble(("  holds          ", "green"), clean(line)), highlight=False)
-    for line in record.get("does_not_hold") or []:
-        console.print(Text.assemble(("  does not hold  ", "red"), clean(line)), highlight=False)
-    for line in record.get("evidence_gaps") or []:
-        console.print(Text.assemble(("  evidence gap   ", "yellow"), clean(line)), highlight=False)
+    console.print(Text.assemble("Outcome: ", (line(status_label(record)), color), f" — {line(record.get('reason'))}"), highlight=False)
+    for said in record.get("holds") or []:
+        console.print(Text.assemble(("  holds          ", "green"), line(said)), highlight=False)
+    for said in record.get("does_not_hold") or []:
+        console.print(Text.assemble(("  does not hold  ", "red"), line(said)), highlight=False)
+    for said in record.get("evidence_gaps") or []:
+        console.print(Text.assemble(("  evidence gap   ", "yellow"), line(said)), highlight=False)
     metrics = record.get("metrics") or {}
     from firestop.times import seconds as fmt
 
@@ -260,29 +271,29 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         highlight=False,
     )
     if record.get("part_of"):  # another playbook's run on the same attack: the incident is the one it names
-        console.print(Text(clean(f"Part of incident {record['part_of']} (same attack, this alert's own playbook)")), highlight=False)
+        console.print(Text(line(f"Part of incident {record['part_of']} (same attack, this alert's own playbook)")), highlight=False)
     if record.get("follows"):  # the same route's earlier incident held, and this alert reported new activity after it
-        console.print(Text(clean(f"Follows incident {record['follows']} (new activity after it held: contained again)")),
+        console.print(Text(line(f"Follows incident {record['follows']} (new activity after it held: contained again)")),
                       highlight=False)
     for part in record.get("parts") or []:
-        console.print(Text(clean(f"  part           {part.get('incident_id')} — {part.get('rule_name')} ({part.get('alert_id')})")),
+        console.print(Text(line(f"  part           {part.get('incident_id')} — {part.get('rule_name')} ({part.get('alert_id')})")),
                       highlight=False)
     for late in record.get("correlated_after_close") or []:
         if not late.get("part"):
-            console.print(Text(clean(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
+            console.print(Text(line(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
                                      f"received {human_time(late.get('received_at'))}")), highlight=False)
     gaps = record.get("checklist_gaps") or []
     if gaps:  # read at analyze time: the configuration that let the incident happen, even where containment changed it
         console.print(Text("Checklist gaps found before containment (fix them for good):", style="yellow"), highlight=False)
     for gap in gaps:
-        console.print(Text(clean(f"  Gap: {gap.get('gap')} on {_short(gap.get('target'))} — {gap.get('advice')}"), style="yellow"), highlight=False)
+        console.print(Text(line(f"  Gap: {gap.get('gap')} on {_short(gap.get('target'))} — {gap.get('advice')}"), style="yellow"), highlight=False)
     files = record.get("record_files") or {}
     if files:
-        console.print(Text(clean(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False)
+        console.print(Text(line(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False)
     if record.get("record_error"):
-        console.print(Text(clean(f"The record could not be filed: {record['record_error']}"), style="bold red"), highlight=False)
+        console.print(Text(line(f"The record could not be filed: {record['record_error']}"), style="bold red"), highlight=False)
     where = files.get("evidence_paths") or {}  # records.file's artifacts: each item's file path or blob URL
     for item in record.get("evidence") or []:
         location = where.get(item.get("path")) if isinstance(item.get("path"), str) else None
-        console.print(Text(clean(f"Evidence: {location or item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})")),
+        console.print(Text(line(f"Evidence: {location or item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})")),
                       highlight=False)

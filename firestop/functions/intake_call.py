@@ -10,7 +10,8 @@ timeline line, and ``parts`` when the alert's own playbook runs in another incid
 ``records.file`` with ``revision_of`` = the SHA-256 of what it read — so two writers never lose each other's
 entry: the loser reads again (at most :data:`REVISION_ATTEMPTS` times, then the sender gets 503 and
 retries). An alert already listed is ``"duplicate"`` (exactly once across redeliveries). At most
-:data:`MAX_AFTER_CLOSE` entries are kept; the rest are counted (``correlated_after_close_count``).
+:data:`MAX_AFTER_CLOSE` entries are kept; the rest are counted (``correlated_after_close_count``), and only the first
+:data:`MAX_AFTER_CLOSE` alerts add a timeline line (RT8-06), so a revision's size stays bounded however many join.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def _entry_event(entry: dict[str, Any], received: Any) -> dict[str, Any]:
 def _revised(record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     after = [e for e in record.get("correlated_after_close") or [] if isinstance(e, dict)]
     revised = dict(record)
+    before = int(record.get("correlated_after_close_count") or len(after))
     revised["correlated_after_close"] = [*after, entry][-MAX_AFTER_CLOSE:]
-    revised["correlated_after_close_count"] = int(record.get("correlated_after_close_count") or len(after)) + 1
+    revised["correlated_after_close_count"] = before + 1
     sample = {"alert_id": entry.get("alert_id"), "rule_name": entry.get("rule_name"),
               "target_ids": (entry.get("target_ids") or [])[:1], "received_at": entry.get("received_at"),
               **{k: entry[k] for k in ("part", "links") if entry.get(k)}}
@@ -102,7 +104,9 @@ def _revised(record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     if entry.get("part"):
         revised["parts"] = [*(record.get("parts") or []), {"incident_id": entry["part"], "alert_id": entry.get("alert_id"),
                                                            "rule_name": entry.get("rule_name")}][-MAX_AFTER_CLOSE:]
-    revised["timeline"] = [*(record.get("timeline") or []), _entry_event(entry, record.get("received_at"))]
+    if before < MAX_AFTER_CLOSE:  # past that, counted and listed among the newest only: every alert's line in every
+        # revision made n alerts write ~n²/2 lines (RT8-06: one evaluation split by caller IP fires one alert per IP)
+        revised["timeline"] = [*(record.get("timeline") or []), _entry_event(entry, record.get("received_at"))]
     return revised
 
 

@@ -106,7 +106,10 @@ def parse_time(value: Any, path: str, *, required: bool = False) -> datetime | N
         raise AlertPayloadError(path, f"not an ISO 8601 time: {text[:40]!r}", f"Send {path} as e.g. 2026-11-29T02:24:00Z.")
     base, frac, zone = match.groups()
     frac = (frac or ".0")[:7]
-    when = datetime.fromisoformat(base + frac + ("+00:00" if zone in (None, "Z") else zone))
+    try:  # the pattern admits impossible dates (month 13, February 30, hour 25): a 422 too, never a ValueError (RT8-05)
+        when = datetime.fromisoformat(base + frac + ("+00:00" if zone in (None, "Z") else zone))
+    except ValueError:
+        raise AlertPayloadError(path, f"not a calendar time: {text[:40]!r}", f"Send {path} as e.g. 2026-11-29T02:24:00Z.") from None
     if not 2000 <= when.year <= 2099:
         raise AlertPayloadError(path, "time outside 2000-2099", f"Send {path} as the real alert time.")
     return when.astimezone(timezone.utc)
