@@ -28,11 +28,22 @@ refuses (any malformed JSON: ``decode_body`` then refuses it with its own messag
 will not decode, a run of 19 or more digits outside the large rows (an integer that ``orjson`` and the
 standard library decode differently: ``decode_body`` uses the latter when ``orjson`` refuses the body, e.g. for
 an unread row's number past a double's range), a run of digits in the rows longer than Python converts to an
-integer (``sys.get_int_max_str_digits``: the standard library refuses it), and any interpreter on which
-``msgspec`` could accept nesting deeper than ``orjson`` (1,024 levels): its depth check is the interpreter's
-recursion limit, which bounds it below 1,024 only on Python 3.11 with a limit of at most 1,000 (the default;
-hypothesis raises it while it runs a test). ``tests/alerts/test_alerts_large.py`` holds ``parse_alert`` equal
-with and without this path on generated tables and on malformed, non-UTF-8, over-deep and oddly-numbered bodies.
+integer (``sys.get_int_max_str_digits``: the standard library refuses it), and nesting within
+:data:`DEPTH_MARGIN` levels of where the standard library's decoder gives up.
+
+Nesting: ``decode_body`` decodes a body ``orjson`` refuses (deeper than 1,024 levels, or holding a number or a
+lone surrogate it will not take) again with the standard library, whose C scanner counts each level against the
+interpreter's recursion budget: the Python recursion limit on 3.11 (about 990 levels at the default 1,000), the
+C recursion limit from 3.12 (about 1,490 on 3.12, 9,990 on 3.13). ``msgspec`` counts its levels against the same
+budget and, called from the same place, accepts one to three levels more (measured on 3.11.7, 3.12.1, 3.13.0).
+So a body nested just past the standard library's limit in a row the scan never reads was taken here but
+refused (400, "nested too deeply") whole. ``msgspec`` therefore checks the body inside :data:`DEPTH_MARGIN` more
+levels of arrays (``[[...body...]]``, a copy of the body): it gives up that many levels before the standard
+library does, on every interpreter that counts levels this way (3.11 to 3.13; from 3.14 the limit is the C
+stack's size, which each decoder uses differently, so the path is off there until measured). Within that bound
+the whole decode takes the body too, and sees in it what this path sees. ``tests/alerts/test_alerts_large.py``
+holds ``parse_alert`` equal with and without this path on generated tables and on malformed, non-UTF-8, deep
+(at the standard library's limit, on the interpreter running the tests) and oddly-numbered bodies.
 """
 
 from __future__ import annotations
@@ -85,16 +96,26 @@ class _Shape(msgspec.Struct, gc=False):
     data: _Data | None = None
 
 
-_SHAPE = msgspec.json.Decoder(_Shape)
+#: Levels of arrays the body is checked inside (see the module docstring): ``msgspec`` then refuses nesting this
+#: many levels before the standard library's decoder does (measured: it otherwise accepts one to three more).
+DEPTH_MARGIN = 64
+_WRAPPED: Any = _Shape
+for _ in range(DEPTH_MARGIN):
+    _WRAPPED = tuple[_WRAPPED]
+_SHAPE = msgspec.json.Decoder(_WRAPPED)
+_OPEN, _CLOSE = b"[" * DEPTH_MARGIN, b"]" * DEPTH_MARGIN
+#: Interpreters whose recursion check counts levels (3.11: the recursion limit; 3.12, 3.13: the C recursion
+#: limit), where the margin is measured; from 3.14 the check is the C stack's size.
+_LEVELS_COUNTED = sys.version_info < (3, 14)
 
 
-_PY311 = sys.version_info < (3, 12)
-
-
-def _depth_bounded() -> bool:
-    """Whether ``msgspec`` refuses nesting before ``orjson`` does (1,024 levels): on Python 3.11 its check is
-    the shared recursion counter (limit 1,000 by default); from 3.12 it counts C recursion with another limit."""
-    return _PY311 and sys.getrecursionlimit() <= 1000
+def _shape(raw: bytes) -> _Shape:
+    """``raw`` decoded as :class:`_Shape` inside :data:`DEPTH_MARGIN` levels of arrays. Raises what the
+    decoder raises (``msgspec.DecodeError``, ``RecursionError``)."""
+    shape = _SHAPE.decode(_OPEN + raw + _CLOSE)
+    for _ in range(DEPTH_MARGIN):
+        shape = shape[0]
+    return shape
 
 
 class Lean(NamedTuple):
@@ -111,10 +132,10 @@ def decode_lean(payload: Any) -> Lean | None:
     if type(payload) is not bytes or not LARGE_BODY_BYTES <= len(payload) <= MAX_PAYLOAD_BYTES:
         return None
     raw = payload[3:] if payload.startswith(_BOM) else payload
-    if not _depth_bounded():
+    if not _LEVELS_COUNTED:
         return None
     try:
-        shape = _SHAPE.decode(raw)
+        shape = _shape(raw)
     except (msgspec.DecodeError, RecursionError):  # msgspec.ValidationError is a DecodeError
         return None
     context = shape.data.alertContext if shape.data is not None else None

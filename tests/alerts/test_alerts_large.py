@@ -30,6 +30,7 @@ import firestop.alerts.parse as parse_module
 from firestop.alerts import AlertPayloadError, parse_alert
 from firestop.alerts import large
 from firestop.alerts.indicators import MAX_INDICATORS, extract_indicators
+from firestop.alerts.body import MAX_PAYLOAD_BYTES
 from firestop.alerts.large import LARGE_BODY_BYTES, Lean, decode_lean
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,8 +44,8 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 @contextmanager
 def _default_recursion_limit() -> Iterator[None]:
-    """The interpreter's default recursion limit (1,000): hypothesis raises it while it runs a test, and
-    ``decode_lean`` declines every body under a raised limit (``firestop.alerts.large._depth_bounded``)."""
+    """The interpreter's default recursion limit (1,000): hypothesis raises it while it runs a test (on 3.11 the
+    limit is the nesting budget of both decoders: ``firestop.alerts.large.DEPTH_MARGIN``)."""
     saved = sys.getrecursionlimit()
     sys.setrecursionlimit(min(saved, 1000))
     try:
@@ -360,24 +361,83 @@ def test_edge_bodies_give_the_same_alert(body: bytes) -> None:
     assert fast == whole and "alert" in fast
 
 
-def test_msgspec_refuses_nesting_orjson_would_refuse_whenever_the_path_runs() -> None:
-    """The premise of ``_depth_bounded``: where the path runs, msgspec refuses 1,019 levels of nesting (orjson
-    refuses past 1,024), even called from a shallow stack; under a raised limit the path declines."""
+def _deep_cell(levels: int) -> bytes:
+    """``BENT`` with an unread cell (far past the rows the scan reads) nested ``levels`` deep."""
+    return _bent(_ROWS_AT + 50_000, b"[" * levels + b"]" * levels, "cell")
+
+
+def _deepest(accepts: Any) -> int:
+    """The most ``levels`` for which ``accepts(levels)`` holds (binary search; it holds at 1 and stops holding
+    once), up to what a body within the 256 KB cap can hold."""
+    low, high = 1, (MAX_PAYLOAD_BYTES - len(BENT)) // 2 - 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        if accepts(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _decodes_whole(levels: int) -> bool:
+    from firestop.alerts.body import decode_body
+
+    try:
+        decode_body(_deep_cell(levels))
+        return True
+    except AlertPayloadError as exc:
+        assert "nested too deeply" in exc.reason
+        return False
+
+
+def _shape_takes(levels: int) -> bool:
     import msgspec
 
-    from firestop.alerts.large import _depth_bounded
+    try:
+        large._shape(_deep_cell(levels))
+        return True
+    except (msgspec.DecodeError, RecursionError):
+        return False
 
-    deep = b"[" * 1019 + b"]" * 1019
+
+def test_msgspec_gives_up_well_before_the_standard_library() -> None:
+    """The premise of ``DEPTH_MARGIN``, measured on the interpreter running the tests: the whole decode of a body
+    nested in an unread cell (orjson's limit, 1,024 levels, or past it the standard library's: about 990 levels on
+    3.11, 1,490 on 3.12, 9,990 on 3.13) takes more levels than the lean path's ``msgspec`` check by at least half
+    the margin (without the margin, msgspec took one to three levels more than the standard library)."""
+    import msgspec
+
+    if not large._LEVELS_COUNTED:
+        assert decode_lean(LARGE) is None  # the path is off where the margin is not measured
+        return
     with _default_recursion_limit():
-        assert _depth_bounded()
-        with pytest.raises(RecursionError):
-            msgspec.json.decode(deep, type=msgspec.Raw)
-        saved = sys.getrecursionlimit()
-        sys.setrecursionlimit(5000)
-        try:
-            assert not _depth_bounded() and decode_lean(LARGE) is None
-        finally:
-            sys.setrecursionlimit(saved)
+        whole = _deepest(_decodes_whole)
+        lean = _deepest(_shape_takes)
+        plain = _deepest(lambda levels: _plain_takes(msgspec, levels))
+    assert lean <= whole - large.DEPTH_MARGIN // 2, (lean, whole)
+    assert plain > lean + large.DEPTH_MARGIN // 2  # the wrapping is what holds the margin
+
+
+def _plain_takes(msgspec: Any, levels: int) -> bool:
+    try:
+        msgspec.json.decode(_deep_cell(levels), type=large._Shape)
+        return True
+    except (msgspec.DecodeError, RecursionError):
+        return False
+
+
+def test_bodies_nested_at_the_standard_librarys_limit_give_the_same_outcome() -> None:
+    """At and around the deepest nesting the whole decode takes (measured here), and at the lean check's own
+    limit, the lean path gives what the whole decode gives: the alert, or the same 400 "nested too deeply"."""
+    with _default_recursion_limit():
+        whole = _deepest(_decodes_whole)
+        lean = _deepest(_shape_takes) if large._LEVELS_COUNTED else whole
+        outcomes = {}
+        for levels in sorted({whole - 1, whole, whole + 1, whole + 2, whole + 3, lean, lean + 1}):
+            fast, slow = _both(_deep_cell(levels))
+            assert fast == slow, levels
+            outcomes[levels] = "alert" in fast
+    assert outcomes[whole] and not outcomes[whole + 1]  # both outcomes were compared
 
 
 def _but_rows(body: dict[str, Any], full: dict[str, Any]) -> dict[str, Any]:
