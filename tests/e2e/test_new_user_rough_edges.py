@@ -178,7 +178,8 @@ def test_an_unusable_firestop_home_is_named(tmp_path, monkeypatch):
     home.write_text("not a directory")
     monkeypatch.setenv("FIRESTOP_HOME", str(home))
     code, output = _run_main("incident", "list")
-    assert code == 1 and "Traceback" not in output and "FIRESTOP_HOME" in output and "writable directory" in output
+    # a wrong FIRESTOP_* value: exit 2 at start with the fix (README, Settings), not 1 as an internal error
+    assert code == 2 and "Traceback" not in output and "setting: FIRESTOP_HOME" in output and "point FIRESTOP_HOME at a folder" in output
 
 
 def test_debug_is_accepted_after_the_command(firestop_home):
