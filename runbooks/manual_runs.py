@@ -63,7 +63,10 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
         raise ManualUndoRefused(f"RUN_ID: run {step} changed nothing; nothing to undo")
     undone = [e for e in mine if e.get("action") == "undo" and isinstance(e.get("data"), dict) and e["data"].get("ok")]
     if undone:
-        raise ManualUndoRefused(f"RUN_ID: run {step} is already undone (at {undone[-1].get('at') or 'an earlier time'})")
+        from firestop.times import instant  # as every command writes a time: 2026-11-29 03:23:40.1 UTC
+
+        when = instant(undone[-1].get("at")) if undone[-1].get("at") else "an earlier time"
+        raise ManualUndoRefused(f"RUN_ID: run {step} is already undone (at {when})")
     runbook = str(apply.get("runbook") or "")
     try:
         reversible = type(get_runbook(runbook)).reversible

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
@@ -263,6 +264,8 @@ def test_a_manual_runbook_run_can_be_undone_exactly_once(firestop_home):
     assert acls() == before
     again = json.loads(cli("runbook", "undo", run_id, "--yes", "--json").stdout)
     assert again["exit_code"] == 2 and "already undone" in again["error"]
+    # the time as every command writes one (firestop.times.instant), not the ledger's raw ISO 8601 with microseconds
+    assert re.search(r"already undone \(at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC\)$", again["error"]), again["error"]
     assert "not a manual run id" in json.loads(cli("runbook", "undo", "inc-1/x", "--yes", "--json").stdout)["error"]
 
 
