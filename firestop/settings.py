@@ -221,6 +221,20 @@ def _directory(v: str) -> str | None:
     return None if Path(v).is_dir() else f"{v!r} is not a directory; point it at the folder of playbook YAML files"
 
 
+def _home(v: str) -> str | None:
+    """FIRESTOP_HOME: a folder, or a path one can be created at (its nearest existing ancestor is a folder); a file
+    there would otherwise surface as an internal error (FileExistsError, NotADirectoryError) of whichever command
+    first writes under it."""
+    path = Path(v).expanduser()
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if candidate.is_dir():
+                return None
+            what = f"{v!r} is a file" if candidate == path else f"{v!r} cannot be a folder: {str(candidate)!r} in its path is a file"
+            return f"{what}; point FIRESTOP_HOME at a folder (it is created if missing)"
+    return None
+
+
 def _factor(v: str) -> str | None:
     try:
         return None if float(v) >= 0 else f"{v!r} must be >= 0"
@@ -289,7 +303,7 @@ SETTINGS: tuple[Setting, ...] = (
             blank='is set but blank; give the role table as JSON, {} for a table where nobody holds a role, or unset it'),
     Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
     Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
-    Setting("FIRESTOP_HOME", "no", "./.firestop (not set on Azure)", "Local disk: the local durable host's history, the sandbox tenant, keys firestop serve generates, tabletop runs (on Azure only the weekly tabletop timer's exercises write, under <temp dir>/firestop); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", None),
+    Setting("FIRESTOP_HOME", "no", "./.firestop (not set on Azure)", "Local disk: the local durable host's history, the sandbox tenant, keys firestop serve generates, tabletop runs (on Azure only the weekly tabletop timer's exercises write, under <temp dir>/firestop); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", _home),
     Setting("FIRESTOP_STORAGE_BLOB_URL", "azure", "none (records, evidence, ledger and notification copies under FIRESTOP_HOME)", "Blob endpoint of the app's storage account (https://<account>.blob.core.windows.net/, reached with the managed identity; Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally): records, evidence, ledger and notification copies live there, none on an instance's disk.", _blob_url),
     Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records, and notification copies under notifications/.", _container),
     Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (write-once; WORM policy in the template).", _container),

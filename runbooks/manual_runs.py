@@ -91,7 +91,10 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
     if undone and undone[-1]["data"].get("released"):
         raise ManualAlreadyReleased(f"{incident}/{step}", str(apply.get("runbook") or ""), undone[-1]["data"], undone[-1].get("at"))
     if undone:
-        raise ManualUndoRefused(f"RUN_ID: run {step} is already undone (at {undone[-1].get('at') or 'an earlier time'})")
+        from firestop.times import instant  # as every command writes a time: 2026-11-29 03:23:40.1 UTC
+
+        when = instant(undone[-1].get("at")) if undone[-1].get("at") else "an earlier time"
+        raise ManualUndoRefused(f"RUN_ID: run {step} is already undone (at {when})")
     runbook = str(apply.get("runbook") or "")
     try:
         kind = type(get_runbook(runbook))

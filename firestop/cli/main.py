@@ -13,7 +13,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Any, Callable, NoReturn, Optional
 
 import typer
 
@@ -374,6 +374,39 @@ def _unusable_state(exc: BaseException) -> str | None:
     return None
 
 
+def _run_for_json(args: list[str], stop: Callable[[str, int], NoReturn]) -> NoReturn:
+    """Run the app for a ``--json`` command line: as click's standalone mode does, except that a usage error (an unknown
+    option or command, a missing argument, a value click refuses) is the JSON error object every command prints
+    (``{"error", "exit_code": 2}`` on stdout, :func:`firestop.cli.output.fail`) instead of click's usage text on
+    stderr, so a script reading stdout gets JSON whatever went wrong."""
+    from typer.exceptions import TyperException  # the base of (Typer's vendored) click's ClickException, UsageError
+
+    try:
+        code = app(args=args, prog_name="python -m firestop", standalone_mode=False)
+    except TyperException as exc:  # UsageError and its kinds: the command line itself
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        stop(f"usage: {message} (see: {' '.join(['python -m firestop', *_command_words(args), '--help'])})",
+             int(getattr(exc, "exit_code", EXIT_BAD_INPUT)))
+    except typer.Abort:  # EOF at a prompt (standalone mode says "Aborted!", exit 1)
+        stop("aborted: no answer was given; nothing was changed", EXIT_INTERNAL)
+    # standalone mode exits 0 after a command returns; a typer.Exit comes back here as its code
+    raise SystemExit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+
+
+def _command_words(args: list[str]) -> list[str]:
+    """The command words at the start of ``args`` (``incident show``), up to the first option or word that is not a
+    sub-command, for the --help hint of a usage error (groups told by their ``commands``, as in Typer's vendored click)."""
+    words: list[str] = []
+    command: Any = typer.main.get_command(app)
+    for arg in args:
+        commands = getattr(command, "commands", None)
+        if not isinstance(commands, dict) or arg not in commands:
+            break
+        words.append(arg)
+        command = commands[arg]
+    return words
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     from firestop.settings import SettingsError
 
@@ -397,7 +430,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.stdout = PipeGuard(sys.stdout)
     interrupt.install()
     try:
-        app(args=args, prog_name="python -m firestop")
+        if as_json:
+            _run_for_json(args, stop)
+        else:
+            app(args=args, prog_name="python -m firestop")
     except (interrupt.Interrupted, KeyboardInterrupt):  # Ctrl-C: one line, exit 130 (firestop.cli.interrupt)
         if "--debug" in args:
             traceback.print_exc()

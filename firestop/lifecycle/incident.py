@@ -89,6 +89,7 @@ from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
+from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:08.1 UTC, as every command writes a time
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
@@ -626,7 +627,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     if paged:
         yield from _page(inc, run.phase, "approval", step.id, run.target, paged,
                          f"Approval needed: {step.id} ({run.runbook or 'undo'}) — incident {inc.inp.incident_id}",
-                         f"{why}. Decide by {deadline.isoformat()} or the step will not run.")
+                         f"{why}. Decide by {instant(deadline)} or the step will not run.")
     while True:
         inc.pending_approval = {
             "step": step.id,
@@ -711,14 +712,14 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             next_reminder = now + timedelta(seconds=remind)
             yield from _page(inc, run.phase, "reminder", step.id, run.target, paged,
                              f"Reminder {reminders}: approval still needed: {step.id} — incident {inc.inp.incident_id}",
-                             f"No decision yet on {step.id} ({why}). Decide by {deadline.isoformat()}.")
+                             f"No decision yet on {step.id} ({why}). Decide by {instant(deadline)}.")
             continue
         if approval.on_timeout == "escalate" and not escalated:
             escalated = True
             deadline = now + timedelta(seconds=approval.timeout_seconds)
             page = _Run(Step(id=f"escalate-{step.id}"[:63], runbook="notify.webhook", **{"with": {
                 "title": f"Approval needed: {step.id} ({run.runbook or 'undo'}) — incident {inc.inp.incident_id}",
-                "message": f"No decision in {approval.timeout_seconds:g} s; escalated. Decide by {deadline.isoformat()} "
+                "message": f"No decision in {approval.timeout_seconds:g} s; escalated. Decide by {instant(deadline)} "
                            f"or the step will not run (fail closed). {why}",
             }}), None, phase=run.phase)
             page.params = dict(page.step.with_)
@@ -727,7 +728,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             doc.pages.append({"kind": "escalation", "step": step.id, "paged": paged or ["the team channel"], "at": inc.now.isoformat(),
                               "sent": bool(sent.get("ok")), "channel": None, "detail": told})
             doc.event(run.phase, step.id, "escalated", inc.now, target=run.target,
-                      detail=f"no decision in {approval.timeout_seconds:g} s; {told}; waiting until {deadline.isoformat()}")
+                      detail=f"no decision in {approval.timeout_seconds:g} s; {told}; waiting until {instant(deadline)}")
             continue
         inc.pending_approval = None
         inc.status()

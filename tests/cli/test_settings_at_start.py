@@ -86,3 +86,24 @@ def test_a_group_without_its_command_shows_its_help_not_the_setting(tmp_path):
 def test_a_command_that_would_run_still_stops_on_the_setting(tmp_path, args):
     result = _run(tmp_path, *args, FIRESTOP_LOG_FORMAT="xml")
     assert result.exit_code == 2 and result.stderr.startswith("error: setting: FIRESTOP_LOG_FORMAT"), result.stderr
+
+
+@pytest.mark.parametrize("args", [["incident", "list"], ["alert", "handle", ALERT, "--json"]])
+def test_a_file_where_firestop_home_should_be_is_a_setting_error_not_an_internal_one(tmp_path, args):
+    from firestop.cli.main import app
+
+    taken = tmp_path / "home"
+    taken.write_text("not a folder\n")
+    for home, shown in ((taken, f"{str(taken)!r} is a file"), (taken / "sub", f"{str(taken)!r} in its path is a file")):
+        env = {k: None for k in os.environ if k.startswith(("WEBSITE_", "FIRESTOP_"))}
+        env.update(FIRESTOP_HOME=str(home), COLUMNS="200")
+        configure_settings(None)
+        try:
+            result = CliRunner().invoke(app, args, env=env)
+        finally:
+            configure_settings(None)
+        assert result.exit_code == 2, (result.stdout, result.stderr)  # was 1: "internal error: FileExistsError"
+        said = result.stdout + result.stderr  # the JSON error under python -m firestop (_root reads sys.argv)
+        assert "setting: FIRESTOP_HOME: " in said and shown in said and "point FIRESTOP_HOME at a folder" in said, said
+        assert "internal error" not in said and "Traceback" not in result.stderr
+    assert taken.read_text() == "not a folder\n"

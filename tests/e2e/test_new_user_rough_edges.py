@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
@@ -178,7 +179,8 @@ def test_an_unusable_firestop_home_is_named(tmp_path, monkeypatch):
     home.write_text("not a directory")
     monkeypatch.setenv("FIRESTOP_HOME", str(home))
     code, output = _run_main("incident", "list")
-    assert code == 1 and "Traceback" not in output and "FIRESTOP_HOME" in output and "writable directory" in output
+    # a wrong FIRESTOP_* value: exit 2 at start with the fix (README, Settings), not 1 as an internal error
+    assert code == 2 and "Traceback" not in output and "setting: FIRESTOP_HOME" in output and "point FIRESTOP_HOME at a folder" in output
 
 
 def test_debug_is_accepted_after_the_command(firestop_home):
@@ -262,6 +264,8 @@ def test_a_manual_runbook_run_can_be_undone_exactly_once(firestop_home):
     assert acls() == before
     again = json.loads(cli("runbook", "undo", run_id, "--yes", "--json").stdout)
     assert again["exit_code"] == 2 and "already undone" in again["error"]
+    # the time as every command writes one (firestop.times.instant), not the ledger's raw ISO 8601 with microseconds
+    assert re.search(r"already undone \(at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC\)$", again["error"]), again["error"]
     assert "not a manual run id" in json.loads(cli("runbook", "undo", "inc-1/x", "--yes", "--json").stdout)["error"]
 
 

@@ -184,6 +184,9 @@ def test_rejected_approval_scorecard(run):
     assert f"/api/console/incidents/{approval['incident_id']}" in first
     assert f"incident approve {approval['incident_id']} --step lock-network" in first
     assert "--app <app URL>" in first and "&lt;" not in first  # as the channel shows it, not Slack's escaping
+    # the deadline as a person reads it at 3 a.m. (firestop.times.instant), not 2026-11-29T04:18:08.150000+00:00
+    assert re.search(r"Decide by \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC or the step will not run", first), first
+    assert re.search(r"Decide by \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d UTC\.", card["notifications"][1]["text"])
     assert len(card["notifications"]) == 3
     markdown = Path(card["files"]["markdown"]).read_text()
     assert "## Pages" in markdown and "| reminder | lock-network | oid-alice, grp-secops-oncall |" in markdown
