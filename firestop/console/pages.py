@@ -180,11 +180,17 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
                 f'{badge("awaiting_approval")}<br>step <code>{h(approval.get("step"))}</code> '
                 f'({h(approval.get("runbook"))}) on {h(_target_name(approval.get("target")))} · '
                 f'expires {h(_clock(approval.get("expires_at")))}</div>')
+    unreadable = [v for v in views if v.get("status") == "unreadable"]
+    if unreadable:
+        parts.append(f'<p class="notice">{len(unreadable)} incident record{"s" if len(unreadable) != 1 else ""} cannot be read: '
+                     f'{h(", ".join(str(v.get("incident_id")) for v in unreadable[:10]))}{" …" if len(unreadable) > 10 else ""}. '
+                     'They are listed without their details; an undo that would depend on them is refused until they can '
+                     'be read (python -m firestop doctor checks the records store).</p>')
     if views:
         rows = "".join(
             f'<tr><td><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'
             f'<td>{status_badge(v)}</td><td>{h((v.get("playbook") or {}).get("name") or "—")}</td>'
-            f'<td class="wide">{h(_alert_line(v)) if v.get("alert") else h(v.get("phase") or "—")}</td>'
+            f'<td class="wide">{h(_alert_line(v)) if v.get("alert") else h(v.get("reason") or v.get("phase") or "—")}</td>'
             f'<td class="wide" data-label="received">{h(_clock(v.get("received_at") or v.get("created_at")))}</td>'
             f'<td data-label="MTTC">{h(_seconds(_mttc(v)))}</td></tr>'
             for v in views)
