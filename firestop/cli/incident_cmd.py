@@ -153,15 +153,17 @@ def list_incidents(
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
-    """Incidents, newest first."""
+    """Incidents, newest first. An incident whose filed record cannot be read is listed as such, named, and the
+    command then exits 3 (the rest of the list is still shown)."""
     from rich.table import Table
     from rich.text import Text
 
     from firestop.cli.incidents import view
-    from firestop.cli.output import clean
+    from firestop.cli.output import EXIT_NEEDS_RESPONDER, clean, err_console
     from firestop.lifecycle import ORCHESTRATOR_NAME
+    from firestop.storage import StoreError
 
-    from firestop.lifecycle.view import VIEW_EXIT_CODES, containment_state, status_label
+    from firestop.lifecycle.view import UNREADABLE, VIEW_EXIT_CODES, containment_state, status_label, unreadable_row
 
     if status is not None and status not in VIEW_EXIT_CODES:
         fail(f"--status: {status!r} is not an incident status; use one of: {', '.join(sorted(VIEW_EXIT_CODES))}",
@@ -184,11 +186,16 @@ def list_incidents(
                     created_from = parse_since(since, env.clients.clock.now())
                 except ValueError:
                     fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
-            rows = [view(s) for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from)]
+            rows = []
+            for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from):
+                try:
+                    rows.append(view(s))
+                except StoreError as exc:  # one unreadable record: named in the list, not the end of it
+                    rows.append(unreadable_row(s.instance_id, s.created_time, str(exc)))
         finally:
             env.close()
-        if status:
-            rows = [r for r in rows if r.get("status") == status]
+        if status:  # an unreadable record's status is unknown: it stays, named
+            rows = [r for r in rows if r.get("status") in (status, UNREADABLE)]
         rows.reverse()
     summary = [
         {
@@ -203,11 +210,15 @@ def list_incidents(
             "exercise": bool(r.get("exercise")),
             # another playbook's run on the same attack: the incident it is a part of (issue 14's one incident per attack)
             "part_of": r.get("part_of"),
+            **({"unreadable": True, "reason": r.get("reason")} if r.get("status") == UNREADABLE else {}),
         }
         for r in rows
     ]
+    unreadable = [r for r in summary if r.get("unreadable")]
     if as_json:
         print_json(summary)
+        if unreadable:
+            raise typer.Exit(EXIT_NEEDS_RESPONDER)
         return
     table = Table(header_style="bold")
     parts = any(r["part_of"] for r in summary)
@@ -219,6 +230,13 @@ def list_incidents(
         values = (r["incident_id"], status_label(r), r["playbook"], r["rule_name"], human_time(r["received_at"]), r["pending_step"])
         table.add_row(*(Text(line(v or "—")) for v in values + ((r["part_of"],) if parts else ())))
     console.print(table)
+    if unreadable:  # named on stderr with why; exit 3: the list is incomplete until the store is fixed
+        for r in unreadable:
+            fail_line = f"{r['incident_id']}: the filed record cannot be read ({r.get('reason') or 'no detail'})"
+            err_console.print(clean(fail_line), highlight=False, markup=False, soft_wrap=True)
+        err_console.print(f"{len(unreadable)} incident record(s) could not be read; fix the records store "
+                          "(python -m firestop doctor checks it), then list again", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_NEEDS_RESPONDER)
 
 
 @incident_app.command("show")

@@ -170,6 +170,8 @@ def _alert_cell(view: dict[str, Any]) -> str:
     ``incident list`` shows it — never its phase, which the status badge and the incident's page give."""
     if view.get("alert"):
         return _alert_line(view)
+    if view.get("unreadable"):  # an unreadable record's row (view.unreadable_row): why, not a rule
+        return str(view.get("reason") or "record unreadable")
     return str(view.get("rule_name") or "—")
 
 
@@ -189,6 +191,12 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
                 f'{badge("awaiting_approval")}<br>step <code>{h(approval.get("step"))}</code> '
                 f'({h(approval.get("runbook"))}) on {h(_target_name(approval.get("target")))} · '
                 f'expires {h(_clock(approval.get("expires_at")))}</div>')
+    unreadable = [v for v in views if v.get("status") == "unreadable"]
+    if unreadable:
+        parts.append(f'<p class="notice">{len(unreadable)} incident record{"s" if len(unreadable) != 1 else ""} cannot be read: '
+                     f'{h(", ".join(str(v.get("incident_id")) for v in unreadable[:10]))}{" …" if len(unreadable) > 10 else ""}. '
+                     'They are listed without their details; an undo that would depend on them is refused until they can '
+                     'be read (python -m firestop doctor checks the records store).</p>')
     if views:
         rows = "".join(
             f'<tr><td><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'

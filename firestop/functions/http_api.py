@@ -8,7 +8,7 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 | route | role | does |
 |---|---|---|
 | ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed |
-| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first, from every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; 503 when the backend does not list |
+| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first, from every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; an incident whose filed record cannot be read is a row ``{"incident_id", "status": "unreadable", "unreadable": true, "reason", "created_at"}`` (kept whatever ``?status=`` asks: its status is unknown) and header ``X-Firestop-Unreadable-Records: <count>`` (:func:`listed_views`); 503 when the backend does not list |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration (the caller must also be among the step's approvers) |
 | ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
@@ -66,6 +66,8 @@ log = logging.getLogger("firestop.api")
 #: Response header of ``GET /api/incidents`` when the backend held more instances than it lists
 #: (:data:`firestop.instance_listing.MAX_PAGES` pages): "more not shown".
 MORE_HEADER = "X-Firestop-More-Not-Shown"
+#: Header of ``GET /api/incidents``: how many rows are incidents whose filed record cannot be read (:func:`listed_views`).
+UNREADABLE_HEADER = "X-Firestop-Unreadable-Records"
 
 
 def _json(status: int, body: Any) -> func.HttpResponse:
@@ -177,6 +179,28 @@ def _status_view(status) -> dict[str, Any]:
     return incident
 
 
+#: What a list row says of an unreadable record (the store's own message — container, path, error code — is logged only).
+UNREADABLE_REASON = "its filed record cannot be read from the app's records store"
+
+
+def listed_views(statuses) -> list[dict[str, Any]]:
+    """The incident views of ``statuses`` for a list *for display* (``GET /api/incidents``, the console's front page):
+    one whose filed record cannot be read is :func:`firestop.lifecycle.view.unreadable_row` (logged with the store's
+    message) instead of failing the whole list. Safety decisions never read this (an undo refuses on an unreadable
+    record: :class:`firestop.lifecycle.undo.UndoUnchecked`)."""
+    from firestop.lifecycle.view import unreadable_row
+    from firestop.storage import StoreError
+
+    views = []
+    for status in statuses:
+        try:
+            views.append(_status_view(status))
+        except StoreError as exc:
+            log.error("records: the filed record of %r cannot be read, listed as unreadable: %r", status.instance_id, str(exc))
+            views.append(unreadable_row(status.instance_id, status.created_time, UNREADABLE_REASON))
+    return views
+
+
 @bp.route(route="runbooks/{name}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @observed
 @requires(Role.responder)
@@ -247,23 +271,23 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
         if wanted not in VIEW_EXIT_CODES:  # as incident list --status: a typo is 400, never an empty list
             return _error(400, "status", f"{wanted[:80]!r} is not an incident status",
                           f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
-    from firestop.storage import StoreError
+    from firestop.lifecycle.view import UNREADABLE
 
     try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
         listing = await list_instances(client)
     except InstanceListingError as exc:
         return _error(503, "backend", f"the Durable backend did not list instances ({exc.status})",
                       "retry in a few seconds")
-    try:
-        views = [_status_view(s) for s in listing.statuses if s.name == ORCHESTRATOR_NAME]
-    except StoreError as exc:
-        return records_unreadable(exc)
-    if wanted:
-        views = [v for v in views if v.get("status") == wanted]
+    views = listed_views(s for s in listing.statuses if s.name == ORCHESTRATOR_NAME)
+    if wanted:  # an unreadable record's status is unknown: it stays, named
+        views = [v for v in views if v.get("status") in (wanted, UNREADABLE)]
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
     response = _json(200, views)
     if not listing.complete:  # the body stays a list; the header says more were not shown
         response.headers[MORE_HEADER] = "true"
+    unreadable = sum(1 for v in views if v.get("status") == UNREADABLE)
+    if unreadable:
+        response.headers[UNREADABLE_HEADER] = str(unreadable)
     return response
 
 

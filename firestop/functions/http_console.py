@@ -2,7 +2,7 @@
 
 | route | role | answers |
 |---|---|---|
-| ``GET /api/console`` | reader | 200 HTML: approvals waiting for a decision, every incident (status, MTTC), the latest audit |
+| ``GET /api/console`` | reader | 200 HTML: approvals waiting for a decision, every incident (status, MTTC; an incident whose record cannot be read as a row saying so, and a notice naming how many), the latest audit |
 | ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), undo preview (Undo for a responder; Release on each step that changed nothing); 400 malformed id, 404 unknown |
 | ``POST /api/console/incidents/{id}/approvals/{step}`` | approver | form ``decision=approve|reject``, ``comment``, ``csrf`` → 303 to the incident page once sent; 400/403/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/approvals/{step}``) |
 | ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf`` → 303 to the incident page once undone (every reversible action that changed something); with ``step`` (the Release button) that step alone through :func:`firestop.lifecycle.undo.undo_selection`, as ``POST /api/incidents/{id}/undo`` — a step that changed nothing is released (nothing restored, no Azure call) → 303 ``?done=release``, also when it was released already; 400 malformed step; 409 nothing to undo / busy / relied on |
@@ -32,7 +32,7 @@ from firestop.telemetry.requests import observed
 
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
-from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, send_decision
+from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, listed_views, send_decision
 from firestop.functions.http_responders import MAX_STEP_CHARS  # a Release form's step is bounded as the API's
 from firestop.lifecycle.cli_hints import decide_command, undo_command
 from firestop.storage.base import StoreError
@@ -212,10 +212,7 @@ async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
     except InstanceListingError:
         return _refusal(req, 503, "Backend unavailable", "the Durable backend did not list incidents; retry shortly",
                         caller=caller)
-    try:
-        views = [_status_view(s) for s in listing.statuses if s.name == ORCHESTRATOR_NAME]
-    except StoreError as exc:
-        return _records_unreadable(req, exc, caller)
+    views = listed_views(s for s in listing.statuses if s.name == ORCHESTRATOR_NAME)  # unreadable records named, not fatal
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
     more = not listing.complete or len(views) > MAX_LISTED
     return _html(200, pages.incidents_page(views[:MAX_LISTED], caller=caller, audit=_latest_audit(), more=more))

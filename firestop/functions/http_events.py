@@ -32,9 +32,20 @@ no origin **400**. ``WebHook-Request-Callback`` is never followed.
   accepted events are duplicates;
 * Graph fetches are bounded per delivery (RT6-04: a 5,000-event batch was 5,000 sequential Graph calls, far past
   the 30 s Event Grid waits for an answer — it then retries the whole batch, which did it all again): more than
-  :data:`MAX_GRAPH_FETCHES` ``Microsoft.Graph.AlertCreated`` events in one delivery is **413** before anything is
-  fetched or accepted (Event Grid does not retry a 413; it dead-letters the batch when the subscription has a
-  dead-letter destination — ``delivery-and-retry.md`` — so the fix is the subscription's ``maxEventsPerBatch``);
+  :data:`MAX_GRAPH_FETCHES` ``Microsoft.Graph.AlertCreated`` events still to fetch in one delivery is **413**
+  ``{"error": "$", "reason", "fix", "accepted", "ignored", "rejected", "not_fetched": [{"index", "id"}] (at most 100),
+  "not_fetched_count"}``: **no** Graph alert is fetched, and every event that needs no fetch (the batch's other events,
+  and Graph alerts this instance already accepted) is accepted first — so the 413 loses only what it names.
+  Why 413 and not 503 (Learn, "Event Grid message delivery and retry", ``azure/event-grid/delivery-and-retry``): a
+  webhook's 400/413/401/403 is not retried — the batch is dead-lettered when the subscription has a dead-letter
+  destination, else dropped — while any other failure retries the *whole* delivery (a delivery is one request:
+  Event Grid waits 30 s for its answer, then retries on a schedule of 10 s, 30 s, 1 min … up to 30 attempts or
+  24 h). A 503 would bring the same over-large batch back up to 30 times, each one over the bound again: a retry loop
+  that costs a dedupe pass of every event per attempt and ends in the same dead-letter a day later. The 413 ends it at
+  once; the events accepted here stay accepted (intake dedupes by event id, so when the dead-lettered batch is
+  replayed — in batches within the bound — they are ``duplicate`` and start nothing: exactly once); what is not
+  fetched is in the dead-letter destination the fix names, with the subscription's ``maxEventsPerBatch``. Before,
+  the 413 came before anything was accepted, and a batch without a dead-letter destination lost its other events too;
   once the fetches of a delivery have taken :data:`MAX_GRAPH_SECONDS` (below Event Grid's 30 s), the events not yet
   handled are answered **503** (``Retry-After: 5``, body ``{"accepted", "ignored", "rejected", "deferred":
   [{"index", "id"}]}``) so Event Grid redelivers the batch: the accepted events are duplicates then, and a Graph alert
@@ -180,14 +191,8 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
     scope = f"{getattr(client, 'task_hub_name', '')}|{getattr(bindings, 'rpc_base_url', '')}|"
     graph = sum(1 for _, _, alert in parsed if alert is not None and alert.context.get("graphAlertId")
                 and scope + alert.alert_id not in _FETCHED)
-    if graph > MAX_GRAPH_FETCHES:
-        log.warning("Event Grid delivery of %d events with %d Graph alerts to fetch refused (413, at most %d)",
-                    len(delivery.events), graph, MAX_GRAPH_FETCHES)
-        return _json(413, {"error": "$", "field": "$", "status": 413,
-                           "reason": f"{graph} Microsoft.Graph.AlertCreated events in one delivery (at most {MAX_GRAPH_FETCHES}: "
-                                     "each is one Microsoft Graph fetch, and Event Grid waits 30 s for the answer)",
-                           "fix": f"set the Graph event subscription's maxEventsPerBatch to at most {MAX_GRAPH_FETCHES} and give "
-                                  "it a dead-letter destination; replay this batch from there"})
+    over = graph > MAX_GRAPH_FETCHES  # 413: fetch none, accept what needs no fetch (module docstring)
+    not_fetched: list[dict] = []
     started = _clock()
     for index, event, alert in parsed:
         event_id = str(event.get("id"))[:128]
@@ -195,6 +200,9 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
             remembered = _FETCHED.get(scope + alert.alert_id)
             if remembered is not None:  # fetched and accepted by an earlier attempt of this delivery
                 accepted.append({**remembered, "index": index, "outcome": "duplicate"})
+                continue
+            if over:
+                not_fetched.append({"index": index, "id": event_id})
                 continue
             if _clock() - started >= MAX_GRAPH_SECONDS:
                 deferred.append({"index": index, "id": event_id})
@@ -227,6 +235,17 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
             while len(_FETCHED) > _FETCHED_MAX:
                 _FETCHED.pop(next(iter(_FETCHED)))
     rejected.sort(key=lambda r: r["index"])
+    if over:
+        log.warning("Event Grid delivery of %d events with %d Graph alerts to fetch: none fetched (413, at most %d); "
+                    "%d other event(s) accepted", len(delivery.events), graph, MAX_GRAPH_FETCHES, len(accepted))
+        return _json(413, {"error": "$", "field": "$", "status": 413,
+                           "reason": f"{graph} Microsoft.Graph.AlertCreated events in one delivery (at most {MAX_GRAPH_FETCHES}: "
+                                     "each is one Microsoft Graph fetch, and Event Grid waits 30 s for the answer); none was "
+                                     "fetched, every other event of the batch was accepted",
+                           "fix": f"set the Graph event subscription's maxEventsPerBatch to at most {MAX_GRAPH_FETCHES} and give "
+                                  "it a dead-letter destination; replay this batch from there (what was accepted is a duplicate then)",
+                           "accepted": accepted, "ignored": ignored, "rejected": rejected[:100],
+                           "not_fetched": not_fetched[:100], "not_fetched_count": len(not_fetched)})
     log.info("Event Grid delivery: %d accepted, %d ignored, %d rejected, %d deferred", len(accepted), len(ignored),
              len(rejected), len(deferred))
     if deferred:

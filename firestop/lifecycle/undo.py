@@ -11,12 +11,15 @@ resource it restores, the lease containment holds (:mod:`firestop.lifecycle.lock
 incident's containment on one resource never interleave; a manual runbook run's undo takes the same lease
 (:func:`manual_undo_under_lease`). Inside the lease an undo is refused while another incident still open (awaiting
 approval, running) targets one of its resources (:func:`open_reliance`) or a later filed incident relies on the
-state it would restore (:func:`later_reliance`, :func:`manual_reliance`), compared per part of the state restored
+state it would restore — a later filed incident's step or a later manual run's (:func:`later_reliance`,
+:func:`manual_reliance`) — compared per part of the state restored
 (:meth:`runbooks.base.Runbook.restored_parts` / ``relied_parts``: an NSG rule of one incident is not another's).
 
 Undoing a step that changed nothing (it found its state in place: "already locked") is a *release*
 (:func:`_release`): the incident stops relying on that state — ``undone`` and ``released`` with who and when,
 nothing restored, no Azure call — so the earlier incident whose undo it blocked can be undone (never a dead end).
+A manual run that changed nothing is released the same way (:func:`release_manual`, on its ledger), sharing
+:func:`release_stamp` and :meth:`runbooks.base.Runbook.releasable`.
 
 Each undo runs the runbook's ``undo`` with what the step applied (the state
 recorded before it) through the same dispatcher the orchestrator uses; the
@@ -481,8 +484,12 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     filed records are read in name order up to the bound — names are hashes, so past the bound a later incident
     is missed at random (RT7-03): only the check inside the lease decides.
 
-    Raises :class:`UndoReliedOn` naming the later incident and its step; :class:`UndoUnchecked` when the records
-    store cannot be listed, or a record to read cannot be read (never "nobody relies on it" unread).
+    When ``where`` is settings, the manual runs applied after ``record``'s ``received_at`` (their ledgers:
+    :func:`runbooks.manual_runs.manual_runs_since`) are compared the same way (:func:`_manual_later`): a
+    responder's ``runbook run`` that found the state in place relies on it until released (``runbook undo`` of it).
+
+    Raises :class:`UndoReliedOn` naming the later incident (or manual run id) and its step; :class:`UndoUnchecked`
+    when the records store or a manual-run ledger cannot be listed or read (never "nobody relies on it" unread).
     """
     from firestop.lifecycle.timeline import parse_time
     from firestop.records.store import newest_filed, read_filed, records_store

@@ -96,12 +96,29 @@ def record_of(view: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in view.items() if k not in VIEW_ONLY_KEYS}
 
 
+#: ``status`` of a list row whose incident's filed record cannot be read (:func:`unreadable_row`).
+UNREADABLE = "unreadable"
+
+
+def unreadable_row(incident_id: str, created_at: Any, reason: str) -> dict[str, Any]:
+    """The row a list *for display* (``incident list``, ``GET /api/incidents``, the console's front page) shows for an
+    incident whose filed record cannot be read (``StoreError`` of :func:`firestop.records.store.filed_record`), instead
+    of failing the whole list: ``{"incident_id", "status": "unreadable", "unreadable": True, "reason", "created_at"}``
+    (``created_at``: the orchestration's, ISO 8601, for ordering). ``reason``: what people may read (the API answers a
+    fixed sentence; the local CLI the store's message). Never used where safety is decided: an undo's reliance checks
+    refuse on an unreadable record (:class:`firestop.lifecycle.undo.UndoUnchecked`)."""
+    when = created_at.isoformat() if isinstance(created_at, datetime) else created_at
+    return {"incident_id": incident_id, "status": UNREADABLE, "unreadable": True, "reason": reason, "created_at": when}
+
+
 def status_label(view: dict[str, Any]) -> str:
     """An incident's status as people read it: its ``status`` (``contained``, ``needs_responder``: the words
     ``--status`` takes); after an undo what holds now and what it ended as — ``partly undone (was contained)``,
     ``undone (was contained)``. Reads the view's ``containment`` (:func:`with_containment`; a summary row of
     ``incident list`` carries only that), else the view's actions."""
     status = str(view.get("status") or "unknown")
+    if status == UNREADABLE:
+        return "record unreadable"
     state = view.get("containment") if "containment" in view else containment_state(view)
     state = state if state in (UNDONE, PARTLY_UNDONE) else None  # a view from elsewhere (--app) names no other word
     return f"{state} (was {status})" if state else status

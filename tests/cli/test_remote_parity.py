@@ -169,6 +169,27 @@ def case_runbook_run_and_undo(pair: Pair) -> None:
     assert near.returncode == 2 and "RUN_ID" in far.stderr
 
 
+def case_runbook_release(pair: Pair) -> None:
+    """A manual lock on the incident's locked account changes nothing: it blocks the incident's undo until released
+    (lifecycle7); the release restores nothing, prints the same both ways, and a second one is done already."""
+    run = ["runbook", "run", "network.lock", "--target", ACCOUNT, "--yes"]
+    near, far = pair.same([*run, "--json"])
+    assert near.returncode == 0 and json.loads(far.stdout)["apply"]["result"]["changed"] is False, far.stdout
+    local_id, remote_id = _run_id(near), _run_id(far)
+    near, far = pair.same(["incident", "undo", INCIDENT, "--step", "lock-network", "--yes"], local_extra=("--as", "oid-alice"))
+    assert near.returncode == 3 and "later manual run" in far.stderr and remote_id in far.stderr and local_id in near.stderr
+    undo = ["runbook", "undo"]
+    near, far = pair.same([*undo, local_id], remote_args=[*undo, remote_id], input="n\n")
+    assert near.returncode == 2 and "would release network.lock" in far.stdout
+    near, far = pair.same([*undo, local_id, "--yes"], remote_args=[*undo, remote_id, "--yes"])
+    assert near.returncode == 0 and far.stdout.startswith(f"released: {remote_id} no longer relies on"), far.stdout
+    # a second release is done already; the remote one names who released it (the token's caller), the local one —
+    # like a local run and its undo, which record no one — does not
+    near, far = pair.run([*undo, local_id, "--yes", "--json"], remote_args=[*undo, remote_id, "--yes", "--json"])
+    assert (near.returncode, far.returncode) == (0, 0) and json.loads(near.stdout)["already_released"] is True
+    assert "released by oid-alice" in json.loads(far.stdout)["detail"]
+
+
 def case_incident_undo(pair: Pair) -> None:
     undo = ["incident", "undo", INCIDENT]
     near, far = pair.same([*undo], local_extra=("--as", "oid-alice"), input="n\n")  # the preview, then "no"
@@ -198,7 +219,7 @@ def case_audit(pair: Pair) -> None:
     assert near.returncode == 2
 
 
-CASES = [case_reads, case_runbook_plan, case_runbook_run_and_undo, case_incident_undo, case_audit]
+CASES = [case_reads, case_runbook_plan, case_runbook_run_and_undo, case_runbook_release, case_incident_undo, case_audit]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__[len("case_"):] for c in CASES])
