@@ -49,12 +49,12 @@ def infra(
     nsg: list[str] = typer.Option([], "--nsg", metavar="RG/NAME", help="Network security group network.block_ips may edit (repeatable)."),
     key_vault: Optional[str] = typer.Option(None, "--key-vault", metavar="RG/NAME", help="The consumers' Key Vault (role on the one secret only)."),
     key_secret_name: str = typer.Option("openai-api-key", "--key-secret-name", help="Secret the consumers read the key from."),
-    workspace: Optional[str] = typer.Option(None, "--workspace", metavar="RG/NAME", help="Log Analytics workspace queried for evidence."),
+    workspace: Optional[str] = typer.Option(None, "--workspace", metavar="RG/NAME", help="Log Analytics workspace queried for evidence; its workspace ID (logWorkspaceId) is read from ARM."),
     defender_resource_group: list[str] = typer.Option([], "--defender-resource-group", metavar="NAME", help="Resource group whose Defender for Cloud alerts Firestop resolves (repeatable; default: the --account groups)."),
     sentinel_workspace: Optional[str] = typer.Option(None, "--sentinel-workspace", metavar="RG/NAME", help="Log Analytics workspace Microsoft Sentinel runs on (incidents Firestop comments on and closes)."),
     apim: list[str] = typer.Option([], "--apim", metavar="RG/NAME", help="API Management service whose subscriptions the apim.* runbooks suspend (repeatable)."),
     entra_client_id: Optional[str] = typer.Option(None, "--entra-client-id", help="appId of the app registration fronting the API."),
-    log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", help="Workspace ID (GUID) of --workspace, for FIRESTOP_LOG_WORKSPACE_ID."),
+    log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", metavar="GUID", help="Workspace ID of the evidence workspace, for FIRESTOP_LOG_WORKSPACE_ID: only where --workspace cannot be read (it is read from there)."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the parameters file here (e.g. infra/azuredeploy.parameters.json)."),
     detect_out: Optional[Path] = typer.Option(None, "--detect-out", metavar="FILE", help="Also write the ARM template of the playbooks' alert rules and the diagnostic settings of the accounts and the --apim services (parameters actionGroupId, workspaceId, nsgId, automationPrincipalId, strictRaiPolicy, apimId)."),
@@ -87,6 +87,7 @@ def infra(
         S.check(scopes, _clients(azure))
     except S.ScopeError as exc:
         fail(f"{exc.flag}: {clean(exc.message)}", EXIT_BAD_INPUT, as_json=as_json)
+    log_workspace_id = _workspace_id(log_workspace_id, scopes.workspace_customer_id, workspace, as_json)
     doc = P.build(loaded, scopes, key_secret_name=key_secret_name, entra_client_id=entra_client_id, log_workspace_id=log_workspace_id)
     if detect_out is not None:
         from firestop.infra.detection import template as detect_template
@@ -112,6 +113,21 @@ def infra(
         err_console.print(f"Still needed: {name} — {how} (or set parameters.{name}.value in the file)",
                           highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_NEEDS_RESPONDER if needed else 0)
+
+
+def _workspace_id(given: Optional[str], read: Optional[str], workspace: Optional[str], as_json: bool) -> Optional[str]:
+    """logWorkspaceId: ``--log-workspace-id`` when given (a GUID, and — with ``--workspace`` — that workspace's own ID, as
+    ARM answered it), else the ID read from ``--workspace``, else None (still needed). Exit 2 naming the flag otherwise."""
+    if given is None:
+        return read
+    given = given.strip()
+    if not _GUID.match(given):
+        fail(f"--log-workspace-id: {given[:80]!r} is not a workspace ID (a GUID); drop it and pass --workspace <resource group>/<name> "
+             "(its ID is read from ARM), or see az monitor log-analytics workspace show --query customerId", EXIT_BAD_INPUT, as_json=as_json)
+    if read is not None and given.lower() != read.lower():
+        fail(f"--log-workspace-id: {given} is not the ID of --workspace {clean(workspace or '')} (ARM: {read}); drop --log-workspace-id, "
+             "it is read from --workspace", EXIT_BAD_INPUT, as_json=as_json)
+    return given
 
 
 def doctor(
