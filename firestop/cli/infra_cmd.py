@@ -1,4 +1,5 @@
-"""``python -m firestop infra``: the playbook-dependent parameters of ``infra/azuredeploy.json``.
+"""``python -m firestop infra``: the playbook-dependent parameters of ``infra/azuredeploy.json``; ``infra deploy``: that
+template deployed into the sandbox tenant (:mod:`firestop.infra.deploy`; its exit codes are in :func:`infra_deploy`).
 
 Exit codes: 0 written/printed and complete; 3 written/printed but a required parameter of the
 template is still needed from the operator (``Still needed: NAME — pass --flag VALUE: what it is (or set
@@ -17,7 +18,7 @@ from typing import Any, Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_NEEDS_RESPONDER, clean, console, err_console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, console, err_console, fail, print_json
 
 
 
@@ -43,25 +44,32 @@ def _clients(azure: bool):
 
 
 def infra(
+    ctx: typer.Context,
     subscription: Optional[str] = typer.Option(None, "--subscription", help="Subscription ID of the protected resources (default on the sandbox: its subscription; required with --azure)."),
     resource_group: list[str] = typer.Option([], "--resource-group", metavar="NAME", help="Resource group whose every resource the role covers (repeatable). Prefer --account/--nsg."),
     account: list[str] = typer.Option([], "--account", metavar="RG/NAME", help="Azure OpenAI account to protect: <rg>/<name> or resource ID (repeatable)."),
     nsg: list[str] = typer.Option([], "--nsg", metavar="RG/NAME", help="Network security group network.block_ips may edit (repeatable)."),
     key_vault: Optional[str] = typer.Option(None, "--key-vault", metavar="RG/NAME", help="The consumers' Key Vault (role on the one secret only)."),
     key_secret_name: str = typer.Option("openai-api-key", "--key-secret-name", help="Secret the consumers read the key from."),
-    workspace: Optional[str] = typer.Option(None, "--workspace", metavar="RG/NAME", help="Log Analytics workspace queried for evidence."),
+    workspace: Optional[str] = typer.Option(None, "--workspace", metavar="RG/NAME", help="Log Analytics workspace queried for evidence; its workspace ID (logWorkspaceId) is read from ARM."),
     defender_resource_group: list[str] = typer.Option([], "--defender-resource-group", metavar="NAME", help="Resource group whose Defender for Cloud alerts Firestop resolves (repeatable; default: the --account groups)."),
     sentinel_workspace: Optional[str] = typer.Option(None, "--sentinel-workspace", metavar="RG/NAME", help="Log Analytics workspace Microsoft Sentinel runs on (incidents Firestop comments on and closes)."),
     apim: list[str] = typer.Option([], "--apim", metavar="RG/NAME", help="API Management service whose subscriptions the apim.* runbooks suspend (repeatable)."),
     entra_client_id: Optional[str] = typer.Option(None, "--entra-client-id", help="appId of the app registration fronting the API."),
-    log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", help="Workspace ID (GUID) of --workspace, for FIRESTOP_LOG_WORKSPACE_ID."),
+    log_workspace_id: Optional[str] = typer.Option(None, "--log-workspace-id", metavar="GUID", help="Workspace ID of the evidence workspace, for FIRESTOP_LOG_WORKSPACE_ID: only where --workspace cannot be read (it is read from there)."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the parameters file here (e.g. infra/azuredeploy.parameters.json)."),
     detect_out: Optional[Path] = typer.Option(None, "--detect-out", metavar="FILE", help="Also write the ARM template of the playbooks' alert rules and the diagnostic settings of the accounts and the --apim services (parameters actionGroupId, workspaceId, nsgId, automationPrincipalId, strictRaiPolicy, apimId)."),
     azure: bool = typer.Option(False, "--azure", help="Check the scopes on real Azure (az login) instead of the sandbox tenant."),
     as_json: bool = typer.Option(False, "--json", help="Print the parameters file as JSON."),
 ) -> None:
-    """Generate the parameters of infra/azuredeploy.json that follow from the playbooks: custom role, where it is assigned, action group."""
+    """Generate the parameters of infra/azuredeploy.json that follow from the playbooks: custom role, where it is assigned, action group.
+    `infra deploy` deploys the template into the sandbox tenant."""
+    if ctx.invoked_subcommand is not None:  # `infra deploy …`: the generator's flags belong before no sub-command
+        # the sub-command refuses them (it knows whether to answer in JSON); ctx.meta is shared with its context
+        ctx.meta[_GENERATOR_FLAGS] = [p.opts[0] for p in ctx.command.params  # typer vendors click: the source by name
+                                      if getattr(ctx.get_parameter_source(p.name), "name", "DEFAULT") != "DEFAULT"]
+        return
     from firestop.infra import parameters as P
     from firestop.infra import scopes as S
     from firestop.playbooks import PlaybookError, load_playbooks
@@ -87,6 +95,7 @@ def infra(
         S.check(scopes, _clients(azure))
     except S.ScopeError as exc:
         fail(f"{exc.flag}: {clean(exc.message)}", EXIT_BAD_INPUT, as_json=as_json)
+    log_workspace_id = _workspace_id(log_workspace_id, scopes.workspace_customer_id, workspace, as_json)
     doc = P.build(loaded, scopes, key_secret_name=key_secret_name, entra_client_id=entra_client_id, log_workspace_id=log_workspace_id)
     if detect_out is not None:
         from firestop.infra.detection import template as detect_template
@@ -112,6 +121,21 @@ def infra(
         err_console.print(f"Still needed: {name} — {how} (or set parameters.{name}.value in the file)",
                           highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(EXIT_NEEDS_RESPONDER if needed else 0)
+
+
+def _workspace_id(given: Optional[str], read: Optional[str], workspace: Optional[str], as_json: bool) -> Optional[str]:
+    """logWorkspaceId: ``--log-workspace-id`` when given (a GUID, and — with ``--workspace`` — that workspace's own ID, as
+    ARM answered it), else the ID read from ``--workspace``, else None (still needed). Exit 2 naming the flag otherwise."""
+    if given is None:
+        return read
+    given = given.strip()
+    if not _GUID.match(given):
+        fail(f"--log-workspace-id: {given[:80]!r} is not a workspace ID (a GUID); drop it and pass --workspace <resource group>/<name> "
+             "(its ID is read from ARM), or see az monitor log-analytics workspace show --query customerId", EXIT_BAD_INPUT, as_json=as_json)
+    if read is not None and given.lower() != read.lower():
+        fail(f"--log-workspace-id: {given} is not the ID of --workspace {clean(workspace or '')} (ARM: {read}); drop --log-workspace-id, "
+             "it is read from --workspace", EXIT_BAD_INPUT, as_json=as_json)
+    return given
 
 
 def doctor(
@@ -219,6 +243,68 @@ def route_roles_check() -> dict[str, Any]:
             "roles": roles, "about": THIS_MACHINE}
 
 
+#: ``ctx.meta`` key: the flags of ``infra`` itself given before a sub-command (``infra --account X deploy``)
+_GENERATOR_FLAGS = "firestop.infra.generator_flags"
+
+
+def infra_deploy(
+    ctx: typer.Context,
+    parameters: Optional[Path] = typer.Option(None, "--parameters", metavar="FILE", help="ARM parameters file (infra … --out FILE; default: infra/azuredeploy.parameters.json, the sandbox tenant's)."),
+    template: Optional[Path] = typer.Option(None, "--template", metavar="FILE", help="ARM template (default: infra/azuredeploy.json)."),
+    resource_group: str = typer.Option("rg-ai-prod", "--resource-group", metavar="NAME", help="Resource group of the sandbox tenant to deploy into."),
+    name: str = typer.Option("firestop", "--name", help="Deployment name (az deployment group create --name)."),
+    what_if: bool = typer.Option(False, "--what-if", help="Show what the deployment would create or change; write nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Deploy infra/azuredeploy.json into the sandbox tenant under FIRESTOP_HOME through azure-mgmt-resource (README
+    "Deploy to Azure" step 4, rehearsed; on Azure use az deployment group create). On a name's first deployment the
+    alertsFunctionKey and sealKey the file leaves out are generated (never shown). Exit 0 deployed (or previewed),
+    2 bad input (a file, the resource group, or ARM refusing the template: the message names the flag and ARM's error),
+    1 internal error. `sandbox reset` undoes it."""
+    from firestop.infra import deploy as D
+    from firestop.settings import REPO_ROOT, Settings
+
+    given = ctx.meta.get(_GENERATOR_FLAGS) or []
+    if given:
+        fail(f"{given[0]}: a flag of infra itself, not of infra deploy; generate the parameters first "
+             "(infra … --out FILE), then: infra deploy --parameters FILE", EXIT_BAD_INPUT, as_json=as_json)
+    template_path = template or REPO_ROOT / "infra" / "azuredeploy.json"
+    parameters_path = parameters or REPO_ROOT / "infra" / "azuredeploy.parameters.json"
+    try:
+        tpl, tpl_text = D.read_json_text(template_path, "--template")
+        params = D.parameters_of(D.read_json(parameters_path, "--parameters"))
+        clients = _clients(False)
+        from firestop.sandbox.seed import read_seed_file
+
+        subscription = str(read_seed_file()["subscription_id"])
+        result = D.deploy(clients, subscription_id=subscription, resource_group=resource_group, name=name, template=tpl,
+                          parameters=params, what_if=what_if, template_text=tpl_text)
+    except D.DeployInputError as exc:
+        fail(f"{exc.flag}: {clean(exc.message)}", EXIT_BAD_INPUT, as_json=as_json)
+    where = str(Settings.from_env().sandbox_dir)
+    result = {**result, "template": str(template_path), "parameters": str(parameters_path), "state_dir": where}
+    if as_json:
+        print_json(result)
+    elif what_if:
+        console.print(f"What-if of {template_path} in resource group {resource_group} of the sandbox tenant ({where}): "
+                      f"{len(result['changes'])} change(s), nothing written", highlight=False, markup=False, soft_wrap=True)
+        for change in result["changes"]:
+            console.print(f"  {change['change_type']:<9} {clean(change['resource_id'])}", highlight=False, markup=False, soft_wrap=True)
+    else:
+        console.print(f"Deployed {template_path} with {parameters_path} into resource group {resource_group} of the sandbox "
+                      f"tenant ({where}) as deployment {result['deployment']}: {result['provisioning_state']}, "
+                      f"{len(result['resources'])} resources", highlight=False, markup=False, soft_wrap=True)
+        if result["generated"]:
+            console.print(f"Generated (not shown): {', '.join(result['generated'])}", highlight=False, markup=False)
+        for key, value in sorted(result["outputs"].items()):
+            console.print(f"  {key}: {clean(str(value))}", highlight=False, markup=False, soft_wrap=True)
+    if not what_if and str(result.get("provisioning_state")) != "Succeeded":  # shown above (or in the JSON): not done
+        raise typer.Exit(EXIT_INTERNAL)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("infra")(infra)
+    infra_app = typer.Typer(help=infra.__doc__, invoke_without_command=True, no_args_is_help=False)
+    infra_app.callback(invoke_without_command=True)(infra)
+    infra_app.command("deploy")(infra_deploy)
+    app.add_typer(infra_app, name="infra")
     app.command("doctor")(doctor)

@@ -8,6 +8,9 @@ Contract (one module per concern, like the other rooms):
 * :mod:`.parameters` — the ARM parameters for ``infra/azuredeploy.json`` that follow from the
   playbooks: the custom role's actions and data actions (:mod:`runbooks.permissions`), where it is
   assigned (each protected resource or group, and nowhere else), the action group's name.
+* :mod:`.deploy` — ``infra/azuredeploy.json`` with a parameters file deployed into the sandbox tenant through
+  ``azure-mgmt-resource`` (``firestop infra deploy``: README step 4 rehearsed); bad input raises ``DeployInputError``
+  naming the flag.
 * :mod:`.grants` — the reverse: what a principal actually holds (role assignments + role
   definitions read through the SDK), as the role ``firestop.sandbox`` enforces and ``doctor`` compares.
 

@@ -24,8 +24,9 @@ OPERATOR_PARAMETERS = {
     "entraClientId": "pass --entra-client-id <appId>: the app registration's appId "
                      "(az ad app create … --query appId -o tsv, README 'Deploy to Azure' step 2)",
     "keyVaultUrl": "pass --key-vault <resource group>/<vault name>: the consumers' Key Vault (the URL follows from it)",
-    "logWorkspaceId": "pass --log-workspace-id <workspace GUID>: the evidence workspace's ID "
-                      "(az monitor log-analytics workspace show -g <resource group> -n <name> --query customerId -o tsv)",
+    "logWorkspaceId": "pass --workspace <resource group>/<workspace name>: the Log Analytics workspace with the accounts' "
+                      "diagnostic logs (its workspace ID is read from ARM; where you may not read it, pass --log-workspace-id "
+                      "<GUID> instead: az monitor log-analytics workspace show -g <resource group> -n <name> --query customerId -o tsv)",
 }
 
 

@@ -10,9 +10,13 @@ Forms accepted (each error names the flag and the fix, :class:`ScopeError`):
 * ``--nsg RG/NAME`` or an NSG resource ID (repeatable): a network security group ``network.block_ips``
   edits. Checked with ``NetworkManagementClient.network_security_groups.get``.
 * ``--key-vault RG/NAME`` or a vault ID, with ``--key-secret-name``: the role is assigned on that one
-  secret (``…/vaults/{v}/secrets/{s}``). ``--workspace RG/NAME`` or a workspace ID: the evidence
-  workspace. Both checked for format and resource group only (the sandbox has no ARM routes for vaults
-  and workspaces).
+  secret (``…/vaults/{v}/secrets/{s}``); checked for format and resource group only.
+* ``--workspace RG/NAME`` or a workspace ID: the evidence workspace. Read through ARM
+  (``ResourceManagementClient.resources.get_by_id``, api-version :data:`WORKSPACE_API_VERSION`; REST
+  ``Workspaces_Get``): it must exist, and its ``properties.customerId`` — "the ID associated with the workspace",
+  the GUID the Log Analytics query API takes — becomes :attr:`Scopes.workspace_customer_id`, so ``infra`` needs no
+  ``--log-workspace-id`` beside it. A workspace the caller may not read (403) is named with the one flag that
+  replaces the read (``--log-workspace-id``).
 * Write-back scopes (a narrow role each, :data:`runbooks.permissions.WRITE_BACK_SCOPES`):
   ``--defender-resource-group NAME`` (repeatable; default: the protected accounts' groups, where Defender
   for Cloud keeps their alerts), ``--sentinel-workspace RG/NAME`` or a workspace ID (the Sentinel
@@ -31,6 +35,8 @@ from firestop.resource_id import resource_group_name_problem
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NAME = re.compile(r"^[-\w._()]{1,90}$")
 MAX_SCOPES = 100
+#: Microsoft.OperationalInsights/workspaces api-version the workspace is read with (spec ``stable/2022-10-01/Workspaces.json``)
+WORKSPACE_API_VERSION = "2022-10-01"
 
 
 class ScopeError(ValueError):
@@ -62,6 +68,9 @@ class Scopes:
     defender_resource_groups: list[str] = field(default_factory=list)
     sentinel_workspace: Optional[Resource] = None
     apim_services: list[Resource] = field(default_factory=list)
+    workspace: Optional[Resource] = None  # the evidence workspace (also in ``resources``)
+    #: the evidence workspace's workspace ID (GUID, ARM ``properties.customerId``), set by :func:`check`
+    workspace_customer_id: Optional[str] = None
 
     def write_back_ids(self) -> tuple[Optional[str], list[str]]:
         """(the Sentinel workspace's resource ID or None, the API Management services' resource IDs)."""
@@ -116,7 +125,8 @@ def parse(*, subscription: str, resource_groups: list[str], accounts: list[str],
         out.key_vault = name
     if workspace:
         rg, name = _split("--workspace", workspace, "Microsoft.OperationalInsights/workspaces", subscription)
-        out.resources.append(Resource(rg, f"Microsoft.OperationalInsights/workspaces/{name}"))
+        out.workspace = Resource(rg, f"Microsoft.OperationalInsights/workspaces/{name}")
+        out.resources.append(out.workspace)
     for rg in defender_resource_groups or []:
         if resource_group_name_problem(rg) is not None:
             raise ScopeError("--defender-resource-group", f"{rg!r} is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.')")
@@ -139,9 +149,10 @@ def parse(*, subscription: str, resource_groups: list[str], accounts: list[str],
 
 
 def check(scopes: Scopes, clients: Any) -> None:
-    """Ask ARM (through ``clients``, a :class:`~firestop.azure.clients.ClientFactory`) that each scope exists.
+    """Ask ARM (through ``clients``, a :class:`~firestop.azure.clients.ClientFactory`) that each scope exists, and read
+    the evidence workspace's ID into ``scopes.workspace_customer_id``.
 
-    Raises ScopeError naming the flag of the first scope that does not.
+    Raises ScopeError naming the flag of the first scope that does not exist or cannot be read.
     """
     from azure.core.exceptions import ResourceNotFoundError
 
@@ -174,3 +185,31 @@ def check(scopes: Scopes, clients: Any) -> None:
                 clients.network(scopes.subscription_id).network_security_groups.get(r.resource_group, name)
             except ResourceNotFoundError:
                 raise ScopeError("--nsg", f"no network security group {name!r} in resource group {r.resource_group!r}") from None
+    if scopes.workspace is not None:
+        scopes.workspace_customer_id = workspace_customer_id(scopes.workspace.id(scopes.subscription_id), resources)
+
+
+def workspace_customer_id(workspace_id: str, resources: Any) -> str:
+    """The workspace ID (GUID) of the Log Analytics workspace ``workspace_id`` (ARM id), read with ``resources`` (a
+    ``ResourceManagementClient``). ScopeError on ``--workspace`` when it does not exist, cannot be read (naming
+    ``--log-workspace-id`` as the way round) or ARM answers no GUID; a missing sign-in (``ClientAuthenticationError``)
+    propagates."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+    name, rg = workspace_id.rsplit("/", 1)[-1], workspace_id.split("/")[4]
+    try:
+        body = resources.resources.get_by_id(workspace_id, WORKSPACE_API_VERSION)
+    except ResourceNotFoundError:
+        raise ScopeError("--workspace", f"no Log Analytics workspace {name!r} in resource group {rg!r}") from None
+    except ClientAuthenticationError:
+        raise
+    except HttpResponseError as exc:
+        code = getattr(getattr(exc, "error", None), "code", None) or exc.reason or "error"
+        raise ScopeError("--workspace", f"cannot read workspace {name!r} for its workspace ID ({exc.status_code} {code}): "
+                         "grant yourself Microsoft.OperationalInsights/workspaces/read on it, or pass --log-workspace-id <GUID> "
+                         f"(az monitor log-analytics workspace show -g {rg} -n {name} --query customerId -o tsv)") from None
+    props = getattr(body, "properties", None)
+    value = props.get("customerId") if isinstance(props, dict) else None
+    if not isinstance(value, str) or not _GUID.match(value):
+        raise ScopeError("--workspace", f"ARM answered no workspace ID (customerId) for {name!r}; pass --log-workspace-id <GUID>")
+    return value

@@ -13,7 +13,6 @@ from .conftest import ENTRA_CLIENT_ID, generated_parameters
 
 SHIPPED_FLAGS = ["--account", "rg-ai-prod/contoso-openai-prod", "--account", "rg-ai-dev/contoso-openai-dev",
                  "--nsg", "rg-ai-prod/nsg-ai-apps", "--key-vault", "rg-ai-prod/kv-contoso-ai", "--workspace", "rg-ai-prod/law-contoso-sec",
-                 "--log-workspace-id", "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a",
                  "--sentinel-workspace", "rg-ai-prod/law-contoso-sec", "--apim", "rg-ai-prod/apim-contoso-ai"]
 
 
@@ -106,7 +105,7 @@ def test_each_still_needed_line_names_the_flag_that_fills_it(firestop_home):
 
     flags = {opt for p in typer.main.get_command(app).commands["infra"].params for opt in p.opts}
     values = {"--entra-client-id": ENTRA_CLIENT_ID, "--key-vault": "rg-ai-prod/kv-contoso-ai",
-              "--log-workspace-id": "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a",
+              "--workspace": "rg-ai-prod/law-contoso-sec",
               "--sentinel-workspace": "rg-ai-prod/law-contoso-sec", "--apim": "rg-ai-prod/apim-contoso-ai"}
     args = ["--account", "rg-ai-prod/contoso-openai-prod"]
     lines = [line for line in run(*args).stderr.splitlines() if line.startswith("Still needed: ")]
@@ -119,3 +118,58 @@ def test_each_still_needed_line_names_the_flag_that_fills_it(firestop_home):
         assert f"Still needed: {name} " not in again.stderr and "Still needed: " in again.stderr, (flag, again.stderr)
     done = run(*args, *[x for flag, value in values.items() for x in (flag, value)])
     assert done.exit_code == 0 and "Still needed" not in done.stderr, done.stderr
+
+
+WORKSPACE_ID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"  # law-contoso-sec's customerId in the sandbox seed
+
+
+def test_the_workspace_id_is_read_from_the_workspace_not_asked_for(firestop_home):
+    """--workspace alone fills logWorkspaceId with the workspace's customerId read through ARM (Workspaces_Get); nothing
+    is still needed for it."""
+    result = run("--account", "rg-ai-prod/contoso-openai-prod", "--workspace", "rg-ai-prod/law-contoso-sec",
+                 "--entra-client-id", ENTRA_CLIENT_ID, "--key-vault", "rg-ai-prod/kv-contoso-ai", "--json")
+    assert json.loads(result.stdout)["parameters"]["logWorkspaceId"] == {"value": WORKSPACE_ID}
+    assert "logWorkspaceId" not in result.stderr and "--log-workspace-id" not in result.stderr
+    # the same ID given as well is accepted; without --workspace, --log-workspace-id alone still fills it
+    again = run("--account", "rg-ai-prod/contoso-openai-prod", "--workspace", "rg-ai-prod/law-contoso-sec",
+                "--log-workspace-id", WORKSPACE_ID.upper(), "--json")
+    assert json.loads(again.stdout)["parameters"]["logWorkspaceId"] == {"value": WORKSPACE_ID.upper()}, again.output
+    alone = run("--account", "rg-ai-prod/contoso-openai-prod", "--log-workspace-id", WORKSPACE_ID, "--json")
+    assert json.loads(alone.stdout)["parameters"]["logWorkspaceId"] == {"value": WORKSPACE_ID}
+
+
+def test_workspace_id_errors_name_the_flag_and_the_fix(firestop_home):
+    cases = [
+        (("--workspace", "rg-ai-prod/law-missing"), "--workspace: no Log Analytics workspace 'law-missing' in resource group 'rg-ai-prod'"),
+        (("--workspace", "rg-ai-prod/law-contoso-sec", "--log-workspace-id", "11111111-2222-3333-4444-555555555555"),
+         "--log-workspace-id: 11111111-2222-3333-4444-555555555555 is not the ID of --workspace rg-ai-prod/law-contoso-sec "
+         f"(ARM: {WORKSPACE_ID}); drop --log-workspace-id"),
+        (("--log-workspace-id", "law-contoso-sec"), "--log-workspace-id: 'law-contoso-sec' is not a workspace ID (a GUID); drop it and pass --workspace"),
+        (("--log-workspace-id", '"; drop'), "--log-workspace-id: "),
+    ]
+    for args, message in cases:
+        result = run("--account", "rg-ai-prod/contoso-openai-prod", *args, "--json")
+        assert result.exit_code == 2, (args, result.output)
+        assert message in json.loads(result.stdout)["error"], (args, result.output)
+
+
+def test_a_workspace_the_caller_may_not_read_names_the_flag_that_replaces_the_read(firestop_home):
+    """ARM answers 403 to a caller without Microsoft.OperationalInsights/workspaces/read: exit 2 naming --workspace, why,
+    and --log-workspace-id as the way round (the sandbox enforces a role without that action)."""
+    from firestop.infra import scopes as S
+    from firestop.sandbox import Tenant
+
+    from .conftest import factory
+
+    tenant = Tenant.load()
+    tenant.enforce_role({"Name": "no workspace read", "AssignableScopes": [f"/subscriptions/{tenant.subscription_id}"],
+                         "Actions": ["Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.CognitiveServices/*/read"]})
+    nobody = factory(tenant)
+    parsed = S.parse(subscription=tenant.subscription_id, resource_groups=[], accounts=["rg-ai-prod/contoso-openai-prod"],
+                     key_vault=None, key_secret_name="openai-api-key", workspace="rg-ai-prod/law-contoso-sec")
+    try:
+        S.check(parsed, nobody)
+    except S.ScopeError as exc:
+        assert exc.flag == "--workspace" and "403" in exc.message and "--log-workspace-id <GUID>" in exc.message, exc.message
+    else:
+        raise AssertionError("a workspace that cannot be read was taken as read")

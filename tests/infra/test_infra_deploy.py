@@ -254,13 +254,14 @@ def test_every_shipped_scenario_is_green_under_the_deployed_role(path, deployed_
     assert [m for m in card["permissions_missing"] if m["operation"] not in scripted] == []
 
 
-def test_the_deployed_role_is_what_enforcement_checks(deployed_role):
-    """Negative control: the same role assigned only at the prod account leaves the NSG and the vault secret out."""
+def test_the_deployed_role_is_what_enforcement_checks(deployed_role, firestop_home):
+    """Negative control: the same role assigned only at the prod account leaves the NSG and the vault secret out.
+    (Its own FIRESTOP_HOME: the fixed run id failed a second run in one checkout with FileExistsError.)"""
     narrower = {**deployed_role, "AssignableScopes": [s for s in deployed_role["AssignableScopes"] if s.endswith("contoso-openai-prod")]}
     path = next(p for p in SCENARIOS if p.stem == "leaked-api-key")
     scenario = load_scenario(path)
     card = run_scenario(scenario.model_copy(update={"tenant": scenario.tenant.model_copy(update={"role": narrower})}),
-                        run_id="narrow")
+                        home=firestop_home, run_id="narrow")
     assert card["result"] != "met" and card["permissions_missing"]
 
 

@@ -106,6 +106,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "secrets.versions": (f"{SECRETS}/readMetadata/action", True),
     "logs.query": ("Microsoft.OperationalInsights/workspaces/query/read", False),
     "logs.batch": ("Microsoft.OperationalInsights/workspaces/query/read", False),
+    "workspaces.get": ("Microsoft.OperationalInsights/workspaces/read", False),
     "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
     "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),
     "templateDeployments.createOrUpdate": ("Microsoft.Resources/deployments/write", False),

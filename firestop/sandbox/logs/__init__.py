@@ -2,7 +2,8 @@
 
 Contract (see :mod:`firestop.sandbox.core.rooms`): ``models.py`` (workspace ARM
 body, ``doc["workspaces"]`` layout), ``routes.py`` (``logs.query``,
-``logs.batch`` on ``api.loganalytics.io`` / ``api.loganalytics.azure.com``),
+``logs.batch`` on ``api.loganalytics.io`` / ``api.loganalytics.azure.com``), ``management.py``
+(``workspaces.get`` on ARM: the workspace and its ``customerId``),
 ``seed.py`` (``workspaces``, order 30); ``kql/`` (the KQL subset: lexer,
 parser, evaluator), ``incident.py`` (the leaked-key incident's rows) and
 ``scenarios.py`` (the other shipped scenarios' rows).
@@ -15,7 +16,8 @@ room = Room(
     latency={
         "logs.query": 3.0,
         "logs.batch": 3.0,  # one batch, sub-queries run in parallel
+        "workspaces.get": 0.1,
     },
 )
 
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
+from . import management, routes, seed  # noqa: E402,F401  (register on ``room``)

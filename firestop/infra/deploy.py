@@ -1,0 +1,153 @@
+"""Deploy ``infra/azuredeploy.json`` into the sandbox tenant, as ``az deployment group create`` deploys it on Azure.
+
+``python -m firestop infra deploy`` rehearses README "Deploy to Azure" step 4 on the simulated tenant under
+``FIRESTOP_HOME``: the same template and parameters file go through ``azure-mgmt-resource``'s
+``ResourceManagementClient.deployments`` (``begin_create_or_update`` / ``begin_what_if``, mode ``Incremental``) with the
+sandbox as the SDK's transport — exactly what ``tests/infra/test_infra_deploy.py`` does — so the deployment's identity,
+roles, containers and action group then exist in the sandbox for ``doctor``, ``tabletop`` and ``serve``.
+
+Shapes:
+
+* :func:`read_json(path, flag)` → the document (dict); :func:`read_json_text` → (it, its text);
+  :class:`DeployInputError` (``flag``, ``message``) when the file is missing, over :data:`MAX_FILE_BYTES` (ARM's 4 MB
+  request limit), not UTF-8 JSON or not an object. The template's text is sent verbatim (``template_text``), so ARM's
+  ``InvalidTemplate`` names the file's own line.
+* :func:`parameters_of(doc)` → ``{name: {"value": …} | {"reference": …}}`` from an ARM parameters file
+  (``deploymentParameters.json`` schema: ``{"$schema", "contentVersion", "parameters": {…}}``); DeployInputError otherwise.
+* :func:`deploy(clients, …)` → ``{"deployment", "resource_group", "provisioning_state", "outputs": {name: value},
+  "resources": [ARM ids], "generated": [parameter names], "first": bool}``; with ``what_if=True`` →
+  ``{"deployment", "resource_group", "what_if": True, "changes": [{"change_type", "resource_id"}], "generated", "first"}``
+  (nothing written).
+
+Secrets: on the *first* deployment of a name, the template's ``alertsFunctionKey`` and ``sealKey`` (both
+``securestring``, default empty) are generated at random when the parameters file does not set them — empty, the
+template would deploy no action group and store no seal key — and reported by name only; later deployments leave them
+out, which keeps what the first stored (the template's own rule for ``sealKey``; an empty ``alertsFunctionKey`` leaves the
+action group as it is in Incremental mode). ARM never echoes a secure value (outputs and parameters carry only their
+type), and neither does this module.
+
+Errors: :class:`DeployInputError` for bad input (the CLI's exit 2: the resource group does not exist, ARM refused the
+template or parameters — ``InvalidTemplate``/``InvalidTemplateDeployment`` with the expression and its line, as the
+sandbox answers like ARM); anything else from azure-core propagates (the CLI's exit 1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+#: ARM refuses a request body over 4 MB (Azure Resource Manager template limits); a larger file is refused unread.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+#: Deployment names: 1-64 of letters, digits, '-', '_', '.', '(' and ')' (Microsoft.Resources/deployments naming rules).
+DEPLOYMENT_NAME = re.compile(r"^[-\w._()]{1,64}$", re.ASCII)
+#: securestring parameters generated on a name's first deployment when the parameters file leaves them out
+GENERATED_ON_FIRST = ("alertsFunctionKey", "sealKey")
+
+
+class DeployInputError(ValueError):
+    """Bad input, named by the flag that carries it: ``flag`` and ``message`` (one line)."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(f"{flag}: {message}")
+        self.flag = flag
+        self.message = message
+
+
+def read_json(path: Path, flag: str) -> dict[str, Any]:
+    """The JSON object in ``path`` (at most :data:`MAX_FILE_BYTES`); DeployInputError naming ``flag`` otherwise."""
+    return read_json_text(path, flag)[0]
+
+
+def read_json_text(path: Path, flag: str) -> tuple[dict[str, Any], str]:
+    """(the JSON object in ``path``, its text as UTF-8), as :func:`read_json`."""
+    if not path.is_file():
+        raise DeployInputError(flag, f"{path} is not a file")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise DeployInputError(flag, f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DeployInputError(flag, f"{path} is over 4 MB, ARM's request limit")
+    try:
+        text = raw.decode("utf-8-sig")
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DeployInputError(flag, f"{path} is not JSON in UTF-8 ({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(doc, dict):
+        raise DeployInputError(flag, f"{path} is not a JSON object")
+    return doc, text
+
+
+def parameters_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``parameters`` of an ARM parameters file; DeployInputError (``--parameters``) when it is not one."""
+    params = doc.get("parameters")
+    if not isinstance(params, dict) or not all(isinstance(v, dict) and ("value" in v or "reference" in v) for v in params.values()):
+        raise DeployInputError("--parameters", 'not an ARM parameters file: expected {"parameters": {"<name>": {"value": …}}} '
+                               "(python -m firestop infra … --out FILE writes one)")
+    return params
+
+
+def _exists(client: Any, resource_group: str, name: str) -> bool:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        client.deployments.get(resource_group, name)
+    except ResourceNotFoundError:
+        return False
+    return True
+
+
+def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str, template: dict[str, Any],
+           parameters: dict[str, Any], what_if: bool = False, template_text: str | None = None) -> dict[str, Any]:
+    """Deploy (or, ``what_if``, preview) ``template`` with ``parameters`` into ``resource_group`` through
+    ``clients.resources(subscription_id)`` (a :class:`~firestop.azure.clients.ClientFactory` on the sandbox's transport).
+    ``template_text``: the template file's text (``template`` parsed), sent verbatim inside the request body so that the
+    line ARM names in an ``InvalidTemplate`` error is the file's line. Returns the shape in the module docstring;
+    DeployInputError for bad input."""
+    import io
+
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    if not DEPLOYMENT_NAME.match(name):
+        raise DeployInputError("--name", f"{name[:80]!r} is not a deployment name (1-64 letters, digits, '-', '_', '.', '(' or ')')")
+    client = clients.resources(subscription_id)
+    try:
+        client.resource_groups.get(resource_group)
+    except ResourceNotFoundError:
+        raise DeployInputError("--resource-group", f"no resource group {resource_group!r} in the sandbox tenant's subscription "
+                               f"{subscription_id}") from None
+    first = not _exists(client, resource_group, name)
+    declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
+    params = dict(parameters)
+    generated = [p for p in GENERATED_ON_FIRST if first and p in declared and p not in params]
+    for p in generated:
+        params[p] = {"value": secrets.token_urlsafe(32)}
+    if template_text is not None:  # the file's text from its first line: line N of the file is line N of the body
+        body: Any = io.BytesIO(('{"properties": {"template": ' + template_text + ',\n"mode": "Incremental", "parameters": '
+                                + json.dumps(params) + "}}").encode("utf-8"))
+        sent = {"content_type": "application/json"}
+    else:
+        body, sent = {"properties": {"mode": "Incremental", "template": template, "parameters": params}}, {}
+    try:
+        if what_if:
+            result = client.deployments.begin_what_if(resource_group, name, body, **sent).result()
+            return {"deployment": name, "resource_group": resource_group, "what_if": True, "generated": generated, "first": first,
+                    "changes": [{"change_type": str(c.change_type), "resource_id": c.resource_id} for c in result.changes or []]}
+        result = client.deployments.begin_create_or_update(resource_group, name, body, **sent).result()
+    except ResourceNotFoundError:
+        raise
+    except HttpResponseError as exc:
+        if exc.status_code is not None and 400 <= exc.status_code < 500 and exc.status_code not in (401, 403, 429):
+            code = getattr(getattr(exc, "error", None), "code", None) or exc.reason
+            message = getattr(getattr(exc, "error", None), "message", None) or str(exc)
+            raise DeployInputError("--template/--parameters", f"ARM refused the deployment ({exc.status_code} {code}): "
+                                   f"{str(message).splitlines()[0][:600]}") from None
+        raise
+    props = result.properties
+    outputs = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (props.outputs or {}).items()}
+    return {"deployment": result.name, "resource_group": resource_group, "provisioning_state": props.provisioning_state,
+            "outputs": outputs, "resources": [r.id for r in props.output_resources or []], "generated": generated, "first": first}

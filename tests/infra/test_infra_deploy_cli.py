@@ -1,0 +1,98 @@
+"""``python -m firestop infra deploy``: infra/azuredeploy.json deployed into the sandbox tenant under FIRESTOP_HOME through
+azure-mgmt-resource (the sandbox as the SDK's transport), exit codes per README, --json, errors naming the flag."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.infra.grants import held
+from firestop.sandbox import Tenant
+
+from .conftest import TEMPLATE_PATH, factory
+
+
+def deploy(*args: str):
+    return CliRunner().invoke(app, ["infra", "deploy", *args])
+
+
+def _tenant(home) -> Tenant:
+    return Tenant.open(home / "sandbox")
+
+
+def test_deploys_the_template_into_the_sandbox_through_the_sdk_and_never_shows_a_secret(firestop_home):
+    result = deploy("--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["provisioning_state"], out["resource_group"], out["deployment"], out["first"]) == ("Succeeded", "rg-ai-prod", "firestop", True)
+    assert out["generated"] == ["alertsFunctionKey", "sealKey"]  # empty, the template would deploy no action group, no seal key
+    tenant = _tenant(firestop_home)
+    # what azure-mgmt-resource sent: the deployment PUT, answered by the sandbox's ARM deployments route
+    puts = [r for r in tenant.requests if r.operation == "templateDeployments.createOrUpdate"]
+    assert [(r.method, r.status) for r in puts] == [("PUT", 201)] and puts[0].api_version
+    # the deployment is live in the sandbox: the identity holds the custom role at the protected scopes
+    grants = held(factory(tenant), tenant.subscription_id, out["outputs"]["identityPrincipalId"])
+    assert {g.role["roleName"] for g in grants if g.role is not None} >= {"Firestop responder"}
+    deployed = tenant._state.doc["deployed_resources"]  # noqa: SLF001 — inspection of what the sandbox recorded
+    assert any(r["type"] == "Microsoft.Web/sites" for r in deployed.values()) and set(out["resources"]) >= {
+        r["id"] for r in deployed.values() if r["type"] in ("Microsoft.Web/sites", "Microsoft.KeyVault/vaults")}
+    # the generated secrets reached the sandbox and were shown nowhere
+    (group,) = [r for r in deployed.values() if r["type"] == "Microsoft.Insights/actionGroups"]
+    code = group["properties"]["webhookReceivers"][0]["serviceUri"].split("?code=", 1)[1]
+    (secret,) = [r for r in deployed.values() if r["type"] == "Microsoft.KeyVault/vaults/secrets"]
+    seal = secret["properties"]["value"]
+    assert len(code) >= 40 and len(seal) >= 40
+    for text in (result.output, result.stderr):
+        assert code not in text and seal not in text
+
+
+def test_a_second_deploy_changes_nothing_and_keeps_the_secrets(firestop_home):
+    assert deploy().exit_code == 0
+    tenant = _tenant(firestop_home)
+    assignments = json.dumps(tenant._state.doc["role_assignments"], sort_keys=True)  # noqa: SLF001
+    preview = deploy("--what-if", "--json")
+    assert preview.exit_code == 0, preview.output
+    changes = json.loads(preview.stdout)
+    assert changes["what_if"] is True and changes["generated"] == [] and changes["changes"]
+    assert "Create" not in {c["change_type"] for c in changes["changes"] if "/deployments/" not in c["resource_id"]}
+    again = deploy("--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["generated"] == [] and json.loads(again.stdout)["first"] is False
+    assert json.dumps(_tenant(firestop_home)._state.doc["role_assignments"], sort_keys=True) == assignments  # noqa: SLF001
+    text = deploy()
+    assert text.exit_code == 0 and "Succeeded" in text.output and "identityPrincipalId" in text.output
+
+
+def test_bad_input_exits_2_naming_the_flag(firestop_home, tmp_path):
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{nope")
+    not_params = tmp_path / "not-params.json"
+    not_params.write_text(json.dumps({"customRoleName": "x"}))
+    typo = tmp_path / "typo.json"
+    typo.write_text(TEMPLATE_PATH.read_text().replace("[parameters('immutabilityDays')]", "[parameters('immutabiltyDays')]", 1))
+    line = next(i for i, text in enumerate(typo.read_text().splitlines(), 1) if "immutabiltyDays" in text)
+    cases = [
+        (("--parameters", str(tmp_path / "missing.json")), "--parameters: "),
+        (("--parameters", str(not_json)), "--parameters: "),
+        (("--parameters", str(not_params)), "--parameters: not an ARM parameters file"),
+        (("--template", str(not_json)), "--template: "),
+        (("--resource-group", "rg-nope"), "--resource-group: no resource group 'rg-nope'"),
+        (("--name", "a b"), "--name: 'a b' is not a deployment name"),
+        # the template's own text is sent, so the line ARM names is the file's line
+        (("--template", str(typo)), "--template/--parameters: ARM refused the deployment (400 InvalidTemplate): "
+                                    f"Deployment template validation failed: 'The template value 'resources[9].properties."
+                                    f"immutabilityPeriodSinceCreationInDays' at line '{line}'"),
+    ]
+    for args, message in cases:
+        result = deploy(*args, "--json")
+        assert result.exit_code == 2, (args, result.output)
+        assert message in json.loads(result.stdout)["error"], (args, result.output)
+    assert not _tenant(firestop_home)._state.doc.get("deployed_resources")  # noqa: SLF001 — refused whole: nothing deployed
+    mixed = CliRunner().invoke(app, ["infra", "--account", "rg-ai-prod/contoso-openai-prod", "deploy", "--json"])
+    assert mixed.exit_code == 2 and json.loads(mixed.stdout)["error"].startswith("--account: a flag of infra itself")
+
+
+def test_infra_without_a_sub_command_still_generates_the_parameters(firestop_home):
+    result = CliRunner().invoke(app, ["infra", "--account", "rg-ai-prod/contoso-openai-prod", "--json"])
+    assert result.exit_code == 3 and json.loads(result.stdout)["parameters"]["protectedResources"]
