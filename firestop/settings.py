@@ -120,9 +120,37 @@ def configure_settings(settings: Settings | None) -> None:
     _settings = settings
 
 
+#: Every variable :meth:`Settings.from_env` reads (a test keeps them in step): the settings built from the
+#: environment are kept while these values stay the same.
+FROM_ENV_NAMES = ("FIRESTOP_HOME", "FIRESTOP_PLAYBOOKS", "FIRESTOP_KEY_VAULT_URL", "FIRESTOP_KEY_SECRET_NAME",
+                  "FIRESTOP_KEY_VAULT_ALLOWED_URLS", "FIRESTOP_LOG_WORKSPACE_ID", "FIRESTOP_AUTOMATION_PRINCIPAL_ID",
+                  "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER", "FIRESTOP_EVIDENCE_CONTAINER",
+                  "FIRESTOP_LEDGER_CONTAINER", "FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_SENTINEL_WORKSPACE_ID",
+                  "FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS")
+#: (values of FROM_ENV_NAMES, the settings built from them): the last :meth:`Settings.from_env` of get_settings
+_from_env: "tuple[tuple[str | None, ...], Settings] | None" = None
+
+
 def get_settings() -> Settings:
-    """The settings installed with :func:`configure_settings`, else from the environment."""
-    return _settings if _settings is not None else Settings.from_env()
+    """The settings installed with :func:`configure_settings`, else from the environment.
+
+    From the environment: built again only when a value of :data:`FROM_ENV_NAMES` changed since the last call
+    (a change takes effect at the next call, as before); building them (14 variables, their checks, the pydantic
+    model) was ~110 µs, paid twice by every webhook (the seal key's and the playbooks' folders), a fifth of a
+    correlated alert's CPU (``bench/intake.py hot``). Settings are frozen, so one object serves every caller. A
+    failure (:class:`SettingsError`) is raised again at every call, never kept."""
+    global _from_env
+    if _settings is not None:
+        return _settings
+    from firestop.environ import environ_get
+
+    values = tuple(map(environ_get, FROM_ENV_NAMES))  # no KeyError raised and caught per unset name
+    kept = _from_env
+    if kept is not None and kept[0] == values:
+        return kept[1]
+    built = Settings.from_env()
+    _from_env = (values, built)
+    return built
 
 
 # ----------------------------------------------------------------------------- validation

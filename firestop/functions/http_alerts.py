@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from urllib.parse import quote, urlsplit
 
 import azure.durable_functions as df
@@ -124,9 +123,10 @@ _bases: dict[tuple[str, str | None, str | None], str] = {}
 def _status_base(url: str) -> str:
     """``{public origin}{route prefix}alerts/`` for a request that came in on ``url`` (the environment is part of
     the cache key, so a changed FIRESTOP_PUBLIC_URL or WEBSITE_HOSTNAME takes effect at once)."""
+    from firestop.environ import environ_get
     from firestop.functions.links import HOSTNAME_ENV, PUBLIC_URL_ENV, public_origin
 
-    key = (url, os.environ.get(PUBLIC_URL_ENV), os.environ.get(HOSTNAME_ENV))
+    key = (url, environ_get(PUBLIC_URL_ENV), environ_get(HOSTNAME_ENV))
     base = _bases.get(key)
     if base is None:
         path = urlsplit(url).path.rstrip("/")

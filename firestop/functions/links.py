@@ -15,7 +15,6 @@ A ``Host: evil.example`` sent to the app therefore never becomes a ``statusUri``
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -29,7 +28,8 @@ _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?")
 
 def public_origin(request_url: str, env: Mapping[str, str] | None = None) -> str:
     """``scheme://host[:port]`` for links (module docstring); ``request_url``: the URL the request came in on."""
-    env = os.environ if env is None else env
+    if env is None:
+        from firestop.environ import ENVIRON as env
     configured = (env.get(PUBLIC_URL_ENV) or "").strip()
     if configured and https_origin_problem(configured) is None:
         return configured.rstrip("/")

@@ -44,7 +44,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -111,7 +110,8 @@ class CorrelationSettings:
                 the key is not one of ``resource``, ``resource_group``,
                 ``subscription``, ``none``.
         """
-        env = os.environ if env is None else env
+        if env is None:  # read by every webhook: firestop.environ spares a KeyError per unset name
+            from firestop.environ import ENVIRON as env
         raw_window = (env.get(WINDOW_ENV) or "").strip()
         window = DEFAULT_WINDOW_SECONDS
         if raw_window:

@@ -118,7 +118,8 @@ def _check_binding(binding: str) -> None:
 
 def on_azure(env: Mapping[str, str] | None = None) -> bool:
     """True when App Service's environment says this runs on Azure."""
-    env = os.environ if env is None else env
+    if env is None:
+        from firestop.environ import ENVIRON as env
     return any(env.get(name) for name in AZURE_MARKERS)
 
 
@@ -135,7 +136,8 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
     Raises :class:`SealKeyError` when ``FIRESTOP_SEAL_KEY`` is set but unusable, when it is
     missing on Azure, or when the stored file is unusable.
     """
-    env = os.environ if env is None else env
+    if env is None:  # every webhook loads the key: os.environ.get raised and caught a KeyError per unset name
+        from firestop.environ import ENVIRON as env
     value = env.get(SEAL_KEY_ENV)
     if value is not None:
         cached = _from_env.get(value)
