@@ -38,6 +38,7 @@ def test_the_production_transport_resolves_a_dot_dot_deployment_to_the_account()
     ("runbooks.apim", "SubscriptionParams", "subscription", {}),
     ("runbooks.apim", "SuspendParams", "subscription", {}),
     ("runbooks.apim", "SuspendParams", "subscriptions", {}),
+    ("runbooks.defender", "ResolveParams", "system_alert_id", {}),
 ])
 def test_a_dot_segment_name_is_refused(name, params):
     import importlib
