@@ -54,10 +54,7 @@ class SubscriptionParams(BaseModel):
     @field_validator("subscription")
     @classmethod
     def _sid(cls, value: str) -> str:
-        value = value.strip()
-        if "/" in value or not value:
-            raise ValueError("give the subscription's ID (sid), e.g. chatbot-web, not a path")
-        return value
+        return _clean_sid(value)
 
 
 #: at most this many consumers suspended by one step (an alert split by consumer names one; more is refused, not cut)
@@ -65,8 +62,11 @@ MAX_SUBSCRIPTIONS = 10
 
 
 def _clean_sid(value: str) -> str:
+    """``value`` stripped, when it can be the last segment of the subscription's ARM URL; ValueError otherwise: a path
+    (``/``), or only dots — ``…/service/apim/subscriptions/..`` is the API Management service itself once the
+    transport resolves the dot segment (RT8-08; the sid may come from the alert's logs)."""
     value = value.strip()
-    if "/" in value or not value:
+    if "/" in value or "\\" in value or not value or set(value) == {"."}:
         raise ValueError("give the subscription's ID (sid), e.g. chatbot-web, not a path")
     return value
 

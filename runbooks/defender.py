@@ -53,7 +53,7 @@ class ResolveParams(BaseModel):
     @classmethod
     def _valid(cls, value: str) -> str:
         value = value.strip()
-        if not _NAME.match(value):
+        if not _NAME.match(value) or set(value) == {"."}:  # '..' would address the alerts' parent (RT8-08)
             raise ValueError("system_alert_id must be the alert's systemAlertId, e.g. 2516935104399999999_5f0c2e8a-…")
         return value
 

@@ -68,9 +68,12 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 
 def _check_name(value: str, what: str) -> str:
+    """``value`` stripped, when it can be one path segment of an ARM URL naming a child of the account; ValueError
+    otherwise. ``.`` and ``..`` are refused: the SDK sends them as a segment and the transport (urllib3) resolves it —
+    ``…/accounts/a/deployments/..`` is the account itself (RT8-08; the name may come from an alert's logs)."""
     value = str(value).strip()
-    if not value or len(value) > 64 or not set(value) <= _NAME_CHARS:
-        raise ValueError(f"{value!r} is not a {what} name (1-64 letters, digits, '-', '_', '.')")
+    if not value or len(value) > 64 or not set(value) <= _NAME_CHARS or set(value) == {"."}:
+        raise ValueError(f"{value!r} is not a {what} name (1-64 letters, digits, '-', '_', '.'; not only dots)")
     return value
 
 

@@ -32,10 +32,6 @@ from firestop.playbooks.models import Approval
 AUTOMATION = "azure-monitor"
 
 
-#: Fresh event names an approval gate moves to (see :func:`event_name`) before it stops listening for good.
-MAX_EVENT_GENERATIONS = 50
-
-
 def event_name(step_id: str, generation: int = 1) -> str:
     """The external event that carries a decision for ``step_id``: ``approval:<step id>``, then
     ``approval:<step id>:<generation>`` once the gate had to move off a name (a step id never holds ``:``).

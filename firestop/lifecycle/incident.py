@@ -66,7 +66,7 @@ from typing import Any, Generator
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.indicators import MAX_INDICATORS
-from firestop.lifecycle.approvals import AUTOMATION, MAX_EVENT_GENERATIONS, decode, event_name, judge, needs_approval
+from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
@@ -616,7 +616,6 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     escalated = False
     refused: dict[str, Any] | None = None
     refusals = 0
-    listening = True
     generation = 1  # of the event name listened on (approvals.event_name: a buffered refusal moves the gate off a name)
     name = event_name(step.id)
     doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
@@ -648,18 +647,12 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
         inc.status()
         wake = min(deadline, next_reminder) if next_reminder is not None else deadline
         timer = context.create_timer(wake)
-        waits = [timer]
-        if listening:
-            decision = context.wait_for_external_event(name)
-            waits.append(decision)
+        decision = context.wait_for_external_event(name)
+        waits = [timer, decision]
         stop_wait = inc.stop_wait if inc.stop is None and inc.stop_wait is not None else None
         if stop_wait is not None:
             waits.append(stop_wait)
-        if len(waits) > 1:
-            winner = yield context.task_any(waits)
-        else:
-            yield timer
-            winner = timer
+        winner = yield context.task_any(waits)
         now = inc.now
         if stop_wait is not None and winner is stop_wait:
             timer.cancel()
@@ -676,13 +669,11 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             if refused is not None and payload == refused:
                 # The SDK (1.7) hands a buffered event to every later wait on its name (see _drain_events): the same
                 # refused decision again is that replay, not a new one. Listen on a fresh name (published in
-                # pending_approval["event"], where every sender reads it), so the approvers can still decide (RT8-02);
-                # past MAX_EVENT_GENERATIONS names stop listening and wait out the timer.
-                if generation < MAX_EVENT_GENERATIONS:
-                    generation += 1
-                    name = event_name(step.id, generation)
-                else:
-                    listening = False
+                # pending_approval["event"], where every sender reads it), so the approvers can still decide (RT8-02).
+                # Never a loop: a name moves only when an event is read, and a fresh name holds no buffered one; no
+                # cap either — a cap would hand the attacker the deafness back after as many pairs of refusals.
+                generation += 1
+                name = event_name(step.id, generation)
                 continue
             problem = yield from _unsealed_decision(inc, step.id, requested_at, payload)
             if problem is not None:

@@ -45,3 +45,15 @@ def test_the_gate_still_reads_decisions_after_many_refusals(lab):  # noqa: F811
     done = lab.run(iid, advance_timers=True)
     assert done.output["status"] == "contained"
     assert [a["verdict"] for a in done.output["approvals"]].count("refused") == 6
+
+
+def test_no_number_of_refusal_pairs_deafens_the_gate(lab):  # noqa: F811
+    """Moving to a fresh name has no cap: a cap would give the deafness back after as many pairs of refusals."""
+    iid = lab.start(gated())
+    lab.run(iid)
+    for _ in range(60):
+        lab.decide(iid, "lock-network", "reject", CAROL, groups=["grp-secops"])
+        lab.decide(iid, "lock-network", "reject", CAROL, groups=["grp-secops"])
+        lab.run(iid)
+    lab.decide(iid, "lock-network", "approve", ALICE)
+    assert lab.run(iid, advance_timers=True).output["status"] == "contained"
