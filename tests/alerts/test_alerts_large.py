@@ -56,14 +56,19 @@ def _default_recursion_limit() -> Iterator[None]:
 
 @contextmanager
 def _always_tried() -> Iterator[None]:
-    """The path tried on every body, whatever ``large._scan_stops_early`` guesses: the guess only saves time (a
-    body it declines is decoded whole), so the equivalence below is checked on every body, the guess apart."""
-    saved = large._scan_stops_early
-    large._scan_stops_early = lambda raw: True
+    """The path tried on every body, whatever ``large._guess`` guesses (the rows it decoded still handed on): the
+    guess only saves time (a body it declines is decoded whole), so the equivalence below is checked on every
+    body, the guess apart."""
+    saved = large._guess
+    large._guess = lambda raw: (True, saved(raw)[1])
     try:
         yield
     finally:
-        large._scan_stops_early = saved
+        large._guess = saved
+
+
+def _tries(raw: bytes) -> bool:
+    return large._guess(raw)[0]
 
 
 def _lean(body: bytes) -> Lean | None:
@@ -177,24 +182,24 @@ def test_a_body_whose_scan_would_read_every_row_is_decoded_whole() -> None:
     the bench's body of distinct callers, a table without indicator columns, and bodies whose text shows no
     table are tried. The alert is the same either way."""
     full = _full_scan_body()
-    assert not large._scan_stops_early(full) and decode_lean(full) is None
+    assert not _tries(full) and decode_lean(full) is None
     with _default_recursion_limit():
         fast = _outcome(full)
     with _whole_body():
         assert fast == _outcome(full)
-    assert large._scan_stops_early(LARGE) and decode_lean(LARGE) is not None
+    assert _tries(LARGE) and decode_lean(LARGE) is not None
     body = json.loads(LARGE)
     body["data"]["alertContext"]["SearchResults"]["tables"][0]["columns"][3]["name"] = "Region"
-    assert large._scan_stops_early(json.dumps(body).encode())
+    assert _tries(json.dumps(body).encode())
     columns_after = LARGE.replace(b'"columns"', b'"kolumns"')
-    assert large._scan_stops_early(columns_after)  # no columns before the rows: no guess
+    assert _tries(columns_after)  # no columns before the rows: no guess
     two = json.loads(LARGE)  # distinct callers, but a second indicator column of one principal: the scan reads on
     table = two["data"]["alertContext"]["SearchResults"]["tables"][0]
     table["columns"].append({"name": "Caller", "type": "string"})
     for row in table["rows"][:1000]:
         row.append("someone@contoso.com")
     del table["rows"][1000:]
-    assert not large._scan_stops_early(json.dumps(two).encode())
+    assert not _tries(json.dumps(two).encode())
 
 
 def test_the_rows_cannot_be_used_otherwise_than_iterated() -> None:
