@@ -28,9 +28,11 @@ has the same code) and the Azure Storage backend it calls, Azure/durabletask at 
   absent or empty header, ``null``, or ``bnVsbA==``; any other value is an opaque token to send back unchanged.
 * Order: Azure Tables returns the Instances table in PartitionKey order, and the PartitionKey is the escaped
   instance id (``AzureTableTrackingStore.QueryStateAsync``): instance-id order, not creation order. Callers sort.
-* Entities: entity instances (ids ``@name@key``, status name the same id, runtime status Running) are rows of the
-  same table, and the HTTP listing does not leave them out (only the gRPC path sets ``ExcludeEntities``), so they
-  count against :data:`MAX_PAGES` here; callers keep only their orchestrator's name.
+* Entities: entity instances (ids ``@name@key``; their status name is the same id, ``Entities.AutoStart`` in
+  Azure/durabletask 5217032 ``src/DurableTask.Core/Common/Entities.cs``) are rows of the same table, and the
+  HTTP listing does not leave them out (``ConvertWebjobsDurableConditionToAzureStorageCondition`` sets no
+  ``ExcludeEntities``; only the gRPC path, ``ProtobufUtils.cs``, does), so they count against :data:`MAX_PAGES`
+  here; callers keep only their orchestrator's name. The local management server does not list them.
 * Purge by filter (``DELETE instances/?createdTimeFrom=...``) is not paged: one request deletes every match
   (``HandleDeleteHistoryWithFiltersRequestAsync``). ``GET instances/{id}`` is one instance. Neither is used here.
 

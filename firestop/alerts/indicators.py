@@ -331,6 +331,16 @@ _CONTEXT_KEYS = frozenset({"claims", "caller", "httpRequest", "authorization", "
                            "SearchResult", "Dimensions", "condition"})
 
 
+def indicator_columns(columns: Any) -> list[int]:
+    """The indexes, in order, of the entries of a search-results table's ``columns`` (``[{"name": ...}, ...]``)
+    whose values :func:`extract_indicators` reads from each row; [] for anything but a list."""
+    if not isinstance(columns, list):
+        return []
+    handler = _Collector().handler
+    return [index for index, column in enumerate(columns)
+            if handler(column.get("name") if isinstance(column, dict) else None) is not None]
+
+
 def extract_indicators(context: Any) -> Indicators:
     """Indicators from a raw ``alertContext`` dict (anything else → empty).
 

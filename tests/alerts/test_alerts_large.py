@@ -54,8 +54,25 @@ def _default_recursion_limit() -> Iterator[None]:
         sys.setrecursionlimit(saved)
 
 
+@contextmanager
+def _always_tried() -> Iterator[None]:
+    """The path tried on every body, whatever ``large._guess`` guesses (the rows it decoded still handed on): the
+    guess only saves time (a body it declines is decoded whole), so the equivalence below is checked on every
+    body, the guess apart."""
+    saved = large._guess
+    large._guess = lambda raw: (True, saved(raw)[1])
+    try:
+        yield
+    finally:
+        large._guess = saved
+
+
+def _tries(raw: bytes) -> bool:
+    return large._guess(raw)[0]
+
+
 def _lean(body: bytes) -> Lean | None:
-    with _default_recursion_limit():
+    with _default_recursion_limit(), _always_tried():
         return decode_lean(body)
 
 
@@ -78,7 +95,7 @@ def _outcome(body: bytes) -> dict[str, Any]:
 
 
 def _both(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    with _default_recursion_limit():
+    with _default_recursion_limit(), _always_tried():
         fast = _outcome(body)
         with _whole_body():
             whole = _outcome(body)
@@ -153,6 +170,36 @@ def test_a_table_whose_scan_reads_every_row_gives_every_row() -> None:
     assert counts == [2000] and lean.indicators == extract_indicators(_context(raw))
     fast, whole = _both(raw)
     assert fast == whole and len(fast["alert"]["indicators"]["caller_ips"]) == 7
+
+
+def _full_scan_body() -> bytes:
+    return json.dumps(_BENCH.large_base(7)).encode()  # the bench's full-scan case: 7 callers over and over
+
+
+def test_a_body_whose_scan_would_read_every_row_is_decoded_whole() -> None:
+    """The guess: the first ~160 rows of the first table hold 7 distinct callers, under the scan's cap, so the
+    scan would read every row and the path declines before its msgspec pass (the whole decode is cheaper there);
+    the bench's body of distinct callers, a table without indicator columns, and bodies whose text shows no
+    table are tried. The alert is the same either way."""
+    full = _full_scan_body()
+    assert not _tries(full) and decode_lean(full) is None
+    with _default_recursion_limit():
+        fast = _outcome(full)
+    with _whole_body():
+        assert fast == _outcome(full)
+    assert _tries(LARGE) and decode_lean(LARGE) is not None
+    body = json.loads(LARGE)
+    body["data"]["alertContext"]["SearchResults"]["tables"][0]["columns"][3]["name"] = "Region"
+    assert _tries(json.dumps(body).encode())
+    columns_after = LARGE.replace(b'"columns"', b'"kolumns"')
+    assert _tries(columns_after)  # no columns before the rows: no guess
+    two = json.loads(LARGE)  # distinct callers, but a second indicator column of one principal: the scan reads on
+    table = two["data"]["alertContext"]["SearchResults"]["tables"][0]
+    table["columns"].append({"name": "Caller", "type": "string"})
+    for row in table["rows"][:1000]:
+        row.append("someone@contoso.com")
+    del table["rows"][1000:]
+    assert not _tries(json.dumps(two).encode())
 
 
 def test_the_rows_cannot_be_used_otherwise_than_iterated() -> None:
