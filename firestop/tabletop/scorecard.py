@@ -109,7 +109,7 @@ def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None)
         row("contained_within", exp.contained_within, mttc, met, evidence, unit="s")
     for step in exp.steps_ran:
         events = _ran_events(record, step)
-        text = "; ".join(f"{e['outcome']} at {_fmt_offset(e.get('offset_s'))}: {e.get('detail')}" for e in events)
+        text = "; ".join(f"{e['outcome']} at {_fmt_offset(e.get('offset_s'))} after receipt: {e.get('detail')}" for e in events)
         row(f"step {step} ran", True, bool(events), bool(events), text or f"no runbook call for step {step} on the timeline")
     for step in exp.steps_succeeded:
         acts = _actions(record, step)
@@ -119,7 +119,8 @@ def _expectation_rows(run, exp, record: dict[str, Any], incident_id: str | None)
     for step in exp.steps_not_run:
         events = _ran_events(record, step)
         other = [e for e in record.get("timeline") or [] if e.get("step") == step]
-        text = "; ".join(f"{e['outcome']} at {_fmt_offset(e.get('offset_s'))}: {e.get('detail')}" for e in (events or other))
+        # the incident's own offsets (from its alert's receipt), where the scorecard's other tables count from T0
+        text = "; ".join(f"{e['outcome']} at {_fmt_offset(e.get('offset_s'))} after receipt: {e.get('detail')}" for e in (events or other))
         row(f"step {step} not run", True, not events, not events,
             (f"ran: {text}" if events else (f"not run: {text}" if text else f"step {step} never appears on the timeline")))
     for item in exp.forbidden:

@@ -165,6 +165,9 @@ def test_rejected_approval_scorecard(run):
     (approval,) = card["approvals"]
     assert approval["step"] == "lock-network" and approval["outcome"] == "rejected"
     assert approval["waited_s"] == pytest.approx(120.0)
+    # the step's evidence counts from the incident's receipt (+8.2 s), the Approvals table from T0 (+185.7 s): it says so
+    (not_run,) = [e for e in card["expectations"] if e["check"] == "step lock-network not run"]
+    assert re.search(r"not run: awaiting approval at \+\d+\.\d s after receipt: ", not_run["evidence"]), not_run
     refused, sent = approval["answers"]
     assert (refused["by"], refused["outcome"]) == ("oid-bob", "refused") and "not among the approvers" in refused["reason"]
     assert (sent["by"], sent["decision"], sent["outcome"]) == ("oid-alice", "reject", "sent")
