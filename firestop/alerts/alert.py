@@ -258,5 +258,5 @@ def alert_input_json(alert: Alert | IntakeAlert) -> dict[str, Any]:
         "custom_properties": dict(alert.custom_properties),
         "window_start": _json_time(alert.window_start),
         "window_end": _json_time(alert.window_end),
-        "indicators": {name: list(indicators[name]) for name in _INDICATOR_FIELDS},
+        "indicators": dict(zip(_INDICATOR_FIELDS, map(list, map(indicators.__getitem__, _INDICATOR_FIELDS)))),
     }
