@@ -379,7 +379,13 @@ def check_essentials(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]
             # through the validators themselves
             condition, severity, items, resolved = (raw["monitorCondition"], get("severity"),
                                                     get("configurationItems"), get("resolvedDateTime"))
+            targets = raw["alertTargetIDs"] if "alertTargetIDs" in raw else get("alertTargetIds")
             try:
+                if type(targets) is list and _ONLY_STR.issuperset(map(type, targets)):
+                    target_ids = tuple(targets)
+                    canonical_targets(target_ids)  # (as _target_list: a ValueError when an id has no segment)
+                else:
+                    target_ids = _target_list(targets)
                 return {
                     "alert_id": _required_id(raw["alertId"]),
                     "alert_rule": texts[0],
@@ -389,8 +395,7 @@ def check_essentials(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]
                     "signal_type": texts[2],
                     "monitor_condition": condition if condition == "Fired" or condition == "Resolved" else _condition(condition),
                     "monitoring_service": texts[3],
-                    "alert_target_ids": _target_list(raw["alertTargetIDs"] if "alertTargetIDs" in raw
-                                                     else get("alertTargetIds")),
+                    "alert_target_ids": target_ids,
                     "configuration_items": (tuple(items) if type(items) is list and _ONLY_STR.issuperset(map(type, items))
                                             else _text_list(items)),
                     "origin_alert_id": texts[4],
