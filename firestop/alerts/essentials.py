@@ -375,21 +375,32 @@ def check_essentials(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]
                  get("alertContextVersion"), get("targetResourceGroup"), get("targetResourceType"),
                  get("investigationLink"))
         if _TEXT_TYPES.issuperset(map(type, texts)):
+            # the usual values are read in line (a Python call each was a few percent of the check); others go
+            # through the validators themselves
+            condition, severity, items, resolved = (raw["monitorCondition"], get("severity"),
+                                                    get("configurationItems"), get("resolvedDateTime"))
+            targets = raw["alertTargetIDs"] if "alertTargetIDs" in raw else get("alertTargetIds")
             try:
+                if type(targets) is list and _ONLY_STR.issuperset(map(type, targets)):
+                    target_ids = tuple(targets)
+                    canonical_targets(target_ids)  # (as _target_list: a ValueError when an id has no segment)
+                else:
+                    target_ids = _target_list(targets)
                 return {
                     "alert_id": _required_id(raw["alertId"]),
                     "alert_rule": texts[0],
                     "alert_rule_id": texts[1],
-                    "severity": parse_severity(get("severity")),
+                    "severity": (_SEVERITIES[severity] if type(severity) is str and severity in _SEVERITIES
+                                 else parse_severity(severity)),
                     "signal_type": texts[2],
-                    "monitor_condition": _condition(raw["monitorCondition"]),
+                    "monitor_condition": condition if condition == "Fired" or condition == "Resolved" else _condition(condition),
                     "monitoring_service": texts[3],
-                    "alert_target_ids": _target_list(raw["alertTargetIDs"] if "alertTargetIDs" in raw
-                                                     else get("alertTargetIds")),
-                    "configuration_items": _text_list(get("configurationItems")),
+                    "alert_target_ids": target_ids,
+                    "configuration_items": (tuple(items) if type(items) is list and _ONLY_STR.issuperset(map(type, items))
+                                            else _text_list(items)),
                     "origin_alert_id": texts[4],
                     "fired_date_time": parse_sane_utc(raw["firedDateTime"]),
-                    "resolved_date_time": _optional_utc(get("resolvedDateTime")),
+                    "resolved_date_time": None if resolved is None else _optional_utc(resolved),
                     "description": texts[5],
                     "essentials_version": texts[6],
                     "alert_context_version": texts[7],

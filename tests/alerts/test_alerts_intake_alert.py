@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import pickle
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,8 @@ def test_intake_alert_is_frozen_and_compares_by_value() -> None:
     other["data"]["essentials"]["alertId"] += "-2"
     assert parse_intake_alert(json.dumps(other)) != alert
     assert alert != parse_alert(raw, keep_context=False)  # a model is not an IntakeAlert (compare the values)
+    assert alert != tuple(alert) and tuple(alert) != alert  # nor is a tuple of its values (a named tuple inside)
+    assert pickle.loads(pickle.dumps(alert)) == alert and copy.deepcopy(alert) == alert
 
 
 @pytest.mark.parametrize("moment", [
