@@ -30,6 +30,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from firestop.environ import environ_get
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -142,8 +144,6 @@ def get_settings() -> Settings:
     global _from_env
     if _settings is not None:
         return _settings
-    from firestop.environ import environ_get
-
     values = tuple(map(environ_get, FROM_ENV_NAMES))  # no KeyError raised and caught per unset name
     kept = _from_env
     if kept is not None and kept[0] == values:

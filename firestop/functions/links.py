@@ -19,6 +19,7 @@ import re
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from firestop.environ import ENVIRON
 from firestop.settings import https_origin_problem, port_problem
 
 PUBLIC_URL_ENV = "FIRESTOP_PUBLIC_URL"
@@ -28,8 +29,7 @@ _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(?::\d{1,5})?")
 
 def public_origin(request_url: str, env: Mapping[str, str] | None = None) -> str:
     """``scheme://host[:port]`` for links (module docstring); ``request_url``: the URL the request came in on."""
-    if env is None:
-        from firestop.environ import ENVIRON as env
+    env = ENVIRON if env is None else env
     configured = (env.get(PUBLIC_URL_ENV) or "").strip()
     if configured and https_origin_problem(configured) is None:
         return configured.rstrip("/")

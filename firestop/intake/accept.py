@@ -563,7 +563,8 @@ class _Joiner:
     """Group commit of ``alert_correlated`` per (event loop, incident): at most one raise in
     flight, and a raise at most every ``spacing`` seconds; alerts arriving meanwhile wait and go
     out together as the next event. The first alert of a batch raises it; every alert of the
-    batch gets that raise's result."""
+    batch gets that raise's result. A raise is :func:`_tally`: the incident's status read once the
+    batch is closed, then the signal only while it is open."""
 
     def __init__(self, spacing: float) -> None:
         self.spacing = spacing

@@ -50,6 +50,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
 
+from firestop.environ import ENVIRON
 from firestop.resource_id import resource_id_key
 
 __all__ = [
@@ -110,8 +111,7 @@ class CorrelationSettings:
                 the key is not one of ``resource``, ``resource_group``,
                 ``subscription``, ``none``.
         """
-        if env is None:  # read by every webhook: firestop.environ spares a KeyError per unset name
-            from firestop.environ import ENVIRON as env
+        env = ENVIRON if env is None else env  # read by every webhook (firestop.environ: no KeyError per unset name)
         raw_window = (env.get(WINDOW_ENV) or "").strip()
         window = DEFAULT_WINDOW_SECONDS
         if raw_window:

@@ -49,6 +49,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+from firestop.environ import ENVIRON
 from firestop.seal_contract import SEAL_FIELD, Purpose, binding_of_decision, digest
 
 SEAL_KEY_ENV = "FIRESTOP_SEAL_KEY"
@@ -118,8 +119,7 @@ def _check_binding(binding: str) -> None:
 
 def on_azure(env: Mapping[str, str] | None = None) -> bool:
     """True when App Service's environment says this runs on Azure."""
-    if env is None:
-        from firestop.environ import ENVIRON as env
+    env = ENVIRON if env is None else env
     return any(env.get(name) for name in AZURE_MARKERS)
 
 
@@ -136,8 +136,7 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
     Raises :class:`SealKeyError` when ``FIRESTOP_SEAL_KEY`` is set but unusable, when it is
     missing on Azure, or when the stored file is unusable.
     """
-    if env is None:  # every webhook loads the key: os.environ.get raised and caught a KeyError per unset name
-        from firestop.environ import ENVIRON as env
+    env = ENVIRON if env is None else env  # every webhook loads the key (firestop.environ: no KeyError per unset name)
     value = env.get(SEAL_KEY_ENV)
     if value is not None:
         cached = _from_env.get(value)
