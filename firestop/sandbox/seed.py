@@ -24,7 +24,12 @@ file of ``firestop/sandbox`` (the code that builds it), so a changed seed or see
 an old document. The document is the same JSON a reopened tenant reads (``tenant.json``); an
 unreadable, unwritable or corrupt cache is skipped (the document is built). Files are written to a
 unique temporary name and ``os.replace``-d (readers never see half a file; temporaries a killed
-process left are removed after 10 minutes).
+process left are removed after 10 minutes). The code digest reads the 2.2 MB of ``firestop/sandbox`` only
+when the files' stat signature (relative path, size, mtime, ctime and inode of each, as the bytecode cache
+trusts a source's mtime and size) is not in the cache (``code-<signature>.txt`` holds the digest those files
+gave); a cached document is decoded with orjson (the standard library's decoder for whatever orjson refuses,
+e.g. ``NaN``). Measured on a fresh ``FIRESTOP_HOME`` (callgrind, instructions): code digest 41 M -> 5.7 M,
+reading the cached 0.9 MB default tenant 28 M -> 12 M.
 
 Workspace ``tables`` is either ``{generator: incident-2026-11-29, account: name,
 scenarios: [{name, account}]}`` (the leaked-key incident of
@@ -43,6 +48,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import orjson
 import yaml
 
 from .core.latency import merged_latency
@@ -87,15 +93,77 @@ def _cache_dir() -> Optional[Path]:
 
 
 def _sandbox_code_digest() -> str:
-    """SHA-256 over the relative path and bytes of every file of ``firestop/sandbox`` (once per process)."""
+    """SHA-256 over the Python version and the relative path and bytes of every source and data file of
+    ``firestop/sandbox`` (once per process; the bytes are read only when the seed cache does not remember
+    the files' stat signature, see :func:`code_digest`)."""
     global _code_digest
     if _code_digest is None:
-        sha = hashlib.sha256(sys.version.encode())
-        for path in sorted(_SANDBOX_DIR.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".json") and "__pycache__" not in path.parts:
-                sha.update(str(path.relative_to(_SANDBOX_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
-        _code_digest = sha.hexdigest()
+        _code_digest = code_digest(_SANDBOX_DIR, _cache_dir())
     return _code_digest
+
+
+def _source_files(root: Path) -> list[tuple[tuple[str, ...], str]]:
+    """(relative path parts, absolute path) of every ``.py``/``.yaml``/``.yml``/``.json`` file under ``root``
+    outside ``__pycache__``, in ``sorted(root.rglob("*"))`` order (path parts compared one by one)."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        rel = Path(folder).relative_to(root).parts
+        for name in files:
+            if os.path.splitext(name)[1] in (".py", ".yaml", ".yml", ".json"):
+                found.append((rel + (name,), os.path.join(folder, name)))
+    found.sort(key=lambda f: f[0])
+    return found
+
+
+def code_digest(root: Path, cache: Optional[Path]) -> str:
+    """SHA-256 (hex) over ``sys.version`` and, for every file of :func:`_source_files`, its relative path
+    and bytes (``\\0`` after each).
+
+    With a ``cache`` folder, the files' stat signature (relative path, size, mtime_ns, ctime_ns and inode of
+    each) names ``code-<signature>.txt`` there, which holds the digest those files gave: when it is present
+    no file is read. A changed, added or removed file changes the signature (an edit moves mtime and ctime).
+    An unreadable or unwritable cache is skipped (the files are read). Raises OSError for a source file
+    that cannot be read."""
+    files = _source_files(root)
+    memo = None
+    if cache is not None:
+        sig = hashlib.sha256(sys.version.encode())
+        try:
+            for parts, path in files:
+                st = os.stat(path)
+                sig.update(f"{'/'.join(parts)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0".encode())
+            memo = cache / f"code-{sig.hexdigest()[:32]}.txt"
+            known = memo.read_text(encoding="ascii").strip()
+            if len(known) == 64 and all(c in "0123456789abcdef" for c in known):
+                return known
+        except (OSError, ValueError):
+            pass
+    sha = hashlib.sha256(sys.version.encode())
+    for parts, path in files:
+        with open(path, "rb") as fh:
+            sha.update("/".join(parts).encode() + b"\0" + fh.read() + b"\0")
+    digest = sha.hexdigest()
+    if memo is not None:
+        temporary = memo.with_name(f".seed-{memo.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # as seed_document cleans up
+        try:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(digest, encoding="ascii")
+            os.replace(temporary, memo)
+        except OSError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    return digest
+
+
+def _decoded(raw: bytes) -> object:
+    """``json.loads(raw)``: by orjson (about half the instructions on the 0.9 MB default tenant), by the
+    standard library for what orjson refuses (``NaN``, integers past 64 bits, ...; ValueError if neither reads it)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def seed_document(path: Optional[os.PathLike | str] = None) -> dict:
@@ -114,7 +182,7 @@ def seed_document(path: Optional[os.PathLike | str] = None) -> dict:
         return build_document(read_seed_file(source))
     cached = where / f"seed-{key}.json"
     try:
-        doc = json.loads(cached.read_bytes())
+        doc = _decoded(cached.read_bytes())
         if isinstance(doc, dict):
             return doc
     except (OSError, ValueError):
@@ -134,7 +202,7 @@ def seed_document(path: Optional[os.PathLike | str] = None) -> dict:
             os.replace(temporary, cached)
         finally:
             temporary.unlink(missing_ok=True)
-        return json.loads(cached.read_bytes())  # what every later open reads: the JSON form, every time
+        return _decoded(cached.read_bytes())  # what every later open reads: the JSON form, every time
     except (OSError, ValueError):
         return doc
 

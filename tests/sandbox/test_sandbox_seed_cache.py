@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -54,3 +55,63 @@ def test_a_corrupt_or_unwritable_cache_is_skipped(cache, tmp_path, monkeypatch):
 
 def read_seed_file_text() -> str:
     return seed_module.DEFAULT_SEED_FILE.read_text(encoding="utf-8")
+
+
+def _tree(root):
+    (root / "pkg" / "__pycache__").mkdir(parents=True)
+    (root / "a.py").write_text("x = 1\n")
+    (root / "pkg" / "b.yaml").write_text("k: v\n")
+    (root / "pkg" / "__pycache__" / "c.json").write_text("{}")  # not source: never part of the digest
+    (root / "notes.txt").write_text("not source either")
+    return root
+
+
+def _read_digest(root) -> str:
+    """The digest read from the files, as the seed cache defined it before the stat memo (sorted rglob)."""
+    import hashlib
+    import sys
+
+    sha = hashlib.sha256(sys.version.encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".json") and "__pycache__" not in path.parts:
+            sha.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def test_code_digest_is_the_files_digest_and_its_memo_follows_every_edit(tmp_path):
+    """The stat memo gives the digest the files gave, and is not used once a file changed, was added or removed."""
+    root, memo_dir = _tree(tmp_path / "src"), tmp_path / "cache"
+    want = _read_digest(root)
+    assert seed_module.code_digest(root, None) == want  # no cache: the files are read
+    assert seed_module.code_digest(root, memo_dir) == want  # computed, and remembered
+    (memo,) = memo_dir.glob("code-*.txt")
+    assert memo.read_text() == want and not list(memo_dir.glob(".seed-*.tmp"))
+    memo.write_text("f" * 64)  # what the memo says is what is used while the files' signatures hold
+    assert seed_module.code_digest(root, memo_dir) == "f" * 64
+    edits = [
+        lambda: (root / "a.py").write_text("x = 2\n"),  # same size, other bytes
+        lambda: (root / "pkg" / "new.py").write_text(""),
+        lambda: (root / "pkg" / "b.yaml").unlink(),
+    ]
+    for n, edit in enumerate(edits):
+        edit()
+        if (root / "a.py").exists():
+            os.utime(root / "a.py", ns=(10**18 + n, 10**18 + n))  # a distinct mtime whatever the clock's tick
+        assert seed_module.code_digest(root, memo_dir) == _read_digest(root) != want
+
+
+def test_the_shipped_sandbox_digest_is_its_files_digest(tmp_path):
+    from pathlib import Path
+
+    root = Path(seed_module.__file__).resolve().parent
+    assert seed_module.code_digest(root, tmp_path) == seed_module.code_digest(root, tmp_path) == _read_digest(root)
+
+
+def test_a_cached_document_orjson_refuses_is_read_by_json(cache):
+    seed_document()
+    (entry,) = cache.glob("seed-*.json")
+    doc = json.loads(entry.read_bytes())
+    doc["latency"]["odd"] = float("nan")  # json writes NaN; orjson does not read it
+    entry.write_text(json.dumps(doc, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+    again = seed_document()
+    assert again["latency"]["odd"] != again["latency"]["odd"]
