@@ -28,14 +28,16 @@ def _shipped_runs() -> dict:
 
 @pytest.fixture
 def run(_shipped_runs, firestop_home):
-    """``run(name) -> scorecard``: the shipped scenario ``name`` run once per module, in the FIRESTOP_HOME
-    (``firestop_home``) of the first test that asks, with run ID ``run``; each test gets its own deep copy of the
+    """``run(name) -> scorecard``: the shipped scenario ``name`` run once per module, in a FIRESTOP_HOME of its own
+    (``<firestop_home>/<name>`` of the first test that asks, so two scenarios a test runs first never share a run
+    directory), with run ID ``run``; each test gets its own deep copy of the
     card (its files stay in that home). The parametrized check and the scenario's own test judge one run, as a
     scenario run is deterministic (virtual clock, seeded faults): running it again would only repeat the work."""
 
     def card_of(name: str) -> dict:
         if name not in _shipped_runs:
-            _shipped_runs[name] = (firestop_home, run_scenario(SCENARIOS / f"{name}.yaml", home=firestop_home, run_id="run"))
+            home = firestop_home / name
+            _shipped_runs[name] = (home, run_scenario(SCENARIOS / f"{name}.yaml", home=home, run_id="run"))
         return copy.deepcopy(_shipped_runs[name][1])
 
     card_of.home = lambda name: _shipped_runs[name][0]
