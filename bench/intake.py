@@ -30,7 +30,8 @@ and tests read; the webhook never builds it) is timed apart and not counted.
 **instructions**: instructions per alert of the **throughput** stages over ``--n`` corpus-mix bodies, counted by
 valgrind's callgrind (``--tool=callgrind``): a child process runs the stages once over the bodies (warm-up: imports,
 caches) and then ``--rounds`` more times; run twice, with 0 and with 1 measured round, the difference divided by the
-bodies is one alert's instructions — a figure a busy machine does not move (``--n`` 500 keeps each run near a minute).
+bodies is one alert's instructions — a figure a busy machine does not move (``--n`` 500 keeps each run near a minute;
+every run with PYTHONHASHSEED=0: with random seeds one tree's count varies by ~2%).
 
 **large**: the worst case's intake stages (as **throughput**) with the large-body path
 (``firestop.alerts.large``: the search-result rows decoded only as far as the indicator scan
@@ -271,7 +272,9 @@ def instructions(args: argparse.Namespace) -> None:
     counts = []
     for rounds in (0, 1):
         with tempfile.TemporaryDirectory(prefix="firestop-callgrind-") as out:
-            env = dict(os.environ, FIRESTOP_CALLGRIND_ROUNDS=str(rounds))
+            # one hash seed for every run: string hashes decide dict and set layouts, so counts differ by ~2%
+            # between runs of one tree with random seeds
+            env = dict(os.environ, FIRESTOP_CALLGRIND_ROUNDS=str(rounds), PYTHONHASHSEED="0")
             proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out",
                                    sys.executable, str(Path(__file__).resolve()), "instructions", "--n", str(args.n),
                                    "--join", str(args.join), "--resources", str(args.resources)],

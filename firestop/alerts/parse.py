@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from firestop.alerts.alert import Alert, IntakeAlert
+from firestop.alerts.alert import INTAKE_FIELDS, Alert, IntakeAlert
 from firestop.alerts.body import LARGE_BODY_BYTES, decode_body
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
@@ -287,35 +287,43 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
     # and indicators built by normalisers that only give aware UTC datetimes / tuples of str, custom
     # properties str -> str. So the Alert is built without a second validation (firestop.alerts.checked);
     # tests/alerts hold every parsed alert, fuzzed ones included, equal to Alert.model_validate of its dump.
-    fields = dict(
-        schema_id=schema_id,
-        alert_id=valid["alert_id"],
-        rule_name=valid["alert_rule"],
-        rule_id=valid["alert_rule_id"],
-        severity=valid["severity"],
-        signal_type=normalize_signal_type(valid["signal_type"]),
-        monitoring_service=valid["monitoring_service"],
-        monitor_condition=valid["monitor_condition"],
-        fired_at=valid["fired_date_time"],
-        resolved_at=valid["resolved_date_time"],
-        description=valid["description"],
-        target_ids=target_ids,
-        resource_type=resource_type_of(target_ids, valid["target_resource_type"]),
-        custom_properties={str(k): custom_property_text(v) for k, v in custom.items()},
-        window_start=window_start,
-        window_end=window_end,
-        indicators=extract_indicators(context) if lean is None else lean.indicators,
-        essentials=essentials,
-        context=context,
+    values = (  # in the order of _VALUE_ORDER (checked against the Alert's fields at import)
+        schema_id,
+        valid["alert_id"],
+        valid["alert_rule"],
+        valid["alert_rule_id"],
+        valid["severity"],
+        normalize_signal_type(valid["signal_type"]),
+        valid["monitoring_service"],
+        valid["monitor_condition"],
+        valid["fired_date_time"],
+        valid["resolved_date_time"],
+        valid["description"],
+        target_ids,
+        resource_type_of(target_ids, valid["target_resource_type"]),
+        {str(k): custom_property_text(v) for k, v in custom.items()},
+        window_start,
+        window_end,
+        extract_indicators(context) if lean is None else lean.indicators,
     )
     if not keep_context and not is_activity_log_security(valid["monitoring_service"]):
         # nothing reads the raw context past this point: the alert is built once, with the lean context
-        fields["context"] = lean_context(context)
-        return IntakeAlert(fields) if intake else built(Alert, fields)
-    alert = enrich_activity_log_security(built(Alert, fields))
+        if intake:  # the named tuple at once (IntakeAlert._make checks its length), no dict of fields
+            return IntakeAlert._make((*values, lean_context(context)))
+        return built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": lean_context(context)})
+    alert = enrich_activity_log_security(
+        built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": context}))
     if keep_context:
         return alert
     return IntakeAlert.of(_without_context(alert)) if intake else _without_context(alert)
+
+
+#: The Alert's fields :func:`_parse` gives in ``values``, in order: the IntakeAlert's without ``context``.
+_VALUE_ORDER = ("schema_id", "alert_id", "rule_name", "rule_id", "severity", "signal_type", "monitoring_service",
+                "monitor_condition", "fired_at", "resolved_at", "description", "target_ids", "resource_type",
+                "custom_properties", "window_start", "window_end", "indicators")
+if (*_VALUE_ORDER, "context") != INTAKE_FIELDS:  # a field added to or moved in Alert: _parse's values must follow
+    raise ImportError(f"firestop.alerts.parse: values {_VALUE_ORDER} do not follow the Alert's fields {INTAKE_FIELDS}")
 
 
 #: Context keys an alert keeps without its raw context: its source and the attack identities that correlation

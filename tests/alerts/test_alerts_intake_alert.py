@@ -123,9 +123,22 @@ def _same_alert(payload: Any) -> str:
     assert alert_input_json(intake) == model.model_dump(mode="json", exclude={"context", "essentials"})
     assert intake.to_alert() == model.model_copy(update={"essentials": None})
     assert IntakeAlert.of(model) == intake
-    assert (intake.incident_key, intake.dedupe_key, intake.routed_playbook, intake.is_resolved, hash(intake)) == \
-        (model.incident_key, model.dedupe_key, model.routed_playbook, model.is_resolved, hash(model))
+    assert _readings(intake) == _readings(model)
     return "accepted"
+
+
+def _readings(alert: Any) -> list[tuple[str, Any]]:
+    """What AlertReadings derives, each as ("ok", value) or ("raised", the exception's type): an alertId with a
+    lone surrogate (a JSON escape) is accepted by both parses and its incident_key raises UnicodeEncodeError in
+    both (a known gap of the parse, left as it is here: this test holds the two paths equal)."""
+    out = []
+    for read in (lambda a: a.incident_key, lambda a: a.dedupe_key, lambda a: a.routed_playbook,
+                 lambda a: a.is_resolved, hash, lambda a: a.targets("/subscriptions/a")):
+        try:
+            out.append(("ok", read(alert)))
+        except Exception as exc:  # noqa: BLE001 - compared, not hidden
+            out.append(("raised", type(exc)))
+    return out
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
