@@ -86,7 +86,7 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
     who = as_ or os.environ.get("FIRESTOP_PRINCIPAL_ID")
     if not who:
         fail(f"--as: who {verb}? in the sandbox simulation give an object ID with --as <object-id> (or set "
-             f"FIRESTOP_PRINCIPAL_ID); {elsewhere}", EXIT_BAD_INPUT, as_json=as_json)
+             f"FIRESTOP_PRINCIPAL_ID){_who_may(incident_id, undo or stop)}; {elsewhere}", EXIT_BAD_INPUT, as_json=as_json)
     env = _env()
     if _incident_on_sandbox(env, incident_id) is False:
         env.close()
@@ -98,6 +98,33 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
     err_console.print(f"SIMULATION: {'undoing' if undo else 'stopping' if stop else 'deciding'} as {who!r}" + (f" with groups {groups!r}" if groups else "")
                       + " (--as: sandbox only, no sign-in checked)", highlight=False, markup=False, soft_wrap=True)
     return env, who, groups
+
+
+def _who_may(incident_id: str, responder: bool) -> str:
+    """For the missing ``--as`` message: ``" — the step's approvers: oid-alice"`` when the sandbox incident waits for
+    an approval that lists them, else the object IDs of the local role table (``FIRESTOP_ROLES``, ``roles.json``, else
+    the sandbox's demo roles: :func:`firestop.trust.roles.load_table`) holding the role the verb needs (responder for
+    undo and stop, approver to decide); "" when none is known (an unknown incident, an unreadable store or table)."""
+    from firestop.trust.roles import IMPLIED, Role, load_table
+
+    try:
+        env = _env()
+    except Exception:  # noqa: BLE001 — only a hint: the refusal itself stands whatever the store does
+        return ""
+    try:
+        status = env.host.get_status(incident_id)
+        custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+        pending = custom.get("pending_approval")
+        table = load_table(env.settings.home, local=True)
+    except Exception:  # noqa: BLE001 — unknown incident, unreadable store or table (RoleTableError): no hint
+        return ""
+    finally:
+        env.close()
+    if not responder and isinstance(pending, dict) and pending.get("approvers"):
+        return " — the step's approvers: " + ", ".join(str(a) for a in pending["approvers"])
+    role = Role.responder if responder else Role.approver
+    holders = [p for p, roles in table.principals.items() if any(role in IMPLIED[r] for r in roles)]
+    return f" — the {role.value}s in {table.source}: {', '.join(holders)}" if holders else ""
 
 
 def _require_approver(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None:

@@ -47,3 +47,17 @@ def test_stop_needs_the_responder_role_and_a_reason(firestop_home, tmp_path, mon
     assert cli("incident", "stop", INCIDENT, "--reason", "  ", "--as", "oid-bob", "--yes").exit_code == 2
     assert cli("incident", "stop", INCIDENT, "--reason", "x" * 501, "--as", "oid-bob", "--yes").exit_code == 2
     assert json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["status"] == "awaiting_approval"
+
+
+def test_approve_without_as_names_the_steps_approvers_and_the_hint_names_one(firestop_home, tmp_path, monkeypatch):
+    """New-user trial: the hint said ``--as <your object id>`` naming no one, and approve without --as did not say who
+    may approve on the sandbox."""
+    monkeypatch.delenv("FIRESTOP_PRINCIPAL_ID", raising=False)
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(gated(tmp_path / "pb", ["oid-alice"])))
+    handled = cli("alert", "handle", str(EXAMPLE))
+    assert handled.exit_code == 3 and "--as <your object id, e.g. oid-alice>" in " ".join(handled.stdout.split())
+    bare = cli("incident", "approve", INCIDENT, "--step", STEP)
+    assert bare.exit_code == 2 and "the step's approvers: oid-alice" in " ".join(bare.stderr.split()), bare.stderr
+    stop = cli("incident", "stop", INCIDENT, "--reason", "drill", "--yes")
+    text = " ".join(stop.stderr.split())
+    assert stop.exit_code == 2 and "the responders in the sandbox's demo roles" in text and "oid-bob" in text, text
