@@ -1,4 +1,4 @@
-"""``python -m firestop incident list|show|approve|reject|undo`` (local durable host, sandbox tenant).
+"""``python -m firestop incident list|show|approve|reject|stop|undo`` (local durable host, sandbox tenant).
 
 Who decides (``approve``/``reject``): with ``--azure``, the identity of your
 Azure sign-in — the access token's ``oid`` and ``groups`` claims
@@ -9,7 +9,9 @@ the output says so, and they are refused for an incident that acted on real
 Azure and whenever the process runs on Azure (App Service). Either way the
 decision still counts only if that identity is among the step's approvers.
 ``undo`` names its responder the same way (sandbox ``--as``; the responder
-role is checked) and files that object id in the record and the ledger.
+role is checked) and files that object id in the record and the ledger. ``stop`` names its responder as
+``approve`` names its approver (``--azure`` or sandbox ``--as``; the responder role is checked); the orchestrator
+records who stopped it and why on the timeline.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import typer
 from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, human_time, line, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
-incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, undo containment.", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, stop one, undo containment.", no_args_is_help=True)
 
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 
@@ -47,9 +49,10 @@ AZURE_DECIDE_HELP = ("Decide with your Azure sign-in (DefaultAzureCredential, e.
                      "token's object ID (oid), with its group claims.")
 
 
-def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool, undo: bool = False):
+def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool, undo: bool = False,
+             stop: bool = False):
     """(environment, object id, groups) of who decides (``undo``: who undoes — ``incident undo`` has no ``--azure``,
-    so its messages name ``--app`` instead); exits 2 naming the flag when that cannot be believed."""
+    so its messages name ``--app`` instead; ``stop``: who stops); exits 2 naming the flag when that cannot be believed."""
     from firestop.cli.output import err_console
     from firestop.trust import CredentialIdentityError, on_azure, principal_from_credential
 
@@ -73,25 +76,55 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
             raise
         return env, caller.object_id, list(caller.groups)
     verb, elsewhere = (("undoes", "for an incident in the deployed app use --app <app URL> (your Entra sign-in)") if undo
+                       else ("stops", "on real Azure use --azure (your sign-in stops it)") if stop
                        else ("decides", "on real Azure use --azure (your sign-in decides)"))
     if on_azure():
         fail("--as: running on Azure (App Service); --as is a sandbox simulation — "
              + ("undo through the console or the responders' API (POST /api/incidents/{id}/undo)" if undo
+                else "stop through the console or the responders' API (POST /api/incidents/{id}/stop)" if stop
                 else "decide through the responders' API or with --azure (your sign-in)"), EXIT_BAD_INPUT, as_json=as_json)
     who = as_ or os.environ.get("FIRESTOP_PRINCIPAL_ID")
     if not who:
         fail(f"--as: who {verb}? in the sandbox simulation give an object ID with --as <object-id> (or set "
-             f"FIRESTOP_PRINCIPAL_ID); {elsewhere}", EXIT_BAD_INPUT, as_json=as_json)
+             f"FIRESTOP_PRINCIPAL_ID){_who_may(incident_id, undo or stop)}; {elsewhere}", EXIT_BAD_INPUT, as_json=as_json)
     env = _env()
     if _incident_on_sandbox(env, incident_id) is False:
         env.close()
         fail(f"--as: incident {incident_id} acted on real Azure; --as is a sandbox simulation — "
              + ("incident undo has no --azure: restore the before-state its record keeps (incident show "
-                f"{incident_id} --json, actions[].before) by hand" if undo else "decide with --azure (your sign-in decides)"),
+                f"{incident_id} --json, actions[].before) by hand" if undo
+                else "stop it with --azure (your sign-in stops it)" if stop else "decide with --azure (your sign-in decides)"),
              EXIT_BAD_INPUT, as_json=as_json)
-    err_console.print(f"SIMULATION: {'undoing' if undo else 'deciding'} as {who!r}" + (f" with groups {groups!r}" if groups else "")
+    err_console.print(f"SIMULATION: {'undoing' if undo else 'stopping' if stop else 'deciding'} as {who!r}" + (f" with groups {groups!r}" if groups else "")
                       + " (--as: sandbox only, no sign-in checked)", highlight=False, markup=False, soft_wrap=True)
     return env, who, groups
+
+
+def _who_may(incident_id: str, responder: bool) -> str:
+    """For the missing ``--as`` message: ``" — the step's approvers: oid-alice"`` when the sandbox incident waits for
+    an approval that lists them, else the object IDs of the local role table (``FIRESTOP_ROLES``, ``roles.json``, else
+    the sandbox's demo roles: :func:`firestop.trust.roles.load_table`) holding the role the verb needs (responder for
+    undo and stop, approver to decide); "" when none is known (an unknown incident, an unreadable store or table)."""
+    from firestop.trust.roles import IMPLIED, Role, load_table
+
+    try:
+        env = _env()
+    except Exception:  # noqa: BLE001 — only a hint: the refusal itself stands whatever the store does
+        return ""
+    try:
+        status = env.host.get_status(incident_id)
+        custom = status.custom_status if isinstance(status.custom_status, dict) else {}
+        pending = custom.get("pending_approval")
+        table = load_table(env.settings.home, local=True)
+    except Exception:  # noqa: BLE001 — unknown incident, unreadable store or table (RoleTableError): no hint
+        return ""
+    finally:
+        env.close()
+    if not responder and isinstance(pending, dict) and pending.get("approvers"):
+        return " — the step's approvers: " + ", ".join(str(a) for a in pending["approvers"])
+    role = Role.responder if responder else Role.approver
+    holders = [p for p, roles in table.principals.items() if any(role in IMPLIED[r] for r in roles)]
+    return f" — the {role.value}s in {table.source}: {', '.join(holders)}" if holders else ""
 
 
 def _require_approver(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None:
@@ -329,6 +362,85 @@ def reject(
     """Reject a pending step: it will not act, and the incident needs a responder. Who rejects: your Azure sign-in
     with --azure, or — in a sandbox simulation only — the object ID given with --as."""
     _decide(incident_id, step, "reject", as_, group, comment, azure, as_json, app, auth)
+
+
+@incident_app.command("stop")
+def stop(
+    incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
+    reason: str = typer.Option(..., "--reason", help="Why you stop it (kept on the timeline; at most 500 characters), "
+                               "e.g. 'false positive: planned key rotation'."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP.replace("decide as", "stop as")),
+    group: list[str] = typer.Option([], "--group", help=SIMULATION_GROUP_HELP),
+    azure: bool = typer.Option(False, "--azure", help=AZURE_DECIDE_HELP.replace("Decide", "Stop")),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+    app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
+    auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
+) -> None:
+    """Stop a running incident or one waiting for an approval: no further step runs (what already ran stays; undo it
+    with incident undo). You must hold the responder role — with --app as your Entra sign-in, with --azure as your Azure
+    sign-in, in a sandbox simulation as the object ID given with --as. Exit 0 once it is stopped."""
+    from firestop.cli.incidents import exit_code, stop as stop_incident
+    from firestop.cli.remote import refuse_local_flags
+    from firestop.lifecycle.incident import MAX_STOP_REASON
+    from firestop.trust import TrustError, roles_held
+
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_STOP_REASON or not reason.isprintable():
+        fail(f"--reason: say why in 1 to {MAX_STOP_REASON} printable characters, e.g. --reason 'false positive: planned key "
+             "rotation'", EXIT_BAD_INPUT, as_json=as_json)
+    if as_json and not yes:
+        fail("--yes: stop ends the incident's containment; confirm with --yes when asking for --json", EXIT_BAD_INPUT, as_json=True)
+    remote = _remote(app, auth, as_json)
+    if remote is not None:
+        refuse_local_flags(as_json, as_=as_, group=group, azure=azure)
+        if not yes:
+            _stop_confirm(_remote_call(as_json, remote.incident, incident_id), f"the app ({remote.origin})")
+        _remote_call(as_json, remote.stop, incident_id, reason)
+        incident = _remote_call(as_json, remote.wait_finished, incident_id)
+        print_json(incident) if as_json else print_incident(incident, app_origin=remote.origin)
+        raise typer.Exit(0 if incident.get("status") == "stopped" else exit_code(incident))
+    env, who, groups = _decider(incident_id, as_, group, azure, as_json, stop=True)
+    try:
+        try:
+            roles_held(who, groups, (), "responder", azure=azure, settings=env.settings)
+        except TrustError as exc:
+            fail(f"{'--azure' if azure else '--as'}: {exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
+        if not yes:
+            from firestop.cli.incidents import view
+            from firestop.runtime import InstanceNotFound
+
+            try:
+                _stop_confirm(view(env.host.get_status(incident_id)), "the sandbox tenant" if not azure else "Azure")
+            except InstanceNotFound:
+                fail(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list", EXIT_BAD_INPUT,
+                     as_json=as_json)
+        try:
+            incident = stop_incident(env, incident_id, who, reason, groups=groups)
+        except LookupError as exc:
+            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+    finally:
+        env.close()
+    print_json(incident) if as_json else print_incident(incident, sandbox=not azure)
+    raise typer.Exit(0 if incident.get("status") == "stopped" else exit_code(incident))
+
+
+def _stop_confirm(incident: dict, where: str) -> None:
+    """Say what a stop does to ``incident`` (its view) and ask; anything but yes exits 2, nothing sent. A finished
+    incident exits 2 before asking."""
+    status = incident.get("status")
+    if status not in ("running", "awaiting_approval"):
+        fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop", EXIT_BAD_INPUT)
+    pending = (incident.get("pending_approval") or {}).get("step")
+    console.print(f"would stop incident {safe(incident.get('incident_id'))} ({safe(status)}"
+                  + (f", waiting for approval of {safe(pending)}" if pending else "") + "): no further step runs; "
+                  "what already ran stays in place (incident undo restores it)", highlight=False, soft_wrap=True)
+    try:
+        confirmed = typer.confirm(f"Stop it on {where}?", default=False)
+    except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
+        confirmed = False
+    if not confirmed:
+        fail("not confirmed; nothing was sent (use --yes in scripts)", EXIT_BAD_INPUT)
 
 
 @incident_app.command("undo")

@@ -289,3 +289,26 @@ def decide(env, instance_id: str, step: str, decision: str, by: str, *, groups: 
         raise PermissionError(f"--as: {reason}; nothing was sent")
     env.host.raise_event(instance_id, pending["event"], seal_decision(data))  # the CLI holds the local seal key
     return view(drive(env, instance_id))
+
+
+def stop(env, instance_id: str, by: str, reason: str, *, groups: list[str] | None = None) -> dict[str, Any]:
+    """Stop a running or waiting incident as ``by`` (the local counterpart of ``POST /api/incidents/{id}/stop``): the
+    stop event ``{"incident_id", "by", "groups", "reason", "stop_id", "at"}`` sealed with the local seal key, then the
+    incident driven until it has handled it. Returns the incident view.
+
+    Raises ``LookupError`` when there is no such incident or it has already finished (nothing is sent then)."""
+    from firestop.lifecycle.incident import EVENT_STOP
+    from firestop.runtime import InstanceNotFound
+    from firestop.trust.seal import seal_stop
+
+    try:
+        status = env.host.get_status(instance_id)
+    except InstanceNotFound:
+        raise LookupError(f"ID: no incident {instance_id!r}; list them with: python -m firestop incident list") from None
+    if status.runtime_status in TERMINAL:
+        raise LookupError(f"ID: incident {instance_id} has already finished ({_status_of(status) or status.runtime_status.lower()}); "
+                          "nothing to stop")
+    event = {"incident_id": instance_id, "by": by, "groups": list(groups or []), "reason": reason, "stop_id": uuid.uuid4().hex,
+             "at": env.clients.clock.now().isoformat()}
+    env.host.raise_event(instance_id, EVENT_STOP, seal_stop(event))  # the CLI holds the local seal key
+    return view(drive(env, instance_id))

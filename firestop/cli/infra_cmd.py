@@ -27,7 +27,10 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _RG_NAME = re.compile(r"[-\w._()]{1,90}/[A-Za-z0-9-]{2,60}\Z")  # resource group / site name (ARM naming rules)
 
 
-def _clients(azure: bool):
+def _clients(azure: bool, as_json: bool = False):
+    """The ARM clients: real Azure (``azure``) or the sandbox tenant under FIRESTOP_HOME. A FIRESTOP_HOME that cannot be
+    a directory (a file, no permission) is a wrong setting: exit 2 naming it (:func:`firestop.cli.output.fail`), never
+    an internal error (new-user trial: ``FIRESTOP_HOME=/etc/passwd doctor`` exited 1)."""
     from firestop.azure.clients import ClientFactory
     from firestop.settings import Settings
 
@@ -38,8 +41,12 @@ def _clients(azure: bool):
     from firestop.sandbox import Tenant
 
     settings = Settings.from_env()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    tenant = Tenant.open(settings.sandbox_dir)
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        tenant = Tenant.open(settings.sandbox_dir)
+    except OSError as exc:  # a file in the way, no permission, a read-only or pseudo file system
+        fail(f"FIRESTOP_HOME: {settings.home} is not a usable directory ({type(exc).__name__}: {exc.strerror or exc}); "
+             "point FIRESTOP_HOME at a writable directory, or unset it for the default", EXIT_BAD_INPUT, as_json=as_json)
     return ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True, polling_interval=0)
 
 
@@ -92,7 +99,7 @@ def infra(
         scopes = S.parse(subscription=subscription, resource_groups=resource_group, accounts=account, nsgs=nsg,
                          key_vault=key_vault, key_secret_name=key_secret_name, workspace=workspace,
                          defender_resource_groups=defender_resource_group, sentinel_workspace=sentinel_workspace, apim=apim)
-        S.check(scopes, _clients(azure))
+        S.check(scopes, _clients(azure, as_json))
     except S.ScopeError as exc:
         fail(f"{exc.flag}: {clean(exc.message)}", EXIT_BAD_INPUT, as_json=as_json)
     log_workspace_id = _workspace_id(log_workspace_id, scopes.workspace_customer_id, workspace, as_json)
@@ -184,7 +191,7 @@ def doctor(
         fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)
     if app_name is not None and not _RG_NAME.match(app_name):
         fail(f"--app: {app_name[:80]!r} is not <resource group>/<function app name>", EXIT_BAD_INPUT, as_json=as_json)
-    clients = _clients(azure)
+    clients = _clients(azure, as_json)
     checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
                    playbooks=loaded, principal_id=principal_id,
                    action_group=action_group, app_host=app_host, credential=clients.credential, app=app_name)
@@ -273,7 +280,7 @@ def infra_deploy(
     try:
         tpl, tpl_text = D.read_json_text(template_path, "--template")
         params = D.parameters_of(D.read_json(parameters_path, "--parameters"))
-        clients = _clients(False)
+        clients = _clients(False, as_json)
         from firestop.sandbox.seed import read_seed_file
 
         subscription = str(read_seed_file()["subscription_id"])

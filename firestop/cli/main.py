@@ -8,6 +8,7 @@ one line (``--debug`` shows the traceback).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import traceback
@@ -134,10 +135,41 @@ def _alert_or_fail(source: str, as_json: bool):
     from firestop.alerts import AlertPayloadError, parse_alert
 
     payload = _read_payload(source, as_json)
+    where = "stdin" if source == "-" else source
+    if not payload.strip():
+        fail(f"FILE: {where} is empty; give one alert payload, e.g. python -m firestop alert handle "
+             "examples/alerts/leaked-key.json (or pipe one to -)", EXIT_BAD_INPUT, as_json=as_json)
     try:
         return parse_alert(payload)
     except AlertPayloadError as exc:
-        fail(f"{exc}", EXIT_BAD_INPUT, as_json=as_json)
+        fail(_cli_words(exc, where, payload), EXIT_BAD_INPUT, as_json=as_json)
+
+
+#: What to do about a payload that is not one JSON object, in a command line's words (the HTTP intake's fix, "Post the
+#: alert … (Content-Type: application/json)", speaks to a sender; the CLI reads a file or stdin).
+_CLI_JSON_FIX = ("give the alert as one JSON object, as the Azure Monitor action group sends it (common alert schema; "
+                 "YAML is not read), e.g. examples/alerts/leaked-key.json")
+
+
+def _cli_words(exc, where: str, payload: bytes) -> str:
+    """``exc`` (:class:`firestop.alerts.AlertPayloadError`) worded for ``alert handle``: a whole-payload problem whose fix
+    is the HTTP intake's names FILE (``where``) and says what to give the command; an Event Grid or CloudEvents delivery
+    (a JSON array of events) is pointed to the app's ``POST /api/events``. Other errors (a field of the alert) as they are."""
+    from firestop.alerts.body import _SEND_JSON_FIX
+
+    if exc.fix != _SEND_JSON_FIX:
+        return str(exc)
+    reason = exc.reason.replace("body", "the payload", 1)
+    if exc.reason.startswith("body is a JSON array"):
+        try:
+            first = json.loads(payload)[0]
+        except (ValueError, IndexError, TypeError, RecursionError):
+            first = None
+        if isinstance(first, dict) and ("eventType" in first or "specversion" in first or "type" in first):
+            return (f"FILE: {where} is an event delivery (a JSON array of Event Grid or CloudEvents events), not an alert; "
+                    "alert handle takes one alert object — deliver events to the app's POST /api/events (firestop serve "
+                    "locally), or give the alert itself, e.g. examples/alerts/defender-jailbreak.json")
+    return f"FILE: {where}: {reason}; {_CLI_JSON_FIX}"
 
 
 def _sign_in_problem(exc: BaseException) -> str | None:

@@ -224,7 +224,8 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
     from firestop.lifecycle.cli_hints import decide_command
 
     iid, step = line(view.get("incident_id")), line(pending.get("step"))
-    console.print(Text("Decide: " + line(decide_command(iid, step, app_origin=app_origin, sandbox=sandbox))),
+    console.print(Text("Decide: " + line(decide_command(iid, step, app_origin=app_origin, sandbox=sandbox,
+                                                                 approvers=[line(a) for a in pending.get("approvers") or []]))),
                   highlight=False, soft_wrap=True)
 
 

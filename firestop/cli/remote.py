@@ -9,6 +9,7 @@ authentication plus a role. The output and exit codes are the local commands' (`
 |---|---|
 | ``incident list`` / ``show`` | ``GET /api/incidents[/{id}]`` (reader) |
 | ``incident approve`` / ``reject`` | ``POST /api/incidents/{id}/approvals/{step}`` (approver), then polls the incident |
+| ``incident stop`` | ``POST /api/incidents/{id}/stop`` (responder), then polls the incident until it has finished |
 | ``incident undo`` | ``GET /api/incidents/{id}/undo`` (the preview, unless ``--yes``), ``POST`` the same (responder) |
 | ``runbook plan`` / ``run`` | ``POST /api/runbooks/{name}`` ``mode: plan``, then for a run ``mode: run`` (apply + verify; responder) |
 | ``runbook undo RUN_ID`` | ``GET /api/runbook-runs/{day}/{step}`` (preview), ``POST …/undo`` (responder) |
@@ -226,6 +227,11 @@ class RemoteApp:
         _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/approvals/{quote(step, safe='')}", body)
         return answer
 
+    def stop(self, incident_id: str, reason: str) -> dict[str, Any]:
+        """``{"incident_id", "stopping": True, "by"}`` (202): the stop is sent, sealed for the incident, as the signed-in caller."""
+        _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/stop", {"reason": reason})
+        return self._object(answer, "POST /api/incidents/{id}/stop")
+
     def runbook(self, name: str, target: str, params: dict[str, Any], mode: str) -> dict[str, Any]:
         """The runbook's answer (``{"ok", "result" | "error", ...}``; a failed run is answered 422 with it)."""
         _, answer = self.call("POST", f"runbooks/{quote(name, safe='')}", {"target": target, "params": params, "mode": mode},
@@ -306,6 +312,19 @@ class RemoteApp:
             incident = self.incident(incident_id)
             pending = (incident.get("pending_approval") or {}).get("step")
             if (pending != step and incident.get("status") != "running") or time.monotonic() >= deadline:
+                return incident
+            time.sleep(poll)  # the orchestration runs in the app: poll, bounded by the deadline
+
+
+    def wait_finished(self, incident_id: str, *, timeout: float = 120.0, poll: float = 0.5) -> dict[str, Any]:
+        """The incident once it is neither running nor waiting for an approval (a stop has been handled), or as it
+        stands after ``timeout`` seconds."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            incident = self.incident(incident_id)
+            if incident.get("status") not in ("running", "awaiting_approval") or time.monotonic() >= deadline:
                 return incident
             time.sleep(poll)  # the orchestration runs in the app: poll, bounded by the deadline
 

@@ -54,7 +54,7 @@ textarea{width:100%;min-height:3.5rem;font:inherit;padding:.5rem;border:1px soli
 .buttons{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:.5rem}
 button{min-height:44px;min-width:8rem;font:inherit;font-weight:600;border-radius:.375rem;border:1px solid var(--line);padding:.5rem 1rem;cursor:pointer}
 button.approve{background:#137333;color:#fff;border-color:#137333}
-button.reject{background:#b3261e;color:#fff;border-color:#b3261e}
+button.reject,button.stop{background:#b3261e;color:#fff;border-color:#b3261e}
 button.undo{background:var(--card);color:var(--fg)}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;overflow-wrap:anywhere}
 .notice{border-left:4px solid var(--warn);padding:.5rem .75rem;background:var(--card)}
@@ -342,18 +342,60 @@ def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool
         f'<td class="wide">{does(a)}</td></tr>'
         for a in preview)
     form = ""
-    if buttons and any(a.get("reversible") and not a.get("release") for a in preview):
-        form = (f'<form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
-                f'<input type="hidden" name="csrf" value="{h(token)}"><div class="buttons">'
-                '<button class="undo" type="submit">Undo containment</button></div></form>')
+    if may_undo and any(a.get("reversible") and not a.get("release") for a in preview):
+        # a GET to the confirmation page (undo_confirm_page), which holds the POST form: one click never undoes
+        form = (f'<form method="get" action="{h(link("incidents", incident_id, "undo"))}"><div class="buttons">'
+                '<button class="undo" type="submit">Undo containment…</button></div></form>')
     return ('<div class="card" id="undo"><h2>Undo</h2><p>An undo would:</p><div class="box"><table class="stack"><thead><tr><th>step</th>'
             f'<th>runbook</th><th>target</th><th>does</th></tr></thead><tbody>{rows}</tbody></table></div>{form}'
             + (f'<p class="mute">CLI: <code>{h(cli_hint)}</code></p>' if cli_hint else "") + '</div>')
 
 
+def undo_confirm_page(incident_id: str, preview: list[dict[str, Any]], *, caller: Any, token: str) -> str:
+    """The Undo button's confirmation (the console's counterpart of ``incident undo``'s [y/N]; no script needed): what
+    the undo would restore, then the POST form (``csrf``) to the incident's undo route, and a way back."""
+    restores = [a for a in preview if a.get("reversible") and not a.get("release")]
+    rows = "".join(
+        f'<tr><td><code>{h(a.get("step_id"))}</code></td><td>{h(a.get("runbook"))}</td><td>{h(_target_name(a.get("target")))}</td>'
+        '<td class="wide">restores the state from before the step</td></tr>' for a in restores)
+    back = link("incidents", incident_id)
+    body = (f'<h1>Undo containment of {h(incident_id)}?</h1><div class="card" id="undo-confirm"><p>This changes the tenant: '
+            'each step below gets back the state recorded before it ran. Steps that cannot be undone stay as they are.</p>'
+            '<div class="box"><table class="stack"><thead><tr><th>step</th><th>runbook</th><th>target</th><th>does</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table></div><form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
+            f'<input type="hidden" name="csrf" value="{h(token)}"><div class="buttons">'
+            '<button class="undo confirm" type="submit">Yes, undo containment</button></div></form>'
+            f'<p><a href="{h(back)}">No, back to the incident</a></p></div>')
+    return layout(f"Undo {incident_id}?", body, caller=caller)
+
+
+def stop_card(incident_id: str, *, may_stop: bool, cli_hint: str = "") -> str:
+    """A running or waiting incident's Stop button (a GET to :func:`stop_confirm_page`; responders only) and its CLI."""
+    button = (f'<form method="get" action="{h(link("incidents", incident_id, "stop"))}"><div class="buttons">'
+              '<button class="stop" type="submit">Stop incident…</button></div></form>') if may_stop else ""
+    return ('<div class="card" id="stop"><h2>Stop</h2><p>Stopping ends the incident: no further step runs; what already ran '
+            'stays in place (undo it afterwards).</p>' + button
+            + (f'<p class="mute">CLI: <code>{h(cli_hint)}</code></p>' if cli_hint else "") + "</div>")
+
+
+def stop_confirm_page(view: dict[str, Any], *, caller: Any, token: str, max_reason: int) -> str:
+    """The Stop button's confirmation: what a stop does, a required reason (at most ``max_reason`` characters, kept on the
+    timeline), the POST form (``csrf``) to the incident's stop route, and a way back."""
+    incident_id = view.get("incident_id") or ""
+    pending = (view.get("pending_approval") or {}).get("step")
+    now = f"waiting for approval of <code>{h(pending)}</code>" if pending else h(f'{view.get("phase") or ""} {view.get("step") or ""}'.strip() or "running")
+    body = (f'<h1>Stop {h(incident_id)}?</h1><div class="card" id="stop-confirm"><p>Now: {now}. A stop ends the incident: no '
+            'further step runs and no pending approval is used; what already ran stays in place.</p>'
+            f'<form method="post" action="{h(link("incidents", incident_id, "stop"))}"><input type="hidden" name="csrf" value="{h(token)}">'
+            f'<label for="reason">Why (required, kept on the timeline)</label><textarea id="reason" name="reason" required '
+            f'maxlength="{int(max_reason)}"></textarea><div class="buttons"><button class="stop confirm" type="submit">Yes, stop incident'
+            f'</button></div></form><p><a href="{h(link("incidents", incident_id))}">No, back to the incident</a></p></div>')
+    return layout(f"Stop {incident_id}?", body, caller=caller)
+
+
 def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "", undo_html: str = "",
-                  flash: str | None = None) -> str:
-    """One incident: status, metrics, pending approval, timeline (so far), what holds, undo."""
+                  flash: str | None = None, stop_html: str = "") -> str:
+    """One incident: status, metrics, pending approval, stop (while it runs or waits), timeline (so far), what holds, undo."""
     incident_id = view.get("incident_id") or ""
     status = view.get("status")
     metrics = view.get("metrics") or {}
@@ -372,6 +414,7 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
     parts.append(f'<dt>MTTD · MTTA · MTTC · MTTR</dt><dd>{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · '
                  f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd></dl>')
     parts.append(approval_html)
+    parts.append(stop_html)
     timeline = view.get("timeline") if view.get("timeline") is not None else view.get("timeline_so_far") or []
     parts.append(f'<h2>Timeline{" so far" if view.get("timeline") is None else ""}</h2>')
     parts.append(_timeline(timeline))

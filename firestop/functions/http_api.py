@@ -54,6 +54,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.lifecycle.incident import MAX_STOP_REASON  # noqa: F401 — the longest stop reason kept (the CLI's bound too)
 from firestop.telemetry.requests import observed
 
 from firestop.trust import Role, TrustError, authorize, peer_address
@@ -367,40 +368,46 @@ async def send_decision(client, caller, incident_id: str, step: str, decision: A
     return 202, {"incident_id": incident_id, "step": step, "decision": decision, "by": caller.object_id}
 
 
-#: Longest stop reason kept (it lands on the timeline and in the record).
-MAX_STOP_REASON = 500
-
-
 @bp.route(route="incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
 @requires(Role.responder)
 async def stop_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """Stop an incident: a responder action, sealed and recorded by the orchestrator (module docstring)."""
-    from firestop.lifecycle.incident import EVENT_STOP
-    from firestop.trust.seal import seal_stop
-
     caller, incident_id, denied = _incident_caller(req, "stop incident")
     if denied:
         return denied
     body = _body(req)
     if isinstance(body, func.HttpResponse):
         return body
-    reason = body.get("reason")
+    status, answer = await send_stop(client, caller, incident_id, body.get("reason"))
+    return _json(status, answer)
+
+
+async def send_stop(client, caller, incident_id: str, reason: Any) -> tuple[int, dict[str, Any]]:
+    """Judge and send ``caller``'s stop of ``incident_id`` (the stop route's and the console's): ``(202, {"incident_id",
+    "stopping": True, "by"})``, or ``(400|404|409|503, {"error", "reason", "fix"})`` — 400 a reason that is not a
+    non-empty string of at most :data:`MAX_STOP_REASON` characters, 409 an incident that has already finished."""
+    from firestop.lifecycle.incident import EVENT_STOP
+    from firestop.trust.seal import seal_stop
+
+    def answer(response: func.HttpResponse) -> tuple[int, dict[str, Any]]:
+        return response.status_code, json.loads(response.get_body())
+
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_STOP_REASON:
-        return _error(400, "reason", f"reason must be a non-empty string of at most {MAX_STOP_REASON} characters",
-                      'say why, e.g. {"reason": "false positive: planned key rotation"}')
+        return answer(_error(400, "reason", f"reason must be a non-empty string of at most {MAX_STOP_REASON} characters",
+                             'say why, e.g. {"reason": "false positive: planned key rotation"}'))
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
-        return status
+        return answer(status)
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
     if runtime not in ("Pending", "Running"):
-        return _error(409, "incident_id", f"incident {incident_id} has already finished ({runtime})", "nothing to stop")
+        return answer(_error(409, "incident_id", f"incident {incident_id} has already finished ({runtime})", "nothing to stop"))
     event = {"incident_id": incident_id, "by": caller.object_id, "groups": list(caller.groups), "reason": reason.strip(),
              "stop_id": uuid.uuid4().hex, "at": _now()}
     sealed, unavailable = _sealed(seal_stop, event, f"stop of {incident_id!r}")
     if unavailable:
-        return unavailable
+        return answer(unavailable)
     await client.raise_event(incident_id, EVENT_STOP, sealed)
     log.info("stop of %r requested by %r: %r", incident_id, caller.object_id, event["reason"])
-    return _json(202, {"incident_id": incident_id, "stopping": True, "by": caller.object_id})
+    return 202, {"incident_id": incident_id, "stopping": True, "by": caller.object_id}

@@ -3,9 +3,12 @@
 | route | role | answers |
 |---|---|---|
 | ``GET /api/console`` | reader | 200 HTML: approvals waiting for a decision, every incident (status, MTTC; an incident whose record cannot be read as a row saying so, and a notice naming how many), the latest audit |
-| ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), undo preview (Undo for a responder; Release on each step that changed nothing); 400 malformed id, 404 unknown |
+| ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), Stop for a responder while it runs or waits, undo preview (Undo for a responder; Release on each step that changed nothing); 400 malformed id, 404 unknown |
 | ``POST /api/console/incidents/{id}/approvals/{step}`` | approver | form ``decision=approve|reject``, ``comment``, ``csrf`` → 303 to the incident page once sent; 400/403/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/approvals/{step}``) |
+| ``GET /api/console/incidents/{id}/undo`` | responder | 200 HTML: the Undo button's confirmation — what the undo would restore and the POST form below (one click never undoes; no script needed); 409 nothing to undo |
 | ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf`` → 303 to the incident page once undone (every reversible action that changed something); with ``step`` (the Release button) that step alone through :func:`firestop.lifecycle.undo.undo_selection`, as ``POST /api/incidents/{id}/undo`` — a step that changed nothing is released (nothing restored, no Azure call) → 303 ``?done=release``, also when it was released already; 400 malformed step; 409 nothing to undo / busy / relied on |
+| ``GET /api/console/incidents/{id}/stop`` | responder | 200 HTML: the Stop button's confirmation — what a stop does, a required reason and the POST form below; 409 finished already |
+| ``POST /api/console/incidents/{id}/stop`` | responder | form ``reason``, ``csrf`` → 303 to the incident page once the stop is sent (``?done=stop``); 400/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/stop``) |
 | ``GET /api/console/tabletop`` | reader | 200 HTML: the newest tabletop scorecards |
 | ``GET /api/console/tabletop/{run}`` | reader | 200 HTML: one scorecard (expectations, approvals waited on, pages); 404 unknown run |
 
@@ -32,9 +35,10 @@ from firestop.telemetry.requests import observed
 
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
-from firestop.functions.http_api import _bad_incident_id, _incident_status, _status_view, listed_views, send_decision
+from firestop.functions.http_api import (MAX_STOP_REASON, _bad_incident_id, _incident_status, _status_view, listed_views,
+                                         send_decision, send_stop)
 from firestop.functions.http_responders import MAX_STEP_CHARS  # a Release form's step is bounded as the API's
-from firestop.lifecycle.cli_hints import decide_command, undo_command
+from firestop.lifecycle.cli_hints import decide_command, stop_command, undo_command
 from firestop.storage.base import StoreError
 from firestop.trust import Role, TrustError, authorize, peer_address
 from firestop.trust.route_roles import declared_role, requires
@@ -243,15 +247,94 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
     if view.get("pending_approval"):
         may, why_not = _may_decide(caller, view["pending_approval"])
         approval_html = pages.approval_card(incident_id, view["pending_approval"], may_decide=may, why_not=why_not, token=token,
-                                            cli_hint=decide_command(incident_id, view["pending_approval"].get("step") or "", **where))
+                                            cli_hint=decide_command(incident_id, view["pending_approval"].get("step") or "",
+                                                                    approvers=view["pending_approval"].get("approvers") or [], **where))
     may_undo = "responder" in caller.roles or "admin" in caller.roles
     undo_html = pages.undo_card(incident_id, _undo_preview(view), may_undo=may_undo, token=token,
                                 cli_hint=undo_command(incident_id, **where))
+    stop_html = (pages.stop_card(incident_id, may_stop=may_undo, cli_hint=stop_command(incident_id, **where))
+                 if view.get("status") in _STOPPABLE else "")
     flash = {"approve": "Approved: the step runs now.", "reject": "Rejected: the step will not run.",
+             "stop": "Stop sent: the incident stops at its next checkpoint (see the timeline).",
              "undo": "Undo done: see the timeline.",
              "release": "Released: nothing was restored; this incident no longer relies on that state (see the timeline)."
              }.get(req.params.get("done", ""))
-    return _html(200, pages.incident_page(view, caller=caller, approval_html=approval_html, undo_html=undo_html, flash=flash))
+    return _html(200, pages.incident_page(view, caller=caller, approval_html=approval_html, undo_html=undo_html, flash=flash,
+                                          stop_html=stop_html))
+
+
+#: Incident views' statuses a stop applies to (the orchestration still runs: Pending or Running).
+_STOPPABLE = ("running", "awaiting_approval")
+
+
+async def _confirm_view(req: func.HttpRequest, client, action: str):
+    """(caller, incident id, view, seal key, None) for a confirmation page (GET) on one incident, else (.., refusal)."""
+    caller, denied = _caller(req, action)
+    if denied:
+        return None, None, None, None, denied
+    incident_id = req.route_params.get("incident_id", "")
+    if _bad_incident_id(incident_id):
+        return None, None, None, None, _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    status = await _incident_status(client, incident_id)
+    if isinstance(status, func.HttpResponse):
+        return None, None, None, None, _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)
+    try:
+        view = _status_view(status)
+    except StoreError as exc:
+        return None, None, None, None, _records_unreadable(req, exc, caller)
+    key = _seal_key()
+    if key is None:
+        return None, None, None, None, _refusal(req, 503, "Unavailable", "the app holds no usable seal key", "set FIRESTOP_SEAL_KEY", caller)
+    return caller, incident_id, view, key, None
+
+
+@bp.route(route="console/incidents/{incident_id}/undo", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+@observed
+@requires(Role.responder)
+async def console_undo_confirm(req: func.HttpRequest, client) -> func.HttpResponse:
+    """The Undo button's confirmation page (module table); 409 when nothing is left to undo."""
+    caller, incident_id, view, key, denied = await _confirm_view(req, client, "confirm undo")
+    if denied:
+        return denied
+    preview = _undo_preview(view)
+    if not any(a["reversible"] and not a["release"] for a in preview):
+        return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
+    return _html(200, pages.undo_confirm_page(incident_id, preview, caller=caller, token=issue(key, caller.object_id)))
+
+
+@bp.route(route="console/incidents/{incident_id}/stop", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+@observed
+@requires(Role.responder)
+async def console_stop_confirm(req: func.HttpRequest, client) -> func.HttpResponse:
+    """The Stop button's confirmation page (module table); 409 when the incident has already finished."""
+    caller, incident_id, view, key, denied = await _confirm_view(req, client, "confirm stop")
+    if denied:
+        return denied
+    if view.get("status") not in _STOPPABLE:
+        return _refusal(req, 409, "Finished", f"incident {incident_id} has already finished ({view.get('status')})", "nothing to stop",
+                        caller, field="incident_id")
+    return _html(200, pages.stop_confirm_page(view, caller=caller, token=issue(key, caller.object_id), max_reason=MAX_STOP_REASON))
+
+
+@bp.route(route="console/incidents/{incident_id}/stop", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+@observed
+@requires(Role.responder)
+async def console_stop(req: func.HttpRequest, client) -> func.HttpResponse:
+    """Send the confirmation page's stop (:func:`firestop.functions.http_api.send_stop`) → 303 to the incident page."""
+    caller, form, denied = _checked_post(req, "stop incident")
+    if denied:
+        return denied
+    incident_id = req.route_params.get("incident_id", "")
+    if _bad_incident_id(incident_id):
+        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    status, answer = await send_stop(client, caller, incident_id, form.get("reason"))
+    if status != 202:
+        return _refusal(req, status, "Not stopped", answer.get("reason", ""), answer.get("fix", ""), caller, field=answer.get("error", ""))
+    log.info("console: stop of %r by %r", incident_id, caller.object_id)
+    return _html(303, "", {"Location": f"{pages.link('incidents', incident_id)}?done=stop"})
 
 
 @bp.route(route="console/incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

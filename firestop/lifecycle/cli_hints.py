@@ -34,9 +34,20 @@ def identity_flags(*, app_origin: str | None = None, sandbox: bool | None = None
     return f"--as {OBJECT_ID_PLACEHOLDER}"
 
 
-def decide_command(incident_id: str, step: str, *, app_origin: str | None = None, sandbox: bool | None = None) -> str:
-    """``python -m firestop incident approve ID --step STEP <flags>   (or: reject …)`` for a pending approval."""
+#: The approver of the sandbox's demo role table (:data:`firestop.trust.roles.SANDBOX_TABLE`; README "Trust model"),
+#: the example a sandbox hint names when the step lists no approver of its own.
+SANDBOX_DEMO_APPROVER = "oid-alice"
+
+
+def decide_command(incident_id: str, step: str, *, app_origin: str | None = None, sandbox: bool | None = None,
+                   approvers: list[str] | None = None) -> str:
+    """``python -m firestop incident approve ID --step STEP <flags>   (or: reject …)`` for a pending approval.
+    In the sandbox simulation the ``--as`` placeholder names an example: the step's first listed approver
+    (``approvers``), else :data:`SANDBOX_DEMO_APPROVER` — ``--as <your object id, e.g. oid-alice>``."""
     flags = identity_flags(app_origin=app_origin, sandbox=sandbox)
+    if flags == f"--as {OBJECT_ID_PLACEHOLDER}":
+        example = next((str(a) for a in approvers or [] if str(a).strip()), SANDBOX_DEMO_APPROVER)
+        flags = f"--as {OBJECT_ID_PLACEHOLDER[:-1]}, e.g. {example}>"
     return (f"python -m firestop incident approve {incident_id} --step {step} {flags}   "
             f"(or: incident reject {incident_id} --step {step} {flags})")
 
@@ -44,3 +55,8 @@ def decide_command(incident_id: str, step: str, *, app_origin: str | None = None
 def undo_command(incident_id: str, *, app_origin: str | None = None, sandbox: bool | None = None) -> str:
     """``python -m firestop incident undo ID <flags>`` (it shows what it would restore and asks first)."""
     return f"python -m firestop incident undo {incident_id} {identity_flags(app_origin=app_origin, sandbox=sandbox, undo=True)}"
+
+
+def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bool | None = None) -> str:
+    """``python -m firestop incident stop ID --reason '…' <flags>`` (it says what a stop does and asks first)."""
+    return f"python -m firestop incident stop {incident_id} --reason '<why>' {identity_flags(app_origin=app_origin, sandbox=sandbox)}"

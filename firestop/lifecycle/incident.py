@@ -99,6 +99,8 @@ ACTIVITY_LEDGER_HEAD = "ledger_head"
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
 EVENT_STOP = "stop"
+#: Longest stop reason a responder may give (it lands on the timeline and in the record): the API and the CLI refuse longer.
+MAX_STOP_REASON = 500
 #: Joined alerts named in the record (the rest are counted: ``correlated_count``).
 SAMPLE_SIZE = 20
 #: Verification reads at least this many times while they meet transient errors (see ``_verify``).

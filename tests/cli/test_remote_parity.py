@@ -208,6 +208,16 @@ def case_incident_undo(pair: Pair) -> None:
     assert near.returncode == 2 and "responder role" in far.stderr
 
 
+def case_incident_stop(pair: Pair) -> None:
+    """``incident stop`` on a finished incident: refused both ways before anything is sent (exit 2, one line), with
+    and without --yes (the confirmation is not asked for what cannot be stopped)."""
+    stop = ["incident", "stop", INCIDENT, "--reason", "drill"]
+    for extra in (["--yes"], []):
+        near, far = pair.same([*stop, *extra], local_extra=("--as", "oid-alice"), input="y\n" if not extra else None)
+        assert near.returncode == 2 and "already finished" in far.stderr and "already finished" in near.stderr, (near, far)
+        assert "would stop" not in near.stdout + far.stdout
+
+
 def case_audit(pair: Pair) -> None:
     for args in (["audit", "run", "--json"], ["audit", "run", "--fix"], ["audit", "show"], ["audit", "show", "--format", "markdown"],
                  ["audit", "show", "--json"]):
@@ -219,7 +229,8 @@ def case_audit(pair: Pair) -> None:
     assert near.returncode == 2
 
 
-CASES = [case_reads, case_runbook_plan, case_runbook_run_and_undo, case_runbook_release, case_incident_undo, case_audit]
+CASES = [case_reads, case_runbook_plan, case_runbook_run_and_undo, case_runbook_release, case_incident_undo, case_incident_stop,
+         case_audit]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__[len("case_"):] for c in CASES])
@@ -239,6 +250,7 @@ def test_identity_comes_from_the_token_only(pair):
 @pytest.mark.parametrize("args, role", [
     (["runbook", "run", "auth.disable_local_auth", "--target", ACCOUNT, "--yes"], "responder"),
     (["runbook", "plan", "network.lock", "--target", ACCOUNT], "responder"),
+    (["incident", "stop", INCIDENT, "--reason", "drill", "--yes"], "responder"),
     (["audit", "run"], "responder"),
     (["ledger", "verify", INCIDENT], "reader"),
     (["audit", "show"], "reader"),

@@ -212,6 +212,9 @@ def test_release_in_the_browser_unblocks_the_earlier_undo(browser, tmp_path):
             page.visit(f"/api/console/incidents/{first['id']}")
             with page.page.expect_navigation():
                 page.page.click("button.undo >> text=Undo containment")
+            assert "Undo containment of" in page.page.inner_text("main")  # it asks first (a page of its own, no script)
+            with page.page.expect_navigation():
+                page.page.click("button.confirm >> text=Yes, undo containment")
             assert "Relied on" in page.page.inner_text("main") and second["id"] in page.page.inner_text("main")
             page.problems.clear()  # the 409 just read is the refusal asked for
 
@@ -226,6 +229,8 @@ def test_release_in_the_browser_unblocks_the_earlier_undo(browser, tmp_path):
             page.visit(f"/api/console/incidents/{first['id']}")
             with page.page.expect_navigation():
                 page.page.click("button.undo >> text=Undo containment")
+            with page.page.expect_navigation():
+                page.page.click("button.confirm >> text=Yes, undo containment")
             assert page.page.url.endswith(f"/api/console/incidents/{first['id']}?done=undo"), page.page.inner_text("main")
             page.check("incident-undone-after-release")
         finally:

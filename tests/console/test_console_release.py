@@ -45,7 +45,7 @@ def test_release_button_releases_then_the_earlier_undo_goes_through(api):
     status, headers, _ = _post(api, later, {"csrf": token_of(page), "step": "lock-network"})  # a second click
     assert status == 303 and headers["Location"].endswith("?done=release")
 
-    status, headers, _ = _post(api, INCIDENT, {"csrf": token_of(_page(api, INCIDENT))})
+    status, headers, _ = _post(api, INCIDENT, {"csrf": token_of(page)})  # a token is the caller's, not the form's
     assert status == 303 and headers["Location"].endswith("?done=undo") and _acl(api.env) == "Allow"
 
 

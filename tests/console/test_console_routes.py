@@ -89,7 +89,7 @@ def test_outside_values_are_escaped_everywhere_they_land():
 
 
 def test_a_post_from_another_site_or_without_the_token_is_refused_and_nothing_is_undone(api, firestop_home):
-    _, _, page = call(api, "console_incident", f"console/incidents/{INCIDENT}", route={"incident_id": INCIDENT})
+    _, _, page = call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT})
     token = token_of(page)
     route = {"incident_id": INCIDENT}
     before = {p.name for p in (firestop_home / "records").iterdir()}
@@ -136,7 +136,9 @@ def test_undo_from_the_console_restores_the_network_and_files_a_revision(api, fi
     assert status == 200 and "Undo containment" in page and "cannot be undone" in page  # keys.rotate is not reversible
     _, _, reader_page = call(api, "console_incident", "x", who="oid-mallory", route={"incident_id": INCIDENT})
     assert "Undo containment" not in reader_page  # a reader sees the preview, not the button
-    token = token_of(page)
+    assert 'method="get"' in page and 'name="csrf"' not in page  # the button asks first (undo_confirm_page)
+    _, _, confirm = call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT})
+    token = token_of(confirm)
     status, headers, _ = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", method="POST", form={"csrf": token},
                               route={"incident_id": INCIDENT}, headers={"Origin": api.server.base_url})
     assert status == 303 and headers["Location"] == f"/api/console/incidents/{INCIDENT}?done=undo"

@@ -168,8 +168,9 @@ def test_the_decide_hint_names_how_you_are_known_where_the_incident_lives(gated_
     handled = cli("alert", "handle", str(EXAMPLE))
     decide = f"Decide: python -m firestop incident approve {INCIDENT} --step lock-network"
     local = " ".join(handled.output.split())
-    assert f"{decide} --as <your object id> (or: incident reject {INCIDENT} --step lock-network --as <your object id>)" in local, local
-    assert f"{decide} --as <your object id>" in " ".join(cli("incident", "show", INCIDENT).output.split())
+    as_ = "--as <your object id, e.g. oid-alice>"  # the step's approver, named (new-user trial)
+    assert f"{decide} {as_} (or: incident reject {INCIDENT} --step lock-network {as_})" in local, local
+    assert f"{decide} {as_}" in " ".join(cli("incident", "show", INCIDENT).output.split())
     waiting = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     monkeypatch.setenv("FIRESTOP_APP_SCOPE", "api://firestop/.default")
     monkeypatch.setattr(firestop.cli.remote.RemoteApp, "incident", lambda self, incident_id: waiting)

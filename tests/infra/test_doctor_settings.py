@@ -253,3 +253,18 @@ def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(fi
     monkeypatch.setenv("WEBSITE_SITE_NAME", "fs-prod")
     inside = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     assert "not_checked_here" not in inside
+
+
+@pytest.mark.parametrize("inside", ["", "below"])
+def test_doctor_names_a_firestop_home_that_cannot_be_a_directory_and_exits_2(tmp_path, monkeypatch, inside):
+    """New-user trial: ``FIRESTOP_HOME=/etc/passwd doctor`` exited 1 (its mkdir ran before any check)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    home = blocker / inside if inside else blocker
+    monkeypatch.setenv("FIRESTOP_HOME", str(home))
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(app, ["doctor", *extra], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        said = json.loads(result.stdout)["error"] if extra else " ".join(result.stderr.split())
+        assert f"FIRESTOP_HOME: {home} is not a usable directory" in said and "Traceback" not in result.output, said
+    assert blocker.read_text() == "not a folder"

@@ -77,7 +77,7 @@ def test_http_release_then_the_earlier_undo_reopens(api, firestop_home):
 def test_console_undo_after_a_release(api, firestop_home):
     later = _later(api.env)
     assert _undo(api, later)[0] == 200
-    status, _, page = console_call(api, "console_incident", f"console/incidents/{INCIDENT}", who="oid-bob",
+    status, _, page = console_call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", who="oid-bob",
                                    route={"incident_id": INCIDENT})
     assert status == 200 and "Undo containment" in page
     status, _, _ = console_call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
@@ -88,7 +88,7 @@ def test_console_undo_after_a_release(api, firestop_home):
 
 def test_console_undo_is_refused_before_the_release(api):
     later = _later(api.env)
-    status, _, page = console_call(api, "console_incident", f"console/incidents/{INCIDENT}", who="oid-bob",
+    status, _, page = console_call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", who="oid-bob",
                                    route={"incident_id": INCIDENT})
     status, _, answer = console_call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
                                      form={"csrf": token_of(page)}, route={"incident_id": INCIDENT},

@@ -9,7 +9,7 @@ from tests.console.conftest import api, handled_home  # noqa: F401
 
 
 def test_console_undo_names_the_responder_in_record_and_ledger(api, firestop_home):
-    status, _, page = call(api, "console_incident", f"console/incidents/{INCIDENT}", who="oid-bob", route={"incident_id": INCIDENT})
+    status, _, page = call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", who="oid-bob", route={"incident_id": INCIDENT})
     assert status == 200
     status, _, _ = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
                         form={"csrf": token_of(page)}, route={"incident_id": INCIDENT}, headers={"Origin": api.server.base_url})

@@ -26,7 +26,8 @@ def test_every_peoples_route_names_the_role_its_function_checks(app_routes):
                 "stop_http": "responder", "undo_http": "responder", "undo_preview_http": "responder",
                 "manual_run_http": "responder", "manual_run_undo_http": "responder", "run_runbook_http": "responder",
                 "run_audit_http": "responder", "ledger_verify_http": "reader", "console_decide": "approver",
-                "console_undo": "responder", "console_home": "reader", "console_incident": "reader",
+                "console_undo": "responder", "console_undo_confirm": "responder", "console_stop_confirm": "responder",
+                "console_stop": "responder", "console_home": "reader", "console_incident": "reader",
                 "console_tabletop": "reader", "console_scorecard": "reader", "latest_audit_http": "reader",
                 "get_audit_http": "reader", "audit_controls_http": "reader"}
     for function, role in expected.items():

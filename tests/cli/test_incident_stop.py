@@ -1,0 +1,63 @@
+"""``incident stop``: a running or waiting incident stopped from the CLI (the API's ``POST /api/incidents/{id}/stop``
+had no CLI verb), with the responder role checked, a confirmation unless ``--yes``, and a refusal for a finished one."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from tests.trust.conftest import EXAMPLE, INCIDENT
+from tests.trust.test_attack_cli import STEP, gated
+
+
+def cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def _waiting(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(gated(tmp_path / "pb", ["oid-alice"])))
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 3  # waits for approval of lock-network
+
+
+def test_stop_ends_a_waiting_incident_and_names_who_and_why(firestop_home, tmp_path, monkeypatch):
+    _waiting(tmp_path, monkeypatch)
+    done = cli("incident", "stop", INCIDENT, "--reason", "false positive: planned rotation", "--as", "oid-bob", "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    incident = json.loads(done.stdout)
+    assert incident["status"] == "stopped"
+    assert "oid-bob" in json.dumps(incident["timeline"]) and "planned rotation" in json.dumps(incident["timeline"])
+    again = cli("incident", "stop", INCIDENT, "--reason", "again", "--as", "oid-bob", "--yes")
+    assert again.exit_code == 2 and "already finished" in again.stderr and "Traceback" not in again.output
+
+
+def test_stop_asks_first_and_no_changes_nothing(firestop_home, tmp_path, monkeypatch):
+    _waiting(tmp_path, monkeypatch)
+    asked = cli("incident", "stop", INCIDENT, "--reason", "drill", "--as", "oid-bob", input="n\n")
+    assert asked.exit_code == 2 and "would stop incident" in asked.stdout and "Stop it on the sandbox tenant?" in asked.stdout
+    assert json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["status"] == "awaiting_approval"
+    assert cli("incident", "stop", INCIDENT, "--reason", "drill", "--as", "oid-bob", "--json").exit_code == 2  # --json needs --yes
+
+
+def test_stop_needs_the_responder_role_and_a_reason(firestop_home, tmp_path, monkeypatch):
+    _waiting(tmp_path, monkeypatch)
+    refused = cli("incident", "stop", INCIDENT, "--reason", "drill", "--as", "oid-mallory", "--yes")
+    assert refused.exit_code == 2 and "responder" in refused.stderr
+    assert cli("incident", "stop", INCIDENT, "--reason", "  ", "--as", "oid-bob", "--yes").exit_code == 2
+    assert cli("incident", "stop", INCIDENT, "--reason", "x" * 501, "--as", "oid-bob", "--yes").exit_code == 2
+    assert json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["status"] == "awaiting_approval"
+
+
+def test_approve_without_as_names_the_steps_approvers_and_the_hint_names_one(firestop_home, tmp_path, monkeypatch):
+    """New-user trial: the hint said ``--as <your object id>`` naming no one, and approve without --as did not say who
+    may approve on the sandbox."""
+    monkeypatch.delenv("FIRESTOP_PRINCIPAL_ID", raising=False)
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(gated(tmp_path / "pb", ["oid-alice"])))
+    handled = cli("alert", "handle", str(EXAMPLE))
+    assert handled.exit_code == 3 and "--as <your object id, e.g. oid-alice>" in " ".join(handled.stdout.split())
+    bare = cli("incident", "approve", INCIDENT, "--step", STEP)
+    assert bare.exit_code == 2 and "the step's approvers: oid-alice" in " ".join(bare.stderr.split()), bare.stderr
+    stop = cli("incident", "stop", INCIDENT, "--reason", "drill", "--yes")
+    text = " ".join(stop.stderr.split())
+    assert stop.exit_code == 2 and "the responders in the sandbox's demo roles" in text and "oid-bob" in text, text
