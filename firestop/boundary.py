@@ -132,7 +132,7 @@ def _reject_constant(name: str) -> Any:
 
 #: Longest Durable instance id accepted from outside (Firestop's ids are ``inc-`` + 16 hex, ``-N`` on reruns).
 MAX_INSTANCE_ID = 100
-_INSTANCE_ID_BAD = re.compile(r"[\x00-\x1f\x7f/\\#?]")
+_INSTANCE_ID_BAD = re.compile(r"[\x00-\x1f\x7f/\\#?%]")
 
 
 def instance_id_problem(value: str) -> str | None:
@@ -141,12 +141,15 @@ def instance_id_problem(value: str) -> str | None:
     Durable Functions instance ids may not contain ``/``, ``\\``, ``#``, ``?`` or control characters
     (they are Azure Storage table keys, https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model),
     and ``.``/``..`` would be normalised away in the management URL the SDK builds
-    (``…/instances/.`` is the list-all URL). Empty or over :data:`MAX_INSTANCE_ID` characters is refused too.
+    (``…/instances/.`` is the list-all URL). ``%`` is refused too (RT9-02): the durable-functions SDK puts the id into
+    that URL unescaped, so ``inc-…7%34`` reaches the instance ``inc-…74`` while the records store and the ledger look
+    the alias up by its own name (no Firestop id holds a ``%``). Empty or over :data:`MAX_INSTANCE_ID` characters is
+    refused too.
     """
     if not value or not value.strip():
         return "the incident id is empty"
     if len(value) > MAX_INSTANCE_ID:
         return f"the incident id is {len(value)} characters, over {MAX_INSTANCE_ID}"
     if value in (".", "..") or _INSTANCE_ID_BAD.search(value):
-        return f"{value[:40]!r} is not an incident id (no '.'/'..', '/', '\\\\', '#', '?' or control characters)"
+        return f"{value[:40]!r} is not an incident id (no '.'/'..', '/', '\\\\', '#', '?', '%' or control characters)"
     return None

@@ -40,6 +40,19 @@ __all__ = [
 _EXAMPLE = "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>"
 
 
+def unpaired_surrogate(text: str) -> bool:
+    """True when ``text`` holds a lone UTF-16 surrogate (U+D800..U+DFFF: what a JSON escape such as ``"\\ud800"``
+    without its pair decodes to), which no UTF-8 encoding carries — so no hash, store name or ARM request of an
+    identifier holding one can be made (RT9-01). ASCII text answers at once (no encode)."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def canonical_resource_id(s: str) -> str:
     """Return ``s`` trimmed, with exactly one leading slash and no trailing slash.
 
@@ -48,13 +61,16 @@ def canonical_resource_id(s: str) -> str:
     documentation samples such as ``/subscriptions/<subscription ID>`` survive.
 
     Raises:
-        ValueError: ``s`` is not a string, or is empty / only slashes.
+        ValueError: ``s`` is not a string, is empty / only slashes, or holds an unpaired UTF-16 surrogate
+            (:func:`unpaired_surrogate`: ARM ids are ASCII, and such an id cannot be hashed or sent).
     """
     if not isinstance(s, str):
         raise ValueError(
             f"resource id must be a string, got {type(s).__name__}; "
             f"pass an ARM id such as {_EXAMPLE}"
         )
+    if unpaired_surrogate(s):
+        raise ValueError(f"resource id holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape); pass an ARM id such as {_EXAMPLE}")
     trimmed = s.strip().strip("/").strip()
     while trimmed != (again := trimmed.strip("/").strip()):  # "./ /": slashes and spaces may alternate
         trimmed = again

@@ -46,7 +46,7 @@ from pydantic import (
 
 from firestop.alerts.normalize import canonical_targets
 from firestop.alerts.times import parse_sane_utc, parse_utc
-from firestop.resource_id import canonical_resource_id
+from firestop.resource_id import canonical_resource_id, unpaired_surrogate
 
 __all__ = [
     "Essentials",
@@ -136,6 +136,8 @@ def _required_text(value: object) -> object:
     value = value.strip()
     if not value:
         raise ValueError("must be a non-empty string")
+    if unpaired_surrogate(value):  # RT9-01: the incident key hashes its UTF-8 bytes; Azure Monitor's ids are ASCII
+        raise ValueError("must not hold an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape)")
     return value
 
 

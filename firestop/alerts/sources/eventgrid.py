@@ -35,6 +35,7 @@ from firestop.alerts.alert import ROUTE_PROPERTY, Alert
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.indicators import Indicators
 from firestop.alerts.normalize import canonical_targets, resource_type_of
+from firestop.resource_id import unpaired_surrogate
 from firestop.alerts.sources.defender import ci
 from firestop.alerts.sources.security_alert import parse_time, text
 
@@ -65,6 +66,8 @@ def _required(event: dict, *names: str) -> str:
     value = text(ci(event, *names), 1024)
     if value is None:
         raise EventError(names[0], "required member is missing or empty")
+    if unpaired_surrogate(value):  # RT9-01: the alert id (hashed as UTF-8) is built from the id and the source
+        raise EventError(names[0], "holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape)")
     return value
 
 
@@ -76,6 +79,8 @@ def event_alert(event: Any, *, cloud_events: bool, secret_name: str = "openai-ap
     event_id = _required(event, "id")
     event_type = _required(event, type_field)
     source = text(event.get(source_field), 1024) or ""
+    if unpaired_surrogate(source):
+        raise EventError(source_field, "holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape)")
     data = event.get("data")
     try:
         when = parse_time(event.get(time_field), time_field, required=True)

@@ -36,6 +36,7 @@ from firestop.alerts.alert import ROUTE_PROPERTY, Alert
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.indicators import MAX_INDICATORS, Indicators
 from firestop.alerts.normalize import canonical_targets, resource_type_of
+from firestop.resource_id import unpaired_surrogate
 
 MAX_VALUE_CHARS = 512
 
@@ -203,6 +204,9 @@ def to_alert(alert: SecurityAlert, *, custom_properties: dict[str, str] | None =
         targets = canonical_targets(alert.resource_ids[:20])
     except ValueError as exc:
         raise AlertPayloadError("resourceIdentifiers", str(exc), "Send the alerted resource's ARM resource id.") from None
+    if unpaired_surrogate(alert_id or alert.system_alert_id):  # RT9-01: the alert id is hashed as UTF-8 (and ARM-addressed)
+        raise AlertPayloadError("systemAlertId" if alert_id is None else "id", "holds an unpaired UTF-16 surrogate (a lone "
+                                "\\ud800-\\udfff escape)", "Send the alert's id as the service delivers it.")
     props = dict(custom_properties or {})
     routed = playbook_for(route_type if route_type is not None else alert.alert_type)
     if routed and not any(k.lower() == ROUTE_PROPERTY for k in props):
