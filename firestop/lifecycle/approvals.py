@@ -19,6 +19,14 @@ an event raised with the Durable system key naming any approver — is
 recorded as refused ("not from the authenticated API") and ignored.
 ``decision_id`` lets the orchestrator tell a new decision from the Durable
 Python SDK handing it the same buffered event again.
+
+Refused decisions are judged at the edge first: every sender (the API and the console through
+``send_decision``, the CLI locally and with ``--app``, the tabletop responder) reads ``pending_approval`` from the
+orchestration's custom status, judges the caller with :func:`judge` and raises nothing when it refuses (the API
+answers 403 naming why). What still reaches the orchestrator (a sender's stale read, the Durable system key) is
+bounded per approval request: :data:`KEPT_REFUSALS` refused decisions are kept in full, later ones are counted
+(:class:`RefusalRecord`), and each costs the orchestration's history its own ``EventRaised`` only (red team 8,
+approvals9).
 """
 
 from __future__ import annotations
@@ -87,6 +95,64 @@ def judge(approval: Approval, data: Any, *, requested_by: str) -> tuple[str, str
     comment = decision.get("comment")
     reason = f"{verb}{'d' if verb.endswith('e') else 'ed'} by {by}" + (f": {comment}" if isinstance(comment, str) and comment else "")
     return verb, reason, by
+
+
+#: Refused decisions per approval request kept in full: each on the timeline and in the record's ``approvals``, its
+#: seal checked (the ``verify_seal`` activity: two history events) so that ``by`` names who really sent it.
+KEPT_REFUSALS = 10
+#: Beyond :data:`KEPT_REFUSALS`, the newest refused decisions kept in the record (``by`` None: their seal is not
+#: checked, the claimed identity is in the reason); the ones before them are only counted.
+TAIL_REFUSALS = 3
+
+
+class RefusalRecord:
+    """The refused decisions of one approval request, bounded, as they land in the record's ``approvals``.
+
+    ``add(entry)`` appends ``entry`` (``{"step", "verdict": "refused", "by", "reason", "at", "comment"}``) to
+    ``approvals`` (the record's list, shared with other steps' entries: only entries this object appended are
+    touched). The first :data:`KEPT_REFUSALS` stay; after them the newest :data:`TAIL_REFUSALS` stay, and the ones
+    pushed out of that tail become one summary entry in their place::
+
+        {"step", "verdict": "refused", "by": None, "count": <decisions summarised>, "at": <the first one's at>,
+         "last_at": <the last one's at>, "comment": None, "reason": "<count> further refused decision(s) ..."}
+
+    So one request holds at most ``KEPT_REFUSALS + 1 + TAIL_REFUSALS`` refused entries, whatever is sent;
+    :attr:`count` is the total refused (what ``pending_approval.refused_decisions`` shows). Pure and deterministic
+    (the orchestrator rebuilds it on every replay)."""
+
+    def __init__(self, approvals: list[dict[str, Any]]) -> None:
+        self.approvals = approvals
+        self.count = 0
+        self.tail: list[dict[str, Any]] = []
+        self.summary: dict[str, Any] | None = None
+
+    @property
+    def keeps_in_full(self) -> bool:
+        """True while the next refused decision is still kept in full (seal checked, on the timeline)."""
+        return self.count < KEPT_REFUSALS
+
+    def add(self, entry: dict[str, Any]) -> None:
+        full = self.keeps_in_full
+        self.count += 1
+        self.approvals.append(entry)
+        if full:
+            return
+        self.tail.append(entry)
+        if len(self.tail) <= TAIL_REFUSALS:
+            return
+        oldest = self.tail.pop(0)
+        at = next(i for i in range(len(self.approvals) - 1, -1, -1) if self.approvals[i] is oldest)
+        if self.summary is None:
+            self.summary = {"step": oldest.get("step"), "verdict": "refused", "by": None, "count": 0,
+                            "at": oldest.get("at"), "last_at": None, "comment": None, "reason": ""}
+            self.approvals[at] = self.summary
+        else:
+            del self.approvals[at]
+        self.summary["count"] += 1
+        self.summary["last_at"] = oldest.get("at")
+        self.summary["reason"] = (f"{self.summary['count']} further refused decision(s), counted, not kept one by one "
+                                  f"(from {self.summary['at']} to {self.summary['last_at']}): after {KEPT_REFUSALS} "
+                                  f"refusals only the newest {TAIL_REFUSALS} are kept")
 
 
 #: Longest approval comment kept (characters): it lands on the timeline, in the sealed decision and in the record.

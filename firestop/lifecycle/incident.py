@@ -66,7 +66,8 @@ from typing import Any, Generator
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.indicators import MAX_INDICATORS
-from firestop.lifecycle.approvals import AUTOMATION, decode, event_name, judge, needs_approval
+from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, TAIL_REFUSALS, RefusalRecord, decode, event_name, judge,
+                                          needs_approval)
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
@@ -603,7 +604,27 @@ def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: st
 
 def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, str]:
     """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
-    ``approve``, ``reject`` or ``timeout``; a non-approved run gets a failed answer."""
+    ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer.
+
+    Refused decisions (not sealed by the API for this request, or from someone the step does not allow) are bounded
+    per request — the senders already refuse them at the edge (:mod:`firestop.lifecycle.approvals`), so what
+    arrives here came from a stale read or the Durable system key:
+
+    * history: the first :data:`~firestop.lifecycle.approvals.KEPT_REFUSALS` have their seal checked
+      (``verify_seal``: TaskScheduled + TaskCompleted, in an episode of its own). After them a decision that
+      :func:`~firestop.lifecycle.approvals.judge` refuses, or that answers another incident, step or request, is
+      refused without the activity, in the episode that delivered it: the gate adds one event to the history for it
+      (the TimerCreated of its next wait) besides its own ``EventRaised`` and the OrchestratorStarted/Completed pair
+      the host writes around every episode — 4 events where it was 8. The timer cannot be kept across waits: the
+      extension replays the SDK's action list in order, and a WhenAny awaits only the children it schedules itself
+      (see :mod:`firestop.runtime.replay`), so a wait without its own timer would never see the deadline. Only a
+      decision naming one of the step's approvers still has its seal checked — a forgery of that kind needs the
+      Durable system key.
+    * record: :class:`~firestop.lifecycle.approvals.RefusalRecord` — at most ``KEPT_REFUSALS + 1 + TAIL_REFUSALS``
+      refused entries in ``approvals`` and ``KEPT_REFUSALS + 1`` timeline entries (the last: "refusals counted");
+      ``pending_approval.refused_decisions`` counts them all.
+    Decisions of the listed approvers are always read (RT8-02: the gate moves to a fresh event name instead of
+    going deaf), so a flood of refusals never keeps them from deciding."""
     context, doc, step = inc.context, inc.doc, run.step
     approval = step.approval
     if isinstance(step, UndoStep):
@@ -617,7 +638,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
     refused: dict[str, Any] | None = None
-    refusals = 0
+    refusals = RefusalRecord(doc.approvals)
     generation = 1  # of the event name listened on (approvals.event_name: a buffered refusal moves the gate off a name)
     name = event_name(step.id)
     doc.event(run.phase, step.id, "awaiting approval", requested_at, target=run.target, runbook=run.runbook or None, detail=why)
@@ -644,7 +665,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "requested_at": requested_at.isoformat(),
             "expires_at": deadline.isoformat(),
             "escalated": escalated,
-            "refused_decisions": refusals,  # decisions that did not count (not from the API, not an approver, …)
+            "refused_decisions": refusals.count,  # decisions that did not count (not from the API, not an approver, …)
         }
         inc.status()
         wake = min(deadline, next_reminder) if next_reminder is not None else deadline
@@ -677,19 +698,31 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
                 generation += 1
                 name = event_name(step.id, generation)
                 continue
-            problem = yield from _unsealed_decision(inc, step.id, requested_at, payload)
-            if problem is not None:
-                verdict, by = "refused", None
-                reason = f"not from the authenticated API ({problem}); claimed by {payload.get('by')!r}"
+            full = refusals.keeps_in_full
+            early = None if full else _refused_as_sent(inc, approval, step.id, requested_at, payload)
+            if early is not None:  # refused whatever its seal says: no seal check, no history beyond its EventRaised
+                verdict, by, problem, reason = "refused", None, early, early
             else:
-                verdict, reason, by = judge(approval, payload, requested_by=inc.inp.requested_by)
-            doc.approvals.append({"step": step.id, "verdict": verdict, "by": by, "reason": reason, "at": now.isoformat(),
-                                  "comment": payload.get("comment") if problem is None else None})
+                problem = yield from _unsealed_decision(inc, step.id, requested_at, payload)
+                if problem is not None:
+                    verdict, by = "refused", None
+                    reason = f"not from the authenticated API ({problem}); claimed by {payload.get('by')!r}"
+                else:
+                    verdict, reason, by = judge(approval, payload, requested_by=inc.inp.requested_by)
+            entry = {"step": step.id, "verdict": verdict, "by": by, "reason": reason, "at": now.isoformat(),
+                     "comment": payload.get("comment") if problem is None else None}
             if verdict == "refused":
                 refused = payload
-                refusals += 1
-                doc.event(run.phase, step.id, "decision refused", now, target=run.target, detail=reason)
+                refusals.add(entry)
+                if full:
+                    doc.event(run.phase, step.id, "decision refused", now, target=run.target, detail=reason)
+                elif refusals.count == KEPT_REFUSALS + 1:
+                    doc.event(run.phase, step.id, "refusals counted", now, target=run.target,
+                              detail=f"{KEPT_REFUSALS} refused decisions on this request: further ones are counted "
+                                     f"(pending_approval.refused_decisions), the newest {TAIL_REFUSALS} kept in the record; "
+                                     f"this one: {reason}")
                 continue
+            doc.approvals.append(entry)
             if doc.acknowledged_at is None:
                 doc.acknowledged_at = now
             inc.pending_approval = None
@@ -732,6 +765,31 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
         run.fail("timeout", f"approval not given within {approval.timeout_seconds:g} s")
         doc.record_action(step.id, run.target, run.answer, params=run.params)
         return "timeout"
+
+
+def _refused_as_sent(inc: _Incident, approval, step_id: str, requested_at, payload: dict[str, Any]) -> str | None:
+    """Why a decision is refused whatever its seal says (None: only the seal can tell), without an activity.
+
+    It answers another incident, step or request, or :func:`~firestop.lifecycle.approvals.judge` refuses the
+    identity it claims (not among the step's approvers, two-person rule, no identity, no verb). The claimed identity
+    is named in the reason, never trusted: ``by`` stays None. The reason is cut to :data:`REFUSAL_REASON_CHARS`
+    (the unsealed fields are anyone's)."""
+    iid = inc.context.instance_id
+    if payload.get("incident_id") != iid or payload.get("step") != step_id:
+        why = f"it is for incident {payload.get('incident_id')!r} step {payload.get('step')!r} (seal not checked)"
+    elif payload.get("requested_at") != requested_at.isoformat():
+        why = (f"it answers the request of {payload.get('requested_at')!r}, not the one of {requested_at.isoformat()} "
+               "(seal not checked)")
+    else:
+        verdict, reason, _ = judge(approval, payload, requested_by=inc.inp.requested_by)
+        if verdict != "refused":
+            return None
+        why = f"{reason}; claimed by {payload.get('by')!r} (seal not checked: refused whatever it says)"
+    return why if len(why) <= REFUSAL_REASON_CHARS else why[:REFUSAL_REASON_CHARS - 1] + "…"
+
+
+#: Longest reason kept for a decision refused without its seal checked (characters).
+REFUSAL_REASON_CHARS = 300
 
 
 def _unsealed_decision(inc: _Incident, step_id: str, requested_at, payload: dict[str, Any]) -> Generator[Any, Any, str | None]:

@@ -79,6 +79,7 @@ def test_approval_through_the_api(api):
     status, body = api.call("decide_http", "POST", f"incidents/{INCIDENT}/approvals/lock-network", who="oid-bob", groups=["grp-secops-oncall"],
                             route=route, body={"decision": "approve"})
     assert status == 403 and "not among the approvers" in body["reason"]  # the approver role, but not this step's approver
+    assert not _approval_events(api)  # refused at the edge: nothing raised, nothing in the orchestration's history
     status, body = api.call("decide_http", "POST", "x", route={"incident_id": INCIDENT, "step": "rotate-keys"}, body={"decision": "approve"})
     assert status == 409 and "lock-network" in body["reason"]
     status, body = api.call("decide_http", "POST", "x", route=route, body={"decision": "maybe"})
@@ -88,7 +89,36 @@ def test_approval_through_the_api(api):
     api.env.host.run_until_idle()
     status, record = api.call("get_incident_http", "GET", f"incidents/{INCIDENT}", route={"incident_id": INCIDENT})
     assert status == 200 and record["status"] == "contained"
-    assert [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-bob", "refused"), ("oid-carol", "approve")]
+    assert [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-carol", "approve")]
+    assert len(_approval_events(api)) == 1  # carol's
+
+
+def _approval_events(api) -> list:
+    """The ``approval:*`` events the incident's orchestration received (its history)."""
+    history = api.env.host.get_status(INCIDENT, show_history=True).history or []
+    return [e for e in history if e.get("EventType") == 15 and str(e.get("Name", "")).startswith("approval:")]
+
+
+def test_refused_decisions_are_answered_403_and_never_raised(api):
+    """approvals9: an approver-role caller not among the step's approvers, over and over, costs the orchestration
+    nothing (the API judged it against pending_approval and raised nothing); a listed approver then decides."""
+    api.open_incident()
+    route = {"incident_id": INCIDENT, "step": "lock-network"}
+    before = len(api.env.host.get_status(INCIDENT, show_history=True).history)
+    for _ in range(30):
+        status, body = api.call("decide_http", "POST", "x", who="oid-bob", groups=["grp-secops-oncall"], route=route,
+                                body={"decision": "reject"})
+        assert status == 403 and body["error"] == "approvers" and "not among the approvers" in body["reason"]
+    api.env.host.run_until_idle()
+    waiting = api.env.host.get_status(INCIDENT, show_history=True)
+    assert len(waiting.history) == before and not _approval_events(api)
+    assert waiting.custom_status["pending_approval"]["refused_decisions"] == 0
+    status, body = api.call("decide_http", "POST", "x", who="oid-carol", groups=["grp-secops"], route=route,
+                            body={"decision": "approve"})
+    assert status == 202
+    api.env.host.run_until_idle()
+    status, record = api.call("get_incident_http", "GET", f"incidents/{INCIDENT}", route={"incident_id": INCIDENT})
+    assert record["status"] == "contained" and [(a["by"], a["verdict"]) for a in record["approvals"]] == [("oid-carol", "approve")]
 
 
 def test_an_unknown_status_filter_is_400_naming_the_statuses(api):

@@ -1,8 +1,10 @@
 """RT8-02: two refused decisions sent together make an approval gate deaf; the listed approvers can no longer approve.
 
 Attack: a person holding the approver role (here through group ``grp-secops``) but not among the step's ``approvers``
-sends two decisions at once (two clicks, two API calls). Each is sealed and raised (the API raises refused decisions
-too, so the timeline shows them); the orchestrator reads the first while the second waits unread, buffered by the
+sends two decisions at once (two clicks, two API calls). Each is sealed and raised (the API raised refused decisions
+too, so the timeline showed them; since approvals9 it answers 403 and raises nothing, but a sender's stale read of
+``pending_approval`` or the Durable system key can still deliver such a pair — the lab raises them directly); the
+orchestrator reads the first while the second waits unread, buffered by the
 Durable Python SDK (1.7), which hands a buffered event to every later wait on its name. The gate took the repeat for
 the SDK's replay and stopped listening: the listed approver's decision was never read, the step timed out and the
 account stayed open (``needs_responder``) — containment blocked by someone the playbook never allowed to decide.
