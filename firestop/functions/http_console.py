@@ -148,6 +148,18 @@ def _checked_post(req: func.HttpRequest, action: str):
     return caller, form, None
 
 
+def _incident_post(req: func.HttpRequest, action: str):
+    """:func:`_checked_post` for a POST on one incident's page: (caller, form, incident id, None), else (.., refusal);
+    400 when the route's ``incident_id`` is not an incident id."""
+    caller, form, denied = _checked_post(req, action)
+    if denied:
+        return None, None, "", denied
+    incident_id = req.route_params.get("incident_id", "")
+    if _bad_incident_id(incident_id):
+        return None, None, "", _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    return caller, form, incident_id, None
+
+
 def _may_decide(caller: Any, approval: dict[str, Any]) -> tuple[bool, str]:
     if "approver" not in caller.roles and "admin" not in caller.roles:
         return False, "You do not hold the approver role: one of the approvers listed above must decide."
@@ -324,12 +336,9 @@ async def console_stop_confirm(req: func.HttpRequest, client) -> func.HttpRespon
 @requires(Role.responder)
 async def console_stop(req: func.HttpRequest, client) -> func.HttpResponse:
     """Send the confirmation page's stop (:func:`firestop.functions.http_api.send_stop`) → 303 to the incident page."""
-    caller, form, denied = _checked_post(req, "stop incident")
+    caller, form, incident_id, denied = _incident_post(req, "stop incident")
     if denied:
         return denied
-    incident_id = req.route_params.get("incident_id", "")
-    if _bad_incident_id(incident_id):
-        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
     status, answer = await send_stop(client, caller, incident_id, form.get("reason"))
     if status != 202:
         return _refusal(req, status, "Not stopped", answer.get("reason", ""), answer.get("fix", ""), caller, field=answer.get("error", ""))
@@ -342,12 +351,10 @@ async def console_stop(req: func.HttpRequest, client) -> func.HttpResponse:
 @observed
 @requires(Role.approver)
 async def console_decide(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, form, denied = _checked_post(req, "decide approval")
+    caller, form, incident_id, denied = _incident_post(req, "decide approval")
     if denied:
         return denied
-    incident_id, step = req.route_params.get("incident_id", ""), req.route_params.get("step", "")
-    if _bad_incident_id(incident_id):
-        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
+    step = req.route_params.get("step", "")
     decision = form.get("decision")
     status, answer = await send_decision(client, caller, incident_id, step, decision, form.get("comment") or None)
     if status != 202:
@@ -365,12 +372,9 @@ _UNDO_LEASE_POLLS = 100
 @observed
 @requires(Role.responder)
 async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
-    caller, form, denied = _checked_post(req, "undo")
+    caller, form, incident_id, denied = _incident_post(req, "undo")
     if denied:
         return denied
-    incident_id = req.route_params.get("incident_id", "")
-    if _bad_incident_id(incident_id):
-        return _refusal(req, 400, "Bad incident id", f"{incident_id[:80]!r} is not an incident id", caller=caller)
     step = form.get("step") or None
     if step is not None and (len(step) > MAX_STEP_CHARS or not step.isprintable()):
         return _refusal(req, 400, "Bad step", f"step must be a step id of at most {MAX_STEP_CHARS} printable characters",
