@@ -23,7 +23,7 @@ from typing import Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, human_time, line, print_incident, print_json, safe
+from firestop.cli.output import EXIT_BAD_INPUT, clean, confirm_or_exit, console, fail, human_time, line, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, stop one, undo containment.", no_args_is_help=True)
@@ -435,12 +435,7 @@ def _stop_confirm(incident: dict, where: str) -> None:
     console.print(f"would stop incident {safe(incident.get('incident_id'))} ({safe(status)}"
                   + (f", waiting for approval of {safe(pending)}" if pending else "") + "): no further step runs; "
                   "what already ran stays in place (incident undo restores it)", highlight=False, soft_wrap=True)
-    try:
-        confirmed = typer.confirm(f"Stop it on {where}?", default=False)
-    except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
-        confirmed = False
-    if not confirmed:
-        fail("not confirmed; nothing was sent (use --yes in scripts)", EXIT_BAD_INPUT)
+    confirm_or_exit(f"Stop it on {where}?", "nothing was sent")
 
 
 @incident_app.command("undo")
@@ -519,12 +514,7 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
     for stays_as_is in stays:
         console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
                       highlight=False, soft_wrap=True)
-    try:
-        confirmed = typer.confirm(f"Undo these on {where}?", default=False)
-    except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
-        confirmed = False
-    if not confirmed:
-        fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT)
+    confirm_or_exit(f"Undo these on {where}?")
 
 
 def _undo_done(result: dict, as_json: bool) -> None:

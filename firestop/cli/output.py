@@ -113,6 +113,17 @@ def fail(message: str, code: int = EXIT_BAD_INPUT, *, as_json: bool = False) -> 
     raise typer.Exit(code)
 
 
+def confirm_or_exit(question: str, nothing: str = "nothing was changed", *, as_json: bool = False) -> None:
+    """Ask ``question`` (default no); anything but yes — including no terminal or closed stdin — exits 2 with
+    "not confirmed; <nothing> (use --yes in scripts)"."""
+    try:
+        confirmed = typer.confirm(question, default=False)
+    except (typer.Abort, EOFError):  # stdin closed (a script, a pipe): same answer as "n"
+        confirmed = False
+    if not confirmed:
+        fail(f"not confirmed; {nothing} (use --yes in scripts)", EXIT_BAD_INPUT, as_json=as_json)
+
+
 def human_time(value: Any) -> str:
     """An ISO-8601 time as every command writes it, ``2026-11-29 04:03:21.2 UTC`` (:func:`firestop.times.instant`);
     ``—`` for None; other text as it is."""

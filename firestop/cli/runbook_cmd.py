@@ -54,7 +54,7 @@ from typing import Any, Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, compact, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, compact, confirm_or_exit, console, fail, print_json
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 runbook_app = typer.Typer(help="Runbooks: list them, dry-run one, or run one (sandbox tenant by default, or --azure).",
@@ -251,12 +251,7 @@ def _execute(env, request: dict[str, Any]) -> dict[str, Any]:
 
 def _confirm(question: str, as_json: bool) -> None:
     """Ask ``question`` (default no); anything but yes — including no terminal to ask on — exits 2, nothing done."""
-    try:
-        confirmed = typer.confirm(question, default=False)
-    except typer.Abort:  # no terminal / end of input: not a yes
-        confirmed = False
-    if not confirmed:
-        fail("not confirmed; nothing was changed (use --yes in scripts)", EXIT_BAD_INPUT, as_json=as_json)
+    confirm_or_exit(question, as_json=as_json)
 
 
 @runbook_app.command("run")
