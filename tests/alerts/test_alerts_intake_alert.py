@@ -128,9 +128,9 @@ def _same_alert(payload: Any) -> str:
 
 
 def _readings(alert: Any) -> list[tuple[str, Any]]:
-    """What AlertReadings derives, each as ("ok", value) or ("raised", the exception's type): an alertId with a
-    lone surrogate (a JSON escape) is accepted by both parses and its incident_key raises UnicodeEncodeError in
-    both (a known gap of the parse, left as it is here: this test holds the two paths equal)."""
+    """What AlertReadings derives, each as ("ok", value) or ("raised", the exception's type): a reading that
+    raises must raise alike on both paths (an alertId with a lone surrogate, once accepted by both and raising
+    UnicodeEncodeError here, is now refused by both with a 422: RT9-01)."""
     out = []
     for read in (lambda a: a.incident_key, lambda a: a.dedupe_key, lambda a: a.routed_playbook,
                  lambda a: a.is_resolved, hash, lambda a: a.targets("/subscriptions/a")):
