@@ -430,7 +430,8 @@ def _stop_confirm(incident: dict, where: str) -> None:
     incident exits 2 before asking."""
     status = incident.get("status")
     if status not in ("running", "awaiting_approval"):
-        fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop", EXIT_BAD_INPUT)
+        fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop (to restore what "
+             f"its containment changed: python -m firestop incident undo {incident.get('incident_id')})", EXIT_BAD_INPUT)
     pending = (incident.get("pending_approval") or {}).get("step")
     console.print(f"would stop incident {safe(incident.get('incident_id'))} ({safe(status)}"
                   + (f", waiting for approval of {safe(pending)}" if pending else "") + "): no further step runs; "

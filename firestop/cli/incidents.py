@@ -307,7 +307,7 @@ def stop(env, instance_id: str, by: str, reason: str, *, groups: list[str] | Non
         raise LookupError(f"ID: no incident {instance_id!r}; list them with: python -m firestop incident list") from None
     if status.runtime_status in TERMINAL:
         raise LookupError(f"ID: incident {instance_id} has already finished ({_status_of(status) or status.runtime_status.lower()}); "
-                          "nothing to stop")
+                          f"nothing to stop (to restore what its containment changed: python -m firestop incident undo {instance_id})")
     event = {"incident_id": instance_id, "by": by, "groups": list(groups or []), "reason": reason, "stop_id": uuid.uuid4().hex,
              "at": env.clients.clock.now().isoformat()}
     env.host.raise_event(instance_id, EVENT_STOP, seal_stop(event))  # the CLI holds the local seal key

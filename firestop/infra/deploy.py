@@ -64,7 +64,8 @@ def read_json(path: Path, flag: str) -> dict[str, Any]:
 def read_json_text(path: Path, flag: str) -> tuple[dict[str, Any], str]:
     """(the JSON object in ``path``, its text as UTF-8), as :func:`read_json`."""
     if not path.is_file():
-        raise DeployInputError(flag, f"{path} is not a file")
+        shipped = " (the shipped template is infra/azuredeploy.json, the default)" if flag == "--template" else ""
+        raise DeployInputError(flag, f"{path} is not a file; give the path of an existing JSON file{shipped}")
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)

@@ -30,6 +30,7 @@ def test_stop_ends_a_waiting_incident_and_names_who_and_why(firestop_home, tmp_p
     assert "oid-bob" in json.dumps(incident["timeline"]) and "planned rotation" in json.dumps(incident["timeline"])
     again = cli("incident", "stop", INCIDENT, "--reason", "again", "--as", "oid-bob", "--yes")
     assert again.exit_code == 2 and "already finished" in again.stderr and "Traceback" not in again.output
+    assert f"python -m firestop incident undo {INCIDENT}" in again.stderr  # the next step, not only the refusal
 
 
 def test_stop_asks_first_and_no_changes_nothing(firestop_home, tmp_path, monkeypatch):

@@ -73,7 +73,9 @@ def test_bad_input_exits_2_naming_the_flag(firestop_home, tmp_path):
     typo.write_text(TEMPLATE_PATH.read_text().replace("[parameters('immutabilityDays')]", "[parameters('immutabiltyDays')]", 1))
     line = next(i for i, text in enumerate(typo.read_text().splitlines(), 1) if "immutabiltyDays" in text)
     cases = [
-        (("--parameters", str(tmp_path / "missing.json")), "--parameters: "),
+        (("--parameters", str(tmp_path / "missing.json")), "is not a file; give the path of an existing JSON file"),
+        (("--template", str(tmp_path / "missing.json")), "--template: "),
+        (("--template", str(tmp_path / "missing.json")), "(the shipped template is infra/azuredeploy.json, the default)"),
         (("--parameters", str(not_json)), "--parameters: "),
         (("--parameters", str(not_params)), "--parameters: not an ARM parameters file"),
         (("--template", str(not_json)), "--template: "),
