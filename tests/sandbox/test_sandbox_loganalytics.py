@@ -194,3 +194,19 @@ def test_oversized_result_is_truncated_with_a_partial_error(tenant, logs, monkey
     assert len(result.partial_data[0].rows) == 5
     assert result.partial_error.code == "PartialError"
     assert len(_rows(logs.query_workspace(WORKSPACE_ID, "AzureDiagnostics | count", timespan=None))) == 1  # small results are complete
+
+
+def test_workspace_on_arm_by_its_resource_id(tenant):
+    """Workspaces_Get through azure-mgmt-resource's resources.get_by_id (as `infra --workspace` reads customerId):
+    the seeded workspace answers with its customerId; an unknown name, and a Key Vault's name under the workspaces
+    path, are ARM's 404 ResourceNotFound."""
+    from azure.mgmt.resource import ResourceManagementClient
+
+    arm = ResourceManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    base = f"/subscriptions/{tenant.subscription_id}/resourceGroups/rg-ai-prod/providers/Microsoft.OperationalInsights/workspaces"
+    body = arm.resources.get_by_id(f"{base}/law-contoso-sec", "2022-10-01")
+    assert body.properties["customerId"] == WORKSPACE_ID
+    for name in ("law-nope", "kv-contoso-ai"):
+        with pytest.raises(ResourceNotFoundError) as err:
+            arm.resources.get_by_id(f"{base}/{name}", "2022-10-01")
+        assert err.value.error.code == "ResourceNotFound" and name in err.value.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .credential import decode_token
-from .errors import arm_resource_group_not_found, error
+from .errors import arm_not_found, arm_resource_group_not_found, error
 from .router import RequestContext
 from .state import TenantState
 from .wire import SandboxResponse
@@ -25,6 +25,23 @@ def check_scope(ctx: RequestContext) -> Optional[SandboxResponse]:
     if rg is not None and not state.resource_group_exists(rg):
         return arm_resource_group_not_found(rg)
     return None
+
+
+def typed_resource(ctx: RequestContext, resource_type: str, name: str) -> tuple[Optional[dict], Optional[SandboxResponse]]:
+    """(the live ARM JSON, None) for ``{resource_type}/{name}`` in the route's ``sub``/``rg``, or (None, error).
+
+    The error is :func:`check_scope`'s 404 (foreign subscription, unknown resource group), or ARM's 404
+    ``ResourceNotFound`` when no resource of that type (compared case-insensitively, as ARM does) has that name.
+    The dict is the tenant's own: copy it before answering with it.
+    """
+    bad = check_scope(ctx)
+    if bad:
+        return None, bad
+    rg = ctx.params["rg"]
+    found = state_of(ctx).resource(f"/subscriptions/{ctx.params['sub']}/resourceGroups/{rg}/providers/{resource_type}/{name}")
+    if found is None or str(found.get("type", "")).lower() != resource_type.lower():
+        return None, arm_not_found(resource_type, name, rg)
+    return found, None
 
 
 def caller_object_id(ctx: RequestContext) -> str:

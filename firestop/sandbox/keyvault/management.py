@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import copy
 
-from ..core.armapi import check_scope, ok, state_of
-from ..core.errors import arm_not_found
+from ..core.armapi import check_scope, ok, state_of, typed_resource
 from ..core.router import RequestContext
 from ..core.wire import SandboxResponse
 from . import room
@@ -39,13 +38,9 @@ def _vaults(ctx: RequestContext, prefix: str) -> list[dict]:
 
 @room.route("GET", ARM, RG_BASE + "/{name}", "vaults.get")
 def get_vault(ctx: RequestContext) -> SandboxResponse:
-    bad = check_scope(ctx)
+    vault, bad = typed_resource(ctx, VAULT_TYPE, ctx.params["name"])
     if bad:
         return bad
-    p = ctx.params
-    vault = state_of(ctx).resource(f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{VAULT_TYPE}/{p['name']}")
-    if vault is None or vault.get("type") != VAULT_TYPE:
-        return arm_not_found(VAULT_TYPE, p["name"], p["rg"])
     return ok(copy.deepcopy(vault))
 
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import copy
 
-from ..core.armapi import check_scope, ok, state_of
-from ..core.errors import arm_not_found
+from ..core.armapi import ok, typed_resource
 from ..core.router import RequestContext
 from ..core.wire import SandboxResponse
 from . import room
@@ -30,11 +29,7 @@ ARM = "management.azure.com"
 @room.route("GET", ARM, "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/{name}",
             "workspaces.get")
 def get_workspace(ctx: RequestContext) -> SandboxResponse:
-    bad = check_scope(ctx)
+    found, bad = typed_resource(ctx, WORKSPACE_TYPE, ctx.params["name"])
     if bad:
         return bad
-    p = ctx.params
-    found = state_of(ctx).resource(f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{WORKSPACE_TYPE}/{p['name']}")
-    if found is None or str(found.get("type", "")).lower() != WORKSPACE_TYPE.lower():
-        return arm_not_found(WORKSPACE_TYPE, p["name"], p["rg"])
     return ok(copy.deepcopy(found))
