@@ -699,8 +699,8 @@ async def _aftermath(call: _Call, alert: Any) -> Outcome | None:
     and created within twice the correlation window (newest :data:`AFTERMATH_CANDIDATES`), whatever their route:
     the containment that refuses the attacker is another playbook's incident. Lists every page
     (:func:`firestop.instance_listing.list_instances`, incident ids only: ``instanceIdPrefix`` keeps the Azure
-    Storage query to the incidents' PartitionKey range, where a status filter alone scans entity rows too and may
-    answer short or empty pages); raises :class:`IntakeUnavailable` (503, the sender retries)
+    Storage query to the incidents' PartitionKey range, where a status filter alone would read the entity rows too,
+    which the listing's documentation allows to come back as short or empty pages); raises :class:`IntakeUnavailable` (503, the sender retries)
     when the listing fails or stops at its page bound."""
     from firestop.alerts.alert import INCIDENT_ID_PREFIX
     from firestop.instance_listing import list_instances
