@@ -31,8 +31,15 @@ has the same code) and the Azure Storage backend it calls, Azure/durabletask at 
 * Entities: entity instances (ids ``@name@key``; their status name is the same id, ``Entities.AutoStart`` in
   Azure/durabletask 5217032 ``src/DurableTask.Core/Common/Entities.cs``) are rows of the same table, and the
   HTTP listing does not leave them out (``ConvertWebjobsDurableConditionToAzureStorageCondition`` sets no
-  ``ExcludeEntities``; only the gRPC path, ``ProtobufUtils.cs``, does), so they count against :data:`MAX_PAGES`
-  here; callers keep only their orchestrator's name. The local management server does not list them.
+  ``ExcludeEntities``; only the gRPC path, ``ProtobufUtils.cs``, does), status Running, so they count against
+  :data:`MAX_PAGES` here. Firestop keeps an entity per contained resource (``resource_lock``) and per incident
+  (``incident_alerts``) for good, so a listing of incidents passes ``instance_id_prefix`` =
+  :data:`firestop.alerts.alert.INCIDENT_ID_PREFIX` (an ``@`` id never matches it) and still keeps only its
+  orchestrator's name (step groups share the prefix). The backend turns ``instanceIdPrefix`` into a PartitionKey
+  range (``PartitionKey ge 'inc-' and PartitionKey lt 'inc.'``: ``OrchestrationInstanceStatusQueryCondition``,
+  ``src/DurableTask.AzureStorage/Tracking/``, ``GetConditions`` at Azure/durabletask 0edc548 and the same in the
+  later ``GetODataFilter`` beside ``ExcludeEntities``, commit not recorded), so entity rows are not even read. The
+  local management server lists entities the same way (``firestop/runtime/management.py``).
 * Purge by filter (``DELETE instances/?createdTimeFrom=...``) is not paged: one request deletes every match
   (``HandleDeleteHistoryWithFiltersRequestAsync``). ``GET instances/{id}`` is one instance. Neither is used here.
 

@@ -12,7 +12,7 @@ pages listed in ``shared/corpus/alerts/NOTES.md`` (``alerts-common-schema.md``,
 ``activity-log-alerts-webhook.md``, ``action-groups.md``).
 """
 
-from firestop.alerts.alert import Alert, IntakeAlert, incident_key_for
+from firestop.alerts.alert import INCIDENT_ID_PREFIX, Alert, IntakeAlert, incident_key_for
 from firestop.alerts.body import MAX_PAYLOAD_BYTES
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import Essentials
@@ -41,6 +41,7 @@ __all__ = [
     "AlertPayloadError",
     "COMMON_SCHEMA_ID",
     "ENABLE_COMMON_SCHEMA_FIX",
+    "INCIDENT_ID_PREFIX",
     "Essentials",
     "Indicators",
     "IntakeAlert",

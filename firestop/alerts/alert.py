@@ -27,20 +27,25 @@ from firestop.resource_id import resource_id_key
 if TYPE_CHECKING:  # pragma: no cover
     from firestop.alerts.contexts import AlertContext
 
-__all__ = ["ROUTE_PROPERTY", "Alert", "AlertReadings", "IntakeAlert", "alert_input_json", "incident_key_for"]
+__all__ = ["INCIDENT_ID_PREFIX", "ROUTE_PROPERTY", "Alert", "AlertReadings", "IntakeAlert", "alert_input_json", "incident_key_for"]
 
 #: The custom property an alert rule routes to a playbook with (``firestop-playbook: <name>``).
 ROUTE_PROPERTY = "firestop-playbook"
+#: How every incident's Durable instance id starts: :func:`incident_key_for` (CLI, tabletop), the intake's
+#: ``slot_id``, the CLI's reruns (``<id>-<n>``) and step groups (``<id>:group-<n>``). Listings that want incidents
+#: pass it as ``instanceIdPrefix``: entity instances (``@name@key``) never match it (see
+#: :mod:`firestop.instance_listing`).
+INCIDENT_ID_PREFIX = "inc-"
 
 
 def incident_key_for(alert_id: str) -> str:
-    """``"inc-"`` + first 16 hex digits of sha256(alert_id lower-cased).
+    """:data:`INCIDENT_ID_PREFIX` (``"inc-"``) + first 16 hex digits of sha256(alert_id lower-cased).
 
     Deterministic, 20 characters of ``[a-z0-9-]``: safe as a Durable Functions
     instance id. Fired and Resolved notifications of one alert share it.
     """
     digest = hashlib.sha256(alert_id.strip().lower().encode("utf-8")).hexdigest()
-    return "inc-" + digest[:16]
+    return INCIDENT_ID_PREFIX + digest[:16]
 
 
 class AlertReadings:

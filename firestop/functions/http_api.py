@@ -259,6 +259,7 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
 @observed
 @requires(Role.reader)
 async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.alerts.alert import INCIDENT_ID_PREFIX
     from firestop.instance_listing import InstanceListingError, list_instances
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
@@ -275,7 +276,9 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
     from firestop.lifecycle.view import UNREADABLE
 
     try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
-        listing = await list_instances(client)
+        # incidents only: the extension lists entity instances too (@name@key, one per resource and incident, for
+        # good: see firestop.instance_listing), which would fill the page bound and hide incidents
+        listing = await list_instances(client, instance_id_prefix=INCIDENT_ID_PREFIX)
     except InstanceListingError as exc:
         return _error(503, "backend", f"the Durable backend did not list instances ({exc.status})",
                       "retry in a few seconds")

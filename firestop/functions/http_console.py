@@ -217,6 +217,7 @@ def _latest_audit() -> dict[str, Any] | None:
 @observed
 @requires(Role.reader)
 async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
+    from firestop.alerts.alert import INCIDENT_ID_PREFIX
     from firestop.instance_listing import InstanceListingError, list_instances
     from firestop.lifecycle import ORCHESTRATOR_NAME
 
@@ -224,7 +225,9 @@ async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
     if denied:
         return denied
     try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
-        listing = await list_instances(client)
+        # incidents only: the extension lists entity instances too (@name@key, one per resource and incident, for
+        # good: see firestop.instance_listing), which would fill the page bound and hide incidents
+        listing = await list_instances(client, instance_id_prefix=INCIDENT_ID_PREFIX)
     except InstanceListingError:
         return _refusal(req, 503, "Backend unavailable", "the Durable backend did not list incidents; retry shortly",
                         caller=caller)

@@ -698,15 +698,18 @@ async def _aftermath(call: _Call, alert: Any) -> Outcome | None:
     its resource (:func:`firestop.intake.aftermath.aftermath_of`), else None. Reads the incidents completed
     and created within twice the correlation window (newest :data:`AFTERMATH_CANDIDATES`), whatever their route:
     the containment that refuses the attacker is another playbook's incident. Lists every page
-    (:func:`firestop.instance_listing.list_instances`); raises :class:`IntakeUnavailable` (503, the sender retries)
+    (:func:`firestop.instance_listing.list_instances`, incident ids only: ``instanceIdPrefix`` keeps the Azure
+    Storage query to the incidents' PartitionKey range, where a status filter alone would read the entity rows too,
+    which the listing's documentation allows to come back as short or empty pages); raises :class:`IntakeUnavailable` (503, the sender retries)
     when the listing fails or stops at its page bound."""
+    from firestop.alerts.alert import INCIDENT_ID_PREFIX
     from firestop.instance_listing import list_instances
     from firestop.intake.aftermath import aftermath_of
 
     window = call.settings.window_seconds
     try:  # every page (the SDK's get_status_by reads one); a listing cut at its bound may hide the containment
         listing = await list_instances(call.client, created_time_from=call.now - timedelta(seconds=2 * window),
-                                       runtime_status=["Completed"])
+                                       runtime_status=["Completed"], instance_id_prefix=INCIDENT_ID_PREFIX)
     except Exception as exc:  # noqa: BLE001 — transport, unexpected status code
         raise IntakeUnavailable(f"instance listing failed: {type(exc).__name__}") from exc
     if not listing.complete:  # 503: the sender retries, rather than an aftermath filed as a new incident

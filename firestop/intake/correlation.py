@@ -50,6 +50,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
 
+from firestop.alerts.alert import INCIDENT_ID_PREFIX
 from firestop.environ import ENVIRON
 from firestop.resource_id import resource_id_key
 
@@ -264,7 +265,7 @@ _cached_sorted_routed_keys = lru_cache(maxsize=4096)(_compute_sorted_routed_keys
 def slot_id(key: str, generation: int = 1) -> str:
     """The incident id of ``key``'s ``generation``-th incident (generation >= 1).
 
-    ``inc-`` + the first 16 hex digits of SHA-256 of ``SLOT\\n`` + the key (lower-case,
+    :data:`~firestop.alerts.alert.INCIDENT_ID_PREFIX` (``inc-``) + the first 16 hex digits of SHA-256 of ``SLOT\\n`` + the key (lower-case,
     as :func:`correlation_keys` gives it; the prefix keeps it apart from
     :func:`firestop.alerts.incident_key_for` of any alert id), then ``-g<generation>`` from the
     second on. Same on every worker; ValueError for a generation < 1. Kept (65,536 answers) for keys of at
@@ -280,7 +281,7 @@ def slot_id(key: str, generation: int = 1) -> str:
 def _compute_slot_id(key: str, generation: int) -> str:
     # "SLOT\n" separates slot ids from alert ids (incident_key_for hashes a lower-cased alert id, never upper-case
     # "SLOT"): else an alert whose alertId is another route's key took that key's first slot (red team 2)
-    head = "inc-" + hashlib.sha256(b"SLOT\n" + key.encode("utf-8")).hexdigest()[:16]
+    head = INCIDENT_ID_PREFIX + hashlib.sha256(b"SLOT\n" + key.encode("utf-8")).hexdigest()[:16]
     return head if generation == 1 else f"{head}-g{generation}"
 
 

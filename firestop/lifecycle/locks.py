@@ -60,6 +60,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any, Generator, Iterable
 
+from firestop.alerts.alert import INCIDENT_ID_PREFIX
 from firestop.instance_listing import decoded
 from firestop.resource_id import resource_id_key
 
@@ -238,10 +239,20 @@ class HostLeasePort(LeasePort):
 class ClientLeasePort(LeasePort):
     """A :class:`LeasePort` on the SDK's ``DurableOrchestrationClient`` (an HTTP function: the console): the
     backend's own workers run the entity (``pump`` does nothing), ``pause`` sleeps ``poll_s`` wall seconds
-    whatever the orchestration time asked for (bounded by the caller's wait)."""
+    whatever the orchestration time asked for (bounded by the caller's wait).
 
-    def __init__(self, client: Any, clock: Any, *, poll_s: float = 0.1) -> None:
+    ``instance_id_prefix``: sent as ``instanceIdPrefix`` on both listings (default
+    :data:`firestop.alerts.alert.INCIDENT_ID_PREFIX`, how every incident's id starts; None lists every instance).
+    The extension's ``GET instances/`` lists entity instances too (``@resource_lock@<key>``,
+    ``@incident_alerts@<incident>``, all Running, one per resource and incident for good: Azure/azure-functions-durable-extension
+    v3.x 92fecfc ``HttpApiHandler.HandleGetStatusRequestAsync`` sets no ``ExcludeEntities``; see
+    :mod:`firestop.instance_listing`), so without the prefix they fill the listing's page bound and every undo
+    on Azure would in time refuse as "listing cut"."""
+
+    def __init__(self, client: Any, clock: Any, *, poll_s: float = 0.1,
+                 instance_id_prefix: str | None = INCIDENT_ID_PREFIX) -> None:
         self.client, self.clock, self.poll_s = client, clock, poll_s
+        self.instance_id_prefix = instance_id_prefix
 
     async def signal(self, key: str, op: str, data: Any) -> None:
         await self.client.signal_entity(_entity(key), op, data)
@@ -275,7 +286,8 @@ class ClientLeasePort(LeasePort):
         client raises (the caller refuses)."""
         from firestop.instance_listing import list_instances
 
-        listing = (await list_instances(self.client, runtime_status=OPEN_STATUSES)).require_complete()
+        listing = (await list_instances(self.client, runtime_status=OPEN_STATUSES,
+                                        instance_id_prefix=self.instance_id_prefix)).require_complete()
         mine = sorted((s for s in listing.statuses if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)),
                       key=lambda s: str(getattr(s, "created_time", "") or ""))[:limit]
         out = []
@@ -293,7 +305,8 @@ class ClientLeasePort(LeasePort):
         (an unread later incident may rely on the state: the caller refuses), and whatever the client raises."""
         from firestop.instance_listing import list_instances
 
-        listing = (await list_instances(self.client, created_time_from=since)).require_complete()
+        listing = (await list_instances(self.client, created_time_from=since,
+                                        instance_id_prefix=self.instance_id_prefix)).require_complete()
         return [s.instance_id for s in listing.statuses
                 if getattr(s, "name", None) in (None, name) and getattr(s, "instance_id", None)]
 

@@ -415,6 +415,29 @@ class LocalDurableHost:
             out.append(self._status(row, None))
         return out
 
+    def list_entity_instances(self, *, created_from: datetime | None = None, created_to: datetime | None = None,
+                              id_prefix: str | None = None, after: str | None = None,
+                              limit: int | None = None) -> list[OrchestrationStatus]:
+        """Every entity that has run, as the Durable extension's instance listing shows it (Azure Storage backend):
+        ``instance_id`` and ``name`` both the scheduler id ``@name@key`` (``Entities.AutoStart`` names the
+        ExecutionStarted after the instance id: Azure/durabletask 5217032 ``src/DurableTask.Core/Common/Entities.cs``),
+        ``runtime_status`` Running (a deleted entity's row stays Running until purged), ``created_time`` and
+        ``last_updated_time`` its last batch (the backend sets ``CreatedTime`` from each ExecutionStarted,
+        ``AzureTableTrackingStore.UpdateStateAsync`` in durabletask.azurestorage-v2.0.1 2795981, and an entity
+        starts a new execution after each batch: our reading, not checked against the extension's entity shim);
+        ``input``/``custom_status``/``output`` None (the backend's input is the entity's scheduler state: not modelled).
+
+        Filters: ``created_from <= created_time <= created_to`` (aware UTC), ``id_prefix`` (``str.startswith``),
+        ``after`` (ids greater than it); ``limit`` keeps the first ones in id order. Ordered by id."""
+        with self._store.lock:
+            rows = self._store.entity_times(
+                id_prefix=id_prefix, after=after, limit=limit,
+                modified_from=None if created_from is None else to_text(created_from),
+                modified_to=None if created_to is None else to_text(created_to))
+        return [OrchestrationStatus(instance_id=entity_id, name=entity_id, runtime_status="Running",
+                                    created_time=from_text(modified), last_updated_time=from_text(modified))
+                for entity_id, modified in rows]
+
     def client_binding_json(self, base_url: str) -> str:
         """The ``durableClient`` binding JSON for a management server at ``base_url``.
 

@@ -25,8 +25,10 @@ links use, with the extension's status codes (``HttpApiHandler.cs``):
   a positive integer, a runtime status it does not know or a token this server
   did not issue (the extension ignores the first two). Checked against the
   extension's ``HttpApiHandler.HandleGetStatusRequestAsync`` and the Azure Storage
-  backend it calls (see :func:`ManagementServer._list`). Not served: entity
-  instances (``@name@key``), which the extension lists too.
+  backend it calls (see :func:`ManagementServer._list`). Entity instances are
+  listed too, as the extension lists them (``@name@key``, name the same id,
+  Running, ``LocalDurableHost.list_entity_instances``): ``HandleGetStatusRequestAsync``
+  at Azure/azure-functions-durable-extension v3.x 92fecfc sets no ``ExcludeEntities``.
 * ``POST instances/{id}/raiseEvent/{eventName}`` (``application/json`` only,
   else 400) → 202; 404 unknown; 410 finished.
 * ``POST instances/{id}/terminate?reason=`` → 202; 404; 410 finished.
@@ -393,6 +395,9 @@ class ManagementServer:
         found = self.host.list_instances(runtime_status=statuses or None, created_from=created_from,
                                          created_to=created_to)
         found = [s for s in found if prefix is None or s.instance_id.startswith(prefix)]
+        if not statuses or "Running" in statuses:  # entity instances, Running for good: the extension lists them too
+            found += self.host.list_entity_instances(created_from=created_from, created_to=created_to, id_prefix=prefix,
+                                                     after=after, limit=top + 1)
         found.sort(key=_page_key)
         if after is not None:
             found = [s for s in found if _page_key(s) > after]

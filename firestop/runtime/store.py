@@ -466,6 +466,18 @@ class Store:
         self._x("INSERT OR REPLACE INTO entities (entity_id, name, key, entity_exists, state, last_modified) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (entity_id, name, key, int(exists), state if exists else None, now_text))
 
+    def entity_times(self, *, id_prefix: str | None = None, after: str | None = None, modified_from: str | None = None,
+                     modified_to: str | None = None, limit: int | None = None) -> list[tuple[str, str]]:
+        """``(scheduler id, last_modified text)`` of the entities that have run, in scheduler-id order: ids starting
+        with ``id_prefix`` (case-sensitive) and greater than ``after``, ``modified_from <= last_modified <=
+        modified_to`` (:func:`to_text` texts), the first ``limit`` (all when None)."""
+        rows = self._q(
+            "SELECT entity_id, last_modified FROM entities WHERE (?1 IS NULL OR substr(entity_id, 1, length(?1)) = ?1) "
+            "AND (?2 IS NULL OR entity_id > ?2) AND (?3 IS NULL OR last_modified >= ?3) "
+            "AND (?4 IS NULL OR last_modified <= ?4) ORDER BY entity_id LIMIT ?5",
+            (id_prefix, after, modified_from, modified_to, -1 if limit is None else limit))
+        return [(r[0], r[1]) for r in rows]
+
     def list_entities(self) -> list[tuple[str, bool, str | None]]:
         """``(scheduler id, exists, state)`` of every entity that has run."""
         return [(r[0], bool(r[1]), r[2]) for r in

@@ -28,11 +28,12 @@ def waits(context: df.DurableOrchestrationContext):
 
 @pytest.fixture
 def started(db_path, clock):
-    """A host with 7 Running instances created one second apart, and its management server (in memory)."""
+    """A host with 7 Running instances created one second apart (incident ids: ``inc-<n>``), and its management
+    server (in memory)."""
     host = LocalDurableHost(app, db_path, clock=clock)
     ids = []
     for n in range(7):
-        ids.append(host.start_new("waits", f"i-{n}", {"n": n}))
+        ids.append(host.start_new("waits", f"inc-{n}", {"n": n}))
         clock.advance(1)
     host.run_until_idle()
     server = ManagementServer(host).start()
@@ -206,7 +207,7 @@ def test_intake_answers_503_when_the_finished_listing_is_cut(db_path, clock, mon
 
     host = LocalDurableHost(app, db_path, clock=clock)
     for n in range(7):
-        host.start_new("quick", f"q-{n}", {})
+        host.start_new("quick", f"inc-q{n}", {})
         clock.advance(1)
     host.run_until_idle()
     assert all(s.runtime_status == "Completed" for s in host.list_instances())
