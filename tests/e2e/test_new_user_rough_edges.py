@@ -393,3 +393,13 @@ def test_audit_on_azure_without_a_sign_in_says_az_login_and_keeps_nothing(firest
     error = json.loads(result.stdout)["error"]
     assert error.startswith("--azure: no Azure sign-in") and "az login" in error and "nothing was done" in error
     assert not (firestop_home / "records" / "audits").exists()
+
+
+def test_runbook_plan_on_azure_without_a_sign_in_says_az_login_not_http_none(firestop_home, no_sign_in):
+    """New-user trial 8: `runbook plan … --azure` with nobody signed in said "failed: Azure answered HTTP None: …"
+    and exited 1; it is bad input (no sign-in), exit 2 naming az login, as everywhere else."""
+    prod = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
+            "Microsoft.CognitiveServices/accounts/contoso-openai-prod")
+    result = cli("runbook", "plan", "network.lock", "--target", prod, "--azure")
+    assert result.exit_code == 2, result.output
+    assert "--azure: no Azure sign-in" in result.output and "az login" in result.output and "HTTP None" not in result.output
