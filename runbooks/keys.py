@@ -496,7 +496,6 @@ class RotateKeys(_KeysRunbook):
         st = _KeyState(ctx, target, params, _applied_location(applied))
         keys, secret = st.keys(), st.secret()
         now = self._state(st, keys, secret)
-        in_use = applied.artifacts.get("key_in_use", "key2")
         own = _own_before(st.ref, applied)
         checks = [own]
         checks += [
@@ -507,10 +506,12 @@ class RotateKeys(_KeysRunbook):
             )
             for k in ("key1", "key2")
         ]
+        # a later rotation (another incident's, or a manual run) may have moved consumers on to the other key: a live
+        # key of this account either way, as keys.revoke checks (it said "not verified" for a rotation that held)
         checks.append(
             Check(
                 name="consumers' secret holds a live key",
-                ok=now["secret_fingerprint"] == now[in_use],
+                ok=now["secret_fingerprint"] in (now["key1"], now["key2"]),
                 detail=f"secret {st.secret_name} version {now['secret_version']} = {now['secret_fingerprint']}, "
                 f"{TAG_ACCOUNT} {secret[2].get(TAG_ACCOUNT)}",
             )

@@ -204,7 +204,7 @@ def _run_local(resource_group, account, subscription, fix, no_incidents, azure, 
     """(audit as kept, files, fix plans or None) of an audit of the local environment."""
     from firestop.cli.runbook_cmd import _open_environment
 
-    env = _open_environment(azure, tenant, as_json)
+    env = _open_environment(azure, tenant, as_json)  # --azure without a sign-in: exit 2 before anything is read or kept
     try:
         sub = subscription or (env.tenant.subscription_id if env.tenant is not None else "")
         missing = _missing_scope(env, sub, resource_group, account)

@@ -293,8 +293,12 @@ def infra_deploy(
     if as_json:
         print_json(result)
     elif what_if:
+        kinds: dict[str, int] = {}
+        for change in result["changes"]:
+            kinds[change["change_type"]] = kinds.get(change["change_type"], 0) + 1
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "no resources"
         console.print(f"What-if of {template_path} in resource group {resource_group} of the sandbox tenant ({where}): "
-                      f"{len(result['changes'])} change(s), nothing written", highlight=False, markup=False, soft_wrap=True)
+                      f"{len(result['changes'])} resource(s) ({counts}), nothing written", highlight=False, markup=False, soft_wrap=True)
         for change in result["changes"]:
             console.print(f"  {change['change_type']:<9} {clean(change['resource_id'])}", highlight=False, markup=False, soft_wrap=True)
     else:

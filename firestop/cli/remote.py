@@ -157,8 +157,9 @@ class RemoteApp:
         self.origin = origin
         self.scope = (scope or os.environ.get(SCOPE_ENV) or "").strip()
         if not self.scope:
-            raise RemoteError(f"{SCOPE_ENV} is not set: the scope of the app's API to sign in for, e.g. "
-                              "api://<app registration client id>/.default (README, Deploy to Azure, step 2)", 2)
+            raise RemoteError(f"{SCOPE_ENV} is not set: the scope of the app's API to sign in for; set it, e.g. "
+                              f"export {SCOPE_ENV}=api://<app registration client id>/.default (README, Remote mode, "
+                              "Recipe: the app registration must expose that scope to the Azure CLI's client)", 2)
         self._credential = credential(auth)
         self._token: str | None = None
 

@@ -162,16 +162,24 @@ def _checked(name: str, target: Optional[str], param: list[str], azure: bool, te
 
 
 def _open_environment(azure: bool, tenant: Optional[Path], as_json: bool):
-    """``wiring.environment`` for the command; a bad tenant file exits 2, anything else 1 (one line)."""
+    """``wiring.environment`` for the command; a bad tenant file exits 2, anything else 1 (one line). With ``azure``,
+    no sign-in exits 2 naming az login before anything is read or kept (``main._require_sign_in``, as ``alert handle
+    --azure``): otherwise every read fails — ``runbook plan`` said "Azure answered HTTP None" (exit 1) and ``audit run``
+    kept an audit of "not evaluable" controls and exited 0."""
     from firestop.cli.wiring import environment
 
     try:
-        return environment(azure=azure, seed=str(tenant) if tenant else None)
+        env = environment(azure=azure, seed=str(tenant) if tenant else None)
     except Exception as exc:  # noqa: BLE001 — a tenant file that does not parse as one, no usable Azure sign-in, ...
         if tenant is not None and isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
             fail(f"--tenant: {tenant} is not a valid tenant file ({type(exc).__name__}: {clean(exc)}); "
                  "see firestop/sandbox/default_tenant.yaml for the format", EXIT_BAD_INPUT, as_json=as_json)
         _internal(exc, as_json)
+    if azure:
+        from firestop.cli.main import _require_sign_in
+
+        _require_sign_in(env, as_json)  # closes env and exits 2 when nobody is signed in
+    return env
 
 
 def _internal(exc: BaseException, as_json: bool) -> None:

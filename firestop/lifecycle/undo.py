@@ -219,6 +219,10 @@ def _left_alone(record: dict[str, Any]) -> str:
     stays = not_undoable(record)
     if stays:
         parts.append("cannot be undone: " + ", ".join(f"{d['step_id']} ({d['runbook']}: {d['why']})" for d in stays))
+    free = sorted({str(a.get("step_id")) for a in record.get("actions") or [] if releasable(a)})
+    if free:  # an undo without a step restores only; these found their state in place and may still block another's undo
+        parts.append("changed nothing (found the state in place): " + ", ".join(free)
+                     + f" — release one with --step {free[0]} (nothing is restored; an earlier incident relying on it can then be undone)")
     return ("; " + "; ".join(parts)) if parts else ""
 
 

@@ -54,3 +54,15 @@ def test_a_fix_the_reason_does_not_say_is_appended(app):
     with pytest.raises(RemoteError) as refused:
         app.undo("inc-3", None)
     assert str(refused.value) == "nothing left to undo; see incident show inc-3"
+
+
+def test_no_scope_says_which_variable_to_set_and_where_the_recipe_is(monkeypatch):
+    """New-user trial 8: the refusal pointed to "Deploy to Azure, step 2", which creates the app registration but
+    not the delegated scope the CLI signs in for (that is Remote mode's recipe, step 1); it now says what to export."""
+    from firestop.cli.remote import SCOPE_ENV, RemoteApp, RemoteError
+
+    monkeypatch.delenv(SCOPE_ENV, raising=False)
+    with pytest.raises(RemoteError) as refused:
+        RemoteApp("http://127.0.0.1:7071")
+    text = str(refused.value)
+    assert f"export {SCOPE_ENV}=api://" in text and "Remote mode" in text and "Deploy to Azure, step 2" not in text

@@ -119,3 +119,30 @@ def test_a_tabletop_run_interrupted_names_its_scenario_directory_and_not_its_use
     err = " ".join(result.stderr.split())
     assert f"resume with: python -m firestop tabletop run leaked-api-key --dir '{folder}' (" in err, err
     assert "a --run-id must be another than r1" in err, err
+
+
+_INTERRUPT_WHILE_IMPORTING = """
+import runpy, sys
+class Stop:  # Ctrl-C lands while the CLI's modules are still importing, before main() installs its handler
+    def find_spec(self, name, path=None, target=None):
+        if name == "firestop.cli.main":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Stop())
+sys.argv = ["firestop", *sys.argv[1:]]
+runpy.run_module("firestop", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_ctrl_c_while_the_cli_is_still_starting_is_one_line_and_130(firestop_home):
+    """New-user trial 8: Ctrl-C in the first second or two (importing the CLI, before main() installs its SIGINT
+    handler) printed a KeyboardInterrupt traceback; README promises one line and 130 anywhere."""
+    env = {**os.environ, "FIRESTOP_HOME": str(firestop_home)}
+    argv = [sys.executable, "-c", _INTERRUPT_WHILE_IMPORTING, "alert", "handle", "examples/alerts/leaked-key.json"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "error: interrupted while starting; nothing was changed\n" and done.stdout == ""
+    as_json = subprocess.run([*argv, "--json"], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120)
+    assert as_json.returncode == 130 and json.loads(as_json.stdout) == {
+        "error": "interrupted while starting; nothing was changed", "exit_code": 130}
+    debug = subprocess.run([*argv, "--debug"], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120)
+    assert "Traceback" in debug.stderr and "KeyboardInterrupt" in debug.stderr

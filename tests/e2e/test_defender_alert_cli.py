@@ -55,3 +55,20 @@ def test_incomplete_defender_body_exits_2_naming_what_was_recognised_and_missing
     assert out.returncode == 2
     assert "Defender for Cloud alert" in out.stderr + out.stdout and "properties.systemAlertId" in out.stderr + out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_rejected_principal_removal_leaves_the_defender_alert_active_for_the_responder(tmp_path):
+    """ai-risky-service-principal: a responder rejects revoke-principal, so containment did not hold (needs_responder).
+    The learn phase must then leave the Defender alert Active and say so (sentinel-needs-responder), not resolve it nor
+    close a Sentinel incident as "Contained by Firestop" — before, both keyed on the evidence step alone."""
+    first = _cli(tmp_path, "alert", "handle", "examples/alerts/defender-risky-service-principal.json", "--json")
+    assert first.returncode == 3, first.stderr
+    incident = json.loads(first.stdout)["incident_id"]
+    rejected = _cli(tmp_path, "incident", "reject", incident, "--step", "revoke-principal", "--as", "oid-alice", "--json")
+    assert rejected.returncode == 3, rejected.stderr
+    record = json.loads(rejected.stdout)
+    assert record["status"] == "needs_responder"
+    outcome = {e["step"]: e["outcome"] for e in record["timeline"] if e.get("phase") == "learn"}
+    assert outcome["resolve-defender-alert"] == "skipped" and outcome["sentinel-close"] == "skipped"
+    assert outcome["sentinel-needs-responder"] != "skipped"
+    assert not any(a["step_id"] == "resolve-defender-alert" for a in record["actions"])

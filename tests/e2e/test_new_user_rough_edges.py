@@ -383,3 +383,23 @@ def test_blocking_one_ip_says_priority_and_two_say_priorities(firestop_home):
     two = cli("runbook", "run", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.202", "--param", "ips=203.0.113.203", "--yes")
     assert two.exit_code == 0, two.output
     assert "(inbound) at priorities " in two.output
+
+
+def test_audit_on_azure_without_a_sign_in_says_az_login_and_keeps_nothing(firestop_home, no_sign_in):
+    """New-user trial 8: `audit run --azure --subscription ID` with nobody signed in kept an audit of 19 "not
+    evaluable" controls and exited 0 — read by a platform engineer as a pass. Now refused first, as break-glass is."""
+    result = cli("audit", "run", "--azure", "--subscription", "11111111-2222-3333-4444-555555555555", "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error.startswith("--azure: no Azure sign-in") and "az login" in error and "nothing was done" in error
+    assert not (firestop_home / "records" / "audits").exists()
+
+
+def test_runbook_plan_on_azure_without_a_sign_in_says_az_login_not_http_none(firestop_home, no_sign_in):
+    """New-user trial 8: `runbook plan … --azure` with nobody signed in said "failed: Azure answered HTTP None: …"
+    and exited 1; it is bad input (no sign-in), exit 2 naming az login, as everywhere else."""
+    prod = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
+            "Microsoft.CognitiveServices/accounts/contoso-openai-prod")
+    result = cli("runbook", "plan", "network.lock", "--target", prod, "--azure")
+    assert result.exit_code == 2, result.output
+    assert "--azure: no Azure sign-in" in result.output and "az login" in result.output and "HTTP None" not in result.output

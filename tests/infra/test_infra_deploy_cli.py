@@ -57,6 +57,14 @@ def test_a_second_deploy_changes_nothing_and_keeps_the_secrets(firestop_home):
     changes = json.loads(preview.stdout)
     assert changes["what_if"] is True and changes["generated"] == [] and changes["changes"]
     assert "Create" not in {c["change_type"] for c in changes["changes"] if "/deployments/" not in c["resource_id"]}
+    # the text says what kind of change: an unchanged resource is not counted as a "change" (new-user trial 8)
+    shown = deploy("--what-if")
+    assert shown.exit_code == 0, shown.output
+    header = shown.output.splitlines()[0]
+    kinds = {}
+    for c in changes["changes"]:
+        kinds[c["change_type"]] = kinds.get(c["change_type"], 0) + 1
+    assert f"{len(changes['changes'])} resource(s) (" in header and f"{kinds['NoChange']} NoChange" in header and "change(s)" not in header
     again = deploy("--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["generated"] == [] and json.loads(again.stdout)["first"] is False
     assert json.dumps(_tenant(firestop_home)._state.doc["role_assignments"], sort_keys=True) == assignments  # noqa: SLF001

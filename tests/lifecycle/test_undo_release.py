@@ -191,3 +191,25 @@ def test_cli_refuses_before_asking_then_release_unblocks(firestop_home):
     done = cli("incident", "undo", first_id, "--step", "lock-network", "--as", "oid-bob", "--yes", "--json")
     assert done.exit_code == 0, done.output
     assert [u["ok"] for u in json.loads(done.stdout)["undone"]] == [True]
+
+
+def test_undo_without_a_step_names_the_steps_to_release():
+    """New-user trial 8: `incident undo LATER` of an incident whose steps all found their state in place answered only
+    "has nothing left to undo", though its lock-network still blocked the earlier incident's undo; the refusal now
+    names the releasable steps and the --step that releases one."""
+    from firestop.lifecycle.undo import UndoRefused, undo_selection
+
+    record = {"actions": [
+        {"step_id": "snapshot-config", "runbook": "evidence.snapshot_config", "ok": True, "changed": False},
+        {"step_id": "lock-network", "runbook": "network.lock", "ok": True, "changed": False},
+        {"step_id": "disable-local-auth", "runbook": "auth.disable_local_auth", "ok": True, "changed": False},
+    ], "timeline": []}
+    with pytest.raises(UndoRefused) as refused:
+        undo_selection("inc-later", "Completed", record, record)
+    text = str(refused.value)
+    assert text.startswith("ID: incident inc-later has nothing left to undo")
+    assert "changed nothing (found the state in place): disable-local-auth, lock-network" in text
+    assert "release one with --step disable-local-auth" in text
+    # and that --step does release it
+    _, actions = undo_selection("inc-later", "Completed", record, record, step="lock-network")
+    assert [a["step_id"] for a in actions] == ["lock-network"]

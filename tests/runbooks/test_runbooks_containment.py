@@ -465,3 +465,27 @@ def test_snapshot_logs_in_pages_keeps_the_same_rows_once_each(sandbox):
     t0, t1 = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 1, 1, 0, 10, tzinfo=timezone.utc)
     assert [(a.minute, b.minute) for a, b in pages(t0, t1, 4)] == [(0, 4), (4, 8), (8, 10)]
     assert pages(t0, t1, 10) == [(t0, t1)]
+
+
+def test_keys_rotate_still_verifies_after_a_later_rotation_moved_consumers_to_the_other_key(sandbox):
+    """New-user trial 8: an incident's rotate-keys, verified after another incident rotated the same account again
+    (consumers cut over to Key1), said "✘ consumers' secret holds a live key" — the secret held a live key, just not
+    the one this rotation chose. Live means either current key of the account (as keys.revoke checks); a secret
+    holding a revoked key still fails."""
+    first = sandbox.run("keys.rotate", "apply", incident_id="inc-first", step_id="rotate-keys")
+    assert first["ok"] and first["result"]["changed"], first
+    later = sandbox.run("keys.rotate", "apply", incident_id="inc-later", step_id="rotate-keys")
+    assert later["ok"] and later["result"]["changed"], later
+    assert later["result"]["artifacts"]["key_in_use"] != first["result"]["artifacts"]["key_in_use"]
+    verified = sandbox.run("keys.rotate", "verify", applied=first["result"], incident_id="inc-first", step_id="rotate-keys")
+    checks = {c["name"]: c["ok"] for c in verified["result"]["checks"]}
+    assert checks["consumers' secret holds a live key"] is True and verified["ok"], verified
+    # a secret that holds no current key of the account (set by hand, through the Key Vault SDK) is still caught
+    from azure.keyvault.secrets import SecretClient
+
+    from .conftest import VAULT
+
+    SecretClient(VAULT, sandbox.tenant.credential, transport=sandbox.tenant.transport).set_secret(
+        "openai-api-key", "not-a-key-of-this-account")
+    stale = sandbox.run("keys.rotate", "verify", applied=first["result"], incident_id="inc-first", step_id="rotate-keys")
+    assert {c["name"]: c["ok"] for c in stale["result"]["checks"]}["consumers' secret holds a live key"] is False

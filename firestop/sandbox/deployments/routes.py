@@ -168,6 +168,16 @@ def get_deployment(ctx: RequestContext) -> SandboxResponse:
     return ok(copy.deepcopy(found))
 
 
+#: properties ARM sets itself on a role definition (read-only: a template cannot set them); the sandbox stamps them on
+#: every deployment, so comparing them would call every unchanged custom role a "Modify"
+_SERVER_SET = frozenset({"createdOn", "updatedOn", "createdBy", "updatedBy"})
+
+
+def _settable(value):
+    """``value`` (a resource's ``properties`` or another top-level field) without the server-set keys above."""
+    return {k: v for k, v in value.items() if k not in _SERVER_SET} if isinstance(value, dict) else value
+
+
 def what_if(ctx: RequestContext) -> SandboxResponse:
     deployer, result, bad = _run(ctx, apply=False)
     if bad:
@@ -182,7 +192,7 @@ def what_if(ctx: RequestContext) -> SandboxResponse:
         if before is None:
             change = "Create"
         else:
-            same = all(before.get(k) == v for k, v in after.items() if k in ("properties", "location", "kind", "sku"))
+            same = all(_settable(before.get(k)) == _settable(v) for k, v in after.items() if k in ("properties", "location", "kind", "sku"))
             change = "NoChange" if same else "Modify"
         changes.append({"resourceId": rid, "changeType": change, "after": after, **({"before": before} if before else {})})
     return ok({"status": "Succeeded", "properties": {"changes": changes}})
