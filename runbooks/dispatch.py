@@ -34,7 +34,11 @@ an ``action`` entry made from the scrubbed answer (ok, error, changed, summary,
 before, after, times). A successful answer's ``result.artifacts.ledger`` then
 holds ``{"seq", "hash"}`` of that entry, or ``{"error"}`` if it could not be
 written (the action itself still counts: it happened). The entry's data
-carries ``requested_by`` for a person's manual run and a responder's undo.
+carries ``requested_by`` for a person's manual run and a responder's undo. A
+manual run's successful apply first gets a line in its target's index
+(:func:`runbooks.manual_runs.index_manual_run`); when that cannot be written
+the entry is not written either (``{"error"}``), so an undo reading the index
+never misses a run the ledger holds.
 """
 
 from __future__ import annotations
@@ -208,8 +212,21 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
         from runbooks.redact import redact_json
 
         data["params"] = redact_json(req.params, secrets)
+    ledger = Ledger.of(settings)
+    if req.incident_id.startswith(MANUAL_PREFIX) and req.action == "apply" and answer["ok"] and req.target:
+        # the per-target index line goes first: a ledger entry never exists without it (runbooks.manual_runs)
+        from runbooks.manual_runs import index_manual_run
+
+        try:
+            index_manual_run(ledger.store, req.incident_id, req.step_id, req.runbook, req.target, answer.get("finished_at") or "")
+        except (OSError, ValueError) as exc:
+            log.error("manual-run index append failed for %r: %r", req.runbook, str(exc))
+            if isinstance(answer.get("result"), dict):
+                answer["result"].setdefault("artifacts", {})["ledger"] = {
+                    "error": f"ledger not written: the index of manual runs on the target could not be written ({exc})"}
+            return
     try:
-        entry = Ledger.of(settings).append(
+        entry = ledger.append(
             req.incident_id, kind="action", runbook=req.runbook, action=req.action, step_id=req.step_id,
             target=req.target, at=answer.get("finished_at") or "", data=data,
         )

@@ -17,10 +17,27 @@ restored, no Azure call — recorded on the run's ledger as an ``undo`` entry wi
 
 :func:`manual_runs_since` lists the manual runs a later manual or incident undo must not take away: an apply after
 the undone change on the same target and runbook relies on it (:func:`firestop.lifecycle.undo.later_reliance`).
+
+Per-target index (:func:`index_manual_run`, :func:`manual_runs_since` with ``targets``): every successful manual apply
+on a target is also a line ``{"run_id", "runbook", "target", "at"}`` of ``index/manual-runs/<SHA-256 of the lower-case
+target>.jsonl`` in the same ledger store, appended *before* its ledger entry (:func:`runbooks.dispatch._ledger_action`;
+when the line cannot be written, neither is the entry): a crash between the two leaves a line pointing at no entry
+(skipped), never an entry without its line. An undo reads the index of each of its targets and then only the ledgers
+those lines name: bounded by the runs on its own targets since the incident (:data:`MAX_TARGET_RUNS`), not by the days
+since — before, ~100 days of anyone's manual runs after an incident refused its undo for good. The ledger stays the
+truth: the line only says where to look (ok, undone and released are read there).
+
+Migration: ``index/manual-runs/epoch.json`` ``{"day"}`` is created once, before the first line ever written (the day
+of that run's ledger). Ledgers up to and including that day were written without lines and are read whole, as before
+(at most :data:`MAX_MANUAL_LEDGERS` days; with no epoch every day is such a day); later days through the index only.
+A version older than this one still writing manual runs into the same store after the epoch is not seen: upgrade
+every writer (the CLI on laptops as well as the Function App) together.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -123,38 +140,125 @@ MAX_MANUAL_LEDGERS = 100
 _LEDGER_DAY = re.compile(r"^manual-(?P<day>\d{4}-\d{2}-\d{2})\.jsonl$")
 
 
-class ManualRunsUnread(ValueError):
-    """More manual-run ledgers than :data:`MAX_MANUAL_LEDGERS` were written since the time asked (``count``)."""
+#: Manual runs on one undo's targets since the incident (index lines) an undo reads; past this it is refused.
+MAX_TARGET_RUNS = 1_000
+#: The per-target index of manual runs in the ledger store (see the module docstring).
+INDEX_PREFIX = "index/manual-runs/"
+EPOCH_NAME = INDEX_PREFIX + "epoch.json"
 
-    def __init__(self, count: int, limit: int) -> None:
-        super().__init__(f"manual runs were recorded on {count} days since, more than the {limit} an undo reads")
+
+class ManualRunsUnread(ValueError):
+    """More manual-run ledgers than :data:`MAX_MANUAL_LEDGERS` (written before the index) or more runs on the undo's
+    targets than :data:`MAX_TARGET_RUNS` since the time asked (``count``)."""
+
+    def __init__(self, count: int, limit: int, what: str = "days") -> None:
+        text = (f"manual runs were recorded on {count} days since, more than the {limit} an undo reads" if what == "days"
+                else f"{count} manual runs were recorded on its targets since, more than the {limit} an undo reads")
+        super().__init__(text)
         self.count, self.limit = count, limit
 
 
-def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = None) -> list[dict[str, Any]]:
+def index_name(target: str) -> str:
+    """The index object of ``target`` (an ARM resource ID, compared case-insensitively as Azure does):
+    ``index/manual-runs/<64 hex>.jsonl``."""
+    return f"{INDEX_PREFIX}{hashlib.sha256(target.lower().encode('utf-8')).hexdigest()}.jsonl"
+
+
+def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, target: str, at: str) -> None:
+    """Append run ``incident_id/step_id``'s line to ``target``'s index in ``store`` (the ledger store), creating the
+    epoch first if there is none. Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the
+    store cannot be written or stays contended."""
+    from firestop.storage import AlreadyExists, AppendConflict, StoreError
+    from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
+
+    if store.read(EPOCH_NAME) is None:
+        try:
+            store.create(EPOCH_NAME, canonical({"day": incident_id.removeprefix("manual-")}), "application/json")
+        except AlreadyExists:  # another writer's first line: its day holds
+            pass
+    line = canonical({"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}) + b"\n"
+    name = index_name(target)
+    for _ in range(MAX_APPEND_ATTEMPTS):
+        raw = store.read(name) or b""
+        try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
+            store.append(name, line if not raw or raw.endswith(b"\n") else b"\n" + line, at=len(raw))
+            return
+        except AppendConflict:
+            continue
+    raise StoreError("transient", f"manual-run index {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race; try again")
+
+
+def _epoch_day(store: Any) -> str | None:
+    """The epoch's day (``YYYY-MM-DD``), None when no line was ever written. ValueError when it is not ours."""
+    raw = store.read(EPOCH_NAME)
+    if raw is None:
+        return None
+    day = json.loads(raw).get("day") if raw.strip().startswith(b"{") else None
+    if not isinstance(day, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        raise ValueError(f"{EPOCH_NAME} is not an epoch Firestop wrote")
+    return day
+
+
+def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
+    """``{manual ledger: {step ids}}`` of the runs the index lines of ``targets`` name, applied after ``since`` (a line
+    whose time cannot be read counts as after). A line that is not JSON was cut by a crash before its ledger entry was
+    written and is skipped. Raises StoreError when an index cannot be read, :class:`ManualRunsUnread` past
+    :data:`MAX_TARGET_RUNS`."""
+    found: dict[str, set[str]] = {}
+    count = 0
+    for target in sorted({str(t).lower() for t in targets if t}):
+        for text in (store.read(index_name(target)) or b"").decode("utf-8", errors="replace").splitlines():
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            run = _RUN_ID.match(str(line.get("run_id") or "")) if isinstance(line, dict) else None
+            at = _utc(line.get("at")) if run else None
+            if run is None or (at is not None and at <= since):
+                continue
+            count += 1
+            if count > MAX_TARGET_RUNS:
+                raise ManualRunsUnread(count, MAX_TARGET_RUNS, what="runs")
+            found.setdefault(run["incident"], set()).add(run["step"])
+    return found
+
+
+def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = None,
+                      targets: Any = None) -> list[dict[str, Any]]:
     """The manual runs applied (ok) after ``since`` (aware UTC) and neither undone nor released, newest ledger last:
     ``[{"run_id", "step_id", "runbook", "target", "changed", "ok": True, "at"}]`` (a record action's shape, so
     :func:`firestop.lifecycle.undo.later_reliance` compares them as it compares a later incident's steps); ``exclude``:
-    a run id left out (the run being undone). Reads the ledgers ``manual-<day>`` of ``settings`` from the day before
-    ``since`` on (a day's slack for clocks), at most :data:`MAX_MANUAL_LEDGERS` of them.
+    a run id left out (the run being undone). ``targets``: the resource IDs the undo restores — the runs on them are
+    found through their index (module docstring), and the ledgers of days up to the epoch read whole; None: every
+    ledger ``manual-<day>`` of ``settings`` from the day before ``since`` on (a day's slack for clocks) is read whole,
+    at most :data:`MAX_MANUAL_LEDGERS` of them (days written before the index: the same slack and bound).
 
-    Raises :class:`ManualRunsUnread` past the bound; StoreError/OSError when the ledger store cannot be listed or a
-    ledger read, ValueError when one is not JSON lines (never "no run relies on it" unread)."""
+    Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
+    or a ledger read, ValueError when a ledger is not JSON lines (never "no run relies on it" unread)."""
     from runbooks.ledger import Ledger
 
     ledger = Ledger.of(settings)
     first = (since - timedelta(days=1)).date().isoformat()
-    days = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-")) if m and m["day"] >= first)
-    if len(days) > MAX_MANUAL_LEDGERS:
-        raise ManualRunsUnread(len(days), MAX_MANUAL_LEDGERS)
+    epoch = _epoch_day(ledger.store) if targets is not None else None
+    indexed = _indexed(ledger.store, targets, since) if epoch is not None else {}
+    whole: list[str] = []  # days read whole: all of them without an index, else those up to the epoch
+    if epoch is None or first <= epoch:
+        whole = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-"))
+                       if m and m["day"] >= first and (epoch is None or m["day"] <= epoch))
+    if len(whole) > MAX_MANUAL_LEDGERS:
+        raise ManualRunsUnread(len(whole), MAX_MANUAL_LEDGERS)
+    days = sorted(set(whole) | {i.removeprefix("manual-") for i in indexed})
     runs: list[dict[str, Any]] = []
     for day in days:
+        steps = None if day in whole else indexed.get(f"manual-{day}", set())
         entries = ledger.entries(f"manual-{day}")
         undone = {e.get("step_id") for e in entries if e.get("kind") == "action" and e.get("action") == "undo"
                   and isinstance(e.get("data"), dict) and e["data"].get("ok")}
         for e in entries:
             data = e.get("data") if isinstance(e.get("data"), dict) else {}
             if e.get("kind") != "action" or e.get("action") != "apply" or not data.get("ok") or e.get("step_id") in undone:
+                continue
+            if steps is not None and e.get("step_id") not in steps:
                 continue
             run_id = f"manual-{day}/{e.get('step_id')}"
             at = _utc(e.get("at"))

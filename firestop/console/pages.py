@@ -319,8 +319,8 @@ def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: boo
 def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool, token: str | None, cli_hint: str = "") -> str:
     """What an undo would do to each action (newest first): restore what a step changed (not yet undone), or *release* a
     step that changed nothing (``release``: it found the state in place; nothing is restored); the Undo form for the
-    changes, and a Release button on each release row — both post to the incident's undo route (the responder role),
-    the Release one with that row's ``step``.
+    changes, and a Release button on each release row — both open a confirmation page (a GET of the incident's undo
+    route, the Release one with that row's ``step``), whose form posts with ``confirm`` (the responder role).
     cli_hint: the same undo from the CLI (:func:`firestop.lifecycle.cli_hints.undo_command`; none when empty)."""
     if not preview:
         return ""
@@ -330,10 +330,10 @@ def undo_card(incident_id: str, preview: list[dict[str, Any]], *, may_undo: bool
         if a.get("release"):
             text = h("releases the state it found in place: nothing is restored, the incident stops relying on it")
             if buttons:
-                text += (f'<form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
-                         f'<input type="hidden" name="csrf" value="{h(token)}"><input type="hidden" name="step" '
-                         f'value="{h(a.get("step_id"))}"><div class="buttons"><button class="undo release" type="submit">'
-                         f'Release {h(a.get("step_id"))}</button></div></form>')
+                # a GET to the release's confirmation page (release_confirm_page): one click never releases
+                text += (f'<form method="get" action="{h(link("incidents", incident_id, "undo"))}">'
+                         f'<input type="hidden" name="step" value="{h(a.get("step_id"))}"><div class="buttons">'
+                         f'<button class="undo release" type="submit">Release {h(a.get("step_id"))}…</button></div></form>')
             return text
         return h("restores the state from before the step" if a.get("reversible") else "cannot be undone (keep as is)")
 
@@ -363,10 +363,27 @@ def undo_confirm_page(incident_id: str, preview: list[dict[str, Any]], *, caller
             'each step below gets back the state recorded before it ran. Steps that cannot be undone stay as they are.</p>'
             '<div class="box"><table class="stack"><thead><tr><th>step</th><th>runbook</th><th>target</th><th>does</th></tr></thead>'
             f'<tbody>{rows}</tbody></table></div><form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
-            f'<input type="hidden" name="csrf" value="{h(token)}"><div class="buttons">'
-            '<button class="undo confirm" type="submit">Yes, undo containment</button></div></form>'
+            f'<input type="hidden" name="csrf" value="{h(token)}"><input type="hidden" name="confirm" value="undo">'
+            '<div class="buttons"><button class="undo confirm" type="submit">Yes, undo containment</button></div></form>'
             f'<p><a href="{h(back)}">No, back to the incident</a></p></div>')
     return layout(f"Undo {incident_id}?", body, caller=caller)
+
+
+def release_confirm_page(incident_id: str, action: dict[str, Any], *, caller: Any, token: str) -> str:
+    """The Release button's confirmation: the step that changed nothing, what a release does (nothing restored, no
+    Azure call; the incident stops relying on the state it found), then the POST form (``csrf``, ``step``,
+    ``confirm=release``) to the incident's undo route, and a way back."""
+    step = action.get("step_id") or ""
+    body = (f'<h1>Release {h(step)} of {h(incident_id)}?</h1><div class="card" id="release-confirm"><p>'
+            f'<code>{h(step)}</code> ({h(action.get("runbook"))} on {h(_target_name(action.get("target")))}) found the state in '
+            'place and changed nothing. Releasing it restores nothing and makes no Azure call: this incident stops relying '
+            'on that state, so an earlier incident\'s undo may then reopen it.</p>'
+            f'<form method="post" action="{h(link("incidents", incident_id, "undo"))}">'
+            f'<input type="hidden" name="csrf" value="{h(token)}"><input type="hidden" name="step" value="{h(step)}">'
+            '<input type="hidden" name="confirm" value="release"><div class="buttons">'
+            f'<button class="release confirm" type="submit">Yes, release {h(step)}</button></div></form>'
+            f'<p><a href="{h(link("incidents", incident_id))}">No, back to the incident</a></p></div>')
+    return layout(f"Release {step}?", body, caller=caller)
 
 
 def stop_card(incident_id: str, *, may_stop: bool, cli_hint: str = "") -> str:

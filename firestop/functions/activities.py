@@ -11,6 +11,7 @@ import azure.durable_functions as df
 from firestop.lifecycle import (
     ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_LEDGER_HEAD,
+    ACTIVITY_RECORD_LATE,
     ACTIVITY_RUN_RUNBOOK,
     ACTIVITY_SELECT_PLAYBOOK,
     ACTIVITY_SUMMARIZE_ACTIVITY,
@@ -88,6 +89,29 @@ def ledger_head(request: dict) -> dict[str, Any]:
     ledger = Ledger.of(get_settings())
     incident = str(request.get("incident_id"))
     return {"entries": len(ledger.entries(incident)), "head": ledger.head(incident)}
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_RECORD_LATE)
+def record_late_alerts(request: dict) -> dict[str, Any]:
+    """``{"incident_id", "alerts": [alert summary, …]}`` (the tally's late alerts, :func:`firestop.lifecycle.tally.late`)
+    → ``{"recorded", "duplicate", "failed"}``: each put on the incident's filed record through the after-close path
+    (:func:`firestop.functions.intake_call.record_after_close_sync`: a revision, deduplicated by alert key). A
+    failure is counted and logged, never raised: the incident's own record is filed already."""
+    from firestop.functions.intake_call import record_after_close_sync
+    from firestop.lifecycle.tally import MAX_LATE_NAMED
+
+    incident = str(request.get("incident_id"))
+    counts = {"recorded": 0, "duplicate": 0, "failed": 0}
+    for alert in [a for a in request.get("alerts") or [] if isinstance(a, dict)][:MAX_LATE_NAMED]:
+        entry = {**alert, "covered": "tallied as the incident was closing; recorded after its record was filed"}
+        try:
+            answer = record_after_close_sync(incident, entry)
+        except (RuntimeError, OSError) as exc:  # StoreError is an OSError
+            log.error("late alert %r not recorded on %r: %r", alert.get("alert_id"), incident, str(exc))
+            counts["failed"] += 1
+            continue
+        counts["duplicate" if answer == "duplicate" else "recorded" if answer == "recorded" else "failed"] += 1
+    return counts
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_VERIFY_SEAL)

@@ -5,8 +5,8 @@
 | ``GET /api/console`` | reader | 200 HTML: approvals waiting for a decision, every incident (status, MTTC; an incident whose record cannot be read as a row saying so, and a notice naming how many), the latest audit |
 | ``GET /api/console/incidents/{id}`` | reader | 200 HTML: status, metrics, the pending approval (changes, blast radius, who may decide, Approve/Reject for an approver among the step's approvers), the timeline so far (reloads every 5 s while running), Stop for a responder while it runs or waits, undo preview (Undo for a responder; Release on each step that changed nothing); 400 malformed id, 404 unknown |
 | ``POST /api/console/incidents/{id}/approvals/{step}`` | approver | form ``decision=approve|reject``, ``comment``, ``csrf`` → 303 to the incident page once sent; 400/403/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/approvals/{step}``) |
-| ``GET /api/console/incidents/{id}/undo`` | responder | 200 HTML: the Undo button's confirmation — what the undo would restore and the POST form below (one click never undoes; no script needed); 409 nothing to undo |
-| ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf`` → 303 to the incident page once undone (every reversible action that changed something); with ``step`` (the Release button) that step alone through :func:`firestop.lifecycle.undo.undo_selection`, as ``POST /api/incidents/{id}/undo`` — a step that changed nothing is released (nothing restored, no Azure call) → 303 ``?done=release``, also when it was released already; 400 malformed step; 409 nothing to undo / busy / relied on |
+| ``GET /api/console/incidents/{id}/undo[?step=]`` | responder | 200 HTML: the Undo button's confirmation — what the undo would restore and the POST form below (one click never undoes; no script needed); with ``step`` (the Release button) that step's release confirmation; 400 malformed step; 409 nothing to undo / that step is not releasable |
+| ``POST /api/console/incidents/{id}/undo`` | responder | form ``csrf``, ``confirm=undo`` (set by the confirmation page) → 303 to the incident page once undone (every reversible action that changed something); with ``step`` and ``confirm=release`` (the release's confirmation page) that step alone through :func:`firestop.lifecycle.undo.undo_selection`, as ``POST /api/incidents/{id}/undo`` — a step that changed nothing is released (nothing restored, no Azure call) → 303 ``?done=release``, also when it was released already; 400 malformed step, or not confirmed (``confirm`` missing or not the one its page sets: nothing done); 409 nothing to undo / busy / relied on |
 | ``GET /api/console/incidents/{id}/stop`` | responder | 200 HTML: the Stop button's confirmation — what a stop does, a required reason and the POST form below; 409 finished already |
 | ``POST /api/console/incidents/{id}/stop`` | responder | form ``reason``, ``csrf`` → 303 to the incident page once the stop is sent (``?done=stop``); 400/404/409/503 HTML with the reason (as ``POST /api/incidents/{id}/stop``) |
 | ``GET /api/console/tabletop`` | reader | 200 HTML: the newest tabletop scorecards |
@@ -313,6 +313,16 @@ async def console_undo_confirm(req: func.HttpRequest, client) -> func.HttpRespon
     if denied:
         return denied
     preview = _undo_preview(view)
+    step = req.params.get("step")
+    if step is not None:  # the Release button's confirmation
+        if len(step) > MAX_STEP_CHARS or not step.isprintable():
+            return _refusal(req, 400, "Bad step", f"step must be a step id of at most {MAX_STEP_CHARS} printable characters",
+                            "use the Release button of the incident's page", caller, field="step")
+        row = next((a for a in preview if a["release"] and a.get("step_id") == step), None)
+        if row is None:
+            return _refusal(req, 409, "Nothing to release", f"incident {incident_id} has no step {step!r} left to release",
+                            "reload the incident", caller, field="step")
+        return _html(200, pages.release_confirm_page(incident_id, row, caller=caller, token=issue(key, caller.object_id)))
     if not any(a["reversible"] and not a["release"] for a in preview):
         return _refusal(req, 409, "Nothing to undo", f"incident {incident_id} has nothing left that can be undone", caller=caller)
     return _html(200, pages.undo_confirm_page(incident_id, preview, caller=caller, token=issue(key, caller.object_id)))
@@ -382,6 +392,12 @@ async def console_undo(req: func.HttpRequest, client) -> func.HttpResponse:
     if step is not None and (len(step) > MAX_STEP_CHARS or not step.isprintable()):
         return _refusal(req, 400, "Bad step", f"step must be a step id of at most {MAX_STEP_CHARS} printable characters",
                         "use the Release button of the incident's page", caller, field="step")
+    expected = "release" if step is not None else "undo"
+    if form.get("confirm") != expected:  # the confirmation page sets it: a form posted from anywhere else did not ask
+        what = "release" if step is not None else "undo"
+        return _refusal(req, 400, "Not confirmed", f"the {what} was not confirmed, so nothing was done",
+                        f"confirm it on its page: the incident's {'Release' if step is not None else 'Undo containment'} "
+                        f"button, then Yes (it sends confirm={expected})", caller, field="confirm")
     status = await _incident_status(client, incident_id)
     if isinstance(status, func.HttpResponse):
         return _refusal(req, 404, "Not found", f"no incident {incident_id!r}", caller=caller)

@@ -9,7 +9,12 @@ finished incident, adds the alert (``correlated_after_close``, ``correlated_aler
 timeline line, and ``parts`` when the alert's own playbook runs in another incident), and files it through
 ``records.file`` with ``revision_of`` = the SHA-256 of what it read — so two writers never lose each other's
 entry: the loser reads again (at most :data:`REVISION_ATTEMPTS` times, then the sender gets 503 and
-retries). An alert already listed is ``"duplicate"`` (exactly once across redeliveries). At most
+retries). An alert already recorded is ``"duplicate"`` (exactly once across redeliveries): the record keeps the key
+of every late alert (``correlated_after_close_keys``: 16 hex digits of SHA-256 of its id each,
+:func:`firestop.intake.events.alert_digest`, one string), up to :data:`MAX_AFTER_CLOSE_KEYS` of them (32 KB); past
+that a late alert is counted apart in ``correlated_after_close_unchecked`` (a redelivery of one of those may be counted
+twice there; ``correlated_after_close_count`` stays exact). A record filed before the keys existed is seeded from the
+entries it still lists (older ones it dropped cannot be known again). At most
 :data:`MAX_AFTER_CLOSE` entries are kept; the rest are counted (``correlated_after_close_count``), and only the first
 :data:`MAX_AFTER_CLOSE` alerts add a timeline line (RT8-06), so a revision's size stays bounded however many join.
 """
@@ -27,6 +32,9 @@ log = logging.getLogger("firestop.intake")
 
 REVISION_ATTEMPTS = 4
 MAX_AFTER_CLOSE = 100
+#: Late alerts whose key a record keeps for the exact duplicate check (16 characters each: 32 KB at most).
+MAX_AFTER_CLOSE_KEYS = 2_000
+_KEY_WIDTH = 16
 _SAMPLE = 20
 
 
@@ -90,12 +98,54 @@ def _entry_event(entry: dict[str, Any], received: Any) -> dict[str, Any]:
             "at": at.isoformat() if at else None, "offset_s": seconds_between(parse_time(received), at), "duration_s": None}
 
 
+def _after_close_keys(record: dict[str, Any]) -> str:
+    """The keys of the late alerts ``record`` counted (aligned :data:`_KEY_WIDTH`-character digests, one string); a
+    record filed before they were kept: the keys of the entries it lists."""
+    from firestop.intake.events import alert_digest
+
+    keys = record.get("correlated_after_close_keys")
+    if isinstance(keys, str) and len(keys) % _KEY_WIDTH == 0:
+        return keys
+    listed = [e.get("alert_id") for e in record.get("correlated_after_close") or [] if isinstance(e, dict)]
+    return "".join(dict.fromkeys(alert_digest(a) for a in listed if isinstance(a, str)))
+
+
+def _has_key(keys: str, key: str) -> bool:
+    at = keys.find(key)
+    while at != -1:
+        if at % _KEY_WIDTH == 0:
+            return True
+        at = keys.find(key, at + 1)
+    return False
+
+
+def is_after_close_duplicate(record: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """``entry``'s alert was recorded on ``record`` after close already (its key is kept, or it is listed)."""
+    from firestop.intake.events import alert_digest
+
+    alert_id = entry.get("alert_id")
+    if not isinstance(alert_id, str):
+        return False
+    listed = record.get("correlated_after_close") or []
+    return _has_key(_after_close_keys(record), alert_digest(alert_id)) or any(
+        isinstance(e, dict) and e.get("alert_id") == alert_id for e in listed)
+
+
 def _revised(record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    from firestop.intake.events import alert_digest
+
     after = [e for e in record.get("correlated_after_close") or [] if isinstance(e, dict)]
     revised = dict(record)
     before = int(record.get("correlated_after_close_count") or len(after))
     revised["correlated_after_close"] = [*after, entry][-MAX_AFTER_CLOSE:]
-    revised["correlated_after_close_count"] = before + 1
+    keys = _after_close_keys(record)
+    if len(keys) // _KEY_WIDTH < MAX_AFTER_CLOSE_KEYS and isinstance(entry.get("alert_id"), str):
+        revised["correlated_after_close_keys"] = keys + alert_digest(entry["alert_id"])
+        revised["correlated_after_close_count"] = before + 1
+    else:  # no room for its key: counted apart, as a count a redelivery may add to again
+        revised["correlated_after_close_keys"] = keys
+        revised["correlated_after_close_count"] = before
+        revised["correlated_after_close_unchecked"] = int(record.get("correlated_after_close_unchecked") or 0) + 1
     sample = {"alert_id": entry.get("alert_id"), "rule_name": entry.get("rule_name"),
               "target_ids": (entry.get("target_ids") or [])[:1], "received_at": entry.get("received_at"),
               **{k: entry[k] for k in ("part", "links") if entry.get(k)}}
@@ -122,8 +172,7 @@ def record_after_close_sync(incident_id: str, entry: dict[str, Any]) -> str | No
         record = filed_record(get_settings(), incident_id)
         if record is None:
             return None
-        listed = record.get("correlated_after_close") or []
-        if any(isinstance(e, dict) and e.get("alert_id") == entry.get("alert_id") for e in listed):
+        if is_after_close_duplicate(record, entry):
             return "duplicate"
         revision_of = hashlib.sha256(record_json(record)).hexdigest()
         answer = execute({"runbook": "records.file", "action": "apply", "step_id": "file-record", "incident_id": incident_id,

@@ -76,8 +76,9 @@ before filing its record, so a storm adds two events to the incident's
 history, not one per batch. A signal is not refused when the incident has
 just finished (unlike ``raise_event``'s 410): an alert whose slot read found
 the incident open in the milliseconds before it closed is counted by the
-tally as ``late`` — recorded on the incident named in its 202, not in its
-filed record.
+tally as ``late``, and the orchestrator puts it on its filed record
+through the after-close path once that record is filed
+(:func:`firestop.lifecycle.tally.late`; before lifecycle8 it was in no record).
 
 One incident per attack across sources and playbooks
 ----------------------------------------------------
@@ -536,7 +537,8 @@ async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> str | 
     the Durable extension's HTTP API (with the Azure Storage backend a read of the Instances table; with the
     Durable Task Scheduler, of the scheduler's instance store), then the entity signal (queued for the entity).
     What remains is the gap between this read and the signal (and the orchestrator's close of the tally before it
-    completes): an alert read open there is counted as ``late`` on the incident named in its 202, as before."""
+    completes): an alert read open there is counted as ``late`` on the incident named in its 202 and put on its
+    record by the orchestrator once the record is filed (lifecycle8)."""
     import azure.durable_functions as df
 
     status = await _status(client, instance_id)

@@ -8,6 +8,7 @@ from firestop.lifecycle.group import GROUP_ORCHESTRATOR, run_group
 from firestop.lifecycle.incident import (
     ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_LEDGER_HEAD,
+    ACTIVITY_RECORD_LATE,
     ACTIVITY_RUN_RUNBOOK,
     ACTIVITY_SELECT_PLAYBOOK,
     ACTIVITY_SUMMARIZE_ACTIVITY,
@@ -23,6 +24,7 @@ from firestop.lifecycle.outcome import EXIT_CODES, exit_code_for
 __all__ = [
     "ACTIVITY_DESCRIBE_TARGETS",
     "ACTIVITY_LEDGER_HEAD",
+    "ACTIVITY_RECORD_LATE",
     "ACTIVITY_SUMMARIZE_ACTIVITY",
     "EVENT_CORRELATED",
     "EVENT_RESOLVED",

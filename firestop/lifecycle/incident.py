@@ -97,6 +97,11 @@ ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
 ACTIVITY_DESCRIBE_TARGETS = "describe_targets"
 ACTIVITY_SUMMARIZE_ACTIVITY = "summarize_activity"
 ACTIVITY_LEDGER_HEAD = "ledger_head"
+#: ``{"incident_id", "alerts": [summary, …]}`` → ``{"recorded", "duplicate", "failed"}``: late alerts onto the filed record.
+ACTIVITY_RECORD_LATE = "record_late_alerts"
+#: Reads of the tally's late alerts after the record is filed (each read after the previous one's alerts were
+#: recorded; the reads stop once one finds no alert more).
+LATE_SWEEPS = 3
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
 EVENT_STOP = "stop"
@@ -1141,7 +1146,30 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
     if not answer.get("ok"):
         out["record_error"] = (answer.get("error") or {}).get("message")
         out["timeline"] = [*out["timeline"][:-1], {**out["timeline"][-1], "outcome": "failed", "detail": f"record not filed: {out['record_error']}"}]
+    else:
+        yield from _record_late(inc)
     inc.pending_approval = None
     inc.status("done", None)
     observe.outcome(inc.context, out)
     return out
+
+
+def _record_late(inc: _Incident) -> Generator[Any, Any, None]:
+    """Put the alerts tallied after the tally was closed (:func:`_drain_events`) onto the filed record: read the
+    tally's late alerts (:func:`firestop.lifecycle.tally.late`) and, when there are any, record them through the
+    after-close path (:data:`ACTIVITY_RECORD_LATE`: a revision each, deduplicated by alert key, so a read that
+    names an alert again records nothing twice); read again until a read finds no more (at most
+    :data:`LATE_SWEEPS`). Their 202 named this incident; before, they were counted in the tally and in no record.
+    What this cannot see: an alert whose signal the tally runs after the last read, in the moment before the
+    orchestration is marked finished (an intake reading the status after that answers through the after-close
+    path itself)."""
+    seen = 0
+    for _ in range(LATE_SWEEPS):
+        late = yield from tally.late(inc.context, inc.context.instance_id)
+        if late["late"] <= seen:
+            return
+        seen = late["late"]
+        own = inc.alert.get("alert_id")
+        alerts = [a for a in late["alerts"] if a.get("alert_id") != own]
+        if alerts:
+            yield inc.context.call_activity(ACTIVITY_RECORD_LATE, {"incident_id": inc.inp.incident_id, "alerts": alerts})

@@ -19,11 +19,15 @@ Operations (:func:`operate`), input/result JSON:
   beyond its listed ids are counted without dedupe; the newest
   :data:`SAMPLE_SIZE` summaries are kept. After ``summary`` closed the tally,
   alerts are still counted (``late``: they reached the incident after its
-  record was written; the 202 named this incident) → ``None``.
+  tally was read; the 202 named this incident), and the first :data:`MAX_LATE_NAMED` of them kept
+  (``late_alerts``: their summaries, or ``{"alert_id"}`` for an id the batch did not summarise) → ``None``.
 * ``summary {"exclude": alert id | null, "close": bool}`` →
   ``{"count", "alerts": [summary, …], "parts": [summary with "part", …], "late"}`` without the ``exclude``\\ d alert
   (the incident's own starting alert, redelivered); ``close`` marks later adds
   ``late``.
+* ``late`` → ``{"late", "alerts"}``: how many alerts were counted after the close, and ``late_alerts``. The
+  orchestrator reads it once its record is filed and puts them on the record through the after-close path
+  (:func:`late`; before lifecycle8 they were in no record).
 * ``get`` → the state ``{"count", "digests", "alerts", "parts", "untracked", "late", "closed"}`` (``parts``: the
   first :data:`SAMPLE_SIZE` alerts carrying ``part``, the incident another route's playbook runs in, kept apart;
   ``digests``: the remembered alert digests as one string, :data:`DIGEST_WIDTH` characters each in the order
@@ -47,8 +51,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Generator
 
-__all__ = ["DIGEST_WIDTH", "MAX_TRACKED", "SAMPLE_SIZE", "TALLY_ADD", "TALLY_ENTITY", "alert_digest", "operate",
-           "summary", "tracked"]
+__all__ = ["DIGEST_WIDTH", "MAX_LATE_NAMED", "MAX_TRACKED", "SAMPLE_SIZE", "TALLY_ADD", "TALLY_ENTITY", "alert_digest", "operate",
+           "late", "summary", "tracked"]
 
 # The contract with intake (firestop.intake.events, which lifecycle does not import; a test checks they agree)
 TALLY_ENTITY = "incident_alerts"
@@ -58,6 +62,8 @@ TALLY_ADD = "add"
 SAMPLE_SIZE = 20
 #: Distinct alerts whose digest a tally remembers (16 hex digits each: ~19 bytes of state per alert).
 MAX_TRACKED = 10_000
+#: Late alerts (tallied after the close) a tally names for the record; later ones are counted only (``late``).
+MAX_LATE_NAMED = 100
 #: Characters of one digest (:func:`alert_digest`) in the state's ``digests`` string.
 DIGEST_WIDTH = 16
 #: Most new alerts in one ``add`` checked by string search; a larger batch builds a set of the remembered digests.
@@ -70,7 +76,8 @@ def alert_digest(alert_id: str) -> str:
 
 
 def _empty() -> dict[str, Any]:
-    return {"count": 0, "digests": "", "alerts": [], "parts": [], "untracked": 0, "late": 0, "closed": False}
+    return {"count": 0, "digests": "", "alerts": [], "parts": [], "untracked": 0, "late": 0, "closed": False,
+            "late_alerts": []}
 
 
 def tracked(state: dict[str, Any]) -> list[str]:
@@ -146,6 +153,11 @@ def _add(state: dict[str, Any], batch: Any) -> None:
     state["count"] += fresh
     if state["closed"]:
         state["late"] += fresh
+        room = MAX_LATE_NAMED - len(state["late_alerts"])
+        if room > 0:
+            summaries = {a.get("alert_id"): a for a in alerts}
+            named = [summaries.get(i) or {"alert_id": i} for i in dict.fromkeys(i for i in ids if i in new_ids)]
+            state["late_alerts"] = state["late_alerts"] + named[:room]
     # the newest alerts not seen before (one more than the record names: the summary may leave out the incident's own)
     state["alerts"] = (state["alerts"] + [a for a in alerts if a.get("alert_id") in new_ids])[-(SAMPLE_SIZE + 1):]
     # alerts whose own playbook runs as a part of this incident: kept apart, so a storm after them cannot push
@@ -174,10 +186,12 @@ def operate(context: Any) -> None:
                             "parts": state["parts"]})
         if request.get("close"):
             state["closed"] = True
+    elif op == "late":
+        context.set_result({"late": state["late"], "alerts": state["late_alerts"]})
     elif op == "get":
         context.set_result(state)
     else:
-        raise ValueError(f"{TALLY_ENTITY}: unknown operation {op!r} ({TALLY_ADD}, summary, get)")
+        raise ValueError(f"{TALLY_ENTITY}: unknown operation {op!r} ({TALLY_ADD}, summary, late, get)")
     context.set_state(state)
 
 
@@ -192,3 +206,15 @@ def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool 
     count = answer.get("count") if isinstance(answer.get("count"), int) else 0
     alerts = [a for a in answer.get("alerts") or [] if isinstance(a, dict)]
     return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "late": answer.get("late") or 0}
+
+
+def late(context: Any, incident_id: str) -> Generator[Any, Any, dict[str, Any]]:
+    """Orchestrator code (``yield from``): the alerts tallied on ``incident_id`` after its tally was closed —
+    ``{"late": count, "alerts": [summary, …]}`` (at most :data:`MAX_LATE_NAMED`) — one ``call_entity``."""
+    import azure.durable_functions as df
+
+    answer = yield context.call_entity(df.EntityId(TALLY_ENTITY, incident_id), "late", None)
+    answer = answer if isinstance(answer, dict) else {}
+    count = answer.get("late") if isinstance(answer.get("late"), int) else 0
+    alerts = [a for a in answer.get("alerts") or [] if isinstance(a, dict) and isinstance(a.get("alert_id"), str)]
+    return {"late": max(count, 0), "alerts": alerts[:MAX_LATE_NAMED]}

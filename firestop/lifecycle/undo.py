@@ -556,8 +556,10 @@ def _manual_later(settings: Any, incident_id: str, received: Any, mine) -> None:
     """Refuse an undo a manual run applied after ``received`` relies on (:func:`runbooks.manual_runs.manual_runs_since`):
     a responder's ``runbook run network.lock`` that found the incident's lock in place ("already locked") holds only
     as long as the incident's does — the same rule as a later incident's step. Releasing that run (``runbook undo``
-    of a run that changed nothing) lifts it. ``incident_id``: a manual undo's own run id is left out. Fails closed:
-    :class:`UndoUnchecked` when a ledger cannot be listed or read, or more days of runs than are read."""
+    of a run that changed nothing) lifts it. ``incident_id``: a manual undo's own run id is left out. Only the runs on
+    ``mine``'s targets are read, through their index (:mod:`runbooks.manual_runs`): bounded by their number, not by
+    the days since. Fails closed: :class:`UndoUnchecked` when an index or a ledger cannot be listed or read, or more
+    runs (or days written before the index) than are read."""
     from datetime import datetime, timezone
 
     from runbooks.manual_runs import ManualRunsUnread, manual_runs_since
@@ -565,7 +567,8 @@ def _manual_later(settings: Any, incident_id: str, received: Any, mine) -> None:
     since = received if received is not None else datetime(2000, 1, 1, tzinfo=timezone.utc)
     own = [f"{incident_id}/{step_id}" for entries in mine.values() for step_id, _, _ in entries]
     try:  # a manual undo leaves its own run out
-        runs = manual_runs_since(settings, since, exclude=own[0] if incident_id.startswith("manual-") and own else None)
+        runs = manual_runs_since(settings, since, exclude=own[0] if incident_id.startswith("manual-") and own else None,
+                                 targets=[target for target, _ in mine])
     except (OSError, ValueError) as exc:  # StoreError is an OSError; ManualRunsUnread a ValueError: unread is not "none"
         step_id, target, _ = next(iter(mine.values()))[0]
         raise UndoUnchecked(step_id, target, str(exc), what="ledgers of manual runs" if not isinstance(exc, ManualRunsUnread)

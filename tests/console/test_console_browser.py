@@ -222,6 +222,9 @@ def test_release_in_the_browser_unblocks_the_earlier_undo(browser, tmp_path):
             page.check("incident-releasable")
             with page.page.expect_navigation():
                 page.page.click("button.release >> text=Release lock-network")
+            assert "Release lock-network of" in page.page.inner_text("main")  # it asks first (lifecycle8)
+            with page.page.expect_navigation():
+                page.page.click("button.confirm >> text=Yes, release lock-network")
             assert page.page.url.endswith(f"/api/console/incidents/{second['id']}?done=release"), page.page.inner_text("main")
             text = page.page.inner_text("main")
             assert "Released: nothing was restored" in text and "Release lock-network" not in text

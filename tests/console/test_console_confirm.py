@@ -53,10 +53,30 @@ def test_undo_containment_asks_first_on_a_page_of_its_own(api):
     assert "<code>lock-network</code>" in confirm and f'href="/api/console/incidents/{INCIDENT}"' in confirm  # what, and a way back
     assert "<script" not in confirm
     assert api.env.tenant.resource(_account())["properties"]["networkAcls"]["defaultAction"] == "Deny"  # nothing changed yet
-    status, headers, _ = _post(api, INCIDENT, "undo", {"csrf": token_of(confirm)})
+    status, headers, _ = _post(api, INCIDENT, "undo", {"csrf": token_of(confirm), "confirm": "undo"})
     assert status == 303 and headers["Location"].endswith("?done=undo")
     status, page = _page(api, INCIDENT, function="console_undo_confirm", suffix="/undo")
     assert status == 409 and "nothing left" in page
+
+
+def test_an_undo_or_release_posted_without_its_confirmation_is_refused(api):
+    """The confirmation was page flow only: a POST with a valid token and no confirmation undid at once, and Release
+    acted in one click. The POST now needs the field its confirmation page sets (``confirm=undo``, or
+    ``confirm=release`` with the step); without it: 400 naming the fix, nothing done. The CSRF check comes first."""
+    _, confirm = _page(api, INCIDENT, function="console_undo_confirm", suffix="/undo")
+    assert 'name="confirm" value="undo"' in confirm
+    token = token_of(confirm)
+    for form in ({"csrf": token}, {"csrf": token, "confirm": "yes"}, {"csrf": token, "confirm": "release"},
+                 {"csrf": token, "step": "lock-network"}, {"csrf": token, "step": "lock-network", "confirm": "undo"}):
+        status, _, answer = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
+                                 form=form, route={"incident_id": INCIDENT},
+                                 headers={"Origin": api.server.base_url, "Accept": "application/json"})
+        assert status == 400 and "not confirmed" in answer and "confirm=" in answer, (form, answer)
+    assert api.env.tenant.resource(_account())["properties"]["networkAcls"]["defaultAction"] == "Deny"  # nothing undone
+    status, _, answer = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
+                             form={"confirm": "undo"}, route={"incident_id": INCIDENT},
+                             headers={"Origin": api.server.base_url, "Accept": "application/json"})
+    assert status == 403 and "anti-forgery" in answer  # CSRF as before, checked first
 
 
 def test_the_confirmation_pages_take_the_responder_role(api, tmp_path):

@@ -139,7 +139,7 @@ def test_undo_from_the_console_restores_the_network_and_files_a_revision(api, fi
     assert 'method="get"' in page and 'name="csrf"' not in page  # the button asks first (undo_confirm_page)
     _, _, confirm = call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT})
     token = token_of(confirm)
-    status, headers, _ = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", method="POST", form={"csrf": token},
+    status, headers, _ = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", method="POST", form={"csrf": token, "confirm": "undo"},
                               route={"incident_id": INCIDENT}, headers={"Origin": api.server.base_url})
     assert status == 303 and headers["Location"] == f"/api/console/incidents/{INCIDENT}?done=undo"
     assert api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Allow"
@@ -156,7 +156,7 @@ def test_undo_from_the_console_restores_the_network_and_files_a_revision(api, fi
     assert status == 200 and json.loads(answer)["containment"] == "partly undone" and json.loads(answer)["status"] == "contained"
     _, _, listed = call(api, "list_incidents_http", "incidents")
     assert [v["containment"] for v in json.loads(listed) if v["incident_id"] == INCIDENT] == ["partly undone"]
-    status, _, answer = call(api, "console_undo", "x", method="POST", form={"csrf": token}, route={"incident_id": INCIDENT},
+    status, _, answer = call(api, "console_undo", "x", method="POST", form={"csrf": token, "confirm": "undo"}, route={"incident_id": INCIDENT},
                              headers={"Origin": api.server.base_url, "Accept": "application/json"})
     assert status == 409 and "nothing left" in answer
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from .conftest import ACCOUNT, ALICE, LOCK, ROTATE, playbook
 
 
@@ -160,7 +162,7 @@ def _tally_batch(*alert_ids: str, count: int | None = None) -> dict:
 def test_alerts_signalled_to_the_tally_are_counted_once_into_the_record_and_not_its_history(lab):
     """Intake signals joined alerts to the incident's tally entity (firestop.lifecycle.tally): the record counts
     them (a repeat delivered to two workers once, the incident's own starting alert not at all), samples the
-    newest, and the history holds one call_entity for the tally however many alerts joined."""
+    newest, and the history holds two call_entity for the tally however many alerts joined."""
     from firestop.lifecycle.tally import SAMPLE_SIZE, TALLY_ENTITY
 
     steps = playbook({**LOCK, "approval": {"mode": "required", "approvers": [ALICE]}})
@@ -181,7 +183,8 @@ def test_alerts_signalled_to_the_tally_are_counted_once_into_the_record_and_not_
     history = lab.host.get_status(iid, show_history=True).history
     assert not any(e.get("Name") == "alert_correlated" for e in history)
     sent = [e for e in history if e.get("EventType") == 14 and f"@{TALLY_ENTITY}@" in str(e.get("InstanceId"))]  # EventSent
-    assert len(sent) == 1
+    # two calls however many joined: the summary (which closes the tally) and, once filed, the late alerts' read
+    assert [json.loads(e["Input"])["op"] for e in sent] == ["summary", "late"]
     # an alert that reaches the tally after the record was filed is kept, counted as late
     lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch("/subscriptions/x/alerts/late"))
     lab.run(iid)

@@ -101,7 +101,9 @@ def test_compact_state_answers_as_the_list_state_did(monkeypatch, seed):
         _reference_add(expected, batch, max_tracked)
         state = entity.run("get", None)
         assert tally.tracked(state) == expected["ids"], step
-        assert {k: v for k, v in state.items() if k != "digests"} == {k: v for k, v in expected.items() if k != "ids"}
+        # late_alerts (lifecycle8: the late alerts named for the record) is not part of the list state's model
+        assert {k: v for k, v in state.items() if k not in ("digests", "late_alerts")} == {k: v for k, v in expected.items() if k != "ids"}
+        assert len(state["late_alerts"]) <= min(state["late"], tally.MAX_LATE_NAMED)
     assert expected["count"] > 0 and (max_tracked > len(pool) or expected["untracked"] > 0)
 
 

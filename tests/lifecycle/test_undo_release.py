@@ -81,7 +81,7 @@ def test_console_undo_after_a_release(api, firestop_home):
                                    route={"incident_id": INCIDENT})
     assert status == 200 and "Undo containment" in page
     status, _, _ = console_call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
-                                form={"csrf": token_of(page)}, route={"incident_id": INCIDENT},
+                                form={"csrf": token_of(page), "confirm": "undo"}, route={"incident_id": INCIDENT},
                                 headers={"Origin": api.server.base_url})
     assert status == 303 and _acl(api.env) == "Allow"
 
@@ -91,7 +91,7 @@ def test_console_undo_is_refused_before_the_release(api):
     status, _, page = console_call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", who="oid-bob",
                                    route={"incident_id": INCIDENT})
     status, _, answer = console_call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
-                                     form={"csrf": token_of(page)}, route={"incident_id": INCIDENT},
+                                     form={"csrf": token_of(page), "confirm": "undo"}, route={"incident_id": INCIDENT},
                                      headers={"Origin": api.server.base_url})
     assert status == 409 and later in answer and _acl(api.env) == "Deny"
 

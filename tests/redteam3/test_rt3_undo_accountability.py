@@ -12,7 +12,7 @@ def test_console_undo_names_the_responder_in_record_and_ledger(api, firestop_hom
     status, _, page = call(api, "console_undo_confirm", f"console/incidents/{INCIDENT}/undo", who="oid-bob", route={"incident_id": INCIDENT})
     assert status == 200
     status, _, _ = call(api, "console_undo", f"console/incidents/{INCIDENT}/undo", who="oid-bob", method="POST",
-                        form={"csrf": token_of(page)}, route={"incident_id": INCIDENT}, headers={"Origin": api.server.base_url})
+                        form={"csrf": token_of(page), "confirm": "undo"}, route={"incident_id": INCIDENT}, headers={"Origin": api.server.base_url})
     assert status == 303
     revision = (firestop_home / "records" / f"{INCIDENT}.rev2.json").read_text()
     ledger = "".join(p.read_text() for p in (firestop_home / "ledger").rglob("*") if p.is_file() and INCIDENT in str(p))
