@@ -7,6 +7,7 @@ import base64
 import json
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -36,6 +37,16 @@ def call(url: str, *, method: str = "GET", body=None, who: str | None = None, he
     except urllib.error.HTTPError as error:
         raw = error.read()
         return error.code, (json.loads(raw) if raw else None)
+
+
+def logged_within(err_path, found, deadline_s: float = GUARD_S) -> str:
+    """serve's stderr once ``found(text)`` holds, or as it is at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        text = err_path.read_text(errors="replace")
+        if found(text) or time.monotonic() >= deadline:
+            return text
+        time.sleep(0.02)  # polling a file another process appends to: there is nothing to wait on
 
 
 def outward_address() -> str | None:
@@ -94,8 +105,10 @@ def test_each_route_refuses_a_caller_without_its_role(served, method, path, body
     if role != "reader":
         status, answer = call(f"http://127.0.0.1:{port}/api/{path}", method=method, body=body, who="oid-mallory")
         assert status == 403 and f"the {role} role" in answer["reason"]
-    logged = err_path.read_text(errors="replace")
-    assert f"(needs {role}) with 403" in logged and "'oid-nobody'" in logged  # the refusal is logged, values as repr
+    # the refusal is logged, values as repr; serve's access log is written after the answer is sent, so the line is
+    # awaited (bounded by GUARD_S), not assumed to be there when the response arrives
+    logged = logged_within(err_path, lambda text: f"(needs {role}) with 403" in text and "'oid-nobody'" in text)
+    assert f"(needs {role}) with 403" in logged and "'oid-nobody'" in logged
 
 
 def test_the_readers_route_answers_a_reader(served):
