@@ -88,6 +88,21 @@ def _documents(record: dict[str, Any]) -> tuple[bytes, bytes]:
     return record_json(record), render_markdown(record).encode("utf-8")
 
 
+def _filing_seal(ctx: RunContext, incident: str, revision: int, sha256: str) -> str | None:
+    """The seal of this filing (:data:`firestop.records.store.RECORD_SEAL_PURPOSE`, bound to ``<incident>/<revision>``,
+    over the JSON's SHA-256): only the app's key makes one, so a revision planted in the records store by whoever can
+    write blobs there (the ledger's hash chain is unkeyed: an appender can extend it) is not believed by an undo
+    (RT10-03). None when the app holds no usable seal key (then no undo of this incident is believed either)."""
+    from firestop.records.store import RECORD_SEAL_PURPOSE
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        key = load_seal_key(getattr(ctx.settings, "home", None))
+    except SealKeyError:
+        return None
+    return key.sign(RECORD_SEAL_PURPOSE, f"{incident}/{revision}", sha256)
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -180,7 +195,8 @@ class FileRecord(Runbook[FileRecordParams]):
             artifacts["ledger"] = append_ledger(
                 ctx, kind="record", runbook=self.name, action="apply", target=target,
                 data={k: artifacts[k] for k in ("destination", "revision", "json_path", "markdown_path", "sha256", "markdown_sha256")}
-                | {"status": params.record.get("status"), "revision_of": params.revision_of},
+                | {"status": params.record.get("status"), "revision_of": params.revision_of,
+                   "seal": _filing_seal(ctx, incident, revision, artifacts["sha256"])},
             )
         return Applied(
             runbook=self.name,

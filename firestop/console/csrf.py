@@ -58,7 +58,7 @@ def check_post(headers: Mapping[str, str], token: Any, *, key: Any, object_id: s
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS or "." not in token:
         raise CsrfError("no anti-forgery token (reload the page and submit again)")
     hour_text, _, seal = token.partition(".")
-    if not hour_text.isdigit():
+    if not (hour_text.isascii() and hour_text.isdigit()):  # str.isdigit() takes '²', which int() refuses (RT10-01)
         raise CsrfError("malformed anti-forgery token")
     hour, current = int(hour_text), int((time.time() if now is None else now) // 3600)
     if not current - TOKEN_HOURS <= hour <= current:

@@ -176,11 +176,12 @@ def _alert_cell(view: dict[str, Any]) -> str:
 
 
 def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[str, Any] | None = None,
-                   more: bool = False) -> str:
+                   more: bool = False, waiting: Iterable[dict[str, Any]] | None = None) -> str:
     """The front page: pending approvals first, then every incident (newest first), then the latest audit.
-    ``more``: there were more incidents than listed (a line says so under the table)."""
+    ``more``: there were more incidents than listed (a line says so under the table). ``waiting``: the views of every
+    incident waiting for a decision, listed or not (default: those among ``views``)."""
     views = list(views)
-    pending = [v for v in views if v.get("pending_approval")]
+    pending = [v for v in (views if waiting is None else waiting) if v.get("pending_approval")]
     parts = ["<h1>Incidents</h1>"]
     if pending:
         parts.append('<h2>Waiting for a decision</h2>')

@@ -87,7 +87,12 @@ def scope_from_env(env=None) -> tuple[str | None, tuple[str, ...]]:
 def _json(status: int, body: Any) -> func.HttpResponse:
     import json
 
-    return func.HttpResponse(json.dumps(body, default=str, ensure_ascii=False), status_code=status, mimetype="application/json")
+    text = json.dumps(body, default=str, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate the caller sent (RT10-01): escaped JSON, never a 500
+        text = json.dumps(body, default=str)
+    return func.HttpResponse(text, status_code=status, mimetype="application/json")
 
 
 def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:

@@ -231,10 +231,35 @@ async def console_home(req: func.HttpRequest, client) -> func.HttpResponse:
     except InstanceListingError:
         return _refusal(req, 503, "Backend unavailable", "the Durable backend did not list incidents; retry shortly",
                         caller=caller)
-    views = listed_views(s for s in listing.statuses if s.name == ORCHESTRATOR_NAME)  # unreadable records named, not fatal
+    incidents = [s for s in listing.statuses if s.name == ORCHESTRATOR_NAME]
+    shown, waiting = front_page(incidents, MAX_LISTED)
+    views = listed_views(shown)  # unreadable records named, not fatal
     views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
-    more = not listing.complete or len(views) > MAX_LISTED
-    return _html(200, pages.incidents_page(views[:MAX_LISTED], caller=caller, audit=_latest_audit(), more=more))
+    more = not listing.complete or len(incidents) > MAX_LISTED
+    return _html(200, pages.incidents_page(views, caller=caller, audit=_latest_audit(), more=more,
+                                           waiting=[v for v in listed_views(waiting) if v.get("pending_approval")]))
+
+
+def front_page(statuses: list[Any], limit: int) -> tuple[list[Any], list[Any]]:
+    """(the newest ``limit`` incident statuses by creation time — the rows, whose finished ones cost a records-store
+    read each —, every open one — Pending/Running, whose view reads no record — for "Waiting for a decision").
+
+    RT10-02: the rows were every listed incident's view (up to 5,000 filed records read per page load) cut to the newest
+    ``limit`` afterwards, and the approvals were looked for among those rows only, so ``limit`` newer incidents (an
+    alert flood) pushed an incident waiting for its approver off the page."""
+    from datetime import datetime, timezone
+
+    oldest = datetime.min.replace(tzinfo=timezone.utc)
+
+    def created(status: Any) -> datetime:
+        when = getattr(status, "created_time", None)
+        if not isinstance(when, datetime):
+            return oldest
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+    newest = sorted(statuses, key=created, reverse=True)[:max(limit, 0)]
+    open_ = [s for s in statuses if getattr(s.runtime_status, "value", s.runtime_status) in ("Pending", "Running")]
+    return newest, open_
 
 
 @bp.route(route="console/incidents/{incident_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

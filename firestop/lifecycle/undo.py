@@ -129,6 +129,44 @@ def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: 
         raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
     if newest is not None and record_json(newest) != record_json(record):
         raise UndoStale(incident_id, revisions[-1][0] if revisions else None)
+    if newest is not None and revisions and hasattr(where, "records_container"):  # settings: its ledger and seal key
+        problem = unsealed_filing(where, incident_id, *revisions[-1])
+        if problem is not None:
+            first = actions[0] if actions else {}
+            raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, problem)
+
+
+def unsealed_filing(where: Any, incident_id: str, revision: int, name: str) -> str | None:
+    """None when the stored bytes of ``name`` (revision ``revision`` of ``incident_id``'s record) are sealed by this
+    app's key in a ``record`` entry of the incident's ledger (``runbooks.records``); else why not. Raises
+    :class:`UndoUnchecked` when the record or the ledger cannot be read."""
+    import hashlib
+
+    from firestop.records.store import RECORD_SEAL_PURPOSE, records_store
+    from firestop.storage import StoreError
+    from firestop.trust.seal import SealKeyError, load_seal_key
+    from runbooks.ledger import Ledger
+
+    try:
+        raw = records_store(where).read(name)
+        entries = Ledger.of(where).entries(incident_id)
+    except (StoreError, ValueError) as exc:
+        raise UndoUnchecked("?", incident_id, str(exc), what="record and its ledger") from None
+    if raw is None:
+        return f"revision {revision} of the record is no longer in the records store"
+    try:
+        key = load_seal_key(getattr(where, "home", None))
+    except SealKeyError as exc:
+        return f"the app holds no usable seal key to check revision {revision} of the record ({exc})"
+    sha256 = hashlib.sha256(raw).hexdigest()
+    for entry in entries:
+        data = entry.get("data") if isinstance(entry, dict) else None
+        if (entry.get("kind") == "record" and isinstance(data, dict) and data.get("sha256") == sha256
+                and data.get("revision") == revision
+                and key.check(RECORD_SEAL_PURPOSE, f"{incident_id}/{revision}", sha256, data.get("seal"))[0]):
+            return None
+    return (f"revision {revision} of the record ({name}) carries no seal of this app on the incident's ledger: "
+            "Firestop did not file it")
 
 
 async def check_reliance(port, where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
@@ -428,6 +466,18 @@ class UndoUnchecked(UndoReliedOn):
                              f"that no later incident or run relies on it ({error[:200]}); nothing was undone", "step")
         self.later = ""
         self.fix = "retry once the records store answers (python -m firestop doctor checks it)"
+
+
+class UndoUnattested(UndoReliedOn):
+    """The newest filed record of the incident is not one Firestop filed: its bytes carry no valid seal on the
+    incident's ledger (:func:`unsealed_filing`), so nothing is restored from it (RT10-03: a revision planted in the
+    records store chose the ``before`` an undo wrote to Azure). Nothing is undone."""
+
+    def __init__(self, step_id: str, incident_id: str, problem: str):
+        UndoRefused.__init__(self, f"step {step_id!r} of incident {incident_id}: {problem}; nothing was undone", "step")
+        self.later = ""
+        self.fix = (f"check the records store and the ledger (python -m firestop ledger verify {incident_id}); restore by hand "
+                    "from a record you trust")
 
 
 #: Filed records an undo reads to find later incidents relying on what it restores (a bound on its reads, in name order).

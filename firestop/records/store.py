@@ -21,6 +21,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+#: The seal purpose of a filing (``runbooks.records``: HMAC under the app's seal key over ``<incident>/<revision>`` and
+#: the JSON's SHA-256, kept in the ledger's ``record`` entry as ``seal``); an undo believes only a sealed newest
+#: revision (:func:`firestop.lifecycle.undo.still_newest`, RT10-03).
+RECORD_SEAL_PURPOSE = "record"
+
 _REVISION = re.compile(r"^(?P<incident>.+?)(?:\.rev(?P<n>[2-9]|[1-9]\d+))?\.json$")
 
 

@@ -384,7 +384,7 @@ class ManagementServer:
         prefix = query.get("instanceIdPrefix")
         top, after = LIST_PAGE_SIZE, None
         if query.get("top") is not None:
-            top = int(query["top"]) if query["top"].isdigit() and 0 < len(query["top"]) <= 6 else 0
+            top = int(query["top"]) if query["top"].isascii() and query["top"].isdigit() and 0 < len(query["top"]) <= 6 else 0
             if top < 1:
                 return 400, {}, {"Message": "top: a positive integer (instances per page)"}
         token = (headers.get(CONTINUATION_HEADER) if headers is not None else None) or None
