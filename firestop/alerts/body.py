@@ -8,6 +8,15 @@
 * JSON: strict — ``NaN`` / ``Infinity`` are rejected (Azure never sends them and
   they would break equality of the resulting model). Errors carry line/column.
 * The top level must be a JSON object.
+* Nesting: at most :data:`MAX_DEPTH` (1,024) levels of arrays and objects; deeper is a 400 ("nested too
+  deeply") on every interpreter. The bound is Firestop's (a Common Alert Schema payload nests about 8 deep),
+  set at ``orjson``'s own limit so the common path checks nothing more; the standard library's decoder, used for
+  what ``orjson`` refuses, takes a different number of levels on each Python (its recursion budget: about 990
+  on 3.11, 1,490 on 3.12, 9,990 on 3.13), so its input is measured first (:func:`_too_deep`). One difference is
+  left within the bound: a body ``orjson`` refuses for another reason (a lone surrogate escape, a number past a
+  double's range) and nested between about 990 and 1,024 levels is refused on 3.11 only, where the standard
+  library runs out of recursion (the same 400). Bytes and text take the same path; a ``dict`` (already decoded,
+  from Firestop's own callers) is encoded by the standard library first, which on 3.11 gives up near 990 levels.
 
 A ``dict`` is deep-copied through JSON so the caller's object is never shared
 with (or mutated by) the resulting ``Alert``.
@@ -16,7 +25,7 @@ Decoder: ``orjson`` (C; ~3x the standard library on a small alert), with the cyc
 collector paused while it builds the objects (a 256 KB log alert is ~12,000 lists and strings: with
 the collector running, the collections the allocations trigger, full ones included, cost as much as
 the decode). Anything orjson refuses (not UTF-8, not JSON, ``NaN``, a lone surrogate escape, nested
-past its depth limit of 1,024) is decoded again by the standard library's strict decoder, which
+past its depth limit of 1,024) is checked against :data:`MAX_DEPTH` and decoded again by the standard library's strict decoder, which
 gives the error — so every message (line, column, offset) is what it always was, and nothing orjson
 raises reaches the caller. One difference on success: an integer outside the 64-bit range decodes
 as the nearest ``float`` (orjson); Azure Monitor payloads carry none (``alerts-common-schema.md``:
@@ -32,10 +41,13 @@ from typing import Any
 import orjson
 
 from firestop.alerts.errors import AlertPayloadError
+from firestop.boundary import json_depth
 
-__all__ = ["LARGE_BODY_BYTES", "MAX_PAYLOAD_BYTES", "decode_body"]
+__all__ = ["LARGE_BODY_BYTES", "MAX_DEPTH", "MAX_PAYLOAD_BYTES", "decode_body"]
 
 MAX_PAYLOAD_BYTES = 262_144
+#: Deepest nesting of arrays and objects a body may have (``[]`` is 1): Firestop's bound, ``orjson``'s limit.
+MAX_DEPTH = 1_024
 
 #: Bodies from this size (bytes) may take the large-body path (firestop.alerts.large); smaller ones are decoded
 #: whole (the split costs more than it saves) and never load it.
@@ -79,7 +91,18 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _BOM = b"\xef\xbb\xbf"
 
 
+def _too_deep(text: str) -> bool:
+    """Whether JSON ``text`` nests arrays and objects more than :data:`MAX_DEPTH` deep (brackets inside string
+    literals not counted). Free for a text with at most that many ``[`` and ``{`` in all; otherwise one linear
+    pass (:func:`firestop.boundary.json_depth`), never recursive."""
+    return text.count("[") + text.count("{") > MAX_DEPTH and json_depth(text) > MAX_DEPTH
+
+
 def _loads(text: str) -> Any:
+    if _too_deep(text):
+        raise AlertPayloadError(
+            "$", f"body is not usable JSON: it is nested too deeply (over {MAX_DEPTH:,} levels)", _SEND_JSON_FIX, 400
+        )
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
@@ -90,7 +113,7 @@ def _loads(text: str) -> Any:
             http_status=400,
             position={"line": exc.lineno, "column": exc.colno, "offset": exc.pos},
         ) from None
-    except RecursionError:
+    except RecursionError:  # within the bound, only on 3.11 (see the module docstring)
         raise AlertPayloadError(
             "$", "body is not usable JSON: it is nested too deeply", _SEND_JSON_FIX, 400
         ) from None
@@ -104,9 +127,10 @@ def _loads(text: str) -> Any:
         raise AlertPayloadError("$", reason, _SEND_JSON_FIX, 400) from None
 
 
-def _fast_loads(raw: bytes) -> Any:
+def _fast_loads(raw: bytes | str) -> Any:
     """``orjson.loads(raw)`` with the cyclic collector paused (see the module docstring); the standard
-    library's decoder (:func:`_loads`, which raises the precise error) for whatever orjson refuses."""
+    library's decoder (:func:`_loads`, which raises the precise error) for whatever orjson refuses. Text and
+    bytes take the same path, so a body nests as deep given either way."""
     paused = gc.isenabled()
     if paused:
         gc.disable()
@@ -117,6 +141,8 @@ def _fast_loads(raw: bytes) -> Any:
     finally:
         if paused:
             gc.enable()
+    if isinstance(raw, str):
+        return _loads(raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -144,7 +170,7 @@ def decode_body(payload: bytes | bytearray | memoryview | str | dict[str, Any]) 
         body = _fast_loads(raw[3:] if raw.startswith(_BOM) else raw)  # a leading BOM is tolerated
     elif isinstance(payload, str):
         _check_size(payload)
-        body = _loads(payload.lstrip("\ufeff"))
+        body = _fast_loads(payload.lstrip("\ufeff"))
     elif isinstance(payload, dict):
         try:
             text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -156,7 +182,7 @@ def decode_body(payload: bytes | bytearray | memoryview | str | dict[str, Any]) 
             )
             raise AlertPayloadError("$", reason, _SEND_JSON_FIX, http_status=400) from None
         _check_size(text)
-        body = _loads(text)
+        body = _fast_loads(text)
     else:
         raise AlertPayloadError(
             "$",

@@ -367,8 +367,9 @@ def reject(
 @incident_app.command("stop")
 def stop(
     incident_id: str = typer.Argument(..., metavar="ID", help="Incident ID (see: incident list)."),
-    reason: str = typer.Option(..., "--reason", help="Why you stop it (kept on the timeline; at most 500 characters), "
-                               "e.g. 'false positive: planned key rotation'."),
+    # required, but checked below rather than by click, whose refusal names neither what to give nor why
+    reason: Optional[str] = typer.Option(None, "--reason", metavar="TEXT", help="Required: why you stop it (kept on the "
+                                         "timeline; at most 500 characters), e.g. 'false positive: planned key rotation'."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
     as_: Optional[str] = typer.Option(None, "--as", help=SIMULATION_AS_HELP.replace("decide as", "stop as")),
     group: list[str] = typer.Option([], "--group", help=SIMULATION_GROUP_HELP),
@@ -385,6 +386,9 @@ def stop(
     from firestop.lifecycle.incident import MAX_STOP_REASON
     from firestop.trust import TrustError, roles_held
 
+    if reason is None:
+        fail(f"incident stop needs --reason TEXT: why you stop it, kept in the record (1 to {MAX_STOP_REASON} printable "
+             "characters), e.g. --reason 'false positive: planned key rotation'", EXIT_BAD_INPUT, as_json=as_json)
     reason = reason.strip()
     if not reason or len(reason) > MAX_STOP_REASON or not reason.isprintable():
         fail(f"--reason: say why in 1 to {MAX_STOP_REASON} printable characters, e.g. --reason 'false positive: planned key "

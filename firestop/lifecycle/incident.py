@@ -105,6 +105,9 @@ LATE_SWEEPS = 3
 EVENT_CORRELATED = "alert_correlated"
 EVENT_RESOLVED = "alert_resolved"
 EVENT_STOP = "stop"
+#: While the approval gate cannot wait on the stop event (a refused stop buffered by the SDK answers every wait on it:
+#: :func:`_fresh_stop_wait`), it wakes this often (seconds) to look for a newer stop.
+STOP_POLL_SECONDS = 60
 #: Longest stop reason a responder may give (it lands on the timeline and in the record): the API and the CLI refuse longer.
 MAX_STOP_REASON = 500
 #: Joined alerts named in the record (the rest are counted: ``correlated_count``).
@@ -525,6 +528,27 @@ def _stop_requested(inc: _Incident) -> Generator[Any, Any, bool]:
     return True
 
 
+def _fresh_stop_wait(inc: _Incident) -> Generator[Any, Any, Any]:
+    """The stop wait for the approval gate's next wait, or None when every wait on the stop event would answer at once
+    with a stop already handled.
+
+    A stop raised while no wait on it is open (two at once: the second arrives while the first's seal is checked) is
+    kept by the SDK (1.7) as a deferred completion it never clears and hands to every later wait on the name (see
+    :func:`_drain_events`). After such a stop was refused, a wait on the name wins as soon as it is armed, with that
+    same stop: in the gate's loop that was a loop with no wait in it (the orchestrator failed, "maximum recursion
+    depth exceeded"). A wait holding a stop already handled is re-armed once (a new wait takes the newest buffered
+    stop, so a stop raised since is read now) and left out if it holds the same stop again; a later stop then comes
+    as a new buffered one, which no open wait takes: the gate wakes every :data:`STOP_POLL_SECONDS` while it has no
+    stop wait and re-arms, so that stop is read within a minute."""
+    wait = inc.stop_wait
+    if wait is not None and wait.is_completed and decode(wait.result) == inc.last_stop:
+        yield from _rearm_stop(inc)
+        wait = inc.stop_wait
+        if wait.is_completed and decode(wait.result) == inc.last_stop:
+            return None
+    return wait
+
+
 def _rearm_stop(inc: _Incident) -> Generator[Any, Any, None]:
     """Listen for the next stop (a zero timer puts the new wait in the SDK's open tasks)."""
     inc.stop_wait = inc.context.wait_for_external_event(EVENT_STOP)
@@ -674,10 +698,14 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
         }
         inc.status()
         wake = min(deadline, next_reminder) if next_reminder is not None else deadline
+        stop_wait = (yield from _fresh_stop_wait(inc)) if inc.stop is None and inc.stop_wait is not None else None
+        poll = None
+        if stop_wait is None and inc.stop is None and inc.stop_wait is not None:  # deaf to stops: look again soon
+            poll = inc.now + timedelta(seconds=STOP_POLL_SECONDS)
+            wake = min(wake, poll)
         timer = context.create_timer(wake)
         decision = context.wait_for_external_event(name)
         waits = [timer, decision]
-        stop_wait = inc.stop_wait if inc.stop is None and inc.stop_wait is not None else None
         if stop_wait is not None:
             waits.append(stop_wait)
         winner = yield context.task_any(waits)
@@ -738,6 +766,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
                 run.fail("rejected", f"approval rejected: {reason}")
                 doc.record_action(step.id, run.target, run.answer, params=run.params)
             return verdict
+        if now < deadline and poll is not None and wake == poll and wake != next_reminder:  # only to look for a stop
+            continue
         if now < deadline and next_reminder is not None and wake == next_reminder:  # a reminder, not the deadline
             reminders += 1
             next_reminder = now + timedelta(seconds=remind)

@@ -39,7 +39,7 @@ detect:
       caller: null                  # optional: equals this caller (UPN or object id)
   metric_alerts:                    # on each protected account
     - name: aoai-anomalous-usage-requests
-      metric: AzureOpenAIRequests   # Cognitive Services metrics (AzureOpenAIRequests, Ratelimit, RAIRejectedRequests, ...)
+      metric: AzureOpenAIRequests   # Cognitive Services metrics (AzureOpenAIRequests, RAIRejectedRequests, ...)
       time_aggregation: Total
       dimensions:                   # a name: one alert per value; {name, values}: only those values, one alert each
         - {name: StatusCode, values: ["401", "429"]}   # operator: Include (default) | Exclude

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
@@ -62,3 +64,19 @@ def test_approve_without_as_names_the_steps_approvers_and_the_hint_names_one(fir
     stop = cli("incident", "stop", INCIDENT, "--reason", "drill", "--yes")
     text = " ".join(stop.stderr.split())
     assert stop.exit_code == 2 and "the responders in the sandbox's demo roles" in text and "oid-bob" in text, text
+
+
+def test_a_missing_reason_names_the_option_and_what_it_is_for(firestop_home, capsys):
+    """Not click's "Missing option '--reason'" pointing to --help: what to give and why, exit 2, JSON under --json;
+    nothing is looked up or stopped first."""
+    from firestop.cli.main import main
+
+    said = cli("incident", "stop", INCIDENT, "--as", "oid-bob", "--yes")
+    assert said.exit_code == 2
+    assert "incident stop needs --reason TEXT: why you stop it, kept in the record" in said.output
+    assert "Missing option" not in said.output
+    with pytest.raises(SystemExit) as done:
+        main(["incident", "stop", INCIDENT, "--as", "oid-bob", "--yes", "--json"])
+    assert done.value.code == 2
+    body = json.loads(capsys.readouterr().out)
+    assert body["exit_code"] == 2 and body["error"].startswith("incident stop needs --reason TEXT: why you stop it")

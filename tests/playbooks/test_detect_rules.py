@@ -67,6 +67,22 @@ def test_every_shipped_rule_is_accepted_by_the_monitor_api_and_routes_to_its_pla
     assert monitor.scheduled_query_rules.get("rg-ai-prod", "drill-aoai-entra-token-abuse")
 
 
+#: Metrics of Microsoft.CognitiveServices/accounts whose row in Microsoft's supported-metrics table says "Do not use for
+#: Azure OpenAI service" (categories "Cognitive Services - HTTP Requests" and "Cognitive Services - SLI";
+#: learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-cognitiveservices-accounts-metrics,
+#: MicrosoftDocs/azure-monitor-docs). ``Ratelimit`` is "The current ratelimit of the ratelimit key": a limit, not a
+#: count of 429s. Azure OpenAI's own request count is ``AzureOpenAIRequests`` (split by ``StatusCode``).
+NOT_FOR_AZURE_OPENAI = {"BlockedCalls", "ClientErrors", "DataIn", "DataOut", "Latency", "Ratelimit", "ServerErrors",
+                        "SuccessfulCalls", "TotalCalls", "TotalErrors", "SuccessRate"}
+
+
+def test_no_shipped_metric_alert_uses_a_metric_microsoft_says_not_to_use_for_azure_openai():
+    used = {(p.name, r.name): r.metric for p in load_playbooks(REPO_ROOT / "playbooks") for r in p.detect.metric_alerts}
+    assert used and {k: m for k, m in used.items() if m in NOT_FOR_AZURE_OPENAI} == {}
+    spike = next(r for p in load_playbooks(REPO_ROOT / "playbooks") for r in p.detect.metric_alerts if r.name == "aoai-ratelimit-spike")
+    assert spike.metric == "AzureOpenAIRequests" and [(d.name, d.values) for d in spike.dimensions] == [("StatusCode", ["429"])]
+
+
 def test_a_wrong_column_in_a_rule_query_is_refused_with_the_kql_engines_error():
     tenant = Tenant.load()
     monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)

@@ -184,6 +184,34 @@ def test_azure_openai_requests_split_by_status_code_alerts_per_status_named_in_t
     assert not [n for n in _until(tenant, 20 * 60) if n.rule_name == "aoai-anomalous-usage-requests"]
 
 
+def test_ratelimit_spike_counts_429_answers_on_azure_openai_requests_not_the_ratelimit_metric():
+    """aoai-ratelimit-spike: a deployment throttled to 1 capacity unit (6 calls a minute) asked 60 times a minute for two
+    minutes answers 108 × 429; the rule counts them on AzureOpenAIRequests' StatusCode 429 series (Microsoft marks
+    Ratelimit "Do not use for Azure OpenAI service": the current limit, not throttled calls), not the 12 served calls."""
+    tenant, _ = _tenant("anomalous-usage", diagnostics=False)
+    cs = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True,
+                       polling_interval=0).cognitive_services(SUB)
+    dep = cs.deployments.get("rg-ai-prod", "contoso-openai-prod", "gpt-4o")
+    dep.sku.capacity = 1
+    cs.deployments.begin_create_or_update("rg-ai-prod", "contoso-openai-prod", "gpt-4o", dep).result()
+    tenant.clock.set(tenant.clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1))
+    tenant.evaluate_alerts()
+    key1 = tenant.account_keys(PROD)["key1"]
+    statuses = []
+    start = tenant.clock.now()
+    for i in range(120):
+        at = start + timedelta(seconds=i)
+        tenant.clock.set(at)
+        statuses.append(tenant.data_plane_call(at=at, account="contoso-openai-prod", ip="198.51.100.10", key=key1))
+    assert statuses.count(429) == 108 and statuses.count(200) == 12
+    mine = [n for n in _until(tenant, 15 * 60) if n.rule_name == "aoai-ratelimit-spike"]
+    assert [n.condition for n in mine] == ["Fired", "Resolved"]
+    (criterion,) = mine[0].payload["data"]["alertContext"]["condition"]["allOf"]
+    assert criterion["metricName"] == "AzureOpenAIRequests" and criterion["metricValue"] == 108
+    assert criterion["dimensions"] == [{"name": "StatusCode", "value": "429"}]
+    assert parse_alert(json.dumps(mine[0].payload).encode()).routed_playbook == "anomalous-usage"
+
+
 def test_activity_log_alert_fires_once_the_event_is_submitted():
     tenant, _ = _tenant("public-network-exposure")
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient

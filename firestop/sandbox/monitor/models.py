@@ -67,7 +67,6 @@ METRIC_DIMENSIONS = {
     "TotalCalls": ("ApiName", "OperationName", "Region", "RatelimitKey"),
     "SuccessfulCalls": ("ApiName", "OperationName", "Region", "RatelimitKey"),
     "ClientErrors": ("ApiName", "OperationName", "Region", "RatelimitKey"),
-    "Ratelimit": ("Region", "RatelimitKey"),
     "RAIRejectedRequests": ("Region", "ModelDeploymentName", "ModelName", "ModelVersion", "ApiName", "TextType", "Category"),
     "RAIAbusiveUsersCount": ("Region", "ModelDeploymentName"),
     "AzureOpenAIRequests": ("ApiName", "OperationName", "Region", "StreamType", "ModelDeploymentName", "ModelName", "ModelVersion",

@@ -28,12 +28,14 @@ Each call leaves:
   visible ``diagnostics.ingestion`` seconds later (default 120 s; Azure documents resource-log
   ingestion latency of 30 s to 3 min) — no setting, no row;
 * a count in the account's platform metrics (``doc["metrics"]``, per minute: ``TotalCalls``,
-  ``SuccessfulCalls``, ``ClientErrors`` (4xx), ``Ratelimit`` (429), ``RAIRejectedRequests`` (400
+  ``SuccessfulCalls``, ``ClientErrors`` (4xx), ``RAIRejectedRequests`` (400
   content filter), ``RAIAbusiveUsersCount`` (distinct callers rejected by the filter this minute),
   ``AzureOpenAIRequests`` (every call the account answered, whatever its status), and that call's
   dimensions of ``AzureOpenAIRequests`` (:data:`RECORDED_DIMENSIONS`: ``StatusCode`` as the HTTP status
   in digits, ``ModelDeploymentName``, ``OperationName``, ``Region``) under ``"_dimensions"``),
-  recorded whatever the diagnostic settings (platform metrics always exist);
+  recorded whatever the diagnostic settings (platform metrics always exist). Not ``Ratelimit``: Microsoft's
+  supported-metrics table describes it as "The current ratelimit of the ratelimit key. Do not use for Azure OpenAI
+  service." — a limit, not a count of 429s; throttled calls are ``AzureOpenAIRequests`` with ``StatusCode`` 429;
 * an entry in ``doc["dataplane"]`` ``{at, account, ip, operation, status, tag}`` (``tag`` names the
   attack activity, ``None`` for legitimate traffic; ``via`` ``apim/sid`` for calls through API
   Management) — the scorecard counts served malicious calls there.
@@ -95,8 +97,7 @@ def known_tables() -> dict:
 #: User-Agent of a call that names none: the OpenAI Python SDK's (``AzureOpenAI/Python <version>``).
 DEFAULT_USER_AGENT = "AzureOpenAI/Python 1.54.0"
 PROMPT_KINDS = ("benign", "jailbreak", "credential_theft", "sensitive_data")
-METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "Ratelimit", "RAIRejectedRequests", "RAIAbusiveUsersCount",
-                "AzureOpenAIRequests")
+METRIC_NAMES = ("TotalCalls", "SuccessfulCalls", "ClientErrors", "RAIRejectedRequests", "RAIAbusiveUsersCount", "AzureOpenAIRequests")
 #: Metrics whose dimension values the sandbox records per call -> those dimensions (a subset of what Azure offers,
 #: ``models.METRIC_DIMENSIONS``). ``AzureOpenAIRequests`` (Microsoft Learn, "Supported metrics for
 #: Microsoft.CognitiveServices/accounts", category "Azure OpenAI - HTTP Requests": unit Count, aggregation Total (Sum),
@@ -244,7 +245,6 @@ def call(state: TenantState, now: datetime, *, account: str, ip: str, key: Optio
     metrics["TotalCalls"] += 1
     metrics["SuccessfulCalls"] += status == 200
     metrics["ClientErrors"] += 400 <= status < 500
-    metrics["Ratelimit"] += status == 429
     metrics["AzureOpenAIRequests"] = metrics.get("AzureOpenAIRequests", 0) + 1  # a minute recorded before it had none
     split = metrics.setdefault(DIMENSIONS_KEY, {}).setdefault("AzureOpenAIRequests", {})
     values = json.dumps({"StatusCode": str(status), "ModelDeploymentName": deployment, "OperationName": operation,
