@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from firestop.alerts.alert import alert_input_json
+from firestop.alerts.times import isoformat
 
 #: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
 #: (parsing already stops there: firestop.alerts.indicators).
@@ -50,7 +51,7 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
         "indicators_truncated": truncated,
         "incident_id": incident_id or alert.incident_key,
         "alert": summary,
-        "received_at": received_at.isoformat(),
+        "received_at": isoformat(received_at),  # (received_at.isoformat(), written faster for UTC)
         "sandbox": sandbox,
         "exercise": exercise,
     }
