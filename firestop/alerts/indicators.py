@@ -312,7 +312,9 @@ class _Collector:
             deployments=tuple(self.deployments[:MAX_INDICATORS]),
             apim_subscriptions=tuple(self.apim_subscriptions[:MAX_INDICATORS]),
             user_agents=(), end_user_ids=(), applications=(), alert_types=(),
-            truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
+            truncated=(tuple(name for name, values in fields if len(values) > MAX_INDICATORS)
+                       if max(map(len, (self.ips, self.ops, self.principals, self.deployments,
+                                        self.apim_subscriptions))) > MAX_INDICATORS else ()),  # (none cut: the usual)
         ))
 
 

@@ -89,12 +89,20 @@ def _keys_of_all(sources: list[Source]) -> frozenset[str] | None:
     return _UNION[0][1]
 
 
+#: A common-schema alert's top-level keys as Azure Monitor spells them, and lower-cased (as :func:`detect` compares)
+_COMMON_KEYS = frozenset({"schemaId", "data"})
+_COMMON_KEYS_LOWER = frozenset(k.lower() for k in _COMMON_KEYS)
+
+
 def detect(body: dict[str, Any]) -> tuple[Source, Recognition] | None:
     """The first source recognising ``body`` and its recognition, else None (at once for a body with none of the
     keys any source needs: a common-schema alert)."""
-    present = {str(k).lower() for k in body} if isinstance(body, dict) else set()
     sources = _load()
     union = _keys_of_all(sources)
+    if (union is not None and type(body) is dict and _COMMON_KEYS.issuperset(body)
+            and union.isdisjoint(_COMMON_KEYS_LOWER)):
+        return None  # (a common-schema alert's keys: the check below, without lower-casing each key)
+    present = {str(k).lower() for k in body} if isinstance(body, dict) else set()
     if union is not None and present.isdisjoint(union):
         return None  # every source would be skipped below
     for src in sources:
