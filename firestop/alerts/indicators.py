@@ -320,6 +320,8 @@ class _Collector:
 
 #: What a context naming no indicator gives (frozen, so shared; equal to ``Indicators()``).
 _NONE_FOUND = built(Indicators, {name: () for name in Indicators.__pydantic_fields__})
+#: The same, public: the one instance parsing gives for an alert naming no indicator (compare with ``is``)
+NONE_FOUND = _NONE_FOUND
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:

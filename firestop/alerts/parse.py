@@ -27,10 +27,12 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from orjson import JSONDecodeError
+from orjson import loads as _orjson_loads
 from pydantic import ValidationError
 
 from firestop.alerts.alert import INTAKE_FIELDS, Alert, IntakeAlert
-from firestop.alerts.body import LARGE_BODY_BYTES, decode_body
+from firestop.alerts.body import LARGE_BODY_BYTES, MAX_PAYLOAD_BYTES, decode_body
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import (
@@ -115,6 +117,8 @@ def _essentials_problem(problems: list[Problem]) -> AlertPayloadError:
 
 
 _ONLY_STR = frozenset({str})
+_tuple_new = tuple.__new__
+_BOM = b"\xef\xbb\xbf"  # (decode_body strips it: such a body goes there)
 
 
 def _custom_properties(custom: dict[str, Any]) -> dict[str, str]:
@@ -259,7 +263,20 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
     lean = None
     if not keep_context and type(payload) is bytes and len(payload) >= LARGE_BODY_BYTES:
         lean = decode_lean(payload)
-    body = decode_body(payload) if lean is None else lean.body
+    if lean is not None:
+        body = lean.body
+    else:
+        # decode_body's usual case in line (a bytes body within the cap, no BOM, an object): the same orjson.loads
+        # (the collector already paused by the caller); anything else, or what orjson refuses, decode_body itself
+        # (its checks, errors and fallback decoder)
+        body = None
+        if type(payload) is bytes and len(payload) <= MAX_PAYLOAD_BYTES and not payload.startswith(_BOM):
+            try:
+                body = _orjson_loads(payload)
+            except JSONDecodeError:
+                body = None
+        if type(body) is not dict:
+            body = decode_body(payload)
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
         src, recognition = found
@@ -347,8 +364,10 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
     )
     if not keep_context and not is_activity_log_security(monitoring_service):
         # nothing reads the raw context past this point: the alert is built once, with the lean context
-        if intake:  # the named tuple at once (IntakeAlert._make checks its length), no dict of fields
-            return IntakeAlert._make((*values, lean_context(context)))
+        if intake:  # the named tuple at once, no dict of fields (its length checked as IntakeAlert._make checks it)
+            if len(values) != _VALUES:
+                raise TypeError(f"IntakeAlert needs {_VALUES} values and a context, got {len(values)}")
+            return _tuple_new(IntakeAlert, (*values, lean_context(context)))
         return built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": lean_context(context)})
     alert = enrich_activity_log_security(
         built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": context}))
@@ -361,6 +380,7 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
 _VALUE_ORDER = ("schema_id", "alert_id", "rule_name", "rule_id", "severity", "signal_type", "monitoring_service",
                 "monitor_condition", "fired_at", "resolved_at", "description", "target_ids", "resource_type",
                 "custom_properties", "window_start", "window_end", "indicators")
+_VALUES = len(_VALUE_ORDER)
 if (*_VALUE_ORDER, "context") != INTAKE_FIELDS:  # a field added to or moved in Alert: _parse's values must follow
     raise ImportError(f"firestop.alerts.parse: values {_VALUE_ORDER} do not follow the Alert's fields {INTAKE_FIELDS}")
 
