@@ -195,7 +195,10 @@ def route_of(alert) -> str:
     playbook = alert.routed_playbook
     if playbook:
         return "playbook:" + playbook
-    return _rule_route(alert.rule_id, alert.rule_name)
+    rule_id, rule_name = alert.rule_id, alert.rule_name
+    if len(rule_id or "") + len(rule_name or "") <= _CACHED_CHARS:  # (_rule_route, in line)
+        return _cached_rule_route(rule_id, rule_name)
+    return _compute_rule_route(rule_id, rule_name)
 
 
 #: Characters of a cached computation's arguments (and of what it keeps): longer ones are computed each time, so
@@ -241,7 +244,10 @@ def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
 def alert_keys(alert, key: "CorrelationKey") -> list[str]:
     """The routed correlation keys of a parsed alert (sorted): its targets' scopes under ``key``, each
     narrowed to its route. Its first incident is ``slot_id(alert_keys(alert, key)[0])``."""
-    return list(_sorted_routed_keys(tuple(alert.target_ids), key, route_of(alert)))
+    target_ids, route = tuple(alert.target_ids), route_of(alert)
+    if _cacheable_targets(target_ids, len(route) + 1):  # (_sorted_routed_keys, in line)
+        return list(_cached_sorted_routed_keys(target_ids, key, route))
+    return list(_compute_sorted_routed_keys(target_ids, key, route))
 
 
 def _sorted_routed_keys(target_ids: tuple[str, ...], key: CorrelationKey, route: str) -> tuple[str, ...]:

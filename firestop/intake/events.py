@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from firestop.alerts.times import isoformat_utc
@@ -117,7 +118,7 @@ def alert_summary(alert: Any, *, received_at: datetime, part: str | None = None)
         "alert_id": alert.alert_id,
         "rule_name": alert.rule_name,
         "severity": alert.severity,
-        "target_ids": list(alert.target_ids)[:SAMPLE_SIZE],
+        "target_ids": list(alert.target_ids[:SAMPLE_SIZE]),
         "fired_at": _iso(alert.fired_at) if alert.fired_at is not None else None,
         "received_at": _iso(received_at),
     }
@@ -127,6 +128,9 @@ def alert_summary(alert: Any, *, received_at: datetime, part: str | None = None)
     if part:
         summary["part"] = part
     return summary
+
+
+_ALERT_ID = itemgetter("alert_id")
 
 
 def correlated_batch(summaries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -139,7 +143,7 @@ def correlated_batch(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         raise ValueError("a correlated batch needs at least one alert")
     return {
         "count": len(summaries),
-        "alert_ids": [s["alert_id"] for s in summaries[:MAX_BATCH_IDS]],
+        "alert_ids": list(map(_ALERT_ID, summaries[:MAX_BATCH_IDS])),
         "alerts": summaries[-SAMPLE_SIZE:],
         "received_at": summaries[0]["received_at"],
         "last_received_at": summaries[-1]["received_at"],

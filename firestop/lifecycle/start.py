@@ -32,7 +32,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     summary = alert_input_json(alert)
     indicators = summary.get("indicators") or {}
     # {name: how many the alert named}; MAX_INDICATORS + 1 = "more than MAX_INDICATORS" (the scan stopped there)
-    truncated: dict[str, int] = {name: MAX_INDICATORS + 1 for name in indicators.pop("truncated", None) or ()}
+    cut = indicators.pop("truncated", None)
+    truncated: dict[str, int] = {name: MAX_INDICATORS + 1 for name in cut} if cut else {}
     try:  # the longest list first (one C-level pass): parsing keeps at most MAX_INDICATORS of each kind
         longest = max(map(len, indicators.values()), default=0)
     except TypeError:  # a value without a length: the loop below looks at each
