@@ -21,7 +21,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.essentials import Essentials, MonitorCondition, UtcDatetime
-from firestop.alerts.indicators import Indicators
+from firestop.alerts.indicators import NONE_FOUND, Indicators
 from firestop.resource_id import resource_id_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -247,7 +247,8 @@ def alert_input_json(alert: Alert | IntakeAlert) -> dict[str, Any]:
     indicators as their dump); ``tests/alerts/test_alerts_intake_alert.py`` holds it equal to the model's dump."""
     if type(alert) is not IntakeAlert:
         return alert.model_dump(mode="json", exclude={"context", "essentials"})
-    indicators = alert.indicators.__dict__  # (built with exactly its fields: firestop.alerts.checked)
+    found = alert.indicators
+    indicators = found.__dict__  # (built with exactly its fields: firestop.alerts.checked)
     return {
         "schema_id": alert.schema_id,
         "alert_id": alert.alert_id,
@@ -265,5 +266,17 @@ def alert_input_json(alert: Alert | IntakeAlert) -> dict[str, Any]:
         "custom_properties": dict(alert.custom_properties),
         "window_start": _json_time(alert.window_start),
         "window_end": _json_time(alert.window_end),
-        "indicators": dict(zip(_INDICATOR_FIELDS, map(list, map(indicators.__getitem__, _INDICATOR_FIELDS)))),
+        "indicators": (_no_indicators_json() if found is NONE_FOUND  # (most alerts: fresh empty lists, no zip)
+                       else dict(zip(_INDICATOR_FIELDS, map(list, map(indicators.__getitem__, _INDICATOR_FIELDS))))),
     }
+
+
+def _no_indicators_json() -> dict[str, list[str]]:
+    """The JSON of :data:`~firestop.alerts.indicators.NONE_FOUND` (an empty list per field of
+    :class:`~firestop.alerts.indicators.Indicators`, in its order: checked at import), new lists each time."""
+    return {"caller_ips": [], "operation_names": [], "principal_ids": [], "user_agents": [], "end_user_ids": [],
+            "applications": [], "deployments": [], "apim_subscriptions": [], "alert_types": [], "truncated": []}
+
+
+if tuple(_no_indicators_json()) != _INDICATOR_FIELDS or any(NONE_FOUND.__dict__.values()):
+    raise ImportError("firestop.alerts.alert: _no_indicators_json does not follow Indicators' fields")

@@ -349,6 +349,14 @@ _FIELDS: tuple[tuple[str, tuple[str, ...], bool, Any, Any], ...] = (
 
 
 _TEXT_TYPES = frozenset({str, type(None)})
+#: The names of :data:`_FIELDS` (:class:`Essentials`'s attributes), in order: what :func:`essentials_values` gives.
+ESSENTIALS_NAMES: tuple[str, ...] = tuple(field[0] for field in _FIELDS)
+#: The text fields (``str | None``) the one-step check reads, by alias, in one C pass (``map(raw.get, …)``): both
+#: spellings of the rule id (the one read is chosen after it; a value other than text or null in the other spelling
+#: only sends the essentials to the field-by-field check, which gives what the model gives).
+_TEXT_ALIASES = ("alertRule", "alertRuleID", "alertRuleId", "signalType", "monitoringService", "originAlertId",
+                 "description", "essentialsVersion", "alertContextVersion", "targetResourceGroup",
+                 "targetResourceType", "investigationLink")
 
 
 def check_essentials(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -367,55 +375,59 @@ def check_essentials(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]
         what ``ValidationError.errors()`` lists, as :data:`Problem` tuples in the same order.
         ``tests/alerts/test_alerts_intake_alert.py`` holds both equal to the model's on random essentials.
     """
-    # One step for what Azure Monitor sends (the required fields present, every value valid, text fields text or
-    # null); anything else is checked again field by field, in the model's order, to report what the model reports.
-    # The checks are pure: running them twice changes nothing.
+    values = essentials_values(raw)
+    if values is not None:
+        return dict(zip(ESSENTIALS_NAMES, values)), []  # (zip stops before the canonical targets)
+    return checked_in_order(raw)
+
+
+def essentials_values(raw: dict[str, Any]) -> tuple[Any, ...] | None:
+    """:func:`check_essentials` in one step for what Azure Monitor sends (the required fields present, every value
+    valid, text fields text or null), as a tuple: the values of :data:`ESSENTIALS_NAMES` in order, then
+    ``canonical_targets(alert_target_ids)`` when it was computed to check them (else None). None for anything else:
+    :func:`checked_in_order` then checks field by field, in the model's order, to report what the model reports.
+    The checks are pure: running them again changes nothing. The webhook's parse
+    (:func:`firestop.alerts.parse.parse_intake_alert`) reads the tuple without a dict of fields."""
     if "alertId" in raw and "monitorCondition" in raw and "firedDateTime" in raw:
-        get = raw.get
-        texts = (get("alertRule"), raw["alertRuleID"] if "alertRuleID" in raw else get("alertRuleId"), get("signalType"),
-                 get("monitoringService"), get("originAlertId"), get("description"), get("essentialsVersion"),
-                 get("alertContextVersion"), get("targetResourceGroup"), get("targetResourceType"),
-                 get("investigationLink"))
+        texts = tuple(map(raw.get, _TEXT_ALIASES))
         if _TEXT_TYPES.issuperset(map(type, texts)):
             # the usual values are read in line (a Python call each was a few percent of the check); others go
             # through the validators themselves
+            get = raw.get
             condition, severity, items, resolved = (raw["monitorCondition"], get("severity"),
                                                     get("configurationItems"), get("resolvedDateTime"))
             targets = raw["alertTargetIDs"] if "alertTargetIDs" in raw else get("alertTargetIds")
             try:
                 if type(targets) is list and _ONLY_STR.issuperset(map(type, targets)):
                     target_ids = tuple(targets)
-                    canonical_targets(target_ids)  # (as _target_list: a ValueError when an id has no segment)
+                    # (as _target_list: a ValueError when an id has no segment; else the alert's canonical targets)
+                    canonical = canonical_targets(target_ids)
                 else:
-                    target_ids = _target_list(targets)
-                return {
-                    "alert_id": _required_id(raw["alertId"]),
-                    "alert_rule": texts[0],
-                    "alert_rule_id": texts[1],
-                    "severity": (_SEVERITIES[severity] if type(severity) is str and severity in _SEVERITIES
-                                 else parse_severity(severity)),
-                    "signal_type": texts[2],
-                    "monitor_condition": condition if condition == "Fired" or condition == "Resolved" else _condition(condition),
-                    "monitoring_service": texts[3],
-                    "alert_target_ids": target_ids,
-                    "configuration_items": (tuple(items) if type(items) is list and _ONLY_STR.issuperset(map(type, items))
-                                            else _text_list(items)),
-                    "origin_alert_id": texts[4],
-                    "fired_date_time": parse_sane_utc(raw["firedDateTime"]),
-                    "resolved_date_time": None if resolved is None else _optional_utc(resolved),
-                    "description": texts[5],
-                    "essentials_version": texts[6],
-                    "alert_context_version": texts[7],
-                    "target_resource_group": texts[8],
-                    "target_resource_type": texts[9],
-                    "investigation_link": texts[10],
-                }, []
+                    target_ids, canonical = _target_list(targets), None
+                return (
+                    _required_id(raw["alertId"]),
+                    texts[0],
+                    texts[1] if "alertRuleID" in raw else texts[2],
+                    (_SEVERITIES[severity] if type(severity) is str and severity in _SEVERITIES
+                     else parse_severity(severity)),
+                    texts[3],
+                    condition if condition == "Fired" or condition == "Resolved" else _condition(condition),
+                    texts[4],
+                    target_ids,
+                    (tuple(items) if type(items) is list and _ONLY_STR.issuperset(map(type, items))
+                     else _text_list(items)),
+                    texts[5],
+                    parse_sane_utc(raw["firedDateTime"]),
+                    None if resolved is None else _optional_utc(resolved),
+                    *texts[6:],
+                    canonical,
+                )
             except (ValueError, _Refused):
                 pass
-    return _checked_in_order(raw)
+    return None
 
 
-def _checked_in_order(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+def checked_in_order(raw: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """:func:`check_essentials` field by field in the model's order, every problem listed."""
     values: dict[str, Any] = {}
     problems: list[Problem] = []

@@ -312,12 +312,16 @@ class _Collector:
             deployments=tuple(self.deployments[:MAX_INDICATORS]),
             apim_subscriptions=tuple(self.apim_subscriptions[:MAX_INDICATORS]),
             user_agents=(), end_user_ids=(), applications=(), alert_types=(),
-            truncated=tuple(name for name, values in fields if len(values) > MAX_INDICATORS),
+            truncated=(tuple(name for name, values in fields if len(values) > MAX_INDICATORS)
+                       if max(map(len, (self.ips, self.ops, self.principals, self.deployments,
+                                        self.apim_subscriptions))) > MAX_INDICATORS else ()),  # (none cut: the usual)
         ))
 
 
 #: What a context naming no indicator gives (frozen, so shared; equal to ``Indicators()``).
 _NONE_FOUND = built(Indicators, {name: () for name in Indicators.__pydantic_fields__})
+#: The same, public: the one instance parsing gives for an alert naming no indicator (compare with ``is``)
+NONE_FOUND = _NONE_FOUND
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:

@@ -27,13 +27,22 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from orjson import JSONDecodeError
+from orjson import loads as _orjson_loads
 from pydantic import ValidationError
 
 from firestop.alerts.alert import INTAKE_FIELDS, Alert, IntakeAlert
-from firestop.alerts.body import LARGE_BODY_BYTES, decode_body
+from firestop.alerts.body import LARGE_BODY_BYTES, MAX_PAYLOAD_BYTES, decode_body
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
-from firestop.alerts.essentials import Essentials, Problem, check_essentials, normalize_signal_type
+from firestop.alerts.essentials import (
+    ESSENTIALS_NAMES,
+    Essentials,
+    Problem,
+    checked_in_order,
+    essentials_values,
+    normalize_signal_type,
+)
 from firestop.alerts.indicators import extract_indicators
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
@@ -105,6 +114,21 @@ def _essentials_problem(problems: list[Problem]) -> AlertPayloadError:
     if len(problems) > 1:
         reason += f" (and {len(problems) - 1} more invalid field{'s' if len(problems) > 2 else ''})"
     return _schema_error(field, reason, _FIELD_FIXES.get(head))
+
+
+_ONLY_STR = frozenset({str})
+_tuple_new = tuple.__new__
+_BOM = b"\xef\xbb\xbf"  # (decode_body strips it: such a body goes there)
+
+
+def _custom_properties(custom: dict[str, Any]) -> dict[str, str]:
+    """``customProperties`` as ``dict[str, str]`` (:func:`custom_property_text` of each value, keys as text): a copy
+    at once when every key and value is already a plain string (what Azure Monitor sends)."""
+    if not custom:
+        return {}
+    if _ONLY_STR.issuperset(map(type, custom.values())) and _ONLY_STR.issuperset(map(type, custom)):
+        return dict(custom)
+    return {str(k): custom_property_text(v) for k, v in custom.items()}
 
 
 def _object(data: dict[str, Any], key: str, path: str, *, required: bool) -> dict[str, Any] | None:
@@ -239,7 +263,20 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
     lean = None
     if not keep_context and type(payload) is bytes and len(payload) >= LARGE_BODY_BYTES:
         lean = decode_lean(payload)
-    body = decode_body(payload) if lean is None else lean.body
+    if lean is not None:
+        body = lean.body
+    else:
+        # decode_body's usual case in line (a bytes body within the cap, no BOM, an object): the same orjson.loads
+        # (the collector already paused by the caller); anything else, or what orjson refuses, decode_body itself
+        # (its checks, errors and fallback decoder)
+        body = None
+        if type(payload) is bytes and len(payload) <= MAX_PAYLOAD_BYTES and not payload.startswith(_BOM):
+            try:
+                body = _orjson_loads(payload)
+            except JSONDecodeError:
+                body = None
+        if type(body) is not dict:
+            body = decode_body(payload)
     found = detect(body)
     if found is not None:  # Defender for Cloud / Sentinel shapes (firestop.alerts.sources)
         src, recognition = found
@@ -254,34 +291,53 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
         if keep_context:
             return src.parse(body)
         return IntakeAlert.of(_without_context(src.parse(body))) if intake else _without_context(src.parse(body))
-    legacy = legacy_schema_error(body)
-    if legacy is not None:
-        raise legacy
-    schema_id = _check_schema_id(body)
+    schema_id = body.get("schemaId")
+    if schema_id != COMMON_SCHEMA_ID:  # (Azure Monitor's spelling: neither check below has anything to say)
+        legacy = legacy_schema_error(body)
+        if legacy is not None:
+            raise legacy
+        schema_id = _check_schema_id(body)
 
-    data = _object(body, "data", "data", required=True)
+    # each object as _object reads it; the usual plain dict at once (decoded JSON holds no dict subclass)
+    data = body.get("data")
+    if type(data) is not dict:
+        data = _object(body, "data", "data", required=True)
     assert data is not None
-    raw_essentials = _object(data, "essentials", "data.essentials", required=True)
-    context = _object(data, "alertContext", "data.alertContext", required=False) or {}
-    custom = _object(data, "customProperties", "data.customProperties", required=False) or {}
+    raw_essentials = data.get("essentials")
+    if type(raw_essentials) is not dict:
+        raw_essentials = _object(data, "essentials", "data.essentials", required=True)
+    context = data.get("alertContext")
+    if type(context) is not dict:
+        context = _object(data, "alertContext", "data.alertContext", required=False) or {}
+    custom = data.get("customProperties")
+    if type(custom) is not dict:
+        custom = _object(data, "customProperties", "data.customProperties", required=False) or {}
 
     essentials: Essentials | None = None
-    if intake:  # the model's checks without the model (firestop.alerts.essentials.check_essentials)
-        valid, problems = check_essentials(raw_essentials)
-        if problems:
-            raise _essentials_problem(problems)
-    else:
+    # The essentials' values in ESSENTIALS_NAMES order, then their canonical targets when the check computed them
+    checked = essentials_values(raw_essentials) if intake else None
+    if checked is None:
+        if intake:  # the model's checks without the model (firestop.alerts.essentials.check_essentials)
+            valid, problems = checked_in_order(raw_essentials)
+            if problems:
+                raise _essentials_problem(problems)
+        else:
+            try:
+                essentials = Essentials.model_validate(raw_essentials)
+            except ValidationError as exc:
+                raise _essentials_error(exc) from None
+            # the model's values, read from its __dict__ once (each attribute of a pydantic model is read through its
+            # __getattr__ hook: a dozen of them were a few percent of a small alert's parse)
+            valid = essentials.__dict__
+        checked = (*map(valid.__getitem__, ESSENTIALS_NAMES), None)
+    (alert_id, rule_name, rule_id, severity, signal_type, monitor_condition, monitoring_service, sent_targets, _items,
+     _origin, fired_at, resolved_at, description, _version, _context_version, _group, sent_type, _link,
+     target_ids) = checked
+    if target_ids is None:
         try:
-            essentials = Essentials.model_validate(raw_essentials)
-        except ValidationError as exc:
-            raise _essentials_error(exc) from None
-        # the model's values, read from its __dict__ once (each attribute of a pydantic model is read through its
-        # __getattr__ hook: a dozen of them were a few percent of a small alert's parse)
-        valid = essentials.__dict__
-    try:
-        target_ids = canonical_targets(valid["alert_target_ids"])
-    except ValueError as exc:  # defensive: the essentials' check already took every id
-        raise _schema_error("data.essentials.alertTargetIDs", str(exc), _FIELD_FIXES["alertTargetIDs"]) from None
+            target_ids = canonical_targets(sent_targets)
+        except ValueError as exc:  # defensive: the essentials' check already took every id
+            raise _schema_error("data.essentials.alertTargetIDs", str(exc), _FIELD_FIXES["alertTargetIDs"]) from None
     window_start, window_end = evaluation_window(context)
     # Every value below is already checked: the essentials (by their model or check_essentials), targets canonical, the window
     # and indicators built by normalisers that only give aware UTC datetimes / tuples of str, custom
@@ -289,27 +345,29 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
     # tests/alerts hold every parsed alert, fuzzed ones included, equal to Alert.model_validate of its dump.
     values = (  # in the order of _VALUE_ORDER (checked against the Alert's fields at import)
         schema_id,
-        valid["alert_id"],
-        valid["alert_rule"],
-        valid["alert_rule_id"],
-        valid["severity"],
-        normalize_signal_type(valid["signal_type"]),
-        valid["monitoring_service"],
-        valid["monitor_condition"],
-        valid["fired_date_time"],
-        valid["resolved_date_time"],
-        valid["description"],
+        alert_id,
+        rule_name,
+        rule_id,
+        severity,
+        normalize_signal_type(signal_type),
+        monitoring_service,
+        monitor_condition,
+        fired_at,
+        resolved_at,
+        description,
         target_ids,
-        resource_type_of(target_ids, valid["target_resource_type"]),
-        {str(k): custom_property_text(v) for k, v in custom.items()},
+        resource_type_of(target_ids, sent_type),
+        _custom_properties(custom),
         window_start,
         window_end,
         extract_indicators(context) if lean is None else lean.indicators,
     )
-    if not keep_context and not is_activity_log_security(valid["monitoring_service"]):
+    if not keep_context and not is_activity_log_security(monitoring_service):
         # nothing reads the raw context past this point: the alert is built once, with the lean context
-        if intake:  # the named tuple at once (IntakeAlert._make checks its length), no dict of fields
-            return IntakeAlert._make((*values, lean_context(context)))
+        if intake:  # the named tuple at once, no dict of fields (its length checked as IntakeAlert._make checks it)
+            if len(values) != _VALUES:
+                raise TypeError(f"IntakeAlert needs {_VALUES} values and a context, got {len(values)}")
+            return _tuple_new(IntakeAlert, (*values, lean_context(context)))
         return built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": lean_context(context)})
     alert = enrich_activity_log_security(
         built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": context}))
@@ -322,6 +380,7 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
 _VALUE_ORDER = ("schema_id", "alert_id", "rule_name", "rule_id", "severity", "signal_type", "monitoring_service",
                 "monitor_condition", "fired_at", "resolved_at", "description", "target_ids", "resource_type",
                 "custom_properties", "window_start", "window_end", "indicators")
+_VALUES = len(_VALUE_ORDER)
 if (*_VALUE_ORDER, "context") != INTAKE_FIELDS:  # a field added to or moved in Alert: _parse's values must follow
     raise ImportError(f"firestop.alerts.parse: values {_VALUE_ORDER} do not follow the Alert's fields {INTAKE_FIELDS}")
 
@@ -336,6 +395,7 @@ LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition")
 _LEAN_KEYS = frozenset(LEAN_CONTEXT_KEYS)
 _LEAN_TEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
 _LEAN_LIST = 20
+_CONDITION_ONLY = frozenset({"condition"})
 _LEAN_TEXT = 256
 
 
@@ -348,8 +408,9 @@ def lean_context(context: Any) -> dict[str, Any]:
     present = context.keys() & _LEAN_KEYS
     if not present:
         return {}  # (most common-schema contexts: none of these keys)
-    lean: dict[str, Any] = {k: context[k] for k in _LEAN_TEXT_KEYS
-                            if k in present and isinstance(context[k], str) and len(context[k]) <= _LEAN_TEXT}
+    lean: dict[str, Any] = {} if present == _CONDITION_ONLY else {  # (a metric alert's context: no text to keep)
+        k: context[k] for k in _LEAN_TEXT_KEYS
+        if k in present and isinstance(context[k], str) and len(context[k]) <= _LEAN_TEXT}
     ids = context["providerAlertIds"] if "providerAlertIds" in present else None
     if isinstance(ids, list):
         lean["providerAlertIds"] = [v for v in ids[:_LEAN_LIST] if isinstance(v, str) and len(v) <= _LEAN_TEXT]

@@ -196,7 +196,10 @@ def route_of(alert) -> str:
     playbook = alert.routed_playbook
     if playbook:
         return "playbook:" + playbook
-    return _rule_route(alert.rule_id, alert.rule_name)
+    rule_id, rule_name = alert.rule_id, alert.rule_name
+    if len(rule_id or "") + len(rule_name or "") <= _CACHED_CHARS:  # (_rule_route, in line)
+        return _cached_rule_route(rule_id, rule_name)
+    return _compute_rule_route(rule_id, rule_name)
 
 
 #: Characters of a cached computation's arguments (and of what it keeps): longer ones are computed each time, so
@@ -223,16 +226,15 @@ def _compute_rule_route(rule_id: str | None, rule_name: str | None) -> str:
 _cached_rule_route = lru_cache(maxsize=4096)(_compute_rule_route)
 
 
+_ONLY_STR = frozenset({str})
+
+
 def _cacheable_targets(target_ids: tuple[str, ...], extra: int = 0) -> bool:
-    """True when ``target_ids`` (strings or not) plus ``extra`` characters per id are at most :data:`_CACHED_CHARS`."""
-    total = 0
-    for target in target_ids:
-        if not isinstance(target, str):
-            return False
-        total += len(target) + extra
-        if total > _CACHED_CHARS:
-            return False
-    return True
+    """True when ``target_ids`` (strings or not) plus ``extra`` characters per id are at most :data:`_CACHED_CHARS`
+    (types checked and lengths summed in C, not a Python step per id)."""
+    if not _ONLY_STR.issuperset(map(type, target_ids)) and not all(isinstance(t, str) for t in target_ids):
+        return False
+    return sum(map(len, target_ids)) + extra * len(target_ids) <= _CACHED_CHARS
 
 
 def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
@@ -243,7 +245,10 @@ def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
 def alert_keys(alert, key: "CorrelationKey") -> list[str]:
     """The routed correlation keys of a parsed alert (sorted): its targets' scopes under ``key``, each
     narrowed to its route. Its first incident is ``slot_id(alert_keys(alert, key)[0])``."""
-    return list(_sorted_routed_keys(tuple(alert.target_ids), key, route_of(alert)))
+    target_ids, route = tuple(alert.target_ids), route_of(alert)
+    if _cacheable_targets(target_ids, len(route) + 1):  # (_sorted_routed_keys, in line)
+        return list(_cached_sorted_routed_keys(target_ids, key, route))
+    return list(_compute_sorted_routed_keys(target_ids, key, route))
 
 
 def _sorted_routed_keys(target_ids: tuple[str, ...], key: CorrelationKey, route: str) -> tuple[str, ...]:

@@ -159,3 +159,22 @@ def test_a_stored_key_is_read_once_and_a_replaced_or_broken_file_is_noticed(tmp_
     stored.write_text("short\n")  # rewritten in place, unusable: refused, never the cached key
     with pytest.raises(SealKeyError):
         load_seal_key(tmp_path, env={})
+
+
+@pytest.mark.parametrize("length", [32, 33, 63, 64, 65, 100, 200])
+def test_the_mac_is_hmac_sha256_whatever_the_key_length(length):
+    """SealKey._mac keys HMAC-SHA256's pads once and copies them per MAC: the same MAC as the standard library's
+    one-shot hmac.digest (RFC 2104), for keys shorter than, as long as and longer than SHA-256's 64-byte block
+    (a longer key is hashed first), with non-ASCII key characters and bindings."""
+    import base64
+    import hmac
+
+    for secret in ("k" * length, ("é" * length)[:length], "".join(chr(33 + (i * 7) % 90) for i in range(length))):
+        key = SealKey(secret, "environment")
+        for purpose, binding, document_digest in ((Purpose.INCIDENT, "inc-0123456789abcdef", digest({"a": 1})),
+                                                  (Purpose.APPROVAL, "inc-1/step-é", "0" * 64),
+                                                  (Purpose.STOP, "", digest({}))):
+            message = f"firestop-seal/v1\n{purpose}\n{binding}\n{document_digest}".encode()
+            expected = base64.urlsafe_b64encode(hmac.digest(secret.encode(), message, "sha256")).rstrip(b"=").decode()
+            assert key.sign(purpose, binding, document_digest) == f"v1.{key.kid}.{expected}"
+            assert key._mac(purpose, binding, document_digest) == key._mac(purpose, binding, document_digest)

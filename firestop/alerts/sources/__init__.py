@@ -76,25 +76,33 @@ def _load() -> list[Source]:
     return SOURCES
 
 
-#: (number of sources, the union of their keys or None when one of them makes no promise): see :func:`detect`
-_UNION: list[tuple[int, frozenset[str] | None]] = []
+#: (number of sources, the union of their keys or None when one of them makes no promise, whether a common-schema
+#: alert's keys miss that union): see :func:`detect`
+_UNION: list[tuple[int, frozenset[str] | None, bool]] = []
 
 
-def _keys_of_all(sources: list[Source]) -> frozenset[str] | None:
-    """Every source's :attr:`Source.keys` together (None when a source has none), worked out again only when a
-    source was registered since."""
+def _union_of(sources: list[Source]) -> tuple[int, frozenset[str] | None, bool]:
+    """``(len(sources), every source's Source.keys together or None when a source has none, whether a common-schema
+    alert's keys miss them all)``, worked out again only when a source was registered since."""
     if not _UNION or _UNION[0][0] != len(sources):
         union = frozenset().union(*(s.keys for s in sources)) if all(s.keys for s in sources) else None
-        _UNION[:] = [(len(sources), union)]
-    return _UNION[0][1]
+        _UNION[:] = [(len(sources), union, union is not None and union.isdisjoint(_COMMON_KEYS_LOWER))]
+    return _UNION[0]
+
+
+#: A common-schema alert's top-level keys as Azure Monitor spells them, and lower-cased (as :func:`detect` compares)
+_COMMON_KEYS = frozenset({"schemaId", "data"})
+_COMMON_KEYS_LOWER = frozenset(k.lower() for k in _COMMON_KEYS)
 
 
 def detect(body: dict[str, Any]) -> tuple[Source, Recognition] | None:
     """The first source recognising ``body`` and its recognition, else None (at once for a body with none of the
     keys any source needs: a common-schema alert)."""
-    present = {str(k).lower() for k in body} if isinstance(body, dict) else set()
     sources = _load()
-    union = _keys_of_all(sources)
+    _, union, common_skips_all = _union_of(sources)
+    if common_skips_all and type(body) is dict and _COMMON_KEYS.issuperset(body):
+        return None  # (a common-schema alert's keys: the check below, without lower-casing each key)
+    present = {str(k).lower() for k in body} if isinstance(body, dict) else set()
     if union is not None and present.isdisjoint(union):
         return None  # every source would be skipped below
     for src in sources:
