@@ -133,21 +133,17 @@ def _graph_alert(factory, alert) :
     anything else — 401 (the app's token), 408, 429, 5xx, the network, a body that is not JSON — propagates
     (answered 503, Event Grid retries).
 
-    The request is the SDK's own (the request builder's ``to_get_request_information``, its ``ODataError`` for a
-    failure, the client's middleware and authentication); the answer is read as JSON (``send_primitive_async``
-    with ``"bytes"``) and handed to :func:`~firestop.alerts.sources.graph.graph_alert`, which reads Graph's
-    JSON. Deserialising it into msgraph's ``security.Alert`` model instead (``.get()``) imports every model module
-    ``Entity.get_field_deserializers`` names — 2.8 s of CPU for a process's first Graph alert (measured: 1,792
-    modules loaded after it) — only for the model to be written back to the same JSON."""
-    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-
+    The answer is read as Graph's JSON (:func:`firestop.azure.graph.get_json`: the SDK's own request and errors)
+    and handed to :func:`~firestop.alerts.sources.graph.graph_alert`, which reads that JSON. Deserialising it into
+    msgraph's ``security.Alert`` model (``.get()``) cost 2.8 s of CPU for a process's first Graph alert, only for
+    the model to be written back to the same JSON."""
     from firestop.alerts.sources.graph import graph_alert
+    from firestop.azure.graph import get_json
 
     graph_id = alert.context["graphAlertId"]
 
     async def get(client):
-        request = client.security.alerts_v2.by_alert_id(graph_id).to_get_request_information()
-        return await client.request_adapter.send_primitive_async(request, "bytes", {"XXX": ODataError})
+        return await get_json(client.security.alerts_v2.by_alert_id(graph_id))
 
     try:
         body = factory.graph(get)
@@ -160,7 +156,7 @@ def _graph_alert(factory, alert) :
             log.warning("Graph alert %r: Graph answered %s; that event is rejected", graph_id, status)
             raise _GraphAlertRefused(graph_id, status) from None
         raise
-    return graph_alert(json.loads(body) if body else None)
+    return graph_alert(body)
 
 
 async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
