@@ -103,11 +103,14 @@ class UserParams(BaseModel):
 
 
 def _sp_state(ctx: RunContext, sp_id: str) -> dict[str, Any]:
+    from firestop.azure.graph import field, get_json
+
     async def get(client):
-        return await client.service_principals.by_service_principal_id(sp_id).get()
+        return await get_json(client.service_principals.by_service_principal_id(sp_id))
 
     sp = _graph(ctx, SP_WRITE, get)
-    return {"id": sp.id, "appId": sp.app_id, "displayName": sp.display_name, "accountEnabled": sp.account_enabled}
+    return {"id": field(sp, "id", "str"), "appId": field(sp, "appId", "str"), "displayName": field(sp, "displayName", "str"),
+            "accountEnabled": field(sp, "accountEnabled", "bool")}
 
 
 def _set_enabled(ctx: RunContext, sp_id: str, enabled: bool) -> None:
@@ -173,17 +176,20 @@ class DisableServicePrincipal(Runbook[SpParams]):
 
 
 def _user_state(ctx: RunContext, user_id: str) -> dict[str, Any]:
+    from firestop.azure.graph import field, get_json
+
     async def get(client):
         from kiota_abstractions.base_request_configuration import RequestConfiguration
         from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 
         query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
             select=["id", "displayName", "userPrincipalName", "accountEnabled", "signInSessionsValidFromDateTime"])
-        return await client.users.by_user_id(user_id).get(request_configuration=RequestConfiguration(query_parameters=query))
+        return await get_json(client.users.by_user_id(user_id), RequestConfiguration(query_parameters=query))
 
     user = _graph(ctx, USER_READ, get)
-    valid_from = user.sign_in_sessions_valid_from_date_time
-    return {"id": user.id, "userPrincipalName": user.user_principal_name, "displayName": user.display_name,
+    valid_from = field(user, "signInSessionsValidFromDateTime", "datetime")
+    return {"id": field(user, "id", "str"), "userPrincipalName": field(user, "userPrincipalName", "str"),
+            "displayName": field(user, "displayName", "str"),
             "signInSessionsValidFromDateTime": valid_from.isoformat() if valid_from else None}
 
 
@@ -236,13 +242,21 @@ class RevokeSessions(Runbook[UserParams]):
 
 
 def _risk_state(ctx: RunContext, sp_id: str) -> dict[str, Any]:
+    from msgraph.generated.models.risk_detail import RiskDetail
+    from msgraph.generated.models.risk_level import RiskLevel
+    from msgraph.generated.models.risk_state import RiskState
+
+    from firestop.azure.graph import field, get_json
+
     async def get(client):
-        return await client.identity_protection.risky_service_principals.by_risky_service_principal_id(sp_id).get()
+        return await get_json(client.identity_protection.risky_service_principals.by_risky_service_principal_id(sp_id))
 
     risky = _graph(ctx, RISKY_SP, get)
     value = lambda v: getattr(v, "value", v)  # noqa: E731  (msgraph enums)
-    return {"id": risky.id, "appId": risky.app_id, "displayName": risky.display_name,
-            "riskState": value(risky.risk_state), "riskLevel": value(risky.risk_level), "riskDetail": value(risky.risk_detail)}
+    return {"id": field(risky, "id", "str"), "appId": field(risky, "appId", "str"), "displayName": field(risky, "displayName", "str"),
+            "riskState": value(field(risky, "riskState", "enum", RiskState)),
+            "riskLevel": value(field(risky, "riskLevel", "enum", RiskLevel)),
+            "riskDetail": value(field(risky, "riskDetail", "enum", RiskDetail))}
 
 
 @register

@@ -15,12 +15,24 @@ from firestop.sandbox.core.wire import SandboxRequest
 _FILL = re.compile(r"\{(\w+)(\?)?\}")
 
 
+_COMPILED: dict[tuple[str, str], re.Pattern] = {}
+
+
+def _full(template: str, segment: str) -> re.Pattern:
+    """``_compile(template, segment)``, kept: the ~540 expressions of every route overflow ``re``'s own cache
+    (512), so the brute force recompiled each on every request."""
+    key = (template, segment)
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile(template, segment)
+    return _COMPILED[key]
+
+
 def _brute_force(routes, request):
     for route in routes:  # Router's order: fewest placeholders first, ties as registered
         if route.method != request.method:
             continue
-        host = _compile(route.host, "[a-z0-9-]+").fullmatch(request.host)
-        path = _compile(route.path, "[^/]+").fullmatch(request.path)
+        host = _full(route.host, "[a-z0-9-]+").fullmatch(request.host)
+        path = _full(route.path, "[^/]+").fullmatch(request.path)
         if host and path:
             return route, {**host.groupdict(), **path.groupdict()}
     return None, {}

@@ -69,7 +69,7 @@ def test_unrouted_call_in_a_subprocess_fails_the_test():
 def test_guard_fails_exactly_the_tests_that_hit_unknown_routes(tmp_path):
     (tmp_path / "conftest.py").write_text((REPO_ROOT / "tests" / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS), encoding="utf-8")
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:anyio -p no:benchmark\n", encoding="utf-8")  # as ours: unused plugins
     env = {k: v for k, v in os.environ.items() if k != UNROUTED_JOURNAL_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(

@@ -88,12 +88,14 @@ class Route:
         self._path_literals = _literals(self.path)
         self.placeholders = len(_PLACEHOLDER.findall(self.host)) + len(_PLACEHOLDER.findall(self.path))
 
-    def match(self, request: SandboxRequest) -> Optional[dict[str, str]]:
-        """Template values if ``request`` is this route, else ``None``."""
+    def match(self, request: SandboxRequest, folded: Optional[str] = None) -> Optional[dict[str, str]]:
+        """Template values if ``request`` is this route, else ``None`` (``folded``: ``request.path.casefold()``
+        when the caller has it already)."""
         if request.method != self.method:
             return None
         if self._path_literals:
-            folded = request.path.casefold()
+            if folded is None:
+                folded = request.path.casefold()
             if not all(piece in folded for piece in self._path_literals):
                 return None  # cannot match: skip compiling and running the expressions
         compiled = self._compiled
@@ -109,14 +111,24 @@ class Route:
 
 
 class Router:
-    """Routes tried most literal first (fewest placeholders), ties in the given order."""
+    """Routes tried most literal first (fewest placeholders), ties in the given order.
+
+    A request tries only the routes of its method (in that order), with its path case-folded once: every
+    route's first checks were the method and the literal pieces of a case-folded path, ~270 routes per request
+    (7 % of a runbook contract test's samples were in matching)."""
 
     def __init__(self, routes: list[Route]) -> None:
         self.routes = sorted(routes, key=lambda r: r.placeholders)
+        self._by_method: dict[str, list[Route]] = {}
+        for route in self.routes:
+            self._by_method.setdefault(route.method, []).append(route)
 
     def match(self, request: SandboxRequest) -> tuple[Optional[Route], dict[str, str]]:
-        for route in self.routes:
-            params = route.match(request)
-            if params is not None:
-                return route, params
+        routes = self._by_method.get(request.method)
+        if routes:
+            folded = request.path.casefold()
+            for route in routes:
+                params = route.match(request, folded)
+                if params is not None:
+                    return route, params
         return None, {}
