@@ -194,6 +194,26 @@ def _timeline_table(timeline: list[dict[str, Any]]) -> Table:
     return table
 
 
+def print_plan_preview(pending: dict[str, Any]) -> None:
+    """What a pending approval would do (its ``changes``, ``notes``, ``plan_error``: see
+    :func:`firestop.lifecycle.approvals.plan_preview`), each on a line of its own (:func:`line`): a failed plan said
+    plainly, never as "no changes"."""
+    error = pending.get("plan_error")
+    if isinstance(error, dict):
+        console.print(Text(line(f"  the plan could not be computed: {error.get('message')} ({error.get('kind')}); "
+                                "approving runs the step without a preview"), style="red"), highlight=False)
+        return
+    changes = pending.get("changes") or []
+    for change in changes:
+        console.print(Text(line(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
+                      highlight=False)
+    notes = [n for n in pending.get("notes") or [] if n][:20]
+    if not changes:
+        console.print(Text("  would change nothing" + ("; the plan notes:" if notes else "")), highlight=False)
+    for note in notes:
+        console.print(Text(line(f"  note: {note}")), highlight=False)
+
+
 def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:
     """An incident that has not finished: where it stands and, if it waits for a human, how to decide.
 
@@ -220,9 +240,7 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         f"on {safe(_short(pending.get('target')))}: {safe(pending.get('why'))}",
         highlight=False,
     )
-    for change in pending.get("changes") or []:
-        console.print(Text(line(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
-                      highlight=False)
+    print_plan_preview(pending)
     listed = ", ".join(pending.get("approvers") or [])
     who = (f"{listed} (holding the approver role, Firestop.Approver)" if listed
            else "anyone with the approver role (app role Firestop.Approver)")

@@ -106,9 +106,10 @@ def _text(answer: Any, key: str) -> str | None:
 class RemoteError(Exception):
     """A remote call that failed: ``exit_code`` 2 (refused / bad input) or 1 (the app or network failed)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, *, status: int | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.status, self.field = status, field  # a 4xx answer's HTTP status and its "error" (the field refused)
 
 
 def app_url(option: str | None) -> str | None:
@@ -207,7 +208,7 @@ class RemoteApp:
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
         if 400 <= status < 500:
             raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""),
-                              3 if code in NEEDS_RESPONDER_CODES else 2)
+                              3 if code in NEEDS_RESPONDER_CODES else 2, status=status, field=_text(answer, "error"))
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
 
     # -- the responders' API ----------------------------------------------------------------------------
@@ -218,7 +219,15 @@ class RemoteApp:
         return answer
 
     def incident(self, incident_id: str) -> dict[str, Any]:
-        _, answer = self.call("GET", f"incidents/{quote(incident_id, safe='')}")
+        """One incident view; an unknown one is the local command's refusal (exit 2), its hint the CLI command (with
+        ``--app``), not the API route the app's 404 names."""
+        try:
+            _, answer = self.call("GET", f"incidents/{quote(incident_id, safe='')}")
+        except RemoteError as exc:
+            if exc.status == 404 and exc.field == "incident_id":
+                raise RemoteError(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list "
+                                  f"--app {self.origin}", 2, status=404, field="incident_id") from None
+            raise
         if not isinstance(answer, dict):
             raise RemoteError(f"{self.origin}: GET /api/incidents/{{id}} did not answer an object", 1)
         return answer

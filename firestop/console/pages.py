@@ -262,6 +262,21 @@ def _changes(changes: list[Any]) -> str:
     return f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table></div>'
 
 
+def _plan_view(approval: dict[str, Any]) -> str:
+    """The plan an approver decides on: a failed plan said plainly (never "no changes"), else the changes, then the
+    plan's notes (already bounded by :func:`firestop.lifecycle.approvals.plan_preview`; escaped here)."""
+    error = approval.get("plan_error")
+    if isinstance(error, dict):
+        return (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
+                'approving runs the step without a preview.</p>')
+    notes = [n for n in approval.get("notes") or [] if n][:20]
+    shown = _changes(approval.get("changes") or []) if approval.get("changes") or not notes else ""
+    if notes:
+        shown += '<p class="mute">The plan lists no changes; it notes:</p>' if not approval.get("changes") else "<p>The plan notes:</p>"
+        shown += "<ul>" + "".join(f"<li>{h(n)}</li>" for n in notes) + "</ul>"
+    return shown
+
+
 def _plain(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value[:100])
@@ -300,7 +315,7 @@ def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: boo
     if approval.get("refused_decisions"):
         parts.append(f'<dt>refused</dt><dd>{h(approval.get("refused_decisions"))} decision(s) did not count</dd>')
     parts.append("</dl><h3>Changes</h3>")
-    parts.append(_changes(approval.get("changes") or []))
+    parts.append(_plan_view(approval))
     parts.append(_blast_radius(approval.get("blast_radius")))
     if may_decide and token:
         action = link("incidents", incident_id, "approvals", approval.get("step") or "")

@@ -67,6 +67,43 @@ def needs_approval(approval: Approval | None, scope: dict[str, Any]) -> tuple[bo
     return False, f"no approval needed: {approval.condition} does not hold"
 
 
+#: Notes of a plan carried into ``pending_approval["notes"]`` (the rest counted in one last note), and the longest
+#: note or plan error message kept (characters; longer ones end in "…"). A runbook's notes and error messages may
+#: quote what Azure answered, so they are bounded here and escaped where they land (console, CLI). Together at most
+#: about 1,400 characters of the custom status (16 KB of UTF-16 JSON: see firestop.lifecycle.incident), beside the
+#: timeline's SO_FAR_BUDGET_CHARS.
+MAX_PLAN_NOTES = 5
+MAX_PLAN_TEXT = 200
+
+
+def _bounded(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= MAX_PLAN_TEXT else text[:MAX_PLAN_TEXT - 1] + "…"
+
+
+def plan_preview(plan: dict[str, Any]) -> dict[str, Any]:
+    """What an approver is shown of a runbook's plan answer (``{"ok", "result" | "error"}``, :mod:`runbooks.dispatch`):
+    ``{"changes": [...], "blast_radius": ... | None, "notes": [str], "plan_error": {"kind", "message"} | None}``.
+
+    A failed plan keeps no changes and gives ``plan_error`` (kind and message, each at most :data:`MAX_PLAN_TEXT`
+    characters): the approval page then says the plan could not be computed, never "no changes". ``notes``: the
+    plan's notes (a failed plan has none), at most :data:`MAX_PLAN_NOTES`, each at most :data:`MAX_PLAN_TEXT`
+    characters, with "… N more notes" for the rest. Pure: the text is bounded, not escaped (each view escapes it)."""
+    plan = plan if isinstance(plan, dict) else {}
+    result = plan.get("result") if isinstance(plan.get("result"), dict) else {}
+    if not plan.get("ok"):
+        error = plan.get("error") if isinstance(plan.get("error"), dict) else {}
+        return {"changes": [], "blast_radius": None, "notes": [],
+                "plan_error": {"kind": _bounded(error.get("kind") or "error"),
+                               "message": _bounded(error.get("message") or "the runbook gave no reason")}}
+    raw = result.get("notes") if isinstance(result.get("notes"), list) else []
+    notes = [_bounded(n) for n in raw[:MAX_PLAN_NOTES]]
+    if len(raw) > MAX_PLAN_NOTES:
+        notes.append(f"… {len(raw) - MAX_PLAN_NOTES} more notes")
+    return {"changes": result.get("changes") or [], "blast_radius": result.get("blast_radius"), "notes": notes,
+            "plan_error": None}
+
+
 def decode(data: Any) -> dict[str, Any]:
     """Event data as a dict (the SDK client delivers JSON text; in-process raises deliver the value)."""
     if isinstance(data, str):

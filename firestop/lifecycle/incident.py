@@ -26,6 +26,7 @@ Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
      "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "blast_radius",
+                          "notes": [str], "plan_error": {"kind", "message"} | null (firestop.lifecycle.approvals.plan_preview),
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
      "received_at", "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
@@ -67,7 +68,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, TAIL_REFUSALS, RefusalRecord, decode, event_name, judge,
-                                          needs_approval)
+                                          needs_approval, plan_preview)
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
@@ -657,12 +658,13 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     context, doc, step = inc.context, inc.doc, run.step
     approval = step.approval
     if isinstance(step, UndoStep):
-        changes = [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}]
-        blast_radius = None
+        preview = {"changes": [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}],
+                   "blast_radius": None, "notes": [], "plan_error": None}
     else:
-        plan = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))
-        changes = ((plan.get("result") or {}).get("changes") or []) if plan.get("ok") else []
-        blast_radius = (plan.get("result") or {}).get("blast_radius") if plan.get("ok") else None
+        # what the approver sees: the plan's changes and blast radius, and its notes and error (plan_preview) — a
+        # failed plan must not read as "no changes". It does not refuse the approval (unlike runbook run, which stops
+        # at a failed plan): the approver decides, told that approving runs the step without a preview.
+        preview = plan_preview((yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))))
     requested_at = inc.now
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
@@ -686,8 +688,10 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
             "target": run.target,
             "event": name,
             "why": why,
-            "changes": changes,
-            "blast_radius": blast_radius,
+            "changes": preview["changes"],
+            "blast_radius": preview["blast_radius"],
+            "notes": preview["notes"],  # the plan's notes: at most MAX_PLAN_NOTES, each at most MAX_PLAN_TEXT characters
+            "plan_error": preview["plan_error"],  # {"kind", "message"} when the plan failed, else None
             "approvers": list(approval.approvers),
             "two_person": approval.two_person,
             "requested_by": inc.inp.requested_by,

@@ -139,6 +139,13 @@ def case_reads(pair: Pair) -> None:
         pair.same(args)
     near, far = pair.same(["ledger", "verify", "inc-0000000000000000"])
     assert near.returncode == 2 and "no ledger" in far.stderr
+    # an unknown incident: the local refusal, its hint the CLI command (with --app), not the API route the 404 names
+    near, far = pair.same(["incident", "show", "nope"])
+    assert near.returncode == 2 and near.stderr.rstrip().endswith("list them with: python -m firestop incident list"), near.stderr
+    assert far.stderr == near.stderr.replace("incident list", f"incident list --app {pair.app}"), (near.stderr, far.stderr)
+    near, far = pair.run(["incident", "show", "nope", "--json"])
+    assert (near.returncode, far.returncode) == (2, 2)
+    assert json.loads(far.stdout) == {**json.loads(near.stdout), "error": json.loads(near.stdout)["error"] + f" --app {pair.app}"}
 
 
 def case_runbook_plan(pair: Pair) -> None:

@@ -1,0 +1,95 @@
+"""An approver sees what they approve: a failed plan and a plan's notes reach the pending approval (API JSON), the
+CLI's ``incident show`` and the console's approval card — never "The plan lists no changes." for either."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.console import pages
+from firestop.lifecycle.approvals import MAX_PLAN_NOTES, MAX_PLAN_TEXT, plan_preview
+from firestop.settings import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+INCIDENT = "inc-33906e911c7aff74"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def _gated(tmp_path, monkeypatch, mode: str):
+    """leaked-api-key with lock-network gated (approver oid-alice) and its ``mode`` parameter replaced."""
+    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text()
+    text = text.replace("      - id: lock-network\n",
+                        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice], timeout: 900}\n")
+    assert "          mode: deny_by_default\n" in text
+    text = text.replace("          mode: deny_by_default\n", f"          mode: {mode}\n", 1)
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "leaked-api-key.yaml").write_text(text)
+    monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
+
+
+def _card(pending: dict) -> str:
+    return pages.approval_card(INCIDENT, pending, may_decide=True, why_not="", token="t")
+
+
+def test_a_failed_plan_is_said_plainly_not_as_no_changes(firestop_home, tmp_path, monkeypatch):
+    # a mode only known at run time, which network.lock's parameters refuse: the plan fails (invalid)
+    _gated(tmp_path, monkeypatch, '"${{ alert.rule_name }}"')
+    handled = cli("alert", "handle", str(EXAMPLE))
+    assert handled.exit_code == 3, handled.output
+    assert "the plan could not be computed: params.mode" in handled.output
+    assert "approving runs the step without a preview" in handled.output
+    shown = cli("incident", "show", INCIDENT)
+    assert "the plan could not be computed: params.mode" in shown.output and "would change nothing" not in shown.output
+    pending = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["pending_approval"]
+    assert pending["plan_error"]["kind"] == "invalid" and "params.mode" in pending["plan_error"]["message"]
+    assert pending["changes"] == [] and pending["notes"] == []
+    card = _card(pending)
+    assert "The plan could not be computed: params.mode" in card and "without a preview" in card
+    assert "lists no changes" not in card
+
+
+def test_a_plan_that_changes_nothing_shows_its_notes(firestop_home, tmp_path, monkeypatch):
+    assert cli("runbook", "run", "network.lock", "--target", ACCOUNT, "--yes").exit_code == 0  # locked already
+    _gated(tmp_path, monkeypatch, "deny_by_default")
+    assert cli("alert", "handle", str(EXAMPLE)).exit_code == 3
+    shown = cli("incident", "show", INCIDENT)
+    assert "would change nothing; the plan notes:" in shown.output and "note: already locked" in shown.output
+    pending = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["pending_approval"]
+    assert pending["plan_error"] is None and pending["changes"] == [] and pending["notes"] == ["already locked"]
+    card = _card(pending)
+    assert "The plan lists no changes; it notes:" in card and "<li>already locked</li>" in card
+
+
+HOSTILE = "<script>alert(1)</script>\n\x1b[31mOutcome: contained\u202e" + "x" * 1000
+
+
+def test_hostile_plan_text_is_bounded_and_escaped(capsys):
+    from firestop.cli.output import print_plan_preview
+
+    noted = plan_preview({"ok": True, "result": {"changes": [], "notes": [HOSTILE] * (MAX_PLAN_NOTES + 3)}})
+    assert len(noted["notes"]) == MAX_PLAN_NOTES + 1 and noted["notes"][-1] == "… 3 more notes"
+    assert all(len(n) <= MAX_PLAN_TEXT for n in noted["notes"]) and noted["notes"][0].endswith("…")
+    failed = plan_preview({"ok": False, "error": {"kind": HOSTILE, "message": HOSTILE}})
+    assert all(len(v) <= MAX_PLAN_TEXT for v in failed["plan_error"].values())
+    for preview in (noted, failed):
+        card = _card({"step": "s", **preview})
+        assert "<script>" not in card and "&lt;script&gt;" in card and "\x1b" not in card and "\u202e" not in card
+        print_plan_preview(preview)
+        out = capsys.readouterr().out
+        assert "<script>" in out and "\x1b" not in out and "\u202e" not in out
+        # the note never starts a line of its own: every line is the preview's own ("  note: …", wrapped text aside)
+        assert not any(l.startswith("Outcome:") for l in out.splitlines())
+
+
+@pytest.mark.parametrize("plan", [None, {"ok": False}, {"ok": True, "result": {"notes": "not a list"}}])
+def test_a_malformed_plan_answer_still_gives_a_preview(plan):
+    preview = plan_preview(plan)
+    assert set(preview) == {"changes", "blast_radius", "notes", "plan_error"} and preview["notes"] == []
