@@ -142,31 +142,18 @@ def unsealed_filing(where: Any, incident_id: str, revision: int, name: str) -> s
     :class:`UndoUnchecked` when the record or the ledger cannot be read."""
     import hashlib
 
-    from firestop.records.store import RECORD_SEAL_PURPOSE, records_store
+    from firestop.records.store import records_store
     from firestop.storage import StoreError
-    from firestop.trust.seal import SealKeyError, load_seal_key
-    from runbooks.ledger import Ledger
+    from runbooks.records import seal_problem
 
     try:
         raw = records_store(where).read(name)
-        entries = Ledger.of(where).entries(incident_id)
+        if raw is None:
+            return f"revision {revision} of the record is no longer in the records store"
+        problem = seal_problem(where, incident_id, revision, hashlib.sha256(raw).hexdigest())
     except (StoreError, ValueError) as exc:
         raise UndoUnchecked("?", incident_id, str(exc), what="record and its ledger") from None
-    if raw is None:
-        return f"revision {revision} of the record is no longer in the records store"
-    try:
-        key = load_seal_key(getattr(where, "home", None))
-    except SealKeyError as exc:
-        return f"the app holds no usable seal key to check revision {revision} of the record ({exc})"
-    sha256 = hashlib.sha256(raw).hexdigest()
-    for entry in entries:
-        data = entry.get("data") if isinstance(entry, dict) else None
-        if (entry.get("kind") == "record" and isinstance(data, dict) and data.get("sha256") == sha256
-                and data.get("revision") == revision
-                and key.check(RECORD_SEAL_PURPOSE, f"{incident_id}/{revision}", sha256, data.get("seal"))[0]):
-            return None
-    return (f"revision {revision} of the record ({name}) carries no seal of this app on the incident's ledger: "
-            "Firestop did not file it")
+    return None if problem is None else f"{problem} ({name})"
 
 
 async def check_reliance(port, where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
