@@ -159,9 +159,11 @@ class ManualRunsUnread(ValueError):
 
 
 def index_name(target: str) -> str:
-    """The index object of ``target`` (an ARM resource ID, compared case-insensitively as Azure does):
-    ``index/manual-runs/<64 hex>.jsonl``."""
-    return f"{INDEX_PREFIX}{hashlib.sha256(target.lower().encode('utf-8')).hexdigest()}.jsonl"
+    """The index object of ``target`` (an ARM resource ID, keyed by :func:`runbooks.targets.target_key`: case-insensitive
+    as Azure compares, in any form a runbook reads as the same resource): ``index/manual-runs/<64 hex>.jsonl``."""
+    from runbooks.targets import target_key
+
+    return f"{INDEX_PREFIX}{hashlib.sha256(target_key(target).encode('utf-8')).hexdigest()}.jsonl"
 
 
 def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, target: str, at: str) -> None:
@@ -206,7 +208,9 @@ def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
     :data:`MAX_TARGET_RUNS`."""
     found: dict[str, set[str]] = {}
     count = 0
-    for target in sorted({str(t).lower() for t in targets if t}):
+    from runbooks.targets import target_key
+
+    for target in sorted({target_key(t) for t in targets if t}):
         for text in (store.read(index_name(target)) or b"").decode("utf-8", errors="replace").splitlines():
             try:
                 line = json.loads(text)

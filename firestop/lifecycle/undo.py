@@ -535,12 +535,13 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     from firestop.lifecycle.timeline import parse_time
     from firestop.records.store import newest_filed, read_filed, records_store
     from firestop.storage import StoreError
+    from runbooks.targets import target_key
 
     # ARM resource IDs compare case-insensitively (learn.microsoft.com: resource names and IDs are case-insensitive)
     mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]] = {}
     for a in actions:  # compared lower-case, named as recorded; with the parts of the state each restores
         if a.get("target"):
-            mine.setdefault((str(a.get("target")).lower(), a.get("runbook")), []).append(
+            mine.setdefault((target_key(a.get("target")), a.get("runbook")), []).append(
                 (a.get("step_id"), str(a.get("target")), _parts(a, "restored_parts")))
     if not mine:
         return
@@ -577,10 +578,13 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
 def _relied_on(mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]], other: str,
                actions: list[dict[str, Any]]) -> None:
     """Raise :class:`UndoReliedOn` when one of ``actions`` (a later incident's, or a manual run's: ``other`` names it)
-    relies on a part of the state ``mine`` restores: same target (case-insensitive) and runbook, not undone or
-    released, not failed, and the parts overlap."""
+    relies on a part of the state ``mine`` restores: same target (:func:`runbooks.targets.target_key`: case-insensitive,
+    in any form a runbook reads as that resource) and runbook, not undone or released, not failed, and the parts
+    overlap."""
+    from runbooks.targets import target_key
+
     for action in actions:
-        key = (str(action.get("target") or "").lower(), action.get("runbook"))
+        key = (target_key(action.get("target")), action.get("runbook"))
         if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
             theirs = _parts(action, "relied_parts")
             for step_id, target, restores in mine[key]:
