@@ -529,11 +529,15 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     :func:`runbooks.manual_runs.manual_runs_since`) are compared the same way (:func:`_manual_later`): a
     responder's ``runbook run`` that found the state in place relies on it until released (``runbook undo`` of it).
 
+    With ``candidates`` and settings, each later incident's newest revision must carry the app's seal on its ledger
+    (:func:`unsealed_filing`; RT11-03: a planted revision marking its step undone switched the check off).
+
     Raises :class:`UndoReliedOn` naming the later incident (or manual run id) and its step; :class:`UndoUnchecked`
-    when the records store or a manual-run ledger cannot be listed or read (never "nobody relies on it" unread).
+    when the records store or a manual-run ledger cannot be listed or read (never "nobody relies on it" unread);
+    :class:`UndoUnattested` when a later incident's newest revision is not sealed.
     """
     from firestop.lifecycle.timeline import parse_time
-    from firestop.records.store import newest_filed, read_filed, records_store
+    from firestop.records.store import newest_filed, read_filed, records_store, revision_of_name
     from firestop.storage import StoreError
     from runbooks.targets import target_key
 
@@ -559,18 +563,25 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
         if len(others) > MAX_RELIANCE_RECORDS:
             step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoTooManyLater(step_id, target, len(others), MAX_RELIANCE_RECORDS)
+    # RT11-03: the deciding check (inside the lease, ``candidates`` listed) believes a later incident's newest revision
+    # only when it is sealed on that incident's ledger — a planted one marked its step undone and the undo reopened
+    # the account; one ledger read more per later incident
+    attest = candidates is not None and hasattr(where, "records_container")
     for other in others:
         try:
             later = read_filed(where, other, newest[other])
         except (StoreError, OSError) as exc:  # a record left unread may be the one relying on it
             step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoUnchecked(step_id, target, str(exc)) from None
-        if not later:
-            continue
-        at = parse_time(later.get("received_at"))
-        if received is None or at is None or at <= received:
-            continue
-        _relied_on(mine, other, later.get("actions") or [])
+        if later:
+            at = parse_time(later.get("received_at"))
+            if received is not None and at is not None and at > received:
+                _relied_on(mine, other, later.get("actions") or [])
+        if attest:  # what it says (no reliance, an earlier time, not its record) is believed only when Firestop filed it
+            problem = unsealed_filing(where, other, revision_of_name(other, newest[other]) or 1, newest[other])
+            if problem is not None:
+                step_id, target, _ = next(iter(mine.values()))[0]
+                raise UndoUnattested(step_id, other, f"{problem}; whether it relies on {target} is unknown")
     if hasattr(where, "records_container"):  # settings: the manual runs on its ledgers rely on it as incidents do
         _manual_later(where, incident_id, received, mine)
 
