@@ -118,39 +118,40 @@ def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: 
     filed JSON bytes, :func:`firestop.records.store.record_json`), so an undo acts only on the revision it was chosen
     from. No record filed yet: nothing to compare, the undo goes on. A records store that cannot be read refuses as
     the reliance check does (:class:`UndoUnchecked`)."""
-    from firestop.records.store import filed_record, filed_revisions, record_json
+    from firestop.records.store import filed_revisions, read_filed, record_json
     from firestop.storage import StoreError
 
-    try:
-        newest = filed_record(where, incident_id)
-        revisions = filed_revisions(where, incident_id) if newest is not None else []
+    try:  # one listing: the revision named, read and checked below is the same one (RT11-04)
+        revisions = filed_revisions(where, incident_id)
+        newest = read_filed(where, incident_id, revisions[-1][1]) if revisions else None
     except StoreError as exc:
         first = actions[0] if actions else {}
         raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
     if newest is not None and record_json(newest) != record_json(record):
         raise UndoStale(incident_id, revisions[-1][0] if revisions else None)
     if newest is not None and revisions and hasattr(where, "records_container"):  # settings: its ledger and seal key
-        problem = unsealed_filing(where, incident_id, *revisions[-1])
+        # the seal is checked over the bytes of the record the undo restores from (record_json: what records.file
+        # wrote), not over a later read of the store, which a blob writer may have changed meanwhile (RT11-04)
+        problem = unsealed_filing(where, incident_id, *revisions[-1], sha256=hashlib.sha256(record_json(record)).hexdigest())
         if problem is not None:
             first = actions[0] if actions else {}
             raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, problem)
 
 
-def unsealed_filing(where: Any, incident_id: str, revision: int, name: str) -> str | None:
-    """None when the stored bytes of ``name`` (revision ``revision`` of ``incident_id``'s record) are sealed by this
-    app's key in a ``record`` entry of the incident's ledger (``runbooks.records``); else why not. Raises
-    :class:`UndoUnchecked` when the record or the ledger cannot be read."""
-    import hashlib
-
+def unsealed_filing(where: Any, incident_id: str, revision: int, name: str, *, sha256: str | None = None) -> str | None:
+    """None when the stored bytes of ``name`` (revision ``revision`` of ``incident_id``'s record) — or, given, the
+    JSON whose SHA-256 (hex) is ``sha256`` — are sealed by this app's key in a ``record`` entry of the incident's
+    ledger (``runbooks.records``); else why not. Raises :class:`UndoUnchecked` when the record or the ledger cannot
+    be read."""
     from firestop.records.store import records_store
     from firestop.storage import StoreError
     from runbooks.records import seal_problem
 
     try:
-        raw = records_store(where).read(name)
+        raw = records_store(where).read(name) if sha256 is None else b""
         if raw is None:
             return f"revision {revision} of the record is no longer in the records store"
-        problem = seal_problem(where, incident_id, revision, hashlib.sha256(raw).hexdigest())
+        problem = seal_problem(where, incident_id, revision, sha256 or hashlib.sha256(raw).hexdigest())
     except (StoreError, ValueError) as exc:
         raise UndoUnchecked("?", incident_id, str(exc), what="record and its ledger") from None
     return None if problem is None else f"{problem} ({name})"
@@ -537,7 +538,7 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     :class:`UndoUnattested` when a later incident's newest revision is not sealed.
     """
     from firestop.lifecycle.timeline import parse_time
-    from firestop.records.store import newest_filed, read_filed, records_store, revision_of_name
+    from firestop.records.store import newest_filed, read_filed, record_json, records_store, revision_of_name
     from firestop.storage import StoreError
     from runbooks.targets import target_key
 
@@ -577,8 +578,11 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
             at = parse_time(later.get("received_at"))
             if received is not None and at is not None and at > received:
                 _relied_on(mine, other, later.get("actions") or [])
-        if attest:  # what it says (no reliance, an earlier time, not its record) is believed only when Firestop filed it
-            problem = unsealed_filing(where, other, revision_of_name(other, newest[other]) or 1, newest[other])
+        if attest:  # what it says (no reliance, an earlier time, not its record) is believed only when Firestop filed it;
+            # checked over the record just read (RT11-04), and a listed revision that is not its record is not Firestop's
+            problem = (unsealed_filing(where, other, revision_of_name(other, newest[other]) or 1, newest[other],
+                                       sha256=hashlib.sha256(record_json(later)).hexdigest()) if later else
+                       f"revision {newest[other]} is not a record of {other}")
             if problem is not None:
                 step_id, target, _ = next(iter(mine.values()))[0]
                 raise UndoUnattested(step_id, other, f"{problem}; whether it relies on {target} is unknown")
