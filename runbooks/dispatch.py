@@ -187,6 +187,17 @@ def execute(
     return answer
 
 
+def _seal_key_or_none(settings: Settings) -> Any:
+    """The app's seal key for the manual-run epoch (:func:`runbooks.manual_runs.index_manual_run`), None when there is
+    no usable one (the epoch is then written unsealed and not believed: ledgers are read whole)."""
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        return load_seal_key(getattr(settings, "home", None))
+    except SealKeyError:
+        return None
+
+
 def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settings,
                    secrets: frozenset[str] = frozenset()) -> None:
     """Append the (scrubbed) answer of an apply/undo to the incident's ledger; note the entry in the answer."""
@@ -218,7 +229,8 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
         from runbooks.manual_runs import index_manual_run
 
         try:
-            index_manual_run(ledger.store, req.incident_id, req.step_id, req.runbook, req.target, answer.get("finished_at") or "")
+            index_manual_run(ledger.store, req.incident_id, req.step_id, req.runbook, req.target, answer.get("finished_at") or "",
+                             _seal_key_or_none(settings))
         except (OSError, ValueError) as exc:
             log.error("manual-run index append failed for %r: %r", req.runbook, str(exc))
             if isinstance(answer.get("result"), dict):

@@ -32,6 +32,9 @@ of that run's ledger). Ledgers up to and including that day were written without
 (at most :data:`MAX_MANUAL_LEDGERS` days; with no epoch every day is such a day); later days through the index only.
 A version older than this one still writing manual runs into the same store after the epoch is not seen: upgrade
 every writer (the CLI on laptops as well as the Function App) together.
+The epoch carries the app's seal over its day (:data:`EPOCH_SEAL_PURPOSE`); one without a valid seal — created first
+by a blob writer, who could date it 2000-01-01 and hide every run written before the index (RT11-05) — is not
+believed: every ledger is read whole, as with no epoch.
 """
 
 from __future__ import annotations
@@ -159,21 +162,32 @@ class ManualRunsUnread(ValueError):
 
 
 def index_name(target: str) -> str:
-    """The index object of ``target`` (an ARM resource ID, compared case-insensitively as Azure does):
-    ``index/manual-runs/<64 hex>.jsonl``."""
-    return f"{INDEX_PREFIX}{hashlib.sha256(target.lower().encode('utf-8')).hexdigest()}.jsonl"
+    """The index object of ``target`` (an ARM resource ID, keyed by :func:`runbooks.targets.target_key`: case-insensitive
+    as Azure compares, in any form a runbook reads as the same resource): ``index/manual-runs/<64 hex>.jsonl``."""
+    from runbooks.targets import target_key
+
+    return f"{INDEX_PREFIX}{hashlib.sha256(target_key(target).encode('utf-8')).hexdigest()}.jsonl"
 
 
-def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, target: str, at: str) -> None:
+#: The seal purpose of the epoch (HMAC under the app's seal key over its day, bound to :data:`EPOCH_NAME`): an epoch
+#: without it is not believed (RT11-05: a blob writer's epoch dated 2000-01-01 hid every run written before the index).
+EPOCH_SEAL_PURPOSE = "manual-runs-epoch"
+
+
+def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, target: str, at: str,
+                     key: Any = None) -> None:
     """Append run ``incident_id/step_id``'s line to ``target``'s index in ``store`` (the ledger store), creating the
-    epoch first if there is none. Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the
-    store cannot be written or stays contended."""
+    epoch first if there is none, sealed with ``key`` (the app's :class:`firestop.trust.seal.SealKey`; None: unsealed,
+    so not believed). Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be
+    written or stays contended."""
     from firestop.storage import AlreadyExists, AppendConflict, StoreError
     from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
 
     if store.read(EPOCH_NAME) is None:
+        day = incident_id.removeprefix("manual-")
+        epoch = {"day": day} | ({"seal": key.sign(EPOCH_SEAL_PURPOSE, EPOCH_NAME, day)} if key is not None else {})
         try:
-            store.create(EPOCH_NAME, canonical({"day": incident_id.removeprefix("manual-")}), "application/json")
+            store.create(EPOCH_NAME, canonical(epoch), "application/json")
         except AlreadyExists:  # another writer's first line: its day holds
             pass
     line = canonical({"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}) + b"\n"
@@ -188,14 +202,30 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     raise StoreError("transient", f"manual-run index {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race; try again")
 
 
-def _epoch_day(store: Any) -> str | None:
-    """The epoch's day (``YYYY-MM-DD``), None when no line was ever written. ValueError when it is not ours."""
+def _epoch_day(store: Any, settings: Any = None) -> str | None:
+    """The epoch's day (``YYYY-MM-DD``), None when no line was ever written — or when the epoch carries no valid seal
+    of the app's key (``settings``' :func:`firestop.trust.seal.load_seal_key`): then every ledger is read whole, as
+    before the index (bounded; fail closed past the bound), instead of believing a day a blob writer chose (RT11-05).
+    ValueError when it is not ours."""
+    import logging
+
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
     raw = store.read(EPOCH_NAME)
     if raw is None:
         return None
-    day = json.loads(raw).get("day") if raw.strip().startswith(b"{") else None
+    doc = json.loads(raw) if raw.strip().startswith(b"{") else None
+    day = doc.get("day") if isinstance(doc, dict) else None
     if not isinstance(day, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
         raise ValueError(f"{EPOCH_NAME} is not an epoch Firestop wrote")
+    try:
+        ok = load_seal_key(getattr(settings, "home", None)).check(EPOCH_SEAL_PURPOSE, EPOCH_NAME, day, doc.get("seal"))[0]
+    except SealKeyError:
+        ok = False
+    if not ok:
+        logging.getLogger("firestop.runbooks").warning("%s carries no valid seal: every manual-run ledger is read whole",
+                                                       EPOCH_NAME)
+        return None
     return day
 
 
@@ -206,7 +236,9 @@ def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
     :data:`MAX_TARGET_RUNS`."""
     found: dict[str, set[str]] = {}
     count = 0
-    for target in sorted({str(t).lower() for t in targets if t}):
+    from runbooks.targets import target_key
+
+    for target in sorted({target_key(t) for t in targets if t}):
         for text in (store.read(index_name(target)) or b"").decode("utf-8", errors="replace").splitlines():
             try:
                 line = json.loads(text)
@@ -239,7 +271,7 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
 
     ledger = Ledger.of(settings)
     first = (since - timedelta(days=1)).date().isoformat()
-    epoch = _epoch_day(ledger.store) if targets is not None else None
+    epoch = _epoch_day(ledger.store, settings) if targets is not None else None
     indexed = _indexed(ledger.store, targets, since) if epoch is not None else {}
     whole: list[str] = []  # days read whole: all of them without an index, else those up to the epoch
     if epoch is None or first <= epoch:

@@ -103,6 +103,31 @@ def _filing_seal(ctx: RunContext, incident: str, revision: int, sha256: str) -> 
     return key.sign(RECORD_SEAL_PURPOSE, f"{incident}/{revision}", sha256)
 
 
+def seal_problem(settings: Any, incident: str, revision: int, sha256: str) -> str | None:
+    """None when revision ``revision`` of ``incident``'s record, whose stored JSON has SHA-256 ``sha256`` (hex), is
+    sealed by this app's key in a ``record`` entry of the incident's ledger (:func:`_filing_seal`); else why not (no
+    usable seal key, or no such entry: Firestop did not file it). Raises :class:`firestop.storage.StoreError` /
+    ValueError when the ledger cannot be read. Both an undo (:func:`firestop.lifecycle.undo.unsealed_filing`) and a new
+    revision (:meth:`FileRecord.apply`, RT11-01) start only from a sealed newest revision."""
+    from firestop.records.store import RECORD_SEAL_PURPOSE
+    from firestop.trust.seal import SealKeyError, load_seal_key
+    from runbooks.ledger import Ledger
+
+    entries = Ledger.of(settings).entries(incident)
+    try:
+        key = load_seal_key(getattr(settings, "home", None))
+    except SealKeyError as exc:
+        return f"the app holds no usable seal key to check revision {revision} of the record ({exc})"
+    for entry in entries:
+        data = entry.get("data") if isinstance(entry, dict) else None
+        if (entry.get("kind") == "record" and isinstance(data, dict) and data.get("sha256") == sha256
+                and data.get("revision") == revision
+                and key.check(RECORD_SEAL_PURPOSE, f"{incident}/{revision}", sha256, data.get("seal"))[0]):
+            return None
+    return (f"revision {revision} of the record of {incident} carries no seal of this app on the incident's ledger: "
+            "Firestop did not file it")
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -151,11 +176,28 @@ class FileRecord(Runbook[FileRecordParams]):
                                f"{incident} (revision {newest}, sha256 {sha}); read it again and revise that")
         return newest + 1
 
+    def _sealed_newest(self, ctx: RunContext, incident: str, revisions: list[tuple[int, str | None]]) -> None:
+        """Refuse (``failed``, not retried) to revise a newest revision the app did not file (RT11-01: a revision
+        planted in the records store, revised by a late alert, came back sealed, and an undo then wrote its
+        ``before`` to Azure)."""
+        newest, sha = revisions[-1]
+        try:
+            problem = seal_problem(ctx.settings, incident, newest, sha or "")
+        except StoreError as exc:
+            raise _store_error(exc) from None
+        except ValueError as exc:
+            raise RunbookError("failed", f"records: the ledger of {incident} cannot be read ({exc})") from None
+        if problem is not None:
+            raise RunbookError("failed", f"{problem}; no revision is filed on top of it (check the records store and "
+                               f"python -m firestop ledger verify {incident})")
+
     def plan(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Plan:
         incident = _incident(params.record, ctx)
         data, _ = _documents(params.record)
         store, revisions = self._revisions(ctx, incident)
         revision = self._next_revision(incident, revisions, data, params)
+        if revision is not None and revision > 1:
+            self._sealed_newest(ctx, incident, revisions)
         if revision is None:
             note = "the same record is already filed; nothing to write"
         else:
@@ -168,6 +210,8 @@ class FileRecord(Runbook[FileRecordParams]):
         data, markdown = _documents(params.record)
         store, revisions = self._revisions(ctx, incident)
         revision = self._next_revision(incident, revisions, data, params)
+        if revision is not None and revision > 1:
+            self._sealed_newest(ctx, incident, revisions)
         changed = revision is not None
         revision = revision or revisions[-1][0]
         names = (record_name(incident, revision, "json"), record_name(incident, revision, "md"))

@@ -54,6 +54,14 @@ def _ref(target: str | None, namespace: str, type_: str, what: str) -> ResourceR
     return ResourceRef(subscription_id=parts[1], resource_group=parts[3], namespace=namespace, type=type_, name=parts[7])
 
 
+def target_key(target: object) -> str:
+    """The comparison key of a runbook target: its non-empty ``/`` parts, trimmed as :func:`_ref` reads them, joined
+    by one ``/`` and lower-cased (ARM ids are case-insensitive). ``…/accounts/x/``, `` …/accounts/x`` and
+    ``/subscriptions//…/accounts/X`` name the account a runbook acts on, so they are one key (RT11-02: the manual-run
+    index and the undo's reliance check compared ``target.lower()``, and a run written in another form was missed)."""
+    return "/" + "/".join(p for p in str(target or "").strip().split("/") if p).lower()
+
+
 def account_ref(target: str | None) -> ResourceRef:
     """Parse an Azure OpenAI account resource ID; ``RunbookError('invalid')`` naming the fix otherwise."""
     return _ref(target, "Microsoft.CognitiveServices", "accounts", "an Azure OpenAI account")

@@ -118,55 +118,43 @@ def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: 
     filed JSON bytes, :func:`firestop.records.store.record_json`), so an undo acts only on the revision it was chosen
     from. No record filed yet: nothing to compare, the undo goes on. A records store that cannot be read refuses as
     the reliance check does (:class:`UndoUnchecked`)."""
-    from firestop.records.store import filed_record, filed_revisions, record_json
+    from firestop.records.store import filed_revisions, read_filed, record_json
     from firestop.storage import StoreError
 
-    try:
-        newest = filed_record(where, incident_id)
-        revisions = filed_revisions(where, incident_id) if newest is not None else []
+    try:  # one listing: the revision named, read and checked below is the same one (RT11-04)
+        revisions = filed_revisions(where, incident_id)
+        newest = read_filed(where, incident_id, revisions[-1][1]) if revisions else None
     except StoreError as exc:
         first = actions[0] if actions else {}
         raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
     if newest is not None and record_json(newest) != record_json(record):
         raise UndoStale(incident_id, revisions[-1][0] if revisions else None)
     if newest is not None and revisions and hasattr(where, "records_container"):  # settings: its ledger and seal key
-        problem = unsealed_filing(where, incident_id, *revisions[-1])
+        # the seal is checked over the bytes of the record the undo restores from (record_json: what records.file
+        # wrote), not over a later read of the store, which a blob writer may have changed meanwhile (RT11-04)
+        problem = unsealed_filing(where, incident_id, *revisions[-1], sha256=hashlib.sha256(record_json(record)).hexdigest())
         if problem is not None:
             first = actions[0] if actions else {}
             raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, problem)
 
 
-def unsealed_filing(where: Any, incident_id: str, revision: int, name: str) -> str | None:
-    """None when the stored bytes of ``name`` (revision ``revision`` of ``incident_id``'s record) are sealed by this
-    app's key in a ``record`` entry of the incident's ledger (``runbooks.records``); else why not. Raises
-    :class:`UndoUnchecked` when the record or the ledger cannot be read."""
-    import hashlib
-
-    from firestop.records.store import RECORD_SEAL_PURPOSE, records_store
+def unsealed_filing(where: Any, incident_id: str, revision: int, name: str, *, sha256: str | None = None) -> str | None:
+    """None when the stored bytes of ``name`` (revision ``revision`` of ``incident_id``'s record) — or, given, the
+    JSON whose SHA-256 (hex) is ``sha256`` — are sealed by this app's key in a ``record`` entry of the incident's
+    ledger (``runbooks.records``); else why not. Raises :class:`UndoUnchecked` when the record or the ledger cannot
+    be read."""
+    from firestop.records.store import records_store
     from firestop.storage import StoreError
-    from firestop.trust.seal import SealKeyError, load_seal_key
-    from runbooks.ledger import Ledger
+    from runbooks.records import seal_problem
 
     try:
-        raw = records_store(where).read(name)
-        entries = Ledger.of(where).entries(incident_id)
+        raw = records_store(where).read(name) if sha256 is None else b""
+        if raw is None:
+            return f"revision {revision} of the record is no longer in the records store"
+        problem = seal_problem(where, incident_id, revision, sha256 or hashlib.sha256(raw).hexdigest())
     except (StoreError, ValueError) as exc:
         raise UndoUnchecked("?", incident_id, str(exc), what="record and its ledger") from None
-    if raw is None:
-        return f"revision {revision} of the record is no longer in the records store"
-    try:
-        key = load_seal_key(getattr(where, "home", None))
-    except SealKeyError as exc:
-        return f"the app holds no usable seal key to check revision {revision} of the record ({exc})"
-    sha256 = hashlib.sha256(raw).hexdigest()
-    for entry in entries:
-        data = entry.get("data") if isinstance(entry, dict) else None
-        if (entry.get("kind") == "record" and isinstance(data, dict) and data.get("sha256") == sha256
-                and data.get("revision") == revision
-                and key.check(RECORD_SEAL_PURPOSE, f"{incident_id}/{revision}", sha256, data.get("seal"))[0]):
-            return None
-    return (f"revision {revision} of the record ({name}) carries no seal of this app on the incident's ledger: "
-            "Firestop did not file it")
+    return None if problem is None else f"{problem} ({name})"
 
 
 async def check_reliance(port, where: Any, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
@@ -542,18 +530,23 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     :func:`runbooks.manual_runs.manual_runs_since`) are compared the same way (:func:`_manual_later`): a
     responder's ``runbook run`` that found the state in place relies on it until released (``runbook undo`` of it).
 
+    With ``candidates`` and settings, each later incident's newest revision must carry the app's seal on its ledger
+    (:func:`unsealed_filing`; RT11-03: a planted revision marking its step undone switched the check off).
+
     Raises :class:`UndoReliedOn` naming the later incident (or manual run id) and its step; :class:`UndoUnchecked`
-    when the records store or a manual-run ledger cannot be listed or read (never "nobody relies on it" unread).
+    when the records store or a manual-run ledger cannot be listed or read (never "nobody relies on it" unread);
+    :class:`UndoUnattested` when a later incident's newest revision is not sealed.
     """
     from firestop.lifecycle.timeline import parse_time
-    from firestop.records.store import newest_filed, read_filed, records_store
+    from firestop.records.store import newest_filed, read_filed, record_json, records_store, revision_of_name
     from firestop.storage import StoreError
+    from runbooks.targets import target_key
 
     # ARM resource IDs compare case-insensitively (learn.microsoft.com: resource names and IDs are case-insensitive)
     mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]] = {}
     for a in actions:  # compared lower-case, named as recorded; with the parts of the state each restores
         if a.get("target"):
-            mine.setdefault((str(a.get("target")).lower(), a.get("runbook")), []).append(
+            mine.setdefault((target_key(a.get("target")), a.get("runbook")), []).append(
                 (a.get("step_id"), str(a.get("target")), _parts(a, "restored_parts")))
     if not mine:
         return
@@ -571,18 +564,28 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
         if len(others) > MAX_RELIANCE_RECORDS:
             step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoTooManyLater(step_id, target, len(others), MAX_RELIANCE_RECORDS)
+    # RT11-03: the deciding check (inside the lease, ``candidates`` listed) believes a later incident's newest revision
+    # only when it is sealed on that incident's ledger — a planted one marked its step undone and the undo reopened
+    # the account; one ledger read more per later incident
+    attest = candidates is not None and hasattr(where, "records_container")
     for other in others:
         try:
             later = read_filed(where, other, newest[other])
         except (StoreError, OSError) as exc:  # a record left unread may be the one relying on it
             step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoUnchecked(step_id, target, str(exc)) from None
-        if not later:
-            continue
-        at = parse_time(later.get("received_at"))
-        if received is None or at is None or at <= received:
-            continue
-        _relied_on(mine, other, later.get("actions") or [])
+        if later:
+            at = parse_time(later.get("received_at"))
+            if received is not None and at is not None and at > received:
+                _relied_on(mine, other, later.get("actions") or [])
+        if attest:  # what it says (no reliance, an earlier time, not its record) is believed only when Firestop filed it;
+            # checked over the record just read (RT11-04), and a listed revision that is not its record is not Firestop's
+            problem = (unsealed_filing(where, other, revision_of_name(other, newest[other]) or 1, newest[other],
+                                       sha256=hashlib.sha256(record_json(later)).hexdigest()) if later else
+                       f"revision {newest[other]} is not a record of {other}")
+            if problem is not None:
+                step_id, target, _ = next(iter(mine.values()))[0]
+                raise UndoUnattested(step_id, other, f"{problem}; whether it relies on {target} is unknown")
     if hasattr(where, "records_container"):  # settings: the manual runs on its ledgers rely on it as incidents do
         _manual_later(where, incident_id, received, mine)
 
@@ -590,10 +593,13 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
 def _relied_on(mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]], other: str,
                actions: list[dict[str, Any]]) -> None:
     """Raise :class:`UndoReliedOn` when one of ``actions`` (a later incident's, or a manual run's: ``other`` names it)
-    relies on a part of the state ``mine`` restores: same target (case-insensitive) and runbook, not undone or
-    released, not failed, and the parts overlap."""
+    relies on a part of the state ``mine`` restores: same target (:func:`runbooks.targets.target_key`: case-insensitive,
+    in any form a runbook reads as that resource) and runbook, not undone or released, not failed, and the parts
+    overlap."""
+    from runbooks.targets import target_key
+
     for action in actions:
-        key = (str(action.get("target") or "").lower(), action.get("runbook"))
+        key = (target_key(action.get("target")), action.get("runbook"))
         if key in mine and action.get("ok", True) and not action.get("undone") and action.get("outcome") != "failed":
             theirs = _parts(action, "relied_parts")
             for step_id, target, restores in mine[key]:

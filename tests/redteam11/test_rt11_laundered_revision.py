@@ -1,0 +1,54 @@
+"""RT11-01 (high): a planted record revision was laundered into a sealed one by the next late alert.
+
+RT10-03 made an undo believe only a newest revision whose bytes carry the app's seal in the ledger. But the
+after-close path (:func:`firestop.functions.intake_call.record_after_close_sync`: a late alert correlated to the
+finished incident, from the webhook or the orchestrator's ``record_late_alerts``) reads the newest filed revision —
+the planted one — adds the alert and files the result through ``records.file``, which seals it. The attacker's
+``before`` (public access + their IP rule) is now in a sealed revision, and the next responder's Undo writes it to
+Azure. The attacker needs what RT10-03 needed (a blob writer on the records container) plus one alert that joins the
+finished incident (their own traffic on the account fires one; with the webhook key anyone sends one).
+
+Fixed: a revision is filed only on top of a sealed newest revision (``records.file`` refuses, as ``conflict`` never
+is, to revise one the app did not file); the late alert is refused (the intake answers 503) instead of laundering it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from tests.trust.conftest import ACCOUNT, INCIDENT, Api, api, handled_home  # noqa: F401 — fixtures
+
+ATTACKER_IP = "198.51.100.66"
+
+
+def _plant(firestop_home):
+    records = firestop_home / "records"
+    record = json.loads((records / f"{INCIDENT}.json").read_text())
+    forged = copy.deepcopy(record)
+    locks = [a for a in forged["actions"] if a.get("runbook") == "network.lock" and a.get("changed")]
+    assert locks, forged["actions"]
+    locks[0]["before"] = {**locks[0]["before"], "publicNetworkAccess": "Enabled",
+                          "networkAcls": {"defaultAction": "Allow", "ipRules": [{"value": ATTACKER_IP}], "virtualNetworkRules": []}}
+    (records / f"{INCIDENT}.rev2.md").write_text("# forged\n")
+    (records / f"{INCIDENT}.rev2.json").write_text(json.dumps(forged, indent=2, sort_keys=True))  # a storage-level writer
+    return locks[0]["step_id"]
+
+
+def test_a_late_alert_does_not_seal_a_planted_revision(api, firestop_home):  # noqa: F811
+    from firestop.functions.intake_call import record_after_close_sync
+
+    step = _plant(firestop_home)
+    entry = {"alert_id": "/subscriptions/x/alerts/late-1", "rule_name": "aoai-leaked-key", "target_ids": [ACCOUNT],
+             "received_at": "2026-12-04T10:00:00+00:00"}
+    try:  # the late alert: refused (the intake answers 503) once fixed, never filed on top of the planted revision
+        record_after_close_sync(INCIDENT, entry)
+    except RuntimeError:
+        pass
+
+    status, body = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
+                            body={"step": step})
+    acls = api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]
+    assert ATTACKER_IP not in json.dumps(acls) and acls["defaultAction"] == "Deny", (status, body, acls)
+    assert status == 409, body
+    assert not (firestop_home / "records" / f"{INCIDENT}.rev3.json").exists()
