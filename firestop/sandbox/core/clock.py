@@ -12,6 +12,7 @@ It satisfies :class:`firestop.clock.VirtualClockLike` (``now``/``set``/
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from datetime import datetime, timedelta, timezone
@@ -42,8 +43,14 @@ def format_utc(when: datetime) -> str:
     return text + "Z"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_utc(text: str) -> datetime:
-    """Parse ISO-8601 text (``Z`` or offset; up to 7 fractional digits as .NET writes) to aware UTC."""
+    """Parse ISO-8601 text (``Z`` or offset; up to 7 fractional digits as .NET writes) to aware UTC.
+
+    ``text`` is a str; raises ValueError when it is not ISO-8601. Pure, and its answer (a datetime) is immutable,
+    so answers are kept per text (LRU, 4,096 texts): the sandbox parses the same stored timestamps again and again
+    (a tabletop scenario: ~27,000 calls on ~1,500 distinct texts). Errors are not kept.
+    """
     raw = text.strip()
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
