@@ -34,8 +34,23 @@ def to_utc(when: datetime) -> datetime:
 def format_utc(when: datetime) -> str:
     """ISO-8601 UTC text with a ``Z`` suffix, e.g. ``2026-11-29T03:14:40Z``.
 
-    Fractional seconds are kept (microseconds) only when non-zero.
+    Fractional seconds are kept (microseconds) only when non-zero. Raises TypeError (not a datetime) or
+    ValueError (naive). A datetime whose tzinfo is ``timezone.utc`` (what the sandbox holds) has its text kept
+    (LRU, 4,096): two such datetimes are equal exactly when their fields are, so a kept text is the text. Other
+    zones are formatted each time (equality there ignores ``fold``, which can name another instant). A tabletop
+    scenario formats ~8,200 times ~1,500 distinct instants.
     """
+    if type(when) is datetime and when.tzinfo is timezone.utc:
+        return _format_utc_kept(when)
+    return _format_utc(when)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_utc_kept(when: datetime) -> str:
+    return _format_utc(when)
+
+
+def _format_utc(when: datetime) -> str:
     when = to_utc(when)
     text = when.strftime("%Y-%m-%dT%H:%M:%S")
     if when.microsecond:
