@@ -219,6 +219,24 @@ def test_public_network_exposure_touches_only_the_dev_account(run):
     assert 20 <= card["detection"]["mttd_s"] <= 21  # the Activity Log's submission delay; the alert evaluates on arrival
 
 
+def test_public_network_exposure_scorecard_has_the_audit(run):
+    """The scorecard includes the checklist audit before and after the incident (the module's one run of the
+    scenario; this test was tests/audit/test_audit_tabletop.py, which ran the same scenario with the same inputs again)."""
+    card = run("public-network-exposure")
+    assert card["result"] == "met"
+    audit = card["audit"]
+    assert audit["before"]["at"] < audit["after"]["at"]
+    changed = {(c["control"], c["resource"]): (c["before"], c["after"]) for c in audit["changed"]}
+    # the playbook closed the dev account and turned its key authentication off: the audit says so
+    assert changed[("network.public-access", "contoso-openai-dev")] == ("finding", "pass")
+    assert changed[("identity.local-auth", "contoso-openai-dev")] == ("finding", "pass")
+    assert ("network.public-access", "contoso-openai-prod") not in changed  # prod was never touched
+    markdown = open(card["files"]["markdown"], encoding="utf-8").read()
+    assert "## Audit before and after" in markdown and "| Public network access off, or restricted to allowed networks | contoso-openai-dev | finding | pass |" in markdown
+    requests = json.loads((run.home("public-network-exposure") / "tabletop" / "run" / "requests.json").read_text())
+    assert not any("PolicyInsights" in r["path"] or "Microsoft.KeyVault/vaults" in r["path"] for r in requests)  # audits read a copy
+
+
 def test_anomalous_usage_blocks_the_caller_the_rule_named(run):
     card = run("anomalous-usage")
     by = {e["check"]: e for e in card["expectations"]}
