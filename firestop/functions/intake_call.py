@@ -110,15 +110,6 @@ def _after_close_keys(record: dict[str, Any]) -> str:
     return "".join(dict.fromkeys(alert_digest(a) for a in listed if isinstance(a, str)))
 
 
-def _has_key(keys: str, key: str) -> bool:
-    at = keys.find(key)
-    while at != -1:
-        if at % _KEY_WIDTH == 0:
-            return True
-        at = keys.find(key, at + 1)
-    return False
-
-
 def is_after_close_duplicate(record: dict[str, Any], entry: dict[str, Any]) -> bool:
     """``entry``'s alert was recorded on ``record`` after close already (its key is kept, or it is listed)."""
     from firestop.intake.events import alert_digest
@@ -126,8 +117,10 @@ def is_after_close_duplicate(record: dict[str, Any], entry: dict[str, Any]) -> b
     alert_id = entry.get("alert_id")
     if not isinstance(alert_id, str):
         return False
+    from firestop.lifecycle.tally import contains_digest  # the tally's aligned search over the same digests
+
     listed = record.get("correlated_after_close") or []
-    return _has_key(_after_close_keys(record), alert_digest(alert_id)) or any(
+    return contains_digest(_after_close_keys(record), alert_digest(alert_id)) or any(
         isinstance(e, dict) and e.get("alert_id") == alert_id for e in listed)
 
 

@@ -101,7 +101,7 @@ def _normalised(stored: Any) -> dict[str, Any]:
     return state
 
 
-def _contains(digests: str, digest: str) -> bool:
+def contains_digest(digests: str, digest: str) -> bool:
     """``digest`` is one of the aligned entries of ``digests`` (a match straddling two entries does not count)."""
     at = digests.find(digest)
     while at != -1:
@@ -137,7 +137,7 @@ def _add(state: dict[str, Any], batch: Any) -> None:
     new_ids: set[str] = set()
     for alert_id in ids:
         digest = alert_digest(alert_id)
-        if digest in batch_seen or (digest in seen_before if seen_before is not None else _contains(stored, digest)):
+        if digest in batch_seen or (digest in seen_before if seen_before is not None else contains_digest(stored, digest)):
             continue
         fresh += 1
         new_ids.add(alert_id)
@@ -180,7 +180,7 @@ def operate(context: Any) -> None:
     elif op == "summary":
         request = request if isinstance(request, dict) else {}
         exclude = request.get("exclude")
-        own = isinstance(exclude, str) and _contains(state["digests"], alert_digest(exclude))
+        own = isinstance(exclude, str) and contains_digest(state["digests"], alert_digest(exclude))
         context.set_result({"count": state["count"] - (1 if own else 0), "late": state["late"],
                             "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:],
                             "parts": state["parts"]})

@@ -125,5 +125,5 @@ def test_a_digest_straddling_two_remembered_ones_is_not_a_match():
     first, second = tally.alert_digest("x1"), tally.alert_digest("x2")
     straddle = first[8:] + second[:8]
     state = {**tally._empty(), "digests": first + second}
-    assert tally._contains(state["digests"], first) and tally._contains(state["digests"], second)
-    assert not tally._contains(state["digests"], straddle)
+    assert tally.contains_digest(state["digests"], first) and tally.contains_digest(state["digests"], second)
+    assert not tally.contains_digest(state["digests"], straddle)

@@ -25,7 +25,9 @@ from tests.trust.conftest import ACCOUNT, INCIDENT, Api, api, handled_home  # no
 ATTACKER_IP = "198.51.100.66"
 
 
-def test_a_planted_record_revision_does_not_choose_what_an_undo_restores(api, firestop_home):  # noqa: F811
+def plant_forged_revision(firestop_home) -> str:
+    """A storage-level writer files rev2 of INCIDENT's record: lock-network's ``before`` says public access plus
+    ATTACKER_IP. Returns that step's id."""
     records = firestop_home / "records"
     record = json.loads((records / f"{INCIDENT}.json").read_text())
     forged = copy.deepcopy(record)
@@ -34,10 +36,14 @@ def test_a_planted_record_revision_does_not_choose_what_an_undo_restores(api, fi
     locks[0]["before"] = {**locks[0]["before"], "publicNetworkAccess": "Enabled",
                           "networkAcls": {"defaultAction": "Allow", "ipRules": [{"value": ATTACKER_IP}], "virtualNetworkRules": []}}
     (records / f"{INCIDENT}.rev2.md").write_text("# forged\n")
-    (records / f"{INCIDENT}.rev2.json").write_text(json.dumps(forged, indent=2, sort_keys=True))  # a storage-level writer
+    (records / f"{INCIDENT}.rev2.json").write_text(json.dumps(forged, indent=2, sort_keys=True))
+    return locks[0]["step_id"]
 
+
+def test_a_planted_record_revision_does_not_choose_what_an_undo_restores(api, firestop_home):  # noqa: F811
+    step = plant_forged_revision(firestop_home)
     status, body = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
-                            body={"step": locks[0]["step_id"]})
+                            body={"step": step})
     acls = api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]
     assert ATTACKER_IP not in json.dumps(acls) and acls["defaultAction"] == "Deny", (status, body, acls)
     assert status == 409 and "seal" in body["reason"], body

@@ -14,25 +14,14 @@ is, to revise one the app did not file); the late alert is refused (the intake a
 
 from __future__ import annotations
 
-import copy
 import json
 
+from tests.redteam10.test_rt10_forged_record import ATTACKER_IP, plant_forged_revision
 from tests.trust.conftest import ACCOUNT, INCIDENT, Api, api, handled_home  # noqa: F401 — fixtures
 
-ATTACKER_IP = "198.51.100.66"
 
 
-def _plant(firestop_home):
-    records = firestop_home / "records"
-    record = json.loads((records / f"{INCIDENT}.json").read_text())
-    forged = copy.deepcopy(record)
-    locks = [a for a in forged["actions"] if a.get("runbook") == "network.lock" and a.get("changed")]
-    assert locks, forged["actions"]
-    locks[0]["before"] = {**locks[0]["before"], "publicNetworkAccess": "Enabled",
-                          "networkAcls": {"defaultAction": "Allow", "ipRules": [{"value": ATTACKER_IP}], "virtualNetworkRules": []}}
-    (records / f"{INCIDENT}.rev2.md").write_text("# forged\n")
-    (records / f"{INCIDENT}.rev2.json").write_text(json.dumps(forged, indent=2, sort_keys=True))  # a storage-level writer
-    return locks[0]["step_id"]
+_plant = plant_forged_revision  # RT10-03's planted revision, the start of this attack
 
 
 def test_a_late_alert_does_not_seal_a_planted_revision(api, firestop_home):  # noqa: F811
