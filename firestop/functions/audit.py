@@ -87,12 +87,9 @@ def scope_from_env(env=None) -> tuple[str | None, tuple[str, ...]]:
 def _json(status: int, body: Any) -> func.HttpResponse:
     import json
 
-    text = json.dumps(body, default=str, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate the caller sent (RT10-01): escaped JSON, never a 500
-        text = json.dumps(body, default=str)
-    return func.HttpResponse(text, status_code=status, mimetype="application/json")
+    # ASCII JSON (\u escapes), as every other route answers: a lone surrogate the caller sent can always be written
+    # (RT10-01: raw UTF-8 made it a 500)
+    return func.HttpResponse(json.dumps(body, default=str), status_code=status, mimetype="application/json")
 
 
 def _error(status: int, field: str, reason: str, fix: str) -> func.HttpResponse:
