@@ -203,6 +203,8 @@ class ManagementServer:
         self.path_secret = path_secret
         self.task_hub = task_hub
         self.connection = connection
+        #: ((base URL, task hub, connection, RPC URL), binding JSON): :meth:`client_binding_json`'s last answer
+        self._binding_json: tuple[tuple[str, str, str, str], str] | None = None
         self.on_change = on_change
         self._httpd = _NoDelayServer((address, port), _make_handler(self))
         self._httpd.daemon_threads = True
@@ -219,9 +221,19 @@ class ManagementServer:
         return self.base_url + (f"/{self.path_secret}" if self.path_secret else "")
 
     def client_binding_json(self) -> str:
-        """The JSON string a ``durableClient`` binding receives for this server."""
-        return json.dumps(client_binding(self.base_url, task_hub=self.task_hub, connection=self.connection,
-                                         rpc_base_url=self.rpc_url))
+        """The JSON string a ``durableClient`` binding receives for this server.
+
+        Built once per (base URL, task hub, connection, RPC URL) and reused: every HTTP function invocation asks
+        for it (:func:`invoke_http_function`), and building the URL templates and encoding them cost ~110 us a
+        call (``python bench/intake.py hot``: ~0.11 s of CPU for 1,000 correlated webhooks). A changed
+        ``task_hub``, ``connection`` or ``path_secret`` builds it again."""
+        rpc_url = self.rpc_url
+        stamp = (self.base_url, self.task_hub, self.connection, rpc_url)
+        cached = self._binding_json
+        if cached is None or cached[0] != stamp:
+            cached = self._binding_json = (stamp, json.dumps(client_binding(
+                stamp[0], task_hub=self.task_hub, connection=self.connection, rpc_base_url=rpc_url)))
+        return cached[1]
 
     def start(self) -> "ManagementServer":
         if self._thread is None:
