@@ -43,8 +43,8 @@ External events it understands: ``approval:<step id>`` (see
 responders' API for this incident, step and request), ``stop`` (sealed
 ``{"incident_id", "by", "groups", "reason", "stop_id", "at"}`` from
 ``POST /api/incidents/{id}/stop``: recorded on the timeline with who and why;
-no further step runs — checked before every step group and while waiting for
-an approval —, what was applied is verified, the record is filed with status
+no further step runs — checked before every step group, while waiting for
+an approval and once more after it, before the group runs —, what was applied is verified, the record is filed with status
 ``stopped``; an unsealed stop is recorded as refused and ignored),
 ``alert_correlated`` (batches of joined alerts, as intake raised them before the
 tally entity, :mod:`firestop.lifecycle.tally`: counted into ``correlated_count``,
@@ -407,6 +407,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
         for member in members:
             runs.extend(_expand(inc, member, phase))
         gated: list[_Run] = []
+        waited = False  # an approval gate ran: the orchestrator waited since the group's stop checkpoint above
         for run in runs:
             if run.answer is not None:  # skipped or invalid already
                 continue
@@ -414,11 +415,14 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                 break
             required, why = needs_approval(run.step.approval, inc.scope(run.target))
             if required:
+                waited = True
                 verdict = yield from _approval_gate(inc, run, why)
                 if verdict != "approve":
                     continue
             gated.append(run)
-        if inc.stop is not None:  # stopped while waiting for an approval: nothing of this group runs
+        # Stopped while waiting for an approval — or a stop delivered with the approval, in the same episode: the gate
+        # took the decision first, the stop wait completed beside it (RT12-02). Either way nothing of this group runs.
+        if inc.stop is not None or (waited and gated and (yield from _stop_requested(inc))):
             for run in runs:
                 if run.answer is None:
                     run.answer = {"ok": True, "skipped": True}

@@ -43,6 +43,7 @@ PROVIDER_FILES = {
     ("Microsoft.OperationalInsights", "2023-09-01"): "2023-09-01/Microsoft.OperationalInsights.json",
     ("Microsoft.Insights", "2020-02-02"): "2020-02-02/Microsoft.Insights.Application.json",
     ("Microsoft.Insights", "2023-01-01"): "2023-01-01/Microsoft.Insights.json",
+    ("Microsoft.Insights", "2021-05-01-preview"): "2021-05-01-preview/Microsoft.Insights.json",
     ("Microsoft.Authorization", "2022-04-01"): "2022-04-01/Microsoft.Authorization.json",
     ("Microsoft.Resources", "2022-09-01"): "2022-09-01/Microsoft.Resources.json",
     ("Microsoft.KeyVault", "2023-07-01"): "2023-07-01/Microsoft.KeyVault.json",
