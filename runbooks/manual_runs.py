@@ -6,8 +6,10 @@ its ``action`` entry carries the apply's before/after and, for manual runs, its
 params (:func:`runbooks.dispatch._ledger_action`). ``RUN_ID`` is
 ``manual-<YYYY-MM-DD>/<step id>`` as ``runbook run`` prints it.
 
-Raises :class:`ManualUndoRefused` (bad input: exit 2) when the id is malformed, the
-run is unknown, failed, is already undone, or its runbook has no undo; :class:`ManualAlreadyReleased`
+Raises :class:`ManualUndoRefused` (bad input: exit 2; 409 on the API) when the id is malformed, the
+run is unknown, failed, is already undone, or its runbook has no undo; :class:`ManualRunUnattested` (a kind of it) when
+its apply entry carries no valid seal of the app (ledger9: only sealed entries are believed — a planted ``apply`` never
+chooses what is restored, a planted ``undo`` never marks a run undone); :class:`ManualAlreadyReleased`
 (answered as done: exit 0 / 200) when it was released already.
 
 A run that changed nothing (it found its state in place: "already locked") of a releasable runbook
@@ -66,6 +68,22 @@ class ManualAlreadyReleased(ManualUndoRefused):
                          f"{', at ' + str(self.released_at) if self.released_at else ''}); nothing was restored")
 
 
+class ManualRunUnattested(ManualUndoRefused):
+    """The run's apply entry on its ledger carries no valid seal of the app's key (:meth:`runbooks.ledger.Ledger.sealed`):
+    Firestop did not append it as it reads now (planted or altered by whoever can write the ledger blob, or written
+    before entries were sealed), so nothing is restored from it (409 on the API, exit 2 locally). ``run_id``, ``seq``
+    (the newest such entry's)."""
+
+    def __init__(self, run_id: str, seq: Any, no_key: bool = False) -> None:
+        self.run_id, self.seq = run_id, seq
+        why = ("the app holds no usable seal key to check it" if no_key else
+               "Firestop did not append it as it reads now (planted or altered in the ledger store, or written before "
+               "ledger entries were sealed)")
+        super().__init__(f"RUN_ID: the apply of run {run_id} (ledger entry seq {seq}) carries no seal of this app: {why}; "
+                         f"nothing was undone — check python -m firestop ledger verify {run_id.split('/')[0]} and restore "
+                         "by hand from a state you trust")
+
+
 @dataclass(frozen=True)
 class ManualRun:
     incident_id: str
@@ -95,19 +113,27 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
         raise ManualUndoRefused(
             f"RUN_ID: {run_id[:80]!r} is not a manual run id; give it as runbook run printed it: manual-<YYYY-MM-DD>/cli-run-<HHMMSS>-<hex>")
     incident, step = found["incident"], found["step"]
+    ledger = Ledger.of(settings)
     try:
-        entries = Ledger.of(settings).entries(incident)
+        entries = ledger.entries(incident)
     except (OSError, ValueError) as exc:
         raise ManualUndoRefused(f"RUN_ID: the ledger of {incident} cannot be read ({exc}); check it with: ledger verify {incident}") from None
+    key = ledger.key()
     mine = [e for e in entries if e.get("kind") == "action" and e.get("step_id") == step]
-    applies = [e for e in mine if e.get("action") == "apply"]
+    # only what Firestop appended is believed (ledger9): a blob writer's planted apply (another 'before' to restore)
+    # or undo (the run "already undone", hidden from reliance) carries no seal of the app's key
+    believed = [e for e in mine if ledger.sealed(e, key)]
+    applies = [e for e in believed if e.get("action") == "apply"]
     if not applies:
+        unsealed = [e for e in mine if e.get("action") == "apply"]
+        if unsealed:
+            raise ManualRunUnattested(f"{incident}/{step}", unsealed[-1].get("seq"), key is None)
         raise ManualUndoRefused(f"RUN_ID: no run {step} on the ledger of {incident}; check FIRESTOP_HOME (or the storage settings)")
     apply = applies[-1]
     data = apply.get("data") if isinstance(apply.get("data"), dict) else {}
     if not data.get("ok"):
         raise ManualUndoRefused(f"RUN_ID: run {step} failed ({(data.get('error') or {}).get('message') or 'no detail'}); nothing to undo")
-    undone = [e for e in mine if e.get("action") == "undo" and isinstance(e.get("data"), dict) and e["data"].get("ok")]
+    undone = [e for e in believed if e.get("action") == "undo" and isinstance(e.get("data"), dict) and e["data"].get("ok")]
     if undone and undone[-1]["data"].get("released"):
         raise ManualAlreadyReleased(f"{incident}/{step}", str(apply.get("runbook") or ""), undone[-1]["data"], undone[-1].get("at"))
     if undone:
@@ -265,11 +291,15 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     ledger ``manual-<day>`` of ``settings`` from the day before ``since`` on (a day's slack for clocks) is read whole,
     at most :data:`MAX_MANUAL_LEDGERS` of them (days written before the index: the same slack and bound).
 
+    Only a sealed ``undo`` entry (:meth:`runbooks.ledger.Ledger.sealed`) marks a run undone or released; every ``apply``
+    entry counts, sealed or not (ledger9: unsealed entries can only add reliance, never lift it).
+
     Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
     or a ledger read, ValueError when a ledger is not JSON lines (never "no run relies on it" unread)."""
     from runbooks.ledger import Ledger
 
     ledger = Ledger.of(settings)
+    key = ledger.key()
     first = (since - timedelta(days=1)).date().isoformat()
     epoch = _epoch_day(ledger.store, settings) if targets is not None else None
     indexed = _indexed(ledger.store, targets, since) if epoch is not None else {}
@@ -284,8 +314,11 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     for day in days:
         steps = None if day in whole else indexed.get(f"manual-{day}", set())
         entries = ledger.entries(f"manual-{day}")
+        # an undo or release lifts a run's reliance only when Firestop appended it (sealed, ledger9: a blob writer's
+        # planted 'undo … ok' hid the run and the earlier incident's undo went through); an apply counts sealed or not
+        # (entries written before seals still rely on the state): unsealed entries can only add reliance
         undone = {e.get("step_id") for e in entries if e.get("kind") == "action" and e.get("action") == "undo"
-                  and isinstance(e.get("data"), dict) and e["data"].get("ok")}
+                  and isinstance(e.get("data"), dict) and e["data"].get("ok") and ledger.sealed(e, key)}
         for e in entries:
             data = e.get("data") if isinstance(e.get("data"), dict) else {}
             if e.get("kind") != "action" or e.get("action") != "apply" or not data.get("ok") or e.get("step_id") in undone:
