@@ -27,7 +27,9 @@ when the line cannot be written, neither is the entry): a crash between the two 
 (skipped), never an entry without its line. An undo reads the index of each of its targets and then only the ledgers
 those lines name: bounded by the runs on its own targets since the incident (:data:`MAX_TARGET_RUNS`), not by the days
 since — before, ~100 days of anyone's manual runs after an incident refused its undo for good. The ledger stays the
-truth: the line only says where to look (ok, undone and released are read there).
+truth: the line only says where to look (ok, undone and released are read there). Lines carry the app's seal
+(ledger9, :func:`index_manual_run`); after the sealed-lines marker's time an unsealed line is not followed, so a blob
+writer's planted lines neither fill the bound nor name ledgers to read (lines written before seals are still followed).
 
 Migration: ``index/manual-runs/epoch.json`` ``{"day"}`` is created once, before the first line ever written (the day
 of that run's ledger). Ledgers up to and including that day were written without lines and are read whole, as before
@@ -200,12 +202,30 @@ def index_name(target: str) -> str:
 EPOCH_SEAL_PURPOSE = "manual-runs-epoch"
 
 
+#: The seal purpose of an index line (over :func:`line_digest`, bound to its index object's name) and of the
+#: sealed-lines marker (over its ``since``, bound to :data:`SEALED_LINES_NAME`).
+INDEX_SEAL_PURPOSE = "manual-runs-index"
+#: ``{"since", "seal"}``: created once, before the first sealed index line (ledger9), ``since`` that line's ``at``.
+SEALED_LINES_NAME = INDEX_PREFIX + "sealed-lines.json"
+
+
+def line_digest(line: dict[str, Any]) -> str:
+    """SHA-256 hex of an index line without its ``seal`` (canonical JSON) — what the line's seal is over."""
+    from runbooks.ledger import canonical
+
+    return hashlib.sha256(canonical({k: v for k, v in line.items() if k != "seal"})).hexdigest()
+
+
 def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, target: str, at: str,
                      key: Any = None) -> None:
     """Append run ``incident_id/step_id``'s line to ``target``'s index in ``store`` (the ledger store), creating the
     epoch first if there is none, sealed with ``key`` (the app's :class:`firestop.trust.seal.SealKey`; None: unsealed,
-    so not believed). Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be
-    written or stays contended."""
+    so not believed). With ``key`` the line carries the app's seal too (``"seal"``, :data:`INDEX_SEAL_PURPOSE` over
+    :func:`line_digest`, bound to the index object's name), and the sealed-lines marker (:data:`SEALED_LINES_NAME`,
+    its ``since`` sealed) is created before the first such line: from then on a line without a valid seal is not
+    followed (a blob writer's planted lines neither count toward :data:`MAX_TARGET_RUNS` nor name ledgers to read).
+    Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be written or stays
+    contended."""
     from firestop.storage import AlreadyExists, AppendConflict, StoreError
     from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
 
@@ -216,8 +236,17 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
             store.create(EPOCH_NAME, canonical(epoch), "application/json")
         except AlreadyExists:  # another writer's first line: its day holds
             pass
-    line = canonical({"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}) + b"\n"
     name = index_name(target)
+    record: dict[str, Any] = {"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}
+    if key is not None:
+        if _utc(at) is not None and store.read(SEALED_LINES_NAME) is None:
+            marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, SEALED_LINES_NAME, at)}
+            try:
+                store.create(SEALED_LINES_NAME, canonical(marker), "application/json")
+            except AlreadyExists:  # another writer's first sealed line: its time holds
+                pass
+        record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
+    line = canonical(record) + b"\n"
     for _ in range(MAX_APPEND_ATTEMPTS):
         raw = store.read(name) or b""
         try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
@@ -226,6 +255,23 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
         except AppendConflict:
             continue
     raise StoreError("transient", f"manual-run index {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race; try again")
+
+
+def _sealed_since(store: Any, key: Any) -> datetime | None:
+    """The time from which index lines carry seals (:data:`SEALED_LINES_NAME`), None when there is no marker, it is
+    not readable as one, or its seal is not the app's (``key``; None: not believed) — then every line is followed, as
+    before seals. Raises StoreError when it cannot be read."""
+    raw = store.read(SEALED_LINES_NAME)
+    if raw is None or key is None:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    since = doc.get("since") if isinstance(doc, dict) else None
+    if not isinstance(since, str) or not key.check(INDEX_SEAL_PURPOSE, SEALED_LINES_NAME, since, doc.get("seal"))[0]:
+        return None
+    return _utc(since)
 
 
 def _epoch_day(store: Any, settings: Any = None) -> str | None:
@@ -255,17 +301,20 @@ def _epoch_day(store: Any, settings: Any = None) -> str | None:
     return day
 
 
-def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
+def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict[str, set[str]]:
     """``{manual ledger: {step ids}}`` of the runs the index lines of ``targets`` name, applied after ``since`` (a line
     whose time cannot be read counts as after). A line that is not JSON was cut by a crash before its ledger entry was
-    written and is skipped. Raises StoreError when an index cannot be read, :class:`ManualRunsUnread` past
-    :data:`MAX_TARGET_RUNS`."""
+    written and is skipped; so is a line after the sealed-lines marker's time (:func:`_sealed_since`, ``key``: the
+    app's seal key) without a valid seal of ``key`` — a blob writer's (ledger9). Raises StoreError when an index cannot
+    be read, :class:`ManualRunsUnread` past :data:`MAX_TARGET_RUNS`."""
     found: dict[str, set[str]] = {}
     count = 0
     from runbooks.targets import target_key
 
+    sealed_since = _sealed_since(store, key)
     for target in sorted({target_key(t) for t in targets if t}):
-        for text in (store.read(index_name(target)) or b"").decode("utf-8", errors="replace").splitlines():
+        name = index_name(target)
+        for text in (store.read(name) or b"").decode("utf-8", errors="replace").splitlines():
             try:
                 line = json.loads(text)
             except ValueError:
@@ -274,6 +323,9 @@ def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
             at = _utc(line.get("at")) if run else None
             if run is None or (at is not None and at <= since):
                 continue
+            if (sealed_since is not None and (at is None or at > sealed_since)
+                    and not key.check(INDEX_SEAL_PURPOSE, name, line_digest(line), line.get("seal"))[0]):
+                continue  # after seals began, an unsealed line is not Firestop's: it names nothing to read
             count += 1
             if count > MAX_TARGET_RUNS:
                 raise ManualRunsUnread(count, MAX_TARGET_RUNS, what="runs")
@@ -302,7 +354,7 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     key = ledger.key()
     first = (since - timedelta(days=1)).date().isoformat()
     epoch = _epoch_day(ledger.store, settings) if targets is not None else None
-    indexed = _indexed(ledger.store, targets, since) if epoch is not None else {}
+    indexed = _indexed(ledger.store, targets, since, key) if epoch is not None else {}
     whole: list[str] = []  # days read whole: all of them without an index, else those up to the epoch
     if epoch is None or first <= epoch:
         whole = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-"))
