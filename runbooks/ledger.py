@@ -6,7 +6,8 @@ file to an auditor. One JSON object per line, appended in order::
     {"seq": 1, "at": "2026-11-29T03:15:02+00:00" (UTC, clients' clock),
      "incident_id", "kind": "evidence" | "action" | "record" | "notification" | "marker",
      "runbook", "action", "step_id", "target", "data": {...},
-     "prev": "<hash of entry seq-1>" ("0"*64 for the first), "hash": "<sha256 hex>"}
+     "prev": "<hash of entry seq-1>" ("0"*64 for the first),
+     "seal": "<the app's seal, see below>" (absent when appended without a key), "hash": "<sha256 hex>"}
 
 ``hash`` = SHA-256 of the entry without ``hash``, serialised as canonical JSON
 (keys sorted, separators ``,`` ``:``, UTF-8). Changing, removing, inserting or
@@ -34,6 +35,17 @@ Where: one object ``<incident_id>.jsonl`` per incident in the ledger store
 when ``FIRESTOP_STORAGE_BLOB_URL`` is set (WORM with protected appends on Azure), else
 ``FIRESTOP_HOME/ledger/<incident_id>.jsonl``.
 
+Seal (ledger9): the chain is unkeyed — whoever may append to the blob (Storage Blob Data write, no Firestop role) can
+extend it with entries that verify. So a ledger opened for settings (:meth:`Ledger.of`) seals every entry it appends:
+``"seal"`` = the app's seal (:mod:`firestop.trust.seal`, purpose :data:`ENTRY_SEAL_PURPOSE`, bound to
+``<incident_id>/<seq>``) over :func:`seal_digest` (SHA-256 of the entry without ``hash`` and ``seal``: its seq, prev,
+kind, step, target, time and data), inside the hashed entry. :meth:`Ledger.sealed` says whether an entry carries a
+valid one. Readers that decide from an entry believe it only when sealed: an unsealed ``undo`` never marks a run
+undone or released, an unsealed ``apply`` is never what a manual undo restores (:mod:`runbooks.manual_runs`).
+Entries written before seals (or without a usable key: no seal, logged) are kept and chained as before and are not
+believed where belief matters (fail closed). The entry's ``seq`` and ``prev`` are in the sealed digest, so a rewritten
+ledger (possible only where the store has no immutability policy) loses the seals of every entry after the change.
+
 Concurrency (any number of instances and processes): an append reads the ledger,
 checks its chain, builds the next entry on its head and appends it *at the length
 it read* (:meth:`firestop.storage.base.ObjectStore.append`: the blob service's
@@ -59,6 +71,8 @@ from firestop.storage import AppendConflict, ObjectStore, StoreError
 from firestop.storage.local import LocalStore
 
 GENESIS = "0" * 64
+#: The seal purpose of a ledger entry (module docstring): bound to ``<incident_id>/<seq>``.
+ENTRY_SEAL_PURPOSE = "ledger-entry"
 KINDS = ("evidence", "action", "record", "notification", "marker")
 MAX_APPEND_ATTEMPTS = 64
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,6 +86,28 @@ def canonical(value: Any) -> bytes:
 def entry_hash(entry: dict[str, Any]) -> str:
     """SHA-256 hex of ``entry`` without its ``hash`` field."""
     return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
+
+
+def seal_digest(entry: dict[str, Any]) -> str:
+    """SHA-256 hex of ``entry`` without ``hash`` and ``seal`` (canonical JSON) — what an entry's seal is over."""
+    return hashlib.sha256(canonical({k: v for k, v in entry.items() if k not in ("hash", "seal")})).hexdigest()
+
+
+def entry_binding(entry: dict[str, Any]) -> str:
+    """``<incident_id>/<seq>`` of ``entry``: the seal's binding (an entry sealed at one place of one ledger is not
+    Firestop's anywhere else)."""
+    return f"{entry.get('incident_id')}/{entry.get('seq')}"
+
+
+def entry_sealed(entry: Any, key: Any) -> bool:
+    """True when ``entry`` (a ledger entry dict) carries a valid seal of ``key`` (a
+    :class:`firestop.trust.seal.SealKey`; None: nothing is believed) — see the module docstring. Never raises."""
+    if key is None or not isinstance(entry, dict):
+        return False
+    try:
+        return bool(key.check(ENTRY_SEAL_PURPOSE, entry_binding(entry), seal_digest(entry), entry.get("seal"))[0])
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
@@ -129,15 +165,36 @@ class Ledger:
     """The ledgers in ``store`` (an :class:`~firestop.storage.base.ObjectStore`, e.g. ``stores_for(settings).ledger``;
     a folder path means a :class:`~firestop.storage.local.LocalStore` there)."""
 
-    def __init__(self, store: "ObjectStore | Path | str") -> None:
+    def __init__(self, store: "ObjectStore | Path | str", *, seal_home: Any = None, sealing: bool = False) -> None:
+        """``sealing``: seal appended entries and check seals with the app's key (:func:`firestop.trust.seal.load_seal_key`
+        of ``seal_home``, FIRESTOP_HOME); without it (a bare store) nothing is sealed and :meth:`sealed` is False."""
         self.store: ObjectStore = LocalStore(Path(store)) if isinstance(store, (str, Path)) else store
+        self._sealing, self._seal_home = sealing, seal_home
 
     @classmethod
     def of(cls, settings: Any) -> "Ledger":
-        """The ledgers of ``settings`` (Blob Storage or ``FIRESTOP_HOME/ledger``, :func:`firestop.storage.stores_for`)."""
+        """The ledgers of ``settings`` (Blob Storage or ``FIRESTOP_HOME/ledger``, :func:`firestop.storage.stores_for`),
+        sealing what it appends with the app's key (module docstring)."""
         from firestop.storage import stores_for
 
-        return cls(stores_for(settings).ledger)
+        return cls(stores_for(settings).ledger, seal_home=getattr(settings, "home", None), sealing=True)
+
+    def key(self) -> Any:
+        """The app's seal key (:class:`firestop.trust.seal.SealKey`), None when this ledger does not seal or the app
+        holds no usable key (then nothing is sealed, nor believed)."""
+        if not self._sealing:
+            return None
+        from firestop.trust.seal import SealKeyError, load_seal_key
+
+        try:
+            return load_seal_key(self._seal_home)
+        except SealKeyError:
+            return None
+
+    def sealed(self, entry: Any, key: Any = None) -> bool:
+        """True when ``entry`` carries a valid seal of the app's key (``key``, or :meth:`key`): Firestop appended it
+        there. Never raises."""
+        return entry_sealed(entry, key if key is not None else self.key())
 
     def name(self, incident_id: str) -> str:
         """The store object of the incident's ledger: ``<incident_id>.jsonl`` (unsafe characters as ``-``)."""
@@ -200,6 +257,12 @@ class Ledger:
             raise ValueError(f"ledger: incident ID {incident_id!r} is not a plain name ([A-Za-z0-9._-]); not appending")
         name = self.name(incident_id)
         payload = json.loads(canonical(data))
+        key = self.key()
+        if key is None and self._sealing:
+            import logging
+
+            logging.getLogger("firestop.runbooks").warning("ledger %s: no usable seal key; the entry is appended "
+                                                           "unsealed and will not be believed", name)
         for attempt in range(MAX_APPEND_ATTEMPTS):
             raw = self.store.read(name) or b""
             if raw and not raw.endswith(b"\n") and attempt < MAX_APPEND_ATTEMPTS - 1:
@@ -226,6 +289,8 @@ class Ledger:
                 "data": payload,
                 "prev": check.head,
             }
+            if key is not None:
+                entry["seal"] = key.sign(ENTRY_SEAL_PURPOSE, entry_binding(entry), seal_digest(entry))
             entry["hash"] = entry_hash(entry)
             try:
                 self.store.append(name, canonical(entry) + b"\n", at=len(raw))

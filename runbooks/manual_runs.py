@@ -6,8 +6,10 @@ its ``action`` entry carries the apply's before/after and, for manual runs, its
 params (:func:`runbooks.dispatch._ledger_action`). ``RUN_ID`` is
 ``manual-<YYYY-MM-DD>/<step id>`` as ``runbook run`` prints it.
 
-Raises :class:`ManualUndoRefused` (bad input: exit 2) when the id is malformed, the
-run is unknown, failed, is already undone, or its runbook has no undo; :class:`ManualAlreadyReleased`
+Raises :class:`ManualUndoRefused` (bad input: exit 2; 409 on the API) when the id is malformed, the
+run is unknown, failed, is already undone, or its runbook has no undo; :class:`ManualRunUnattested` (a kind of it) when
+its apply entry carries no valid seal of the app (ledger9: only sealed entries are believed — a planted ``apply`` never
+chooses what is restored, a planted ``undo`` never marks a run undone); :class:`ManualAlreadyReleased`
 (answered as done: exit 0 / 200) when it was released already.
 
 A run that changed nothing (it found its state in place: "already locked") of a releasable runbook
@@ -25,7 +27,9 @@ when the line cannot be written, neither is the entry): a crash between the two 
 (skipped), never an entry without its line. An undo reads the index of each of its targets and then only the ledgers
 those lines name: bounded by the runs on its own targets since the incident (:data:`MAX_TARGET_RUNS`), not by the days
 since — before, ~100 days of anyone's manual runs after an incident refused its undo for good. The ledger stays the
-truth: the line only says where to look (ok, undone and released are read there).
+truth: the line only says where to look (ok, undone and released are read there). Lines carry the app's seal
+(ledger9, :func:`index_manual_run`); after the sealed-lines marker's time an unsealed line is not followed, so a blob
+writer's planted lines neither fill the bound nor name ledgers to read (lines written before seals are still followed).
 
 Migration: ``index/manual-runs/epoch.json`` ``{"day"}`` is created once, before the first line ever written (the day
 of that run's ledger). Ledgers up to and including that day were written without lines and are read whole, as before
@@ -66,6 +70,22 @@ class ManualAlreadyReleased(ManualUndoRefused):
                          f"{', at ' + str(self.released_at) if self.released_at else ''}); nothing was restored")
 
 
+class ManualRunUnattested(ManualUndoRefused):
+    """The run's apply entry on its ledger carries no valid seal of the app's key (:meth:`runbooks.ledger.Ledger.sealed`):
+    Firestop did not append it as it reads now (planted or altered by whoever can write the ledger blob, or written
+    before entries were sealed), so nothing is restored from it (409 on the API, exit 2 locally). ``run_id``, ``seq``
+    (the newest such entry's)."""
+
+    def __init__(self, run_id: str, seq: Any, no_key: bool = False) -> None:
+        self.run_id, self.seq = run_id, seq
+        why = ("the app holds no usable seal key to check it" if no_key else
+               "Firestop did not append it as it reads now (planted or altered in the ledger store, or written before "
+               "ledger entries were sealed)")
+        super().__init__(f"RUN_ID: the apply of run {run_id} (ledger entry seq {seq}) carries no seal of this app: {why}; "
+                         f"nothing was undone — check python -m firestop ledger verify {run_id.split('/')[0]} and restore "
+                         "by hand from a state you trust")
+
+
 @dataclass(frozen=True)
 class ManualRun:
     incident_id: str
@@ -95,19 +115,27 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
         raise ManualUndoRefused(
             f"RUN_ID: {run_id[:80]!r} is not a manual run id; give it as runbook run printed it: manual-<YYYY-MM-DD>/cli-run-<HHMMSS>-<hex>")
     incident, step = found["incident"], found["step"]
+    ledger = Ledger.of(settings)
     try:
-        entries = Ledger.of(settings).entries(incident)
+        entries = ledger.entries(incident)
     except (OSError, ValueError) as exc:
         raise ManualUndoRefused(f"RUN_ID: the ledger of {incident} cannot be read ({exc}); check it with: ledger verify {incident}") from None
+    key = ledger.key()
     mine = [e for e in entries if e.get("kind") == "action" and e.get("step_id") == step]
-    applies = [e for e in mine if e.get("action") == "apply"]
+    # only what Firestop appended is believed (ledger9): a blob writer's planted apply (another 'before' to restore)
+    # or undo (the run "already undone", hidden from reliance) carries no seal of the app's key
+    believed = [e for e in mine if ledger.sealed(e, key)]
+    applies = [e for e in believed if e.get("action") == "apply"]
     if not applies:
+        unsealed = [e for e in mine if e.get("action") == "apply"]
+        if unsealed:
+            raise ManualRunUnattested(f"{incident}/{step}", unsealed[-1].get("seq"), key is None)
         raise ManualUndoRefused(f"RUN_ID: no run {step} on the ledger of {incident}; check FIRESTOP_HOME (or the storage settings)")
     apply = applies[-1]
     data = apply.get("data") if isinstance(apply.get("data"), dict) else {}
     if not data.get("ok"):
         raise ManualUndoRefused(f"RUN_ID: run {step} failed ({(data.get('error') or {}).get('message') or 'no detail'}); nothing to undo")
-    undone = [e for e in mine if e.get("action") == "undo" and isinstance(e.get("data"), dict) and e["data"].get("ok")]
+    undone = [e for e in believed if e.get("action") == "undo" and isinstance(e.get("data"), dict) and e["data"].get("ok")]
     if undone and undone[-1]["data"].get("released"):
         raise ManualAlreadyReleased(f"{incident}/{step}", str(apply.get("runbook") or ""), undone[-1]["data"], undone[-1].get("at"))
     if undone:
@@ -174,12 +202,30 @@ def index_name(target: str) -> str:
 EPOCH_SEAL_PURPOSE = "manual-runs-epoch"
 
 
+#: The seal purpose of an index line (over :func:`line_digest`, bound to its index object's name) and of the
+#: sealed-lines marker (over its ``since``, bound to :data:`SEALED_LINES_NAME`).
+INDEX_SEAL_PURPOSE = "manual-runs-index"
+#: ``{"since", "seal"}``: created once, before the first sealed index line (ledger9), ``since`` that line's ``at``.
+SEALED_LINES_NAME = INDEX_PREFIX + "sealed-lines.json"
+
+
+def line_digest(line: dict[str, Any]) -> str:
+    """SHA-256 hex of an index line without its ``seal`` (canonical JSON) — what the line's seal is over."""
+    from runbooks.ledger import canonical
+
+    return hashlib.sha256(canonical({k: v for k, v in line.items() if k != "seal"})).hexdigest()
+
+
 def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, target: str, at: str,
                      key: Any = None) -> None:
     """Append run ``incident_id/step_id``'s line to ``target``'s index in ``store`` (the ledger store), creating the
     epoch first if there is none, sealed with ``key`` (the app's :class:`firestop.trust.seal.SealKey`; None: unsealed,
-    so not believed). Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be
-    written or stays contended."""
+    so not believed). With ``key`` the line carries the app's seal too (``"seal"``, :data:`INDEX_SEAL_PURPOSE` over
+    :func:`line_digest`, bound to the index object's name), and the sealed-lines marker (:data:`SEALED_LINES_NAME`,
+    its ``since`` sealed) is created before the first such line: from then on a line without a valid seal is not
+    followed (a blob writer's planted lines neither count toward :data:`MAX_TARGET_RUNS` nor name ledgers to read).
+    Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be written or stays
+    contended."""
     from firestop.storage import AlreadyExists, AppendConflict, StoreError
     from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
 
@@ -190,8 +236,17 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
             store.create(EPOCH_NAME, canonical(epoch), "application/json")
         except AlreadyExists:  # another writer's first line: its day holds
             pass
-    line = canonical({"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}) + b"\n"
     name = index_name(target)
+    record: dict[str, Any] = {"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}
+    if key is not None:
+        if _utc(at) is not None and store.read(SEALED_LINES_NAME) is None:
+            marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, SEALED_LINES_NAME, at)}
+            try:
+                store.create(SEALED_LINES_NAME, canonical(marker), "application/json")
+            except AlreadyExists:  # another writer's first sealed line: its time holds
+                pass
+        record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
+    line = canonical(record) + b"\n"
     for _ in range(MAX_APPEND_ATTEMPTS):
         raw = store.read(name) or b""
         try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
@@ -200,6 +255,23 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
         except AppendConflict:
             continue
     raise StoreError("transient", f"manual-run index {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race; try again")
+
+
+def _sealed_since(store: Any, key: Any) -> datetime | None:
+    """The time from which index lines carry seals (:data:`SEALED_LINES_NAME`), None when there is no marker, it is
+    not readable as one, or its seal is not the app's (``key``; None: not believed) — then every line is followed, as
+    before seals. Raises StoreError when it cannot be read."""
+    raw = store.read(SEALED_LINES_NAME)
+    if raw is None or key is None:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    since = doc.get("since") if isinstance(doc, dict) else None
+    if not isinstance(since, str) or not key.check(INDEX_SEAL_PURPOSE, SEALED_LINES_NAME, since, doc.get("seal"))[0]:
+        return None
+    return _utc(since)
 
 
 def _epoch_day(store: Any, settings: Any = None) -> str | None:
@@ -229,17 +301,20 @@ def _epoch_day(store: Any, settings: Any = None) -> str | None:
     return day
 
 
-def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
+def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict[str, set[str]]:
     """``{manual ledger: {step ids}}`` of the runs the index lines of ``targets`` name, applied after ``since`` (a line
     whose time cannot be read counts as after). A line that is not JSON was cut by a crash before its ledger entry was
-    written and is skipped. Raises StoreError when an index cannot be read, :class:`ManualRunsUnread` past
-    :data:`MAX_TARGET_RUNS`."""
+    written and is skipped; so is a line after the sealed-lines marker's time (:func:`_sealed_since`, ``key``: the
+    app's seal key) without a valid seal of ``key`` — a blob writer's (ledger9). Raises StoreError when an index cannot
+    be read, :class:`ManualRunsUnread` past :data:`MAX_TARGET_RUNS`."""
     found: dict[str, set[str]] = {}
     count = 0
     from runbooks.targets import target_key
 
+    sealed_since = _sealed_since(store, key)
     for target in sorted({target_key(t) for t in targets if t}):
-        for text in (store.read(index_name(target)) or b"").decode("utf-8", errors="replace").splitlines():
+        name = index_name(target)
+        for text in (store.read(name) or b"").decode("utf-8", errors="replace").splitlines():
             try:
                 line = json.loads(text)
             except ValueError:
@@ -248,6 +323,9 @@ def _indexed(store: Any, targets: Any, since: datetime) -> dict[str, set[str]]:
             at = _utc(line.get("at")) if run else None
             if run is None or (at is not None and at <= since):
                 continue
+            if (sealed_since is not None and (at is None or at > sealed_since)
+                    and not key.check(INDEX_SEAL_PURPOSE, name, line_digest(line), line.get("seal"))[0]):
+                continue  # after seals began, an unsealed line is not Firestop's: it names nothing to read
             count += 1
             if count > MAX_TARGET_RUNS:
                 raise ManualRunsUnread(count, MAX_TARGET_RUNS, what="runs")
@@ -265,14 +343,18 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     ledger ``manual-<day>`` of ``settings`` from the day before ``since`` on (a day's slack for clocks) is read whole,
     at most :data:`MAX_MANUAL_LEDGERS` of them (days written before the index: the same slack and bound).
 
+    Only a sealed ``undo`` entry (:meth:`runbooks.ledger.Ledger.sealed`) marks a run undone or released; every ``apply``
+    entry counts, sealed or not (ledger9: unsealed entries can only add reliance, never lift it).
+
     Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
     or a ledger read, ValueError when a ledger is not JSON lines (never "no run relies on it" unread)."""
     from runbooks.ledger import Ledger
 
     ledger = Ledger.of(settings)
+    key = ledger.key()
     first = (since - timedelta(days=1)).date().isoformat()
     epoch = _epoch_day(ledger.store, settings) if targets is not None else None
-    indexed = _indexed(ledger.store, targets, since) if epoch is not None else {}
+    indexed = _indexed(ledger.store, targets, since, key) if epoch is not None else {}
     whole: list[str] = []  # days read whole: all of them without an index, else those up to the epoch
     if epoch is None or first <= epoch:
         whole = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-"))
@@ -284,8 +366,11 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     for day in days:
         steps = None if day in whole else indexed.get(f"manual-{day}", set())
         entries = ledger.entries(f"manual-{day}")
+        # an undo or release lifts a run's reliance only when Firestop appended it (sealed, ledger9: a blob writer's
+        # planted 'undo … ok' hid the run and the earlier incident's undo went through); an apply counts sealed or not
+        # (entries written before seals still rely on the state): unsealed entries can only add reliance
         undone = {e.get("step_id") for e in entries if e.get("kind") == "action" and e.get("action") == "undo"
-                  and isinstance(e.get("data"), dict) and e["data"].get("ok")}
+                  and isinstance(e.get("data"), dict) and e["data"].get("ok") and ledger.sealed(e, key)}
         for e in entries:
             data = e.get("data") if isinstance(e.get("data"), dict) else {}
             if e.get("kind") != "action" or e.get("action") != "apply" or not data.get("ok") or e.get("step_id") in undone:

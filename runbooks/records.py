@@ -103,27 +103,64 @@ def _filing_seal(ctx: RunContext, incident: str, revision: int, sha256: str) -> 
     return key.sign(RECORD_SEAL_PURPOSE, f"{incident}/{revision}", sha256)
 
 
-def seal_problem(settings: Any, incident: str, revision: int, sha256: str) -> str | None:
-    """None when revision ``revision`` of ``incident``'s record, whose stored JSON has SHA-256 ``sha256`` (hex), is
-    sealed by this app's key in a ``record`` entry of the incident's ledger (:func:`_filing_seal`); else why not (no
-    usable seal key, or no such entry: Firestop did not file it). Raises :class:`firestop.storage.StoreError` /
-    ValueError when the ledger cannot be read. Both an undo (:func:`firestop.lifecycle.undo.unsealed_filing`) and a new
-    revision (:meth:`FileRecord.apply`, RT11-01) start only from a sealed newest revision."""
+def sealed_filings(settings: Any, incident: str) -> dict[int, dict[str, Any]]:
+    """The filings of ``incident``'s record this app sealed, as its ledger holds them: ``{revision: {sha256 hex of the
+    filed JSON: ledger seq of its record entry}}`` — the ledger's ``record`` entries whose ``data.seal`` is the app's
+    seal of that revision and SHA-256 (:func:`_filing_seal`); unsealed (planted) entries are left out. The ledger store
+    keeps what is appended (WORM with protected appends on Azure), so this is what the records store must still hold
+    (ledger9: deleting the newest revision rolled an incident back to an older sealed one). One ledger read.
+
+    Raises :class:`firestop.trust.seal.SealKeyError` when the app holds no usable seal key,
+    :class:`firestop.storage.StoreError` / ValueError when the ledger cannot be read."""
     from firestop.records.store import RECORD_SEAL_PURPOSE
-    from firestop.trust.seal import SealKeyError, load_seal_key
+    from firestop.trust.seal import load_seal_key
     from runbooks.ledger import Ledger
 
     entries = Ledger.of(settings).entries(incident)
-    try:
-        key = load_seal_key(getattr(settings, "home", None))
-    except SealKeyError as exc:
-        return f"the app holds no usable seal key to check revision {revision} of the record ({exc})"
+    key = load_seal_key(getattr(settings, "home", None))
+    found: dict[int, dict[str, Any]] = {}
     for entry in entries:
         data = entry.get("data") if isinstance(entry, dict) else None
-        if (entry.get("kind") == "record" and isinstance(data, dict) and data.get("sha256") == sha256
-                and data.get("revision") == revision
+        if entry.get("kind") != "record" or not isinstance(data, dict):
+            continue
+        revision, sha256 = data.get("revision"), data.get("sha256")
+        if (isinstance(revision, int) and not isinstance(revision, bool) and revision >= 1 and isinstance(sha256, str)
                 and key.check(RECORD_SEAL_PURPOSE, f"{incident}/{revision}", sha256, data.get("seal"))[0]):
-            return None
+            found.setdefault(revision, {})[sha256] = entry.get("seq")
+    return found
+
+
+def missing_filings(incident: str, sealed: dict[int, dict[str, Any]], listed: Any) -> str | None:
+    """None when every revision in ``sealed`` (:func:`sealed_filings`) is among ``listed`` (the revision numbers a
+    records-store listing holds for ``incident``); else which are missing, naming their ledger entries — a sealed
+    revision gone from storage was deleted (or the store rolled back), and what is left is not the incident's word."""
+    gone = sorted(set(sealed) - {int(n) for n in listed})
+    if not gone:
+        return None
+    where = ", ".join(f"revision {n} (ledger seq {', '.join(str(q) for q in sealed[n].values())})" for n in gone)
+    return (f"the record of {incident} is missing {where} from the records store — filed and sealed by this app, then "
+            "deleted or rolled back by whoever can delete blobs there")
+
+
+def seal_problem(settings: Any, incident: str, revision: int, sha256: str) -> str | None:
+    """None when revision ``revision`` of ``incident``'s record, whose stored JSON has SHA-256 ``sha256`` (hex), is
+    sealed by this app's key in a ``record`` entry of the incident's ledger (:func:`sealed_filings`); else why not (no
+    usable seal key, or no such entry: Firestop did not file it). Raises :class:`firestop.storage.StoreError` /
+    ValueError when the ledger cannot be read. Both an undo (:func:`firestop.lifecycle.undo.unsealed_filing`) and a new
+    revision (:meth:`FileRecord.apply`, RT11-01) start only from a sealed newest revision."""
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        sealed = sealed_filings(settings, incident)
+    except SealKeyError as exc:
+        return f"the app holds no usable seal key to check revision {revision} of the record ({exc})"
+    return filing_problem(incident, sealed, revision, sha256)
+
+
+def filing_problem(incident: str, sealed: dict[int, dict[str, Any]], revision: int, sha256: str) -> str | None:
+    """:func:`seal_problem` over ``sealed`` (:func:`sealed_filings`, already read): no I/O."""
+    if sha256 in sealed.get(revision, {}):
+        return None
     return (f"revision {revision} of the record of {incident} carries no seal of this app on the incident's ledger: "
             "Firestop did not file it")
 
@@ -176,28 +213,45 @@ class FileRecord(Runbook[FileRecordParams]):
                                f"{incident} (revision {newest}, sha256 {sha}); read it again and revise that")
         return newest + 1
 
-    def _sealed_newest(self, ctx: RunContext, incident: str, revisions: list[tuple[int, str | None]]) -> None:
-        """Refuse (``failed``, not retried) to revise a newest revision the app did not file (RT11-01: a revision
-        planted in the records store, revised by a late alert, came back sealed, and an undo then wrote its
-        ``before`` to Azure)."""
-        newest, sha = revisions[-1]
+    def _custody(self, ctx: RunContext, incident: str, revisions: list[tuple[int, str | None]], revision: int) -> None:
+        """Refuse (``failed``, not retried) to file ``revision`` when the ledger holds a sealed filing the records
+        store no longer lists, or ``revision`` itself was sealed before (ledger9: write-once in code too — a deleted
+        revision is never filed again, and no revision is filed on a store rolled back under it); and, for a revision
+        above 1, when the newest filed one is not sealed (RT11-01). One ledger read."""
+        from firestop.trust.seal import SealKeyError
+
         try:
-            problem = seal_problem(ctx.settings, incident, newest, sha or "")
+            sealed = sealed_filings(ctx.settings, incident)
+        except SealKeyError as exc:
+            if revision > 1:
+                raise RunbookError("failed", f"records: the app holds no usable seal key to check the record of {incident} "
+                                   f"({exc}); no revision is filed on top of it") from None
+            return  # a first filing without a key: nothing sealed to compare (and no undo of it will be believed)
         except StoreError as exc:
             raise _store_error(exc) from None
         except ValueError as exc:
             raise RunbookError("failed", f"records: the ledger of {incident} cannot be read ({exc})") from None
-        if problem is not None:
-            raise RunbookError("failed", f"{problem}; no revision is filed on top of it (check the records store and "
-                               f"python -m firestop ledger verify {incident})")
+        missing = missing_filings(incident, sealed, [n for n, _ in revisions])
+        if missing is None and revision in sealed:
+            missing = (f"revision {revision} of the record of {incident} was filed and sealed before (ledger seq "
+                       f"{', '.join(str(q) for q in sealed[revision].values())}); a filed revision is never filed again")
+        if missing is not None:
+            raise RunbookError("failed", f"records: {missing}; nothing is filed (check the records store and python -m "
+                               f"firestop ledger verify {incident})")
+        if revision > 1:
+            newest, sha = revisions[-1]
+            problem = filing_problem(incident, sealed, newest, sha or "")
+            if problem is not None:
+                raise RunbookError("failed", f"{problem}; no revision is filed on top of it (check the records store and "
+                                   f"python -m firestop ledger verify {incident})")
 
     def plan(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Plan:
         incident = _incident(params.record, ctx)
         data, _ = _documents(params.record)
         store, revisions = self._revisions(ctx, incident)
         revision = self._next_revision(incident, revisions, data, params)
-        if revision is not None and revision > 1:
-            self._sealed_newest(ctx, incident, revisions)
+        if revision is not None:
+            self._custody(ctx, incident, revisions, revision)
         if revision is None:
             note = "the same record is already filed; nothing to write"
         else:
@@ -210,8 +264,8 @@ class FileRecord(Runbook[FileRecordParams]):
         data, markdown = _documents(params.record)
         store, revisions = self._revisions(ctx, incident)
         revision = self._next_revision(incident, revisions, data, params)
-        if revision is not None and revision > 1:
-            self._sealed_newest(ctx, incident, revisions)
+        if revision is not None:
+            self._custody(ctx, incident, revisions, revision)
         changed = revision is not None
         revision = revision or revisions[-1][0]
         names = (record_name(incident, revision, "json"), record_name(incident, revision, "md"))

@@ -10,7 +10,7 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
    Azure, Azurite's development key locally; a missing container is a problem on Azure, created on first write
    on Azurite); without it ``FIRESTOP_HOME`` is writable — and a problem with ``--azure``, where nothing may stay
    on an instance's disk.
-3. ``storage WORM`` — evidence and ledger containers carry a time-based immutability policy
+3. ``storage WORM`` — records, evidence and ledger containers carry a time-based immutability policy
    (``x-ms-has-immutability-policy`` of Get Container Properties,
    https://learn.microsoft.com/rest/api/storageservices/get-container-properties). Azurite does not model
    immutability policies and local folders have none: skipped there, naming what does hold (the app's own
@@ -136,15 +136,16 @@ def check_storage(env: Mapping[str, str], on_azure: bool, home: Path, credential
                           + (f" ({', '.join(missing)} created on first write)" if missing else ""), containers=containers)
     if azurite:
         worm = _result("storage WORM", SKIPPED, "— not checkable: Azurite does not model immutability policies; the app itself "
-                       "refuses to overwrite evidence and ledger entries (If-None-Match: *, append position), and "
+                       "refuses to overwrite records, evidence and ledger entries (If-None-Match: *, append position), and "
                        "infra/azuredeploy.json requests the WORM policies on Azure")
     else:
-        unprotected = [containers[k] for k in ("evidence", "ledger")
+        unprotected = [containers[k] for k in ("records", "evidence", "ledger")
                        if found.get(containers[k]) is None or not (found[containers[k]].has_immutability_policy
                                                                   or found[containers[k]].immutable_storage_with_versioning_enabled)]
         worm = (_result("storage WORM", PROBLEM, f"no immutability (WORM) policy on {', '.join(unprotected)}; deploy infra/azuredeploy.json "
                         "(policies immutabilityDays long, the ledger's with protected appends)") if unprotected
-                else _result("storage WORM", OK, f"{containers['evidence']} and {containers['ledger']} carry an immutability (WORM) policy"))
+                else _result("storage WORM", OK, f"{containers['records']}, {containers['evidence']} and {containers['ledger']} carry an "
+                             "immutability (WORM) policy"))
     return [storage, worm]
 
 

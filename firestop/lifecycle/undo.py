@@ -117,25 +117,50 @@ def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: 
     """Refuse (:class:`UndoStale`) when the newest filed record of ``incident_id`` is not ``record`` (compared as the
     filed JSON bytes, :func:`firestop.records.store.record_json`), so an undo acts only on the revision it was chosen
     from. No record filed yet: nothing to compare, the undo goes on. A records store that cannot be read refuses as
-    the reliance check does (:class:`UndoUnchecked`)."""
+    the reliance check does (:class:`UndoUnchecked`).
+
+    With settings (``where``: its ledger and seal key), from one listing and one ledger read
+    (:func:`runbooks.records.sealed_filings`): :class:`UndoUnattested` when a revision sealed on the incident's ledger
+    is missing from the records store (ledger9: deleting the newest revision rolled the incident back to an older sealed
+    one, and a step already undone was undone again — also when every revision is gone and the undo would start from
+    the orchestration's output), or when the newest revision is not sealed (RT10-03); :class:`UndoUnchecked` when the
+    ledger cannot be read."""
     from firestop.records.store import filed_revisions, read_filed, record_json
     from firestop.storage import StoreError
 
+    first = actions[0] if actions else {}
     try:  # one listing: the revision named, read and checked below is the same one (RT11-04)
         revisions = filed_revisions(where, incident_id)
         newest = read_filed(where, incident_id, revisions[-1][1]) if revisions else None
     except StoreError as exc:
-        first = actions[0] if actions else {}
         raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
+    sealed = None
+    if hasattr(where, "records_container"):  # settings: what its ledger says was filed must all be there
+        from firestop.trust.seal import SealKeyError
+        from runbooks.records import missing_filings, sealed_filings
+
+        try:
+            sealed = sealed_filings(where, incident_id)
+        except SealKeyError as exc:
+            if revisions:  # nothing can be believed; with nothing filed there is nothing to compare either
+                raise UndoUnattested(str(first.get("step_id") or "?"), incident_id,
+                                     f"the app holds no usable seal key to check the record ({exc})") from None
+        except (StoreError, ValueError) as exc:
+            raise UndoUnchecked(str(first.get("step_id") or "?"), incident_id, str(exc), what="record and its ledger") from None
+        missing = missing_filings(incident_id, sealed or {}, [n for n, _ in revisions])
+        if missing is not None:
+            raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, missing)
     if newest is not None and record_json(newest) != record_json(record):
         raise UndoStale(incident_id, revisions[-1][0] if revisions else None)
-    if newest is not None and revisions and hasattr(where, "records_container"):  # settings: its ledger and seal key
+    if newest is not None and revisions and sealed is not None:
         # the seal is checked over the bytes of the record the undo restores from (record_json: what records.file
         # wrote), not over a later read of the store, which a blob writer may have changed meanwhile (RT11-04)
-        problem = unsealed_filing(where, incident_id, *revisions[-1], sha256=hashlib.sha256(record_json(record)).hexdigest())
+        from runbooks.records import filing_problem
+
+        revision, name = revisions[-1]
+        problem = filing_problem(incident_id, sealed, revision, hashlib.sha256(record_json(record)).hexdigest())
         if problem is not None:
-            first = actions[0] if actions else {}
-            raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, problem)
+            raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, f"{problem} ({name})")
 
 
 def unsealed_filing(where: Any, incident_id: str, revision: int, name: str, *, sha256: str | None = None) -> str | None:
@@ -531,14 +556,18 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     responder's ``runbook run`` that found the state in place relies on it until released (``runbook undo`` of it).
 
     With ``candidates`` and settings, each later incident's newest revision must carry the app's seal on its ledger
-    (:func:`unsealed_filing`; RT11-03: a planted revision marking its step undone switched the check off).
+    (RT11-03: a planted revision marking its step undone switched the check off), every revision sealed on its ledger
+    must still be listed, and a candidate with no record listed must have none sealed on its ledger (ledger9: deleted
+    record blobs hid a later incident) — one ledger read per candidate (:func:`_custody`); more than
+    :data:`MAX_RELIANCE_RECORDS` candidates without a listed record refuse (:class:`UndoTooManyLater`).
 
     Raises :class:`UndoReliedOn` naming the later incident (or manual run id) and its step; :class:`UndoUnchecked`
     when the records store or a manual-run ledger cannot be listed or read (never "nobody relies on it" unread);
-    :class:`UndoUnattested` when a later incident's newest revision is not sealed.
+    :class:`UndoUnattested` when a later incident's newest revision is not sealed or a revision sealed on its ledger is
+    missing from the records store.
     """
     from firestop.lifecycle.timeline import parse_time
-    from firestop.records.store import newest_filed, read_filed, record_json, records_store, revision_of_name
+    from firestop.records.store import listed_revisions, newest_filed, read_filed, record_json, records_store, revision_of_name
     from firestop.storage import StoreError
     from runbooks.targets import target_key
 
@@ -568,6 +597,7 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     # only when it is sealed on that incident's ledger — a planted one marked its step undone and the undo reopened
     # the account; one ledger read more per later incident
     attest = candidates is not None and hasattr(where, "records_container")
+    listed = listed_revisions(names) if attest else {}
     for other in others:
         try:
             later = read_filed(where, other, newest[other])
@@ -579,15 +609,50 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
             if received is not None and at is not None and at > received:
                 _relied_on(mine, other, later.get("actions") or [])
         if attest:  # what it says (no reliance, an earlier time, not its record) is believed only when Firestop filed it;
-            # checked over the record just read (RT11-04), and a listed revision that is not its record is not Firestop's
-            problem = (unsealed_filing(where, other, revision_of_name(other, newest[other]) or 1, newest[other],
-                                       sha256=hashlib.sha256(record_json(later)).hexdigest()) if later else
-                       f"revision {newest[other]} is not a record of {other}")
+            # checked over the record just read (RT11-04), and a listed revision that is not its record is not Firestop's;
+            # every revision sealed on its ledger must still be listed (ledger9: a deleted newest revision rolled it back)
+            problem = _custody(where, other, listed.get(other, set()),
+                               (revision_of_name(other, newest[other]) or 1,
+                                hashlib.sha256(record_json(later)).hexdigest()) if later else None)
+            if problem is None and not later:
+                problem = f"revision {newest[other]} is not a record of {other}"
+            if problem is not None:
+                step_id, target, _ = next(iter(mine.values()))[0]
+                raise UndoUnattested(step_id, other, f"{problem}; whether it relies on {target} is unknown")
+    if attest:  # ledger9: a later incident whose record blobs were all deleted is not listed; its ledger still says it filed
+        unlisted = sorted({str(c) for c in candidates} - set(newest) - {incident_id})
+        if len(unlisted) > MAX_RELIANCE_RECORDS:
+            step_id, target, _ = next(iter(mine.values()))[0]
+            raise UndoTooManyLater(step_id, target, len(unlisted), MAX_RELIANCE_RECORDS)
+        for other in unlisted:
+            problem = _custody(where, other, set(), None)
             if problem is not None:
                 step_id, target, _ = next(iter(mine.values()))[0]
                 raise UndoUnattested(step_id, other, f"{problem}; whether it relies on {target} is unknown")
     if hasattr(where, "records_container"):  # settings: the manual runs on its ledgers rely on it as incidents do
         _manual_later(where, incident_id, received, mine)
+
+
+def _custody(settings: Any, incident: str, listed: set[int], newest: tuple[int, str] | None) -> str | None:
+    """Why a later incident's filed record cannot be believed, or None (one ledger read,
+    :func:`runbooks.records.sealed_filings`): a revision sealed on its ledger missing from ``listed`` (the revisions the
+    records store lists for it: deleted blobs), or ``newest`` — ``(revision, SHA-256 hex of the record read)`` — not
+    sealed (RT11-03). An incident with nothing sealed and nothing listed (still running, or failed before filing) is no
+    problem. Raises :class:`UndoUnchecked` when its ledger cannot be read."""
+    from firestop.storage import StoreError
+    from firestop.trust.seal import SealKeyError
+    from runbooks.records import filing_problem, missing_filings, sealed_filings
+
+    try:
+        sealed = sealed_filings(settings, incident)
+    except SealKeyError as exc:
+        return f"the app holds no usable seal key to check the record of {incident} ({exc})"
+    except (StoreError, ValueError, OSError) as exc:
+        raise UndoUnchecked("?", incident, str(exc), what="record and its ledger") from None
+    missing = missing_filings(incident, sealed, listed)
+    if missing is not None or newest is None:
+        return missing
+    return filing_problem(incident, sealed, *newest)
 
 
 def _relied_on(mine: dict[tuple[str, Any], list[tuple[Any, str, frozenset[str] | None]]], other: str,

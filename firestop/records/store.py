@@ -94,6 +94,16 @@ def newest_filed(names: list[str]) -> dict[str, str]:
     return {incident: name for incident, (_, name) in newest.items()}
 
 
+def listed_revisions(names: list[str]) -> dict[str, set[int]]:
+    """``{incident id: {revision numbers}}`` of the JSON records in one records-store listing (no I/O)."""
+    found: dict[str, set[int]] = {}
+    for name in names:
+        match = _REVISION.match(name)
+        if match:
+            found.setdefault(match["incident"], set()).add(int(match["n"]) if match["n"] else 1)
+    return found
+
+
 def read_filed(where: Any, incident_id: str, name: str) -> dict[str, Any] | None:
     """The record stored as ``name`` when it is ``incident_id``'s; None when there is none by that name, or it is
     not a JSON object of ``incident_id``.

@@ -64,7 +64,15 @@ def test_template_deploys_and_records_every_resource(firestop_home):
     (storage,) = deployed(tenant, "Microsoft.Storage/storageAccounts")
     assert storage["properties"]["allowSharedKeyAccess"] is False
     worm = {r["name"].split("/")[2]: r["properties"] for r in deployed(tenant, "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies")}
-    assert set(worm) == {"firestop-evidence", "firestop-ledger"}
+    assert set(worm) == {"firestop-evidence", "firestop-ledger", "firestop-records"}
+    # records are only ever created (records.file, If-None-Match: *): no appends, and no delete within the retention —
+    # a deleted revision rolled undo back to an older sealed one (ledger9); Azurite cannot enforce it, so the request
+    # is what is tested here and the code refuses a sealed revision missing from the store (tests/custody)
+    assert worm["firestop-records"] == {"immutabilityPeriodSinceCreationInDays": 365, "allowProtectedAppendWrites": False}
+    (blob_service,) = deployed(tenant, "Microsoft.Storage/storageAccounts/blobServices")
+    assert blob_service["properties"]["isVersioningEnabled"] is True  # a deleted or overwritten blob keeps a version
+    assert blob_service["properties"]["deleteRetentionPolicy"] == {"enabled": True, "days": 7}  # soft delete
+    assert blob_service["properties"]["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
     assert worm["firestop-ledger"]["allowProtectedAppendWrites"] is True and worm["firestop-evidence"]["immutabilityPeriodSinceCreationInDays"] == 365
     assert worm["firestop-evidence"]["allowProtectedAppendWrites"] is False  # evidence is only ever created, never appended
     # the app keeps its state in those containers of that account (firestop.storage), nothing on an instance's disk
