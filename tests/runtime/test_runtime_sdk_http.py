@@ -72,7 +72,8 @@ def test_alert_handle_does_not_import_what_it_does_not_use(tmp_path):
     the audit controls stay unimported; so do the runbooks its playbook (leaked-api-key: keys.rotate, network.lock,
     evidence.snapshot_logs; records.file files the record) does not run — other playbooks' steps are checked by
     runbook name only (runbooks.registry.SHIPPED) — the sandbox's ARM template engine (no deployment) and the
-    large-body path with msgspec (a 2 KB alert). The
+    large-body path with msgspec (a 2 KB alert), and werkzeug's development server and wrappers (its package
+    ``__init__``, deferred by firestop.runtime.sdk_werkzeug: azure.functions needs only submodules). The
     incident is still handled, with the runbooks it ran loaded."""
     code = r"""
 import json, sys
@@ -85,7 +86,7 @@ heavy = ("aiohttp", "firestop.runtime.management", "firestop.runtime.inprocess",
          "firestop.audit.controls", "runbooks.apim", "runbooks.auth", "runbooks.defender", "runbooks.deployment",
          "runbooks.entra", "runbooks.identity", "runbooks.network_narrow", "runbooks.notify", "runbooks.sentinel",
          "firestop.sandbox.deployments.engine", "firestop.sandbox.deployments.expressions",
-         "firestop.alerts.large", "msgspec")
+         "firestop.alerts.large", "msgspec", "werkzeug.serving", "werkzeug.wrappers", "http.server")
 used = ("runbooks.keys", "runbooks.network", "runbooks.evidence", "runbooks.records")
 print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules),
                   "used": sorted(m for m in used if m in sys.modules)}))
