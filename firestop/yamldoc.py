@@ -7,14 +7,20 @@ Shared by playbooks (:mod:`firestop.playbooks.loader`) and tabletop scenarios
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import yaml
 from pydantic import ValidationError
 
-#: libyaml's parser when PyYAML was built with it (the same SafeConstructor builds the same documents; several
-#: times faster than the pure-Python parser, which was a tenth of ``alert handle`` reading the playbooks).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # PyYAML is imported where a file is parsed: ``alert handle`` reads the shipped playbooks'
+    import yaml    # compiled documents (firestop.playbooks.compiled) and never needs it (~26 ms of CPU at import)
+
+
+def _loader() -> Any:
+    """libyaml's parser when PyYAML was built with it (the same SafeConstructor builds the same documents; several
+    times faster than the pure-Python parser, which was a tenth of ``alert handle`` reading the playbooks)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Problem = tuple[int | None, str, str]  # (1-based line or None, dotted field path, message)
 
@@ -37,6 +43,8 @@ class YamlFileError(ValueError):
 def read_mapping(path: Path, error: type[YamlFileError], what: str) -> tuple[dict[str, Any], yaml.Node]:
     """(data, node tree) of a YAML file that must hold a mapping; ``error`` (a YamlFileError subclass)
     for an unreadable file, invalid YAML (with its line) or another top-level shape (``what`` describes it)."""
+    import yaml
+
     path = Path(path)
     try:
         text = path.read_text("utf-8")
@@ -56,7 +64,7 @@ def _node_and_data(text: str) -> tuple[yaml.Node | None, Any]:
     """(node tree, data) of one YAML document, parsed once: what ``yaml.compose`` and ``yaml.load`` return,
     the data built from the composed nodes as ``yaml.load`` does (``get_single_node`` then
     ``construct_document``). Raises ``yaml.YAMLError`` (also for a stream of several documents)."""
-    loader = _LOADER(text)
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
@@ -67,8 +75,12 @@ def _node_and_data(text: str) -> tuple[yaml.Node | None, Any]:
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...], *, aliases: dict[str, str] | None = None) -> int | None:
     """1-based line of the deepest YAML node found along ``loc`` (parts that are not YAML keys —
     pydantic union tags, a list index where a single mapping stands — are skipped)."""
+    if node is None:
+        return None
+    import yaml
+
     aliases = aliases or {}
-    line = node.start_mark.line + 1 if node is not None else None
+    line = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode) and not isinstance(part, int):
             key = aliases.get(part, part)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from firestop.playbooks import compiled
 from firestop.playbooks.models import NAMES_ONLY, Playbook
 from firestop.yamldoc import YamlFileError, read_mapping, validation_problems
 
@@ -37,9 +38,10 @@ def load_playbook(path: Path, *, params: bool = True) -> Playbook:
     params: False checks each step's runbook by name only, not its ``with`` parameters (``NAMES_ONLY``: no
     runbook module is imported) — for routing, which validates the chosen playbook in full before using it."""
     try:
-        digest = (str(Path(path).resolve()), hashlib.sha256(Path(path).read_bytes()).hexdigest())
+        raw = Path(path).read_bytes()
+        digest = (str(Path(path).resolve()), hashlib.sha256(raw).hexdigest())
     except OSError:
-        digest = None  # read_mapping reports it
+        raw = digest = None  # read_mapping reports it
     if digest is not None:
         with _LOADED_LOCK:
             # a playbook validated in full serves a names-only request too
@@ -47,7 +49,7 @@ def load_playbook(path: Path, *, params: bool = True) -> Playbook:
                 if key in _LOADED:
                     _LOADED.move_to_end(key)
                     return _LOADED[key]
-    playbook = _load_playbook(path, params=params)
+    playbook = _load_playbook(path, params=params, raw=raw)
     if digest is not None:
         with _LOADED_LOCK:
             _LOADED[(*digest, params)] = playbook
@@ -56,11 +58,22 @@ def load_playbook(path: Path, *, params: bool = True) -> Playbook:
     return playbook
 
 
-def _load_playbook(path: Path, *, params: bool = True) -> Playbook:
-    data, node = read_mapping(Path(path), PlaybookError, "playbook is a YAML mapping with name, match and phases")
+_WHAT = "playbook is a YAML mapping with name, match and phases"
+
+
+def _load_playbook(path: Path, *, params: bool = True, raw: bytes | None = None) -> Playbook:
+    """One playbook file validated (see :func:`load_playbook`); ``raw``: the file's bytes when already read. A file
+    whose bytes are a shipped playbook's is validated from its compiled document (:mod:`firestop.playbooks.compiled`,
+    no YAML parser); any other is parsed as YAML. The same playbook or the same errors either way."""
+    data = compiled.document(raw) if raw is not None else None
+    node = None
+    if data is None:
+        data, node = read_mapping(Path(path), PlaybookError, _WHAT)
     try:
         playbook = Playbook.model_validate(data, context=None if params else NAMES_ONLY)
     except ValidationError as exc:
+        if node is None:  # a compiled document: the problems' lines are the YAML's
+            _, node = read_mapping(Path(path), PlaybookError, _WHAT)
         raise PlaybookError(Path(path), validation_problems(exc, node, drop=_is_tag, aliases={"with_": "with"})) from None
     if not playbook.steps():  # it would match alerts and do nothing: every shipped playbook contains something
         raise PlaybookError(Path(path), [(None, "contain", "the playbook has no steps; give at least one step under contain "

@@ -12,9 +12,10 @@ in-process connector) load on first use (PEP 562 module ``__getattr__``): a CLI 
 the host (``alert handle``) does not import aiohttp through them.
 """
 
-from . import sdk_http
+from . import sdk_http, sdk_werkzeug
 
 sdk_http.defer()  # the Durable SDK's aiohttp helpers load on first HTTP use, not with the SDK (sdk_http.py)
+sdk_werkzeug.defer()  # werkzeug's dev server and wrappers (its __init__) load on first use (sdk_werkzeug.py)
 
 from .errors import (  # noqa: E402
     DurableHostError,

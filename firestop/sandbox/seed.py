@@ -49,15 +49,12 @@ from pathlib import Path
 from typing import Optional
 
 import orjson
-import yaml
 
 from .core.latency import merged_latency
 from .core.rooms import run_seeders, seed_time
 from .core.state import TenantState, empty_document
 
 DEFAULT_SEED_FILE = Path(__file__).with_name("default_tenant.yaml")
-#: libyaml's safe loader when PyYAML was built with it (same documents as ``yaml.safe_load``, ~10x faster).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_seed_file(path: Optional[os.PathLike | str] = None) -> dict | list:
@@ -68,7 +65,13 @@ def read_seed_file(path: Optional[os.PathLike | str] = None) -> dict | list:
     """
     path = Path(path) if path is not None else DEFAULT_SEED_FILE
     text = path.read_text(encoding="utf-8")
-    spec = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_YAML_LOADER)
+    if path.suffix.lower() == ".json":
+        spec = json.loads(text)
+    else:  # PyYAML only here: a seed-cache hit (``alert handle`` on a fresh FIRESTOP_HOME) never parses YAML
+        import yaml
+
+        # libyaml's safe loader when PyYAML was built with it (same documents as ``yaml.safe_load``, ~10x faster)
+        spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(spec, (dict, list)):
         raise ValueError(f"seed file {path} must hold a mapping or (digital twin) a list of ARM resources at top level")
     return spec

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -70,7 +72,8 @@ def test_alert_handle_does_not_import_what_it_does_not_use(tmp_path):
     the audit controls stay unimported; so do the runbooks its playbook (leaked-api-key: keys.rotate, network.lock,
     evidence.snapshot_logs; records.file files the record) does not run — other playbooks' steps are checked by
     runbook name only (runbooks.registry.SHIPPED) — the sandbox's ARM template engine (no deployment) and the
-    large-body path with msgspec (a 2 KB alert). The
+    large-body path with msgspec (a 2 KB alert), and werkzeug's development server and wrappers (its package
+    ``__init__``, deferred by firestop.runtime.sdk_werkzeug: azure.functions needs only submodules). The
     incident is still handled, with the runbooks it ran loaded."""
     code = r"""
 import json, sys
@@ -83,7 +86,7 @@ heavy = ("aiohttp", "firestop.runtime.management", "firestop.runtime.inprocess",
          "firestop.audit.controls", "runbooks.apim", "runbooks.auth", "runbooks.defender", "runbooks.deployment",
          "runbooks.entra", "runbooks.identity", "runbooks.network_narrow", "runbooks.notify", "runbooks.sentinel",
          "firestop.sandbox.deployments.engine", "firestop.sandbox.deployments.expressions",
-         "firestop.alerts.large", "msgspec")
+         "firestop.alerts.large", "msgspec", "werkzeug.serving", "werkzeug.wrappers", "http.server")
 used = ("runbooks.keys", "runbooks.network", "runbooks.evidence", "runbooks.records")
 print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules),
                   "used": sorted(m for m in used if m in sys.modules)}))
@@ -92,3 +95,26 @@ print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.mo
     assert out["code"] == 0
     assert out["loaded"] == []
     assert out["used"] == ["runbooks.evidence", "runbooks.keys", "runbooks.network", "runbooks.records"]
+
+
+def test_alert_handle_parses_no_yaml_when_the_seed_cache_holds_the_tenant(tmp_path):
+    """Behaviour guard for start-up cost (issue 18): with the seed tenant's document cached (every run after the
+    first on a machine) ``alert handle`` routes with the shipped playbooks' compiled documents
+    (firestop/playbooks/compiled.py) and imports no YAML parser (~26 ms of CPU); the incident is still handled."""
+    from firestop.sandbox import seed
+
+    if seed._cache_dir() is None:
+        pytest.skip("the seed cache is off (FIRESTOP_SEED_CACHE=off): the seed tenant is parsed from YAML")
+    _run("import json\nfrom firestop.sandbox.seed import seed_document\nseed_document()\nprint(json.dumps({}))",
+         home=tmp_path / "warm")
+    code = r"""
+import json, sys
+from firestop.cli.main import main
+try:
+    main(["alert", "handle", "examples/alerts/leaked-key.json", "--json"])
+except SystemExit as done:
+    code = done.code
+print(json.dumps({"code": code, "yaml": sorted(m for m in sys.modules if m == "yaml" or m.startswith("yaml."))}))
+"""
+    out = _run(code, home=tmp_path / "home")
+    assert out == {"code": 0, "yaml": []}
