@@ -71,9 +71,11 @@ FIRESTOP_HOME: only the shared Durable store can keep one incident per resource.
 switched on with ``callgrind_control`` once the server listens and is quiet) handling ``--instr-requests`` (40)
 webhooks of the storm's plan one after another (5 incident starts among them), realtime factor 0, poll interval 60 s (the driver wakes on each request), PYTHONHASHSEED=0,
 counted until its driver has run what they started: the requests and the driver's episodes, entity batches and idle
-polls. ~3 minutes per tree on a loaded machine; ``--before REV`` puts two trees side by side. Not exact: the driver's
-batching and idle polls follow wall time, so one tree's count moved 23.8M -> 30.3M between two runs (issue 18, storm9);
-read differences under ~25 % as noise. ``--keep DIR`` keeps the dump for ``callgrind_annotate``.
+polls. 2-5 minutes per tree on a loaded machine; ``--before REV`` puts two trees side by side. Repeatable to ~0.5 %
+for runs at one time (storm9: 24.87M / 24.96M per webhook for 788e159, 23.81M / 23.74M for e0bc95b, load 10-30), but
+the driver batches more when the process runs slower, so a run on a quieter machine counted more (30.3M for
+e0bc95b's code, run alone): compare trees measured side by side, not figures from different sessions. ``--keep DIR``
+keeps the dump for ``callgrind_annotate`` (C-level: the interpreter's functions, not Python's).
 
 **open**: ms per webhook (in-process) for an alert on a resource with no incident
 while 0 / 500 / 900 incidents are open (target: at most 1.5x from none to 900).
@@ -737,7 +739,7 @@ def storm_instructions(args: argparse.Namespace) -> None:
             raise SystemExit("no callgrind dump with the storm's count")
     per = total / len(plan)
     print(f"== storm-instructions ({ROOT}): {len(plan)} webhooks one after another into one 'firestop serve' "
-          f"(callgrind, PYTHONHASHSEED=0, realtime factor 0), answers {dict(sorted(statuses.items()))}, "
+          f"(callgrind, PYTHONHASHSEED=0, realtime factor 0, poll interval 60 s), answers {dict(sorted(statuses.items()))}, "
           f"{wall:.0f} s under valgrind")
     print(f"  {per:,.0f} instructions per webhook (total {total:,}: the requests and the driver's runs they cause, "
           f"its idle polls while they ran included)")
