@@ -73,8 +73,8 @@ webhooks of the storm's plan one after another (5 incident starts among them), r
 counted until its driver has run what they started: the requests and the driver's episodes, entity batches and idle
 polls. 2-5 minutes per tree on a loaded machine; ``--before REV`` puts two trees side by side. Repeatable to ~0.5 %
 for runs at one time (storm9: 24.87M / 24.96M per webhook for 788e159, 23.81M / 23.74M for e0bc95b, load 10-30), but
-the driver batches more when the process runs slower, so a run on a quieter machine counted more (30.3M for
-e0bc95b's code, run alone): compare trees measured side by side, not figures from different sessions. ``--keep DIR``
+a run of e0bc95b's code alone, earlier, with 0.5 s idle polls, counted 30.3M (cause not isolated: likely the
+driver's batching, which follows the process's speed): compare trees measured side by side, not across sessions. ``--keep DIR``
 keeps the dump for ``callgrind_annotate`` (C-level: the interpreter's functions, not Python's).
 
 **open**: ms per webhook (in-process) for an alert on a resource with no incident
