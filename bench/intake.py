@@ -69,13 +69,14 @@ FIRESTOP_HOME: only the shared Durable store can keep one incident per resource.
 
 **storm-instructions**: instructions per webhook of one ``firestop serve`` (valgrind's callgrind, instrumentation
 switched on with ``callgrind_control`` once the server listens and is quiet) handling ``--instr-requests`` (40)
-webhooks of the storm's plan one after another (5 incident starts among them), realtime factor 0, poll interval 60 s (the driver wakes on each request), PYTHONHASHSEED=0,
+webhooks of the storm's plan one after another (5 incident starts among them), realtime factor 0, poll interval
+60 s (the driver wakes on each request), PYTHONHASHSEED=0,
 counted until its driver has run what they started: the requests and the driver's episodes, entity batches and idle
 polls. 4-8 minutes per tree on a loaded machine; ``--before REV`` puts two trees side by side. Repeatability
-(storm9, load 15-30, four runs at once): one tree within 0.4 % for runs started together (788e159 24.87M / 24.96M,
-e0bc95b 23.81M / 23.74M), but 9 % apart between batches (e0bc95b 23.74M, then 21.69M; 79e0b48 27.39M, then
-26.80M), and 30.3M for e0bc95b's code in a run alone with 0.5 s idle polls (cause not isolated: likely the driver's
-batching, which follows the process's speed): compare trees measured in one batch, not across batches or sessions.
+(storm9, load 15-30, two or four runs at once): one tree moved 0.4 % between two batches (788e159 24.87M / 24.96M,
+e0bc95b 23.81M / 23.74M) and 9 % between two others (e0bc95b 23.74M, then 21.69M; 79e0b48 2 %: 27.39M, then 26.80M);
+e0bc95b's code in a run alone with 0.5 s idle polls counted 30.3M (cause not isolated: likely the driver's batching,
+which follows the process's speed). Compare trees measured in one batch, not across batches or sessions.
 ``--keep DIR``
 keeps the dump for ``callgrind_annotate`` (C-level: the interpreter's functions, not Python's).
 
