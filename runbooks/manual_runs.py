@@ -203,10 +203,20 @@ EPOCH_SEAL_PURPOSE = "manual-runs-epoch"
 
 
 #: The seal purpose of an index line (over :func:`line_digest`, bound to its index object's name) and of the
-#: sealed-lines marker (over its ``since``, bound to :data:`SEALED_LINES_NAME`).
+#: sealed-lines marker (over its ``since``, bound to its name, :func:`sealed_lines_name`).
 INDEX_SEAL_PURPOSE = "manual-runs-index"
-#: ``{"since", "seal"}``: created once, before the first sealed index line (ledger9), ``since`` that line's ``at``.
-SEALED_LINES_NAME = INDEX_PREFIX + "sealed-lines.json"
+#: The sealed-lines marker ``{"since", "seal"}`` is ``<prefix><tag>.json``: created once, before the first sealed index
+#: line (ledger9), ``since`` that line's ``at``.
+SEALED_LINES_PREFIX = INDEX_PREFIX + "sealed-lines-"
+
+
+def sealed_lines_name(key: Any) -> str:
+    """The sealed-lines marker's object name for ``key`` (the app's :class:`firestop.trust.seal.SealKey`):
+    :data:`SEALED_LINES_PREFIX` + 32 hex of the SHA-256 of the key's seal over a fixed statement + ``.json``. Only the
+    key makes the name (RT13-01: under a fixed name a blob writer created the marker first, with any seal, so Firestop
+    never wrote its own and every planted line was followed for good — WORM keeps a created blob)."""
+    tag = hashlib.sha256(key.sign(INDEX_SEAL_PURPOSE, "sealed-lines-marker", "0" * 64).encode("ascii")).hexdigest()
+    return f"{SEALED_LINES_PREFIX}{tag[:32]}.json"
 
 
 def line_digest(line: dict[str, Any]) -> str:
@@ -221,7 +231,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     """Append run ``incident_id/step_id``'s line to ``target``'s index in ``store`` (the ledger store), creating the
     epoch first if there is none, sealed with ``key`` (the app's :class:`firestop.trust.seal.SealKey`; None: unsealed,
     so not believed). With ``key`` the line carries the app's seal too (``"seal"``, :data:`INDEX_SEAL_PURPOSE` over
-    :func:`line_digest`, bound to the index object's name), and the sealed-lines marker (:data:`SEALED_LINES_NAME`,
+    :func:`line_digest`, bound to the index object's name), and the sealed-lines marker (:func:`sealed_lines_name`,
     its ``since`` sealed) is created before the first such line: from then on a line without a valid seal is not
     followed (a blob writer's planted lines neither count toward :data:`MAX_TARGET_RUNS` nor name ledgers to read).
     Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be written or stays
@@ -239,10 +249,11 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     name = index_name(target)
     record: dict[str, Any] = {"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}
     if key is not None:
-        if _utc(at) is not None and store.read(SEALED_LINES_NAME) is None:
-            marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, SEALED_LINES_NAME, at)}
+        marker_name = sealed_lines_name(key)
+        if _utc(at) is not None and store.read(marker_name) is None:
+            marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, marker_name, at)}
             try:
-                store.create(SEALED_LINES_NAME, canonical(marker), "application/json")
+                store.create(marker_name, canonical(marker), "application/json")
             except AlreadyExists:  # another writer's first sealed line: its time holds
                 pass
         record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
@@ -258,18 +269,21 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
 
 
 def _sealed_since(store: Any, key: Any) -> datetime | None:
-    """The time from which index lines carry seals (:data:`SEALED_LINES_NAME`), None when there is no marker, it is
-    not readable as one, or its seal is not the app's (``key``; None: not believed) — then every line is followed, as
-    before seals. Raises StoreError when it cannot be read."""
-    raw = store.read(SEALED_LINES_NAME)
-    if raw is None or key is None:
+    """The time from which index lines carry seals (the marker :func:`sealed_lines_name` of ``key``), None when there
+    is no marker, it is not readable as one, or its seal is not the app's (``key``; None: not believed) — then every
+    line is followed, as before seals. Raises StoreError when it cannot be read."""
+    if key is None:
+        return None
+    name = sealed_lines_name(key)
+    raw = store.read(name)
+    if raw is None:
         return None
     try:
         doc = json.loads(raw)
     except ValueError:
         return None
     since = doc.get("since") if isinstance(doc, dict) else None
-    if not isinstance(since, str) or not key.check(INDEX_SEAL_PURPOSE, SEALED_LINES_NAME, since, doc.get("seal"))[0]:
+    if not isinstance(since, str) or not key.check(INDEX_SEAL_PURPOSE, name, since, doc.get("seal"))[0]:
         return None
     return _utc(since)
 
