@@ -12,7 +12,10 @@ is always the original.
 Where: the incident's hash-chained ledger (:mod:`runbooks.ledger`), one entry of
 kind ``marker`` per (incident, step, runbook, target), appended with ``fsync``
 before the change (``data``: ``{"before": {...}, "plan": {...}}``). Only the
-first marker of a key counts; :func:`remember` writes none when one exists.
+first marker of a key counts; :func:`remember` writes none when one exists. A marker is believed only when it
+carries the app's seal (:meth:`runbooks.ledger.Ledger.sealed`) and names the incident whose ledger holds it (RT13-02:
+a blob writer's planted marker, or a sealed one copied from an earlier incident's ledger, chose the ``before`` an undo
+writes back); any other is ignored and logged, and the apply keeps its own.
 States are the runbooks' own JSON (never a secret value: fingerprints only).
 The ledger is wherever :meth:`runbooks.ledger.Ledger.of` keeps it — an append blob in
 Blob Storage when ``FIRESTOP_STORAGE_BLOB_URL`` is set (shared by every instance of the
@@ -37,17 +40,29 @@ def _same_target(a: str | None, b: str | None) -> bool:
 
 
 def recall(ctx: RunContext, runbook: str, target: str | None) -> dict[str, Any] | None:
-    """The first marker's data (``{"before", "plan"}``) of this incident, step, runbook and target; None if none."""
+    """The first believed marker's data (``{"before", "plan"}``) of this incident, step, runbook and target; None if
+    none. Believed: sealed by the app's key and naming ``ctx.incident_id`` (module docstring); others are skipped."""
     from runbooks.ledger import Ledger
 
+    ledger = Ledger.of(ctx.settings)
     try:
-        entries = Ledger.of(ctx.settings).entries(ctx.incident_id)
+        entries = ledger.entries(ctx.incident_id)
     except (OSError, ValueError):
         return None
+    key = None
     for entry in entries:
         if (entry.get("kind"), entry.get("runbook"), entry.get("step_id")) == (KIND, runbook, ctx.step_id) and _same_target(
             entry.get("target"), target
         ):
+            key = key or ledger.key()
+            if entry.get("incident_id") != ctx.incident_id or not ledger.sealed(entry, key):
+                import logging
+
+                logging.getLogger("firestop.runbooks").warning(
+                    "ledger %s: a %s marker of step %s (seq %s) carries no seal of this app for this incident; "
+                    "not believed (planted or copied in the ledger store?)", ledger.name(ctx.incident_id), runbook,
+                    ctx.step_id, str(entry.get("seq"))[:20])
+                continue
             data = entry.get("data")
             return data if isinstance(data, dict) else None
     return None

@@ -329,8 +329,11 @@ def test_ledger_chains_actions_and_evidence_and_detects_tampering(sandbox):
     (evidence_folder / item).write_text("forged\n")
     assert "no longer matches" in ledger.verify("inc-test", evidence_folder=evidence_folder).problems[0]
     path.write_text("\n".join(tampered) + "\n")
-    refused = sandbox.run("network.lock", "apply")  # appending to a broken chain is refused, the action still answers
-    assert refused["ok"] and "ledger not written" in refused["result"]["artifacts"]["ledger"]["error"]
+    # appending to a broken chain is refused; the edited marker is not believed (RT13-02: its seal no longer holds), so
+    # the lock cannot keep its before-state and does not act (before: it started from the edited marker)
+    refused = sandbox.run("network.lock", "apply")
+    assert not refused["ok"] and "before-state marker" in refused["error"]["message"]
+    assert "is broken, not appending" in refused["error"]["message"]
 
 
 def test_ledger_appends_from_threads_stay_chained(tmp_path):
