@@ -318,14 +318,19 @@ class _KeyState:
     def _attempted_before(self, runbook: str) -> bool:
         from runbooks.ledger import Ledger
 
+        ledger = Ledger.of(self.ctx.settings)
         try:
-            entries = Ledger.of(self.ctx.settings).entries(self.ctx.incident_id)
+            entries = ledger.entries(self.ctx.incident_id)
         except (OSError, ValueError):
             return False
         mine = self.ref.resource_id.lower()
+        key = None
         for entry in entries:
             if (entry.get("kind"), entry.get("runbook"), entry.get("action"), entry.get("step_id")) != ("action", runbook, "apply", self.ctx.step_id):
                 continue
+            key = key or ledger.key()
+            if entry.get("incident_id") != self.ctx.incident_id or not ledger.sealed(entry, key):
+                continue  # RT13-03: only what Firestop appended on this incident's ledger vouches (a planted or copied one did)
             error = (entry.get("data") or {}).get("error")
             if isinstance(error, dict) and error.get("kind") == "invalid":
                 continue  # refused by these very checks: it changed nothing, so it vouches for nothing
