@@ -206,6 +206,7 @@ class EvidenceRunbook(Runbook[ParamsT]):
                 collected_by=self.name,
                 collected_at=ctx.now().isoformat(),
                 source=source,
+                trusted=lambda item: on_ledger(ctx, item),
             )
         except StoreError as exc:
             raise RunbookError(exc.kind if exc.kind in ("transient", "forbidden") else "failed", f"evidence: {exc}") from None
@@ -304,9 +305,32 @@ def existing_item(ctx: RunContext, name: str) -> EvidenceItem | None:
     """This step's evidence item ``name`` if already collected and its file still matches its hash."""
     store = EvidenceStore.of(ctx.settings)
     for item in store.manifest(ctx.incident_id):
-        if item.step_id == ctx.step_id and item.name == name and store.check(ctx.incident_id, item):
+        if (item.step_id == ctx.step_id and item.name == name and store.check(ctx.incident_id, item)
+                and on_ledger(ctx, item)):
             return item
     return None
+
+
+def on_ledger(ctx: RunContext, item: EvidenceItem) -> bool:
+    """True when the incident's ledger holds an ``evidence`` entry for ``item`` (same path and SHA-256) that the app
+    sealed on this incident's ledger (:meth:`runbooks.ledger.Ledger.sealed`): Firestop collected it. RT13-04: a
+    manifest entry or an entry on the ledger that a blob writer planted (or copied from another incident) vouches
+    for nothing. False when the ledger cannot be read."""
+    from runbooks.ledger import Ledger
+
+    ledger = Ledger.of(ctx.settings)
+    try:
+        entries = ledger.entries(ctx.incident_id)
+    except (OSError, ValueError):
+        return False
+    key = None
+    for entry in entries:
+        data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
+        if entry.get("kind") == "evidence" and data.get("sha256") == item.sha256 and data.get("path") == item.path:
+            key = key or ledger.key()
+            if entry.get("incident_id") == ctx.incident_id and ledger.sealed(entry, key):
+                return True
+    return False
 
 
 def _reused(runbook: str, target: str, item: EvidenceItem) -> Applied:
@@ -329,17 +353,14 @@ def verify_evidence(ctx: RunContext, runbook: str, target: str, applied: Applied
     store = EvidenceStore.of(ctx.settings)
     ledger = Ledger.of(ctx.settings)
     chain = ledger.verify(ctx.incident_id, evidence=store.reader(ctx.incident_id))
-    on_ledger = any(
-        e.get("kind") == "evidence" and (e.get("data") or {}).get("sha256") == item.sha256 and (e.get("data") or {}).get("path") == item.path
-        for e in ledger.entries(ctx.incident_id)
-    ) if chain.ok else False
+    kept = on_ledger(ctx, item) if chain.ok else False  # sealed on this incident's ledger (RT13-04)
     return Verification(
         runbook=runbook,
         target=target,
         checks=[
             Check(name="evidence hash matches manifest", ok=store.check(ctx.incident_id, item), detail=item.path),
             Check(name="ledger chain intact", ok=chain.ok, detail="; ".join(chain.problems) or f"{chain.entries} entries, head {chain.head[:12]}…"),
-            Check(name="evidence on the ledger", ok=on_ledger, detail=f"sha256 {item.sha256[:12]}…"),
+            Check(name="evidence on the ledger", ok=kept, detail=f"sha256 {item.sha256[:12]}…"),
         ],
     )
 

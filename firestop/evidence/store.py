@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, Field
 
-from firestop.storage import AlreadyExists, ObjectStore
+from firestop.storage import AlreadyExists, ObjectStore, StoreError
 from firestop.storage.local import LocalStore
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -114,36 +114,69 @@ class EvidenceStore:
         collected_by: str,
         collected_at: str,
         source: dict[str, Any],
+        trusted: Callable[[EvidenceItem], bool] | None = None,
     ) -> EvidenceItem:
         """Keep ``rows`` as JSON Lines with a manifest entry, both written once; returns the entry as filed.
+
+        ``trusted``: whether an item already in the store was Firestop's collection (the evidence runbooks: a sealed
+        ``evidence`` entry of the incident's ledger names it, :func:`runbooks.evidence.on_ledger`). With it, objects
+        already at this item's names stand only when vouched for (RT13-04); without it (no ledger at hand) the first
+        file and manifest entry stand as written.
 
         Raises :class:`~firestop.storage.base.StoreError` (an OSError) when the store cannot be written."""
         lines = [json.dumps(r, sort_keys=True, default=str) for r in rows]
         data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
-        filename = f"{_safe(step_id)}-{_safe(name)}.jsonl"
-        folder = _safe(incident_id)
+        folder, stem = _safe(incident_id), f"{_safe(step_id)}-{_safe(name)}"
+        # RT13-04: the first name is known in advance (incident ids are predictable) and a blob writer can create it
+        # first. With ``trusted``, an existing file stands only as a collection ``trusted`` vouches for (its manifest
+        # entry); else this collection is kept beside it under a name carrying its own SHA-256 (nothing is replaced)
+        names = [f"{stem}.jsonl"] if trusted is None else [f"{stem}.jsonl", f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.jsonl"]
+        for filename in names:
+            entry = f"{folder}/{MANIFEST}/{filename}.json"
+            try:
+                self.store.create(f"{folder}/{filename}", data, "application/x-ndjson")
+            except AlreadyExists:  # collected before (a crashed try): the first collection is the evidence
+                if trusted is not None:
+                    filed = self._filed(entry)
+                    if filed is not None and filed.path == filename and trusted(filed) and self.check(incident_id, filed):
+                        return filed
+                    continue
+                data = self.store.read(f"{folder}/{filename}") or b""
+                lines = [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
+            item = EvidenceItem(
+                name=name,
+                path=filename,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size_bytes=len(data),
+                collected_at=collected_at,
+                collected_by=collected_by,
+                step_id=step_id,
+                rows=len(lines),
+                source=source,
+            )
+            try:
+                self.store.create(entry, item.model_dump_json(indent=2).encode("utf-8"), "application/json")
+            except AlreadyExists:  # a concurrent try of the step filed its entry first: that one stands
+                filed = self._filed(entry)
+                if trusted is None:
+                    return filed or EvidenceItem.model_validate_json(b"{}")
+                if filed is not None and (filed.name, filed.path, filed.sha256, filed.step_id) == (
+                        name, filename, item.sha256, step_id):
+                    return filed  # it describes these very bytes
+                continue
+            return item
+        raise StoreError("conflict", f"evidence {folder}/{stem}.jsonl: both of its names hold objects Firestop did not "
+                         "vouch for; nothing was kept (check the evidence store for objects Firestop did not write)")
+
+    def _filed(self, entry: str) -> "EvidenceItem | None":
+        """The manifest entry stored as ``entry``, None when there is none or it is not one."""
+        raw = self.store.read(entry)
+        if raw is None:
+            return None
         try:
-            self.store.create(f"{folder}/{filename}", data, "application/x-ndjson")
-        except AlreadyExists:  # collected before (a crashed try): the first collection is the evidence
-            data = self.store.read(f"{folder}/{filename}") or b""
-            lines = [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
-        item = EvidenceItem(
-            name=name,
-            path=filename,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size_bytes=len(data),
-            collected_at=collected_at,
-            collected_by=collected_by,
-            step_id=step_id,
-            rows=len(lines),
-            source=source,
-        )
-        entry = f"{folder}/{MANIFEST}/{filename}.json"
-        try:
-            self.store.create(entry, item.model_dump_json(indent=2).encode("utf-8"), "application/json")
-        except AlreadyExists:  # a concurrent try of the step filed its entry first: that one stands
-            return EvidenceItem.model_validate_json(self.store.read(entry) or b"{}")
-        return item
+            return EvidenceItem.model_validate_json(raw)
+        except ValueError:
+            return None
 
     def check(self, incident_id: str, item: EvidenceItem) -> bool:
         """True if the kept item still hashes to the manifest's SHA-256."""
