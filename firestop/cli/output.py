@@ -214,6 +214,19 @@ def print_plan_preview(pending: dict[str, Any]) -> None:
         console.print(Text(line(f"  note: {note}")), highlight=False)
 
 
+def _print_holds(view: dict[str, Any]) -> None:
+    """The ``holds`` / ``does not hold`` lines of a record, or of a view still waiting (README: exit 3 says what
+    holds and what does not; a view from elsewhere without them is read from its timeline so far)."""
+    if "holds" not in view and view.get("timeline") is None:
+        from firestop.lifecycle.view import so_far_holds
+
+        view = {**view, **so_far_holds(view.get("timeline_so_far"))}
+    for said in view.get("holds") or []:
+        console.print(Text.assemble(("  holds          ", "green"), line(said)), highlight=False)
+    for said in view.get("does_not_hold") or []:
+        console.print(Text.assemble(("  does not hold  ", "red"), line(said)), highlight=False)
+
+
 def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:
     """An incident that has not finished: where it stands and, if it waits for a human, how to decide.
 
@@ -232,6 +245,7 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
     if view.get("timeline_so_far"):
         console.print(Text("What has run so far:"), highlight=False)
         console.print(_timeline_table(view["timeline_so_far"]))
+    _print_holds(view)
     pending = view.get("pending_approval")
     if not pending:
         return
@@ -286,10 +300,7 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
     if containment_state(record):  # undone afterwards: what holds now comes first (firestop.lifecycle.view)
         color = "yellow"
     console.print(Text.assemble("Outcome: ", (line(status_label(record)), color), f" — {line(record.get('reason'))}"), highlight=False)
-    for said in record.get("holds") or []:
-        console.print(Text.assemble(("  holds          ", "green"), line(said)), highlight=False)
-    for said in record.get("does_not_hold") or []:
-        console.print(Text.assemble(("  does not hold  ", "red"), line(said)), highlight=False)
+    _print_holds(record)
     for said in record.get("evidence_gaps") or []:
         console.print(Text.assemble(("  evidence gap   ", "yellow"), line(said)), highlight=False)
     metrics = record.get("metrics") or {}

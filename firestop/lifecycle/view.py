@@ -6,6 +6,7 @@ stands::
     {"incident_id", "status": "awaiting_approval" | "running" | "failed" | "terminated",
      "phase", "step", "playbook": {"name"} | null, "pending_approval": {...} | null,
      "received_at", "timeline_so_far": [...] (what already ran: the newest entries the orchestrator's custom status carries),
+     "holds": [str], "does_not_hold": [str] (:func:`so_far_holds`: the record's words, read from what ran so far),
      "runtime_status", "created_at", "updated_at" (ISO 8601 UTC)}
 
 A finished incident whose containment was undone afterwards (``incident undo``, the console's Undo, the API) keeps
@@ -56,11 +57,48 @@ def incident_view(
         "created_at": created_time.replace(microsecond=0).isoformat() if created_time else None,
         "updated_at": last_updated_time.replace(microsecond=0).isoformat() if last_updated_time else None,
     }
+    base.update(so_far_holds(base["timeline_so_far"]))
     if runtime_status == "Failed":
         return {**base, "status": "failed", "error": str(output)}
     if runtime_status == "Terminated":
         return {**base, "status": "terminated", "reason": str(output)}
     return {**base, "status": AWAITING_APPROVAL if custom.get("pending_approval") else "running"}
+
+
+#: Timeline outcomes of a step that applied (``firestop.lifecycle.group``'s events): it holds, not yet verified.
+_APPLIED = frozenset({"done"})
+#: Timeline outcomes of a step that has not changed anything (yet), and why, as the record's ``does_not_hold`` says it.
+_NOT_HELD = {"awaiting approval": "waiting for approval", "failed": "failed", "rejected": "rejected",
+             "approval timed out": "approval timed out", "timed out": "timed out", "not run": "not run", "undone": "rolled back",
+             "undo failed": "undo failed"}
+
+
+def so_far_holds(timeline: Any) -> dict[str, list[str]]:
+    """What holds and what does not in an incident that has not finished (waiting for approval, running, stopped),
+    read from its ``timeline_so_far`` (the custom status's newest entries, oldest first), in the words of a finished
+    record's ``holds``/``does_not_hold`` (``step (runbook): detail``; the orchestrator's ``_outcome``)::
+
+        {"holds": ["rotate-keys (keys.rotate): rotated both keys … (applied; verified when the incident ends)"],
+         "does_not_hold": ["revoke-principal (identity.revoke_role_assignment): waiting for approval — …"]}
+
+    Only steps that name a runbook count (``alert received``, ``select playbook`` do not); a step's latest entry wins
+    (``awaiting approval`` then ``approved`` then ``done``). Entries the bounded custom status dropped are not read."""
+    latest: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for entry in timeline if isinstance(timeline, list) else []:
+        if isinstance(entry, dict) and entry.get("runbook") and entry.get("step"):
+            key = (entry.get("step"), entry.get("target"))
+            latest.pop(key, None)
+            latest[key] = entry  # re-inserted: the order is that of each step's latest entry
+    holds: list[str] = []
+    not_held: list[str] = []
+    for entry in latest.values():
+        label = f"{entry.get('step')} ({entry.get('runbook')})"
+        outcome, detail = entry.get("outcome"), str(entry.get("detail") or "")
+        if outcome in _APPLIED:
+            holds.append(f"{label}: {detail} (applied; verified when the incident ends)")
+        elif outcome in _NOT_HELD:
+            not_held.append(f"{label}: {_NOT_HELD[outcome]}" + (f" — {detail}" if detail else ""))
+    return {"holds": holds, "does_not_hold": not_held}
 
 
 #: What :func:`containment_state` answers: every change the containment made was undone / some of them were.

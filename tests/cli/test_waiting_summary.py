@@ -1,0 +1,50 @@
+"""What an incident that waits for a human says about itself (leftovers9 items 1–2): README promises that an exit 3
+says what holds and what does not, and the metrics known by then (MTTD) are shown, not "—"."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.lifecycle.view import incident_view, so_far_holds
+from firestop.settings import REPO_ROOT
+
+SUSPICIOUS = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_alert_handle_waiting_for_approval_says_what_holds_and_what_does_not(firestop_home):
+    handled = cli("alert", "handle", str(SUSPICIOUS))
+    assert handled.exit_code == 3, handled.output
+    lines = [" ".join(line.split()) for line in handled.output.splitlines()]
+    holds = [line for line in lines if line.startswith("holds ")]
+    assert any(line.startswith("holds rotate-keys (keys.rotate): rotated both keys") for line in holds), lines
+    assert any(line.startswith("holds snapshot-config (evidence.snapshot_config)") for line in holds)
+    assert all("(applied; verified when the incident ends)" in line for line in holds)  # not yet verified, and says so
+    assert any(line.startswith("does not hold revoke-principal (identity.revoke_role_assignment): waiting for approval")
+               for line in lines)
+    view = json.loads(cli("incident", "list", "--json").stdout)[0]
+    shown = json.loads(cli("incident", "show", view["incident_id"], "--json").stdout)
+    assert [h.split(":")[0] for h in shown["holds"]] == ["snapshot-config (evidence.snapshot_config)", "rotate-keys (keys.rotate)"]
+    assert shown["does_not_hold"][0].startswith("revoke-principal (identity.revoke_role_assignment): waiting for approval")
+
+
+def test_a_steps_latest_entry_decides_and_steps_without_a_runbook_do_not_count():
+    timeline = [
+        {"step": "alert received", "runbook": None, "outcome": "ok", "detail": "x"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "awaiting approval", "detail": "why"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "approved", "detail": "by oid-alice"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "done", "detail": "set Deny"},
+        {"step": "block", "runbook": "network.block_ips", "target": "a", "outcome": "failed", "detail": "409"},
+        {"step": "page", "runbook": "notify.webhook", "target": None, "outcome": "skipped", "detail": "no URL"},
+    ]
+    assert so_far_holds(timeline) == {"holds": ["lock (network.lock): set Deny (applied; verified when the incident ends)"],
+                                      "does_not_hold": ["block (network.block_ips): failed — 409"]}
+    assert so_far_holds(None) == {"holds": [], "does_not_hold": []}
+    view = incident_view("inc-1", "Running", {"timeline": timeline, "pending_approval": None}, None)
+    assert view["status"] == "running" and view["holds"] and view["does_not_hold"]
