@@ -227,6 +227,21 @@ def _print_holds(view: dict[str, Any]) -> None:
         console.print(Text.assemble(("  does not hold  ", "red"), line(said)), highlight=False)
 
 
+def _print_metrics(view: dict[str, Any], *, sandbox: bool) -> None:
+    """``MTTD … · MTTA … · MTTC … · MTTR …`` of a record, or of a view still waiting (what is known so far); nothing
+    for a view without metrics (one from an app that does not send them)."""
+    metrics = view.get("metrics")
+    if not isinstance(metrics, dict):
+        return
+    from firestop.times import seconds as fmt
+
+    console.print(
+        f"MTTD {fmt(metrics.get('mttd_s'))} · MTTA {fmt(metrics.get('mtta_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · "
+        f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if sandbox else ""),
+        highlight=False,
+    )
+
+
 def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:
     """An incident that has not finished: where it stands and, if it waits for a human, how to decide.
 
@@ -246,6 +261,7 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         console.print(Text("What has run so far:"), highlight=False)
         console.print(_timeline_table(view["timeline_so_far"]))
     _print_holds(view)
+    _print_metrics(view, sandbox=bool(sandbox))
     pending = view.get("pending_approval")
     if not pending:
         return
@@ -303,14 +319,7 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
     _print_holds(record)
     for said in record.get("evidence_gaps") or []:
         console.print(Text.assemble(("  evidence gap   ", "yellow"), line(said)), highlight=False)
-    metrics = record.get("metrics") or {}
-    from firestop.times import seconds as fmt
-
-    console.print(
-        f"MTTD {fmt(metrics.get('mttd_s'))} · MTTA {fmt(metrics.get('mtta_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · "
-        f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if record.get("sandbox") else ""),
-        highlight=False,
-    )
+    _print_metrics({**record, "metrics": record.get("metrics") or {}}, sandbox=bool(record.get("sandbox")))
     if record.get("part_of"):  # another playbook's run on the same attack: the incident is the one it names
         console.print(Text(line(f"Part of incident {record['part_of']} (same attack, this alert's own playbook)")), highlight=False)
     if record.get("follows"):  # the same route's earlier incident held, and this alert reported new activity after it

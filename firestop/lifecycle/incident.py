@@ -29,7 +29,8 @@ Custom status while running::
                           "notes": [str], "plan_error": {"kind", "message"} | null (firestop.lifecycle.approvals.plan_preview),
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
-     "received_at", "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
+     "received_at", "metrics": {"mttd_s", "mtta_s", "mttc_s", "mttr_s"} (seconds or null, as the record's),
+     "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
                                  SO_FAR_DETAIL_CHARS (firestop.lifecycle.timeline.timeline_so_far)] — what already ran, while it waits}
 
 (Durable Functions keeps custom status small — "The custom status payload is limited to 16 KB of
@@ -229,6 +230,7 @@ class _Incident:
                 "rule_name": self.alert.get("rule_name"),
                 "pending_approval": self.pending_approval,
                 "received_at": self.doc.received_at.isoformat(),
+                "metrics": self.doc.metrics(),  # MTTD is known from the start; the others once they happen
                 "timeline": timeline_so_far(self.doc.timeline),
             }
         )

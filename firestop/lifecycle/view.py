@@ -7,6 +7,7 @@ stands::
      "phase", "step", "playbook": {"name"} | null, "pending_approval": {...} | null,
      "received_at", "timeline_so_far": [...] (what already ran: the newest entries the orchestrator's custom status carries),
      "holds": [str], "does_not_hold": [str] (:func:`so_far_holds`: the record's words, read from what ran so far),
+     "metrics": {"mttd_s", "mtta_s", "mttc_s", "mttr_s"} (seconds or null: what is known so far, :func:`so_far_metrics`),
      "runtime_status", "created_at", "updated_at" (ISO 8601 UTC)}
 
 A finished incident whose containment was undone afterwards (``incident undo``, the console's Undo, the API) keeps
@@ -18,6 +19,7 @@ of ``incident list``/``show`` and the console).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +60,7 @@ def incident_view(
         "updated_at": last_updated_time.replace(microsecond=0).isoformat() if last_updated_time else None,
     }
     base.update(so_far_holds(base["timeline_so_far"]))
+    base["metrics"] = so_far_metrics(custom.get("metrics"), base["timeline_so_far"])
     if runtime_status == "Failed":
         return {**base, "status": "failed", "error": str(output)}
     if runtime_status == "Terminated":
@@ -99,6 +102,27 @@ def so_far_holds(timeline: Any) -> dict[str, list[str]]:
         elif outcome in _NOT_HELD:
             not_held.append(f"{label}: {_NOT_HELD[outcome]}" + (f" — {detail}" if detail else ""))
     return {"holds": holds, "does_not_hold": not_held}
+
+
+_METRICS = ("mttd_s", "mtta_s", "mttc_s", "mttr_s")
+
+
+def so_far_metrics(metrics: Any, timeline: Any) -> dict[str, float | None]:
+    """The record's ``metrics`` shape for an incident that has not finished: the custom status's ``metrics`` (numbers
+    only; the orchestrator sets them, :class:`firestop.lifecycle.timeline.IncidentDoc.metrics`), else — a custom status
+    written before it carried them — MTTD read from the timeline's ``alert fired`` entry (its ``offset_s`` is seconds
+    before the alert was received, negative; a positive one is clock skew and no MTTD, as in the record)."""
+    given = metrics if isinstance(metrics, dict) else {}
+    out: dict[str, float | None] = {
+        k: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 else None
+        for k in _METRICS for v in [given.get(k)]}
+    if out["mttd_s"] is None and not given:
+        fired = next((e for e in timeline if isinstance(e, dict) and e.get("step") == "alert fired"), None) \
+            if isinstance(timeline, list) else None
+        offset = fired.get("offset_s") if fired else None
+        if isinstance(offset, (int, float)) and not isinstance(offset, bool) and offset <= 0:
+            out["mttd_s"] = round(-float(offset), 3)
+    return out
 
 
 #: What :func:`containment_state` answers: every change the containment made was undone / some of them were.

@@ -48,3 +48,37 @@ def test_a_steps_latest_entry_decides_and_steps_without_a_runbook_do_not_count()
     assert so_far_holds(None) == {"holds": [], "does_not_hold": []}
     view = incident_view("inc-1", "Running", {"timeline": timeline, "pending_approval": None}, None)
     assert view["status"] == "running" and view["holds"] and view["does_not_hold"]
+
+
+def test_mttd_is_shown_while_an_incident_waits_for_approval(firestop_home):
+    """MTTD (alert received − alert fired, the example's firedDateTime) is known from the start: it is in the view of
+    an incident waiting for approval (CLI --json, the API), its text and the console's record view, not "—"."""
+    import re
+    from datetime import datetime
+
+    from firestop.console import pages
+    from firestop.trust.principal import Principal
+
+    handled = cli("alert", "handle", str(SUSPICIOUS))
+    assert handled.exit_code == 3, handled.output
+    incident = json.loads(cli("incident", "list", "--json").stdout)[0]["incident_id"]
+    view = json.loads(cli("incident", "show", incident, "--json").stdout)
+    assert view["status"] == "awaiting_approval"
+    fired = json.loads(SUSPICIOUS.read_text())["data"]["essentials"]["firedDateTime"]
+    expected = (datetime.fromisoformat(view["received_at"]) - datetime.fromisoformat(fired.replace("Z", "+00:00"))).total_seconds()
+    assert expected > 0 and view["metrics"] == {"mttd_s": round(expected, 3), "mtta_s": None, "mttc_s": None, "mttr_s": None}
+    shown = f"{expected:.1f} s"
+    assert re.search(rf"MTTD {re.escape(shown)} · MTTA — · MTTC — · MTTR —  \(simulated time, sandbox tenant\)", handled.output)
+    page = pages.incident_page(view, caller=Principal(object_id="oid-alice", name="alice", roles=frozenset({"approver"})))
+    assert f"<dd>{shown} · — · — · —</dd>" in page
+
+
+def test_a_custom_status_without_metrics_reads_mttd_from_the_alert_fired_entry():
+    timeline = [{"step": "alert fired", "runbook": None, "outcome": "ok", "offset_s": -37.8},
+                {"step": "alert received", "runbook": None, "outcome": "ok", "offset_s": 0.0}]
+    assert incident_view("inc-1", "Running", {"timeline": timeline}, None)["metrics"]["mttd_s"] == 37.8
+    skewed = [{**timeline[0], "offset_s": 2.0}]  # fired after it was received: clock skew, no MTTD (as the record)
+    assert incident_view("inc-1", "Running", {"timeline": skewed}, None)["metrics"]["mttd_s"] is None
+    given = {"timeline": timeline, "metrics": {"mttd_s": 12.5, "mtta_s": float("nan"), "mttc_s": True, "mttr_s": -1}}
+    assert incident_view("inc-1", "Running", given, None)["metrics"] == {"mttd_s": 12.5, "mtta_s": None, "mttc_s": None,
+                                                                         "mttr_s": None}
