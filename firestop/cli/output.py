@@ -207,6 +207,10 @@ def print_plan_preview(pending: dict[str, Any]) -> None:
     for change in changes:
         console.print(Text(line(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
                       highlight=False)
+    left_out = pending.get("changes_left_out")
+    if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0:
+        console.print(Text(f"  … and {left_out} more change(s) not shown (run the plan to see them all: runbook plan)"),
+                      highlight=False)
     notes = [n for n in pending.get("notes") or [] if n][:20]
     if not changes:
         console.print(Text("  would change nothing" + ("; the plan notes:" if notes else "")), highlight=False)

@@ -252,14 +252,20 @@ def _timeline(entries: list[dict[str, Any]]) -> str:
             f'<th>detail</th></tr></thead><tbody>{rows}</tbody></table></div>')
 
 
-def _changes(changes: list[Any]) -> str:
+def _changes(changes: list[Any], left_out: Any = 0) -> str:
+    """The plan's changes (already bounded by :func:`firestop.lifecycle.approvals.plan_preview`), then how many it left
+    out (``changes_left_out``)."""
+    more = left_out if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0 else 0
+    more_html = (f'<p class="mute">… and {more} more change(s) not shown here (<code>python -m firestop runbook plan</code> '
+                 'lists them all).</p>') if more else ""
     if not changes:
-        return '<p class="mute">The plan lists no changes.</p>'
+        return '<p class="mute">The plan lists no changes.</p>' if not more else more_html
     rows = "".join(
         f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(c.get("before"))}</td>'
         f'<td class="wide" data-label="after">{h(c.get("after"))}</td></tr>'
         if isinstance(c, dict) else f'<tr><td colspan="3">{h(c)}</td></tr>' for c in changes[:100])
-    return f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table></div>'
+    return (f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}'
+            f'</tbody></table></div>{more_html}')
 
 
 def _plan_view(approval: dict[str, Any]) -> str:
@@ -270,7 +276,7 @@ def _plan_view(approval: dict[str, Any]) -> str:
         return (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
                 'approving runs the step without a preview.</p>')
     notes = [n for n in approval.get("notes") or [] if n][:20]
-    shown = _changes(approval.get("changes") or []) if approval.get("changes") or not notes else ""
+    shown = _changes(approval.get("changes") or [], approval.get("changes_left_out")) if approval.get("changes") or not notes else ""
     if notes:
         shown += '<p class="mute">The plan lists no changes; it notes:</p>' if not approval.get("changes") else "<p>The plan notes:</p>"
         shown += "<ul>" + "".join(f"<li>{h(n)}</li>" for n in notes) + "</ul>"

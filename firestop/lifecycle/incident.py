@@ -25,7 +25,7 @@ did not verify — the record lists what holds and what does not),
 Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
-     "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "blast_radius",
+     "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "changes_left_out", "blast_radius",
                           "notes": [str], "plan_error": {"kind", "message"} | null (firestop.lifecycle.approvals.plan_preview),
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
@@ -661,7 +661,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     approval = step.approval
     if isinstance(step, UndoStep):
         preview = {"changes": [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}],
-                   "blast_radius": None, "notes": [], "plan_error": None}
+                   "changes_left_out": 0, "blast_radius": None, "notes": [], "plan_error": None}
     else:
         # what the approver sees: the plan's changes and blast radius, and its notes and error (plan_preview) — a
         # failed plan must not read as "no changes". It does not refuse the approval (unlike runbook run, which stops
