@@ -336,6 +336,12 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         if not late.get("part"):
             console.print(Text(line(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
                                      f"received {human_time(late.get('received_at'))}")), highlight=False)
+    from firestop.lifecycle.view import after_close_counts
+
+    counted = after_close_counts(record)
+    if counted:
+        console.print(Text(line(f"  joined after close  {counted}"), style="yellow" if "unchecked" in counted else ""),
+                      highlight=False)
     gaps = record.get("checklist_gaps") or []
     if gaps:  # read at analyze time: the configuration that let the incident happen, even where containment changed it
         console.print(Text("Checklist gaps found before containment (fix them for good):", style="yellow"), highlight=False)

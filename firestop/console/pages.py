@@ -451,7 +451,13 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
         parts.append(f'<dt>now</dt><dd>{h(view.get("phase") or "—")} {h(view.get("step") or "")}</dd>')
     parts.append(f'<dt>received</dt><dd>{h(_clock(view.get("received_at") or view.get("created_at")))}</dd>')
     parts.append(f'<dt>MTTD · MTTA · MTTC · MTTR</dt><dd>{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · '
-                 f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd></dl>')
+                 f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd>')
+    from firestop.lifecycle.view import after_close_counts
+
+    joined = after_close_counts(view)
+    if joined:
+        parts.append(f'<dt>joined after close</dt><dd id="after-close">{h(joined)}</dd>')
+    parts.append("</dl>")
     parts.append(approval_html)
     parts.append(stop_html)
     timeline = view.get("timeline") if view.get("timeline") is not None else view.get("timeline_so_far") or []

@@ -125,6 +125,26 @@ def so_far_metrics(metrics: Any, timeline: Any) -> dict[str, float | None]:
     return out
 
 
+def after_close_counts(record: dict[str, Any]) -> str:
+    """How many alerts joined a finished incident after it closed, when the record lists fewer than that or counted some
+    without its duplicate check (``correlated_after_close_count``, ``correlated_after_close_unchecked``:
+    :mod:`firestop.functions.intake_call` — past its key bound a redelivery may be counted twice), else ``""``.
+    The wording of ``incident show`` and the console's record view."""
+    def count(key: str) -> int:
+        value = record.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    listed = len([e for e in record.get("correlated_after_close") or [] if isinstance(e, dict)])
+    exact, unchecked = count("correlated_after_close_count"), count("correlated_after_close_unchecked")
+    if not unchecked and exact <= listed:
+        return ""
+    said = f"{exact + unchecked} alert(s) in all, the newest {listed} listed"
+    if unchecked:
+        said += (f"; {unchecked} of them unchecked (counted past the record's bound on kept alert keys, without the "
+                 "duplicate check: a redelivery may be counted twice)")
+    return said
+
+
 #: What :func:`containment_state` answers: every change the containment made was undone / some of them were.
 UNDONE = "undone"
 PARTLY_UNDONE = "partly undone"
