@@ -163,6 +163,7 @@ class RemoteApp:
                               "Recipe: the app registration must expose that scope to the Azure CLI's client)", 2)
         self._credential = credential(auth)
         self._token: str | None = None
+        self.last_continuation: str | None = None  # the last answer's X-Firestop-Continuation (incidents())
 
     def _bearer(self) -> str:
         if self._token is None:
@@ -184,6 +185,7 @@ class RemoteApp:
         try:
             with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 — https or loopback only
                 status, raw = response.status, response.read(MAX_ANSWER_BYTES + 1)
+                self.last_continuation = response.headers.get("X-Firestop-Continuation")  # GET /api/incidents' next page
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:  # never followed: the request carries the person's token
                 exc.close()
@@ -212,11 +214,29 @@ class RemoteApp:
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
 
     # -- the responders' API ----------------------------------------------------------------------------
+    #: Pages of ``GET /api/incidents`` one ``incident list --app`` reads (LIST_PAGE_SIZE rows each), following the
+    #: ``X-Firestop-Continuation`` header; past them the list ends there (the app pages so that no call reads every
+    #: record: firestop.functions.http_api.page_views).
+    LIST_PAGES = 50
+    LIST_PAGE_SIZE = 500
+
     def incidents(self, status: str | None = None) -> list[dict[str, Any]]:
-        _, answer = self.call("GET", "incidents", query={"status": status} if status else None)
-        if not isinstance(answer, list):
-            raise RemoteError(f"{self.origin}: GET /api/incidents did not answer a list", 1)
-        return answer
+        """Every incident view (``?status=`` filter), newest first: the app's pages in order, at most
+        :data:`LIST_PAGES` of them."""
+        rows: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(self.LIST_PAGES):
+            query = {"top": str(self.LIST_PAGE_SIZE), **({"status": status} if status else {}),
+                     **({"continuation": token} if token else {})}
+            self.last_continuation = None
+            _, answer = self.call("GET", "incidents", query=query)
+            if not isinstance(answer, list):
+                raise RemoteError(f"{self.origin}: GET /api/incidents did not answer a list", 1)
+            rows.extend(answer)
+            token = self.last_continuation
+            if not token:
+                break
+        return rows
 
     def _on_incident(self, incident_id: str, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None,
                      what: str = "incident") -> Any:
