@@ -265,7 +265,7 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         console.print(Text("What has run so far:"), highlight=False)
         console.print(_timeline_table(view["timeline_so_far"]))
     _print_holds(view)
-    _print_metrics(view, sandbox=bool(sandbox))
+    _print_metrics(view, sandbox=False)  # a waiting view names no tenant: the same line local and --app
     pending = view.get("pending_approval")
     if not pending:
         return
