@@ -41,7 +41,7 @@ Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily,
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -61,6 +61,9 @@ MIN_KEY_LENGTH = 32
 MAX_SEAL_LENGTH = 96
 _VERSION = "v1"
 _HEAD = f"firestop-seal/{_VERSION}"
+_b2a_base64 = binascii.b2a_base64
+#: ``base64``'s URL-safe alphabet from the standard one (``base64._urlsafe_encode_translation``)
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class SealKeyError(RuntimeError):
@@ -108,7 +111,9 @@ class SealKey:
         inner.update(message)
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return base64.urlsafe_b64encode(outer.digest()).rstrip(b"=").decode("ascii")
+        # base64.urlsafe_b64encode's own steps (b2a_base64 without the newline, then + and / to - and _), without
+        # its two Python frames
+        return _b2a_base64(outer.digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
 
     def sign(self, purpose: Purpose | str, binding: str, document_digest: str) -> str:
         """The seal of a document with digest ``document_digest`` for ``purpose`` and ``binding``.
