@@ -178,9 +178,7 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
                            f"reference, @Microsoft.KeyVault(SecretUri=https://<vault>.vault.azure.net/secrets/<name>)) "
                            "shared by every instance; nothing is sealed or verified without it")
     if home is None:
-        from firestop.settings import get_settings
-
-        home = get_settings().home
+        home = (_settings or _settings_module()).get_settings().home
     path = _key_paths.get(home)
     if path is None:
         path = Path(home) / SEAL_KEY_FILE
@@ -214,6 +212,17 @@ _from_env: dict[str, SealKey] = {}
 _from_file: dict[str, tuple[tuple[int, int, int, int], SealKey]] = {}
 #: FIRESTOP_HOME (as given) -> its key file's path, built once (a path join was a third of a cached load).
 _key_paths: dict[Any, Path] = {}
+#: firestop.settings, imported at the first load that needs it and kept (an import statement per webhook was
+#: ~2-3 µs of CPU, load ~20); get_settings is still looked up on it at each call.
+_settings: Any = None
+
+
+def _settings_module() -> Any:
+    global _settings
+    import firestop.settings as settings
+
+    _settings = settings
+    return settings
 
 
 def _stored_key(path: Path) -> SealKey | None:
