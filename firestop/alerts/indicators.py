@@ -275,21 +275,31 @@ class _Collector:
         kept — the same as the general loop, with a plain IPv4 value (the usual cell: no comma, port or
         zone; already canonical) handled inline: a 256 KB log alert's table is one column of them."""
         ips, raw, seen, octets = self.ips, self._raw_ips, self._seen, _OCTETS
+        if len(ips) > MAX_INDICATORS:  # (an earlier table filled the cap: the loop below read one row, and stopped)
+            for _ in rows:
+                return
+            return
+        # Below, the IPs kept grow only where a value is appended or handed to ip(): the cap is checked there
+        # (it was checked twice per row)
         for row in rows:
             if type(row) is list and index < len(row):
                 value = row[index]
                 # _is_plain_ipv4(value), inline: a call per cell was a third of this loop
-                if (type(value) is str and len(ips) <= MAX_INDICATORS and value not in raw
+                if (type(value) is str and value not in raw
                         and len(parts := value.split(".")) == 4 and octets.issuperset(parts)):
                     raw.add(value)
                     key = ("ip", value)  # an IPv4 address is its own lower case
                     if key not in seen:
                         seen.add(key)
                         ips.append(value)
-                else:
-                    self.ip(value)
+                        if len(ips) > MAX_INDICATORS:
+                            return  # past the cap: the rest changes nothing
+                    continue
+                self.ip(value)
             elif isinstance(row, list) and index < len(row):  # a list subclass: the general path
                 self.ip(row[index])
+            else:
+                continue
             if len(ips) > MAX_INDICATORS:
                 return  # past the cap: the rest changes nothing
 

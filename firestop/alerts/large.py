@@ -144,7 +144,7 @@ def _shape(raw: bytes) -> _Shape:
     ``RecursionError``)."""
     if _PAD:
         _SKIP.decode(_PAD_OPEN + raw + _PAD_CLOSE)
-    shape = _SHAPE.decode(_OPEN + raw + _CLOSE)
+    shape = _SHAPE.decode(b"".join((_OPEN, raw, _CLOSE)))  # (one copy of the body, where + made two)
     for _ in range(DEPTH_MARGIN):
         shape = shape[0]
     return shape

@@ -122,10 +122,9 @@ def evaluation_window(context: Any) -> tuple[datetime | None, datetime | None]:
     if isinstance(condition, dict) and (
         "windowStartTime" in condition or "windowEndTime" in condition
     ):
-        return (
-            parse_utc_or_none(condition.get("windowStartTime")),
-            parse_utc_or_none(condition.get("windowEndTime")),
-        )
-    start = context.get("SearchIntervalStartTimeUtc")
-    end = context.get("SearchIntervalEndtimeUtc", context.get("SearchIntervalEndTimeUtc"))
-    return parse_utc_or_none(start), parse_utc_or_none(end)
+        start, end = condition.get("windowStartTime"), condition.get("windowEndTime")
+    else:
+        start = context.get("SearchIntervalStartTimeUtc")
+        end = context.get("SearchIntervalEndtimeUtc", context.get("SearchIntervalEndTimeUtc"))
+    # (parse_utc_or_none gives None for None: not called for it, the usual value of one bound or both)
+    return (None if start is None else parse_utc_or_none(start)), (None if end is None else parse_utc_or_none(end))

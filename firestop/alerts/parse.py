@@ -36,6 +36,7 @@ from firestop.alerts.body import LARGE_BODY_BYTES, MAX_PAYLOAD_BYTES, decode_bod
 from firestop.alerts.checked import built
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.essentials import (
+    _KNOWN_SIGNAL_TYPES,
     ESSENTIALS_NAMES,
     Essentials,
     Problem,
@@ -349,7 +350,8 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
         rule_name,
         rule_id,
         severity,
-        normalize_signal_type(signal_type),
+        # (normalize_signal_type's own first lookup in line: Metric, Log, Activity Log … as Azure spells them)
+        _KNOWN_SIGNAL_TYPES.get(signal_type) or normalize_signal_type(signal_type),
         monitoring_service,
         monitor_condition,
         fired_at,
@@ -357,7 +359,7 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
         description,
         target_ids,
         resource_type_of(target_ids, sent_type),
-        _custom_properties(custom),
+        _custom_properties(custom) if custom else {},
         window_start,
         window_end,
         extract_indicators(context) if lean is None else lean.indicators,
@@ -367,7 +369,9 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
         if intake:  # the named tuple at once, no dict of fields (its length checked as IntakeAlert._make checks it)
             if len(values) != _VALUES:
                 raise TypeError(f"IntakeAlert needs {_VALUES} values and a context, got {len(values)}")
-            return _tuple_new(IntakeAlert, (*values, lean_context(context)))
+            # (lean_context's answer for a plain context holding none of its keys, the usual, without the call)
+            lean_values = {} if type(context) is dict and _LEAN_KEYS.isdisjoint(context) else lean_context(context)
+            return _tuple_new(IntakeAlert, (*values, lean_values))
         return built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": lean_context(context)})
     alert = enrich_activity_log_security(
         built(Alert, {**dict(zip(_VALUE_ORDER, values)), "essentials": essentials, "context": context}))

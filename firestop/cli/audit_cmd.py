@@ -1,6 +1,6 @@
 """``python -m firestop audit run|controls|show`` — the security checklist against the tenant.
 
-``audit run [--resource-group RG ...] [--account ID ...] [--fix] [--no-incidents] [--json] [--tenant FILE | --azure --subscription ID]``
+``audit run [--resource-group RG ...] [--account RG/NAME|ID ...] [--fix] [--no-incidents] [--json] [--tenant FILE | --azure --subscription ID]``
     Evaluate every control (:mod:`firestop.audit`) over the scope, print the checklist (✔/❌/—,
     severity, evidence, fix), keep the audit with the records (``FIRESTOP_HOME/records/audits/``:
     JSON, Markdown, HTML) and report the drift since the previous audit of the same scope. A *new*
@@ -137,10 +137,14 @@ def print_audit(audit, files: dict[str, str] | None = None) -> None:
         console.print(Text(clean(f"Report: {files.get('markdown')} · {files.get('html')}")), highlight=False)
 
 
+#: What ``--account RG/NAME`` names (an Azure OpenAI account is a Cognitive Services account).
+ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
+
+
 @audit_app.command("run")
 def audit_run(
     resource_group: list[str] = typer.Option([], "--resource-group", metavar="RG", help="Only this resource group (repeatable)."),
-    account: list[str] = typer.Option([], "--account", metavar="RESOURCE_ID", help="Only this account (repeatable)."),
+    account: list[str] = typer.Option([], "--account", metavar="RG/NAME", help="Only this Azure OpenAI account: <rg>/<name> (in the audited subscription) or its resource ID (repeatable; with --app a resource ID)."),
     subscription: Optional[str] = typer.Option(None, "--subscription", help="Subscription ID (default: the sandbox tenant's; required with --azure)."),
     fix: bool = typer.Option(False, "--fix", help="Also plan (dry run) the runbook of each fixable finding."),
     no_incidents: bool = typer.Option(False, "--no-incidents", help="Report drift only; open no incident."),
@@ -159,13 +163,24 @@ def audit_run(
         if not _RG.match(rg):
             fail(f"--resource-group: {rg!r} is not a resource group name (1-90 letters, digits, -_.())", EXIT_BAD_INPUT, as_json=as_json)
     for a in account:
+        if not a.strip().startswith("/"):  # RG/NAME, as infra --account: expanded once the subscription is known
+            from firestop.infra.scopes import ScopeError, resource_ref
+
+            try:
+                resource_ref("--account", a, ACCOUNT_TYPE, "00000000-0000-0000-0000-000000000000")
+            except ScopeError as exc:
+                fail(f"--account: {exc.message}", EXIT_BAD_INPUT, as_json=as_json)
+            if app is not None:
+                fail(f"--account: {a[:80]!r} — with --app give the account's resource ID (the app audits its own "
+                     "subscription, which this command does not know)", EXIT_BAD_INPUT, as_json=as_json)
+            continue
         try:
             resource_id_key(a)
         except ValueError:
             a = ""
         if "/providers/microsoft.cognitiveservices/accounts/" not in a.lower():
-            fail("--account: give an account's resource ID (/subscriptions/…/providers/Microsoft.CognitiveServices/accounts/NAME)",
-                 EXIT_BAD_INPUT, as_json=as_json)
+            fail("--account: give an account as <resource group>/<name> or its resource ID "
+                 "(/subscriptions/…/providers/Microsoft.CognitiveServices/accounts/NAME)", EXIT_BAD_INPUT, as_json=as_json)
     if subscription is not None:
         try:
             uuid.UUID(subscription)
@@ -207,6 +222,9 @@ def _run_local(resource_group, account, subscription, fix, no_incidents, azure, 
     env = _open_environment(azure, tenant, as_json)  # --azure without a sign-in: exit 2 before anything is read or kept
     try:
         sub = subscription or (env.tenant.subscription_id if env.tenant is not None else "")
+        from firestop.infra.scopes import resource_ref
+
+        account = [a if a.strip().startswith("/") else resource_ref("--account", a, ACCOUNT_TYPE, sub) for a in account]
         missing = _missing_scope(env, sub, resource_group, account)
         if missing:
             fail(missing, EXIT_BAD_INPUT, as_json=as_json)

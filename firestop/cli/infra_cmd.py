@@ -304,7 +304,10 @@ def infra_deploy(
     else:
         console.print(f"Deployed {template_path} with {parameters_path} into resource group {resource_group} of the sandbox "
                       f"tenant ({where}) as deployment {result['deployment']}: {result['provisioning_state']}, "
-                      f"{len(result['resources'])} resources", highlight=False, markup=False, soft_wrap=True)
+                      f"{len(result['resources'])} resources"
+                      + ("" if result["first"] else " (deploying again: the resources the template deploys only with the "
+                         "keys generated on a first deployment — the seal-key secret, the action group — are left as it made them)"),
+                      highlight=False, markup=False, soft_wrap=True)
         if result["generated"]:
             console.print(f"Generated (not shown): {', '.join(result['generated'])}", highlight=False, markup=False)
         for key, value in sorted(result["outputs"].items()):

@@ -207,11 +207,43 @@ def print_plan_preview(pending: dict[str, Any]) -> None:
     for change in changes:
         console.print(Text(line(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
                       highlight=False)
+    left_out = pending.get("changes_left_out")
+    if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0:
+        console.print(Text(f"  … and {left_out} more change(s) not shown (run the plan to see them all: runbook plan)"),
+                      highlight=False)
     notes = [n for n in pending.get("notes") or [] if n][:20]
     if not changes:
         console.print(Text("  would change nothing" + ("; the plan notes:" if notes else "")), highlight=False)
     for note in notes:
         console.print(Text(line(f"  note: {note}")), highlight=False)
+
+
+def _print_holds(view: dict[str, Any]) -> None:
+    """The ``holds`` / ``does not hold`` lines of a record, or of a view still waiting (README: exit 3 says what
+    holds and what does not; a view from elsewhere without them is read from its timeline so far)."""
+    if "holds" not in view and view.get("timeline") is None:
+        from firestop.lifecycle.view import so_far_holds
+
+        view = {**view, **so_far_holds(view.get("timeline_so_far"))}
+    for said in view.get("holds") or []:
+        console.print(Text.assemble(("  holds          ", "green"), line(said)), highlight=False)
+    for said in view.get("does_not_hold") or []:
+        console.print(Text.assemble(("  does not hold  ", "red"), line(said)), highlight=False)
+
+
+def _print_metrics(view: dict[str, Any], *, sandbox: bool) -> None:
+    """``MTTD … · MTTA … · MTTC … · MTTR …`` of a record, or of a view still waiting (what is known so far); nothing
+    for a view without metrics (one from an app that does not send them)."""
+    metrics = view.get("metrics")
+    if not isinstance(metrics, dict):
+        return
+    from firestop.times import seconds as fmt
+
+    console.print(
+        f"MTTD {fmt(metrics.get('mttd_s'))} · MTTA {fmt(metrics.get('mtta_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · "
+        f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if sandbox else ""),
+        highlight=False,
+    )
 
 
 def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:
@@ -232,6 +264,8 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
     if view.get("timeline_so_far"):
         console.print(Text("What has run so far:"), highlight=False)
         console.print(_timeline_table(view["timeline_so_far"]))
+    _print_holds(view)
+    _print_metrics(view, sandbox=False)  # a waiting view names no tenant: the same line local and --app
     pending = view.get("pending_approval")
     if not pending:
         return
@@ -286,20 +320,10 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
     if containment_state(record):  # undone afterwards: what holds now comes first (firestop.lifecycle.view)
         color = "yellow"
     console.print(Text.assemble("Outcome: ", (line(status_label(record)), color), f" — {line(record.get('reason'))}"), highlight=False)
-    for said in record.get("holds") or []:
-        console.print(Text.assemble(("  holds          ", "green"), line(said)), highlight=False)
-    for said in record.get("does_not_hold") or []:
-        console.print(Text.assemble(("  does not hold  ", "red"), line(said)), highlight=False)
+    _print_holds(record)
     for said in record.get("evidence_gaps") or []:
         console.print(Text.assemble(("  evidence gap   ", "yellow"), line(said)), highlight=False)
-    metrics = record.get("metrics") or {}
-    from firestop.times import seconds as fmt
-
-    console.print(
-        f"MTTD {fmt(metrics.get('mttd_s'))} · MTTA {fmt(metrics.get('mtta_s'))} · MTTC {fmt(metrics.get('mttc_s'))} · "
-        f"MTTR {fmt(metrics.get('mttr_s'))}" + ("  (simulated time, sandbox tenant)" if record.get("sandbox") else ""),
-        highlight=False,
-    )
+    _print_metrics({**record, "metrics": record.get("metrics") or {}}, sandbox=bool(record.get("sandbox")))
     if record.get("part_of"):  # another playbook's run on the same attack: the incident is the one it names
         console.print(Text(line(f"Part of incident {record['part_of']} (same attack, this alert's own playbook)")), highlight=False)
     if record.get("follows"):  # the same route's earlier incident held, and this alert reported new activity after it
@@ -312,6 +336,12 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         if not late.get("part"):
             console.print(Text(line(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
                                      f"received {human_time(late.get('received_at'))}")), highlight=False)
+    from firestop.lifecycle.view import after_close_counts
+
+    counted = after_close_counts(record)
+    if counted:
+        console.print(Text(line(f"  joined after close  {counted}"), style="yellow" if "unchecked" in counted else ""),
+                      highlight=False)
     gaps = record.get("checklist_gaps") or []
     if gaps:  # read at analyze time: the configuration that let the incident happen, even where containment changed it
         console.print(Text("Checklist gaps found before containment (fix them for good):", style="yellow"), highlight=False)

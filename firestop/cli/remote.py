@@ -163,6 +163,7 @@ class RemoteApp:
                               "Recipe: the app registration must expose that scope to the Azure CLI's client)", 2)
         self._credential = credential(auth)
         self._token: str | None = None
+        self.last_continuation: str | None = None  # the last answer's X-Firestop-Continuation (incidents())
 
     def _bearer(self) -> str:
         if self._token is None:
@@ -184,6 +185,7 @@ class RemoteApp:
         try:
             with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 — https or loopback only
                 status, raw = response.status, response.read(MAX_ANSWER_BYTES + 1)
+                self.last_continuation = response.headers.get("X-Firestop-Continuation")  # GET /api/incidents' next page
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:  # never followed: the request carries the person's token
                 exc.close()
@@ -212,34 +214,61 @@ class RemoteApp:
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
 
     # -- the responders' API ----------------------------------------------------------------------------
+    #: Pages of ``GET /api/incidents`` one ``incident list --app`` reads (LIST_PAGE_SIZE rows each), following the
+    #: ``X-Firestop-Continuation`` header; past them the list ends there (the app pages so that no call reads every
+    #: record: firestop.functions.http_api.page_views).
+    LIST_PAGES = 50
+    LIST_PAGE_SIZE = 500
+
     def incidents(self, status: str | None = None) -> list[dict[str, Any]]:
-        _, answer = self.call("GET", "incidents", query={"status": status} if status else None)
-        if not isinstance(answer, list):
-            raise RemoteError(f"{self.origin}: GET /api/incidents did not answer a list", 1)
+        """Every incident view (``?status=`` filter), newest first: the app's pages in order, at most
+        :data:`LIST_PAGES` of them."""
+        rows: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(self.LIST_PAGES):
+            query = {"top": str(self.LIST_PAGE_SIZE), **({"status": status} if status else {}),
+                     **({"continuation": token} if token else {})}
+            self.last_continuation = None
+            _, answer = self.call("GET", "incidents", query=query)
+            if not isinstance(answer, list):
+                raise RemoteError(f"{self.origin}: GET /api/incidents did not answer a list", 1)
+            rows.extend(answer)
+            token = self.last_continuation
+            if not token:
+                break
+        return rows
+
+    def _on_incident(self, incident_id: str, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None,
+                     what: str = "incident") -> Any:
+        """``self.call(method, path, body)``'s answer for a route of one incident; an unknown incident (the app's 404
+        on ``incident_id``) is the local command's refusal (exit 2) with the CLI command (with ``--app``) as its hint,
+        not the API route the app's 404 names. ``what``: ``incident``, or ``ledger`` (ledger verify's wording)."""
+        try:
+            _, answer = self.call(method, path, body, query=query)
+        except RemoteError as exc:
+            if exc.status == 404 and exc.field == "incident_id":
+                said = (f"INCIDENT: no ledger for {incident_id!r} in the app's ledger store; check the incident ID"
+                        if what == "ledger" else f"ID: no incident {incident_id!r}; list them with")
+                raise RemoteError(f"{said}: python -m firestop incident list --app {self.origin}", 2, status=404,
+                                  field="incident_id") from None
+            raise
         return answer
 
     def incident(self, incident_id: str) -> dict[str, Any]:
-        """One incident view; an unknown one is the local command's refusal (exit 2), its hint the CLI command (with
-        ``--app``), not the API route the app's 404 names."""
-        try:
-            _, answer = self.call("GET", f"incidents/{quote(incident_id, safe='')}")
-        except RemoteError as exc:
-            if exc.status == 404 and exc.field == "incident_id":
-                raise RemoteError(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list "
-                                  f"--app {self.origin}", 2, status=404, field="incident_id") from None
-            raise
+        """One incident view; an unknown one: :meth:`_on_incident`."""
+        answer = self._on_incident(incident_id, "GET", f"incidents/{quote(incident_id, safe='')}")
         if not isinstance(answer, dict):
             raise RemoteError(f"{self.origin}: GET /api/incidents/{{id}} did not answer an object", 1)
         return answer
 
     def decide(self, incident_id: str, step: str, decision: str, comment: str | None) -> dict[str, Any]:
         body = {"decision": decision, **({"comment": comment} if comment else {})}
-        _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/approvals/{quote(step, safe='')}", body)
+        answer = self._on_incident(incident_id, "POST", f"incidents/{quote(incident_id, safe='')}/approvals/{quote(step, safe='')}", body)
         return answer
 
     def stop(self, incident_id: str, reason: str) -> dict[str, Any]:
         """``{"incident_id", "stopping": True, "by"}`` (202): the stop is sent, sealed for the incident, as the signed-in caller."""
-        _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/stop", {"reason": reason})
+        answer = self._on_incident(incident_id, "POST", f"incidents/{quote(incident_id, safe='')}/stop", {"reason": reason})
         return self._object(answer, "POST /api/incidents/{id}/stop")
 
     def runbook(self, name: str, target: str, params: dict[str, Any], mode: str) -> dict[str, Any]:
@@ -257,12 +286,13 @@ class RemoteApp:
 
     def undo_preview(self, incident_id: str, step: str | None) -> dict[str, Any]:
         """``{"incident_id", "actions": [{"step_id", "runbook", "target", "before"}], "stays": [...]}``."""
-        _, answer = self.call("GET", f"incidents/{quote(incident_id, safe='')}/undo", query={"step": step} if step else None)
+        answer = self._on_incident(incident_id, "GET", f"incidents/{quote(incident_id, safe='')}/undo",
+                                   query={"step": step} if step else None)
         return self._object(answer, "GET /api/incidents/{id}/undo")
 
     def undo(self, incident_id: str, step: str | None) -> dict[str, Any]:
         """``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail"}]}``, recorded as the signed-in caller."""
-        _, answer = self.call("POST", f"incidents/{quote(incident_id, safe='')}/undo", {"step": step} if step else {})
+        answer = self._on_incident(incident_id, "POST", f"incidents/{quote(incident_id, safe='')}/undo", {"step": step} if step else {})
         return self._object(answer, "POST /api/incidents/{id}/undo")
 
     @staticmethod
@@ -282,7 +312,7 @@ class RemoteApp:
 
     def ledger(self, incident_id: str) -> dict[str, Any]:
         """``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (the app's check of the ledger)."""
-        _, answer = self.call("GET", f"ledgers/{quote(incident_id, safe='')}")
+        answer = self._on_incident(incident_id, "GET", f"ledgers/{quote(incident_id, safe='')}", what="ledger")
         return self._object(answer, "GET /api/ledgers/{id}")
 
     def audit_controls(self) -> list[dict[str, Any]]:

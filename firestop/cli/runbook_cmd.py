@@ -296,11 +296,11 @@ def runbook_run(
         if as_json:
             print_json({**out, "exit_code": code})
         raise typer.Exit(code)
-    if azure and not yes:
-        _confirm(f"Act on REAL Azure ({clean(target or 'no target')}) as your DefaultAzureCredential sign-in? "
-                 "The change is shown next; nothing changes before you confirm it.", as_json)
-    env = _open_environment(azure, tenant, as_json)
+    env = _open_environment(azure, tenant, as_json)  # --azure: no sign-in exits 2 here, before anything is asked
     try:
+        if azure and not yes:
+            _confirm(f"Act on REAL Azure ({clean(target or 'no target')}) as your DefaultAzureCredential sign-in? "
+                     "The change is shown next; nothing changes before you confirm it.", as_json)
         out, code = _run(env, name, target, params, yes=yes, azure=azure, as_json=as_json)
     except typer.Exit:
         raise

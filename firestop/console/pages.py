@@ -252,14 +252,20 @@ def _timeline(entries: list[dict[str, Any]]) -> str:
             f'<th>detail</th></tr></thead><tbody>{rows}</tbody></table></div>')
 
 
-def _changes(changes: list[Any]) -> str:
+def _changes(changes: list[Any], left_out: Any = 0) -> str:
+    """The plan's changes (already bounded by :func:`firestop.lifecycle.approvals.plan_preview`), then how many it left
+    out (``changes_left_out``)."""
+    more = left_out if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0 else 0
+    more_html = (f'<p class="mute">… and {more} more change(s) not shown here (<code>python -m firestop runbook plan</code> '
+                 'lists them all).</p>') if more else ""
     if not changes:
-        return '<p class="mute">The plan lists no changes.</p>'
+        return '<p class="mute">The plan lists no changes.</p>' if not more else more_html
     rows = "".join(
         f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(c.get("before"))}</td>'
         f'<td class="wide" data-label="after">{h(c.get("after"))}</td></tr>'
         if isinstance(c, dict) else f'<tr><td colspan="3">{h(c)}</td></tr>' for c in changes[:100])
-    return f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table></div>'
+    return (f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}'
+            f'</tbody></table></div>{more_html}')
 
 
 def _plan_view(approval: dict[str, Any]) -> str:
@@ -270,7 +276,7 @@ def _plan_view(approval: dict[str, Any]) -> str:
         return (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
                 'approving runs the step without a preview.</p>')
     notes = [n for n in approval.get("notes") or [] if n][:20]
-    shown = _changes(approval.get("changes") or []) if approval.get("changes") or not notes else ""
+    shown = _changes(approval.get("changes") or [], approval.get("changes_left_out")) if approval.get("changes") or not notes else ""
     if notes:
         shown += '<p class="mute">The plan lists no changes; it notes:</p>' if not approval.get("changes") else "<p>The plan notes:</p>"
         shown += "<ul>" + "".join(f"<li>{h(n)}</li>" for n in notes) + "</ul>"
@@ -445,7 +451,13 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
         parts.append(f'<dt>now</dt><dd>{h(view.get("phase") or "—")} {h(view.get("step") or "")}</dd>')
     parts.append(f'<dt>received</dt><dd>{h(_clock(view.get("received_at") or view.get("created_at")))}</dd>')
     parts.append(f'<dt>MTTD · MTTA · MTTC · MTTR</dt><dd>{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · '
-                 f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd></dl>')
+                 f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd>')
+    from firestop.lifecycle.view import after_close_counts
+
+    joined = after_close_counts(view)
+    if joined:
+        parts.append(f'<dt>joined after close</dt><dd id="after-close">{h(joined)}</dd>')
+    parts.append("</dl>")
     parts.append(approval_html)
     parts.append(stop_html)
     timeline = view.get("timeline") if view.get("timeline") is not None else view.get("timeline_so_far") or []

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import azure.durable_functions as df
@@ -71,6 +72,30 @@ bp = df.Blueprint()
 log = logging.getLogger("firestop.intake")
 
 _JSON_TYPES = ("application/json", "text/json")
+
+#: The modules a webhook calls into: imported at the first webhook, not when the function app is indexed (its cold
+#: start), and kept here; an import statement on every call was 1.5-3 µs each (CPU, ``timeit``, load ~20), nine of
+#: them per correlated alert in this module. Their functions are still looked up on the module at each call, so
+#: what a module holds now (a test's monkeypatch included) is what is called.
+_below: tuple[Any, ...] | None = None
+
+
+def _modules() -> tuple[Any, ...]:
+    """``(firestop.alerts, firestop.alerts.parse, firestop.azure.clients, firestop.functions.intake_call,
+    firestop.intake, firestop.trust.seal, firestop.environ, firestop.functions.links)``, imported once."""
+    global _below
+    if _below is None:
+        import firestop.alerts as alerts
+        import firestop.alerts.parse as parse
+        import firestop.azure.clients as clients
+        import firestop.environ as environ
+        import firestop.functions.intake_call as intake_call
+        import firestop.functions.links as links
+        import firestop.intake as intake
+        import firestop.trust.seal as seal
+
+        _below = (alerts, parse, clients, intake_call, intake, seal, environ, links)
+    return _below
 _OUTCOME_HEADER = "X-Firestop-Intake"
 
 
@@ -123,12 +148,12 @@ _bases: dict[tuple[str, str | None, str | None], str] = {}
 def _status_base(url: str) -> str:
     """``{public origin}{route prefix}alerts/`` for a request that came in on ``url`` (the environment is part of
     the cache key, so a changed FIRESTOP_PUBLIC_URL or WEBSITE_HOSTNAME takes effect at once)."""
-    from firestop.environ import environ_get
-    from firestop.functions.links import HOSTNAME_ENV, PUBLIC_URL_ENV, public_origin
-
-    key = (url, environ_get(PUBLIC_URL_ENV), environ_get(HOSTNAME_ENV))
+    environ, links = (_below or _modules())[6:]
+    environ_get = environ.environ_get
+    key = (url, environ_get(links.PUBLIC_URL_ENV), environ_get(links.HOSTNAME_ENV))
     base = _bases.get(key)
     if base is None:
+        public_origin = links.public_origin
         path = urlsplit(url).path.rstrip("/")
         prefix = path[: -len("alerts")] if path.lower().endswith("/alerts") else "/api/"
         base = f"{public_origin(url)}{prefix}alerts/"
@@ -139,8 +164,7 @@ def _status_base(url: str) -> str:
 
 
 def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
-    from firestop.intake import EVENT_RESOLVED, OutcomeKind
-
+    intake = (_below or _modules())[4]
     link = status_link(req, outcome.instance_id)
     body = {"id": outcome.instance_id, "statusUri": link}
     if outcome.correlated_to is not None:
@@ -149,8 +173,8 @@ def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
         body["partOf"] = outcome.part_of
     if outcome.follows is not None:  # new activity after that held incident: contained again here
         body["follows"] = outcome.follows
-    if outcome.kind is OutcomeKind.RESOLVED:
-        body["event"] = EVENT_RESOLVED
+    if outcome.kind is intake.OutcomeKind.RESOLVED:
+        body["event"] = intake.EVENT_RESOLVED
     headers = {"Location": link, "Retry-After": "10"}
     return _json(202, body, outcome.kind.value, headers)
 
@@ -172,36 +196,30 @@ def _not_delivered(outcome) -> func.HttpResponse:
 
 
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
-    from firestop.alerts import AlertPayloadError
-    from firestop.alerts.parse import parse_intake_alert
-    from firestop.azure.clients import get_client_factory
-    from firestop.functions.intake_call import accept
-    from firestop.intake import CorrelationConfigError, CorrelationSettings, IntakeUnavailable
-    from firestop.trust.seal import SealKeyError, load_seal_key
-
+    alerts, parse, clients, intake_call, intake, seal = (_below or _modules())[:6]
     problem = _content_type_problem(req.headers.get("content-type"))
     if problem is not None:
         return _json(415, {"error": "content-type", "field": "content-type", "reason": problem,
                            "fix": "send the Common Alert Schema payload as application/json (UTF-8)",
                            "status": 415}, "rejected")
     try:
-        alert = parse_intake_alert(req.get_body())  # no raw context (the webhook never reads it), no pydantic model
-    except AlertPayloadError as exc:
+        alert = parse.parse_intake_alert(req.get_body())  # no raw context (the webhook never reads it), no pydantic model
+    except alerts.AlertPayloadError as exc:
         return _json(exc.http_status, {"error": exc.field, **exc.as_dict()}, "rejected")
     try:
-        settings = CorrelationSettings.from_env()
-    except CorrelationConfigError as exc:
+        settings = intake.CorrelationSettings.from_env()
+    except intake.CorrelationConfigError as exc:
         log.error("alert %r not accepted: %r", alert.alert_id, str(exc))
         return _unavailable(f"app setting: {exc}")
     try:
-        key = load_seal_key()
-    except SealKeyError as exc:
+        key = seal.load_seal_key()
+    except seal.SealKeyError as exc:
         log.error("alert %r not accepted: %s", alert.alert_id, exc)
         return _unavailable(f"app setting: {exc}")
-    factory = get_client_factory()
+    factory = clients.get_client_factory()
     try:
-        outcome = await accept(client, alert, factory=factory, settings=settings, key=key)
-    except IntakeUnavailable as exc:
+        outcome = await intake_call.accept(client, alert, factory=factory, settings=settings, key=key)
+    except intake.IntakeUnavailable as exc:
         log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")
     note(incident_id=outcome.instance_id, alert_id=alert.alert_id)  # the request line says it (and the outcome)

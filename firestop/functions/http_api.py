@@ -8,7 +8,7 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 | route | role | does |
 |---|---|---|
 | ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed |
-| ``GET /api/incidents`` | reader | incident views (``?status=`` filter), newest first, from every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; an incident whose filed record cannot be read is a row ``{"incident_id", "status": "unreadable", "unreadable": true, "reason", "created_at"}`` (kept whatever ``?status=`` asks: its status is unknown) and header ``X-Firestop-Unreadable-Records: <count>`` (:func:`listed_views`); 503 when the backend does not list |
+| ``GET /api/incidents`` | reader | one page of incident views (``?status=`` filter; ``?top=`` 1..500 rows, default 100; ``?continuation=`` the previous page's ``X-Firestop-Continuation`` header, present while more follow — 400 naming ``top``/``continuation`` otherwise; a page reads at most ``top`` filed records: :func:`page_views`), newest created first, of every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; an incident whose filed record cannot be read is a row ``{"incident_id", "status": "unreadable", "unreadable": true, "reason", "created_at"}`` (kept whatever ``?status=`` asks: its status is unknown) and header ``X-Firestop-Unreadable-Records: <count>`` (:func:`listed_views`); 503 when the backend does not list |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration; 403 naming why, nothing sent, when the caller is not among the step's approvers (or the two-person rule) |
 | ``POST /api/incidents/{id}/stop`` | responder | body ``{"reason"}`` (1–500 characters) → 202 ``{"incident_id", "stopping": true, "by"}`` once sent |
@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -69,6 +69,86 @@ log = logging.getLogger("firestop.api")
 MORE_HEADER = "X-Firestop-More-Not-Shown"
 #: Header of ``GET /api/incidents``: how many rows are incidents whose filed record cannot be read (:func:`listed_views`).
 UNREADABLE_HEADER = "X-Firestop-Unreadable-Records"
+#: Header of ``GET /api/incidents``: the token of the next page (send it back as ``?continuation=``); absent on the last.
+CONTINUATION_HEADER = "X-Firestop-Continuation"
+#: Rows of one ``GET /api/incidents`` page: ``?top=`` 1..MAX_TOP, default DEFAULT_TOP. A finished incident's row reads
+#: its filed record (one records-store read each): a page reads at most ``top`` of them, whatever ``?status=`` asks.
+DEFAULT_TOP = 100
+MAX_TOP = 500
+_MAX_CONTINUATION = 300
+
+
+def _created(status: Any):
+    from datetime import datetime, timezone
+
+    when = getattr(status, "created_time", None)
+    if not isinstance(when, datetime):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _order_key(status: Any) -> tuple[str, str]:
+    return (_created(status).isoformat(), str(status.instance_id))
+
+
+def continuation_token(key: tuple[str, str]) -> str:
+    """The opaque ``continuation`` of a page that ended at the incident with order key ``key`` (creation time ISO 8601,
+    instance id): URL-safe base64 of its JSON."""
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def parse_continuation(token: str) -> tuple[str, str] | None:
+    """The order key in ``token`` (:func:`continuation_token`), None when it is not one (the route answers 400)."""
+    import base64
+    import binascii
+
+    if not token or len(token) > _MAX_CONTINUATION:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not (isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)):
+        return None
+    return key[0], key[1]
+
+
+#: Runtime statuses whose view reads no record (it is the orchestration's custom status): :func:`page_views`.
+_OPEN = ("Pending", "Running")
+
+
+def page_views(statuses: list[Any], *, top: int, after: tuple[str, str] | None, wanted: str | None,
+               view_of: Callable[[Any], dict[str, Any]]) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """(one page of incident views, newest created first, the order key to continue after or None on the last page).
+
+    ``statuses``: the backend's listing (Durable statuses); ``after``: a continuation's key — only incidents older than
+    it (creation time, then instance id) are looked at; ``wanted``: a ``?status=`` (an unreadable row stays whatever it
+    asks, its status being unknown); ``view_of``: a status → its view (:func:`listed_views`, one record read for a
+    finished incident). A page stops at ``top`` rows or ``top`` views made, so it reads at most ``top`` records; a
+    status that cannot match ``wanted`` by its runtime status alone (an open incident for a finished status, or the
+    reverse) costs no view. Every incident is on exactly one page: complete, however many there are."""
+    from firestop.lifecycle.view import AWAITING_APPROVAL, UNREADABLE
+
+    ordered = sorted(statuses, key=_order_key, reverse=True)
+    if after is not None:
+        ordered = [s for s in ordered if _order_key(s) < after]
+    rows: list[dict[str, Any]] = []
+    made = 0
+    last: tuple[str, str] | None = None
+    for status in ordered:
+        if len(rows) >= top or made >= top:
+            return rows, last
+        last = _order_key(status)
+        runtime = getattr(status.runtime_status, "value", status.runtime_status)
+        if wanted is not None and (runtime in _OPEN) != (wanted in (AWAITING_APPROVAL, "running")):
+            continue  # cannot match: an open incident is running or awaiting approval, a finished one never is
+        view = view_of(status)
+        made += 1
+        if wanted is None or view.get("status") in (wanted, UNREADABLE):
+            rows.append(view)
+    return rows, None
 
 
 def _json(status: int, body: Any) -> func.HttpResponse:
@@ -275,6 +355,20 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
                           f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
     from firestop.lifecycle.view import UNREADABLE
 
+    raw_top = req.params.get("top")
+    if raw_top is None:
+        top = DEFAULT_TOP
+    elif not (raw_top.isascii() and raw_top.isdigit() and len(raw_top) <= 4 and 1 <= int(raw_top) <= MAX_TOP):
+        return _error(400, "top", f"{raw_top[:20]!r} is not a number of incidents from 1 to {MAX_TOP}",
+                      f"leave top out for {DEFAULT_TOP}, or give 1..{MAX_TOP}")
+    else:
+        top = int(raw_top)
+    after = None
+    if req.params.get("continuation") is not None:
+        after = parse_continuation(req.params["continuation"])
+        if after is None:
+            return _error(400, "continuation", "not a continuation token this app gave",
+                          f"send back the {CONTINUATION_HEADER} header of the previous page, or leave continuation out")
     try:  # every page up to the bound (the SDK's get_status_all reads one page: RT7)
         # incidents only: the extension lists entity instances too (@name@key, one per resource and incident, for
         # good: see firestop.instance_listing), which would fill the page bound and hide incidents
@@ -282,11 +376,11 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
     except InstanceListingError as exc:
         return _error(503, "backend", f"the Durable backend did not list instances ({exc.status})",
                       "retry in a few seconds")
-    views = listed_views(s for s in listing.statuses if s.name == ORCHESTRATOR_NAME)
-    if wanted:  # an unreadable record's status is unknown: it stays, named
-        views = [v for v in views if v.get("status") in (wanted, UNREADABLE)]
-    views.sort(key=lambda v: v.get("received_at") or v.get("created_at") or "", reverse=True)
+    views, last = page_views([s for s in listing.statuses if s.name == ORCHESTRATOR_NAME], top=top, after=after,
+                             wanted=wanted or None, view_of=lambda status: listed_views([status])[0])
     response = _json(200, views)
+    if last is not None:
+        response.headers[CONTINUATION_HEADER] = continuation_token(last)
     if not listing.complete:  # the body stays a list; the header says more were not shown
         response.headers[MORE_HEADER] = "true"
     unreadable = sum(1 for v in views if v.get("status") == UNREADABLE)

@@ -38,6 +38,19 @@ _KEY_WIDTH = 16
 _SAMPLE = 20
 
 
+#: firestop.settings, imported at the first call that needs it and kept (an import statement per webhook was ~2-3 µs
+#: of CPU, load ~20); get_settings is still looked up on it at each call.
+_settings: Any = None
+
+
+def _settings_module() -> Any:
+    global _settings
+    import firestop.settings as settings
+
+    _settings = settings
+    return settings
+
+
 #: How long a playbook file's in-place edit may go unnoticed (seconds, ``time.monotonic``): the folder itself is
 #: stat-ed on every call (a file added, removed or renamed into place — how editors and deployments write — is
 #: seen at once), each file only this often (a scandir and a stat per file were a tenth of a correlated alert's
@@ -60,9 +73,7 @@ def playbook_routes(*, now: float | None = None) -> tuple[str, ...]:
     removed or renamed (at the next call) or changed in place (name, mtime, size: within
     :data:`ROUTES_RECHECK_SECONDS`). ``now``: a ``time.monotonic`` reading (tests). An unreadable folder has no
     routes."""
-    from firestop.settings import get_settings
-
-    directory = str(get_settings().playbooks_dir)
+    directory = str((_settings or _settings_module()).get_settings().playbooks_dir)
     now = time.monotonic() if now is None else now
     try:
         folder = os.stat(directory)
@@ -183,20 +194,36 @@ async def record_after_close(incident_id: str, entry: dict[str, Any]) -> str | N
     return record_after_close_sync(incident_id, entry)
 
 
+#: (firestop.intake, firestop.lifecycle, firestop.lifecycle.start, firestop.trust.seal): imported at the first call
+#: (not when this module is: the warm-up and the CLI import it for other functions) and kept — four import statements
+#: per delivery were ~8 µs of CPU (``timeit``, load ~20). Functions are looked up on the modules at each call.
+_below: tuple[Any, ...] | None = None
+
+
+def _modules() -> tuple[Any, ...]:
+    global _below
+    if _below is None:
+        import firestop.intake as intake
+        import firestop.lifecycle as lifecycle
+        import firestop.lifecycle.start as start
+        import firestop.trust.seal as sealing
+
+        _below = (intake, lifecycle, start, sealing)
+    return _below
+
+
 async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: bytes) -> Any:
     """:func:`firestop.intake.accept_alert` for ``alert`` with Firestop's start input, routes and revisions."""
-    from firestop.intake import accept_alert
-    from firestop.lifecycle import ORCHESTRATOR_NAME
-    from firestop.lifecycle.start import incident_input
-    from firestop.trust.seal import Purpose, seal
+    intake, lifecycle, start, sealing = _below or _modules()
 
     def start_input(a, now, iid, part_of=None, follows=None):
-        return seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid, part_of=part_of,
-                                                     follows=follows),
-                    binding=iid, key=key)
+        return sealing.seal(sealing.Purpose.INCIDENT,
+                            start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
+                                                 part_of=part_of, follows=follows),
+                            binding=iid, key=key)
 
-    return await accept_alert(
-        client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=ORCHESTRATOR_NAME,
+    return await intake.accept_alert(
+        client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=lifecycle.ORCHESTRATOR_NAME,
         start_input=start_input, cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         routes=playbook_routes(), record_after_close=record_after_close,
     )

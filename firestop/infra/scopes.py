@@ -94,6 +94,15 @@ def _split(flag: str, value: str, namespace_type: str, subscription_id: str) -> 
     return parts[0], parts[1]
 
 
+def resource_ref(flag: str, value: str, namespace_type: str, subscription_id: str) -> str:
+    """The resource ID ``value`` names: ``RG/NAME`` in ``subscription_id``, or a full resource ID of ``namespace_type``
+    (in that subscription) as given. Raises :class:`ScopeError` naming ``flag`` otherwise (``firestop audit run
+    --account`` takes what ``infra --account`` takes)."""
+    rg, name = _split(flag, value, namespace_type, subscription_id)
+    return value.strip() if value.strip().startswith("/") else \
+        f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/{namespace_type}/{name}"
+
+
 def parse(*, subscription: str, resource_groups: list[str], accounts: list[str], key_vault: Optional[str],
           key_secret_name: str, workspace: Optional[str], nsgs: Optional[list[str]] = None,
           defender_resource_groups: Optional[list[str]] = None, sentinel_workspace: Optional[str] = None,

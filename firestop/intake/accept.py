@@ -341,7 +341,7 @@ class _Cache:
             self._data.clear()
 
 
-# (scope, dedupe key) -> (Outcome, created time of its incident)
+# (scope, dedupe key) -> (Outcome, created time of its incident: an aware UTC datetime)
 _answers = _Cache(maxsize=20_000, ttl=MEMO_SECONDS)
 # (scope, correlation key) -> lowest generation that may be current (every one below is finished)
 _generations = _Cache(maxsize=GENERATIONS_KEPT, ttl=None)
@@ -441,6 +441,9 @@ class _Call:
     scope: str
     routes: tuple[str, ...] = ()
     record_after_close: RecordAfterClose | None = None
+    #: the delivery's ``alert.dedupe_key``, derived once (a SHA-256 of the alert id each time it is read: it was
+    #: read three times per correlated alert — the delivery lock, the memo's lookup and its entry)
+    dedupe_key: str = ""
 
 
 @dataclass
@@ -626,19 +629,21 @@ def _keys(call: _Call, alert: Any) -> list[str]:
 
 
 def _remember(call: _Call, alert: Any, outcome: Outcome, created: datetime | None) -> None:
+    """Keep ``outcome`` for redeliveries of the call's alert, with its incident's created time (aware UTC,
+    :func:`_created`: compared as a datetime, which for UTC times is what comparing their ISO text was)."""
     if created is not None:
-        _answers.put((call.scope, alert.dedupe_key), (outcome, created.isoformat()))
+        _answers.put((call.scope, call.dedupe_key), (outcome, created))
 
 
 async def _remembered(call: _Call, alert: Any) -> Outcome | None:
     """The answer given to an earlier delivery of ``alert``, if its incident still exists unchanged."""
-    entry = _answers.get((call.scope, alert.dedupe_key))
+    entry = _answers.get((call.scope, call.dedupe_key))
     if entry is None:
         return None
     outcome, created = entry
     status = await _shared_status(call, outcome.instance_id)
-    if status is None or _created(status) is None or _created(status).isoformat() != created:
-        _answers.drop((call.scope, alert.dedupe_key))  # purged or replaced since: decide again
+    if status is None or _created(status) != created:  # (None != a datetime)
+        _answers.drop((call.scope, call.dedupe_key))  # purged or replaced since: decide again
         return None
     return outcome
 
@@ -960,9 +965,10 @@ async def accept_alert(
     if now.tzinfo is None:
         raise ValueError("now must be an aware UTC datetime")
     scope = f"{_scope(client)}|{cache_scope}"
+    dedupe_key = alert.dedupe_key
     call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope,
-                 tuple(routes), record_after_close)
-    async with _deliveries.hold([f"delivery:{alert.dedupe_key}"]):
+                 tuple(routes), record_after_close, dedupe_key)
+    async with _deliveries.hold([f"delivery:{dedupe_key}"]):
         remembered = await _remembered(call, alert)
         if remembered is not None:
             return remembered

@@ -74,6 +74,12 @@ def needs_approval(approval: Approval | None, scope: dict[str, Any]) -> tuple[bo
 #: timeline's SO_FAR_BUDGET_CHARS.
 MAX_PLAN_NOTES = 5
 MAX_PLAN_TEXT = 200
+#: Changes of a plan carried into ``pending_approval["changes"]``: at most this many, and together at most
+#: :data:`MAX_PLAN_CHANGES_CHARS` characters of JSON (each change's ``field``/``before``/``after`` cut to
+#: :data:`MAX_PLAN_TEXT` characters first); how many were left out is ``changes_left_out``. A runbook may plan hundreds
+#: (an NSG's rules) and the custom status holds 16 KB of UTF-16 JSON with the timeline and the notes (above).
+MAX_PLAN_CHANGES = 20
+MAX_PLAN_CHANGES_CHARS = 2400
 
 
 def _bounded(value: Any) -> str:
@@ -83,7 +89,8 @@ def _bounded(value: Any) -> str:
 
 def plan_preview(plan: dict[str, Any]) -> dict[str, Any]:
     """What an approver is shown of a runbook's plan answer (``{"ok", "result" | "error"}``, :mod:`runbooks.dispatch`):
-    ``{"changes": [...], "blast_radius": ... | None, "notes": [str], "plan_error": {"kind", "message"} | None}``.
+    ``{"changes": [...], "changes_left_out": int, "blast_radius": ... | None, "notes": [str],
+    "plan_error": {"kind", "message"} | None}`` (``changes``: bounded, :func:`_bounded_changes`).
 
     A failed plan keeps no changes and gives ``plan_error`` (kind and message, each at most :data:`MAX_PLAN_TEXT`
     characters): the approval page then says the plan could not be computed, never "no changes". ``notes``: the
@@ -93,15 +100,43 @@ def plan_preview(plan: dict[str, Any]) -> dict[str, Any]:
     result = plan.get("result") if isinstance(plan.get("result"), dict) else {}
     if not plan.get("ok"):
         error = plan.get("error") if isinstance(plan.get("error"), dict) else {}
-        return {"changes": [], "blast_radius": None, "notes": [],
+        return {"changes": [], "changes_left_out": 0, "blast_radius": None, "notes": [],
                 "plan_error": {"kind": _bounded(error.get("kind") or "error"),
                                "message": _bounded(error.get("message") or "the runbook gave no reason")}}
     raw = result.get("notes") if isinstance(result.get("notes"), list) else []
     notes = [_bounded(n) for n in raw[:MAX_PLAN_NOTES]]
     if len(raw) > MAX_PLAN_NOTES:
         notes.append(f"… {len(raw) - MAX_PLAN_NOTES} more notes")
-    return {"changes": result.get("changes") or [], "blast_radius": result.get("blast_radius"), "notes": notes,
+    changes, left_out = _bounded_changes(result.get("changes"))
+    return {"changes": changes, "changes_left_out": left_out, "blast_radius": result.get("blast_radius"), "notes": notes,
             "plan_error": None}
+
+
+def _bounded_change(change: Any) -> Any:
+    """One planned change with each of ``field``, ``before``, ``after`` whose JSON is longer than :data:`MAX_PLAN_TEXT`
+    characters replaced by its cut JSON text (a change that is not a dict: its cut text)."""
+    if not isinstance(change, dict):
+        return _bounded(change)
+    out = {}
+    for key, value in change.items():
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        out[key] = value if len(text) <= MAX_PLAN_TEXT else _bounded(text)
+    return out
+
+
+def _bounded_changes(raw: Any) -> tuple[list[Any], int]:
+    """(the changes kept, how many were left out) of a plan's ``changes``: the first ones, each bounded, while at most
+    :data:`MAX_PLAN_CHANGES` of them fit in :data:`MAX_PLAN_CHANGES_CHARS` characters of JSON."""
+    raw = raw if isinstance(raw, list) else []
+    kept: list[Any] = []
+    used = 0
+    for change in raw[:MAX_PLAN_CHANGES]:
+        bounded = _bounded_change(change)
+        used += len(json.dumps(bounded, default=str))
+        if used > MAX_PLAN_CHANGES_CHARS:
+            break
+        kept.append(bounded)
+    return kept, len(raw) - len(kept)
 
 
 def decode(data: Any) -> dict[str, Any]:

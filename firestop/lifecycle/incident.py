@@ -25,11 +25,12 @@ did not verify — the record lists what holds and what does not),
 Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
-     "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "blast_radius",
+     "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "changes_left_out", "blast_radius",
                           "notes": [str], "plan_error": {"kind", "message"} | null (firestop.lifecycle.approvals.plan_preview),
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
-     "received_at", "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
+     "received_at", "metrics": {"mttd_s", "mtta_s", "mttc_s", "mttr_s"} (seconds or null, as the record's),
+     "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
                                  SO_FAR_DETAIL_CHARS (firestop.lifecycle.timeline.timeline_so_far)] — what already ran, while it waits}
 
 (Durable Functions keeps custom status small — "The custom status payload is limited to 16 KB of
@@ -229,6 +230,7 @@ class _Incident:
                 "rule_name": self.alert.get("rule_name"),
                 "pending_approval": self.pending_approval,
                 "received_at": self.doc.received_at.isoformat(),
+                "metrics": self.doc.metrics(),  # MTTD is known from the start; the others once they happen
                 "timeline": timeline_so_far(self.doc.timeline),
             }
         )
@@ -663,7 +665,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     approval = step.approval
     if isinstance(step, UndoStep):
         preview = {"changes": [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}],
-                   "blast_radius": None, "notes": [], "plan_error": None}
+                   "changes_left_out": 0, "blast_radius": None, "notes": [], "plan_error": None}
     else:
         # what the approver sees: the plan's changes and blast radius, and its notes and error (plan_preview) — a
         # failed plan must not read as "no changes". It does not refuse the approval (unlike runbook run, which stops

@@ -6,6 +6,8 @@ stands::
     {"incident_id", "status": "awaiting_approval" | "running" | "failed" | "terminated",
      "phase", "step", "playbook": {"name"} | null, "pending_approval": {...} | null,
      "received_at", "timeline_so_far": [...] (what already ran: the newest entries the orchestrator's custom status carries),
+     "holds": [str], "does_not_hold": [str] (:func:`so_far_holds`: the record's words, read from what ran so far),
+     "metrics": {"mttd_s", "mtta_s", "mttc_s", "mttr_s"} (seconds or null: what is known so far, :func:`so_far_metrics`),
      "runtime_status", "created_at", "updated_at" (ISO 8601 UTC)}
 
 A finished incident whose containment was undone afterwards (``incident undo``, the console's Undo, the API) keeps
@@ -17,6 +19,7 @@ of ``incident list``/``show`` and the console).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -56,11 +59,90 @@ def incident_view(
         "created_at": created_time.replace(microsecond=0).isoformat() if created_time else None,
         "updated_at": last_updated_time.replace(microsecond=0).isoformat() if last_updated_time else None,
     }
+    base.update(so_far_holds(base["timeline_so_far"]))
+    base["metrics"] = so_far_metrics(custom.get("metrics"), base["timeline_so_far"])
     if runtime_status == "Failed":
         return {**base, "status": "failed", "error": str(output)}
     if runtime_status == "Terminated":
         return {**base, "status": "terminated", "reason": str(output)}
     return {**base, "status": AWAITING_APPROVAL if custom.get("pending_approval") else "running"}
+
+
+#: Timeline outcomes of a step that applied (``firestop.lifecycle.group``'s events): it holds, not yet verified.
+_APPLIED = frozenset({"done"})
+#: Timeline outcomes of a step that has not changed anything (yet), and why, as the record's ``does_not_hold`` says it.
+_NOT_HELD = {"awaiting approval": "waiting for approval", "failed": "failed", "rejected": "rejected",
+             "approval timed out": "approval timed out", "timed out": "timed out", "not run": "not run", "undone": "rolled back",
+             "undo failed": "undo failed"}
+
+
+def so_far_holds(timeline: Any) -> dict[str, list[str]]:
+    """What holds and what does not in an incident that has not finished (waiting for approval, running, stopped),
+    read from its ``timeline_so_far`` (the custom status's newest entries, oldest first), in the words of a finished
+    record's ``holds``/``does_not_hold`` (``step (runbook): detail``; the orchestrator's ``_outcome``)::
+
+        {"holds": ["rotate-keys (keys.rotate): rotated both keys … (applied; verified when the incident ends)"],
+         "does_not_hold": ["revoke-principal (identity.revoke_role_assignment): waiting for approval — …"]}
+
+    Only steps that name a runbook count (``alert received``, ``select playbook`` do not); a step's latest entry wins
+    (``awaiting approval`` then ``approved`` then ``done``). Entries the bounded custom status dropped are not read."""
+    latest: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for entry in timeline if isinstance(timeline, list) else []:
+        if isinstance(entry, dict) and entry.get("runbook") and entry.get("step"):
+            key = (entry.get("step"), entry.get("target"))
+            latest.pop(key, None)
+            latest[key] = entry  # re-inserted: the order is that of each step's latest entry
+    holds: list[str] = []
+    not_held: list[str] = []
+    for entry in latest.values():
+        label = f"{entry.get('step')} ({entry.get('runbook')})"
+        outcome, detail = entry.get("outcome"), str(entry.get("detail") or "")
+        if outcome in _APPLIED:
+            holds.append(f"{label}: {detail} (applied; verified when the incident ends)")
+        elif outcome in _NOT_HELD:
+            not_held.append(f"{label}: {_NOT_HELD[outcome]}" + (f" — {detail}" if detail else ""))
+    return {"holds": holds, "does_not_hold": not_held}
+
+
+_METRICS = ("mttd_s", "mtta_s", "mttc_s", "mttr_s")
+
+
+def so_far_metrics(metrics: Any, timeline: Any) -> dict[str, float | None]:
+    """The record's ``metrics`` shape for an incident that has not finished: the custom status's ``metrics`` (numbers
+    only; the orchestrator sets them, :class:`firestop.lifecycle.timeline.IncidentDoc.metrics`), else — a custom status
+    written before it carried them — MTTD read from the timeline's ``alert fired`` entry (its ``offset_s`` is seconds
+    before the alert was received, negative; a positive one is clock skew and no MTTD, as in the record)."""
+    given = metrics if isinstance(metrics, dict) else {}
+    out: dict[str, float | None] = {
+        k: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 else None
+        for k in _METRICS for v in [given.get(k)]}
+    if out["mttd_s"] is None and not given:
+        fired = next((e for e in timeline if isinstance(e, dict) and e.get("step") == "alert fired"), None) \
+            if isinstance(timeline, list) else None
+        offset = fired.get("offset_s") if fired else None
+        if isinstance(offset, (int, float)) and not isinstance(offset, bool) and offset <= 0:
+            out["mttd_s"] = round(-float(offset), 3)
+    return out
+
+
+def after_close_counts(record: dict[str, Any]) -> str:
+    """How many alerts joined a finished incident after it closed, when the record lists fewer than that or counted some
+    without its duplicate check (``correlated_after_close_count``, ``correlated_after_close_unchecked``:
+    :mod:`firestop.functions.intake_call` — past its key bound a redelivery may be counted twice), else ``""``.
+    The wording of ``incident show`` and the console's record view."""
+    def count(key: str) -> int:
+        value = record.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    listed = len([e for e in record.get("correlated_after_close") or [] if isinstance(e, dict)])
+    exact, unchecked = count("correlated_after_close_count"), count("correlated_after_close_unchecked")
+    if not unchecked and exact <= listed:
+        return ""
+    said = f"{exact + unchecked} alert(s) in all, the newest {listed} listed"
+    if unchecked:
+        said += (f"; {unchecked} of them unchecked (counted past the record's bound on kept alert keys, without the "
+                 "duplicate check: a redelivery may be counted twice)")
+    return said
 
 
 #: What :func:`containment_state` answers: every change the containment made was undone / some of them were.

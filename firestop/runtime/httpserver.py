@@ -36,7 +36,9 @@ connection, listen backlog 5) with:
   cap well above an ordinary client's parallelism). Behind a proxy every
   client shares the proxy's address: raise the cap there with
   ``FIRESTOP_SERVE_PER_PEER`` (an integer >= 1; read when ``Limits`` is built;
-  ``bench/intake.py storm``, 50 senders on one loopback address, sets it);
+  ``bench/intake.py storm``, 50 senders on one loopback address, sets it). Every loopback address is one peer
+  (:func:`peer_key`: 127.0.0.2, 127.0.0.3 … and ``::1`` are the same machine, so a local client cannot spread its
+  connections over 127.0.0.0/8 to pass the cap), and an IPv4-mapped IPv6 address is its IPv4 address;
 * **one log line per request** — a ``request`` line (method, path without the query string, status, ms, the
   caller the function's trust gate believed) once the answer is written, for every answer including the 4xx of
   this layer and ``precheck`` (:mod:`firestop.telemetry.requests`; 499 when the client left before its body);
@@ -72,6 +74,28 @@ __all__ = ["BoundedHTTPServer", "Limits", "error_body", "make_handler"]
 
 
 PER_PEER_ENV = "FIRESTOP_SERVE_PER_PEER"
+
+
+#: The key :func:`peer_key` gives every loopback address (what ``per_peer`` counts and the 503 names).
+LOOPBACK_PEER = "loopback"
+
+
+def peer_key(address: Any) -> str:
+    """The peer a connection from ``address`` (the socket's remote host: ``"203.0.113.7"``, ``"::1"`` …) counts
+    against: :data:`LOOPBACK_PEER` for any loopback address (127.0.0.0/8 — RFC 1122 §3.2.1.3: every address of
+    that block is this host — and ``::1``, also IPv4-mapped), an IPv4-mapped IPv6 address's IPv4 address, else
+    the address as given (text)."""
+    import ipaddress
+
+    text = str(address)
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return text
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    return LOOPBACK_PEER if ip.is_loopback else str(ip)
 
 
 def _per_peer_default() -> int:
@@ -231,7 +255,7 @@ class BoundedHTTPServer(HTTPServer):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        peer = str(client[0]) if isinstance(client, tuple) and client else str(client)
+        peer = peer_key(client[0] if isinstance(client, tuple) and client else client)
         with self._count_lock:
             over = self.per_peer.get(peer, 0) >= self.limits.per_peer
             if over:
@@ -290,7 +314,7 @@ class BoundedHTTPServer(HTTPServer):
             self.shutdown_request(conn)
             with self._count_lock:
                 self.active -= 1
-                self._left(str(client[0]) if isinstance(client, tuple) and client else str(client))
+                self._left(peer_key(client[0] if isinstance(client, tuple) and client else client))
             self._slots.release()
 
     @contextmanager

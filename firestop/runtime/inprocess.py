@@ -43,6 +43,8 @@ import aiohttp
 from aiohttp.client_proto import ResponseHandler
 from multidict import CIMultiDict
 
+from . import sdk_http  # (stdlib only; the SDK's own module is still loaded on demand by sdk_http.module())
+
 #: ``answer(method, path, headers, body) -> (status, headers, body bytes)``; path includes the query.
 Answer = Callable[[str, str, Any, bytes], "tuple[int, dict[str, str], bytes]"]
 
@@ -249,9 +251,7 @@ async def ensure_session() -> None:
     connections). A session the SDK made itself (its own TCPConnector, before this ran) is
     closed here before it is replaced.
     """
-    from .sdk_http import module
-
-    http_utils = module()  # the SDK's own module, never the stand-in (sdk_http.py)
+    http_utils = sdk_http.module()  # the SDK's own module, never the stand-in (sdk_http.py)
     current = getattr(http_utils, "_client_session", None)
     if current is not None and not current.closed and isinstance(current.connector, InProcessConnector):
         return

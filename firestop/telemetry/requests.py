@@ -23,6 +23,7 @@ import inspect
 import logging
 import time
 from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit  # (at the top: an import statement per request was ~5 µs of CPU, load ~20)
 
 from firestop.telemetry.logs import event
 
@@ -90,8 +91,6 @@ def _start(fn_name: str, args: tuple, kwargs: dict) -> tuple[RequestNote | None,
         if incident_id:
             current.fields["incident_id"] = incident_id
         return None, None
-    from urllib.parse import urlsplit
-
     try:
         path = urlsplit(getattr(req, "url", "") or "").path
     except ValueError:

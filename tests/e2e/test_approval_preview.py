@@ -92,4 +92,29 @@ def test_hostile_plan_text_is_bounded_and_escaped(capsys):
 @pytest.mark.parametrize("plan", [None, {"ok": False}, {"ok": True, "result": {"notes": "not a list"}}])
 def test_a_malformed_plan_answer_still_gives_a_preview(plan):
     preview = plan_preview(plan)
-    assert set(preview) == {"changes", "blast_radius", "notes", "plan_error"} and preview["notes"] == []
+    assert set(preview) == {"changes", "changes_left_out", "blast_radius", "notes", "plan_error"} and preview["notes"] == []
+    assert preview["changes"] == [] and preview["changes_left_out"] == 0
+
+
+def test_a_plan_with_many_changes_is_bounded_and_says_how_many_were_left_out(capsys):
+    """The pending approval rides in the custom status (16 KB of UTF-16 JSON with the timeline and the notes): a plan of
+    500 changes (an NSG's rules, say), each with a 5 KB value, keeps at most MAX_PLAN_CHANGES of them within
+    MAX_PLAN_CHANGES_CHARS and counts the rest; the CLI and the console say how many were left out."""
+    from firestop.cli.output import print_plan_preview
+    from firestop.lifecycle.approvals import MAX_PLAN_CHANGES, MAX_PLAN_CHANGES_CHARS
+
+    changes = [{"field": f"securityRules/deny-{i}", "before": None, "after": {"description": "y" * 5000, "priority": i}}
+               for i in range(500)]
+    preview = plan_preview({"ok": True, "result": {"changes": changes}})
+    kept = preview["changes"]
+    assert 0 < len(kept) <= MAX_PLAN_CHANGES and len(json.dumps(kept)) <= MAX_PLAN_CHANGES_CHARS
+    assert preview["changes_left_out"] == 500 - len(kept)
+    assert kept[0]["field"] == "securityRules/deny-0" and len(kept[0]["after"]) <= MAX_PLAN_TEXT  # cut to text
+    small = plan_preview({"ok": True, "result": {"changes": changes[:3] and [{"field": "f", "before": 1, "after": 2}] * 3}})
+    assert small["changes"] == [{"field": "f", "before": 1, "after": 2}] * 3 and small["changes_left_out"] == 0
+    card = _card({"step": "s", **preview})
+    assert f"… and {preview['changes_left_out']} more change(s) not shown" in card
+    assert card.count("securityRules/deny-") == len(kept)
+    print_plan_preview(preview)
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"… and {preview['changes_left_out']} more change(s) not shown" in out

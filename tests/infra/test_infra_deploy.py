@@ -166,8 +166,36 @@ def test_deploying_twice_is_idempotent_and_what_if_shows_no_change(firestop_home
     assert {c.change_type for c in created.changes} == {"Create"}
     assert not fresh._state.doc.get("deployed_resources")  # noqa: SLF001 — what-if writes nothing
     again = client.deployments.begin_what_if(RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
-    # nothing changed: no Create and no Modify (the custom roles' createdOn/updatedOn, which ARM sets, are not a change)
-    assert {c.change_type for c in again.changes if "/deployments/" not in c.resource_id} == {"NoChange"}
+    # nothing changed: no Create and no Modify (the custom roles' createdOn/updatedOn, which ARM sets, are not a change),
+    # nested deployments included — each is a deployment record of its own, as on ARM
+    assert {c.change_type for c in again.changes} == {"NoChange"}
+    nested = [c.resource_id for c in again.changes if "/Microsoft.Resources/deployments/" in c.resource_id]
+    assert len(nested) == 10
+
+
+def test_nested_deployments_are_kept_as_deployment_records_and_what_if_compares_them(firestop_home):
+    """ARM keeps a nested Microsoft.Resources/deployments resource as a deployment at its scope (Deployments - Get
+    answers it; azure-rest-api-specs Microsoft.Resources/stable/2025-04-01/resources.json DeploymentExtended): the
+    sandbox did not, so what-if listed every nested deployment as Create on every run."""
+    tenant = Tenant.load()
+    deploy(tenant)
+    client = factory(tenant).resources(tenant.subscription_id)
+    (sentinel,) = [d for d in tenant._state.doc["deployments"].values() if d["name"] == "firestop-sentinel"]  # noqa: SLF001
+    group = sentinel["id"].split("/resourceGroups/")[1].split("/")[0]
+    got = client.deployments.get(group, "firestop-sentinel")
+    assert got.properties.provisioning_state == "Succeeded" and got.properties.template_hash
+    assert got.properties.output_resources and all("/providers/" in r.id for r in got.properties.output_resources)
+    assert SEAL not in json.dumps(got.as_dict())
+    top = client.deployments.get(RG, "firestop")
+    assert top.properties.template_hash and top.properties.parameters["sealKey"] == {"type": "securestring"}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
+    changed = template()  # a nested template that is not the one deployed: that deployment is a Modify, the rest NoChange
+    (res,) = [r for r in changed["resources"] if r.get("name") == "firestop-sentinel"]
+    res["properties"]["template"].setdefault("metadata", {})["edited"] = "yes"
+    result = client.deployments.begin_what_if(RG, "firestop", {"properties": {"mode": "Incremental", "template": changed,
+                                                                                "parameters": params}}).result()
+    kinds = {c.resource_id.rsplit("/", 1)[-1]: c.change_type for c in result.changes if "/Microsoft.Resources/deployments/" in c.resource_id}
+    assert kinds.pop("firestop-sentinel") == "Modify" and set(kinds.values()) == {"NoChange"}
 
 
 def _refusal(tenant, text: str) -> HttpResponseError:

@@ -96,12 +96,25 @@ def test_one_peer_holds_at_most_per_peer_connections(serve_with):
             refused.append(head)
         assert time.monotonic() - started < 3.0
         assert all(h.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in h for h in refused), refused[:1]
-        assert server._httpd.per_peer.get("127.0.0.1") == 8 and server._httpd.refused >= 32
-        status, took = timed_get(port, source="127.0.0.2")  # another peer still gets a worker at once
-        assert status == 404 and took < 3.0, took
+        assert server._httpd.per_peer.get("loopback") == 8 and server._httpd.refused >= 32
+        # 127.0.0.2, 127.0.0.3 …: the same machine, the same peer — spreading over 127.0.0.0/8 does not pass the cap
+        for source in ("127.0.0.2", "127.0.0.3", "127.1.2.3"):
+            with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as other:
+                other.settimeout(3.0)
+                assert other.recv(4096).startswith(b"HTTP/1.1 503 "), source
+        assert server._httpd.per_peer.get("loopback") == 8 and set(server._httpd.per_peer) == {"loopback"}
     finally:
         for s in socks:
             s.close()
+
+
+def test_every_loopback_address_is_one_peer_and_other_addresses_their_own():
+    from firestop.runtime.httpserver import LOOPBACK_PEER, peer_key
+
+    assert {peer_key(a) for a in ("127.0.0.1", "127.0.0.2", "127.255.255.254", "::1", "::ffff:127.0.0.9")} == {LOOPBACK_PEER}
+    assert peer_key("203.0.113.7") == "203.0.113.7" != peer_key("203.0.113.8")
+    assert peer_key("::ffff:203.0.113.7") == "203.0.113.7"  # the same IPv4 client over a dual-stack socket
+    assert peer_key("2001:db8::1") == "2001:db8::1" and peer_key("not an address") == "not an address"
 
 
 def test_per_peer_cap_from_the_environment(monkeypatch):

@@ -95,6 +95,9 @@ def test_intake_answers_503_naming_the_setting_when_azure_has_no_seal_key(monkey
     from firestop.runtime import ManagementServer, invoke_http_function
     from firestop.settings import REPO_ROOT
 
+    # The app is imported before the Azure marker is set: importing function_app on Azure with missing settings
+    # refuses to start (check_startup), which is a different test; this one is about a request reaching intake.
+    app = function_app()
     monkeypatch.setenv("WEBSITE_INSTANCE_ID", "abc")
     monkeypatch.delenv(SEAL_KEY_ENV, raising=False)
     env = sandbox_environment()
@@ -102,7 +105,7 @@ def test_intake_answers_503_naming_the_setting_when_azure_has_no_seal_key(monkey
         with ManagementServer(env.host) as server:
             request = func.HttpRequest(method="POST", url="http://localhost:7071/api/alerts", headers={"content-type": "application/json"},
                                        body=(REPO_ROOT / "examples" / "alerts" / "leaked-key.json").read_bytes())
-            response = invoke_http_function(function_app(), "post_alert", request, server=server)
+            response = invoke_http_function(app, "post_alert", request, server=server)
         assert response.status_code == 503 and SEAL_KEY_ENV in json.loads(response.get_body())["reason"]
         assert env.host.list_instances() == []  # nothing started unsealed
     finally:

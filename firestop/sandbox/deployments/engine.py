@@ -96,6 +96,52 @@ class Outcome:
     skipped: list[str]
 
 
+def template_hash(template: Any) -> str:
+    """``properties.templateHash`` of a deployment: a hash of the template as sent (ARM's own algorithm is not
+    published; the sandbox's is the SHA-256 of its canonical JSON, decimal like ARM's). Equal templates, equal hash."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")).digest()
+    return str(int.from_bytes(digest[:8], "big"))
+
+
+def public_parameters(template: Any, supplied: Any) -> dict:
+    """The supplied parameters as a deployment record shows them: secure ones without their value (ARM never echoes
+    them), each ``{"type", "value"}``."""
+    declared = {k.lower(): str(v.get("type", "")).lower()
+                for k, v in ((template.get("parameters") if isinstance(template, dict) else None) or {}).items() if isinstance(v, dict)}
+    out = {}
+    for name, spec in (supplied or {}).items():
+        ptype = declared.get(name.lower(), "")
+        out[name] = {"type": ptype or "string"} if ptype.startswith("secure") else {"type": ptype, "value": (spec or {}).get("value") if isinstance(spec, dict) else None}
+    return out
+
+
+def deployment_record(did: str, name: str, *, now: str, template: Any, parameters: Any, outputs: dict,
+                      output_resources: list[str], mode: str = "Incremental") -> dict:
+    """A deployment as ``Deployments - Get`` answers it (DeploymentExtended, azure-rest-api-specs
+    specification/resources/resource-manager/Microsoft.Resources/stable/2025-04-01/resources.json:
+    ``properties.{provisioningState, correlationId, timestamp, duration, outputs, outputResources, parameters, mode,
+    templateHash}``, all read-only but ``mode``/``parameters``): the top-level deployment's and each nested
+    ``Microsoft.Resources/deployments`` resource's (a nested deployment is a deployment at its own scope, listed and
+    read like any other). Secure parameters and secure outputs are kept without their value."""
+    record = {
+        "id": did, "name": name, "type": "Microsoft.Resources/deployments",
+        "properties": {
+            "provisioningState": "Succeeded", "mode": mode, "timestamp": now,
+            "correlationId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{did}:{now}")),
+            "parameters": public_parameters(template, parameters), "outputs": copy.deepcopy(outputs),
+            "outputResources": [{"id": rid} for rid in output_resources],
+            "templateHash": template_hash(template), "duration": "PT1S",
+        },
+    }
+    for key, value in record["properties"]["outputs"].items():
+        if str(value.get("type", "")).lower().startswith("secure"):
+            record["properties"]["outputs"][key] = {"type": value["type"]}
+    return record
+
+
 def _runtime_properties(state, rtype: str, rid: str, name: str, body: dict) -> dict:
     """Read-only properties ARM would return from ``reference()`` for a resource the sandbox records."""
     t = rtype.lower()
@@ -561,6 +607,12 @@ class _Context:
         self.d.current_item = saved
         view = {"provisioningState": "Succeeded", "outputs": outcome.outputs, "mode": props.get("mode", "Incremental")}
         self.d.deployed[item.id.lower()] = {"properties": view, "full": {"id": item.id, "name": name, "properties": view}}
+        record = deployment_record(item.id, name, now=self.d.now, template=props["template"], parameters=params,
+                                   outputs=outcome.outputs, output_resources=[r["id"] for r in outcome.resources],
+                                   mode=str(props.get("mode", "Incremental")))
         self.d.created.append({"id": item.id, "name": name, "type": item.type, "apiVersion": raw.get("apiVersion"),
-                               "properties": {"mode": props.get("mode", "Incremental"), "resources": outcome.resources}})
+                               "properties": {"mode": props.get("mode", "Incremental"), "resources": outcome.resources},
+                               "record": record})
+        if self.d.apply:  # a nested deployment is a deployment of its own at its scope, kept as the top-level one is
+            self.d.state.doc.setdefault("deployments", {})[item.id.lower()] = copy.deepcopy(record)
 

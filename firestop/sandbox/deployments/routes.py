@@ -27,7 +27,10 @@ resourceGroups.checkExistence  HEAD    same → 204 / 404
 Only ``mode: Incremental`` is accepted (Complete would delete what the template does not name; the
 sandbox refuses it with 400 ``InvalidDeploymentMode``). Request bodies over 4 MB → 413
 (ARM's request limit is 4 MB: https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices).
-State: ``doc["deployments"]`` = ``{lower deployment id: DeploymentExtended}``; see :mod:`.engine`
+State: ``doc["deployments"]`` = ``{lower deployment id: DeploymentExtended}`` — the top-level deployment and each
+nested ``Microsoft.Resources/deployments`` resource it deployed (a nested deployment is a deployment record of its own
+at its scope, as on ARM: ``Deployments - Get`` reads it; what-if compares a template's nested deployments with these
+records, ``NoChange`` when template hash, mode and parameters are the same; :func:`.engine.deployment_record`); see :mod:`.engine`
 for ``deployed_resources``, ``role_definitions`` and ``role_assignments``.
 """
 
@@ -121,36 +124,18 @@ def _run(ctx: RequestContext, apply: bool):
     return deployer, (doc, outcome), None
 
 
-def _public_parameters(doc: dict) -> dict:
-    """The supplied parameters without the values of secure ones (ARM never echoes them)."""
-    declared = {k.lower(): str(v.get("type", "")).lower() for k, v in (doc["properties"]["template"].get("parameters") or {}).items() if isinstance(v, dict)}
-    out = {}
-    for name, spec in (doc["properties"].get("parameters") or {}).items():
-        ptype = declared.get(name.lower(), "")
-        out[name] = {"type": ptype or "string"} if ptype.startswith("secure") else {"type": ptype, "value": (spec or {}).get("value")}
-    return out
-
-
 def create_or_update(ctx: RequestContext) -> SandboxResponse:
+    from .engine import deployment_record
+
     deployer, result, bad = _run(ctx, apply=True)
     if bad:
         return bad
     doc, outcome = result
     state = state_of(ctx)
     did = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Resources/deployments/{ctx.params['name']}"
-    body = {
-        "id": did, "name": ctx.params["name"], "type": "Microsoft.Resources/deployments",
-        "properties": {
-            "provisioningState": "Succeeded", "mode": "Incremental", "timestamp": format_utc(ctx.now),
-            "correlationId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{did}:{format_utc(ctx.now)}")),
-            "parameters": _public_parameters(doc), "outputs": outcome.outputs,
-            "outputResources": [{"id": r["id"]} for r in deployer.created],
-            "duration": "PT1S",
-        },
-    }
-    secure_outputs = {k for k, v in outcome.outputs.items() if str(v.get("type", "")).lower().startswith("secure")}
-    for key in secure_outputs:
-        body["properties"]["outputs"][key] = {"type": outcome.outputs[key]["type"]}
+    body = deployment_record(did, ctx.params["name"], now=format_utc(ctx.now), template=doc["properties"]["template"],
+                             parameters=doc["properties"].get("parameters"), outputs=outcome.outputs,
+                             output_resources=[r["id"] for r in deployer.created])
     state.doc.setdefault("deployments", {})[did.lower()] = copy.deepcopy(body)
     state.doc.setdefault("deployment_log", []).append({"id": did, "at": format_utc(ctx.now), "resources": copy.deepcopy(deployer.created)})
     return ok(body, status=201)
@@ -178,6 +163,13 @@ def _settable(value):
     return {k: v for k, v in value.items() if k not in _SERVER_SET} if isinstance(value, dict) else value
 
 
+def _same_deployment(before: dict, after: dict) -> bool:
+    """A nested deployment that would be deployed again as it is: the same template (``templateHash``), mode and
+    parameters as the record kept (secure parameters' values are never kept, so they cannot be compared)."""
+    b, a = before.get("properties") or {}, after.get("properties") or {}
+    return all(b.get(k) == a.get(k) for k in ("templateHash", "mode", "parameters"))
+
+
 def what_if(ctx: RequestContext) -> SandboxResponse:
     deployer, result, bad = _run(ctx, apply=False)
     if bad:
@@ -186,9 +178,14 @@ def what_if(ctx: RequestContext) -> SandboxResponse:
     changes = []
     for resource in deployer.created:
         rid = resource["id"]
+        after = {k: v for k, v in resource.items() if k not in ("apiVersion", "record")}
+        if "record" in resource:  # a nested deployment: the deployment record its last run kept (create_or_update, engine)
+            before = state.doc.get("deployments", {}).get(rid.lower())
+            change = "Create" if before is None else "NoChange" if _same_deployment(before, resource["record"]) else "Modify"
+            changes.append({"resourceId": rid, "changeType": change, "after": after, **({"before": before} if before else {})})
+            continue
         before = state.resource(rid) or state.doc.get("deployed_resources", {}).get(rid.lower()) \
             or state.doc.get("role_definitions", {}).get(rid.lower()) or state.doc.get("role_assignments", {}).get(rid.lower())
-        after = {k: v for k, v in resource.items() if k != "apiVersion"}
         if before is None:
             change = "Create"
         else:

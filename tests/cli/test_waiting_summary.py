@@ -1,0 +1,82 @@
+"""What an incident that waits for a human says about itself (leftovers9 items 1–2): README promises that an exit 3
+says what holds and what does not, and the metrics known by then (MTTD) are shown, not "—"."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.lifecycle.view import incident_view, so_far_holds
+from firestop.settings import REPO_ROOT
+
+SUSPICIOUS = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_alert_handle_waiting_for_approval_says_what_holds_and_what_does_not(firestop_home):
+    handled = cli("alert", "handle", str(SUSPICIOUS))
+    assert handled.exit_code == 3, handled.output
+    text = " ".join(handled.output.split())  # lines wrap at the terminal's width
+    assert "holds rotate-keys (keys.rotate): rotated both keys" in text
+    assert "holds snapshot-config (evidence.snapshot_config)" in text
+    assert text.count("(applied; verified when the incident ends)") == 2  # not yet verified, and says so
+    assert "does not hold revoke-principal (identity.revoke_role_assignment): waiting for approval" in text
+    view = json.loads(cli("incident", "list", "--json").stdout)[0]
+    shown = json.loads(cli("incident", "show", view["incident_id"], "--json").stdout)
+    assert [h.split(":")[0] for h in shown["holds"]] == ["snapshot-config (evidence.snapshot_config)", "rotate-keys (keys.rotate)"]
+    assert shown["does_not_hold"][0].startswith("revoke-principal (identity.revoke_role_assignment): waiting for approval")
+
+
+def test_a_steps_latest_entry_decides_and_steps_without_a_runbook_do_not_count():
+    timeline = [
+        {"step": "alert received", "runbook": None, "outcome": "ok", "detail": "x"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "awaiting approval", "detail": "why"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "approved", "detail": "by oid-alice"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "done", "detail": "set Deny"},
+        {"step": "block", "runbook": "network.block_ips", "target": "a", "outcome": "failed", "detail": "409"},
+        {"step": "page", "runbook": "notify.webhook", "target": None, "outcome": "skipped", "detail": "no URL"},
+    ]
+    assert so_far_holds(timeline) == {"holds": ["lock (network.lock): set Deny (applied; verified when the incident ends)"],
+                                      "does_not_hold": ["block (network.block_ips): failed — 409"]}
+    assert so_far_holds(None) == {"holds": [], "does_not_hold": []}
+    view = incident_view("inc-1", "Running", {"timeline": timeline, "pending_approval": None}, None)
+    assert view["status"] == "running" and view["holds"] and view["does_not_hold"]
+
+
+def test_mttd_is_shown_while_an_incident_waits_for_approval(firestop_home):
+    """MTTD (alert received − alert fired, the example's firedDateTime) is known from the start: it is in the view of
+    an incident waiting for approval (CLI --json, the API), its text and the console's record view, not "—"."""
+    import re
+    from datetime import datetime
+
+    from firestop.console import pages
+    from firestop.trust.principal import Principal
+
+    handled = cli("alert", "handle", str(SUSPICIOUS))
+    assert handled.exit_code == 3, handled.output
+    incident = json.loads(cli("incident", "list", "--json").stdout)[0]["incident_id"]
+    view = json.loads(cli("incident", "show", incident, "--json").stdout)
+    assert view["status"] == "awaiting_approval"
+    fired = json.loads(SUSPICIOUS.read_text())["data"]["essentials"]["firedDateTime"]
+    expected = (datetime.fromisoformat(view["received_at"]) - datetime.fromisoformat(fired.replace("Z", "+00:00"))).total_seconds()
+    assert expected > 0 and view["metrics"] == {"mttd_s": round(expected, 3), "mtta_s": None, "mttc_s": None, "mttr_s": None}
+    shown = f"{expected:.1f} s"
+    assert re.search(rf"MTTD {re.escape(shown)} · MTTA — · MTTC — · MTTR —\n", handled.output)
+    page = pages.incident_page(view, caller=Principal(object_id="oid-alice", name="alice", roles=frozenset({"approver"})))
+    assert f"<dd>{shown} · — · — · —</dd>" in page
+
+
+def test_a_custom_status_without_metrics_reads_mttd_from_the_alert_fired_entry():
+    timeline = [{"step": "alert fired", "runbook": None, "outcome": "ok", "offset_s": -37.8},
+                {"step": "alert received", "runbook": None, "outcome": "ok", "offset_s": 0.0}]
+    assert incident_view("inc-1", "Running", {"timeline": timeline}, None)["metrics"]["mttd_s"] == 37.8
+    skewed = [{**timeline[0], "offset_s": 2.0}]  # fired after it was received: clock skew, no MTTD (as the record)
+    assert incident_view("inc-1", "Running", {"timeline": skewed}, None)["metrics"]["mttd_s"] is None
+    given = {"timeline": timeline, "metrics": {"mttd_s": 12.5, "mtta_s": float("nan"), "mttc_s": True, "mttr_s": -1}}
+    assert incident_view("inc-1", "Running", given, None)["metrics"] == {"mttd_s": 12.5, "mtta_s": None, "mttc_s": None,
+                                                                         "mttr_s": None}
