@@ -320,8 +320,9 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
     """``{manual ledger: {step ids}}`` of the runs the index lines of ``targets`` name, applied after ``since`` (a line
     whose time cannot be read counts as after). A line that is not JSON was cut by a crash before its ledger entry was
     written and is skipped; so is a line after the sealed-lines marker's time (:func:`_sealed_since`, ``key``: the
-    app's seal key) without a valid seal of ``key`` — a blob writer's (ledger9). Raises StoreError when an index cannot
-    be read, :class:`ManualRunsUnread` past :data:`MAX_TARGET_RUNS`."""
+    app's seal key) without a valid seal of ``key`` — a blob writer's (ledger9). A run named by several lines counts
+    once (copies of a sealed line stay sealed, RT13-05). Raises StoreError when an index cannot be read,
+    :class:`ManualRunsUnread` past :data:`MAX_TARGET_RUNS` runs."""
     found: dict[str, set[str]] = {}
     count = 0
     from runbooks.targets import target_key
@@ -341,6 +342,8 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
             if (sealed_since is not None and (at is None or at > sealed_since)
                     and not key.check(INDEX_SEAL_PURPOSE, name, line_digest(line), line.get("seal"))[0]):
                 continue  # after seals began, an unsealed line is not Firestop's: it names nothing to read
+            if run["step"] in found.get(run["incident"], ()):
+                continue  # RT13-05: a run is counted once, however many (copied, still sealed) lines name it
             count += 1
             if count > MAX_TARGET_RUNS:
                 raise ManualRunsUnread(count, MAX_TARGET_RUNS, what="runs")
