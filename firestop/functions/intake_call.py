@@ -190,9 +190,13 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     from firestop.lifecycle.start import incident_input
     from firestop.trust.seal import Purpose, seal
 
+    from firestop.settings import alert_source_check_enabled
+
+    check = alert_source_check_enabled()  # decided at intake, in the input: replays never change (firestop.lifecycle.start)
+
     def start_input(a, now, iid, part_of=None, follows=None):
         return seal(Purpose.INCIDENT, incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid, part_of=part_of,
-                                                     follows=follows),
+                                                     follows=follows, source_check=check),
                     binding=iid, key=key)
 
     return await accept_alert(

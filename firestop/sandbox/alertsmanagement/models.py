@@ -66,3 +66,17 @@ def record_fired(state, payload: Any, now: datetime) -> Optional[str]:
         ess.pop("monitorConditionResolvedDateTime", None)
     alerts[alert_id.lower()] = body
     return alert_id
+
+
+def payload_of(alert: Any) -> dict:
+    """The Common Alert Schema payload (essentials only) of a parsed ``firestop.alerts.Alert`` (or IntakeAlert): what
+    ``alert handle`` and a tabletop scenario fire with :meth:`firestop.sandbox.Tenant.fire_alert`."""
+    def stamp(value: Any) -> Any:
+        return format_utc(value) if isinstance(value, datetime) else value
+
+    return {"schemaId": getattr(alert, "schema_id", None), "data": {"essentials": {
+        "alertId": alert.alert_id, "alertRule": alert.rule_name, "alertRuleID": alert.rule_id,
+        "severity": None if alert.severity is None else f"Sev{alert.severity}", "signalType": alert.signal_type,
+        "monitorCondition": alert.monitor_condition, "monitoringService": alert.monitoring_service,
+        "alertTargetIDs": list(alert.target_ids), "firedDateTime": stamp(alert.fired_at),
+        "resolvedDateTime": stamp(alert.resolved_at), "description": alert.description}}}
