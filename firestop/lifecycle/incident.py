@@ -360,7 +360,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, {"alert": alert, "source": inc.inp.source_check}))
     results = (yield context.task_all(tasks)) if tasks else []
     if inc.inp.source_check:
-        checked = results.pop() if isinstance(results[-1], dict) else {}
+        checked = results.pop()
+        checked = checked if isinstance(checked, dict) else {}
         confirmed = checked.get("confirmed") is True
         why = str(checked.get("why") or "no answer from the check")[:300]
         doc.event("detect", "confirm alert at source", "ok" if confirmed else "not confirmed", inc.now,

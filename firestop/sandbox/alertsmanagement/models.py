@@ -26,6 +26,16 @@ def section(state) -> dict:
     return found
 
 
+def _text(value: Any) -> Any:
+    """Strings as the tenant's journal can write them (a lone surrogate a payload carried becomes ``?``), lists of them
+    too; other values as they are."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    return value
+
+
 def record_fired(state, payload: Any, now: datetime) -> Optional[str]:
     """Register the alert a Common Alert Schema ``payload`` describes (Azure Monitor's copy of it) and return its
     id; None when the payload is not a Common Alert Schema alert with an ``essentials.alertId``. A second payload
@@ -33,6 +43,7 @@ def record_fired(state, payload: Any, now: datetime) -> Optional[str]:
     if not isinstance(payload, dict) or payload.get("schemaId") != CAS:
         return None
     essentials = ((payload.get("data") or {}).get("essentials") or {}) if isinstance(payload.get("data"), dict) else {}
+    essentials = {k: _text(v) for k, v in essentials.items()} if isinstance(essentials, dict) else {}
     alert_id = essentials.get("alertId")
     if not isinstance(alert_id, str) or not alert_id.startswith("/"):
         return None
