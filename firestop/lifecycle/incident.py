@@ -53,7 +53,8 @@ the newest sampled into ``correlated_alerts``, together with the tally's) and
 
 Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
-``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``)
+``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
+the input carries ``source_check``: not confirmed, every contain and resolve step waits for a responder's approval)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
 """
