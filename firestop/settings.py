@@ -329,6 +329,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "3600", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),
     Setting("FIRESTOP_ROLES", "no", "FIRESTOP_HOME/roles.json, else Entra app role claims only", "Role table (JSON): extra roles for object IDs and groups (firestop.trust.roles); {} = nobody holds a role; set but blank is an error.", lambda v: _json_object(v),
             blank='is set but blank; give the role table as JSON, {} for a table where nobody holds a role, or unset it'),
+    Setting("FIRESTOP_ALERT_SOURCE_CHECK", "no", "on on Azure, off locally (firestop serve's function key never leaves your machine)", "on: an Azure Monitor alert is read from Alerts Management (GET its alertId) before any automatic containment; not found, not matching or unreadable: every step waits for a responder. Needs Microsoft.AlertsManagement/alerts/read.", _one_of("on", "off")),
     Setting("FIRESTOP_CORRELATION_KEY", "no", "resource", "What 'the same resource' means for correlation: resource, resource_group, subscription or none.", _one_of("resource", "resource_group", "subscription", "none")),
     Setting("FIRESTOP_PLAYBOOKS", "no", "playbooks/", "Folder of playbook YAML files.", _directory),
     Setting("FIRESTOP_HOME", "no", "./.firestop (not set on Azure)", "Local disk: the local durable host's history, the sandbox tenant, keys firestop serve generates, tabletop runs (on Azure only the weekly tabletop timer's exercises write, under <temp dir>/firestop); records, evidence, ledger and notification copies too when FIRESTOP_STORAGE_BLOB_URL is not set.", _home),
@@ -356,6 +357,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_LOG_FORMAT", "no", "text", "Log lines (one per request and per decision): text (key=value) or json (JSON lines); firestop serve prints them on stderr.", _one_of("text", "json")),
     Setting("FIRESTOP_OTEL_CONSOLE", "local", "none", "1: firestop serve also prints OpenTelemetry spans and metrics on stderr (nothing else is exported locally).", _one_of("1", "0")),
 )
+
+
+def alert_source_check_enabled(env: _Mapping[str, str] | None = None) -> bool:
+    """``FIRESTOP_ALERT_SOURCE_CHECK``: ``on``/``off``; unset, on when running on Azure (``WEBSITE_SITE_NAME`` or
+    ``WEBSITE_INSTANCE_ID``, as :mod:`firestop.trust` decides) and off locally, where the webhook's function key is
+    generated into FIRESTOP_HOME on the operator's machine (whoever can read it can run the CLI as the operator)."""
+    read = env if env is not None else os.environ
+    value = (read.get("FIRESTOP_ALERT_SOURCE_CHECK") or "").strip().lower()
+    if value in ("on", "off"):
+        return value == "on"
+    return bool(read.get("WEBSITE_SITE_NAME") or read.get("WEBSITE_INSTANCE_ID"))
 
 
 _REQUIRED_LABEL = {"azure": "on Azure", "no": "no", "local": "local tools"}

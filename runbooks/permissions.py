@@ -32,6 +32,11 @@ from runbooks.registry import get_runbook
 
 #: Runbooks the orchestrator runs whatever the playbook says.
 ALWAYS = ("records.file",)
+#: Actions the orchestrator's own activities call whatever the playbook says: ``confirm_alert_at_source`` reads an
+#: Azure Monitor alert from Alerts Management before any automatic step (``FIRESTOP_ALERT_SOURCE_CHECK``,
+#: :mod:`firestop.azure.alerts_management`; Alerts_GetById, REST 2019-03-01). Alerts Management answers for the
+#: alerts of the resources the caller may read them at, so the role is assigned where the protected resources are.
+ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read",)
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.
@@ -79,10 +84,10 @@ def runbooks_of(playbooks: Iterable[Any]) -> list[str]:
 
 
 def needed_actions(runbook_names: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(Actions, DataActions) the runbooks need, sorted, without duplicates.
+    """(Actions, DataActions) the runbooks need, plus :data:`ORCHESTRATOR_ACTIONS`, sorted, without duplicates.
 
     Raises ValueError when a runbook asks for a :func:`forbidden` action."""
-    actions: set[str] = set()
+    actions: set[str] = set(ORCHESTRATOR_ACTIONS)
     data: set[str] = set()
     for name in runbook_names:
         for permission in type(get_runbook(name)).permissions:

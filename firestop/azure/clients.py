@@ -183,6 +183,16 @@ class ClientFactory:
             lambda: SentinelClient(self._credential(), transport=self.transport, retry_total=self.retry_total),
         )
 
+    def alerts_management(self):
+        """:class:`firestop.azure.alerts_management.AlertsManagementClient` (Alerts Management REST 2019-03-01 over
+        azure-mgmt-core's ARM pipeline: Azure Monitor's fired alerts, read to confirm a webhook's alert)."""
+        from firestop.azure.alerts_management import AlertsManagementClient
+
+        return self._cached(
+            ("alerts-management",),
+            lambda: AlertsManagementClient(self._credential(), transport=self.transport, retry_total=self.retry_total),
+        )
+
     def alert_rules(self, subscription_id: str):
         """``MonitorManagementClient`` (azure-mgmt-monitor 6.0.2, multi-API) pinned to the api-versions of the alert
         resources Firestop reads: action groups 2023-01-01, Log Alerts V2 (scheduled query rules) 2022-08-01-preview,

@@ -43,23 +43,32 @@ def check_incident_id(value: str) -> str:
     return value.strip()
 
 
+def arm_pipeline_client(credential: Any, *, transport: Any = None, retry_total: int = 4,
+                        base_url: str = "https://management.azure.com", moniker: str = "firestop/1") -> ARMPipelineClient:
+    """azure-mgmt-core's ``ARMPipelineClient`` with the SDKs' own policies (bearer token for
+    ``https://management.azure.com/.default``, ``RetryPolicy(retry_total)``, ARM logging, tracing): the raw ARM
+    calls Firestop makes where no SDK sends the api-version it needs (this module, ``firestop.azure.alerts_management``)."""
+    config = Configuration()
+    config.retry_policy = policies.RetryPolicy(retry_total=retry_total)
+    config.authentication_policy = ARMChallengeAuthenticationPolicy(credential, "https://management.azure.com/.default")
+    pipeline_policies = [
+        policies.RequestIdPolicy(), policies.HeadersPolicy(), policies.UserAgentPolicy(sdk_moniker=moniker),
+        config.retry_policy, config.authentication_policy, policies.ContentDecodePolicy(),
+        ARMHttpLoggingPolicy(), policies.DistributedTracingPolicy(),
+    ]
+    kwargs: dict[str, Any] = {"policies": pipeline_policies}
+    if transport is not None:
+        kwargs["transport"] = transport
+    return ARMPipelineClient(base_url=base_url, **kwargs)
+
+
 class SentinelClient:
     """Incidents, comments, alerts and entities of Sentinel workspaces (REST :data:`API_VERSION`)."""
 
     def __init__(self, credential: Any, *, transport: Any = None, retry_total: int = 4,
                  base_url: str = "https://management.azure.com") -> None:
-        config = Configuration()
-        config.retry_policy = policies.RetryPolicy(retry_total=retry_total)
-        config.authentication_policy = ARMChallengeAuthenticationPolicy(credential, "https://management.azure.com/.default")
-        pipeline_policies = [
-            policies.RequestIdPolicy(), policies.HeadersPolicy(), policies.UserAgentPolicy(sdk_moniker="firestop-sentinel/1"),
-            config.retry_policy, config.authentication_policy, policies.ContentDecodePolicy(),
-            ARMHttpLoggingPolicy(), policies.DistributedTracingPolicy(),
-        ]
-        kwargs: dict[str, Any] = {"policies": pipeline_policies}
-        if transport is not None:
-            kwargs["transport"] = transport
-        self._client = ARMPipelineClient(base_url=base_url, **kwargs)
+        self._client = arm_pipeline_client(credential, transport=transport, retry_total=retry_total, base_url=base_url,
+                                           moniker="firestop-sentinel/1")
 
     def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         request = HttpRequest(method, self._client.format_url(path), params={"api-version": API_VERSION, **params}, json=body)

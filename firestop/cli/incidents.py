@@ -96,6 +96,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
     """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
+    from firestop.settings import alert_source_check_enabled
     from firestop.trust.seal import Purpose, seal
 
     owned = env is None
@@ -134,7 +135,12 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
         elif not rerun and (linked := _linked_incident(env, alert)) is not None:
             return linked
         else:
-            inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox)
+            if getattr(env.tenant, "fire_alert", None) is not None:  # Azure Monitor holds an alert before it sends it: fire it in the sandbox first
+                from firestop.sandbox.alertsmanagement.models import payload_of
+
+                env.tenant.fire_alert(payload_of(alert))
+            inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox,
+                                 source_check=alert_source_check_enabled())
             inp["incident_id"] = instance_id
             host.start_new(ORCHESTRATOR_NAME, instance_id, seal(Purpose.INCIDENT, inp, binding=instance_id))
         return view(drive(env, instance_id, on_progress=on_progress)), note

@@ -9,6 +9,7 @@ import logging
 import azure.durable_functions as df
 
 from firestop.lifecycle import (
+    ACTIVITY_CONFIRM_ALERT,
     ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_LEDGER_HEAD,
     ACTIVITY_RECORD_LATE,
@@ -144,3 +145,22 @@ def seal_input(request: dict) -> dict[str, Any]:
     except (SealKeyError, ValueError) as exc:
         log.error("cannot seal %r input for %r: %s", request.get("purpose"), request.get("binding"), exc)
         return {"seal": None, "reason": str(exc)}
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_CONFIRM_ALERT)
+def confirm_alert_at_source(request: dict) -> dict[str, Any]:
+    """``{"alert": the incident input's alert JSON, "source": "azure-monitor"}`` → ``{"confirmed": bool, "why": str}``:
+    the alert read from Alerts Management (:func:`firestop.azure.alerts_management.confirm`; read-only). An unknown
+    source, or anything that goes wrong, is not confirmed (fail safe: a responder decides); never raises."""
+    from firestop.azure.alerts_management import AZURE_MONITOR, confirm
+    from firestop.azure.clients import get_client_factory
+
+    source = request.get("source")
+    if source != AZURE_MONITOR:
+        return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}"}
+    factory = get_client_factory()
+    try:
+        return confirm(factory.alerts_management(), dict(request.get("alert") or {}), factory.clock.now())
+    except Exception as exc:  # noqa: BLE001 - fail safe: not confirmed, the responder decides (logged)
+        log.warning("confirm_alert_at_source failed: %s", type(exc).__name__)
+        return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})"}

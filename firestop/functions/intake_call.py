@@ -216,10 +216,14 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     """:func:`firestop.intake.accept_alert` for ``alert`` with Firestop's start input, routes and revisions."""
     intake, lifecycle, start, sealing = _below or _modules()
 
+    from firestop.settings import alert_source_check_enabled
+
+    check = alert_source_check_enabled()  # decided at intake, in the input: replays never change (firestop.lifecycle.start)
+
     def start_input(a, now, iid, part_of=None, follows=None):
         return sealing.seal(sealing.Purpose.INCIDENT,
                             start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
-                                                 part_of=part_of, follows=follows),
+                                                 part_of=part_of, follows=follows, source_check=check),
                             binding=iid, key=key)
 
     return await intake.accept_alert(

@@ -54,7 +54,8 @@ the newest sampled into ``correlated_alerts``, together with the tally's) and
 
 Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
-``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``)
+``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
+the input carries ``source_check``: not confirmed, every contain and resolve step waits for a responder's approval)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
 """
@@ -89,7 +90,7 @@ from firestop.lifecycle.sealing import (
 )
 from firestop.lifecycle.timeline import IncidentDoc, parse_time, timeline_so_far
 from firestop.playbooks.expressions import condition, render
-from firestop.playbooks.models import Parallel, Playbook, Step, UndoStep
+from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
 from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:08.1 UTC, as every command writes a time
@@ -97,6 +98,9 @@ from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:0
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
 ACTIVITY_DESCRIBE_TARGETS = "describe_targets"
+#: ``{"alert": alert JSON, "source": "azure-monitor"}`` → ``{"confirmed": bool, "why": str}``: the alert read from its
+#: source (Alerts Management, :mod:`firestop.azure.alerts_management`); scheduled beside ``select_playbook``.
+ACTIVITY_CONFIRM_ALERT = "confirm_alert_at_source"
 ACTIVITY_SUMMARIZE_ACTIVITY = "summarize_activity"
 ACTIVITY_LEDGER_HEAD = "ledger_head"
 #: ``{"incident_id", "alerts": [summary, …]}`` → ``{"recorded", "duplicate", "failed"}``: late alerts onto the filed record.
@@ -134,6 +138,10 @@ class IncidentInput(BaseModel):
                                 description="intake: the attack's incident this one is a part of (its own playbook, same attack)")
     follows: str | None = Field(default=None, max_length=128,
                                 description="intake: the held incident of the same route this alert reports new activity after")
+    source_check: str | None = Field(default=None, max_length=32,
+                                     description="intake: read the alert from this source before any automatic step "
+                                                 "('azure-monitor'); absent in inputs older than the check: no read, "
+                                                 "so in-flight orchestrations replay unchanged")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -212,6 +220,8 @@ class _Incident:
         self.stop_wait = None  # the pending wait for the stop event (armed at the start)
         self.last_stop: dict[str, Any] | None = None  # the stop payload handled last (SDK replays, see _stop_requested)
         self.stop: dict[str, Any] | None = None  # a verified stop: {"by", "reason", "at"}
+        #: why the alert was not confirmed at its source (every contain/resolve step then waits for a responder)
+        self.unconfirmed: str | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -349,7 +359,20 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         tasks.append(context.call_activity(ACTIVITY_SELECT_PLAYBOOK, {"alert": alert}))
     if alert.get("target_ids"):
         tasks.append(context.call_activity(ACTIVITY_DESCRIBE_TARGETS, {"target_ids": list(alert["target_ids"])}))
+    if inc.inp.source_check:  # (last: the other results are popped from the front; alongside them, no added wait)
+        tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, {"alert": alert, "source": inc.inp.source_check}))
     results = (yield context.task_all(tasks)) if tasks else []
+    if inc.inp.source_check:
+        checked = results.pop()
+        checked = checked if isinstance(checked, dict) else {}
+        confirmed = checked.get("confirmed") is True
+        why = str(checked.get("why") or "no answer from the check")[:300]
+        doc.event("detect", "confirm alert at source", "ok" if confirmed else "not confirmed", inc.now,
+                  detail=f"{inc.inp.source_check}: {why}")
+        if not confirmed:
+            inc.unconfirmed = why
+            doc.notes.append(f"alert not confirmed at its source ({why}): no automatic containment, every step "
+                             "waits for a responder's approval")
     selection = {"playbook": inc.inp.playbook, "reason": "playbook given by the caller"} if inc.inp.playbook else results.pop(0)
     inc.targets = (results.pop(0) if results else {}) or {}
     doc.facts = inc.targets
@@ -416,9 +439,14 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             if inc.stop is not None:
                 break
             required, why = needs_approval(run.step.approval, inc.scope(run.target))
+            gate = run.step.approval
+            if counts and inc.unconfirmed is not None and not required:
+                required, why = True, f"alert not confirmed at its source ({inc.unconfirmed}): a responder decides"
+            if counts and inc.unconfirmed is not None:
+                gate = unconfirmed_gate(gate)
             if required:
                 waited = True
-                verdict = yield from _approval_gate(inc, run, why)
+                verdict = yield from _approval_gate(inc, run, why, gate)
                 if verdict != "approve":
                     continue
             gated.append(run)
@@ -638,7 +666,17 @@ def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: st
     return ok
 
 
-def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, str]:
+def unconfirmed_gate(approval: Approval | None) -> Approval:
+    """The approval a step needs when its alert was not confirmed at its source: the step's own approvers, timeout
+    and pages, but always required and never ``on_timeout: proceed`` (no decision: the step does not run)."""
+    if approval is None:
+        return Approval(mode="required")
+    fields = approval.model_dump(by_alias=False)
+    fields.update(mode="required", condition=None, on_timeout="abort" if approval.on_timeout == "proceed" else approval.on_timeout)
+    return Approval.model_validate(fields)
+
+
+def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | None = None) -> Generator[Any, Any, str]:
     """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
     ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer.
 
@@ -662,7 +700,7 @@ def _approval_gate(inc: _Incident, run: _Run, why: str) -> Generator[Any, Any, s
     Decisions of the listed approvers are always read (RT8-02: the gate moves to a fresh event name instead of
     going deaf), so a flood of refusals never keeps them from deciding."""
     context, doc, step = inc.context, inc.doc, run.step
-    approval = step.approval
+    approval = approval or step.approval
     if isinstance(step, UndoStep):
         preview = {"changes": [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}],
                    "changes_left_out": 0, "blast_radius": None, "notes": [], "plan_error": None}

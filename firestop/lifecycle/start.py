@@ -8,6 +8,11 @@ from typing import Any
 from firestop.alerts.alert import alert_input_json
 from firestop.alerts.times import isoformat
 
+#: ``schemaId`` of an Azure Monitor action group's Common Alert Schema webhook: the alerts Alerts Management holds.
+COMMON_ALERT_SCHEMA = "azureMonitorCommonAlertSchema"
+#: The source intake names (``firestop.azure.alerts_management.AZURE_MONITOR``; lifecycle imports no Azure client).
+AZURE_MONITOR = "azure-monitor"
+
 #: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
 #: (parsing already stops there: firestop.alerts.indicators).
 from firestop.alerts.indicators import MAX_INDICATORS
@@ -15,7 +20,7 @@ from firestop.alerts.indicators import MAX_INDICATORS
 
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
-                   follows: str | None = None) -> dict[str, Any]:
+                   follows: str | None = None, source_check: bool = False) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``, or the
     webhook's ``IntakeAlert``: :func:`firestop.alerts.alert.alert_input_json` reads either).
 
@@ -25,6 +30,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     same resource, :mod:`firestop.intake.accept`); recorded, changes nothing the playbook does.
     ``follows``: the held incident of the same route this alert reports new activity after (intake,
     :mod:`firestop.intake.coverage`); recorded, changes nothing the playbook does.
+    ``source_check``: ``FIRESTOP_ALERT_SOURCE_CHECK`` is on (:func:`firestop.settings.alert_source_check_enabled`): a
+    Common Alert Schema alert's input then carries ``"source_check": "azure-monitor"`` and the orchestrator reads the
+    alert from Alerts Management before any automatic step (not confirmed: every step waits for a responder). Decided
+    here, at intake, so an orchestration started before the check existed replays as it ran.
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
@@ -47,6 +56,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     extra = {"part_of": part_of} if part_of else {}
     if follows:
         extra["follows"] = follows
+    if source_check and getattr(alert, "schema_id", None) == COMMON_ALERT_SCHEMA:
+        extra["source_check"] = AZURE_MONITOR
     return {
         **extra,
         "indicators_truncated": truncated,

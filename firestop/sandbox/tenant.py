@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .activitylog import events as activity
+from .alertsmanagement import models as alerts_management
 from .core import faults as F
 from .core import lro
 from .core.auth import CHECKS
@@ -463,9 +464,20 @@ class Tenant:
         with self._exclusive() as state:
             now = self.clock.now()
             out = monitor_evaluate.evaluate(state, now) + security_detector.evaluate(state, now)
+            for notification in out:  # Azure Monitor holds the alert before its action group sends the webhook
+                alerts_management.record_fired(state, notification.payload, notification.at)
             self._save_locked()
         out.sort(key=lambda n: n.at)
         return out
+
+    def fire_alert(self, payload: dict) -> Optional[str]:
+        """Register a Common Alert Schema ``payload`` as fired in Azure Monitor (the ``alertsmanagement`` room), as
+        Azure does before its action group posts the webhook: ``alert handle`` and tabletop scenarios fire their
+        alerts through here. Returns the alert id, or None for a payload of another schema (nothing registered)."""
+        with self._exclusive() as state:
+            found = alerts_management.record_fired(state, payload, self.clock.now())
+            self._save_locked()
+        return found
 
     def pending_deliveries(self) -> list[datetime]:
         """Times after now at which Defender for AI's deliveries (Sentinel incidents, workflow automations) fall due

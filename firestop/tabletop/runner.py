@@ -517,7 +517,11 @@ class _Exercise:
             entry.update(incident_id=earlier, outcome=f"aftermath of {earlier}: {why}", aftermath=True)
             self.run.incident_of_alert[index] = earlier
             return
-        inp = incident_input(alert, received_at=now, sandbox=True, exercise=True)
+        from firestop.sandbox.alertsmanagement.models import payload_of
+        from firestop.settings import alert_source_check_enabled
+
+        self.tenant.fire_alert(payload_of(alert))  # Azure Monitor holds the alert before its webhook (a no-op if it does)
+        inp = incident_input(alert, received_at=now, sandbox=True, exercise=True, source_check=alert_source_check_enabled())
         self.host.start_new(ORCHESTRATOR_NAME, key, seal(Purpose.INCIDENT, inp, binding=key))
         self.run.incidents[key] = {}
         self._opened_by[key] = alert

@@ -208,7 +208,9 @@ def test_role_has_exactly_the_playbook_actions_and_the_sandbox_refuses_the_rest(
     role = role_for(tmp_path)
     used = ["evidence.snapshot_config", "evidence.snapshot_logs", "keys.revoke", "keys.rotate", "network.lock",
             "auth.disable_local_auth", "network.block_ips", "identity.revoke_role_assignment", "records.file"]
-    wanted = {p for name in used for p in type(get_runbook(name)).permissions}
+    from runbooks.permissions import ORCHESTRATOR_ACTIONS
+
+    wanted = {p for name in used for p in type(get_runbook(name)).permissions} | set(ORCHESTRATOR_ACTIONS)
     assert set(role["Actions"]) | set(role["DataActions"]) == wanted
     assert set(role["DataActions"]) == {"Microsoft.KeyVault/vaults/secrets/getSecret/action", "Microsoft.KeyVault/vaults/secrets/setSecret/action"}
     assert role["NotActions"] == [] and role["NotDataActions"] == [] and role["AssignableScopes"] == [SUB]

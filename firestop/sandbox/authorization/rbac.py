@@ -146,6 +146,8 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "pricings.list": ("Microsoft.Security/pricings/read", False),
     "pricings.update": ("Microsoft.Security/pricings/write", False),
     "pricings.delete": ("Microsoft.Security/pricings/delete", False),
+    # Azure Monitor's fired alerts (alertsmanagement/)
+    "alerts.get": ("Microsoft.AlertsManagement/alerts/read", False),
     # Microsoft Sentinel (sentinel/)
     "incidents.get": ("Microsoft.SecurityInsights/incidents/read", False),
     "incidents.list": ("Microsoft.SecurityInsights/incidents/read", False),
