@@ -322,8 +322,18 @@ class RemoteApp:
         return answer
 
     def audit(self, audit_id: str | None) -> dict[str, Any]:
-        """A stored audit as JSON (the newest when ``audit_id`` is None)."""
-        _, answer = self.call("GET", f"audits/{quote(audit_id, safe='') if audit_id else 'latest'}", query={"format": "json"})
+        """A stored audit as JSON (the newest when ``audit_id`` is None). None kept (the app's 404 on ``audit_id``) is
+        the local command's refusal (exit 2) with the CLI commands (with ``--app``) as its hint, not the API route the
+        app's 404 names."""
+        try:
+            _, answer = self.call("GET", f"audits/{quote(audit_id, safe='') if audit_id else 'latest'}", query={"format": "json"})
+        except RemoteError as exc:
+            if exc.status == 404 and exc.field == "audit_id":
+                hint = (f"omit AUDIT_ID for the app's latest: python -m firestop audit show --app {self.origin}" if audit_id
+                        else f"run one: python -m firestop audit run --app {self.origin} (or wait for the app's weekly audit_timer)")
+                raise RemoteError(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in the app; {hint}", 2,
+                                  status=404, field="audit_id") from None
+            raise
         return self._object(answer, "GET /api/audits/{id}")
 
     def run_audit(self, resource_groups: list[str], accounts: list[str], fix: bool) -> dict[str, Any]:
