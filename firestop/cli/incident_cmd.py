@@ -487,7 +487,7 @@ def undo(
         try:  # refuse before asking when a later or open incident relies on it (advisory: the lease's check decides)
             reliance_first(env, incident_id, record, actions)
         except UndoRefused as exc:
-            fail(str(exc), 3, as_json=as_json)
+            fail(_with_as(str(exc), as_), 3, as_json=as_json)
         if not yes:
             _undo_preview(actions, not_undoable(record), "the sandbox tenant")
         try:
@@ -495,10 +495,22 @@ def undo(
         except UndoStale as exc:  # another undo filed a revision while this one waited (RT8-03): as remote, exit 2
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         except UndoRefused as exc:  # busy (a containment holds the resource) or relied on by a later incident
-            fail(str(exc), 3, as_json=as_json)
+            fail(_with_as(str(exc), as_), 3, as_json=as_json)
     finally:
         env.close()
     _undo_done(result, as_json)
+
+
+def _with_as(message: str, as_: Optional[str]) -> str:
+    """``message`` with ``--as AS_`` added to the ``incident undo … --step …`` command it tells the responder to run
+    (a release of the later incident's step), so that it runs as typed: without it, the local command asks who
+    undoes. Unchanged when ``--as`` was not given (FIRESTOP_PRINCIPAL_ID answers it) or the message names no such
+    command."""
+    import re
+
+    if not as_:
+        return message
+    return re.sub(r"(python -m firestop incident undo \S+ --step \S+)", lambda m: f"{m.group(1)} --as {as_}", message)
 
 
 def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
