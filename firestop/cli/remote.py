@@ -209,9 +209,19 @@ class RemoteApp:
             raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
         if 400 <= status < 500:
-            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""),
-                              3 if code in NEEDS_RESPONDER_CODES else 2, status=status, field=_text(answer, "error"))
+            said = f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else "")
+            raise RemoteError(self._on_app(said), 3 if code in NEEDS_RESPONDER_CODES else 2, status=status,
+                              field=_text(answer, "error"))
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
+
+    def _on_app(self, message: str) -> str:
+        """``message`` with ``--app ORIGIN`` added to each undo/release command it names (the app's refusals share
+        their words with the local ones: ``python -m firestop incident undo LATER --step S``, ``… runbook undo RUN``),
+        so that the command, run as typed, acts on this app and not on the local store."""
+        import re
+
+        return re.sub(r"(python -m firestop (?:incident undo \S+ --step \S+|runbook undo \S+))(?! --app)",
+                      lambda m: f"{m.group(1)} --app {self.origin}", message)
 
     # -- the responders' API ----------------------------------------------------------------------------
     #: Pages of ``GET /api/incidents`` one ``incident list --app`` reads (LIST_PAGE_SIZE rows each), following the
