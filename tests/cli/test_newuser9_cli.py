@@ -19,3 +19,19 @@ def test_a_refused_target_names_the_field_first(firestop_home):
         line = " ".join(refused.output.split())
         assert line.startswith("error: --target: '/bad' is not an Azure OpenAI account resource ID"), line
         assert "invalid:" not in line
+
+
+def test_handling_a_waiting_alert_again_says_the_incidents_status(firestop_home):
+    """Handling again an alert whose incident waits for an approval said "resuming incident … (Running)" — the Durable
+    runtime status — beside "awaiting_approval" everywhere else; it says the incident's own status."""
+    import json
+
+    from firestop.settings import REPO_ROOT
+
+    payload = str(REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json")
+    first = cli("alert", "handle", payload, "--json")
+    assert first.exit_code == 3 and json.loads(first.stdout)["status"] == "awaiting_approval", first.output
+    again = cli("alert", "handle", payload, "--json")
+    assert again.exit_code == 3, again.output
+    note = json.loads(again.stdout)["note"]
+    assert note.startswith("resuming incident ") and note.endswith("(awaiting approval)"), note
