@@ -282,6 +282,7 @@ def show(
     """Timeline, actions, evidence and pending approvals of one incident."""
     from firestop.cli.incidents import exit_code, view
     from firestop.runtime import InstanceNotFound
+    from firestop.storage import StoreError
 
     remote = _remote(app, auth, as_json)
     if remote is not None:
@@ -294,6 +295,9 @@ def show(
             incident = view(env.host.get_status(incident_id))
         except InstanceNotFound:
             fail(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list", EXIT_BAD_INPUT, as_json=as_json)
+        except StoreError as exc:  # as incident list says it (exit 3): the store needs fixing, not a bug of Firestop
+            fail(f"ID: the filed record of {incident_id} cannot be read ({exc}); fix the records store (python -m firestop doctor "
+                 "checks it), then show it again", 3, as_json=as_json)
         sandbox = _incident_on_sandbox(env, incident_id)
     finally:
         env.close()
