@@ -268,8 +268,12 @@ def list_incidents(
             fail_line = f"{r['incident_id']}: the filed record cannot be read ({r.get('reason') or 'no detail'})"
             err_console.print(clean(fail_line), highlight=False, markup=False, soft_wrap=True)
         err_console.print(f"{len(unreadable)} incident record(s) could not be read; fix the records store "
-                          "(python -m firestop doctor checks it), then list again", highlight=False, markup=False, soft_wrap=True)
+                          f"{_DAMAGED_HINT}, then list again", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_NEEDS_RESPONDER)
+
+
+#: How to fix an unreadable filed record: doctor sees a store that does not answer, not a damaged record in one that does.
+_DAMAGED_HINT = "(python -m firestop doctor checks that the store answers, not what each record holds)"
 
 
 @incident_app.command("show")
@@ -296,8 +300,8 @@ def show(
         except InstanceNotFound:
             fail(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list", EXIT_BAD_INPUT, as_json=as_json)
         except StoreError as exc:  # as incident list says it (exit 3): the store needs fixing, not a bug of Firestop
-            fail(f"ID: the filed record of {incident_id} cannot be read ({exc}); fix the records store (python -m firestop doctor "
-                 "checks it), then show it again", 3, as_json=as_json)
+            fail(f"ID: the filed record of {incident_id} cannot be read ({exc}); fix the records store {_DAMAGED_HINT}, "
+                 "then show it again", 3, as_json=as_json)
         sandbox = _incident_on_sandbox(env, incident_id)
     finally:
         env.close()
