@@ -407,7 +407,8 @@ def stop(
     if remote is not None:
         refuse_local_flags(as_json, as_=as_, group=group, azure=azure)
         if not yes:
-            _stop_confirm(_remote_call(as_json, remote.incident, incident_id), f"the app ({remote.origin})")
+            _stop_confirm(_remote_call(as_json, remote.incident, incident_id), f"the app ({remote.origin})",
+                          flags=f" --app {remote.origin}")
         _remote_call(as_json, remote.stop, incident_id, reason)
         incident = _remote_call(as_json, remote.wait_finished, incident_id)
         print_json(incident) if as_json else print_incident(incident, app_origin=remote.origin)
@@ -423,27 +424,29 @@ def stop(
             from firestop.runtime import InstanceNotFound
 
             try:
-                _stop_confirm(view(env.host.get_status(incident_id)), "the sandbox tenant" if not azure else "Azure")
+                _stop_confirm(view(env.host.get_status(incident_id)), "the sandbox tenant" if not azure else "Azure",
+                              flags=f" --as {as_}" if as_ else "")
             except InstanceNotFound:
                 fail(f"ID: no incident {incident_id!r}; list them with: python -m firestop incident list", EXIT_BAD_INPUT,
                      as_json=as_json)
         try:
             incident = stop_incident(env, incident_id, who, reason, groups=groups)
         except LookupError as exc:
-            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+            fail(_with_as(str(exc), as_), EXIT_BAD_INPUT, as_json=as_json)
     finally:
         env.close()
     print_json(incident) if as_json else print_incident(incident, sandbox=not azure)
     raise typer.Exit(0 if incident.get("status") == "stopped" else exit_code(incident))
 
 
-def _stop_confirm(incident: dict, where: str) -> None:
+def _stop_confirm(incident: dict, where: str, *, flags: str = "") -> None:
     """Say what a stop does to ``incident`` (its view) and ask; anything but yes exits 2, nothing sent. A finished
-    incident exits 2 before asking."""
+    incident exits 2 before asking, naming the undo command with ``flags`` (`` --as OID``, `` --app URL``: as the
+    stop was given, so that it runs as typed)."""
     status = incident.get("status")
     if status not in ("running", "awaiting_approval"):
         fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop (to restore what "
-             f"its containment changed: python -m firestop incident undo {incident.get('incident_id')})", EXIT_BAD_INPUT)
+             f"its containment changed: python -m firestop incident undo {incident.get('incident_id')}{flags})", EXIT_BAD_INPUT)
     pending = (incident.get("pending_approval") or {}).get("step")
     console.print(f"would stop incident {safe(incident.get('incident_id'))} ({safe(status)}"
                   + (f", waiting for approval of {safe(pending)}" if pending else "") + "): no further step runs; "
@@ -510,15 +513,16 @@ def undo(
 
 
 def _with_as(message: str, as_: Optional[str]) -> str:
-    """``message`` with ``--as AS_`` added to the ``incident undo … --step …`` command it tells the responder to run
-    (a release of the later incident's step), so that it runs as typed: without it, the local command asks who
+    """``message`` with ``--as AS_`` added to the ``incident undo ID [--step S]`` command it tells the responder to run
+    (a release of the later incident's step, the undo of a finished incident), so that it runs as typed: without it, the local command asks who
     undoes. Unchanged when ``--as`` was not given (FIRESTOP_PRINCIPAL_ID answers it) or the message names no such
     command."""
     import re
 
     if not as_:
         return message
-    return re.sub(r"(python -m firestop incident undo \S+ --step \S+)", lambda m: f"{m.group(1)} --as {as_}", message)
+    return re.sub(r"(python -m firestop incident undo [\w.-]+(?: --step [\w.-]+)?)(?![\w.-]| --step| --as)", lambda m: f"{m.group(1)} --as {as_}",
+                  message)
 
 
 def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:

@@ -220,7 +220,7 @@ class RemoteApp:
         so that the command, run as typed, acts on this app and not on the local store."""
         import re
 
-        return re.sub(r"(python -m firestop (?:incident undo \S+ --step \S+|runbook undo \S+))(?! --app)",
+        return re.sub(r"(python -m firestop (?:incident undo [\w.-]+(?: --step [\w.-]+)?|runbook undo [\w./-]+))(?![\w./-]| --step| --app)",
                       lambda m: f"{m.group(1)} --app {self.origin}", message)
 
     # -- the responders' API ----------------------------------------------------------------------------

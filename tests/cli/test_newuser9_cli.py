@@ -35,3 +35,20 @@ def test_handling_a_waiting_alert_again_says_the_incidents_status(firestop_home)
     assert again.exit_code == 3, again.output
     note = json.loads(again.stdout)["note"]
     assert note.startswith("resuming incident ") and note.endswith("(awaiting approval)"), note
+
+
+def test_stopping_a_finished_incident_names_the_undo_with_the_as_given(firestop_home):
+    """``incident stop`` of a finished incident names ``incident undo ID`` to restore what it changed; with ``--as`` it
+    carries it (as typed, without it, the command asked "who undoes?"), asked or with ``--yes``."""
+    import json
+
+    from firestop.settings import REPO_ROOT
+
+    done = cli("alert", "handle", str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json"), "--json")
+    incident = json.loads(done.stdout)["incident_id"]
+    for extra in (["--yes"], []):
+        refused = CliRunner().invoke(cli_app, ["incident", "stop", incident, "--reason", "test", "--as", "oid-alice", *extra],
+                                     input="n\n", catch_exceptions=False)
+        assert refused.exit_code == 2, refused.output
+        said = " ".join(refused.output.split())
+        assert f"python -m firestop incident undo {incident} --as oid-alice)" in said, said
