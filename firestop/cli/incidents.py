@@ -131,7 +131,9 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             )
             return view(existing), note
         if existing is not None:
-            note = f"resuming incident {instance_id} ({existing.runtime_status})"
+            # the incident's own status words (awaiting approval, running), not the Durable runtime's ("Running")
+            now = str(view(existing).get("status") or existing.runtime_status.lower()).replace("_", " ")
+            note = f"resuming incident {instance_id} ({now})"
         elif not rerun and (linked := _linked_incident(env, alert)) is not None:
             return linked
         else:

@@ -209,9 +209,19 @@ class RemoteApp:
             raise RemoteError(f"{self.origin} did not accept your sign-in: {reason or 'unauthenticated'}; "
                               f"{fix or 'run az login and check ' + SCOPE_ENV}", 2)
         if 400 <= status < 500:
-            raise RemoteError(f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else ""),
-                              3 if code in NEEDS_RESPONDER_CODES else 2, status=status, field=_text(answer, "error"))
+            said = f"{reason or f'HTTP {status}'}" + (f"; {fix}" if fix and fix not in (reason or "") else "")
+            raise RemoteError(self._on_app(said), 3 if code in NEEDS_RESPONDER_CODES else 2, status=status,
+                              field=_text(answer, "error"))
         raise RemoteError(f"{self.origin} failed with HTTP {status}" + (f": {reason}" if reason else ""), 1)
+
+    def _on_app(self, message: str) -> str:
+        """``message`` with ``--app ORIGIN`` added to each undo/release command it names (the app's refusals share
+        their words with the local ones: ``python -m firestop incident undo LATER --step S``, ``… runbook undo RUN``),
+        so that the command, run as typed, acts on this app and not on the local store."""
+        import re
+
+        return re.sub(r"(python -m firestop (?:incident undo [\w.-]+(?: --step [\w.-]+)?|runbook undo [\w./-]+))(?![\w./-]| --step| --app)",
+                      lambda m: f"{m.group(1)} --app {self.origin}", message)
 
     # -- the responders' API ----------------------------------------------------------------------------
     #: Pages of ``GET /api/incidents`` one ``incident list --app`` reads (LIST_PAGE_SIZE rows each), following the
@@ -322,8 +332,18 @@ class RemoteApp:
         return answer
 
     def audit(self, audit_id: str | None) -> dict[str, Any]:
-        """A stored audit as JSON (the newest when ``audit_id`` is None)."""
-        _, answer = self.call("GET", f"audits/{quote(audit_id, safe='') if audit_id else 'latest'}", query={"format": "json"})
+        """A stored audit as JSON (the newest when ``audit_id`` is None). None kept (the app's 404 on ``audit_id``) is
+        the local command's refusal (exit 2) with the CLI commands (with ``--app``) as its hint, not the API route the
+        app's 404 names."""
+        try:
+            _, answer = self.call("GET", f"audits/{quote(audit_id, safe='') if audit_id else 'latest'}", query={"format": "json"})
+        except RemoteError as exc:
+            if exc.status == 404 and exc.field == "audit_id":
+                hint = (f"omit AUDIT_ID for the app's latest: python -m firestop audit show --app {self.origin}" if audit_id
+                        else f"run one: python -m firestop audit run --app {self.origin} (or wait for the app's weekly audit_timer)")
+                raise RemoteError(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in the app; {hint}", 2,
+                                  status=404, field="audit_id") from None
+            raise
         return self._object(answer, "GET /api/audits/{id}")
 
     def run_audit(self, resource_groups: list[str], accounts: list[str], fix: bool) -> dict[str, Any]:

@@ -201,8 +201,11 @@ def _error_exit(answer: dict[str, Any]) -> int:
 
 
 def _error_line(answer: dict[str, Any], what: str) -> str:
+    """``<kind>: <message>`` (``forbidden: …``, ``throttled: …``); a refused input (kind ``invalid``) is the message
+    alone, which names the field first (``--target: …``), as every other bad-input line does."""
     error = answer.get("error") or {}
-    return f"{error.get('kind')}: {clean(_cli_message(str(error.get('message') or f'the {what} failed')))}"
+    message = clean(_cli_message(str(error.get('message') or f'the {what} failed')))
+    return message if error.get("kind") == "invalid" else f"{error.get('kind')}: {message}"
 
 
 @runbook_app.command("plan")

@@ -334,10 +334,15 @@ def check_alert_rules(clients: Any, subscription_id: str, action_group: Optional
             wrong.append(f"{kind} {rule.name}")
         else:
             routed.setdefault(playbook, []).append(rule.name)
-    problems = ([f"{', '.join(wrong)} route(s) to a playbook but do not notify {action_group}"] if wrong else []) + \
-               ([f"{', '.join(unknown)} name(s) no loaded playbook"] if unknown else [])
+    problems = ([f"{', '.join(wrong)} route(s) to a playbook but do not notify {action_group}: add it to the rule's "
+                 "action groups"] if wrong else []) + \
+               ([f"{', '.join(unknown)} name(s) no loaded playbook: set {PLAYBOOK_PROPERTY} to one of "
+                 f"{', '.join(sorted(known)) or '(no playbook loaded)'}"] if unknown else [])
     if not routed:
-        problems.append(f"no alert rule routed to a playbook (custom property {PLAYBOOK_PROPERTY}) notifies {action_group}")
+        problems.append(f"no alert rule routed to a playbook (custom property {PLAYBOOK_PROPERTY}) notifies {action_group}: "
+                        f"give each alert rule the action group {action_group} and the custom property "
+                        f"{PLAYBOOK_PROPERTY}: <playbook name> (README, Deploy to Azure, step 6; each playbook describes "
+                        "the alert rule it expects)")
     without = sorted(known - set(routed))
     detail = (f"{sum(len(v) for v in routed.values())} rule(s) reach this app through {action_group}"
               + (f" (playbooks without a rule: {', '.join(without)})" if without else ""))

@@ -66,3 +66,25 @@ def test_no_scope_says_which_variable_to_set_and_where_the_recipe_is(monkeypatch
         RemoteApp("http://127.0.0.1:7071")
     text = str(refused.value)
     assert f"export {SCOPE_ENV}=api://" in text and "Remote mode" in text and "Deploy to Azure, step 2" not in text
+
+
+def test_a_release_command_in_the_apps_refusal_acts_on_the_app(app):
+    """New-user trial 9: the app's relied-on refusal names the release command in the local command's words; run as
+    typed (without --app) it acted on the local store. It now carries --app ORIGIN."""
+    later = ("step 'lock-network' on /s/a is relied on by a later incident, inc-2: its step 'lock-network' found that "
+             "state in place and changed nothing; nothing was undone — release it first — python -m firestop incident "
+             "undo inc-2 --step lock-network (it changed nothing, so nothing is restored; inc-2 stops relying on the "
+             "state) — then undo this step again")
+    manual = ("step 'lock-network' on /s/a is relied on by a later manual run, manual-2026-11-29/cli-run-031640-316d "
+              "(it changed the same state); nothing was undone — undo that run first — python -m firestop runbook undo "
+              "manual-2026-11-29/cli-run-031640-316d — or decide with whoever ran it")
+    Refusing.answers["/api/incidents/inc-4/undo"] = (409, {"error": "step", "reason": later, "code": "relied_on"})
+    Refusing.answers["/api/incidents/inc-5/undo"] = (409, {"error": "step", "reason": manual, "code": "relied_on"})
+    with pytest.raises(RemoteError) as refused:
+        app.undo("inc-4", "lock-network")
+    assert refused.value.exit_code == 3
+    assert f"python -m firestop incident undo inc-2 --step lock-network --app {app.origin} (it changed" in str(refused.value)
+    with pytest.raises(RemoteError) as refused:
+        app.undo("inc-5", "lock-network")
+    assert f"runbook undo manual-2026-11-29/cli-run-031640-316d --app {app.origin} — or" in str(refused.value)
+    assert str(refused.value).count("--app") == 1

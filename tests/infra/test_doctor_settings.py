@@ -221,6 +221,9 @@ def test_doctor_checks_that_routed_alert_rules_notify_this_apps_action_group(fir
     code, out = _doctor(*flags)
     rules = {c["check"]: c for c in out["checks"]}["alert rules"]
     assert code == 3 and rules["status"] == "problem" and "no alert rule routed to a playbook" in rules["detail"], rules
+    # the fix is named (new-user trial 9: it said what was wrong, not what to do)
+    assert "give each alert rule the action group rg-ai-prod/ag-firestop and the custom property firestop-playbook" in rules["detail"]
+    assert "Deploy to Azure, step 6" in rules["detail"]
     _route_rule(tenant, "keys-listed", "leaked-api-key")
     code, out = _doctor(*flags)
     rules = {c["check"]: c for c in out["checks"]}["alert rules"]
@@ -232,6 +235,8 @@ def test_doctor_checks_that_routed_alert_rules_notify_this_apps_action_group(fir
     rules = {c["check"]: c for c in out["checks"]}["alert rules"]
     assert code == 3 and rules["status"] == "problem", rules
     assert "activity log alert network-opened" in rules["detail"] and "typo (leaked-api-kye) name(s) no loaded playbook" in rules["detail"]
+    assert "add it to the rule's action groups" in rules["detail"]
+    assert "set firestop-playbook to one of " in rules["detail"] and "leaked-api-key" in rules["detail"].split("one of ", 1)[1]
 
 
 def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(firestop_home, monkeypatch):

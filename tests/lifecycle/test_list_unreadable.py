@@ -79,5 +79,13 @@ def test_cli_list_names_the_unreadable_record_and_exits_3_and_the_undo_still_ref
     assert rows[second["incident_id"]]["unreadable"] is True and "not JSON" in rows[second["incident_id"]]["reason"]
     assert rows[first["incident_id"]]["status"] == "contained" and "unreadable" not in rows[first["incident_id"]]
 
+    # incident show of it says the same (new-user trial 9: it read "internal error: StoreError …"); exit 1, as the
+    # API's 503 is with --app (tests/lifecycle/test_undo_unreadable_records.py)
+    shown = cli("incident", "show", second["incident_id"])
+    assert shown.exit_code == 1, (shown.stdout, shown.stderr)
+    said = " ".join(shown.stderr.split())
+    assert f"ID: the filed record of {second['incident_id']} cannot be read" in said and "not JSON" in said, said
+    assert "internal error" not in said and "Traceback" not in said
+
     refused = cli("incident", "undo", first["incident_id"], "--step", "lock-network", "--as", "oid-bob", "--yes")
     assert refused.exit_code == 3 and "could not be read" in refused.stderr + refused.stdout, (refused.stdout, refused.stderr)

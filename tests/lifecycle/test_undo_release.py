@@ -178,6 +178,10 @@ def test_cli_refuses_before_asking_then_release_unblocks(firestop_home):
     assert refused.exit_code == 3, refused.output
     assert "relied on by a later incident" in refused.output and later in refused.output
     assert "Undo these" not in refused.output and "would undo" not in refused.output  # refused before asking
+    # the release it names runs as typed: it carries the --as given (new-user trial 9: without it the command
+    # answered "--as: who undoes?")
+    said = " ".join(refused.output.split())
+    assert f"python -m firestop incident undo {later} --step lock-network --as oid-bob (it changed nothing" in said, said
 
     preview = cli("incident", "undo", later, "--step", "lock-network", "--as", "oid-bob", input="n\n")
     assert preview.exit_code == 2 and "would release lock-network" in preview.output, preview.output
