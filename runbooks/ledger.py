@@ -110,6 +110,10 @@ def entry_sealed(entry: Any, key: Any) -> bool:
         return False
 
 
+#: How many unsealed entries :meth:`Ledger.verify` names by ``seq`` (the rest are counted).
+MAX_UNSEALED_NAMED = 10
+
+
 @dataclass
 class ChainCheck:
     """Result of :func:`verify_chain`: ``ok``, entry count, head hash, and what is wrong (first problem first)."""
@@ -230,8 +234,41 @@ class Ledger:
 
     def verify(self, incident_id: str, *, evidence_folder: Path | None = None,
                evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
-        """:func:`verify_chain` over the incident's ledger."""
-        return verify_chain(self._lines(incident_id), evidence_folder=evidence_folder, evidence=evidence)
+        """:func:`verify_chain` over the incident's ledger, and, for a sealing ledger (:meth:`of`), every entry's seal.
+
+        An entry without a valid seal of the app's key (written before sealing began, under another key, or planted
+        by someone who can write the store) is a problem: nothing in Firestop believes it (undo, the reliance check,
+        the runbooks' markers ignore or refuse it), so a check that called it intact would reassure falsely. Up to
+        :data:`MAX_UNSEALED_NAMED` such entries are named by ``seq``, the rest counted. With no usable seal key the
+        seals cannot be checked, which is a problem too (never "intact" unchecked)."""
+        lines = self._lines(incident_id)
+        check = verify_chain(lines, evidence_folder=evidence_folder, evidence=evidence)
+        if not self._sealing:
+            return check
+        key = self.key()
+        if key is None:
+            check.problems.append("seals not checked: the app holds no usable seal key (FIRESTOP_SEAL_KEY); "
+                                  "nothing on this ledger is believed until it does")
+            check.ok = False
+            return check
+        unsealed: list[Any] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                break  # verify_chain named it
+            if not entry_sealed(entry, key):
+                unsealed.append(entry.get("seq") if isinstance(entry, dict) else "?")
+        if unsealed:
+            named = ", ".join(str(seq) for seq in unsealed[:MAX_UNSEALED_NAMED])
+            more = f" and {len(unsealed) - MAX_UNSEALED_NAMED} more" if len(unsealed) > MAX_UNSEALED_NAMED else ""
+            check.problems.append(f"{len(unsealed)} entr{'y' if len(unsealed) == 1 else 'ies'} without this app's seal "
+                                  f"(seq {named}{more}): written before sealing began, under another key, or planted "
+                                  "in the store; Firestop acts on none of them")
+            check.ok = False
+        return check
 
     def append(
         self,

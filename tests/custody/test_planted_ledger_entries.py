@@ -95,3 +95,21 @@ def test_an_altered_apply_entry_refuses_the_manual_undo(api, firestop_home):  # 
     acls = api.env.tenant.resource(DEV)["properties"].get("networkAcls") or {}
     assert ATTACKER_IP not in json.dumps(acls), (status, body, acls)
     assert status == 409 and "seal" in body["reason"] and step in body["reason"], (status, body)
+
+
+def test_ledger_verify_names_a_planted_entry_instead_of_calling_the_ledger_intact(api, firestop_home):  # noqa: F811
+    """newuser9: a planted entry with a correct hash chain but no seal was reported "ledger intact" (exit 0), although
+    nothing in Firestop believes it. The check now names it by seq; the app's own entries still verify intact."""
+    from firestop.settings import Settings
+
+    run = _manual_run(api, DEV)
+    day, step = run["run_id"].split("/")
+    ledger = Ledger.of(Settings.from_env())
+    before = ledger.verify(day)
+    assert before.ok and before.problems == [], before
+    _attacker_ledger(firestop_home).append(day, kind="action", runbook="network.lock", action="undo", step_id=step,
+                                           target=DEV, at=run["apply"]["finished_at"],
+                                           data={"ok": True, "changed": False, "released": True, "summary": "released"})
+    after = ledger.verify(day)
+    assert not after.ok and after.entries == before.entries + 1, after
+    assert f"seq {before.entries + 1}" in after.problems[-1] and "without this app's seal" in after.problems[-1], after
