@@ -35,6 +35,11 @@ MAX_FIRED_AGE_SECONDS = 24 * 3600
 MAX_RESOLVED_AGE_SECONDS = 3600
 #: Clock skew allowed between the source's times and ours (seconds).
 SKEW_SECONDS = 300
+#: The payload's ``essentials.firedDateTime`` and the source's ``startDateTime`` are the same instant (both "when the
+#: alert instance fired": learn.microsoft.com azure-monitor/alerts/alerts-common-schema, and the Essentials model of
+#: @azure/arm-alertsmanagement, "Creation time (ISO-8601 format) of alert instance"); the payload carries 100 ns ticks
+#: (``2019-03-22T13:58:24.3713213Z``, alerts-payload-samples), Python keeps microseconds: equal within this (seconds).
+FIRED_TOLERANCE_SECONDS = 1.0
 
 
 def check_alert_id(value: Any) -> str:
@@ -75,9 +80,31 @@ def _time(value: Any) -> datetime | None:
     return parse_utc_or_none(value)
 
 
+def _severity(value: Any) -> Any:
+    from firestop.alerts.essentials import parse_severity
+
+    try:
+        return parse_severity(value)
+    except (TypeError, ValueError):
+        return f"unreadable {str(value)[:20]!r}"
+
+
+def _signal(value: Any) -> str | None:
+    from firestop.alerts.essentials import normalize_signal_type
+
+    return normalize_signal_type(value) if isinstance(value, str) else None
+
+
 def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str | None:
     """None when ``source`` (the ``get_alert`` JSON) confirms ``alert`` (the incident input's alert JSON:
-    ``target_ids``, ``rule_id``, ``rule_name``), else why not (one sentence naming the field that differed). Pure."""
+    ``target_ids``, ``rule_id``, ``rule_name``, ``fired_at``, ``severity`` (0..4), ``signal_type``,
+    ``monitor_condition``), else why not (one sentence naming the field that differed). Pure.
+
+    Besides target and rule (an alert with that id fired on that target from that rule, within 24 h), the delivery
+    must be that alert (RT13): its ``fired_at`` is the source's ``startDateTime`` within
+    :data:`FIRED_TOLERANCE_SECONDS`, its severity the source's (``Sev0``..``Sev4``), its signal type the source's
+    (compared normalised; a source that gives none or ``Unknown`` — the REST enum's third value — is not compared), and
+    a delivery saying ``Resolved`` needs a source that says so (one saying ``Fired`` may meet a source resolved since)."""
     essentials = ((source or {}).get("properties") or {}).get("essentials") or {}
     target = _norm(essentials.get("targetResource"))
     claimed = [_norm(t) for t in alert.get("target_ids") or []]
@@ -95,7 +122,20 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
         return "the source gives no startDateTime"
     if started > now + timedelta(seconds=SKEW_SECONDS) or started < now - timedelta(seconds=MAX_FIRED_AGE_SECONDS):
         return f"startDateTime {essentials.get('startDateTime')} is not within {MAX_FIRED_AGE_SECONDS // 3600} h before the check"
+    fired = _time(alert.get("fired_at"))
+    if fired is None or abs((fired - started).total_seconds()) > FIRED_TOLERANCE_SECONDS:
+        return (f"firedDateTime differs: the source says it started {essentials.get('startDateTime')}, "
+                f"the alert says {str(alert.get('fired_at'))[:40]}")
+    if _severity(essentials.get("severity")) != alert.get("severity"):
+        return f"severity differs: the source says {str(essentials.get('severity'))[:20]!r}, the alert says {alert.get('severity')!r}"
+    signal = _signal(essentials.get("signalType"))
+    if signal not in (None, "Unknown") and signal != _signal(alert.get("signal_type")):
+        return f"signalType differs: the source says {signal!r}, the alert says {str(alert.get('signal_type'))[:20]!r}"
     condition = essentials.get("monitorCondition")
+    if alert.get("monitor_condition") not in ("Fired", "Resolved"):
+        return f"the alert's monitorCondition is {str(alert.get('monitor_condition'))[:20]!r}"
+    if alert.get("monitor_condition") == "Resolved" and condition != "Resolved":
+        return f"monitorCondition differs: the alert says Resolved, the source says {str(condition)[:20]!r}"
     if condition == "Resolved":
         resolved = _time(essentials.get("monitorConditionResolvedDateTime"))
         if resolved is None or resolved < now - timedelta(seconds=MAX_RESOLVED_AGE_SECONDS):
@@ -122,4 +162,4 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     except AzureError as exc:
         return {"confirmed": False, "why": f"the source could not be read ({type(exc).__name__} after retries)"}
     why = compare(alert, source if isinstance(source, dict) else {}, now)
-    return {"confirmed": why is None, "why": why or "the alert was found at its source: target, rule and firing match"}
+    return {"confirmed": why is None, "why": why or "the alert was found at its source: target, rule, firing time, severity, signal type and condition match"}
