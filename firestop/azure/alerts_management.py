@@ -9,7 +9,10 @@ AlertsManagement.json`` and its example ``examples/Alerts_GetById.json`` (``GET 
 The Common Alert Schema's ``essentials.alertId`` is that id
 (``/subscriptions/<sub>/providers/Microsoft.AlertsManagement/alerts/<guid>``,
 https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-common-schema). It needs
-``Microsoft.AlertsManagement/alerts/read`` at the subscription (the template's custom role).
+``Microsoft.AlertsManagement/alerts/read`` at the subscription (the template's custom role). The alert rule the
+source names (``essentials.alertRule``) is read too (:data:`RULE_API_VERSIONS`; ``Microsoft.Insights/metricAlerts/read``,
+``…/scheduledQueryRules/read``, ``…/activityLogAlerts/read``): the playbook a delivery routes to must be one the rule
+routes to (RT13).
 
 No SDK method is mocked: the pipeline is azure-core's (bearer token for ``https://management.azure.com/.default``,
 ``RetryPolicy`` retrying 408/429/5xx ``retry_total`` times honouring ``Retry-After``), the sandbox is its transport.
@@ -29,6 +32,15 @@ API_VERSION = "2019-03-01"
 AZURE_MONITOR = "azure-monitor"
 _ALERT_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/providers/Microsoft\.AlertsManagement/alerts/[0-9a-fA-F-]{36}$",
                        re.IGNORECASE)
+#: The alert rules a Common Alert Schema alert's ``alertRule`` names, by lower-case type: the api-version read and where
+#: the rule keeps the custom properties its action groups' webhooks carry (``customProperties`` of the payload).
+#: azure-rest-api-specs ``specification/monitor/resource-manager/Microsoft.Insights``: ``metricAlert_API.json``
+#: 2018-03-01 (``properties.actions[].webHookProperties``), ``scheduledQueryRule_API.json`` 2023-12-01
+#: (``properties.actions.customProperties``), ``activityLogAlerts_API.json`` 2020-10-01
+#: (``properties.actions.actionGroups[].webhookProperties``).
+RULE_API_VERSIONS = {"metricalerts": "2018-03-01", "scheduledqueryrules": "2023-12-01", "activitylogalerts": "2020-10-01"}
+_RULE_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Insights/"
+                      r"(metricAlerts|scheduledQueryRules|activityLogAlerts)/[^/?#%\\]{1,260}$", re.IGNORECASE)
 #: An alert whose ``startDateTime`` is older than this (seconds) is not a reason for automatic containment now.
 MAX_FIRED_AGE_SECONDS = 24 * 3600
 #: An alert the source says resolved more than this long (seconds) before the check is "resolved long ago".
@@ -49,8 +61,17 @@ def check_alert_id(value: Any) -> str:
     return value.strip()
 
 
+def check_rule_id(value: Any) -> str:
+    """The id itself, else ``ValueError`` naming the expected form (it lands in a URL path)."""
+    if not isinstance(value, str) or not _RULE_ID.match(value.strip()) or ".." in value:
+        raise ValueError("not a metric, scheduled query or activity log alert rule id "
+                         "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/<type>/<name>)")
+    return value.strip()
+
+
 class AlertsManagementClient:
-    """``get_alert`` of Azure Monitor's fired alerts (REST :data:`API_VERSION`)."""
+    """``get_alert`` of Azure Monitor's fired alerts (REST :data:`API_VERSION`), ``get_rule`` of the alert rule that
+    fired one (:data:`RULE_API_VERSIONS`; needs ``Microsoft.Insights/<type>/read``)."""
 
     def __init__(self, credential: Any, *, transport: Any = None, retry_total: int = 4,
                  base_url: str = "https://management.azure.com") -> None:
@@ -68,6 +89,56 @@ class AlertsManagementClient:
             map_error(status_code=response.status_code, response=response, error_map={404: ResourceNotFoundError})
             raise HttpResponseError(response=response)
         return response.json()
+
+    def get_rule(self, rule_id: str) -> dict:
+        """The alert rule's ARM JSON; errors as :meth:`get_alert` (``ValueError``: not a rule id)."""
+        rule_id = check_rule_id(rule_id)
+        kind = _RULE_ID.match(rule_id).group(1).lower()
+        request = HttpRequest("GET", self._client.format_url(rule_id), params={"api-version": RULE_API_VERSIONS[kind]})
+        response = self._client.send_request(request)
+        if response.status_code >= 400:
+            map_error(status_code=response.status_code, response=response, error_map={404: ResourceNotFoundError})
+            raise HttpResponseError(response=response)
+        return response.json()
+
+
+def _route(properties: Any) -> str | None:
+    """The :data:`firestop.alerts.alert.ROUTE_PROPERTY` of a custom-properties map as ``Alert.routed_playbook`` reads it
+    (keys case-insensitive, the last such key winning, the value stripped and lower-cased), else None."""
+    from firestop.alerts.alert import ROUTE_PROPERTY
+
+    if not isinstance(properties, dict):
+        return None
+    props = {str(k).lower(): v for k, v in properties.items()}
+    return str(props.get(ROUTE_PROPERTY) or "").strip().lower() or None
+
+
+def rule_routes(rule: dict[str, Any]) -> set[str | None]:
+    """The playbooks an alert rule's notifications can carry (None: a notification without the route property). Pure.
+    A metric or activity log rule's action groups each carry their own webhook properties; a scheduled query rule has
+    one map for all. A rule of another shape routes nowhere (empty set: nothing confirms against it)."""
+    props = (rule or {}).get("properties") or {}
+    actions = props.get("actions") if isinstance(props, dict) else None
+    kind = str((rule or {}).get("type") or "").rsplit("/", 1)[-1].lower()
+    if kind == "scheduledqueryrules":
+        return {_route(actions.get("customProperties"))} if isinstance(actions, dict) else {None}
+    if kind == "activitylogalerts":
+        groups = actions.get("actionGroups") if isinstance(actions, dict) else None
+        return {_route(g.get("webhookProperties")) for g in groups or [] if isinstance(g, dict)} or {None}
+    if kind == "metricalerts":
+        return {_route(a.get("webHookProperties")) for a in actions or [] if isinstance(a, dict)} or {None}
+    return set()
+
+
+def compare_route(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
+    """None when the playbook ``alert`` (the incident input's alert JSON, ``custom_properties``) is routed to is one
+    the rule routes to, else why not (naming both). Pure. RT13: the route is the delivery's own choice otherwise."""
+    claimed = _route(alert.get("custom_properties"))
+    routes = rule_routes(rule)
+    if claimed in routes:
+        return None
+    shown = sorted(r or "(none)" for r in routes) or ["nothing readable"]
+    return f"firestop-playbook differs: the alert rule routes to {', '.join(shown)[:200]}, the alert names {claimed or '(none)'!r}"
 
 
 def _norm(value: Any) -> str:
@@ -162,4 +233,19 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     except AzureError as exc:
         return {"confirmed": False, "why": f"the source could not be read ({type(exc).__name__} after retries)"}
     why = compare(alert, source if isinstance(source, dict) else {}, now)
-    return {"confirmed": why is None, "why": why or "the alert was found at its source: target, rule, firing time, severity, signal type and condition match"}
+    if why is not None:
+        return {"confirmed": False, "why": why}
+    rule_id = (((source or {}).get("properties") or {}).get("essentials") or {}).get("alertRule")
+    try:
+        rule = client.get_rule(check_rule_id(rule_id))
+    except ValueError:
+        return {"confirmed": False, "why": f"the alert rule {str(rule_id)[:160]!r} cannot be read: not a metric, scheduled query or activity log alert rule id"}
+    except ResourceNotFoundError:
+        return {"confirmed": False, "why": "the alert rule cannot be read (404): its route cannot be confirmed"}
+    except HttpResponseError as exc:
+        return {"confirmed": False, "why": f"the alert rule cannot be read (HTTP {exc.status_code} after retries): its route cannot be confirmed"}
+    except AzureError as exc:
+        return {"confirmed": False, "why": f"the alert rule cannot be read ({type(exc).__name__} after retries): its route cannot be confirmed"}
+    why = compare_route(alert, rule if isinstance(rule, dict) else {})
+    return {"confirmed": why is None,
+            "why": why or "the alert was found at its source: target, rule, firing time, severity, signal type, condition and route match"}

@@ -102,3 +102,8 @@ def test_the_template_turns_it_on_and_its_role_may_read_alerts():
     assert "Microsoft.AlertsManagement/alerts/read" in parameters["customRoleActions"]["value"]
     assert not any(a.startswith("Microsoft.AlertsManagement/") and a != "Microsoft.AlertsManagement/alerts/read"
                    for a in parameters["customRoleActions"]["value"])  # read only: never changes an alert's state
+    rules = {"Microsoft.Insights/metricAlerts/read", "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read"}
+    assert rules <= set(parameters["customRoleActions"]["value"])  # RT13: the alert rule's route is read
+    assert not any(a.lower().startswith(("microsoft.insights/metricalerts/", "microsoft.insights/scheduledqueryrules/",
+                                         "microsoft.insights/activitylogalerts/")) and a not in rules
+                   for a in parameters["customRoleActions"]["value"])  # never writes a rule
