@@ -216,6 +216,48 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
     return None
 
 
+#: Where a confirmed source alert is claimed: the records store (``FIRESTOP_RECORDS_CONTAINER``, create-only),
+#: ``source-confirmed/<sha256 of "alert id (lower case)|monitorCondition">.json``. Outside every incident's names
+#: (``records.store`` reads only ``<incident>.json`` revisions, audits and notifications their own prefixes).
+CLAIM_PREFIX = "source-confirmed/"
+
+
+def claim_name(alert: dict[str, Any]) -> str:
+    """The store name of ``alert``'s once-marker. One per delivery kind: a Fired and a Resolved delivery of one alert
+    are two deliveries Azure Monitor sends (each its own dedupe key), a second of either is a replay."""
+    import hashlib
+
+    key = f"{str(alert.get('alert_id') or '').strip().lower()}|{alert.get('monitor_condition')}"
+    return f"{CLAIM_PREFIX}{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}.json"
+
+
+def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "") -> str | None:
+    """RT13 step 3: one confirmed incident per source alert (and condition). Writes ``{"incident_id"}`` at
+    :func:`claim_name` with create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): None when
+    written now or by this same incident run before (an activity retried or replayed writes the same bytes), else why
+    not (another incident holds it, or the store failed: fail safe). ``received_at`` (the input's) tells one run of an
+    instance id from a later one (an instance purged and the alert posted again gets the same id). ``store``: a
+    :mod:`firestop.storage` store."""
+    import json
+
+    from firestop.storage.base import AlreadyExists, StoreError
+
+    name = claim_name(alert)
+    data = json.dumps({"incident_id": str(incident_id), "received_at": str(received_at)}, sort_keys=True).encode()
+    try:
+        store.create(name, data, "application/json")
+        return None
+    except AlreadyExists:
+        try:
+            held = json.loads(store.read(name) or b"{}").get("incident_id")
+        except (StoreError, ValueError, AttributeError):
+            held = None
+        return (f"this alert was already confirmed for incident {str(held)[:80]!r}: one confirmed incident per source "
+                "alert (a replayed or re-routed delivery waits for a responder)")
+    except (StoreError, ValueError, OSError) as exc:
+        return f"the once-marker of this alert could not be written ({type(exc).__name__}): fail safe"
+
+
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source. Never raises
     for what the source answers: a 404 is "alert not found at its source", an error left after the pipeline's retries

@@ -147,3 +147,37 @@ def test_only_an_alert_rule_id_reaches_a_url(value):
     with pytest.raises(ValueError):
         check_rule_id(value)
     assert check_rule_id(RULE_ID) == RULE_ID
+
+
+@pytest.mark.usefixtures("check_on")
+def test_one_confirmed_incident_per_source_alert(served):  # noqa: F811
+    """Step 3: the genuine delivery is confirmed and contained; its instance is purged (history retention) and the
+    same delivery posted again starts the same instance id afresh: the alert is claimed, it waits for a responder."""
+    env, _, _ = served
+    body = alert_body()
+    env.tenant.fire_alert(json.loads(body))
+    first = _start(served, body)
+    env.host.run_until_idle(advance_timers=True)
+    assert env.host.get_status(first).output["status"] == "contained"
+    env.host.purge(first)
+    keys = dict(env.tenant.account_keys(ACCOUNT))
+    again = _start(served, body)
+    env.host.run_until_idle()
+    why = _waiting_why(env, again)
+    assert "already confirmed for incident" in why and first in why
+    assert dict(env.tenant.account_keys(ACCOUNT)) == keys
+
+
+def test_the_claim_is_idempotent_for_its_incident_and_refuses_another(tmp_path):
+    from firestop.azure.alerts_management import claim, claim_name
+    from firestop.storage.local import LocalStore
+
+    store = LocalStore(tmp_path)
+    alert = {"alert_id": f"/subscriptions/{SUB}/providers/Microsoft.AlertsManagement/alerts/{'a' * 8}-aaaa-aaaa-aaaa-{'a' * 12}",
+             "monitor_condition": "Fired"}
+    assert claim(store, alert, "inc-1", "2026-11-29T03:15:00Z") is None
+    assert claim(store, alert, "inc-1", "2026-11-29T03:15:00Z") is None  # the activity retried or replayed
+    assert "already confirmed" in claim(store, alert, "inc-1", "2026-11-30T03:15:00Z")  # the id started afresh
+    assert "already confirmed for incident 'inc-1'" in claim(store, {**alert, "alert_id": alert["alert_id"].upper()}, "inc-2")
+    assert claim(store, {**alert, "monitor_condition": "Resolved"}, "inc-2") is None  # the other delivery Azure sends
+    assert claim_name(alert).startswith("source-confirmed/") and alert["alert_id"].lower() not in claim_name(alert)
