@@ -259,9 +259,12 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
 
 
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source. Never raises
-    for what the source answers: a 404 is "alert not found at its source", an error left after the pipeline's retries
-    (429/5xx/network) is not confirmed either (fail safe: a responder decides)."""
+    """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
+    (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`).
+    Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
+    pipeline's retries (429/5xx/network) is not confirmed either, nor is a rule that cannot be read or an
+    ``alertRule`` that is not a metric / scheduled query / activity log alert rule id (fail safe: a responder
+    decides). Two GETs, one after the other, both read-only."""
     try:
         alert_id = check_alert_id(alert.get("alert_id"))
     except ValueError as exc:
