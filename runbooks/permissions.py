@@ -36,7 +36,10 @@ ALWAYS = ("records.file",)
 #: Azure Monitor alert from Alerts Management before any automatic step (``FIRESTOP_ALERT_SOURCE_CHECK``,
 #: :mod:`firestop.azure.alerts_management`; Alerts_GetById, REST 2019-03-01). Alerts Management answers for the
 #: alerts of the resources the caller may read them at, so the role is assigned where the protected resources are.
-ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read",)
+#: It then reads the alert rule the alert names, to confirm the delivery's ``firestop-playbook`` route is the rule's
+#: (RT13; metricAlerts 2018-03-01, scheduledQueryRules 2023-12-01, activityLogAlerts 2020-10-01 GET: ``…/read``).
+ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Insights/metricAlerts/read",
+                        "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

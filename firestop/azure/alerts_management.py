@@ -9,7 +9,10 @@ AlertsManagement.json`` and its example ``examples/Alerts_GetById.json`` (``GET 
 The Common Alert Schema's ``essentials.alertId`` is that id
 (``/subscriptions/<sub>/providers/Microsoft.AlertsManagement/alerts/<guid>``,
 https://learn.microsoft.com/azure/azure-monitor/alerts/alerts-common-schema). It needs
-``Microsoft.AlertsManagement/alerts/read`` at the subscription (the template's custom role).
+``Microsoft.AlertsManagement/alerts/read`` at the subscription (the template's custom role). The alert rule the
+source names (``essentials.alertRule``) is read too (:data:`RULE_API_VERSIONS`; ``Microsoft.Insights/metricAlerts/read``,
+``…/scheduledQueryRules/read``, ``…/activityLogAlerts/read``): the playbook a delivery routes to must be one the rule
+routes to (RT13).
 
 No SDK method is mocked: the pipeline is azure-core's (bearer token for ``https://management.azure.com/.default``,
 ``RetryPolicy`` retrying 408/429/5xx ``retry_total`` times honouring ``Retry-After``), the sandbox is its transport.
@@ -29,12 +32,26 @@ API_VERSION = "2019-03-01"
 AZURE_MONITOR = "azure-monitor"
 _ALERT_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/providers/Microsoft\.AlertsManagement/alerts/[0-9a-fA-F-]{36}$",
                        re.IGNORECASE)
+#: The alert rules a Common Alert Schema alert's ``alertRule`` names, by lower-case type: the api-version read and where
+#: the rule keeps the custom properties its action groups' webhooks carry (``customProperties`` of the payload).
+#: azure-rest-api-specs ``specification/monitor/resource-manager/Microsoft.Insights``: ``metricAlert_API.json``
+#: 2018-03-01 (``properties.actions[].webHookProperties``), ``scheduledQueryRule_API.json`` 2023-12-01
+#: (``properties.actions.customProperties``), ``activityLogAlerts_API.json`` 2020-10-01
+#: (``properties.actions.actionGroups[].webhookProperties``).
+RULE_API_VERSIONS = {"metricalerts": "2018-03-01", "scheduledqueryrules": "2023-12-01", "activitylogalerts": "2020-10-01"}
+_RULE_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Insights/"
+                      r"(metricAlerts|scheduledQueryRules|activityLogAlerts)/[^/?#%\\]{1,260}$", re.IGNORECASE)
 #: An alert whose ``startDateTime`` is older than this (seconds) is not a reason for automatic containment now.
 MAX_FIRED_AGE_SECONDS = 24 * 3600
 #: An alert the source says resolved more than this long (seconds) before the check is "resolved long ago".
 MAX_RESOLVED_AGE_SECONDS = 3600
 #: Clock skew allowed between the source's times and ours (seconds).
 SKEW_SECONDS = 300
+#: The payload's ``essentials.firedDateTime`` and the source's ``startDateTime`` are the same instant (both "when the
+#: alert instance fired": learn.microsoft.com azure-monitor/alerts/alerts-common-schema, and the Essentials model of
+#: @azure/arm-alertsmanagement, "Creation time (ISO-8601 format) of alert instance"); the payload carries 100 ns ticks
+#: (``2019-03-22T13:58:24.3713213Z``, alerts-payload-samples), Python keeps microseconds: equal within this (seconds).
+FIRED_TOLERANCE_SECONDS = 1.0
 
 
 def check_alert_id(value: Any) -> str:
@@ -44,8 +61,17 @@ def check_alert_id(value: Any) -> str:
     return value.strip()
 
 
+def check_rule_id(value: Any) -> str:
+    """The id itself, else ``ValueError`` naming the expected form (it lands in a URL path)."""
+    if not isinstance(value, str) or not _RULE_ID.match(value.strip()) or ".." in value:
+        raise ValueError("not a metric, scheduled query or activity log alert rule id "
+                         "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/<type>/<name>)")
+    return value.strip()
+
+
 class AlertsManagementClient:
-    """``get_alert`` of Azure Monitor's fired alerts (REST :data:`API_VERSION`)."""
+    """``get_alert`` of Azure Monitor's fired alerts (REST :data:`API_VERSION`), ``get_rule`` of the alert rule that
+    fired one (:data:`RULE_API_VERSIONS`; needs ``Microsoft.Insights/<type>/read``)."""
 
     def __init__(self, credential: Any, *, transport: Any = None, retry_total: int = 4,
                  base_url: str = "https://management.azure.com") -> None:
@@ -64,6 +90,56 @@ class AlertsManagementClient:
             raise HttpResponseError(response=response)
         return response.json()
 
+    def get_rule(self, rule_id: str) -> dict:
+        """The alert rule's ARM JSON; errors as :meth:`get_alert` (``ValueError``: not a rule id)."""
+        rule_id = check_rule_id(rule_id)
+        kind = _RULE_ID.match(rule_id).group(1).lower()
+        request = HttpRequest("GET", self._client.format_url(rule_id), params={"api-version": RULE_API_VERSIONS[kind]})
+        response = self._client.send_request(request)
+        if response.status_code >= 400:
+            map_error(status_code=response.status_code, response=response, error_map={404: ResourceNotFoundError})
+            raise HttpResponseError(response=response)
+        return response.json()
+
+
+def _route(properties: Any) -> str | None:
+    """The :data:`firestop.alerts.alert.ROUTE_PROPERTY` of a custom-properties map as ``Alert.routed_playbook`` reads it
+    (keys case-insensitive, the last such key winning, the value stripped and lower-cased), else None."""
+    from firestop.alerts.alert import ROUTE_PROPERTY
+
+    if not isinstance(properties, dict):
+        return None
+    props = {str(k).lower(): v for k, v in properties.items()}
+    return str(props.get(ROUTE_PROPERTY) or "").strip().lower() or None
+
+
+def rule_routes(rule: dict[str, Any]) -> set[str | None]:
+    """The playbooks an alert rule's notifications can carry (None: a notification without the route property). Pure.
+    A metric or activity log rule's action groups each carry their own webhook properties; a scheduled query rule has
+    one map for all. A rule of another shape routes nowhere (empty set: nothing confirms against it)."""
+    props = (rule or {}).get("properties") or {}
+    actions = props.get("actions") if isinstance(props, dict) else None
+    kind = str((rule or {}).get("type") or "").rsplit("/", 1)[-1].lower()
+    if kind == "scheduledqueryrules":
+        return {_route(actions.get("customProperties"))} if isinstance(actions, dict) else {None}
+    if kind == "activitylogalerts":
+        groups = actions.get("actionGroups") if isinstance(actions, dict) else None
+        return {_route(g.get("webhookProperties")) for g in groups or [] if isinstance(g, dict)} or {None}
+    if kind == "metricalerts":
+        return {_route(a.get("webHookProperties")) for a in actions or [] if isinstance(a, dict)} or {None}
+    return set()
+
+
+def compare_route(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
+    """None when the playbook ``alert`` (the incident input's alert JSON, ``custom_properties``) is routed to is one
+    the rule routes to, else why not (naming both). Pure. RT13: the route is the delivery's own choice otherwise."""
+    claimed = _route(alert.get("custom_properties"))
+    routes = rule_routes(rule)
+    if claimed in routes:
+        return None
+    shown = sorted(r or "(none)" for r in routes) or ["nothing readable"]
+    return f"firestop-playbook differs: the alert rule routes to {', '.join(shown)[:200]}, the alert names {claimed or '(none)'!r}"
+
 
 def _norm(value: Any) -> str:
     return str(value or "").strip().rstrip("/").lower()
@@ -75,9 +151,31 @@ def _time(value: Any) -> datetime | None:
     return parse_utc_or_none(value)
 
 
+def _severity(value: Any) -> Any:
+    from firestop.alerts.essentials import parse_severity
+
+    try:
+        return parse_severity(value)
+    except (TypeError, ValueError):
+        return f"unreadable {str(value)[:20]!r}"
+
+
+def _signal(value: Any) -> str | None:
+    from firestop.alerts.essentials import normalize_signal_type
+
+    return normalize_signal_type(value) if isinstance(value, str) else None
+
+
 def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str | None:
     """None when ``source`` (the ``get_alert`` JSON) confirms ``alert`` (the incident input's alert JSON:
-    ``target_ids``, ``rule_id``, ``rule_name``), else why not (one sentence naming the field that differed). Pure."""
+    ``target_ids``, ``rule_id``, ``rule_name``, ``fired_at``, ``severity`` (0..4), ``signal_type``,
+    ``monitor_condition``), else why not (one sentence naming the field that differed). Pure.
+
+    Besides target and rule (an alert with that id fired on that target from that rule, within 24 h), the delivery
+    must be that alert (RT13): its ``fired_at`` is the source's ``startDateTime`` within
+    :data:`FIRED_TOLERANCE_SECONDS`, its severity the source's (``Sev0``..``Sev4``), its signal type the source's
+    (compared normalised; a source that gives none or ``Unknown`` — the REST enum's third value — is not compared), and
+    a delivery saying ``Resolved`` needs a source that says so (one saying ``Fired`` may meet a source resolved since)."""
     essentials = ((source or {}).get("properties") or {}).get("essentials") or {}
     target = _norm(essentials.get("targetResource"))
     claimed = [_norm(t) for t in alert.get("target_ids") or []]
@@ -95,7 +193,20 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
         return "the source gives no startDateTime"
     if started > now + timedelta(seconds=SKEW_SECONDS) or started < now - timedelta(seconds=MAX_FIRED_AGE_SECONDS):
         return f"startDateTime {essentials.get('startDateTime')} is not within {MAX_FIRED_AGE_SECONDS // 3600} h before the check"
+    fired = _time(alert.get("fired_at"))
+    if fired is None or abs((fired - started).total_seconds()) > FIRED_TOLERANCE_SECONDS:
+        return (f"firedDateTime differs: the source says it started {essentials.get('startDateTime')}, "
+                f"the alert says {str(alert.get('fired_at'))[:40]}")
+    if _severity(essentials.get("severity")) != alert.get("severity"):
+        return f"severity differs: the source says {str(essentials.get('severity'))[:20]!r}, the alert says {alert.get('severity')!r}"
+    signal = _signal(essentials.get("signalType"))
+    if signal not in (None, "Unknown") and signal != _signal(alert.get("signal_type")):
+        return f"signalType differs: the source says {signal!r}, the alert says {str(alert.get('signal_type'))[:20]!r}"
     condition = essentials.get("monitorCondition")
+    if alert.get("monitor_condition") not in ("Fired", "Resolved"):
+        return f"the alert's monitorCondition is {str(alert.get('monitor_condition'))[:20]!r}"
+    if alert.get("monitor_condition") == "Resolved" and condition != "Resolved":
+        return f"monitorCondition differs: the alert says Resolved, the source says {str(condition)[:20]!r}"
     if condition == "Resolved":
         resolved = _time(essentials.get("monitorConditionResolvedDateTime"))
         if resolved is None or resolved < now - timedelta(seconds=MAX_RESOLVED_AGE_SECONDS):
@@ -105,10 +216,55 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
     return None
 
 
+#: Where a confirmed source alert is claimed: the records store (``FIRESTOP_RECORDS_CONTAINER``, create-only),
+#: ``source-confirmed/<sha256 of "alert id (lower case)|monitorCondition">.json``. Outside every incident's names
+#: (``records.store`` reads only ``<incident>.json`` revisions, audits and notifications their own prefixes).
+CLAIM_PREFIX = "source-confirmed/"
+
+
+def claim_name(alert: dict[str, Any]) -> str:
+    """The store name of ``alert``'s once-marker. One per delivery kind: a Fired and a Resolved delivery of one alert
+    are two deliveries Azure Monitor sends (each its own dedupe key), a second of either is a replay."""
+    import hashlib
+
+    key = f"{str(alert.get('alert_id') or '').strip().lower()}|{alert.get('monitor_condition')}"
+    return f"{CLAIM_PREFIX}{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}.json"
+
+
+def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "") -> str | None:
+    """RT13 step 3: one confirmed incident per source alert (and condition). Writes ``{"incident_id"}`` at
+    :func:`claim_name` with create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): None when
+    written now or by this same incident run before (an activity retried or replayed writes the same bytes), else why
+    not (another incident holds it, or the store failed: fail safe). ``received_at`` (the input's) tells one run of an
+    instance id from a later one (an instance purged and the alert posted again gets the same id). ``store``: a
+    :mod:`firestop.storage` store."""
+    import json
+
+    from firestop.storage.base import AlreadyExists, StoreError
+
+    name = claim_name(alert)
+    data = json.dumps({"incident_id": str(incident_id), "received_at": str(received_at)}, sort_keys=True).encode()
+    try:
+        store.create(name, data, "application/json")
+        return None
+    except AlreadyExists:
+        try:
+            held = json.loads(store.read(name) or b"{}").get("incident_id")
+        except (StoreError, ValueError, AttributeError):
+            held = None
+        return (f"this alert was already confirmed for incident {str(held)[:80]!r}: one confirmed incident per source "
+                "alert (a replayed or re-routed delivery waits for a responder)")
+    except (StoreError, ValueError, OSError) as exc:
+        return f"the once-marker of this alert could not be written ({type(exc).__name__}): fail safe"
+
+
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source. Never raises
-    for what the source answers: a 404 is "alert not found at its source", an error left after the pipeline's retries
-    (429/5xx/network) is not confirmed either (fail safe: a responder decides)."""
+    """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
+    (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`).
+    Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
+    pipeline's retries (429/5xx/network) is not confirmed either, nor is a rule that cannot be read or an
+    ``alertRule`` that is not a metric / scheduled query / activity log alert rule id (fail safe: a responder
+    decides). Two GETs, one after the other, both read-only."""
     try:
         alert_id = check_alert_id(alert.get("alert_id"))
     except ValueError as exc:
@@ -122,4 +278,19 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     except AzureError as exc:
         return {"confirmed": False, "why": f"the source could not be read ({type(exc).__name__} after retries)"}
     why = compare(alert, source if isinstance(source, dict) else {}, now)
-    return {"confirmed": why is None, "why": why or "the alert was found at its source: target, rule and firing match"}
+    if why is not None:
+        return {"confirmed": False, "why": why}
+    rule_id = (((source or {}).get("properties") or {}).get("essentials") or {}).get("alertRule")
+    try:
+        rule = client.get_rule(check_rule_id(rule_id))
+    except ValueError:
+        return {"confirmed": False, "why": f"the alert rule {str(rule_id)[:160]!r} cannot be read: not a metric, scheduled query or activity log alert rule id"}
+    except ResourceNotFoundError:
+        return {"confirmed": False, "why": "the alert rule cannot be read (404): its route cannot be confirmed"}
+    except HttpResponseError as exc:
+        return {"confirmed": False, "why": f"the alert rule cannot be read (HTTP {exc.status_code} after retries): its route cannot be confirmed"}
+    except AzureError as exc:
+        return {"confirmed": False, "why": f"the alert rule cannot be read ({type(exc).__name__} after retries): its route cannot be confirmed"}
+    why = compare_route(alert, rule if isinstance(rule, dict) else {})
+    return {"confirmed": why is None,
+            "why": why or "the alert was found at its source: target, rule, firing time, severity, signal type, condition and route match"}

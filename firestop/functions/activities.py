@@ -149,8 +149,10 @@ def seal_input(request: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_CONFIRM_ALERT)
 def confirm_alert_at_source(request: dict) -> dict[str, Any]:
-    """``{"alert": the incident input's alert JSON, "source": "azure-monitor"}`` → ``{"confirmed": bool, "why": str}``:
-    the alert read from Alerts Management (:func:`firestop.azure.alerts_management.confirm`; read-only). An unknown
+    """``{"alert": the incident input's alert JSON, "source": "azure-monitor", "incident_id", "received_at"}`` → ``{"confirmed": bool,
+    "why": str}``: the alert read from Alerts Management (:func:`firestop.azure.alerts_management.confirm`; read-only)
+    and, confirmed, claimed for this incident (:func:`~firestop.azure.alerts_management.claim`: a second incident
+    naming the same alert is not confirmed). An unknown
     source, or anything that goes wrong, is not confirmed (fail safe: a responder decides); never raises."""
     from firestop.azure.alerts_management import AZURE_MONITOR, confirm
     from firestop.azure.clients import get_client_factory
@@ -160,7 +162,18 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
         return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}"}
     factory = get_client_factory()
     try:
-        return confirm(factory.alerts_management(), dict(request.get("alert") or {}), factory.clock.now())
+        alert = dict(request.get("alert") or {})
+        found = confirm(factory.alerts_management(), alert, factory.clock.now())
+        incident = request.get("incident_id")
+        if found.get("confirmed") is True and incident:  # (an input of an orchestration scheduled before: unclaimed)
+            from firestop.azure.alerts_management import claim
+            from firestop.records.store import records_store
+            from firestop.settings import get_settings
+
+            why = claim(records_store(get_settings()), alert, str(incident), str(request.get("received_at") or ""))
+            if why is not None:
+                return {"confirmed": False, "why": why}
+        return found
     except Exception as exc:  # noqa: BLE001 - fail safe: not confirmed, the responder decides (logged)
         log.warning("confirm_alert_at_source failed: %s", type(exc).__name__)
         return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})"}

@@ -360,7 +360,9 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     if alert.get("target_ids"):
         tasks.append(context.call_activity(ACTIVITY_DESCRIBE_TARGETS, {"target_ids": list(alert["target_ids"])}))
     if inc.inp.source_check:  # (last: the other results are popped from the front; alongside them, no added wait)
-        tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, {"alert": alert, "source": inc.inp.source_check}))
+        tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, {"alert": alert, "source": inc.inp.source_check,
+                                                                      "incident_id": context.instance_id,
+                                                                      "received_at": inc.inp.received_at}))
     results = (yield context.task_all(tasks)) if tasks else []
     if inc.inp.source_check:
         checked = results.pop()

@@ -41,6 +41,7 @@ from .core.store import Sections, Store, read_document, remove_stale_temp_files
 from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
 from .monitor import evaluate as monitor_evaluate
+from .monitor import models as monitor_models
 from .monitor import traffic as monitor_traffic
 from .security import detector as security_detector
 from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file, seed_document
@@ -473,9 +474,13 @@ class Tenant:
     def fire_alert(self, payload: dict) -> Optional[str]:
         """Register a Common Alert Schema ``payload`` as fired in Azure Monitor (the ``alertsmanagement`` room), as
         Azure does before its action group posts the webhook: ``alert handle`` and tabletop scenarios fire their
-        alerts through here. Returns the alert id, or None for a payload of another schema (nothing registered)."""
+        alerts through here. Returns the alert id, or None for a payload of another schema (nothing registered). The
+        rule the payload names is registered too when the tenant holds none of that id
+        (:func:`firestop.sandbox.monitor.models.register_rule_of`: the source check reads the rule's route)."""
         with self._exclusive() as state:
             found = alerts_management.record_fired(state, payload, self.clock.now())
+            if found:
+                monitor_models.register_rule_of(state, payload)
             self._save_locked()
         return found
 

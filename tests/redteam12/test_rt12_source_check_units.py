@@ -13,12 +13,13 @@ from firestop.settings import REPO_ROOT, alert_source_check_enabled
 NOW = datetime(2026, 11, 29, 3, 20, tzinfo=timezone.utc)
 TARGET = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
 RULE = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/microsoft.insights/scheduledqueryrules/aoai-leaked-key-usage"
-ALERT = {"target_ids": [TARGET.lower()], "rule_id": RULE, "rule_name": "aoai-leaked-key-usage"}
+ALERT = {"target_ids": [TARGET.lower()], "rule_id": RULE, "rule_name": "aoai-leaked-key-usage",
+         "fired_at": "2026-11-29T03:14:02.371321Z", "severity": 1, "signal_type": "Log", "monitor_condition": "Fired"}
 
 
 def source(**changes) -> dict:
-    essentials = {"targetResource": TARGET, "alertRule": RULE, "monitorCondition": "Fired",
-                  "startDateTime": "2026-11-29T03:14:02Z", **changes}
+    essentials = {"targetResource": TARGET, "alertRule": RULE, "monitorCondition": "Fired", "severity": "Sev1",
+                  "signalType": "Log", "startDateTime": "2026-11-29T03:14:02.3713213Z", **changes}
     return {"properties": {"essentials": {k: v for k, v in essentials.items() if v is not None}}}
 
 
@@ -39,6 +40,28 @@ def test_the_alert_as_azure_monitor_holds_it_is_confirmed():
 def test_what_differs_is_named(changes, alert, why):
     found = compare(alert, source(**changes), NOW)
     assert found is not None and why in found
+
+
+@pytest.mark.parametrize("alert, why", [  # RT13: the same alert id, but not this delivery (confirmed on d7fbd72)
+    ({**ALERT, "fired_at": "2026-11-29T03:16:40Z"}, "firedDateTime differs"),
+    ({**ALERT, "fired_at": None}, "firedDateTime differs"),
+    ({**ALERT, "severity": 0}, "severity differs"),
+    ({**ALERT, "severity": None}, "severity differs"),
+    ({**ALERT, "signal_type": "Metric"}, "signalType differs"),
+    ({**ALERT, "monitor_condition": "Resolved"}, "monitorCondition differs"),
+])
+def test_a_delivery_differing_from_the_alert_it_names_is_not_confirmed(alert, why):
+    found = compare(alert, source(), NOW)
+    assert found is not None and why in found
+
+
+def test_the_stated_tolerances_of_the_delivery_comparison():
+    assert compare({**ALERT, "fired_at": "2026-11-29T03:14:03.1Z"}, source(), NOW) is None  # within 1 s
+    assert compare({**ALERT, "fired_at": "2026-11-29T03:14:03.5Z"}, source(), NOW) is not None
+    assert compare({**ALERT, "signal_type": "Activity Log"}, source(signalType="ActivityLog"), NOW) is None  # normalised
+    assert compare({**ALERT, "signal_type": "Activity Log"}, source(signalType="Unknown"), NOW) is None  # not given
+    resolved = source(monitorCondition="Resolved", monitorConditionResolvedDateTime="2026-11-29T03:19:00Z")
+    assert compare({**ALERT, "monitor_condition": "Resolved"}, resolved, NOW) is None
 
 
 def test_a_recently_resolved_alert_still_counts():
@@ -79,3 +102,8 @@ def test_the_template_turns_it_on_and_its_role_may_read_alerts():
     assert "Microsoft.AlertsManagement/alerts/read" in parameters["customRoleActions"]["value"]
     assert not any(a.startswith("Microsoft.AlertsManagement/") and a != "Microsoft.AlertsManagement/alerts/read"
                    for a in parameters["customRoleActions"]["value"])  # read only: never changes an alert's state
+    rules = {"Microsoft.Insights/metricAlerts/read", "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read"}
+    assert rules <= set(parameters["customRoleActions"]["value"])  # RT13: the alert rule's route is read
+    assert not any(a.lower().startswith(("microsoft.insights/metricalerts/", "microsoft.insights/scheduledqueryrules/",
+                                         "microsoft.insights/activitylogalerts/")) and a not in rules
+                   for a in parameters["customRoleActions"]["value"])  # never writes a rule

@@ -80,8 +80,9 @@ def record_fired(state, payload: Any, now: datetime) -> Optional[str]:
 
 
 def payload_of(alert: Any) -> dict:
-    """The Common Alert Schema payload (essentials only) of a parsed ``firestop.alerts.Alert`` (or IntakeAlert): what
-    ``alert handle`` and a tabletop scenario fire with :meth:`firestop.sandbox.Tenant.fire_alert`."""
+    """The Common Alert Schema payload (essentials and customProperties) of a parsed ``firestop.alerts.Alert`` (or
+    IntakeAlert): what ``alert handle`` and a tabletop scenario fire with :meth:`firestop.sandbox.Tenant.fire_alert`
+    (the custom properties give the route of the rule it registers when the tenant holds none)."""
     def stamp(value: Any) -> Any:
         return format_utc(value) if isinstance(value, datetime) else value
 
@@ -90,4 +91,5 @@ def payload_of(alert: Any) -> dict:
         "severity": None if alert.severity is None else f"Sev{alert.severity}", "signalType": alert.signal_type,
         "monitorCondition": alert.monitor_condition, "monitoringService": alert.monitoring_service,
         "alertTargetIDs": list(alert.target_ids), "firedDateTime": stamp(alert.fired_at),
-        "resolvedDateTime": stamp(alert.resolved_at), "description": alert.description}}}
+        "resolvedDateTime": stamp(alert.resolved_at), "description": alert.description},
+        "customProperties": dict(getattr(alert, "custom_properties", None) or {})}}

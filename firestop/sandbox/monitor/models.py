@@ -278,3 +278,35 @@ def validate(kind: str, body: Any) -> Optional[str]:
                 return f"{where} needs an operator in {sorted(OPERATORS)} and a numeric threshold."
         return None
     return f"Unknown Microsoft.Insights kind {kind!r}."
+
+
+def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
+    """Azure Monitor fires an alert only from an alert rule: when a Common Alert Schema ``payload`` fired by hand
+    (:meth:`firestop.sandbox.Tenant.fire_alert`: ``alert handle``, tabletop scenarios) names by ``alertRuleID`` a
+    metric, scheduled query or activity log alert rule this tenant does not hold, store one that routes as the payload
+    does (its ``customProperties`` as the rule's webhook / custom properties: metricAlerts 2018-03-01
+    ``actions[].webHookProperties``, scheduledQueryRules 2023-12-01 ``actions.customProperties``, activityLogAlerts
+    2020-10-01 ``actions.actionGroups[].webhookProperties``), disabled (it has no criteria to evaluate). A rule the
+    tenant holds is never changed. Returns the id registered, else None."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        return None
+    essentials = payload["data"].get("essentials") if isinstance(payload["data"].get("essentials"), dict) else {}
+    rule_id = essentials.get("alertRuleID")
+    parts = rule_id.split("/") if isinstance(rule_id, str) else []
+    if len(parts) != 9 or parts[1].lower() != "subscriptions" or parts[5].lower() != "providers" or parts[6].lower() != "microsoft.insights":
+        return None
+    kind = next((k for k in ("metricAlerts", "scheduledQueryRules", "activityLogAlerts") if k.lower() == parts[7].lower()), None)
+    if kind is None or get(state, rule_id) is not None:
+        return None
+    custom = payload["data"].get("customProperties")
+    custom = {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
+    actions: Any
+    if kind == "metricAlerts":
+        actions = [{"actionGroupId": None, "webHookProperties": custom}]
+    elif kind == "scheduledQueryRules":
+        actions = {"actionGroups": [], "customProperties": custom}
+    else:
+        actions = {"actionGroups": [{"actionGroupId": None, "webhookProperties": custom}]}
+    put(state, {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global",
+                "properties": {"enabled": False, "actions": actions, "description": "registered by fire_alert"}})
+    return rule_id
