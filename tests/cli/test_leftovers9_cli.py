@@ -5,14 +5,13 @@ says the local command's hint, not the API's route."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from typer.testing import CliRunner
 
 from firestop.cli.main import app as cli_app
-from firestop.cli.remote import RemoteApp, RemoteError
+from firestop.cli.remote import RemoteError
+from tests.cli.canned_app import canned_remote
 
 ACCOUNT = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
            "Microsoft.CognitiveServices/accounts/contoso-openai-prod")
@@ -55,37 +54,16 @@ def test_runbook_run_on_azure_without_a_sign_in_refuses_before_asking(firestop_h
     assert "Act on REAL Azure" not in result.output  # nothing asked before the sign-in was checked
 
 
-class Unknown(BaseHTTPRequestHandler):
+def unknown(method, path):
     """The app's 404 for an incident it does not know, on every route (http_api._incident_status, the ledger route)."""
-
-    def _answer(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        reason = ("INCIDENT: no ledger for 'inc-nope' in the app's ledger store" if "/ledgers/" in self.path
-                  else "no incident 'inc-nope'")
-        data = json.dumps({"error": "incident_id", "reason": reason, "fix": "list incidents with GET /api/incidents",
-                           "status": 404}).encode()
-        self.send_response(404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args):  # quiet
-        pass
+    reason = ("INCIDENT: no ledger for 'inc-nope' in the app's ledger store" if "/ledgers/" in path
+              else "no incident 'inc-nope'")
+    return 404, {"error": "incident_id", "reason": reason, "fix": "list incidents with GET /api/incidents", "status": 404}
 
 
 @pytest.fixture
 def remote(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Unknown)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app = RemoteApp(f"http://127.0.0.1:{server.server_address[1]}", scope="api://firestop/.default")
-    monkeypatch.setattr(app, "_bearer", lambda: "test-token")
-    yield app
-    server.shutdown()
-    server.server_close()
+    yield from canned_remote(monkeypatch, unknown)
 
 
 @pytest.mark.parametrize("call", [

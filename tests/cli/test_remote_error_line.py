@@ -1,46 +1,20 @@
 """Remote mode's one-line errors: the app's reason and its fix, each said once."""
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from firestop.cli.remote import RemoteApp, RemoteError
+from firestop.cli.remote import RemoteError
+from tests.cli.canned_app import canned_remote
 
 REASON = ("step 'lock-network' on /subscriptions/s/accounts/a is relied on by a later incident, inc-2; nothing was undone — "
           "undo inc-2 first, or decide with that incident's responders")
-
-
-class Refusing(BaseHTTPRequestHandler):
-    answers = {"/api/incidents/inc-1/undo": (409, {"error": "step", "reason": REASON, "fix": "undo inc-2 first"}),
-               "/api/incidents/inc-3/undo": (409, {"error": "step", "reason": "nothing left to undo", "fix": "see incident show inc-3"})}
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, body = self.answers[self.path]
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):  # quiet
-        pass
+ANSWERS = {"/api/incidents/inc-1/undo": (409, {"error": "step", "reason": REASON, "fix": "undo inc-2 first"}),
+           "/api/incidents/inc-3/undo": (409, {"error": "step", "reason": "nothing left to undo", "fix": "see incident show inc-3"})}
 
 
 @pytest.fixture
 def app(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    remote = RemoteApp(f"http://127.0.0.1:{server.server_address[1]}", scope="api://firestop/.default")
-    monkeypatch.setattr(remote, "_bearer", lambda: "test-token")
-    yield remote
-    server.shutdown()
-    server.server_close()
+    yield from canned_remote(monkeypatch, lambda method, path: ANSWERS[path])
 
 
 def test_a_fix_the_reason_already_says_is_not_repeated(app):
@@ -68,7 +42,7 @@ def test_no_scope_says_which_variable_to_set_and_where_the_recipe_is(monkeypatch
     assert f"export {SCOPE_ENV}=api://" in text and "Remote mode" in text and "Deploy to Azure, step 2" not in text
 
 
-def test_a_release_command_in_the_apps_refusal_acts_on_the_app(app):
+def test_a_release_command_in_the_apps_refusal_acts_on_the_app(app, monkeypatch):
     """New-user trial 9: the app's relied-on refusal names the release command in the local command's words; run as
     typed (without --app) it acted on the local store. It now carries --app ORIGIN."""
     later = ("step 'lock-network' on /s/a is relied on by a later incident, inc-2: its step 'lock-network' found that "
@@ -78,8 +52,8 @@ def test_a_release_command_in_the_apps_refusal_acts_on_the_app(app):
     manual = ("step 'lock-network' on /s/a is relied on by a later manual run, manual-2026-11-29/cli-run-031640-316d "
               "(it changed the same state); nothing was undone — undo that run first — python -m firestop runbook undo "
               "manual-2026-11-29/cli-run-031640-316d — or decide with whoever ran it")
-    Refusing.answers["/api/incidents/inc-4/undo"] = (409, {"error": "step", "reason": later, "code": "relied_on"})
-    Refusing.answers["/api/incidents/inc-5/undo"] = (409, {"error": "step", "reason": manual, "code": "relied_on"})
+    monkeypatch.setitem(ANSWERS, "/api/incidents/inc-4/undo", (409, {"error": "step", "reason": later, "code": "relied_on"}))
+    monkeypatch.setitem(ANSWERS, "/api/incidents/inc-5/undo", (409, {"error": "step", "reason": manual, "code": "relied_on"}))
     with pytest.raises(RemoteError) as refused:
         app.undo("inc-4", "lock-network")
     assert refused.value.exit_code == 3
