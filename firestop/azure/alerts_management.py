@@ -258,6 +258,16 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
         return f"the once-marker of this alert could not be written ({type(exc).__name__}): fail safe"
 
 
+def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
+    """Why a read through the ARM pipeline did not confirm: ``not_found`` for a 404, else ``what`` with the HTTP status
+    (or the error's type, for a connection error) after the pipeline's retries, then ``then``."""
+    if isinstance(exc, ResourceNotFoundError):
+        return not_found
+    if isinstance(exc, HttpResponseError):
+        return f"{what} (HTTP {exc.status_code} after retries){then}"
+    return f"{what} ({type(exc).__name__} after retries){then}"
+
+
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
     (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`).
@@ -271,12 +281,9 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         return {"confirmed": False, "why": f"the alert's id is {str(alert.get('alert_id'))[:160]!r}: {exc}"}
     try:
         source = client.get_alert(alert_id)
-    except ResourceNotFoundError:
-        return {"confirmed": False, "why": "alert not found at its source (Alerts Management answered 404)"}
-    except HttpResponseError as exc:
-        return {"confirmed": False, "why": f"the source could not be read (HTTP {exc.status_code} after retries)"}
     except AzureError as exc:
-        return {"confirmed": False, "why": f"the source could not be read ({type(exc).__name__} after retries)"}
+        return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
+                                                   "alert not found at its source (Alerts Management answered 404)")}
     why = compare(alert, source if isinstance(source, dict) else {}, now)
     if why is not None:
         return {"confirmed": False, "why": why}
@@ -285,12 +292,9 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         rule = client.get_rule(check_rule_id(rule_id))
     except ValueError:
         return {"confirmed": False, "why": f"the alert rule {str(rule_id)[:160]!r} cannot be read: not a metric, scheduled query or activity log alert rule id"}
-    except ResourceNotFoundError:
-        return {"confirmed": False, "why": "the alert rule cannot be read (404): its route cannot be confirmed"}
-    except HttpResponseError as exc:
-        return {"confirmed": False, "why": f"the alert rule cannot be read (HTTP {exc.status_code} after retries): its route cannot be confirmed"}
     except AzureError as exc:
-        return {"confirmed": False, "why": f"the alert rule cannot be read ({type(exc).__name__} after retries): its route cannot be confirmed"}
+        return {"confirmed": False, "why": _unread(exc, "the alert rule cannot be read", ": its route cannot be confirmed",
+                                                   "the alert rule cannot be read (404): its route cannot be confirmed")}
     why = compare_route(alert, rule if isinstance(rule, dict) else {})
     return {"confirmed": why is None,
             "why": why or "the alert was found at its source: target, rule, firing time, severity, signal type, condition and route match"}

@@ -13,21 +13,12 @@ import pytest
 
 from firestop.azure.alerts_management import check_rule_id, compare_route, rule_routes
 from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
+from tests.redteam12.test_rt12_alert_source_check import _start, check_on  # noqa: F401 (fixture)
 
 SUB = "11111111-2222-3333-4444-555555555555"
 RULE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/microsoft.insights/scheduledqueryrules/aoai-leaked-key-usage"
 
 
-@pytest.fixture
-def check_on(monkeypatch):
-    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-
-
-def _start(served, body: bytes) -> str:  # noqa: F811
-    env, server, app = served
-    response = post(app, server, body)
-    assert response.status_code == 202, response.get_body()
-    return json.loads(response.get_body())["id"]
 
 
 def _waiting_why(env, incident_id: str) -> str:
