@@ -328,7 +328,7 @@ def on_ledger(ctx: RunContext, item: EvidenceItem) -> bool:
         data = entry.get("data") if isinstance(entry.get("data"), dict) else {}
         if entry.get("kind") == "evidence" and data.get("sha256") == item.sha256 and data.get("path") == item.path:
             key = key or ledger.key()
-            if entry.get("incident_id") == ctx.incident_id and ledger.sealed(entry, key):
+            if ledger.sealed(entry, key, on=ctx.incident_id):
                 return True
     return False
 

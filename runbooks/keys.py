@@ -329,7 +329,7 @@ class _KeyState:
             if (entry.get("kind"), entry.get("runbook"), entry.get("action"), entry.get("step_id")) != ("action", runbook, "apply", self.ctx.step_id):
                 continue
             key = key or ledger.key()
-            if entry.get("incident_id") != self.ctx.incident_id or not ledger.sealed(entry, key):
+            if not ledger.sealed(entry, key, on=self.ctx.incident_id):
                 continue  # RT13-03: only what Firestop appended on this incident's ledger vouches (a planted or copied one did)
             error = (entry.get("data") or {}).get("error")
             if isinstance(error, dict) and error.get("kind") == "invalid":

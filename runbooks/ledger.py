@@ -195,10 +195,13 @@ class Ledger:
         except SealKeyError:
             return None
 
-    def sealed(self, entry: Any, key: Any = None) -> bool:
-        """True when ``entry`` carries a valid seal of the app's key (``key``, or :meth:`key`): Firestop appended it
-        there. Never raises."""
-        return entry_sealed(entry, key if key is not None else self.key())
+    def sealed(self, entry: Any, key: Any = None, *, on: str) -> bool:
+        """True when ``entry`` names the ledger it was read from (``on``: that ledger's incident id, e.g.
+        ``inc-…`` or ``manual-<day>``) and carries a valid seal of the app's key (``key``, or :meth:`key`): Firestop
+        appended it there. Both are needed: a sealed entry copied from another ledger keeps naming its own incident,
+        and its seal stays valid (RT13-02). Never raises."""
+        return (isinstance(entry, dict) and entry.get("incident_id") == on
+                and entry_sealed(entry, key if key is not None else self.key()))
 
     def name(self, incident_id: str) -> str:
         """The store object of the incident's ledger: ``<incident_id>.jsonl`` (unsafe characters as ``-``)."""
@@ -259,7 +262,7 @@ class Ledger:
                 entry = json.loads(line)
             except ValueError:
                 break  # verify_chain named it
-            if not entry_sealed(entry, key):
+            if not self.sealed(entry, key, on=incident_id):
                 unsealed.append(entry.get("seq") if isinstance(entry, dict) else "?")
         if unsealed:
             named = ", ".join(str(seq) for seq in unsealed[:MAX_UNSEALED_NAMED])

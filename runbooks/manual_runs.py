@@ -124,8 +124,7 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
     mine = [e for e in entries if e.get("kind") == "action" and e.get("step_id") == step]
     # only what Firestop appended is believed (ledger9): a blob writer's planted apply (another 'before' to restore)
     # or undo (the run "already undone", hidden from reliance) carries no seal of the app's key
-    believed = [e for e in mine if e.get("incident_id") == incident and ledger.sealed(e, key)]  # and names this ledger:
-    # a sealed entry copied from another ledger keeps naming its own (RT13-02)
+    believed = [e for e in mine if ledger.sealed(e, key, on=incident)]  # and names this ledger (RT13-02)
     applies = [e for e in believed if e.get("action") == "apply"]
     if not applies:
         unsealed = [e for e in mine if e.get("action") == "apply"]
@@ -388,7 +387,7 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
         # planted 'undo … ok' hid the run and the earlier incident's undo went through); an apply counts sealed or not
         # (entries written before seals still rely on the state): unsealed entries can only add reliance
         undone = {e.get("step_id") for e in entries if e.get("kind") == "action" and e.get("action") == "undo"
-                  and isinstance(e.get("data"), dict) and e["data"].get("ok") and e.get("incident_id") == f"manual-{day}" and ledger.sealed(e, key)}
+                  and isinstance(e.get("data"), dict) and e["data"].get("ok") and ledger.sealed(e, key, on=f"manual-{day}")}
         for e in entries:
             data = e.get("data") if isinstance(e.get("data"), dict) else {}
             if e.get("kind") != "action" or e.get("action") != "apply" or not data.get("ok") or e.get("step_id") in undone:

@@ -55,7 +55,7 @@ def recall(ctx: RunContext, runbook: str, target: str | None) -> dict[str, Any] 
             entry.get("target"), target
         ):
             key = key or ledger.key()
-            if entry.get("incident_id") != ctx.incident_id or not ledger.sealed(entry, key):
+            if not ledger.sealed(entry, key, on=ctx.incident_id):
                 import logging
 
                 logging.getLogger("firestop.runbooks").warning(

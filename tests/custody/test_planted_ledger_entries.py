@@ -113,3 +113,17 @@ def test_ledger_verify_names_a_planted_entry_instead_of_calling_the_ledger_intac
     after = ledger.verify(day)
     assert not after.ok and after.entries == before.entries + 1, after
     assert f"seq {before.entries + 1}" in after.problems[-1] and "without this app's seal" in after.problems[-1], after
+
+
+def test_ledger_verify_names_a_sealed_entry_copied_from_another_ledger(api, firestop_home):  # noqa: F811
+    """A ledger's first entry (prev = GENESIS) copied whole into another incident's ledger keeps a valid seal — bound
+    to its own incident — and a valid hash chain; it names the other incident, so it is not this ledger's."""
+    from firestop.settings import Settings
+
+    run = _manual_run(api, DEV)
+    day = run["run_id"].split("/")[0]
+    ledger = Ledger.of(Settings.from_env())
+    first = ledger.path(day).read_text().splitlines()[0]
+    ledger.path("inc-copied").write_text(first + "\n")
+    check = ledger.verify("inc-copied")
+    assert not check.ok and "seq 1" in check.problems[-1], check
