@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import json
 
-from firestop.settings import REPO_ROOT
-from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home  # noqa: F401 — fixtures
+from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home, later_exposure_incident  # noqa: F401 — fixtures
 
 
 def _undo(api, incident: str = INCIDENT, step: str = "lock-network"):
@@ -43,21 +42,7 @@ def test_deleting_the_newest_revision_does_not_undo_a_step_again(api, firestop_h
 
 
 def test_deleting_a_later_incidents_record_does_not_hide_it_from_the_reliance_check(api, firestop_home):  # noqa: F811
-    from firestop.alerts import parse_alert
-    from firestop.cli.incidents import handle_alert
-
-    payload = json.loads((REPO_ROOT / "examples" / "alerts" / "public-network-exposure.json").read_text())
-    essentials = payload["data"]["essentials"]
-    essentials["alertTargetIDs"] = [ACCOUNT]
-    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + "/ledger9-later-exposure"
-    later, _ = handle_alert(parse_alert(json.dumps(payload).encode()), env=api.env)
-    other = later["incident_id"]
-    if later["status"] == "awaiting_approval":
-        status, decided = api.call("decide_http", "POST", f"incidents/{other}/approvals/disable-local-auth",
-                                   who="oid-alice", route={"incident_id": other, "step": "disable-local-auth"},
-                                   body={"decision": "approve"})
-        assert status == 202, decided
-        api.env.host.run_until_idle(other, advance_timers=True)
+    other = later_exposure_incident(api, "ledger9-later-exposure")
     status, body = _undo(api)
     assert status == 409 and other in body["reason"], body  # the later incident relies on the lock
     deleted = list((firestop_home / "records").glob(f"{other}.*"))

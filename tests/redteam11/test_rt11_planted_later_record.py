@@ -16,26 +16,11 @@ from __future__ import annotations
 import copy
 import json
 
-from firestop.settings import REPO_ROOT
-from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home  # noqa: F401 — fixtures
+from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home, later_exposure_incident  # noqa: F401 — fixtures
 
 
 def test_a_planted_later_revision_does_not_switch_off_the_reliance_check(api, firestop_home):  # noqa: F811
-    from firestop.alerts import parse_alert
-    from firestop.cli.incidents import handle_alert
-
-    payload = json.loads((REPO_ROOT / "examples" / "alerts" / "public-network-exposure.json").read_text())
-    essentials = payload["data"]["essentials"]
-    essentials["alertTargetIDs"] = [ACCOUNT]
-    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + "/rt11-03-later-exposure"
-    later, _ = handle_alert(parse_alert(json.dumps(payload).encode()), env=api.env)
-    other = later["incident_id"]
-    if later["status"] == "awaiting_approval":
-        status, decided = api.call("decide_http", "POST", f"incidents/{other}/approvals/disable-local-auth",
-                                   who="oid-alice", route={"incident_id": other, "step": "disable-local-auth"},
-                                   body={"decision": "approve"})
-        assert status == 202, decided
-        api.env.host.run_until_idle(other, advance_timers=True)
+    other = later_exposure_incident(api, "rt11-03-later-exposure")
     assert api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]["defaultAction"] == "Deny"
 
     records = firestop_home / "records"

@@ -145,6 +145,27 @@ def api(firestop_home, handled_home, monkeypatch):
         env.close()
 
 
+def later_exposure_incident(api, tag: str) -> str:
+    """Handle a public-network-exposure alert on ACCOUNT after INCIDENT (alert id ending ``tag``), approving its gated
+    step as oid-alice, and return its incident id: a later incident whose containment relies on INCIDENT's lock."""
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+
+    payload = json.loads((REPO_ROOT / "examples" / "alerts" / "public-network-exposure.json").read_text())
+    essentials = payload["data"]["essentials"]
+    essentials["alertTargetIDs"] = [ACCOUNT]
+    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + "/" + tag
+    later, _ = handle_alert(parse_alert(json.dumps(payload).encode()), env=api.env)
+    other = later["incident_id"]
+    if later["status"] == "awaiting_approval":
+        status, decided = api.call("decide_http", "POST", f"incidents/{other}/approvals/disable-local-auth",
+                                   who="oid-alice", route={"incident_id": other, "step": "disable-local-auth"},
+                                   body={"decision": "approve"})
+        assert status == 202, decided
+        api.env.host.run_until_idle(other, advance_timers=True)
+    return other
+
+
 def snapshot(home, tenant) -> dict:
     """Everything an attack on the incident could change: its record files, ledger and evidence, and the tenant."""
     files = {}
