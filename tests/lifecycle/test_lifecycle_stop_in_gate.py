@@ -73,13 +73,19 @@ def test_a_stop_after_the_gates_deadline_escalated_ends_the_incident(lab):  # no
     _stopped(lab.run(iid))
 
 
-def test_a_stop_that_does_not_count_sent_twice_neither_spins_the_gate_nor_hides_a_real_stop(lab):  # noqa: F811
+def _refused_pair(lab) -> str:  # noqa: F811
+    """An incident waiting at its gate that has been sent two stops that do not count (refused: not sealed). The first
+    completes the stop wait; the second arrives while its seal is being checked (an activity: no stop wait open), so
+    the SDK keeps it as a deferred completion it hands to every later wait. Returns the incident id."""
     iid = lab.start(gated())
     lab.run(iid)
-    # refused: not sealed. The first completes the stop wait; the second arrives while its seal is being checked
-    # (an activity: no stop wait open), so the SDK keeps it as a deferred completion it hands to every later wait
     _stop(lab, iid, by="oid-mallory", sealed=False)
     _stop(lab, iid, by="oid-mallory", sealed=False)
+    return iid
+
+
+def test_a_stop_that_does_not_count_sent_twice_neither_spins_the_gate_nor_hides_a_real_stop(lab):  # noqa: F811
+    iid = _refused_pair(lab)
     waiting = lab.run(iid)
     assert waiting.runtime_status == "Running", (waiting.output, getattr(waiting, "failure", None))
     assert waiting.custom_status["pending_approval"]["step"] == "lock-network"
@@ -89,10 +95,7 @@ def test_a_stop_that_does_not_count_sent_twice_neither_spins_the_gate_nor_hides_
 
 
 def test_a_stop_that_does_not_count_sent_twice_leaves_the_approvers_able_to_decide(lab):  # noqa: F811
-    iid = lab.start(gated())
-    lab.run(iid)
-    _stop(lab, iid, by="oid-mallory", sealed=False)
-    _stop(lab, iid, by="oid-mallory", sealed=False)
+    iid = _refused_pair(lab)
     lab.run(iid)
     lab.decide(iid, "lock-network", "approve", ALICE)
     done = lab.run(iid)
