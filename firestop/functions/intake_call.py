@@ -194,7 +194,7 @@ async def record_after_close(incident_id: str, entry: dict[str, Any]) -> str | N
     return record_after_close_sync(incident_id, entry)
 
 
-#: (firestop.intake, firestop.lifecycle, firestop.lifecycle.start, firestop.trust.seal): imported at the first call
+#: (firestop.intake, firestop.lifecycle, firestop.lifecycle.start, firestop.trust.seal, firestop.settings): imported at the first call
 #: (not when this module is: the warm-up and the CLI import it for other functions) and kept — four import statements
 #: per delivery were ~8 µs of CPU (``timeit``, load ~20). Functions are looked up on the modules at each call.
 _below: tuple[Any, ...] | None = None
@@ -206,19 +206,17 @@ def _modules() -> tuple[Any, ...]:
         import firestop.intake as intake
         import firestop.lifecycle as lifecycle
         import firestop.lifecycle.start as start
+        import firestop.settings as settings
         import firestop.trust.seal as sealing
 
-        _below = (intake, lifecycle, start, sealing)
+        _below = (intake, lifecycle, start, sealing, settings)
     return _below
 
 
 async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: bytes) -> Any:
     """:func:`firestop.intake.accept_alert` for ``alert`` with Firestop's start input, routes and revisions."""
-    intake, lifecycle, start, sealing = _below or _modules()
-
-    from firestop.settings import alert_source_check_enabled
-
-    check = alert_source_check_enabled()  # decided at intake, in the input: replays never change (firestop.lifecycle.start)
+    intake, lifecycle, start, sealing, settings_module = _below or _modules()
+    check = settings_module.alert_source_check_enabled()  # decided at intake, in the input: replays never change
 
     def start_input(a, now, iid, part_of=None, follows=None):
         return sealing.seal(sealing.Purpose.INCIDENT,
