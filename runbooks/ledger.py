@@ -145,6 +145,9 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
         except ValueError:
             problems.append(f"line {number}: not JSON (torn or edited)")
             break
+        if not isinstance(entry, dict):
+            problems.append(f"line {number}: JSON but not a ledger entry (planted or edited)")
+            break
         count += 1
         if entry.get("seq") != count:
             problems.append(f"line {number}: seq {entry.get('seq')} where {count} was expected (entry removed or inserted)")

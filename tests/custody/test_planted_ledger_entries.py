@@ -127,3 +127,14 @@ def test_ledger_verify_names_a_sealed_entry_copied_from_another_ledger(api, fire
     ledger.path("inc-copied").write_text(first + "\n")
     check = ledger.verify("inc-copied")
     assert not check.ok and "seq 1" in check.problems[-1], check
+
+
+def test_ledger_verify_names_a_planted_line_that_is_json_but_not_an_entry(firestop_home):
+    """attack14: a blob writer appending a JSON line that is not an object (``1``, ``[]``, ``"x"``) made verify_chain
+    raise AttributeError (``ledger verify`` a traceback, ``append`` an unexpected error) instead of naming the line."""
+    for planted in (b"1\n", b"[]\n", b'"x"\n', b"null\n"):
+        ledger = Ledger(firestop_home / "ledger")
+        (firestop_home / "ledger").mkdir(parents=True, exist_ok=True)
+        (firestop_home / "ledger" / "inc-planted.jsonl").write_bytes(planted)
+        check = ledger.verify("inc-planted")
+        assert not check.ok and "line 1" in check.problems[0], (planted, check)
