@@ -40,7 +40,7 @@ _ALERT_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/providers/Microsoft\.A
 #: (``properties.actions.actionGroups[].webhookProperties``).
 RULE_API_VERSIONS = {"metricalerts": "2018-03-01", "scheduledqueryrules": "2023-12-01", "activitylogalerts": "2020-10-01"}
 _RULE_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Insights/"
-                      r"(metricAlerts|scheduledQueryRules|activityLogAlerts)/[^/?#%\\]{1,260}$", re.IGNORECASE)
+                      r"(metricAlerts|scheduledQueryRules|activityLogAlerts)/(?!\.+$)[^/?#%\\\x00-\x1f\x7f]{1,260}$", re.IGNORECASE)
 #: An alert whose ``startDateTime`` is older than this (seconds) is not a reason for automatic containment now.
 MAX_FIRED_AGE_SECONDS = 24 * 3600
 #: An alert the source says resolved more than this long (seconds) before the check is "resolved long ago".
@@ -63,7 +63,7 @@ def check_alert_id(value: Any) -> str:
 
 def check_rule_id(value: Any) -> str:
     """The id itself, else ``ValueError`` naming the expected form (it lands in a URL path)."""
-    if not isinstance(value, str) or not _RULE_ID.match(value.strip()) or ".." in value:
+    if not isinstance(value, str) or not _RULE_ID.fullmatch(value.strip()) or ".." in value:
         raise ValueError("not a metric, scheduled query or activity log alert rule id "
                          "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/<type>/<name>)")
     return value.strip()

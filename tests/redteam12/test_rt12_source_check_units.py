@@ -107,3 +107,14 @@ def test_the_template_turns_it_on_and_its_role_may_read_alerts():
     assert not any(a.lower().startswith(("microsoft.insights/metricalerts/", "microsoft.insights/scheduledqueryrules/",
                                          "microsoft.insights/activitylogalerts/")) and a not in rules
                    for a in parameters["customRoleActions"]["value"])  # never writes a rule
+
+
+@pytest.mark.parametrize("name", [".", "...", "a\r\nHost: evil", "a\tb", "a\x00b", "a\x7fb"])
+def test_attack14_a_rule_id_with_a_dot_segment_or_control_characters_is_not_read(name):
+    """attack14: the rule id lands in the GET's path; a name that is only a dot segment (read as the rule type's list
+    of the resource group) or carries control characters (CR/LF into the request line) is not an alert rule id."""
+    from firestop.azure.alerts_management import check_rule_id
+
+    with pytest.raises(ValueError):
+        check_rule_id(RULE.rsplit("/", 1)[0] + "/" + name)
+    assert check_rule_id(RULE) == RULE
