@@ -46,6 +46,13 @@ Entries written before seals (or without a usable key: no seal, logged) are kept
 believed where belief matters (fail closed). The entry's ``seq`` and ``prev`` are in the sealed digest, so a rewritten
 ledger (possible only where the store has no immutability policy) loses the seals of every entry after the change.
 
+Unreadable lines (leftovers10): whoever may append to the blob can append a line that is not an entry (not JSON, or
+JSON that is not an object), and WORM keeps it. Such a line is skipped by appends (the next entry chains onto the last
+entry before it, a torn or unterminated tail is ended first), by every reader (:meth:`Ledger.entries`) and by
+:func:`verify_chain`, which names it (``ledger verify`` exits 3; the incident's record and timeline carry it through the
+ledger head, :func:`firestop.functions.activities.ledger_head`): it never stops containment or filing, and is never
+believed. Any other break (an entry edited, removed, inserted) still refuses appends.
+
 Concurrency (any number of instances and processes): an append reads the ledger,
 checks its chain, builds the next entry on its head and appends it *at the length
 it read* (:meth:`firestop.storage.base.ObjectStore.append`: the blob service's
@@ -122,11 +129,42 @@ class ChainCheck:
     entries: int
     head: str
     problems: list[str] = field(default_factory=list)
+    #: line numbers (1-based) of lines that are not a ledger entry (not JSON, not a JSON object): skipped by the chain,
+    #: by appends and by every reader, never believed, and each a problem (so ``ok`` is False)
+    unreadable: list[int] = field(default_factory=list)
+
+    #: something other than unreadable lines is wrong (an entry edited, removed, inserted or reordered, or evidence
+    #: gone): appending would hide that, so :meth:`Ledger.append` refuses
+    broken: bool = False
+
+
+#: How many unreadable lines :func:`verify_chain` names one by one (the rest are counted in one more problem).
+MAX_UNREADABLE_NAMED = 10
+
+
+def _entry(line: str) -> dict[str, Any] | None:
+    """The ledger entry a line holds: a JSON object, else None (not JSON, torn, or JSON of another shape)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def entries_of(lines: list[str]) -> list[dict[str, Any]]:
+    """The entries among a ledger's ``lines`` (JSON objects), oldest first; other lines are skipped (:func:`verify_chain`
+    names them)."""
+    return [entry for line in lines if line.strip() and (entry := _entry(line)) is not None]
 
 
 def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
                  evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
     """Check a ledger's lines: each hash recomputes, each ``prev`` is the previous hash, ``seq`` counts 1, 2, …
+
+    A line that is not a ledger entry (not JSON — torn or planted —, or JSON that is not an object) is a problem
+    named by its line number (the first :data:`MAX_UNREADABLE_NAMED`, the rest counted) and is skipped: the chain runs
+    over it and the check goes on, so one junk line neither hides what follows nor is ``broken`` (appends go on).
+    Any other problem ends the check there (``broken``).
 
     evidence: when given, ``evidence(data.path)`` → the bytes of every ``evidence`` entry's
     item (None when missing), which must still hash to ``data.sha256``;
@@ -136,18 +174,19 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
         folder = Path(evidence_folder)
         evidence = lambda rel: (folder / rel).read_bytes() if (folder / rel).is_file() else None  # noqa: E731
     problems: list[str] = []
+    unreadable: list[int] = []
+    broken = False
     prev, count = GENESIS, 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            problems.append(f"line {number}: not JSON (torn or edited)")
-            break
-        if not isinstance(entry, dict):
-            problems.append(f"line {number}: JSON but not a ledger entry (planted or edited)")
-            break
+        entry = _entry(line)
+        if entry is None:  # skipped: the chain runs over it (a blob writer's junk must not stop Firestop appending)
+            unreadable.append(number)
+            if len(unreadable) <= MAX_UNREADABLE_NAMED:
+                what = "JSON but not a ledger entry" if _is_json(line) else "not JSON"
+                problems.append(f"line {number}: {what} (torn, edited or planted); skipped, never believed")
+            continue
         count += 1
         if entry.get("seq") != count:
             problems.append(f"line {number}: seq {entry.get('seq')} where {count} was expected (entry removed or inserted)")
@@ -163,9 +202,22 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
             elif hashlib.sha256(kept).hexdigest() != data.get("sha256"):
                 problems.append(f"line {number}: evidence file {data.get('path')} no longer matches its SHA-256")
         prev = str(entry.get("hash"))
-        if problems:
+        if len(problems) > min(len(unreadable), MAX_UNREADABLE_NAMED):
+            broken = True
             break
-    return ChainCheck(ok=not problems, entries=count, head=prev, problems=problems)
+    if len(unreadable) > MAX_UNREADABLE_NAMED:
+        problems.append(f"{len(unreadable) - MAX_UNREADABLE_NAMED} more unreadable lines (up to line {unreadable[-1]}); "
+                        "skipped, never believed")
+    return ChainCheck(ok=not problems, entries=count, head=prev, problems=problems, unreadable=unreadable,
+                      broken=broken)
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 class Ledger:
@@ -226,12 +278,16 @@ class Ledger:
     def _raw(self, incident_id: str) -> bytes:
         return self.store.read(self.name(incident_id)) or b""
 
-    def _lines(self, incident_id: str) -> list[str]:
+    def lines(self, incident_id: str) -> list[str]:
+        """The ledger's lines as stored (UTF-8, undecodable bytes replaced); [] when there is none."""
         return self._raw(incident_id).decode("utf-8", errors="replace").splitlines()
 
+    _lines = lines
+
     def entries(self, incident_id: str) -> list[dict[str, Any]]:
-        """Every entry, oldest first (ValueError on a line that is not JSON)."""
-        return [json.loads(line) for line in self._lines(incident_id) if line.strip()]
+        """Every entry (a JSON object), oldest first. Lines that are not one (torn, or a blob writer's junk) are
+        skipped: they say nothing Firestop believes, and :meth:`verify` names them."""
+        return entries_of(self.lines(incident_id))
 
     def head(self, incident_id: str) -> str:
         """Hash of the newest entry (``GENESIS`` when the ledger is empty)."""
@@ -259,14 +315,10 @@ class Ledger:
             return check
         unsealed: list[Any] = []
         for line in lines:
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                break  # verify_chain named it
+            if not line.strip() or (entry := _entry(line)) is None:
+                continue  # verify_chain named it
             if not self.sealed(entry, key, on=incident_id):
-                unsealed.append(entry.get("seq") if isinstance(entry, dict) else "?")
+                unsealed.append(entry.get("seq"))
         if unsealed:
             named = ", ".join(str(seq) for seq in unsealed[:MAX_UNSEALED_NAMED])
             more = f" and {len(unsealed) - MAX_UNSEALED_NAMED} more" if len(unsealed) > MAX_UNSEALED_NAMED else ""
@@ -291,7 +343,7 @@ class Ledger:
         """Append one entry and return it (with ``seq``, ``prev`` and ``hash``); safe from any number of writers.
 
         Raises ValueError for an unknown ``kind`` or when the existing chain is broken
-        (appending would hide the break), :class:`~firestop.storage.base.StoreError` (an
+        (:attr:`ChainCheck.broken`: appending would hide the break; lines that are not entries are skipped, not a break), :class:`~firestop.storage.base.StoreError` (an
         OSError) when the store cannot be written or stays contended.
         """
         if kind not in KINDS:
@@ -315,9 +367,17 @@ class Ledger:
                 continue
             lines = raw.decode("utf-8", errors="replace").splitlines()
             check = verify_chain(lines)
-            if not check.ok:
-                raise ValueError(f"ledger {name} is broken, not appending: {check.problems[0]}")
-            owner = next((json.loads(line).get("incident_id") for line in lines if line.strip()), incident_id)
+            if check.broken:
+                cause = next(p for p in check.problems if not p.endswith("never believed"))
+                raise ValueError(f"ledger {name} is broken, not appending: {cause}")
+            if check.unreadable:  # named by verify_chain and ledger verify; the entry chains over them
+                import logging
+
+                logging.getLogger("firestop.runbooks").warning(
+                    "ledger %s: %d unreadable line(s) (first: line %d) skipped; the entry chains over them", name,
+                    len(check.unreadable), check.unreadable[0])
+            owner = next((entry.get("incident_id") for line in lines if line.strip() and (entry := _entry(line)) is not None),
+                         incident_id)
             if owner != incident_id:
                 raise ValueError(f"ledger {name} belongs to incident {owner!r}; not appending for {incident_id!r}")
             entry: dict[str, Any] = {
@@ -335,8 +395,11 @@ class Ledger:
             if key is not None:
                 entry["seal"] = key.sign(ENTRY_SEAL_PURPOSE, entry_binding(entry), seal_digest(entry))
             entry["hash"] = entry_hash(entry)
+            # a tail still unterminated after every read (torn by a crash, or planted without a newline) is ended
+            # first, so this entry stays a line of its own
+            tail = b"" if not raw or raw.endswith(b"\n") else b"\n"
             try:
-                self.store.append(name, canonical(entry) + b"\n", at=len(raw))
+                self.store.append(name, tail + canonical(entry) + b"\n", at=len(raw))
                 return entry
             except AppendConflict:  # another writer appended first: rebuild on the new head
                 time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))

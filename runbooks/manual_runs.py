@@ -292,7 +292,8 @@ def _epoch_day(store: Any, settings: Any = None) -> str | None:
     """The epoch's day (``YYYY-MM-DD``), None when no line was ever written — or when the epoch carries no valid seal
     of the app's key (``settings``' :func:`firestop.trust.seal.load_seal_key`): then every ledger is read whole, as
     before the index (bounded; fail closed past the bound), instead of believing a day a blob writer chose (RT11-05).
-    ValueError when it is not ours."""
+    An epoch that is not one (junk a blob writer created before Firestop's first line, leftovers10) is not believed
+    either — before, it raised ValueError and every undo was refused."""
     import logging
 
     from firestop.trust.seal import SealKeyError, load_seal_key
@@ -300,14 +301,18 @@ def _epoch_day(store: Any, settings: Any = None) -> str | None:
     raw = store.read(EPOCH_NAME)
     if raw is None:
         return None
-    doc = json.loads(raw) if raw.strip().startswith(b"{") else None
-    day = doc.get("day") if isinstance(doc, dict) else None
-    if not isinstance(day, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
-        raise ValueError(f"{EPOCH_NAME} is not an epoch Firestop wrote")
     try:
-        ok = load_seal_key(getattr(settings, "home", None)).check(EPOCH_SEAL_PURPOSE, EPOCH_NAME, day, doc.get("seal"))[0]
-    except SealKeyError:
-        ok = False
+        doc = json.loads(raw)
+    except ValueError:
+        doc = None
+    day = doc.get("day") if isinstance(doc, dict) else None
+    ok = False
+    if isinstance(day, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        try:
+            ok = load_seal_key(getattr(settings, "home", None)).check(EPOCH_SEAL_PURPOSE, EPOCH_NAME, day,
+                                                                       doc.get("seal"))[0]
+        except SealKeyError:
+            ok = False
     if not ok:
         logging.getLogger("firestop.runbooks").warning("%s carries no valid seal: every manual-run ledger is read whole",
                                                        EPOCH_NAME)
@@ -364,7 +369,8 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     entry counts, sealed or not (ledger9: unsealed entries can only add reliance, never lift it).
 
     Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
-    or a ledger read, ValueError when a ledger is not JSON lines (never "no run relies on it" unread)."""
+    or a ledger read (never "no run relies on it" unread). A ledger line that is not an entry is skipped
+    (:meth:`runbooks.ledger.Ledger.entries`: it can neither add reliance nor lift it; ``ledger verify`` names it)."""
     from runbooks.ledger import Ledger
 
     ledger = Ledger.of(settings)

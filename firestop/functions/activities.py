@@ -83,13 +83,20 @@ def summarize_activity(request: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_LEDGER_HEAD)
 def ledger_head(request: dict) -> dict[str, Any]:
-    """``{"incident_id"}`` → ``{"entries": n, "head": sha256}`` of the incident's ledger (before the record is filed)."""
+    """``{"incident_id"}`` → ``{"entries": n, "head": sha256}`` of the incident's ledger (before the record is filed),
+    plus ``"unreadable": n, "problems": [str]`` (what :func:`runbooks.ledger.verify_chain` names, at most
+    :data:`runbooks.ledger.MAX_UNREADABLE_NAMED` + 1) when lines that are not entries were skipped (a blob writer's
+    junk or a torn line: the record and its timeline say so, :class:`firestop.lifecycle.timeline.IncidentDoc`)."""
     from firestop.settings import get_settings
-    from runbooks.ledger import Ledger
+    from runbooks.ledger import GENESIS, Ledger, entries_of, verify_chain
 
-    ledger = Ledger.of(get_settings())
-    incident = str(request.get("incident_id"))
-    return {"entries": len(ledger.entries(incident)), "head": ledger.head(incident)}
+    lines = Ledger.of(get_settings()).lines(str(request.get("incident_id")))
+    entries = entries_of(lines)
+    out: dict[str, Any] = {"entries": len(entries), "head": entries[-1]["hash"] if entries else GENESIS}
+    check = verify_chain(lines)
+    if check.unreadable:
+        out.update(unreadable=len(check.unreadable), problems=[p for p in check.problems if p.endswith("never believed")])
+    return out
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_RECORD_LATE)

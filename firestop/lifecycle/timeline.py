@@ -61,6 +61,10 @@ def _undo_params(runbook: Any, params: dict[str, Any] | None) -> dict[str, Any]:
     return redact_json(params) if reversible else {}
 
 
+#: The timeline outcome of lines on the incident's ledger that are not entries (:attr:`IncidentDoc.ledger_head`).
+LEDGER_UNREADABLE = "unreadable ledger lines"
+
+
 class IncidentDoc:
     """Accumulates timeline entries and actions; ``to_record()`` gives the post-incident record."""
 
@@ -99,13 +103,33 @@ class IncidentDoc:
         self.notes: list[str] = []
         self.acknowledged_at: datetime | None = None
         self.activity: dict[str, Any] | None = None
-        self.ledger_head: dict[str, Any] | None = None
+        self._ledger_head: dict[str, Any] | None = None
         self.severity: int | None = alert.get("severity")
         self.rolled_back_after: str | None = None
         self.stopped: dict[str, Any] | None = None  # {"by", "reason", "at"} when a responder stopped the incident
         #: called with each new timeline entry and its ``caller`` (not part of the record: the orchestrator's
         #: decision log, :mod:`firestop.lifecycle.observe`)
         self.on_event: Any = None
+
+    @property
+    def ledger_head(self) -> dict[str, Any] | None:
+        """The incident's ledger head before the record is filed (``{"entries", "head"}``, plus ``"unreadable"`` and
+        ``"problems"`` when lines that are not entries were skipped: :func:`firestop.functions.activities.ledger_head`)."""
+        return self._ledger_head
+
+    @ledger_head.setter
+    def ledger_head(self, value: dict[str, Any] | None) -> None:
+        """Set it; skipped unreadable lines (a blob writer's junk, or a torn line) also go on the timeline
+        (``learn`` / ``ledger`` / :data:`LEDGER_UNREADABLE`), at the time of the newest entry."""
+        self._ledger_head = value
+        count = value.get("unreadable") if isinstance(value, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+            return
+        at = parse_time(self.timeline[-1]["at"]) if self.timeline else self.received_at
+        named = "; ".join(str(p) for p in (value.get("problems") or [])[:3])
+        self.event("learn", "ledger", LEDGER_UNREADABLE, at or self.received_at,
+                   detail=f"{count} line(s) on the incident's ledger are not entries (planted or torn): skipped, "
+                          f"never believed; check it with: ledger verify {self.incident_id}" + (f" ({named})" if named else ""))
 
     def event(
         self,

@@ -34,7 +34,7 @@ CONSOLE_ENV = "FIRESTOP_OTEL_CONSOLE"
 SCOPE = "firestop"
 #: Timeline outcomes that mark a step span as an error.
 FAILED_OUTCOMES = frozenset({"failed", "not verified", "undo failed", "evidence gap", "rejected", "approval timed out",
-                             "decision refused"})
+                             "decision refused", "unreadable ledger lines"})
 
 _lock = threading.Lock()
 _configured: dict[str, Any] = {"where": None, "error": None}
