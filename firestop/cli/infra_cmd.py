@@ -151,12 +151,14 @@ def doctor(
     action_group: Optional[str] = typer.Option(None, "--action-group", metavar="RG/NAME", help="Action group that should post to this app."),
     app_host: Optional[str] = typer.Option(None, "--app-host", help="The app's host name (default WEBSITE_HOSTNAME)."),
     app_name: Optional[str] = typer.Option(None, "--app", metavar="RG/NAME", help="The Function App, to check its App Service authentication."),
+    storage: Optional[str] = typer.Option(None, "--storage", metavar="RG/NAME", help="Firestop's storage account, to check that its WORM policies are locked and its blob audit logs are on."),
+    vault: Optional[str] = typer.Option(None, "--vault", metavar="RG/NAME", help="Firestop's own Key Vault (the seal key's), to check its AuditEvent logs are on."),
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     azure: bool = typer.Option(False, "--azure", help="Check real Azure (az login / managed identity) instead of the sandbox tenant."),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
     """Check a configuration: settings, storage and its WORM policy, the identity's permissions vs the playbooks, App Service
-    authentication, the action group and the alert rules. Exit 0 all ok, 3 problems."""
+    authentication, the action group, the alert rules, the WORM policies' lock and the audit logs. Exit 0 all ok, 3 problems."""
     import os
 
     from firestop.cli.output import EXIT_NEEDS_RESPONDER
@@ -191,10 +193,14 @@ def doctor(
         fail(f"--action-group: {action_group!r} is not <resource group>/<name>", EXIT_BAD_INPUT, as_json=as_json)
     if app_name is not None and not _RG_NAME.match(app_name):
         fail(f"--app: {app_name[:80]!r} is not <resource group>/<function app name>", EXIT_BAD_INPUT, as_json=as_json)
+    for flag, value, what in (("--storage", storage, "storage account"), ("--vault", vault, "key vault")):
+        if value is not None and not _RG_NAME.match(value):
+            fail(f"{flag}: {value[:80]!r} is not <resource group>/<{what} name>", EXIT_BAD_INPUT, as_json=as_json)
     clients = _clients(azure, as_json)
     checks = D.run(clients=clients, subscription_id=subscription, env=os.environ, on_azure=azure, home=settings.home,
                    playbooks=loaded, principal_id=principal_id,
-                   action_group=action_group, app_host=app_host, credential=clients.credential, app=app_name)
+                   action_group=action_group, app_host=app_host, credential=clients.credential, app=app_name,
+                   storage=storage, vault=vault)
     checks.insert(next((i for i, c in enumerate(checks) if c["about"] != D.THIS_MACHINE), len(checks)), route_roles_check())
     problems = [c for c in checks if c["status"] == D.PROBLEM]
     from firestop.trust import on_azure

@@ -40,12 +40,16 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
 
 Where each check looks (``"about"`` of each result, and the two headed groups of the text output):
 ``settings``, ``storage``, ``storage WORM`` and ``telemetry`` read **this machine** — this process's environment
-and ``FIRESTOP_HOME``; ``permissions``, ``app authentication``, ``action group`` and ``alert rules`` read **Azure**
+and ``FIRESTOP_HOME``; ``permissions``, ``app authentication``, ``action group``, ``alert rules``, ``storage WORM locked`` and ``audit logs`` read **Azure**
 (or the sandbox tenant) through ARM with this process's credential. So ``doctor --azure`` run from a laptop checks
 the laptop's settings, not the deployed app's: :func:`not_checked_here` says so and where the app's own are checked
 (the app validates its settings at start and logs each bad one; doctor run inside the app reads the app's).
-
-Not checked yet: diagnostic settings.
+9. ``storage WORM locked`` (``--storage RG/ACCOUNT``) — the records, evidence and ledger containers' immutability
+   policies are *Locked* (ARM; an unlocked policy can be deleted by an account Owner, and the blobs after it):
+   :func:`check_worm_locks`, whose problem names the ``az storage container immutability-policy lock`` command.
+10. ``audit logs`` (``--vault RG/NAME``, ``--storage RG/ACCOUNT``) — the ``firestop-audit`` diagnostic settings the
+   template creates: Key Vault ``AuditEvent``, blob ``StorageWrite``/``StorageDelete``, to a workspace
+   (:func:`check_audit_logs`, naming the ``az monitor diagnostic-settings create`` fix).
 """
 
 from __future__ import annotations
@@ -232,6 +236,106 @@ def check_action_group(clients: Any, subscription_id: str, action_group: Optiona
     return _result("action group", OK, f"{action_group} posts the common alert schema to https://{app_host}/api/alerts")
 
 
+#: api-version of the immutability policy read (BlobContainers - Get Immutability Policy; the template's).
+STORAGE_API_VERSION = "2023-05-01"
+#: The diagnostic setting infra/azuredeploy.json creates on Firestop's own Key Vault and blob service, and the log
+#: categories each must send (who read the seal key; who wrote or deleted a record, evidence or ledger blob).
+AUDIT_SETTING = "firestop-audit"
+AUDIT_CATEGORIES = {"vault": ("AuditEvent",), "blob": ("StorageWrite", "StorageDelete")}
+
+
+def _storage_id(subscription_id: str, storage: str) -> str:
+    rg, _, name = storage.partition("/")
+    return f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
+
+
+def check_worm_locks(clients: Any, subscription_id: str, storage: Optional[str], env: Mapping[str, str]) -> dict[str, Any]:
+    """``storage WORM locked``: the immutability policy of the records, evidence and ledger containers of ``storage``
+    (``RG/ACCOUNT``, ``--storage``) is *Locked*. An unlocked time-based policy can be shortened or deleted by anyone with
+    ``Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/delete`` (an account Owner or
+    Contributor) and then the blobs with it; a locked one cannot be deleted, only extended
+    (https://learn.microsoft.com/azure/storage/blobs/immutable-time-based-retention-policy-overview#locked-versus-unlocked-policies).
+    Read through ARM (``GET …/containers/{c}/immutabilityPolicies/default``, ``properties.state``); the template creates
+    the policies unlocked, so the fix names the lock command."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    check = "storage WORM locked"
+    if not storage:
+        return _result(check, SKIPPED, "give --storage <rg>/<storage account> (the template's storageAccountName) to check "
+                       "that the records, evidence and ledger containers' immutability policies are locked")
+    account = storage.partition("/")[2]
+    containers = [env.get(f"FIRESTOP_{kind.upper()}_CONTAINER") or f"firestop-{kind}" for kind in ("records", "evidence", "ledger")]
+    unlocked, missing = [], []
+    for container in containers:
+        rid = f"{_storage_id(subscription_id, storage)}/blobServices/default/containers/{container}/immutabilityPolicies/default"
+        try:
+            policy = clients.resources(subscription_id).resources.get_by_id(rid, api_version=STORAGE_API_VERSION)
+        except ResourceNotFoundError:
+            missing.append(container)
+            continue
+        except HttpResponseError as exc:
+            return _result(check, PROBLEM, f"the immutability policy of {container} in {storage} could not be read "
+                           f"({exc.status_code}: {exc.reason}); the identity needs Microsoft.Storage/*/read on the account")
+        props = policy.properties or {}
+        if str(props.get("state", "")).lower() != "locked" or not props.get("immutabilityPeriodSinceCreationInDays"):
+            unlocked.append(container)
+    if missing:
+        return _result(check, PROBLEM, f"no immutability (WORM) policy on {', '.join(missing)} of {storage}; deploy "
+                       "infra/azuredeploy.json, then lock the policies")
+    if unlocked:
+        fix = "; ".join(f"az storage container immutability-policy lock --account-name {account} -c {c} --if-match "
+                        f"$(az storage container immutability-policy show --account-name {account} -c {c} --query etag -o tsv)"
+                        for c in unlocked)
+        return _result(check, PROBLEM, f"the immutability policy of {', '.join(unlocked)} is not locked: an account Owner or "
+                       "Contributor can delete it, and then the blobs it protects. Lock it (irreversible; the retention "
+                       f"can then only be extended): {fix}")
+    return _result(check, OK, f"{', '.join(containers)} of {storage} carry locked immutability policies")
+
+
+def check_audit_logs(clients: Any, subscription_id: str, storage: Optional[str], vault: Optional[str]) -> dict[str, Any]:
+    """``audit logs``: the diagnostic setting :data:`AUDIT_SETTING` sends :data:`AUDIT_CATEGORIES` to a Log Analytics
+    workspace — on Firestop's Key Vault (``--vault RG/NAME``: ``AuditEvent``, who read the seal key) and on the blob
+    service of ``--storage RG/ACCOUNT`` (``StorageWrite``/``StorageDelete``: who planted or deleted a record, evidence
+    or ledger blob). Read with azure-mgmt-monitor's ``diagnostic_settings.get`` (2021-05-01-preview). Categories:
+    https://learn.microsoft.com/azure/key-vault/general/logging and
+    https://learn.microsoft.com/azure/storage/blobs/monitor-blob-storage-reference#resource-logs."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    check = "audit logs"
+    targets = []
+    if vault:
+        rg, _, name = vault.partition("/")
+        targets.append(("vault", vault, f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"))
+    if storage:
+        targets.append(("blob", f"{storage} blob service", f"{_storage_id(subscription_id, storage)}/blobServices/default"))
+    if not targets:
+        return _result(check, SKIPPED, "give --vault <rg>/<Firestop's key vault> and --storage <rg>/<storage account> to "
+                       f"check their {AUDIT_SETTING} diagnostic settings")
+    problems = []
+    for kind, label, rid in targets:
+        wanted = AUDIT_CATEGORIES[kind]
+        fix = (f"deploy infra/azuredeploy.json, or: az monitor diagnostic-settings create --name {AUDIT_SETTING} --resource {rid} "
+               "--workspace <Log Analytics workspace id> --logs '[" + ",".join(f'{{"category":"{c}","enabled":true}}' for c in wanted) + "]'")
+        try:
+            setting = clients.monitor(subscription_id).diagnostic_settings.get(rid, AUDIT_SETTING)
+        except ResourceNotFoundError:
+            problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING}; {fix}")
+            continue
+        except HttpResponseError as exc:
+            problems.append(f"the diagnostic settings of {label} could not be read ({exc.status_code}: {exc.reason})")
+            continue
+        sent = {str(getattr(log, "category", "") or "").lower() for log in (setting.logs or []) if getattr(log, "enabled", False)}
+        gaps = [c for c in wanted if c.lower() not in sent]
+        if gaps or not setting.workspace_id:
+            what = f"does not send {', '.join(gaps)}" if gaps else "sends to no Log Analytics workspace"
+            problems.append(f"{AUDIT_SETTING} on {label} {what}; {fix}")
+    if problems:
+        return _result(check, PROBLEM, "; ".join(problems))
+    return _result(check, OK, " and ".join(f"{label} sends {', '.join(AUDIT_CATEGORIES[kind])}" for kind, label, _ in targets)
+                   + f" to Log Analytics ({AUDIT_SETTING})"
+                   + ("" if len(targets) == 2 else f"; give --{'storage' if vault else 'vault'} to check the other"))
+
+
 #: What infra/azuredeploy.json leaves open to the unauthenticated: the alert webhook (its function key guards it)
 #: and the Durable status prefix.
 EXCLUDED_PATHS = {"/api/alerts", "/api/events", "/runtime/webhooks/durabletask"}
@@ -370,7 +474,7 @@ def not_checked_here(*, azure: bool, in_app: bool) -> str | None:
 
 def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure: bool, home: Path, playbooks: list[Any],
         principal_id: Optional[str], action_group: Optional[str], app_host: Optional[str], credential: Any = None,
-        app: Optional[str] = None) -> list[dict[str, Any]]:
+        app: Optional[str] = None, storage: Optional[str] = None, vault: Optional[str] = None) -> list[dict[str, Any]]:
     """Every check, in order (see the module docstring), each with ``"about"``: :data:`THIS_MACHINE` or :data:`AZURE`."""
     checks = [
         check_settings(env, on_azure),
@@ -379,6 +483,8 @@ def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure:
         check_app_auth(clients, subscription_id, app),
         check_action_group(clients, subscription_id, action_group, app_host or os.environ.get("WEBSITE_HOSTNAME")),
         check_alert_rules(clients, subscription_id, action_group, playbooks),
+        check_worm_locks(clients, subscription_id, storage, env),
+        check_audit_logs(clients, subscription_id, storage, vault),
         check_telemetry(env, on_azure),
     ]
     return [{**c, "about": THIS_MACHINE if c["check"] in MACHINE_CHECKS else AZURE} for c in checks]

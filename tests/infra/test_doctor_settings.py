@@ -132,6 +132,9 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     worm = checks.pop("storage WORM")
     telemetry = checks.pop("telemetry")  # the doctor's own environment has no connection string: nothing exported
     assert telemetry["status"] == "skipped" and telemetry["telemetry"]["configured"] is False
+    # without --storage/--vault (the template's policies are unlocked until an operator locks them:
+    # tests/infra/test_doctor_worm_lock_audit.py)
+    assert [checks.pop(n)["status"] for n in ("storage WORM locked", "audit logs")] == ["skipped", "skipped"]
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
         "settings", "storage", "route roles", "permissions", "app authentication", "action group", "alert rules")}, out
     assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 8  # 5 protected; 2 Defender groups; the APIM service
@@ -252,7 +255,8 @@ def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(fi
     found = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     about = {c["check"]: c["about"] for c in found["checks"]}
     assert about == {"settings": "this machine", "storage": "this machine", "storage WORM": "this machine", "telemetry": "this machine", "route roles": "this machine",
-                     "permissions": "azure", "app authentication": "azure", "action group": "azure", "alert rules": "azure"}
+                     "permissions": "azure", "app authentication": "azure", "action group": "azure", "alert rules": "azure",
+                     "storage WORM locked": "azure", "audit logs": "azure"}
     assert "not the app's" in found["not_checked_here"] and "--app <rg>/<function app name>" in found["not_checked_here"]
     text = CliRunner().invoke(app, args).output
     machine, _, rest = text.partition("On Azure, through ARM with your sign-in:")

@@ -27,6 +27,7 @@ room = Room(
         "resourceGroups.get": 0.1,
         "resourceGroups.checkExistence": 0.1,
         "sites.getAuthSettingsV2": 0.1,
+        "blobContainers.getImmutabilityPolicy": 0.1,
     },
 )
 

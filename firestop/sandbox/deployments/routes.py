@@ -243,3 +243,44 @@ room.add(
 
 # Action groups a template deployed are answered by the monitor room (same doc["deployed_resources"]).
 
+
+
+# Immutability policies a template deployed (Microsoft.Storage/storageAccounts/blobServices/containers/
+# immutabilityPolicies, BlobContainers - Get Immutability Policy, api-version 2023-05-01:
+# https://learn.microsoft.com/rest/api/storagerp/blob-containers/get-immutability-policy). ARM creates a policy
+# *Unlocked*; locking it is a separate call (``…/immutabilityPolicies/default/lock``, irreversible). The sandbox answers
+# ``properties.state`` "Unlocked", or "Locked" for a policy id in ``doc["immutability_locks"]`` (kept outside the
+# deployed properties, so what-if still compares only what the template sets).
+_POLICY = ("/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}/blobServices/default"
+           "/containers/{container}/immutabilityPolicies/{policy}")
+
+
+def policy_id(state, rg: str, account: str, container: str) -> str:
+    """The ARM id of ``container``'s immutability policy (``default``) in ``account`` of resource group ``rg``."""
+    return (f"/subscriptions/{state.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
+            f"{account}/blobServices/default/containers/{container}/immutabilityPolicies/default")
+
+
+def get_immutability_policy(ctx: RequestContext) -> SandboxResponse:
+    """``GET …/containers/{container}/immutabilityPolicies/default`` → ``{id, name, type, etag, properties: {
+    immutabilityPeriodSinceCreationInDays, allowProtectedAppendWrites, state}}``; 404 ``ResourceNotFound`` when no
+    template deployed one (an account without a policy answers an empty default policy on Azure; the doctor treats
+    both as "no policy")."""
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    state = state_of(ctx)
+    p = ctx.params
+    rid = policy_id(state, p["rg"], p["account"], p["container"])
+    found = state.doc.get("deployed_resources", {}).get(rid.lower()) if p["policy"] == "default" else None
+    if found is None:
+        return error(404, "ResourceNotFound", f"The container '{p['container']}' of storage account '{p['account']}' has no "
+                     "immutability policy.")
+    locked = rid.lower() in state.doc.get("immutability_locks", {})
+    props = {**copy.deepcopy(found.get("properties") or {}), "state": "Locked" if locked else "Unlocked"}
+    etag = '"' + uuid.uuid5(uuid.NAMESPACE_URL, rid.lower() + ("/locked" if locked else "")).hex[:16] + '"'
+    return ok({"id": found["id"], "name": "default", "etag": etag,
+               "type": "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies", "properties": props})
+
+
+room.add(Route("GET", ARM, _POLICY, "blobContainers.getImmutabilityPolicy", "arm", get_immutability_policy))

@@ -11,6 +11,9 @@ Diagnostic settings on a resource (``{resourceUri}`` = ``subscriptions/…/provi
     PUT|GET|DELETE /{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}
     GET            /{resourceUri}/providers/Microsoft.Insights/diagnosticSettings   -> {"value": [...]}
 
+(the same on a child resource, ``{resourceUri}/{childType}/{childName}``, e.g. a storage account's
+``blobServices/default``, where ``infra/azuredeploy.json``'s ``firestop-audit`` setting is.)
+
 Answers: PUT 201 (new; 200 for metric alerts and diagnostic settings, whose specs list only 200) /
 200 (replaced) with the stored body; GET 200 / 404
 ``ResourceNotFound``; DELETE 200 / 204 (absent), as the REST specs list them; 400
@@ -209,12 +212,13 @@ def _target(ctx: RequestContext) -> tuple[str, Optional[SandboxResponse]]:
     if bad:
         return "", bad
     p = ctx.params
-    rid = state.arm_id(p["rg"], f"{p['ns']}/{p['rtype']}/{p['rname']}")
+    path = f"{p['ns']}/{p['rtype']}/{p['rname']}" + (f"/{p['ctype']}/{p['cname']}" if p.get("ctype") else "")
+    rid = state.arm_id(p["rg"], path)
     known = state.resource(rid) is not None or rid.lower() in state.doc.get("deployed_resources", {}) or any(
         str(w.get("resource_id", "")).lower() == rid.lower() for w in state.doc["workspaces"].values()
     )
     if not known:
-        return rid, error(404, "ResourceNotFound", f"The Resource '{p['ns']}/{p['rtype']}/{p['rname']}' under resource group '{p['rg']}' was not found.")
+        return rid, error(404, "ResourceNotFound", f"The Resource '{path}' under resource group '{p['rg']}' was not found.")
     return rid, None
 
 
@@ -255,9 +259,15 @@ def list_settings(ctx: RequestContext) -> SandboxResponse:
 
 
 _DS = RESOURCE + "/providers/Microsoft.Insights/diagnosticSettings"
+_DS_CHILD = RESOURCE + "/{ctype}/{cname}/providers/Microsoft.Insights/diagnosticSettings"
 room.add(
     Route("PUT", ARM, _DS + "/{name}", "diagnosticSettings.createOrUpdate", "arm", put_setting),
     Route("GET", ARM, _DS + "/{name}", "diagnosticSettings.get", "arm", get_setting),
     Route("DELETE", ARM, _DS + "/{name}", "diagnosticSettings.delete", "arm", delete_setting),
     Route("GET", ARM, _DS, "diagnosticSettings.list", "arm", list_settings),
+    # a child resource's (a storage account's blobServices/default, which infra/azuredeploy.json's firestop-audit targets)
+    Route("PUT", ARM, _DS_CHILD + "/{name}", "diagnosticSettings.createOrUpdate", "arm", put_setting),
+    Route("GET", ARM, _DS_CHILD + "/{name}", "diagnosticSettings.get", "arm", get_setting),
+    Route("DELETE", ARM, _DS_CHILD + "/{name}", "diagnosticSettings.delete", "arm", delete_setting),
+    Route("GET", ARM, _DS_CHILD, "diagnosticSettings.list", "arm", list_settings),
 )
