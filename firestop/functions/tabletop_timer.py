@@ -15,8 +15,8 @@ keep running): it is logged as an error and the default schedule is used.
 Each scenario runs in a **child process** (``python -m firestop tabletop run
 SCENARIO --json``): an exercise installs sandbox clients process-wide, which
 must never happen in the worker that handles real incidents. The child's
-environment has no Azure credential variables, no records connection and no
-notification webhook. Each result is logged (``logging`` → Application
+environment is only what it needs (:data:`CHILD_ENV`): no Azure credential variables, no seal, function or
+system key, no platform secret, no records connection and no notification webhook. Each result is logged (``logging`` → Application
 Insights): ``INFO`` when every expectation is met, ``ERROR`` naming the missed
 checks otherwise — alert on those log entries to learn that a playbook no
 longer does what the team rehearsed.
@@ -47,12 +47,28 @@ SCENARIOS_ENV = "FIRESTOP_TABLETOP_SCENARIOS"
 DEFAULT_SCHEDULE = "0 0 6 * * 1"
 #: Seconds one scenario may take (wall time) before its child process is killed.
 SCENARIO_TIMEOUT_S = 600
-#: Variables never passed to an exercise's child process (credentials, real sinks).
+#: What an exercise's child process is given of the app's environment (leftovers10: it inherited all of it but
+#: :data:`SCRUBBED_ENV`, so it held the seal key, the function and system keys and the platform's own secrets such as
+#: ``WEBSITE_AUTH_ENCRYPTION_KEY``): the operating system's and Python's variables, the App Service markers that say
+#: where it runs, and Firestop's settings but :data:`SECRET_SETTINGS`. The child runs on the sandbox in its own
+#: ``FIRESTOP_HOME`` run folder and makes its own keys there.
+CHILD_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "COMSPEC",
+    "PYTHONPATH", "PYTHONHOME", "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
+    "VIRTUAL_ENV", "WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "WEBSITE_HOSTNAME",
+)
+#: Prefixes passed whole: the locale's ``LC_*``, and Firestop's settings (``FIRESTOP_*``, less :data:`SECRET_SETTINGS`).
+CHILD_ENV_PREFIXES = ("LC_", "FIRESTOP_")
+#: Firestop settings that are keys or real sinks, never passed to an exercise (:data:`SCRUBBED_ENV` holds them too).
+SECRET_SETTINGS = ("FIRESTOP_SEAL_KEY", "FIRESTOP_FUNCTION_KEY", "FIRESTOP_SYSTEM_KEY", "FIRESTOP_STORAGE_BLOB_URL",
+                   "FIRESTOP_NOTIFY_WEBHOOK_URL")
+#: Variables never passed to an exercise's child process (credentials, real sinks) — none of them is in
+#: :data:`CHILD_ENV`; kept as the named list the tests and the docs check against.
 SCRUBBED_ENV = (
     "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
     "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_TENANT_ID",
     "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET",
-    "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_NOTIFY_WEBHOOK_URL",
+    *SECRET_SETTINGS,
 )
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -112,9 +128,11 @@ def schedule_from_env(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of an exercise's child process: ``env`` without :data:`SCRUBBED_ENV`,
-    with ``FIRESTOP_HOME`` defaulting to ``<temp dir>/firestop``."""
-    out = {k: v for k, v in (os.environ if env is None else env).items() if k not in SCRUBBED_ENV}
+    """The environment of an exercise's child process: of ``env`` (default ``os.environ``) only :data:`CHILD_ENV` and
+    the :data:`CHILD_ENV_PREFIXES` variables, never :data:`SCRUBBED_ENV`; ``FIRESTOP_HOME`` defaulting to
+    ``<temp dir>/firestop``."""
+    out = {k: v for k, v in (os.environ if env is None else env).items()
+           if (k in CHILD_ENV or k.startswith(CHILD_ENV_PREFIXES)) and k not in SCRUBBED_ENV}
     out.setdefault("FIRESTOP_HOME", str(Path(tempfile.gettempdir()) / "firestop"))
     return out
 

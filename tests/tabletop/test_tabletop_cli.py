@@ -134,6 +134,22 @@ def test_the_child_process_gets_no_credentials():
     assert not {"AZURE_CLIENT_SECRET", "IDENTITY_ENDPOINT", "FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_STORAGE_BLOB_URL"} & set(env)
 
 
+def test_the_child_process_gets_only_what_it_needs():
+    """leftovers10: the child kept every variable not on a deny list — the seal key (it signs decisions and ledger
+    entries), the function and system keys, App Service's own secrets. Now only the OS's, Python's, the App Service
+    markers and Firestop's non-secret settings pass."""
+    from firestop.functions.tabletop_timer import child_environment
+
+    given = {"FIRESTOP_SEAL_KEY": "seal-" + "k" * 40, "FIRESTOP_FUNCTION_KEY": "f", "FIRESTOP_SYSTEM_KEY": "s",
+             "WEBSITE_AUTH_ENCRYPTION_KEY": "e", "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountKey=x",
+             "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x", "MY_SECRET": "x",
+             "PATH": "/bin", "LC_ALL": "C.UTF-8", "PYTHONPATH": "/app", "WEBSITE_SITE_NAME": "fn",
+             "FIRESTOP_PLAYBOOKS": "/app/playbooks", "FIRESTOP_CORRELATION_WINDOW_SECONDS": "600"}
+    env = child_environment(given)
+    assert set(env) == {"PATH", "LC_ALL", "PYTHONPATH", "WEBSITE_SITE_NAME", "FIRESTOP_PLAYBOOKS",
+                        "FIRESTOP_CORRELATION_WINDOW_SECONDS", "FIRESTOP_HOME"}, env
+
+
 def test_timer_runs_each_scenario_in_a_child_and_logs_the_results(firestop_home, write_scenario, tmp_path, caplog, monkeypatch):
     from firestop.cli.wiring import function_app
     from firestop.runtime.functions import index_app
