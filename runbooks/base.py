@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from firestop.azure.clients import ClientFactory
 from firestop.azure.errors import RunbookError
@@ -84,12 +84,62 @@ class Change(BaseModel):
     after: Any = None
 
 
+#: Bounds of a plan's blast radius (:func:`bound_blast_radius`): it is read from the tenant (an API Management service's
+#: subscriptions, a service principal's assignments: thousands) and rides in dry-run output, the approval (the
+#: custom status, 8,192 characters on Azure's Durable backends) and the record.
+MAX_BLAST_KEYS = 6
+MAX_BLAST_ITEMS = 10
+MAX_BLAST_ITEM_CHARS = 160
+MAX_BLAST_CHARS = 2000
+
+
+def bound_blast_radius(value: Any) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """``(blast radius, left_out)``: ``value`` (``{what: [item, …]}``; anything else → empty) with at most
+    :data:`MAX_BLAST_KEYS` keys (each at most :data:`MAX_BLAST_ITEM_CHARS` characters), at most :data:`MAX_BLAST_ITEMS`
+    items per key, each item at most :data:`MAX_BLAST_ITEM_CHARS` characters (cut with ``…``), and at most
+    :data:`MAX_BLAST_CHARS` characters of items in all. ``left_out``: ``{what: items not shown}`` (a key left out whole
+    counts all its items), and a list that lost items ends with ``"… and N more (left out)"``. Pure; idempotent."""
+    if not isinstance(value, dict):
+        return {}, {}
+
+    def cut(text: Any) -> str:
+        text = str(text)
+        return text if len(text) <= MAX_BLAST_ITEM_CHARS else text[:MAX_BLAST_ITEM_CHARS - 1] + "…"
+
+    out: dict[str, list[str]] = {}
+    left: dict[str, int] = {}
+    used = 0
+    for number, (what, items) in enumerate(value.items()):
+        items = list(items) if isinstance(items, (list, tuple)) else [items]
+        shown = [i for i in items if not (isinstance(i, str) and i.startswith("… and ") and i.endswith(" more (left out)"))]
+        carried = len(items) - len(shown)  # an already-bounded list's marker: its count is in the caller's left_out
+        key = cut(what)
+        if number >= MAX_BLAST_KEYS:
+            left[key] = left.get(key, 0) + len(shown)
+            continue
+        kept: list[str] = []
+        for item in shown[:MAX_BLAST_ITEMS]:
+            text = cut(item)
+            if used + len(text) > MAX_BLAST_CHARS:
+                break
+            used += len(text)
+            kept.append(text)
+        if len(kept) < len(shown):
+            left[key] = len(shown) - len(kept)
+            kept.append(f"… and {left[key]} more (left out)")
+        elif carried:
+            kept.extend(i for i in items if i not in shown)
+        out[key] = kept
+    return out, left
+
+
 class Plan(BaseModel):
     """Dry-run answer: the state now and the changes apply would make (empty: nothing to do).
 
     ``blast_radius``: what else stops working when apply runs, read from the tenant —
     ``{"deployments": [...], "consumers": [...], "identities": [...]}`` (names or IDs; a key
-    absent when the runbook cannot tell), so a responder sees the cost before approving.
+    absent when the runbook cannot tell), so a responder sees the cost before approving. Bounded
+    (:func:`bound_blast_radius`): ``blast_radius_left_out`` counts per key what is not shown.
     """
 
     runbook: str
@@ -98,6 +148,16 @@ class Plan(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     blast_radius: dict[str, list[str]] = Field(default_factory=dict)
+    blast_radius_left_out: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Plan":
+        radius, left = bound_blast_radius(self.blast_radius)
+        if radius != self.blast_radius or left:
+            for what, n in left.items():
+                self.blast_radius_left_out[what] = self.blast_radius_left_out.get(what, 0) + n
+            self.blast_radius = radius
+        return self
 
     @property
     def no_op(self) -> bool:

@@ -89,7 +89,7 @@ def _bounded(value: Any) -> str:
 
 def plan_preview(plan: dict[str, Any]) -> dict[str, Any]:
     """What an approver is shown of a runbook's plan answer (``{"ok", "result" | "error"}``, :mod:`runbooks.dispatch`):
-    ``{"changes": [...], "changes_left_out": int, "blast_radius": ... | None, "notes": [str],
+    ``{"changes": [...], "changes_left_out": int, "blast_radius": {what: [str]} | None (bounded), "notes": [str],
     "plan_error": {"kind", "message"} | None}`` (``changes``: bounded, :func:`_bounded_changes`).
 
     A failed plan keeps no changes and gives ``plan_error`` (kind and message, each at most :data:`MAX_PLAN_TEXT`
@@ -108,8 +108,18 @@ def plan_preview(plan: dict[str, Any]) -> dict[str, Any]:
     if len(raw) > MAX_PLAN_NOTES:
         notes.append(f"… {len(raw) - MAX_PLAN_NOTES} more notes")
     changes, left_out = _bounded_changes(result.get("changes"))
-    return {"changes": changes, "changes_left_out": left_out, "blast_radius": result.get("blast_radius"), "notes": notes,
-            "plan_error": None}
+    return {"changes": changes, "changes_left_out": left_out, "blast_radius": _bounded_radius(result.get("blast_radius")),
+            "notes": notes, "plan_error": None}
+
+
+def _bounded_radius(value: Any) -> dict[str, list[str]] | None:
+    """The plan's blast radius bounded as :class:`runbooks.base.Plan` bounds it (:func:`runbooks.base.bound_blast_radius`:
+    a list that lost items ends with "… and N more (left out)"); None when there is none."""
+    from runbooks.base import bound_blast_radius
+
+    if value is None:
+        return None
+    return bound_blast_radius(value)[0]
 
 
 def _bounded_change(change: Any) -> Any:
