@@ -19,6 +19,7 @@ from typing import Any, Optional
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, console, err_console, fail, print_json
+from firestop.private import private_dirs
 
 
 
@@ -42,7 +43,7 @@ def _clients(azure: bool, as_json: bool = False):
 
     settings = Settings.from_env()
     try:
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_dirs(settings.home)
         tenant = Tenant.open(settings.sandbox_dir)
     except OSError as exc:  # a file in the way, no permission, a read-only or pseudo file system
         fail(f"FIRESTOP_HOME: {settings.home} is not a usable directory ({type(exc).__name__}: {exc.strerror or exc}); "

@@ -25,6 +25,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import IO, Any
+from firestop.private import private_dirs
 
 try:
     import fcntl
@@ -40,7 +41,7 @@ def hold(home: Path, *, url: str) -> IO[str] | None:
     open while serving. Raises OSError when ``home`` cannot be written."""
     if fcntl is None:
         return None
-    home.mkdir(parents=True, exist_ok=True)
+    private_dirs(home)
     name = f"{_PREFIX}{os.getpid()}.{secrets.token_hex(4)}{_SUFFIX}"
     staging = home / f".{name}.tmp"  # not matched by running()'s glob
     fd = os.open(staging, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)

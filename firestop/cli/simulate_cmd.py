@@ -27,6 +27,7 @@ import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
 from firestop.times import instant
+from firestop.private import private_dirs
 
 
 def simulate(
@@ -60,7 +61,7 @@ def simulate(
     if to is not None and (urlsplit(to).scheme not in ("http", "https") or not urlsplit(to).hostname):
         fail("--to: give the webhook URL, e.g. http://127.0.0.1:7071/api/alerts", EXIT_BAD_INPUT, as_json=as_json)
     settings = Settings.from_env()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dirs(settings.home)
     playbooks = (file.parent / data["playbooks"]) if data.get("playbooks") else settings.playbooks_dir
     tenant = Tenant.open(settings.sandbox_dir)
     tenant.realtime_factor = realtime

@@ -17,6 +17,7 @@ from typing import Any
 
 from firestop.azure.clients import ClientFactory, configure_clients
 from firestop.settings import REPO_ROOT, Settings, configure_settings
+from firestop.private import private_dirs
 
 # The default tenant's resources (see firestop.sandbox): used when the
 # environment names no vault or workspace of its own.
@@ -61,7 +62,7 @@ def azure_environment(settings: Settings | None = None) -> Environment:
     from firestop.runtime import LocalDurableHost
 
     settings = settings or Settings.from_env()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dirs(settings.home)
     clock = SystemClock()
     clients = ClientFactory(credential=DefaultAzureCredential(exclude_managed_identity_credential=True), clock=clock)
     configure_settings(settings)
@@ -90,7 +91,7 @@ def sandbox_environment(settings: Settings | None = None, *, seed: str | None = 
             "sentinel_workspace_id": base.sentinel_workspace_id or SANDBOX_SENTINEL_WORKSPACE_ID,
         }
     )
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dirs(settings.home)
     tenant = Tenant.open(settings.sandbox_dir, seed=seed) if seed else Tenant.open(settings.sandbox_dir)
     clients = ClientFactory(
         credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True
@@ -110,7 +111,7 @@ def reset_sandbox(settings: Settings | None = None, *, seed: str | None = None) 
     from firestop.sandbox import Tenant
 
     settings = settings or Settings.from_env()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dirs(settings.home)
     return Tenant.reset(settings.sandbox_dir, seed=seed) if seed else Tenant.reset(settings.sandbox_dir)
 
 

@@ -9,7 +9,8 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
    each container (records, evidence, ledger) is read with Get Container Properties (the managed identity on
    Azure, Azurite's development key locally; a missing container is a problem on Azure, created on first write
    on Azurite); without it ``FIRESTOP_HOME`` is writable — and a problem with ``--azure``, where nothing may stay
-   on an instance's disk.
+   on an instance's disk. Locally, anything under ``FIRESTOP_HOME`` other users may read (a home made before state
+   files were created 0600) is a problem naming ``chmod -R go-rwx <home>`` (:mod:`firestop.private`).
 3. ``storage WORM`` — records, evidence and ledger containers carry a time-based immutability policy
    (``x-ms-has-immutability-policy`` of Get Container Properties,
    https://learn.microsoft.com/rest/api/storageservices/get-container-properties). Azurite does not model
@@ -179,15 +180,26 @@ def _containers(url: str, containers: Mapping[str, str], credential: Any) -> tup
 
 
 def check_storage_local(home: Path) -> dict[str, Any]:
+    """``storage`` without Blob Storage: ``home`` is writable, and nothing under it is open to other local users
+    (:func:`firestop.private.loose`: a home made before files were created 0600 gets a problem naming ``chmod``)."""
+    from firestop.private import private_dirs
+
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        private_dirs(home)
         probe = home / ".doctor-probe"
         probe.write_text("ok", encoding="utf-8")
         probe.unlink()
     except OSError as exc:
         return _result("storage", PROBLEM, f"FIRESTOP_HOME {home} is not writable ({exc.strerror}); set FIRESTOP_HOME to a writable folder")
-    return _result("storage", OK, f"FIRESTOP_HOME {home} is writable (records, evidence and ledger are local folders: "
-                   "FIRESTOP_STORAGE_BLOB_URL is not set)")
+    from firestop.private import loose
+
+    shown, count = loose(home)
+    if count:
+        return _result("storage", PROBLEM, f"FIRESTOP_HOME {home}: {count} file(s) or folder(s) other local users may read "
+                       f"(e.g. {', '.join(shown)}): records, evidence, ledgers, the durable history and the sandbox state are "
+                       f"the operator's alone (files 0600, folders 0700, as new ones are made); fix: chmod -R go-rwx {home}")
+    return _result("storage", OK, f"FIRESTOP_HOME {home} is writable and private (records, evidence and ledger are local "
+                   "folders: FIRESTOP_STORAGE_BLOB_URL is not set)")
 
 
 def check_permissions(clients: Any, subscription_id: str, principal_id: Optional[str], playbooks: list[Any]) -> dict[str, Any]:

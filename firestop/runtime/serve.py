@@ -97,6 +97,7 @@ from .httpserver import BoundedHTTPServer, Limits, make_handler
 from .management import RPC_PREFIX, WEBHOOK_PREFIX, ManagementServer, client_binding, invoke_http_function
 from .schedule import Schedule, parse_schedule
 from .store import Store, from_text, to_text
+from firestop.private import private_dirs
 
 log = logging.getLogger("firestop.serve")
 
@@ -144,7 +145,7 @@ def _stored_key(home: str | os.PathLike[str], env: dict[str, str] | None, env_na
         value = path.read_text().strip()
         _check_key(value, str(path))
         return value, f"stored in {path}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     value = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:

@@ -213,7 +213,11 @@ class Store:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from firestop.private import create_private, private_dirs
+
+        private_dirs(self.path.parent)
+        if str(self.path) != ":memory:":
+            create_private(self.path)  # 0600; SQLite gives its -wal and -shm files the same mode
         self._conn = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
         )

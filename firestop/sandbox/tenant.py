@@ -37,7 +37,7 @@ from .core.errors import error
 from .core.rooms import all_routes
 from .core.router import RequestContext, Router
 from .core.state import TenantState, state_path
-from .core.store import Sections, Store, read_document, remove_stale_temp_files
+from .core.store import Sections, Store, private_mkdir, read_document, remove_stale_temp_files
 from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
 from .monitor import evaluate as monitor_evaluate
@@ -110,7 +110,7 @@ class Tenant:
     def open(cls, state_dir: os.PathLike | str, seed: Optional[os.PathLike | str] = None) -> "Tenant":
         """The persisted tenant in ``state_dir``: loads it, or seeds (``seed`` or default) and saves it."""
         state_dir = Path(state_dir)
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(state_dir)
         with _file_lock(state_dir):
             remove_stale_temp_files(state_dir)
             store = Store(state_dir)
@@ -128,7 +128,7 @@ class Tenant:
         still exists), else the built-in default.
         """
         state_dir = Path(state_dir)
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(state_dir)
         with _file_lock(state_dir):
             remove_stale_temp_files(state_dir)
             if seed is None and state_path(state_dir).exists():
@@ -547,7 +547,7 @@ def _journal_unrouted(entry: dict, reason: Optional[str]) -> None:
         return
     line = (json.dumps({**entry, "reason": reason}, separators=(",", ":")) + "\n").encode("utf-8")
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line)
         finally:
@@ -575,8 +575,9 @@ def _file_lock(state_dir: Optional[Path]) -> Iterator[None]:
     if state_dir is None or fcntl is None:
         yield
         return
-    Path(state_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(state_dir) / "tenant.lock", "a+") as fh:
+    private_mkdir(Path(state_dir))
+    fd = os.open(Path(state_dir) / "tenant.lock", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(fd, "a+") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield

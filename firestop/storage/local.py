@@ -4,7 +4,8 @@
 to its name (``link`` fails on an existing name, so nothing is ever replaced, even
 between processes). ``append`` takes an exclusive ``flock`` on the file, checks its
 size against the offset given and writes the bytes with one ``write`` + ``fsync``:
-processes on this machine append as they would to an append blob. (A file lock
+processes on this machine append as they would to an append blob. Files are created 0600 (``mkstemp``, and
+:data:`firestop.private.FILE_MODE` for appends), folders 0700 (:func:`firestop.private.private_dirs`). (A file lock
 works on one machine only — on Azure the blob backend is used.)
 """
 
@@ -15,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from firestop.private import FILE_MODE, private_dirs
 from firestop.storage.base import AlreadyExists, AppendConflict, StoreError, check_name
 
 try:  # POSIX only
@@ -69,7 +71,7 @@ class LocalStore:
     def create(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
         path = self.path(name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         except OSError as exc:
             raise StoreError("failed", f"{self.where}: cannot write {name} ({exc.strerror})") from None
@@ -97,8 +99,8 @@ class LocalStore:
     def append(self, name: str, data: bytes, at: int) -> None:
         path = self.path(name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | (os.O_CREAT if at == 0 else 0), 0o644)
+            private_dirs(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | (os.O_CREAT if at == 0 else 0), FILE_MODE)
         except FileNotFoundError:
             raise AppendConflict(f"{self.where}: {name} does not exist (expected {at} bytes); read it again") from None
         except OSError as exc:

@@ -50,6 +50,7 @@ from pydantic import SecretStr
 
 from firestop.tabletop.models import Answer, Scenario, alert_payload, load_scenario
 from firestop.times import offset, seconds
+from firestop.private import private_dirs
 
 #: Safety net: host steps per run (each step runs until idle, then moves the clock).
 MAX_STEPS = 10_000
@@ -305,7 +306,7 @@ class _Exercise:
         from firestop.runtime import LocalDurableHost
 
         previous = (clients_module._factory, settings_module._settings)  # noqa: SLF001 — restored afterwards
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.settings.home)
         started = time.monotonic()
         sink = NotificationSink(self.tenant.clock)
         self.settings = self.settings.model_copy(update={"notify_webhook_url": SecretStr(sink.url)})

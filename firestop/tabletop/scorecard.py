@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from firestop.times import instant as _fmt_at, offset as _fmt_offset, seconds as _fmt_s
+from firestop.private import private_dirs
 
 #: Timeline outcomes that mean a runbook was actually called for a step (group sub-orchestrator).
 RAN_OUTCOMES = ("done", "retrying", "failed", "timed out")
@@ -559,7 +560,7 @@ def _detection_markdown(d: dict[str, Any] | None) -> list[str]:
 def write_scorecard(card: dict[str, Any], run_dir: Path) -> dict[str, str]:
     """Write ``scorecard.json`` and ``scorecard.md`` into ``run_dir``; returns their paths."""
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    private_dirs(run_dir)
     json_path, md_path = run_dir / "scorecard.json", run_dir / "scorecard.md"
     files = {"json": str(json_path), "markdown": str(md_path)}
     json_path.write_text(json.dumps({**card, "files": files}, indent=2, sort_keys=True, default=str) + "\n", "utf-8")

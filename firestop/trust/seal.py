@@ -51,6 +51,7 @@ from typing import Any, Mapping
 
 from firestop.environ import ENVIRON
 from firestop.seal_contract import SEAL_FIELD, Purpose, binding_of_decision, digest
+from firestop.private import private_dirs
 
 SEAL_KEY_ENV = "FIRESTOP_SEAL_KEY"
 SEAL_KEY_FILE = "seal-key"
@@ -188,7 +189,7 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
     stored = _stored_key(path)
     if stored is not None:
         return stored
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     # write to a private temporary file, then link it into place: a concurrent reader never sees half a key,
     # and of two processes generating at once the second keeps the first's key
     temporary = path.with_name(f".{SEAL_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")

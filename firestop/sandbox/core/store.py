@@ -139,6 +139,21 @@ class Sections(dict):
         dict.clear(self)
 
 
+def private_mkdir(path: Path) -> None:
+    """Create folder ``path`` and each missing parent 0700 (``mkdir(parents=True)`` gives the parents the umask's mode:
+    a new ``FIRESTOP_HOME`` would be 0755); an existing folder is left as it is."""
+    missing = []
+    for folder in (Path(path), *Path(path).parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+
+
 def _skeleton(value: Any, pattern: tuple[str, ...]) -> Any:
     """``value`` with the list at ``pattern`` left out (shallow copies along the path only)."""
     if not isinstance(value, dict):
@@ -210,7 +225,7 @@ def signature(path: Path) -> Optional[tuple[int, int, int]]:
 def _replace(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically through ``path.tmp`` + ``os.replace``."""
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         view = memoryview(data)
         while view:
@@ -382,7 +397,7 @@ class Store:
     # ------------------------------------------------------------------ writing
     def write_snapshot(self, doc: dict) -> None:
         """Write ``doc`` whole (new token) and reset the journal to its header."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(self.state_dir)  # state is the operator's alone (0600 files)
         token = uuid.uuid4().hex
         data = _dumps({**doc, TOKEN_KEY: token}).encode("utf-8")
         _replace(self.snapshot_path, data)
@@ -465,7 +480,7 @@ class Store:
         if not parts:
             return False
         line = ("{" + ",".join(parts) + "}\n").encode("utf-8")
-        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             size = os.fstat(fd).st_size
             if size != self._offset:  # a torn line of a killed writer after the last good one: cut it off
