@@ -348,7 +348,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_SANDBOX_REALTIME_FACTOR", "local", "1", "firestop serve: wall seconds per simulated second of the sandbox clock.", _factor),
     Setting("FIRESTOP_SANDBOX_UNROUTED_LOG", "local", "none", "Test suite: file that collects requests the sandbox does not route.", None),
     Setting("FIRESTOP_SEED_CACHE", "local", "$XDG_CACHE_HOME/firestop, else ~/.cache/firestop", "Folder keeping built sandbox seed documents (a fresh FIRESTOP_HOME reads the built tenant instead of generating it), or off.", None),
-    Setting("FIRESTOP_SERVE_PER_PEER", "local", "16", "firestop serve: connections one remote address may hold open at once (raise it behind a proxy, or for a load test from one address).", lambda v: None if v.isdigit() and int(v) >= 1 else f"{v!r} must be a whole number of connections >= 1"),
+    Setting("FIRESTOP_SERVE_PER_PEER", "local", "16", "firestop serve: connections one remote address (an IPv6 /64, every loopback address: one) may hold open at once (raise it behind a proxy, or for a load test from one address).", lambda v: None if v.isdigit() and int(v) >= 1 else f"{v!r} must be a whole number of connections >= 1"),
     Setting("AzureWebJobsStorage__accountName", "azure", "none", "Functions host and Durable task hub storage, reached with the identity (no key).", _storage_account),
     Setting("AzureWebJobsStorage__credential", "azure", "none", "managedidentity: the host authenticates to storage with the managed identity.", _one_of("managedidentity")),
     Setting("AzureWebJobsStorage__clientId", "azure", "none", "Client ID of the user-assigned identity the host uses for storage.", _guid("the identity's clientId (template output identityClientId)")),

@@ -38,7 +38,8 @@ connection, listen backlog 5) with:
   ``FIRESTOP_SERVE_PER_PEER`` (an integer >= 1; read when ``Limits`` is built;
   ``bench/intake.py storm``, 50 senders on one loopback address, sets it). Every loopback address is one peer
   (:func:`peer_key`: 127.0.0.2, 127.0.0.3 … and ``::1`` are the same machine, so a local client cannot spread its
-  connections over 127.0.0.0/8 to pass the cap), and an IPv4-mapped IPv6 address is its IPv4 address;
+  connections over 127.0.0.0/8 to pass the cap), an IPv4-mapped IPv6 address is its IPv4 address, and every IPv6
+  address of one /64 is one peer;
 * **one log line per request** — a ``request`` line (method, path without the query string, status, ms, the
   caller the function's trust gate believed) once the answer is written, for every answer including the 4xx of
   this layer and ``precheck`` (:mod:`firestop.telemetry.requests`; 499 when the client left before its body);
@@ -83,8 +84,10 @@ LOOPBACK_PEER = "loopback"
 def peer_key(address: Any) -> str:
     """The peer a connection from ``address`` (the socket's remote host: ``"203.0.113.7"``, ``"::1"`` …) counts
     against: :data:`LOOPBACK_PEER` for any loopback address (127.0.0.0/8 — RFC 1122 §3.2.1.3: every address of
-    that block is this host — and ``::1``, also IPv4-mapped), an IPv4-mapped IPv6 address's IPv4 address, else
-    the address as given (text)."""
+    that block is this host — and ``::1``, also IPv4-mapped), an IPv4-mapped IPv6 address's IPv4 address, an IPv6
+    address's /64 (``"2001:db8::/64"``: one host or LAN holds a whole /64 — RFC 4291 §2.5.1's 64-bit interface
+    identifiers, SLAAC and privacy addresses, RFC 8981 — so counting each address let one client open unlimited
+    connections), else the address as given (text)."""
     import ipaddress
 
     text = str(address)
@@ -95,7 +98,11 @@ def peer_key(address: Any) -> str:
     mapped = getattr(ip, "ipv4_mapped", None)
     if mapped is not None:
         ip = mapped
-    return LOOPBACK_PEER if ip.is_loopback else str(ip)
+    if ip.is_loopback:
+        return LOOPBACK_PEER
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _per_peer_default() -> int:

@@ -114,7 +114,9 @@ def test_every_loopback_address_is_one_peer_and_other_addresses_their_own():
     assert {peer_key(a) for a in ("127.0.0.1", "127.0.0.2", "127.255.255.254", "::1", "::ffff:127.0.0.9")} == {LOOPBACK_PEER}
     assert peer_key("203.0.113.7") == "203.0.113.7" != peer_key("203.0.113.8")
     assert peer_key("::ffff:203.0.113.7") == "203.0.113.7"  # the same IPv4 client over a dual-stack socket
-    assert peer_key("2001:db8::1") == "2001:db8::1" and peer_key("not an address") == "not an address"
+    # leftovers10: an IPv6 peer counts as its /64 (one host's or LAN's: its addresses are free to pick), not per address
+    assert peer_key("2001:db8::1") == peer_key("2001:db8::ffff:1:2:3") == "2001:db8::/64" != peer_key("2001:db8:0:1::1")
+    assert peer_key("fe80::1%eth0") == "fe80::/64" and peer_key("not an address") == "not an address"
 
 
 def test_per_peer_cap_from_the_environment(monkeypatch):
