@@ -181,3 +181,17 @@ def test_with_the_check_off_nothing_is_read_and_the_input_carries_no_field(serve
     assert "source_check" not in status.input and "source_ref" not in status.input
     assert status.output["status"] == "contained"  # as before the check: the key holder is believed
     assert not any(r.operation == "securityAlerts.get" for r in env.tenant.requests)
+
+
+def test_an_input_written_before_the_check_runs_as_it_was_written(served, monkeypatch):  # noqa: F811
+    """Replay safety: the check is decided at intake and kept in the sealed input. An incident accepted with the
+    check off (an orchestration started before this change) neither reads the source nor waits once the setting is on."""
+    env, _, _ = served
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "off")
+    incident_id = start(served, forged(DOW))
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    env.host.run_until_idle(advance_timers=True)
+    status = env.host.get_status(incident_id)
+    assert "source_check" not in status.input
+    assert status.output["status"] == "contained"
+    assert not any(r.operation == "securityAlerts.get" for r in env.tenant.requests)
