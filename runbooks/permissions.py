@@ -38,8 +38,14 @@ ALWAYS = ("records.file",)
 #: alerts of the resources the caller may read them at, so the role is assigned where the protected resources are.
 #: It then reads the alert rule the alert names, to confirm the delivery's ``firestop-playbook`` route is the rule's
 #: (RT13; metricAlerts 2018-03-01, scheduledQueryRules 2023-12-01, activityLogAlerts 2020-10-01 GET: ``…/read``).
+#: A Defender for Cloud alert is read back from Defender (Alerts - Get Resource Group / Subscription Level, REST
+#: 2022-01-01: ``Microsoft.Security/locations/alerts/read``) and a Sentinel incident from Sentinel (Incidents - Get,
+#: List Alerts, List Entities, REST 2024-03-01: ``…/incidents/read``, ``…/incidents/alerts/read``,
+#: ``…/incidents/entities/read``; :mod:`firestop.azure.security_source`) — reads only, whatever the playbooks write back.
 ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Insights/metricAlerts/read",
-                        "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read")
+                        "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read",
+                        "Microsoft.Security/locations/alerts/read", "Microsoft.SecurityInsights/incidents/read",
+                        "Microsoft.SecurityInsights/incidents/alerts/read", "Microsoft.SecurityInsights/incidents/entities/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

@@ -395,17 +395,22 @@ IDENTITY_CONTEXT_KEYS = ("source", "systemAlertId", "providerAlertId", "provider
 #: Further context values kept: an Activity Log alert's ``eventTimestamp`` (when the reported activity happened:
 #: :func:`firestop.intake.coverage.activity_start`) and a metric alert's metric names (``condition.allOf[].metricName``:
 #: :func:`firestop.intake.aftermath.aftermath_of`).
-LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition")
+#: A Defender alert's and a Sentinel incident's own ARM id as delivered (strings of at most :data:`_SOURCE_REF_TEXT`
+#: characters): where ``FIRESTOP_ALERT_SOURCE_CHECK`` reads it back (:func:`firestop.alerts.source_refs.source_of`).
+SOURCE_REF_KEYS = ("alertResourceId", "incidentId")
+LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition", *SOURCE_REF_KEYS)
 _LEAN_KEYS = frozenset(LEAN_CONTEXT_KEYS)
 _LEAN_TEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
 _LEAN_LIST = 20
 _CONDITION_ONLY = frozenset({"condition"})
 _LEAN_TEXT = 256
+_SOURCE_REF_TEXT = 1024
 
 
 def lean_context(context: Any) -> dict[str, Any]:
     """The few values of a raw ``alertContext`` (or a source's normalised context) that intake reads once the
-    context is dropped (:data:`LEAN_CONTEXT_KEYS`: strings of at most 256 characters, ``providerAlertIds`` and
+    context is dropped (:data:`LEAN_CONTEXT_KEYS`: strings of at most 256 characters — the :data:`SOURCE_REF_KEYS` ids
+    1,024 —, ``providerAlertIds`` and
     ``condition.allOf[].metricName`` cut to 20): small values only, so a 256 KB context leaves nothing large alive."""
     if not isinstance(context, dict):
         return {}
@@ -418,6 +423,9 @@ def lean_context(context: Any) -> dict[str, Any]:
     ids = context["providerAlertIds"] if "providerAlertIds" in present else None
     if isinstance(ids, list):
         lean["providerAlertIds"] = [v for v in ids[:_LEAN_LIST] if isinstance(v, str) and len(v) <= _LEAN_TEXT]
+    for k in SOURCE_REF_KEYS:
+        if k in present and isinstance(context[k], str) and len(context[k]) <= _SOURCE_REF_TEXT:
+            lean[k] = context[k]
     condition = context["condition"] if "condition" in present else None
     items = condition.get("allOf") if isinstance(condition, dict) else None
     if isinstance(items, list):

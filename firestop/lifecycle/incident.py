@@ -98,8 +98,9 @@ from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:0
 ORCHESTRATOR_NAME = "incident_orchestrator"
 ACTIVITY_SELECT_PLAYBOOK = "select_playbook"
 ACTIVITY_DESCRIBE_TARGETS = "describe_targets"
-#: ``{"alert": alert JSON, "source": "azure-monitor"}`` → ``{"confirmed": bool, "why": str}``: the alert read from its
-#: source (Alerts Management, :mod:`firestop.azure.alerts_management`); scheduled beside ``select_playbook``.
+#: ``{"alert": alert JSON, "source": "azure-monitor"|"defender"|"sentinel", "source_ref"?}`` → ``{"confirmed": bool,
+#: "why": str}``: the alert read from its source (Alerts Management, :mod:`firestop.azure.alerts_management`; Defender
+#: for Cloud or Sentinel, :mod:`firestop.azure.security_source`); scheduled beside ``select_playbook``.
 ACTIVITY_CONFIRM_ALERT = "confirm_alert_at_source"
 ACTIVITY_SUMMARIZE_ACTIVITY = "summarize_activity"
 ACTIVITY_LEDGER_HEAD = "ledger_head"
@@ -140,8 +141,11 @@ class IncidentInput(BaseModel):
                                 description="intake: the held incident of the same route this alert reports new activity after")
     source_check: str | None = Field(default=None, max_length=32,
                                      description="intake: read the alert from this source before any automatic step "
-                                                 "('azure-monitor'); absent in inputs older than the check: no read, "
-                                                 "so in-flight orchestrations replay unchanged")
+                                                 "('azure-monitor', 'defender', 'sentinel'); absent in inputs older "
+                                                 "than the check: no read, so in-flight orchestrations replay unchanged")
+    source_ref: str | None = Field(default=None, max_length=1024,
+                                   description="intake: the delivered ARM id of the Defender alert or Sentinel incident "
+                                               "(shape checked, firestop.alerts.source_refs); absent: not confirmed")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -360,9 +364,11 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     if alert.get("target_ids"):
         tasks.append(context.call_activity(ACTIVITY_DESCRIBE_TARGETS, {"target_ids": list(alert["target_ids"])}))
     if inc.inp.source_check:  # (last: the other results are popped from the front; alongside them, no added wait)
-        tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, {"alert": alert, "source": inc.inp.source_check,
-                                                                      "incident_id": context.instance_id,
-                                                                      "received_at": inc.inp.received_at}))
+        request = {"alert": alert, "source": inc.inp.source_check, "incident_id": context.instance_id,
+                   "received_at": inc.inp.received_at}
+        if inc.inp.source_ref:
+            request["source_ref"] = inc.inp.source_ref
+        tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, request))
     results = (yield context.task_all(tasks)) if tasks else []
     if inc.inp.source_check:
         checked = results.pop()

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from firestop.alerts.alert import alert_input_json
+from firestop.alerts.source_refs import source_of
 from firestop.alerts.times import isoformat
 
 #: ``schemaId`` of an Azure Monitor action group's Common Alert Schema webhook: the alerts Alerts Management holds.
@@ -32,7 +33,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     :mod:`firestop.intake.coverage`); recorded, changes nothing the playbook does.
     ``source_check``: ``FIRESTOP_ALERT_SOURCE_CHECK`` is on (:func:`firestop.settings.alert_source_check_enabled`): a
     Common Alert Schema alert's input then carries ``"source_check": "azure-monitor"`` and the orchestrator reads the
-    alert from Alerts Management before any automatic step (not confirmed: every step waits for a responder). Decided
+    alert from Alerts Management before any automatic step (not confirmed: every step waits for a responder); a
+    Defender for Cloud alert's carries ``"source_check": "defender"`` and a Sentinel incident's ``"sentinel"``, with
+    ``"source_ref"``: the delivered ARM id of the alert / incident once its shape is checked
+    (:func:`firestop.alerts.source_refs.source_of`; absent when the delivery names none: not confirmed). Decided
     here, at intake, so an orchestration started before the check existed replays as it ran.
 
     The input carries the normalised alert only — never the raw webhook body — so
@@ -58,6 +62,12 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
         extra["follows"] = follows
     if source_check and getattr(alert, "schema_id", None) == COMMON_ALERT_SCHEMA:
         extra["source_check"] = AZURE_MONITOR
+    elif source_check:  # a Defender for Cloud alert or a Sentinel incident: read back from where it says it lives
+        checked, ref = source_of(alert, True)
+        if checked:
+            extra["source_check"] = checked
+            if ref:
+                extra["source_ref"] = ref
     return {
         **extra,
         "indicators_truncated": truncated,

@@ -28,6 +28,8 @@ from typing import Iterable, Iterator, Optional
 
 from .activitylog import events as activity
 from .alertsmanagement import models as alerts_management
+from .security import models as security_models
+from .sentinel import models as sentinel_models
 from .core import faults as F
 from .core import lro
 from .core.auth import CHECKS
@@ -474,13 +476,18 @@ class Tenant:
     def fire_alert(self, payload: dict) -> Optional[str]:
         """Register a Common Alert Schema ``payload`` as fired in Azure Monitor (the ``alertsmanagement`` room), as
         Azure does before its action group posts the webhook: ``alert handle`` and tabletop scenarios fire their
-        alerts through here. Returns the alert id, or None for a payload of another schema (nothing registered). The
+        alerts through here. A Defender alert's or Sentinel incident's ``payload_of`` is registered in the ``security``
+        / ``sentinel`` room instead (left as it is when already held). Returns the alert id, or None (nothing
+        registered). The
         rule the payload names is registered too when the tenant holds none of that id
         (:func:`firestop.sandbox.monitor.models.register_rule_of`: the source check reads the rule's route)."""
         with self._exclusive() as state:
             found = alerts_management.record_fired(state, payload, self.clock.now())
             if found:
                 monitor_models.register_rule_of(state, payload)
+            else:  # a Defender alert or a Sentinel incident (payload_of's data.source): its service holds it first
+                found = (security_models.record_delivered(state, payload, format_utc(self.clock.now()))
+                         or sentinel_models.record_delivered(state, payload, format_utc(self.clock.now())))
             self._save_locked()
         return found
 

@@ -82,7 +82,7 @@ def test_the_setting_is_on_on_azure_and_off_locally_unless_set():
     assert alert_source_check_enabled({"FIRESTOP_ALERT_SOURCE_CHECK": "on"}) is True
 
 
-def test_intake_marks_only_common_alert_schema_inputs():
+def test_intake_marks_the_inputs_of_the_alerts_it_can_read_back():
     from firestop.alerts import parse_alert
     from firestop.lifecycle.start import incident_input
 
@@ -90,7 +90,9 @@ def test_intake_marks_only_common_alert_schema_inputs():
     assert incident_input(monitor, received_at=NOW, sandbox=True, source_check=True)["source_check"] == "azure-monitor"
     assert "source_check" not in incident_input(monitor, received_at=NOW, sandbox=True)
     defender = parse_alert(json.loads((REPO_ROOT / "examples/alerts/defender-jailbreak.json").read_text()))
-    assert "source_check" not in incident_input(defender, received_at=NOW, sandbox=True, source_check=True)
+    # verify11: a Defender alert (and a Sentinel incident) is read back from its own source: tests/verify11
+    assert incident_input(defender, received_at=NOW, sandbox=True, source_check=True)["source_check"] == "defender"
+    assert "source_check" not in incident_input(defender, received_at=NOW, sandbox=True)
 
 
 def test_the_template_turns_it_on_and_its_role_may_read_alerts():

@@ -82,14 +82,26 @@ def record_fired(state, payload: Any, now: datetime) -> Optional[str]:
 def payload_of(alert: Any) -> dict:
     """The Common Alert Schema payload (essentials and customProperties) of a parsed ``firestop.alerts.Alert`` (or
     IntakeAlert): what ``alert handle`` and a tabletop scenario fire with :meth:`firestop.sandbox.Tenant.fire_alert`
-    (the custom properties give the route of the rule it registers when the tenant holds none)."""
+    (the custom properties give the route of the rule it registers when the tenant holds none). A Defender alert's or
+    Sentinel incident's payload also carries ``data.source``: its delivered ARM id (``ref``), activity window and
+    alert types, so Defender / Sentinel hold what was fired (the source check reads it back)."""
     def stamp(value: Any) -> Any:
         return format_utc(value) if isinstance(value, datetime) else value
 
-    return {"schemaId": getattr(alert, "schema_id", None), "data": {"essentials": {
+    payload = {"schemaId": getattr(alert, "schema_id", None), "data": {"essentials": {
         "alertId": alert.alert_id, "alertRule": alert.rule_name, "alertRuleID": alert.rule_id,
         "severity": None if alert.severity is None else f"Sev{alert.severity}", "signalType": alert.signal_type,
         "monitorCondition": alert.monitor_condition, "monitoringService": alert.monitoring_service,
         "alertTargetIDs": list(alert.target_ids), "firedDateTime": stamp(alert.fired_at),
         "resolvedDateTime": stamp(alert.resolved_at), "description": alert.description},
         "customProperties": dict(getattr(alert, "custom_properties", None) or {})}}
+    context = getattr(alert, "context", None)
+    if payload["schemaId"] != CAS and isinstance(context, dict):
+        # a Defender alert / Sentinel incident: where it lives (its delivered ARM id) and what Defender / Sentinel
+        # hold of it beyond the essentials (security/models.record_delivered, sentinel/models.record_delivered)
+        indicators = getattr(alert, "indicators", None)
+        payload["data"]["source"] = {
+            "ref": context.get("alertResourceId") or context.get("incidentId"),
+            "start": stamp(getattr(alert, "window_start", None)), "end": stamp(getattr(alert, "window_end", None)),
+            "alertTypes": list(getattr(indicators, "alert_types", None) or ())}
+    return payload

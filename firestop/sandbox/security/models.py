@@ -124,3 +124,53 @@ def new_pricing(*, scope: str, name: str, tier: str, enabled_at: Optional[str], 
     if extensions:
         props["extensions"] = copy.deepcopy(extensions)
     return {"id": pricing_id(scope, name), "name": name, "type": PRICING_TYPE, "properties": props}
+
+
+#: Sev of a delivered alert (the Common Alert Schema's scale, what ``payload_of`` writes) → Defender's severity.
+SEVERITY_OF_SEV = {"Sev0": "High", "Sev1": "High", "Sev2": "Medium", "Sev3": "Low", "Sev4": "Informational"}
+
+
+def _alert_id_parts(ref: object, subscription_id: str) -> Optional[tuple[Optional[str], str, str]]:
+    """``(resource group or None, location, name)`` of a Defender alert id in the tenant's subscription, else None."""
+    parts = ref.strip("/").split("/") if isinstance(ref, str) else []
+    if len(parts) not in (8, 10) or parts[0].lower() != "subscriptions" or parts[1].lower() != subscription_id.lower():
+        return None
+    rg = parts[3] if len(parts) == 10 and parts[2].lower() == "resourcegroups" else None
+    tail = parts[-6:]
+    if [t.lower() for t in (tail[0], tail[1], tail[2], tail[4])] != ["providers", "microsoft.security", "locations", "alerts"]:
+        return None
+    return rg, tail[3], tail[5]
+
+
+def record_delivered(state, payload: dict, now: str) -> Optional[str]:
+    """Register the Defender for Cloud alert a delivered payload describes (``payload_of`` of a parsed Defender alert:
+    ``data.essentials`` and ``data.source.ref``, the delivered alert's ARM id), as Defender holds an alert before a
+    workflow automation relays it: what ``alert handle`` and tabletop scenarios fire (``Tenant.fire_alert``). An alert
+    already held is left as Defender has it. Returns its id, or None (another schema, no id in the tenant's
+    subscription, no target)."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict) or not str(payload.get("schemaId") or "").startswith("defender:"):
+        return None
+    source = data.get("source") if isinstance(data.get("source"), dict) else {}
+    essentials = data.get("essentials") if isinstance(data.get("essentials"), dict) else {}
+    where = _alert_id_parts(source.get("ref"), state.subscription_id)
+    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    if where is None or not targets:
+        return None
+    rg, location, name = where
+    table = alerts(state)
+    key = alert_id(state.subscription_id, rg, location, name).lower()
+    if key in table:
+        return table[key]["id"]
+    fired = essentials.get("firedDateTime") or now
+    body = new_alert(
+        subscription_id=state.subscription_id, resource_group=rg, location=location, name=name,
+        alert_type=str(essentials.get("alertRule") or ""), display_name=str(essentials.get("description") or essentials.get("alertRule") or ""),
+        description=str(essentials.get("description") or ""), severity=SEVERITY_OF_SEV.get(str(essentials.get("severity")), "Medium"),
+        intent="Unknown", start=source.get("start") or fired, end=source.get("end") or fired, generated=fired,
+        resource_id=targets[0], compromised_entity=targets[0].rstrip("/").rsplit("/", 1)[-1], entities=[],
+        extended_properties={}, remediation_steps=[],
+        status="Resolved" if essentials.get("monitorCondition") == "Resolved" else "Active")
+    body["properties"]["resourceIdentifiers"] = [{"azureResourceId": t, "type": "AzureResource"} for t in targets]
+    table[key] = body
+    return body["id"]

@@ -1,0 +1,72 @@
+"""Where a Defender for Cloud alert or a Sentinel incident lives at its source, read from a delivery (pure).
+
+``FIRESTOP_ALERT_SOURCE_CHECK`` reads a delivered security alert back from its source before any automatic step
+(:mod:`firestop.azure.security_source`). Intake names the source in the incident's input — ``source_check``
+(:data:`DEFENDER` | :data:`SENTINEL`) and ``source_ref``, the delivery's own ARM id of the alert or incident — and
+only after the id's shape is checked here, since its parts land in a URL path: no other segment, no ``..``, no
+control character, no query or fragment.
+
+* Defender for Cloud (Security Alerts REST 2022-01-01, ``alerts.json`` in Azure/azure-rest-api-specs
+  ``specification/security/resource-manager/Microsoft.Security/stable/2022-01-01/``):
+  ``/subscriptions/{sub}[/resourceGroups/{rg}]/providers/Microsoft.Security/locations/{ascLocation}/alerts/{alertName}``;
+  the REST shape's ``id`` (and the export / workflow-automation shape's, when it carries one). The alert's ``name``
+  is its ``systemAlertId`` (spec example ``GetAlertSubscriptionLocation_example.json``).
+* Sentinel (REST 2024-03-01 ``Incidents.json``): ``/subscriptions/{sub}/resourceGroups/{rg}/providers/
+  Microsoft.OperationalInsights/workspaces/{ws}/providers/Microsoft.SecurityInsights/incidents/{incidentId}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+DEFENDER = "defender"
+SENTINEL = "sentinel"
+#: The parsed alert's ``schema_id`` of each checked delivery kind (:mod:`firestop.alerts.sources`).
+DEFENDER_SCHEMAS = frozenset({"defender:rest", "defender:export", "defender:securityalert"})
+SENTINEL_SCHEMA = "sentinel:incident"
+
+_DEFENDER_ALERT_ID = re.compile(
+    r"/subscriptions/([0-9a-fA-F-]{36})(?:/resourceGroups/([-A-Za-z0-9_.()]{1,90}))?/providers/Microsoft\.Security/"
+    r"locations/([A-Za-z0-9]{1,64})/alerts/(?!\.+$)([A-Za-z0-9_.\-]{1,256})", re.IGNORECASE)
+_SENTINEL_INCIDENT_ID = re.compile(
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-A-Za-z0-9_.()]{1,90}/providers/Microsoft\.OperationalInsights/"
+    r"workspaces/[-A-Za-z0-9_]{1,63}/providers/Microsoft\.SecurityInsights/incidents/[-A-Za-z0-9_]{1,64}", re.IGNORECASE)
+
+
+def check_defender_alert_id(value: Any) -> tuple[str, str | None, str, str]:
+    """``(subscription, resource group or None, ascLocation, alert name)`` of a Defender alert's ARM id (exactly
+    that: no surrounding space), else ``ValueError`` naming the expected form."""
+    found = _DEFENDER_ALERT_ID.fullmatch(value) if isinstance(value, str) else None
+    if found is None or ".." in value:
+        raise ValueError("not a Defender for Cloud alert id (/subscriptions/<id>[/resourceGroups/<rg>]/providers/"
+                         "Microsoft.Security/locations/<ascLocation>/alerts/<systemAlertId>)")
+    sub, rg, location, name = found.groups()
+    return sub, rg, location, name
+
+
+def check_sentinel_incident_id(value: Any) -> str:
+    """The Sentinel incident's ARM id itself (exactly that), else ``ValueError`` naming the expected form."""
+    if not isinstance(value, str) or not _SENTINEL_INCIDENT_ID.fullmatch(value) or ".." in value:
+        raise ValueError("not a Sentinel incident id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft."
+                         "OperationalInsights/workspaces/<workspace>/providers/Microsoft.SecurityInsights/incidents/<name>)")
+    return value
+
+
+def source_of(alert: Any, enabled: bool) -> tuple[str | None, str | None]:
+    """``(source_check, source_ref)`` for the input of an incident opened by ``alert`` (a parsed
+    :class:`firestop.alerts.Alert`: its ``context`` holds the delivered ids). ``(None, None)`` with the check off or
+    for another schema; ``source_ref`` None when the delivery names no well-formed id (a Log Analytics
+    ``SecurityAlert`` row names no location): the check then says so, not confirmed."""
+    schema = getattr(alert, "schema_id", None)
+    if not enabled or (schema not in DEFENDER_SCHEMAS and schema != SENTINEL_SCHEMA):
+        return None, None
+    context = getattr(alert, "context", None)
+    context = context if isinstance(context, dict) else {}
+    try:
+        if schema == SENTINEL_SCHEMA:
+            return SENTINEL, check_sentinel_incident_id(context.get("incidentId"))
+        check_defender_alert_id(context.get("alertResourceId"))
+        return DEFENDER, context.get("alertResourceId")
+    except ValueError:
+        return (SENTINEL if schema == SENTINEL_SCHEMA else DEFENDER), None

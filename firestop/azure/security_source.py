@@ -1,0 +1,250 @@
+"""The check that a Defender for Cloud alert or a Sentinel incident a webhook delivers is one its source holds
+(``FIRESTOP_ALERT_SOURCE_CHECK``; the Common Alert Schema's twin is :mod:`firestop.azure.alerts_management`).
+
+Defender for Cloud: Security Alerts REST **2022-01-01** through azure-mgmt-security 7.0.0's ``SecurityCenter``
+(``alerts.get_resource_group_level`` / ``alerts.get_subscription_level``, the api-version it sends by default).
+Source: Azure/azure-rest-api-specs ``specification/security/resource-manager/Microsoft.Security/stable/2022-01-01/
+alerts.json`` (``Alerts_GetResourceGroupLevel``: ``GET /subscriptions/{subscriptionId}/resourceGroups/
+{resourceGroupName}/providers/Microsoft.Security/locations/{ascLocation}/alerts/{alertName}``; ``Alerts_GetSubscriptionLevel``
+without the resource group) and its examples ``GetAlertResourceGroupLocation_example.json`` /
+``GetAlertSubscriptionLocation_example.json``: the alert's ``name`` is its ``systemAlertId``; ``properties``
+``alertType``, ``severity`` (High/Medium/Low/Informational), ``status`` (Active/InProgress/Resolved/Dismissed),
+``startTimeUtc``, ``endTimeUtc``, ``timeGeneratedUtc``, ``resourceIdentifiers[]`` (``AzureResource``:
+``azureResourceId``). Needs ``Microsoft.Security/locations/alerts/read``.
+
+Sentinel: REST **2024-03-01** (stable; ``specification/securityinsights/resource-manager/Microsoft.SecurityInsights/
+stable/2024-03-01/Incidents.json``: ``Incidents_Get``, ``Incidents_ListAlerts``, ``Incidents_ListEntities``, examples
+``GetIncidentById.json``, ``GetAllIncidentAlerts.json``, ``GetAllIncidentEntities.json``) through
+:class:`firestop.azure.sentinel.SentinelClient` (azure-mgmt-core's ARM pipeline). Needs
+``Microsoft.SecurityInsights/incidents/read``, ``…/incidents/alerts/read``, ``…/incidents/entities/read``.
+
+Where the source is: the delivery's own ARM id of the alert (Defender REST ``id``; the export / workflow-automation
+shape's ``id`` when it has one) or of the incident (Sentinel), which intake writes into the incident's input as
+``source_ref`` after :mod:`firestop.alerts.source_refs` accepts its shape. A delivery without one (a Log Analytics ``SecurityAlert`` row names no location) is not confirmed.
+
+Never mocked: the pipelines are the SDKs' (bearer token, ``RetryPolicy`` retrying 408/429/5xx ``retry_total``
+times), the sandbox is their transport.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from azure.core.exceptions import AzureError
+
+from firestop.azure.alerts_management import MAX_FIRED_AGE_SECONDS, MAX_RESOLVED_AGE_SECONDS, SKEW_SECONDS, _unread
+
+from firestop.alerts.source_refs import DEFENDER, SENTINEL, check_defender_alert_id, check_sentinel_incident_id  # noqa: F401
+
+DEFENDER_API_VERSION = "2022-01-01"
+SENTINEL_API_VERSION = "2024-03-01"
+#: The payload's time (``fired_at``: ``timeGeneratedUtc``, else ``endTimeUtc``, else ``startTimeUtc``) and the
+#: source's same time are one instant within this (seconds). Not exact: the continuous-export / workflow-automation
+#: shapes are reported to name and round the times differently from the REST schema (``TimeGenerated``,
+#: :mod:`firestop.alerts.sources.defender`); a minute still refuses another firing's time.
+DEFENDER_TIME_TOLERANCE_SECONDS = 60.0
+#: The relay posts the incident object as Sentinel holds it: ``createdTimeUtc`` equal within this (seconds; the
+#: payload may carry 100 ns ticks, Python keeps microseconds).
+SENTINEL_TIME_TOLERANCE_SECONDS = 1.0
+
+_DEFENDER_PREFIX = "microsoft.security/alerts/"
+_SENTINEL_PREFIX = "microsoft.securityinsights/incidents/"
+_SEVERITY = {"high": 1, "medium": 2, "low": 3, "informational": 4, "information": 4}
+
+
+def _norm(value: Any) -> str:
+    return str(value or "").strip().rstrip("/").lower()
+
+
+def _time(value: Any) -> datetime | None:
+    from firestop.alerts.times import parse_utc_or_none
+
+    if isinstance(value, datetime):
+        return value
+    return parse_utc_or_none(value)
+
+
+def _targets_missing(alert: dict[str, Any], held: set[str]) -> str | None:
+    claimed = [_norm(t) for t in alert.get("target_ids") or []]
+    if not claimed:
+        return "the alert names no target resource"
+    differing = [t for t in claimed if t not in held]
+    if differing:
+        shown = ", ".join(sorted(held))[:300] or "none"
+        return f"resource identifiers differ: the source names {shown}, the alert names {differing[0]!r}"
+    return None
+
+
+def _age(started: datetime | None, now: datetime, what: str) -> str | None:
+    if started is None:
+        return f"the source gives no {what}"
+    if started > now + timedelta(seconds=SKEW_SECONDS) or started < now - timedelta(seconds=MAX_FIRED_AGE_SECONDS):
+        return f"{what} {started.isoformat()} is not within {MAX_FIRED_AGE_SECONDS // 3600} h before the check"
+    return None
+
+
+def compare_defender(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str | None:
+    """None when ``source`` (the alert's REST 2022-01-01 JSON) confirms ``alert`` (the incident input's alert JSON),
+    else why not (one sentence naming the field). Pure. The source's ``resourceIdentifiers`` include every
+    ``target_ids``; ``alertType`` is ``rule_name`` (case-insensitive); severity maps to ``severity`` (High 1 …
+    Informational 4); the source's time (generated, else end, else start) is ``fired_at`` within
+    :data:`DEFENDER_TIME_TOLERANCE_SECONDS` and within 24 h before the check; ``Dismissed`` never confirms;
+    ``Resolved`` confirms only a delivery saying Resolved (the REST alert has no resolution time, so "resolved since
+    it was sent" cannot be told from "resolved long ago")."""
+    props = (source or {}).get("properties") or {}
+    held = {_norm(r.get("azureResourceId")) for r in props.get("resourceIdentifiers") or []
+            if isinstance(r, dict) and isinstance(r.get("azureResourceId"), str)}
+    why = _targets_missing(alert, held)
+    if why:
+        return why
+    if _norm(props.get("alertType")) != _norm(alert.get("rule_name")) or not props.get("alertType"):
+        return (f"alertType differs: the source says {str(props.get('alertType'))[:120]!r}, "
+                f"the alert says {str(alert.get('rule_name'))[:120]!r}")
+    severity = _SEVERITY.get(_norm(props.get("severity")))
+    if severity is None or severity != alert.get("severity"):
+        return f"severity differs: the source says {str(props.get('severity'))[:20]!r}, the alert says {alert.get('severity')!r}"
+    generated = _time(props.get("timeGeneratedUtc")) or _time(props.get("endTimeUtc")) or _time(props.get("startTimeUtc"))
+    why = _age(generated, now, "timeGeneratedUtc")
+    if why:
+        return why
+    fired = _time(alert.get("fired_at"))
+    if fired is None or abs((fired - generated).total_seconds()) > DEFENDER_TIME_TOLERANCE_SECONDS:
+        return (f"time differs: the source says the alert was generated {generated.isoformat()}, "
+                f"the alert says {str(alert.get('fired_at'))[:40]}")
+    status = _norm(props.get("status"))
+    if status == "dismissed":
+        return "the source says the alert was dismissed"
+    if alert.get("monitor_condition") == "Resolved" and status != "resolved":
+        return f"status differs: the alert says resolved, the source says {str(props.get('status'))[:20]!r}"
+    if alert.get("monitor_condition") != "Resolved" and status not in ("active", "inprogress", "new"):
+        return (f"the source says the alert is {str(props.get('status'))[:20]!r} (Defender gives no time it was "
+                "resolved: not a reason for automatic containment now)")
+    return None
+
+
+def _sentinel_resources(alerts: list[Any], entities: list[Any]) -> set[str]:
+    """The ARM ids an incident's alerts (``resourceIdentifiers[].azureResourceId`` or ``.resourceId``) and its
+    ``AzureResource`` entities (``properties.resourceId``) name, normalised."""
+    held = set()
+    for item in alerts or []:
+        props = item.get("properties") if isinstance(item, dict) and isinstance(item.get("properties"), dict) else {}
+        for ident in props.get("resourceIdentifiers") or []:
+            if isinstance(ident, dict):
+                for key in ("azureResourceId", "resourceId"):
+                    if isinstance(ident.get(key), str):
+                        held.add(_norm(ident[key]))
+    for item in entities or []:
+        if isinstance(item, dict) and str(item.get("kind") or "").lower() == "azureresource":
+            rid = (item.get("properties") or {}).get("resourceId") if isinstance(item.get("properties"), dict) else None
+            if isinstance(rid, str):
+                held.add(_norm(rid))
+    return held
+
+
+def compare_sentinel(alert: dict[str, Any], incident: dict[str, Any], alerts: list[Any], entities: list[Any],
+                     now: datetime) -> str | None:
+    """None when the incident as Sentinel holds it (``Incidents_Get`` JSON, its ``Incidents_ListAlerts`` ``value``
+    and ``Incidents_ListEntities`` ``entities``) confirms ``alert`` (the incident input's alert JSON), else why not.
+    Pure. Its alerts' resource identifiers and AzureResource entities include every ``target_ids``; every alert type
+    the delivery named (``indicators.alert_types``, ``rule_name``) is one of its alerts' (the route is chosen from
+    them); severity maps; ``createdTimeUtc`` is ``fired_at`` within :data:`SENTINEL_TIME_TOLERANCE_SECONDS` and within
+    24 h before the check; ``Closed`` confirms a delivery saying Resolved, or one saying Fired when
+    ``lastModifiedTimeUtc`` is within 1 h (closed since it was sent), never an incident closed long ago."""
+    props = (incident or {}).get("properties") or {}
+    why = _targets_missing(alert, _sentinel_resources(alerts, entities))
+    if why:
+        return why
+    types = {_norm((a.get("properties") or {}).get("alertType")) for a in alerts or []
+             if isinstance(a, dict) and isinstance(a.get("properties"), dict)} - {""}
+    named = [_norm(t) for t in (alert.get("indicators") or {}).get("alert_types") or []]
+    if types:
+        named.append(_norm(alert.get("rule_name")))
+    elif _norm(alert.get("rule_name")) != _norm(props.get("title")):
+        return f"the incident holds no alert; its title {str(props.get('title'))[:120]!r} is not the alert's {str(alert.get('rule_name'))[:120]!r}"
+    differing = [t for t in named if t and t not in types] if types else []
+    if differing:
+        return f"alert type differs: the incident's alerts are {', '.join(sorted(types))[:200]}, the alert names {differing[0]!r}"
+    severity = _SEVERITY.get(_norm(props.get("severity")))
+    if severity is None or severity != alert.get("severity"):
+        return f"severity differs: the source says {str(props.get('severity'))[:20]!r}, the alert says {alert.get('severity')!r}"
+    created = _time(props.get("createdTimeUtc"))
+    why = _age(created, now, "createdTimeUtc")
+    if why:
+        return why
+    fired = _time(alert.get("fired_at"))
+    if fired is None or abs((fired - created).total_seconds()) > SENTINEL_TIME_TOLERANCE_SECONDS:
+        return f"createdTimeUtc differs: the source says {props.get('createdTimeUtc')}, the alert says {str(alert.get('fired_at'))[:40]}"
+    status = _norm(props.get("status"))
+    if alert.get("monitor_condition") == "Resolved":
+        return None if status == "closed" else f"status differs: the alert says closed, the source says {str(props.get('status'))[:20]!r}"
+    if status == "closed":
+        modified = _time(props.get("lastModifiedTimeUtc"))
+        if modified is None or modified < now - timedelta(seconds=MAX_RESOLVED_AGE_SECONDS):
+            return f"the source says the incident was closed (last modified {props.get('lastModifiedTimeUtc')}), long before the check"
+    elif status not in ("new", "active"):
+        return f"status is {str(props.get('status'))[:20]!r} at the source"
+    return None
+
+
+def _ref_names_alert(alert: dict[str, Any], prefix: str, ref_name: str) -> bool:
+    return _norm(alert.get("alert_id")) == prefix + ref_name.strip().lower()
+
+
+def confirm_defender(security: Callable[[str], Any], alert: dict[str, Any], source_ref: Any, now: datetime) -> dict[str, Any]:
+    """``{"confirmed": bool, "why": str}``: the Defender alert ``source_ref`` (its ARM id) read with
+    ``security(subscription)`` (a ``SecurityCenter``) and compared (:func:`compare_defender`). The id's name must be
+    the delivered ``systemAlertId`` (``alert_id`` is ``Microsoft.Security/alerts/<it>``). Never raises for what the
+    source answers: 404, an error left after the retries, a malformed id: not confirmed (fail safe). One GET."""
+    if source_ref is None:
+        return {"confirmed": False, "why": "the delivery names no Defender alert id (…/locations/<ascLocation>/alerts/"
+                                           "<name>, the REST shape's id): its source cannot be read"}
+    try:
+        sub, rg, location, name = check_defender_alert_id(source_ref)
+    except ValueError as exc:
+        return {"confirmed": False, "why": f"the delivery's Defender alert id is {str(source_ref)[:160]!r}: {exc}"}
+    if not _ref_names_alert(alert, _DEFENDER_PREFIX, name):
+        return {"confirmed": False, "why": f"the delivery's alert id names {name[:80]!r}, not its systemAlertId"}
+    try:
+        client = security(sub)
+        found = (client.alerts.get_resource_group_level(rg, location, name) if rg
+                 else client.alerts.get_subscription_level(location, name))
+    except AzureError as exc:
+        return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
+                                                   "alert not found at its source (Defender for Cloud answered 404)")}
+    source = found.serialize(keep_readonly=True) if hasattr(found, "serialize") else found
+    why = compare_defender(alert, source if isinstance(source, dict) else {}, now)
+    return {"confirmed": why is None, "why": why or "the alert was found at its source (Defender for Cloud): resources, "
+                                                      "alert type, severity, time and status match"}
+
+
+def confirm_sentinel(client: Any, alert: dict[str, Any], source_ref: Any, now: datetime) -> dict[str, Any]:
+    """``{"confirmed": bool, "why": str}``: the Sentinel incident ``source_ref`` (its ARM id) read with ``client``
+    (:class:`firestop.azure.sentinel.SentinelClient`: GET the incident, POST its alerts and entities, all read-only)
+    and compared (:func:`compare_sentinel`). ``alert_id`` must be ``Microsoft.SecurityInsights/incidents/<that id>``.
+    Never raises for what the source answers (fail safe, as :func:`confirm_defender`)."""
+    if source_ref is None:
+        return {"confirmed": False, "why": "the delivery names no Sentinel incident id (…/providers/Microsoft."
+                                           "SecurityInsights/incidents/<id>): its source cannot be read"}
+    try:
+        incident_id = check_sentinel_incident_id(source_ref)
+    except ValueError as exc:
+        return {"confirmed": False, "why": f"the delivery's incident id is {str(source_ref)[:160]!r}: {exc}"}
+    if not _ref_names_alert(alert, _SENTINEL_PREFIX, incident_id):
+        return {"confirmed": False, "why": "the delivery's incident id is not the alert's"}
+    try:
+        incident = client.get_incident(incident_id)
+    except AzureError as exc:
+        return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
+                                                   "incident not found at its source (Sentinel answered 404)")}
+    try:
+        alerts = client.list_alerts(incident_id)
+        entities = client.list_entities(incident_id)
+    except AzureError as exc:
+        return {"confirmed": False, "why": _unread(exc, "the incident's alerts or entities could not be read",
+                                                   ": its resources cannot be confirmed",
+                                                   "the incident's alerts or entities cannot be read (404)")}
+    why = compare_sentinel(alert, incident if isinstance(incident, dict) else {}, alerts if isinstance(alerts, list) else [],
+                           entities if isinstance(entities, list) else [], now)
+    return {"confirmed": why is None, "why": why or "the incident was found at its source (Sentinel): resources, "
+                                                      "alert types, severity, creation time and status match"}
