@@ -77,6 +77,13 @@ polls. 4-8 minutes per tree on a loaded machine; ``--before REV`` puts two trees
 e0bc95b 23.81M / 23.74M) and 9 % between two others (e0bc95b 23.74M, then 21.69M; 79e0b48 2 %: 27.39M, then 26.80M);
 e0bc95b's code in a run alone with 0.5 s idle polls counted 30.3M (cause not isolated: likely the driver's batching,
 which follows the process's speed). Compare trees measured in one batch, not across batches or sessions.
+**hot-instructions**: callgrind's instruction count per correlated alert of **hot** (``--hot`` alerts, 400 is
+enough): this script run under valgrind (``--instr-atstart=no``, PYTHONHASHSEED=0), instrumentation switched on
+(``callgrind_control``) only inside each run's measured window (the same window as ``hot_cpu_s``: every thread —
+the webhooks, the worker loop, the driver), the control run's window subtracted. 3-6 minutes per tree on a loaded
+machine; under valgrind the threads run one at a time, so the joiner's batches differ from a native run's:
+compare trees measured the same way (``--before REV``).
+
 ``--keep DIR``
 keeps the dump for ``callgrind_annotate`` (C-level: the interpreter's functions, not Python's).
 
@@ -871,6 +878,7 @@ def hot_once(args: argparse.Namespace, n: int) -> dict[str, float]:
                         break
                 driver = _threading.Thread(target=drive, daemon=True)
                 driver.start()
+                _callgrind_window(True)  # (hot-instructions only)
                 c0 = time.process_time()  # CPU of every thread of this process (server, worker loop, driver)
                 t0 = time.perf_counter()
                 with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
@@ -882,6 +890,7 @@ def hot_once(args: argparse.Namespace, n: int) -> dict[str, float]:
                 env.host.run_until_idle(advance_timers=True)
                 driven = time.perf_counter() - t1
                 cpu = time.process_time() - c0
+                _callgrind_window(False, f"hot{n}")
             status = env.host.get_status(first, show_history=True)
             events = sum(1 for e in status.history or [] if e.get("Name") == "alert_correlated")
             joined = sum(1 for r in answers if r.status_code == 202 and json.loads(r.get_body()).get("correlatedTo") == first)
@@ -898,6 +907,53 @@ def hot_once(args: argparse.Namespace, n: int) -> dict[str, float]:
           f"CPU {cpu:.2f} s")
     return dict(hot_accept_s=accepted, hot_drive_s=driven, hot_events=events, hot_history=len(status.history or []),
                 hot_joined=joined, hot_recorded=count, hot_cpu_s=cpu)
+
+
+def _callgrind_window(start: bool, label: str = "") -> None:
+    """Under ``hot-instructions`` (FIRESTOP_HOT_CALLGRIND set, this process runs under callgrind): zero the counts
+    and switch instrumentation on (``start``), or dump them as ``label`` and switch it off. Otherwise nothing."""
+    if not os.environ.get("FIRESTOP_HOT_CALLGRIND"):
+        return
+    import subprocess
+
+    commands = [["--zero"], ["--instr=on"]] if start else [[f"--dump={label}"], ["--instr=off"]]
+    for command in commands:
+        subprocess.run(["callgrind_control", *command, str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
+
+
+def hot_instructions(args: argparse.Namespace) -> None:
+    """**hot-instructions** (module docstring): instructions per correlated alert of :func:`hot` under callgrind."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="firestop-hot-callgrind-") as out:
+        env = dict(os.environ, FIRESTOP_HOT_CALLGRIND="1", PYTHONHASHSEED="0", FIRESTOP_BENCH_TREE=str(ROOT),
+                   PYTHONPATH=str(ROOT))
+        started = time.perf_counter()
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                               f"--callgrind-out-file={Path(out) / 'callgrind.out'}", sys.executable,
+                               str(Path(__file__).resolve()), "hot", "--hot", str(args.hot),
+                               "--concurrency", str(args.concurrency)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wall = time.perf_counter() - started
+        counts: dict[str, int] = {}
+        for dump in Path(out).glob("callgrind.out.*"):
+            text = dump.read_text(errors="replace")
+            label = re.search(r"^desc: Trigger: Client Request: (\S+)|^desc: Trigger: dump (\S+)", text, re.M)
+            total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+            if label and total:
+                counts[label.group(1) or label.group(2)] = int(total.group(1))
+            if args.keep:
+                import shutil
+                shutil.copy(dump, Path(args.keep) / dump.name)
+    control, loaded = counts.get("hot0"), counts.get(f"hot{args.hot}")
+    if proc.returncode != 0 or control is None or loaded is None:
+        raise SystemExit(f"hot under callgrind failed (exit {proc.returncode}, dumps {sorted(counts)}):\n"
+                         + proc.stdout[-3000:])
+    per = (loaded - control) / max(args.hot, 1)
+    print(f"== hot-instructions ({ROOT}): {args.hot} correlated alerts, {args.concurrency} at a time, under callgrind "
+          f"({wall:.0f} s); load {os.getloadavg()[0]:.1f}")
+    print(f"  window: control {control:,} instructions, loaded {loaded:,} -> {per:,.0f} per correlated alert")
+    report(hot_instructions_per_alert=per)
 
 
 # -- start-up: `alert handle` against `--help` ----------------------------------------------
@@ -1008,7 +1064,7 @@ def compare_with_rev(args: argparse.Namespace, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", nargs="?", choices=["throughput", "instructions", "large", "storm", "storm-instructions", "open", "hot", "startup",
+    parser.add_argument("what", nargs="?", choices=["throughput", "instructions", "large", "storm", "storm-instructions", "open", "hot", "hot-instructions", "startup",
                                  "all"], default="all")
     parser.add_argument("--n", type=int, default=2000, help="throughput: distinct bodies in the corpus mix")
     parser.add_argument("--join", type=int, default=2,
@@ -1064,6 +1120,8 @@ def main(argv: list[str] | None = None) -> int:
         instructions(args)
     if args.what == "storm-instructions":  # (not in "all": minutes of callgrind)
         storm_instructions(args)
+    if args.what == "hot-instructions":  # (not in "all": minutes of callgrind)
+        hot_instructions(args)
     if args.what in ("large", "all"):
         large_ab(args)
     print("RESULT " + json.dumps(_RESULTS))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from firestop.environ import environ_get
+from firestop.environ import ENVIRON, environ_get
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -363,7 +363,7 @@ def alert_source_check_enabled(env: _Mapping[str, str] | None = None) -> bool:
     """``FIRESTOP_ALERT_SOURCE_CHECK``: ``on``/``off``; unset, on when running on Azure (``WEBSITE_SITE_NAME`` or
     ``WEBSITE_INSTANCE_ID``, as :mod:`firestop.trust` decides) and off locally, where the webhook's function key is
     generated into FIRESTOP_HOME on the operator's machine (whoever can read it can run the CLI as the operator)."""
-    read = env if env is not None else os.environ
+    read = env if env is not None else ENVIRON  # every webhook reads it: no KeyError per unset name (firestop.environ)
     value = (read.get("FIRESTOP_ALERT_SOURCE_CHECK") or "").strip().lower()
     if value in ("on", "off"):
         return value == "on"

@@ -121,12 +121,21 @@ def observed(fn: Callable[..., Any]) -> Callable[..., Any]:
     Functions worker and the Durable client binding read them; ``fn.__firestop_observed__`` is True."""
 
     if inspect.iscoroutinefunction(fn):
+        name = fn.__name__
+
         @functools.wraps(fn)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _request_line(fn.__name__, args, kwargs) as answered:
+            # _request_line without its generator context manager (every webhook goes through here: ~3 µs)
+            mine, token = _start(name, args, kwargs)
+            status = 500
+            try:
                 response = await fn(*args, **kwargs)
-                answered[0] = getattr(response, "status_code", 200)
+                status = getattr(response, "status_code", 200)
                 return response
+            finally:
+                if mine is not None:
+                    close_note(token)
+                    mine.finish(status)
     else:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -35,3 +35,22 @@ def test_binding_json_is_the_binding_of_the_server_and_reused(db_path, clock):
     finally:
         server.stop()
         host.close()
+
+
+def test_rebase_puts_each_request_on_the_base_it_is_given():
+    import azure.functions as func
+
+    from firestop.runtime.management import _rebase
+
+    request = func.HttpRequest("POST", "http://public.example:7071/api/alerts?code=k#f", headers={"X-A": "1"},
+                               params={"code": "k"}, route_params={"r": "v"}, body=b"{}")
+    first = _rebase(request, "http://127.0.0.1:5001")
+    again = _rebase(request, "http://127.0.0.1:5001")  # remembered
+    other = _rebase(request, "http://127.0.0.1:5002")  # another server: its own origin at once
+    moved = _rebase(func.HttpRequest("GET", "http://public.example:7071/api/alerts/x/status", body=b""),
+                    "http://127.0.0.1:5001")
+    assert first.url == again.url == "http://127.0.0.1:5001/api/alerts?code=k#f"
+    assert other.url == "http://127.0.0.1:5002/api/alerts?code=k#f"
+    assert moved.url == "http://127.0.0.1:5001/api/alerts/x/status" and moved.method == "GET"
+    assert (first.method, first.get_body(), dict(first.headers), dict(first.params), dict(first.route_params)) == (
+        "POST", b"{}", {"x-a": "1"}, {"code": "k"}, {"r": "v"})
