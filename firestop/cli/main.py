@@ -253,7 +253,9 @@ def alert_handle(
     from contextlib import nullcontext
 
     from firestop.cli.collector import paused
+    from firestop.cli.platform_warm import warm
 
+    warm()  # azure-core's User-Agent runs `uname -p` once per process: now, while the imports below run
     # the sandbox's start-up imports and one incident on a virtual clock: the cyclic collector's passes free ~nothing
     with nullcontext() if azure else paused():
         _alert_handle(file, as_json=as_json, rerun=rerun, azure=azure, tenant=tenant, yes=yes)
