@@ -148,7 +148,7 @@ def _window(value: str) -> str:
 class FailingPeriods(BaseModel):
     """Fire when at least ``min_failing`` of the last ``evaluations`` evaluations breached."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     evaluations: int = Field(default=1, ge=1, le=6)
     min_failing: int = Field(default=1, ge=1, le=6)
 
@@ -163,7 +163,7 @@ class FailingPeriods(BaseModel):
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     description: str = Field(default="", max_length=2048)
     severity: int = Field(default=2, ge=0, le=4)
@@ -267,7 +267,7 @@ class ActivityLogAlert(_Rule):
 
 
 class DynamicThreshold(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     sensitivity: Literal["Low", "Medium", "High"] = "Medium"
     operator: Literal["GreaterThan", "LessThan", "GreaterOrLessThan"] = "GreaterThan"
     failing_periods: FailingPeriods = Field(default_factory=lambda: FailingPeriods(evaluations=4, min_failing=4))
@@ -278,7 +278,7 @@ class MetricDimension(BaseModel):
     ``operator`` Include | Exclude, ``values``): each value kept is its own time series. A bare name in
     ``dimensions`` is ``{name, values: ["*"]}`` (every value, present and future)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1, max_length=128)
     operator: Literal["Include", "Exclude"] = "Include"
     values: list[str] = Field(min_length=1, max_length=20)
@@ -321,7 +321,7 @@ class MetricAlert(_Rule):
 class Detect(BaseModel):
     """The alert rules of one playbook."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
     scheduled_query_rules: list[ScheduledQueryRule] = Field(default_factory=list, max_length=20)
     activity_log_alerts: list[ActivityLogAlert] = Field(default_factory=list, max_length=20)
     metric_alerts: list[MetricAlert] = Field(default_factory=list, max_length=20)

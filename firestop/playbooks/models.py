@@ -53,7 +53,7 @@ class Retry(BaseModel):
     """Retries of a step whose runbook failed with a retryable error (throttled, conflict, transient).
     Intervals in seconds; the wait is a durable timer, max(interval, the service's Retry-After)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_attempts: int = Field(default=3, ge=1, le=10)
     first_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
@@ -92,7 +92,7 @@ class Approval(BaseModel):
     reminders to them until the step is decided or times out (none when unset).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     mode: Literal["auto", "required", "required_if"] = "required"
     condition: str | None = None
@@ -128,7 +128,7 @@ class Step(BaseModel):
     failure is recorded as an evidence gap and the next steps run.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: PlainName
     runbook: str
@@ -225,7 +225,7 @@ class UndoStep(BaseModel):
     behind an approval. Runs the runbook's ``undo`` with what that step applied; refused by the
     runbook when the target changed since."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: PlainName
     undo: PlainName = Field(description="id of the earlier step to undo")
@@ -257,7 +257,7 @@ GroupMember = Annotated[
 class Parallel(BaseModel):
     """Steps that run together (fan-out/fan-in); the group ends when all have ended."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     parallel: list[GroupMember] = Field(min_length=1)
 
@@ -286,7 +286,7 @@ PhaseItem = Annotated[
 class Match(BaseModel):
     """Conditions on the normalised alert; all given must hold (an empty match never matches)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule_names: list[str] = Field(default_factory=list)
     rule_ids: list[str] = Field(default_factory=list)
@@ -322,7 +322,7 @@ class Match(BaseModel):
 class Playbook(BaseModel):
     """A playbook file. Phases hold steps or parallel groups, run in order."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: PlainName
     version: str = "1"
