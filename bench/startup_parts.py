@@ -1,0 +1,192 @@
+"""Where ``alert handle``'s start-up goes, in instructions (callgrind), against ``firestop --help`` (issue 18, item 5).
+
+Usage::
+
+    python bench/startup_parts.py [--tree DIR] [--before REV] [--split]
+
+Four processes, each under ``valgrind --tool=callgrind`` with one hash seed (PYTHONHASHSEED=0: string hashes decide
+dict and set layouts, ~2 % between seeds) and bytecode compiled first:
+
+- **interpreter**: ``python -c pass`` (the interpreter and ``site``);
+- **help**: ``python -m firestop --help``;
+- **imports**: ``python -c`` importing, in order, every module ``alert handle`` leaves in ``sys.modules`` (listed by a
+  run of the command on a fresh FIRESTOP_HOME first) — what the command's imports cost with no work;
+- **handle**: ``python -m firestop alert handle examples/alerts/leaked-key.json`` on a fresh FIRESTOP_HOME.
+
+``work`` = handle - imports (what the command does once everything is loaded: tenant set-up, the host, the
+runbooks' SDK calls, the record, the output). The budget of issue 18 (handle within 2x of --help) is 2 x help.
+
+``--split`` also apportions the imports' instructions to groups of modules (Firestop's own by package, the
+third-party distributions) by their share of ``python -X importtime``'s self times (median of 3 runs): an
+estimate (import-time self times are wall, callgrind counts are instructions), labelled as such.
+
+``--before REV`` runs the same on a temporary detached worktree of git REV and prints both side by side.
+Slow: each callgrind run is ~1-3 minutes on a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ALERT = "examples/alerts/leaked-key.json"
+
+_LIST_MODULES = r"""
+import json, sys
+from firestop.cli.main import main
+try:
+    main(["alert", "handle", %r])
+except SystemExit:
+    pass
+sys.__stdout__.write("\nMODULES " + json.dumps([m for m in sys.modules if m != "__main__"]) + "\n")
+"""
+
+
+def _env(tree: Path, home: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "FIRESTOP_BENCH_TREE")}
+    env.update(PYTHONPATH=str(tree), PYTHONHASHSEED="0")
+    if home is not None:
+        env["FIRESTOP_HOME"] = home
+    return env
+
+
+def handle_modules(tree: Path) -> list[str]:
+    """The modules ``alert handle`` leaves in ``sys.modules`` (insertion order), from a run on a fresh home."""
+    with tempfile.TemporaryDirectory() as home:
+        proc = subprocess.run([sys.executable, "-c", _LIST_MODULES % ALERT], cwd=tree, env=_env(tree, home),
+                              capture_output=True, text=True, check=True)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("MODULES ")][-1]
+    return json.loads(line[len("MODULES "):])
+
+
+def import_code(modules: list[str]) -> str:
+    """``python -c`` source importing ``modules`` in order (a module that fails to import alone is skipped:
+    some are set up by their parent's import)."""
+    return ("import importlib, sys\nfor m in %r:\n    if m not in sys.modules:\n        try:\n"
+            "            importlib.import_module(m)\n        except Exception:\n            pass\n" % (modules,))
+
+
+def callgrind(cmd: list[str], tree: Path, env: dict[str, str]) -> int:
+    """Instructions callgrind counts for ``cmd`` run in ``tree`` (the whole process)."""
+    with tempfile.TemporaryDirectory(prefix="firestop-callgrind-") as out:
+        proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out", *cmd],
+                              cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode not in (0, 3):  # alert handle: 3 = needs a responder
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if found is None:
+        raise SystemExit(f"callgrind printed no count:\n{proc.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def _group(name: str) -> str:
+    if name.startswith(("firestop.", "runbooks.")) or name in ("firestop", "runbooks"):
+        return ".".join(name.split(".")[:2])
+    if name.startswith("azure."):
+        return ".".join(name.split(".")[:2 if name.split(".")[1] not in ("mgmt", "monitor", "keyvault") else 3])
+    return name.split(".")[0]
+
+
+def import_split(tree: Path, modules: set[str], runs: int = 3) -> dict[str, float]:
+    """Share (0..1) of ``python -X importtime``'s self time per group of ``modules``, median over ``runs`` runs of
+    ``alert handle`` on a fresh home."""
+    shares: dict[str, list[float]] = {}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as home:
+            proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "firestop", "alert", "handle", ALERT],
+                                  cwd=tree, env=_env(tree, home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        per: Counter[str] = Counter()
+        for line in proc.stderr.splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            self_us, _, name = line[len("import time:"):].split("|")
+            name = name.strip()
+            if name in modules:
+                per[_group(name)] += int(self_us)
+        total = sum(per.values()) or 1
+        for group, us in per.items():
+            shares.setdefault(group, []).append(us / total)
+    return {g: statistics.median(v + [0.0] * (runs - len(v))) for g, v in shares.items()}
+
+
+def measure(tree: Path, split: bool) -> dict:
+    """The four counts (and the split) for ``tree``."""
+    py = sys.executable
+    subprocess.run([py, "-m", "compileall", "-q", "firestop", "runbooks"], cwd=tree, env=_env(tree), check=True,
+                   stdout=subprocess.DEVNULL)
+    modules = handle_modules(tree)
+    with tempfile.TemporaryDirectory() as home:
+        counts = {
+            "interpreter": callgrind([py, "-c", "pass"], tree, _env(tree)),
+            "help": callgrind([py, "-m", "firestop", "--help"], tree, _env(tree)),
+            "imports": callgrind([py, "-c", import_code(modules)], tree, _env(tree)),
+        }
+    with tempfile.TemporaryDirectory() as home:
+        counts["handle"] = callgrind([py, "-m", "firestop", "alert", "handle", ALERT], tree, _env(tree, home))
+    counts["work"] = counts["handle"] - counts["imports"]
+    result = {"counts": counts, "modules": len(modules)}
+    if split:
+        with tempfile.TemporaryDirectory() as home:
+            proc = subprocess.run([py, "-c", "import json, sys\nimport firestop.cli.main\n"
+                                   "print(json.dumps(list(sys.modules)))"], cwd=tree, env=_env(tree, home),
+                                  capture_output=True, text=True, check=True)
+        help_modules = set(json.loads(proc.stdout.splitlines()[-1]))
+        beyond = [m for m in modules if m not in help_modules]
+        result["beyond_help"] = len(beyond)
+        result["split"] = import_split(tree, set(beyond))
+    return result
+
+
+def show(label: str, result: dict) -> None:
+    c = result["counts"]
+    m = 1e6
+    print(f"== {label}: instructions (callgrind, PYTHONHASHSEED=0), {result['modules']} modules loaded by alert handle")
+    for part in ("interpreter", "help", "imports", "work", "handle"):
+        print(f"  {part:12s} {c[part] / m:8,.0f} M")
+    print(f"  ratio handle/help {c['handle'] / c['help']:.2f}x; budget (2 x help) {2 * c['help'] / m:,.0f} M; "
+          f"imports alone {c['imports'] / c['help']:.2f}x help")
+    if "split" in result:
+        beyond = c["imports"] - c["help"]  # roughly: handle's imports beyond those --help also loads
+        print(f"  imports beyond --help's ({result['beyond_help']} modules) ~ {beyond / m:,.0f} M, apportioned by "
+              f"-X importtime self time (an estimate):")
+        for group, share in sorted(result["split"].items(), key=lambda kv: -kv[1])[:25]:
+            print(f"    {group:40s} {share * 100:5.1f} %  ~{share * beyond / m:6,.0f} M")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tree", default=str(ROOT), help="the checkout to measure (default: this one)")
+    parser.add_argument("--before", metavar="REV", help="also measure a temporary detached worktree of git REV")
+    parser.add_argument("--split", action="store_true", help="apportion the imports to module groups")
+    args = parser.parse_args(argv)
+    print(f"load {os.getloadavg()[0]:.1f}")
+    results = []
+    if args.before:
+        with tempfile.TemporaryDirectory(prefix="firestop-before-") as scratch:
+            base = Path(scratch) / "tree"
+            subprocess.run(["git", "worktree", "add", "--detach", str(base), args.before], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                results.append((f"before ({args.before})", measure(base, args.split)))
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results.append((f"this tree ({args.tree})", measure(Path(args.tree), args.split)))
+    for label, result in results:
+        show(label, result)
+    print("RESULT " + json.dumps({label: r["counts"] for label, r in results}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
