@@ -170,6 +170,7 @@ def _clean_globals():
 
 _SANDBOX_TESTS = Path(__file__).resolve().parent / "sandbox"
 _built_documents: dict[bytes, bytes] = {}  # pickled seed spec -> pickled document, this process's builds
+_read_seeds: dict[tuple[str, bytes], bytes] = {}  # (suffix, file bytes) -> pickled spec, this process's parses
 
 
 @pytest.fixture(autouse=True)
@@ -184,6 +185,13 @@ def _reuse_built_tenant_documents(request, monkeypatch):
     function of the spec (seeded ``random.Random`` only), so a copy of the first build is what a second build
     returns: the key is the spec's pickle (identical specs only: same values, types and order), the copy a
     pickle round trip (an independent, equal document: JSON types only, ~1-3 ms).
+
+    Likewise ``read_seed_file(path)``: the tabletop merges each scenario's overrides into a fresh parse of its seed
+    file (the 0.1 MB default tenant YAML: ~8 ms of CPU per parse, libyaml's parser but PyYAML's pure-Python
+    constructor and resolver), ~390 parses in tests/infra, runbooks, lifecycle and tabletop alone (cProfile). The
+    parse is a pure function of the file's bytes and suffix, so the file is read every time and a copy (pickle
+    round trip, ~0.2 ms; shared YAML anchors stay shared within the copy) of the first parse of the same bytes is
+    returned; a file that does not parse raises as before (nothing is kept).
 
     Not applied to tests/sandbox (the seeding code and its cache are what those tests test: a build there is
     always a build) nor to a test marked ``fresh_seed_build`` (one that patches the seeding code). Subprocesses
@@ -208,7 +216,21 @@ def _reuse_built_tenant_documents(request, monkeypatch):
             document = _built_documents[key] = pickle.dumps(build(spec), protocol=pickle.HIGHEST_PROTOCOL)
         return pickle.loads(document)
 
+    read = seed.read_seed_file
+
+    def read_seed_file(path=None):
+        source = Path(path) if path is not None else seed.DEFAULT_SEED_FILE
+        try:
+            key = (source.suffix.lower(), source.read_bytes())
+        except OSError:  # the real reader raises what it raises
+            return read(path)
+        spec = _read_seeds.get(key)
+        if spec is None:
+            spec = _read_seeds[key] = pickle.dumps(read(path), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.loads(spec)
+
     monkeypatch.setattr(seed, "build_document", build_document)
+    monkeypatch.setattr(seed, "read_seed_file", read_seed_file)
     yield
 
 

@@ -75,6 +75,28 @@ def test_scheduled_query_rule_crud_and_a_wrong_column_is_refused_with_the_kql_er
         monitor.scheduled_query_rules.get("rg-ai-prod", "r1")
 
 
+def test_a_rule_put_is_judged_on_the_tables_columns_not_their_rows(tenant, monitor):
+    """The PUT-time query check compiles the query against the scope's columns (every KqlError is a compile-time
+    one); it never evaluates the rows, so a row the query could not evaluate (a string in the long DurationMs)
+    changes no verdict. Before, the check ran the query over every live row: that row raised TypeError (a 500)."""
+    (workspace,) = [w for w in tenant._state.doc["workspaces"].values() if w["resource_id"] == WS]  # noqa: SLF001
+    table = workspace["tables"]["AzureDiagnostics"]
+    assert len(table["rows"]) > 100  # the seeded traffic: a check over the rows would have evaluated them
+    names = [c["name"] for c in table["columns"]]
+    table["rows"].append([None] * len(names))
+    table["rows"][-1][names.index("DurationMs")] = "not a number"
+    table["rows"][-1][names.index("TimeGenerated")] = table["rows"][0][names.index("TimeGenerated")]
+    query = "AzureDiagnostics | where DurationMs > 5 | summarize n = count() by CallerIPAddress"
+    rule = monitor.scheduled_query_rules.create_or_update("rg-ai-prod", "slow-calls", _rule(query))
+    assert rule.criteria.all_of[0].query == query
+    with pytest.raises(HttpResponseError) as err:  # a compile error is still refused, whatever the rows
+        monitor.scheduled_query_rules.create_or_update("rg-ai-prod", "bad", _rule("AzureDiagnostics | where DurationMss > 5 | summarize n = count() by CallerIPAddress"))
+    assert err.value.status_code == 400 and "DurationMss" in err.value.message
+    with pytest.raises(HttpResponseError) as err:  # and so is a result without the measure column
+        monitor.scheduled_query_rules.create_or_update("rg-ai-prod", "bad", _rule("AzureDiagnostics | where DurationMs > 5 | summarize m = count() by CallerIPAddress"))
+    assert err.value.status_code == 400 and "'n'" in err.value.message
+
+
 def test_activity_log_and_metric_alerts_round_trip(monitor):
     alert = monitor.activity_log_alerts.create_or_update("rg-ai-prod", "listkeys", {
         "location": "Global", "properties": {"scopes": [f"/subscriptions/{SUB}"], "enabled": True,
