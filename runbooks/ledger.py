@@ -158,13 +158,20 @@ def entries_of(lines: list[str]) -> list[dict[str, Any]]:
 
 
 def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
-                 evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
+                 evidence: Callable[[str], bytes | None] | None = None,
+                 believed: Callable[[dict[str, Any]], bool] | None = None) -> ChainCheck:
     """Check a ledger's lines: each hash recomputes, each ``prev`` is the previous hash, ``seq`` counts 1, 2, …
 
     A line that is not a ledger entry (not JSON — torn or planted —, or JSON that is not an object) is a problem
     named by its line number (the first :data:`MAX_UNREADABLE_NAMED`, the rest counted) and is skipped: the chain runs
     over it and the check goes on, so one junk line neither hides what follows nor is ``broken`` (appends go on).
     Any other problem ends the check there (``broken``).
+
+    believed: when given (:meth:`Ledger.check`: "the app sealed it for this ledger"), an entry that does not chain
+    (``seq``, ``prev`` or hash wrong) is skipped the same way when it is not believed, or is a copy of an earlier
+    entry (a ``seq`` already passed): a blob writer can append any JSON object — ``{}``, an entry-shaped object, a
+    copy of a sealed line — and only an entry the app sealed here, out of place, is a break (RT14-01). Without it
+    every such object is a break (a bare ledger, or no seal key: nothing can tell the app's entries).
 
     evidence: when given, ``evidence(data.path)`` → the bytes of every ``evidence`` entry's
     item (None when missing), which must still hash to ``data.sha256``;
@@ -188,12 +195,21 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
                 problems.append(f"line {number}: {what} (torn, edited or planted); skipped, never believed")
             continue
         count += 1
+        chain: list[str] = []
         if entry.get("seq") != count:
-            problems.append(f"line {number}: seq {entry.get('seq')} where {count} was expected (entry removed or inserted)")
+            chain.append(f"line {number}: seq {entry.get('seq')} where {count} was expected (entry removed or inserted)")
         if entry.get("prev") != prev:
-            problems.append(f"line {number} (seq {entry.get('seq')}): prev does not match the previous entry's hash")
+            chain.append(f"line {number} (seq {entry.get('seq')}): prev does not match the previous entry's hash")
         if entry_hash(entry) != entry.get("hash"):
-            problems.append(f"line {number} (seq {entry.get('seq')}): content does not match its hash (entry edited)")
+            chain.append(f"line {number} (seq {entry.get('seq')}): content does not match its hash (entry edited)")
+        if chain and believed is not None and _planted(entry, count, believed):
+            count -= 1  # skipped like a line that is not JSON: the chain runs over it (RT14-01)
+            unreadable.append(number)
+            if len(unreadable) <= MAX_UNREADABLE_NAMED:
+                problems.append(f"line {number}: an entry out of the chain that the app did not seal here (planted "
+                                "or copied); skipped, never believed")
+            continue
+        problems.extend(chain)
         if evidence is not None and entry.get("kind") == "evidence":
             data = entry.get("data") or {}
             kept = evidence(str(data.get("path", "")))
@@ -210,6 +226,18 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
                         "skipped, never believed")
     return ChainCheck(ok=not problems, entries=count, head=prev, problems=problems, unreadable=unreadable,
                       broken=broken)
+
+
+def _planted(entry: dict[str, Any], expected: int, believed: Callable[[dict[str, Any]], bool]) -> bool:
+    """Whether an entry that does not chain at ``expected`` is not the app's here: not believed, or a copy (the seal
+    binds ``seq``: a sealed entry whose ``seq`` was already passed is a replayed line). Never raises."""
+    seq = entry.get("seq")
+    if isinstance(seq, int) and not isinstance(seq, bool) and seq < expected:
+        return True
+    try:
+        return not believed(entry)
+    except Exception:  # noqa: BLE001 - a seal that cannot be checked is not the app's
+        return True
 
 
 def _is_json(line: str) -> bool:
@@ -284,10 +312,34 @@ class Ledger:
 
     _lines = lines
 
+    def believer(self, incident_id: str, key: Any = None) -> Callable[[dict[str, Any]], bool] | None:
+        """``verify_chain``'s ``believed`` for this ledger (:meth:`sealed` on ``incident_id``), None without a usable
+        seal key (then nothing tells the app's entries from planted ones)."""
+        key = key if key is not None else self.key()
+        if key is None:
+            return None
+        return lambda entry: self.sealed(entry, key, on=incident_id)
+
+    def check(self, incident_id: str, lines: list[str] | None = None, *, key: Any = None, **evidence: Any) -> ChainCheck:
+        """:func:`verify_chain` of the ledger's ``lines`` (read when None) with :meth:`believer`: a planted JSON object
+        out of the chain is skipped and named, not a break (RT14-01)."""
+        lines = self.lines(incident_id) if lines is None else lines
+        return verify_chain(lines, believed=self.believer(incident_id, key), **evidence)
+
+    def readable(self, lines: list[str], check: ChainCheck) -> list[dict[str, Any]]:
+        """The entries among ``lines`` that ``check`` did not skip, oldest first."""
+        skipped = set(check.unreadable)
+        return [entry for number, line in enumerate(lines, start=1)
+                if number not in skipped and line.strip() and (entry := _entry(line)) is not None]
+
     def entries(self, incident_id: str) -> list[dict[str, Any]]:
         """Every entry (a JSON object), oldest first. Lines that are not one (torn, or a blob writer's junk) are
-        skipped: they say nothing Firestop believes, and :meth:`verify` names them."""
-        return entries_of(self.lines(incident_id))
+        skipped, and so are objects out of the chain the app did not seal here (:meth:`check`): they say nothing
+        Firestop believes, and :meth:`verify` names them."""
+        lines = self.lines(incident_id)
+        if not self._sealing:
+            return entries_of(lines)
+        return self.readable(lines, self.check(incident_id, lines))
 
     def head(self, incident_id: str) -> str:
         """Hash of the newest entry (``GENESIS`` when the ledger is empty)."""
@@ -304,19 +356,17 @@ class Ledger:
         :data:`MAX_UNSEALED_NAMED` such entries are named by ``seq``, the rest counted. With no usable seal key the
         seals cannot be checked, which is a problem too (never "intact" unchecked)."""
         lines = self._lines(incident_id)
-        check = verify_chain(lines, evidence_folder=evidence_folder, evidence=evidence)
         if not self._sealing:
-            return check
+            return verify_chain(lines, evidence_folder=evidence_folder, evidence=evidence)
         key = self.key()
+        check = self.check(incident_id, lines, key=key, evidence_folder=evidence_folder, evidence=evidence)
         if key is None:
             check.problems.append("seals not checked: the app holds no usable seal key (FIRESTOP_SEAL_KEY); "
                                   "nothing on this ledger is believed until it does")
             check.ok = False
             return check
         unsealed: list[Any] = []
-        for line in lines:
-            if not line.strip() or (entry := _entry(line)) is None:
-                continue  # verify_chain named it
+        for entry in self.readable(lines, check):  # (what verify_chain skipped it named)
             if not self.sealed(entry, key, on=incident_id):
                 unsealed.append(entry.get("seq"))
         if unsealed:
@@ -366,7 +416,7 @@ class Ledger:
                 time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
                 continue
             lines = raw.decode("utf-8", errors="replace").splitlines()
-            check = verify_chain(lines)
+            check = verify_chain(lines, believed=self.believer(incident_id, key) if key is not None else None)
             if check.broken:
                 cause = next(p for p in check.problems if not p.endswith("never believed"))
                 raise ValueError(f"ledger {name} is broken, not appending: {cause}")
@@ -376,7 +426,10 @@ class Ledger:
                 logging.getLogger("firestop.runbooks").warning(
                     "ledger %s: %d unreadable line(s) (first: line %d) skipped; the entry chains over them", name,
                     len(check.unreadable), check.unreadable[0])
-            owner = next((entry.get("incident_id") for line in lines if line.strip() and (entry := _entry(line)) is not None),
+            # the owner is the first entry the app sealed here (with a key; else the first entry): a blob writer's
+            # chain-valid unsealed first entry naming another incident must not refuse every append (RT14-01)
+            believed = self.believer(incident_id, key) if key is not None else (lambda entry: True)
+            owner = next((entry.get("incident_id") for entry in self.readable(lines, check) if believed(entry)),
                          incident_id)
             if owner != incident_id:
                 raise ValueError(f"ledger {name} belongs to incident {owner!r}; not appending for {incident_id!r}")

@@ -88,12 +88,13 @@ def ledger_head(request: dict) -> dict[str, Any]:
     :data:`runbooks.ledger.MAX_UNREADABLE_NAMED` + 1) when lines that are not entries were skipped (a blob writer's
     junk or a torn line: the record and its timeline say so, :class:`firestop.lifecycle.timeline.IncidentDoc`)."""
     from firestop.settings import get_settings
-    from runbooks.ledger import GENESIS, Ledger, entries_of, verify_chain
+    from runbooks.ledger import GENESIS, Ledger
 
-    lines = Ledger.of(get_settings()).lines(str(request.get("incident_id")))
-    entries = entries_of(lines)
-    out: dict[str, Any] = {"entries": len(entries), "head": entries[-1]["hash"] if entries else GENESIS}
-    check = verify_chain(lines)
+    ledger, incident = Ledger.of(get_settings()), str(request.get("incident_id"))
+    lines = ledger.lines(incident)
+    check = ledger.check(incident, lines)  # (a planted object out of the chain is skipped and named: RT14-01)
+    entries = ledger.readable(lines, check)
+    out: dict[str, Any] = {"entries": len(entries), "head": str(entries[-1].get("hash")) if entries else GENESIS}
     if check.unreadable:
         out.update(unreadable=len(check.unreadable), problems=[p for p in check.problems if p.endswith("never believed")])
     return out
