@@ -76,6 +76,60 @@ def _targets_missing(alert: dict[str, Any], held: set[str]) -> str | None:
     return None
 
 
+#: The indicators a playbook step can act on (``deployment.throttle`` the first deployment, ``identity.revoke_role_assignment``
+#: the first principal, ``network.block_ips`` the caller IPs, the narrow runbooks the application / end user / user
+#: agent): each one the delivery names must be one the source names too (RT14-02), else the check confirms the alert
+#: and the steps act on what the delivery made up. ``alert_types`` are compared on their own (route).
+ACTED_ON_INDICATORS = ("caller_ips", "principal_ids", "deployments", "applications", "end_user_ids", "user_agents")
+
+
+def _indicators_missing(alert: dict[str, Any], source: Any) -> str | None:
+    """None when every value of :data:`ACTED_ON_INDICATORS` in ``alert["indicators"]`` (the incident input's alert JSON)
+    is among ``source``'s (an :class:`firestop.alerts.indicators.Indicators` read from the source's own alert), compared
+    case-insensitively; else why not (naming the kind and the value). ``source`` None: the source's indicators could
+    not be read, so any delivered one differs."""
+    delivered = alert.get("indicators") if isinstance(alert.get("indicators"), dict) else {}
+    for kind in ACTED_ON_INDICATORS:
+        named = delivered.get(kind) or []
+        if not named:
+            continue
+        held = {_norm(v) for v in (getattr(source, kind, ()) if source is not None else ())}
+        for value in named if isinstance(named, list) else [named]:
+            if _norm(value) not in held:
+                return f"{kind} differ: the alert names {str(value)[:120]!r}, which the source's alert does not"
+    return None
+
+
+def _defender_indicators(props: dict[str, Any]) -> Any:
+    """The indicators of a Defender alert's REST ``properties`` as intake reads a delivery's
+    (:func:`firestop.alerts.sources.defender.parse_rest`); None when they cannot be read."""
+    from firestop.alerts.errors import AlertPayloadError
+    from firestop.alerts.sources.defender import _common
+    from firestop.alerts.sources.security_alert import indicators_of
+
+    try:
+        return indicators_of(_common(props, "defender:rest", "properties."))
+    except (AlertPayloadError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _sentinel_indicators(entities: list[Any]) -> Any:
+    """The indicators of a Sentinel incident's entities (``Incidents_ListEntities``) as intake reads a delivery's
+    ``relatedEntities`` (:func:`firestop.alerts.sources.sentinel.parse`); None when they cannot be read."""
+    from firestop.alerts.sources.security_alert import SecurityAlert, indicators_of
+
+    flat = []
+    for e in entities or []:
+        if not isinstance(e, dict):
+            continue
+        eprops = e.get("properties") if isinstance(e.get("properties"), dict) else {}
+        flat.append({"type": str(e.get("kind") or ""), **{k: v for k, v in eprops.items() if not isinstance(v, (dict, list))}})
+    try:
+        return indicators_of(SecurityAlert(source="sentinel:incident", alert_type="", system_alert_id="", entities=flat))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 def _age(started: datetime | None, now: datetime, what: str) -> str | None:
     if started is None:
         return f"the source gives no {what}"
@@ -87,7 +141,8 @@ def _age(started: datetime | None, now: datetime, what: str) -> str | None:
 def compare_defender(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str | None:
     """None when ``source`` (the alert's REST 2022-01-01 JSON) confirms ``alert`` (the incident input's alert JSON),
     else why not (one sentence naming the field). Pure. The source's ``resourceIdentifiers`` include every
-    ``target_ids``; ``alertType`` is ``rule_name`` (case-insensitive); severity maps to ``severity`` (High 1 …
+    ``target_ids``; every indicator a step acts on (:data:`ACTED_ON_INDICATORS`) is one the source's entities and
+    extended properties name (RT14-02); ``alertType`` is ``rule_name`` (case-insensitive); severity maps to ``severity`` (High 1 …
     Informational 4); the source's time (generated, else end, else start) is ``fired_at`` within
     :data:`DEFENDER_TIME_TOLERANCE_SECONDS` and within 24 h before the check; ``Dismissed`` never confirms;
     ``Resolved`` confirms only a delivery saying Resolved (the REST alert has no resolution time, so "resolved since
@@ -96,6 +151,9 @@ def compare_defender(alert: dict[str, Any], source: dict[str, Any], now: datetim
     held = {_norm(r.get("azureResourceId")) for r in props.get("resourceIdentifiers") or []
             if isinstance(r, dict) and isinstance(r.get("azureResourceId"), str)}
     why = _targets_missing(alert, held)
+    if why:
+        return why
+    why = _indicators_missing(alert, _defender_indicators(props if isinstance(props, dict) else {}))
     if why:
         return why
     if _norm(props.get("alertType")) != _norm(alert.get("rule_name")) or not props.get("alertType"):
@@ -146,13 +204,17 @@ def compare_sentinel(alert: dict[str, Any], incident: dict[str, Any], alerts: li
                      now: datetime) -> str | None:
     """None when the incident as Sentinel holds it (``Incidents_Get`` JSON, its ``Incidents_ListAlerts`` ``value``
     and ``Incidents_ListEntities`` ``entities``) confirms ``alert`` (the incident input's alert JSON), else why not.
-    Pure. Its alerts' resource identifiers and AzureResource entities include every ``target_ids``; every alert type
+    Pure. Its alerts' resource identifiers and AzureResource entities include every ``target_ids``; every indicator a
+    step acts on (:data:`ACTED_ON_INDICATORS`) is one its entities name (RT14-02); every alert type
     the delivery named (``indicators.alert_types``, ``rule_name``) is one of its alerts' (the route is chosen from
     them); severity maps; ``createdTimeUtc`` is ``fired_at`` within :data:`SENTINEL_TIME_TOLERANCE_SECONDS` and within
     24 h before the check; ``Closed`` confirms a delivery saying Resolved, or one saying Fired when
     ``lastModifiedTimeUtc`` is within 1 h (closed since it was sent), never an incident closed long ago."""
     props = (incident or {}).get("properties") or {}
     why = _targets_missing(alert, _sentinel_resources(alerts, entities))
+    if why:
+        return why
+    why = _indicators_missing(alert, _sentinel_indicators(entities))
     if why:
         return why
     types = {_norm((a.get("properties") or {}).get("alertType")) for a in alerts or []

@@ -103,5 +103,38 @@ def payload_of(alert: Any) -> dict:
         payload["data"]["source"] = {
             "ref": context.get("alertResourceId") or context.get("incidentId"),
             "start": stamp(getattr(alert, "window_start", None)), "end": stamp(getattr(alert, "window_end", None)),
-            "alertTypes": list(getattr(indicators, "alert_types", None) or ())}
+            "alertTypes": list(getattr(indicators, "alert_types", None) or ()),
+            # what a step can act on: the source holds it too (its entities / extended properties), so the source
+            # check, which compares them (RT14-02), confirms a fired alert as Defender / Sentinel would
+            "indicators": {kind: list(getattr(indicators, kind, None) or ()) for kind in INDICATOR_KINDS}}
     return payload
+
+
+#: The indicators ``payload_of`` carries in ``data.source.indicators`` (firestop.azure.security_source.ACTED_ON_INDICATORS;
+#: the sandbox imports no firestop module).
+INDICATOR_KINDS = ("caller_ips", "principal_ids", "deployments", "applications", "end_user_ids", "user_agents")
+
+
+def delivered_entities(source: Any) -> tuple[list[dict], dict]:
+    """``(entities, extended properties)`` of a Defender alert as Defender would hold the indicators ``payload_of``
+    wrote (``data.source.indicators``): IPs as ``ip`` entities, principals as ``account`` entities (``aadUserId``),
+    end users as ``account`` entities (``name``), applications as ``cloud-application`` entities, deployments and user
+    agents as extended properties (one spelling each, Defender names a value once per key)."""
+    found = source.get("indicators") if isinstance(source, dict) and isinstance(source.get("indicators"), dict) else {}
+
+    def values(kind: str) -> list[str]:
+        return [v for v in found.get(kind) or [] if isinstance(v, str)]
+
+    entities: list[dict] = []
+    entities += [{"type": "ip", "address": v} for v in values("caller_ips")]
+    entities += [{"type": "account", "aadUserId": v} for v in values("principal_ids")]
+    entities += [{"type": "account", "name": v} for v in values("end_user_ids")]
+    entities += [{"type": "cloud-application", "name": v} for v in values("applications")]
+    for number, entity in enumerate(entities, start=1):
+        entity["$id"] = str(number)
+    extended: dict = {}
+    for keys, kind in ((("Deployment name", "DeploymentName", "Deployment", "Model deployment"), "deployments"),
+                       (("User agent", "UserAgent", "Client user agent", "HTTP user agent"), "user_agents")):
+        for key, value in zip(keys, values(kind)):
+            extended[key] = value
+    return entities, extended

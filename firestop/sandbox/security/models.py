@@ -163,13 +163,16 @@ def record_delivered(state, payload: dict, now: str) -> Optional[str]:
     if key in table:
         return table[key]["id"]
     fired = essentials.get("firedDateTime") or now
+    from ..alertsmanagement.models import delivered_entities
+
+    entities, extended = delivered_entities(source)
     body = new_alert(
         subscription_id=state.subscription_id, resource_group=rg, location=location, name=name,
         alert_type=str(essentials.get("alertRule") or ""), display_name=str(essentials.get("description") or essentials.get("alertRule") or ""),
         description=str(essentials.get("description") or ""), severity=SEVERITY_OF_SEV.get(str(essentials.get("severity")), "Medium"),
         intent="Unknown", start=source.get("start") or fired, end=source.get("end") or fired, generated=fired,
-        resource_id=targets[0], compromised_entity=targets[0].rstrip("/").rsplit("/", 1)[-1], entities=[],
-        extended_properties={}, remediation_steps=[],
+        resource_id=targets[0], compromised_entity=targets[0].rstrip("/").rsplit("/", 1)[-1], entities=entities,
+        extended_properties=extended, remediation_steps=[],
         status="Resolved" if essentials.get("monitorCondition") == "Resolved" else "Active")
     body["properties"]["resourceIdentifiers"] = [{"azureResourceId": t, "type": "AzureResource"} for t in targets]
     table[key] = body

@@ -76,6 +76,15 @@ def record_delivered(state, payload: dict, now: str) -> "str | None":
     section["entities"][ref.lower()] = [{
         "id": f"{workspace}{SI}/Entities/{state.new_guid('sentinel-entity')}", "type": ENTITY_TYPE, "kind": "AzureResource",
         "properties": {"resourceId": r, "friendlyName": r.rstrip("/").rsplit("/", 1)[-1]}} for r in targets]
+    # the delivered indicators as the incident's entities (Ip, Account, CloudApplication): the source check compares them
+    found = source.get("indicators") if isinstance(source.get("indicators"), dict) else {}
+    kinds = (("caller_ips", "Ip", "address"), ("principal_ids", "Account", "aadUserId"), ("end_user_ids", "Account", "name"),
+             ("applications", "CloudApplication", "name"))
+    for indicator, kind, field in kinds:
+        for value in [v for v in found.get(indicator) or [] if isinstance(v, str)]:
+            section["entities"][ref.lower()].append({
+                "id": f"{workspace}{SI}/Entities/{state.new_guid('sentinel-entity')}", "type": ENTITY_TYPE, "kind": kind,
+                "properties": {field: value, "friendlyName": value}})
     for rows in (section["alerts"][ref.lower()], section["entities"][ref.lower()]):
         for row in rows:
             row["name"] = row["id"].rsplit("/", 1)[-1]
