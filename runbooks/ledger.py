@@ -51,7 +51,10 @@ JSON that is not an object), and WORM keeps it. Such a line is skipped by append
 entry before it, a torn or unterminated tail is ended first), by every reader (:meth:`Ledger.entries`) and by
 :func:`verify_chain`, which names it (``ledger verify`` exits 3; the incident's record and timeline carry it through the
 ledger head, :func:`firestop.functions.activities.ledger_head`): it never stops containment or filing, and is never
-believed. Any other break (an entry edited, removed, inserted) still refuses appends.
+believed. Any other break (an entry edited, removed, inserted) still refuses appends — with the seal key, a JSON
+object out of the chain that the app did not seal for this ledger (planted, a copy of a sealed line, or an entry
+edited so that its seal no longer verifies) is skipped and named the same way (RT14-01: a blob writer can append any
+object); only a sealed entry out of place is a break.
 
 Concurrency (any number of instances and processes): an append reads the ledger,
 checks its chain, builds the next entry on its head and appends it *at the length
@@ -206,8 +209,8 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
             count -= 1  # skipped like a line that is not JSON: the chain runs over it (RT14-01)
             unreadable.append(number)
             if len(unreadable) <= MAX_UNREADABLE_NAMED:
-                problems.append(f"line {number}: an entry out of the chain that the app did not seal here (planted "
-                                "or copied); skipped, never believed")
+                problems.append(f"line {number} (seq {str(entry.get('seq'))[:20]}): an entry out of the chain without "
+                                "the app's seal here (planted, copied, or edited); skipped, never believed")
             continue
         problems.extend(chain)
         if evidence is not None and entry.get("kind") == "evidence":
