@@ -42,10 +42,13 @@ ALWAYS = ("records.file",)
 #: 2022-01-01: ``Microsoft.Security/locations/alerts/read``) and a Sentinel incident from Sentinel (Incidents - Get,
 #: List Alerts, List Entities, REST 2024-03-01: ``…/incidents/read``, ``…/incidents/alerts/read``,
 #: ``…/incidents/entities/read``; :mod:`firestop.azure.security_source`) — reads only, whatever the playbooks write back.
+#: An Azure Policy state event is read back as the resource's latest policy states (Policy Insights 2019-10-01
+#: ``PolicyStates_ListQueryResultsForSubscription``: ``…/policyStates/queryResults/action``, RT14-03).
 ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Insights/metricAlerts/read",
                         "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read",
                         "Microsoft.Security/locations/alerts/read", "Microsoft.SecurityInsights/incidents/read",
-                        "Microsoft.SecurityInsights/incidents/alerts/read", "Microsoft.SecurityInsights/incidents/entities/read")
+                        "Microsoft.SecurityInsights/incidents/alerts/read", "Microsoft.SecurityInsights/incidents/entities/read",
+                        "Microsoft.PolicyInsights/policyStates/queryResults/action")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

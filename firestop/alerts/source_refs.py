@@ -22,6 +22,8 @@ from typing import Any
 
 DEFENDER = "defender"
 SENTINEL = "sentinel"
+#: An Azure Policy state event (Event Grid): read back from Policy Insights (:mod:`firestop.azure.policy_source`, RT14-03).
+POLICY = "policy"
 #: The parsed alert's ``schema_id`` of each checked delivery kind (:mod:`firestop.alerts.sources`).
 DEFENDER_SCHEMAS = frozenset({"defender:rest", "defender:export", "defender:securityalert"})
 SENTINEL_SCHEMA = "sentinel:incident"
@@ -53,12 +55,24 @@ def check_sentinel_incident_id(value: Any) -> str:
     return value
 
 
+def is_policy_event(alert: Any) -> bool:
+    """Whether ``alert`` is an Azure Policy state event delivered by Event Grid
+    (:mod:`firestop.alerts.sources.eventgrid`: ``rule_name`` ``policy:<definition>``, ``monitoring_service`` Azure
+    Policy)."""
+    return (str(getattr(alert, "schema_id", None) or "").startswith("eventgrid:")
+            and str(getattr(alert, "rule_name", None) or "").startswith("policy:")
+            and getattr(alert, "monitoring_service", None) == "Azure Policy")
+
+
 def source_of(alert: Any, enabled: bool) -> tuple[str | None, str | None]:
     """``(source_check, source_ref)`` for the input of an incident opened by ``alert`` (a parsed
     :class:`firestop.alerts.Alert`: its ``context`` holds the delivered ids). ``(None, None)`` with the check off or
     for another schema; ``source_ref`` None when the delivery names no well-formed id (a Log Analytics
-    ``SecurityAlert`` row names no location): the check then says so, not confirmed."""
+    ``SecurityAlert`` row names no location): the check then says so, not confirmed. An Azure Policy state event
+    (:func:`is_policy_event`) is ``(POLICY, None)``: the alert names its resource and policy itself (RT14-03)."""
     schema = getattr(alert, "schema_id", None)
+    if enabled and is_policy_event(alert):
+        return POLICY, None  # (the alert itself names the resource and the policy: firestop.azure.policy_source)
     if not enabled or (schema not in DEFENDER_SCHEMAS and schema != SENTINEL_SCHEMA):
         return None, None
     context = getattr(alert, "context", None)

@@ -35,7 +35,7 @@ from azure.core.exceptions import AzureError
 
 from firestop.azure.alerts_management import MAX_FIRED_AGE_SECONDS, MAX_RESOLVED_AGE_SECONDS, SKEW_SECONDS, _unread
 
-from firestop.alerts.source_refs import DEFENDER, SENTINEL, check_defender_alert_id, check_sentinel_incident_id  # noqa: F401
+from firestop.alerts.source_refs import DEFENDER, POLICY, SENTINEL, check_defender_alert_id, check_sentinel_incident_id  # noqa: F401
 
 DEFENDER_API_VERSION = "2022-01-01"
 SENTINEL_API_VERSION = "2024-03-01"

@@ -157,20 +157,21 @@ def seal_input(request: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_CONFIRM_ALERT)
 def confirm_alert_at_source(request: dict) -> dict[str, Any]:
-    """``{"alert": the incident input's alert JSON, "source": "azure-monitor"|"defender"|"sentinel", "source_ref"?,
+    """``{"alert": the incident input's alert JSON, "source": "azure-monitor"|"defender"|"sentinel"|"policy", "source_ref"?,
     "incident_id", "received_at"}`` → ``{"confirmed": bool, "why": str}``: the alert read from its source — Alerts
     Management (:func:`firestop.azure.alerts_management.confirm`), Defender for Cloud
     (:func:`firestop.azure.security_source.confirm_defender`, ``source_ref`` the alert's ARM id) or Sentinel
-    (:func:`~firestop.azure.security_source.confirm_sentinel`, the incident's); read-only — and, confirmed, claimed
+    (:func:`~firestop.azure.security_source.confirm_sentinel`, the incident's) or Policy Insights
+    (:func:`firestop.azure.policy_source.confirm_policy`, an Azure Policy state event: RT14-03); read-only — and, confirmed, claimed
     for this incident (:func:`~firestop.azure.alerts_management.claim`: a second incident naming the same alert is
     not confirmed). An unknown source, or anything that goes wrong, is not confirmed (fail safe: a responder
     decides); never raises."""
     from firestop.azure.alerts_management import AZURE_MONITOR, confirm
     from firestop.azure.clients import get_client_factory
-    from firestop.azure.security_source import DEFENDER, SENTINEL, confirm_defender, confirm_sentinel
+    from firestop.azure.security_source import DEFENDER, POLICY, SENTINEL, confirm_defender, confirm_sentinel
 
     source = request.get("source")
-    if source not in (AZURE_MONITOR, DEFENDER, SENTINEL):
+    if source not in (AZURE_MONITOR, DEFENDER, SENTINEL, POLICY):
         return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}"}
     factory = get_client_factory()
     try:
@@ -179,6 +180,10 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
             found = confirm(factory.alerts_management(), alert, factory.clock.now())
         elif source == DEFENDER:
             found = confirm_defender(factory.security, alert, request.get("source_ref"), factory.clock.now())
+        elif source == POLICY:  # RT14-03: an Azure Policy state event, read back from Policy Insights
+            from firestop.azure.policy_source import confirm_policy
+
+            found = confirm_policy(factory.policy_insights, alert, factory.clock.now())
         else:
             found = confirm_sentinel(factory.sentinel(), alert, request.get("source_ref"), factory.clock.now())
         incident = request.get("incident_id")

@@ -1,0 +1,91 @@
+"""The check that an Azure Policy state event (``POST /api/events``) names a state Azure Policy holds
+(``FIRESTOP_ALERT_SOURCE_CHECK``; RT14-03 — the Common Alert Schema's twin is :mod:`firestop.azure.alerts_management`,
+Defender's and Sentinel's :mod:`firestop.azure.security_source`).
+
+An Event Grid ``Microsoft.PolicyInsights.PolicyStateChanged`` / ``PolicyStateCreated`` event with ``complianceState``
+NonCompliant for one of the Azure AI network policies routes to ``public-network-exposure``
+(:mod:`firestop.alerts.sources.eventgrid`), whose ``lock-network`` needs no approval. The event is read back as the
+resource's latest policy states: Policy Insights REST **2019-10-01** ``PolicyStates_ListQueryResultsForSubscription``
+(``POST /subscriptions/{subscriptionId}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults``) through
+azure-mgmt-policyinsights 1.0.1's ``policy_states.list_query_results_for_subscription`` (Azure/azure-rest-api-specs
+``specification/policyinsights/resource-manager/Microsoft.PolicyInsights/stable/2019-10-01/policyStates.json``;
+``$filter`` on ``resourceId``, ``policyDefinitionName``, ``policyAssignmentName``, ``complianceState``). Confirmed when
+the source holds the event's resource NonCompliant with the event's policy definition (and assignment, when the event
+names one) now: what containment answers is the state, whenever it was evaluated. Needs
+``Microsoft.PolicyInsights/policyStates/queryResults/action`` at the subscription.
+
+Never mocked: the pipeline is the SDK's (bearer token, ``RetryPolicy``), the sandbox is its transport.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from azure.core.exceptions import AzureError
+
+from firestop.azure.alerts_management import _unread
+
+_TARGET = re.compile(r"^/subscriptions/([0-9a-fA-F-]{36})/[^'?#%\\\x00-\x1f\x7f]{1,1000}$")
+_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,127}$")
+#: At most this many states are read (one resource, one definition: a handful at most).
+MAX_STATES = 10
+
+
+def _last_segment(value: Any) -> str | None:
+    name = str(value or "").strip().rstrip("/").rsplit("/", 1)[-1]
+    return name if _NAME.fullmatch(name) and name.strip(".") else None
+
+
+def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any], now: Any = None) -> dict[str, Any]:
+    """``{"confirmed": bool, "why": str}`` for a policy state event's alert (the incident input's alert JSON: its one
+    ``target_ids`` entry is the event's subject, ``custom_properties`` ``policyDefinitionId`` / ``policyAssignmentId``
+    as delivered), read with ``policy_insights(subscription)`` (a ``PolicyInsightsClient``). Never raises for what the
+    source answers: unreadable, malformed, or not held NonCompliant is not confirmed (fail safe). One POST."""
+    targets = [t for t in alert.get("target_ids") or [] if isinstance(t, str)]
+    if len(targets) != 1:
+        return {"confirmed": False, "why": "a policy state event names exactly one resource; this one names "
+                                           f"{len(targets)}"}
+    target = targets[0].strip()
+    found = _TARGET.match(target)
+    custom = alert.get("custom_properties") if isinstance(alert.get("custom_properties"), dict) else {}
+    definition = _last_segment(custom.get("policyDefinitionId"))
+    assignment = _last_segment(custom.get("policyAssignmentId")) if custom.get("policyAssignmentId") else None
+    if found is None or definition is None or (custom.get("policyAssignmentId") and assignment is None):
+        return {"confirmed": False, "why": "the event's resource or policy ids are not ones Policy Insights can be asked "
+                                           "about: its source cannot be read"}
+    clauses = [f"resourceId eq '{target}'", f"policyDefinitionName eq '{definition}'", "complianceState eq 'NonCompliant'"]
+    if assignment:
+        clauses.append(f"policyAssignmentName eq '{assignment}'")
+    try:
+        from azure.mgmt.policyinsights.models import QueryOptions
+
+        client = policy_insights(found.group(1))
+        pages = client.policy_states.list_query_results_for_subscription(
+            "latest", found.group(1), query_options=QueryOptions(filter=" and ".join(clauses), top=MAX_STATES))
+        states = []
+        for state in pages:
+            states.append(state)
+            if len(states) >= MAX_STATES:
+                break
+    except AzureError as exc:
+        return {"confirmed": False, "why": _unread(exc, "the policy states could not be read", "",
+                                                   "the policy states could not be read (404)")}
+    held = []
+    for state in states:
+        body = state.as_dict() if hasattr(state, "as_dict") else state
+        if not isinstance(body, dict):
+            continue
+        lowered = {str(k).lower(): v for k, v in body.items()}
+        if (str(lowered.get("resource_id") or lowered.get("resourceid") or "").lower() == target.lower()
+                and str(lowered.get("compliance_state") or lowered.get("compliancestate") or "").lower() == "noncompliant"
+                and str(lowered.get("policy_definition_name") or lowered.get("policydefinitionname") or "").lower() == definition.lower()
+                and (assignment is None or str(lowered.get("policy_assignment_name")
+                                               or lowered.get("policyassignmentname") or "").lower() == assignment.lower())):
+            held.append(body)
+    if not held:
+        return {"confirmed": False, "why": f"Azure Policy does not hold {target.rsplit('/', 1)[-1][:80]!r} NonCompliant "
+                                           f"with policy {definition!r}"
+                                           + (f" of assignment {assignment!r}" if assignment else "") + " now"}
+    return {"confirmed": True, "why": "the policy state was found at its source (Policy Insights): the resource is "
+                                      "NonCompliant with that policy"}
