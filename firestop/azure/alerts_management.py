@@ -130,15 +130,53 @@ def rule_routes(rule: dict[str, Any]) -> set[str | None]:
     return set()
 
 
+def _firestop_properties(properties: Any) -> frozenset[tuple[str, str]]:
+    """The ``firestop-*`` entries of a custom-properties map as the playbooks read them (keys case-insensitive, the
+    last such key winning; values as text, stripped; an empty value is no value), without the route (compared on its
+    own, :func:`_route`)."""
+    from firestop.alerts.alert import ROUTE_PROPERTY
+
+    if not isinstance(properties, dict):
+        return frozenset()
+    props = {str(k).lower(): v for k, v in properties.items()}
+    return frozenset((k, str(v).strip()) for k, v in props.items()
+                     if k.startswith("firestop-") and k != ROUTE_PROPERTY and v is not None and str(v).strip())
+
+
+def rule_property_maps(rule: dict[str, Any]) -> list[Any]:
+    """Every custom-properties map an alert rule's notifications can carry (:func:`rule_routes`' maps). Pure."""
+    props = (rule or {}).get("properties") or {}
+    actions = props.get("actions") if isinstance(props, dict) else None
+    kind = str((rule or {}).get("type") or "").rsplit("/", 1)[-1].lower()
+    if kind == "scheduledqueryrules":
+        return [actions.get("customProperties") if isinstance(actions, dict) else None]
+    if kind == "activitylogalerts":
+        groups = actions.get("actionGroups") if isinstance(actions, dict) else None
+        return [g.get("webhookProperties") for g in groups or [] if isinstance(g, dict)] or [None]
+    if kind == "metricalerts":
+        return [a.get("webHookProperties") for a in actions or [] if isinstance(a, dict)] or [None]
+    return []
+
+
 def compare_route(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
     """None when the playbook ``alert`` (the incident input's alert JSON, ``custom_properties``) is routed to is one
-    the rule routes to, else why not (naming both). Pure. RT13: the route is the delivery's own choice otherwise."""
+    the rule routes to, and its other ``firestop-*`` custom properties (``firestop-nsg``, ``firestop-rai-policy``, …:
+    the targets and parameters steps take) are those of one of the rule's notifications carrying that route, else why
+    not (naming the property). Pure. RT13: the route is the delivery's own choice otherwise; RT14-04: so were the
+    NSG a caller is blocked on and the content filter policy."""
     claimed = _route(alert.get("custom_properties"))
     routes = rule_routes(rule)
-    if claimed in routes:
+    if claimed not in routes:
+        shown = sorted(r or "(none)" for r in routes) or ["nothing readable"]
+        return (f"firestop-playbook differs: the alert rule routes to {', '.join(shown)[:200]}, "
+                f"the alert names {claimed or '(none)'!r}")
+    delivered = _firestop_properties(alert.get("custom_properties"))
+    held = [_firestop_properties(m) for m in rule_property_maps(rule) if _route(m) == claimed]
+    if delivered in held:
         return None
-    shown = sorted(r or "(none)" for r in routes) or ["nothing readable"]
-    return f"firestop-playbook differs: the alert rule routes to {', '.join(shown)[:200]}, the alert names {claimed or '(none)'!r}"
+    differing = sorted(delivered.symmetric_difference(*held) if len(held) == 1 else delivered - frozenset().union(*held))
+    name = differing[0][0] if differing else "firestop-*"
+    return f"custom property {name[:60]} differs from the alert rule's: the delivery's firestop-* properties are not the rule's"
 
 
 def _norm(value: Any) -> str:
