@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import namedtuple
 from functools import cached_property
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -249,6 +250,8 @@ def alert_input_json(alert: Alert | IntakeAlert) -> dict[str, Any]:
         return alert.model_dump(mode="json", exclude={"context", "essentials"})
     found = alert.indicators
     indicators = found.__dict__  # (built with exactly its fields: firestop.alerts.checked)
+    # the datetimes as _json_time writes them, in line (four Python calls were a seventh of this function)
+    fired_at, resolved_at, window_start, window_end = _times(alert)
     return {
         "schema_id": alert.schema_id,
         "alert_id": alert.alert_id,
@@ -258,17 +261,21 @@ def alert_input_json(alert: Alert | IntakeAlert) -> dict[str, Any]:
         "signal_type": alert.signal_type,
         "monitoring_service": alert.monitoring_service,
         "monitor_condition": alert.monitor_condition,
-        "fired_at": _json_time(alert.fired_at),
-        "resolved_at": _json_time(alert.resolved_at),
+        "fired_at": None if fired_at is None else _orjson_dumps(fired_at, option=_UTC_Z)[1:-1].decode(),
+        "resolved_at": None if resolved_at is None else _orjson_dumps(resolved_at, option=_UTC_Z)[1:-1].decode(),
         "description": alert.description,
         "target_ids": list(alert.target_ids),
         "resource_type": alert.resource_type,
         "custom_properties": dict(alert.custom_properties),
-        "window_start": _json_time(alert.window_start),
-        "window_end": _json_time(alert.window_end),
+        "window_start": None if window_start is None else _orjson_dumps(window_start, option=_UTC_Z)[1:-1].decode(),
+        "window_end": None if window_end is None else _orjson_dumps(window_end, option=_UTC_Z)[1:-1].decode(),
         "indicators": (_no_indicators_json() if found is NONE_FOUND  # (most alerts: fresh empty lists, no zip)
                        else dict(zip(_INDICATOR_FIELDS, map(list, map(indicators.__getitem__, _INDICATOR_FIELDS))))),
     }
+
+
+#: An IntakeAlert's four datetimes (fired_at, resolved_at, window_start, window_end), read by one C call.
+_times = itemgetter(*map(INTAKE_FIELDS.index, ("fired_at", "resolved_at", "window_start", "window_end")))
 
 
 def _no_indicators_json() -> dict[str, list[str]]:

@@ -404,8 +404,12 @@ def essentials_values(raw: dict[str, Any]) -> tuple[Any, ...] | None:
                     canonical = canonical_targets(target_ids)
                 else:
                     target_ids, canonical = _target_list(targets), None
+                # (_required_id's usual answer in line: ASCII text, not blank once stripped — no lone surrogate)
+                alert_id = raw["alertId"]
+                if not (type(alert_id) is str and alert_id.isascii() and (alert_id := alert_id.strip())):
+                    alert_id = _required_id(raw["alertId"])
                 return (
-                    _required_id(raw["alertId"]),
+                    alert_id,
                     texts[0],
                     texts[1] if "alertRuleID" in raw else texts[2],
                     (_SEVERITIES[severity] if type(severity) is str and severity in _SEVERITIES

@@ -17,12 +17,15 @@ Azure facts (``alerts-common-schema.md``, ``alerts-payload-samples.md``; see
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from firestop.alerts.times import parse_utc_or_none
+from firestop.alerts.times import EARLIEST, LATEST, parse_utc_or_none
 from firestop.resource_id import canonical_resource_id, parse, resource_id_key
+
+_UTC = timezone.utc
+_fromisoformat = datetime.fromisoformat
 
 __all__ = [
     "canonical_targets",
@@ -126,5 +129,20 @@ def evaluation_window(context: Any) -> tuple[datetime | None, datetime | None]:
     else:
         start = context.get("SearchIntervalStartTimeUtc")
         end = context.get("SearchIntervalEndtimeUtc", context.get("SearchIntervalEndTimeUtc"))
-    # (parse_utc_or_none gives None for None: not called for it, the usual value of one bound or both)
-    return (None if start is None else parse_utc_or_none(start)), (None if end is None else parse_utc_or_none(end))
+    # (parse_utc_or_none gives None for None: not called for it, the usual value of one bound or both; for text
+    # it is parse_sane_utc's answer or None, asked here without its own frame)
+    return (None if start is None else _utc_or_none(start)), (None if end is None else _utc_or_none(end))
+
+
+def _utc_or_none(value: Any) -> datetime | None:
+    """:func:`~firestop.alerts.times.parse_utc_or_none` of a value that is not None: an ISO 8601 UTC string (what
+    Azure Monitor sends) read by ``fromisoformat`` here, as :func:`~firestop.alerts.times.parse_sane_utc` first reads
+    it; anything else through ``parse_utc_or_none`` itself."""
+    if type(value) is str:
+        try:
+            parsed = _fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is _UTC and EARLIEST <= parsed < LATEST:
+            return parsed
+    return parse_utc_or_none(value)

@@ -48,6 +48,8 @@ from firestop.alerts.indicators import extract_indicators
 from firestop.alerts.sources import detect, supported_formats
 from firestop.alerts.sources.defender import enrich_activity_log_security, is_activity_log_security
 from firestop.alerts.legacy import COMMON_SCHEMA_ID, ENABLE_COMMON_SCHEMA_FIX, legacy_schema_error
+from firestop.alerts.normalize import _CACHED_CHARS as _TYPE_CACHED_CHARS
+from firestop.alerts.normalize import _cached_type_key
 from firestop.alerts.normalize import (
     canonical_targets,
     custom_property_text,
@@ -358,7 +360,9 @@ def _parse(payload: bytes | str | dict[str, Any], keep_context: bool, intake: bo
         resolved_at,
         description,
         target_ids,
-        resource_type_of(target_ids, sent_type),
+        # (resource_type_of's usual answer in line: the first target's type, kept by _type_key's cache; else the call)
+        (rtype if target_ids and len(target_ids[0]) <= _TYPE_CACHED_CHARS
+         and (rtype := _cached_type_key(target_ids[0])) is not None else resource_type_of(target_ids, sent_type)),
         _custom_properties(custom) if custom else {},
         window_start,
         window_end,

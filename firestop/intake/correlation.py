@@ -264,8 +264,17 @@ def routed_keys(keys: Iterable[str], route: str) -> frozenset[str]:
 def alert_keys(alert, key: "CorrelationKey") -> list[str]:
     """The routed correlation keys of a parsed alert (sorted): its targets' scopes under ``key``, each
     narrowed to its route. Its first incident is ``slot_id(alert_keys(alert, key)[0])``."""
-    target_ids, route = tuple(alert.target_ids), route_of(alert)
-    if _cacheable_targets(target_ids, len(route) + 1):  # (_sorted_routed_keys, in line)
+    target_ids = tuple(alert.target_ids)
+    if alert.custom_properties:
+        route = route_of(alert)
+    else:  # (route_of for an alert without custom properties, the usual: no routed playbook, its rule's route)
+        rule_id, rule_name = alert.rule_id, alert.rule_name
+        route = (_cached_rule_route(rule_id, rule_name) if len(rule_id or "") + len(rule_name or "") <= _CACHED_CHARS
+                 else _compute_rule_route(rule_id, rule_name))
+    # (_sorted_routed_keys, in line; _cacheable_targets's usual answer, a tuple of str, in line too)
+    if (_ONLY_STR.issuperset(map(type, target_ids))
+            and sum(map(len, target_ids)) + (len(route) + 1) * len(target_ids) <= _CACHED_CHARS
+            or _cacheable_targets(target_ids, len(route) + 1)):
         return list(_cached_sorted_routed_keys(target_ids, key, route))
     return list(_compute_sorted_routed_keys(target_ids, key, route))
 

@@ -47,9 +47,11 @@ orchestrator as JSON *text* (azure-functions-durable-python#295; see
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any
+
+import orjson
 
 from firestop.alerts.times import isoformat_utc
 
@@ -79,6 +81,8 @@ def alert_digest(alert_id: str) -> str:
 #: ``when.astimezone(timezone.utc).isoformat()``, ValueError for a naive ``when`` (the same text, written faster
 #: for a UTC datetime: :func:`firestop.alerts.times.isoformat_utc`)
 _iso = isoformat_utc
+_UTC = timezone.utc
+_dumps = orjson.dumps
 
 
 #: Identity links kept per alert (see :func:`identity_links`).
@@ -114,15 +118,22 @@ def alert_summary(alert: Any, *, received_at: datetime, part: str | None = None)
     Raises:
         ValueError: ``received_at`` is naive.
     """
+    fired = alert.fired_at
     summary = {
         "alert_id": alert.alert_id,
         "rule_name": alert.rule_name,
         "severity": alert.severity,
         "target_ids": list(alert.target_ids[:SAMPLE_SIZE]),
-        "fired_at": _iso(alert.fired_at) if alert.fired_at is not None else None,
-        "received_at": _iso(received_at),
+        # _iso's usual case in line (a plain datetime in UTC: orjson's text, as isoformat_utc writes it), else _iso
+        "fired_at": (None if fired is None else _dumps(fired)[1:-1].decode("ascii")
+                     if type(fired) is datetime and fired.tzinfo is _UTC else _iso(fired)),
+        "received_at": (_dumps(received_at)[1:-1].decode("ascii")
+                        if type(received_at) is datetime and received_at.tzinfo is _UTC else _iso(received_at)),
     }
-    links = identity_links(alert)
+    # identity_links answers [] at once for a context that is empty or names none of _LINK_KEYS (most alerts): not
+    # called for it
+    context = getattr(alert, "context", None)
+    links = identity_links(alert) if context and not _LINK_KEYS.isdisjoint(context) else None
     if links:
         summary["links"] = links
     if part:

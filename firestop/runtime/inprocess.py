@@ -406,7 +406,7 @@ class InProcessSession:
     async def _answer(self, answers: "tuple[Answer, Answer | None]", method: str, url: URL, headers: Any,
                       payload: Any) -> _Answered:
         head: CIMultiDict[str] = CIMultiDict(_DEFAULT_HEADERS)  # the headers aiohttp adds, then the caller's
-        head["Host"] = f"{url.raw_host}:{url.port}"
+        head["Host"] = url.host_port_subcomponent or ""  # as aiohttp: no port when it is the default one
         for key, value in (headers or {}).items():
             head[key] = value
         body = b""

@@ -52,6 +52,20 @@ def test_the_documents_are_fresh_copies():
     assert compiled.document(raw)["name"] != "changed"
 
 
+def test_the_table_is_read_once_for_every_document(monkeypatch):
+    """compiled.json is decoded once per process, not once per file routed (42 KB each time); every document is
+    still its own fresh copy, equal to what PyYAML reads."""
+    reads = []
+    real = compiled._compiled_bytes
+    monkeypatch.setattr(compiled, "_compiled_bytes", lambda: reads.append(1) or real())
+    monkeypatch.setattr(compiled, "_documents", None)
+    docs = [compiled.document(path.read_bytes()) for path in SHIPPED * 2]
+    assert len(reads) == 1
+    for path, doc in zip(SHIPPED * 2, docs):
+        assert same(doc, yaml.safe_load(path.read_text("utf-8")))
+    assert docs[0] is not docs[len(SHIPPED)]
+
+
 def test_a_changed_file_is_read_as_yaml(tmp_path):
     """One more byte (here a comment) is another hash: the file is parsed as YAML, edits and all."""
     source = SHIPPED_DIR / "leaked-api-key.yaml"
@@ -74,6 +88,7 @@ def test_a_compiled_document_that_fails_validation_names_the_yaml_line(tmp_path,
     loader._LOADED.clear()
     table = {hashlib.sha256(path.read_bytes()).hexdigest(): yaml.safe_load(path.read_text("utf-8"))}
     monkeypatch.setattr(compiled, "_raw", render(table))
+    monkeypatch.setattr(compiled, "_documents", None)  # split the patched table
     assert compiled.document(path.read_bytes()) is not None
     with pytest.raises(PlaybookError) as via_compiled:
         loader.load_playbook(path)
