@@ -2,7 +2,8 @@
 every command of its app before parsing, ~40 ms of CPU for the whole CLI; issue 18's start-up cost). What such a
 command line prints, refuses and exits with is what the whole app gives.
 
-Each command line runs twice in child interpreters, as ``python -m firestop`` does and with the whole app forced."""
+Each command line runs twice through the CLI's entry point in this process (``firestop_main``), as ``python -m
+firestop`` does and with the whole app forced; a handled alert runs twice in child interpreters (the process boundary)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,17 @@ def _run(args: list[str], *, whole: bool, home: Path) -> tuple[int, str, str]:
     ["alert", "handle", "--nope", "x.json", "--json"],
     ["alert", "handle", "missing.json"],
 ], ids=lambda a: " ".join(a))
-def test_alert_handle_command_lines_answer_as_the_whole_app_does(args, tmp_path):
-    assert _run(args, whole=False, home=tmp_path / "a") == _run(args, whole=True, home=tmp_path / "b")
+def test_alert_handle_command_lines_answer_as_the_whole_app_does(args, tmp_path, firestop_main, monkeypatch):
+    def answer(whole: bool, home: Path) -> tuple[int, str, str]:
+        env = {**os.environ, "FIRESTOP_HOME": str(home), "COLUMNS": "100", "NO_COLOR": "1"}
+        with monkeypatch.context() as patch:
+            if whole:
+                patch.setattr(cli_main, "_app_for", lambda argv: cli_main.app)
+            done = firestop_main(*args, env=env)
+        return done.returncode, done.stdout, done.stderr
+
+    as_is, whole = answer(False, tmp_path / "a"), answer(True, tmp_path / "b")
+    assert as_is == whole
 
 
 def test_a_handled_alert_is_the_same_incident_under_either_root(tmp_path):
