@@ -80,3 +80,33 @@ def test_a_custom_status_without_metrics_reads_mttd_from_the_alert_fired_entry()
     given = {"timeline": timeline, "metrics": {"mttd_s": 12.5, "mtta_s": float("nan"), "mttc_s": True, "mttr_s": -1}}
     assert incident_view("inc-1", "Running", given, None)["metrics"] == {"mttd_s": 12.5, "mtta_s": None, "mttc_s": None,
                                                                          "mttr_s": None}
+
+
+def test_an_approved_step_waiting_for_its_group_is_not_said_to_wait_for_approval():
+    """The orchestrator's ``approved`` entry names no runbook (newuser10: after approving rotate-keys of a group of three,
+    exit 3 still said ``does not hold rotate-keys (keys.rotate): waiting for approval``)."""
+    timeline = [
+        {"step": "rotate", "runbook": "keys.rotate", "target": "a", "outcome": "awaiting approval", "detail": "not confirmed"},
+        {"step": "rotate", "runbook": None, "target": "a", "outcome": "approved", "detail": "approved by oid-alice"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "awaiting approval", "detail": "not confirmed"},
+        {"step": "page", "runbook": None, "target": None, "outcome": "approved", "detail": "a step never seen: not counted"},
+    ]
+    assert so_far_holds(timeline)["does_not_hold"] == [
+        "rotate (keys.rotate): approved, not applied yet — approved by oid-alice",
+        "lock (network.lock): waiting for approval — not confirmed"]
+
+
+def test_alert_handle_after_approving_one_step_of_an_unconfirmed_group(firestop_home, monkeypatch):
+    """Source check on, the same alert handled again: every step of the group waits (README, Choices and limits);
+    approving one says it is approved and waits for the others, the others still wait."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    leaked = str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json")
+    assert cli("alert", "handle", leaked).exit_code == 0
+    again = cli("alert", "handle", leaked, "--rerun")
+    assert again.exit_code == 3, again.output
+    incident = json.loads(cli("incident", "list", "--json", "--status", "awaiting_approval").stdout)[0]["incident_id"]
+    decided = cli("incident", "approve", incident, "--step", "rotate-keys", "--as", "oid-alice", "--json")
+    assert decided.exit_code == 3, decided.output
+    view = json.loads(decided.stdout)
+    assert view["does_not_hold"][0].startswith("rotate-keys (keys.rotate): approved, not applied yet — approved by oid-alice")
+    assert view["does_not_hold"][1].startswith("lock-network (network.lock): waiting for approval — alert not confirmed")
