@@ -26,6 +26,7 @@ def test_alert_handle_waiting_for_approval_says_what_holds_and_what_does_not(fir
     assert "holds snapshot-config (evidence.snapshot_config)" in text
     assert text.count("(applied; verified when the incident ends)") == 2  # not yet verified, and says so
     assert "does not hold revoke-principal (identity.revoke_role_assignment): waiting for approval" in text
+    assert "Check first" not in text  # an approval the playbook asks for is not a source-check wait
     view = json.loads(cli("incident", "list", "--json").stdout)[0]
     shown = json.loads(cli("incident", "show", view["incident_id"], "--json").stdout)
     assert [h.split(":")[0] for h in shown["holds"]] == ["snapshot-config (evidence.snapshot_config)", "rotate-keys (keys.rotate)"]
@@ -104,6 +105,10 @@ def test_alert_handle_after_approving_one_step_of_an_unconfirmed_group(firestop_
     assert cli("alert", "handle", leaked).exit_code == 0
     again = cli("alert", "handle", leaked, "--rerun")
     assert again.exit_code == 3, again.output
+    said = " ".join(again.output.split())  # what to do about it, not only why (newuser10)
+    assert "Check first: Firestop could not confirm this alert at its source. Look it up in Azure Monitor → Alerts" in said
+    assert "reject if it is not (a forged or replayed delivery); each step of this group asks in turn " \
+           "(rotate-keys, lock-network, snapshot-logs)." in said
     incident = json.loads(cli("incident", "list", "--json", "--status", "awaiting_approval").stdout)[0]["incident_id"]
     decided = cli("incident", "approve", incident, "--step", "rotate-keys", "--as", "oid-alice", "--json")
     assert decided.exit_code == 3, decided.output
