@@ -275,6 +275,8 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         highlight=False,
     )
     print_plan_preview(pending)
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
     check = unconfirmed_hint(view)
     if check:
         console.print(Text(line(check), style="yellow"), highlight=False)
@@ -293,29 +295,6 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
     console.print(Text("Decide: " + line(decide_command(iid, step, app_origin=app_origin, sandbox=sandbox,
                                                                  approvers=[line(a) for a in pending.get("approvers") or []]))),
                   highlight=False, soft_wrap=True)
-
-
-#: Where a responder looks an alert up by hand, per source check (``confirm alert at source`` detail's prefix,
-#: :func:`firestop.lifecycle.incident`'s ``source_check``: azure-monitor, defender, sentinel).
-_LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired alert on the target)",
-            "defender": "Defender for Cloud → Security alerts (the alert's systemAlertId)",
-            "sentinel": "Microsoft Sentinel → Incidents (the incident and its alerts)"}
-
-
-def unconfirmed_hint(view: dict[str, Any]) -> str:
-    """What a responder does about a step waiting only because the alert was not confirmed at its source
-    (FIRESTOP_ALERT_SOURCE_CHECK; README, Choices and limits): look the alert up at its source, approve if it is there,
-    reject if not; and that each step of the group asks in turn. ``""`` for any other wait."""
-    pending = view.get("pending_approval") or {}
-    if not str(pending.get("why") or "").startswith("alert not confirmed at its source"):
-        return ""
-    source = next((str(e.get("detail") or "").partition(":")[0] for e in view.get("timeline_so_far") or []
-                   if isinstance(e, dict) and e.get("step") == "confirm alert at source"), "")
-    where = _LOOK_UP.get(source, "the alert's source (Azure Monitor, Defender for Cloud or Sentinel)")
-    steps = [s for s in str(view.get("step") or "").split(", ") if s]
-    turn = f"; each step of this group asks in turn ({', '.join(steps)})" if len(steps) > 1 else ""
-    return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve if it is "
-            f"there as delivered, reject if it is not (a forged or replayed delivery){turn}.")
 
 
 def print_incident(record: dict[str, Any], *, app_origin: str | None = None, sandbox: bool | None = None) -> None:

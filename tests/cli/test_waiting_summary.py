@@ -115,3 +115,22 @@ def test_alert_handle_after_approving_one_step_of_an_unconfirmed_group(firestop_
     view = json.loads(decided.stdout)
     assert view["does_not_hold"][0].startswith("rotate-keys (keys.rotate): approved, not applied yet — approved by oid-alice")
     assert view["does_not_hold"][1].startswith("lock-network (network.lock): waiting for approval — alert not confirmed")
+
+
+def test_the_check_first_hint_names_the_source_and_the_console_shows_it():
+    from firestop.console import pages
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
+    def view(source: str, steps: str = "rotate-keys") -> dict:
+        return {"step": steps, "pending_approval": {"step": "rotate-keys", "why": "alert not confirmed at its source (x)"},
+                "timeline_so_far": [{"step": "confirm alert at source", "outcome": "not confirmed", "detail": f"{source}: x"}]}
+
+    assert "Defender for Cloud → Security alerts" in unconfirmed_hint(view("defender"))
+    assert "Microsoft Sentinel → Incidents" in unconfirmed_hint(view("sentinel"))
+    assert "asks in turn" not in unconfirmed_hint(view("sentinel"))  # one step: nothing else to come
+    assert unconfirmed_hint({"pending_approval": {"why": "the playbook requires approval"}}) == ""
+    hint = unconfirmed_hint(view("azure-monitor", "rotate-keys, lock-network"))
+    card = pages.approval_card("inc-1", view("azure-monitor")["pending_approval"], may_decide=False, why_not="no",
+                               token=None, check_hint=hint)
+    assert "<dt>check first</dt><dd>Firestop could not confirm this alert at its source. Look it up in Azure Monitor" in card
+    assert "check first" not in pages.approval_card("inc-1", {"why": "w"}, may_decide=False, why_not="no", token=None)
