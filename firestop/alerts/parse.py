@@ -114,8 +114,10 @@ def _essentials_problem(problems: list[Problem]) -> AlertPayloadError:
         reason = "required field is null"
     else:
         reason = str(msg).removeprefix("Value error, ")
-    if len(problems) > 1:
-        reason += f" (and {len(problems) - 1} more invalid field{'s' if len(problems) > 2 else ''})"
+    if len(problems) > 1:  # named, so one round of fixes is enough (at most 5 names: the count says the rest)
+        others = [".".join(["data", "essentials", *(str(part) for part in p[0])]) for p in problems[1:6]]
+        reason += (f" (and {len(problems) - 1} more invalid field{'s' if len(problems) > 2 else ''}: {', '.join(others)}"
+                   + (", …" if len(problems) > 6 else "") + ")")
     return _schema_error(field, reason, _FIELD_FIXES.get(head))
 
 

@@ -253,6 +253,11 @@ def list_incidents(
         if unreadable:
             raise typer.Exit(EXIT_NEEDS_RESPONDER)
         return
+    if not summary:  # an empty table with only its header reads as a failure at 3 a.m.
+        scope = " and ".join(f for f in (f"with status {status}" if status else "", f"since {since}" if since else "") if f)
+        console.print(f"No incidents{' ' + scope if scope else ''} (tabletop exercises are never listed).",
+                      highlight=False, markup=False)
+        return
     table = Table(header_style="bold")
     parts = any(r["part_of"] for r in summary)
     columns = ("incident", "status", "playbook", "alert rule", "received", "waiting for") + (("part of",) if parts else ())

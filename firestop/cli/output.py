@@ -275,6 +275,11 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         highlight=False,
     )
     print_plan_preview(pending)
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
+    check = unconfirmed_hint(view)
+    if check:
+        console.print(Text(line(check), style="yellow"), highlight=False)
     listed = ", ".join(pending.get("approvers") or [])
     who = (f"{listed} (holding the approver role, Firestop.Approver)" if listed
            else "anyone with the approver role (app role Firestop.Approver)")

@@ -618,10 +618,21 @@ def ledger_verify(
         print_json(result)
     elif result.get("ok"):
         console.print(f"ledger intact: {result.get('entries')} entries, head {result.get('head')}", highlight=False, markup=False)
+    elif (problems := result.get("problems") or []) and all(str(p).endswith(_SKIPPED) for p in problems):
+        # only lines that are not entries (runbooks.ledger.verify_chain skips them and the chain runs over them):
+        # not a broken chain, but something other than Firestop wrote to the ledger — say which and where to look
+        console.print(f"ledger chain intact over {result.get('entries')} entries, head {result.get('head')}; but it holds "
+                      f"lines Firestop did not write: {'; '.join(problems)}. Find the writer (Blob Storage: the "
+                      "firestop-audit StorageWrite logs; locally: who can write FIRESTOP_HOME/ledger)",
+                      highlight=False, markup=False)
     else:
         console.print(f"ledger BROKEN after {result.get('entries')} entries: {'; '.join(result.get('problems') or [])}",
                       highlight=False, markup=False)
     raise typer.Exit(0 if result.get("ok") else EXIT_NEEDS_RESPONDER)
+
+
+#: How runbooks.ledger.verify_chain ends the problem of a line that is not an entry (skipped; the chain runs over it).
+_SKIPPED = "skipped, never believed"
 
 
 def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:

@@ -305,15 +305,17 @@ def _blast_radius(value: Any) -> str:
 
 
 def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: bool, why_not: str, token: str | None,
-                  cli_hint: str = "") -> str:
+                  cli_hint: str = "", check_hint: str = "") -> str:
     """The pending approval: what it changes, its blast radius, who may decide, and the Approve/Reject form.
-    cli_hint: the same decision from the CLI (:func:`firestop.lifecycle.cli_hints.decide_command`; none when empty)."""
+    cli_hint: the same decision from the CLI (:func:`firestop.lifecycle.cli_hints.decide_command`; none when empty);
+    check_hint: what to check before deciding (:func:`firestop.lifecycle.cli_hints.unconfirmed_hint`; none when empty)."""
     approvers = ", ".join(str(a) for a in approval.get("approvers") or []) or "anyone with the approver role (Firestop.Approver)"
     parts = [
         '<div class="card" id="approval"><h2>Waiting for approval</h2><dl>',
         f'<dt>step</dt><dd><code>{h(approval.get("step"))}</code> ({h(approval.get("runbook"))})</dd>',
         f'<dt>target</dt><dd><code>{h(approval.get("target"))}</code></dd>',
         f'<dt>why</dt><dd>{h(approval.get("why"))}</dd>',
+        *([f'<dt>check first</dt><dd>{h(check_hint.removeprefix("Check first: "))}</dd>'] if check_hint else []),
         f'<dt>who may decide</dt><dd>{h(approvers)}' + (" — two people: the requester cannot approve" if approval.get("two_person") else "") + "</dd>",
         f'<dt>requested</dt><dd>{h(_clock(approval.get("requested_at")))}</dd>',
         f'<dt>expires</dt><dd>{h(_clock(approval.get("expires_at")))}' + (" (escalated)" if approval.get("escalated") else "") + "</dd>",

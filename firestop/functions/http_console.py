@@ -38,7 +38,7 @@ from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, is
 from firestop.functions.http_api import (MAX_STOP_REASON, _bad_incident_id, _incident_status, _status_view, listed_views,
                                          send_decision, send_stop)
 from firestop.functions.http_responders import MAX_STEP_CHARS  # a Release form's step is bounded as the API's
-from firestop.lifecycle.cli_hints import decide_command, stop_command, undo_command
+from firestop.lifecycle.cli_hints import decide_command, stop_command, unconfirmed_hint, undo_command
 from firestop.storage.base import StoreError
 from firestop.trust import Role, TrustError, authorize, peer_address
 from firestop.trust.route_roles import declared_role, requires
@@ -288,7 +288,8 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
         may, why_not = _may_decide(caller, view["pending_approval"])
         approval_html = pages.approval_card(incident_id, view["pending_approval"], may_decide=may, why_not=why_not, token=token,
                                             cli_hint=decide_command(incident_id, view["pending_approval"].get("step") or "",
-                                                                    approvers=view["pending_approval"].get("approvers") or [], **where))
+                                                                    approvers=view["pending_approval"].get("approvers") or [], **where),
+                                            check_hint=unconfirmed_hint(view))
     may_undo = "responder" in caller.roles or "admin" in caller.roles
     undo_html = pages.undo_card(incident_id, _undo_preview(view), may_undo=may_undo, token=token,
                                 cli_hint=undo_command(incident_id, **where))

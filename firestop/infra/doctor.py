@@ -292,7 +292,10 @@ def check_worm_locks(clients: Any, subscription_id: str, storage: Optional[str],
         if str(props.get("state", "")).lower() != "locked" or not props.get("immutabilityPeriodSinceCreationInDays"):
             unlocked.append(container)
     if missing:
-        return _result(check, PROBLEM, f"no immutability (WORM) policy on {', '.join(missing)} of {storage}; deploy "
+        # ARM answers 404 alike for a missing policy and a missing account: a mistyped --storage reads as "no policy".
+        wrong = (f" (none of the three: is --storage {storage} Firestop's own account, the deployment's storageAccountName "
+                 "output, in its resource group?)") if len(missing) == len(containers) else ""
+        return _result(check, PROBLEM, f"no immutability (WORM) policy on {', '.join(missing)} of {storage}{wrong}; deploy "
                        "infra/azuredeploy.json, then lock the policies")
     if unlocked:
         fix = "; ".join(f"az storage container immutability-policy lock --account-name {account} -c {c} --if-match "
@@ -331,7 +334,10 @@ def check_audit_logs(clients: Any, subscription_id: str, storage: Optional[str],
         try:
             setting = clients.monitor(subscription_id).diagnostic_settings.get(rid, AUDIT_SETTING)
         except ResourceNotFoundError:
-            problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING}; {fix}")
+            # also ARM's answer for a resource that does not exist: name the flag and where its value comes from
+            flag = ("--vault: Firestop's own key vault, the deployment's vaultName output (kv-fire-…), not the consumers'"
+                    if kind == "vault" else "--storage: the deployment's storageAccountName output")
+            problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING} (or is not there; check {flag}); {fix}")
             continue
         except HttpResponseError as exc:
             problems.append(f"the diagnostic settings of {label} could not be read ({exc.status_code}: {exc.reason})")

@@ -18,6 +18,8 @@ all build their hint here, so they never disagree. Who the person is depends on 
 
 from __future__ import annotations
 
+from typing import Any
+
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
 #: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
 APP_PLACEHOLDER = "<app URL>"
@@ -60,3 +62,26 @@ def undo_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
 def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bool | None = None) -> str:
     """``python -m firestop incident stop ID --reason '…' <flags>`` (it says what a stop does and asks first)."""
     return f"python -m firestop incident stop {incident_id} --reason '<why>' {identity_flags(app_origin=app_origin, sandbox=sandbox)}"
+
+
+#: Where a responder looks an alert up by hand, per source check (``confirm alert at source`` detail's prefix,
+#: :func:`firestop.lifecycle.incident`'s ``source_check``: azure-monitor, defender, sentinel).
+_LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired alert on the target)",
+            "defender": "Defender for Cloud → Security alerts (the alert's systemAlertId)",
+            "sentinel": "Microsoft Sentinel → Incidents (the incident and its alerts)"}
+
+
+def unconfirmed_hint(view: dict[str, Any]) -> str:
+    """What a responder does about a step waiting only because the alert was not confirmed at its source
+    (FIRESTOP_ALERT_SOURCE_CHECK; README, Choices and limits): look the alert up at its source, approve if it is there,
+    reject if not; and that each step of the group asks in turn. ``""`` for any other wait."""
+    pending = view.get("pending_approval") or {}
+    if not str(pending.get("why") or "").startswith("alert not confirmed at its source"):
+        return ""
+    source = next((str(e.get("detail") or "").partition(":")[0] for e in view.get("timeline_so_far") or []
+                   if isinstance(e, dict) and e.get("step") == "confirm alert at source"), "")
+    where = _LOOK_UP.get(source, "the alert's source (Azure Monitor, Defender for Cloud or Sentinel)")
+    steps = [s for s in str(view.get("step") or "").split(", ") if s]
+    turn = f"; each step of this group asks in turn ({', '.join(steps)})" if len(steps) > 1 else ""
+    return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve if it is "
+            f"there as delivered, reject if it is not (a forged or replayed delivery){turn}.")

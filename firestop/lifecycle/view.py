@@ -73,7 +73,7 @@ _APPLIED = frozenset({"done"})
 #: Timeline outcomes of a step that has not changed anything (yet), and why, as the record's ``does_not_hold`` says it.
 _NOT_HELD = {"awaiting approval": "waiting for approval", "failed": "failed", "rejected": "rejected",
              "approval timed out": "approval timed out", "timed out": "timed out", "not run": "not run", "undone": "rolled back",
-             "undo failed": "undo failed"}
+             "undo failed": "undo failed", "approved": "approved, not applied yet"}
 
 
 def so_far_holds(timeline: Any) -> dict[str, list[str]]:
@@ -85,13 +85,20 @@ def so_far_holds(timeline: Any) -> dict[str, list[str]]:
          "does_not_hold": ["revoke-principal (identity.revoke_role_assignment): waiting for approval — …"]}
 
     Only steps that name a runbook count (``alert received``, ``select playbook`` do not); a step's latest entry wins
-    (``awaiting approval`` then ``approved`` then ``done``). Entries the bounded custom status dropped are not read."""
+    (``awaiting approval`` then ``approved`` then ``done``) — the orchestrator's ``approved`` entry names no runbook, so
+    a later entry of a step already seen keeps that step's runbook: an approved step waiting for the rest of its group
+    reads ``approved, not applied yet``, not the ``waiting for approval`` it was decided out of. Entries the bounded
+    custom status dropped are not read."""
     latest: dict[tuple[Any, Any], dict[str, Any]] = {}
     for entry in timeline if isinstance(timeline, list) else []:
-        if isinstance(entry, dict) and entry.get("runbook") and entry.get("step"):
-            key = (entry.get("step"), entry.get("target"))
-            latest.pop(key, None)
+        if not isinstance(entry, dict) or not entry.get("step"):
+            continue
+        key = (entry.get("step"), entry.get("target"))
+        seen = latest.pop(key, None)
+        if entry.get("runbook"):
             latest[key] = entry  # re-inserted: the order is that of each step's latest entry
+        elif seen is not None:
+            latest[key] = {**entry, "runbook": seen.get("runbook")}
     holds: list[str] = []
     not_held: list[str] = []
     for entry in latest.values():

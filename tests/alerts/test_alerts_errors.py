@@ -169,7 +169,7 @@ def test_invalid_essential_is_422_with_path_and_fix(envelope, field, value, reas
 def test_required_field_errors_are_reported_first(envelope) -> None:
     err = _reject(envelope(severity="bogus", firedDateTime=...))
     assert err.field == "data.essentials.firedDateTime"
-    assert "1 more invalid field" in err.reason
+    assert "1 more invalid field: data.essentials.severity)" in err.reason  # named (newuser10), not only counted
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ def test_alert_handle_waiting_for_approval_says_what_holds_and_what_does_not(fir
     assert "holds snapshot-config (evidence.snapshot_config)" in text
     assert text.count("(applied; verified when the incident ends)") == 2  # not yet verified, and says so
     assert "does not hold revoke-principal (identity.revoke_role_assignment): waiting for approval" in text
+    assert "Check first" not in text  # an approval the playbook asks for is not a source-check wait
     view = json.loads(cli("incident", "list", "--json").stdout)[0]
     shown = json.loads(cli("incident", "show", view["incident_id"], "--json").stdout)
     assert [h.split(":")[0] for h in shown["holds"]] == ["snapshot-config (evidence.snapshot_config)", "rotate-keys (keys.rotate)"]
@@ -80,3 +81,56 @@ def test_a_custom_status_without_metrics_reads_mttd_from_the_alert_fired_entry()
     given = {"timeline": timeline, "metrics": {"mttd_s": 12.5, "mtta_s": float("nan"), "mttc_s": True, "mttr_s": -1}}
     assert incident_view("inc-1", "Running", given, None)["metrics"] == {"mttd_s": 12.5, "mtta_s": None, "mttc_s": None,
                                                                          "mttr_s": None}
+
+
+def test_an_approved_step_waiting_for_its_group_is_not_said_to_wait_for_approval():
+    """The orchestrator's ``approved`` entry names no runbook (newuser10: after approving rotate-keys of a group of three,
+    exit 3 still said ``does not hold rotate-keys (keys.rotate): waiting for approval``)."""
+    timeline = [
+        {"step": "rotate", "runbook": "keys.rotate", "target": "a", "outcome": "awaiting approval", "detail": "not confirmed"},
+        {"step": "rotate", "runbook": None, "target": "a", "outcome": "approved", "detail": "approved by oid-alice"},
+        {"step": "lock", "runbook": "network.lock", "target": "a", "outcome": "awaiting approval", "detail": "not confirmed"},
+        {"step": "page", "runbook": None, "target": None, "outcome": "approved", "detail": "a step never seen: not counted"},
+    ]
+    assert so_far_holds(timeline)["does_not_hold"] == [
+        "rotate (keys.rotate): approved, not applied yet — approved by oid-alice",
+        "lock (network.lock): waiting for approval — not confirmed"]
+
+
+def test_alert_handle_after_approving_one_step_of_an_unconfirmed_group(firestop_home, monkeypatch):
+    """Source check on, the same alert handled again: every step of the group waits (README, Choices and limits);
+    approving one says it is approved and waits for the others, the others still wait."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    leaked = str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json")
+    assert cli("alert", "handle", leaked).exit_code == 0
+    again = cli("alert", "handle", leaked, "--rerun")
+    assert again.exit_code == 3, again.output
+    said = " ".join(again.output.split())  # what to do about it, not only why (newuser10)
+    assert "Check first: Firestop could not confirm this alert at its source. Look it up in Azure Monitor → Alerts" in said
+    assert "reject if it is not (a forged or replayed delivery); each step of this group asks in turn " \
+           "(rotate-keys, lock-network, snapshot-logs)." in said
+    incident = json.loads(cli("incident", "list", "--json", "--status", "awaiting_approval").stdout)[0]["incident_id"]
+    decided = cli("incident", "approve", incident, "--step", "rotate-keys", "--as", "oid-alice", "--json")
+    assert decided.exit_code == 3, decided.output
+    view = json.loads(decided.stdout)
+    assert view["does_not_hold"][0].startswith("rotate-keys (keys.rotate): approved, not applied yet — approved by oid-alice")
+    assert view["does_not_hold"][1].startswith("lock-network (network.lock): waiting for approval — alert not confirmed")
+
+
+def test_the_check_first_hint_names_the_source_and_the_console_shows_it():
+    from firestop.console import pages
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
+    def view(source: str, steps: str = "rotate-keys") -> dict:
+        return {"step": steps, "pending_approval": {"step": "rotate-keys", "why": "alert not confirmed at its source (x)"},
+                "timeline_so_far": [{"step": "confirm alert at source", "outcome": "not confirmed", "detail": f"{source}: x"}]}
+
+    assert "Defender for Cloud → Security alerts" in unconfirmed_hint(view("defender"))
+    assert "Microsoft Sentinel → Incidents" in unconfirmed_hint(view("sentinel"))
+    assert "asks in turn" not in unconfirmed_hint(view("sentinel"))  # one step: nothing else to come
+    assert unconfirmed_hint({"pending_approval": {"why": "the playbook requires approval"}}) == ""
+    hint = unconfirmed_hint(view("azure-monitor", "rotate-keys, lock-network"))
+    card = pages.approval_card("inc-1", view("azure-monitor")["pending_approval"], may_decide=False, why_not="no",
+                               token=None, check_hint=hint)
+    assert "<dt>check first</dt><dd>Firestop could not confirm this alert at its source. Look it up in Azure Monitor" in card
+    assert "check first" not in pages.approval_card("inc-1", {"why": "w"}, may_decide=False, why_not="no", token=None)

@@ -69,6 +69,37 @@ def test_ledger_verify_exits_3_naming_the_junk_line(firestop_home, firestop_main
     assert any("line 2" in p and "not JSON" in p for p in out["problems"]), out
 
 
+def test_ledger_verify_of_a_sealed_chain_with_only_junk_says_the_chain_holds(firestop_home, firestop_main):
+    """newuser10: a junk line on an otherwise intact, sealed ledger read "ledger BROKEN": the chain runs over it
+    (verify_chain), so the text says the chain holds, names the lines nobody wrote through Firestop and where to look.
+    Exit 3 still. An edited entry still reads BROKEN."""
+    from firestop.trust.seal import load_seal_key
+
+    load_seal_key(firestop_home)  # the app's key, generated into FIRESTOP_HOME as the CLI does
+    ledger = Ledger(firestop_home / "ledger", seal_home=firestop_home, sealing=True)
+    ledger.append("inc-junk", kind="action", runbook="network.lock", action="apply", step_id="s1", target=ACCOUNT,
+                  at="2026-12-01T00:00:00+00:00", data={"ok": True})
+    with open(ledger.path("inc-junk"), "ab") as fh:
+        fh.write(b"planted\n")
+    ledger.append("inc-junk", kind="action", runbook="network.lock", action="undo", step_id="s1", target=ACCOUNT,
+                  at="2026-12-01T00:01:00+00:00", data={"ok": True})
+    out = json.loads(firestop_main("ledger", "verify", "inc-junk", "--json").stdout)
+    text = firestop_main("ledger", "verify", "inc-junk")
+    assert text.returncode == 3, text.stderr
+    said = " ".join(text.stdout.split())
+    assert said.startswith(f"ledger chain intact over 2 entries, head {out['head']}; but it holds lines Firestop "
+                           "did not write: line 2: not JSON"), said
+    assert "BROKEN" not in said and "StorageWrite" in said
+    path = ledger.path("inc-junk")
+    with open(path, "r+b") as fh:  # an edited entry still reads BROKEN
+        body = fh.read().replace(b'"undo"', b'"apply"')
+        fh.seek(0)
+        fh.write(body)
+        fh.truncate()
+    edited = firestop_main("ledger", "verify", "inc-junk")
+    assert edited.returncode == 3 and edited.stdout.startswith("ledger BROKEN after 2 entries"), edited.stdout
+
+
 def test_other_breaks_still_refuse_appends_and_many_junk_lines_are_counted(firestop_home):
     ledger = Ledger(firestop_home / "ledger")
     entry = ledger.append("inc-b", kind="action", runbook="r", action="apply", step_id="s", target=None,

@@ -65,3 +65,19 @@ def test_audit_diagnostic_settings_are_checked_on_the_vault_and_the_blob_service
     check = doctor.check_audit_logs(clients, tenant.subscription_id, storage, vault)
     assert "has no diagnostic setting firestop-audit" in check["detail"], check
     assert doctor.check_audit_logs(clients, tenant.subscription_id, None, None)["status"] == doctor.SKIPPED
+
+
+def test_a_mistyped_storage_or_vault_is_named_with_the_output_to_take_it_from(firestop_home):
+    """newuser10: ``--storage rg/nosuch`` said only "no immutability policy …; deploy infra/azuredeploy.json", and the
+    vault's name was in no output of the deployment (step 7 asks for ``<vaultName>``)."""
+    tenant = Tenant.load()
+    outputs = deploy(tenant).properties.outputs
+    storage, vault = _names(tenant)
+    assert f"{RG}/{outputs['vaultName']['value']}" == vault
+    assert f"{RG}/{outputs['storageAccountName']['value']}" == storage
+    clients = factory(tenant)
+    check = doctor.check_worm_locks(clients, tenant.subscription_id, f"{RG}/nosuch", {})
+    assert check["status"] == doctor.PROBLEM and "is --storage" in check["detail"] and "storageAccountName" in check["detail"], check
+    assert "is --storage" not in doctor.check_worm_locks(clients, tenant.subscription_id, storage, {})["detail"]
+    check = doctor.check_audit_logs(clients, tenant.subscription_id, None, f"{RG}/kv-contoso-ai")
+    assert check["status"] == doctor.PROBLEM and "check --vault" in check["detail"] and "vaultName output" in check["detail"], check
