@@ -618,6 +618,16 @@ def ledger_verify(
         print_json(result)
     elif result.get("ok"):
         console.print(f"ledger intact: {result.get('entries')} entries, head {result.get('head')}", highlight=False, markup=False)
+    elif ((problems := result.get("problems") or []) and all(str(p).endswith(_SKIPPED) for p in problems)
+          and any(_OUT_OF_CHAIN in str(p) for p in problems)):
+        # an entry-shaped line the app did not seal here (planted, copied, or an entry of ours edited since): the
+        # sealed chain runs over it, but "intact" would hide that a sealed entry may have been rewritten
+        count = result.get("entries")
+        console.print(f"ledger: {count} sealed entr{'y' if count == 1 else 'ies'} chain, head {result.get('head')}; "
+                      f"lines out of that chain were skipped: {'; '.join(problems)}. If Firestop wrote one of them, it "
+                      "was edited: compare with the blob's earlier versions, and find the writer (Blob Storage: the "
+                      "firestop-audit StorageWrite logs; locally: who can write FIRESTOP_HOME/ledger)",
+                      highlight=False, markup=False)
     elif (problems := result.get("problems") or []) and all(str(p).endswith(_SKIPPED) for p in problems):
         # only lines that are not entries (runbooks.ledger.verify_chain skips them and the chain runs over them):
         # not a broken chain, but something other than Firestop wrote to the ledger — say which and where to look
@@ -633,6 +643,8 @@ def ledger_verify(
 
 #: How runbooks.ledger.verify_chain ends the problem of a line that is not an entry (skipped; the chain runs over it).
 _SKIPPED = "skipped, never believed"
+#: How it names an entry-shaped line out of the sealed chain (redteam14: planted, copied, or edited).
+_OUT_OF_CHAIN = "out of the chain"
 
 
 def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:

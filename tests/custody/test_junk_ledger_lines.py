@@ -72,7 +72,8 @@ def test_ledger_verify_exits_3_naming_the_junk_line(firestop_home, firestop_main
 def test_ledger_verify_of_a_sealed_chain_with_only_junk_says_the_chain_holds(firestop_home, firestop_main):
     """newuser10: a junk line on an otherwise intact, sealed ledger read "ledger BROKEN": the chain runs over it
     (verify_chain), so the text says the chain holds, names the lines nobody wrote through Firestop and where to look.
-    Exit 3 still. An edited entry still reads BROKEN."""
+    Exit 3 still. An edited entry is out of the sealed chain (redteam14: skipped like a planted one): the text never
+    calls that ledger intact and says to compare with the blob's earlier versions."""
     from firestop.trust.seal import load_seal_key
 
     load_seal_key(firestop_home)  # the app's key, generated into FIRESTOP_HOME as the CLI does
@@ -91,13 +92,16 @@ def test_ledger_verify_of_a_sealed_chain_with_only_junk_says_the_chain_holds(fir
                            "did not write: line 2: not JSON"), said
     assert "BROKEN" not in said and "StorageWrite" in said
     path = ledger.path("inc-junk")
-    with open(path, "r+b") as fh:  # an edited entry still reads BROKEN
+    with open(path, "r+b") as fh:  # an edited entry: out of the chain, never "intact"
         body = fh.read().replace(b'"undo"', b'"apply"')
         fh.seek(0)
         fh.write(body)
         fh.truncate()
     edited = firestop_main("ledger", "verify", "inc-junk")
-    assert edited.returncode == 3 and edited.stdout.startswith("ledger BROKEN after 2 entries"), edited.stdout
+    said = " ".join(edited.stdout.split())
+    assert edited.returncode == 3 and said.startswith("ledger: 1 sealed entry chain, head "), said
+    assert "line 3 (seq 2): an entry out of the chain" in said and "earlier versions" in said, said
+    assert "intact" not in said, said
 
 
 def test_other_breaks_still_refuse_appends_and_many_junk_lines_are_counted(firestop_home):
