@@ -352,8 +352,8 @@ def verify_evidence(ctx: RunContext, runbook: str, target: str, applied: Applied
     item = EvidenceItem.model_validate(applied.artifacts["evidence"])
     store = EvidenceStore.of(ctx.settings)
     ledger = Ledger.of(ctx.settings)
-    # (seal_fields_break=False: a planted object with a made-up seal is skipped as appends skip it, RT14-01)
-    chain = ledger.verify(ctx.incident_id, evidence=store.reader(ctx.incident_id), seal_fields_break=False)
+    # (a planted object, even with a made-up seal, is skipped as appends skip it, not a break: RT14-01)
+    chain = ledger.verify(ctx.incident_id, evidence=store.reader(ctx.incident_id))
     # lines that are not entries (a blob writer's junk, leftovers10) are skipped and named, not a break of the chain
     kept = on_ledger(ctx, item) if not chain.broken else False  # sealed on this incident's ledger (RT13-04)
     return Verification(

@@ -54,8 +54,8 @@ ledger head, :func:`firestop.functions.activities.ledger_head`): it never stops 
 believed. Any other break (an entry edited, removed, inserted) still refuses appends — with the seal key, a JSON
 object out of the chain that the app did not seal for this ledger (planted, a copy of a sealed line, or an entry
 edited so that its seal no longer verifies) is skipped and named the same way (RT14-01: a blob writer can append any
-object); only a sealed entry out of place is a break. ``ledger verify`` (:meth:`Ledger.verify`) still reports an
-out-of-chain entry that carries a seal field (an edit) as a break: the wording, not the appends.
+object); only a sealed entry out of place is a break. ``ledger verify`` names such a line as out of the sealed chain
+(if Firestop wrote it, it was edited), exit 3.
 
 Concurrency (any number of instances and processes): an append reads the ledger,
 checks its chain, builds the next entry on its head and appends it *at the length
@@ -351,7 +351,7 @@ class Ledger:
         return entries[-1]["hash"] if entries else GENESIS
 
     def verify(self, incident_id: str, *, evidence_folder: Path | None = None,
-               evidence: Callable[[str], bytes | None] | None = None, seal_fields_break: bool = True) -> ChainCheck:
+               evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
         """:func:`verify_chain` over the incident's ledger, and, for a sealing ledger (:meth:`of`), every entry's seal.
 
         An entry without a valid seal of the app's key (written before sealing began, under another key, or planted
@@ -363,14 +363,11 @@ class Ledger:
         if not self._sealing:
             return verify_chain(lines, evidence_folder=evidence_folder, evidence=evidence)
         key = self.key()
-        # the report names an out-of-chain entry that carries a seal (an edited entry: its seal no longer verifies,
-        # or a made-up one) as a break, as before; appends and readers skip it all the same (Ledger.check, RT14-01)
-        # (seal_fields_break=False: what appends do — Ledger.check — for a caller that acts on ``broken``, e.g. the
-        # evidence verification: a made-up seal must not fail it, RT14-01)
-        check = (verify_chain(lines, evidence_folder=evidence_folder, evidence=evidence,
-                              believed=None if key is None else (lambda entry: entry.get("seal") is not None))
-                 if seal_fields_break else
-                 self.check(incident_id, lines, key=key, evidence_folder=evidence_folder, evidence=evidence))
+        # what appends and readers do (Ledger.check, RT14-01): an out-of-chain entry the app did not seal here —
+        # planted, copied, or one of ours edited since (its seal no longer verifies) — is skipped and named, and
+        # ``ledger verify`` words it as such (firestop.cli.runbook_cmd); a made-up seal fails nothing that acts on
+        # ``broken`` (the evidence verification)
+        check = self.check(incident_id, lines, key=key, evidence_folder=evidence_folder, evidence=evidence)
         if key is None:
             check.problems.append("seals not checked: the app holds no usable seal key (FIRESTOP_SEAL_KEY); "
                                   "nothing on this ledger is believed until it does")
