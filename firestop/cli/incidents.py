@@ -119,7 +119,9 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
         if (rerun or retry) and existing is not None:
             earlier = _status_of(existing)
             # a new incident beside the old one: its history and record stay as they were (audit trail)
-            instance_id = _next_free_id(host, instance_id)
+            # numbered from the alert's own incident id: with an unfinished rerun <id>-3 resumed above, a new one is
+            # <id>-4, not <id>-3-2 (newuser10)
+            instance_id = _next_free_id(host, alert.incident_key)
             existing = None
             note = (f"the earlier incident {alert.incident_key} ended {earlier}; retrying as incident {instance_id} (the earlier one is kept)"
                     if retry and not rerun else

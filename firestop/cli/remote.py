@@ -156,12 +156,12 @@ class RemoteApp:
 
     def __init__(self, origin: str, *, auth: str | None = None, scope: str | None = None) -> None:
         self.origin = origin
+        self._credential = credential(auth)  # a bad --auth first: it is on the command line being fixed (newuser10)
         self.scope = (scope or os.environ.get(SCOPE_ENV) or "").strip()
         if not self.scope:
             raise RemoteError(f"{SCOPE_ENV} is not set: the scope of the app's API to sign in for; set it, e.g. "
                               f"export {SCOPE_ENV}=api://<app registration client id>/.default (README, Remote mode, "
                               "Recipe: the app registration must expose that scope to the Azure CLI's client)", 2)
-        self._credential = credential(auth)
         self._token: str | None = None
         self.last_continuation: str | None = None  # the last answer's X-Firestop-Continuation (incidents())
 

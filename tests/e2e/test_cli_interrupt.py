@@ -146,3 +146,14 @@ def test_ctrl_c_while_the_cli_is_still_starting_is_one_line_and_130(firestop_hom
         "error": "interrupted while starting; nothing was changed", "exit_code": 130}
     debug = subprocess.run([*argv, "--debug"], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=120)
     assert "Traceback" in debug.stderr and "KeyboardInterrupt" in debug.stderr
+
+
+def test_a_rerun_while_the_last_rerun_waits_is_numbered_from_the_alerts_incident(firestop_home):
+    """newuser10: ``--rerun`` while ``<id>-2`` waits for approval started ``<id>-2-2``; it is ``<id>-3``."""
+    example = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
+    first = json.loads(CliRunner().invoke(app, ["alert", "handle", str(example), "--json"]).stdout)["incident_id"]
+    ids = [json.loads(CliRunner().invoke(app, ["alert", "handle", str(example), "--rerun", "--json"]).stdout)["incident_id"]
+           for _ in range(2)]
+    assert ids == [f"{first}-2", f"{first}-3"]
+    again = json.loads(CliRunner().invoke(app, ["alert", "handle", str(example), "--json"]).stdout)
+    assert again["incident_id"] == f"{first}-3" and f"resuming incident {first}-3" in again["note"]
