@@ -16,29 +16,14 @@ import json
 import pytest
 
 from runbooks.ledger import Ledger, canonical, verify_chain
-from tests.trust.conftest import ACCOUNT, EXAMPLE, INCIDENT
-
-
-def _handle(home):
-    from firestop.alerts import parse_alert
-    from firestop.cli.incidents import handle_alert
-    from firestop.cli.wiring import sandbox_environment
-    from firestop.settings import Settings, configure_settings
-
-    env = sandbox_environment(Settings.from_env(home=home))
-    try:
-        incident, _ = handle_alert(parse_alert(EXAMPLE.read_bytes()), env=env)
-        return incident, env.tenant.resource(ACCOUNT)
-    finally:
-        env.close()
-        configure_settings(None)
+from tests.trust.conftest import ACCOUNT, INCIDENT, handle_example
 
 
 @pytest.mark.parametrize("junk", [b"x\n", b"{not json\n", b"[1, 2]\n", b"junk without a newline"])
 def test_junk_planted_on_the_next_incidents_ledger_stops_neither_containment_nor_filing(firestop_home, junk):
     (firestop_home / "ledger").mkdir(parents=True)
     (firestop_home / "ledger" / f"{INCIDENT}.jsonl").write_bytes(junk)  # before the incident exists
-    incident, account = _handle(firestop_home)
+    incident, account = handle_example(firestop_home)
     assert incident["incident_id"] == INCIDENT
     assert incident["status"] == "contained", incident.get("reason")
     assert account["properties"]["networkAcls"]["defaultAction"] == "Deny"
@@ -55,14 +40,19 @@ def test_junk_planted_on_the_next_incidents_ledger_stops_neither_containment_nor
     assert {"marker", "action", "record"} <= kinds, kinds
 
 
-def test_ledger_verify_exits_3_naming_the_junk_line(firestop_home, firestop_main):
-    ledger = Ledger(firestop_home / "ledger")
+def _apply_junk_undo(ledger: Ledger) -> None:
+    """``inc-junk``'s ledger: an apply, a planted line that is not JSON, then the undo (appended over it)."""
     ledger.append("inc-junk", kind="action", runbook="network.lock", action="apply", step_id="s1", target=ACCOUNT,
                   at="2026-12-01T00:00:00+00:00", data={"ok": True})
     with open(ledger.path("inc-junk"), "ab") as fh:
         fh.write(b"planted\n")
     ledger.append("inc-junk", kind="action", runbook="network.lock", action="undo", step_id="s1", target=ACCOUNT,
                   at="2026-12-01T00:01:00+00:00", data={"ok": True})
+
+
+def test_ledger_verify_exits_3_naming_the_junk_line(firestop_home, firestop_main):
+    ledger = Ledger(firestop_home / "ledger")
+    _apply_junk_undo(ledger)
     done = firestop_main("ledger", "verify", "inc-junk", "--json")
     out = json.loads(done.stdout)
     assert done.returncode == 3 and out["ok"] is False and out["entries"] == 2, (done.stdout, done.stderr)
@@ -78,12 +68,7 @@ def test_ledger_verify_of_a_sealed_chain_with_only_junk_says_the_chain_holds(fir
 
     load_seal_key(firestop_home)  # the app's key, generated into FIRESTOP_HOME as the CLI does
     ledger = Ledger(firestop_home / "ledger", seal_home=firestop_home, sealing=True)
-    ledger.append("inc-junk", kind="action", runbook="network.lock", action="apply", step_id="s1", target=ACCOUNT,
-                  at="2026-12-01T00:00:00+00:00", data={"ok": True})
-    with open(ledger.path("inc-junk"), "ab") as fh:
-        fh.write(b"planted\n")
-    ledger.append("inc-junk", kind="action", runbook="network.lock", action="undo", step_id="s1", target=ACCOUNT,
-                  at="2026-12-01T00:01:00+00:00", data={"ok": True})
+    _apply_junk_undo(ledger)
     out = json.loads(firestop_main("ledger", "verify", "inc-junk", "--json").stdout)
     text = firestop_main("ledger", "verify", "inc-junk")
     assert text.returncode == 3, text.stderr

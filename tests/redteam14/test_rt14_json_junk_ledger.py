@@ -20,22 +20,7 @@ import json
 import pytest
 
 from runbooks.ledger import GENESIS, Ledger, canonical, entry_hash, verify_chain
-from tests.trust.conftest import ACCOUNT, EXAMPLE, INCIDENT
-
-
-def _handle(home):
-    from firestop.alerts import parse_alert
-    from firestop.cli.incidents import handle_alert
-    from firestop.cli.wiring import sandbox_environment
-    from firestop.settings import Settings, configure_settings
-
-    env = sandbox_environment(Settings.from_env(home=home))
-    try:
-        incident, _ = handle_alert(parse_alert(EXAMPLE.read_bytes()), env=env)
-        return incident, env.tenant.resource(ACCOUNT)
-    finally:
-        env.close()
-        configure_settings(None)
+from tests.trust.conftest import ACCOUNT, INCIDENT, handle_example
 
 
 def _chained(incident_id: str, seq: int = 1, prev: str = GENESIS) -> bytes:
@@ -59,7 +44,7 @@ PLANTED = {
 def test_a_planted_json_object_stops_neither_containment_nor_filing(firestop_home, junk):
     (firestop_home / "ledger").mkdir(parents=True)
     (firestop_home / "ledger" / f"{INCIDENT}.jsonl").write_bytes(junk)  # before the incident exists
-    incident, account = _handle(firestop_home)
+    incident, account = handle_example(firestop_home)
     assert incident["status"] == "contained", incident.get("reason")
     assert account["properties"]["networkAcls"]["defaultAction"] == "Deny"
     assert not incident.get("record_error"), incident["record_error"]

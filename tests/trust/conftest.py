@@ -166,6 +166,24 @@ def later_exposure_incident(api, tag: str) -> str:
     return other
 
 
+
+def handle_example(home):
+    """Handle the leaked-key example alert on the sandbox of ``home`` as ``alert handle`` does, in this process:
+    ``(incident, the protected account's resource after it)``. The settings are reset after."""
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+    from firestop.cli.wiring import sandbox_environment
+    from firestop.settings import Settings, configure_settings
+
+    env = sandbox_environment(Settings.from_env(home=home))
+    try:
+        incident, _ = handle_alert(parse_alert(EXAMPLE.read_bytes()), env=env)
+        return incident, env.tenant.resource(ACCOUNT)
+    finally:
+        env.close()
+        configure_settings(None)
+
+
 def snapshot(home, tenant) -> dict:
     """Everything an attack on the incident could change: its record files, ledger and evidence, and the tenant."""
     files = {}
