@@ -17,13 +17,15 @@ Azure facts (``alerts-common-schema.md``, ``alerts-payload-samples.md``; see
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from firestop.alerts.times import parse_utc_or_none, sane_iso_utc
+from firestop.alerts.times import EARLIEST, LATEST, parse_utc_or_none
 from firestop.resource_id import canonical_resource_id, parse, resource_id_key
 
+_UTC = timezone.utc
+_fromisoformat = datetime.fromisoformat
 
 __all__ = [
     "canonical_targets",
@@ -135,6 +137,12 @@ def evaluation_window(context: Any) -> tuple[datetime | None, datetime | None]:
 def _utc_or_none(value: Any) -> datetime | None:
     """:func:`~firestop.alerts.times.parse_utc_or_none` of a value that is not None: an ISO 8601 UTC string (what
     Azure Monitor sends) read by ``fromisoformat`` here, as :func:`~firestop.alerts.times.parse_sane_utc` first reads
-    it (:func:`~firestop.alerts.times.sane_iso_utc`); anything else through ``parse_utc_or_none`` itself."""
-    parsed = sane_iso_utc(value)
-    return parsed if parsed is not None else parse_utc_or_none(value)
+    it; anything else through ``parse_utc_or_none`` itself."""
+    if type(value) is str:
+        try:
+            parsed = _fromisoformat(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is _UTC and EARLIEST <= parsed < LATEST:
+            return parsed
+    return parse_utc_or_none(value)

@@ -120,27 +120,19 @@ _UTC = timezone.utc
 _fromisoformat = datetime.fromisoformat
 
 
-def sane_iso_utc(value: object) -> datetime | None:
-    """The one-step read of :func:`parse_sane_utc`: an ISO 8601 string already in UTC (``…Z`` or ``+00:00``: what
-    Azure Monitor sends) within ``EARLIEST``..``LATEST`` → that datetime; anything else → None (the caller then takes
-    the full parser, which refuses or converts it)."""
+def parse_sane_utc(value: object) -> datetime:
+    """:func:`parse_utc`, then :func:`check_sane`. Raises ValueError for either.
+
+    An ISO 8601 string in UTC (``…Z`` or ``+00:00``: what Azure Monitor sends) is read in one step — the first
+    format :func:`parse_utc` tries, already UTC, so nothing to convert — and bounded the same way."""
     if type(value) is str:
         try:
             parsed = _fromisoformat(value.strip())
         except ValueError:
-            return None
-        if parsed.tzinfo is _UTC and EARLIEST <= parsed < LATEST:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is _UTC and EARLIEST <= parsed < LATEST:
             return parsed
-    return None
-
-
-def parse_sane_utc(value: object) -> datetime:
-    """:func:`parse_utc`, then :func:`check_sane`. Raises ValueError for either.
-
-    An ISO 8601 string in UTC is read in one step (:func:`sane_iso_utc`) — the first format :func:`parse_utc` tries,
-    already UTC, so nothing to convert — and bounded the same way."""
-    parsed = sane_iso_utc(value)
-    return parsed if parsed is not None else check_sane(parse_utc(value))
+    return check_sane(parse_utc(value))
 
 
 def parse_utc_or_none(value: object) -> datetime | None:
