@@ -61,8 +61,8 @@ def validate(
             if result["valid"]:
                 console.print(f"[green]ok[/]    {safe(result['file'])} ({safe(result['name'])})", highlight=False)
             for problem in result["problems"]:
-                line = problem["line"] if problem["line"] is not None else "?"
-                sys.stderr.write(f"{result['file']}:{line}: {problem['field'] or '(file)'}: {problem['message']}\n")
+                where = result["file"] if problem["line"] is None else f"{result['file']}:{problem['line']}"
+                sys.stderr.write(f"{where}: {problem['field'] or '(file)'}: {problem['message']}\n")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

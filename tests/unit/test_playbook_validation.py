@@ -71,6 +71,17 @@ def test_cli_validate_reports_file_line_field_and_exit_code(tmp_path):
     assert ok.exit_code == 0 and json.loads(ok.stdout)["valid"] is True
 
 
+def test_cli_validate_names_a_problem_without_a_line_as_file_colon_field(tmp_path):
+    """A problem no line can be pinned on (two files with one name) reads ``FILE: field: message`` (new user 10: it
+    read ``FILE:?: …``, which editors and CI annotators take for a line number)."""
+    for stem in ("one", "two"):
+        (tmp_path / f"{stem}.yaml").write_text("name: same\ncontain:\n  - id: a\n    runbook: keys.rotate\n")
+    result = CliRunner().invoke(app, ["playbook", "validate", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'two.yaml'}: name: 'same' is also the name of" in result.output, result.output
+    assert ":?:" not in result.output
+
+
 def test_cli_schema_and_list():
     runner = CliRunner()
     schema = json.loads(runner.invoke(app, ["playbook", "schema"]).stdout)
