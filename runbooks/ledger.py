@@ -161,6 +161,16 @@ def entries_of(lines: list[str]) -> list[dict[str, Any]]:
     return [entry for line in lines if line.strip() and (entry := _entry(line)) is not None]
 
 
+def _shown(value: Any, limit: int = 20) -> str:
+    """A ledger line's own value (``seq``, an evidence path) as a problem names it: ``repr`` (control characters
+    escaped unless the text is printable), cut to ``limit`` characters — a planted line's fields are an outsider's, of any size."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        text = value if isinstance(value, str) and value.isprintable() else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
                  evidence: Callable[[str], bytes | None] | None = None,
                  believed: Callable[[dict[str, Any]], bool] | None = None) -> ChainCheck:
@@ -201,16 +211,16 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
         count += 1
         chain: list[str] = []
         if entry.get("seq") != count:
-            chain.append(f"line {number}: seq {entry.get('seq')} where {count} was expected (entry removed or inserted)")
+            chain.append(f"line {number}: seq {_shown(entry.get('seq'))} where {count} was expected (entry removed or inserted)")
         if entry.get("prev") != prev:
-            chain.append(f"line {number} (seq {entry.get('seq')}): prev does not match the previous entry's hash")
+            chain.append(f"line {number} (seq {_shown(entry.get('seq'))}): prev does not match the previous entry's hash")
         if entry_hash(entry) != entry.get("hash"):
-            chain.append(f"line {number} (seq {entry.get('seq')}): content does not match its hash (entry edited)")
+            chain.append(f"line {number} (seq {_shown(entry.get('seq'))}): content does not match its hash (entry edited)")
         if chain and believed is not None and _planted(entry, count, believed):
             count -= 1  # skipped like a line that is not JSON: the chain runs over it (RT14-01)
             unreadable.append(number)
             if len(unreadable) <= MAX_UNREADABLE_NAMED:
-                problems.append(f"line {number} (seq {str(entry.get('seq'))[:20]}): an entry out of the chain without "
+                problems.append(f"line {number} (seq {_shown(entry.get('seq'))}): an entry out of the chain without "
                                 "the app's seal here (planted, copied, or edited); skipped, never believed")
             continue
         problems.extend(chain)
@@ -218,9 +228,9 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
             data = entry.get("data") or {}
             kept = evidence(str(data.get("path", "")))
             if kept is None:
-                problems.append(f"line {number}: evidence file {data.get('path')} is missing")
+                problems.append(f"line {number}: evidence file {_shown(data.get('path'), 200)} is missing")
             elif hashlib.sha256(kept).hexdigest() != data.get("sha256"):
-                problems.append(f"line {number}: evidence file {data.get('path')} no longer matches its SHA-256")
+                problems.append(f"line {number}: evidence file {_shown(data.get('path'), 200)} no longer matches its SHA-256")
         prev = str(entry.get("hash"))
         if len(problems) > min(len(unreadable), MAX_UNREADABLE_NAMED):
             broken = True

@@ -126,3 +126,19 @@ def test_junk_on_a_manual_run_ledger_and_epoch_neither_hides_a_run_nor_refuses_e
     assert "error" not in answer["result"]["artifacts"]["ledger"], answer["result"]["artifacts"]
     with pytest.raises(UndoReliedOn, match=run_id):
         _undo(settings)
+
+
+def test_a_planted_entrys_own_fields_are_named_bounded_and_escaped(firestop_home):
+    """A planted line's ``seq`` (or an evidence path) is an outsider's value of any size: a problem names it cut to a
+    few characters with control characters escaped (no key here, so the line counts and its breaks are named)."""
+    ledger = Ledger(firestop_home / "ledger")
+    ledger.append("inc-junk", kind="action", runbook="network.lock", action="apply", step_id="s1", target=ACCOUNT,
+                  at="2026-12-01T00:00:00+00:00", data={"ok": True})
+    planted = {"seq": "\x1b[2J" + "9" * 100_000, "prev": "x", "hash": "y", "kind": "evidence",
+               "data": {"path": "\x1b]8;;" + "p" * 100_000}}
+    with open(ledger.path("inc-junk"), "a") as fh:
+        fh.write(json.dumps(planted) + "\n")
+    check = verify_chain(ledger.path("inc-junk").read_text().splitlines(), evidence=lambda path: None)
+    said = "; ".join(check.problems)
+    assert not check.ok and "seq" in said and "evidence file" in said, said
+    assert len(said) < 2_000 and "\x1b" not in said, said[:300]
