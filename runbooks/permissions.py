@@ -48,7 +48,10 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
                         "Microsoft.Insights/scheduledQueryRules/read", "Microsoft.Insights/activityLogAlerts/read",
                         "Microsoft.Security/locations/alerts/read", "Microsoft.SecurityInsights/incidents/read",
                         "Microsoft.SecurityInsights/incidents/alerts/read", "Microsoft.SecurityInsights/incidents/entities/read",
-                        "Microsoft.PolicyInsights/policyStates/queryResults/action")
+                        "Microsoft.PolicyInsights/policyStates/queryResults/action",
+                        # verify12: a log search alert's dimensions, its rule's query re-run (firestop.azure.monitor_source)
+                        "Microsoft.Insights/logs/read", "Microsoft.OperationalInsights/workspaces/read",
+                        "Microsoft.OperationalInsights/workspaces/query/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

@@ -41,6 +41,9 @@ _ALERT_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/providers/Microsoft\.A
 RULE_API_VERSIONS = {"metricalerts": "2018-03-01", "scheduledqueryrules": "2023-12-01", "activitylogalerts": "2020-10-01"}
 _RULE_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Insights/"
                       r"(metricAlerts|scheduledQueryRules|activityLogAlerts)/(?!\.+$)[^/?#%\\\x00-\x1f\x7f]{1,260}$", re.IGNORECASE)
+#: ``Microsoft.OperationalInsights/workspaces`` read for a workspace-scoped log rule's ``customerId`` (azure-rest-api-specs
+#: ``specification/operationalinsights/resource-manager/Microsoft.OperationalInsights/stable/2022-10-01/Workspaces.json``).
+WORKSPACE_API_VERSION = "2022-10-01"
 #: An alert whose ``startDateTime`` is older than this (seconds) is not a reason for automatic containment now.
 MAX_FIRED_AGE_SECONDS = 24 * 3600
 #: An alert the source says resolved more than this long (seconds) before the check is "resolved long ago".
@@ -84,6 +87,22 @@ class AlertsManagementClient:
         """The alert's ARM JSON. ``ResourceNotFoundError`` (404), ``HttpResponseError`` (another 4xx/5xx after the
         retries), ``ValueError`` (not an alert id)."""
         request = HttpRequest("GET", self._client.format_url(check_alert_id(alert_id)), params={"api-version": API_VERSION})
+        response = self._client.send_request(request)
+        if response.status_code >= 400:
+            map_error(status_code=response.status_code, response=response, error_map={404: ResourceNotFoundError})
+            raise HttpResponseError(response=response)
+        return response.json()
+
+    def get_workspace(self, workspace_id: str) -> dict:
+        """A Log Analytics workspace's ARM JSON (``Workspaces_Get``, REST :data:`WORKSPACE_API_VERSION`:
+        ``properties.customerId``, the GUID the query API takes); needs ``Microsoft.OperationalInsights/workspaces/read``.
+        Errors as :meth:`get_alert` (``ValueError``: not a workspace id)."""
+        from firestop.azure.monitor_source import _WORKSPACE
+
+        workspace_id = str(workspace_id or "").strip()
+        if not _WORKSPACE.fullmatch(workspace_id):
+            raise ValueError("not a Log Analytics workspace id")
+        request = HttpRequest("GET", self._client.format_url(workspace_id), params={"api-version": WORKSPACE_API_VERSION})
         response = self._client.send_request(request)
         if response.status_code >= 400:
             map_error(status_code=response.status_code, response=response, error_map={404: ResourceNotFoundError})
@@ -306,9 +325,12 @@ def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
     return f"{what} ({type(exc).__name__} after retries){then}"
 
 
-def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime) -> dict[str, Any]:
+def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
-    (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`).
+    (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`), then
+    the dimensions the steps act on confirmed at their source (:func:`firestop.azure.monitor_source.confirm_dimensions`:
+    a log search rule's own query re-run over the window that fired; ``logs()`` gives the ``LogsQueryClient``, None:
+    a delivery naming such dimensions is not confirmed).
     Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
     pipeline's retries (429/5xx/network) is not confirmed either, nor is a rule that cannot be read or an
     ``alertRule`` that is not a metric / scheduled query / activity log alert rule id (fail safe: a responder
@@ -333,6 +355,15 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the alert rule cannot be read", ": its route cannot be confirmed",
                                                    "the alert rule cannot be read (404): its route cannot be confirmed")}
-    why = compare_route(alert, rule if isinstance(rule, dict) else {})
+    from firestop.azure.monitor_source import confirm_dimensions, delivered
+
+    rule = rule if isinstance(rule, dict) else {}
+    why = compare_route(alert, rule)
+    if why is None:
+        if delivered(alert) and logs is None:
+            why = "the alert's dimensions cannot be re-read (no Log Analytics client)"
+        elif delivered(alert):
+            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source)
     return {"confirmed": why is None,
-            "why": why or "the alert was found at its source: target, rule, firing time, severity, signal type, condition and route match"}
+            "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
+                           "and route match" + (", its dimensions found by the rule's query" if delivered(alert) else ""))}

@@ -96,6 +96,10 @@ def payload_of(alert: Any) -> dict:
         "resolvedDateTime": stamp(alert.resolved_at), "description": alert.description},
         "customProperties": dict(getattr(alert, "custom_properties", None) or {})}}
     context = getattr(alert, "context", None)
+    if payload["schemaId"] == CAS and isinstance(context, dict) and isinstance(context.get("condition"), dict):
+        # the rule's condition as fired (its query, window, dimensions): the rule fire_alert registers when the tenant
+        # holds none runs it, so a log search alert's dimensions are found where the source check re-reads them
+        payload["data"]["alertContext"] = {"condition": context["condition"]}
     if payload["schemaId"] != CAS and isinstance(context, dict):
         # a Defender alert / Sentinel incident: where it lives (its delivered ARM id) and what Defender / Sentinel
         # hold of it beyond the essentials (security/models.record_delivered, sentinel/models.record_delivered)

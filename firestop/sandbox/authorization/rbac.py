@@ -106,6 +106,8 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "secrets.versions": (f"{SECRETS}/readMetadata/action", True),
     "logs.query": ("Microsoft.OperationalInsights/workspaces/query/read", False),
     "logs.batch": ("Microsoft.OperationalInsights/workspaces/query/read", False),
+    # a resource-centric query (POST /v1/{resourceId}/query): "Read data from all your logs" on the resource
+    "logs.queryResource": ("Microsoft.Insights/logs/read", False),
     "workspaces.get": ("Microsoft.OperationalInsights/workspaces/read", False),
     "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
     "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),

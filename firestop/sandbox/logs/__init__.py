@@ -2,7 +2,7 @@
 
 Contract (see :mod:`firestop.sandbox.core.rooms`): ``models.py`` (workspace ARM
 body, ``doc["workspaces"]`` layout), ``routes.py`` (``logs.query``,
-``logs.batch`` on ``api.loganalytics.io`` / ``api.loganalytics.azure.com``), ``management.py``
+``logs.batch``, ``logs.queryResource`` on ``api.loganalytics.io`` / ``api.loganalytics.azure.com``), ``management.py``
 (``workspaces.get`` on ARM: the workspace and its ``customerId``),
 ``seed.py`` (``workspaces``, order 30); ``kql/`` (the KQL subset: lexer,
 parser, evaluator), ``incident.py`` (the leaked-key incident's rows) and
@@ -16,6 +16,7 @@ room = Room(
     latency={
         "logs.query": 3.0,
         "logs.batch": 3.0,  # one batch, sub-queries run in parallel
+        "logs.queryResource": 3.0,
         "workspaces.get": 0.1,
     },
 )

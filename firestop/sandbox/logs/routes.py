@@ -20,6 +20,12 @@ Answers (corpus ``loganalytics/``):
   non-fatal error; the wording is the sandbox's, no verbatim sample exists).
 
 ``workspaces`` (cross-workspace queries) is accepted and ignored.
+
+``POST /v1/{resourceId}/query`` (``LogsQueryClient.query_resource``, operation ``logs.queryResource``; Log Analytics
+query API v1, azure-rest-api-specs ``specification/operationalinsights/data-plane/Microsoft.OperationalInsights/
+stable/v1/OperationalInsights.json``) is a resource-centric query: the rows of every workspace whose ``_ResourceId``
+is that resource (case-insensitive), as a resource-scoped log alert rule reads them; a resource no workspace holds
+rows of answers 204, as a workspace without tables.
 ``POST /v1/$batch`` (``query_batch``, operation ``logs.batch``) answers each
 sub-request like ``/query`` inside ``{"responses": [{"id", "status", "body"}]}``.
 """
@@ -119,6 +125,39 @@ def execute(state, workspace_id: str, body: object, now: datetime) -> SandboxRes
     return ok({"tables": [table]})
 
 
+def _resource_tables(state, resource_id: str) -> dict:
+    """The tables of every workspace cut to the rows whose ``_ResourceId`` is ``resource_id`` (tables without such
+    rows left out)."""
+    low = resource_id.rstrip("/").lower()
+    tables: dict = {}
+    for workspace in state.doc["workspaces"].values():
+        for name, table in workspace["tables"].items():
+            names = [c["name"] for c in table["columns"]]
+            if "_ResourceId" not in names:
+                continue
+            at = names.index("_ResourceId")
+            rows = [r for r in table["rows"] if at < len(r) and str(r[at]).rstrip("/").lower() == low]
+            if rows:
+                tables.setdefault(name, {"columns": table["columns"], "rows": []})["rows"].extend(rows)
+    return tables
+
+
+def query_resource(ctx: RequestContext) -> SandboxResponse:
+    """``POST /v1/{resourceId}/query``: :func:`execute` over :func:`_resource_tables` (no such rows: 204)."""
+    p = ctx.params
+    resource_id = f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{p['ns']}/{p['rtype']}/{p['rname']}"
+    try:
+        body = ctx.request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _bad_argument("InvalidBody", "The request body is not valid JSON")
+    tables = _resource_tables(state_of(ctx), resource_id)
+    if not tables:
+        return SandboxResponse(204, None)
+    view = type("ResourceView", (), {})()
+    view.doc = {"workspaces": {"resource": {"tables": tables}}}
+    return execute(view, "resource", body, ctx.now)
+
+
 def query(ctx: RequestContext) -> SandboxResponse:
     state = state_of(ctx)
     if state.doc["workspaces"].get(ctx.params["workspace"].lower()) is not None and not ctx.request.body.strip():
@@ -153,4 +192,6 @@ for host in HOSTS:
     room.add(
         Route("POST", host, "/v1/workspaces/{workspace}/query", "logs.query", "loganalytics", query),
         Route("POST", host, "/v1/$batch", "logs.batch", "loganalytics", batch),
+        Route("POST", host, "/v1/subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{rtype}/{rname}/query",
+              "logs.queryResource", "loganalytics", query_resource),
     )

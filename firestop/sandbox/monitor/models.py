@@ -307,6 +307,33 @@ def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
         actions = {"actionGroups": [], "customProperties": custom}
     else:
         actions = {"actionGroups": [{"actionGroupId": None, "webhookProperties": custom}]}
-    put(state, {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global",
-                "properties": {"enabled": False, "actions": actions, "description": "registered by fire_alert"}})
+    properties = {"enabled": False, "actions": actions, "description": "registered by fire_alert"}
+    if kind == "scheduledQueryRules":
+        properties.update(_log_criteria_of(payload["data"], essentials))
+    put(state, {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global", "properties": properties})
     return rule_id
+
+
+def _log_criteria_of(data: dict, essentials: dict) -> dict:
+    """A Log Alerts V2 rule's ``scopes``, ``windowSize`` and ``criteria`` (scheduledQueryRules 2023-12-01) as a fired
+    payload's ``alertContext.condition`` gives them (``allOf[].searchQuery`` → ``query``; its first target as the
+    scope, resource-centric); ``{}`` when the payload carries no query. What the source check re-runs for the
+    dimensions of an alert fired by hand (``alert handle``, tests)."""
+    context = data.get("alertContext") if isinstance(data.get("alertContext"), dict) else {}
+    condition = context.get("condition") if isinstance(context.get("condition"), dict) else {}
+    items = [c for c in condition.get("allOf") or [] if isinstance(c, dict) and isinstance(c.get("searchQuery"), str)]
+    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    if not items or not targets:
+        return {}
+    keep = ("metricMeasureColumn", "timeAggregation", "operator", "failingPeriods")
+    all_of = []
+    for c in items:
+        criterion = {"query": c["searchQuery"], **{k: c[k] for k in keep if k in c},
+                     "dimensions": [{"name": d["name"], "operator": "Include", "values": ["*"]}
+                                    for d in c.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("name"), str)]}
+        try:
+            criterion["threshold"] = float(c["threshold"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        all_of.append(criterion)
+    return {"scopes": [targets[0]], "windowSize": str(condition.get("windowSize") or "PT5M"), "criteria": {"allOf": all_of}}
