@@ -227,5 +227,5 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     return await intake.accept_alert(
         client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=lifecycle.ORCHESTRATOR_NAME,
         start_input=start_input, cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
-        routes=playbook_routes(), record_after_close=record_after_close,
+        routes=playbook_routes(), record_after_close=record_after_close, source_checked=check,
     )

@@ -444,6 +444,11 @@ class _Call:
     #: the delivery's ``alert.dedupe_key``, derived once (a SHA-256 of the alert id each time it is read: it was
     #: read three times per correlated alert — the delivery lock, the memo's lookup and its entry)
     dedupe_key: str = ""
+    #: verify12: FIRESTOP_ALERT_SOURCE_CHECK is on (each incident's alert is read back from its source) and this
+    #: delivery's content digest (:func:`delivery_digest`): another delivery of the same alert id with other content,
+    #: whose incident is not confirmed at its source, gets an incident of its own (:func:`_variant`)
+    source_checked: bool = False
+    digest: str = ""
 
 
 @dataclass
@@ -843,10 +848,96 @@ async def _note_part(call: _Call, alert: Any, anchor: tuple[str, Any], part_id: 
                                                      type(exc).__name__)
 
 
+#: verify12: at most this many incidents of their own for deliveries of one alert id whose content differs from the
+#: delivery that opened its incident while that one is not confirmed at its source (``<incident_key>-v1`` ..
+#: ``-v<MAX_VARIANTS>``). A forger with the webhook key thus adds at most this many incidents per real alert id (each
+#: waiting for a responder unless confirmed); past the bound a delivery is answered as before (joined or duplicate).
+MAX_VARIANTS = 3
+#: The timeline step the source check writes (firestop.lifecycle.incident) and its confirmed outcome.
+_CONFIRM_STEP, _CONFIRMED = "confirm alert at source", "ok"
+
+
+def delivery_digest(alert: Any) -> str:
+    """SHA-256 (hex) of the incident input's alert JSON of ``alert`` (:func:`firestop.alerts.alert.alert_input_json`
+    as canonical JSON, or that JSON itself when ``alert`` is a dict: an incident's input; ``indicators.truncated``
+    left out, the input does not keep it there): what tells two deliveries of one alert id apart.
+    Azure Monitor's redeliveries of one notification carry the same content, so the same digest."""
+    import hashlib
+    import json
+
+    from firestop.alerts.alert import alert_input_json
+
+    data = alert if isinstance(alert, dict) else alert_input_json(alert)
+    indicators = data.get("indicators")
+    if isinstance(indicators, dict) and "truncated" in indicators:  # (the input keeps them as indicators_truncated)
+        data = {**data, "indicators": {k: v for k, v in indicators.items() if k != "truncated"}}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _confirm_outcome(status: Any) -> str | None:
+    """The outcome of the incident's "confirm alert at source" timeline line (custom status while it runs, record
+    when it finished), None when it has none yet."""
+    for source in (getattr(status, "custom_status", None), getattr(status, "output", None)):
+        doc = decoded(source)
+        timeline = doc.get("timeline") if isinstance(doc, dict) else None
+        for entry in timeline if isinstance(timeline, list) else []:
+            if isinstance(entry, dict) and entry.get("step") == _CONFIRM_STEP:
+                return str(entry.get("outcome"))
+    return None
+
+
+def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
+    """Cheap filter before :func:`_variant` reads an incident's input: the check is on, and the incident (its status
+    as read) is of the same rule and not confirmed at its source (or not yet checked)."""
+    if not call.source_checked or status is None:
+        return False
+    custom = decoded(getattr(status, "custom_status", None))
+    rule = custom.get("rule_name") if isinstance(custom, dict) else None
+    if rule is not None and str(rule) != str(getattr(alert, "rule_name", None)):
+        return False
+    return _confirm_outcome(status) != _CONFIRMED
+
+
+async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
+    """verify12 item 2: the incident of this delivery when ``instance_id`` (the incident it would join or duplicate)
+    was opened by a delivery of the same alert id with other content and is not confirmed at its source — a
+    ``<incident_key>-v<n>`` incident of its own, started now (``started``) or found holding this same content
+    (``duplicate``) — else None (decide as before). At most :data:`MAX_VARIANTS` such incidents per alert id; each
+    runs its own source check, and the once-marker keeps one confirmed incident per source alert."""
+    full = await _status(call.client, instance_id, show_input=True)
+    inp = decoded(getattr(full, "input_", None)) if full is not None else None
+    opened_by = inp.get("alert") if isinstance(inp, dict) else None
+    if not isinstance(opened_by, dict) or str(opened_by.get("alert_id") or "").strip().lower() != str(alert.alert_id).strip().lower():
+        return None  # another alert's incident: join it as before
+    if delivery_digest(opened_by) == call.digest or _confirm_outcome(full) == _CONFIRMED:
+        return None  # the same delivery again, or the alert is confirmed there: one incident per source alert
+    for n in range(1, MAX_VARIANTS + 1):
+        variant = f"{alert.incident_key}-v{n}"
+        held = await _status(call.client, variant, show_input=True)
+        if held is None:
+            started = await _start(call, alert, variant)
+            if started is not None:
+                return started
+            held = await _status(call.client, variant, show_input=True)  # another worker took it first
+        held_inp = decoded(getattr(held, "input_", None)) if held is not None else None
+        held_alert = held_inp.get("alert") if isinstance(held_inp, dict) else None
+        if isinstance(held_alert, dict) and delivery_digest(held_alert) == call.digest:
+            return Outcome(OutcomeKind.DUPLICATE, variant)
+    logging.getLogger("firestop.intake").warning(
+        "alert %s: more than %d deliveries with other content while its incident %s is not confirmed at its source; "
+        "this one is not given an incident of its own", alert.incident_key, MAX_VARIANTS, instance_id)
+    return None
+
+
 async def _fired(call: _Call, alert: Any) -> Outcome:
     keys = _keys(call, alert)
     if not keys:
-        if await _status(call.client, alert.incident_key) is not None:
+        own = await _status(call.client, alert.incident_key)
+        if own is not None:
+            if _may_be_variant(call, alert, own):
+                found = await _variant(call, alert, alert.incident_key)
+                if found is not None:
+                    return found
             return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
         return await _start(call, alert, alert.incident_key) or Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
     for attempt in range(_ATTEMPTS):
@@ -861,12 +952,14 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
                 target = _oldest_open(slots)
                 if target is None:
                     first = slots[0]
-                    if first.last_id is not None and await _belonged_to(call, alert, first.last_id) is not None:
-                        return Outcome(OutcomeKind.DUPLICATE, first.last_id)
-                    if await _status(call.client, alert.incident_key) is not None:
+                    if first.last_id is not None and (ended := await _belonged_to(call, alert, first.last_id)) is not None:
+                        found = await _variant(call, alert, first.last_id) if _may_be_variant(call, alert, ended) else None
+                        return found or Outcome(OutcomeKind.DUPLICATE, first.last_id)
+                    if (own := await _status(call.client, alert.incident_key)) is not None:
                         # the same alert already handled by ``alert handle`` (the CLI keys its incident by the alert
                         # id) on this store: contained once, never twice (one point read, only before a start)
-                        return Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
+                        found = await _variant(call, alert, alert.incident_key) if _may_be_variant(call, alert, own) else None
+                        return found or Outcome(OutcomeKind.DUPLICATE, alert.incident_key)
                     after = await _aftermath(call, alert)
                     if after is not None:
                         return after
@@ -883,6 +976,10 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
                             await _note_part(call, alert, anchor, started.instance_id)
                         return started
                     continue  # another worker took the slot: read it again and join
+        if _may_be_variant(call, alert, target.open):
+            found = await _variant(call, alert, target.open_id)
+            if found is not None:
+                return found
         joined = await _join(call, alert, target)
         if joined is not None:
             return joined
@@ -928,6 +1025,7 @@ async def accept_alert(
     cache_scope: str = "",
     routes: Sequence[str] = (),
     record_after_close: RecordAfterClose | None = None,
+    source_checked: bool = False,
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
 
@@ -950,6 +1048,10 @@ async def accept_alert(
         record_after_close: files a revision of a finished incident's record with an alert added (see
             :data:`RecordAfterClose`); None: an alert of a finished slot always starts a new generation
             (its last one is not read, so nothing ``follows``).
+        source_checked: ``FIRESTOP_ALERT_SOURCE_CHECK`` is on: a Fired delivery of an alert id whose incident was
+            opened by other content and is not confirmed at its source gets an incident of its own (at most
+            :data:`MAX_VARIANTS` per alert id, :func:`_variant`: verify12 — the first delivery no longer holds the
+            alert), and repeats are remembered per content.
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).
@@ -966,8 +1068,10 @@ async def accept_alert(
         raise ValueError("now must be an aware UTC datetime")
     scope = f"{_scope(client)}|{cache_scope}"
     dedupe_key = alert.dedupe_key
+    digest = delivery_digest(alert) if source_checked and not alert.is_resolved else ""
     call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope,
-                 tuple(routes), record_after_close, dedupe_key)
+                 tuple(routes), record_after_close, f"{dedupe_key}|{digest[:16]}" if digest else dedupe_key,
+                 source_checked=bool(digest), digest=digest)
     async with _deliveries.hold([f"delivery:{dedupe_key}"]):
         remembered = await _remembered(call, alert)
         if remembered is not None:
