@@ -279,16 +279,20 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
 CLAIM_PREFIX = "source-confirmed/"
 
 
-def claim_name(alert: dict[str, Any]) -> str:
+def claim_name(alert: dict[str, Any], state: str | None = None) -> str:
     """The store name of ``alert``'s once-marker. One per delivery kind: a Fired and a Resolved delivery of one alert
-    are two deliveries Azure Monitor sends (each its own dedupe key), a second of either is a replay."""
+    are two deliveries Azure Monitor sends (each its own dedupe key), a second of either is a replay. ``state``: what
+    the source says the alert *is* when its id is the sender's choice (a policy event: the policy state,
+    :func:`firestop.azure.policy_source.state_key`) — the marker is then the state's, whatever the id."""
     import hashlib
 
     key = f"{str(alert.get('alert_id') or '').strip().lower()}|{alert.get('monitor_condition')}"
+    if state:
+        key = f"policy-state|{state}"
     return f"{CLAIM_PREFIX}{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}.json"
 
 
-def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "") -> str | None:
+def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "", state: str | None = None) -> str | None:
     """RT13 step 3: one confirmed incident per source alert (and condition). Writes ``{"incident_id"}`` at
     :func:`claim_name` with create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): None when
     written now or by this same incident run before (an activity retried or replayed writes the same bytes), else why
@@ -299,7 +303,7 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
 
     from firestop.storage.base import AlreadyExists, StoreError
 
-    name = claim_name(alert)
+    name = claim_name(alert, state)
     data = json.dumps({"incident_id": str(incident_id), "received_at": str(received_at)}, sort_keys=True).encode()
     try:
         store.create(name, data, "application/json")
@@ -309,6 +313,9 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
             held = json.loads(store.read(name) or b"{}").get("incident_id")
         except (StoreError, ValueError, AttributeError):
             held = None
+        if state:
+            return (f"this policy state was already confirmed for incident {str(held)[:80]!r}: a policy state contains "
+                    "once (a new event naming the same state waits for a responder)")
         return (f"this alert was already confirmed for incident {str(held)[:80]!r}: one confirmed incident per source "
                 "alert (a replayed or re-routed delivery waits for a responder)")
     except (StoreError, ValueError, OSError) as exc:

@@ -88,4 +88,21 @@ def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any],
                                            f"with policy {definition!r}"
                                            + (f" of assignment {assignment!r}" if assignment else "") + " now"}
     return {"confirmed": True, "why": "the policy state was found at its source (Policy Insights): the resource is "
-                                      "NonCompliant with that policy"}
+                                      "NonCompliant with that policy",
+            "claim_key": state_key(held)}
+
+
+def state_key(held: list[dict[str, Any]]) -> str:
+    """What one policy state is (verify12 item 3): the held NonCompliant states' resource, assignment, definition and
+    own ``timestamp`` (the evaluation that found them NonCompliant), sorted and joined — the once-marker a confirmed
+    policy event claims instead of its event id, so the same state contains once however many events name it
+    (a webhook-key holder re-posting new event ids after a responder undid the lock on purpose waits for a
+    responder); a new evaluation is a new state."""
+    def field(body: dict[str, Any], *names: str) -> str:
+        lowered = {str(k).lower(): v for k, v in body.items()}
+        value = next((lowered[n] for n in names if lowered.get(n) is not None), "")
+        return (value.isoformat() if hasattr(value, "isoformat") else str(value)).strip().lower()
+
+    return "\n".join(sorted("|".join((field(b, "resource_id", "resourceid"), field(b, "policy_assignment_id", "policyassignmentid"),
+                                      field(b, "policy_definition_id", "policydefinitionid"), field(b, "timestamp")))
+                             for b in held))

@@ -163,8 +163,8 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
     (:func:`firestop.azure.security_source.confirm_defender`, ``source_ref`` the alert's ARM id) or Sentinel
     (:func:`~firestop.azure.security_source.confirm_sentinel`, the incident's) or Policy Insights
     (:func:`firestop.azure.policy_source.confirm_policy`, an Azure Policy state event: RT14-03); read-only — and, confirmed, claimed
-    for this incident (:func:`~firestop.azure.alerts_management.claim`: a second incident naming the same alert is
-    not confirmed). An unknown source, or anything that goes wrong, is not confirmed (fail safe: a responder
+    for this incident (:func:`~firestop.azure.alerts_management.claim`: a second incident naming the same alert — or,
+    for a policy event, the same policy state, verify12 — is not confirmed). An unknown source, or anything that goes wrong, is not confirmed (fail safe: a responder
     decides); never raises."""
     from firestop.azure.alerts_management import AZURE_MONITOR, confirm
     from firestop.azure.clients import get_client_factory
@@ -192,10 +192,11 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
             from firestop.records.store import records_store
             from firestop.settings import get_settings
 
-            why = claim(records_store(get_settings()), alert, str(incident), str(request.get("received_at") or ""))
+            why = claim(records_store(get_settings()), alert, str(incident), str(request.get("received_at") or ""),
+                        state=found.get("claim_key") if source == POLICY else None)  # verify12: once per policy state
             if why is not None:
                 return {"confirmed": False, "why": why}
-        return found
+        return {"confirmed": found.get("confirmed") is True, "why": str(found.get("why") or "")}
     except Exception as exc:  # noqa: BLE001 - fail safe: not confirmed, the responder decides (logged)
         log.warning("confirm_alert_at_source failed: %s", type(exc).__name__)
         return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})"}
