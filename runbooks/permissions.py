@@ -50,7 +50,7 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
                         "Microsoft.SecurityInsights/incidents/alerts/read", "Microsoft.SecurityInsights/incidents/entities/read",
                         "Microsoft.PolicyInsights/policyStates/queryResults/action",
                         # verify12: a log search alert's dimensions, its rule's query re-run (firestop.azure.monitor_source)
-                        "Microsoft.Insights/logs/read", "Microsoft.OperationalInsights/workspaces/read",
+                        "Microsoft.Insights/logs/read", "Microsoft.Insights/metrics/read", "Microsoft.OperationalInsights/workspaces/read",
                         "Microsoft.OperationalInsights/workspaces/query/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);

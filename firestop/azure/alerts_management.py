@@ -332,11 +332,13 @@ def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
     return f"{what} ({type(exc).__name__} after retries){then}"
 
 
-def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None) -> dict[str, Any]:
+def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None,
+            monitor: Any = None) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
     (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`), then
     the dimensions the steps act on confirmed at their source (:func:`firestop.azure.monitor_source.confirm_dimensions`:
-    a log search rule's own query re-run over the window that fired; ``logs()`` gives the ``LogsQueryClient``, None:
+    a log search rule's own query re-run over the window that fired, a metric rule's dimension series read;
+    ``logs()`` gives the ``LogsQueryClient``, ``monitor(subscription)`` the ``MonitorManagementClient``; without them
     a delivery naming such dimensions is not confirmed).
     Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
     pipeline's retries (429/5xx/network) is not confirmed either, nor is a rule that cannot be read or an
@@ -370,7 +372,7 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         if delivered(alert) and logs is None:
             why = "the alert's dimensions cannot be re-read (no Log Analytics client)"
         elif delivered(alert):
-            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source)
+            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor)
     return {"confirmed": why is None,
             "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
-                           "and route match" + (", its dimensions found by the rule's query" if delivered(alert) else ""))}
+                           "and route match" + (", its dimensions found at their source" if delivered(alert) else ""))}

@@ -21,14 +21,24 @@ names is looked for at the source:
   when one split holds every delivered acted-on value (columns classified by the same name rules as the delivery's
   dimensions, :mod:`firestop.alerts.indicators`) and — for a static threshold evaluated over one period — breaches
   the threshold.
-* **metric alert**: no shipped metric rule splits by a dimension a step acts on (``StatusCode`` only); a delivery
-  naming one is not confirmed (:func:`confirm_dimensions` says why: a responder decides).
+* **metric alert** (``Microsoft.Insights/metricAlerts`` 2018-03-01: ``properties.scopes``, ``windowSize``,
+  ``criteria.allOf[]`` ``{metricName, metricNamespace, dimensions[].name, operator, threshold, timeAggregation,
+  criterionType}``): the metric's dimension series of the window that fired (``windowSize`` plus
+  :data:`METRIC_SLACK_SECONDS` before the source's ``startDateTime``: platform metrics reach the alert a minute or more
+  late) is read through azure-mgmt-monitor 6.0.2's ``metrics.list`` (``Metrics_List`` REST 2021-05-01,
+  azure-rest-api-specs ``specification/monitor/resource-manager/Microsoft.Insights/stable/2021-05-01/metrics_API.json``:
+  ``GET /{resourceUri}/providers/Microsoft.Insights/metrics?timespan&interval&metricnames&aggregation&$filter``) with
+  ``$filter`` ``<dimension> eq '<value>'`` for each delivered value of a dimension the rule splits by — names and values
+  shape-checked first (:func:`filter_value`: an IP that parses, a GUID, a deployment name), quotes doubled, anything
+  else not confirmed and never sent; confirmed when one criterion's filtered series has data in the window (above a
+  static ``GreaterThan``/``GreaterThanOrEqual`` threshold for ``Total``/``Count``/``Maximum``: a wider window never
+  lowers those). Needs ``Microsoft.Insights/metrics/read``.
 * activity log alerts: their caller and claims are the Activity Log event's, not compared here (left as before: the
   event could be read back from the Activity Log; noticed, not done).
 
 Not confirmed → the incident's steps wait for a responder (the orchestrator's existing path). Needs
 ``Microsoft.OperationalInsights/workspaces/read`` and ``…/workspaces/query/read`` (workspace-scoped rules) and
-``Microsoft.Insights/logs/read`` (resource-centric queries). Never mocked: the SDK's pipeline, the sandbox as its
+``Microsoft.Insights/logs/read`` (resource-centric queries), ``Microsoft.Insights/metrics/read`` (metric alerts). Never mocked: the SDK's pipeline, the sandbox as its
 transport.
 """
 
@@ -51,6 +61,8 @@ MAX_WINDOW_SECONDS = 2 * 86400
 WINDOW_SLACK_SECONDS = 60
 #: At most this many result rows are read (a split query returns one row per combination).
 MAX_ROWS = 20_000
+#: Added before a metric alert's window (seconds): metric values are published about a minute after their minute ends.
+METRIC_SLACK_SECONDS = 300
 #: At most this many conditions of one rule are re-run.
 MAX_CONDITIONS = 5
 _WORKSPACE = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]{1,90}/providers/"
@@ -198,11 +210,127 @@ def confirm_log_dimensions(logs: Any, read_workspace: Callable[[str], dict], rul
         return f"the rule's query could not be run again ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
 
 
+_DIMENSION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_DEPLOYMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,63}$")
+_METRIC_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9_.]{0,127}$")
+_NAMESPACE = re.compile(r"^[A-Za-z][\w.]{1,80}/[A-Za-z][\w]{1,80}$")
+#: Aggregations whose value over a wider window is never lower (a threshold above it is still met).
+_MONOTONE = {"Total": sum, "Count": sum, "Maximum": max}
+
+
+def dimension_kind(name: Any) -> str | None:
+    """The :data:`ACTED_ON` kind a dimension (or column) called ``name`` gives, by the delivery's own name rules
+    (:mod:`firestop.alerts.indicators`), else None."""
+    from firestop.alerts.indicators import extract_indicators
+
+    probe = {"caller_ips": "192.0.2.1", "principal_ids": "p", "deployments": "d", "apim_subscriptions": "s"}
+    for kind, value in probe.items():
+        found = extract_indicators({"SearchResults": {"tables": [{"columns": [{"name": name}], "rows": [[value]]}]}})
+        if getattr(found, kind, ()):
+            return kind
+    return None
+
+
+def filter_value(kind: str, value: Any) -> str | None:
+    """``value`` as it may go into a metrics ``$filter`` literal (quotes doubled), or None when its shape is not that
+    of ``kind`` (an IP that parses, a GUID or UPN-like principal, a deployment name, an APIM subscription id)."""
+    import ipaddress
+
+    text = str(value or "").strip()
+    if not text or len(text) > 128 or any(ord(c) < 32 or c in "'\\" for c in text):
+        return None
+    if kind == "caller_ips":
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            return None
+    if kind == "deployments" or kind == "apim_subscriptions":
+        return text if _DEPLOYMENT.fullmatch(text) else None
+    if kind == "principal_ids":
+        return text if _GUID.fullmatch(text) or re.fullmatch(r"[\w.+-]{1,64}@[\w.-]{1,120}", text) else None
+    return None
+
+
+def _points(response: Any, field: str) -> list[float]:
+    """The values (``field``, e.g. ``total``) of every point of every series of a ``metrics.list`` answer."""
+    out: list[float] = []
+    for metric in getattr(response, "value", None) or []:
+        for series in getattr(metric, "timeseries", None) or []:
+            for point in getattr(series, "data", None) or []:
+                value = getattr(point, field, None)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    out.append(float(value))
+    return out
+
+
+def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any], started: datetime,
+                              wanted: dict[str, list[str]]) -> str | None:
+    """None when one criterion of the metric ``rule`` (ARM JSON) splits by a dimension for every kind of ``wanted``
+    (one value each) and the metric filtered on those values has data in the window that fired (above a static
+    threshold where a wider window cannot lower the value), else why not. ``monitor(subscription)``: an
+    azure-mgmt-monitor ``MonitorManagementClient``. Never raises for what Azure answers."""
+    props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+    scopes = props.get("scopes") if isinstance(props.get("scopes"), list) else []
+    if len(scopes) != 1 or not isinstance(scopes[0], str) or not _RESOURCE.fullmatch(scopes[0].strip().rstrip("/")) or ".." in scopes[0]:
+        return "the metric alert rule does not have one resource scope: its dimensions are not re-read"
+    scope = scopes[0].strip().rstrip("/")
+    window = window_seconds(props.get("windowSize"))
+    if window is None:
+        return f"the metric alert rule's windowSize {str(props.get('windowSize'))[:30]!r} is not a window of at most P2D"
+    if any(len(values) != 1 for values in wanted.values()):
+        return "the delivery names more than one value of a dimension: one metric alert is one time series"
+    start, end = started - timedelta(seconds=window + METRIC_SLACK_SECONDS), started + timedelta(seconds=WINDOW_SLACK_SECONDS)
+    timespan = f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    why = "the metric alert rule splits by no dimension that gives " + ", ".join(wanted)
+    criteria = [c for c in ((props.get("criteria") or {}).get("allOf") or []) if isinstance(c, dict)][:MAX_CONDITIONS]
+    for criterion in criteria:
+        names = [d.get("name") for d in criterion.get("dimensions") or [] if isinstance(d, dict)]
+        by_kind = {}
+        for name in names:
+            kind = dimension_kind(name) if isinstance(name, str) and _DIMENSION_NAME.fullmatch(name) else None
+            if kind in wanted and kind not in by_kind:
+                by_kind[kind] = name
+        if set(by_kind) != set(wanted):
+            continue
+        clauses = []
+        for kind, name in by_kind.items():
+            literal = filter_value(kind, wanted[kind][0])
+            if literal is None:
+                return f"the delivered {kind} value {str(wanted[kind][0])[:60]!r} is not one a metric filter is asked about: not sent"
+            clauses.append(f"{name} eq '{literal}'")
+        metric, namespace = str(criterion.get("metricName") or ""), criterion.get("metricNamespace")
+        if not _METRIC_NAME.fullmatch(metric) or (namespace is not None and not _NAMESPACE.fullmatch(str(namespace))):
+            return "the metric alert rule's metric name or namespace cannot be asked about"
+        aggregation = str(criterion.get("timeAggregation") or "Total")
+        aggregation = aggregation if aggregation in ("Total", "Count", "Average", "Maximum", "Minimum") else "Total"
+        try:
+            answer = monitor(scope.split("/")[2]).metrics.list(
+                scope, timespan=timespan, interval=timedelta(minutes=1), metricnames=metric, aggregation=aggregation,
+                filter=" and ".join(clauses), **({"metricnamespace": str(namespace)} if namespace else {}))
+        except AzureError as exc:
+            status = getattr(exc, "status_code", None)
+            return f"the metric could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
+        values = _points(answer, aggregation.lower())
+        if not any(values):
+            why = f"the metric {metric[:60]} has no data for the delivered dimensions in the window that fired"
+            continue
+        compare, threshold = _OPERATORS.get(str(criterion.get("operator"))), criterion.get("threshold")
+        if (criterion.get("criterionType", "StaticThresholdCriterion") == "StaticThresholdCriterion" and aggregation in _MONOTONE
+                and str(criterion.get("operator")) in ("GreaterThan", "GreaterThanOrEqual")
+                and isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+                and not compare(float(_MONOTONE[aggregation](values)), float(threshold))):
+            why = f"the metric {metric[:60]} for the delivered dimensions is not above the rule's threshold in the window that fired"
+            continue
+        return None
+    return why
+
+
 def confirm_dimensions(logs: Callable[[], Any], read_workspace: Callable[[str], dict], alert: dict[str, Any],
-                       rule: dict[str, Any], source: dict[str, Any]) -> str | None:
+                       rule: dict[str, Any], source: dict[str, Any], monitor: Callable[[str], Any] | None = None) -> str | None:
     """None when every :data:`ACTED_ON` indicator ``alert`` (incident input alert JSON) names is confirmed at its
     source (nothing named: nothing to read), else why not. ``rule``: the alert rule's ARM JSON; ``source``: the
-    Alerts Management alert (``essentials.startDateTime``); ``logs()`` builds the ``LogsQueryClient`` when needed."""
+    Alerts Management alert (``essentials.startDateTime``); ``logs()`` builds the ``LogsQueryClient`` when needed,
+    ``monitor(subscription)`` a ``MonitorManagementClient`` (None: a metric alert's dimensions are not confirmed)."""
     from firestop.alerts.times import parse_utc_or_none
 
     wanted = delivered(alert)
@@ -216,6 +344,7 @@ def confirm_dimensions(logs: Callable[[], Any], read_workspace: Callable[[str], 
         return confirm_log_dimensions(logs(), read_workspace, rule, started, wanted)
     if kind == "activitylogalerts":
         return None  # the Activity Log event's caller and claims: not compared here (module docstring)
+    if kind == "metricalerts" and monitor is not None:
+        return confirm_metric_dimensions(monitor, rule, started, wanted)
     first = next(iter(wanted))
-    return (f"{first} named by a {kind or 'unknown'} alert cannot be confirmed at its source: only a log search "
-            "alert's dimensions are re-read")
+    return f"{first} named by a {kind or 'unknown'} alert cannot be confirmed at its source"

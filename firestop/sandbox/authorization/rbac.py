@@ -108,6 +108,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "logs.batch": ("Microsoft.OperationalInsights/workspaces/query/read", False),
     # a resource-centric query (POST /v1/{resourceId}/query): "Read data from all your logs" on the resource
     "logs.queryResource": ("Microsoft.Insights/logs/read", False),
+    "metrics.list": ("Microsoft.Insights/metrics/read", False),
     "workspaces.get": ("Microsoft.OperationalInsights/workspaces/read", False),
     "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
     "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),

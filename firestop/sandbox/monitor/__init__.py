@@ -14,6 +14,8 @@ Contract (see :mod:`firestop.sandbox.core.rooms`):
   rule's query is compiled by the sandbox's KQL engine against its workspace at PUT time:
   an unknown column or table is a 400 ``BadRequest`` quoting the engine, as Azure refuses
   such a rule.
+* ``metrics.py`` — ``metrics.list`` (``Metrics_List`` 2021-05-01): the recorded platform metrics of a resource, split
+  and filtered by the dimensions the sandbox records;
 * ``traffic.py`` — data-plane calls answered by the sandbox (403/401/429/400/200 in Azure's
   order), the log rows (only where a diagnostic setting sends them) and platform metrics they leave;
 * ``evaluate.py`` — the rule evaluator on the virtual clock; ``payloads.py`` — the Common Alert
@@ -50,6 +52,7 @@ room = Room(
         "diagnosticSettings.createOrUpdate": 0.5,
         "diagnosticSettings.delete": 0.3,
         "diagnosticSettings.list": 0.1,
+        "metrics.list": 0.2,
         # not requests: resource-log rows reach the workspace this long after the call (Azure: 30 s to 3 min)
         "diagnostics.ingestion": 120.0,
         # not requests: a platform-metric minute is published this long after it ends
@@ -57,4 +60,4 @@ room = Room(
     },
 )
 
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
+from . import metrics, routes, seed  # noqa: E402,F401  (register on ``room``)

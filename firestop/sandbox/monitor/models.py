@@ -310,8 +310,35 @@ def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
     properties = {"enabled": False, "actions": actions, "description": "registered by fire_alert"}
     if kind == "scheduledQueryRules":
         properties.update(_log_criteria_of(payload["data"], essentials))
+    elif kind == "metricAlerts":
+        properties.update(_metric_criteria_of(payload["data"], essentials))
     put(state, {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global", "properties": properties})
     return rule_id
+
+
+def _metric_criteria_of(data: dict, essentials: dict) -> dict:
+    """A metric alert rule's ``scopes``, ``windowSize`` and ``criteria`` (metricAlerts 2018-03-01, static thresholds)
+    as a fired payload's ``alertContext.condition`` gives them (its dimensions' names split every value); ``{}`` when
+    the payload names no metric. What the source check reads the metric with for an alert fired by hand."""
+    context = data.get("alertContext") if isinstance(data.get("alertContext"), dict) else {}
+    condition = context.get("condition") if isinstance(context.get("condition"), dict) else {}
+    items = [c for c in condition.get("allOf") or [] if isinstance(c, dict) and isinstance(c.get("metricName"), str)]
+    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    if not items or not targets:
+        return {}
+    all_of = []
+    for index, c in enumerate(items):
+        criterion = {"criterionType": "StaticThresholdCriterion", "name": f"criterion{index + 1}", "metricName": c["metricName"],
+                     **{k: c[k] for k in ("metricNamespace", "operator", "timeAggregation") if k in c},
+                     "dimensions": [{"name": d["name"], "operator": "Include", "values": ["*"]}
+                                    for d in c.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("name"), str)]}
+        try:
+            criterion["threshold"] = float(c["threshold"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        all_of.append(criterion)
+    return {"scopes": [targets[0]], "windowSize": str(condition.get("windowSize") or "PT5M"),
+            "criteria": {"odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": all_of}}
 
 
 def _log_criteria_of(data: dict, essentials: dict) -> dict:
