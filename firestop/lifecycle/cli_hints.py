@@ -64,6 +64,9 @@ def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
     return f"python -m firestop incident stop {incident_id} --reason '<why>' {identity_flags(app_origin=app_origin, sandbox=sandbox)}"
 
 
+#: The pseudo-step of the one "alert genuine" decision (:data:`firestop.lifecycle.incident.GENUINE_STEP`, which is this).
+GENUINE_STEP = "alert.genuine"
+
 #: Where a responder looks an alert up by hand, per source check (``confirm alert at source`` detail's prefix,
 #: :func:`firestop.lifecycle.incident`'s ``source_check``: azure-monitor, defender, sentinel).
 _LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired alert on the target)",
@@ -81,6 +84,11 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
     source = next((str(e.get("detail") or "").partition(":")[0] for e in view.get("timeline_so_far") or []
                    if isinstance(e, dict) and e.get("step") == "confirm alert at source"), "")
     where = _LOOK_UP.get(source, "the alert's source (Azure Monitor, Defender for Cloud or Sentinel)")
+    if pending.get("step") == GENUINE_STEP:  # one decision for the incident (firestop.lifecycle.incident.genuine_gate)
+        return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve "
+                f"{GENUINE_STEP} if it is there as delivered (the steps then run as for a confirmed alert; a step with "
+                "its own approval still asks), reject it if it is not (a forged or replayed delivery: no step that "
+                "acts runs).")
     steps = [s for s in str(view.get("step") or "").split(", ") if s]
     turn = f"; each step of this group asks in turn ({', '.join(steps)})" if len(steps) > 1 else ""
     return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve if it is "

@@ -55,7 +55,8 @@ the newest sampled into ``correlated_alerts``, together with the tally's) and
 Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
 ``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
-the input carries ``source_check``: not confirmed, every contain and resolve step waits for a responder's approval)
+the input carries ``source_check``: not confirmed, nothing acts until a responder decides the alert genuine —
+:func:`genuine_gate` with ``responder_flow`` 2, an approval per contain and resolve step in older inputs)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
 """
@@ -69,11 +70,11 @@ from typing import Any, Generator
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.alerts.indicators import MAX_INDICATORS
-from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, TAIL_REFUSALS, RefusalRecord, decode, event_name, judge,
-                                          needs_approval, plan_preview)
+from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, MAX_PLAN_TEXT, TAIL_REFUSALS, RefusalRecord, decode,
+                                          event_name, judge, needs_approval, plan_preview)
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
-from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, decide_command
+from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, GENUINE_STEP as _GENUINE_STEP, decide_command
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR, skip_reason
 from firestop.lifecycle import tally
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
@@ -123,6 +124,16 @@ SAMPLE_SIZE = 20
 VERIFY_ATTEMPTS = 4
 
 
+#: ``responder_flow`` of an input whose unconfirmed alert waits for one decision (:func:`genuine_gate`), not one per step.
+GENUINE_FLOW = 2
+#: The pseudo-step of that decision: ``pending_approval["step"]``, ``approval:alert.genuine``, the record's
+#: ``approvals``. A playbook step id cannot hold a dot (firestop.playbooks.models.NAME_PATTERN): never a step's.
+GENUINE_STEP = _GENUINE_STEP
+#: Longest "why not confirmed" kept from the confirm activity with :data:`GENUINE_FLOW` (characters; the activity's
+#: texts are far shorter — the bound is for a source that answers with a long message).
+GENUINE_WHY_CHARS = 1000
+
+
 class IncidentInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -146,6 +157,11 @@ class IncidentInput(BaseModel):
     source_ref: str | None = Field(default=None, max_length=1024,
                                    description="intake: the delivered ARM id of the Defender alert or Sentinel incident "
                                                "(shape checked, firestop.alerts.source_refs); absent: not confirmed")
+    responder_flow: int | None = Field(default=None, ge=1, le=GENUINE_FLOW,
+                                       description="intake, with source_check: how an alert not confirmed at its "
+                                                   "source waits for a responder — 2 (GENUINE_FLOW): one 'alert "
+                                                   "genuine' decision; absent (older inputs): an approval per step, "
+                                                   "so they replay as they ran")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -226,6 +242,9 @@ class _Incident:
         self.stop: dict[str, Any] | None = None  # a verified stop: {"by", "reason", "at"}
         #: why the alert was not confirmed at its source (every contain/resolve step then waits for a responder)
         self.unconfirmed: str | None = None
+        #: GENUINE_FLOW: the responder's decision on the unconfirmed alert — None (not asked yet), "approve"
+        #: (genuine: steps run as for a confirmed alert), "reject", "timeout" or "stopped" (no acting step runs)
+        self.genuine: str | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -374,12 +393,17 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         checked = results.pop()
         checked = checked if isinstance(checked, dict) else {}
         confirmed = checked.get("confirmed") is True
-        why = str(checked.get("why") or "no answer from the check")[:300]
+        flow = inc.inp.responder_flow == GENUINE_FLOW
+        why = str(checked.get("why") or "no answer from the check")
+        why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
         doc.event("detect", "confirm alert at source", "ok" if confirmed else "not confirmed", inc.now,
                   detail=f"{inc.inp.source_check}: {why}")
         if not confirmed:
             inc.unconfirmed = why
-            doc.notes.append(f"alert not confirmed at its source ({why}): no automatic containment, every step "
+            doc.notes.append(f"alert not confirmed at its source: {why}. No automatic containment: a responder "
+                             f"decides once whether the alert is genuine (step {GENUINE_STEP}); evidence is "
+                             "kept meanwhile" if flow else
+                             f"alert not confirmed at its source ({why}): no automatic containment, every step "
                              "waits for a responder's approval")
     selection = {"playbook": inc.inp.playbook, "reason": "playbook given by the caller"} if inc.inp.playbook else results.pop(0)
     inc.targets = (results.pop(0) if results else {}) or {}
@@ -441,6 +465,14 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             runs.extend(_expand(inc, member, phase))
         gated: list[_Run] = []
         waited = False  # an approval gate ran: the orchestrator waited since the group's stop checkpoint above
+        # GENUINE_FLOW: an unconfirmed alert waits for one decision, asked before the first step that acts; evidence
+        # steps never wait on it (those of this group with no approval of their own run first, alone)
+        per_alert = counts and inc.unconfirmed is not None and inc.inp.responder_flow == GENUINE_FLOW
+        if per_alert and inc.genuine is None and any(r.answer is None and not _collects_evidence(r) for r in runs):
+            first = [r for r in runs if r.answer is None and _collects_evidence(r)
+                     and not needs_approval(r.step.approval, inc.scope(r.target))[0]]
+            if first:
+                yield from _execute(inc, first, phase)
         for run in runs:
             if run.answer is not None:  # skipped or invalid already
                 continue
@@ -448,9 +480,19 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                 break
             required, why = needs_approval(run.step.approval, inc.scope(run.target))
             gate = run.step.approval
-            if counts and inc.unconfirmed is not None and not required:
+            if per_alert:
+                if not _collects_evidence(run):
+                    if inc.genuine is None:
+                        waited = True
+                        inc.genuine = yield from genuine_gate(inc, run, playbook)
+                    if inc.genuine == "stopped":
+                        break
+                    if inc.genuine != "approve":
+                        _not_genuine(inc, run)
+                        continue
+            elif counts and inc.unconfirmed is not None and not required:
                 required, why = True, f"alert not confirmed at its source ({inc.unconfirmed}): a responder decides"
-            if counts and inc.unconfirmed is not None:
+            if counts and inc.unconfirmed is not None and not per_alert:
                 gate = unconfirmed_gate(gate)
             if required:
                 waited = True
@@ -508,9 +550,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
 
 
 def _collects_evidence(run: _Run) -> bool:
-    from runbooks import get_runbook
-
-    return isinstance(run.step, Step) and type(get_runbook(run.step.runbook)).collects_evidence
+    return _step_collects_evidence(run.step)
 
 
 def _evidence_gap(inc: _Incident, run: _Run, phase: str) -> None:
@@ -684,7 +724,70 @@ def unconfirmed_gate(approval: Approval | None) -> Approval:
     return Approval.model_validate(fields)
 
 
-def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | None = None) -> Generator[Any, Any, str]:
+class _GenuineStep:
+    """The pseudo-step of the "alert genuine" decision (:func:`genuine_gate`): what :func:`_approval_gate` reads of a
+    step — its id, no runbook, no approval of its own."""
+
+    id = GENUINE_STEP
+    runbook = ""
+    approval = None
+    #: what ``pending_approval["runbook"]`` says in place of a runbook
+    label = "no runbook: a decision on the alert"
+
+
+def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any, Any, str]:
+    """:data:`GENUINE_FLOW`: the one decision a responder takes on an alert not confirmed at its source, asked before
+    the first contain or resolve step that acts (``run``): "this alert is genuine". Returns ``approve``, ``reject``,
+    ``timeout`` or ``stopped``.
+
+    The decision is an approval of the pseudo-step :data:`GENUINE_STEP` through the same gate as a step's
+    (:func:`_approval_gate`): raised as ``approval:alert.genuine``, counted only when sealed by the responders' API
+    for this incident, step and request (PURPOSE_APPROVAL), by a holder of the approver role among ``run``'s step's
+    approvers (:func:`unconfirmed_gate`: its approvers, two-person rule, timeout and pages; never ``proceed`` on
+    timeout), kept in the record's ``approvals`` and on the timeline like any decision. Approved: every later step
+    runs as for a confirmed alert, its own approval gate still asked (``needs_approval``). Rejected, timed out or
+    stopped: no step that acts runs (:func:`_not_genuine`). Evidence steps never wait on it (:func:`_phase`)."""
+    acting = [m.id for phase in ("contain", "resolve") for item in getattr(playbook, phase)
+              for m in (item.parallel if isinstance(item, Parallel) else [item]) if not _step_collects_evidence(m)]
+    names = ", ".join(acting)
+    names = names if len(names) <= 150 else names[:149] + "…"
+    preview = {"changes": [], "changes_left_out": 0, "blast_radius": None, "plan_error": None,
+               "notes": [f"approve: the steps run as for a confirmed alert ({names}); a step with its own approval "
+                         "still asks"[:MAX_PLAN_TEXT], "reject: no step that acts runs; the evidence is kept"]}
+    why = (f"alert not confirmed at its source: {inc.unconfirmed}. Is this alert genuine? One decision for the "
+           f"incident: approve and its steps run as for a confirmed alert; reject and none runs")
+    pseudo = _Run(_GenuineStep(), (inc.alert.get("target_ids") or [None])[0], phase=run.phase)  # type: ignore[arg-type]
+    verdict = yield from _approval_gate(inc, pseudo, why, unconfirmed_gate(run.step.approval), preview=preview)
+    if verdict == "approve":
+        decided = next((a for a in reversed(inc.doc.approvals) if a.get("step") == GENUINE_STEP
+                        and a.get("verdict") == "approve"), {})
+        inc.doc.notes.append(f"alert decided genuine by {decided.get('by')} at {decided.get('at')}: the steps ran as "
+                             "for a confirmed alert")
+    return verdict
+
+
+def _not_genuine(inc: _Incident, run: _Run) -> None:
+    """``run`` does not run: the alert was not confirmed and the responder's decision (:func:`genuine_gate`) was not
+    to approve it. Recorded as a failed action (kind ``rejected`` or ``timeout``), on the timeline as not run."""
+    kind = "timeout" if inc.genuine == "timeout" else "rejected"
+    why = ("no responder decided in time whether the alert is genuine" if kind == "timeout"
+           else "a responder did not accept the alert as genuine")
+    run.fail(kind, f"not run: the alert was not confirmed at its source and {why} (step {GENUINE_STEP})")
+    inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
+    inc.doc.event(run.phase, run.step.id, "not run", inc.now, target=run.target, runbook=run.runbook or None,
+                  detail=run.answer["error"]["message"])
+
+
+def _step_collects_evidence(step: Step | UndoStep) -> bool:
+    """True for a step whose runbook only keeps evidence (``evidence.*``: reads the resource, writes Firestop's own
+    evidence store)."""
+    from runbooks import get_runbook
+
+    return isinstance(step, Step) and type(get_runbook(step.runbook)).collects_evidence
+
+
+def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | None = None, *,
+                   preview: dict[str, Any] | None = None) -> Generator[Any, Any, str]:
     """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
     ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer.
 
@@ -709,7 +812,11 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
     going deaf), so a flood of refusals never keeps them from deciding."""
     context, doc, step = inc.context, inc.doc, run.step
     approval = approval or step.approval
-    if isinstance(step, UndoStep):
+    decision_only = isinstance(step, _GenuineStep)  # no runbook: nothing planned, no action recorded
+    label = step.label if decision_only else run.runbook or f"undo {step.undo}"
+    if preview is not None:
+        pass
+    elif isinstance(step, UndoStep):
         preview = {"changes": [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}],
                    "changes_left_out": 0, "blast_radius": None, "notes": [], "plan_error": None}
     else:
@@ -731,12 +838,12 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
     reminders = 0
     if paged:
         yield from _page(inc, run.phase, "approval", step.id, run.target, paged,
-                         f"Approval needed: {step.id} ({run.runbook or 'undo'}) — incident {inc.inp.incident_id}",
+                         f"Approval needed: {step.id} ({label}) — incident {inc.inp.incident_id}",
                          f"{why}. Decide by {instant(deadline)} or the step will not run.")
     while True:
         inc.pending_approval = {
             "step": step.id,
-            "runbook": run.runbook or f"undo {step.undo}",
+            "runbook": label,
             "target": run.target,
             "event": name,
             "why": why,
@@ -772,7 +879,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
                 inc.pending_approval = None
                 inc.status()
                 run.fail("stopped", f"not approved: the incident was stopped ({(inc.stop or {}).get('reason')})")
-                doc.record_action(step.id, run.target, run.answer, params=run.params)
+                if not decision_only:
+                    doc.record_action(step.id, run.target, run.answer, params=run.params)
                 return "stopped"
             continue
         if winner is not timer:
@@ -820,7 +928,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
                       detail=reason, started_at=requested_at, caller=by)
             if verdict == "reject":
                 run.fail("rejected", f"approval rejected: {reason}")
-                doc.record_action(step.id, run.target, run.answer, params=run.params)
+                if not decision_only:
+                    doc.record_action(step.id, run.target, run.answer, params=run.params)
             return verdict
         if now < deadline and poll is not None and wake == poll and wake != next_reminder:  # only to look for a stop
             continue
@@ -834,8 +943,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
         if approval.on_timeout == "escalate" and not escalated:
             escalated = True
             deadline = now + timedelta(seconds=approval.timeout_seconds)
-            page = _Run(Step(id=f"escalate-{step.id}"[:63], runbook="notify.webhook", **{"with": {
-                "title": f"Approval needed: {step.id} ({run.runbook or 'undo'}) — incident {inc.inp.incident_id}",
+            page = _Run(Step(id=f"escalate-{step.id}".replace(".", "-")[:63], runbook="notify.webhook", **{"with": {
+                "title": f"Approval needed: {step.id} ({label}) — incident {inc.inp.incident_id}",
                 "message": f"No decision in {approval.timeout_seconds:g} s; escalated. Decide by {instant(deadline)} "
                            f"or the step will not run (fail closed). {why}",
             }}), None, phase=run.phase)
@@ -854,7 +963,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
             return "approve"
         doc.event(run.phase, step.id, "approval timed out", now, target=run.target, detail="not approved in time; not acting (fail closed)")
         run.fail("timeout", f"approval not given within {approval.timeout_seconds:g} s")
-        doc.record_action(step.id, run.target, run.answer, params=run.params)
+        if not decision_only:
+            doc.record_action(step.id, run.target, run.answer, params=run.params)
         return "timeout"
 
 
@@ -1179,6 +1289,13 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
         doc.reason = "containment incomplete: a responder must act on what does not hold"
         if doc.rolled_back_after:
             doc.reason = f"{doc.rolled_back_after} failed; completed containment steps were rolled back"
+    elif inc.unconfirmed is not None and inc.inp.responder_flow == GENUINE_FLOW and inc.genuine is None:
+        # GENUINE_FLOW: evidence ran without waiting and no step came to act, so nobody was asked; never "resolved"
+        # ("blocked at source") or "contained" on a delivery nobody confirmed
+        doc.status = NEEDS_RESPONDER
+        doc.contained_at = None
+        doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}) and no step acted: evidence kept; "
+                      "a responder looks it up at its source and decides what to do")
     elif inc.applied and all(_only_keeps_or_writes_back(run) for run in inc.applied):
         # nothing was cut off because nothing needed to be (the source blocked the attack): never "contained"
         doc.status = RESOLVED

@@ -14,6 +14,10 @@ COMMON_ALERT_SCHEMA = "azureMonitorCommonAlertSchema"
 #: The source intake names (``firestop.azure.alerts_management.AZURE_MONITOR``; lifecycle imports no Azure client).
 AZURE_MONITOR = "azure-monitor"
 
+#: ``responder_flow`` of the inputs intake writes with ``source_check``
+#: (:data:`firestop.lifecycle.incident.GENUINE_FLOW`; lifecycle.start stays free of the orchestrator's imports).
+GENUINE_FLOW = 2
+
 #: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
 #: (parsing already stops there: firestop.alerts.indicators).
 from firestop.alerts.indicators import MAX_INDICATORS
@@ -37,7 +41,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     Defender for Cloud alert's carries ``"source_check": "defender"`` and a Sentinel incident's ``"sentinel"``, with
     ``"source_ref"``: the delivered ARM id of the alert / incident once its shape is checked
     (:func:`firestop.alerts.source_refs.source_of`; absent when the delivery names none: not confirmed). Decided
-    here, at intake, so an orchestration started before the check existed replays as it ran.
+    here, at intake, so an orchestration started before the check existed replays as it ran. With ``source_check``
+    the input also carries ``"responder_flow": 2`` (:data:`GENUINE_FLOW`): an alert not confirmed then waits for one
+    "alert genuine" decision (:func:`firestop.lifecycle.incident.genuine_gate`); an input without it (older ones)
+    keeps the approval per step it ran with.
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
@@ -68,6 +75,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
             extra["source_check"] = checked
             if ref:
                 extra["source_ref"] = ref
+    if "source_check" in extra:  # not confirmed: one "alert genuine" decision, not one approval per step
+        extra["responder_flow"] = GENUINE_FLOW
     return {
         **extra,
         "indicators_truncated": truncated,

@@ -97,9 +97,10 @@ def test_an_approved_step_waiting_for_its_group_is_not_said_to_wait_for_approval
         "lock (network.lock): waiting for approval — not confirmed"]
 
 
-def test_alert_handle_after_approving_one_step_of_an_unconfirmed_group(firestop_home, monkeypatch):
-    """Source check on, the same alert handled again: every step of the group waits (README, Choices and limits);
-    approving one says it is approved and waits for the others, the others still wait."""
+def test_alert_handle_of_an_unconfirmed_alert_needs_one_decision(firestop_home, monkeypatch):
+    """Source check on, the same alert handled again (not confirmed: the first incident claimed it): the incident
+    waits for one decision, alert.genuine, with what to do about it; the evidence is kept meanwhile; approving it runs
+    the steps as for a confirmed alert — one round trip, not one per step (new user 10: three for leaked-key)."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
     leaked = str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json")
     assert cli("alert", "handle", leaked).exit_code == 0
@@ -107,14 +108,12 @@ def test_alert_handle_after_approving_one_step_of_an_unconfirmed_group(firestop_
     assert again.exit_code == 3, again.output
     said = " ".join(again.output.split())  # what to do about it, not only why (newuser10)
     assert "Check first: Firestop could not confirm this alert at its source. Look it up in Azure Monitor → Alerts" in said
-    assert "reject if it is not (a forged or replayed delivery); each step of this group asks in turn " \
-           "(rotate-keys, lock-network, snapshot-logs)." in said
+    assert "approve alert.genuine if it is there as delivered" in said and "asks in turn" not in said
+    assert "holds snapshot-logs (evidence.snapshot_logs)" in said
     incident = json.loads(cli("incident", "list", "--json", "--status", "awaiting_approval").stdout)[0]["incident_id"]
-    decided = cli("incident", "approve", incident, "--step", "rotate-keys", "--as", "oid-alice", "--json")
-    assert decided.exit_code == 3, decided.output
-    view = json.loads(decided.stdout)
-    assert view["does_not_hold"][0].startswith("rotate-keys (keys.rotate): approved, not applied yet — approved by oid-alice")
-    assert view["does_not_hold"][1].startswith("lock-network (network.lock): waiting for approval — alert not confirmed")
+    decided = cli("incident", "approve", incident, "--step", "alert.genuine", "--as", "oid-alice", "--json")
+    assert decided.exit_code == 0, decided.output
+    assert json.loads(decided.stdout)["status"] == "contained"
 
 
 def test_the_check_first_hint_names_the_source_and_the_console_shows_it():

@@ -210,6 +210,31 @@ def test_missing_permission_scorecard_names_the_action(run):
     assert "`Microsoft.CognitiveServices/accounts/write`" in Path(card["files"]["markdown"]).read_text()
 
 
+def test_missing_permission_lacks_only_the_write_it_rehearses():
+    """Its role is what ``python -m firestop permissions`` generates for leaked-api-key's runbooks, minus
+    accounts/write (leftovers11: it lacked the alert source check's reads, so with FIRESTOP_ALERT_SOURCE_CHECK on the
+    alert was never confirmed and the scenario was missed, for a reason it does not rehearse)."""
+    from firestop.playbooks import load_playbooks
+    from runbooks.permissions import needed_actions, runbooks_of
+
+    role = load_scenario(SCENARIOS / "missing-permission.yaml").tenant.role
+    leaked = [p for p in load_playbooks(PLAYBOOKS) if p.name == "leaked-api-key"]
+    actions, data = needed_actions(runbooks_of(leaked))
+    assert set(actions) - set(role["Actions"]) == {"Microsoft.CognitiveServices/accounts/write"}
+    assert set(data) <= set(role["DataActions"])
+
+
+def test_missing_permission_is_met_with_the_source_check_on(firestop_home, monkeypatch):
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    card = run_scenario(SCENARIOS / "missing-permission.yaml", home=firestop_home, run_id="checked")
+    missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
+    assert card["result"] == "met" and not missed, missed
+    from runbooks.permissions import ORCHESTRATOR_ACTIONS
+
+    missing = {m["action"] for m in card["permissions_missing"]}
+    assert "Microsoft.CognitiveServices/accounts/write" in missing and not missing & set(ORCHESTRATOR_ACTIONS), missing
+
+
 def test_public_network_exposure_touches_only_the_dev_account(run):
     card = run("public-network-exposure")
     requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())

@@ -1,0 +1,109 @@
+"""An alert not confirmed at its source waits for one responder decision, "this alert is genuine", not one approval
+per step (leftovers11 item 1; new user 10: three round trips for leaked-key at 3 a.m., evidence included).
+
+With FIRESTOP_ALERT_SOURCE_CHECK on, intake writes ``"responder_flow": 2`` into the sealed input: the orchestrator asks
+``alert.genuine`` once, before the first step that acts; evidence steps never wait on it; approved, the steps run as
+for a confirmed alert (their own gates stay); rejected or timed out, no acting step runs. An input without the field
+(written before it) keeps the approval per step it ran with."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from firestop.cli.incidents import decide
+from firestop.lifecycle.incident import GENUINE_STEP
+from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("check_on")
+
+
+@pytest.fixture
+def check_on(monkeypatch):
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+
+
+def _forged(served) -> str:  # noqa: F811
+    """A leaked-key alert Azure Monitor never fired (not confirmed at its source), posted to the webhook."""
+    env, server, app = served
+    response = post(app, server, alert_body())
+    assert response.status_code == 202, response.get_body()
+    incident_id = json.loads(response.get_body())["id"]
+    env.host.run_until_idle()
+    return incident_id
+
+
+def _pending(env, incident_id: str) -> dict:
+    status = env.host.get_status(incident_id)
+    assert status.runtime_status == "Running", status.runtime_status
+    pending = status.custom_status["pending_approval"]
+    assert pending is not None
+    return pending
+
+
+def _outcomes(timeline: list[dict], step: str) -> list[str]:
+    return [e["outcome"] for e in timeline if e.get("step") == step]
+
+
+def test_one_decision_lets_every_step_run_and_evidence_does_not_wait_for_it(served):  # noqa: F811
+    env, _, _ = served
+    keys = dict(env.tenant.account_keys(ACCOUNT))
+    incident_id = _forged(served)
+    assert env.host.get_status(incident_id).input["responder_flow"] == 2
+    pending = _pending(env, incident_id)
+    assert pending["step"] == GENUINE_STEP and pending["event"] == f"approval:{GENUINE_STEP}"
+    # the why is flat (no parenthesised cause inside another) and names what the source said, whole
+    assert pending["why"].startswith("alert not confirmed at its source: alert not found at its source")
+    assert "(alert not" not in pending["why"] and "…" not in pending["why"]
+    timeline = env.host.get_status(incident_id).custom_status["timeline"]
+    assert _outcomes(timeline, "snapshot-logs") == ["done"]  # the evidence step of the group ran before the decision
+    assert dict(env.tenant.account_keys(ACCOUNT)) == keys  # nothing that acts ran
+    from firestop.lifecycle.view import incident_view
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
+    status = env.host.get_status(incident_id)
+    hint = unconfirmed_hint(incident_view(incident_id, "Running", status.custom_status, None))
+    assert f"approve {GENUINE_STEP} if it is there" in hint and "Azure Monitor → Alerts" in hint
+
+    view = decide(env, incident_id, GENUINE_STEP, "approve", "oid-alice", comment="seen in Azure Monitor")
+    assert view["status"] == "contained", view.get("reason")
+    assert dict(env.tenant.account_keys(ACCOUNT)) != keys
+    record = env.host.get_status(incident_id).output
+    assert [(a["step"], a["verdict"], a["by"]) for a in record["approvals"]] == [(GENUINE_STEP, "approve", "oid-alice")]
+    assert any(n.startswith("alert decided genuine by oid-alice") for n in record["notes"])
+    assert GENUINE_STEP not in {a["step_id"] for a in record["actions"]}  # a decision, not an action to undo
+
+
+def test_a_rejected_alert_runs_no_step_that_acts(served):  # noqa: F811
+    env, _, _ = served
+    keys = dict(env.tenant.account_keys(ACCOUNT))
+    incident_id = _forged(served)
+    view = decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice", comment="not in Azure Monitor: forged")
+    assert view["status"] == "needs_responder"
+    assert dict(env.tenant.account_keys(ACCOUNT)) == keys
+    record = env.host.get_status(incident_id).output
+    assert [(a["step"], a["verdict"]) for a in record["approvals"]] == [(GENUINE_STEP, "reject")]
+    for step in ("rotate-keys", "lock-network"):
+        assert _outcomes(record["timeline"], step) == ["not run"], step
+        assert [a["error"]["kind"] for a in record["actions"] if a["step_id"] == step] == ["rejected"], step
+    assert _outcomes(record["timeline"], "snapshot-logs")[0] == "done"
+
+
+def test_an_input_written_before_the_flow_keeps_one_approval_per_step(served, monkeypatch):  # noqa: F811
+    import firestop.lifecycle.start as start
+
+    written = start.incident_input
+
+    def older(*args, **kwargs):
+        inp = written(*args, **kwargs)
+        inp.pop("responder_flow", None)
+        return inp
+
+    monkeypatch.setattr(start, "incident_input", older)
+    env, _, _ = served
+    incident_id = _forged(served)
+    assert "responder_flow" not in env.host.get_status(incident_id).input
+    pending = _pending(env, incident_id)
+    assert pending["step"] != GENUINE_STEP
+    assert pending["why"].startswith("alert not confirmed at its source (")  # as it was worded then
