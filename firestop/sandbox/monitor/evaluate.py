@@ -114,11 +114,12 @@ def evaluate(state: TenantState, now: datetime) -> list[Notification]:
     """Every notification due up to ``now`` (see the module docstring); updates ``doc["monitor_eval"]``."""
     book = state.doc.setdefault("monitor_eval", {})
     out: list[Notification] = []
-    for rule in models.resources(state, "scheduledQueryRules"):
+    rules = models.resources_by_kind(state)  # evaluating rules changes no rule: one listing serves the three kinds
+    for rule in rules.get("scheduledQueryRules", []):
         out.extend(_scheduled(state, book, rule, now))
-    for rule in models.resources(state, "metricAlerts"):
+    for rule in rules.get("metricAlerts", []):
         out.extend(_metric(state, book, rule, now))
-    for rule in models.resources(state, "activityLogAlerts"):
+    for rule in rules.get("activityLogAlerts", []):
         out.extend(_activity(state, book, rule, now))
     activity.release(state, now)
     out.sort(key=lambda n: n.at)
@@ -126,7 +127,11 @@ def evaluate(state: TenantState, now: datetime) -> list[Notification]:
 
 
 def _entry(book: dict, rule: dict, now: datetime) -> dict:
-    return book.setdefault(rule["id"].lower(), {"last": format_utc(now), "history": {}, "fired": {}, "healthy": {}, "muted_until": {}})
+    key = rule["id"].lower()
+    entry = book.get(key)
+    if entry is None:  # (not setdefault: its default, built at every clock move for every rule, is almost never used)
+        entry = book[key] = {"last": format_utc(now), "history": {}, "fired": {}, "healthy": {}, "muted_until": {}}
+    return entry
 
 
 # ---------------------------------------------------------------------- scheduled query rules
