@@ -110,3 +110,36 @@ def test_scope_tables_reads_a_window_of_the_resources_rows_even_past_a_row_whose
     tables, customer = evaluate._scope_tables(state, [account], NOW, 15 * 60)
     assert customer == "c"
     assert tables["T"]["rows"] == [rows[0]]
+
+
+def test_the_router_picks_the_route_a_try_of_every_route_picks():
+    """Router.match tries only the routes of the request's method and '/' count: on a path made from every
+    template (placeholders filled, one empty optional, case changed, a slash added or dropped), the route it
+    picks is the first of all routes, most literal first, that matches."""
+    import re
+
+    from firestop.sandbox.core.rooms import all_routes
+    from firestop.sandbox.core.router import Router
+    from firestop.sandbox.core.wire import SandboxRequest
+
+    router = Router(all_routes())
+
+    def every(request):
+        for route in router.routes:
+            params = route.match(request)
+            if params is not None:
+                return route, params
+        return None, {}
+
+    tried = matched = 0
+    for route in router.routes:
+        host = re.sub(r"\{\w+\??\}", "h1", route.host)
+        base = re.sub(r"\{\w+\}", "n1", route.path)
+        for path in {re.sub(r"\{\w+\?\}", "v1", base), re.sub(r"\{\w+\?\}", "", base), base.upper(),
+                     base + "/", base.rsplit("/", 1)[0]}:
+            for method in (route.method, "GET"):
+                request = SandboxRequest(method, f"https://{host}{path or '/'}", {})
+                found = router.match(request)
+                assert found == every(request), (method, host, path)
+                tried, matched = tried + 1, matched + (found[0] is not None)
+    assert tried > 1000 and matched > len(router.routes)
