@@ -138,11 +138,16 @@ class VirtualClock:
         return f"VirtualClock({format_utc(self.now())})"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def due_times(last: datetime, now: datetime, period_s: float, *, cap: int) -> list[datetime]:
     """Evaluation times in ``(last, now]`` on whole multiples of ``period_s`` seconds since the Unix epoch (as Azure
     Monitor's scheduled evaluations and the sandbox's detectors run), oldest first, at most ``cap`` of them."""
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    epoch = _EPOCH
     k = math.floor((last - epoch).total_seconds() / period_s) + 1
+    if now.tzinfo is not None and k * period_s > now.timestamp() + 0.001:  # nothing due: ~1 µs, not ~6 (a ms clear of rounding)
+        return []
     out: list[datetime] = []
     while len(out) < cap:
         t = epoch + timedelta(seconds=k * period_s)
