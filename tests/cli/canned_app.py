@@ -36,7 +36,7 @@ def canned_remote(monkeypatch: Any, answer: Answer) -> Iterator[RemoteApp]:
     """Yield a RemoteApp talking to a server that answers with ``answer``; for a fixture's ``yield from``."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
     server.answer = answer  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     remote = RemoteApp(f"http://127.0.0.1:{server.server_address[1]}", scope="api://firestop/.default")
     monkeypatch.setattr(remote, "_bearer", lambda: "test-token")

@@ -36,7 +36,7 @@ def app_answering():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     remote = RemoteApp(f"http://127.0.0.1:{server.server_address[1]}", scope="api://test/.default")
     remote._credential = SimpleNamespace(get_token=lambda scope: SimpleNamespace(token="t"))

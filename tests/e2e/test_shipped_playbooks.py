@@ -95,7 +95,7 @@ def webhook(monkeypatch):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     monkeypatch.setenv("FIRESTOP_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
     yield received

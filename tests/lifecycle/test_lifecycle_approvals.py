@@ -164,7 +164,7 @@ def test_escalation_pages_the_team(firestop_home, monkeypatch):
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     monkeypatch.setenv("FIRESTOP_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
     lab = Lab()
     try:

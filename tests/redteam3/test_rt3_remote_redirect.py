@@ -42,7 +42,7 @@ def test_remote_mode_never_sends_the_token_to_another_origin():
             pass
 
     app = http.server.HTTPServer(("127.0.0.1", 0), App)
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (other, app)]
+    threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in (other, app)]
     for t in threads:
         t.start()
     try:

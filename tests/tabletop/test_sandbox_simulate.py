@@ -37,7 +37,7 @@ def test_simulate_delivers_the_common_schema_with_the_key_and_retries(tmp_path, 
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         path = tmp_path / "attack.yaml"

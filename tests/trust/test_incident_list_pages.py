@@ -120,7 +120,7 @@ def test_incident_list_app_follows_the_pages(monkeypatch):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         remote = RemoteApp(f"http://127.0.0.1:{server.server_address[1]}", scope="api://firestop/.default")
         monkeypatch.setattr(remote, "_bearer", lambda: "test-token")
