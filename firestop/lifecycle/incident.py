@@ -482,6 +482,8 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                 continue
             if inc.stop is not None:
                 break
+            if not counts and _held_back(inc, run, phase):
+                continue
             required, why = needs_approval(run.step.approval, inc.scope(run.target))
             gate = run.step.approval
             if per_alert:
@@ -772,6 +774,27 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
         inc.doc.notes.append(f"alert decided genuine by {decided.get('by')} at {decided.get('at')}: the steps ran as "
                              "for a confirmed alert")
     return verdict
+
+
+def _held_back(inc: _Incident, run: _Run, phase: str) -> bool:
+    """RT15-04: True (and ``run`` recorded as not run) for a learn step that changes something outside Firestop — a
+    mutating runbook that is not evidence: closing the Sentinel incident, resolving the Defender alert, commenting
+    there — while the alert is not confirmed at its source and not decided genuine (:data:`GENUINE_FLOW`). Evidence
+    runs without waiting on the decision, so "the evidence was kept" no longer tells a forged delivery from a
+    contained attack: without this, a delivery rejected as forged closed the real Sentinel incident it named."""
+    if phase != "learn" or inc.unconfirmed is None or inc.inp.responder_flow != GENUINE_FLOW or inc.genuine == "approve":
+        return False
+    if not isinstance(run.step, Step) or _step_collects_evidence(run.step):
+        return False
+    from runbooks import get_runbook
+
+    if not type(get_runbook(run.step.runbook)).mutating:
+        return False  # notifications to the team still go out
+    run.answer = {"ok": True, "skipped": True}
+    inc.doc.event(phase, run.step.id, "not run", inc.now, target=run.target, runbook=run.runbook or None,
+                  detail=f"not run: the alert was not confirmed at its source and nobody decided it genuine (step "
+                         f"{GENUINE_STEP}); nothing is written back to its source")
+    return True
 
 
 def _beyond_genuine(inc: _Incident, run: _Run) -> str | None:
