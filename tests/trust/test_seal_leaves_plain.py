@@ -24,6 +24,8 @@ NOW = datetime(2026, 11, 29, 3, 20, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted((ROOT / "tests" / "alerts" / "data" / "common-schema").glob("*.json")) + sorted(
     (ROOT / "tests" / "alerts" / "data" / "test-actions").glob("*.json")) + [ROOT / "examples" / "alerts" / "leaked-key.json"]
+#: Every example alert (Azure Monitor, Defender for Cloud, Sentinel shapes), for the promise's corpus test.
+EXAMPLES = sorted((ROOT / "examples" / "alerts").glob("*.json"))
 
 
 def _definition(doc) -> str:
@@ -97,12 +99,13 @@ def test_a_broken_promise_never_verifies_another_form(leaf, where) -> None:
 
 
 def _bodies():
-    for path in CORPUS:
+    for path in [*CORPUS, *EXAMPLES]:
         yield path.name, json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_the_promise_holds_for_every_corpus_incident_input() -> None:
-    """What intake seals with the promise: incident_input of the webhook's parse, every option on."""
+    """What intake seals with the promise: incident_input of the webhook's parse (common schema, Defender for Cloud,
+    Sentinel), every option on."""
     for name, body in _bodies():
         alert = parse_intake_alert(json.dumps(body).encode())
         for options in ({}, {"part_of": "inc-0", "follows": "inc-9", "source_check": True}):
