@@ -31,8 +31,8 @@ names is looked for at the source:
   ``$filter`` ``<dimension> eq '<value>'`` for each delivered value of a dimension the rule splits by — names and values
   shape-checked first (:func:`filter_value`: an IP that parses, a GUID, a deployment name), quotes doubled, anything
   else not confirmed and never sent; confirmed when one criterion's filtered series has data in the window (above a
-  static ``GreaterThan``/``GreaterThanOrEqual`` threshold for ``Total``/``Count``/``Maximum``: a wider window never
-  lowers those). Needs ``Microsoft.Insights/metrics/read``.
+  static ``GreaterThan``/``GreaterThanOrEqual`` threshold for ``Total``/``Count``/``Maximum``, measured over spans of
+  the rule's own ``windowSize`` inside the read, :func:`window_peak`: the slack must not add to a sum, RT15-02). Needs ``Microsoft.Insights/metrics/read``.
 * activity log alerts: their caller and claims are the Activity Log event's, not compared here (left as before: the
   event could be read back from the Activity Log; noticed, not done).
 
@@ -214,7 +214,8 @@ _DIMENSION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _DEPLOYMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,63}$")
 _METRIC_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9_.]{0,127}$")
 _NAMESPACE = re.compile(r"^[A-Za-z][\w.]{1,80}/[A-Za-z][\w]{1,80}$")
-#: Aggregations whose value over a wider window is never lower (a threshold above it is still met).
+#: Aggregations whose largest value over spans of the rule's window (:func:`window_peak`) is compared with a static
+#: GreaterThan threshold: a genuine breach is one such span inside the read, so it is never missed.
 _MONOTONE = {"Total": sum, "Count": sum, "Maximum": max}
 
 
@@ -263,11 +264,45 @@ def _points(response: Any, field: str) -> list[float]:
     return out
 
 
+def _timed_points(response: Any, field: str) -> list[list[tuple[datetime | None, float]]]:
+    """Per series of a ``metrics.list`` answer, its ``(time_stamp, value)`` points (``field``, e.g. ``total``)."""
+    out: list[list[tuple[datetime | None, float]]] = []
+    for metric in getattr(response, "value", None) or []:
+        for series in getattr(metric, "timeseries", None) or []:
+            points = []
+            for point in getattr(series, "data", None) or []:
+                value = getattr(point, field, None)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    stamp = getattr(point, "time_stamp", None)
+                    points.append((stamp if isinstance(stamp, datetime) else None, float(value)))
+            out.append(points)
+    return out
+
+
+def window_peak(series: list[list[tuple[datetime | None, float]]], aggregation: str, window: float) -> float:
+    """RT15-02: the largest ``aggregation`` (Total/Count: a sum; Maximum: the largest point) over any span of
+    ``window`` seconds of one series' PT1M points (a point at ``t`` covers ``[t, t + 1 min)``), i.e. what the rule
+    itself could have measured inside the longer read — never the sum of the whole read (window + slack). A point
+    without a timestamp counts in every span (fails towards confirming, as before). Pure."""
+    if aggregation == "Maximum":
+        return max((v for points in series for _, v in points), default=0.0)
+    best = 0.0
+    for points in series:
+        loose = sum(v for t, v in points if t is None)
+        timed = sorted((t, v) for t, v in points if t is not None)
+        for i, (start, _) in enumerate(timed):
+            end = start + timedelta(seconds=max(window, 60.0))
+            best = max(best, loose + sum(v for t, v in timed[i:] if t < end))
+        if not timed:
+            best = max(best, loose)
+    return best
+
+
 def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any], started: datetime,
                               wanted: dict[str, list[str]]) -> str | None:
     """None when one criterion of the metric ``rule`` (ARM JSON) splits by a dimension for every kind of ``wanted``
     (one value each) and the metric filtered on those values has data in the window that fired (above a static
-    threshold where a wider window cannot lower the value), else why not. ``monitor(subscription)``: an
+    threshold over a span of the rule's window inside the read, :func:`window_peak`), else why not. ``monitor(subscription)``: an
     azure-mgmt-monitor ``MonitorManagementClient``. Never raises for what Azure answers."""
     props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
     scopes = props.get("scopes") if isinstance(props.get("scopes"), list) else []
@@ -318,7 +353,8 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         if (criterion.get("criterionType", "StaticThresholdCriterion") == "StaticThresholdCriterion" and aggregation in _MONOTONE
                 and str(criterion.get("operator")) in ("GreaterThan", "GreaterThanOrEqual")
                 and isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
-                and not compare(float(_MONOTONE[aggregation](values)), float(threshold))):
+                and not compare(window_peak(_timed_points(answer, aggregation.lower()), aggregation, window),
+                                float(threshold))):
             why = f"the metric {metric[:60]} for the delivered dimensions is not above the rule's threshold in the window that fired"
             continue
         return None

@@ -912,12 +912,9 @@ def _confirm_outcome(status: Any) -> str | None:
 
 def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     """Cheap filter before :func:`_variant` reads an incident's input: the check is on, and the incident (its status
-    as read) is of the same rule and not confirmed at its source (or not yet checked)."""
+    as read) is not confirmed at its source (or not yet checked). Whatever its rule (RT15-03: alerts routed by
+    ``firestop-playbook`` share a slot across rules, so a forged alert of a made-up rule held the genuine one)."""
     if not call.source_checked or status is None:
-        return False
-    custom = decoded(getattr(status, "custom_status", None))
-    rule = custom.get("rule_name") if isinstance(custom, dict) else None
-    if rule is not None and str(rule) != str(getattr(alert, "rule_name", None)):
         return False
     return _confirm_outcome(status) != _CONFIRMED
 
@@ -926,17 +923,24 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     """verify12 item 2: the incident of this delivery when ``instance_id`` (the incident it would join or duplicate)
     was opened by a delivery of the same alert id with other content and is not confirmed at its source — a
     ``<incident_key>-v<n>`` incident of its own, started now (``started``) or found holding this same content
-    (``duplicate``) — else None (decide as before). At most :data:`MAX_VARIANTS` such incidents per alert id; each
+    (``duplicate``) — else None (decide as before). RT15-03: opened by *another* alert id (any alert of the slot,
+    :func:`_may_be_variant`) and not confirmed there, likewise ``<instance_id>-v<n>``: a forged delivery with a
+    made-up id must not make the genuine alert join it unchecked. At most :data:`MAX_VARIANTS` such incidents per alert id; each
     runs its own source check, and the once-marker keeps one confirmed incident per source alert."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
-    if not isinstance(opened_by, dict) or str(opened_by.get("alert_id") or "").strip().lower() != str(alert.alert_id).strip().lower():
-        return None  # another alert's incident: join it as before
-    if delivery_digest(opened_by) == call.digest or _confirm_outcome(full) == _CONFIRMED:
-        return None  # the same delivery again, or the alert is confirmed there: one incident per source alert
+    if not isinstance(opened_by, dict) or _confirm_outcome(full) == _CONFIRMED:
+        return None  # no input to compare, or the incident is confirmed at its source: join it (correlation)
+    same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
+    if same and delivery_digest(opened_by) == call.digest:
+        return None  # the same delivery again: one incident per source alert
+    # RT15-03: another alert id of the same rule on an incident not confirmed at its source (a forged delivery with a
+    # made-up id, posted first) is not joined to it either: it gets a variant of *that* incident, checked on its own,
+    # in the same bounded namespace (MAX_VARIANTS per open incident), so a forger's first post holds nothing
+    base = alert.incident_key if same else instance_id
     for n in range(1, MAX_VARIANTS + 1):
-        variant = f"{alert.incident_key}-v{n}"
+        variant = f"{base}-v{n}"
         held = await _status(call.client, variant, show_input=True)
         if held is None:
             started = await _start(call, alert, variant)

@@ -245,6 +245,10 @@ class _Incident:
         #: GENUINE_FLOW: the responder's decision on the unconfirmed alert — None (not asked yet), "approve"
         #: (genuine: steps run as for a confirmed alert), "reject", "timeout" or "stopped" (no acting step runs)
         self.genuine: str | None = None
+        #: the last counted decision of any approval gate ({"by", "groups"}), and the one that decided the alert
+        #: genuine (RT15-01: a later step whose approvers would refuse its author still asks them)
+        self.decided: dict[str, Any] | None = None
+        self.genuine_by: dict[str, Any] | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -490,6 +494,9 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                     if inc.genuine != "approve":
                         _not_genuine(inc, run)
                         continue
+                    beyond = _beyond_genuine(inc, run)
+                    if beyond is not None:  # RT15-01: its own approvers decide, as in the per-step flow
+                        required, why, gate = True, beyond, unconfirmed_gate(run.step.approval)
             elif counts and inc.unconfirmed is not None and not required:
                 required, why = True, f"alert not confirmed at its source ({inc.unconfirmed}): a responder decides"
             if counts and inc.unconfirmed is not None and not per_alert:
@@ -759,11 +766,26 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
     pseudo = _Run(_GenuineStep(), (inc.alert.get("target_ids") or [None])[0], phase=run.phase)  # type: ignore[arg-type]
     verdict = yield from _approval_gate(inc, pseudo, why, unconfirmed_gate(run.step.approval), preview=preview)
     if verdict == "approve":
+        inc.genuine_by = inc.decided
         decided = next((a for a in reversed(inc.doc.approvals) if a.get("step") == GENUINE_STEP
                         and a.get("verdict") == "approve"), {})
         inc.doc.notes.append(f"alert decided genuine by {decided.get('by')} at {decided.get('at')}: the steps ran as "
                              "for a confirmed alert")
     return verdict
+
+
+def _beyond_genuine(inc: _Incident, run: _Run) -> str | None:
+    """RT15-01: why the "alert genuine" decision does not stand for ``run``'s own approvers, else None. The decision
+    is asked with the first acting step's approvers (:func:`genuine_gate`); a later step whose approvers or
+    two-person rule (:func:`unconfirmed_gate` of its approval, judged by :func:`judge` as its own gate would) refuse
+    that decision's author still asks its own approvers, as each step did in the per-step flow."""
+    decided = inc.genuine_by or {}
+    data = {"by": decided.get("by"), "groups": decided.get("groups") or [], "decision": "approve"}
+    verdict, reason, _ = judge(unconfirmed_gate(run.step.approval), data, requested_by=inc.inp.requested_by)
+    if verdict != "refused":
+        return None
+    return (f"alert not confirmed at its source ({inc.unconfirmed}); it was decided genuine, but that decision does "
+            f"not stand for this step ({reason}): one of its own approvers decides")
 
 
 def _not_genuine(inc: _Incident, run: _Run) -> None:
@@ -920,6 +942,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
                                      f"this one: {reason}")
                 continue
             doc.approvals.append(entry)
+            groups = payload.get("groups") if isinstance(payload.get("groups"), list) else []
+            inc.decided = {"by": by, "groups": [g for g in groups if isinstance(g, str)]}
             if doc.acknowledged_at is None:
                 doc.acknowledged_at = now
             inc.pending_approval = None
