@@ -140,6 +140,42 @@ class ChainCheck:
     #: something other than unreadable lines is wrong (an entry edited, removed, inserted or reordered, or evidence
     #: gone): appending would hide that, so :meth:`Ledger.append` refuses
     broken: bool = False
+    #: entries that verified: all of ``entries`` when not ``broken``, else those before the entry that broke the chain
+    #: (``ledger verify``'s "BROKEN after N entries")
+    verified: int = 0
+    #: of the skipped lines (``unreadable``): entry-shaped objects out of the chain the app did not seal here (RT14-01);
+    #: the rest are not entries at all (not JSON, or JSON of another shape)
+    out_of_chain: int = 0
+    #: :meth:`Ledger.verify` with a key: entries that chain but carry no valid seal of the app's key (written without a
+    #: seal key, under another key, or planted); None when seals were not checked (a bare ledger, or no usable key)
+    unsealed: int | None = None
+    #: :meth:`Ledger.verify` of a sealing ledger with no usable seal key: nothing on it can be believed
+    unchecked: bool = False
+
+    @property
+    def verdict(self) -> str:
+        """What the check says, for wording it (``ledger verify``, the API's ``verdict``) by field, never by its text:
+        ``broken`` (an entry removed, inserted, reordered or edited, or evidence gone), ``unchecked`` (no seal key),
+        ``out_of_chain`` (an entry-shaped line skipped: if Firestop wrote it, it was edited), ``unsealed`` (entries that
+        chain without this app's seal: none believed), ``junk`` (only lines that are not entries, skipped) or
+        ``intact``. The most serious first."""
+        if self.broken:
+            return "broken"
+        if self.unchecked:
+            return "unchecked"
+        if self.out_of_chain:
+            return "out_of_chain"
+        if self.unsealed:
+            return "unsealed"
+        if self.unreadable:
+            return "junk"
+        return "intact" if self.ok else "broken"
+
+    @property
+    def sealed(self) -> int | None:
+        """Entries that verified and carry the app's seal here (what Firestop believes), None when seals were not
+        checked."""
+        return None if self.unsealed is None else self.verified - self.unsealed
 
 
 #: How many unreadable lines :func:`verify_chain` names one by one (the rest are counted in one more problem).
@@ -197,7 +233,7 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
     problems: list[str] = []
     unreadable: list[int] = []
     broken = False
-    prev, count = GENESIS, 0
+    prev, count, out_of_chain = GENESIS, 0, 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -218,6 +254,7 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
             chain.append(f"line {number} (seq {_shown(entry.get('seq'))}): content does not match its hash (entry edited)")
         if chain and believed is not None and _planted(entry, count, believed):
             count -= 1  # skipped like a line that is not JSON: the chain runs over it (RT14-01)
+            out_of_chain += 1
             unreadable.append(number)
             if len(unreadable) <= MAX_UNREADABLE_NAMED:
                 problems.append(f"line {number} (seq {_shown(entry.get('seq'))}): an entry out of the chain without "
@@ -239,7 +276,7 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
         problems.append(f"{len(unreadable) - MAX_UNREADABLE_NAMED} more unreadable lines (up to line {unreadable[-1]}); "
                         "skipped, never believed")
     return ChainCheck(ok=not problems, entries=count, head=prev, problems=problems, unreadable=unreadable,
-                      broken=broken)
+                      broken=broken, verified=count - 1 if broken else count, out_of_chain=out_of_chain)
 
 
 def _planted(entry: dict[str, Any], expected: int, believed: Callable[[dict[str, Any]], bool]) -> bool:
@@ -382,11 +419,14 @@ class Ledger:
             check.problems.append("seals not checked: the app holds no usable seal key (FIRESTOP_SEAL_KEY); "
                                   "nothing on this ledger is believed until it does")
             check.ok = False
+            check.unchecked = True
             return check
         unsealed: list[Any] = []
-        for entry in self.readable(lines, check):  # (what verify_chain skipped it named)
+        # (what verify_chain skipped it named; past a break nothing was checked, so nothing there is counted)
+        for entry in self.readable(lines, check)[:check.verified]:
             if not self.sealed(entry, key, on=incident_id):
                 unsealed.append(entry.get("seq"))
+        check.unsealed = len(unsealed)
         if unsealed:
             named = ", ".join(str(seq) for seq in unsealed[:MAX_UNSEALED_NAMED])
             more = f" and {len(unsealed) - MAX_UNSEALED_NAMED} more" if len(unsealed) > MAX_UNSEALED_NAMED else ""

@@ -356,7 +356,7 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
 
 
 def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = None,
-                      targets: Any = None) -> list[dict[str, Any]]:
+                      targets: Any = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """The manual runs applied (ok) after ``since`` (aware UTC) and neither undone nor released, newest ledger last:
     ``[{"run_id", "step_id", "runbook", "target", "changed", "ok": True, "at"}]`` (a record action's shape, so
     :func:`firestop.lifecycle.undo.later_reliance` compares them as it compares a later incident's steps); ``exclude``:
@@ -367,6 +367,13 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
 
     Only a sealed ``undo`` entry (:meth:`runbooks.ledger.Ledger.sealed`) marks a run undone or released; every ``apply``
     entry counts, sealed or not (ledger9: unsealed entries can only add reliance, never lift it).
+
+    ``now`` (aware UTC, the clock that names run ledgers): a ledger ``manual-<day>`` dated after ``now`` plus a day's
+    slack cannot hold a run — a run's ledger is named by the day it ran — so it is a blob writer's: such ledgers are
+    skipped and named (a WARNING with their count and first and last names), never read and never counted toward
+    :data:`MAX_MANUAL_LEDGERS` (leftovers11: a flood of planted future-dated ledgers refused every undo). Days read whole
+    then lie between ``since`` and ``now``: only an undo of an incident more than :data:`MAX_MANUAL_LEDGERS` days old
+    can pass the bound. None: no such filter.
 
     Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
     or a ledger read (never "no run relies on it" unread). A ledger line that is not an entry is skipped
@@ -382,6 +389,17 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     if epoch is None or first <= epoch:
         whole = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-"))
                        if m and m["day"] >= first and (epoch is None or m["day"] <= epoch))
+    if now is not None:
+        last = (now + timedelta(days=1)).date().isoformat()
+        planted = [day for day in whole if day > last]
+        if planted:
+            import logging
+
+            logging.getLogger("firestop.runbooks").warning(
+                "%d manual-run ledger(s) dated after %s (manual-%s … manual-%s): no run can have written them (a run's "
+                "ledger is named by the day it ran); skipped, not read — find their writer (the firestop-audit "
+                "StorageWrite logs)", len(planted), last, planted[0], planted[-1])
+            whole = [day for day in whole if day <= last]
     if len(whole) > MAX_MANUAL_LEDGERS:
         raise ManualRunsUnread(len(whole), MAX_MANUAL_LEDGERS)
     days = sorted(set(whole) | {i.removeprefix("manual-") for i in indexed})

@@ -86,7 +86,7 @@ def pytest_collection_finish(session):
     (``_pytest.unraisableexception.cleanup``). One collection, then ``gc.freeze()`` (the same move as
     :func:`firestop.runtime.heap.freeze_startup_heap` in ``firestop serve``; docs.python.org/3/library/gc.html):
     objects created from now on are collected as before, and a frozen object freed by its reference count is
-    freed as before; only a frozen object that later becomes part of unreachable cycle is never freed (memory,
+    freed as before; only a frozen object that later becomes part of an unreachable cycle is never freed (memory,
     not behaviour). Measured with ``gc.callbacks`` around every collection (CPU time, so the machine's load does
     not count): 225 tests of tests/runbooks in one process spent 2.70 s of CPU in the collector after
     collection, 1.35 s frozen (load 6-8).

@@ -321,7 +321,7 @@ class RemoteApp:
         return self._object(answer, "POST /api/runbook-runs/{day}/{step}/undo")
 
     def ledger(self, incident_id: str) -> dict[str, Any]:
-        """``{"incident_id", "ok", "entries", "head", "problems", "path"}`` (the app's check of the ledger)."""
+        """``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "path"}`` (the app's check of the ledger)."""
         answer = self._on_incident(incident_id, "GET", f"ledgers/{quote(incident_id, safe='')}", what="ledger")
         return self._object(answer, "GET /api/ledgers/{id}")
 

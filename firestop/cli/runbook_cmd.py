@@ -616,39 +616,52 @@ def ledger_verify(
         result = _verify_local(incident, as_json)
     if as_json:
         print_json(result)
-    elif result.get("ok"):
-        console.print(f"ledger intact: {result.get('entries')} entries, head {result.get('head')}", highlight=False, markup=False)
-    elif ((problems := result.get("problems") or []) and all(str(p).endswith(_SKIPPED) for p in problems)
-          and any(_OUT_OF_CHAIN in str(p) for p in problems)):
-        # an entry-shaped line the app did not seal here (planted, copied, or an entry of ours edited since): the
-        # sealed chain runs over it, but "intact" would hide that a sealed entry may have been rewritten
-        count = result.get("entries")
-        console.print(f"ledger: {count} sealed entr{'y' if count == 1 else 'ies'} chain, head {result.get('head')}; "
-                      f"lines out of that chain were skipped: {'; '.join(problems)}. If Firestop wrote one of them, it "
-                      "was edited: compare with the blob's earlier versions, and find the writer (Blob Storage: the "
-                      "firestop-audit StorageWrite logs; locally: who can write FIRESTOP_HOME/ledger)",
-                      highlight=False, markup=False)
-    elif (problems := result.get("problems") or []) and all(str(p).endswith(_SKIPPED) for p in problems):
-        # only lines that are not entries (runbooks.ledger.verify_chain skips them and the chain runs over them):
-        # not a broken chain, but something other than Firestop wrote to the ledger — say which and where to look
-        console.print(f"ledger chain intact over {result.get('entries')} entries, head {result.get('head')}; but it holds "
-                      f"lines Firestop did not write: {'; '.join(problems)}. Find the writer (Blob Storage: the "
-                      "firestop-audit StorageWrite logs; locally: who can write FIRESTOP_HOME/ledger)",
-                      highlight=False, markup=False)
     else:
-        console.print(f"ledger BROKEN after {result.get('entries')} entries: {'; '.join(result.get('problems') or [])}",
-                      highlight=False, markup=False)
+        console.print(_verify_text(result), highlight=False, markup=False)
     raise typer.Exit(0 if result.get("ok") else EXIT_NEEDS_RESPONDER)
 
 
-#: How runbooks.ledger.verify_chain ends the problem of a line that is not an entry (skipped; the chain runs over it).
-_SKIPPED = "skipped, never believed"
-#: How it names an entry-shaped line out of the sealed chain (redteam14: planted, copied, or edited).
-_OUT_OF_CHAIN = "out of the chain"
+#: Where to look for whoever wrote to a ledger what Firestop did not.
+_FIND_WRITER = ("find the writer (Blob Storage: the firestop-audit StorageWrite logs; locally: who can write "
+                "FIRESTOP_HOME/ledger)")
+
+
+def _verify_text(result: dict[str, Any]) -> str:
+    """``ledger verify``'s line for ``result`` (``_verify_local``'s or the API's), worded by its ``verdict``
+    (:attr:`runbooks.ledger.ChainCheck.verdict`), never by matching its problems' text. An answer without one (an
+    app older than this CLI) is worded ``intact`` when ok, else ``broken``."""
+    verdict = result.get("verdict") or ("intact" if result.get("ok") else "broken")
+    entries, head = result.get("entries"), result.get("head")
+    problems = "; ".join(str(p) for p in result.get("problems") or [])
+    if verdict == "intact":
+        return f"ledger intact: {entries} entries, head {head}"
+    if verdict == "out_of_chain":
+        # an entry-shaped line the app did not seal here (planted, copied, or an entry of ours edited since): the
+        # sealed chain runs over it, but "intact" would hide that a sealed entry may have been rewritten
+        return (f"ledger: {entries} sealed entr{'y' if entries == 1 else 'ies'} chain, head {head}; lines out of that "
+                f"chain were skipped: {problems}. If Firestop wrote one of them, it was edited: compare with the blob's "
+                f"earlier versions, and {_FIND_WRITER}")
+    if verdict == "junk":
+        # only lines that are not entries (runbooks.ledger.verify_chain skips them and the chain runs over them):
+        # not a broken chain, but something other than Firestop wrote to the ledger — say which and where to look
+        return (f"ledger chain intact over {entries} entries, head {head}; but it holds lines Firestop did not write: "
+                f"{problems}. {_FIND_WRITER[0].upper()}{_FIND_WRITER[1:]}")
+    if verdict == "unsealed":
+        sealed = result.get("sealed")
+        whole = sealed == 0
+        return (f"ledger chain intact over {entries} entries, head {head}; but Firestop believes "
+                f"{'none of them' if whole else f'only {sealed}'}: {problems}. "
+                + ("A ledger written before this app had its seal key (FIRESTOP_SEAL_KEY), or under another key, is "
+                   "kept as it is and read as history only; if it was not, " if whole else "If these were not written "
+                   "before sealing began, ") + _FIND_WRITER)
+    if verdict == "unchecked":
+        return f"ledger not checked: {entries} entries chain, head {head}, but {problems}"
+    return f"ledger BROKEN after {result.get('verified', entries)} entries that verified: {problems}"
 
 
 def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
-    """``{"incident_id", "ok", "entries", "head", "problems", "path"}`` of the local ledger store; exits 2 when there
+    """``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "path"}`` (the fields of
+    :class:`runbooks.ledger.ChainCheck`) of the local ledger store; exits 2 when there
     is no such ledger, 1 when the store cannot be read."""
     from firestop.evidence import EvidenceStore
     from firestop.settings import Settings
@@ -664,8 +677,9 @@ def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
         check = ledger.verify(incident, evidence=EvidenceStore.of(settings).reader(incident))
     except StoreError as exc:
         fail(f"ledger store: {exc}", EXIT_INTERNAL, as_json=as_json)
-    return {"incident_id": incident, "ok": check.ok, "entries": check.entries, "head": check.head,
-            "problems": check.problems, "path": ledger.location(incident)}
+    return {"incident_id": incident, "ok": check.ok, "verdict": check.verdict, "entries": check.entries,
+            "verified": check.verified, "sealed": check.sealed, "head": check.head, "problems": check.problems,
+            "path": ledger.location(incident)}
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,8 @@ reloads itself with ``<meta http-equiv="refresh">`` (the live timeline). Links a
 :data:`BASE` (the Functions ``routePrefix`` ``api`` + ``console``).
 
 Phones first: one column, tables that wrap long resource ids (``overflow-wrap: anywhere``) and
-scroll sideways inside their box rather than widening the page, buttons 44 px tall.
+scroll sideways inside their box rather than widening the page, buttons 44 px tall. An incident id in the list is one
+word (``td.id``: never folded mid-id; the other columns wrap around it).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ a{color:#0b57d0}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 th{color:var(--mute);font-weight:600}
+td.id{white-space:nowrap;overflow-wrap:normal}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;margin:.75rem 0}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;border:1px solid currentColor;font-size:.8rem;white-space:nowrap}
 .contained,.met,.verified,.done,.ok,.approve{color:var(--ok)}
@@ -200,7 +202,7 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
                      'be read (python -m firestop doctor checks the records store).</p>')
     if views:
         rows = "".join(
-            f'<tr><td><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'
+            f'<tr><td class="id"><a href="{link("incidents", v.get("incident_id") or "")}">{h(v.get("incident_id"))}</a></td>'
             f'<td>{status_badge(v)}</td><td>{h((v.get("playbook") or {}).get("name") or "—")}</td>'
             f'<td class="wide">{h(_alert_cell(v))}</td>'
             f'<td class="wide" data-label="received">{h(_clock(v.get("received_at") or v.get("created_at")))}</td>'

@@ -86,17 +86,23 @@ def ledger_head(request: dict) -> dict[str, Any]:
     """``{"incident_id"}`` → ``{"entries": n, "head": sha256}`` of the incident's ledger (before the record is filed),
     plus ``"unreadable": n, "problems": [str]`` (what :func:`runbooks.ledger.verify_chain` names, at most
     :data:`runbooks.ledger.MAX_UNREADABLE_NAMED` + 1) when lines that are not entries were skipped (a blob writer's
-    junk or a torn line: the record and its timeline say so, :class:`firestop.lifecycle.timeline.IncidentDoc`)."""
+    junk or a torn line: the record and its timeline say so, :class:`firestop.lifecycle.timeline.IncidentDoc`), and
+    ``"unsealed": n`` when entries that chain carry no seal of the app's key (written before it had one, or under
+    another: Firestop believes none of them; the record's timeline says so). With no usable key, no ``unsealed``."""
     from firestop.settings import get_settings
     from runbooks.ledger import GENESIS, Ledger
 
     ledger, incident = Ledger.of(get_settings()), str(request.get("incident_id"))
     lines = ledger.lines(incident)
-    check = ledger.check(incident, lines)  # (a planted object out of the chain is skipped and named: RT14-01)
+    key = ledger.key()
+    check = ledger.check(incident, lines, key=key)  # (a planted object out of the chain is skipped and named: RT14-01)
     entries = ledger.readable(lines, check)
     out: dict[str, Any] = {"entries": len(entries), "head": str(entries[-1].get("hash")) if entries else GENESIS}
     if check.unreadable:
         out.update(unreadable=len(check.unreadable), problems=[p for p in check.problems if p.endswith("never believed")])
+    unsealed = sum(1 for e in entries if not ledger.sealed(e, key, on=incident)) if key is not None else None
+    if unsealed:  # written without a seal key (or under another): Firestop believes none of them (leftovers11)
+        out["unsealed"] = unsealed
     return out
 
 

@@ -222,7 +222,7 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
         return sealing.seal(sealing.Purpose.INCIDENT,
                             start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
                                                  part_of=part_of, follows=follows, source_check=check),
-                            binding=iid, key=key)
+                            binding=iid, key=key, leaves_plain=True)  # (incident_input: str/int/bool/None leaves)
 
     return await intake.accept_alert(
         client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=lifecycle.ORCHESTRATOR_NAME,

@@ -51,6 +51,8 @@ the laptop's settings, not the deployed app's: :func:`not_checked_here` says so 
 10. ``audit logs`` (``--vault RG/NAME``, ``--storage RG/ACCOUNT``) — the ``firestop-audit`` diagnostic settings the
    template creates: Key Vault ``AuditEvent``, blob ``StorageWrite``/``StorageDelete``, to a workspace
    (:func:`check_audit_logs`, naming the ``az monitor diagnostic-settings create`` fix).
+   Both read the account or vault itself when ARM answers 404 (a missing policy or setting and a missing resource
+   answer alike): "there is no storage account / key vault … mistyped?" or "no policy / no setting", each its fix.
 """
 
 from __future__ import annotations
@@ -261,6 +263,24 @@ def _storage_id(subscription_id: str, storage: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
 
 
+#: api-version of the Key Vault read that tells a missing vault from a vault without the audit setting (Vaults - Get).
+VAULT_API_VERSION = "2023-07-01"
+
+
+def _exists(clients: Any, subscription_id: str, resource_id: str, api_version: str) -> bool | None:
+    """Whether ARM holds ``resource_id`` (a generic ``resources.get_by_id``): True, False (404), None when it cannot
+    tell (another error: no read permission, throttled) — then the caller words around it as before."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    try:
+        clients.resources(subscription_id).resources.get_by_id(resource_id, api_version=api_version)
+    except ResourceNotFoundError:
+        return False
+    except HttpResponseError:
+        return None
+    return True
+
+
 def check_worm_locks(clients: Any, subscription_id: str, storage: Optional[str], env: Mapping[str, str]) -> dict[str, Any]:
     """``storage WORM locked``: the immutability policy of the records, evidence and ledger containers of ``storage``
     (``RG/ACCOUNT``, ``--storage``) is *Locked*. An unlocked time-based policy can be shortened or deleted by anyone with
@@ -292,9 +312,14 @@ def check_worm_locks(clients: Any, subscription_id: str, storage: Optional[str],
         if str(props.get("state", "")).lower() != "locked" or not props.get("immutabilityPeriodSinceCreationInDays"):
             unlocked.append(container)
     if missing:
-        # ARM answers 404 alike for a missing policy and a missing account: a mistyped --storage reads as "no policy".
+        # ARM answers 404 alike for a missing policy and a missing account: ask for the account itself
+        exists = _exists(clients, subscription_id, _storage_id(subscription_id, storage), STORAGE_API_VERSION)
+        if exists is False:
+            return _result(check, PROBLEM, f"there is no storage account {account} in resource group "
+                           f"{storage.partition('/')[0]}: is --storage {storage} mistyped? Give Firestop's own account, "
+                           "the deployment's storageAccountName output, as <resource group>/<account>")
         wrong = (f" (none of the three: is --storage {storage} Firestop's own account, the deployment's storageAccountName "
-                 "output, in its resource group?)") if len(missing) == len(containers) else ""
+                 "output, in its resource group?)") if len(missing) == len(containers) and exists is None else ""
         return _result(check, PROBLEM, f"no immutability (WORM) policy on {', '.join(missing)} of {storage}{wrong}; deploy "
                        "infra/azuredeploy.json, then lock the policies")
     if unlocked:
@@ -334,10 +359,20 @@ def check_audit_logs(clients: Any, subscription_id: str, storage: Optional[str],
         try:
             setting = clients.monitor(subscription_id).diagnostic_settings.get(rid, AUDIT_SETTING)
         except ResourceNotFoundError:
-            # also ARM's answer for a resource that does not exist: name the flag and where its value comes from
+            # also ARM's answer for a resource that does not exist: ask for the resource itself, and say which
             flag = ("--vault: Firestop's own key vault, the deployment's vaultName output (kv-fire-…), not the consumers'"
                     if kind == "vault" else "--storage: the deployment's storageAccountName output")
-            problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING} (or is not there; check {flag}); {fix}")
+            owner = rid.removesuffix("/blobServices/default")
+            exists = _exists(clients, subscription_id, owner, VAULT_API_VERSION if kind == "vault" else STORAGE_API_VERSION)
+            if exists is False:
+                what = "key vault" if kind == "vault" else "storage account"
+                rg, _, name = (vault if kind == "vault" else storage or "").partition("/")
+                problems.append(f"there is no {what} {name} in resource group {rg}: mistyped? check {flag}")
+            elif exists:
+                problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING} (it exists: if it is not "
+                                f"Firestop's own, check {flag}); {fix}")
+            else:
+                problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING} (or is not there; check {flag}); {fix}")
             continue
         except HttpResponseError as exc:
             problems.append(f"the diagnostic settings of {label} could not be read ({exc.status_code}: {exc.reason})")

@@ -345,8 +345,8 @@ class _Cache:
 _answers = _Cache(maxsize=20_000, ttl=MEMO_SECONDS)
 # (scope, correlation key) -> lowest generation that may be current (every one below is finished)
 _generations = _Cache(maxsize=GENERATIONS_KEPT, ttl=None)
-# (scope, correlation key) -> (id, status) of the incident a slot read last found open and fresh: which incident
-# the next alert of that key joins, for OPEN_REUSE_SECONDS. A hint only: the join checks it is still open with a
+# (scope, correlation key) -> (id, status, created time) of the incident a slot read last found open and fresh: which
+# incident the next alert of that key joins, for OPEN_REUSE_SECONDS. A hint only: the join checks it is still open with a
 # read made after the alert arrived (_Joiner), and drops the hint when it is not.
 _open = _Cache(maxsize=GENERATIONS_KEPT, ttl=OPEN_REUSE_SECONDS)
 
@@ -493,7 +493,7 @@ async def _slot(call: _Call, key: str) -> _Slot:
             generation += 1
             continue
         if _fresh(call, status):
-            _open.put(cache_key, (instance_id, status))
+            _open.put(cache_key, (instance_id, status, _created(status)))
             return _Slot(key, generation, open=status, open_id=instance_id, last_id=last_id)
         _open.drop(cache_key)
         if _runtime(status) not in OPEN_STATUSES:
@@ -506,11 +506,22 @@ async def _slot(call: _Call, key: str) -> _Slot:
 
 def _reused(call: _Call, keys: list[str]) -> _Slot | None:
     """The slot to join as the last slot reads of this process found it (:data:`_open`): the oldest open incident
-    among ``keys`` when every key has one remembered and still fresh by the window, else None (read the slots)."""
+    among ``keys`` when every key has one remembered and still fresh by the window, else None (read the slots).
+
+    An entry is put only for a status :func:`_fresh` found open, with its created time (aware UTC): the status read
+    is a snapshot, so "still fresh" is its age by the window, measured here without reading the status again
+    (``_runtime``, ``_created``'s ``astimezone`` and the ``min`` over one slot were ~10 µs a correlated alert)."""
+    window = call.settings.window_seconds
+    if len(keys) == 1:  # the usual: one correlation key
+        key = keys[0]
+        hit = _open.get((call.scope, key))
+        if hit is None or hit[2] is None or (call.now - hit[2]).total_seconds() > window:
+            return None
+        return _Slot(key, 0, open=hit[1], open_id=hit[0])
     slots = []
     for key in keys:
         hit = _open.get((call.scope, key))
-        if hit is None or not _fresh(call, hit[1]):
+        if hit is None or hit[2] is None or (call.now - hit[2]).total_seconds() > window:
             return None
         slots.append(_Slot(key, 0, open=hit[1], open_id=hit[0]))
     return _oldest_open(slots)
@@ -565,7 +576,10 @@ async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> str | 
 @dataclass
 class _Batch:
     summaries: list[dict[str, Any]]
-    done: asyncio.Future  # the raise's result: None, or why undeliverable
+    #: one future per alert of the batch but the first (which raises it): the raise's result (None, or why
+    #: undeliverable) or its exception. Each alert waits on its own future — a cancelled wait cancels only its own,
+    #: as ``asyncio.shield`` of one shared future did, without shield's extra future and two callbacks per alert
+    waiters: list[asyncio.Future]
     turn: asyncio.Future | None = None  # set when the raise before this batch is over
 
 
@@ -588,40 +602,50 @@ class _Joiner:
         key = (id(loop), instance_id)
         with self._guard:
             if key not in self._busy:  # nothing in flight: this one raises (after the spacing)
-                batch, raises = _Batch([summary], loop.create_future()), True
-                self._busy[key] = batch
+                batch = self._busy[key] = _Batch([summary], [])
+                waiter = None
             elif self._busy[key] is None:  # first behind the one in flight: this one raises next
-                batch = self._busy[key] = _Batch([summary], loop.create_future(), loop.create_future())
-                raises = True
+                batch = self._busy[key] = _Batch([summary], [], loop.create_future())
+                waiter = None
             else:
-                batch, raises = self._busy[key], False
+                batch = self._busy[key]
                 batch.summaries.append(summary)
-        if raises:
-            try:
-                if batch.turn is not None:
-                    await batch.turn
-                wait = self._last.get(key, -math.inf) + self.spacing - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)  # alerts arriving meanwhile join this batch
-            finally:
-                with self._guard:
-                    self._busy[key] = None  # in flight now: later alerts form the next batch
-            try:
-                batch.done.set_result(await _tally(client, instance_id, correlated_batch(batch.summaries)))
-            except BaseException as exc:  # noqa: BLE001 — every alert of the batch gets it
-                batch.done.set_exception(exc)
-            finally:
-                with self._guard:
-                    self._last[key] = time.monotonic()
-                    if len(self._last) > GENERATIONS_KEPT:  # forget incidents quiet for longer than the spacing
-                        cutoff = time.monotonic() - self.spacing
-                        self._last = {k: t for k, t in self._last.items() if t > cutoff}
-                    following = self._busy.get(key)
-                    if following is None:
-                        self._busy.pop(key, None)
-                    else:
-                        following.turn.set_result(None)
-        return await asyncio.shield(batch.done)
+                waiter = loop.create_future()
+                batch.waiters.append(waiter)
+        if waiter is not None:  # the batch's first alert raises it and hands every other its result
+            return await waiter
+        try:
+            if batch.turn is not None:
+                await batch.turn
+            wait = self._last.get(key, -math.inf) + self.spacing - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)  # alerts arriving meanwhile join this batch
+        finally:
+            with self._guard:
+                self._busy[key] = None  # in flight now: later alerts form the next batch (waiters is final)
+        try:
+            result = await _tally(client, instance_id, correlated_batch(batch.summaries))
+        except BaseException as exc:  # noqa: BLE001 — every alert of the batch gets it
+            for other in batch.waiters:
+                if not other.done():  # (a cancelled wait)
+                    other.set_exception(exc)
+            raise
+        else:
+            for other in batch.waiters:
+                if not other.done():
+                    other.set_result(result)
+            return result
+        finally:
+            with self._guard:
+                self._last[key] = time.monotonic()
+                if len(self._last) > GENERATIONS_KEPT:  # forget incidents quiet for longer than the spacing
+                    cutoff = time.monotonic() - self.spacing
+                    self._last = {k: t for k, t in self._last.items() if t > cutoff}
+                following = self._busy.get(key)
+                if following is None:
+                    self._busy.pop(key, None)
+                else:
+                    following.turn.set_result(None)
 
 
 _joiner = _Joiner(RAISE_SPACING_SECONDS)

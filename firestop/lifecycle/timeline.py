@@ -63,6 +63,8 @@ def _undo_params(runbook: Any, params: dict[str, Any] | None) -> dict[str, Any]:
 
 #: The timeline outcome of lines on the incident's ledger that are not entries (:attr:`IncidentDoc.ledger_head`).
 LEDGER_UNREADABLE = "unreadable ledger lines"
+#: The timeline outcome of entries on the incident's ledger without the app's seal (:attr:`IncidentDoc.ledger_head`).
+LEDGER_UNSEALED = "unsealed ledger entries"
 
 
 class IncidentDoc:
@@ -114,7 +116,8 @@ class IncidentDoc:
     @property
     def ledger_head(self) -> dict[str, Any] | None:
         """The incident's ledger head before the record is filed (``{"entries", "head"}``, plus ``"unreadable"`` and
-        ``"problems"`` when lines that are not entries were skipped: :func:`firestop.functions.activities.ledger_head`)."""
+        ``"problems"`` when lines that are not entries were skipped, ``"unsealed"`` when entries carry no seal of the
+        app: :func:`firestop.functions.activities.ledger_head`)."""
         return self._ledger_head
 
     @ledger_head.setter
@@ -122,6 +125,15 @@ class IncidentDoc:
         """Set it; skipped unreadable lines (a blob writer's junk, or a torn line) also go on the timeline
         (``learn`` / ``ledger`` / :data:`LEDGER_UNREADABLE`), at the time of the newest entry."""
         self._ledger_head = value
+        unsealed = value.get("unsealed") if isinstance(value, dict) else None
+        if isinstance(unsealed, int) and not isinstance(unsealed, bool) and unsealed > 0:  # (absent in older results)
+            at = parse_time(self.timeline[-1]["at"]) if self.timeline else self.received_at
+            whole = unsealed == value.get("entries")
+            self.event("learn", "ledger", LEDGER_UNSEALED, at or self.received_at,
+                       detail=f"{'all ' if whole else ''}{unsealed} of {value.get('entries')} entries on the incident's "
+                              "ledger carry no seal of this app (written before it had its seal key, or under another "
+                              f"key): Firestop believes {'none of them' if whole else 'only the others'} (undo, "
+                              f"reliance); check it with: ledger verify {self.incident_id}")
         count = value.get("unreadable") if isinstance(value, dict) else None
         if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
             return

@@ -689,13 +689,20 @@ def _manual_later(settings: Any, incident_id: str, received: Any, mine) -> None:
     own = [f"{incident_id}/{step_id}" for entries in mine.values() for step_id, _, _ in entries]
     try:  # a manual undo leaves its own run out
         runs = manual_runs_since(settings, since, exclude=own[0] if incident_id.startswith("manual-") and own else None,
-                                 targets=[target for target, _ in mine])
+                                 targets=[target for target, _ in mine], now=_clock_now())
     except (OSError, ValueError) as exc:  # StoreError is an OSError; ManualRunsUnread a ValueError: unread is not "none"
         step_id, target, _ = next(iter(mine.values()))[0]
         raise UndoUnchecked(step_id, target, str(exc), what="ledgers of manual runs" if not isinstance(exc, ManualRunsUnread)
                             else "") from None
     for run in runs:
         _relied_on(mine, run["run_id"], [run])
+
+
+def _clock_now() -> Any:
+    """The clock that names manual-run ledgers (the runbooks' client factory: the sandbox's, or UTC on Azure)."""
+    from firestop.azure.clients import get_client_factory
+
+    return get_client_factory().clock.now()
 
 
 def _parts(action: dict[str, Any], which: str) -> frozenset[str] | None:

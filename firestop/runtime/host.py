@@ -333,7 +333,7 @@ class LocalDurableHost:
         self._index.entity(ref.name)
         if not isinstance(operation_name, str) or len(operation_name) > ent.MAX_NAME:
             raise ValueError(f"operation name must be a string of at most {ent.MAX_NAME} characters")
-        self._store.add_entity_op(ref.scheduler_id, operation_name, ent.operation_input_text(input_json),
+        self._store.add_entity_op(ref.scheduler_id, operation_name, ent.signal_input_text(input_json),
                                   str(uuid.uuid4()), is_signal=True, parent_instance_id=None,
                                   parent_execution_id=None, now_text=to_text(self._now()))
 

@@ -78,6 +78,8 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 import azure.functions as func
+from orjson import JSONDecodeError as _OrjsonDecodeError
+from orjson import loads as _orjson_loads
 
 from . import inprocess
 from .errors import FunctionNotFound, InstanceAlreadyExists, InstanceNotFound
@@ -471,7 +473,7 @@ class ManagementServer:
         text = body.decode("utf-8", errors="replace") if body else ""
         if text.strip():
             try:
-                input_json = _unwrap_json_text(json.loads(text))
+                input_json = _signal_input(text)
             except ValueError:
                 return 400, {}, {"Message": "Invalid JSON content"}
         try:
@@ -488,6 +490,26 @@ class ManagementServer:
         if not exists:
             return 404, {}, None
         return 200, {}, json.loads(state) if state is not None else None
+
+
+def _signal_input(text: str) -> str:
+    """``_unwrap_json_text(json.loads(text))`` of a signal's body, read with orjson where that gives the same: the SDK
+    client posts the operation input as JSON text inside a JSON string, so this is two passes over the whole batch of
+    a hot incident's tally signal (~8 KB for 20 joined alerts). orjson's answer is used only when it is a string
+    (exact whatever the numbers; orjson reads integers beyond 64 bits as floats), and orjson accepts only JSON the
+    json module accepts (not ``NaN``, ``Infinity``, escaped lone surrogates): anything else takes the json path,
+    which raises ValueError for what is not JSON."""
+    try:
+        token = _orjson_loads(text)
+    except _OrjsonDecodeError:
+        return _unwrap_json_text(json.loads(text))
+    if not isinstance(token, str):
+        return _unwrap_json_text(json.loads(text))
+    try:
+        _orjson_loads(token)
+    except _OrjsonDecodeError:
+        return _unwrap_json_text(token)
+    return token
 
 
 def _unwrap_json_text(token: Any) -> str:

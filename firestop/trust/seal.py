@@ -245,17 +245,20 @@ def _stored_key(path: Path) -> SealKey | None:
     return key
 
 
-def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key: SealKey | None = None) -> dict[str, Any]:
+def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key: SealKey | None = None,
+         leaves_plain: bool = False) -> dict[str, Any]:
     """A copy of ``document`` with its ``"seal"`` field set for ``purpose`` and ``binding``.
 
-    ``key`` defaults to :func:`load_seal_key` (raises :class:`SealKeyError`)."""
+    ``key`` defaults to :func:`load_seal_key` (raises :class:`SealKeyError`). ``leaves_plain``: the caller built
+    ``document`` from ``str``, ``int``, ``bool`` and None leaves only (intake's incident input): the digest skips
+    its leaf check (:func:`firestop.seal_contract.digest`); the seal is the same. Verification never takes it."""
     key = key or load_seal_key()
     if type(document) is dict:  # (the usual: one copy in C)
         sealed = document.copy()
         sealed.pop(SEAL_FIELD, None)
     else:
         sealed = {k: v for k, v in document.items() if k != SEAL_FIELD}
-    sealed[SEAL_FIELD] = key.sign(purpose, binding, digest(sealed))
+    sealed[SEAL_FIELD] = key.sign(purpose, binding, digest(sealed, leaves_plain=leaves_plain))
     return sealed
 
 

@@ -240,3 +240,26 @@ def test_release_in_the_browser_unblocks_the_earlier_undo(browser, tmp_path):
             page.close()
         status, undone = _call(port, f"/api/incidents/{first['id']}")
         assert status == 200 and undone["containment"] in ("undone", "partly undone"), undone
+
+
+def test_incident_ids_never_fold_mid_id_in_the_list(browser):
+    """leftovers11: at 1280 px the list folded incident ids mid-id ("inc-0123456789ab" / "cdef") when the alert column
+    was long (every cell may wrap anywhere, for resource ids). An id is one word: its link is one line box, at phone and
+    desktop width, and the page is still no wider than the viewport."""
+    from firestop.console import pages
+    from firestop.trust.principal import Principal
+
+    long_rule = "aoai-leaked-key-usage-from-outside-the-known-egress-range-" * 6
+    views = [{"incident_id": f"inc-{n:016x}{'-2' if n % 2 else ''}", "status": "contained", "playbook": {"name": "leaked-api-key"},
+              "rule_name": long_rule, "received_at": "2026-11-29T04:00:00+00:00"} for n in range(0x0123456789abcdef, 0x0123456789abcdef + 4)]
+    html = pages.incidents_page(views, caller=Principal(object_id="oid-alice", name="alice", roles=frozenset({"reader"})))
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        try:
+            page = context.new_page()
+            page.set_content(html)
+            lines = page.evaluate("() => [...document.querySelectorAll('table a')].map(a => [a.textContent, a.getClientRects().length])")
+            assert lines and all(count == 1 for _, count in lines), (width, lines)
+            assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0, width
+        finally:
+            context.close()

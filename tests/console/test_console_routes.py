@@ -233,5 +233,5 @@ def test_the_list_names_the_alert_rule_of_an_incident_still_waiting_for_approval
     waiting = incident_view("inc-53aec47d787debbe-2", "Running", custom, None)
     caller = Principal(object_id="oid-alice", roles=frozenset({"reader"}))
     page = pages.incidents_page([waiting, incident_view("inc-2", "Running", {"phase": "analyze"}, None)], caller=caller)
-    rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td>.*?<td class=\"wide\">([^<]*)</td>", page)
+    rows = re.findall(r"<tr><td class=\"id\"><a [^>]*>([^<]+)</a></td>.*?<td class=\"wide\">([^<]*)</td>", page)
     assert rows == [("inc-53aec47d787debbe-2", "aoai-suspicious-key-access"), ("inc-2", "—")], rows

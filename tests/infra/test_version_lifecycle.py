@@ -2,7 +2,11 @@
 lifecycle rule, so old versions — of the Functions host's constantly rewritten blobs too — were kept, and billed,
 for ever. A lifecycle rule now deletes versions older than the WORM retention (``immutabilityDays``: a version under
 retention could not be deleted anyway). Checked against the 2023-05-01 Microsoft.Storage schema
-(test_infra_schemas.py) and by deploying into the sandbox: deploying again, what-if shows NoChange."""
+(test_infra_schemas.py) and by deploying into the sandbox: deploying again, what-if shows NoChange.
+
+leftovers11: that rule had no prefix, so it held every blob version in the account — the Functions host's, the
+package's, the task hub's — for ``immutabilityDays`` (365 by default). It is now scoped to Firestop's three WORM
+containers (``prefixMatch``), and the host's containers get a rule of their own: versions after 7 days."""
 
 from __future__ import annotations
 
@@ -12,10 +16,34 @@ from .conftest import factory, generated_parameters, template
 from .test_infra_deploy import RG, SEAL, deploy, deployed
 
 
-def _rule(doc):
+def _rule(doc, name: str = "firestop-old-versions-after-worm"):
     (policy,) = [r for r in doc["resources"] if r["type"] == "Microsoft.Storage/storageAccounts/managementPolicies"]
-    (rule,) = policy["properties"]["policy"]["rules"]
+    (rule,) = [r for r in policy["properties"]["policy"]["rules"] if r["name"] == name]
     return policy, rule
+
+
+CONTAINERS = ["firestop-records/", "firestop-evidence/", "firestop-ledger/"]
+HOST = ["azure-webjobs-hosts/", "azure-webjobs-secrets/", "app-package/", "firestophub-leases/",
+        "firestophub-largemessages/", "firestophub-applease/"]
+
+
+def test_the_worm_rule_holds_firestops_containers_only_and_the_host_has_its_own():
+    from firestop.settings import REPO_ROOT
+    import json
+
+    doc = template()
+    policy, rule = _rule(doc)
+    assert rule["definition"]["filters"]["prefixMatch"] == [
+        "[concat(variables('recordsContainer'), '/')]", "[concat(variables('evidenceContainer'), '/')]",
+        "[concat(variables('ledgerContainer'), '/')]"]
+    assert [doc["variables"][v] for v in ("recordsContainer", "evidenceContainer", "ledgerContainer")] == \
+        [c.rstrip("/") for c in CONTAINERS]
+    _, host = _rule(doc, "host-old-versions")
+    assert host["definition"]["filters"]["prefixMatch"][:2] == HOST[:2]
+    assert host["definition"]["actions"] == {"version": {"delete": {"daysAfterCreationGreaterThan": 7}}}
+    hub = json.loads((REPO_ROOT / "host.json").read_text())["extensions"]["durableTask"]["hubName"].lower()
+    assert all(p.startswith(f"{hub}-") for p in HOST[3:])  # the task hub's blob containers: <hub>-leases, …
+    assert len(policy["properties"]["policy"]["rules"]) == 2
 
 
 def test_old_versions_are_deleted_after_the_worm_retention():
@@ -32,8 +60,10 @@ def test_the_rule_deploys_and_deploying_again_changes_nothing(firestop_home):
     tenant = Tenant.load()
     deploy(tenant)
     (stored,) = deployed(tenant, "Microsoft.Storage/storageAccounts/managementPolicies")
-    (rule,) = stored["properties"]["policy"]["rules"]
+    rule, host = stored["properties"]["policy"]["rules"]
     assert rule["definition"]["actions"]["version"]["delete"]["daysAfterCreationGreaterThan"] == 365
+    assert rule["definition"]["filters"]["prefixMatch"] == CONTAINERS  # the expressions evaluated
+    assert host["definition"]["filters"]["prefixMatch"] == HOST
     params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"},
               "sealKey": {"value": SEAL}}
     again = factory(tenant).resources(tenant.subscription_id).deployments.begin_what_if(

@@ -152,3 +152,31 @@ def test_manual_ledgers_past_the_bound_refuse_the_undo(settings, monkeypatch):
     (folder / "manual-2026-11-01.jsonl").write_text("{not json\n")  # before the incident (less a day's slack): not read
     later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", {"received_at": "2026-11-29T03:00:00Z"},
                    [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}])  # no refusal
+
+
+def test_a_flood_of_future_dated_manual_ledgers_is_named_and_the_undo_goes_on(settings, monkeypatch, caplog):
+    """leftovers11: a blob writer who creates many ``manual-<day>`` ledgers made every undo refuse once the read bound
+    was passed. A run's ledger is named by the day it ran (the runbooks' clock), so one dated after today (a day's
+    slack) is no run's: it is named and skipped, never read. Backdated ones still count (the bound is then the days
+    since the incident), and a genuine ledger of today is still read."""
+    from datetime import timedelta
+
+    from firestop.azure.clients import get_client_factory
+    from firestop.lifecycle.undo import UndoUnchecked, later_reliance
+    from runbooks import manual_runs
+
+    monkeypatch.setattr(manual_runs, "MAX_MANUAL_LEDGERS", 2)
+    now = get_client_factory().clock.now()
+    folder = settings.home / "ledger"
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(2, 40):  # from the day after tomorrow on
+        (folder / f"manual-{(now + timedelta(days=n)).date().isoformat()}.jsonl").write_text("{not json\n")
+    received = {"received_at": (now - timedelta(hours=1)).isoformat()}
+    step = [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}]
+    with caplog.at_level("WARNING", logger="firestop.runbooks"):
+        later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", received, step)  # no UndoUnchecked
+    assert any("38 manual-run ledger(s) dated after" in r.getMessage() for r in caplog.records), caplog.text
+    for n in (-1, 0, 1):  # yesterday (the day's slack), today, tomorrow: 3 days, past the bound of 2: still refused
+        (folder / f"manual-{(now + timedelta(days=n)).date().isoformat()}.jsonl").write_text("")
+    with pytest.raises(UndoUnchecked, match="3 days"):
+        later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", received, step)

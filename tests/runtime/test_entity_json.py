@@ -63,3 +63,36 @@ def test_parse_batch_result_reads_what_json_reads():
 def test_parse_batch_result_refuses_what_it_refused(text):
     with pytest.raises(ValueError):
         ent.parse_batch_result(text, 1)
+
+
+@pytest.mark.parametrize("input_text", [None, "null", json.dumps({"a": [1, 2.5, "ü"]}), json.dumps("\U0001f525"),
+                                        '{"x": NaN}', "\"\\ud800\"", json.dumps({"s": "\u2028 \" \\"}, ensure_ascii=False)])
+def test_a_signals_stored_input_decodes_as_the_json_module_wrote_it(input_text):
+    ours = ent.signal_input_text(input_text)
+    theirs = ent.operation_input_text(input_text)
+    assert json.loads(ours) == json.loads(theirs)  # the batch context carries it; the SDK decodes it twice
+    assert json.loads(json.loads(ours)) == json.loads(json.loads(theirs)) or input_text == '{"x": NaN}'
+
+
+_SIGNAL_BODIES = [
+    json.dumps(json.dumps({"count": 2, "alert_ids": ["a", "b"], "alerts": [{"alert_id": "a", "t": "Zürich"}]})),
+    json.dumps({"count": 1}),  # an object, not JSON text in a string
+    json.dumps("not json text"),  # a string that is not JSON: encoded
+    json.dumps(json.dumps({"big": 123456789012345678901234567890})),
+    json.dumps({"big": 123456789012345678901234567890}),  # orjson would read a float
+    '{"x": NaN}', json.dumps('{"x": NaN}'), json.dumps("\"\\ud800\""), '"\\ud800"', "123456789012345678901234567890",
+    "1e400", "[1, 2", "{'a': 1}", "\ufeff{}", "[1,]", "nul", '"\\u00"', " \t\n{} ", "{} x",
+]
+
+
+@pytest.mark.parametrize("body", _SIGNAL_BODIES)
+def test_a_signal_body_is_read_as_the_json_module_read_it(body):
+    from firestop.runtime.management import _signal_input, _unwrap_json_text
+
+    try:
+        expected = _unwrap_json_text(json.loads(body))
+    except ValueError:
+        with pytest.raises(ValueError):
+            _signal_input(body)
+        return
+    assert _signal_input(body) == expected

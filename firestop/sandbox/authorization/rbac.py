@@ -117,6 +117,8 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
     "sites.getAuthSettingsV2": ("Microsoft.Web/sites/config/read", False),  # WebApps_GetAuthSettingsV2WithoutSecrets
     "blobContainers.getImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/read", False),
+    "blobContainers.lockImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/lock/action", False),
+    "storageAccounts.getProperties": ("Microsoft.Storage/storageAccounts/read", False),
     "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "actionGroups.get": ("Microsoft.Insights/actionGroups/read", False),

@@ -43,7 +43,7 @@ import uuid
 
 from ..core.armapi import caller_object_id, check_scope, ok, state_of
 from ..core.clock import format_utc
-from ..core.errors import error
+from ..core.errors import arm_not_found, error
 from ..core.router import RequestContext, Route
 from ..core.wire import SandboxResponse
 from . import room
@@ -283,4 +283,56 @@ def get_immutability_policy(ctx: RequestContext) -> SandboxResponse:
                "type": "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies", "properties": props})
 
 
-room.add(Route("GET", ARM, _POLICY, "blobContainers.getImmutabilityPolicy", "arm", get_immutability_policy))
+def lock_immutability_policy(ctx: RequestContext) -> SandboxResponse:
+    """``POST …/containers/{container}/immutabilityPolicies/default/lock`` with ``If-Match: <the policy's etag>``
+    (BlobContainers - Lock Immutability Policy, 2023-05-01:
+    https://learn.microsoft.com/rest/api/storagerp/blob-containers/lock-immutability-policy) → 200 the policy, now
+    ``state`` "Locked" (kept in ``doc["immutability_locks"]``; irreversible, as on Azure: there is no unlock). 404 as
+    the GET; 412 ``ConditionNotMet`` when If-Match is missing or not the current etag (Azure requires it); locking a
+    locked policy again answers it as it is."""
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    current = get_immutability_policy(ctx)
+    if current.status != 200:
+        return current
+    etag = (current.headers or {}).get("ETag") or current.body.get("etag")
+    if ctx.request.header("If-Match") not in (etag, "*") or not ctx.request.header("If-Match"):
+        return error(412, "ConditionNotMet", "The condition specified using HTTP conditional header(s) is not met: give "
+                     "If-Match with the policy's current etag (BlobContainers - Get Immutability Policy).")
+    state = state_of(ctx)
+    p = ctx.params
+    rid = policy_id(state, p["rg"], p["account"], p["container"])
+    state.doc.setdefault("immutability_locks", {})[rid.lower()] = format_utc(ctx.now)
+    return get_immutability_policy(ctx)
+
+
+# Storage accounts a template deployed (Storage Accounts - Get Properties, 2023-05-01:
+# https://learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties; also what a generic
+# ``resources.get_by_id`` of the account reaches): the deployed body, 404 ``ResourceNotFound`` for any other name — so
+# a reader can tell a mistyped account from an account without a container policy (``doctor --storage``).
+_ACCOUNT = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}"
+
+
+def get_storage_account(ctx: RequestContext) -> SandboxResponse:
+    """``GET …/Microsoft.Storage/storageAccounts/{account}`` → ``{id, name, type, location, kind, sku, properties}`` of
+    the deployed account; 404 ``ResourceNotFound`` (ARM's wording) when no template deployed one of that name."""
+    bad = check_scope(ctx)
+    if bad:
+        return bad
+    state = state_of(ctx)
+    p = ctx.params
+    rid = (f"/subscriptions/{state.subscription_id}/resourceGroups/{p['rg']}/providers/Microsoft.Storage/storageAccounts/"
+           f"{p['account']}")
+    found = state.doc.get("deployed_resources", {}).get(rid.lower())
+    if found is None or str(found.get("type", "")).lower() != "microsoft.storage/storageaccounts":
+        return arm_not_found("Microsoft.Storage/storageAccounts", p["account"], p["rg"])
+    body = {k: copy.deepcopy(found[k]) for k in ("location", "kind", "sku", "tags") if k in found}
+    return ok({"id": found["id"], "name": str(found.get("name") or p["account"]).split("/")[-1],
+               "type": "Microsoft.Storage/storageAccounts", **body,
+               "properties": copy.deepcopy(found.get("runtime") or found.get("properties") or {})})
+
+
+room.add(Route("GET", ARM, _POLICY, "blobContainers.getImmutabilityPolicy", "arm", get_immutability_policy),
+         Route("POST", ARM, _POLICY + "/lock", "blobContainers.lockImmutabilityPolicy", "arm", lock_immutability_policy),
+         Route("GET", ARM, _ACCOUNT, "storageAccounts.getProperties", "arm", get_storage_account))

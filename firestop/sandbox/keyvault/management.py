@@ -38,10 +38,31 @@ def _vaults(ctx: RequestContext, prefix: str) -> list[dict]:
 
 @room.route("GET", ARM, RG_BASE + "/{name}", "vaults.get")
 def get_vault(ctx: RequestContext) -> SandboxResponse:
+    """A seeded vault (``doc["resources"]``), else one a template deployed (``doc["deployed_resources"]``: Firestop's
+    own ``kv-fire-…``, which answered 404 before), else 404 ``ResourceNotFound``."""
     vault, bad = typed_resource(ctx, VAULT_TYPE, ctx.params["name"])
+    if bad is not None and bad.status == 404 and (deployed := _deployed_vault(ctx)) is not None:
+        return ok(deployed)
     if bad:
         return bad
     return ok(copy.deepcopy(vault))
+
+
+def _deployed_vault(ctx: RequestContext) -> dict | None:
+    """The ARM JSON of a vault a template deployed in the route's resource group, None when there is none (or the
+    subscription or group is not this tenant's)."""
+
+    if check_scope(ctx) is not None:
+        return None
+    state = state_of(ctx)
+    p = ctx.params
+    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{p['rg']}/providers/{VAULT_TYPE}/{p['name']}"
+    found = state.doc.get("deployed_resources", {}).get(rid.lower())
+    if found is None or str(found.get("type", "")).lower() != VAULT_TYPE.lower():
+        return None
+    body = {k: copy.deepcopy(found[k]) for k in ("location", "tags") if k in found}
+    return {"id": found["id"], "name": str(found.get("name") or p["name"]).split("/")[-1], "type": VAULT_TYPE, **body,
+            "properties": copy.deepcopy(found.get("runtime") or found.get("properties") or {})}
 
 
 @room.route("GET", ARM, RG_BASE, "vaults.listByResourceGroup")
