@@ -419,7 +419,10 @@ async def _shared_status(call: "_Call", instance_id: str) -> Any | None:
     try:
         status = await _status(call.client, instance_id)
     except BaseException as exc:
-        pending.set_exception(exc)
+        # the reader's own cancellation (its request dropped) is not the sharers': they get IntakeUnavailable (503,
+        # Azure Monitor retries), not a CancelledError that would end their deliveries unanswered
+        pending.set_exception(IntakeUnavailable(f"get_status({instance_id}) was cancelled; retry")
+                              if isinstance(exc, asyncio.CancelledError) else exc)
         pending.exception()  # retrieved: no "never retrieved" warning when nobody else waited
         raise
     else:

@@ -248,3 +248,32 @@ def test_webhook_deliveries_after_a_cancelled_raiser_are_correlated(fake):
     assert [outcomes[i].kind for i in (0, 2, 3, 4, 5)] == [OutcomeKind.CORRELATED] * 5
     assert {outcomes[i].instance_id for i in (0, 2, 3, 4, 5)} == {iid}
     assert key not in joiner._busy
+
+
+def test_a_delivery_sharing_a_status_read_whose_reader_is_cancelled_is_answered_unavailable(fake):
+    """Two deliveries need the same slot's status at once and share one read (accept._shared_status); the one that
+    started it is cancelled while it is in flight: the other gets IntakeUnavailable (the webhook's 503, retried),
+    not the reader's CancelledError (which would end its delivery unanswered), and a delivery after it is joined."""
+    iid = slot()
+    fake.add(iid, ACCOUNT, status="Running")
+    held = Held(fake, "get_status")
+
+    def accept(alert_id: str) -> asyncio.Task:
+        return asyncio.create_task(accept_alert(fake, make_alert(alert_id), now=NOW, settings=CorrelationSettings(),
+                                                orchestrator_name=ORCH, start_input=lambda a, now, iid: {}))
+
+    async def scenario():
+        tasks = [accept("r0"), accept("r1")]
+        await until(lambda: len(held.gates) == 1, "r0 reading the slot")
+        for _ in range(20):  # r1 reaches the same read (a second get_status would show as a second gate)
+            await asyncio.sleep(0)
+        assert len(held.gates) == 1 and not any(t.done() for t in tasks)  # r1 shares r0's read
+        tasks[0].cancel()
+        outcomes = await _settled(tasks)
+        held.open()
+        return outcomes + await _settled([accept("r2")])
+
+    outcomes = asyncio.run(scenario())
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    assert isinstance(outcomes[1], IntakeUnavailable)
+    assert outcomes[2].kind == OutcomeKind.CORRELATED and outcomes[2].instance_id == iid
