@@ -687,6 +687,9 @@ class _Joiner:
                 following = self._busy.get(key)
                 if following is None:
                     self._busy.pop(key, None)
+                elif following.turn.cancelled():  # its raiser's cancel (not run yet) cancelled it: give a done one,
+                    following.turn = loop.create_future()  # so _abandon finds the turn given
+                    following.turn.set_result(None)
                 else:
                     following.turn.set_result(None)
 
@@ -695,8 +698,9 @@ class _Joiner:
         alert of it still waiting raises it instead; with none, the batch is dropped and the turn moves on — to the
         raise in flight before it when there is one (it ends the key, nothing is behind it now), else the key is idle."""
         with self._guard:
-            if batch.turn is not None and batch.turn.cancelled():  # the raiser's cancel cancelled the turn it awaited:
-                batch.turn = batch.turn.get_loop().create_future()  # the raise before is still in flight, it sets this
+            if batch.turn is not None and batch.turn.cancelled():  # the raiser's cancel cancelled the turn it awaited
+                # and the raise before is still in flight (once over, it replaces a cancelled turn with a done one)
+                batch.turn = batch.turn.get_loop().create_future()
             while batch.waiters:
                 heir = batch.waiters.pop(0)  # (its summary stays in the batch; it is no longer answered as a waiter)
                 if not heir.done():  # (a cancelled wait)

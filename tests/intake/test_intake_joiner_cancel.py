@@ -27,7 +27,8 @@ BOUND_S = 30.0  # a failure bound only: every passing run finishes in a few loop
 class Held:
     """Each call of ``method`` on the fake Durable client waits until the test releases it (calls in order)."""
 
-    def __init__(self, fake: Any, method: str) -> None:
+    def __init__(self, fake: Any, method: str, *, after: bool = False) -> None:
+        """``after``: the call is made first and its answer held (released, the caller's next step is its last)."""
         self.gates: list[asyncio.Future] = []
         self.free = False
         original = getattr(fake, method)
@@ -37,6 +38,10 @@ class Held:
                 return await original(*args, **kwargs)
             gate = asyncio.get_running_loop().create_future()
             self.gates.append(gate)
+            if after:
+                answer = await original(*args, **kwargs)
+                await gate
+                return answer
             await gate
             return await original(*args, **kwargs)
 
@@ -107,6 +112,33 @@ def test_a_raiser_cancelled_waiting_for_its_turn_hands_its_batch_to_the_next_ale
     assert isinstance(outcomes[1], asyncio.CancelledError)
     assert [outcomes[i] for i in (0, 2, 3, 4)] == [None] * 4  # delivered
     assert batches(fake) == [["a1"], ["a2", "a3", "a4"], ["a5"]]  # each alert signalled once
+    assert not joiner._busy
+
+
+def test_a_raiser_cancelled_as_the_raise_before_it_ends_hands_its_batch_on(fake):
+    """a2 (batch 2's raiser) is cancelled in the same loop step that releases a1's signal, so a1 ends — and gives
+    batch 2 the turn — before a2 runs its cancellation (the turn a2 awaited is already cancelled with it): a1 is
+    answered, a3 raises batch 2, a4 is answered."""
+    iid = slot()
+    fake.add(iid, ACCOUNT, status="Running")
+    held = Held(fake, "signal_entity", after=True)
+
+    async def scenario():
+        joiner = accept_module._Joiner(0.0)
+        key = (id(asyncio.get_running_loop()), iid)
+        tasks = [asyncio.create_task(joiner.join(fake, iid, summary(n))) for n in (1, 2, 3, 4)]
+        await until(lambda: len(held.gates) == 1 and _behind(joiner, key) is not None
+                    and len(_behind(joiner, key).waiters) == 2, "a1 signalled, a2..a4 behind it")
+        held.release(0)  # a1's next step ends its raise...
+        tasks[1].cancel()  # ...and runs before a2's cancellation does
+        await until(lambda: len(held.gates) == 2, "batch 2 signalled")
+        held.release(1)
+        return await _settled(tasks), joiner
+
+    outcomes, joiner = asyncio.run(scenario())
+    assert isinstance(outcomes[1], asyncio.CancelledError)
+    assert [outcomes[i] for i in (0, 2, 3)] == [None] * 3
+    assert batches(fake) == [["a1"], ["a2", "a3", "a4"]]
     assert not joiner._busy
 
 
