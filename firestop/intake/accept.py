@@ -419,7 +419,10 @@ async def _shared_status(call: "_Call", instance_id: str) -> Any | None:
     try:
         status = await _status(call.client, instance_id)
     except BaseException as exc:
-        pending.set_exception(exc)
+        # the reader's own cancellation (its request dropped) is not the sharers': they get IntakeUnavailable (503,
+        # Azure Monitor retries), not a CancelledError that would end their deliveries unanswered
+        pending.set_exception(IntakeUnavailable(f"get_status({instance_id}) was cancelled; retry")
+                              if isinstance(exc, asyncio.CancelledError) else exc)
         pending.exception()  # retrieved: no "never retrieved" warning when nobody else waited
         raise
     else:
@@ -573,12 +576,17 @@ async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> str | 
     return None
 
 
+#: A waiter's future set to this: the batch's raiser was cancelled before closing it, and this alert raises it now.
+_RAISE: Any = object()
+
+
 @dataclass
 class _Batch:
     summaries: list[dict[str, Any]]
-    #: one future per alert of the batch but the first (which raises it): the raise's result (None, or why
-    #: undeliverable) or its exception. Each alert waits on its own future — a cancelled wait cancels only its own,
-    #: as ``asyncio.shield`` of one shared future did, without shield's extra future and two callbacks per alert
+    #: one future per alert of the batch but the one raising it: the raise's result (None, or why undeliverable) or
+    #: its exception, or :data:`_RAISE` (it inherits the raise). Each alert waits on its own future — a cancelled wait
+    #: cancels only its own, as ``asyncio.shield`` of one shared future did, without shield's extra future and two
+    #: callbacks per alert
     waiters: list[asyncio.Future]
     turn: asyncio.Future | None = None  # set when the raise before this batch is over
 
@@ -588,7 +596,27 @@ class _Joiner:
     flight, and a raise at most every ``spacing`` seconds; alerts arriving meanwhile wait and go
     out together as the next event. The first alert of a batch raises it; every alert of the
     batch gets that raise's result. A raise is :func:`_tally`: the incident's status read once the
-    batch is closed, then the signal only while it is open."""
+    batch is closed, then the signal only while it is open.
+
+    Cancellation (the delivery's request dropped: client gone, server shutting down, a timeout around it) —
+    joiner26, hot25's report: a raiser cancelled before its signal left its batch and every later alert of the
+    incident waiting forever. Now, whoever is cancelled, every other alert is answered and the next batch goes out:
+
+    * an alert **waiting** in a batch: only its own wait ends (CancelledError); its summary stays in the batch and
+      is signalled with it;
+    * the **raiser before its batch is closed** (waiting for the raise before it, or out the spacing): the first
+      alert of the batch still waiting inherits the raise (:data:`_RAISE`) and the batch goes out as one signal,
+      the cancelled raiser's summary included; a batch left with no live alert is dropped (nothing of it is
+      signalled) and the turn passes on as if it had been raised;
+    * the **raiser inside its signal** (the status read or the signal): whether the signal was stored is unknown,
+      so every other alert of the batch gets :class:`IntakeUnavailable`; the turn passes on.
+
+    The cancelled delivery's own caller gets no answer from here (the host answers a dropped or timed-out request;
+    Azure Monitor retries a delivery answered 408/429/503/504 or failed in transport — a dropped connection, a
+    timeout — up to 5 times: ``action-groups.md``, tests/alerts/data/NOTES.md), and an
+    alert answered IntakeUnavailable gets the webhook's 503 and is retried the same way. A retried alert is joined
+    again; if its earlier signal was stored too, the tally counts it once (deduped by alert id digest,
+    :mod:`firestop.lifecycle.tally`, up to its ``MAX_TRACKED`` distinct alerts per incident)."""
 
     def __init__(self, spacing: float) -> None:
         self.spacing = spacing
@@ -612,19 +640,34 @@ class _Joiner:
                 batch.summaries.append(summary)
                 waiter = loop.create_future()
                 batch.waiters.append(waiter)
-        if waiter is not None:  # the batch's first alert raises it and hands every other its result
-            return await waiter
+        if waiter is not None:  # the batch's raiser hands every other alert its result
+            try:
+                result = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None and waiter.result() is _RAISE:
+                    self._abandon(key, batch)  # it had inherited the raise: the next one still waiting does
+                raise
+            if result is not _RAISE:
+                return result
         try:
             if batch.turn is not None:
                 await batch.turn
             wait = self._last.get(key, -math.inf) + self.spacing - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)  # alerts arriving meanwhile join this batch
-        finally:
-            with self._guard:
-                self._busy[key] = None  # in flight now: later alerts form the next batch (waiters is final)
+        except BaseException:
+            self._abandon(key, batch)
+            raise
+        with self._guard:
+            self._busy[key] = None  # in flight now: later alerts form the next batch (waiters is final)
         try:
             result = await _tally(client, instance_id, correlated_batch(batch.summaries))
+        except asyncio.CancelledError:  # stored or not, unknown: the others are answered 503 (retried), not cancelled
+            for other in batch.waiters:
+                if not other.done():
+                    other.set_exception(IntakeUnavailable(
+                        f"the signal to {TALLY_ENTITY}@{instance_id} was cancelled; retry"))
+            raise
         except BaseException as exc:  # noqa: BLE001 — every alert of the batch gets it
             for other in batch.waiters:
                 if not other.done():  # (a cancelled wait)
@@ -644,8 +687,30 @@ class _Joiner:
                 following = self._busy.get(key)
                 if following is None:
                     self._busy.pop(key, None)
+                elif following.turn.cancelled():  # its raiser's cancel (not run yet) cancelled it: give a done one,
+                    following.turn = loop.create_future()  # so _abandon finds the turn given
+                    following.turn.set_result(None)
                 else:
                     following.turn.set_result(None)
+
+    def _abandon(self, key: tuple[int, str], batch: _Batch) -> None:
+        """The raiser of ``batch`` (still filling: ``self._busy[key] is batch``) stops before closing it: the first
+        alert of it still waiting raises it instead; with none, the batch is dropped and the turn moves on — to the
+        raise in flight before it when there is one (it ends the key, nothing is behind it now), else the key is idle."""
+        with self._guard:
+            if batch.turn is not None and batch.turn.cancelled():  # the raiser's cancel cancelled the turn it awaited
+                # and the raise before is still in flight (once over, it replaces a cancelled turn with a done one)
+                batch.turn = batch.turn.get_loop().create_future()
+            while batch.waiters:
+                heir = batch.waiters.pop(0)  # (its summary stays in the batch; it is no longer answered as a waiter)
+                if not heir.done():  # (a cancelled wait)
+                    heir.set_result(_RAISE)
+                    return
+            if self._busy.get(key) is batch:
+                if batch.turn is not None and not batch.turn.done():
+                    self._busy[key] = None
+                else:
+                    self._busy.pop(key, None)
 
 
 _joiner = _Joiner(RAISE_SPACING_SECONDS)
