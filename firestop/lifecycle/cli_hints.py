@@ -68,6 +68,18 @@ def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
 #: The pseudo-step of the one "alert genuine" decision (:data:`firestop.lifecycle.incident.GENUINE_STEP`, which is this).
 GENUINE_STEP = "alert.genuine"
 
+def step_now(view: dict[str, Any]) -> str:
+    """What an unfinished incident's view says it is at: ``step <its step group>``, or — when it waits for an approval
+    of a step outside that group, the one ``alert.genuine`` decision — ``waiting for alert.genuine; step group <…>``
+    (newuser11: ``awaiting_approval (phase contain, step rotate-keys, lock-network, snapshot-logs)`` read as if
+    rotate-keys waited, while snapshot-logs had run and the wait was alert.genuine). ``""`` without a step."""
+    steps = str(view.get("step") or "")
+    pending = str((view.get("pending_approval") or {}).get("step") or "")
+    if pending and pending not in [s for s in steps.split(", ") if s]:
+        return f"waiting for {pending}" + (f"; step group {steps}" if steps else "")
+    return f"step {steps}" if steps else ""
+
+
 #: Where a responder looks an alert up by hand, per source check (``confirm alert at source`` detail's prefix,
 #: :func:`firestop.lifecycle.incident`'s ``source_check``: azure-monitor, defender, sentinel).
 _LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired alert on the target)",

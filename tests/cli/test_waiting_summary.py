@@ -154,6 +154,21 @@ def test_a_dimension_the_source_does_not_hold_is_checked_in_the_logs_not_in_azur
     assert "Check first: the alert is at its source, but the caller, deployment or consumer it names could not be confirmed" in said
     assert "Run the alert rule's query" in said and "approve alert.genuine only if it shows the delivered values" in said
     assert "Look it up in Azure Monitor → Alerts" not in said
+    # the header names the decision it waits for, not the group's steps as if they waited (snapshot-logs already ran)
+    assert "awaiting_approval (phase contain, waiting for alert.genuine; step group rotate-keys, lock-network, snapshot-logs)" in said
+
+
+def test_the_step_now_names_an_approval_outside_the_group():
+    from firestop.console import pages
+    from firestop.lifecycle.cli_hints import step_now
+
+    waiting = {"incident_id": "inc-1", "status": "awaiting_approval", "phase": "contain", "step": "rotate-keys, lock-network",
+               "pending_approval": {"step": "alert.genuine", "why": "w"}}
+    assert step_now(waiting) == "waiting for alert.genuine; step group rotate-keys, lock-network"
+    assert step_now({**waiting, "pending_approval": {"step": "lock-network"}}) == "step rotate-keys, lock-network"
+    assert step_now({"step": ""}) == ""
+    page = pages.incident_page(waiting, caller=None)
+    assert "<dt>now</dt><dd>contain, waiting for alert.genuine; step group rotate-keys, lock-network</dd>" in page
 
 
 def test_the_check_first_hint_follows_the_reason_the_alert_was_not_confirmed():
