@@ -184,3 +184,25 @@ def test_the_check_first_hint_follows_the_reason_the_alert_was_not_confirmed():
     assert "Look it up in Azure Monitor → Alerts" in missing and "approve alert.genuine if it is there as delivered" in missing
     defender = unconfirmed_hint(view("defender: the source names no IP 203.0.113.9"))
     assert "Defender for Cloud → Security alerts" in defender
+
+
+def test_alert_handle_of_another_delivery_of_the_same_alert_id_says_so_and_how_to_check_it(firestop_home, monkeypatch):
+    """newuser11: the forged delivery first (waits for alert.genuine), then the genuine payload of the same alert id:
+    ``alert handle`` only said "resuming incident … (awaiting approval)" — the genuine delivery was never checked,
+    where POST /api/alerts gives it an incident of its own. Now the note says the content differs and to add --rerun,
+    which checks it on its own and contains; the same delivery again gets no such note."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    payload = json.loads(genuine.read_text())
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
+    forged = firestop_home.parent / "forged.json"
+    forged.write_text(json.dumps(payload))
+    assert cli("alert", "handle", str(forged)).exit_code == 3
+    again = cli("alert", "handle", str(forged), "--json")
+    assert again.exit_code == 3 and "note" in json.loads(again.stdout) and "differs" not in again.stdout
+    other = cli("alert", "handle", str(genuine))
+    said = " ".join(other.output.split())
+    assert other.exit_code == 3, other.output
+    assert "This delivery's content differs from the one that opened that incident" in said and "add --rerun" in said
+    rerun = cli("alert", "handle", str(genuine), "--rerun", "--json")
+    assert rerun.exit_code == 0 and json.loads(rerun.stdout)["status"] == "contained", rerun.output
