@@ -261,25 +261,6 @@ def _storage_id(subscription_id: str, storage: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
 
 
-#: api-version of the Key Vault read that tells a mistyped ``--vault`` from a vault without its setting (Vaults_Get).
-VAULT_API_VERSION = "2023-07-01"
-
-
-def _exists(clients: Any, subscription_id: str, rid: str, api_version: str) -> Optional[bool]:
-    """Whether the resource ``rid`` exists (a generic ARM GET): True, False on 404, None when it could not be read
-    (no read permission, a throttle left after retries): ARM answers 404 alike for a missing policy or setting and for a
-    missing resource that would hold it, so this read is what tells a mistyped name apart (newuser11)."""
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
-    try:
-        clients.resources(subscription_id).resources.get_by_id(rid, api_version=api_version)
-        return True
-    except ResourceNotFoundError:
-        return False
-    except HttpResponseError:
-        return None
-
-
 def check_worm_locks(clients: Any, subscription_id: str, storage: Optional[str], env: Mapping[str, str]) -> dict[str, Any]:
     """``storage WORM locked``: the immutability policy of the records, evidence and ledger containers of ``storage``
     (``RG/ACCOUNT``, ``--storage``) is *Locked*. An unlocked time-based policy can be shortened or deleted by anyone with
@@ -311,15 +292,9 @@ def check_worm_locks(clients: Any, subscription_id: str, storage: Optional[str],
         if str(props.get("state", "")).lower() != "locked" or not props.get("immutabilityPeriodSinceCreationInDays"):
             unlocked.append(container)
     if missing:
-        # ARM answers 404 alike for a missing policy and a missing account: read the account to tell them apart
-        wrong = ""
-        if len(missing) == len(containers):
-            found = _exists(clients, subscription_id, _storage_id(subscription_id, storage), STORAGE_API_VERSION)
-            if found is False:
-                return _result(check, PROBLEM, f"there is no storage account {storage} (ARM: not found): check --storage — "
-                               "Firestop's own account, the deployment's storageAccountName output, in its resource group")
-            wrong = "" if found else (f" (none of the three: is --storage {storage} Firestop's own account, the "
-                                      "deployment's storageAccountName output, in its resource group?)")
+        # ARM answers 404 alike for a missing policy and a missing account: a mistyped --storage reads as "no policy".
+        wrong = (f" (none of the three: is --storage {storage} Firestop's own account, the deployment's storageAccountName "
+                 "output, in its resource group?)") if len(missing) == len(containers) else ""
         return _result(check, PROBLEM, f"no immutability (WORM) policy on {', '.join(missing)} of {storage}{wrong}; deploy "
                        "infra/azuredeploy.json, then lock the policies")
     if unlocked:
@@ -359,20 +334,10 @@ def check_audit_logs(clients: Any, subscription_id: str, storage: Optional[str],
         try:
             setting = clients.monitor(subscription_id).diagnostic_settings.get(rid, AUDIT_SETTING)
         except ResourceNotFoundError:
-            # also ARM's answer for a resource that does not exist: read the resource to tell them apart, and name the
-            # flag and where its value comes from
+            # also ARM's answer for a resource that does not exist: name the flag and where its value comes from
             flag = ("--vault: Firestop's own key vault, the deployment's vaultName output (kv-fire-…), not the consumers'"
                     if kind == "vault" else "--storage: the deployment's storageAccountName output")
-            resource = rid if kind == "vault" else _storage_id(subscription_id, storage or "")
-            found = _exists(clients, subscription_id, resource, VAULT_API_VERSION if kind == "vault" else STORAGE_API_VERSION)
-            if found is False:
-                what = "key vault" if kind == "vault" else "storage account"
-                problems.append(f"there is no {what} {vault if kind == 'vault' else storage} (ARM: not found): check {flag}")
-            elif found:
-                problems.append(f"{label} exists but has no diagnostic setting {AUDIT_SETTING} (if it is not Firestop's, "
-                                f"check {flag}); {fix}")
-            else:
-                problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING} (or is not there; check {flag}); {fix}")
+            problems.append(f"{label} has no diagnostic setting {AUDIT_SETTING} (or is not there; check {flag}); {fix}")
             continue
         except HttpResponseError as exc:
             problems.append(f"the diagnostic settings of {label} could not be read ({exc.status_code}: {exc.reason})")

@@ -51,13 +51,13 @@ def test_credential_implements_both_token_protocols(tenant):
 
 @pytest.mark.sandbox_unrouted
 def test_unknown_route_is_501_and_recorded(tenant, cs):
-    url = f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Sql/servers/sql1?api-version=2023-01-01"
+    url = f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/st1?api-version=2023-01-01"
     response = cs._client.send_request(HttpRequest("GET", url))
     assert response.status_code == 501
-    assert "Microsoft.Sql/servers/sql1" in response.json()["error"]["message"]
+    assert "Microsoft.Storage/storageAccounts/st1" in response.json()["error"]["message"]
     [entry] = tenant.unrouted
     assert (entry.method, entry.host, entry.operation, entry.status) == ("GET", "management.azure.com", None, 501)
-    assert entry.path.endswith("/servers/sql1")
+    assert entry.path.endswith("/storageAccounts/st1")
     assert entry.api_version == "2023-01-01"
     assert tenant.requests[-1] == entry
 

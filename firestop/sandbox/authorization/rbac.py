@@ -116,7 +116,6 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
     "sites.getAuthSettingsV2": ("Microsoft.Web/sites/config/read", False),  # WebApps_GetAuthSettingsV2WithoutSecrets
-    "storageAccounts.getProperties": ("Microsoft.Storage/storageAccounts/read", False),
     "blobContainers.getImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/read", False),
     "resourceGroups.get": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),
     "resourceGroups.checkExistence": ("Microsoft.Resources/subscriptions/resourceGroups/read", False),

@@ -28,7 +28,6 @@ room = Room(
         "resourceGroups.checkExistence": 0.1,
         "sites.getAuthSettingsV2": 0.1,
         "blobContainers.getImmutabilityPolicy": 0.1,
-        "storageAccounts.getProperties": 0.1,
     },
 )
 

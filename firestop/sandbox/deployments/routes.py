@@ -284,35 +284,3 @@ def get_immutability_policy(ctx: RequestContext) -> SandboxResponse:
 
 
 room.add(Route("GET", ARM, _POLICY, "blobContainers.getImmutabilityPolicy", "arm", get_immutability_policy))
-
-
-def deployed_arm(state, rid: str) -> dict | None:
-    """The ARM JSON ``{id, name, type, location, kind, sku, tags, properties}`` of the resource a template deployed at
-    ``rid`` (``doc["deployed_resources"]``), or None."""
-    found = state.doc.get("deployed_resources", {}).get(rid.lower())
-    if found is None:
-        return None
-    return {k: copy.deepcopy(found[k]) for k in ("id", "name", "type", "location", "kind", "sku", "tags", "properties")
-            if found.get(k) is not None}
-
-
-def get_storage_account(ctx: RequestContext) -> SandboxResponse:
-    """``GET …/Microsoft.Storage/storageAccounts/{account}`` (StorageAccounts_GetProperties, 2023-05-01:
-    https://learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties) of an account a template deployed
-    (the seed holds none): its ARM JSON; 404 ``ResourceNotFound`` otherwise — what ``firestop doctor`` reads to tell a
-    mistyped ``--storage`` from an account without its policies."""
-    bad = check_scope(ctx)
-    if bad:
-        return bad
-    state = state_of(ctx)
-    p = ctx.params
-    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{p['rg']}/providers/Microsoft.Storage/storageAccounts/{p['account']}"
-    found = deployed_arm(state, rid)
-    if found is None or str(found.get("type", "")).lower() != "microsoft.storage/storageaccounts":
-        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Storage/storageAccounts/{p['account']}' under resource "
-                     f"group '{p['rg']}' was not found.")
-    return ok(found)
-
-
-room.add(Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}",
-               "storageAccounts.getProperties", "arm", get_storage_account))

@@ -38,16 +38,8 @@ def _vaults(ctx: RequestContext, prefix: str) -> list[dict]:
 
 @room.route("GET", ARM, RG_BASE + "/{name}", "vaults.get")
 def get_vault(ctx: RequestContext) -> SandboxResponse:
-    """The seeded vault's ARM JSON, else one a template deployed (Firestop's own ``kv-fire-…``); 404 otherwise."""
     vault, bad = typed_resource(ctx, VAULT_TYPE, ctx.params["name"])
     if bad:
-        if bad.status == 404 and check_scope(ctx) is None:
-            from ..deployments.routes import deployed_arm
-
-            p = ctx.params
-            deployed = deployed_arm(state_of(ctx), f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/{VAULT_TYPE}/{p['name']}")
-            if deployed is not None and str(deployed.get("type", "")).lower() == VAULT_TYPE.lower():
-                return ok(deployed)
         return bad
     return ok(copy.deepcopy(vault))
 
