@@ -635,14 +635,6 @@ def ledger_verify(
                       f"lines Firestop did not write: {'; '.join(problems)}. Find the writer (Blob Storage: the "
                       "firestop-audit StorageWrite logs; locally: who can write FIRESTOP_HOME/ledger)",
                       highlight=False, markup=False)
-    elif (problems := result.get("problems") or []) and all(_UNSEALED in str(p) for p in problems):
-        # the hash chain links up; only the seals fail (newuser11: "ledger BROKEN after 5 entries" read as a chain
-        # broken at entry 6, for a ledger whose every entry was written under another seal key)
-        console.print(f"ledger NOT TRUSTED: its hash chain of {result.get('entries')} entries links up (head "
-                      f"{result.get('head')}), but {'; '.join(problems)}. If the seal key changed since they were written "
-                      "(FIRESTOP_SEAL_KEY, or FIRESTOP_HOME/seal-key made again), check the ledger with the key they were "
-                      "written under; otherwise find the writer (Blob Storage: the firestop-audit StorageWrite logs; "
-                      "locally: who can write FIRESTOP_HOME/ledger)", highlight=False, markup=False)
     else:
         console.print(f"ledger BROKEN after {result.get('entries')} entries: {'; '.join(result.get('problems') or [])}",
                       highlight=False, markup=False)
@@ -651,8 +643,6 @@ def ledger_verify(
 
 #: How runbooks.ledger.verify_chain ends the problem of a line that is not an entry (skipped; the chain runs over it).
 _SKIPPED = "skipped, never believed"
-#: How runbooks.ledger.Ledger.verify names entries that link up but carry no seal of this app's key.
-_UNSEALED = "without this app's seal"
 #: How it names an entry-shaped line out of the sealed chain (redteam14: planted, copied, or edited).
 _OUT_OF_CHAIN = "out of the chain"
 
