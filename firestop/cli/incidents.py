@@ -130,12 +130,13 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             note = (
                 f"alert already handled as incident {instance_id} ({_status_of(existing) or existing.runtime_status.lower()}); "
                 "showing its record. Use --rerun to handle it again."
-            )
+            ) + _other_delivery(existing, alert)
             return view(existing), note
         if existing is not None:
             # the incident's own status words (awaiting approval, running), not the Durable runtime's ("Running")
             now = str(view(existing).get("status") or existing.runtime_status.lower()).replace("_", " ")
-            note = f"resuming incident {instance_id} ({now})"
+            other = _other_delivery(existing, alert)
+            note = f"resuming incident {instance_id} ({now})" + (f".{other}" if other else "")
         elif not rerun and (linked := _linked_incident(env, alert)) is not None:
             return linked
         else:
@@ -151,6 +152,26 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
     finally:
         if owned:
             env.close()
+
+
+def _other_delivery(existing: Any, alert: Any) -> str:
+    """``""``, or — when the incident ``existing`` of this alert id was opened by a delivery with other content (another
+    caller IP, deployment, severity …) — a sentence saying so and how to have this one handled on its own (newuser11:
+    with FIRESTOP_ALERT_SOURCE_CHECK on, the genuine payload after a forged one only "resumed" the forged incident's
+    wait for alert.genuine, where ``POST /api/alerts`` gives it an incident of its own, checked on its own —
+    :func:`firestop.intake.accept._variant`)."""
+    from firestop.intake.accept import delivery_digest
+
+    try:
+        inp = existing.input if isinstance(existing.input, dict) else None
+        opened_by = inp.get("alert") if inp is not None else None
+        if not isinstance(opened_by, dict) or delivery_digest(opened_by) == delivery_digest(alert):
+            return ""
+    except (TypeError, ValueError, AttributeError):
+        return ""
+    return (" This delivery's content differs from the one that opened that incident (another caller, target, "
+            "severity or route): that incident is not this delivery's check. To handle this delivery as an incident of "
+            "its own, with its own source check: add --rerun.")
 
 
 def _linked_incident(env, alert) -> tuple[dict[str, Any], str] | None:

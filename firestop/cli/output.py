@@ -252,9 +252,11 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
     app_origin: the deployed app the view came from (``--app``); sandbox: whether a local incident ran on the
     sandbox tenant (False: it acted on real Azure) — they choose the decide command's identity flags
     (:mod:`firestop.lifecycle.cli_hints`, the console's wording too)."""
+    from firestop.lifecycle.cli_hints import step_now
+
     console.print(
         f"[bold]Incident {safe(view.get('incident_id'))}[/] — {safe(view.get('status'))}"
-        + (f" (phase {safe(view.get('phase'))}, step {safe(view.get('step'))})" if view.get("phase") else ""),
+        + (f" (phase {safe(view.get('phase'))}, {safe(step_now(view))})" if view.get("phase") else ""),
         highlight=False,
     )
     if view.get("reason"):

@@ -452,7 +452,9 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
     if view.get("reason"):
         parts.append(f'<dt>outcome</dt><dd>{h(view.get("reason"))}</dd>')
     if status in ("running", "awaiting_approval"):
-        parts.append(f'<dt>now</dt><dd>{h(view.get("phase") or "—")} {h(view.get("step") or "")}</dd>')
+        from firestop.lifecycle.cli_hints import step_now
+
+        parts.append(f'<dt>now</dt><dd>{h(view.get("phase") or "—")}, {h(step_now(view))}</dd>')
     parts.append(f'<dt>received</dt><dd>{h(_clock(view.get("received_at") or view.get("created_at")))}</dd>')
     parts.append(f'<dt>MTTD · MTTA · MTTC · MTTR</dt><dd>{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · '
                  f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd>')

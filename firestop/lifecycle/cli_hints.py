@@ -18,6 +18,7 @@ all build their hint here, so they never disagree. Who the person is depends on 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
@@ -67,6 +68,18 @@ def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
 #: The pseudo-step of the one "alert genuine" decision (:data:`firestop.lifecycle.incident.GENUINE_STEP`, which is this).
 GENUINE_STEP = "alert.genuine"
 
+def step_now(view: dict[str, Any]) -> str:
+    """What an unfinished incident's view says it is at: ``step <its step group>``, or — when it waits for an approval
+    of a step outside that group, the one ``alert.genuine`` decision — ``waiting for alert.genuine; step group <…>``
+    (newuser11: ``awaiting_approval (phase contain, step rotate-keys, lock-network, snapshot-logs)`` read as if
+    rotate-keys waited, while snapshot-logs had run and the wait was alert.genuine). ``""`` without a step."""
+    steps = str(view.get("step") or "")
+    pending = str((view.get("pending_approval") or {}).get("step") or "")
+    if pending and pending not in [s for s in steps.split(", ") if s]:
+        return f"waiting for {pending}" + (f"; step group {steps}" if steps else "")
+    return f"step {steps}" if steps else ""
+
+
 #: Where a responder looks an alert up by hand, per source check (``confirm alert at source`` detail's prefix,
 #: :func:`firestop.lifecycle.incident`'s ``source_check``: azure-monitor, defender, sentinel).
 _LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired alert on the target)",
@@ -81,14 +94,37 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
     pending = view.get("pending_approval") or {}
     if not str(pending.get("why") or "").startswith("alert not confirmed at its source"):
         return ""
-    source = next((str(e.get("detail") or "").partition(":")[0] for e in view.get("timeline_so_far") or []
+    detail = next((str(e.get("detail") or "") for e in view.get("timeline_so_far") or []
                    if isinstance(e, dict) and e.get("step") == "confirm alert at source"), "")
+    source, _, reason = detail.partition(":")
     where = _LOOK_UP.get(source, "the alert's source (Azure Monitor, Defender for Cloud or Sentinel)")
     if pending.get("step") == GENUINE_STEP:  # one decision for the incident (firestop.lifecycle.incident.genuine_gate)
+        then = ("(the steps then run as for a confirmed alert; a step with its own approval still asks), reject it if "
+                "{not_so} (a forged or replayed delivery: no step that acts runs).")
+        reason = (reason or str(pending.get("why") or "")).strip()
+        if source == "azure-monitor" and reason.startswith(("the rule's query", "the alert rule has", "the alert rule holds")):
+            # newuser11: the alert itself is in Azure Monitor → Alerts even when its dimensions are forged (Alerts
+            # Management keeps no dimension values, firestop/azure/monitor_source.py): "look it up there" misled
+            return ("Check first: the alert is at its source, but the caller, deployment or consumer it names could not "
+                    "be confirmed there (Azure Monitor → Alerts keeps no dimension values, so finding the alert there "
+                    "proves nothing about them). Run the alert rule's query (Azure Monitor → Alert rules → its "
+                    "condition) in its Log Analytics workspace over the window that fired: approve "
+                    f"{GENUINE_STEP} only if it shows the delivered values above the rule's threshold "
+                    + then.format(not_so="it does not"))
+        if source == "azure-monitor" and reason.startswith(("the metric", "the delivered")):
+            return ("Check first: the alert is at its source, but the dimension value it names could not be confirmed "
+                    "in the rule's metric (Azure Monitor → Alerts keeps no dimension values, so finding the alert there "
+                    "proves nothing about it). Open the rule's metric on the target (Azure Monitor → Metrics) over the "
+                    "window that fired, split by that dimension: approve "
+                    f"{GENUINE_STEP} only if the delivered value is there above the rule's threshold "
+                    + then.format(not_so="it is not"))
+        if (held := re.search(r"already confirmed for incident '([^']+)'", reason)) is not None:
+            return (f"Check first: this alert was already confirmed and handled as incident {held.group(1)} "
+                    f"(python -m firestop incident show {held.group(1)}); this is a second delivery of it. Approve "
+                    f"{GENUINE_STEP} only if that incident did not cover what this delivery reports "
+                    + then.format(not_so="it is a redelivery, a replay or a re-route of the same alert"))
         return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve "
-                f"{GENUINE_STEP} if it is there as delivered (the steps then run as for a confirmed alert; a step with "
-                "its own approval still asks), reject it if it is not (a forged or replayed delivery: no step that "
-                "acts runs).")
+                f"{GENUINE_STEP} if it is there as delivered " + then.format(not_so="it is not"))
     steps = [s for s in str(view.get("step") or "").split(", ") if s]
     turn = f"; each step of this group asks in turn ({', '.join(steps)})" if len(steps) > 1 else ""
     return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve if it is "

@@ -107,8 +107,10 @@ def test_alert_handle_of_an_unconfirmed_alert_needs_one_decision(firestop_home, 
     again = cli("alert", "handle", leaked, "--rerun")
     assert again.exit_code == 3, again.output
     said = " ".join(again.output.split())  # what to do about it, not only why (newuser10)
-    assert "Check first: Firestop could not confirm this alert at its source. Look it up in Azure Monitor → Alerts" in said
-    assert "approve alert.genuine if it is there as delivered" in said and "asks in turn" not in said
+    # the alert was confirmed once already: the hint names that incident, not "look it up in Azure Monitor" (newuser11)
+    assert "Check first: this alert was already confirmed and handled as incident inc-" in said
+    assert "python -m firestop incident show inc-" in said and "Look it up in" not in said
+    assert "Approve alert.genuine only if that incident did not cover" in said and "asks in turn" not in said
     assert "holds snapshot-logs (evidence.snapshot_logs)" in said
     incident = json.loads(cli("incident", "list", "--json", "--status", "awaiting_approval").stdout)[0]["incident_id"]
     decided = cli("incident", "approve", incident, "--step", "alert.genuine", "--as", "oid-alice", "--json")
@@ -133,3 +135,74 @@ def test_the_check_first_hint_names_the_source_and_the_console_shows_it():
                                token=None, check_hint=hint)
     assert "<dt>check first</dt><dd>Firestop could not confirm this alert at its source. Look it up in Azure Monitor" in card
     assert "check first" not in pages.approval_card("inc-1", {"why": "w"}, may_decide=False, why_not="no", token=None)
+
+
+def test_a_dimension_the_source_does_not_hold_is_checked_in_the_logs_not_in_azure_monitor_alerts(firestop_home, monkeypatch):
+    """newuser11: a leaked-key alert naming a caller IP the logs never saw (a forged dimension) waited for alert.genuine
+    with "Look it up in Azure Monitor → Alerts … approve if it is there as delivered" — and the alert *is* there (only its
+    dimension is forged; Alerts Management keeps no dimension values), so following the hint approved the forgery. The
+    hint now says to run the rule's query; the console card says the same."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    payload = json.loads((REPO_ROOT / "examples" / "alerts" / "leaked-key.json").read_text())
+    dims = payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"]
+    dims[0]["value"] = "198.51.100.99"  # not in the sandbox's logs
+    forged = firestop_home.parent / "forged.json"
+    forged.write_text(json.dumps(payload))
+    handled = cli("alert", "handle", str(forged))
+    assert handled.exit_code == 3, handled.output
+    said = " ".join(handled.output.split())
+    assert "Check first: the alert is at its source, but the caller, deployment or consumer it names could not be confirmed" in said
+    assert "Run the alert rule's query" in said and "approve alert.genuine only if it shows the delivered values" in said
+    assert "Look it up in Azure Monitor → Alerts" not in said
+    # the header names the decision it waits for, not the group's steps as if they waited (snapshot-logs already ran)
+    assert "awaiting_approval (phase contain, waiting for alert.genuine; step group rotate-keys, lock-network, snapshot-logs)" in said
+
+
+def test_the_step_now_names_an_approval_outside_the_group():
+    from firestop.console import pages
+    from firestop.lifecycle.cli_hints import step_now
+
+    waiting = {"incident_id": "inc-1", "status": "awaiting_approval", "phase": "contain", "step": "rotate-keys, lock-network",
+               "pending_approval": {"step": "alert.genuine", "why": "w"}}
+    assert step_now(waiting) == "waiting for alert.genuine; step group rotate-keys, lock-network"
+    assert step_now({**waiting, "pending_approval": {"step": "lock-network"}}) == "step rotate-keys, lock-network"
+    assert step_now({"step": ""}) == ""
+    page = pages.incident_page(waiting, caller=None)
+    assert "<dt>now</dt><dd>contain, waiting for alert.genuine; step group rotate-keys, lock-network</dd>" in page
+
+
+def test_the_check_first_hint_follows_the_reason_the_alert_was_not_confirmed():
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
+    def view(detail: str) -> dict:
+        return {"step": "rotate-keys, lock-network", "pending_approval": {"step": "alert.genuine", "why": "alert not confirmed at its source: x"},
+                "timeline_so_far": [{"step": "confirm alert at source", "outcome": "not confirmed", "detail": detail}]}
+
+    metric = unconfirmed_hint(view("azure-monitor: the metric AzureOpenAIRequests has no data for the delivered dimensions"))
+    assert "Open the rule's metric on the target" in metric and "Look it up in" not in metric
+    missing = unconfirmed_hint(view("azure-monitor: alert not found at its source (404)"))
+    assert "Look it up in Azure Monitor → Alerts" in missing and "approve alert.genuine if it is there as delivered" in missing
+    defender = unconfirmed_hint(view("defender: the source names no IP 203.0.113.9"))
+    assert "Defender for Cloud → Security alerts" in defender
+
+
+def test_alert_handle_of_another_delivery_of_the_same_alert_id_says_so_and_how_to_check_it(firestop_home, monkeypatch):
+    """newuser11: the forged delivery first (waits for alert.genuine), then the genuine payload of the same alert id:
+    ``alert handle`` only said "resuming incident … (awaiting approval)" — the genuine delivery was never checked,
+    where POST /api/alerts gives it an incident of its own. Now the note says the content differs and to add --rerun,
+    which checks it on its own and contains; the same delivery again gets no such note."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    payload = json.loads(genuine.read_text())
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
+    forged = firestop_home.parent / "forged.json"
+    forged.write_text(json.dumps(payload))
+    assert cli("alert", "handle", str(forged)).exit_code == 3
+    again = cli("alert", "handle", str(forged), "--json")
+    assert again.exit_code == 3 and "note" in json.loads(again.stdout) and "differs" not in again.stdout
+    other = cli("alert", "handle", str(genuine))
+    said = " ".join(other.output.split())
+    assert other.exit_code == 3, other.output
+    assert "This delivery's content differs from the one that opened that incident" in said and "add --rerun" in said
+    rerun = cli("alert", "handle", str(genuine), "--rerun", "--json")
+    assert rerun.exit_code == 0 and json.loads(rerun.stdout)["status"] == "contained", rerun.output

@@ -235,6 +235,18 @@ def test_missing_permission_is_met_with_the_source_check_on(firestop_home, monke
     assert "Microsoft.CognitiveServices/accounts/write" in missing and not missing & set(ORCHESTRATOR_ACTIONS), missing
 
 
+def test_leaked_key_is_met_with_the_source_check_on(firestop_home, monkeypatch):
+    """newuser11: the deployed app runs every scenario weekly with FIRESTOP_ALERT_SOURCE_CHECK on (the template's
+    setting reaches the child through FIRESTOP_*), and leaked-api-key missed "attacker refused within ≤ 5 s" there
+    (6.5 s: the rule's query is re-run before the first step) — an error logged every Monday for a containment that
+    worked. With the check off the attacker is still refused within 5 s (test_leaked_key_scorecard: 3.5 s)."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    card = run_scenario(SCENARIOS / "leaked-api-key.yaml", home=firestop_home, run_id="checked")
+    missed = [f"{e['check']}: {e['evidence']}" for e in card["expectations"] if not e["met"]]
+    assert card["result"] == "met" and not missed, missed
+    assert 5 < card["detection"]["requests"]["refused_after_alert_s"] <= 7, card["detection"]["requests"]
+
+
 def test_public_network_exposure_touches_only_the_dev_account(run):
     card = run("public-network-exposure")
     requests = json.loads((Path(card["run_dir"]) / "requests.json").read_text())
