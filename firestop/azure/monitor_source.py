@@ -54,6 +54,11 @@ from azure.core.exceptions import AzureError
 #: APIM subscription, remove a principal's role, …): each one a delivery names must be found at the source.
 ACTED_ON = ("caller_ips", "principal_ids", "deployments", "apim_subscriptions", "applications", "end_user_ids",
             "user_agents")
+#: How a detail names each :data:`ACTED_ON` kind to a person (newuser11: "caller_ips '198.51.100.99'" named Firestop's
+#: field, not what the responder looks for in the logs).
+KIND_LABELS = {"caller_ips": "caller IP", "principal_ids": "principal", "deployments": "deployment",
+               "apim_subscriptions": "APIM subscription", "applications": "application", "end_user_ids": "end user",
+               "user_agents": "user agent"}
 #: Log Alerts V2's longest ``windowSize`` (P2D, learn.microsoft.com azure-monitor/alerts/alerts-create-log-alert-rule);
 #: a rule saying more is not re-run (not confirmed).
 MAX_WINDOW_SECONDS = 2 * 86400
@@ -153,7 +158,8 @@ def split_holding(columns: list[str], rows: list[list[Any]], condition: dict[str
         return None
     kind, values = next(iter(wanted.items()))
     return (f"the rule's query, run again over the window that fired, has no split with the delivered dimensions "
-            f"({kind} {str(values[0])[:80]!r}{' …' if sum(map(len, wanted.values())) > 1 else ''}) above its threshold")
+            f"({KIND_LABELS.get(kind, kind)} {str(values[0])[:80]!r}{' …' if sum(map(len, wanted.values())) > 1 else ''}) "
+            "above its threshold")
 
 
 def _rows(result: Any) -> tuple[list[str], list[list[Any]]] | None:
@@ -331,7 +337,8 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         for kind, name in by_kind.items():
             literal = filter_value(kind, wanted[kind][0])
             if literal is None:
-                return f"the delivered {kind} value {str(wanted[kind][0])[:60]!r} is not one a metric filter is asked about: not sent"
+                return (f"the delivered {KIND_LABELS.get(kind, kind)} value {str(wanted[kind][0])[:60]!r} is not one a metric "
+                        "filter is asked about: not sent")
             clauses.append(f"{name} eq '{literal}'")
         metric, namespace = str(criterion.get("metricName") or ""), criterion.get("metricNamespace")
         if not _METRIC_NAME.fullmatch(metric) or (namespace is not None and not _NAMESPACE.fullmatch(str(namespace))):

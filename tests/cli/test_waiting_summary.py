@@ -154,6 +154,7 @@ def test_a_dimension_the_source_does_not_hold_is_checked_in_the_logs_not_in_azur
     assert "Check first: the alert is at its source, but the caller, deployment or consumer it names could not be confirmed" in said
     assert "Run the alert rule's query" in said and "approve alert.genuine only if it shows the delivered values" in said
     assert "Look it up in Azure Monitor → Alerts" not in said
+    assert "has no split with the delivered dimensions (caller IP '198.51.100.99')" in said  # not Firestop's caller_ips
     # the header names the decision it waits for, not the group's steps as if they waited (snapshot-logs already ran)
     assert "awaiting_approval (phase contain, waiting for alert.genuine; step group rotate-keys, lock-network, snapshot-logs)" in said
 
