@@ -345,27 +345,39 @@ def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
     return rule_id
 
 
+
+def _fired_condition(data: dict, essentials: dict, field: str) -> tuple[dict, list[dict], list[str]]:
+    """A fired payload's ``alertContext.condition`` (``{}`` when absent), those of its ``allOf`` criteria whose
+    ``field`` is a string, and the alert's string ``alertTargetIDs``."""
+    context = data.get("alertContext") if isinstance(data.get("alertContext"), dict) else {}
+    condition = context.get("condition") if isinstance(context.get("condition"), dict) else {}
+    items = [c for c in condition.get("allOf") or [] if isinstance(c, dict) and isinstance(c.get(field), str)]
+    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    return condition, items, targets
+
+
+def _with_dimensions_and_threshold(criterion: dict, fired: dict) -> dict:
+    """``criterion`` with the fired criterion's dimension names split on every value (``Include`` ``*``) and its
+    threshold as a float when it reads as one."""
+    criterion["dimensions"] = [{"name": d["name"], "operator": "Include", "values": ["*"]}
+                               for d in fired.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("name"), str)]
+    try:
+        criterion["threshold"] = float(fired["threshold"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    return criterion
+
 def _metric_criteria_of(data: dict, essentials: dict) -> dict:
     """A metric alert rule's ``scopes``, ``windowSize`` and ``criteria`` (metricAlerts 2018-03-01, static thresholds)
     as a fired payload's ``alertContext.condition`` gives them (its dimensions' names split every value); ``{}`` when
     the payload names no metric. What the source check reads the metric with for an alert fired by hand."""
-    context = data.get("alertContext") if isinstance(data.get("alertContext"), dict) else {}
-    condition = context.get("condition") if isinstance(context.get("condition"), dict) else {}
-    items = [c for c in condition.get("allOf") or [] if isinstance(c, dict) and isinstance(c.get("metricName"), str)]
-    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    condition, items, targets = _fired_condition(data, essentials, "metricName")
     if not items or not targets:
         return {}
-    all_of = []
-    for index, c in enumerate(items):
-        criterion = {"criterionType": "StaticThresholdCriterion", "name": f"criterion{index + 1}", "metricName": c["metricName"],
-                     **{k: c[k] for k in ("metricNamespace", "operator", "timeAggregation") if k in c},
-                     "dimensions": [{"name": d["name"], "operator": "Include", "values": ["*"]}
-                                    for d in c.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("name"), str)]}
-        try:
-            criterion["threshold"] = float(c["threshold"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        all_of.append(criterion)
+    all_of = [_with_dimensions_and_threshold(
+        {"criterionType": "StaticThresholdCriterion", "name": f"criterion{index + 1}", "metricName": c["metricName"],
+         **{k: c[k] for k in ("metricNamespace", "operator", "timeAggregation") if k in c}}, c)
+        for index, c in enumerate(items)]
     return {"scopes": [targets[0]], "windowSize": str(condition.get("windowSize") or "PT5M"),
             "criteria": {"odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": all_of}}
 
@@ -375,21 +387,10 @@ def _log_criteria_of(data: dict, essentials: dict) -> dict:
     payload's ``alertContext.condition`` gives them (``allOf[].searchQuery`` → ``query``; its first target as the
     scope, resource-centric); ``{}`` when the payload carries no query. What the source check re-runs for the
     dimensions of an alert fired by hand (``alert handle``, tests)."""
-    context = data.get("alertContext") if isinstance(data.get("alertContext"), dict) else {}
-    condition = context.get("condition") if isinstance(context.get("condition"), dict) else {}
-    items = [c for c in condition.get("allOf") or [] if isinstance(c, dict) and isinstance(c.get("searchQuery"), str)]
-    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    condition, items, targets = _fired_condition(data, essentials, "searchQuery")
     if not items or not targets:
         return {}
     keep = ("metricMeasureColumn", "timeAggregation", "operator", "failingPeriods")
-    all_of = []
-    for c in items:
-        criterion = {"query": c["searchQuery"], **{k: c[k] for k in keep if k in c},
-                     "dimensions": [{"name": d["name"], "operator": "Include", "values": ["*"]}
-                                    for d in c.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("name"), str)]}
-        try:
-            criterion["threshold"] = float(c["threshold"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        all_of.append(criterion)
+    all_of = [_with_dimensions_and_threshold({"query": c["searchQuery"], **{k: c[k] for k in keep if k in c}}, c)
+              for c in items]
     return {"scopes": [targets[0]], "windowSize": str(condition.get("windowSize") or "PT5M"), "criteria": {"allOf": all_of}}
