@@ -84,6 +84,17 @@ def _behind(joiner: Any, key: tuple[int, str]) -> Any:
     return joiner._busy.get(key)
 
 
+async def _a1_then_a2_to_a4_behind(fake: Any, iid: str, held: Held, state: str) -> tuple[Any, tuple[int, str], list]:
+    """A fresh joiner given alerts 1..4 for ``iid``: returns once a1's signal is held (``state`` names it in a
+    timeout) and a2..a4 wait behind it in batch 2 (a2 its raiser). (joiner, its busy key, the four tasks)."""
+    joiner = accept_module._Joiner(0.0)
+    key = (id(asyncio.get_running_loop()), iid)
+    tasks = [asyncio.create_task(joiner.join(fake, iid, summary(n))) for n in (1, 2, 3, 4)]
+    await until(lambda: len(held.gates) == 1 and _behind(joiner, key) is not None
+                and len(_behind(joiner, key).waiters) == 2, f"{state}, a2..a4 behind it")
+    return joiner, key, tasks
+
+
 def test_a_raiser_cancelled_waiting_for_its_turn_hands_its_batch_to_the_next_alert(fake):
     """Batch 2 (a2 raises it, a3 and a4 wait in it) fills while batch 1 (a1) is in flight; a2 is cancelled while
     waiting for its turn. a3 raises batch 2 instead: a2's summary included (it had joined; its caller, cancelled, is
@@ -93,11 +104,7 @@ def test_a_raiser_cancelled_waiting_for_its_turn_hands_its_batch_to_the_next_ale
     held = Held(fake, "signal_entity")
 
     async def scenario():
-        joiner = accept_module._Joiner(0.0)
-        key = (id(asyncio.get_running_loop()), iid)
-        tasks = [asyncio.create_task(joiner.join(fake, iid, summary(n))) for n in (1, 2, 3, 4)]
-        await until(lambda: len(held.gates) == 1 and _behind(joiner, key) is not None
-                    and len(_behind(joiner, key).waiters) == 2, "a1 in flight, a2..a4 behind it")
+        joiner, key, tasks = await _a1_then_a2_to_a4_behind(fake, iid, held, "a1 in flight")
         tasks[1].cancel()  # a2: at `await batch.turn`
         held.release(0)
         await until(lambda: len(held.gates) == 2, "batch 2 signalled")
@@ -124,11 +131,7 @@ def test_a_raiser_cancelled_as_the_raise_before_it_ends_hands_its_batch_on(fake)
     held = Held(fake, "signal_entity", after=True)
 
     async def scenario():
-        joiner = accept_module._Joiner(0.0)
-        key = (id(asyncio.get_running_loop()), iid)
-        tasks = [asyncio.create_task(joiner.join(fake, iid, summary(n))) for n in (1, 2, 3, 4)]
-        await until(lambda: len(held.gates) == 1 and _behind(joiner, key) is not None
-                    and len(_behind(joiner, key).waiters) == 2, "a1 signalled, a2..a4 behind it")
+        joiner, key, tasks = await _a1_then_a2_to_a4_behind(fake, iid, held, "a1 signalled")
         held.release(0)  # a1's next step ends its raise...
         tasks[1].cancel()  # ...and runs before a2's cancellation does
         await until(lambda: len(held.gates) == 2, "batch 2 signalled")
@@ -186,11 +189,7 @@ def test_a_raiser_cancelled_in_a_batch_where_every_alert_was_cancelled_passes_th
     held = Held(fake, "signal_entity")
 
     async def scenario():
-        joiner = accept_module._Joiner(0.0)
-        key = (id(asyncio.get_running_loop()), iid)
-        tasks = [asyncio.create_task(joiner.join(fake, iid, summary(n))) for n in (1, 2, 3, 4)]
-        await until(lambda: len(held.gates) == 1 and _behind(joiner, key) is not None
-                    and len(_behind(joiner, key).waiters) == 2, "a1 in flight, a2..a4 behind it")
+        joiner, key, tasks = await _a1_then_a2_to_a4_behind(fake, iid, held, "a1 in flight")
         heir = _behind(joiner, key).waiters[0]  # a3's future
         tasks[3].cancel()  # a4 first: its own wait only
         tasks[1].cancel()  # a2, the raiser
