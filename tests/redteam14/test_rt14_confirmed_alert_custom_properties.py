@@ -16,7 +16,8 @@ import json
 import pytest
 
 from firestop.settings import REPO_ROOT
-from tests.e2e.test_webhook import post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
+from tests.source_check_steps import confirm_checks, fire_genuine, post_delivery
 
 RAW = (REPO_ROOT / "examples" / "alerts" / "content-abuse.json").read_bytes()
 OTHER_NSG = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-shared/providers/"
@@ -29,20 +30,11 @@ def check_on(monkeypatch):
 
 
 def _fire_genuine(env) -> None:
-    from firestop.alerts import parse_alert
-    from firestop.sandbox.alertsmanagement.models import payload_of
-
-    assert env.tenant.fire_alert(payload_of(parse_alert(RAW)))  # Azure Monitor fired it (and holds its rule)
+    fire_genuine(env, RAW)  # Azure Monitor fired it (and holds its rule)
 
 
 def _checks(env, body: dict, server, app) -> list:
-    answer = post(app, server, json.dumps(body).encode())
-    assert answer.status_code == 202, answer.get_body()
-    incident = json.loads(answer.get_body())["id"]
-    env.host.run_until_idle()
-    status = env.host.get_status(incident)
-    timeline = (status.custom_status or {}).get("timeline") or (status.output or {}).get("timeline") or []
-    return [(e["outcome"], e.get("detail", "")) for e in timeline if e.get("step") == "confirm alert at source"]
+    return confirm_checks(env, post_delivery(env, server, app, body)["id"])
 
 
 @pytest.mark.parametrize("change", [

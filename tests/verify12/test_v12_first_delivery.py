@@ -12,10 +12,12 @@ alert id), which is checked at its source on its own; the once-marker keeps one 
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
-from tests.e2e.test_webhook import post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
+from tests.source_check_steps import confirm_outcomes, post_delivery
 from tests.verify12.test_v12_forged_dimensions import GATEWAY_IP, RAW, _deny_rules, _fire_genuine, _with_dimension
 
 
@@ -24,17 +26,8 @@ def check_on(monkeypatch):
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
 
 
-def _post(env, server, app, body: dict) -> dict:
-    answer = post(app, server, json.dumps(body).encode())
-    assert answer.status_code in (200, 202), answer.get_body()
-    env.host.run_until_idle()
-    return json.loads(answer.get_body())
-
-
-def _confirm_outcome(env, incident: str) -> list[str]:
-    status = env.host.get_status(incident)
-    timeline = (status.custom_status or {}).get("timeline") or (status.output or {}).get("timeline") or []
-    return [e["outcome"] for e in timeline if e.get("step") == "confirm alert at source"]
+_post = partial(post_delivery, statuses=(200, 202))  # a retried delivery is answered 200
+_confirm_outcome = confirm_outcomes
 
 
 def test_the_genuine_delivery_after_a_forged_one_gets_its_confirmed_incident(served):  # noqa: F811

@@ -15,7 +15,8 @@ import json
 import pytest
 
 from firestop.settings import REPO_ROOT
-from tests.e2e.test_webhook import post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
+from tests.source_check_steps import confirm_checks, fire_genuine, post_delivery, timeline_of
 
 RAW = (REPO_ROOT / "examples" / "alerts" / "content-abuse.json").read_bytes()
 GATEWAY_IP = "198.51.100.10"
@@ -29,21 +30,12 @@ def check_on(monkeypatch):
 
 
 def _fire_genuine(env) -> None:
-    from firestop.alerts import parse_alert
-    from firestop.sandbox.alertsmanagement.models import payload_of
-
-    assert env.tenant.fire_alert(payload_of(parse_alert(RAW)))  # Azure Monitor fired it (and holds its rule)
+    fire_genuine(env, RAW)  # Azure Monitor fired it (and holds its rule)
 
 
 def _run(env, body: dict, server, app) -> tuple[list, list]:
-    answer = post(app, server, json.dumps(body).encode())
-    assert answer.status_code == 202, answer.get_body()
-    incident = json.loads(answer.get_body())["id"]
-    env.host.run_until_idle()
-    status = env.host.get_status(incident)
-    timeline = (status.custom_status or {}).get("timeline") or (status.output or {}).get("timeline") or []
-    checks = [(e["outcome"], e.get("detail", "")) for e in timeline if e.get("step") == "confirm alert at source"]
-    return checks, timeline
+    incident = post_delivery(env, server, app, body)["id"]
+    return confirm_checks(env, incident), timeline_of(env, incident)
 
 
 def _deny_rules(env, ip: str) -> list[dict]:

@@ -14,7 +14,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_webhook import post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
+from tests.source_check_steps import confirm_checks, post_delivery
 
 SUB = "11111111-2222-3333-4444-555555555555"
 ACCOUNT = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
@@ -56,13 +57,7 @@ def _genuine(env) -> dict:
 
 
 def _checks(env, server, app, body: dict) -> list:
-    answer = post(app, server, json.dumps(body).encode())
-    assert answer.status_code == 202, answer.get_body()
-    incident = json.loads(answer.get_body())["id"]
-    env.host.run_until_idle()
-    status = env.host.get_status(incident)
-    timeline = (status.custom_status or {}).get("timeline") or (status.output or {}).get("timeline") or []
-    return [(e["outcome"], e.get("detail", "")) for e in timeline if e.get("step") == "confirm alert at source"]
+    return confirm_checks(env, post_delivery(env, server, app, body)["id"])
 
 
 def test_the_real_metric_alert_naming_another_deployment_is_not_confirmed(served):  # noqa: F811

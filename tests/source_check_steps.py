@@ -1,0 +1,45 @@
+"""Steps the source-check tests share (tests/redteam14, tests/redteam15, tests/verify12): post a delivery to the
+served webhook and run the local host until idle, read an incident's timeline and its "confirm alert at source"
+outcomes, and have the sandbox's Azure Monitor fire an alert first (so it is held at its source, with its rule)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e.test_webhook import post
+
+CONFIRM_STEP = "confirm alert at source"
+
+
+def post_delivery(env: Any, server: Any, app: Any, body: dict, statuses: tuple[int, ...] = (202,)) -> dict:
+    """POST ``body`` to the alerts webhook, assert its status is one of ``statuses``, run the host until idle and
+    return the answer's JSON (``id``: the incident)."""
+    answer = post(app, server, json.dumps(body).encode())
+    assert answer.status_code in statuses, answer.get_body()
+    env.host.run_until_idle()
+    return json.loads(answer.get_body())
+
+
+def timeline_of(env: Any, incident: str) -> list[dict]:
+    """The incident's timeline: its custom status's while it waits, its output's once it ended."""
+    status = env.host.get_status(incident)
+    return (status.custom_status or {}).get("timeline") or (status.output or {}).get("timeline") or []
+
+
+def confirm_checks(env: Any, incident: str) -> list[tuple[str, str]]:
+    """(outcome, detail) of each source check in the incident's timeline."""
+    return [(e["outcome"], e.get("detail", "")) for e in timeline_of(env, incident) if e.get("step") == CONFIRM_STEP]
+
+
+def fire_genuine(env: Any, raw: bytes | str) -> None:
+    """The sandbox's Azure Monitor fires the alert ``raw`` is a delivery of (it then holds the alert and its rule)."""
+    from firestop.alerts import parse_alert
+    from firestop.sandbox.alertsmanagement.models import payload_of
+
+    assert env.tenant.fire_alert(payload_of(parse_alert(raw)))
+
+
+def confirm_outcomes(env: Any, incident: str) -> list[str]:
+    """The outcome of each source check in the incident's timeline (``"ok"``, ``"not confirmed"``)."""
+    return [outcome for outcome, _ in confirm_checks(env, incident)]
