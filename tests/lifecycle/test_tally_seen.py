@@ -15,31 +15,19 @@ import azure.durable_functions as df
 import pytest
 
 from firestop.lifecycle import tally
+from tests.lifecycle.test_lifecycle_tally import _Entity
 
 
-class _Context:
-    """The DurableEntityContext surface tally.operate uses, the state through JSON as on the host; ``key`` given:
-    it names its entity (``entity_name``/``entity_key``, as the SDK's context does), so the kept set is used."""
+class _Context(_Entity):
+    """test_lifecycle_tally's entity context (the state through JSON as on the host) given its state as JSON text;
+    ``key`` given: it names its entity (``entity_name``/``entity_key``, as the SDK's context does), so the kept set
+    is used."""
 
     def __init__(self, key: str | None, text: str | None = None) -> None:
+        super().__init__()
         if key is not None:
             self.entity_name, self.entity_key = tally.TALLY_ENTITY, key
         self.text = text
-        self.result: Any = None
-
-    def get_state(self, initial):
-        return json.loads(self.text) if self.text is not None else initial()
-
-    def set_state(self, state):
-        self.text = json.dumps(state)
-
-    def set_result(self, result):
-        self.result = result
-
-    def run(self, op: str, payload: Any) -> Any:
-        self.operation_name, self.get_input = op, (lambda: payload)
-        tally.operate(self)
-        return self.result
 
 
 def _batch(ids: list[str]) -> dict[str, Any]:
