@@ -127,13 +127,20 @@ def split_holding(columns: list[str], rows: list[list[Any]], condition: dict[str
                   wanted: dict[str, list[str]]) -> str | None:
     """None when one split of ``rows`` (the query's result: ``columns`` names, rows of values) by ``condition``'s
     dimension columns holds every value of ``wanted`` (:func:`delivered`) and, for a static threshold evaluated over
-    one period, breaches it; else why not. Pure. A value is held by a split when one of its columns classified as
-    that kind (:mod:`firestop.alerts.indicators`' name rules) gives it (case-insensitive)."""
+    one period, breaches it; else why not. Pure. A value is held by a split when one of the rule's own dimension
+    columns classified as that kind (:mod:`firestop.alerts.indicators`' name rules) gives it as the split's value
+    (case-insensitive): a value in another column of the split's rows, a rule that does not split, or a result without
+    one of the rule's dimension columns confirms nothing (a forged caller IP found in one row of an unsplit result
+    would otherwise pass on the other rows' count)."""
     from firestop.alerts.indicators import extract_indicators
 
     dims = [d.get("name") for d in condition.get("dimensions") or [] if isinstance(d, dict) and isinstance(d.get("name"), str)]
     index = {name: i for i, name in enumerate(columns)}
-    keys = [index[d] for d in dims if d in index]
+    if not dims or any(d not in index for d in dims):
+        kind, values = next(iter(wanted.items()))
+        return (f"the rule's query {'does not split by a dimension' if not dims else 'result lacks a dimension column it splits by'}"
+                f": the delivered {KIND_LABELS.get(kind, kind)} {str(values[0])[:80]!r} is not the rule's to give")
+    keys = [index[d] for d in dims]
     groups: dict[tuple, list[list[Any]]] = {}
     for row in rows[:MAX_ROWS]:
         if isinstance(row, list):
@@ -143,9 +150,9 @@ def split_holding(columns: list[str], rows: list[list[Any]], condition: dict[str
     periods = condition.get("failingPeriods") if isinstance(condition.get("failingPeriods"), dict) else {}
     one_period = int(_number(periods.get("numberOfEvaluationPeriods") or 1)) <= 1
     compare = _OPERATORS.get(str(condition.get("operator")))
-    table = [{"name": c} for c in columns]
-    for group in groups.values():
-        found = extract_indicators({"SearchResults": {"tables": [{"columns": table, "rows": group}]}})
+    split_columns = [{"name": d} for d in dims]
+    for split, group in groups.items():
+        found = extract_indicators({"SearchResults": {"tables": [{"columns": split_columns, "rows": [list(split)]}]}})
         if not all({_norm(v) for v in getattr(found, kind, ())} >= {_norm(v) for v in values}
                    for kind, values in wanted.items()):
             continue

@@ -40,3 +40,20 @@ def test_only_acted_on_indicators_are_delivered_and_digests_tell_content_apart()
     one = {"alert_id": "a", "indicators": {"caller_ips": ["1.2.3.4"], "truncated": []}}
     assert delivery_digest(one) == delivery_digest({"alert_id": "a", "indicators": {"caller_ips": ["1.2.3.4"]}})
     assert delivery_digest(one) != delivery_digest({"alert_id": "a", "indicators": {"caller_ips": ["1.2.3.5"]}})
+
+
+def test_a_forged_value_found_outside_the_rules_own_split_columns_confirms_nothing():
+    """Review of this session (after red team 15): the attacker's IP 10 times and the gateway's once. A value counts
+    only as the split's value of one of the rule's own dimension columns; before, a rule without a split, a result
+    without the split column, or the value in another column confirmed the gateway on the other rows' count."""
+    rows = [["203.0.113.5", "10.0.0.4" if n == 0 else "203.0.113.5", 1] for n in range(10)] + [["10.0.0.4", "x", 1]]
+    columns = ["CallerIPAddress", "ClientIp", "n"]
+    count = {"metricMeasureColumn": "n", "timeAggregation": "Count", "operator": "GreaterThan", "threshold": 5}
+    split = {**count, "dimensions": [{"name": "CallerIPAddress"}]}
+    assert split_holding(columns, rows, split, {"caller_ips": ["203.0.113.5"]}) is None  # the genuine split
+    assert split_holding(columns, rows, split, {"caller_ips": ["10.0.0.4"]}) is not None  # its split: 1, not > 5
+    assert split_holding(columns, rows, count, {"caller_ips": ["10.0.0.4"]}) is not None  # the rule does not split
+    assert split_holding(columns, rows, {**count, "dimensions": [{"name": "SourceIp"}]},
+                         {"caller_ips": ["10.0.0.4"]}) is not None  # the result lacks the split column
+    by_client = {**count, "dimensions": [{"name": "CallerIPAddress"}]}
+    assert split_holding(columns, rows[:10], by_client, {"caller_ips": ["10.0.0.4"]}) is not None  # only in ClientIp
