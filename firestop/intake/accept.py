@@ -937,10 +937,12 @@ async def _note_part(call: _Call, alert: Any, anchor: tuple[str, Any], part_id: 
                                                      type(exc).__name__)
 
 
-#: verify12: at most this many incidents of their own for deliveries of one alert id whose content differs from the
-#: delivery that opened its incident while that one is not confirmed at its source (``<incident_key>-v1`` ..
-#: ``-v<MAX_VARIANTS>``). A forger with the webhook key thus adds at most this many incidents per real alert id (each
-#: waiting for a responder unless confirmed); past the bound a delivery is answered as before (joined or duplicate).
+#: verify12: at most this many incidents of their own for deliveries of one alert id (``<incident_key>-v1`` ..
+#: ``-v<MAX_VARIANTS>``, keyed by the arriving alert's own id) that would join or repeat an incident whose source check
+#: said "not confirmed". A forger with the webhook key thus adds at most this many incidents per alert id (each waiting
+#: for a responder unless confirmed: as posting made-up alerts for other resources would); past the bound a delivery is
+#: answered as before (joined or duplicate). Keyed by the arriving id, not the open incident's, so forged deliveries
+#: with made-up ids cannot use up the genuine alert's variants (review after red team 15).
 MAX_VARIANTS = 3
 #: The timeline step the source check writes (firestop.lifecycle.incident) and its confirmed outcome.
 _CONFIRM_STEP, _CONFIRMED = "confirm alert at source", "ok"
@@ -977,7 +979,8 @@ def _confirm_outcome(status: Any) -> str | None:
 
 def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     """Cheap filter before :func:`_variant` reads an incident's input: the check is on, and the incident (its status
-    as read) is not confirmed at its source (or not yet checked). Whatever its rule (RT15-03: alerts routed by
+    as read, maybe a cached one) is not confirmed at its source (or not yet checked: :func:`_variant` reads it afresh
+    and decides). Whatever its rule (RT15-03: alerts routed by
     ``firestop-playbook`` share a slot across rules, so a forged alert of a made-up rule held the genuine one)."""
     if not call.source_checked or status is None:
         return False
@@ -986,26 +989,27 @@ def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
 
 async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     """verify12 item 2: the incident of this delivery when ``instance_id`` (the incident it would join or duplicate)
-    was opened by a delivery of the same alert id with other content and is not confirmed at its source — a
+    was opened by a delivery of the same alert id with other content and its source check said "not confirmed" — a
     ``<incident_key>-v<n>`` incident of its own, started now (``started``) or found holding this same content
-    (``duplicate``) — else None (decide as before). RT15-03: opened by *another* alert id (any alert of the slot,
-    :func:`_may_be_variant`) and not confirmed there, likewise ``<instance_id>-v<n>``: a forged delivery with a
-    made-up id must not make the genuine alert join it unchecked. At most :data:`MAX_VARIANTS` such incidents per alert id; each
+    (``duplicate``) — else None (decide as before: also while its check has not run yet). RT15-03: opened by *another*
+    alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed there, likewise: a forged delivery
+    with a made-up id must not make the genuine alert join it unchecked. At most :data:`MAX_VARIANTS` such incidents per alert id; each
     runs its own source check, and the once-marker keeps one confirmed incident per source alert."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
-    if not isinstance(opened_by, dict) or _confirm_outcome(full) == _CONFIRMED:
-        return None  # no input to compare, or the incident is confirmed at its source: join it (correlation)
+    if not isinstance(opened_by, dict) or _confirm_outcome(full) in (None, _CONFIRMED):
+        # no input to compare, the incident confirmed at its source, or its check not done yet (a burst of genuine
+        # alerts while the first one's check runs is one attack: one incident, not one per alert): join it
+        return None
     same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
     if same and delivery_digest(opened_by) == call.digest:
         return None  # the same delivery again: one incident per source alert
     # RT15-03: another alert id of the same rule on an incident not confirmed at its source (a forged delivery with a
-    # made-up id, posted first) is not joined to it either: it gets a variant of *that* incident, checked on its own,
-    # in the same bounded namespace (MAX_VARIANTS per open incident), so a forger's first post holds nothing
-    base = alert.incident_key if same else instance_id
+    # made-up id, posted first) is not joined to it either: it gets a variant of its own, checked on its own, in its own
+    # bounded namespace (MAX_VARIANTS per alert id), so a forger's posts hold nothing of the genuine alert
     for n in range(1, MAX_VARIANTS + 1):
-        variant = f"{base}-v{n}"
+        variant = f"{alert.incident_key}-v{n}"
         held = await _status(call.client, variant, show_input=True)
         if held is None:
             started = await _start(call, alert, variant)

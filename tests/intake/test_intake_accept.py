@@ -486,3 +486,29 @@ def test_an_alert_already_handled_by_the_cli_on_this_store_is_a_duplicate_not_a_
     assert "start_new" not in fake.calls
     fresh = accept(fake, make_alert("never-handled"))  # another alert on the same resource still starts
     assert fresh.kind is OutcomeKind.STARTED
+
+
+def _accept_checked(client, alert):
+    return asyncio.run(accept_alert(
+        client, alert, now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
+        start_input=lambda a, now, iid: {"incident_id": iid, "alert": a.model_dump(mode="json", exclude={"context", "essentials"}),
+                                    "received_at": now.isoformat()},
+        source_checked=True,
+    ))
+
+
+def test_with_the_source_check_on_an_alert_joins_an_incident_still_being_checked_and_not_one_found_not_confirmed(fake):
+    """Review after red team 15: an alert of another id arriving while the open incident's source check has not run
+    yet is one attack with it (a burst of genuine alerts: one incident, not one per alert id; before, each started a
+    variant and ran containment again); once the check said "not confirmed", it gets an incident of its own, keyed
+    by its own alert id (RT15-03)."""
+    from firestop.intake.accept import clear_caches
+
+    fake.add(slot(), ACCOUNT, status="Running")
+    burst = _accept_checked(fake, make_alert("a2"))
+    assert (burst.kind, burst.instance_id) == (OutcomeKind.CORRELATED, slot())
+    fake.instances[slot()]["output"] = {"timeline": [{"step": "confirm alert at source", "outcome": "not confirmed"}]}
+    clear_caches()
+    alert = make_alert("a3")
+    own = _accept_checked(fake, alert)
+    assert (own.kind, own.instance_id) == (OutcomeKind.STARTED, f"{alert.incident_key}-v1")

@@ -84,3 +84,21 @@ def test_a_forged_alert_of_another_rule_routed_to_the_same_playbook_does_not_swa
     assert genuine["id"] != forged and genuine.get("correlatedTo") != forged, genuine
     assert _confirm_outcome(env, genuine["id"]) == ["ok"]
     assert dict(env.tenant.account_keys(ACCOUNT)) != keys  # rotated automatically
+
+
+def test_forged_alerts_with_made_up_ids_cannot_use_up_the_genuine_alerts_incidents(served):  # noqa: F811
+    """Review after red team 15: variants were numbered from the open (forged) incident's id, so all alert ids shared
+    its MAX_VARIANTS; three more forged posts with made-up ids filled them and the genuine alert then joined the
+    forged incident unchecked. Now a variant is keyed by the arriving alert's own id."""
+    from firestop.intake.accept import MAX_VARIANTS
+
+    env, server, app = served
+    forged = _post(env, server, app, _forged())["id"]
+    assert _confirm_outcome(env, forged) == ["not confirmed"]
+    more = [_post(env, server, app, _forged())["id"] for _ in range(MAX_VARIANTS)]
+    assert forged not in more and all(_confirm_outcome(env, i) == ["not confirmed"] for i in more)
+    _fire_genuine(env)
+    genuine = _post(env, server, app, json.loads(RAW))
+    assert genuine["id"] not in [forged, *more] and genuine.get("correlatedTo") not in [forged, *more], genuine
+    assert _confirm_outcome(env, genuine["id"]) == ["ok"]
+    assert _deny_rules(env, "203.0.113.200")  # contained automatically
