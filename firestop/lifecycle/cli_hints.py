@@ -102,7 +102,9 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
         then = ("(the steps then run as for a confirmed alert; a step with its own approval still asks), reject it if "
                 "{not_so} (a forged or replayed delivery: no step that acts runs).")
         reason = (reason or str(pending.get("why") or "")).strip()
-        if source == "azure-monitor" and reason.startswith(("the rule's query", "the alert rule has", "the alert rule holds")):
+        if source == "azure-monitor" and reason.startswith(("the rule's query", "the rule's workspace", "the alert rule has",
+                                                              "the alert rule holds", "the alert rule's windowSize",
+                                                              "the alert rule's scope")):
             # newuser11: the alert itself is in Azure Monitor → Alerts even when its dimensions are forged (Alerts
             # Management keeps no dimension values, firestop/azure/monitor_source.py): "look it up there" misled
             return ("Check first: the alert is at its source, but the caller, deployment or consumer it names could not "
@@ -111,7 +113,7 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "condition) in its Log Analytics workspace over the window that fired: approve "
                     f"{GENUINE_STEP} only if it shows the delivered values above the rule's threshold "
                     + then.format(not_so="it does not"))
-        if source == "azure-monitor" and reason.startswith(("the metric", "the delivered")):
+        if source == "azure-monitor" and reason.startswith(("the metric", "the delivered", "the delivery names")):
             return ("Check first: the alert is at its source, but the dimension value it names could not be confirmed "
                     "in the rule's metric (Azure Monitor → Alerts keeps no dimension values, so finding the alert there "
                     "proves nothing about it). Open the rule's metric on the target (Azure Monitor → Metrics) over the "

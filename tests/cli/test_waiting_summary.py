@@ -181,6 +181,14 @@ def test_the_check_first_hint_follows_the_reason_the_alert_was_not_confirmed():
 
     metric = unconfirmed_hint(view("azure-monitor: the metric AzureOpenAIRequests has no data for the delivered dimensions"))
     assert "Open the rule's metric on the target" in metric and "Look it up in" not in metric
+    for reason in ("the metric alert rule's windowSize 'P9D' is not a window of at most P2D",
+                   "the delivery names more than one value of a dimension: one metric alert is one time series"):
+        assert "Open the rule's metric on the target" in unconfirmed_hint(view(f"azure-monitor: {reason}")), reason
+    for reason in ("the alert rule's windowSize 'P9D' is not a window of at most P2D",
+                   "the alert rule's scope '/x' is neither a workspace nor a resource id",
+                   "the rule's workspace gives no customerId GUID",
+                   "the rule's query does not split by a dimension: the delivered caller IP '10.0.0.4' is not the rule's to give"):
+        assert "Run the alert rule's query" in unconfirmed_hint(view(f"azure-monitor: {reason}")), reason
     missing = unconfirmed_hint(view("azure-monitor: alert not found at its source (404)"))
     assert "Look it up in Azure Monitor → Alerts" in missing and "approve alert.genuine if it is there as delivered" in missing
     defender = unconfirmed_hint(view("defender: the source names no IP 203.0.113.9"))
