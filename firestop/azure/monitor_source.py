@@ -29,7 +29,7 @@ names is looked for at the source:
   azure-rest-api-specs ``specification/monitor/resource-manager/Microsoft.Insights/stable/2021-05-01/metrics_API.json``:
   ``GET /{resourceUri}/providers/Microsoft.Insights/metrics?timespan&interval&metricnames&aggregation&$filter``) with
   ``$filter`` ``<dimension> eq '<value>'`` for each delivered value of a dimension the rule splits by — names and values
-  shape-checked first (:func:`filter_value`: an IP that parses, a GUID, a deployment name), quotes doubled, anything
+  shape-checked first (:func:`filter_value`: an IP that parses, a GUID, a deployment name; no quote passes), anything
   else not confirmed and never sent; confirmed when one criterion's filtered series has data in the window (above a
   static ``GreaterThan``/``GreaterThanOrEqual`` threshold for ``Total``/``Count``/``Maximum``, measured over spans of
   the rule's own ``windowSize`` inside the read, :func:`window_peak`: the slack must not add to a sum, RT15-02). Needs ``Microsoft.Insights/metrics/read``.
@@ -246,8 +246,9 @@ def dimension_kind(name: Any) -> str | None:
 
 
 def filter_value(kind: str, value: Any) -> str | None:
-    """``value`` as it may go into a metrics ``$filter`` literal (quotes doubled), or None when its shape is not that
-    of ``kind`` (an IP that parses, a GUID or UPN-like principal, a deployment name, an APIM subscription id)."""
+    """``value`` as it may go into a metrics ``$filter`` literal (no quote, backslash or control character), or None
+    when its shape is not that of ``kind`` (an IP that parses, a GUID or UPN-like principal, a deployment name, an
+    APIM subscription id)."""
     import ipaddress
 
     text = str(value or "").strip()
@@ -263,18 +264,6 @@ def filter_value(kind: str, value: Any) -> str | None:
     if kind == "principal_ids":
         return text if _GUID.fullmatch(text) or re.fullmatch(r"[\w.+-]{1,64}@[\w.-]{1,120}", text) else None
     return None
-
-
-def _points(response: Any, field: str) -> list[float]:
-    """The values (``field``, e.g. ``total``) of every point of every series of a ``metrics.list`` answer."""
-    out: list[float] = []
-    for metric in getattr(response, "value", None) or []:
-        for series in getattr(metric, "timeseries", None) or []:
-            for point in getattr(series, "data", None) or []:
-                value = getattr(point, field, None)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    out.append(float(value))
-    return out
 
 
 def _timed_points(response: Any, field: str) -> list[list[tuple[datetime | None, float]]]:
@@ -359,7 +348,7 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         except AzureError as exc:
             status = getattr(exc, "status_code", None)
             return f"the metric could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
-        values = _points(answer, aggregation.lower())
+        values = [value for series in _timed_points(answer, aggregation.lower()) for _, value in series]
         if not any(values):
             why = f"the metric {metric[:60]} has no data for the delivered dimensions in the window that fired"
             continue
