@@ -356,11 +356,12 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         console.print(Text(line(f"  Gap: {gap.get('gap')} on {_short(gap.get('target'))} — {gap.get('advice')}"), style="yellow"), highlight=False)
     files = record.get("record_files") or {}
     if files:
-        console.print(Text(line(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False)
+        console.print(Text(line(f"Record: {files.get('json_path')} · {files.get('markdown_path')}")), highlight=False,
+                      soft_wrap=True)  # paths and hashes are never broken by an inserted newline, even past 200 columns
     if record.get("record_error"):
         console.print(Text(line(f"The record could not be filed: {record['record_error']}"), style="bold red"), highlight=False)
     where = files.get("evidence_paths") or {}  # records.file's artifacts: each item's file path or blob URL
     for item in record.get("evidence") or []:
         location = where.get(item.get("path")) if isinstance(item.get("path"), str) else None
         console.print(Text(line(f"Evidence: {location or item.get('path')} ({item.get('rows')} rows, sha256 {item.get('sha256')})")),
-                      highlight=False)
+                      highlight=False, soft_wrap=True)

@@ -214,3 +214,22 @@ def test_demo_command_as_a_user_runs_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "contained" in proc.stdout and "rotate-keys" in proc.stdout and "MTTC" in proc.stdout
     assert (tmp_path / "home" / "records").is_dir()
+
+
+def test_piped_record_and_evidence_lines_are_never_broken_mid_path(tmp_path):
+    """A long FIRESTOP_HOME (mktemp -d, a CI workspace) made the piped ``Evidence:`` line pass 200 columns and rich
+    broke it before the sha256, so ``grep Evidence:`` lost the hash. Paths and hashes stay on their line."""
+    home = tmp_path / ("h" * 60) / "firestop-home"
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"FIRESTOP_HOME": str(home)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "firestop", "alert", "handle", str(EXAMPLE)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    (evidence,) = [line for line in lines if line.startswith("Evidence: ")]
+    assert len(evidence) > 200 and evidence.startswith(f"Evidence: {home}") and evidence.endswith(")"), evidence
+    sha = evidence.rsplit("sha256 ", 1)[1].rstrip(")")
+    assert len(sha) == 64, evidence
+    (record,) = [line for line in lines if line.startswith("Record: ")]
+    assert record.endswith(".md"), record
