@@ -451,8 +451,10 @@ def _stop_confirm(incident: dict, where: str, *, flags: str = "") -> None:
     stop was given, so that it runs as typed)."""
     status = incident.get("status")
     if status not in ("running", "awaiting_approval"):
-        fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop (to restore what "
-             f"its containment changed: python -m firestop incident undo {incident.get('incident_id')}{flags})", EXIT_BAD_INPUT)
+        from firestop.lifecycle.undo import undo_left_hint
+
+        fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop "
+             f"({undo_left_hint(str(incident.get('incident_id')), incident, flags)})", EXIT_BAD_INPUT)
     pending = (incident.get("pending_approval") or {}).get("step")
     console.print(f"would stop incident {safe(incident.get('incident_id'))} ({safe(status)}"
                   + (f", waiting for approval of {safe(pending)}" if pending else "") + "): no further step runs; "

@@ -147,6 +147,9 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox,
                                  source_check=alert_source_check_enabled())
             inp["incident_id"] = instance_id
+            from firestop.cli import interrupt
+
+            interrupt.about(incident_id=instance_id, state="started (its steps run when it is resumed)")
             host.start_new(ORCHESTRATOR_NAME, instance_id, seal(Purpose.INCIDENT, inp, binding=instance_id))
         return view(drive(env, instance_id, on_progress=on_progress)), note
     finally:
@@ -337,8 +340,10 @@ def stop(env, instance_id: str, by: str, reason: str, *, groups: list[str] | Non
     except InstanceNotFound:
         raise LookupError(f"ID: no incident {instance_id!r}; list them with: python -m firestop incident list") from None
     if status.runtime_status in TERMINAL:
+        from firestop.lifecycle.undo import undo_left_hint
+
         raise LookupError(f"ID: incident {instance_id} has already finished ({_status_of(status) or status.runtime_status.lower()}); "
-                          f"nothing to stop (to restore what its containment changed: python -m firestop incident undo {instance_id})")
+                          f"nothing to stop ({undo_left_hint(instance_id, view(status))})")
     event = {"incident_id": instance_id, "by": by, "groups": list(groups or []), "reason": reason, "stop_id": uuid.uuid4().hex,
              "at": env.clients.clock.now().isoformat()}
     env.host.raise_event(instance_id, EVENT_STOP, seal_stop(event))  # the CLI holds the local seal key

@@ -42,14 +42,15 @@ def install() -> None:
 
 
 def about(*, incident_id: str | None = None, state: str | None = None, resume: str | None = None,
-          resume_once_started: str | None = None) -> None:
+          resume_once_started: str | None = None, starts_incident: bool | None = None) -> None:
     """Record what the command works on now (only the fields given change).
 
     resume: the command that resumes the work. resume_once_started: the one that resumes it once an incident is
     known (``incident_id`` given) when that differs — ``alert handle FILE --rerun`` starts a new incident, so once
-    it is started, resuming it is ``alert handle FILE`` (without ``--rerun``, which would start yet another)."""
+    it is started, resuming it is ``alert handle FILE`` (without ``--rerun``, which would start yet another).
+    starts_incident: the command starts an incident; interrupted before one is known, the line says none was started."""
     for key, value in (("incident_id", incident_id), ("state", state), ("resume", resume),
-                       ("resume_once_started", resume_once_started)):
+                       ("resume_once_started", resume_once_started), ("starts_incident", starts_incident)):
         if value is not None:
             _about[key] = value
 
@@ -70,6 +71,8 @@ def line() -> str:
     if incident:
         state = _about.get("state")
         parts.append(f"incident {incident} is still {state}" if state else f"incident {incident} is kept as it was")
+    elif _about.get("starts_incident"):
+        parts.append("no incident was started")
     resume = (incident and _about.get("resume_once_started")) or _about.get("resume")
     if resume:
         parts.append(f"resume with: {resume}")

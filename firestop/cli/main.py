@@ -257,6 +257,14 @@ def alert_handle(
     """Run an alert through detect → analyze → contain → resolve → learn (sandbox tenant by default)."""
     from contextlib import nullcontext
 
+    from firestop.cli import interrupt
+
+    again = ["alert", "handle", file] + (["--azure"] if azure else [])
+    # from the first moment (the imports below take seconds on a fresh home): Ctrl-C says no incident was started
+    # and how to start it; --rerun starts a new incident, once it exists plain `alert handle` resumes it (the alert's
+    # newest unfinished one)
+    interrupt.about(resume=interrupt.command(*again, *(["--rerun"] if rerun else [])), resume_once_started=interrupt.command(*again),
+                    starts_incident=True)
     from firestop.cli.collector import paused
     from firestop.cli.platform_warm import warm
 
@@ -280,11 +288,6 @@ def _alert_handle(file: str, *, as_json: bool, rerun: bool, azure: bool, tenant:
         if not typer.confirm(f"Act on REAL Azure resources ({clean(targets)}) with the matching playbook?", default=False):
             fail("not confirmed; nothing was done", EXIT_BAD_INPUT, as_json=as_json)
     _require_playbooks(alert, as_json)
-    from firestop.cli import interrupt
-
-    again = ["alert", "handle", file] + (["--azure"] if azure else [])
-    # --rerun starts a new incident; once it exists, plain `alert handle` resumes it (the alert's newest unfinished one)
-    interrupt.about(resume=interrupt.command(*again, *(["--rerun"] if rerun else [])), resume_once_started=interrupt.command(*again))
     try:
         from firestop.cli.incidents import handle_alert
         from firestop.cli.wiring import environment

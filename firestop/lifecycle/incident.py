@@ -818,6 +818,7 @@ def _not_genuine(inc: _Incident, run: _Run) -> None:
     why = ("no responder decided in time whether the alert is genuine" if kind == "timeout"
            else "a responder did not accept the alert as genuine")
     run.fail(kind, f"not run: the alert was not confirmed at its source and {why} (step {GENUINE_STEP})")
+    run.not_genuine = True  # type: ignore[attr-defined]  # _judge: nothing was contained on purpose
     inc.doc.record_action(run.step.id, run.target, run.answer, params=run.params)
     inc.doc.event(run.phase, run.step.id, "not run", inc.now, target=run.target, runbook=run.runbook or None,
                   detail=run.answer["error"]["message"])
@@ -1327,9 +1328,17 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
             doc.notes.append(f"{labelled(run)}: {why}; escalated to {escalated_past(run)}, which holds")
         else:
             doc.does_not_hold.append(f"{labelled(run)}: {why}")
+    judged = _genuine_judged(inc)
     if inc.stop is not None:
         doc.status = STOPPED
         doc.reason = f"stopped by {inc.stop.get('by')}: {inc.stop.get('reason')}"
+    elif (judged is not None and not any(not _step_collects_evidence(r.step) for r in inc.applied)
+          and all(getattr(r, "not_genuine", False) for r in inc.failures)):
+        # the responder judged the alert not genuine (or nobody decided): nothing was contained on purpose, which
+        # "containment incomplete" read as a failure to act on (new user 11)
+        doc.status = NEEDS_RESPONDER
+        doc.contained_at = None
+        doc.reason = judged
     elif stopped or doc.does_not_hold:
         doc.status = NEEDS_RESPONDER
         doc.contained_at = None
@@ -1354,6 +1363,39 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
         doc.reason = f"{len(inc.applied)} containment step(s) applied and verified"
         if doc.contained_at is None:  # a narrow step failed, and its escalation holds
             doc.contained_at = getattr(inc, "contain_ended", None) or inc.now
+
+
+def _genuine_judged(inc: _Incident) -> str | None:
+    """:data:`GENUINE_FLOW`: set the record's ``alert_genuine`` (the decision a script reads) and return the outcome's
+    reason when the alert was judged not genuine or nobody decided in time — who, what was contained (nothing), why
+    it was not confirmed, what to do next; None otherwise (approved, not asked, another flow). ``alert_genuine``::
+
+        {"decision": "approve" | "reject" | "timeout" | "stopped" | null (not asked: no step came to act),
+         "by": object id | null, "at": ISO 8601 | null, "comment": str | null, "not_confirmed": why (as the timeline's)}
+    """
+    if inc.unconfirmed is None or inc.inp.responder_flow != GENUINE_FLOW:
+        return None
+    decided = next((a for a in reversed(inc.doc.approvals) if a.get("step") == GENUINE_STEP
+                    and a.get("verdict") in ("approve", "reject")), {})
+    inc.doc.alert_genuine = {"decision": inc.genuine, "by": decided.get("by"), "at": decided.get("at"),
+                             "comment": decided.get("comment"), "not_confirmed": inc.unconfirmed}
+    if inc.genuine == "reject":
+        comment = str(decided.get("comment") or "")
+        comment = comment if len(comment) <= 200 else comment[:199] + "…"  # whole in alert_genuine and approvals
+        who = f"judged not genuine by {decided.get('by')}" + (f" ({comment!r})" if comment else "")
+        what = ("nothing was contained: no step that acts ran and nothing was written back to the source (evidence "
+                "kept)")
+        nxt = ("next: if it is forged, someone holds the alerts webhook key — rotate the Function App's function key "
+               "and the action group's webhook URL; if it was genuine after all, handle the alert again and approve "
+               f"{GENUINE_STEP} (alert handle FILE --rerun), or contain it by hand")
+    elif inc.genuine == "timeout":
+        who = "nobody decided in time whether the alert is genuine"
+        what = "nothing was contained: no step that acts ran (evidence kept)"
+        nxt = ("next: look the alert up at its source; if it is there, handle the alert again and approve "
+               f"{GENUINE_STEP} (alert handle FILE --rerun), or contain it by hand")
+    else:
+        return None
+    return f"{who}: {what}; not confirmed at its source ({inc.inp.source_check}: {inc.unconfirmed}); {nxt}"
 
 
 def _only_keeps_or_writes_back(run: _Run) -> bool:

@@ -109,6 +109,9 @@ class IncidentDoc:
         self.severity: int | None = alert.get("severity")
         self.rolled_back_after: str | None = None
         self.stopped: dict[str, Any] | None = None  # {"by", "reason", "at"} when a responder stopped the incident
+        #: the "alert genuine" decision on an alert not confirmed at its source (firestop.lifecycle.incident.
+        #: _genuine_judged: {"decision", "by", "at", "comment", "not_confirmed"}), None when it was confirmed
+        self.alert_genuine: dict[str, Any] | None = None
         #: called with each new timeline entry and its ``caller`` (not part of the record: the orchestrator's
         #: decision log, :mod:`firestop.lifecycle.observe`)
         self.on_event: Any = None
@@ -258,6 +261,7 @@ class IncidentDoc:
             "approvals": self.approvals,
             "pages": self.pages,
             "stopped": self.stopped,
+            "alert_genuine": self.alert_genuine,
             "correlated_alerts": self.correlated,
             "correlated_count": self.correlated_count,
             "part_of": self.part_of,

@@ -314,6 +314,19 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     return record, list(reversed(actions))
 
 
+def undo_left_hint(incident_id: str, record: dict[str, Any], flags: str = "") -> str:
+    """What a stop of the finished incident ``record`` (its record or view) tells the responder instead: the undo
+    command (``flags`` appended, e.g. `` --as OID``) when some change can still be undone or released (as
+    :func:`undo_selection` would choose), else that nothing it changed is left to undo — why, as ``incident undo``
+    would refuse (:func:`_left_alone`), never a command that only answers "nothing left to undo" (new user 11)."""
+    actions = [a for a in record.get("actions") or [] if isinstance(a, dict)]
+    if any((a.get("ok") and a.get("changed") and not a.get("undone") and _reversible(a)) or releasable(a) for a in actions):
+        return f"to restore what its containment changed: python -m firestop incident undo {incident_id}{flags}"
+    if record.get("actions") is None:  # a view that is not a record (nothing to read): say nothing it cannot know
+        return f"its record: python -m firestop incident show {incident_id}"
+    return "nothing it changed is left to undo" + _left_alone(record)
+
+
 def releasable(action: dict[str, Any]) -> bool:
     """A step that succeeded and changed nothing (it found its state in place: "already locked"), not yet undone or
     released, of a reversible containment runbook (not evidence): undoing it is a release — the incident stops relying

@@ -32,7 +32,23 @@ def test_stop_ends_a_waiting_incident_and_names_who_and_why(firestop_home, tmp_p
     assert "oid-bob" in json.dumps(incident["timeline"]) and "planned rotation" in json.dumps(incident["timeline"])
     again = cli("incident", "stop", INCIDENT, "--reason", "again", "--as", "oid-bob", "--yes")
     assert again.exit_code == 2 and "already finished" in again.stderr and "Traceback" not in again.output
-    assert f"python -m firestop incident undo {INCIDENT}" in again.stderr  # the next step, not only the refusal
+    # stopped before anything that acts ran: no undo command that would only answer "nothing left to undo" (new user 11)
+    assert "nothing it changed is left to undo" in again.stderr and "incident undo" not in again.stderr
+
+
+def test_stop_of_a_contained_incident_names_the_undo_that_restores_it(firestop_home):
+    from firestop.settings import REPO_ROOT
+
+    handled = cli("alert", "handle", str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json"), "--json")
+    incident = json.loads(handled.stdout)
+    assert incident["status"] == "contained", handled.output
+    again = cli("incident", "stop", incident["incident_id"], "--reason", "late", "--as", "oid-bob")
+    assert again.exit_code == 2 and "already finished (contained)" in again.stderr
+    assert f"python -m firestop incident undo {incident['incident_id']} --as oid-bob" in again.stderr  # the next step
+    undone = cli("incident", "undo", incident["incident_id"], "--as", "oid-bob", "--yes", "--json")
+    assert undone.exit_code in (0, 3), undone.output
+    after = cli("incident", "stop", incident["incident_id"], "--reason", "late", "--as", "oid-bob", "--yes")
+    assert "incident undo" not in after.stderr and "nothing it changed is left to undo" in after.stderr, after.stderr
 
 
 def test_stop_asks_first_and_no_changes_nothing(firestop_home, tmp_path, monkeypatch):

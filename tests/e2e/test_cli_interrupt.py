@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
@@ -79,6 +81,32 @@ def test_a_rerun_interrupted_before_its_incident_started_resumes_with_rerun(fire
     result = CliRunner().invoke(app, ["alert", "handle", str(example), "--rerun"])
     assert result.exit_code == 130, result.output
     assert result.stderr.strip().endswith(f"resume with: python -m firestop alert handle {example} --rerun"), result.stderr
+
+
+def test_alert_handle_interrupted_while_it_starts_up_says_no_incident_was_started_and_how_to_start_it(firestop_home, monkeypatch,
+                                                                                                      capsys):
+    """New user 11: Ctrl-C in alert handle's first seconds (its imports, before the incident starts) printed
+    "interrupted — nothing further was changed" and no command: it names the one that starts the incident."""
+    import firestop.cli.platform_warm
+
+    from firestop.cli import interrupt
+
+    def interrupted():
+        raise interrupt.Interrupted  # what SIGINT raises once main() installed its handler
+    from firestop.cli.main import main
+
+    example = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    monkeypatch.setattr(firestop.cli.platform_warm, "warm", interrupted)
+    monkeypatch.setattr(interrupt, "install", lambda: None)  # pytest keeps its own SIGINT handler
+    with pytest.raises(SystemExit) as ended:
+        main(["alert", "handle", str(example)])  # through main(), which prints the line (the CLI's entry point)
+    assert ended.value.code == 130
+    said = " ".join(capsys.readouterr().err.split())
+    assert said == ("error: interrupted — nothing further was changed; no incident was started; "
+                    f"resume with: python -m firestop alert handle {example}"), said
+    monkeypatch.undo()
+    done = CliRunner().invoke(app, ["alert", "handle", str(example), "--json"])
+    assert done.exit_code == 0 and "resuming" not in (json.loads(done.stdout).get("note") or "")  # it starts it
 
 
 def test_a_rerun_interrupted_after_its_incident_started_resumes_that_incident(firestop_home):

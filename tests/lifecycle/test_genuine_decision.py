@@ -107,3 +107,26 @@ def test_an_input_written_before_the_flow_keeps_one_approval_per_step(served, mo
     pending = _pending(env, incident_id)
     assert pending["step"] != GENUINE_STEP
     assert pending["why"].startswith("alert not confirmed at its source (")  # as it was worded then
+
+
+def test_a_rejected_alert_says_it_was_judged_not_genuine_not_containment_incomplete(served):  # noqa: F811
+    """New user 11: rejecting alert.genuine ended "needs_responder — containment incomplete: a responder must act on
+    what does not hold" right after the responder judged the alert forged. The outcome says who judged it, that
+    nothing was contained, why it was not confirmed and what to do next; ``alert_genuine`` carries the decision."""
+    env, _, _ = served
+    incident_id = _forged(served)
+    view = decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice", comment="not in Azure Monitor: forged")
+    assert view["status"] == "needs_responder"  # exit 3: a responder still has to act (the webhook key)
+    reason = view["reason"]
+    assert "containment incomplete" not in reason
+    assert reason.startswith("judged not genuine by oid-alice ('not in Azure Monitor: forged'): nothing was contained")
+    assert "alert not found at its source" in reason and "webhook key" in reason and "--rerun" in reason
+    record = env.host.get_status(incident_id).output
+    assert record["reason"] == reason
+    assert record["alert_genuine"]["decision"] == "reject" and record["alert_genuine"]["by"] == "oid-alice"
+    assert record["alert_genuine"]["comment"] == "not in Azure Monitor: forged"
+    assert record["alert_genuine"]["not_confirmed"].startswith("alert not found at its source")
+    from firestop.records.render import render_markdown
+
+    assert "judged not genuine by oid-alice" in render_markdown(record)  # the filed record's Markdown
+
