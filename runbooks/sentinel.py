@@ -22,7 +22,9 @@ incident counts only when this Firestop incident already commented on it (a retr
 REST: Sentinel 2024-03-01 through :class:`firestop.azure.sentinel.SentinelClient`.
 
 ``sentinel.comment`` — params ``phase`` (analyze|contain|resolve|learn), ``message`` (≤ 2,000
-characters; HTML-escaped, since Sentinel renders comments as HTML). Comment id
+characters; HTML- and Markdown-escaped, :func:`shown_as_text`, since Sentinel renders comments as both; an alert not
+confirmed at its source has its delivered values withheld from the message by the orchestrator,
+``firestop.lifecycle.incident._write_back_scope``). Comment id
 ``firestop-<incident>-<phase>``: a retried apply writes the same comment again (idempotent). Text:
 the phase, the message, the Firestop incident id and the record's location. Not reversible (the
 comments are the audit trail Sentinel keeps).
@@ -176,9 +178,30 @@ class CommentParams(BaseModel):
     workspace: str | None = None
 
 
+#: Characters HTML and Markdown give a meaning to (markup, entities; links, images, emphasis, code, headings, tables,
+#: autolinks' ``:`` and ``www.``'s ``.``; ``-``, ``+`` and ``=`` mean something only at a line's start, and the text
+#: never starts one: Firestop's prefix comes first and line breaks become spaces), written as numeric character references in one pass (never escaped twice)
+#: so Sentinel shows them and does not act on them.
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#.!|~:"})
+#: Longest comment text Firestop writes (characters). Sentinel accepts 30,000 per comment (the sandbox's
+#: MAX_COMMENT_CHARS); 2,000 characters of message escaped at worst 6 for 1 stay far below.
+MAX_COMMENT_TEXT = 15_000
+
+
+def shown_as_text(value: str) -> str:
+    """``value`` as text in a Sentinel comment, which renders HTML *and* Markdown ("What's new: HTML and Markdown
+    support for incident comment", Microsoft Sentinel blog, techcommunity.microsoft.com): HTML-escaped, then every
+    Markdown character a character reference, line breaks and other control characters a space — a delivered
+    ``[text](url)``, ``![](beacon)`` or ``<img>`` reads as the characters, never as a link, an image or markup."""
+    flat = "".join(" " if not ch.isprintable() else ch for ch in value)
+    return flat.translate(_MARKDOWN)
+
+
 def comment_text(ctx: RunContext, phase: str, message: str) -> str:
-    return (f"<p><b>Firestop — {html.escape(phase)}</b>: {html.escape(message)}</p>"
+    text = (f"<p><b>Firestop — {shown_as_text(phase)}</b>: {shown_as_text(message)}</p>"
+            # Firestop's own id and record location (never the delivery's): HTML-escaped only, so they read as typed
             f"<p>Firestop incident {html.escape(ctx.incident_id)} · record: {html.escape(_record_location(ctx))}</p>")
+    return text if len(text) <= MAX_COMMENT_TEXT else text[:MAX_COMMENT_TEXT - 10].rsplit("&", 1)[0] + " …</p>"
 
 
 @register

@@ -650,6 +650,38 @@ def _rearm_stop(inc: _Incident) -> Generator[Any, Any, None]:
         timer.cancel()
 
 
+#: What a write-back to the alert's source says in place of a delivered value Firestop has not confirmed.
+NOT_CONFIRMED = "(not confirmed at its source)"
+
+
+def _withheld(value: Any) -> Any:
+    """``value`` (the alert JSON) with every delivered text replaced by :data:`NOT_CONFIRMED` (a non-empty list by
+    the marker itself): numbers, booleans and nulls stay, so ``when`` tests and counts read the same shapes."""
+    if isinstance(value, dict):
+        return {k: _withheld(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return NOT_CONFIRMED if value else []
+    return NOT_CONFIRMED if isinstance(value, str) else value
+
+
+def _write_back_scope(inc: _Incident, step: Step, scope: dict[str, Any]) -> dict[str, Any]:
+    """The scope a step's ``with`` is rendered in. A write-back to the alert's source (``write_back`` runbooks: the
+    Sentinel comment, the Defender alert's resolution) while the alert is not confirmed at its source and not decided
+    genuine sees the alert withheld (:func:`_withheld`: its ``target_ids`` kept — Firestop acts on and finds the
+    incidents from them, shape-checked at intake): anyone holding the webhook key could otherwise write their own
+    words (links, images, instructions) into the SOC's incident in Firestop's name, before anyone looked (leftovers12
+    item 2). Every other step, and every step of a confirmed alert, sees the alert as delivered."""
+    if inc.unconfirmed is None or inc.genuine == "approve" or not isinstance(step, Step):
+        return scope
+    from runbooks import get_runbook
+
+    if not type(get_runbook(step.runbook)).write_back:
+        return scope
+    alert = _withheld(scope.get("alert") or {})
+    alert["target_ids"] = list((scope.get("alert") or {}).get("target_ids") or [])
+    return {**scope, "alert": alert}
+
+
 def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
     """The runs of one step: one per target of its runbook's type, with `when` and `with` evaluated."""
     doc = inc.doc
@@ -691,7 +723,7 @@ def _expand(inc: _Incident, member: Step | UndoStep, phase: str) -> list[_Run]:
     runs = []
     for target in targets:
         scope = inc.scope(target)
-        run = _Run(member, target, render(dict(member.with_), scope), phase=phase)
+        run = _Run(member, target, render(dict(member.with_), _write_back_scope(inc, member, scope)), phase=phase)
         if member.when and condition(member.when, scope) is not True:
             run.answer = {"ok": True, "skipped": True}
             doc.event(phase, member.id, "skipped", inc.now, target=target, runbook=member.runbook, detail=f"when: {member.when}")

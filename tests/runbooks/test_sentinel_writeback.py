@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from firestop.azure.sentinel import SentinelClient
@@ -31,7 +32,8 @@ def test_comment_finds_the_incident_by_the_attacked_resource_and_is_idempotent(s
     sandbox.run("sentinel.comment", "apply", params=params, incident_id="inc-abc")
     comments = _si(sandbox).list_comments(INCIDENT)
     assert [c["name"] for c in comments] == ["firestop-inc-abc-analyze"]
-    assert "&lt;b&gt;it&lt;/b&gt;" in comments[0]["properties"]["message"] and "inc-abc" in comments[0]["properties"]["message"]
+    message = comments[0]["properties"]["message"]
+    assert "<b>it" not in message and "<b>it</b>" in html.unescape(message) and "inc-abc" in message  # shown as text
     assert sandbox.run("sentinel.comment", "verify", params=params, applied=first["result"], incident_id="inc-abc")["ok"]
 
 
