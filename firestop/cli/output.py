@@ -277,6 +277,12 @@ def print_pending(view: dict[str, Any], *, app_origin: str | None = None, sandbo
         highlight=False,
     )
     print_plan_preview(pending)
+    held = pending.get("held_steps")
+    if isinstance(held, dict) and held:  # alert.genuine: what approving lets act, step by step (bounded upstream)
+        console.print(Text("Approving lets these steps act:"), highlight=False)
+        for what, items in list(held.items())[:20]:
+            said = "; ".join(str(i) for i in items[:20]) if isinstance(items, list) else str(items)
+            console.print(Text(line(f"  {what}: {said or 'nothing named'}")), highlight=False, soft_wrap=True)
     from firestop.lifecycle.cli_hints import unconfirmed_hint
 
     check = unconfirmed_hint(view)

@@ -327,6 +327,10 @@ def approval_card(incident_id: str, approval: dict[str, Any], *, may_decide: boo
     parts.append("</dl><h3>Changes</h3>")
     parts.append(_plan_view(approval))
     parts.append(_blast_radius(approval.get("blast_radius")))
+    held = approval.get("held_steps")
+    if isinstance(held, dict) and held:  # alert.genuine: what approving lets act, step by step (bounded upstream)
+        parts.append("<h3>Approving lets these steps act</h3><dl>" + "".join(
+            f"<dt><code>{h(k)}</code></dt><dd>{h(_plain(v))}</dd>" for k, v in list(held.items())[:20]) + "</dl>")
     if may_decide and token:
         action = link("incidents", incident_id, "approvals", approval.get("step") or "")
         parts.append(

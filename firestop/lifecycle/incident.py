@@ -26,6 +26,7 @@ Custom status while running::
 
     {"incident_id", "phase", "step", "playbook",
      "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "changes_left_out", "blast_radius",
+                          "held_steps": {"<step> (<runbook>)": [str]} | null (alert.genuine only: what each held step acts on),
                           "notes": [str], "plan_error": {"kind", "message"} | null (firestop.lifecycle.approvals.plan_preview),
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
@@ -249,6 +250,8 @@ class _Incident:
         #: genuine (RT15-01: a later step whose approvers would refuse its author still asks them)
         self.decided: dict[str, Any] | None = None
         self.genuine_by: dict[str, Any] | None = None
+        #: what approving the genuine decision lets act (_held_steps), shown on its card and kept in the record
+        self.held_steps: dict[str, list[str]] | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -792,7 +795,9 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
               for m in (item.parallel if isinstance(item, Parallel) else [item]) if not _step_collects_evidence(m)]
     names = ", ".join(acting)
     names = names if len(names) <= 150 else names[:149] + "…"
+    inc.held_steps = _held_steps(inc, playbook)
     preview = {"changes": [], "changes_left_out": 0, "blast_radius": None, "plan_error": None,
+               "held_steps": inc.held_steps,
                "notes": [f"approve: the steps run as for a confirmed alert ({names}); a step with its own approval "
                          "still asks"[:MAX_PLAN_TEXT], "reject: no step that acts runs; the evidence is kept"]}
     why = (f"alert not confirmed at its source: {inc.unconfirmed}. Is this alert genuine? One decision for the "
@@ -806,6 +811,43 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
         inc.doc.notes.append(f"alert decided genuine by {decided.get('by')} at {decided.get('at')}: the steps ran as "
                              "for a confirmed alert")
     return verdict
+
+
+def _held_steps(inc: _Incident, playbook: Playbook) -> dict[str, list[str]]:
+    """What approving the "alert genuine" decision lets act (leftovers12 item 3: the card listed step names only):
+    ``{"<step> (<runbook>)": ["on <resource id>", "<param>: <value>", …]}`` for every contain/resolve step that is not
+    evidence, its targets and parameters as they would be rendered now (the delivered IPs, principals, deployments it
+    would act on; ``only when: …`` for a conditional step; a value that needs an earlier step's result reads as not
+    known yet). Bounded as a plan's blast radius (:func:`runbooks.base.bound_blast_radius`: 6 steps, 10 items of 160
+    characters, 2,000 in all, the rest counted); text, never escaped here (each view escapes it). Pure."""
+    from runbooks.base import bound_blast_radius
+
+    held: dict[str, list[str]] = {}
+    for phase in ("contain", "resolve"):
+        for item in getattr(playbook, phase):
+            for step in item.parallel if isinstance(item, Parallel) else [item]:
+                if not isinstance(step, Step) or _step_collects_evidence(step):
+                    continue
+                items: list[str] = []
+                try:
+                    if step.target is not None:
+                        chosen = render(step.target, inc.scope(None))
+                        targets: list[str | None] = [chosen] if isinstance(chosen, str) and chosen else []
+                    else:
+                        targets = _targets_for(step, inc.alert)
+                    for target in targets:
+                        items.append(f"on {target}" if target else "on no resource (the runbook takes none)")
+                        for name, value in render(dict(step.with_), inc.scope(target)).items():
+                            if value not in (None, "", [], {}):
+                                items.append(f"{name}: {json.dumps(value, ensure_ascii=False, default=str)}")
+                    if not targets:
+                        items.append("no target: the alert names none of the resource type it acts on")
+                except Exception as exc:  # noqa: BLE001 — an expression on a later step's result: known when it runs
+                    items.append(f"targets known only when it runs ({type(exc).__name__})")
+                if step.when:
+                    items.append(f"only when: {step.when}")
+                held[f"{step.id} ({step.runbook})"] = items
+    return bound_blast_radius(held)[0]
 
 
 def _held_back(inc: _Incident, run: _Run, phase: str) -> bool:
@@ -929,6 +971,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
             "blast_radius": preview["blast_radius"],
             "notes": preview["notes"],  # the plan's notes: at most MAX_PLAN_NOTES, each at most MAX_PLAN_TEXT characters
             "plan_error": preview["plan_error"],  # {"kind", "message"} when the plan failed, else None
+            # the alert.genuine decision: what each held step acts on (_held_steps); None for a step's own approval
+            "held_steps": preview.get("held_steps"),
             "approvers": list(approval.approvers),
             "two_person": approval.two_person,
             "requested_by": inc.inp.requested_by,
@@ -1403,14 +1447,16 @@ def _genuine_judged(inc: _Incident) -> str | None:
     it was not confirmed, what to do next; None otherwise (approved, not asked, another flow). ``alert_genuine``::
 
         {"decision": "approve" | "reject" | "timeout" | "stopped" | null (not asked: no step came to act),
-         "by": object id | null, "at": ISO 8601 | null, "comment": str | null, "not_confirmed": why (as the timeline's)}
+         "by": object id | null, "at": ISO 8601 | null, "comment": str | null, "not_confirmed": why (as the timeline's),
+         "held_steps": {"<step> (<runbook>)": [what it acts on]} | null (what the card showed, _held_steps)}
     """
     if inc.unconfirmed is None or inc.inp.responder_flow != GENUINE_FLOW:
         return None
     decided = next((a for a in reversed(inc.doc.approvals) if a.get("step") == GENUINE_STEP
                     and a.get("verdict") in ("approve", "reject")), {})
     inc.doc.alert_genuine = {"decision": inc.genuine, "by": decided.get("by"), "at": decided.get("at"),
-                             "comment": decided.get("comment"), "not_confirmed": inc.unconfirmed}
+                             "comment": decided.get("comment"), "not_confirmed": inc.unconfirmed,
+                             "held_steps": inc.held_steps}
     if inc.genuine == "reject":
         comment = str(decided.get("comment") or "")
         comment = comment if len(comment) <= 200 else comment[:199] + "…"  # whole in alert_genuine and approvals

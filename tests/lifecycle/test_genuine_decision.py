@@ -130,3 +130,38 @@ def test_a_rejected_alert_says_it_was_judged_not_genuine_not_containment_incompl
 
     assert "judged not genuine by oid-alice" in render_markdown(record)  # the filed record's Markdown
 
+
+
+
+def test_the_genuine_card_lists_what_each_held_step_acts_on(served, capsys):  # noqa: F811
+    """leftovers12 item 3: the alert.genuine card listed step names only (the per-step flow showed each step's target):
+    approving blocked an IP nobody was shown. It lists each held step's targets and parameters — CLI, console
+    (escaped), the record's alert_genuine — bounded as a plan's blast radius."""
+    from firestop.cli.output import print_incident
+    from firestop.console.pages import approval_card
+    from firestop.lifecycle.view import incident_view
+    from firestop.settings import REPO_ROOT
+
+    env, server, app = served
+    body = json.loads((REPO_ROOT / "examples" / "alerts" / "content-abuse.json").read_text(encoding="utf-8"))
+    body["data"]["essentials"]["alertId"] += "0"  # an alert Azure Monitor never fired: not confirmed
+    response = post(app, server, json.dumps(body).encode())
+    assert response.status_code == 202, response.get_body()
+    incident_id = json.loads(response.get_body())["id"]
+    env.host.run_until_idle()
+    pending = _pending(env, incident_id)
+    assert pending["step"] == GENUINE_STEP
+    held = pending["held_steps"]
+    blocking = next(items for what, items in held.items() if "(network.block_ips)" in what or "ips: " in " ".join(items))
+    assert any(i.startswith("on /subscriptions/") for i in blocking) and any(i.startswith("ips: [") for i in blocking), held
+    ip = json.loads(next(i for i in blocking if i.startswith("ips: "))[len("ips: "):])[0]
+    status = env.host.get_status(incident_id)
+    print_incident(incident_view(incident_id, "Running", status.custom_status, None))
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "Approving lets these steps act:" in shown and ip in shown
+    card = approval_card(incident_id, {**pending, "held_steps": {**held, "x (y)": ["<script>alert(1)</script>"]}},
+                         may_decide=False, why_not="", token=None)
+    assert "Approving lets these steps act" in card and ip in card
+    assert "<script>" not in card and "&lt;script&gt;" in card
+    decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice")
+    assert env.host.get_status(incident_id).output["alert_genuine"]["held_steps"] == held
