@@ -27,6 +27,8 @@ from typing import Any
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError, map_error
 from azure.core.rest import HttpRequest
 
+from firestop.source_reasons import Reason
+
 API_VERSION = "2019-03-01"
 #: What intake writes into a new incident's input (``source_check``) for a Common Alert Schema alert.
 AZURE_MONITOR = "azure-monitor"
@@ -334,7 +336,7 @@ def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
 
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None,
             monitor: Any = None) -> dict[str, Any]:
-    """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
+    """``{"confirmed": bool, "why": str, "code": firestop.source_reasons.Reason}``: ``alert`` (incident input alert JSON) read from its source and compared
     (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`), then
     the dimensions the steps act on confirmed at their source (:func:`firestop.azure.monitor_source.confirm_dimensions`:
     a log search rule's own query re-run over the window that fired, a metric rule's dimension series read;
@@ -347,32 +349,41 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     try:
         alert_id = check_alert_id(alert.get("alert_id"))
     except ValueError as exc:
-        return {"confirmed": False, "why": f"the alert's id is {str(alert.get('alert_id'))[:160]!r}: {exc}"}
+        return {"confirmed": False, "why": f"the alert's id is {str(alert.get('alert_id'))[:160]!r}: {exc}",
+                "code": Reason.NOT_FOUND}
     try:
         source = client.get_alert(alert_id)
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
-                                                   "alert not found at its source (Alerts Management answered 404)")}
+                                                   "alert not found at its source (Alerts Management answered 404)"),
+                "code": Reason.NOT_FOUND if isinstance(exc, ResourceNotFoundError) else Reason.UNREADABLE}
     why = compare(alert, source if isinstance(source, dict) else {}, now)
     if why is not None:
-        return {"confirmed": False, "why": why}
+        return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
     rule_id = (((source or {}).get("properties") or {}).get("essentials") or {}).get("alertRule")
     try:
         rule = client.get_rule(check_rule_id(rule_id))
     except ValueError:
-        return {"confirmed": False, "why": f"the alert rule {str(rule_id)[:160]!r} cannot be read: not a metric, scheduled query or activity log alert rule id"}
+        return {"confirmed": False, "why": f"the alert rule {str(rule_id)[:160]!r} cannot be read: not a metric, scheduled query or activity log alert rule id",
+                "code": Reason.RULE}
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the alert rule cannot be read", ": its route cannot be confirmed",
-                                                   "the alert rule cannot be read (404): its route cannot be confirmed")}
+                                                   "the alert rule cannot be read (404): its route cannot be confirmed"),
+                "code": Reason.RULE}
     from firestop.azure.monitor_source import confirm_dimensions, delivered
 
     rule = rule if isinstance(rule, dict) else {}
     why = compare_route(alert, rule)
-    if why is None:
-        if delivered(alert) and logs is None:
-            why = "the alert's dimensions cannot be re-read (no Log Analytics client)"
-        elif delivered(alert):
+    code = Reason.RULE if why is not None else Reason.CONFIRMED
+    dimensions = delivered(alert)  # (read once)
+    if why is None and dimensions:
+        # which re-read judged the delivered values: a metric rule's metric, else (a log search rule) its query
+        code = (Reason.METRIC_DIMENSIONS if "/microsoft.insights/metricalerts/" in str(rule_id).lower()
+                else Reason.LOG_DIMENSIONS)
+        if logs is None:
+            why, code = "the alert's dimensions cannot be re-read (no Log Analytics client)", Reason.UNREADABLE
+        else:
             why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor)
-    return {"confirmed": why is None,
+    return {"confirmed": why is None, "code": Reason.CONFIRMED if why is None else code,
             "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
-                           "and route match" + (", its dimensions found at their source" if delivered(alert) else ""))}
+                           "and route match" + (", its dimensions found at their source" if dimensions else ""))}

@@ -164,7 +164,7 @@ def seal_input(request: dict) -> dict[str, Any]:
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_CONFIRM_ALERT)
 def confirm_alert_at_source(request: dict) -> dict[str, Any]:
     """``{"alert": the incident input's alert JSON, "source": "azure-monitor"|"defender"|"sentinel"|"policy", "source_ref"?,
-    "incident_id", "received_at"}`` → ``{"confirmed": bool, "why": str}``: the alert read from its source — Alerts
+    "incident_id", "received_at"}`` → ``{"confirmed": bool, "why": str, "code": firestop.source_reasons.Reason}``: the alert read from its source — Alerts
     Management (:func:`firestop.azure.alerts_management.confirm`), Defender for Cloud
     (:func:`firestop.azure.security_source.confirm_defender`, ``source_ref`` the alert's ARM id) or Sentinel
     (:func:`~firestop.azure.security_source.confirm_sentinel`, the incident's) or Policy Insights
@@ -175,10 +175,11 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
     from firestop.azure.alerts_management import AZURE_MONITOR, confirm
     from firestop.azure.clients import get_client_factory
     from firestop.azure.security_source import DEFENDER, POLICY, SENTINEL, confirm_defender, confirm_sentinel
+    from firestop.source_reasons import Reason, code_of
 
     source = request.get("source")
     if source not in (AZURE_MONITOR, DEFENDER, SENTINEL, POLICY):
-        return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}"}
+        return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}", "code": Reason.CHECK_FAILED}
     factory = get_client_factory()
     try:
         alert = dict(request.get("alert") or {})
@@ -202,8 +203,11 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
             why = claim(records_store(get_settings()), alert, str(incident), str(request.get("received_at") or ""),
                         state=found.get("claim_key") if source == POLICY else None)  # verify12: once per policy state
             if why is not None:
-                return {"confirmed": False, "why": why}
-        return {"confirmed": found.get("confirmed") is True, "why": str(found.get("why") or "")}
+                return {"confirmed": False, "why": why, "code": Reason.ALREADY_CONFIRMED}
+        confirmed = found.get("confirmed") is True
+        # the confirmer's code (firestop.source_reasons: one list), else one that says it gave none
+        code = Reason.CONFIRMED if confirmed else code_of(found.get("code")) or Reason.UNCLASSIFIED
+        return {"confirmed": confirmed, "why": str(found.get("why") or ""), "code": code}
     except Exception as exc:  # noqa: BLE001 - fail safe: not confirmed, the responder decides (logged)
         log.warning("confirm_alert_at_source failed: %s", type(exc).__name__)
-        return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})"}
+        return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})", "code": Reason.CHECK_FAILED}

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from firestop.source_reasons import LOOK_UP, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
+
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
 #: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
 APP_PLACEHOLDER = "<app URL>"
@@ -87,6 +89,24 @@ _LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired a
             "sentinel": "Microsoft Sentinel → Incidents (the incident and its alerts)"}
 
 
+def _advice(pending: dict[str, Any], source: str, reason: str) -> str:
+    """Which "Check first" advice the ``alert.genuine`` card gives (:data:`firestop.source_reasons.ADVICE`): chosen by
+    the confirm result's ``reason_code`` (``pending_approval["reason_code"]``); a wait recorded before the code
+    existed (none) by the reason's words, as it was chosen then."""
+    code = code_of(pending.get("reason_code"))
+    if code is not None:
+        return advice(code) or LOOK_UP
+    if source == "azure-monitor" and reason.startswith(("the rule's query", "the rule's workspace", "the alert rule has",
+                                                          "the alert rule holds", "the alert rule's windowSize",
+                                                          "the alert rule's scope")):
+        return RUN_QUERY
+    if source == "azure-monitor" and reason.startswith(("the metric", "the delivered", "the delivery names")):
+        return OPEN_METRIC
+    if re.search(r"already confirmed for incident '([^']+)'", reason) is not None:
+        return REDELIVERY
+    return LOOK_UP
+
+
 def unconfirmed_hint(view: dict[str, Any]) -> str:
     """What a responder does about a step waiting only because the alert was not confirmed at its source
     (FIRESTOP_ALERT_SOURCE_CHECK; README, Choices and limits): look the alert up at its source, approve if it is there,
@@ -102,9 +122,8 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
         then = ("(the steps then run as for a confirmed alert; a step with its own approval still asks), reject it if "
                 "{not_so} (a forged or replayed delivery: no step that acts runs).")
         reason = (reason or str(pending.get("why") or "")).strip()
-        if source == "azure-monitor" and reason.startswith(("the rule's query", "the rule's workspace", "the alert rule has",
-                                                              "the alert rule holds", "the alert rule's windowSize",
-                                                              "the alert rule's scope")):
+        chosen = _advice(pending, source, reason)
+        if chosen == RUN_QUERY:
             # newuser11: the alert itself is in Azure Monitor → Alerts even when its dimensions are forged (Alerts
             # Management keeps no dimension values, firestop/azure/monitor_source.py): "look it up there" misled
             return ("Check first: the alert is at its source, but the caller, deployment or consumer it names could not "
@@ -113,16 +132,19 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "condition) in its Log Analytics workspace over the window that fired: approve "
                     f"{GENUINE_STEP} only if it shows the delivered values above the rule's threshold "
                     + then.format(not_so="it does not"))
-        if source == "azure-monitor" and reason.startswith(("the metric", "the delivered", "the delivery names")):
+        if chosen == OPEN_METRIC:
             return ("Check first: the alert is at its source, but the dimension value it names could not be confirmed "
                     "in the rule's metric (Azure Monitor → Alerts keeps no dimension values, so finding the alert there "
                     "proves nothing about it). Open the rule's metric on the target (Azure Monitor → Metrics) over the "
                     "window that fired, split by that dimension: approve "
                     f"{GENUINE_STEP} only if the delivered value is there above the rule's threshold "
                     + then.format(not_so="it is not"))
-        if (held := re.search(r"already confirmed for incident '([^']+)'", reason)) is not None:
-            return (f"Check first: this alert was already confirmed and handled as incident {held.group(1)} "
-                    f"(python -m firestop incident show {held.group(1)}); this is a second delivery of it. Approve "
+        if chosen == REDELIVERY:
+            held = re.search(r"already confirmed for incident '([^']+)'", reason)  # the id, to name it (not to choose)
+            other = held.group(1) if held else "another incident"
+            show = f" (python -m firestop incident show {other})" if held else ""
+            return (f"Check first: this alert was already confirmed and handled as {'incident ' if held else ''}{other}"
+                    f"{show}; this is a second delivery of it. Approve "
                     f"{GENUINE_STEP} only if that incident did not cover what this delivery reports "
                     + then.format(not_so="it is a redelivery, a replay or a re-route of the same alert"))
         return (f"Check first: Firestop could not confirm this alert at its source. Look it up in {where}: approve "

@@ -27,6 +27,7 @@ Custom status while running::
     {"incident_id", "phase", "step", "playbook",
      "pending_approval": {"step", "runbook", "target", "event", "why", "changes", "changes_left_out", "blast_radius",
                           "held_steps": {"<step> (<runbook>)": [str]} | null (alert.genuine only: what each held step acts on),
+                          "reason_code": str | null (alert.genuine only: firestop.source_reasons.Reason),
                           "notes": [str], "plan_error": {"kind", "message"} | null (firestop.lifecycle.approvals.plan_preview),
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
@@ -243,6 +244,8 @@ class _Incident:
         self.stop: dict[str, Any] | None = None  # a verified stop: {"by", "reason", "at"}
         #: why the alert was not confirmed at its source (every contain/resolve step then waits for a responder)
         self.unconfirmed: str | None = None
+        #: and why as a code (firestop.source_reasons.Reason), None from a check that gave none (older histories)
+        self.unconfirmed_code: str | None = None
         #: GENUINE_FLOW: the responder's decision on the unconfirmed alert — None (not asked yet), "approve"
         #: (genuine: steps run as for a confirmed alert), "reject", "timeout" or "stopped" (no acting step runs)
         self.genuine: str | None = None
@@ -407,6 +410,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                   detail=f"{inc.inp.source_check}: {why}")
         if not confirmed:
             inc.unconfirmed = why
+            # the activity's reason code (firestop.source_reasons), None in results recorded before it gave one
+            inc.unconfirmed_code = checked.get("code") if isinstance(checked.get("code"), str) else None
             doc.notes.append(f"alert not confirmed at its source: {why}. No automatic containment: a responder "
                              f"decides once whether the alert is genuine (step {GENUINE_STEP}); evidence is "
                              "kept meanwhile" if flow else
@@ -797,7 +802,7 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
     names = names if len(names) <= 150 else names[:149] + "…"
     inc.held_steps = _held_steps(inc, playbook)
     preview = {"changes": [], "changes_left_out": 0, "blast_radius": None, "plan_error": None,
-               "held_steps": inc.held_steps,
+               "held_steps": inc.held_steps, "reason_code": inc.unconfirmed_code,
                "notes": [f"approve: the steps run as for a confirmed alert ({names}); a step with its own approval "
                          "still asks"[:MAX_PLAN_TEXT], "reject: no step that acts runs; the evidence is kept"]}
     why = (f"alert not confirmed at its source: {inc.unconfirmed}. Is this alert genuine? One decision for the "
@@ -973,6 +978,8 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
             "plan_error": preview["plan_error"],  # {"kind", "message"} when the plan failed, else None
             # the alert.genuine decision: what each held step acts on (_held_steps); None for a step's own approval
             "held_steps": preview.get("held_steps"),
+            # alert.genuine: why not confirmed, as a code (firestop.source_reasons; the "Check first" advice's choice)
+            "reason_code": preview.get("reason_code"),
             "approvers": list(approval.approvers),
             "two_person": approval.two_person,
             "requested_by": inc.inp.requested_by,
@@ -1448,6 +1455,7 @@ def _genuine_judged(inc: _Incident) -> str | None:
 
         {"decision": "approve" | "reject" | "timeout" | "stopped" | null (not asked: no step came to act),
          "by": object id | null, "at": ISO 8601 | null, "comment": str | null, "not_confirmed": why (as the timeline's),
+         "reason_code": firestop.source_reasons.Reason | null (a check that gave none),
          "held_steps": {"<step> (<runbook>)": [what it acts on]} | null (what the card showed, _held_steps)}
     """
     if inc.unconfirmed is None or inc.inp.responder_flow != GENUINE_FLOW:
@@ -1456,6 +1464,7 @@ def _genuine_judged(inc: _Incident) -> str | None:
                     and a.get("verdict") in ("approve", "reject")), {})
     inc.doc.alert_genuine = {"decision": inc.genuine, "by": decided.get("by"), "at": decided.get("at"),
                              "comment": decided.get("comment"), "not_confirmed": inc.unconfirmed,
+                             "reason_code": inc.unconfirmed_code,
                              "held_steps": inc.held_steps}
     if inc.genuine == "reject":
         comment = str(decided.get("comment") or "")

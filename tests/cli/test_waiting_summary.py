@@ -155,6 +155,9 @@ def test_a_dimension_the_source_does_not_hold_is_checked_in_the_logs_not_in_azur
     assert "Run the alert rule's query" in said and "approve alert.genuine only if it shows the delivered values" in said
     assert "Look it up in Azure Monitor → Alerts" not in said
     assert "has no split with the delivered dimensions (caller IP '198.51.100.99')" in said  # not Firestop's caller_ips
+    waiting = json.loads(cli("incident", "list", "--json").stdout)[0]
+    shown = json.loads(cli("incident", "show", waiting["incident_id"], "--json").stdout)
+    assert shown["pending_approval"]["reason_code"] == "log_dimensions"  # the confirm result's code, which chose it
     # the header names the decision it waits for, not the group's steps as if they waited (snapshot-logs already ran)
     assert "awaiting_approval (phase contain, waiting for alert.genuine; step group rotate-keys, lock-network, snapshot-logs)" in said
 
@@ -215,3 +218,28 @@ def test_alert_handle_of_another_delivery_of_the_same_alert_id_says_so_and_how_t
     assert "This delivery's content differs from the one that opened that incident" in said and "add --rerun" in said
     rerun = cli("alert", "handle", str(genuine), "--rerun", "--json")
     assert rerun.exit_code == 0 and json.loads(rerun.stdout)["status"] == "contained", rerun.output
+
+
+def test_the_check_first_hint_is_chosen_by_the_reason_code_when_the_result_has_one():
+    """leftovers12 item 4: the advice was chosen by matching the reason's words (a reworded reason silently fell back
+    to "look it up in Azure Monitor → Alerts", which approves a forged dimension). The confirm result's code chooses
+    it now; a wait recorded before the code (no ``reason_code``) is still read by its words (the test above)."""
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+    from firestop.source_reasons import ADVICE, Reason, advice
+
+    def view(detail: str, code: str | None) -> dict:
+        return {"pending_approval": {"step": "alert.genuine", "why": "alert not confirmed at its source: x",
+                                     "reason_code": code},
+                "timeline_so_far": [{"step": "confirm alert at source", "outcome": "not confirmed", "detail": detail}]}
+
+    reworded = "azure-monitor: the caller named by the delivery is absent from the query's result"  # no known words
+    assert "Look it up in Azure Monitor → Alerts" in unconfirmed_hint(view(reworded, None))  # words: the generic advice
+    assert "Run the alert rule's query" in unconfirmed_hint(view(reworded, "log_dimensions"))
+    assert "Open the rule's metric on the target" in unconfirmed_hint(view(reworded, "metric_dimensions"))
+    # the code wins over words that would choose otherwise
+    worded = "azure-monitor: the rule's query does not split by a dimension"
+    assert "Look it up in Azure Monitor → Alerts" in unconfirmed_hint(view(worded, "not_found"))
+    redelivered = unconfirmed_hint(view("azure-monitor: claimed elsewhere", "already_confirmed"))
+    assert "this is a second delivery of it" in redelivered and "another incident" in redelivered
+    assert "Run the alert rule's query" in unconfirmed_hint(view(worded, "a code from a later version"))  # unknown: words
+    assert set(ADVICE) <= set(Reason) and advice(Reason.UNCLASSIFIED) == "look_up" and advice(None) is None

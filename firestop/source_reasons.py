@@ -1,0 +1,65 @@
+"""Why an alert was (not) confirmed at its source, as a code: the confirm activity's ``"code"`` beside its ``"why"``
+text, so what reads the result — the ``alert.genuine`` card's "Check first" advice
+(:func:`firestop.lifecycle.cli_hints.unconfirmed_hint`) — chooses by the code, never by the words (the design rule:
+never branch on message text). Pure; importable by every layer (the confirmers in ``firestop/azure`` set the codes,
+``firestop/lifecycle`` reads them).
+
+The one list of codes: a confirmer that adds a reason adds its code here (and, when a responder must check
+something other than "is the alert at its source", its advice in :data:`ADVICE`). A result without a code — an
+activity result recorded before codes existed, replayed from an orchestration's history — falls back to the
+reason's words (:func:`firestop.lifecycle.cli_hints.unconfirmed_hint`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Reason(StrEnum):
+    """The confirm activity's ``code`` (``{"confirmed", "why", "code"}``)."""
+
+    CONFIRMED = "confirmed"
+    #: the source has no such alert (404), or the delivery names none it could read
+    NOT_FOUND = "not_found"
+    #: the alert is at its source, but a field of the delivery differs (firing time, severity, condition, target …)
+    DIFFERS = "differs"
+    #: the alert rule the source names cannot be read, or the delivery's route is not one the rule sends
+    RULE = "rule"
+    #: a log search rule's delivered dimension values (caller, deployment, consumer) not confirmed by its own query
+    LOG_DIMENSIONS = "log_dimensions"
+    #: a metric rule's delivered dimension value not confirmed in the rule's metric
+    METRIC_DIMENSIONS = "metric_dimensions"
+    #: the source alert (or policy state) was already confirmed for another incident: a second delivery of it
+    ALREADY_CONFIRMED = "already_confirmed"
+    #: the source could not be read (an error left after the retries, a missing client): nothing was compared
+    UNREADABLE = "unreadable"
+    #: the check itself failed (an exception, an unknown source)
+    CHECK_FAILED = "check_failed"
+    #: a confirmer that gives no code yet (its advice is the generic "look it up at its source")
+    UNCLASSIFIED = "unclassified"
+
+
+#: What a responder checks first, per code (anything else: look the alert up at its source).
+LOOK_UP = "look_up"
+RUN_QUERY = "run_query"
+OPEN_METRIC = "open_metric"
+REDELIVERY = "redelivery"
+ADVICE: dict[Reason, str] = {
+    Reason.LOG_DIMENSIONS: RUN_QUERY,
+    Reason.METRIC_DIMENSIONS: OPEN_METRIC,
+    Reason.ALREADY_CONFIRMED: REDELIVERY,
+}
+
+
+def code_of(value: Any) -> Reason | None:
+    """The :class:`Reason` of ``value`` (a code as text), None when it names none (older results: no code)."""
+    try:
+        return Reason(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def advice(code: Reason | None) -> str | None:
+    """:data:`ADVICE` of ``code``; :data:`LOOK_UP` for a code without its own; None without a code."""
+    return None if code is None else ADVICE.get(code, LOOK_UP)
