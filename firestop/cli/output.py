@@ -349,8 +349,11 @@ def print_incident(record: dict[str, Any], *, app_origin: str | None = None, san
         if not late.get("part"):
             console.print(Text(line(f"  joined after close  {late.get('rule_name')} ({late.get('alert_id')}), "
                                      f"received {human_time(late.get('received_at'))}")), highlight=False)
-    from firestop.lifecycle.view import after_close_counts
+    from firestop.lifecycle.view import after_close_counts, joined_counts
 
+    approximate = joined_counts(record)
+    if approximate:
+        console.print(Text(line(f"  joined         {approximate}"), style="yellow"), highlight=False)
     counted = after_close_counts(record)
     if counted:
         console.print(Text(line(f"  joined after close  {counted}"), style="yellow" if "unchecked" in counted else ""),

@@ -462,8 +462,10 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
     parts.append(f'<dt>received</dt><dd>{h(_clock(view.get("received_at") or view.get("created_at")))}</dd>')
     parts.append(f'<dt>MTTD · MTTA · MTTC · MTTR</dt><dd>{h(_seconds(metrics.get("mttd_s")))} · {h(_seconds(metrics.get("mtta_s")))} · '
                  f'{h(_seconds(metrics.get("mttc_s")))} · {h(_seconds(metrics.get("mttr_s")))}</dd>')
-    from firestop.lifecycle.view import after_close_counts
+    from firestop.lifecycle.view import after_close_counts, joined_counts
 
+    if joined_counts(view):
+        parts.append(f'<dt>joined</dt><dd id="joined">{h(joined_counts(view))}</dd>')
     joined = after_close_counts(view)
     if joined:
         parts.append(f'<dt>joined after close</dt><dd id="after-close">{h(joined)}</dd>')

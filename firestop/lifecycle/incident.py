@@ -1342,6 +1342,9 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     tallied = yield from tally.summary(context, context.instance_id, inc.alert.get("alert_id"))
     if tallied["count"]:
         count += tallied["count"]
+        # counted without the duplicate check (past the tally's MAX_TRACKED distinct alerts): a redelivery of one of
+        # them counts again, so the record says how many of the count are not exact
+        inc.doc.correlated_unchecked = tallied["untracked"]
         parts = [a for a in tallied.get("parts") or [] if isinstance(a, dict)]
         tallied_alerts = [a for a in tallied["alerts"] if a.get("part") is None]
         ids = {a.get("alert_id") for a in tallied_alerts + parts}

@@ -22,7 +22,9 @@ Operations (:func:`operate`), input/result JSON:
   tally was read; the 202 named this incident), and the first :data:`MAX_LATE_NAMED` of them kept
   (``late_alerts``: their summaries, or ``{"alert_id"}`` for an id the batch did not summarise) → ``None``.
 * ``summary {"exclude": alert id | null, "close": bool}`` →
-  ``{"count", "alerts": [summary, …], "parts": [summary with "part", …], "late"}`` without the ``exclude``\\ d alert
+  ``{"count", "alerts": [summary, …], "parts": [summary with "part", …], "late", "untracked"}`` (``untracked``: how
+  many of ``count`` were counted without the duplicate check — past :data:`MAX_TRACKED`, or unnamed in their batch —
+  so ``count`` is exact only when it is 0; the record says so) without the ``exclude``\\ d alert
   (the incident's own starting alert, redelivered); ``close`` marks later adds
   ``late``.
 * ``late`` → ``{"late", "alerts"}``: how many alerts were counted after the close, and ``late_alerts``. The
@@ -261,6 +263,7 @@ def operate(context: Any) -> None:
         exclude = request.get("exclude")
         own = isinstance(exclude, str) and contains_digest(state["digests"], alert_digest(exclude))
         context.set_result({"count": state["count"] - (1 if own else 0), "late": state["late"],
+                            "untracked": state["untracked"],
                             "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:],
                             "parts": state["parts"]})
         if request.get("close"):
@@ -275,7 +278,7 @@ def operate(context: Any) -> None:
 
 
 def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool = True) -> Generator[Any, Any, dict[str, Any]]:
-    """Orchestrator code (``yield from``): the tally of ``incident_id`` — ``{"count", "alerts", "late"}`` — one
+    """Orchestrator code (``yield from``): the tally of ``incident_id`` — ``{"count", "alerts", "late", "untracked"}`` — one
     ``call_entity``; with ``close`` later alerts are counted as ``late``."""
     import azure.durable_functions as df
 
@@ -283,8 +286,10 @@ def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool 
                                        {"exclude": exclude, "close": close})
     answer = answer if isinstance(answer, dict) else {}
     count = answer.get("count") if isinstance(answer.get("count"), int) else 0
+    untracked = answer.get("untracked") if isinstance(answer.get("untracked"), int) else 0  # 0 from an older tally
     alerts = [a for a in answer.get("alerts") or [] if isinstance(a, dict)]
-    return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "late": answer.get("late") or 0}
+    return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "late": answer.get("late") or 0,
+            "untracked": min(max(untracked, 0), max(count, 0))}
 
 
 def late(context: Any, incident_id: str) -> Generator[Any, Any, dict[str, Any]]:

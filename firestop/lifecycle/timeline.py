@@ -97,6 +97,8 @@ class IncidentDoc:
         self.pages: list[dict[str, Any]] = []
         self.correlated: list[dict[str, Any]] = []  # the newest alerts that joined (a sample)
         self.correlated_count = 0  # how many joined
+        #: of them, counted without the duplicate check (the tally past MAX_TRACKED): a redelivery may count twice
+        self.correlated_unchecked = 0
         #: the incident this one is a part of (another playbook's run on the same attack: firestop.intake.accept)
         self.part_of: str | None = None
         #: the held incident of the same route this one reports new activity after (firestop.intake.coverage)
@@ -264,6 +266,7 @@ class IncidentDoc:
             "alert_genuine": self.alert_genuine,
             "correlated_alerts": self.correlated,
             "correlated_count": self.correlated_count,
+            "correlated_count_unchecked": self.correlated_unchecked,
             "part_of": self.part_of,
             "follows": self.follows,
             "target_facts": self.facts,

@@ -152,6 +152,19 @@ def after_close_counts(record: dict[str, Any]) -> str:
     return said
 
 
+def joined_counts(record: dict[str, Any]) -> str:
+    """How many alerts joined an incident when some were counted without the duplicate check
+    (``correlated_count_unchecked``: the tally past its ``MAX_TRACKED`` distinct alerts, :mod:`firestop.lifecycle.tally`
+    — a redelivery of one of them counts again, so ``correlated_count`` is at most that much too high), else ``""``.
+    The wording of ``incident show``, the console's record view and the record's Markdown."""
+    unchecked, count = record.get("correlated_count_unchecked"), record.get("correlated_count")
+    if not (isinstance(unchecked, int) and not isinstance(unchecked, bool) and unchecked > 0 and isinstance(count, int)):
+        return ""
+    return (f"{count} alert(s) joined, at most {unchecked} too many: {unchecked} of them were counted without the "
+            "duplicate check (past the 10,000 distinct alerts an incident's tally remembers: a redelivery may be counted "
+            "twice)")
+
+
 #: What :func:`containment_state` answers: every change the containment made was undone / some of them were.
 UNDONE = "undone"
 PARTLY_UNDONE = "partly undone"

@@ -209,3 +209,37 @@ def test_a_transient_failure_counts_its_attempts(lab):
     done = lab.run(lab.start(playbook(ROTATE)), advance_timers=True)
     seen = details(done, "rotate-keys")
     assert seen and seen[-1].endswith(f"(attempt {len(seen)}/{len(seen)})") and "not retried" not in " ".join(seen), seen
+
+
+def test_past_the_tallys_bound_the_record_says_the_count_is_not_exact(lab, monkeypatch):
+    """leftovers12 item 5: past MAX_TRACKED distinct alerts a redelivered alert is counted again, and the record's
+    correlated_count said nothing of it. The record counts how many were counted without the duplicate check
+    (correlated_count_unchecked) and every view says the count is at most that much too high."""
+    from firestop.cli.output import print_incident
+    from firestop.console.pages import incident_page
+    from firestop.lifecycle import tally
+    from firestop.lifecycle.tally import TALLY_ENTITY
+    from firestop.records.render import render_markdown
+
+    monkeypatch.setattr(tally, "MAX_TRACKED", 3)
+    steps = playbook({**LOCK, "approval": {"mode": "required", "approvers": [ALICE]}})
+    iid = lab.start(steps)
+    lab.run(iid)
+    ids = [f"/subscriptions/x/alerts/storm-{i}" for i in range(5)]
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch(*ids))
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch(*ids[:1]))  # remembered: not counted again
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", _tally_batch(*ids[4:]))  # past the bound: counted again
+    lab.decide(iid, "lock-network", "approve", ALICE)
+    record = lab.run(iid).output
+    assert record["correlated_count"] == 6  # 5 distinct alerts, one counted twice
+    assert record["correlated_count_unchecked"] == 3  # storm-3, storm-4 and storm-4 again: the count is not exact
+    said = "6 alert(s) joined, at most 3 too many"
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        print_incident(record)
+    assert said in " ".join(out.getvalue().split())
+    assert said in incident_page(record, caller=None)
+    assert "6 alerts joined, at most 3 too many" in render_markdown(record)
