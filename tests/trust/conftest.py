@@ -195,27 +195,43 @@ def snapshot(home, tenant) -> dict:
     return {"files": files, "keys": tenant.account_keys(ACCOUNT), "account": tenant.resource(ACCOUNT)}
 
 
+#: How long :func:`serve_process` waits for a ``serve`` that is alive and has neither said it listens nor ended: a hang
+#: guard only (the wait ends on the readiness line, or at once when the process ends), never the synchronisation —
+#: under load 15 a start took over 30 s, and a start-time budget failed a serve that was merely slow.
+SERVE_HANG_GUARD_S = 600.0
+
+
 @contextlib.contextmanager
-def serve_process(home, *args: str, function_key: str, timeout: float = 30.0, extra_env: dict[str, str] | None = None):
+def serve_process(home, *args: str, function_key: str, timeout: float | None = None, extra_env: dict[str, str] | None = None):
     """``python -m firestop serve --port 0 --realtime-factor 0 *args`` in a child process on its own
     FIRESTOP_HOME (``home``; no WEBSITE_*/FIRESTOP_* from this process, then ``extra_env``), until it prints ``Listening on``;
-    yields (port, stdout lines so far, stderr path). Terminated (then killed after 20 s) on exit."""
+    yields (port, stdout lines so far, stderr path). Terminated (then killed after 20 s) on exit.
+
+    Event-driven: the wait returns on the readiness line, and fails at once — with the exit status and stderr — when
+    the process ends first (its stdout reaches end of file); ``timeout`` (default :data:`SERVE_HANG_GUARD_S`) only
+    bounds a process that stays alive without either, and its failure says it is still running."""
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBSITE_", "FIRESTOP_"))}
     env.update(FIRESTOP_HOME=str(home), FIRESTOP_FUNCTION_KEY=function_key, PYTHONUNBUFFERED="1", **(extra_env or {}))
     err_path = home.parent / f"{home.name}-serve.err"
+    guard = SERVE_HANG_GUARD_S if timeout is None else timeout
     with open(err_path, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "firestop", "serve", "--port", "0", "--realtime-factor", "0", *args],
                                 cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, bufsize=0)
         lines: list[str] = []
         buffer, port = b"", None
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         try:
-            while port is None:  # bounded by the deadline: select waits at most what is left
-                ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-                chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
-                if not chunk:
-                    pytest.fail(f"firestop serve did not start:\n{err_path.read_text(errors='replace')[-3000:]}")
+            while port is None:  # woken by output or by the end of the process (EOF); the guard only bounds a hang
+                left = guard - (time.monotonic() - started)
+                ready, _, _ = select.select([proc.stdout], [], [], max(0.0, left))
+                if not ready:
+                    pytest.fail(f"firestop serve (pid {proc.pid}) is still running after {guard:g} s without 'Listening on' "
+                                f"(hang guard):\n{err_path.read_text(errors='replace')[-3000:]}")
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:  # end of file: the process ended before it listened
+                    pytest.fail(f"firestop serve ended (exit status {proc.wait()}) before it listened:\n"
+                                f"{err_path.read_text(errors='replace')[-3000:]}")
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
