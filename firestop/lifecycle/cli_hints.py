@@ -67,8 +67,12 @@ def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
     return f"python -m firestop incident stop {incident_id} --reason '<why>' {identity_flags(app_origin=app_origin, sandbox=sandbox)}"
 
 
-#: The pseudo-step of the one "alert genuine" decision (:data:`firestop.lifecycle.incident.GENUINE_STEP`, which is this).
+#: The pseudo-step of the one "alert genuine" decision (``pending_approval["step"]``, ``approval:alert.genuine``, the
+#: record's ``approvals``; a playbook step id cannot hold a dot, firestop.playbooks.models.NAME_PATTERN: never a step's).
 GENUINE_STEP = "alert.genuine"
+#: The timeline step of the source check (its detail ``<source>: <why>``): the orchestrator writes it, the hints and
+#: intake's variant check (firestop.intake.accept, its own copy of the name) read it.
+CONFIRM_STEP = "confirm alert at source"
 
 def step_now(view: dict[str, Any]) -> str:
     """What an unfinished incident's view says it is at: ``step <its step group>``, or — when it waits for an approval
@@ -115,7 +119,7 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
     if not str(pending.get("why") or "").startswith("alert not confirmed at its source"):
         return ""
     detail = next((str(e.get("detail") or "") for e in view.get("timeline_so_far") or []
-                   if isinstance(e, dict) and e.get("step") == "confirm alert at source"), "")
+                   if isinstance(e, dict) and e.get("step") == CONFIRM_STEP), "")
     source, _, reason = detail.partition(":")
     where = _LOOK_UP.get(source, "the alert's source (Azure Monitor, Defender for Cloud or Sentinel)")
     if pending.get("step") == GENUINE_STEP:  # one decision for the incident (firestop.lifecycle.incident.genuine_gate)

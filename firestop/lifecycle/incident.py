@@ -76,7 +76,9 @@ from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, MAX_PLAN_TE
                                           event_name, judge, needs_approval, plan_preview)
 from firestop.lifecycle import observe
 from firestop.lifecycle.checklist import checklist_gaps
-from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, GENUINE_STEP as _GENUINE_STEP, decide_command
+# GENUINE_STEP: the pseudo-step of the "alert genuine" decision (pending_approval["step"], approval:alert.genuine, the
+# record's approvals; a playbook step id cannot hold a dot, firestop.playbooks.models.NAME_PATTERN: never a step's)
+from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, CONFIRM_STEP, GENUINE_STEP, decide_command
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR, skip_reason
 from firestop.lifecycle import tally
 from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
@@ -128,9 +130,6 @@ VERIFY_ATTEMPTS = 4
 
 #: ``responder_flow`` of an input whose unconfirmed alert waits for one decision (:func:`genuine_gate`), not one per step.
 GENUINE_FLOW = 2
-#: The pseudo-step of that decision: ``pending_approval["step"]``, ``approval:alert.genuine``, the record's
-#: ``approvals``. A playbook step id cannot hold a dot (firestop.playbooks.models.NAME_PATTERN): never a step's.
-GENUINE_STEP = _GENUINE_STEP
 #: Longest "why not confirmed" kept from the confirm activity with :data:`GENUINE_FLOW` (characters; the activity's
 #: texts are far shorter — the bound is for a source that answers with a long message).
 GENUINE_WHY_CHARS = 1000
@@ -249,9 +248,8 @@ class _Incident:
         #: GENUINE_FLOW: the responder's decision on the unconfirmed alert — None (not asked yet), "approve"
         #: (genuine: steps run as for a confirmed alert), "reject", "timeout" or "stopped" (no acting step runs)
         self.genuine: str | None = None
-        #: the last counted decision of any approval gate ({"by", "groups"}), and the one that decided the alert
-        #: genuine (RT15-01: a later step whose approvers would refuse its author still asks them)
-        self.decided: dict[str, Any] | None = None
+        #: who decided the alert genuine, {"by", "groups"} (set by the gate; RT15-01: a later step whose approvers
+        #: would refuse its author still asks them)
         self.genuine_by: dict[str, Any] | None = None
         #: what approving the genuine decision lets act (_held_steps), shown on its card and kept in the record
         self.held_steps: dict[str, list[str]] | None = None
@@ -406,7 +404,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         flow = inc.inp.responder_flow == GENUINE_FLOW
         why = str(checked.get("why") or "no answer from the check")
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
-        doc.event("detect", "confirm alert at source", "ok" if confirmed else "not confirmed", inc.now,
+        doc.event("detect", CONFIRM_STEP, "ok" if confirmed else "not confirmed", inc.now,
                   detail=f"{inc.inp.source_check}: {why}")
         if not confirmed:
             inc.unconfirmed = why
@@ -480,8 +478,8 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
         # GENUINE_FLOW: an unconfirmed alert waits for one decision, asked before the first step that acts; evidence
         # steps never wait on it (those of this group with no approval of their own run first, alone)
         per_alert = counts and inc.unconfirmed is not None and inc.inp.responder_flow == GENUINE_FLOW
-        if per_alert and inc.genuine is None and any(r.answer is None and not _collects_evidence(r) for r in runs):
-            first = [r for r in runs if r.answer is None and _collects_evidence(r)
+        if per_alert and inc.genuine is None and any(r.answer is None and not _collects_evidence(r.step) for r in runs):
+            first = [r for r in runs if r.answer is None and _collects_evidence(r.step)
                      and not needs_approval(r.step.approval, inc.scope(r.target))[0]]
             if first:
                 yield from _execute(inc, first, phase)
@@ -495,7 +493,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             required, why = needs_approval(run.step.approval, inc.scope(run.target))
             gate = run.step.approval
             if per_alert:
-                if not _collects_evidence(run):
+                if not _collects_evidence(run.step):
                     if inc.genuine is None:
                         waited = True
                         inc.genuine = yield from genuine_gate(inc, run, playbook)
@@ -541,7 +539,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
                 if counts and not isinstance(run.step, UndoStep):
                     inc.applied.append(run)
                 continue
-            if counts and _collects_evidence(run):
+            if counts and _collects_evidence(run.step):
                 _evidence_gap(inc, run, phase)
                 continue  # evidence that cannot be taken never stops containment
             if counts:
@@ -564,10 +562,6 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             if early:  # a later step decides on these: verify them now (escalation when the narrow action does not hold)
                 yield from _verify(inc, early)
     return False
-
-
-def _collects_evidence(run: _Run) -> bool:
-    return _step_collects_evidence(run.step)
 
 
 def _evidence_gap(inc: _Incident, run: _Run, phase: str) -> None:
@@ -679,11 +673,7 @@ def _write_back_scope(inc: _Incident, step: Step, scope: dict[str, Any]) -> dict
     incidents from them, shape-checked at intake): anyone holding the webhook key could otherwise write their own
     words (links, images, instructions) into the SOC's incident in Firestop's name, before anyone looked (leftovers12
     item 2). Every other step, and every step of a confirmed alert, sees the alert as delivered."""
-    if inc.unconfirmed is None or inc.genuine == "approve" or not isinstance(step, Step):
-        return scope
-    from runbooks import get_runbook
-
-    if not type(get_runbook(step.runbook)).write_back:
+    if inc.unconfirmed is None or inc.genuine == "approve" or not isinstance(step, Step) or not _kind(step).write_back:
         return scope
     alert = _withheld(scope.get("alert") or {})
     alert["target_ids"] = list((scope.get("alert") or {}).get("target_ids") or [])
@@ -797,7 +787,7 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
     runs as for a confirmed alert, its own approval gate still asked (``needs_approval``). Rejected, timed out or
     stopped: no step that acts runs (:func:`_not_genuine`). Evidence steps never wait on it (:func:`_phase`)."""
     acting = [m.id for phase in ("contain", "resolve") for item in getattr(playbook, phase)
-              for m in (item.parallel if isinstance(item, Parallel) else [item]) if not _step_collects_evidence(m)]
+              for m in (item.parallel if isinstance(item, Parallel) else [item]) if not _collects_evidence(m)]
     names = ", ".join(acting)
     names = names if len(names) <= 150 else names[:149] + "…"
     inc.held_steps = _held_steps(inc, playbook)
@@ -809,8 +799,7 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
            f"incident: approve and its steps run as for a confirmed alert; reject and none runs")
     pseudo = _Run(_GenuineStep(), (inc.alert.get("target_ids") or [None])[0], phase=run.phase)  # type: ignore[arg-type]
     verdict = yield from _approval_gate(inc, pseudo, why, unconfirmed_gate(run.step.approval), preview=preview)
-    if verdict == "approve":
-        inc.genuine_by = inc.decided
+    if verdict == "approve":  # (the gate set inc.genuine_by)
         decided = next((a for a in reversed(inc.doc.approvals) if a.get("step") == GENUINE_STEP
                         and a.get("verdict") == "approve"), {})
         inc.doc.notes.append(f"alert decided genuine by {decided.get('by')} at {decided.get('at')}: the steps ran as "
@@ -831,7 +820,7 @@ def _held_steps(inc: _Incident, playbook: Playbook) -> dict[str, list[str]]:
     for phase in ("contain", "resolve"):
         for item in getattr(playbook, phase):
             for step in item.parallel if isinstance(item, Parallel) else [item]:
-                if not isinstance(step, Step) or _step_collects_evidence(step):
+                if not isinstance(step, Step) or _collects_evidence(step):
                     continue
                 items: list[str] = []
                 try:
@@ -863,12 +852,8 @@ def _held_back(inc: _Incident, run: _Run, phase: str) -> bool:
     contained attack: without this, a delivery rejected as forged closed the real Sentinel incident it named."""
     if phase != "learn" or inc.unconfirmed is None or inc.inp.responder_flow != GENUINE_FLOW or inc.genuine == "approve":
         return False
-    if not isinstance(run.step, Step) or _step_collects_evidence(run.step):
-        return False
-    from runbooks import get_runbook
-
-    if not type(get_runbook(run.step.runbook)).mutating:
-        return False  # notifications to the team still go out
+    if not isinstance(run.step, Step) or _collects_evidence(run.step) or not _kind(run.step).mutating:
+        return False  # evidence runs without waiting; notifications to the team still go out
     run.answer = {"ok": True, "skipped": True}
     inc.doc.event(phase, run.step.id, "not run", inc.now, target=run.target, runbook=run.runbook or None,
                   detail=f"not run: the alert was not confirmed at its source and nobody decided it genuine (step "
@@ -903,12 +888,17 @@ def _not_genuine(inc: _Incident, run: _Run) -> None:
                   detail=run.answer["error"]["message"])
 
 
-def _step_collects_evidence(step: Step | UndoStep) -> bool:
-    """True for a step whose runbook only keeps evidence (``evidence.*``: reads the resource, writes Firestop's own
-    evidence store)."""
+def _kind(step: Step) -> type:
+    """The runbook class of ``step`` (its ``mutating``, ``collects_evidence``, ``write_back`` … flags)."""
     from runbooks import get_runbook
 
-    return isinstance(step, Step) and type(get_runbook(step.runbook)).collects_evidence
+    return type(get_runbook(step.runbook))
+
+
+def _collects_evidence(step: Step | UndoStep) -> bool:
+    """True for a step whose runbook only keeps evidence (``evidence.*``: reads the resource, writes Firestop's own
+    evidence store)."""
+    return isinstance(step, Step) and _kind(step).collects_evidence
 
 
 def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | None = None, *,
@@ -939,12 +929,10 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
     approval = approval or step.approval
     decision_only = isinstance(step, _GenuineStep)  # no runbook: nothing planned, no action recorded
     label = step.label if decision_only else run.runbook or f"undo {step.undo}"
-    if preview is not None:
-        pass
-    elif isinstance(step, UndoStep):
+    if preview is None and isinstance(step, UndoStep):
         preview = {"changes": [{"field": "undo", "before": None, "after": f"restore the state from before step {step.undo}"}],
                    "changes_left_out": 0, "blast_radius": None, "notes": [], "plan_error": None}
-    else:
+    elif preview is None:
         # what the approver sees: the plan's changes and blast radius, and its notes and error (plan_preview) — a
         # failed plan must not read as "no changes". It does not refuse the approval (unlike runbook run, which stops
         # at a failed plan): the approver decides, told that approving runs the step without a preview.
@@ -1049,8 +1037,9 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
                                      f"this one: {reason}")
                 continue
             doc.approvals.append(entry)
-            groups = payload.get("groups") if isinstance(payload.get("groups"), list) else []
-            inc.decided = {"by": by, "groups": [g for g in groups if isinstance(g, str)]}
+            if decision_only and verdict == "approve":  # who decided the alert genuine (RT15-01: _beyond_genuine)
+                groups = payload.get("groups") if isinstance(payload.get("groups"), list) else []
+                inc.genuine_by = {"by": by, "groups": [g for g in groups if isinstance(g, str)]}
             if doc.acknowledged_at is None:
                 doc.acknowledged_at = now
             inc.pending_approval = None
@@ -1418,7 +1407,7 @@ def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
     if inc.stop is not None:
         doc.status = STOPPED
         doc.reason = f"stopped by {inc.stop.get('by')}: {inc.stop.get('reason')}"
-    elif (judged is not None and not any(not _step_collects_evidence(r.step) for r in inc.applied)
+    elif (judged is not None and not any(not _collects_evidence(r.step) for r in inc.applied)
           and all(getattr(r, "not_genuine", False) for r in inc.failures)):
         # the responder judged the alert not genuine (or nobody decided): nothing was contained on purpose, which
         # "containment incomplete" read as a failure to act on (new user 11)
@@ -1490,11 +1479,9 @@ def _genuine_judged(inc: _Incident) -> str | None:
 
 def _only_keeps_or_writes_back(run: _Run) -> bool:
     """True when the run's runbook only keeps evidence or writes back to the signal's source (never cuts anything off)."""
-    from runbooks import get_runbook
-
     if isinstance(run.step, UndoStep):
         return False
-    kind = type(get_runbook(run.step.runbook))
+    kind = _kind(run.step)
     return bool(kind.collects_evidence or kind.write_back)
 
 
