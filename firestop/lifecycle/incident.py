@@ -812,10 +812,8 @@ def _held_steps(inc: _Incident, playbook: Playbook) -> dict[str, list[str]]:
     ``{"<step> (<runbook>)": ["on <resource id>", "<param>: <value>", …]}`` for every contain/resolve step that is not
     evidence, its targets and parameters as they would be rendered now (the delivered IPs, principals, deployments it
     would act on; ``only when: …`` for a conditional step; a value that needs an earlier step's result reads as not
-    known yet). Bounded as a plan's blast radius (:func:`runbooks.base.bound_blast_radius`: 6 steps, 10 items of 160
-    characters, 2,000 in all, the rest counted); text, never escaped here (each view escapes it). Pure."""
-    from runbooks.base import bound_blast_radius
-
+    known yet). Bounded (:func:`bound_held`: :data:`HELD_STEPS_CHARS` of JSON in all, the rest counted); text, never
+    escaped here (each view escapes it). Pure."""
     held: dict[str, list[str]] = {}
     for phase in ("contain", "resolve"):
         for item in getattr(playbook, phase):
@@ -841,7 +839,47 @@ def _held_steps(inc: _Incident, playbook: Playbook) -> dict[str, list[str]]:
                 if step.when:
                     items.append(f"only when: {step.when}")
                 held[f"{step.id} ({step.runbook})"] = items
-    return bound_blast_radius(held)[0]
+    return bound_held(held)
+
+
+#: Most characters of JSON :func:`_held_steps` puts in the custom status (which Azure caps at 8,192 characters with
+#: the timeline so far's SO_FAR_BUDGET_CHARS, the why's GENUINE_WHY_CHARS and the notes beside it).
+HELD_STEPS_CHARS = 1200
+#: Longest item (or step label) :func:`bound_held` keeps (characters), and how many steps and items a step it lists.
+HELD_ITEM_CHARS = 160
+HELD_STEPS = 8
+HELD_ITEMS = 10
+
+
+def bound_held(held: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``held`` cut to at most :data:`HELD_STEPS_CHARS` characters of JSON: each label and item cut at
+    :data:`HELD_ITEM_CHARS` (``…``), at most :data:`HELD_STEPS` steps of :data:`HELD_ITEMS` items, kept in order while
+    they fit; a list that lost items ends ``… and N more (left out)``, steps left out are counted under
+    ``… and N more step(s)``. Pure."""
+    def cut(text: Any) -> str:
+        text = str(text)
+        return text if len(text) <= HELD_ITEM_CHARS else text[:HELD_ITEM_CHARS - 1] + "…"
+
+    def size(value: Any) -> int:
+        return len(json.dumps(value, ensure_ascii=False))
+
+    reserve = 80  # room for both "… and N more" markers (a list's, ~28 characters; the steps', ~31)
+    out: dict[str, list[str]] = {}
+    steps = list(held.items())
+    for number, (label, items) in enumerate(steps):
+        key = cut(label)
+        if number >= HELD_STEPS or size({**out, key: []}) + reserve > HELD_STEPS_CHARS:
+            out[f"… and {len(steps) - number} more step(s)"] = []
+            break
+        out[key] = []
+        for item in list(items)[:HELD_ITEMS]:
+            text = cut(item)
+            if size(out) + size(text) + 2 + reserve > HELD_STEPS_CHARS:
+                break
+            out[key].append(text)
+        if len(out[key]) < len(items):
+            out[key].append(f"… and {len(items) - len(out[key])} more (left out)")
+    return out
 
 
 def _held_back(inc: _Incident, run: _Run, phase: str) -> bool:

@@ -165,3 +165,20 @@ def test_the_genuine_card_lists_what_each_held_step_acts_on(served, capsys):  # 
     assert "<script>" not in card and "&lt;script&gt;" in card
     decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice")
     assert env.host.get_status(incident_id).output["alert_genuine"]["held_steps"] == held
+
+
+def test_the_held_steps_stay_within_their_share_of_the_custom_status():
+    """Azure caps the custom status at 8,192 characters with the timeline so far beside it: held_steps keeps at most
+    HELD_STEPS_CHARS of JSON, whatever the playbook or the delivery names, and says what it left out."""
+    from firestop.lifecycle.incident import HELD_STEPS_CHARS, bound_held
+
+    huge = {f"step-{n} (network.block_ips)": [f"ips: {json.dumps([f'203.0.113.{i}' for i in range(200)])}",
+                                               *(f"on /subscriptions/{'x' * 300}/{i}" for i in range(50))]
+            for n in range(20)}
+    kept = bound_held(huge)
+    assert len(json.dumps(kept, ensure_ascii=False)) <= HELD_STEPS_CHARS
+    assert any(k.startswith("… and ") and k.endswith("more step(s)") for k in kept)
+    first = kept["step-0 (network.block_ips)"]
+    assert first[0].endswith("…") and first[-1].endswith("more (left out)")
+    small = {"rotate-keys (keys.rotate)": ["on /subscriptions/s/x"]}
+    assert bound_held(small) == small
