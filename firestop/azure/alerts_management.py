@@ -333,11 +333,13 @@ def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
 
 
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None,
-            monitor: Any = None) -> dict[str, Any]:
+            monitor: Any = None, source_ref: Any = None) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str}``: ``alert`` (incident input alert JSON) read from its source and compared
     (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`), then
     the dimensions the steps act on confirmed at their source (:func:`firestop.azure.monitor_source.confirm_dimensions`:
     a log search rule's own query re-run over the window that fired, a metric rule's dimension series read;
+    an activity log rule's event read back from the Activity Log, ``source_ref`` the input's reference of it:
+    :mod:`firestop.azure.activity_source`, verify13;
     ``logs()`` gives the ``LogsQueryClient``, ``monitor(subscription)`` the ``MonitorManagementClient``; without them
     a delivery naming such dimensions is not confirmed).
     Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
@@ -372,7 +374,8 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         if delivered(alert) and logs is None:
             why = "the alert's dimensions cannot be re-read (no Log Analytics client)"
         elif delivered(alert):
-            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor)
+            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor,
+                                     source_ref=source_ref)
     return {"confirmed": why is None,
             "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
                            "and route match" + (", its dimensions found at their source" if delivered(alert) else ""))}

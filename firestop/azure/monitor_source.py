@@ -33,8 +33,8 @@ names is looked for at the source:
   else not confirmed and never sent; confirmed when one criterion's filtered series has data in the window (above a
   static ``GreaterThan``/``GreaterThanOrEqual`` threshold for ``Total``/``Count``/``Maximum``, measured over spans of
   the rule's own ``windowSize`` inside the read, :func:`window_peak`: the slack must not add to a sum, RT15-02). Needs ``Microsoft.Insights/metrics/read``.
-* activity log alerts: their caller and claims are the Activity Log event's, not compared here (left as before: the
-  event could be read back from the Activity Log; noticed, not done).
+* activity log alerts: their caller, principal claims and client IP are read back from the Activity Log event the
+  delivery names (:mod:`firestop.azure.activity_source`, verify13; ``Microsoft.Insights/eventtypes/values/read``).
 
 Not confirmed → the incident's steps wait for a responder (the orchestrator's existing path). Needs
 ``Microsoft.OperationalInsights/workspaces/read`` and ``…/workspaces/query/read`` (workspace-scoped rules) and
@@ -365,11 +365,14 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
 
 
 def confirm_dimensions(logs: Callable[[], Any], read_workspace: Callable[[str], dict], alert: dict[str, Any],
-                       rule: dict[str, Any], source: dict[str, Any], monitor: Callable[[str], Any] | None = None) -> str | None:
+                       rule: dict[str, Any], source: dict[str, Any], monitor: Callable[[str], Any] | None = None,
+                       source_ref: Any = None) -> str | None:
     """None when every :data:`ACTED_ON` indicator ``alert`` (incident input alert JSON) names is confirmed at its
     source (nothing named: nothing to read), else why not. ``rule``: the alert rule's ARM JSON; ``source``: the
     Alerts Management alert (``essentials.startDateTime``); ``logs()`` builds the ``LogsQueryClient`` when needed,
-    ``monitor(subscription)`` a ``MonitorManagementClient`` (None: a metric alert's dimensions are not confirmed)."""
+    ``monitor(subscription)`` a ``MonitorManagementClient`` (None: a metric alert's dimensions, an activity log
+    alert's caller and claims are not confirmed); ``source_ref``: the input's reference of the delivered Activity Log
+    event (an activity log alert: :func:`firestop.azure.activity_source.confirm_activity_event`, verify13)."""
     from firestop.alerts.times import parse_utc_or_none
 
     wanted = delivered(alert)
@@ -381,8 +384,10 @@ def confirm_dimensions(logs: Callable[[], Any], read_workspace: Callable[[str], 
         return "the source gives no startDateTime to re-read the dimensions at"
     if kind == "scheduledqueryrules":
         return confirm_log_dimensions(logs(), read_workspace, rule, started, wanted)
-    if kind == "activitylogalerts":
-        return None  # the Activity Log event's caller and claims: not compared here (module docstring)
+    if kind == "activitylogalerts":  # verify13: the Activity Log event the delivery names, read back
+        from firestop.azure.activity_source import confirm_activity_event
+
+        return confirm_activity_event(monitor, alert, rule, source, source_ref, wanted)
     if kind == "metricalerts" and monitor is not None:
         return confirm_metric_dimensions(monitor, rule, started, wanted)
     first = next(iter(wanted))
