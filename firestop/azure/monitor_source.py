@@ -11,7 +11,7 @@ names is looked for at the source:
   ``properties.scopes``, ``properties.windowSize``, ``properties.criteria.allOf[]`` ``{query, dimensions[].name,
   metricMeasureColumn, timeAggregation, operator, threshold, failingPeriods}``): the rule's own query — from the rule
   the source names, never the payload — is run again over the window that fired (the rule's ``windowSize`` ending at
-  the source's ``startDateTime``, :data:`WINDOW_SLACK_SECONDS` either side; ``windowSize`` at most
+  the source's ``startDateTime``, :data:`WINDOW_SLACK_SECONDS` before it — none after, verify13 item 3; ``windowSize`` at most
   :data:`MAX_WINDOW_SECONDS`, Log Alerts V2's P2D) through Log Analytics (azure-monitor-query 2.0.0
   ``LogsQueryClient``; Log Analytics query API v1, azure-rest-api-specs ``specification/operationalinsights/
   data-plane/Microsoft.OperationalInsights/stable/v1/OperationalInsights.json``): a workspace scope by its
@@ -65,8 +65,20 @@ KIND_LABELS = {"caller_ips": "caller IP", "principal_ids": "principal", "deploym
 #: Log Alerts V2's longest ``windowSize`` (P2D, learn.microsoft.com azure-monitor/alerts/alerts-create-log-alert-rule);
 #: a rule saying more is not re-run (not confirmed).
 MAX_WINDOW_SECONDS = 2 * 86400
-#: Added before and after the fired window (seconds): Azure Monitor runs the query shortly before ``startDateTime``.
+#: Added before the fired window (seconds): the rule's query covers ``windowSize`` ending at its evaluation, which
+#: comes shortly before the alert is created (``startDateTime``: the query runs, then the alert is written), so the
+#: window the rule read may start up to this much earlier than ``startDateTime - windowSize``. Nothing is added after
+#: ``startDateTime`` (verify13 item 3): no row after it was counted by the rule, and rows added there (the caller
+#: calling on after the alert) must not lift a delivered value over the threshold. The price: a count over
+#: ``windowSize`` + this may exceed the rule's own (rows of that minute it did not read), as for metrics (RT15-02);
+#: the query's rows carry no time to cut them by (a rule's query summarises them).
 WINDOW_SLACK_SECONDS = 60
+
+
+def log_timespan(started: datetime, window: float) -> tuple[datetime, datetime]:
+    """The re-run's ``(start, end)``: ``windowSize`` plus :data:`WINDOW_SLACK_SECONDS` before ``started`` (the
+    source's ``startDateTime``), ending there. Pure."""
+    return started - timedelta(seconds=window + WINDOW_SLACK_SECONDS), started
 #: At most this many result rows are read (a split query returns one row per combination).
 MAX_ROWS = 20_000
 #: Added before a metric alert's window (seconds): metric values are published about a minute after their minute ends.
@@ -200,7 +212,7 @@ def confirm_log_dimensions(logs: Any, read_workspace: Callable[[str], dict], rul
     conditions = [c for c in conditions if isinstance(c.get("query"), str) and c["query"].strip()][:MAX_CONDITIONS]
     if not conditions:
         return "the alert rule holds no query to run again"
-    timespan = (started - timedelta(seconds=window + WINDOW_SLACK_SECONDS), started + timedelta(seconds=WINDOW_SLACK_SECONDS))
+    timespan = log_timespan(started, window)
     try:
         if _WORKSPACE.fullmatch(scope):
             customer = str(((read_workspace(scope) or {}).get("properties") or {}).get("customerId") or "")
