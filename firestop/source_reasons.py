@@ -30,6 +30,9 @@ class Reason(StrEnum):
     LOG_DIMENSIONS = "log_dimensions"
     #: a metric rule's delivered dimension value not confirmed in the rule's metric
     METRIC_DIMENSIONS = "metric_dimensions"
+    #: an activity log rule's delivered caller, principal claims or client IP not found in the Activity Log event it
+    #: names (verify13, firestop/azure/activity_source.py)
+    ACTIVITY_EVENT = "activity_event"
     #: the source alert (or policy state) was already confirmed for another incident: a second delivery of it
     ALREADY_CONFIRMED = "already_confirmed"
     #: the source could not be read (an error left after the retries, a missing client): nothing was compared
@@ -45,9 +48,11 @@ LOOK_UP = "look_up"
 RUN_QUERY = "run_query"
 OPEN_METRIC = "open_metric"
 REDELIVERY = "redelivery"
+OPEN_EVENT = "open_event"
 ADVICE: dict[Reason, str] = {
     Reason.LOG_DIMENSIONS: RUN_QUERY,
     Reason.METRIC_DIMENSIONS: OPEN_METRIC,
+    Reason.ACTIVITY_EVENT: OPEN_EVENT,
     Reason.ALREADY_CONFIRMED: REDELIVERY,
 }
 

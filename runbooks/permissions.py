@@ -51,7 +51,10 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
                         "Microsoft.PolicyInsights/policyStates/queryResults/action",
                         # verify12: a log search alert's dimensions, its rule's query re-run (firestop.azure.monitor_source)
                         "Microsoft.Insights/logs/read", "Microsoft.Insights/metrics/read", "Microsoft.OperationalInsights/workspaces/read",
-                        "Microsoft.OperationalInsights/workspaces/query/read")
+                        "Microsoft.OperationalInsights/workspaces/query/read",
+                        # verify13: an activity log alert's event read back (Activity Logs - List, 2015-04-01:
+                        # firestop.azure.activity_source)
+                        "Microsoft.Insights/eventtypes/values/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

@@ -404,9 +404,12 @@ IDENTITY_CONTEXT_KEYS = ("source", "systemAlertId", "providerAlertId", "provider
 #: A Defender alert's and a Sentinel incident's own ARM id as delivered (strings of at most :data:`_SOURCE_REF_TEXT`
 #: characters): where ``FIRESTOP_ALERT_SOURCE_CHECK`` reads it back (:func:`firestop.alerts.source_refs.source_of`).
 SOURCE_REF_KEYS = ("alertResourceId", "incidentId")
-LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", "condition", *SOURCE_REF_KEYS)
+#: An Activity Log alert's event as delivered (``correlationId``, ``eventDataId``; with ``eventTimestamp``): where the
+#: source check reads the event back from the Activity Log (:mod:`firestop.azure.activity_source`, verify13).
+ACTIVITY_EVENT_KEYS = ("correlationId", "eventDataId")
+LEAN_CONTEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", *ACTIVITY_EVENT_KEYS, "condition", *SOURCE_REF_KEYS)
 _LEAN_KEYS = frozenset(LEAN_CONTEXT_KEYS)
-_LEAN_TEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp")
+_LEAN_TEXT_KEYS = (*IDENTITY_CONTEXT_KEYS, "eventTimestamp", *ACTIVITY_EVENT_KEYS)
 _LEAN_LIST = 20
 _CONDITION_ONLY = frozenset({"condition"})
 _LEAN_TEXT = 256

@@ -24,6 +24,10 @@ DEFENDER = "defender"
 SENTINEL = "sentinel"
 #: An Azure Policy state event (Event Grid): read back from Policy Insights (:mod:`firestop.azure.policy_source`, RT14-03).
 POLICY = "policy"
+#: How every reason of an activity log alert's event check starts (:mod:`firestop.azure.activity_source`, verify13):
+#: the one place its wording is keyed on — the responder's "Check first" advice names the Activity Log for it
+#: (:func:`firestop.lifecycle.cli_hints.unconfirmed_hint`). Pure text here, so lifecycle needs no Azure import.
+ACTIVITY_EVENT_REASON = "Activity Log event: "
 #: The parsed alert's ``schema_id`` of each checked delivery kind (:mod:`firestop.alerts.sources`).
 DEFENDER_SCHEMAS = frozenset({"defender:rest", "defender:export", "defender:securityalert"})
 SENTINEL_SCHEMA = "sentinel:incident"

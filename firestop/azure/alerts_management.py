@@ -335,11 +335,13 @@ def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
 
 
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None,
-            monitor: Any = None) -> dict[str, Any]:
+            monitor: Any = None, source_ref: Any = None) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str, "code": firestop.source_reasons.Reason}``: ``alert`` (incident input alert JSON) read from its source and compared
     (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`), then
     the dimensions the steps act on confirmed at their source (:func:`firestop.azure.monitor_source.confirm_dimensions`:
     a log search rule's own query re-run over the window that fired, a metric rule's dimension series read;
+    an activity log rule's event read back from the Activity Log, ``source_ref`` the input's reference of it:
+    :mod:`firestop.azure.activity_source`, verify13;
     ``logs()`` gives the ``LogsQueryClient``, ``monitor(subscription)`` the ``MonitorManagementClient``; without them
     a delivery naming such dimensions is not confirmed).
     Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
@@ -377,13 +379,17 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     code = Reason.RULE if why is not None else Reason.CONFIRMED
     dimensions = delivered(alert)  # (read once)
     if why is None and dimensions:
-        # which re-read judged the delivered values: a metric rule's metric, else (a log search rule) its query
-        code = (Reason.METRIC_DIMENSIONS if "/microsoft.insights/metricalerts/" in str(rule_id).lower()
+        # which re-read judged the delivered values: a metric rule's metric, an activity log rule's event (verify13),
+        # else (a log search rule) its query
+        kind = str(rule_id).lower()
+        code = (Reason.METRIC_DIMENSIONS if "/microsoft.insights/metricalerts/" in kind
+                else Reason.ACTIVITY_EVENT if "/microsoft.insights/activitylogalerts/" in kind
                 else Reason.LOG_DIMENSIONS)
         if logs is None:
             why, code = "the alert's dimensions cannot be re-read (no Log Analytics client)", Reason.UNREADABLE
         else:
-            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor)
+            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor,
+                                     source_ref=source_ref)
     return {"confirmed": why is None, "code": Reason.CONFIRMED if why is None else code,
             "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
                            "and route match" + (", its dimensions found at their source" if dimensions else ""))}

@@ -11,7 +11,7 @@ names is looked for at the source:
   ``properties.scopes``, ``properties.windowSize``, ``properties.criteria.allOf[]`` ``{query, dimensions[].name,
   metricMeasureColumn, timeAggregation, operator, threshold, failingPeriods}``): the rule's own query — from the rule
   the source names, never the payload — is run again over the window that fired (the rule's ``windowSize`` ending at
-  the source's ``startDateTime``, :data:`WINDOW_SLACK_SECONDS` either side; ``windowSize`` at most
+  the source's ``startDateTime``, :data:`WINDOW_SLACK_SECONDS` before it — none after, verify13 item 3; ``windowSize`` at most
   :data:`MAX_WINDOW_SECONDS`, Log Alerts V2's P2D) through Log Analytics (azure-monitor-query 2.0.0
   ``LogsQueryClient``; Log Analytics query API v1, azure-rest-api-specs ``specification/operationalinsights/
   data-plane/Microsoft.OperationalInsights/stable/v1/OperationalInsights.json``): a workspace scope by its
@@ -30,11 +30,14 @@ names is looked for at the source:
   ``GET /{resourceUri}/providers/Microsoft.Insights/metrics?timespan&interval&metricnames&aggregation&$filter``) with
   ``$filter`` ``<dimension> eq '<value>'`` for each delivered value of a dimension the rule splits by — names and values
   shape-checked first (:func:`filter_value`: an IP that parses, a GUID, a deployment name; no quote passes), anything
-  else not confirmed and never sent; confirmed when one criterion's filtered series has data in the window (above a
-  static ``GreaterThan``/``GreaterThanOrEqual`` threshold for ``Total``/``Count``/``Maximum``, measured over spans of
-  the rule's own ``windowSize`` inside the read, :func:`window_peak`: the slack must not add to a sum, RT15-02). Needs ``Microsoft.Insights/metrics/read``.
-* activity log alerts: their caller and claims are the Activity Log event's, not compared here (left as before: the
-  event could be read back from the Activity Log; noticed, not done).
+  else not confirmed and never sent; confirmed when one criterion's filtered series breached as the rule measures it:
+  its own ``timeAggregation`` (``Total``/``Count``/``Average``/``Maximum``/``Minimum``) over spans of its own
+  ``windowSize`` inside the read compared by its own operator with its static threshold (:func:`metric_breached`:
+  :func:`window_peak` above a threshold — the slack must not add to a sum, RT15-02 —, :func:`span_values` whole spans
+  otherwise, verify13 item 2). A dynamic threshold cannot be recomputed (Metrics_List does not publish its learned
+  bounds): a dynamic criterion confirms no delivered dimension. Needs ``Microsoft.Insights/metrics/read``.
+* activity log alerts: their caller, principal claims and client IP are read back from the Activity Log event the
+  delivery names (:mod:`firestop.azure.activity_source`, verify13; ``Microsoft.Insights/eventtypes/values/read``).
 
 Not confirmed → the incident's steps wait for a responder (the orchestrator's existing path). Needs
 ``Microsoft.OperationalInsights/workspaces/read`` and ``…/workspaces/query/read`` (workspace-scoped rules) and
@@ -62,8 +65,20 @@ KIND_LABELS = {"caller_ips": "caller IP", "principal_ids": "principal", "deploym
 #: Log Alerts V2's longest ``windowSize`` (P2D, learn.microsoft.com azure-monitor/alerts/alerts-create-log-alert-rule);
 #: a rule saying more is not re-run (not confirmed).
 MAX_WINDOW_SECONDS = 2 * 86400
-#: Added before and after the fired window (seconds): Azure Monitor runs the query shortly before ``startDateTime``.
+#: Added before the fired window (seconds): the rule's query covers ``windowSize`` ending at its evaluation, which
+#: comes shortly before the alert is created (``startDateTime``: the query runs, then the alert is written), so the
+#: window the rule read may start up to this much earlier than ``startDateTime - windowSize``. Nothing is added after
+#: ``startDateTime`` (verify13 item 3): no row after it was counted by the rule, and rows added there (the caller
+#: calling on after the alert) must not lift a delivered value over the threshold. The price: a count over
+#: ``windowSize`` + this may exceed the rule's own (rows of that minute it did not read), as for metrics (RT15-02);
+#: the query's rows carry no time to cut them by (a rule's query summarises them).
 WINDOW_SLACK_SECONDS = 60
+
+
+def log_timespan(started: datetime, window: float) -> tuple[datetime, datetime]:
+    """The re-run's ``(start, end)``: ``windowSize`` plus :data:`WINDOW_SLACK_SECONDS` before ``started`` (the
+    source's ``startDateTime``), ending there. Pure."""
+    return started - timedelta(seconds=window + WINDOW_SLACK_SECONDS), started
 #: At most this many result rows are read (a split query returns one row per combination).
 MAX_ROWS = 20_000
 #: Added before a metric alert's window (seconds): metric values are published about a minute after their minute ends.
@@ -197,7 +212,7 @@ def confirm_log_dimensions(logs: Any, read_workspace: Callable[[str], dict], rul
     conditions = [c for c in conditions if isinstance(c.get("query"), str) and c["query"].strip()][:MAX_CONDITIONS]
     if not conditions:
         return "the alert rule holds no query to run again"
-    timespan = (started - timedelta(seconds=window + WINDOW_SLACK_SECONDS), started + timedelta(seconds=WINDOW_SLACK_SECONDS))
+    timespan = log_timespan(started, window)
     try:
         if _WORKSPACE.fullmatch(scope):
             customer = str(((read_workspace(scope) or {}).get("properties") or {}).get("customerId") or "")
@@ -300,6 +315,68 @@ def window_peak(series: list[list[tuple[datetime | None, float]]], aggregation: 
     return best
 
 
+#: A static metric criterion's operators (metricAlert_API.json 2018-03-01 ``MetricCriteria.operator``), compared as
+#: Azure Monitor compares the window's aggregate with the threshold. ``GreaterOrLessThan`` is a dynamic criterion's.
+_STATIC_OPERATORS = ("GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals")
+
+
+def span_values(series: list[list[tuple[datetime | None, float]]], aggregation: str, window: float,
+                start: datetime, end: datetime) -> list[float]:
+    """verify13 item 2: the rule's own ``aggregation`` over every span of ``window`` seconds that lies whole inside
+    the read ``[start, end]`` (spans starting on each minute from ``start`` on; a point at ``t`` covers
+    ``[t, t + 1 min)``), for each series, leaving out spans holding no point (no data: Azure Monitor evaluates
+    nothing there). ``Total``/``Count``: the sum of the PT1M points; ``Maximum``/``Minimum``: the largest / smallest
+    point; ``Average``: the mean of the PT1M averages (the window's own average weighs minutes by their sample count,
+    which Metrics_List's ``Average`` does not give: exact when the minutes are alike). A point without a timestamp
+    counts in every span. Whole spans only: a partial span's sum or maximum would understate (and a minimum
+    overstate) what the rule measured, which for ``LessThan`` would find a breach the rule never saw. Pure."""
+    first = start.replace(second=0, microsecond=0)
+    if first < start:
+        first += timedelta(minutes=1)
+    span = timedelta(seconds=max(window, 60.0))
+    values: list[float] = []
+    for points in series:
+        loose = [v for t, v in points if t is None]
+        timed = [(t, v) for t, v in points if t is not None]
+        at = first
+        while at + span <= end + timedelta(seconds=1):
+            inside = loose + [v for t, v in timed if at <= t < at + span]
+            if inside:
+                values.append({"Maximum": max, "Minimum": min}.get(aggregation, sum)(inside) if aggregation != "Average"
+                              else sum(inside) / len(inside))
+            at += timedelta(minutes=1)
+    return values
+
+
+def metric_breached(criterion: dict[str, Any], series: list[list[tuple[datetime | None, float]]], aggregation: str,
+                    window: float, start: datetime, end: datetime) -> str | None:
+    """None when the static ``criterion`` (its ``operator`` and numeric ``threshold``) breached on one series over a
+    span of the rule's window inside the read (:func:`window_peak` for a sum or maximum above the threshold — a
+    partial span never overstates those —, :func:`span_values` otherwise), else why not. A dynamic threshold
+    (``DynamicThresholdCriterion``) cannot be recomputed: its learned bounds are not published by Metrics_List
+    (nor its failing periods' history), so it is not confirmed — a responder decides once (``alert.genuine``). A
+    static criterion has no failing periods (``metricAlert_API.json`` 2018-03-01: only ``DynamicMetricCriteria``
+    carries ``failingPeriods``). Pure."""
+    kind = str(criterion.get("criterionType") or "StaticThresholdCriterion")
+    metric = str(criterion.get("metricName") or "")[:60]
+    if kind != "StaticThresholdCriterion":
+        return (f"the metric {metric} is held to a dynamic threshold, which cannot be recomputed from the metric "
+                "(its learned bounds are not published): its delivered dimensions are not confirmed")
+    operator, threshold = str(criterion.get("operator")), criterion.get("threshold")
+    compare = _OPERATORS.get(operator)
+    if operator not in _STATIC_OPERATORS or compare is None or not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+        return f"the metric {metric}'s criterion (operator {operator[:30]!r}, threshold {str(threshold)[:30]!r}) cannot be recomputed"
+    if aggregation in _MONOTONE and operator in ("GreaterThan", "GreaterThanOrEqual"):
+        breached = compare(window_peak(series, aggregation, window), float(threshold))
+    else:
+        breached = any(compare(float(v), float(threshold)) for v in span_values(series, aggregation, window, start, end))
+    if not breached:
+        how = "is not above" if operator.startswith("GreaterThan") else "does not breach"
+        return (f"the metric {metric} ({aggregation} {operator} {threshold}) for the delivered dimensions {how} the "
+                "rule's threshold in the window that fired")
+    return None
+
+
 def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any], started: datetime,
                               wanted: dict[str, list[str]]) -> str | None:
     """None when one criterion of the metric ``rule`` (ARM JSON) splits by a dimension for every kind of ``wanted``
@@ -348,28 +425,25 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         except AzureError as exc:
             status = getattr(exc, "status_code", None)
             return f"the metric could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
-        values = [value for series in _timed_points(answer, aggregation.lower()) for _, value in series]
-        if not any(values):
+        series = _timed_points(answer, aggregation.lower())
+        if not any(value for points in series for _, value in points) and not any(points for points in series):
             why = f"the metric {metric[:60]} has no data for the delivered dimensions in the window that fired"
             continue
-        compare, threshold = _OPERATORS.get(str(criterion.get("operator"))), criterion.get("threshold")
-        if (criterion.get("criterionType", "StaticThresholdCriterion") == "StaticThresholdCriterion" and aggregation in _MONOTONE
-                and str(criterion.get("operator")) in ("GreaterThan", "GreaterThanOrEqual")
-                and isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
-                and not compare(window_peak(_timed_points(answer, aggregation.lower()), aggregation, window),
-                                float(threshold))):
-            why = f"the metric {metric[:60]} for the delivered dimensions is not above the rule's threshold in the window that fired"
-            continue
-        return None
+        why = metric_breached(criterion, series, aggregation, window, start, end)  # verify13 item 2: the rule's own test
+        if why is None:
+            return None
     return why
 
 
 def confirm_dimensions(logs: Callable[[], Any], read_workspace: Callable[[str], dict], alert: dict[str, Any],
-                       rule: dict[str, Any], source: dict[str, Any], monitor: Callable[[str], Any] | None = None) -> str | None:
+                       rule: dict[str, Any], source: dict[str, Any], monitor: Callable[[str], Any] | None = None,
+                       source_ref: Any = None) -> str | None:
     """None when every :data:`ACTED_ON` indicator ``alert`` (incident input alert JSON) names is confirmed at its
     source (nothing named: nothing to read), else why not. ``rule``: the alert rule's ARM JSON; ``source``: the
     Alerts Management alert (``essentials.startDateTime``); ``logs()`` builds the ``LogsQueryClient`` when needed,
-    ``monitor(subscription)`` a ``MonitorManagementClient`` (None: a metric alert's dimensions are not confirmed)."""
+    ``monitor(subscription)`` a ``MonitorManagementClient`` (None: a metric alert's dimensions, an activity log
+    alert's caller and claims are not confirmed); ``source_ref``: the input's reference of the delivered Activity Log
+    event (an activity log alert: :func:`firestop.azure.activity_source.confirm_activity_event`, verify13)."""
     from firestop.alerts.times import parse_utc_or_none
 
     wanted = delivered(alert)
@@ -381,8 +455,10 @@ def confirm_dimensions(logs: Callable[[], Any], read_workspace: Callable[[str], 
         return "the source gives no startDateTime to re-read the dimensions at"
     if kind == "scheduledqueryrules":
         return confirm_log_dimensions(logs(), read_workspace, rule, started, wanted)
-    if kind == "activitylogalerts":
-        return None  # the Activity Log event's caller and claims: not compared here (module docstring)
+    if kind == "activitylogalerts":  # verify13: the Activity Log event the delivery names, read back
+        from firestop.azure.activity_source import confirm_activity_event
+
+        return confirm_activity_event(monitor, alert, rule, source, source_ref, wanted)
     if kind == "metricalerts" and monitor is not None:
         return confirm_metric_dimensions(monitor, rule, started, wanted)
     first = next(iter(wanted))

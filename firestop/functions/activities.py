@@ -185,7 +185,7 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
         alert = dict(request.get("alert") or {})
         if source == AZURE_MONITOR:
             found = confirm(factory.alerts_management(), alert, factory.clock.now(), logs=factory.logs,
-                            monitor=factory.monitor)
+                            monitor=factory.monitor, source_ref=request.get("source_ref"))
         elif source == DEFENDER:
             found = confirm_defender(factory.security, alert, request.get("source_ref"), factory.clock.now())
         elif source == POLICY:  # RT14-03: an Azure Policy state event, read back from Policy Insights

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from firestop.source_reasons import LOOK_UP, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
+from firestop.alerts.source_refs import ACTIVITY_EVENT_REASON
+from firestop.source_reasons import LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
 
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
 #: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
@@ -104,6 +105,8 @@ def _advice(pending: dict[str, Any], source: str, reason: str) -> str:
                                                           "the alert rule holds", "the alert rule's windowSize",
                                                           "the alert rule's scope")):
         return RUN_QUERY
+    if source == "azure-monitor" and reason.startswith(ACTIVITY_EVENT_REASON):
+        return OPEN_EVENT
     if source == "azure-monitor" and reason.startswith(("the metric", "the delivered", "the delivery names")):
         return OPEN_METRIC
     if re.search(r"already confirmed for incident '([^']+)'", reason) is not None:
@@ -136,6 +139,13 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "condition) in its Log Analytics workspace over the window that fired: approve "
                     f"{GENUINE_STEP} only if it shows the delivered values above the rule's threshold "
                     + then.format(not_so="it does not"))
+        if chosen == OPEN_EVENT:
+            # verify13: an activity log alert's caller, principal or IP not found in the event it names
+            return ("Check first: the alert is at its source, but the caller, principal or IP it names could not be "
+                    "confirmed in the Activity Log event it reports (finding the alert in Azure Monitor → Alerts proves "
+                    "nothing about them). Open that event (Azure Monitor → Activity log on the target, by its "
+                    f"correlation id and time): approve {GENUINE_STEP} only if it names the delivered caller, principal "
+                    "and IP " + then.format(not_so="it does not"))
         if chosen == OPEN_METRIC:
             return ("Check first: the alert is at its source, but the dimension value it names could not be confirmed "
                     "in the rule's metric (Azure Monitor → Alerts keeps no dimension values, so finding the alert there "

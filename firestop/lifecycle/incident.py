@@ -157,7 +157,9 @@ class IncidentInput(BaseModel):
                                                  "than the check: no read, so in-flight orchestrations replay unchanged")
     source_ref: str | None = Field(default=None, max_length=1024,
                                    description="intake: the delivered ARM id of the Defender alert or Sentinel incident "
-                                               "(shape checked, firestop.alerts.source_refs); absent: not confirmed")
+                                               "(shape checked, firestop.alerts.source_refs); absent: not confirmed. "
+                                               "An Activity Log alert's (azure-monitor): its event's correlationId, "
+                                               "eventDataId, eventTimestamp as JSON (checked when read, verify13)")
     responder_flow: int | None = Field(default=None, ge=1, le=GENUINE_FLOW,
                                        description="intake, with source_check: how an alert not confirmed at its "
                                                    "source waits for a responder — 2 (GENUINE_FLOW): one 'alert "

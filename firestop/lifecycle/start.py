@@ -23,6 +23,26 @@ GENUINE_FLOW = 2
 from firestop.alerts.indicators import MAX_INDICATORS
 
 
+#: The delivered Activity Log event's fields an Azure Monitor alert's ``source_ref`` carries (verify13), each a string
+#: of at most :data:`EVENT_REF_TEXT` characters (their shapes are checked where they are used:
+#: :func:`firestop.azure.activity_source.parse_event_ref`).
+EVENT_REF_KEYS = ("correlationId", "eventDataId", "eventTimestamp")
+EVENT_REF_TEXT = 64
+
+
+def activity_event_ref(alert) -> str | None:
+    """``source_ref`` of an Azure Monitor alert whose (lean) context names an Activity Log event: compact JSON of its
+    :data:`EVENT_REF_KEYS` that are strings of at most :data:`EVENT_REF_TEXT` characters, keys sorted; None when it
+    names none of them (a metric or log alert). Pure."""
+    import json
+
+    context = getattr(alert, "context", None)
+    if not isinstance(context, dict):
+        return None
+    ref = {k: context[k] for k in EVENT_REF_KEYS if isinstance(context.get(k), str) and len(context[k]) <= EVENT_REF_TEXT}
+    return json.dumps(ref, sort_keys=True, separators=(",", ":")) if ref else None
+
+
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
                    follows: str | None = None, source_check: bool = False) -> dict[str, Any]:
@@ -37,7 +57,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     :mod:`firestop.intake.coverage`); recorded, changes nothing the playbook does.
     ``source_check``: ``FIRESTOP_ALERT_SOURCE_CHECK`` is on (:func:`firestop.settings.alert_source_check_enabled`): a
     Common Alert Schema alert's input then carries ``"source_check": "azure-monitor"`` and the orchestrator reads the
-    alert from Alerts Management before any automatic step (not confirmed: every step waits for a responder); a
+    alert from Alerts Management before any automatic step (not confirmed: every step waits for a responder) — an
+    Activity Log alert's with ``"source_ref"``: the delivered event (:func:`activity_event_ref`, verify13); a
     Defender for Cloud alert's carries ``"source_check": "defender"`` and a Sentinel incident's ``"sentinel"``, with
     ``"source_ref"``: the delivered ARM id of the alert / incident once its shape is checked
     (:func:`firestop.alerts.source_refs.source_of`; absent when the delivery names none: not confirmed). Decided
@@ -69,6 +90,9 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
         extra["follows"] = follows
     if source_check and getattr(alert, "schema_id", None) == COMMON_ALERT_SCHEMA:
         extra["source_check"] = AZURE_MONITOR
+        event = activity_event_ref(alert)
+        if event:  # verify13: an Activity Log alert's event, read back from the Activity Log by the check
+            extra["source_ref"] = event
     elif source_check:  # a Defender for Cloud alert or a Sentinel incident: read back from where it says it lives
         checked, ref = source_of(alert, True)
         if checked:

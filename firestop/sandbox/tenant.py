@@ -480,11 +480,14 @@ class Tenant:
         / ``sentinel`` room instead (left as it is when already held). Returns the alert id, or None (nothing
         registered). The
         rule the payload names is registered too when the tenant holds none of that id
-        (:func:`firestop.sandbox.monitor.models.register_rule_of`: the source check reads the rule's route)."""
+        (:func:`firestop.sandbox.monitor.models.register_rule_of`: the source check reads the rule's route), and an
+        activity log alert's event when the Activity Log holds none of its ``eventDataId``
+        (:func:`firestop.sandbox.activitylog.events.record_fired_event`: the source check reads it back, verify13)."""
         with self._exclusive() as state:
             found = alerts_management.record_fired(state, payload, self.clock.now())
             if found:
                 monitor_models.register_rule_of(state, payload)
+                activity.record_fired_event(state, payload)  # an activity log alert's event, as Azure logged it
             else:  # a Defender alert or a Sentinel incident (payload_of's data.source): its service holds it first
                 found = (security_models.record_delivered(state, payload, format_utc(self.clock.now()))
                          or sentinel_models.record_delivered(state, payload, format_utc(self.clock.now())))

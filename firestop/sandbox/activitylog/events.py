@@ -318,3 +318,81 @@ def seed_events_from_tables(state: TenantState) -> None:
             if key not in seen:
                 seen.add(key)
                 add_event(state, event)
+
+
+def _decoded(value) -> dict:
+    """A context value Azure may send as a JSON string (``claims``, ``httpRequest``) as a dict (``{}`` otherwise)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _utc_or(text, default: datetime) -> datetime:
+    try:
+        return parse_utc(text) if isinstance(text, str) else default
+    except ValueError:
+        return default
+
+
+def record_fired_event(state: TenantState, payload) -> Optional[str]:
+    """An activity log alert fired by hand (:meth:`firestop.sandbox.Tenant.fire_alert`: ``alert handle``, tabletop
+    scenarios) reports an Activity Log event: when the Common Alert Schema ``payload``'s ``alertContext`` names an
+    ``eventDataId`` (a GUID) this tenant's Activity Log does not hold, store the event it describes (``EventData``
+    from the context: caller, claims, httpRequest, authorization, operation, correlation, times; ``resourceId`` the
+    alert's first target), as Azure logged it before the alert fired — the source check reads it back (verify13).
+    An event the Activity Log holds is never changed. Returns the ``eventDataId`` stored, else None."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    context = data.get("alertContext") if isinstance(data, dict) else None
+    essentials = data.get("essentials") if isinstance(data, dict) else None
+    if not isinstance(context, dict) or not isinstance(essentials, dict):
+        return None
+    event_id, when = context.get("eventDataId"), context.get("eventTimestamp")
+    if not isinstance(event_id, str) or not _GUID.match(event_id) or not isinstance(when, str):
+        return None
+    try:
+        at = parse_utc(when)
+    except ValueError:
+        return None
+    if any(str(e["event"].get("eventDataId") or "").lower() == event_id.lower() for e in state.doc.get("activity_log", [])):
+        return None
+    targets = [t for t in essentials.get("alertTargetIDs") or [] if isinstance(t, str)]
+    resource_id = targets[0] if targets else ""
+    parts = resource_id.strip("/").split("/")
+    operation = str(context.get("operationName") or (context.get("authorization") or {}).get("action") or "")
+    category = str(context.get("eventSource") or "Administrative")
+    status, substatus = str(context.get("status") or "Succeeded"), str(context.get("subStatus") or "")
+    submitted = context.get("submissionTimestamp") if isinstance(context.get("submissionTimestamp"), str) else when
+    provider = operation.split("/", 1)[0]
+    event = {
+        "authorization": _decoded(context.get("authorization")),
+        "caller": str(context.get("caller") or ""),
+        "channels": str(context.get("channels") or "Operation"),
+        "claims": {str(k): str(v) for k, v in _decoded(context.get("claims")).items()},
+        "correlationId": str(context.get("correlationId") or ""),
+        "description": "",
+        "eventDataId": event_id,
+        "eventName": {"value": "EndRequest", "localizedValue": "End request"},
+        "category": {"value": category, "localizedValue": category},
+        "eventTimestamp": _ms7(at),
+        "httpRequest": _decoded(context.get("httpRequest")),
+        "id": f"{resource_id}/events/{event_id}/ticks/{_ticks(at)}",
+        "level": str(context.get("level") or "Informational"),
+        "operationId": str(context.get("operationId") or ""),
+        "operationName": {"value": operation, "localizedValue": operation},
+        "resourceGroupName": _resource_group(parts),
+        "resourceProviderName": {"value": provider, "localizedValue": provider},
+        "resourceType": {"value": _resource_type(resource_id), "localizedValue": _resource_type(resource_id)},
+        "resourceId": resource_id,
+        "status": {"value": status, "localizedValue": status},
+        "subStatus": {"value": substatus, "localizedValue": substatus},
+        "submissionTimestamp": _ms7(_utc_or(submitted, at)),
+        "subscriptionId": parts[1] if len(parts) > 1 else state.subscription_id,
+        "tenantId": state.tenant_id,
+        "properties": {str(k): v for k, v in (context.get("properties") or {}).items()} if isinstance(context.get("properties"), dict) else {},
+        "relatedEvents": [],
+    }
+    add_event(state, event)
+    return event_id

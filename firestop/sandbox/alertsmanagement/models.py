@@ -11,6 +11,8 @@ its first (Alerts Management keeps one alert per target)."""
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime
 from typing import Any, Optional
 
@@ -79,6 +81,31 @@ def record_fired(state, payload: Any, now: datetime) -> Optional[str]:
     return alert_id
 
 
+def activity_context_of(alert: Any, context: dict) -> dict:
+    """The ``alertContext`` of an activity log alert as a parsed alert keeps it: its lean context's event ids and
+    time, its first operation, its principals (the first as the ``oid`` claim, the last as ``caller``) and caller IPs
+    (the first as the ``ipaddr`` claim, the last as ``httpRequest.clientIpAddress``)."""
+    indicators = getattr(alert, "indicators", None)
+    ips = list(getattr(indicators, "caller_ips", None) or ())
+    principals = list(getattr(indicators, "principal_ids", None) or ())
+    operations = list(getattr(indicators, "operation_names", None) or ())
+    targets = list(getattr(alert, "target_ids", None) or ())
+    claims = {"aud": "https://management.core.windows.net/"}
+    if ips:
+        claims["ipaddr"] = ips[0]
+    if principals:
+        claims["http://schemas.microsoft.com/identity/claims/objectidentifier"] = principals[0]
+    service = str(getattr(alert, "monitoring_service", None) or "")
+    out = {k: context[k] for k in ("eventDataId", "correlationId", "eventTimestamp") if isinstance(context.get(k), str)}
+    out.update({"eventSource": service.split(" - ", 1)[1] if " - " in service else "Administrative",
+                "operationName": operations[0] if operations else "", "caller": principals[-1] if principals else "",
+                "authorization": {"action": operations[0] if operations else "", "scope": targets[0] if targets else ""},
+                "claims": json.dumps(claims), "status": "Succeeded", "subStatus": ""})
+    if ips:
+        out["httpRequest"] = json.dumps({"clientIpAddress": ips[-1]})
+    return out
+
+
 def payload_of(alert: Any) -> dict:
     """The Common Alert Schema payload (essentials and customProperties) of a parsed ``firestop.alerts.Alert`` (or
     IntakeAlert): what ``alert handle`` and a tabletop scenario fire with :meth:`firestop.sandbox.Tenant.fire_alert`
@@ -100,6 +127,10 @@ def payload_of(alert: Any) -> dict:
         # the rule's condition as fired (its query, window, dimensions): the rule fire_alert registers when the tenant
         # holds none runs it, so a log search alert's dimensions are found where the source check re-reads them
         payload["data"]["alertContext"] = {"condition": context["condition"]}
+    elif payload["schemaId"] == CAS and isinstance(context, dict) and isinstance(context.get("eventDataId"), str):
+        # an activity log alert: the event it reports, as the parsed alert names it (Tenant.fire_alert logs it when
+        # the Activity Log holds none of that eventDataId, so the source check finds it: verify13)
+        payload["data"]["alertContext"] = activity_context_of(alert, context)
     if payload["schemaId"] != CAS and isinstance(context, dict):
         # a Defender alert / Sentinel incident: where it lives (its delivered ARM id) and what Defender / Sentinel
         # hold of it beyond the essentials (security/models.record_delivered, sentinel/models.record_delivered)

@@ -341,9 +341,24 @@ def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
         properties.update(_log_criteria_of(payload["data"], essentials))
     elif kind == "metricAlerts":
         properties.update(_metric_criteria_of(payload["data"], essentials))
+    else:
+        properties.update(_activity_condition_of(payload["data"]))
     put(state, {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global", "properties": properties})
     return rule_id
 
+
+
+def _activity_condition_of(data: dict) -> dict:
+    """An activity log alert rule's ``condition`` (activityLogAlerts 2020-10-01 ``allOf[{field, equals}]``) as a fired
+    payload's ``alertContext`` gives it: its category (``eventSource``) and its ``operationName``; ``{}`` when the
+    context names no operation (verify13: the source check holds the event to the rule's condition)."""
+    context = data.get("alertContext") if isinstance(data.get("alertContext"), dict) else {}
+    operation = context.get("operationName")
+    if not isinstance(operation, str) or not operation.strip():
+        return {}
+    category = context.get("eventSource") if isinstance(context.get("eventSource"), str) else "Administrative"
+    return {"condition": {"allOf": [{"field": "category", "equals": category},
+                                    {"field": "operationName", "equals": operation}]}}
 
 
 def _fired_condition(data: dict, essentials: dict, field: str) -> tuple[dict, list[dict], list[str]]:
