@@ -762,12 +762,15 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
 
 
 async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None,
-                 follows: str | None = None) -> Outcome | None:
+                 follows: str | None = None, variant_of: str | None = None) -> Outcome | None:
     """Start ``instance_id`` unless it is open: the outcome, or None when the start was
-    refused because the id is open now (another worker took the slot first)."""
+    refused because the id is open now (another worker took the slot first). ``part_of``, ``follows`` and
+    ``variant_of`` go to ``start_input`` only when given."""
     extra: dict[str, str] = {"part_of": part_of} if part_of else {}
     if follows:
         extra["follows"] = follows
+    if variant_of:
+        extra["variant_of"] = variant_of
     try:
         await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id, **extra))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
@@ -937,13 +940,10 @@ async def _note_part(call: _Call, alert: Any, anchor: tuple[str, Any], part_id: 
                                                      type(exc).__name__)
 
 
-#: verify12: at most this many incidents of their own for deliveries of one alert id (``<incident_key>-v1`` ..
-#: ``-v<MAX_VARIANTS>``, keyed by the arriving alert's own id) that would join or repeat an incident whose source check
-#: said "not confirmed". A forger with the webhook key thus adds at most this many incidents per alert id (each waiting
-#: for a responder unless confirmed: as posting made-up alerts for other resources would); past the bound a delivery is
-#: answered as before (joined or duplicate). Keyed by the arriving id, not the open incident's, so forged deliveries
-#: with made-up ids cannot use up the genuine alert's variants (review after red team 15).
-MAX_VARIANTS = 3
+#: Hex digits of a delivery's content digest (:func:`delivery_digest`) in its variant's id, ``<incident_key>-v<digits>``
+#: (variants13): the variant of one content is the only id that content can take, so no other content (a forger's
+#: posts, however many) can hold it. 64 bits: a forger cannot make another content land on the genuine delivery's id.
+VARIANT_DIGITS = 16
 #: The timeline step the source check writes (firestop.lifecycle.incident) and its confirmed outcome.
 _CONFIRM_STEP, _CONFIRMED = "confirm alert at source", "ok"
 
@@ -987,14 +987,26 @@ def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     return _confirm_outcome(status) != _CONFIRMED
 
 
+def variant_id(alert: Any, digest: str) -> str:
+    """The incident of the delivery of ``alert`` whose content digest is ``digest`` (:func:`delivery_digest`) when it
+    gets one of its own (:func:`_variant`): ``<incident_key>-v<first VARIANT_DIGITS hex digits>``. Pure."""
+    return f"{alert.incident_key}-v{digest[:VARIANT_DIGITS]}"
+
+
 async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     """verify12 item 2: the incident of this delivery when ``instance_id`` (the incident it would join or duplicate)
-    was opened by a delivery of the same alert id with other content and its source check said "not confirmed" — a
-    ``<incident_key>-v<n>`` incident of its own, started now (``started``) or found holding this same content
-    (``duplicate``) — else None (decide as before: also while its check has not run yet). RT15-03: opened by *another*
-    alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed there, likewise: a forged delivery
-    with a made-up id must not make the genuine alert join it unchecked. At most :data:`MAX_VARIANTS` such incidents per alert id; each
-    runs its own source check, and the once-marker keeps one confirmed incident per source alert."""
+    was opened by a delivery of the same alert id with other content and its source check said "not confirmed" — its
+    variant :func:`variant_id`, started now (``started``, its input naming ``variant_of`` = ``instance_id``) or found
+    (``duplicate``: this same content posted before) — else None (decide as before: also while its check has not run
+    yet). RT15-03: opened by *another* alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed
+    there, likewise: a forged delivery with a made-up id must not make the genuine alert join it unchecked.
+
+    variants13: keyed by the delivery's content, not numbered: verify12's 3 per alert id were used up by 3 forged
+    deliveries of the genuine alert's id posted first, and the genuine one then joined a forged incident unchecked.
+    Unbounded in number, a variant is bounded in what it costs: a variant its check finds not confirmed ends there
+    (:func:`firestop.lifecycle.incident.run_incident`: it names ``variant_of``, where the responder decides) — one
+    incident instance, one source check and one filed record per distinct content posted; only ``instance_id`` waits.
+    Reads: the incident's status with its input, the variant's status (and a start)."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
@@ -1005,25 +1017,12 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
     if same and delivery_digest(opened_by) == call.digest:
         return None  # the same delivery again: one incident per source alert
-    # RT15-03: another alert id of the same rule on an incident not confirmed at its source (a forged delivery with a
-    # made-up id, posted first) is not joined to it either: it gets a variant of its own, checked on its own, in its own
-    # bounded namespace (MAX_VARIANTS per alert id), so a forger's posts hold nothing of the genuine alert
-    for n in range(1, MAX_VARIANTS + 1):
-        variant = f"{alert.incident_key}-v{n}"
-        held = await _status(call.client, variant, show_input=True)
-        if held is None:
-            started = await _start(call, alert, variant)
-            if started is not None:
-                return started
-            held = await _status(call.client, variant, show_input=True)  # another worker took it first
-        held_inp = decoded(getattr(held, "input_", None)) if held is not None else None
-        held_alert = held_inp.get("alert") if isinstance(held_inp, dict) else None
-        if isinstance(held_alert, dict) and delivery_digest(held_alert) == call.digest:
-            return Outcome(OutcomeKind.DUPLICATE, variant)
-    logging.getLogger("firestop.intake").warning(
-        "alert %s: more than %d deliveries with other content while its incident %s is not confirmed at its source; "
-        "this one is not given an incident of its own", alert.incident_key, MAX_VARIANTS, instance_id)
-    return None
+    variant = variant_id(alert, call.digest)
+    if await _status(call.client, variant) is None:
+        started = await _start(call, alert, variant, variant_of=instance_id)
+        if started is not None:
+            return started
+    return Outcome(OutcomeKind.DUPLICATE, variant)  # this content's variant exists (or another worker just started it)
 
 
 async def _fired(call: _Call, alert: Any) -> Outcome:
@@ -1135,9 +1134,10 @@ async def accept_alert(
         settings: correlation window (seconds) and key.
         orchestrator_name: the incident orchestrator's name (open incidents are
             instances of it).
-        start_input: ``(alert, now, instance_id, *, part_of=None, follows=None) → orchestration input`` for a new
-            incident started under ``instance_id`` (``part_of`` passed only when there is an anchor, ``follows``
-            only when the slot's last incident held and the alert reports new activity after it) (its slot's id, or the alert's
+        start_input: ``(alert, now, instance_id, *, part_of=None, follows=None, variant_of=None) → orchestration
+            input`` for a new incident started under ``instance_id`` (``part_of`` passed only when there is an anchor,
+            ``follows`` only when the slot's last incident held and the alert reports new activity after it,
+            ``variant_of`` only for a variant: the incident not confirmed at its source it would have joined) (its slot's id, or the alert's
             own key without correlation; an input sealed for its instance binds it).
         routes: the playbook routes (``playbook:<name>``, :func:`firestop.intake.correlation.route_of`) probed
             for the attack's incident of another route on the same resource (an *anchor*: the new incident
@@ -1146,9 +1146,9 @@ async def accept_alert(
             :data:`RecordAfterClose`); None: an alert of a finished slot always starts a new generation
             (its last one is not read, so nothing ``follows``).
         source_checked: ``FIRESTOP_ALERT_SOURCE_CHECK`` is on: a Fired delivery of an alert id whose incident was
-            opened by other content and is not confirmed at its source gets an incident of its own (at most
-            :data:`MAX_VARIANTS` per alert id, :func:`_variant`: verify12 — the first delivery no longer holds the
-            alert), and repeats are remembered per content.
+            opened by other content and is not confirmed at its source gets an incident of its own (one per
+            content, :func:`_variant`: verify12 — the first delivery no longer holds the alert; variants13 — nor
+            do forged deliveries posted before it), and repeats are remembered per content.
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).

@@ -162,6 +162,12 @@ class IncidentInput(BaseModel):
                                                    "source waits for a responder — 2 (GENUINE_FLOW): one 'alert "
                                                    "genuine' decision; absent (older inputs): an approval per step, "
                                                    "so they replay as they ran")
+    variant_of: str | None = Field(default=None, max_length=128,
+                                   description="intake, with source_check: the incident not confirmed at its source "
+                                               "this delivery would have joined (it got its own: "
+                                               "firestop.intake.accept._variant); not confirmed either, this one "
+                                               "ends after its check, and the responder decides in that one. Absent "
+                                               "in older inputs: they replay as they ran")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -402,6 +408,16 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
         doc.event("detect", "confirm alert at source", "ok" if confirmed else "not confirmed", inc.now,
                   detail=f"{inc.inp.source_check}: {why}")
+        if not confirmed and inc.inp.variant_of:
+            # variants13: a delivery that would have joined an incident not confirmed at its source got this one so
+            # that it is checked on its own; not confirmed either, it waits for nobody — the responder decides in
+            # that incident — so a forger's N differing deliveries make one waiting incident, not N
+            inc.unconfirmed = why
+            doc.status = NEEDS_RESPONDER
+            doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}), delivered while "
+                          f"incident {inc.inp.variant_of} (not confirmed either) was open on this alert or resource: "
+                          "nothing runs here; a responder decides there")
+            return (yield from _learn(inc, None))
         if not confirmed:
             inc.unconfirmed = why
             doc.notes.append(f"alert not confirmed at its source: {why}. No automatic containment: a responder "
