@@ -140,7 +140,10 @@ Decisions (:func:`accept_alert`):
   ``Alert.incident_key``; that instance existing in any state → ``duplicate``.
 * **Resolved**: the instance ``incident_key`` or the open incident of a slot
   gets ``alert_resolved`` → ``resolved``; the slot's last incident finished and
-  was this alert's → ``closed``; else ``no_incident``. Never starts anything.
+  was this alert's → ``closed``; else ``no_incident``. Never starts anything. With the source check on, the
+  incident holding the alert's confirmed Fired delivery (its once-marker names it) comes first — ``resolved``
+  while open, else ``closed`` — so the notification reaches the genuine delivery's incident, not a forged one
+  open on the slot (variants13).
 
 Repeats: a repeat is answered from an in-process memo of accepted answers
 (``dedupe_key`` → outcome, kept :data:`MEMO_SECONDS`) once the incident it
@@ -196,6 +199,7 @@ __all__ = [
     "MEMO_SECONDS",
     "HELD_STATUSES",
     "OPEN_STATUSES",
+    "ConfirmedIncident",
     "RecordAfterClose",
     "RAISE_SPACING_SECONDS",
     "IntakeUnavailable",
@@ -262,6 +266,11 @@ _ANCHOR_SCOPES = 5
 #: ``(incident id, entry) -> "recorded" | "duplicate" | None``: file a revision of the finished incident's
 #: record with ``entry`` (an :func:`alert_summary`, maybe with ``part``) added; None when it has no filed record.
 RecordAfterClose = Callable[[str, dict[str, Any]], Awaitable[str | None]]
+
+#: ``alert id -> incident id | None``: the incident whose source check confirmed this alert's Fired delivery (the
+#: once-marker the confirm activity claims: :func:`firestop.azure.alerts_management.claim_name`), None when none did.
+#: Raises on a store failure (the delivery is answered 503).
+ConfirmedIncident = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -452,6 +461,9 @@ class _Call:
     #: whose incident is not confirmed at its source, gets an incident of its own (:func:`_variant`)
     source_checked: bool = False
     digest: str = ""
+    #: variants13: ``alert id -> the incident holding its confirmed Fired delivery, or None`` (the source check's
+    #: once-marker), given when the check is on: a Resolved delivery goes there (:func:`_resolved`)
+    confirmed_incident: "ConfirmedIncident | None" = None
 
 
 @dataclass
@@ -1083,8 +1095,32 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
     raise IntakeUnavailable("the incident of this alert's resource kept changing; retry")
 
 
+async def _to_confirmed(call: _Call, alert: Any, data: dict[str, Any]) -> Outcome | None:
+    """variants13 item 3: with the source check on, the Resolved ``alert`` goes to the incident that holds its alert's
+    confirmed Fired delivery — ``resolved`` while it is open, ``closed`` once it ended — not to the slot's open
+    incident, which may be a forged delivery's (not confirmed, waiting) while the genuine one ran in its variant.
+    None when no incident holds it (decide as before). One read of the once-marker, one status read."""
+    try:
+        held = await call.confirmed_incident(alert.alert_id)
+    except Exception as exc:  # noqa: BLE001 — the records store failed: nothing done, the sender retries
+        raise IntakeUnavailable(f"the once-marker of the alert could not be read: {type(exc).__name__}") from exc
+    status = await _status(call.client, held) if held else None
+    if status is None:
+        return None
+    runtime = _runtime(status)
+    if runtime in OPEN_STATUSES:
+        runtime = await _raise(call.client, held, EVENT_RESOLVED, data)
+        if runtime is None:
+            outcome = Outcome(OutcomeKind.RESOLVED, held, correlated_to=held if held != alert.incident_key else None)
+            _remember(call, alert, outcome, _created(status))
+            return outcome
+    return Outcome(OutcomeKind.CLOSED, held, runtime_status=str(runtime))
+
+
 async def _resolved(call: _Call, alert: Any) -> Outcome:
     data = resolved_event(alert, received_at=call.now)
+    if call.confirmed_incident is not None and (confirmed := await _to_confirmed(call, alert, data)) is not None:
+        return confirmed
     own = await _status(call.client, alert.incident_key)
     if own is not None:
         runtime = _runtime(own)
@@ -1122,6 +1158,7 @@ async def accept_alert(
     routes: Sequence[str] = (),
     record_after_close: RecordAfterClose | None = None,
     source_checked: bool = False,
+    confirmed_incident: ConfirmedIncident | None = None,
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
 
@@ -1149,6 +1186,9 @@ async def accept_alert(
             opened by other content and is not confirmed at its source gets an incident of its own (one per
             content, :func:`_variant`: verify12 — the first delivery no longer holds the alert; variants13 — nor
             do forged deliveries posted before it), and repeats are remembered per content.
+        confirmed_incident: with ``source_checked``, finds the incident holding an alert's confirmed Fired delivery
+            (:data:`ConfirmedIncident`): a Resolved delivery goes there (variants13: not to a forged incident open on
+            the slot); None: Resolved deliveries are routed as without the check.
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).
@@ -1168,7 +1208,8 @@ async def accept_alert(
     digest = delivery_digest(alert) if source_checked and not alert.is_resolved else ""
     call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope,
                  tuple(routes), record_after_close, f"{dedupe_key}|{digest[:16]}" if digest else dedupe_key,
-                 source_checked=bool(digest), digest=digest)
+                 source_checked=bool(digest), digest=digest,
+                 confirmed_incident=confirmed_incident if source_checked else None)
     async with _deliveries.hold([f"delivery:{dedupe_key}"]):
         remembered = await _remembered(call, alert)
         if remembered is not None:
