@@ -977,7 +977,7 @@ def delivery_digest(alert: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _confirm_outcome(status: Any) -> str | None:
+def confirm_outcome(status: Any) -> str | None:
     """The outcome of the incident's "confirm alert at source" timeline line (custom status while it runs, record
     when it finished), None when it has none yet."""
     for source in (getattr(status, "custom_status", None), getattr(status, "output", None)):
@@ -996,7 +996,23 @@ def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     ``firestop-playbook`` share a slot across rules, so a forged alert of a made-up rule held the genuine one)."""
     if not call.source_checked or status is None:
         return False
-    return _confirm_outcome(status) != _CONFIRMED
+    return confirm_outcome(status) != _CONFIRMED
+
+
+def takes_variant(opened_by: Any, outcome: str | None, alert: Any, digest: str) -> bool:
+    """Whether the delivery of ``alert`` with content digest ``digest`` (:func:`delivery_digest`) gets an incident of
+    its own (:func:`variant_id`) rather than joining or repeating the incident opened by ``opened_by`` (that
+    incident's input alert JSON) whose source check answered ``outcome`` (:func:`confirm_outcome`; None: not run
+    yet). Pure; the one decision intake (:func:`_variant`) and ``alert handle`` (:mod:`firestop.cli.incidents`) take.
+
+    False when there is no input to compare, the incident was confirmed at its source, or its check has not run yet
+    (a burst of genuine alerts while the first one's check runs is one attack: one incident, not one per alert), and
+    for the very delivery that opened it (one incident per source alert); True otherwise — another alert id
+    (RT15-03) or the same id with other content (verify12)."""
+    if not isinstance(opened_by, dict) or outcome in (None, _CONFIRMED):
+        return False
+    same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
+    return not (same and delivery_digest(opened_by) == digest)
 
 
 def variant_id(alert: Any, digest: str) -> str:
@@ -1021,14 +1037,8 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     Reads: the incident's status with its input, the variant's status (and a start)."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
-    opened_by = inp.get("alert") if isinstance(inp, dict) else None
-    if not isinstance(opened_by, dict) or _confirm_outcome(full) in (None, _CONFIRMED):
-        # no input to compare, the incident confirmed at its source, or its check not done yet (a burst of genuine
-        # alerts while the first one's check runs is one attack: one incident, not one per alert): join it
+    if not takes_variant(inp.get("alert") if isinstance(inp, dict) else None, confirm_outcome(full), alert, call.digest):
         return None
-    same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
-    if same and delivery_digest(opened_by) == call.digest:
-        return None  # the same delivery again: one incident per source alert
     variant = variant_id(alert, call.digest)
     if await _status(call.client, variant) is None:
         started = await _start(call, alert, variant, variant_of=instance_id)
