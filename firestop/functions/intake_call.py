@@ -241,11 +241,11 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     intake, lifecycle, start, sealing, settings_module = _below or _modules()
     check = settings_module.alert_source_check_enabled()  # decided at intake, in the input: replays never change
 
-    def start_input(a, now, iid, part_of=None, follows=None, variant_of=None):
+    def start_input(a, now, iid, part_of=None, follows=None, variant_of=None, joined_pending=None):
         return sealing.seal(sealing.Purpose.INCIDENT,
                             start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
                                                  part_of=part_of, follows=follows, source_check=check,
-                                                 variant_of=variant_of),
+                                                 variant_of=variant_of, joined_pending=joined_pending),
                             binding=iid, key=key, leaves_plain=True)  # (incident_input: str/int/bool/None leaves)
 
     return await intake.accept_alert(

@@ -774,15 +774,18 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
 
 
 async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None,
-                 follows: str | None = None, variant_of: str | None = None) -> Outcome | None:
+                 follows: str | None = None, variant_of: str | None = None,
+                 joined_pending: dict[str, str] | None = None) -> Outcome | None:
     """Start ``instance_id`` unless it is open: the outcome, or None when the start was
-    refused because the id is open now (another worker took the slot first). ``part_of``, ``follows`` and
-    ``variant_of`` go to ``start_input`` only when given."""
+    refused because the id is open now (another worker took the slot first). ``part_of``, ``follows``,
+    ``variant_of`` and ``joined_pending`` go to ``start_input`` only when given."""
     extra: dict[str, str] = {"part_of": part_of} if part_of else {}
     if follows:
         extra["follows"] = follows
     if variant_of:
         extra["variant_of"] = variant_of
+    if joined_pending:
+        extra["joined_pending"] = joined_pending
     try:
         await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id, **extra))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
@@ -1037,7 +1040,18 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     Reads: the incident's status with its input, the variant's status (and a start)."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
-    if not takes_variant(inp.get("alert") if isinstance(inp, dict) else None, confirm_outcome(full), alert, call.digest):
+    opened_by = inp.get("alert") if isinstance(inp, dict) else None
+    outcome = confirm_outcome(full)
+    if outcome is None and _runtime(full) in OPEN_STATUSES and takes_variant(opened_by, "not confirmed", alert, call.digest):
+        # variants13 item 2: its check has not answered. Joined as before (a burst of genuine alerts is one attack),
+        # and this delivery's variant is started beside, waiting for that answer: confirmed, it ends "joined"; not,
+        # it is checked on its own — so a forged alert posted in the seconds before the genuine one no longer takes it
+        variant = variant_id(alert, call.digest)
+        if await _status(call.client, variant) is None:
+            await _start(call, alert, variant, variant_of=instance_id,
+                         joined_pending={"incident_id": instance_id, "received_at": str(inp.get("received_at") or "")})
+        return None
+    if not takes_variant(opened_by, outcome, alert, call.digest):
         return None
     variant = variant_id(alert, call.digest)
     if await _status(call.client, variant) is None:
