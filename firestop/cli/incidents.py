@@ -113,6 +113,8 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             # an interrupted rerun (or break-glass retry) is the alert's live incident: resume it, never start a third
             existing, instance_id = unfinished, unfinished.instance_id
         if alert.monitor_condition == "Resolved":
+            if alert_source_check_enabled():  # as intake does (variants13): the incident holding its confirmed Fired
+                existing = _confirmed_holder(host, alert) or existing
             return _resolved(env, alert, existing), None
         variant_of = None
         if existing is not None and not rerun and alert_source_check_enabled():
@@ -290,6 +292,19 @@ def _next_free_id(host, base: str) -> str:
         except InstanceNotFound:
             return candidate
         n += 1
+
+
+def _confirmed_holder(host, alert) -> Any | None:
+    """The status of the incident whose source check confirmed ``alert``'s Fired delivery (its once-marker names it:
+    :func:`firestop.functions.intake_call.confirmed_incident_sync`), None when none did or it is gone."""
+    from firestop.functions.intake_call import confirmed_incident_sync
+    from firestop.runtime import InstanceNotFound
+
+    held = confirmed_incident_sync(alert.alert_id)
+    try:
+        return host.get_status(held) if held else None
+    except InstanceNotFound:
+        return None
 
 
 def _resolved(env, alert, existing) -> dict[str, Any]:

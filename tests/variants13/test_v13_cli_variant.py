@@ -42,3 +42,23 @@ def test_alert_handle_checks_the_genuine_delivery_after_a_forged_one_on_its_own(
     assert "handled as incident" in view["note"] and "with its own source check" in view["note"]
     again = _cli("alert", "handle", str(genuine), "--json")  # the same delivery again: its record, nothing new
     assert again.exit_code == 0 and json.loads(again.stdout)["incident_id"] == view["incident_id"], again.output
+
+
+def test_alert_handle_of_the_resolved_delivery_goes_to_the_confirmed_variant(firestop_home, monkeypatch):
+    """Item 3 on the CLI: the Resolved delivery of the genuine alert reaches the incident that confirmed it, not the
+    forged incident still waiting under the alert's own id."""
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    payload = json.loads(genuine.read_text())
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
+    forged = firestop_home.parent / "forged.json"
+    forged.write_text(json.dumps(payload))
+    assert _cli("alert", "handle", str(forged)).exit_code == 3
+    contained = json.loads(_cli("alert", "handle", str(genuine), "--json").stdout)
+    resolved = json.loads(genuine.read_text())
+    resolved["data"]["essentials"]["monitorCondition"] = "Resolved"
+    resolved["data"]["essentials"]["resolvedDateTime"] = resolved["data"]["essentials"]["firedDateTime"]
+    path = firestop_home.parent / "resolved.json"
+    path.write_text(json.dumps(resolved))
+    answer = _cli("alert", "handle", str(path), "--json")
+    assert json.loads(answer.stdout)["incident_id"] == contained["incident_id"], answer.output
