@@ -113,7 +113,20 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             # an interrupted rerun (or break-glass retry) is the alert's live incident: resume it, never start a third
             existing, instance_id = unfinished, unfinished.instance_id
         if alert.monitor_condition == "Resolved":
+            if alert_source_check_enabled():  # as intake does (variants13): the incident holding its confirmed Fired
+                existing = _confirmed_holder(host, alert) or existing
             return _resolved(env, alert, existing), None
+        variant_of = None
+        if existing is not None and not rerun and alert_source_check_enabled():
+            # variants13 item 4: the decision POST /api/alerts takes (firestop.intake.accept.takes_variant): a delivery
+            # of this alert id with other content than the one that opened its incident, which was not confirmed at
+            # its source, is handled as its own variant, checked on its own (not the forged incident's wait resumed)
+            found = _variant_of(host, existing, alert)
+            if found is not None:
+                variant_of, instance_id, existing = existing.instance_id, found[0], found[1]
+                note = (f"this delivery's content differs from the one that opened incident {variant_of}, which was not "
+                        f"confirmed at its source: handled as incident {instance_id} of its own, with its own source "
+                        "check")
         retry = (retry_unfinished and existing is not None and existing.runtime_status in TERMINAL
                  and _status_of(existing) in RETRYABLE)
         if (rerun or retry) and existing is not None:
@@ -137,7 +150,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             now = str(view(existing).get("status") or existing.runtime_status.lower()).replace("_", " ")
             other = _other_delivery(existing, alert)
             note = f"resuming incident {instance_id} ({now})" + (f".{other}" if other else "")
-        elif not rerun and (linked := _linked_incident(env, alert)) is not None:
+        elif variant_of is None and not rerun and (linked := _linked_incident(env, alert)) is not None:
             return linked
         else:
             if getattr(env.tenant, "fire_alert", None) is not None:  # Azure Monitor holds an alert before it sends it: fire it in the sandbox first
@@ -145,7 +158,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
 
                 env.tenant.fire_alert(payload_of(alert))
             inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=env.clients.sandbox,
-                                 source_check=alert_source_check_enabled())
+                                 source_check=alert_source_check_enabled(), variant_of=variant_of)
             inp["incident_id"] = instance_id
             from firestop.cli import interrupt
 
@@ -157,12 +170,32 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             env.close()
 
 
+def _variant_of(host, existing: Any, alert: Any) -> tuple[str, Any] | None:
+    """``(variant id, its status or None)`` when ``alert`` is to be handled as a variant of the incident ``existing``
+    (:func:`firestop.intake.accept.takes_variant`, the decision intake takes: ``existing`` was opened by other content
+    and not confirmed at its source), else None. One status read of the variant (:func:`firestop.intake.accept.variant_id`:
+    keyed by this delivery's content, as intake keys it)."""
+    from firestop.intake.accept import confirm_outcome, delivery_digest, takes_variant, variant_id
+    from firestop.runtime import InstanceNotFound
+
+    inp = existing.input if isinstance(existing.input, dict) else {}
+    digest = delivery_digest(alert)
+    if not takes_variant(inp.get("alert"), confirm_outcome(existing), alert, digest):
+        return None
+    instance_id = variant_id(alert, digest)
+    try:
+        return instance_id, host.get_status(instance_id)
+    except InstanceNotFound:
+        return instance_id, None
+
+
 def _other_delivery(existing: Any, alert: Any) -> str:
     """``""``, or — when the incident ``existing`` of this alert id was opened by a delivery with other content (another
     caller IP, deployment, severity …) — a sentence saying so and how to have this one handled on its own (newuser11:
     with FIRESTOP_ALERT_SOURCE_CHECK on, the genuine payload after a forged one only "resumed" the forged incident's
     wait for alert.genuine, where ``POST /api/alerts`` gives it an incident of its own, checked on its own —
-    :func:`firestop.intake.accept._variant`)."""
+    :func:`firestop.intake.accept._variant`). Since variants13 that case is handled as a variant (:func:`_variant_of`);
+    the note is left for an incident confirmed at its source, or whose check has not run, opened by other content)."""
     from firestop.intake.accept import delivery_digest
 
     try:
@@ -262,6 +295,19 @@ def _next_free_id(host, base: str) -> str:
         except InstanceNotFound:
             return candidate
         n += 1
+
+
+def _confirmed_holder(host, alert) -> Any | None:
+    """The status of the incident whose source check confirmed ``alert``'s Fired delivery (its once-marker names it:
+    :func:`firestop.functions.intake_call.confirmed_incident_sync`), None when none did or it is gone."""
+    from firestop.functions.intake_call import confirmed_incident_sync
+    from firestop.runtime import InstanceNotFound
+
+    held = confirmed_incident_sync(alert.alert_id)
+    try:
+        return host.get_status(held) if held else None
+    except InstanceNotFound:
+        return None
 
 
 def _resolved(env, alert, existing) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import logging
 import azure.durable_functions as df
 
 from firestop.lifecycle import (
+    ACTIVITY_CHECK_VERDICT,
     ACTIVITY_CONFIRM_ALERT,
     ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_LEDGER_HEAD,
@@ -163,6 +164,42 @@ def seal_input(request: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_CONFIRM_ALERT)
 def confirm_alert_at_source(request: dict) -> dict[str, Any]:
+    """:func:`_confirm_alert_at_source`, its answer then kept as the incident run's check verdict
+    (:func:`firestop.records.check_verdicts.keep`: what an alert that joined it while the check ran waits for,
+    variants13). Never raises."""
+    answer = _confirm_alert_at_source(request)
+    if request.get("incident_id"):
+        from firestop.records.check_verdicts import keep
+        from firestop.records.store import records_store
+        from firestop.settings import get_settings
+
+        try:
+            keep(records_store(get_settings()), str(request["incident_id"]), str(request.get("received_at") or ""),
+                 answer.get("confirmed") is True)
+        except Exception as exc:  # noqa: BLE001 - a waiting alert then checks itself after its bound (logged)
+            log.warning("check verdict not kept: %s", type(exc).__name__)
+    return answer
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_CHECK_VERDICT)
+def source_check_verdict(request: dict) -> dict[str, Any]:
+    """``{"incident_id", "received_at"}`` (the incident run an alert joined while its source check ran) →
+    ``{"confirmed": bool}`` once that check answered, ``{"pending": True}`` before (or when the store cannot be read:
+    the orchestrator asks again later). Read-only; never raises."""
+    from firestop.records.check_verdicts import read
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    try:
+        verdict = read(records_store(get_settings()), str(request.get("incident_id") or ""),
+                       str(request.get("received_at") or ""))
+    except Exception as exc:  # noqa: BLE001 - asked again at the next poll
+        log.warning("check verdict not read: %s", type(exc).__name__)
+        verdict = None
+    return {"pending": True} if verdict is None else {"confirmed": verdict}
+
+
+def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
     """``{"alert": the incident input's alert JSON, "source": "azure-monitor"|"defender"|"sentinel"|"policy", "source_ref"?,
     "incident_id", "received_at"}`` → ``{"confirmed": bool, "why": str, "code": firestop.source_reasons.Reason}``: the alert read from its source — Alerts
     Management (:func:`firestop.azure.alerts_management.confirm`), Defender for Cloud

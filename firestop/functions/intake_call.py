@@ -189,6 +189,29 @@ def record_after_close_sync(incident_id: str, entry: dict[str, Any]) -> str | No
     raise RuntimeError("records.file: the record kept changing")
 
 
+def confirmed_incident_sync(alert_id: str) -> str | None:
+    """The incident whose source check confirmed ``alert_id``'s Fired delivery: the ``incident_id`` its once-marker
+    names (:func:`firestop.azure.alerts_management.claim_name`, in the records store), None when there is none.
+    Raises the store's error when it cannot be read (intake answers 503)."""
+    import json
+
+    from firestop.azure.alerts_management import claim_name
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    raw = records_store(get_settings()).read(claim_name({"alert_id": alert_id, "monitor_condition": "Fired"}))
+    try:
+        held = json.loads(raw).get("incident_id") if raw else None
+    except (ValueError, AttributeError):
+        return None
+    return held if isinstance(held, str) and held else None
+
+
+async def confirmed_incident(alert_id: str) -> str | None:
+    """:func:`confirmed_incident_sync` (the records store is read synchronously, as every runbook does)."""
+    return confirmed_incident_sync(alert_id)
+
+
 async def record_after_close(incident_id: str, entry: dict[str, Any]) -> str | None:
     """:func:`record_after_close_sync` (the records store is written synchronously, as every runbook is)."""
     return record_after_close_sync(incident_id, entry)
@@ -218,14 +241,16 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     intake, lifecycle, start, sealing, settings_module = _below or _modules()
     check = settings_module.alert_source_check_enabled()  # decided at intake, in the input: replays never change
 
-    def start_input(a, now, iid, part_of=None, follows=None):
+    def start_input(a, now, iid, part_of=None, follows=None, variant_of=None, joined_pending=None):
         return sealing.seal(sealing.Purpose.INCIDENT,
                             start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
-                                                 part_of=part_of, follows=follows, source_check=check),
+                                                 part_of=part_of, follows=follows, source_check=check,
+                                                 variant_of=variant_of, joined_pending=joined_pending),
                             binding=iid, key=key, leaves_plain=True)  # (incident_input: str/int/bool/None leaves)
 
     return await intake.accept_alert(
         client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=lifecycle.ORCHESTRATOR_NAME,
         start_input=start_input, cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         routes=playbook_routes(), record_after_close=record_after_close, source_checked=check,
+        confirmed_incident=confirmed_incident,
     )

@@ -140,7 +140,10 @@ Decisions (:func:`accept_alert`):
   ``Alert.incident_key``; that instance existing in any state → ``duplicate``.
 * **Resolved**: the instance ``incident_key`` or the open incident of a slot
   gets ``alert_resolved`` → ``resolved``; the slot's last incident finished and
-  was this alert's → ``closed``; else ``no_incident``. Never starts anything.
+  was this alert's → ``closed``; else ``no_incident``. Never starts anything. With the source check on, the
+  incident holding the alert's confirmed Fired delivery (its once-marker names it) comes first — ``resolved``
+  while open, else ``closed`` — so the notification reaches the genuine delivery's incident, not a forged one
+  open on the slot (variants13).
 
 Repeats: a repeat is answered from an in-process memo of accepted answers
 (``dedupe_key`` → outcome, kept :data:`MEMO_SECONDS`) once the incident it
@@ -196,6 +199,7 @@ __all__ = [
     "MEMO_SECONDS",
     "HELD_STATUSES",
     "OPEN_STATUSES",
+    "ConfirmedIncident",
     "RecordAfterClose",
     "RAISE_SPACING_SECONDS",
     "IntakeUnavailable",
@@ -262,6 +266,11 @@ _ANCHOR_SCOPES = 5
 #: ``(incident id, entry) -> "recorded" | "duplicate" | None``: file a revision of the finished incident's
 #: record with ``entry`` (an :func:`alert_summary`, maybe with ``part``) added; None when it has no filed record.
 RecordAfterClose = Callable[[str, dict[str, Any]], Awaitable[str | None]]
+
+#: ``alert id -> incident id | None``: the incident whose source check confirmed this alert's Fired delivery (the
+#: once-marker the confirm activity claims: :func:`firestop.azure.alerts_management.claim_name`), None when none did.
+#: Raises on a store failure (the delivery is answered 503).
+ConfirmedIncident = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -452,6 +461,9 @@ class _Call:
     #: whose incident is not confirmed at its source, gets an incident of its own (:func:`_variant`)
     source_checked: bool = False
     digest: str = ""
+    #: variants13: ``alert id -> the incident holding its confirmed Fired delivery, or None`` (the source check's
+    #: once-marker), given when the check is on: a Resolved delivery goes there (:func:`_resolved`)
+    confirmed_incident: "ConfirmedIncident | None" = None
 
 
 @dataclass
@@ -762,12 +774,18 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
 
 
 async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None,
-                 follows: str | None = None) -> Outcome | None:
+                 follows: str | None = None, variant_of: str | None = None,
+                 joined_pending: dict[str, str] | None = None) -> Outcome | None:
     """Start ``instance_id`` unless it is open: the outcome, or None when the start was
-    refused because the id is open now (another worker took the slot first)."""
+    refused because the id is open now (another worker took the slot first). ``part_of``, ``follows``,
+    ``variant_of`` and ``joined_pending`` go to ``start_input`` only when given."""
     extra: dict[str, str] = {"part_of": part_of} if part_of else {}
     if follows:
         extra["follows"] = follows
+    if variant_of:
+        extra["variant_of"] = variant_of
+    if joined_pending:
+        extra["joined_pending"] = joined_pending
     try:
         await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id, **extra))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
@@ -937,13 +955,10 @@ async def _note_part(call: _Call, alert: Any, anchor: tuple[str, Any], part_id: 
                                                      type(exc).__name__)
 
 
-#: verify12: at most this many incidents of their own for deliveries of one alert id (``<incident_key>-v1`` ..
-#: ``-v<MAX_VARIANTS>``, keyed by the arriving alert's own id) that would join or repeat an incident whose source check
-#: said "not confirmed". A forger with the webhook key thus adds at most this many incidents per alert id (each waiting
-#: for a responder unless confirmed: as posting made-up alerts for other resources would); past the bound a delivery is
-#: answered as before (joined or duplicate). Keyed by the arriving id, not the open incident's, so forged deliveries
-#: with made-up ids cannot use up the genuine alert's variants (review after red team 15).
-MAX_VARIANTS = 3
+#: Hex digits of a delivery's content digest (:func:`delivery_digest`) in its variant's id, ``<incident_key>-v<digits>``
+#: (variants13): the variant of one content is the only id that content can take, so no other content (a forger's
+#: posts, however many) can hold it. 64 bits: a forger cannot make another content land on the genuine delivery's id.
+VARIANT_DIGITS = 16
 #: The timeline step the source check writes (firestop.lifecycle.incident) and its confirmed outcome.
 _CONFIRM_STEP, _CONFIRMED = "confirm alert at source", "ok"
 
@@ -965,7 +980,7 @@ def delivery_digest(alert: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _confirm_outcome(status: Any) -> str | None:
+def confirm_outcome(status: Any) -> str | None:
     """The outcome of the incident's "confirm alert at source" timeline line (custom status while it runs, record
     when it finished), None when it has none yet."""
     for source in (getattr(status, "custom_status", None), getattr(status, "output", None)):
@@ -984,46 +999,66 @@ def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     ``firestop-playbook`` share a slot across rules, so a forged alert of a made-up rule held the genuine one)."""
     if not call.source_checked or status is None:
         return False
-    return _confirm_outcome(status) != _CONFIRMED
+    return confirm_outcome(status) != _CONFIRMED
+
+
+def takes_variant(opened_by: Any, outcome: str | None, alert: Any, digest: str) -> bool:
+    """Whether the delivery of ``alert`` with content digest ``digest`` (:func:`delivery_digest`) gets an incident of
+    its own (:func:`variant_id`) rather than joining or repeating the incident opened by ``opened_by`` (that
+    incident's input alert JSON) whose source check answered ``outcome`` (:func:`confirm_outcome`; None: not run
+    yet). Pure; the one decision intake (:func:`_variant`) and ``alert handle`` (:mod:`firestop.cli.incidents`) take.
+
+    False when there is no input to compare, the incident was confirmed at its source, or its check has not run yet
+    (a burst of genuine alerts while the first one's check runs is one attack: one incident, not one per alert), and
+    for the very delivery that opened it (one incident per source alert); True otherwise — another alert id
+    (RT15-03) or the same id with other content (verify12)."""
+    if not isinstance(opened_by, dict) or outcome in (None, _CONFIRMED):
+        return False
+    same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
+    return not (same and delivery_digest(opened_by) == digest)
+
+
+def variant_id(alert: Any, digest: str) -> str:
+    """The incident of the delivery of ``alert`` whose content digest is ``digest`` (:func:`delivery_digest`) when it
+    gets one of its own (:func:`_variant`): ``<incident_key>-v<first VARIANT_DIGITS hex digits>``. Pure."""
+    return f"{alert.incident_key}-v{digest[:VARIANT_DIGITS]}"
 
 
 async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     """verify12 item 2: the incident of this delivery when ``instance_id`` (the incident it would join or duplicate)
-    was opened by a delivery of the same alert id with other content and its source check said "not confirmed" — a
-    ``<incident_key>-v<n>`` incident of its own, started now (``started``) or found holding this same content
-    (``duplicate``) — else None (decide as before: also while its check has not run yet). RT15-03: opened by *another*
-    alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed there, likewise: a forged delivery
-    with a made-up id must not make the genuine alert join it unchecked. At most :data:`MAX_VARIANTS` such incidents per alert id; each
-    runs its own source check, and the once-marker keeps one confirmed incident per source alert."""
+    was opened by a delivery of the same alert id with other content and its source check said "not confirmed" — its
+    variant :func:`variant_id`, started now (``started``, its input naming ``variant_of`` = ``instance_id``) or found
+    (``duplicate``: this same content posted before) — else None (decide as before: also while its check has not run
+    yet). RT15-03: opened by *another* alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed
+    there, likewise: a forged delivery with a made-up id must not make the genuine alert join it unchecked.
+
+    variants13: keyed by the delivery's content, not numbered: verify12's 3 per alert id were used up by 3 forged
+    deliveries of the genuine alert's id posted first, and the genuine one then joined a forged incident unchecked.
+    Unbounded in number, a variant is bounded in what it costs: a variant its check finds not confirmed ends there
+    (:func:`firestop.lifecycle.incident.run_incident`: it names ``variant_of``, where the responder decides) — one
+    incident instance, one source check and one filed record per distinct content posted; only ``instance_id`` waits.
+    Reads: the incident's status with its input, the variant's status (and a start)."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
-    if not isinstance(opened_by, dict) or _confirm_outcome(full) in (None, _CONFIRMED):
-        # no input to compare, the incident confirmed at its source, or its check not done yet (a burst of genuine
-        # alerts while the first one's check runs is one attack: one incident, not one per alert): join it
+    outcome = confirm_outcome(full)
+    if outcome is None and _runtime(full) in OPEN_STATUSES and takes_variant(opened_by, "not confirmed", alert, call.digest):
+        # variants13 item 2: its check has not answered. Joined as before (a burst of genuine alerts is one attack),
+        # and this delivery's variant is started beside, waiting for that answer: confirmed, it ends "joined"; not,
+        # it is checked on its own — so a forged alert posted in the seconds before the genuine one no longer takes it
+        variant = variant_id(alert, call.digest)
+        if await _status(call.client, variant) is None:
+            await _start(call, alert, variant, variant_of=instance_id,
+                         joined_pending={"incident_id": instance_id, "received_at": str(inp.get("received_at") or "")})
         return None
-    same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
-    if same and delivery_digest(opened_by) == call.digest:
-        return None  # the same delivery again: one incident per source alert
-    # RT15-03: another alert id of the same rule on an incident not confirmed at its source (a forged delivery with a
-    # made-up id, posted first) is not joined to it either: it gets a variant of its own, checked on its own, in its own
-    # bounded namespace (MAX_VARIANTS per alert id), so a forger's posts hold nothing of the genuine alert
-    for n in range(1, MAX_VARIANTS + 1):
-        variant = f"{alert.incident_key}-v{n}"
-        held = await _status(call.client, variant, show_input=True)
-        if held is None:
-            started = await _start(call, alert, variant)
-            if started is not None:
-                return started
-            held = await _status(call.client, variant, show_input=True)  # another worker took it first
-        held_inp = decoded(getattr(held, "input_", None)) if held is not None else None
-        held_alert = held_inp.get("alert") if isinstance(held_inp, dict) else None
-        if isinstance(held_alert, dict) and delivery_digest(held_alert) == call.digest:
-            return Outcome(OutcomeKind.DUPLICATE, variant)
-    logging.getLogger("firestop.intake").warning(
-        "alert %s: more than %d deliveries with other content while its incident %s is not confirmed at its source; "
-        "this one is not given an incident of its own", alert.incident_key, MAX_VARIANTS, instance_id)
-    return None
+    if not takes_variant(opened_by, outcome, alert, call.digest):
+        return None
+    variant = variant_id(alert, call.digest)
+    if await _status(call.client, variant) is None:
+        started = await _start(call, alert, variant, variant_of=instance_id)
+        if started is not None:
+            return started
+    return Outcome(OutcomeKind.DUPLICATE, variant)  # this content's variant exists (or another worker just started it)
 
 
 async def _fired(call: _Call, alert: Any) -> Outcome:
@@ -1084,8 +1119,32 @@ async def _fired(call: _Call, alert: Any) -> Outcome:
     raise IntakeUnavailable("the incident of this alert's resource kept changing; retry")
 
 
+async def _to_confirmed(call: _Call, alert: Any, data: dict[str, Any]) -> Outcome | None:
+    """variants13 item 3: with the source check on, the Resolved ``alert`` goes to the incident that holds its alert's
+    confirmed Fired delivery — ``resolved`` while it is open, ``closed`` once it ended — not to the slot's open
+    incident, which may be a forged delivery's (not confirmed, waiting) while the genuine one ran in its variant.
+    None when no incident holds it (decide as before). One read of the once-marker, one status read."""
+    try:
+        held = await call.confirmed_incident(alert.alert_id)
+    except Exception as exc:  # noqa: BLE001 — the records store failed: nothing done, the sender retries
+        raise IntakeUnavailable(f"the once-marker of the alert could not be read: {type(exc).__name__}") from exc
+    status = await _status(call.client, held) if held else None
+    if status is None:
+        return None
+    runtime = _runtime(status)
+    if runtime in OPEN_STATUSES:
+        runtime = await _raise(call.client, held, EVENT_RESOLVED, data)
+        if runtime is None:
+            outcome = Outcome(OutcomeKind.RESOLVED, held, correlated_to=held if held != alert.incident_key else None)
+            _remember(call, alert, outcome, _created(status))
+            return outcome
+    return Outcome(OutcomeKind.CLOSED, held, runtime_status=str(runtime))
+
+
 async def _resolved(call: _Call, alert: Any) -> Outcome:
     data = resolved_event(alert, received_at=call.now)
+    if call.confirmed_incident is not None and (confirmed := await _to_confirmed(call, alert, data)) is not None:
+        return confirmed
     own = await _status(call.client, alert.incident_key)
     if own is not None:
         runtime = _runtime(own)
@@ -1123,6 +1182,7 @@ async def accept_alert(
     routes: Sequence[str] = (),
     record_after_close: RecordAfterClose | None = None,
     source_checked: bool = False,
+    confirmed_incident: ConfirmedIncident | None = None,
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
 
@@ -1135,9 +1195,10 @@ async def accept_alert(
         settings: correlation window (seconds) and key.
         orchestrator_name: the incident orchestrator's name (open incidents are
             instances of it).
-        start_input: ``(alert, now, instance_id, *, part_of=None, follows=None) → orchestration input`` for a new
-            incident started under ``instance_id`` (``part_of`` passed only when there is an anchor, ``follows``
-            only when the slot's last incident held and the alert reports new activity after it) (its slot's id, or the alert's
+        start_input: ``(alert, now, instance_id, *, part_of=None, follows=None, variant_of=None) → orchestration
+            input`` for a new incident started under ``instance_id`` (``part_of`` passed only when there is an anchor,
+            ``follows`` only when the slot's last incident held and the alert reports new activity after it,
+            ``variant_of`` only for a variant: the incident not confirmed at its source it would have joined) (its slot's id, or the alert's
             own key without correlation; an input sealed for its instance binds it).
         routes: the playbook routes (``playbook:<name>``, :func:`firestop.intake.correlation.route_of`) probed
             for the attack's incident of another route on the same resource (an *anchor*: the new incident
@@ -1146,9 +1207,12 @@ async def accept_alert(
             :data:`RecordAfterClose`); None: an alert of a finished slot always starts a new generation
             (its last one is not read, so nothing ``follows``).
         source_checked: ``FIRESTOP_ALERT_SOURCE_CHECK`` is on: a Fired delivery of an alert id whose incident was
-            opened by other content and is not confirmed at its source gets an incident of its own (at most
-            :data:`MAX_VARIANTS` per alert id, :func:`_variant`: verify12 — the first delivery no longer holds the
-            alert), and repeats are remembered per content.
+            opened by other content and is not confirmed at its source gets an incident of its own (one per
+            content, :func:`_variant`: verify12 — the first delivery no longer holds the alert; variants13 — nor
+            do forged deliveries posted before it), and repeats are remembered per content.
+        confirmed_incident: with ``source_checked``, finds the incident holding an alert's confirmed Fired delivery
+            (:data:`ConfirmedIncident`): a Resolved delivery goes there (variants13: not to a forged incident open on
+            the slot); None: Resolved deliveries are routed as without the check.
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).
@@ -1168,7 +1232,8 @@ async def accept_alert(
     digest = delivery_digest(alert) if source_checked and not alert.is_resolved else ""
     call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope,
                  tuple(routes), record_after_close, f"{dedupe_key}|{digest[:16]}" if digest else dedupe_key,
-                 source_checked=bool(digest), digest=digest)
+                 source_checked=bool(digest), digest=digest,
+                 confirmed_incident=confirmed_incident if source_checked else None)
     async with _deliveries.hold([f"delivery:{dedupe_key}"]):
         remembered = await _remembered(call, alert)
         if remembered is not None:

@@ -81,7 +81,7 @@ from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, CONFIRM_STEP, GENUINE_STEP, decide_command
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR, skip_reason
 from firestop.lifecycle import tally
-from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
+from firestop.lifecycle.outcome import CONTAINED, JOINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
 from firestop.lifecycle.sealing import (
     ACTIVITY_SEAL_INPUT,
     ACTIVITY_VERIFY_SEAL,
@@ -130,6 +130,13 @@ VERIFY_ATTEMPTS = 4
 
 #: ``responder_flow`` of an input whose unconfirmed alert waits for one decision (:func:`genuine_gate`), not one per step.
 GENUINE_FLOW = 2
+#: ``{"incident_id", "received_at"}`` → ``{"confirmed": bool}`` or ``{"pending": True}``: the source check verdict of
+#: the incident run an alert joined while that check ran (firestop.records.check_verdicts; variants13).
+ACTIVITY_CHECK_VERDICT = "source_check_verdict"
+#: An alert that joined an incident whose check had not answered asks for its verdict this often (seconds) ...
+JOINED_CHECK_SECONDS = 5
+#: ... at most this many times (10 min); no answer by then: it is checked on its own (fail safe: never unchecked).
+JOINED_CHECK_POLLS = 120
 #: Longest "why not confirmed" kept from the confirm activity with :data:`GENUINE_FLOW` (characters; the activity's
 #: texts are far shorter — the bound is for a source that answers with a long message).
 GENUINE_WHY_CHARS = 1000
@@ -165,6 +172,17 @@ class IncidentInput(BaseModel):
                                                    "source waits for a responder — 2 (GENUINE_FLOW): one 'alert "
                                                    "genuine' decision; absent (older inputs): an approval per step, "
                                                    "so they replay as they ran")
+    variant_of: str | None = Field(default=None, max_length=128,
+                                   description="intake, with source_check: the incident not confirmed at its source "
+                                               "this delivery would have joined (it got its own: "
+                                               "firestop.intake.accept._variant); not confirmed either, this one "
+                                               "ends after its check, and the responder decides in that one. Absent "
+                                               "in older inputs: they replay as they ran")
+    joined_pending: dict[str, str] | None = Field(
+        default=None, description="intake, with source_check: {'incident_id', 'received_at'} of the incident run this "
+                                  "alert joined while its source check had not answered; this incident waits for "
+                                  "that answer first (ACTIVITY_CHECK_VERDICT): confirmed, it ends 'joined'; not, it "
+                                  "goes on checked on its own. Absent in older inputs: they replay as they ran")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -341,6 +359,47 @@ def _refused(context, what: str, reason: str) -> dict[str, Any]:
     return record
 
 
+def _await_joined_check(inc: _Incident) -> Generator[Any, Any, dict[str, Any] | None]:
+    """variants13 item 2: this alert joined the incident run ``inc.inp.joined_pending`` names while that run's source
+    check had not answered (intake joined it there — a burst of genuine alerts is one attack — and started this
+    incident beside it). Wait for that answer (:data:`ACTIVITY_CHECK_VERDICT` every :data:`JOINED_CHECK_SECONDS`, at
+    most :data:`JOINED_CHECK_POLLS` times). Confirmed: this incident ends ``joined`` (nothing checked or run here:
+    the alert is that incident's, and its containment is that one's; no record filed, the output says so) — the
+    returned output. Not confirmed, or no answer within the bound: None — this incident goes on, checked on its own,
+    ending at its check when not confirmed either (``variant_of``), so a forged alert posted in the seconds before
+    the genuine one no longer takes it unchecked."""
+    context, doc = inc.context, inc.doc
+    pending = inc.inp.joined_pending or {}
+    target = str(pending.get("incident_id") or "")
+    request = {"incident_id": target, "received_at": str(pending.get("received_at") or "")}
+    inc.status("detect", "wait for the source check of the incident joined")
+    verdict = None
+    for _ in range(JOINED_CHECK_POLLS):
+        answer = yield context.call_activity(ACTIVITY_CHECK_VERDICT, request)
+        if isinstance(answer, dict) and isinstance(answer.get("confirmed"), bool):
+            verdict = answer["confirmed"]
+            break
+        yield context.create_timer(inc.now + timedelta(seconds=JOINED_CHECK_SECONDS))
+    outcome = {True: "confirmed", False: "not confirmed", None: "no answer"}[verdict]
+    doc.event("detect", "source check of the incident joined", outcome, inc.now, target=target or None,
+              detail=(f"this alert joined incident {target} while its source check ran; that check answered: "
+                      f"{outcome}" if verdict is not None else
+                      f"incident {target}'s source check did not answer within "
+                      f"{JOINED_CHECK_SECONDS * JOINED_CHECK_POLLS} s"))
+    if verdict is not True:
+        doc.notes.append(f"joined incident {target} while its source check ran, which said {outcome}: this alert is "
+                         "checked on its own")
+        return None
+    doc.status = JOINED
+    doc.reason = (f"joined incident {target}, confirmed at its source: this alert is that incident's, and so is "
+                  "its containment (nothing checked or run here)")
+    doc.closed_at = inc.now
+    inc.status("done", None)
+    out = {**doc.to_record(), "record_files": {}}
+    observe.outcome(context, out)
+    return out
+
+
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
     raw = context.get_input()
@@ -358,6 +417,10 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     doc, alert = inc.doc, inc.alert
     doc.part_of = inc.inp.part_of
     doc.follows = inc.inp.follows
+    if inc.inp.joined_pending and inc.inp.source_check:
+        joined = yield from _await_joined_check(inc)
+        if joined is not None:
+            return joined
     fired_at = parse_time(alert.get("fired_at"))
     if fired_at is not None and fired_at > doc.received_at:
         doc.notes.append(f"the alert says it fired at {fired_at.isoformat()}, after it was received: clock skew? "
@@ -408,6 +471,16 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
         doc.event("detect", CONFIRM_STEP, "ok" if confirmed else "not confirmed", inc.now,
                   detail=f"{inc.inp.source_check}: {why}")
+        if not confirmed and inc.inp.variant_of:
+            # variants13: a delivery that would have joined an incident not confirmed at its source got this one so
+            # that it is checked on its own; not confirmed either, it waits for nobody — the responder decides in
+            # that incident — so a forger's N differing deliveries make one waiting incident, not N
+            inc.unconfirmed = why
+            doc.status = NEEDS_RESPONDER
+            doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}), delivered while "
+                          f"incident {inc.inp.variant_of} (not confirmed either) was open on this alert or resource: "
+                          "nothing runs here; a responder decides there")
+            return (yield from _learn(inc, None))
         if not confirmed:
             inc.unconfirmed = why
             # the activity's reason code (firestop.source_reasons), None in results recorded before it gave one

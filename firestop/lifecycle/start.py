@@ -45,7 +45,8 @@ def activity_event_ref(alert) -> str | None:
 
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
-                   follows: str | None = None, source_check: bool = False) -> dict[str, Any]:
+                   follows: str | None = None, source_check: bool = False,
+                   variant_of: str | None = None, joined_pending: dict[str, str] | None = None) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``, or the
     webhook's ``IntakeAlert``: :func:`firestop.alerts.alert.alert_input_json` reads either).
 
@@ -66,6 +67,11 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     the input also carries ``"responder_flow": 2`` (:data:`GENUINE_FLOW`): an alert not confirmed then waits for one
     "alert genuine" decision (:func:`firestop.lifecycle.incident.genuine_gate`); an input without it (older ones)
     keeps the approval per step it ran with.
+    ``variant_of`` (with ``source_check``): intake gave this delivery an incident of its own instead of joining
+    ``variant_of``, which was not confirmed at its source (:func:`firestop.intake.accept._variant`); not confirmed
+    either, this one ends after its check and the responder decides in ``variant_of`` (variants13).
+    ``joined_pending`` (with source_check): ``{"incident_id", "received_at"}`` of the incident run this alert joined
+    while its check had not answered; this incident waits for that answer first (variants13 item 2).
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
@@ -101,6 +107,11 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
                 extra["source_ref"] = ref
     if "source_check" in extra:  # not confirmed: one "alert genuine" decision, not one approval per step
         extra["responder_flow"] = GENUINE_FLOW
+        if variant_of:
+            extra["variant_of"] = variant_of
+        if joined_pending:
+            extra["joined_pending"] = {"incident_id": str(joined_pending.get("incident_id") or ""),
+                                       "received_at": str(joined_pending.get("received_at") or "")}
     return {
         **extra,
         "indicators_truncated": truncated,

@@ -491,8 +491,8 @@ def test_an_alert_already_handled_by_the_cli_on_this_store_is_a_duplicate_not_a_
 def _accept_checked(client, alert):
     return asyncio.run(accept_alert(
         client, alert, now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
-        start_input=lambda a, now, iid: {"incident_id": iid, "alert": a.model_dump(mode="json", exclude={"context", "essentials"}),
-                                    "received_at": now.isoformat()},
+        start_input=lambda a, now, iid, **extra: {"incident_id": iid, **extra, "received_at": now.isoformat(),
+                                                  "alert": a.model_dump(mode="json", exclude={"context", "essentials"})},
         source_checked=True,
     ))
 
@@ -511,4 +511,5 @@ def test_with_the_source_check_on_an_alert_joins_an_incident_still_being_checked
     clear_caches()
     alert = make_alert("a3")
     own = _accept_checked(fake, alert)
-    assert (own.kind, own.instance_id) == (OutcomeKind.STARTED, f"{alert.incident_key}-v1")
+    assert own.kind is OutcomeKind.STARTED and own.instance_id.startswith(f"{alert.incident_key}-v"), own
+    assert fake.instances[own.instance_id]["input"]["variant_of"] == slot()  # ends after its check if not confirmed

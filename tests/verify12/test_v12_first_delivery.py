@@ -5,7 +5,7 @@ Attacker: the webhook-key holder of item 1, posting the real ``aoai-content-abus
 answered as the first one's (the memo's ``duplicate``, or joined to it on another worker), so 203.0.113.200 was never
 blocked automatically: the incident waited for a responder. Fixed (``firestop.intake.accept._variant``): with the
 source check on, a delivery of the same alert id with other content, while the incident it would join is not
-confirmed at its source, gets an incident of its own (``<incident_key>-v<n>``, at most ``MAX_VARIANTS`` = 3 per
+confirmed at its source, gets an incident of its own (``<incident_key>-v<n>``, at most 3 (variants13: one per content) per
 alert id), which is checked at its source on its own; the once-marker keeps one confirmed incident per source alert.
 """
 
@@ -44,14 +44,15 @@ def test_the_genuine_delivery_after_a_forged_one_gets_its_confirmed_incident(ser
     assert again["id"] == genuine["id"], again
 
 
-def test_a_forger_adds_at_most_max_variants_incidents_and_one_is_confirmed(served):  # noqa: F811
-    from firestop.intake.accept import MAX_VARIANTS
-
+def test_a_forger_adds_one_ended_incident_per_content_and_none_waits_but_the_first(served):  # noqa: F811
+    """verify12 allowed 3 variants per alert id (then the rest joined, unchecked); variants13 keys a variant by its
+    content, and a variant not confirmed ends after its check: only the first incident waits for a responder."""
     env, server, app = served
     _fire_genuine(env)
     ids = [_post(env, server, app, _with_dimension("CallerIPAddress", f"198.51.100.{n}"))["id"] for n in range(10, 16)]
-    assert len(set(ids)) == 1 + MAX_VARIANTS, ids  # the first, then its bounded variants; the rest answered as before
+    assert len(set(ids)) == 6, ids  # the first, then one variant per content
     assert all(_confirm_outcome(env, i) == ["not confirmed"] for i in set(ids))
+    assert [env.host.get_status(i).runtime_status for i in ids[1:]] == ["Completed"] * 5
 
 
 def test_a_second_genuine_incident_is_never_confirmed(served):  # noqa: F811
