@@ -69,6 +69,8 @@ from typing import Any, Callable, Iterator
 
 from firestop.telemetry.requests import RequestNote, close_note, open_note
 
+from .wakeup import Wakeup
+
 log = logging.getLogger("firestop.serve")
 
 __all__ = ["BoundedHTTPServer", "Limits", "error_body", "make_handler"]
@@ -224,7 +226,12 @@ class BoundedHTTPServer(HTTPServer):
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self._stopped.set()
-        super().__init__(address, handler)
+        self._wakeup = Wakeup()  # shutdown() rings it: the loop's select returns at once, not after poll_interval
+        try:
+            super().__init__(address, handler)
+        except BaseException:
+            self._wakeup.close()
+            raise
 
     # accept ------------------------------------------------------------------
     def serve_forever(self, poll_interval: float = 0.1) -> None:
@@ -236,11 +243,15 @@ class BoundedHTTPServer(HTTPServer):
         try:
             with selectors.DefaultSelector() as selector:
                 selector.register(self.socket, selectors.EVENT_READ)
+                selector.register(self._wakeup.reader, selectors.EVENT_READ)
                 while not self._stopping.is_set():
                     if not self._slots.acquire(timeout=poll_interval):
                         continue
-                    if not selector.select(poll_interval):
+                    ready = selector.select(poll_interval)
+                    if not any(key.fileobj is self.socket for key, _ in ready):  # timed out, or shutdown() rang
                         self._slots.release()
+                        if ready:
+                            self._wakeup.drain()  # (a ring whose stop was already taken must not keep select awake)
                         continue
                     try:
                         conn, client = self.socket.accept()
@@ -250,11 +261,14 @@ class BoundedHTTPServer(HTTPServer):
                     self._dispatch(conn, client)
         finally:
             self._stopping.clear()
+            self._wakeup.drain()
             self._stopped.set()
 
     def shutdown(self) -> None:
-        """Stop :meth:`serve_forever` and wait for it to return (connections being handled go on)."""
+        """Stop :meth:`serve_forever` and wait for it to return (connections being handled go on): at once when the
+        loop waits in ``select`` (:mod:`firestop.runtime.wakeup`), within ``poll_interval`` when every slot is taken."""
         self._stopping.set()
+        self._wakeup.ring()
         self._stopped.wait()
 
     def _dispatch(self, conn: socket.socket, client: Any) -> None:
@@ -342,6 +356,7 @@ class BoundedHTTPServer(HTTPServer):
         """Close the listening socket, wait up to ``grace`` seconds for answers being written to be logged (never
         for idle keep-alive connections or requests still being handled), then drop the queued connections."""
         super().server_close()
+        self._wakeup.close()
         with self._count_lock:
             self._answered.wait_for(lambda: not self._answering, timeout=grace)
         self.reaper.stop()

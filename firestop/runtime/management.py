@@ -86,6 +86,7 @@ from .errors import FunctionNotFound, InstanceAlreadyExists, InstanceNotFound
 from .functions import DURABLE_CLIENT, HTTP_TRIGGER, index_app
 from .history import parse_timestamp
 from .status import TERMINAL_STATUSES, OrchestrationStatus
+from .wakeup import PromptShutdownMixin
 
 log = logging.getLogger("firestop.runtime")
 
@@ -169,10 +170,11 @@ def status_payload(status: OrchestrationStatus, *, show_input: bool = True) -> d
     return payload
 
 
-class _NoDelayServer(ThreadingHTTPServer):
+class _NoDelayServer(PromptShutdownMixin, ThreadingHTTPServer):
     """TCP_NODELAY on accepted sockets: the handler writes headers and body in two sends, and with Nagle's
     algorithm the body of a kept-alive connection (the SDK's aiohttp session) waits ~40 ms for the client's
-    delayed ACK — on every Durable client call a function makes."""
+    delayed ACK — on every Durable client call a function makes. ``shutdown()`` returns at once
+    (:mod:`firestop.runtime.wakeup`), not after the loop's next 0.05 s poll."""
 
     request_queue_size = 128
 

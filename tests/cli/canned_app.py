@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.stub_servers import ThreadingHTTPServer  # shutdown() at once (no 0.05 s poll per teardown)
 from firestop.cli.remote import RemoteApp
 
 Answer = Callable[[str, str], "tuple[int, dict[str, Any]]"]

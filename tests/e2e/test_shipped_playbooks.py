@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.stub_servers import HTTPServer  # shutdown() at once (no 0.05 s poll per teardown)
 from firestop.cli.main import app
 from firestop.playbooks import load_playbooks
 from firestop.settings import REPO_ROOT

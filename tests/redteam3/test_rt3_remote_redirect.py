@@ -13,6 +13,8 @@ import threading
 
 import pytest
 
+from tests.stub_servers import HTTPServer  # shutdown() at once (no 0.05 s poll per teardown)
+
 
 def test_remote_mode_never_sends_the_token_to_another_origin():
     from firestop.cli.remote import RemoteApp, RemoteError
@@ -30,7 +32,7 @@ def test_remote_mode_never_sends_the_token_to_another_origin():
         def log_message(self, *args):
             pass
 
-    other = http.server.HTTPServer(("127.0.0.1", 0), Other)
+    other = HTTPServer(("127.0.0.1", 0), Other)
 
     class App(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -41,7 +43,7 @@ def test_remote_mode_never_sends_the_token_to_another_origin():
         def log_message(self, *args):
             pass
 
-    app = http.server.HTTPServer(("127.0.0.1", 0), App)
+    app = HTTPServer(("127.0.0.1", 0), App)
     threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True) for s in (other, app)]
     for t in threads:
         t.start()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from pydantic import SecretStr
 
+from tests.stub_servers import ThreadingHTTPServer  # shutdown() at once (no 0.05 s poll per teardown)
 from .conftest import ACCOUNT, AZURITE_KEY, azurite_connection
 
 RECORD = {

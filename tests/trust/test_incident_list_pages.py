@@ -95,7 +95,9 @@ def test_the_route_pages_and_refuses_a_bad_top_or_continuation(api):
 def test_incident_list_app_follows_the_pages(monkeypatch):
     """``incident list --app`` (RemoteApp.incidents) reads page after page by the continuation header, in order."""
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.stub_servers import ThreadingHTTPServer
     from urllib.parse import parse_qs, urlparse
 
     from firestop.cli.remote import RemoteApp
