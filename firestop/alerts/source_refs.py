@@ -59,6 +59,10 @@ def check_sentinel_incident_id(value: Any) -> str:
     return value
 
 
+#: ``schemaId`` of an Azure Monitor action group's Common Alert Schema webhook: the alerts Alerts Management holds.
+COMMON_ALERT_SCHEMA = "azureMonitorCommonAlertSchema"
+
+
 def is_policy_event(alert: Any) -> bool:
     """Whether ``alert`` is an Azure Policy state event delivered by Event Grid
     (:mod:`firestop.alerts.sources.eventgrid`: ``rule_name`` ``policy:<definition>``, ``monitoring_service`` Azure
@@ -88,3 +92,34 @@ def source_of(alert: Any, enabled: bool) -> tuple[str | None, str | None]:
         return DEFENDER, context.get("alertResourceId")
     except ValueError:
         return (SENTINEL if schema == SENTINEL_SCHEMA else DEFENDER), None
+
+
+#: The delivered Activity Log event's fields an Azure Monitor alert's ``source_ref`` carries (verify13), each a string
+#: of at most :data:`EVENT_REF_TEXT` characters (their shapes are checked where they are used:
+#: :func:`firestop.azure.activity_source.parse_event_ref`).
+EVENT_REF_KEYS = ("correlationId", "eventDataId", "eventTimestamp")
+EVENT_REF_TEXT = 64
+
+
+def activity_event_ref(alert) -> str | None:
+    """``source_ref`` of an Azure Monitor alert whose (lean) context names an Activity Log event: compact JSON of its
+    :data:`EVENT_REF_KEYS` that are strings of at most :data:`EVENT_REF_TEXT` characters, keys sorted; None when it
+    names none of them (a metric or log alert). Pure."""
+    import json
+
+    context = getattr(alert, "context", None)
+    if not isinstance(context, dict):
+        return None
+    ref = {k: context[k] for k in EVENT_REF_KEYS if isinstance(context.get(k), str) and len(context[k]) <= EVENT_REF_TEXT}
+    return json.dumps(ref, sort_keys=True, separators=(",", ":")) if ref else None
+
+
+def delivered_ref(alert: Any) -> str | None:
+    """The ``source_ref`` an incident opened by ``alert`` carries with the source check on
+    (:func:`firestop.lifecycle.start.incident_input`): a Common Alert Schema alert's Activity Log event
+    (:func:`activity_event_ref`), a Defender alert's or Sentinel incident's ARM id (:func:`source_of`); None when it
+    names none. What the check reads besides the alert JSON, so a content digest of a delivery covers it too
+    (RT16-01: :func:`firestop.intake.accept.delivery_digest`). Pure."""
+    if getattr(alert, "schema_id", None) == COMMON_ALERT_SCHEMA:
+        return activity_event_ref(alert)
+    return source_of(alert, True)[1]

@@ -82,7 +82,7 @@ def _time(value: Any) -> datetime | None:
 
 def parse_event_ref(ref: Any) -> tuple[dict[str, Any] | None, str | None]:
     """``({"correlationId", "eventDataId", "eventTimestamp": datetime}, None)`` from an incident input's
-    ``source_ref`` (:func:`firestop.lifecycle.start.activity_event_ref`'s JSON), else ``(None, why not)``: no
+    ``source_ref`` (:func:`firestop.alerts.source_refs.activity_event_ref`'s JSON), else ``(None, why not)``: no
     reference, not JSON, a correlation or event id that is not a GUID, a time that is not one. Pure."""
     if not isinstance(ref, str) or not ref.strip():
         return None, "the delivery names no Activity Log event (correlationId, eventDataId, eventTimestamp)"

@@ -170,6 +170,16 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             env.close()
 
 
+def _ref_as_opened(inp: dict, alert: Any) -> str | None:
+    """The ``source_ref`` ``alert``'s input would carry beside the incident input ``inp`` (RT16-01: part of a
+    delivery's content, :func:`firestop.intake.accept.delivery_digest`): the delivered one when ``inp`` was opened
+    with the source check on (it carries ``source_check``), else none — an incident opened with the check off keeps
+    no reference, so its content is its alert JSON alone."""
+    from firestop.alerts.source_refs import delivered_ref
+
+    return delivered_ref(alert) if inp.get("source_check") else None
+
+
 def _variant_of(host, existing: Any, alert: Any) -> tuple[str, Any] | None:
     """``(variant id, its status or None)`` when ``alert`` is to be handled as a variant of the incident ``existing``
     (:func:`firestop.intake.accept.takes_variant`, the decision intake takes: ``existing`` was opened by other content
@@ -179,8 +189,8 @@ def _variant_of(host, existing: Any, alert: Any) -> tuple[str, Any] | None:
     from firestop.runtime import InstanceNotFound
 
     inp = existing.input if isinstance(existing.input, dict) else {}
-    digest = delivery_digest(alert)
-    if not takes_variant(inp.get("alert"), confirm_outcome(existing), alert, digest):
+    digest = delivery_digest(alert, _ref_as_opened(inp, alert))
+    if not takes_variant(inp.get("alert"), confirm_outcome(existing), alert, digest, inp.get("source_ref")):
         return None
     instance_id = variant_id(alert, digest)
     try:
@@ -201,7 +211,8 @@ def _other_delivery(existing: Any, alert: Any) -> str:
     try:
         inp = existing.input if isinstance(existing.input, dict) else None
         opened_by = inp.get("alert") if inp is not None else None
-        if not isinstance(opened_by, dict) or delivery_digest(opened_by) == delivery_digest(alert):
+        if (not isinstance(opened_by, dict)
+                or delivery_digest(opened_by, inp.get("source_ref")) == delivery_digest(alert, _ref_as_opened(inp, alert))):
             return ""
     except (TypeError, ValueError, AttributeError):
         return ""

@@ -963,20 +963,33 @@ VARIANT_DIGITS = 16
 _CONFIRM_STEP, _CONFIRMED = "confirm alert at source", "ok"
 
 
-def delivery_digest(alert: Any) -> str:
+_NO_REF = object()
+
+
+def delivery_digest(alert: Any, source_ref: Any = _NO_REF) -> str:
     """SHA-256 (hex) of the incident input's alert JSON of ``alert`` (:func:`firestop.alerts.alert.alert_input_json`
     as canonical JSON, or that JSON itself when ``alert`` is a dict: an incident's input; ``indicators.truncated``
-    left out, the input does not keep it there): what tells two deliveries of one alert id apart.
-    Azure Monitor's redeliveries of one notification carry the same content, so the same digest."""
+    left out, the input does not keep it there) with the input's ``source_ref`` when there is one: what tells two
+    deliveries of one alert id apart. Azure Monitor's redeliveries of one notification carry the same content, so the
+    same digest. ``source_ref``: for a dict, the input's (None: it has none); for a parsed alert it is derived
+    (:func:`firestop.alerts.source_refs.delivered_ref`). RT16-01: the reference the source check reads (an Activity
+    Log event, a Defender alert's or Sentinel incident's id) lives in the delivery's context, outside the alert JSON:
+    a copy of the genuine delivery naming another event had its digest and held it as a duplicate, unchecked. Without
+    a reference the digest is the alert JSON's alone, as before (metric and log alerts' variant ids unchanged)."""
     import hashlib
     import json
 
     from firestop.alerts.alert import alert_input_json
+    from firestop.alerts.source_refs import delivered_ref
 
     data = alert if isinstance(alert, dict) else alert_input_json(alert)
     indicators = data.get("indicators")
     if isinstance(indicators, dict) and "truncated" in indicators:  # (the input keeps them as indicators_truncated)
         data = {**data, "indicators": {k: v for k, v in indicators.items() if k != "truncated"}}
+    if source_ref is _NO_REF:
+        source_ref = None if isinstance(alert, dict) else delivered_ref(alert)
+    if source_ref is not None:
+        data = {"alert": data, "source_ref": str(source_ref)}
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
@@ -1002,11 +1015,12 @@ def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     return confirm_outcome(status) != _CONFIRMED
 
 
-def takes_variant(opened_by: Any, outcome: str | None, alert: Any, digest: str) -> bool:
+def takes_variant(opened_by: Any, outcome: str | None, alert: Any, digest: str, opened_ref: Any = None) -> bool:
     """Whether the delivery of ``alert`` with content digest ``digest`` (:func:`delivery_digest`) gets an incident of
     its own (:func:`variant_id`) rather than joining or repeating the incident opened by ``opened_by`` (that
     incident's input alert JSON) whose source check answered ``outcome`` (:func:`confirm_outcome`; None: not run
-    yet). Pure; the one decision intake (:func:`_variant`) and ``alert handle`` (:mod:`firestop.cli.incidents`) take.
+    yet). ``opened_ref``: that incident's input ``source_ref`` (RT16-01: part of its content). Pure; the one decision
+    intake (:func:`_variant`) and ``alert handle`` (:mod:`firestop.cli.incidents`) take.
 
     False when there is no input to compare, the incident was confirmed at its source, or its check has not run yet
     (a burst of genuine alerts while the first one's check runs is one attack: one incident, not one per alert), and
@@ -1015,7 +1029,7 @@ def takes_variant(opened_by: Any, outcome: str | None, alert: Any, digest: str) 
     if not isinstance(opened_by, dict) or outcome in (None, _CONFIRMED):
         return False
     same = str(opened_by.get("alert_id") or "").strip().lower() == str(alert.alert_id).strip().lower()
-    return not (same and delivery_digest(opened_by) == digest)
+    return not (same and delivery_digest(opened_by, opened_ref) == digest)
 
 
 def variant_id(alert: Any, digest: str) -> str:
@@ -1041,8 +1055,10 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
+    opened_ref = inp.get("source_ref") if isinstance(inp, dict) else None
     outcome = confirm_outcome(full)
-    if outcome is None and _runtime(full) in OPEN_STATUSES and takes_variant(opened_by, "not confirmed", alert, call.digest):
+    if (outcome is None and _runtime(full) in OPEN_STATUSES
+            and takes_variant(opened_by, "not confirmed", alert, call.digest, opened_ref)):
         # variants13 item 2: its check has not answered. Joined as before (a burst of genuine alerts is one attack),
         # and this delivery's variant is started beside, waiting for that answer: confirmed, it ends "joined"; not,
         # it is checked on its own — so a forged alert posted in the seconds before the genuine one no longer takes it
@@ -1051,7 +1067,7 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
             await _start(call, alert, variant, variant_of=instance_id,
                          joined_pending={"incident_id": instance_id, "received_at": str(inp.get("received_at") or "")})
         return None
-    if not takes_variant(opened_by, outcome, alert, call.digest):
+    if not takes_variant(opened_by, outcome, alert, call.digest, opened_ref):
         return None
     variant = variant_id(alert, call.digest)
     if await _status(call.client, variant) is None:

@@ -6,11 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from firestop.alerts.alert import alert_input_json
-from firestop.alerts.source_refs import source_of
+#: COMMON_ALERT_SCHEMA: ``schemaId`` of an Azure Monitor action group's Common Alert Schema webhook (the alerts Alerts
+#: Management holds); the Activity Log event reference (verify13) lives beside the other delivered references (RT16-01)
+from firestop.alerts.source_refs import (  # noqa: F401 (re-exported)
+    COMMON_ALERT_SCHEMA,
+    EVENT_REF_KEYS,
+    EVENT_REF_TEXT,
+    activity_event_ref,
+    source_of,
+)
 from firestop.alerts.times import isoformat
-
-#: ``schemaId`` of an Azure Monitor action group's Common Alert Schema webhook: the alerts Alerts Management holds.
-COMMON_ALERT_SCHEMA = "azureMonitorCommonAlertSchema"
 #: The source intake names (``firestop.azure.alerts_management.AZURE_MONITOR``; lifecycle imports no Azure client).
 AZURE_MONITOR = "azure-monitor"
 
@@ -21,26 +26,6 @@ GENUINE_FLOW = 2
 #: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
 #: (parsing already stops there: firestop.alerts.indicators).
 from firestop.alerts.indicators import MAX_INDICATORS
-
-
-#: The delivered Activity Log event's fields an Azure Monitor alert's ``source_ref`` carries (verify13), each a string
-#: of at most :data:`EVENT_REF_TEXT` characters (their shapes are checked where they are used:
-#: :func:`firestop.azure.activity_source.parse_event_ref`).
-EVENT_REF_KEYS = ("correlationId", "eventDataId", "eventTimestamp")
-EVENT_REF_TEXT = 64
-
-
-def activity_event_ref(alert) -> str | None:
-    """``source_ref`` of an Azure Monitor alert whose (lean) context names an Activity Log event: compact JSON of its
-    :data:`EVENT_REF_KEYS` that are strings of at most :data:`EVENT_REF_TEXT` characters, keys sorted; None when it
-    names none of them (a metric or log alert). Pure."""
-    import json
-
-    context = getattr(alert, "context", None)
-    if not isinstance(context, dict):
-        return None
-    ref = {k: context[k] for k in EVENT_REF_KEYS if isinstance(context.get(k), str) and len(context[k]) <= EVENT_REF_TEXT}
-    return json.dumps(ref, sort_keys=True, separators=(",", ":")) if ref else None
 
 
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
