@@ -393,6 +393,8 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         return f"the metric alert rule's windowSize {str(props.get('windowSize'))[:30]!r} is not a window of at most P2D"
     if any(len(values) != 1 for values in wanted.values()):
         return "the delivery names more than one value of a dimension: one metric alert is one time series"
+    # (the read runs WINDOW_SLACK_SECONDS past startDateTime so that the span holding its own minute is whole; a point
+    # stamped after startDateTime is left out below, RT16-02)
     start, end = started - timedelta(seconds=window + METRIC_SLACK_SECONDS), started + timedelta(seconds=WINDOW_SLACK_SECONDS)
     timespan = f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     why = "the metric alert rule splits by no dimension that gives " + ", ".join(wanted)
@@ -425,7 +427,10 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         except AzureError as exc:
             status = getattr(exc, "status_code", None)
             return f"the metric could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
-        series = _timed_points(answer, aggregation.lower())
+        # RT16-02: no point stamped after startDateTime counts (as the log re-run ends there, verify13 item 3): the
+        # rule never read it, and requests sent after the alert fired lifted a forged deployment over the threshold
+        series = [[(t, v) for t, v in points if t is None or t.tzinfo is None or t <= started]
+                  for points in _timed_points(answer, aggregation.lower())]
         if not any(value for points in series for _, value in points) and not any(points for points in series):
             why = f"the metric {metric[:60]} has no data for the delivered dimensions in the window that fired"
             continue
