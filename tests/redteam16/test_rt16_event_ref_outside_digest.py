@@ -7,8 +7,8 @@ the Activity Log, but variants13 tells two deliveries of one alert id apart by `
 alert JSON only — the event reference lives in the alert's context, outside it. So the forger's copy naming another
 event (or none) opened the incident, was not confirmed (no such event), and the relay's genuine delivery had the
 same digest: a *duplicate* of the forged incident, never checked, its keys not rotated automatically; it waited for
-a responder. The same held for a Defender alert's or Sentinel incident's ``source_ref`` (``alertResourceId``,
-``incidentId``).
+a responder. The same held for a Defender alert's ``source_ref`` (its ``alertResourceId``; the alert id is its
+``systemAlertId``). A Sentinel incident's ``incidentId`` is part of its alert id: not affected.
 
 Fixed: the digest covers the input's ``source_ref`` too (``firestop.intake.accept.delivery_digest(alert,
 source_ref)``; an incident's input gives its own), so a delivery naming another event is other content and the
@@ -67,3 +67,18 @@ def test_the_one_decision_counts_the_reference_as_content():
     assert alert_input_json(genuine) == opened_by  # the alert JSON alone cannot tell them apart
     assert takes_variant(opened_by, "not confirmed", genuine, delivery_digest(genuine), delivered_ref(copy))
     assert not takes_variant(opened_by, "not confirmed", copy, delivery_digest(copy), delivered_ref(copy))
+
+
+def test_a_defender_copy_naming_another_alert_resource_does_not_hold_the_genuine_alert(served):  # noqa: F811
+    """The same for a Defender for Cloud alert: its id is the delivered ``systemAlertId``, the check reads the
+    ``id`` (``alertResourceId``) — a copy whose ``id`` names another location held the genuine one as a duplicate."""
+    from tests.verify11.test_defender_source_check import DOW
+
+    env, server, app = served
+    copy = json.loads(json.dumps(DOW))
+    copy["id"] = copy["id"].replace("/locations/westeurope/", "/locations/northeurope/")
+    forged = post_delivery(env, server, app, copy)["id"]
+    assert confirm_outcomes(env, forged) == ["not confirmed"]
+    genuine = post_delivery(env, server, app, DOW, statuses=(200, 202))
+    assert genuine["id"] != forged and genuine.get("correlatedTo") != forged, genuine
+    assert confirm_outcomes(env, genuine["id"]) == ["ok"]
