@@ -172,10 +172,11 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
         from firestop.records.check_verdicts import keep
         from firestop.records.store import records_store
         from firestop.settings import get_settings
+        from firestop.trust.seal import load_seal_key
 
-        try:
+        try:  # sealed (RT16-03): a verdict anyone with write on the store planted is not one
             keep(records_store(get_settings()), str(request["incident_id"]), str(request.get("received_at") or ""),
-                 answer.get("confirmed") is True)
+                 answer.get("confirmed") is True, load_seal_key())
         except Exception as exc:  # noqa: BLE001 - a waiting alert then checks itself after its bound (logged)
             log.warning("check verdict not kept: %s", type(exc).__name__)
     return answer
@@ -189,10 +190,11 @@ def source_check_verdict(request: dict) -> dict[str, Any]:
     from firestop.records.check_verdicts import read
     from firestop.records.store import records_store
     from firestop.settings import get_settings
+    from firestop.trust.seal import load_seal_key
 
-    try:
+    try:  # (no usable seal key: no verdict is believed — the variant checks itself after its bound)
         verdict = read(records_store(get_settings()), str(request.get("incident_id") or ""),
-                       str(request.get("received_at") or ""))
+                       str(request.get("received_at") or ""), load_seal_key())
     except Exception as exc:  # noqa: BLE001 - asked again at the next poll
         log.warning("check verdict not read: %s", type(exc).__name__)
         verdict = None

@@ -11,6 +11,11 @@ Store: the records store (``FIRESTOP_RECORDS_CONTAINER``), ``source-checked/<sha
 first answer of a run stands (an activity retried writes nothing new). ``received_at`` (the run's input) tells one
 run of an instance id from a later one. One small blob per checked incident run. Outside every incident's names
 (``records.store`` reads ``<incident>.json`` revisions only).
+
+Sealed (RT16-03): anyone with Storage Blob Data write on the store could write ``{"confirmed": true}`` there (first,
+or over the real one) and end the genuine alert's variant ``joined``, unchecked. Each verdict carries the app's seal
+(:class:`firestop.trust.seal.SealKey`, purpose :data:`PURPOSE`, bound to the run, covering the answer); one without a
+valid seal reads as not answered (the variant checks itself after its bound, as when no verdict came).
 """
 
 from __future__ import annotations
@@ -21,6 +26,17 @@ from typing import Any
 
 #: Where the verdicts are kept in the records store.
 VERDICT_PREFIX = "source-checked/"
+#: What a verdict's seal is for (part of what its MAC covers, with the run and the answer).
+PURPOSE = "source-check-verdict"
+
+
+def _binding(incident_id: str, received_at: str) -> str:
+    """The run a verdict is sealed for (no line break: :meth:`firestop.trust.seal.SealKey.sign` refuses one)."""
+    return f"{incident_id}|{received_at}".replace("\r", " ").replace("\n", " ")
+
+
+def _answer(confirmed: bool) -> str:
+    return "confirmed" if confirmed else "not confirmed"
 
 
 def verdict_name(incident_id: str, received_at: str) -> str:
@@ -29,23 +45,30 @@ def verdict_name(incident_id: str, received_at: str) -> str:
     return f"{VERDICT_PREFIX}{hashlib.sha256(key).hexdigest()}.json"
 
 
-def keep(store: Any, incident_id: str, received_at: str, confirmed: bool) -> None:
-    """Keep the run's verdict (create-if-absent: an existing one stands). Raises the store's errors."""
+def keep(store: Any, incident_id: str, received_at: str, confirmed: bool, key: Any) -> None:
+    """Keep the run's verdict, sealed with ``key`` (a :class:`firestop.trust.seal.SealKey`) — create-if-absent: an
+    existing one stands. Raises the store's errors."""
     from firestop.storage.base import AlreadyExists
 
+    seal = key.sign(PURPOSE, _binding(incident_id, received_at), _answer(bool(confirmed)))
     try:
-        store.create(verdict_name(incident_id, received_at), json.dumps({"confirmed": bool(confirmed)}).encode(),
-                     "application/json")
+        store.create(verdict_name(incident_id, received_at),
+                     json.dumps({"confirmed": bool(confirmed), "seal": seal}).encode(), "application/json")
     except AlreadyExists:
         pass
 
 
-def read(store: Any, incident_id: str, received_at: str) -> bool | None:
+def read(store: Any, incident_id: str, received_at: str, key: Any) -> bool | None:
     """The run's verdict: True confirmed at its source, False not, None when its check has not answered (or the blob
-    is not one this module wrote: treated as not answered). Raises the store's errors."""
+    is not one this module wrote — no valid seal of ``key`` for this run and answer, RT16-03 —: treated as not
+    answered). Raises the store's errors."""
     raw = store.read(verdict_name(incident_id, received_at))
     try:
-        value = json.loads(raw).get("confirmed") if raw else None
-    except (ValueError, AttributeError):
+        doc = json.loads(raw) if raw else None
+        value, seal = (doc.get("confirmed"), doc.get("seal")) if isinstance(doc, dict) else (None, None)
+    except (ValueError, RecursionError):
         return None
-    return value if isinstance(value, bool) else None
+    if not isinstance(value, bool):
+        return None
+    ok, _ = key.check(PURPOSE, _binding(incident_id, received_at), _answer(value), seal)
+    return value if ok else None
