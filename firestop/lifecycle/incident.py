@@ -885,16 +885,19 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
 def _held_steps(inc: _Incident, playbook: Playbook) -> dict[str, list[str]]:
     """What approving the "alert genuine" decision lets act (leftovers12 item 3: the card listed step names only):
     ``{"<step> (<runbook>)": ["on <resource id>", "<param>: <value>", …]}`` for every contain/resolve step that is not
-    evidence, its targets and parameters as they would be rendered now (the delivered IPs, principals, deployments it
+    evidence and every learn step :func:`_held_back` holds until the decision (RT16-04: closing the Sentinel incident,
+    resolving the Defender alert — the card named neither), its targets and parameters as they would be rendered now (the delivered IPs, principals, deployments it
     would act on; ``only when: …`` for a conditional step; a value that needs an earlier step's result reads as not
     known yet). Bounded (:func:`bound_held`: :data:`HELD_STEPS_CHARS` of JSON in all, the rest counted); text, never
     escaped here (each view escapes it). Pure."""
     held: dict[str, list[str]] = {}
-    for phase in ("contain", "resolve"):
+    for phase in ("contain", "resolve", "learn"):
         for item in getattr(playbook, phase):
             for step in item.parallel if isinstance(item, Parallel) else [item]:
                 if not isinstance(step, Step) or _collects_evidence(step):
                     continue
+                if phase == "learn" and not _kind(step).mutating:
+                    continue  # RT16-04: of the learn phase, what _held_back holds until this decision (write-backs)
                 items: list[str] = []
                 try:
                     if step.target is not None:
@@ -928,9 +931,10 @@ HELD_ITEMS = 10
 
 def bound_held(held: dict[str, list[str]]) -> dict[str, list[str]]:
     """``held`` cut to at most :data:`HELD_STEPS_CHARS` characters of JSON: each label and item cut at
-    :data:`HELD_ITEM_CHARS` (``…``), at most :data:`HELD_STEPS` steps of :data:`HELD_ITEMS` items, kept in order while
-    they fit; a list that lost items ends ``… and N more (left out)``, steps left out are counted under
-    ``… and N more step(s)``. Pure."""
+    :data:`HELD_ITEM_CHARS` (``…``), at most :data:`HELD_STEPS` steps of :data:`HELD_ITEMS` items. Every kept step's
+    label first, then their items in order while they fit (RT16-04: one step's long parameters — a comment's message —
+    no longer push a later step, such as closing the Sentinel incident, off the card); a list that lost items ends
+    ``… and N more (left out)``, steps left out are counted under ``… and N more step(s)``. Pure."""
     def cut(text: Any) -> str:
         text = str(text)
         return text if len(text) <= HELD_ITEM_CHARS else text[:HELD_ITEM_CHARS - 1] + "…"
@@ -938,22 +942,27 @@ def bound_held(held: dict[str, list[str]]) -> dict[str, list[str]]:
     def size(value: Any) -> int:
         return len(json.dumps(value, ensure_ascii=False))
 
-    reserve = 80  # room for both "… and N more" markers (a list's, ~28 characters; the steps', ~31)
-    out: dict[str, list[str]] = {}
+    mark, steps_mark = 30, 40  # room for one list's "… and N more (left out)" (~28 characters) and the steps' (~31)
     steps = list(held.items())
-    for number, (label, items) in enumerate(steps):
+    out: dict[str, list[str]] = {}
+    for number, (label, _) in enumerate(steps):
         key = cut(label)
-        if number >= HELD_STEPS or size({**out, key: []}) + reserve > HELD_STEPS_CHARS:
-            out[f"… and {len(steps) - number} more step(s)"] = []
+        if number >= HELD_STEPS or key in out or size({**out, key: []}) + steps_mark + mark * (len(out) + 1) > HELD_STEPS_CHARS:
             break
         out[key] = []
-        for item in list(items)[:HELD_ITEMS]:
+    labels = list(out)
+    for index, key in enumerate(labels):
+        items = list(steps[index][1])
+        later = len(labels) - index  # lists whose "left out" marker may still be needed (this one's too)
+        for item in items[:HELD_ITEMS]:
             text = cut(item)
-            if size(out) + size(text) + 2 + reserve > HELD_STEPS_CHARS:
+            if size(out) + size(text) + 2 + steps_mark + mark * later > HELD_STEPS_CHARS:
                 break
             out[key].append(text)
         if len(out[key]) < len(items):
             out[key].append(f"… and {len(items) - len(out[key])} more (left out)")
+    if len(labels) < len(steps):
+        out[f"… and {len(steps) - len(labels)} more step(s)"] = []
     return out
 
 
