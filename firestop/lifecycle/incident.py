@@ -606,6 +606,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
         if step_runs:
             yield from _execute(inc, step_runs, phase)
         stop = False
+        stopped_by: list[_Run] = []
         for run in runs:
             if run.answer is None or run.answer.get("skipped"):
                 continue
@@ -625,10 +626,12 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             if policy == "rollback":
                 yield from _rollback(inc, run)
                 stop = True
+                stopped_by.append(run)
             elif policy == "abort" and counts:
                 stop = True
+                stopped_by.append(run)
         if stop:
-            _not_run(inc, playbook, phase, index + 1, "an earlier step failed")
+            _not_run(inc, playbook, phase, index + 1, _why_later_not_run(inc, stopped_by))
             return True
         if counts:
             wanted = _referenced_later(playbook, phase, index)
@@ -637,6 +640,17 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             if early:  # a later step decides on these: verify them now (escalation when the narrow action does not hold)
                 yield from _verify(inc, early)
     return False
+
+
+def _why_later_not_run(inc: _Incident, stopped_by: list[_Run]) -> str:
+    """Why the later groups of a phase do not run, for ``does_not_hold``: "an earlier step failed", unless every step
+    that stopped the phase was held back by the ``alert.genuine`` decision (:func:`_not_genuine`) — then that decision,
+    not a failure (newuser12: a rejected alert read "revoke-principal: not run (an earlier step failed)")."""
+    if stopped_by and all(getattr(r, "not_genuine", False) for r in stopped_by):
+        if inc.genuine == "timeout":
+            return f"no responder decided in time whether the alert is genuine, step {GENUINE_STEP}"
+        return f"the alert was not accepted as genuine, step {GENUINE_STEP}"
+    return "an earlier step failed"
 
 
 def _evidence_gap(inc: _Incident, run: _Run, phase: str) -> None:

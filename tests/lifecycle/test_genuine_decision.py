@@ -182,3 +182,28 @@ def test_the_held_steps_stay_within_their_share_of_the_custom_status():
     assert first[0].endswith("…") and first[-1].endswith("more (left out)")
     small = {"rotate-keys (keys.rotate)": ["on /subscriptions/s/x"]}
     assert bound_held(small) == small
+
+
+@pytest.mark.parametrize("decision", ["reject", "timeout"])
+def test_later_steps_held_by_the_decision_do_not_say_an_earlier_step_failed(served, decision):  # noqa: F811
+    """newuser12: rejecting alert.genuine on a suspicious-key-access alert listed "revoke-principal: not run (an earlier
+    step failed)" under "does not hold" — nothing had failed; the responder had judged the alert not genuine (or
+    nobody decided in time). The later group's line names that decision instead."""
+    from firestop.settings import REPO_ROOT
+
+    env, server, app = served
+    response = post(app, server, (REPO_ROOT / "examples/alerts/suspicious-key-access.json").read_bytes())
+    assert response.status_code == 202, response.get_body()
+    incident_id = json.loads(response.get_body())["id"]
+    env.host.run_until_idle()
+    assert _pending(env, incident_id)["step"] == GENUINE_STEP
+    if decision == "reject":
+        decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice", comment="forged")
+    else:
+        env.host.run_until_idle(advance_timers=True)
+    record = env.host.get_status(incident_id).output
+    assert record["status"] == "needs_responder"
+    later = [line for line in record["does_not_hold"] if line.startswith("revoke-principal:")]
+    why = ("the alert was not accepted as genuine" if decision == "reject"
+           else "no responder decided in time whether the alert is genuine")
+    assert later == [f"revoke-principal: not run ({why}, step {GENUINE_STEP})"], record["does_not_hold"]
