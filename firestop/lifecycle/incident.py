@@ -477,9 +477,13 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
             # that incident — so a forger's N differing deliveries make one waiting incident, not N
             inc.unconfirmed = why
             doc.status = NEEDS_RESPONDER
-            doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}), delivered while "
-                          f"incident {inc.inp.variant_of} (not confirmed either) was open on this alert or resource: "
-                          "nothing runs here; a responder decides there")
+            # newuser12: it said "… was open …: a responder decides there" also when that incident had ended (a
+            # responder had rejected it): nothing waited there. Intake makes a variant either way; say both cases
+            doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}), delivered after "
+                          f"incident {inc.inp.variant_of} (not confirmed either) on this alert or resource: nothing runs "
+                          f"here; while {inc.inp.variant_of} waits, a responder decides there (step {GENUINE_STEP}); "
+                          "once it has ended nothing waits: look this alert up at its source and, if it is there, "
+                          "handle it again (alert handle FILE --rerun) or contain it by hand")
             return (yield from _learn(inc, None))
         if not confirmed:
             inc.unconfirmed = why
