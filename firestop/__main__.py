@@ -11,6 +11,9 @@ handler) is answered like Ctrl-C anywhere else (README, exit codes): one line, e
 import sys
 
 try:
+    from firestop.cli.dataclass_code import install
+
+    install()  # dataclass methods from code compiled once (firestop/cli/dataclass_code.py), before any is created
     from firestop.cli.main import main
 except KeyboardInterrupt:
     if "--debug" in sys.argv[1:]:
