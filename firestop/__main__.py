@@ -11,9 +11,12 @@ handler) is answered like Ctrl-C anywhere else (README, exit codes): one line, e
 import sys
 
 try:
-    from firestop.cli.dataclass_code import install
+    from firestop.cli import dataclass_code, regex_code
 
-    install()  # dataclass methods from code compiled once (firestop/cli/dataclass_code.py), before any is created
+    # dataclass methods and regular expressions from code compiled once, in the package (firestop/cli/dataclass_code.py,
+    # regex_code.py), before any is compiled
+    dataclass_code.install()
+    regex_code.install()
     from firestop.cli.main import main
 except KeyboardInterrupt:
     if "--debug" in sys.argv[1:]:
