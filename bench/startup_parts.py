@@ -93,11 +93,12 @@ def handle_modules(tree: Path) -> list[str]:
 
 def import_code(modules: list[str]) -> str:
     """``python -c`` source importing ``modules`` in order (a module that fails to import alone is skipped:
-    some are set up by their parent's import), after installing firestop.cli.dataclass_code and regex_code as ``python -m
+    some are set up by their parent's import), after installing firestop.cli.dataclass_code, regex_code and forward_refs as ``python -m
     firestop`` does (when the tree has it)."""
     return ("import importlib, sys\n"
             "try:  # as python -m firestop does first (firestop/__main__.py), in a tree that has it\n"
-            "    from firestop.cli import dataclass_code, regex_code\n    dataclass_code.install()\n    regex_code.install()\n"
+            "    from firestop.cli import dataclass_code, forward_refs, regex_code\n    dataclass_code.install()\n"
+            "    regex_code.install()\n    forward_refs.install()\n"
             "except ImportError:\n    pass\n"
             "for m in %r:\n    if m not in sys.modules:\n        try:\n"
             "            importlib.import_module(m)\n        except Exception:\n            pass\n" % (modules,))
