@@ -11,13 +11,6 @@ handler) is answered like Ctrl-C anywhere else (README, exit codes): one line, e
 import sys
 
 try:
-    from firestop.cli import dataclass_code, forward_refs, regex_code
-
-    # dataclass methods and regular expressions from code compiled once, in the package (firestop/cli/dataclass_code.py,
-    # regex_code.py), and forward references compiled once per process (forward_refs.py), before any is compiled
-    dataclass_code.install()
-    regex_code.install()
-    forward_refs.install()
     from firestop.cli.main import main
 except KeyboardInterrupt:
     if "--debug" in sys.argv[1:]:
