@@ -1028,8 +1028,10 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     """verify12 item 2: the incident of this delivery when ``instance_id`` (the incident it would join or duplicate)
     was opened by a delivery of the same alert id with other content and its source check said "not confirmed" — its
     variant :func:`variant_id`, started now (``started``, its input naming ``variant_of`` = ``instance_id``) or found
-    (``duplicate``: this same content posted before) — else None (decide as before: also while its check has not run
-    yet). RT15-03: opened by *another* alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed
+    (``duplicate``: this same content posted before) — else None (decide as before). While its check has not
+    answered, None too (join it: a burst of genuine alerts is one attack), but a delivery that would take a variant
+    were the check to say "not confirmed" has that variant started beside, with ``joined_pending`` (variants13 item
+    2: it waits for that check, ends ``joined`` when confirmed, is checked on its own when not). RT15-03: opened by *another* alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed
     there, likewise: a forged delivery with a made-up id must not make the genuine alert join it unchecked.
 
     variants13: keyed by the delivery's content, not numbered: verify12's 3 per alert id were used up by 3 forged
@@ -1037,7 +1039,8 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     Unbounded in number, a variant is bounded in what it costs: a variant its check finds not confirmed ends there
     (:func:`firestop.lifecycle.incident.run_incident`: it names ``variant_of``, where the responder decides) — one
     incident instance, one source check and one filed record per distinct content posted; only ``instance_id`` waits.
-    Reads: the incident's status with its input, the variant's status (and a start)."""
+    Reads: the incident's status with its input, the variant's status (and a start) — while the check is pending
+    too, for each such delivery."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
