@@ -188,7 +188,7 @@ class IncidentInput(BaseModel):
                                                "ends after its check, and the responder decides in that one. Absent "
                                                "in older inputs: they replay as they ran")
     joined_pending: dict[str, str] | None = Field(
-        default=None, description="intake, with source_check: {'incident_id', 'received_at'} of the incident run this "
+        default=None, description="older inputs (variants13; intake writes pending_joins now): {'incident_id', 'received_at'} of the incident run this "
                                   "alert joined while its source check had not answered; this incident waits for "
                                   "that answer first (ACTIVITY_CHECK_VERDICT): confirmed, it ends 'joined'; not, it "
                                   "goes on checked on its own. Absent in older inputs: they replay as they ran")
