@@ -45,6 +45,22 @@ lifecycle, intake, runbooks.base, cli, trust, evidence ~135 M). Reaching 2x woul
 Firestop's own imports beyond --help's *and* over half the work. Within this design (real SDK clients in
 process, one process per command) 2x is out of reach; it needs a process that is already warm (``serve``'s host
 taking the alert, or a fork server holding the imports).
+
+startup25 (Dec 2026), e322e3e: interpreter 143 M, --help 908 M, imports 2,317 M, work 547 M, alert handle 2,865 M
+(3.15x). The timeline table and the MTTD line became rich ``Text`` (a markup string made rich load its emoji table):
+alert handle 2,853 M, --help unchanged. Looked at and left, with the reason:
+
+- azure.functions and werkzeug: the Durable SDK imports them itself (``import azure.durable_functions`` loads
+  both), so runtime/bindings.py importing them lazily would save nothing;
+- firestop.settings (pydantic) through cli.tabletop_cmd: ``--help`` imports it too, and alert handle needs it;
+- Key Vault: the leaked-key playbook rotates keys (its consumers' secret is updated), so it is used;
+- the playbooks' pydantic models (~60 ms of CPU to build, alerts' ~20 ms, runbooks' ~25 ms): every one is
+  validated on this path (``defer_build`` everywhere: same total, the build only moves);
+- the fresh home's tenant: read from the seed cache (~0.1 s of CPU more with ``FIRESTOP_SEED_CACHE=off``); no
+  detection is deployed by alert handle;
+- compiling in every process what every process compiles the same (dataclass methods ~1 ms a class, 141 classes;
+  ~220 regular expressions; ~1,100 ForwardRefs): pre-built copies cut alert handle to 2,380 M but --help to
+  741 M (3.21x), by patching private CPython internals; reverted (see the branch history).
 """
 
 from __future__ import annotations

@@ -46,6 +46,14 @@ def create_private(path: "str | Path") -> None:
         pass
 
 
+def write_private_text(path: "str | Path", text: str) -> None:
+    """Write ``text`` (UTF-8) to file ``path``, created 0600 when new (``Path.write_text`` follows the umask: 0644 under
+    the usual 022); an existing file is truncated and keeps its mode. Raises OSError as ``open`` does."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with open(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def loose(home: "str | Path", limit: int = MAX_CHECKED) -> tuple[list[str], int]:
     """``(first few paths relative to home, count)`` of the entries under ``home`` (itself included) that other users
     may read, write or enter (any group/other permission bit); at most ``limit`` entries are looked at. Symbolic links

@@ -180,7 +180,7 @@ def _remote_call(as_json: bool, call, *args, **kwargs):
 
 @incident_app.command("list")
 def list_incidents(
-    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated."),
+    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated, joined (an alert that joined an incident confirmed at its source), nothing_to_contain (a Resolved alert, no incident)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
@@ -415,7 +415,7 @@ def stop(
         if not yes:
             _stop_confirm(_remote_call(as_json, remote.incident, incident_id), f"the app ({remote.origin})",
                           flags=f" --app {remote.origin}")
-        _remote_call(as_json, remote.stop, incident_id, reason)
+        _remote_stop(remote, incident_id, reason, as_json)
         incident = _remote_call(as_json, remote.wait_finished, incident_id)
         print_json(incident) if as_json else print_incident(incident, app_origin=remote.origin)
         raise typer.Exit(0 if incident.get("status") == "stopped" else exit_code(incident))
@@ -445,16 +445,38 @@ def stop(
     raise typer.Exit(0 if incident.get("status") == "stopped" else exit_code(incident))
 
 
-def _stop_confirm(incident: dict, where: str, *, flags: str = "") -> None:
-    """Say what a stop does to ``incident`` (its view) and ask; anything but yes exits 2, nothing sent. A finished
-    incident exits 2 before asking, naming the undo command with ``flags`` (`` --as OID``, `` --app URL``: as the
-    stop was given, so that it runs as typed)."""
+def _remote_stop(remote, incident_id: str, reason: str, as_json: bool) -> None:
+    """Send the stop through the app; a 409 (it had already finished) is said as the local stop says it (newuser12:
+    the route's "has already finished (Completed); nothing to stop" named the runtime status and no undo command):
+    the incident is read (reader role) for its outcome and the undo command with ``--app``."""
+    from firestop.cli.remote import RemoteError
+
+    try:
+        remote.stop(incident_id, reason)
+    except RemoteError as exc:
+        if exc.status == 409:
+            _refuse_finished(_remote_call(as_json, remote.incident, incident_id), flags=f" --app {remote.origin}",
+                             as_json=as_json)
+        fail(str(exc), exc.exit_code, as_json=as_json)
+
+
+def _refuse_finished(incident: dict, *, flags: str = "", as_json: bool = False) -> None:
+    """Exit 2 (one line, nothing sent) when ``incident`` (its view) has already finished: its outcome and the undo
+    command with ``flags`` (`` --as OID``, `` --app URL``), as :func:`_stop_confirm` and the local stop say it."""
     status = incident.get("status")
     if status not in ("running", "awaiting_approval"):
         from firestop.lifecycle.undo import undo_left_hint
 
         fail(f"ID: incident {incident.get('incident_id')} has already finished ({status}); nothing to stop "
-             f"({undo_left_hint(str(incident.get('incident_id')), incident, flags)})", EXIT_BAD_INPUT)
+             f"({undo_left_hint(str(incident.get('incident_id')), incident, flags)})", EXIT_BAD_INPUT, as_json=as_json)
+
+
+def _stop_confirm(incident: dict, where: str, *, flags: str = "") -> None:
+    """Say what a stop does to ``incident`` (its view) and ask; anything but yes exits 2, nothing sent. A finished
+    incident exits 2 before asking, naming the undo command with ``flags`` (`` --as OID``, `` --app URL``: as the
+    stop was given, so that it runs as typed)."""
+    status = incident.get("status")
+    _refuse_finished(incident, flags=flags)
     pending = (incident.get("pending_approval") or {}).get("step")
     console.print(f"would stop incident {safe(incident.get('incident_id'))} ({safe(status)}"
                   + (f", waiting for approval of {safe(pending)}" if pending else "") + "): no further step runs; "

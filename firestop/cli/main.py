@@ -201,6 +201,11 @@ def _internal(exc: BaseException, as_json: bool) -> None:
     sign_in = _sign_in_problem(exc)
     if sign_in and not _state["debug"]:
         fail(sign_in, EXIT_BAD_INPUT, as_json=as_json)
+    # newuser12: a damaged durable.sqlite read "internal error: DatabaseError: file is not a database" from alert handle
+    # (its own handler) where incident list (main()'s) said what to do; the same line here
+    problem = None if _state["debug"] else _unusable_state(exc)
+    if problem:
+        fail(problem, EXIT_INTERNAL, as_json=as_json)
     if _state["debug"]:
         traceback.print_exception(exc)
     fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)

@@ -247,7 +247,9 @@ def _timeline(entries: list[dict[str, Any]]) -> str:
         return '<p class="mute">Nothing has run yet.</p>'
     entries = sorted(entries, key=lambda e: e.get("offset_s") if isinstance(e.get("offset_s"), (int, float)) else 0)
     rows = "".join(
-        f'<tr><td>{h(_offset(e.get("offset_s")))}</td><td>{h(e.get("phase"))}</td><td>{h(e.get("step"))}</td>'
+        # time and phase never break inside a word (newuser12: at 1280 px beside a long detail they read "-6167 .5 s",
+        # "pha se", "dete ct": overflow-wrap:anywhere lets a cell shrink to one character)
+        f'<tr><td class="id">{h(_offset(e.get("offset_s")))}</td><td class="id">{h(e.get("phase"))}</td><td>{h(e.get("step"))}</td>'
         f'<td>{h(_target_name(e.get("target")) if e.get("target") else "")}</td>'
         f'<td>{badge(e.get("outcome"))}</td><td class="wide">{h(e.get("detail"))}</td></tr>' for e in entries)
     return ('<div class="box"><table class="stack"><thead><tr><th>time</th><th>phase</th><th>step</th><th>target</th><th>outcome</th>'

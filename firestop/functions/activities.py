@@ -10,6 +10,7 @@ import azure.durable_functions as df
 
 from firestop.lifecycle import (
     ACTIVITY_CHECK_VERDICT,
+    ACTIVITY_START_PENDING_JOINS,
     ACTIVITY_CONFIRM_ALERT,
     ACTIVITY_DESCRIBE_TARGETS,
     ACTIVITY_LEDGER_HEAD,
@@ -199,6 +200,48 @@ def source_check_verdict(request: dict) -> dict[str, Any]:
         log.warning("check verdict not read: %s", type(exc).__name__)
         verdict = None
     return {"pending": True} if verdict is None else {"confirmed": verdict}
+
+
+@bp.activity_trigger(input_name="request", activity=ACTIVITY_START_PENDING_JOINS)
+@bp.durable_client_input(client_name="client")
+async def start_pending_joins(request: dict, client) -> dict[str, int]:
+    """``{"incident_id", "received_at"}`` (an incident run whose source check said "not confirmed", after its verdict
+    was kept) → ``{"started", "found", "left"}``: the variant of each alert kept as a pending join of that run
+    (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest) started with its
+    kept sealed input unless an instance of its id exists (``found``: intake started it after reading the verdict,
+    or this activity ran before — a retry starts nothing twice). The seal is checked where the variant runs
+    (bound to its id). A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
+    "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
+    client fails (the orchestrator retries)."""
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+    from firestop.records.pending_joins import pending
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    kept, left = pending(records_store(get_settings()), str(request.get("incident_id") or ""),
+                         str(request.get("received_at") or ""))
+    started = found = 0
+    def exists(status) -> bool:  # the SDK: a falsy status for a 404, a falsy one with Message for an error
+        if not status and (getattr(status, "Message", None) is not None
+                           or getattr(status, "ExceptionMessage", None) is not None):
+            raise RuntimeError("get_status answered an error")
+        return bool(status)
+
+    for variant, sealed in kept:
+        if exists(await client.get_status(variant)):
+            found += 1
+            continue
+        try:
+            await client.start_new(ORCHESTRATOR_NAME, variant, sealed)
+        except Exception:  # noqa: BLE001 - refused: started meanwhile (intake); else the store failed: raise
+            if not exists(await client.get_status(variant)):
+                raise
+            found += 1
+            continue
+        started += 1
+    if kept or left:
+        log.info("pending joins of %s: %d started, %d found, %d left", request.get("incident_id"), started, found, left)
+    return {"started": started, "found": found, "left": left}
 
 
 def _confirm_alert_at_source(request: dict) -> dict[str, Any]:

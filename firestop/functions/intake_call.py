@@ -212,6 +212,48 @@ async def confirmed_incident(alert_id: str) -> str | None:
     return confirmed_incident_sync(alert_id)
 
 
+def _pending_store() -> Any:
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    return records_store(get_settings())
+
+
+def keep_pending_sync(incident_id: str, received_at: str, digest: str, variant_id: str, sealed_input: Any) -> None:
+    """Keep the delivery as a pending join of the run of ``incident_id`` received at ``received_at``
+    (:func:`firestop.records.pending_joins.keep`, create-if-absent: the same content twice is one). Raises the
+    store's errors (intake answers 503). One blob create."""
+    from firestop.records import pending_joins
+
+    pending_joins.keep(_pending_store(), incident_id, received_at, digest, variant_id, sealed_input)
+
+
+def verdict_sync(incident_id: str, received_at: str) -> bool | None:
+    """That run's source check verdict (:func:`firestop.records.check_verdicts.read`): True, False, None (not
+    answered). Raises the store's errors. One blob read."""
+    from firestop.records import check_verdicts
+    from firestop.trust.seal import load_seal_key
+
+    # sealed (RT16-03): a verdict planted in the store is no verdict (SealKeyError: the delivery is answered 503)
+    return check_verdicts.read(_pending_store(), incident_id, received_at, load_seal_key())
+
+
+async def _keep_pending(incident_id: str, received_at: str, digest: str, variant_id: str, sealed_input: Any) -> None:
+    keep_pending_sync(incident_id, received_at, digest, variant_id, sealed_input)
+
+
+async def _verdict(incident_id: str, received_at: str) -> bool | None:
+    return verdict_sync(incident_id, received_at)
+
+
+async def pending_join(incident_id: str, received_at: str, digest: str, variant_id: str, sealed_input: Any) -> bool | None:
+    """joins14 (:data:`firestop.intake.accept.PendingJoin`): keep the pending join, *then* read the run's verdict —
+    in that order: the incident writes its verdict before it lists its pending joins, so one of the two sees the
+    other (the records store is used synchronously, as every runbook does). Raises the store's errors."""
+    await _keep_pending(incident_id, received_at, digest, variant_id, sealed_input)
+    return await _verdict(incident_id, received_at)
+
+
 async def record_after_close(incident_id: str, entry: dict[str, Any]) -> str | None:
     """:func:`record_after_close_sync` (the records store is written synchronously, as every runbook is)."""
     return record_after_close_sync(incident_id, entry)
@@ -241,16 +283,16 @@ async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: b
     intake, lifecycle, start, sealing, settings_module = _below or _modules()
     check = settings_module.alert_source_check_enabled()  # decided at intake, in the input: replays never change
 
-    def start_input(a, now, iid, part_of=None, follows=None, variant_of=None, joined_pending=None):
+    def start_input(a, now, iid, part_of=None, follows=None, variant_of=None):
         return sealing.seal(sealing.Purpose.INCIDENT,
                             start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
                                                  part_of=part_of, follows=follows, source_check=check,
-                                                 variant_of=variant_of, joined_pending=joined_pending),
+                                                 variant_of=variant_of, pending_joins=check and not variant_of),
                             binding=iid, key=key, leaves_plain=True)  # (incident_input: str/int/bool/None leaves)
 
     return await intake.accept_alert(
         client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=lifecycle.ORCHESTRATOR_NAME,
         start_input=start_input, cache_scope=str(id(factory)),  # a local environment (tests, serve) installs its own factory
         routes=playbook_routes(), record_after_close=record_after_close, source_checked=check,
-        confirmed_incident=confirmed_incident,
+        confirmed_incident=confirmed_incident, pending_join=pending_join,
     )

@@ -272,6 +272,13 @@ RecordAfterClose = Callable[[str, dict[str, Any]], Awaitable[str | None]]
 #: Raises on a store failure (the delivery is answered 503).
 ConfirmedIncident = Callable[[str], Awaitable[str | None]]
 
+#: ``(incident id, its run's received_at, delivery content digest, variant id, the variant's start input) ->
+#: verdict``: keeps the delivery as a pending join of that incident run (create-if-absent:
+#: :func:`firestop.records.pending_joins.keep`), *then* reads the run's source check verdict
+#: (:func:`firestop.records.check_verdicts.read`): True confirmed, False not, None not answered yet. Raises on a store
+#: failure (the delivery is answered 503). joins14.
+PendingJoin = Callable[[str, str, str, str, Any], Awaitable[bool | None]]
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -464,6 +471,9 @@ class _Call:
     #: variants13: ``alert id -> the incident holding its confirmed Fired delivery, or None`` (the source check's
     #: once-marker), given when the check is on: a Resolved delivery goes there (:func:`_resolved`)
     confirmed_incident: "ConfirmedIncident | None" = None
+    #: joins14: keeps a delivery that joins an incident whose check is pending, then reads its verdict
+    #: (:data:`PendingJoin`); None: such a delivery's variant is started at once (checked on its own, never unchecked)
+    pending_join: "PendingJoin | None" = None
 
 
 @dataclass
@@ -774,18 +784,15 @@ async def _belonged_to(call: _Call, alert: Any, instance_id: str) -> Any | None:
 
 
 async def _start(call: _Call, alert: Any, instance_id: str, *, part_of: str | None = None,
-                 follows: str | None = None, variant_of: str | None = None,
-                 joined_pending: dict[str, str] | None = None) -> Outcome | None:
+                 follows: str | None = None, variant_of: str | None = None) -> Outcome | None:
     """Start ``instance_id`` unless it is open: the outcome, or None when the start was
-    refused because the id is open now (another worker took the slot first). ``part_of``, ``follows``,
-    ``variant_of`` and ``joined_pending`` go to ``start_input`` only when given."""
+    refused because the id is open now (another worker took the slot first). ``part_of``, ``follows`` and
+    ``variant_of`` go to ``start_input`` only when given."""
     extra: dict[str, str] = {"part_of": part_of} if part_of else {}
     if follows:
         extra["follows"] = follows
     if variant_of:
         extra["variant_of"] = variant_of
-    if joined_pending:
-        extra["joined_pending"] = joined_pending
     try:
         await call.client.start_new(call.orchestrator_name, instance_id, call.start_input(alert, call.now, instance_id, **extra))
     except Exception as exc:  # noqa: BLE001 — refused (already exists) or the store failed
@@ -1044,8 +1051,11 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     variant :func:`variant_id`, started now (``started``, its input naming ``variant_of`` = ``instance_id``) or found
     (``duplicate``: this same content posted before) — else None (decide as before). While its check has not
     answered, None too (join it: a burst of genuine alerts is one attack), but a delivery that would take a variant
-    were the check to say "not confirmed" has that variant started beside, with ``joined_pending`` (variants13 item
-    2: it waits for that check, ends ``joined`` when confirmed, is checked on its own when not). RT15-03: opened by *another* alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed
+    were the check to say "not confirmed" is first kept as a pending join of that run (``call.pending_join``,
+    joins14), which then reads the run's verdict: not confirmed (answered meanwhile) — its variant, started now or
+    found, as above; confirmed or not answered — None (joined; the incident starts the pending joins' variants if
+    its check says "not confirmed": :data:`firestop.lifecycle.incident.ACTIVITY_START_PENDING_JOINS`). Without
+    ``call.pending_join``, the variant at once (checked on its own, never unchecked). RT15-03: opened by *another* alert id (any alert of the slot, :func:`_may_be_variant`) and not confirmed
     there, likewise: a forged delivery with a made-up id must not make the genuine alert join it unchecked.
 
     variants13: keyed by the delivery's content, not numbered: verify12's 3 per alert id were used up by 3 forged
@@ -1053,8 +1063,8 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     Unbounded in number, a variant is bounded in what it costs: a variant its check finds not confirmed ends there
     (:func:`firestop.lifecycle.incident.run_incident`: it names ``variant_of``, where the responder decides) — one
     incident instance, one source check and one filed record per distinct content posted; only ``instance_id`` waits.
-    Reads: the incident's status with its input, the variant's status (and a start) — while the check is pending
-    too, for each such delivery."""
+    Reads: the incident's status with its input, the variant's status (and a start); while the check is pending,
+    instead: one blob created (or found) and one read per such delivery, no instance."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
@@ -1062,14 +1072,26 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     outcome = confirm_outcome(full)
     if (outcome is None and _runtime(full) in OPEN_STATUSES
             and takes_variant(opened_by, "not confirmed", alert, call.digest, opened_ref)):
-        # variants13 item 2: its check has not answered. Joined as before (a burst of genuine alerts is one attack),
-        # and this delivery's variant is started beside, waiting for that answer: confirmed, it ends "joined"; not,
-        # it is checked on its own — so a forged alert posted in the seconds before the genuine one no longer takes it
+        # joins14: its check has not answered. Joined (a burst of genuine alerts is one attack); this delivery is kept
+        # as a pending join of that run *before* its verdict is read — the incident writes the verdict *before* it
+        # lists them — so, were it forged, this alert is checked on its own: by the variant started here (verdict
+        # "not confirmed" already) or by the incident (ACTIVITY_START_PENDING_JOINS). Confirmed or still pending:
+        # nothing more (no instance per joined alert)
         variant = variant_id(alert, call.digest)
+        if call.pending_join is not None:
+            sealed = call.start_input(alert, call.now, variant, variant_of=instance_id)
+            try:
+                verdict = await call.pending_join(instance_id, str(inp.get("received_at") or ""), call.digest,
+                                                  variant, sealed)
+            except Exception as exc:  # noqa: BLE001 — not kept: not joined either (503, Azure Monitor retries)
+                raise IntakeUnavailable(f"pending join of {instance_id} not kept: {type(exc).__name__}") from exc
+            if verdict is not False:
+                return None
         if await _status(call.client, variant) is None:
-            await _start(call, alert, variant, variant_of=instance_id,
-                         joined_pending={"incident_id": instance_id, "received_at": str(inp.get("received_at") or "")})
-        return None
+            started = await _start(call, alert, variant, variant_of=instance_id)
+            if started is not None:
+                return started
+        return Outcome(OutcomeKind.DUPLICATE, variant)
     if not takes_variant(opened_by, outcome, alert, call.digest, opened_ref):
         return None
     variant = variant_id(alert, call.digest)
@@ -1202,6 +1224,7 @@ async def accept_alert(
     record_after_close: RecordAfterClose | None = None,
     source_checked: bool = False,
     confirmed_incident: ConfirmedIncident | None = None,
+    pending_join: PendingJoin | None = None,
 ) -> Outcome:
     """Decide and record what happens to ``alert`` (see the module docstring).
 
@@ -1232,6 +1255,8 @@ async def accept_alert(
         confirmed_incident: with ``source_checked``, finds the incident holding an alert's confirmed Fired delivery
             (:data:`ConfirmedIncident`): a Resolved delivery goes there (variants13: not to a forged incident open on
             the slot); None: Resolved deliveries are routed as without the check.
+        pending_join: with ``source_checked``, keeps a delivery joining an incident whose check is pending and
+            reads that check's verdict (:data:`PendingJoin`, joins14); None: such a delivery gets its variant at once.
         cache_scope: what, besides the client's task hub and endpoint, tells
             one Durable backend from another in this process (the memo and
             the slot generations are kept per scope).
@@ -1252,7 +1277,8 @@ async def accept_alert(
     call = _Call(client, now.astimezone(timezone.utc), settings, orchestrator_name, start_input, scope,
                  tuple(routes), record_after_close, f"{dedupe_key}|{digest[:16]}" if digest else dedupe_key,
                  source_checked=bool(digest), digest=digest,
-                 confirmed_incident=confirmed_incident if source_checked else None)
+                 confirmed_incident=confirmed_incident if source_checked else None,
+                 pending_join=pending_join if source_checked else None)
     async with _deliveries.hold([f"delivery:{dedupe_key}"]):
         remembered = await _remembered(call, alert)
         if remembered is not None:

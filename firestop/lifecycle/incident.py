@@ -133,7 +133,16 @@ GENUINE_FLOW = 2
 #: ``{"incident_id", "received_at"}`` → ``{"confirmed": bool}`` or ``{"pending": True}``: the source check verdict of
 #: the incident run an alert joined while that check ran (firestop.records.check_verdicts; variants13).
 ACTIVITY_CHECK_VERDICT = "source_check_verdict"
-#: An alert that joined an incident whose check had not answered asks for its verdict this often (seconds) ...
+#: ``{"incident_id", "received_at"}`` (this incident run, its check "not confirmed") -> ``{"started": int, "found":
+#: int, "left": int}``: starts (start-if-absent) the variant of each alert kept as a pending join of the run while its
+#: check had not answered (firestop.records.pending_joins; joins14). Raises when the store or the Durable client fails.
+ACTIVITY_START_PENDING_JOINS = "start_pending_joins"
+#: Attempts at :data:`ACTIVITY_START_PENDING_JOINS` (the first retry after 5 s, doubling): a store or client outage.
+PENDING_JOIN_ATTEMPTS = 5
+#: Most variants one run starts (firestop.records.pending_joins.MAX_STARTS, repeated: the lifecycle imports no store)
+MAX_PENDING_STARTS = 2000
+#: variants13 (older inputs, ``joined_pending``): an alert that joined an incident whose check had not answered asks
+#: for its verdict this often (seconds) ...
 JOINED_CHECK_SECONDS = 5
 #: ... at most this many times (10 min); no answer by then: it is checked on its own (fail safe: never unchecked).
 JOINED_CHECK_POLLS = 120
@@ -179,10 +188,14 @@ class IncidentInput(BaseModel):
                                                "ends after its check, and the responder decides in that one. Absent "
                                                "in older inputs: they replay as they ran")
     joined_pending: dict[str, str] | None = Field(
-        default=None, description="intake, with source_check: {'incident_id', 'received_at'} of the incident run this "
+        default=None, description="older inputs (variants13; intake writes pending_joins now): {'incident_id', 'received_at'} of the incident run this "
                                   "alert joined while its source check had not answered; this incident waits for "
                                   "that answer first (ACTIVITY_CHECK_VERDICT): confirmed, it ends 'joined'; not, it "
                                   "goes on checked on its own. Absent in older inputs: they replay as they ran")
+    pending_joins: bool = Field(default=False, description="intake, with source_check: alerts that join this incident "
+                                "while its check runs are kept as pending joins; not confirmed, this incident starts "
+                                "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
+                                "replay as they ran")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -400,6 +413,33 @@ def _await_joined_check(inc: _Incident) -> Generator[Any, Any, dict[str, Any] | 
     return out
 
 
+def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
+    """joins14: this run's check said "not confirmed" (its verdict kept before the activity answered). Each alert that
+    joined it while the check ran was kept as a pending join (intake, before it read the verdict); start their
+    variants, each checked on its own (:data:`ACTIVITY_START_PENDING_JOINS`, start-if-absent: one intake started after
+    reading this verdict is found). A note says how many; the activity failing after
+    :data:`PENDING_JOIN_ATTEMPTS` is a note naming what a responder must look at (the incident goes on)."""
+    context, doc = inc.context, inc.doc
+    request = {"incident_id": context.instance_id, "received_at": str(inc.inp.received_at)}
+    import azure.durable_functions as df  # (as locks and tally: the SDK's retry shape)
+
+    retry = df.RetryOptions(first_retry_interval_in_milliseconds=5000, max_number_of_attempts=PENDING_JOIN_ATTEMPTS)
+    try:
+        answer = yield context.call_activity_with_retry(ACTIVITY_START_PENDING_JOINS, retry, request)
+    except Exception:  # noqa: BLE001 - the alerts that joined are this incident's; a responder decides here
+        doc.notes.append("alerts that joined this incident while its source check ran were not started on their own "
+                         f"({ACTIVITY_START_PENDING_JOINS} failed): the responder decides them here")
+        return
+    answer = answer if isinstance(answer, dict) else {}
+    started, found, left = (int(answer.get(k) or 0) for k in ("started", "found", "left"))
+    if started or found or left:  # (a note, not a timeline line: the custom status keeps the newest lines only,
+        # and intake reads this run's check outcome there)
+        doc.notes.append(f"alerts that joined this incident while its source check ran are each checked on their "
+                         f"own: {started} variant(s) started, {found} already running or done"
+                         + (f", {left} not started (bound {MAX_PENDING_STARTS}): the responder decides them here"
+                            if left else ""))
+
+
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
     raw = context.get_input()
@@ -477,10 +517,16 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
             # that incident — so a forger's N differing deliveries make one waiting incident, not N
             inc.unconfirmed = why
             doc.status = NEEDS_RESPONDER
-            doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}), delivered while "
-                          f"incident {inc.inp.variant_of} (not confirmed either) was open on this alert or resource: "
-                          "nothing runs here; a responder decides there")
+            # newuser12: it said "… was open …: a responder decides there" also when that incident had ended (a
+            # responder had rejected it): nothing waited there. Intake makes a variant either way; say both cases
+            doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}), delivered after "
+                          f"incident {inc.inp.variant_of} (not confirmed either) on this alert or resource: nothing runs "
+                          f"here; while {inc.inp.variant_of} waits, a responder decides there (step {GENUINE_STEP}); "
+                          "once it has ended nothing waits: look this alert up at its source and, if it is there, "
+                          "handle it again (alert handle FILE --rerun) or contain it by hand")
             return (yield from _learn(inc, None))
+        if not confirmed and inc.inp.pending_joins:
+            yield from _start_pending_joins(inc)
         if not confirmed:
             inc.unconfirmed = why
             # the activity's reason code (firestop.source_reasons), None in results recorded before it gave one
@@ -606,6 +652,7 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
         if step_runs:
             yield from _execute(inc, step_runs, phase)
         stop = False
+        stopped_by: list[_Run] = []
         for run in runs:
             if run.answer is None or run.answer.get("skipped"):
                 continue
@@ -625,10 +672,12 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             if policy == "rollback":
                 yield from _rollback(inc, run)
                 stop = True
+                stopped_by.append(run)
             elif policy == "abort" and counts:
                 stop = True
+                stopped_by.append(run)
         if stop:
-            _not_run(inc, playbook, phase, index + 1, "an earlier step failed")
+            _not_run(inc, playbook, phase, index + 1, _why_later_not_run(inc, stopped_by))
             return True
         if counts:
             wanted = _referenced_later(playbook, phase, index)
@@ -637,6 +686,17 @@ def _phase(inc: _Incident, playbook: Playbook, phase: str, *, counts: bool) -> G
             if early:  # a later step decides on these: verify them now (escalation when the narrow action does not hold)
                 yield from _verify(inc, early)
     return False
+
+
+def _why_later_not_run(inc: _Incident, stopped_by: list[_Run]) -> str:
+    """Why the later groups of a phase do not run, for ``does_not_hold``: "an earlier step failed", unless every step
+    that stopped the phase was held back by the ``alert.genuine`` decision (:func:`_not_genuine`) — then that decision,
+    not a failure (newuser12: a rejected alert read "revoke-principal: not run (an earlier step failed)")."""
+    if stopped_by and all(getattr(r, "not_genuine", False) for r in stopped_by):
+        if inc.genuine == "timeout":
+            return f"no responder decided in time whether the alert is genuine, step {GENUINE_STEP}"
+        return f"the alert was not accepted as genuine, step {GENUINE_STEP}"
+    return "an earlier step failed"
 
 
 def _evidence_gap(inc: _Incident, run: _Run, phase: str) -> None:

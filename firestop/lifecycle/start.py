@@ -31,7 +31,8 @@ from firestop.alerts.indicators import MAX_INDICATORS
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
                    follows: str | None = None, source_check: bool = False,
-                   variant_of: str | None = None, joined_pending: dict[str, str] | None = None) -> dict[str, Any]:
+                   variant_of: str | None = None, joined_pending: dict[str, str] | None = None,
+                   pending_joins: bool = False) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``, or the
     webhook's ``IntakeAlert``: :func:`firestop.alerts.alert.alert_input_json` reads either).
 
@@ -57,6 +58,9 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     either, this one ends after its check and the responder decides in ``variant_of`` (variants13).
     ``joined_pending`` (with source_check): ``{"incident_id", "received_at"}`` of the incident run this alert joined
     while its check had not answered; this incident waits for that answer first (variants13 item 2).
+    Intake no longer writes it (joins14: ``pending_joins`` instead); kept for callers replaying older inputs.
+    ``pending_joins`` (with source_check): alerts may join this incident while its check runs; not confirmed, it
+    starts their variants (``firestop.records.pending_joins``; joins14).
 
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
@@ -94,6 +98,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
         extra["responder_flow"] = GENUINE_FLOW
         if variant_of:
             extra["variant_of"] = variant_of
+        if pending_joins:
+            extra["pending_joins"] = True
         if joined_pending:
             extra["joined_pending"] = {"incident_id": str(joined_pending.get("incident_id") or ""),
                                        "received_at": str(joined_pending.get("received_at") or "")}

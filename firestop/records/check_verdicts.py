@@ -1,10 +1,11 @@
-"""What an incident run's source check answered, kept for the alerts that joined it while the check ran (variants13).
+"""What an incident run's source check answered, kept for the alerts that joined it while the check ran (variants13,
+joins14).
 
 An alert that would join an open incident whose source check has not answered yet joins it (a burst of genuine
-alerts is one attack: one incident), and intake also starts the alert's own variant, which waits for that check
-(:func:`firestop.lifecycle.incident.run_incident`, input ``joined_pending``): confirmed, the variant ends there (the
-alert is the confirmed incident's); not confirmed, the variant is checked on its own. Orchestrators read nothing of
-each other, so the check's activity keeps its answer here and the variant's activity reads it.
+alerts is one attack: one incident) and is kept as a pending join of that run (:mod:`firestop.records.pending_joins`);
+intake then reads the verdict kept here (:func:`firestop.functions.intake_call.pending_join`): not confirmed, it
+starts the alert's variant itself. The check's activity keeps the verdict here *before* the incident lists its
+pending joins. Older inputs (variants13's ``joined_pending``) poll it through the ``source_check_verdict`` activity.
 
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``), ``source-checked/<sha256 of "incident id|received_at">.json``
 = ``{"confirmed": bool}``, written create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): the

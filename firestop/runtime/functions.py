@@ -201,9 +201,26 @@ def _outputs_of(entry: FunctionEntry) -> tuple[bindings.OutputBinding, ...]:
     return tuple(bindings.output_bindings(entry.function, entry.fn))
 
 
+@functools.lru_cache(maxsize=1024)
+def _client_parameters(entry: FunctionEntry) -> tuple[str, ...]:
+    """Names of the activity's ``durableClient`` bindings (any function may hold one, activities too)."""
+    found = []
+    for binding in entry.function.get_bindings():
+        kind = binding.get_binding_name() if hasattr(binding, "get_binding_name") else getattr(binding, "type", "")
+        if kind == DURABLE_CLIENT:
+            found.append(binding.name)
+    return tuple(found)
+
+
 def call_activity_with_outputs(entry: FunctionEntry, input_json: str | None, *, instance_id: str,
-                               now: datetime | None) -> tuple[str, list[bindings.Output]]:
+                               now: datetime | None, client: tuple[Any, Any] | None = None
+                               ) -> tuple[str, list[bindings.Output]]:
     """Run an activity with its output bindings (``bindings.py``).
+
+    ``client``: ``(binding JSON () -> str, run(coroutine) -> result)`` — what an activity with a ``durableClient``
+    binding gets (the JSON a management server of this host hands out) and where its coroutine runs (the functions
+    worker loop, where the SDK's shared session lives). An activity with such a binding and no ``client`` fails
+    (ValueError naming it): the host has no management server to reach.
 
     Returns its result as JSON text and the encoded values it set on its
     ``func.Out`` parameters. The activity's exceptions propagate, and so do
@@ -212,7 +229,15 @@ def call_activity_with_outputs(entry: FunctionEntry, input_json: str | None, *, 
     value = decode_activity_input(input_json)
     declared = list(_outputs_of(entry))
     outs = bindings.out_parameters(declared)
-    result = run_maybe_async(entry.fn(**{entry.parameter: value}, **outs))
+    wanted = _client_parameters(entry)
+    if wanted:
+        if client is None:
+            raise ValueError(f"activity {entry.name!r} has a durable client binding and this host has no management "
+                             "server")
+        binding_json = client[0]()
+        result = client[1](entry.fn(**{entry.parameter: value}, **outs, **{name: binding_json for name in wanted}))
+    else:
+        result = run_maybe_async(entry.fn(**{entry.parameter: value}, **outs))
     encoded = encode_activity_output(result)
     if not declared:
         return encoded, []

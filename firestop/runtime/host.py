@@ -64,7 +64,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from firestop.clock import Clock, SystemClock, is_virtual
 
@@ -278,6 +278,10 @@ class LocalDurableHost:
         # one pragma instead of the queue tables. Lease expiry needs no look: only a non-empty queue has leases.
         self._quiet: tuple[tuple[int, int], datetime | None] | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        #: what an activity with a ``durableClient`` binding gets: ``(binding JSON () -> str, run(coroutine))``, set
+        #: by the first :class:`~firestop.runtime.management.ManagementServer` started for this host (None: such an
+        #: activity fails, naming why — joins14's ``start_pending_joins`` is the one)
+        self.activity_client: tuple[Callable[[], str], Callable[[Any], Any]] | None = None
 
     # ------------------------------------------------------------------ client API
     def start_new(self, orchestrator_name: str, instance_id: str | None = None, input: Any = None) -> str:
@@ -1085,7 +1089,7 @@ class LocalDurableHost:
         try:
             entry = self._index.activity(work.name)
             result_json, outputs = call_activity_with_outputs(entry, work.input, instance_id=work.instance_id,
-                                                              now=self._now())
+                                                              now=self._now(), client=self.activity_client)
         except Exception as exc:
             return h.task_failed(task_id=work.task_id, reason=str(exc) or type(exc).__name__,
                                  details=type(exc).__name__, when=self._now()), []

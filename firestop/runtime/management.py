@@ -248,9 +248,15 @@ class ManagementServer:
             if self.in_process:
                 address, port = self._httpd.server_address[:2]
                 inprocess.register(str(address), int(port), self.answer_bytes, self.answer_now)
+            if getattr(self.host, "activity_client", False) is None:  # activities with a client binding reach us
+                self._activity_client = (self.client_binding_json, _WorkerLoop.run)
+                self.host.activity_client = self._activity_client
         return self
 
     def stop(self) -> None:
+        mine = getattr(self, "_activity_client", None)
+        if mine is not None and getattr(self.host, "activity_client", None) is mine:
+            self.host.activity_client = None
         if self._thread is not None:
             address, port = self._httpd.server_address[:2]
             inprocess.unregister(str(address), int(port))

@@ -27,8 +27,8 @@ unique temporary name and ``os.replace``-d (readers never see half a file; tempo
 process left are removed after 10 minutes). The code digest reads the 2.2 MB of ``firestop/sandbox`` only
 when the files' stat signature (relative path, size, mtime, ctime and inode of each, as the bytecode cache
 trusts a source's mtime and size) is not in the cache (``code-<signature>.txt`` holds the digest those files
-gave); a cached document is decoded with orjson (the standard library's decoder for whatever orjson refuses,
-e.g. ``NaN``). Measured on a fresh ``FIRESTOP_HOME`` (callgrind, instructions): code digest 41 M -> 5.7 M,
+gave); a cached document is decoded with orjson where it gives what the standard library gives (``store.exact_loads``:
+the standard library for ``NaN``, integers past 64 bits, ...). Measured on a fresh ``FIRESTOP_HOME`` (callgrind, instructions): code digest 41 M -> 5.7 M,
 reading the cached 0.9 MB default tenant 28 M -> 12 M.
 
 Workspace ``tables`` is either ``{generator: incident-2026-11-29, account: name,
@@ -48,11 +48,11 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import orjson
 
 from .core.latency import merged_latency
 from .core.rooms import run_seeders, seed_time
 from .core.state import TenantState, empty_document
+from .core.store import exact_loads
 
 DEFAULT_SEED_FILE = Path(__file__).with_name("default_tenant.yaml")
 
@@ -161,12 +161,10 @@ def code_digest(root: Path, cache: Optional[Path]) -> str:
 
 
 def _decoded(raw: bytes) -> object:
-    """``json.loads(raw)``: by orjson (about half the instructions on the 0.9 MB default tenant), by the
-    standard library for what orjson refuses (``NaN``, integers past 64 bits, ...; ValueError if neither reads it)."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
+    """``json.loads(raw)``, the same value (:func:`firestop.sandbox.core.store.exact_loads`: orjson where it reads what
+    the standard library reads — it turns an integer past 64 bits into a float, so not then — else the standard
+    library); ValueError if neither reads it."""
+    return exact_loads(raw)
 
 
 def seed_document(path: Optional[os.PathLike | str] = None) -> dict:

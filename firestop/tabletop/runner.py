@@ -50,7 +50,7 @@ from pydantic import SecretStr
 
 from firestop.tabletop.models import Answer, Scenario, alert_payload, load_scenario
 from firestop.times import offset, seconds
-from firestop.private import private_dirs
+from firestop.private import private_dirs, write_private_text
 
 #: Safety net: host steps per run (each step runs until idle, then moves the clock).
 MAX_STEPS = 10_000
@@ -693,6 +693,6 @@ def run_scenario(scenario: Scenario | Path | str, *, home: Path | str | None = N
     exercise = _Exercise(scenario, run_dir, run_id, clients, client_options)
     run = exercise.execute()
     card = build_scorecard(run)
-    (run_dir / "requests.json").write_text(json.dumps(run.requests, indent=1), "utf-8")
+    write_private_text(run_dir / "requests.json", json.dumps(run.requests, indent=1))
     card["files"] = write_scorecard(card, run_dir)
     return card

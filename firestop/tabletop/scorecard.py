@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from firestop.times import instant as _fmt_at, offset as _fmt_offset, seconds as _fmt_s
-from firestop.private import private_dirs
+from firestop.private import private_dirs, write_private_text
 
 #: Timeline outcomes that mean a runbook was actually called for a step (group sub-orchestrator).
 RAN_OUTCOMES = ("done", "retrying", "failed", "timed out")
@@ -563,6 +563,6 @@ def write_scorecard(card: dict[str, Any], run_dir: Path) -> dict[str, str]:
     private_dirs(run_dir)
     json_path, md_path = run_dir / "scorecard.json", run_dir / "scorecard.md"
     files = {"json": str(json_path), "markdown": str(md_path)}
-    json_path.write_text(json.dumps({**card, "files": files}, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
-    md_path.write_text(render_markdown(card), "utf-8")
+    write_private_text(json_path, json.dumps({**card, "files": files}, indent=2, sort_keys=True, default=str) + "\n")
+    write_private_text(md_path, render_markdown(card))
     return files

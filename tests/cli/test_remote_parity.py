@@ -223,6 +223,12 @@ def case_incident_stop(pair: Pair) -> None:
         near, far = pair.same([*stop, *extra], local_extra=("--as", "oid-alice"), input="y\n" if not extra else None)
         assert near.returncode == 2 and "already finished" in far.stderr and "already finished" in near.stderr, (near, far)
         assert "would stop" not in near.stdout + far.stdout
+        # newuser12: with --yes the remote refusal was the stop route's "has already finished (Completed); nothing to
+        # stop" — the runtime status, no undo command; now the outcome and the undo as typed, as locally
+        assert "(Completed)" not in far.stderr, far.stderr
+        assert "already finished (contained); nothing to stop (" in far.stderr, far.stderr
+        refusal = near.stderr.splitlines()[-1]  # after the local "SIMULATION: stopping as …" line
+        assert far.stderr.replace(f" --app {pair.app}", "").rstrip("\n") == refusal.replace(" --as oid-alice", ""), (near, far)
 
 
 def case_audit(pair: Pair) -> None:

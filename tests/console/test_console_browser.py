@@ -263,3 +263,34 @@ def test_incident_ids_never_fold_mid_id_in_the_list(browser):
             assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0, width
         finally:
             context.close()
+
+
+def test_timeline_time_and_phase_never_fold_mid_word(browser):
+    """newuser12: at 1280 px, beside a long detail, the incident page's timeline read "-6167 / .5 s", "pha / se",
+    "dete / ct" (every cell may wrap anywhere, for resource ids). The time and the phase are one line each, at phone and
+    desktop width, and the page is still no wider than the viewport."""
+    from firestop.console import pages
+    from firestop.trust.principal import Principal
+
+    detail = ("alert not confirmed at its source: alert not found at its source (Alerts Management answered 404). "
+              "Is this alert genuine? One decision for the incident: approve and its steps run ") * 3
+    timeline = [{"offset_s": -6167.5, "phase": "detect", "step": "alert fired", "outcome": "ok", "detail": detail},
+                {"offset_s": 0.7, "phase": "contain", "step": "alert.genuine", "outcome": "awaiting approval",
+                 "target": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod",
+                 "detail": detail}]
+    view = {"incident_id": "inc-673e56f3b8af1814-g2", "status": "awaiting_approval", "runtime_status": "Running",
+            "timeline_so_far": timeline, "metrics": {}}
+    html = pages.incident_page(view, caller=Principal(object_id="oid-alice", name="alice", roles=frozenset({"reader"})))
+    assert "dete" in html
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        try:
+            page = context.new_page()
+            page.set_content(html)
+            lines = page.evaluate("""() => [...document.querySelectorAll('table tbody tr')].flatMap(tr =>
+                [...tr.children].slice(0, 2).map(td => { const r = document.createRange(); r.selectNodeContents(td);
+                return [td.textContent, r.getClientRects().length]; }))""")
+            assert lines and all(count == 1 for _, count in lines), (width, lines)
+            assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0, width
+        finally:
+            context.close()

@@ -59,3 +59,34 @@ def test_doctor_names_a_home_made_before_with_the_fix(firestop_home):
     assert f"chmod -R go-rwx {firestop_home}" in check["detail"]
     os.system(f"chmod -R go-rwx {firestop_home}")
     assert doctor.check_storage_local(firestop_home)["status"] == doctor.OK
+
+
+def test_a_tabletop_run_leaves_nothing_readable_by_others(firestop_home, umask_022):
+    """newuser12: ``tabletop run`` wrote scorecard.json, scorecard.md and requests.json with ``Path.write_text`` —
+    0644 under umask 022 — so ``doctor`` right after the README's tabletop walk-through reported the home as a
+    problem (exit 3) naming those three files. Now they are 0600 like every other file of the home."""
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+    from firestop.infra import doctor
+
+    result = CliRunner().invoke(app, ["tabletop", "run", "leaked-api-key", "--run-id", "private"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    run_dir = firestop_home / "tabletop" / "private"
+    for name in ("scorecard.json", "scorecard.md", "requests.json"):
+        assert stat.S_IMODE((run_dir / name).stat().st_mode) == 0o600, name
+    check = doctor.check_storage_local(firestop_home)
+    assert check["status"] == doctor.OK, check
+
+
+def test_write_private_text_keeps_an_existing_files_mode(tmp_path, umask_022):
+    from firestop.private import write_private_text
+
+    fresh = tmp_path / "new.txt"
+    write_private_text(fresh, "één")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600 and fresh.read_text("utf-8") == "één"
+    shared = tmp_path / "shared.txt"
+    shared.write_text("old, longer text")
+    os.chmod(shared, 0o640)
+    write_private_text(shared, "new")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640 and shared.read_text("utf-8") == "new"

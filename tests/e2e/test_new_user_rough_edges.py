@@ -161,7 +161,8 @@ def _run_main(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-@pytest.mark.parametrize("command", [("incident", "list"), ("incident", "show", INCIDENT), ("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes")])
+@pytest.mark.parametrize("command", [("incident", "list"), ("incident", "show", INCIDENT), ("incident", "undo", INCIDENT, "--as", "oid-bob", "--yes"),
+                                     ("alert", "handle", str(EXAMPLE))])  # newuser12: "internal error: DatabaseError: …"
 def test_a_corrupt_durable_store_is_one_line_never_a_traceback(firestop_home, command):
     assert cli("alert", "handle", str(EXAMPLE)).exit_code == 0
     store = firestop_home / "durable.sqlite"

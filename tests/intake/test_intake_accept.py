@@ -488,13 +488,34 @@ def test_an_alert_already_handled_by_the_cli_on_this_store_is_a_duplicate_not_a_
     assert fresh.kind is OutcomeKind.STARTED
 
 
-def _accept_checked(client, alert):
+def _accept_checked(client, alert, kept=None, verdict=None):
+    """accept_alert with the check on; a pending join (joins14) is appended to ``kept`` (incident id, variant id,
+    its input) and answered with ``verdict`` (None: the check has not answered)."""
+    kept = [] if kept is None else kept
+
+    async def pending_join(incident_id, received_at, digest, variant, sealed):
+        kept.append((incident_id, variant, sealed))
+        return verdict
+
     return asyncio.run(accept_alert(
         client, alert, now=NOW, settings=CorrelationSettings(), orchestrator_name=ORCH,
         start_input=lambda a, now, iid, **extra: {"incident_id": iid, **extra, "received_at": now.isoformat(),
                                                   "alert": a.model_dump(mode="json", exclude={"context", "essentials"})},
-        source_checked=True,
+        source_checked=True, pending_join=pending_join,
     ))
+
+
+def test_with_the_source_check_on_an_alert_joining_an_incident_being_checked_is_kept_and_started_when_not_confirmed(fake):
+    """joins14: joining an incident whose check is pending keeps a pending join (no instance); the verdict read after
+    it says "not confirmed" (answered meanwhile): the alert's own variant, started by intake."""
+    fake.add(slot(), ACCOUNT, status="Running")
+    kept: list = []
+    burst = _accept_checked(fake, make_alert("a2"), kept)
+    assert (burst.kind, burst.instance_id) == (OutcomeKind.CORRELATED, slot())
+    assert [(k[0], k[2]["variant_of"]) for k in kept] == [(slot(), slot())] and kept[0][1] not in fake.instances
+    late = _accept_checked(fake, make_alert("a4"), kept, verdict=False)
+    assert late.kind is OutcomeKind.STARTED and late.instance_id == kept[-1][1], late
+    assert fake.instances[late.instance_id]["input"]["variant_of"] == slot()
 
 
 def test_with_the_source_check_on_an_alert_joins_an_incident_still_being_checked_and_not_one_found_not_confirmed(fake):

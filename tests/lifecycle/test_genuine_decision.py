@@ -182,3 +182,52 @@ def test_the_held_steps_stay_within_their_share_of_the_custom_status():
     assert first[0].endswith("…") and first[-1].endswith("more (left out)")
     small = {"rotate-keys (keys.rotate)": ["on /subscriptions/s/x"]}
     assert bound_held(small) == small
+
+
+@pytest.mark.parametrize("decision", ["reject", "timeout"])
+def test_later_steps_held_by_the_decision_do_not_say_an_earlier_step_failed(served, decision):  # noqa: F811
+    """newuser12: rejecting alert.genuine on a suspicious-key-access alert listed "revoke-principal: not run (an earlier
+    step failed)" under "does not hold" — nothing had failed; the responder had judged the alert not genuine (or
+    nobody decided in time). The later group's line names that decision instead."""
+    from firestop.settings import REPO_ROOT
+
+    env, server, app = served
+    response = post(app, server, (REPO_ROOT / "examples/alerts/suspicious-key-access.json").read_bytes())
+    assert response.status_code == 202, response.get_body()
+    incident_id = json.loads(response.get_body())["id"]
+    env.host.run_until_idle()
+    assert _pending(env, incident_id)["step"] == GENUINE_STEP
+    if decision == "reject":
+        decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice", comment="forged")
+    else:
+        env.host.run_until_idle(advance_timers=True)
+    record = env.host.get_status(incident_id).output
+    assert record["status"] == "needs_responder"
+    later = [line for line in record["does_not_hold"] if line.startswith("revoke-principal:")]
+    why = ("the alert was not accepted as genuine" if decision == "reject"
+           else "no responder decided in time whether the alert is genuine")
+    assert later == [f"revoke-principal: not run ({why}, step {GENUINE_STEP})"], record["does_not_hold"]
+
+
+def test_a_differing_delivery_after_a_rejected_incident_does_not_send_the_responder_there(served):  # noqa: F811
+    """newuser12: after a responder rejected alert.genuine (the incident ended needs_responder), a differing delivery of
+    the same alert id, not confirmed either, ended with "delivered while incident X … was open …: nothing runs here;
+    a responder decides there" — X was not open and nothing waited there. The reason names both cases."""
+    env, server, app = served
+    body = json.loads(alert_body())
+    first = post(app, server, json.dumps(body).encode())
+    incident_id = json.loads(first.get_body())["id"]
+    env.host.run_until_idle()
+    decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice", comment="forged")
+    assert env.host.get_status(incident_id).runtime_status == "Completed"
+    body["data"]["essentials"]["severity"] = "Sev0"  # the same alert id, other content
+    second = post(app, server, json.dumps(body).encode())
+    assert second.status_code == 202, second.get_body()
+    variant = json.loads(second.get_body())["id"]
+    assert variant != incident_id
+    env.host.run_until_idle()
+    record = env.host.get_status(variant).output
+    assert record["status"] == "needs_responder", record.get("reason")
+    reason = record["reason"]
+    assert "was open" not in reason and f"delivered after incident {incident_id}" in reason, reason
+    assert "once it has ended nothing waits" in reason and "--rerun" in reason, reason

@@ -148,7 +148,9 @@ def test_a_buffered_refused_decision_is_not_replayed_forever(lab):
 def test_escalation_pages_the_team(firestop_home, monkeypatch):
     import json
     import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.stub_servers import HTTPServer
 
     from .conftest import Lab
 

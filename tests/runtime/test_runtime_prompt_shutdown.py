@@ -76,14 +76,21 @@ def test_a_shutdown_before_the_loop_runs_makes_it_return_and_a_second_loop_serve
         server.server_close()
 
 
-def test_a_server_that_cannot_bind_leaves_no_wakeup_socket_open():
+def test_a_server_that_cannot_bind_leaves_no_wakeup_socket_open(monkeypatch):
+    from firestop.runtime import wakeup
+
+    made: list[wakeup.Wakeup] = []
+
+    class Kept(wakeup.Wakeup):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
     taken = _Prompt(("127.0.0.1", 0), _Ok)
     try:
-        import os
-
-        before = len(os.listdir("/proc/self/fd"))
+        monkeypatch.setattr(wakeup, "Wakeup", Kept)
         with pytest.raises(OSError):
             _Prompt(("127.0.0.1", taken.server_address[1]), _Ok)
-        assert len(os.listdir("/proc/self/fd")) == before
+        assert len(made) == 1 and made[0].reader.fileno() == -1 and made[0]._writer.fileno() == -1
     finally:
         taken.server_close()

@@ -115,3 +115,12 @@ def test_a_cached_document_orjson_refuses_is_read_by_json(cache):
     entry.write_text(json.dumps(doc, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
     again = seed_document()
     assert again["latency"]["odd"] != again["latency"]["odd"]
+
+
+def test_a_cached_seed_document_keeps_integers_past_64_bits_exact(tmp_path):
+    """The seed cache's decoder gave orjson's float for an integer past 64 bits (orjson reads 2**64 as
+    1.8446744073709552e+19 without error) where ``json.loads`` keeps it: the cached document must be the built one."""
+    from firestop.sandbox.seed import _decoded
+
+    raw = b'{"quota": 18446744073709551616, "n": [123456789012345678901234]}'
+    assert _decoded(raw) == json.loads(raw) and isinstance(_decoded(raw)["quota"], int)

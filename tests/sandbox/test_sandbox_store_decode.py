@@ -1,5 +1,5 @@
 """The tenant store reads its snapshot and journal into exactly the values the standard library's decoder gives
-(firestop/sandbox/core/store.py ``_loads``: orjson where it agrees, json where it would not)."""
+(firestop/sandbox/core/store.py ``exact_loads``: orjson where it agrees, json where it would not)."""
 
 from __future__ import annotations
 
@@ -56,4 +56,4 @@ def test_a_journal_line_with_a_huge_integer_replays_exact(tmp_path):
 
 def test_what_orjson_refuses_is_read_by_the_standard_library():
     for raw in (b'{"a":"\\ud800"}', b'{"a":NaN,"b":-Infinity}', b'{"a":1e400}'):
-        assert _same(S._loads(raw), json.loads(raw))
+        assert _same(S.exact_loads(raw), json.loads(raw))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
+from tests.stub_servers import ThreadingHTTPServer  # shutdown() at once (no 0.05 s poll per teardown)
 
 ATTACK = """
 playbooks: {playbooks}

@@ -1,0 +1,78 @@
+"""Alerts that joined an incident while its source check had not answered, kept until that check answers (joins14).
+
+With ``FIRESTOP_ALERT_SOURCE_CHECK`` on, an alert that would join an open incident whose check is still pending
+joins it (a burst of genuine alerts is one attack: one incident, one containment). Were that incident forged (the
+check says "not confirmed"), each alert that joined it must still be checked on its own — in its variant
+(:func:`firestop.intake.accept.variant_id`). Intake (:func:`firestop.intake.accept._variant`) keeps the variant's
+sealed input here *before* it reads the incident's verdict (:mod:`firestop.records.check_verdicts`); the incident's
+confirm activity writes that verdict *before* the incident lists what is kept here
+(:data:`firestop.lifecycle.incident.ACTIVITY_START_PENDING_JOINS`). So either intake reads "not confirmed" and starts
+the variant itself, or the incident finds the pending join and starts it (start-if-absent: both is one start);
+confirmed, nothing more is started — no instance per joined alert, no polling.
+
+Store: the records store (``FIRESTOP_RECORDS_CONTAINER``),
+``pending-joins/<sha256 of "incident id|received_at">/<content digest, 32 hex>.json`` =
+``{"variant_id": str, "input": the variant's sealed incident input}``, create-if-absent (Put Blob
+``If-None-Match: *`` / an atomic link locally): the same content joining twice is one blob. Bound: one blob per
+distinct content joined per pending incident run (a few KB: the normalised alert, never the raw body). Nothing
+deletes them: a lifecycle rule on the prefix (or the store's retention) does; readers only ever read the run's own
+folder. Outside every incident's names (``records.store`` reads ``<incident>.json`` revisions only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+#: Where pending joins are kept in the records store.
+PENDING_PREFIX = "pending-joins/"
+#: Hex digits of the delivery's content digest in its blob's name (128 bits: distinct contents never share one).
+DIGEST_DIGITS = 32
+#: Most pending joins one incident run starts (an incident joined by more distinct contents while its check ran
+#: starts the first ones in name order and says how many it left; each of those alerts' own later delivery — Azure
+#: Monitor repeats none, so: a responder — is what remains). A forger needs this many distinct posts in the seconds
+#: of one check: 2,000 variants are already the bound's cost.
+MAX_STARTS = 2000
+_VARIANT = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+
+
+def folder(incident_id: str, received_at: str) -> str:
+    """The store folder of the pending joins of the run of ``incident_id`` received at ``received_at``."""
+    key = f"{incident_id}|{received_at}".encode("utf-8", "replace")
+    return f"{PENDING_PREFIX}{hashlib.sha256(key).hexdigest()}/"
+
+
+def keep(store: Any, incident_id: str, received_at: str, digest: str, variant_id: str, sealed_input: Any) -> bool:
+    """Keep a pending join (create-if-absent). True when written now, False when this content was kept already.
+    ValueError for a digest that is not hex or a variant id out of shape; raises the store's errors."""
+    from firestop.storage.base import AlreadyExists
+
+    digest = str(digest).lower()
+    if len(digest) < DIGEST_DIGITS or not re.fullmatch(r"[0-9a-f]+", digest) or not _VARIANT.match(variant_id):
+        raise ValueError("pending join: digest or variant id out of shape")
+    data = json.dumps({"variant_id": variant_id, "input": sealed_input}, separators=(",", ":")).encode()
+    try:
+        return bool(store.create(f"{folder(incident_id, received_at)}{digest[:DIGEST_DIGITS]}.json", data,
+                                 "application/json"))
+    except AlreadyExists:
+        return False
+
+
+def pending(store: Any, incident_id: str, received_at: str) -> tuple[list[tuple[str, Any]], int]:
+    """``([(variant id, sealed input), ...], left)``: the run's pending joins in name order, at most
+    :data:`MAX_STARTS` (``left``: how many more there were). A blob that is not one :func:`keep` wrote is skipped
+    (the variant's seal is checked again where it runs). Raises the store's errors (listing or reading)."""
+    names = sorted(store.names(folder(incident_id, received_at)))
+    found: list[tuple[str, Any]] = []
+    for name in names[:MAX_STARTS]:
+        raw = store.read(name)
+        try:
+            entry = json.loads(raw) if raw else None
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
+                and entry.get("input") is not None:
+            found.append((entry["variant_id"], entry["input"]))
+    return found, max(0, len(names) - MAX_STARTS)
