@@ -218,8 +218,10 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     from firestop.records.store import records_store
     from firestop.settings import get_settings
 
+    from firestop.trust.seal import load_seal_key
+
     kept, left = pending(records_store(get_settings()), str(request.get("incident_id") or ""),
-                         str(request.get("received_at") or ""))
+                         str(request.get("received_at") or ""), load_seal_key())
     started = found = 0
     def exists(status) -> bool:  # the SDK: a falsy status for a 404, a falsy one with Message for an error
         if not status and (getattr(status, "Message", None) is not None

@@ -224,8 +224,10 @@ def keep_pending_sync(incident_id: str, received_at: str, digest: str, variant_i
     (:func:`firestop.records.pending_joins.keep`, create-if-absent: the same content twice is one). Raises the
     store's errors (intake answers 503). One blob create."""
     from firestop.records import pending_joins
+    from firestop.trust.seal import load_seal_key
 
-    pending_joins.keep(_pending_store(), incident_id, received_at, digest, variant_id, sealed_input)
+    # the name sealed (RT16: planted names cannot crowd it out of the incident's read; SealKeyError: answered 503)
+    pending_joins.keep(_pending_store(), incident_id, received_at, digest, variant_id, sealed_input, load_seal_key())
 
 
 def verdict_sync(incident_id: str, received_at: str) -> bool | None:

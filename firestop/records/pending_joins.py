@@ -11,9 +11,14 @@ the variant itself, or the incident finds the pending join and starts it (start-
 confirmed, nothing more is started — no instance per joined alert, no polling.
 
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``),
-``pending-joins/<sha256 of "incident id|received_at">/<content digest, 32 hex>.json`` =
+``pending-joins/<sha256 of "incident id|received_at">/<content digest, 32 hex>.<seal>.json`` =
 ``{"variant_id": str, "input": the variant's sealed incident input}``, create-if-absent (Put Blob
-``If-None-Match: *`` / an atomic link locally): the same content joining twice is one blob. Bound: one blob per
+``If-None-Match: *`` / an atomic link locally): the same content joining twice is one blob. The name carries the
+app's seal (:class:`firestop.trust.seal.SealKey`, purpose :data:`PURPOSE`, bound to the run, covering the digest):
+a principal with Storage Blob Data write (no Firestop role) who planted 2,000 blobs named ``000…`` in a run's folder
+pushed the genuine alert's pending join past the :data:`MAX_STARTS` read (redteam16, noticed at 01:21): it stayed
+joined to the forged incident, never checked. Now only names sealed by this app count — a planted name is skipped
+unread, so it can crowd nothing out; what it still costs is its share of the folder's listing. Bound: one blob per
 distinct content joined per pending incident run (a few KB: the normalised alert, never the raw body). Nothing
 deletes them: a lifecycle rule on the prefix (or the store's retention) does; readers only ever read the run's own
 folder. Outside every incident's names (``records.store`` reads ``<incident>.json`` revisions only).
@@ -36,6 +41,15 @@ DIGEST_DIGITS = 32
 #: of one check: 2,000 variants are already the bound's cost.
 MAX_STARTS = 2000
 _VARIANT = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+#: What a pending join's name seal is for (part of what its MAC covers, with the run and the content digest).
+PURPOSE = "pending-join"
+#: ``<digest>.<seal>.json``: the seal's own shape is checked by :meth:`firestop.trust.seal.SealKey.check`.
+_NAME = re.compile(r"^([0-9a-f]{%d})\.([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\.json$" % DIGEST_DIGITS)
+
+
+def _binding(incident_id: str, received_at: str) -> str:
+    """The run a name is sealed for (no line break: :meth:`firestop.trust.seal.SealKey.sign` refuses one)."""
+    return f"{incident_id}|{received_at}".replace("\r", " ").replace("\n", " ")
 
 
 def folder(incident_id: str, received_at: str) -> str:
@@ -44,8 +58,10 @@ def folder(incident_id: str, received_at: str) -> str:
     return f"{PENDING_PREFIX}{hashlib.sha256(key).hexdigest()}/"
 
 
-def keep(store: Any, incident_id: str, received_at: str, digest: str, variant_id: str, sealed_input: Any) -> bool:
-    """Keep a pending join (create-if-absent). True when written now, False when this content was kept already.
+def keep(store: Any, incident_id: str, received_at: str, digest: str, variant_id: str, sealed_input: Any,
+         key: Any) -> bool:
+    """Keep a pending join (create-if-absent), its name sealed with ``key`` (a :class:`firestop.trust.seal.SealKey`;
+    the same content gives the same name). True when written now, False when this content was kept already.
     ValueError for a digest that is not hex or a variant id out of shape; raises the store's errors."""
     from firestop.storage.base import AlreadyExists
 
@@ -54,25 +70,35 @@ def keep(store: Any, incident_id: str, received_at: str, digest: str, variant_id
         raise ValueError("pending join: digest or variant id out of shape")
     data = json.dumps({"variant_id": variant_id, "input": sealed_input}, separators=(",", ":")).encode()
     try:
-        return bool(store.create(f"{folder(incident_id, received_at)}{digest[:DIGEST_DIGITS]}.json", data,
-                                 "application/json"))
+        digest = digest[:DIGEST_DIGITS]
+        seal = key.sign(PURPOSE, _binding(incident_id, received_at), digest)
+        return bool(store.create(f"{folder(incident_id, received_at)}{digest}.{seal}.json", data, "application/json"))
     except AlreadyExists:
         return False
 
 
-def pending(store: Any, incident_id: str, received_at: str) -> tuple[list[tuple[str, Any]], int]:
+def pending(store: Any, incident_id: str, received_at: str, key: Any) -> tuple[list[tuple[str, Any]], int]:
     """``([(variant id, sealed input), ...], left)``: the run's pending joins in name order, at most
-    :data:`MAX_STARTS` (``left``: how many more there were). A blob that is not one :func:`keep` wrote is skipped
-    (the variant's seal is checked again where it runs). Raises the store's errors (listing or reading)."""
-    names = sorted(store.names(folder(incident_id, received_at)))
+    :data:`MAX_STARTS` (``left``: how many more there were). Only names :func:`keep` sealed with ``key`` for this run
+    count (anything else in the folder is skipped unread, RT16: it cannot push a kept one out); a kept blob that does
+    not read as one is skipped too (the variant's input seal is checked again where it runs). Raises the store's
+    errors (listing or reading)."""
+    prefix = folder(incident_id, received_at)
+    binding = _binding(incident_id, received_at)
+    sealed: list[str] = []
+    for name in store.names(prefix):
+        shape = _NAME.match(name[len(prefix):]) if name.startswith(prefix) else None
+        if shape is not None and key.check(PURPOSE, binding, shape.group(1), shape.group(2))[0]:
+            sealed.append(name)
+    sealed.sort()
     found: list[tuple[str, Any]] = []
-    for name in names[:MAX_STARTS]:
+    for name in sealed[:MAX_STARTS]:
         raw = store.read(name)
         try:
             entry = json.loads(raw) if raw else None
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
                 and entry.get("input") is not None:
             found.append((entry["variant_id"], entry["input"]))
-    return found, max(0, len(names) - MAX_STARTS)
+    return found, max(0, len(sealed) - MAX_STARTS)
