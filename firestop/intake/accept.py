@@ -1164,13 +1164,21 @@ async def _to_confirmed(call: _Call, alert: Any, data: dict[str, Any]) -> Outcom
     """variants13 item 3: with the source check on, the Resolved ``alert`` goes to the incident that holds its alert's
     confirmed Fired delivery — ``resolved`` while it is open, ``closed`` once it ended — not to the slot's open
     incident, which may be a forged delivery's (not confirmed, waiting) while the genuine one ran in its variant.
-    None when no incident holds it (decide as before). One read of the once-marker, one status read."""
+    None when no incident holds it, or the one its marker names was not opened by this alert id (a planted marker,
+    R12-02) (decide as before). One read of the once-marker, one status read (with its input)."""
     try:
         held = await call.confirmed_incident(alert.alert_id)
     except Exception as exc:  # noqa: BLE001 — the records store failed: nothing done, the sender retries
         raise IntakeUnavailable(f"the once-marker of the alert could not be read: {type(exc).__name__}") from exc
-    status = await _status(call.client, held) if held else None
+    status = await _status(call.client, held, show_input=True) if held else None
     if status is None:
+        return None
+    # R12-02: the once-marker is unsealed — one planted for this alert id may name any incident. Only the incident the
+    # marker was written for (opened by this very alert id, or its variant) takes its Resolved delivery.
+    inp = decoded(getattr(status, "input_", None))
+    opened_by = inp.get("alert") if isinstance(inp, dict) else None
+    if not isinstance(opened_by, dict) or \
+            str(opened_by.get("alert_id") or "").strip().lower() != str(alert.alert_id).strip().lower():
         return None
     runtime = _runtime(status)
     if runtime in OPEN_STATUSES:
