@@ -73,3 +73,35 @@ def test_a_planted_marker_id_out_of_shape_is_not_sent(served, planted):  # noqa:
     assert confirmed_incident_sync(OTHER_ALERT) is None
     answer = _post(env, server, app, _other_resolved())
     assert answer.get("status") != "resolved", answer
+
+
+def test_alert_handle_ignores_a_planted_marker_too(firestop_home, monkeypatch):
+    """The same decision in ``alert handle`` (``firestop.cli.incidents._confirmed_holder``): the marker's incident
+    must have been opened by this alert id."""
+    import uuid
+
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+    from firestop.settings import REPO_ROOT
+
+    def cli(*args):
+        return CliRunner().invoke(app, list(args))
+
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    other = json.loads(genuine.read_text())
+    essentials = other["data"]["essentials"]
+    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + f"/{uuid.uuid4()}"  # never fired
+    essentials["originAlertId"] = essentials["alertId"].rsplit("/", 1)[1]
+    forged = firestop_home.parent / "forged.json"
+    forged.write_text(json.dumps(other))
+    waiting = json.loads(cli("alert", "handle", str(forged), "--json").stdout)["incident_id"]
+    resolved = json.loads(genuine.read_text())
+    _plant_marker(resolved["data"]["essentials"]["alertId"], waiting)
+    resolved["data"]["essentials"]["monitorCondition"] = "Resolved"
+    resolved["data"]["essentials"]["resolvedDateTime"] = resolved["data"]["essentials"]["firedDateTime"]
+    path = firestop_home.parent / "resolved.json"
+    path.write_text(json.dumps(resolved))
+    answer = cli("alert", "handle", str(path), "--json")
+    assert json.loads(answer.stdout).get("incident_id") != waiting, answer.output
