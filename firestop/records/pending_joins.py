@@ -70,7 +70,7 @@ def pending(store: Any, incident_id: str, received_at: str) -> tuple[list[tuple[
         raw = store.read(name)
         try:
             entry = json.loads(raw) if raw else None
-        except ValueError:
+        except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run
             continue
         if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
                 and entry.get("input") is not None:

@@ -62,3 +62,24 @@ def test_a_planted_pending_join_does_not_take_the_genuine_variant(served, plante
     assert _deny_rules(env, "203.0.113.200")  # contained automatically
     notes = env.host.get_status(forged).output["notes"]
     assert any("1 pending join(s) in the records store were not sealed" in n for n in notes), notes
+
+
+def test_a_deeply_nested_planted_blob_does_not_stop_the_pending_joins(served):  # noqa: F811
+    """R12-03: ``pending_joins.pending`` caught ValueError, not the RecursionError ``json.loads`` raises for 100,000
+    nested ``[`` — one such planted blob failed every attempt of ``start_pending_joins``, so no alert that joined
+    the forged incident was checked on its own (the incident noted "the responder decides them here")."""
+    env, server, app = served
+    _fire_genuine(env)
+    forged = _posted(server, app, _forged())["id"]
+    assert _posted(server, app, json.loads(RAW)).get("correlatedTo") == forged
+    from firestop.records.pending_joins import folder
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    received_at = str(env.host.get_status(forged).input["received_at"])
+    records_store(get_settings()).create(folder(forged, received_at) + "0" * 32 + ".json", b"[" * 100_000,
+                                         "application/json")
+    env.host.run_until_idle(advance_timers=True)
+    own = _variant_of(json.loads(RAW))
+    assert confirm_outcomes(env, own) == ["ok"], env.host.get_status(forged).output["notes"]
+    assert _deny_rules(env, "203.0.113.200")
