@@ -202,7 +202,7 @@ def confirmed_incident_sync(alert_id: str) -> str | None:
     raw = records_store(get_settings()).read(claim_name({"alert_id": alert_id, "monitor_condition": "Fired"}))
     try:
         held = json.loads(raw).get("incident_id") if raw else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # (R12-04: a planted marker of nested "[" is no marker)
         return None
     from firestop.boundary import instance_id_problem
 

@@ -105,3 +105,16 @@ def test_alert_handle_ignores_a_planted_marker_too(firestop_home, monkeypatch):
     path.write_text(json.dumps(resolved))
     answer = cli("alert", "handle", str(path), "--json")
     assert json.loads(answer.stdout).get("incident_id") != waiting, answer.output
+
+
+def test_a_deeply_nested_planted_marker_is_no_marker(served):  # noqa: F811
+    """R12-04: ``confirmed_incident_sync`` caught ValueError, not RecursionError: a marker of 100,000 nested ``[``
+    answered every Resolved delivery of that alert 503 (Azure Monitor retries, then drops it). Now: no marker."""
+    env, server, app = served
+    from firestop.azure.alerts_management import claim_name
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    records_store(get_settings()).create(claim_name({"alert_id": OTHER_ALERT, "monitor_condition": "Fired"}),
+                                         b"[" * 100_000, "application/json")
+    _post(env, server, app, _other_resolved())  # 200/202, not 503
