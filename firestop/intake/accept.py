@@ -1064,7 +1064,8 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     (:func:`firestop.lifecycle.incident.run_incident`: it names ``variant_of``, where the responder decides) — one
     incident instance, one source check and one filed record per distinct content posted; only ``instance_id`` waits.
     Reads: the incident's status with its input, the variant's status (and a start); while the check is pending,
-    instead: one blob created (or found) and one read per such delivery, no instance."""
+    instead: one blob created (or found) and one read per such delivery (and, when it reads no verdict, one more
+    status read of ``instance_id``: R12-06), no instance."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
@@ -1085,6 +1086,13 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
                                                   variant, sealed)
             except Exception as exc:  # noqa: BLE001 — not kept: not joined either (503, Azure Monitor retries)
                 raise IntakeUnavailable(f"pending join of {instance_id} not kept: {type(exc).__name__}") from exc
+            if verdict is None:
+                # R12-06: "not answered" may be a verdict blob a storage writer made unreadable (planted first, or
+                # written over the real one). The incident publishes its check's outcome in its status before it
+                # lists the pending joins: read it once more — still pending, this join was kept before that list
+                # (which starts it); "not confirmed", the list may have run already: start the variant here
+                again = confirm_outcome(await _status(call.client, instance_id))
+                verdict = False if again is not None and again != _CONFIRMED else None
             if verdict is not False:
                 return None
         if await _status(call.client, variant) is None:

@@ -530,6 +530,9 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                           "handle it again (alert handle FILE --rerun) or contain it by hand")
             return (yield from _learn(inc, None))
         if not confirmed and inc.inp.pending_joins:
+            # R12-06: the outcome is published (this custom status, committed with the list activity's scheduling)
+            # before the pending joins are listed: intake, reading no verdict, reads it here instead
+            inc.status()
             yield from _start_pending_joins(inc)
         if not confirmed:
             inc.unconfirmed = why
