@@ -313,7 +313,7 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
     except AlreadyExists:
         try:
             held = json.loads(store.read(name) or b"{}").get("incident_id")
-        except (StoreError, ValueError, AttributeError):
+        except (StoreError, ValueError, AttributeError, RecursionError):
             held = None
         if state:
             return (f"this policy state was already confirmed for incident {str(held)[:80]!r}: a policy state contains "

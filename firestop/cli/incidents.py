@@ -310,15 +310,22 @@ def _next_free_id(host, base: str) -> str:
 
 def _confirmed_holder(host, alert) -> Any | None:
     """The status of the incident whose source check confirmed ``alert``'s Fired delivery (its once-marker names it:
-    :func:`firestop.functions.intake_call.confirmed_incident_sync`), None when none did or it is gone."""
+    :func:`firestop.functions.intake_call.confirmed_incident_sync`), None when none did, it is gone, or it was not
+    opened by this alert id (a planted marker, R12-02)."""
     from firestop.functions.intake_call import confirmed_incident_sync
     from firestop.runtime import InstanceNotFound
 
     held = confirmed_incident_sync(alert.alert_id)
     try:
-        return host.get_status(held) if held else None
+        status = host.get_status(held) if held else None
     except InstanceNotFound:
         return None
+    # R12-02 (as intake's _to_confirmed): the marker is unsealed; only an incident opened by this alert id holds it
+    inp = status.input if status is not None and isinstance(status.input, dict) else {}
+    opened_by = inp.get("alert") if isinstance(inp.get("alert"), dict) else {}
+    if str(opened_by.get("alert_id") or "").strip().lower() != str(alert.alert_id).strip().lower():
+        return None
+    return status
 
 
 def _resolved(env, alert, existing) -> dict[str, Any]:

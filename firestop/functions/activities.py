@@ -206,23 +206,24 @@ def source_check_verdict(request: dict) -> dict[str, Any]:
 @bp.durable_client_input(client_name="client")
 async def start_pending_joins(request: dict, client) -> dict[str, int]:
     """``{"incident_id", "received_at"}`` (an incident run whose source check said "not confirmed", after its verdict
-    was kept) → ``{"started", "found", "left"}``: the variant of each alert kept as a pending join of that run
+    was kept) → ``{"started", "found", "left", "refused"}``: the variant of each alert kept as a pending join of that run
     (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest) started with its
     kept sealed input unless an instance of its id exists (``found``: intake started it after reading the verdict,
-    or this activity ran before — a retry starts nothing twice). The seal is checked where the variant runs
-    (bound to its id). A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
+    or this activity ran before — a retry starts nothing twice). Each kept input's seal is checked here, bound to the
+    variant id it would start, and it must name this run's incident as ``variant_of`` (``refused``: blobs that fail
+    either, not started — R12-01: a planted one took the genuine variant's id); it is checked again where it runs. A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
     "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
     client fails (the orchestrator retries)."""
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.records.pending_joins import pending
     from firestop.records.store import records_store
     from firestop.settings import get_settings
+    from firestop.trust.seal import Purpose, load_seal_key, verify
 
-    from firestop.trust.seal import load_seal_key
-
-    kept, left = pending(records_store(get_settings()), str(request.get("incident_id") or ""),
-                         str(request.get("received_at") or ""), load_seal_key())
-    started = found = 0
+    incident = str(request.get("incident_id") or "")
+    key = load_seal_key()  # (none usable: SealKeyError — raised, the orchestrator retries, then notes it failed)
+    kept, left = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    started = found = refused = 0
     def exists(status) -> bool:  # the SDK: a falsy status for a 404, a falsy one with Message for an error
         if not status and (getattr(status, "Message", None) is not None
                            or getattr(status, "ExceptionMessage", None) is not None):
@@ -230,6 +231,13 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
         return bool(status)
 
     for variant, sealed in kept:
+        # R12-01: a blob planted in the folder (Storage Blob Data write) names the genuine alert's variant id with an
+        # input that is not sealed for it; started, that run is refused, and the genuine blob's variant is then
+        # "found": never checked. Only an input sealed for this very id, naming this run's incident, is started.
+        ok, _ = verify(Purpose.INCIDENT, sealed, binding=variant, key=key)
+        if not ok or not isinstance(sealed, dict) or sealed.get("variant_of") != incident:
+            refused += 1
+            continue
         if exists(await client.get_status(variant)):
             found += 1
             continue
@@ -241,9 +249,12 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
             found += 1
             continue
         started += 1
+    if refused:
+        log.warning("pending joins of %s: %d not sealed for the variant they name (not started)", incident[:200],
+                    refused)
     if kept or left:
-        log.info("pending joins of %s: %d started, %d found, %d left", request.get("incident_id"), started, found, left)
-    return {"started": started, "found": found, "left": left}
+        log.info("pending joins of %s: %d started, %d found, %d left", incident[:200], started, found, left)
+    return {"started": started, "found": found, "left": left, "refused": refused}
 
 
 def _confirm_alert_at_source(request: dict) -> dict[str, Any]:

@@ -191,8 +191,8 @@ def record_after_close_sync(incident_id: str, entry: dict[str, Any]) -> str | No
 
 def confirmed_incident_sync(alert_id: str) -> str | None:
     """The incident whose source check confirmed ``alert_id``'s Fired delivery: the ``incident_id`` its once-marker
-    names (:func:`firestop.azure.alerts_management.claim_name`, in the records store), None when there is none.
-    Raises the store's error when it cannot be read (intake answers 503)."""
+    names (:func:`firestop.azure.alerts_management.claim_name`, in the records store), None when there is none or
+    it is no valid instance id (:func:`firestop.boundary.instance_id_problem`). Raises the store's error when it cannot be read (intake answers 503)."""
     import json
 
     from firestop.azure.alerts_management import claim_name
@@ -202,9 +202,12 @@ def confirmed_incident_sync(alert_id: str) -> str | None:
     raw = records_store(get_settings()).read(claim_name({"alert_id": alert_id, "monitor_condition": "Fired"}))
     try:
         held = json.loads(raw).get("incident_id") if raw else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # (R12-04: a planted marker of nested "[" is no marker)
         return None
-    return held if isinstance(held, str) and held else None
+    from firestop.boundary import instance_id_problem
+
+    # R12-02: the marker is unsealed (a storage writer can plant one): its id reaches the Durable SDK's URL unescaped
+    return held if isinstance(held, str) and held and instance_id_problem(held) is None else None
 
 
 async def confirmed_incident(alert_id: str) -> str | None:

@@ -1064,7 +1064,8 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
     (:func:`firestop.lifecycle.incident.run_incident`: it names ``variant_of``, where the responder decides) — one
     incident instance, one source check and one filed record per distinct content posted; only ``instance_id`` waits.
     Reads: the incident's status with its input, the variant's status (and a start); while the check is pending,
-    instead: one blob created (or found) and one read per such delivery, no instance."""
+    instead: one blob created (or found) and one read per such delivery (and, when it reads no verdict, one more
+    status read of ``instance_id``: R12-06), no instance."""
     full = await _status(call.client, instance_id, show_input=True)
     inp = decoded(getattr(full, "input_", None)) if full is not None else None
     opened_by = inp.get("alert") if isinstance(inp, dict) else None
@@ -1085,6 +1086,13 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
                                                   variant, sealed)
             except Exception as exc:  # noqa: BLE001 — not kept: not joined either (503, Azure Monitor retries)
                 raise IntakeUnavailable(f"pending join of {instance_id} not kept: {type(exc).__name__}") from exc
+            if verdict is None:
+                # R12-06: "not answered" may be a verdict blob a storage writer made unreadable (planted first, or
+                # written over the real one). The incident publishes its check's outcome in its status before it
+                # lists the pending joins: read it once more — still pending, this join was kept before that list
+                # (which starts it); "not confirmed", the list may have run already: start the variant here
+                again = confirm_outcome(await _status(call.client, instance_id))
+                verdict = False if again is not None and again != _CONFIRMED else None
             if verdict is not False:
                 return None
         if await _status(call.client, variant) is None:
@@ -1164,13 +1172,21 @@ async def _to_confirmed(call: _Call, alert: Any, data: dict[str, Any]) -> Outcom
     """variants13 item 3: with the source check on, the Resolved ``alert`` goes to the incident that holds its alert's
     confirmed Fired delivery — ``resolved`` while it is open, ``closed`` once it ended — not to the slot's open
     incident, which may be a forged delivery's (not confirmed, waiting) while the genuine one ran in its variant.
-    None when no incident holds it (decide as before). One read of the once-marker, one status read."""
+    None when no incident holds it, or the one its marker names was not opened by this alert id (a planted marker,
+    R12-02) (decide as before). One read of the once-marker, one status read (with its input)."""
     try:
         held = await call.confirmed_incident(alert.alert_id)
     except Exception as exc:  # noqa: BLE001 — the records store failed: nothing done, the sender retries
         raise IntakeUnavailable(f"the once-marker of the alert could not be read: {type(exc).__name__}") from exc
-    status = await _status(call.client, held) if held else None
+    status = await _status(call.client, held, show_input=True) if held else None
     if status is None:
+        return None
+    # R12-02: the once-marker is unsealed — one planted for this alert id may name any incident. Only the incident the
+    # marker was written for (opened by this very alert id, or its variant) takes its Resolved delivery.
+    inp = decoded(getattr(status, "input_", None))
+    opened_by = inp.get("alert") if isinstance(inp, dict) else None
+    if not isinstance(opened_by, dict) or \
+            str(opened_by.get("alert_id") or "").strip().lower() != str(alert.alert_id).strip().lower():
         return None
     runtime = _runtime(status)
     if runtime in OPEN_STATUSES:

@@ -432,6 +432,10 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
         return
     answer = answer if isinstance(answer, dict) else {}
     started, found, left = (int(answer.get(k) or 0) for k in ("started", "found", "left"))
+    refused = int(answer.get("refused") or 0)  # (R12-01; older histories' answers have none: 0, notes as they were)
+    if refused:
+        doc.notes.append(f"{refused} pending join(s) in the records store were not sealed for the variant they name "
+                         "(planted by a storage writer?): not started")
     if started or found or left:  # (a note, not a timeline line: the custom status keeps the newest lines only,
         # and intake reads this run's check outcome there)
         doc.notes.append(f"alerts that joined this incident while its source check ran are each checked on their "
@@ -526,6 +530,9 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                           "handle it again (alert handle FILE --rerun) or contain it by hand")
             return (yield from _learn(inc, None))
         if not confirmed and inc.inp.pending_joins:
+            # R12-06: the outcome is published (this custom status, committed with the list activity's scheduling)
+            # before the pending joins are listed: intake, reading no verdict, reads it here instead
+            inc.status()
             yield from _start_pending_joins(inc)
         if not confirmed:
             inc.unconfirmed = why

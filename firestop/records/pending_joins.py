@@ -96,7 +96,7 @@ def pending(store: Any, incident_id: str, received_at: str, key: Any) -> tuple[l
         raw = store.read(name)
         try:
             entry = json.loads(raw) if raw else None
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run
             continue
         if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
                 and entry.get("input") is not None:

@@ -80,15 +80,16 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # t
 
 #: ``bytes.translate`` table mapping every digit to ``0`` (for :func:`exact_loads`' long-number test)
 _DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else i for i in range(256))
-_TWENTY_DIGITS = b"0" * 20
+_LONG_DIGITS = b"0" * 19  # (R12-05: a negative integer leaves orjson's i64 at 19 digits)
 
 
 def exact_loads(raw: bytes) -> Any:
     """``json.loads(raw)``, the same value and the same ValueError: by orjson (0.89 MB snapshot: 6.5 -> 4.5 ms of
-    CPU with the test below; every tenant open reads one) unless ``raw`` holds a run of 20 digits, by the standard
+    CPU with the test below; every tenant open reads one) unless ``raw`` holds a run of 19 digits, by the standard
     library then and for whatever orjson refuses (``NaN``, a lone surrogate escape, not UTF-8). orjson reads an
-    integer past 64 bits (20 digits or more) as a float where the standard library keeps it exact."""
-    if raw.translate(_DIGITS_AS_ZERO).find(_TWENTY_DIGITS) < 0:
+    integer past 64 bits as a float where the standard library keeps it exact: past u64 at 20 digits, below i64's
+    -2**63 at 19 (R12-05)."""
+    if raw.translate(_DIGITS_AS_ZERO).find(_LONG_DIGITS) < 0:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
