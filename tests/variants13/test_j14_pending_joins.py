@@ -23,29 +23,16 @@ import threading
 
 import pytest
 
-from tests.e2e.test_webhook import post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
 from tests.redteam15.test_rt15_forged_alert_holds_resource import _forged
 from tests.source_check_steps import confirm_outcomes
+from tests.variants13.test_v13_joined_while_checked import _posted, _variant_of
 from tests.verify12.test_v12_forged_dimensions import RAW, _deny_rules, _fire_genuine
 
 
 @pytest.fixture(autouse=True)
 def check_on(monkeypatch):
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-
-
-def _posted(server, app, body: dict) -> dict:
-    answer = post(app, server, json.dumps(body).encode())
-    assert answer.status_code == 202, answer.get_body()
-    return json.loads(answer.get_body())
-
-
-def _variant_of(body: dict) -> str:
-    from firestop.alerts import parse_alert
-    from firestop.intake.accept import delivery_digest, variant_id
-
-    alert = parse_alert(json.dumps(body).encode())
-    return variant_id(alert, delivery_digest(alert))
 
 
 def _incidents(env) -> list[str]:

@@ -28,21 +28,28 @@ def check_on(monkeypatch):
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
 
 
-def _payload(env, deployment: str, alert_guid: str) -> dict:
+def metric_payload(env, deployment: str, alert_guid: str, rule: str = "aoai-deployment-requests",
+                   aggregation: str = "Total", description: str = "requests per deployment") -> dict:
+    """A Common Alert Schema metric alert of ``rule`` (in rg-ai-prod) on contoso-openai-prod: ``AzureOpenAIRequests``
+    split by ``ModelDeploymentName`` = ``deployment``, ``aggregation`` over PT15M GreaterThan 3, fired now."""
     fired = env.tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    rule_id = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/metricAlerts/{rule}"
     return {"schemaId": "azureMonitorCommonAlertSchema", "data": {
         "essentials": {"alertId": f"/subscriptions/{SUB}/providers/Microsoft.AlertsManagement/alerts/{alert_guid}",
-                       "alertRule": "aoai-deployment-requests", "alertRuleID": RULE, "severity": "Sev2",
+                       "alertRule": rule, "alertRuleID": rule_id, "severity": "Sev2",
                        "signalType": "Metric", "monitorCondition": "Fired", "monitoringService": "Platform",
                        "alertTargetIDs": [ACCOUNT.lower()], "configurationItems": ["contoso-openai-prod"],
-                       "originAlertId": alert_guid, "firedDateTime": fired, "description": "requests per deployment",
+                       "originAlertId": alert_guid, "firedDateTime": fired, "description": description,
                        "essentialsVersion": "1.0", "alertContextVersion": "1.0"},
         "alertContext": {"properties": None, "conditionType": "SingleResourceMultipleMetricCriteria", "condition": {
             "windowSize": "PT15M", "allOf": [{
                 "metricName": "AzureOpenAIRequests", "metricNamespace": "Microsoft.CognitiveServices/accounts",
-                "operator": "GreaterThan", "threshold": "3", "timeAggregation": "Total",
+                "operator": "GreaterThan", "threshold": "3", "timeAggregation": aggregation,
                 "dimensions": [{"name": "ModelDeploymentName", "value": deployment}], "metricValue": 6.0}]}},
         "customProperties": {"firestop-playbook": "ai-denial-of-wallet"}}}
+
+
+_payload = metric_payload
 
 
 def _genuine(env) -> dict:

@@ -20,10 +20,7 @@ import pytest
 from firestop.azure import monitor_source as M
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
 from tests.source_check_steps import confirm_checks, post_delivery
-from tests.verify12.test_v12_metric_dimensions import ACCOUNT, APP, SUB
-
-RULE = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.Insights/metricAlerts/aoai-deployment-average"
-
+from tests.verify12.test_v12_metric_dimensions import APP, metric_payload
 
 @pytest.fixture(autouse=True)
 def check_on(monkeypatch):
@@ -31,20 +28,8 @@ def check_on(monkeypatch):
 
 
 def _payload(env, deployment: str, alert_guid: str) -> dict:
-    fired = env.tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return {"schemaId": "azureMonitorCommonAlertSchema", "data": {
-        "essentials": {"alertId": f"/subscriptions/{SUB}/providers/Microsoft.AlertsManagement/alerts/{alert_guid}",
-                       "alertRule": "aoai-deployment-average", "alertRuleID": RULE, "severity": "Sev2",
-                       "signalType": "Metric", "monitorCondition": "Fired", "monitoringService": "Platform",
-                       "alertTargetIDs": [ACCOUNT.lower()], "configurationItems": ["contoso-openai-prod"],
-                       "originAlertId": alert_guid, "firedDateTime": fired, "description": "requests a minute per deployment",
-                       "essentialsVersion": "1.0", "alertContextVersion": "1.0"},
-        "alertContext": {"properties": None, "conditionType": "SingleResourceMultipleMetricCriteria", "condition": {
-            "windowSize": "PT15M", "allOf": [{
-                "metricName": "AzureOpenAIRequests", "metricNamespace": "Microsoft.CognitiveServices/accounts",
-                "operator": "GreaterThan", "threshold": "3", "timeAggregation": "Average",
-                "dimensions": [{"name": "ModelDeploymentName", "value": deployment}], "metricValue": 6.0}]}},
-        "customProperties": {"firestop-playbook": "ai-denial-of-wallet"}}}
+    return metric_payload(env, deployment, alert_guid, rule="aoai-deployment-average", aggregation="Average",
+                          description="requests a minute per deployment")
 
 
 def _genuine(env) -> dict:
