@@ -160,9 +160,11 @@ def joined_counts(record: dict[str, Any]) -> str:
     unchecked, count = record.get("correlated_count_unchecked"), record.get("correlated_count")
     if not (isinstance(unchecked, int) and not isinstance(unchecked, bool) and unchecked > 0 and isinstance(count, int)):
         return ""
+    from firestop.lifecycle.tally import MAX_TRACKED
+
     return (f"{count} alert(s) joined, at most {unchecked} too many: {unchecked} of them were counted without the "
-            "duplicate check (past the 10,000 distinct alerts an incident's tally remembers, or not named in their "
-            "batch: a redelivery may be counted twice)")
+            f"duplicate check (past the {MAX_TRACKED:,} distinct alerts an incident's tally remembers, or not named in "
+            "their batch: a redelivery may be counted twice)")
 
 
 #: What :func:`containment_state` answers: every change the containment made was undone / some of them were.

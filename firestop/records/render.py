@@ -76,8 +76,9 @@ def render_markdown(record: dict[str, Any]) -> str:
         unchecked = record.get("correlated_count_unchecked")
         if isinstance(unchecked, int) and not isinstance(unchecked, bool) and unchecked > 0:
             # the tally past its bound (firestop.lifecycle.tally.MAX_TRACKED): said as firestop.lifecycle.view.joined_counts
-            lines += [f"**{count} alerts joined, at most {unchecked} too many: {unchecked} of them were counted without "
-                      "the duplicate check (a redelivery may be counted twice)**", ""]
+            joined = f"{count} alerts joined, at most {unchecked} too many" if isinstance(count, int) else "Alerts joined"
+            lines += [f"**{joined}: {unchecked} of them were counted without the duplicate check (a redelivery may be "
+                      "counted twice)**", ""]
         lines += [f"- {_cell(a.get('rule_name'))} ({md_code(a.get('alert_id'))})" for a in record["correlated_alerts"]]
         lines.append("")
     if record.get("holds") or record.get("does_not_hold"):
