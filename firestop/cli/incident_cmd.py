@@ -180,7 +180,7 @@ def _remote_call(as_json: bool, call, *args, **kwargs):
 
 @incident_app.command("list")
 def list_incidents(
-    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated, joined (an alert that joined an incident confirmed at its source), nothing_to_contain (a Resolved alert, no incident)."),
+    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated, nothing_to_contain (a Resolved alert, no incident)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),

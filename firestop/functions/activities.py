@@ -9,7 +9,6 @@ import logging
 import azure.durable_functions as df
 
 from firestop.lifecycle import (
-    ACTIVITY_CHECK_VERDICT,
     ACTIVITY_START_PENDING_JOINS,
     ACTIVITY_CONFIRM_ALERT,
     ACTIVITY_DESCRIBE_TARGETS,
@@ -181,25 +180,6 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - a waiting alert then checks itself after its bound (logged)
             log.warning("check verdict not kept: %s", type(exc).__name__)
     return answer
-
-
-@bp.activity_trigger(input_name="request", activity=ACTIVITY_CHECK_VERDICT)
-def source_check_verdict(request: dict) -> dict[str, Any]:
-    """``{"incident_id", "received_at"}`` (the incident run an alert joined while its source check ran) →
-    ``{"confirmed": bool}`` once that check answered, ``{"pending": True}`` before (or when the store cannot be read:
-    the orchestrator asks again later). Read-only; never raises."""
-    from firestop.records.check_verdicts import read
-    from firestop.records.store import records_store
-    from firestop.settings import get_settings
-    from firestop.trust.seal import load_seal_key
-
-    try:  # (no usable seal key: no verdict is believed — the variant checks itself after its bound)
-        verdict = read(records_store(get_settings()), str(request.get("incident_id") or ""),
-                       str(request.get("received_at") or ""), load_seal_key())
-    except Exception as exc:  # noqa: BLE001 - asked again at the next poll
-        log.warning("check verdict not read: %s", type(exc).__name__)
-        verdict = None
-    return {"pending": True} if verdict is None else {"confirmed": verdict}
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_START_PENDING_JOINS)

@@ -6,7 +6,6 @@ all it does is decide, and ask activities to act.
 
 from firestop.lifecycle.group import GROUP_ORCHESTRATOR, run_group
 from firestop.lifecycle.incident import (
-    ACTIVITY_CHECK_VERDICT,
     ACTIVITY_START_PENDING_JOINS,
     ACTIVITY_CONFIRM_ALERT,
     ACTIVITY_DESCRIBE_TARGETS,
@@ -25,7 +24,6 @@ from firestop.lifecycle.incident import (
 from firestop.lifecycle.outcome import EXIT_CODES, exit_code_for
 
 __all__ = [
-    "ACTIVITY_CHECK_VERDICT",
     "ACTIVITY_START_PENDING_JOINS",
     "ACTIVITY_CONFIRM_ALERT",
     "ACTIVITY_DESCRIBE_TARGETS",

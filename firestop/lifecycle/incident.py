@@ -81,7 +81,7 @@ from firestop.lifecycle.checklist import checklist_gaps
 from firestop.lifecycle.cli_hints import APP_PLACEHOLDER, CONFIRM_STEP, GENUINE_STEP, decide_command
 from firestop.lifecycle.group import ACTIVITY_RUN_RUNBOOK, GROUP_ORCHESTRATOR, skip_reason
 from firestop.lifecycle import tally
-from firestop.lifecycle.outcome import CONTAINED, JOINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
+from firestop.lifecycle.outcome import CONTAINED, NEEDS_RESPONDER, NO_PLAYBOOK, REFUSED, RESOLVED, STOPPED
 from firestop.lifecycle.sealing import (
     ACTIVITY_SEAL_INPUT,
     ACTIVITY_VERIFY_SEAL,
@@ -130,9 +130,6 @@ VERIFY_ATTEMPTS = 4
 
 #: ``responder_flow`` of an input whose unconfirmed alert waits for one decision (:func:`genuine_gate`), not one per step.
 GENUINE_FLOW = 2
-#: ``{"incident_id", "received_at"}`` → ``{"confirmed": bool}`` or ``{"pending": True}``: the source check verdict of
-#: the incident run an alert joined while that check ran (firestop.records.check_verdicts; variants13).
-ACTIVITY_CHECK_VERDICT = "source_check_verdict"
 #: ``{"incident_id", "received_at"}`` (this incident run, its check "not confirmed") -> ``{"started": int, "found":
 #: int, "left": int}``: starts (start-if-absent) the variant of each alert kept as a pending join of the run while its
 #: check had not answered (firestop.records.pending_joins; joins14). Raises when the store or the Durable client fails.
@@ -141,11 +138,6 @@ ACTIVITY_START_PENDING_JOINS = "start_pending_joins"
 PENDING_JOIN_ATTEMPTS = 5
 #: Most variants one run starts (firestop.records.pending_joins.MAX_STARTS, repeated: the lifecycle imports no store)
 MAX_PENDING_STARTS = 2000
-#: variants13 (older inputs, ``joined_pending``): an alert that joined an incident whose check had not answered asks
-#: for its verdict this often (seconds) ...
-JOINED_CHECK_SECONDS = 5
-#: ... at most this many times (10 min); no answer by then: it is checked on its own (fail safe: never unchecked).
-JOINED_CHECK_POLLS = 120
 #: Longest "why not confirmed" kept from the confirm activity with :data:`GENUINE_FLOW` (characters; the activity's
 #: texts are far shorter — the bound is for a source that answers with a long message).
 GENUINE_WHY_CHARS = 1000
@@ -187,11 +179,6 @@ class IncidentInput(BaseModel):
                                                "firestop.intake.accept._variant); not confirmed either, this one "
                                                "ends after its check, and the responder decides in that one. Absent "
                                                "in older inputs: they replay as they ran")
-    joined_pending: dict[str, str] | None = Field(
-        default=None, description="older inputs (variants13; intake writes pending_joins now): {'incident_id', 'received_at'} of the incident run this "
-                                  "alert joined while its source check had not answered; this incident waits for "
-                                  "that answer first (ACTIVITY_CHECK_VERDICT): confirmed, it ends 'joined'; not, it "
-                                  "goes on checked on its own. Absent in older inputs: they replay as they ran")
     pending_joins: bool = Field(default=False, description="intake, with source_check: alerts that join this incident "
                                 "while its check runs are kept as pending joins; not confirmed, this incident starts "
                                 "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
@@ -372,47 +359,6 @@ def _refused(context, what: str, reason: str) -> dict[str, Any]:
     return record
 
 
-def _await_joined_check(inc: _Incident) -> Generator[Any, Any, dict[str, Any] | None]:
-    """variants13 item 2: this alert joined the incident run ``inc.inp.joined_pending`` names while that run's source
-    check had not answered (intake joined it there — a burst of genuine alerts is one attack — and started this
-    incident beside it). Wait for that answer (:data:`ACTIVITY_CHECK_VERDICT` every :data:`JOINED_CHECK_SECONDS`, at
-    most :data:`JOINED_CHECK_POLLS` times). Confirmed: this incident ends ``joined`` (nothing checked or run here:
-    the alert is that incident's, and its containment is that one's; no record filed, the output says so) — the
-    returned output. Not confirmed, or no answer within the bound: None — this incident goes on, checked on its own,
-    ending at its check when not confirmed either (``variant_of``), so a forged alert posted in the seconds before
-    the genuine one no longer takes it unchecked."""
-    context, doc = inc.context, inc.doc
-    pending = inc.inp.joined_pending or {}
-    target = str(pending.get("incident_id") or "")
-    request = {"incident_id": target, "received_at": str(pending.get("received_at") or "")}
-    inc.status("detect", "wait for the source check of the incident joined")
-    verdict = None
-    for _ in range(JOINED_CHECK_POLLS):
-        answer = yield context.call_activity(ACTIVITY_CHECK_VERDICT, request)
-        if isinstance(answer, dict) and isinstance(answer.get("confirmed"), bool):
-            verdict = answer["confirmed"]
-            break
-        yield context.create_timer(inc.now + timedelta(seconds=JOINED_CHECK_SECONDS))
-    outcome = {True: "confirmed", False: "not confirmed", None: "no answer"}[verdict]
-    doc.event("detect", "source check of the incident joined", outcome, inc.now, target=target or None,
-              detail=(f"this alert joined incident {target} while its source check ran; that check answered: "
-                      f"{outcome}" if verdict is not None else
-                      f"incident {target}'s source check did not answer within "
-                      f"{JOINED_CHECK_SECONDS * JOINED_CHECK_POLLS} s"))
-    if verdict is not True:
-        doc.notes.append(f"joined incident {target} while its source check ran, which said {outcome}: this alert is "
-                         "checked on its own")
-        return None
-    doc.status = JOINED
-    doc.reason = (f"joined incident {target}, confirmed at its source: this alert is that incident's, and so is "
-                  "its containment (nothing checked or run here)")
-    doc.closed_at = inc.now
-    inc.status("done", None)
-    out = {**doc.to_record(), "record_files": {}}
-    observe.outcome(context, out)
-    return out
-
-
 def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
     """joins14: this run's check said "not confirmed" (its verdict kept before the activity answered). Each alert that
     joined it while the check ran was kept as a pending join (intake, before it read the verdict); start their
@@ -461,10 +407,6 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     doc, alert = inc.doc, inc.alert
     doc.part_of = inc.inp.part_of
     doc.follows = inc.inp.follows
-    if inc.inp.joined_pending and inc.inp.source_check:
-        joined = yield from _await_joined_check(inc)
-        if joined is not None:
-            return joined
     fired_at = parse_time(alert.get("fired_at"))
     if fired_at is not None and fired_at > doc.received_at:
         doc.notes.append(f"the alert says it fired at {fired_at.isoformat()}, after it was received: clock skew? "

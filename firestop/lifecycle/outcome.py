@@ -13,12 +13,9 @@ NO_PLAYBOOK = "no_playbook"
 STOPPED = "stopped"
 #: The orchestration's input was not sealed by intake or the authenticated API: nothing ran.
 REFUSED = "refused"
-#: variants13: an alert that joined an incident while its source check ran, and that check confirmed it: the alert
-#: is that incident's (its containment too); its own incident ran nothing and filed no record.
-JOINED = "joined"
 
 #: Exit codes users rely on: 0 contained or resolved (done), 3 needs a responder (also: stopped), 4 no playbook matched.
-EXIT_CODES: dict[str, int] = {CONTAINED: 0, RESOLVED: 0, NEEDS_RESPONDER: 3, NO_PLAYBOOK: 4, STOPPED: 3, REFUSED: 3, JOINED: 0}  # refused: an unsealed input ran nothing; worth a look
+EXIT_CODES: dict[str, int] = {CONTAINED: 0, RESOLVED: 0, NEEDS_RESPONDER: 3, NO_PLAYBOOK: 4, STOPPED: 3, REFUSED: 3}  # refused: an unsealed input ran nothing; worth a look
 
 
 def exit_code_for(status: str | None) -> int:

@@ -31,8 +31,7 @@ from firestop.alerts.indicators import MAX_INDICATORS
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
                    follows: str | None = None, source_check: bool = False,
-                   variant_of: str | None = None, joined_pending: dict[str, str] | None = None,
-                   pending_joins: bool = False) -> dict[str, Any]:
+                   variant_of: str | None = None, pending_joins: bool = False) -> dict[str, Any]:
     """The :class:`~firestop.lifecycle.incident.IncidentInput` JSON for ``alert`` (a parsed ``Alert``, or the
     webhook's ``IntakeAlert``: :func:`firestop.alerts.alert.alert_input_json` reads either).
 
@@ -56,9 +55,6 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     ``variant_of`` (with ``source_check``): intake gave this delivery an incident of its own instead of joining
     ``variant_of``, which was not confirmed at its source (:func:`firestop.intake.accept._variant`); not confirmed
     either, this one ends after its check and the responder decides in ``variant_of`` (variants13).
-    ``joined_pending`` (with source_check): ``{"incident_id", "received_at"}`` of the incident run this alert joined
-    while its check had not answered; this incident waits for that answer first (variants13 item 2).
-    Intake no longer writes it (joins14: ``pending_joins`` instead); kept for callers replaying older inputs.
     ``pending_joins`` (with source_check): alerts may join this incident while its check runs; not confirmed, it
     starts their variants (``firestop.records.pending_joins``; joins14).
 
@@ -100,9 +96,6 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
             extra["variant_of"] = variant_of
         if pending_joins:
             extra["pending_joins"] = True
-        if joined_pending:
-            extra["joined_pending"] = {"incident_id": str(joined_pending.get("incident_id") or ""),
-                                       "received_at": str(joined_pending.get("received_at") or "")}
     return {
         **extra,
         "indicators_truncated": truncated,

@@ -5,7 +5,7 @@ An alert that would join an open incident whose source check has not answered ye
 alerts is one attack: one incident) and is kept as a pending join of that run (:mod:`firestop.records.pending_joins`);
 intake then reads the verdict kept here (:func:`firestop.functions.intake_call.pending_join`): not confirmed, it
 starts the alert's variant itself. The check's activity keeps the verdict here *before* the incident lists its
-pending joins. Older inputs (variants13's ``joined_pending``) poll it through the ``source_check_verdict`` activity.
+pending joins.
 
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``), ``source-checked/<sha256 of "incident id|received_at">.json``
 = ``{"confirmed": bool}``, written create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): the
@@ -16,7 +16,8 @@ run of an instance id from a later one. One small blob per checked incident run.
 Sealed (RT16-03): anyone with Storage Blob Data write on the store could write ``{"confirmed": true}`` there (first,
 or over the real one) and end the genuine alert's variant ``joined``, unchecked. Each verdict carries the app's seal
 (:class:`firestop.trust.seal.SealKey`, purpose :data:`PURPOSE`, bound to the run, covering the answer); one without a
-valid seal reads as not answered (the variant checks itself after its bound, as when no verdict came).
+valid seal reads as not answered (intake then leaves the alert joined; the incident starts its pending joins from its
+own check).
 """
 
 from __future__ import annotations
