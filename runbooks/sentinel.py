@@ -184,7 +184,7 @@ class CommentParams(BaseModel):
 #: so Sentinel shows them and does not act on them.
 _MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#.!|~:"})
 #: Longest comment text Firestop writes (characters). Sentinel accepts 30,000 per comment (the sandbox's
-#: MAX_COMMENT_CHARS); 2,000 characters of message escaped at worst 6 for 1 stay far below.
+#: MAX_COMMENT_CHARS); 2,000 characters of message escaped at worst 6 for 1 stay far below (the cut is for a longer one).
 MAX_COMMENT_TEXT = 15_000
 
 
@@ -198,10 +198,16 @@ def shown_as_text(value: str) -> str:
 
 
 def comment_text(ctx: RunContext, phase: str, message: str) -> str:
-    text = (f"<p><b>Firestop — {shown_as_text(phase)}</b>: {shown_as_text(message)}</p>"
-            # Firestop's own id and record location (never the delivery's): HTML-escaped only, so they read as typed
-            f"<p>Firestop incident {html.escape(ctx.incident_id)} · record: {html.escape(_record_location(ctx))}</p>")
-    return text if len(text) <= MAX_COMMENT_TEXT else text[:MAX_COMMENT_TEXT - 10].rsplit("&", 1)[0] + " …</p>"
+    """The comment's HTML: the phase and ``message`` shown as text (:func:`shown_as_text`), then Firestop's own
+    paragraph (incident id, record location), at most :data:`MAX_COMMENT_TEXT` characters — a message too long is
+    cut (at a character reference's start, never inside one, ending "…"), Firestop's paragraph never."""
+    head = f"<p><b>Firestop — {shown_as_text(phase)}</b>: "
+    # Firestop's own id and record location (never the delivery's): HTML-escaped only, so they read as typed
+    own = f"</p><p>Firestop incident {html.escape(ctx.incident_id)} · record: {html.escape(_record_location(ctx))}</p>"
+    shown, room = shown_as_text(message), MAX_COMMENT_TEXT - len(head) - len(own)
+    if len(shown) > room:
+        shown = shown[:max(0, room - 2)].rsplit("&", 1)[0] + " …"
+    return head + shown + own
 
 
 @register

@@ -71,3 +71,20 @@ def test_the_comment_shows_html_and_markdown_as_text():
         assert live not in body, (live, body)
     assert html.unescape(body) == FORGED_USER + " # heading www.evil.example"  # shown, whole, as the characters
     assert len(comment_text(ctx, "analyze", "[" * 2000)) <= MAX_COMMENT_TEXT
+
+
+def test_a_message_too_long_is_cut_and_firestops_own_paragraph_kept(monkeypatch):
+    """Review 12: the bound cut the whole text, so past it Firestop's own paragraph (incident id, record) was the part
+    dropped; now the message is cut, at a character reference's start, and that paragraph stays whole."""
+    from types import SimpleNamespace
+
+    import runbooks.sentinel as sentinel
+
+    monkeypatch.setattr(sentinel, "MAX_COMMENT_TEXT", 400)
+    settings = SimpleNamespace(storage_blob_url=None, records_dir=__import__("pathlib").Path("/records"),
+                               records_container="records")
+    ctx = SimpleNamespace(incident_id="inc-1", settings=settings)
+    text = sentinel.comment_text(ctx, "analyze", "[x](y) " * 200)
+    assert len(text) <= 400 and text.endswith("</p>") and "<p>Firestop incident inc-1 · record: " in text
+    body = text.split("</b>: ", 1)[1].split("</p>", 1)[0]
+    assert body.endswith(" …") and html.unescape(body[:-2]) == ("[x](y) " * 200)[:len(html.unescape(body[:-2]))]
