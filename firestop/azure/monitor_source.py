@@ -431,7 +431,7 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
         # rule never read it, and requests sent after the alert fired lifted a forged deployment over the threshold
         series = [[(t, v) for t, v in points if t is None or t.tzinfo is None or t <= started]
                   for points in _timed_points(answer, aggregation.lower())]
-        if not any(value for points in series for _, value in points) and not any(points for points in series):
+        if not any(series):  # no point at all for the delivered dimensions
             why = f"the metric {metric[:60]} has no data for the delivered dimensions in the window that fired"
             continue
         why = metric_breached(criterion, series, aggregation, window, start, end)  # verify13 item 2: the rule's own test
