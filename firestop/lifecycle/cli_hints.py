@@ -71,6 +71,9 @@ def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
 #: The pseudo-step of the one "alert genuine" decision (``pending_approval["step"]``, ``approval:alert.genuine``, the
 #: record's ``approvals``; a playbook step id cannot hold a dot, firestop.playbooks.models.NAME_PATTERN: never a step's).
 GENUINE_STEP = "alert.genuine"
+#: An incident id this module may put in a shell command it shows (letters, digits, ``._:-``; never a space, quote or
+#: shell metacharacter): an id read from the store unsealed is named only when it has this shape (attack12).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 #: The timeline step of the source check (its detail ``<source>: <why>``): the orchestrator writes it, the hints and
 #: intake's variant check (firestop.intake.accept, its own copy of the name) read it.
 CONFIRM_STEP = "confirm alert at source"
@@ -155,6 +158,9 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     + then.format(not_so="it is not"))
         if chosen == REDELIVERY:
             held = re.search(r"already confirmed for incident '([^']+)'", reason)  # the id, to name it (not to choose)
+            # attack12: the id is the once-marker's, an unsealed blob a storage writer can plant ("x; curl …|sh"):
+            # it is named, and put in a command, only when it has an instance id's plain shape
+            held = held if held and _PLAIN_ID.fullmatch(held.group(1)) else None
             other = held.group(1) if held else "another incident"
             show = f" (python -m firestop incident show {other})" if held else ""
             return (f"Check first: this alert was already confirmed and handled as {'incident ' if held else ''}{other}"
