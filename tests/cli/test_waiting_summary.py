@@ -4,6 +4,7 @@ says what holds and what does not, and the metrics known by then (MTTD) are show
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -16,6 +17,17 @@ SUSPICIOUS = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
 
 def cli(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def forged_leaked_key(home: Path) -> tuple[Path, Path]:
+    """``(genuine, forged)``: the leaked-key example and, beside ``home``, a copy naming another caller IP (the same
+    alert id, other content: a forged delivery of the genuine alert)."""
+    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    payload = json.loads(genuine.read_text())
+    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
+    forged = home.parent / "forged.json"
+    forged.write_text(json.dumps(payload))
+    return genuine, forged
 
 
 def test_alert_handle_waiting_for_approval_says_what_holds_and_what_does_not(firestop_home):
@@ -205,11 +217,7 @@ def test_alert_handle_of_another_delivery_of_the_same_alert_id_says_so_and_how_t
     since variants13 it is handled as its own variant at once (tests/variants13); the same delivery again gets no
     such note."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
-    payload = json.loads(genuine.read_text())
-    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
-    forged = firestop_home.parent / "forged.json"
-    forged.write_text(json.dumps(payload))
+    genuine, forged = forged_leaked_key(firestop_home)
     assert cli("alert", "handle", str(forged)).exit_code == 3
     again = cli("alert", "handle", str(forged), "--json")
     assert again.exit_code == 3 and "note" in json.loads(again.stdout) and "differs" not in again.stdout

@@ -16,7 +16,7 @@ import json
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
-from firestop.settings import REPO_ROOT
+from tests.cli.test_waiting_summary import forged_leaked_key
 
 
 def _cli(*args: str):
@@ -28,11 +28,7 @@ def test_alert_handle_checks_the_genuine_delivery_after_a_forged_one_on_its_own(
     from firestop.intake.accept import delivery_digest, variant_id
 
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
-    payload = json.loads(genuine.read_text())
-    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
-    forged = firestop_home.parent / "forged.json"
-    forged.write_text(json.dumps(payload))
+    genuine, forged = forged_leaked_key(firestop_home)
     assert _cli("alert", "handle", str(forged)).exit_code == 3  # not confirmed: waits for alert.genuine
     handled = _cli("alert", "handle", str(genuine), "--json")
     assert handled.exit_code == 0, handled.output
@@ -48,11 +44,7 @@ def test_alert_handle_of_the_resolved_delivery_goes_to_the_confirmed_variant(fir
     """Item 3 on the CLI: the Resolved delivery of the genuine alert reaches the incident that confirmed it, not the
     forged incident still waiting under the alert's own id."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-    genuine = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
-    payload = json.loads(genuine.read_text())
-    payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"][0]["value"] = "198.51.100.99"
-    forged = firestop_home.parent / "forged.json"
-    forged.write_text(json.dumps(payload))
+    genuine, forged = forged_leaked_key(firestop_home)
     assert _cli("alert", "handle", str(forged)).exit_code == 3
     contained = json.loads(_cli("alert", "handle", str(genuine), "--json").stdout)
     resolved = json.loads(genuine.read_text())
