@@ -49,6 +49,16 @@ continued with the new events only, so an episode's cost no longer grows
 with the history; a new session (first episode on this host, after a
 restart, eviction or an uncommitted episode) replays the whole history once,
 with the SDK's timestamp parsing memoised (``speedups.py``).
+
+Order of an episode's writes: here the new work and the instance's status (its custom status) commit in one
+transaction, so an activity scheduled by an episode always finds that episode's custom status in the instance's
+status. DurableTask.AzureStorage does not: its ``CompleteTaskOrchestrationWorkItemAsync`` enqueues the episode's
+outbound messages (activities, timers) first and only then writes the history and, last, the Instances table row
+that carries the custom status (``AzureStorageOrchestrationService.cs`` and ``Tracking/AzureTableTrackingStore.cs``,
+``UpdateStateAsync``, github.com/Azure/durabletask at 5217032, the order since PR #201 of 2018; "The Instances
+table ... is eventually consistent with the History table", Azure Storage provider (Azure Functions),
+https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-azure-storage-provider). Tests that
+must meet that order hold the custom status back: :meth:`LocalDurableHost.hold_custom_status`.
 """
 
 from __future__ import annotations
@@ -282,6 +292,10 @@ class LocalDurableHost:
         #: by the first :class:`~firestop.runtime.management.ManagementServer` started for this host (None: such an
         #: activity fails, naming why — joins14's ``start_pending_joins`` is the one)
         self.activity_client: tuple[Callable[[], str], Callable[[Any], Any]] | None = None
+        #: test-only (:meth:`hold_custom_status`): instance id -> (execution id, the newest custom status JSON not
+        #: yet visible), or None when custom statuses are written with their episode (always, outside such a test)
+        self._held_status: dict[str, tuple[str, str | None]] | None = None
+        self._held_lock = threading.Lock()
 
     # ------------------------------------------------------------------ client API
     def start_new(self, orchestrator_name: str, instance_id: str | None = None, input: Any = None) -> str:
@@ -512,6 +526,47 @@ class LocalDurableHost:
         if not runnable:
             self._note_quiet(version)
         return runnable
+
+    # ------------------------------------------------------------------ test hook: Azure's order of writes
+    def hold_custom_status(self) -> None:
+        """Test-only: from now on a running episode's new custom status is held back — its activities and timers
+        are scheduled, its history committed, but :meth:`get_status` (and the management API) keep showing the
+        previous custom status — until :meth:`publish_custom_status`. This is the order DurableTask.AzureStorage
+        commits an episode in (messages, then history, then the Instances row: see this module's docstring), with
+        the Instances write as late as the test wants (a slow write, or one that failed and is made by a later
+        episode). An episode that ends the orchestration writes its status and output at once (its held one is
+        dropped). Never used outside tests."""
+        with self._held_lock:
+            if self._held_status is None:
+                self._held_status = {}
+
+    def publish_custom_status(self, *, keep_holding: bool = False) -> list[str]:
+        """Test-only: write every custom status :meth:`hold_custom_status` held back (the Instances row write that
+        DurableTask.AzureStorage makes after the episode's messages) onto its instance — still running in the same
+        execution — and stop holding unless ``keep_holding``. Returns the instance ids written."""
+        with self._held_lock:
+            held, self._held_status = (self._held_status or {}), ({} if keep_holding else None)
+        written = []
+        with self._store.transaction():
+            for instance_id, (execution_id, custom) in held.items():
+                row = self._store.get_instance(instance_id)
+                if row is not None and row.runtime_status == "Running" and row.execution_id == execution_id:
+                    self._store.put_instance(row.with_(custom_status=custom))
+                    written.append(instance_id)
+        return written
+
+    def _visible_custom_status(self, row: InstanceRow, custom: str | None) -> str | None:
+        """The custom status a running episode writes onto its instance now: ``custom``, or — while
+        :meth:`hold_custom_status` holds — the one already visible (``custom`` kept for :meth:`publish_custom_status`)."""
+        if self._held_status is None:
+            return custom
+        with self._held_lock:
+            if self._held_status is None:
+                return custom
+            if custom == row.custom_status and row.instance_id not in self._held_status:
+                return custom
+            self._held_status[row.instance_id] = (row.execution_id, custom)
+            return row.custom_status
 
     # ------------------------------------------------------------------ driver
     def run_until_idle(self, instance_id: str | None = None, *, advance_timers: bool = False) -> None:
@@ -915,9 +970,15 @@ class LocalDurableHost:
             texts = store.append_history(row.instance_id, events)
             self._schedule(row, replay, when)
             store.delete_timers(row.instance_id, row.execution_id, replay.canceled_timers)
-            store.put_instance(row.with_(runtime_status="Running", custom_status=custom,
+            store.put_instance(row.with_(runtime_status="Running",
+                                         custom_status=self._visible_custom_status(row, custom),
                                          last_updated_time=to_text(when), last_episode_time=to_text(when)))
             return events, texts
+
+        if self._held_status is not None:
+            with self._held_lock:
+                if self._held_status is not None:
+                    self._held_status.pop(row.instance_id, None)
 
         if status == "ContinuedAsNew":
             store.clear_runtime(row.instance_id)
