@@ -182,6 +182,11 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
     return answer
 
 
+class OutcomeNotVisible(RuntimeError):
+    """``start_pending_joins`` ran before its incident's status showed the run's check outcome (listing14): nothing
+    listed; the orchestrator's retry runs it again."""
+
+
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_START_PENDING_JOINS)
 @bp.durable_client_input(client_name="client")
 async def start_pending_joins(request: dict, client) -> dict[str, int]:
@@ -193,23 +198,46 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     variant id it would start, and it must name this run's incident as ``variant_of`` (``refused``: blobs that fail
     either, not started — R12-01: a planted one took the genuine variant's id); it is checked again where it runs. A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
     "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
-    client fails (the orchestrator retries)."""
+    client fails (the orchestrator retries).
+
+    First (listing14) it reads the incident's own status: it lists only once that status shows the check's outcome
+    (:func:`firestop.intake.accept.published_not_confirmed`, the predicate intake's R12-06 read uses), else it raises
+    :class:`OutcomeNotVisible` and the orchestrator's retry runs it again (first after 5 s, PENDING_JOIN_ATTEMPTS in
+    all). Why: intake, reading no verdict (a blob made unreadable, R12-06), reads that status; still pending there,
+    it leaves the alert joined, counting on this list. The orchestrator sets the status in the very episode that
+    schedules this activity, but DurableTask.AzureStorage enqueues the activity's message *before* it writes the
+    Instances row holding the custom status: ``AzureStorageOrchestrationService``'s
+    ``CompleteTaskOrchestrationWorkItemAsync`` ("First, add new messages into the queue"), then
+    ``trackingStore.UpdateStateAsync``, which writes the history and the Instances row last
+    (``Tracking/AzureTableTrackingStore.cs``; github.com/Azure/durabletask at 5217032 — the order since PR #201 of
+    2018, v1.8.5 and v2.9.1 alike; an Instances write that fails is made by the next episode, after that one's
+    messages). Listed before that write, a join made meanwhile read "pending", joined, and was never listed. With
+    the read first: a join whose status read missed the outcome made that read before this one saw it (a status is
+    the Instances row, read strongly consistent, and every later status of the run shows the outcome) — and kept
+    its pending join before its read, so before this list. Cost: one status read per not-confirmed run, and on Azure
+    a retry (5 s) when the race is met; no new orchestrator action (the same activity, under the retry it already
+    had), so histories recorded before this change replay unchanged."""
+    from firestop.intake.accept import published_not_confirmed
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.records.pending_joins import pending
     from firestop.records.store import records_store
     from firestop.settings import get_settings
     from firestop.trust.seal import Purpose, load_seal_key, verify
 
-    incident = str(request.get("incident_id") or "")
-    key = load_seal_key()  # (none usable: SealKeyError — raised, the orchestrator retries, then notes it failed)
-    kept, left = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
-    started = found = refused = 0
     def exists(status) -> bool:  # the SDK: a falsy status for a 404, a falsy one with Message for an error
         if not status and (getattr(status, "Message", None) is not None
                            or getattr(status, "ExceptionMessage", None) is not None):
             raise RuntimeError("get_status answered an error")
         return bool(status)
 
+    incident = str(request.get("incident_id") or "")
+    own = await client.get_status(incident)
+    if not exists(own) or not published_not_confirmed(own):
+        raise OutcomeNotVisible(f"the source check outcome is not in the status of {incident[:200]} yet: "
+                                "pending joins not listed (retried)")
+    key = load_seal_key()  # (none usable: SealKeyError — raised, the orchestrator retries, then notes it failed)
+    kept, left = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    started = found = refused = 0
     for variant, sealed in kept:
         # R12-01: a blob planted in the folder (Storage Blob Data write) names the genuine alert's variant id with an
         # input that is not sealed for it; started, that run is refused, and the genuine blob's variant is then

@@ -1012,6 +1012,16 @@ def confirm_outcome(status: Any) -> str | None:
     return None
 
 
+def published_not_confirmed(status: Any) -> bool:
+    """Whether the incident's status as read (:func:`_status`) shows its source check answered, and not "ok"
+    (:func:`confirm_outcome`). R12-06: intake, reading no verdict, takes this for "not confirmed" and starts the
+    delivery's variant itself; listing14: the incident's ``start_pending_joins`` lists its pending joins only once
+    its own status reads so — the one predicate on both sides, so that a join whose read missed it was kept before
+    that list."""
+    outcome = confirm_outcome(status)
+    return outcome is not None and outcome != _CONFIRMED
+
+
 def _may_be_variant(call: _Call, alert: Any, status: Any) -> bool:
     """Cheap filter before :func:`_variant` reads an incident's input: the check is on, and the incident (its status
     as read, maybe a cached one) is not confirmed at its source (or not yet checked: :func:`_variant` reads it afresh
@@ -1088,11 +1098,12 @@ async def _variant(call: _Call, alert: Any, instance_id: str) -> Outcome | None:
                 raise IntakeUnavailable(f"pending join of {instance_id} not kept: {type(exc).__name__}") from exc
             if verdict is None:
                 # R12-06: "not answered" may be a verdict blob a storage writer made unreadable (planted first, or
-                # written over the real one). The incident publishes its check's outcome in its status before it
-                # lists the pending joins: read it once more — still pending, this join was kept before that list
-                # (which starts it); "not confirmed", the list may have run already: start the variant here
-                again = confirm_outcome(await _status(call.client, instance_id))
-                verdict = False if again is not None and again != _CONFIRMED else None
+                # written over the real one). The incident publishes its check's outcome in its status, and lists
+                # the pending joins only once its own read of that status shows it (listing14: on Azure's Storage
+                # backend the list can run before that status is written): read it once more — still pending, this
+                # join was kept before that list (which starts it); "not confirmed", the list may have run
+                # already: start the variant here
+                verdict = False if published_not_confirmed(await _status(call.client, instance_id)) else None
             if verdict is not False:
                 return None
         if await _status(call.client, variant) is None:

@@ -132,7 +132,8 @@ VERIFY_ATTEMPTS = 4
 GENUINE_FLOW = 2
 #: ``{"incident_id", "received_at"}`` (this incident run, its check "not confirmed") -> ``{"started": int, "found":
 #: int, "left": int}``: starts (start-if-absent) the variant of each alert kept as a pending join of the run while its
-#: check had not answered (firestop.records.pending_joins; joins14). Raises when the store or the Durable client fails.
+#: check had not answered (firestop.records.pending_joins; joins14). Raises when the store or the Durable client fails,
+#: or while this run's outcome is not visible in the incident's status yet (listing14: the retry runs it again).
 ACTIVITY_START_PENDING_JOINS = "start_pending_joins"
 #: Attempts at :data:`ACTIVITY_START_PENDING_JOINS` (the first retry after 5 s, doubling): a store or client outage.
 PENDING_JOIN_ATTEMPTS = 5
@@ -472,8 +473,10 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                           "handle it again (alert handle FILE --rerun) or contain it by hand")
             return (yield from _learn(inc, None))
         if not confirmed and inc.inp.pending_joins:
-            # R12-06: the outcome is published (this custom status, committed with the list activity's scheduling)
-            # before the pending joins are listed: intake, reading no verdict, reads it here instead
+            # R12-06: the outcome is published (this custom status) before the pending joins are listed: intake,
+            # reading no verdict, reads it here instead. Not committed before the list activity's message on Azure's
+            # Storage backend (messages first, the Instances row last): the activity lists only once it reads the
+            # outcome in this status (listing14, firestop.functions.activities.start_pending_joins)
             inc.status()
             yield from _start_pending_joins(inc)
         if not confirmed:

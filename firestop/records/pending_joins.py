@@ -8,7 +8,10 @@ sealed input here *before* it reads the incident's verdict (:mod:`firestop.recor
 confirm activity writes that verdict *before* the incident lists what is kept here
 (:data:`firestop.lifecycle.incident.ACTIVITY_START_PENDING_JOINS`). So either intake reads "not confirmed" and starts
 the variant itself, or the incident finds the pending join and starts it (start-if-absent: both is one start);
-confirmed, nothing more is started — no instance per joined alert, no polling.
+confirmed, nothing more is started — no instance per joined alert, no polling. A verdict made unreadable (R12-06)
+reads as not answered: intake then reads the incident's status, where the incident publishes its outcome, and the
+incident lists only once its own read of that status shows it (listing14: on Azure's Storage backend the list's
+message is sent before that status is written) — so a join whose status read missed the outcome is listed.
 
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``),
 ``pending-joins/<sha256 of "incident id|received_at">/<content digest, 32 hex>.<seal>.json`` =
