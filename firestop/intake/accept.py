@@ -1002,8 +1002,13 @@ def delivery_digest(alert: Any, source_ref: Any = _NO_REF) -> str:
 
 def confirm_outcome(status: Any) -> str | None:
     """The outcome of the incident's "confirm alert at source" timeline line (custom status while it runs, record
-    when it finished), None when it has none yet."""
-    for source in (getattr(status, "custom_status", None), getattr(status, "output", None)):
+    when it finished), None when it has none yet. While it runs, the custom status's ``source_check`` first
+    (listing14: the timeline there keeps only its newest lines, so a long run dropped the check's line and read as
+    not checked yet; older runs publish none: their timeline is read)."""
+    custom = decoded(getattr(status, "custom_status", None))
+    if isinstance(custom, dict) and isinstance(custom.get("source_check"), str):
+        return custom["source_check"]
+    for source in (custom, getattr(status, "output", None)):
         doc = decoded(source)
         timeline = doc.get("timeline") if isinstance(doc, dict) else None
         for entry in timeline if isinstance(timeline, list) else []:

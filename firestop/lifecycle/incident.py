@@ -32,6 +32,8 @@ Custom status while running::
                           "approvers", "two_person", "requested_at", "expires_at", "escalated",
                           "refused_decisions": int} | null,
      "received_at", "metrics": {"mttd_s", "mtta_s", "mttc_s", "mttr_s"} (seconds or null, as the record's),
+     "source_check": "ok" | "not confirmed" | null (the "confirm alert at source" outcome once it answered, kept
+                     whatever the timeline below drops: intake reads it, firestop.intake.accept.confirm_outcome),
      "timeline": [the newest timeline entries that fit SO_FAR_BUDGET_CHARS, details cut at
                                  SO_FAR_DETAIL_CHARS (firestop.lifecycle.timeline.timeline_so_far)] — what already ran, while it waits}
 
@@ -274,6 +276,9 @@ class _Incident:
         self.genuine_by: dict[str, Any] | None = None
         #: what approving the genuine decision lets act (_held_steps), shown on its card and kept in the record
         self.held_steps: dict[str, list[str]] | None = None
+        #: the source check's timeline outcome ("ok", "not confirmed") once it answered: the custom status's
+        #: "source_check" (listing14: the timeline there keeps the newest lines only, and may drop the check's)
+        self.checked: str | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -293,6 +298,7 @@ class _Incident:
                 "pending_approval": self.pending_approval,
                 "received_at": self.doc.received_at.isoformat(),
                 "metrics": self.doc.metrics(),  # MTTD is known from the start; the others once they happen
+                "source_check": self.checked,
                 "timeline": timeline_so_far(self.doc.timeline),
             }
         )
@@ -456,8 +462,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         flow = inc.inp.responder_flow == GENUINE_FLOW
         why = str(checked.get("why") or "no answer from the check")
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
-        doc.event("detect", CONFIRM_STEP, "ok" if confirmed else "not confirmed", inc.now,
-                  detail=f"{inc.inp.source_check}: {why}")
+        inc.checked = "ok" if confirmed else "not confirmed"
+        doc.event("detect", CONFIRM_STEP, inc.checked, inc.now, detail=f"{inc.inp.source_check}: {why}")
         if not confirmed and inc.inp.variant_of:
             # variants13: a delivery that would have joined an incident not confirmed at its source got this one so
             # that it is checked on its own; not confirmed either, it waits for nobody — the responder decides in

@@ -175,3 +175,27 @@ def test_an_outcome_never_visible_within_the_retries_is_said(served):  # noqa: F
     assert any("were not started on their own (start_pending_joins failed): the responder decides them here" in n
                for n in notes), notes
 
+
+def test_the_published_outcome_outlives_the_timeline_lines_the_custom_status_drops(served):  # noqa: F811
+    """The argument above needs every later status of the run to show the outcome. The custom status's timeline keeps
+    its newest lines only (SO_FAR_ENTRIES, SO_FAR_BUDGET_CHARS): a run with enough lines after the check dropped the
+    check's, and intake read "not checked yet" (a join then kept a pending join nobody lists). The incident now
+    publishes the outcome on its own (``source_check``), and intake reads that first."""
+    from types import SimpleNamespace
+
+    from firestop.intake.accept import confirm_outcome, published_not_confirmed
+    from firestop.lifecycle.timeline import SO_FAR_ENTRIES, timeline_so_far
+
+    env, server, app = served
+    forged = _forged_with_unreadable_verdict(env, server, app)
+    env.host.run_until_idle()
+    custom = env.host.get_status(forged).custom_status
+    assert custom["source_check"] == "not confirmed"  # published by the orchestrator, beside the timeline
+    later = [{"phase": "contain", "step": f"step-{i}", "outcome": "done", "offset_s": float(i), "detail": "x" * 150}
+             for i in range(SO_FAR_ENTRIES)]
+    grown = {**custom, "timeline": timeline_so_far(custom["timeline"] + later)}
+    assert all(e["step"] != "confirm alert at source" for e in grown["timeline"])  # the check's line dropped
+    status = SimpleNamespace(custom_status=grown, output=None)
+    assert confirm_outcome(status) == "not confirmed" and published_not_confirmed(status)
+    older = SimpleNamespace(custom_status={k: v for k, v in custom.items() if k != "source_check"}, output=None)
+    assert confirm_outcome(older) == "not confirmed"  # a run started before this change: its timeline is read
