@@ -1,6 +1,6 @@
 """A genuine burst during the first alert's pending source check: instances, accept CPU, drive CPU (joins14).
 
-    python bench/joins_burst.py [--alerts 200] [--rounds 3] [--baseline DIR]
+    python bench/joins_burst.py [--alerts 200] [--rounds 3] [--baseline DIR] [--forged]
 
 Each round, in a fresh child process per tree (``--baseline DIR``: another checkout, e.g. a ``git archive`` of
 rough14, run first; then this tree; rounds interleaved): the source check on (``FIRESTOP_ALERT_SOURCE_CHECK``), the
@@ -11,6 +11,11 @@ each joins, the first one's check still pending), then the local host is driven 
 threads: the webhook posts), ``drive_cpu_s`` (the host run), ``instances`` (incident instances, runbook groups
 left out), ``contained`` (the genuine caller denied on the NSG). Medians over the rounds. CPU, not wall time: the
 machine is shared; name ``uptime`` beside the figures.
+
+``--forged`` (listing14): a forged alert is posted first (not at its source: its check says "not confirmed"), then the
+genuine delivery and the burst join it as pending joins, which the incident's ``start_pending_joins`` starts as
+variants once it reads its outcome in its own status — the path listing14 changed. ``instances``: the forged incident
+and one variant per joined delivery; ``contained``: the genuine one's variant contained the caller.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import time
 from pathlib import Path
 
 
-def one_round(alerts: int) -> dict:
+def one_round(alerts: int, forged_first: bool = False) -> dict:
     sys.path.insert(0, os.getcwd())  # the tree measured (the child runs in it)
     home = tempfile.mkdtemp(prefix="j14-bench-")
     os.environ["FIRESTOP_HOME"] = home
@@ -42,6 +47,8 @@ def one_round(alerts: int) -> dict:
         app = function_app()
         _fire_genuine(env)
         bodies = [json.loads(RAW)] + [_forged() for _ in range(alerts)]
+        if forged_first:
+            bodies = [bodies[-1], bodies[0]] + bodies[1:-1]
         raw = [json.dumps(b).encode() for b in bodies]
         start = time.process_time()
         for body in raw:
@@ -63,10 +70,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--alerts", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline", default=None)
+    parser.add_argument("--forged", action="store_true", help="a forged alert first: its check says not confirmed")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(one_round(args.alerts)))
+        print(json.dumps(one_round(args.alerts, args.forged)))
         return 0
     here = Path(__file__).resolve().parents[1]
     trees = ([("before", Path(args.baseline).resolve())] if args.baseline else []) + [("after", here)]
@@ -74,10 +82,11 @@ def main(argv: list[str]) -> int:
     for _ in range(args.rounds):
         for label, tree in trees:
             out = subprocess.run([sys.executable, str(here / "bench" / "joins_burst.py"), "--child",
-                                  "--alerts", str(args.alerts)], cwd=tree, capture_output=True, text=True,
+                                  "--alerts", str(args.alerts)] + (["--forged"] if args.forged else []), cwd=tree, capture_output=True, text=True,
                                  env={**os.environ, "PYTHONPATH": str(tree)}, check=True)
             rows[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"burst of {args.alerts} alerts during the pending check, median of {args.rounds} rounds "
+    print(f"burst of {args.alerts} alerts during the pending check{' of a forged alert' if args.forged else ''}, "
+          f"median of {args.rounds} rounds "
           f"(load {os.getloadavg()[0]:.1f})")
     print(f"  {'figure':<14}" + "".join(f"{label:>12}" for label, _ in trees))
     for figure in ("instances", "accept_cpu_s", "drive_cpu_s", "contained"):
