@@ -1,0 +1,63 @@
+"""RT17-02 (attacker C — Storage Blob Data write on the records container, no Firestop role; medium): the audit
+drift that opens an incident when public network access is re-enabled compares with whatever audit the records
+store holds as the newest — unsealed, planted ones included.
+
+``firestop.audit.store.latest`` took the newest ``audits/<id>.json`` that parsed as an audit of the scope. A blob
+writer copies the latest real audit (they can read the container), marks the account's ``network.public-access``
+result failing, and files it as ``audits/audit-29991231T235959Z-ffff.json``: every later audit finds it first, so the
+account opened to the Internet again is never *new* drift — no ``public-network-exposure`` incident, ever (the
+weekly audit is the backstop for a change no alert rule saw). ``GET /api/audits/latest`` and the console show the
+planted audit too (any findings the writer likes, or none).
+
+PoC (main 2fcae0a): the drift after re-opening ``contoso-openai-dev`` is ``[]``, no incident; the planted audit is
+the one ``GET /api/audits/latest`` answers.
+
+Fixed: every audit Firestop files carries a seal (HMAC with the app's seal key, purpose ``audit``, bound to its
+id, over the document); :func:`firestop.audit.store.load` and ``latest`` believe only a sealed audit whose id is
+its file's, so a planted or altered one is not an audit (not the previous one, not the latest shown). Audits filed
+before the fix are unsealed: the first audit after the upgrade is a baseline again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.audit.test_audit_http import SUB, api, call  # noqa: F401 (fixture)
+
+PLANTED = "audit-29991231T235959Z-ffff"
+
+
+def _open_network(env, action: str) -> None:
+    cs = env.clients.cognitive_services(SUB)
+    cs.accounts.begin_update("rg-ai-dev", "contoso-openai-dev", {"properties": {"networkAcls": {"defaultAction": action}}}).result()
+
+
+def _plant(env, document: dict) -> None:
+    """What a Storage Blob Data writer does with the records container (no Firestop code, no seal key)."""
+    from firestop.audit.store import records_store
+
+    assert records_store(env.settings).create(f"audits/{PLANTED}.json", json.dumps(document).encode(), "application/json")
+
+
+def test_a_planted_newest_audit_does_not_hide_the_network_drift(api):  # noqa: F811
+    env = api[0]
+    _open_network(env, "Deny")
+    status, body, _ = call(api, "run_audit_http", "POST", "audits")
+    real = json.loads(body)
+    assert status == 200
+    forged = {k: real[k] for k in ("audit_id", "at", "scope", "sandbox", "results", "drift", "incidents")}
+    forged["audit_id"] = PLANTED
+    forged["results"] = [{**r, "status": "fail"} if r["control"] == "network.public-access" else r for r in real["results"]]
+    _plant(env, forged)
+
+    _open_network(env, "Allow")  # the account is opened to the Internet again
+    status, body, _ = call(api, "run_audit_http", "POST", "audits")
+    drifted = json.loads(body)
+    assert status == 200
+    assert [k.split("|")[0] for k in drifted["drift"]["new"]] == ["network.public-access"], drifted["drift"]
+    assert len(drifted["incidents"]) == 1 and drifted["incidents"][0]["playbook"] == "public-network-exposure"
+
+    status, body, _ = call(api, "latest_audit_http", "GET", "audits/latest", who="oid-mallory")
+    assert status == 200 and json.loads(body)["audit_id"] == drifted["audit_id"]  # not the planted one
+    status, _, _ = call(api, "get_audit_http", "GET", f"audits/{PLANTED}", who="oid-mallory", route={"audit_id": PLANTED})
+    assert status == 404  # a planted document is not an audit Firestop kept
