@@ -137,11 +137,22 @@ def stored_ids(store: Any) -> list[str]:
 
 def latest(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> Audit | None:
     """The newest stored sealed audit (of ``scope`` when given), or None."""
+    return previous(store, scope, key)[0]
+
+
+def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> tuple[Audit | None, int]:
+    """(the newest stored sealed audit of ``scope`` — any scope when None — or None, how many of the documents read
+    before it were not audits this app sealed). At most :data:`MAX_SCANNED` documents are read, newest first: a
+    records-store writer who files that many junk documents named newer than the real previous audit leaves None
+    with a count, which the drift takes as "every finding is new" (:func:`firestop.audit.drift.diff`, RT17-03)."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
     store = _store(store)
     key = _key(key)
+    unverified = 0
     for audit_id in stored_ids(store)[:MAX_SCANNED]:
         audit = load(store, audit_id, key)
-        if audit is not None and (wanted is None or tuple(s.lower() for s in audit.scope) == wanted):
-            return audit
-    return None
+        if audit is None:
+            unverified += 1
+        elif wanted is None or tuple(s.lower() for s in audit.scope) == wanted:
+            return audit, unverified
+    return None, unverified

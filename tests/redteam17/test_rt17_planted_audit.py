@@ -61,3 +61,27 @@ def test_a_planted_newest_audit_does_not_hide_the_network_drift(api):  # noqa: F
     assert status == 200 and json.loads(body)["audit_id"] == drifted["audit_id"]  # not the planted one
     status, _, _ = call(api, "get_audit_http", "GET", f"audits/{PLANTED}", who="oid-mallory", route={"audit_id": PLANTED})
     assert status == 404  # a planted document is not an audit Firestop kept
+
+
+def test_junk_filed_as_newer_audits_does_not_turn_the_drift_detection_off(api):  # noqa: F811
+    """RT17-03 (attacker C; medium): with planted documents unsealed (RT17-02), a writer who files more junk named as
+    newer audits than ``store.MAX_SCANNED`` reads leaves no previous audit to be found: the drift was then a silent
+    baseline — nothing new, no incident, every week. PoC (after RT17-02's fix): drift ``[]`` and no incident. Fixed:
+    a previous audit not found *because* unsealed documents stood in the way makes every finding new (the audit says
+    why), so the account re-opened to the Internet still opens its incident."""
+    from firestop.audit.store import MAX_SCANNED, records_store
+
+    env = api[0]
+    _open_network(env, "Deny")
+    assert call(api, "run_audit_http", "POST", "audits")[0] == 200
+    records = records_store(env.settings)
+    for n in range(MAX_SCANNED):
+        assert records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
+
+    _open_network(env, "Allow")
+    status, body, _ = call(api, "run_audit_http", "POST", "audits")
+    drifted = json.loads(body)
+    assert status == 200
+    assert "network.public-access" in [k.split("|")[0] for k in drifted["drift"]["new"]], drifted["drift"]
+    assert drifted["drift"]["unverified"] == MAX_SCANNED
+    assert "public-network-exposure" in [i["playbook"] for i in drifted["incidents"]]
