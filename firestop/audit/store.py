@@ -14,8 +14,8 @@ other content (two audits of one scope in the same second) files it as ``<audit 
 container (no Firestop role, no seal key) could otherwise file the "newest" audit of a scope — one whose findings
 already include the account re-opened to the Internet, so that drift is never new and no incident opens — or show
 readers any audit they like. A planted or altered document is skipped as unreadable ones are (and counts toward
-:data:`MAX_SCANNED`). Audits filed before seals are not believed either: the first audit after the upgrade is a
-baseline. Errors: :class:`firestop.trust.seal.SealKeyError` (no usable seal key) from :func:`save`, :func:`load`
+:data:`MAX_SCANNED`: :func:`previous` says when they crowded the previous audit out). Audits filed before seals are
+not believed either: the first audit after the upgrade is a baseline (no drift, no incident). Errors: :class:`firestop.trust.seal.SealKeyError` (no usable seal key) from :func:`save`, :func:`load`
 and :func:`latest` when no ``key`` is given.
 """
 
@@ -141,18 +141,22 @@ def latest(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) ->
 
 
 def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> tuple[Audit | None, int]:
-    """(the newest stored sealed audit of ``scope`` — any scope when None — or None, how many of the documents read
-    before it were not audits this app sealed). At most :data:`MAX_SCANNED` documents are read, newest first: a
-    records-store writer who files that many junk documents named newer than the real previous audit leaves None
-    with a count, which the drift takes as "every finding is new" (:func:`firestop.audit.drift.diff`, RT17-03)."""
+    """(the newest stored sealed audit of ``scope`` — any scope when None — or None; how many documents read before
+    it were not audits this app sealed). At most :data:`MAX_SCANNED` documents are read, newest first. None with a
+    count > 0 means the bound cut the scan short while unsealed documents stood in the way — a records-store writer
+    who files that many junk documents named newer than the real previous audit — which the drift takes as "every
+    finding is new" (:func:`firestop.audit.drift.diff`, RT17-03). A scan that read every stored name and found no
+    sealed audit of the scope answers ``(None, 0)``: a first audit, or the first since audits are sealed (those filed
+    before are unsealed and older than any sealed one) — a baseline, as before."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
     store = _store(store)
     key = _key(key)
+    ids = stored_ids(store)
     unverified = 0
-    for audit_id in stored_ids(store)[:MAX_SCANNED]:
+    for audit_id in ids[:MAX_SCANNED]:
         audit = load(store, audit_id, key)
         if audit is None:
             unverified += 1
         elif wanted is None or tuple(s.lower() for s in audit.scope) == wanted:
             return audit, unverified
-    return None, unverified
+    return None, (unverified if len(ids) > MAX_SCANNED else 0)

@@ -85,3 +85,35 @@ def test_junk_filed_as_newer_audits_does_not_turn_the_drift_detection_off(api): 
     assert "network.public-access" in [k.split("|")[0] for k in drifted["drift"]["new"]], drifted["drift"]
     assert drifted["drift"]["unverified"] == MAX_SCANNED
     assert "public-network-exposure" in [i["playbook"] for i in drifted["incidents"]]
+
+
+def test_audits_filed_before_seals_make_the_next_audit_a_baseline_not_a_flood_of_incidents(api):  # noqa: F811
+    """The upgrade: audits kept before RT17-02 carry no seal. Failing closed on them (RT17-03) would make the first
+    audit after the upgrade take every finding as new — a public-network-exposure incident locking every account
+    that was open on purpose. Fewer unsealed documents than the scan reads are no crowding: a baseline, as before."""
+    from firestop.audit.store import records_store
+
+    env = api[0]
+    status, body, _ = call(api, "run_audit_http", "POST", "audits")
+    first = json.loads(body)
+    assert status == 200 and first["drift"]["previous"] is None and first["incidents"] == []
+    legacy = {k: first[k] for k in ("at", "scope", "sandbox", "results", "drift", "incidents")}  # (no seal)
+    records = records_store(env.settings)
+    for n, day in enumerate(("20261115", "20261122", "20261128")):
+        audit_id = f"audit-{day}T050000Z-{n:04x}"
+        assert records.create(f"audits/{audit_id}.json", json.dumps({**legacy, "audit_id": audit_id}).encode(), "application/json")
+    from firestop.audit.store import previous
+
+    found, unverified = previous(records, tuple(first["scope"]))
+    assert found is not None and found.audit_id == first["audit_id"] and unverified == 0  # legacy ones are older
+
+    from firestop.storage.local import LocalStore  # a store holding only the legacy audits: the upgrade's first run
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        only_legacy = LocalStore(Path(folder), "legacy")
+        for name in records.names("audits/"):
+            if name.endswith(".json") and name != f"audits/{first['audit_id']}.json":
+                only_legacy.create(name, records.read(name), "application/json")
+        assert previous(only_legacy, tuple(first["scope"])) == (None, 0)  # a baseline, not "every finding is new"
