@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     STEP_GROUP = "step-group"  # a step group's input, bound to the child instance ID the parent chose
     APPROVAL = "approval"  # a decision, bound to binding_of_decision(incident, step)
     STOP = "stop"  # a stop request, bound to the incident ID
+    AUDIT = "audit"  # a kept security checklist audit, bound to its audit ID (firestop.audit.store, RT17-02)
 
 
 def binding_of_decision(incident_id: str, step_id: str) -> str:

@@ -179,7 +179,7 @@ def build_payload(fmt: str, title: str, facts: list[tuple[str, str]], body: str)
 
     Values come from outside (alert fields, resource ids, runbook messages) and are escaped for where they
     land (:mod:`firestop.markup`): Slack ``text``/``mrkdwn`` with :func:`~firestop.markup.slack_text` (no
-    ``<link|…>``, no ``<!channel>``), Adaptive Card TextBlock/FactSet markdown with
+    ``<link|…>``, no ``<!channel>``; the Block Kit section ``verbatim``, so a bare URL is not made a link), Adaptive Card TextBlock/FactSet markdown with
     :func:`~firestop.markup.md_text` (no links or images); each fact value stays on one line.
     """
     from firestop.markup import md_text, one_line, slack_text
@@ -197,7 +197,11 @@ def build_payload(fmt: str, title: str, facts: list[tuple[str, str]], body: str)
             "text": text,
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": one_line(title)[:150]}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": section[:3000]}},
+                # verbatim: Slack's default (false) turns bare URLs and domains into links ("Text object", Block Kit
+                # reference, docs.slack.dev: "When set to false (as is default) URLs will be auto-converted into
+                # links, conversation names will be link-ified, and certain mentions will be automatically parsed"):
+                # a delivered value stays text, as md_text keeps it in a Teams card (RT17-04)
+                {"type": "section", "text": {"type": "mrkdwn", "text": section[:3000], "verbatim": True}},
             ],
         }
     card_body: list[dict[str, Any]] = [

@@ -24,6 +24,13 @@ DEFENDER = "defender"
 SENTINEL = "sentinel"
 #: An Azure Policy state event (Event Grid): read back from Policy Insights (:mod:`firestop.azure.policy_source`, RT14-03).
 POLICY = "policy"
+#: A Microsoft Graph security alert that Defender for Cloud did not raise (RT17-05): Graph holds it, but another
+#: provider's alert (a Sentinel analytics rule, a Defender XDR custom detection: title and entities are its author's)
+#: is no detection of an attack on the account. No source vouches for it: never confirmed, a responder decides.
+GRAPH = "graph"
+#: ``schema_id`` of a Graph security alert (:mod:`firestop.alerts.sources.graph`).
+GRAPH_SCHEMA = "graph:alert"
+DEFENDER_FOR_CLOUD_SOURCE = "microsoftdefenderforcloud"
 #: How every reason of an activity log alert's event check starts (:mod:`firestop.azure.activity_source`, verify13):
 #: the one place its wording is keyed on — the responder's "Check first" advice names the Activity Log for it
 #: (:func:`firestop.lifecycle.cli_hints.unconfirmed_hint`). Pure text here, so lifecycle needs no Azure import.
@@ -77,14 +84,20 @@ def source_of(alert: Any, enabled: bool) -> tuple[str | None, str | None]:
     :class:`firestop.alerts.Alert`: its ``context`` holds the delivered ids). ``(None, None)`` with the check off or
     for another schema; ``source_ref`` None when the delivery names no well-formed id (a Log Analytics
     ``SecurityAlert`` row names no location): the check then says so, not confirmed. An Azure Policy state event
-    (:func:`is_policy_event`) is ``(POLICY, None)``: the alert names its resource and policy itself (RT14-03)."""
+    (:func:`is_policy_event`) is ``(POLICY, None)``: the alert names its resource and policy itself (RT14-03). A Graph
+    security alert that Defender for Cloud did not raise is ``(GRAPH, None)``: never confirmed (RT17-05); one it
+    raised (``serviceSource`` ``microsoftDefenderForCloud`` with a ``providerAlertId``) is Graph's copy of that
+    Defender alert, fetched by Firestop from Graph, and is not checked again."""
     schema = getattr(alert, "schema_id", None)
     if enabled and is_policy_event(alert):
         return POLICY, None  # (the alert itself names the resource and the policy: firestop.azure.policy_source)
-    if not enabled or (schema not in DEFENDER_SCHEMAS and schema != SENTINEL_SCHEMA):
-        return None, None
     context = getattr(alert, "context", None)
     context = context if isinstance(context, dict) else {}
+    if enabled and schema == GRAPH_SCHEMA and not (
+            str(context.get("serviceSource") or "").lower() == DEFENDER_FOR_CLOUD_SOURCE and context.get("providerAlertId")):
+        return GRAPH, None  # RT17-05: another provider's alert, routed by its title or detector id: nobody vouches
+    if not enabled or (schema not in DEFENDER_SCHEMAS and schema != SENTINEL_SCHEMA):
+        return None, None
     try:
         if schema == SENTINEL_SCHEMA:
             return SENTINEL, check_sentinel_incident_id(context.get("incidentId"))

@@ -3,7 +3,9 @@
 ``diff(previous, results)``: findings (❌) of this audit that were not findings in ``previous``
 are *new*; findings of ``previous`` that now pass are *fixed* (a finding that became ``—`` is
 neither: unknown is not fixed). Findings are matched by :attr:`Result.key` (control + resource id,
-case-insensitive). Without a previous audit nothing is new: the first audit is the baseline.
+case-insensitive). Without a previous audit nothing is new: the first audit is the baseline — unless
+``unverified`` documents that this app did not seal stood where the previous audit was looked for (planted: RT17-03);
+then every finding is new, so junk in the records store cannot turn the drift detection off.
 
 ``drift_alerts(audit)``: a normalised :class:`firestop.alerts.Alert` per *new* finding of
 severity high whose control names a playbook (e.g. ``network.public-access`` →
@@ -24,15 +26,27 @@ AUDIT_SCHEMA = "firestop-audit"
 RULE_PREFIX = "firestop-audit-"
 
 
-def diff(previous: Audit | None, results: Iterable[Result]) -> Drift:
+def diff(previous: Audit | None, results: Iterable[Result], unverified: int = 0) -> Drift:
+    """The drift of ``results`` since ``previous`` (module docstring); ``unverified``: the unsealed audit documents
+    met while looking for ``previous`` (:func:`firestop.audit.store.previous`)."""
     results = list(results)
-    if previous is None:
-        return Drift()
-    before_fail = {r.key for r in previous.results if r.status is Status.FAIL}
     now_fail = {r.key for r in results if r.status is Status.FAIL}
+    if previous is None:
+        return Drift(new=tuple(sorted(now_fail)), unverified=unverified) if unverified > 0 else Drift()
+    before_fail = {r.key for r in previous.results if r.status is Status.FAIL}
     now_pass = {r.key for r in results if r.status is Status.PASS}
     return Drift(previous=previous.audit_id, new=tuple(sorted(now_fail - before_fail)),
-                 fixed=tuple(sorted(before_fail & now_pass)))
+                 fixed=tuple(sorted(before_fail & now_pass)), unverified=unverified)
+
+
+def since(drift: Drift) -> str:
+    """What the drift is measured from, in words: the previous audit's id, or why there is none to trust."""
+    if drift.previous is not None:
+        return drift.previous
+    if drift.unverified:
+        return (f"no audit this app sealed ({drift.unverified} audit document(s) in the records store are not sealed by "
+                "it: planted or altered; every finding counts as new)")
+    return "the baseline"
 
 
 def drift_alerts(audit: Audit) -> list:
@@ -55,7 +69,7 @@ def drift_alerts(audit: Audit) -> list:
             monitoring_service="Firestop Audit",
             monitor_condition="Fired",
             fired_at=audit.at,
-            description=f"Configuration drift since {audit.drift.previous}: {r.title} — {r.detail}. Evidence: {evidence}",
+            description=f"Configuration drift since {since(audit.drift)}: {r.title} — {r.detail}. Evidence: {evidence}",
             target_ids=(r.resource,),
             resource_type="microsoft.cognitiveservices/accounts" if "/microsoft.cognitiveservices/accounts/" in r.resource.lower() else None,
             custom_properties={"firestop-playbook": r.playbook, "firestop-audit": audit.audit_id, "firestop-control": r.control},

@@ -111,6 +111,10 @@ class Drift(BaseModel):
     previous: str | None = None
     new: tuple[str, ...] = ()
     fixed: tuple[str, ...] = ()
+    #: Audit documents of the records store read while looking for the previous audit that this app did not seal
+    #: (planted or altered: :func:`firestop.audit.store.previous`). With no sealed previous audit found among them,
+    #: every finding counts as new — never a silent baseline (RT17-03).
+    unverified: int = 0
 
 
 class Audit(BaseModel):

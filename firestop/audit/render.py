@@ -16,6 +16,7 @@ import html
 import json
 from typing import Any
 
+from firestop.audit.drift import since
 from firestop.audit.models import Area, Audit, Result, Status
 from firestop.markup import md_cell, md_code, md_text
 
@@ -62,10 +63,10 @@ def render_markdown(audit: Audit) -> str:
              f"- **Scope:** {', '.join(md_code(s) for s in audit.scope)}",
              f"- **Result:** {_summary(audit)}", ""]
     lines += ["## Since the previous audit", ""]
-    if audit.drift.previous is None:
+    if audit.drift.previous is None and not audit.drift.unverified:
         lines += ["First audit of this scope: the baseline (nothing to compare with).", ""]
     else:
-        lines += [f"Compared with {md_code(audit.drift.previous)}:", ""]
+        lines += [f"Compared with {md_code(audit.drift.previous) if audit.drift.previous else md_text(since(audit.drift))}:", ""]
         lines += [f"- ❌ new: {md_text(_key_text(audit, k))}" for k in audit.drift.new] or ["- no new finding"]
         lines += [f"- ✔ fixed: {md_text(_key_text(audit, k))}" for k in audit.drift.fixed] or ["- nothing fixed"]
         lines.append("")
@@ -115,12 +116,13 @@ def render_html(audit: Audit) -> str:
            f"<p>When: {_h(audit.at.isoformat())}{' (sandbox tenant, simulated time)' if audit.sandbox else ''}<br>"
            f"Scope: {', '.join(f'<code>{_h(s)}</code>' for s in audit.scope)}</p>",
            f'<p class="summary">{_h(_summary(audit))}</p>', "<h2>Since the previous audit</h2>"]
-    if audit.drift.previous is None:
+    if audit.drift.previous is None and not audit.drift.unverified:
         out.append("<p>First audit of this scope: the baseline.</p>")
     else:
         items = [f"<li>❌ new: {_h(_key_text(audit, k))}</li>" for k in audit.drift.new] or ["<li>no new finding</li>"]
         items += [f"<li>✔ fixed: {_h(_key_text(audit, k))}</li>" for k in audit.drift.fixed] or ["<li>nothing fixed</li>"]
-        out.append(f"<p>Compared with <code>{_h(audit.drift.previous)}</code>:</p><ul>{''.join(items)}</ul>")
+        against = f"<code>{_h(audit.drift.previous)}</code>" if audit.drift.previous else _h(since(audit.drift))
+        out.append(f"<p>Compared with {against}:</p><ul>{''.join(items)}</ul>")
     if audit.incidents:
         out.append("<h2>Incidents opened by drift</h2><ul>" + "".join(
             f"<li><code>{_h(i.get('incident_id'))}</code> ({_h(i.get('playbook'))}): {_h(i.get('outcome'))} — "

@@ -107,8 +107,9 @@ def scope_of(ctx: AuditContext) -> tuple[str, ...]:
 
 
 def run_audit(ctx: AuditContext, *, previous: Audit | None = None, controls: list[Control] | None = None,
-              params: dict[str, dict[str, Any]] | None = None) -> Audit:
-    """Evaluate ``controls`` (default: all) over ``ctx``'s scope; see the module docstring."""
+              params: dict[str, dict[str, Any]] | None = None, unverified: int = 0) -> Audit:
+    """Evaluate ``controls`` (default: all) over ``ctx``'s scope; see the module docstring. ``unverified``: audit
+    documents not sealed by this app met while looking for ``previous`` (:func:`firestop.audit.store.previous`)."""
     chosen = controls if controls is not None else all_controls()
     validated = control_params(chosen, params)
     scope = scope_of(ctx)
@@ -141,4 +142,4 @@ def run_audit(ctx: AuditContext, *, previous: Audit | None = None, controls: lis
     status_order = {Status.FAIL: 0, Status.NOT_EVALUABLE: 1, Status.PASS: 2}
     results.sort(key=lambda r: (r.area.order, status_order[r.status], r.severity.rank, r.resource_name.lower(), r.control))
     return Audit(audit_id=audit_id(started, scope), at=started, scope=scope, sandbox=bool(getattr(ctx.clients, "sandbox", False)),
-                 results=tuple(results), drift=diff(previous, results))
+                 results=tuple(results), drift=diff(previous, results, unverified))

@@ -7,11 +7,22 @@ the newest audit of a scope. Every function takes the store, or a records folder
 An object is never replaced: saving an audit whose id is taken by
 other content (two audits of one scope in the same second) files it as ``<audit id>-2``, ``-3``, …
 (the id inside changes with it).
+
+**Sealed** (RT17-02): the JSON document carries ``"seal"`` — HMAC-SHA256 with the app's seal key
+(:mod:`firestop.trust.seal`, purpose ``audit``, bound to the audit id) over the rest of the document. :func:`load` and
+:func:`latest` believe only a document whose seal holds for the id its name gives: anyone with write on the records
+container (no Firestop role, no seal key) could otherwise file the "newest" audit of a scope — one whose findings
+already include the account re-opened to the Internet, so that drift is never new and no incident opens — or show
+readers any audit they like. A planted or altered document is skipped as unreadable ones are (and counts toward
+:data:`MAX_SCANNED`: :func:`previous` says when they crowded the previous audit out). Audits filed before seals are
+not believed either: the first audit after the upgrade is a baseline (no drift, no incident). Errors: :class:`firestop.trust.seal.SealKeyError` (no usable seal key) from :func:`save`, :func:`load`
+and :func:`latest` when no ``key`` is given.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -19,6 +30,8 @@ from typing import Any
 
 from firestop.audit.models import Audit
 from firestop.audit.render import render_html, render_markdown
+
+log = logging.getLogger(__name__)
 
 PREFIX = "audits/"
 _ID = re.compile(r"^audit-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(-[0-9]{1,4})?$")
@@ -46,20 +59,35 @@ def valid_audit_id(audit_id: str) -> bool:
     return bool(_ID.match(audit_id or ""))
 
 
-def _document(audit: Audit) -> bytes:
-    return json.dumps(audit.model_dump(mode="json"), indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+def _key(key: Any) -> Any:
+    """``key`` (a :class:`firestop.trust.seal.SealKey`), else the app's (:func:`~firestop.trust.seal.load_seal_key`)."""
+    if key is not None:
+        return key
+    from firestop.trust.seal import load_seal_key
+
+    return load_seal_key()
 
 
-def save(audit: Audit, store: Any) -> tuple[Audit, dict[str, str]]:
-    """File ``audit`` (JSON, Markdown, HTML); (the audit as filed, ``{"json", "markdown", "html"}`` locations)."""
+def _document(audit: Audit, key: Any) -> bytes:
+    """The audit's JSON document, sealed with ``key`` for its id (module docstring)."""
+    from firestop.trust.seal import Purpose, seal
+
+    document = seal(Purpose.AUDIT, audit.model_dump(mode="json"), binding=audit.audit_id, key=key)
+    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, str]]:
+    """File ``audit`` (JSON, Markdown, HTML), sealed (``key``: the app's seal key by default); (the audit as filed,
+    ``{"json", "markdown", "html"}`` locations)."""
     from firestop.storage import AlreadyExists
 
     store = _store(store)
+    key = _key(key)
     base, n = audit.audit_id, 1
     while True:
         candidate = audit if n == 1 else audit.model_copy(update={"audit_id": f"{base}-{n}"})
         try:
-            store.create(f"{PREFIX}{candidate.audit_id}.json", _document(candidate), "application/json")
+            store.create(f"{PREFIX}{candidate.audit_id}.json", _document(candidate, key), "application/json")
             break
         except AlreadyExists:
             n += 1
@@ -74,15 +102,28 @@ def save(audit: Audit, store: Any) -> tuple[Audit, dict[str, str]]:
     return candidate, files
 
 
-def load(store: Any, audit_id: str) -> Audit | None:
-    """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable)."""
+def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
+    """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable, or not sealed by this app for that
+    id: planted or altered, RT17-02)."""
+    from firestop.trust.seal import Purpose, verify
+
     if not valid_audit_id(audit_id):
         return None
     data = _store(store).read(f"{PREFIX}{audit_id}.json")
     if data is None:
         return None
     try:
-        return Audit.model_validate_json(data)
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or document.get("audit_id") != audit_id:
+        return None
+    ok, why = verify(Purpose.AUDIT, document, binding=audit_id, key=_key(key))
+    if not ok:
+        log.warning("audit %s in the records store is not believed: %s", audit_id, why)
+        return None
+    try:
+        return Audit.model_validate(document)
     except ValueError:
         return None
 
@@ -94,12 +135,28 @@ def stored_ids(store: Any) -> list[str]:
     return sorted(ids, key=lambda i: (i[6:22], int(i.rsplit("-", 1)[1]) if i.count("-") > 2 else 1), reverse=True)
 
 
-def latest(store: Any, scope: tuple[str, ...] | None = None) -> Audit | None:
-    """The newest stored audit (of ``scope`` when given), or None."""
+def latest(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> Audit | None:
+    """The newest stored sealed audit (of ``scope`` when given), or None."""
+    return previous(store, scope, key)[0]
+
+
+def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> tuple[Audit | None, int]:
+    """(the newest stored sealed audit of ``scope`` — any scope when None — or None; how many documents read before
+    it were not audits this app sealed). At most :data:`MAX_SCANNED` documents are read, newest first. None with a
+    count > 0 means the bound cut the scan short while unsealed documents stood in the way — a records-store writer
+    who files that many junk documents named newer than the real previous audit — which the drift takes as "every
+    finding is new" (:func:`firestop.audit.drift.diff`, RT17-03). A scan that read every stored name and found no
+    sealed audit of the scope answers ``(None, 0)``: a first audit, or the first since audits are sealed (those filed
+    before are unsealed and older than any sealed one) — a baseline, as before."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
     store = _store(store)
-    for audit_id in stored_ids(store)[:MAX_SCANNED]:
-        audit = load(store, audit_id)
-        if audit is not None and (wanted is None or tuple(s.lower() for s in audit.scope) == wanted):
-            return audit
-    return None
+    key = _key(key)
+    ids = stored_ids(store)
+    unverified = 0
+    for audit_id in ids[:MAX_SCANNED]:
+        audit = load(store, audit_id, key)
+        if audit is None:
+            unverified += 1
+        elif wanted is None or tuple(s.lower() for s in audit.scope) == wanted:
+            return audit, unverified
+    return None, (unverified if len(ids) > MAX_SCANNED else 0)

@@ -82,8 +82,8 @@ def run_and_keep(env, ctx, *, incidents: bool = True):
     from firestop.audit import store
     from firestop.audit.service import scope_of
 
-    previous = store.latest(store.records_store(env.settings), scope_of(ctx))
-    audit = run_audit(ctx, previous=previous)
+    previous, unverified = store.previous(store.records_store(env.settings), scope_of(ctx))
+    audit = run_audit(ctx, previous=previous, unverified=unverified)
     if incidents:
         opened = open_drift_incidents(env, audit)
         if opened:
@@ -120,8 +120,10 @@ def print_audit(audit, files: dict[str, str] | None = None) -> None:
                 text += f"\n  fix: {r.fix}" + (f" (runbook {r.runbook.runbook}: audit run --fix)" if r.runbook else "")
             table.add_row(r.status.mark, Text(clean(r.title)), Text(clean(r.resource_name)), r.severity.value, Text(clean(text)))
         console.print(table)
-    if audit.drift.previous:
-        console.print(Text(clean(f"Since {audit.drift.previous}: {len(audit.drift.new)} new finding(s), {len(audit.drift.fixed)} fixed")),
+    from firestop.audit.drift import since
+
+    if audit.drift.previous or audit.drift.unverified:
+        console.print(Text(clean(f"Since {since(audit.drift)}: {len(audit.drift.new)} new finding(s), {len(audit.drift.fixed)} fixed")),
                       highlight=False)
         for k in audit.drift.new:
             console.print(Text(clean(f"  ❌ new: {k}")), highlight=False)

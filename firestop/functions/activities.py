@@ -281,6 +281,13 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
     from firestop.source_reasons import Reason, code_of
 
     source = request.get("source")
+    from firestop.alerts.source_refs import GRAPH
+
+    if source == GRAPH:  # RT17-05: no source vouches for another provider's Graph alert (never confirmed)
+        return {"confirmed": False, "code": Reason.CHECK_FAILED,
+                "why": "a Microsoft Graph security alert that Microsoft Defender for Cloud did not raise (its provider's "
+                       "title and entities are whatever its rule's author wrote): no source confirms it detected an "
+                       "attack on this resource"}
     if source not in (AZURE_MONITOR, DEFENDER, SENTINEL, POLICY):
         return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}", "code": Reason.CHECK_FAILED}
     factory = get_client_factory()

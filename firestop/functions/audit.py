@@ -184,7 +184,8 @@ async def run_app_audit(client, *, resource_groups: tuple[str, ...] = (), accoun
                        accounts=accounts, unserved=default_unserved() if factory.sandbox else None,  # as the CLI on the sandbox
                        playbooks=tuple(playbooks))
     records = store.records_store(settings)
-    audit = run_audit(ctx, previous=store.latest(records, scope_of(ctx)))
+    before, unverified = store.previous(records, scope_of(ctx))
+    audit = run_audit(ctx, previous=before, unverified=unverified)
     opened = await open_drift_incidents(client, audit)
     if opened:
         audit = audit.model_copy(update={"incidents": tuple(opened)})

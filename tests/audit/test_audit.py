@@ -80,7 +80,7 @@ def test_public_access_reenabled_between_audits_opens_one_incident(home):
 
     _, second = _audit()
     key = f"network.public-access|{PROD.lower()}"
-    assert second["drift"] == {"previous": first["audit_id"], "new": [key], "fixed": []}
+    assert second["drift"] == {"previous": first["audit_id"], "new": [key], "fixed": [], "unverified": 0}
     assert len(second["incidents"]) == 1
     incident = second["incidents"][0]
     assert incident["playbook"] == "public-network-exposure" and incident["status"] in ("awaiting_approval", "contained")
