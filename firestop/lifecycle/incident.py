@@ -98,6 +98,7 @@ from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
+from firestop.source_reasons import could_not_check
 from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:08.1 UTC, as every command writes a time
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
@@ -138,6 +139,19 @@ ACTIVITY_START_PENDING_JOINS = "start_pending_joins"
 PENDING_JOIN_ATTEMPTS = 5
 #: Most variants one run starts (firestop.records.pending_joins.MAX_STARTS, repeated: the lifecycle imports no store)
 MAX_PENDING_STARTS = 2000
+#: Tries of the source check when it *could not check* for a passing reason (variants14:
+#: :attr:`firestop.source_reasons.Reason.TRANSIENT` — throttled, a 5xx, a timeout, left after the SDK's own retries
+#: inside each try): the first, then one after each of :data:`CHECK_WAITS` (durable timers, never sleeps).
+CHECK_ATTEMPTS = 4
+#: Seconds waited before each further try (doubling from 60): the last try starts at most 420 s (7 min) after the
+#: first answered. A forger who gets the app throttled (each distinct forged content costs an Alerts Management read)
+#: delays the genuine variant's containment by that much at most, then it waits for a responder on its own decision.
+CHECK_WAITS = (60, 120, 240)
+#: The timeline step of each further try's wait (not :data:`CONFIRM_STEP`: intake reads the check's outcome there,
+#: and while it tries again the check has not answered — :func:`firestop.intake.accept.confirm_outcome`)
+CHECK_AGAIN_STEP = "check at source again"
+#: The outcome of :data:`CONFIRM_STEP` when every try could not check (not "not confirmed": the source said nothing)
+COULD_NOT_CHECK = "could not check"
 #: Longest "why not confirmed" kept from the confirm activity with :data:`GENUINE_FLOW` (characters; the activity's
 #: texts are far shorter — the bound is for a source that answers with a long message).
 GENUINE_WHY_CHARS = 1000
@@ -390,6 +404,28 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
                             if left else ""))
 
 
+def _check_again(inc: _Incident, request: dict[str, Any], checked: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
+    """variants14: the check's answer ``checked``, or — while it *could not check* for a passing reason
+    (:func:`firestop.source_reasons.could_not_check`) — the answer of a further try after each of :data:`CHECK_WAITS`
+    (a durable timer, then :data:`ACTIVITY_CONFIRM_ALERT` again with ``attempt`` n of :data:`CHECK_ATTEMPTS`; the
+    activity keeps the run's verdict only from its last try or a real answer). Each wait is a
+    :data:`CHECK_AGAIN_STEP` timeline line. Histories recorded before the code existed never carry it: they replay
+    as they ran. A stop during a wait is handled at the next checkpoint (at most the wait's length later)."""
+    attempt = 1
+    while could_not_check(checked.get("code")) and attempt < CHECK_ATTEMPTS:
+        wait = CHECK_WAITS[attempt - 1]
+        why = str(checked.get("why") or "")
+        inc.doc.event("detect", CHECK_AGAIN_STEP, "waiting", inc.now,
+                      detail=f"{inc.inp.source_check}: could not check ({why[:300]}): try {attempt + 1} of "
+                             f"{CHECK_ATTEMPTS} in {wait} s")
+        inc.status()
+        yield inc.context.create_timer(inc.now + timedelta(seconds=wait))
+        attempt += 1
+        answer = yield inc.context.call_activity(ACTIVITY_CONFIRM_ALERT, {**request, "attempt": attempt})
+        checked = answer if isinstance(answer, dict) else {}
+    return checked
+
+
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
     raw = context.get_input()
@@ -443,21 +479,31 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         tasks.append(context.call_activity(ACTIVITY_DESCRIBE_TARGETS, {"target_ids": list(alert["target_ids"])}))
     if inc.inp.source_check:  # (last: the other results are popped from the front; alongside them, no added wait)
         request = {"alert": alert, "source": inc.inp.source_check, "incident_id": context.instance_id,
-                   "received_at": inc.inp.received_at}
+                   "received_at": inc.inp.received_at, "attempt": 1, "attempts": CHECK_ATTEMPTS}
         if inc.inp.source_ref:
             request["source_ref"] = inc.inp.source_ref
         tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, request))
     results = (yield context.task_all(tasks)) if tasks else []
     if inc.inp.source_check:
         checked = results.pop()
-        checked = checked if isinstance(checked, dict) else {}
+        checked = yield from _check_again(inc, request, checked if isinstance(checked, dict) else {})
         confirmed = checked.get("confirmed") is True
+        unchecked = not confirmed and could_not_check(checked.get("code"))  # every try could not check (variants14)
         flow = inc.inp.responder_flow == GENUINE_FLOW
         why = str(checked.get("why") or "no answer from the check")
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
-        doc.event("detect", CONFIRM_STEP, "ok" if confirmed else "not confirmed", inc.now,
-                  detail=f"{inc.inp.source_check}: {why}")
-        if not confirmed and inc.inp.variant_of:
+        if unchecked:
+            why = f"could not check after {CHECK_ATTEMPTS} tries over {sum(CHECK_WAITS)} s: {why}"
+        doc.event("detect", CONFIRM_STEP, "ok" if confirmed else COULD_NOT_CHECK if unchecked else "not confirmed",
+                  inc.now, detail=f"{inc.inp.source_check}: {why}")
+        if unchecked and inc.inp.variant_of:
+            # variants14: the source said nothing (throttled, a 5xx, a timeout — a forger can provoke throttling), so
+            # this delivery is not judged by the incident it would have joined: approving there acts on *that*
+            # content. It waits for a responder here, on its own decision (its own content and held steps)
+            doc.notes.append(f"this delivery differs from incident {inc.inp.variant_of}'s and its source could not "
+                             f"be checked: a responder decides it here (step {GENUINE_STEP}), on its own content, "
+                             f"not in {inc.inp.variant_of}")
+        elif not confirmed and inc.inp.variant_of:
             # variants13: a delivery that would have joined an incident not confirmed at its source got this one so
             # that it is checked on its own; not confirmed either, it waits for nobody — the responder decides in
             # that incident — so a forger's N differing deliveries make one waiting incident, not N
