@@ -193,6 +193,10 @@ class IncidentInput(BaseModel):
                                                "firestop.intake.accept._variant); not confirmed either, this one "
                                                "ends after its check, and the responder decides in that one. Absent "
                                                "in older inputs: they replay as they ran")
+    variant_reports: bool = Field(default=False, description="intake, with variant_of: this variant reports how its "
+                                  "check ended to variant_of's tally (tally.report_variant: named in that incident's "
+                                  "record, its alert counted once; variant_of ended and it not confirmed: it asks a "
+                                  "responder itself, variants14). Absent in older inputs: they replay as they ran")
     pending_joins: bool = Field(default=False, description="intake, with source_check: alerts that join this incident "
                                 "while its check runs are kept as pending joins; not confirmed, this incident starts "
                                 "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
@@ -404,6 +408,36 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
                             if left else ""))
 
 
+def _after_ended(inc: _Incident, why: str, asked: str | None, results: list[Any]) -> None:
+    """variants14 item 2: this variant, not confirmed, was delivered after the incident it would have joined
+    (``variant_of``) had ended — its tally closed: a responder rejected it, or it ran out — so nobody waits there. The
+    first such variant (``asked`` None: the tally recorded this one) asks a responder as every ``needs_responder``
+    outcome does — the selected playbook's ``page`` (:func:`_learn` pages them) — with what to do in its reason; later
+    ones name it (one page per ended incident, however many forged contents follow). ``results``: the analyze
+    activities' answers left (the playbook selection first, when none was pinned)."""
+    doc, of = inc.doc, inc.inp.variant_of
+    if asked is None:
+        selection = inc.inp.playbook and {"playbook": inc.inp.playbook} or (results[0] if results else {})
+        chosen = selection.get("playbook") if isinstance(selection, dict) else None
+        page = chosen.get("page") if isinstance(chosen, dict) else None
+        inc.page = [str(p)[:128] for p in page if isinstance(p, str)][:50] if isinstance(page, list) else []
+        doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}); its first delivery's "
+                      f"incident {of} has ended, so nothing waits for a responder there: decide this one. Look the "
+                      f"alert up at its source (its id: {inc.alert.get('alert_id')}); if it is there with what this "
+                      "delivery says, contain it by hand or handle the delivery again (alert handle FILE --rerun); if "
+                      "not, this is another forged delivery: the alerts webhook key is out — rotate it (every action "
+                      "group receiver URL carries it)")
+        doc.notes.append(f"delivered after incident {of} ended: the first such delivery not confirmed — a responder "
+                         "is asked here" + (f" (paged: {', '.join(inc.page)})" if inc.page else
+                                            " (the playbook pages nobody: listed as needs_responder)"))
+    else:
+        doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}); its first delivery's "
+                      f"incident {of} has ended, and incident {asked} asked a responder about the deliveries that "
+                      f"differ from it since: decide there; this one is named in incident {of}'s tally too. Look the "
+                      "alert up at its source: if it is there with what this delivery says, contain it by hand or "
+                      "handle the delivery again (alert handle FILE --rerun)")
+
+
 def _check_again(inc: _Incident, request: dict[str, Any], checked: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
     """variants14: the check's answer ``checked``, or — while it *could not check* for a passing reason
     (:func:`firestop.source_reasons.could_not_check`) — the answer of a further try after each of :data:`CHECK_WAITS`
@@ -496,6 +530,15 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
             why = f"could not check after {CHECK_ATTEMPTS} tries over {sum(CHECK_WAITS)} s: {why}"
         doc.event("detect", CONFIRM_STEP, "ok" if confirmed else COULD_NOT_CHECK if unchecked else "not confirmed",
                   inc.now, detail=f"{inc.inp.source_check}: {why}")
+        reported = None
+        if inc.inp.variant_of and inc.inp.variant_reports:
+            # variants14 item 3: the incident it would have joined names it in its record, and stops counting its
+            # alert (a pending join, joins14: one alert, one incident); item 2: that incident ended already (its
+            # tally read), nobody waits there: the first such variant not confirmed asks a responder itself
+            label = "ok" if confirmed else COULD_NOT_CHECK if unchecked else "not confirmed"
+            reported = yield from tally.report_variant(context, inc.inp.variant_of, {
+                "variant": context.instance_id, "alert_id": alert.get("alert_id"), "outcome": label,
+                "why": why[:tally.VARIANT_WHY_CHARS], "asks": not confirmed and not unchecked})
         if unchecked and inc.inp.variant_of:
             # variants14: the source said nothing (throttled, a 5xx, a timeout — a forger can provoke throttling), so
             # this delivery is not judged by the incident it would have joined: approving there acts on *that*
@@ -516,6 +559,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                           f"here; while {inc.inp.variant_of} waits, a responder decides there (step {GENUINE_STEP}); "
                           "once it has ended nothing waits: look this alert up at its source and, if it is there, "
                           "handle it again (alert handle FILE --rerun) or contain it by hand")
+            if reported is not None and reported["closed"]:
+                _after_ended(inc, why, reported["asked"], results)
             return (yield from _learn(inc, None))
         if not confirmed and inc.inp.pending_joins:
             # R12-06: the outcome is published (this custom status, committed with the list activity's scheduling)
@@ -1525,6 +1570,8 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
         plain = [a for a in sample if a.get("alert_id") not in ids] + [entry(a) for a in tallied_alerts]
         kept = [entry(a) for a in parts][:SAMPLE_SIZE]
         sample = kept + plain[-(SAMPLE_SIZE - len(kept)):] if len(kept) < SAMPLE_SIZE else kept
+    if tallied.get("variant_count"):  # variants14 item 3: deliveries checked on their own instead of joining
+        _variants_reported(inc, tallied["variants"], tallied["variant_count"])
     if count:
         inc.doc.correlated = sample
         inc.doc.correlated_count = count
@@ -1539,6 +1586,33 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     timer.cancel()
     data = decode(winner.result)
     inc.doc.event("detect", "alert resolved", "ok", inc.now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
+
+
+#: Variants named on the timeline line of :func:`_variants_reported` (the record names up to
+#: :data:`firestop.lifecycle.tally.MAX_VARIANTS_NAMED`; the rest are counted).
+VARIANTS_ON_TIMELINE = 5
+
+
+def _variants_reported(inc: _Incident, variants: list[dict[str, Any]], count: int) -> None:
+    """variants14 item 3: the variants of this incident — deliveries that would have joined it, each checked on its
+    own (:mod:`firestop.intake.accept` ``_variant``) — as they reported to its tally: the record's ``variants`` (the
+    first :data:`~firestop.lifecycle.tally.MAX_VARIANTS_NAMED`, ``{"variant", "alert_id", "outcome", "why"}``) and
+    ``variant_count``, and a timeline line naming the first :data:`VARIANTS_ON_TIMELINE` that ended unconfirmed (the
+    rest counted). Their alerts are not in this incident's joined count (one alert, one incident: the tally took
+    them out)."""
+    doc = inc.doc
+    doc.variants, doc.variant_count = variants, count
+    unconfirmed = [v for v in variants if v.get("outcome") != "ok"]
+    named = ", ".join(str(v.get("variant")) for v in unconfirmed[:VARIANTS_ON_TIMELINE])
+    more = count - len(variants)  # reported past the record's bound: their outcome is not kept
+    shown = min(len(unconfirmed), VARIANTS_ON_TIMELINE)
+    detail = (f"{count} delivery(ies) differing from this incident's were each checked on their own (their alerts "
+              f"are not counted here): {len(variants) - len(unconfirmed)} confirmed, {len(unconfirmed)} not"
+              + (f" ({named}" + (f" and {len(unconfirmed) - shown} more" if len(unconfirmed) > shown else "") + ")"
+                 if unconfirmed else "")
+              + (f"; {more} more not named (the record names the first {len(variants)})" if more > 0 else ""))
+    doc.event("detect", "deliveries checked on their own", "ok" if not unconfirmed else "not confirmed", inc.now,
+              detail=detail)
 
 
 def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:
