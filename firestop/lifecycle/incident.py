@@ -193,6 +193,10 @@ class IncidentInput(BaseModel):
                                                "firestop.intake.accept._variant); not confirmed either, this one "
                                                "ends after its check, and the responder decides in that one. Absent "
                                                "in older inputs: they replay as they ran")
+    check_again: bool = Field(default=False, description="intake, with source_check: a check that could not check for "
+                              "a passing reason (Reason.TRANSIENT) is tried again (CHECK_ATTEMPTS, durable timers) and, "
+                              "still unchecked, waits on this incident's own decision — a variant too (variants14). "
+                              "Absent in older inputs: they replay as they ran")
     variant_reports: bool = Field(default=False, description="intake, with variant_of: this variant reports how its "
                                   "check ended to variant_of's tally (tally.report_variant: named in that incident's "
                                   "record, its alert counted once; variant_of ended and it not confirmed: it asks a "
@@ -443,8 +447,8 @@ def _check_again(inc: _Incident, request: dict[str, Any], checked: dict[str, Any
     (:func:`firestop.source_reasons.could_not_check`) — the answer of a further try after each of :data:`CHECK_WAITS`
     (a durable timer, then :data:`ACTIVITY_CONFIRM_ALERT` again with ``attempt`` n of :data:`CHECK_ATTEMPTS`; the
     activity keeps the run's verdict only from its last try or a real answer). Each wait is a
-    :data:`CHECK_AGAIN_STEP` timeline line. Histories recorded before the code existed never carry it: they replay
-    as they ran. A stop during a wait is handled at the next checkpoint (at most the wait's length later)."""
+    :data:`CHECK_AGAIN_STEP` timeline line. Only for inputs with ``check_again`` (older ones replay as they ran). A
+    stop during a wait is handled at the next checkpoint (at most the wait's length later)."""
     attempt = 1
     while could_not_check(checked.get("code")) and attempt < CHECK_ATTEMPTS:
         wait = CHECK_WAITS[attempt - 1]
@@ -513,16 +517,21 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         tasks.append(context.call_activity(ACTIVITY_DESCRIBE_TARGETS, {"target_ids": list(alert["target_ids"])}))
     if inc.inp.source_check:  # (last: the other results are popped from the front; alongside them, no added wait)
         request = {"alert": alert, "source": inc.inp.source_check, "incident_id": context.instance_id,
-                   "received_at": inc.inp.received_at, "attempt": 1, "attempts": CHECK_ATTEMPTS}
+                   "received_at": inc.inp.received_at}
+        if inc.inp.check_again:  # (the activity keeps the run's verdict from the last try only: variants14)
+            request.update(attempt=1, attempts=CHECK_ATTEMPTS)
         if inc.inp.source_ref:
             request["source_ref"] = inc.inp.source_ref
         tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, request))
     results = (yield context.task_all(tasks)) if tasks else []
     if inc.inp.source_check:
         checked = results.pop()
-        checked = yield from _check_again(inc, request, checked if isinstance(checked, dict) else {})
+        checked = checked if isinstance(checked, dict) else {}
+        if inc.inp.check_again:
+            checked = yield from _check_again(inc, request, checked)
         confirmed = checked.get("confirmed") is True
-        unchecked = not confirmed and could_not_check(checked.get("code"))  # every try could not check (variants14)
+        # every try could not check (variants14; older inputs: "not confirmed", as they ran)
+        unchecked = inc.inp.check_again and not confirmed and could_not_check(checked.get("code"))
         flow = inc.inp.responder_flow == GENUINE_FLOW
         why = str(checked.get("why") or "no answer from the check")
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]

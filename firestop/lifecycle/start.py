@@ -94,6 +94,7 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
                 extra["source_ref"] = ref
     if "source_check" in extra:  # not confirmed: one "alert genuine" decision, not one approval per step
         extra["responder_flow"] = GENUINE_FLOW
+        extra["check_again"] = True  # variants14: a check that could not check is tried again (CHECK_ATTEMPTS)
         if variant_of:
             extra["variant_of"] = variant_of
             extra["variant_reports"] = True  # variants14: its check's outcome goes to variant_of's tally

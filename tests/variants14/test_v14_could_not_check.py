@@ -107,3 +107,28 @@ def test_a_lasting_failure_is_not_tried_again(served):  # noqa: F811
     assert record["status"] == "needs_responder" and first in record["reason"], record
     assert confirm_outcomes(env, second) == ["not confirmed"]
     assert not [e for e in timeline_of(env, second) if e.get("step") == "check at source again"]
+
+
+
+def test_an_input_sealed_before_variants14_runs_as_it_did(served):  # noqa: F811
+    """An input without ``check_again`` (sealed before variants14; in-flight ones replay): a passing failure reads
+    "not confirmed" as it did — no further try, the variant ends naming the incident it would have joined."""
+    from firestop.alerts import parse_alert
+    from firestop.lifecycle import ORCHESTRATOR_NAME
+    from firestop.lifecycle.start import incident_input
+    from firestop.trust.seal import Purpose, seal
+
+    env, server, app = served
+    _fire_genuine(env)
+    forged = _post(env, server, app, _with_dimension("CallerIPAddress", GATEWAY_IP))["id"]
+    env.tenant.inject_fault("alerts.get", 429, times=SDK_TRIES)
+    alert = parse_alert(RAW)
+    inp = incident_input(alert, received_at=env.clients.clock.now(), sandbox=True, incident_id="inc-older",
+                         source_check=True, variant_of=forged)
+    assert inp.pop("check_again") is True and inp.pop("variant_reports") is True
+    env.host.start_new(ORCHESTRATOR_NAME, "inc-older", seal(Purpose.INCIDENT, inp, binding="inc-older"))
+    env.host.run_until_idle("inc-older")
+    record = env.host.get_status("inc-older").output
+    assert record["status"] == "needs_responder" and forged in record["reason"], record["reason"]
+    assert confirm_outcomes(env, "inc-older") == ["not confirmed"]
+    assert not [e for e in timeline_of(env, "inc-older") if e.get("step") == "check at source again"]
