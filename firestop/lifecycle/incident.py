@@ -456,7 +456,7 @@ def _check_again(inc: _Incident, request: dict[str, Any], checked: dict[str, Any
         inc.doc.event("detect", CHECK_AGAIN_STEP, "waiting", inc.now,
                       detail=f"{inc.inp.source_check}: could not check ({why[:300]}): try {attempt + 1} of "
                              f"{CHECK_ATTEMPTS} in {wait} s")
-        inc.status()
+        inc.status("analyze", CHECK_AGAIN_STEP)  # (incident list / the console: what it waits for)
         yield inc.context.create_timer(inc.now + timedelta(seconds=wait))
         attempt += 1
         answer = yield inc.context.call_activity(ACTIVITY_CONFIRM_ALERT, {**request, "attempt": attempt})
