@@ -251,7 +251,8 @@ def _confirm_event(monitor: Callable[[str], Any] | None, alert: dict[str, Any], 
                 break
     except AzureError as exc:
         status = getattr(exc, "status_code", None)
-        return unread_why(exc, f"the Activity Log could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)")
+        said = f"HTTP {status}" if status else type(exc).__name__
+        return unread_why(exc, f"the Activity Log could not be read ({said} after retries)")
     event = next((e for e in events if str(e.get("eventDataId") or "").lower() == ref["eventDataId"]), None)
     if event is None:
         return (f"the Activity Log holds no event {ref['eventDataId']} of correlation {ref['correlationId']} at the "

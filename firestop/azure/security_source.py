@@ -33,7 +33,8 @@ from typing import Any, Callable
 
 from azure.core.exceptions import AzureError
 
-from firestop.azure.alerts_management import MAX_FIRED_AGE_SECONDS, MAX_RESOLVED_AGE_SECONDS, SKEW_SECONDS, _unread, unread_code
+from firestop.azure.alerts_management import (MAX_FIRED_AGE_SECONDS, MAX_RESOLVED_AGE_SECONDS, SKEW_SECONDS, _unread,
+                                              unread_code)
 from firestop.source_reasons import Reason
 
 from firestop.alerts.source_refs import DEFENDER, POLICY, SENTINEL, check_defender_alert_id, check_sentinel_incident_id  # noqa: F401

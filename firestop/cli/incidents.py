@@ -85,7 +85,8 @@ RETRYABLE = frozenset({"failed", "needs_responder"})
 
 
 def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool = False,
-                 on_progress: Callable[[Any], None] | None = None, register: bool = True) -> tuple[dict[str, Any], str | None]:
+                 on_progress: Callable[[Any], None] | None = None,
+                 register: bool = True) -> tuple[dict[str, Any], str | None]:
     """(incident view, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it.
 
     env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
@@ -157,7 +158,8 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
         elif variant_of is None and not rerun and (linked := _linked_incident(env, alert)) is not None:
             return linked
         else:
-            if register and getattr(env.tenant, "fire_alert", None) is not None:  # Azure Monitor holds an alert before it sends it: fire it in the sandbox first
+            # Azure Monitor holds an alert before it sends it: fire it in the sandbox first (not with --unregistered)
+            if register and getattr(env.tenant, "fire_alert", None) is not None:
                 from firestop.sandbox.alertsmanagement.models import payload_of
 
                 env.tenant.fire_alert(payload_of(alert))

@@ -57,7 +57,8 @@ the newest sampled into ``correlated_alerts``, together with the tally's) and
 Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
 ``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
-the input carries ``source_check``: not confirmed, nothing acts until a responder decides the alert genuine —
+the input carries ``source_check`` (tried again after durable timers while it *could not check*, with
+``check_again``: :func:`_check_again`, variants14): not confirmed, nothing acts until a responder decides the alert genuine —
 :func:`genuine_gate` with ``responder_flow`` 2, an approval per contain and resolve step in older inputs)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
@@ -442,7 +443,8 @@ def _after_ended(inc: _Incident, why: str, asked: str | None, results: list[Any]
                       "handle the delivery again (alert handle FILE --rerun)")
 
 
-def _check_again(inc: _Incident, request: dict[str, Any], checked: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
+def _check_again(inc: _Incident, request: dict[str, Any],
+                 checked: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
     """variants14: the check's answer ``checked``, or — while it *could not check* for a passing reason
     (:func:`firestop.source_reasons.could_not_check`) — the answer of a further try after each of :data:`CHECK_WAITS`
     (a durable timer, then :data:`ACTIVITY_CONFIRM_ALERT` again with ``attempt`` n of :data:`CHECK_ATTEMPTS`; the
