@@ -35,8 +35,13 @@ class Reason(StrEnum):
     ACTIVITY_EVENT = "activity_event"
     #: the source alert (or policy state) was already confirmed for another incident: a second delivery of it
     ALREADY_CONFIRMED = "already_confirmed"
-    #: the source could not be read (an error left after the retries, a missing client): nothing was compared
+    #: the source could not be read for a lasting reason (401/403, a missing client …): nothing was compared
     UNREADABLE = "unreadable"
+    #: the source could not be read *for a passing reason* — throttled (429), a 5xx, a timeout or connection error left
+    #: after the SDK's retries (:func:`firestop.azure.errors.passing`): "could not check", not "not confirmed". The
+    #: orchestrator tries again after durable timers (:data:`firestop.lifecycle.incident.CHECK_ATTEMPTS`), and a
+    #: variant still unchecked then waits on its own decision, not on the incident it would have joined (variants14)
+    TRANSIENT = "transient"
     #: the check itself failed (an exception, an unknown source)
     CHECK_FAILED = "check_failed"
     #: a confirmer that gives no code yet (its advice is the generic "look it up at its source")
@@ -55,6 +60,12 @@ ADVICE: dict[Reason, str] = {
     Reason.ACTIVITY_EVENT: OPEN_EVENT,
     Reason.ALREADY_CONFIRMED: REDELIVERY,
 }
+
+
+def could_not_check(code: Any) -> bool:
+    """Whether ``code`` (a :class:`Reason` or its text) says the check could not be made for a passing reason
+    (:attr:`Reason.TRANSIENT`): try again later; the source has not said "not confirmed"."""
+    return code_of(code) is Reason.TRANSIENT
 
 
 def code_of(value: Any) -> Reason | None:

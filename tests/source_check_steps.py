@@ -40,6 +40,19 @@ def fire_genuine(env: Any, raw: bytes | str) -> None:
     assert env.tenant.fire_alert(payload_of(parse_alert(raw)))
 
 
+def through_check_retries(env: Any, incident: str) -> None:
+    """Let each further try of ``incident``'s source check fall due (variants14: a check that could not check for a
+    passing reason is tried again after :data:`firestop.lifecycle.incident.CHECK_WAITS`), running it after each —
+    only those timers, not a decision's timeout after them."""
+    from datetime import timedelta
+
+    from firestop.lifecycle.incident import CHECK_WAITS
+
+    for wait in CHECK_WAITS:
+        env.host.clock.set(env.host.clock.now() + timedelta(seconds=wait))
+        env.host.run_until_idle(incident)
+
+
 def confirm_outcomes(env: Any, incident: str) -> list[str]:
     """The outcome of each source check in the incident's timeline (``"ok"``, ``"not confirmed"``)."""
     return [outcome for outcome, _ in confirm_checks(env, incident)]

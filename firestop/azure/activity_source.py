@@ -44,6 +44,7 @@ from typing import Any, Callable
 from azure.core.exceptions import AzureError
 
 from firestop.alerts.source_refs import ACTIVITY_EVENT_REASON
+from firestop.azure.errors import unread_why
 
 #: Either side of the delivered ``eventTimestamp`` in the ``$filter`` (seconds): the event is looked for at that
 #: instant; the slack only absorbs the precision the delivery's text may have lost (Azure writes 7 decimals).
@@ -223,7 +224,9 @@ def confirm_activity_event(monitor: Callable[[str], Any] | None, alert: dict[str
     the Alerts Management alert (``startDateTime``, ``targetResource``). One read (its pages, at most
     :data:`MAX_EVENTS` events); never raises for what Azure answers."""
     why = _confirm_event(monitor, alert, rule, source, ref_text, wanted)
-    return None if why is None else REASON_PREFIX + why
+    if why is None:
+        return None
+    return type(why)(REASON_PREFIX + why)  # (a CouldNotCheck stays one: variants14)
 
 
 def _confirm_event(monitor: Callable[[str], Any] | None, alert: dict[str, Any], rule: dict[str, Any],
@@ -248,7 +251,8 @@ def _confirm_event(monitor: Callable[[str], Any] | None, alert: dict[str, Any], 
                 break
     except AzureError as exc:
         status = getattr(exc, "status_code", None)
-        return f"the Activity Log could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
+        said = f"HTTP {status}" if status else type(exc).__name__
+        return unread_why(exc, f"the Activity Log could not be read ({said} after retries)")
     event = next((e for e in events if str(e.get("eventDataId") or "").lower() == ref["eventDataId"]), None)
     if event is None:
         return (f"the Activity Log holds no event {ref['eventDataId']} of correlation {ref['correlationId']} at the "

@@ -27,6 +27,7 @@ from typing import Any
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError, map_error
 from azure.core.rest import HttpRequest
 
+from firestop.azure.errors import CouldNotCheck, passing
 from firestop.source_reasons import Reason
 
 API_VERSION = "2019-03-01"
@@ -324,6 +325,15 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
         return f"the once-marker of this alert could not be written ({type(exc).__name__}): fail safe"
 
 
+def unread_code(exc: Exception, otherwise: Reason) -> Reason:
+    """The code of a read that raised ``exc`` after the pipeline's retries: :attr:`Reason.NOT_FOUND` for a 404,
+    :attr:`Reason.TRANSIENT` for a passing failure (429, 5xx, timeout, connection: :func:`firestop.azure.errors.passing`
+    — "could not check", tried again later), else ``otherwise``."""
+    if isinstance(exc, ResourceNotFoundError):
+        return Reason.NOT_FOUND
+    return Reason.TRANSIENT if passing(exc) else otherwise
+
+
 def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
     """Why a read through the ARM pipeline did not confirm: ``not_found`` for a 404, else ``what`` with the HTTP status
     (or the error's type, for a connection error) after the pipeline's retries, then ``then``."""
@@ -358,7 +368,7 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
                                                    "alert not found at its source (Alerts Management answered 404)"),
-                "code": Reason.NOT_FOUND if isinstance(exc, ResourceNotFoundError) else Reason.UNREADABLE}
+                "code": unread_code(exc, Reason.UNREADABLE)}
     why = compare(alert, source if isinstance(source, dict) else {}, now)
     if why is not None:
         return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
@@ -371,7 +381,7 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the alert rule cannot be read", ": its route cannot be confirmed",
                                                    "the alert rule cannot be read (404): its route cannot be confirmed"),
-                "code": Reason.RULE}
+                "code": Reason.TRANSIENT if passing(exc) else Reason.RULE}
     from firestop.azure.monitor_source import confirm_dimensions, delivered
 
     rule = rule if isinstance(rule, dict) else {}
@@ -390,6 +400,8 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         else:
             why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor,
                                      source_ref=source_ref)
+            if isinstance(why, CouldNotCheck):  # a read failed for a passing reason: could not check (variants14)
+                code = Reason.TRANSIENT
     return {"confirmed": why is None, "code": Reason.CONFIRMED if why is None else code,
             "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
                            "and route match" + (", its dimensions found at their source" if dimensions else ""))}

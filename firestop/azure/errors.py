@@ -108,3 +108,23 @@ def map_azure_error(exc: BaseException, *, permission: str | None = None) -> Run
         message = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         return RunbookError("failed", f"Azure operation failed: {message}")
     return RunbookError("failed", f"unexpected {type(exc).__name__}")
+
+
+def passing(exc: BaseException) -> bool:
+    """Whether ``exc`` (left after azure-core's retries) is a passing failure — throttled (429), a 5xx, a timeout or a
+    transport error: kinds ``throttled`` and ``transient`` of :func:`map_azure_error` — worth trying again later.
+    A 404, 401/403, 400, 409 or anything else is not."""
+    return map_azure_error(exc).kind in ("throttled", "transient")
+
+
+class CouldNotCheck(str):
+    """A source check's "why" text when a read failed for a :func:`passing` reason: the confirmers that answer a text
+    (:mod:`firestop.azure.monitor_source`, :mod:`firestop.azure.activity_source`) return one so their caller gives
+    the code :attr:`firestop.source_reasons.Reason.TRANSIENT`. Still a ``str`` for everything else (variants14)."""
+
+    __slots__ = ()
+
+
+def unread_why(exc: BaseException, text: str) -> str:
+    """``text`` as :class:`CouldNotCheck` when ``exc`` is :func:`passing`, else as it is."""
+    return CouldNotCheck(text) if passing(exc) else text

@@ -53,6 +53,8 @@ from typing import Any, Callable
 
 from azure.core.exceptions import AzureError
 
+from firestop.azure.errors import unread_why
+
 #: Indicators a step of a shipped playbook can act on (block an IP, throttle or re-filter a deployment, suspend an
 #: APIM subscription, remove a principal's role, …): each one a delivery names must be found at the source.
 ACTED_ON = ("caller_ips", "principal_ids", "deployments", "apim_subscriptions", "applications", "end_user_ids",
@@ -235,7 +237,8 @@ def confirm_log_dimensions(logs: Any, read_workspace: Callable[[str], dict], rul
         return why
     except AzureError as exc:
         status = getattr(exc, "status_code", None)
-        return f"the rule's query could not be run again ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
+        said = f"HTTP {status}" if status else type(exc).__name__
+        return unread_why(exc, f"the rule's query could not be run again ({said} after retries)")
 
 
 _DIMENSION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -426,7 +429,8 @@ def confirm_metric_dimensions(monitor: Callable[[str], Any], rule: dict[str, Any
                 filter=" and ".join(clauses), **({"metricnamespace": str(namespace)} if namespace else {}))
         except AzureError as exc:
             status = getattr(exc, "status_code", None)
-            return f"the metric could not be read ({f'HTTP {status}' if status else type(exc).__name__} after retries)"
+            said = f"HTTP {status}" if status else type(exc).__name__
+            return unread_why(exc, f"the metric could not be read ({said} after retries)")
         # RT16-02: no point stamped after startDateTime counts (as the log re-run ends there, verify13 item 3): the
         # rule never read it, and requests sent after the alert fired lifted a forged deployment over the threshold
         series = [[(t, v) for t, v in points if t is None or t.tzinfo is None or t <= started]

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 from azure.core.exceptions import AzureError
 
-from firestop.azure.alerts_management import _unread
+from firestop.azure.alerts_management import _unread, unread_code
+from firestop.source_reasons import Reason
 
 _TARGET = re.compile(r"^/subscriptions/([0-9a-fA-F-]{36})/[^'?#%\\\x00-\x1f\x7f]{1,1000}$")
 _NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,127}$")
@@ -70,7 +71,8 @@ def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any],
                 break
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the policy states could not be read", "",
-                                                   "the policy states could not be read (404)")}
+                                                   "the policy states could not be read (404)"),
+                "code": unread_code(exc, Reason.UNCLASSIFIED)}
     held = []
     for state in states:
         body = state.as_dict() if hasattr(state, "as_dict") else state

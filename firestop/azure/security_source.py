@@ -33,7 +33,9 @@ from typing import Any, Callable
 
 from azure.core.exceptions import AzureError
 
-from firestop.azure.alerts_management import MAX_FIRED_AGE_SECONDS, MAX_RESOLVED_AGE_SECONDS, SKEW_SECONDS, _unread
+from firestop.azure.alerts_management import (MAX_FIRED_AGE_SECONDS, MAX_RESOLVED_AGE_SECONDS, SKEW_SECONDS, _unread,
+                                              unread_code)
+from firestop.source_reasons import Reason
 
 from firestop.alerts.source_refs import DEFENDER, POLICY, SENTINEL, check_defender_alert_id, check_sentinel_incident_id  # noqa: F401
 
@@ -273,7 +275,8 @@ def confirm_defender(security: Callable[[str], Any], alert: dict[str, Any], sour
                  else client.alerts.get_subscription_level(location, name))
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
-                                                   "alert not found at its source (Defender for Cloud answered 404)")}
+                                                   "alert not found at its source (Defender for Cloud answered 404)"),
+                "code": unread_code(exc, Reason.UNCLASSIFIED)}
     source = found.serialize(keep_readonly=True) if hasattr(found, "serialize") else found
     why = compare_defender(alert, source if isinstance(source, dict) else {}, now)
     return {"confirmed": why is None, "why": why or "the alert was found at its source (Defender for Cloud): resources, "
@@ -298,14 +301,16 @@ def confirm_sentinel(client: Any, alert: dict[str, Any], source_ref: Any, now: d
         incident = client.get_incident(incident_id)
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the source could not be read", "",
-                                                   "incident not found at its source (Sentinel answered 404)")}
+                                                   "incident not found at its source (Sentinel answered 404)"),
+                "code": unread_code(exc, Reason.UNCLASSIFIED)}
     try:
         alerts = client.list_alerts(incident_id)
         entities = client.list_entities(incident_id)
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the incident's alerts or entities could not be read",
                                                    ": its resources cannot be confirmed",
-                                                   "the incident's alerts or entities cannot be read (404)")}
+                                                   "the incident's alerts or entities cannot be read (404)"),
+                "code": unread_code(exc, Reason.UNCLASSIFIED)}
     why = compare_sentinel(alert, incident if isinstance(incident, dict) else {}, alerts if isinstance(alerts, list) else [],
                            entities if isinstance(entities, list) else [], now)
     return {"confirmed": why is None, "why": why or "the incident was found at its source (Sentinel): resources, "

@@ -85,7 +85,8 @@ RETRYABLE = frozenset({"failed", "needs_responder"})
 
 
 def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool = False,
-                 on_progress: Callable[[Any], None] | None = None) -> tuple[dict[str, Any], str | None]:
+                 on_progress: Callable[[Any], None] | None = None,
+                 register: bool = True) -> tuple[dict[str, Any], str | None]:
     """(incident view, note). Starts (or resumes, or shows) the incident for ``alert`` and drives it.
 
     env: a :class:`firestop.cli.wiring.Environment` (default: the sandbox under FIRESTOP_HOME, closed afterwards).
@@ -93,6 +94,10 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
     handled again as a new incident (the earlier one is kept) without ``rerun`` — the break-glass path.
     An unfinished rerun of the alert (``<incident>-N``, the newest, left by a Ctrl-C) is resumed rather than the
     first incident shown: that is what the interrupted command's "resume with" line promises.
+    register: the sandbox's Azure Monitor fires the alert before the incident starts (so, with the source check on,
+    an edited payload is confirmed there, as README says); False (``--unregistered``, variants14): not, so the check
+    answers as for a forged delivery. It only changes the sandbox's set-up: an environment without a sandbox tenant
+    (``--azure``) has nothing to register, and the input's source check is the same either way.
     """
     from firestop.cli.wiring import sandbox_environment
     from firestop.runtime import InstanceNotFound
@@ -153,7 +158,8 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
         elif variant_of is None and not rerun and (linked := _linked_incident(env, alert)) is not None:
             return linked
         else:
-            if getattr(env.tenant, "fire_alert", None) is not None:  # Azure Monitor holds an alert before it sends it: fire it in the sandbox first
+            # Azure Monitor holds an alert before it sends it: fire it in the sandbox first (not with --unregistered)
+            if register and getattr(env.tenant, "fire_alert", None) is not None:
                 from firestop.sandbox.alertsmanagement.models import payload_of
 
                 env.tenant.fire_alert(payload_of(alert))

@@ -258,6 +258,9 @@ def alert_handle(
     azure: bool = typer.Option(False, "--azure", help="Act on real Azure with DefaultAzureCredential (break-glass, when the Function App is down)."),
     tenant: Optional[Path] = typer.Option(None, "--tenant", help="Sandbox tenant file to seed FIRESTOP_HOME/sandbox with (when it has none yet)."),
     yes: bool = typer.Option(False, "--yes", help="With --azure: do not ask for confirmation."),
+    unregistered: bool = typer.Option(False, "--unregistered", help="Sandbox only: do not have the sandbox's Azure "
+                                      "Monitor fire the alert first, so with the source check on it is checked as a "
+                                      "forged delivery is (rehearse the forged path). Refused with --azure."),
 ) -> None:
     """Run an alert through detect → analyze → contain → resolve → learn (sandbox tenant by default)."""
     from contextlib import nullcontext
@@ -276,11 +279,16 @@ def alert_handle(
     warm()  # azure-core's User-Agent runs `uname -p` once per process: now, while the imports below run
     # the sandbox's start-up imports and one incident on a virtual clock: the cyclic collector's passes free ~nothing
     with nullcontext() if azure else paused():
-        _alert_handle(file, as_json=as_json, rerun=rerun, azure=azure, tenant=tenant, yes=yes)
+        _alert_handle(file, as_json=as_json, rerun=rerun, azure=azure, tenant=tenant, yes=yes, unregistered=unregistered)
 
 
-def _alert_handle(file: str, *, as_json: bool, rerun: bool, azure: bool, tenant: Optional[Path], yes: bool) -> None:
+def _alert_handle(file: str, *, as_json: bool, rerun: bool, azure: bool, tenant: Optional[Path], yes: bool,
+                  unregistered: bool = False) -> None:
     """``alert handle``'s work (see :func:`alert_handle`); ends with ``typer.Exit`` carrying the exit code."""
+    if azure and unregistered:  # (before anything is read or built: it changes the sandbox's set-up only)
+        fail("--unregistered: it rehearses a forged delivery in the sandbox (its Azure Monitor not told of the alert); "
+             "with --azure the source check reads real Azure, and nothing skips it: drop one of them", EXIT_BAD_INPUT,
+             as_json=as_json)
     alert = _alert_or_fail(file, as_json)
     if azure and tenant:
         fail("--tenant: a sandbox tenant file makes no sense with --azure; drop one of them", EXIT_BAD_INPUT, as_json=as_json)
@@ -302,7 +310,8 @@ def _alert_handle(file: str, *, as_json: bool, rerun: bool, azure: bool, tenant:
             _require_sign_in(env, as_json)
         try:
             with _progress(enabled=not as_json) as on_progress:
-                record, note = handle_alert(alert, rerun=rerun, env=env, retry_unfinished=azure, on_progress=on_progress)
+                record, note = handle_alert(alert, rerun=rerun, env=env, retry_unfinished=azure, on_progress=on_progress,
+                                            register=not unregistered)
         finally:
             env.close()
     except typer.Exit:

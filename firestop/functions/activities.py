@@ -166,9 +166,10 @@ def seal_input(request: dict) -> dict[str, Any]:
 def confirm_alert_at_source(request: dict) -> dict[str, Any]:
     """:func:`_confirm_alert_at_source`, its answer then kept as the incident run's check verdict
     (:func:`firestop.records.check_verdicts.keep`: what an alert that joined it while the check ran waits for,
-    variants13). Never raises."""
+    variants13) — unless it could not check for a passing reason and the orchestrator will try again (variants14:
+    the verdict is the answer of its last try). Never raises."""
     answer = _confirm_alert_at_source(request)
-    if request.get("incident_id"):
+    if request.get("incident_id") and not _tried_again(request, answer):
         from firestop.records.check_verdicts import keep
         from firestop.records.store import records_store
         from firestop.settings import get_settings
@@ -185,6 +186,18 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
 class OutcomeNotVisible(RuntimeError):
     """``start_pending_joins`` ran before its incident's status showed the run's check outcome (listing14): nothing
     listed; the orchestrator's retry runs it again."""
+
+
+def _tried_again(request: dict, answer: dict) -> bool:
+    """Whether the orchestrator tries this check again (variants14): the answer could not check for a passing reason
+    (:func:`firestop.source_reasons.could_not_check`) and the request's ``attempt`` is below its ``attempts``
+    (:data:`firestop.lifecycle.incident.CHECK_ATTEMPTS`). A request without them (scheduled by an older orchestrator)
+    is never tried again."""
+    from firestop.source_reasons import could_not_check
+
+    attempt, attempts = request.get("attempt"), request.get("attempts")
+    return (could_not_check(answer.get("code")) and isinstance(attempt, int) and isinstance(attempts, int)
+            and attempt < attempts)
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_START_PENDING_JOINS)
@@ -319,5 +332,9 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
         code = Reason.CONFIRMED if confirmed else code_of(found.get("code")) or Reason.UNCLASSIFIED
         return {"confirmed": confirmed, "why": str(found.get("why") or ""), "code": code}
     except Exception as exc:  # noqa: BLE001 - fail safe: not confirmed, the responder decides (logged)
+        from firestop.azure.errors import passing
+
         log.warning("confirm_alert_at_source failed: %s", type(exc).__name__)
-        return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})", "code": Reason.CHECK_FAILED}
+        # a passing failure (429/5xx/timeout/connection left after the SDK's retries) could not check: tried again
+        return {"confirmed": False, "why": f"the check failed ({type(exc).__name__})",
+                "code": Reason.TRANSIENT if passing(exc) else Reason.CHECK_FAILED}

@@ -59,7 +59,8 @@ the newest sampled into ``correlated_alerts``, together with the tally's) and
 Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
 ``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
-the input carries ``source_check``: not confirmed, nothing acts until a responder decides the alert genuine —
+the input carries ``source_check`` (tried again after durable timers while it *could not check*, with
+``check_again``: :func:`_check_again`, variants14): not confirmed, nothing acts until a responder decides the alert genuine —
 :func:`genuine_gate` with ``responder_flow`` 2, an approval per contain and resolve step in older inputs)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
@@ -100,6 +101,7 @@ from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
+from firestop.source_reasons import could_not_check
 from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:08.1 UTC, as every command writes a time
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
@@ -141,6 +143,19 @@ ACTIVITY_START_PENDING_JOINS = "start_pending_joins"
 PENDING_JOIN_ATTEMPTS = 5
 #: Most variants one run starts (firestop.records.pending_joins.MAX_STARTS, repeated: the lifecycle imports no store)
 MAX_PENDING_STARTS = 2000
+#: Tries of the source check when it *could not check* for a passing reason (variants14:
+#: :attr:`firestop.source_reasons.Reason.TRANSIENT` — throttled, a 5xx, a timeout, left after the SDK's own retries
+#: inside each try): the first, then one after each of :data:`CHECK_WAITS` (durable timers, never sleeps).
+CHECK_ATTEMPTS = 4
+#: Seconds waited before each further try (doubling from 60): the last try starts at most 420 s (7 min) after the
+#: first answered. A forger who gets the app throttled (each distinct forged content costs an Alerts Management read)
+#: delays the genuine variant's containment by that much at most, then it waits for a responder on its own decision.
+CHECK_WAITS = (60, 120, 240)
+#: The timeline step of each further try's wait (not :data:`CONFIRM_STEP`: intake reads the check's outcome there,
+#: and while it tries again the check has not answered — :func:`firestop.intake.accept.confirm_outcome`)
+CHECK_AGAIN_STEP = "check at source again"
+#: The outcome of :data:`CONFIRM_STEP` when every try could not check (not "not confirmed": the source said nothing)
+COULD_NOT_CHECK = "could not check"
 #: Longest "why not confirmed" kept from the confirm activity with :data:`GENUINE_FLOW` (characters; the activity's
 #: texts are far shorter — the bound is for a source that answers with a long message).
 GENUINE_WHY_CHARS = 1000
@@ -182,6 +197,14 @@ class IncidentInput(BaseModel):
                                                "firestop.intake.accept._variant); not confirmed either, this one "
                                                "ends after its check, and the responder decides in that one. Absent "
                                                "in older inputs: they replay as they ran")
+    check_again: bool = Field(default=False, description="intake, with source_check: a check that could not check for "
+                              "a passing reason (Reason.TRANSIENT) is tried again (CHECK_ATTEMPTS, durable timers) and, "
+                              "still unchecked, waits on this incident's own decision — a variant too (variants14). "
+                              "Absent in older inputs: they replay as they ran")
+    variant_reports: bool = Field(default=False, description="intake, with variant_of: this variant reports how its "
+                                  "check ended to variant_of's tally (tally.report_variant: named in that incident's "
+                                  "record, its alert counted once; variant_of ended and it not confirmed: it asks a "
+                                  "responder itself, variants14). Absent in older inputs: they replay as they ran")
     pending_joins: bool = Field(default=False, description="intake, with source_check: alerts that join this incident "
                                 "while its check runs are kept as pending joins; not confirmed, this incident starts "
                                 "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
@@ -397,6 +420,59 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
                             if left else ""))
 
 
+def _after_ended(inc: _Incident, why: str, asked: str | None, results: list[Any]) -> None:
+    """variants14 item 2: this variant, not confirmed, was delivered after the incident it would have joined
+    (``variant_of``) had ended — its tally closed: a responder rejected it, or it ran out — so nobody waits there. The
+    first such variant (``asked`` None: the tally recorded this one) asks a responder as every ``needs_responder``
+    outcome does — the selected playbook's ``page`` (:func:`_learn` pages them) — with what to do in its reason; later
+    ones name it (one page per ended incident, however many forged contents follow). ``results``: the analyze
+    activities' answers left (the playbook selection first, when none was pinned)."""
+    doc, of = inc.doc, inc.inp.variant_of
+    if asked is None:
+        selection = inc.inp.playbook and {"playbook": inc.inp.playbook} or (results[0] if results else {})
+        chosen = selection.get("playbook") if isinstance(selection, dict) else None
+        page = chosen.get("page") if isinstance(chosen, dict) else None
+        inc.page = [str(p)[:128] for p in page if isinstance(p, str)][:50] if isinstance(page, list) else []
+        doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}); its first delivery's "
+                      f"incident {of} has ended, so nothing waits for a responder there: decide this one. Look the "
+                      f"alert up at its source (its id: {inc.alert.get('alert_id')}); if it is there with what this "
+                      "delivery says, contain it by hand or handle the delivery again (alert handle FILE --rerun); if "
+                      "not, this is another forged delivery: the alerts webhook key is out — rotate it (every action "
+                      "group receiver URL carries it)")
+        doc.notes.append(f"delivered after incident {of} ended: the first such delivery not confirmed — a responder "
+                         "is asked here" + (f" (paged: {', '.join(inc.page)})" if inc.page else
+                                            " (the playbook pages nobody: listed as needs_responder)"))
+    else:
+        doc.reason = (f"alert not confirmed at its source ({inc.inp.source_check}: {why}); its first delivery's "
+                      f"incident {of} has ended, and incident {asked} asked a responder about the deliveries that "
+                      f"differ from it since: decide there; this one is named in incident {of}'s tally too. Look the "
+                      "alert up at its source: if it is there with what this delivery says, contain it by hand or "
+                      "handle the delivery again (alert handle FILE --rerun)")
+
+
+def _check_again(inc: _Incident, request: dict[str, Any],
+                 checked: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
+    """variants14: the check's answer ``checked``, or — while it *could not check* for a passing reason
+    (:func:`firestop.source_reasons.could_not_check`) — the answer of a further try after each of :data:`CHECK_WAITS`
+    (a durable timer, then :data:`ACTIVITY_CONFIRM_ALERT` again with ``attempt`` n of :data:`CHECK_ATTEMPTS`; the
+    activity keeps the run's verdict only from its last try or a real answer). Each wait is a
+    :data:`CHECK_AGAIN_STEP` timeline line. Only for inputs with ``check_again`` (older ones replay as they ran). A
+    stop during a wait is handled at the next checkpoint (at most the wait's length later)."""
+    attempt = 1
+    while could_not_check(checked.get("code")) and attempt < CHECK_ATTEMPTS:
+        wait = CHECK_WAITS[attempt - 1]
+        why = str(checked.get("why") or "")
+        inc.doc.event("detect", CHECK_AGAIN_STEP, "waiting", inc.now,
+                      detail=f"{inc.inp.source_check}: could not check ({why[:300]}): try {attempt + 1} of "
+                             f"{CHECK_ATTEMPTS} in {wait} s")
+        inc.status("analyze", CHECK_AGAIN_STEP)  # (incident list / the console: what it waits for)
+        yield inc.context.create_timer(inc.now + timedelta(seconds=wait))
+        attempt += 1
+        answer = yield inc.context.call_activity(ACTIVITY_CONFIRM_ALERT, {**request, "attempt": attempt})
+        checked = answer if isinstance(answer, dict) else {}
+    return checked
+
+
 def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     """Orchestrator body (a generator for ``df.Orchestrator``); returns the record."""
     raw = context.get_input()
@@ -451,6 +527,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     if inc.inp.source_check:  # (last: the other results are popped from the front; alongside them, no added wait)
         request = {"alert": alert, "source": inc.inp.source_check, "incident_id": context.instance_id,
                    "received_at": inc.inp.received_at}
+        if inc.inp.check_again:  # (the activity keeps the run's verdict from the last try only: variants14)
+            request.update(attempt=1, attempts=CHECK_ATTEMPTS)
         if inc.inp.source_ref:
             request["source_ref"] = inc.inp.source_ref
         tasks.append(context.call_activity(ACTIVITY_CONFIRM_ALERT, request))
@@ -458,13 +536,35 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     if inc.inp.source_check:
         checked = results.pop()
         checked = checked if isinstance(checked, dict) else {}
+        if inc.inp.check_again:
+            checked = yield from _check_again(inc, request, checked)
         confirmed = checked.get("confirmed") is True
+        # every try could not check (variants14; older inputs: "not confirmed", as they ran)
+        unchecked = inc.inp.check_again and not confirmed and could_not_check(checked.get("code"))
         flow = inc.inp.responder_flow == GENUINE_FLOW
         why = str(checked.get("why") or "no answer from the check")
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
-        inc.checked = "ok" if confirmed else "not confirmed"
+        if unchecked:
+            why = f"could not check after {CHECK_ATTEMPTS} tries over {sum(CHECK_WAITS)} s: {why}"
+        inc.checked = "ok" if confirmed else COULD_NOT_CHECK if unchecked else "not confirmed"
         doc.event("detect", CONFIRM_STEP, inc.checked, inc.now, detail=f"{inc.inp.source_check}: {why}")
-        if not confirmed and inc.inp.variant_of:
+        reported = None
+        if inc.inp.variant_of and inc.inp.variant_reports:
+            # variants14 item 3: the incident it would have joined names it in its record, and stops counting its
+            # alert (a pending join, joins14: one alert, one incident); item 2: that incident ended already (its
+            # tally read), nobody waits there: the first such variant not confirmed asks a responder itself
+            label = inc.checked
+            reported = yield from tally.report_variant(context, inc.inp.variant_of, {
+                "variant": context.instance_id, "alert_id": alert.get("alert_id"), "outcome": label,
+                "why": why[:tally.VARIANT_WHY_CHARS], "asks": not confirmed and not unchecked})
+        if unchecked and inc.inp.variant_of:
+            # variants14: the source said nothing (throttled, a 5xx, a timeout — a forger can provoke throttling), so
+            # this delivery is not judged by the incident it would have joined: approving there acts on *that*
+            # content. It waits for a responder here, on its own decision (its own content and held steps)
+            doc.notes.append(f"this delivery differs from incident {inc.inp.variant_of}'s and its source could not "
+                             f"be checked: a responder decides it here (step {GENUINE_STEP}), on its own content, "
+                             f"not in {inc.inp.variant_of}")
+        elif not confirmed and inc.inp.variant_of:
             # variants13: a delivery that would have joined an incident not confirmed at its source got this one so
             # that it is checked on its own; not confirmed either, it waits for nobody — the responder decides in
             # that incident — so a forger's N differing deliveries make one waiting incident, not N
@@ -477,6 +577,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                           f"here; while {inc.inp.variant_of} waits, a responder decides there (step {GENUINE_STEP}); "
                           "once it has ended nothing waits: look this alert up at its source and, if it is there, "
                           "handle it again (alert handle FILE --rerun) or contain it by hand")
+            if reported is not None and reported["closed"]:
+                _after_ended(inc, why, reported["asked"], results)
             return (yield from _learn(inc, None))
         if not confirmed and inc.inp.pending_joins:
             # R12-06: the outcome is published (this custom status) before the pending joins are listed: intake,
@@ -1488,6 +1590,8 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
         plain = [a for a in sample if a.get("alert_id") not in ids] + [entry(a) for a in tallied_alerts]
         kept = [entry(a) for a in parts][:SAMPLE_SIZE]
         sample = kept + plain[-(SAMPLE_SIZE - len(kept)):] if len(kept) < SAMPLE_SIZE else kept
+    if tallied.get("variant_count"):  # variants14 item 3: deliveries checked on their own instead of joining
+        _variants_reported(inc, tallied["variants"], tallied["variant_count"])
     if count:
         inc.doc.correlated = sample
         inc.doc.correlated_count = count
@@ -1502,6 +1606,33 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     timer.cancel()
     data = decode(winner.result)
     inc.doc.event("detect", "alert resolved", "ok", inc.now, detail=f"monitorCondition Resolved at {data.get('resolved_at')}")
+
+
+#: Variants named on the timeline line of :func:`_variants_reported` (the record names up to
+#: :data:`firestop.lifecycle.tally.MAX_VARIANTS_NAMED`; the rest are counted).
+VARIANTS_ON_TIMELINE = 5
+
+
+def _variants_reported(inc: _Incident, variants: list[dict[str, Any]], count: int) -> None:
+    """variants14 item 3: the variants of this incident — deliveries that would have joined it, each checked on its
+    own (:mod:`firestop.intake.accept` ``_variant``) — as they reported to its tally: the record's ``variants`` (the
+    first :data:`~firestop.lifecycle.tally.MAX_VARIANTS_NAMED`, ``{"variant", "alert_id", "outcome", "why"}``) and
+    ``variant_count``, and a timeline line naming the first :data:`VARIANTS_ON_TIMELINE` that ended unconfirmed (the
+    rest counted). Their alerts are not in this incident's joined count (one alert, one incident: the tally took
+    them out)."""
+    doc = inc.doc
+    doc.variants, doc.variant_count = variants, count
+    unconfirmed = [v for v in variants if v.get("outcome") != "ok"]
+    named = ", ".join(str(v.get("variant")) for v in unconfirmed[:VARIANTS_ON_TIMELINE])
+    more = count - len(variants)  # reported past the record's bound: their outcome is not kept
+    shown = min(len(unconfirmed), VARIANTS_ON_TIMELINE)
+    detail = (f"{count} delivery(ies) differing from this incident's were each checked on their own (their alerts "
+              f"are not counted here): {len(variants) - len(unconfirmed)} confirmed, {len(unconfirmed)} not"
+              + (f" ({named}" + (f" and {len(unconfirmed) - shown} more" if len(unconfirmed) > shown else "") + ")"
+                 if unconfirmed else "")
+              + (f"; {more} more not named (the record names the first {len(variants)})" if more > 0 else ""))
+    doc.event("detect", "deliveries checked on their own", "ok" if not unconfirmed else "not confirmed", inc.now,
+              detail=detail)
 
 
 def _judge(inc: _Incident, playbook: Playbook, stopped: bool) -> None:

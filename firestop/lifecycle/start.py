@@ -54,7 +54,9 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     keeps the approval per step it ran with.
     ``variant_of`` (with ``source_check``): intake gave this delivery an incident of its own instead of joining
     ``variant_of``, which was not confirmed at its source (:func:`firestop.intake.accept._variant`); not confirmed
-    either, this one ends after its check and the responder decides in ``variant_of`` (variants13).
+    either, this one ends after its check and the responder decides in ``variant_of`` (variants13); it reports how
+    its check ended to ``variant_of``'s tally (``variant_reports``, variants14: named in that record, its alert counted
+    once; ``variant_of`` ended, it asks a responder itself).
     ``pending_joins`` (with source_check): alerts may join this incident while its check runs; not confirmed, it
     starts their variants (``firestop.records.pending_joins``; joins14).
 
@@ -92,8 +94,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
                 extra["source_ref"] = ref
     if "source_check" in extra:  # not confirmed: one "alert genuine" decision, not one approval per step
         extra["responder_flow"] = GENUINE_FLOW
+        extra["check_again"] = True  # variants14: a check that could not check is tried again (CHECK_ATTEMPTS)
         if variant_of:
             extra["variant_of"] = variant_of
+            extra["variant_reports"] = True  # variants14: its check's outcome goes to variant_of's tally
         if pending_joins:
             extra["pending_joins"] = True
     return {

@@ -27,6 +27,14 @@ Operations (:func:`operate`), input/result JSON:
   so ``count`` is exact only when it is 0; the record says so) without the ``exclude``\\ d alert
   (the incident's own starting alert, redelivered); ``close`` marks later adds
   ``late``.
+* ``variant`` ``{"variant", "alert_id", "outcome", "why"}`` (variants14) — a variant of this incident (a delivery
+  that would have joined it, checked on its own: :mod:`firestop.intake.accept` ``_variant``) says how its check
+  ended: the first :data:`MAX_VARIANTS_NAMED` are named (``variants``), all counted (``variant_count``). Its alert
+  is *taken*: were it tallied here (a pending join, joins14), it is no longer counted or sampled, and an ``add`` of
+  it later counts nothing (``taken``, digests like ``digests``, at most :data:`MAX_TRACKED`): one alert is counted by
+  one incident. → ``{"closed", "asked"}``: whether the tally was closed (the incident read it: nothing waits there
+  any more) and, closed, the variant that already asked a responder about the deliveries after it (None: the
+  caller is the first, and asks — recorded as ``asked``; variants14 item 2).
 * ``late`` → ``{"late", "alerts"}``: how many alerts were counted after the close, and ``late_alerts``. The
   orchestrator reads it once its record is filed and puts them on the record through the after-close path
   (:func:`late`; before lifecycle8 they were in no record).
@@ -68,12 +76,14 @@ import threading
 from collections import OrderedDict
 from typing import Any, Generator
 
-__all__ = ["DIGEST_WIDTH", "MAX_LATE_NAMED", "MAX_TRACKED", "SAMPLE_SIZE", "TALLY_ADD", "TALLY_ENTITY", "alert_digest", "operate",
-           "late", "summary", "tracked"]
+__all__ = ["DIGEST_WIDTH", "MAX_LATE_NAMED", "MAX_TRACKED", "MAX_VARIANTS_NAMED", "SAMPLE_SIZE", "TALLY_ADD",
+           "TALLY_ENTITY", "TALLY_VARIANT", "alert_digest", "operate", "late", "report_variant", "summary", "tracked"]
 
 # The contract with intake (firestop.intake.events, which lifecycle does not import; a test checks they agree)
 TALLY_ENTITY = "incident_alerts"
 TALLY_ADD = "add"
+#: A variant's report of its check (variants14; the incident orchestrator of the variant calls it)
+TALLY_VARIANT = "variant"
 
 #: Joined alerts kept in the tally and named in the record (the rest are counted).
 SAMPLE_SIZE = 20
@@ -81,6 +91,10 @@ SAMPLE_SIZE = 20
 MAX_TRACKED = 10_000
 #: Late alerts (tallied after the close) a tally names for the record; later ones are counted only (``late``).
 MAX_LATE_NAMED = 100
+#: Variants a tally names for the record (``variant``); later ones are counted only (``variant_count``).
+MAX_VARIANTS_NAMED = 20
+#: Longest "why" kept of a variant's check (characters).
+VARIANT_WHY_CHARS = 300
 #: Characters of one digest (:func:`alert_digest`) in the state's ``digests`` string.
 DIGEST_WIDTH = 16
 #: Most new alerts in one ``add`` checked by string search; a larger batch builds a set of the remembered digests.
@@ -97,7 +111,7 @@ def alert_digest(alert_id: str) -> str:
 
 def _empty() -> dict[str, Any]:
     return {"count": 0, "digests": "", "alerts": [], "parts": [], "untracked": 0, "late": 0, "closed": False,
-            "late_alerts": []}
+            "late_alerts": [], "variants": [], "variant_count": 0, "taken": "", "asked": None}
 
 
 def tracked(state: dict[str, Any]) -> list[str]:
@@ -118,6 +132,10 @@ def _normalised(stored: Any) -> dict[str, Any]:
         state["digests"] = "".join(d for d in legacy if isinstance(d, str) and len(d) == DIGEST_WIDTH)
     elif not isinstance(state["digests"], str) or len(state["digests"]) % DIGEST_WIDTH:
         state["digests"] = ""  # not a shape this module wrote: remember nothing rather than mis-align
+    if not isinstance(state["taken"], str) or len(state["taken"]) % DIGEST_WIDTH:
+        state["taken"] = ""
+    if not isinstance(state["variants"], list):
+        state["variants"] = []
     return state
 
 
@@ -214,9 +232,12 @@ def _add(state: dict[str, Any], batch: Any, entity: Any = None) -> None:
     added: list[str] = []  # digests remembered by this batch (appended to ``digests`` at the end)
     fresh = 0
     new_ids: set[str] = set()
+    taken: str = state["taken"] if isinstance(state["taken"], str) else ""
     for alert_id in ids:
         digest = alert_digest(alert_id)
         if digest in batch_seen or (digest in seen_before if seen_before is not None else contains_digest(stored, digest)):
+            continue
+        if taken and contains_digest(taken, digest):  # its own variant holds it (``variant``, reported first)
             continue
         fresh += 1
         new_ids.add(alert_id)
@@ -250,6 +271,33 @@ def _add(state: dict[str, Any], batch: Any, entity: Any = None) -> None:
             known.add(a.get("part"))
 
 
+def _variant(state: dict[str, Any], report: Any) -> dict[str, Any]:
+    """Apply a ``variant`` report to ``state`` (module docstring); its answer ``{"closed", "asked"}``."""
+    report = report if isinstance(report, dict) else {}
+    variant = str(report.get("variant") or "")[:128]
+    alert_id = report.get("alert_id")
+    named = {v.get("variant") for v in state["variants"] if isinstance(v, dict)}
+    if variant and variant not in named:  # (a report sent again — a replayed call — names and counts nothing twice)
+        state["variant_count"] = int(state.get("variant_count") or 0) + 1
+        if len(state["variants"]) < MAX_VARIANTS_NAMED:
+            state["variants"] = state["variants"] + [{
+                "variant": variant, "alert_id": str(alert_id)[:512] if isinstance(alert_id, str) else None,
+                "outcome": str(report.get("outcome") or "")[:40],
+                "why": str(report.get("why") or "")[:VARIANT_WHY_CHARS]}]
+    if isinstance(alert_id, str) and alert_id:
+        digest = alert_digest(alert_id)
+        taken = state["taken"] if isinstance(state["taken"], str) and not len(state["taken"]) % DIGEST_WIDTH else ""
+        if not contains_digest(taken, digest) and len(taken) // DIGEST_WIDTH < MAX_TRACKED:
+            state["taken"] = taken + digest
+            if contains_digest(state["digests"], digest):  # tallied here (a pending join): counted by its variant
+                state["count"] = max(int(state["count"]) - 1, 0)
+                state["alerts"] = [a for a in state["alerts"] if a.get("alert_id") != alert_id]
+    asked = state.get("asked")
+    if state["closed"] and asked is None and report.get("asks"):
+        state["asked"] = variant
+    return {"closed": bool(state["closed"]), "asked": None if asked == variant else asked}  # (itself: a report again)
+
+
 def operate(context: Any) -> None:
     """Entity function body of :data:`TALLY_ENTITY` (a ``df.DurableEntityContext``); see the module docstring."""
     state = _normalised(context.get_state(_empty))
@@ -261,19 +309,23 @@ def operate(context: Any) -> None:
     elif op == "summary":
         request = request if isinstance(request, dict) else {}
         exclude = request.get("exclude")
-        own = isinstance(exclude, str) and contains_digest(state["digests"], alert_digest(exclude))
+        own = (isinstance(exclude, str) and contains_digest(state["digests"], alert_digest(exclude))
+               and not contains_digest(state["taken"], alert_digest(exclude)))  # (taken: not counted already)
         context.set_result({"count": state["count"] - (1 if own else 0), "late": state["late"],
                             "untracked": state["untracked"],
                             "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:],
-                            "parts": state["parts"]})
+                            "parts": state["parts"], "variants": state["variants"],
+                            "variant_count": state["variant_count"]})
         if request.get("close"):
             state["closed"] = True
+    elif op == TALLY_VARIANT:
+        context.set_result(_variant(state, request))
     elif op == "late":
         context.set_result({"late": state["late"], "alerts": state["late_alerts"]})
     elif op == "get":
         context.set_result(state)
     else:
-        raise ValueError(f"{TALLY_ENTITY}: unknown operation {op!r} ({TALLY_ADD}, summary, late, get)")
+        raise ValueError(f"{TALLY_ENTITY}: unknown operation {op!r} ({TALLY_ADD}, summary, {TALLY_VARIANT}, late, get)")
     context.set_state(state)
 
 
@@ -288,8 +340,23 @@ def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool 
     count = answer.get("count") if isinstance(answer.get("count"), int) else 0
     untracked = answer.get("untracked") if isinstance(answer.get("untracked"), int) else 0  # 0 from an older tally
     alerts = [a for a in answer.get("alerts") or [] if isinstance(a, dict)]
+    variants = [v for v in answer.get("variants") or [] if isinstance(v, dict)][:MAX_VARIANTS_NAMED]
+    variant_count = answer.get("variant_count") if isinstance(answer.get("variant_count"), int) else 0  # (older: none)
     return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "late": answer.get("late") or 0,
-            "untracked": min(max(untracked, 0), max(count, 0))}
+            "untracked": min(max(untracked, 0), max(count, 0)), "variants": variants,
+            "variant_count": max(variant_count, len(variants))}
+
+
+def report_variant(context: Any, incident_id: str, report: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
+    """Orchestrator code (``yield from``), variants14: a variant's ``report`` (``{"variant", "alert_id", "outcome",
+    "why", "asks"}``) to the tally of ``incident_id``, the incident it would have joined — one ``call_entity`` —
+    → ``{"closed": bool, "asked": variant id | None}`` (the ``variant`` operation, module docstring)."""
+    import azure.durable_functions as df
+
+    answer = yield context.call_entity(df.EntityId(TALLY_ENTITY, incident_id), TALLY_VARIANT, report)
+    answer = answer if isinstance(answer, dict) else {}
+    asked = answer.get("asked")
+    return {"closed": answer.get("closed") is True, "asked": str(asked)[:128] if isinstance(asked, str) else None}
 
 
 def late(context: Any, incident_id: str) -> Generator[Any, Any, dict[str, Any]]:

@@ -99,6 +99,10 @@ class IncidentDoc:
         self.correlated_count = 0  # how many joined
         #: of them, counted without the duplicate check (the tally past MAX_TRACKED): a redelivery may count twice
         self.correlated_unchecked = 0
+        #: deliveries that would have joined this incident, each checked on its own (variants14: their reports to the
+        #: tally, the first firestop.lifecycle.tally.MAX_VARIANTS_NAMED) and how many reported
+        self.variants: list[dict[str, Any]] = []
+        self.variant_count = 0
         #: the incident this one is a part of (another playbook's run on the same attack: firestop.intake.accept)
         self.part_of: str | None = None
         #: the held incident of the same route this one reports new activity after (firestop.intake.coverage)
@@ -267,6 +271,8 @@ class IncidentDoc:
             "correlated_alerts": self.correlated,
             "correlated_count": self.correlated_count,
             "correlated_count_unchecked": self.correlated_unchecked,
+            "variants": self.variants,
+            "variant_count": self.variant_count,
             "part_of": self.part_of,
             "follows": self.follows,
             "target_facts": self.facts,

@@ -81,6 +81,14 @@ def render_markdown(record: dict[str, Any]) -> str:
                       "counted twice)**", ""]
         lines += [f"- {_cell(a.get('rule_name'))} ({md_code(a.get('alert_id'))})" for a in record["correlated_alerts"]]
         lines.append("")
+    if record.get("variants"):  # variants14: deliveries that would have joined it, each checked on its own
+        lines += ["## Deliveries checked on their own (differing from this incident's)", ""]
+        count = record.get("variant_count")
+        if isinstance(count, int) and not isinstance(count, bool) and count > len(record["variants"]):
+            lines += [f"{count} reported; the first {len(record['variants'])}:", ""]
+        lines += [f"- {md_code(v.get('variant'))} ({md_code(v.get('alert_id'))}): {_cell(v.get('outcome'))} — "
+                  f"{_cell(v.get('why'))}" for v in record["variants"] if isinstance(v, dict)]
+        lines.append("")
     if record.get("holds") or record.get("does_not_hold"):
         lines += ["## Containment", ""]
         lines += [f"- holds: {_cell(h)}" for h in record.get("holds") or []]

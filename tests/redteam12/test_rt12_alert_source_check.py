@@ -12,7 +12,9 @@ from datetime import timedelta
 
 import pytest
 
+from firestop.lifecycle.incident import CHECK_ATTEMPTS
 from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
+from tests.source_check_steps import through_check_retries
 
 pytestmark = pytest.mark.usefixtures("check_on")
 
@@ -97,10 +99,12 @@ def test_a_source_that_keeps_failing_is_not_confirmed_and_intake_still_answers_2
     env.tenant.inject_fault("alerts.get", 503, times=20)  # more than the pipeline's retries
     incident_id = _start(served, body)
     env.host.run_until_idle()
+    through_check_retries(env, incident_id)  # variants14: a passing failure is tried again (CHECK_ATTEMPTS)
     why = _waiting_why(env, incident_id)
-    assert "could not be read (HTTP 503 after retries)" in why
+    assert "could not be read (HTTP 503 after retries)" in why and "could not check after" in why
     tries = sum(1 for f in env.tenant.faults if f.operation == "alerts.get")
-    assert tries == 1 + 3  # the first call and the pipeline's RetryPolicy status retries (azure-core retry_status=3)
+    # each try: the first call and the pipeline's RetryPolicy status retries (azure-core retry_status=3)
+    assert tries == (1 + 3) * CHECK_ATTEMPTS
 
 
 def test_with_the_check_off_no_source_is_read_and_the_input_carries_no_field(served, monkeypatch):  # noqa: F811

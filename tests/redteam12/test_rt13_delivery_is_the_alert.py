@@ -14,6 +14,7 @@ import pytest
 from firestop.azure.alerts_management import check_rule_id, compare_route, rule_routes
 from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
 from tests.redteam12.test_rt12_alert_source_check import _start, check_on  # noqa: F401 (fixture)
+from tests.source_check_steps import through_check_retries
 
 SUB = "11111111-2222-3333-4444-555555555555"
 RULE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/microsoft.insights/scheduledqueryrules/aoai-leaked-key-usage"
@@ -76,6 +77,7 @@ def test_an_unreadable_rule_is_not_confirmed(served):  # noqa: F811
     env, _, _ = served
     env.tenant.inject_fault("scheduledQueryRules.get", 503, times=20)  # more than the pipeline's retries
     incident_id, keys = _fired_then(served, lambda d: None)
+    through_check_retries(env, incident_id)  # variants14: a passing failure is tried again (CHECK_ATTEMPTS)
     assert "alert rule cannot be read (HTTP 503 after retries)" in _waiting_why(env, incident_id)
     assert dict(env.tenant.account_keys(ACCOUNT)) == keys
 

@@ -12,8 +12,10 @@ import json
 
 import pytest
 
+from firestop.lifecycle.incident import CHECK_ATTEMPTS
 from firestop.settings import REPO_ROOT
 from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, post, served  # noqa: F401 (fixture)
+from tests.source_check_steps import through_check_retries
 
 pytestmark = pytest.mark.usefixtures("check_on")
 
@@ -156,8 +158,10 @@ def test_a_source_that_keeps_failing_is_not_confirmed(served):  # noqa: F811
     env.tenant.inject_fault("securityAlerts.get", 503, times=20)  # more than the pipeline's retries
     incident_id = start(served, DOW)
     env.host.run_until_idle()
+    through_check_retries(env, incident_id)  # variants14: a passing failure is tried again (CHECK_ATTEMPTS)
     assert "could not be read (HTTP 503 after retries)" in waiting_why(env, incident_id)
-    assert sum(1 for f in env.tenant.faults if f.operation == "securityAlerts.get") == 1 + 3  # azure-core retry_status=3
+    tries = sum(1 for f in env.tenant.faults if f.operation == "securityAlerts.get")
+    assert tries == (1 + 3) * CHECK_ATTEMPTS  # azure-core retry_status=3, per try
     assert deployment(env) == before
 
 

@@ -10,9 +10,11 @@ import json
 
 import pytest
 
+from firestop.lifecycle.incident import CHECK_ATTEMPTS
 from firestop.settings import REPO_ROOT
 from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, post, served  # noqa: F401 (fixture)
 from tests.verify11.test_defender_source_check import DEPLOYMENT, check_on, start, waiting_why  # noqa: F401 (fixture)
+from tests.source_check_steps import through_check_retries
 
 pytestmark = pytest.mark.usefixtures("check_on")
 
@@ -95,11 +97,13 @@ def test_the_real_incident_id_posted_with_other_facts_waits(served, change, why)
 
 def test_a_sentinel_that_keeps_failing_is_not_confirmed(served):  # noqa: F811
     env, _, _ = served
-    env.tenant.inject_fault("incidents.get", 503, times=4)  # every try of the check: the first and azure-core's 3 retries
+    # every try of the check (the first and azure-core's 3 retries), each of the CHECK_ATTEMPTS tries (variants14)
+    env.tenant.inject_fault("incidents.get", 503, times=4 * CHECK_ATTEMPTS)
     incident_id = start(served, INCIDENT)
     env.host.run_until_idle()
+    through_check_retries(env, incident_id)
     assert "could not be read (HTTP 503 after retries)" in waiting_why(env, incident_id)  # the first contain step
-    assert sum(1 for f in env.tenant.faults if f.operation == "incidents.get") == 4
+    assert sum(1 for f in env.tenant.faults if f.operation == "incidents.get") == 4 * CHECK_ATTEMPTS
 
 
 def test_with_the_check_off_sentinel_is_not_read_for_the_check(served, monkeypatch):  # noqa: F811
