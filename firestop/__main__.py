@@ -3,16 +3,20 @@
 The process ends through :func:`firestop.cli.quick_exit.leave` once the command is done: threads, atexit
 callbacks and the standard streams as at a normal exit, without the interpreter's module teardown.
 
-Ctrl-C while the CLI is still importing (a second or two on a loaded machine, before :func:`main` installs its
-handler) is answered like Ctrl-C anywhere else (README, exit codes): one line, exit 130, no traceback unless
-``--debug`` — nothing has run yet, so nothing was changed.
+Ctrl-C at any point is answered as README's exit codes say: one line, exit 130, no traceback unless ``--debug``
+(:mod:`firestop.cli.interrupt`). While the CLI is still importing (a second or two on a loaded machine, before
+:func:`main` installs its handler) nothing has run, so the line says nothing was changed; once the command returned,
+that its output stands.
 """
 
 import sys
 
+from firestop.cli import interrupt
+
+interrupt.guard_start(sys.argv[1:])  # first: every import below is covered
 try:
     from firestop.cli.main import main
-except KeyboardInterrupt:
+except KeyboardInterrupt:  # --debug (guard_start left Python's handler), or SIGINT's handler was another's
     if "--debug" in sys.argv[1:]:
         raise
     if "--json" in sys.argv[1:]:
@@ -28,6 +32,7 @@ if __name__ == "__main__":
         code = done.code
     else:
         code = None
+    interrupt.guard_exit()
     from firestop.cli.quick_exit import leave
 
     leave(code)

@@ -13,14 +13,33 @@ option the interrupted command needs to work again); :func:`line` builds the mes
     interrupted — nothing further was changed; incident inc-… is still running (waiting for approval of step rotate); resume with: python -m firestop alert handle FILE
 
 Exit status 130 (128 + SIGINT, the shell's convention for a command ended by Ctrl-C).
+
+Three phases, one handler each, and none when SIGINT was not Python's default on entry (inherited as ignored:
+``nohup``-style launchers, a shell's background job without job control, ``trap '' INT`` — the process keeps
+ignoring it; or another program's own handler when the CLI is embedded):
+
+* starting (:func:`guard_start`, the first thing ``python -m firestop`` does): the CLI's modules are importing and
+  nothing has run. The handler writes ``interrupted while starting; nothing was changed`` and ends the process at
+  once (``os._exit(130)``) instead of raising inside an import — a ``KeyboardInterrupt`` raised there can come out
+  as another exception (CPython 3.11 wraps one raised in ``__set_name__``, as pydantic's model classes call it, in
+  a ``RuntimeError``) or leave the interpreter's SIGINT exit status after the line was printed;
+* running (:func:`install`, from :func:`firestop.cli.main.main`): SIGINT raises :class:`Interrupted`; an
+  exception that carries one in its chain (:func:`caused`) is answered as the interrupt itself;
+* finishing (:func:`guard_exit`, once the command returned): the command's output stands; the handler says so
+  and ends the process with 130 instead of raising inside the interpreter's exit (threads, ``atexit``).
+
+``--debug`` keeps Python's ``KeyboardInterrupt`` while starting (its traceback is what ``--debug`` is for).
+Before the interpreter runs any of Firestop's code (its start-up and ``site``, a few tens of milliseconds) SIGINT
+is CPython's business: it ends the process without a word (killed by SIGINT, which the shell reports as 130).
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import signal
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 EXIT_INTERRUPTED = 130
 
@@ -31,14 +50,81 @@ class Interrupted(BaseException):
     """SIGINT (Ctrl-C) reached the CLI (raised by the handler :func:`install` sets)."""
 
 
+#: The line (and its ``--json`` form) said when Ctrl-C lands while the CLI still imports.
+STARTING_LINE = "interrupted while starting; nothing was changed"
+
+_as_json = False
+
+
 def _raise(signum: int, frame: Any) -> None:
     raise Interrupted()
 
 
+def _say_and_leave(message: str) -> None:
+    """Write ``message`` as the CLI's one error line (``--json``: ``{"error", "exit_code"}`` on stdout) and end the
+    process with :data:`EXIT_INTERRUPTED` at once: no exception unwinds through whatever was running."""
+    if _as_json:
+        import json
+
+        os.write(1, (json.dumps({"error": message, "exit_code": EXIT_INTERRUPTED}, ensure_ascii=False) + "\n").encode())
+    else:
+        os.write(2, f"error: {message}\n".encode())
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _while_starting(signum: int, frame: Any) -> None:
+    _say_and_leave(STARTING_LINE)
+
+
+def _while_finishing(signum: int, frame: Any) -> None:
+    _say_and_leave("interrupted while exiting; the command had finished and its output above stands")
+
+
+def _ours_to_take() -> bool:
+    """SIGINT is Python's default (or one of this module's handlers): Firestop may answer it. Inherited as ignored,
+    or someone else's handler: leave it alone (module doc). Main thread only (``signal.signal`` elsewhere raises)."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.getsignal(signal.SIGINT) in (signal.default_int_handler, signal.SIG_DFL, _while_starting, _raise,
+                                               _while_finishing)
+
+
+def guard_start(argv: Sequence[str]) -> None:
+    """Ctrl-C from now until :func:`install`: the start-up line and exit 130 (module doc). ``argv``: the command
+    line (``--json`` chooses the line's form; with ``--debug`` Python's own ``KeyboardInterrupt`` is kept)."""
+    global _as_json
+    _as_json = "--json" in argv
+    if "--debug" not in argv and _ours_to_take():
+        signal.signal(signal.SIGINT, _while_starting)
+
+
 def install() -> None:
-    """Make SIGINT raise :class:`Interrupted` (main thread only; a no-op elsewhere)."""
-    if threading.current_thread() is threading.main_thread():
+    """Make SIGINT raise :class:`Interrupted` (main thread only; left alone when SIGINT was ignored on entry or is
+    another program's: :func:`_ours_to_take`)."""
+    if _ours_to_take():
         signal.signal(signal.SIGINT, _raise)
+
+
+def guard_exit() -> None:
+    """The command has returned: Ctrl-C from now on says its output stands and exits 130 (module doc)."""
+    if _ours_to_take():
+        signal.signal(signal.SIGINT, _while_finishing)
+
+
+def caused(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was raised while handling or from, a Ctrl-C (:class:`Interrupted` or
+    ``KeyboardInterrupt``): CPython 3.11 turns one raised in ``__set_name__`` into ``RuntimeError(...) from it``."""
+    seen: set[int] = set()
+    left = [exc]
+    while left:
+        exc = left.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        if isinstance(exc, (Interrupted, KeyboardInterrupt)):
+            return True
+        seen.add(id(exc))
+        left += [exc.__cause__, exc.__context__]
+    return False
 
 
 def about(*, incident_id: str | None = None, state: str | None = None, resume: str | None = None,

@@ -194,8 +194,13 @@ def _internal(exc: BaseException, as_json: bool) -> None:
         from firestop.cli.output import reader_went_away
 
         reader_went_away()
+    from firestop.cli import interrupt
     from firestop.settings import SettingsError
 
+    if interrupt.caused(exc):  # Ctrl-C inside code that re-raised it as another exception (interrupt.caused)
+        if _state["debug"]:
+            traceback.print_exception(exc)
+        fail(interrupt.line(), interrupt.EXIT_INTERRUPTED, as_json=as_json)
     if isinstance(exc, SettingsError):  # a wrong setting is bad input, named with its fix
         fail(f"setting: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     sign_in = _sign_in_problem(exc)
@@ -529,6 +534,10 @@ def main(argv: Optional[list[str]] = None) -> None:
 
         reader_went_away()
     except Exception as exc:  # noqa: BLE001 — the last line of defence: one line, never a traceback without --debug
+        if interrupt.caused(exc):  # Ctrl-C inside code that re-raised it as another exception (interrupt.caused)
+            if "--debug" in args:
+                traceback.print_exc()
+            stop(interrupt.line(), interrupt.EXIT_INTERRUPTED)
         if "--debug" in args:
             raise
         problem = _unusable_state(exc)
