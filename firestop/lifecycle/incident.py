@@ -183,6 +183,9 @@ class IncidentInput(BaseModel):
                                 "while its check runs are kept as pending joins; not confirmed, this incident starts "
                                 "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
                                 "replay as they ran")
+    refuse_failed_plans: bool = Field(default=False, description="a step whose plan before its approval fails in a "
+                                      "way approving cannot change (PLAN_REFUSED_KINDS) fails then, without asking "
+                                      "a responder (cli13). Absent in older inputs: they replay as they ran")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
 
 
@@ -1032,10 +1035,16 @@ def _collects_evidence(step: Step | UndoStep) -> bool:
     return isinstance(step, Step) and _kind(step).collects_evidence
 
 
+#: Kinds of plan error (firestop.azure.errors) an approval cannot change: the step is refused before anyone is asked
+#: (IncidentInput.refuse_failed_plans). Retryable kinds and ``failed`` (anything else) still ask, the plan's error shown.
+PLAN_REFUSED_KINDS = frozenset({"invalid", "not_found", "forbidden"})
+
+
 def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | None = None, *,
                    preview: dict[str, Any] | None = None) -> Generator[Any, Any, str]:
     """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
-    ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer.
+    ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer. ``refused``: its plan
+    failed with one of :data:`PLAN_REFUSED_KINDS` (and the input says ``refuse_failed_plans``): nobody is asked.
 
     Refused decisions (not sealed by the API for this request, or from someone the step does not allow) are bounded
     per request — the senders already refuse them at the edge (:mod:`firestop.lifecycle.approvals`), so what
@@ -1067,7 +1076,21 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
         # what the approver sees: the plan's changes and blast radius, and its notes and error (plan_preview) — a
         # failed plan must not read as "no changes". It does not refuse the approval (unlike runbook run, which stops
         # at a failed plan): the approver decides, told that approving runs the step without a preview.
-        preview = plan_preview((yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))))
+        plan = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))
+        preview = plan_preview(plan)
+        failed_plan = preview["plan_error"] or {}
+        if inc.inp.refuse_failed_plans and failed_plan.get("kind") in PLAN_REFUSED_KINDS:
+            # cli13 (new user 12): rotate-keys on an account sharing another's consumers' secret waited for approval,
+            # "the plan could not be computed: … (invalid)", then failed with that error once approved. Known bad
+            # before anyone is asked: refused now (a failed step, as if it had run), the responder told what to fix.
+            kind = failed_plan["kind"]
+            said = ((plan.get("error") if isinstance(plan, dict) else None) or {}).get("message")  # whole: it ends with the fix
+            message = (f"refused before asking for approval — its plan failed ({kind}: {said or failed_plan.get('message')}); "
+                       "approving would only run it into the same error: fix that, then handle the alert again (--rerun)")
+            run.fail(kind, message)
+            doc.record_action(step.id, run.target, run.answer, params=run.params)
+            doc.event(run.phase, step.id, "failed", inc.now, target=run.target, runbook=run.runbook, detail=message)
+            return "refused"
     requested_at = inc.now
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False
