@@ -146,6 +146,28 @@ def command(*args: str) -> str:
     return shlex.join(["python", "-m", "firestop", *args])
 
 
+def answered(exc: BaseException) -> int | None:
+    """The exit code a command had already answered with when the Ctrl-C ``exc`` reached it, else None.
+
+    A command ends by raising ``typer.Exit(code)`` (or ``SystemExit``) after it printed its answer; SIGINT arriving
+    while that unwinds (click closing its contexts, a ``finally`` block) raises :class:`Interrupted` with the exit in
+    flight as its ``__context__``. Then the answer is complete: its code stands and no interrupted line is added
+    (with ``--json`` that line would be a second JSON document after the first). Walks ``__context__`` (at most 20)."""
+    from typer import Exit  # what commands raise; typer's vendored click raises it too (ctx.exit)
+
+    seen = exc.__context__
+    for _ in range(20):
+        if seen is None:
+            return None
+        if isinstance(seen, SystemExit):
+            code = seen.code
+            return code if isinstance(code, int) and not isinstance(code, bool) else (0 if code is None else 1)
+        if isinstance(seen, Exit):
+            return seen.exit_code
+        seen = seen.__context__
+    return None
+
+
 def forget() -> None:
     _about.clear()
 

@@ -523,7 +523,10 @@ def main(argv: Optional[list[str]] = None) -> None:
             _run_for_json(args, stop)
         else:
             _app_for(args)(args=args, prog_name="python -m firestop")
-    except (interrupt.Interrupted, KeyboardInterrupt):  # Ctrl-C: one line, exit 130 (firestop.cli.interrupt)
+    except (interrupt.Interrupted, KeyboardInterrupt) as exc:  # Ctrl-C: one line, exit 130 (firestop.cli.interrupt)
+        done = interrupt.answered(exc)
+        if done is not None:  # the command had printed its answer and was exiting: that answer and its code stand
+            raise SystemExit(done) from None
         if "--debug" in args:
             traceback.print_exc()
         stop(interrupt.line(), interrupt.EXIT_INTERRUPTED)
