@@ -6,7 +6,7 @@ callbacks and the standard streams as at a normal exit, without the interpreter'
 Ctrl-C at any point is answered as README's exit codes say: one line, exit 130, no traceback unless ``--debug``
 (:mod:`firestop.cli.interrupt`). While the CLI is still importing (a second or two on a loaded machine, before
 :func:`main` installs its handler) nothing has run, so the line says nothing was changed; once the command returned,
-that its output stands.
+its answer and exit code stand and nothing is added.
 """
 
 import sys
@@ -26,13 +26,17 @@ except KeyboardInterrupt:  # --debug (guard_start left Python's handler), or SIG
     raise SystemExit(130) from None
 
 if __name__ == "__main__":
+    code = None
     try:
-        main()
-    except SystemExit as done:
-        code = done.code
-    else:
-        code = None
-    interrupt.guard_exit()
+        try:
+            main()
+        except SystemExit as done:
+            code = done.code
+        interrupt.guard_exit(code)  # from here Ctrl-C keeps the answer and its exit code (interrupt.guard_exit)
+    except interrupt.Interrupted as late:  # landed after main() had answered, before guard_exit: the answer stands
+        answered = interrupt.answered(late)
+        code = code if answered is None else answered
+        interrupt.guard_exit(code)
     from firestop.cli.quick_exit import leave
 
     leave(code)

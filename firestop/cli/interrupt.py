@@ -25,8 +25,10 @@ ignoring it; or another program's own handler when the CLI is embedded):
   a ``RuntimeError``) or leave the interpreter's SIGINT exit status after the line was printed;
 * running (:func:`install`, from :func:`firestop.cli.main.main`): SIGINT raises :class:`Interrupted`; an
   exception that carries one in its chain (:func:`caused`) is answered as the interrupt itself;
-* finishing (:func:`guard_exit`, once the command returned): the command's output stands; the handler says so
-  and ends the process with 130 instead of raising inside the interpreter's exit (threads, ``atexit``).
+* finishing (:func:`guard_exit`, once the command returned): the command answered, so its answer and exit code
+  stand (as :func:`answered` decides for a Ctrl-C while the command's exit unwinds): the handler flushes the standard
+  streams and ends the process with that code, adding nothing — instead of raising inside the interpreter's exit
+  (threads, ``atexit``), which printed "Exception ignored in atexit callback" and a traceback.
 
 ``--debug`` keeps Python's ``KeyboardInterrupt`` while starting (its traceback is what ``--debug`` is for).
 Before the interpreter runs any of Firestop's code (its start-up and ``site``, a few tens of milliseconds) SIGINT
@@ -38,6 +40,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import sys
 import threading
 from typing import Any, Sequence
 
@@ -76,8 +79,16 @@ def _while_starting(signum: int, frame: Any) -> None:
     _say_and_leave(STARTING_LINE)
 
 
+_finished_with = 0
+
+
 def _while_finishing(signum: int, frame: Any) -> None:
-    _say_and_leave("interrupted while exiting; the command had finished and its output above stands")
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 — a flush this signal interrupted (reentrant call), a closed pipe: go
+            pass
+    os._exit(_finished_with)
 
 
 def _ours_to_take() -> bool:
@@ -105,8 +116,11 @@ def install() -> None:
         signal.signal(signal.SIGINT, _raise)
 
 
-def guard_exit() -> None:
-    """The command has returned: Ctrl-C from now on says its output stands and exits 130 (module doc)."""
+def guard_exit(code: Any) -> None:
+    """The command has returned with ``SystemExit(code)``'s code: Ctrl-C from now on ends the process with its exit
+    status (None 0, an int itself, anything else 1), its output flushed and nothing added (module doc)."""
+    global _finished_with
+    _finished_with = code if isinstance(code, int) and not isinstance(code, bool) else (0 if code is None else 1)
     if _ours_to_take():
         signal.signal(signal.SIGINT, _while_finishing)
 

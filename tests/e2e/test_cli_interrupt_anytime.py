@@ -107,12 +107,17 @@ def test_ctrl_c_inside_alert_handles_own_imports_that_rewrap_it_says_no_incident
     assert code == 130 and "Traceback" in err and "Interrupted" in err  # --debug shows where it landed
 
 
-def test_ctrl_c_while_the_process_exits_says_the_output_stands_and_130(firestop_home):
+def test_ctrl_c_while_the_process_exits_keeps_the_answer_and_its_exit_code(firestop_home):
     """Ctrl-C after the command returned, while the interpreter's exit runs ``atexit`` callbacks: main()'s handler
-    raised there, outside any ``except``: 'Exception ignored in atexit callback' with a traceback, exit 0. Fails before."""
+    raised there, outside any ``except``: 'Exception ignored in atexit callback' and a traceback on stderr. The answer
+    stands, as when Ctrl-C lands while the command's exit unwinds (interrupt.answered): its output whole, its exit code,
+    nothing added. Fails before (the traceback)."""
     code, out, err = _interrupted_at(firestop_home, "exit", "playbook", "list")
-    assert "leaked-api-key" in out  # the command's output came first, whole
-    assert (code, err) == (130, "error: interrupted while exiting; the command had finished and its output above stands\n")
+    assert (code, err) == (0, "") and "leaked-api-key" in out
+    code, out, err = _interrupted_at(firestop_home, "exit", "playbook", "list", "--json")
+    assert (code, err) == (0, "") and "leaked-api-key" in {p["name"] for p in json.loads(out)}
+    code, out, err = _interrupted_at(firestop_home, "exit", "playbook", "validate", "no-such-file.yaml")
+    assert code == 2 and "Traceback" not in err and "no-such-file.yaml" in err  # a refusal's code stands too
 
 
 def test_sigint_ignored_on_entry_stays_ignored_at_a_prompt(firestop_home):
