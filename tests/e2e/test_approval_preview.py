@@ -12,6 +12,7 @@ from firestop.cli.main import app
 from firestop.console import pages
 from firestop.lifecycle.approvals import MAX_PLAN_NOTES, MAX_PLAN_TEXT, plan_preview
 from firestop.settings import REPO_ROOT
+from tests.gated_playbook import gated_leaked_key
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
@@ -24,15 +25,8 @@ def cli(*args: str):
 
 def _gated(tmp_path, monkeypatch, mode: str = "deny_by_default", step: str = "lock-network"):
     """leaked-api-key with ``step`` gated (approver oid-alice) and lock-network's ``mode`` parameter replaced."""
-    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text()
-    assert f"      - id: {step}\n" in text
-    text = text.replace(f"      - id: {step}\n",
-                        f"      - id: {step}\n        approval: {{mode: required, approvers: [oid-alice], timeout: 900}}\n")
-    assert "          mode: deny_by_default\n" in text
-    text = text.replace("          mode: deny_by_default\n", f"          mode: {mode}\n", 1)
-    folder = tmp_path / "playbooks"
-    folder.mkdir()
-    (folder / "leaked-api-key.yaml").write_text(text)
+    folder = gated_leaked_key(tmp_path / "playbooks", "{mode: required, approvers: [oid-alice], timeout: 900}", step=step,
+                              edits=(("          mode: deny_by_default\n", f"          mode: {mode}\n"),))
     monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
 
 
