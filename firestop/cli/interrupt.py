@@ -14,9 +14,10 @@ option the interrupted command needs to work again); :func:`line` builds the mes
 
 Exit status 130 (128 + SIGINT, the shell's convention for a command ended by Ctrl-C).
 
-Three phases, one handler each, and none when SIGINT was not Python's default on entry (inherited as ignored:
-``nohup``-style launchers, a shell's background job without job control, ``trap '' INT`` — the process keeps
-ignoring it; or another program's own handler when the CLI is embedded):
+Three phases, one handler each, and none when SIGINT was not Python's default on entry (inherited as ignored: a
+shell's background job without job control, ``trap '' INT``, a supervisor that ignores it for its children — the
+process keeps ignoring it; ``nohup`` itself ignores SIGHUP only; or another program's own handler when the CLI is
+embedded):
 
 * starting (:func:`guard_start`, the first thing ``python -m firestop`` does): the CLI's modules are importing and
   nothing has run. The handler writes ``interrupted while starting; nothing was changed`` and ends the process at
