@@ -223,6 +223,9 @@ def _ledger_action(answer: dict[str, Any], req: RunbookRequest, settings: Settin
         from runbooks.redact import redact_json
 
         data["params"] = redact_json(req.params, secrets)
+        # ... and so do its artifacts: what an undo needs beyond before/after (network.block_ips: the names of the
+        # rules it created, the only ones its undo deletes; deployment.content_filter: the blocklist items it added)
+        data["artifacts"] = redact_json(result.get("artifacts") or {}, secrets)
     ledger = Ledger.of(settings)
     if req.incident_id.startswith(MANUAL_PREFIX) and req.action == "apply" and answer["ok"] and req.target:
         # the per-target index line goes first: a ledger entry never exists without it (runbooks.manual_runs)

@@ -157,7 +157,9 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
         raise ManualUndoRefused(f"RUN_ID: run {step} was recorded before runs kept their parameters; undo it with the runbook's own tooling")
     target = apply.get("target")
     applied = {"runbook": runbook, "target": target or "", "changed": changed, "before": data.get("before") or {},
-               "after": data.get("after") or {}, "summary": data.get("summary") or "", "artifacts": {}}
+               "after": data.get("after") or {}, "summary": data.get("summary") or "",
+               # kept since new user 13 (runbooks.dispatch); an older entry has none: a runbook whose undo needs them refuses
+               "artifacts": data.get("artifacts") if isinstance(data.get("artifacts"), dict) else {}}
     return ManualRun(incident_id=incident, step_id=step, runbook=runbook, target=target,
                      params=dict(data.get("params") or {}), applied=applied,
                      applied_at=apply.get("at") if isinstance(apply.get("at"), str) and apply.get("at") else None,

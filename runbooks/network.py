@@ -514,6 +514,11 @@ class BlockIps(Runbook[BlockIpsParams]):
         return Verification(runbook=self.name, target=target, checks=checks)
 
     def undo(self, ctx: RunContext, target: str, params: BlockIpsParams, applied: Applied) -> Applied:
+        if not isinstance(applied.artifacts.get("rules"), list):
+            # an apply that recorded no rule names (a manual run's ledger entry before they were kept): undo could only
+            # guess which deny rules were its own, and "nothing to remove" would leave the IP blocked while saying it is not
+            raise RunbookError("invalid", "network.block_ips undo refused: the apply recorded no rule names (a manual run "
+                                          "recorded before runs kept them); remove its firestop-… deny rule from the NSG by hand")
         nsg = _Nsg(ctx, target)
         now = nsg.rules()
         by_name = {r["name"].lower(): r for r in now}

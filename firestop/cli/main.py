@@ -194,8 +194,13 @@ def _internal(exc: BaseException, as_json: bool) -> None:
         from firestop.cli.output import reader_went_away
 
         reader_went_away()
+    from firestop.cli import interrupt
     from firestop.settings import SettingsError
 
+    if interrupt.caused(exc):  # Ctrl-C inside code that re-raised it as another exception (interrupt.caused)
+        if _state["debug"]:
+            traceback.print_exception(exc)
+        fail(interrupt.line(), interrupt.EXIT_INTERRUPTED, as_json=as_json)
     if isinstance(exc, SettingsError):  # a wrong setting is bad input, named with its fix
         fail(f"setting: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     sign_in = _sign_in_problem(exc)
@@ -527,7 +532,10 @@ def main(argv: Optional[list[str]] = None) -> None:
             _run_for_json(args, stop)
         else:
             _app_for(args)(args=args, prog_name="python -m firestop")
-    except (interrupt.Interrupted, KeyboardInterrupt):  # Ctrl-C: one line, exit 130 (firestop.cli.interrupt)
+    except (interrupt.Interrupted, KeyboardInterrupt) as exc:  # Ctrl-C: one line, exit 130 (firestop.cli.interrupt)
+        done = interrupt.answered(exc)
+        if done is not None:  # the command had printed its answer and was exiting: that answer and its code stand
+            raise SystemExit(done) from None
         if "--debug" in args:
             traceback.print_exc()
         stop(interrupt.line(), interrupt.EXIT_INTERRUPTED)
@@ -538,6 +546,10 @@ def main(argv: Optional[list[str]] = None) -> None:
 
         reader_went_away()
     except Exception as exc:  # noqa: BLE001 — the last line of defence: one line, never a traceback without --debug
+        if interrupt.caused(exc):  # Ctrl-C inside code that re-raised it as another exception (interrupt.caused)
+            if "--debug" in args:
+                traceback.print_exc()
+            stop(interrupt.line(), interrupt.EXIT_INTERRUPTED)
         if "--debug" in args:
             raise
         problem = _unusable_state(exc)

@@ -432,6 +432,45 @@ def _print_plan(plan: dict[str, Any]) -> None:
         console.print(f"Also stops ({clean(what)}): {clean(', '.join(items)) or 'nothing'}", highlight=False, markup=False)
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+#: Management group IDs: up to 90 letters, digits, '-', '_', '.', '(' and ')', not ending in '.' (Microsoft Learn,
+#: "Naming rules and restrictions for Azure resources", Microsoft.Management/managementGroups).
+_MANAGEMENT_GROUP = re.compile(r"[-\w.()]{1,90}\Z")
+_MG_PREFIX = "/providers/microsoft.management/managementgroups/"
+
+
+def _assignable_scope_problem(entry: str) -> str | None:
+    """Why ``entry`` cannot be one of a custom role's AssignableScopes, or None.
+
+    Accepted (Azure RBAC custom roles, Microsoft Learn "Azure custom roles", AssignableScopes): ``/subscriptions/<GUID>``,
+    ``/subscriptions/<GUID>/resourceGroups/<name>`` (a valid resource group name) and anything further below it, and
+    ``/providers/Microsoft.Management/managementGroups/<id>``; no empty segment. The answer is the message's body
+    (the value as given, what it must be)."""
+    example = "e.g. /subscriptions/<subscription GUID>[/resourceGroups/<name>]"
+    if entry.lower().startswith(_MG_PREFIX):
+        group = entry[len(_MG_PREFIX):]
+        if "/" in group or not _MANAGEMENT_GROUP.match(group) or group.endswith("."):
+            return (f"{clean(group)!r} is not a management group ID (1-90 letters, digits, '-', '_', '.', '(' and ')'); "
+                    "give /providers/Microsoft.Management/managementGroups/<id>")
+        return None
+    if not entry.lower().startswith("/subscriptions/"):
+        return f"{clean(entry)!r} is not a subscription, resource group or management group ID; {example}"
+    segments = entry.split("/")[1:]
+    if any(not segment for segment in segments):
+        return f"{clean(entry)!r} has an empty path segment (a doubled or trailing '/'); {example}"
+    if not _GUID.match(segments[1]):
+        return f"{clean(segments[1])!r} is not a subscription ID (a GUID, as az account show prints it); {example}"
+    if len(segments) > 2:
+        if segments[2].lower() != "resourcegroups" or len(segments) < 4:
+            return f"{clean(entry)!r} is not a subscription or resource group ID; {example}"
+        from firestop.resource_id import resource_group_name_problem
+
+        problem = resource_group_name_problem(segments[3])
+        if problem:
+            return f"{clean(problem)}; {example}"
+    return None
+
+
 def permissions(
     playbooks: Optional[Path] = typer.Option(None, "--playbooks", metavar="DIR", help="Playbook folder (default FIRESTOP_PLAYBOOKS)."),
     scope: list[str] = typer.Option([], "--scope", metavar="SCOPE", help="AssignableScopes entry, e.g. /subscriptions/<id> (repeatable; required unless --sandbox)."),
@@ -454,8 +493,9 @@ def permissions(
     if not folder.is_dir():
         fail(f"--playbooks: {folder} is not a directory; give the folder of playbook YAML files", EXIT_BAD_INPUT, as_json=as_json)
     for entry in scope:
-        if not entry.lower().startswith(("/subscriptions/", "/providers/microsoft.management/managementgroups/")):
-            fail(f"--scope: {entry!r} is not a subscription, resource group or management group ID; e.g. /subscriptions/<id>", EXIT_BAD_INPUT, as_json=as_json)
+        problem = _assignable_scope_problem(entry)
+        if problem:
+            fail(f"--scope: {problem}", EXIT_BAD_INPUT, as_json=as_json)
     try:
         loaded = load_playbooks(folder)
     except PlaybookError as exc:

@@ -177,7 +177,16 @@ def serve(
     from firestop.cli import serve_lock
 
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stopped_by: list[str] = []
+
+    def stopping(signum: int, frame) -> None:
+        stopped_by.append(signal.Signals(signum).name)
+        stop.set()
+
+    # a signal inherited as ignored stays ignored (started with SIGINT ignored — a shell's background job without
+    # job control, trap '' INT — Ctrl-C in that terminal is not for this server: SIGTERM stops it)
+    previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(sig) is not signal.SIG_IGN}
     held = None
     try:
         server.start()
@@ -194,7 +203,7 @@ def serve(
         server.stop()
         serve_lock.release(held)
         env.close()
-    echo("Stopped.")
+    echo(f"Stopped ({stopped_by[0]}).")
 
 
 def route_roles(app) -> dict[str, str | None]:

@@ -11,7 +11,11 @@ Activity Log events and metrics appear, rules run, and every alert is delivered 
 retry (:mod:`firestop.sandbox.monitor.delivery`, waits on the virtual clock); without ``--to`` the
 alerts are only listed. ``--realtime F`` spends F wall seconds per simulated second (0: never wait).
 
-Exit codes: 0 done; 2 bad input (unreadable file, no attack, a bad URL); 1 internal error.
+Exit codes: 0 done (with ``--to``: every alert delivered, a 2xx); 2 bad input (unreadable file, no attack, a bad
+URL) or the webhook refused an alert (a 4xx: e.g. 401, another ``FIRESTOP_HOME``'s function key); 1 an alert could not
+be delivered (nothing listening, a transport error or 5xx after Azure's retries) or an internal error — as remote
+mode's exit codes. The output is printed first; then one ``--to:`` line (stderr; with ``--json`` the result's
+``undelivered`` list and no second document).
 Output: one line per alert (rule, condition, simulated time, delivery statuses) and the attacker's
 tally; ``--json``: ``{"alerts": [...], "requests": {...}, "first_malicious_at", "clock"}``.
 """
@@ -25,7 +29,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, clean, console, fail, print_json
 from firestop.times import instant
 from firestop.private import private_dirs
 
@@ -126,11 +130,25 @@ def simulate(
              "refused": sum(1 for c in calls if c["status"] in (401, 403))}
     result = {"alerts": alerts, "requests": tally, "first_malicious_at": driver.first_malicious_at.isoformat() if driver.first_malicious_at else None,
               "clock": tenant.clock.now().isoformat()}
+    undelivered = [a for a in alerts if a["delivery"] and not any(200 <= int(d.get("status") or 0) < 300 for d in a["delivery"])]
+    if to is not None:
+        result["undelivered"] = [{"rule": a["rule"], "condition": a["condition"], "at": a["at"], "last": a["delivery"][-1]}
+                                 for a in undelivered]
     if as_json:
         print_json(result)
     else:
         console.print(clean(f"Attacker: {tally['malicious']} requests, {tally['served']} served, {tally['refused']} refused; "
                             f"sandbox clock now {instant(result['clock'])}"), highlight=False, markup=False)
+    if undelivered:
+        last = undelivered[-1]["delivery"][-1]
+        refused = "status" in last and 400 <= int(last["status"]) < 500
+        answer = f"answered {last['status']}" if "status" in last else str(last.get("error"))
+        message = (f"--to: {len(undelivered)} of {len(alerts)} alert(s) not delivered to {redact(to or '')} (last: {answer}); "
+                   + ("check that the URL is serve's /api/alerts and that serve runs on this FIRESTOP_HOME (its function key)"
+                      if refused else "is firestop serve listening there? (it prints 'Listening on …')"))
+        if not as_json:
+            typer.echo(f"error: {clean(message)}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT if refused else EXIT_INTERNAL)
 
 
 def register(sandbox_app: typer.Typer) -> None:

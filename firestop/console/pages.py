@@ -168,12 +168,15 @@ def _alert_line(view: dict[str, Any]) -> str:
 
 def _alert_cell(view: dict[str, Any]) -> str:
     """The list's alert column: ``<rule> on <account>`` from a record; for an incident still running or waiting for
-    approval (:func:`firestop.lifecycle.view.incident_view`: no ``alert`` yet) the rule name it carries, as
-    ``incident list`` shows it — never its phase, which the status badge and the incident's page give."""
+    approval (:func:`firestop.lifecycle.view.incident_view`: no ``alert`` yet) the rule name and target name its
+    status carries, in the same words (a status written before it carried the name: the rule alone) — never its
+    phase, which the status badge and the incident's page give."""
     if view.get("alert"):
         return _alert_line(view)
     if view.get("unreadable"):  # an unreadable record's row (view.unreadable_row): why, not a rule
         return str(view.get("reason") or "record unreadable")
+    if view.get("target_name"):
+        return f"{view.get('rule_name') or '(no rule name)'} on {view['target_name']}"
     return str(view.get("rule_name") or "—")
 
 

@@ -209,7 +209,24 @@ class IncidentInput(BaseModel):
                                 "while its check runs are kept as pending joins; not confirmed, this incident starts "
                                 "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
                                 "replay as they ran")
+    refuse_failed_plans: bool = Field(default=False, description="a step whose plan before its approval fails in a "
+                                      "way approving cannot change (PLAN_REFUSED_KINDS) fails then, without asking "
+                                      "a responder (cli13). Absent in older inputs: they replay as they ran")
     seal: str | None = Field(default=None, description="firestop.trust.seal over the rest, bound to the instance ID")
+
+
+#: Longest resource name :func:`target_name` keeps (characters; an Azure OpenAI account's name is at most 64).
+TARGET_NAME_CHARS = 128
+
+
+def target_name(target_ids: Any) -> str | None:
+    """The last segment of the first of ``target_ids`` (a resource ID's name), cut at :data:`TARGET_NAME_CHARS`
+    characters (ending ``…``); None when there is none. Pure; text, never escaped here."""
+    first = target_ids[0] if isinstance(target_ids, list) and target_ids else None
+    name = str(first).rstrip("/").rsplit("/", 1)[-1] if first else ""
+    if not name:
+        return None
+    return name if len(name) <= TARGET_NAME_CHARS else name[:TARGET_NAME_CHARS - 1] + "…"
 
 
 def _alert_facts(alert: dict[str, Any]) -> dict[str, Any]:
@@ -318,6 +335,9 @@ class _Incident:
                 "step": self.step_label,
                 "playbook": (self.doc.playbook or {}).get("name"),
                 "rule_name": self.alert.get("rule_name"),
+                # what the alert is on, as a finished record's alert.target_ids[0] names it (the list's "<rule> on
+                # <name>"): the name only, bounded — the custom status is capped (Azure: 8,192 characters)
+                "target_name": target_name(self.alert.get("target_ids")),
                 "pending_approval": self.pending_approval,
                 "received_at": self.doc.received_at.isoformat(),
                 "metrics": self.doc.metrics(),  # MTTD is known from the start; the others once they happen
@@ -1049,16 +1069,45 @@ HELD_STEPS = 8
 HELD_ITEMS = 10
 
 
+def cut_held_item(text: Any) -> str:
+    """``text`` in at most :data:`HELD_ITEM_CHARS` characters, saying how much was left out (cli13: a card item ended
+    ``…`` and the approver could not tell whether 3 IPs or 300 followed): a parameter whose value is a JSON list keeps
+    the values that fit — ``ips: ["203.0.113.7", "203.0.113.8", …] (+48 more)`` —, anything else its start and
+    ``… (+N more characters)``. Pure; text, never escaped here."""
+    text = str(text)
+    if len(text) <= HELD_ITEM_CHARS:
+        return text
+    name, colon, rest = text.partition(": ")
+    values = None
+    if colon and rest.startswith("["):
+        try:
+            values = json.loads(rest)
+        except (ValueError, RecursionError):
+            values = None
+    if isinstance(values, list):
+        shown: list[str] = []
+        for value in values:
+            more = [*shown, json.dumps(value, ensure_ascii=False, default=str)]
+            if len(f"{name}: [{', '.join(more)}, …] (+{len(values) - len(more)} more)") > HELD_ITEM_CHARS:
+                break
+            shown = more
+        listed = f"{name}: [{', '.join([*shown, '…'])}] (+{len(values) - len(shown)} more)"
+        if len(listed) <= HELD_ITEM_CHARS:
+            return listed
+    keep = HELD_ITEM_CHARS
+    for _ in range(3):  # the count's digits take room from what is kept: settles in two rounds
+        suffix = f"… (+{len(text) - keep} more characters)"
+        keep = HELD_ITEM_CHARS - len(suffix)
+    return text[:keep] + f"… (+{len(text) - keep} more characters)"
+
+
 def bound_held(held: dict[str, list[str]]) -> dict[str, list[str]]:
     """``held`` cut to at most :data:`HELD_STEPS_CHARS` characters of JSON: each label and item cut at
-    :data:`HELD_ITEM_CHARS` (``…``), at most :data:`HELD_STEPS` steps of :data:`HELD_ITEMS` items. Every kept step's
+    :data:`HELD_ITEM_CHARS` (:func:`cut_held_item`: saying how much it left out), at most :data:`HELD_STEPS` steps of :data:`HELD_ITEMS` items. Every kept step's
     label first, then their items in order while they fit (RT16-04: one step's long parameters — a comment's message —
     no longer push a later step, such as closing the Sentinel incident, off the card); a list that lost items ends
     ``… and N more (left out)``, steps left out are counted under ``… and N more step(s)``. Pure."""
-    def cut(text: Any) -> str:
-        text = str(text)
-        return text if len(text) <= HELD_ITEM_CHARS else text[:HELD_ITEM_CHARS - 1] + "…"
-
+    cut = cut_held_item
     def size(value: Any) -> int:
         return len(json.dumps(value, ensure_ascii=False))
 
@@ -1143,10 +1192,16 @@ def _collects_evidence(step: Step | UndoStep) -> bool:
     return isinstance(step, Step) and _kind(step).collects_evidence
 
 
+#: Kinds of plan error (firestop.azure.errors) an approval cannot change: the step is refused before anyone is asked
+#: (IncidentInput.refuse_failed_plans). Retryable kinds and ``failed`` (anything else) still ask, the plan's error shown.
+PLAN_REFUSED_KINDS = frozenset({"invalid", "not_found", "forbidden"})
+
+
 def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | None = None, *,
                    preview: dict[str, Any] | None = None) -> Generator[Any, Any, str]:
     """Wait for a decision on ``run`` (external event raced with a durable timer). Returns
-    ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer.
+    ``approve``, ``reject``, ``timeout`` or ``stopped``; a non-approved run gets a failed answer. ``refused``: its plan
+    failed with one of :data:`PLAN_REFUSED_KINDS` (and the input says ``refuse_failed_plans``): nobody is asked.
 
     Refused decisions (not sealed by the API for this request, or from someone the step does not allow) are bounded
     per request — the senders already refuse them at the edge (:mod:`firestop.lifecycle.approvals`), so what
@@ -1178,7 +1233,21 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
         # what the approver sees: the plan's changes and blast radius, and its notes and error (plan_preview) — a
         # failed plan must not read as "no changes". It does not refuse the approval (unlike runbook run, which stops
         # at a failed plan): the approver decides, told that approving runs the step without a preview.
-        preview = plan_preview((yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))))
+        plan = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(run, "plan"))
+        preview = plan_preview(plan)
+        failed_plan = preview["plan_error"] or {}
+        if inc.inp.refuse_failed_plans and failed_plan.get("kind") in PLAN_REFUSED_KINDS:
+            # cli13 (new user 12): rotate-keys on an account sharing another's consumers' secret waited for approval,
+            # "the plan could not be computed: … (invalid)", then failed with that error once approved. Known bad
+            # before anyone is asked: refused now (a failed step, as if it had run), the responder told what to fix.
+            kind = failed_plan["kind"]
+            said = ((plan.get("error") if isinstance(plan, dict) else None) or {}).get("message")  # whole: it ends with the fix
+            message = (f"refused before asking for approval — its plan failed ({kind}: {said or failed_plan.get('message')}); "
+                       "approving would only run it into the same error: fix that, then handle the alert again (--rerun)")
+            run.fail(kind, message)
+            doc.record_action(step.id, run.target, run.answer, params=run.params)
+            doc.event(run.phase, step.id, "failed", inc.now, target=run.target, runbook=run.runbook, detail=message)
+            return "refused"
     requested_at = inc.now
     deadline = requested_at + timedelta(seconds=approval.timeout_seconds)
     escalated = False

@@ -60,6 +60,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     ``pending_joins`` (with source_check): alerts may join this incident while its check runs; not confirmed, it
     starts their variants (``firestop.records.pending_joins``; joins14).
 
+    Every new input carries ``"refuse_failed_plans": true``: a step whose plan fails in a way approving cannot change
+    is refused before a responder is asked (:data:`firestop.lifecycle.incident.PLAN_REFUSED_KINDS`); older inputs,
+    without it, replay as they ran.
+
     The input carries the normalised alert only — never the raw webhook body — so
     nothing the sender put in unexpected fields lands in Durable history.
     """
@@ -78,7 +82,8 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
                 # a 256 KB log alert can name ~50,000 IPs: orchestration inputs stay small (history is replayed)
                 indicators[key] = values[:MAX_INDICATORS]
                 truncated[key] = len(values)
-    extra = {"part_of": part_of} if part_of else {}
+    extra: dict[str, Any] = {"part_of": part_of} if part_of else {}
+    extra["refuse_failed_plans"] = True
     if follows:
         extra["follows"] = follows
     if source_check and getattr(alert, "schema_id", None) == COMMON_ALERT_SCHEMA:

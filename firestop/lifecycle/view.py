@@ -52,6 +52,7 @@ def incident_view(
         "playbook": {"name": custom.get("playbook")} if custom.get("playbook") else None,
         "pending_approval": custom.get("pending_approval"),
         "rule_name": custom.get("rule_name"),
+        "target_name": custom.get("target_name"),  # the alert's first target's name (absent in older statuses)
         "received_at": custom.get("received_at"),
         "timeline_so_far": custom.get("timeline") if isinstance(custom.get("timeline"), list) else [],
         # whole seconds: the Durable HTTP API's status times carry no fraction, so a remote view (the CLI's --app,

@@ -22,6 +22,7 @@ import pytest
 
 from firestop.settings import REPO_ROOT
 from firestop.trust import encode_principal
+from tests.gated_playbook import gated_leaked_key
 from tests.trust.conftest import serve_process
 
 CHROMIUM = os.environ.get("FIRESTOP_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -34,13 +35,7 @@ EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 
 def _playbooks(folder: Path) -> Path:
     """The shipped leaked-api-key playbook with an approval (by oid-alice) on lock-network."""
-    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text().replace(
-        "      - id: lock-network\n",
-        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice], timeout: 3600}\n")
-    assert "approval:" in text
-    folder.mkdir(parents=True)
-    (folder / "leaked-api-key.yaml").write_text(text)
-    return folder
+    return gated_leaked_key(folder, "{mode: required, approvers: [oid-alice], timeout: 3600}")
 
 
 def _call(port: int, path: str, *, body: bytes | None = None, principal: str | None = "oid-alice") -> tuple[int, dict]:

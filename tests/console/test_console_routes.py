@@ -235,3 +235,20 @@ def test_the_list_names_the_alert_rule_of_an_incident_still_waiting_for_approval
     page = pages.incidents_page([waiting, incident_view("inc-2", "Running", {"phase": "analyze"}, None)], caller=caller)
     rows = re.findall(r"<tr><td class=\"id\"><a [^>]*>([^<]+)</a></td>.*?<td class=\"wide\">([^<]*)</td>", page)
     assert rows == [("inc-53aec47d787debbe-2", "aoai-suspicious-key-access"), ("inc-2", "—")], rows
+
+
+def test_the_list_names_the_account_of_a_waiting_incident_as_of_a_finished_one(api):
+    """cli13 item 3 (new user 12): the row of an incident still waiting read ``aoai-suspicious-key-access`` where a
+    finished one reads ``aoai-leaked-key-usage on contoso-openai-prod``: which account waits was on its page only.
+    Fails before (the rule alone)."""
+    from firestop.alerts import parse_alert
+    from firestop.cli.incidents import handle_alert
+    from firestop.settings import REPO_ROOT
+
+    waiting, _ = handle_alert(parse_alert((REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json").read_bytes()),
+                              env=api.env)
+    assert waiting["status"] == "awaiting_approval", waiting["status"]
+    _, _, page = call(api, "console_home", "console")
+    rows = dict(re.findall(r"<tr><td class=\"id\"><a [^>]*>([^<]+)</a></td>.*?<td class=\"wide\">([^<]*)</td>", page))
+    assert rows == {waiting["incident_id"]: "aoai-suspicious-key-access on contoso-openai-prod",
+                    INCIDENT: "aoai-leaked-key-usage on contoso-openai-prod"}, rows

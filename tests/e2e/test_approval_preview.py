@@ -12,6 +12,7 @@ from firestop.cli.main import app
 from firestop.console import pages
 from firestop.lifecycle.approvals import MAX_PLAN_NOTES, MAX_PLAN_TEXT, plan_preview
 from firestop.settings import REPO_ROOT
+from tests.gated_playbook import gated_leaked_key
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
@@ -22,16 +23,10 @@ def cli(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def _gated(tmp_path, monkeypatch, mode: str):
-    """leaked-api-key with lock-network gated (approver oid-alice) and its ``mode`` parameter replaced."""
-    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text()
-    text = text.replace("      - id: lock-network\n",
-                        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice], timeout: 900}\n")
-    assert "          mode: deny_by_default\n" in text
-    text = text.replace("          mode: deny_by_default\n", f"          mode: {mode}\n", 1)
-    folder = tmp_path / "playbooks"
-    folder.mkdir()
-    (folder / "leaked-api-key.yaml").write_text(text)
+def _gated(tmp_path, monkeypatch, mode: str = "deny_by_default", step: str = "lock-network"):
+    """leaked-api-key with ``step`` gated (approver oid-alice) and lock-network's ``mode`` parameter replaced."""
+    folder = gated_leaked_key(tmp_path / "playbooks", "{mode: required, approvers: [oid-alice], timeout: 900}", step=step,
+                              edits=(("          mode: deny_by_default\n", f"          mode: {mode}\n"),))
     monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
 
 
@@ -40,20 +35,62 @@ def _card(pending: dict) -> str:
 
 
 def test_a_failed_plan_is_said_plainly_not_as_no_changes(firestop_home, tmp_path, monkeypatch):
-    # a mode only known at run time, which network.lock's parameters refuse: the plan fails (invalid)
+    # the consumers' secret cannot be read while the plan runs (503 after azure-core's retries: transient, which an
+    # approval later may get past — a plan known bad whatever is decided is refused instead, test below)
+    from firestop.cli.wiring import environment
+
+    _gated(tmp_path, monkeypatch, step="rotate-keys")
+    env = environment(azure=False)
+    env.tenant.inject_fault("secrets.get", status=503, times=50)
+    env.close()
+    handled = cli("alert", "handle", str(EXAMPLE))
+    assert handled.exit_code == 3, handled.output
+    said = " ".join(handled.output.split())  # wrapped at the terminal's width
+    assert "the plan could not be computed: Azure answered HTTP 503" in said
+    assert "approving runs the step without a preview" in said
+    shown = " ".join(cli("incident", "show", INCIDENT).output.split())
+    assert "the plan could not be computed: Azure answered HTTP 503" in shown and "would change nothing" not in shown
+    pending = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["pending_approval"]
+    assert pending["plan_error"]["kind"] == "transient" and "secrets.get" in pending["plan_error"]["message"]
+    assert pending["changes"] == [] and pending["notes"] == []
+    card = _card(pending)
+    assert "The plan could not be computed: Azure answered HTTP 503" in card and "without a preview" in card
+    assert "lists no changes" not in card
+
+
+def test_a_plan_that_fails_whatever_is_decided_is_refused_before_anyone_is_asked(firestop_home, tmp_path, monkeypatch):
+    """cli13 item 4: a mode network.lock's parameters refuse (invalid) waited for an approver, who could only approve
+    it into the same error. Now the step fails at once, saying why and what to do; nobody is asked. Fails before
+    (exit 3 waiting for approval)."""
+    _gated(tmp_path, monkeypatch, '"${{ alert.rule_name }}"')
+    handled = cli("alert", "handle", str(EXAMPLE), "--json")
+    assert handled.exit_code == 3, handled.output
+    record = json.loads(handled.stdout)
+    assert record["status"] == "needs_responder" and not record.get("pending_approval")
+    assert [e["outcome"] for e in record["timeline"] if e.get("step") == "lock-network"] == ["failed"]
+    assert not record["approvals"]
+    [action] = [a for a in record["actions"] if a["step_id"] == "lock-network"]
+    assert action["error"]["kind"] == "invalid"
+    assert action["error"]["message"].startswith("refused before asking for approval — its plan failed (invalid: params.mode")
+    assert action["error"]["message"].endswith("fix that, then handle the alert again (--rerun)")
+
+
+def test_an_input_written_before_the_refusal_still_asks(firestop_home, tmp_path, monkeypatch):
+    """An orchestration started without ``refuse_failed_plans`` (before cli13) replays as it ran: it asks."""
+    import firestop.cli.incidents as incidents
+
+    written = incidents.incident_input
+
+    def older(*args, **kwargs):
+        inp = written(*args, **kwargs)
+        assert inp.pop("refuse_failed_plans") is True
+        return inp
+
+    monkeypatch.setattr(incidents, "incident_input", older)
     _gated(tmp_path, monkeypatch, '"${{ alert.rule_name }}"')
     handled = cli("alert", "handle", str(EXAMPLE))
     assert handled.exit_code == 3, handled.output
-    assert "the plan could not be computed: params.mode" in handled.output
-    assert "approving runs the step without a preview" in handled.output
-    shown = cli("incident", "show", INCIDENT)
-    assert "the plan could not be computed: params.mode" in shown.output and "would change nothing" not in shown.output
-    pending = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["pending_approval"]
-    assert pending["plan_error"]["kind"] == "invalid" and "params.mode" in pending["plan_error"]["message"]
-    assert pending["changes"] == [] and pending["notes"] == []
-    card = _card(pending)
-    assert "The plan could not be computed: params.mode" in card and "without a preview" in card
-    assert "lists no changes" not in card
+    assert "the plan could not be computed: params.mode" in " ".join(handled.output.split())
 
 
 def test_a_plan_that_changes_nothing_shows_its_notes(firestop_home, tmp_path, monkeypatch):

@@ -185,3 +185,39 @@ def test_a_rerun_while_the_last_rerun_waits_is_numbered_from_the_alerts_incident
     assert ids == [f"{first}-2", f"{first}-3"]
     again = json.loads(CliRunner().invoke(app, ["alert", "handle", str(example), "--json"]).stdout)
     assert again["incident_id"] == f"{first}-3" and f"resuming incident {first}-3" in again["note"]
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_ctrl_c_after_the_answer_was_printed_keeps_that_answer_and_its_exit_code(firestop_home, monkeypatch, capsys,
+                                                                                 as_json):
+    """New user 13: Ctrl-C landing after ``alert handle --json`` had printed the contained incident (while click
+    unwound the command's ``typer.Exit(0)``) appended a second JSON document — ``{"error": "interrupted …", "exit_code":
+    130}`` — to stdout (no longer one JSON value) and exited 130, "incident … is still contained (finished); resume
+    with: …" for an incident that was done (seen 2 of 8 times with ``timeout -s INT 0.7x``). The command had answered:
+    its answer and its exit code stand, nothing is added."""
+    from contextlib import contextmanager
+
+    import firestop.cli.collector
+
+    from firestop.cli import interrupt
+    from firestop.cli.main import main
+
+    @contextmanager
+    def interrupted_on_the_way_out():
+        try:
+            yield
+        finally:
+            raise interrupt.Interrupted  # SIGINT arriving as the finished command unwinds (its typer.Exit in flight)
+
+    example = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    monkeypatch.setattr(firestop.cli.collector, "paused", interrupted_on_the_way_out)
+    monkeypatch.setattr(interrupt, "install", lambda: None)  # pytest keeps its own SIGINT handler
+    with pytest.raises(SystemExit) as ended:
+        main(["alert", "handle", str(example), *(["--json"] if as_json else [])])
+    out, err = capsys.readouterr()
+    assert ended.value.code == 0, (out[-300:], err)
+    assert "interrupted" not in out + err
+    if as_json:
+        assert json.loads(out)["status"] == "contained"  # one JSON value: the record
+    else:
+        assert "Outcome: contained" in out

@@ -12,6 +12,7 @@ from firestop.intake import CorrelationKey, slot_id
 from firestop.intake.correlation import alert_keys
 from firestop.trust import encode_principal, stamp_peer
 from firestop.settings import REPO_ROOT
+from tests.gated_playbook import gated_leaked_key
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
@@ -21,13 +22,7 @@ INCIDENT = slot_id(alert_keys(parse_alert(EXAMPLE.read_bytes()), CorrelationKey.
 
 @pytest.fixture
 def api(firestop_home, tmp_path, monkeypatch):
-    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text().replace(
-        "      - id: lock-network\n",
-        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice, grp-secops], two_person: true}\n",
-    )
-    folder = tmp_path / "playbooks"
-    folder.mkdir()
-    (folder / "p.yaml").write_text(text)
+    folder = gated_leaked_key(tmp_path / "playbooks", "{mode: required, approvers: [oid-alice, grp-secops], two_person: true}")
     monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
     from firestop.cli.wiring import function_app, sandbox_environment
     from firestop.runtime import ManagementServer

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from firestop.cli.main import app
 from firestop.settings import REPO_ROOT
+from tests.gated_playbook import gated_leaked_key
 
 EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
 ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
@@ -21,13 +22,7 @@ def cli(*args: str):
 
 @pytest.fixture
 def gated_playbooks(firestop_home, tmp_path, monkeypatch):
-    text = (REPO_ROOT / "playbooks" / "leaked-api-key.yaml").read_text().replace(
-        "      - id: lock-network\n",
-        "      - id: lock-network\n        approval: {mode: required, approvers: [oid-alice], two_person: true, timeout: 900}\n",
-    )
-    folder = tmp_path / "playbooks"
-    folder.mkdir()
-    (folder / "leaked-api-key.yaml").write_text(text)
+    folder = gated_leaked_key(tmp_path / "playbooks", "{mode: required, approvers: [oid-alice], two_person: true, timeout: 900}")
     monkeypatch.setenv("FIRESTOP_PLAYBOOKS", str(folder))
     return folder
 

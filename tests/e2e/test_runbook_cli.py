@@ -226,3 +226,25 @@ def test_undo_preview_shows_nsg_rules_as_a_responder_reads_them_and_json_keeps_t
     raw = json.loads(cli("runbook", "plan", "network.block_ips", "--target", NSG, "--param", 'ips=["203.0.113.9"]', "--json").stdout)
     gateway = next(r for r in raw["result"]["before"]["securityRules"] if r["name"] == "allow-https-from-gateway")
     assert gateway["properties"]["sourceAddressPrefix"] == "198.51.100.0/24"  # --json: ARM's form, unchanged
+
+
+def _rule_names(firestop_home) -> set[str]:
+    from firestop.sandbox import Tenant
+
+    return {r["name"] for r in Tenant.open(firestop_home / "sandbox").resource(NSG)["properties"]["securityRules"]}
+
+
+def test_undo_of_a_manual_block_ips_run_removes_its_deny_rule(firestop_home):
+    """New user 13: ``runbook undo`` of a ``runbook run network.block_ips`` answered "the step's rules are already
+    gone; nothing changed", exit 0, and marked the run undone while its deny rule stayed on the NSG: the manual run's
+    ledger entry kept no ``artifacts`` (the rule names the undo deletes), so the undo looked for no rule. The
+    responder believed the IP unblocked, and the run could not be undone again."""
+    before = _rule_names(firestop_home)
+    run = cli("runbook", "run", "network.block_ips", "--target", NSG, "--param", 'ips=["203.0.113.99"]', "--yes", "--json")
+    assert run.exit_code == 0, run.output
+    added = _rule_names(firestop_home) - before
+    assert len(added) == 1, added
+    undo = cli("runbook", "undo", json.loads(run.stdout)["run_id"], "--yes", "--json")
+    assert undo.exit_code == 0, undo.output
+    assert _rule_names(firestop_home) == before, undo.output  # the run's rule is gone, nothing else touched
+    assert "already gone" not in undo.output and next(iter(added)) in undo.output

@@ -179,9 +179,25 @@ def test_the_held_steps_stay_within_their_share_of_the_custom_status():
     assert len(json.dumps(kept, ensure_ascii=False)) <= HELD_STEPS_CHARS
     assert any(k.startswith("… and ") and k.endswith("more step(s)") for k in kept)
     first = kept["step-0 (network.block_ips)"]
-    assert first[0].endswith("…") and first[-1].endswith("more (left out)")
+    assert first[0].endswith(", …] (+191 more)") and first[-1].endswith("more (left out)")  # cut_held_item, below
     small = {"rotate-keys (keys.rotate)": ["on /subscriptions/s/x"]}
     assert bound_held(small) == small
+
+
+def test_a_cut_card_item_says_how_much_it_left_out():
+    """cli13 item 3 (new user 12): an item past HELD_ITEM_CHARS ended "…" — 3 more IPs or 300? A list parameter keeps
+    the values that fit and counts the rest; other text counts the characters left out. Fails before (a bare '…')."""
+    from firestop.lifecycle.incident import HELD_ITEM_CHARS, cut_held_item
+
+    ips = [f"203.0.113.{i}" for i in range(200)]
+    listed = cut_held_item(f"ips: {json.dumps(ips)}")
+    assert len(listed) <= HELD_ITEM_CHARS and listed.startswith('ips: ["203.0.113.0", "203.0.113.1", ')
+    shown = listed[len("ips: ["):listed.index(", …]")].split(", ")
+    assert [json.loads(v) for v in shown] == ips[:len(shown)] and listed.endswith(f", …] (+{200 - len(shown)} more)")
+    target = "on /subscriptions/" + "x" * 300
+    text = cut_held_item(target)
+    assert len(text) == HELD_ITEM_CHARS and text.endswith("… (+182 more characters)") and target.startswith(text[:136])
+    assert cut_held_item("x" * HELD_ITEM_CHARS) == "x" * HELD_ITEM_CHARS  # at the bound: whole
 
 
 @pytest.mark.parametrize("decision", ["reject", "timeout"])

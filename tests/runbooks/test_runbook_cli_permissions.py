@@ -83,6 +83,13 @@ def test_runbook_plan_keys_never_prints_a_key(firestop_home):
         (["permissions", "--playbooks", "playbooks"], "--scope: required"),
         (["permissions", "--sandbox", "--scope", SUB], "--sandbox: "),
         (["permissions", "--scope", "subscriptions/x"], "--scope: 'subscriptions/x'"),
+        # new user 13: these were printed as the role's AssignableScopes, exit 0 (az role definition create refuses them)
+        (["permissions", "--scope", "/subscriptions/abc"], "--scope: 'abc' is not a subscription ID (a GUID"),
+        (["permissions", "--scope", SUB + "/resourceGroups/rg;drop"], "--scope: 'rg;drop' is not a resource group name"),
+        (["permissions", "--scope", SUB + "/resourceGroups/"], "--scope: "),
+        (["permissions", "--scope", SUB + "//resourceGroups/rg"], "--scope: "),
+        (["permissions", "--scope", "/providers/Microsoft.Management/managementGroups/mg;1"],
+         "--scope: 'mg;1' is not a management group ID"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(firestop_home, args, expected):

@@ -123,7 +123,7 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=GUARD_S) == 0
     rest = proc.stdout.read().decode()
-    assert "Stopped." in rest
+    assert "Stopped (SIGTERM)." in rest
 
 
 def test_sandbox_reset_refuses_while_serve_runs_on_the_same_home(served, tmp_path, monkeypatch):

@@ -65,3 +65,60 @@ def test_simulate_refuses_a_file_without_attack(tmp_path, monkeypatch):
     path.write_text("name: x\n")
     result = CliRunner().invoke(app, ["sandbox", "simulate", str(path), "--json"])
     assert result.exit_code == 2 and "attack" in result.output
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed when the block ends: nothing listens there
+
+
+def _simulate_to(tmp_path, monkeypatch, url: str, *extra: str):
+    from firestop.settings import REPO_ROOT
+
+    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FIRESTOP_FUNCTION_KEY", "test-key-123")
+    path = tmp_path / "attack.yaml"
+    path.write_text(ATTACK.format(playbooks=REPO_ROOT / "playbooks"))
+    return CliRunner().invoke(app, ["sandbox", "simulate", str(path), "--to", url, *extra])
+
+
+def test_simulate_to_a_url_nothing_listens_on_exits_1_and_says_why(tmp_path, monkeypatch):
+    """New user 13: ``--to http://127.0.0.1:<wrong port>/api/alerts`` printed ``→ URLError, URLError, …`` for each
+    alert and exited 0, as if the demo had worked: no alert reached anything. Now each failed attempt says why
+    (connection refused), the command exits 1 (the app cannot be reached, as remote mode) with one line naming the
+    URL, how many alerts were not delivered and what to check; --json keeps one JSON document."""
+    url = f"http://127.0.0.1:{_closed_port()}/api/alerts"
+    text = _simulate_to(tmp_path, monkeypatch, url)
+    assert text.exit_code == 1, text.output
+    assert "refused" in text.output.lower() and f"--to: " in text.output and "not delivered" in text.output
+    as_json = _simulate_to(tmp_path, monkeypatch, url, "--json")
+    assert as_json.exit_code == 1, as_json.output
+    out = json.loads(as_json.stdout)  # one document: the result, with what was not delivered
+    assert out["undelivered"] and all("refused" in d["error"].lower() for a in out["alerts"] for d in a["delivery"])
+
+
+def test_simulate_to_a_webhook_that_refuses_the_key_exits_2(tmp_path, monkeypatch):
+    """A 401 (another FIRESTOP_HOME's function key) is not retried, as Azure does not; the command no longer ends 0."""
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        result = _simulate_to(tmp_path, monkeypatch, f"http://127.0.0.1:{server.server_address[1]}/api/alerts", "--json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["undelivered"]

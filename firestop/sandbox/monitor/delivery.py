@@ -8,7 +8,8 @@ payload is always the common schema here and the receiver's answer says so.
 :func:`deliver(payload, webhooks, post, sleep)`: ``post(url, body: bytes) -> int`` (HTTP status;
 raise ``OSError`` for a transport error), ``sleep(seconds)`` (the virtual clock's, or real time).
 Returns ``[{"url", "attempt", "status" | "error"}]``; URLs are logged without their query
-string (a webhook URL may carry a key).
+string (a webhook URL may carry a key); ``error`` names the transport error and its reason
+(``URLError: [Errno 111] Connection refused``, at most 200 characters).
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
+def _transport_error(exc: OSError) -> str:
+    """``<type>: <reason>`` of a transport error, without any URL (``urllib``'s ``URLError.reason`` is the socket's
+    error; its text never holds the request's URL), at most 200 characters."""
+    reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+    text = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+    return text[:200]
+
+
 def deliver(payload: dict, webhooks: list[dict], post: Callable[[str, bytes], int], sleep: Callable[[float], None]) -> list[dict]:
     body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
     log: list[dict] = []
@@ -39,7 +48,7 @@ def deliver(payload: dict, webhooks: list[dict], post: Callable[[str, bytes], in
                 if status not in RETRYABLE:
                     break
             except OSError as exc:
-                log.append({"url": redact(url), "attempt": attempt + 1, "error": type(exc).__name__})
+                log.append({"url": redact(url), "attempt": attempt + 1, "error": _transport_error(exc)})
             if attempt < len(RETRY_DELAYS_S):
                 sleep(RETRY_DELAYS_S[attempt])
     return log
