@@ -208,6 +208,12 @@ INDEX_SEAL_PURPOSE = "manual-runs-index"
 #: The sealed-lines marker ``{"since", "seal"}`` is ``<prefix><tag>.json``: created once, before the first sealed index
 #: line (ledger9), ``since`` that line's ``at``.
 SEALED_LINES_PREFIX = INDEX_PREFIX + "sealed-lines-"
+#: Read bounds (bounds14; over one the object is refused unread, :class:`firestop.storage.base.TooLarge`, a StoreError
+#: naming it — handled as an object that cannot be read, never read whole into memory): the epoch and the sealed-lines
+#: marker are ~150 bytes as written (×25: 4 KiB); an index of one target holds a ~250-byte line per run, and more than
+#: :data:`MAX_TARGET_RUNS` followed is refused anyway — the ledger's bound (16 MiB, :data:`runbooks.ledger.LEDGER_READ_LIMIT`).
+MARKER_READ_LIMIT = 4096
+LEDGER_READ_LIMIT = 16 * 1024 * 1024
 
 
 def sealed_lines_name(key: Any) -> str:
@@ -239,7 +245,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     from firestop.storage import AlreadyExists, AppendConflict, StoreError
     from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
 
-    if store.read(EPOCH_NAME) is None:
+    if store.read(EPOCH_NAME, limit=MARKER_READ_LIMIT) is None:
         day = incident_id.removeprefix("manual-")
         epoch = {"day": day} | ({"seal": key.sign(EPOCH_SEAL_PURPOSE, EPOCH_NAME, day)} if key is not None else {})
         try:
@@ -250,7 +256,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     record: dict[str, Any] = {"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}
     if key is not None:
         marker_name = sealed_lines_name(key)
-        if _utc(at) is not None and store.read(marker_name) is None:
+        if _utc(at) is not None and store.read(marker_name, limit=MARKER_READ_LIMIT) is None:
             marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, marker_name, at)}
             try:
                 store.create(marker_name, canonical(marker), "application/json")
@@ -259,7 +265,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
         record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
     line = canonical(record) + b"\n"
     for _ in range(MAX_APPEND_ATTEMPTS):
-        raw = store.read(name) or b""
+        raw = store.read(name, limit=LEDGER_READ_LIMIT) or b""
         try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
             store.append(name, line if not raw or raw.endswith(b"\n") else b"\n" + line, at=len(raw))
             return
@@ -275,7 +281,7 @@ def _sealed_since(store: Any, key: Any) -> datetime | None:
     if key is None:
         return None
     name = sealed_lines_name(key)
-    raw = store.read(name)
+    raw = store.read(name, limit=MARKER_READ_LIMIT)
     if raw is None:
         return None
     try:
@@ -298,7 +304,7 @@ def _epoch_day(store: Any, settings: Any = None) -> str | None:
 
     from firestop.trust.seal import SealKeyError, load_seal_key
 
-    raw = store.read(EPOCH_NAME)
+    raw = store.read(EPOCH_NAME, limit=MARKER_READ_LIMIT)
     if raw is None:
         return None
     try:
@@ -334,7 +340,7 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
     sealed_since = _sealed_since(store, key)
     for target in sorted({target_key(t) for t in targets if t}):
         name = index_name(target)
-        for text in (store.read(name) or b"").decode("utf-8", errors="replace").splitlines():
+        for text in (store.read(name, limit=LEDGER_READ_LIMIT) or b"").decode("utf-8", errors="replace").splitlines():
             try:
                 line = json.loads(text)
             except ValueError:

@@ -279,6 +279,10 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
 #: ``source-confirmed/<sha256 of "alert id (lower case)|monitorCondition">.json``. Outside every incident's names
 #: (``records.store`` reads only ``<incident>.json`` revisions, audits and notifications their own prefixes).
 CLAIM_PREFIX = "source-confirmed/"
+#: The most bytes a once-marker is read at (bounds14): one :func:`claim` writes is ~130 bytes (an incident id of at
+#: most ~100 characters and an ISO time); ×30 margin. A bigger blob at a marker's name was planted by a Storage Blob
+#: Data writer (read whole, a multi-GB one exhausted the instance's memory): refused unread, no marker.
+CLAIM_READ_LIMIT = 4096
 
 
 def claim_name(alert: dict[str, Any], state: str | None = None) -> str:
@@ -303,7 +307,7 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
     :mod:`firestop.storage` store."""
     import json
 
-    from firestop.storage.base import AlreadyExists, StoreError
+    from firestop.storage.base import AlreadyExists, StoreError, TooLarge
 
     name = claim_name(alert, state)
     data = json.dumps({"incident_id": str(incident_id), "received_at": str(received_at)}, sort_keys=True).encode()
@@ -312,7 +316,10 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
         return None
     except AlreadyExists:
         try:
-            held = json.loads(store.read(name) or b"{}").get("incident_id")
+            held = json.loads(store.read(name, limit=CLAIM_READ_LIMIT) or b"{}").get("incident_id")
+        except TooLarge:  # bounds14: planted (over the bound), never read: said so, naming the object
+            return (f"the once-marker of this alert ({name}) is over {CLAIM_READ_LIMIT} bytes, so not one Firestop "
+                    "wrote; it was refused unread and this delivery waits for a responder")
         except (StoreError, ValueError, AttributeError, RecursionError):
             held = None
         if state:

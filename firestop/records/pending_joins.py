@@ -43,6 +43,13 @@ MAX_STARTS = 2000
 _VARIANT = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 #: What a pending join's name seal is for (part of what its MAC covers, with the run and the content digest).
 PURPOSE = "pending-join"
+#: The most bytes a pending join is read at (bounds14): its content is the variant's sealed incident input, built from
+#: one delivery — an alert body of at most :data:`firestop.alerts.body.MAX_PAYLOAD_BYTES` (256 KiB), an Event Grid
+#: delivery of at most :data:`firestop.intake.eventgrid.MAX_DELIVERY_BYTES` (1 MiB, many events) — and a normalised
+#: alert keeps less than it came in; JSON's escaping at most sextuples a byte (a control character as ``\u00XX``),
+#: plus the seal: 8 MiB. A bigger blob at a sealed name was overwritten by a Storage Blob Data writer (read whole, a
+#: multi-GB one exhausted the instance's memory): refused unread, counted as a pending join that could not be read.
+READ_LIMIT = 8 * 1024 * 1024
 #: ``<digest>.<seal>.json``: the seal's own shape is checked by :meth:`firestop.trust.seal.SealKey.check`.
 _NAME = re.compile(r"^([0-9a-f]{%d})\.([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\.json$" % DIGEST_DIGITS)
 
@@ -92,8 +99,13 @@ def pending(store: Any, incident_id: str, received_at: str, key: Any) -> tuple[l
             sealed.append(name)
     sealed.sort()
     found: list[tuple[str, Any]] = []
+    from firestop.storage.base import TooLarge
+
     for name in sealed[:MAX_STARTS]:
-        raw = store.read(name)
+        try:
+            raw = store.read(name, limit=READ_LIMIT)
+        except TooLarge:  # bounds14: never read whole
+            continue
         try:
             entry = json.loads(raw) if raw else None
         except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run

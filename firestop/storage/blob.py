@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from firestop.storage.base import AlreadyExists, AppendConflict, StoreError, check_name
+from firestop.storage.base import DEFAULT_READ_LIMIT, AlreadyExists, AppendConflict, StoreError, TooLarge, check_name
 
 
 def _kind(exc: BaseException) -> str:
@@ -83,16 +83,30 @@ class BlobStore:
         except ResourceExistsError:
             pass
 
-    def read(self, name: str) -> bytes | None:
-        from azure.core.exceptions import ResourceNotFoundError
+    def read(self, name: str, limit: int | None = None) -> bytes | None:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+        bound = DEFAULT_READ_LIMIT if limit is None else max(0, int(limit))
         blob = self._blob(name)
         try:
-            return blob.download_blob().readall()
+            try:
+                # Get Blob with x-ms-range bytes=0-<bound> (https://learn.microsoft.com/rest/api/storageservices/get-blob,
+                # "Specify the range header"): at most bound + 1 bytes cross the wire, whatever the blob's size.
+                data = blob.download_blob(offset=0, length=bound + 1).readall()
+            except HttpResponseError as exc:
+                # 416 InvalidRange: a ranged Get of an empty blob (an append blob created, its first block not yet
+                # appended) — the SDK falls back to a plain Get only for unranged downloads (azure-storage-blob 12.31
+                # StorageStreamDownloader._initial_request); Azurite answers the same.
+                if exc.status_code != 416 or blob.get_blob_properties().size != 0:
+                    raise
+                data = b""
         except ResourceNotFoundError:
             return None
         except Exception as exc:  # noqa: BLE001 — azure-core and transport errors, mapped
             raise self._fail(exc, "reading", name) from None
+        if len(data) > bound:
+            raise TooLarge(self.where, name, bound)
+        return data
 
     def names(self, prefix: str = "") -> list[str]:
         from azure.core.exceptions import ResourceNotFoundError
@@ -131,8 +145,11 @@ class BlobStore:
             raise self._fail(exc, "writing", name) from None
         try:
             stored = (blob.get_blob_properties().metadata or {}).get("sha256")
-            if stored is None:
-                existing = self.read(name)
+            if stored is None:  # no metadata (another writer's blob): at most its expected size (+1) is read (bounds14)
+                try:
+                    existing = self.read(name, limit=len(data))
+                except TooLarge:
+                    existing = None
                 stored = hashlib.sha256(existing).hexdigest() if existing is not None else None
         except StoreError:
             raise
