@@ -35,6 +35,9 @@ class Reason(StrEnum):
     ACTIVITY_EVENT = "activity_event"
     #: the source alert (or policy state) was already confirmed for another incident: a second delivery of it
     ALREADY_CONFIRMED = "already_confirmed"
+    #: the once-marker's name holds an object Firestop did not seal (a storage writer's, or a marker written before
+    #: bounds14): the delivery waits, no incident named (the advice: look the alert up at its source)
+    MARKER_UNSEALED = "marker_unsealed"
     #: the source could not be read (an error left after the retries, a missing client): nothing was compared
     UNREADABLE = "unreadable"
     #: the check itself failed (an exception, an unknown source)

@@ -274,11 +274,13 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
             from firestop.azure.alerts_management import claim
             from firestop.records.store import records_store
             from firestop.settings import get_settings
+            from firestop.trust.seal import load_seal_key
 
             why = claim(records_store(get_settings()), alert, str(incident), str(request.get("received_at") or ""),
-                        state=found.get("claim_key") if source == POLICY else None)  # verify12: once per policy state
+                        state=found.get("claim_key") if source == POLICY else None,  # verify12: once per policy state
+                        key=load_seal_key())  # bounds14: sealed (SealKeyError: the check failed, fail safe below)
             if why is not None:
-                return {"confirmed": False, "why": why, "code": Reason.ALREADY_CONFIRMED}
+                return {"confirmed": False, "why": str(why), "code": why.code}
         confirmed = found.get("confirmed") is True
         # the confirmer's code (firestop.source_reasons: one list), else one that says it gave none
         code = Reason.CONFIRMED if confirmed else code_of(found.get("code")) or Reason.UNCLASSIFIED

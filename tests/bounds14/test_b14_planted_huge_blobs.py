@@ -62,7 +62,7 @@ def test_a_huge_once_marker_is_no_marker_and_the_claim_names_it(tmp_path):
     store = LocalStore(tmp_path / "records")
     alert = {"alert_id": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/a-b14", "monitor_condition": "Fired"}
     _plant(store.root, claim_name(alert))
-    why, peak = _peak(lambda: claim(store, alert, INCIDENT, RECEIVED))
+    why, peak = _peak(lambda: claim(store, alert, INCIDENT, RECEIVED, key=KEY))  # (key=: sealed since item 2)
     assert peak < PEAK, peak
     assert isinstance(why, str) and claim_name(alert) in why and f"over {CLAIM_READ_LIMIT} bytes" in why, why
 
