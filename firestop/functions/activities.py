@@ -186,10 +186,11 @@ def confirm_alert_at_source(request: dict) -> dict[str, Any]:
 @bp.durable_client_input(client_name="client")
 async def start_pending_joins(request: dict, client) -> dict[str, int]:
     """``{"incident_id", "received_at"}`` (an incident run whose source check said "not confirmed", after its verdict
-    was kept) → ``{"started", "found", "left", "refused"}``: the variant of each alert kept as a pending join of that run
-    (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest) started with its
-    kept sealed input unless an instance of its id exists (``found``: intake started it after reading the verdict,
-    or this activity ran before — a retry starts nothing twice). Each kept input's seal is checked here, bound to the
+    was kept) → ``{"started", "found", "left", "refused", "unreadable"}``: the variant of each alert kept as a pending
+    join of that run (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest;
+    ``unreadable``: sealed names whose content is not the pending join they were sealed for — deleted or overwritten,
+    bounds14) started with its kept sealed input unless an instance of its id exists (``found``: intake started it
+    after reading the verdict, or this activity ran before — a retry starts nothing twice). Each kept input's seal is checked here, bound to the
     variant id it would start, and it must name this run's incident as ``variant_of`` (``refused``: blobs that fail
     either, not started — R12-01: a planted one took the genuine variant's id); it is checked again where it runs. A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
     "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
@@ -202,7 +203,8 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
 
     incident = str(request.get("incident_id") or "")
     key = load_seal_key()  # (none usable: SealKeyError — raised, the orchestrator retries, then notes it failed)
-    kept, left = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    listed = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    kept, left = listed.kept, listed.left
     started = found = refused = 0
     def exists(status) -> bool:  # the SDK: a falsy status for a 404, a falsy one with Message for an error
         if not status and (getattr(status, "Message", None) is not None
@@ -232,9 +234,12 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     if refused:
         log.warning("pending joins of %s: %d not sealed for the variant they name (not started)", incident[:200],
                     refused)
+    if listed.unreadable:
+        log.warning("pending joins of %s: %d could not be read as the pending join their sealed name names (deleted "
+                    "or overwritten in the records store?)", incident[:200], listed.unreadable)
     if kept or left:
         log.info("pending joins of %s: %d started, %d found, %d left", incident[:200], started, found, left)
-    return {"started": started, "found": found, "left": left, "refused": refused}
+    return {"started": started, "found": found, "left": left, "refused": refused, "unreadable": listed.unreadable}
 
 
 def _confirm_alert_at_source(request: dict) -> dict[str, Any]:

@@ -90,7 +90,8 @@ def test_an_overwritten_pending_join_is_skipped_unread(tmp_path):
     _plant(store.root, overwritten)
     answer, peak = _peak(lambda: pending_joins.pending(store, INCIDENT, RECEIVED, KEY))
     assert peak < PEAK, peak
-    assert answer[0] == [(f"{INCIDENT}-vbbbbbbbbbbbbbbbb", {"sealed": "b"})], answer
+    kept = answer.kept if hasattr(answer, "kept") else answer[0]  # (a Pending since item 3)
+    assert kept == [(f"{INCIDENT}-vbbbbbbbbbbbbbbbb", {"sealed": "b"})], answer
 
 
 def test_a_huge_record_is_a_record_that_cannot_be_read(tmp_path):
