@@ -19,8 +19,10 @@ a principal with Storage Blob Data write (no Firestop role) who planted 2,000 bl
 pushed the genuine alert's pending join past the :data:`MAX_STARTS` read (redteam16, noticed at 01:21): it stayed
 joined to the forged incident, never checked. Now only names sealed by this app count — a planted name is skipped
 unread, so it can crowd nothing out; what it still costs is its share of the folder's listing. Bound: one blob per
-distinct content joined per pending incident run (a few KB: the normalised alert, never the raw body). Nothing
-deletes them: a lifecycle rule on the prefix (or the store's retention) does; readers only ever read the run's own
+distinct content joined per pending incident run (a few KB: the normalised alert, never the raw body). Firestop
+never deletes them (on Azure the records container's WORM retention would refuse it): the template's lifecycle rule
+``firestop-pending-joins-after-worm`` deletes them once that retention has passed (bounds14: kept as long as the
+records' retention keeps everything else, the variants they started included); readers only ever read the run's own
 folder. Outside every incident's names (``records.store`` reads ``<incident>.json`` revisions only).
 """
 
