@@ -167,6 +167,11 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
 #: Manual-run ledgers (one a UTC day with runs) an undo reads to find runs relying on what it restores; past this the
 #: undo is refused (:class:`ManualRunsUnread`) rather than reading without bound or skipping one.
 MAX_MANUAL_LEDGERS = 100
+#: Manual-run ledgers an undo reads whole at most, verifiable or not (bounds14): only a ledger holding an entry the app
+#: sealed on it counts toward :data:`MAX_MANUAL_LEDGERS` (a blob writer's backdated ``manual-<day>`` ledgers no longer
+#: refuse the undo of an incident more than 100 days old), but each one dated in the window is still read (its
+#: unsealed applies still add reliance: fail closed), so this bounds the reads — about 13 months of days.
+MAX_WHOLE_LEDGERS = 4 * MAX_MANUAL_LEDGERS
 
 _LEDGER_DAY = re.compile(r"^manual-(?P<day>\d{4}-\d{2}-\d{2})\.jsonl$")
 
@@ -378,8 +383,10 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     slack cannot hold a run — a run's ledger is named by the day it ran — so it is a blob writer's: such ledgers are
     skipped and named (a WARNING with their count and first and last names), never read and never counted toward
     :data:`MAX_MANUAL_LEDGERS` (leftovers11: a flood of planted future-dated ledgers refused every undo). Days read whole
-    then lie between ``since`` and ``now``: only an undo of an incident more than :data:`MAX_MANUAL_LEDGERS` days old
-    can pass the bound. None: no such filter.
+    then lie between ``since`` and ``now``; of those, only a ledger holding an entry the app sealed on it (with the
+    app's key; without one every day counts, as before) counts toward :data:`MAX_MANUAL_LEDGERS` (bounds14: backdated
+    planted ledgers filled it for an incident more than 100 days old), and at most :data:`MAX_WHOLE_LEDGERS` are read.
+    None: no such filter.
 
     Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
     or a ledger read (never "no run relies on it" unread). A ledger line that is not an entry is skipped
@@ -406,13 +413,20 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
                 "ledger is named by the day it ran); skipped, not read — find their writer (the firestop-audit "
                 "StorageWrite logs)", len(planted), last, planted[0], planted[-1])
             whole = [day for day in whole if day <= last]
-    if len(whole) > MAX_MANUAL_LEDGERS:
+    if len(whole) > MAX_WHOLE_LEDGERS:
+        raise ManualRunsUnread(len(whole), MAX_WHOLE_LEDGERS)
+    if key is None and len(whole) > MAX_MANUAL_LEDGERS:  # nothing verifiable without the key: every day counts
         raise ManualRunsUnread(len(whole), MAX_MANUAL_LEDGERS)
     days = sorted(set(whole) | {i.removeprefix("manual-") for i in indexed})
     runs: list[dict[str, Any]] = []
+    verified = 0  # days read whole that hold an entry the app sealed there (bounds14: only those count to the bound)
     for day in days:
         steps = None if day in whole else indexed.get(f"manual-{day}", set())
         entries = ledger.entries(f"manual-{day}")
+        if steps is None and key is not None and any(ledger.sealed(e, key, on=f"manual-{day}") for e in entries):
+            verified += 1
+            if verified > MAX_MANUAL_LEDGERS:
+                raise ManualRunsUnread(verified, MAX_MANUAL_LEDGERS)
         # an undo or release lifts a run's reliance only when Firestop appended it (sealed, ledger9: a blob writer's
         # planted 'undo … ok' hid the run and the earlier incident's undo went through); an apply counts sealed or not
         # (entries written before seals still rely on the state): unsealed entries can only add reliance
