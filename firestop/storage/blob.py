@@ -3,8 +3,9 @@
 Blob service REST API through azure-storage-blob 12.31 (``ContainerClient``/``BlobClient``):
 
 - ``create``: Put Blob with ``If-None-Match: *`` (``upload_blob(overwrite=False)``); an
-  existing name answers 409 ``BlobAlreadyExists`` and is compared by the ``sha256``
-  metadata the store sets (the content's hash: never a secret), else by its bytes.
+  existing name answers 409 ``BlobAlreadyExists`` and is compared by its bytes (a ranged read
+  of at most the new content's size + 1; never by the ``sha256`` metadata the store sets —
+  the content's hash, never a secret — which any writer of the blob can set too).
 - ``append``: an *append blob* — Put Blob (``x-ms-blob-type: AppendBlob``) with
   ``If-None-Match: *`` when ``at == 0``, then Append Block with
   ``x-ms-blob-condition-appendpos: <at>``: 412 ``AppendPositionConditionNotMet`` when
@@ -143,18 +144,14 @@ class BlobStore:
             pass
         except Exception as exc:  # noqa: BLE001
             raise self._fail(exc, "writing", name) from None
+        # the same bytes (a retry) or not: compared by the bytes, at most the new content's size + 1 read (bounds14) —
+        # never by the blob's ``sha256`` metadata, which whoever writes the blob sets (a storage writer's blob with
+        # Firestop's digest as metadata passed for "already holds exactly this")
         try:
-            stored = (blob.get_blob_properties().metadata or {}).get("sha256")
-            if stored is None:  # no metadata (another writer's blob): at most its expected size (+1) is read (bounds14)
-                try:
-                    existing = self.read(name, limit=len(data))
-                except TooLarge:
-                    existing = None
-                stored = hashlib.sha256(existing).hexdigest() if existing is not None else None
-        except StoreError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise self._fail(exc, "reading", name) from None
+            existing = self.read(name, limit=len(data))
+        except TooLarge:
+            existing = None
+        stored = hashlib.sha256(existing).hexdigest() if existing is not None else None
         if stored == digest:
             return False
         raise AlreadyExists(f"{self.where}: {name} already exists with other content; it is never overwritten")

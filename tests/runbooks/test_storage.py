@@ -214,3 +214,20 @@ def test_a_read_past_its_bound_is_refused_without_fetching_the_object(backend):
     assert store.read("planted/empty.json", limit=4096) == b""  # (Blob: a ranged Get of an empty blob is 416)
     assert store.read("planted/none.json", limit=4096) is None
     assert store.read("planted/huge.json") == b"[" * (24 * 1024 * 1024)  # the default bound (64 MiB) reads it
+
+
+def test_create_compares_an_existing_blob_by_its_bytes_not_its_metadata(azurite_blob_endpoint):
+    """bounds14 (fails before: an existing blob was compared by its ``sha256`` metadata): a storage writer's blob at a
+    create-if-absent name, carrying the digest of what Firestop will write as metadata, passed for "already holds
+    exactly this" (False) — Firestop believed its write was kept."""
+    import hashlib
+
+    container = f"store-{uuid.uuid4().hex[:12]}"
+    store = BlobStore(blob_service(azurite_blob_endpoint), container)
+    mine = b'{"confirmed": false}'
+    _plant(store, azurite_blob_endpoint, container, "source-checked/x.json", b'{"confirmed": true}')
+    blob = blob_service(azurite_blob_endpoint).get_container_client(container).get_blob_client("source-checked/x.json")
+    blob.set_blob_metadata({"sha256": hashlib.sha256(mine).hexdigest()})
+    with pytest.raises(AlreadyExists):
+        store.create("source-checked/x.json", mine)
+    assert store.create("kept/y.json", mine) is True and store.create("kept/y.json", mine) is False  # a retry
