@@ -52,8 +52,6 @@ class LocalStore:
             return None
         except StoreError:
             raise
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
         except OSError as exc:
             raise StoreError("failed", f"{self.where}: cannot read {name} ({exc.strerror})") from None
         if len(data) > bound:
