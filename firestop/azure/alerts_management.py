@@ -316,8 +316,11 @@ def claim_name(alert: dict[str, Any], state: str | None = None) -> str:
 
 
 def _claim_digest(incident_id: str, received_at: str) -> str:
-    """What a marker's seal covers: the incident run it names (``|`` cannot start an instance id)."""
-    return f"{incident_id}|{received_at}"
+    """What a marker's seal covers: the incident run it names, as a JSON pair (no separator an id could hold moves the
+    boundary between the two)."""
+    import json
+
+    return json.dumps([incident_id, received_at], separators=(",", ":"))
 
 
 def claimed_by(store: Any, name: str, key: Any) -> str | None:

@@ -53,19 +53,22 @@ def test_a_claim_writes_a_sealed_marker_that_names_its_incident(tmp_path):
 
 
 @pytest.mark.parametrize("how", ["unsealed", "other key", "copied from another alert", "incident edited",
-                                 "received edited", "not an object", "nested"])
+                                 "received edited", "boundary moved", "not an object", "nested"])
 def test_an_unsealed_or_mis_sealed_marker_names_no_incident(tmp_path, how):
     store = LocalStore(tmp_path)
     name = claim_name(ALERT)
     other_name = claim_name({**ALERT, "alert_id": ALERT["alert_id"] + "-other"})
     doc = {"incident_id": PLAUSIBLE, "received_at": "2026-12-05T03:00:00Z"}
-    digest = f"{PLAUSIBLE}|2026-12-05T03:00:00Z"
+    digest = json.dumps([PLAUSIBLE, "2026-12-05T03:00:00Z"], separators=(",", ":"))
     planted: object = {
         "unsealed": doc,
         "other key": {**doc, "seal": SealKey("another-apps-key-0123456789abcdef", "t").sign(CLAIM_PURPOSE, name, digest)},
         "copied from another alert": {**doc, "seal": KEY.sign(CLAIM_PURPOSE, other_name, digest)},
         "incident edited": {**doc, "incident_id": "inc-other", "seal": KEY.sign(CLAIM_PURPOSE, name, digest)},
         "received edited": {**doc, "received_at": "2026-12-05T04:00:00Z", "seal": KEY.sign(CLAIM_PURPOSE, name, digest)},
+        # the app's seal for incident "inc-x|a" received "b", re-split as incident "inc-x" received "a|b"
+        "boundary moved": {"incident_id": "inc-x", "received_at": "a|b",
+                           "seal": KEY.sign(CLAIM_PURPOSE, name, json.dumps(["inc-x|a", "b"], separators=(",", ":")))},
         "not an object": [PLAUSIBLE],
         "nested": None,
     }[how]
