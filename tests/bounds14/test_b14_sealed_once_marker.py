@@ -52,6 +52,13 @@ def test_a_claim_writes_a_sealed_marker_that_names_its_incident(tmp_path):
     assert isinstance(again, ClaimRefused) and again.code is Reason.ALREADY_CONFIRMED and "'inc-1'" in again
 
 
+def _written_seal(tmp_path, incident_id: str, received_at: str) -> str:
+    """The seal of the marker :func:`claim` writes for that incident run (in a store of its own)."""
+    other = LocalStore(tmp_path / "elsewhere")
+    assert claim(other, ALERT, incident_id, received_at, key=KEY) is None
+    return json.loads(other.read(claim_name(ALERT)))["seal"]
+
+
 @pytest.mark.parametrize("how", ["unsealed", "other key", "copied from another alert", "incident edited",
                                  "received edited", "boundary moved", "not an object", "nested"])
 def test_an_unsealed_or_mis_sealed_marker_names_no_incident(tmp_path, how):
@@ -66,9 +73,8 @@ def test_an_unsealed_or_mis_sealed_marker_names_no_incident(tmp_path, how):
         "copied from another alert": {**doc, "seal": KEY.sign(CLAIM_PURPOSE, other_name, digest)},
         "incident edited": {**doc, "incident_id": "inc-other", "seal": KEY.sign(CLAIM_PURPOSE, name, digest)},
         "received edited": {**doc, "received_at": "2026-12-05T04:00:00Z", "seal": KEY.sign(CLAIM_PURPOSE, name, digest)},
-        # the app's seal for incident "inc-x|a" received "b", re-split as incident "inc-x" received "a|b"
-        "boundary moved": {"incident_id": "inc-x", "received_at": "a|b",
-                           "seal": KEY.sign(CLAIM_PURPOSE, name, json.dumps(["inc-x|a", "b"], separators=(",", ":")))},
+        # the marker the app wrote for incident "inc-x|a" received "b", re-split as incident "inc-x" received "a|b"
+        "boundary moved": {"incident_id": "inc-x", "received_at": "a|b", "seal": _written_seal(tmp_path, "inc-x|a", "b")},
         "not an object": [PLAUSIBLE],
         "nested": None,
     }[how]
