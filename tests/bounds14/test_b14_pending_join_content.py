@@ -96,3 +96,12 @@ def test_an_overwritten_pending_join_asks_the_responder(served):  # noqa: F811
     output = env.host.get_status(forged).output
     assert any("1 pending join(s) could not be read" in n for n in output["notes"]), output["notes"]
     assert output["status"] == "needs_responder" and "1 pending join(s) could not be read" in output["reason"], output
+
+
+def test_the_records_layer_derives_variant_ids_as_intake_does():
+    """``pending_joins`` keeps its own copy of intake's variant-id shape (the records layer imports no intake)."""
+    from firestop.intake.accept import VARIANT_DIGITS
+
+    assert pending_joins.VARIANT_DIGITS == VARIANT_DIGITS
+    assert pending_joins._variant_of_digest(_variant_of(json.loads(RAW)), _variant_of(json.loads(RAW)).rsplit("-v", 1)[1]
+                                            + "0" * 16)
