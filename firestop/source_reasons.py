@@ -35,6 +35,9 @@ class Reason(StrEnum):
     ACTIVITY_EVENT = "activity_event"
     #: the source alert (or policy state) was already confirmed for another incident: a second delivery of it
     ALREADY_CONFIRMED = "already_confirmed"
+    #: the once-marker's name holds an object Firestop did not seal (a storage writer's, or a marker written before
+    #: bounds14): the delivery waits, no incident named (the advice: look the alert up at its source)
+    MARKER_UNSEALED = "marker_unsealed"
     #: the source could not be read for a lasting reason (401/403, a missing client …): nothing was compared
     UNREADABLE = "unreadable"
     #: the source could not be read *for a passing reason* — throttled (429), a 5xx, a timeout or connection error left

@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from firestop.storage import AppendConflict, ObjectStore, StoreError
+from firestop.storage import AppendConflict, ObjectStore, StoreError, TooLarge
 from firestop.storage.local import LocalStore
 
 GENESIS = "0" * 64
@@ -86,6 +86,13 @@ GENESIS = "0" * 64
 ENTRY_SEAL_PURPOSE = "ledger-entry"
 KINDS = ("evidence", "action", "record", "notification", "marker")
 MAX_APPEND_ATTEMPTS = 64
+#: The most bytes a ledger is read at (bounds14): the largest ledger of the 21 shipped tabletop scenarios is 15,368
+#: bytes (narrow-identity, measured at 2fcae0a; an entry is ~0.5-1.5 KB), so 16 MiB holds well over 10,000 entries —
+#: more than an incident appends, and more than a day's manual runs (``manual-<day>``) in any use seen. A ledger over
+#: it (a Storage Blob Data writer can append junk: WORM with protected appends allows appends) is refused unread
+#: (:class:`~firestop.storage.base.TooLarge`, a StoreError naming the ledger and the bound): appends and ``ledger
+#: verify`` fail as for a ledger that cannot be read, never by reading gigabytes into memory.
+LEDGER_READ_LIMIT = 16 * 1024 * 1024
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -352,10 +359,14 @@ class Ledger:
         return self.store.location(self.name(incident_id))
 
     def exists(self, incident_id: str) -> bool:
-        return self.store.read(self.name(incident_id)) is not None
+        try:
+            return self.store.read(self.name(incident_id), limit=LEDGER_READ_LIMIT) is not None
+        except TooLarge:
+            return True
 
     def _raw(self, incident_id: str) -> bytes:
-        return self.store.read(self.name(incident_id)) or b""
+        """The ledger's bytes (b"" when there is none); TooLarge over :data:`LEDGER_READ_LIMIT`."""
+        return self.store.read(self.name(incident_id), limit=LEDGER_READ_LIMIT) or b""
 
     def lines(self, incident_id: str) -> list[str]:
         """The ledger's lines as stored (UTF-8, undecodable bytes replaced); [] when there is none."""
@@ -467,7 +478,7 @@ class Ledger:
             logging.getLogger("firestop.runbooks").warning("ledger %s: no usable seal key; the entry is appended "
                                                            "unsealed and will not be believed", name)
         for attempt in range(MAX_APPEND_ATTEMPTS):
-            raw = self.store.read(name) or b""
+            raw = self.store.read(name, limit=LEDGER_READ_LIMIT) or b""
             if raw and not raw.endswith(b"\n") and attempt < MAX_APPEND_ATTEMPTS - 1:
                 # read while another writer's line was half-written (a reader takes no lock): read again; a line
                 # still unterminated after every attempt is a torn ledger and is refused below

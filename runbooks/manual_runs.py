@@ -169,6 +169,11 @@ def find_manual_run(settings: Any, run_id: str) -> ManualRun:
 #: Manual-run ledgers (one a UTC day with runs) an undo reads to find runs relying on what it restores; past this the
 #: undo is refused (:class:`ManualRunsUnread`) rather than reading without bound or skipping one.
 MAX_MANUAL_LEDGERS = 100
+#: Manual-run ledgers an undo reads whole at most, verifiable or not (bounds14): only a ledger holding an entry the app
+#: sealed on it counts toward :data:`MAX_MANUAL_LEDGERS` (a blob writer's backdated ``manual-<day>`` ledgers no longer
+#: refuse the undo of an incident more than 100 days old), but each one dated in the window is still read (its
+#: unsealed applies still add reliance: fail closed), so this bounds the reads — about 13 months of days.
+MAX_WHOLE_LEDGERS = 4 * MAX_MANUAL_LEDGERS
 
 _LEDGER_DAY = re.compile(r"^manual-(?P<day>\d{4}-\d{2}-\d{2})\.jsonl$")
 
@@ -210,6 +215,12 @@ INDEX_SEAL_PURPOSE = "manual-runs-index"
 #: The sealed-lines marker ``{"since", "seal"}`` is ``<prefix><tag>.json``: created once, before the first sealed index
 #: line (ledger9), ``since`` that line's ``at``.
 SEALED_LINES_PREFIX = INDEX_PREFIX + "sealed-lines-"
+#: Read bounds (bounds14; over one the object is refused unread, :class:`firestop.storage.base.TooLarge`, a StoreError
+#: naming it — handled as an object that cannot be read, never read whole into memory): the epoch and the sealed-lines
+#: marker are ~150 bytes as written (×25: 4 KiB); an index of one target holds a ~250-byte line per run, and more than
+#: :data:`MAX_TARGET_RUNS` followed is refused anyway — the ledger's bound (16 MiB, :data:`runbooks.ledger.LEDGER_READ_LIMIT`).
+MARKER_READ_LIMIT = 4096
+LEDGER_READ_LIMIT = 16 * 1024 * 1024
 
 
 def sealed_lines_name(key: Any) -> str:
@@ -241,7 +252,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     from firestop.storage import AlreadyExists, AppendConflict, StoreError
     from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
 
-    if store.read(EPOCH_NAME) is None:
+    if store.read(EPOCH_NAME, limit=MARKER_READ_LIMIT) is None:
         day = incident_id.removeprefix("manual-")
         epoch = {"day": day} | ({"seal": key.sign(EPOCH_SEAL_PURPOSE, EPOCH_NAME, day)} if key is not None else {})
         try:
@@ -252,7 +263,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     record: dict[str, Any] = {"run_id": f"{incident_id}/{step_id}", "runbook": runbook, "target": target, "at": at}
     if key is not None:
         marker_name = sealed_lines_name(key)
-        if _utc(at) is not None and store.read(marker_name) is None:
+        if _utc(at) is not None and store.read(marker_name, limit=MARKER_READ_LIMIT) is None:
             marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, marker_name, at)}
             try:
                 store.create(marker_name, canonical(marker), "application/json")
@@ -261,7 +272,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
         record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
     line = canonical(record) + b"\n"
     for _ in range(MAX_APPEND_ATTEMPTS):
-        raw = store.read(name) or b""
+        raw = store.read(name, limit=LEDGER_READ_LIMIT) or b""
         try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
             store.append(name, line if not raw or raw.endswith(b"\n") else b"\n" + line, at=len(raw))
             return
@@ -277,7 +288,7 @@ def _sealed_since(store: Any, key: Any) -> datetime | None:
     if key is None:
         return None
     name = sealed_lines_name(key)
-    raw = store.read(name)
+    raw = store.read(name, limit=MARKER_READ_LIMIT)
     if raw is None:
         return None
     try:
@@ -300,7 +311,7 @@ def _epoch_day(store: Any, settings: Any = None) -> str | None:
 
     from firestop.trust.seal import SealKeyError, load_seal_key
 
-    raw = store.read(EPOCH_NAME)
+    raw = store.read(EPOCH_NAME, limit=MARKER_READ_LIMIT)
     if raw is None:
         return None
     try:
@@ -336,7 +347,7 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
     sealed_since = _sealed_since(store, key)
     for target in sorted({target_key(t) for t in targets if t}):
         name = index_name(target)
-        for text in (store.read(name) or b"").decode("utf-8", errors="replace").splitlines():
+        for text in (store.read(name, limit=LEDGER_READ_LIMIT) or b"").decode("utf-8", errors="replace").splitlines():
             try:
                 line = json.loads(text)
             except ValueError:
@@ -374,8 +385,10 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     slack cannot hold a run — a run's ledger is named by the day it ran — so it is a blob writer's: such ledgers are
     skipped and named (a WARNING with their count and first and last names), never read and never counted toward
     :data:`MAX_MANUAL_LEDGERS` (leftovers11: a flood of planted future-dated ledgers refused every undo). Days read whole
-    then lie between ``since`` and ``now``: only an undo of an incident more than :data:`MAX_MANUAL_LEDGERS` days old
-    can pass the bound. None: no such filter.
+    then lie between ``since`` and ``now``; of those, only a ledger holding an entry the app sealed on it (with the
+    app's key; without one every day counts, as before) counts toward :data:`MAX_MANUAL_LEDGERS` (bounds14: backdated
+    planted ledgers filled it for an incident more than 100 days old), and at most :data:`MAX_WHOLE_LEDGERS` are read.
+    None: no such filter.
 
     Raises :class:`ManualRunsUnread` past a bound; StoreError/OSError when the ledger store cannot be listed, an index
     or a ledger read (never "no run relies on it" unread). A ledger line that is not an entry is skipped
@@ -402,13 +415,20 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
                 "ledger is named by the day it ran); skipped, not read — find their writer (the firestop-audit "
                 "StorageWrite logs)", len(planted), last, planted[0], planted[-1])
             whole = [day for day in whole if day <= last]
-    if len(whole) > MAX_MANUAL_LEDGERS:
+    if len(whole) > MAX_WHOLE_LEDGERS:
+        raise ManualRunsUnread(len(whole), MAX_WHOLE_LEDGERS)
+    if key is None and len(whole) > MAX_MANUAL_LEDGERS:  # nothing verifiable without the key: every day counts
         raise ManualRunsUnread(len(whole), MAX_MANUAL_LEDGERS)
     days = sorted(set(whole) | {i.removeprefix("manual-") for i in indexed})
     runs: list[dict[str, Any]] = []
+    verified = 0  # days read whole that hold an entry the app sealed there (bounds14: only those count to the bound)
     for day in days:
         steps = None if day in whole else indexed.get(f"manual-{day}", set())
         entries = ledger.entries(f"manual-{day}")
+        if steps is None and key is not None and any(ledger.sealed(e, key, on=f"manual-{day}") for e in entries):
+            verified += 1
+            if verified > MAX_MANUAL_LEDGERS:
+                raise ManualRunsUnread(verified, MAX_MANUAL_LEDGERS)
         # an undo or release lifts a run's reliance only when Firestop appended it (sealed, ledger9: a blob writer's
         # planted 'undo … ok' hid the run and the earlier incident's undo went through); an apply counts sealed or not
         # (entries written before seals still rely on the state): unsealed entries can only add reliance

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.azure.errors import RunbookError
 from firestop.records import render_markdown
-from firestop.records.store import plain_incident_id, record_json, record_name, revision_of_name
+from firestop.records.store import RECORD_READ_LIMIT, plain_incident_id, record_json, record_name, revision_of_name
 from firestop.storage import AlreadyExists, ObjectStore, StoreError, stores_for
 from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verification
 from runbooks.common import append_ledger
@@ -190,7 +190,7 @@ class FileRecord(Runbook[FileRecordParams]):
         try:
             filed = sorted((n, name) for name in store.names(f"{incident}.")
                            if (n := revision_of_name(incident, name)) is not None)
-            found = [(n, store.read(name)) for n, name in filed]
+            found = [(n, store.read(name, limit=RECORD_READ_LIMIT)) for n, name in filed]
         except StoreError as exc:
             raise _store_error(exc) from None
         return store, [(n, _sha(data) if data is not None else None) for n, data in found]
@@ -310,7 +310,7 @@ class FileRecord(Runbook[FileRecordParams]):
         where = applied.artifacts["json_path"]
         name = record_name(_incident(params.record, ctx), int(applied.artifacts.get("revision") or 1), "json")
         try:
-            stored = stores_for(ctx.settings).records.read(name)
+            stored = stores_for(ctx.settings).records.read(name, limit=RECORD_READ_LIMIT)
         except StoreError as exc:
             raise _store_error(exc) from None
         ok = stored is not None and _sha(stored) == applied.artifacts["sha256"]

@@ -280,6 +280,27 @@ def compare(alert: dict[str, Any], source: dict[str, Any], now: datetime) -> str
 #: ``source-confirmed/<sha256 of "alert id (lower case)|monitorCondition">.json``. Outside every incident's names
 #: (``records.store`` reads only ``<incident>.json`` revisions, audits and notifications their own prefixes).
 CLAIM_PREFIX = "source-confirmed/"
+#: The most bytes a once-marker is read at (bounds14): one :func:`claim` writes is ~260 bytes (an incident id of at
+#: most ~100 characters, an ISO time, the seal's ~110); ×15 margin. A bigger blob at a marker's name was planted by a
+#: Storage Blob Data writer (read whole, a multi-GB one exhausted the instance's memory): refused unread, no marker.
+CLAIM_READ_LIMIT = 4096
+#: What a once-marker's seal is for (bounds14): the app's seal key (:class:`firestop.trust.seal.SealKey`), bound to
+#: the marker's name (the hash of the alert id and condition, or of the policy state), covering the incident id and
+#: the run's ``received_at`` it names. Only a sealed marker names an incident (:func:`claimed_by`).
+CLAIM_PURPOSE = "source-once-marker"
+
+
+class ClaimRefused(str):
+    """:func:`claim`'s answer when the alert cannot be claimed for this incident: the reason (text, for the timeline
+    and the ``alert.genuine`` card) with its :class:`~firestop.source_reasons.Reason` as ``code`` — what reads it
+    chooses by the code, never by the words."""
+
+    code: Reason
+
+    def __new__(cls, why: str, code: Reason) -> "ClaimRefused":
+        made = super().__new__(cls, why)
+        made.code = code
+        return made
 
 
 def claim_name(alert: dict[str, Any], state: str | None = None) -> str:
@@ -295,11 +316,61 @@ def claim_name(alert: dict[str, Any], state: str | None = None) -> str:
     return f"{CLAIM_PREFIX}{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()}.json"
 
 
-def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "", state: str | None = None) -> str | None:
-    """RT13 step 3: one confirmed incident per source alert (and condition). Writes ``{"incident_id"}`` at
-    :func:`claim_name` with create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): None when
-    written now or by this same incident run before (an activity retried or replayed writes the same bytes), else why
-    not (another incident holds it, or the store failed: fail safe). ``received_at`` (the input's) tells one run of an
+def _claim_digest(incident_id: str, received_at: str) -> str:
+    """What a marker's seal covers: the incident run it names, as a JSON pair (no separator an id could hold moves the
+    boundary between the two)."""
+    import json
+
+    return json.dumps([incident_id, received_at], separators=(",", ":"))
+
+
+def claimed_by(store: Any, name: str, key: Any) -> str | None:
+    """The incident id the once-marker ``name`` names when it carries ``key``'s seal for that name and that incident
+    run (bounds14); None when there is no marker, or it is over :data:`CLAIM_READ_LIMIT` bytes, not JSON, or not
+    sealed so — a marker planted by a Storage Blob Data writer, or one written before bounds14 (unsealed: from then on
+    an incident opened before the change is not named by its marker; its Resolved delivery is routed by its resource's
+    slot, as without the check, and a second delivery of its alert still waits for a responder, since the name stays
+    taken). Raises the store's other errors (a read that fails)."""
+    return _marker(store, name, key)[0]
+
+
+def _marker(store: Any, name: str, key: Any) -> tuple[str | None, str]:
+    """(:func:`claimed_by`'s answer, why it is None: ``""`` when there is no marker)."""
+    import json
+
+    from firestop.storage.base import TooLarge
+
+    try:
+        raw = store.read(name, limit=CLAIM_READ_LIMIT)
+    except TooLarge as exc:  # bounds14: planted (none Firestop writes is near the bound): no marker, and said
+        import logging
+
+        logging.getLogger("firestop.intake").warning("once-marker not believed: %s", exc)
+        return None, f"over {CLAIM_READ_LIMIT} bytes, refused unread"
+    if raw is None:
+        return None, ""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):  # (R12-04: a planted marker of nested "[" is no marker)
+        return None, "not JSON"
+    held = doc.get("incident_id") if isinstance(doc, dict) else None
+    received = doc.get("received_at") if isinstance(doc, dict) else None
+    if not isinstance(held, str) or not held or not isinstance(received, str):
+        return None, "not a marker Firestop writes"
+    ok, _ = key.check(CLAIM_PURPOSE, name, _claim_digest(held, received), doc.get("seal"))
+    return (held, "") if ok else (None, "not sealed by this app for this alert")
+
+
+def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "", state: str | None = None, *,
+          key: Any) -> ClaimRefused | None:
+    """RT13 step 3: one confirmed incident per source alert (and condition). Writes ``{"incident_id", "received_at",
+    "seal"}`` at :func:`claim_name` with create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally),
+    sealed with ``key`` (the app's :class:`firestop.trust.seal.SealKey`, :data:`CLAIM_PURPOSE`, bounds14): None when
+    written now or by this same incident run before (an activity retried or replayed writes the same bytes: the seal
+    is deterministic), else why not (:class:`ClaimRefused`): another incident's sealed marker holds it
+    (``ALREADY_CONFIRMED``, naming it), an object Firestop did not seal holds the name (``MARKER_UNSEALED``: planted,
+    or a marker written before bounds14 — the name stays taken, so the delivery waits for a responder; no incident is
+    named from it), or the store failed (``UNREADABLE``: fail safe). ``received_at`` (the input's) tells one run of an
     instance id from a later one (an instance purged and the alert posted again gets the same id). ``store``: a
     :mod:`firestop.storage` store."""
     import json
@@ -307,22 +378,34 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
     from firestop.storage.base import AlreadyExists, StoreError
 
     name = claim_name(alert, state)
-    data = json.dumps({"incident_id": str(incident_id), "received_at": str(received_at)}, sort_keys=True).encode()
+    seal = key.sign(CLAIM_PURPOSE, name, _claim_digest(str(incident_id), str(received_at)))
+    data = json.dumps({"incident_id": str(incident_id), "received_at": str(received_at), "seal": seal},
+                      sort_keys=True).encode()
     try:
         store.create(name, data, "application/json")
         return None
     except AlreadyExists:
         try:
-            held = json.loads(store.read(name) or b"{}").get("incident_id")
-        except (StoreError, ValueError, AttributeError, RecursionError):
-            held = None
+            held, unsealed = _marker(store, name, key)
+        except (StoreError, ValueError) as exc:
+            held, unsealed = None, f"unreadable ({type(exc).__name__})"
+        if held is None:
+            what = "policy state" if state else "alert"
+            return ClaimRefused(
+                f"the once-marker of this {what} ({name}) holds an object Firestop did not seal ({unsealed or 'gone'}: "
+                "planted by a storage writer, or written before markers were sealed): no incident is named from it, "
+                "and this delivery waits for a responder (one confirmed incident per source alert)",
+                Reason.MARKER_UNSEALED)
         if state:
-            return (f"this policy state was already confirmed for incident {str(held)[:80]!r}: a policy state contains "
-                    "once (a new event naming the same state waits for a responder)")
-        return (f"this alert was already confirmed for incident {str(held)[:80]!r}: one confirmed incident per source "
-                "alert (a replayed or re-routed delivery waits for a responder)")
+            return ClaimRefused(f"this policy state was already confirmed for incident {held[:80]!r}: a policy state "
+                                "contains once (a new event naming the same state waits for a responder)",
+                                Reason.ALREADY_CONFIRMED)
+        return ClaimRefused(f"this alert was already confirmed for incident {held[:80]!r}: one confirmed incident per "
+                            "source alert (a replayed or re-routed delivery waits for a responder)",
+                            Reason.ALREADY_CONFIRMED)
     except (StoreError, ValueError, OSError) as exc:
-        return f"the once-marker of this alert could not be written ({type(exc).__name__}): fail safe"
+        return ClaimRefused(f"the once-marker of this alert could not be written ({type(exc).__name__}): fail safe",
+                            Reason.UNREADABLE)
 
 
 def unread_code(exc: Exception, otherwise: Reason) -> Reason:

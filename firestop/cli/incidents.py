@@ -326,7 +326,8 @@ def _confirmed_holder(host, alert) -> Any | None:
         status = host.get_status(held) if held else None
     except InstanceNotFound:
         return None
-    # R12-02 (as intake's _to_confirmed): the marker is unsealed; only an incident opened by this alert id holds it
+    # R12-02 (as intake's _to_confirmed): only an incident opened by this alert id holds it (the marker is sealed since
+    # bounds14; a copy of this alert's own sealed marker could still name another run of its id)
     inp = status.input if status is not None and isinstance(status.input, dict) else {}
     opened_by = inp.get("alert") if isinstance(inp.get("alert"), dict) else {}
     if str(opened_by.get("alert_id") or "").strip().lower() != str(alert.alert_id).strip().lower():

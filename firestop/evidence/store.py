@@ -28,11 +28,17 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, Field
 
-from firestop.storage import AlreadyExists, ObjectStore, StoreError
+from firestop.storage import AlreadyExists, ObjectStore, StoreError, TooLarge
 from firestop.storage.local import LocalStore
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MANIFEST = "manifest"
+#: Read bounds (bounds14): a manifest entry as written is ~600 bytes (×100: 64 KiB); an evidence item is what its
+#: collection kept — ``evidence.snapshot_logs`` up to 500,000 rows in up to 48 page queries, each answer under the query
+#: API's 64 MB (runbooks/evidence.py), so no smaller bound is sound: 1 GiB, which still refuses a planted blob of many
+#: GB (:class:`~firestop.storage.base.TooLarge`, a StoreError naming it: an item that cannot be read).
+MANIFEST_READ_LIMIT = 64 * 1024
+ITEM_READ_LIMIT = 1024 * 1024 * 1024
 
 
 def _safe(name: str) -> str:
@@ -85,7 +91,7 @@ class EvidenceStore:
         """The bytes of the item at ``path`` (an EvidenceItem's ``path``), None when missing or not a plain name."""
         if not path or "/" in path or path.startswith(".") or _SAFE.search(path):
             return None
-        return self.store.read(f"{_safe(incident_id)}/{path}")
+        return self.store.read(f"{_safe(incident_id)}/{path}", limit=ITEM_READ_LIMIT)
 
     def reader(self, incident_id: str) -> Callable[[str], bytes | None]:
         """``read`` bound to one incident (for :func:`runbooks.ledger.verify_chain` and the activity summary)."""
@@ -99,7 +105,7 @@ class EvidenceStore:
         prefix = f"{_safe(incident_id)}/{MANIFEST}/"
         items = []
         for name in self.store.names(prefix):
-            data = self.store.read(name)
+            data = self.store.read(name, limit=MANIFEST_READ_LIMIT)
             if data is not None:
                 items.append(EvidenceItem.model_validate_json(data))
         return items
@@ -141,7 +147,7 @@ class EvidenceStore:
                     if filed is not None and filed.path == filename and trusted(filed) and self.check(incident_id, filed):
                         return filed
                     continue
-                data = self.store.read(f"{folder}/{filename}") or b""
+                data = self.store.read(f"{folder}/{filename}", limit=ITEM_READ_LIMIT) or b""
                 lines = [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
             item = EvidenceItem(
                 name=name,
@@ -169,8 +175,12 @@ class EvidenceStore:
                          "vouch for; nothing was kept (check the evidence store for objects Firestop did not write)")
 
     def _filed(self, entry: str) -> "EvidenceItem | None":
-        """The manifest entry stored as ``entry``, None when there is none or it is not one."""
-        raw = self.store.read(entry)
+        """The manifest entry stored as ``entry``, None when there is none or it is not one (over
+        :data:`MANIFEST_READ_LIMIT` bytes among them)."""
+        try:
+            raw = self.store.read(entry, limit=MANIFEST_READ_LIMIT)
+        except TooLarge:
+            return None
         if raw is None:
             return None
         try:

@@ -204,10 +204,11 @@ def _tried_again(request: dict, answer: dict) -> bool:
 @bp.durable_client_input(client_name="client")
 async def start_pending_joins(request: dict, client) -> dict[str, int]:
     """``{"incident_id", "received_at"}`` (an incident run whose source check said "not confirmed", after its verdict
-    was kept) → ``{"started", "found", "left", "refused"}``: the variant of each alert kept as a pending join of that run
-    (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest) started with its
-    kept sealed input unless an instance of its id exists (``found``: intake started it after reading the verdict,
-    or this activity ran before — a retry starts nothing twice). Each kept input's seal is checked here, bound to the
+    was kept) → ``{"started", "found", "left", "refused", "unreadable"}``: the variant of each alert kept as a pending
+    join of that run (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest;
+    ``unreadable``: sealed names whose content is not the pending join they were sealed for — deleted or overwritten,
+    bounds14) started with its kept sealed input unless an instance of its id exists (``found``: intake started it
+    after reading the verdict, or this activity ran before — a retry starts nothing twice). Each kept input's seal is checked here, bound to the
     variant id it would start, and it must name this run's incident as ``variant_of`` (``refused``: blobs that fail
     either, not started — R12-01: a planted one took the genuine variant's id); it is checked again where it runs. A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
     "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
@@ -249,7 +250,8 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
         raise OutcomeNotVisible(f"the source check outcome is not in the status of {incident[:200]} yet: "
                                 "pending joins not listed (retried)")
     key = load_seal_key()  # (none usable: SealKeyError — raised, the orchestrator retries, then notes it failed)
-    kept, left = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    listed = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    kept, left = listed.kept, listed.left
     started = found = refused = 0
     for variant, sealed in kept:
         # R12-01: a blob planted in the folder (Storage Blob Data write) names the genuine alert's variant id with an
@@ -273,9 +275,12 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     if refused:
         log.warning("pending joins of %s: %d not sealed for the variant they name (not started)", incident[:200],
                     refused)
+    if listed.unreadable:
+        log.warning("pending joins of %s: %d could not be read as the pending join their sealed name names (deleted "
+                    "or overwritten in the records store?)", incident[:200], listed.unreadable)
     if kept or left:
         log.info("pending joins of %s: %d started, %d found, %d left", incident[:200], started, found, left)
-    return {"started": started, "found": found, "left": left, "refused": refused}
+    return {"started": started, "found": found, "left": left, "refused": refused, "unreadable": listed.unreadable}
 
 
 def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
@@ -322,11 +327,13 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
             from firestop.azure.alerts_management import claim
             from firestop.records.store import records_store
             from firestop.settings import get_settings
+            from firestop.trust.seal import load_seal_key
 
             why = claim(records_store(get_settings()), alert, str(incident), str(request.get("received_at") or ""),
-                        state=found.get("claim_key") if source == POLICY else None)  # verify12: once per policy state
+                        state=found.get("claim_key") if source == POLICY else None,  # verify12: once per policy state
+                        key=load_seal_key())  # bounds14: sealed (SealKeyError: the check failed, fail safe below)
             if why is not None:
-                return {"confirmed": False, "why": why, "code": Reason.ALREADY_CONFIRMED}
+                return {"confirmed": False, "why": str(why), "code": why.code}
         confirmed = found.get("confirmed") is True
         # the confirmer's code (firestop.source_reasons: one list), else one that says it gave none
         code = Reason.CONFIRMED if confirmed else code_of(found.get("code")) or Reason.UNCLASSIFIED

@@ -191,23 +191,22 @@ def record_after_close_sync(incident_id: str, entry: dict[str, Any]) -> str | No
 
 def confirmed_incident_sync(alert_id: str) -> str | None:
     """The incident whose source check confirmed ``alert_id``'s Fired delivery: the ``incident_id`` its once-marker
-    names (:func:`firestop.azure.alerts_management.claim_name`, in the records store), None when there is none or
-    it is no valid instance id (:func:`firestop.boundary.instance_id_problem`). Raises the store's error when it cannot be read (intake answers 503)."""
-    import json
-
-    from firestop.azure.alerts_management import claim_name
+    names (:func:`firestop.azure.alerts_management.claim_name`, in the records store) when the marker carries the
+    app's seal for it (:func:`firestop.azure.alerts_management.claimed_by`, bounds14); None when there is none, it is
+    over :data:`~firestop.azure.alerts_management.CLAIM_READ_LIMIT` bytes, unsealed or mis-sealed (a storage writer's,
+    or one written before bounds14: as if absent), or its id is no valid instance id
+    (:func:`firestop.boundary.instance_id_problem`). Raises the store's error when it cannot be read, SealKeyError
+    without a usable key (intake answers 503)."""
+    from firestop.azure.alerts_management import claim_name, claimed_by
+    from firestop.boundary import instance_id_problem
     from firestop.records.store import records_store
     from firestop.settings import get_settings
+    from firestop.trust.seal import load_seal_key
 
-    raw = records_store(get_settings()).read(claim_name({"alert_id": alert_id, "monitor_condition": "Fired"}))
-    try:
-        held = json.loads(raw).get("incident_id") if raw else None
-    except (ValueError, AttributeError, RecursionError):  # (R12-04: a planted marker of nested "[" is no marker)
-        return None
-    from firestop.boundary import instance_id_problem
-
-    # R12-02: the marker is unsealed (a storage writer can plant one): its id reaches the Durable SDK's URL unescaped
-    return held if isinstance(held, str) and held and instance_id_problem(held) is None else None
+    name = claim_name({"alert_id": alert_id, "monitor_condition": "Fired"})
+    held = claimed_by(records_store(get_settings()), name, load_seal_key())
+    # R12-02: the id reaches the Durable SDK's URL unescaped (sealed since bounds14; the shape checked all the same)
+    return held if held and instance_id_problem(held) is None else None
 
 
 async def confirmed_incident(alert_id: str) -> str | None:

@@ -319,6 +319,9 @@ class _Incident:
         #: the source check's timeline outcome ("ok", "not confirmed") once it answered: the custom status's
         #: "source_check" (listing14: the timeline there keeps the newest lines only, and may drop the check's)
         self.checked: str | None = None
+        #: bounds14: pending joins of this run that could not be read (deleted, overwritten) or were refused: > 0 ends
+        #: the incident needs_responder whatever else happened (those alerts were never checked on their own)
+        self.unread_joins = 0
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -432,6 +435,15 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
     if refused:
         doc.notes.append(f"{refused} pending join(s) in the records store were not sealed for the variant they name "
                          "(planted by a storage writer?): not started")
+    if "unreadable" in answer:  # bounds14 (answers recorded before it have no key: status and pages as they were)
+        unread = int(answer.get("unreadable") or 0) + refused
+        if unread:
+            # alerts that joined while the check ran and that nobody will check on their own: the responder is asked
+            inc.unread_joins = unread
+            doc.notes.append(f"{unread} pending join(s) could not be read (deleted or overwritten in the records "
+                             "store, or not sealed for the variant they name): alerts that joined this incident while "
+                             "its source check ran were not all checked on their own; a responder looks at the alerts "
+                             "listed as joined here (incident show) and handles each at its source")
     if started or found or left:  # (a note, not a timeline line: the custom status keeps the newest lines only,
         # and intake reads this run's check outcome there)
         doc.notes.append(f"alerts that joined this incident while its source check ran are each checked on their "
@@ -1836,6 +1848,12 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
             ACTIVITY_SUMMARIZE_ACTIVITY, {"incident_id": inc.inp.incident_id, "evidence": doc.evidence}
         ))
     results = yield inc.context.task_all(tasks)
+    if inc.unread_joins and doc.status != STOPPED:
+        # bounds14: whatever this incident did, alerts that joined it were left unchecked — a responder is asked
+        unread = (f"{inc.unread_joins} pending join(s) could not be read: alerts that joined this incident while its "
+                  "source check ran were not all checked on their own (see the notes)")
+        doc.reason = f"{doc.reason}; {unread}" if doc.status == NEEDS_RESPONDER and doc.reason else unread
+        doc.status = NEEDS_RESPONDER
     if doc.status == NEEDS_RESPONDER and inc.page:
         yield from _page(inc, "learn", "needs_responder", None, None, list(inc.page),
                          f"Responder needed — incident {inc.inp.incident_id}", f"{doc.reason}.")

@@ -168,12 +168,12 @@ def unsealed_filing(where: Any, incident_id: str, revision: int, name: str, *, s
     JSON whose SHA-256 (hex) is ``sha256`` — are sealed by this app's key in a ``record`` entry of the incident's
     ledger (``runbooks.records``); else why not. Raises :class:`UndoUnchecked` when the record or the ledger cannot
     be read."""
-    from firestop.records.store import records_store
+    from firestop.records.store import RECORD_READ_LIMIT, records_store
     from firestop.storage import StoreError
     from runbooks.records import seal_problem
 
     try:
-        raw = records_store(where).read(name) if sha256 is None else b""
+        raw = records_store(where).read(name, limit=RECORD_READ_LIMIT) if sha256 is None else b""
         if raw is None:
             return f"revision {revision} of the record is no longer in the records store"
         problem = seal_problem(where, incident_id, revision, sha256 or hashlib.sha256(raw).hexdigest())

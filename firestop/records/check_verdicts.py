@@ -30,6 +30,10 @@ from typing import Any
 VERDICT_PREFIX = "source-checked/"
 #: What a verdict's seal is for (part of what its MAC covers, with the run and the answer).
 PURPOSE = "source-check-verdict"
+#: The most bytes a verdict is read at (bounds14): one this module writes is ~150 bytes (``{"confirmed": false,
+#: "seal": <~110 characters>}``); ×25 margin. A bigger blob at a verdict's name is a planted one (a Storage Blob Data
+#: writer's: read whole, a multi-GB blob exhausted the instance's memory): refused unread, read as not answered.
+READ_LIMIT = 4096
 
 
 def _binding(incident_id: str, received_at: str) -> str:
@@ -62,9 +66,17 @@ def keep(store: Any, incident_id: str, received_at: str, confirmed: bool, key: A
 
 def read(store: Any, incident_id: str, received_at: str, key: Any) -> bool | None:
     """The run's verdict: True confirmed at its source, False not, None when its check has not answered (or the blob
-    is not one this module wrote — no valid seal of ``key`` for this run and answer, RT16-03 —: treated as not
-    answered). Raises the store's errors."""
-    raw = store.read(verdict_name(incident_id, received_at))
+    is not one this module wrote — no valid seal of ``key`` for this run and answer, RT16-03, or over
+    :data:`READ_LIMIT` bytes, bounds14 —: treated as not answered). Raises the store's errors."""
+    from firestop.storage.base import TooLarge
+
+    try:
+        raw = store.read(verdict_name(incident_id, received_at), limit=READ_LIMIT)
+    except TooLarge as exc:  # bounds14: planted (never one this module wrote): not answered, and said
+        import logging
+
+        logging.getLogger("firestop.records").warning("source check verdict not believed: %s", exc)
+        return None
     try:
         doc = json.loads(raw) if raw else None
         value, seal = (doc.get("confirmed"), doc.get("seal")) if isinstance(doc, dict) else (None, None)

@@ -22,8 +22,10 @@ a principal with Storage Blob Data write (no Firestop role) who planted 2,000 bl
 pushed the genuine alert's pending join past the :data:`MAX_STARTS` read (redteam16, noticed at 01:21): it stayed
 joined to the forged incident, never checked. Now only names sealed by this app count — a planted name is skipped
 unread, so it can crowd nothing out; what it still costs is its share of the folder's listing. Bound: one blob per
-distinct content joined per pending incident run (a few KB: the normalised alert, never the raw body). Nothing
-deletes them: a lifecycle rule on the prefix (or the store's retention) does; readers only ever read the run's own
+distinct content joined per pending incident run (a few KB: the normalised alert, never the raw body). Firestop
+never deletes them (on Azure the records container's WORM retention would refuse it): the template's lifecycle rule
+``firestop-pending-joins-after-worm`` deletes them once that retention has passed (bounds14: kept as long as the
+records' retention keeps everything else, the variants they started included); readers only ever read the run's own
 folder. Outside every incident's names (``records.store`` reads ``<incident>.json`` revisions only).
 """
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 #: Where pending joins are kept in the records store.
@@ -44,8 +47,18 @@ DIGEST_DIGITS = 32
 #: of one check: 2,000 variants are already the bound's cost.
 MAX_STARTS = 2000
 _VARIANT = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+#: Hex digits of the content digest a variant id ends with (:data:`firestop.intake.accept.VARIANT_DIGITS`; the
+#: records layer does not import intake).
+VARIANT_DIGITS = 16
 #: What a pending join's name seal is for (part of what its MAC covers, with the run and the content digest).
 PURPOSE = "pending-join"
+#: The most bytes a pending join is read at (bounds14): its content is the variant's sealed incident input, built from
+#: one delivery — an alert body of at most :data:`firestop.alerts.body.MAX_PAYLOAD_BYTES` (256 KiB), an Event Grid
+#: delivery of at most :data:`firestop.intake.eventgrid.MAX_DELIVERY_BYTES` (1 MiB, many events) — and a normalised
+#: alert keeps less than it came in; JSON's escaping at most sextuples a byte (a control character as ``\u00XX``),
+#: plus the seal: 8 MiB. A bigger blob at a sealed name was overwritten by a Storage Blob Data writer (read whole, a
+#: multi-GB one exhausted the instance's memory): refused unread, counted as a pending join that could not be read.
+READ_LIMIT = 8 * 1024 * 1024
 #: ``<digest>.<seal>.json``: the seal's own shape is checked by :meth:`firestop.trust.seal.SealKey.check`.
 _NAME = re.compile(r"^([0-9a-f]{%d})\.([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\.json$" % DIGEST_DIGITS)
 
@@ -80,28 +93,57 @@ def keep(store: Any, incident_id: str, received_at: str, digest: str, variant_id
         return False
 
 
-def pending(store: Any, incident_id: str, received_at: str, key: Any) -> tuple[list[tuple[str, Any]], int]:
-    """``([(variant id, sealed input), ...], left)``: the run's pending joins in name order, at most
-    :data:`MAX_STARTS` (``left``: how many more there were). Only names :func:`keep` sealed with ``key`` for this run
-    count (anything else in the folder is skipped unread, RT16: it cannot push a kept one out); a kept blob that does
-    not read as one is skipped too (the variant's input seal is checked again where it runs). Raises the store's
-    errors (listing or reading)."""
+@dataclass(frozen=True)
+class Pending:
+    """What :func:`pending` found in a run's folder. ``kept``: ``[(variant id, sealed input)]`` in name order, at most
+    :data:`MAX_STARTS`; ``left``: sealed names past that bound; ``unreadable``: sealed names (within the bound) whose
+    content could not be read as the pending join its name was sealed for — gone since the listing (deleted), over
+    :data:`READ_LIMIT` bytes, not JSON, not an entry, or naming a variant that is not its name's digest's (overwritten,
+    e.g. with a copy of another pending join) — bounds14: each one is an alert that joined and that nobody will check
+    on its own unless a responder does."""
+
+    kept: list[tuple[str, Any]]
+    left: int
+    unreadable: int
+
+
+def _variant_of_digest(variant: str, digest: str) -> bool:
+    """Whether ``variant`` is the variant id of the delivery whose content digest starts with ``digest`` (the name's
+    32 hex): :func:`firestop.intake.accept.variant_id` is ``<incident key>-v<first 16 hex of the digest>``."""
+    return variant.endswith(f"-v{digest[:VARIANT_DIGITS]}")
+
+
+def pending(store: Any, incident_id: str, received_at: str, key: Any) -> Pending:
+    """The run's pending joins (:class:`Pending`): in name order, at most :data:`MAX_STARTS` read. Only names
+    :func:`keep` sealed with ``key`` for this run count (anything else in the folder is skipped unread, RT16: it cannot
+    push a kept one out); a sealed name whose content is not the pending join it was sealed for is counted
+    ``unreadable`` (bounds14: the seal covers the name's digest, and the content must name the variant of that digest;
+    the variant's input seal, bound to that variant id, is checked again where it starts and where it runs). Work: one
+    listing, at most :data:`MAX_STARTS` reads of at most :data:`READ_LIMIT` bytes each. Raises the store's errors
+    (listing or reading, other than an object over its bound)."""
+    from firestop.storage.base import TooLarge
+
     prefix = folder(incident_id, received_at)
     binding = _binding(incident_id, received_at)
-    sealed: list[str] = []
+    sealed: list[tuple[str, str]] = []
     for name in store.names(prefix):
         shape = _NAME.match(name[len(prefix):]) if name.startswith(prefix) else None
         if shape is not None and key.check(PURPOSE, binding, shape.group(1), shape.group(2))[0]:
-            sealed.append(name)
+            sealed.append((name, shape.group(1)))
     sealed.sort()
     found: list[tuple[str, Any]] = []
-    for name in sealed[:MAX_STARTS]:
-        raw = store.read(name)
+    unreadable = 0
+    for name, digest in sealed[:MAX_STARTS]:
         try:
+            raw = store.read(name, limit=READ_LIMIT)
             entry = json.loads(raw) if raw else None
+        except TooLarge:  # bounds14: never read whole
+            entry = None
         except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run
-            continue
+            entry = None
         if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
-                and entry.get("input") is not None:
+                and _variant_of_digest(entry["variant_id"], digest) and entry.get("input") is not None:
             found.append((entry["variant_id"], entry["input"]))
-    return found, max(0, len(sealed) - MAX_STARTS)
+        else:
+            unreadable += 1
+    return Pending(found, max(0, len(sealed) - MAX_STARTS), unreadable)

@@ -25,6 +25,13 @@ from typing import Any
 #: the JSON's SHA-256, kept in the ledger's ``record`` entry as ``seal``); an undo believes only a sealed newest
 #: revision (:func:`firestop.lifecycle.undo.still_newest`, RT10-03).
 RECORD_SEAL_PURPOSE = "record"
+#: The most bytes a filed record (``<incident>.json`` or a revision) is read at (bounds14): the largest the 21 shipped
+#: tabletop scenarios file is 29,396 bytes (ai-credential-theft, measured at 2fcae0a); what grows with an incident is
+#: capped (at most 100 after-close timeline lines, 2,000 after-close keys, 20 sampled alerts, 2,000 pending starts), so
+#: a record stays well under 1 MiB; ×8 margin: 8 MiB. A bigger object at a record's name was planted or overwritten by
+#: a Storage Blob Data writer: refused unread (:class:`~firestop.storage.base.TooLarge`, a StoreError naming the object
+#: and the bound), handled as a record that cannot be read — never read whole into memory.
+RECORD_READ_LIMIT = 8 * 1024 * 1024
 
 _REVISION = re.compile(r"^(?P<incident>.+?)(?:\.rev(?P<n>[2-9]|[1-9]\d+))?\.json$")
 
@@ -109,13 +116,13 @@ def read_filed(where: Any, incident_id: str, name: str) -> dict[str, Any] | None
     not a JSON object of ``incident_id``.
 
     Raises:
-        StoreError: the object exists but cannot be read, or is not JSON (never None for a record left unread: the
+        StoreError: the object exists but cannot be read, is over :data:`RECORD_READ_LIMIT` bytes, or is not JSON (never None for a record left unread: the
             undo's later-incident check would read it as "nobody relies on it", :func:`firestop.lifecycle.undo.later_reliance`).
     """
     from firestop.storage import StoreError
 
     try:
-        data = records_store(where).read(name)
+        data = records_store(where).read(name, limit=RECORD_READ_LIMIT)  # over it: TooLarge, a StoreError
     except ValueError:  # not a store name
         return None
     if data is None:

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from firestop.storage.base import AlreadyExists, AppendConflict, ObjectStore, StoreError, check_name
+from firestop.storage.base import AlreadyExists, AppendConflict, ObjectStore, StoreError, TooLarge, check_name
 from firestop.storage.local import LocalStore
 
-__all__ = ["AlreadyExists", "AppendConflict", "ObjectStore", "StoreError", "Stores", "check_name", "stores_for",
+__all__ = ["AlreadyExists", "AppendConflict", "ObjectStore", "StoreError", "TooLarge", "Stores", "check_name", "stores_for",
            "blob_service", "is_azurite"]
 
 AZURITE_ACCOUNT = "devstoreaccount1"

@@ -12,8 +12,13 @@ objects named ``part/part/…`` (each part ``[A-Za-z0-9._-]``, not starting with
 
 Operations (every store):
 
-``read(name) -> bytes | None``
-    the object's bytes, None when it does not exist.
+``read(name, limit=None) -> bytes | None``
+    the object's bytes, None when it does not exist; :class:`TooLarge` when it holds more than ``limit``
+    bytes (default :data:`DEFAULT_READ_LIMIT`) — nothing past ``limit + 1`` bytes is ever fetched (blob: a
+    ranged Get Blob; file: ``fstat`` then a read of ``limit + 1``). Each reader passes the bound of the
+    kind of object it reads (a verdict, a once-marker, a pending join, a record, a ledger: the bound is
+    stated where that kind is defined): a Storage Blob Data writer can plant a blob of any size at a
+    name Firestop reads, and a read that returned it whole would exhaust the instance's memory.
 ``names(prefix) -> list[str]``
     the names starting with ``prefix``, sorted.
 ``create(name, data, content_type) -> bool``
@@ -32,7 +37,8 @@ Operations (every store):
     where the object is, for people (a path, or a blob URL without credentials).
 
 Errors are :class:`StoreError` (an ``OSError``) with ``kind`` — ``transient`` (no
-answer, 5xx: retry), ``forbidden`` (the identity lacks a data role), ``failed``.
+answer, 5xx: retry), ``forbidden`` (the identity lacks a data role), ``failed`` (:class:`TooLarge`
+among them: readers that treat a damaged object as absent catch it and treat it so).
 Messages name the store and the object, never a credential.
 """
 
@@ -70,6 +76,23 @@ class AppendConflict(StoreError):
         super().__init__("conflict", message)
 
 
+#: The bound of a read whose caller names none (bytes): 64 MiB, a backstop — no reader should rely on it. Every
+#: object Firestop writes itself is far smaller (an evidence item is cut to its query's own bound, see
+#: ``runbooks/evidence.py``); the kinds with bounds of their own pass them.
+DEFAULT_READ_LIMIT = 64 * 1024 * 1024
+
+
+class TooLarge(StoreError):
+    """``read``: the object holds more than the reader's bound (``limit`` bytes); its bytes were not fetched.
+    Kind ``failed``: a reader handles it as an object at that name that cannot be read."""
+
+    def __init__(self, where: str, name: str, limit: int) -> None:
+        super().__init__("failed", f"{where}: {name} is over {limit} bytes (the bound for this kind of object); "
+                                   "refused unread")
+        self.name = name
+        self.limit = limit
+
+
 def check_name(name: str) -> str:
     """``name`` if it is a store name (parts of ``[A-Za-z0-9._-]``, none starting with ``.``), else ValueError."""
     parts = name.split("/")
@@ -83,7 +106,7 @@ class ObjectStore(Protocol):
 
     where: str  # "FIRESTOP_HOME/ledger" / "blob container firestop-ledger": for messages, no secret
 
-    def read(self, name: str) -> bytes | None: ...
+    def read(self, name: str, limit: int | None = None) -> bytes | None: ...
 
     def names(self, prefix: str = "") -> list[str]: ...
 

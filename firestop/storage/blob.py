@@ -3,8 +3,9 @@
 Blob service REST API through azure-storage-blob 12.31 (``ContainerClient``/``BlobClient``):
 
 - ``create``: Put Blob with ``If-None-Match: *`` (``upload_blob(overwrite=False)``); an
-  existing name answers 409 ``BlobAlreadyExists`` and is compared by the ``sha256``
-  metadata the store sets (the content's hash: never a secret), else by its bytes.
+  existing name answers 409 ``BlobAlreadyExists`` and is compared by its bytes (a ranged read
+  of at most the new content's size + 1; never by the ``sha256`` metadata the store sets —
+  the content's hash, never a secret — which any writer of the blob can set too).
 - ``append``: an *append blob* — Put Blob (``x-ms-blob-type: AppendBlob``) with
   ``If-None-Match: *`` when ``at == 0``, then Append Block with
   ``x-ms-blob-condition-appendpos: <at>``: 412 ``AppendPositionConditionNotMet`` when
@@ -30,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from firestop.storage.base import AlreadyExists, AppendConflict, StoreError, check_name
+from firestop.storage.base import DEFAULT_READ_LIMIT, AlreadyExists, AppendConflict, StoreError, TooLarge, check_name
 
 
 def _kind(exc: BaseException) -> str:
@@ -83,16 +84,30 @@ class BlobStore:
         except ResourceExistsError:
             pass
 
-    def read(self, name: str) -> bytes | None:
-        from azure.core.exceptions import ResourceNotFoundError
+    def read(self, name: str, limit: int | None = None) -> bytes | None:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+        bound = DEFAULT_READ_LIMIT if limit is None else max(0, int(limit))
         blob = self._blob(name)
         try:
-            return blob.download_blob().readall()
+            try:
+                # Get Blob with x-ms-range bytes=0-<bound> (https://learn.microsoft.com/rest/api/storageservices/get-blob,
+                # "Specify the range header"): at most bound + 1 bytes cross the wire, whatever the blob's size.
+                data = blob.download_blob(offset=0, length=bound + 1).readall()
+            except HttpResponseError as exc:
+                # 416 InvalidRange: a ranged Get of an empty blob (an append blob created, its first block not yet
+                # appended) — the SDK falls back to a plain Get only for unranged downloads (azure-storage-blob 12.31
+                # StorageStreamDownloader._initial_request); Azurite answers the same.
+                if exc.status_code != 416 or blob.get_blob_properties().size != 0:
+                    raise
+                data = b""
         except ResourceNotFoundError:
             return None
         except Exception as exc:  # noqa: BLE001 — azure-core and transport errors, mapped
             raise self._fail(exc, "reading", name) from None
+        if len(data) > bound:
+            raise TooLarge(self.where, name, bound)
+        return data
 
     def names(self, prefix: str = "") -> list[str]:
         from azure.core.exceptions import ResourceNotFoundError
@@ -129,15 +144,14 @@ class BlobStore:
             pass
         except Exception as exc:  # noqa: BLE001
             raise self._fail(exc, "writing", name) from None
+        # the same bytes (a retry) or not: compared by the bytes, at most the new content's size + 1 read (bounds14) —
+        # never by the blob's ``sha256`` metadata, which whoever writes the blob sets (a storage writer's blob with
+        # Firestop's digest as metadata passed for "already holds exactly this")
         try:
-            stored = (blob.get_blob_properties().metadata or {}).get("sha256")
-            if stored is None:
-                existing = self.read(name)
-                stored = hashlib.sha256(existing).hexdigest() if existing is not None else None
-        except StoreError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise self._fail(exc, "reading", name) from None
+            existing = self.read(name, limit=len(data))
+        except TooLarge:
+            existing = None
+        stored = hashlib.sha256(existing).hexdigest() if existing is not None else None
         if stored == digest:
             return False
         raise AlreadyExists(f"{self.where}: {name} already exists with other content; it is never overwritten")

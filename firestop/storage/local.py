@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from firestop.private import FILE_MODE, private_dirs
-from firestop.storage.base import AlreadyExists, AppendConflict, StoreError, check_name
+from firestop.storage.base import DEFAULT_READ_LIMIT, AlreadyExists, AppendConflict, StoreError, TooLarge, check_name
 
 try:  # POSIX only
     import fcntl
@@ -36,13 +36,27 @@ class LocalStore:
         """The file of object ``name`` (ValueError for a name that is not a store name)."""
         return self.root / check_name(name)
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str, limit: int | None = None) -> bytes | None:
+        bound = DEFAULT_READ_LIMIT if limit is None else max(0, int(limit))
         try:
-            return self.path(name).read_bytes()
+            with self.path(name).open("rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > bound:  # refused before any byte is read
+                    raise TooLarge(self.where, name, bound)
+                # the size read, + 1 (FileIO.read(n) allocates n bytes first: never the bound for a small file); a file
+                # grown since the fstat is read at most to bound + 1 bytes and refused below
+                data = fh.read(size + 1)
+                if len(data) > size:
+                    data += fh.read(bound + 1 - len(data))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except StoreError:
+            raise
         except OSError as exc:
             raise StoreError("failed", f"{self.where}: cannot read {name} ({exc.strerror})") from None
+        if len(data) > bound:
+            raise TooLarge(self.where, name, bound)
+        return data
 
     def names(self, prefix: str = "") -> list[str]:
         folder = prefix.rpartition("/")[0]
@@ -92,7 +106,13 @@ class LocalStore:
                 os.unlink(tmp)
             except OSError:
                 pass
-        if hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest():
+        # the same bytes (a retry) or not: compared by size first, so a planted object of any size is never read whole
+        # (bounds14); else read at most its expected size (+1)
+        try:
+            existing = self.read(name, limit=len(data))
+        except TooLarge:
+            existing = None
+        if existing is not None and hashlib.sha256(existing).digest() == hashlib.sha256(data).digest():
             return False
         raise AlreadyExists(f"{self.where}: {name} already exists with other content; it is never overwritten")
 

@@ -43,7 +43,7 @@ def test_the_worm_rule_holds_firestops_containers_only_and_the_host_has_its_own(
     assert host["definition"]["actions"] == {"version": {"delete": {"daysAfterCreationGreaterThan": 7}}}
     hub = json.loads((REPO_ROOT / "host.json").read_text())["extensions"]["durableTask"]["hubName"].lower()
     assert all(p.startswith(f"{hub}-") for p in HOST[3:])  # the task hub's blob containers: <hub>-leases, …
-    assert len(policy["properties"]["policy"]["rules"]) == 2
+    assert len(policy["properties"]["policy"]["rules"]) == 3  # (bounds14: and the pending joins' own)
 
 
 def test_old_versions_are_deleted_after_the_worm_retention():
@@ -60,7 +60,7 @@ def test_the_rule_deploys_and_deploying_again_changes_nothing(firestop_home):
     tenant = Tenant.load()
     deploy(tenant)
     (stored,) = deployed(tenant, "Microsoft.Storage/storageAccounts/managementPolicies")
-    rule, host = stored["properties"]["policy"]["rules"]
+    rule, _, host = stored["properties"]["policy"]["rules"]
     assert rule["definition"]["actions"]["version"]["delete"]["daysAfterCreationGreaterThan"] == 365
     assert rule["definition"]["filters"]["prefixMatch"] == CONTAINERS  # the expressions evaluated
     assert host["definition"]["filters"]["prefixMatch"] == HOST
@@ -70,3 +70,24 @@ def test_the_rule_deploys_and_deploying_again_changes_nothing(firestop_home):
         RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
     mine = [c for c in again.changes if c.resource_id.lower().endswith("/managementpolicies/default")]
     assert len(mine) == 1 and {c.change_type for c in again.changes} == {"NoChange"}
+
+
+def test_pending_joins_are_deleted_after_the_worm_retention(firestop_home):
+    """bounds14 item 4 (fails before: no such rule). The prefix is the one ``firestop.records.pending_joins`` writes,
+    in the records container; base blobs deleted once ``immutabilityDays`` have passed since they were written; the
+    template still validates (test_infra_schemas.py) and deploys into the sandbox."""
+    from firestop.records.pending_joins import PENDING_PREFIX
+
+    doc = template()
+    policy, rule = _rule(doc, "firestop-pending-joins-after-worm")
+    assert rule["enabled"] is True and rule["type"] == "Lifecycle"
+    assert rule["definition"]["filters"] == {"blobTypes": ["blockBlob"],
+                                             "prefixMatch": [f"[concat(variables('recordsContainer'), '/{PENDING_PREFIX}')]"]}
+    assert rule["definition"]["actions"] == {
+        "baseBlob": {"delete": {"daysAfterModificationGreaterThan": "[parameters('immutabilityDays')]"}}}
+    tenant = Tenant.load()
+    deploy(tenant)
+    (stored,) = deployed(tenant, "Microsoft.Storage/storageAccounts/managementPolicies")
+    (mine,) = [r for r in stored["properties"]["policy"]["rules"] if r["name"] == "firestop-pending-joins-after-worm"]
+    assert mine["definition"]["filters"]["prefixMatch"] == [f"firestop-records/{PENDING_PREFIX}"]
+    assert mine["definition"]["actions"]["baseBlob"]["delete"]["daysAfterModificationGreaterThan"] == 365

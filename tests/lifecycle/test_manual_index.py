@@ -98,10 +98,10 @@ def test_an_unreadable_index_refuses_the_undo(settings, monkeypatch):
     _run(settings, RECEIVED + timedelta(days=1), f"{ACCOUNT}-other")
     real = LocalStore.read
 
-    def read(self, name):
+    def read(self, name, limit=None):
         if name == manual_runs.index_name(ACCOUNT):
             raise StoreError("forbidden", "no data role")
-        return real(self, name)
+        return real(self, name, limit)
 
     monkeypatch.setattr(LocalStore, "read", read)
     with pytest.raises(UndoUnchecked, match="no data role"):

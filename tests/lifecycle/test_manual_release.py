@@ -136,6 +136,14 @@ def test_an_unreadable_line_on_a_manual_ledger_is_skipped(settings):
                    [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}])  # no UndoUnchecked
 
 
+def _sealed_day(settings, day: str) -> None:
+    """A manual-run ledger the app wrote (an entry sealed on it; bounds14: only such ledgers count toward the bound)."""
+    from runbooks.ledger import Ledger
+
+    Ledger.of(settings).append(f"manual-{day}", kind="action", runbook="network.lock", action="plan", step_id="s",
+                               target=None, at=f"{day}T01:00:00+00:00", data={})
+
+
 def test_manual_ledgers_past_the_bound_refuse_the_undo(settings, monkeypatch):
     from firestop.lifecycle.undo import UndoUnchecked, later_reliance
     from runbooks import manual_runs
@@ -144,7 +152,7 @@ def test_manual_ledgers_past_the_bound_refuse_the_undo(settings, monkeypatch):
     folder = settings.home / "ledger"
     folder.mkdir(parents=True, exist_ok=True)
     for day in ("2026-11-28", "2026-11-29", "2026-11-30"):
-        (folder / f"manual-{day}.jsonl").write_text("")
+        _sealed_day(settings, day)
     with pytest.raises(UndoUnchecked, match="3 days"):
         later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", {"received_at": "2026-11-29T03:00:00Z"},
                        [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}])
@@ -157,8 +165,8 @@ def test_manual_ledgers_past_the_bound_refuse_the_undo(settings, monkeypatch):
 def test_a_flood_of_future_dated_manual_ledgers_is_named_and_the_undo_goes_on(settings, monkeypatch, caplog):
     """leftovers11: a blob writer who creates many ``manual-<day>`` ledgers made every undo refuse once the read bound
     was passed. A run's ledger is named by the day it ran (the runbooks' clock), so one dated after today (a day's
-    slack) is no run's: it is named and skipped, never read. Backdated ones still count (the bound is then the days
-    since the incident), and a genuine ledger of today is still read."""
+    slack) is no run's: it is named and skipped, never read. Backdated ones the app wrote still count (the bound is then
+    the days since the incident), and a genuine ledger of today is still read."""
     from datetime import timedelta
 
     from firestop.azure.clients import get_client_factory
@@ -177,6 +185,6 @@ def test_a_flood_of_future_dated_manual_ledgers_is_named_and_the_undo_goes_on(se
         later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", received, step)  # no UndoUnchecked
     assert any("38 manual-run ledger(s) dated after" in r.getMessage() for r in caplog.records), caplog.text
     for n in (-1, 0, 1):  # yesterday (the day's slack), today, tomorrow: 3 days, past the bound of 2: still refused
-        (folder / f"manual-{(now + timedelta(days=n)).date().isoformat()}.jsonl").write_text("")
+        _sealed_day(settings, (now + timedelta(days=n)).date().isoformat())  # (bounds14: the app's own ledgers)
     with pytest.raises(UndoUnchecked, match="3 days"):
         later_reliance(settings, "inc-aaaaaaaaaaaaaaaa", received, step)

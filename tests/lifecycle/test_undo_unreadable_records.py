@@ -51,14 +51,20 @@ def _deny_scandir(monkeypatch, denied: Path) -> None:
 
 
 def _deny_read(monkeypatch, denied: Path) -> None:
-    real = Path.read_bytes
+    real, real_open = Path.read_bytes, Path.open
 
     def read_bytes(self):
         if self == denied:
             raise PermissionError(13, "Permission denied", str(self))
         return real(self)
 
+    def open_(self, *args, **kwargs):  # LocalStore.read opens the file (bounds14: fstat, then a bounded read)
+        if self == denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
 
 
 def test_names_raises_on_an_unreadable_folder(tmp_path, monkeypatch):

@@ -164,13 +164,16 @@ def test_one_confirmed_incident_per_source_alert(served):  # noqa: F811
 def test_the_claim_is_idempotent_for_its_incident_and_refuses_another(tmp_path):
     from firestop.azure.alerts_management import claim, claim_name
     from firestop.storage.local import LocalStore
+    from firestop.trust.seal import SealKey
 
+    key = SealKey("rt13-claim-test-seal-key-0123456789abcdef", "test")  # bounds14: markers are sealed
     store = LocalStore(tmp_path)
     alert = {"alert_id": f"/subscriptions/{SUB}/providers/Microsoft.AlertsManagement/alerts/{'a' * 8}-aaaa-aaaa-aaaa-{'a' * 12}",
              "monitor_condition": "Fired"}
-    assert claim(store, alert, "inc-1", "2026-11-29T03:15:00Z") is None
-    assert claim(store, alert, "inc-1", "2026-11-29T03:15:00Z") is None  # the activity retried or replayed
-    assert "already confirmed" in claim(store, alert, "inc-1", "2026-11-30T03:15:00Z")  # the id started afresh
-    assert "already confirmed for incident 'inc-1'" in claim(store, {**alert, "alert_id": alert["alert_id"].upper()}, "inc-2")
-    assert claim(store, {**alert, "monitor_condition": "Resolved"}, "inc-2") is None  # the other delivery Azure sends
+    assert claim(store, alert, "inc-1", "2026-11-29T03:15:00Z", key=key) is None
+    assert claim(store, alert, "inc-1", "2026-11-29T03:15:00Z", key=key) is None  # the activity retried or replayed
+    assert "already confirmed" in claim(store, alert, "inc-1", "2026-11-30T03:15:00Z", key=key)  # the id started afresh
+    assert "already confirmed for incident 'inc-1'" in claim(store, {**alert, "alert_id": alert["alert_id"].upper()}, "inc-2",
+                                                          key=key)
+    assert claim(store, {**alert, "monitor_condition": "Resolved"}, "inc-2", key=key) is None  # the other delivery Azure sends
     assert claim_name(alert).startswith("source-confirmed/") and alert["alert_id"].lower() not in claim_name(alert)

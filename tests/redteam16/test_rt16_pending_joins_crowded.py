@@ -41,8 +41,8 @@ def test_planted_names_do_not_crowd_the_genuine_pending_join_out(tmp_path, monke
     genuine = "f" * 64
     assert pending_joins.keep(store, INCIDENT, RECEIVED, genuine, "aoai-incident-1-vffffffffffffffff",
                               {"sealed": "input"}, KEY)
-    kept, left = pending_joins.pending(store, INCIDENT, RECEIVED, KEY)
-    assert kept == [("aoai-incident-1-vffffffffffffffff", {"sealed": "input"})] and left == 0
+    found = pending_joins.pending(store, INCIDENT, RECEIVED, KEY)
+    assert found.kept == [("aoai-incident-1-vffffffffffffffff", {"sealed": "input"})] and found.left == 0
 
 
 def test_a_name_with_a_made_up_or_copied_seal_is_skipped(tmp_path):
@@ -55,14 +55,14 @@ def test_a_name_with_a_made_up_or_copied_seal_is_skipped(tmp_path):
     _plant(store, f"{'c' * 32}.v1.{KEY.kid}.{'A' * 43}.json")  # a made-up MAC
     other = SealKey("another-apps-seal-key-0123456789abcdef", "test")
     pending_joins.keep(store, INCIDENT, RECEIVED, "d" * 64, "aoai-incident-1-vdddddddddddddddd", {"o": 1}, other)
-    kept, left = pending_joins.pending(store, INCIDENT, RECEIVED, KEY)
-    assert kept == [("aoai-incident-1-vaaaaaaaaaaaaaaaa", {"sealed": "input"})] and left == 0
+    found = pending_joins.pending(store, INCIDENT, RECEIVED, KEY)
+    assert found.kept == [("aoai-incident-1-vaaaaaaaaaaaaaaaa", {"sealed": "input"})] and found.left == 0
     # sealed for this run only: another run of the same instance id reads none of them
-    assert pending_joins.pending(store, INCIDENT, "2026-12-05T02:00:00Z", KEY) == ([], 0)
+    assert pending_joins.pending(store, INCIDENT, "2026-12-05T02:00:00Z", KEY) == pending_joins.Pending([], 0, 0)
 
 
 def test_the_same_content_kept_twice_is_one_join(tmp_path):
     store = _store(tmp_path)
     args = (store, INCIDENT, RECEIVED, "e" * 64, "aoai-incident-1-veeeeeeeeeeeeeeee", {"sealed": "input"}, KEY)
     assert pending_joins.keep(*args) is True and pending_joins.keep(*args) is False
-    assert len(pending_joins.pending(store, INCIDENT, RECEIVED, KEY)[0]) == 1
+    assert len(pending_joins.pending(store, INCIDENT, RECEIVED, KEY).kept) == 1

@@ -168,3 +168,66 @@ def test_audits_are_kept_once_in_the_records_store(backend):
     assert audits.load(records, first.audit_id) == first and audits.latest(records, ("/subscriptions/s",)) == first
     assert set(audits.stored_ids(records)) == {first.audit_id, second.audit_id}
     assert {n.rsplit(".", 1)[1] for n in records.names("audits/")} == {"json", "md", "html"}
+
+
+def _plant(store, where: str, container: str, name: str, data: bytes) -> None:
+    """A Storage Blob Data writer's object at ``name`` (not through the store: it never writes what it is handed this
+    way — a file written in place, or Put Blob with overwrite)."""
+    if container == "-":
+        path = Path(where) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return
+    blob = blob_service(where).get_container_client(container)
+    try:
+        blob.create_container()
+    except Exception:  # noqa: BLE001 — it exists
+        pass
+    blob.get_blob_client(name).upload_blob(data, overwrite=True)
+
+
+def test_a_read_past_its_bound_is_refused_without_fetching_the_object(backend):
+    """bounds14 item 1 (fails before: ``read`` took no bound and returned any object whole — a planted multi-GB blob at
+    a name Firestop reads exhausted the instance's memory): ``read(name, limit)`` answers TooLarge, naming the object
+    and the bound, having held at most ``limit + 1`` bytes of it (Blob: a ranged Get Blob)."""
+    import tracemalloc
+
+    from firestop.storage import StoreError, TooLarge
+
+    store, where, container = backend
+    _plant(store, where, container, "planted/huge.json", b"[" * (24 * 1024 * 1024))
+    _plant(store, where, container, "planted/empty.json", b"")
+    store.create("kept/exact.json", b"x" * 4096)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge) as refused:
+            store.read("planted/huge.json", limit=4096)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(refused.value, StoreError) and refused.value.kind == "failed"
+    assert "planted/huge.json is over 4096 bytes" in str(refused.value) and refused.value.limit == 4096
+    assert peak < 2 * 1024 * 1024, f"{peak} bytes held to refuse a 24 MiB object"  # not read whole
+    assert store.read("kept/exact.json", limit=4096) == b"x" * 4096  # at the bound: read
+    with pytest.raises(TooLarge):
+        store.read("kept/exact.json", limit=4095)
+    assert store.read("planted/empty.json", limit=4096) == b""  # (Blob: a ranged Get of an empty blob is 416)
+    assert store.read("planted/none.json", limit=4096) is None
+    assert store.read("planted/huge.json") == b"[" * (24 * 1024 * 1024)  # the default bound (64 MiB) reads it
+
+
+def test_create_compares_an_existing_blob_by_its_bytes_not_its_metadata(azurite_blob_endpoint):
+    """bounds14 (fails before: an existing blob was compared by its ``sha256`` metadata): a storage writer's blob at a
+    create-if-absent name, carrying the digest of what Firestop will write as metadata, passed for "already holds
+    exactly this" (False) — Firestop believed its write was kept."""
+    import hashlib
+
+    container = f"store-{uuid.uuid4().hex[:12]}"
+    store = BlobStore(blob_service(azurite_blob_endpoint), container)
+    mine = b'{"confirmed": false}'
+    _plant(store, azurite_blob_endpoint, container, "source-checked/x.json", b'{"confirmed": true}')
+    blob = blob_service(azurite_blob_endpoint).get_container_client(container).get_blob_client("source-checked/x.json")
+    blob.set_blob_metadata({"sha256": hashlib.sha256(mine).hexdigest()})
+    with pytest.raises(AlreadyExists):
+        store.create("source-checked/x.json", mine)
+    assert store.create("kept/y.json", mine) is True and store.create("kept/y.json", mine) is False  # a retry
