@@ -24,7 +24,8 @@ def post_delivery(env: Any, server: Any, app: Any, body: dict, statuses: tuple[i
 def timeline_of(env: Any, incident: str) -> list[dict]:
     """The incident's timeline: its custom status's while it waits, its output's once it ended."""
     status = env.host.get_status(incident)
-    return (status.custom_status or {}).get("timeline") or (status.output or {}).get("timeline") or []
+    ended = status.output if isinstance(status.output, dict) else {}
+    return ended.get("timeline") or (status.custom_status or {}).get("timeline") or []
 
 
 def confirm_checks(env: Any, incident: str) -> list[tuple[str, str]]:
