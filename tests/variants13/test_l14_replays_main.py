@@ -42,4 +42,6 @@ def test_a_history_recorded_by_main_replays_to_the_same_actions():
     assert replay.new_work == []  # it waits where main's did: nothing scheduled anew
     mine, main = dict(state["customStatus"]), doc["state"]["customStatus"]
     assert mine.pop("source_check") == "not confirmed" and "source_check" not in main
-    assert mine == main  # the custom status gained the outcome's own key, nothing else
+    # cli13: the running incident's status names its account, as a finished one's record does (the console's row)
+    assert mine.pop("target_name") == "contoso-openai-prod" and "target_name" not in main
+    assert mine == main  # the custom status gained those two keys, nothing else
