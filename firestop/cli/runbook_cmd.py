@@ -228,10 +228,15 @@ def runbook_plan(
         refuse_local_flags(as_json, azure=azure, tenant=tenant)
         answer = _local_shape(calling(as_json, remote.runbook, name, target, params, "plan"))
     else:
+        from runbooks.dispatch import manual_ids
+
         env = _open_environment(azure, tenant, as_json)
         try:
+            # planned for the manual-<date> ledger a run would use (as the API's plan is): names a runbook derives from
+            # it (network.block_ips' deny rules, firestop-<incident>-<ip>) are those the run creates
+            incident, _ = manual_ids(env.clients.clock.now(), "cli")
             answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
-                                    "incident_id": "manual", "step_id": "cli-plan"})
+                                    "incident_id": incident, "step_id": "cli-plan"})
         except Exception as exc:  # noqa: BLE001
             _internal(exc, as_json)
         finally:
