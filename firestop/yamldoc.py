@@ -102,13 +102,18 @@ def validation_problems(
     *,
     drop: Callable[[Any], bool] = lambda part: False,
     aliases: dict[str, str] | None = None,
+    format_help: str | None = None,
 ) -> list[Problem]:
-    """pydantic errors as problems with YAML lines; ``drop`` removes location parts that are not fields."""
+    """pydantic errors as problems with YAML lines; ``drop`` removes location parts that are not fields.
+    ``format_help`` (e.g. ``python -m firestop playbook schema``): where the format's fields are listed, named in the
+    message of a key the format does not have (pydantic's ``extra_forbidden``, "Extra inputs are not permitted")."""
     aliases = aliases or {}
     problems: list[Problem] = []
     for err in exc.errors():
         loc = tuple(p for p in err.get("loc", ()) if not drop(p))
         field = ".".join(str(aliases.get(p, p)) if isinstance(p, str) else str(p) for p in loc)
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden" and format_help and loc:
+            message = f"{message}: {str(loc[-1])[:60]!r} is not a field here (a typo?); the format: {format_help}"
         problems.append((line_of(node, loc, aliases=aliases), field, message))
     return problems

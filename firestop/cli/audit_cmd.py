@@ -386,6 +386,9 @@ def audit_fix(
     chosen = [r for r in audit.findings if r.runbook is not None
               and (not wanted_controls or r.control.lower() in wanted_controls)
               and (not wanted_resources or r.resource_name.lower() in wanted_resources)]
+    if not chosen and not (control or resource):  # nothing narrowed it: the audit itself has no runbook fix
+        fail(f"AUDIT_ID: {audit.audit_id} has no finding a runbook can fix; nothing was changed (each finding names its fix "
+             f"by hand: python -m firestop audit show {audit.audit_id})", EXIT_BAD_INPUT, as_json=as_json)
     if not chosen:
         fail(f"--control/--resource: no fixable finding in {audit.audit_id} matches; see: python -m firestop audit run --fix",
              EXIT_BAD_INPUT, as_json=as_json)

@@ -210,7 +210,7 @@ def _internal(exc: BaseException, as_json: bool) -> None:
     # (its own handler) where incident list (main()'s) said what to do; the same line here
     problem = None if _state["debug"] else _unusable_state(exc)
     if problem:
-        fail(problem, EXIT_INTERNAL, as_json=as_json)
+        fail(problem[0], problem[1], as_json=as_json)
     if _state["debug"]:
         traceback.print_exception(exc)
     fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", EXIT_INTERNAL, as_json=as_json)
@@ -427,22 +427,37 @@ def principal_header(
     sys.stdout.write(value + "\n")
 
 
-def _unusable_state(exc: BaseException) -> str | None:
-    """What to tell a responder when local state cannot be read or written (None: not that kind of error)."""
+def _unusable_state(exc: BaseException) -> tuple[str, int] | None:
+    """``(what to tell a responder, exit code)`` when local state cannot be read or written, None when ``exc`` is not
+    that kind of error: a damaged durable store is exit 1 (internal); a ``FIRESTOP_HOME`` that cannot be created or
+    written — permission, a file in the way, or an OS error on a path inside it (``ENOENT`` where no folder can be made,
+    ``EROFS`` a read-only file system, ``ENOSPC``) — is exit 2, the setting named with its fix (as ``doctor`` and
+    ``infra deploy`` say it)."""
+    import errno
     import sqlite3
 
     from firestop.settings import Settings
 
     try:
-        home = str(Settings.from_env().home)
+        home = Settings.from_env().home
     except Exception:  # noqa: BLE001 — a wrong setting is reported on its own
-        home = "FIRESTOP_HOME"
+        home = None
     if isinstance(exc, sqlite3.DatabaseError):
-        return (f"the local durable store under {home} cannot be read ({exc}); move durable.sqlite aside "
-                "(or restore it from a backup) — records, evidence and ledgers beside it are untouched")
-    if isinstance(exc, (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError)):
-        return (f"FIRESTOP_HOME ({home}) is not usable: {type(exc).__name__}: {exc.strerror or exc}"
-                f"{f' ({exc.filename})' if exc.filename else ''}; point FIRESTOP_HOME at a writable directory")
+        return (f"the local durable store under {home or 'FIRESTOP_HOME'} cannot be read ({exc}); move durable.sqlite aside "
+                "(or restore it from a backup) — records, evidence and ledgers beside it are untouched"), EXIT_INTERNAL
+    if not isinstance(exc, OSError):
+        return None
+    in_home = False
+    if home is not None and exc.filename:
+        try:
+            where, root = Path(str(exc.filename)).absolute(), Path(home).absolute()
+            in_home = where == root or root in where.parents
+        except (OSError, ValueError):
+            in_home = False
+    kinds = (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError)
+    if isinstance(exc, kinds) or (in_home and exc.errno in (errno.ENOENT, errno.EROFS, errno.ENOSPC, errno.EDQUOT)):
+        return (f"FIRESTOP_HOME ({home or 'FIRESTOP_HOME'}) is not usable: {type(exc).__name__}: {exc.strerror or exc}"
+                f"{f' ({exc.filename})' if exc.filename else ''}; point FIRESTOP_HOME at a writable directory"), EXIT_BAD_INPUT
     return None
 
 
@@ -554,7 +569,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             raise
         problem = _unusable_state(exc)
         if problem:
-            stop(problem, EXIT_INTERNAL)
+            stop(*problem)
         sign_in = _sign_in_problem(exc)
         if sign_in:
             stop(sign_in, EXIT_BAD_INPUT)

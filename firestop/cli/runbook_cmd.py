@@ -228,10 +228,15 @@ def runbook_plan(
         refuse_local_flags(as_json, azure=azure, tenant=tenant)
         answer = _local_shape(calling(as_json, remote.runbook, name, target, params, "plan"))
     else:
+        from runbooks.dispatch import manual_ids
+
         env = _open_environment(azure, tenant, as_json)
         try:
+            # planned for the manual-<date> ledger a run would use (as the API's plan is): names a runbook derives from
+            # it (network.block_ips' deny rules, firestop-<incident>-<ip>) are those the run creates
+            incident, _ = manual_ids(env.clients.clock.now(), "cli")
             answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
-                                    "incident_id": "manual", "step_id": "cli-plan"})
+                                    "incident_id": incident, "step_id": "cli-plan"})
         except Exception as exc:  # noqa: BLE001
             _internal(exc, as_json)
         finally:
@@ -366,26 +371,30 @@ def _run_remote(remote, name: str, target: Optional[str], params: dict[str, Any]
     out.update(incident_id=ran.get("incident_id"), step_id=ran.get("step_id"), run_id=ran.get("run_id"))
     applied = out["apply"] = ran.get("apply") or {}
     if not applied.get("ok"):
-        return _failed(out, applied, "apply", as_json)
+        return _failed(out, applied, "apply", as_json, flags=f" --app {remote.origin}")
     verify = out["verify"] = ran.get("verify") or {}
     out["ok"] = bool(verify.get("ok"))
     if not as_json:
-        _print_run(applied, verify, out["incident_id"], out["run_id"])
+        _print_run(applied, verify, out["incident_id"], out["run_id"], flags=f" --app {remote.origin}")
     return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
 
 
-def _failed(out: dict[str, Any], answer: dict[str, Any], what: str, as_json: bool) -> tuple[dict[str, Any], int]:
-    """(out, exit code) of a failed plan or apply; in text mode the one error line (and exit) instead."""
+def _failed(out: dict[str, Any], answer: dict[str, Any], what: str, as_json: bool, flags: str = "") -> tuple[dict[str, Any], int]:
+    """(out, exit code) of a failed plan or apply; in text mode the one error line (and exit) instead (``flags``: as
+    :func:`_print_run`'s)."""
     code = _error_exit(answer)
     if not as_json:
         line = _error_line(answer, what)
         if what == "apply":  # it may have changed part of the target: the ledger has what it answered
-            line = f"apply failed, not verified: {line} (ledger: python -m firestop ledger verify {out['incident_id']})"
+            line = f"apply failed, not verified: {line} (ledger: python -m firestop ledger verify {out['incident_id']}{flags})"
         fail(line, code)
     return out, code
 
 
-def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, run_id: str | None = None) -> None:
+def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, run_id: str | None = None,
+               flags: str = "") -> None:
+    """The human view of an apply and its verification; ``flags`` follows each command it suggests (`` --app URL`` for a
+    run through the app: its ledger is the app's, so the hints must name it)."""
     result = applied["result"]
     label = "Applied" if result.get("changed") else "Nothing changed"
     summary = clean(result.get("summary"))
@@ -403,10 +412,10 @@ def _print_run(applied: dict[str, Any], verify: dict[str, Any], incident: str, r
                   highlight=False, markup=False)
     ledger = (result.get("artifacts") or {}).get("ledger") or {}
     if ledger.get("seq"):
-        console.print(f"Ledger: {incident} entry {ledger['seq']} (check: python -m firestop ledger verify {incident})",
+        console.print(f"Ledger: {incident} entry {ledger['seq']} (check: python -m firestop ledger verify {incident}{flags})",
                       highlight=False, markup=False)
         if result.get("changed") and run_id:
-            console.print(f"Undo with: python -m firestop runbook undo {run_id}", highlight=False, markup=False)
+            console.print(f"Undo with: python -m firestop runbook undo {run_id}{flags}", highlight=False, markup=False)
     elif ledger.get("error"):
         console.print(f"Ledger: {clean(ledger['error'])}", highlight=False, markup=False)
 

@@ -129,6 +129,11 @@ def serve(
     except Exception as exc:  # noqa: BLE001
         if env is not None:
             env.close()
+        from firestop.cli.main import _unusable_state  # a FIRESTOP_HOME that cannot be made: exit 2 naming it
+
+        problem = _unusable_state(exc)
+        if problem:
+            fail(*problem)
         fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
 
     echo = typer.echo

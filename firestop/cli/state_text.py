@@ -6,7 +6,9 @@ name, direction, priority, access, protocol, source → destination, ports::
 
     allow-https-from-gateway: Inbound, priority 200, Allow Tcp from 198.51.100.0/24 to any, port 443
 
-Any other field is ``name = compact JSON``; ``etag`` is left out (a concurrency token, nothing to restore).
+Role assignments (``identity.revoke_role_assignment``'s
+``assignments``) one a line too: name, role definition, who holds it, scope, description. Any other field is
+``name = compact JSON``; ``etag`` is left out (a concurrency token, nothing to restore).
 ``--json`` output never goes through here: it keeps the recorded values as they are.
 
 Rule fields are those of ARM's ``SecurityRulePropertiesFormat`` (REST spec
@@ -62,6 +64,23 @@ def nsg_rule_line(rule: dict[str, Any]) -> str:
             f"{protocol} from {source}{from_ports} to {destination}, {to_ports}")
 
 
+def role_assignment_line(assignment: dict[str, Any]) -> str:
+    """One Azure role assignment as one line: ``<name>: role definition <id's last segment> held by <principalType>
+    <principalId> at <scope> — <description>`` (ARM's ``RoleAssignmentProperties``, Microsoft.Authorization
+    2022-04-01: ``roleDefinitionId``, ``principalId``, ``principalType``, ``scope``, ``description``)."""
+    props = assignment.get("properties") if isinstance(assignment.get("properties"), dict) else assignment
+    name = assignment.get("name") or str(assignment.get("id") or "(unnamed assignment)").rstrip("/").rsplit("/", 1)[-1]
+    role = str(props.get("roleDefinitionId") or "?").rstrip("/").rsplit("/", 1)[-1]
+    holder = " ".join(str(v) for v in (props.get("principalType"), props.get("principalId")) if v) or "?"
+    line = f"{name}: role definition {role} held by {holder} at {props.get('scope') or '?'}"
+    return f"{line} — {props['description']}" if props.get("description") else line
+
+
+def _is_role_assignments(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(a, dict) and str(a.get("type", "")).lower() == "microsoft.authorization/roleassignments" for a in value)
+
+
 def _is_rules(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(r, dict) and "name" in r for r in value)
 
@@ -80,6 +99,12 @@ def state_lines(state: dict[str, Any] | None) -> list[str]:
             lines.extend("  " + nsg_rule_line(r) for r in rules[:MAX_RULES_SHOWN])
             if len(rules) > MAX_RULES_SHOWN:
                 lines.append(f"  … and {len(rules) - MAX_RULES_SHOWN} more (--json shows every one)")
+            continue
+        if _is_role_assignments(value):  # identity.revoke_role_assignment's before-state
+            lines.append(f"{key}: {len(value)} role assignment{'' if len(value) == 1 else 's'}")
+            lines.extend("  " + role_assignment_line(a) for a in value[:MAX_RULES_SHOWN])
+            if len(value) > MAX_RULES_SHOWN:
+                lines.append(f"  … and {len(value) - MAX_RULES_SHOWN} more (--json shows every one)")
             continue
         lines.append(f"{key} = {compact(value)}")
     return lines

@@ -74,7 +74,8 @@ def _load_playbook(path: Path, *, params: bool = True, raw: bytes | None = None)
     except ValidationError as exc:
         if node is None:  # a compiled document: the problems' lines are the YAML's
             _, node = read_mapping(Path(path), PlaybookError, _WHAT)
-        raise PlaybookError(Path(path), validation_problems(exc, node, drop=_is_tag, aliases={"with_": "with"})) from None
+        raise PlaybookError(Path(path), validation_problems(exc, node, drop=_is_tag, aliases={"with_": "with"},
+                                                            format_help="python -m firestop playbook schema")) from None
     if not playbook.steps():  # it would match alerts and do nothing: every shipped playbook contains something
         raise PlaybookError(Path(path), [(None, "contain", "the playbook has no steps; give at least one step under contain "
                                           "(or analyze, resolve, learn), e.g. - id: lock-network / runbook: network.lock")])

@@ -332,7 +332,8 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         scenario = Scenario.model_validate({**data, "path": path.resolve()})
     except ValidationError as exc:
-        raise ScenarioError(path, validation_problems(exc, node, drop=lambda p: p == "path")) from None
+        raise ScenarioError(path, validation_problems(exc, node, drop=lambda p: p == "path",
+                                                         format_help="firestop/tabletop/models.py (README, Tabletop exercises)")) from None
     problems = _check_references(scenario)
     if problems:
         raise ScenarioError(path, [(line_of(node, loc), ".".join(str(p) for p in loc), msg) for loc, msg in problems])

@@ -213,3 +213,25 @@ def test_fix_offered_only_where_its_runbook_applies(home):
     assert "local auth is disabled" in why[PROD] and "holds neither" in why[DEV]
     text = CliRunner().invoke(app, ["audit", "fix", "--control", "secrets.key-age", "--yes"])
     assert text.exit_code == 2 and "not offered" in text.output and "local auth is disabled" in text.output
+
+
+def test_fix_with_no_fixable_finding_and_no_filter_says_so_without_naming_flags_not_given(home, monkeypatch):
+    """New user 13: ``audit fix`` (no --control, no --resource) on an audit whose findings each need a by-hand fix said
+    "--control/--resource: no fixable finding in audit-… matches" — naming two flags the responder never gave."""
+    from firestop.audit import store
+
+    _audit("--no-incidents")
+    latest = store.latest
+
+    def no_runbook_fixes(records):
+        audit = latest(records)
+        return audit.model_copy(update={"results": [r.model_copy(update={"runbook": None}) for r in audit.results]})
+
+    monkeypatch.setattr(store, "latest", no_runbook_fixes)
+    result = CliRunner().invoke(app, ["audit", "fix", "--yes", "--json"])
+    assert result.exit_code == 2, result.stdout
+    error = json.loads(result.stdout)["error"]
+    assert error.startswith("AUDIT_ID: ") and "no finding a runbook can fix" in error and "--control" not in error, error
+    assert "audit show audit-" in error  # where each finding's by-hand fix is
+    narrowed = CliRunner().invoke(app, ["audit", "fix", "--control", "network.public-access", "--yes", "--json"])
+    assert narrowed.exit_code == 2 and "--control/--resource" in json.loads(narrowed.stdout)["error"]  # given: named

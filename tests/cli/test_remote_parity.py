@@ -98,6 +98,8 @@ class Pair:
 
     def normal(self, text: str) -> str:
         text = text.replace(str(self.served), "<home>").replace(str(self.local), "<home>")
+        # remote hints name the app (the command to type), local ones do not (at a line's end, it may wrap before --app)
+        text = re.sub(r"[ \n]--app[ \n]+" + re.escape(self.app), "", text)
         text = _ENTRY_HASH.sub('"hash": "<entry hash>"', text) if "-run-" in text else text
         return _AUDIT_ID.sub("<audit-id>", _RUN_ID.sub("<run>", text))
 
@@ -165,6 +167,12 @@ def case_runbook_run_and_undo(pair: Pair) -> None:
     near, far = pair.same(run)
     assert near.returncode == 0 and "Verified." in far.stdout and "api-run-" in far.stdout
     local_id, remote_id = _run_id(near), _run_id(far)
+    # new user 13: the remote run's hints said "runbook undo <id>" and "ledger verify manual-<day>" without --app: typed
+    # as printed they look in the local store, not the app's ledger where the run is
+    said = " ".join(far.stdout.split())  # the console wraps long lines
+    assert f"Undo with: python -m firestop runbook undo {remote_id} --app {pair.app}" in said, far.stdout
+    assert f"(check: python -m firestop ledger verify {remote_id.split('/')[0]} --app {pair.app})" in said, far.stdout
+    assert "--app" not in near.stdout
     undo = ["runbook", "undo"]
     near, far = pair.same([*undo, local_id, "--yes"], remote_args=[*undo, remote_id, "--yes"])
     assert near.returncode == 0 and far.stdout.startswith("Undone:")

@@ -37,3 +37,20 @@ def test_an_empty_list_a_long_list_and_an_empty_state():
     head, below = restore_lines({"securityRules": many})
     assert head == "" and len(below) == MAX_RULES_SHOWN + 2
     assert below[-1] == "    … and 7 more (--json shows every one)"
+
+
+def test_role_assignments_one_a_line_naming_role_principal_and_scope():
+    """New user 13: undoing identity.revoke_role_assignment previewed 'assignments = [{"id": …, "properties":
+    {"condition": null, …}}]' — the assignment it restores as one line of ARM JSON, where NSG rules read as the
+    portal's table. Now one line per assignment: its name, the role, who holds it, at which scope, its description."""
+    sub = "/subscriptions/11111111-2222-3333-4444-555555555555"
+    account = sub + "/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+    assignment = {"id": account + "/providers/Microsoft.Authorization/roleAssignments/5e6f", "name": "5e6f",
+                  "type": "Microsoft.Authorization/roleAssignments",
+                  "properties": {"condition": None, "principalId": "d4c3", "principalType": "ServicePrincipal",
+                                 "roleDefinitionId": sub + "/providers/Microsoft.Authorization/roleDefinitions/25fbc0a9",
+                                 "scope": account, "description": "build-pipeline-sp"}}
+    lines = state_lines({"assignments": [assignment], "inherited": [], "principal_id": "d4c3"})
+    assert lines == ["assignments: 1 role assignment",
+                     f"  5e6f: role definition 25fbc0a9 held by ServicePrincipal d4c3 at {account} — build-pipeline-sp",
+                     "inherited = []", "principal_id = d4c3"], lines

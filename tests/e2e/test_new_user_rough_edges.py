@@ -370,7 +370,7 @@ def test_a_list_parameter_given_once_is_a_list_of_one(firestop_home):
     nsg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.Network/networkSecurityGroups/nsg-ai-apps"
     plan = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=203.0.113.201", "--json")
     assert plan.exit_code == 0, plan.output
-    assert "firestop-manual-203.0.113.201_32" in plan.stdout
+    assert "firestop-manual-2026-11-29-203.0.113.201_32" in plan.stdout  # the rule the run creates (new user 13)
     bad = cli("runbook", "plan", "network.block_ips", "--target", nsg, "--param", "ips=not-an-ip")
     assert bad.exit_code == 2 and "--param ips" in bad.output  # still validated, and named
 

@@ -248,3 +248,16 @@ def test_undo_of_a_manual_block_ips_run_removes_its_deny_rule(firestop_home):
     assert undo.exit_code == 0, undo.output
     assert _rule_names(firestop_home) == before, undo.output  # the run's rule is gone, nothing else touched
     assert "already gone" not in undo.output and next(iter(added)) in undo.output
+
+
+def test_a_plan_names_the_deny_rule_the_run_then_creates(firestop_home):
+    """New user 13: ``runbook plan network.block_ips`` showed ``securityRules.firestop-manual-203.0.113.98_32: null → …``
+    while ``runbook run`` created ``firestop-manual-2026-11-29-203.0.113.98_32``: the plan ran for incident id
+    "manual", the run for its manual-<date> ledger. A plan is what the run will do, names included."""
+    plan = cli("runbook", "plan", "network.block_ips", "--target", NSG, "--param", "ips=203.0.113.98", "--json")
+    assert plan.exit_code == 0, plan.output
+    planned = {c["field"].removeprefix("securityRules.") for c in json.loads(plan.stdout)["result"]["changes"]}
+    before = _rule_names(firestop_home)
+    run = cli("runbook", "run", "network.block_ips", "--target", NSG, "--param", "ips=203.0.113.98", "--yes", "--json")
+    assert run.exit_code == 0, run.output
+    assert _rule_names(firestop_home) - before == planned == {f"firestop-{INCIDENT}-203.0.113.98_32"}

@@ -55,7 +55,7 @@ def test_runbook_plan_on_the_sandbox_changes_nothing(firestop_home):
     assert [r.method for r in tenant.requests] == ["GET"]
     text = cli("runbook", "plan", "network.block_ips", "--target", NSG, "--param", "ips=203.0.113.77", "--param", "ips=198.18.0.0/15")
     assert text.exit_code == 0, text.output
-    assert "firestop-manual-203.0.113.77_32" in text.output and "Would change:" in text.output
+    assert "firestop-manual-2026-11-29-203.0.113.77_32" in text.output and "Would change:" in text.output  # the run's name
 
 
 def test_runbook_plan_keys_never_prints_a_key(firestop_home):

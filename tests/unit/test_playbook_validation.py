@@ -21,6 +21,9 @@ CASES = [
     ({"contain": [{"id": "a", "runbook": "network.lock", "with": {"mode": "open"}}]}, "contain.0", "with.mode"),
     ({"contain": [{"id": "a", "runbook": "network.lock", "with": {"colour": 1}}]}, "contain.0", "with.colour: Extra inputs are not permitted"),
     ({"contian": []}, "contian", "Extra inputs are not permitted"),
+    # new user 13: the field was named, the fix was not (which keys the format has)
+    ({"contian": []}, "contian", "'contian' is not a field here (a typo?); the format: python -m firestop playbook schema"),
+    ({"match": {"rule_name": ["r"]}}, "match.rule_name", "the format: python -m firestop playbook schema"),
     ({"name": "Leaked Key"}, "name", "not a valid name"),
     ({"contain": [{"id": "a", "runbook": "keys.rotate"}, {"id": "a", "runbook": "network.lock"}]}, "", "step id 'a' is used twice"),
     ({"contain": [{"id": "a", "runbook": "network.lock", "when": "steps.b.ok"}, {"id": "b", "runbook": "keys.rotate"}]}, "", "reads steps.b, which does not run before it"),
