@@ -37,6 +37,13 @@ PREFIX = "audits/"
 _ID = re.compile(r"^audit-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(-[0-9]{1,4})?$")
 #: At most this many stored audits are read to find the previous one of a scope (newest first).
 MAX_SCANNED = 500
+#: The sealed marker the first sealed audit files (create-if-absent, before the audit itself): ``{"first": <audit id>,
+#: "seal"}``, purpose ``audit`` bound to ``"sealed-since"``. Its absence says this app never sealed an audit, so
+#: unsealed documents in the way of :func:`previous` crowded nothing out (audits filed before seals: R13-01).
+SEALED_SINCE = f"{PREFIX}sealed-since.json"
+_MARKER_BINDING = "sealed-since"
+#: Most bytes of :data:`SEALED_SINCE` read (it holds ~150).
+MARKER_READ_LIMIT = 4096
 
 
 def records_store(settings: Any) -> Any:
@@ -83,6 +90,7 @@ def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, st
 
     store = _store(store)
     key = _key(key)
+    _mark_sealed(store, audit.audit_id, key)
     base, n = audit.audit_id, 1
     while True:
         candidate = audit if n == 1 else audit.model_copy(update={"audit_id": f"{base}-{n}"})
@@ -100,6 +108,41 @@ def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, st
         store.create(name, text.encode("utf-8"), mime)
         files[key] = store.location(name)
     return candidate, files
+
+
+def _mark_sealed(store: Any, audit_id: str, key: Any) -> None:
+    """File :data:`SEALED_SINCE` unless it is there (before the audit: a crash between the two leaves the marker, the
+    side that fails closed)."""
+    from firestop.storage import AlreadyExists
+    from firestop.trust.seal import Purpose, seal
+
+    if sealed_before(store, key):
+        return
+    document = seal(Purpose.AUDIT, {"first": audit_id}, binding=_MARKER_BINDING, key=key)
+    try:
+        store.create(SEALED_SINCE, json.dumps(document, sort_keys=True).encode("utf-8"), "application/json")
+    except AlreadyExists:  # another audit filed it first, or junk sits there (not believed: sealed_before says so)
+        pass
+
+
+def sealed_before(store: Any, key: Any = None) -> bool:
+    """Whether this app has sealed an audit in ``store`` before: :data:`SEALED_SINCE` holds a marker sealed with
+    ``key`` (an absent, unreadable, oversized or unsealed object is no marker). Errors: the store's ``StoreError``
+    other than an object too large."""
+    from firestop.storage import TooLarge
+    from firestop.trust.seal import Purpose, verify
+
+    try:
+        data = _store(store).read(SEALED_SINCE, limit=MARKER_READ_LIMIT)
+    except TooLarge:
+        return False
+    if data is None:
+        return False
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and verify(Purpose.AUDIT, document, binding=_MARKER_BINDING, key=_key(key))[0]
 
 
 def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
@@ -147,7 +190,8 @@ def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) 
     who files that many junk documents named newer than the real previous audit — which the drift takes as "every
     finding is new" (:func:`firestop.audit.drift.diff`, RT17-03). A scan that read every stored name and found no
     sealed audit of the scope answers ``(None, 0)``: a first audit, or the first since audits are sealed (those filed
-    before are unsealed and older than any sealed one) — a baseline, as before."""
+    before are unsealed and older than any sealed one) — a baseline, as before; so does a scan cut short before this
+    app ever sealed an audit (no valid :data:`SEALED_SINCE`: more legacy audits than the scan reads, R13-01)."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
     store = _store(store)
     key = _key(key)
@@ -159,4 +203,8 @@ def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) 
             unverified += 1
         elif wanted is None or tuple(s.lower() for s in audit.scope) == wanted:
             return audit, unverified
-    return None, (unverified if len(ids) > MAX_SCANNED else 0)
+    if len(ids) <= MAX_SCANNED or not unverified:
+        return None, 0
+    # cut short with unsealed documents in the way: crowding only if a sealed audit exists to be crowded out — else
+    # they are the audits filed before seals (more than the scan reads), and this is the upgrade's baseline (R13-01)
+    return None, (unverified if sealed_before(store, key) else 0)
