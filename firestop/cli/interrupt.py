@@ -117,6 +117,41 @@ def install() -> None:
         signal.signal(signal.SIGINT, _raise)
 
 
+_held = False
+
+
+def _hold(signum: int, frame: Any) -> None:
+    global _held
+    _held = True
+
+
+class deferred:
+    """``with deferred():`` — a change in flight (a runbook's apply or undo and its ledger append): a Ctrl-C meanwhile
+    is held and taken (:class:`Interrupted`) once the block has ended, so the change is never made without its ledger
+    entry (R13-03: the line said "nothing further was changed" while the change was made and unrecorded, undoable by
+    nothing). Only where :func:`install`'s handler is the one in place (SIGINT ignored on entry stays ignored); the
+    line then says the change in progress was finished and recorded (:func:`line`)."""
+
+    def __enter__(self) -> "deferred":
+        global _held
+        self._active = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is _raise
+        if self._active:
+            _held = False
+            signal.signal(signal.SIGINT, _hold)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        global _held
+        if not self._active:
+            return
+        signal.signal(signal.SIGINT, _raise)
+        if _held:
+            _held = False
+            _about["finished"] = True
+            if exc[0] is None:
+                raise Interrupted()
+
+
 def guard_exit(code: Any) -> None:
     """The command has returned with ``SystemExit(code)``'s code: Ctrl-C from now on ends the process with its exit
     status (None 0, an int itself, anything else 1), its output flushed and nothing added (module doc)."""
@@ -189,7 +224,8 @@ def forget() -> None:
 
 def line() -> str:
     """The one line printed on Ctrl-C (see the module doc)."""
-    parts = ["interrupted — nothing further was changed"]
+    parts = ["interrupted — the change in progress was finished and recorded in the ledger; nothing further was changed"
+             if _about.get("finished") else "interrupted — nothing further was changed"]
     incident = _about.get("incident_id")
     if incident:
         state = _about.get("state")

@@ -265,6 +265,15 @@ def _execute(env, request: dict[str, Any]) -> dict[str, Any]:
     return execute(request, clients=env.clients, settings=env.settings)
 
 
+def _execute_held(env, request: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_execute` of a change (apply, undo) with Ctrl-C held until its ledger entry is written (R13-03,
+    :class:`firestop.cli.interrupt.deferred`)."""
+    from firestop.cli import interrupt
+
+    with interrupt.deferred():
+        return _execute(env, request)
+
+
 def _confirm(question: str, as_json: bool) -> None:
     """Ask ``question`` (default no); anything but yes — including no terminal to ask on — exits 2, nothing done."""
     confirm_or_exit(question, as_json=as_json)
@@ -341,7 +350,8 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
 
     interrupt.about(incident_id=incident, state=f"as its ledger says (python -m firestop ledger verify {incident})",
                     resume="the same runbook run again (a runbook's apply is idempotent)")
-    applied = out["apply"] = _execute(env, {**base, "action": "apply"})
+    # the change and its ledger entry, never one without the other (R13-03)
+    applied = out["apply"] = _execute_held(env, {**base, "action": "apply"})
     if not applied.get("ok"):
         return _failed(out, applied, "apply", as_json)
     verify = out["verify"] = _execute(env, {**base, "action": "verify", "applied": applied["result"]})
@@ -588,7 +598,7 @@ def runbook_undo(
             _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json,
                           release=not run.changed)
         try:  # inside the target's containment lease, as an incident undo (RT6-02)
-            answer = asyncio.run(manual_undo_under_lease(HostLeasePort(env.host), env.settings, run, lambda: _execute(env, {
+            answer = asyncio.run(manual_undo_under_lease(HostLeasePort(env.host), env.settings, run, lambda: _execute_held(env, {
                 "runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
                 "incident_id": run.incident_id, "step_id": run.step_id, "applied": run.applied})))
         except UndoBusy as exc:
