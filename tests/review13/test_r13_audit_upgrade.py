@@ -61,3 +61,20 @@ def test_a_planted_marker_is_not_believed(tmp_path):
                           "application/json")
     _legacy(records, store.MAX_SCANNED + 1)
     assert store.previous(records, SCOPE, KEY) == (None, 0)
+
+
+def test_one_oversized_planted_audit_does_not_stop_every_audit(tmp_path):
+    """R13-04 (medium; bounds14 × RT17-02, attacker C): one blob over the store's default read bound (64 MiB) named as
+    the newest audit made ``load`` raise :class:`~firestop.storage.TooLarge` (a StoreError) out of ``previous`` — the
+    weekly audit failed every week (no drift, no incident: RT17-03's aim, by another road), and ``GET
+    /api/audits/latest`` failed. Before bounds14 it was read whole and skipped as not an audit. Now: an audit
+    document over :data:`firestop.audit.store.READ_LIMIT` is refused unread and counted as not sealed."""
+    records = LocalStore(tmp_path, "records")
+    store.save(_audit("audit-20261130T050000Z-0001"), records, KEY)
+    planted = tmp_path / "audits" / "audit-29991231T235959Z-ffff.json"
+    with planted.open("wb") as fh:  # sparse: no disk, no memory
+        fh.truncate(64 * 1024 * 1024 + 1)
+    found, unverified = store.previous(records, SCOPE, KEY)
+    assert found is not None and found.audit_id == "audit-20261130T050000Z-0001" and unverified == 1
+    assert store.latest(records, None, KEY).audit_id == "audit-20261130T050000Z-0001"
+    assert store.load(records, "audit-29991231T235959Z-ffff", KEY) is None
