@@ -35,6 +35,10 @@ class Reason(StrEnum):
     ACTIVITY_EVENT = "activity_event"
     #: the source alert (or policy state) was already confirmed for another incident: a second delivery of it
     ALREADY_CONFIRMED = "already_confirmed"
+    #: RT17-01: the alert fired for real, from a rule that is none of the routed playbook's detections as deployed
+    #: (another query, threshold, window or scope: a customer's own rule, or one anybody with alert-rule write wrote)
+    #: and that no admin trusted (firestop.infra.rule_trust, firestop.infra.trusted_rules)
+    RULE_NOT_TRUSTED = "rule_not_trusted"
     #: the source could not be read (an error left after the retries, a missing client): nothing was compared
     UNREADABLE = "unreadable"
     #: the check itself failed (an exception, an unknown source)
@@ -49,11 +53,13 @@ RUN_QUERY = "run_query"
 OPEN_METRIC = "open_metric"
 REDELIVERY = "redelivery"
 OPEN_EVENT = "open_event"
+CHECK_RULE = "check_rule"
 ADVICE: dict[Reason, str] = {
     Reason.LOG_DIMENSIONS: RUN_QUERY,
     Reason.METRIC_DIMENSIONS: OPEN_METRIC,
     Reason.ACTIVITY_EVENT: OPEN_EVENT,
     Reason.ALREADY_CONFIRMED: REDELIVERY,
+    Reason.RULE_NOT_TRUSTED: CHECK_RULE,
 }
 
 

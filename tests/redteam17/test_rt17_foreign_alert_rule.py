@@ -75,8 +75,6 @@ def _network(env) -> str | None:
     return ((account.get("properties") or {}).get("networkAcls") or {}).get("defaultAction")
 
 
-@pytest.mark.xfail(strict=True, reason="RT17-01: any alert rule notifying the action group is believed; the fix needs "
-                                       "a trust anchor for rules their author cannot forge (see the module docstring)")
 @pytest.mark.parametrize("route_property", [True, False], ids=["firestop-playbook-property", "rule-name-glob"])
 def test_an_alert_rule_firestop_never_deployed_does_not_contain_on_its_own(served, route_property):  # noqa: F811
     env, server, app = served
