@@ -40,7 +40,7 @@ def entry_name(rule: dict[str, Any]) -> str:
 
 def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any = None) -> tuple[dict[str, Any], bool]:
     """Write ``rule``'s (ARM JSON, as read from Azure) sealed entry; returns ``(entry, written)`` — ``written`` False
-    when this version was trusted already (create-only: the first entry stays). ``ValueError`` for a rule without an
+    when this version was trusted already (create-only: the first entry stays; the same bytes again: a retry). ``ValueError`` for a rule without an
     id; :class:`firestop.trust.seal.SealKeyError` without a seal key; the store's errors propagate."""
     from firestop.azure.alerts_management import rule_routes
     from firestop.storage.base import AlreadyExists
@@ -53,8 +53,7 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
                 "playbooks": sorted(r for r in rule_routes(rule) if r)}
     sealed = seal(Purpose.TRUSTED_RULE, document, binding=binding(rule), key=key)
     try:
-        store.create(entry_name(rule), json.dumps(sealed, sort_keys=True).encode(), "application/json")
-        return sealed, True
+        return sealed, bool(store.create(entry_name(rule), json.dumps(sealed, sort_keys=True).encode(), "application/json"))
     except AlreadyExists:
         return sealed, False
 
