@@ -98,6 +98,8 @@ def _condition(value: Any) -> Any:
         return repr(value)[:80]
     out: dict[str, Any] = {}
     for key, item in value.items():
+        if item is None:  # (a GET may spell an absent operand as null)
+            continue
         key = str(key).lower()
         if key == "anyof" or key == "allof":
             out[key] = [_condition(c) for c in _list(item)]

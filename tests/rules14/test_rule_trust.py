@@ -184,3 +184,29 @@ def test_an_admins_entry_trusts_that_version_only(deployed, firestop_home):
     renamed = copy.deepcopy(rule)
     renamed["properties"]["description"] = "only the words changed"
     assert is_trusted(store, renamed)  # what decides when it fires is the same
+
+
+def test_an_activity_log_alert_is_trusted_only_with_its_condition_on_the_targets_subscription(deployed):
+    tenant, ids, client, _, playbooks = deployed
+    [rule_id] = [i for i in ids if i.lower().endswith("/activitylogalerts/aoai-public-network-change")]
+    rule = client.get_rule(rule_id)
+    assert _check(rule, playbooks, client, tenant, playbook="public-network-exposure") is None
+    broader = copy.deepcopy(rule)  # any write in the subscription, not only an account's
+    broader["properties"]["condition"]["allOf"] = [c for c in broader["properties"]["condition"]["allOf"]
+                                                   if "anyOf" not in c and c.get("field") != "operationName"]
+    assert "whose condition differs" in _check(broader, playbooks, client, tenant, playbook="public-network-exposure")
+    elsewhere = copy.deepcopy(rule)
+    elsewhere["properties"]["scopes"] = ["/subscriptions/99999999-2222-3333-4444-555555555555"]
+    assert "whose scopes differs" in _check(elsewhere, playbooks, client, tenant, playbook="public-network-exposure")
+
+
+def test_a_metric_alert_is_trusted_only_with_its_criterion(deployed):
+    tenant, ids, client, _, playbooks = deployed
+    [rule_id] = [i for i in ids if i.lower().endswith("/metricalerts/aoai-ratelimit-spike-contoso-openai-prod")]
+    rule = client.get_rule(rule_id)
+    assert _check(rule, playbooks, client, tenant, playbook="anomalous-usage") is None
+    for change in (lambda c: c.update(threshold=0), lambda c: c.update(dimensions=[]),
+                   lambda c: c.update(metricName="ProcessedPromptTokens"), lambda c: c.update(timeAggregation="Count")):
+        edited = copy.deepcopy(rule)
+        change(edited["properties"]["criteria"]["allOf"][0])
+        assert "whose allOf differs" in _check(edited, playbooks, client, tenant, playbook="anomalous-usage")
