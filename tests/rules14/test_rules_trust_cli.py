@@ -53,6 +53,9 @@ def test_an_admin_trusts_a_customers_rule_and_an_edit_voids_it(firestop_home, mo
     assert shown["pending_approval"]["reason_code"] == "rule_not_trusted"
 
     _edit(rule_id, evaluation_frequency="PT5M")  # (registered by fire_alert without one: a rule Azure accepts)
+    before = cli("rules", "check", rule_id, "--json")
+    assert before.exit_code == 3 and json.loads(before.stdout)["trusted"] is False
+    assert "is not playbook 'leaked-api-key''s detection" in json.loads(before.stdout)["why"]
     refused = cli("rules", "trust", rule_id, "--as", "oid-mallory", "--json")
     assert refused.exit_code == 2 and "does not hold the admin role" in json.loads(refused.stdout)["error"]
     trusted = cli("rules", "trust", rule_id, "--as", "oid-admin", "--json")
@@ -62,6 +65,8 @@ def test_an_admin_trusts_a_customers_rule_and_an_edit_voids_it(firestop_home, mo
     assert "seal" not in entry
     assert json.loads(cli("rules", "trust", rule_id, "--as", "oid-admin", "--json").stdout)["written"] is False
 
+    after = json.loads(cli("rules", "check", rule_id, "--json").stdout)
+    assert after["trusted"] is True and after["detection"] is False
     second = cli("alert", "handle", _delivery(firestop_home, body), "--json")
     assert second.exit_code == 0, second.output
 
@@ -70,6 +75,22 @@ def test_an_admin_trusts_a_customers_rule_and_an_edit_voids_it(firestop_home, mo
     assert third.exit_code == 3, third.output
     voided = json.loads(cli("incident", "show", json.loads(third.stdout)["incident_id"], "--json").stdout)
     assert voided["pending_approval"]["reason_code"] == "rule_not_trusted"
+
+
+def test_check_says_a_shipped_detection_acts_on_its_own(firestop_home):
+    from firestop.cli.wiring import sandbox_environment
+    from firestop.tabletop.detection import deploy_detection
+
+    env = sandbox_environment()
+    try:
+        ids = deploy_detection(env.tenant, env.settings.playbooks_dir)
+    finally:
+        env.close()
+    [rule_id] = [i for i in ids if i.lower().endswith("/scheduledqueryrules/aoai-leaked-key-usage-contoso-openai-prod")]
+    checked = cli("rules", "check", rule_id, "--json")
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout) == {"rule_id": rule_id, "playbook": "leaked-api-key", "detection": True,
+                                          "trusted": True, "why": None}
 
 
 def test_a_bad_rule_id_names_the_form(firestop_home):
