@@ -395,7 +395,12 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     why = compare_route(alert, rule)
     code = Reason.RULE if why is not None else Reason.CONFIRMED
     if why is None:  # RT17-01: a rule Firestop may act on, not merely one that fired and routes here
-        why = "no check of the alert rule's trust was given" if trust is None else trust(rule, read_workspace)
+        try:
+            why = "no check of the alert rule's trust was given" if trust is None else trust(rule, read_workspace)
+        except AzureError as exc:  # the workspace a workspace-scoped rule reads, unreadable after the retries
+            return {"confirmed": False, "code": Reason.UNREADABLE,
+                    "why": _unread(exc, "the alert rule's workspace could not be read", ": its trust cannot be confirmed",
+                                   "the alert rule's workspace was not found (404): its trust cannot be confirmed")}
         code = Reason.RULE_NOT_TRUSTED if why is not None else code
         if why is not None:
             return {"confirmed": False, "why": why, "code": code}

@@ -128,10 +128,13 @@ def check(
         elif not account:
             why = "give --target: the account its alerts target (its scope is not an account)"
         else:
-            why = trusted_detection(rule, playbooks.get(routes[0]), target=account.lower(),
-                                    read_workspace=env.clients.alerts_management().get_workspace,
-                                    workspace_guid=env.settings.log_workspace_id,
-                                    automation_principal_id=env.settings.automation_principal_id)
+            try:
+                why = trusted_detection(rule, playbooks.get(routes[0]), target=account.lower(),
+                                        read_workspace=env.clients.alerts_management().get_workspace,
+                                        workspace_guid=env.settings.log_workspace_id,
+                                        automation_principal_id=env.settings.automation_principal_id)
+            except AzureError as exc:
+                fail(f"the workspace the rule reads could not be read ({type(exc).__name__})", 1, as_json=as_json)
         detection = why is None
         trusted = detection or is_trusted(records_store(env.settings), rule)
     finally:

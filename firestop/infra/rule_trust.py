@@ -216,10 +216,8 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
     ``detect:`` rules as ``firestop infra`` deploys it for the alert's ``target`` account (ARM id, confirmed at the
     source), scoped where Azure or Firestop's own workspace (``workspace_guid``: ``FIRESTOP_LOG_WORKSPACE_ID``)
     writes the data; else why not (one sentence naming what differs). ``read_workspace(arm_id)``: the workspace's ARM
-    JSON (``properties.customerId``), called only for a workspace-scoped candidate whose criteria match. Never raises
-    for what Azure answers (an unreadable workspace is a reason)."""
-    from azure.core.exceptions import AzureError
-
+    JSON (``properties.customerId``), called only for a workspace-scoped candidate whose criteria match; its
+    ``AzureError`` (an unreadable workspace, after the pipeline's retries) propagates."""
     found = criteria(rule if isinstance(rule, dict) else {})
     name = str((rule or {}).get("name") or "")[:120] if isinstance(rule, dict) else ""
     if found is None:
@@ -258,8 +256,8 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
             scope = found["scopes"][0]
             try:
                 workspace = read_workspace(str((rule.get("properties") or {}).get("scopes")[0]).strip().rstrip("/")) or {}
-            except (AzureError, ValueError) as exc:
-                return f"the workspace {scope[:200]!r} the alert rule {name!r} reads could not be read ({type(exc).__name__})"
+            except ValueError as exc:  # (not a workspace id; an AzureError propagates: the source check says unreadable)
+                return f"the workspace {scope[:200]!r} the alert rule {name!r} reads is not one ({type(exc).__name__})"
             guid = str((workspace.get("properties") or {}).get("customerId") or "").strip().lower()
             if not workspace_guid or guid != str(workspace_guid).strip().lower():
                 return (f"the alert rule {name!r} reads the workspace {scope[:200]!r}, not Firestop's "

@@ -210,3 +210,15 @@ def test_a_metric_alert_is_trusted_only_with_its_criterion(deployed):
         edited = copy.deepcopy(rule)
         change(edited["properties"]["criteria"]["allOf"][0])
         assert "whose allOf differs" in _check(edited, playbooks, client, tenant, playbook="anomalous-usage")
+
+
+def test_an_unreadable_workspace_is_not_a_verdict_on_the_rule(deployed):
+    """The workspace read failing after the pipeline's retries propagates (the source check answers ``unreadable``,
+    not ``rule_not_trusted``: the rule may well be Firestop's own)."""
+    from azure.core.exceptions import HttpResponseError
+
+    tenant, _, client, _, playbooks = deployed
+    rule = client.get_rule(f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod{RULES}aoai-anomalous-usage-apim-contoso-openai-prod")
+    tenant.inject_fault("workspaces.get", 503, times=20)  # more than the pipeline's retries
+    with pytest.raises(HttpResponseError):
+        _check(rule, playbooks, client, tenant, playbook="anomalous-usage")
