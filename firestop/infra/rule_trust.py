@@ -34,8 +34,9 @@ the rule's author controls could be fed rows; Firestop's own could be written to
 
 Placeholders (:data:`firestop.playbooks.detect.KNOWN_PLACEHOLDERS`) are filled as deployed where Firestop knows the
 value: ``{account_id}`` is the target account (in any case: ARM ids are case-insensitive), ``{automation_principal_id}`` ``FIRESTOP_AUTOMATION_PRINCIPAL_ID``
-(a GUID when unset). ``{account_endpoint}`` must be an https endpoint whose first host label is the target account's
-name (Azure OpenAI's custom subdomain; an account whose subdomain differs is not confirmed: a responder decides). Any
+(a GUID when unset). ``{account_endpoint}`` must be the target account's own endpoint: its name as the custom subdomain under
+``openai``/``cognitiveservices``/``services.ai`` ``.azure.com`` (``.us``, ``.cn``); an account whose subdomain differs
+is not confirmed (a responder decides, or an admin trusts the rule). Any
 other placeholder in a query matches a run of characters without a quote, backslash or line break (it cannot leave
 the string literal it stands in).
 
@@ -46,7 +47,7 @@ read the dimension re-run makes anyway is not made twice).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from firestop.playbooks.detect import ActivityLogAlert, ScheduledQueryRule, arm_body, duration_seconds, rule_kind
 
@@ -206,7 +207,10 @@ def _placeholders(target: str, automation_principal_id: str | None) -> tuple[dic
     else:
         patterns["automation_principal_id"] = _GUID
     account = target.rstrip("/").rsplit("/", 1)[-1]
-    patterns["account_endpoint"] = rf"https://{re.escape(account)}\.[A-Za-z0-9.-]{{1,200}}(:\d{{1,5}})?/?"
+    # the account's own endpoint: its custom subdomain (the account's name) under an Azure AI services domain
+    # (learn.microsoft.com azure/ai-services/openai/reference: https://{resource}.openai.azure.com/), never another host
+    patterns["account_endpoint"] = (rf"https://{re.escape(account)}\.(?:openai|cognitiveservices|services\.ai)"
+                                    r"\.azure\.(?:com|us|cn)/?")
     return values, patterns
 
 

@@ -147,6 +147,11 @@ def test_a_workspace_rule_is_trusted_only_on_firestops_workspace(deployed):
     condition = other["properties"]["criteria"]["allOf"][0]
     condition["query"] = condition["query"].replace("https://contoso-openai-prod.", "https://contoso-openai-dev.")
     assert _check(other, playbooks, client, tenant, playbook="anomalous-usage") is not None  # another account's rows
+    for host in ("contoso-openai-prod.evil.example", "contoso-openai-prod.openai.azure.com.evil.example"):
+        elsewhere = copy.deepcopy(rule)  # another backend host whose name starts like the account's
+        condition = elsewhere["properties"]["criteria"]["allOf"][0]
+        condition["query"] = condition["query"].replace("https://contoso-openai-prod.openai.azure.com/", f"https://{host}/")
+        assert _check(elsewhere, playbooks, client, tenant, playbook="anomalous-usage") is not None, host
 
 
 def test_an_entry_written_without_the_seal_key_is_not_believed(deployed, firestop_home):
