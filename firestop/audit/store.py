@@ -43,8 +43,9 @@ MAX_SCANNED = 500
 #: (one planted blob must not stop every audit).
 READ_LIMIT = 64 * 1024 * 1024
 #: The sealed marker the first sealed audit files (create-if-absent, before the audit itself): ``{"first": <audit id>,
-#: "seal"}``, purpose ``audit`` bound to ``"sealed-since"``. Its absence says this app never sealed an audit, so
-#: unsealed documents in the way of :func:`previous` crowded nothing out (audits filed before seals: R13-01).
+#: "seal"}``, purpose ``audit`` bound to ``"sealed-since"``. Nothing at its name says this app never sealed an audit,
+#: so unsealed documents in the way of :func:`previous` crowded nothing out (audits filed before seals: R13-01); any
+#: object there, sealed or planted, says it may have (:func:`sealed_before`: fails closed).
 SEALED_SINCE = f"{PREFIX}sealed-since.json"
 _MARKER_BINDING = "sealed-since"
 #: Most bytes of :data:`SEALED_SINCE` read (it holds ~150).
@@ -116,8 +117,8 @@ def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, st
 
 
 def _mark_sealed(store: Any, audit_id: str, key: Any) -> None:
-    """File :data:`SEALED_SINCE` unless it is there (before the audit: a crash between the two leaves the marker, the
-    side that fails closed)."""
+    """File :data:`SEALED_SINCE` unless something is there (before the audit: a crash between the two leaves the
+    marker, the side that fails closed)."""
     from firestop.storage import AlreadyExists
     from firestop.trust.seal import Purpose, seal
 
@@ -126,28 +127,36 @@ def _mark_sealed(store: Any, audit_id: str, key: Any) -> None:
     document = seal(Purpose.AUDIT, {"first": audit_id}, binding=_MARKER_BINDING, key=key)
     try:
         store.create(SEALED_SINCE, json.dumps(document, sort_keys=True).encode("utf-8"), "application/json")
-    except AlreadyExists:  # another audit filed it first, or junk sits there (not believed: sealed_before says so)
+    except AlreadyExists:  # another audit filed it first (or someone else's object sits there: sealed_before)
         pass
 
 
 def sealed_before(store: Any, key: Any = None) -> bool:
-    """Whether this app has sealed an audit in ``store`` before: :data:`SEALED_SINCE` holds a marker sealed with
-    ``key`` (an absent, unreadable, oversized or unsealed object is no marker). Errors: the store's ``StoreError``
-    other than an object too large."""
+    """Whether this app may have sealed an audit in ``store`` before: an object is at :data:`SEALED_SINCE`. One that
+    is not the marker this module seals (planted by a records-store writer, who cannot remove it again on Azure's WORM
+    container, nor can anyone) is taken as yes too, and logged: the side that fails closed — documents crowding the
+    previous audit out then make every finding new (RT17-03) — so a planted marker can never turn the drift off.
+    False only when nothing is there: no audit was ever sealed here (R13-01's upgrade). Errors: the store's
+    ``StoreError`` (a read that fails) other than an object over :data:`MARKER_READ_LIMIT` bytes."""
     from firestop.storage import TooLarge
     from firestop.trust.seal import Purpose, verify
 
     try:
         data = _store(store).read(SEALED_SINCE, limit=MARKER_READ_LIMIT)
     except TooLarge:
-        return False
+        data = b""
     if data is None:
         return False
     try:
         document = json.loads(data)
     except (ValueError, RecursionError):
-        return False
-    return isinstance(document, dict) and verify(Purpose.AUDIT, document, binding=_MARKER_BINDING, key=_key(key))[0]
+        document = None
+    if not (isinstance(document, dict)
+            and verify(Purpose.AUDIT, document, binding=_MARKER_BINDING, key=_key(key))[0]):
+        log.warning("%s in the records store is not the marker Firestop seals (planted?): audits are taken as sealed "
+                    "before, so unsealed documents crowding the previous audit out make every finding new",
+                    SEALED_SINCE)
+    return True
 
 
 def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
@@ -202,7 +211,7 @@ def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) 
     finding is new" (:func:`firestop.audit.drift.diff`, RT17-03). A scan that read every stored name and found no
     sealed audit of the scope answers ``(None, 0)``: a first audit, or the first since audits are sealed (those filed
     before are unsealed and older than any sealed one) — a baseline, as before; so does a scan cut short before this
-    app ever sealed an audit (no valid :data:`SEALED_SINCE`: more legacy audits than the scan reads, R13-01)."""
+    app ever sealed an audit (nothing at :data:`SEALED_SINCE`: more legacy audits than the scan reads, R13-01)."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
     store = _store(store)
     key = _key(key)

@@ -6,8 +6,8 @@ opposite of what RT17-03's upgrade note promises ("a baseline, as before — not
 
 The store cannot tell legacy audits from planted junk by their content (both are unsealed), but it can tell whether
 this app has *ever* sealed an audit: the first sealed save files a sealed marker (``audits/sealed-since.json``).
-No valid marker: no sealed audit can have been crowded out, the scan is a baseline. A valid marker: a sealed audit
-exists, older than the unsealed documents in the way — RT17-03 holds (every finding new).
+Nothing there: no sealed audit can have been crowded out, the scan is a baseline. Anything there (the marker, or an
+object a writer planted at its name): RT17-03 holds (every finding new).
 """
 
 from __future__ import annotations
@@ -53,14 +53,17 @@ def test_junk_newer_than_a_sealed_audit_still_fails_closed(tmp_path):
     assert store.previous(records, SCOPE, KEY) == (None, store.MAX_SCANNED)
 
 
-def test_a_planted_marker_is_not_believed(tmp_path):
-    """The marker is sealed: a writer who plants it (to keep RT17-03's fail-closed on a fresh install, or to turn it
-    off by overwriting it with junk) is not believed — an unsealed marker is no marker."""
+def test_a_planted_marker_cannot_turn_the_drift_off(tmp_path):
+    """A records-store writer who plants an object at the marker's name before Firestop's first sealed audit (on
+    Azure's WORM container nobody can remove it again) and then crowds the previous audit out gains nothing: any
+    object at the name counts as "sealed before" — the fail-closed side (every finding new, RT17-03)."""
     records = LocalStore(tmp_path, "records")
     assert records.create(store.SEALED_SINCE, json.dumps({"first": "audit-20261130T050000Z-0001"}).encode(),
                           "application/json")
-    _legacy(records, store.MAX_SCANNED + 1)
-    assert store.previous(records, SCOPE, KEY) == (None, 0)
+    store.save(_audit("audit-20261130T050000Z-0001"), records, KEY)  # its own marker cannot be filed: junk is there
+    for n in range(store.MAX_SCANNED):
+        assert records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
+    assert store.previous(records, SCOPE, KEY) == (None, store.MAX_SCANNED)
 
 
 def test_one_oversized_planted_audit_does_not_stop_every_audit(tmp_path):
