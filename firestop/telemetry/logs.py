@@ -39,7 +39,9 @@ _secrets_lock = threading.Lock()
 #: text where the line is read (Unicode UAX #9 bidi controls, "Trojan Source", CVE-2021-42574): U+061C ALM, U+200E/200F
 #: LRM/RLM, U+202A–202E embeddings and overrides (U+202E RLO), U+2066–2069 isolates; zero-width U+200B–200D, U+2060–2064,
 #: U+FEFF, U+180E; U+FFF9–FFFB interlinear annotations (RT6-05). The same set as :mod:`firestop.markup`'s for Markdown.
-_UNSAFE = r"\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
+#: And lone surrogates U+D800–DFFF (JSON's "\\udfff" in delivered text decodes to one): a line holding one is no UTF-8
+#: and a strict stream's encode raised inside the handler (R13-06).
+_UNSAFE = r"\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff"
 _CONTROL = re.compile(f"[{_UNSAFE}]")
 #: Also a raw backslash, for field values (escaped ``\\x5c``): else a value holding ``\\"`` closes its own quotes in
 #: the text line and forges fields (RT4-01).
