@@ -37,6 +37,11 @@ PREFIX = "audits/"
 _ID = re.compile(r"^audit-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(-[0-9]{1,4})?$")
 #: At most this many stored audits are read to find the previous one of a scope (newest first).
 MAX_SCANNED = 500
+#: The most bytes an audit document is read at (A13-03): a sandbox audit of 30 results is 31,112 bytes (~1 KB a
+#: result), so 16 MiB holds ~16,000 results — hundreds of accounts. A bigger document was planted (Storage Blob Data
+#: write): refused unread (:class:`~firestop.storage.base.TooLarge`) and not believed, like an unsealed one — never an
+#: error that stops the scan (one such blob named as the newest audit failed every audit: no drift, no incident).
+AUDIT_READ_LIMIT = 16 * 1024 * 1024
 
 
 def records_store(settings: Any) -> Any:
@@ -103,13 +108,19 @@ def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, st
 
 
 def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
-    """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable, or not sealed by this app for that
-    id: planted or altered, RT17-02)."""
+    """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable, over :data:`AUDIT_READ_LIMIT` bytes
+    (A13-03), or not sealed by this app for that id: planted or altered, RT17-02). Raises the store's other errors."""
     from firestop.trust.seal import Purpose, verify
 
     if not valid_audit_id(audit_id):
         return None
-    data = _store(store).read(f"{PREFIX}{audit_id}.json")
+    from firestop.storage.base import TooLarge
+
+    try:
+        data = _store(store).read(f"{PREFIX}{audit_id}.json", limit=AUDIT_READ_LIMIT)
+    except TooLarge as exc:  # A13-03: planted; not an audit (load's answer for any document it does not believe)
+        log.warning("audit %s in the records store is not believed: %s", audit_id, exc)
+        return None
     if data is None:
         return None
     try:
