@@ -37,6 +37,7 @@ class Purpose(StrEnum):
     APPROVAL = "approval"  # a decision, bound to binding_of_decision(incident, step)
     STOP = "stop"  # a stop request, bound to the incident ID
     AUDIT = "audit"  # a kept security checklist audit, bound to its audit ID (firestop.audit.store, RT17-02)
+    TRUSTED_RULE = "trusted-rule"  # an admin's trust in an alert rule, bound to its id and criteria (firestop.infra.trusted_rules, RT17-01)
 
 
 def binding_of_decision(incident_id: str, step_id: str) -> str:

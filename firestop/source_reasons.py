@@ -38,6 +38,10 @@ class Reason(StrEnum):
     #: the once-marker's name holds an object Firestop did not seal (a storage writer's, or a marker written before
     #: bounds14): the delivery waits, no incident named (the advice: look the alert up at its source)
     MARKER_UNSEALED = "marker_unsealed"
+    #: RT17-01: the alert fired for real, from a rule that is none of the routed playbook's detections as deployed
+    #: (another query, threshold, window or scope: a customer's own rule, or one anybody with alert-rule write wrote)
+    #: and that no admin trusted (firestop.infra.rule_trust, firestop.infra.trusted_rules)
+    RULE_NOT_TRUSTED = "rule_not_trusted"
     #: the source could not be read for a lasting reason (401/403, a missing client …): nothing was compared
     UNREADABLE = "unreadable"
     #: the source could not be read *for a passing reason* — throttled (429), a 5xx, a timeout or connection error left
@@ -57,11 +61,13 @@ RUN_QUERY = "run_query"
 OPEN_METRIC = "open_metric"
 REDELIVERY = "redelivery"
 OPEN_EVENT = "open_event"
+CHECK_RULE = "check_rule"
 ADVICE: dict[Reason, str] = {
     Reason.LOG_DIMENSIONS: RUN_QUERY,
     Reason.METRIC_DIMENSIONS: OPEN_METRIC,
     Reason.ACTIVITY_EVENT: OPEN_EVENT,
     Reason.ALREADY_CONFIRMED: REDELIVERY,
+    Reason.RULE_NOT_TRUSTED: CHECK_RULE,
 }
 
 

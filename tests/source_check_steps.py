@@ -57,3 +57,42 @@ def through_check_retries(env: Any, incident: str) -> None:
 def confirm_outcomes(env: Any, incident: str) -> list[str]:
     """The outcome of each source check in the incident's timeline (``"ok"``, ``"not confirmed"``)."""
     return [outcome for outcome, _ in confirm_checks(env, incident)]
+
+
+def trust_rule_of(tenant: Any, payload: dict, by: str = "oid-admin") -> None:
+    """RT17-01: an admin trusts the alert rule ``payload`` (a Common Alert Schema alert the tenant fired) names, as the
+    tenant holds it now (its state, not a GET: a test's armed faults stay for the check), sealed with the app's key
+    (:func:`firestop.infra.trusted_rules.trust_rule`). For the suites that test the source check's other parts on
+    hand-made rules (registered by ``fire_alert``, none of them a playbook's detection)."""
+    from firestop.infra.trusted_rules import trust_rule
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    rule_id = ((payload.get("data") or {}).get("essentials") or {}).get("alertRuleID")
+    if not rule_id:
+        return
+    import copy
+
+    from firestop.sandbox.monitor.models import get
+
+    with tenant._exclusive() as state:  # noqa: SLF001 - as Azure holds it, without the transport's armed faults
+        rule = copy.deepcopy(get(state, rule_id))
+    if rule is None:
+        return
+    trust_rule(records_store(get_settings()), rule, by=by, at="2026-12-05T00:00:00Z")
+
+
+def trusting_hand_fired_rules(monkeypatch: Any) -> None:
+    """Every rule a ``Tenant.fire_alert`` registers or names is trusted by an admin right after it fires (see
+    :func:`trust_rule_of`): these suites predate RT17-01 and test what the check compares beyond the rule's trust."""
+    from firestop.sandbox import Tenant
+
+    fire = Tenant.fire_alert
+
+    def fire_and_trust(self, payload):
+        found = fire(self, payload)
+        if found and isinstance(payload, dict) and ((payload.get("data") or {}).get("essentials") or {}).get("alertRuleID"):
+            trust_rule_of(self, payload)
+        return found
+
+    monkeypatch.setattr(Tenant, "fire_alert", fire_and_trust)

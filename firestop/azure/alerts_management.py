@@ -428,7 +428,7 @@ def _unread(exc: Exception, what: str, then: str, not_found: str) -> str:
 
 
 def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime, logs: Any = None,
-            monitor: Any = None, source_ref: Any = None) -> dict[str, Any]:
+            monitor: Any = None, source_ref: Any = None, trust: Any = None) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str, "code": firestop.source_reasons.Reason}``: ``alert`` (incident input alert JSON) read from its source and compared
     (:func:`compare`), then the alert rule the source names read and its routes compared (:func:`compare_route`), then
     the dimensions the steps act on confirmed at their source (:func:`firestop.azure.monitor_source.confirm_dimensions`:
@@ -440,7 +440,16 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     Never raises for what the source answers: a 404 is "alert not found at its source", an error left after the
     pipeline's retries (429/5xx/network) is not confirmed either, nor is a rule that cannot be read or an
     ``alertRule`` that is not a metric / scheduled query / activity log alert rule id (fail safe: a responder
-    decides). Two GETs, one after the other, both read-only."""
+    decides). Two GETs, one after the other, both read-only.
+
+    RT17-01: between the route and the dimensions, ``trust(rule, read_workspace)`` (None when the rule is one Firestop
+    may act on, else why not: :func:`firestop.infra.rule_trust.trusted_detection` or an admin's trusted-rule entry,
+    wired by the confirm activity) — a rule anybody with alert-rule write could have written is not confirmed
+    (``Reason.RULE_NOT_TRUSTED``). Without ``trust`` nothing is confirmed (fail safe). ``read_workspace`` is
+    ``client.get_workspace`` memoised for this call: a workspace-scoped rule's workspace is read once, by whichever
+    of the trust check and the dimension re-run needs it first. Reads per alert: the alert, its rule, a
+    workspace-scoped log rule's workspace (once), then the dimension re-read (a query or a metric or an Activity Log
+    read) when the delivery names dimensions — no read more than before for a rule that is trusted."""
     try:
         alert_id = check_alert_id(alert.get("alert_id"))
     except ValueError as exc:
@@ -468,8 +477,26 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     from firestop.azure.monitor_source import confirm_dimensions, delivered
 
     rule = rule if isinstance(rule, dict) else {}
+    workspaces: dict[str, Any] = {}
+
+    def read_workspace(workspace_id: str) -> dict:  # (memoised: one read per workspace and alert)
+        key = str(workspace_id).strip().lower()
+        if key not in workspaces:
+            workspaces[key] = client.get_workspace(workspace_id)
+        return workspaces[key]
+
     why = compare_route(alert, rule)
     code = Reason.RULE if why is not None else Reason.CONFIRMED
+    if why is None:  # RT17-01: a rule Firestop may act on, not merely one that fired and routes here
+        try:
+            why = "no check of the alert rule's trust was given" if trust is None else trust(rule, read_workspace)
+        except AzureError as exc:  # the workspace a workspace-scoped rule reads, unreadable after the retries
+            return {"confirmed": False, "code": Reason.UNREADABLE,
+                    "why": _unread(exc, "the alert rule's workspace could not be read", ": its trust cannot be confirmed",
+                                   "the alert rule's workspace was not found (404): its trust cannot be confirmed")}
+        code = Reason.RULE_NOT_TRUSTED if why is not None else code
+        if why is not None:
+            return {"confirmed": False, "why": why, "code": code}
     dimensions = delivered(alert)  # (read once)
     if why is None and dimensions:
         # which re-read judged the delivered values: a metric rule's metric, an activity log rule's event (verify13),
@@ -481,10 +508,10 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         if logs is None:
             why, code = "the alert's dimensions cannot be re-read (no Log Analytics client)", Reason.UNREADABLE
         else:
-            why = confirm_dimensions(logs, client.get_workspace, alert, rule, source, monitor=monitor,
+            why = confirm_dimensions(logs, read_workspace, alert, rule, source, monitor=monitor,
                                      source_ref=source_ref)
             if isinstance(why, CouldNotCheck):  # a read failed for a passing reason: could not check (variants14)
                 code = Reason.TRANSIENT
     return {"confirmed": why is None, "code": Reason.CONFIRMED if why is None else code,
             "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
-                           "and route match" + (", its dimensions found at their source" if dimensions else ""))}
+                           "and route match, the rule is trusted" + (", its dimensions found at their source" if dimensions else ""))}

@@ -65,6 +65,10 @@ from firestop.cli.tabletop_cmd import tabletop_app  # noqa: E402
 
 app.add_typer(tabletop_app, name="tabletop")
 
+from firestop.cli.rules_cmd import rules_app  # noqa: E402
+
+app.add_typer(rules_app, name="rules")
+
 from firestop.cli.serve_cmd import serve as _serve_command  # noqa: E402
 
 app.command("serve")(_serve_command)

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from firestop.alerts.source_refs import ACTIVITY_EVENT_REASON
-from firestop.source_reasons import LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
+from firestop.source_reasons import CHECK_RULE, LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
 
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
 #: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
@@ -156,6 +156,14 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "window that fired, split by that dimension: approve "
                     f"{GENUINE_STEP} only if the delivered value is there above the rule's threshold "
                     + then.format(not_so="it is not"))
+        if chosen == CHECK_RULE:
+            # RT17-01: the alert is genuine, but the rule that fired it is not a Firestop detection: whoever may write
+            # an alert rule could have written it (an always-true query routed to a playbook)
+            return ("Check first: the alert did fire in Azure Monitor, but from an alert rule that is not the playbook's "
+                    "own detection (named below: its query, threshold, window or scope differ) and that no admin has "
+                    "trusted (python -m firestop rules trust). Open the rule (Azure Monitor → Alert rules): approve "
+                    f"{GENUINE_STEP} only if you know who wrote it, what it detects, and the condition it reports "
+                    "really happened " + then.format(not_so="you do not"))
         if chosen == REDELIVERY:
             held = re.search(r"already confirmed for incident '([^']+)'", reason)  # the id, to name it (not to choose)
             # attack12: the id is the once-marker's, an unsealed blob a storage writer can plant ("x; curl …|sh"):

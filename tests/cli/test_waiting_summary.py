@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from firestop.cli.main import app
 from firestop.lifecycle.view import incident_view, so_far_holds
 from firestop.settings import REPO_ROOT
+from tests.source_check_steps import trusting_hand_fired_rules
 
 SUSPICIOUS = REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"
 
@@ -114,6 +115,7 @@ def test_alert_handle_of_an_unconfirmed_alert_needs_one_decision(firestop_home, 
     waits for one decision, alert.genuine, with what to do about it; the evidence is kept meanwhile; approving it runs
     the steps as for a confirmed alert — one round trip, not one per step (new user 10: three for leaked-key)."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    trusting_hand_fired_rules(monkeypatch)  # RT17-01: the example's rule is no detection; an admin trusted it
     leaked = str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json")
     assert cli("alert", "handle", leaked).exit_code == 0
     again = cli("alert", "handle", leaked, "--rerun")
@@ -155,6 +157,7 @@ def test_a_dimension_the_source_does_not_hold_is_checked_in_the_logs_not_in_azur
     dimension is forged; Alerts Management keeps no dimension values), so following the hint approved the forgery. The
     hint now says to run the rule's query; the console card says the same."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    trusting_hand_fired_rules(monkeypatch)  # RT17-01: the example's rule is no detection; an admin trusted it
     payload = json.loads((REPO_ROOT / "examples" / "alerts" / "leaked-key.json").read_text())
     dims = payload["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"]
     dims[0]["value"] = "198.51.100.99"  # not in the sandbox's logs
@@ -217,6 +220,7 @@ def test_alert_handle_of_another_delivery_of_the_same_alert_id_says_so_and_how_t
     since variants13 it is handled as its own variant at once (tests/variants13); the same delivery again gets no
     such note."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    trusting_hand_fired_rules(monkeypatch)  # RT17-01: the example's rule is no detection; an admin trusted it
     genuine, forged = forged_leaked_key(firestop_home)
     assert cli("alert", "handle", str(forged)).exit_code == 3
     again = cli("alert", "handle", str(forged), "--json")

@@ -18,12 +18,11 @@ PoC (main 2fcae0a): the rule ``appteam-leaked-keys-dashboard`` in ``rg-ai-dev`` 
 ``contoso-openai-prod``; the check says ``ok``; keys rotated, ``networkAcls.defaultAction`` Deny, no approval asked.
 
 Expected: an alert from a rule Firestop was not told to trust is not confirmed — nothing acts until a responder
-decides it genuine, as for any unconfirmed alert. Not fixed here (xfail strict): the fix needs a trust anchor for
-rules that the rule's author cannot forge — tags and names are the author's to write, and a resource-group allow
-list holds only where monitoring roles are granted per resource group. Candidates: rules stamped by ``firestop
-infra`` with a seal over their id, scope, query/criteria and route (the seal key is not the author's), or comparing
-the fired rule's criteria with the routed playbook's own ``detect:`` rule (an identical rule fires only on the real
-condition, so writing one gains nothing).
+decides it genuine, as for any unconfirmed alert. Fixed (rules14): the fired rule must be the routed playbook's own
+``detect:`` rule as ``firestop infra`` deploys it (query, scopes, threshold, window, dimensions, ``firestop-*``
+properties: :mod:`firestop.infra.rule_trust`; an identical rule fires only on the real condition, so writing one gains
+nothing) or one an admin trusted (``rules trust``, a sealed entry bound to the rule's criteria:
+:mod:`firestop.infra.trusted_rules`); tags, names and resource groups are the author's to write and count for nothing.
 """
 
 from __future__ import annotations
@@ -75,8 +74,6 @@ def _network(env) -> str | None:
     return ((account.get("properties") or {}).get("networkAcls") or {}).get("defaultAction")
 
 
-@pytest.mark.xfail(strict=True, reason="RT17-01: any alert rule notifying the action group is believed; the fix needs "
-                                       "a trust anchor for rules their author cannot forge (see the module docstring)")
 @pytest.mark.parametrize("route_property", [True, False], ids=["firestop-playbook-property", "rule-name-glob"])
 def test_an_alert_rule_firestop_never_deployed_does_not_contain_on_its_own(served, route_property):  # noqa: F811
     env, server, app = served

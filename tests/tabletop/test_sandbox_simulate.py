@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 
 from typer.testing import CliRunner
@@ -19,18 +21,14 @@ attack:
 """
 
 
-def test_simulate_delivers_the_common_schema_with_the_key_and_retries(tmp_path, monkeypatch):
-    from firestop.settings import REPO_ROOT
-
-    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("FIRESTOP_FUNCTION_KEY", "test-key-123")
-    got: list[tuple[str | None, dict]] = []
-
+@contextmanager
+def _webhook(answer: Callable[[str | None, bytes], int]) -> Iterator[str]:
+    """A stand-in action-group receiver on loopback: each POST's ``x-functions-key`` and body go to ``answer``, whose
+    status it sends (empty body). Yields the receiver's ``/api/alerts`` URL; stopped when the block ends."""
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            got.append((self.headers.get("x-functions-key"), body))
-            self.send_response(503 if len(got) == 1 else 202)
+            status = answer(self.headers.get("x-functions-key"), self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -41,13 +39,27 @@ def test_simulate_delivers_the_common_schema_with_the_key_and_retries(tmp_path, 
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        path = tmp_path / "attack.yaml"
-        path.write_text(ATTACK.format(playbooks=REPO_ROOT / "playbooks"))
-        url = f"http://127.0.0.1:{server.server_address[1]}/api/alerts"
-        result = CliRunner().invoke(app, ["sandbox", "simulate", str(path), "--to", url, "--json"])
+        yield f"http://127.0.0.1:{server.server_address[1]}/api/alerts"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_simulate_delivers_the_common_schema_with_the_key_and_retries(tmp_path, monkeypatch):
+    from firestop.settings import REPO_ROOT
+
+    monkeypatch.setenv("FIRESTOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FIRESTOP_FUNCTION_KEY", "test-key-123")
+    got: list[tuple[str | None, dict]] = []
+
+    def answer(key: str | None, body: bytes) -> int:
+        got.append((key, json.loads(body)))
+        return 503 if len(got) == 1 else 202
+
+    with _webhook(answer) as url:
+        path = tmp_path / "attack.yaml"
+        path.write_text(ATTACK.format(playbooks=REPO_ROOT / "playbooks"))
+        result = CliRunner().invoke(app, ["sandbox", "simulate", str(path), "--to", url, "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     fired = [a for a in out["alerts"] if a["condition"] == "Fired"]
@@ -102,23 +114,7 @@ def test_simulate_to_a_url_nothing_listens_on_exits_1_and_says_why(tmp_path, mon
 
 def test_simulate_to_a_webhook_that_refuses_the_key_exits_2(tmp_path, monkeypatch):
     """A 401 (another FIRESTOP_HOME's function key) is not retried, as Azure does not; the command no longer ends 0."""
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(401)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        result = _simulate_to(tmp_path, monkeypatch, f"http://127.0.0.1:{server.server_address[1]}/api/alerts", "--json")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _webhook(lambda key, body: 401) as url:
+        result = _simulate_to(tmp_path, monkeypatch, url, "--json")
     assert result.exit_code == 2, result.output
     assert json.loads(result.stdout)["undelivered"]

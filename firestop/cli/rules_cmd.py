@@ -1,0 +1,181 @@
+"""``firestop rules trust RULE_ID``: an admin trusts a customer's own alert rule (RT17-01).
+
+With the source check on, an alert confirms only when the rule that fired it is the routed playbook's own detection
+as ``firestop infra`` deploys it (:mod:`firestop.infra.rule_trust`). A rule of the customer's own routed with
+``firestop-playbook: <name>`` waits for a responder (``alert.genuine``) until an admin trusts *this version* of it:
+the rule is read from Azure (the same GET the source check makes), and a sealed entry bound to its id and the digest
+of its criteria is written to the records store (:mod:`firestop.infra.trusted_rules`). An edit of what decides when
+it fires, where it reads or how it routes voids the entry.
+
+``firestop rules check RULE_ID [--target ACCOUNT_ID]``: would this rule's alerts be confirmed without a responder —
+is it its playbook's detection as deployed, or trusted by an admin (exit 0), or not (exit 3, with why)? Reader
+role not needed: it reads the rule (the same GET) and the records store only; for upgrading, run it on each of your
+own rules routed to Firestop's action group.
+
+Who may trust: the ``admin`` role (:func:`firestop.trust.roles_held`, the API's check). ``--azure``: your Azure sign-in
+(DefaultAzureCredential), the configured role table, real Azure and the app's records store and seal key;
+otherwise the sandbox simulation with ``--as``. Exit codes: 0 trusted (now or already), 2 bad input (not a rule id,
+no such rule, not an admin, no seal key), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
+
+rules_app = typer.Typer(help="Alert rules Firestop acts on without a responder (RT17-01).", no_args_is_help=True)
+
+
+@rules_app.command("trust")
+def trust(
+    rule_id: str = typer.Argument(..., metavar="RULE_ID", help="ARM id of the metric, scheduled query or activity log alert rule."),
+    as_: Optional[str] = typer.Option(None, "--as", help="SANDBOX SIMULATION: trust as this Entra object ID (default FIRESTOP_PRINCIPAL_ID)."),
+    group: list[str] = typer.Option([], "--group", help="SANDBOX SIMULATION: a group object ID to claim (repeatable)."),
+    azure: bool = typer.Option(False, "--azure", help="Real Azure with your sign-in (DefaultAzureCredential); the app's records store and seal key."),
+    as_json: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
+) -> None:
+    """Trust this version of an alert rule: its alerts are then confirmed at their source like the playbook's own
+    detections (a later edit of its condition, scope or firestop-* properties voids the trust). Admin role."""
+    from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+    from firestop.azure.alerts_management import check_rule_id
+    from firestop.trust import TrustError, roles_held
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        rule_id = check_rule_id(rule_id)
+    except ValueError as exc:
+        fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    env, who, groups = _who(as_, group, azure, as_json)
+    try:
+        try:
+            roles_held(who, groups, (), "admin", azure=azure, settings=env.settings)
+        except TrustError as exc:
+            fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
+        try:
+            rule = env.clients.alerts_management().get_rule(rule_id)
+        except ResourceNotFoundError:
+            fail(f"RULE_ID: no alert rule {clean(rule_id)} (Azure answered 404); see az monitor scheduled-query list",
+                 EXIT_BAD_INPUT, as_json=as_json)
+        except AzureError as exc:
+            fail(f"the alert rule could not be read ({type(exc).__name__}); nothing was trusted", 1, as_json=as_json)
+        from firestop.infra.trusted_rules import trust_rule
+        from firestop.records.store import records_store
+
+        try:
+            entry, written = trust_rule(records_store(env.settings), rule if isinstance(rule, dict) else {}, by=who,
+                                        at=env.clients.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        except SealKeyError as exc:
+            fail(f"the app's seal key is needed to trust a rule: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
+        except ValueError as exc:
+            fail(f"RULE_ID: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
+    finally:
+        env.close()
+    shown = {k: v for k, v in entry.items() if k != "seal"} | {"written": written}
+    if as_json:
+        print_json(shown)
+        return
+    console.print(clean(f"{'Trusted' if written else 'Already trusted'}: {entry['rule_id']} (criteria {entry['criteria'][:12]}…, "
+                        f"routes to {', '.join(entry['playbooks']) or 'no playbook'}) by {entry['trusted_by']}. "
+                        "An edit of its condition, scope or firestop-* properties voids this."), highlight=False,
+                  markup=False, soft_wrap=True)
+
+
+@rules_app.command("check")
+def check(
+    rule_id: str = typer.Argument(..., metavar="RULE_ID", help="ARM id of the metric, scheduled query or activity log alert rule."),
+    target: Optional[str] = typer.Option(None, "--target", metavar="ACCOUNT_ID", help="The account its alerts target (default: the rule's scope when that is an account)."),
+    azure: bool = typer.Option(False, "--azure", help="Real Azure with your sign-in (DefaultAzureCredential)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rule_id, playbook, detection, trusted, why} as JSON."),
+) -> None:
+    """Would this rule's alerts act without a responder (source check on)? Exit 0 yes, 3 no (why), 2 bad input."""
+    from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+    from firestop.azure.alerts_management import check_rule_id, rule_routes
+    from firestop.cli.output import EXIT_NEEDS_RESPONDER
+
+    try:
+        rule_id = check_rule_id(rule_id)
+    except ValueError as exc:
+        fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    from firestop.cli.wiring import azure_environment, sandbox_environment
+
+    env = azure_environment() if azure else sandbox_environment()
+    try:
+        try:
+            rule = env.clients.alerts_management().get_rule(rule_id)
+        except ResourceNotFoundError:
+            fail(f"RULE_ID: no alert rule {clean(rule_id)} (Azure answered 404)", EXIT_BAD_INPUT, as_json=as_json)
+        except AzureError as exc:
+            fail(f"the alert rule could not be read ({type(exc).__name__})", 1, as_json=as_json)
+        rule = rule if isinstance(rule, dict) else {}
+        scopes = (rule.get("properties") or {}).get("scopes") or []
+        account = target or next((str(s) for s in scopes if "/providers/microsoft.cognitiveservices/accounts/" in str(s).lower()), "")
+        routes = sorted(r for r in rule_routes(rule) if r)
+        from firestop.infra.rule_trust import trusted_detection
+        from firestop.infra.trusted_rules import is_trusted
+        from firestop.playbooks import load_playbooks_lenient
+        from firestop.records.store import records_store
+
+        playbooks = {p.name: p for p in load_playbooks_lenient(env.settings.playbooks_dir)[0]}
+        if len(routes) != 1:
+            why = ("it routes by its name only (no firestop-playbook custom property): a shipped detection always carries one"
+                   if not routes else f"it routes to {len(routes)} playbooks")
+        elif not account:
+            why = "give --target: the account its alerts target (its scope is not an account)"
+        else:
+            try:
+                why = trusted_detection(rule, playbooks.get(routes[0]), target=account.lower(),
+                                        read_workspace=env.clients.alerts_management().get_workspace,
+                                        workspace_guid=env.settings.log_workspace_id,
+                                        automation_principal_id=env.settings.automation_principal_id)
+            except AzureError as exc:
+                fail(f"the workspace the rule reads could not be read ({type(exc).__name__})", 1, as_json=as_json)
+        detection = why is None
+        trusted = detection or is_trusted(records_store(env.settings), rule)
+    finally:
+        env.close()
+    shown = {"rule_id": rule_id, "playbook": routes[0] if len(routes) == 1 else None, "detection": detection,
+             "trusted": trusted, "why": None if trusted else why}
+    if as_json:
+        print_json(shown)
+    else:
+        console.print(clean(f"{rule_id}: " + ("its playbook's own detection: its alerts act without a responder" if detection
+                                              else "trusted by an admin: its alerts act without a responder" if trusted
+                                              else f"not trusted — {why}; its alerts wait for a responder (alert.genuine) "
+                                                   "until an admin runs: python -m firestop rules trust RULE_ID")),
+                      highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(0 if trusted else EXIT_NEEDS_RESPONDER)
+
+
+def _who(as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
+    """(environment, object id, groups) of who trusts; exits 2 naming the flag when that cannot be believed."""
+    from firestop.trust import CredentialIdentityError, on_azure, principal_from_credential
+
+    if azure:
+        if as_ or groups:
+            fail("--as/--group: a sandbox simulation; with --azure you are who your Azure sign-in says (drop them)",
+                 EXIT_BAD_INPUT, as_json=as_json)
+        from firestop.cli.wiring import azure_environment
+
+        env = azure_environment()
+        try:
+            caller = principal_from_credential(env.clients.credential)
+        except CredentialIdentityError as exc:
+            env.close()
+            fail(f"--azure: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+        return env, caller.object_id, list(caller.groups)
+    if on_azure():
+        fail("--as: running on Azure (App Service); --as is a sandbox simulation — use --azure (your sign-in)",
+             EXIT_BAD_INPUT, as_json=as_json)
+    who = as_ or os.environ.get("FIRESTOP_PRINCIPAL_ID")
+    if not who:
+        fail("--as: who trusts the rule? in the sandbox simulation give an admin's object ID with --as <object-id> "
+             "(the demo roles: oid-admin); on real Azure use --azure", EXIT_BAD_INPUT, as_json=as_json)
+    from firestop.cli.wiring import sandbox_environment
+
+    return sandbox_environment(), who, list(groups)

@@ -1,0 +1,284 @@
+"""RT17-01: is an alert rule Azure Monitor fired one Firestop may act on without a responder?
+
+The source check (:func:`firestop.azure.alerts_management.confirm`) proves that Azure Monitor fired the alert from
+the rule it names and that the rule routes as delivered. Anyone who may write an alert rule (Monitoring Contributor)
+can write a rule that fires for real, though: an always-true query in their own resource group, routed to a playbook.
+The trust anchor here is the playbook's own detection: a fired rule is trusted when what decides *when it fires*
+equals one of the routed playbook's ``detect:`` rules as ``firestop infra`` deploys it
+(:func:`firestop.playbooks.detect.arm_body`, :func:`firestop.infra.detection.rule_resources`). An identical rule fires
+only on the real condition, so writing one (in any resource group, under any name) gains its author nothing.
+
+Compared (:func:`criteria`, from the rule's ARM JSON as ``Microsoft.Insights`` answers its GET; REST specs
+``scheduledQueryRule_API.json`` 2023-12-01, ``metricAlert_API.json`` 2018-03-01, ``activityLogAlerts_API.json``
+2020-10-01):
+
+* scheduled query rules: ``scopes``, ``targetResourceTypes``, ``evaluationFrequency``, ``windowSize`` (as seconds),
+  ``overrideQueryTimeRange``, and each ``criteria.allOf[]`` condition's ``query`` (trailing whitespace of the whole
+  text dropped: nothing else is normalised), ``timeAggregation``, ``metricMeasureColumn``, ``operator``,
+  ``threshold`` (as a number), ``dimensions`` (name, operator, values), ``failingPeriods``, ``resourceIdColumn``;
+* metric alerts: ``scopes``, ``evaluationFrequency``, ``windowSize``, ``targetResourceType``, the criteria's
+  ``odata.type`` and each criterion's ``metricName``, ``metricNamespace``, ``timeAggregation``, ``dimensions``,
+  ``criterionType``, ``operator``, ``threshold``, ``alertSensitivity``, ``failingPeriods``, ``ignoreDataBefore``;
+* activity log alerts: ``scopes`` and ``condition`` (``allOf`` of ``{field, equals | containsAny}``, ``anyOf``).
+
+Names, descriptions, severity, ``enabled``, ``autoMitigate`` and the action groups are not compared (they do not
+decide when a rule fires; the route and ``firestop-*`` properties are compared by
+:func:`firestop.azure.alerts_management.compare_route`, and here the rule's ``firestop-*`` keys must be the
+detection's, their values too where the detection fixes them).
+
+The scope (whose data the rule reads): an account-scoped log rule and a metric rule must be scoped to the alert's
+target account (Azure writes its logs and metrics); an activity log alert to the target's subscription; a
+workspace-scoped log rule (``scope: workspace``) to a workspace whose ``customerId`` is ``FIRESTOP_LOG_WORKSPACE_ID``
+— the workspace ``firestop infra --workspace`` was given and the accounts' diagnostic settings write to. A workspace
+the rule's author controls could be fed rows; Firestop's own could be written to only by its ingestion.
+
+Placeholders (:data:`firestop.playbooks.detect.KNOWN_PLACEHOLDERS`) are filled as deployed where Firestop knows the
+value: ``{account_id}`` is the target account (in any case: ARM ids are case-insensitive), ``{automation_principal_id}`` ``FIRESTOP_AUTOMATION_PRINCIPAL_ID``
+(a GUID when unset). ``{account_endpoint}`` must be the target account's own endpoint: its name as the custom subdomain under
+``openai``/``cognitiveservices``/``services.ai`` ``.azure.com`` (``.us``, ``.cn``); an account whose subdomain differs
+is not confirmed (a responder decides, or an admin trusts the rule). Any
+other placeholder in a query matches a run of characters without a quote, backslash or line break (it cannot leave
+the string literal it stands in).
+
+Pure except ``read_workspace`` (the workspace's ARM JSON; the source check passes its memoised reader, so a workspace
+read the dimension re-run makes anyway is not made twice).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from firestop.playbooks.detect import ActivityLogAlert, ScheduledQueryRule, arm_body, duration_seconds, rule_kind
+
+_MARK = "\u0000"
+#: What a placeholder Firestop does not know stands for in a compared string: no quote, backslash or line break.
+_FREE = r"[^\"'\\\r\n\x00]{0,400}"
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_KINDS = {"scheduledqueryrules": "scheduledQueryRules", "metricalerts": "metricAlerts", "activitylogalerts": "activityLogAlerts"}
+
+
+def _seconds(value: Any) -> Any:
+    try:
+        return duration_seconds(str(value)) if value is not None else None
+    except ValueError:
+        return f"unreadable {str(value)[:30]}"
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return f"unreadable {str(value)[:30]}"
+
+
+def _low(value: Any) -> Any:
+    return str(value).strip().rstrip("/").lower() if isinstance(value, str) else value
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dimensions(value: Any) -> list:
+    return [(d.get("name"), d.get("operator") or "Include", sorted(str(v) for v in _list(d.get("values"))) or ["*"])
+            for d in _list(value) if isinstance(d, dict)]
+
+
+def _periods(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return None
+    return (_number(value.get("numberOfEvaluationPeriods")), _number(value.get("minFailingPeriodsToAlert")))
+
+
+def _condition(value: Any) -> Any:
+    """An activity log alert's condition leaf or ``anyOf`` group, keys lower-cased."""
+    if not isinstance(value, dict):
+        return repr(value)[:80]
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if item is None:  # (a GET may spell an absent operand as null)
+            continue
+        key = str(key).lower()
+        if key == "anyof" or key == "allof":
+            out[key] = [_condition(c) for c in _list(item)]
+        elif key == "containsany":
+            out[key] = [str(v) for v in _list(item)]
+        else:
+            out[key] = item
+    return out
+
+
+def criteria(rule: dict[str, Any]) -> dict[str, Any] | None:
+    """What decides when the alert rule ``rule`` (ARM JSON, or an ARM body with ``type`` given) fires, in one
+    comparable shape (see the module docstring); None for a rule of another type. Pure."""
+    kind = _KINDS.get(str(rule.get("type") or "").rsplit("/", 1)[-1].lower())
+    props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+    if kind is None:
+        return None
+    common = {"kind": kind, "scopes": [_low(s) for s in _list(props.get("scopes"))]}
+    if kind == "activityLogAlerts":
+        return {**common, "condition": _condition(props.get("condition"))}
+    timing = {"evaluationFrequency": _seconds(props.get("evaluationFrequency")),
+              "windowSize": _seconds(props.get("windowSize"))}
+    allof = _list((props.get("criteria") or {}).get("allOf") if isinstance(props.get("criteria"), dict) else None)
+    if kind == "scheduledQueryRules":
+        conditions = [{
+            "query": str(c.get("query") or "").rstrip(), "timeAggregation": c.get("timeAggregation"),
+            "metricMeasureColumn": c.get("metricMeasureColumn") or None, "operator": c.get("operator"),
+            "threshold": _number(c.get("threshold")), "dimensions": _dimensions(c.get("dimensions")),
+            "failingPeriods": _periods(c.get("failingPeriods")) or (1.0, 1.0),
+            "resourceIdColumn": c.get("resourceIdColumn") or None,
+        } for c in allof if isinstance(c, dict)]
+        return {**common, **timing, "targetResourceTypes": sorted(_low(t) for t in _list(props.get("targetResourceTypes"))),
+                "overrideQueryTimeRange": _seconds(props.get("overrideQueryTimeRange")), "allOf": conditions}
+    conditions = [{
+        "metricName": c.get("metricName"), "metricNamespace": _low(c.get("metricNamespace")),
+        "timeAggregation": c.get("timeAggregation"), "dimensions": _dimensions(c.get("dimensions")),
+        "criterionType": c.get("criterionType") or "StaticThresholdCriterion", "operator": c.get("operator"),
+        "threshold": _number(c.get("threshold")), "alertSensitivity": c.get("alertSensitivity"),
+        "failingPeriods": _periods(c.get("failingPeriods")), "ignoreDataBefore": c.get("ignoreDataBefore"),
+    } for c in allof if isinstance(c, dict)]
+    return {**common, **timing, "targetResourceType": _low(props.get("targetResourceType")),
+            "odata.type": (props.get("criteria") or {}).get("odata.type") if isinstance(props.get("criteria"), dict) else None,
+            "allOf": conditions}
+
+
+def firestop_keys(rule: dict[str, Any]) -> list[dict[str, str]]:
+    """The ``firestop-*`` custom properties of each of the rule's notifications (keys lower-case). Pure."""
+    from firestop.azure.alerts_management import rule_property_maps
+
+    return [{str(k).lower(): str(v).strip() for k, v in m.items() if str(k).lower().startswith("firestop-")}
+            for m in rule_property_maps(rule) if isinstance(m, dict)]
+
+
+def _matches(expected: Any, found: Any, patterns: dict[str, str]) -> bool:
+    """``found`` equals ``expected``, where a marked placeholder in an expected string matches its pattern."""
+    if isinstance(expected, str) and _MARK in expected:
+        if not isinstance(found, str):
+            return False
+        parts = expected.split(_MARK)
+        regex = "".join(patterns.get(p, _FREE) if i % 2 else re.escape(p) for i, p in enumerate(parts))
+        return re.fullmatch(regex, found, re.DOTALL) is not None
+    if isinstance(expected, dict):
+        return isinstance(found, dict) and expected.keys() == found.keys() and all(
+            _matches(v, found[k], patterns) for k, v in expected.items())
+    if isinstance(expected, (list, tuple)):
+        return isinstance(found, (list, tuple)) and len(expected) == len(found) and all(
+            _matches(e, f, patterns) for e, f in zip(expected, found))
+    return expected == found
+
+
+def _properties_match(expected: list[dict[str, str]], found: list[dict[str, str]], patterns: dict[str, str]) -> bool:
+    """Each notification's ``firestop-*`` properties are the detection's: the same keys — one whose deployed value
+    comes from a placeholder may be absent (``firestop infra`` leaves a property out when it was not given the
+    value) — and the same values, a placeholder's matching its pattern."""
+    want = expected[0] if expected else {}
+    for held in found or [{}]:
+        if any(k not in want for k in held):
+            return False
+        for key, value in want.items():
+            if key not in held:
+                if _MARK not in value:
+                    return False
+            elif not _matches(value, held[key], patterns):
+                return False
+    return True
+
+
+def _first_difference(expected: dict, found: dict, patterns: dict[str, str]) -> str:
+    for key, value in expected.items():
+        if not _matches(value, found.get(key), patterns):
+            return key
+    return "criteria"
+
+
+def _placeholders(target: str, automation_principal_id: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(values given to :func:`arm_body`, regex per marked placeholder)."""
+    from firestop.playbooks.detect import KNOWN_PLACEHOLDERS
+
+    values = {name: _MARK + name + _MARK for name in KNOWN_PLACEHOLDERS}
+    # ARM ids are case-insensitive, and the alert's target is kept lower-case: the deployed id in any case
+    patterns: dict[str, str] = {"account_id": f"(?i:{re.escape(target)})"}
+    if automation_principal_id:
+        values["automation_principal_id"] = automation_principal_id
+    else:
+        patterns["automation_principal_id"] = _GUID
+    account = target.rstrip("/").rsplit("/", 1)[-1]
+    # the account's own endpoint: its custom subdomain (the account's name) under an Azure AI services domain
+    # (learn.microsoft.com azure/ai-services/openai/reference: https://{resource}.openai.azure.com/), never another host
+    patterns["account_endpoint"] = (rf"https://{re.escape(account)}\.(?:openai|cognitiveservices|services\.ai)"
+                                    r"\.azure\.(?:com|us|cn)/?")
+    return values, patterns
+
+
+def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_workspace: Callable[[str], dict],
+                      workspace_guid: str | None, automation_principal_id: str | None = None) -> str | None:
+    """None when the fired ``rule`` (ARM JSON) is one of ``playbook``'s (a :class:`firestop.playbooks.models.Playbook`)
+    ``detect:`` rules as ``firestop infra`` deploys it for the alert's ``target`` account (ARM id, confirmed at the
+    source), scoped where Azure or Firestop's own workspace (``workspace_guid``: ``FIRESTOP_LOG_WORKSPACE_ID``)
+    writes the data; else why not (one sentence naming what differs). ``read_workspace(arm_id)``: the workspace's ARM
+    JSON (``properties.customerId``), called only for a workspace-scoped candidate whose criteria match; its
+    ``AzureError`` (an unreadable workspace, after the pipeline's retries) propagates."""
+    found = criteria(rule if isinstance(rule, dict) else {})
+    name = str((rule or {}).get("name") or "")[:120] if isinstance(rule, dict) else ""
+    if found is None:
+        return f"the alert rule {name!r} is not a metric, scheduled query or activity log alert rule"
+    if playbook is None:
+        return f"the alert rule {name!r} routes to no playbook whose detection it could be"
+    target = str(target or "").strip().rstrip("/")
+    values, patterns = _placeholders(target, automation_principal_id)
+    subscription = "/".join(target.split("/")[:3]) if target.lower().startswith("/subscriptions/") else ""
+    closest = None
+    for candidate in playbook.detect.rules():
+        if rule_kind(candidate) != found["kind"]:
+            continue
+        on_workspace = isinstance(candidate, ScheduledQueryRule) and candidate.scope == "workspace"
+        if isinstance(candidate, ActivityLogAlert):
+            scopes = [subscription]
+        elif on_workspace:
+            scopes = [_MARK + "workspace" + _MARK]
+        else:
+            scopes = [target]
+        try:
+            body = arm_body(candidate, playbook=playbook.name, scopes=scopes, action_group_id="x", placeholders=values)
+        except ValueError:
+            continue
+        expected = criteria({"type": f"Microsoft.Insights/{found['kind']}", **body})
+        workspace_pattern = {"workspace": r"/subscriptions/[0-9a-f-]{36}/resourcegroups/[-\w.()]{1,90}/providers/"
+                                          r"microsoft\.operationalinsights/workspaces/[-\w]{1,63}"}
+        if not _matches(expected, found, {**patterns, **workspace_pattern}):
+            if closest is None or name.lower().startswith(candidate.name.lower()):  # (the one it is named after)
+                closest = (candidate.name, _first_difference(expected, found, {**patterns, **workspace_pattern}))
+            continue
+        if not _properties_match(firestop_keys({"type": rule.get("type"), **body}), firestop_keys(rule), patterns):
+            closest = closest or (candidate.name, "firestop-* custom properties")
+            continue
+        if on_workspace:
+            scope = found["scopes"][0]
+            try:
+                workspace = read_workspace(str((rule.get("properties") or {}).get("scopes")[0]).strip().rstrip("/")) or {}
+            except ValueError as exc:  # (not a workspace id; an AzureError propagates: the source check says unreadable)
+                return f"the workspace {scope[:200]!r} the alert rule {name!r} reads is not one ({type(exc).__name__})"
+            guid = str((workspace.get("properties") or {}).get("customerId") or "").strip().lower()
+            if not workspace_guid or guid != str(workspace_guid).strip().lower():
+                return (f"the alert rule {name!r} reads the workspace {scope[:200]!r}, not Firestop's "
+                        "(FIRESTOP_LOG_WORKSPACE_ID): rows there need not be the accounts' own")
+        return None
+    if closest is None:
+        return (f"the alert rule {name!r} is not a detection of playbook {playbook.name!r} (it ships no "
+                f"{found['kind']} rule)")
+    return (f"the alert rule {name!r} is not playbook {playbook.name!r}'s detection as deployed for this account "
+            f"(closest: {closest[0]!r}, whose {closest[1]} differs)")
+
+
+def criteria_digest(rule: dict[str, Any]) -> str:
+    """sha256 (hex) of the rule's :func:`criteria` and its ``firestop-*`` properties: what a trusted-rule entry binds
+    (an edit that changes when the rule fires, where it reads or how it routes voids the entry). Pure."""
+    from firestop.seal_contract import digest
+
+    return digest({"criteria": criteria(rule) or {}, "properties": firestop_keys(rule),
+                   "id": str((rule or {}).get("id") or "").strip().lower()})
+
