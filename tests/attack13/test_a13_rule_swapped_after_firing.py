@@ -13,9 +13,10 @@ PUT within the seconds between the webhook and the check (longer when the check 
 is delivered, so no re-run of the (now innocent) query contradicts it.
 
 Not fixed (xfail strict): the check should refuse trust to a rule modified at or after its alert fired (ARM's
-``systemData.lastModifiedAt`` on ``scheduledQueryRules``/``activityLogAlerts``, ``properties.lastUpdatedTime`` on
-``metricAlerts``; absent → not trusted), and the sandbox's Microsoft.Insights resources must keep those times for the
-test to see them.
+``systemData.lastModifiedAt`` on ``scheduledQueryRules``, ``properties.lastUpdatedTime`` on ``metricAlerts``; absent →
+not trusted; an activity log alert's event re-read already judges the real event against the rule), and the
+sandbox's Microsoft.Insights resources must keep those times for the test to see them. A rule that delivers
+dimensions is guarded today by the re-run of its (current) query for them; this one delivers none.
 """
 
 from __future__ import annotations
