@@ -14,7 +14,8 @@ is delivered, so no re-run of the (now innocent) query contradicts it.
 
 Not fixed (xfail strict): the check should refuse trust to a rule modified at or after its alert fired (ARM's
 ``systemData.lastModifiedAt`` on ``scheduledQueryRules``, ``properties.lastUpdatedTime`` on ``metricAlerts``; absent →
-not trusted; an activity log alert's event re-read already judges the real event against the rule), and the
+not trusted; an activity log alert's event re-read, when it runs, holds the real event to the rule's current
+condition — not verified here), and the
 sandbox's Microsoft.Insights resources must keep those times for the test to see them. A rule that delivers
 dimensions is guarded today by the re-run of its (current) query for them; this one delivers none.
 """
