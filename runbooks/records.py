@@ -174,6 +174,13 @@ def _store_error(exc: StoreError) -> RunbookError:
     return RunbookError(kind, f"records: {exc}")  # type: ignore[arg-type]
 
 
+def _sha_of(store: ObjectStore, name: str) -> str | None:
+    """The SHA-256 (hex) of the object ``name`` read at most :data:`RECORD_READ_LIMIT` bytes, None when absent; its
+    bytes are dropped on return (A13-01). Raises the store's errors (TooLarge over the bound)."""
+    data = store.read(name, limit=RECORD_READ_LIMIT)
+    return _sha(data) if data is not None else None
+
+
 @register
 class FileRecord(Runbook[FileRecordParams]):
     name = "records.file"
@@ -190,10 +197,12 @@ class FileRecord(Runbook[FileRecordParams]):
         try:
             filed = sorted((n, name) for name in store.names(f"{incident}.")
                            if (n := revision_of_name(incident, name)) is not None)
-            found = [(n, store.read(name, limit=RECORD_READ_LIMIT)) for n, name in filed]
+            # each hashed as read and dropped (attack13 A13-01: a list of every revision's bytes held N planted
+            # revisions of just under RECORD_READ_LIMIT at once): one read's bound, however many are filed
+            found = [(n, _sha_of(store, name)) for n, name in filed]
         except StoreError as exc:
             raise _store_error(exc) from None
-        return store, [(n, _sha(data) if data is not None else None) for n, data in found]
+        return store, found
 
     def _next_revision(self, incident: str, revisions: list[tuple[int, str | None]], data: bytes,
                        params: FileRecordParams) -> int | None:

@@ -37,11 +37,11 @@ PREFIX = "audits/"
 _ID = re.compile(r"^audit-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(-[0-9]{1,4})?$")
 #: At most this many stored audits are read to find the previous one of a scope (newest first).
 MAX_SCANNED = 500
-#: The most bytes an audit document is read at (R13-04): one is ~1 KB per result (31,112 bytes for the sandbox's 30,
-#: measured), so 64 MiB holds some 60,000 results (controls × resources). A bigger object at an audit's name was
-#: planted (Storage Blob Data write): refused unread and counted as not sealed, never an error out of :func:`previous`
-#: (one planted blob must not stop every audit).
-READ_LIMIT = 64 * 1024 * 1024
+#: The most bytes an audit document is read at (A13-03): a sandbox audit of 30 results is 31,112 bytes (~1 KB a
+#: result), so 16 MiB holds ~16,000 results — hundreds of accounts. A bigger document was planted (Storage Blob Data
+#: write): refused unread (:class:`~firestop.storage.base.TooLarge`) and not believed, like an unsealed one — never an
+#: error that stops the scan (one such blob named as the newest audit failed every audit: no drift, no incident).
+AUDIT_READ_LIMIT = 16 * 1024 * 1024
 #: The sealed marker the first sealed audit files (create-if-absent, before the audit itself): ``{"first": <audit id>,
 #: "seal"}``, purpose ``audit`` bound to ``"sealed-since"``. Nothing at its name says this app never sealed an audit,
 #: so unsealed documents in the way of :func:`previous` crowded nothing out (audits filed before seals: R13-01); any
@@ -160,17 +160,17 @@ def sealed_before(store: Any, key: Any = None) -> bool:
 
 
 def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
-    """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable, over :data:`READ_LIMIT` bytes, or not
-    sealed by this app for that id: planted or altered, RT17-02). Raises the store's other errors (a read that fails)."""
+    """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable, over :data:`AUDIT_READ_LIMIT` bytes
+    (A13-03), or not sealed by this app for that id: planted or altered, RT17-02). Raises the store's other errors."""
     from firestop.trust.seal import Purpose, verify
 
     if not valid_audit_id(audit_id):
         return None
-    from firestop.storage import TooLarge
+    from firestop.storage.base import TooLarge
 
     try:
-        data = _store(store).read(f"{PREFIX}{audit_id}.json", limit=READ_LIMIT)
-    except TooLarge as exc:  # R13-04: planted (no audit is near the bound): not an audit, and said
+        data = _store(store).read(f"{PREFIX}{audit_id}.json", limit=AUDIT_READ_LIMIT)
+    except TooLarge as exc:  # A13-03: planted; not an audit (load's answer for any document it does not believe)
         log.warning("audit %s in the records store is not believed: %s", audit_id, exc)
         return None
     if data is None:

@@ -233,7 +233,7 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     had), so histories recorded before this change replay unchanged."""
     from firestop.intake.accept import published_not_confirmed
     from firestop.lifecycle import ORCHESTRATOR_NAME
-    from firestop.records.pending_joins import pending
+    from firestop.records.pending_joins import Scan
     from firestop.records.store import records_store
     from firestop.settings import get_settings
     from firestop.trust.seal import Purpose, load_seal_key, verify
@@ -250,10 +250,12 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
         raise OutcomeNotVisible(f"the source check outcome is not in the status of {incident[:200]} yet: "
                                 "pending joins not listed (retried)")
     key = load_seal_key()  # (none usable: SealKeyError — raised, the orchestrator retries, then notes it failed)
-    listed = pending(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
-    kept, left = listed.kept, listed.left
-    started = found = refused = 0
-    for variant, sealed in kept:
+    # one pending join read and held at a time (A13-02: a list of every kept input held up to MAX_STARTS of them)
+    listed = Scan(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
+    left = listed.left
+    started = found = refused = kept = 0
+    for variant, sealed in listed:
+        kept += 1
         # R12-01: a blob planted in the folder (Storage Blob Data write) names the genuine alert's variant id with an
         # input that is not sealed for it; started, that run is refused, and the genuine blob's variant is then
         # "found": never checked. Only an input sealed for this very id, naming this run's incident, is started.

@@ -219,6 +219,21 @@ class IncidentInput(BaseModel):
 TARGET_NAME_CHARS = 128
 
 
+#: Most characters of the delivered rule name the custom status carries (A13-06: ``essentials.alertRule`` is any length
+#: in a posted payload, and Azure caps the whole status at 8,192 characters — "16 KB of UTF-16 JSON text",
+#: learn.microsoft.com durable-task-custom-orchestration-status — past which setting it fails the orchestration); the
+#: record keeps the name whole.
+STATUS_RULE_NAME_CHARS = 200
+
+
+def status_rule_name(rule_name: Any) -> str | None:
+    """``rule_name`` cut at :data:`STATUS_RULE_NAME_CHARS` characters (ending ``…``), None when there is none. Pure."""
+    if rule_name is None:
+        return None
+    name = str(rule_name)
+    return name if len(name) <= STATUS_RULE_NAME_CHARS else name[:STATUS_RULE_NAME_CHARS - 1] + "…"
+
+
 def target_name(target_ids: Any) -> str | None:
     """The last segment of the first of ``target_ids`` (a resource ID's name), cut at :data:`TARGET_NAME_CHARS`
     characters (ending ``…``); None when there is none. Pure; text, never escaped here."""
@@ -337,7 +352,7 @@ class _Incident:
                 "phase": self.phase,
                 "step": self.step_label,
                 "playbook": (self.doc.playbook or {}).get("name"),
-                "rule_name": self.alert.get("rule_name"),
+                "rule_name": status_rule_name(self.alert.get("rule_name")),  # A13-06: bounded as target_name is
                 # what the alert is on, as a finished record's alert.target_ids[0] names it (the list's "<rule> on
                 # <name>"): the name only, bounded — the custom status is capped (Azure: 8,192 characters)
                 "target_name": target_name(self.alert.get("target_ids")),

@@ -113,37 +113,60 @@ def _variant_of_digest(variant: str, digest: str) -> bool:
     return variant.endswith(f"-v{digest[:VARIANT_DIGITS]}")
 
 
+class Scan:
+    """The run's pending joins read one at a time (attack13 A13-02): iterating yields ``(variant id, sealed input)``
+    as :func:`pending` keeps them, in name order, at most :data:`MAX_STARTS`, each read when reached and held by the
+    caller only — ``start_pending_joins`` starts each before the next is read, so a pass holds one pending join (at
+    most :data:`READ_LIMIT` bytes), not every one of up to :data:`MAX_STARTS` (a webhook-key holder's distinct posts
+    while the check ran, each up to a 256 KiB delivery's input: ~500 MB held). ``left`` is known once listed;
+    ``unreadable`` counts as the iteration goes (final once it ends). One listing, at construction. Raises the
+    store's errors (listing at construction, reading while iterating — other than an object over its bound)."""
+
+    def __init__(self, store: Any, incident_id: str, received_at: str, key: Any) -> None:
+        prefix = folder(incident_id, received_at)
+        binding = _binding(incident_id, received_at)
+        sealed: list[tuple[str, str]] = []
+        for name in store.names(prefix):
+            shape = _NAME.match(name[len(prefix):]) if name.startswith(prefix) else None
+            if shape is not None and key.check(PURPOSE, binding, shape.group(1), shape.group(2))[0]:
+                sealed.append((name, shape.group(1)))
+        sealed.sort()
+        self._store = store
+        self._sealed = sealed[:MAX_STARTS]
+        self.left = max(0, len(sealed) - MAX_STARTS)
+        self.unreadable = 0
+
+    def __iter__(self):
+        from firestop.storage.base import TooLarge
+
+        self.unreadable = 0
+        for name, digest in self._sealed:
+            try:
+                raw = self._store.read(name, limit=READ_LIMIT)
+                entry = json.loads(raw) if raw else None
+            except TooLarge:  # bounds14: never read whole
+                entry = None
+            except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run
+                entry = None
+            raw = None
+            if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
+                    and _variant_of_digest(entry["variant_id"], digest) and entry.get("input") is not None:
+                variant, sealed_input = entry["variant_id"], entry["input"]
+                entry = None
+                yield variant, sealed_input
+            else:
+                self.unreadable += 1
+
+
 def pending(store: Any, incident_id: str, received_at: str, key: Any) -> Pending:
     """The run's pending joins (:class:`Pending`): in name order, at most :data:`MAX_STARTS` read. Only names
     :func:`keep` sealed with ``key`` for this run count (anything else in the folder is skipped unread, RT16: it cannot
     push a kept one out); a sealed name whose content is not the pending join it was sealed for is counted
     ``unreadable`` (bounds14: the seal covers the name's digest, and the content must name the variant of that digest;
     the variant's input seal, bound to that variant id, is checked again where it starts and where it runs). Work: one
-    listing, at most :data:`MAX_STARTS` reads of at most :data:`READ_LIMIT` bytes each. Raises the store's errors
-    (listing or reading, other than an object over its bound)."""
-    from firestop.storage.base import TooLarge
-
-    prefix = folder(incident_id, received_at)
-    binding = _binding(incident_id, received_at)
-    sealed: list[tuple[str, str]] = []
-    for name in store.names(prefix):
-        shape = _NAME.match(name[len(prefix):]) if name.startswith(prefix) else None
-        if shape is not None and key.check(PURPOSE, binding, shape.group(1), shape.group(2))[0]:
-            sealed.append((name, shape.group(1)))
-    sealed.sort()
-    found: list[tuple[str, Any]] = []
-    unreadable = 0
-    for name, digest in sealed[:MAX_STARTS]:
-        try:
-            raw = store.read(name, limit=READ_LIMIT)
-            entry = json.loads(raw) if raw else None
-        except TooLarge:  # bounds14: never read whole
-            entry = None
-        except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run
-            entry = None
-        if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
-                and _variant_of_digest(entry["variant_id"], digest) and entry.get("input") is not None:
-            found.append((entry["variant_id"], entry["input"]))
-        else:
-            unreadable += 1
-    return Pending(found, max(0, len(sealed) - MAX_STARTS), unreadable)
+    listing, at most :data:`MAX_STARTS` reads of at most :data:`READ_LIMIT` bytes each; every kept input is held in
+    the answer (a caller that starts them one by one iterates a :class:`Scan` instead, A13-02). Raises the store's
+    errors (listing or reading, other than an object over its bound)."""
+    scan = Scan(store, incident_id, received_at, key)
+    found = list(scan)
+    return Pending(found, scan.left, scan.unreadable)

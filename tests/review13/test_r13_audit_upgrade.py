@@ -71,7 +71,7 @@ def test_one_oversized_planted_audit_does_not_stop_every_audit(tmp_path):
     the newest audit made ``load`` raise :class:`~firestop.storage.TooLarge` (a StoreError) out of ``previous`` — the
     weekly audit failed every week (no drift, no incident: RT17-03's aim, by another road), and ``GET
     /api/audits/latest`` failed. Before bounds14 it was read whole and skipped as not an audit. Now: an audit
-    document over :data:`firestop.audit.store.READ_LIMIT` is refused unread and counted as not sealed."""
+    document over :data:`firestop.audit.store.AUDIT_READ_LIMIT` is refused unread and counted as not sealed (also found by attack13, A13-03: its 16 MiB bound kept at the merge)."""
     records = LocalStore(tmp_path, "records")
     store.save(_audit("audit-20261130T050000Z-0001"), records, KEY)
     planted = tmp_path / "audits" / "audit-29991231T235959Z-ffff.json"

@@ -1,0 +1,44 @@
+"""A13-07 (attacker C — Storage Blob Data write on the records account, no Firestop role; medium): a record planted
+at an incident's predictable name before its alert fires is what every view shows, and the real record is never
+filed.
+
+Incident ids are the alert's slot (``inc-33906e911c7aff74`` for the leaked-key example), and a record is
+``<incident id>.json`` in the records store. A writer files ``{"incident_id": …, "status": "false_positive"}`` there
+first (a new blob: WORM does not stop it). The genuine alert is then contained (the network locked), but
+``records.file`` finds "revision 1" filed with other content and refuses to replace it (``conflict``), so the real
+record — timeline, actions, before-states — is never filed; ``alert handle`` prints ``Incident … — false_positive``
+and ``incident list``/``show`` show the planted status. Pre-existing (main 2fcae0a behaves the same); bounds14's
+sealed once-markers/verdicts/audits do not cover records.
+
+Not fixed (xfail strict): the views should believe a filed record only when its filing is sealed on the incident's
+ledger (``runbooks.records.seal_problem``, which undo already uses), and ``records.file`` should file next to an
+unsealed revision rather than be refused by it — a change to the records' naming and readers beyond this session.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from firestop.cli.main import app
+from firestop.settings import REPO_ROOT
+
+EXAMPLE = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+INCIDENT = "inc-33906e911c7aff74"
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.mark.xfail(strict=True, reason="A13-07: views and records.file take an unsealed record at the incident's name "
+                   "as filed; the real record is refused and the planted status shown")
+def test_a13_07_a_record_planted_before_the_alert_is_not_the_incidents_record(firestop_home):
+    records = firestop_home / "records"
+    records.mkdir(parents=True, exist_ok=True)
+    (records / f"{INCIDENT}.json").write_text(json.dumps({"incident_id": INCIDENT, "status": "false_positive"}))
+    cli("alert", "handle", str(EXAMPLE))
+    shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
+    assert shown["status"] == "contained", shown
