@@ -147,8 +147,8 @@ class deferred:
         signal.signal(signal.SIGINT, _raise)
         if _held:
             _held = False
-            _about["finished"] = True
-            if exc[0] is None:
+            if exc[0] is None:  # (an exception on its way out is answered as itself; the Ctrl-C went with it)
+                _about["finished"] = True
                 raise Interrupted()
 
 
