@@ -601,8 +601,10 @@ class LocalDurableHost:
                 continue
             if self._run_entity_batches():
                 continue
+            with self._leases_lock:
+                held = set(self._held)
             queued = self._store.work()
-            work = self._leased_work(queued, scope)
+            work = self._leased_work(queued, scope, held)
             if work:
                 self._run_activities(work)
                 continue
@@ -615,9 +617,10 @@ class LocalDurableHost:
                     continue
             return
 
-    def _leased_work(self, queued: list[WorkRow], scope: set[str] | None) -> list[WorkRow]:
+    def _leased_work(self, queued: list[WorkRow], scope: set[str] | None, held: set[str]) -> list[WorkRow]:
         """The activities to run now: the work rows of the instances in ``scope`` (all when None) among ``queued``
-        whose lease this host holds, *as read again once the leases are held*.
+        whose lease this host holds, *as read again once the leases are held* — unless every one of those leases
+        was already held (``held``: this host's leases before ``queued`` was read), then ``queued`` is current.
 
         ``queued`` was read before the leases were taken, so it may be stale: between that read and the lease,
         the host that held the instance's lease can run the activity, commit its result (deleting the row), end
@@ -631,7 +634,9 @@ class LocalDurableHost:
         if not instances:
             return []
         leased = set(instances)
-        return [w for w in self._store.work() if w.instance_id in leased]
+        if not leased <= held:
+            queued = self._store.work()
+        return [w for w in queued if w.instance_id in leased]
 
     # ------------------------------------------------------------------ leases
     def _lease(self, instance_id: str) -> bool:
