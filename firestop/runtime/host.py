@@ -26,7 +26,10 @@ machine (owner = hostname, pid, per-process token) is taken over at once, so
 a host restarted after ``kill -9`` resumes immediately; otherwise (another
 machine, a reused pid) it is taken over when it expires. Every commit is
 fenced: an episode or activity result is discarded if, meanwhile, the lease
-was lost or the instance was terminated, purged or restarted.
+was lost or the instance was terminated, purged or restarted. What to run is
+read only once the lease is held (an episode's inbox, an entity's operations,
+and the activity queue, read again after the leases are taken:
+``_leased_work``), so two live hosts never run the same activity.
 
 Entities (``entities.py``): operations sent to an entity (by orchestrations'
 ``call_entity``/``signal_entity`` or the client's ``signal_entity``) queue in
@@ -598,8 +601,10 @@ class LocalDurableHost:
                 continue
             if self._run_entity_batches():
                 continue
+            with self._leases_lock:
+                held = set(self._held)
             queued = self._store.work()
-            work = [w for w in queued if (scope is None or w.instance_id in scope) and self._lease(w.instance_id)]
+            work = self._leased_work(queued, scope, held)
             if work:
                 self._run_activities(work)
                 continue
@@ -611,6 +616,27 @@ class LocalDurableHost:
                     self.clock.set(due)  # type: ignore[attr-defined]
                     continue
             return
+
+    def _leased_work(self, queued: list[WorkRow], scope: set[str] | None, held: set[str]) -> list[WorkRow]:
+        """The activities to run now: the work rows of the instances in ``scope`` (all when None) among ``queued``
+        whose lease this host holds, *as read again once the leases are held* — unless every one of those leases
+        was already held (``held``: this host's leases before ``queued`` was read), then ``queued`` is current.
+
+        ``queued`` was read before the leases were taken, so it may be stale: between that read and the lease,
+        the host that held the instance's lease can run the activity, commit its result (deleting the row), end
+        its drive and release the lease — which this host then takes. Running ``queued``'s row would run that
+        activity a second time although both hosts are alive (its result is then dropped, but the side effect
+        happened twice: tests/runtime/test_runtime_processes.py's two-process test saw ``{'f06/last start': 2}``
+        under CPU load). While this host holds the lease no other live host can finish the instance's
+        activities, so rows read after taking it are current."""
+        instances = [i for i in dict.fromkeys(w.instance_id for w in queued)
+                     if (scope is None or i in scope) and self._lease(i)]
+        if not instances:
+            return []
+        leased = set(instances)
+        if not leased <= held:
+            queued = self._store.work()
+        return [w for w in queued if w.instance_id in leased]
 
     # ------------------------------------------------------------------ leases
     def _lease(self, instance_id: str) -> bool:

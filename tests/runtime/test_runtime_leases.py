@@ -19,6 +19,7 @@ app = df.DFApp()
 RUNS: Counter = Counter()
 HOOKS: dict = {}
 FOREIGN = "another-machine|4242|process|host"
+GUARD_S = 60.0  # a wait longer than this is a hang: fail instead of waiting forever
 
 
 @app.orchestration_trigger(context_name="context")
@@ -190,3 +191,59 @@ def test_the_heartbeat_renews_a_lease_while_an_activity_runs(db_path):
     assert (host.get_status(iid).runtime_status, RUNS["x"]) == ("Completed", 1)
     other.close()
     host.close()
+
+
+def test_an_activity_another_host_ran_after_this_host_read_the_queue_is_not_run_again(db_path):
+    """Two live hosts: B reads the activity queue while A holds the instance's lease; A then runs the activity,
+    commits it, ends the orchestration and releases the lease (its drive is over); B, resuming with its stale
+    read, takes the now free lease. It must not run that activity again (the two-process test's
+    ``{'f06/last start': 2}``). The interleaving is driven by events around each host's queue read."""
+    import threading
+
+    a = LocalDurableHost(app, db_path, clock=SystemClock())
+    b = LocalDurableHost(app, db_path, clock=SystemClock())
+    iid = a.start_new("one")
+    a_read, b_read = threading.Event(), threading.Event()
+
+    def pause_after_first_read(host: LocalDurableHost, on_read) -> None:
+        real = host._store.work
+
+        def work():
+            rows = real()
+            if rows and host._store.work is work:
+                host._store.work = real  # once
+                on_read()
+            return rows
+
+        host._store.work = work
+
+    def a_waits_for_b() -> None:  # A has run the episode that scheduled the activity and holds the lease
+        a_read.set()
+        assert b_read.wait(GUARD_S), "B never read the queue"
+
+    failures: list[BaseException] = []
+
+    def drive_a() -> None:
+        try:
+            a.run_until_idle()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+
+    def b_waits_for_a() -> None:  # B's read holds the activity A is about to run
+        b_read.set()
+        thread.join(GUARD_S)
+        assert not thread.is_alive(), "A's drive never ended"
+
+    pause_after_first_read(a, a_waits_for_b)
+    pause_after_first_read(b, b_waits_for_a)
+    thread = threading.Thread(target=drive_a)
+    thread.start()
+    assert a_read.wait(GUARD_S), "A never scheduled the activity"
+    b.run_until_idle()
+    thread.join(GUARD_S)
+    assert failures == []
+    assert b_read.is_set()  # the interleaving happened
+    assert (a.get_status(iid).runtime_status, a.get_status(iid).output) == ("Completed", "X")
+    assert RUNS["x"] == 1
+    a.close()
+    b.close()
