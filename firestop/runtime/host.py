@@ -416,25 +416,18 @@ class LocalDurableHost:
 
     def list_instances(self, *, runtime_status: str | Iterable[str] | None = None,
                        created_from: datetime | None = None, created_to: datetime | None = None,
-                       name: str | None = None) -> list[OrchestrationStatus]:
+                       name: str | None = None, id_prefix: str | None = None) -> list[OrchestrationStatus]:
         """Instances filtered by status (one or several), creation time
-        (``created_from <= created_time <= created_to``, aware UTC) and
-        orchestrator name; oldest first."""
-        wanted = {runtime_status} if isinstance(runtime_status, str) else (
-            set(runtime_status) if runtime_status is not None else None)
-        out = []
-        for row in self._store.all_instances():
-            created = from_text(row.created_time)
-            if wanted is not None and row.runtime_status not in wanted:
-                continue
-            if created_from is not None and created < created_from:
-                continue
-            if created_to is not None and created > created_to:
-                continue
-            if name is not None and row.name != name:
-                continue
-            out.append(self._status(row, None))
-        return out
+        (``created_from <= created_time <= created_to``, aware UTC), orchestrator
+        name and instance id prefix; oldest first. Filtered in the store
+        (:meth:`~firestop.runtime.store.Store.instances_where`): the cost follows
+        the instances answered, not all the store holds."""
+        wanted = [runtime_status] if isinstance(runtime_status, str) else (
+            list(runtime_status) if runtime_status is not None else None)
+        rows = self._store.instances_where(
+            statuses=wanted, created_from=to_text(created_from) if created_from is not None else None,
+            created_to=to_text(created_to) if created_to is not None else None, name=name, id_prefix=id_prefix)
+        return [self._status(row, None) for row in rows]
 
     def list_entity_instances(self, *, created_from: datetime | None = None, created_to: datetime | None = None,
                               id_prefix: str | None = None, after: str | None = None,

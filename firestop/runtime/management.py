@@ -416,8 +416,7 @@ class ManagementServer:
             if after is None:
                 return 400, {}, {"Message": f"{CONTINUATION_HEADER}: not a continuation token this server issued"}
         found = self.host.list_instances(runtime_status=statuses or None, created_from=created_from,
-                                         created_to=created_to)
-        found = [s for s in found if prefix is None or s.instance_id.startswith(prefix)]
+                                         created_to=created_to, id_prefix=prefix)
         if not statuses or "Running" in statuses:  # entity instances, Running for good: the extension lists them too
             found += self.host.list_entity_instances(created_from=created_from, created_to=created_to, id_prefix=prefix,
                                                      after=after, limit=top + 1)

@@ -53,7 +53,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .entities import Operation
 from .history import Event
@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS instances (
     last_episode_time TEXT
 );
 CREATE INDEX IF NOT EXISTS instances_parent ON instances(parent_instance_id);
+CREATE INDEX IF NOT EXISTS instances_status_created ON instances(runtime_status, created_time);
+CREATE INDEX IF NOT EXISTS instances_created ON instances(created_time);
 CREATE TABLE IF NOT EXISTS history (
     instance_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -288,6 +290,39 @@ class Store:
     def all_instances(self) -> list[InstanceRow]:
         rows = self._q("SELECT * FROM instances ORDER BY created_time, instance_id")
         return [InstanceRow(**{k: r[k] for k in _INSTANCE_COLUMNS}) for r in rows]
+
+    def instances_where(self, *, statuses: Iterable[str] | None = None, created_from: str | None = None,
+                        created_to: str | None = None, name: str | None = None,
+                        id_prefix: str | None = None) -> list[InstanceRow]:
+        """The instances with ``runtime_status`` in ``statuses`` (None: any), ``created_from <= created_time <=
+        created_to`` (texts as :func:`to_text` writes them: UTC, microseconds, so they compare as the times do),
+        orchestrator ``name`` and instance id starting with ``id_prefix``; oldest first (created time, then id).
+        The filters run in SQLite on the ``instances_status_created``/``instances_created`` indexes, so a listing
+        reads the rows it answers, not every instance (issue 18: intake's aftermath listing — completed incidents
+        of the last two windows — read all of them per webhook, 2.5 ms with none open, 8 ms with 900)."""
+        where, args = [], []
+        if statuses is not None:
+            wanted = sorted(set(statuses))
+            if not wanted:
+                return []
+            where.append(f"runtime_status IN ({', '.join('?' * len(wanted))})")
+            args += wanted
+        if created_from is not None:
+            where.append("created_time >= ?")
+            args.append(created_from)
+        if created_to is not None:
+            where.append("created_time <= ?")
+            args.append(created_to)
+        if name is not None:
+            where.append("name = ?")
+            args.append(name)
+        if id_prefix:
+            where.append("instance_id >= ?")  # the index narrows; startswith (below) decides
+            args.append(id_prefix)
+        sql = "SELECT * FROM instances" + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self._q(sql + " ORDER BY created_time, instance_id", tuple(args))
+        return [InstanceRow(**{k: r[k] for k in _INSTANCE_COLUMNS}) for r in rows
+                if not id_prefix or r["instance_id"].startswith(id_prefix)]
 
     def children_of(self, instance_id: str) -> list[str]:
         return [r[0] for r in self._q("SELECT instance_id FROM instances WHERE parent_instance_id = ?", (instance_id,))]
