@@ -39,8 +39,6 @@ def check_on(monkeypatch):
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
 
 
-@pytest.mark.xfail(strict=True, reason="A13-09: the rule's trust is judged on the rule as read after the alert fired; "
-                   "an always-true rule rewritten to the detection's criteria after firing is trusted")
 def test_a13_09_a_rule_rewritten_after_its_alert_fired_is_not_trusted(served):  # noqa: F811
     from firestop.azure.alerts_management import AlertsManagementClient
     from firestop.tabletop.detection import deploy_detection
