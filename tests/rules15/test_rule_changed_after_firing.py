@@ -139,7 +139,12 @@ def test_an_admin_trusted_rule_edited_fired_and_restored_is_not_trusted(served, 
     incident = post_delivery(env, server, app, body)["id"]
     [(outcome, detail)] = confirm_checks(env, incident)
     assert outcome == "not confirmed" and "changed after it fired" in detail, detail
-    assert env.host.get_status(incident).custom_status["pending_approval"]["reason_code"] == "rule_not_trusted"
+    status = env.host.get_status(incident).custom_status
+    assert status["pending_approval"]["reason_code"] == "rule_not_trusted"
+    from firestop.lifecycle.cli_hints import unconfirmed_hint
+
+    hint = unconfirmed_hint({**status, "timeline_so_far": status.get("timeline") or []})
+    assert "was changed after it fired" in hint and "change history" in hint and "rules trust" not in hint, hint
     assert env.tenant.issued_key_values() == keys_before and _network(env) == network_before
 
 
