@@ -40,6 +40,9 @@ is not confirmed (a responder decides, or an admin trusts the rule). Any
 other placeholder in a query matches a run of characters without a quote, backslash or line break (it cannot leave
 the string literal it stands in).
 
+When: all of this is judged on the rule as read now, which :func:`changed_after_firing` (A13-09) holds to be the rule
+that fired — not modified at or after the alert's ``startDateTime`` (:data:`RULE_MODIFIED_FIELDS`).
+
 Pure except ``read_workspace`` (the workspace's ARM JSON; the source check passes its memoised reader, so a workspace
 read the dimension re-run makes anyway is not made twice).
 """
