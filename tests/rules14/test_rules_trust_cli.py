@@ -86,6 +86,9 @@ def test_an_admin_trusts_a_customers_rule_and_an_edit_voids_it(firestop_home, mo
     assert third.exit_code == 3, third.output
     voided = json.loads(cli("incident", "show", json.loads(third.stdout)["incident_id"], "--json").stdout)
     assert voided["pending_approval"]["reason_code"] == "rule_not_trusted"
+    # (fired after the edit: refused because no admin trusted this version, not because it changed after it fired)
+    assert "no admin has trusted it" in voided["pending_approval"]["why"], voided["pending_approval"]["why"]
+    assert "changed after it fired" not in voided["pending_approval"]["why"]
 
 
 def test_check_says_a_shipped_detection_acts_on_its_own(firestop_home):
