@@ -40,7 +40,8 @@ class Reason(StrEnum):
     MARKER_UNSEALED = "marker_unsealed"
     #: RT17-01: the alert fired for real, from a rule that is none of the routed playbook's detections as deployed
     #: (another query, threshold, window or scope: a customer's own rule, or one anybody with alert-rule write wrote)
-    #: and that no admin trusted (firestop.infra.rule_trust, firestop.infra.trusted_rules)
+    #: and that no admin trusted (firestop.infra.rule_trust, firestop.infra.trusted_rules); or a rule modified at or
+    #: after its alert fired, whatever it reads now (A13-09: firestop.infra.rule_trust.changed_after_firing)
     RULE_NOT_TRUSTED = "rule_not_trusted"
     #: the source could not be read for a lasting reason (401/403, a missing client …): nothing was compared
     UNREADABLE = "unreadable"

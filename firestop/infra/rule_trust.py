@@ -40,6 +40,9 @@ is not confirmed (a responder decides, or an admin trusts the rule). Any
 other placeholder in a query matches a run of characters without a quote, backslash or line break (it cannot leave
 the string literal it stands in).
 
+When: all of this is judged on the rule as read now, which :func:`changed_after_firing` (A13-09) holds to be the rule
+that fired — not modified at or after the alert's ``startDateTime`` (:data:`RULE_MODIFIED_FIELDS`).
+
 Pure except ``read_workspace`` (the workspace's ARM JSON; the source check passes its memoised reader, so a workspace
 read the dimension re-run makes anyway is not made twice).
 """
@@ -282,3 +285,70 @@ def criteria_digest(rule: dict[str, Any]) -> str:
     return digest({"criteria": criteria(rule) or {}, "properties": firestop_keys(rule),
                    "id": str((rule or {}).get("id") or "").strip().lower()})
 
+
+
+#: Where an alert rule's GET says when it last changed (A13-09), per lower-case rule type, as the REST specs Firestop
+#: reads give them (azure-rest-api-specs ``specification/monitor/resource-manager/Microsoft.Insights/stable``):
+#: ``scheduledQueryRule_API.json`` 2023-12-01 — ``ScheduledQueryRuleResource.systemData`` (read-only, ARM's common
+#: ``systemData`` of ``common-types/resource-management/v2/types.json``: ``lastModifiedAt``, "the timestamp of resource
+#: last modification (UTC)"; its ``ScheduledQueryRuleProperties`` have no ``lastUpdatedTime``, which only the legacy
+#: 2018-04-16 API had); ``metricAlert_API.json`` 2018-03-01 — ``MetricAlertProperties.lastUpdatedTime`` (read-only,
+#: "Last time the rule was updated in ISO8601 format"; no ``systemData`` in that version: azure-mgmt-monitor 6.0.2's
+#: ``v2018_03_01.MetricAlertResource`` keeps ``last_updated_time`` and no ``system_data``);
+#: ``activityLogAlerts_API.json`` 2020-10-01 — neither (``v2020_10_01.ActivityLogAlertResource`` has no such field).
+#: Both places are read for every type and the later time wins (ARM may add ``systemData`` to any answer).
+RULE_MODIFIED_FIELDS = {"scheduledqueryrules": "systemData.lastModifiedAt",
+                        "metricalerts": "properties.lastUpdatedTime",
+                        "activitylogalerts": None}
+
+
+def last_modified(rule: dict[str, Any]) -> Any:
+    """The latest of the rule's ``systemData.lastModifiedAt`` and ``properties.lastUpdatedTime`` (aware UTC
+    ``datetime``); None when it gives neither; the string ``"unreadable"`` when one is given but is no ISO 8601 time
+    (never believed: a rule whose change time cannot be read is treated as changed). Pure."""
+    from firestop.alerts.times import parse_utc_or_none
+
+    rule = rule if isinstance(rule, dict) else {}
+    system = rule.get("systemData") if isinstance(rule.get("systemData"), dict) else {}
+    props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+    times = []
+    for value in (system.get("lastModifiedAt"), props.get("lastUpdatedTime")):
+        if value is None:
+            continue
+        parsed = parse_utc_or_none(value)
+        if parsed is None:
+            return "unreadable"
+        times.append(parsed)
+    return max(times) if times else None
+
+
+def changed_after_firing(rule: dict[str, Any], started: Any) -> str | None:
+    """A13-09: None when the fired ``rule`` (ARM JSON) has not changed since before its alert fired, else why not (one
+    sentence). ``started``: the alert's ``startDateTime`` from Alerts Management (an aware ``datetime``; the delivery's
+    ``firedDateTime`` equals it within a second, :func:`firestop.azure.alerts_management.compare`).
+
+    The trust checks (:func:`trusted_detection`, an admin's trusted-rule entry) judge the rule as read now; a rule
+    written always-true, fired, then overwritten with a detection's criteria would pass them. So a rule modified at or
+    after ``started`` (:func:`last_modified`; no margin: any change after the fire) is refused, and so is a scheduled
+    query or metric alert rule whose answer carries no modification time (their specs define one, the sandbox answers
+    it, so a genuine detection is never refused for its absence — fail safe for an answer that lacks it). An activity
+    log alert rule's spec (2020-10-01) defines none: absent, it is judged as read (an activity log alert's event, when
+    the delivery names one, is read back and held to the rule's current condition: verify13); present, it is held to
+    the same rule."""
+    kind = str((rule or {}).get("type") or "").rsplit("/", 1)[-1].lower() if isinstance(rule, dict) else ""
+    name = str((rule or {}).get("name") or "")[:120] if isinstance(rule, dict) else ""
+    modified = last_modified(rule)
+    if modified == "unreadable":
+        return f"the alert rule {name!r} gives a modification time that is not an ISO 8601 time: it may have changed after it fired"
+    if modified is None:
+        if RULE_MODIFIED_FIELDS.get(kind) is None and kind in RULE_MODIFIED_FIELDS:
+            return None
+        field = RULE_MODIFIED_FIELDS.get(kind) or "systemData.lastModifiedAt"
+        return (f"the alert rule {name!r} does not say when it last changed ({field} absent): it may have changed "
+                "after it fired")
+    if started is None:
+        return f"the alert rule {name!r} cannot be compared with its alert's firing time (none given)"
+    if modified >= started:
+        return (f"the alert rule {name!r} changed after it fired (last modified {modified.isoformat()}, the alert "
+                f"started {started.isoformat()}): what fired may not be the rule as read now")
+    return None

@@ -10,7 +10,9 @@ An entry is a JSON document in the records store (``FIRESTOP_RECORDS_CONTAINER``
 sealed with the app's seal key (purpose :data:`firestop.seal_contract.Purpose.TRUSTED_RULE`, bound to
 ``"<rule id lower>|<criteria digest>"``). The digest covers what decides when the rule fires, where it reads and its
 ``firestop-*`` properties, so any later edit of those voids the entry (its name and binding no longer match) and the
-rule waits for a responder again until an admin trusts the new version. A Storage Blob Data writer cannot make an
+rule waits for a responder again until an admin trusts the new version. An edit that is put back restores the
+binding, so the entry alone cannot tell the version that fired: the source check also refuses a rule modified at or
+after its alert fired (A13-09, :func:`firestop.infra.rule_trust.changed_after_firing`). A Storage Blob Data writer cannot make an
 entry (no seal key); one who deletes an entry only makes the rule wait for a responder (fail closed).
 
 Who may trust: an admin (the CLI command checks the signed-in principal's Firestop role, as ``--app`` commands do).

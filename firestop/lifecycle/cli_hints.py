@@ -156,6 +156,13 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "window that fired, split by that dimension: approve "
                     f"{GENUINE_STEP} only if the delivered value is there above the rule's threshold "
                     + then.format(not_so="it is not"))
+        if chosen == CHECK_RULE and "changed after it fired" in reason:
+            # A13-09: the rule read now need not be the rule that fired (rewritten after firing, or edited and restored)
+            return ("Check first: the alert did fire in Azure Monitor, but its alert rule was changed after it fired, "
+                    "so what fired may not be the rule as it reads now (an always-true rule rewritten to look like a "
+                    "detection). Open the rule's change history (Azure Monitor → Alert rules → the rule → Activity "
+                    f"log): approve {GENUINE_STEP} only if you know who changed it and why, and the condition it reports "
+                    "really happened " + then.format(not_so="you do not"))
         if chosen == CHECK_RULE:
             # RT17-01: the alert is genuine, but the rule that fired it is not a Firestop detection: whoever may write
             # an alert rule could have written it (an always-true query routed to a playbook)

@@ -486,7 +486,7 @@ class Tenant:
         with self._exclusive() as state:
             found = alerts_management.record_fired(state, payload, self.clock.now())
             if found:
-                monitor_models.register_rule_of(state, payload)
+                monitor_models.register_rule_of(state, payload, self.clock.now())
                 activity.record_fired_event(state, payload)  # an activity log alert's event, as Azure logged it
             else:  # a Defender alert or a Sentinel incident (payload_of's data.source): its service holds it first
                 found = (security_models.record_delivered(state, payload, format_utc(self.clock.now()))

@@ -12,11 +12,10 @@ keys are rotated and its network locked, no responder asked — RT17-01's confus
 PUT within the seconds between the webhook and the check (longer when the check is retried: variants14). No dimension
 is delivered, so no re-run of the (now innocent) query contradicts it.
 
-Not fixed (xfail strict): the check should refuse trust to a rule modified at or after its alert fired (ARM's
-``systemData.lastModifiedAt`` on ``scheduledQueryRules``, ``properties.lastUpdatedTime`` on ``metricAlerts``; absent →
-not trusted; an activity log alert's event re-read, when it runs, holds the real event to the rule's current
-condition — not verified here), and the
-sandbox's Microsoft.Insights resources must keep those times for the test to see them. A rule that delivers
+Fixed (rules15): the check refuses trust to a rule modified at or after its alert's ``startDateTime``
+(:func:`firestop.infra.rule_trust.changed_after_firing`: ``systemData.lastModifiedAt`` on ``scheduledQueryRules``
+2023-12-01, ``properties.lastUpdatedTime`` on ``metricAlerts`` 2018-03-01; absent → not trusted; an activity log
+alert rule, whose 2020-10-01 API defines neither, is judged as read), and the sandbox's alert rules keep those times. A rule that delivers
 dimensions is guarded today by the re-run of its (current) query for them; this one delivers none.
 """
 
@@ -39,8 +38,6 @@ def check_on(monkeypatch):
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
 
 
-@pytest.mark.xfail(strict=True, reason="A13-09: the rule's trust is judged on the rule as read after the alert fired; "
-                   "an always-true rule rewritten to the detection's criteria after firing is trusted")
 def test_a13_09_a_rule_rewritten_after_its_alert_fired_is_not_trusted(served):  # noqa: F811
     from firestop.azure.alerts_management import AlertsManagementClient
     from firestop.tabletop.detection import deploy_detection

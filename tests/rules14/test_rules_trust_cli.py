@@ -17,10 +17,21 @@ def cli(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def _delivery(home, body: dict) -> str:
+def _delivery(home, body: dict, *, fired_now: bool = False) -> str:
+    """A new alert of ``body``'s rule; ``fired_now``: it fires at the sandbox's clock now (after the rule's last edit:
+    an alert of the edited rule — A13-09 refuses a rule changed after its alert fired)."""
     body = json.loads(json.dumps(body))
     essentials = body["data"]["essentials"]
     essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + f"/{uuid.uuid4()}"
+    if fired_now:
+        from firestop.cli.wiring import sandbox_environment
+        from firestop.sandbox.core.clock import format_utc
+
+        env = sandbox_environment()
+        try:
+            essentials["firedDateTime"] = format_utc(env.tenant.clock.now())
+        finally:
+            env.close()
     path = home.parent / f"{uuid.uuid4().hex}.json"
     path.write_text(json.dumps(body))
     return str(path)
@@ -67,14 +78,17 @@ def test_an_admin_trusts_a_customers_rule_and_an_edit_voids_it(firestop_home, mo
 
     after = json.loads(cli("rules", "check", rule_id, "--json").stdout)
     assert after["trusted"] is True and after["detection"] is False
-    second = cli("alert", "handle", _delivery(firestop_home, body), "--json")
+    second = cli("alert", "handle", _delivery(firestop_home, body, fired_now=True), "--json")
     assert second.exit_code == 0, second.output
 
     _edit(rule_id, threshold=-1)  # the rule's author edits the threshold after the trust
-    third = cli("alert", "handle", _delivery(firestop_home, body), "--json")
+    third = cli("alert", "handle", _delivery(firestop_home, body, fired_now=True), "--json")
     assert third.exit_code == 3, third.output
     voided = json.loads(cli("incident", "show", json.loads(third.stdout)["incident_id"], "--json").stdout)
     assert voided["pending_approval"]["reason_code"] == "rule_not_trusted"
+    # (fired after the edit: refused because no admin trusted this version, not because it changed after it fired)
+    assert "no admin has trusted it" in voided["pending_approval"]["why"], voided["pending_approval"]["why"]
+    assert "changed after it fired" not in voided["pending_approval"]["why"]
 
 
 def test_check_says_a_shipped_detection_acts_on_its_own(firestop_home):

@@ -509,7 +509,12 @@ class _Context:
         recorded = {"id": item.id, "name": item.name, "type": item.type, "apiVersion": api_version, **copy.deepcopy(body)}
         self.d.created.append(recorded)
         if self.d.apply:
-            self.d.state.doc.setdefault("deployed_resources", {})[item.id.lower()] = {**recorded, "runtime": props}
+            from ..monitor.models import stamp  # (an alert rule a template deploys answers when it changed: A13-09)
+
+            deployed = self.d.state.doc.setdefault("deployed_resources", {})
+            entry = {**recorded, "runtime": props}
+            stamp(entry, deployed.get(item.id.lower()), self.d.now, self.d.caller)
+            deployed[item.id.lower()] = entry
 
     def role_definition(self, item: Planned, body: dict, api_version: str) -> None:
         props = body.get("properties") or {}

@@ -154,8 +154,9 @@ def get_deployment(ctx: RequestContext) -> SandboxResponse:
 
 
 #: properties ARM sets itself on a role definition (read-only: a template cannot set them); the sandbox stamps them on
-#: every deployment, so comparing them would call every unchanged custom role a "Modify"
-_SERVER_SET = frozenset({"createdOn", "updatedOn", "createdBy", "updatedBy"})
+#: every deployment, so comparing them would call every unchanged custom role a "Modify"; likewise a metric alert's
+#: read-only ``lastUpdatedTime`` (metricAlert_API.json 2018-03-01), stamped on each write (A13-09)
+_SERVER_SET = frozenset({"createdOn", "updatedOn", "createdBy", "updatedBy", "lastUpdatedTime"})
 
 
 def _settable(value):

@@ -130,6 +130,31 @@ def get(state: TenantState, resource_id: str) -> Optional[dict]:
     return own.get(resource_id.lower()) or deployed.get(resource_id.lower())
 
 
+#: The alert rule types whose GET answers when the rule last changed (A13-09), lower-case.
+_RULE_TYPES = ("microsoft.insights/scheduledqueryrules", "microsoft.insights/metricalerts",
+               "microsoft.insights/activitylogalerts")
+
+
+def stamp(resource: dict, previous: Optional[dict], now: str, who: str) -> None:
+    """Set an alert rule's modification times on create/update, as Azure answers them (A13-09): ARM's common
+    ``systemData`` (``createdAt``/``createdBy`` kept from ``previous``, ``lastModifiedAt`` = ``now``, the sandbox clock's
+    ISO 8601 UTC; azure-rest-api-specs ``common-types/resource-management/v2/types.json#/definitions/systemData``, which
+    ``scheduledQueryRule_API.json`` 2023-12-01 references), and a metric alert's read-only
+    ``properties.lastUpdatedTime`` (``metricAlert_API.json`` 2018-03-01, ``MetricAlertProperties``). Other types are
+    left as they are. Mutates ``resource``."""
+    kind = str(resource.get("type") or "").lower()
+    if kind not in _RULE_TYPES:
+        return
+    before = (previous or {}).get("systemData") if isinstance((previous or {}).get("systemData"), dict) else {}
+    resource["systemData"] = {
+        "createdBy": before.get("createdBy", who), "createdByType": before.get("createdByType", "User"),
+        "createdAt": before.get("createdAt", now),
+        "lastModifiedBy": who, "lastModifiedByType": "User", "lastModifiedAt": now,
+    }
+    if kind == "microsoft.insights/metricalerts" and isinstance(resource.get("properties"), dict):
+        resource["properties"]["lastUpdatedTime"] = now
+
+
 def put(state: TenantState, resource: dict) -> None:
     """Store ``resource`` (replacing a template-deployed one of the same id in place)."""
     own, deployed = _maps(state)
@@ -309,14 +334,21 @@ def validate(kind: str, body: Any) -> Optional[str]:
     return f"Unknown Microsoft.Insights kind {kind!r}."
 
 
-def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
+#: How long before its alert fired a rule :func:`register_rule_of` stores was last written (seconds): it existed, as it
+#: is, at least over the window it evaluated (the shipped rules' windows are at most an hour).
+REGISTERED_BEFORE_FIRE_SECONDS = 3600
+
+
+def register_rule_of(state: TenantState, payload: Any, now: Any = None) -> Optional[str]:
     """Azure Monitor fires an alert only from an alert rule: when a Common Alert Schema ``payload`` fired by hand
     (:meth:`firestop.sandbox.Tenant.fire_alert`: ``alert handle``, tabletop scenarios) names by ``alertRuleID`` a
     metric, scheduled query or activity log alert rule this tenant does not hold, store one that routes as the payload
     does (its ``customProperties`` as the rule's webhook / custom properties: metricAlerts 2018-03-01
     ``actions[].webHookProperties``, scheduledQueryRules 2023-12-01 ``actions.customProperties``, activityLogAlerts
     2020-10-01 ``actions.actionGroups[].webhookProperties``), disabled (it has no criteria to evaluate). A rule the
-    tenant holds is never changed. Returns the id registered, else None."""
+    tenant holds is never changed. Its modification times (:func:`stamp`) are :data:`REGISTERED_BEFORE_FIRE_SECONDS`
+    before the payload's ``firedDateTime`` (else ``now``, the sandbox clock's aware ``datetime``): it fired as it
+    is (A13-09). Returns the id registered, else None."""
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         return None
     essentials = payload["data"].get("essentials") if isinstance(payload["data"].get("essentials"), dict) else {}
@@ -343,7 +375,18 @@ def register_rule_of(state: TenantState, payload: Any) -> Optional[str]:
         properties.update(_metric_criteria_of(payload["data"], essentials))
     else:
         properties.update(_activity_condition_of(payload["data"]))
-    put(state, {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global", "properties": properties})
+    rule = {"id": rule_id, "name": parts[8], "type": KINDS[kind], "location": "global", "properties": properties}
+    from datetime import timedelta
+
+    from ..core.clock import format_utc, parse_utc
+
+    try:
+        fired = parse_utc(str(essentials.get("firedDateTime")))
+    except (TypeError, ValueError):
+        fired = now
+    if fired is not None:
+        stamp(rule, None, format_utc(fired - timedelta(seconds=REGISTERED_BEFORE_FIRE_SECONDS)), "sandbox-seed")
+    put(state, rule)
     return rule_id
 
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
-from ..core.armapi import check_scope, json_body, ok, state_of
+from ..core.armapi import caller_object_id, check_scope, json_body, ok, state_of
+from ..core.clock import format_utc
 from ..core.errors import error
 from ..core.router import RequestContext, Route
 from ..core.wire import SandboxResponse
@@ -130,7 +131,8 @@ def _put(ctx: RequestContext, kind: str, rid: str, extra_check=None) -> SandboxR
     if problem:
         return error(400, "BadRequest", problem)
     state = state_of(ctx)
-    existed = models.get(state, rid) is not None
+    previous = models.get(state, rid)
+    existed = previous is not None
     stored = {
         "id": rid,
         "name": rid.rsplit("/", 1)[-1],
@@ -146,6 +148,7 @@ def _put(ctx: RequestContext, kind: str, rid: str, extra_check=None) -> SandboxR
         stored["properties"].setdefault("enabled", True)
     if kind == "metricAlerts":
         stored["properties"].setdefault("autoMitigate", True)
+    models.stamp(stored, previous, format_utc(ctx.now), caller_object_id(ctx))  # (A13-09: when the rule last changed)
     models.put(state, stored)
     # metricAlerts (2018-03-01) and diagnosticSettings (2021-05-01-preview) answer 200 only in their specs
     created = 201 if kind in ("actionGroups", "scheduledQueryRules", "activityLogAlerts") else 200
