@@ -407,17 +407,11 @@ class Ledger:
         return self._range(self.name(incident_id), 0, 1) is not None
 
     def _range(self, name: str, offset: int, length: int) -> bytes | None:
-        """``length`` bytes of ``name`` from ``offset`` (``store.read_range``); a store without ranged reads (a test's
-        stand-in) is read with :data:`LEDGER_READ_LIMIT` and sliced."""
-        read_range = getattr(self.store, "read_range", None)
-        if read_range is not None:
-            return read_range(name, offset, length)
-        raw = self.store.read(name, limit=LEDGER_READ_LIMIT)
-        return None if raw is None else raw[offset:offset + length]
+        return read_window(self.store, name, offset, length)
 
     def scan(self, incident_id: str) -> "LedgerScan":
         """The ledger's lines streamed (:class:`LedgerScan`: iterate it once; then ``size`` and ``terminated``)."""
-        return LedgerScan(self, self.name(incident_id))
+        return LedgerScan(self.store, self.name(incident_id))
 
     def lines(self, incident_id: str) -> list[str]:
         """The ledger's lines as stored (UTF-8, undecodable bytes replaced), a line over :data:`MAX_LINE_BYTES` as
@@ -600,22 +594,33 @@ class Ledger:
         raise StoreError("transient", f"ledger {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race to other writers; try again")
 
 
+def read_window(store: Any, name: str, offset: int, length: int) -> bytes | None:
+    """``length`` bytes of ``name`` in ``store`` from ``offset`` (``store.read_range``); a store without ranged reads (a
+    test's stand-in) is read with :data:`LEDGER_READ_LIMIT` and sliced."""
+    read_range = getattr(store, "read_range", None)
+    if read_range is not None:
+        return read_range(name, offset, length)
+    raw = store.read(name, limit=LEDGER_READ_LIMIT)
+    return None if raw is None else raw[offset:offset + length]
+
+
 class LedgerScan:
-    """One streamed read of a ledger object (:meth:`Ledger.scan`): iterating yields its lines oldest first (split at
+    """One streamed read of a ledger object (:meth:`Ledger.scan`; also the manual-run indexes, appended the same way,
+    :mod:`runbooks.manual_runs`): iterating yields its lines oldest first (split at
     ``\\n``, decoded UTF-8 with undecodable bytes replaced; a line over :data:`MAX_LINE_BYTES` as ``None``, its bytes
     dropped as they are read), fetching :data:`LEDGER_CHUNK` bytes per ranged read until a short read. Memory:
     one chunk and one line. After the iteration: ``size`` (bytes read: the offset an append lands at), ``terminated``
     (the last byte read was ``\\n``, or nothing was read). Raises StoreError when the store cannot be read."""
 
-    def __init__(self, ledger: Ledger, name: str) -> None:
-        self._ledger, self.name = ledger, name
+    def __init__(self, store: Any, name: str) -> None:
+        self._store, self.name = store, name
         self.size, self.terminated = 0, True
 
     def __iter__(self) -> Iterator[str | None]:
         pending: list[bytes] = []  # the current line's pieces (at most MAX_LINE_BYTES + a chunk)
         held, overlong = 0, False
         while True:
-            chunk = self._ledger._range(self.name, self.size, LEDGER_CHUNK)
+            chunk = read_window(self._store, self.name, self.size, LEDGER_CHUNK)
             if not chunk:
                 break
             self.size += len(chunk)
