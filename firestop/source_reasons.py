@@ -52,6 +52,9 @@ class Reason(StrEnum):
     TRANSIENT = "transient"
     #: the check itself failed (an exception, an unknown source)
     CHECK_FAILED = "check_failed"
+    #: A13-08: an audit's drift alert, the previous audit not verifiable (documents Firestop did not seal crowded it
+    #: out, RT17-03): every failing finding counts as new, so this one may be a resource open on purpose
+    DRIFT_UNVERIFIED = "drift_unverified"
     #: a confirmer that gives no code yet (its advice is the generic "look it up at its source")
     UNCLASSIFIED = "unclassified"
 
@@ -63,7 +66,9 @@ OPEN_METRIC = "open_metric"
 REDELIVERY = "redelivery"
 OPEN_EVENT = "open_event"
 CHECK_RULE = "check_rule"
+CHECK_DRIFT = "check_drift"
 ADVICE: dict[Reason, str] = {
+    Reason.DRIFT_UNVERIFIED: CHECK_DRIFT,
     Reason.LOG_DIMENSIONS: RUN_QUERY,
     Reason.METRIC_DIMENSIONS: OPEN_METRIC,
     Reason.ACTIVITY_EVENT: OPEN_EVENT,

@@ -57,6 +57,16 @@ edited so that its seal no longer verifies) is skipped and named the same way (R
 object); only a sealed entry out of place is a break. ``ledger verify`` names such a line as out of the sealed chain
 (if Firestop wrote it, it was edited), exit 3.
 
+Size (ledger15, A13-04): the ledger's name is predictable and a Storage Blob Data writer can create it before the
+incident starts, or append to it, with any amount of junk. No reader holds the ledger whole: appends, ``ledger
+verify``, the before-state marker search, undo and the ledger head all read it through :meth:`Ledger.scan` — ranged
+reads of :data:`LEDGER_CHUNK` bytes, one line kept at a time, a line over :data:`MAX_LINE_BYTES` dropped as it is read
+and skipped like any other line that is not an entry (named, never believed) — so memory is O(chunk + line bound)
+whatever the blob's size (bounds14's 16 MiB whole-read bound refused every append past it: the containment stopped).
+What a reader keeps is only what it needs: the chain's head, count and owner for an append; the entries for
+:meth:`Ledger.entries`. Time is linear in the ledger's size (a 64 MiB plant is read whole by every append, as main read
+it whole; bounded by the blob service's own limit on an append blob, 50,000 blocks).
+
 Concurrency (any number of instances and processes): an append reads the ledger,
 checks its chain, builds the next entry on its head and appends it *at the length
 it read* (:meth:`firestop.storage.base.ObjectStore.append`: the blob service's
@@ -76,7 +86,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from firestop.storage import AppendConflict, ObjectStore, StoreError, TooLarge
 from firestop.storage.local import LocalStore
@@ -91,8 +101,17 @@ MAX_APPEND_ATTEMPTS = 64
 #: more than an incident appends, and more than a day's manual runs (``manual-<day>``) in any use seen. A ledger over
 #: it (a Storage Blob Data writer can append junk: WORM with protected appends allows appends) is refused unread
 #: (:class:`~firestop.storage.base.TooLarge`, a StoreError naming the ledger and the bound): appends and ``ledger
-#: verify`` fail as for a ledger that cannot be read, never by reading gigabytes into memory.
+#: verify`` fail as for a ledger that cannot be read, never by reading gigabytes into memory. Since ledger15 (A13-04)
+#: ledgers are streamed (:meth:`Ledger.scan`) and this bound is only that of a store without ranged reads.
 LEDGER_READ_LIMIT = 16 * 1024 * 1024
+#: How many bytes one ranged read of a ledger fetches (:meth:`Ledger.scan`): 1 MiB.
+LEDGER_CHUNK = 1024 * 1024
+#: The longest ledger line read (bytes, without its newline): 4 MiB. An entry is ~0.5-1.5 KB (module docstring of
+#: bounds14: the largest tabletop ledger is 15,368 bytes whole); a longer line is not one Firestop wrote — it is
+#: dropped while read and skipped as a line that is not an entry. :meth:`Ledger.append` refuses to write a longer one.
+MAX_LINE_BYTES = 4 * 1024 * 1024
+#: How many skipped line numbers a :class:`ChainCheck` keeps (``unreadable``); the rest are counted (``skipped``).
+MAX_UNREADABLE_KEPT = 1000
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -140,9 +159,12 @@ class ChainCheck:
     entries: int
     head: str
     problems: list[str] = field(default_factory=list)
-    #: line numbers (1-based) of lines that are not a ledger entry (not JSON, not a JSON object): skipped by the chain,
-    #: by appends and by every reader, never believed, and each a problem (so ``ok`` is False)
+    #: line numbers (1-based) of lines that are not a ledger entry (not JSON, not a JSON object, over
+    #: :data:`MAX_LINE_BYTES`): skipped by the chain, by appends and by every reader, never believed, and each a problem
+    #: (so ``ok`` is False) — the first :data:`MAX_UNREADABLE_KEPT`; ``skipped`` counts them all
     unreadable: list[int] = field(default_factory=list)
+    #: how many lines were skipped (``unreadable`` keeps the first line numbers only)
+    skipped: int = 0
 
     #: something other than unreadable lines is wrong (an entry edited, removed, inserted or reordered, or evidence
     #: gone): appending would hide that, so :meth:`Ledger.append` refuses
@@ -174,7 +196,7 @@ class ChainCheck:
             return "out_of_chain"
         if self.unsealed:
             return "unsealed"
-        if self.unreadable:
+        if self.unreadable or self.skipped:
             return "junk"
         return "intact" if self.ok else "broken"
 
@@ -214,21 +236,28 @@ def _shown(value: Any, limit: int = 20) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
+def verify_chain(lines: Iterable[str | None], *, evidence_folder: Path | None = None,
                  evidence: Callable[[str], bytes | None] | None = None,
-                 believed: Callable[[dict[str, Any]], bool] | None = None) -> ChainCheck:
+                 believed: Callable[[dict[str, Any]], bool] | None = None,
+                 kept: Callable[[dict[str, Any]], None] | None = None) -> ChainCheck:
     """Check a ledger's lines: each hash recomputes, each ``prev`` is the previous hash, ``seq`` counts 1, 2, …
 
-    A line that is not a ledger entry (not JSON — torn or planted —, or JSON that is not an object) is a problem
-    named by its line number (the first :data:`MAX_UNREADABLE_NAMED`, the rest counted) and is skipped: the chain runs
-    over it and the check goes on, so one junk line neither hides what follows nor is ``broken`` (appends go on).
-    Any other problem ends the check there (``broken``).
+    lines: the ledger's lines, oldest first, any iterable (:meth:`Ledger.scan` streams them); ``None`` stands for a
+    line over :data:`MAX_LINE_BYTES` that was not read.
+
+    A line that is not a ledger entry (not JSON — torn or planted —, JSON that is not an object, or a line too long to
+    be one) is a problem named by its line number (the first :data:`MAX_UNREADABLE_NAMED`, the rest counted) and is
+    skipped: the chain runs over it and the check goes on, so one junk line neither hides what follows nor is
+    ``broken`` (appends go on). Any other problem ends the check there (``broken``).
 
     believed: when given (:meth:`Ledger.check`: "the app sealed it for this ledger"), an entry that does not chain
     (``seq``, ``prev`` or hash wrong) is skipped the same way when it is not believed, or is a copy of an earlier
     entry (a ``seq`` already passed): a blob writer can append any JSON object — ``{}``, an entry-shaped object, a
     copy of a sealed line — and only an entry the app sealed here, out of place, is a break (RT14-01). Without it
-    every such object is a break (a bare ledger, or no seal key: nothing can tell the app's entries).
+    every such object is a break (a bare ledger, or no seal key: nothing can tell the app's entries from planted ones).
+
+    kept: called with every entry that was not skipped, oldest first — past a break too (every JSON object there: what
+    :meth:`Ledger.readable` gives), so a streaming reader keeps only what it needs.
 
     evidence: when given, ``evidence(data.path)`` → the bytes of every ``evidence`` entry's
     item (None when missing), which must still hash to ``data.sha256``;
@@ -240,15 +269,25 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
     problems: list[str] = []
     unreadable: list[int] = []
     broken = False
-    prev, count, out_of_chain = GENESIS, 0, 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        entry = _entry(line)
-        if entry is None:  # skipped: the chain runs over it (a blob writer's junk must not stop Firestop appending)
+    prev, count, out_of_chain, skipped, last_skipped = GENESIS, 0, 0, 0, 0
+    numbered = enumerate(lines, start=1)
+
+    def skip(number: int) -> None:
+        nonlocal skipped, last_skipped
+        skipped += 1
+        last_skipped = number
+        if len(unreadable) < MAX_UNREADABLE_KEPT:
             unreadable.append(number)
-            if len(unreadable) <= MAX_UNREADABLE_NAMED:
-                what = "JSON but not a ledger entry" if _is_json(line) else "not JSON"
+
+    for number, line in numbered:
+        if line is not None and not line.strip():
+            continue
+        entry = None if line is None else _entry(line)
+        if entry is None:  # skipped: the chain runs over it (a blob writer's junk must not stop Firestop appending)
+            skip(number)
+            if skipped <= MAX_UNREADABLE_NAMED:
+                what = (f"over {MAX_LINE_BYTES} bytes, not read" if line is None
+                        else "JSON but not a ledger entry" if _is_json(line) else "not JSON")
                 problems.append(f"line {number}: {what} (torn, edited or planted); skipped, never believed")
             continue
         count += 1
@@ -262,28 +301,34 @@ def verify_chain(lines: list[str], *, evidence_folder: Path | None = None,
         if chain and believed is not None and _planted(entry, count, believed):
             count -= 1  # skipped like a line that is not JSON: the chain runs over it (RT14-01)
             out_of_chain += 1
-            unreadable.append(number)
-            if len(unreadable) <= MAX_UNREADABLE_NAMED:
+            skip(number)
+            if skipped <= MAX_UNREADABLE_NAMED:
                 problems.append(f"line {number} (seq {_shown(entry.get('seq'))}): an entry out of the chain without "
                                 "the app's seal here (planted, copied, or edited); skipped, never believed")
             continue
         problems.extend(chain)
         if evidence is not None and entry.get("kind") == "evidence":
             data = entry.get("data") or {}
-            kept = evidence(str(data.get("path", "")))
-            if kept is None:
+            item = evidence(str(data.get("path", "")))
+            if item is None:
                 problems.append(f"line {number}: evidence file {_shown(data.get('path'), 200)} is missing")
-            elif hashlib.sha256(kept).hexdigest() != data.get("sha256"):
+            elif hashlib.sha256(item).hexdigest() != data.get("sha256"):
                 problems.append(f"line {number}: evidence file {_shown(data.get('path'), 200)} no longer matches its SHA-256")
+        if kept is not None:
+            kept(entry)
         prev = str(entry.get("hash"))
-        if len(problems) > min(len(unreadable), MAX_UNREADABLE_NAMED):
+        if len(problems) > min(skipped, MAX_UNREADABLE_NAMED):
             broken = True
             break
-    if len(unreadable) > MAX_UNREADABLE_NAMED:
-        problems.append(f"{len(unreadable) - MAX_UNREADABLE_NAMED} more unreadable lines (up to line {unreadable[-1]}); "
+    if broken and kept is not None:  # what follows a break is not checked; readers still see its JSON objects
+        for _number, line in numbered:
+            if line is not None and line.strip() and (entry := _entry(line)) is not None:
+                kept(entry)
+    if skipped > MAX_UNREADABLE_NAMED:
+        problems.append(f"{skipped - MAX_UNREADABLE_NAMED} more unreadable lines (up to line {last_skipped}); "
                         "skipped, never believed")
     return ChainCheck(ok=not problems, entries=count, head=prev, problems=problems, unreadable=unreadable,
-                      broken=broken, verified=count - 1 if broken else count, out_of_chain=out_of_chain)
+                      skipped=skipped, broken=broken, verified=count - 1 if broken else count, out_of_chain=out_of_chain)
 
 
 def _planted(entry: dict[str, Any], expected: int, believed: Callable[[dict[str, Any]], bool]) -> bool:
@@ -359,18 +404,19 @@ class Ledger:
         return self.store.location(self.name(incident_id))
 
     def exists(self, incident_id: str) -> bool:
-        try:
-            return self.store.read(self.name(incident_id), limit=LEDGER_READ_LIMIT) is not None
-        except TooLarge:
-            return True
+        return self._range(self.name(incident_id), 0, 1) is not None
 
-    def _raw(self, incident_id: str) -> bytes:
-        """The ledger's bytes (b"" when there is none); TooLarge over :data:`LEDGER_READ_LIMIT`."""
-        return self.store.read(self.name(incident_id), limit=LEDGER_READ_LIMIT) or b""
+    def _range(self, name: str, offset: int, length: int) -> bytes | None:
+        return read_window(self.store, name, offset, length)
+
+    def scan(self, incident_id: str) -> "LedgerScan":
+        """The ledger's lines streamed (:class:`LedgerScan`: iterate it once; then ``size`` and ``terminated``)."""
+        return LedgerScan(self.store, self.name(incident_id))
 
     def lines(self, incident_id: str) -> list[str]:
-        """The ledger's lines as stored (UTF-8, undecodable bytes replaced); [] when there is none."""
-        return self._raw(incident_id).decode("utf-8", errors="replace").splitlines()
+        """The ledger's lines as stored (UTF-8, undecodable bytes replaced), a line over :data:`MAX_LINE_BYTES` as
+        ``None``; [] when there is none. Holds them all: for tests and small ledgers — readers use :meth:`scan`."""
+        return list(self.scan(incident_id))
 
     _lines = lines
 
@@ -382,26 +428,31 @@ class Ledger:
             return None
         return lambda entry: self.sealed(entry, key, on=incident_id)
 
-    def check(self, incident_id: str, lines: list[str] | None = None, *, key: Any = None, **evidence: Any) -> ChainCheck:
-        """:func:`verify_chain` of the ledger's ``lines`` (read when None) with :meth:`believer`: a planted JSON object
-        out of the chain is skipped and named, not a break (RT14-01)."""
-        lines = self.lines(incident_id) if lines is None else lines
-        return verify_chain(lines, believed=self.believer(incident_id, key), **evidence)
+    def check(self, incident_id: str, lines: Iterable[str | None] | None = None, *, key: Any = None,
+              kept: Callable[[dict[str, Any]], None] | None = None, **evidence: Any) -> ChainCheck:
+        """:func:`verify_chain` of the ledger's ``lines`` (streamed when None, :meth:`scan`) with :meth:`believer`: a
+        planted JSON object out of the chain is skipped and named, not a break (RT14-01). ``kept``: verify_chain's."""
+        lines = self.scan(incident_id) if lines is None else lines
+        return verify_chain(lines, believed=self.believer(incident_id, key), kept=kept, **evidence)
 
-    def readable(self, lines: list[str], check: ChainCheck) -> list[dict[str, Any]]:
-        """The entries among ``lines`` that ``check`` did not skip, oldest first."""
+    def readable(self, lines: list[str | None], check: ChainCheck) -> list[dict[str, Any]]:
+        """The entries among ``lines`` that ``check`` did not skip, oldest first (a check of at most
+        :data:`MAX_UNREADABLE_KEPT` skipped lines; streaming readers use ``kept`` instead)."""
         skipped = set(check.unreadable)
         return [entry for number, line in enumerate(lines, start=1)
-                if number not in skipped and line.strip() and (entry := _entry(line)) is not None]
+                if number not in skipped and line is not None and line.strip() and (entry := _entry(line)) is not None]
 
     def entries(self, incident_id: str) -> list[dict[str, Any]]:
-        """Every entry (a JSON object), oldest first. Lines that are not one (torn, or a blob writer's junk) are
-        skipped, and so are objects out of the chain the app did not seal here (:meth:`check`): they say nothing
-        Firestop believes, and :meth:`verify` names them."""
-        lines = self.lines(incident_id)
+        """Every entry (a JSON object), oldest first. Lines that are not one (torn, too long, or a blob writer's junk)
+        are skipped, and so are objects out of the chain the app did not seal here (:meth:`check`): they say nothing
+        Firestop believes, and :meth:`verify` names them. The ledger is streamed (:meth:`scan`): only entries are held."""
+        found: list[dict[str, Any]] = []
         if not self._sealing:
-            return entries_of(lines)
-        return self.readable(lines, self.check(incident_id, lines))
+            found.extend(e for line in self.scan(incident_id)
+                         if line is not None and line.strip() and (e := _entry(line)) is not None)
+            return found
+        self.check(incident_id, kept=found.append)
+        return found
 
     def head(self, incident_id: str) -> str:
         """Hash of the newest entry (``GENESIS`` when the ledger is empty)."""
@@ -410,33 +461,39 @@ class Ledger:
 
     def verify(self, incident_id: str, *, evidence_folder: Path | None = None,
                evidence: Callable[[str], bytes | None] | None = None) -> ChainCheck:
-        """:func:`verify_chain` over the incident's ledger, and, for a sealing ledger (:meth:`of`), every entry's seal.
+        """:func:`verify_chain` over the incident's ledger (streamed, :meth:`scan`), and, for a sealing ledger
+        (:meth:`of`), every entry's seal.
 
         An entry without a valid seal of the app's key (written before sealing began, under another key, or planted
         by someone who can write the store) is a problem: nothing in Firestop believes it (undo, the reliance check,
         the runbooks' markers ignore or refuse it), so a check that called it intact would reassure falsely. Up to
         :data:`MAX_UNSEALED_NAMED` such entries are named by ``seq``, the rest counted. With no usable seal key the
         seals cannot be checked, which is a problem too (never "intact" unchecked)."""
-        lines = self._lines(incident_id)
         if not self._sealing:
-            return verify_chain(lines, evidence_folder=evidence_folder, evidence=evidence)
+            return verify_chain(self.scan(incident_id), evidence_folder=evidence_folder, evidence=evidence)
         key = self.key()
         # what appends and readers do (Ledger.check, RT14-01): an out-of-chain entry the app did not seal here —
         # planted, copied, or one of ours edited since (its seal no longer verifies) — is skipped and named, and
         # ``ledger verify`` words it as such (firestop.cli.runbook_cmd); a made-up seal fails nothing that acts on
         # ``broken`` (the evidence verification)
-        check = self.check(incident_id, lines, key=key, evidence_folder=evidence_folder, evidence=evidence)
+        unsealed_at: list[tuple[int, Any]] = []  # (place among kept entries, seq) of the entries without the seal
+        place = 0
+
+        def kept(entry: dict[str, Any]) -> None:
+            nonlocal place
+            if key is not None and not self.sealed(entry, key, on=incident_id):
+                unsealed_at.append((place, entry.get("seq")))
+            place += 1
+
+        check = self.check(incident_id, key=key, kept=kept, evidence_folder=evidence_folder, evidence=evidence)
         if key is None:
             check.problems.append("seals not checked: the app holds no usable seal key (FIRESTOP_SEAL_KEY); "
                                   "nothing on this ledger is believed until it does")
             check.ok = False
             check.unchecked = True
             return check
-        unsealed: list[Any] = []
         # (what verify_chain skipped it named; past a break nothing was checked, so nothing there is counted)
-        for entry in self.readable(lines, check)[:check.verified]:
-            if not self.sealed(entry, key, on=incident_id):
-                unsealed.append(entry.get("seq"))
+        unsealed = [seq for at, seq in unsealed_at if at < check.verified]
         check.unsealed = len(unsealed)
         if unsealed:
             named = ", ".join(str(seq) for seq in unsealed[:MAX_UNSEALED_NAMED])
@@ -478,28 +535,33 @@ class Ledger:
             logging.getLogger("firestop.runbooks").warning("ledger %s: no usable seal key; the entry is appended "
                                                            "unsealed and will not be believed", name)
         for attempt in range(MAX_APPEND_ATTEMPTS):
-            raw = self.store.read(name, limit=LEDGER_READ_LIMIT) or b""
-            if raw and not raw.endswith(b"\n") and attempt < MAX_APPEND_ATTEMPTS - 1:
+            # streamed (ledger15, A13-04): only the chain's head, count and owner are kept, whatever the ledger's size
+            # the owner is the first entry the app sealed here (with a key; else the first entry): a blob writer's
+            # chain-valid unsealed first entry naming another incident must not refuse every append (RT14-01)
+            believed = self.believer(incident_id, key) if key is not None else (lambda entry: True)
+            owners: list[Any] = []
+
+            def kept(entry: dict[str, Any]) -> None:
+                if not owners and believed(entry):
+                    owners.append(entry.get("incident_id"))
+
+            scan = self.scan(incident_id)
+            check = verify_chain(scan, believed=self.believer(incident_id, key) if key is not None else None, kept=kept)
+            if scan.size and not scan.terminated and attempt < MAX_APPEND_ATTEMPTS - 1:
                 # read while another writer's line was half-written (a reader takes no lock): read again; a line
                 # still unterminated after every attempt is a torn ledger and is refused below
                 time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
                 continue
-            lines = raw.decode("utf-8", errors="replace").splitlines()
-            check = verify_chain(lines, believed=self.believer(incident_id, key) if key is not None else None)
             if check.broken:
                 cause = next(p for p in check.problems if not p.endswith("never believed"))
                 raise ValueError(f"ledger {name} is broken, not appending: {cause}")
-            if check.unreadable:  # named by verify_chain and ledger verify; the entry chains over them
+            if check.skipped:  # named by verify_chain and ledger verify; the entry chains over them
                 import logging
 
                 logging.getLogger("firestop.runbooks").warning(
                     "ledger %s: %d unreadable line(s) (first: line %d) skipped; the entry chains over them", name,
-                    len(check.unreadable), check.unreadable[0])
-            # the owner is the first entry the app sealed here (with a key; else the first entry): a blob writer's
-            # chain-valid unsealed first entry naming another incident must not refuse every append (RT14-01)
-            believed = self.believer(incident_id, key) if key is not None else (lambda entry: True)
-            owner = next((entry.get("incident_id") for entry in self.readable(lines, check) if believed(entry)),
-                         incident_id)
+                    check.skipped, check.unreadable[0])
+            owner = owners[0] if owners else incident_id
             if owner != incident_id:
                 raise ValueError(f"ledger {name} belongs to incident {owner!r}; not appending for {incident_id!r}")
             entry: dict[str, Any] = {
@@ -517,12 +579,69 @@ class Ledger:
             if key is not None:
                 entry["seal"] = key.sign(ENTRY_SEAL_PURPOSE, entry_binding(entry), seal_digest(entry))
             entry["hash"] = entry_hash(entry)
+            line = canonical(entry)
+            if len(line) > MAX_LINE_BYTES:  # no reader would read it (MAX_LINE_BYTES): refused, never written
+                raise ValueError(f"ledger {name}: a {len(line)}-byte entry is over the {MAX_LINE_BYTES}-byte line bound; "
+                                 "not appending")
             # a tail still unterminated after every read (torn by a crash, or planted without a newline) is ended
             # first, so this entry stays a line of its own
-            tail = b"" if not raw or raw.endswith(b"\n") else b"\n"
+            tail = b"" if not scan.size or scan.terminated else b"\n"
             try:
-                self.store.append(name, tail + canonical(entry) + b"\n", at=len(raw))
+                self.store.append(name, tail + line + b"\n", at=scan.size)
                 return entry
             except AppendConflict:  # another writer appended first: rebuild on the new head
                 time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
         raise StoreError("transient", f"ledger {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race to other writers; try again")
+
+
+def read_window(store: Any, name: str, offset: int, length: int) -> bytes | None:
+    """``length`` bytes of ``name`` in ``store`` from ``offset`` (``store.read_range``); a store without ranged reads (a
+    test's stand-in) is read with :data:`LEDGER_READ_LIMIT` and sliced."""
+    read_range = getattr(store, "read_range", None)
+    if read_range is not None:
+        return read_range(name, offset, length)
+    raw = store.read(name, limit=LEDGER_READ_LIMIT)
+    return None if raw is None else raw[offset:offset + length]
+
+
+class LedgerScan:
+    """One streamed read of a ledger object (:meth:`Ledger.scan`; also the manual-run indexes, appended the same way,
+    :mod:`runbooks.manual_runs`): iterating yields its lines oldest first (split at
+    ``\\n``, decoded UTF-8 with undecodable bytes replaced; a line over :data:`MAX_LINE_BYTES` as ``None``, its bytes
+    dropped as they are read), fetching :data:`LEDGER_CHUNK` bytes per ranged read until a short read. Memory:
+    one chunk and one line. After the iteration: ``size`` (bytes read: the offset an append lands at), ``terminated``
+    (the last byte read was ``\\n``, or nothing was read). Raises StoreError when the store cannot be read."""
+
+    def __init__(self, store: Any, name: str) -> None:
+        self._store, self.name = store, name
+        self.size, self.terminated = 0, True
+
+    def __iter__(self) -> Iterator[str | None]:
+        pending: list[bytes] = []  # the current line's pieces (at most MAX_LINE_BYTES + a chunk)
+        held, overlong = 0, False
+        while True:
+            chunk = read_window(self._store, self.name, self.size, LEDGER_CHUNK)
+            if not chunk:
+                break
+            self.size += len(chunk)
+            self.terminated = chunk.endswith(b"\n")
+            start = 0
+            while True:
+                end = chunk.find(b"\n", start)
+                piece = chunk[start:] if end < 0 else chunk[start:end]
+                if not overlong:
+                    pending.append(piece)
+                    held += len(piece)
+                    if held > MAX_LINE_BYTES:
+                        pending, held, overlong = [], 0, True
+                if end < 0:
+                    break
+                yield None if overlong else b"".join(pending).decode("utf-8", errors="replace")
+                pending, held, overlong = [], 0, False
+                start = end + 1
+            if len(chunk) < LEDGER_CHUNK:
+                break
+        if overlong:
+            yield None
+        elif held:
+            yield b"".join(pending).decode("utf-8", errors="replace")

@@ -218,7 +218,9 @@ SEALED_LINES_PREFIX = INDEX_PREFIX + "sealed-lines-"
 #: Read bounds (bounds14; over one the object is refused unread, :class:`firestop.storage.base.TooLarge`, a StoreError
 #: naming it — handled as an object that cannot be read, never read whole into memory): the epoch and the sealed-lines
 #: marker are ~150 bytes as written (×25: 4 KiB); an index of one target holds a ~250-byte line per run, and more than
-#: :data:`MAX_TARGET_RUNS` followed is refused anyway — the ledger's bound (16 MiB, :data:`runbooks.ledger.LEDGER_READ_LIMIT`).
+#: :data:`MAX_TARGET_RUNS` followed is refused anyway. Indexes are streamed like ledgers (ledger15,
+#: :class:`runbooks.ledger.LedgerScan`: whatever a blob writer grows one to, a chunk and a line are held);
+#: ``LEDGER_READ_LIMIT`` is kept for callers that import it.
 MARKER_READ_LIMIT = 4096
 LEDGER_READ_LIMIT = 16 * 1024 * 1024
 
@@ -250,7 +252,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     Call it *before* the run's ledger entry. Raises StoreError (an OSError) when the store cannot be written or stays
     contended."""
     from firestop.storage import AlreadyExists, AppendConflict, StoreError
-    from runbooks.ledger import MAX_APPEND_ATTEMPTS, canonical
+    from runbooks.ledger import MAX_APPEND_ATTEMPTS, LedgerScan, canonical
 
     if store.read(EPOCH_NAME, limit=MARKER_READ_LIMIT) is None:
         day = incident_id.removeprefix("manual-")
@@ -272,9 +274,13 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
         record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
     line = canonical(record) + b"\n"
     for _ in range(MAX_APPEND_ATTEMPTS):
-        raw = store.read(name, limit=LEDGER_READ_LIMIT) or b""
+        # streamed (ledger15, A13-04's sibling: the index name is predictable from the target): only its length and
+        # whether it ends a line are needed, whatever a blob writer grew it to
+        scan = LedgerScan(store, name)
+        for _line in scan:
+            pass
         try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
-            store.append(name, line if not raw or raw.endswith(b"\n") else b"\n" + line, at=len(raw))
+            store.append(name, line if scan.terminated else b"\n" + line, at=scan.size)
             return
         except AppendConflict:
             continue
@@ -344,10 +350,14 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
     count = 0
     from runbooks.targets import target_key
 
+    from runbooks.ledger import LedgerScan
+
     sealed_since = _sealed_since(store, key)
     for target in sorted({target_key(t) for t in targets if t}):
         name = index_name(target)
-        for text in (store.read(name, limit=LEDGER_READ_LIMIT) or b"").decode("utf-8", errors="replace").splitlines():
+        for text in LedgerScan(store, name):  # streamed (ledger15); a line over MAX_LINE_BYTES is None: not a line
+            if text is None:
+                continue
             try:
                 line = json.loads(text)
             except ValueError:

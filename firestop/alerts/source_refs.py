@@ -30,6 +30,12 @@ POLICY = "policy"
 GRAPH = "graph"
 #: ``schema_id`` of a Graph security alert (:mod:`firestop.alerts.sources.graph`).
 GRAPH_SCHEMA = "graph:alert"
+#: ``schema_id`` of the alerts Firestop's own audit raises for new drift (:func:`firestop.audit.drift.drift_alerts`).
+AUDIT_SCHEMA = "firestop-audit"
+#: A drift alert's custom property (A13-08): how many audit documents Firestop did not seal stood where the previous
+#: audit was looked for, when none was found — every failing finding then counts as new, so the incident asks a
+#: responder before acting (:func:`firestop.lifecycle.start.incident_input`'s ``drift_unverified``).
+DRIFT_UNVERIFIED_PROPERTY = "firestop-drift-unverified"
 DEFENDER_FOR_CLOUD_SOURCE = "microsoftdefenderforcloud"
 #: How every reason of an activity log alert's event check starts (:mod:`firestop.azure.activity_source`, verify13):
 #: the one place its wording is keyed on — the responder's "Check first" advice names the Activity Log for it

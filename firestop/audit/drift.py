@@ -8,7 +8,10 @@ case-insensitive). Without a previous audit nothing is new: the first audit is t
 then every finding is new, so junk in the records store cannot turn the drift detection off.
 
 ``drift_alerts(audit)``: a normalised :class:`firestop.alerts.Alert` per *new* finding of
-severity high whose control names a playbook (e.g. ``network.public-access`` →
+severity high whose control names a playbook; when the previous audit could not be verified (``unverified``), each
+carries :data:`UNVERIFIED_PROPERTY` and its incident acts on nothing until a responder decides (A13-08: junk in the
+records store cannot turn detection off, nor make Firestop act on findings that may not be new). A control names
+its playbook (e.g. ``network.public-access`` →
 ``public-network-exposure``): configuration drift becomes a detection source, routed with the
 ``firestop-playbook`` custom property and deduped like an alert — its ``alert_id`` is
 ``firestop-audit/<control>/<resource id>/<audit id that first saw it>``, so the same drift raised
@@ -20,9 +23,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from firestop.alerts.source_refs import AUDIT_SCHEMA, DRIFT_UNVERIFIED_PROPERTY as UNVERIFIED_PROPERTY
 from firestop.audit.models import Audit, Drift, Result, Severity, Status
 
-AUDIT_SCHEMA = "firestop-audit"
 RULE_PREFIX = "firestop-audit-"
 
 
@@ -54,6 +57,9 @@ def drift_alerts(audit: Audit) -> list:
     from firestop.alerts import Alert
 
     new = set(audit.drift.new)
+    # A13-08: "new" only because the previous audit could not be verified — its incidents ask before acting
+    unverified = ({UNVERIFIED_PROPERTY: str(audit.drift.unverified)}
+                  if audit.drift.previous is None and audit.drift.unverified > 0 else {})
     out = []
     for r in audit.results:
         if r.key not in new or r.severity is not Severity.HIGH or not r.playbook:
@@ -72,6 +78,7 @@ def drift_alerts(audit: Audit) -> list:
             description=f"Configuration drift since {since(audit.drift)}: {r.title} — {r.detail}. Evidence: {evidence}",
             target_ids=(r.resource,),
             resource_type="microsoft.cognitiveservices/accounts" if "/microsoft.cognitiveservices/accounts/" in r.resource.lower() else None,
-            custom_properties={"firestop-playbook": r.playbook, "firestop-audit": audit.audit_id, "firestop-control": r.control},
+            custom_properties={"firestop-playbook": r.playbook, "firestop-audit": audit.audit_id, "firestop-control": r.control,
+                               **unverified},
         ))
     return out

@@ -94,14 +94,20 @@ def ledger_head(request: dict) -> dict[str, Any]:
     from runbooks.ledger import GENESIS, Ledger
 
     ledger, incident = Ledger.of(get_settings()), str(request.get("incident_id"))
-    lines = ledger.lines(incident)
     key = ledger.key()
-    check = ledger.check(incident, lines, key=key)  # (a planted object out of the chain is skipped and named: RT14-01)
-    entries = ledger.readable(lines, check)
-    out: dict[str, Any] = {"entries": len(entries), "head": str(entries[-1].get("hash")) if entries else GENESIS}
-    if check.unreadable:
-        out.update(unreadable=len(check.unreadable), problems=[p for p in check.problems if p.endswith("never believed")])
-    unsealed = sum(1 for e in entries if not ledger.sealed(e, key, on=incident)) if key is not None else None
+    seen = {"entries": 0, "head": GENESIS, "unsealed": 0}
+
+    def kept(entry: dict[str, Any]) -> None:  # streamed (ledger15): the count, the head and the unsealed, not the entries
+        seen["entries"] += 1
+        seen["head"] = str(entry.get("hash"))
+        if key is not None and not ledger.sealed(entry, key, on=incident):
+            seen["unsealed"] += 1
+
+    check = ledger.check(incident, key=key, kept=kept)  # (a planted object out of the chain is skipped and named: RT14-01)
+    out: dict[str, Any] = {"entries": seen["entries"], "head": seen["head"]}
+    if check.skipped:
+        out.update(unreadable=check.skipped, problems=[p for p in check.problems if p.endswith("never believed")])
+    unsealed = seen["unsealed"] if key is not None else None
     if unsealed:  # written without a seal key (or under another): Firestop believes none of them (leftovers11)
         out["unsealed"] = unsealed
     return out

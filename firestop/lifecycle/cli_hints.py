@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from firestop.alerts.source_refs import ACTIVITY_EVENT_REASON
-from firestop.source_reasons import CHECK_RULE, LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
+from firestop.source_reasons import CHECK_DRIFT, CHECK_RULE, LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
 
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
 #: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
@@ -163,6 +163,13 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "detection). Open the rule's change history (Azure Monitor → Alert rules → the rule → Activity "
                     f"log): approve {GENUINE_STEP} only if you know who changed it and why, and the condition it reports "
                     "really happened " + then.format(not_so="you do not"))
+        if chosen == CHECK_DRIFT:
+            # A13-08: a finding of an audit whose previous audit could not be verified — it may have failed for weeks
+            return ("Check first: this finding comes from an audit whose previous audit could not be verified (documents "
+                    "Firestop did not seal stand in the records store where it was looked for), so every failing "
+                    "finding counted as new. Ask the resource's owner whether it is configured this way on purpose: "
+                    f"approve {GENUINE_STEP} only if the change is unwanted "
+                    + then.format(not_so="it is intended"))
         if chosen == CHECK_RULE:
             # RT17-01: the alert is genuine, but the rule that fired it is not a Firestop detection: whoever may write
             # an alert rule could have written it (an always-true query routed to a playbook)

@@ -101,7 +101,7 @@ from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
-from firestop.source_reasons import could_not_check
+from firestop.source_reasons import Reason, could_not_check
 from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:08.1 UTC, as every command writes a time
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
@@ -191,6 +191,11 @@ class IncidentInput(BaseModel):
                                                    "source waits for a responder — 2 (GENUINE_FLOW): one 'alert "
                                                    "genuine' decision; absent (older inputs): an approval per step, "
                                                    "so they replay as they ran")
+    drift_unverified: int | None = Field(default=None, ge=1, le=10**6,
+                                         description="intake: an audit's drift alert whose previous audit could not be "
+                                                     "verified (N documents Firestop did not seal stood in its place, "
+                                                     "A13-08): every failing finding counted as new, so nothing acts "
+                                                     "until a responder decides (genuine_gate). Absent in older inputs")
     variant_of: str | None = Field(default=None, max_length=128,
                                    description="intake, with source_check: the incident not confirmed at its source "
                                                "this delivery would have joined (it got its own: "
@@ -643,6 +648,16 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                              "kept meanwhile" if flow else
                              f"alert not confirmed at its source ({why}): no automatic containment, every step "
                              "waits for a responder's approval")
+    if inc.inp.drift_unverified and inc.unconfirmed is None:
+        # A13-08: the audit could not verify its previous audit (RT17-03's fail-closed drift): this finding counts as new
+        # without being known to be, and may be a resource open on purpose — ask, as for an alert not confirmed
+        n = inc.inp.drift_unverified
+        inc.unconfirmed = (f"the previous audit could not be verified: {n} unreadable document{'s' if n != 1 else ''} "
+                           "(not sealed by this app) stood where it was looked for, so every failing finding counted "
+                           "as new")
+        inc.unconfirmed_code = Reason.DRIFT_UNVERIFIED.value
+        doc.notes.append(f"drift not verified: {inc.unconfirmed}. No automatic change: a responder decides once whether "
+                         f"the finding is unwanted (step {GENUINE_STEP}); evidence is kept meanwhile")
     selection = {"playbook": inc.inp.playbook, "reason": "playbook given by the caller"} if inc.inp.playbook else results.pop(0)
     inc.targets = (results.pop(0) if results else {}) or {}
     doc.facts = inc.targets

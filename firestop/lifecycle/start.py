@@ -28,6 +28,18 @@ GENUINE_FLOW = 2
 from firestop.alerts.indicators import MAX_INDICATORS
 
 
+def _drift_unverified(alert) -> int | None:
+    """A drift alert's :data:`~firestop.alerts.source_refs.DRIFT_UNVERIFIED_PROPERTY` (an audit of Firestop's own,
+    schema :data:`~firestop.alerts.source_refs.AUDIT_SCHEMA`) as a count > 0, else None (any other alert, or a value
+    that is not one: bounded to 10**6)."""
+    from firestop.alerts.source_refs import AUDIT_SCHEMA, DRIFT_UNVERIFIED_PROPERTY
+
+    if getattr(alert, "schema_id", None) != AUDIT_SCHEMA:
+        return None
+    value = str((getattr(alert, "custom_properties", None) or {}).get(DRIFT_UNVERIFIED_PROPERTY) or "")[:8]
+    return min(int(value), 10**6) if value.isdigit() and int(value) > 0 else None
+
+
 def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: bool = False,
                    incident_id: str | None = None, part_of: str | None = None,
                    follows: str | None = None, source_check: bool = False,
@@ -59,6 +71,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
     once; ``variant_of`` ended, it asks a responder itself).
     ``pending_joins`` (with source_check): alerts may join this incident while its check runs; not confirmed, it
     starts their variants (``firestop.records.pending_joins``; joins14).
+
+    A drift alert of an audit whose previous audit could not be verified (:func:`firestop.audit.drift.drift_alerts`,
+    A13-08) carries ``"drift_unverified": N`` and ``"responder_flow": 2``: nothing acts until a responder decides the
+    finding genuine (the same one decision as an alert not confirmed at its source), the reason naming the N documents.
 
     Every new input carries ``"refuse_failed_plans": true``: a step whose plan fails in a way approving cannot change
     is refused before a responder is asked (:data:`firestop.lifecycle.incident.PLAN_REFUSED_KINDS`); older inputs,
@@ -97,6 +113,10 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
             extra["source_check"] = checked
             if ref:
                 extra["source_ref"] = ref
+    unverified = _drift_unverified(alert)
+    if unverified:  # A13-08: a drift finding "new" only because the previous audit could not be verified: ask first
+        extra["drift_unverified"] = unverified
+        extra["responder_flow"] = GENUINE_FLOW
     if "source_check" in extra:  # not confirmed: one "alert genuine" decision, not one approval per step
         extra["responder_flow"] = GENUINE_FLOW
         extra["check_again"] = True  # variants14: a check that could not check is tried again (CHECK_ATTEMPTS)

@@ -19,6 +19,10 @@ Operations (every store):
     kind of object it reads (a verdict, a once-marker, a pending join, a record, a ledger: the bound is
     stated where that kind is defined): a Storage Blob Data writer can plant a blob of any size at a
     name Firestop reads, and a read that returned it whole would exhaust the instance's memory.
+``read_range(name, offset, length) -> bytes | None``
+    at most ``length`` bytes of the object from byte ``offset`` (fewer at its end, ``b""`` at or past it), None when
+    it does not exist (blob: a ranged Get Blob, ``x-ms-range: bytes=<offset>-<offset+length-1>``; file: ``seek`` +
+    ``read``). For readers that stream an object whatever its size in bounded chunks (the ledger, ledger15).
 ``names(prefix) -> list[str]``
     the names starting with ``prefix``, sorted.
 ``create(name, data, content_type) -> bool``
@@ -107,6 +111,8 @@ class ObjectStore(Protocol):
     where: str  # "FIRESTOP_HOME/ledger" / "blob container firestop-ledger": for messages, no secret
 
     def read(self, name: str, limit: int | None = None) -> bytes | None: ...
+
+    def read_range(self, name: str, offset: int, length: int) -> bytes | None: ...
 
     def names(self, prefix: str = "") -> list[str]: ...
 

@@ -109,6 +109,27 @@ class BlobStore:
             raise TooLarge(self.where, name, bound)
         return data
 
+    def read_range(self, name: str, offset: int, length: int) -> bytes | None:
+        """At most ``length`` (> 0) bytes from byte ``offset`` (the store contract, :mod:`firestop.storage.base`): one
+        ranged Get Blob (``download_blob(offset, length)``); a range that starts at or past the blob's end answers
+        416 InvalidRange, read as ``b""`` (the blob exists: a missing one answers 404 → None)."""
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        if offset < 0 or length < 1:
+            raise ValueError(f"read_range: offset {offset} and length {length} must be >= 0 and >= 1")
+        blob = self._blob(name)
+        try:
+            try:
+                return blob.download_blob(offset=offset, length=length).readall()
+            except HttpResponseError as exc:
+                if exc.status_code != 416:
+                    raise
+                return b""
+        except ResourceNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 — azure-core and transport errors, mapped
+            raise self._fail(exc, "reading", name) from None
+
     def names(self, prefix: str = "") -> list[str]:
         from azure.core.exceptions import ResourceNotFoundError
 

@@ -58,6 +58,20 @@ class LocalStore:
             raise TooLarge(self.where, name, bound)
         return data
 
+    def read_range(self, name: str, offset: int, length: int) -> bytes | None:
+        """At most ``length`` (> 0) bytes from byte ``offset`` (``seek`` + ``read``; ``b""`` at or past the end), None
+        when there is no such file (the store contract, :mod:`firestop.storage.base`)."""
+        if offset < 0 or length < 1:
+            raise ValueError(f"read_range: offset {offset} and length {length} must be >= 0 and >= 1")
+        try:
+            with self.path(name).open("rb") as fh:
+                fh.seek(offset)
+                return fh.read(length)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StoreError("failed", f"{self.where}: cannot read {name} ({exc.strerror})") from None
+
     def names(self, prefix: str = "") -> list[str]:
         folder = prefix.rpartition("/")[0]
         base = self.root / folder if folder else self.root

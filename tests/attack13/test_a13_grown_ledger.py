@@ -32,10 +32,6 @@ ACCOUNT = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg
 INCIDENT = "inc-33906e911c7aff74"  # the leaked-key example's slot: what any reader of the alert rule can compute
 
 
-@pytest.mark.xfail(strict=True, reason="A13-04: an append reads the whole ledger (bounded at 16 MiB since bounds14); "
-                   "a ledger planted or grown past the bound refuses every append, so the containment's before-state "
-                   "marker is refused and the network stays open — needs a tail read for appends and a streamed scan "
-                   "for readers (both stores)")
 def test_a13_04_a_grown_ledger_does_not_stop_containment(firestop_home):
     from runbooks.ledger import LEDGER_READ_LIMIT
 

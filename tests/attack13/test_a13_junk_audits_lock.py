@@ -10,9 +10,11 @@ purpose") — for audits filed before seals; a writer's 500 empty blobs (``store
 Here ``contoso-openai-dev`` is open on purpose (its finding failing in the baseline audit, nobody acted), 500 blobs
 ``{}`` are filed, and the next audit locks it.
 
-Not fixed (xfail strict): detection failing closed should ask, not act — e.g. the drift alerts of an audit whose
-previous one could not be verified carry a property that sends the incident to the responder flow (``alert.genuine``
-before any step), so junk cannot turn detection off and cannot make Firestop act on findings that are not new.
+Fixed (ledger15): detection failing closed asks, not acts — the drift alerts of an audit whose previous one could not
+be verified carry ``firestop-drift-unverified: N`` (``firestop.audit.drift.drift_alerts``), their incidents' inputs
+``drift_unverified`` (``firestop.lifecycle.start.incident_input``), and nothing acts before the one ``alert.genuine``
+decision, its reason naming the N documents: junk cannot turn detection off and cannot make Firestop act on findings
+that are not known to be new.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ def _network(env) -> str:
     return cs.accounts.get("rg-ai-dev", "contoso-openai-dev").properties.network_acls.default_action
 
 
-@pytest.mark.xfail(strict=True, reason="A13-08: an audit whose previous one is crowded out (RT17-03) takes every "
-                   "failing finding as new and its incidents act: the account open on purpose is locked")
 def test_a13_08_junk_audits_do_not_make_firestop_lock_an_account_open_on_purpose(api):  # noqa: F811
     from firestop.audit.store import MAX_SCANNED, records_store
 
@@ -50,3 +50,48 @@ def test_a13_08_junk_audits_do_not_make_firestop_lock_an_account_open_on_purpose
     assert status == 200
     env.host.run_until_idle()
     assert _network(env) == "Allow", json.loads(body)["incidents"]
+    opened = {i["resource_name"]: i for i in json.loads(body)["incidents"]}
+    assert opened["contoso-openai-dev"]["playbook"] == "public-network-exposure", opened  # detection stays on
+    waiting = env.host.get_status(opened["contoso-openai-dev"]["incident_id"])
+    pending = waiting.custom_status["pending_approval"]  # it asks, and says why
+    assert waiting.runtime_status == "Running" and pending["step"] == "alert.genuine", pending
+    assert "the previous audit could not be verified: 500 unreadable documents" in pending["why"], pending["why"]
+    assert pending["reason_code"] == "drift_unverified"
+
+
+def test_a13_08_the_cli_audit_asks_too_and_the_card_says_what_to_check(firestop_home, monkeypatch):
+    """The same through ``audit run`` (the local host, ``firestop.cli.audit_cmd``; fails before: the account is
+    locked), and the ``alert.genuine`` card's "Check first" names the unverified audit, not "look it up at its source"."""
+    from typer.testing import CliRunner
+
+    from firestop.audit.store import MAX_SCANNED, records_store
+    from firestop.cli.main import app
+    from firestop.cli.wiring import sandbox_environment
+    from firestop.lifecycle.cli_hints import GENUINE_STEP, unconfirmed_hint
+    from firestop.settings import Settings
+
+    env = sandbox_environment()
+    try:
+        env.clients.cognitive_services(SUB).accounts.begin_update(
+            "rg-ai-dev", "contoso-openai-dev", {"properties": {"networkAcls": {"defaultAction": "Allow"}}}).result()
+    finally:
+        env.close()
+    runner = CliRunner()
+    assert json.loads(runner.invoke(app, ["audit", "run", "--json"]).stdout)["incidents"] == []
+    records = records_store(Settings.from_env())
+    for n in range(MAX_SCANNED):
+        records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
+    second = json.loads(runner.invoke(app, ["audit", "run", "--json"]).stdout)
+    assert second["drift"]["unverified"] == MAX_SCANNED
+    dev = next(i for i in second["incidents"] if i["resource_name"] == "contoso-openai-dev")
+    env = sandbox_environment()
+    try:
+        acls = env.clients.cognitive_services(SUB).accounts.get("rg-ai-dev", "contoso-openai-dev").properties.network_acls
+        assert acls.default_action == "Allow", dev
+    finally:
+        env.close()
+    shown = json.loads(runner.invoke(app, ["incident", "show", dev["incident_id"], "--json"]).stdout)
+    pending = shown.get("pending_approval") or {}
+    assert pending.get("step") == GENUINE_STEP and "500 unreadable documents" in pending.get("why", ""), shown
+    hint = unconfirmed_hint(shown)
+    assert "previous audit could not be verified" in hint and "on purpose" in hint and "Look it up" not in hint, hint

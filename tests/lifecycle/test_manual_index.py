@@ -96,14 +96,14 @@ def test_an_unreadable_index_refuses_the_undo(settings, monkeypatch):
     from runbooks import manual_runs
 
     _run(settings, RECEIVED + timedelta(days=1), f"{ACCOUNT}-other")
-    real = LocalStore.read
+    real = LocalStore.read_range
 
-    def read(self, name, limit=None):
+    def read_range(self, name, offset, length):  # (indexes are streamed by ranged reads since ledger15)
         if name == manual_runs.index_name(ACCOUNT):
             raise StoreError("forbidden", "no data role")
-        return real(self, name, limit)
+        return real(self, name, offset, length)
 
-    monkeypatch.setattr(LocalStore, "read", read)
+    monkeypatch.setattr(LocalStore, "read_range", read_range)
     with pytest.raises(UndoUnchecked, match="no data role"):
         _undo(settings)
 
@@ -131,3 +131,26 @@ def test_ledgers_written_before_the_index_are_still_read(settings):
     _run(settings, RECEIVED + timedelta(days=40), f"{ACCOUNT}-other")  # the first line: the epoch is that day
     with pytest.raises(UndoReliedOn, match="cli-run-040000-abcd"):
         _undo(settings)
+
+
+def test_an_index_and_a_manual_ledger_planted_past_16_mib_neither_stop_a_run_nor_hide_it(settings):
+    """ledger15 (A13-04's ``manual-<day>`` and index sibling; fails before: bounds14 refused both unread past 16 MiB, so
+    the run's index line and ledger entry were not written — ``{"error"}`` — and every manual run on that target or
+    that day failed to record): a blob writer's 17 MiB line at the target's index name (predictable from the target)
+    and at the day's ledger name; the run is recorded and the undo still finds it relying on the state."""
+    from firestop.lifecycle.undo import UndoReliedOn
+    from firestop.storage import stores_for
+    from runbooks import manual_runs
+    from runbooks.dispatch import manual_ids
+
+    when = RECEIVED + timedelta(days=2)
+    root = stores_for(settings).ledger.root
+    for name in (manual_runs.index_name(ACCOUNT), f"{manual_ids(when, 'cli')[0]}.jsonl"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x" * (17 * 1024 * 1024) + b"\n")
+    _run(settings, RECEIVED + timedelta(days=1), f"{ACCOUNT}-other")  # (the epoch, sealed, before the plant's day)
+    run_id, answer = _run(settings, when, ACCOUNT)
+    assert "error" not in answer or answer["error"] is None, answer
+    with pytest.raises(UndoReliedOn) as refused:
+        _undo(settings)
+    assert run_id in str(refused.value), refused.value

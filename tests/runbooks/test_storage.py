@@ -231,3 +231,56 @@ def test_create_compares_an_existing_blob_by_its_bytes_not_its_metadata(azurite_
     with pytest.raises(AlreadyExists):
         store.create("source-checked/x.json", mine)
     assert store.create("kept/y.json", mine) is True and store.create("kept/y.json", mine) is False  # a retry
+
+
+def test_read_range_reads_a_window_of_an_object(backend):
+    """ledger15 (the ranged read ledgers are streamed with, A13-04): at most ``length`` bytes from ``offset``, fewer at
+    the end, ``b""`` at or past it (Blob: the 416 of a range past the end), None for no object."""
+    store, where, container = backend
+    _plant(store, where, container, "planted/ten.jsonl", b"0123456789")
+    _plant(store, where, container, "planted/empty.jsonl", b"")
+    assert store.read_range("planted/ten.jsonl", 0, 4) == b"0123"
+    assert store.read_range("planted/ten.jsonl", 8, 4) == b"89"
+    assert store.read_range("planted/ten.jsonl", 10, 4) == b""
+    assert store.read_range("planted/ten.jsonl", 99, 4) == b""
+    assert store.read_range("planted/empty.jsonl", 0, 4) == b""
+    assert store.read_range("planted/none.jsonl", 0, 4) is None
+    with pytest.raises(ValueError):
+        store.read_range("planted/ten.jsonl", 0, 0)
+
+
+def test_a_ledger_planted_past_16_mib_is_appended_to_and_read_in_bounded_memory(backend):
+    """A13-04 on both backends (fails before: bounds14 refused a ledger over 16 MiB unread, so every append — the
+    containment's before-state marker first — failed): a writer's 24 MiB line at the ledger's name before the incident
+    starts, then the incident's appends chain over it; ``entries`` and ``verify`` stream it, holding a chunk and a line."""
+    import tracemalloc
+
+    from firestop.storage import ObjectStore  # noqa: F401 (the contract read_range is part of)
+    from runbooks.ledger import MAX_LINE_BYTES, Ledger
+
+    store, where, container = backend
+    junk = b"x" * (24 * 1024 * 1024) + b"\n" + b"junk\n"
+    if container == "-":
+        _plant(store, where, container, "inc-planted.jsonl", junk)
+    else:  # an append blob, as Firestop's own ledgers are (a block blob at the name: see ledger15's README note)
+        blob = blob_service(where).get_container_client(container)
+        blob.create_container()
+        blob.get_blob_client("inc-planted.jsonl").upload_blob(junk, blob_type="AppendBlob")
+    ledger = Ledger(store)
+    tracemalloc.start()
+    try:
+        first = ledger.append("inc-planted", kind="marker", runbook="t", action="apply", step_id="s1", target=None,
+                              at="2026-12-05T04:00:00+00:00", data={"before": 1})
+        second = ledger.append("inc-planted", kind="action", runbook="t", action="apply", step_id="s1", target=None,
+                               at="2026-12-05T04:00:01+00:00", data={"i": 2})
+        entries = ledger.entries("inc-planted")
+        check = ledger.verify("inc-planted")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # a chunk, a line, and the SDK's copies of one ranged response (Azurite: 13.7 MB whatever the size, local 5.2 MB)
+    assert peak < 16 * 1024 * 1024, f"{peak} bytes held for a 24 MiB ledger"
+    assert (first["seq"], second["seq"], second["prev"]) == (1, 2, first["hash"])
+    assert [e["seq"] for e in entries] == [1, 2]
+    assert check.entries == 2 and not check.broken and check.unreadable == [1, 2] and check.skipped == 2, check
+    assert check.problems[0].startswith(f"line 1: over {MAX_LINE_BYTES} bytes, not read"), check.problems
