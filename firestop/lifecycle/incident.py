@@ -623,7 +623,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
             label = CAPPED_OUTCOME if capped and unchecked else inc.checked
             reported = yield from tally.report_variant(context, inc.inp.variant_of, {
                 "variant": context.instance_id, "alert_id": alert.get("alert_id"), "outcome": label,
-                "why": why[:tally.VARIANT_WHY_CHARS], "asks": not confirmed and not unchecked})
+                "why": why[:tally.VARIANT_WHY_CHARS],
+                "asks": not confirmed and (not unchecked or capped)})  # (cap15: a capped one waits nowhere either)
         if capped and unchecked:
             # cap15: past the cap a variant that could not check does not wait on its own decision (the forger who
             # provokes the throttling would open one per distinct content): it ends, named in variant_of's record,
@@ -637,6 +638,8 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
                           "Look the alert up at its source: if it is there with what this delivery says, contain it "
                           "by hand or handle the delivery again (alert handle FILE --rerun); not there: the webhook "
                           "key is out, rotate it")
+            if reported is not None and reported["closed"]:  # nothing waits there either: one asks (variants14)
+                _after_ended(inc, why, reported["asked"], results)
             return (yield from _learn(inc, None))
         if unchecked and inc.inp.variant_of:
             if place:  # cap15: the record and this variant's card say that more may exist

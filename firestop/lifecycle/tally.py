@@ -84,8 +84,8 @@ from collections import OrderedDict
 from typing import Any, Generator
 
 __all__ = ["DIGEST_WIDTH", "MAX_LATE_NAMED", "MAX_TRACKED", "MAX_VARIANTS_NAMED", "SAMPLE_SIZE", "TALLY_ADD",
-           "TALLY_ENTITY", "TALLY_UNCHECKED", "TALLY_VARIANT", "alert_digest", "operate", "late", "report_variant", "summary", "tracked",
-           "unchecked_place"]
+           "TALLY_ENTITY", "TALLY_UNCHECKED", "TALLY_VARIANT", "alert_digest", "operate", "late", "report_variant",
+           "summary", "tracked", "unchecked_place"]
 
 # The contract with intake (firestop.intake.events, which lifecycle does not import; a test checks they agree)
 TALLY_ENTITY = "incident_alerts"

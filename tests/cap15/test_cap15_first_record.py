@@ -13,6 +13,7 @@ from firestop.cli.incidents import decide
 from firestop.lifecycle.incident import CHECK_WAITS, GENUINE_STEP, UNCHECKED_VARIANTS_WAITING as CAP
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
 from tests.source_check_steps import confirm_outcomes, post_delivery
+from tests.variants14.test_v14_variants_reported import _rejected, paging  # noqa: F401 (fixture)
 from tests.verify12.test_v12_forged_dimensions import GATEWAY_IP, RAW, _fire_genuine, _with_dimension
 
 _post = partial(post_delivery, statuses=(200, 202))
@@ -87,3 +88,21 @@ def test_an_input_sealed_before_cap15_waits_as_it_did(served):  # noqa: F811
     _through_waits(env)
     assert _waiting(env, "inc-older")
     assert confirm_outcomes(env, "inc-older") == ["could not check"]
+
+
+def test_past_the_cap_after_the_first_incident_ended_one_responder_is_asked(paging, served):  # noqa: F811
+    """The first incident rejected (its tally closed): nothing waits there, so the first capped variant asks a
+    responder (the playbook's page, as variants14 item 2 does for a not-confirmed one); later ones name it."""
+    env, server, app = served
+    _fire_genuine(env)
+    first = _post(env, server, app, _with_dimension("CallerIPAddress", GATEWAY_IP))["id"]
+    _rejected(env, first)
+    env.tenant.inject_fault("alerts.get", 429, retry_after=1, times=10_000)
+    variants = [_post(env, server, app, _with_dimension("CallerIPAddress", f"198.51.100.{60 + n}"))["id"]
+                for n in range(CAP + 2)]
+    _through_waits(env)
+    assert [_waiting(env, v) for v in variants] == [True] * CAP + [False, False]
+    asker, later = (env.host.get_status(v).output for v in variants[CAP:])
+    assert [(p["kind"], p["paged"]) for p in asker["pages"]] == [("needs_responder", ["oid-alice"])], asker["pages"]
+    assert f"{first} has ended" in asker["reason"] and "decide this one" in asker["reason"], asker["reason"]
+    assert later["pages"] == [] and f"incident {variants[CAP]} asked a responder" in later["reason"], later["reason"]
