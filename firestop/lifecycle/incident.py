@@ -60,7 +60,8 @@ Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
 ``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
 the input carries ``source_check`` (tried again after durable timers while it *could not check*, with
-``check_again``: :func:`_check_again`, variants14): not confirmed, nothing acts until a responder decides the alert genuine —
+``check_again``: :func:`_check_again`, variants14; a variant past ``unchecked_cap`` of its first incident's
+unchecked ones is not tried again and ends, cap15): not confirmed, nothing acts until a responder decides the alert genuine —
 :func:`genuine_gate` with ``responder_flow`` 2, an approval per contain and resolve step in older inputs)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
