@@ -94,3 +94,9 @@ def code_of(value: Any) -> Reason | None:
 def advice(code: Reason | None) -> str | None:
     """:data:`ADVICE` of ``code``; :data:`LOOK_UP` for a code without its own; None without a code."""
     return None if code is None else ADVICE.get(code, LOOK_UP)
+
+
+#: The outcome a variant reports to the first incident's tally when its check could not check and it is past the cap
+#: of variants waiting on their own decision (cap15: ``firestop.lifecycle.incident.UNCHECKED_VARIANTS_WAITING``): it
+#: ended without waiting. Shared by the lifecycle (which reports it) and the record's renderer (which counts it).
+UNCHECKED_NOT_WAITING = "could not check, not waiting"

@@ -60,7 +60,8 @@ Everything here is deterministic: time is ``context.current_utc_datetime``,
 waits are durable timers, work happens in activities (``verify_seal``,
 ``seal_input``, ``select_playbook``, ``describe_targets``, ``run_runbook``, and ``confirm_alert_at_source`` when
 the input carries ``source_check`` (tried again after durable timers while it *could not check*, with
-``check_again``: :func:`_check_again`, variants14): not confirmed, nothing acts until a responder decides the alert genuine —
+``check_again``: :func:`_check_again`, variants14; a variant past ``unchecked_cap`` of its first incident's
+unchecked ones is not tried again and ends, cap15): not confirmed, nothing acts until a responder decides the alert genuine —
 :func:`genuine_gate` with ``responder_flow`` 2, an approval per contain and resolve step in older inputs)
 and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
@@ -101,7 +102,8 @@ from firestop.playbooks.expressions import condition, render
 from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
-from firestop.source_reasons import Reason, could_not_check
+from firestop.lifecycle.start import UNCHECKED_VARIANTS_WAITING  # noqa: F401 (re-exported)
+from firestop.source_reasons import UNCHECKED_NOT_WAITING, Reason, could_not_check
 from firestop.times import instant  # the page's "Decide by": 2026-11-29 04:18:08.1 UTC, as every command writes a time
 
 ORCHESTRATOR_NAME = "incident_orchestrator"
@@ -151,6 +153,9 @@ CHECK_ATTEMPTS = 4
 #: first answered. A forger who gets the app throttled (each distinct forged content costs an Alerts Management read)
 #: delays the genuine variant's containment by that much at most, then it waits for a responder on its own decision.
 CHECK_WAITS = (60, 120, 240)
+#: (cap15: :data:`firestop.lifecycle.start.UNCHECKED_VARIANTS_WAITING`, the cap intake writes into a variant's input)
+#: The outcome a variant past :data:`UNCHECKED_VARIANTS_WAITING` reports to the first incident's tally (its record)
+CAPPED_OUTCOME = UNCHECKED_NOT_WAITING
 #: The timeline step of each further try's wait (not :data:`CONFIRM_STEP`: intake reads the check's outcome there,
 #: and while it tries again the check has not answered — :func:`firestop.intake.accept.confirm_outcome`)
 CHECK_AGAIN_STEP = "check at source again"
@@ -210,6 +215,11 @@ class IncidentInput(BaseModel):
                                   "check ended to variant_of's tally (tally.report_variant: named in that incident's "
                                   "record, its alert counted once; variant_of ended and it not confirmed: it asks a "
                                   "responder itself, variants14). Absent in older inputs: they replay as they ran")
+    unchecked_cap: int | None = Field(default=None, ge=1, le=1000, description="intake, with variant_reports (cap15): "
+                                      "a variant whose first check could not check asks its place among such "
+                                      "variants of variant_of (tally.unchecked_place); past this many it is not "
+                                      "tried again and ends needs_responder at once, named in variant_of's record "
+                                      "(UNCHECKED_VARIANTS_WAITING). Absent in older inputs: they replay as they ran")
     pending_joins: bool = Field(default=False, description="intake, with source_check: alerts that join this incident "
                                 "while its check runs are kept as pending joins; not confirmed, this incident starts "
                                 "their variants (ACTIVITY_START_PENDING_JOINS, joins14). Absent in older inputs: they "
@@ -342,6 +352,8 @@ class _Incident:
         #: bounds14: pending joins of this run that could not be read (deleted, overwritten) or were refused: > 0 ends
         #: the incident needs_responder whatever else happened (those alerts were never checked on their own)
         self.unread_joins = 0
+        #: cap15: the card note of a variant waiting unchecked within ``unchecked_cap`` (that more may exist), or None
+        self.unchecked_note: str | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -588,7 +600,12 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
     if inc.inp.source_check:
         checked = results.pop()
         checked = checked if isinstance(checked, dict) else {}
-        if inc.inp.check_again:
+        place = 0  # cap15: this variant's place among variant_of's unchecked ones (0: not asked)
+        if (inc.inp.unchecked_cap and inc.inp.variant_of and inc.inp.variant_reports and inc.inp.check_again
+                and could_not_check(checked.get("code"))):
+            place = yield from tally.unchecked_place(context, inc.inp.variant_of, context.instance_id)
+        capped = place > (inc.inp.unchecked_cap or 0) > 0
+        if inc.inp.check_again and not capped:  # (past the cap: one check, not CHECK_ATTEMPTS — the reads)
             checked = yield from _check_again(inc, request, checked)
         confirmed = checked.get("confirmed") is True
         # every try could not check (variants14; older inputs: "not confirmed", as they ran)
@@ -596,7 +613,11 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         flow = inc.inp.responder_flow == GENUINE_FLOW
         why = str(checked.get("why") or "no answer from the check")
         why = (why if len(why) <= GENUINE_WHY_CHARS else why[:GENUINE_WHY_CHARS - 1] + "…") if flow else why[:300]
-        if unchecked:
+        if capped:
+            why = (f"could not check ({why}); not tried again: {place - 1} deliveries differing from incident "
+                   f"{inc.inp.variant_of}'s could not be checked before this one, and at most "
+                   f"{inc.inp.unchecked_cap} wait on their own decision")
+        elif unchecked:
             why = f"could not check after {CHECK_ATTEMPTS} tries over {sum(CHECK_WAITS)} s: {why}"
         inc.checked = "ok" if confirmed else COULD_NOT_CHECK if unchecked else "not confirmed"
         doc.event("detect", CONFIRM_STEP, inc.checked, inc.now, detail=f"{inc.inp.source_check}: {why}")
@@ -605,11 +626,33 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
             # variants14 item 3: the incident it would have joined names it in its record, and stops counting its
             # alert (a pending join, joins14: one alert, one incident); item 2: that incident ended already (its
             # tally read), nobody waits there: the first such variant not confirmed asks a responder itself
-            label = inc.checked
+            label = CAPPED_OUTCOME if capped and unchecked else inc.checked
             reported = yield from tally.report_variant(context, inc.inp.variant_of, {
                 "variant": context.instance_id, "alert_id": alert.get("alert_id"), "outcome": label,
-                "why": why[:tally.VARIANT_WHY_CHARS], "asks": not confirmed and not unchecked})
+                "why": why[:tally.VARIANT_WHY_CHARS],
+                "asks": not confirmed and (not unchecked or capped)})  # (cap15: a capped one waits nowhere either)
+        if capped and unchecked:
+            # cap15: past the cap a variant that could not check does not wait on its own decision (the forger who
+            # provokes the throttling would open one per distinct content): it ends, named in variant_of's record,
+            # which says how many more could not be checked; its own record keeps its content for a rerun
+            inc.unconfirmed = why
+            doc.status = NEEDS_RESPONDER
+            doc.reason = (f"alert could not be checked at its source ({inc.inp.source_check}), delivered after "
+                          f"incident {inc.inp.variant_of} (not confirmed) with differing content; "
+                          f"{inc.inp.unchecked_cap} such deliveries already wait on their own decision, so nothing "
+                          f"waits or runs here (it is #{place}, named in incident {inc.inp.variant_of}'s record). "
+                          "Look the alert up at its source: if it is there with what this delivery says, contain it "
+                          "by hand or handle the delivery again (alert handle FILE --rerun); not there: the webhook "
+                          "key is out, rotate it")
+            if reported is not None and reported["closed"]:  # nothing waits there either: one asks (variants14)
+                _after_ended(inc, why, reported["asked"], results)
+            return (yield from _learn(inc, None))
         if unchecked and inc.inp.variant_of:
+            if place:  # cap15: the record and this variant's card say that more may exist
+                inc.unchecked_note = (f"delivery #{place} of those differing from incident {inc.inp.variant_of}'s "
+                                      f"that could not be checked; at most {inc.inp.unchecked_cap} wait on their own "
+                                      "decision: more may exist, named in that incident's record")
+                doc.notes.append(f"{inc.unchecked_note} (later ones end at once; look them up at the source)")
             # variants14: the source said nothing (throttled, a 5xx, a timeout — a forger can provoke throttling), so
             # this delivery is not judged by the incident it would have joined: approving there acts on *that*
             # content. It waits for a responder here, on its own decision (its own content and held steps)
@@ -1051,7 +1094,8 @@ def genuine_gate(inc: _Incident, run: _Run, playbook: Playbook) -> Generator[Any
     preview = {"changes": [], "changes_left_out": 0, "blast_radius": None, "plan_error": None,
                "held_steps": inc.held_steps, "reason_code": inc.unconfirmed_code,
                "notes": [f"approve: the steps run as for a confirmed alert ({names}); a step with its own approval "
-                         "still asks"[:MAX_PLAN_TEXT], "reject: no step that acts runs; the evidence is kept"]}
+                         "still asks"[:MAX_PLAN_TEXT], "reject: no step that acts runs; the evidence is kept"]
+               + ([inc.unchecked_note[:MAX_PLAN_TEXT]] if inc.unchecked_note else [])}
     why = (f"alert not confirmed at its source: {inc.unconfirmed}. Is this alert genuine? One decision for the "
            f"incident: approve and its steps run as for a confirmed alert; reject and none runs")
     pseudo = _Run(_GenuineStep(), (inc.alert.get("target_ids") or [None])[0], phase=run.phase)  # type: ignore[arg-type]
@@ -1742,6 +1786,11 @@ def _variants_reported(inc: _Incident, variants: list[dict[str, Any]], count: in
               + (f" ({named}" + (f" and {len(unconfirmed) - shown} more" if len(unconfirmed) > shown else "") + ")"
                  if unconfirmed else "")
               + (f"; {more} more not named (the record names the first {len(variants)})" if more > 0 else ""))
+    capped = sum(1 for v in variants if v.get("outcome") == CAPPED_OUTCOME)
+    if capped:  # cap15: past the cap they did not wait on their own decision: a responder looks them up here
+        detail += (f". {capped} more deliveries could not be checked" + (" (and maybe some of the ones not named)"
+                                                                          if more > 0 else "")
+                   + ": look them up at the source; alert handle FILE --rerun")
     doc.event("detect", "deliveries checked on their own", "ok" if not unconfirmed else "not confirmed", inc.now,
               detail=detail)
 

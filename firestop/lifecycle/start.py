@@ -23,6 +23,19 @@ AZURE_MONITOR = "azure-monitor"
 #: (:data:`firestop.lifecycle.incident.GENUINE_FLOW`; lifecycle.start stays free of the orchestrator's imports).
 GENUINE_FLOW = 2
 
+#: Variants of one incident that may wait on their own ``alert.genuine`` decision because their check *could not check*
+#: (cap15, attack13 A13-05 = review13 R13-02). The forger who holds the webhook key provokes the throttling (each
+#: distinct post costs Alerts Management reads), so without a cap each distinct forged content became one more waiting
+#: decision and page. The place is counted atomically by the first incident's tally
+#: (:func:`firestop.lifecycle.tally.unchecked_place`). 3: a forger fills any cap first, so its size buys nothing against
+#: them; it is how many differing contents an honest outage of the source leaves to a one-click decision each (held
+#: steps included) — a few, which a responder still weighs side by side — while a forger's posts past them cost one
+#: check each (not :data:`firestop.lifecycle.incident.CHECK_ATTEMPTS`) and add no waiting decision. A variant past the
+#: cap is not dropped: it ends ``needs_responder`` at once with its own record (its content, ``alert handle FILE
+#: --rerun``), and the first incident's record names it and says how many more could not be checked. Intake passes it in
+#: the input (``unchecked_cap``): a run replays with the cap it started with.
+UNCHECKED_VARIANTS_WAITING = 3
+
 #: At most this many of each indicator (caller IPs, operations, principals) go into the orchestration input
 #: (parsing already stops there: firestop.alerts.indicators).
 from firestop.alerts.indicators import MAX_INDICATORS
@@ -123,6 +136,7 @@ def incident_input(alert, *, received_at: datetime, sandbox: bool, exercise: boo
         if variant_of:
             extra["variant_of"] = variant_of
             extra["variant_reports"] = True  # variants14: its check's outcome goes to variant_of's tally
+            extra["unchecked_cap"] = UNCHECKED_VARIANTS_WAITING  # cap15: at most this many wait unchecked
         if pending_joins:
             extra["pending_joins"] = True
     return {

@@ -35,6 +35,13 @@ Operations (:func:`operate`), input/result JSON:
   one incident. → ``{"closed", "asked"}``: whether the tally was closed (the incident read it: nothing waits there
   any more) and, closed, the variant that already asked a responder about the deliveries after it (None: the
   caller is the first, and asks — recorded as ``asked``; variants14 item 2).
+* ``unchecked`` ``{"variant"}`` (cap15) — a variant of this incident whose first source check *could not check*
+  (throttled, a 5xx, a timeout) asks its place: → ``{"k": n}``, it is the n-th such variant of this incident (1 for
+  the first). Atomic (an entity runs one operation at a time), so variants racing get distinct places; a variant
+  asking again (an operation sent again) gets its own place back while it is among the first
+  :data:`MAX_VARIANTS_NAMED` (``unchecked_ids``; past them a repeat counts again — only ever more conservative). The
+  caller compares n with its input's ``unchecked_cap`` (:data:`firestop.lifecycle.incident` ``_unchecked_place``).
+  ``summary`` answers ``unchecked_count``.
 * ``late`` → ``{"late", "alerts"}``: how many alerts were counted after the close, and ``late_alerts``. The
   orchestrator reads it once its record is filed and puts them on the record through the after-close path
   (:func:`late`; before lifecycle8 they were in no record).
@@ -77,13 +84,16 @@ from collections import OrderedDict
 from typing import Any, Generator
 
 __all__ = ["DIGEST_WIDTH", "MAX_LATE_NAMED", "MAX_TRACKED", "MAX_VARIANTS_NAMED", "SAMPLE_SIZE", "TALLY_ADD",
-           "TALLY_ENTITY", "TALLY_VARIANT", "alert_digest", "operate", "late", "report_variant", "summary", "tracked"]
+           "TALLY_ENTITY", "TALLY_UNCHECKED", "TALLY_VARIANT", "alert_digest", "operate", "late", "report_variant",
+           "summary", "tracked", "unchecked_place"]
 
 # The contract with intake (firestop.intake.events, which lifecycle does not import; a test checks they agree)
 TALLY_ENTITY = "incident_alerts"
 TALLY_ADD = "add"
 #: A variant's report of its check (variants14; the incident orchestrator of the variant calls it)
 TALLY_VARIANT = "variant"
+#: A variant whose first check could not check asks its place among them (cap15; the variant's orchestrator calls it)
+TALLY_UNCHECKED = "unchecked"
 
 #: Joined alerts kept in the tally and named in the record (the rest are counted).
 SAMPLE_SIZE = 20
@@ -111,7 +121,8 @@ def alert_digest(alert_id: str) -> str:
 
 def _empty() -> dict[str, Any]:
     return {"count": 0, "digests": "", "alerts": [], "parts": [], "untracked": 0, "late": 0, "closed": False,
-            "late_alerts": [], "variants": [], "variant_count": 0, "taken": "", "asked": None}
+            "late_alerts": [], "variants": [], "variant_count": 0, "taken": "", "asked": None,
+            "unchecked_ids": [], "unchecked_count": 0}
 
 
 def tracked(state: dict[str, Any]) -> list[str]:
@@ -136,6 +147,10 @@ def _normalised(stored: Any) -> dict[str, Any]:
         state["taken"] = ""
     if not isinstance(state["variants"], list):
         state["variants"] = []
+    if not isinstance(state["unchecked_ids"], list):
+        state["unchecked_ids"] = []
+    if not isinstance(state["unchecked_count"], int) or isinstance(state["unchecked_count"], bool):
+        state["unchecked_count"] = len(state["unchecked_ids"])
     return state
 
 
@@ -298,6 +313,19 @@ def _variant(state: dict[str, Any], report: Any) -> dict[str, Any]:
     return {"closed": bool(state["closed"]), "asked": None if asked == variant else asked}  # (itself: a report again)
 
 
+def _unchecked(state: dict[str, Any], request: Any) -> dict[str, Any]:
+    """Apply an ``unchecked`` request to ``state`` (module docstring): ``{"k": n}``, the caller's place among this
+    incident's variants whose first check could not check (1-based)."""
+    variant = str((request if isinstance(request, dict) else {}).get("variant") or "")[:128]
+    ids = state["unchecked_ids"]
+    if variant and variant in ids:  # the same variant asking again: its place, not a new one
+        return {"k": ids.index(variant) + 1}
+    state["unchecked_count"] = max(int(state["unchecked_count"]), len(ids)) + 1
+    if variant and len(ids) < MAX_VARIANTS_NAMED and state["unchecked_count"] == len(ids) + 1:
+        state["unchecked_ids"] = ids + [variant]
+    return {"k": state["unchecked_count"]}
+
+
 def operate(context: Any) -> None:
     """Entity function body of :data:`TALLY_ENTITY` (a ``df.DurableEntityContext``); see the module docstring."""
     state = _normalised(context.get_state(_empty))
@@ -315,17 +343,21 @@ def operate(context: Any) -> None:
                             "untracked": state["untracked"],
                             "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:],
                             "parts": state["parts"], "variants": state["variants"],
-                            "variant_count": state["variant_count"]})
+                            "variant_count": state["variant_count"],
+                            "unchecked_count": state["unchecked_count"]})
         if request.get("close"):
             state["closed"] = True
     elif op == TALLY_VARIANT:
         context.set_result(_variant(state, request))
+    elif op == TALLY_UNCHECKED:
+        context.set_result(_unchecked(state, request))
     elif op == "late":
         context.set_result({"late": state["late"], "alerts": state["late_alerts"]})
     elif op == "get":
         context.set_result(state)
     else:
-        raise ValueError(f"{TALLY_ENTITY}: unknown operation {op!r} ({TALLY_ADD}, summary, {TALLY_VARIANT}, late, get)")
+        raise ValueError(f"{TALLY_ENTITY}: unknown operation {op!r} ({TALLY_ADD}, summary, {TALLY_VARIANT}, "
+                         f"{TALLY_UNCHECKED}, late, get)")
     context.set_state(state)
 
 
@@ -342,9 +374,11 @@ def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool 
     alerts = [a for a in answer.get("alerts") or [] if isinstance(a, dict)]
     variants = [v for v in answer.get("variants") or [] if isinstance(v, dict)][:MAX_VARIANTS_NAMED]
     variant_count = answer.get("variant_count") if isinstance(answer.get("variant_count"), int) else 0  # (older: none)
+    unchecked = answer.get("unchecked_count")
+    unchecked = unchecked if isinstance(unchecked, int) and not isinstance(unchecked, bool) else 0  # (older: none)
     return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "late": answer.get("late") or 0,
             "untracked": min(max(untracked, 0), max(count, 0)), "variants": variants,
-            "variant_count": max(variant_count, len(variants))}
+            "variant_count": max(variant_count, len(variants)), "unchecked_count": max(unchecked, 0)}
 
 
 def report_variant(context: Any, incident_id: str, report: dict[str, Any]) -> Generator[Any, Any, dict[str, Any]]:
@@ -357,6 +391,17 @@ def report_variant(context: Any, incident_id: str, report: dict[str, Any]) -> Ge
     answer = answer if isinstance(answer, dict) else {}
     asked = answer.get("asked")
     return {"closed": answer.get("closed") is True, "asked": str(asked)[:128] if isinstance(asked, str) else None}
+
+
+def unchecked_place(context: Any, incident_id: str, variant: str) -> Generator[Any, Any, int]:
+    """Orchestrator code (``yield from``), cap15: the place (1-based) of the variant ``variant`` among the variants of
+    ``incident_id`` whose first source check could not check — one ``call_entity`` (``unchecked``, module docstring).
+    An answer without a place reads as 1."""
+    import azure.durable_functions as df
+
+    answer = yield context.call_entity(df.EntityId(TALLY_ENTITY, incident_id), TALLY_UNCHECKED, {"variant": variant})
+    k = (answer if isinstance(answer, dict) else {}).get("k")
+    return k if isinstance(k, int) and not isinstance(k, bool) and k > 0 else 1
 
 
 def late(context: Any, incident_id: str) -> Generator[Any, Any, dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from firestop.markup import md_cell, md_code
+from firestop.source_reasons import UNCHECKED_NOT_WAITING as CAPPED_OUTCOME
 from firestop.times import instant, offset, seconds as _fmt_seconds
 
 
@@ -88,6 +89,10 @@ def render_markdown(record: dict[str, Any]) -> str:
             lines += [f"{count} reported; the first {len(record['variants'])}:", ""]
         lines += [f"- {md_code(v.get('variant'))} ({md_code(v.get('alert_id'))}): {_cell(v.get('outcome'))} — "
                   f"{_cell(v.get('why'))}" for v in record["variants"] if isinstance(v, dict)]
+        capped = sum(1 for v in record["variants"] if isinstance(v, dict) and v.get("outcome") == CAPPED_OUTCOME)
+        if capped:  # cap15: past the cap they did not wait on their own decision
+            lines += ["", f"**{capped} more deliveries could not be checked: look them up at the source; "
+                      "`alert handle FILE --rerun`**"]
         lines.append("")
     if record.get("holds") or record.get("does_not_hold"):
         lines += ["## Containment", ""]
