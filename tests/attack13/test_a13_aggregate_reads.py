@@ -8,23 +8,10 @@ memory" past the bound — holds per read; the pass held every object it read un
 
 from __future__ import annotations
 
-import tracemalloc
 from pathlib import Path
 
 from tests.runbooks.conftest import Sandbox
-
-
-def _peak(call):
-    """(what ``call()`` answered or raised, the peak of memory traced while it ran)."""
-    tracemalloc.start()
-    try:
-        try:
-            answer = call()
-        except Exception as exc:  # noqa: BLE001 — returned for the test to look at
-            answer = exc
-        return answer, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+from tests.traced_memory import peak as _peak
 
 
 def _plant(path: Path, size: int, head: bytes = b"") -> None:

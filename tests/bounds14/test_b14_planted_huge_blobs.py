@@ -12,7 +12,6 @@ as an object at that name that cannot be read. Each fails before bounds14 (peak 
 from __future__ import annotations
 
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from firestop.records import check_verdicts, pending_joins
 from firestop.storage import StoreError
 from firestop.storage.local import LocalStore
 from firestop.trust.seal import SealKey
+from tests.traced_memory import peak as _peak
 
 INCIDENT, RECEIVED = "aoai-incident-b14", "2026-12-05T02:00:00Z"
 KEY = SealKey("bounds14-test-seal-key-0123456789abcdef", "test")
@@ -34,19 +34,6 @@ def _plant(root: Path, name: str, size: int = HUGE, head: bytes = b"") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:  # written in place, as a storage writer's Put Blob with overwrite
         fh.write(head + b"[" * size)
-
-
-def _peak(call):
-    """(what ``call()`` answered or raised, the peak of memory traced while it ran)."""
-    tracemalloc.start()
-    try:
-        try:
-            answer = call()
-        except Exception as exc:  # noqa: BLE001 — returned for the test to look at
-            answer = exc
-        return answer, tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_a_huge_verdict_reads_as_not_answered_unread(tmp_path):
