@@ -13,7 +13,7 @@ BUILTIN_ROLE_NAMES: dict[str, str] = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
-    "18d7d88d-6035-4356-a68f-4d4b38b4d8c4": "User Access Administrator",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
     "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
     "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68": "Cognitive Services Contributor",
     "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
