@@ -43,6 +43,9 @@ class Reason(StrEnum):
     #: and that no admin trusted (firestop.infra.rule_trust, firestop.infra.trusted_rules); or a rule modified at or
     #: after its alert fired, whatever it reads now (A13-09: firestop.infra.rule_trust.changed_after_firing)
     RULE_NOT_TRUSTED = "rule_not_trusted"
+    #: A13-09: the alert rule was modified at or after its alert fired (firestop.infra.rule_trust.changed_after_firing):
+    #: the rule read now need not be the rule that fired, so neither a detection's match nor an admin's trust counts
+    RULE_CHANGED = "rule_changed"
     #: the source could not be read for a lasting reason (401/403, a missing client …): nothing was compared
     UNREADABLE = "unreadable"
     #: the source could not be read *for a passing reason* — throttled (429), a 5xx, a timeout or connection error left
@@ -66,6 +69,7 @@ OPEN_METRIC = "open_metric"
 REDELIVERY = "redelivery"
 OPEN_EVENT = "open_event"
 CHECK_RULE = "check_rule"
+CHECK_RULE_HISTORY = "check_rule_history"
 CHECK_DRIFT = "check_drift"
 ADVICE: dict[Reason, str] = {
     Reason.DRIFT_UNVERIFIED: CHECK_DRIFT,
@@ -74,6 +78,7 @@ ADVICE: dict[Reason, str] = {
     Reason.ACTIVITY_EVENT: OPEN_EVENT,
     Reason.ALREADY_CONFIRMED: REDELIVERY,
     Reason.RULE_NOT_TRUSTED: CHECK_RULE,
+    Reason.RULE_CHANGED: CHECK_RULE_HISTORY,
 }
 
 

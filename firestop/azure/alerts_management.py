@@ -445,7 +445,7 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
     RT17-01: between the route and the dimensions, ``trust(rule, read_workspace)`` (None when the rule is one Firestop
     may act on, else why not: :func:`firestop.infra.rule_trust.trusted_detection` or an admin's trusted-rule entry,
     wired by the confirm activity) — a rule anybody with alert-rule write could have written is not confirmed
-    (``Reason.RULE_NOT_TRUSTED``). Before it (A13-09), a rule modified at or after the alert's ``startDateTime``, or
+    (``Reason.RULE_NOT_TRUSTED``). Before it (A13-09, ``Reason.RULE_CHANGED``), a rule modified at or after the alert's ``startDateTime``, or
     one that does not say when it last changed, is not confirmed either, same code
     (:func:`firestop.infra.rule_trust.changed_after_firing`): trust is judged on the rule as read, which must be the
     rule that fired — for the playbook's detection and for an admin's trusted-rule entry alike. Without ``trust`` nothing is confirmed (fail safe). ``read_workspace`` is
@@ -496,7 +496,7 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         started = _time((((source or {}).get("properties") or {}).get("essentials") or {}).get("startDateTime"))
         why = changed_after_firing(rule, started)
         if why is not None:
-            return {"confirmed": False, "why": why, "code": Reason.RULE_NOT_TRUSTED}
+            return {"confirmed": False, "why": why, "code": Reason.RULE_CHANGED}
     if why is None:  # RT17-01: a rule Firestop may act on, not merely one that fired and routes here
         try:
             why = "no check of the alert rule's trust was given" if trust is None else trust(rule, read_workspace)

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from firestop.alerts.source_refs import ACTIVITY_EVENT_REASON
-from firestop.source_reasons import CHECK_DRIFT, CHECK_RULE, LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
+from firestop.source_reasons import CHECK_DRIFT, CHECK_RULE, CHECK_RULE_HISTORY, LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
 
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
 #: without FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME).
@@ -156,7 +156,7 @@ def unconfirmed_hint(view: dict[str, Any]) -> str:
                     "window that fired, split by that dimension: approve "
                     f"{GENUINE_STEP} only if the delivered value is there above the rule's threshold "
                     + then.format(not_so="it is not"))
-        if chosen == CHECK_RULE and "changed after it fired" in reason:
+        if chosen == CHECK_RULE_HISTORY:
             # A13-09: the rule read now need not be the rule that fired (rewritten after firing, or edited and restored)
             return ("Check first: the alert did fire in Azure Monitor, but its alert rule was changed after it fired, "
                     "so what fired may not be the rule as it reads now (an always-true rule rewritten to look like a "

@@ -1,5 +1,5 @@
 """A13-09 (rules15): a rule's trust is judged on the rule as read, so the rule read must be the one that fired — one
-modified at or after its alert's ``startDateTime`` is not trusted (``RULE_NOT_TRUSTED``, "changed after it fired"),
+modified at or after its alert's ``startDateTime`` is not trusted (``RULE_CHANGED``, "changed after it fired"),
 for a playbook's detection (tests/attack13) and for an admin's trusted-rule entry alike (here: edit, fire, restore);
 the sandbox answers when its alert rules last changed, as Azure does."""
 
@@ -140,7 +140,7 @@ def test_an_admin_trusted_rule_edited_fired_and_restored_is_not_trusted(served, 
     [(outcome, detail)] = confirm_checks(env, incident)
     assert outcome == "not confirmed" and "changed after it fired" in detail, detail
     status = env.host.get_status(incident).custom_status
-    assert status["pending_approval"]["reason_code"] == "rule_not_trusted"
+    assert status["pending_approval"]["reason_code"] == "rule_changed"
     from firestop.lifecycle.cli_hints import unconfirmed_hint
 
     hint = unconfirmed_hint({**status, "timeline_so_far": status.get("timeline") or []})
