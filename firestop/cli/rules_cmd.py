@@ -176,6 +176,15 @@ def _who(as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
     if not who:
         fail("--as: who trusts the rule? in the sandbox simulation give an admin's object ID with --as <object-id> "
              "(the demo roles: oid-admin); on real Azure use --azure", EXIT_BAD_INPUT, as_json=as_json)
+    from firestop.cli.output import err_console
     from firestop.cli.wiring import sandbox_environment
 
-    return sandbox_environment(), who, list(groups)
+    env = sandbox_environment()
+    if env.settings.storage_blob_url:  # a flag's identity never writes where the app reads (the app's records store)
+        env.close()
+        fail("--as: a sandbox simulation keeps its trust in FIRESTOP_HOME, but FIRESTOP_STORAGE_BLOB_URL names a Blob "
+             "records store (the app's?): unset it to simulate, or trust with --azure (your sign-in)",
+             EXIT_BAD_INPUT, as_json=as_json)
+    err_console.print(f"SIMULATION: trusting as {who!r}" + (f" with groups {list(groups)!r}" if groups else "")
+                      + " (--as: sandbox only, no sign-in checked)", highlight=False, markup=False, soft_wrap=True)
+    return env, who, list(groups)

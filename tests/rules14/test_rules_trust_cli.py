@@ -110,3 +110,15 @@ def test_check_says_a_shipped_detection_acts_on_its_own(firestop_home):
 def test_a_bad_rule_id_names_the_form(firestop_home):
     bad = cli("rules", "trust", "/subscriptions/x/../rules", "--as", "oid-admin", "--json")
     assert bad.exit_code == 2 and "RULE_ID: not a metric, scheduled query or activity log alert rule id" in bad.stdout
+
+
+def test_a_simulated_admin_never_writes_trust_into_a_blob_records_store(firestop_home, monkeypatch):
+    """``--as`` is a flag's identity (sandbox only): with FIRESTOP_STORAGE_BLOB_URL naming a Blob records store — the
+    app's, on an operator's machine holding its settings — the simulation would have sealed a trust entry there in an
+    admin's name nobody signed in as. Refused (exit 2, naming both and the fix), nothing written or read."""
+    monkeypatch.setenv("FIRESTOP_STORAGE_BLOB_URL", "https://stfirestopprod.blob.core.windows.net")
+    result = cli("rules", "trust", "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-dev/"
+                  "providers/microsoft.insights/scheduledqueryrules/r", "--as", "oid-admin", "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert "--as" in error and "FIRESTOP_STORAGE_BLOB_URL" in error and "--azure" in error
