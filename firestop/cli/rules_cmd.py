@@ -147,7 +147,8 @@ def check(
         console.print(clean(f"{rule_id}: " + ("its playbook's own detection: its alerts act without a responder" if detection
                                               else "trusted by an admin: its alerts act without a responder" if trusted
                                               else f"not trusted — {why}; its alerts wait for a responder (alert.genuine) "
-                                                   "until an admin runs: python -m firestop rules trust RULE_ID")),
+                                                   f"until an admin runs: python -m firestop rules trust {rule_id} "
+                                                   + ("--azure" if azure else "--as <admin object id>"))),
                       highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(0 if trusted else EXIT_NEEDS_RESPONDER)
 

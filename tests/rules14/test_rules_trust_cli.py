@@ -67,6 +67,8 @@ def test_an_admin_trusts_a_customers_rule_and_an_edit_voids_it(firestop_home, mo
     before = cli("rules", "check", rule_id, "--json")
     assert before.exit_code == 3 and json.loads(before.stdout)["trusted"] is False
     assert "is not playbook 'leaked-api-key''s detection" in json.loads(before.stdout)["why"]
+    told = cli("rules", "check", rule_id)  # the command to run, as typed: this rule's id, and who (sandbox: --as)
+    assert told.exit_code == 3 and f"python -m firestop rules trust {rule_id} --as <admin object id>" in told.stdout
     refused = cli("rules", "trust", rule_id, "--as", "oid-mallory", "--json")
     assert refused.exit_code == 2 and "does not hold the admin role" in json.loads(refused.stdout)["error"]
     trusted = cli("rules", "trust", rule_id, "--as", "oid-admin", "--json")
