@@ -102,6 +102,17 @@ def check(
         rule_id = check_rule_id(rule_id)
     except ValueError as exc:
         fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    if target is not None:
+        from firestop.resource_id import parse
+
+        try:
+            ok = parse(target).type_key == "microsoft.cognitiveservices/accounts"
+        except ValueError:
+            ok = False
+        if not ok:
+            fail(f"--target: {clean(target[:300])!r} is not an Azure OpenAI account's resource id "
+                 "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>)",
+                 EXIT_BAD_INPUT, as_json=as_json)
     from firestop.cli.wiring import azure_environment, sandbox_environment
 
     env = azure_environment() if azure else sandbox_environment()

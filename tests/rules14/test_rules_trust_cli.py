@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
@@ -107,6 +109,15 @@ def test_check_says_a_shipped_detection_acts_on_its_own(firestop_home):
     assert checked.exit_code == 0, checked.output
     assert json.loads(checked.stdout) == {"rule_id": rule_id, "playbook": "leaked-api-key", "detection": True,
                                           "trusted": True, "why": None}
+
+
+@pytest.mark.parametrize("target", ["notanid", "", "/subscriptions/1/resourceGroups/rg",
+                                    "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n"])
+def test_check_names_a_target_that_is_not_an_account(firestop_home, target):
+    """A fresh reader: ``--target notanid`` (or empty) answered for a trusted rule "trusted by an admin", exit 0."""
+    bad = cli("rules", "check", "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-dev/providers/"
+              "microsoft.insights/scheduledqueryrules/r", "--target", target, "--json")
+    assert bad.exit_code == 2 and json.loads(bad.stdout)["error"].startswith("--target: "), bad.output
 
 
 def test_a_bad_rule_id_names_the_form(firestop_home):
