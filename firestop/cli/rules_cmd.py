@@ -143,7 +143,8 @@ def check(
                 why = trusted_detection(rule, playbooks.get(routes[0]), target=account.lower(),
                                         read_workspace=env.clients.alerts_management().get_workspace,
                                         workspace_guid=env.settings.log_workspace_id,
-                                        automation_principal_id=env.settings.automation_principal_id)
+                                        automation_principal_id=env.settings.automation_principal_id,
+                                read_rule=env.clients.alerts_management().get_rule)
             except AzureError as exc:
                 fail(f"the workspace the rule reads could not be read ({type(exc).__name__})", 1, as_json=as_json)
         detection = why is None

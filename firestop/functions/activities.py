@@ -291,13 +291,14 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     return {"started": started, "found": found, "left": left, "refused": refused, "unreadable": listed.unreadable}
 
 
-def _rule_trust(alert: dict) -> Any:
+def _rule_trust(alert: dict, read_rule: Any = None) -> Any:
     """RT17-01: ``trust(rule, read_workspace)`` for :func:`firestop.azure.alerts_management.confirm` — None when the
     fired rule is one of the routed playbook's detections as deployed (:func:`firestop.infra.rule_trust.trusted_detection`:
     the playbook :func:`firestop.playbooks.route_playbook` chooses for ``alert``, the workspace
     ``FIRESTOP_LOG_WORKSPACE_ID``, Firestop's identity ``FIRESTOP_AUTOMATION_PRINCIPAL_ID``) or an admin trusted this
     version of it (:func:`firestop.infra.trusted_rules.is_trusted`: one records-store read, only for a rule that is
-    no detection); else why not."""
+    no detection); else why not. ``read_rule``: the source check's ``AlertsManagementClient.get_rule`` (a copy of a
+    detection that sets ``firestop-nsg``/``-apim``/``-rai-policy`` is held to Firestop's own deployed rule, R13-05)."""
     from firestop.settings import get_settings
 
     def trust(rule: dict, read_workspace: Any) -> str | None:
@@ -312,7 +313,7 @@ def _rule_trust(alert: dict) -> Any:
         targets = [str(t) for t in alert.get("target_ids") or []]
         why = trusted_detection(rule, playbook, target=targets[0] if len(targets) == 1 else "",
                                 read_workspace=read_workspace, workspace_guid=settings.log_workspace_id,
-                                automation_principal_id=settings.automation_principal_id)
+                                automation_principal_id=settings.automation_principal_id, read_rule=read_rule)
         if why is None or is_trusted(records_store(settings), rule):
             return None
         return (f"{why}; no admin has trusted it (python -m firestop rules trust RULE_ID): whoever may write an alert "
@@ -350,8 +351,9 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
     try:
         alert = dict(request.get("alert") or {})
         if source == AZURE_MONITOR:
-            found = confirm(factory.alerts_management(), alert, factory.clock.now(), logs=factory.logs,
-                            monitor=factory.monitor, source_ref=request.get("source_ref"), trust=_rule_trust(alert))
+            client = factory.alerts_management()
+            found = confirm(client, alert, factory.clock.now(), logs=factory.logs, monitor=factory.monitor,
+                            source_ref=request.get("source_ref"), trust=_rule_trust(alert, client.get_rule))
         elif source == DEFENDER:
             found = confirm_defender(factory.security, alert, request.get("source_ref"), factory.clock.now())
         elif source == POLICY:  # RT14-03: an Azure Policy state event, read back from Policy Insights

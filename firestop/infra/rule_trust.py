@@ -191,11 +191,38 @@ def _properties_match(expected: list[dict[str, str]], found: list[dict[str, str]
     return True
 
 
-def _first_difference(expected: dict, found: dict, patterns: dict[str, str]) -> str:
+#: The most differences a "closest" sentence names (the rest are counted).
+MAX_NAMED_DIFFERENCES = 6
+
+
+def _differences(expected: dict, found: dict, patterns: dict[str, str]) -> list[str]:
+    """Every compared field of ``found`` that differs from ``expected`` (:func:`criteria` shapes), in their order;
+    a condition of ``allOf`` (the same number of them) by its field, e.g. ``allOf[0].threshold``."""
+    out: list[str] = []
     for key, value in expected.items():
-        if not _matches(value, found.get(key), patterns):
-            return key
-    return "criteria"
+        held = found.get(key)
+        if _matches(value, held, patterns):
+            continue
+        if key == "allOf" and isinstance(value, list) and isinstance(held, list) and len(value) == len(held):
+            for i, (want, got) in enumerate(zip(value, held)):
+                if isinstance(want, dict) and isinstance(got, dict):
+                    out += [f"allOf[{i}].{k}" for k, v in want.items() if not _matches(v, got.get(k), patterns)]
+                elif not _matches(want, got, patterns):
+                    out.append(f"allOf[{i}]")
+        else:
+            out.append(key)
+    return out or ["criteria"]
+
+
+def _named(differences: list[str]) -> str:
+    """``"threshold differs"`` / ``"a, b and c differ"`` (at most :data:`MAX_NAMED_DIFFERENCES` named, the rest counted)."""
+    shown = differences[:MAX_NAMED_DIFFERENCES]
+    more = len(differences) - len(shown)
+    if more:
+        return f"{', '.join(shown)} and {more} more differ"
+    if len(shown) == 1:
+        return f"{shown[0]} differs"
+    return f"{', '.join(shown[:-1])} and {shown[-1]} differ"
 
 
 def _placeholders(target: str, automation_principal_id: str | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -217,14 +244,77 @@ def _placeholders(target: str, automation_principal_id: str | None) -> tuple[dic
     return values, patterns
 
 
+def _free_keys(expected: list[dict[str, str]], patterns: dict[str, str]) -> set[str]:
+    """The detection's ``firestop-*`` keys whose value comes from a placeholder Firestop does not know at run time
+    (``{nsg_id}``, ``{apim_id}``, ``{strict_rai_policy}``: no pattern in ``patterns``)."""
+    want = expected[0] if expected else {}
+    return {k for k, v in want.items() if _MARK in v and any(p not in patterns for p in v.split(_MARK)[1::2])}
+
+
+def own_rule_ids(kind: str, rule_name: str, target: str) -> list[str]:
+    """Where ``firestop infra`` deploys detection ``rule_name`` (a scheduled query or metric alert rule, account- or
+    workspace-scoped) for the ``target`` account: its resource group, named ``<rule>-<account>`` (several accounts)
+    or ``<rule>`` (one) — :func:`firestop.infra.detection.rule_resources`. [] for a target that is no account id."""
+    parts = str(target or "").strip().strip("/").split("/")
+    if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[6].lower() != "accounts":
+        return []
+    base = f"/subscriptions/{parts[1]}/resourceGroups/{parts[3]}/providers/Microsoft.Insights/{kind}/"
+    return [f"{base}{rule_name}-{parts[7]}", f"{base}{rule_name}"]
+
+
+def _pinned(rule: dict[str, Any], free: set[str], kind: str, rule_name: str, target: str,
+            read_rule: Callable[[str], dict] | None) -> str | None:
+    """R13-05: None when the ``free`` properties ``rule`` sets equal those of Firestop's own deployed rule for the
+    target (:func:`own_rule_ids`, read with ``read_rule``) — or ``rule`` is that rule — else why not (a phrase)."""
+    from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+    held = firestop_keys(rule)
+    keys = sorted({k for m in held for k in m if k in free})
+    if not keys:
+        return None
+    ids = own_rule_ids(kind, rule_name, target)
+    if str(rule.get("id") or "").strip().rstrip("/").lower() in {i.lower() for i in ids}:
+        return None  # Firestop's own deployed rule (its step targets: what firestop infra was given)
+    named = ", ".join(keys)
+    if read_rule is None or not ids:
+        return f"firestop-* custom properties {named} cannot be compared with Firestop's own deployed rule"
+    own, where = None, ids[0]
+    for where in ids:
+        try:
+            own = read_rule(where)
+        except ResourceNotFoundError:
+            continue
+        except (AzureError, ValueError) as exc:
+            return (f"firestop-* custom properties {named} cannot be compared with Firestop's own deployed rule "
+                    f"{where[:300]!r} ({type(exc).__name__})")
+        break
+    if not isinstance(own, dict):
+        return (f"firestop-* custom properties {named} are set but Firestop's own deployed rule is not there "
+                f"({' or '.join(i[:300] for i in ids)}): what its steps act on is the copy author's choice")
+    mine = (firestop_keys(own) or [{}])[0]
+    differ = [k for k in keys if any(k in m and m[k].casefold() != str(mine.get(k, "")).casefold() for m in held)]
+    if differ:
+        return (f"firestop-* custom properties {', '.join(differ)} differ from Firestop's own deployed rule "
+                f"{where[:300]!r}: what its steps act on is the copy author's choice")
+    return None
+
+
 def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_workspace: Callable[[str], dict],
-                      workspace_guid: str | None, automation_principal_id: str | None = None) -> str | None:
+                      workspace_guid: str | None, automation_principal_id: str | None = None,
+                      read_rule: Callable[[str], dict] | None = None) -> str | None:
     """None when the fired ``rule`` (ARM JSON) is one of ``playbook``'s (a :class:`firestop.playbooks.models.Playbook`)
     ``detect:`` rules as ``firestop infra`` deploys it for the alert's ``target`` account (ARM id, confirmed at the
     source), scoped where Azure or Firestop's own workspace (``workspace_guid``: ``FIRESTOP_LOG_WORKSPACE_ID``)
     writes the data; else why not (one sentence naming what differs). ``read_workspace(arm_id)``: the workspace's ARM
     JSON (``properties.customerId``), called only for a workspace-scoped candidate whose criteria match; its
-    ``AzureError`` (an unreadable workspace, after the pipeline's retries) propagates."""
+    ``AzureError`` (an unreadable workspace, after the pipeline's retries) propagates.
+
+    R13-05: a rule that is not Firestop's own deployed rule (a copy) and sets a ``firestop-*`` property whose deployed
+    value comes from a placeholder Firestop does not know (``firestop-nsg``, ``firestop-apim``,
+    ``firestop-rai-policy``: which NSG, API Management service or RAI policy the steps act on) must set it as
+    Firestop's own deployed rule for the target does (:func:`own_rule_ids`, read with ``read_rule(arm_id)`` — the
+    rule's ARM JSON; ``ResourceNotFoundError`` for none): else, or without ``read_rule``, or when it cannot be read
+    (any other ``AzureError``: fail closed), why not."""
     found = criteria(rule if isinstance(rule, dict) else {})
     name = str((rule or {}).get("name") or "")[:120] if isinstance(rule, dict) else ""
     if found is None:
@@ -254,11 +344,16 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
                                           r"microsoft\.operationalinsights/workspaces/[-\w]{1,63}"}
         if not _matches(expected, found, {**patterns, **workspace_pattern}):
             if closest is None or name.lower().startswith(candidate.name.lower()):  # (the one it is named after)
-                closest = (candidate.name, _first_difference(expected, found, {**patterns, **workspace_pattern}))
+                closest = (candidate.name, _named(_differences(expected, found, {**patterns, **workspace_pattern})))
             continue
         if not _properties_match(firestop_keys({"type": rule.get("type"), **body}), firestop_keys(rule), patterns):
-            closest = closest or (candidate.name, "firestop-* custom properties")
+            closest = closest or (candidate.name, "firestop-* custom properties differ")
             continue
+        unpinned = _pinned(rule, _free_keys(firestop_keys({"type": rule.get("type"), **body}), patterns), found["kind"],
+                           candidate.name, target, read_rule)
+        if unpinned is not None:
+            return (f"the alert rule {name!r} is a copy of playbook {playbook.name!r}'s detection {candidate.name!r}, "
+                    f"but its {unpinned}")
         if on_workspace:
             scope = found["scopes"][0]
             try:
@@ -274,7 +369,7 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
         return (f"the alert rule {name!r} is not a detection of playbook {playbook.name!r} (it ships no "
                 f"{found['kind']} rule)")
     return (f"the alert rule {name!r} is not playbook {playbook.name!r}'s detection as deployed for this account "
-            f"(closest: {closest[0]!r}, whose {closest[1]} differs)")
+            f"(closest: {closest[0]!r}, whose {closest[1]})")
 
 
 def criteria_digest(rule: dict[str, Any]) -> str:

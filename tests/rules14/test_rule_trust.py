@@ -42,7 +42,8 @@ def deployed(firestop_home):
 
 def _check(rule, playbooks, client, tenant, *, target=PROD, playbook="leaked-api-key", workspace=WORKSPACE_GUID):
     return trusted_detection(rule, playbooks[playbook], target=target.lower(), read_workspace=client.get_workspace,
-                             workspace_guid=workspace, automation_principal_id=tenant.credential.principal_id)
+                             workspace_guid=workspace, automation_principal_id=tenant.credential.principal_id,
+                             read_rule=client.get_rule)
 
 
 def _target_of(rule: dict, accounts: list[str]) -> str:
@@ -93,16 +94,16 @@ def test_an_identical_rule_in_another_resource_group_is_trusted(deployed):
 
 
 @pytest.mark.parametrize("change, differs", [
-    (lambda p: p["criteria"]["allOf"][0].update(threshold=0), "allOf"),
-    (lambda p: p["criteria"]["allOf"][0].update(query="AzureDiagnostics | summarize requests = count() by CallerIPAddress"), "allOf"),
-    (lambda p: p["criteria"]["allOf"][0].update(query=p["criteria"]["allOf"][0]["query"].replace("200", "401")), "allOf"),
-    (lambda p: p["criteria"]["allOf"][0].update(operator="LessThan"), "allOf"),
-    (lambda p: p["criteria"]["allOf"][0]["failingPeriods"].update(minFailingPeriodsToAlert=1, numberOfEvaluationPeriods=2), "allOf"),
-    (lambda p: p.update(windowSize="P1D"), "windowSize"),
-    (lambda p: p.update(evaluationFrequency="PT15M"), "evaluationFrequency"),
-    (lambda p: p.update(overrideQueryTimeRange="P2D"), "overrideQueryTimeRange"),
-    (lambda p: p.update(scopes=[PROD.replace("contoso-openai-prod", "contoso-openai-dev").replace("rg-ai-prod", "rg-ai-dev")]), "scopes"),
-    (lambda p: p["actions"]["customProperties"].update({"firestop-nsg": "/x"}), "firestop-* custom properties"),
+    (lambda p: p["criteria"]["allOf"][0].update(threshold=0), "allOf[0].threshold differs"),
+    (lambda p: p["criteria"]["allOf"][0].update(query="AzureDiagnostics | summarize requests = count() by CallerIPAddress"), "allOf[0].query differs"),
+    (lambda p: p["criteria"]["allOf"][0].update(query=p["criteria"]["allOf"][0]["query"].replace("200", "401")), "allOf[0].query differs"),
+    (lambda p: p["criteria"]["allOf"][0].update(operator="LessThan"), "allOf[0].operator differs"),
+    (lambda p: p["criteria"]["allOf"][0]["failingPeriods"].update(minFailingPeriodsToAlert=1, numberOfEvaluationPeriods=2), "allOf[0].failingPeriods differs"),
+    (lambda p: p.update(windowSize="P1D"), "windowSize differs"),
+    (lambda p: p.update(evaluationFrequency="PT15M"), "evaluationFrequency differs"),
+    (lambda p: p.update(overrideQueryTimeRange="P2D"), "overrideQueryTimeRange differs"),
+    (lambda p: p.update(scopes=[PROD.replace("contoso-openai-prod", "contoso-openai-dev").replace("rg-ai-prod", "rg-ai-dev")]), "scopes differs"),
+    (lambda p: p["actions"]["customProperties"].update({"firestop-nsg": "/x"}), "firestop-* custom properties differ"),
 ], ids=["threshold", "query", "query-one-literal", "operator", "failing-periods", "window", "frequency", "time-range",
         "scope", "extra-firestop-property"])
 def test_the_same_rule_with_a_changed_condition_or_scope_is_not_trusted(deployed, change, differs):
@@ -111,8 +112,28 @@ def test_the_same_rule_with_a_changed_condition_or_scope_is_not_trusted(deployed
     rule = copy.deepcopy(ours)
     change(rule["properties"])
     why = _check(rule, playbooks, client, tenant)
-    assert why is not None and f"whose {differs} differs" in why, why
+    assert why is not None and f"whose {differs})" in why, why
     assert "aoai-leaked-key-usage" in why  # names the detection it resembles
+
+
+def test_closest_names_every_difference_bounded(deployed):
+    """rules16: "closest" named only the first field that differs; a rule edited in three places names all three,
+    and one edited in more than MAX_NAMED_DIFFERENCES names that many and counts the rest."""
+    from firestop.infra.rule_trust import MAX_NAMED_DIFFERENCES
+
+    tenant, _, client, _, playbooks = deployed
+    ours = client.get_rule(f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod{RULES}aoai-leaked-key-usage-contoso-openai-prod")
+    rule = copy.deepcopy(ours)
+    rule["properties"].update(windowSize="P1D", evaluationFrequency="PT15M")
+    rule["properties"]["criteria"]["allOf"][0].update(threshold=0)
+    why = _check(rule, playbooks, client, tenant)
+    assert "whose evaluationFrequency, windowSize and allOf[0].threshold differ)" in why, why
+    condition = rule["properties"]["criteria"]["allOf"][0]
+    condition.update(operator="LessThan", query="print 1", timeAggregation="Average", resourceIdColumn="x")
+    rule["properties"].update(overrideQueryTimeRange="P2D")
+    why = _check(rule, playbooks, client, tenant)
+    named = why.split("whose ", 1)[1]
+    assert named.endswith(f" and {8 - MAX_NAMED_DIFFERENCES} more differ)") and named.count(", ") == MAX_NAMED_DIFFERENCES - 1, why
 
 
 def test_trailing_whitespace_of_the_query_is_the_only_normalisation(deployed):
@@ -199,10 +220,10 @@ def test_an_activity_log_alert_is_trusted_only_with_its_condition_on_the_targets
     broader = copy.deepcopy(rule)  # any write in the subscription, not only an account's
     broader["properties"]["condition"]["allOf"] = [c for c in broader["properties"]["condition"]["allOf"]
                                                    if "anyOf" not in c and c.get("field") != "operationName"]
-    assert "whose condition differs" in _check(broader, playbooks, client, tenant, playbook="public-network-exposure")
+    assert "whose condition differs)" in _check(broader, playbooks, client, tenant, playbook="public-network-exposure")
     elsewhere = copy.deepcopy(rule)
     elsewhere["properties"]["scopes"] = ["/subscriptions/99999999-2222-3333-4444-555555555555"]
-    assert "whose scopes differs" in _check(elsewhere, playbooks, client, tenant, playbook="public-network-exposure")
+    assert "whose scopes differs)" in _check(elsewhere, playbooks, client, tenant, playbook="public-network-exposure")
 
 
 def test_a_metric_alert_is_trusted_only_with_its_criterion(deployed):
@@ -214,7 +235,7 @@ def test_a_metric_alert_is_trusted_only_with_its_criterion(deployed):
                    lambda c: c.update(metricName="ProcessedPromptTokens"), lambda c: c.update(timeAggregation="Count")):
         edited = copy.deepcopy(rule)
         change(edited["properties"]["criteria"]["allOf"][0])
-        assert "whose allOf differs" in _check(edited, playbooks, client, tenant, playbook="anomalous-usage")
+        assert "whose allOf[0]." in _check(edited, playbooks, client, tenant, playbook="anomalous-usage")
 
 
 def test_an_unreadable_workspace_is_not_a_verdict_on_the_rule(deployed):
