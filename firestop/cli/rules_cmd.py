@@ -43,7 +43,6 @@ def trust(
     from azure.core.exceptions import AzureError, ResourceNotFoundError
 
     from firestop.azure.alerts_management import check_rule_id
-    from firestop.trust import TrustError, roles_held
     from firestop.trust.seal import SealKeyError
 
     try:
@@ -52,10 +51,7 @@ def trust(
         fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
     env, who, groups = _who(as_, group, azure, as_json)
     try:
-        try:
-            roles_held(who, groups, (), "admin", azure=azure, settings=env.settings)
-        except TrustError as exc:
-            fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
+        _admin(env, who, groups, azure, as_json)
         try:
             rule = env.clients.alerts_management().get_rule(rule_id)
         except ResourceNotFoundError:
@@ -75,7 +71,7 @@ def trust(
             fail(f"RULE_ID: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
     finally:
         env.close()
-    shown = {k: v for k, v in entry.items() if k != "seal"} | {"written": written}
+    shown = {k: v for k, v in entry.items() if k not in ("seal", "event")} | {"written": written}
     if as_json:
         print_json(shown)
         return
@@ -163,6 +159,104 @@ def check(
                                                    + ("--azure" if azure else "--as <admin object id>"))),
                       highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(0 if trusted else EXIT_NEEDS_RESPONDER)
+
+
+@rules_app.command("untrust")
+def untrust(
+    rule_id: str = typer.Argument(..., metavar="RULE_ID", help="ARM id of the rule whose trust to revoke (as rules list shows it)."),
+    as_: Optional[str] = typer.Option(None, "--as", help="SANDBOX SIMULATION: revoke as this Entra object ID (default FIRESTOP_PRINCIPAL_ID)."),
+    group: list[str] = typer.Option([], "--group", help="SANDBOX SIMULATION: a group object ID to claim (repeatable)."),
+    azure: bool = typer.Option(False, "--azure", help="Real Azure with your sign-in (DefaultAzureCredential); the app's records store and seal key."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rule_id, revoked: [{criteria, playbooks, event, by, at}]} as JSON."),
+) -> None:
+    """Revoke an admin's trust in every trusted version of an alert rule: its alerts wait for a responder again. The
+    rule need not exist any more. A sealed untrust entry (who, when) is added beside the trust (the records store keeps
+    both: auditable, rules list shows it). Admin role. Exit 0 (revoked, or nothing was trusted), 2 bad input, 1 else."""
+    from firestop.azure.alerts_management import check_rule_id
+    from firestop.storage.base import StoreError
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        rule_id = check_rule_id(rule_id)
+    except ValueError as exc:
+        fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    env, who, groups = _who(as_, group, azure, as_json)
+    try:
+        _admin(env, who, groups, azure, as_json)
+        from firestop.infra.trusted_rules import untrust_rule
+        from firestop.records.store import records_store
+
+        try:
+            revoked = untrust_rule(records_store(env.settings), rule_id, by=who,
+                                   at=env.clients.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        except SealKeyError as exc:
+            fail(f"the app's seal key is needed to revoke a rule's trust: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
+        except StoreError as exc:
+            fail(f"the records store could not be read or written ({clean(exc)}); nothing was revoked", 1, as_json=as_json)
+    finally:
+        env.close()
+    if as_json:
+        print_json({"rule_id": rule_id, "revoked": [{k: e[k] for k in ("criteria", "playbooks", "event", "by", "at")}
+                                                    for e in revoked]})
+        return
+    console.print(clean(f"Revoked: {len(revoked)} trusted version(s) of {rule_id} by {who}; its alerts wait for a responder "
+                        "(alert.genuine) until an admin trusts it again." if revoked else
+                        f"Nothing to revoke: no version of {rule_id} is trusted (python -m firestop rules list shows "
+                        "the trusted rules)."), highlight=False, markup=False, soft_wrap=True)
+
+
+@rules_app.command("list")
+def list_(
+    revoked: bool = typer.Option(False, "--revoked", help="Also list versions whose trust was revoked (who and when)."),
+    azure: bool = typer.Option(False, "--azure", help="The app's records store and seal key (real Azure)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {entries: [{rule_id, criteria, playbooks, state, trusted_by, trusted_at, untrusted_by?, untrusted_at?}], ignored, truncated} as JSON."),
+) -> None:
+    """The alert rules an admin trusted (each trusted version: who and when), from the records store. Entries that do
+    not carry the app's seal are not believed: counted as ignored. Exit 0, 2 (no seal key), 1 (store unreadable)."""
+    from firestop.storage.base import StoreError
+    from firestop.trust.seal import SealKeyError
+
+    from firestop.cli.wiring import azure_environment, sandbox_environment
+    from firestop.infra.trusted_rules import LIST_LIMIT, listing
+    from firestop.records.store import records_store
+
+    env = azure_environment() if azure else sandbox_environment()
+    try:
+        try:
+            found = listing(records_store(env.settings))
+        except SealKeyError as exc:
+            fail(f"the app's seal key is needed to believe a trust entry: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
+        except StoreError as exc:
+            fail(f"the records store could not be read ({clean(exc)})", 1, as_json=as_json)
+    finally:
+        env.close()
+    entries = [e for e in found["entries"] if revoked or e["state"] == "trusted"]
+    if as_json:
+        print_json({**found, "entries": entries})
+        return
+    lines = [f"{e['rule_id']}  {e['state']}  criteria {e['criteria'][:12]}…  routes to {', '.join(e['playbooks']) or 'no playbook'}"
+             f"  trusted by {e['trusted_by']} at {e['trusted_at']}"
+             + (f"  revoked by {e['untrusted_by']} at {e['untrusted_at']}" if e["state"] == "revoked" else "")
+             for e in entries]
+    if not lines:
+        lines = ["No trusted alert rules" + ("" if revoked else " (--revoked: with revoked ones)") +
+                 ". Trust one: python -m firestop rules trust RULE_ID " + ("--azure" if azure else "--as <admin object id>")]
+    if found["ignored"]:
+        lines.append(f"{found['ignored']} object(s) under trusted-rules/ do not carry the app's seal: ignored (not believed)")
+    if found["truncated"]:
+        lines.append(f"more than {LIST_LIMIT} objects under trusted-rules/: only the first {LIST_LIMIT} read")
+    for text in lines:
+        console.print(clean(text), highlight=False, markup=False, soft_wrap=True)
+
+
+def _admin(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None:
+    """Exit 2 unless ``who`` holds Firestop's admin role (:func:`firestop.trust.roles_held`)."""
+    from firestop.trust import TrustError, roles_held
+
+    try:
+        roles_held(who, groups, (), "admin", azure=azure, settings=env.settings)
+    except TrustError as exc:  # (the caller's finally closes env)
+        fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
 
 
 def _who(as_: Optional[str], groups: list[str], azure: bool, as_json: bool):

@@ -16,18 +16,38 @@ after its alert fired (A13-09, :func:`firestop.infra.rule_trust.changed_after_fi
 entry (no seal key); one who deletes an entry only makes the rule wait for a responder (fail closed).
 
 Who may trust: an admin (the CLI command checks the signed-in principal's Firestop role, as ``--app`` commands do).
+
+Revoking (rules16, ``firestop rules untrust``): the store is append-only (no delete; on Azure the records container
+is WORM), so a version's trust is a chain of sealed events at ``trusted-rules/<h>.json`` (event 1, the trust above)
+and ``trusted-rules/<h>.<n>.json`` (n = 2, 3, …), each create-only::
+
+    {"rule_id", "criteria", "playbooks", "event": n, "action": "untrust" | "trust",
+     "by": str (the admin's object id), "at": str (ISO 8601 UTC), "seal": {...}}
+
+sealed for the same purpose, bound to ``"<rule id lower>|<criteria digest>|<n>"`` (an event cannot be moved to another
+place in the chain). The newest event that verifies decides: trusted after a trust, not after an untrust. An object
+at such a name that does not verify (planted by a Storage Blob Data writer, who has no seal key) is ignored — it can
+neither trust nor revoke — and the store cannot lose an event on Azure (WORM; locally, whoever may delete files in
+``FIRESTOP_HOME`` is trusted anyway). Listing (``rules list``): :func:`listing`, the newest verified event of each
+version, at most :data:`LIST_LIMIT` objects read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from firestop.infra.rule_trust import criteria_digest
 from firestop.seal_contract import Purpose
 
 PREFIX = "trusted-rules/"
+#: The most trusted-rule objects :func:`listing` and :func:`untrust_rule` read (each a small JSON document).
+LIST_LIMIT = 5000
+_EVENT = re.compile(r"^trusted-rules/(?P<h>[0-9a-f]{64})(?:\.(?P<n>[2-9]|[1-9]\d{1,8}))?\.json$")
+#: The most bytes a trusted-rule event is read at (one is well under 2 KiB; a bigger object was planted).
+READ_LIMIT = 64 * 1024
 
 
 def binding(rule: dict[str, Any]) -> str:
@@ -40,10 +60,70 @@ def entry_name(rule: dict[str, Any]) -> str:
     return f"{PREFIX}{hashlib.sha256(binding(rule).encode('utf-8', 'replace')).hexdigest()}.json"
 
 
+def _binding_of(rule_id: str, criteria: str, n: int) -> str:
+    base = f"{str(rule_id).strip().lower()}|{criteria}"
+    return base if n == 1 else f"{base}|{n}"
+
+
+def _chain(store: Any, digest_name: str) -> list[int]:
+    """The event numbers at ``trusted-rules/<digest_name>[.<n>].json``, newest first (a StoreError propagates)."""
+    found = []
+    for name in store.names(f"{PREFIX}{digest_name}"):
+        m = _EVENT.match(name)
+        if m and m["h"] == digest_name:
+            found.append(int(m["n"] or 1))
+    return sorted(found, reverse=True)
+
+
+def _event_name(digest_name: str, n: int) -> str:
+    return f"{PREFIX}{digest_name}.json" if n == 1 else f"{PREFIX}{digest_name}.{n}.json"
+
+
+def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, criteria: str | None,
+                key: Any) -> dict[str, Any] | None:
+    """Event ``n`` of the chain as a verified document, else None. Without ``rule_id``/``criteria`` (a listing) they
+    are taken from the document and must hash to ``digest_name``."""
+    from firestop.storage.base import StoreError
+    from firestop.trust.seal import verify
+
+    try:
+        data = store.read(_event_name(digest_name, n), READ_LIMIT)
+        document = json.loads(data) if data else None
+    except (StoreError, ValueError, OSError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    rid = rule_id if rule_id is not None else str(document.get("rule_id") or "")
+    crit = criteria if criteria is not None else str(document.get("criteria") or "")
+    if hashlib.sha256(_binding_of(rid, crit, 1).encode("utf-8", "replace")).hexdigest() != digest_name:
+        return None
+    try:
+        ok, _ = verify(Purpose.TRUSTED_RULE, document, binding=_binding_of(rid, crit, n), key=key)
+    except ValueError:
+        return None
+    if not ok or document.get("criteria") != crit or str(document.get("rule_id") or "").strip().lower() != rid.strip().lower():
+        return None
+    if n > 1 and (document.get("event") != n or document.get("action") not in ("trust", "untrust")):
+        return None
+    return {**document, "event": n, "action": "trust" if n == 1 else document["action"]}
+
+
+def _newest(store: Any, digest_name: str, rule_id: str | None, criteria: str | None, key: Any,
+            chain: list[int] | None = None) -> dict[str, Any] | None:
+    """The newest verified event of a version's chain (None for none)."""
+    for n in chain if chain is not None else _chain(store, digest_name):
+        event = _read_event(store, digest_name, n, rule_id, criteria, key)
+        if event is not None:
+            return event
+    return None
+
+
 def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any = None) -> tuple[dict[str, Any], bool]:
-    """Write ``rule``'s (ARM JSON, as read from Azure) sealed entry; returns ``(entry, written)`` — ``written`` False
-    when this version was trusted already (create-only: the first entry stays; the same bytes again: a retry). ``ValueError`` for a rule without an
-    id; :class:`firestop.trust.seal.SealKeyError` without a seal key; the store's errors propagate."""
+    """Write ``rule``'s (ARM JSON, as read from Azure) sealed entry; returns ``(entry, written)`` — ``entry`` as
+    :func:`_shown` gives it, ``written`` False
+    when this version is trusted already (its newest event a trust). After an untrust, the next event of the chain
+    (``action: trust``). ``ValueError`` for a rule without an id; :class:`firestop.trust.seal.SealKeyError` without a
+    seal key; the store's errors propagate."""
     from firestop.azure.alerts_management import rule_routes
     from firestop.storage.base import AlreadyExists
     from firestop.trust.seal import seal
@@ -51,29 +131,122 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     rule_id = str((rule or {}).get("id") or "").strip()
     if not rule_id:
         raise ValueError("the alert rule has no id")
-    document = {"rule_id": rule_id, "criteria": criteria_digest(rule), "trusted_by": str(by), "trusted_at": str(at),
-                "playbooks": sorted(r for r in rule_routes(rule) if r)}
-    sealed = seal(Purpose.TRUSTED_RULE, document, binding=binding(rule), key=key)
+    crit = criteria_digest(rule)
+    digest_name = entry_name(rule)[len(PREFIX):-len(".json")]
+    chain = _chain(store, digest_name)
+    newest = _newest(store, digest_name, rule_id, crit, key, chain)
+    if newest is not None and newest["action"] == "trust":
+        return _shown(newest), False
+    playbooks = sorted(r for r in rule_routes(rule) if r)
+    n = (max(chain) + 1) if chain else 1
+    if n > 999_999_999:
+        raise ValueError("the alert rule's trust chain is full")
+    if n == 1:
+        document = {"rule_id": rule_id, "criteria": crit, "trusted_by": str(by), "trusted_at": str(at), "playbooks": playbooks}
+    else:
+        document = {"rule_id": rule_id, "criteria": crit, "playbooks": playbooks, "event": n, "action": "trust",
+                    "by": str(by), "at": str(at)}
+    sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(rule_id, crit, n), key=key)
     try:
-        return sealed, bool(store.create(entry_name(rule), json.dumps(sealed, sort_keys=True).encode(), "application/json"))
+        written = bool(store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(),
+                                    "application/json"))
     except AlreadyExists:
-        return sealed, False
+        written = False
+    return _shown({**sealed, "event": n, "action": "trust"}), written
+
+
+def _shown(event: dict[str, Any]) -> dict[str, Any]:
+    """A trust event as the CLI shows it: ``{"rule_id", "criteria", "playbooks", "trusted_by", "trusted_at", "event",
+    "seal"}`` (whichever event of the chain it is)."""
+    by, at = _who(event)
+    return {"rule_id": event.get("rule_id"), "criteria": event.get("criteria"), "playbooks": list(event.get("playbooks") or []),
+            "trusted_by": by, "trusted_at": at, "event": event.get("event", 1), "seal": event.get("seal")}
 
 
 def is_trusted(store: Any, rule: dict[str, Any], key: Any = None) -> bool:
-    """True when an admin's sealed entry for this very version of ``rule`` (ARM JSON) is in ``store``; False for none,
-    an unsealed or otherwise sealed document, or a store that cannot be read (fail closed). Never raises for the
-    store; :class:`firestop.trust.seal.SealKeyError` without a seal key."""
+    """True when the newest verified event of this very version of ``rule`` (ARM JSON) in ``store`` is an admin's
+    trust; False for none, an untrust, only unsealed or otherwise sealed documents, or a store that cannot be read
+    (fail closed). Never raises for the store; :class:`firestop.trust.seal.SealKeyError` without a seal key."""
     from firestop.storage.base import StoreError
-    from firestop.trust.seal import verify
 
+    rule_id = str((rule or {}).get("id") or "").strip()
+    digest_name = entry_name(rule)[len(PREFIX):-len(".json")]
     try:
-        data = store.read(entry_name(rule))
-        document = json.loads(data) if data else None
-    except (StoreError, ValueError, OSError, RecursionError):
+        newest = _newest(store, digest_name, rule_id, criteria_digest(rule), key)
+    except (StoreError, OSError):
         return False
-    if not isinstance(document, dict):
-        return False
-    ok, _ = verify(Purpose.TRUSTED_RULE, document, binding=binding(rule), key=key)
-    return ok and document.get("criteria") == criteria_digest(rule) and \
-        str(document.get("rule_id") or "").strip().lower() == str((rule or {}).get("id") or "").strip().lower()
+    return newest is not None and newest["action"] == "trust"
+
+
+def listing(store: Any, key: Any = None) -> dict[str, Any]:
+    """Every trusted-rule version in ``store``: ``{"entries": [{"rule_id", "criteria", "playbooks", "state": "trusted"
+    | "revoked", "trusted_by", "trusted_at", "untrusted_by"?, "untrusted_at"?}], "ignored": int (objects that do not
+    verify), "truncated": bool (more than LIST_LIMIT objects)}`` sorted by rule id; who/when of the newest trust and,
+    revoked, of the untrust. The store's errors propagate."""
+    names = store.names(PREFIX)
+    truncated = len(names) > LIST_LIMIT
+    chains: dict[str, list[int]] = {}
+    ignored = 0
+    for name in names[:LIST_LIMIT]:
+        m = _EVENT.match(name)
+        if not m:
+            ignored += 1
+            continue
+        chains.setdefault(m["h"], []).append(int(m["n"] or 1))
+    entries = []
+    for digest_name, numbers in chains.items():
+        numbers.sort(reverse=True)
+        events = [e for e in (_read_event(store, digest_name, n, None, None, key) for n in numbers)]
+        ignored += sum(e is None for e in events)
+        events = [e for e in events if e is not None]
+        if not events:
+            continue
+        newest = events[0]
+        trust = next((e for e in events if e["action"] == "trust"), None)
+        item = {"rule_id": newest["rule_id"], "criteria": newest["criteria"], "playbooks": list(newest.get("playbooks") or []),
+                "state": "trusted" if newest["action"] == "trust" else "revoked",
+                "trusted_by": _who(trust)[0] if trust else None, "trusted_at": _who(trust)[1] if trust else None}
+        if newest["action"] == "untrust":
+            item["untrusted_by"], item["untrusted_at"] = _who(newest)
+        entries.append(item)
+    entries.sort(key=lambda e: (e["rule_id"].lower(), e["criteria"]))
+    return {"entries": entries, "ignored": ignored, "truncated": truncated}
+
+
+def _who(event: dict[str, Any]) -> tuple[str, str]:
+    if event.get("event") == 1:
+        return str(event.get("trusted_by") or ""), str(event.get("trusted_at") or "")
+    return str(event.get("by") or ""), str(event.get("at") or "")
+
+
+def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None) -> list[dict[str, Any]]:
+    """Revoke every trusted version of the rule ``rule_id`` (any case): for each whose newest verified event is a
+    trust, the next event, ``action: untrust``, sealed, with who and when. Returns the untrust events written ([]
+    when none was trusted). Reads at most :data:`LIST_LIMIT` objects; the store's errors and
+    :class:`firestop.trust.seal.SealKeyError` propagate."""
+    from firestop.storage.base import AlreadyExists
+    from firestop.trust.seal import seal
+
+    wanted = str(rule_id).strip().lower()
+    names = store.names(PREFIX)[:LIST_LIMIT]
+    chains: dict[str, list[int]] = {}
+    for name in names:
+        m = _EVENT.match(name)
+        if m:
+            chains.setdefault(m["h"], []).append(int(m["n"] or 1))
+    written = []
+    for digest_name, numbers in sorted(chains.items()):
+        numbers.sort(reverse=True)
+        newest = _newest(store, digest_name, None, None, key, numbers)
+        if newest is None or newest["rule_id"].strip().lower() != wanted or newest["action"] != "trust":
+            continue
+        n = numbers[0] + 1
+        document = {"rule_id": newest["rule_id"], "criteria": newest["criteria"], "playbooks": list(newest.get("playbooks") or []),
+                    "event": n, "action": "untrust", "by": str(by), "at": str(at)}
+        sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(newest["rule_id"], newest["criteria"], n), key=key)
+        try:
+            if store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(), "application/json"):
+                written.append({k: v for k, v in sealed.items() if k != "seal"})
+        except AlreadyExists:  # (a concurrent event took the place: run again)
+            continue
+    return written
