@@ -55,7 +55,7 @@ def trust(
         try:
             rule = env.clients.alerts_management().get_rule(rule_id)
         except ResourceNotFoundError:
-            fail(f"RULE_ID: no alert rule {clean(rule_id)} (Azure answered 404); see az monitor scheduled-query list",
+            fail(f"RULE_ID: no alert rule {clean(rule_id)} (Azure answered 404); {_not_found_hint(env, azure)}",
                  EXIT_BAD_INPUT, as_json=as_json)
         except AzureError as exc:
             fail(f"the alert rule could not be read ({type(exc).__name__}); nothing was trusted", 1, as_json=as_json)
@@ -116,7 +116,8 @@ def check(
         try:
             rule = env.clients.alerts_management().get_rule(rule_id)
         except ResourceNotFoundError:
-            fail(f"RULE_ID: no alert rule {clean(rule_id)} (Azure answered 404)", EXIT_BAD_INPUT, as_json=as_json)
+            fail(f"RULE_ID: no alert rule {clean(rule_id)} (Azure answered 404); {_not_found_hint(env, azure)}",
+                 EXIT_BAD_INPUT, as_json=as_json)
         except AzureError as exc:
             fail(f"the alert rule could not be read ({type(exc).__name__})", 1, as_json=as_json)
         rule = rule if isinstance(rule, dict) else {}
@@ -247,6 +248,41 @@ def list_(
         lines.append(f"more than {LIST_LIMIT} objects under trusted-rules/: only the first {LIST_LIMIT} read")
     for text in lines:
         console.print(clean(text), highlight=False, markup=False, soft_wrap=True)
+
+
+#: The most alert rule ids a 404's hint lists from the sandbox.
+HINT_RULES = 5
+#: An example whose handling registers its alert rule in the sandbox (its alertRuleID, as the example gives it).
+EXAMPLE = ("examples/alerts/leaked-key.json", "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/"
+           "rg-ai-prod/providers/microsoft.insights/scheduledqueryrules/aoai-leaked-key-usage")
+
+
+def _not_found_hint(env, azure: bool) -> str:
+    """What a RULE_ID answered 404 should say: the id's form, and where to find ids — on Azure the az commands that
+    list them; in the sandbox the rules it holds (at most :data:`HINT_RULES`, through the SDK's list operations), or,
+    when it holds none (a fresh sandbox), how to get one."""
+    form = ("a rule id is /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/"
+            "<scheduledQueryRules|metricAlerts|activityLogAlerts>/<name>")
+    trusted = "python -m firestop rules list" + (" --azure" if azure else "") + " lists the trusted ones"
+    if azure:
+        return (f"{form}; list yours with az monitor scheduled-query list --query [].id (az monitor metrics alert list, "
+                f"az monitor activity-log alert list); {trusted}")
+    held: list[str] = []
+    try:
+        from azure.core.exceptions import AzureError
+
+        monitor = env.clients.monitor(env.tenant.subscription_id)
+        for listed in (monitor.scheduled_query_rules.list_by_subscription(), monitor.metric_alerts.list_by_subscription(),
+                       monitor.activity_log_alerts.list_by_subscription_id()):
+            held += [str(r.id) for r in listed]
+    except (AzureError, AttributeError):
+        held = []
+    if held:
+        more = f" and {len(held) - HINT_RULES} more" if len(held) > HINT_RULES else ""
+        return f"{form}; this sandbox holds {', '.join(sorted(held)[:HINT_RULES])}{more}; {trusted}"
+    return (f"{form}; this sandbox holds no alert rule yet: handling an alert registers its rule — python -m firestop "
+            f"alert handle {EXAMPLE[0]}, then rules check {EXAMPLE[1]} (python -m firestop sandbox simulate FILE deploys the "
+            "playbooks' own detections, as firestop infra does, before it plays an attack FILE)")
 
 
 def _admin(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None:
