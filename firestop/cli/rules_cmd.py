@@ -12,10 +12,15 @@ is it its playbook's detection as deployed, or trusted by an admin (exit 0), or 
 role not needed: it reads the rule (the same GET) and the records store only; for upgrading, run it on each of your
 own rules routed to Firestop's action group.
 
-Who may trust: the ``admin`` role (:func:`firestop.trust.roles_held`, the API's check). ``--azure``: your Azure sign-in
+``firestop rules untrust RULE_ID``: an admin revokes the trust in every trusted version of the rule (a sealed untrust
+entry, :func:`firestop.infra.trusted_rules.untrust_rule`); ``firestop rules list [--revoked]``: the trusted rules,
+who trusted (and revoked) them and when (:func:`~firestop.infra.trusted_rules.listing`). A RULE_ID answered 404 is
+told the id's form and where ids are (:func:`_not_found_hint`).
+
+Who may trust or revoke: the ``admin`` role (:func:`firestop.trust.roles_held`, the API's check). ``--azure``: your Azure sign-in
 (DefaultAzureCredential), the configured role table, real Azure and the app's records store and seal key;
-otherwise the sandbox simulation with ``--as``. Exit codes: 0 trusted (now or already), 2 bad input (not a rule id,
-no such rule, not an admin, no seal key), 1 anything else.
+otherwise the sandbox simulation with ``--as``. Exit codes: 0 trusted (now or already) / revoked (or nothing to revoke)
+/ listed, 3 (check) not trusted, 2 bad input (not a rule id, no such rule, not an admin, no seal key), 1 anything else.
 """
 
 from __future__ import annotations

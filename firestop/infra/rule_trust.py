@@ -38,7 +38,9 @@ value: ``{account_id}`` is the target account (in any case: ARM ids are case-ins
 ``openai``/``cognitiveservices``/``services.ai`` ``.azure.com`` (``.us``, ``.cn``); an account whose subdomain differs
 is not confirmed (a responder decides, or an admin trusts the rule). Any
 other placeholder in a query matches a run of characters without a quote, backslash or line break (it cannot leave
-the string literal it stands in).
+the string literal it stands in). A ``firestop-*`` property filled from such a placeholder (``firestop-nsg``,
+``firestop-apim``, ``firestop-rai-policy``: what the steps act on) is pinned instead (R13-05): a rule other than
+Firestop's own deployed one for the target that sets it must set it as that rule does (:func:`own_rule_ids`).
 
 When: all of this is judged on the rule as read now, which :func:`changed_after_firing` (A13-09) holds to be the rule
 that fired — not modified at or after the alert's ``startDateTime`` (:data:`RULE_MODIFIED_FIELDS`).
