@@ -267,7 +267,8 @@ def own_rule_ids(kind: str, rule_name: str, target: str) -> list[str]:
 def _pinned(rule: dict[str, Any], free: set[str], kind: str, rule_name: str, target: str,
             read_rule: Callable[[str], dict] | None) -> str | None:
     """R13-05: None when the ``free`` properties ``rule`` sets equal those of Firestop's own deployed rule for the
-    target (:func:`own_rule_ids`, read with ``read_rule``) — or ``rule`` is that rule — else why not (a phrase)."""
+    target (:func:`own_rule_ids`, read with ``read_rule``) — or ``rule`` is that rule — else why not (a phrase that
+    follows "firestop-* custom properties")."""
     from azure.core.exceptions import AzureError, ResourceNotFoundError
 
     held = firestop_keys(rule)
@@ -277,9 +278,9 @@ def _pinned(rule: dict[str, Any], free: set[str], kind: str, rule_name: str, tar
     ids = own_rule_ids(kind, rule_name, target)
     if str(rule.get("id") or "").strip().rstrip("/").lower() in {i.lower() for i in ids}:
         return None  # Firestop's own deployed rule (its step targets: what firestop infra was given)
-    named = ", ".join(keys)
+    named = f"({', '.join(keys)})"
     if read_rule is None or not ids:
-        return f"firestop-* custom properties {named} cannot be compared with Firestop's own deployed rule"
+        return f"{named} cannot be compared with Firestop's own deployed rule"
     own, where = None, ids[0]
     for where in ids:
         try:
@@ -287,17 +288,14 @@ def _pinned(rule: dict[str, Any], free: set[str], kind: str, rule_name: str, tar
         except ResourceNotFoundError:
             continue
         except (AzureError, ValueError) as exc:
-            return (f"firestop-* custom properties {named} cannot be compared with Firestop's own deployed rule "
-                    f"{where[:300]!r} ({type(exc).__name__})")
+            return f"{named} cannot be compared with Firestop's own deployed rule {where[:300]!r} ({type(exc).__name__})"
         break
     if not isinstance(own, dict):
-        return (f"firestop-* custom properties {named} are set but Firestop's own deployed rule is not there "
-                f"({' or '.join(i[:300] for i in ids)}): what its steps act on is the copy author's choice")
+        return f"{named} are set but Firestop's own deployed rule is not there ({' or '.join(i[:300] for i in ids)})"
     mine = (firestop_keys(own) or [{}])[0]
     differ = [k for k in keys if any(k in m and m[k].casefold() != str(mine.get(k, "")).casefold() for m in held)]
     if differ:
-        return (f"firestop-* custom properties {', '.join(differ)} differ from Firestop's own deployed rule "
-                f"{where[:300]!r}: what its steps act on is the copy author's choice")
+        return f"({', '.join(differ)}) differ from Firestop's own deployed rule {where[:300]!r}"
     return None
 
 
@@ -354,8 +352,8 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
         unpinned = _pinned(rule, _free_keys(firestop_keys({"type": rule.get("type"), **body}), patterns), found["kind"],
                            candidate.name, target, read_rule)
         if unpinned is not None:
-            return (f"the alert rule {name!r} is a copy of playbook {playbook.name!r}'s detection {candidate.name!r}, "
-                    f"but its {unpinned}")
+            return (f"the alert rule {name!r}'s firestop-* custom properties {unpinned}: a copy of playbook "
+                    f"{playbook.name!r}'s detection {candidate.name!r} may not choose what its steps act on")
         if on_workspace:
             scope = found["scopes"][0]
             try:
