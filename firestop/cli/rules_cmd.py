@@ -48,6 +48,7 @@ def trust(
     from azure.core.exceptions import AzureError, ResourceNotFoundError
 
     from firestop.azure.alerts_management import check_rule_id
+    from firestop.storage.base import StoreError
     from firestop.trust.seal import SealKeyError
 
     try:
@@ -74,6 +75,8 @@ def trust(
             fail(f"the app's seal key is needed to trust a rule: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
         except ValueError as exc:
             fail(f"RULE_ID: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
+        except StoreError as exc:
+            fail(f"the records store could not be read or written ({clean(exc)}); nothing was trusted", 1, as_json=as_json)
     finally:
         env.close()
     shown = {k: v for k, v in entry.items() if k not in ("seal", "event")} | {"written": written}

@@ -84,3 +84,24 @@ def test_new_commands_name_a_bad_rule_id(firestop_home):
     assert bad.exit_code == 2 and json.loads(bad.stdout)["error"].startswith("RULE_ID: ")
     empty = cli("rules", "list")
     assert empty.exit_code == 0 and "No trusted alert rules" in empty.stdout and "rules trust RULE_ID" in empty.stdout
+
+
+def test_an_unreadable_records_store_is_exit_1_naming_it_not_a_traceback(firestop_home, monkeypatch):
+    """Trusting now reads the version's chain first: a records store that cannot be listed answers exit 1, "nothing
+    was trusted" (before this commit a StoreError from the store escaped as a traceback)."""
+    from firestop.storage.base import StoreError
+    from firestop.storage.local import LocalStore
+
+    body = _foreign_rule_alert(route_property=True)
+    rule_id = body["data"]["essentials"]["alertRuleID"]
+    assert cli("alert", "handle", _delivery(firestop_home, body), "--json").exit_code == 0  # (registers the rule)
+
+    def unlisted(self, prefix=""):
+        raise StoreError("failed", f"{self.where}: cannot list {prefix}")
+
+    monkeypatch.setattr(LocalStore, "names", unlisted)
+    for args in (("trust", rule_id), ("untrust", rule_id)):
+        result = cli("rules", *args, "--as", "oid-admin", "--json")
+        assert result.exit_code == 1 and "records store could not be read" in json.loads(result.stdout)["error"], result.output
+    listed = cli("rules", "list", "--json")
+    assert listed.exit_code == 1 and "records store could not be read" in json.loads(listed.stdout)["error"]
