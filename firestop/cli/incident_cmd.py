@@ -498,7 +498,8 @@ def undo(
     responder role — with --app as your Entra sign-in, in a sandbox simulation as the object ID given with --as; the
     record and the ledger name you."""
     from firestop.cli.remote import refuse_local_flags
-    from firestop.cli.undo import AlreadyReleased, UndoBusy, UndoRefused, UndoStale, not_undoable, reliance_first, undo_candidates, undo_locally
+    from firestop.cli.undo import (AlreadyReleased, UndoBusy, UndoRefused, UndoStale, not_undoable, outside_step, reliance_first,
+                                   undo_candidates, undo_locally)
     from firestop.trust import TrustError, roles_held
 
     if as_json and not yes:
@@ -510,7 +511,8 @@ def undo(
             preview = _remote_call(as_json, remote.undo_preview, incident_id, step)
             if preview.get("already_released"):
                 _undo_done(preview, as_json)
-            _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})")
+            _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})",
+                          step=step, others=preview.get("others"))
         result = _remote_call(as_json, remote.undo, incident_id, step)
         _undo_done(result, as_json)
     env, who, groups = _decider(incident_id, as_, [], False, as_json, undo=True)
@@ -530,7 +532,9 @@ def undo(
         except UndoRefused as exc:
             fail(_with_as(str(exc), as_), 3, as_json=as_json)
         if not yes:
-            _undo_preview(actions, not_undoable(record), "the sandbox tenant")
+            _undo_preview(actions, not_undoable(record), "the sandbox tenant", step=step,
+                          others=None if step is None else [{**o, "why": _with_as(o["why"], as_)}
+                                                            for o in outside_step(incident_id, record, step)])
         try:
             result = undo_locally(env, incident_id, record, actions, by=who)
         except UndoStale as exc:  # another undo filed a revision while this one waited (RT8-03): as remote, exit 2
@@ -555,12 +559,17 @@ def _with_as(message: str, as_: Optional[str]) -> str:
                   message)
 
 
-def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
-    """Print what the undo would restore and what stays, then ask; anything but yes exits 2, nothing changed."""
+def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: Optional[str] = None,
+                  others: Optional[list[dict]] = None) -> None:
+    """Print what the undo would restore or release and what it leaves, then ask; anything but yes exits 2, nothing
+    changed. Without ``step``: ``stays``, the changes no undo can restore. With ``step``: ``others``
+    (:func:`~firestop.lifecycle.undo.outside_step`: each other step, and how to undo or release it), as not part of
+    this one — an app older than this CLI sends none, then ``stays`` as before."""
     from firestop.cli.state_text import restore_lines
 
+    releases = [a for a in actions if a.get("release") or ("changed" in a and not a.get("changed"))]
     for action in actions:
-        if action.get("release") or ("changed" in action and not action.get("changed")):
+        if action in releases:
             console.print(f"would release {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
                           "it found that state in place and changed nothing; this incident stops relying on it, "
                           "nothing is restored", highlight=False, soft_wrap=True)
@@ -570,10 +579,17 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
                       f"restore{' ' + safe(head) if head else ':'}", highlight=False, soft_wrap=True)
         for line in below:
             console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
-    for stays_as_is in stays:
-        console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
-                      highlight=False, soft_wrap=True)
-    confirm_or_exit(f"Undo these on {where}?")
+    what = "release" if actions and len(releases) == len(actions) else "undo"
+    if step is not None and others is not None:
+        for other in others:
+            console.print(f"not part of this {what}: {safe(other.get('step_id'))} ({safe(other.get('runbook'))}) — {safe(other.get('why'))}",
+                          highlight=False, soft_wrap=True)
+    else:
+        for stays_as_is in stays:
+            console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
+                          highlight=False, soft_wrap=True)
+    these = "this" if len(actions) == 1 else "these"
+    confirm_or_exit(f"{what.capitalize()} {these} on {where}?")
 
 
 def _undo_done(result: dict, as_json: bool) -> None:

@@ -252,6 +252,35 @@ def not_undoable(record: dict[str, Any]) -> list[dict[str, Any]]:
             for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not _reversible(a)]
 
 
+def outside_step(incident_id: str, record: dict[str, Any], step: str) -> list[dict[str, Any]]:
+    """The incident's other steps when an undo or release is of ``step`` alone (``incident undo ID --step STEP``):
+    ``[{"step_id", "runbook", "why"}]``, one per other step that did something, ``why`` saying how to undo or
+    release it (the command) or why it cannot be. A ``--step`` preview lists these as *not part of this*
+    undo/release — never as "stays as it is", which reads as if this undo decided they stay."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for action in record.get("actions") or []:
+        step_id = action.get("step_id")
+        if not isinstance(action, dict) or step_id == step or step_id in seen or not action.get("ok"):
+            continue
+        command = f"python -m firestop incident undo {incident_id} --step {step_id}"
+        if action.get("released"):
+            why = "already released"
+        elif action.get("undone"):
+            why = "already undone"
+        elif releasable(action):
+            why = f"release it with: {command} (it changed nothing; nothing is restored)"
+        elif not action.get("changed"):
+            continue  # read-only or found nothing to do: nothing to undo or release
+        elif _reversible(action):
+            why = f"undo it with: {command}"
+        else:
+            why = f"cannot be undone: {_why_not(action)}"
+        seen.add(step_id)
+        out.append({"step_id": step_id, "runbook": action.get("runbook"), "why": why})
+    return out
+
+
 def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Steps a responder already undid: ``[{"step_id", "runbook", "at"}]`` (``at`` from the undo's timeline entry)."""
     when = {e.get("step", "")[len("undo "):]: e.get("at") for e in record.get("timeline") or []

@@ -1,0 +1,80 @@
+"""``incident undo ID --step STEP``'s preview: the incident's other steps are not part of this undo or release.
+
+Session 13's note: a release preview with ``--step`` listed the incident's other steps as "stays as it is", which
+reads as if this release decided they stay; they are simply not part of it, and each has its own way back (its own
+``--step``), or none (a rotated key). The preview now says so, with the command (carrying the ``--as`` given), and
+asks "Release this?" — the same locally and from the app's preview route (``others``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from firestop.settings import REPO_ROOT
+from tests.trust.conftest import api, handled_home  # noqa: F401 — fixtures
+
+LEAKED = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+ANOMALOUS = REPO_ROOT / "examples" / "alerts" / "anomalous-usage.json"
+
+
+def _cli(*args, input=None):
+    from firestop.cli.main import app
+
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def test_a_step_release_preview_names_the_other_steps_as_not_part_of_it(firestop_home):
+    assert _cli("alert", "handle", str(LEAKED), "--json").exit_code == 0
+    later = json.loads(_cli("alert", "handle", str(ANOMALOUS), "--json").stdout)["incident_id"]
+
+    preview = _cli("incident", "undo", later, "--step", "lock-network", "--as", "oid-bob", input="n\n")
+    said = " ".join(preview.output.split())
+    assert preview.exit_code == 2 and "would release lock-network" in said, said
+    assert "stays as it is" not in said
+    assert (f"not part of this release: block-ips (network.block_ips) — undo it with: python -m firestop incident undo "
+            f"{later} --step block-ips --as oid-bob") in said
+    assert "not part of this release: rotate-keys (keys.rotate) — cannot be undone: a revoked key is gone for good" in said
+    assert "not part of this release: lock-network" not in said
+    assert "Release this on the sandbox tenant?" in said and "Undo these" not in said
+
+    whole = _cli("incident", "undo", later, "--as", "oid-bob", input="n\n")  # no --step: what no undo restores
+    said = " ".join(whole.output.split())
+    assert whole.exit_code == 2 and "stays as it is: rotate-keys (keys.rotate)" in said and "not part of" not in said
+
+
+def test_outside_step_reads_each_other_step():
+    from firestop.lifecycle.undo import outside_step
+
+    record = {"actions": [
+        {"step_id": "lock-network", "runbook": "network.lock", "ok": True, "changed": False},
+        {"step_id": "block-ips", "runbook": "network.block_ips", "ok": True, "changed": True},
+        {"step_id": "block-ips", "runbook": "network.block_ips", "ok": True, "changed": True},  # one line a step
+        {"step_id": "rotate-keys", "runbook": "keys.rotate", "ok": True, "changed": True},
+        {"step_id": "disable-local-auth", "runbook": "auth.disable_local_auth", "ok": True, "changed": True, "undone": True},
+        {"step_id": "failed-one", "runbook": "network.lock", "ok": False, "changed": False},
+    ]}
+    got = {o["step_id"]: o["why"] for o in outside_step("inc-1", record, "lock-network")}
+    assert got == {
+        "block-ips": "undo it with: python -m firestop incident undo inc-1 --step block-ips",
+        "rotate-keys": got["rotate-keys"],
+        "disable-local-auth": "already undone",
+    } and got["rotate-keys"].startswith("cannot be undone: a revoked key")
+    released = outside_step("inc-1", record, "block-ips")
+    assert released[0] == {"step_id": "lock-network", "runbook": "network.lock",
+                           "why": "release it with: python -m firestop incident undo inc-1 --step lock-network "
+                                  "(it changed nothing; nothing is restored)"}
+
+
+def test_the_app_preview_route_sends_the_other_steps(api):
+    from tests.trust.conftest import INCIDENT
+
+    status, body = api.call("undo_preview_http", "GET", f"incidents/{INCIDENT}/undo", who="oid-bob",
+                            route={"incident_id": INCIDENT}, params={"step": "lock-network"})
+    assert status == 200, body
+    assert [a["step_id"] for a in body["actions"]] == ["lock-network"]
+    assert {o["step_id"]: o["why"].split(":")[0] for o in body["others"]} == {"rotate-keys": "cannot be undone"}
+    status, whole = api.call("undo_preview_http", "GET", f"incidents/{INCIDENT}/undo", who="oid-bob",
+                             route={"incident_id": INCIDENT})
+    assert status == 200 and whole["others"] == [] and [s["step_id"] for s in whole["stays"]] == ["rotate-keys"], whole
