@@ -566,6 +566,7 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: O
     (:func:`~firestop.lifecycle.undo.outside_step`: each other step, and how to undo or release it), as not part of
     this one — an app older than this CLI sends none, then ``stays`` as before."""
     from firestop.cli.state_text import restore_lines
+    from runbooks.permissions import undo_needs
 
     releases = [a for a in actions if a.get("release") or ("changed" in a and not a.get("changed"))]
     for action in actions:
@@ -579,6 +580,9 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: O
                       f"restore{' ' + safe(head) if head else ':'}", highlight=False, soft_wrap=True)
         for line in below:
             console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
+        needs = undo_needs(str(action.get("runbook") or ""), str(action.get("target") or "") or None)
+        if needs:
+            console.print(f"  {clean(needs)}", highlight=False, markup=False, soft_wrap=True)
     what = "release" if actions and len(releases) == len(actions) else "undo"
     if step is not None and others is not None:
         for other in others:

@@ -501,7 +501,7 @@ def permissions(
     (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard)."""
     from firestop.playbooks import PlaybookError, load_playbooks
     from firestop.settings import Settings
-    from runbooks.permissions import graph_permissions, role_definition
+    from runbooks.permissions import graph_permissions, role_definition, undo_roles_needed
 
     if not scope and not sandbox:
         fail("--scope: required; give the subscription, resource group or management group the role may be assigned at "
@@ -531,6 +531,8 @@ def permissions(
     if graph:  # not part of the Azure role (stdout stays the JSON az role definition create takes)
         typer.echo("Microsoft Graph application permissions (grant to Firestop's app registration, admin consent; "
                    f"not in the Azure role): {', '.join(graph)}", err=True)
+    for text in undo_roles_needed(loaded):  # never in the role: a person's (the undo preview says the same)
+        typer.echo(f"Not in this role: {text}.", err=True)
 
 
 def _sandbox_subscription() -> str:
@@ -626,11 +628,16 @@ def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: b
                       soft_wrap=True)
         _confirm(f"Release this on {where}?", as_json)
         return
+    from runbooks.permissions import undo_needs
+
     head, below = restore_lines(before)
     console.print(f"would undo {clean(runbook)} on {clean(target or '(no target)')}: restore{' ' + clean(head) if head else ':'}",
                   highlight=False, markup=False, soft_wrap=True)
     for line in below:
         console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
+    needs = undo_needs(str(runbook), str(target)) if runbook and target else None
+    if needs:
+        console.print(f"  {clean(needs)}", highlight=False, markup=False, soft_wrap=True)
     _confirm(f"Undo this on {where}?", as_json)
 
 
