@@ -348,7 +348,7 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
         _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on {where}?", as_json)
     from firestop.cli import interrupt
 
-    interrupt.about(incident_id=incident, state=f"as its ledger says (python -m firestop ledger verify {incident})",
+    interrupt.about(incident_id=incident, state=f"holds what its ledger says was applied (check: python -m firestop ledger verify {incident})",
                     resume="the same runbook run again (a runbook's apply is idempotent)")
     # the change and its ledger entry, never one without the other (R13-03)
     applied = out["apply"] = _execute_held(env, {**base, "action": "apply"})
