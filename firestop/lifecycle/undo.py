@@ -316,7 +316,14 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     Raises :class:`UndoRefused` when the incident has not finished or there is nothing (left) to undo.
     """
     if runtime_status != "Completed" or not isinstance(output, dict):
-        raise UndoRefused(f"ID: incident {incident_id} has not finished ({runtime_status}); undo applies to finished incidents")
+        if runtime_status in ("Pending", "Running"):  # running, or waiting for an approval: it may still act
+            raise UndoRefused(f"ID: incident {incident_id} has not finished (it is running or waiting for an approval); undo "
+                              "applies to finished incidents — to end it now: python -m firestop incident stop "
+                              f"{incident_id} --reason TEXT (what already ran stays in place), then undo it; "
+                              f"where it stands: python -m firestop incident show {incident_id}")
+        raise UndoRefused(f"ID: incident {incident_id} ended without filing its record ({runtime_status}) and undo works "
+                          f"from that record; see what it changed: python -m firestop incident show {incident_id} (and its "
+                          f"ledger: python -m firestop ledger verify {incident_id}), and restore that by hand")
     from firestop.lifecycle.view import record_of
 
     record = filed or record_of(output)

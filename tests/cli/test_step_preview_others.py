@@ -78,3 +78,27 @@ def test_the_app_preview_route_sends_the_other_steps(api):
     status, whole = api.call("undo_preview_http", "GET", f"incidents/{INCIDENT}/undo", who="oid-bob",
                              route={"incident_id": INCIDENT})
     assert status == 200 and whole["others"] == [] and [s["step_id"] for s in whole["stays"]] == ["rotate-keys"], whole
+
+
+def test_undo_of_an_incident_waiting_for_approval_says_how_to_end_it_first(firestop_home):
+    """A 3 a.m. responder: ``incident undo`` of an incident waiting for an approval answered "has not finished
+    (Running)" — the Durable runtime's word, and no way on. It now says what it is and the command that ends it."""
+    waiting = _cli("alert", "handle", str(REPO_ROOT / "examples" / "alerts" / "suspicious-key-access.json"), "--json")
+    assert waiting.exit_code == 3, waiting.output
+    incident = json.loads(waiting.stdout)["incident_id"]
+    refused = _cli("incident", "undo", incident, "--as", "oid-bob", "--yes", "--json")
+    assert refused.exit_code == 2, refused.output
+    error = json.loads(refused.stdout)["error"]
+    assert "(Running)" not in error and "running or waiting for an approval" in error, error
+    assert f"python -m firestop incident stop {incident} --reason TEXT" in error and "then undo it" in error
+
+
+def test_undo_selection_of_an_incident_that_ended_without_a_record():
+    import pytest
+
+    from firestop.lifecycle.undo import UndoRefused, undo_selection
+
+    with pytest.raises(UndoRefused) as refused:
+        undo_selection("inc-1", "Failed", None, None)
+    assert "ended without filing its record (Failed)" in str(refused.value)
+    assert "python -m firestop incident show inc-1" in str(refused.value)
