@@ -344,6 +344,9 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
                 raise UndoRefused(f"--step: {step!r} is already undone", "step")
             if any(not _reversible(a) for a in mine):
                 raise UndoRefused(f"--step: {step!r} ({mine[0].get('runbook')}) cannot be undone: {_why_not(mine[0])}", "step")
+            if not mine:  # a typo or another incident's step: name this incident's steps
+                raise UndoRefused(f"--step: incident {incident_id} has no step {step!r}; its steps: {known} "
+                                  f"(see: python -m firestop incident show {incident_id})", "step")
             raise UndoRefused(f"--step: {step!r} changed nothing that can be undone (steps: {known})", "step")
     if not actions:
         raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo" + _left_alone(record))

@@ -102,3 +102,22 @@ def test_undo_selection_of_an_incident_that_ended_without_a_record():
         undo_selection("inc-1", "Failed", None, None)
     assert "ended without filing its record (Failed)" in str(refused.value)
     assert "python -m firestop incident show inc-1" in str(refused.value)
+
+
+def test_undo_of_a_step_the_incident_does_not_have_names_its_steps():
+    """``incident undo ID --step nope`` answered "'nope' changed nothing that can be undone" — as if the step had run.
+    A step the incident does not have is named as such, with its steps."""
+    import pytest
+
+    from firestop.lifecycle.undo import UndoRefused, undo_selection
+
+    record = {"actions": [{"step_id": "lock-network", "runbook": "network.lock", "ok": True, "changed": True},
+                          {"step_id": "snapshot-logs", "runbook": "evidence.snapshot_logs", "ok": True, "changed": False}],
+              "timeline": []}
+    with pytest.raises(UndoRefused) as refused:
+        undo_selection("inc-1", "Completed", record, record, step="lock-netwrok")
+    assert str(refused.value) == ("--step: incident inc-1 has no step 'lock-netwrok'; its steps: lock-network, snapshot-logs "
+                                  "(see: python -m firestop incident show inc-1)")
+    assert refused.value.field == "step"
+    with pytest.raises(UndoRefused, match="'snapshot-logs' changed nothing that can be undone"):
+        undo_selection("inc-1", "Completed", record, record, step="snapshot-logs")
