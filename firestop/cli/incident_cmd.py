@@ -515,7 +515,7 @@ def undo(
             if preview.get("already_released"):
                 _undo_done(preview, as_json)
             if dry_run:
-                _dry_run_preview(incident_id, step, preview, as_json)
+                _dry_run_preview(incident_id, step, preview, as_json, flags=f" --app {remote.origin}")
             _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})",
                           step=step, others=preview.get("others"))
         result = _remote_call(as_json, remote.undo, incident_id, step)
@@ -606,7 +606,8 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: O
         confirm_or_exit(f"{what.capitalize()} {these} on {where}?")
 
 
-def _dry_run_preview(incident_id: str, step: Optional[str], preview: dict, as_json: bool, as_: Optional[str] = None) -> None:
+def _dry_run_preview(incident_id: str, step: Optional[str], preview: dict, as_json: bool, as_: Optional[str] = None,
+                     flags: str = "") -> None:
     """``incident undo --dry-run``: the preview (``preview``: the app's preview shape) printed — as JSON with
     ``"dry_run": true`` — then exit 0; nothing was changed, nothing asked."""
     if as_json:
@@ -614,7 +615,7 @@ def _dry_run_preview(incident_id: str, step: Optional[str], preview: dict, as_js
         raise typer.Exit(0)
     _undo_preview(preview.get("actions") or [], preview.get("stays") or [], "", step=step, others=preview.get("others"),
                   ask=False)
-    again = _with_as(f"python -m firestop incident undo {incident_id}" + (f" --step {step}" if step else ""), as_)
+    again = _with_as(f"python -m firestop incident undo {incident_id}" + (f" --step {step}" if step else ""), as_) + flags
     console.print(f"dry run: nothing was changed; to do it: {safe(again)}", highlight=False, soft_wrap=True)
     raise typer.Exit(0)
 

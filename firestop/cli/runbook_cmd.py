@@ -588,7 +588,7 @@ def runbook_undo(
             if run.get("already_released"):
                 _already_released(run_id, str(run.get("detail") or ""), as_json)
             _undo_preview(run.get("runbook"), run.get("target"), run.get("before"), f"the app's tenant ({remote.origin})", as_json,
-                          release=bool(run.get("release")), dry_run=run_id.strip() if dry_run else None)
+                          release=bool(run.get("release")), dry_run=f"{run_id.strip()} --app {remote.origin}" if dry_run else None)
         body = calling(as_json, remote.manual_undo, run_id.strip())
         if body.get("already_released"):
             _already_released(run_id, str(body.get("detail") or ""), as_json)
@@ -635,15 +635,16 @@ def runbook_undo(
 
 def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool, *, release: bool = False,
                   dry_run: Optional[str] = None) -> None:
-    """Print what undoing a manual run restores (a release: nothing), then ask (anything but yes exits 2). ``dry_run``
-    (the run id): print it — with ``as_json`` as ``{"run_id", "dry_run": true, "runbook", "target", "release",
-    "before", "needs"}`` — and exit 0 without asking; nothing is changed."""
+    """Print what undoing a manual run restores (a release: nothing), then ask (anything but yes exits 2).
+    ``dry_run`` (the run id, then `` --app URL`` for the app's run): print it — with ``as_json`` as ``{"run_id",
+    "dry_run": true, "runbook", "target", "release", "before", "needs"}`` — and exit 0 without asking; nothing is
+    changed."""
     from firestop.cli.state_text import restore_lines
     from runbooks.permissions import undo_needs
 
     needs = undo_needs(str(runbook), str(target)) if runbook and target and not release else None
     if dry_run is not None and as_json:
-        print_json({"run_id": dry_run, "dry_run": True, "runbook": runbook, "target": target, "release": release,
+        print_json({"run_id": dry_run.split(" ", 1)[0], "dry_run": True, "runbook": runbook, "target": target, "release": release,
                     "before": {} if release else before, "needs": needs, "exit_code": 0})
         raise typer.Exit(0)
     if release:
