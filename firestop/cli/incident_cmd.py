@@ -530,8 +530,8 @@ def undo(
             record, actions = undo_candidates(env, incident_id, step=step)
         except AlreadyReleased as exc:  # a retried release: already done (idempotent), exit 0
             _undo_done({"incident_id": incident_id, "undone": [], "already_released": exc.step, "detail": str(exc)}, as_json)
-        except UndoRefused as exc:
-            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+        except UndoRefused as exc:  # not finished: the stop it names carries the --as given, as typed it runs
+            fail(_with_as(str(exc), as_), EXIT_BAD_INPUT, as_json=as_json)
         try:  # refuse before asking when a later or open incident relies on it (advisory: the lease's check decides)
             reliance_first(env, incident_id, record, actions)
         except UndoRefused as exc:
@@ -556,16 +556,16 @@ def undo(
 
 
 def _with_as(message: str, as_: Optional[str]) -> str:
-    """``message`` with ``--as AS_`` added to the ``incident undo ID [--step S]`` command it tells the responder to run
-    (a release of the later incident's step, the undo of a finished incident), so that it runs as typed: without it, the local command asks who
-    undoes. Unchanged when ``--as`` was not given (FIRESTOP_PRINCIPAL_ID answers it) or the message names no such
+    """``message`` with ``--as AS_`` added to the ``incident undo ID [--step S]`` or ``incident stop ID --reason TEXT``
+    command it tells the responder to run (a release of the later incident's step, the undo of a finished incident,
+    the stop of one not finished), so that it runs as typed: without it, the local command asks who undoes. Unchanged when ``--as`` was not given (FIRESTOP_PRINCIPAL_ID answers it) or the message names no such
     command."""
     import re
 
     if not as_:
         return message
-    return re.sub(r"(python -m firestop incident undo [\w.-]+(?: --step [\w.-]+)?)(?![\w.-]| --step| --as)", lambda m: f"{m.group(1)} --as {as_}",
-                  message)
+    return re.sub(r"(python -m firestop incident (?:undo [\w.-]+(?: --step [\w.-]+)?|stop [\w.-]+ --reason TEXT))(?![\w.-]| --step| --as)",
+                  lambda m: f"{m.group(1)} --as {as_}", message)
 
 
 def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: Optional[str] = None,

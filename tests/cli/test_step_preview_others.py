@@ -90,7 +90,8 @@ def test_undo_of_an_incident_waiting_for_approval_says_how_to_end_it_first(fires
     assert refused.exit_code == 2, refused.output
     error = json.loads(refused.stdout)["error"]
     assert "(Running)" not in error and "running or waiting for an approval" in error, error
-    assert f"python -m firestop incident stop {incident} --reason TEXT" in error and "then undo it" in error
+    # as typed it runs: the --as given goes with it (without, the local stop asks who stops)
+    assert f"python -m firestop incident stop {incident} --reason TEXT --as oid-bob (" in error and "then undo it" in error
 
 
 def test_undo_selection_of_an_incident_that_ended_without_a_record():
