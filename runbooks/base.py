@@ -210,6 +210,12 @@ class Runbook(Generic[ParamsT]):
     permissions: ClassVar[tuple[str, ...]] = ()
     #: Microsoft Graph application permissions needed (granted to the app registration, not in an Azure role).
     graph_permissions: ClassVar[tuple[str, ...]] = ()
+    #: What ``undo`` needs beyond ``permissions`` that Firestop's role never holds (one of
+    #: :data:`runbooks.permissions.FORBIDDEN_ACTIONS`): on Azure a person holding one of ``undo_roles`` undoes it.
+    undo_permissions: ClassVar[tuple[str, ...]] = ()
+    #: Built-in role definition GUIDs (:mod:`firestop.azure.builtin_roles`), any one of which grants ``undo_permissions``
+    #: on the target's scope; what the undo preview and ``firestop permissions`` name.
+    undo_roles: ClassVar[tuple[str, ...]] = ()
     #: ARM type the target must have (lower case), or None for any/no target.
     target_type: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = NoParams

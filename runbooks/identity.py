@@ -24,8 +24,13 @@ in Firestop's role). Undo needs ``roleAssignments/write`` (:data:`UNDO_PERMISSIO
 which Firestop's role never holds — whoever holds it can grant any role,
 itself included (https://learn.microsoft.com/azure/role-based-access-control/rbac-and-directory-admin-roles).
 So on Azure the app's identity is refused (403 → ``forbidden`` naming the
-action) and a person with User Access Administrator restores the assignments
-(``incident undo`` with their own sign-in, or ``az role assignment create``).
+action) and a person with User Access Administrator or Owner on the account
+(:attr:`RevokeRoleAssignment.undo_roles`; both built-in roles grant
+``Microsoft.Authorization/roleAssignments/write``, "Azure built-in roles",
+https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
+restores the assignments (``runbook undo --azure`` with their own sign-in, or
+``az role assignment create``); the undo preview and ``firestop permissions``
+say so (:func:`runbooks.permissions.undo_needs`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from firestop.azure.builtin_roles import OWNER, USER_ACCESS_ADMINISTRATOR
 from firestop.azure.errors import RunbookError, map_azure_error
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification
 from runbooks.common import list_raw, raw_json
@@ -173,6 +179,8 @@ class RevokeRoleAssignment(Runbook[RevokeRoleParams]):
     name = "identity.revoke_role_assignment"
     summary = "Remove a compromised principal's role assignments on the account (never Firestop's own identity)."
     permissions = (READ, DELETE)  # never WRITE: see the module docstring
+    undo_permissions = UNDO_PERMISSIONS
+    undo_roles = (USER_ACCESS_ADMINISTRATOR, OWNER)
     target_type = ACCOUNT_TYPE
     Params = RevokeRoleParams
 

@@ -128,6 +128,33 @@ def graph_permissions(playbooks: list[Any]) -> list[str]:
     return sorted(needed, key=str.lower)
 
 
+def undo_needs(runbook: str, scope: str | None = None) -> str | None:
+    """What undoing ``runbook`` needs on Azure beyond Firestop's role (``Runbook.undo_permissions``), in words naming
+    the built-in roles that grant it (``Runbook.undo_roles``, name and GUID: :func:`firestop.azure.builtin_roles.role_label`)
+    and ``scope`` (the target) when given; None when Firestop's role covers its undo (or the runbook is unknown).
+    E.g. ``"undoing identity.revoke_role_assignment on Azure needs Microsoft.Authorization/roleAssignments/write on
+    <scope>, which Firestop's role never holds: whoever undoes it must hold User Access Administrator (18d7d88d-…) or
+    Owner (8e3af657-…) there (the app's identity is refused)"``."""
+    from firestop.azure.builtin_roles import role_label
+
+    try:
+        cls = type(get_runbook(runbook))
+    except (KeyError, LookupError, TypeError):
+        return None
+    if not cls.undo_permissions:
+        return None
+    roles = " or ".join(role_label(r) for r in cls.undo_roles) or "a role granting it"
+    where = f" on {scope} (or a scope above it)" if scope else " on the resource it acted on (or a scope above it)"
+    return (f"undoing {runbook} on Azure needs {', '.join(cls.undo_permissions)}{where}, which Firestop's role never "
+            f"holds: whoever undoes it must hold {roles} there (the app's identity is refused)")
+
+
+def undo_roles_needed(playbooks: list[Any]) -> list[str]:
+    """:func:`undo_needs` (without a scope) of each runbook the playbooks use whose undo Firestop's role cannot do,
+    sorted by runbook name: what ``firestop permissions`` prints beside the role."""
+    return [text for text in (undo_needs(name) for name in runbooks_of(playbooks)) if text]
+
+
 def role_definition(playbooks: list[Any], scopes: list[str], name: str = "Firestop responder") -> dict[str, Any]:
     """The custom role (``az role definition create`` JSON) for ``playbooks``, assignable at ``scopes``."""
     names = runbooks_of(playbooks)

@@ -8,6 +8,11 @@ shows the name beside it so a person at 3 a.m. does not have to look it up.
 
 from __future__ import annotations
 
+#: Owner: ``actions: *`` — grants everything, role assignments included.
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+#: User Access Administrator: ``Microsoft.Authorization/*`` — manages role assignments (``roleAssignments/write``).
+USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+
 #: role definition GUID (lower case) → built-in role name
 BUILTIN_ROLE_NAMES: dict[str, str] = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",

@@ -493,24 +493,31 @@ def undo(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what the undo would restore: changes nothing, asks nothing, exit 0."),
 ) -> None:
     """Undo containment of a finished incident (restores the state recorded before each step). You must hold the
     responder role — with --app as your Entra sign-in, in a sandbox simulation as the object ID given with --as; the
-    record and the ledger name you."""
+    record and the ledger name you. --dry-run: the preview only (with --json: the app's preview shape plus
+    ``"dry_run": true``), exit 0."""
     from firestop.cli.remote import refuse_local_flags
-    from firestop.cli.undo import AlreadyReleased, UndoBusy, UndoRefused, UndoStale, not_undoable, reliance_first, undo_candidates, undo_locally
+    from firestop.cli.undo import (AlreadyReleased, UndoBusy, UndoRefused, UndoStale, not_undoable, outside_step, reliance_first,
+                                   undo_candidates, undo_locally)
     from firestop.trust import TrustError, roles_held
 
-    if as_json and not yes:
-        fail("--yes: undo changes the tenant; confirm with --yes when asking for --json", EXIT_BAD_INPUT, as_json=True)
+    if as_json and not yes and not dry_run:
+        fail("--yes: undo changes the tenant; confirm with --yes when asking for --json (or see it first with --dry-run)",
+             EXIT_BAD_INPUT, as_json=True)
     remote = _remote(app, auth, as_json)
     if remote is not None:
         refuse_local_flags(as_json, as_=as_)
-        if not yes:
+        if not yes or dry_run:
             preview = _remote_call(as_json, remote.undo_preview, incident_id, step)
             if preview.get("already_released"):
                 _undo_done(preview, as_json)
-            _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})")
+            if dry_run:
+                _dry_run_preview(incident_id, step, preview, as_json, flags=f" --app {remote.origin}")
+            _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})",
+                          step=step, others=preview.get("others"))
         result = _remote_call(as_json, remote.undo, incident_id, step)
         _undo_done(result, as_json)
     env, who, groups = _decider(incident_id, as_, [], False, as_json, undo=True)
@@ -523,14 +530,20 @@ def undo(
             record, actions = undo_candidates(env, incident_id, step=step)
         except AlreadyReleased as exc:  # a retried release: already done (idempotent), exit 0
             _undo_done({"incident_id": incident_id, "undone": [], "already_released": exc.step, "detail": str(exc)}, as_json)
-        except UndoRefused as exc:
-            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+        except UndoRefused as exc:  # not finished: the stop it names carries the --as given, as typed it runs
+            fail(_with_as(str(exc), as_), EXIT_BAD_INPUT, as_json=as_json)
         try:  # refuse before asking when a later or open incident relies on it (advisory: the lease's check decides)
             reliance_first(env, incident_id, record, actions)
         except UndoRefused as exc:
             fail(_with_as(str(exc), as_), 3, as_json=as_json)
+        others = None if step is None else [{**o, "why": _with_as(o["why"], as_)} for o in outside_step(incident_id, record, step)]
+        if dry_run:  # the app's preview shape (firestop.functions.http_responders: GET …/undo)
+            _dry_run_preview(incident_id, step, {
+                "incident_id": incident_id, "stays": not_undoable(record), "others": others or [],
+                "actions": [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "target": a.get("target"),
+                             "before": a.get("before") or {}, "release": not a.get("changed")} for a in actions]}, as_json, as_)
         if not yes:
-            _undo_preview(actions, not_undoable(record), "the sandbox tenant")
+            _undo_preview(actions, not_undoable(record), "the sandbox tenant", step=step, others=others)
         try:
             result = undo_locally(env, incident_id, record, actions, by=who)
         except UndoStale as exc:  # another undo filed a revision while this one waited (RT8-03): as remote, exit 2
@@ -543,24 +556,30 @@ def undo(
 
 
 def _with_as(message: str, as_: Optional[str]) -> str:
-    """``message`` with ``--as AS_`` added to the ``incident undo ID [--step S]`` command it tells the responder to run
-    (a release of the later incident's step, the undo of a finished incident), so that it runs as typed: without it, the local command asks who
-    undoes. Unchanged when ``--as`` was not given (FIRESTOP_PRINCIPAL_ID answers it) or the message names no such
+    """``message`` with ``--as AS_`` added to the ``incident undo ID [--step S]`` or ``incident stop ID --reason TEXT``
+    command it tells the responder to run (a release of the later incident's step, the undo of a finished incident,
+    the stop of one not finished), so that it runs as typed: without it, the local command asks who undoes. Unchanged when ``--as`` was not given (FIRESTOP_PRINCIPAL_ID answers it) or the message names no such
     command."""
     import re
 
     if not as_:
         return message
-    return re.sub(r"(python -m firestop incident undo [\w.-]+(?: --step [\w.-]+)?)(?![\w.-]| --step| --as)", lambda m: f"{m.group(1)} --as {as_}",
-                  message)
+    return re.sub(r"(python -m firestop incident (?:undo [\w.-]+(?: --step [\w.-]+)?|stop [\w.-]+ --reason TEXT))(?![\w.-]| --step| --as)",
+                  lambda m: f"{m.group(1)} --as {as_}", message)
 
 
-def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
-    """Print what the undo would restore and what stays, then ask; anything but yes exits 2, nothing changed."""
+def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: Optional[str] = None,
+                  others: Optional[list[dict]] = None, ask: bool = True) -> None:
+    """Print what the undo would restore or release and what it leaves, then ask; anything but yes exits 2, nothing
+    changed. Without ``step``: ``stays``, the changes no undo can restore. With ``step``: ``others``
+    (:func:`~firestop.lifecycle.undo.outside_step`: each other step, and how to undo or release it), as not part of
+    this one — an app older than this CLI sends none, then ``stays`` as before."""
     from firestop.cli.state_text import restore_lines
+    from runbooks.permissions import undo_needs
 
+    releases = [a for a in actions if a.get("release") or ("changed" in a and not a.get("changed"))]
     for action in actions:
-        if action.get("release") or ("changed" in action and not action.get("changed")):
+        if action in releases:
             console.print(f"would release {safe(action.get('step_id'))} ({safe(action.get('runbook'))}) on {safe(action.get('target'))}: "
                           "it found that state in place and changed nothing; this incident stops relying on it, "
                           "nothing is restored", highlight=False, soft_wrap=True)
@@ -570,10 +589,35 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str) -> None:
                       f"restore{' ' + safe(head) if head else ':'}", highlight=False, soft_wrap=True)
         for line in below:
             console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
-    for stays_as_is in stays:
-        console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
-                      highlight=False, soft_wrap=True)
-    confirm_or_exit(f"Undo these on {where}?")
+        needs = undo_needs(str(action.get("runbook") or ""), str(action.get("target") or "") or None)
+        if needs:
+            console.print(f"  {clean(needs)}", highlight=False, markup=False, soft_wrap=True)
+    what = "release" if actions and len(releases) == len(actions) else "undo"
+    if step is not None and others is not None:
+        for other in others:
+            console.print(f"not part of this {what}: {safe(other.get('step_id'))} ({safe(other.get('runbook'))}) — {safe(other.get('why'))}",
+                          highlight=False, soft_wrap=True)
+    else:
+        for stays_as_is in stays:
+            console.print(f"stays as it is: {safe(stays_as_is.get('step_id'))} ({safe(stays_as_is.get('runbook'))}) — {safe(stays_as_is.get('why'))}",
+                          highlight=False, soft_wrap=True)
+    these = "this" if len(actions) == 1 else "these"
+    if ask:
+        confirm_or_exit(f"{what.capitalize()} {these} on {where}?")
+
+
+def _dry_run_preview(incident_id: str, step: Optional[str], preview: dict, as_json: bool, as_: Optional[str] = None,
+                     flags: str = "") -> None:
+    """``incident undo --dry-run``: the preview (``preview``: the app's preview shape) printed — as JSON with
+    ``"dry_run": true`` — then exit 0; nothing was changed, nothing asked."""
+    if as_json:
+        print_json({**preview, "dry_run": True, "exit_code": 0})
+        raise typer.Exit(0)
+    _undo_preview(preview.get("actions") or [], preview.get("stays") or [], "", step=step, others=preview.get("others"),
+                  ask=False)
+    again = _with_as(f"python -m firestop incident undo {incident_id}" + (f" --step {step}" if step else ""), as_) + flags
+    console.print(f"dry run: nothing was changed; to do it: {safe(again)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(0)
 
 
 def _undo_done(result: dict, as_json: bool) -> None:

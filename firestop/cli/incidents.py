@@ -49,7 +49,7 @@ def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = 
 
     host = env.host
     clock = env.clients.clock
-    interrupt.about(incident_id=instance_id, state="running")
+    interrupt.about(incident_id=instance_id, state=RUNNING_WORDS)
     while True:
         host.run_until_idle(instance_id)
         status = host.get_status(instance_id)
@@ -68,15 +68,22 @@ def drive(env, instance_id: str, *, on_progress: Callable[[Any], None] | None = 
             time.sleep(min(max((due - clock.now()).total_seconds(), 0.0), 60.0))
 
 
+#: What a Ctrl-C line says of an incident that runs (:func:`interrupt.line`: ``incident <id> <this>; resume with: …``).
+RUNNING_WORDS = "is running, its next step not yet run (resuming runs it)"
+#: … of an incident just started (its input stored; its orchestration not yet run).
+STARTED_WORDS = "was started and no step has run yet (resuming runs its steps)"
+
+
 def state_words(status) -> str:
-    """What a Ctrl-C line says an incident is (``running``, ``waiting for approval of step S``, its outcome)."""
+    """What a Ctrl-C line says an incident is, as the clause after ``incident <id>`` (:func:`firestop.cli.interrupt.about`):
+    ``is still waiting for approval of step S``, ``has finished: contained``, :data:`RUNNING_WORDS`."""
     custom = status.custom_status if isinstance(status.custom_status, dict) else {}
     pending = custom.get("pending_approval")
     if status.runtime_status not in TERMINAL and isinstance(pending, dict):
-        return f"waiting for approval of step {pending.get('step')}"
+        return f"is still waiting for approval of step {pending.get('step')}"
     if status.runtime_status in TERMINAL:
-        return f"{_status_of(status) or status.runtime_status.lower()} (finished)"
-    return "running (its next steps run when it is resumed)"
+        return f"has finished: {_status_of(status) or status.runtime_status.lower()}"
+    return RUNNING_WORDS
 
 
 #: Outcomes a break-glass run retries by itself: containment did not hold, so handling the alert
@@ -168,7 +175,7 @@ def handle_alert(alert, *, rerun: bool = False, env=None, retry_unfinished: bool
             inp["incident_id"] = instance_id
             from firestop.cli import interrupt
 
-            interrupt.about(incident_id=instance_id, state="started (its steps run when it is resumed)")
+            interrupt.about(incident_id=instance_id, state=STARTED_WORDS)
             host.start_new(ORCHESTRATOR_NAME, instance_id, seal(Purpose.INCIDENT, inp, binding=instance_id))
         return view(drive(env, instance_id, on_progress=on_progress)), note
     finally:

@@ -10,7 +10,7 @@ Commands say what they are working on with :func:`about` (the incident, its stat
 command knows it, the command that resumes it — :func:`command` quotes it for a POSIX shell, with every
 option the interrupted command needs to work again); :func:`line` builds the message::
 
-    interrupted — nothing further was changed; incident inc-… is still running (waiting for approval of step rotate); resume with: python -m firestop alert handle FILE
+    interrupted — nothing further was changed; incident inc-… is still waiting for approval of step rotate; resume with: python -m firestop alert handle FILE
 
 Exit status 130 (128 + SIGINT, the shell's convention for a command ended by Ctrl-C).
 
@@ -181,6 +181,9 @@ def about(*, incident_id: str | None = None, state: str | None = None, resume: s
           resume_once_started: str | None = None, starts_incident: bool | None = None) -> None:
     """Record what the command works on now (only the fields given change).
 
+    state: what the incident is, as the line's clause after ``incident <id>`` — its verb included and what to do
+    next if anything (``is waiting for approval of step S``, ``was started and no step has run yet``).
+
     resume: the command that resumes the work. resume_once_started: the one that resumes it once an incident is
     known (``incident_id`` given) when that differs — ``alert handle FILE --rerun`` starts a new incident, so once
     it is started, resuming it is ``alert handle FILE`` (without ``--rerun``, which would start yet another).
@@ -229,7 +232,7 @@ def line() -> str:
     incident = _about.get("incident_id")
     if incident:
         state = _about.get("state")
-        parts.append(f"incident {incident} is still {state}" if state else f"incident {incident} is kept as it was")
+        parts.append(f"incident {incident} {state}" if state else f"incident {incident} is kept as it was")
     elif _about.get("starts_incident"):
         parts.append("no incident was started")
     resume = (incident and _about.get("resume_once_started")) or _about.get("resume")

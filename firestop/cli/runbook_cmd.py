@@ -290,13 +290,26 @@ def runbook_run(
     tenant: Optional[Path] = typer.Option(None, "--tenant", metavar="FILE", help=TENANT_HELP),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show the change (runbook plan): changes nothing, asks nothing, exit 0."),
 ) -> None:
     """Apply NAME to --target and verify it: shows the exact change and asks first (unless --yes).
 
-    Exit 0 applied and verified, 2 bad input or not confirmed, 3 applied but not verified, 1 Azure refused or failed.
+    Exit 0 applied and verified (or --dry-run: planned), 2 bad input or not confirmed, 3 applied but not verified,
+    1 Azure refused or failed.
     """
     from firestop.cli.remote import connect, refuse_local_flags
 
+    if dry_run:  # what a responder types for "show me first": the plan, as runbook plan prints it
+        runbook_plan(name, target, param, as_json, azure, tenant, app, auth)
+        if not as_json:
+            from firestop.cli.interrupt import command
+
+            again = command("runbook", "run", name, *(["--target", target] if target else []),
+                            *[a for p in param for a in ("--param", p)], *(["--azure"] if azure else []),
+                            *(["--tenant", str(tenant)] if tenant else []), *(["--app", app] if app else []))
+            console.print(f"dry run: nothing was changed; to apply it: {clean(again)}", highlight=False, markup=False,
+                          soft_wrap=True)
+        raise typer.Exit(0)
     params = _checked(name, target, param, azure, tenant, as_json)
     if as_json and not yes:
         fail("--yes: runbook run --json does not prompt; confirm the change with --yes (see it first with: runbook plan ... --json)",
@@ -348,7 +361,7 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
         _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on {where}?", as_json)
     from firestop.cli import interrupt
 
-    interrupt.about(incident_id=incident, state=f"as its ledger says (python -m firestop ledger verify {incident})",
+    interrupt.about(incident_id=incident, state=f"holds what its ledger says was applied (check: python -m firestop ledger verify {incident})",
                     resume="the same runbook run again (a runbook's apply is idempotent)")
     # the change and its ledger entry, never one without the other (R13-03)
     applied = out["apply"] = _execute_held(env, {**base, "action": "apply"})
@@ -501,7 +514,7 @@ def permissions(
     (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard)."""
     from firestop.playbooks import PlaybookError, load_playbooks
     from firestop.settings import Settings
-    from runbooks.permissions import graph_permissions, role_definition
+    from runbooks.permissions import graph_permissions, role_definition, undo_roles_needed
 
     if not scope and not sandbox:
         fail("--scope: required; give the subscription, resource group or management group the role may be assigned at "
@@ -531,6 +544,8 @@ def permissions(
     if graph:  # not part of the Azure role (stdout stays the JSON az role definition create takes)
         typer.echo("Microsoft Graph application permissions (grant to Firestop's app registration, admin consent; "
                    f"not in the Azure role): {', '.join(graph)}", err=True)
+    for text in undo_roles_needed(loaded):  # never in the role: a person's (the undo preview says the same)
+        typer.echo(f"Not in this role: {text}.", err=True)
 
 
 def _sandbox_subscription() -> str:
@@ -543,20 +558,22 @@ def _sandbox_subscription() -> str:
 def runbook_undo(
     run_id: str = typer.Argument(..., metavar="RUN_ID", help="The manual run to undo, as runbook run printed it: manual-<date>/<step>."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation (required with --json)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the undo answer as JSON (needs --yes)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the undo answer as JSON (needs --yes, or --dry-run)."),
     azure: bool = typer.Option(False, "--azure", help=AZURE_HELP),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what the undo would restore: changes nothing, asks nothing, exit 0."),
 ) -> None:
     """Undo a manual runbook run: restore the state its apply recorded on the ledger (exact undo, or a refusal
     when the target changed since), inside the target's containment lease. A run that changed nothing (it found the
     state in place) is released: nothing is restored, the run stops relying on that state. Exit 0 undone or released,
-    2 bad input / nothing to undo / relied on by an incident / not confirmed, 3 a containment holds the target, 1 failed."""
+    2 bad input / nothing to undo / relied on by an incident / not confirmed, 3 a containment holds the target, 1 failed.
+    --dry-run: the preview only (exit 0; 2 as above when there is nothing to undo or an incident relies on it)."""
     from firestop.cli.manual_undo import ManualUndoRefused, find_manual_run
     from runbooks.manual_runs import ManualAlreadyReleased
     from firestop.cli.remote import calling, connect, refuse_local_flags
 
-    if as_json and not yes:
+    if as_json and not yes and not dry_run:
         fail("--yes: runbook undo --json does not prompt; confirm with --yes", EXIT_BAD_INPUT, as_json=True)
     remote = connect(app, auth, as_json=as_json)
     if remote is not None:
@@ -566,12 +583,12 @@ def runbook_undo(
         if not RUN_ID_PATTERN.fullmatch((run_id or "").strip()):
             fail(f"RUN_ID: {run_id[:80]!r} is not a manual run id; give it as runbook run printed it: "
                  "manual-<YYYY-MM-DD>/cli-run-<HHMMSS>-<hex>", EXIT_BAD_INPUT, as_json=as_json)
-        if not yes:
+        if not yes or dry_run:
             run = calling(as_json, remote.manual_run, run_id.strip())
             if run.get("already_released"):
                 _already_released(run_id, str(run.get("detail") or ""), as_json)
             _undo_preview(run.get("runbook"), run.get("target"), run.get("before"), f"the app's tenant ({remote.origin})", as_json,
-                          release=bool(run.get("release")))
+                          release=bool(run.get("release")), dry_run=f"{run_id.strip()} --app {remote.origin}" if dry_run else None)
         body = calling(as_json, remote.manual_undo, run_id.strip())
         if body.get("already_released"):
             _already_released(run_id, str(body.get("detail") or ""), as_json)
@@ -594,9 +611,9 @@ def runbook_undo(
                 manual_reliance(env.settings, run)  # before asking; checked again inside the lease
         except UndoReliedOn as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
-        if not yes:
+        if not yes or dry_run:
             _undo_preview(run.runbook, run.target, run.applied.get("before"), "REAL Azure" if azure else "the sandbox tenant", as_json,
-                          release=not run.changed)
+                          release=not run.changed, dry_run=run_id.strip() if dry_run else None)
         try:  # inside the target's containment lease, as an incident undo (RT6-02)
             answer = asyncio.run(manual_undo_under_lease(HostLeasePort(env.host), env.settings, run, lambda: _execute_held(env, {
                 "runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,
@@ -616,22 +633,43 @@ def runbook_undo(
     _undo_answer(run_id, answer, as_json)
 
 
-def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool, *, release: bool = False) -> None:
-    """Print what undoing a manual run restores (a release: nothing), then ask (anything but yes exits 2)."""
+def _undo_preview(runbook: Any, target: Any, before: Any, where: str, as_json: bool, *, release: bool = False,
+                  dry_run: Optional[str] = None) -> None:
+    """Print what undoing a manual run restores (a release: nothing), then ask (anything but yes exits 2).
+    ``dry_run`` (the run id, then `` --app URL`` for the app's run): print it — with ``as_json`` as ``{"run_id",
+    "dry_run": true, "runbook", "target", "release", "before", "needs"}`` — and exit 0 without asking; nothing is
+    changed."""
     from firestop.cli.state_text import restore_lines
+    from runbooks.permissions import undo_needs
 
+    needs = undo_needs(str(runbook), str(target)) if runbook and target and not release else None
+    if dry_run is not None and as_json:
+        print_json({"run_id": dry_run.split(" ", 1)[0], "dry_run": True, "runbook": runbook, "target": target, "release": release,
+                    "before": {} if release else before, "needs": needs, "exit_code": 0})
+        raise typer.Exit(0)
     if release:
         console.print(f"would release {clean(runbook)} on {clean(target or '(no target)')}: the run changed nothing, so "
                       "nothing is restored; it stops relying on the state it found in place", highlight=False, markup=False,
                       soft_wrap=True)
-        _confirm(f"Release this on {where}?", as_json)
+        _dry_run_or_confirm(dry_run, f"Release this on {where}?", as_json)
         return
     head, below = restore_lines(before)
     console.print(f"would undo {clean(runbook)} on {clean(target or '(no target)')}: restore{' ' + clean(head) if head else ':'}",
                   highlight=False, markup=False, soft_wrap=True)
     for line in below:
         console.print(clean(line), highlight=False, markup=False, soft_wrap=True)
-    _confirm(f"Undo this on {where}?", as_json)
+    if needs:
+        console.print(f"  {clean(needs)}", highlight=False, markup=False, soft_wrap=True)
+    _dry_run_or_confirm(dry_run, f"Undo this on {where}?", as_json)
+
+
+def _dry_run_or_confirm(dry_run: Optional[str], question: str, as_json: bool) -> None:
+    """``--dry-run``: say nothing was changed and exit 0; else ask ``question`` (:func:`_confirm`)."""
+    if dry_run is not None:
+        console.print(f"dry run: nothing was changed; to do it: python -m firestop runbook undo {clean(dry_run)}",
+                      highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(0)
+    _confirm(question, as_json)
 
 
 def _undo_answer(run_id: str, answer: dict[str, Any], as_json: bool) -> None:

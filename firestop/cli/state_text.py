@@ -66,13 +66,17 @@ def nsg_rule_line(rule: dict[str, Any]) -> str:
 
 def role_assignment_line(assignment: dict[str, Any]) -> str:
     """One Azure role assignment as one line: ``<name>: role definition <id's last segment> held by <principalType>
-    <principalId> at <scope> — <description>`` (ARM's ``RoleAssignmentProperties``, Microsoft.Authorization
+    <principalId> at <scope> — <description>``, a built-in role named as ``<role name> (<guid>)``
+    (:func:`firestop.azure.builtin_roles.role_label`) (ARM's ``RoleAssignmentProperties``, Microsoft.Authorization
     2022-04-01: ``roleDefinitionId``, ``principalId``, ``principalType``, ``scope``, ``description``)."""
     props = assignment.get("properties") if isinstance(assignment.get("properties"), dict) else assignment
     name = assignment.get("name") or str(assignment.get("id") or "(unnamed assignment)").rstrip("/").rsplit("/", 1)[-1]
+    from firestop.azure.builtin_roles import BUILTIN_ROLE_NAMES, role_label
+
     role = str(props.get("roleDefinitionId") or "?").rstrip("/").rsplit("/", 1)[-1]
+    role = role_label(role) if role.lower() in BUILTIN_ROLE_NAMES else f"role definition {role}"
     holder = " ".join(str(v) for v in (props.get("principalType"), props.get("principalId")) if v) or "?"
-    line = f"{name}: role definition {role} held by {holder} at {props.get('scope') or '?'}"
+    line = f"{name}: {role} held by {holder} at {props.get('scope') or '?'}"
     return f"{line} — {props['description']}" if props.get("description") else line
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from firestop.lifecycle.undo import (  # noqa: F401  (re-exported)
     AlreadyReleased, UndoBusy, UndoRefused, UndoStale, _left_alone, _reversible, _why_not, already_undone, apply_undo,
-    not_undoable, undo_selection, undo_under_lease)
+    not_undoable, outside_step, undo_selection, undo_under_lease)
 
 
 def undo_candidates(env, incident_id: str, *, step: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -11,7 +11,7 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 
 | route | role | answers |
 |---|---|---|
-| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before", "release"}] (newest first; ``release``: the step changed nothing, so its undo only releases the state it found in place), "stays": [{"step_id", "runbook", "why"}]}``; 409 ``code: relied_on`` as the POST (checked before a responder is asked to confirm; the POST checks again inside the lease); 200 ``{"already_released": <step>, "detail", "undone": [], "actions": []}`` when that step was released already; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
+| ``GET /api/incidents/{id}/undo[?step=]`` | responder | 200 the preview ``{"incident_id", "actions": [{"step_id", "runbook", "target", "before", "release"}] (newest first; ``release``: the step changed nothing, so its undo only releases the state it found in place), "stays": [{"step_id", "runbook", "why"}] (changes no undo restores), "others": [{"step_id", "runbook", "why"}] (with ``step``: the incident's other steps, not part of this undo, ``why`` how to undo or release each or why it cannot be; else empty)}``; 409 ``code: relied_on`` as the POST (checked before a responder is asked to confirm; the POST checks again inside the lease); 200 ``{"already_released": <step>, "detail", "undone": [], "actions": []}`` when that step was released already; 400 malformed id or step; 404 no such incident; 409 ``code: nothing_to_undo`` not finished / nothing (left) to undo / that step cannot be undone |
 | ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail", "released"?}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``; a step that changed nothing is released — ``released: true``, nothing restored, no Azure call — and 200 ``already_released`` when it was already); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores, ``code: nothing_to_undo`` when another undo filed a revision of the record after this request read it (:class:`firestop.lifecycle.undo.UndoStale`: nothing undone) |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before", "release"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``; ``release``: the run changed nothing, so its undo only releases the state it found in place); 200 ``{"run_id", "already_released": true, "detail"}`` when it was released already; 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, already undone, no undo, an evidence run that changed nothing) |
 | ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}`` — a run that changed nothing is released (:func:`firestop.lifecycle.undo.release_manual`: ``undo.released`` true, nothing restored, no Azure call, recorded on the run's ledger with the caller), and 200 ``already_released`` as the preview when it was already; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
@@ -100,7 +100,7 @@ async def _undo_choice(client, incident_id: str, raw_step: Any):
 @requires(Role.responder)
 async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     """What an undo would restore and what stays (module docstring)."""
-    from firestop.lifecycle.undo import not_undoable
+    from firestop.lifecycle.undo import not_undoable, outside_step
 
     caller, incident_id, denied = _incident_caller(req, "preview undo")
     if denied:
@@ -108,7 +108,7 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     chosen = await _undo_choice(client, incident_id, req.params.get("step"))
     if isinstance(chosen, func.HttpResponse):
         return chosen
-    _, record, actions = chosen
+    step, record, actions = chosen
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
     from firestop.lifecycle.undo import UndoReliedOn, check_reliance
@@ -121,7 +121,8 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     return _json(200, {"incident_id": incident_id,
                        "actions": [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "target": a.get("target"),
                                     "before": a.get("before") or {}, "release": not a.get("changed")} for a in actions],
-                       "stays": not_undoable(record)})
+                       "stays": not_undoable(record),
+                       "others": outside_step(incident_id, record, step) if step is not None else []})
 
 
 #: Polls (0.1 s of wall time each) an undo waits for a resource's containment lease before answering 409.

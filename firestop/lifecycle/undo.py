@@ -252,6 +252,35 @@ def not_undoable(record: dict[str, Any]) -> list[dict[str, Any]]:
             for a in record.get("actions") or [] if a.get("ok") and a.get("changed") and not _reversible(a)]
 
 
+def outside_step(incident_id: str, record: dict[str, Any], step: str) -> list[dict[str, Any]]:
+    """The incident's other steps when an undo or release is of ``step`` alone (``incident undo ID --step STEP``):
+    ``[{"step_id", "runbook", "why"}]``, one per other step that did something, ``why`` saying how to undo or
+    release it (the command) or why it cannot be. A ``--step`` preview lists these as *not part of this*
+    undo/release — never as "stays as it is", which reads as if this undo decided they stay."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for action in record.get("actions") or []:
+        step_id = action.get("step_id")
+        if not isinstance(action, dict) or step_id == step or step_id in seen or not action.get("ok"):
+            continue
+        command = f"python -m firestop incident undo {incident_id} --step {step_id}"
+        if action.get("released"):
+            why = "already released"
+        elif action.get("undone"):
+            why = "already undone"
+        elif releasable(action):
+            why = f"release it with: {command} (it changed nothing; nothing is restored)"
+        elif not action.get("changed"):
+            continue  # read-only or found nothing to do: nothing to undo or release
+        elif _reversible(action):
+            why = f"undo it with: {command}"
+        else:
+            why = f"cannot be undone: {_why_not(action)}"
+        seen.add(step_id)
+        out.append({"step_id": step_id, "runbook": action.get("runbook"), "why": why})
+    return out
+
+
 def already_undone(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Steps a responder already undid: ``[{"step_id", "runbook", "at"}]`` (``at`` from the undo's timeline entry)."""
     when = {e.get("step", "")[len("undo "):]: e.get("at") for e in record.get("timeline") or []
@@ -287,7 +316,14 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
     Raises :class:`UndoRefused` when the incident has not finished or there is nothing (left) to undo.
     """
     if runtime_status != "Completed" or not isinstance(output, dict):
-        raise UndoRefused(f"ID: incident {incident_id} has not finished ({runtime_status}); undo applies to finished incidents")
+        if runtime_status in ("Pending", "Running"):  # running, or waiting for an approval: it may still act
+            raise UndoRefused(f"ID: incident {incident_id} has not finished (it is running or waiting for an approval); undo "
+                              "applies to finished incidents — to end it now: python -m firestop incident stop "
+                              f"{incident_id} --reason TEXT (what already ran stays in place), then undo it; "
+                              f"where it stands: python -m firestop incident show {incident_id}")
+        raise UndoRefused(f"ID: incident {incident_id} ended without filing its record ({runtime_status}) and undo works "
+                          f"from that record; see what it changed: python -m firestop incident show {incident_id} (and its "
+                          f"ledger: python -m firestop ledger verify {incident_id}), and restore that by hand")
     from firestop.lifecycle.view import record_of
 
     record = filed or record_of(output)
@@ -308,6 +344,9 @@ def undo_selection(incident_id: str, runtime_status: str, output: Any, filed: di
                 raise UndoRefused(f"--step: {step!r} is already undone", "step")
             if any(not _reversible(a) for a in mine):
                 raise UndoRefused(f"--step: {step!r} ({mine[0].get('runbook')}) cannot be undone: {_why_not(mine[0])}", "step")
+            if not mine:  # a typo or another incident's step: name this incident's steps
+                raise UndoRefused(f"--step: incident {incident_id} has no step {step!r}; its steps: {known} "
+                                  f"(see: python -m firestop incident show {incident_id})", "step")
             raise UndoRefused(f"--step: {step!r} changed nothing that can be undone (steps: {known})", "step")
     if not actions:
         raise UndoRefused(f"ID: incident {incident_id} has nothing left to undo" + _left_alone(record))

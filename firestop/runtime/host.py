@@ -282,6 +282,10 @@ class LocalDurableHost:
         self.owner = _new_owner()
         self._leases_lock = threading.Lock()
         self._held: dict[str, float] = {}  # instance id -> lease expiry (time.time())
+        # True from a lease taken in the database until this host's leases are deleted there: a fenced commit
+        # forgets its lease here (``_forget_lease``) while the row may still name this host (the instance was
+        # terminated or its inbox changed under the episode), so an empty ``_held`` does not mean none is held.
+        self._leased_in_store = False
         self._heartbeat: threading.Thread | None = None
         self._closed = threading.Event()
         self._histories: "collections.OrderedDict[str, _History]" = collections.OrderedDict()
@@ -647,11 +651,13 @@ class LocalDurableHost:
             return False
         with self._leases_lock:
             self._held[instance_id] = expires_at
+            self._leased_in_store = True
         self._ensure_heartbeat()
         return True
 
     def _forget_lease(self, instance_id: str) -> None:
-        """Stop trusting our cached lease on ``instance_id`` (a fenced commit: check the database next time)."""
+        """Stop trusting our cached lease on ``instance_id`` (a fenced commit: check the database next time).
+        The database row may still name this host: :meth:`_release_leases` deletes it all the same."""
         with self._leases_lock:
             self._held.pop(instance_id, None)
 
@@ -663,8 +669,11 @@ class LocalDurableHost:
             self._deliver_outputs(list(outputs))
 
     def _release_leases(self) -> None:
+        """Delete every lease row naming this host — also one a fenced commit forgot (``_forget_lease``), else it
+        sat until it expired and another host waited for nothing. No write when no lease was taken since the last
+        release."""
         with self._leases_lock:
-            had = bool(self._held)
+            had, self._leased_in_store = self._leased_in_store, False
             self._held.clear()
         if had:
             self._store.release_leases(self.owner)

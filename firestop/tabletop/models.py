@@ -332,12 +332,61 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         scenario = Scenario.model_validate({**data, "path": path.resolve()})
     except ValidationError as exc:
-        raise ScenarioError(path, validation_problems(exc, node, drop=lambda p: p == "path",
-                                                         format_help="firestop/tabletop/models.py (README, Tabletop exercises)")) from None
+        raise ScenarioError(path, _as_written(data, validation_problems(
+            exc, node, drop=lambda p: p == "path" or _is_union_tag(p),
+            format_help="firestop/tabletop/models.py (README, Tabletop exercises)"))) from None
     problems = _check_references(scenario)
     if problems:
+        problems = [(_written_loc(data, loc), msg) for loc, msg in problems]
         raise ScenarioError(path, [(line_of(node, loc), ".".join(str(p) for p in loc), msg) for loc, msg in problems])
     return scenario
+
+
+#: Fields a scenario may give as one mapping instead of a list of them (``Scenario._one_or_many``).
+_ONE_OR_MANY = ("expect",)
+
+
+def _written_loc(data: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` as the file wrote it: ``expect.0.contained_within`` is ``expect.contained_within`` where ``expect:`` is
+    one mapping (the validator made it a list of one; an index the file does not have would send its writer looking
+    for a list)."""
+    if len(loc) >= 2 and loc[0] in _ONE_OR_MANY and loc[1] == 0 and isinstance(data.get(loc[0]), dict):
+        return (loc[0], *loc[2:])
+    return loc
+
+
+def _parts(field: str) -> tuple[Any, ...]:
+    """A problem's dotted field back as a location (numbers as list indices)."""
+    return tuple(int(p) if p.isdigit() else p for p in field.split(".")) if field else ()
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic's label of a union member in an error location (``dict[str,any]``, ``list[dict[str,any]]``): not a
+    key the file has."""
+    return isinstance(part, str) and "[" in part
+
+
+def _as_written(data: dict[str, Any], problems: list[tuple[int | None, str, str]]) -> list[tuple[int | None, str, str]]:
+    """``problems`` (line, dotted field, message) with each field as the file wrote it (:func:`_written_loc`; the line
+    is right already: :func:`firestop.yamldoc.line_of` skips an index where a mapping stands), and one problem per
+    field: a union (``tenant.role``: one mapping or a list of them) that no member accepts gives one error per member
+    at the same field — joined into one ("… a valid dictionary, or a valid list"); when a member went deeper (an item
+    of the list is wrong), the shallower members' type errors are left out: the value has that member's shape."""
+    problems = [(line, ".".join(str(p) for p in _written_loc(data, _parts(field))), message) for line, field, message in problems]
+    fields = [field for _, field, _ in problems]
+    out: list[tuple[int | None, str, str]] = []
+    for line, field, message in problems:
+        if any(other.startswith(field + ".") for other in fields):
+            continue  # another member of the union accepted the shape and found the real problem deeper
+        same = [i for i, (_, f, _) in enumerate(out) if f == field]
+        if same:
+            first = out[same[0]]
+            if message not in first[2]:
+                out[same[0]] = (first[0], field, f"{first[2]}, or {message.removeprefix('Input should be ')}"
+                                if message.startswith("Input should be") else f"{first[2]}; or {message}")
+            continue
+        out.append((line, field, message))
+    return out
 
 
 def alert_payload(scenario: Scenario, index: int) -> dict[str, Any]:

@@ -174,6 +174,12 @@ def case_runbook_run_and_undo(pair: Pair) -> None:
     assert f"(check: python -m firestop ledger verify {remote_id.split('/')[0]} --app {pair.app})" in said, far.stdout
     assert "--app" not in near.stdout
     undo = ["runbook", "undo"]
+    near, far = pair.same([*undo, local_id, "--dry-run"], remote_args=[*undo, remote_id, "--dry-run"])  # nothing changes
+    assert near.returncode == 0 and f"to do it: python -m firestop runbook undo {remote_id} --app {pair.app}" in " ".join(far.stdout.split())
+    near, far = pair.same([*undo, local_id, "--dry-run", "--json"], remote_args=[*undo, remote_id, "--dry-run", "--json"])
+    assert near.returncode == 0 and json.loads(far.stdout)["dry_run"] is True
+    near, far = pair.same([*run[:-1], "--dry-run"])  # the plan, as runbook plan; nothing asked
+    assert near.returncode == 0 and "Would change:" in far.stdout and f"to apply it: python -m firestop runbook run" in far.stdout
     near, far = pair.same([*undo, local_id, "--yes"], remote_args=[*undo, remote_id, "--yes"])
     assert near.returncode == 0 and far.stdout.startswith("Undone:")
     near, far = pair.same([*undo, local_id, "--yes", "--json"], remote_args=[*undo, remote_id, "--yes", "--json"])
@@ -207,6 +213,12 @@ def case_runbook_release(pair: Pair) -> None:
 
 def case_incident_undo(pair: Pair) -> None:
     undo = ["incident", "undo", INCIDENT]
+    near, far = pair.run([*undo, "--dry-run"], local_extra=("--as", "oid-alice"))  # the preview only; nothing changes
+    assert (near.returncode, far.returncode) == (0, 0), (near, far)
+    assert pair.normal(far.stdout) == pair.normal(near.stdout).replace(" --as oid-alice", ""), _diff(near.stdout, far.stdout)
+    assert f"to do it: python -m firestop incident undo {INCIDENT} --app {pair.app}" in " ".join(far.stdout.split())
+    near, far = pair.same([*undo, "--dry-run", "--json"], local_extra=("--as", "oid-alice"))
+    assert near.returncode == 0 and json.loads(far.stdout)["dry_run"] is True
     near, far = pair.same([*undo], local_extra=("--as", "oid-alice"), input="n\n")  # the preview, then "no"
     assert near.returncode == 2 and "would undo lock-network (network.lock)" in far.stdout and "stays as it is: rotate-keys" in far.stdout
     assert "not confirmed; nothing was changed" in far.stderr

@@ -247,3 +247,30 @@ def test_an_activity_another_host_ran_after_this_host_read_the_queue_is_not_run_
     assert RUNS["x"] == 1
     a.close()
     b.close()
+
+
+def test_a_fenced_commit_still_releases_its_lease_in_the_database(db_path):
+    """A's episode is rejected at commit (B terminated the instance while it ran); the fence drops the lease from
+    A's in-memory list, which was then empty, so A's drive skipped ``release_leases`` and the row stayed in the
+    database until it expired (``lease_seconds``, 30 s by default) — B, which restarts the instance under the same
+    id at once, could not take it and left it Pending. No sleeps: the interleaving is the episode hook."""
+    a = LocalDurableHost(app, db_path, clock=SystemClock(), lease_seconds=3600.0)  # an expiry can never help here
+    b = LocalDurableHost(app, db_path, clock=SystemClock(), lease_seconds=3600.0)
+    iid = a.start_new("one", instance_id="fenced-1")
+
+    def terminate(instance_id: str) -> None:
+        HOOKS.pop("episode")
+        b.terminate(instance_id, "responder stopped it")
+
+    HOOKS["episode"] = terminate
+    a.run_until_idle()
+    assert a.get_status(iid).runtime_status == "Terminated"
+    store = Store(db_path)
+    assert store.lease_owner(iid) is None  # A's drive is over: it holds nothing
+    store.close()
+
+    b.start_new("one", instance_id=iid)  # Azure's default: a terminated id may be started again
+    b.run_until_idle()
+    assert (b.get_status(iid).runtime_status, b.get_status(iid).output, RUNS["x"]) == ("Completed", "X", 1)
+    a.close()
+    b.close()

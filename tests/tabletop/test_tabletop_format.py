@@ -36,7 +36,8 @@ def test_unknown_field_is_reported_with_its_line(write_scenario):
         "  contained_whithin: 30\n"
     )
     (line, field, message) = problems(path)[0]
-    assert (line, field) == (6, "expect.0.contained_whithin") and "not permitted" in message.lower()
+    # as written: expect is one mapping here, so no index (session 13's note: "expect.0.contained_whithin")
+    assert (line, field) == (6, "expect.contained_whithin") and "not permitted" in message.lower()
 
 
 @pytest.mark.parametrize(
@@ -51,12 +52,17 @@ def test_unknown_field_is_reported_with_its_line(write_scenario):
         ({"faults": {"lro": [{"operation": "accounts.get", "seconds": 5}]}}, "faults.lro.0.operation", "starts no long-running operation"),
         ({"responder": [{"step": "x", "decision": "maybe", "by": "a"}]}, "responder.0.decision", "'approve' or 'reject'"),
         ({"expect": {"alert": 3}}, "", "scenario has 1 alert(s)"),
-        ({"expect": {"status": "fine"}}, "expect.0.status", "contained"),
-        ({"expect": {"forbidden": [{"runbook": "keys.rotate", "operation": "accounts.get"}]}}, "expect.0.forbidden.0", "exactly one of runbook"),
-        ({"expect": {"forbidden": [{"runbook": "keys.nope"}]}}, "expect.0.forbidden.0.runbook", "unknown runbook"),
+        ({"expect": {"status": "fine"}}, "expect.status", "contained"),  # one mapping: named as written, no index
+        ({"expect": [{"status": "contained"}, {"status": "fine"}]}, "expect.1.status", "contained"),  # a list: its index
+        ({"expect": {"contained_within": "soon"}}, "expect.contained_within", "valid number"),
+        ({"expect": {"forbidden": [{"runbook": "keys.rotate", "operation": "accounts.get"}]}}, "expect.forbidden.0", "exactly one of runbook"),
+        ({"expect": {"forbidden": [{"runbook": "keys.nope"}]}}, "expect.forbidden.0.runbook", "unknown runbook"),
         ({"playbooks": "no-such-dir"}, "playbooks", "not a directory"),
         ({"tenant": {"seed": "missing.yaml"}}, "tenant.seed", "does not exist"),
         ({"tenant": {"role": {"Actions": "everything"}}}, "tenant.role", "Actions"),
+        # a union (one role or a list of them): one problem at the field as written, no pydantic member label
+        ({"tenant": {"role": 5}}, "tenant.role", "a valid dictionary, or a valid list"),
+        ({"tenant": {"role": [5]}}, "tenant.role.0", "valid dictionary"),
         ({"tenant": {"overrides": {"accounts": [{"name": "contoso-openai-prod", "properties": "x"}]}}}, "tenant.overrides", "does not build a tenant"),
         ({"name": "Not A Name"}, "name", "pattern"),
         ({"alerts": []}, "", "give alerts (Common Alert Schema payloads) or attack"),
@@ -72,6 +78,11 @@ def test_unknown_field_is_reported_with_its_line(write_scenario):
 def test_each_mistake_is_named(write_scenario, changes, field, words):
     found = problems(write_scenario(leaked_key(**changes)))
     assert any(f == field and words.lower() in m.lower() for _, f, m in found), found
+
+
+def test_no_field_is_named_with_an_index_or_a_label_the_file_does_not_have(write_scenario):
+    found = problems(write_scenario(leaked_key(tenant={"role": [5]}, expect={"contained_within": -1})))
+    assert sorted(f for _, f, _ in found) == ["expect.contained_within", "tenant.role.0"], found
 
 
 def test_yaml_syntax_and_non_mapping(write_scenario):
