@@ -8,6 +8,11 @@ incident id of a known alert (its slot) and creates blobs at its names first.
   record in every view and the real one was refused filing (``conflict``). Now views believe a filing only when it is
   sealed on the incident's ledger, and the real record is filed beside the planted one under a name derived from the
   app's key (``<incident>.r1-<16 hex>.json``).
+- note13: an object at an incident's ledger name that cannot be appended to — a *block* blob (Append Block answers
+  ``InvalidBlobType``; WORM forbids deleting it), locally a folder — made every append fail: the before-state marker
+  could not be kept, so nothing was contained, and nothing was ledgered. Now the ledger moves to a name derived from
+  the app's key (``<incident>.m-<16 hex>.jsonl``), the move recorded as its first entry; readers, ``location`` and the
+  ``manual-<day>`` listing follow it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ class Folder:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
+    def plant_unappendable(self, kind: str, name: str) -> None:  # a folder: no file can be appended there
+        (self.home / kind / name).mkdir(parents=True)
+
     def names(self, kind: str) -> list[str]:
         folder = self.home / kind
         return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
@@ -67,6 +75,9 @@ class Blobs:
 
     def plant(self, kind: str, name: str, data: bytes) -> None:  # a *block* blob, the SDK's default
         self._container(kind).upload_blob(name, data)
+
+    def plant_unappendable(self, kind: str, name: str) -> None:  # a tiny *block* blob: Append Block is InvalidBlobType
+        self.plant(kind, name, b"x")
 
     def names(self, kind: str) -> list[str]:
         return sorted(b.name for b in self._container(kind).list_blobs())
@@ -146,3 +157,57 @@ def test_records_filed_at_the_plain_name_read_as_before(store):
     assert f"{INCIDENT}.json" in names and not [n for n in names if ".r1-" in n]
     shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     assert shown["status"] == "contained" and shown["record_files"]["json_path"].endswith(f"{INCIDENT}.json")
+
+
+def test_a_block_blob_at_the_ledger_name_does_not_stop_containment_the_ledger_moves(store):
+    """Failed before records16 on both stores: every append to ``<incident>.jsonl`` failed (Azurite: InvalidBlobType;
+    locally: a folder), so network.lock kept no before-state marker and did not act (the network stayed open), and
+    the incident ended ``failed``."""
+    store.plant_unappendable("ledger", f"{INCIDENT}.jsonl")
+    view = json.loads(cli("alert", "handle", str(EXAMPLE), "--json").stdout)
+
+    from firestop.sandbox import Tenant
+    from firestop.settings import get_settings
+    from runbooks.ledger import Ledger
+
+    acls = Tenant.open(get_settings().home / "sandbox").resource(ACCOUNT)["properties"]["networkAcls"]
+    assert acls["defaultAction"] == "Deny" and view["status"] == "contained", view.get("error")
+
+    ledger = Ledger.of(get_settings())
+    moved = ledger.moved_name(INCIDENT)
+    assert moved and moved != f"{INCIDENT}.jsonl" and moved in store.names("ledger")
+    entries = ledger.entries(INCIDENT)
+    assert entries[0]["kind"] == "move" and entries[0]["data"]["from"] == f"{INCIDENT}.jsonl"
+    assert entries[0]["data"]["to"] == moved and [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    assert {"marker", "action", "record"} <= {e["kind"] for e in entries}
+    assert all(ledger.sealed(e, on=INCIDENT) for e in entries)
+    assert ledger.location(INCIDENT).endswith(moved)
+
+    verified = json.loads(cli("ledger", "verify", INCIDENT, "--json").stdout)
+    # every entry chains and is sealed; the plant's own bytes (Azurite's "x") are named as a line Firestop did not write
+    assert verified["verdict"] in ("intact", "junk") and verified["sealed"] == verified["entries"] == len(entries), verified
+    assert verified["path"].endswith(moved)
+    shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
+    assert shown["status"] == "contained"
+
+
+def test_a_block_blob_at_a_manual_days_ledger_name_neither_stops_a_run_nor_hides_it_from_an_undo(store):
+    """``manual-<day>``: a manual run on the day of a planted unappendable ledger is ledgered (moved), and an earlier
+    incident's undo still finds it relying on the state (the day's listing follows the move). Failed before: the
+    append raised (InvalidBlobType / a folder)."""
+    from datetime import datetime, timezone
+
+    from firestop.lifecycle.undo import UndoReliedOn, later_reliance
+    from firestop.settings import get_settings
+    from runbooks.ledger import Ledger
+
+    day = datetime(2026, 1, 3, 4, 0, tzinfo=timezone.utc)
+    store.plant_unappendable("ledger", f"manual-{day.date()}.jsonl")
+    ledger = Ledger.of(get_settings())
+    ledger.append(f"manual-{day.date()}", kind="action", runbook="network.lock", action="apply",
+                  step_id="cli-run-040000-abcd", target=ACCOUNT, at=day.isoformat(), data={"ok": True, "changed": True})
+    assert [e["kind"] for e in ledger.entries(f"manual-{day.date()}")] == ["move", "action"]
+    assert ledger.moved_name(f"manual-{day.date()}") in store.names("ledger")
+    with pytest.raises(UndoReliedOn, match="cli-run-040000-abcd"):
+        later_reliance(get_settings(), "inc-aaaaaaaaaaaaaaaa", {"received_at": "2026-01-01T03:00:00+00:00"},
+                       [{"step_id": "lock-network", "runbook": "network.lock", "target": ACCOUNT}])
