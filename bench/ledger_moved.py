@@ -41,6 +41,7 @@ def load(ref: str | None, label: str):
         path.write_text(source)
     spec = importlib.util.spec_from_file_location(f"ledger_{label}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (dataclasses look their module up)
     spec.loader.exec_module(module)
     return module
 
