@@ -4,7 +4,7 @@ One ledger per incident, so incidents never contend and a responder can hand one
 file to an auditor. One JSON object per line, appended in order::
 
     {"seq": 1, "at": "2026-11-29T03:15:02+00:00" (UTC, clients' clock),
-     "incident_id", "kind": "evidence" | "action" | "record" | "notification" | "marker",
+     "incident_id", "kind": "evidence" | "action" | "record" | "notification" | "marker" | "move",
      "runbook", "action", "step_id", "target", "data": {...},
      "prev": "<hash of entry seq-1>" ("0"*64 for the first),
      "seal": "<the app's seal, see below>" (absent when appended without a key), "hash": "<sha256 hex>"}
