@@ -4,7 +4,7 @@ One ledger per incident, so incidents never contend and a responder can hand one
 file to an auditor. One JSON object per line, appended in order::
 
     {"seq": 1, "at": "2026-11-29T03:15:02+00:00" (UTC, clients' clock),
-     "incident_id", "kind": "evidence" | "action" | "record" | "notification" | "marker",
+     "incident_id", "kind": "evidence" | "action" | "record" | "notification" | "marker" | "move",
      "runbook", "action", "step_id", "target", "data": {...},
      "prev": "<hash of entry seq-1>" ("0"*64 for the first),
      "seal": "<the app's seal, see below>" (absent when appended without a key), "hash": "<sha256 hex>"}
@@ -67,6 +67,17 @@ What a reader keeps is only what it needs: the chain's head, count and owner for
 :meth:`Ledger.entries`. Time is linear in the ledger's size (a 64 MiB plant is read whole by every append, as main read
 it whole; bounded by the blob service's own limit on an append blob, 50,000 blocks).
 
+Moved ledgers (records16): whoever may write blobs can create the ledger's predictable name first as an object that
+cannot be appended to — a *block* blob (every Append Block answers ``InvalidBlobType``; WORM forbids deleting it), or
+locally a folder — or fill an append blob to the service's block limit. An append refused that way (a
+:class:`~firestop.storage.base.StoreError` of kind ``failed``) moves the ledger, with the app's seal key, to
+``<name>.m-<16 hex>.jsonl`` (:meth:`Ledger.moved_name`: the first 16 hex of the SHA-256 of the app's seal for
+:data:`LEDGER_NAME_PURPOSE` over the incident id — nobody without the key can create it first). The move is recorded
+as its first entry (kind ``move``: ``data.from``, ``data.to``, ``data.reason``), chained onto the head of what the plain
+name held, sealed like any entry, and written in one append with the entry that moved it. Every reader reads the plain
+object, then the moved one (:class:`ChainedScan`: one chain over both), appends go to the moved one once it exists, and
+:meth:`Ledger.location` names it. Without a usable seal key there is no moved name (the append fails as before).
+
 Concurrency (any number of instances and processes): an append reads the ledger,
 checks its chain, builds the next entry on its head and appends it *at the length
 it read* (:meth:`firestop.storage.base.ObjectStore.append`: the blob service's
@@ -94,7 +105,9 @@ from firestop.storage.local import LocalStore
 GENESIS = "0" * 64
 #: The seal purpose of a ledger entry (module docstring): bound to ``<incident_id>/<seq>``.
 ENTRY_SEAL_PURPOSE = "ledger-entry"
-KINDS = ("evidence", "action", "record", "notification", "marker")
+KINDS = ("evidence", "action", "record", "notification", "marker", "move")
+#: The seal purpose a moved ledger's name is derived with (:meth:`Ledger.moved_name`), bound to the incident id.
+LEDGER_NAME_PURPOSE = "ledger-name"
 MAX_APPEND_ATTEMPTS = 64
 #: The most bytes a ledger is read at (bounds14): the largest ledger of the 21 shipped tabletop scenarios is 15,368
 #: bytes (narrow-identity, measured at 2fcae0a; an entry is ~0.5-1.5 KB), so 16 MiB holds well over 10,000 entries —
@@ -399,19 +412,40 @@ class Ledger:
             raise ValueError("the ledger is in Blob Storage, not in a file; read it with Ledger.entries")
         return self.store.path(self.name(incident_id))
 
+    def moved_name(self, incident_id: str, key: Any = None) -> str | None:
+        """The object the incident's ledger moves to when its plain name (:meth:`name`) cannot be appended to (module
+        docstring, records16): ``<incident>.m-<16 hex>.jsonl``, the hex from the app's seal (``key``, or :meth:`key`)
+        for :data:`LEDGER_NAME_PURPOSE` over the incident id. None without a usable seal key."""
+        key = key if key is not None else self.key()
+        if key is None:
+            return None
+        seal = key.sign(LEDGER_NAME_PURPOSE, self.name(incident_id)[: -len(".jsonl")], "0" * 64)
+        return f"{self.name(incident_id)[: -len('.jsonl')]}.m-{hashlib.sha256(seal.encode('utf-8')).hexdigest()[:16]}.jsonl"
+
+    def names(self, incident_id: str, key: Any = None) -> list[str]:
+        """The objects the incident's ledger is read from, in chain order: its plain name, then its moved name (with a
+        usable seal key)."""
+        moved = self.moved_name(incident_id, key)
+        return [self.name(incident_id)] + ([moved] if moved else [])
+
     def location(self, incident_id: str) -> str:
-        """Where the ledger is, for people (a path or a blob URL without credentials)."""
+        """Where the ledger is, for people (a path or a blob URL without credentials): its moved object once it has
+        moved (module docstring), else its plain one."""
+        moved = self.moved_name(incident_id)
+        if moved is not None and self._range(moved, 0, 1) is not None:
+            return self.store.location(moved)
         return self.store.location(self.name(incident_id))
 
     def exists(self, incident_id: str) -> bool:
-        return self._range(self.name(incident_id), 0, 1) is not None
+        return any(self._range(name, 0, 1) is not None for name in self.names(incident_id))
 
     def _range(self, name: str, offset: int, length: int) -> bytes | None:
         return read_window(self.store, name, offset, length)
 
-    def scan(self, incident_id: str) -> "LedgerScan":
-        """The ledger's lines streamed (:class:`LedgerScan`: iterate it once; then ``size`` and ``terminated``)."""
-        return LedgerScan(self.store, self.name(incident_id))
+    def scan(self, incident_id: str, key: Any = None) -> "ChainedScan":
+        """The ledger's lines streamed over its objects (:meth:`names`, :class:`ChainedScan`: iterate it once; then
+        ``name``, ``size`` and ``terminated`` of the object appends go to)."""
+        return ChainedScan(self.store, self.names(incident_id, key))
 
     def lines(self, incident_id: str) -> list[str]:
         """The ledger's lines as stored (UTF-8, undecodable bytes replaced), a line over :data:`MAX_LINE_BYTES` as
@@ -527,6 +561,7 @@ class Ledger:
         if not incident_id or _SAFE.search(incident_id) or incident_id.startswith("."):
             raise ValueError(f"ledger: incident ID {incident_id!r} is not a plain name ([A-Za-z0-9._-]); not appending")
         name = self.name(incident_id)
+        at_time, target_ = at, target  # (``at`` and ``target`` below: where the bytes land)
         payload = json.loads(canonical(data))
         key = self.key()
         if key is None and self._sealing:
@@ -534,7 +569,10 @@ class Ledger:
 
             logging.getLogger("firestop.runbooks").warning("ledger %s: no usable seal key; the entry is appended "
                                                            "unsealed and will not be believed", name)
-        for attempt in range(MAX_APPEND_ATTEMPTS):
+        moving: str | None = None  # why the plain object cannot be appended to, once an append there was refused
+        attempt, budget = -1, MAX_APPEND_ATTEMPTS  # a move starts a budget of its own
+        while attempt < budget - 1:
+            attempt += 1
             # streamed (ledger15, A13-04): only the chain's head, count and owner are kept, whatever the ledger's size
             # the owner is the first entry the app sealed here (with a key; else the first entry): a blob writer's
             # chain-valid unsealed first entry naming another incident must not refuse every append (RT14-01)
@@ -545,9 +583,11 @@ class Ledger:
                 if not owners and believed(entry):
                     owners.append(entry.get("incident_id"))
 
-            scan = self.scan(incident_id)
+            scan = self.scan(incident_id, key)
             check = verify_chain(scan, believed=self.believer(incident_id, key) if key is not None else None, kept=kept)
-            if scan.size and not scan.terminated and attempt < MAX_APPEND_ATTEMPTS - 1:
+            target, at = scan.name, scan.size
+            move = moving is not None and target == name
+            if not move and scan.size and not scan.terminated and attempt < budget - 1:
                 # read while another writer's line was half-written (a reader takes no lock): read again; a line
                 # still unterminated after every attempt is a torn ledger and is refused below
                 time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
@@ -564,34 +604,61 @@ class Ledger:
             owner = owners[0] if owners else incident_id
             if owner != incident_id:
                 raise ValueError(f"ledger {name} belongs to incident {owner!r}; not appending for {incident_id!r}")
-            entry: dict[str, Any] = {
-                "seq": check.entries + 1,
-                "at": at,
-                "incident_id": incident_id,
-                "kind": kind,
-                "runbook": runbook,
-                "action": action,
-                "step_id": step_id,
-                "target": target,
-                "data": payload,
-                "prev": check.head,
-            }
-            if key is not None:
-                entry["seal"] = key.sign(ENTRY_SEAL_PURPOSE, entry_binding(entry), seal_digest(entry))
-            entry["hash"] = entry_hash(entry)
+            seq, prev, lines = check.entries + 1, check.head, []
+            if move:  # the move, recorded first (module docstring): chained onto what the plain object held
+                target, at = self.moved_name(incident_id, key), 0
+                moved = self._entry(incident_id, key, seq, prev, kind="move", runbook="ledger", action="move",
+                                    step_id="ledger-move", target=None, at_time=at_time,
+                                    data={"from": name, "to": target, "reason": moving})
+                lines.append(canonical(moved))
+                seq, prev = seq + 1, moved["hash"]
+            entry = self._entry(incident_id, key, seq, prev, kind=kind, runbook=runbook, action=action,
+                                step_id=step_id, target=target_, at_time=at_time, data=payload)
             line = canonical(entry)
             if len(line) > MAX_LINE_BYTES:  # no reader would read it (MAX_LINE_BYTES): refused, never written
                 raise ValueError(f"ledger {name}: a {len(line)}-byte entry is over the {MAX_LINE_BYTES}-byte line bound; "
                                  "not appending")
+            lines.append(line)
             # a tail still unterminated after every read (torn by a crash, or planted without a newline) is ended
             # first, so this entry stays a line of its own
-            tail = b"" if not scan.size or scan.terminated else b"\n"
+            tail = b"" if not at or scan.terminated else b"\n"
             try:
-                self.store.append(name, tail + line + b"\n", at=scan.size)
+                self.store.append(target, tail + b"".join(part + b"\n" for part in lines), at=at)
                 return entry
             except AppendConflict:  # another writer appended first: rebuild on the new head
                 time.sleep(random.uniform(0, min(0.05, 0.001 * (2 ** min(attempt, 6)))))
+            except StoreError as exc:
+                # the plain object cannot be appended to (a block blob planted at its name: InvalidBlobType; a folder;
+                # the service's block limit): move, with the app's key, once (records16)
+                if exc.kind != "failed" or target != name or key is None or moving is not None:
+                    raise
+                import logging
+
+                moving, budget = str(exc)[:500], attempt + 1 + MAX_APPEND_ATTEMPTS
+                logging.getLogger("firestop.runbooks").warning(
+                    "ledger %s cannot be appended to (%s); moving it to %s", name, moving, self.moved_name(incident_id, key))
         raise StoreError("transient", f"ledger {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race to other writers; try again")
+
+    @staticmethod
+    def _entry(incident_id: str, key: Any, seq: int, prev: str, *, kind: str, runbook: str, action: str,
+               step_id: str, target: str | None, at_time: str, data: dict[str, Any]) -> dict[str, Any]:
+        """One entry at ``seq`` on ``prev``, sealed with ``key`` (None: unsealed), with its ``hash``."""
+        entry: dict[str, Any] = {
+            "seq": seq,
+            "at": at_time,
+            "incident_id": incident_id,
+            "kind": kind,
+            "runbook": runbook,
+            "action": action,
+            "step_id": step_id,
+            "target": target,
+            "data": data,
+            "prev": prev,
+        }
+        if key is not None:
+            entry["seal"] = key.sign(ENTRY_SEAL_PURPOSE, entry_binding(entry), seal_digest(entry))
+        entry["hash"] = entry_hash(entry)
+        return entry
 
 
 def read_window(store: Any, name: str, offset: int, length: int) -> bytes | None:
@@ -614,13 +681,14 @@ class LedgerScan:
 
     def __init__(self, store: Any, name: str) -> None:
         self._store, self.name = store, name
-        self.size, self.terminated = 0, True
+        self.size, self.terminated, self.exists = 0, True, False
 
     def __iter__(self) -> Iterator[str | None]:
         pending: list[bytes] = []  # the current line's pieces (at most MAX_LINE_BYTES + a chunk)
         held, overlong = 0, False
         while True:
             chunk = read_window(self._store, self.name, self.size, LEDGER_CHUNK)
+            self.exists = self.exists or chunk is not None
             if not chunk:
                 break
             self.size += len(chunk)
@@ -645,3 +713,21 @@ class LedgerScan:
             yield None
         elif held:
             yield b"".join(pending).decode("utf-8", errors="replace")
+
+
+class ChainedScan:
+    """One streamed read of a ledger over its objects (:meth:`Ledger.names`: the plain one, then the one it moved to):
+    iterating yields the lines of each in turn (:class:`LedgerScan`; an object that does not exist yields nothing), so
+    one chain runs over both. After the iteration ``name``, ``size`` and ``terminated`` are those of the last object that
+    exists (the first one's name, 0 and True when none does): where, and at which offset, an append lands."""
+
+    def __init__(self, store: Any, names: list[str]) -> None:
+        self._store, self.names = store, names
+        self.name, self.size, self.terminated = names[0], 0, True
+
+    def __iter__(self) -> Iterator[str | None]:
+        for name in self.names:
+            part = LedgerScan(self._store, name)
+            yield from part
+            if part.exists:
+                self.name, self.size, self.terminated = name, part.size, part.terminated

@@ -175,7 +175,9 @@ MAX_MANUAL_LEDGERS = 100
 #: unsealed applies still add reliance: fail closed), so this bounds the reads — about 13 months of days.
 MAX_WHOLE_LEDGERS = 4 * MAX_MANUAL_LEDGERS
 
-_LEDGER_DAY = re.compile(r"^manual-(?P<day>\d{4}-\d{2}-\d{2})\.jsonl$")
+#: A day's manual-run ledger, at its plain name or the one it moved to (:meth:`runbooks.ledger.Ledger.moved_name`,
+#: records16: read through the plain name's :class:`~runbooks.ledger.Ledger` either way, a day listed once).
+_LEDGER_DAY = re.compile(r"^manual-(?P<day>\d{4}-\d{2}-\d{2})(?:\.m-[0-9a-f]{16})?\.jsonl$")
 
 
 #: Manual runs on one undo's targets since the incident (index lines) an undo reads; past this it is refused.
@@ -412,8 +414,8 @@ def manual_runs_since(settings: Any, since: datetime, *, exclude: str | None = N
     indexed = _indexed(ledger.store, targets, since, key) if epoch is not None else {}
     whole: list[str] = []  # days read whole: all of them without an index, else those up to the epoch
     if epoch is None or first <= epoch:
-        whole = sorted(m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-"))
-                       if m and m["day"] >= first and (epoch is None or m["day"] <= epoch))
+        whole = sorted({m["day"] for m in map(_LEDGER_DAY.match, ledger.store.names("manual-"))
+                        if m and m["day"] >= first and (epoch is None or m["day"] <= epoch)})
     if now is not None:
         last = (now + timedelta(days=1)).date().isoformat()
         planted = [day for day in whole if day > last]

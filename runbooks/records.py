@@ -25,6 +25,12 @@ appended to the incident's ledger (kind ``record``: revision, SHA-256s and
 locations), and the ledger entry's ``seq``/``hash`` come back in the
 artifacts, so the ledger's head is anchored in the orchestration output.
 
+Planted names (records16, A13-07): with a usable seal key only filings sealed on the ledger count — an object at
+``<incident_id>.json`` (or a revision's name) that the app did not seal neither is the filed record nor refuses the
+real one; the revision is filed beside it under ``<incident_id>.r<N>-<16 hex>.json``/``.md``
+(:func:`firestop.records.store.keyed_record_name`: derived from the app's seal key, so it cannot be planted first),
+and the ledger's ``record`` entry names the object it was filed under (``data.name``).
+
 Artifacts: ``destination`` (``blob`` | ``file``), ``revision``, ``json_path`` /
 ``markdown_path`` (file paths, or blob URLs without credentials), ``sha256``,
 ``markdown_sha256``, ``evidence_paths`` (``{evidence item path: its file path or blob URL}``, for
@@ -41,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.azure.errors import RunbookError
 from firestop.records import render_markdown
-from firestop.records.store import RECORD_READ_LIMIT, plain_incident_id, record_json, record_name, revision_of_name
+from firestop.records.store import RECORD_READ_LIMIT, plain_incident_id, record_json, record_name
 from firestop.storage import AlreadyExists, ObjectStore, StoreError, stores_for
 from runbooks.base import Applied, Check, Plan, RunContext, Runbook, Verification
 from runbooks.common import append_ledger
@@ -191,18 +197,33 @@ class FileRecord(Runbook[FileRecordParams]):
     mutating = False
     incident_only = True
 
-    def _revisions(self, ctx: RunContext, incident: str) -> tuple[ObjectStore, list[tuple[int, str | None]]]:
-        """The records store and ``[(revision, sha256 of its JSON)]`` filed for ``incident``, oldest first."""
+    def _revisions(self, ctx: RunContext, incident: str) -> tuple[ObjectStore, list[tuple[int, str, str | None]]]:
+        """The records store and ``[(revision, JSON object name, sha256 of its JSON)]`` listed for ``incident`` (plain
+        and keyed names, :func:`firestop.records.store.filed_revisions` order), oldest first."""
+        from firestop.records.store import filed_revisions
+
         store = stores_for(ctx.settings).records
         try:
-            filed = sorted((n, name) for name in store.names(f"{incident}.")
-                           if (n := revision_of_name(incident, name)) is not None)
+            filed = filed_revisions(store, incident)
             # each hashed as read and dropped (attack13 A13-01: a list of every revision's bytes held N planted
             # revisions of just under RECORD_READ_LIMIT at once): one read's bound, however many are filed
-            found = [(n, _sha_of(store, name)) for n, name in filed]
+            found = [(n, name, _sha_of(store, name)) for n, name in filed]
         except StoreError as exc:
             raise _store_error(exc) from None
         return store, found
+
+    def _sealed(self, ctx: RunContext, incident: str) -> "dict[int, dict[str, Any]] | None":
+        """:func:`sealed_filings` of ``incident``, None when the app holds no usable seal key."""
+        from firestop.trust.seal import SealKeyError
+
+        try:
+            return sealed_filings(ctx.settings, incident)
+        except SealKeyError:
+            return None
+        except StoreError as exc:
+            raise _store_error(exc) from None
+        except ValueError as exc:
+            raise RunbookError("failed", f"records: the ledger of {incident} cannot be read ({exc})") from None
 
     def _next_revision(self, incident: str, revisions: list[tuple[int, str | None]], data: bytes,
                        params: FileRecordParams) -> int | None:
@@ -222,24 +243,18 @@ class FileRecord(Runbook[FileRecordParams]):
                                f"{incident} (revision {newest}, sha256 {sha}); read it again and revise that")
         return newest + 1
 
-    def _custody(self, ctx: RunContext, incident: str, revisions: list[tuple[int, str | None]], revision: int) -> None:
+    def _custody(self, incident: str, sealed: "dict[int, dict[str, Any]] | None",
+                 revisions: list[tuple[int, str | None]], revision: int) -> None:
         """Refuse (``failed``, not retried) to file ``revision`` when the ledger holds a sealed filing the records
-        store no longer lists, or ``revision`` itself was sealed before (ledger9: write-once in code too — a deleted
+        store no longer holds, or ``revision`` itself was sealed before (ledger9: write-once in code too — a deleted
         revision is never filed again, and no revision is filed on a store rolled back under it); and, for a revision
-        above 1, when the newest filed one is not sealed (RT11-01). One ledger read."""
-        from firestop.trust.seal import SealKeyError
-
-        try:
-            sealed = sealed_filings(ctx.settings, incident)
-        except SealKeyError as exc:
+        above 1, when the newest filed one is not sealed (RT11-01) or the app holds no usable seal key (``sealed``
+        None). ``revisions``: the filings believed (with a key: those sealed)."""
+        if sealed is None:
             if revision > 1:
-                raise RunbookError("failed", f"records: the app holds no usable seal key to check the record of {incident} "
-                                   f"({exc}); no revision is filed on top of it") from None
+                raise RunbookError("failed", f"records: the app holds no usable seal key to check the record of {incident}; "
+                                   "no revision is filed on top of it")
             return  # a first filing without a key: nothing sealed to compare (and no undo of it will be believed)
-        except StoreError as exc:
-            raise _store_error(exc) from None
-        except ValueError as exc:
-            raise RunbookError("failed", f"records: the ledger of {incident} cannot be read ({exc})") from None
         missing = missing_filings(incident, sealed, [n for n, _ in revisions])
         if missing is None and revision in sealed:
             missing = (f"revision {revision} of the record of {incident} was filed and sealed before (ledger seq "
@@ -254,34 +269,76 @@ class FileRecord(Runbook[FileRecordParams]):
                 raise RunbookError("failed", f"{problem}; no revision is filed on top of it (check the records store and "
                                    f"python -m firestop ledger verify {incident})")
 
+    def _decide(self, ctx: RunContext, incident: str, data: bytes, params: FileRecordParams
+                ) -> tuple[ObjectStore, int | None, tuple[str, str], list[tuple[int, str, str | None]]]:
+        """``(store, revision to file or None when the newest filing is this very document, (JSON name, Markdown name)
+        of the revision filed or to file, listed filings)``.
+
+        With a usable seal key only filings sealed on the incident's ledger count (A13-07): an object at the plain
+        name that Firestop did not seal neither is the record nor refuses it; the revision is filed under its keyed
+        name (:func:`firestop.records.store.keyed_record_name`) when its plain name holds other bytes. Without a key,
+        every listed plain filing counts (as before)."""
+        from firestop.records.store import keyed_record_name
+
+        store, listed = self._revisions(ctx, incident)
+        sealed = self._sealed(ctx, incident)
+        if sealed is None:
+            believed = [(n, name, sha) for n, name, sha in listed if name == record_name(incident, n, "json")]
+        else:
+            believed = [(n, name, sha) for n, name, sha in listed if sha in sealed.get(n, {})]
+        revisions = [(n, sha) for n, _, sha in believed]
+        revision = self._next_revision(incident, revisions, data, params)
+        if revision is None:
+            name = believed[-1][1]
+            return store, None, (name, name[: -len(".json")] + ".md"), listed
+        self._custody(incident, sealed, revisions, revision)
+        names = (record_name(incident, revision, "json"), record_name(incident, revision, "md"))
+        taken = [sha for n, name, sha in listed if name == names[0]]
+        if sealed is not None and taken and taken[0] != _sha(data):  # planted there: filed beside it
+            key = self._key(ctx)
+            if key is not None:
+                names = (keyed_record_name(key, incident, revision, "json"), keyed_record_name(key, incident, revision, "md"))
+        return store, revision, names, listed
+
+    @staticmethod
+    def _key(ctx: RunContext) -> Any:
+        from firestop.trust.seal import SealKeyError, load_seal_key
+
+        try:
+            return load_seal_key(getattr(ctx.settings, "home", None))
+        except SealKeyError:
+            return None
+
     def plan(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Plan:
         incident = _incident(params.record, ctx)
         data, _ = _documents(params.record)
-        store, revisions = self._revisions(ctx, incident)
-        revision = self._next_revision(incident, revisions, data, params)
-        if revision is not None:
-            self._custody(ctx, incident, revisions, revision)
+        store, revision, names, listed = self._decide(ctx, incident, data, params)
         if revision is None:
             note = "the same record is already filed; nothing to write"
         else:
-            names = f"{record_name(incident, revision, 'json')} and {record_name(incident, revision, 'md')}"
-            note = f"would write {names} in {store.where}"
-        return Plan(runbook=self.name, target=target or "", before={"revisions": len(revisions)}, notes=[note])
+            note = f"would write {names[0]} and {names[1]} in {store.where}"
+        return Plan(runbook=self.name, target=target or "", before={"revisions": len(listed)}, notes=[note])
 
     def apply(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Applied:
+        from firestop.records.store import keyed_record_name, revision_of_name
+
         incident = _incident(params.record, ctx)
         data, markdown = _documents(params.record)
-        store, revisions = self._revisions(ctx, incident)
-        revision = self._next_revision(incident, revisions, data, params)
-        if revision is not None:
-            self._custody(ctx, incident, revisions, revision)
+        store, revision, names, _ = self._decide(ctx, incident, data, params)
         changed = revision is not None
-        revision = revision or revisions[-1][0]
-        names = (record_name(incident, revision, "json"), record_name(incident, revision, "md"))
+        revision = revision or revision_of_name(incident, names[0]) or 1
         try:
             if changed:  # Markdown first: the JSON's presence is what makes a revision filed
-                store.create(names[1], markdown, "text/markdown; charset=utf-8")
-                store.create(names[0], data, "application/json")
+                try:
+                    store.create(names[1], markdown, "text/markdown; charset=utf-8")
+                    store.create(names[0], data, "application/json")
+                except AlreadyExists:  # planted between the listing and now (A13-07): filed beside it
+                    key = self._key(ctx)
+                    if key is None or names[0] != record_name(incident, revision, "json"):
+                        raise
+                    names = (keyed_record_name(key, incident, revision, "json"), keyed_record_name(key, incident, revision, "md"))
+                    store.create(names[1], markdown, "text/markdown; charset=utf-8")
+                    store.create(names[0], data, "application/json")
         except AlreadyExists:
             raise RunbookError("conflict", f"{names[0]} is already filed with other content; a filed record is never replaced") from None
         except StoreError as exc:
@@ -302,7 +359,7 @@ class FileRecord(Runbook[FileRecordParams]):
             artifacts["ledger"] = append_ledger(
                 ctx, kind="record", runbook=self.name, action="apply", target=target,
                 data={k: artifacts[k] for k in ("destination", "revision", "json_path", "markdown_path", "sha256", "markdown_sha256")}
-                | {"status": params.record.get("status"), "revision_of": params.revision_of,
+                | {"status": params.record.get("status"), "revision_of": params.revision_of, "name": names[0],
                    "seal": _filing_seal(ctx, incident, revision, artifacts["sha256"])},
             )
         return Applied(
@@ -316,13 +373,22 @@ class FileRecord(Runbook[FileRecordParams]):
         )
 
     def verify(self, ctx: RunContext, target: str | None, params: FileRecordParams, applied: Applied) -> Verification:
+        from firestop.records.store import keyed_record_name
+
         where = applied.artifacts["json_path"]
-        name = record_name(_incident(params.record, ctx), int(applied.artifacts.get("revision") or 1), "json")
+        incident = _incident(params.record, ctx)
+        revision = int(applied.artifacts.get("revision") or 1)
+        key = self._key(ctx)
+        names = [record_name(incident, revision, "json")] + ([keyed_record_name(key, incident, revision, "json")] if key else [])
+        ok = False
         try:
-            stored = stores_for(ctx.settings).records.read(name, limit=RECORD_READ_LIMIT)
+            for name in names:  # the plain name, or the keyed one it was filed under beside an object planted there
+                stored = stores_for(ctx.settings).records.read(name, limit=RECORD_READ_LIMIT)
+                if stored is not None and _sha(stored) == applied.artifacts["sha256"]:
+                    ok = True
+                    break
         except StoreError as exc:
             raise _store_error(exc) from None
-        ok = stored is not None and _sha(stored) == applied.artifacts["sha256"]
         return Verification(runbook=self.name, target=target or "", checks=[Check(name="record stored as filed", ok=ok, detail=where)])
 
     def undo(self, ctx: RunContext, target: str | None, params: FileRecordParams, applied: Applied) -> Applied:

@@ -131,7 +131,6 @@ def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: 
     first = actions[0] if actions else {}
     try:  # one listing: the revision named, read and checked below is the same one (RT11-04)
         revisions = filed_revisions(where, incident_id)
-        newest = read_filed(where, incident_id, revisions[-1][1]) if revisions else None
     except StoreError as exc:
         raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
     sealed = None
@@ -150,6 +149,19 @@ def still_newest(where: Any, incident_id: str, record: dict[str, Any], actions: 
         missing = missing_filings(incident_id, sealed or {}, [n for n, _ in revisions])
         if missing is not None:
             raise UndoUnattested(str(first.get("step_id") or "?"), incident_id, missing)
+    if sealed:  # records16 (A13-07): the newest *sealed* filing, at its plain or keyed name; an object Firestop did
+        # not file (at a revision's plain name, or above the newest sealed one) is not the incident's word
+        from firestop.records.store import believed_filing
+
+        try:
+            believed = believed_filing(where, incident_id)
+        except StoreError as exc:  # unreadable, or the newest sealed revision's names hold other bytes (changed)
+            raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
+        revisions = [believed[:2]] if isinstance(believed, tuple) else revisions
+    try:
+        newest = read_filed(where, incident_id, revisions[-1][1]) if revisions else None
+    except StoreError as exc:
+        raise UndoUnchecked(str(first.get("step_id") or "?"), str(first.get("target") or incident_id), str(exc)) from None
     if newest is not None and record_json(newest) != record_json(record):
         raise UndoStale(incident_id, revisions[-1][0] if revisions else None)
     if newest is not None and revisions and sealed is not None:

@@ -12,6 +12,16 @@ done after the orchestration ended) is a *revision* beside it,
 Nothing filed is ever replaced; the newest revision is the incident's current
 word. The JSON document is :func:`record_json` of the record (what its
 SHA-256 is taken over).
+
+Planted names (records16, A13-07): incident ids are predictable, and whoever may write blobs in the records store can
+create ``<incident>.json`` (or a revision's name) before Firestop files it. ``records.file`` then files beside it
+under a name derived from the app's seal key, which nobody without the key can predict —
+``<incident>.r<N>-<16 hex>.json`` / ``.md`` (:func:`keyed_record_name`) — and seals the filing on the incident's ledger
+as always (the ``record`` entry also names the object, ``data.name``). With settings and a usable seal key, readers
+(:func:`filed_record`, :func:`newest_record_files`) believe only a filing sealed on the ledger
+(:func:`believed_filing`: the newest sealed revision, at whichever of its two names holds the sealed bytes); a record
+at the plain name that Firestop did not seal is not the incident's word. Without a usable key (nothing can be
+believed either way) they read the newest listed revision as before.
 """
 
 from __future__ import annotations
@@ -34,6 +44,10 @@ RECORD_SEAL_PURPOSE = "record"
 RECORD_READ_LIMIT = 8 * 1024 * 1024
 
 _REVISION = re.compile(r"^(?P<incident>.+?)(?:\.rev(?P<n>[2-9]|[1-9]\d+))?\.json$")
+#: A filing under a keyed name (:func:`keyed_record_name`): ``<incident>.r<revision>-<16 hex>.json``.
+_KEYED = re.compile(r"^(?P<incident>.+?)\.r(?P<n>[1-9]\d*)-(?P<tag>[0-9a-f]{16})\.json$")
+#: The seal purpose a keyed record name is derived with (:func:`keyed_record_name`), bound to ``<incident>/<revision>``.
+RECORD_NAME_PURPOSE = "record-name"
 
 
 def record_json(record: dict[str, Any]) -> bytes:
@@ -51,12 +65,36 @@ def record_name(incident_id: str, revision: int, ext: str) -> str:
     return f"{incident_id}.{ext}" if revision == 1 else f"{incident_id}.rev{revision}.{ext}"
 
 
-def revision_of_name(incident_id: str, name: str) -> int | None:
-    """The revision number a JSON file/blob ``name`` holds for ``incident_id``, None if it is not one of its records."""
+def keyed_record_name(key: Any, incident_id: str, revision: int, ext: str) -> str:
+    """The name ``revision`` of ``incident_id``'s record is filed under when its plain name (:func:`record_name`) is
+    taken by an object Firestop did not seal (A13-07): ``<incident>.r<revision>-<tag>.<ext>``, ``tag`` the first 16 hex
+    of the SHA-256 of the app's seal (``key``: a :class:`firestop.trust.seal.SealKey`) for
+    :data:`RECORD_NAME_PURPOSE` over ``<incident>/<revision>`` — unpredictable without the key, so it cannot be planted
+    before the filing. Raises ValueError for a binding the key refuses (a line break)."""
+    import hashlib
+
+    seal = key.sign(RECORD_NAME_PURPOSE, f"{incident_id}/{revision}", "0" * 64)
+    return f"{incident_id}.r{revision}-{hashlib.sha256(seal.encode('utf-8')).hexdigest()[:16]}.{ext}"
+
+
+def parse_record_name(name: str) -> tuple[str, int, bool] | None:
+    """``(incident id, revision, keyed)`` of a JSON record object ``name`` (plain, revision or keyed name), else None."""
+    found = _KEYED.match(name)
+    if found:
+        return found["incident"], int(found["n"]), True
     found = _REVISION.match(name)
-    if not found or found["incident"] != incident_id:
+    if not found:
         return None
-    return int(found["n"]) if found["n"] else 1
+    return found["incident"], int(found["n"]) if found["n"] else 1, False
+
+
+def revision_of_name(incident_id: str, name: str) -> int | None:
+    """The revision number a JSON file/blob ``name`` (plain or keyed) holds for ``incident_id``, None if it is not
+    one of its records."""
+    found = parse_record_name(name)
+    if not found or found[0] != incident_id:
+        return None
+    return found[1]
 
 
 def records_store(where: Any) -> Any:
@@ -85,29 +123,31 @@ def filed_revisions(where: Any, incident_id: str) -> list[tuple[int, str]]:
         names = records_store(where).names(f"{incident_id}.")
     except ValueError:  # not a store name
         return []
-    found = [(revision_of_name(incident_id, n), n) for n in names]
-    return sorted((n, name) for n, name in found if n is not None)
+    found = [(parsed[1], parsed[2], name) for name in names
+             if (parsed := parse_record_name(name)) is not None and parsed[0] == incident_id]
+    # a keyed name is filed only beside a plain one taken at the same revision: it sorts after it
+    return [(n, name) for n, _, name in sorted(found)]
 
 
 def newest_filed(names: list[str]) -> dict[str, str]:
     """``{incident id: JSON object name of its newest revision}`` of one records-store listing (no I/O)."""
-    newest: dict[str, tuple[int, str]] = {}
+    newest: dict[str, tuple[int, bool, str]] = {}
     for name in names:
-        found = _REVISION.match(name)
+        found = parse_record_name(name)
         if found:
-            revision = int(found["n"]) if found["n"] else 1
-            if revision > newest.get(found["incident"], (0, ""))[0]:
-                newest[found["incident"]] = (revision, name)
-    return {incident: name for incident, (_, name) in newest.items()}
+            incident, revision, keyed = found
+            if (revision, keyed) > newest.get(incident, (0, False, ""))[:2]:  # a keyed name over a plain one taken
+                newest[incident] = (revision, keyed, name)
+    return {incident: name for incident, (_, _, name) in newest.items()}
 
 
 def listed_revisions(names: list[str]) -> dict[str, set[int]]:
     """``{incident id: {revision numbers}}`` of the JSON records in one records-store listing (no I/O)."""
     found: dict[str, set[int]] = {}
     for name in names:
-        match = _REVISION.match(name)
-        if match:
-            found.setdefault(match["incident"], set()).add(int(match["n"]) if match["n"] else 1)
+        parsed = parse_record_name(name)
+        if parsed:
+            found.setdefault(parsed[0], set()).add(parsed[1])
     return found
 
 
@@ -134,14 +174,77 @@ def read_filed(where: Any, incident_id: str, name: str) -> dict[str, Any] | None
     return record if isinstance(record, dict) and record.get("incident_id") == incident_id else None
 
 
+#: :func:`believed_filing`'s answer when it cannot judge (not settings, or no usable seal key): read as before.
+UNCHECKED = "unchecked"
+
+
+def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, Any]] | None | str":
+    """The newest filing of ``incident_id``'s record sealed on its ledger (A13-07): ``(revision, JSON object name,
+    record)`` — the sealed revision at whichever of its names (:func:`record_name`, :func:`keyed_record_name`) holds
+    bytes whose SHA-256 its ``record`` entry seals (``runbooks.records.sealed_filings``); None when nothing sealed is
+    in the store (nothing filed, or only objects Firestop did not file); :data:`UNCHECKED` when ``where`` is not
+    settings or the app holds no usable seal key. A sealed revision none of whose names is listed (deleted) is passed
+    over for the one before it, as a listing's newest was before — the undo's custody check names it
+    (:func:`runbooks.records.missing_filings`). One ledger read, one listing, one read per name of the revision taken.
+
+    Raises:
+        StoreError: the store or the ledger cannot be read, or the newest sealed revision's names hold other bytes
+            than it sealed (not JSON, or changed since filed: never shown as the incident's word, nor an older one).
+    """
+    from firestop.storage import StoreError
+
+    if not hasattr(where, "records_container"):
+        return UNCHECKED
+    from firestop.trust.seal import SealKeyError
+    from runbooks.records import sealed_filings
+
+    try:
+        sealed = sealed_filings(where, incident_id)
+    except SealKeyError:
+        return UNCHECKED
+    except ValueError as exc:
+        raise StoreError("failed", f"the ledger of {incident_id} cannot be read ({exc})") from None
+    if not sealed or not plain_incident_id(incident_id):
+        return None
+    import hashlib
+
+    listed = filed_revisions(where, incident_id)
+    for revision in sorted(sealed, reverse=True):
+        names = [name for n, name in reversed(listed) if n == revision]
+        if not names:
+            continue  # deleted: the undo's custody check names it
+        for name in names:
+            data = records_store(where).read(name, limit=RECORD_READ_LIMIT)
+            if data is not None and hashlib.sha256(data).hexdigest() in sealed[revision]:
+                record = json.loads(data)
+                if isinstance(record, dict) and record.get("incident_id") == incident_id:
+                    return revision, name, record
+        for name in names:  # what read_filed says of them (not JSON), else why they are not believed
+            read_filed(where, incident_id, name)
+        raise StoreError("failed", f"records: revision {revision} of the record of {incident_id} ({', '.join(names)}) "
+                         "is not what this app filed and sealed on the incident's ledger (changed since); it cannot be read")
+    return None
+
+
 def newest_record_files(where: Any, incident_id: str, files: dict[str, Any]) -> dict[str, Any]:
     """``files`` (a record's ``record_files``: ``{"json_path", "markdown_path", ...}`` of its first filing) pointing
-    at the newest revision filed for ``incident_id`` — ``<id>.rev<n>.json`` / ``.md`` after an undo — with its
-    ``revision``; ``files`` unchanged when only the first is filed. Raises StoreError when the store cannot be listed."""
-    revisions = filed_revisions(where, incident_id)
-    if len(revisions) < 2 or not files:
+    at the newest revision filed for ``incident_id`` — ``<id>.rev<n>.json`` / ``.md`` after an undo, or the keyed name
+    it was filed under (:func:`believed_filing`) — with its ``revision``; ``files`` unchanged when the first filing is
+    at its plain name. Raises StoreError when the store cannot be listed."""
+    if not files:
         return files
-    revision, name = revisions[-1]
+    believed = believed_filing(where, incident_id)
+    if believed is None:
+        return files
+    if believed == UNCHECKED:
+        revisions = filed_revisions(where, incident_id)
+        if len(revisions) < 2:
+            return files
+        revision, name = revisions[-1]
+    else:
+        revision, name, _ = believed  # type: ignore[misc]
+        if name == record_name(incident_id, 1, "json"):
+            return files
     store = records_store(where)
     return {**files, "revision": revision, "json_path": store.location(name),
             "markdown_path": store.location(name[: -len(".json")] + ".md")}
@@ -152,7 +255,12 @@ def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
     none. Raises StoreError when the store cannot be listed or the record cannot be read (:func:`read_filed`).
 
     The filed record is the newest word on a finished incident: ``incident undo`` files a
-    revision after the orchestration has ended, so views prefer it to the orchestration output.
+    revision after the orchestration has ended, so views prefer it to the orchestration output. With settings and a
+    usable seal key only a filing sealed on the incident's ledger is (:func:`believed_filing`, A13-07): an object at
+    the record's name that Firestop did not file is no record (None: views show the orchestration's output).
     """
+    believed = believed_filing(where, incident_id)
+    if believed != UNCHECKED:
+        return believed[2] if believed else None  # type: ignore[index]
     revisions = filed_revisions(where, incident_id)
     return read_filed(where, incident_id, revisions[-1][1]) if revisions else None

@@ -11,7 +11,11 @@ left open** (lock-network refused), the orchestrator itself failed on the same r
 filed). On main (2fcae0a) the ledger was read whole — 16 MiB is no memory problem — the junk line was skipped as a
 line Firestop did not write and the incident was contained.
 
-Not fixed here (xfail strict): a fix must keep appending to a chain whose head is past any bound a whole read can
+Fixed in ledger15 (this test passes, no xfail): readers stream the ledger. records16 checked it again: a grown
+*append* blob needs no move; a planted *block* blob (or one filled to the service's block limit) at the name, which no
+append can extend, now moves the ledger to a keyed name (tests/runbooks/test_planted_names.py).
+
+Not fixed here at first (xfail strict): a fix must keep appending to a chain whose head is past any bound a whole read can
 take — an append needs only the ledger's length and its last entry (a tail read: a ranged Get Blob at
 ``size - N``, locally ``seek``), and ``ledger verify``/undo's ``entries`` a streamed scan that skips over-long lines
 as lines Firestop did not write — both backends, Azurite's contract tests, in more time than this session had left.

@@ -10,16 +10,16 @@ record — timeline, actions, before-states — is never filed; ``alert handle``
 and ``incident list``/``show`` show the planted status. Pre-existing (main 2fcae0a behaves the same); bounds14's
 sealed once-markers/verdicts/audits do not cover records.
 
-Not fixed (xfail strict): the views should believe a filed record only when its filing is sealed on the incident's
-ledger (``runbooks.records.seal_problem``, which undo already uses), and ``records.file`` should file next to an
-unsealed revision rather than be refused by it — a change to the records' naming and readers beyond this session.
+Fixed (records16; xfail strict before): views believe a filed record only when its filing is sealed on the
+incident's ledger (:func:`firestop.records.store.believed_filing`), and ``records.file`` files beside an object it did
+not seal, under a name derived from the app's seal key (``<incident>.r1-<16 hex>.json``,
+:func:`firestop.records.store.keyed_record_name`). Both stores: tests/runbooks/test_planted_names.py.
 """
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
@@ -33,8 +33,6 @@ def cli(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-@pytest.mark.xfail(strict=True, reason="A13-07: views and records.file take an unsealed record at the incident's name "
-                   "as filed; the real record is refused and the planted status shown")
 def test_a13_07_a_record_planted_before_the_alert_is_not_the_incidents_record(firestop_home):
     records = firestop_home / "records"
     records.mkdir(parents=True, exist_ok=True)

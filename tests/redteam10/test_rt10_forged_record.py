@@ -11,8 +11,10 @@ files ``inc-….rev2.json`` whose ``lock-network`` action keeps ``after`` (the l
 the page show the forged record; the next responder's Undo (console, API, CLI) makes Firestop's identity write it.
 
 Fixed: ``records.file`` seals each filing (HMAC under the app's seal key over the incident, revision and the JSON's
-SHA-256, kept in the ledger's ``record`` entry); an undo refuses (409, nothing written) when the newest revision's
-bytes carry no valid seal there.
+SHA-256, kept in the ledger's ``record`` entry); an undo refused (409, nothing written) when the newest revision's
+bytes carried no valid seal there. Since records16 (A13-07) an object Firestop did not seal is no revision at all: the
+undo starts from the newest *sealed* revision (the genuine record: the attacker's ``before`` is never written) and
+files its own revision beside the planted one (``<id>.r2-<keyed tag>.json``).
 """
 
 from __future__ import annotations
@@ -45,5 +47,14 @@ def test_a_planted_record_revision_does_not_choose_what_an_undo_restores(api, fi
     status, body = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
                             body={"step": step})
     acls = api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]
-    assert ATTACKER_IP not in json.dumps(acls) and acls["defaultAction"] == "Deny", (status, body, acls)
-    assert status == 409 and "seal" in body["reason"], body
+    assert ATTACKER_IP not in json.dumps(acls), (status, body, acls)
+    assert status == 200 and body["undone"][0]["ok"], body
+    assert acls == genuine_before(firestop_home, step)["networkAcls"]  # from the sealed record, not the planted one
+    keyed = sorted((firestop_home / "records").glob(f"{INCIDENT}.r2-*.json"))
+    assert len(keyed) == 1 and (firestop_home / "records" / f"{INCIDENT}.rev2.json").exists()
+
+
+def genuine_before(firestop_home, step: str) -> dict:
+    """The ``before`` of ``step`` in the record Firestop filed (``<id>.json``, sealed)."""
+    record = json.loads((firestop_home / "records" / f"{INCIDENT}.json").read_text())
+    return next(a["before"] for a in record["actions"] if a.get("step_id") == step and a.get("changed"))

@@ -9,14 +9,17 @@ Azure. The attacker needs what RT10-03 needed (a blob writer on the records cont
 finished incident (their own traffic on the account fires one; with the webhook key anyone sends one).
 
 Fixed: a revision is filed only on top of a sealed newest revision (``records.file`` refuses, as ``conflict`` never
-is, to revise one the app did not file); the late alert is refused (the intake answers 503) instead of laundering it.
+is, to revise one the app did not file); the late alert was refused (the intake answered 503) instead of laundering
+it. Since records16 (A13-07) the planted revision is no revision at all: the late alert is filed on top of the newest
+sealed one (the genuine record, beside the planted name: ``<id>.r2-<keyed tag>.json``), and the undo restores the
+genuine ``before`` — the attacker's never reaches a sealed revision nor Azure.
 """
 
 from __future__ import annotations
 
 import json
 
-from tests.redteam10.test_rt10_forged_record import ATTACKER_IP, plant_forged_revision
+from tests.redteam10.test_rt10_forged_record import ATTACKER_IP, genuine_before, plant_forged_revision
 from tests.trust.conftest import ACCOUNT, INCIDENT, Api, api, handled_home  # noqa: F401 — fixtures
 
 
@@ -38,6 +41,13 @@ def test_a_late_alert_does_not_seal_a_planted_revision(api, firestop_home):  # n
     status, body = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
                             body={"step": step})
     acls = api.env.tenant.resource(ACCOUNT)["properties"]["networkAcls"]
-    assert ATTACKER_IP not in json.dumps(acls) and acls["defaultAction"] == "Deny", (status, body, acls)
-    assert status == 409, body
-    assert not (firestop_home / "records" / f"{INCIDENT}.rev3.json").exists()
+    assert ATTACKER_IP not in json.dumps(acls), (status, body, acls)
+    assert status == 200 and acls == genuine_before(firestop_home, step)["networkAcls"], (status, body, acls)
+    from firestop.records.store import filed_record
+    from firestop.settings import get_settings
+    from runbooks.records import sealed_filings
+
+    filed = filed_record(get_settings(), INCIDENT)  # the undo's revision, on top of the late alert's, on the genuine one
+    assert ATTACKER_IP not in json.dumps(filed) and "late-1" in json.dumps(filed)
+    assert list(sealed_filings(get_settings(), INCIDENT)) == [1, 2, 3]  # rev2 keyed beside the planted, rev3 plain
+    assert len(list((firestop_home / "records").glob(f"{INCIDENT}.r2-*.json"))) == 1
