@@ -278,12 +278,16 @@ def _changes(changes: list[Any], left_out: Any = 0) -> str:
 def _plan_view(approval: dict[str, Any]) -> str:
     """The plan an approver decides on: a failed plan said plainly (never "no changes"), else the changes, then the
     plan's notes (already bounded by :func:`firestop.lifecycle.approvals.plan_preview`; escaped here)."""
+    # trust16: other contents of this alert arrived while it waits (firestop.lifecycle.view.with_variants)
+    variants = (f'<p class="notice">{h(approval["variants_note"])}</p>'
+                if isinstance(approval.get("variants_note"), str) and approval["variants_note"] else "")
     error = approval.get("plan_error")
     if isinstance(error, dict):
-        return (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
+        return variants + (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
                 'approving runs the step without a preview.</p>')
     notes = [n for n in approval.get("notes") or [] if n][:20]
-    shown = _changes(approval.get("changes") or [], approval.get("changes_left_out")) if approval.get("changes") or not notes else ""
+    shown = variants + (_changes(approval.get("changes") or [], approval.get("changes_left_out"))
+                        if approval.get("changes") or not notes else "")
     if notes:
         shown += '<p class="mute">The plan lists no changes; it notes:</p>' if not approval.get("changes") else "<p>The plan notes:</p>"
         shown += "<ul>" + "".join(f"<li>{h(n)}</li>" for n in notes) + "</ul>"

@@ -36,6 +36,7 @@ from firestop.telemetry.requests import observed
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
 from firestop.functions.http_api import (MAX_STOP_REASON, _bad_incident_id, _incident_status, _status_view, listed_views,
+                                         with_waiting_variants,
                                          send_decision, send_stop)
 from firestop.functions.http_responders import MAX_STEP_CHARS  # a Release form's step is bounded as the API's
 from firestop.lifecycle.cli_hints import decide_command, stop_command, unconfirmed_hint, undo_command
@@ -280,6 +281,7 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
         view = _status_view(status)
     except StoreError as exc:
         return _records_unreadable(req, exc, caller)
+    view = await with_waiting_variants(client, view)
     key = _seal_key()
     token = issue(key, caller.object_id) if key is not None else None
     where = _cli_place(req, status)
