@@ -200,14 +200,15 @@ def _latest_audit() -> dict[str, Any] | None:
     from firestop.settings import get_settings
 
     try:
-        audit = store.latest(store.records_store(get_settings()))  # Blob Storage on Azure, FIRESTOP_HOME/records locally
+        # Blob Storage on Azure, FIRESTOP_HOME/records locally; names first, junk skipped unread (trust16)
+        audit, skipped = store.latest_view(store.records_store(get_settings()))
     except Exception:  # noqa: BLE001 — the front page shows incidents whatever the audit store does
         log.exception("console: the latest audit could not be read")
         return None
     if audit is None:
-        return None
+        return {"skipped": skipped} if skipped else None
     findings = audit.findings
-    return {"audit_id": audit.audit_id, "at": audit.at.isoformat(), "scope": list(audit.scope), "counts": audit.counts(),
+    return {"skipped": skipped, "audit_id": audit.audit_id, "at": audit.at.isoformat(), "scope": list(audit.scope), "counts": audit.counts(),
             "new_drift": len(audit.drift.new), "fixed": len(audit.drift.fixed), "total_findings": len(findings),
             "findings": [{"title": r.title, "severity": getattr(r.severity, "value", r.severity), "resource_name": r.resource_name,
                           "detail": r.detail, "fix": r.fix} for r in findings[:MAX_FINDINGS]]}
