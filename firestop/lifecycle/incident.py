@@ -354,8 +354,8 @@ class _Incident:
         self.unread_joins = 0
         #: cap15: the card note of a variant waiting unchecked within ``unchecked_cap`` (that more may exist), or None
         self.unchecked_note: str | None = None
-        #: whether :func:`_drain_events` ran (read and closed the tally); :func:`_learn` runs it on the paths that end
-        #: early (no_playbook, a variant not confirmed, a capped variant), so every end closes the tally (trust16)
+        #: whether :func:`_drain_events` ran (read and closed the tally); else :func:`_learn` closes it last, on the
+        #: paths that end early (no_playbook, a variant not confirmed, a capped variant): every end closes it (trust16)
         self.drained = False
 
     # -- helpers ---------------------------------------------------------------
@@ -1925,11 +1925,6 @@ def _only_keeps_or_writes_back(run: _Run) -> bool:
 
 def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dict[str, Any]]:
     doc = inc.doc
-    if not inc.drained:
-        # trust16: an incident that ended early (no_playbook, a variant not confirmed or capped) never read its tally,
-        # so it stayed open: a later variant of it heard "a responder decides there" where nothing waited, and
-        # nobody was asked. Read and close it here, on every end path; its joined alerts and variants are recorded too
-        yield from _drain_events(inc)
     if playbook is not None and inc.stop is None:
         yield from _phase(inc, playbook, "learn", counts=False)
     inc.status("learn", "summarize")
@@ -1966,6 +1961,12 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
         out["timeline"] = [*out["timeline"][:-1], {**out["timeline"][-1], "outcome": "failed", "detail": f"record not filed: {out['record_error']}"}]
     else:
         yield from _record_late(inc)
+    if not inc.drained:
+        # trust16: an incident that ended early (no_playbook, a variant not confirmed or capped) never read its tally,
+        # so it stayed open: a later variant of it heard "a responder decides there" where nothing waited, and
+        # nobody was asked. Closed here, on every end path — the last call of the run, so an orchestration in flight
+        # when this code was deployed replays its history unchanged and only adds the call at its end
+        yield from tally.summary(inc.context, inc.context.instance_id, inc.alert.get("alert_id"))
     inc.pending_approval = None
     inc.status("done", None)
     observe.outcome(inc.context, out)
