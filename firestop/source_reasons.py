@@ -53,6 +53,9 @@ class Reason(StrEnum):
     #: orchestrator tries again after durable timers (:data:`firestop.lifecycle.incident.CHECK_ATTEMPTS`), and a
     #: variant still unchecked then waits on its own decision, not on the incident it would have joined (variants14)
     TRANSIENT = "transient"
+    #: trust16: the alert is genuine but was created too long before the check (or after it, past the clock skew
+    #: allowed): an old alert delivered now (a replayed or late event) is no reason for automatic containment
+    TOO_OLD = "too_old"
     #: the check itself failed (an exception, an unknown source)
     CHECK_FAILED = "check_failed"
     #: A13-08: an audit's drift alert, the previous audit not verifiable (documents Firestop did not seal crowded it

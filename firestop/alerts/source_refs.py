@@ -28,6 +28,11 @@ POLICY = "policy"
 #: provider's alert (a Sentinel analytics rule, a Defender XDR custom detection: title and entities are its author's)
 #: is no detection of an attack on the account. No source vouches for it: never confirmed, a responder decides.
 GRAPH = "graph"
+#: Graph's copy of a Defender for Cloud alert (``serviceSource`` ``microsoftDefenderForCloud`` with a
+#: ``providerAlertId``): fetched by Firestop from Graph, so its content is Graph's; what the check bounds is its age
+#: (trust16: an old alert never triaged, named again by an ``AlertCreated`` event, is no reason to act now —
+#: :func:`firestop.azure.security_source.confirm_graph_copy`).
+GRAPH_DEFENDER = "graph-defender"
 #: ``schema_id`` of a Graph security alert (:mod:`firestop.alerts.sources.graph`).
 GRAPH_SCHEMA = "graph:alert"
 #: ``schema_id`` of the alerts Firestop's own audit raises for new drift (:func:`firestop.audit.drift.drift_alerts`).
@@ -93,7 +98,8 @@ def source_of(alert: Any, enabled: bool) -> tuple[str | None, str | None]:
     (:func:`is_policy_event`) is ``(POLICY, None)``: the alert names its resource and policy itself (RT14-03). A Graph
     security alert that Defender for Cloud did not raise is ``(GRAPH, None)``: never confirmed (RT17-05); one it
     raised (``serviceSource`` ``microsoftDefenderForCloud`` with a ``providerAlertId``) is Graph's copy of that
-    Defender alert, fetched by Firestop from Graph, and is not checked again."""
+    Defender alert, fetched by Firestop from Graph: ``(GRAPH_DEFENDER, None)``, its content not compared again, its
+    creation time bounded against the check's (trust16)."""
     schema = getattr(alert, "schema_id", None)
     if enabled and is_policy_event(alert):
         return POLICY, None  # (the alert itself names the resource and the policy: firestop.azure.policy_source)
@@ -102,6 +108,8 @@ def source_of(alert: Any, enabled: bool) -> tuple[str | None, str | None]:
     if enabled and schema == GRAPH_SCHEMA and not (
             str(context.get("serviceSource") or "").lower() == DEFENDER_FOR_CLOUD_SOURCE and context.get("providerAlertId")):
         return GRAPH, None  # RT17-05: another provider's alert, routed by its title or detector id: nobody vouches
+    if enabled and schema == GRAPH_SCHEMA:
+        return GRAPH_DEFENDER, None  # trust16: Graph's copy of a Defender alert: its creation time is bounded
     if not enabled or (schema not in DEFENDER_SCHEMAS and schema != SENTINEL_SCHEMA):
         return None, None
     try:

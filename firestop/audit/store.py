@@ -50,6 +50,18 @@ SEALED_SINCE = f"{PREFIX}sealed-since.json"
 _MARKER_BINDING = "sealed-since"
 #: Most bytes of :data:`SEALED_SINCE` read (it holds ~150).
 MARKER_READ_LIMIT = 4096
+#: trust16: a zero-byte object ``audits/filed/<audit id>.<seal>`` filed after each audit document, the seal (purpose
+#: ``audit``, bound to ``filed/<audit id>``) in its *name*: the views (:func:`latest_view`) find the newest audit this
+#: app filed from the names alone, and read no document that has none — a records-store writer's junk, however large
+#: or many, is skipped unread (it cannot name a seal without the key).
+FILED_PREFIX = f"{PREFIX}filed/"
+_FILED_DIGEST = "firestop-audit-filed"
+#: The most audit documents a view reads (at most :data:`AUDIT_READ_LIMIT` bytes each): marked ones first, then —
+#: only when no marked one could be read (audits filed before markers) — the newest names, within
+#: :data:`VIEW_READ_BUDGET` bytes in all.
+MAX_VIEW_LOADS = 4
+#: The most bytes a view reads in all (4 documents at the read limit).
+VIEW_READ_BUDGET = MAX_VIEW_LOADS * AUDIT_READ_LIMIT
 
 
 def records_store(settings: Any) -> Any:
@@ -107,6 +119,7 @@ def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, st
             n += 1
             if n > 999:
                 raise
+    _mark_filed(store, candidate.audit_id, key)
     files = {"json": store.location(f"{PREFIX}{candidate.audit_id}.json")}
     for key, ext, text, mime in (("markdown", "md", render_markdown(candidate), "text/markdown; charset=utf-8"),
                                  ("html", "html", render_html(candidate), "text/html; charset=utf-8")):
@@ -129,6 +142,42 @@ def _mark_sealed(store: Any, audit_id: str, key: Any) -> None:
         store.create(SEALED_SINCE, json.dumps(document, sort_keys=True).encode("utf-8"), "application/json")
     except AlreadyExists:  # another audit filed it first (or someone else's object sits there: sealed_before)
         pass
+
+
+def _filed_name(audit_id: str, key: Any) -> str:
+    """The name of ``audit_id``'s filed-marker (:data:`FILED_PREFIX`): ``<prefix><audit id>.<seal>``."""
+    from firestop.trust.seal import Purpose
+
+    return f"{FILED_PREFIX}{audit_id}.{key.sign(Purpose.AUDIT, f'filed/{audit_id}', _FILED_DIGEST)}"
+
+
+def _mark_filed(store: Any, audit_id: str, key: Any) -> None:
+    """File ``audit_id``'s filed-marker (zero bytes; after its document, so a marker names a document that was
+    written). A crash between the two leaves an audit without one: the views show the one before it."""
+    from firestop.storage import AlreadyExists
+
+    try:
+        store.create(_filed_name(audit_id, key), b"", "application/octet-stream")
+    except AlreadyExists:
+        pass
+
+
+def filed_ids(store: Any, key: Any = None) -> list[str]:
+    """The audit ids whose filed-marker name carries this app's seal, newest first (names only: nothing is read)."""
+    from firestop.trust.seal import Purpose
+
+    key = _key(key)
+    found = []
+    for name in _store(store).names(FILED_PREFIX):
+        audit_id, _, mark = name[len(FILED_PREFIX):].partition(".")
+        if valid_audit_id(audit_id) and key.check(Purpose.AUDIT, f"filed/{audit_id}", _FILED_DIGEST, mark)[0]:
+            found.append(audit_id)
+    return sorted(set(found), key=_order, reverse=True)
+
+
+def _order(audit_id: str) -> tuple[str, int]:
+    """Sort key of an audit id: its time, then its ``-n`` suffix (``stored_ids``' order)."""
+    return audit_id[6:22], int(audit_id.rsplit("-", 1)[1]) if audit_id.count("-") > 2 else 1
 
 
 def sealed_before(store: Any, key: Any = None) -> bool:
@@ -162,8 +211,6 @@ def sealed_before(store: Any, key: Any = None) -> bool:
 def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
     """The stored audit ``audit_id``, or None (unknown, malformed id, unreadable, over :data:`AUDIT_READ_LIMIT` bytes
     (A13-03), or not sealed by this app for that id: planted or altered, RT17-02). Raises the store's other errors."""
-    from firestop.trust.seal import Purpose, verify
-
     if not valid_audit_id(audit_id):
         return None
     from firestop.storage.base import TooLarge
@@ -173,6 +220,13 @@ def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
     except TooLarge as exc:  # A13-03: planted; not an audit (load's answer for any document it does not believe)
         log.warning("audit %s in the records store is not believed: %s", audit_id, exc)
         return None
+    return _believed(data, audit_id, key)
+
+
+def _believed(data: bytes | None, audit_id: str, key: Any) -> Audit | None:
+    """The audit ``data`` holds when it is ``audit_id``'s document sealed by this app (:func:`load`), else None."""
+    from firestop.trust.seal import Purpose, verify
+
     if data is None:
         return None
     try:
@@ -195,12 +249,56 @@ def stored_ids(store: Any) -> list[str]:
     """Stored audit ids, newest first."""
     names = [n[len(PREFIX):-5] for n in _store(store).names(PREFIX) if n.endswith(".json")]
     ids = [i for i in names if valid_audit_id(i)]
-    return sorted(ids, key=lambda i: (i[6:22], int(i.rsplit("-", 1)[1]) if i.count("-") > 2 else 1), reverse=True)
+    return sorted(ids, key=_order, reverse=True)
 
 
 def latest(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> Audit | None:
-    """The newest stored sealed audit (of ``scope`` when given), or None."""
+    """The newest stored sealed audit (of ``scope`` when given), or None. Without a scope (what the views show):
+    :func:`latest_view`."""
+    if scope is None:
+        return latest_view(store, key)[0]
     return previous(store, scope, key)[0]
+
+
+def latest_view(store: Any, key: Any = None) -> tuple[Audit | None, int]:
+    """(the newest audit this app filed and sealed, or None; how many audit documents named newer than it — or, with
+    None, in all — were skipped: not marked as filed by this app, so not read, or read and not believed). For the
+    views (``GET /api/audits/latest``, the console, ``audit show``), trust16: names first — the filed-markers
+    (:func:`filed_ids`) — then at most :data:`MAX_VIEW_LOADS` documents read, :data:`VIEW_READ_BUDGET` bytes in all,
+    whatever the records container holds (before: up to :data:`MAX_SCANNED` documents of up to
+    :data:`AUDIT_READ_LIMIT` bytes each, and 500 planted ones hid the latest audit). Only when no marked audit can be
+    read (every audit was filed before markers) are the newest names read, within the same budget. The drift check
+    (:func:`previous`) is not this: it fails closed. Raises the store's errors (a listing or read that fails) and
+    :class:`~firestop.trust.seal.SealKeyError`."""
+    from firestop.storage.base import TooLarge
+
+    store = _store(store)
+    key = _key(key)
+    ids = stored_ids(store)
+    position = {audit_id: n for n, audit_id in enumerate(ids)}
+    marked = filed_ids(store, key)
+    for audit_id in marked[:MAX_VIEW_LOADS]:
+        audit = load(store, audit_id, key)
+        if audit is not None:
+            return audit, position.get(audit_id, 0)
+    budget, loads = VIEW_READ_BUDGET, 0
+    for n, audit_id in enumerate(ids):  # no marked audit readable: audits filed before markers (bounded)
+        if audit_id in marked[:MAX_VIEW_LOADS]:
+            continue
+        if loads >= MAX_SCANNED or budget <= 0:
+            break
+        loads += 1
+        limit = min(AUDIT_READ_LIMIT, budget)
+        try:
+            data = store.read(f"{PREFIX}{audit_id}.json", limit=limit)
+        except TooLarge:
+            budget -= limit + 1
+            continue
+        budget -= len(data or b"") + 1
+        audit = _believed(data, audit_id, key)
+        if audit is not None:
+            return audit, n
+    return None, len(ids)
 
 
 def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> tuple[Audit | None, int]:

@@ -283,6 +283,35 @@ def confirm_defender(security: Callable[[str], Any], alert: dict[str, Any], sour
                                                       "alert type, severity, time and status match"}
 
 
+def confirm_graph_copy(alert: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """``{"confirmed": bool, "why": str, "code"}`` for Graph's copy of a Defender for Cloud alert (source
+    :data:`firestop.alerts.source_refs.GRAPH_DEFENDER`): Firestop fetched it from Graph itself, so its content is not
+    compared again; its ``fired_at`` (Graph's ``createdDateTime``) must lie within :data:`MAX_FIRED_AGE_SECONDS`
+    before ``now`` and not past :data:`SKEW_SECONDS` after it, as an Azure Monitor alert's ``startDateTime`` must
+    (:mod:`firestop.azure.alerts_management`). An ``AlertCreated`` event names any alert id Graph holds: an old alert
+    never triaged (``status`` still ``new``) named again would otherwise contain now. Pure; never raises."""
+    created = _time(alert.get("fired_at"))
+    hours = MAX_FIRED_AGE_SECONDS // 3600
+    if created is None:
+        return {"confirmed": False, "code": Reason.DIFFERS,
+                "why": "Graph's copy of the Defender for Cloud alert gives no createdDateTime: its age cannot be bounded"}
+    if created > now + timedelta(seconds=SKEW_SECONDS):
+        return {"confirmed": False, "code": Reason.TOO_OLD,
+                "why": (f"Graph's copy of the Defender for Cloud alert says it was created {created.isoformat()}, after "
+                        f"this check ({now.isoformat()}) by more than the {SKEW_SECONDS} s of clock skew allowed: not a "
+                        "reason for automatic containment. Look it up in Defender for Cloud → Security alerts (its "
+                        "systemAlertId); if it is there and active, decide it genuine here, else reject it")}
+    if created < now - timedelta(seconds=MAX_FIRED_AGE_SECONDS):
+        return {"confirmed": False, "code": Reason.TOO_OLD,
+                "why": (f"Graph's copy of the Defender for Cloud alert was created {created.isoformat()}, more than "
+                        f"{hours} h before this check ({now.isoformat()}): an old alert delivered now (a late, "
+                        "replayed or re-sent AlertCreated event) is not a reason for automatic containment. Look it up "
+                        "in Defender for Cloud → Security alerts (its systemAlertId): if it is still active and was "
+                        "never handled, decide it genuine here; if it was handled or dismissed, reject it")}
+    return {"confirmed": True, "code": Reason.CONFIRMED,
+            "why": f"Graph's copy of a Defender for Cloud alert, created {created.isoformat()}, within {hours} h of the check"}
+
+
 def confirm_sentinel(client: Any, alert: dict[str, Any], source_ref: Any, now: datetime) -> dict[str, Any]:
     """``{"confirmed": bool, "why": str}``: the Sentinel incident ``source_ref`` (its ARM id) read with ``client``
     (:class:`firestop.azure.sentinel.SentinelClient`: GET the incident, POST its alerts and entities, all read-only)

@@ -308,6 +308,12 @@ def show(
             # as the API's 503 for it is with --app (tests/lifecycle/test_undo_unreadable_records.py)
             fail(f"ID: the filed record of {incident_id} cannot be read ({exc}); fix the records store {_DAMAGED_HINT}, "
                  "then show it again", 1, as_json=as_json)
+        if incident.get("pending_approval"):  # trust16: its variants on the card, as the API and the console show them
+            from firestop.lifecycle.tally import TALLY_ENTITY
+            from firestop.lifecycle.view import with_variants
+
+            found, state = env.host.read_entity_state((TALLY_ENTITY, incident_id))
+            incident = with_variants(incident, state) if found else incident
         sandbox = _incident_on_sandbox(env, incident_id)
     finally:
         env.close()

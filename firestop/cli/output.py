@@ -200,6 +200,8 @@ def print_plan_preview(pending: dict[str, Any]) -> None:
     """What a pending approval would do (its ``changes``, ``notes``, ``plan_error``: see
     :func:`firestop.lifecycle.approvals.plan_preview`), each on a line of its own (:func:`line`): a failed plan said
     plainly, never as "no changes"."""
+    if isinstance(pending.get("variants_note"), str) and pending["variants_note"]:  # trust16 (lifecycle.view.with_variants)
+        console.print(Text(line(f"  {pending['variants_note']}"), style="yellow"), highlight=False)
     error = pending.get("plan_error")
     if isinstance(error, dict):
         console.print(Text(line(f"  the plan could not be computed: {error.get('message')} ({error.get('kind')}); "

@@ -223,14 +223,19 @@ def incidents_page(views: Iterable[dict[str, Any]], *, caller: Any, audit: dict[
 
 def audit_section(audit: dict[str, Any] | None) -> str:
     """The latest audit (``firestop.functions.http_console._latest_audit``'s summary), or "No audit yet"."""
-    if not audit:
-        return ('<h2 id="audit">Latest audit</h2><p class="mute">No audit yet '
+    skipped = audit.get("skipped") if isinstance(audit, dict) and isinstance(audit.get("skipped"), int) else 0
+    junk = (f'<p class="notice">{h(skipped)} document{"s" if skipped != 1 else ""} in the records store\'s audits/ '
+            + ("named newer than this audit " if audit and audit.get("audit_id") else "")
+            + "were skipped: not marked as filed by this app (planted by a records-store writer, or filed before "
+              "markers).</p>") if skipped else ""
+    if not audit or not audit.get("audit_id"):
+        return ('<h2 id="audit">Latest audit</h2>' + junk + '<p class="mute">No audit yet '
                 '(<code>python -m firestop audit run</code>, or the app\'s audit timer).</p>')
     # the CLI's words for the three outcomes (audit run: "15 ✔ · 14 ❌ · 0 —"), not the enum values ("not_evaluable")
     words = {"pass": "passed", "fail": "findings", "not_evaluable": "not evaluable"}
     counts = ", ".join(f"{v} {words.get(k, k)}" for k, v in (audit.get("counts") or {}).items())
     parts = [f'<h2 id="audit">Latest audit</h2><p>{h(audit.get("audit_id"))} · {h(_clock(audit.get("at")))} · {h(counts)}'
-             f' · drift: {h(audit.get("new_drift"))} new, {h(audit.get("fixed"))} fixed</p>']
+             f' · drift: {h(audit.get("new_drift"))} new, {h(audit.get("fixed"))} fixed</p>' + junk]
     findings = audit.get("findings") or []
     if findings:
         rows = "".join(f'<tr><td>{badge(f.get("severity"))}</td><td>{h(f.get("title"))}</td><td>{h(f.get("resource_name"))}</td>'
@@ -278,12 +283,16 @@ def _changes(changes: list[Any], left_out: Any = 0) -> str:
 def _plan_view(approval: dict[str, Any]) -> str:
     """The plan an approver decides on: a failed plan said plainly (never "no changes"), else the changes, then the
     plan's notes (already bounded by :func:`firestop.lifecycle.approvals.plan_preview`; escaped here)."""
+    # trust16: other contents of this alert arrived while it waits (firestop.lifecycle.view.with_variants)
+    variants = (f'<p class="notice">{h(approval["variants_note"])}</p>'
+                if isinstance(approval.get("variants_note"), str) and approval["variants_note"] else "")
     error = approval.get("plan_error")
     if isinstance(error, dict):
-        return (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
+        return variants + (f'<p class="notice failed">The plan could not be computed: {h(error.get("message"))} ({h(error.get("kind"))}); '
                 'approving runs the step without a preview.</p>')
     notes = [n for n in approval.get("notes") or [] if n][:20]
-    shown = _changes(approval.get("changes") or [], approval.get("changes_left_out")) if approval.get("changes") or not notes else ""
+    shown = variants + (_changes(approval.get("changes") or [], approval.get("changes_left_out"))
+                        if approval.get("changes") or not notes else "")
     if notes:
         shown += '<p class="mute">The plan lists no changes; it notes:</p>' if not approval.get("changes") else "<p>The plan notes:</p>"
         shown += "<ul>" + "".join(f"<li>{h(n)}</li>" for n in notes) + "</ul>"

@@ -323,12 +323,13 @@ def _rule_trust(alert: dict, read_rule: Any = None) -> Any:
 
 
 def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
-    """``{"alert": the incident input's alert JSON, "source": "azure-monitor"|"defender"|"sentinel"|"policy", "source_ref"?,
+    """``{"alert": the incident input's alert JSON, "source": "azure-monitor"|"defender"|"sentinel"|"policy"|"graph-defender", "source_ref"?,
     "incident_id", "received_at"}`` → ``{"confirmed": bool, "why": str, "code": firestop.source_reasons.Reason}``: the alert read from its source — Alerts
     Management (:func:`firestop.azure.alerts_management.confirm`), Defender for Cloud
     (:func:`firestop.azure.security_source.confirm_defender`, ``source_ref`` the alert's ARM id) or Sentinel
     (:func:`~firestop.azure.security_source.confirm_sentinel`, the incident's) or Policy Insights
-    (:func:`firestop.azure.policy_source.confirm_policy`, an Azure Policy state event: RT14-03); read-only — and, confirmed, claimed
+    (:func:`firestop.azure.policy_source.confirm_policy`, an Azure Policy state event: RT14-03) or, for Graph's copy of
+    a Defender alert, its age alone (:func:`firestop.azure.security_source.confirm_graph_copy`, trust16); read-only — and, confirmed, claimed
     for this incident (:func:`~firestop.azure.alerts_management.claim`: a second incident naming the same alert — or,
     for a policy event, the same policy state, verify12 — is not confirmed). An unknown source, or anything that goes wrong, is not confirmed (fail safe: a responder
     decides); never raises."""
@@ -345,7 +346,9 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
                 "why": "a Microsoft Graph security alert that Microsoft Defender for Cloud did not raise (its provider's "
                        "title and entities are whatever its rule's author wrote): no source confirms it detected an "
                        "attack on this resource"}
-    if source not in (AZURE_MONITOR, DEFENDER, SENTINEL, POLICY):
+    from firestop.alerts.source_refs import GRAPH_DEFENDER
+
+    if source not in (AZURE_MONITOR, DEFENDER, SENTINEL, POLICY, GRAPH_DEFENDER):
         return {"confirmed": False, "why": f"no check for source {str(source)[:40]!r}", "code": Reason.CHECK_FAILED}
     factory = get_client_factory()
     try:
@@ -356,6 +359,10 @@ def _confirm_alert_at_source(request: dict) -> dict[str, Any]:
                             source_ref=request.get("source_ref"), trust=_rule_trust(alert, client.get_rule))
         elif source == DEFENDER:
             found = confirm_defender(factory.security, alert, request.get("source_ref"), factory.clock.now())
+        elif source == GRAPH_DEFENDER:  # trust16: fetched from Graph by Firestop: its age is what is bounded (pure)
+            from firestop.azure.security_source import confirm_graph_copy
+
+            found = confirm_graph_copy(alert, factory.clock.now())
         elif source == POLICY:  # RT14-03: an Azure Policy state event, read back from Policy Insights
             from firestop.azure.policy_source import confirm_policy
 

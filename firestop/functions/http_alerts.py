@@ -6,8 +6,10 @@ and ``GET /api/alerts/{incident id}/status``: where the sender follows its incid
 * **202** once the alert is durably recorded: a new incident started, or an
   event raised on an open one. Body ``{"id": <incident id>, "statusUri"}``,
   headers ``Location`` = ``statusUri`` and ``Retry-After: 10``. ``statusUri``
-  is the status route below on the origin the sender called, without any key:
-  the sender polls it with the function key it already has. **No Durable
+  is the status route below on the app's public origin with ``?token=<status
+  token>`` (:func:`firestop.trust.seal.status_token`: sealed with the app's key,
+  bound to this incident; never the function key): the sender polls it with the
+  function key it already has. **No Durable
   management URL** (``statusQueryGetUri``, ``sendEventPostUri``, …) is ever
   handed out: they carry the Durable extension's system key, which raises
   events, starts orchestrators, terminates and purges (issue 11). A repeated
@@ -37,8 +39,10 @@ Every answer carries ``X-Firestop-Intake`` = the outcome (``started``,
 ``duplicate``, ``correlated``, ``resolved``, ``closed``, ``no_incident``,
 ``rejected``, ``unavailable``) for logs and load tests.
 
-``GET /api/alerts/{incident id}/status`` (auth level FUNCTION: the key the
-sender already has; it reveals and grants nothing else) answers:
+``GET /api/alerts/{incident id}/status?token=<status token>`` (auth level FUNCTION: the key the sender already
+has, **and** the token of the 202 that named this incident: the webhook key is for sending alerts, and incident ids
+are predictable, so the key alone must not tell whether production is mid-incident; responders read any incident at
+``GET /api/incidents/{id}`` with their role) answers:
 
 * **202** (``Retry-After: 10``, ``Location`` = itself) while the incident runs,
   **200** once it has finished — the HTTP async pattern, as Durable's own
@@ -49,9 +53,10 @@ sender already has; it reveals and grants nothing else) answers:
        "receivedAt": ISO 8601 | null, "containedAt": ISO 8601 | null}
 
 * **400** not an instance ID (:func:`firestop.boundary.instance_id_problem`:
-  empty, too long, ``.``/``..``, ``/``, ``#``, ``?``, control characters); **404** no such incident
-  (also for instances that are not incidents); **401** no function key;
-  **503** the durable store cannot be read.
+  empty, too long, ``.``/``..``, ``/``, ``#``, ``?``, control characters); **403** no token, or one not issued
+  for this incident by this app (checked before the store is read, so it answers alike for ids that exist and ids
+  that do not); **404** no such incident (also for instances that are not incidents); **401** no function key;
+  **503** the durable store cannot be read or the seal key is missing.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -163,9 +168,9 @@ def _status_base(url: str) -> str:
     return base
 
 
-def _accepted(req: func.HttpRequest, outcome) -> func.HttpResponse:
-    intake = (_below or _modules())[4]
-    link = status_link(req, outcome.instance_id)
+def _accepted(req: func.HttpRequest, outcome, key) -> func.HttpResponse:
+    intake, seal = (_below or _modules())[4:6]
+    link = f"{status_link(req, outcome.instance_id)}?token={seal.status_token(outcome.instance_id, key=key)}"
     body = {"id": outcome.instance_id, "statusUri": link}
     if outcome.correlated_to is not None:
         body["correlatedTo"] = outcome.correlated_to
@@ -223,7 +228,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
         log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")
     note(incident_id=outcome.instance_id, alert_id=alert.alert_id)  # the request line says it (and the outcome)
-    return _accepted(req, outcome) if outcome.accepted else _not_delivered(outcome)
+    return _accepted(req, outcome, key) if outcome.accepted else _not_delivered(outcome)
 
 
 @bp.route(route="alerts", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -271,6 +276,20 @@ async def alert_status(req: func.HttpRequest, client) -> func.HttpResponse:
         return func.HttpResponse(json.dumps({"error": "incident_id", "reason": problem,
                                              "fix": "use the id of the 202 answer to POST /api/alerts"}),
                                  status_code=400, mimetype="application/json")
+    seal = (_below or _modules())[5]
+    try:
+        key = seal.load_seal_key()
+    except seal.SealKeyError as exc:
+        log.error("status of %r not answered: %s", incident_id, exc)
+        return _unavailable(f"app setting: {exc}")
+    token = _token_of(req)
+    ok, reason = seal.check_status_token(incident_id, token, key=key)
+    if not ok:  # before the store is read: the answer is the same whether the incident exists or not
+        return func.HttpResponse(json.dumps({
+            "error": "token", "field": "token", "reason": reason,
+            "fix": "poll the statusUri (or Location) of the 202 answer to POST /api/alerts as given, token included; "
+                   "responders read any incident at GET /api/incidents/{id}", "status": 403}),
+            status_code=403, mimetype="application/json")
     try:
         status = await client.get_status(incident_id, show_input=True)
     except Exception:  # noqa: BLE001 — the store is unreachable: the sender retries
@@ -284,5 +303,15 @@ async def alert_status(req: func.HttpRequest, client) -> func.HttpResponse:
     if response.status_code == 202:
         from firestop.functions.links import public_origin
 
-        response.headers["Location"] = public_origin(req.url) + urlsplit(req.url).path  # never the key
+        # never the function key; the token the caller proved it holds
+        response.headers["Location"] = f"{public_origin(req.url)}{urlsplit(req.url).path}?token={token}"
     return response
+
+
+def _token_of(req: func.HttpRequest) -> str | None:
+    """The ``token`` query parameter of ``req`` (its first value; None when absent)."""
+    token = req.params.get("token") if req.params else None
+    if token is None:
+        values = parse_qs(urlsplit(req.url).query).get("token")
+        token = values[0] if values else None
+    return token

@@ -260,6 +260,30 @@ def _status_view(status) -> dict[str, Any]:
     return incident
 
 
+async def with_waiting_variants(client, view: dict[str, Any]) -> dict[str, Any]:
+    """trust16: ``view`` (:func:`_status_view`) with its variants on the waiting card
+    (:func:`firestop.lifecycle.view.with_variants`): while a responder is asked, the incident's tally entity is read
+    (``read_entity_state``, one GET of the Durable entity; nothing is signalled, nothing in the incident's history).
+    A read that fails leaves the view as it was (logged): the card is shown, without the variants."""
+    if not view.get("pending_approval"):
+        return view
+    from firestop.lifecycle.tally import TALLY_ENTITY
+    from firestop.lifecycle.view import with_variants
+
+    try:
+        answer = await client.read_entity_state(df.EntityId(TALLY_ENTITY, str(view.get("incident_id"))))
+    except Exception as exc:  # noqa: BLE001 — the store unreachable: the card without its variants, not a 503
+        log.warning("tally of %r not read for its card: %s", view.get("incident_id"), type(exc).__name__)
+        return view
+    state = getattr(answer, "entity_state", None)
+    if isinstance(state, str):
+        try:
+            state = json.loads(state)
+        except ValueError:
+            return view
+    return with_variants(view, state) if getattr(answer, "entity_exists", False) else view
+
+
 #: What a list row says of an unreadable record (the store's own message — container, path, error code — is logged only).
 UNREADABLE_REASON = "its filed record cannot be read from the app's records store"
 
@@ -403,9 +427,10 @@ async def get_incident_http(req: func.HttpRequest, client) -> func.HttpResponse:
     if isinstance(status, func.HttpResponse):
         return status
     try:
-        return _json(200, _status_view(status))
+        view = _status_view(status)
     except StoreError as exc:
         return records_unreadable(exc)
+    return _json(200, await with_waiting_variants(client, view))
 
 
 @bp.route(route="incidents/{incident_id}/approvals/{step}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

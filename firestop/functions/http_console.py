@@ -36,6 +36,7 @@ from firestop.telemetry.requests import observed
 from firestop.console import pages
 from firestop.console.csrf import FIELD as CSRF_FIELD, CsrfError, check_post, issue
 from firestop.functions.http_api import (MAX_STOP_REASON, _bad_incident_id, _incident_status, _status_view, listed_views,
+                                         with_waiting_variants,
                                          send_decision, send_stop)
 from firestop.functions.http_responders import MAX_STEP_CHARS  # a Release form's step is bounded as the API's
 from firestop.lifecycle.cli_hints import decide_command, stop_command, unconfirmed_hint, undo_command
@@ -199,14 +200,15 @@ def _latest_audit() -> dict[str, Any] | None:
     from firestop.settings import get_settings
 
     try:
-        audit = store.latest(store.records_store(get_settings()))  # Blob Storage on Azure, FIRESTOP_HOME/records locally
+        # Blob Storage on Azure, FIRESTOP_HOME/records locally; names first, junk skipped unread (trust16)
+        audit, skipped = store.latest_view(store.records_store(get_settings()))
     except Exception:  # noqa: BLE001 — the front page shows incidents whatever the audit store does
         log.exception("console: the latest audit could not be read")
         return None
     if audit is None:
-        return None
+        return {"skipped": skipped} if skipped else None
     findings = audit.findings
-    return {"audit_id": audit.audit_id, "at": audit.at.isoformat(), "scope": list(audit.scope), "counts": audit.counts(),
+    return {"skipped": skipped, "audit_id": audit.audit_id, "at": audit.at.isoformat(), "scope": list(audit.scope), "counts": audit.counts(),
             "new_drift": len(audit.drift.new), "fixed": len(audit.drift.fixed), "total_findings": len(findings),
             "findings": [{"title": r.title, "severity": getattr(r.severity, "value", r.severity), "resource_name": r.resource_name,
                           "detail": r.detail, "fix": r.fix} for r in findings[:MAX_FINDINGS]]}
@@ -280,6 +282,7 @@ async def console_incident(req: func.HttpRequest, client) -> func.HttpResponse:
         view = _status_view(status)
     except StoreError as exc:
         return _records_unreadable(req, exc, caller)
+    view = await with_waiting_variants(client, view)
     key = _seal_key()
     token = issue(key, caller.object_id) if key is not None else None
     where = _cli_place(req, status)

@@ -94,7 +94,8 @@ def step_now(view: dict[str, Any]) -> str:
 #: :func:`firestop.lifecycle.incident`'s ``source_check``: azure-monitor, defender, sentinel).
 _LOOK_UP = {"azure-monitor": "Azure Monitor → Alerts (the alert rule's fired alert on the target)",
             "defender": "Defender for Cloud → Security alerts (the alert's systemAlertId)",
-            "sentinel": "Microsoft Sentinel → Incidents (the incident and its alerts)"}
+            "sentinel": "Microsoft Sentinel → Incidents (the incident and its alerts)",
+            "graph-defender": "Defender for Cloud → Security alerts (the alert's systemAlertId: Graph's providerAlertId)"}
 
 
 def _advice(pending: dict[str, Any], source: str, reason: str) -> str:

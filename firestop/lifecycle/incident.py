@@ -354,6 +354,9 @@ class _Incident:
         self.unread_joins = 0
         #: cap15: the card note of a variant waiting unchecked within ``unchecked_cap`` (that more may exist), or None
         self.unchecked_note: str | None = None
+        #: whether :func:`_drain_events` ran (read and closed the tally); else :func:`_learn` closes it last, on the
+        #: paths that end early (no_playbook, a variant not confirmed, a capped variant): every end closes it (trust16)
+        self.drained = False
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -428,8 +431,11 @@ def _about_input(raw: Any) -> str:
             f"targets={(alert.get('target_ids') or [])[:3]!r}")
 
 
-def _refused(context, what: str, reason: str) -> dict[str, Any]:
-    """The output of an orchestration whose input was refused: a record saying so, nothing else."""
+def _refused(context, what: str, reason: str) -> Generator[Any, Any, dict[str, Any]]:
+    """Orchestrator code (``yield from``): the output of an orchestration whose input was refused — a record saying so,
+    nothing else run — after closing this instance's tally (one ``call_entity``, trust16): a variant that reports to it
+    later hears that nothing waits here, and asks a responder itself (variants14 item 2)."""
+    yield from tally.summary(context, context.instance_id, None)
     now = context.current_utc_datetime
     doc = IncidentDoc(incident_id=context.instance_id, alert={}, received_at=now, sandbox=False, exercise=False)
     doc.on_event = lambda entry, caller: observe.decision(context, context.instance_id, entry, caller)
@@ -548,7 +554,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         yield check_call  # a stop came first: it is handled at the first checkpoint
     check = check_call.result if isinstance(check_call.result, dict) else {}
     if not check.get("ok"):
-        return _refused(context, "incident input", str(check.get("reason") or "not verified"))
+        return (yield from _refused(context, "incident input", str(check.get("reason") or "not verified")))
     inc = _Incident(context, IncidentInput.model_validate(raw))
     inc.stop_wait = stop_wait
     doc, alert = inc.doc, inc.alert
@@ -1724,6 +1730,7 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
     again, forever.
     """
     context = inc.context
+    inc.drained = True
     count, sample = _joined(inc)
     tallied = yield from tally.summary(context, context.instance_id, inc.alert.get("alert_id"))
     if tallied["count"]:
@@ -1954,6 +1961,12 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
         out["timeline"] = [*out["timeline"][:-1], {**out["timeline"][-1], "outcome": "failed", "detail": f"record not filed: {out['record_error']}"}]
     else:
         yield from _record_late(inc)
+    if not inc.drained:
+        # trust16: an incident that ended early (no_playbook, a variant not confirmed or capped) never read its tally,
+        # so it stayed open: a later variant of it heard "a responder decides there" where nothing waited, and
+        # nobody was asked. Closed here, on every end path — the last call of the run, so an orchestration in flight
+        # when this code was deployed replays its history unchanged and only adds the call at its end
+        yield from tally.summary(inc.context, inc.context.instance_id, inc.alert.get("alert_id"))
     inc.pending_approval = None
     inc.status("done", None)
     observe.outcome(inc.context, out)

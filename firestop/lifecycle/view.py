@@ -77,6 +77,39 @@ _NOT_HELD = {"awaiting approval": "waiting for approval", "failed": "failed", "r
              "undo failed": "undo failed", "approved": "approved, not applied yet"}
 
 
+#: Variants named in a waiting card's note (the tally names up to ``firestop.lifecycle.tally.MAX_VARIANTS_NAMED``).
+VARIANTS_ON_CARD = 5
+
+
+def with_variants(view: dict[str, Any], tally_state: Any) -> dict[str, Any]:
+    """trust16: ``view`` with what its incident's tally entity (:mod:`firestop.lifecycle.tally`, ``get``'s state, as
+    the durable client reads it) knows of its variants, while it waits for a responder. A variant is a delivery of
+    this alert or resource with other content, checked on its own (:mod:`firestop.intake.accept` ``_variant``); the
+    orchestrator learns of them only when it reads its tally to file its record, so the card did not say that they
+    exist. Adds to ``pending_approval``: ``variants`` (the first :data:`VARIANTS_ON_CARD` ``{"variant", "alert_id",
+    "outcome"}``), ``variant_count`` and ``variants_note``, "N other contents of this alert arrived …; review them"
+    (the console and ``incident show`` print it above the plan). Pure; ``view`` as it is when nothing waits, the state is not a tally's, or it names no variant. Every value
+    is bounded (ids 128, alert ids 512, outcomes 40 characters), and surfaces escape them where they land."""
+    approval = view.get("pending_approval")
+    state = tally_state if isinstance(tally_state, dict) else {}
+    named = [v for v in state.get("variants") or [] if isinstance(v, dict)] if isinstance(state.get("variants"), list) else []
+    count = state.get("variant_count")
+    count = max(count if isinstance(count, int) and not isinstance(count, bool) else 0, len(named))
+    if not isinstance(approval, dict) or count <= 0:
+        return view
+    shown = [{"variant": str(v.get("variant") or "")[:128],
+              "alert_id": str(v["alert_id"])[:512] if isinstance(v.get("alert_id"), str) else None,
+              "outcome": str(v.get("outcome") or "")[:40]} for v in named[:VARIANTS_ON_CARD]]
+    unconfirmed = sum(1 for v in named if v.get("outcome") != "ok")
+    ids = ", ".join(v["variant"] for v in shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
+    note = (f"{count} other content{'s' if count != 1 else ''} of this alert arrived while this waits (deliveries that "
+            f"differ from this one, each checked on its own incident"
+            + (f"; of the {len(named)} named, {unconfirmed} not confirmed" if named else "")
+            + f"): review them before deciding — this decision acts on this incident's content only: {ids}")
+    card = {**approval, "variants": shown, "variant_count": count, "variants_note": note}
+    return {**view, "pending_approval": card}
+
+
 def so_far_holds(timeline: Any) -> dict[str, list[str]]:
     """What holds and what does not in an incident that has not finished (waiting for approval, running, stopped),
     read from its ``timeline_so_far`` (the custom status's newest entries, oldest first), in the words of a finished

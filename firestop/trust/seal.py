@@ -270,6 +270,27 @@ def verify(purpose: Purpose | str, document: Any, *, binding: str, key: SealKey 
     return key.check(purpose, binding, digest(document), found)
 
 
+#: What a status token's MAC covers besides its purpose and incident id: no document, a fixed text.
+_STATUS_DIGEST = "firestop-alert-status"
+
+
+def status_token(incident_id: str, *, key: SealKey) -> str:
+    """The token a 202 to ``POST /api/alerts`` hands its sender with ``statusUri``: a seal for
+    :attr:`Purpose.ALERT_STATUS` bound to ``incident_id`` (``v1.<key id>.<MAC>``, URL-safe, 55 characters).
+    Only this app's key makes one, so holding the webhook key is not enough to read another incident's status."""
+    return key.sign(Purpose.ALERT_STATUS, incident_id, _STATUS_DIGEST)
+
+
+def check_status_token(incident_id: str, token: Any, *, key: SealKey) -> tuple[bool, str]:
+    """``(ok, reason)``: is ``token`` this app's status token for ``incident_id``? (None, a non-string, one over
+    :data:`MAX_SEAL_LENGTH`, or one for another incident or key: not ok.)"""
+    if token is None or token == "":
+        return False, "no token: the status route answers only with the token of the 202 that named this incident"
+    ok, _ = key.check(Purpose.ALERT_STATUS, incident_id, _STATUS_DIGEST, token)
+    return ok, ("the status token is valid" if ok else
+                "the token was not issued for this incident by this app (or the app's seal key has changed since)")
+
+
 def seal_decision(event: dict[str, Any], *, key: SealKey | None = None) -> dict[str, Any]:
     """``event`` (:func:`firestop.lifecycle.approvals.decision_event`) sealed for its incident and step."""
     return seal(Purpose.APPROVAL, event, binding=binding_of_decision(str(event.get("incident_id")), str(event.get("step"))), key=key)

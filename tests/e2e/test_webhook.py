@@ -105,7 +105,9 @@ def get_status(app, server, link: str) -> tuple[int, dict]:
     from firestop.runtime import invoke_http_function
 
     incident_id = unquote(urlsplit(link).path.split("/")[-2])
-    request = func.HttpRequest(method="GET", url=link, headers={}, body=b"", route_params={"incident_id": incident_id})
+    params = {k: v for k, v in (pair.split("=", 1) for pair in urlsplit(link).query.split("&") if "=" in pair)}
+    request = func.HttpRequest(method="GET", url=link, headers={}, body=b"", route_params={"incident_id": incident_id},
+                               params=params)
     response = invoke_http_function(app, "alert_status", request, server=server)
     return response.status_code, json.loads(response.get_body())
 
@@ -166,7 +168,10 @@ def test_the_202_names_the_incident_and_its_status_route_only(served):
     assert key.startswith(json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertTargetIDs"][0].lower() + "#playbook:")
     assert body["id"] == slot_id(key)  # the first incident of the alert's resource and route
     assert set(body) == {"id", "statusUri"}  # no Durable management URL: they carry the system key
-    assert response.headers["Location"] == body["statusUri"] == f"{server.base_url}/api/alerts/{body['id']}/status"
+    from firestop.trust.seal import load_seal_key, status_token
+
+    token = status_token(body["id"], key=load_seal_key())
+    assert response.headers["Location"] == body["statusUri"] == f"{server.base_url}/api/alerts/{body['id']}/status?token={token}"
     assert "code=" not in response.get_body().decode() and "runtime/webhooks" not in response.get_body().decode()
     status, state = get_status(app, server, body["statusUri"])
     assert status == 202 and state["runtimeStatus"] == "Pending"  # recorded before the answer
@@ -175,9 +180,33 @@ def test_the_202_names_the_incident_and_its_status_route_only(served):
 
 
 def test_the_status_route_knows_only_incidents(served):
+    from firestop.trust.seal import load_seal_key, status_token
+
     env, server, app = served
-    assert get_status(app, server, f"{server.base_url}/api/alerts/inc-nothing/status")[0] == 404
+    token = status_token("inc-nothing", key=load_seal_key())
+    assert get_status(app, server, f"{server.base_url}/api/alerts/inc-nothing/status?token={token}")[0] == 404
     assert get_status(app, server, f"{server.base_url}/api/alerts/{'x' * 300}/status")[0] == 400
+
+
+def test_the_status_route_answers_only_the_sender_of_that_incident(served):
+    """The webhook key alone does not tell whether an incident runs (ids are predictable): without the token of the
+    202 that named it, or with another incident's token, the answer is 403, the same whether the incident exists or
+    not, and it carries nothing of the incident. (Failed before: any holder of the webhook key read any incident.)"""
+    env, server, app = served
+    first = answer(post(app, server, alert_body(target=ACCOUNT)))
+    other = answer(post(app, server, alert_body(target=OTHER_ACCOUNT)))
+    assert first["id"] != other["id"]
+    bare = f"{server.base_url}/api/alerts/{first['id']}/status"
+    own_token = first["statusUri"].split("?token=", 1)[1]
+    other_token = other["statusUri"].split("?token=", 1)[1]
+    for link in (bare, f"{bare}?token=", f"{bare}?token={other_token}", f"{bare}?token={own_token}x",
+                 f"{bare}?token={'v1.' * 40}", f"{server.base_url}/api/alerts/inc-nothing/status?token={own_token}"):
+        status, body = get_status(app, server, link)
+        assert status == 403, link
+        assert body["error"] == "token" and "statusUri" in body["fix"] and "runtimeStatus" not in body
+        assert first["id"] not in json.dumps(body)
+    assert get_status(app, server, first["statusUri"])[0] == 202
+    assert get_status(app, server, other["statusUri"])[0] == 202
 
 
 def test_received_at_comes_from_the_clock_the_durable_host_uses(served):

@@ -72,7 +72,7 @@ def test_a_graph_alert_another_provider_raised_does_not_contain_on_its_own(endpo
 def test_which_graph_alerts_the_check_holds():
     """Another provider's alert is held for a responder (source ``graph``); Graph's copy of a Defender for Cloud alert
     is not held, as before; with the check off nothing is checked."""
-    from firestop.alerts.source_refs import GRAPH, source_of
+    from firestop.alerts.source_refs import GRAPH, GRAPH_DEFENDER, source_of
     from firestop.alerts.sources.graph import graph_alert
 
     base = {"id": GRAPH_ID, "createdDateTime": "2026-11-29T03:10:00Z", "title": "aoai-leaked-key-usage",
@@ -83,5 +83,5 @@ def test_which_graph_alerts_the_check_holds():
     unnamed = graph_alert({**base, "serviceSource": "microsoftDefenderForCloud"})  # no providerAlertId: not that alert
     assert source_of(sentinel, True) == (GRAPH, None)
     assert source_of(unnamed, True) == (GRAPH, None)
-    assert source_of(defender, True) == (None, None)
+    assert source_of(defender, True) == (GRAPH_DEFENDER, None)  # trust16: its age is bounded
     assert source_of(sentinel, False) == (None, None)

@@ -102,7 +102,8 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
     assert code == 202, body
     links = json.loads(body)
     assert links["id"].startswith("inc-")
-    assert headers["Location"] == links["statusUri"] == f"{base}/api/alerts/{links['id']}/status"
+    assert headers["Location"] == links["statusUri"]
+    assert links["statusUri"].startswith(f"{base}/api/alerts/{links['id']}/status?token=")
     assert "code=" not in body.decode() and "runtime/webhooks" not in body.decode()
 
     deadline = time.monotonic() + GUARD_S  # the server's own driver runs the incident
@@ -117,6 +118,8 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
     assert status["status"] == "contained"
 
     assert call(links["statusUri"])[0] == 401  # the sender's own key, nothing in the link
+    bare = links["statusUri"].split("?", 1)[0]
+    assert call(bare, headers={"x-functions-key": KEY})[0] == 403  # the key alone reads no incident
     again = call(f"{base}/api/alerts?code={KEY}", method="POST", body=payload, headers=json_type)
     assert again[0] == 202 and json.loads(again[2])["id"] == links["id"]  # redelivery: same incident
 

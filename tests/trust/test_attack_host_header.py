@@ -27,9 +27,11 @@ def post_alert_in_process(url: str):
             request = func.HttpRequest(method="POST", url=url, headers={"content-type": "application/json"},
                                        body=EXAMPLE.read_bytes())
             answer = invoke_http_function(function_app(), "post_alert", request, server=server)
-            status = func.HttpRequest(method="GET", url=json.loads(answer.get_body())["statusUri"].replace(
+            link = json.loads(answer.get_body())["statusUri"]
+            status = func.HttpRequest(method="GET", url=link.replace(
                 "https://fs-prod.azurewebsites.net", "http://evil.example").replace("https://firestop.contoso.com", "http://evil.example"),
-                headers={}, body=b"", route_params={"incident_id": json.loads(answer.get_body())["id"]})
+                headers={}, body=b"", route_params={"incident_id": json.loads(answer.get_body())["id"]},
+                params={"token": link.split("?token=", 1)[1]})
             polled = invoke_http_function(function_app(), "alert_status", status, server=server)
     finally:
         env.close()
@@ -45,7 +47,8 @@ def test_on_azure_links_use_the_platform_host_name_not_the_request_host(firestop
     answer, polled = post_alert_in_process("http://evil.example/api/alerts")  # the host built the URL from Host
     body = json.loads(answer.get_body())
     assert answer.status_code == 202
-    assert body["statusUri"] == f"{origin}/api/alerts/{body['id']}/status" == answer.headers["Location"]
+    assert body["statusUri"].startswith(f"{origin}/api/alerts/{body['id']}/status?token=")
+    assert body["statusUri"] == answer.headers["Location"]
     assert polled.status_code == 202 and polled.headers["Location"] == body["statusUri"]  # the incident still runs
     assert "evil" not in answer.get_body().decode() + json.dumps(dict(answer.headers)) + json.dumps(dict(polled.headers))
 
