@@ -180,6 +180,18 @@ def _guid(what: str) -> _Callable[[str], str | None]:
     return lambda v: None if _GUID_RE.match(v) else f"{v!r} is not a GUID; give {what}"
 
 
+#: What ``--as`` takes from a person, as ``FIRESTOP_PRINCIPAL_ID`` stands in for it: an Entra object ID (a GUID) or,
+#: in the sandbox simulation, a demo identity's id (``oid-alice``); no space, no control character, at most 128.
+_PRINCIPAL_RE = _re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+
+
+def _principal_id(v: str) -> str | None:
+    if _GUID_RE.match(v) or _PRINCIPAL_RE.match(v):
+        return None
+    return (f"{v!r} is not an object ID; give your Entra object ID (az ad signed-in-user show --query id), or in the "
+            "sandbox simulation a demo identity's (oid-alice)")
+
+
 def _vault_url(v: str) -> str | None:
     if _re.match(r"^https://[A-Za-z0-9-]{3,24}\.vault\.azure\.net/?$", v):
         return None
@@ -341,7 +353,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway; never taken from the Host header.", https_origin_problem),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
     Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),
-    Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _guid("your Entra object ID: az ad signed-in-user show --query id")),
+    Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _principal_id),
     Setting("FIRESTOP_APP_URL", "local", "none (local mode)", "Remote mode: the deployed Function App the responders' commands act on (https://<app>.azurewebsites.net; --app).", None),
     Setting("FIRESTOP_APP_SCOPE", "local", "none", "Remote mode: the scope of the app's API to sign in for (api://<app registration client id>/.default).", None),
     Setting("FIRESTOP_APP_AUTH", "local", "cli", "Remote mode sign-in: cli (az login), device-code or browser (--auth).", _one_of("cli", "device-code", "browser")),

@@ -108,8 +108,14 @@ def validation_problems(
     ``format_help`` (e.g. ``python -m firestop playbook schema``): where the format's fields are listed, named in the
     message of a key the format does not have (pydantic's ``extra_forbidden``, "Extra inputs are not permitted")."""
     aliases = aliases or {}
+    errors = exc.errors()
+    stray = {e["loc"][0] for e in errors if e.get("type") == "extra_forbidden" and len(e.get("loc", ())) == 1}
+    if {"schemaId", "data"} <= stray and format_help:
+        # the webhook's payload given where a playbook or a scenario goes: say what the file is, not a typo hunt
+        return [(1, "(file)", "this is an alert payload (Common Alert Schema: schemaId, data), not this format; "
+                 f"python -m firestop alert handle FILE acts on it (alert show FILE reads it); the format: {format_help}")]
     problems: list[Problem] = []
-    for err in exc.errors():
+    for err in errors:
         loc = tuple(p for p in err.get("loc", ()) if not drop(p))
         field = ".".join(str(aliases.get(p, p)) if isinstance(p, str) else str(p) for p in loc)
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")

@@ -312,9 +312,15 @@ def _alert_handle(file: str, *, as_json: bool, rerun: bool, azure: bool, tenant:
     _require_playbooks(alert, as_json)
     try:
         from firestop.cli.incidents import handle_alert
+        from firestop.cli.runbook_cmd import TENANT_FILE_ERRORS, tenant_file_problem
         from firestop.cli.wiring import environment
 
-        env = environment(azure=azure, seed=str(tenant) if tenant else None)
+        try:
+            env = environment(azure=azure, seed=str(tenant) if tenant else None)
+        except TENANT_FILE_ERRORS as exc:  # a tenant file that is not one is bad input, not an internal error
+            if tenant is None:
+                raise
+            fail(tenant_file_problem(tenant, exc), EXIT_BAD_INPUT, as_json=as_json)
         if azure:
             _require_sign_in(env, as_json)
         try:
@@ -391,10 +397,14 @@ def sandbox_reset(
         who = ", ".join(f"pid {s['pid']}" + (f" ({s['url']})" if s.get("url") else "") for s in servers)
         fail(f"--force: firestop serve is running against this FIRESTOP_HOME ({who}) and holds the sandbox tenant open; "
              "stop it first (Ctrl+C), or reset under it with --force", EXIT_BAD_INPUT, as_json=as_json)
+    from firestop.cli.runbook_cmd import TENANT_FILE_ERRORS, tenant_file_problem
+
     try:
         tenant = reset_sandbox(seed=str(tenant_file) if tenant_file else None)
-    except (ValueError, KeyError) as exc:
-        fail(f"--tenant: {tenant_file} is not a valid tenant file: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    except TENANT_FILE_ERRORS as exc:
+        if tenant_file is None:
+            _internal(exc, as_json)
+        fail(tenant_file_problem(tenant_file, exc), EXIT_BAD_INPUT, as_json=as_json)
     except Exception as exc:  # noqa: BLE001
         _internal(exc, as_json)
     where = str(Settings.from_env().sandbox_dir)

@@ -161,6 +161,17 @@ def _checked(name: str, target: Optional[str], param: list[str], azure: bool, te
     return params
 
 
+#: What a tenant file that is not one raises while it seeds the sandbox (firestop.sandbox.seed: a parse error is a
+#: ValueError; a seed without one of its keys a KeyError; a wrong shape inside a section TypeError/AttributeError).
+TENANT_FILE_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+
+
+def tenant_file_problem(tenant: Path, exc: BaseException) -> str:
+    """The one line naming ``--tenant``, what is wrong with the file and where its format is (exit 2)."""
+    why = f"missing key {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args else f"{type(exc).__name__}: {clean(exc)}"
+    return f"--tenant: {tenant} is not a valid tenant file ({why}); see firestop/sandbox/default_tenant.yaml for the format"
+
+
 def _open_environment(azure: bool, tenant: Optional[Path], as_json: bool):
     """``wiring.environment`` for the command; a bad tenant file exits 2, anything else 1 (one line). With ``azure``,
     no sign-in exits 2 naming az login before anything is read or kept (``main._require_sign_in``, as ``alert handle
@@ -171,9 +182,8 @@ def _open_environment(azure: bool, tenant: Optional[Path], as_json: bool):
     try:
         env = environment(azure=azure, seed=str(tenant) if tenant else None)
     except Exception as exc:  # noqa: BLE001 — a tenant file that does not parse as one, no usable Azure sign-in, ...
-        if tenant is not None and isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
-            fail(f"--tenant: {tenant} is not a valid tenant file ({type(exc).__name__}: {clean(exc)}); "
-                 "see firestop/sandbox/default_tenant.yaml for the format", EXIT_BAD_INPUT, as_json=as_json)
+        if tenant is not None and isinstance(exc, TENANT_FILE_ERRORS):
+            fail(tenant_file_problem(tenant, exc), EXIT_BAD_INPUT, as_json=as_json)
         _internal(exc, as_json)
     if azure:
         from firestop.cli.main import _require_sign_in

@@ -1752,14 +1752,17 @@ def _drain_events(inc: _Incident) -> Generator[Any, Any, None]:
         plain = [a for a in sample if a.get("alert_id") not in ids] + [entry(a) for a in tallied_alerts]
         kept = [entry(a) for a in parts][:SAMPLE_SIZE]
         sample = kept + plain[-(SAMPLE_SIZE - len(kept)):] if len(kept) < SAMPLE_SIZE else kept
+        inc.doc.parts = [{"incident_id": str(a["part"])[:128], "alert_id": a.get("alert_id"), "rule_name": a.get("rule_name")}
+                         for a in parts]
     if tallied.get("variant_count"):  # variants14 item 3: deliveries checked on their own instead of joining
         _variants_reported(inc, tallied["variants"], tallied["variant_count"])
     if count:
         inc.doc.correlated = sample
         inc.doc.correlated_count = count
         last = sample[-1] if sample else {}
+        newest = f"; newest {last.get('rule_name')} ({last.get('alert_id')})" if last.get("alert_id") else ""
         inc.doc.event("detect", "alerts joined", "ok", inc.now, target=(last.get("target_ids") or [None])[0],
-                      detail=f"{count} alert(s) joined this incident; newest {last.get('rule_name')} ({last.get('alert_id')})")
+                      detail=f"{count} alert(s) joined this incident{newest}")
     waiting = context.wait_for_external_event(EVENT_RESOLVED)
     timer = context.create_timer(inc.now)
     winner = yield context.task_any([waiting, timer])

@@ -362,8 +362,10 @@ def operate(context: Any) -> None:
 
 
 def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool = True) -> Generator[Any, Any, dict[str, Any]]:
-    """Orchestrator code (``yield from``): the tally of ``incident_id`` — ``{"count", "alerts", "late", "untracked"}`` — one
-    ``call_entity``; with ``close`` later alerts are counted as ``late``."""
+    """Orchestrator code (``yield from``): the tally of ``incident_id`` — ``{"count", "alerts", "parts", "late",
+    "untracked", "variants", "variant_count", "unchecked_count"}`` (``parts``: the alerts carrying ``part``, kept apart
+    by the entity, at most :data:`SAMPLE_SIZE`) — one ``call_entity``; with ``close`` later alerts are counted as
+    ``late``."""
     import azure.durable_functions as df
 
     answer = yield context.call_entity(df.EntityId(TALLY_ENTITY, incident_id), "summary",
@@ -372,11 +374,12 @@ def summary(context: Any, incident_id: str, exclude: str | None, *, close: bool 
     count = answer.get("count") if isinstance(answer.get("count"), int) else 0
     untracked = answer.get("untracked") if isinstance(answer.get("untracked"), int) else 0  # 0 from an older tally
     alerts = [a for a in answer.get("alerts") or [] if isinstance(a, dict)]
+    parts = [a for a in answer.get("parts") or [] if isinstance(a, dict) and a.get("part")][:SAMPLE_SIZE]
     variants = [v for v in answer.get("variants") or [] if isinstance(v, dict)][:MAX_VARIANTS_NAMED]
     variant_count = answer.get("variant_count") if isinstance(answer.get("variant_count"), int) else 0  # (older: none)
     unchecked = answer.get("unchecked_count")
     unchecked = unchecked if isinstance(unchecked, int) and not isinstance(unchecked, bool) else 0  # (older: none)
-    return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "late": answer.get("late") or 0,
+    return {"count": max(count, 0), "alerts": alerts[-SAMPLE_SIZE:], "parts": parts, "late": answer.get("late") or 0,
             "untracked": min(max(untracked, 0), max(count, 0)), "variants": variants,
             "variant_count": max(variant_count, len(variants)), "unchecked_count": max(unchecked, 0)}
 

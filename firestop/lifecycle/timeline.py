@@ -103,6 +103,9 @@ class IncidentDoc:
         #: tally, the first firestop.lifecycle.tally.MAX_VARIANTS_NAMED) and how many reported
         self.variants: list[dict[str, Any]] = []
         self.variant_count = 0
+        #: the incidents other routes' playbooks run in as parts of this one (same attack), as the tally kept them:
+        #: {"incident_id", "alert_id", "rule_name"} (a part after close is added by firestop.functions.intake_call)
+        self.parts: list[dict[str, Any]] = []
         #: the incident this one is a part of (another playbook's run on the same attack: firestop.intake.accept)
         self.part_of: str | None = None
         #: the held incident of the same route this one reports new activity after (firestop.intake.coverage)
@@ -274,6 +277,7 @@ class IncidentDoc:
             "variants": self.variants,
             "variant_count": self.variant_count,
             "part_of": self.part_of,
+            **({"parts": self.parts} if self.parts else {}),
             "follows": self.follows,
             "target_facts": self.facts,
             "checklist_gaps": self.gaps,

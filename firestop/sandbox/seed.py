@@ -62,6 +62,9 @@ def read_seed_file(path: Optional[os.PathLike | str] = None) -> dict | list:
 
     A mapping is a seed in this module's format, or a digital twin when it has
     ``resources``; a list is a digital twin (:mod:`firestop.sandbox.twin`).
+
+    Raises OSError (unreadable) and ValueError: not UTF-8, not JSON (``.json``) or not YAML (anything else: the
+    parser's problem and its line and column, e.g. a README given as a tenant file), or no mapping/list at top level.
     """
     path = Path(path) if path is not None else DEFAULT_SEED_FILE
     text = path.read_text(encoding="utf-8")
@@ -70,8 +73,14 @@ def read_seed_file(path: Optional[os.PathLike | str] = None) -> dict | list:
     else:  # PyYAML only here: a seed-cache hit (``alert handle`` on a fresh FIRESTOP_HOME) never parses YAML
         import yaml
 
-        # libyaml's safe loader when PyYAML was built with it (same documents as ``yaml.safe_load``, ~10x faster)
-        spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        try:
+            # libyaml's safe loader when PyYAML was built with it (same documents as ``yaml.safe_load``, ~10x faster)
+            spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise ValueError(f"not valid YAML: {problem}{where}") from None
     if not isinstance(spec, (dict, list)):
         raise ValueError(f"seed file {path} must hold a mapping or (digital twin) a list of ARM resources at top level")
     return spec

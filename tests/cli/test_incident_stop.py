@@ -96,3 +96,22 @@ def test_a_missing_reason_names_the_option_and_what_it_is_for(firestop_home, cap
     assert done.value.code == 2
     body = json.loads(capsys.readouterr().out)
     assert body["exit_code"] == 2 and body["error"].startswith("incident stop needs --reason TEXT: why you stop it")
+
+
+def test_following_the_hint_with_the_demo_identity_in_FIRESTOP_PRINCIPAL_ID_works(firestop_home, tmp_path, monkeypatch):
+    """newuser16: the hint says "--as <object-id> (or set FIRESTOP_PRINCIPAL_ID) — the responders in the sandbox's
+    demo roles: … oid-bob"; exporting FIRESTOP_PRINCIPAL_ID=oid-bob then made every command — incident list
+    included — stop with "FIRESTOP_PRINCIPAL_ID: 'oid-bob' is not a GUID", exit 2. The setting stands in for --as,
+    so it takes what --as takes from a person (a GUID, or a demo identity's id); a value with a space, a control
+    character or over 128 characters is still refused, naming the setting."""
+    _waiting(tmp_path, monkeypatch)
+    monkeypatch.setenv("FIRESTOP_PRINCIPAL_ID", "oid-bob")
+    listed = cli("incident", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    stopped = cli("incident", "stop", INCIDENT, "--reason", "drill", "--yes")
+    assert stopped.exit_code == 0, stopped.output
+    assert json.loads(cli("incident", "show", INCIDENT, "--json").stdout)["status"] == "stopped"
+    for bad in ("oid bob", "oid-\x1bbob", "x" * 129):
+        monkeypatch.setenv("FIRESTOP_PRINCIPAL_ID", bad)
+        refused = cli("incident", "list")
+        assert refused.exit_code == 2 and "FIRESTOP_PRINCIPAL_ID" in refused.output, (bad, refused.output)

@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
+from firestop.settings import REPO_ROOT
 
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
 ACCOUNT = SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
@@ -261,3 +262,30 @@ def test_a_plan_names_the_deny_rule_the_run_then_creates(firestop_home):
     run = cli("runbook", "run", "network.block_ips", "--target", NSG, "--param", "ips=203.0.113.98", "--yes", "--json")
     assert run.exit_code == 0, run.output
     assert _rule_names(firestop_home) - before == planned == {f"firestop-{INCIDENT}-203.0.113.98_32"}
+
+
+NOT_YAML = (REPO_ROOT / "README.md").read_text()  # the README given as --tenant: not YAML
+
+
+@pytest.mark.parametrize("command", [
+    ("sandbox", "reset"),
+    ("alert", "handle", str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json")),
+    ("audit", "run"),
+    ("runbook", "plan", "network.lock", "--target", ACCOUNT),
+], ids=["sandbox-reset", "alert-handle", "audit-run", "runbook-plan"])
+@pytest.mark.parametrize("content, says", [
+    (NOT_YAML, "not valid YAML"),  # yaml's ScannerError was "internal error", exit 1, on every command
+    ('{"schemaId": "azureMonitorCommonAlertSchema", "data": {}}', "missing key 'clock'"),  # an alert, not a tenant
+], ids=["readme", "alert-json"])
+def test_a_file_that_is_not_a_tenant_is_bad_input_naming_tenant_and_the_format(firestop_home, tmp_path, command,
+                                                                               content, says):
+    """newuser16: ``--tenant README.md`` answered ``error: internal error: ScannerError: mapping values are not
+    allowed in this context`` (exit 1) from sandbox reset, alert handle, audit run and runbook plan alike, and
+    ``sandbox reset --tenant <an alert payload>`` said only ``is not a valid tenant file: 'clock'``."""
+    bad = tmp_path / ("tenant.json" if content.startswith("{") else "README.md")
+    bad.write_text(content)
+    result = cli(*command, "--tenant", str(bad))
+    assert result.exit_code == 2, result.output
+    line = " ".join(result.output.split())
+    assert line.startswith(f"error: --tenant: {bad} is not a valid tenant file") and says in line, line
+    assert "firestop/sandbox/default_tenant.yaml" in line and "Traceback" not in result.output

@@ -243,3 +243,30 @@ def test_past_the_tallys_bound_the_record_says_the_count_is_not_exact(lab, monke
     assert said in " ".join(out.getvalue().split())
     assert said in incident_page(record, caller=None)
     assert "6 alerts joined, at most 3 too many" in render_markdown(record)
+
+
+def test_a_part_that_joins_a_running_incident_is_named_in_its_record(lab):
+    """newuser16: an alert of another route on the same attack (a Graph jailbreak alert, a Policy state change) that
+    arrives while the incident runs reaches it through its tally as a *part* (its own playbook runs in its own
+    incident). The tally answers ``parts`` apart; the orchestrator's read of the tally dropped them, so the record
+    named no part (no ``parts``, no sample) and the timeline read "2 alert(s) joined this incident; newest None
+    (None)" (seen with ``sandbox simulate`` and the example CloudEvents batch posted to ``serve``)."""
+    from firestop.lifecycle.tally import TALLY_ENTITY
+
+    steps = playbook({**LOCK, "approval": {"mode": "required", "approvers": [ALICE]}})
+    iid = lab.start(steps)
+    lab.run(iid)
+    part = {"alert_id": "/subscriptions/x/alerts/jailbreak", "rule_name": "AI.Azure_Jailbreak", "target_ids": [ACCOUNT],
+            "received_at": "2026-11-29T03:15:00+00:00", "part": "inc-part-1"}
+    lab.host.signal_entity((TALLY_ENTITY, iid), "add", {"count": 1, "alert_ids": [part["alert_id"]], "alerts": [part],
+                                                       "received_at": part["received_at"],
+                                                       "last_received_at": part["received_at"]})
+    lab.run(iid)
+    lab.decide(iid, "lock-network", "approve", ALICE)
+    done = lab.run(iid)
+    assert done.output["correlated_count"] == 1
+    assert [(a["alert_id"], a.get("part")) for a in done.output["correlated_alerts"]] == [(part["alert_id"], "inc-part-1")]
+    assert done.output["parts"] == [{"incident_id": "inc-part-1", "alert_id": part["alert_id"],
+                                     "rule_name": "AI.Azure_Jailbreak"}]
+    [joined] = [e["detail"] for e in done.output["timeline"] if e["step"] == "alerts joined"]
+    assert joined == f"1 alert(s) joined this incident; newest AI.Azure_Jailbreak ({part['alert_id']})", joined

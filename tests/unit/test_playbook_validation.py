@@ -112,3 +112,16 @@ def test_generated_playbooks_never_crash_the_validator(tmp_path, doc):
         load_playbook(path)
     except PlaybookError as exc:
         assert exc.problems and all(isinstance(m, str) and m for _, _, m in exc.problems)
+
+
+@pytest.mark.parametrize("command", [("playbook", "validate"), ("tabletop", "run")])
+def test_an_alert_payload_given_for_a_playbook_or_scenario_is_named_as_one(command, firestop_home):
+    """newuser16: ``playbook validate examples/alerts/leaked-key.json`` (and ``tabletop run`` of it) answered
+    "name: Field required" and "schemaId: Extra inputs are not permitted: 'schemaId' is not a field here (a typo?)" —
+    a typo hunt for a file that is not a playbook at all. One line says what the file is and what takes it."""
+    alert = REPO_ROOT / "examples" / "alerts" / "leaked-key.json"
+    result = CliRunner().invoke(app, [*command, str(alert)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "is an alert payload (Common Alert Schema: schemaId, data)" in text, text
+    assert "python -m firestop alert handle" in text and "a typo?" not in text, text
