@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.audit.models import Area, Evidence, Severity
@@ -100,28 +102,92 @@ def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
     return None, enabled
 
 
+def _acts_for(ctx: AuditContext, rule: dict, playbook: Any, accounts: list[str], trusted: Callable[[dict], bool],
+              workspaces: dict[str, Any]) -> bool:
+    """RT18-03: ``rule`` (ARM JSON, enabled, routed to ``playbook``) is one the source check would let act: the
+    playbook's detection as ``firestop infra`` deploys it for one of the subscription's ``accounts``
+    (:func:`firestop.infra.rule_trust.trusted_detection`), or a rule an admin trusted (``trusted``). A rule merely
+    carrying ``firestop-playbook`` — a decoy, or Firestop's own rule edited so that it never fires — feeds nothing."""
+    from azure.core.exceptions import AzureError
+
+    from firestop.infra.rule_trust import trusted_detection
+
+    def read_workspace(workspace_id: str) -> dict:  # (one read per workspace and audit)
+        key = str(workspace_id).strip().lower()
+        if key not in workspaces:
+            try:
+                workspaces[key] = ctx.clients.alerts_management().get_workspace(workspace_id) or {}
+            except AzureError:
+                workspaces[key] = {}  # unreadable: not Firestop's workspace as far as this audit can tell
+        return workspaces[key]
+
+    if playbook is not None:
+        scopes = [str(s).strip().rstrip("/").lower() for s in ((rule.get("properties") or {}).get("scopes") or [])]
+        # an account-scoped rule reads its own scope; a workspace or activity log rule may stand for any account
+        candidates = [a for a in accounts if a in scopes] or accounts
+        for account in candidates:
+            if trusted_detection(rule, playbook, target=account, read_workspace=read_workspace,
+                                 workspace_guid=getattr(ctx.settings, "log_workspace_id", None),
+                                 automation_principal_id=getattr(ctx.settings, "automation_principal_id", None)) is None:
+                return True
+    return trusted(rule)
+
+
+def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
+    """``rule`` -> an admin's sealed trusted-rule entry holds this version of it (False without the seal key or
+    the records store: fail closed, the rule is listed as not acting)."""
+    def trusted(rule: dict) -> bool:
+        from firestop.infra.trusted_rules import is_trusted
+        from firestop.records.store import records_store
+        from firestop.trust.seal import SealKeyError
+
+        try:
+            return is_trusted(records_store(ctx.settings), rule)
+        except (SealKeyError, OSError, ValueError):
+            return False
+    return trusted
+
+
 @control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
-         fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled.",
+         fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
+             "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure).",
          reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list"))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
+    deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
+    Monitoring Contributor who raised the detection's threshold out of reach — or disabled it and left a decoy
+    routed there — kept this control passing)."""
     rules = ctx.alert_rules()
     wanted = sorted({p.name for p in ctx.playbooks})
+    by_name = {p.name.lower(): p for p in ctx.playbooks}
+    accounts = [str(a.get("id") or "").strip().rstrip("/").lower() for a in ctx.list_accounts()]
+    trusted = _admin_trusted(ctx)
+    workspaces: dict[str, Any] = {}
     routed: dict[str, list[str]] = {}
     disabled: list[str] = []
+    inert: list[str] = []
     for rule in rules:
         playbook, enabled = _rule_playbook(rule)
         if playbook is None:
             continue
-        if enabled:
+        if not enabled:
+            disabled.append(f"{rule.get('name')} ({playbook})")
+        elif _acts_for(ctx, rule, by_name.get(playbook), accounts, trusted, workspaces):
             routed.setdefault(playbook, []).append(str(rule.get("name")))
         else:
-            disabled.append(f"{rule.get('name')} ({playbook})")
-    evidence = (Evidence(read="alert rules with custom property firestop-playbook, enabled", value=routed),
-                Evidence(read="alert rules disabled", value=disabled))
-    missing = [p for p in wanted if p not in routed]
+            inert.append(f"{rule.get('name')} ({playbook})")
+    evidence = (Evidence(read="alert rules with custom property firestop-playbook, enabled, that act without a responder "
+                              "(the playbook's detection as deployed, or trusted by an admin)", value=routed),
+                Evidence(read="alert rules disabled", value=disabled),
+                Evidence(read="alert rules routed but not acting without a responder (not the detection as deployed, "
+                              "not trusted by an admin)", value=inert))
+    missing = [p for p in wanted if p.lower() not in routed]
     if missing:
-        return failed(f"no enabled alert rule routes to: {', '.join(missing)}" + (f"; disabled: {', '.join(disabled)}" if disabled else ""), *evidence)
+        return failed(f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}"
+                      + (f"; disabled: {', '.join(disabled)}" if disabled else "")
+                      + (f"; routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else ""),
+                      *evidence)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
 
 
