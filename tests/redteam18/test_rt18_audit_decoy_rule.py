@@ -53,3 +53,17 @@ def test_rt18_03_a_blinded_detection_fails_the_alert_rules_control(firestop_home
     result = _control(tenant)
     assert result.status.value == "fail", (result.status, result.detail)
     assert "leaked-api-key" in result.detail, result.detail
+
+
+def test_rt18_03_the_production_accounts_detection_blinded_alone_fails_too(firestop_home):
+    """The dev account's copy of the detection stays whole; the production account's is blinded: the playbook is
+    still fed somewhere, but not where the leaked key would be used."""
+    tenant = Tenant.load()
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)
+    rule = monitor.scheduled_query_rules.get("rg-ai-prod", "aoai-leaked-key-usage-contoso-openai-prod")
+    rule.criteria.all_of[0].threshold = 1e12
+    monitor.scheduled_query_rules.create_or_update("rg-ai-prod", rule.name, rule)
+    result = _control(tenant)
+    assert result.status.value == "fail" and "leaked-api-key on contoso-openai-prod" in result.detail, result.detail
+    assert "contoso-openai-dev" not in result.detail.split("routed but")[0], result.detail

@@ -103,11 +103,12 @@ def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
 
 
 def _acts_for(ctx: AuditContext, rule: dict, playbook: Any, accounts: list[str], trusted: Callable[[dict], bool],
-              workspaces: dict[str, Any]) -> bool:
-    """RT18-03: ``rule`` (ARM JSON, enabled, routed to ``playbook``) is one the source check would let act: the
-    playbook's detection as ``firestop infra`` deploys it for one of the subscription's ``accounts``
-    (:func:`firestop.infra.rule_trust.trusted_detection`), or a rule an admin trusted (``trusted``). A rule merely
-    carrying ``firestop-playbook`` — a decoy, or Firestop's own rule edited so that it never fires — feeds nothing."""
+              workspaces: dict[str, Any]) -> set[str] | None:
+    """RT18-03: the accounts (lower-case ids) ``rule`` (ARM JSON, enabled, routed to ``playbook``) detects for as the
+    source check would let it act: it is the playbook's detection as ``firestop infra`` deploys it for that account
+    (:func:`firestop.infra.rule_trust.trusted_detection`); ``{"*"}`` for a rule an admin trusted (``trusted``: its
+    scope is the admin's call); None for neither. A rule merely carrying ``firestop-playbook`` — a decoy, or
+    Firestop's own rule edited so that it never fires — feeds nothing."""
     from azure.core.exceptions import AzureError
 
     from firestop.infra.rule_trust import trusted_detection
@@ -121,16 +122,19 @@ def _acts_for(ctx: AuditContext, rule: dict, playbook: Any, accounts: list[str],
                 workspaces[key] = {}  # unreadable: not Firestop's workspace as far as this audit can tell
         return workspaces[key]
 
+    found: set[str] = set()
     if playbook is not None:
         scopes = [str(s).strip().rstrip("/").lower() for s in ((rule.get("properties") or {}).get("scopes") or [])]
-        # an account-scoped rule reads its own scope; a workspace or activity log rule may stand for any account
-        candidates = [a for a in accounts if a in scopes] or accounts
-        for account in candidates:
+        # an account-scoped rule reads its own scope; a workspace rule names its account in the query, an activity
+        # log rule reads the whole subscription
+        for account in [a for a in accounts if a in scopes] or accounts:
             if trusted_detection(rule, playbook, target=account, read_workspace=read_workspace,
                                  workspace_guid=getattr(ctx.settings, "log_workspace_id", None),
                                  automation_principal_id=getattr(ctx.settings, "automation_principal_id", None)) is None:
-                return True
-    return trusted(rule)
+                found.add(account)
+    if found:
+        return found
+    return {"*"} if trusted(rule) else None
 
 
 def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
@@ -165,6 +169,7 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     trusted = _admin_trusted(ctx)
     workspaces: dict[str, Any] = {}
     routed: dict[str, list[str]] = {}
+    covered: dict[str, set[str]] = {}
     disabled: list[str] = []
     inert: list[str] = []
     for rule in rules:
@@ -173,21 +178,35 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             continue
         if not enabled:
             disabled.append(f"{rule.get('name')} ({playbook})")
-        elif _acts_for(ctx, rule, by_name.get(playbook), accounts, trusted, workspaces):
-            routed.setdefault(playbook, []).append(str(rule.get("name")))
-        else:
+            continue
+        detects = _acts_for(ctx, rule, by_name.get(playbook), accounts, trusted, workspaces)
+        if detects is None:
             inert.append(f"{rule.get('name')} ({playbook})")
+            continue
+        routed.setdefault(playbook, []).append(str(rule.get("name")))
+        covered.setdefault(playbook, set()).update(detects)
+    # a playbook that ships detections must have one acting for every account in scope (blinding the production
+    # account's rule while the dev account's stays whole is the same attack); an admin-trusted rule covers all
+    uncovered = []
+    for name in wanted:
+        playbook = by_name.get(name.lower())
+        held = covered.get(name.lower(), set())
+        ships = bool(getattr(getattr(playbook, "detect", None), "rules", lambda: [])())
+        if held and ships and "*" not in held:
+            uncovered += [f"{name} on {a.rsplit('/', 1)[-1]}" for a in accounts if a not in held]
     evidence = (Evidence(read="alert rules with custom property firestop-playbook, enabled, that act without a responder "
                               "(the playbook's detection as deployed, or trusted by an admin)", value=routed),
                 Evidence(read="alert rules disabled", value=disabled),
                 Evidence(read="alert rules routed but not acting without a responder (not the detection as deployed, "
                               "not trusted by an admin)", value=inert))
     missing = [p for p in wanted if p.lower() not in routed]
-    if missing:
-        return failed(f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}"
-                      + (f"; disabled: {', '.join(disabled)}" if disabled else "")
-                      + (f"; routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else ""),
-                      *evidence)
+    if missing or uncovered:
+        return failed("; ".join(part for part in (
+            f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}" if missing else "",
+            f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",
+            f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
+            f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "") if part),
+            *evidence)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
 
 
