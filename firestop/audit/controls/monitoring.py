@@ -60,25 +60,43 @@ def diagnostic_settings(ctx: AuditContext, account: dict, params: DiagnosticPara
         if state.get("complianceState") == "Compliant":
             return passed(why + " (resource logs enabled)", *evidence)
         return failed(why + " (no resource logs)", *evidence)
+    # RT18-04: with FIRESTOP_LOG_WORKSPACE_ID set (required on Azure) the categories count only where they reach that
+    # workspace — the one the evidence is read from and a workspace-scoped detection is trusted on. A Monitoring
+    # Contributor who points the setting at a workspace of their own blinds both and reads every row.
+    wanted_ws = str(getattr(ctx.settings, "log_workspace_id", None) or "").strip().lower() or None
     found = []
     best: set[str] = set()
+    elsewhere: list[str] = []
     retention_ok = True
     for s in settings:
         categories, workspace, retention = _sent(s)
-        found.append({"name": s.get("name"), "workspace": workspace, "categories": sorted(categories), "retention_days": retention})
+        entry = {"name": s.get("name"), "workspace": workspace, "categories": sorted(categories), "retention_days": retention}
+        if workspace and wanted_ws:
+            entry["customer_id"] = ctx.workspace_customer_id(str(workspace))
+            if entry["customer_id"] != wanted_ws:
+                elsewhere.append(str(workspace).rstrip("/").rsplit("/", 1)[-1][:100])
+                found.append(entry)
+                continue
+        found.append(entry)
         if workspace:
             best |= categories
             if params.min_retention_days and any(d < params.min_retention_days for d in retention):
                 retention_ok = False
-    evidence = Evidence(read="diagnosticSettings.list properties.logs[enabled]/workspaceId", value=found)
+    evidence = Evidence(read="diagnosticSettings.list properties.logs[enabled]/workspaceId"
+                             + (" (+ workspaces.get properties.customerId)" if wanted_ws else ""), value=found)
     missing = [c for c in REQUIRED_CATEGORIES if c not in best]
     if not settings:
         return failed("no diagnostic setting: the account's requests and audit events are not logged anywhere", evidence)
+    if missing and wanted_ws:
+        return failed(f"not sent to the workspace FIRESTOP_LOG_WORKSPACE_ID names ({wanted_ws}): {', '.join(missing)}"
+                      + (f"; sent to {', '.join(elsewhere)} instead (not that workspace, or unreadable to Firestop)" if elsewhere else ""),
+                      evidence)
     if missing:
         return failed(f"not sent to a workspace: {', '.join(missing)}", evidence)
     if not retention_ok:
         return failed(f"a setting keeps logs fewer than {params.min_retention_days} days", evidence)
-    return passed("Audit, RequestResponse and Trace go to a Log Analytics workspace", evidence)
+    return passed("Audit, RequestResponse and Trace go to " + ("the workspace FIRESTOP_LOG_WORKSPACE_ID names" if wanted_ws
+                                                               else "a Log Analytics workspace"), evidence)
 
 
 def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
