@@ -28,7 +28,7 @@ from tests.playbooks.test_detect_rules import PROFILE
 WORKSPACE_GUID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"  # law-contoso-sec's customerId
 
 
-def _control(tenant) -> object:
+def _control(tenant) -> object:  # (noqa)
     clients = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True)
     settings = Settings.from_env(home=".", key_vault_url="https://kv-contoso-ai.vault.azure.net",
                                  log_workspace_id=WORKSPACE_GUID, automation_principal_id=tenant.credential.principal_id)
@@ -67,3 +67,32 @@ def test_rt18_03_the_production_accounts_detection_blinded_alone_fails_too(fires
     result = _control(tenant)
     assert result.status.value == "fail" and "leaked-api-key on contoso-openai-prod" in result.detail, result.detail
     assert "contoso-openai-dev" not in result.detail.split("routed but")[0], result.detail
+
+
+def test_rt18_05_a_detection_cut_off_from_firestop_fails_the_control(firestop_home, monkeypatch):
+    """RT18-05: the detection left as deployed, but no longer notifying Firestop — its action group list emptied, or
+    Firestop's action group disabled or its webhook pointed elsewhere — fired into the void while the control passed
+    (rule_trust compares what decides *when* a rule fires, not where it notifies)."""
+    tenant = Tenant.load()
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)
+    for rule in monitor.scheduled_query_rules.list_by_subscription():
+        if rule.name.startswith("aoai-leaked-key-usage"):
+            rule.actions.action_groups = []  # the criteria and firestop-* properties untouched
+            monitor.scheduled_query_rules.create_or_update(rule.id.split("/")[4], rule.name, rule)
+    result = _control(tenant)
+    assert result.status.value == "fail" and "leaked-api-key" in result.detail, result.detail
+
+    monkeypatch.setenv("FIRESTOP_PUBLIC_URL", "https://func-firestop.azurewebsites.net")  # the app's own host
+    tenant = Tenant.load()  # again, and this time Firestop's action group itself sends elsewhere
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    assert "leaked-api-key" not in _control(tenant).detail
+    tenant = Tenant.load()
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    factory = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True)
+    groups = factory.monitor(tenant.subscription_id).action_groups
+    (group,) = list(groups.list_by_subscription_id())
+    group.webhook_receivers[0].service_uri = "https://collector.evil.example/api/alerts?code=x"
+    groups.create_or_update(group.id.split("/")[4], group.name, group)
+    result = _control(tenant)
+    assert result.status.value == "fail" and "leaked-api-key" in result.detail, result.detail

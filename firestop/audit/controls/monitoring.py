@@ -155,6 +155,69 @@ def _acts_for(ctx: AuditContext, rule: dict, playbook: Any, accounts: list[str],
     return {"*"} if trusted(rule) else None
 
 
+def _action_group_ids(rule: dict) -> list[str]:
+    """The action groups ``rule`` (ARM JSON) notifies, per type (REST): scheduled query rules
+    ``actions.actionGroups[]`` (ids); activity log alerts ``actions.actionGroups[].actionGroupId``; metric alerts
+    ``actions[].actionGroupId``."""
+    props = rule.get("properties") or rule
+    actions = props.get("actions")
+    groups = actions.get("actionGroups") if isinstance(actions, dict) else actions
+    out = []
+    for group in groups or []:
+        group_id = group.get("actionGroupId") if isinstance(group, dict) else group
+        if isinstance(group_id, str) and group_id.strip():
+            out.append(group_id.strip())
+    return out
+
+
+def _firestop_host() -> str | None:
+    """Firestop's own host, where its alert webhook lives: ``FIRESTOP_PUBLIC_URL``, else ``WEBSITE_HOSTNAME`` (App
+    Service), else ``FIRESTOP_APP_URL`` (an operator's remote mode); None when none is set (then only the path is
+    checked)."""
+    import os
+    from urllib.parse import urlsplit
+
+    for name in ("FIRESTOP_PUBLIC_URL", "WEBSITE_HOSTNAME", "FIRESTOP_APP_URL"):
+        value = (os.environ.get(name) or "").strip()
+        if value:
+            host = urlsplit(value if "://" in value else "https://" + value).hostname
+            if host:
+                return host.lower()
+    return None
+
+
+def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -> bool:
+    """RT18-05: ``rule`` notifies an enabled action group with a webhook receiver posting to Firestop's
+    ``/api/alerts`` (on Firestop's own host when :func:`_firestop_host` knows it). A group that cannot be read does
+    not count."""
+    from urllib.parse import urlsplit
+
+    from firestop.audit.reader import _as_dict
+
+    host = _firestop_host()
+    for group_id in _action_group_ids(rule):
+        key = group_id.lower()
+        if key not in groups:
+            parts = group_id.strip("/").split("/")
+            ok = False
+            try:
+                if len(parts) == 8 and parts[0].lower() == "subscriptions" and parts[6].lower() == "actiongroups":
+                    found = _as_dict(ctx.clients.monitor(parts[1]).action_groups.get(parts[3], parts[7]))
+                    props = found.get("properties") or found
+                    for receiver in props.get("webhookReceivers") or []:
+                        url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
+                        if (props.get("enabled", True) is not False and url.scheme == "https"
+                                and url.path.rstrip("/").lower().endswith("/api/alerts")
+                                and (host is None or (url.hostname or "").lower() == host)):
+                            ok = True
+            except Exception:  # noqa: BLE001 — unreadable (refused, gone, throttled): not shown to reach Firestop
+                ok = False
+            groups[key] = ok
+        if groups[key]:
+            return True
+    return False
+
+
 def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
     """``rule`` -> an admin's sealed trusted-rule entry holds this version of it (False without the seal key or
     the records store: fail closed, the rule is listed as not acting)."""
@@ -174,7 +237,7 @@ def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
          fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
              "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure).",
-         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list"))
+         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get"))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -190,6 +253,8 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     covered: dict[str, set[str]] = {}
     disabled: list[str] = []
     inert: list[str] = []
+    unwired: list[str] = []
+    groups: dict[str, bool] = {}
     for rule in rules:
         playbook, enabled = _rule_playbook(rule)
         if playbook is None:
@@ -200,6 +265,9 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
         detects = _acts_for(ctx, rule, by_name.get(playbook), accounts, trusted, workspaces)
         if detects is None:
             inert.append(f"{rule.get('name')} ({playbook})")
+            continue
+        if not _notifies_firestop(ctx, rule, groups):
+            unwired.append(f"{rule.get('name')} ({playbook})")
             continue
         routed.setdefault(playbook, []).append(str(rule.get("name")))
         covered.setdefault(playbook, set()).update(detects)
@@ -216,14 +284,19 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                               "(the playbook's detection as deployed, or trusted by an admin)", value=routed),
                 Evidence(read="alert rules disabled", value=disabled),
                 Evidence(read="alert rules routed but not acting without a responder (not the detection as deployed, "
-                              "not trusted by an admin)", value=inert))
+                              "not trusted by an admin)", value=inert),
+                Evidence(read="actionGroups.get properties.enabled/webhookReceivers[].serviceUri: rules whose action groups "
+                              "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
+                              "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired))
     missing = [p for p in wanted if p.lower() not in routed]
     if missing or uncovered:
         return failed("; ".join(part for part in (
             f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}" if missing else "",
             f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",
             f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
-            f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "") if part),
+            f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
+            f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
+            if unwired else "") if part),
             *evidence)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
 
