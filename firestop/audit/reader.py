@@ -228,6 +228,24 @@ class AuditContext:
         return self._read(("diag", resource_id.lower()), "diagnosticSettings.list", "GET",
                           f"{resource_id}/providers/Microsoft.Insights/diagnosticSettings", read)
 
+    def workspace_customer_id(self, workspace_id: str) -> str | None:
+        """The ``customerId`` (lower-case GUID, the id the query API and ``FIRESTOP_LOG_WORKSPACE_ID`` use) of the Log
+        Analytics workspace ``workspace_id`` (ARM id, as a diagnostic setting names it: ``Workspaces_Get``,
+        :meth:`firestop.azure.alerts_management.AlertsManagementClient.get_workspace`); None when it cannot be read —
+        not a workspace id, not found, or refused (another tenant's or subscription's workspace Firestop may not read
+        is not shown to be Firestop's). Cached per audit."""
+        def read() -> str | None:
+            from azure.core.exceptions import AzureError
+
+            try:
+                found = self.clients.alerts_management().get_workspace(workspace_id)
+            except (AzureError, ValueError):
+                return None
+            props = (found or {}).get("properties") if isinstance(found, dict) else None
+            return str((props or {}).get("customerId") or "").strip().lower() or None
+
+        return self._read(("workspace", str(workspace_id).strip().lower()), "workspaces.get", "GET", str(workspace_id), read)
+
     def alert_rules(self) -> list[dict[str, Any]]:
         """Scheduled query, activity log and metric alert rules of the subscription (ARM JSON, ``type`` tells which)."""
         monitor = lambda: self.clients.monitor(self.subscription)  # noqa: E731

@@ -35,7 +35,8 @@ the rule's author controls could be fed rows; Firestop's own could be written to
 Placeholders (:data:`firestop.playbooks.detect.KNOWN_PLACEHOLDERS`) are filled as deployed where Firestop knows the
 value: ``{account_id}`` is the target account (in any case: ARM ids are case-insensitive), ``{automation_principal_id}`` ``FIRESTOP_AUTOMATION_PRINCIPAL_ID``
 (a GUID when unset). ``{account_endpoint}`` must be the target account's own endpoint: its name as the custom subdomain under
-``openai``/``cognitiveservices``/``services.ai`` ``.azure.com`` (``.us``, ``.cn``); an account whose subdomain differs
+``openai``/``cognitiveservices``/``services.ai`` ``.azure.com`` (``.us``, ``.cn``), ending with ``/`` as Azure gives it
+(RT18-01: a prefix without it also matches a look-alike host); an account whose subdomain differs
 is not confirmed (a responder decides, or an admin trusts the rule). Any
 other placeholder in a query matches a run of characters without a quote, backslash or line break (it cannot leave
 the string literal it stands in). A ``firestop-*`` property filled from such a placeholder (``firestop-nsg``,
@@ -240,9 +241,12 @@ def _placeholders(target: str, automation_principal_id: str | None) -> tuple[dic
         patterns["automation_principal_id"] = _GUID
     account = target.rstrip("/").rsplit("/", 1)[-1]
     # the account's own endpoint: its custom subdomain (the account's name) under an Azure AI services domain
-    # (learn.microsoft.com azure/ai-services/openai/reference: https://{resource}.openai.azure.com/), never another host
+    # (learn.microsoft.com azure/ai-services/openai/reference: https://{resource}.openai.azure.com/), never another host.
+    # The trailing slash is required (RT18-01): the account's properties.endpoint always ends with it, and the shipped
+    # query tests the endpoint as a prefix (BackendUrl startswith), so without it "…openai.azure.com" would also take
+    # "…openai.azure.com.evil.example/", a host the copy's author owns
     patterns["account_endpoint"] = (rf"https://{re.escape(account)}\.(?:openai|cognitiveservices|services\.ai)"
-                                    r"\.azure\.(?:com|us|cn)/?")
+                                    r"\.azure\.(?:com|us|cn)/")
     return values, patterns
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.audit.models import Area, Evidence, Severity
@@ -58,25 +60,43 @@ def diagnostic_settings(ctx: AuditContext, account: dict, params: DiagnosticPara
         if state.get("complianceState") == "Compliant":
             return passed(why + " (resource logs enabled)", *evidence)
         return failed(why + " (no resource logs)", *evidence)
+    # RT18-04: with FIRESTOP_LOG_WORKSPACE_ID set (required on Azure) the categories count only where they reach that
+    # workspace — the one the evidence is read from and a workspace-scoped detection is trusted on. A Monitoring
+    # Contributor who points the setting at a workspace of their own blinds both and reads every row.
+    wanted_ws = str(getattr(ctx.settings, "log_workspace_id", None) or "").strip().lower() or None
     found = []
     best: set[str] = set()
+    elsewhere: list[str] = []
     retention_ok = True
     for s in settings:
         categories, workspace, retention = _sent(s)
-        found.append({"name": s.get("name"), "workspace": workspace, "categories": sorted(categories), "retention_days": retention})
+        entry = {"name": s.get("name"), "workspace": workspace, "categories": sorted(categories), "retention_days": retention}
+        if workspace and wanted_ws:
+            entry["customer_id"] = ctx.workspace_customer_id(str(workspace))
+            if entry["customer_id"] != wanted_ws:
+                elsewhere.append(str(workspace).rstrip("/").rsplit("/", 1)[-1][:100])
+                found.append(entry)
+                continue
+        found.append(entry)
         if workspace:
             best |= categories
             if params.min_retention_days and any(d < params.min_retention_days for d in retention):
                 retention_ok = False
-    evidence = Evidence(read="diagnosticSettings.list properties.logs[enabled]/workspaceId", value=found)
+    evidence = Evidence(read="diagnosticSettings.list properties.logs[enabled]/workspaceId"
+                             + (" (+ workspaces.get properties.customerId)" if wanted_ws else ""), value=found)
     missing = [c for c in REQUIRED_CATEGORIES if c not in best]
     if not settings:
         return failed("no diagnostic setting: the account's requests and audit events are not logged anywhere", evidence)
+    if missing and wanted_ws:
+        return failed(f"not sent to the workspace FIRESTOP_LOG_WORKSPACE_ID names ({wanted_ws}): {', '.join(missing)}"
+                      + (f"; sent to {', '.join(elsewhere)} instead (not that workspace, or unreadable to Firestop)" if elsewhere else ""),
+                      evidence)
     if missing:
         return failed(f"not sent to a workspace: {', '.join(missing)}", evidence)
     if not retention_ok:
         return failed(f"a setting keeps logs fewer than {params.min_retention_days} days", evidence)
-    return passed("Audit, RequestResponse and Trace go to a Log Analytics workspace", evidence)
+    return passed("Audit, RequestResponse and Trace go to " + ("the workspace FIRESTOP_LOG_WORKSPACE_ID names" if wanted_ws
+                                                               else "a Log Analytics workspace"), evidence)
 
 
 def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
@@ -100,28 +120,184 @@ def _rule_playbook(rule: dict) -> tuple[str | None, bool]:
     return None, enabled
 
 
+def _acts_for(ctx: AuditContext, rule: dict, playbook: Any, accounts: list[str], trusted: Callable[[dict], bool],
+              workspaces: dict[str, Any]) -> set[str] | None:
+    """RT18-03: the accounts (lower-case ids) ``rule`` (ARM JSON, enabled, routed to ``playbook``) detects for as the
+    source check would let it act: it is the playbook's detection as ``firestop infra`` deploys it for that account
+    (:func:`firestop.infra.rule_trust.trusted_detection`); ``{"*"}`` for a rule an admin trusted (``trusted``: its
+    scope is the admin's call); None for neither. A rule merely carrying ``firestop-playbook`` — a decoy, or
+    Firestop's own rule edited so that it never fires — feeds nothing."""
+    from azure.core.exceptions import AzureError
+
+    from firestop.infra.rule_trust import trusted_detection
+
+    def read_workspace(workspace_id: str) -> dict:  # (one read per workspace and audit)
+        key = str(workspace_id).strip().lower()
+        if key not in workspaces:
+            try:
+                workspaces[key] = ctx.clients.alerts_management().get_workspace(workspace_id) or {}
+            except AzureError:
+                workspaces[key] = {}  # unreadable: not Firestop's workspace as far as this audit can tell
+        return workspaces[key]
+
+    found: set[str] = set()
+    if playbook is not None:
+        scopes = [str(s).strip().rstrip("/").lower() for s in ((rule.get("properties") or {}).get("scopes") or [])]
+        # an account-scoped rule reads its own scope; a workspace rule names its account in the query, an activity
+        # log rule reads the whole subscription
+        for account in [a for a in accounts if a in scopes] or accounts:
+            if trusted_detection(rule, playbook, target=account, read_workspace=read_workspace,
+                                 workspace_guid=getattr(ctx.settings, "log_workspace_id", None),
+                                 automation_principal_id=getattr(ctx.settings, "automation_principal_id", None)) is None:
+                found.add(account)
+    if found:
+        return found
+    return {"*"} if trusted(rule) else None
+
+
+def _action_group_ids(rule: dict) -> list[str]:
+    """The action groups ``rule`` (ARM JSON) notifies, per type (REST): scheduled query rules
+    ``actions.actionGroups[]`` (ids); activity log alerts ``actions.actionGroups[].actionGroupId``; metric alerts
+    ``actions[].actionGroupId``."""
+    props = rule.get("properties") or rule
+    actions = props.get("actions")
+    groups = actions.get("actionGroups") if isinstance(actions, dict) else actions
+    out = []
+    for group in groups or []:
+        group_id = group.get("actionGroupId") if isinstance(group, dict) else group
+        if isinstance(group_id, str) and group_id.strip():
+            out.append(group_id.strip())
+    return out
+
+
+def _firestop_host() -> str | None:
+    """Firestop's own host, where its alert webhook lives: ``FIRESTOP_PUBLIC_URL``, else ``WEBSITE_HOSTNAME`` (App
+    Service), else ``FIRESTOP_APP_URL`` (an operator's remote mode); None when none is set (then only the path is
+    checked)."""
+    import os
+    from urllib.parse import urlsplit
+
+    for name in ("FIRESTOP_PUBLIC_URL", "WEBSITE_HOSTNAME", "FIRESTOP_APP_URL"):
+        value = (os.environ.get(name) or "").strip()
+        if value:
+            host = urlsplit(value if "://" in value else "https://" + value).hostname
+            if host:
+                return host.lower()
+    return None
+
+
+def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -> bool:
+    """RT18-05: ``rule`` notifies an enabled action group with a webhook receiver posting to Firestop's
+    ``/api/alerts`` (on Firestop's own host when :func:`_firestop_host` knows it). A group that cannot be read does
+    not count."""
+    from urllib.parse import urlsplit
+
+    from firestop.audit.reader import _as_dict
+
+    host = _firestop_host()
+    for group_id in _action_group_ids(rule):
+        key = group_id.lower()
+        if key not in groups:
+            parts = group_id.strip("/").split("/")
+            ok = False
+            try:
+                if len(parts) == 8 and parts[0].lower() == "subscriptions" and parts[6].lower() == "actiongroups":
+                    found = _as_dict(ctx.clients.monitor(parts[1]).action_groups.get(parts[3], parts[7]))
+                    props = found.get("properties") or found
+                    for receiver in props.get("webhookReceivers") or []:
+                        url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
+                        if (props.get("enabled", True) is not False and url.scheme == "https"
+                                and url.path.rstrip("/").lower().endswith("/api/alerts")
+                                and (host is None or (url.hostname or "").lower() == host)):
+                            ok = True
+            except Exception:  # noqa: BLE001 — unreadable (refused, gone, throttled): not shown to reach Firestop
+                ok = False
+            groups[key] = ok
+        if groups[key]:
+            return True
+    return False
+
+
+def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
+    """``rule`` -> an admin's sealed trusted-rule entry holds this version of it (False without the seal key or
+    the records store: fail closed, the rule is listed as not acting)."""
+    def trusted(rule: dict) -> bool:
+        from firestop.infra.trusted_rules import is_trusted
+        from firestop.records.store import records_store
+        from firestop.trust.seal import SealKeyError
+
+        try:
+            return is_trusted(records_store(ctx.settings), rule)
+        except (SealKeyError, OSError, ValueError):
+            return False
+    return trusted
+
+
 @control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
-         fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled.",
-         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list"))
+         fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
+             "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure).",
+         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get"))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
+    deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
+    Monitoring Contributor who raised the detection's threshold out of reach — or disabled it and left a decoy
+    routed there — kept this control passing)."""
     rules = ctx.alert_rules()
     wanted = sorted({p.name for p in ctx.playbooks})
+    by_name = {p.name.lower(): p for p in ctx.playbooks}
+    accounts = [str(a.get("id") or "").strip().rstrip("/").lower() for a in ctx.list_accounts()]
+    trusted = _admin_trusted(ctx)
+    workspaces: dict[str, Any] = {}
     routed: dict[str, list[str]] = {}
+    covered: dict[str, set[str]] = {}
     disabled: list[str] = []
+    inert: list[str] = []
+    unwired: list[str] = []
+    groups: dict[str, bool] = {}
     for rule in rules:
         playbook, enabled = _rule_playbook(rule)
         if playbook is None:
             continue
-        if enabled:
-            routed.setdefault(playbook, []).append(str(rule.get("name")))
-        else:
+        if not enabled:
             disabled.append(f"{rule.get('name')} ({playbook})")
-    evidence = (Evidence(read="alert rules with custom property firestop-playbook, enabled", value=routed),
-                Evidence(read="alert rules disabled", value=disabled))
-    missing = [p for p in wanted if p not in routed]
-    if missing:
-        return failed(f"no enabled alert rule routes to: {', '.join(missing)}" + (f"; disabled: {', '.join(disabled)}" if disabled else ""), *evidence)
+            continue
+        detects = _acts_for(ctx, rule, by_name.get(playbook), accounts, trusted, workspaces)
+        if detects is None:
+            inert.append(f"{rule.get('name')} ({playbook})")
+            continue
+        if not _notifies_firestop(ctx, rule, groups):
+            unwired.append(f"{rule.get('name')} ({playbook})")
+            continue
+        routed.setdefault(playbook, []).append(str(rule.get("name")))
+        covered.setdefault(playbook, set()).update(detects)
+    # a playbook that ships detections must have one acting for every account in scope (blinding the production
+    # account's rule while the dev account's stays whole is the same attack); an admin-trusted rule covers all
+    uncovered = []
+    for name in wanted:
+        playbook = by_name.get(name.lower())
+        held = covered.get(name.lower(), set())
+        ships = bool(getattr(getattr(playbook, "detect", None), "rules", lambda: [])())
+        if held and ships and "*" not in held:
+            uncovered += [f"{name} on {a.rsplit('/', 1)[-1]}" for a in accounts if a not in held]
+    evidence = (Evidence(read="alert rules with custom property firestop-playbook, enabled, that act without a responder "
+                              "(the playbook's detection as deployed, or trusted by an admin)", value=routed),
+                Evidence(read="alert rules disabled", value=disabled),
+                Evidence(read="alert rules routed but not acting without a responder (not the detection as deployed, "
+                              "not trusted by an admin)", value=inert),
+                Evidence(read="actionGroups.get properties.enabled/webhookReceivers[].serviceUri: rules whose action groups "
+                              "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
+                              "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired))
+    missing = [p for p in wanted if p.lower() not in routed]
+    if missing or uncovered:
+        return failed("; ".join(part for part in (
+            f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}" if missing else "",
+            f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",
+            f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
+            f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
+            f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
+            if unwired else "") if part),
+            *evidence)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
 
 
