@@ -210,6 +210,9 @@ class Runbook(Generic[ParamsT]):
     permissions: ClassVar[tuple[str, ...]] = ()
     #: Microsoft Graph application permissions needed (granted to the app registration, not in an Azure role).
     graph_permissions: ClassVar[tuple[str, ...]] = ()
+    #: For a runbook with ``graph_permissions``: the param holding the object ID it acts on (a person's manual run is
+    #: bounded by it, :mod:`runbooks.graph_scope`); None otherwise.
+    principal_param: ClassVar[str | None] = None
     #: ARM type the target must have (lower case), or None for any/no target.
     target_type: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = NoParams
