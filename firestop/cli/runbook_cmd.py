@@ -237,6 +237,10 @@ def runbook_plan(
             incident, _ = manual_ids(env.clients.clock.now(), "cli")
             answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
                                     "incident_id": incident, "step_id": "cli-plan"})
+            refused = _graph_refusal(env, name, target, params, azure) if answer.get("ok") else None
+            if refused:  # the dry-run stays available (it changes nothing) and says a run would be refused (RT18-02)
+                answer["run_refused"] = refused
+                answer["result"].setdefault("notes", []).append(f"a run would be refused: {_refused_line(refused)}")
         except Exception as exc:  # noqa: BLE001
             _internal(exc, as_json)
         finally:
@@ -272,6 +276,40 @@ def _execute_held(env, request: dict[str, Any]) -> dict[str, Any]:
 
     with interrupt.deferred():
         return _execute(env, request)
+
+
+def _graph_refusal(env, name: str, target: Optional[str], params: dict[str, Any], azure: bool) -> dict[str, str] | None:
+    """RT18-02 (:mod:`runbooks.graph_scope`) for a local manual run (or undo) of ``name``: None when allowed (or not a
+    Graph runbook), else ``{"error": <field>, "reason", "fix"}``. Admin is the role table's word on the identity these
+    clients act as (:func:`firestop.trust.roles_held`, as ``incident approve``; with ``--azure`` the sandbox's demo roles
+    never count); anyone else is held to the responder's rule. Role assignments that cannot be read refuse (nothing done)."""
+    from firestop.azure.errors import RunbookError
+    from firestop.trust import TrustError, roles_held
+    from runbooks import get_runbook
+    from runbooks.graph_scope import acts_through_graph, refusal
+
+    runbook = type(get_runbook(name))
+    if not acts_through_graph(runbook):
+        return None
+    admin = False
+    who = env.clients.caller_object_id()
+    if who:
+        try:
+            admin = bool(roles_held(who, (), (), "admin", azure=azure, settings=env.settings))
+        except TrustError:
+            admin = False
+    try:
+        refused = refusal(env.clients, runbook, target, params, admin=admin)
+    except RunbookError as exc:
+        return {"error": "target", "reason": f"the role assignments on the target could not be read ({exc.kind}: "
+                f"{exc.message}), so whether {name} may act on this principal is unknown", "fix": "retry in a minute"}
+    return None if refused is None else {"error": refused.field, "reason": refused.reason, "fix": refused.fix}
+
+
+def _refused_line(refused: dict[str, str]) -> str:
+    """A refusal as one CLI line naming the option: ``--target: …`` or ``--param <name>: …``, then the fix."""
+    field = refused["error"] if refused["error"] == "target" else f"params.{refused['error']}"
+    return _cli_message(f"{field}: {refused['reason']}; {refused['fix']}").replace("give target:", "give --target:")
 
 
 def _confirm(question: str, as_json: bool) -> None:
@@ -341,6 +379,11 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     plan = out["plan"] = _execute(env, {**base, "action": "plan"})
     if not plan.get("ok"):
         return _failed(out, plan, "plan", as_json)
+    refused = _graph_refusal(env, name, target, params, azure)
+    if refused:  # RT18-02: nothing applied; exit 2 as the app's 403 is through --app
+        if as_json:
+            return {**out, "refused": refused}, EXIT_BAD_INPUT
+        fail(_refused_line(refused), EXIT_BAD_INPUT)
     if not as_json:
         _print_plan(plan["result"])
     if not yes:
@@ -373,6 +416,11 @@ def _run_remote(remote, name: str, target: Optional[str], params: dict[str, Any]
     out["run_id"] = f"{out['incident_id']}/{out['step_id']}"
     if not plan.get("ok"):
         return _failed(out, plan, "plan", as_json)
+    refused = plan.get("run_refused")
+    if isinstance(refused, dict):  # RT18-02: the app would answer the run 403; say so before asking (exit 2, as a 403)
+        if as_json:
+            return {**out, "refused": refused}, EXIT_BAD_INPUT
+        fail(_refused_line({k: str(refused.get(k) or "") for k in ("error", "reason", "fix")}), EXIT_BAD_INPUT)
     if not as_json:
         _print_plan(plan["result"])
     if not yes:
@@ -589,6 +637,9 @@ def runbook_undo(
         from firestop.lifecycle.locks import HostLeasePort
         from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_reliance, manual_undo_under_lease
 
+        refused = _graph_refusal(env, run.runbook, run.target, run.params, azure)  # RT18-02: the run's rule
+        if refused:
+            fail(_refused_line(refused), EXIT_BAD_INPUT, as_json=as_json)
         try:
             if run.changed:  # a release restores nothing: nothing relies on it
                 manual_reliance(env.settings, run)  # before asking; checked again inside the lease
