@@ -22,8 +22,12 @@
     ``manual-<YYYY-MM-DD>`` (the date on the clients' clock, UTC), step
     ``cli-run-<HHMMSS>-<4 hex>`` — one step id per run, so a second run the same
     day acts again instead of finding the first run's idempotency marker.
+    A Microsoft Graph runbook (``identity.disable_service_principal``, ``revoke_sessions``,
+    ``confirm_compromised``) needs ``--target`` an Azure OpenAI account on which the principal holds a
+    role assignment, unless the caller is admin (:mod:`runbooks.graph_scope`, RT18-02): refused with exit 2
+    before anything is applied; ``runbook plan`` still shows the plan and notes the refusal.
     Exit 0 applied and verified, 2 bad input / not confirmed / the runbook
-    refused its input, 3 applied but not verified (a responder must look),
+    refused its input / refused to a non-admin, 3 applied but not verified (a responder must look),
     1 Azure refused or failed (forbidden, throttled, conflict, ...) or an internal error.
 
 ``ledger verify INCIDENT [--json]``
@@ -579,6 +583,8 @@ def permissions(
     if graph:  # not part of the Azure role (stdout stays the JSON az role definition create takes)
         typer.echo("Microsoft Graph application permissions (grant to Firestop's app registration, admin consent; "
                    f"not in the Azure role): {', '.join(graph)}", err=True)
+        typer.echo("They are tenant-wide: a responder's manual run of a Graph runbook acts only on a principal holding a role "
+                   "assignment on the --target account; an admin's on any principal (README, Graph runbooks run by hand)", err=True)
 
 
 def _sandbox_subscription() -> str:
