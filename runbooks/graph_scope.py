@@ -31,6 +31,10 @@ RULE = ("Graph runbooks act with the app's tenant-wide Microsoft Graph permissio
         "run them on any principal")
 
 
+#: How a plan's notes say a run would be refused (the API's note; the CLI words the rest for its options).
+PLAN_NOTE = "a run would be refused: "
+
+
 @dataclass(frozen=True)
 class GraphScopeRefusal:
     """Why a manual run is refused: ``field`` (``target`` or the principal's param), ``reason`` and ``fix``."""

@@ -239,12 +239,11 @@ def runbook_plan(
             # planned for the manual-<date> ledger a run would use (as the API's plan is): names a runbook derives from
             # it (network.block_ips' deny rules, firestop-<incident>-<ip>) are those the run creates
             incident, _ = manual_ids(env.clients.clock.now(), "cli")
+            refused = _graph_refusal(env, name, target, params, azure)  # read first, as the app does
             answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
                                     "incident_id": incident, "step_id": "cli-plan"})
-            refused = _graph_refusal(env, name, target, params, azure) if answer.get("ok") else None
-            if refused:  # the dry-run stays available (it changes nothing) and says a run would be refused (RT18-02)
+            if refused and answer.get("ok"):  # the dry-run stays available (it changes nothing) and says a run would be refused (RT18-02)
                 answer["run_refused"] = refused
-                answer["result"].setdefault("notes", []).append(f"a run would be refused: {_refused_line(refused)}")
         except Exception as exc:  # noqa: BLE001
             _internal(exc, as_json)
         finally:
@@ -255,10 +254,24 @@ def runbook_plan(
             print_json({**answer, "exit_code": code})
             raise typer.Exit(code)
         fail(_error_line(answer, "plan"), code)
+    _note_refusal(answer)
     if as_json:
         print_json(answer)
         return
     _print_plan(answer["result"])
+
+
+def _note_refusal(answer: dict[str, Any]) -> None:
+    """A plan whose ``run_refused`` says a run would be refused (RT18-02, local or the app's): its note in CLI terms
+    (``--target``, ``--param``), the same line both ways."""
+    from runbooks.graph_scope import PLAN_NOTE
+
+    refused = answer.get("run_refused")
+    result = answer.get("result")
+    if not isinstance(refused, dict) or not isinstance(result, dict):
+        return
+    notes = [n for n in result.get("notes") or [] if not str(n).startswith(PLAN_NOTE)]
+    result["notes"] = [*notes, PLAN_NOTE + _refused_line({k: str(refused.get(k) or "") for k in ("error", "reason", "fix")})]
 
 
 def _local_shape(answer: dict[str, Any]) -> dict[str, Any]:
@@ -380,10 +393,10 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     base = {"runbook": name, "target": target, "params": params, "incident_id": incident, "step_id": step}
     out: dict[str, Any] = {"runbook": name, "target": target, "azure": azure, "incident_id": incident, "step_id": step,
                            "run_id": f"{incident}/{step}", "plan": None, "apply": None, "verify": None, "ok": False}
+    refused = _graph_refusal(env, name, target, params, azure)  # read before the plan, as the app does
     plan = out["plan"] = _execute(env, {**base, "action": "plan"})
     if not plan.get("ok"):
         return _failed(out, plan, "plan", as_json)
-    refused = _graph_refusal(env, name, target, params, azure)
     if refused:  # RT18-02: nothing applied; exit 2 as the app's 403 is through --app
         if as_json:
             return {**out, "refused": refused}, EXIT_BAD_INPUT

@@ -335,7 +335,9 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
     if scope is not None:  # a plan a run would refuse: the dry-run stays available (it changes nothing) and says so
         answer["run_refused"] = {"error": scope.field, "reason": scope.reason, "fix": scope.fix}
         if isinstance(answer.get("result"), dict):
-            answer["result"].setdefault("notes", []).append(f"a run by you would be refused (403): {scope.message()}")
+            from runbooks.graph_scope import PLAN_NOTE
+
+            answer["result"].setdefault("notes", []).append(PLAN_NOTE + scope.message())
     answer["requested_by"] = caller.object_id
     answer["incident_id"] = incident
     return _json(200 if answer.get("ok") else 422, answer)
