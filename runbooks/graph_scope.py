@@ -20,6 +20,7 @@ a run) is checked; an incident's own steps act on the principal the confirmed al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,11 @@ RULE = ("Graph runbooks act with the app's tenant-wide Microsoft Graph permissio
         "run them on any principal")
 
 
+#: Longest ``target`` read (characters), and how much of a refused one a refusal shows.
+MAX_TARGET = 512
+MAX_SHOWN = 160
+#: An ARM resource ID's characters (names: letters, digits, ``-_.()``): no query, fragment or escape reaches the URL.
+_ARM_ID = re.compile(r"^[A-Za-z0-9/_.()\-]+$")
 #: How a plan's notes say a run would be refused (the API's note; the CLI words the rest for its options).
 PLAN_NOTE = "a run would be refused: "
 
@@ -78,15 +84,27 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
         return GraphScopeRefusal("target", f"{runbook.name} run by a responder needs the Azure OpenAI account the principal "
                                  f"acts on ({RULE})", f"give target: the account's resource ID "
                                  f"(/subscriptions/…/providers/Microsoft.CognitiveServices/accounts/<name>), or {ask}")
+    shown = target[:MAX_SHOWN] + ("…" if len(target) > MAX_SHOWN else "")
     try:
+        if len(target) > MAX_TARGET or not _ARM_ID.match(target):
+            raise RunbookError("invalid", "not an ARM resource ID")
         ref = account_ref(target)
-    except RunbookError as exc:
-        return GraphScopeRefusal("target", f"{exc.message} ({RULE})", f"name the Azure OpenAI account the principal acts on, or {ask}")
+    except RunbookError:
+        return GraphScopeRefusal("target", f"{shown!r} is not an Azure OpenAI account resource ID ({RULE})",
+                                 f"name the account the principal acts on (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+                                 f"Microsoft.CognitiveServices/accounts/<name>), or {ask}")
     if who is None or not _GUID.match(who):
         return None  # the runbook's own params validation names the field
-    items = list_raw(clients.authorization(ref.subscription_id),
-                     f"{ref.resource_id}/providers/Microsoft.Authorization/roleAssignments", API_VERSION, READ,
-                     {"$filter": f"principalId eq '{who}'"})
+    try:
+        items = list_raw(clients.authorization(ref.subscription_id),
+                         f"{ref.resource_id}/providers/Microsoft.Authorization/roleAssignments", API_VERSION, READ,
+                         {"$filter": f"principalId eq '{who}'"})
+    except RunbookError as exc:
+        if exc.kind not in ("forbidden", "not_found"):
+            raise
+        # Firestop's role (roleAssignments/read) is assigned where it protects: elsewhere ARM answers 403, or 404
+        return GraphScopeRefusal("target", f"{ref.resource_id} is not an account Firestop protects (reading its role "
+                                 f"assignments: {exc.kind}) ({RULE})", f"name a protected account the principal acts on, or {ask}")
     held = [a for a in items if str((a.get("properties") or {}).get("principalId", "")).lower() == who
             and _relation(str(a["properties"].get("scope", "")), ref.resource_id) != "none"]
     if held:

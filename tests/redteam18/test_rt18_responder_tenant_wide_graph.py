@@ -108,3 +108,15 @@ def test_every_graph_runbook_names_the_param_it_acts_on():
     assert {cls.name for cls in graph} >= {DISABLE, "identity.confirm_compromised", "identity.revoke_sessions"}
     for cls in graph:
         assert cls.principal_param in cls.Params.model_fields, cls.name
+
+
+@pytest.mark.parametrize("target", [
+    f"{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/no-such-account",  # not protected
+    f"{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/x?api-version=1#",  # no query through
+    ACCOUNT + "/" + "a" * 600,
+])
+def test_a_responder_naming_an_account_firestop_does_not_protect_is_refused(api, target):  # noqa: F811
+    # contoso-chatbot holds Reader on rg-ai-prod: it would count on a real account there, never on a made-up one
+    status, body = _run(api, DISABLE, {"service_principal_id": "7c1e4b2a-9d3f-4e6a-8b5c-2f0d1a3e4c5b"}, target=target)
+    assert status == 403 and body["error"] == "target", body
+    assert len(body["reason"]) < 1000 and ("not an account Firestop protects" in body["reason"] or "is not an Azure OpenAI account" in body["reason"])
