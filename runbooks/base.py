@@ -216,6 +216,9 @@ class Runbook(Generic[ParamsT]):
     #: Built-in role definition GUIDs (:mod:`firestop.azure.builtin_roles`), any one of which grants ``undo_permissions``
     #: on the target's scope; what the undo preview and ``firestop permissions`` name.
     undo_roles: ClassVar[tuple[str, ...]] = ()
+    #: For a runbook with ``graph_permissions``: the param holding the object ID it acts on (a person's manual run is
+    #: bounded by it, :mod:`runbooks.graph_scope`); None otherwise.
+    principal_param: ClassVar[str | None] = None
     #: ARM type the target must have (lower case), or None for any/no target.
     target_type: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = NoParams

@@ -20,8 +20,10 @@ the remaining threat is a stolen Entra token; these act on the identity, not the
   Protection. ``IdentityRiskyServicePrincipal.ReadWrite.All`` (Workload Identities Premium)
   (https://learn.microsoft.com/graph/api/riskyserviceprincipal-confirmcompromised).
 
-Target: none (Graph objects are not ARM resources); the object ID comes in the
-parameters, from the alert (``${{ alert.indicators.principal_ids.0 }}``). Firestop's own
+Target: none for an incident's step (Graph objects are not ARM resources); the object ID comes in the
+parameters, from the alert (``${{ alert.indicators.principal_ids.0 }}``). A person's manual run by a responder
+names the Azure OpenAI account the principal acts on as target, and the principal must hold a role assignment on it
+(:mod:`runbooks.graph_scope`, RT18-02); an admin's may act on any principal. Firestop's own
 identity (``FIRESTOP_AUTOMATION_PRINCIPAL_ID`` or the clients' ``oid``) is refused before
 anything is read. Each apply keeps a marker with the state before its change
 (:mod:`runbooks.markers`), so a retry after any fault or crash reports — and undo restores —
@@ -132,6 +134,7 @@ class DisableServicePrincipal(Runbook[SpParams]):
     name = "identity.disable_service_principal"
     summary = "Disable a service principal (accountEnabled=false): the application gets no new Entra tokens."
     graph_permissions = (SP_WRITE,)
+    principal_param = "service_principal_id"
     Params = SpParams
 
     def plan(self, ctx: RunContext, target: str, params: SpParams) -> Plan:
@@ -198,6 +201,7 @@ class RevokeSessions(Runbook[UserParams]):
     name = "identity.revoke_sessions"
     summary = "Revoke a user's sign-in sessions (refresh tokens and session cookies issued before now stop working)."
     graph_permissions = (REVOKE, USER_READ)
+    principal_param = "user_id"
     Params = UserParams
     reversible = False
 
@@ -264,6 +268,7 @@ class ConfirmCompromised(Runbook[SpParams]):
     name = "identity.confirm_compromised"
     summary = "Confirm a service principal compromised in Entra ID Protection (risk high: risk-based Conditional Access blocks it)."
     graph_permissions = (RISKY_SP,)
+    principal_param = "service_principal_id"
     Params = SpParams
     reversible = False
 

@@ -22,8 +22,12 @@
     ``manual-<YYYY-MM-DD>`` (the date on the clients' clock, UTC), step
     ``cli-run-<HHMMSS>-<4 hex>`` — one step id per run, so a second run the same
     day acts again instead of finding the first run's idempotency marker.
+    A Microsoft Graph runbook (``identity.disable_service_principal``, ``revoke_sessions``,
+    ``confirm_compromised``) needs ``--target`` an Azure OpenAI account on which the principal holds a
+    role assignment, unless the caller is admin (:mod:`runbooks.graph_scope`, RT18-02): refused with exit 2
+    before anything is applied; ``runbook plan`` still shows the plan and notes the refusal.
     Exit 0 applied and verified, 2 bad input / not confirmed / the runbook
-    refused its input, 3 applied but not verified (a responder must look),
+    refused its input / refused to a non-admin, 3 applied but not verified (a responder must look),
     1 Azure refused or failed (forbidden, throttled, conflict, ...) or an internal error.
 
 ``ledger verify INCIDENT [--json]``
@@ -245,8 +249,11 @@ def runbook_plan(
             # planned for the manual-<date> ledger a run would use (as the API's plan is): names a runbook derives from
             # it (network.block_ips' deny rules, firestop-<incident>-<ip>) are those the run creates
             incident, _ = manual_ids(env.clients.clock.now(), "cli")
+            refused = _graph_refusal(env, name, target, params, azure)  # read first, as the app does
             answer = _execute(env, {"runbook": name, "action": "plan", "target": target, "params": params,
                                     "incident_id": incident, "step_id": "cli-plan"})
+            if refused and answer.get("ok"):  # the dry-run stays available (it changes nothing) and says a run would be refused (RT18-02)
+                answer["run_refused"] = refused
         except Exception as exc:  # noqa: BLE001
             _internal(exc, as_json)
         finally:
@@ -257,10 +264,24 @@ def runbook_plan(
             print_json({**answer, "exit_code": code})
             raise typer.Exit(code)
         fail(_error_line(answer, "plan"), code)
+    _note_refusal(answer)
     if as_json:
         print_json(answer)
         return
     _print_plan(answer["result"])
+
+
+def _note_refusal(answer: dict[str, Any]) -> None:
+    """A plan whose ``run_refused`` says a run would be refused (RT18-02, local or the app's): its note in CLI terms
+    (``--target``, ``--param``), the same line both ways."""
+    from runbooks.graph_scope import PLAN_NOTE
+
+    refused = answer.get("run_refused")
+    result = answer.get("result")
+    if not isinstance(refused, dict) or not isinstance(result, dict):
+        return
+    notes = [n for n in result.get("notes") or [] if not str(n).startswith(PLAN_NOTE)]
+    result["notes"] = [*notes, PLAN_NOTE + _refused_line({k: str(refused.get(k) or "") for k in ("error", "reason", "fix")})]
 
 
 def _local_shape(answer: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +303,40 @@ def _execute_held(env, request: dict[str, Any]) -> dict[str, Any]:
 
     with interrupt.deferred():
         return _execute(env, request)
+
+
+def _graph_refusal(env, name: str, target: Optional[str], params: dict[str, Any], azure: bool) -> dict[str, str] | None:
+    """RT18-02 (:mod:`runbooks.graph_scope`) for a local manual run (or undo) of ``name``: None when allowed (or not a
+    Graph runbook), else ``{"error": <field>, "reason", "fix"}``. Admin is the role table's word on the identity these
+    clients act as (:func:`firestop.trust.roles_held`, as ``incident approve``; with ``--azure`` the sandbox's demo roles
+    never count); anyone else is held to the responder's rule. Role assignments that cannot be read refuse (nothing done)."""
+    from firestop.azure.errors import RunbookError
+    from firestop.trust import TrustError, roles_held
+    from runbooks import get_runbook
+    from runbooks.graph_scope import acts_through_graph, refusal
+
+    runbook = type(get_runbook(name))
+    if not acts_through_graph(runbook):
+        return None
+    admin = False
+    who = env.clients.caller_object_id()
+    if who:
+        try:
+            admin = bool(roles_held(who, (), (), "admin", azure=azure, settings=env.settings))
+        except TrustError:
+            admin = False
+    try:
+        refused = refusal(env.clients, runbook, target, params, admin=admin)
+    except RunbookError as exc:
+        return {"error": "target", "reason": f"the role assignments on the target could not be read ({exc.kind}: "
+                f"{exc.message}), so whether {name} may act on this principal is unknown", "fix": "retry in a minute"}
+    return None if refused is None else {"error": refused.field, "reason": refused.reason, "fix": refused.fix}
+
+
+def _refused_line(refused: dict[str, str]) -> str:
+    """A refusal as one CLI line naming the option: ``--target: …`` or ``--param <name>: …``, then the fix."""
+    field = refused["error"] if refused["error"] == "target" else f"params.{refused['error']}"
+    return _cli_message(f"{field}: {refused['reason']}; {refused['fix']}").replace("give target:", "give --target:")
 
 
 def _confirm(question: str, as_json: bool) -> None:
@@ -361,9 +416,14 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
     base = {"runbook": name, "target": target, "params": params, "incident_id": incident, "step_id": step}
     out: dict[str, Any] = {"runbook": name, "target": target, "azure": azure, "incident_id": incident, "step_id": step,
                            "run_id": f"{incident}/{step}", "plan": None, "apply": None, "verify": None, "ok": False}
+    refused = _graph_refusal(env, name, target, params, azure)  # read before the plan, as the app does
     plan = out["plan"] = _execute(env, {**base, "action": "plan"})
     if not plan.get("ok"):
         return _failed(out, plan, "plan", as_json)
+    if refused:  # RT18-02: nothing applied; exit 2 as the app's 403 is through --app
+        if as_json:
+            return {**out, "refused": refused}, EXIT_BAD_INPUT
+        fail(_refused_line(refused), EXIT_BAD_INPUT)
     if not as_json:
         _print_plan(plan["result"])
     if not yes:
@@ -396,6 +456,11 @@ def _run_remote(remote, name: str, target: Optional[str], params: dict[str, Any]
     out["run_id"] = f"{out['incident_id']}/{out['step_id']}"
     if not plan.get("ok"):
         return _failed(out, plan, "plan", as_json)
+    refused = plan.get("run_refused")
+    if isinstance(refused, dict):  # RT18-02: the app would answer the run 403; say so before asking (exit 2, as a 403)
+        if as_json:
+            return {**out, "refused": refused}, EXIT_BAD_INPUT
+        fail(_refused_line({k: str(refused.get(k) or "") for k in ("error", "reason", "fix")}), EXIT_BAD_INPUT)
     if not as_json:
         _print_plan(plan["result"])
     if not yes:
@@ -554,6 +619,8 @@ def permissions(
     if graph:  # not part of the Azure role (stdout stays the JSON az role definition create takes)
         typer.echo("Microsoft Graph application permissions (grant to Firestop's app registration, admin consent; "
                    f"not in the Azure role): {', '.join(graph)}", err=True)
+        typer.echo("They are tenant-wide: a responder's manual run of a Graph runbook acts only on a principal holding a role "
+                   "assignment on the --target account; an admin's on any principal (README, Graph runbooks run by hand)", err=True)
     for text in undo_roles_needed(loaded):  # never in the role: a person's (the undo preview says the same)
         typer.echo(f"Not in this role: {text}.", err=True)
 
@@ -616,6 +683,9 @@ def runbook_undo(
         from firestop.lifecycle.locks import HostLeasePort
         from firestop.lifecycle.undo import UndoBusy, UndoReliedOn, manual_reliance, manual_undo_under_lease
 
+        refused = _graph_refusal(env, run.runbook, run.target, run.params, azure)  # RT18-02: the run's rule
+        if refused:
+            fail(_refused_line(refused), EXIT_BAD_INPUT, as_json=as_json)
         try:
             if run.changed:  # a release restores nothing: nothing relies on it
                 manual_reliance(env.settings, run)  # before asking; checked again inside the lease

@@ -7,7 +7,7 @@ turns into ``X-MS-CLIENT-PRINCIPAL`` — and every route below checks the caller
 
 | route | role | does |
 |---|---|---|
-| ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed |
+| ``POST /api/runbooks/{name}`` | responder | body ``{"target", "params", "mode": "plan" (default) | "apply" | "run"}`` → the runbook's answer (:mod:`runbooks.dispatch`); 200, or 422 with the error for a failed run. ``run`` (the CLI's ``runbook run --app``) applies then verifies under one run id: ``{"ok" (verified), "apply", "verify" (null when the apply failed), "incident_id", "step_id", "run_id", "requested_by"}``, 422 when the apply failed. A Microsoft Graph runbook (``graph_permissions``) applied or run by a caller without the admin role: 403 unless ``target`` is an Azure OpenAI account on which the principal holds a role assignment (:mod:`runbooks.graph_scope`, RT18-02); a plan is answered with ``run_refused`` ``{"error", "reason", "fix"}`` and a note instead |
 | ``GET /api/incidents`` | reader | one page of incident views (``?status=`` filter; ``?top=`` 1..500 rows, default 100; ``?continuation=`` the previous page's ``X-Firestop-Continuation`` header, present while more follow — 400 naming ``top``/``continuation`` otherwise; a page reads at most ``top`` filed records: :func:`page_views`), newest created first, of every page of the backend's listing up to its bound (:mod:`firestop.instance_listing`); header ``X-Firestop-More-Not-Shown: true`` when it stopped there; an incident whose filed record cannot be read is a row ``{"incident_id", "status": "unreadable", "unreadable": true, "reason", "created_at"}`` (kept whatever ``?status=`` asks: its status is unknown) and header ``X-Firestop-Unreadable-Records: <count>`` (:func:`listed_views`); 503 when the backend does not list |
 | ``GET /api/incidents/{id}`` | reader | one incident view (:mod:`firestop.lifecycle.view`) |
 | ``POST /api/incidents/{id}/approvals/{step}`` | approver | body ``{"decision": "approve"|"reject", "comment"?}`` (comment at most 1,000 characters) → 202 once sent to the waiting orchestration; 403 naming why, nothing sent, when the caller is not among the step's approvers (or the two-person rule) |
@@ -341,6 +341,9 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
         return _error(400, "mode", f"{mode!r} is not a mode", "use plan (dry-run, the default), apply, or run (apply then verify)")
     if not isinstance(body.get("params", {}), dict):
         return _error(400, "params", "params must be a JSON object", 'e.g. {"mode": "deny_by_default"}')
+    scope = graph_scope_check(caller, name, body.get("target"), body.get("params") or {}, mode)
+    if isinstance(scope, func.HttpResponse):
+        return scope
     incident, step = manual_ids(get_client_factory().clock.now(), "api")
     log.info("runbook %r %s on %r requested by %r as %s/%s", name, mode, body.get("target"), caller.object_id, incident, step)
     request = {"runbook": name, "target": body.get("target"), "params": body.get("params") or {},
@@ -353,9 +356,42 @@ def run_runbook_http(req: func.HttpRequest) -> func.HttpResponse:
         answer.update(requested_by=caller.object_id, incident_id=incident)
         return _json(200 if applied.get("ok") else 422, answer)
     answer = execute({**request, "action": mode})
+    if scope is not None:  # a plan a run would refuse: the dry-run stays available (it changes nothing) and says so
+        answer["run_refused"] = {"error": scope.field, "reason": scope.reason, "fix": scope.fix}
+        if isinstance(answer.get("result"), dict):
+            from runbooks.graph_scope import PLAN_NOTE
+
+            answer["result"].setdefault("notes", []).append(PLAN_NOTE + scope.message())
     answer["requested_by"] = caller.object_id
     answer["incident_id"] = incident
     return _json(200 if answer.get("ok") else 422, answer)
+
+
+def graph_scope_check(caller, name: str, target: Any, params: dict[str, Any], mode: str):
+    """RT18-02 (:mod:`runbooks.graph_scope`) for a person's manual run (or undo: ``mode`` ``undo``) of runbook ``name``:
+    None (allowed, or not a Graph runbook); for ``plan`` the :class:`runbooks.graph_scope.GraphScopeRefusal` a run
+    would get (the plan goes on); otherwise the 403 naming the rule and the fix, or 503 when ARM could not be read."""
+    from firestop.azure.clients import get_client_factory
+    from firestop.azure.errors import RunbookError
+    from runbooks import get_runbook
+    from runbooks.graph_scope import acts_through_graph, refusal
+
+    runbook = type(get_runbook(name))
+    if not acts_through_graph(runbook):
+        return None
+    try:
+        refused = refusal(get_client_factory(), runbook, target if isinstance(target, str) else None, params,
+                          admin=Role.admin.value in caller.roles)
+    except RunbookError as exc:
+        log.warning("runbook %r %s for %r: role assignments on %r unreadable: %r", name, mode, caller.object_id, target, exc.message)
+        if mode == "plan":
+            return None
+        return _error(503, "target", f"the role assignments on the target could not be read ({exc.kind}), so whether "
+                      f"{name} may act on this principal is unknown; nothing was done", "retry in a minute")
+    if refused is None or mode == "plan":
+        return refused
+    log.warning("refused runbook %r %s for %r (not admin): %r", name, mode, caller.object_id, refused.reason)
+    return _error(403, refused.field, refused.reason, refused.fix)
 
 
 @bp.route(route="incidents", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -226,6 +226,11 @@ async def manual_run_undo_http(req: func.HttpRequest, client) -> func.HttpRespon
     run = _manual_run(req)
     if isinstance(run, func.HttpResponse):
         return run
+    from firestop.functions.http_api import graph_scope_check
+
+    refused = graph_scope_check(caller, run.runbook, run.target, run.params, "undo")  # RT18-02: the run's rule
+    if refused is not None:
+        return refused
 
     def undo() -> dict:
         return execute({"runbook": run.runbook, "action": "undo", "target": run.target, "params": run.params,

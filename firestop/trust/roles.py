@@ -3,9 +3,9 @@
 | role | may |
 |---|---|
 | ``reader`` | read: ``GET /api/incidents``, ``GET /api/incidents/{id}`` (list, show; ``ledger verify`` reads the same) |
-| ``responder`` | act: ``POST /api/runbooks/{name}`` (plan and apply), undo, ``POST /api/incidents/{id}/stop``; also what a reader may |
+| ``responder`` | act: ``POST /api/runbooks/{name}`` (plan and apply; a Microsoft Graph runbook only on a principal holding a role on the ``target`` account, :mod:`runbooks.graph_scope`), undo, ``POST /api/incidents/{id}/stop``; also what a reader may |
 | ``approver`` | decide: ``POST /api/incidents/{id}/approvals/{step}`` — and the decision still counts only if the caller is among the step's ``approvers`` (object ID or group); also what a reader may |
-| ``admin`` | everything above, and settings-level actions |
+| ``admin`` | everything above, and settings-level actions; a Microsoft Graph runbook run by hand on any principal |
 
 Roles are additive; :data:`IMPLIED` says which roles a role includes.
 

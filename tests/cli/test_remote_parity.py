@@ -262,8 +262,23 @@ def case_audit(pair: Pair) -> None:
     assert near.returncode == 2
 
 
+def case_graph_runbook_bound(pair: Pair) -> None:
+    """RT18-02: a non-admin's run of a Graph runbook on a principal with no role on the --target account is refused
+    before anything is asked or applied (exit 2: the app's 403, locally the same rule); the plan is shown with the
+    same note both ways."""
+    bound = ["identity.disable_service_principal", "--param", "service_principal_id=e7d9a3c1-58b2-4f06-9c1a-7b3e2d4f6a80"]
+    near, far = pair.same(["runbook", "plan", *bound])
+    assert near.returncode == 0 and "a run would be refused: --target:" in " ".join(far.stdout.split()), far.stdout
+    near, far = pair.same(["runbook", "plan", *bound, "--target", ACCOUNT, "--json"])
+    assert json.loads(far.stdout)["run_refused"]["error"] == "service_principal_id"
+    for args in (["runbook", "run", *bound, "--yes"], ["runbook", "run", *bound, "--target", ACCOUNT, "--yes"]):
+        near, far = pair.same(args)
+        assert near.returncode == 2 and far.stderr == near.stderr and "ask a Firestop admin" in far.stderr, (near.stderr, far.stderr)
+        assert "Applied" not in far.stdout
+
+
 CASES = [case_reads, case_runbook_plan, case_runbook_run_and_undo, case_runbook_release, case_incident_undo, case_incident_stop,
-         case_audit]
+         case_audit, case_graph_runbook_bound]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__[len("case_"):] for c in CASES])
