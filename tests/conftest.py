@@ -16,7 +16,9 @@ process (:func:`_reuse_built_cli_commands`), and so is a sandbox document per se
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -183,10 +185,17 @@ def _clean_globals():
     from firestop.settings import configure_settings
 
     http_challenge_cache.clear()
+    sigint = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
     yield
     http_challenge_cache.clear()
     configure_clients(None)
     configure_settings(None)
+    if sigint is not None and signal.getsignal(signal.SIGINT) is not sigint:
+        # A SIGINT handler left behind (SIG_IGN above all) is inherited by every child process the worker starts
+        # later: the Ctrl-C tests' children then ignore the signal (firestop.cli.interrupt keeps an inherited
+        # SIG_IGN) and hang. Put it back and fail the test that left it.
+        left = signal.signal(signal.SIGINT, sigint)
+        pytest.fail(f"the test left SIGINT's handler changed ({left!r}, was {sigint!r})", pytrace=False)
 
 
 _SANDBOX_TESTS = Path(__file__).resolve().parent / "sandbox"
