@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, Field
 
+from firestop.empty import new_dict
 from firestop.storage import AlreadyExists, ObjectStore, StoreError, TooLarge
 from firestop.storage.local import LocalStore
 
@@ -65,7 +66,7 @@ class EvidenceItem(BaseModel):
     collected_by: str
     step_id: str
     rows: int | None = None
-    source: dict[str, Any] = Field(default_factory=dict)
+    source: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class EvidenceStore:

@@ -75,6 +75,7 @@ from typing import Any, Generator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firestop.empty import new_dict
 from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, MAX_PLAN_TEXT, TAIL_REFUSALS, RefusalRecord, decode,
                                           event_name, judge, needs_approval, plan_preview)
@@ -176,7 +177,7 @@ class IncidentInput(BaseModel):
     exercise: bool = False
     requested_by: str = AUTOMATION
     #: indicator lists cut to MAX_INDICATORS: {name: original length, or MAX_INDICATORS + 1 for "more than"}
-    indicators_truncated: dict[str, int] = Field(default_factory=dict)
+    indicators_truncated: dict[str, int] = Field(default_factory=new_dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
     part_of: str | None = Field(default=None, max_length=128,
                                 description="intake: the attack's incident this one is a part of (its own playbook, same attack)")
