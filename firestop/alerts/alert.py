@@ -10,8 +10,8 @@ UTC. ``context`` is the raw ``alertContext`` exactly as sent; the typed view is
 :attr:`Alert.typed_context`.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import hashlib
 from collections import namedtuple
 from functools import cached_property

@@ -18,8 +18,8 @@ containment is never replaced by a later state: an item that already exists
 is described as it is, and an entry that already exists is returned as filed.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import hashlib
 import json
 import re

@@ -67,8 +67,8 @@ and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import json
 from datetime import timedelta
 from typing import Any, Generator

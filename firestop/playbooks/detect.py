@@ -63,8 +63,8 @@ columns are checked where it runs (the sandbox's KQL engine refuses a wrong colu
 refuses the rule; ``tests/playbooks/test_detect_rules.py`` deploys every shipped rule).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import re
 from typing import Literal, Optional
 

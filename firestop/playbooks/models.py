@@ -22,8 +22,8 @@ An alert routes to a playbook explicitly with the custom property
 ``firestop-playbook: <name>``; otherwise ``match`` decides.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import re
 from typing import Annotated, Any, Literal, Union
 
