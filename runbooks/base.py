@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from firestop.azure.clients import ClientFactory
 from firestop.azure.errors import RunbookError
+from firestop.empty import new_dict, new_list
 from firestop.settings import Settings
 
 
@@ -145,10 +146,10 @@ class Plan(BaseModel):
     runbook: str
     target: str
     before: dict[str, Any]
-    changes: list[Change] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    blast_radius: dict[str, list[str]] = Field(default_factory=dict)
-    blast_radius_left_out: dict[str, int] = Field(default_factory=dict)
+    changes: list[Change] = Field(default_factory=new_list)
+    notes: list[str] = Field(default_factory=new_list)
+    blast_radius: dict[str, list[str]] = Field(default_factory=new_dict)
+    blast_radius_left_out: dict[str, int] = Field(default_factory=new_dict)
 
     @model_validator(mode="after")
     def _bounded(self) -> "Plan":
@@ -173,7 +174,7 @@ class Applied(BaseModel):
     before: dict[str, Any]
     after: dict[str, Any]
     summary: str
-    artifacts: dict[str, Any] = Field(default_factory=dict)
+    artifacts: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class Check(BaseModel):

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from firestop.azure.clients import ClientFactory, get_client_factory
 from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.empty import new_dict
 from firestop.settings import Settings, get_settings
 from runbooks.base import AlertFacts, Applied, RunContext
 from runbooks.registry import UnknownRunbook, get_runbook
@@ -76,7 +77,7 @@ class RunbookRequest(BaseModel):
     runbook: str
     action: Literal["plan", "apply", "verify", "undo"]
     target: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=new_dict)
     incident_id: str = "manual"
     step_id: str = "manual"
     alert: AlertFacts = Field(default_factory=AlertFacts)

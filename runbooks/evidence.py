@@ -35,6 +35,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.empty import new_list
 from firestop.evidence import EvidenceItem, EvidenceStore
 from firestop.storage import StoreError
 from runbooks.base import Applied, Check, ParamsT, Plan, RunContext, Runbook, Verification
@@ -388,7 +389,7 @@ class SnapshotConfigParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    also: list[str] = Field(default_factory=list, max_length=20)
+    also: list[str] = Field(default_factory=new_list, max_length=20)
     include_deployments: bool = True
     include_role_assignments: bool = True
 

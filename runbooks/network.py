@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from firestop.azure.errors import RunbookError, map_azure_error
+from firestop.empty import new_list
 from runbooks.arm import READ_ACCOUNT, READ_OPERATION_RESULTS, WRITE_ACCOUNT, get_account, patch_account
 from runbooks.base import Applied, Change, Check, Plan, RunContext, Runbook, Verification
 from runbooks.registry import register
@@ -230,7 +231,7 @@ class BlockIpsParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ips: list[str] = Field(default_factory=list, max_length=50)
+    ips: list[str] = Field(default_factory=new_list, max_length=50)
     direction: Literal["Inbound", "Outbound"] = "Inbound"
     priority_from: int = Field(default=MIN_PRIORITY, ge=MIN_PRIORITY, le=MAX_PRIORITY)
 

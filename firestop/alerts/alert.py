@@ -10,8 +10,8 @@ UTC. ``context`` is the raw ``alertContext`` exactly as sent; the typed view is
 :attr:`Alert.typed_context`.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import hashlib
 from collections import namedtuple
 from functools import cached_property
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from firestop.empty import new_dict
 from firestop.alerts.essentials import Essentials, MonitorCondition, UtcDatetime
 from firestop.alerts.indicators import NONE_FOUND, Indicators
 from firestop.resource_id import resource_id_key
@@ -149,12 +150,12 @@ class Alert(AlertReadings, BaseModel):
     description: str | None = None
     target_ids: tuple[str, ...] = ()
     resource_type: str | None = None
-    custom_properties: dict[str, str] = Field(default_factory=dict)
+    custom_properties: dict[str, str] = Field(default_factory=new_dict)
     window_start: UtcDatetime | None = None
     window_end: UtcDatetime | None = None
     indicators: Indicators = Field(default_factory=Indicators)
     essentials: Essentials | None = None
-    context: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=new_dict)
 
     @cached_property
     def typed_context(self) -> "AlertContext":

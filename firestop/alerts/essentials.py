@@ -28,8 +28,8 @@ fields) so nothing Azure adds later is lost. The model serialises by alias, so
 ``model_dump(mode="json")`` looks like the Azure payload again.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import json
 import re
 from datetime import datetime

@@ -30,8 +30,8 @@ dropped; masked IPs such as ``10.0.0.***`` are not addresses and are skipped).
 Extraction never raises: malformed parts are skipped.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import ipaddress
 import json
 import re

@@ -18,8 +18,8 @@ containment is never replaced by a later state: an item that already exists
 is described as it is, and an entry that already exists is returned as filed.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import hashlib
 import json
 import re
@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, Field
 
+from firestop.empty import new_dict
 from firestop.storage import AlreadyExists, ObjectStore, StoreError, TooLarge
 from firestop.storage.local import LocalStore
 
@@ -65,7 +66,7 @@ class EvidenceItem(BaseModel):
     collected_by: str
     step_id: str
     rows: int | None = None
-    source: dict[str, Any] = Field(default_factory=dict)
+    source: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class EvidenceStore:

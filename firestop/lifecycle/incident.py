@@ -67,14 +67,15 @@ and in the step-group sub-orchestrator (its input sealed for the child
 instance ID the parent chooses, ``<incident id>:group-<n>``).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import json
 from datetime import timedelta
 from typing import Any, Generator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from firestop.empty import new_dict
 from firestop.alerts.indicators import MAX_INDICATORS
 from firestop.lifecycle.approvals import (AUTOMATION, KEPT_REFUSALS, MAX_PLAN_TEXT, TAIL_REFUSALS, RefusalRecord, decode,
                                           event_name, judge, needs_approval, plan_preview)
@@ -176,7 +177,7 @@ class IncidentInput(BaseModel):
     exercise: bool = False
     requested_by: str = AUTOMATION
     #: indicator lists cut to MAX_INDICATORS: {name: original length, or MAX_INDICATORS + 1 for "more than"}
-    indicators_truncated: dict[str, int] = Field(default_factory=dict)
+    indicators_truncated: dict[str, int] = Field(default_factory=new_dict)
     playbook: dict[str, Any] | None = Field(default=None, description="pin a playbook instead of selecting one")
     part_of: str | None = Field(default=None, max_length=128,
                                 description="intake: the attack's incident this one is a part of (its own playbook, same attack)")

@@ -63,12 +63,14 @@ columns are checked where it runs (the sandbox's KQL engine refuses a wrong colu
 refuses the rule; ``tests/playbooks/test_detect_rules.py`` deploys every shipped rule).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import re
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from firestop.empty import new_dict, new_list
 
 ROUTE_PROPERTY = "firestop-playbook"
 #: ``{name}`` placeholders a rule may use (in a query or a custom property value), filled when deployed.
@@ -169,7 +171,7 @@ class _Rule(BaseModel):
     severity: int = Field(default=2, ge=0, le=4)
     enabled: bool = True
     #: Extra custom properties (e.g. ``firestop-nsg``); ``firestop-playbook`` is added for you.
-    custom_properties: dict[str, str] = Field(default_factory=dict)
+    custom_properties: dict[str, str] = Field(default_factory=new_dict)
 
     @field_validator("name")
     @classmethod
@@ -225,7 +227,7 @@ class ScheduledQueryRule(_Rule):
     metric_measure_column: Optional[str] = None
     operator: Operator = "GreaterThan"
     threshold: float = 0
-    dimensions: list[str] = Field(default_factory=list, max_length=6)
+    dimensions: list[str] = Field(default_factory=new_list, max_length=6)
     evaluation_frequency: str = "PT5M"
     window_size: str = "PT5M"
     failing_periods: FailingPeriods = Field(default_factory=FailingPeriods)
@@ -258,12 +260,12 @@ class ActivityLogAlert(_Rule):
     """An activity log alert (``Microsoft.Insights/activityLogAlerts``) at subscription scope."""
 
     category: Literal["Administrative", "Security", "Policy", "ServiceHealth", "ResourceHealth", "Recommendation", "Autoscale"] = "Administrative"
-    operation_names: list[str] = Field(default_factory=list, max_length=20)
+    operation_names: list[str] = Field(default_factory=new_list, max_length=20)
     resource_type: Optional[str] = None
     status: Optional[str] = None
     caller: Optional[str] = None
     #: ``properties.<name>`` contains any of these texts (e.g. ``requestbody``), ``containsAny`` in ARM.
-    properties_contain_any: dict[str, list[str]] = Field(default_factory=dict, max_length=5)
+    properties_contain_any: dict[str, list[str]] = Field(default_factory=new_dict, max_length=5)
 
 
 class DynamicThreshold(BaseModel):
@@ -303,7 +305,7 @@ class MetricAlert(_Rule):
     operator: Operator = "GreaterThan"
     threshold: Optional[float] = None
     dynamic: Optional[DynamicThreshold] = None
-    dimensions: list[str | MetricDimension] = Field(default_factory=list, max_length=6)
+    dimensions: list[str | MetricDimension] = Field(default_factory=new_list, max_length=6)
     evaluation_frequency: str = "PT1M"
     window_size: str = "PT5M"
     auto_mitigate: bool = True
@@ -322,9 +324,9 @@ class Detect(BaseModel):
     """The alert rules of one playbook."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    scheduled_query_rules: list[ScheduledQueryRule] = Field(default_factory=list, max_length=20)
-    activity_log_alerts: list[ActivityLogAlert] = Field(default_factory=list, max_length=20)
-    metric_alerts: list[MetricAlert] = Field(default_factory=list, max_length=20)
+    scheduled_query_rules: list[ScheduledQueryRule] = Field(default_factory=new_list, max_length=20)
+    activity_log_alerts: list[ActivityLogAlert] = Field(default_factory=new_list, max_length=20)
+    metric_alerts: list[MetricAlert] = Field(default_factory=new_list, max_length=20)
 
     @model_validator(mode="after")
     def _unique(self) -> "Detect":

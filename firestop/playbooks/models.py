@@ -22,11 +22,12 @@ An alert routes to a playbook explicitly with the custom property
 ``firestop-playbook: <name>``; otherwise ``match`` decides.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
+# a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
 import re
 from typing import Annotated, Any, Literal, Union
 
+from firestop.empty import new_dict, new_list
 from firestop.playbooks.detect import Detect
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
@@ -96,11 +97,11 @@ class Approval(BaseModel):
 
     mode: Literal["auto", "required", "required_if"] = "required"
     condition: str | None = None
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] = Field(default_factory=new_list)
     two_person: bool = False
     timeout_seconds: float = Field(default=900.0, gt=0, le=7 * 24 * 3600, alias="timeout")
     on_timeout: Literal["abort", "proceed", "escalate"] = "abort"
-    page: list[str] = Field(default_factory=list, max_length=50)
+    page: list[str] = Field(default_factory=new_list, max_length=50)
     remind_every_seconds: float | None = Field(default=None, ge=60, le=24 * 3600, alias="remind_every")
 
     @field_validator("condition")
@@ -134,7 +135,7 @@ class Step(BaseModel):
     runbook: str
     #: The resource to act on, when not the alert's target (e.g. an NSG: ``${{ alert.custom_properties.firestop-nsg }}``).
     target: str | None = None
-    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    with_: dict[str, Any] = Field(default_factory=new_dict, alias="with")
     when: str | None = None
     retry: Retry = Field(default_factory=Retry)
     timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600, alias="timeout")
@@ -288,16 +289,16 @@ class Match(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rule_names: list[str] = Field(default_factory=list)
-    rule_ids: list[str] = Field(default_factory=list)
-    resource_types: list[str] = Field(default_factory=list)
-    monitoring_services: list[str] = Field(default_factory=list)
-    signal_types: list[str] = Field(default_factory=list)
+    rule_names: list[str] = Field(default_factory=new_list)
+    rule_ids: list[str] = Field(default_factory=new_list)
+    resource_types: list[str] = Field(default_factory=new_list)
+    monitoring_services: list[str] = Field(default_factory=new_list)
+    signal_types: list[str] = Field(default_factory=new_list)
     #: Severity range, Sev0 (0, most severe) .. Sev4 (4): min_severity <= severity <= max_severity.
     min_severity: int | None = Field(default=None, ge=0, le=4)
     max_severity: int | None = Field(default=None, ge=0, le=4)
     #: Custom properties of the alert rule that must be present with these values (case-insensitive keys).
-    custom_properties: dict[str, str] = Field(default_factory=dict)
+    custom_properties: dict[str, str] = Field(default_factory=new_dict)
 
     @model_validator(mode="after")
     def _range(self) -> "Match":
@@ -333,13 +334,13 @@ class Playbook(BaseModel):
     match: Match = Field(default_factory=Match)
     #: The alert rules that route to this playbook (:mod:`firestop.playbooks.detect`).
     detect: Detect = Field(default_factory=Detect)
-    analyze: list[PhaseItem] = Field(default_factory=list)
-    contain: list[PhaseItem] = Field(default_factory=list)
-    resolve: list[PhaseItem] = Field(default_factory=list)
-    learn: list[PhaseItem] = Field(default_factory=list)
+    analyze: list[PhaseItem] = Field(default_factory=new_list)
+    contain: list[PhaseItem] = Field(default_factory=new_list)
+    resolve: list[PhaseItem] = Field(default_factory=new_list)
+    learn: list[PhaseItem] = Field(default_factory=new_list)
     #: Who is paged (on-call names, object or group IDs) for an approval whose own ``page`` is empty and for a
     #: needs_responder outcome; nobody when empty.
-    page: list[str] = Field(default_factory=list, max_length=50)
+    page: list[str] = Field(default_factory=new_list, max_length=50)
 
     @field_validator("version", mode="before")
     @classmethod
