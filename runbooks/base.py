@@ -42,7 +42,7 @@ def fingerprint(secret: str) -> str:
 class AlertFacts(BaseModel):
     """What a runbook may know of the alert that started the incident (no payload, no secrets)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built on first use (see _DEFERRED below)
 
     alert_id: str | None = None
     rule_name: str | None = None
@@ -80,6 +80,7 @@ class RunContext:
 class Change(BaseModel):
     """One change a runbook makes: ``field`` of ``target`` from ``before`` to ``after``."""
 
+    model_config = ConfigDict(defer_build=True)
     field: str
     before: Any = None
     after: Any = None
@@ -143,6 +144,7 @@ class Plan(BaseModel):
     (:func:`bound_blast_radius`): ``blast_radius_left_out`` counts per key what is not shown.
     """
 
+    model_config = ConfigDict(defer_build=True)
     runbook: str
     target: str
     before: dict[str, Any]
@@ -199,7 +201,7 @@ ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
 
 class NoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Runbook(Generic[ParamsT]):

@@ -387,7 +387,7 @@ class SnapshotConfigParams(BaseModel):
     include_deployments / include_role_assignments: for accounts, also keep the
     deployments and the role assignments at the account's scope."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     also: list[str] = Field(default_factory=new_list, max_length=20)
     include_deployments: bool = True

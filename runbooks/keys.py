@@ -74,10 +74,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from msgspec import Struct
 from pydantic import BaseModel, ConfigDict
 
 from firestop.azure.errors import RunbookError, map_azure_error
@@ -147,8 +147,7 @@ def parse_secret_id(text: str, *, field: str) -> tuple[str, str]:
     return vault_url(f"{parsed.scheme}://{parsed.netloc}", field=field), parts[1]
 
 
-@dataclass(frozen=True)
-class SecretLocation:
+class SecretLocation(Struct, frozen=True):
     """Where this account's consumers read its key: vault URL, secret name, and where that came from."""
 
     vault: str

@@ -95,9 +95,10 @@ import json
 import random
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+
+from msgspec import Struct, field
 
 from firestop.storage import AppendConflict, ObjectStore, StoreError, TooLarge
 from firestop.storage.local import LocalStore
@@ -164,8 +165,7 @@ def entry_sealed(entry: Any, key: Any) -> bool:
 MAX_UNSEALED_NAMED = 10
 
 
-@dataclass
-class ChainCheck:
+class ChainCheck(Struct):
     """Result of :func:`verify_chain`: ``ok``, entry count, head hash, and what is wrong (first problem first)."""
 
     ok: bool

@@ -229,7 +229,7 @@ class BlockIpsParams(BaseModel):
     priority_from: lowest priority number to use — the free numbers from here up are taken, so the
     deny rules are evaluated before existing allow rules with higher numbers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     ips: list[str] = Field(default_factory=new_list, max_length=50)
     direction: Literal["Inbound", "Outbound"] = "Inbound"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlparse
+
+from msgspec import Struct
 
 from firestop.azure.errors import RunbookError
 
@@ -12,8 +13,7 @@ ACCOUNT_TYPE = "microsoft.cognitiveservices/accounts"
 VAULT_SUFFIXES = (".vault.azure.net", ".vault.azure.cn", ".vault.usgovcloudapi.net", ".vault.microsoftazure.de")
 
 
-@dataclass(frozen=True)
-class ResourceRef:
+class ResourceRef(Struct, frozen=True):
     """A top-level ARM resource: subscription, resource group, provider namespace, type and name."""
 
     subscription_id: str

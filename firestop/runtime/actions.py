@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from msgspec import Struct, structs
+
 from .history import parse_timestamp
 
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
@@ -50,8 +52,7 @@ class ActionType(enum.IntEnum):
     WhenAll = 12
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Struct, frozen=True):
     """DurableTask.Core ``RetryOptions`` as the extension builds them from ``retryOptions``.
 
     The Python SDK sends only ``firstRetryIntervalInMilliseconds`` and
@@ -160,8 +161,7 @@ def parse_action(data: dict[str, Any]) -> Action:
     )
 
 
-@dataclass(frozen=True)
-class OrchestratorOutput:
+class OrchestratorOutput(Struct, frozen=True):
     """One episode's answer from the SDK.
 
     ``actions`` is the V2/V3 single action list (for V1 output: the groups
@@ -233,7 +233,7 @@ def parse_raised(exc: BaseException) -> OrchestratorOutput:
         if isinstance(state, dict):
             parsed = parse_state(state, raised=True)
             if not parsed.error:
-                parsed = OrchestratorOutput(**{**parsed.__dict__, "error": head or type(exc).__name__})
+                parsed = structs.replace(parsed, error=head or type(exc).__name__)
             return parsed
     return OrchestratorOutput(
         is_done=False,

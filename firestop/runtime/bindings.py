@@ -42,13 +42,13 @@ import json
 import re
 import typing
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import azure.functions as func
 from azure.functions import meta
+from msgspec import Struct
 
 OUT_DIRECTION = 1  # azure.functions BindingDirection.OUT
 _EXPRESSION = re.compile(r"\{([^{}]+)\}")
@@ -56,8 +56,7 @@ _EXPRESSION = re.compile(r"\{([^{}]+)\}")
 MAX_OUTPUT_BYTES = 16 << 20
 
 
-@dataclass(frozen=True)
-class OutputBinding:
+class OutputBinding(Struct, frozen=True):
     """An output parameter of a function: binding type, parameter name, declared properties, ``Out[T]``'s T."""
 
     type: str
@@ -66,8 +65,7 @@ class OutputBinding:
     pytype: Any
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(Struct, frozen=True):
     """One value an activity set on an output binding, encoded and ready for the stand-in."""
 
     binding_type: str

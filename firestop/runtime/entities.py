@@ -51,9 +51,9 @@ state (each operation applied once to the committed state).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from orjson import JSONDecodeError as _OrjsonDecodeError
 from orjson import dumps as _orjson_dumps
 from orjson import loads as _orjson_loads
@@ -70,8 +70,7 @@ MAX_NAME = 256
 MAX_KEY = 1024
 
 
-@dataclass(frozen=True)
-class EntityRef:
+class EntityRef(Struct, frozen=True):
     """An entity id: ``name`` (lowercased, as the extension's ``EntityId``) and ``key``."""
 
     name: str
@@ -134,8 +133,7 @@ def signal_input_text(token_text: str | None) -> str:
     return _dumps(token_text if token_text is not None else "null")
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(Struct, frozen=True):
     """One queued operation (a row of the store's ``entity_ops``)."""
 
     id: int
@@ -193,16 +191,14 @@ def batch_context(ref: EntityRef, *, exists: bool, state: str | None, operations
     })
 
 
-@dataclass(frozen=True)
-class OperationOutcome:
+class OperationOutcome(Struct, frozen=True):
     """What one operation produced: ``result`` JSON text (or the error message as JSON text)."""
 
     is_error: bool
     result: str | None
 
 
-@dataclass(frozen=True)
-class BatchResult:
+class BatchResult(Struct, frozen=True):
     exists: bool
     state: str | None  # JSON text; None when the entity does not exist
     outcomes: list[OperationOutcome]

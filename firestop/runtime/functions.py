@@ -38,13 +38,13 @@ import functools
 import inspect
 import threading
 import weakref
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 import azure.functions as func
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
+from msgspec import Struct, field
 
 from . import bindings
 from .errors import FunctionNotFound
@@ -56,8 +56,7 @@ HTTP_TRIGGER = "httpTrigger"
 DURABLE_CLIENT = "durableClient"
 
 
-@dataclass(frozen=True)
-class FunctionEntry:
+class FunctionEntry(Struct, frozen=True):
     """One indexed function: declared name, trigger parameter name, callable."""
 
     name: str
@@ -67,8 +66,7 @@ class FunctionEntry:
     function: Any  # azure.functions Function object
 
 
-@dataclass(frozen=True)
-class FunctionIndex:
+class FunctionIndex(Struct, frozen=True):
     orchestrators: dict[str, FunctionEntry]
     activities: dict[str, FunctionEntry]
     others: dict[str, FunctionEntry]  # any other trigger (http, timer, ...) by function name

@@ -74,10 +74,11 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
+
+from msgspec import Struct
 
 from firestop.clock import Clock, SystemClock, is_virtual
 
@@ -212,8 +213,7 @@ class _Fenced(Exception):
     """An episode's commit found the instance changed under it (lease lost, terminated, ...)."""
 
 
-@dataclass
-class _History:
+class _History(Struct):
     """One instance's history as last committed by this host (see ``_history``).
 
     With ``engine`` set, also the replay state after that history: the

@@ -38,9 +38,10 @@ episode's new work (:attr:`ReplayResult.new_work`).
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
+
+from msgspec import Struct, field
 
 from .actions import Action, ActionType, RetryPolicy
 from .entities import sent_message
@@ -56,8 +57,7 @@ _RESULT_EVENTS = {
 }
 
 
-@dataclass
-class NewWork:
+class NewWork(Struct):
     """A call created in this episode that the history does not hold yet.
 
     ``kind`` is the scheduling event to write (TaskScheduled, TimerCreated or
@@ -79,8 +79,7 @@ class NewWork:
     request_id: str | None = None  # EventSent: set by the host when it writes the event
 
 
-@dataclass
-class ReplayResult:
+class ReplayResult(Struct):
     new_work: list[NewWork]
     #: True when every action in the list was invoked and awaited to the end
     #: (the extension's ``ReplayOOProcOrchestration`` returned).

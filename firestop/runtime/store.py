@@ -50,10 +50,11 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+
+from msgspec import Struct, structs
 
 from .entities import Operation
 from .history import Event
@@ -161,8 +162,7 @@ def from_text(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text).astimezone(timezone.utc)
 
 
-@dataclass(frozen=True)
-class InstanceRow:
+class InstanceRow(Struct, frozen=True):
     instance_id: str
     name: str
     execution_id: str
@@ -178,14 +178,13 @@ class InstanceRow:
     last_episode_time: str | None = None
 
     def with_(self, **changes: Any) -> "InstanceRow":
-        return replace(self, **changes)
+        return structs.replace(self, **changes)
 
 
-_INSTANCE_COLUMNS = [f.name for f in fields(InstanceRow)]
+_INSTANCE_COLUMNS = list(InstanceRow.__struct_fields__)
 
 
-@dataclass(frozen=True)
-class InboxRow:
+class InboxRow(Struct, frozen=True):
     id: int
     instance_id: str
     execution_id: str
@@ -194,8 +193,7 @@ class InboxRow:
     timer_id: int | None
 
 
-@dataclass(frozen=True)
-class WorkRow:
+class WorkRow(Struct, frozen=True):
     id: int
     instance_id: str
     execution_id: str

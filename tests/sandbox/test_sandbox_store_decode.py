@@ -57,3 +57,42 @@ def test_a_journal_line_with_a_huge_integer_replays_exact(tmp_path):
 def test_what_orjson_refuses_is_read_by_the_standard_library():
     for raw in (b'{"a":"\\ud800"}', b'{"a":NaN,"b":-Infinity}', b'{"a":1e400}'):
         assert _same(S.exact_loads(raw), json.loads(raw))
+
+
+def _stdlib_reads(monkeypatch) -> list:
+    """Calls exact_loads makes to the standard library's decoder (it still answers them)."""
+    calls: list = []
+
+    def loads(raw):
+        calls.append(raw)
+        return json.loads(raw)
+
+    monkeypatch.setattr(S, "json", type("StdJson", (), {"loads": staticmethod(loads)}))
+    return calls
+
+
+def test_digits_inside_strings_are_read_by_orjson_and_numbers_of_19_digits_by_the_standard_library(monkeypatch):
+    calls = _stdlib_reads(monkeypatch)
+    # the seed tenant's Defender alert names hold 19-digit runs: text, never a number
+    in_strings = json.dumps({"alerts": {"da2516935104399999999_5f0c2e8a": {"name": "2516935104399999999_5f0c2e8a",
+                                                                           "id": "/alerts/25169351043999999991234"}}},
+                            separators=(",", ":")).encode()
+    assert S.exact_loads(in_strings) == json.loads(in_strings)
+    assert calls == []  # failed before: any 19-digit run sent the whole text to the standard library
+    for raw in (b"9999999999999999999", b"[1,-9999999999999999999]", b'{"n": 12345678901234567890}',
+                b'{"n":\n1234567890123456789012}', b'{"a":"x","n":0.12345678901234567890123}',
+                b'{"n":1e1234567890123456789}', b'{"s":"ab:1234567890123456789"}'):
+        calls.clear()
+        got = S.exact_loads(raw)
+        assert calls == [raw], raw  # a run that may be (part of) a number: read by the standard library
+        assert _same(got, json.loads(raw)), raw
+
+
+def test_random_documents_mixing_long_digit_texts_and_long_integers_read_back_exact():
+    rng = random.Random(16)
+    for _ in range(200):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(17, 25)))
+        value = rng.choice([int(digits), -int(digits), f"id-{digits}", f"{digits}_x", digits, float(f"0.{digits}")])
+        doc = {"k": [value, {"v": value, digits: rng.random()}]}
+        raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        assert _same(S.exact_loads(raw), json.loads(raw)), raw

@@ -45,9 +45,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
+
+from msgspec import Struct, field
 
 from ..activitylog import events as activity
 from ..core.clock import due_times, format_utc, parse_utc
@@ -67,8 +68,7 @@ DEFAULT_METRICS_LATENCY_S = 60.0
 _SENSITIVITY = {"High": 2.0, "Medium": 3.0, "Low": 4.0}
 
 
-@dataclass
-class Notification:
+class Notification(Struct):
     """One alert state change to deliver: ``payload`` (common schema), the receivers' ``webhooks``
     (``[{"name", "serviceUri", "useCommonAlertSchema"}]``), and why it fired (``explain``)."""
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Optional
+
+from msgspec import Struct
 
 from ...core.clock import format_utc, parse_utc
 from .errors import KqlSemanticError
@@ -39,14 +40,12 @@ Row = dict
 Fn = Callable[[Row], Any]
 
 
-@dataclass
-class Compiled:
+class Compiled(Struct):
     fn: Fn
     type: str
 
 
-@dataclass
-class Result:
+class Result(Struct):
     """Output table: ``columns`` = [(name, type)], ``rows`` = list of value lists (Python values)."""
 
     columns: list

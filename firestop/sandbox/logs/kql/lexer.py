@@ -10,8 +10,9 @@ as ``!in``, ``in~``, ``!has``), ``STRING`` ('..', "..", @'..' verbatim),
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from .errors import KqlSyntaxError
 
@@ -21,8 +22,7 @@ _NEGATABLE = ("in~", "in", "has", "contains", "startswith", "endswith", "between
 _OPS = ("==", "!=", "=~", "!~", "<=", ">=", "..", "|", "(", ")", ",", "=", "<", ">", "+", "-", "*", "/", "%", ".")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Struct, frozen=True):
     kind: str
     value: Any
     pos: int  # 0-based offset in the query text
