@@ -233,11 +233,40 @@ def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
     return trusted
 
 
+#: Defender for Cloud alert-type prefixes -> the plan (``Microsoft.Security/pricings/{name}``) that raises them. AI
+#: threat protection's alerts are ``AI.Azure_*`` ("Alerts for AI workloads", learn.microsoft.com/azure/defender-for-cloud/
+#: alerts-ai-workloads); the plan is ``AI`` (Pricings REST 2024-01-01, "AI": Defender for AI services).
+DEFENDER_ALERT_PLANS = (("ai.azure_", "AI"),)
+
+
+def _defender_plan(playbook: Any) -> str | None:
+    """The Defender plan feeding ``playbook`` when it ships no ``detect:`` rule and its ``match.rule_names`` name a
+    Defender alert type (:data:`DEFENDER_ALERT_PLANS`); None otherwise (a playbook with rules is judged by them)."""
+    if playbook is None or bool(getattr(getattr(playbook, "detect", None), "rules", lambda: [])()):
+        return None
+    for pattern in getattr(getattr(playbook, "match", None), "rule_names", None) or []:
+        for prefix, plan in DEFENDER_ALERT_PLANS:
+            if str(pattern).lower().startswith(prefix):
+                return plan
+    return None
+
+
+def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
+    """``pricings.get`` ``plan``'s pricingTier for the audited subscription; None when it cannot be read (not fed)."""
+    try:
+        pricing = ctx.defender_pricing(plan)
+    except NotEvaluable:
+        return None
+    props = pricing.get("properties") or pricing
+    return props.get("pricingTier")
+
+
 @control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
          fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
-             "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure).",
-         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get"))
+             "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure); a playbook fed by Defender "
+             "for Cloud alerts only needs the plan raising them on (Defender for AI services: pricings/AI Standard).",
+         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get"))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -289,16 +318,34 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                               "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
                               "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired))
     missing = [p for p in wanted if p.lower() not in routed]
+    # A playbook that ships no detection and is fed by Defender for Cloud alert types is judged by what feeds it: the
+    # Defender plan raising those alerts, on for the subscription — not by alert rules it never had (before, the four
+    # Defender-only playbooks were listed missing in every correct deployment: a finding people learn to ignore).
+    by_defender: dict[str, str] = {}
+    for name in list(missing):
+        plan = _defender_plan(by_name.get(name.lower()))
+        if plan is None:
+            continue
+        tier = _plan_tier(ctx, plan)
+        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}"
+        if str(tier).lower() == "standard":
+            missing.remove(name)
+    evidence += (Evidence(read="playbooks with no detection, fed by Defender for Cloud alert types (match.rule_names): "
+                               "pricings.get <plan> properties.pricingTier", value=by_defender),)
     if missing or uncovered:
         return failed("; ".join(part for part in (
-            f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}" if missing else "",
+            "no enabled alert rule that acts without a responder routes to: "
+            + ", ".join(f"{n} ({by_defender[n]})" if n in by_defender else n for n in missing) if missing else "",
             f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",
             f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
             f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
             f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
             if unwired else "") if part),
             *evidence)
-    return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
+    fed_by_defender = sorted(n for n in by_defender if n not in missing)
+    return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule"
+                  + (f" or, for those with no detection ({', '.join(fed_by_defender)}), by the Defender plan raising their "
+                     "alerts" if fed_by_defender else ""), *evidence)
 
 
 @control("monitoring.defender-for-ai", title="Microsoft Defender for AI services plan on",
