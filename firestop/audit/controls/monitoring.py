@@ -46,7 +46,7 @@ def _sent(setting: dict) -> tuple[set[str], str | None, list[int]]:
          area=Area.MONITORING, severity=Severity.HIGH, target="account", params=DiagnosticParams, policy=DIAGNOSTIC_POLICY,
          fix="Add a diagnostic setting sending Audit, RequestResponse and Trace (or allLogs) and AllMetrics to the security "
              "workspace (firestop infra emits it); without them no alert rule sees the account.",
-         reads=("diagnosticSettings.list",))
+         reads=("diagnosticSettings.list", "workspaces.get"))
 def diagnostic_settings(ctx: AuditContext, account: dict, params: DiagnosticParams) -> Verdict:
     try:
         settings = ctx.diagnostic_settings(account["id"])
