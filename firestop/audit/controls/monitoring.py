@@ -348,6 +348,41 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                      "alerts" if fed_by_defender else ""), *evidence)
 
 
+@control("monitoring.webhook-aad", title="Firestop's action group posts with a Microsoft Entra token, not the key alone",
+         area=Area.MONITORING, severity=Severity.LOW, target="subscription",
+         fix="Deploy infra/azuredeploy.json with webhookUseAadAuth=true and entraAppObjectId (the app role "
+             "ActionGroupsSecureWebhook granted to the 'AzNS AAD Webhook' service principal first, README 'Deploy to Azure'): "
+             "App Service authentication then checks Azure Monitor's token before the function key.",
+         reads=("actionGroups.list",))
+def webhook_aad(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    """An action group's ``webhookReceivers[].serviceUri`` carries the function key (``?code=``) and is readable by
+    anyone with ``Microsoft.Insights/actionGroups/read`` (an Azure Reader): without ``useAadAuth`` (secure webhook,
+    action groups REST 2023-01-01) that Reader can post alerts as Azure Monitor (red team 18, noticed). Judges the
+    enabled groups whose webhook posts to Firestop's ``/api/alerts`` (its own host when known)."""
+    from urllib.parse import urlsplit
+
+    host = _firestop_host()
+    keyed, secure = [], []
+    for group in ctx.action_groups():
+        props = group.get("properties") or group
+        if props.get("enabled", True) is False:
+            continue
+        for receiver in props.get("webhookReceivers") or []:
+            url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
+            if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
+                continue
+            label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
+            (secure if (receiver or {}).get("useAadAuth") is True else keyed).append(label)
+    evidence = (Evidence(read="actionGroups.list webhookReceivers[] to Firestop's /api/alerts with useAadAuth true", value=secure),
+                Evidence(read="actionGroups.list webhookReceivers[] to Firestop's /api/alerts posting with the key alone", value=keyed))
+    if keyed:
+        return failed(f"{len(keyed)} webhook receiver(s) post to Firestop with the function key alone, which anyone who can "
+                      f"read action groups can copy: {', '.join(keyed)[:600]}", *evidence)
+    if not secure:
+        return passed("no action group posts to Firestop's /api/alerts in this subscription", *evidence)
+    return passed(f"every webhook receiver posting to Firestop ({len(secure)}) sends a Microsoft Entra token", *evidence)
+
+
 @control("monitoring.defender-for-ai", title="Microsoft Defender for AI services plan on",
          area=Area.MONITORING, severity=Severity.MEDIUM, target="subscription",
          fix="Turn on Defender for Cloud's AI workloads plan (pricings/AI pricingTier Standard): it raises jailbreak, "
