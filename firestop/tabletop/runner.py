@@ -54,6 +54,11 @@ from firestop.private import private_dirs, write_private_text
 
 #: Safety net: host steps per run (each step runs until idle, then moves the clock).
 MAX_STEPS = 10_000
+#: Seconds from the start of the detection deployment to T0, however long it took (the shipped rules' PUTs take ~21 s of
+#: simulated time, 0.5-1 s each). 320 s keeps T0 20 s past a whole five minutes of the scenario's clock, where the
+#: ~20 s deployment put it before: the shipped expectations (e.g. leaked-api-key's refused_within 7, ai-*'s
+#: detected within) are tuned to the attack's phase against the one- and five-minute evaluations.
+DEPLOY_LEAD_S = 320.0
 
 
 class TabletopRefused(RuntimeError):
@@ -275,7 +280,13 @@ class _Exercise:
 
             # the rules are deployed by whoever runs `firestop infra`, not under Firestop's (maybe trimmed) role
             self.tenant.enforce_role(None)
+            deploying = self.tenant.clock.now()
             self.deployed_rules = deploy_detection(self.tenant, playbooks_dir, dict(scenario.infra_parameters))
+            # T0 a fixed lead after the deployment began, however many rules it PUT (each takes simulated time):
+            # otherwise a playbook gaining a rule moves every attack against the whole-minute evaluations
+            lead = self.tenant.clock.now() - deploying
+            if lead < timedelta(seconds=DEPLOY_LEAD_S):
+                self.tenant.clock.set(deploying + timedelta(seconds=DEPLOY_LEAD_S))
             if scenario.tenant.role is not None:
                 self.tenant.enforce_role(scenario.tenant.role)
         self.t0 = self.tenant.clock.now()
