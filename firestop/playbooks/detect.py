@@ -96,6 +96,12 @@ SIGNAL_PROPERTY = "firestop-signal"
 FAILED_REQUESTS = "failed-requests"
 #: The statuses a containment causes: a revoked key answers 401, a closed network 403 (Azure OpenAI REST errors).
 REFUSAL_STATUSES = frozenset({"401", "403"})
+#: Custom property saying a *metric* rule counts only refused calls (AzureOpenAIRequests' StatusCode 401/403 series):
+#: the playbook's account-wide steps wait for a responder on it (a refused key proves nothing leaked; metric16). Not
+#: ``firestop-signal``: that one also makes an alert aftermath (``firestop.intake.aftermath``), which a metric naming no
+#: caller never is (RT6-01). Refused by the loader unless every StatusCode the rule keeps is 401/403.
+METRIC_SIGNAL_PROPERTY = "firestop-metric-signal"
+REFUSED_CALLS = "refused-calls"
 _SIGNATURE = re.compile(r"ResultSignature\b", re.I)
 _SIGNATURE_FILTER = re.compile(
     r'ResultSignature\s*(?:==\s*"(\d{3})"|in\s*\(\s*("\d{3}"(?:\s*,\s*"\d{3}")*)\s*\))', re.I)
@@ -201,6 +207,28 @@ class _Rule(BaseModel):
                 f"rule {self.name!r}: {SIGNAL_PROPERTY}: {FAILED_REQUESTS} needs every ResultSignature filter of the query to be "
                 f'`where ResultSignature == "401"` or `in ("401", "403")` (no `or`, no other status) — remove the property '
                 "or narrow the query")
+        return self
+
+    @model_validator(mode="after")
+    def _metric_refusals_only(self) -> "_Rule":
+        """``firestop-metric-signal: refused-calls`` only on a metric alert whose StatusCode dimension keeps named
+        401/403 values (``Include``, no ``*``): what fires it was refused, nothing else."""
+        signal = {k.strip().lower(): str(v).strip().lower() for k, v in self.custom_properties.items()}.get(METRIC_SIGNAL_PROPERTY)
+        if signal is None:
+            return self
+        if signal != REFUSED_CALLS:
+            raise ValueError(f"custom property {METRIC_SIGNAL_PROPERTY}: {signal!r} is unknown; the only value is {REFUSED_CALLS!r}")
+        dimensions = getattr(self, "dimensions", None)
+        if getattr(self, "metric", None) is None or dimensions is None:
+            raise ValueError(f"rule {self.name!r}: {METRIC_SIGNAL_PROPERTY} belongs on a metric alert; a scheduled query rule "
+                             f"counting refusals says {SIGNAL_PROPERTY}: {FAILED_REQUESTS} — remove the property")
+        status = [d for d in dimensions if isinstance(d, MetricDimension) and d.name.lower() == "statuscode"]
+        if (len(status) != 1 or status[0].operator != "Include"
+                or not {str(v).strip() for v in status[0].values} <= REFUSAL_STATUSES):
+            raise ValueError(
+                f"rule {self.name!r}: {METRIC_SIGNAL_PROPERTY}: {REFUSED_CALLS} needs one StatusCode dimension with "
+                'operator Include and values among "401", "403" (e.g. {name: StatusCode, values: ["401"]}) — remove the '
+                "property or narrow the dimension")
         return self
 
     def properties_for(self, playbook: str) -> dict[str, str]:

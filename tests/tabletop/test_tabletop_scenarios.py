@@ -299,7 +299,8 @@ def test_anomalous_usage_is_one_incident_though_the_metric_rule_fires_too(run):
 
 def test_without_logs_anomalous_usage_is_detected_from_the_platform_metric(run):
     """No diagnostic setting: the log rules count nothing, AzureOpenAIRequests split by StatusCode still sees the 401 storm
-    (aoai-anomalous-usage-requests). The metric names no caller: nothing for block-ips; the account is closed and rotated."""
+    (aoai-anomalous-usage-requests, 401 only). The metric names no caller: nothing for block-ips; the account is closed
+    and rotated once the responder approves (firestop-metric-signal: refused-calls, metric16)."""
     card = run("anomalous-usage-no-diagnostics")
     detection = card["detection"]
     assert detection["detected"] is True
