@@ -42,18 +42,23 @@ detect:
       metric: AzureOpenAIRequests   # Cognitive Services metrics (AzureOpenAIRequests, RAIRejectedRequests, ...)
       time_aggregation: Total
       dimensions:                   # a name: one alert per value; {name, values}: only those values, one alert each
-        - {name: StatusCode, values: ["401", "429"]}   # operator: Include (default) | Exclude
+        - {name: StatusCode, values: ["401"]}   # operator: Include (default) | Exclude
       operator: GreaterThan
       threshold: 50                 # static, or
       dynamic: {sensitivity: Medium, operator: GreaterThan, failing_periods: {evaluations: 4, min_failing: 4}}
       evaluation_frequency: PT1M
       window_size: PT5M
+      custom_properties: {firestop-metric-signal: refused-calls}   # only with StatusCode values among 401/403
 ```
 
 Placeholders ``{name}`` (:data:`KNOWN_PLACEHOLDERS`) are filled when a rule is deployed; ``{account_id}``
 and ``{account_endpoint}`` (:data:`ACCOUNT_PLACEHOLDERS`) per protected account, so a workspace-scoped
 rule reads that account's share of rows another resource sent (API Management's gateway rows name the
 account's endpoint in ``BackendUrl``) and hands the account's id to ``resourceIdColumn``.
+
+Refused-only signals (:data:`SIGNAL_PROPERTY` on a scheduled query rule whose query provably keeps 401/403 only;
+:data:`METRIC_SIGNAL_PROPERTY` on a metric alert whose ``StatusCode`` dimension keeps 401/403 only) are checked here,
+when the playbook loads; a playbook's approval conditions may read them from ``alert.custom_properties``.
 
 Every rule carries the custom property ``firestop-playbook: <playbook name>`` (added by
 :func:`arm_properties`; a rule may not name another playbook), so routing is explicit. Shapes

@@ -149,7 +149,7 @@ def test_metric_alerts_fire_on_platform_metrics_even_without_a_diagnostic_settin
 
 def test_azure_openai_requests_split_by_status_code_alerts_per_status_named_in_the_payload():
     """anomalous-usage's platform-metric rule on an account without a diagnostic setting: AzureOpenAIRequests counts every
-    call with its StatusCode; the rule keeps 401 and 429, each its own series. A 401 storm fires it naming StatusCode 401;
+    call with its StatusCode; the rule keeps 401 (429 has its own rule, metric16). A 401 storm fires it naming StatusCode 401;
     as many content-filter 400s and network-refused 403s fire nothing; when the storm stops the 401 series resolves."""
     tenant, _ = _tenant("anomalous-usage", diagnostics=False)
     key1 = tenant.account_keys(PROD)["key1"]
