@@ -185,7 +185,8 @@ def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, 
     in the store (nothing filed, or only objects Firestop did not file); :data:`UNCHECKED` when ``where`` is not
     settings or the app holds no usable seal key. A sealed revision none of whose names is listed (deleted) is passed
     over for the one before it, as a listing's newest was before — the undo's custody check names it
-    (:func:`runbooks.records.missing_filings`). One ledger read, one listing, one read per name of the revision taken.
+    (:func:`runbooks.records.missing_filings`). One ledger read, one listing, at most two reads: the revision's plain
+    name and its keyed name (R16-03: other objects named like a keyed filing were planted, and are not read).
 
     Raises:
         StoreError: the store or the ledger cannot be read, or the newest sealed revision's names hold other bytes
@@ -208,9 +209,14 @@ def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, 
         return None
     import hashlib
 
+    from firestop.trust.seal import load_seal_key
+
+    key = load_seal_key(getattr(where, "home", None))  # (sealed_filings loaded it: usable)
     listed = filed_revisions(where, incident_id)
     for revision in sorted(sealed, reverse=True):
-        names = [name for n, name in reversed(listed) if n == revision]
+        # only the revision's two names the app can file under (R16-03): a look-alike keyed name is not read
+        own = (record_name(incident_id, revision, "json"), keyed_record_name(key, incident_id, revision, "json"))
+        names = [name for n, name in reversed(listed) if n == revision and name in own]
         if not names:
             continue  # deleted: the undo's custody check names it
         for name in names:
