@@ -39,12 +39,19 @@ every writer (the CLI on laptops as well as the Function App) together.
 The epoch carries the app's seal over its day (:data:`EPOCH_SEAL_PURPOSE`); one without a valid seal — created first
 by a blob writer, who could date it 2000-01-01 and hide every run written before the index (RT11-05) — is not
 believed: every ledger is read whole, as with no epoch.
+
+
+Moved index (R16-07, as records16 moves a ledger): a target's index name is predictable, and an object there that
+cannot be appended to (a planted *block* blob: ``InvalidBlobType``, kept by WORM; locally a folder) refused every
+line — and so every manual run's ledger entry on that target. With the app's seal key the index goes on at
+:func:`moved_index_name` (``<index>.m-<16 hex>.jsonl``), which readers (:func:`_indexed`) read after the plain object.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -236,6 +243,28 @@ def sealed_lines_name(key: Any) -> str:
     return f"{SEALED_LINES_PREFIX}{tag[:32]}.json"
 
 
+#: The seal purpose an index's moved name is derived with (:func:`moved_index_name`), bound to the index's plain name.
+INDEX_NAME_PURPOSE = "manual-runs-index-name"
+
+
+def moved_index_name(name: str, key: Any) -> str | None:
+    """Where the index ``name`` (:func:`index_name`) goes on when its plain object cannot be appended to (R16-07, as a
+    ledger moves: :meth:`runbooks.ledger.Ledger.moved_name`) — a *block* blob a blob writer planted at the predictable
+    name (Append Block: ``InvalidBlobType``; WORM keeps it), locally a folder: ``<name>.m-<16 hex>.jsonl``, the hex
+    from the app's seal (``key``) over the plain name, which nobody without the key can create first. None without
+    ``key``."""
+    if key is None:
+        return None
+    tag = hashlib.sha256(key.sign(INDEX_NAME_PURPOSE, name, "0" * 64).encode("ascii")).hexdigest()[:16]
+    return f"{name[: -len('.jsonl')]}.m-{tag}.jsonl"
+
+
+def index_objects(name: str, key: Any) -> list[str]:
+    """The objects the index ``name`` is read from, in order: its plain name, then its moved name (with ``key``)."""
+    moved = moved_index_name(name, key)
+    return [name] + ([moved] if moved else [])
+
+
 def line_digest(line: dict[str, Any]) -> str:
     """SHA-256 hex of an index line without its ``seal`` (canonical JSON) — what the line's seal is over."""
     from runbooks.ledger import canonical
@@ -275,17 +304,36 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
                 pass
         record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
     line = canonical(record) + b"\n"
+    moved = moved_index_name(name, key)
     for _ in range(MAX_APPEND_ATTEMPTS):
         # streamed (ledger15, A13-04's sibling: the index name is predictable from the target): only its length and
-        # whether it ends a line are needed, whatever a blob writer grew it to
-        scan = LedgerScan(store, name)
-        for _line in scan:
-            pass
+        # whether it ends a line are needed, whatever a blob writer grew it to. Once the index has moved (R16-07),
+        # lines go to the moved object
+        scan = LedgerScan(store, moved) if moved else None
+        if scan is not None:
+            for _line in scan:
+                pass
+        target = moved if scan is not None and scan.exists else name
+        if target == name:
+            scan = LedgerScan(store, name)
+            for _line in scan:
+                pass
         try:  # a tail cut by a crash is ended first, so this line stays whole (the cut one is skipped by readers)
-            store.append(name, line if scan.terminated else b"\n" + line, at=scan.size)
+            store.append(target, line if scan.terminated else b"\n" + line, at=scan.size)
             return
         except AppendConflict:
             continue
+        except StoreError as exc:
+            # R16-07: the plain object cannot be appended to (a planted block blob, a folder): move, with the key
+            if exc.kind != "failed" or target != name or moved is None:
+                raise
+            logging.getLogger("firestop.runbooks").warning("manual-run index %s cannot be appended to (%s); going on "
+                                                           "in %s", name, str(exc)[:300], moved)
+            try:
+                store.append(moved, line, at=0)
+                return
+            except AppendConflict:
+                continue
     raise StoreError("transient", f"manual-run index {name}: {MAX_APPEND_ATTEMPTS} appends in a row lost the race; try again")
 
 
@@ -357,7 +405,9 @@ def _indexed(store: Any, targets: Any, since: datetime, key: Any = None) -> dict
     sealed_since = _sealed_since(store, key)
     for target in sorted({target_key(t) for t in targets if t}):
         name = index_name(target)
-        for text in LedgerScan(store, name):  # streamed (ledger15); a line over MAX_LINE_BYTES is None: not a line
+        # streamed (ledger15); a line over MAX_LINE_BYTES is None: not a line. The plain object, then the one the index
+        # moved to (R16-07); a line's seal is bound to the plain name wherever it lies
+        for text in (t for part in index_objects(name, key) for t in LedgerScan(store, part)):
             if text is None:
                 continue
             try:

@@ -24,13 +24,12 @@ def view(status) -> dict[str, Any]:
     incident = incident_view(status.instance_id, status.runtime_status, status.custom_status, status.output,
                              status.created_time, status.last_updated_time)
     if status.runtime_status == "Completed" and isinstance(status.output, dict):
-        from firestop.records.store import filed_record, newest_record_files
+        from firestop.records.store import filed_view
         from firestop.settings import get_settings
 
-        filed = filed_record(get_settings(), status.instance_id)
+        filed = filed_view(get_settings(), status.instance_id, status.output.get("record_files"))
         if filed is not None:
-            files = status.output.get("record_files") or filed.get("record_files") or {}
-            return with_containment({**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)})
+            return with_containment({**filed[0], "record_files": filed[1]})
         return with_containment(incident)
     return incident
 

@@ -202,6 +202,8 @@ def untrust(
             fail(f"the app's seal key is needed to revoke a rule's trust: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
         except StoreError as exc:
             fail(f"the records store could not be read or written ({clean(exc)}); nothing was revoked", 1, as_json=as_json)
+        except ValueError as exc:  # a chain full, or its place taken over and over (R16-01)
+            fail(f"{clean(exc)}; nothing more was revoked", 1, as_json=as_json)
     finally:
         env.close()
     if as_json:

@@ -41,7 +41,9 @@ Every answer carries ``X-Firestop-Intake`` = the outcome (``started``,
 
 ``GET /api/alerts/{incident id}/status?token=<status token>`` (auth level FUNCTION: the key the sender already
 has, **and** the token of the 202 that named this incident: the webhook key is for sending alerts, and incident ids
-are predictable, so the key alone must not tell whether production is mid-incident; responders read any incident at
+are predictable, so the key alone must not read an incident by its id — though a delivery that joins a running incident
+(``correlated``) is answered with that incident's link and token, so a key holder who posts on the same rule and
+resource still learns that it runs, review16 R16-05; responders read any incident at
 ``GET /api/incidents/{id}`` with their role) answers:
 
 * **202** (``Retry-After: 10``, ``Location`` = itself) while the incident runs,

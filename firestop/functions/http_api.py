@@ -246,16 +246,16 @@ def _status_view(status) -> dict[str, Any]:
     records store cannot be read (:func:`records_unreadable` answers it)."""
     from firestop.lifecycle.view import incident_view, with_containment
 
-    from firestop.records.store import filed_record, newest_record_files
+    from firestop.records.store import filed_view
     from firestop.settings import get_settings
 
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
     incident = incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
     if runtime == "Completed" and isinstance(status.output, dict):
-        filed = filed_record(get_settings(), status.instance_id)  # carries undos done afterwards
+        # the filed record carries undos done afterwards; one ledger read and listing for it and its files (R16-06)
+        filed = filed_view(get_settings(), status.instance_id, status.output.get("record_files"))
         if filed is not None:  # as the CLI's view (firestop.cli.incidents.view): same output local and remote
-            files = status.output.get("record_files") or filed.get("record_files") or {}
-            return with_containment({**filed, "record_files": newest_record_files(get_settings(), status.instance_id, files)})
+            return with_containment({**filed[0], "record_files": filed[1]})
         return with_containment(incident)  # what holds now after an undo (README: the HTTP API)
     return incident
 

@@ -27,7 +27,8 @@ and ``trusted-rules/<h>.<n>.json`` (n = 2, 3, …), each create-only::
 sealed for the same purpose, bound to ``"<rule id lower>|<criteria digest>|<n>"`` (an event cannot be moved to another
 place in the chain). The newest event that verifies decides: trusted after a trust, not after an untrust. An object
 at such a name that does not verify (planted by a Storage Blob Data writer, who has no seal key) is ignored — it can
-neither trust nor revoke — and the store cannot lose an event on Azure (WORM; locally, whoever may delete files in
+neither trust nor revoke, and the next event is written at the first free number above the newest that verifies
+(:func:`_next_place`, R16-01) — and the store cannot lose an event on Azure (WORM; locally, whoever may delete files in
 ``FIRESTOP_HOME`` is trusted anyway). Listing (``rules list``): :func:`listing`, the newest verified event of each
 version, at most :data:`LIST_LIMIT` objects read.
 """
@@ -108,6 +109,24 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
     return {**document, "event": n, "action": "trust" if n == 1 else document["action"]}
 
 
+#: The highest event number a reader parses (:data:`_EVENT`: at most 9 digits).
+MAX_EVENT = 999_999_999
+
+
+def _next_place(chain: list[int], newest: dict[str, Any] | None) -> int:
+    """Where the next event of a chain goes: the first number above the newest *verified* event (0 for none) that no
+    object holds (R16-01: a planted, unsealed object at any number — ``<h>.999999999.json`` included — is stepped over,
+    never built upon: readers take the highest-numbered event that verifies, so this one decides). ValueError when
+    every place up to :data:`MAX_EVENT` is taken."""
+    taken = set(chain)
+    n = (int(newest["event"]) if newest is not None else 0) + 1
+    while n in taken:
+        n += 1
+    if n > MAX_EVENT:
+        raise ValueError("the alert rule's trust chain is full")
+    return n
+
+
 def _newest(store: Any, digest_name: str, rule_id: str | None, criteria: str | None, key: Any,
             chain: list[int] | None = None) -> dict[str, Any] | None:
     """The newest verified event of a version's chain (None for none)."""
@@ -138,9 +157,7 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     if newest is not None and newest["action"] == "trust":
         return _shown(newest), False
     playbooks = sorted(r for r in rule_routes(rule) if r)
-    n = (max(chain) + 1) if chain else 1
-    if n > 999_999_999:
-        raise ValueError("the alert rule's trust chain is full")
+    n = _next_place(chain, newest)
     if n == 1:
         document = {"rule_id": rule_id, "criteria": crit, "trusted_by": str(by), "trusted_at": str(at), "playbooks": playbooks}
     else:
@@ -222,31 +239,46 @@ def _who(event: dict[str, Any]) -> tuple[str, str]:
 def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None) -> list[dict[str, Any]]:
     """Revoke every trusted version of the rule ``rule_id`` (any case): for each whose newest verified event is a
     trust, the next event, ``action: untrust``, sealed, with who and when. Returns the untrust events written ([]
-    when none was trusted). Reads at most :data:`LIST_LIMIT` objects; the store's errors and
-    :class:`firestop.trust.seal.SealKeyError` propagate."""
+    when none was trusted). Reads every object under ``trusted-rules/`` at most once (R16-02: a revocation is never
+    cut short by a listing bound — objects planted to sort first would hide the rule's chain — so its time grows with
+    what is planted there; each read is bounded by :data:`READ_LIMIT`). Each untrust goes at :func:`_next_place`
+    (R16-01); its place taken meanwhile, the chain is read again, :data:`UNTRUST_ATTEMPTS` times at most. ValueError
+    when a chain is full or its place stays taken; the store's errors and :class:`firestop.trust.seal.SealKeyError`
+    propagate."""
     from firestop.storage.base import AlreadyExists
     from firestop.trust.seal import seal
 
     wanted = str(rule_id).strip().lower()
-    names = store.names(PREFIX)[:LIST_LIMIT]
     chains: dict[str, list[int]] = {}
-    for name in names:
+    for name in store.names(PREFIX):
         m = _EVENT.match(name)
         if m:
             chains.setdefault(m["h"], []).append(int(m["n"] or 1))
     written = []
     for digest_name, numbers in sorted(chains.items()):
         numbers.sort(reverse=True)
-        newest = _newest(store, digest_name, None, None, key, numbers)
-        if newest is None or newest["rule_id"].strip().lower() != wanted or newest["action"] != "trust":
-            continue
-        n = numbers[0] + 1
-        document = {"rule_id": newest["rule_id"], "criteria": newest["criteria"], "playbooks": list(newest.get("playbooks") or []),
-                    "event": n, "action": "untrust", "by": str(by), "at": str(at)}
-        sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(newest["rule_id"], newest["criteria"], n), key=key)
-        try:
-            if store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(), "application/json"):
-                written.append({k: v for k, v in sealed.items() if k != "seal"})
-        except AlreadyExists:  # (a concurrent event took the place: run again)
-            continue
+        for attempt in range(UNTRUST_ATTEMPTS):
+            if attempt:  # a concurrent event (another admin's trust or untrust) took the place: read the chain again
+                numbers = _chain(store, digest_name)
+            newest = _newest(store, digest_name, None, None, key, numbers)
+            if newest is None or newest["rule_id"].strip().lower() != wanted or newest["action"] != "trust":
+                break
+            n = _next_place(numbers, newest)
+            document = {"rule_id": newest["rule_id"], "criteria": newest["criteria"],
+                        "playbooks": list(newest.get("playbooks") or []), "event": n, "action": "untrust",
+                        "by": str(by), "at": str(at)}
+            sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(newest["rule_id"], newest["criteria"], n), key=key)
+            try:
+                if store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(), "application/json"):
+                    written.append({k: v for k, v in sealed.items() if k != "seal"})
+                break
+            except AlreadyExists:
+                continue
+        else:
+            raise ValueError(f"the trust of a version of {rule_id} could not be revoked: its next place in the chain was "
+                             f"taken {UNTRUST_ATTEMPTS} times over while writing; run rules untrust again")
     return written
+
+
+#: How many times :func:`untrust_rule` reads a chain again when its next place is taken while it writes.
+UNTRUST_ATTEMPTS = 3

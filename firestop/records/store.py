@@ -185,7 +185,8 @@ def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, 
     in the store (nothing filed, or only objects Firestop did not file); :data:`UNCHECKED` when ``where`` is not
     settings or the app holds no usable seal key. A sealed revision none of whose names is listed (deleted) is passed
     over for the one before it, as a listing's newest was before — the undo's custody check names it
-    (:func:`runbooks.records.missing_filings`). One ledger read, one listing, one read per name of the revision taken.
+    (:func:`runbooks.records.missing_filings`). One ledger read, one listing, at most two reads: the revision's plain
+    name and its keyed name (R16-03: other objects named like a keyed filing were planted, and are not read).
 
     Raises:
         StoreError: the store or the ledger cannot be read, or the newest sealed revision's names hold other bytes
@@ -208,9 +209,14 @@ def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, 
         return None
     import hashlib
 
+    from firestop.trust.seal import load_seal_key
+
+    key = load_seal_key(getattr(where, "home", None))  # (sealed_filings loaded it: usable)
     listed = filed_revisions(where, incident_id)
     for revision in sorted(sealed, reverse=True):
-        names = [name for n, name in reversed(listed) if n == revision]
+        # only the revision's two names the app can file under (R16-03): a look-alike keyed name is not read
+        own = (record_name(incident_id, revision, "json"), keyed_record_name(key, incident_id, revision, "json"))
+        names = [name for n, name in reversed(listed) if n == revision and name in own]
         if not names:
             continue  # deleted: the undo's custody check names it
         for name in names:
@@ -226,14 +232,16 @@ def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, 
     return None
 
 
-def newest_record_files(where: Any, incident_id: str, files: dict[str, Any]) -> dict[str, Any]:
+def newest_record_files(where: Any, incident_id: str, files: dict[str, Any], *, believed: Any = None) -> dict[str, Any]:
     """``files`` (a record's ``record_files``: ``{"json_path", "markdown_path", ...}`` of its first filing) pointing
     at the newest revision filed for ``incident_id`` — ``<id>.rev<n>.json`` / ``.md`` after an undo, or the keyed name
     it was filed under (:func:`believed_filing`) — with its ``revision``; ``files`` unchanged when the first filing is
-    at its plain name. Raises StoreError when the store cannot be listed."""
+    at its plain name. ``believed``: :func:`believed_filing`'s answer when the caller has it (:func:`filed_view`: not
+    read twice). Raises StoreError when the store cannot be listed."""
     if not files:
         return files
-    believed = believed_filing(where, incident_id)
+    if believed is None:
+        believed = believed_filing(where, incident_id)
     if believed is None:
         return files
     if believed == UNCHECKED:
@@ -248,6 +256,23 @@ def newest_record_files(where: Any, incident_id: str, files: dict[str, Any]) -> 
     store = records_store(where)
     return {**files, "revision": revision, "json_path": store.location(name),
             "markdown_path": store.location(name[: -len(".json")] + ".md")}
+
+
+def filed_view(where: Any, incident_id: str, files: Any) -> "tuple[dict[str, Any], dict[str, Any]] | None":
+    """``(filed record, its record_files)`` of a finished incident's view — :func:`filed_record` and
+    :func:`newest_record_files` (``files``: the orchestration output's ``record_files``, else the record's) from one
+    :func:`believed_filing` (R16-06: each row of a listing read the ledger and listed the store twice); None when no
+    record is filed (or none is believed). Raises StoreError as they do."""
+    believed = believed_filing(where, incident_id)
+    if believed == UNCHECKED:
+        record = filed_record(where, incident_id)
+        if record is None:
+            return None
+        return record, newest_record_files(where, incident_id, files or record.get("record_files") or {})
+    if believed is None:
+        return None
+    record = believed[2]  # type: ignore[index]
+    return record, newest_record_files(where, incident_id, files or record.get("record_files") or {}, believed=believed)
 
 
 def filed_record(where: Any, incident_id: str) -> dict[str, Any] | None:
