@@ -75,6 +75,22 @@ def _chain(store: Any, digest_name: str) -> list[int]:
     return sorted(found, reverse=True)
 
 
+#: The highest event number the chain reader reads (:data:`_EVENT`: at most nine digits).
+MAX_EVENT = 999_999_999
+
+
+def _next_event(chain: list[int], newest: dict[str, Any] | None) -> int:
+    """Where the next event of a chain goes: the first number after the newest *verified* event (``newest``; none: after
+    0) that no object holds. Numbers planted above it (they never verify) are stepped over, never counted: a planted
+    ``<h>.999999999.json`` must not push the event past what the reader reads (A16-01). ValueError when none is free."""
+    taken, n = set(chain), (int(newest.get("event") or 1) if newest is not None else 0) + 1
+    while n in taken:
+        n += 1
+    if n > MAX_EVENT:
+        raise ValueError("the alert rule's trust chain is full")
+    return n
+
+
 def _event_name(digest_name: str, n: int) -> str:
     return f"{PREFIX}{digest_name}.json" if n == 1 else f"{PREFIX}{digest_name}.{n}.json"
 
@@ -138,9 +154,7 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     if newest is not None and newest["action"] == "trust":
         return _shown(newest), False
     playbooks = sorted(r for r in rule_routes(rule) if r)
-    n = (max(chain) + 1) if chain else 1
-    if n > 999_999_999:
-        raise ValueError("the alert rule's trust chain is full")
+    n = _next_event(chain, newest)
     if n == 1:
         document = {"rule_id": rule_id, "criteria": crit, "trusted_by": str(by), "trusted_at": str(at), "playbooks": playbooks}
     else:
@@ -240,7 +254,7 @@ def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None)
         newest = _newest(store, digest_name, None, None, key, numbers)
         if newest is None or newest["rule_id"].strip().lower() != wanted or newest["action"] != "trust":
             continue
-        n = numbers[0] + 1
+        n = _next_event(numbers, newest)
         document = {"rule_id": newest["rule_id"], "criteria": newest["criteria"], "playbooks": list(newest.get("playbooks") or []),
                     "event": n, "action": "untrust", "by": str(by), "at": str(at)}
         sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(newest["rule_id"], newest["criteria"], n), key=key)
