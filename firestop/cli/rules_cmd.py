@@ -192,12 +192,20 @@ def untrust(
     env, who, groups = _who(as_, group, azure, as_json)
     try:
         _admin(env, who, groups, azure, as_json)
-        from firestop.infra.trusted_rules import untrust_rule
+        from firestop.infra.trusted_rules import UntrustIncomplete, untrust_rule
         from firestop.records.store import records_store
 
+        try:  # the rule as it reads now, when it can be read: its version is found by name (A16-02)
+            current = env.clients.alerts_management().get_rule(rule_id)
+        except Exception:  # noqa: BLE001 - gone, unreadable: every version is still looked for in the listing
+            current = None
         try:
             revoked = untrust_rule(records_store(env.settings), rule_id, by=who,
-                                   at=env.clients.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+                                   at=env.clients.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                   rule=current if isinstance(current, dict) else None)
+        except UntrustIncomplete as exc:
+            fail(f"revoked {len(exc.revoked)} trusted version(s) of {rule_id}, but {clean(exc)}: see who can write the "
+                 "records container's trusted-rules/ (python -m firestop rules list counts what it holds)", 1, as_json=as_json)
         except SealKeyError as exc:
             fail(f"the app's seal key is needed to revoke a rule's trust: {clean(exc)}", EXIT_BAD_INPUT, as_json=as_json)
         except StoreError as exc:

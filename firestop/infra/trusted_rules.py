@@ -233,24 +233,42 @@ def _who(event: dict[str, Any]) -> tuple[str, str]:
     return str(event.get("by") or ""), str(event.get("at") or "")
 
 
-def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None) -> list[dict[str, Any]]:
+class UntrustIncomplete(Exception):
+    """:func:`untrust_rule` could not read every event under ``trusted-rules/`` (more than :data:`LIST_LIMIT`: planted
+    objects, A16-02): ``revoked`` holds what it did revoke, ``unread`` how many events it did not read — another
+    version of the rule may still be trusted."""
+
+    def __init__(self, revoked: list[dict[str, Any]], unread: int) -> None:
+        super().__init__(f"{unread} object(s) under {PREFIX} were not read (over {LIST_LIMIT}); another version of the "
+                         "rule may still be trusted")
+        self.revoked, self.unread = revoked, unread
+
+
+def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None,
+                 rule: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Revoke every trusted version of the rule ``rule_id`` (any case): for each whose newest verified event is a
     trust, the next event, ``action: untrust``, sealed, with who and when. Returns the untrust events written ([]
-    when none was trusted). Reads at most :data:`LIST_LIMIT` objects; the store's errors and
-    :class:`firestop.trust.seal.SealKeyError` propagate."""
+    when none was trusted). ``rule``: the rule as read now (ARM JSON), when it can be read — its version's chain is
+    read first, found by name whatever else the container holds. Reads at most :data:`LIST_LIMIT` events (names that
+    are not events are never counted: A16-02); more there raises :class:`UntrustIncomplete` after revoking what was
+    read. The store's errors and :class:`firestop.trust.seal.SealKeyError` propagate."""
     from firestop.storage.base import AlreadyExists
     from firestop.trust.seal import seal
 
     wanted = str(rule_id).strip().lower()
-    names = store.names(PREFIX)[:LIST_LIMIT]
     chains: dict[str, list[int]] = {}
-    for name in names:
+    for name in store.names(PREFIX):
         m = _EVENT.match(name)
         if m:
             chains.setdefault(m["h"], []).append(int(m["n"] or 1))
-    written = []
-    for digest_name, numbers in sorted(chains.items()):
-        numbers.sort(reverse=True)
+    own = entry_name(rule)[len(PREFIX):-len(".json")] if rule and str(rule.get("id") or "").strip().lower() == wanted else None
+    order = sorted(chains, key=lambda h: (h != own, h))
+    written, read = [], 0
+    for index, digest_name in enumerate(order):
+        numbers = sorted(chains[digest_name], reverse=True)
+        if read + len(numbers) > LIST_LIMIT:
+            raise UntrustIncomplete(written, sum(len(chains[h]) for h in order[index:]))
+        read += len(numbers)
         newest = _newest(store, digest_name, None, None, key, numbers)
         if newest is None or newest["rule_id"].strip().lower() != wanted or newest["action"] != "trust":
             continue

@@ -1,0 +1,49 @@
+"""A16-02 (attacker C, a Storage Blob Data writer on the records container): revocation crowded out.
+
+``rules untrust`` (and ``rules list``) read the first ``LIST_LIMIT`` (5,000) names under ``trusted-rules/`` —
+*before* keeping the names that are events at all. 5,001 empty objects named to sort first
+(``trusted-rules/0…``) and the admin's ``rules untrust`` answers "Nothing to revoke" (exit 0) while the rule stays
+trusted and its alerts act without a responder.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.rules16.test_rules_untrust_list import _trusted_foreign_rule
+from tests.rules14.test_rules_trust_cli import cli
+
+
+def test_a16_02_planted_names_sorting_first_do_not_hide_a_trusted_version_from_untrust(firestop_home, monkeypatch):
+    from firestop.infra.trusted_rules import LIST_LIMIT, PREFIX
+    from firestop.storage.local import LocalStore
+
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    _, rule_id = _trusted_foreign_rule(firestop_home)
+    store = LocalStore(firestop_home / "records", "records")
+    for i in range(LIST_LIMIT + 1):
+        store.create(f"{PREFIX}0{i:06d}.json", b"")
+    revoked = cli("rules", "untrust", rule_id, "--as", "oid-admin", "--json")
+    checked = json.loads(cli("rules", "check", rule_id, "--json").stdout)
+    # either it is revoked, or the admin is told it could not be (never "nothing to revoke" with the rule trusted)
+    assert checked["trusted"] is False or revoked.exit_code != 0, (revoked.output, checked)
+
+
+def test_a16_02_when_the_rule_cannot_be_read_a_crowded_listing_is_an_error_not_nothing_to_revoke(firestop_home, monkeypatch):
+    """Names shaped as events (64 hex) crowd the listing too; without the rule as read now nothing finds the version by
+    name, so untrust must say it could not read everything."""
+    import pytest
+
+    from firestop.infra.trusted_rules import LIST_LIMIT, PREFIX, UntrustIncomplete, untrust_rule
+    from firestop.storage.local import LocalStore
+    from firestop.trust.seal import load_seal_key
+
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    _, rule_id = _trusted_foreign_rule(firestop_home)
+    store = LocalStore(firestop_home / "records", "records")
+    for i in range(LIST_LIMIT + 1):
+        store.create(f"{PREFIX}{i:064x}.json", b"")
+    with pytest.raises(UntrustIncomplete) as raised:
+        untrust_rule(store, rule_id, by="oid-admin", at="2026-12-05T06:00:00Z", key=load_seal_key(firestop_home))
+    assert raised.value.unread >= 2
+    assert json.loads(cli("rules", "check", rule_id, "--json").stdout)["trusted"] is True  # (told, not hidden)
