@@ -47,3 +47,17 @@ def test_a16_02_when_the_rule_cannot_be_read_a_crowded_listing_is_an_error_not_n
         untrust_rule(store, rule_id, by="oid-admin", at="2026-12-05T06:00:00Z", key=load_seal_key(firestop_home))
     assert raised.value.unread >= 2
     assert json.loads(cli("rules", "check", rule_id, "--json").stdout)["trusted"] is True  # (told, not hidden)
+
+
+def test_a16_02_rules_list_is_not_emptied_by_planted_names(firestop_home, monkeypatch):
+    from firestop.infra.trusted_rules import LIST_LIMIT, PREFIX
+    from firestop.storage.local import LocalStore
+
+    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
+    _, rule_id = _trusted_foreign_rule(firestop_home)
+    store = LocalStore(firestop_home / "records", "records")
+    for i in range(LIST_LIMIT + 1):
+        store.create(f"{PREFIX}0{i:06d}.json", b"")
+    listed = json.loads(cli("rules", "list", "--json").stdout)
+    assert [e["rule_id"].lower() for e in listed["entries"]] == [rule_id.lower()], listed["entries"]
+    assert listed["ignored"] == LIST_LIMIT + 1 and listed["truncated"] is False
