@@ -257,6 +257,12 @@ class AuditContext:
                               lambda call=call: [_as_dict(r) for r in _bounded(call())])
         return out
 
+    def action_groups(self) -> list[dict[str, Any]]:
+        """The subscription's action groups (ARM JSON; Action Groups - List By Subscription Id, REST 2023-01-01,
+        ``Microsoft.Insights/actionGroups/read``)."""
+        return self._read(("actionGroups",), "actionGroups.list", "GET", f"{self._sub_path}/providers/Microsoft.Insights/actionGroups",
+                          lambda: [_as_dict(g) for g in _bounded(self.clients.monitor(self.subscription).action_groups.list_by_subscription_id())])
+
     # ------------------------------------------------------------------ key vault
     def list_vaults(self) -> list[dict[str, Any]]:
         def read() -> list[dict[str, Any]]:

@@ -584,9 +584,11 @@ def permissions(
     sandbox: bool = typer.Option(False, "--sandbox", help="Scope the role to the sandbox tenant's subscription (rehearsal only)."),
     name: str = typer.Option("Firestop responder", "--name", help="Role name."),
     as_json: bool = typer.Option(False, "--json", help="Accepted for symmetry: the role is always printed as JSON (errors too, with --json)."),
+    audit: bool = typer.Option(False, "--audit", help="Print the read-only role the checklist audit needs instead (assign it at the audited subscription)."),
 ) -> None:
     """Print the Azure custom role (az role definition create JSON) with exactly the actions the playbooks need
-    (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard)."""
+    (never roleAssignments/write, roleDefinitions/write, elevateAccess or a wildcard); with --audit, the read-only
+    role of the checklist audit (every read its controls make)."""
     from firestop.playbooks import PlaybookError, load_playbooks
     from firestop.settings import Settings
     from runbooks.permissions import graph_permissions, role_definition, undo_roles_needed
@@ -610,6 +612,11 @@ def permissions(
     if not loaded:
         fail(f"--playbooks: no playbook files (*.yaml, *.yml) in {folder}", EXIT_BAD_INPUT, as_json=as_json)
     scopes = scope or [f"/subscriptions/{_sandbox_subscription()}"]
+    if audit:
+        from runbooks.permissions import audit_role_definition
+
+        print_json(audit_role_definition(scopes, name=f"{name} (audit reads)"))
+        return
     try:
         role = role_definition(loaded, scopes, name=name)
     except ValueError as exc:

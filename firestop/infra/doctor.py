@@ -205,13 +205,16 @@ def check_storage_local(home: Path) -> dict[str, Any]:
 
 
 def check_permissions(clients: Any, subscription_id: str, principal_id: Optional[str], playbooks: list[Any]) -> dict[str, Any]:
-    from runbooks.permissions import needed_actions, runbooks_of
+    from runbooks.permissions import audit_actions, needed_actions, runbooks_of
 
     from .grants import held
 
     if not principal_id:
         return _result("permissions", SKIPPED, "no identity to check: give --principal-id or set FIRESTOP_AUTOMATION_PRINCIPAL_ID")
     need_actions, need_data = needed_actions(runbooks_of(playbooks))
+    audit, audit_data = audit_actions()  # the checklist audit's read-only role (the template's auditRoleActions)
+    need_actions = sorted(set(need_actions) | set(audit), key=str.lower)
+    need_data = sorted(set(need_data) | set(audit_data), key=str.lower)
     grants = held(clients, subscription_id, principal_id)
     readable = [g for g in grants if g.role is not None]
     if not readable:

@@ -34,9 +34,10 @@ def build(playbooks: list[Any], scopes: Scopes, *, role_name: str = "Firestop re
           key_secret_name: str = "openai-api-key", entra_client_id: Optional[str] = None,
           log_workspace_id: Optional[str] = None) -> dict[str, Any]:
     """The parameters file as a dict (JSON-able)."""
-    from runbooks.permissions import scoped_actions
+    from runbooks.permissions import audit_actions, scoped_actions
 
     scoped = scoped_actions(playbooks)
+    audit, audit_data = audit_actions()
     actions, data = scoped["protected"]
     sentinel_id, apim_ids = scopes.write_back_ids()
     params: dict[str, Any] = {
@@ -50,6 +51,8 @@ def build(playbooks: list[Any], scopes: Scopes, *, role_name: str = "Firestop re
         "sentinelRoleActions": {"value": scoped["sentinel"][0]},
         "apimRoleActions": {"value": scoped["apim"][0]},
         "apimServiceIds": {"value": apim_ids if scoped["apim"][0] else []},
+        "auditRoleActions": {"value": audit},
+        "auditRoleDataActions": {"value": audit_data},
         "actionGroupName": {"value": action_group},
         "keySecretName": {"value": key_secret_name},
     }

@@ -137,7 +137,7 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     assert [checks.pop(n)["status"] for n in ("storage WORM locked", "audit logs")] == ["skipped", "skipped"]
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
         "settings", "storage", "route roles", "permissions", "app authentication", "action group", "alert rules")}, out
-    assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 8  # 5 protected; 2 Defender groups; the APIM service
+    assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 9  # 5 protected; 2 Defender groups; the APIM service; the subscription (audit reads)
     assert worm["status"] == "skipped" and worm["detail"].startswith("— not checkable: records, evidence and ledger are local folders")
 
 

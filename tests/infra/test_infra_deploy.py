@@ -139,7 +139,11 @@ def test_identity_holds_the_custom_role_exactly_at_the_protected_scopes(firestop
         "Firestop responder (Defender write-back)": (params["defenderRoleActions"]["value"], [], [f"{sub}/resourceGroups/rg-ai-dev", prod]),
         "Firestop responder (Sentinel write-back)": (params["sentinelRoleActions"]["value"], [], [f"{prod}/providers/Microsoft.OperationalInsights/workspaces/law-contoso-sec"]),
         "Firestop responder (API Management)": (params["apimRoleActions"]["value"], [], [f"{prod}/providers/Microsoft.ApiManagement/service/apim-contoso-ai"]),
+        # the checklist audit's reads (alert rules, pricings, policy states are listed subscription-wide): reads only
+        "Firestop responder (audit reads)": (params["auditRoleActions"]["value"], params["auditRoleDataActions"]["value"], [sub]),
     }
+    assert all(a.endswith(("/read", "/readMetadata/action", "/queryResults/action"))
+               for a in params["auditRoleActions"]["value"] + params["auditRoleDataActions"]["value"])
     assert params["defenderRoleActions"]["value"] == ["Microsoft.Security/locations/alerts/activate/action",
                                                      "Microsoft.Security/locations/alerts/read", "Microsoft.Security/locations/alerts/resolve/action"]
     site = deployed(tenant, "Microsoft.Web/sites")[0]

@@ -46,7 +46,7 @@ def _sent(setting: dict) -> tuple[set[str], str | None, list[int]]:
          area=Area.MONITORING, severity=Severity.HIGH, target="account", params=DiagnosticParams, policy=DIAGNOSTIC_POLICY,
          fix="Add a diagnostic setting sending Audit, RequestResponse and Trace (or allLogs) and AllMetrics to the security "
              "workspace (firestop infra emits it); without them no alert rule sees the account.",
-         reads=("diagnosticSettings.list",))
+         reads=("diagnosticSettings.list", "workspaces.get"))
 def diagnostic_settings(ctx: AuditContext, account: dict, params: DiagnosticParams) -> Verdict:
     try:
         settings = ctx.diagnostic_settings(account["id"])
@@ -249,11 +249,40 @@ def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
     return trusted
 
 
+#: Defender for Cloud alert-type prefixes -> the plan (``Microsoft.Security/pricings/{name}``) that raises them. AI
+#: threat protection's alerts are ``AI.Azure_*`` ("Alerts for AI workloads", learn.microsoft.com/azure/defender-for-cloud/
+#: alerts-ai-workloads); the plan is ``AI`` (Pricings REST 2024-01-01, "AI": Defender for AI services).
+DEFENDER_ALERT_PLANS = (("ai.azure_", "AI"),)
+
+
+def _defender_plan(playbook: Any) -> str | None:
+    """The Defender plan feeding ``playbook`` when it ships no ``detect:`` rule and its ``match.rule_names`` name a
+    Defender alert type (:data:`DEFENDER_ALERT_PLANS`); None otherwise (a playbook with rules is judged by them)."""
+    if playbook is None or bool(getattr(getattr(playbook, "detect", None), "rules", lambda: [])()):
+        return None
+    for pattern in getattr(getattr(playbook, "match", None), "rule_names", None) or []:
+        for prefix, plan in DEFENDER_ALERT_PLANS:
+            if str(pattern).lower().startswith(prefix):
+                return plan
+    return None
+
+
+def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
+    """``pricings.get`` ``plan``'s pricingTier for the audited subscription; None when it cannot be read (not fed)."""
+    try:
+        pricing = ctx.defender_pricing(plan)
+    except NotEvaluable:
+        return None
+    props = pricing.get("properties") or pricing
+    return props.get("pricingTier")
+
+
 @control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
          fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
-             "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure).",
-         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get"))
+             "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure); a playbook fed by Defender "
+             "for Cloud alerts only needs the plan raising them on (Defender for AI services: pricings/AI Standard).",
+         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get"))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -305,16 +334,69 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                               "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
                               "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired))
     missing = [p for p in wanted if p.lower() not in routed]
+    # A playbook that ships no detection and is fed by Defender for Cloud alert types is judged by what feeds it: the
+    # Defender plan raising those alerts, on for the subscription — not by alert rules it never had (before, the four
+    # Defender-only playbooks were listed missing in every correct deployment: a finding people learn to ignore).
+    by_defender: dict[str, str] = {}
+    for name in list(missing):
+        plan = _defender_plan(by_name.get(name.lower()))
+        if plan is None:
+            continue
+        tier = _plan_tier(ctx, plan)
+        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}"
+        if str(tier).lower() == "standard":
+            missing.remove(name)
+    evidence += (Evidence(read="playbooks with no detection, fed by Defender for Cloud alert types (match.rule_names): "
+                               "pricings.get <plan> properties.pricingTier", value=by_defender),)
     if missing or uncovered:
         return failed("; ".join(part for part in (
-            f"no enabled alert rule that acts without a responder routes to: {', '.join(missing)}" if missing else "",
+            "no enabled alert rule that acts without a responder routes to: "
+            + ", ".join(f"{n} ({by_defender[n]})" if n in by_defender else n for n in missing) if missing else "",
             f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",
             f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
             f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
             f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
             if unwired else "") if part),
             *evidence)
-    return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule", *evidence)
+    fed_by_defender = sorted(n for n in by_defender if n not in missing)
+    return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule"
+                  + (f" or, for those with no detection ({', '.join(fed_by_defender)}), by the Defender plan raising their "
+                     "alerts" if fed_by_defender else ""), *evidence)
+
+
+@control("monitoring.webhook-aad", title="Firestop's action group posts with a Microsoft Entra token, not the key alone",
+         area=Area.MONITORING, severity=Severity.LOW, target="subscription",
+         fix="Deploy infra/azuredeploy.json with webhookUseAadAuth=true and entraAppObjectId (the app role "
+             "ActionGroupsSecureWebhook granted to the 'AzNS AAD Webhook' service principal first, README 'Deploy to Azure'): "
+             "App Service authentication then checks Azure Monitor's token before the function key.",
+         reads=("actionGroups.list",))
+def webhook_aad(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    """An action group's ``webhookReceivers[].serviceUri`` carries the function key (``?code=``) and is readable by
+    anyone with ``Microsoft.Insights/actionGroups/read`` (an Azure Reader): without ``useAadAuth`` (secure webhook,
+    action groups REST 2023-01-01) that Reader can post alerts as Azure Monitor (red team 18, noticed). Judges the
+    enabled groups whose webhook posts to Firestop's ``/api/alerts`` (its own host when known)."""
+    from urllib.parse import urlsplit
+
+    host = _firestop_host()
+    keyed, secure = [], []
+    for group in ctx.action_groups():
+        props = group.get("properties") or group
+        if props.get("enabled", True) is False:
+            continue
+        for receiver in props.get("webhookReceivers") or []:
+            url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
+            if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
+                continue
+            label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
+            (secure if (receiver or {}).get("useAadAuth") is True else keyed).append(label)
+    evidence = (Evidence(read="actionGroups.list webhookReceivers[] to Firestop's /api/alerts with useAadAuth true", value=secure),
+                Evidence(read="actionGroups.list webhookReceivers[] to Firestop's /api/alerts posting with the key alone", value=keyed))
+    if keyed:
+        return failed(f"{len(keyed)} webhook receiver(s) post to Firestop with the function key alone, which anyone who can "
+                      f"read action groups can copy: {', '.join(keyed)[:600]}", *evidence)
+    if not secure:
+        return passed("no action group posts to Firestop's /api/alerts in this subscription", *evidence)
+    return passed(f"every webhook receiver posting to Firestop ({len(secure)}) sends a Microsoft Entra token", *evidence)
 
 
 @control("monitoring.defender-for-ai", title="Microsoft Defender for AI services plan on",
