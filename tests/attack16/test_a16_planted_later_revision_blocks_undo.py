@@ -12,31 +12,15 @@ Fixed as records16 reads the undone incident's own record: a later incident's re
 
 from __future__ import annotations
 
-import json
 
-from firestop.settings import REPO_ROOT
-from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home  # noqa: F401 — fixtures
+from tests.trust.conftest import ACCOUNT, INCIDENT, api, handled_home, later_exposure_incident  # noqa: F401 — fixtures
 
 DEV = ACCOUNT.replace("contoso-openai-prod", "contoso-openai-dev")
 
 
 def _later_on_dev(api) -> str:  # noqa: F811
-    from firestop.alerts import parse_alert
-    from firestop.cli.incidents import handle_alert
-
-    payload = json.loads((REPO_ROOT / "examples" / "alerts" / "public-network-exposure.json").read_text())
-    essentials = payload["data"]["essentials"]
-    essentials["alertTargetIDs"] = [DEV]
-    essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + "/a16-06-later-dev"
-    later, _ = handle_alert(parse_alert(json.dumps(payload).encode()), env=api.env)
-    other = later["incident_id"]
-    if later["status"] == "awaiting_approval":
-        status, decided = api.call("decide_http", "POST", f"incidents/{other}/approvals/disable-local-auth",
-                                   who="oid-alice", route={"incident_id": other, "step": "disable-local-auth"},
-                                   body={"decision": "approve"})
-        assert status == 202, decided
-        api.env.host.run_until_idle(other, advance_timers=True)
-    return other
+    """A later incident on the *dev* account: it relies on nothing the undone incident (prod) did."""
+    return later_exposure_incident(api, "a16-06-later-dev", DEV)
 
 
 def _undo(api):  # noqa: F811

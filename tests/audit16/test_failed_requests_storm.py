@@ -7,13 +7,12 @@ outside the allow list. A refused key proves nothing leaked (integrator's decisi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
 from firestop.settings import REPO_ROOT
-from firestop.tabletop import run_scenario
+from tests.metric16.test_metric_refused_storm import _run as run_unanswered
 
 SCENARIO = REPO_ROOT / "tabletop" / "scenarios" / "anomalous-usage.yaml"
 
@@ -21,19 +20,7 @@ SCENARIO = REPO_ROOT / "tabletop" / "scenarios" / "anomalous-usage.yaml"
 def _run_unanswered(tmp_path: Path) -> tuple[dict, dict, list[dict]]:
     """The shipped anomalous-usage attack (401 storms from two never-seen IPs) with no responder answering:
     ``(card, record, request log)`` of the aoai-anomalous-usage incident."""
-    scenario = yaml.safe_load(SCENARIO.read_text())
-    scenario.pop("responder", None)
-    scenario.pop("detection", None)
-    scenario["playbooks"] = str(REPO_ROOT / "playbooks")
-    scenario["expect"] = {"rule": "aoai-anomalous-usage"}
-    path = tmp_path / "storm.yaml"
-    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
-    card = run_scenario(path, home=tmp_path / "home", run_id="run")
-    (incident,) = card["incidents"]
-    run_dir = Path(card["run_dir"])
-    record = json.loads((run_dir / "records" / f"{incident['incident_id']}.json").read_text())
-    requests = json.loads((run_dir / "requests.json").read_text())
-    return card, record, requests
+    return run_unanswered(tmp_path, yaml.safe_load(SCENARIO.read_text()), "aoai-anomalous-usage")
 
 
 def test_failed_requests_storm_blocks_the_ips_and_waits_for_approval_before_lock_and_rotate(tmp_path):

@@ -145,15 +145,16 @@ def api(firestop_home, handled_home, monkeypatch):
         env.close()
 
 
-def later_exposure_incident(api, tag: str) -> str:
-    """Handle a public-network-exposure alert on ACCOUNT after INCIDENT (alert id ending ``tag``), approving its gated
-    step as oid-alice, and return its incident id: a later incident whose containment relies on INCIDENT's lock."""
+def later_exposure_incident(api, tag: str, target: str = ACCOUNT) -> str:
+    """Handle a public-network-exposure alert on ``target`` (ACCOUNT: a later incident whose containment relies on
+    INCIDENT's lock) after INCIDENT (alert id ending ``tag``), approving its gated step as oid-alice, and return its
+    incident id."""
     from firestop.alerts import parse_alert
     from firestop.cli.incidents import handle_alert
 
     payload = json.loads((REPO_ROOT / "examples" / "alerts" / "public-network-exposure.json").read_text())
     essentials = payload["data"]["essentials"]
-    essentials["alertTargetIDs"] = [ACCOUNT]
+    essentials["alertTargetIDs"] = [target]
     essentials["alertId"] = essentials["alertId"].rsplit("/", 1)[0] + "/" + tag
     later, _ = handle_alert(parse_alert(json.dumps(payload).encode()), env=api.env)
     other = later["incident_id"]
