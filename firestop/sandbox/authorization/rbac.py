@@ -112,6 +112,9 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "workspaces.get": ("Microsoft.OperationalInsights/workspaces/read", False),
     "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
     "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),
+    # the caller's own permissions ("Lists all the permissions the caller has at a given scope"): under enforcement
+    # answered from the enforced roles without a check of its own (:func:`held_permissions`)
+    "permissions.list": ("Microsoft.Authorization/permissions/read", False),
     "templateDeployments.createOrUpdate": ("Microsoft.Resources/deployments/write", False),
     "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
@@ -280,6 +283,22 @@ def denied(role: "dict | list[dict]", route: Route, ctx: RequestContext) -> Opti
     )
 
 
+def held_permissions(role: "dict | list[dict]", ctx: RequestContext) -> SandboxResponse:
+    """``permissions.list`` (:func:`..authorization.routes.list_permissions`) under enforcement: one entry per enforced
+    role whose ``AssignableScopes`` hold the request's scope (at or above it), as the identity holds exactly them.
+    Never refused itself: Permissions - List answers the caller's own permissions (assumed here to need no action of
+    its own; a caller holding nothing at the scope gets an empty list)."""
+    from .routes import _scope, permissions_answer
+
+    scope, bad = _scope(ctx)
+    if bad:
+        return bad
+    entries = [{"actions": r.get("Actions") or [], "notActions": r.get("NotActions") or [],
+                "dataActions": r.get("DataActions") or [], "notDataActions": r.get("NotDataActions") or []}
+               for r in _roles(role) if _in_scope(r, scope)]
+    return permissions_answer(entries)
+
+
 class EnforcingRouter(Router):
     """A router whose routes answer 403 for requests outside ``role`` (wraps the tenant's router)."""
 
@@ -296,6 +315,8 @@ class EnforcingRouter(Router):
 
         if route.service == "graph":  # Microsoft Graph: application permissions of the app registration, not Azure RBAC
             return route, params
+        if route.operation == "permissions.list":  # the caller's own permissions: the enforced roles answer
+            return dataclasses.replace(route, handler=lambda ctx: held_permissions(self.role, ctx)), params
 
         def guarded(ctx: RequestContext, _route: Route = route) -> SandboxResponse:
             refusal = denied(self.role, _route, ctx)
