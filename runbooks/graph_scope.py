@@ -15,8 +15,8 @@ permissions, so a Firestop role must not become a slice of Cloud Application Adm
   Reading is not protecting (R16-08): the audit's subscription-wide read role holds ``roleAssignments/read``
   everywhere and no write action. And the principal
   (``Runbook.principal_param`` of the params) must hold a role assignment that applies to that account — at it, on a
-  child resource of it, or inherited from its resource group / subscription (never from a management
-  group or the tenant root ``/``: R16-04) — read through ARM as
+  child resource of it, or inherited from its own resource group; not one inherited from the subscription, a management
+  group or ``/`` (A16-04: every platform principal would be every account's) — read through ARM as
   ``identity.revoke_role_assignment`` reads it (``GET {account}/providers/Microsoft.Authorization/roleAssignments
   ?$filter=principalId eq '{id}'``, REST 2022-04-01; needs ``roleAssignments/read``, already in Firestop's role).
 
@@ -62,6 +62,17 @@ class GraphScopeRefusal:
         return f"{self.field}: {self.reason}; {self.fix}"
 
 
+def _applies(scope: str, account: str, group: str) -> bool:
+    """Whether an assignment at ``scope`` ties its principal to ``account`` for a responder: at it, below it, or at its
+    resource group (``group``, lower case). Inherited from the subscription, a management group or ``/`` it does not
+    (A16-04): those are the tenant's platform principals (pipelines, Owners, elevated Global Administrators), each
+    "related" to every account — an admin acts on them."""
+    from runbooks.identity import _relation
+
+    relation = _relation(scope, account)
+    return relation in ("at", "below") or (relation == "above" and scope.lower().rstrip("/") == group)
+
+
 def acts_through_graph(runbook: Any) -> bool:
     """True for a runbook (class or instance) acting through Graph application permissions."""
     return bool(getattr(runbook, "graph_permissions", ()))
@@ -82,7 +93,7 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
     left to the runbook's own validation (it answers ``invalid`` naming the param)."""
     if admin or not acts_through_graph(runbook):
         return None
-    from runbooks.identity import API_VERSION, READ, _GUID, _relation
+    from runbooks.identity import API_VERSION, READ, _GUID
     from runbooks.common import list_raw
     from runbooks.targets import account_ref
 
@@ -117,24 +128,13 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
         # Firestop holds containment actions there, yet cannot read its role assignments (a role without them)
         return GraphScopeRefusal("target", f"{ref.resource_id} is not an account Firestop protects (reading its role "
                                  f"assignments: {exc.kind}) ({RULE})", f"name a protected account the principal acts on, or {ask}")
-    subscription = f"/subscriptions/{ref.subscription_id}".lower()
+    group = f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}".lower()
     held = [a for a in items if str((a.get("properties") or {}).get("principalId", "")).lower() == who
-            and _within(str(a["properties"].get("scope", "")), subscription)
-            and _relation(str(a["properties"].get("scope", "")), ref.resource_id) != "none"]
+            and _applies(str(a["properties"].get("scope", "")), ref.resource_id, group)]
     if held:
         return None
     return GraphScopeRefusal(param, f"{who} holds no role assignment on {ref.resource_id} ({RULE})",
                              f"name the account this principal acts on as target, or {ask}")
-
-
-def _within(scope: str, subscription: str) -> bool:
-    """Whether an assignment's ``scope`` is the account's ``subscription`` (lower case) or below it (R16-04): the
-    tenant root ``/`` — where a Global Administrator who elevated access holds User Access Administrator
-    (https://learn.microsoft.com/azure/role-based-access-control/elevate-access-global-admin) — and management groups
-    are above every account, and do not make a principal one a responder may act on."""
-    s = scope.strip().lower().rstrip("/")
-    return s == subscription or s.startswith(subscription + "/")
-
 
 #: Where Firestop's identity reads its own permissions on an account (Permissions - List For Resource, 2022-04-01).
 PERMISSIONS = "/providers/Microsoft.Authorization/permissions"

@@ -695,7 +695,12 @@ def runbook_undo(
             fail(_refused_line(refused), EXIT_BAD_INPUT, as_json=as_json)
         try:
             if run.changed:  # a release restores nothing: nothing relies on it
-                manual_reliance(env.settings, run)  # before asking; checked again inside the lease
+                # before asking, as inside the lease (checked again there): the incidents created since the run are
+                # the candidates, so a record planted for an incident that never was refuses nothing (A16-07)
+                from firestop.lifecycle.undo import _manual_record, later_incidents
+
+                since = asyncio.run(later_incidents(HostLeasePort(env.host), _manual_record(run)))
+                manual_reliance(env.settings, run, candidates=since)
         except UndoReliedOn as exc:
             fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         if not yes or dry_run:

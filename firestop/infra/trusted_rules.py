@@ -201,14 +201,11 @@ def listing(store: Any, key: Any = None) -> dict[str, Any]:
     verify), "truncated": bool (more than LIST_LIMIT objects)}`` sorted by rule id; who/when of the newest trust and,
     revoked, of the untrust. The store's errors propagate."""
     names = store.names(PREFIX)
-    truncated = len(names) > LIST_LIMIT
+    events = [m for m in map(_EVENT.match, names) if m]  # names that are not events are never read, nor counted in
+    truncated = len(events) > LIST_LIMIT  # the bound (A16-02: 5,001 empty objects named to sort first hid every one)
     chains: dict[str, list[int]] = {}
-    ignored = 0
-    for name in names[:LIST_LIMIT]:
-        m = _EVENT.match(name)
-        if not m:
-            ignored += 1
-            continue
+    ignored = len(names) - len(events)
+    for m in events[:LIST_LIMIT]:
         chains.setdefault(m["h"], []).append(int(m["n"] or 1))
     entries = []
     for digest_name, numbers in chains.items():

@@ -631,7 +631,8 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     missing from the records store.
     """
     from firestop.lifecycle.timeline import parse_time
-    from firestop.records.store import listed_revisions, newest_filed, read_filed, record_json, records_store, revision_of_name
+    from firestop.records.store import (believed_filing, listed_revisions, newest_filed, read_filed, record_json,
+                                        records_store, revision_of_name)
     from firestop.storage import StoreError
     from runbooks.targets import target_key
 
@@ -663,8 +664,16 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
     attest = candidates is not None and hasattr(where, "records_container")
     listed = listed_revisions(names) if attest else {}
     for other in others:
+        name: str | None = newest[other]
         try:
-            later = read_filed(where, other, newest[other])
+            if attest:  # A16-06, as records16 reads the undone incident's own record: the later incident's newest
+                # *sealed* filing is its record; an object above it that Firestop did not file is no revision
+                believed = believed_filing(where, other)
+                if isinstance(believed, tuple):
+                    name = believed[1]
+                elif believed is None:  # nothing sealed is listed: nothing filed (custody below names deleted ones)
+                    name = None
+            later = read_filed(where, other, name) if name is not None else None
         except (StoreError, OSError) as exc:  # a record left unread may be the one relying on it
             step_id, target, _ = next(iter(mine.values()))[0]
             raise UndoUnchecked(step_id, target, str(exc)) from None
@@ -676,10 +685,10 @@ def later_reliance(where: Any, incident_id: str, record: dict[str, Any], actions
             # checked over the record just read (RT11-04), and a listed revision that is not its record is not Firestop's;
             # every revision sealed on its ledger must still be listed (ledger9: a deleted newest revision rolled it back)
             problem = _custody(where, other, listed.get(other, set()),
-                               (revision_of_name(other, newest[other]) or 1,
-                                hashlib.sha256(record_json(later)).hexdigest()) if later else None)
-            if problem is None and not later:
-                problem = f"revision {newest[other]} is not a record of {other}"
+                               (revision_of_name(other, name) or 1,
+                                hashlib.sha256(record_json(later)).hexdigest()) if later and name else None)
+            if problem is None and not later and name is not None:
+                problem = f"revision {name} is not a record of {other}"
             if problem is not None:
                 step_id, target, _ = next(iter(mine.values()))[0]
                 raise UndoUnattested(step_id, other, f"{problem}; whether it relies on {target} is unknown")

@@ -186,6 +186,21 @@ def _firestop_host() -> str | None:
     return None
 
 
+def _authenticated(receiver: dict, query: str) -> bool:
+    """A16-05: whether a webhook receiver can be heard by ``/api/alerts`` (a function-key route): it sends the common
+    alert schema (``useCommonAlertSchema``: Firestop refuses the legacy ones, as ``doctor`` says) and carries a
+    non-empty ``code`` or uses Entra authentication (``useAadAuth``, actionGroups 2023-01-01). Without either every
+    delivery is answered 401, which Azure Monitor does not retry. A ``code`` that is not the key cannot be told from
+    here (Azure keeps the function keys; the app holds no copy)."""
+    from urllib.parse import parse_qs
+
+    if (receiver or {}).get("useCommonAlertSchema") is not True:  # (the schema Firestop reads; doctor checks it too)
+        return False
+    if (receiver or {}).get("useAadAuth") is True:
+        return True
+    return any(value.strip() for value in parse_qs(query).get("code", []))
+
+
 def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -> bool:
     """RT18-05: ``rule`` notifies an enabled action group with a webhook receiver posting to Firestop's
     ``/api/alerts`` (on Firestop's own host when :func:`_firestop_host` knows it). A group that cannot be read does
@@ -208,7 +223,8 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
                         url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
                         if (props.get("enabled", True) is not False and url.scheme == "https"
                                 and url.path.rstrip("/").lower().endswith("/api/alerts")
-                                and (host is None or (url.hostname or "").lower() == host)):
+                                and (host is None or (url.hostname or "").lower() == host)
+                                and _authenticated(receiver, url.query)):
                             ok = True
             except Exception:  # noqa: BLE001 — unreadable (refused, gone, throttled): not shown to reach Firestop
                 ok = False
