@@ -54,7 +54,12 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
                         "Microsoft.OperationalInsights/workspaces/query/read",
                         # verify13: an activity log alert's event read back (Activity Logs - List, 2015-04-01:
                         # firestop.azure.activity_source)
-                        "Microsoft.Insights/eventtypes/values/read")
+                        "Microsoft.Insights/eventtypes/values/read",
+                        # R16-08: a responder's manual Graph run reads Firestop's own permissions at the named account
+                        # (runbooks.graph_scope; Permissions - List For Resource, REST 2022-04-01: "Lists all the
+                        # permissions the caller has at a given scope"); held only where this role is assigned, so an
+                        # account Firestop does not protect answers 403 and is refused
+                        "Microsoft.Authorization/permissions/read")
 #: Reads the checklist audit's controls make (``firestop.audit.controls``, each control's ``reads``; the audit timer and
 #: ``POST /api/audits`` run as the app's identity). Most are subscription-wide lists (alert rules, pricings, policy
 #: states, vaults), so they are a read-only role of their own assigned at the subscription (:func:`audit_role_definition`,

@@ -5,7 +5,7 @@ definitions (the tenant's custom roles, the built-ins the sandbox knows); under 
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from firestop.azure.clients import ClientFactory
 from firestop.sandbox.authorization.models import assignments, new_assignment
@@ -60,17 +60,20 @@ def test_an_unknown_account_is_not_found(permissions):
         list(permissions.list_for_resource("rg-ai-dev", "Microsoft.CognitiveServices", "", "accounts", "no-such-account"))
 
 
-def test_under_enforcement_the_enforced_roles_answer(tenant, permissions):
-    role = {"Name": "narrow", "Actions": ["Microsoft.CognitiveServices/accounts/write"], "NotActions": ["x/*"],
-            "DataActions": [], "NotDataActions": [], "AssignableScopes": [DEV]}
+def test_under_enforcement_the_enforced_roles_answer_where_they_hold_permissions_read(tenant, permissions):
+    role = {"Name": "narrow", "Actions": ["Microsoft.CognitiveServices/accounts/write", "Microsoft.Authorization/permissions/read"],
+            "NotActions": ["x/*"], "DataActions": [], "NotDataActions": [], "AssignableScopes": [DEV]}
     audit = {"Name": "reads", "Actions": ["Microsoft.Authorization/roleAssignments/read"], "NotActions": [],
              "DataActions": [], "NotDataActions": [], "AssignableScopes": [SUB]}
     tenant.enforce_role([role, audit])
     try:
         dev = list(permissions.list_for_resource("rg-ai-dev", "Microsoft.CognitiveServices", "", "accounts", "contoso-openai-dev"))
-        prod = list(permissions.list_for_resource("rg-ai-prod", "Microsoft.CognitiveServices", "", "accounts", "contoso-openai-prod"))
+        with pytest.raises(HttpResponseError) as refused:  # the seeded Contributor is not enforced; the reads lack it
+            list(permissions.list_for_resource("rg-ai-prod", "Microsoft.CognitiveServices", "", "accounts", "contoso-openai-prod"))
     finally:
         tenant.enforce_role(None)
-    assert _actions(dev) == [("Microsoft.Authorization/roleAssignments/read",), ("Microsoft.CognitiveServices/accounts/write",)]
+    assert sorted(map(sorted, (p.actions for p in dev))) == [
+        ["Microsoft.Authorization/permissions/read", "Microsoft.CognitiveServices/accounts/write"],
+        ["Microsoft.Authorization/roleAssignments/read"]]
     assert [p.not_actions for p in dev if "Microsoft.CognitiveServices/accounts/write" in p.actions] == [["x/*"]]
-    assert _actions(prod) == [("Microsoft.Authorization/roleAssignments/read",)]  # the seeded Contributor is not enforced
+    assert refused.value.status_code == 403 and "Microsoft.Authorization/permissions/read" in refused.value.error.message

@@ -113,7 +113,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
     "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),
     # the caller's own permissions ("Lists all the permissions the caller has at a given scope"): under enforcement
-    # answered from the enforced roles without a check of its own (:func:`held_permissions`)
+    # checked like any request, then answered from the enforced roles (:func:`held_permissions`)
     "permissions.list": ("Microsoft.Authorization/permissions/read", False),
     "templateDeployments.createOrUpdate": ("Microsoft.Resources/deployments/write", False),
     "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
@@ -231,7 +231,7 @@ def _request_scope(ctx: RequestContext, route: Route) -> Optional[str]:
             op = state.doc["operations"].get(ctx.params.get("op", "").lower()) or state.doc["operations"].get(ctx.params.get("op", ""))
             if op and op.get("resource_id"):
                 return op["resource_id"]
-        return ctx.request.path
+        return re.sub("/{2,}", "/", ctx.request.path)  # an empty parentResourcePath (``{ns}//{type}``) is no segment
     if route.service == "keyvault":
         vault = state.doc["vaults"].get(ctx.params.get("vault", "").lower())
         if vault and ctx.params.get("name"):
@@ -286,8 +286,8 @@ def denied(role: "dict | list[dict]", route: Route, ctx: RequestContext) -> Opti
 def held_permissions(role: "dict | list[dict]", ctx: RequestContext) -> SandboxResponse:
     """``permissions.list`` (:func:`..authorization.routes.list_permissions`) under enforcement: one entry per enforced
     role whose ``AssignableScopes`` hold the request's scope (at or above it), as the identity holds exactly them.
-    Never refused itself: Permissions - List answers the caller's own permissions (assumed here to need no action of
-    its own; a caller holding nothing at the scope gets an empty list)."""
+    Reached only when the roles allow ``Microsoft.Authorization/permissions/read`` at the scope (checked first, as
+    every enforced request)."""
     from .routes import _scope, permissions_answer
 
     scope, bad = _scope(ctx)
@@ -316,7 +316,7 @@ class EnforcingRouter(Router):
         if route.service == "graph":  # Microsoft Graph: application permissions of the app registration, not Azure RBAC
             return route, params
         if route.operation == "permissions.list":  # the caller's own permissions: the enforced roles answer
-            return dataclasses.replace(route, handler=lambda ctx: held_permissions(self.role, ctx)), params
+            handler = lambda ctx: held_permissions(self.role, ctx)  # noqa: E731
 
         def guarded(ctx: RequestContext, _route: Route = route) -> SandboxResponse:
             refusal = denied(self.role, _route, ctx)
