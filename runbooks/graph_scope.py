@@ -5,7 +5,15 @@ The Graph runbooks (every runbook declaring ``Runbook.graph_permissions``: ``ide
 permissions, so a Firestop role must not become a slice of Cloud Application Administrator:
 
 - an **admin** may run them on any principal (never Firestop's own identity: the runbooks refuse that themselves);
-- a **responder** must name a protected Azure OpenAI account as ``target`` (its ARM resource ID), and the principal
+- a **responder** must name a protected Azure OpenAI account as ``target`` (its ARM resource ID) — one where
+  Firestop's own identity holds a containment (write) action of its runbooks
+  (:func:`runbooks.permissions.account_containment_actions`: what ``firestop infra`` assigns at each protected
+  resource), read through ARM as the caller's effective permissions there (Permissions - List For Resource,
+  ``GET {account}/providers/Microsoft.Authorization/permissions``, REST 2022-04-01, azure-rest-api-specs
+  ``authorization-RoleDefinitionsCalls.json``: each role's ``actions``/``notActions``; an action is held when an
+  entry's ``actions`` match it and that entry's ``notActions`` do not, ``*`` any run of characters, case-insensitive).
+  Reading is not protecting (R16-08): the audit's subscription-wide read role holds ``roleAssignments/read``
+  everywhere and no write action. And the principal
   (``Runbook.principal_param`` of the params) must hold a role assignment that applies to that account — at it, on a
   child resource of it, or inherited from its own resource group; not one inherited from the subscription, a management
   group or ``/`` (A16-04: every platform principal would be every account's) — read through ARM as
@@ -107,6 +115,9 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
                                  f"Microsoft.CognitiveServices/accounts/<name>), or {ask}")
     if who is None or not _GUID.match(who):
         return None  # the runbook's own params validation names the field
+    unprotected = _unprotected(clients, ref, ask)
+    if unprotected is not None:
+        return unprotected
     try:
         items = list_raw(clients.authorization(ref.subscription_id),
                          f"{ref.resource_id}/providers/Microsoft.Authorization/roleAssignments", API_VERSION, READ,
@@ -114,7 +125,7 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
     except RunbookError as exc:
         if exc.kind not in ("forbidden", "not_found"):
             raise
-        # Firestop's role (roleAssignments/read) is assigned where it protects: elsewhere ARM answers 403, or 404
+        # Firestop holds containment actions there, yet cannot read its role assignments (a role without them)
         return GraphScopeRefusal("target", f"{ref.resource_id} is not an account Firestop protects (reading its role "
                                  f"assignments: {exc.kind}) ({RULE})", f"name a protected account the principal acts on, or {ask}")
     group = f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}".lower()
@@ -124,3 +135,54 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
         return None
     return GraphScopeRefusal(param, f"{who} holds no role assignment on {ref.resource_id} ({RULE})",
                              f"name the account this principal acts on as target, or {ask}")
+
+#: Where Firestop's identity reads its own permissions on an account (Permissions - List For Resource, 2022-04-01).
+PERMISSIONS = "/providers/Microsoft.Authorization/permissions"
+
+
+def _unprotected(clients: Any, ref: Any, ask: str) -> GraphScopeRefusal | None:
+    """None when Firestop's identity holds one of :func:`runbooks.permissions.account_containment_actions` on the account
+    ``ref`` (:class:`runbooks.targets.ResourceRef`), else the refusal naming the fix. A 403 or 404 on the read refuses
+    (nothing is protected where Firestop cannot even read its own permissions); anything else raises RunbookError."""
+    from runbooks.common import list_raw
+    from runbooks.identity import API_VERSION
+    from runbooks.permissions import account_containment_actions
+
+    try:
+        entries = list_raw(clients.authorization(ref.subscription_id), f"{ref.resource_id}{PERMISSIONS}", API_VERSION,
+                           "Microsoft.Authorization/permissions/read")
+    except RunbookError as exc:
+        if exc.kind not in ("forbidden", "not_found"):
+            raise
+        entries, why = [], f"reading Firestop's permissions there: {exc.kind}"
+    else:
+        why = "Firestop's identity holds none of its containment actions there (a read role, such as the audit's, is not protection)"
+    wanted = account_containment_actions()
+    if any(holds(entries, action) for action in wanted):
+        return None
+    return GraphScopeRefusal("target", f"{ref.resource_id} is not an account Firestop protects ({why}) ({RULE})",
+                             f"name a protected account the principal acts on; to protect this one, deploy Firestop's "
+                             f"role there (firestop infra --account {ref.resource_group}/{ref.name} …) or ask an Azure admin to assign it; or {ask}")
+
+
+def holds(entries: list[dict[str, Any]], action: str) -> bool:
+    """Whether ARM ``Permission`` entries (``actions``, ``notActions``) grant the ARM ``action``: one entry's
+    ``actions`` match it and the same entry's ``notActions`` do not (a role's NotActions subtract from that role only,
+    https://learn.microsoft.com/azure/role-based-access-control/role-definitions#notactions)."""
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        if _matches(entry.get("actions"), action) and not _matches(entry.get("notActions"), action):
+            return True
+    return False
+
+
+def _matches(patterns: Any, action: str) -> bool:
+    """Whether one of ``patterns`` (action strings, ``*`` any run of characters, case-insensitive) matches ``action``."""
+    if not isinstance(patterns, list):
+        return False
+    for pattern in patterns:
+        if isinstance(pattern, str) and re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), action,
+                                                     re.IGNORECASE | re.DOTALL):
+            return True
+    return False

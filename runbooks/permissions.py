@@ -54,7 +54,12 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
                         "Microsoft.OperationalInsights/workspaces/query/read",
                         # verify13: an activity log alert's event read back (Activity Logs - List, 2015-04-01:
                         # firestop.azure.activity_source)
-                        "Microsoft.Insights/eventtypes/values/read")
+                        "Microsoft.Insights/eventtypes/values/read",
+                        # R16-08: a responder's manual Graph run reads Firestop's own permissions at the named account
+                        # (runbooks.graph_scope; Permissions - List For Resource, REST 2022-04-01: "Lists all the
+                        # permissions the caller has at a given scope"); held only where this role is assigned, so an
+                        # account Firestop does not protect answers 403 and is refused
+                        "Microsoft.Authorization/permissions/read")
 #: Reads the checklist audit's controls make (``firestop.audit.controls``, each control's ``reads``; the audit timer and
 #: ``POST /api/audits`` run as the app's identity). Most are subscription-wide lists (alert rules, pricings, policy
 #: states, vaults), so they are a read-only role of their own assigned at the subscription (:func:`audit_role_definition`,
@@ -250,3 +255,27 @@ def scoped_actions(playbooks: list[Any]) -> dict[str, tuple[list[str], list[str]
     for action in data:
         out[scope_kind(action)][1].append(action)
     return out
+
+
+#: The ARM resource type whose actions :func:`account_containment_actions` keeps.
+ACCOUNTS = "Microsoft.CognitiveServices/accounts/"
+
+
+def account_containment_actions() -> list[str]:
+    """The containment (write) actions Firestop's runbooks need on an Azure OpenAI account, sorted: every ARM action of
+    any registered runbook's ``permissions`` under ``Microsoft.CognitiveServices/accounts/`` that is not a read
+    (``…/read``) nor a key read (``…/listKeys/action``) — e.g. ``accounts/write`` (network lockdown),
+    ``accounts/regenerateKey/action``, ``accounts/deployments/write``. The containment role ``firestop infra`` assigns
+    at each protected resource holds those of its playbooks; the audit's read role (:data:`AUDIT_ACTIONS`) and the
+    write-back roles hold none. :mod:`runbooks.graph_scope` takes an account as protected when Firestop's identity
+    holds one of them there (R16-08)."""
+    from runbooks.registry import all_runbooks
+
+    found: set[str] = set()
+    for cls in all_runbooks():
+        for action in cls.permissions:
+            lowered = action.lower()
+            if (lowered.startswith(ACCOUNTS.lower()) and not is_data_action(action) and not lowered.endswith("/read")
+                    and not lowered.endswith("/listkeys/action")):
+                found.add(action)
+    return sorted(found, key=str.lower)

@@ -23,8 +23,8 @@
     ``cli-run-<HHMMSS>-<4 hex>`` — one step id per run, so a second run the same
     day acts again instead of finding the first run's idempotency marker.
     A Microsoft Graph runbook (``identity.disable_service_principal``, ``revoke_sessions``,
-    ``confirm_compromised``) needs ``--target`` an Azure OpenAI account on which the principal holds a
-    role assignment, unless the caller is admin (:mod:`runbooks.graph_scope`, RT18-02): refused with exit 2
+    ``confirm_compromised``) needs ``--target`` an Azure OpenAI account Firestop protects (its identity holds
+    a containment write action there: ``firestop infra --account``) on which the principal holds a role assignment, unless the caller is admin (:mod:`runbooks.graph_scope`, RT18-02): refused with exit 2
     before anything is applied; ``runbook plan`` still shows the plan and notes the refusal.
     Exit 0 applied and verified, 2 bad input / not confirmed / the runbook
     refused its input / refused to a non-admin, 3 applied but not verified (a responder must look),

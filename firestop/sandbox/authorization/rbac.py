@@ -112,6 +112,9 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "workspaces.get": ("Microsoft.OperationalInsights/workspaces/read", False),
     "roleDefinitions.get": ("Microsoft.Authorization/roleDefinitions/read", False),
     "roleDefinitions.list": ("Microsoft.Authorization/roleDefinitions/read", False),
+    # the caller's own permissions ("Lists all the permissions the caller has at a given scope"): under enforcement
+    # checked like any request, then answered from the enforced roles (:func:`held_permissions`)
+    "permissions.list": ("Microsoft.Authorization/permissions/read", False),
     "templateDeployments.createOrUpdate": ("Microsoft.Resources/deployments/write", False),
     "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
@@ -228,7 +231,7 @@ def _request_scope(ctx: RequestContext, route: Route) -> Optional[str]:
             op = state.doc["operations"].get(ctx.params.get("op", "").lower()) or state.doc["operations"].get(ctx.params.get("op", ""))
             if op and op.get("resource_id"):
                 return op["resource_id"]
-        return ctx.request.path
+        return re.sub("/{2,}", "/", ctx.request.path)  # an empty parentResourcePath (``{ns}//{type}``) is no segment
     if route.service == "keyvault":
         vault = state.doc["vaults"].get(ctx.params.get("vault", "").lower())
         if vault and ctx.params.get("name"):
@@ -280,6 +283,22 @@ def denied(role: "dict | list[dict]", route: Route, ctx: RequestContext) -> Opti
     )
 
 
+def held_permissions(role: "dict | list[dict]", ctx: RequestContext) -> SandboxResponse:
+    """``permissions.list`` (:func:`..authorization.routes.list_permissions`) under enforcement: one entry per enforced
+    role whose ``AssignableScopes`` hold the request's scope (at or above it), as the identity holds exactly them.
+    Reached only when the roles allow ``Microsoft.Authorization/permissions/read`` at the scope (checked first, as
+    every enforced request)."""
+    from .routes import _scope, permissions_answer
+
+    scope, bad = _scope(ctx)
+    if bad:
+        return bad
+    entries = [{"actions": r.get("Actions") or [], "notActions": r.get("NotActions") or [],
+                "dataActions": r.get("DataActions") or [], "notDataActions": r.get("NotDataActions") or []}
+               for r in _roles(role) if _in_scope(r, scope)]
+    return permissions_answer(entries)
+
+
 class EnforcingRouter(Router):
     """A router whose routes answer 403 for requests outside ``role`` (wraps the tenant's router)."""
 
@@ -296,6 +315,8 @@ class EnforcingRouter(Router):
 
         if route.service == "graph":  # Microsoft Graph: application permissions of the app registration, not Azure RBAC
             return route, params
+        if route.operation == "permissions.list":  # the caller's own permissions: the enforced roles answer
+            handler = lambda ctx: held_permissions(self.role, ctx)  # noqa: E731
 
         def guarded(ctx: RequestContext, _route: Route = route) -> SandboxResponse:
             refusal = denied(self.role, _route, ctx)

@@ -233,6 +233,61 @@ def list_role_definitions(ctx: RequestContext) -> SandboxResponse:
     return ok({"value": value})
 
 
+PERMISSIONS = "/providers/Microsoft.Authorization/permissions"
+
+
+def _definition_permissions(state, role_definition_id: str) -> list[dict]:
+    """The ``permissions`` entries of a role definition ID: the tenant's custom roles (template deployments), else the
+    built-ins of :mod:`.builtin`; ``[]`` for a GUID the sandbox does not know (grants nothing)."""
+    from .builtin import BUILTIN_ROLES
+
+    guid = str(role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower()
+    for body in role_definitions(state).values():
+        if str(body.get("name", "")).lower() == guid:
+            return list((body.get("properties") or {}).get("permissions") or [])
+    return list(BUILTIN_ROLES.get(guid, ("", []))[1])
+
+
+def _permission(entry: dict) -> dict:
+    """One ``Permission`` (REST 2022-04-01: actions, notActions, dataActions, notDataActions), lists of strings."""
+    return {key: [str(a) for a in (entry.get(key) or []) if isinstance(a, str)]
+            for key in ("actions", "notActions", "dataActions", "notDataActions")}
+
+
+def permissions_answer(entries: list[dict]) -> SandboxResponse:
+    """The ``permissions.list`` answer for ``entries`` (role definitions' ``permissions`` entries): ``{"value": [...]}``."""
+    return ok({"value": [_permission(e) for e in entries]})
+
+
+def list_permissions(ctx: RequestContext) -> SandboxResponse:
+    """``GET {scope}/providers/Microsoft.Authorization/permissions`` (REST 2022-04-01 Permissions_ListForResourceGroup /
+    Permissions_ListForResource, azure-rest-api-specs ``authorization/resource-manager/Microsoft.Authorization/stable/
+    2022-04-01/authorization-RoleDefinitionsCalls.json``; azure-mgmt-authorization ``permissions.list_for_resource``):
+    the *caller's* permissions there — one ``{actions, notActions, dataActions, notDataActions}`` per role the caller
+    (the token's ``oid``) holds through an assignment at the scope or above it (never below), read from the
+    assignment's role definition. The caller applies ``actions`` minus ``notActions`` itself (ARM answers the
+    definitions; wildcards stay as written). 404 for a resource or group that does not exist.
+
+    Under ``tenant.enforce_role`` the enforced roles answer instead (:mod:`.rbac`): the identity holds exactly them."""
+    scope, bad = _scope(ctx)
+    if bad:
+        return bad
+    state, oid = state_of(ctx), caller_object_id(ctx).lower()
+    entries: list[dict] = []
+    for _, a in sorted(assignments(state).items()):
+        props = a["properties"]
+        if str(props.get("principalId", "")).lower() == oid and _relation(props["scope"], scope) in ("at", "above"):
+            entries.extend(_definition_permissions(state, props.get("roleDefinitionId", "")))
+    return permissions_answer(entries)
+
+
+#: Permissions - List For Resource Group / List For Resource (no subscription-level operation). The spec's path has a
+#: ``{parentResourcePath}`` segment, empty for a top-level resource: the SDK's ``list_for_resource(rg, ns, "", type,
+#: name)`` sends ``{ns}//{type}/{name}`` (graph_scope sends the plain ``{resource id}/providers/…``): both are routed.
+PERMISSION_SCOPES = (*SCOPES[1:], "/subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}//{rtype}/{rname}")
+for scope in PERMISSION_SCOPES:
+    room.add(Route("GET", ARM, scope + PERMISSIONS, "permissions.list", "arm", list_permissions))
+
 for scope in SCOPES:  # role definitions (custom roles deployed by templates) at every scope
     room.add(
         Route("GET", ARM, scope + ROLE_DEFINITIONS + "/{definition}", "roleDefinitions.get", "arm", get_role_definition),
