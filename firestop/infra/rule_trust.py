@@ -21,10 +21,34 @@ Compared (:func:`criteria`, from the rule's ARM JSON as ``Microsoft.Insights`` a
   ``criterionType``, ``operator``, ``threshold``, ``alertSensitivity``, ``failingPeriods``, ``ignoreDataBefore``;
 * activity log alerts: ``scopes`` and ``condition`` (``allOf`` of ``{field, equals | containsAny}``, ``anyOf``).
 
-Names, descriptions, severity, ``enabled``, ``autoMitigate`` and the action groups are not compared (they do not
-decide when a rule fires; the route and ``firestop-*`` properties are compared by
-:func:`firestop.azure.alerts_management.compare_route`, and here the rule's ``firestop-*`` keys must be the
-detection's, their values too where the detection fixes them).
+Also compared (:func:`notification`, rulemute16): what decides *whether and when a firing reaches Firestop* once the
+rule fires — a copy muted for a day notifies Firestop of the first alert only, one made to never resolve (or to resolve
+on its own schedule) changes when Firestop hears the Resolved notification and, for a stateful rule, when it may fire
+again. Decided per property from the same specs:
+
+* scheduled query rules: ``kind`` (absent: ``LogAlert``, the spec's default; ``LogToMetric`` raises no alert at all),
+  ``muteActionsDuration`` ("Mute actions for the chosen period of time … after the alert is fired"; absent is zero),
+  ``autoMitigate`` ("whether the alert should be automatically resolved … The default is true") and
+  ``ruleResolveConfiguration`` (``autoResolved``: "whether or not to auto resolve a fired alert", an absent one read as
+  ``autoMitigate``; ``timeToResolve``: "the duration a rule must evaluate as healthy before the fired alert is
+  automatically resolved", ``firestop infra`` sets none, so any is a difference — whether Azure's GET echoes a default
+  here is not verified: if it does, a deployed rule is refused and a responder decides, fail closed);
+* metric alerts: ``autoMitigate`` ("whether the alert should be auto resolved or not. The default is true"; the
+  2018-03-01 spec has no mute);
+* activity log alerts: nothing (2020-10-01 defines no mute or resolve: each matching event notifies).
+
+Left out, as they change neither whether nor when Firestop is notified: ``checkWorkspaceAlertsStorageConfigured``
+("whether this scheduled query rule should be stored in the customer's storage": where the rule is kept, checked when
+it is written), ``skipQueryValidation`` (whether the query is validated when written) and a metric criterion's
+``skipMetricValidation`` (likewise); ``actions.actionProperties`` ("customizes the actions": the route is
+:func:`firestop.azure.alerts_management.compare_route`'s); a metric alert's ``targetResourceRegion`` (only for a
+multi-resource scope, and the scope is compared); names, descriptions, severity; ``enabled`` (a disabled rule fires
+nothing; the audit lists it disabled). The action groups are not compared here (the route and ``firestop-*``
+properties are compared by :func:`firestop.azure.alerts_management.compare_route`, and here the rule's ``firestop-*``
+keys must be the detection's, their values too where the detection fixes them).
+
+:func:`criteria_digest` (what an admin's trusted-rule entry binds) does not include :func:`notification`: adding it
+would void every entry already sealed.
 
 The scope (whose data the rule reads): an account-scoped log rule and a metric rule must be scoped to the alert's
 target account (Azure writes its logs and metrics); an activity log alert to the target's subscription; a
@@ -150,6 +174,29 @@ def criteria(rule: dict[str, Any]) -> dict[str, Any] | None:
     return {**common, **timing, "targetResourceType": _low(props.get("targetResourceType")),
             "odata.type": (props.get("criteria") or {}).get("odata.type") if isinstance(props.get("criteria"), dict) else None,
             "allOf": conditions}
+
+
+def notification(rule: dict[str, Any]) -> dict[str, Any]:
+    """What decides whether and when a firing of ``rule`` (ARM JSON, or an ARM body with ``type`` given) reaches
+    Firestop, beyond :func:`criteria` (see the module docstring): ``{"resource kind": "logalert", "muteActionsDuration":
+    seconds (0 when absent), "autoMitigate": bool, "ruleResolveConfiguration.autoResolved": bool,
+    "ruleResolveConfiguration.timeToResolve": seconds | None}`` for a scheduled query rule, ``{"autoMitigate": bool}``
+    for a metric alert, ``{}`` otherwise. A value that is not the spec's type is kept as read (it equals no deployed
+    value). Pure."""
+    kind = _KINDS.get(str(rule.get("type") or "").rsplit("/", 1)[-1].lower())
+    props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+    auto = True if props.get("autoMitigate") is None else props.get("autoMitigate")
+    if kind == "metricAlerts":
+        return {"autoMitigate": auto}
+    if kind != "scheduledQueryRules":
+        return {}
+    resolve = props.get("ruleResolveConfiguration")
+    resolve = resolve if isinstance(resolve, dict) else ({} if resolve is None else {"autoResolved": repr(resolve)[:40]})
+    return {"resource kind": _low(rule.get("kind") or "LogAlert"),
+            "muteActionsDuration": _seconds(props.get("muteActionsDuration")) or 0,
+            "autoMitigate": auto,
+            "ruleResolveConfiguration.autoResolved": auto if resolve.get("autoResolved") is None else resolve["autoResolved"],
+            "ruleResolveConfiguration.timeToResolve": _seconds(resolve.get("timeToResolve"))}
 
 
 def firestop_keys(rule: dict[str, Any]) -> list[dict[str, str]]:
@@ -320,6 +367,8 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
     rule's ARM JSON; ``ResourceNotFoundError`` for none): else, or without ``read_rule``, or when it cannot be read
     (any other ``AzureError``: fail closed), why not."""
     found = criteria(rule if isinstance(rule, dict) else {})
+    if found is not None:  # (rulemute16: a muted or never-resolving copy is not the detection)
+        found = {**found, **notification(rule)}
     name = str((rule or {}).get("name") or "")[:120] if isinstance(rule, dict) else ""
     if found is None:
         return f"the alert rule {name!r} is not a metric, scheduled query or activity log alert rule"
@@ -343,7 +392,8 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
             body = arm_body(candidate, playbook=playbook.name, scopes=scopes, action_group_id="x", placeholders=values)
         except ValueError:
             continue
-        expected = criteria({"type": f"Microsoft.Insights/{found['kind']}", **body})
+        typed = {"type": f"Microsoft.Insights/{found['kind']}", **body}
+        expected = {**(criteria(typed) or {}), **notification(typed)}
         workspace_pattern = {"workspace": r"/subscriptions/[0-9a-f-]{36}/resourcegroups/[-\w.()]{1,90}/providers/"
                                           r"microsoft\.operationalinsights/workspaces/[-\w]{1,63}"}
         if not _matches(expected, found, {**patterns, **workspace_pattern}):
