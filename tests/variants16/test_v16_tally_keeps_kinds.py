@@ -77,3 +77,23 @@ def test_the_outcomes_are_the_lifecycles():
     assert tally.variant_kind(COULD_NOT_CHECK) == tally.variant_kind(CAPPED_OUTCOME) == "unchecked"
     assert tally.variant_kind("ok") == "confirmed" and tally.variant_kind("not confirmed") == "unconfirmed"
     assert tally.variant_kind(None) == "unconfirmed"
+
+
+def test_a_hostile_tally_state_is_bounded_and_escaped_on_the_console_and_the_cli(capsys):
+    from firestop.cli.output import print_plan_preview
+    from firestop.console.pages import _plan_view
+
+    hostile = "<script>alert(1)</script>\n\x1b[31mOutcome: contained\u202e" + "x" * 1000
+    state = {"variants": [{"variant": hostile, "alert_id": hostile, "outcome": hostile},
+                          {"variant": hostile, "outcome": "ok"}], "variant_count": 2,
+             "variant_kinds": {"confirmed": 1, "unchecked": 0, "unconfirmed": 1}}
+    card = with_variants({"pending_approval": {"step": "alert.genuine"}}, state)["pending_approval"]
+    assert [v["kind"] for v in card["variants"]] == ["confirmed", "unconfirmed"]
+    assert all(len(v["variant"]) <= 128 and len(v["outcome"]) <= 40 and len(v["alert_id"] or "") <= 512
+               for v in card["variants"])
+    page = _plan_view(card)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "\x1b" not in page and "\u202e" not in page
+    print_plan_preview(card)
+    out = capsys.readouterr().out
+    assert "(confirmed at its source)" in out and "\x1b" not in out and "\u202e" not in out
+    assert not any(line.startswith("Outcome:") for line in out.splitlines())
