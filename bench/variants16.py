@@ -2,7 +2,8 @@
 CPU time of its operations, this tree against a before tree, side by side in one process.
 
 Run: ``python bench/variants16.py [--before REV] [--runs 5]`` (REV: the commit before variants16, default
-``HEAD~1``; its ``firestop/lifecycle/tally.py`` is read with ``git show`` and loaded under another name).
+``865f548``, rough16 as variants16 began; its ``firestop/lifecycle/tally.py`` is read with ``git show`` and loaded
+under another name).
 
 Scenario (a forger's worst case): 300 variants not confirmed, 300 that could not check, 7 confirmed, each with a
 512-character alert id and a 300-character why (the tally's bounds), then 200 ``add`` batches of 2 alerts. Each
@@ -83,7 +84,7 @@ def _run(module: Any) -> tuple[float, float, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--before", default="HEAD~1")
+    parser.add_argument("--before", default="865f548")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     before = _load_before(args.before)
