@@ -29,7 +29,12 @@ Operations (:func:`operate`), input/result JSON:
   ``late``.
 * ``variant`` ``{"variant", "alert_id", "outcome", "why"}`` (variants14) — a variant of this incident (a delivery
   that would have joined it, checked on its own: :mod:`firestop.intake.accept` ``_variant``) says how its check
-  ended: the first :data:`MAX_VARIANTS_NAMED` are named (``variants``), all counted (``variant_count``). Its alert
+  ended: the first :data:`MAX_VARIANTS_NAMED` are named (``variants``), all counted (``variant_count``, and by kind
+  in ``variant_kinds``, :func:`variant_kind`); past the first :data:`MAX_VARIANTS_NAMED` a variant is still kept
+  while fewer than :data:`VARIANTS_KEPT_PER_KIND` of its kind are (variants16: a forger who posts 20 variants first
+  cannot keep a later confirmed one off the waiting card, :func:`firestop.lifecycle.view.with_variants`; at most
+  ``MAX_VARIANTS_NAMED + 3 * VARIANTS_KEPT_PER_KIND`` kept, and ``summary`` answers the first
+  :data:`MAX_VARIANTS_NAMED` kept — the first to arrive, as before, so records and histories are unchanged). Its alert
   is *taken*: were it tallied here (a pending join, joins14), it is no longer counted or sampled, and an ``add`` of
   it later counts nothing (``taken``, digests like ``digests``, at most :data:`MAX_TRACKED`): one alert is counted by
   one incident. → ``{"closed", "asked"}``: whether the tally was closed (the incident read it: nothing waits there
@@ -45,7 +50,8 @@ Operations (:func:`operate`), input/result JSON:
 * ``late`` → ``{"late", "alerts"}``: how many alerts were counted after the close, and ``late_alerts``. The
   orchestrator reads it once its record is filed and puts them on the record through the after-close path
   (:func:`late`; before lifecycle8 they were in no record).
-* ``get`` → the state ``{"count", "digests", "alerts", "parts", "untracked", "late", "closed"}`` (``parts``: the
+* ``get`` → the state ``{"count", "digests", "alerts", "parts", "untracked", "late", "closed", "variants",
+  "variant_count", "variant_kinds", …}`` (``parts``: the
   first :data:`SAMPLE_SIZE` alerts carrying ``part``, the incident another route's playbook runs in, kept apart;
   ``digests``: the remembered alert digests as one string, :data:`DIGEST_WIDTH` characters each in the order
   first seen — :func:`tracked` lists them).
@@ -83,9 +89,11 @@ import threading
 from collections import OrderedDict
 from typing import Any, Generator
 
+from firestop.source_reasons import UNCHECKED_NOT_WAITING
+
 __all__ = ["DIGEST_WIDTH", "MAX_LATE_NAMED", "MAX_TRACKED", "MAX_VARIANTS_NAMED", "SAMPLE_SIZE", "TALLY_ADD",
-           "TALLY_ENTITY", "TALLY_UNCHECKED", "TALLY_VARIANT", "alert_digest", "operate", "late", "report_variant",
-           "summary", "tracked", "unchecked_place"]
+           "TALLY_ENTITY", "TALLY_UNCHECKED", "TALLY_VARIANT", "VARIANTS_KEPT_PER_KIND", "VARIANT_KINDS", "alert_digest",
+           "operate", "late", "report_variant", "summary", "tracked", "unchecked_place", "variant_kind", "variant_kinds"]
 
 # The contract with intake (firestop.intake.events, which lifecycle does not import; a test checks they agree)
 TALLY_ENTITY = "incident_alerts"
@@ -103,6 +111,15 @@ MAX_TRACKED = 10_000
 MAX_LATE_NAMED = 100
 #: Variants a tally names for the record (``variant``); later ones are counted only (``variant_count``).
 MAX_VARIANTS_NAMED = 20
+#: Variants of one kind (:data:`VARIANT_KINDS`) the tally keeps past the first :data:`MAX_VARIANTS_NAMED` (variants16:
+#: the waiting card names :data:`firestop.lifecycle.view.VARIANTS_ON_CARD`, confirmed ones first).
+VARIANTS_KEPT_PER_KIND = 5
+#: A variant's kind by its check's outcome, in the order a responder needs them: confirmed at its source (``ok``),
+#: could not check (``could not check``, ``firestop.lifecycle.incident.COULD_NOT_CHECK``; past the cap
+#: ``firestop.source_reasons.UNCHECKED_NOT_WAITING``), not confirmed (any other outcome).
+VARIANT_KINDS = ("confirmed", "unchecked", "unconfirmed")
+#: Outcomes of the ``unchecked`` kind (a test checks they are the lifecycle's).
+_UNCHECKED_OUTCOMES = frozenset({"could not check", UNCHECKED_NOT_WAITING})
 #: Longest "why" kept of a variant's check (characters).
 VARIANT_WHY_CHARS = 300
 #: Characters of one digest (:func:`alert_digest`) in the state's ``digests`` string.
@@ -117,6 +134,30 @@ SEEN_KEPT = 8
 def alert_digest(alert_id: str) -> str:
     """16 hex digits of SHA-256 of ``alert_id`` (``firestop.intake.events.alert_digest``)."""
     return hashlib.sha256(alert_id.encode("utf-8")).hexdigest()[:16]
+
+
+def variant_kind(outcome: Any) -> str:
+    """The kind (one of :data:`VARIANT_KINDS`) of a variant whose check ended with ``outcome``."""
+    if outcome == "ok":
+        return "confirmed"
+    return "unchecked" if outcome in _UNCHECKED_OUTCOMES else "unconfirmed"
+
+
+def variant_kinds(state: Any) -> dict[str, int]:
+    """How many variants of each kind a tally state (stored or ``get``'s) counted: ``{"confirmed", "unchecked",
+    "unconfirmed": int ≥ 0}`` from its ``variant_kinds``, or — a state written before variants16 kept them, or not a
+    shape this module writes — counted from the variants it names (those counted past them are of no known kind)."""
+    state = state if isinstance(state, dict) else {}
+    kept = state.get("variant_kinds")
+    if isinstance(kept, dict) and all(isinstance(kept.get(k), int) and not isinstance(kept.get(k), bool)
+                                      and kept[k] >= 0 for k in VARIANT_KINDS):
+        return {k: kept[k] for k in VARIANT_KINDS}
+    named = state.get("variants") if isinstance(state.get("variants"), list) else []
+    counted = dict.fromkeys(VARIANT_KINDS, 0)
+    for v in named:
+        if isinstance(v, dict):
+            counted[variant_kind(v.get("outcome"))] += 1
+    return counted
 
 
 def _empty() -> dict[str, Any]:
@@ -147,6 +188,7 @@ def _normalised(stored: Any) -> dict[str, Any]:
         state["taken"] = ""
     if not isinstance(state["variants"], list):
         state["variants"] = []
+    state["variant_kinds"] = variant_kinds(state)  # (older states: counted from the named ones)
     if not isinstance(state["unchecked_ids"], list):
         state["unchecked_ids"] = []
     if not isinstance(state["unchecked_count"], int) or isinstance(state["unchecked_count"], bool):
@@ -294,7 +336,10 @@ def _variant(state: dict[str, Any], report: Any) -> dict[str, Any]:
     named = {v.get("variant") for v in state["variants"] if isinstance(v, dict)}
     if variant and variant not in named:  # (a report sent again — a replayed call — names and counts nothing twice)
         state["variant_count"] = int(state.get("variant_count") or 0) + 1
-        if len(state["variants"]) < MAX_VARIANTS_NAMED:
+        kind = variant_kind(report.get("outcome"))
+        state["variant_kinds"] = {**state["variant_kinds"], kind: state["variant_kinds"][kind] + 1}
+        of_kind = sum(1 for v in state["variants"] if isinstance(v, dict) and variant_kind(v.get("outcome")) == kind)
+        if len(state["variants"]) < MAX_VARIANTS_NAMED or of_kind < VARIANTS_KEPT_PER_KIND:  # (variants16)
             state["variants"] = state["variants"] + [{
                 "variant": variant, "alert_id": str(alert_id)[:512] if isinstance(alert_id, str) else None,
                 "outcome": str(report.get("outcome") or "")[:40],
@@ -342,7 +387,7 @@ def operate(context: Any) -> None:
         context.set_result({"count": state["count"] - (1 if own else 0), "late": state["late"],
                             "untracked": state["untracked"],
                             "alerts": [a for a in state["alerts"] if a.get("alert_id") != exclude][-SAMPLE_SIZE:],
-                            "parts": state["parts"], "variants": state["variants"],
+                            "parts": state["parts"], "variants": state["variants"][:MAX_VARIANTS_NAMED],
                             "variant_count": state["variant_count"],
                             "unchecked_count": state["unchecked_count"]})
         if request.get("close"):

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from firestop.lifecycle.outcome import EXIT_CODES
+from firestop.lifecycle.tally import VARIANT_KINDS, variant_kind, variant_kinds
 
 AWAITING_APPROVAL = "awaiting_approval"
 
@@ -79,6 +80,11 @@ _NOT_HELD = {"awaiting approval": "waiting for approval", "failed": "failed", "r
 
 #: Variants named in a waiting card's note (the tally names up to ``firestop.lifecycle.tally.MAX_VARIANTS_NAMED``).
 VARIANTS_ON_CARD = 5
+#: How the card's note says each kind of variant (``firestop.lifecycle.tally.VARIANT_KINDS``, in that order).
+_KIND_WORDS = {"confirmed": "confirmed at their source", "unchecked": "could not be checked",
+               "unconfirmed": "not confirmed"}
+#: The kind word of one named variant on the card.
+_KIND_WORD = {"confirmed": "confirmed at its source", "unchecked": "could not be checked", "unconfirmed": "not confirmed"}
 
 
 def with_variants(view: dict[str, Any], tally_state: Any) -> dict[str, Any]:
@@ -86,27 +92,46 @@ def with_variants(view: dict[str, Any], tally_state: Any) -> dict[str, Any]:
     the durable client reads it) knows of its variants, while it waits for a responder. A variant is a delivery of
     this alert or resource with other content, checked on its own (:mod:`firestop.intake.accept` ``_variant``); the
     orchestrator learns of them only when it reads its tally to file its record, so the card did not say that they
-    exist. Adds to ``pending_approval``: ``variants`` (the first :data:`VARIANTS_ON_CARD` ``{"variant", "alert_id",
-    "outcome"}``), ``variant_count`` and ``variants_note``, "N other contents of this alert arrived …; review them"
-    (the console and ``incident show`` print it above the plan). Pure; ``view`` as it is when nothing waits, the state is not a tally's, or it names no variant. Every value
-    is bounded (ids 128, alert ids 512, outcomes 40 characters), and surfaces escape them where they land."""
+    exist. Adds to ``pending_approval``: ``variants`` (:data:`VARIANTS_ON_CARD` ``{"variant", "alert_id",
+    "outcome", "kind"}``), ``variant_count``, ``variant_kinds`` (``{"confirmed", "unchecked", "unconfirmed"[,
+    "unknown"]: int}``; ``unknown``: counted by a tally written before it kept kinds) and ``variants_note``, "N other
+    contents of this alert arrived …; review them" (the console and ``incident show`` print it above the plan).
+
+    variants16: the named variants are those that matter to the responder first — confirmed at their source, then
+    could not be checked, then not confirmed (the tally keeps a few of each kind,
+    ``firestop.lifecycle.tally.VARIANTS_KEPT_PER_KIND``), arrival order within a kind — and the note says how many of
+    each kind exist beyond the list: a forger who posts 20 variants first no longer keeps a later confirmed one off
+    the card. Pure; ``view`` as it is when nothing waits, the state is not a tally's, or it names no variant. Every
+    value is bounded (ids 128, alert ids 512, outcomes 40 characters), and surfaces escape them where they land."""
     approval = view.get("pending_approval")
     state = tally_state if isinstance(tally_state, dict) else {}
     named = [v for v in state.get("variants") or [] if isinstance(v, dict)] if isinstance(state.get("variants"), list) else []
     count = state.get("variant_count")
-    count = max(count if isinstance(count, int) and not isinstance(count, bool) else 0, len(named))
+    kinds = variant_kinds(state)
+    count = max(count if isinstance(count, int) and not isinstance(count, bool) else 0, len(named), sum(kinds.values()))
     if not isinstance(approval, dict) or count <= 0:
         return view
+    rank = {kind: n for n, kind in enumerate(VARIANT_KINDS)}
+    ordered = sorted(named, key=lambda v: rank[variant_kind(v.get("outcome"))])  # (stable: arrival order in a kind)
     shown = [{"variant": str(v.get("variant") or "")[:128],
               "alert_id": str(v["alert_id"])[:512] if isinstance(v.get("alert_id"), str) else None,
-              "outcome": str(v.get("outcome") or "")[:40]} for v in named[:VARIANTS_ON_CARD]]
-    unconfirmed = sum(1 for v in named if v.get("outcome") != "ok")
-    ids = ", ".join(v["variant"] for v in shown) + (f" and {count - len(shown)} more" if count > len(shown) else "")
+              "outcome": str(v.get("outcome") or "")[:40], "kind": variant_kind(v.get("outcome"))}
+             for v in ordered[:VARIANTS_ON_CARD]]
+    unknown = count - sum(kinds.values())  # (a tally written before variants16: kinds of those past the named)
+    totals = {**kinds, **({"unknown": unknown} if unknown > 0 else {})}
+    beyond = {kind: kinds[kind] - sum(1 for v in shown if v["kind"] == kind) for kind in VARIANT_KINDS}
+    beyond_words = [f"{beyond[kind]} {_KIND_WORDS[kind]}" for kind in VARIANT_KINDS if beyond[kind] > 0]
+    if unknown > 0:
+        beyond_words.append(f"{unknown} of no kept kind (reported before this tally kept kinds)")
+    ids = ", ".join(f"{v['variant']} ({_KIND_WORD[v['kind']]})" for v in shown)
+    more = count - len(shown)
     note = (f"{count} other content{'s' if count != 1 else ''} of this alert arrived while this waits (deliveries that "
-            f"differ from this one, each checked on its own incident"
-            + (f"; of the {len(named)} named, {unconfirmed} not confirmed" if named else "")
-            + f"): review them before deciding — this decision acts on this incident's content only: {ids}")
-    card = {**approval, "variants": shown, "variant_count": count, "variants_note": note}
+            f"differ from this one, each checked on its own incident: "
+            + ", ".join(f"{kinds[kind]} {_KIND_WORDS[kind]}" for kind in VARIANT_KINDS)
+            + (f", {unknown} of no kept kind" if unknown > 0 else "")
+            + f"): review them before deciding — this decision acts on this incident's content only: {ids}"
+            + (f" and {more} more ({', '.join(beyond_words)})" if more > 0 else ""))
+    card = {**approval, "variants": shown, "variant_count": count, "variant_kinds": totals, "variants_note": note}
     return {**view, "pending_approval": card}
 
 

@@ -104,8 +104,8 @@ def test_compact_state_answers_as_the_list_state_did(monkeypatch, seed):
         state = entity.run("get", None)
         assert tally.tracked(state) == expected["ids"], step
         # late_alerts (lifecycle8: the late alerts named for the record) and the variants' reports (variants14) are not
-        # part of the list state's model, nor the unchecked variants' places (cap15)
-        variants = ("variants", "variant_count", "taken", "asked", "unchecked_ids", "unchecked_count")
+        # part of the list state's model, nor the unchecked variants' places (cap15), nor their kinds (variants16)
+        variants = ("variants", "variant_count", "variant_kinds", "taken", "asked", "unchecked_ids", "unchecked_count")
         assert {k: v for k, v in state.items() if k not in ("digests", "late_alerts", *variants)} == {
             k: v for k, v in expected.items() if k != "ids"}
         assert len(state["late_alerts"]) <= min(state["late"], tally.MAX_LATE_NAMED)
