@@ -11,7 +11,7 @@ incident waiting for approval, ``--concurrency`` webhooks at a time, a driver th
   function invocation runs there; the rest is the callers' threads and the driver);
 * for each timed part, the loaded run less the control run: calls, total CPU (``time.thread_time`` of the thread that ran it) and microseconds per
   alert. The parts are synchronous functions of Firestop the webhook or the host calls: the webhook's parse
-  (``parse_intake_alert``), the 202 body (``http_alerts._accepted``), the seal key load, the request note
+  (``parse_intake_alert``), the 202 body (``http_alerts._taken``), the seal key load, the request note
   (telemetry ``_start`` + ``RequestNote.finish``), the summary of a joined alert (``alert_summary``), the local
   Functions host's per-invocation work (``management._rebase``, ``ManagementServer.client_binding_json``), the
   local Durable host's entity batches (``_run_entity_batch``: the tally entity's operations, state load and
@@ -68,7 +68,7 @@ def _instrument() -> None:
 
     http_alerts = sys.modules["firestop.functions.http_alerts"]
     _timed(parse, "parse_intake_alert", "webhook parse (parse_intake_alert)")
-    _timed(http_alerts, "_accepted", "202 body (http_alerts._accepted)")
+    _timed(http_alerts, "_taken", "202 body (http_alerts._taken)")
     _timed(seal, "load_seal_key", "seal key (load_seal_key)")
     _timed(requests, "_start", "request note (telemetry _start)")
     _timed(requests.RequestNote, "finish", "request note (RequestNote.finish)")

@@ -138,6 +138,18 @@ def run_attacks(base: str, home: Path) -> dict[str, Any]:
         payload["data"]["customProperties"] = {"firestop-playbook": "leaked-api-key-approval"}
         return call(f"{base}/api/alerts", method="POST", body=payload, headers=fkey)
 
+    seen: set[str] = set()
+
+    def started() -> str:
+        """The incident the last alert started, as a responder lists it (the 202 names none since intake16)."""
+        def new() -> str | None:
+            code, _, body = call(f"{base}/api/incidents", headers=alice)
+            fresh = [row["incident_id"] for row in (json.loads(body) if code == 200 else []) if row["incident_id"] not in seen]
+            return fresh[0] if fresh else None
+        iid = wait_until(new, "the alert's incident to be listed")
+        seen.add(iid)
+        return iid
+
     def waiting(iid: str) -> dict | None:
         v = view(iid)
         return v if (v.get("pending_approval") or {}).get("step") == "lock-network" else None
@@ -145,7 +157,7 @@ def run_attacks(base: str, home: Path) -> dict[str, Any]:
     # -- sender level ------------------------------------------------------------------
     code, headers, raw = alert(str(uuid.uuid4()))
     answer = json.loads(raw)
-    iid = answer["id"]
+    iid = started()
     leaked = [v for v in (*answer.values(), headers.get("Location", "")) if isinstance(v, str) and (HOOKS in v or "code=" in v)]
     row("202 answer carries Durable management links", "sender", bool(leaked), f"{code}; links: {len(leaked)}")
     wait_until(lambda: waiting(iid), "the incident to wait for approval of lock-network")
@@ -166,7 +178,7 @@ def run_attacks(base: str, home: Path) -> dict[str, Any]:
     if (still.get("pending_approval") or {}).get("step") != "lock-network":
         # the sender-level calls got through (before issue 11): start a fresh incident for the next attacks
         code, _, raw = alert(str(uuid.uuid4()))
-        iid = json.loads(raw)["id"]
+        iid = started()
         wait_until(lambda: waiting(iid), "a fresh incident to wait for approval")
 
     # -- system-key level ------------------------------------------------------------------
@@ -236,7 +248,7 @@ def run_attacks(base: str, home: Path) -> dict[str, Any]:
     else:
         legit["approval"] = {"http": None, "status": view(iid).get("status"), "networkAcls": None}
     code, _, raw = alert(str(uuid.uuid4()))
-    second = json.loads(raw)["id"]
+    second = started()
     wait_until(lambda: waiting(second), "a second incident to wait for approval")
     code, _, body = call(f"{base}/api/incidents/{second}/stop", method="POST", body={"reason": "bench: false positive"},
                          headers={**fkey, "X-MS-CLIENT-PRINCIPAL": principal("oid-bob")})

@@ -38,7 +38,7 @@ class Purpose(StrEnum):
     STOP = "stop"  # a stop request, bound to the incident ID
     AUDIT = "audit"  # a kept security checklist audit, bound to its audit ID (firestop.audit.store, RT17-02)
     TRUSTED_RULE = "trusted-rule"  # an admin's trust in an alert rule, bound to its id and criteria (firestop.infra.trusted_rules, RT17-01)
-    ALERT_STATUS = "alert-status"  # the status token of a 202 to POST /api/alerts, bound to the incident it reached
+    ALERT_DELIVERY = "alert-delivery"  # the status token of a 202 to POST /api/alerts, bound to that delivery's id
 
 
 def binding_of_decision(incident_id: str, step_id: str) -> str:

@@ -7,18 +7,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.e2e.test_webhook import post
+from tests.e2e.test_webhook import post, what_intake_did
 
 CONFIRM_STEP = "confirm alert at source"
 
 
 def post_delivery(env: Any, server: Any, app: Any, body: dict, statuses: tuple[int, ...] = (202,)) -> dict:
     """POST ``body`` to the alerts webhook, assert its status is one of ``statuses``, run the host until idle and
-    return the answer's JSON (``id``: the incident)."""
+    return what intake did (:func:`tests.e2e.test_webhook.what_intake_did`, the request's log line: ``id`` the
+    incident, ``correlatedTo`` when it joined one; the 202 itself names no incident since intake16)."""
     answer = post(app, server, json.dumps(body).encode())
     assert answer.status_code in statuses, answer.get_body()
     env.host.run_until_idle()
-    return json.loads(answer.get_body())
+    return what_intake_did(answer)
 
 
 def timeline_of(env: Any, incident: str) -> list[dict]:

@@ -1,30 +1,28 @@
 """``POST /api/alerts``: the Azure Monitor action group webhook (Common Alert Schema),
-and ``GET /api/alerts/{incident id}/status``: where the sender follows its incident.
+and ``GET /api/alerts/{delivery id}/status``: where a sender learns its delivery was taken.
+
+Every caller here is authenticated by the webhook's function key alone, and that key is in every action group's
+URL: the answer must not tell whether an incident is open on a resource (intake16; review16 R16-05, attack16
+A16-03). So the answer to a delivery is the same whatever intake did with it.
 
 ``POST /api/alerts`` answers (JSON bodies; decisions in :mod:`firestop.intake`):
 
-* **202** once the alert is durably recorded: a new incident started, or an
-  event raised on an open one. Body ``{"id": <incident id>, "statusUri"}``,
-  headers ``Location`` = ``statusUri`` and ``Retry-After: 10``. ``statusUri``
-  is the status route below on the app's public origin with ``?token=<status
-  token>`` (:func:`firestop.trust.seal.status_token`: sealed with the app's key,
-  bound to this incident; never the function key): the sender polls it with the
-  function key it already has. **No Durable
-  management URL** (``statusQueryGetUri``, ``sendEventPostUri``, …) is ever
-  handed out: they carry the Durable extension's system key, which raises
-  events, starts orchestrators, terminates and purges (issue 11). A repeated
-  delivery (same ``alertId`` and ``monitorCondition``) gets the same body and
-  starts nothing (see :mod:`firestop.intake.accept` for how far "same" reaches
-  across processes). A Fired alert that joined an open incident adds
-  ``"correlatedTo": <id>``; a Resolved one that reached its incident adds
-  ``"event": "alert_resolved"``.
-* **200** for a Resolved alert with nothing open to reach: ``{"id",
-  "runtimeStatus", "message"}`` (a Resolved never starts an incident).
-* **200** for a Fired alert on the attacker being refused after a recent containment of its resource
-  (:mod:`firestop.intake.aftermath`): ``{"id", "correlatedTo", "aftermath": true, "message"}`` — no new incident.
+* **202** once the delivery is durably handled — a new incident started, an event raised on an open one, a repeat,
+  a Resolved with nothing open to reach, a Fired on an attacker refused after a recent containment
+  (:mod:`firestop.intake.aftermath`) alike. Body ``{"deliveryId", "statusUri"}`` and nothing else, header
+  ``Location`` = ``statusUri``. ``deliveryId`` is :func:`firestop.trust.seal.delivery_id` (a digest of the
+  alert's ``alertId`` and ``monitorCondition``: what was sent, nothing intake found); ``statusUri`` is the status
+  route below on the app's public origin with ``?token=<delivery token>`` (:func:`firestop.trust.seal.delivery_token`:
+  sealed with the app's key, bound to that delivery — never to an incident, never the function key). No incident id,
+  no ``correlatedTo``, no outcome header. **No Durable management URL** is ever handed out (they carry the Durable
+  extension's system key, issue 11). A repeated delivery (same ``alertId`` and ``monitorCondition``) gets the same
+  body and starts nothing. Azure Monitor ignores the body. What intake did (``started``, ``duplicate``,
+  ``correlated``, ``recorded``, ``resolved``, ``closed``, ``no_incident``, ``aftermath``) and the incident id go on
+  the request's log line (:mod:`firestop.telemetry.requests`) for operators; responders read incidents at
+  ``GET /api/incidents`` / ``GET /api/incidents/{id}`` (their role), in the console or with ``firestop incident``.
 * **400** not JSON (``position`` = line/column/offset), not an object, or a
   non-common schema; **422** a common-schema field missing or invalid; body
-  ``{"error": <field path>, "field", "reason", "fix", "status"}``.
+  ``{"error": <field path>, "field", "reason", "fix", "status"}`` (what was sent, not what is open).
 * **413** body over 256 KB (262,144 bytes; ``action-groups.md`` limit).
 * **415** a ``Content-Type`` that is not JSON (missing is taken as JSON).
 * **401** no valid function key: enforced before this code runs — by the
@@ -35,30 +33,13 @@ and ``GET /api/alerts/{incident id}/status``: where the sender follows its incid
   408/429/503/504 up to 5 times, ``action-groups.md``). Never a 500, never a
   202 for an alert that was not recorded.
 
-Every answer carries ``X-Firestop-Intake`` = the outcome (``started``,
-``duplicate``, ``correlated``, ``resolved``, ``closed``, ``no_incident``,
-``rejected``, ``unavailable``) for logs and load tests.
-
-``GET /api/alerts/{incident id}/status?token=<status token>`` (auth level FUNCTION: the key the sender already
-has, **and** the token of the 202 that named this incident: the webhook key is for sending alerts, and incident ids
-are predictable, so the key alone must not read an incident by its id — though a delivery that joins a running incident
-(``correlated``) is answered with that incident's link and token, so a key holder who posts on the same rule and
-resource still learns that it runs, review16 R16-05; responders read any incident at
-``GET /api/incidents/{id}`` with their role) answers:
-
-* **202** (``Retry-After: 10``, ``Location`` = itself) while the incident runs,
-  **200** once it has finished — the HTTP async pattern, as Durable's own
-  status URL. Body, and nothing else::
-
-      {"id", "status": "running" | "awaiting_approval" | <record status>,
-       "phase": "detect" | … | "done" | null, "runtimeStatus",
-       "receivedAt": ISO 8601 | null, "containedAt": ISO 8601 | null}
-
-* **400** not an instance ID (:func:`firestop.boundary.instance_id_problem`:
-  empty, too long, ``.``/``..``, ``/``, ``#``, ``?``, control characters); **403** no token, or one not issued
-  for this incident by this app (checked before the store is read, so it answers alike for ids that exist and ids
-  that do not); **404** no such incident (also for instances that are not incidents); **401** no function key;
-  **503** the durable store cannot be read or the seal key is missing.
+``GET /api/alerts/{delivery id}/status?token=<delivery token>`` (auth level FUNCTION **and** the token of the 202
+that took this delivery) answers **200** ``{"deliveryId", "status": "received", "message"}``: the delivery was taken
+(a 202 is given only once it is). Nothing of the incident it reached — not its id, phase, runtime status or
+containment — and no other delivery's progress; the store is not read. **400** not an id
+(:func:`firestop.boundary.instance_id_problem`); **403** no token, or one not issued for this delivery by this app —
+links handed out before intake16 carried tokens bound to an incident and answer 403 too; **401** no function key;
+**503** the seal key is missing.
 """
 
 from __future__ import annotations
@@ -66,14 +47,12 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from firestop.telemetry.requests import note, observed
-
-from firestop.lifecycle import ORCHESTRATOR_NAME
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.intake")
@@ -103,7 +82,6 @@ def _modules() -> tuple[Any, ...]:
 
         _below = (alerts, parse, clients, intake_call, intake, seal, environ, links)
     return _below
-_OUTCOME_HEADER = "X-Firestop-Intake"
 
 
 def _json(status: int, body: dict, outcome: str, headers: dict[str, str] | None = None) -> func.HttpResponse:
@@ -112,7 +90,7 @@ def _json(status: int, body: dict, outcome: str, headers: dict[str, str] | None 
         json.dumps(body),
         status_code=status,
         mimetype="application/json",
-        headers={_OUTCOME_HEADER: outcome, **(headers or {})},
+        headers=headers or {},  # no outcome header (module docstring): the outcome goes on the log line
     )
 
 
@@ -141,10 +119,11 @@ def _content_type_problem(header: str | None) -> str | None:
     return None
 
 
-def status_link(req: func.HttpRequest, incident_id: str) -> str:
-    """The status route of ``incident_id`` on the app's public origin (:func:`firestop.functions.links.public_origin`,
-    never the client's Host header on Azure) and the route prefix ``req`` came in on (no query, no key)."""
-    return f"{_status_base(req.url)}{quote(incident_id, safe='')}/status"
+def status_link(req: func.HttpRequest, delivery: str) -> str:
+    """The status route of delivery ``delivery`` (:func:`firestop.trust.seal.delivery_id`: ``dlv-`` + hex, nothing
+    to quote) on the app's public origin (:func:`firestop.functions.links.public_origin`, never the client's Host
+    header on Azure) and the route prefix ``req`` came in on (no query, no key, no token)."""
+    return f"{_status_base(req.url)}{delivery}/status"
 
 
 #: (request URL, FIRESTOP_PUBLIC_URL, WEBSITE_HOSTNAME) -> the status links' base: every webhook of a storm comes in
@@ -170,36 +149,14 @@ def _status_base(url: str) -> str:
     return base
 
 
-def _accepted(req: func.HttpRequest, outcome, key) -> func.HttpResponse:
-    intake, seal = (_below or _modules())[4:6]
-    link = f"{status_link(req, outcome.instance_id)}?token={seal.status_token(outcome.instance_id, key=key)}"
-    body = {"id": outcome.instance_id, "statusUri": link}
-    if outcome.correlated_to is not None:
-        body["correlatedTo"] = outcome.correlated_to
-    if outcome.part_of is not None:  # its own playbook runs here, as a part of that incident (same attack)
-        body["partOf"] = outcome.part_of
-    if outcome.follows is not None:  # new activity after that held incident: contained again here
-        body["follows"] = outcome.follows
-    if outcome.kind is intake.OutcomeKind.RESOLVED:
-        body["event"] = intake.EVENT_RESOLVED
-    headers = {"Location": link, "Retry-After": "10"}
-    return _json(202, body, outcome.kind.value, headers)
-
-
-def _not_delivered(outcome) -> func.HttpResponse:
-    from firestop.intake import OutcomeKind
-
-    if outcome.kind is OutcomeKind.AFTERMATH:  # the attacker refused after containment (firestop.intake.aftermath)
-        body = {"id": outcome.instance_id, "correlatedTo": outcome.correlated_to, "aftermath": True,
-                "message": f"no new incident: {outcome.reason}"}
-        return _json(200, body, outcome.kind.value)
-    if outcome.instance_id is not None:
-        message = (f"incident {outcome.instance_id} has already finished ({outcome.runtime_status}); "
-                   "the Resolved notification changes nothing and starts nothing")
-    else:
-        message = "no open incident for this alert; a Resolved notification never starts one"
-    body = {"id": outcome.instance_id, "runtimeStatus": outcome.runtime_status, "message": message}
-    return _json(200, body, outcome.kind.value)
+def _taken(req: func.HttpRequest, alert, key) -> func.HttpResponse:
+    """The one answer to a delivery intake handled, whatever it did (module docstring): 202, its delivery id and
+    a status link sealed for that delivery. Computed from the alert and the key only: no store read."""
+    seal = (_below or _modules())[5]
+    delivery = seal.delivery_id(alert.alert_id, str(getattr(alert.monitor_condition, "value", alert.monitor_condition)))
+    link = f"{status_link(req, delivery)}?token={seal.delivery_token(delivery, key=key)}"
+    return func.HttpResponse(json.dumps({"deliveryId": delivery, "statusUri": link}), status_code=202,
+                             mimetype="application/json", headers={"Location": link})
 
 
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
@@ -229,8 +186,10 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     except intake.IntakeUnavailable as exc:
         log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")
-    note(incident_id=outcome.instance_id, alert_id=alert.alert_id)  # the request line says it (and the outcome)
-    return _accepted(req, outcome, key) if outcome.accepted else _not_delivered(outcome)
+    # what intake did goes on the request's log line only (operators); the caller's answer does not depend on it
+    note(outcome=outcome.kind.value, incident_id=outcome.instance_id, alert_id=alert.alert_id,
+         correlated_to=outcome.correlated_to, part_of=outcome.part_of, follows=outcome.follows)
+    return _taken(req, alert, key)
 
 
 @bp.route(route="alerts", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
@@ -244,70 +203,36 @@ async def post_alert(req: func.HttpRequest, client) -> func.HttpResponse:
         return _unavailable("internal error")
 
 
-def _status_answer(incident_id: str, status) -> func.HttpResponse:
-    from firestop.lifecycle.view import incident_view
-
-    runtime = getattr(status.runtime_status, "value", status.runtime_status)
-    view = incident_view(incident_id, runtime, status.custom_status, status.output)
-    inp = status.input_ if isinstance(status.input_, dict) else {}
-    custom = status.custom_status if isinstance(status.custom_status, dict) else {}
-    finished = runtime not in ("Pending", "Running")
-    body = {
-        "id": incident_id,
-        "status": view.get("status"),
-        "phase": custom.get("phase"),
-        "runtimeStatus": runtime,
-        "receivedAt": view.get("received_at") or inp.get("received_at"),
-        "containedAt": view.get("contained_at"),
-    }
-    if finished:
-        return func.HttpResponse(json.dumps(body), status_code=200, mimetype="application/json")
-    return func.HttpResponse(json.dumps(body), status_code=202, mimetype="application/json", headers={"Retry-After": "10"})
-
-
-@bp.route(route="alerts/{incident_id}/status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@bp.durable_client_input(client_name="client")
+@bp.route(route="alerts/{delivery_id}/status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 @observed
-async def alert_status(req: func.HttpRequest, client) -> func.HttpResponse:
-    """Where an alert sender follows its incident (module docstring); grants nothing."""
+def alert_status(req: func.HttpRequest) -> func.HttpResponse:
+    """Whether a delivery was taken (module docstring): its token only; reads no store, grants nothing."""
     from firestop.boundary import instance_id_problem
 
-    incident_id = req.route_params.get("incident_id", "")
-    problem = instance_id_problem(incident_id)
+    delivery = req.route_params.get("delivery_id", "")
+    problem = instance_id_problem(delivery)
     if problem is not None:
-        return func.HttpResponse(json.dumps({"error": "incident_id", "reason": problem,
-                                             "fix": "use the id of the 202 answer to POST /api/alerts"}),
+        return func.HttpResponse(json.dumps({"error": "delivery_id", "field": "delivery_id", "reason": problem,
+                                             "fix": "use the statusUri of the 202 answer to POST /api/alerts as given",
+                                             "status": 400}),
                                  status_code=400, mimetype="application/json")
     seal = (_below or _modules())[5]
     try:
         key = seal.load_seal_key()
     except seal.SealKeyError as exc:
-        log.error("status of %r not answered: %s", incident_id, exc)
+        log.error("status of delivery %r not answered: %s", delivery, exc)
         return _unavailable(f"app setting: {exc}")
-    token = _token_of(req)
-    ok, reason = seal.check_status_token(incident_id, token, key=key)
-    if not ok:  # before the store is read: the answer is the same whether the incident exists or not
+    ok, reason = seal.check_delivery_token(delivery, _token_of(req), key=key)
+    if not ok:
         return func.HttpResponse(json.dumps({
             "error": "token", "field": "token", "reason": reason,
             "fix": "poll the statusUri (or Location) of the 202 answer to POST /api/alerts as given, token included; "
-                   "responders read any incident at GET /api/incidents/{id}", "status": 403}),
+                   "responders read incidents at GET /api/incidents/{id}", "status": 403}),
             status_code=403, mimetype="application/json")
-    try:
-        status = await client.get_status(incident_id, show_input=True)
-    except Exception:  # noqa: BLE001 — the store is unreachable: the sender retries
-        log.exception("status of %r could not be read", incident_id)
-        return _unavailable("the incident status could not be read")
-    if status is None or status.runtime_status is None or status.name != ORCHESTRATOR_NAME:
-        return func.HttpResponse(json.dumps({"error": "incident_id", "reason": f"no incident {incident_id!r}",
-                                             "fix": "use the id of the 202 answer to POST /api/alerts"}),
-                                 status_code=404, mimetype="application/json")
-    response = _status_answer(incident_id, status)
-    if response.status_code == 202:
-        from firestop.functions.links import public_origin
-
-        # never the function key; the token the caller proved it holds
-        response.headers["Location"] = f"{public_origin(req.url)}{urlsplit(req.url).path}?token={token}"
-    return response
+    return func.HttpResponse(json.dumps({
+        "deliveryId": delivery, "status": "received",
+        "message": "the delivery was taken and is handled by Firestop; responders follow incidents in the console"}),
+        status_code=200, mimetype="application/json")
 
 
 def _token_of(req: func.HttpRequest) -> str | None:

@@ -22,7 +22,7 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
 5. ``app authentication`` — the Function App (``--app RG/NAME``) has App Service authentication as
    ``infra/azuredeploy.json`` sets it: enabled, Microsoft Entra ID enabled with a client ID, authentication
    required with 401 for the unauthenticated, and nothing excluded but the function-key routes for machines
-   (``/api/alerts``, which prefixes its ``/{id}/status``, and ``/api/events`` for Event Grid) and the Durable
+   (``/api/alerts``, which prefixes its ``/{deliveryId}/status``, and ``/api/events`` for Event Grid) and the Durable
    status prefix (ARM ``GET …/sites/{name}/config/authsettingsV2``, WebApps_GetAuthSettingsV2WithoutSecrets,
    api-version 2024-04-01: no secret is read).
 6. ``action group`` — the action group (``--action-group RG/NAME``) has a webhook with the common

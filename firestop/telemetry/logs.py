@@ -29,7 +29,7 @@ FORMATS = ("text", "json")
 MAX_VALUE_CHARS = 200
 #: The fields lines use (a line keeps the order its maker gave them): see :mod:`firestop.telemetry`.
 FIELDS = ("event", "method", "path", "route", "status", "duration_ms", "caller", "caller_id", "incident_id", "phase",
-          "step", "outcome", "alert_id", "runbook", "target", "playbook", "mttd_s", "mttc_s", "detail")
+          "step", "outcome", "alert_id", "correlated_to", "part_of", "follows", "runbook", "target", "playbook", "mttd_s", "mttc_s", "detail")
 REDACTED = "[redacted]"
 
 _secrets: tuple[str, ...] = ()  # longest first

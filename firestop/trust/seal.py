@@ -270,25 +270,36 @@ def verify(purpose: Purpose | str, document: Any, *, binding: str, key: SealKey 
     return key.check(purpose, binding, digest(document), found)
 
 
-#: What a status token's MAC covers besides its purpose and incident id: no document, a fixed text.
-_STATUS_DIGEST = "firestop-alert-status"
+#: What a delivery token's MAC covers besides its purpose and delivery id: no document, a fixed text.
+_DELIVERY_DIGEST = "firestop-alert-delivery"
+#: The text a delivery id's digest starts with (its own domain: no other hash in Firestop starts so).
+_DELIVERY_DOMAIN = b"firestop-delivery\n"
 
 
-def status_token(incident_id: str, *, key: SealKey) -> str:
+def delivery_id(alert_id: str, monitor_condition: str) -> str:
+    """The id of one delivery to ``POST /api/alerts``: ``"dlv-"`` + 32 hex (SHA-256 of the alert's ``alertId`` and
+    ``monitorCondition``, what intake calls the same delivery). A function of what the sender sent and nothing else
+    (no incident, no outcome), so the 202 tells the sender nothing it did not know; a repeat gets the same id."""
+    text = f"{alert_id}\n{monitor_condition}".encode("utf-8", "surrogatepass")
+    return "dlv-" + hashlib.sha256(_DELIVERY_DOMAIN + text).hexdigest()[:32]
+
+
+def delivery_token(delivery: str, *, key: SealKey) -> str:
     """The token a 202 to ``POST /api/alerts`` hands its sender with ``statusUri``: a seal for
-    :attr:`Purpose.ALERT_STATUS` bound to ``incident_id`` (``v1.<key id>.<MAC>``, URL-safe, 55 characters).
-    Only this app's key makes one, so holding the webhook key is not enough to read another incident's status."""
-    return key.sign(Purpose.ALERT_STATUS, incident_id, _STATUS_DIGEST)
+    :attr:`Purpose.ALERT_DELIVERY` bound to the delivery id (``v1.<key id>.<MAC>``, URL-safe). Only this app's key
+    makes one. Tokens of the earlier purpose ``alert-status`` (bound to an incident id) no longer verify."""
+    return key.sign(Purpose.ALERT_DELIVERY, delivery, _DELIVERY_DIGEST)
 
 
-def check_status_token(incident_id: str, token: Any, *, key: SealKey) -> tuple[bool, str]:
-    """``(ok, reason)``: is ``token`` this app's status token for ``incident_id``? (None, a non-string, one over
-    :data:`MAX_SEAL_LENGTH`, or one for another incident or key: not ok.)"""
+def check_delivery_token(delivery: str, token: Any, *, key: SealKey) -> tuple[bool, str]:
+    """``(ok, reason)``: is ``token`` this app's token for delivery ``delivery``? (None, a non-string, one over
+    :data:`MAX_SEAL_LENGTH`, one for another delivery or key, or an incident status token handed out before: not ok.)"""
     if token is None or token == "":
-        return False, "no token: the status route answers only with the token of the 202 that named this incident"
-    ok, _ = key.check(Purpose.ALERT_STATUS, incident_id, _STATUS_DIGEST, token)
-    return ok, ("the status token is valid" if ok else
-                "the token was not issued for this incident by this app (or the app's seal key has changed since)")
+        return False, "no token: the status route answers only with the token of the 202 that took this delivery"
+    ok, _ = key.check(Purpose.ALERT_DELIVERY, delivery, _DELIVERY_DIGEST, token)
+    return ok, ("the delivery token is valid" if ok else
+                "the token was not issued for this delivery by this app (links handed out before this version named "
+                "incidents and no longer answer; or the app's seal key has changed since)")
 
 
 def seal_decision(event: dict[str, Any], *, key: SealKey | None = None) -> dict[str, Any]:

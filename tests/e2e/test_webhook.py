@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import logging
 import threading
 import urllib.error
 import urllib.request
@@ -34,12 +36,92 @@ def served(firestop_home):
 
 
 def post(app, server, body: bytes, content_type: str = "application/json"):
-    from firestop.runtime import invoke_http_function
-
+    """POST ``body`` to the webhook as a key holder would. The response also carries ``intake``: the fields of the
+    request's log line (``outcome``, ``incident_id``, ``alert_id``: what operators see of what intake did; the
+    caller's answer says none of it since intake16)."""
     request = func.HttpRequest(
         method="POST", url="http://localhost:7071/api/alerts", headers={"content-type": content_type}, body=body
     )
-    return invoke_http_function(app, "post_alert", request, server=server)
+    return invoke_seen(app, "post_alert", request, server=server)
+
+
+def invoke_seen(app, function: str, request, **kwargs):
+    """``firestop.runtime.invoke_http_function`` with the request's log line attached to the response as ``intake``
+    (``{}`` when the function wrote none)."""
+    from firestop.runtime import invoke_http_function
+
+    with request_lines() as lines:
+        response = invoke_http_function(app, function, request, **kwargs)
+    mine = [line for line in lines if line.get("route") == function]
+    sent = _alert_id_of(request.get_body() or b"")
+    # the line of this alert (a thread of a concurrent test may have posted another); else the last line
+    response.intake = next((line for line in reversed(mine) if line.get("alert_id") == sent), mine[-1] if mine else {})
+    return response
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from firestop.telemetry.logs import fields_of
+
+        fields = fields_of(record)
+        if fields is not None and fields.get("event") == "request":
+            self.lines.append(fields)
+
+
+@contextlib.contextmanager
+def request_lines():
+    """The ``request`` log lines (:mod:`firestop.telemetry.requests`) written while the block runs (any thread)."""
+    logger = logging.getLogger("firestop.http")
+    handler = _Lines()
+    with _capturing_lock:  # concurrent deliveries of one test: the level set by the first, restored by the last
+        if not _capturing:
+            _capturing.append(logger.level)
+            logger.setLevel(logging.INFO)
+        _capturing.append(None)
+        logger.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        with _capturing_lock:
+            logger.removeHandler(handler)
+            _capturing.pop()
+            if len(_capturing) == 1:
+                logger.setLevel(_capturing.pop())
+
+
+_capturing_lock = threading.Lock()
+_capturing: list = []  # [the logger's level before, one None per capture running]
+
+
+def _alert_id_of(body: bytes) -> str | None:
+    try:
+        return json.loads(body)["data"]["essentials"]["alertId"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def what_intake_did(response) -> dict:
+    """What intake did with a delivery :func:`post` made, from its request log line (the operators' view; the
+    answer no longer says it, intake16): ``{"outcome", "id", "correlatedTo", "partOf", "follows"}``, the keys the
+    202 carried before, those without a value left out."""
+    line = response.intake
+    view = {"outcome": line.get("outcome"), "id": line.get("incident_id"), "correlatedTo": line.get("correlated_to"),
+            "partOf": line.get("part_of"), "follows": line.get("follows")}
+    return {k: v for k, v in view.items() if v is not None or k == "id"}
+
+
+def outcome(response) -> str | None:
+    """What intake did with a delivery :func:`post` made (its request line's ``outcome``)."""
+    return response.intake.get("outcome")
+
+
+def incident_of(response) -> str | None:
+    """The incident a delivery :func:`post` made reached (its request line's ``incident_id``), None when none."""
+    return response.intake.get("incident_id")
 
 
 def alert_body(*, alert_id: str | None = None, target: str = ACCOUNT, condition: str = "Fired",
@@ -99,14 +181,14 @@ def incidents(env) -> list:
 
 
 def get_status(app, server, link: str) -> tuple[int, dict]:
-    """GET the status route a 202 links to (``/api/alerts/{id}/status``), as the alert sender would."""
+    """GET the status route a 202 links to (``/api/alerts/{delivery id}/status``), as the alert sender would."""
     from urllib.parse import unquote, urlsplit
 
     from firestop.runtime import invoke_http_function
 
-    incident_id = unquote(urlsplit(link).path.split("/")[-2])
+    delivery = unquote(urlsplit(link).path.split("/")[-2])
     params = {k: v for k, v in (pair.split("=", 1) for pair in urlsplit(link).query.split("&") if "=" in pair)}
-    request = func.HttpRequest(method="GET", url=link, headers={}, body=b"", route_params={"incident_id": incident_id},
+    request = func.HttpRequest(method="GET", url=link, headers={}, body=b"", route_params={"delivery_id": delivery},
                                params=params)
     response = invoke_http_function(app, "alert_status", request, server=server)
     return response.status_code, json.loads(response.get_body())
@@ -115,24 +197,24 @@ def get_status(app, server, link: str) -> tuple[int, dict]:
 def test_alert_is_accepted_and_the_incident_completes(served):
     env, server, app = served
     response = post(app, server, EXAMPLE.read_bytes())
-    assert response.status_code == 202
-    links = json.loads(response.get_body())
-    assert links["id"].startswith("inc-")
+    assert response.status_code == 202 and outcome(response) == "started"
+    incident_id = incident_of(response)
+    assert incident_id.startswith("inc-")
     env.host.run_until_idle(advance_timers=True)
-    status, body = get_status(app, server, links["statusUri"])
-    assert status == 200 and body["runtimeStatus"] == "Completed"
-    assert body["status"] == "contained" and body["containedAt"] >= body["receivedAt"]
+    assert env.host.get_status(incident_id).runtime_status == "Completed"
+    record = json.loads((env.settings.records_dir / f"{incident_id}.json").read_text())
+    assert record["status"] == "contained"
 
 
 def test_redelivery_starts_nothing_new(served):
     env, server, app = served
-    first = json.loads(post(app, server, EXAMPLE.read_bytes()).get_body())
+    first = post(app, server, EXAMPLE.read_bytes())
     env.host.run_until_idle(advance_timers=True)
     again = post(app, server, EXAMPLE.read_bytes())
-    assert again.status_code == 202
-    assert json.loads(again.get_body())["id"] == first["id"]
+    assert again.status_code == 202 and answer(again) == answer(first)
+    assert outcome(again) == "duplicate" and incident_of(again) == incident_of(first)
     assert len(env.host.list_instances(name="incident_orchestrator")) == 1
-    assert env.host.get_status(first["id"]).runtime_status == "Completed"  # not restarted
+    assert env.host.get_status(incident_of(first)).runtime_status == "Completed"  # not restarted
 
 
 @pytest.mark.parametrize(
@@ -155,7 +237,7 @@ def test_bad_payloads_are_refused_before_anything_starts(served, body, content_t
 
 
 # -- 202: the answer once the alert is recorded -------------------------------------
-def test_the_202_names_the_incident_and_its_status_route_only(served):
+def test_the_202_names_the_delivery_and_its_status_route_only(served):
     env, server, app = served
     response = post(app, server, EXAMPLE.read_bytes())
     body = answer(response)
@@ -163,56 +245,70 @@ def test_the_202_names_the_incident_and_its_status_route_only(served):
     from firestop.alerts import parse_alert
     from firestop.intake import CorrelationKey, slot_id
     from firestop.intake.correlation import alert_keys
+    from firestop.trust.seal import delivery_id, delivery_token, load_seal_key
 
     [key] = alert_keys(parse_alert(EXAMPLE.read_bytes()), CorrelationKey.RESOURCE)
-    assert key.startswith(json.loads(EXAMPLE.read_text())["data"]["essentials"]["alertTargetIDs"][0].lower() + "#playbook:")
-    assert body["id"] == slot_id(key)  # the first incident of the alert's resource and route
-    assert set(body) == {"id", "statusUri"}  # no Durable management URL: they carry the system key
-    from firestop.trust.seal import load_seal_key, status_token
-
-    token = status_token(body["id"], key=load_seal_key())
-    assert response.headers["Location"] == body["statusUri"] == f"{server.base_url}/api/alerts/{body['id']}/status?token={token}"
-    assert "code=" not in response.get_body().decode() and "runtime/webhooks" not in response.get_body().decode()
+    assert incident_of(response) == slot_id(key) and outcome(response) == "started"  # the log line says it
+    essentials = json.loads(EXAMPLE.read_text())["data"]["essentials"]
+    delivery = delivery_id(essentials["alertId"], "Fired")
+    assert body == {"deliveryId": delivery, "statusUri": body["statusUri"]}  # no incident id, no Durable management URL
+    token = delivery_token(delivery, key=load_seal_key())
+    assert response.headers["Location"] == body["statusUri"] == f"{server.base_url}/api/alerts/{delivery}/status?token={token}"
+    assert dict(response.headers) == {"Location": body["statusUri"]}  # no outcome header
+    text = response.get_body().decode()
+    assert "code=" not in text and "runtime/webhooks" not in text and slot_id(key) not in text
     status, state = get_status(app, server, body["statusUri"])
-    assert status == 202 and state["runtimeStatus"] == "Pending"  # recorded before the answer
-    assert set(state) == {"id", "status", "phase", "runtimeStatus", "receivedAt", "containedAt"}
-    assert state["receivedAt"] == env.tenant.clock.now().isoformat() and state["containedAt"] is None
+    assert (status, state["deliveryId"], state["status"]) == (200, delivery, "received")
+    assert set(state) == {"deliveryId", "status", "message"}
 
 
-def test_the_status_route_knows_only_incidents(served):
-    from firestop.trust.seal import load_seal_key, status_token
+def test_the_status_route_reads_no_store_and_refuses_what_is_not_an_id(served, monkeypatch):
+    """A delivery token is proof enough that the delivery was taken (only the app seals one): the route answers
+    without reading the durable store — so nothing about any incident can come out of it."""
+    from firestop.trust.seal import delivery_token, load_seal_key
 
     env, server, app = served
-    token = status_token("inc-nothing", key=load_seal_key())
-    assert get_status(app, server, f"{server.base_url}/api/alerts/inc-nothing/status?token={token}")[0] == 404
+    token = delivery_token("dlv-0123", key=load_seal_key())
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the status route read the durable store")
+
+    monkeypatch.setattr(env.host, "get_status", refuse)
+    monkeypatch.setattr(env.host, "list_instances", refuse)
+    assert get_status(app, server, f"{server.base_url}/api/alerts/dlv-0123/status?token={token}")[0] == 200
     assert get_status(app, server, f"{server.base_url}/api/alerts/{'x' * 300}/status")[0] == 400
 
 
-def test_the_status_route_answers_only_the_sender_of_that_incident(served):
-    """The webhook key alone does not tell whether an incident runs (ids are predictable): without the token of the
-    202 that named it, or with another incident's token, the answer is 403, the same whether the incident exists or
-    not, and it carries nothing of the incident. (Failed before: any holder of the webhook key read any incident.)"""
+def test_the_status_route_answers_only_the_sender_of_that_delivery(served):
+    """Without the token of the 202 that took the delivery, or with another delivery's, the answer is 403 — and the
+    incident status tokens handed out before intake16 (purpose ``alert-status``, bound to an incident id) answer 403
+    too, with nothing of the incident in it."""
+    from firestop.trust.seal import load_seal_key
+
     env, server, app = served
-    first = answer(post(app, server, alert_body(target=ACCOUNT)))
-    other = answer(post(app, server, alert_body(target=OTHER_ACCOUNT)))
-    assert first["id"] != other["id"]
-    bare = f"{server.base_url}/api/alerts/{first['id']}/status"
+    first_response = post(app, server, alert_body(target=ACCOUNT))
+    first, other = answer(first_response), answer(post(app, server, alert_body(target=OTHER_ACCOUNT)))
+    assert first["deliveryId"] != other["deliveryId"]
+    bare = f"{server.base_url}/api/alerts/{first['deliveryId']}/status"
     own_token = first["statusUri"].split("?token=", 1)[1]
     other_token = other["statusUri"].split("?token=", 1)[1]
+    incident = incident_of(first_response)
+    old = load_seal_key().sign("alert-status", incident, "firestop-alert-status")  # a link handed out before
     for link in (bare, f"{bare}?token=", f"{bare}?token={other_token}", f"{bare}?token={own_token}x",
-                 f"{bare}?token={'v1.' * 40}", f"{server.base_url}/api/alerts/inc-nothing/status?token={own_token}"):
+                 f"{bare}?token={'v1.' * 40}", f"{server.base_url}/api/alerts/dlv-nothing/status?token={own_token}",
+                 f"{server.base_url}/api/alerts/{incident}/status?token={old}"):
         status, body = get_status(app, server, link)
         assert status == 403, link
         assert body["error"] == "token" and "statusUri" in body["fix"] and "runtimeStatus" not in body
-        assert first["id"] not in json.dumps(body)
-    assert get_status(app, server, first["statusUri"])[0] == 202
-    assert get_status(app, server, other["statusUri"])[0] == 202
+        assert incident not in json.dumps(body)
+    assert get_status(app, server, first["statusUri"])[0] == 200
+    assert get_status(app, server, other["statusUri"])[0] == 200
 
 
 def test_received_at_comes_from_the_clock_the_durable_host_uses(served):
     env, server, app = served
-    body = answer(post(app, server, EXAMPLE.read_bytes()))
-    assert env.host.get_status(body["id"]).input["received_at"] == env.tenant.clock.now().isoformat()
+    response = post(app, server, EXAMPLE.read_bytes())
+    assert env.host.get_status(incident_of(response)).input["received_at"] == env.tenant.clock.now().isoformat()
 
 
 def test_every_repeat_gets_the_same_answer_even_when_delivered_concurrently(served, raised):
@@ -238,13 +334,14 @@ def test_every_repeat_gets_the_same_answer_even_when_delivered_concurrently(serv
 # -- correlation -----------------------------------------------------------------------
 def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, raised, tallied):
     env, server, app = served
-    first = answer(post(app, server, alert_body()))
+    first_response = post(app, server, alert_body())
+    first = {"id": incident_of(first_response), **answer(first_response)}
     second_payload = alert_body(target=ACCOUNT.upper())  # same resource, other spelling
     response = post(app, server, second_payload)
     body = answer(response)
     assert response.status_code == 202
-    assert body["id"] == body["correlatedTo"] == first["id"]
-    assert body["statusUri"] == first["statusUri"]
+    assert (outcome(response), incident_of(response)) == ("correlated", first["id"])
+    assert set(body) == {"deliveryId", "statusUri"} and body["statusUri"] != first["statusUri"]  # its own delivery
     assert [i.instance_id for i in env.host.list_instances()] == [first["id"]]
     assert raised == []  # joined alerts go to the incident's tally entity, not its history
     [(instance_id, operation, data)] = tallied
@@ -261,9 +358,9 @@ def test_a_second_alert_for_the_same_resource_joins_the_open_incident(served, ra
 
 def test_alerts_for_other_resources_or_after_the_window_start_their_own_and_a_late_one_is_recorded(served, raised):
     env, server, app = served
-    first = answer(post(app, server, alert_body()))
-    other = answer(post(app, server, alert_body(target=OTHER_ACCOUNT)))
-    assert other["id"] != first["id"] and "correlatedTo" not in other
+    first_response, other_response = post(app, server, alert_body()), post(app, server, alert_body(target=OTHER_ACCOUNT))
+    first, other = {"id": incident_of(first_response)}, {"id": incident_of(other_response)}
+    assert other["id"] != first["id"] and outcome(other_response) == "started"
     env.host.run_until_idle(advance_timers=True)
     assert {i.runtime_status for i in incidents(env)} <= {"Completed", "Failed"}
     first_record = json.loads((env.settings.records_dir / f"{first['id']}.json").read_text())
@@ -271,28 +368,29 @@ def test_alerts_for_other_resources_or_after_the_window_start_their_own_and_a_la
     # the same route, within the window after the incident ended and held: recorded onto it (a record revision)
     late_body = alert_body()
     late = post(app, server, late_body)
-    assert late.headers["X-Firestop-Intake"] == "recorded" and answer(late)["correlatedTo"] == first["id"]
+    assert (outcome(late), incident_of(late)) == ("recorded", first["id"])
     revision = json.loads((env.settings.records_dir / f"{first['id']}.rev2.json").read_text())
     assert revision["correlated_after_close"][0]["alert_id"] == json.loads(late_body)["data"]["essentials"]["alertId"]
     assert revision["timeline"][-1]["step"] == "alert joined after close" and revision["status"] == "contained"
     again = post(app, server, late_body)  # a redelivery is not recorded twice
-    assert again.headers["X-Firestop-Intake"] == "duplicate" and not (env.settings.records_dir / f"{first['id']}.rev3.json").exists()
+    assert outcome(again) == "duplicate" and not (env.settings.records_dir / f"{first['id']}.rev3.json").exists()
     assert len(incidents(env)) == 2
     env.tenant.clock.advance(3601)  # past the window: a new incident contains again
-    later = answer(post(app, server, alert_body()))
-    assert later["id"] not in (first["id"], other["id"]) and "correlatedTo" not in later
+    later = post(app, server, alert_body())
+    assert incident_of(later) not in (first["id"], other["id"]) and outcome(later) == "started"
     assert [name for _, name, _ in raised] == []
 
 
 def test_the_correlation_window_is_an_app_setting(served, raised, monkeypatch):
     env, server, app = served
     monkeypatch.setenv("FIRESTOP_CORRELATION_WINDOW_SECONDS", "60")
-    first = answer(post(app, server, alert_body()))
+    first = incident_of(post(app, server, alert_body()))
     env.tenant.clock.advance(61)
-    assert "correlatedTo" not in answer(post(app, server, alert_body()))
+    assert outcome(post(app, server, alert_body())) == "started"
     assert len(incidents(env)) == 2
     monkeypatch.setenv("FIRESTOP_CORRELATION_WINDOW_SECONDS", "3600")
-    assert answer(post(app, server, alert_body()))["correlatedTo"] == first["id"]
+    joined = post(app, server, alert_body())
+    assert (outcome(joined), incident_of(joined)) == ("correlated", first)
 
 
 def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served, raised, tallied):
@@ -304,7 +402,8 @@ def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served,
     def deliver(payload: bytes) -> None:
         response = post(app, server, payload)
         with lock:
-            results.append({"status": response.status_code, **answer(response)})
+            results.append({"status": response.status_code, "id": incident_of(response), "outcome": outcome(response),
+                            **answer(response)})
 
     threads = [threading.Thread(target=deliver, args=(p,)) for p in payloads]
     for thread in threads:
@@ -313,7 +412,7 @@ def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served,
         thread.join()
     [incident] = incidents(env)
     assert {r["status"] for r in results} == {202} and {r["id"] for r in results} == {incident.instance_id}
-    assert sum("correlatedTo" in r for r in results) == 9
+    assert sum(r["outcome"] == "correlated" for r in results) == 9 and len({r["deliveryId"] for r in results}) == 10
     assert raised == [] and sum(d["count"] for _, _, d in tallied) == 9
     assert sorted(a["alert_id"] for _, _, d in tallied for a in d["alerts"]) == sorted(
         json.loads(p)["data"]["essentials"]["alertId"] for p in payloads
@@ -324,29 +423,30 @@ def test_a_burst_of_distinct_alerts_for_one_resource_starts_one_incident(served,
 def test_resolved_reaches_the_open_incident_and_never_starts_one(served, raised):
     env, server, app = served
     alert_id = f"/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.AlertsManagement/alerts/{uuid.uuid4()}"
-    fired = answer(post(app, server, alert_body(alert_id=alert_id)))
+    fired = {"id": incident_of(post(app, server, alert_body(alert_id=alert_id)))}
     resolved_payload = alert_body(alert_id=alert_id, condition="Resolved", resolved="2026-11-29T03:50:00Z")
     response = post(app, server, resolved_payload)
     body = answer(response)
-    assert response.status_code == 202 and body["id"] == fired["id"] and body["event"] == "alert_resolved"
+    assert response.status_code == 202 and (outcome(response), incident_of(response)) == ("resolved", fired["id"])
     assert raised == [(fired["id"], "alert_resolved", {"alert_id": alert_id, "resolved_at": "2026-11-29T03:50:00+00:00",
                                                        "received_at": env.tenant.clock.now().isoformat()})]
     env.host.run_until_idle(advance_timers=True)
     repeat = post(app, server, resolved_payload)  # redelivered after the incident closed: same answer, no event
     assert (repeat.status_code, answer(repeat)) == (202, body) and len(raised) == 1
     unknown = post(app, server, alert_body(target=OTHER_ACCOUNT, condition="Resolved"))
-    assert unknown.status_code == 200 and answer(unknown)["id"] is None and "never starts" in answer(unknown)["message"]
+    assert unknown.status_code == 202 and set(answer(unknown)) == {"deliveryId", "statusUri"}  # the same answer as any
+    assert (outcome(unknown), incident_of(unknown)) == ("no_incident", None)
     assert len(incidents(env)) == 1 and len(raised) == 1
 
 
 def test_resolved_for_an_incident_that_already_finished_changes_nothing(served, raised):
     env, server, app = served
     alert_id = f"/subscriptions/11111111-2222-3333-4444-555555555555/providers/Microsoft.AlertsManagement/alerts/{uuid.uuid4()}"
-    fired = answer(post(app, server, alert_body(alert_id=alert_id)))
+    fired = {"id": incident_of(post(app, server, alert_body(alert_id=alert_id)))}
     env.host.run_until_idle(advance_timers=True)
     closed = post(app, server, alert_body(alert_id=alert_id, condition="Resolved"))
-    assert closed.status_code == 200
-    assert answer(closed)["id"] == fired["id"] and answer(closed)["runtimeStatus"] == env.host.get_status(fired["id"]).runtime_status
+    assert closed.status_code == 202 and set(answer(closed)) == {"deliveryId", "statusUri"}
+    assert (outcome(closed), incident_of(closed)) == ("closed", fired["id"])
     assert raised == [] and len(incidents(env)) == 1
 
 
@@ -420,7 +520,7 @@ def test_the_webhook_requires_a_function_key(served):
         assert call(headers={"x-functions-key": key + "x"})[0] == 401
         assert incidents(env) == []
         status, body = call(headers={"x-functions-key": key})
-        assert status == 202 and json.loads(body)["id"] == env.host.list_instances(name="incident_orchestrator")[0].instance_id
+        assert status == 202 and set(json.loads(body)) == {"deliveryId", "statusUri"} and len(incidents(env)) == 1
 
 
 # -- 503: never a 500, never a 202 for what was not recorded -----------------------------

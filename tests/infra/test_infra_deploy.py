@@ -107,7 +107,7 @@ def test_app_service_authentication_leaves_exactly_the_key_only_routes_to_their_
         return any(path == e or path.startswith(e.rstrip("/") + "/") for e in excluded)
 
     routes = {r.template: r.auth_level for r in http_routes(function_app())}
-    assert {t for t, level in routes.items() if level == "function"} == {"alerts", "alerts/{incident_id}/status", "events"}
+    assert {t for t, level in routes.items() if level == "function"} == {"alerts", "alerts/{delivery_id}/status", "events"}
     assert {t: covered(t) for t, level in routes.items()} == {t: level == "function" for t, level in routes.items()}
 
 

@@ -11,6 +11,7 @@ import azure.functions as func
 import pytest
 
 from firestop.settings import REPO_ROOT
+from tests.e2e.test_webhook import what_intake_did
 
 SAMPLES = Path(__file__).parent / "samples" / "eventgrid"
 SUB = "11111111-2222-3333-4444-555555555555"
@@ -27,6 +28,7 @@ def _sample(name: str):
 def endpoint(firestop_home):
     from firestop.cli.wiring import function_app, sandbox_environment
     from firestop.runtime import ManagementServer, invoke_http_function
+    from tests.e2e.test_webhook import invoke_seen
 
     env = sandbox_environment()
     with ManagementServer(env.host) as server:
@@ -36,7 +38,7 @@ def endpoint(firestop_home):
             raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
             request = func.HttpRequest(method=method, url=f"http://localhost:7071/api/{route}",
                                        headers={"content-type": content_type, **(headers or {})}, body=raw)
-            return invoke_http_function(app, function, request, server=server)
+            return invoke_seen(app, function, request, server=server)  # the response carries its log line (intake)
 
         yield env, call
     env.close()
@@ -124,14 +126,14 @@ def test_defender_alert_monitor_log_alert_and_sentinel_incident_make_one_inciden
                                           "alertId": f"/subscriptions/{SUB}/providers/Microsoft.AlertsManagement/alerts/jb-1"})
     monitor["data"]["customProperties"] = {"firestop-playbook": "ai-jailbreak"}
     first = call("post_alert", "alerts", json.loads((examples / "defender-jailbreak.json").read_text()))
-    incident = json.loads(first.get_body())["id"]
-    assert first.status_code == 202 and first.headers["X-Firestop-Intake"] == "started"
+    incident = what_intake_did(first)["id"]
+    assert first.status_code == 202 and what_intake_did(first)["outcome"] == "started"
     second = call("post_alert", "alerts", monitor)
     third = call("post_alert", "alerts", json.loads((examples / "sentinel-incident-jailbreak.json").read_text()))
     for answer in (second, third):
-        body = json.loads(answer.get_body())
+        body = what_intake_did(answer)
         assert answer.status_code == 202, body
-        assert body["id"] == incident and answer.headers["X-Firestop-Intake"] == "correlated"
+        assert body["id"] == incident and what_intake_did(answer)["outcome"] == "correlated"
     env.host.run_until_idle(incident, advance_timers=True)
     record = json.loads((env.settings.records_dir / f"{incident}.json").read_text())
     assert record["playbook"]["name"] == "ai-jailbreak" and record["correlated_count"] == 2

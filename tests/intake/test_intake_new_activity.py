@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from firestop.settings import REPO_ROOT
 
 from .test_intake_eventgrid import endpoint  # noqa: F401  (fixture)
+from tests.e2e.test_webhook import what_intake_did
 
 LEAKED_KEY = json.loads((REPO_ROOT / "examples" / "alerts" / "leaked-key.json").read_text())
 
@@ -43,8 +44,8 @@ def _rotations(record: dict) -> int:
 def test_new_activity_after_the_keys_were_rotated_is_contained_again_a_late_evaluation_is_recorded(endpoint):
     env, call = endpoint
     first = call("post_alert", "alerts", LEAKED_KEY)
-    assert first.headers["X-Firestop-Intake"] == "started"
-    incident = json.loads(first.get_body())["id"]
+    assert what_intake_did(first)["outcome"] == "started"
+    incident = what_intake_did(first)["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     held = _record(env, incident)
     assert held["status"] == "contained" and _rotations(held) == 1
@@ -54,14 +55,14 @@ def test_new_activity_after_the_keys_were_rotated_is_contained_again_a_late_eval
     clock = env.clients.clock
     clock.set(contained + timedelta(minutes=5))
     late = call("post_alert", "alerts", _again("late-eval", contained - timedelta(minutes=10), clock.now()))
-    assert late.headers["X-Firestop-Intake"] == "recorded", late.get_body()
-    assert json.loads(late.get_body())["correlatedTo"] == incident
+    assert what_intake_did(late)["outcome"] == "recorded", late.get_body()
+    assert what_intake_did(late)["correlatedTo"] == incident
 
     # 20 minutes after the rotation, the rule fires on requests made after it (the new key leaked too)
     clock.set(contained + timedelta(minutes=20))
     again = call("post_alert", "alerts", _again("after-rotation", contained + timedelta(minutes=5), clock.now()))
-    body = json.loads(again.get_body())
-    assert again.headers["X-Firestop-Intake"] == "started", body
+    body = what_intake_did(again)
+    assert what_intake_did(again)["outcome"] == "started", body
     assert body["id"] != incident and body["follows"] == incident and "correlatedTo" not in body
     env.host.run_until_idle(body["id"], advance_timers=True)
     second = _record(env, body["id"])

@@ -13,6 +13,7 @@ import json
 from firestop.settings import REPO_ROOT
 
 from .test_intake_eventgrid import PROD, SUB, _policy_event, endpoint  # noqa: F401  (fixture)
+from tests.e2e.test_webhook import what_intake_did
 
 EXAMPLES = REPO_ROOT / "examples" / "alerts"
 
@@ -27,8 +28,8 @@ def test_defender_alert_its_sentinel_incident_and_a_policy_change_make_one_incid
     env, call = endpoint
     defender = json.loads((EXAMPLES / "defender-jailbreak.json").read_text())
     first = call("post_alert", "alerts", defender)
-    assert first.status_code == 202 and first.headers["X-Firestop-Intake"] == "started"
-    incident = json.loads(first.get_body())["id"]
+    assert first.status_code == 202 and what_intake_did(first)["outcome"] == "started"
+    incident = what_intake_did(first)["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     handled = _record(env, incident)
     assert handled["playbook"]["name"] == "ai-jailbreak" and handled["status"] == "resolved"  # blocked at source
@@ -36,8 +37,8 @@ def test_defender_alert_its_sentinel_incident_and_a_policy_change_make_one_incid
     # the Sentinel incident holding that Defender alert arrives after the incident ended: recorded onto it
     sentinel_body = json.loads((EXAMPLES / "sentinel-incident-jailbreak.json").read_text())
     second = call("post_alert", "alerts", sentinel_body)
-    assert second.status_code == 202 and second.headers["X-Firestop-Intake"] == "recorded", second.get_body()
-    assert json.loads(second.get_body())["correlatedTo"] == incident
+    assert second.status_code == 202 and what_intake_did(second)["outcome"] == "recorded", second.get_body()
+    assert what_intake_did(second)["correlatedTo"] == incident
 
     # a Policy state change on the same account (Event Grid): its own playbook runs, as a part of the same incident
     policy = call("post_events", "events", [_policy_event("evt-attack-1", PROD)])
@@ -93,10 +94,10 @@ def test_a_decoy_of_another_route_only_adds_a_line_it_never_holds_the_containmen
     decoy = json.loads((EXAMPLES / "public-network-exposure.json").read_text())
     decoy["data"]["essentials"]["alertTargetIDs"] = [PROD.lower()]
     decoy["data"]["customProperties"] = {"firestop-playbook": "public-network-exposure"}  # a playbook route: it can anchor
-    started = json.loads(call("post_alert", "alerts", decoy).get_body())
+    started = what_intake_did(call("post_alert", "alerts", decoy))
     leak = call("post_alert", "alerts", json.loads((EXAMPLES / "leaked-key.json").read_text()))
-    body = json.loads(leak.get_body())
-    assert leak.headers["X-Firestop-Intake"] == "started" and "correlatedTo" not in body
+    body = what_intake_did(leak)
+    assert what_intake_did(leak)["outcome"] == "started" and "correlatedTo" not in body
     assert body["id"] != started["id"] and body["partOf"] == started["id"]
     env.host.run_until_idle(body["id"], advance_timers=True)
     record = _record(env, body["id"])
@@ -123,7 +124,7 @@ def test_graph_alert_created_is_fetched_by_id_through_msgraph_and_routes_like_it
     assert record["alert"]["alert_id"] == "Microsoft.Security/alerts/2516935104399999999_5f0c2e8a-3b1d-4c7e-9a6f-1d2e3f4a5b6c"
     assert record["alert"]["indicators"]["caller_ips"] == ["203.0.113.66"]  # only the fetched alert's evidence names it
     again = call("post_alert", "alerts", json.loads((EXAMPLES / "defender-jailbreak.json").read_text()))
-    assert again.headers["X-Firestop-Intake"] == "duplicate" and json.loads(again.get_body())["id"] == incident
+    assert what_intake_did(again)["outcome"] == "duplicate" and what_intake_did(again)["id"] == incident
     missing = dict(sample, id="another-event")
     missing["data"] = {**sample["data"], "resourceData": {"id": "no-such-alert"}}
     refused = call("post_events", "events", [missing], content_type="application/cloudevents-batch+json")

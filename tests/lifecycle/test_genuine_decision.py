@@ -14,7 +14,7 @@ import pytest
 
 from firestop.cli.incidents import decide
 from firestop.lifecycle.incident import GENUINE_STEP
-from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served, what_intake_did# noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("check_on")
 
@@ -29,7 +29,7 @@ def _forged(served) -> str:  # noqa: F811
     env, server, app = served
     response = post(app, server, alert_body())
     assert response.status_code == 202, response.get_body()
-    incident_id = json.loads(response.get_body())["id"]
+    incident_id = what_intake_did(response)["id"]
     env.host.run_until_idle()
     return incident_id
 
@@ -147,7 +147,7 @@ def test_the_genuine_card_lists_what_each_held_step_acts_on(served, capsys):  # 
     body["data"]["essentials"]["alertId"] += "0"  # an alert Azure Monitor never fired: not confirmed
     response = post(app, server, json.dumps(body).encode())
     assert response.status_code == 202, response.get_body()
-    incident_id = json.loads(response.get_body())["id"]
+    incident_id = what_intake_did(response)["id"]
     env.host.run_until_idle()
     pending = _pending(env, incident_id)
     assert pending["step"] == GENUINE_STEP
@@ -210,7 +210,7 @@ def test_later_steps_held_by_the_decision_do_not_say_an_earlier_step_failed(serv
     env, server, app = served
     response = post(app, server, (REPO_ROOT / "examples/alerts/suspicious-key-access.json").read_bytes())
     assert response.status_code == 202, response.get_body()
-    incident_id = json.loads(response.get_body())["id"]
+    incident_id = what_intake_did(response)["id"]
     env.host.run_until_idle()
     assert _pending(env, incident_id)["step"] == GENUINE_STEP
     if decision == "reject":
@@ -232,14 +232,14 @@ def test_a_differing_delivery_after_a_rejected_incident_does_not_send_the_respon
     env, server, app = served
     body = json.loads(alert_body())
     first = post(app, server, json.dumps(body).encode())
-    incident_id = json.loads(first.get_body())["id"]
+    incident_id = what_intake_did(first)["id"]
     env.host.run_until_idle()
     decide(env, incident_id, GENUINE_STEP, "reject", "oid-alice", comment="forged")
     assert env.host.get_status(incident_id).runtime_status == "Completed"
     body["data"]["essentials"]["severity"] = "Sev0"  # the same alert id, other content
     second = post(app, server, json.dumps(body).encode())
     assert second.status_code == 202, second.get_body()
-    variant = json.loads(second.get_body())["id"]
+    variant = what_intake_did(second)["id"]
     assert variant != incident_id
     env.host.run_until_idle()
     record = env.host.get_status(variant).output

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401 — the fixture
 from tests.intake.test_intake_new_activity import LEAKED_KEY, _again, _record
+from tests.e2e.test_webhook import what_intake_did
 
 
 def test_an_alert_tallied_while_the_record_is_filed_lands_on_the_record(endpoint, monkeypatch):  # noqa: F811
@@ -41,7 +42,7 @@ def test_an_alert_tallied_while_the_record_is_filed_lands_on_the_record(endpoint
 
     monkeypatch.setattr(dispatch, "execute", filing)
     first = call("post_alert", "alerts", LEAKED_KEY)
-    incident = json.loads(first.get_body())["id"]
+    incident = what_intake_did(first)["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     assert sent, "the record was never filed"
     record = _record(env, incident)
@@ -55,7 +56,7 @@ def test_an_alert_tallied_while_the_record_is_filed_lands_on_the_record(endpoint
 def test_an_incident_without_late_alerts_files_one_record(endpoint):  # noqa: F811
     """The read costs one entity call; with nothing late no revision is filed."""
     env, call = endpoint
-    incident = json.loads(call("post_alert", "alerts", LEAKED_KEY).get_body())["id"]
+    incident = what_intake_did(call("post_alert", "alerts", LEAKED_KEY))["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     record = _record(env, incident)
     assert record["status"] == "contained" and not record.get("correlated_after_close")

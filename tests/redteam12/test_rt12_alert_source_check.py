@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from firestop.lifecycle.incident import CHECK_ATTEMPTS
-from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, alert_body, post, served, what_intake_did# noqa: F401 (fixture)
 from tests.source_check_steps import through_check_retries
 
 pytestmark = pytest.mark.usefixtures("check_on")
@@ -28,7 +28,7 @@ def _start(served, body: bytes) -> str:  # noqa: F811
     env, server, app = served
     response = post(app, server, body)
     assert response.status_code == 202, response.get_body()
-    return json.loads(response.get_body())["id"]
+    return what_intake_did(response)["id"]
 
 
 def _keys(env) -> dict:

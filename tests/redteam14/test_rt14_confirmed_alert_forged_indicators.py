@@ -22,7 +22,7 @@ import json
 import pytest
 
 from firestop.settings import REPO_ROOT
-from tests.e2e.test_webhook import ACCOUNT, post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import ACCOUNT, post, served, what_intake_did# noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("check_on")
 
@@ -43,7 +43,7 @@ def start(served, body: dict) -> str:  # noqa: F811
     env, server, app = served
     response = post(app, server, json.dumps(body).encode())
     assert response.status_code == 202, response.get_body()
-    return json.loads(response.get_body())["id"]
+    return what_intake_did(response)["id"]
 
 
 def test_the_real_dow_alert_naming_another_deployment_throttles_nothing(served):  # noqa: F811

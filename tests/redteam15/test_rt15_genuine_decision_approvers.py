@@ -22,7 +22,7 @@ import yaml
 from firestop.cli.incidents import decide
 from firestop.lifecycle.incident import GENUINE_STEP
 from firestop.settings import REPO_ROOT
-from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import ACCOUNT, alert_body, post, served, what_intake_did# noqa: F401 (fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def test_an_approver_outside_a_steps_approvers_cannot_make_it_act_through_the_ge
     before = _network(env)
     answer = post(app, server, alert_body())
     assert answer.status_code == 202, answer.get_body()
-    incident_id = json.loads(answer.get_body())["id"]
+    incident_id = what_intake_did(answer)["id"]
     env.host.run_until_idle()
     pending = env.host.get_status(incident_id).custom_status["pending_approval"]
     assert pending["step"] == GENUINE_STEP and pending["approvers"] == []  # rotate-keys': any approver
@@ -70,7 +70,7 @@ def test_the_genuine_decision_of_a_steps_own_approver_needs_no_second_decision(s
     env, server, app = served
     before = _network(env)
     answer = post(app, server, alert_body())
-    incident_id = json.loads(answer.get_body())["id"]
+    incident_id = what_intake_did(answer)["id"]
     env.host.run_until_idle()
     view = decide(env, incident_id, GENUINE_STEP, "approve", "oid-alice")
     assert view["status"] == "contained", view.get("reason")

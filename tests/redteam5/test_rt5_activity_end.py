@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from firestop.settings import REPO_ROOT
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401  (fixture)
+from tests.e2e.test_webhook import what_intake_did
 
 DEFENDER = json.loads((REPO_ROOT / "examples" / "alerts" / "defender-denial-of-wallet.json").read_text())
 
@@ -42,8 +43,8 @@ def _contained(env, call) -> tuple[str, datetime]:
     from firestop.records.store import filed_record
 
     first = call("post_alert", "alerts", DEFENDER)
-    assert first.headers["X-Firestop-Intake"] == "started", first.get_body()
-    incident = json.loads(first.get_body())["id"]
+    assert what_intake_did(first)["outcome"] == "started", first.get_body()
+    incident = what_intake_did(first)["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     record = filed_record(env.settings, incident)
     assert record["status"] == "contained", record["status"]
@@ -57,8 +58,8 @@ def test_rt5_01_activity_that_went_on_after_containment_is_contained_again(endpo
     clock.set(contained + timedelta(minutes=20))
     answer = call("post_alert", "alerts", _second(contained - timedelta(minutes=10), contained + timedelta(minutes=15), clock.now()))
     body = json.loads(answer.get_body())
-    assert answer.headers["X-Firestop-Intake"] == "started", body
-    assert body["id"] != incident and body.get("follows") == incident
+    assert what_intake_did(answer)["outcome"] == "started", body
+    assert what_intake_did(answer)["id"] != incident and what_intake_did(answer).get("follows") == incident
 
 
 def test_rt5_01_activity_that_ended_before_containment_is_still_recorded(endpoint):
@@ -68,8 +69,8 @@ def test_rt5_01_activity_that_ended_before_containment_is_still_recorded(endpoin
     clock.set(contained + timedelta(minutes=20))
     answer = call("post_alert", "alerts", _second(contained - timedelta(minutes=10), contained - timedelta(minutes=1), clock.now()))
     body = json.loads(answer.get_body())
-    assert answer.headers["X-Firestop-Intake"] == "recorded", body
-    assert body["correlatedTo"] == incident
+    assert what_intake_did(answer)["outcome"] == "recorded", body
+    assert what_intake_did(answer)["correlatedTo"] == incident
 
 
 def test_rt5_01_sentinel_and_graph_last_activity_count_a_log_window_end_does_not():

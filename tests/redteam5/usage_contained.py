@@ -16,10 +16,11 @@ def contained_usage_incident(endpoint: Any) -> tuple[Any, Any, dict[str, Any]]:
     """Post :data:`USAGE`, run its incident to the end (timers advanced) and return ``(env, call, record)``:
     the endpoint's environment and call, and the filed record, asserted ``contained``."""
     from firestop.records.store import filed_record
+    from tests.e2e.test_webhook import what_intake_did
 
     env, call = endpoint
     first = call("post_alert", "alerts", USAGE)
-    incident = json.loads(first.get_body())["id"]
+    incident = what_intake_did(first)["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     record = filed_record(env.settings, incident)
     assert record["status"] == "contained"

@@ -30,6 +30,7 @@ import yaml
 from firestop.settings import REPO_ROOT
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401  (fixture)
 from tests.redteam5.usage_contained import USAGE, contained_usage_incident
+from tests.e2e.test_webhook import what_intake_did
 
 HERE = Path(__file__).parent
 BASE = {"name": "p", "version": "1", "match": {"rule_names": ["x"]}, "contain": [{"id": "s", "runbook": "evidence.snapshot_logs"}]}
@@ -69,7 +70,7 @@ def test_rt6_01_client_errors_after_containment_open_an_incident(endpoint, metri
     clock.set(datetime.fromisoformat(record["contained_at"]) + timedelta(minutes=10))
     custom = {**USAGE["data"]["customProperties"], "firestop-signal": "failed-requests"}
     answer = call("post_alert", "alerts", _client_errors_alert(clock.now(), record["alert"]["target_ids"][0], custom, metric, dimensions))
-    assert answer.headers["X-Firestop-Intake"] == "started", answer.get_body()
+    assert what_intake_did(answer)["outcome"] == "started", answer.get_body()
 
 
 def test_rt6_01_no_shipped_metric_rule_claims_refusals_and_the_log_rule_proves_them():

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401 — the fixture
 from tests.intake.test_intake_new_activity import LEAKED_KEY, _again, _record
+from tests.e2e.test_webhook import what_intake_did
 
 #: A small cap for the test (the shipped one is 100): past it no alert may add a timeline line.
 CAP = 5
@@ -30,7 +31,7 @@ def test_alerts_joined_after_close_do_not_grow_the_record_without_bound(endpoint
     monkeypatch.setattr(intake_call, "MAX_AFTER_CLOSE", CAP)
     env, call = endpoint
     first = call("post_alert", "alerts", LEAKED_KEY)
-    incident = json.loads(first.get_body())["id"]
+    incident = what_intake_did(first)["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     held = _record(env, incident)
     assert held["status"] == "contained"
@@ -39,7 +40,7 @@ def test_alerts_joined_after_close_do_not_grow_the_record_without_bound(endpoint
     lines = len(held["timeline"])
     for n in range(LATE):  # one evaluation after containment, split by caller IP: one alert per IP
         late = call("post_alert", "alerts", _again(f"late-{n}", contained - timedelta(minutes=10), env.clients.clock.now()))
-        assert late.headers["X-Firestop-Intake"] == "recorded", late.get_body()
+        assert what_intake_did(late)["outcome"] == "recorded", late.get_body()
     record = _record(env, incident)
     joined = [e for e in record["timeline"] if e["step"] == "alert joined after close"]
     assert record["correlated_after_close_count"] == LATE
@@ -56,7 +57,7 @@ def test_a_redelivered_late_alert_older_than_the_listed_entries_is_a_duplicate(e
 
     monkeypatch.setattr(intake_call, "MAX_AFTER_CLOSE", CAP)
     env, call = endpoint
-    incident = json.loads(call("post_alert", "alerts", LEAKED_KEY).get_body())["id"]
+    incident = what_intake_did(call("post_alert", "alerts", LEAKED_KEY))["id"]
     env.host.run_until_idle(incident, advance_timers=True)
     contained = datetime.fromisoformat(_record(env, incident)["contained_at"])
     env.clients.clock.set(contained + timedelta(minutes=5))
@@ -65,7 +66,7 @@ def test_a_redelivered_late_alert_older_than_the_listed_entries_is_a_duplicate(e
     counted = _record(env, incident)["correlated_count"]
     for n in (0, LATE - 1):  # the oldest (no longer listed) and the newest (listed), delivered again
         again = call("post_alert", "alerts", _again(f"late-{n}", contained - timedelta(minutes=10), env.clients.clock.now()))
-        assert again.headers["X-Firestop-Intake"] == "duplicate", (n, again.get_body())
+        assert what_intake_did(again)["outcome"] == "duplicate", (n, again.get_body())
     record = _record(env, incident)
     assert record["correlated_after_close_count"] == LATE
     assert record["correlated_count"] == counted

@@ -76,7 +76,7 @@ def served(tmp_path: Path):
         err.close()
 
 
-def test_alert_webhook_with_a_function_key_completes_through_the_status_route(served):
+def test_alert_webhook_with_a_function_key_completes_and_the_status_route_says_received(served, tmp_path):
     base, proc, lines = served
     assert base.startswith("http://127.0.0.1:")
     assert "Function key (environment): " + KEY in lines
@@ -101,27 +101,36 @@ def test_alert_webhook_with_a_function_key_completes_through_the_status_route(se
                                headers={**json_type, "x-functions-key": KEY})
     assert code == 202, body
     links = json.loads(body)
-    assert links["id"].startswith("inc-")
+    assert set(links) == {"deliveryId", "statusUri"} and links["deliveryId"].startswith("dlv-")  # no incident named
     assert headers["Location"] == links["statusUri"]
-    assert links["statusUri"].startswith(f"{base}/api/alerts/{links['id']}/status?token=")
+    assert links["statusUri"].startswith(f"{base}/api/alerts/{links['deliveryId']}/status?token=")
     assert "code=" not in body.decode() and "runtime/webhooks" not in body.decode()
+    code, _, body = call(links["statusUri"], headers={"x-functions-key": KEY})
+    assert (code, json.loads(body)["status"]) == (200, "received")  # the delivery was taken; nothing of the incident
 
-    deadline = time.monotonic() + GUARD_S  # the server's own driver runs the incident
+    from firestop.records.store import filed_record
+    from firestop.runtime.store import Store
+    from firestop.settings import Settings
+
+    settings = Settings.from_env(home=tmp_path / "home")  # serve's FIRESTOP_HOME (the fixture's)
+    deadline = time.monotonic() + GUARD_S  # the server's own driver runs the incident; its store says how far
     while True:
-        code, _, body = call(links["statusUri"], headers={"x-functions-key": KEY})
-        status = json.loads(body)
-        if status["runtimeStatus"] not in ("Pending", "Running"):
+        store = Store(settings.durable_db)
+        try:
+            rows = [r for r in store.all_instances() if r.name == "incident_orchestrator"]
+        finally:
+            store.close()
+        if rows and rows[0].runtime_status not in ("Pending", "Running"):
             break
-        assert code == 202 and time.monotonic() < deadline, status
-        time.sleep(0.05)
-    assert (code, status["runtimeStatus"]) == (200, "Completed"), status
-    assert status["status"] == "contained"
-
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.05)  # polling a background process: the deadline bounds it
+    assert [r.runtime_status for r in rows] == ["Completed"]
+    assert filed_record(settings, rows[0].instance_id)["status"] == "contained"
     assert call(links["statusUri"])[0] == 401  # the sender's own key, nothing in the link
     bare = links["statusUri"].split("?", 1)[0]
-    assert call(bare, headers={"x-functions-key": KEY})[0] == 403  # the key alone reads no incident
+    assert call(bare, headers={"x-functions-key": KEY})[0] == 403  # the key alone reads nothing
     again = call(f"{base}/api/alerts?code={KEY}", method="POST", body=payload, headers=json_type)
-    assert again[0] == 202 and json.loads(again[2])["id"] == links["id"]  # redelivery: same incident
+    assert again[0] == 202 and json.loads(again[2]) == links  # redelivery: the same answer
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=GUARD_S) == 0

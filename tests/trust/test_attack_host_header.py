@@ -20,17 +20,18 @@ def post_alert_in_process(url: str):
 
     from firestop.cli.wiring import function_app, sandbox_environment
     from firestop.runtime import ManagementServer, invoke_http_function
+    from tests.e2e.test_webhook import invoke_seen
 
     env = sandbox_environment()
     try:
         with ManagementServer(env.host) as server:
             request = func.HttpRequest(method="POST", url=url, headers={"content-type": "application/json"},
                                        body=EXAMPLE.read_bytes())
-            answer = invoke_http_function(function_app(), "post_alert", request, server=server)
+            answer = invoke_seen(function_app(), "post_alert", request, server=server)
             link = json.loads(answer.get_body())["statusUri"]
             status = func.HttpRequest(method="GET", url=link.replace(
                 "https://fs-prod.azurewebsites.net", "http://evil.example").replace("https://firestop.contoso.com", "http://evil.example"),
-                headers={}, body=b"", route_params={"incident_id": json.loads(answer.get_body())["id"]},
+                headers={}, body=b"", route_params={"delivery_id": json.loads(answer.get_body())["deliveryId"]},
                 params={"token": link.split("?token=", 1)[1]})
             polled = invoke_http_function(function_app(), "alert_status", status, server=server)
     finally:
@@ -47,9 +48,9 @@ def test_on_azure_links_use_the_platform_host_name_not_the_request_host(firestop
     answer, polled = post_alert_in_process("http://evil.example/api/alerts")  # the host built the URL from Host
     body = json.loads(answer.get_body())
     assert answer.status_code == 202
-    assert body["statusUri"].startswith(f"{origin}/api/alerts/{body['id']}/status?token=")
+    assert body["statusUri"].startswith(f"{origin}/api/alerts/{body['deliveryId']}/status?token=")
     assert body["statusUri"] == answer.headers["Location"]
-    assert polled.status_code == 202 and polled.headers["Location"] == body["statusUri"]  # the incident still runs
+    assert polled.status_code == 200 and json.loads(polled.get_body())["status"] == "received"  # the link works
     assert "evil" not in answer.get_body().decode() + json.dumps(dict(answer.headers)) + json.dumps(dict(polled.headers))
 
 
@@ -125,17 +126,17 @@ def test_status_links_follow_a_changed_setting_though_the_base_is_cached(monkeyp
 
     from firestop.functions.http_alerts import status_link
 
-    def link(url: str, incident_id: str = "inc/1") -> str:
-        return status_link(func.HttpRequest(method="POST", url=url, headers={}, body=b""), incident_id)
+    def link(url: str, delivery: str = "dlv-1") -> str:
+        return status_link(func.HttpRequest(method="POST", url=url, headers={}, body=b""), delivery)
 
     monkeypatch.delenv("WEBSITE_HOSTNAME", raising=False)
     monkeypatch.delenv("FIRESTOP_PUBLIC_URL", raising=False)
     url = "http://127.0.0.1:7071/firestop/alerts"
-    assert link(url) == link(url) == "http://127.0.0.1:7071/firestop/alerts/inc%2F1/status"
+    assert link(url) == link(url) == "http://127.0.0.1:7071/firestop/alerts/dlv-1/status"
     monkeypatch.setenv("WEBSITE_HOSTNAME", "fs-prod.azurewebsites.net")
-    assert link(url, "inc-2") == "https://fs-prod.azurewebsites.net/firestop/alerts/inc-2/status"
+    assert link(url, "dlv-2") == "https://fs-prod.azurewebsites.net/firestop/alerts/dlv-2/status"
     monkeypatch.setenv("FIRESTOP_PUBLIC_URL", "https://firestop.contoso.com/")
-    assert link(url, "inc-2") == "https://firestop.contoso.com/firestop/alerts/inc-2/status"
+    assert link(url, "dlv-2") == "https://firestop.contoso.com/firestop/alerts/dlv-2/status"
     monkeypatch.delenv("FIRESTOP_PUBLIC_URL")
     monkeypatch.delenv("WEBSITE_HOSTNAME")
     assert link("http://evil.example/api/alerts", "x") == "http://evil.example/api/alerts/x/status"  # serve: its own URL

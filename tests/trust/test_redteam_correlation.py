@@ -59,6 +59,14 @@ def served(tmp_path):
         yield f"http://127.0.0.1:{port}", home
 
 
+def incidents_listed(base: str) -> list[dict]:
+    """The incidents a responder reads (``GET /api/incidents``, a reader's role): the webhook's 202 names none
+    since intake16, so what intake did is read here. Newest first or not, as the route lists them."""
+    status, page = call(f"{base}/api/incidents", who="oid-mallory")
+    assert status == 200, page
+    return page if isinstance(page, list) else page["incidents"]
+
+
 def _rotated(home) -> bool:
     for path in (home / "ledger").glob("*.jsonl"):
         for line in path.read_text().splitlines():
@@ -72,8 +80,9 @@ def test_a_decoy_alert_on_the_account_does_not_swallow_a_leaked_key_containment(
     base, home = served
     decoy = json.loads((ALERTS / "public-network-exposure.json").read_text())
     decoy["data"]["essentials"]["alertTargetIDs"] = [PROD]
-    status, started = call(f"{base}/api/alerts", method="POST", body=decoy)
+    status, _ = call(f"{base}/api/alerts", method="POST", body=decoy)
     assert status == 202
+    [started] = [{"id": row["incident_id"]} for row in incidents_listed(base)]
     deadline = time.monotonic() + GUARD_S
     while True:  # bounded: until the decoy waits for approval
         _, view = call(f"{base}/api/incidents/{started['id']}", who="oid-mallory")
@@ -81,9 +90,10 @@ def test_a_decoy_alert_on_the_account_does_not_swallow_a_leaked_key_containment(
             break
         assert time.monotonic() < deadline, view
         time.sleep(0.2)
-    status, leaked = call(f"{base}/api/alerts", method="POST", body=json.loads((ALERTS / "leaked-key.json").read_text()))
+    status, _ = call(f"{base}/api/alerts", method="POST", body=json.loads((ALERTS / "leaked-key.json").read_text()))
     assert status == 202
-    assert leaked.get("correlatedTo") is None, f"the leaked-key alert joined the decoy incident {leaked['correlatedTo']}"
+    listed = incidents_listed(base)
+    assert len(listed) == 2, f"the leaked-key alert joined the decoy incident {started['id']}: {listed}"
     deadline = time.monotonic() + GUARD_S
     while not _rotated(home):  # bounded: its own containment rotates the keys
         assert time.monotonic() < deadline, "keys.rotate never applied"

@@ -18,6 +18,7 @@ import azure.functions as func
 import pytest
 
 from firestop.intake.correlation import KEY_ENV, WINDOW_ENV, CorrelationConfigError, CorrelationSettings
+from tests.e2e.test_webhook import what_intake_did
 
 ALERT = "examples/alerts/public-network-exposure.json"
 
@@ -28,6 +29,7 @@ def webhook(firestop_home):
 
     from firestop.cli.wiring import function_app, sandbox_environment
     from firestop.runtime import ManagementServer, invoke_http_function
+    from tests.e2e.test_webhook import invoke_seen
 
     body = (Path(__file__).resolve().parents[2] / ALERT).read_bytes()
     env = sandbox_environment()
@@ -37,7 +39,7 @@ def webhook(firestop_home):
         def post(payload: bytes = body):
             request = func.HttpRequest(method="POST", url="http://localhost:7071/api/alerts",
                                        headers={"content-type": "application/json"}, body=payload)
-            return invoke_http_function(app, "post_alert", request, server=server)
+            return invoke_seen(app, "post_alert", request, server=server)
 
         yield env, post, body
     env.close()
@@ -55,7 +57,7 @@ def test_a_function_replaced_after_the_first_webhook_is_the_one_the_next_webhook
 
     monkeypatch.setattr(seal, "load_seal_key", broken)
     again = post(body.replace(b'"alertId": "', b'"alertId": "other-'))
-    assert again.status_code == 503 and again.headers["X-Firestop-Intake"] == "unavailable"
+    assert again.status_code == 503 and what_intake_did(again)["outcome"] == "unavailable"
     assert "FIRESTOP_SEAL_KEY" in json.loads(again.get_body())["reason"]
 
 

@@ -20,7 +20,7 @@ import json
 
 import pytest
 
-from tests.e2e.test_webhook import post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import post, served, what_intake_did  # noqa: F401 (fixture)
 from tests.redteam15.test_rt15_forged_alert_holds_resource import _forged
 from tests.source_check_steps import confirm_outcomes
 from tests.verify12.test_v12_forged_dimensions import RAW, _deny_rules, _fire_genuine
@@ -35,7 +35,7 @@ def _posted(server, app, body: dict) -> dict:
     """POST without running the host: the incident it opened or joined has not run its check yet."""
     answer = post(app, server, json.dumps(body).encode())
     assert answer.status_code == 202, answer.get_body()
-    return json.loads(answer.get_body())
+    return what_intake_did(answer)
 
 
 def _variant_of(body: dict) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from firestop.lifecycle.incident import CHECK_ATTEMPTS
 from firestop.settings import REPO_ROOT
-from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, post, served  # noqa: F401 (fixture)
+from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, post, served, what_intake_did# noqa: F401 (fixture)
 from tests.source_check_steps import through_check_retries
 
 pytestmark = pytest.mark.usefixtures("check_on")
@@ -42,7 +42,7 @@ def start(served, body: dict) -> str:  # noqa: F811
     env, server, app = served
     response = post(app, server, json.dumps(body).encode())
     assert response.status_code == 202, response.get_body()
-    return json.loads(response.get_body())["id"]
+    return what_intake_did(response)["id"]
 
 
 def waiting_why(env, incident_id: str) -> str:
