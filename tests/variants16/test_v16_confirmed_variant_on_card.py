@@ -10,25 +10,12 @@ and says how many of each kind exist beyond the list.
 from __future__ import annotations
 
 import json
-from functools import partial
-
-import pytest
 
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
-from tests.source_check_steps import confirm_outcomes, post_delivery
+from tests.source_check_steps import confirm_outcomes
 from tests.trust.conftest import Api
-from tests.trust16.test_t16_card_names_variants import _console
+from tests.trust16.test_t16_card_names_variants import _console, _post, check_on  # noqa: F401 (autouse fixture)
 from tests.verify12.test_v12_forged_dimensions import GATEWAY_IP, RAW, _fire_genuine, _with_dimension
-
-
-@pytest.fixture(autouse=True)
-def check_on(monkeypatch):
-    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-    for name in ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED", "FIRESTOP_ROLES"):
-        monkeypatch.delenv(name, raising=False)
-
-
-_post = partial(post_delivery, statuses=(200, 202))
 
 
 def test_a_genuine_variant_after_25_forged_ones_is_on_the_card(served):  # noqa: F811
