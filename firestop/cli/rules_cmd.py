@@ -47,17 +47,11 @@ def trust(
     detections (a later edit of its condition, scope or firestop-* properties voids the trust). Admin role."""
     from azure.core.exceptions import AzureError, ResourceNotFoundError
 
-    from firestop.azure.alerts_management import check_rule_id
     from firestop.storage.base import StoreError
     from firestop.trust.seal import SealKeyError
 
+    rule_id, env, who = _admin_session(rule_id, as_, group, azure, as_json)
     try:
-        rule_id = check_rule_id(rule_id)
-    except ValueError as exc:
-        fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
-    env, who, groups = _who(as_, group, azure, as_json)
-    try:
-        _admin(env, who, groups, azure, as_json)
         try:
             rule = env.clients.alerts_management().get_rule(rule_id)
         except ResourceNotFoundError:
@@ -181,17 +175,11 @@ def untrust(
     """Revoke an admin's trust in every trusted version of an alert rule: its alerts wait for a responder again. The
     rule need not exist any more. A sealed untrust entry (who, when) is added beside the trust (the records store keeps
     both: auditable, rules list shows it). Admin role. Exit 0 (revoked, or nothing was trusted), 2 bad input, 1 else."""
-    from firestop.azure.alerts_management import check_rule_id
     from firestop.storage.base import StoreError
     from firestop.trust.seal import SealKeyError
 
+    rule_id, env, who = _admin_session(rule_id, as_, group, azure, as_json)
     try:
-        rule_id = check_rule_id(rule_id)
-    except ValueError as exc:
-        fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
-    env, who, groups = _who(as_, group, azure, as_json)
-    try:
-        _admin(env, who, groups, azure, as_json)
         from firestop.infra.trusted_rules import untrust_rule
         from firestop.records.store import records_store
 
@@ -295,13 +283,32 @@ def _not_found_hint(env, azure: bool) -> str:
             "playbooks' own detections, as firestop infra does, before it plays an attack FILE)")
 
 
+def _admin_session(rule_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
+    """What ``rules trust`` and ``rules untrust`` check first: ``(rule id as checked, environment, object id)`` once
+    RULE_ID is an alert rule's ARM id (else exit 2 naming it), the caller is believed (:func:`_who`) and holds the admin
+    role (:func:`_admin`). The caller closes the environment; it is closed here when a check fails."""
+    from firestop.azure.alerts_management import check_rule_id
+
+    try:
+        rule_id = check_rule_id(rule_id)
+    except ValueError as exc:
+        fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    env, who, held = _who(as_, groups, azure, as_json)
+    try:
+        _admin(env, who, held, azure, as_json)
+    except BaseException:  # (typer.Exit from fail: the environment is not the caller's yet)
+        env.close()
+        raise
+    return rule_id, env, who
+
+
 def _admin(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None:
     """Exit 2 unless ``who`` holds Firestop's admin role (:func:`firestop.trust.roles_held`)."""
     from firestop.trust import TrustError, roles_held
 
     try:
         roles_held(who, groups, (), "admin", azure=azure, settings=env.settings)
-    except TrustError as exc:  # (the caller's finally closes env)
+    except TrustError as exc:  # (_admin_session closes env)
         fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
 
 
