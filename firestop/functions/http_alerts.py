@@ -207,16 +207,14 @@ async def post_alert(req: func.HttpRequest, client) -> func.HttpResponse:
 @observed
 def alert_status(req: func.HttpRequest) -> func.HttpResponse:
     """Whether a delivery was taken (module docstring): its token only; reads no store, grants nothing."""
-    from firestop.boundary import instance_id_problem
-
     delivery = req.route_params.get("delivery_id", "")
-    problem = instance_id_problem(delivery)
+    seal = (_below or _modules())[5]
+    problem = seal.delivery_id_problem(delivery)
     if problem is not None:
         return func.HttpResponse(json.dumps({"error": "delivery_id", "field": "delivery_id", "reason": problem,
                                              "fix": "use the statusUri of the 202 answer to POST /api/alerts as given",
                                              "status": 400}),
                                  status_code=400, mimetype="application/json")
-    seal = (_below or _modules())[5]
     try:
         key = seal.load_seal_key()
     except seal.SealKeyError as exc:

@@ -284,6 +284,15 @@ def delivery_id(alert_id: str, monitor_condition: str) -> str:
     return "dlv-" + hashlib.sha256(_DELIVERY_DOMAIN + text).hexdigest()[:32]
 
 
+def delivery_id_problem(value: Any) -> str | None:
+    """Why ``value`` is not a :func:`delivery_id` (``"dlv-"`` + 32 lower-case hex), or None. Read before any token
+    is checked, so nothing else of an outside value (its length, its characters) reaches the MAC."""
+    if not isinstance(value, str) or len(value) != 36 or not value.startswith("dlv-") \
+            or any(c not in "0123456789abcdef" for c in value[4:]):
+        return "not a delivery id (dlv- and 32 lower-case hex digits, as the 202's deliveryId gives it)"
+    return None
+
+
 def delivery_token(delivery: str, *, key: SealKey) -> str:
     """The token a 202 to ``POST /api/alerts`` hands its sender with ``statusUri``: a seal for
     :attr:`Purpose.ALERT_DELIVERY` bound to the delivery id (``v1.<key id>.<MAC>``, URL-safe). Only this app's key

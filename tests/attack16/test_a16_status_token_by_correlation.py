@@ -12,6 +12,8 @@ link answers "received" and nothing of an incident; the answer is the same with 
 
 from __future__ import annotations
 
+import json
+
 from tests.e2e.test_webhook import ACCOUNT, OTHER_ACCOUNT, alert_body, answer, get_status, post, served  # noqa: F401
 
 
@@ -31,9 +33,10 @@ def test_a16_03_a_made_up_alert_does_not_hand_out_the_open_incidents_status_toke
         status, shown = get_status(app, server, body["statusUri"])
         assert (status, shown["status"]) == (200, "received") and incident not in str(shown)
         assert "runtimeStatus" not in shown and "containedAt" not in shown and "phase" not in shown
-        # the incident's own route with this token: 403 (a delivery's token reads no incident)
+        # the incident's id on the route with this token: 400 (not a delivery id; a delivery's token reads no incident)
         token = body["statusUri"].split("?token=", 1)[1]
-        assert get_status(app, server, f"{server.base_url}/api/alerts/{incident}/status?token={token}")[0] == 403
+        status, refused = get_status(app, server, f"{server.base_url}/api/alerts/{incident}/status?token={token}")
+        assert status == 400 and refused["field"] == "delivery_id" and incident not in json.dumps(refused), refused
         if control is not None:  # nothing open on the other account: the same answer
             other = post(app, server, control)
             assert other.intake["outcome"] == "no_incident"

@@ -265,18 +265,24 @@ def test_the_202_names_the_delivery_and_its_status_route_only(served):
 def test_the_status_route_reads_no_store_and_refuses_what_is_not_an_id(served, monkeypatch):
     """A delivery token is proof enough that the delivery was taken (only the app seals one): the route answers
     without reading the durable store — so nothing about any incident can come out of it."""
-    from firestop.trust.seal import delivery_token, load_seal_key
+    from firestop.trust.seal import delivery_id, delivery_token, load_seal_key
 
     env, server, app = served
-    token = delivery_token("dlv-0123", key=load_seal_key())
+    delivery = delivery_id("/subscriptions/x/providers/Microsoft.AlertsManagement/alerts/a", "Fired")
+    token = delivery_token(delivery, key=load_seal_key())
 
     def refuse(*args, **kwargs):
         raise AssertionError("the status route read the durable store")
 
     monkeypatch.setattr(env.host, "get_status", refuse)
     monkeypatch.setattr(env.host, "list_instances", refuse)
-    assert get_status(app, server, f"{server.base_url}/api/alerts/dlv-0123/status?token={token}")[0] == 200
-    assert get_status(app, server, f"{server.base_url}/api/alerts/{'x' * 300}/status")[0] == 400
+    assert get_status(app, server, f"{server.base_url}/api/alerts/{delivery}/status?token={token}")[0] == 200
+    # anything not shaped as a delivery id is 400 naming the field before any token is checked (an incident id, an
+    # overlong or upper-case one included): the answer says what a delivery id is, nothing of incident ids
+    for odd in ("x" * 300, "dlv-0123", delivery.upper(), delivery + "0", "inc-33906e911c7aff74"):
+        status, body = get_status(app, server, f"{server.base_url}/api/alerts/{odd}/status?token={token}")
+        assert status == 400 and body["field"] == "delivery_id", (odd, body)
+        assert "delivery id" in body["reason"] and "incident" not in body["reason"], body
 
 
 def test_the_status_route_answers_only_the_sender_of_that_delivery(served):
@@ -295,8 +301,8 @@ def test_the_status_route_answers_only_the_sender_of_that_delivery(served):
     incident = incident_of(first_response)
     old = load_seal_key().sign("alert-status", incident, "firestop-alert-status")  # a link handed out before
     for link in (bare, f"{bare}?token=", f"{bare}?token={other_token}", f"{bare}?token={own_token}x",
-                 f"{bare}?token={'v1.' * 40}", f"{server.base_url}/api/alerts/dlv-nothing/status?token={own_token}",
-                 f"{server.base_url}/api/alerts/{incident}/status?token={old}"):
+                 f"{bare}?token={'v1.' * 40}", f"{server.base_url}/api/alerts/{other['deliveryId']}/status?token={own_token}",
+                 f"{bare}?token={old}"):
         status, body = get_status(app, server, link)
         assert status == 403, link
         assert body["error"] == "token" and "statusUri" in body["fix"] and "runtimeStatus" not in body

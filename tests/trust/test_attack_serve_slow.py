@@ -48,7 +48,7 @@ def status_of(conn: socket.socket) -> int | None:
 def timed_get(port: int, source: str = "127.0.0.1") -> tuple[int | None, float]:
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(source, 0)) as conn:
-        conn.sendall(f"GET /api/alerts/inc-nothing/status HTTP/1.1\r\nHost: 127.0.0.1\r\nx-functions-key: {KEY}\r\n"
+        conn.sendall(f"GET /api/alerts/dlv-00000000000000000000000000000000/status HTTP/1.1\r\nHost: 127.0.0.1\r\nx-functions-key: {KEY}\r\n"
                      "Connection: close\r\n\r\n".encode())
         return status_of(conn), time.monotonic() - started
 
