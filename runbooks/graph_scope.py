@@ -45,7 +45,7 @@ RULE = ("Graph runbooks act with the app's tenant-wide Microsoft Graph permissio
 MAX_TARGET = 512
 MAX_SHOWN = 160
 #: An ARM resource ID's characters (names: letters, digits, ``-_.()``): no query, fragment or escape reaches the URL.
-_ARM_ID = re.compile(r"^[A-Za-z0-9/_.()\-]+$")
+_ARM_ID = re.compile(r"[A-Za-z0-9/_.()\-]+")  # (fullmatch: `$` would let a final newline through)
 #: How a plan's notes say a run would be refused (the API's note; the CLI words the rest for its options).
 PLAN_NOTE = "a run would be refused: "
 
@@ -106,7 +106,7 @@ def refusal(clients: Any, runbook: Any, target: str | None, params: dict[str, An
                                  f"(/subscriptions/…/providers/Microsoft.CognitiveServices/accounts/<name>), or {ask}")
     shown = target[:MAX_SHOWN] + ("…" if len(target) > MAX_SHOWN else "")
     try:
-        if len(target) > MAX_TARGET or not _ARM_ID.match(target):
+        if len(target) > MAX_TARGET or not _ARM_ID.fullmatch(target):
             raise RunbookError("invalid", "not an ARM resource ID")
         ref = account_ref(target)
     except RunbookError:

@@ -114,6 +114,7 @@ def test_every_graph_runbook_names_the_param_it_acts_on():
     f"{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/no-such-account",  # not protected
     f"{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/x?api-version=1#",  # no query through
     ACCOUNT + "/" + "a" * 600,
+    ACCOUNT + "\n",  # a final newline (a `$` anchor let it through, echoed in the answer; a leading space was refused)
 ])
 def test_a_responder_naming_an_account_firestop_does_not_protect_is_refused(api, target):  # noqa: F811
     # contoso-chatbot holds Reader on rg-ai-prod: it would count on a real account there, never on a made-up one
