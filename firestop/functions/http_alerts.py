@@ -36,9 +36,9 @@ A16-03). So the answer to a delivery is the same whatever intake did with it.
 ``GET /api/alerts/{delivery id}/status?token=<delivery token>`` (auth level FUNCTION **and** the token of the 202
 that took this delivery) answers **200** ``{"deliveryId", "status": "received", "message"}``: the delivery was taken
 (a 202 is given only once it is). Nothing of the incident it reached — not its id, phase, runtime status or
-containment — and no other delivery's progress; the store is not read. **400** not an id
-(:func:`firestop.boundary.instance_id_problem`); **403** no token, or one not issued for this delivery by this app —
-links handed out before intake16 carried tokens bound to an incident and answer 403 too; **401** no function key;
+containment — and no other delivery's progress; the store is not read. **400** not of a delivery id's form
+(:func:`firestop.trust.seal.delivery_id_problem`; checked before the token — the incident ids of links handed out
+before intake16 included); **403** no token, or one not issued for this delivery by this app; **401** no function key;
 **503** the seal key is missing.
 """
 
