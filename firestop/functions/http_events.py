@@ -12,13 +12,33 @@ CloudEvents schema): a ``WebHook-Request-Origin`` of ``eventgrid.azure.net`` is 
 ``WebHook-Allowed-Origin`` = that origin and ``WebHook-Allowed-Rate: *``; any other origin **403**;
 no origin **400**. ``WebHook-Request-Callback`` is never followed.
 
+The key is a *host* key (``infra/azuredeploy.json``: the action group's ``actiongroup`` key opens every
+FUNCTION-level route, this one included), and it sits in every action group's URL: so, as ``POST /api/alerts``
+(intake16, :mod:`firestop.functions.http_alerts`), **the answer never tells what intake did** (events17). An accepted
+event is ``{"index", "id"}`` — its place in the batch and the id the sender gave it — whether it started an incident,
+joined an open one, was a repeat or was recorded onto a finished one: no incident id, no outcome, no status link.
+(Event Grid reads only the status code of a webhook's answer — 200, 201, 202, 203 or 204 acknowledge the delivery,
+anything else or no answer within 30 s is retried, 400/401/403/413 dead-lettered or dropped: "Event Grid message
+delivery and retry", learn.microsoft.com/azure/event-grid/delivery-and-retry, and Learn's training unit "Configure
+delivery and retry policies" for the list of success codes — so a per-event delivery id or status link, as the
+alerts route hands out, would serve no sender and cost a seal per event: none is given.) What intake did goes on the
+log for operators: one ``event_intake`` line per accepted event (``outcome``, ``incident_id``, ``alert_id``,
+``correlated_to``, ``part_of``, ``follows``, ``detail`` = ``events[<index>] id=<id>``) and, on the request's line, the
+same fields for a delivery of one accepted event (Event Grid's default: one event per delivery, "Event Grid message
+delivery and retry", output batching), else ``outcome=batch`` with the count of each outcome. Whether an event is
+accepted, ignored or rejected depends on that event (and a Graph alert it names, on Graph) — never on the store or on
+what this instance took before: the 413 below counts every Graph event of the batch, fetched before or not.
+
 ``POST`` answers (JSON; :mod:`firestop.intake.eventgrid` reads the delivery):
 
-* **200** ``{"validationResponse": code}`` for the subscription validation event (Event Grid schema);
-* **200** ``{"accepted": [{"index", "id", "incident", "outcome"}], "ignored": [{"index", "id", "type"}]}``
+* **200** ``{"validationResponse": code}`` for the subscription validation event (Event Grid schema; the
+  ``Microsoft.EventGrid.SubscriptionValidationEvent`` handshake: ``data.validationCode`` echoed as
+  ``validationResponse``, Event Grid system events reference ``SubscriptionValidationEventData`` /
+  ``SubscriptionValidationResponse``; its ``validationUrl`` is never followed);
+* **200** ``{"accepted": [{"index", "id"}], "ignored": [{"index", "id", "type"}]}``
   when every event was accepted or is not Firestop's (ignored types, a Compliant state, another secret):
   each accepted event went through the alert intake (dedupe + correlation, :mod:`firestop.intake.accept`),
-  so a redelivered event (same id) is ``duplicate`` and starts nothing — exactly once;
+  so a redelivered event (same id) is a duplicate and starts nothing — exactly once (the log says ``duplicate``);
 * **400** ``{"error": "events[<i>].<field>", "index", "field", "reason", "fix", "accepted", "ignored",
   "rejected": [{"index", "field", "reason"}]}`` when some events are malformed: every *valid* event of the
   batch is still accepted (and listed), so nothing is lost; Event Grid does not retry a 400
@@ -34,8 +54,10 @@ no origin **400**. ``WebHook-Request-Callback`` is never followed.
   the 30 s Event Grid waits for an answer — it then retries the whole batch, which did it all again): more than
   :data:`MAX_GRAPH_FETCHES` ``Microsoft.Graph.AlertCreated`` events still to fetch in one delivery is **413**
   ``{"error": "$", "reason", "fix", "accepted", "ignored", "rejected", "not_fetched": [{"index", "id"}] (at most 100),
-  "not_fetched_count"}``: **no** Graph alert is fetched, and every event that needs no fetch (the batch's other events,
-  and Graph alerts this instance already accepted) is accepted first — so the 413 loses only what it names.
+  "not_fetched_count"}``: **no** Graph alert is fetched, and every event that needs no fetch (the batch's other
+  events) is accepted first — so the 413 loses only what it names. A Graph event this instance accepted before is
+  named there too (events17: listing it as accepted told a key holder it had been delivered here); nothing is lost by
+  it, its replay is a duplicate.
   Why 413 and not 503 (Learn, "Event Grid message delivery and retry", ``azure/event-grid/delivery-and-retry``): a
   webhook's 400/413/401/403 is not retried — the batch is dead-lettered when the subscription has a dead-letter
   destination, else dropped — while any other failure retries the *whole* delivery (a delivery is one request:
@@ -64,7 +86,8 @@ import time
 import azure.durable_functions as df
 import azure.functions as func
 
-from firestop.telemetry.requests import observed
+from firestop.telemetry.logs import event as log_event
+from firestop.telemetry.requests import note, observed
 
 bp = df.Blueprint()
 log = logging.getLogger("firestop.intake.eventgrid")
@@ -75,9 +98,10 @@ MAX_GRAPH_FETCHES = 50
 #: answer, then counts the delivery failed and retries it ("Event Grid message delivery and retry").
 MAX_GRAPH_SECONDS = 20.0
 _clock = time.monotonic
-#: Graph alerts this instance fetched and accepted (task hub scope + event alert id -> the accepted entry), so a redelivered batch
+#: Graph alerts this instance fetched and accepted (task hub scope + event alert id -> the incident id intake named, for
+#: the log line), so a redelivered batch
 #: (after a 503 for its deferred events) does not fetch them again: at most :data:`_FETCHED_MAX`, oldest dropped.
-_FETCHED: dict[str, dict] = {}
+_FETCHED: dict[str, str | None] = {}
 _FETCHED_MAX = 10_000
 
 
@@ -159,6 +183,28 @@ def _graph_alert(factory, alert) :
     return graph_alert(body)
 
 
+def _log_intake(done: list[tuple]) -> None:
+    """What intake did with each accepted event, for operators only (the answer does not say it, module docstring):
+    one ``event_intake`` line per event (``outcome``, ``incident_id``, ``alert_id``, ``correlated_to``, ``part_of``,
+    ``follows``, ``detail`` = ``events[<index>] id=<event id>``) on this module's logger, and on the request's line
+    (:mod:`firestop.telemetry.requests`) the same fields when the delivery held one accepted event (Event Grid's
+    default batch), else ``outcome=batch`` and the count of each outcome in ``detail``."""
+    for index, event_id, alert_id, kind, incident, outcome in done:
+        log_event(log, "event_intake", {
+            "route": "post_events", "outcome": kind, "incident_id": incident, "alert_id": alert_id,
+            "correlated_to": getattr(outcome, "correlated_to", None), "part_of": getattr(outcome, "part_of", None),
+            "follows": getattr(outcome, "follows", None), "detail": f"events[{index}] id={event_id}"})
+    if len(done) == 1:
+        _, _, alert_id, kind, incident, outcome = done[0]
+        note(outcome=kind, incident_id=incident, alert_id=alert_id, correlated_to=getattr(outcome, "correlated_to", None),
+             part_of=getattr(outcome, "part_of", None), follows=getattr(outcome, "follows", None))
+    elif done:
+        counts: dict[str, int] = {}
+        for entry in done:
+            counts[entry[3]] = counts.get(entry[3], 0) + 1
+        note(outcome="batch", detail=", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())))
+
+
 async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
     from firestop.alerts.errors import AlertPayloadError
     from firestop.alerts.sources.eventgrid import EventError, event_alert
@@ -184,6 +230,7 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
     factory = get_client_factory()
     secret_name = get_settings().key_secret_name
     accepted, ignored, rejected, deferred = [], [], [], []
+    done: list[tuple] = []  # (index, event id, alert id, outcome, incident id, Outcome | None): for the log only
     parsed = []
     for index, event in enumerate(delivery.events):
         try:
@@ -192,20 +239,23 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
             rejected.append({"index": index, "field": exc.field, "reason": exc.reason})
     bindings = getattr(client, "_orchestration_bindings", None)  # one memo per task hub and backend
     scope = f"{getattr(client, 'task_hub_name', '')}|{getattr(bindings, 'rpc_base_url', '')}|"
-    graph = sum(1 for _, _, alert in parsed if alert is not None and alert.context.get("graphAlertId")
-                and scope + alert.alert_id not in _FETCHED)
+    # every Graph event of the delivery counts, fetched before or not: whether a batch is refused depends on the batch
+    # alone, never on what this instance accepted earlier (events17: else a 413 or not told whether a Graph alert id
+    # had been delivered)
+    graph = sum(1 for _, _, alert in parsed if alert is not None and alert.context.get("graphAlertId"))
     over = graph > MAX_GRAPH_FETCHES  # 413: fetch none, accept what needs no fetch (module docstring)
     not_fetched: list[dict] = []
     started = _clock()
     for index, event, alert in parsed:
         event_id = str(event.get("id"))[:128]
         if alert is not None and alert.context.get("graphAlertId"):
-            remembered = _FETCHED.get(scope + alert.alert_id)
-            if remembered is not None:  # fetched and accepted by an earlier attempt of this delivery
-                accepted.append({**remembered, "index": index, "outcome": "duplicate"})
-                continue
-            if over:
+            if over:  # before the memo: an over-large batch is answered alike whatever this instance accepted before
                 not_fetched.append({"index": index, "id": event_id})
+                continue
+            if scope + alert.alert_id in _FETCHED:  # fetched and accepted by an earlier attempt of this delivery
+                remembered = _FETCHED[scope + alert.alert_id]
+                accepted.append({"index": index, "id": event_id})
+                done.append((index, event_id, alert.alert_id, "duplicate", remembered, None))
                 continue
             if _clock() - started >= MAX_GRAPH_SECONDS:
                 deferred.append({"index": index, "id": event_id})
@@ -229,15 +279,18 @@ async def _post(req: func.HttpRequest, client) -> func.HttpResponse:
             outcome = await _accept_one(client, alert, factory, settings, key)
         except IntakeUnavailable as exc:
             log.warning("event %r not accepted, answering 503: %r", event_id, str(exc))
+            _log_intake(done)
             return _json(503, {"error": "unavailable", "reason": "the event could not be recorded",
                                "fix": "Event Grid retries; accepted events are duplicates on retry",
                                "accepted": accepted}, {"Retry-After": "5"})
-        accepted.append({"index": index, "id": event_id, "incident": outcome.instance_id, "outcome": outcome.kind.value})
+        accepted.append({"index": index, "id": event_id})  # alike whatever intake did (module docstring)
+        done.append((index, event_id, alert.alert_id, outcome.kind.value, outcome.instance_id, outcome))
         if event_key is not None:
-            _FETCHED[event_key] = accepted[-1]
+            _FETCHED[event_key] = outcome.instance_id
             while len(_FETCHED) > _FETCHED_MAX:
                 _FETCHED.pop(next(iter(_FETCHED)))
     rejected.sort(key=lambda r: r["index"])
+    _log_intake(done)
     if over:
         log.warning("Event Grid delivery of %d events with %d Graph alerts to fetch: none fetched (413, at most %d); "
                     "%d other event(s) accepted", len(delivery.events), graph, MAX_GRAPH_FETCHES, len(accepted))

@@ -6,7 +6,7 @@ The contract, stated once here:
   Functions host collects them (the message is a ``key=value`` line; with OpenTelemetry configured the same
   fields are the record's attributes). ``firestop serve`` prints them on stderr
   (:func:`~firestop.telemetry.logs.configure_logging`), as JSON lines when ``FIRESTOP_LOG_FORMAT=json``.
-  Two kinds of line:
+  Three kinds of line:
 
   - ``request`` — one per HTTP request: ``method``, ``path`` (never the query string: ``?code=`` holds the
     function key), ``route`` (the function), ``status``, ``duration_ms``, ``caller`` / ``caller_id`` (the
@@ -16,7 +16,10 @@ The contract, stated once here:
   - ``decision`` — one per timeline entry the incident orchestrator records while not replaying: ``incident_id``,
     ``phase``, ``step``, ``outcome`` (``done``, ``failed``, ``awaiting approval``, ``approved`` …), ``runbook``,
     ``target``, ``duration_ms``, ``caller`` (who decided or stopped), and ``incident`` — one per incident outcome
-    (``outcome`` = the record's status, ``mttd_s``, ``mttc_s``) (:mod:`firestop.lifecycle.observe`).
+    (``outcome`` = the record's status, ``mttd_s``, ``mttc_s``) (:mod:`firestop.lifecycle.observe`);
+  - ``event_intake`` — one per event ``POST /api/events`` accepted: what intake did with it (``outcome``,
+    ``incident_id``, ``alert_id``, ``correlated_to``, ``part_of``, ``follows``, ``detail`` = ``events[<i>] id=<id>``),
+    which the route's answer does not say (:mod:`firestop.functions.http_events`).
 
   Every value from outside is made safe where the line is built (:func:`~firestop.telemetry.logs.safe`): control
   characters and newlines escaped (no forged lines), at most :data:`~firestop.telemetry.logs.MAX_VALUE_CHARS`

@@ -12,7 +12,7 @@ import json
 
 from firestop.settings import REPO_ROOT
 
-from .test_intake_eventgrid import PROD, SUB, _policy_event, endpoint  # noqa: F401  (fixture)
+from .test_intake_eventgrid import PROD, SUB, _policy_event, endpoint, intake_of  # noqa: F401  (fixture)
 from tests.e2e.test_webhook import what_intake_did
 
 EXAMPLES = REPO_ROOT / "examples" / "alerts"
@@ -42,7 +42,7 @@ def test_defender_alert_its_sentinel_incident_and_a_policy_change_make_one_incid
 
     # a Policy state change on the same account (Event Grid): its own playbook runs, as a part of the same incident
     policy = call("post_events", "events", [_policy_event("evt-attack-1", PROD)])
-    accepted = json.loads(policy.get_body())["accepted"]
+    accepted = intake_of(policy)
     assert policy.status_code == 200 and accepted[0]["outcome"] == "started"
     part = accepted[0]["incident"]
     assert part != incident
@@ -115,9 +115,9 @@ def test_graph_alert_created_is_fetched_by_id_through_msgraph_and_routes_like_it
     sample = json.loads((Path(__file__).parent / "samples" / "eventgrid" / "graph-alert-created.cloudevents.json").read_text())
     sample["data"]["resourceData"]["id"] = "da2516935104399999999_5f0c2e8a"
     answer = call("post_events", "events", sample, content_type="application/cloudevents+json")
-    body = json.loads(answer.get_body())
-    assert answer.status_code == 200 and body["accepted"][0]["outcome"] == "started", body
-    incident = body["accepted"][0]["incident"]
+    body = intake_of(answer)
+    assert answer.status_code == 200 and body[0]["outcome"] == "started", body
+    incident = body[0]["incident"]
     env.host.run_until_idle(incident, advance_timers=True)
     record = _record(env, incident)
     assert record["playbook"]["name"] == "ai-jailbreak"

@@ -19,6 +19,8 @@ import json
 import azure.functions as func
 import pytest
 
+from tests.intake.test_intake_eventgrid import event_intake_lines, intake_of
+
 SUB = "11111111-2222-3333-4444-555555555555"
 PROD = f"/subscriptions/{SUB}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
 HELD = "037eea7a-bd0a-46c5-9a66-03aea78705d3"        # the sandbox holds prod NonCompliant with it
@@ -38,7 +40,10 @@ def endpoint(firestop_home, monkeypatch):
         def post(events):
             request = func.HttpRequest(method="POST", url="http://localhost:7071/api/events",
                                        headers={"content-type": "application/json"}, body=json.dumps(events).encode())
-            return invoke_http_function(app, "post_events", request, server=server)
+            with event_intake_lines() as lines:
+                response = invoke_http_function(app, "post_events", request, server=server)
+            response.events_intake = list(lines)  # what intake did, from the log (events17: not in the answer)
+            return response
 
         yield env, post
     env.close()
@@ -61,7 +66,7 @@ def _acls(env) -> dict:
 def _incident(post, event) -> str:
     answer = post([event])
     assert answer.status_code == 200, answer.get_body()
-    accepted = json.loads(answer.get_body())["accepted"]
+    accepted = intake_of(answer)
     assert accepted[0]["outcome"] == "started", accepted
     return accepted[0]["incident"]
 

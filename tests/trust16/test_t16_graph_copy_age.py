@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from firestop.lifecycle.incident import CONFIRM_STEP
-from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401 (fixture)
+from tests.intake.test_intake_eventgrid import endpoint, intake_of  # noqa: F401 (fixture)
 from tests.source_check_steps import timeline_of
 
 SAMPLE = Path(__file__).parents[1] / "intake" / "samples" / "eventgrid" / "graph-alert-created.cloudevents.json"
@@ -48,7 +48,7 @@ def _deliver(env, call, graph_id: str, created) -> str:
     event["data"] = {**event["data"], "resourceData": {"id": graph_id}, "resource": f"security/alerts_v2/{graph_id}"}
     answer = call("post_events", "events", [event], content_type="application/cloudevents-batch+json")
     assert answer.status_code == 200, answer.get_body()
-    (accepted,) = json.loads(answer.get_body())["accepted"]
+    (accepted,) = intake_of(answer)
     env.host.run_until_idle()
     return accepted["incident"]
 
