@@ -39,6 +39,7 @@ class Purpose(StrEnum):
     AUDIT = "audit"  # a kept security checklist audit, bound to its audit ID (firestop.audit.store, RT17-02)
     TRUSTED_RULE = "trusted-rule"  # an admin's trust in an alert rule, bound to its id and criteria (firestop.infra.trusted_rules, RT17-01)
     ALERT_DELIVERY = "alert-delivery"  # the status token of a 202 to POST /api/alerts, bound to that delivery's id
+    ALERTS_KEY = "alerts-key"  # FIRESTOP_ALERTS_KEY_DIGEST: the SHA-256 of the action group's key, bound to its name (firestop.trust.alerts_key)
 
 
 def binding_of_decision(incident_id: str, step_id: str) -> str:

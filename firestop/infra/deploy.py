@@ -24,7 +24,9 @@ Secrets: on the *first* deployment of a name, the template's ``alertsFunctionKey
 template would deploy no action group and store no seal key — and reported by name only; later deployments leave them
 out, which keeps what the first stored (the template's own rule for ``sealKey``; an empty ``alertsFunctionKey`` leaves the
 action group as it is in Incremental mode). ARM never echoes a secure value (outputs and parameters carry only their
-type), and neither does this module.
+type), and neither does this module. Whenever both ``alertsFunctionKey`` and ``sealKey`` are in the parameters (given or
+generated) and ``alertsKeyDigest`` is not, the digest is computed from them (:func:`alerts_key_digest_of`) and listed in
+``generated``: the audit compares it with the action group's ``?code=`` (:mod:`firestop.trust.alerts_key`).
 
 Errors: :class:`DeployInputError` for bad input (the CLI's exit 2: the resource group does not exist, ARM refused the
 template or parameters — ``InvalidTemplate``/``InvalidTemplateDeployment`` with the expression and its line, as the
@@ -45,6 +47,24 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 DEPLOYMENT_NAME = re.compile(r"^[-\w._()]{1,64}$", re.ASCII)
 #: securestring parameters generated on a name's first deployment when the parameters file leaves them out
 GENERATED_ON_FIRST = ("alertsFunctionKey", "sealKey")
+
+
+#: The (not secret) parameter computed from alertsFunctionKey and sealKey whenever both are in the deployment's parameters.
+DIGEST_PARAMETER = "alertsKeyDigest"
+
+
+def alerts_key_digest_of(params: dict[str, Any]) -> str | None:
+    """``alertsKeyDigest`` for parameters ``params`` (``{name: {"value": …}}``): the keyed digest of ``alertsFunctionKey``
+    under ``sealKey`` (:func:`firestop.trust.alerts_key.alerts_key_digest`), or None when either is not given as a
+    non-empty value (a later deployment leaves both out: the vault keeps the stored digest). The seal key is taken as
+    the app takes ``FIRESTOP_SEAL_KEY`` (stripped)."""
+    from firestop.trust.alerts_key import alerts_key_digest
+    from firestop.trust.seal import SealKey
+
+    code, seal = ((params.get(name) or {}).get("value") for name in ("alertsFunctionKey", "sealKey"))
+    if not (isinstance(code, str) and code and isinstance(seal, str) and seal.strip()):
+        return None
+    return alerts_key_digest(code, key=SealKey(seal.strip(), "deployment parameters"))
 
 
 class DeployInputError(ValueError):
@@ -127,6 +147,11 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
     generated = [p for p in GENERATED_ON_FIRST if first and p in declared and p not in params]
     for p in generated:
         params[p] = {"value": secrets.token_urlsafe(32)}
+    if DIGEST_PARAMETER in declared and DIGEST_PARAMETER not in params:
+        digest = alerts_key_digest_of(params)
+        if digest is not None:
+            params[DIGEST_PARAMETER] = {"value": digest}
+            generated.append(DIGEST_PARAMETER)
     if template_text is not None:  # the file's text from its first line: line N of the file is line N of the body
         body: Any = io.BytesIO(('{"properties": {"template": ' + template_text + ',\n"mode": "Incremental", "parameters": '
                                 + json.dumps(params) + "}}").encode("utf-8"))

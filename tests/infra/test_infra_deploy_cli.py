@@ -27,7 +27,8 @@ def test_deploys_the_template_into_the_sandbox_through_the_sdk_and_never_shows_a
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert (out["provisioning_state"], out["resource_group"], out["deployment"], out["first"]) == ("Succeeded", "rg-ai-prod", "firestop", True)
-    assert out["generated"] == ["alertsFunctionKey", "sealKey"]  # empty, the template would deploy no action group, no seal key
+    # empty, the template would deploy no action group, no seal key; the digest of the one under the other (events17)
+    assert out["generated"] == ["alertsFunctionKey", "sealKey", "alertsKeyDigest"]
     tenant = _tenant(firestop_home)
     # what azure-mgmt-resource sent: the deployment PUT, answered by the sandbox's ARM deployments route
     puts = [r for r in tenant.requests if r.operation == "templateDeployments.createOrUpdate"]
@@ -41,11 +42,20 @@ def test_deploys_the_template_into_the_sandbox_through_the_sdk_and_never_shows_a
     # the generated secrets reached the sandbox and were shown nowhere
     (group,) = [r for r in deployed.values() if r["type"] == "Microsoft.Insights/actionGroups"]
     code = group["properties"]["webhookReceivers"][0]["serviceUri"].split("?code=", 1)[1]
-    (secret,) = [r for r in deployed.values() if r["type"] == "Microsoft.KeyVault/vaults/secrets"]
-    seal = secret["properties"]["value"]
+    secrets = {r["name"].rsplit("/", 1)[-1]: r for r in deployed.values() if r["type"] == "Microsoft.KeyVault/vaults/secrets"}
+    assert set(secrets) == {"firestop-seal-key", "firestop-alerts-key-digest"}
+    seal = secrets["firestop-seal-key"]["properties"]["value"]
     assert len(code) >= 40 and len(seal) >= 40
     for text in (result.output, result.stderr):
         assert code not in text and seal not in text
+    # the digest the audit compares the action group's code with: of that code under that seal key, never the code
+    from firestop.trust.alerts_key import KeyMatch, compare
+    from firestop.trust.seal import SealKey
+
+    digest = secrets["firestop-alerts-key-digest"]["properties"]["value"]
+    assert code not in digest and seal not in digest
+    assert compare(code, digest, key=SealKey(seal, "test")) is KeyMatch.MATCHES
+    assert compare(code + "x", digest, key=SealKey(seal, "test")) is KeyMatch.DIFFERS
 
 
 def test_a_second_deploy_changes_nothing_and_keeps_the_secrets(firestop_home):

@@ -190,8 +190,8 @@ def _authenticated(receiver: dict, query: str) -> bool:
     """A16-05: whether a webhook receiver can be heard by ``/api/alerts`` (a function-key route): it sends the common
     alert schema (``useCommonAlertSchema``: Firestop refuses the legacy ones, as ``doctor`` says) and carries a
     non-empty ``code`` or uses Entra authentication (``useAadAuth``, actionGroups 2023-01-01). Without either every
-    delivery is answered 401, which Azure Monitor does not retry. A ``code`` that is not the key cannot be told from
-    here (Azure keeps the function keys; the app holds no copy)."""
+    delivery is answered 401, which Azure Monitor does not retry. Whether the ``code`` is the key is
+    ``monitoring.webhook-key``'s to tell (:func:`webhook_key`, by the deployment's keyed digest of it)."""
     from urllib.parse import parse_qs
 
     if (receiver or {}).get("useCommonAlertSchema") is not True:  # (the schema Firestop reads; doctor checks it too)
@@ -397,6 +397,77 @@ def webhook_aad(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     if not secure:
         return passed("no action group posts to Firestop's /api/alerts in this subscription", *evidence)
     return passed(f"every webhook receiver posting to Firestop ({len(secure)}) sends a Microsoft Entra token", *evidence)
+
+
+@control("monitoring.webhook-key", title="Firestop's action group sends the alerts key the deployment set (?code=)",
+         area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
+         fix="Set the webhook's ?code= to the host key 'actiongroup' (az functionapp keys list; or deploy infra/azuredeploy.json "
+             "again with alertsFunctionKey and alertsKeyDigest, then az functionapp keys set the same value): with another "
+             "code every alert is answered 401, which Azure Monitor does not retry.",
+         reads=("actionGroups.list",))
+def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
+    """Compares the ``code`` of every enabled webhook receiver posting to Firestop's ``/api/alerts`` (its own host when
+    known) with ``FIRESTOP_ALERTS_KEY_DIGEST``, the keyed digest of the alerts key the deployment wrote
+    (:mod:`firestop.trust.alerts_key`: the app cannot read its own function keys). A receiver without a code fails
+    whatever the setting; the codes of the others are not evaluable without that setting or the seal key. The code
+    itself is never in the result: only the group/receiver names and the verdict."""
+    import os
+    from urllib.parse import parse_qs, urlsplit
+
+    from firestop.trust.alerts_key import SETTING, KeyMatch, compare, digest_problem
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    digest = os.environ.get(SETTING) or ""
+    problem = digest_problem(digest)
+    key = None
+    if problem is None:
+        try:
+            key = load_seal_key()
+        except SealKeyError as exc:
+            problem = f"the seal key is not available ({type(exc).__name__}): the digest cannot be checked"
+    else:
+        problem += ": the deployment writes it (infra/azuredeploy.json parameter alertsKeyDigest)"
+    host = _firestop_host()
+    found: dict[str, list[str]] = {m.value: [] for m in KeyMatch}
+    unchecked: list[str] = []
+    for group in ctx.action_groups():
+        props = group.get("properties") or group
+        if props.get("enabled", True) is False:
+            continue
+        for receiver in props.get("webhookReceivers") or []:
+            url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
+            if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
+                continue
+            codes = [c for c in parse_qs(url.query).get("code", []) if c.strip()]
+            label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
+            if not codes:
+                found[KeyMatch.NO_CODE.value].append(label)
+            elif key is None:
+                unchecked.append(label)
+            else:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
+                found[(compare(codes[0], digest, key=key) if len(codes) == 1 else KeyMatch.DIFFERS).value].append(label)
+    evidence = tuple(Evidence(read=f"actionGroups.list webhookReceivers[] to Firestop's /api/alerts whose code {what} "
+                                   f"(digest compared with {SETTING}; the code is not shown)", value=value)
+                     for value, what in ((found[KeyMatch.MATCHES.value], "is the alerts key"),
+                                         (found[KeyMatch.DIFFERS.value], "is not the alerts key"),
+                                         (found[KeyMatch.NO_CODE.value], "is missing"),
+                                         (found[KeyMatch.OTHER_SEAL_KEY.value], "cannot be told: the digest was made under "
+                                                                                "another seal key"),
+                                         (unchecked, f"was not compared ({problem})")))
+    wrong = found[KeyMatch.DIFFERS.value] + found[KeyMatch.NO_CODE.value]
+    if wrong:
+        return failed(f"{len(wrong)} webhook receiver(s) post to Firestop with a code that is not the alerts key the "
+                      f"deployment set, or none (every alert they send is answered 401): {', '.join(wrong)[:600]}"
+                      + (f"; {len(unchecked)} other(s) not compared: {problem}" if unchecked else ""), *evidence)
+    if unchecked:
+        raise NotEvaluable(problem)
+    if found[KeyMatch.OTHER_SEAL_KEY.value]:
+        raise NotEvaluable(f"{SETTING} was made under another seal key (rotated since): deploy again with alertsKeyDigest "
+                           "made under the current one")
+    if not found[KeyMatch.MATCHES.value]:
+        return passed("no action group posts to Firestop's /api/alerts in this subscription", *evidence)
+    return passed(f"every webhook receiver posting to Firestop ({len(found[KeyMatch.MATCHES.value])}) sends the alerts key "
+                  "the deployment set", *evidence)
 
 
 @control("monitoring.defender-for-ai", title="Microsoft Defender for AI services plan on",
