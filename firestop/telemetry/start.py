@@ -19,7 +19,7 @@ def start_telemetry(env: Mapping[str, str] | None = None, *, secrets: Iterable[s
     env = os.environ if env is None else env
     for value in (*secrets, *(env.get(name) for name in SECRET_SETTINGS)):
         register_secret(value)
-        for word in (value or "").split()[1:8]:  # FIRESTOP_SEAL_KEY_RETIRED holds keys apart (seal17): each a secret
+        for word in (value or "").split()[:8]:  # FIRESTOP_SEAL_KEY_RETIRED holds keys apart (seal17): each a secret
             register_secret(word)
     from firestop.telemetry.otel import configure
 
