@@ -324,23 +324,32 @@ def _ring_of(path: Path, current: SealKey, retired_value: str | None) -> SealKey
             _from_env_retired.clear()
             _from_env_retired[retired_value] = retired
     else:
-        retired = _stored_retired(path.with_name(RETIRED_KEYS_FILE))
-    hit = _rings.get(str(path))
+        retired_path = _retired_paths.get(path)
+        if retired_path is None:
+            retired_path = str(path.with_name(RETIRED_KEYS_FILE))
+            if len(_retired_paths) >= 64:
+                _retired_paths.clear()
+            _retired_paths[path] = retired_path
+        retired = _stored_retired(retired_path)
+    hit = _rings.get(path)
     if hit is not None and hit[0] is current and hit[1] is retired:
         return hit[2]
     ring = SealKeyRing(current, retired)
     if len(_rings) >= 64:
         _rings.clear()
-    _rings[str(path)] = (current, retired, ring)
+    _rings[path] = (current, retired, ring)
     return ring
 
 
 _NO_RETIRED: "tuple[SealKey, ...]" = ()
 
 
-def _stored_retired(path: Path) -> "tuple[SealKey, ...]":
-    """The retired keys stored at ``path`` (none if there is no file), cached by stat stamp as :func:`_stored_key`."""
-    name = str(path)
+def _stored_retired(name: str) -> "tuple[SealKey, ...]":
+    """The retired keys stored at path ``name`` (none if there is no file), cached by stat stamp as :func:`_stored_key`.
+    No file (the usual: no rotation yet) is told by ``os.access`` (a bool, no exception: a raised FileNotFoundError was
+    most of a cached load's added cost)."""
+    if not os.access(name, os.F_OK):
+        return _NO_RETIRED
     try:
         st = os.stat(name)
     except FileNotFoundError:
@@ -349,7 +358,7 @@ def _stored_retired(path: Path) -> "tuple[SealKey, ...]":
     hit = _retired_from_file.get(name)
     if hit is not None and hit[0] == stamp:
         return hit[1]
-    retired = _parse_retired(path.read_text(), name)
+    retired = _parse_retired(Path(name).read_text(), name)
     if len(_retired_from_file) >= 64:
         _retired_from_file.clear()
     _retired_from_file[name] = (stamp, retired)
@@ -364,7 +373,9 @@ _from_file: dict[str, tuple[tuple[int, int, int, int], SealKey]] = {}
 #: ring last built for each key file (current, retired, ring), so a cached load builds nothing.
 _from_env_retired: dict[str, "tuple[SealKey, ...]"] = {}
 _retired_from_file: dict[str, tuple[tuple[int, int, int, int], "tuple[SealKey, ...]"]] = {}
-_rings: dict[str, tuple[SealKey, "tuple[SealKey, ...]", SealKeyRing]] = {}
+_rings: dict[Path, tuple[SealKey, "tuple[SealKey, ...]", SealKeyRing]] = {}
+#: Each key file's path -> its retired-keys file's path (a string), built once.
+_retired_paths: dict[Path, str] = {}
 #: FIRESTOP_HOME (as given) -> its key file's path, built once (a path join was a third of a cached load).
 _key_paths: dict[Any, Path] = {}
 #: firestop.settings, imported at the first load that needs it and kept (an import statement per webhook was
