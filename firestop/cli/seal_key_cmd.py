@@ -100,8 +100,7 @@ def rotate(
         return
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",
-          "Restart running `firestop serve` processes only if they run with FIRESTOP_SEAL_KEY set; otherwise they read "
-          "the new key at their next seal.",
+          "Running `firestop serve` processes on this FIRESTOP_HOME read the new ring at their next seal (no restart).",
           f"After a suspected exposure: python -m firestop seal-key retire {done['was']} once what must stay believed "
           "is filed (README: Rotating the seal key)."])
 

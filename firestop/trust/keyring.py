@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -94,7 +94,7 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
     env = ENVIRON if env is None else env
     _local_only(env)
     home = Path(home)
-    with _locked(home):
+    with nullcontext() if dry_run else _locked(home):  # a dry run writes nothing, not even the lock file
         ring = load_seal_key(home, env)
         if len(ring.retired) >= MAX_RETIRED_KEYS:
             raise RingFull(f"the ring holds {MAX_RETIRED_KEYS} retired keys already (the most it holds); retire the "
@@ -118,7 +118,7 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
     env = ENVIRON if env is None else env
     _local_only(env)
     home = Path(home)
-    with _locked(home):
+    with nullcontext() if dry_run else _locked(home):
         ring = load_seal_key(home, env)
         if kid == ring.kid:
             raise UnknownKey(f"{kid} is the current key: rotate first (python -m firestop seal-key rotate), then retire it")

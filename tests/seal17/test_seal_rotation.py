@@ -287,3 +287,12 @@ def test_retired_keys_are_secrets_for_logs_and_tabletop_children(firestop_home):
     start_telemetry({"FIRESTOP_SEAL_KEY_RETIRED": f"{one} {two}"})
     line = _redact(f"value={one}; other {two}")
     assert one not in line and two not in line
+
+
+def test_a_dry_run_rotation_writes_nothing(firestop_home):
+    assert _cli("seal-key", "show").exit_code == 0  # the key exists
+    before = {p.name: p.read_bytes() for p in firestop_home.iterdir() if p.is_file()}
+    dry = _cli("seal-key", "rotate", "--as", "oid-admin", "--dry-run", "--json")
+    body = json.loads(dry.stdout)
+    assert dry.exit_code == 0 and body["dry_run"] is True and body["rotated"] is False and body["kid"] is None
+    assert {p.name: p.read_bytes() for p in firestop_home.iterdir() if p.is_file()} == before
