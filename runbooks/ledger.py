@@ -415,12 +415,19 @@ class Ledger:
     def moved_name(self, incident_id: str, key: Any = None) -> str | None:
         """The object the incident's ledger moves to when its plain name (:meth:`name`) cannot be appended to (module
         docstring, records16): ``<incident>.m-<16 hex>.jsonl``, the hex from the app's seal (``key``, or :meth:`key`)
-        for :data:`LEDGER_NAME_PURPOSE` over the incident id. None without a usable seal key."""
+        for :data:`LEDGER_NAME_PURPOSE` over the incident id. None without a usable seal key. With retired keys in the
+        ring (seal17) the name one of them made, when that object exists, else the current key's."""
         key = key if key is not None else self.key()
         if key is None:
             return None
-        seal = key.sign(LEDGER_NAME_PURPOSE, self.name(incident_id)[: -len(".jsonl")], "0" * 64)
-        return f"{self.name(incident_id)[: -len('.jsonl')]}.m-{hashlib.sha256(seal.encode('utf-8')).hexdigest()[:16]}.jsonl"
+        from firestop.trust.seal import ring_keys
+
+        base = self.name(incident_id)[: -len(".jsonl")]
+        names = [f"{base}.m-{hashlib.sha256(k.sign(LEDGER_NAME_PURPOSE, base, '0' * 64).encode('utf-8')).hexdigest()[:16]}.jsonl"
+                 for k in ring_keys(key)]
+        # seal17: a ledger moved under a key since retired stays where it went (its name is looked up under each
+        # retired key: one ranged read each, at most 3); a ledger that moves now goes under the current key's name
+        return next((name for name in names[1:] if self._range(name, 0, 1) is not None), names[0])
 
     def names(self, incident_id: str, key: Any = None) -> list[str]:
         """The objects the incident's ledger is read from, in chain order: its plain name, then its moved name (with a

@@ -260,9 +260,13 @@ def moved_index_name(name: str, key: Any) -> str | None:
 
 
 def index_objects(name: str, key: Any) -> list[str]:
-    """The objects the index ``name`` is read from, in order: its plain name, then its moved name (with ``key``)."""
-    moved = moved_index_name(name, key)
-    return [name] + ([moved] if moved else [])
+    """The objects the index ``name`` is read from, in order: its plain name, then its moved name (with ``key``) under
+    each key of the ring (seal17: an index moved under a key since retired is still read; at most 4 names)."""
+    if key is None:
+        return [name]
+    from firestop.trust.seal import ring_keys
+
+    return [name] + [moved_index_name(name, k) for k in ring_keys(key)]
 
 
 def line_digest(line: dict[str, Any]) -> str:
@@ -297,7 +301,8 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
     if key is not None:
         marker_name = sealed_lines_name(key)
         if _utc(at) is not None and store.read(marker_name, limit=MARKER_READ_LIMIT) is None:
-            marker = {"since": at, "seal": key.sign(INDEX_SEAL_PURPOSE, marker_name, at)}
+            since = _since_text(store, key) or at  # seal17: a marker a retired key sealed keeps its time
+            marker = {"since": since, "seal": key.sign(INDEX_SEAL_PURPOSE, marker_name, since)}
             try:
                 store.create(marker_name, canonical(marker), "application/json")
             except AlreadyExists:  # another writer's first sealed line: its time holds
@@ -340,21 +345,59 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
 def _sealed_since(store: Any, key: Any) -> datetime | None:
     """The time from which index lines carry seals (the marker :func:`sealed_lines_name` of ``key``), None when there
     is no marker, it is not readable as one, or its seal is not the app's (``key``; None: not believed) — then every
-    line is followed, as before seals. Raises StoreError when it cannot be read."""
+    line is followed, as before seals. With retired keys (seal17) each key's marker is read and the earliest believed
+    time holds. Raises StoreError when it cannot be read."""
+    since = _since_text(store, key)
+    return _utc(since) if since is not None else None
+
+
+def _since_text(store: Any, key: Any) -> str | None:
+    """The earliest ``since`` of the sealed-lines markers of the ring's keys (at most 4 reads) that carries a valid
+    seal of ``key``; None without one. Raises StoreError when one cannot be read."""
     if key is None:
         return None
+    from firestop.trust.seal import ring_keys
+
+    found: list[tuple[datetime, str]] = []
+    for one in ring_keys(key):
+        name = sealed_lines_name(one)
+        raw = store.read(name, limit=MARKER_READ_LIMIT)
+        if raw is None:
+            continue
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            continue
+        since = doc.get("since") if isinstance(doc, dict) else None
+        if not isinstance(since, str) or not key.check(INDEX_SEAL_PURPOSE, name, since, doc.get("seal"))[0]:
+            continue
+        when = _utc(since)
+        if when is not None:
+            found.append((when, since))
+    return min(found)[1] if found else None
+
+
+def reseal_marker(store: Any, key: Any) -> bool:
+    """Seal the sealed-lines marker anew under ``key``'s current key (seal17, ``seal-key rotate``): the earliest time a
+    key of the ring sealed is written at the current key's marker name (create-only), so dropping a retired key later
+    does not move the time from which unsealed lines are refused. True when written; False when there is nothing to
+    carry or the current key's marker exists. Raises StoreError when the store cannot be read or written."""
+    from firestop.storage import AlreadyExists
+    from runbooks.ledger import canonical
+
+    if key is None:
+        return False
     name = sealed_lines_name(key)
-    raw = store.read(name, limit=MARKER_READ_LIMIT)
-    if raw is None:
-        return None
+    if store.read(name, limit=MARKER_READ_LIMIT) is not None:
+        return False
+    since = _since_text(store, key)
+    if since is None:
+        return False
     try:
-        doc = json.loads(raw)
-    except ValueError:
-        return None
-    since = doc.get("since") if isinstance(doc, dict) else None
-    if not isinstance(since, str) or not key.check(INDEX_SEAL_PURPOSE, name, since, doc.get("seal"))[0]:
-        return None
-    return _utc(since)
+        store.create(name, canonical({"since": since, "seal": key.sign(INDEX_SEAL_PURPOSE, name, since)}), "application/json")
+    except AlreadyExists:
+        return False
+    return True
 
 
 def _epoch_day(store: Any, settings: Any = None) -> str | None:

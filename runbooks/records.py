@@ -373,13 +373,13 @@ class FileRecord(Runbook[FileRecordParams]):
         )
 
     def verify(self, ctx: RunContext, target: str | None, params: FileRecordParams, applied: Applied) -> Verification:
-        from firestop.records.store import keyed_record_name
+        from firestop.records.store import keyed_record_names
 
         where = applied.artifacts["json_path"]
         incident = _incident(params.record, ctx)
         revision = int(applied.artifacts.get("revision") or 1)
         key = self._key(ctx)
-        names = [record_name(incident, revision, "json")] + ([keyed_record_name(key, incident, revision, "json")] if key else [])
+        names = [record_name(incident, revision, "json")] + (keyed_record_names(key, incident, revision, "json") if key else [])
         ok = False
         try:
             for name in names:  # the plain name, or the keyed one it was filed under beside an object planted there

@@ -89,6 +89,10 @@ from firestop.cli import simulate_cmd  # noqa: E402
 
 simulate_cmd.register(sandbox_app)  # sandbox simulate
 
+from firestop.cli import seal_key_cmd  # noqa: E402
+
+seal_key_cmd.register(app)  # seal-key show|rotate|retire
+
 _state = {"debug": False}
 
 

@@ -60,7 +60,7 @@ CHILD_ENV = (
 #: Prefixes passed whole: the locale's ``LC_*``, and Firestop's settings (``FIRESTOP_*``, less :data:`SECRET_SETTINGS`).
 CHILD_ENV_PREFIXES = ("LC_", "FIRESTOP_")
 #: Firestop settings that are keys or real sinks, never passed to an exercise (:data:`SCRUBBED_ENV` holds them too).
-SECRET_SETTINGS = ("FIRESTOP_SEAL_KEY", "FIRESTOP_FUNCTION_KEY", "FIRESTOP_SYSTEM_KEY", "FIRESTOP_STORAGE_BLOB_URL",
+SECRET_SETTINGS = ("FIRESTOP_SEAL_KEY", "FIRESTOP_SEAL_KEY_RETIRED", "FIRESTOP_FUNCTION_KEY", "FIRESTOP_SYSTEM_KEY", "FIRESTOP_STORAGE_BLOB_URL",
                    "FIRESTOP_NOTIFY_WEBHOOK_URL")
 #: Variables never passed to an exercise's child process (credentials, real sinks) — none of them is in
 #: :data:`CHILD_ENV`; kept as the named list the tests and the docs check against.

@@ -77,6 +77,14 @@ def keyed_record_name(key: Any, incident_id: str, revision: int, ext: str) -> st
     return f"{incident_id}.r{revision}-{hashlib.sha256(seal.encode('utf-8')).hexdigest()[:16]}.{ext}"
 
 
+def keyed_record_names(key: Any, incident_id: str, revision: int, ext: str) -> list[str]:
+    """:func:`keyed_record_name` under every key of ``key``'s ring (seal17: current first, then the retired ones; at
+    most 4): the names a filing of ``revision`` may be found under after a rotation. New filings take the first."""
+    from firestop.trust.seal import ring_keys
+
+    return [keyed_record_name(k, incident_id, revision, ext) for k in ring_keys(key)]
+
+
 def parse_record_name(name: str) -> tuple[str, int, bool] | None:
     """``(incident id, revision, keyed)`` of a JSON record object ``name`` (plain, revision or keyed name), else None."""
     found = _KEYED.match(name)
@@ -215,7 +223,7 @@ def believed_filing(where: Any, incident_id: str) -> "tuple[int, str, dict[str, 
     listed = filed_revisions(where, incident_id)
     for revision in sorted(sealed, reverse=True):
         # only the revision's two names the app can file under (R16-03): a look-alike keyed name is not read
-        own = (record_name(incident_id, revision, "json"), keyed_record_name(key, incident_id, revision, "json"))
+        own = (record_name(incident_id, revision, "json"), *keyed_record_names(key, incident_id, revision, "json"))
         names = [name for n, name in reversed(listed) if n == revision and name in own]
         if not names:
             continue  # deleted: the undo's custody check names it

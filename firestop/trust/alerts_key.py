@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from firestop.seal_contract import Purpose
-from firestop.trust.seal import SealKey
+from firestop.trust.seal import SealKey, ring_keys
 
 SETTING = "FIRESTOP_ALERTS_KEY_DIGEST"
 #: The host key's name in infra/azuredeploy.json (``az functionapp keys set --key-type functionKeys --key-name``).
@@ -73,7 +73,7 @@ def compare(code: str | None, digest: str, *, key: SealKey) -> KeyMatch:
     if not code:
         return KeyMatch.NO_CODE
     kid = digest.strip().split(".")[1] if digest.count(".") == 2 else ""
-    if kid != key.kid:
+    if kid not in {k.kid for k in ring_keys(key)}:  # a retired key of the ring still tells (seal17)
         return KeyMatch.OTHER_SEAL_KEY
     ok, _ = key.check(Purpose.ALERTS_KEY, KEY_NAME, _key_digest(code), digest.strip())
     return KeyMatch.MATCHES if ok else KeyMatch.DIFFERS

@@ -35,6 +35,20 @@ missing key is an error, never a generated one: instances would each hold
 their own. :class:`SealKey` never shows the key (``repr`` gives the key id);
 errors name the setting, not the value.
 
+The keyring (seal17): :func:`load_seal_key` returns a :class:`SealKeyRing` — the current key plus at most
+:data:`MAX_RETIRED_KEYS` retired ones (a ring of at most 4), so the key can be rotated without hiding what the old one
+sealed. It **seals with the current key only** and **checks a seal with the key its key id names**, current or
+retired (a seal carries its key's id; one lookup, never a trial of every key). Key-derived *names* (a moved ledger
+``<name>.m-<16 hex>``, a keyed record ``<incident>.r<N>-<16 hex>.json``, a manual-run index's moved name, the
+sealed-lines marker) are looked up under every key of the ring (:func:`ring_keys`: at most 4 names each); new ones
+are made under the current key. Retired keys come from ``FIRESTOP_SEAL_KEY_RETIRED`` (whitespace-separated; on Azure
+a Key Vault reference to the secret ``firestop-seal-key-retired``) or, locally when that is unset, from
+``FIRESTOP_HOME/seal-key.retired`` (one a line, newest first, mode 0600), which ``python -m firestop seal-key rotate``
+and ``seal-key retire`` write (:mod:`firestop.trust.keyring`). More than :data:`MAX_RETIRED_KEYS` is an error
+(:class:`SealKeyError`, naming where and the fix), never a silent drop: a dropped key is a decision. A retired key
+equal to the current one is counted once. A key id (:attr:`SealKey.kid`, 8 hex of a SHA-256 of the key under its own
+domain) is what every output, log and error names; a key never.
+
 Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily,
 :mod:`firestop.settings`.
 """
@@ -55,6 +69,12 @@ from firestop.private import private_dirs
 
 SEAL_KEY_ENV = "FIRESTOP_SEAL_KEY"
 SEAL_KEY_FILE = "seal-key"
+#: Retired keys (seal17): the app setting (whitespace-separated keys) and, locally, the file beside :data:`SEAL_KEY_FILE`.
+RETIRED_KEYS_ENV = "FIRESTOP_SEAL_KEY_RETIRED"
+RETIRED_KEYS_FILE = "seal-key.retired"
+#: The most retired keys a ring holds (so a ring is at most 4 keys: every key-derived name is looked up at most 4 times,
+#: and a seal is checked against one key, the one its key id names). Four covers a quarterly rotation kept a year.
+MAX_RETIRED_KEYS = 3
 #: App Service sets these on every instance (reference-app-settings, "App environment").
 AZURE_MARKERS = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
 MIN_KEY_LENGTH = 32
@@ -146,6 +166,76 @@ def _check_binding(binding: str) -> None:
         raise ValueError("a seal binding is a string without line breaks")
 
 
+def _kid_of(seal: Any) -> str | None:
+    """The key id a seal names (``v1.<kid>.<mac>``), None when ``seal`` is not shaped like one."""
+    if isinstance(seal, str) and len(seal) <= MAX_SEAL_LENGTH and seal.count(".") == 2:
+        return seal.split(".", 2)[1]
+    return None
+
+
+class SealKeyRing:
+    """The current seal key and the retired ones (module docstring, seal17): :meth:`sign` with :attr:`current`,
+    :meth:`check` with whichever key the seal's key id names. Drop-in for a :class:`SealKey` wherever one is taken
+    (``kid``, ``origin``, ``sign``, ``check``). Never shows a key: ``repr`` gives key ids."""
+
+    __slots__ = ("current", "retired", "keys", "_by_kid")
+
+    def __init__(self, current: SealKey, retired: "tuple[SealKey, ...] | list[SealKey]" = ()) -> None:
+        kept: list[SealKey] = []
+        seen = {current.kid}
+        for key in retired:
+            if key.kid not in seen:
+                seen.add(key.kid)
+                kept.append(key)
+        if len(kept) > MAX_RETIRED_KEYS:
+            raise SealKeyError(f"{len(kept)} retired seal keys: a ring holds at most {MAX_RETIRED_KEYS} besides the "
+                               "current one; drop the oldest (python -m firestop seal-key retire KEY_ID)")
+        self.current = current
+        self.retired: tuple[SealKey, ...] = tuple(kept)
+        self.keys: tuple[SealKey, ...] = (current, *kept)
+        self._by_kid = {key.kid: key for key in self.keys}
+
+    @property
+    def kid(self) -> str:
+        """The current key's id (what new seals carry)."""
+        return self.current.kid
+
+    @property
+    def origin(self) -> str:
+        return self.current.origin
+
+    def __repr__(self) -> str:
+        return f"SealKeyRing(kid={self.kid!r}, retired={[k.kid for k in self.retired]!r}, origin={self.origin!r})"
+
+    def sign(self, purpose: Purpose | str, binding: str, document_digest: str) -> str:
+        """:meth:`SealKey.sign` with the current key (a retired key never seals)."""
+        return self.current.sign(purpose, binding, document_digest)
+
+    def check(self, purpose: Purpose | str, binding: str, document_digest: str, seal: Any) -> tuple[bool, str]:
+        """:meth:`SealKey.check` with the ring's key whose id ``seal`` names; a seal naming no key of the ring (a
+        dropped key's, another app's) is not ok and says which key ids the app holds."""
+        if not self.retired:
+            return self.current.check(purpose, binding, document_digest, seal)
+        key = self._by_kid.get(_kid_of(seal) or "")
+        if key is None:
+            ok, reason = self.current.check(purpose, binding, document_digest, seal)
+            if reason.startswith("sealed with another key"):
+                reason = (f"sealed with a key this app does not hold (key id {str(_kid_of(seal))[:8]!r}; this app holds "
+                          f"{self.kid!r} and retired {', '.join(repr(k.kid) for k in self.retired)})")
+            return ok, reason
+        ok, reason = key.check(purpose, binding, document_digest, seal)
+        if ok and key is not self.current:
+            reason = f"sealed by this app (retired key {key.kid})"
+        return ok, reason
+
+
+def ring_keys(key: Any) -> "tuple[SealKey, ...]":
+    """Every key of ``key`` — a :class:`SealKeyRing` (current first, then the retired ones, newest first) or a lone
+    :class:`SealKey` (itself): what a key-derived name is looked up under (at most 1 + :data:`MAX_RETIRED_KEYS`)."""
+    keys = getattr(key, "keys", None)
+    return keys if isinstance(keys, tuple) else (key,)
+
+
 def on_azure(env: Mapping[str, str] | None = None) -> bool:
     """True when App Service's environment says this runs on Azure."""
     env = ENVIRON if env is None else env
@@ -159,20 +249,24 @@ def _valid(value: str, where: str) -> str:
     return value
 
 
-def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> SealKey:
-    """The app's seal key (see the module docstring). ``home`` defaults to the settings' ``FIRESTOP_HOME``.
+def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> SealKeyRing:
+    """The app's seal keyring (see the module docstring): the current key and the retired ones. ``home`` defaults to
+    the settings' ``FIRESTOP_HOME``.
 
     Raises :class:`SealKeyError` when ``FIRESTOP_SEAL_KEY`` is set but unusable, when it is
-    missing on Azure, or when the stored file is unusable.
+    missing on Azure, when the stored file is unusable, or when a retired key is unusable or there are more than
+    :data:`MAX_RETIRED_KEYS` (the message names the setting or file, never a value).
     """
     env = ENVIRON if env is None else env  # every webhook loads the key (firestop.environ: no KeyError per unset name)
     value = env.get(SEAL_KEY_ENV)
+    retired_value = env.get(RETIRED_KEYS_ENV)
     if value is not None:
-        cached = _from_env.get(value)
+        cached = _from_env.get((value, retired_value))
         if cached is None:
-            cached = SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
+            current = SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
+            cached = SealKeyRing(current, _parse_retired(retired_value or "", RETIRED_KEYS_ENV))
             _from_env.clear()
-            _from_env[value] = cached
+            _from_env[(value, retired_value)] = cached
         return cached
     if on_azure(env):
         raise SealKeyError(f"{SEAL_KEY_ENV} is not set: on Azure the seal key must be an app setting (a Key Vault "
@@ -188,7 +282,7 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
         _key_paths[home] = path
     stored = _stored_key(path)
     if stored is not None:
-        return stored
+        return _ring_of(path, stored, retired_value)
     private_dirs(path.parent)
     # write to a private temporary file, then link it into place: a concurrent reader never sees half a key,
     # and of two processes generating at once the second keeps the first's key
@@ -204,13 +298,84 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
             origin = f"stored in {path}"
     finally:
         temporary.unlink(missing_ok=True)
-    return SealKey(_valid(path.read_text().strip(), str(path)), origin)
+    return _ring_of(path, SealKey(_valid(path.read_text().strip(), str(path)), origin), retired_value)
+
+
+def _parse_retired(text: str, where: str) -> "tuple[SealKey, ...]":
+    """The retired keys in ``text`` (whitespace-separated, newest first); SealKeyError naming ``where`` (never a
+    value) for one that is not a usable key. The count is checked by :class:`SealKeyRing`."""
+    words = text.split()
+    if len(words) > 4 * (MAX_RETIRED_KEYS + 1):  # far past the bound: not read further
+        raise SealKeyError(f"{where}: {len(words)} retired seal keys; a ring holds at most {MAX_RETIRED_KEYS} besides "
+                           "the current one (python -m firestop seal-key retire KEY_ID drops one)")
+    return tuple(SealKey(_valid(word, f"{where} (retired key {n})"), f"retired, {where}")
+                 for n, word in enumerate(words, 1))
+
+
+def _ring_of(path: Path, current: SealKey, retired_value: str | None) -> SealKeyRing:
+    """The ring of ``current`` (read from ``path``) and the retired keys: ``FIRESTOP_SEAL_KEY_RETIRED`` when set, else
+    the file :data:`RETIRED_KEYS_FILE` beside ``path`` (reread only when its stat stamp changed; none: no retired key).
+    Read after the current key: a rotation writes the retired file first (:mod:`firestop.trust.keyring`), so a reader
+    that sees the new current key sees the old one retired."""
+    if retired_value is not None:
+        retired = _from_env_retired.get(retired_value)
+        if retired is None:
+            retired = _parse_retired(retired_value, RETIRED_KEYS_ENV)
+            _from_env_retired.clear()
+            _from_env_retired[retired_value] = retired
+    else:
+        retired_path = _retired_paths.get(path)
+        if retired_path is None:
+            retired_path = str(path.with_name(RETIRED_KEYS_FILE))
+            if len(_retired_paths) >= 64:
+                _retired_paths.clear()
+            _retired_paths[path] = retired_path
+        retired = _stored_retired(retired_path)
+    hit = _rings.get(path)
+    if hit is not None and hit[0] is current and hit[1] is retired:
+        return hit[2]
+    ring = SealKeyRing(current, retired)
+    if len(_rings) >= 64:
+        _rings.clear()
+    _rings[path] = (current, retired, ring)
+    return ring
+
+
+_NO_RETIRED: "tuple[SealKey, ...]" = ()
+
+
+def _stored_retired(name: str) -> "tuple[SealKey, ...]":
+    """The retired keys stored at path ``name`` (none if there is no file), cached by stat stamp as :func:`_stored_key`.
+    No file (the usual: no rotation yet) is told by ``os.access`` (a bool, no exception: a raised FileNotFoundError was
+    most of a cached load's added cost)."""
+    if not os.access(name, os.F_OK):
+        return _NO_RETIRED
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        return _NO_RETIRED
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    hit = _retired_from_file.get(name)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    retired = _parse_retired(Path(name).read_text(), name)
+    if len(_retired_from_file) >= 64:
+        _retired_from_file.clear()
+    _retired_from_file[name] = (stamp, retired)
+    return retired
 
 
 #: The last key read from the environment (value → key) and from each key file (path → (stat stamp, key)):
 #: the webhook loads the key on every request, and rereading + rehashing it was a few percent of intake.
-_from_env: dict[str, SealKey] = {}
+_from_env: dict[tuple[str, str | None], SealKeyRing] = {}
 _from_file: dict[str, tuple[tuple[int, int, int, int], SealKey]] = {}
+#: The same for retired keys (seal17): the setting's value -> keys; each retired-keys file -> (stat stamp, keys); and the
+#: ring last built for each key file (current, retired, ring), so a cached load builds nothing.
+_from_env_retired: dict[str, "tuple[SealKey, ...]"] = {}
+_retired_from_file: dict[str, tuple[tuple[int, int, int, int], "tuple[SealKey, ...]"]] = {}
+_rings: dict[Path, tuple[SealKey, "tuple[SealKey, ...]", SealKeyRing]] = {}
+#: Each key file's path -> its retired-keys file's path (a string), built once.
+_retired_paths: dict[Path, str] = {}
 #: FIRESTOP_HOME (as given) -> its key file's path, built once (a path join was a third of a cached load).
 _key_paths: dict[Any, Path] = {}
 #: firestop.settings, imported at the first load that needs it and kept (an import statement per webhook was
@@ -249,7 +414,8 @@ def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key:
          leaves_plain: bool = False) -> dict[str, Any]:
     """A copy of ``document`` with its ``"seal"`` field set for ``purpose`` and ``binding``.
 
-    ``key`` defaults to :func:`load_seal_key` (raises :class:`SealKeyError`). ``leaves_plain``: the caller built
+    ``key`` (a :class:`SealKey` or :class:`SealKeyRing`: its current key seals) defaults to :func:`load_seal_key`
+    (raises :class:`SealKeyError`). ``leaves_plain``: the caller built
     ``document`` from ``str``, ``int``, ``bool`` and None leaves only (intake's incident input): the digest skips
     its leaf check (:func:`firestop.seal_contract.digest`); the seal is the same. Verification never takes it."""
     key = key or load_seal_key()
@@ -296,7 +462,13 @@ def delivery_id_problem(value: Any) -> str | None:
 def delivery_token(delivery: str, *, key: SealKey) -> str:
     """The token a 202 to ``POST /api/alerts`` hands its sender with ``statusUri``: a seal for
     :attr:`Purpose.ALERT_DELIVERY` bound to the delivery id (``v1.<key id>.<MAC>``, URL-safe). Only this app's key
-    makes one. Tokens of the earlier purpose ``alert-status`` (bound to an incident id) no longer verify."""
+    makes one. Tokens of the earlier purpose ``alert-status`` (bound to an incident id) no longer verify.
+
+    Across a key rotation (seal17): a token is made with the current key and checked with the key its id names, so a
+    token handed out before a rotation answers while that key is retired in the ring, and stops answering once the key
+    is dropped (``seal-key retire``): the sender then reads the incident through a responder. A scheduled rotation
+    breaks no sender's status link; a suspected exposure ends them with the dropped key (whoever held it could mint
+    them)."""
     return key.sign(Purpose.ALERT_DELIVERY, delivery, _DELIVERY_DIGEST)
 
 

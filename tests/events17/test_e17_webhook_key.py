@@ -110,3 +110,16 @@ def test_the_digest_is_neither_the_key_nor_the_same_for_another_seal_key():
     assert KEY not in digest and digest != alerts_key_digest(KEY, key=two) and digest_problem(digest) is None
     assert compare(KEY, digest, key=one) is KeyMatch.MATCHES and compare(WRONG, digest, key=one) is KeyMatch.DIFFERS
     assert compare(KEY, digest, key=two) is KeyMatch.OTHER_SEAL_KEY and compare("", digest, key=one) is KeyMatch.NO_CODE
+
+
+def test_a_digest_made_under_a_retired_seal_key_still_tells():
+    """Merge of events17 with seal17: after `seal-key rotate` the digest the deployment set under the old key is
+    still compared (the ring holds the old key as retired); a dropped key's digest is not evaluable."""
+    from firestop.trust.alerts_key import KeyMatch, alerts_key_digest, compare
+    from firestop.trust.seal import SealKey, SealKeyRing
+
+    old, new = SealKey("a" * 43, "old"), SealKey("b" * 43, "new")
+    digest = alerts_key_digest(KEY, key=old)
+    ring = SealKeyRing(new, (old,))
+    assert compare(KEY, digest, key=ring) is KeyMatch.MATCHES and compare(WRONG, digest, key=ring) is KeyMatch.DIFFERS
+    assert compare(KEY, digest, key=SealKeyRing(new)) is KeyMatch.OTHER_SEAL_KEY

@@ -1,0 +1,184 @@
+"""``firestop seal-key show|rotate|retire``: the seal key's ring in a local ``FIRESTOP_HOME`` (seal17).
+
+The noun is ``seal-key`` (not ``keys``: the ``keys.*`` runbooks rotate an Azure OpenAI account's keys, which this is
+not). What the ring is and what each verb writes: :mod:`firestop.trust.keyring`; the procedure, locally and on Azure:
+README "Rotating the seal key".
+
+- ``seal-key show [--json]``: the current key's id, the retired keys' ids (newest first), where they come from. Key
+  ids only (what every seal carries anyway): no role needed.
+- ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
+  sealed). Then the manual-run index's sealed-lines marker is sealed anew under the new key with its time
+  (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
+- ``seal-key retire KEY_ID --as OID [--dry-run] [--yes] [--json]``: a retired key leaves the ring; nothing it sealed is
+  believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Admin role.
+
+``--as``: the caller's object id, checked against the local role table (FIRESTOP_ROLES or FIRESTOP_HOME/roles.json:
+whoever can write FIRESTOP_HOME holds the key anyway; the check keeps a responder's habits from rotating by accident).
+On Azure (App Service) and with the ring in app settings (``FIRESTOP_SEAL_KEY``/``FIRESTOP_SEAL_KEY_RETIRED`` set) the
+verbs write nothing and say which setting or Key Vault secret to change.
+
+Exit codes: 0 shown / rotated / retired (or a dry run), 2 bad input (not an admin, no such retired key, the current
+key named, the ring full, the ring in settings, not confirmed), 1 the home or the key files cannot be read or written.
+No output, error or ``--json`` field ever carries a key.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import typer
+
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, clean, confirm_or_exit, console, err_console, fail, print_json
+
+seal_key_app = typer.Typer(help="The seal key's ring in FIRESTOP_HOME: show, rotate, retire (key ids only, never a key).",
+                           no_args_is_help=True)
+
+_AS_HELP = "Your object ID, checked for the admin role in the local role table (default FIRESTOP_PRINCIPAL_ID)."
+
+
+def _home() -> Any:
+    from firestop.settings import get_settings
+
+    return get_settings().home
+
+
+def _say(lines: list[str]) -> None:
+    for text in lines:
+        console.print(clean(text), highlight=False, markup=False, soft_wrap=True)
+
+
+@seal_key_app.command("show")
+def show(as_json: bool = typer.Option(False, "--json", help="Print {kid, origin, retired, max_retired, where} as JSON.")) -> None:
+    """The current seal key's id and the retired keys' ids (newest first). Key ids only."""
+    from firestop.trust.keyring import describe
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        ring = describe(_home())
+    except SealKeyError as exc:
+        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    except OSError as exc:
+        fail(f"FIRESTOP_HOME's seal key files cannot be read ({type(exc).__name__}: {exc.strerror or exc})", EXIT_INTERNAL,
+             as_json=as_json)
+    if as_json:
+        print_json(ring)
+        return
+    _say([f"Current seal key: {ring['kid']} ({ring['origin']}, {ring['where']})",
+          f"Retired keys (still open what they sealed): {', '.join(ring['retired']) or 'none'} "
+          f"(at most {ring['max_retired']})"])
+
+
+@seal_key_app.command("rotate")
+def rotate(
+    as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, retired, resealed_marker} as JSON."),
+) -> None:
+    """Make a new seal key current; the current one is retired and still opens what it sealed. Admin role."""
+    from firestop.trust.keyring import RingFull, RingNotLocal, rotate as rotate_ring
+    from firestop.trust.seal import SealKeyError
+
+    _admin(as_, as_json)
+    home = _home()
+    try:
+        done = rotate_ring(home, dry_run=dry_run)
+    except (RingNotLocal, RingFull) as exc:
+        fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+    except SealKeyError as exc:
+        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    except OSError as exc:
+        fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
+             "nothing was rotated, or run it again to finish", EXIT_INTERNAL, as_json=as_json)
+    done["resealed_marker"] = False if dry_run else _reseal_marker(done)
+    if as_json:
+        print_json(done)
+        return
+    if dry_run:
+        _say([f"Would make a new seal key current and retire {done['was']} (retired after: {', '.join(done['retired'])}). "
+              "Nothing was changed."])
+        return
+    _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
+          f"(retired: {', '.join(done['retired'])}).",
+          "Running `firestop serve` processes on this FIRESTOP_HOME read the new ring at their next seal (no restart).",
+          f"After a suspected exposure: python -m firestop seal-key retire {done['was']} once what must stay believed "
+          "is filed (README: Rotating the seal key)."])
+
+
+def _reseal_marker(done: dict[str, Any]) -> bool:
+    """Seal the manual-run index's sealed-lines marker anew under the new key (:func:`runbooks.manual_runs.reseal_marker`).
+    False when there was none to carry or the store cannot be written (the next manual run carries it then)."""
+    from firestop.settings import get_settings
+    from firestop.storage import stores_for
+    from firestop.trust.seal import SealKeyError, load_seal_key
+    from runbooks.manual_runs import reseal_marker
+
+    settings = get_settings()
+    try:
+        return reseal_marker(stores_for(settings).ledger, load_seal_key(settings.home))
+    except (OSError, SealKeyError) as exc:  # StoreError is an OSError: the key is rotated either way
+        err_console.print(clean(f"note: the manual-run marker was not sealed anew ({type(exc).__name__}); the next "
+                                "manual run does it"), highlight=False, markup=False, soft_wrap=True)
+        return False
+
+
+@seal_key_app.command("retire")
+def retire(
+    kid: str = typer.Argument(..., metavar="KEY_ID", help="The retired key's id (seal-key show lists them)."),
+    as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask first."),
+    as_json: bool = typer.Option(False, "--json", help="Print {retired_kid, dry_run, dropped, kid, retired} as JSON."),
+) -> None:
+    """Drop a retired seal key: nothing it sealed is believed from then on (past records shown unverified, their
+    undo refused). Admin role."""
+    from firestop.trust.keyring import RingNotLocal, UnknownKey, retire as retire_key
+    from firestop.trust.seal import SealKeyError
+
+    kid = kid.strip().lower()
+    if len(kid) != 8 or any(c not in "0123456789abcdef" for c in kid):
+        fail(f"KEY_ID: {clean(kid[:40])!r} is not a key id (8 lower-case hex digits; python -m firestop seal-key show "
+             "lists them)", EXIT_BAD_INPUT, as_json=as_json)
+    _admin(as_, as_json)
+    home = _home()
+    try:
+        plan = retire_key(home, kid, dry_run=True)
+        if not dry_run:
+            if not yes:
+                if as_json:
+                    fail("--yes: seal-key retire --json does not ask; confirm with --yes (--dry-run shows it first)",
+                         EXIT_BAD_INPUT, as_json=True)
+                confirm_or_exit(f"Drop retired seal key {kid}? Nothing it sealed will be believed again", as_json=as_json)
+            plan = retire_key(home, kid)
+    except (RingNotLocal, UnknownKey) as exc:
+        fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+    except SealKeyError as exc:
+        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    except OSError as exc:
+        fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); nothing "
+             "was retired", EXIT_INTERNAL, as_json=as_json)
+    if as_json:
+        print_json(plan)
+        return
+    verb = "Would drop" if dry_run else "Dropped"
+    _say([f"{verb} retired seal key {kid}: what only it sealed is no longer believed (retired left: "
+          f"{', '.join(plan['retired']) or 'none'}; current {plan['kid']})." + (" Nothing was changed." if dry_run else "")])
+
+
+def _admin(as_: Optional[str], as_json: bool) -> None:
+    """Exit 2 unless ``--as`` (or FIRESTOP_PRINCIPAL_ID) holds the admin role in the local role table."""
+    from firestop.trust import TrustError, roles_held
+
+    who = (as_ or os.environ.get("FIRESTOP_PRINCIPAL_ID") or "").strip()
+    if not who:
+        fail("--as: who rotates the seal key? give an admin's object ID with --as <object-id> (the demo roles: oid-admin)",
+             EXIT_BAD_INPUT, as_json=as_json)
+    try:
+        roles_held(who, (), (), "admin", azure=False)
+    except TrustError as exc:
+        fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``seal-key`` noun to the root app."""
+    app.add_typer(seal_key_app, name="seal-key")

@@ -1,0 +1,173 @@
+"""Rotating the seal key of a local ``FIRESTOP_HOME`` (seal17): ``seal-key rotate``, ``seal-key retire``, ``seal-key show``.
+
+The ring (:class:`firestop.trust.seal.SealKeyRing`): the current key (``FIRESTOP_HOME/seal-key``) and at most
+:data:`~firestop.trust.seal.MAX_RETIRED_KEYS` retired ones (``FIRESTOP_HOME/seal-key.retired``, one a line, newest
+first, 0600). What each step does to the files, and why in that order:
+
+- :func:`rotate`: a new key (``secrets.token_urlsafe(32)``) becomes current and the current one is put first in the
+  retired file. The retired file is replaced first (temporary file 0600, fsync, ``os.replace``), the key file second:
+  a crash between the two leaves the old key current *and* retired (counted once: nothing changed), and a reader — who
+  reads the key file first, then the retired one (:func:`firestop.trust.seal.load_seal_key`) — that sees the new key
+  sees the old one retired. Run again after a crash, it finishes. Refused when the ring is full (retire one first:
+  a dropped key is a decision, never a side effect). (The CLI then seals the manual-run index's sealed-lines marker
+  anew, :func:`runbooks.manual_runs.reseal_marker`: the trust layer imports nothing above it.)
+- :func:`retire`: a retired key, named by its key id, leaves the ring: from then on nothing it sealed is believed
+  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first).
+- :func:`describe`: key ids and where the keys come from; never a key.
+
+Only where the ring lives in the home: with ``FIRESTOP_SEAL_KEY`` or ``FIRESTOP_SEAL_KEY_RETIRED`` set (the app
+settings; on Azure the Key Vault secrets ``firestop-seal-key`` and ``firestop-seal-key-retired``) nothing here writes;
+:class:`RingNotLocal` says which setting to change instead. Concurrent rotations of one home are serialised by an
+``fcntl`` lock on ``FIRESTOP_HOME/.seal-key.lock`` (POSIX; elsewhere one admin at a time).
+
+Errors: :class:`RingNotLocal` (the ring is in settings), :class:`RingFull`, :class:`UnknownKey`,
+:class:`~firestop.trust.seal.SealKeyError` (a key file is unusable), OSError (the home cannot be written). No message
+carries a key; every one names key ids.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from firestop.environ import ENVIRON
+from firestop.private import FILE_MODE, private_dirs
+from firestop.trust.seal import (
+    MAX_RETIRED_KEYS,
+    RETIRED_KEYS_ENV,
+    RETIRED_KEYS_FILE,
+    SEAL_KEY_ENV,
+    SEAL_KEY_FILE,
+    SealKey,
+    SealKeyRing,
+    load_seal_key,
+    on_azure,
+)
+
+LOCK_FILE = ".seal-key.lock"
+
+
+class RingNotLocal(RuntimeError):
+    """The ring comes from app settings, not from the home: the message names the setting and what to change."""
+
+
+class RingFull(RuntimeError):
+    """The ring holds :data:`MAX_RETIRED_KEYS` retired keys already: the message names the oldest to retire."""
+
+
+class UnknownKey(RuntimeError):
+    """No retired key has that key id: the message lists the ids held."""
+
+
+def describe(home: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``{"kid", "origin", "retired": [kid, ...] (newest first), "max_retired", "where"}`` of the ring — key ids only.
+    Raises SealKeyError as :func:`load_seal_key` does."""
+    env = ENVIRON if env is None else env
+    ring = load_seal_key(home, env)
+    where = ("settings" if env.get(SEAL_KEY_ENV) is not None or env.get(RETIRED_KEYS_ENV) is not None
+             else str(Path(home)))
+    return {"kid": ring.kid, "origin": _origin(ring.current), "retired": [k.kid for k in ring.retired],
+            "max_retired": MAX_RETIRED_KEYS, "where": where}
+
+
+def _origin(key: SealKey) -> str:
+    return "environment" if key.origin == "environment" else "file"
+
+
+def _local_only(env: Mapping[str, str]) -> None:
+    if on_azure(env):
+        raise RingNotLocal("this runs on Azure (App Service): the seal key is the Key Vault secret firestop-seal-key and the "
+                           "retired ones firestop-seal-key-retired; rotate them there (README: Rotating the seal key)")
+    for name in (SEAL_KEY_ENV, RETIRED_KEYS_ENV):
+        if env.get(name) is not None:
+            raise RingNotLocal(f"{name} is set: the ring comes from the settings, not from FIRESTOP_HOME; rotate by "
+                               f"putting the current value first in {RETIRED_KEYS_ENV} and a new key in {SEAL_KEY_ENV} "
+                               "(README: Rotating the seal key), or unset both to keep the ring in FIRESTOP_HOME")
+
+
+def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Rotate the home's seal key (module docstring). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
+    new kid (None on a dry run), "retired": [kids after]}``. Raises RingNotLocal, RingFull, SealKeyError, OSError."""
+    env = ENVIRON if env is None else env
+    _local_only(env)
+    home = Path(home)
+    with nullcontext() if dry_run else _locked(home):  # a dry run writes nothing, not even the lock file
+        ring = load_seal_key(home, env)
+        if len(ring.retired) >= MAX_RETIRED_KEYS:
+            raise RingFull(f"the ring holds {MAX_RETIRED_KEYS} retired keys already (the most it holds); retire the "
+                           f"oldest first: python -m firestop seal-key retire {ring.retired[-1].kid}")
+        after = [ring.kid, *(k.kid for k in ring.retired)]
+        if dry_run:
+            return {"rotated": False, "dry_run": True, "was": ring.kid, "kid": None, "retired": after}
+        new = secrets.token_urlsafe(32)
+        _replace(home / RETIRED_KEYS_FILE, "".join(f"{s}\n" for s in (_secret(ring.current), *map(_secret, ring.retired))))
+        _replace(home / SEAL_KEY_FILE, new + "\n")
+        rotated = load_seal_key(home, env)
+    return {"rotated": True, "dry_run": False, "was": ring.kid, "kid": rotated.kid,
+            "retired": [k.kid for k in rotated.retired]}
+
+
+def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
+           env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Drop the retired key ``kid`` from the home's ring. Returns ``{"retired_kid", "dry_run", "dropped": bool,
+    "kid": current kid, "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also for the current key),
+    SealKeyError, OSError."""
+    env = ENVIRON if env is None else env
+    _local_only(env)
+    home = Path(home)
+    with nullcontext() if dry_run else _locked(home):
+        ring = load_seal_key(home, env)
+        if kid == ring.kid:
+            raise UnknownKey(f"{kid} is the current key: rotate first (python -m firestop seal-key rotate), then retire it")
+        kept = [k for k in ring.retired if k.kid != kid]
+        if len(kept) == len(ring.retired):
+            held = ", ".join(k.kid for k in ring.retired) or "none"
+            raise UnknownKey(f"no retired key has the id {kid[:16]!r} (retired key ids held: {held}); "
+                             "python -m firestop seal-key show lists them")
+        if not dry_run:
+            _replace(home / RETIRED_KEYS_FILE, "".join(f"{_secret(k)}\n" for k in kept))
+    return {"retired_kid": kid, "dry_run": dry_run, "dropped": not dry_run, "kid": ring.kid,
+            "retired": [k.kid for k in kept]}
+
+
+def _secret(key: SealKey) -> str:
+    """The key's text, to write it back to the home's own key files (never shown, logged or returned)."""
+    return key._secret.decode("utf-8")  # noqa: SLF001 - the module that owns the key files
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file 0600 beside it, fsynced, renamed over it."""
+    private_dirs(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    """An exclusive ``fcntl`` lock on ``home/.seal-key.lock`` (none where there is no fcntl)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    private_dirs(home)
+    fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+__all__ = ["RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate"]

@@ -1,0 +1,59 @@
+"""seal17: infra/azuredeploy.json carries the retired seal keys (parameter ``sealKeyRetired``): a secret
+``firestop-seal-key-retired`` in Firestop's vault, readable by the app's identity alone (Key Vault Secrets User on that
+secret), and the app setting ``FIRESTOP_SEAL_KEY_RETIRED`` as its Key Vault reference; without the parameter, no secret,
+no grant, and the setting empty (no retired key). Never the value in a setting, an output or the deployment's echo.
+Deployed into the sandbox tenant through azure-mgmt-resource, as tests/infra does."""
+
+from __future__ import annotations
+
+import json
+
+from firestop.sandbox import Tenant
+from tests.infra.conftest import factory, generated_parameters, template
+
+RG = "rg-ai-prod"
+SEAL, RETIRED = "seal-" + "k" * 40, "old1-" + "r" * 40 + " old2-" + "s" * 40
+SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+
+
+def _deploy(tenant, retired: str | None):
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
+    if retired is not None:
+        params["sealKeyRetired"] = {"value": retired}
+    client = factory(tenant).resources(tenant.subscription_id)
+    return client.deployments.begin_create_or_update(
+        RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
+
+
+def _state(tenant):
+    doc = tenant._state.doc  # noqa: SLF001 — inspection of what the sandbox recorded
+    found = list(doc.get("deployed_resources", {}).values())
+    (site,) = [r for r in found if r["type"].lower() == "microsoft.web/sites"]
+    settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
+    secrets = [r["name"].rsplit("/", 1)[-1] for r in found if r["type"].lower() == "microsoft.keyvault/vaults/secrets"]
+    return settings, secrets, doc
+
+
+def test_retired_keys_are_a_vault_secret_and_a_key_vault_reference(firestop_home):
+    tenant = Tenant.load()
+    result = _deploy(tenant, RETIRED)
+    assert result.properties.provisioning_state == "Succeeded"
+    assert result.properties.parameters["sealKeyRetired"] == {"type": "securestring"}
+    settings, secrets, doc = _state(tenant)
+    vault = [r for r in doc["deployed_resources"].values() if r["type"].lower() == "microsoft.keyvault/vaults"][0]["name"]
+    assert settings["FIRESTOP_SEAL_KEY_RETIRED"] == (
+        f"@Microsoft.KeyVault(SecretUri=https://{vault}.vault.azure.net/secrets/firestop-seal-key-retired)")
+    assert "firestop-seal-key-retired" in secrets
+    grants = [a for a in doc["role_assignments"].values() if str(a.get("properties", a).get("roleDefinitionId", "")).endswith(SECRETS_USER)]
+    scopes = {str(a.get("properties", a).get("scope", a.get("scope"))) for a in grants}
+    assert any(s.endswith("/secrets/firestop-seal-key-retired") for s in scopes), scopes
+    for word in RETIRED.split():
+        assert word not in json.dumps(settings) and word not in json.dumps(result.properties.as_dict())
+
+
+def test_without_the_parameter_the_setting_is_empty_and_nothing_is_granted(firestop_home):
+    tenant = Tenant.load()
+    _deploy(tenant, None)
+    settings, secrets, doc = _state(tenant)
+    assert settings["FIRESTOP_SEAL_KEY_RETIRED"] == "" and "firestop-seal-key-retired" not in secrets
+    assert "firestop-seal-key-retired" not in json.dumps(doc["role_assignments"])
