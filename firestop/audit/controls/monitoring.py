@@ -234,18 +234,23 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
     return False
 
 
-def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
+def _admin_trusted(ctx: AuditContext, retrust: list[str] | None = None) -> Callable[[dict], bool]:
     """``rule`` -> an admin's sealed trusted-rule entry holds this version of it (False without the seal key or
-    the records store: fail closed, the rule is listed as not acting)."""
+    the records store: fail closed, the rule is listed as not acting). A rule trusted only by a digest version 1
+    entry (sealed before mute fields were covered, trust17: :func:`firestop.infra.trusted_rules.trust_state`
+    ``"retrust"``) is named in ``retrust``."""
     def trusted(rule: dict) -> bool:
-        from firestop.infra.trusted_rules import is_trusted
+        from firestop.infra.trusted_rules import trust_state
         from firestop.records.store import records_store
         from firestop.trust.seal import SealKeyError
 
         try:
-            return is_trusted(records_store(ctx.settings), rule)
+            state = trust_state(records_store(ctx.settings), rule)
         except (SealKeyError, OSError, ValueError):
             return False
+        if state == "retrust" and retrust is not None:
+            retrust.append(str(rule.get("name"))[:200])
+        return state is not None
     return trusted
 
 
@@ -292,7 +297,10 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     wanted = sorted({p.name for p in ctx.playbooks})
     by_name = {p.name.lower(): p for p in ctx.playbooks}
     accounts = [str(a.get("id") or "").strip().rstrip("/").lower() for a in ctx.list_accounts()]
-    trusted = _admin_trusted(ctx)
+    from firestop.infra.trusted_rules import RETRUST
+
+    retrust: list[str] = []
+    trusted = _admin_trusted(ctx, retrust)
     workspaces: dict[str, Any] = {}
     routed: dict[str, list[str]] = {}
     covered: dict[str, set[str]] = {}
@@ -332,7 +340,9 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                               "not trusted by an admin)", value=inert),
                 Evidence(read="actionGroups.get properties.enabled/webhookReceivers[].serviceUri: rules whose action groups "
                               "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
-                              "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired))
+                              "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired),
+                Evidence(read="alert rules an admin trusted before mute fields were covered (a digest version 1 entry: "
+                              "re-trust with python -m firestop rules trust RULE_ID)", value=retrust))
     missing = [p for p in wanted if p.lower() not in routed]
     # A playbook that ships no detection and is fed by Defender for Cloud alert types is judged by what feeds it: the
     # Defender plan raising those alerts, on for the subscription — not by alert rules it never had (before, the four
@@ -356,12 +366,14 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
             f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
             f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
-            if unwired else "") if part),
+            if unwired else "",
+            f"{RETRUST}: {', '.join(retrust)[:600]}" if retrust else "") if part),
             *evidence)
     fed_by_defender = sorted(n for n in by_defender if n not in missing)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule"
                   + (f" or, for those with no detection ({', '.join(fed_by_defender)}), by the Defender plan raising their "
-                     "alerts" if fed_by_defender else ""), *evidence)
+                     "alerts" if fed_by_defender else "")
+                  + (f"; {RETRUST}: {', '.join(retrust)[:600]}" if retrust else ""), *evidence)
 
 
 @control("monitoring.webhook-aad", title="Firestop's action group posts with a Microsoft Entra token, not the key alone",
