@@ -66,3 +66,60 @@ def test_records_file_reads_the_sealed_revisions_names_only(firestop_home, monke
     again = execute({**request, "action": "apply"})
     assert again.get("ok") and again["result"]["changed"] is False, again
     assert len(reads) <= 4, f"{len(reads)} reads: {reads[:6]}"
+
+
+# --- the drift check (firestop.audit.store.previous) ------------------------------------------------------------------
+
+def _audit(audit_id: str, scope=("/subscriptions/00000000-0000-0000-0000-000000000001",)):
+    from datetime import datetime, timezone
+
+    from firestop.audit.models import Audit
+
+    return Audit(audit_id=audit_id, at=datetime(2026, 12, 1, 5, tzinfo=timezone.utc), scope=scope, sandbox=True, results=())
+
+
+def test_the_drift_check_reads_the_marked_previous_audit_not_the_junk_named_newer(tmp_path, monkeypatch):
+    """trust16's filed-markers (``audits/filed/<id>.<seal>``) name the audits this app filed. The drift check read up to
+    500 documents newest first (``MAX_SCANNED``): 500 junk blobs named newer were 500 reads of up to 16 MiB and
+    crowded the previous audit out (RT17-03 then failed closed: every finding new, a responder asked). Now it reads
+    the marked ones (at most ``MAX_DRIFT_LOADS``), finds the previous audit, and counts the junk unread."""
+    from firestop.audit import store
+    from firestop.trust.seal import SealKey
+
+    key = SealKey("trust17-drift-" + "k" * 30, "test")
+    records = LocalStore(tmp_path / "records", "records")
+    scope = ("/subscriptions/00000000-0000-0000-0000-000000000001",)
+    store.save(_audit("audit-20261128T050000Z-0001", ("/subscriptions/other",)), records, key)
+    store.save(_audit("audit-20261130T050000Z-0001", scope), records, key)
+    store.save(_audit("audit-20261201T050000Z-0002", ("/subscriptions/other",)), records, key)
+    for n in range(store.MAX_SCANNED):
+        assert records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
+
+    reads: list[str] = []
+    real_read = LocalStore.read
+
+    def counted(self, name, limit=None):
+        if name.startswith("audits/") and name.endswith(".json"):
+            reads.append(name)
+        return real_read(self, name, limit)
+
+    monkeypatch.setattr(LocalStore, "read", counted)
+    found, unverified = store.previous(records, scope, key)
+    assert found is not None and found.audit_id == "audit-20261130T050000Z-0001"  # before: None (crowded out)
+    assert unverified == store.MAX_SCANNED  # the junk named newer, counted, not read
+    assert reads == ["audits/audit-20261201T050000Z-0002.json", "audits/audit-20261130T050000Z-0001.json"], reads[:5]
+
+
+def test_a_marked_audit_of_the_scope_beyond_the_first_few_falls_back_to_the_scan(tmp_path):
+    """More scopes audited since than MAX_DRIFT_LOADS: the bounded scan of the names finds it, as before trust17."""
+    from firestop.audit import store
+    from firestop.trust.seal import SealKey
+
+    key = SealKey("trust17-drift-" + "k" * 30, "test")
+    records = LocalStore(tmp_path / "records", "records")
+    scope = ("/subscriptions/00000000-0000-0000-0000-000000000001",)
+    store.save(_audit("audit-20261101T050000Z-0001", scope), records, key)
+    for n in range(store.MAX_DRIFT_LOADS + 1):
+        store.save(_audit(f"audit-202611{10 + n:02d}T050000Z-{n:04x}", (f"/subscriptions/other-{n}",)), records, key)
+    found, unverified = store.previous(records, scope, key)
+    assert found is not None and found.audit_id == "audit-20261101T050000Z-0001" and unverified == 0
