@@ -272,9 +272,10 @@ def _defender_plan(playbook: Any) -> str | None:
     return None
 
 
-#: Where a workflow automation rule names the alert's type (``propertyJPath``, compared case-insensitively; trust17's
-#: choice: the 2019-01-01-preview spec documents the path as "the JPath of the entity model property that should be
-#: checked" without listing the alert model's paths). A rule on any other path (``Severity``, ``AlertDisplayName``, …)
+#: Where a workflow automation rule names the alert's type (``propertyJPath``; trust17's choice: the 2019-01-01-preview
+#: spec documents the path as "the JPath of the entity model property that should be checked" and points at
+#: aka.ms/ASCAutomationSchemas for the alert model, which was not read here). Compared case-insensitively, as the spec's
+#: ``Operator`` says of a String ``propertyType`` ("A case-insensitive comparison will be applied"). A rule on any other path (``Severity``, ``AlertDisplayName``, …)
 #: may drop the playbook's alerts: not shown to deliver them (fail closed).
 ALERT_TYPE_PATHS = ("alerttype", "$.alerttype", "properties.alerttype", "$.properties.alerttype")
 
@@ -307,10 +308,11 @@ def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> st
     """None when a Defender for Cloud workflow automation delivers ``playbook``'s alert types (its ``match.rule_names``
     of :data:`DEFENDER_ALERT_PLANS`) to Firestop, else why not (a phrase). Delivers: enabled (``isEnabled``), an
     ``Alerts`` source whose ``ruleSets`` are empty (every alert) or one of which — all its rules — holds for one of the
-    types (:func:`_rule_admits`: rule sets are OR'd, rules within a set AND'd: 2019-01-01-preview "a rule set which
-    evaluates all its rules upon an event interception … only when all the included rules in the rule set will be
-    evaluated as 'true', will the event trigger the defined actions"), ``scopes`` covering the subscription or each
-    audited account, and a ``LogicApp`` action whose ``logicAppResourceId`` is in ``FIRESTOP_DEFENDER_RELAY``
+    types (:func:`_rule_admits`: rule sets are OR'd, rules within a set AND'd: 2019-01-01-preview ``AutomationRuleSet``,
+    "A rule set which evaluates all its rules upon an event interception. Only when all the included rules in the rule
+    set will be evaluated as 'true', will the event trigger the defined actions"), ``scopes`` covering the subscription
+    or each audited account (``scopePath``: "the subscription on which the automation is defined on or a resource
+    group under that subscription"), and a ``LogicApp`` action whose ``logicAppResourceId`` is in ``FIRESTOP_DEFENDER_RELAY``
     (:func:`_defender_relays`). REST spec: azure-rest-api-specs
     ``specification/security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/automations.json``."""
     relays = _defender_relays()
