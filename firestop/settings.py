@@ -329,6 +329,18 @@ def _blob_url(v: str) -> str | None:
             "is used), or Azurite's http://127.0.0.1:<port>/devstoreaccount1 locally")
 
 
+_LOGIC_APP_RE = _re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Logic/"
+                           r"workflows/[-\w._()]{1,80}$", _re.IGNORECASE)
+
+
+def _logic_apps(v: str) -> str | None:
+    parts = [p.strip().rstrip("/") for p in v.split(",") if p.strip()]
+    if parts and len(parts) <= 20 and all(_LOGIC_APP_RE.match(p) for p in parts):
+        return None
+    return ("must be up to 20 comma-separated Logic App ids: /subscriptions/<id>/resourceGroups/<rg>/providers/"
+            "Microsoft.Logic/workflows/<name>")
+
+
 def _container(v: str) -> str | None:
     ok = _re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", v)
     return None if ok else f"{v!r} is not a blob container name (3-63 lower-case letters, digits and single hyphens)"
@@ -353,6 +365,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),
     Setting("FIRESTOP_AUDIT_SCHEDULE", "no", "0 0 5 * * 1", "NCRONTAB of the weekly audit timer (drift opens incidents), or off.", _schedule),
     Setting("FIRESTOP_AUDIT_SUBSCRIPTION", "no", "none (the sandbox tenant's locally; the timer skips without it)", "Subscription the audit timer and POST /api/audits check.", _guid("the subscription ID: az account show --query id")),
+    Setting("FIRESTOP_DEFENDER_RELAY", "no", "none (a Defender-only playbook is not counted fed by the audit)", "Comma-separated ARM ids of the Logic Apps that post Defender for Cloud alerts to Firestop's /api/alerts (a workflow automation's LogicApp action names one): monitoring.alert-rules counts a playbook fed by Defender alerts only when an enabled automation exports them to one of these (trust17).", _logic_apps),
     Setting("FIRESTOP_AUDIT_RESOURCE_GROUPS", "no", "none (the whole subscription)", "Comma-separated resource groups the audit is limited to.", lambda v: None if all(_re.match(r"^[-\w._()]{1,90}$", p.strip()) for p in v.split(",")) and len(v.split(",")) <= 50 else "must be up to 50 comma-separated resource group names"),
     Setting("FIRESTOP_CORRELATION_WINDOW_SECONDS", "no", "3600", "A new alert joins an open incident opened at most this long ago (0: never).", _window),
     Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "3600", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),

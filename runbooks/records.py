@@ -41,7 +41,7 @@ credential is involved in a name, a URL or an answer.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -197,20 +197,29 @@ class FileRecord(Runbook[FileRecordParams]):
     mutating = False
     incident_only = True
 
-    def _revisions(self, ctx: RunContext, incident: str) -> tuple[ObjectStore, list[tuple[int, str, str | None]]]:
-        """The records store and ``[(revision, JSON object name, sha256 of its JSON)]`` listed for ``incident`` (plain
-        and keyed names, :func:`firestop.records.store.filed_revisions` order), oldest first."""
+    def _revisions(self, ctx: RunContext, incident: str) -> tuple[ObjectStore, list[tuple[int, str]], "Callable[[str], str | None]"]:
+        """The records store, ``[(revision, JSON object name)]`` listed for ``incident`` (plain and keyed names,
+        :func:`firestop.records.store.filed_revisions` order, oldest first) and ``sha(name)``: the SHA-256 of that
+        object's JSON, read when first asked (each hashed as read and dropped, A13-01) and remembered. Nothing is read
+        here: :meth:`_decide` asks only for the names it must judge (trust17: every listed ``.revN`` was read)."""
         from firestop.records.store import filed_revisions
 
         store = stores_for(ctx.settings).records
         try:
             filed = filed_revisions(store, incident)
-            # each hashed as read and dropped (attack13 A13-01: a list of every revision's bytes held N planted
-            # revisions of just under RECORD_READ_LIMIT at once): one read's bound, however many are filed
-            found = [(n, name, _sha_of(store, name)) for n, name in filed]
         except StoreError as exc:
             raise _store_error(exc) from None
-        return store, found
+        known: dict[str, str | None] = {}
+
+        def sha(name: str) -> str | None:
+            if name not in known:
+                try:
+                    known[name] = _sha_of(store, name)
+                except StoreError as exc:
+                    raise _store_error(exc) from None
+            return known[name]
+
+        return store, filed, sha
 
     def _sealed(self, ctx: RunContext, incident: str) -> "dict[int, dict[str, Any]] | None":
         """:func:`sealed_filings` of ``incident``, None when the app holds no usable seal key."""
@@ -270,30 +279,44 @@ class FileRecord(Runbook[FileRecordParams]):
                                    f"python -m firestop ledger verify {incident})")
 
     def _decide(self, ctx: RunContext, incident: str, data: bytes, params: FileRecordParams
-                ) -> tuple[ObjectStore, int | None, tuple[str, str], list[tuple[int, str, str | None]]]:
+                ) -> tuple[ObjectStore, int | None, tuple[str, str], list[tuple[int, str]]]:
         """``(store, revision to file or None when the newest filing is this very document, (JSON name, Markdown name)
         of the revision filed or to file, listed filings)``.
 
         With a usable seal key only filings sealed on the incident's ledger count (A13-07): an object at the plain
         name that Firestop did not seal neither is the record nor refuses it; the revision is filed under its keyed
         name (:func:`firestop.records.store.keyed_record_name`) when its plain name holds other bytes. Without a key,
-        every listed plain filing counts (as before)."""
+        every listed plain filing counts (as before).
+
+        Reads (trust17, as R16-03 bounded the views): with a key, only the two names the app can file each sealed
+        revision under (its plain and keyed names, when listed) and the plain name of the revision to file (is it
+        taken?) — at most 2 × the sealed revisions + 1 objects, however many ``.revN`` or look-alike keyed names were
+        planted (before: every listed one, up to :data:`~firestop.records.store.RECORD_READ_LIMIT` each). Every sealed
+        revision is still read (the custody check, :func:`missing_filings`, needs each present with its sealed bytes),
+        and the newest one whose bytes are sealed decides. Without a key, the newest listed plain name only (the only
+        one :meth:`_next_revision` compares; a first filing without a key has no custody to check)."""
         from firestop.records.store import keyed_record_name
 
-        store, listed = self._revisions(ctx, incident)
+        store, listed, sha = self._revisions(ctx, incident)
         sealed = self._sealed(ctx, incident)
         if sealed is None:
-            believed = [(n, name, sha) for n, name, sha in listed if name == record_name(incident, n, "json")]
+            plain = [(n, name) for n, name in listed if name == record_name(incident, n, "json")]
+            believed = [(n, name, sha(name)) for n, name in plain[-1:]]
         else:
-            believed = [(n, name, sha) for n, name, sha in listed if sha in sealed.get(n, {})]
-        revisions = [(n, sha) for n, _, sha in believed]
+            key = self._key(ctx) if sealed else None
+            listed_names = {name for _, name in listed}
+            believed = []
+            for n in sorted(sealed):
+                own = [record_name(incident, n, "json")] + ([keyed_record_name(key, incident, n, "json")] if key else [])
+                believed += [(n, name, sha(name)) for name in own if name in listed_names and sha(name) in sealed[n]]
+        revisions = [(n, digest) for n, _, digest in believed]
         revision = self._next_revision(incident, revisions, data, params)
         if revision is None:
             name = believed[-1][1]
             return store, None, (name, name[: -len(".json")] + ".md"), listed
         self._custody(incident, sealed, revisions, revision)
         names = (record_name(incident, revision, "json"), record_name(incident, revision, "md"))
-        taken = [sha for n, name, sha in listed if name == names[0]]
+        taken = [sha(name) for _, name in listed if name == names[0]]
         if sealed is not None and taken and taken[0] != _sha(data):  # planted there: filed beside it
             key = self._key(ctx)
             if key is not None:

@@ -24,6 +24,7 @@ Reads (REST operations; SDK versions pinned in requirements.txt):
 | secret versions | ``SecretClient.list_properties_of_secret_versions(name)`` (properties only, never a value) | ``GET {vault}/secrets/{name}/versions`` |
 | policy states | ``PolicyInsightsClient.policy_states.list_query_results_for_subscription("latest", …)`` | ``POST /subscriptions/{s}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults`` |
 | Defender plans | ``SecurityCenter.pricings.get("subscriptions/{s}", "AI")`` (azure-mgmt-security) | ``GET /subscriptions/{s}/providers/Microsoft.Security/pricings/AI`` |
+| Defender workflow automations | ``SecurityCenter.automations.list()`` (2019-01-01-preview) | ``GET /subscriptions/{s}/providers/Microsoft.Security/automations`` |
 """
 
 from __future__ import annotations
@@ -256,6 +257,14 @@ class AuditContext:
             out += self._read(("rules", kind), f"{kind}.list", "GET", f"{self._sub_path}/providers/Microsoft.Insights/{kind}",
                               lambda call=call: [_as_dict(r) for r in _bounded(call())])
         return out
+
+    def defender_automations(self) -> list[dict[str, Any]]:
+        """The subscription's Defender for Cloud workflow automations (continuous export; ARM JSON; Automations - List,
+        REST 2019-01-01-preview as azure-mgmt-security 7.0.0 sends it, ``Microsoft.Security/automations/read``). The
+        actions' ``uri``/``connectionString`` are never in an answer (the spec: "it will not be included in any
+        response")."""
+        return self._read(("automations",), "automations.list", "GET", f"{self._sub_path}/providers/Microsoft.Security/automations",
+                          lambda: [_as_dict(a) for a in _bounded(self.clients.security(self.subscription).automations.list())])
 
     def action_groups(self) -> list[dict[str, Any]]:
         """The subscription's action groups (ARM JSON; Action Groups - List By Subscription Id, REST 2023-01-01,

@@ -301,24 +301,48 @@ def latest_view(store: Any, key: Any = None) -> tuple[Audit | None, int]:
     return None, len(ids)
 
 
+#: The most filed-marked audit documents (:func:`filed_ids`, newest first) the drift check reads looking for the
+#: previous audit of its scope before it falls back to the scan of :data:`MAX_SCANNED` names (trust17): one scope
+#: audited weekly finds it in the first; a few scopes audited in turn within the first few.
+MAX_DRIFT_LOADS = 4
+
+
 def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) -> tuple[Audit | None, int]:
-    """(the newest stored sealed audit of ``scope`` — any scope when None — or None; how many documents read before
-    it were not audits this app sealed). At most :data:`MAX_SCANNED` documents are read, newest first. None with a
-    count > 0 means the bound cut the scan short while unsealed documents stood in the way — a records-store writer
-    who files that many junk documents named newer than the real previous audit — which the drift takes as "every
-    finding is new" (:func:`firestop.audit.drift.diff`, RT17-03). A scan that read every stored name and found no
-    sealed audit of the scope answers ``(None, 0)``: a first audit, or the first since audits are sealed (those filed
-    before are unsealed and older than any sealed one) — a baseline, as before; so does a scan cut short before this
-    app ever sealed an audit (nothing at :data:`SEALED_SINCE`: more legacy audits than the scan reads, R13-01)."""
+    """(the newest stored sealed audit of ``scope`` — any scope when None — or None; how many documents named newer
+    than it were not audits this app filed and sealed).
+
+    trust17: names first, as the views (:func:`latest_view`): the audits whose filed-marker carries this app's seal
+    (:func:`filed_ids`, names only) are read newest first, at most :data:`MAX_DRIFT_LOADS`; the first of the scope that
+    verifies is the previous audit, and the stored names newer than it without a marker are counted (not read: a
+    records-store writer's junk, or an audit whose marker a crash left unfiled). Before, up to :data:`MAX_SCANNED`
+    documents were read, newest first, and 500 junk blobs named newer crowded the previous audit out (RT17-03 made
+    that fail closed: every finding new, A13-08 held for a responder) — they are now stepped over unread.
+
+    Only when no marked audit of the scope is among those read (audits filed before markers, or more scopes audited
+    since than :data:`MAX_DRIFT_LOADS`) is the old scan made: at most :data:`MAX_SCANNED` documents read, newest
+    first. None with a count > 0 then means the bound cut the scan short while unsealed documents stood in the way,
+    which the drift takes as "every finding is new" (:func:`firestop.audit.drift.diff`, RT17-03). A scan that read every
+    stored name and found no sealed audit of the scope answers ``(None, 0)``: a first audit, or the first since audits
+    are sealed — a baseline, as before; so does a scan cut short before this app ever sealed an audit (nothing at
+    :data:`SEALED_SINCE`: more legacy audits than the scan reads, R13-01)."""
     wanted = tuple(s.lower() for s in scope) if scope is not None else None
     store = _store(store)
     key = _key(key)
     ids = stored_ids(store)
+    marked = filed_ids(store, key)
+    read: set[str] = set()
+    for audit_id in marked[:MAX_DRIFT_LOADS]:
+        read.add(audit_id)
+        audit = load(store, audit_id, key)
+        if audit is not None and (wanted is None or tuple(s.lower() for s in audit.scope) == wanted):
+            newer = _order(audit_id)
+            filed = set(marked)
+            return audit, sum(1 for i in ids if _order(i) > newer and i not in filed)
     unverified = 0
     for audit_id in ids[:MAX_SCANNED]:
-        audit = load(store, audit_id, key)
+        audit = None if audit_id in read else load(store, audit_id, key)  # (a marked one read above: not of the scope)
         if audit is None:
-            unverified += 1
+            unverified += audit_id not in read
         elif wanted is None or tuple(s.lower() for s in audit.scope) == wanted:
             return audit, unverified
     if len(ids) <= MAX_SCANNED or not unverified:

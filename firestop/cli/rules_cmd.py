@@ -5,7 +5,9 @@ as ``firestop infra`` deploys it (:mod:`firestop.infra.rule_trust`). A rule of t
 ``firestop-playbook: <name>`` waits for a responder (``alert.genuine``) until an admin trusts *this version* of it:
 the rule is read from Azure (the same GET the source check makes), and a sealed entry bound to its id and the digest
 of its criteria is written to the records store (:mod:`firestop.infra.trusted_rules`). An edit of what decides when
-it fires, where it reads or how it routes voids the entry.
+it fires, where it reads, how it routes or (digest version 2, trust17) whether and when a firing reaches Firestop —
+a mute, how it resolves — voids the entry; an entry sealed before trust17 (version 1) holds only while the rule sets no
+mute or resolve of its own, and is flagged "re-trust" by ``check`` and ``list``.
 
 ``firestop rules check RULE_ID [--target ACCOUNT_ID]``: would this rule's alerts be confirmed without a responder —
 is it its playbook's detection as deployed, or trusted by an admin (exit 0), or not (exit 3, with why)? Reader
@@ -88,7 +90,7 @@ def check(
     rule_id: str = typer.Argument(..., metavar="RULE_ID", help="ARM id of the metric, scheduled query or activity log alert rule."),
     target: Optional[str] = typer.Option(None, "--target", metavar="ACCOUNT_ID", help="The account its alerts target (default: the rule's scope when that is an account)."),
     azure: bool = typer.Option(False, "--azure", help="Real Azure with your sign-in (DefaultAzureCredential)."),
-    as_json: bool = typer.Option(False, "--json", help="Print {rule_id, playbook, detection, trusted, why} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rule_id, playbook, detection, trusted, why, retrust?} as JSON."),
 ) -> None:
     """Would this rule's alerts act without a responder (source check on)? Exit 0 yes, 3 no (why), 2 bad input."""
     from azure.core.exceptions import AzureError, ResourceNotFoundError
@@ -127,7 +129,7 @@ def check(
         account = target or next((str(s) for s in scopes if "/providers/microsoft.cognitiveservices/accounts/" in str(s).lower()), "")
         routes = sorted(r for r in rule_routes(rule) if r)
         from firestop.infra.rule_trust import trusted_detection
-        from firestop.infra.trusted_rules import is_trusted
+        from firestop.infra.trusted_rules import RETRUST, trust_state
         from firestop.playbooks import load_playbooks_lenient
         from firestop.records.store import records_store
 
@@ -147,15 +149,20 @@ def check(
             except AzureError as exc:
                 fail(f"the workspace the rule reads could not be read ({type(exc).__name__})", 1, as_json=as_json)
         detection = why is None
-        trusted = detection or is_trusted(records_store(env.settings), rule)
+        state = None if detection else trust_state(records_store(env.settings), rule)
+        trusted = detection or state is not None
     finally:
         env.close()
     shown = {"rule_id": rule_id, "playbook": routes[0] if len(routes) == 1 else None, "detection": detection,
              "trusted": trusted, "why": None if trusted else why}
+    if state == "retrust":  # (trust17: a digest version 1 entry, sealed before mute fields were covered)
+        shown["retrust"] = RETRUST
     if as_json:
         print_json(shown)
     else:
         console.print(clean(f"{rule_id}: " + ("its playbook's own detection: its alerts act without a responder" if detection
+                                              else f"trusted by an admin ({RETRUST}): its alerts act without a responder"
+                                              if state == "retrust"
                                               else "trusted by an admin: its alerts act without a responder" if trusted
                                               else f"not trusted — {why}; its alerts wait for a responder (alert.genuine) "
                                                    f"until an admin runs: python -m firestop rules trust {rule_id} "
@@ -208,7 +215,7 @@ def untrust(
 def list_(
     revoked: bool = typer.Option(False, "--revoked", help="Also list versions whose trust was revoked (who and when)."),
     azure: bool = typer.Option(False, "--azure", help="The app's records store and seal key (real Azure)."),
-    as_json: bool = typer.Option(False, "--json", help="Print {entries: [{rule_id, criteria, playbooks, state, trusted_by, trusted_at, untrusted_by?, untrusted_at?}], ignored, truncated} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print {entries: [{rule_id, criteria, digest_version, playbooks, state, retrust?, trusted_by, trusted_at, untrusted_by?, untrusted_at?}], ignored, truncated} as JSON."),
 ) -> None:
     """The alert rules an admin trusted (each trusted version: who and when), from the records store. Entries that do
     not carry the app's seal are not believed: counted as ignored. Exit 0, 2 (no seal key), 1 (store unreadable)."""
@@ -236,6 +243,7 @@ def list_(
     lines = [f"{e['rule_id']}  {e['state']}  criteria {e['criteria'][:12]}…  routes to {', '.join(e['playbooks']) or 'no playbook'}"
              f"  trusted by {e['trusted_by']} at {e['trusted_at']}"
              + (f"  revoked by {e['untrusted_by']} at {e['untrusted_at']}" if e["state"] == "revoked" else "")
+             + (f"  ({e['retrust']})" if e.get("retrust") else "")
              for e in entries]
     if not lines:
         lines = ["No trusted alert rules" + ("" if revoked else " (--revoked: with revoked ones)") +

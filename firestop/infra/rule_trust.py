@@ -47,8 +47,14 @@ nothing; the audit lists it disabled). The action groups are not compared here (
 properties are compared by :func:`firestop.azure.alerts_management.compare_route`, and here the rule's ``firestop-*``
 keys must be the detection's, their values too where the detection fixes them).
 
-:func:`criteria_digest` (what an admin's trusted-rule entry binds) does not include :func:`notification`: adding it
-would void every entry already sealed.
+:func:`criteria_digest` (what an admin's trusted-rule entry of digest version 1 binds) does not include
+:func:`notification`: adding it would void every entry already sealed. trust17 decided: entries written from now on
+bind :func:`trust_digest` version 2 (criteria, notification, ``firestop-*`` properties, id), so muting a rule an admin
+trusted, or making it resolve otherwise, voids the trust like any other edit; version 1 entries are still verified,
+but an admin's version 1 trust holds only while the rule's :func:`notification` is the spec's defaults
+(:func:`notification_is_default`: no mute, auto-resolved, a LogAlert) — a rule muted after it was trusted under
+version 1 is not trusted (fail closed: the cheap check, no new entry needed), and ``rules list`` and the audit flag a
+version 1 entry "trusted before mute fields were covered: re-trust" (:mod:`firestop.infra.trusted_rules`).
 
 The scope (whose data the rule reads): an account-scoped log rule and a metric rule must be scoped to the alert's
 target account (Azure writes its logs and metrics); an activity log alert to the target's subscription; a
@@ -433,6 +439,33 @@ def criteria_digest(rule: dict[str, Any]) -> str:
 
     return digest({"criteria": criteria(rule) or {}, "properties": firestop_keys(rule),
                    "id": str((rule or {}).get("id") or "").strip().lower()})
+
+
+#: The digest version a new trusted-rule entry binds (:func:`trust_digest`); 1 is :func:`criteria_digest`.
+TRUST_DIGEST_VERSION = 2
+
+
+def trust_digest(rule: dict[str, Any], version: int = TRUST_DIGEST_VERSION) -> str:
+    """sha256 (hex) of what a trusted-rule entry of digest ``version`` binds: 1 — :func:`criteria_digest` (entries
+    sealed before trust17); 2 — the same and :func:`notification` (``muteActionsDuration``, ``autoMitigate``,
+    ``ruleResolveConfiguration``, ``kind``), with ``"version": 2`` in the digested document (no version 1 document
+    digests alike). ValueError for another version. Pure."""
+    from firestop.seal_contract import digest
+
+    if version == 1:
+        return criteria_digest(rule)
+    if version != 2:
+        raise ValueError(f"trust digest version {version!r} is unknown (1 or 2)")
+    return digest({"version": 2, "criteria": criteria(rule) or {}, "notification": notification(rule or {}),
+                   "properties": firestop_keys(rule), "id": str((rule or {}).get("id") or "").strip().lower()})
+
+
+def notification_is_default(rule: dict[str, Any]) -> bool:
+    """True when ``rule``'s :func:`notification` is what its type's spec gives a rule that sets none of those
+    properties (no mute, auto-resolved, no timeToResolve, a LogAlert): what a version 1 trusted-rule entry, which
+    never bound them, may still vouch for (trust17). Pure."""
+    rule = rule if isinstance(rule, dict) else {}
+    return notification(rule) == notification({"type": rule.get("type")})
 
 
 

@@ -4,8 +4,8 @@
 An entry is a JSON document in the records store (``FIRESTOP_RECORDS_CONTAINER``), written create-only at
 ``trusted-rules/<sha256 of "rule id (lower case)|criteria digest">.json``::
 
-    {"rule_id": str, "criteria": str (64 hex: firestop.infra.rule_trust.criteria_digest), "playbooks": [str],
-     "trusted_by": str (the admin's object id), "trusted_at": str (ISO 8601 UTC), "seal": {...}}
+    {"rule_id": str, "criteria": str (64 hex: firestop.infra.rule_trust.trust_digest), "playbooks": [str],
+     "trusted_by": str (the admin's object id), "trusted_at": str (ISO 8601 UTC), "digest_version": 2, "seal": {...}}
 
 sealed with the app's seal key (purpose :data:`firestop.seal_contract.Purpose.TRUSTED_RULE`, bound to
 ``"<rule id lower>|<criteria digest>"``). The digest covers what decides when the rule fires, where it reads and its
@@ -31,6 +31,18 @@ neither trust nor revoke, and the next event is written at the first free number
 (:func:`_next_place`, R16-01) — and the store cannot lose an event on Azure (WORM; locally, whoever may delete files in
 ``FIRESTOP_HOME`` is trusted anyway). Listing (``rules list``): :func:`listing`, the newest verified event of each
 version, at most :data:`LIST_LIMIT` objects read.
+
+Digest versions (trust17): ``criteria`` is :func:`firestop.infra.rule_trust.trust_digest` of the document's
+``digest_version`` — absent, 1 (entries sealed before trust17: :func:`~firestop.infra.rule_trust.criteria_digest`, which
+does not cover ``muteActionsDuration``/``autoMitigate``/``ruleResolveConfiguration``/``kind``); 2 for every event
+written now (it covers them: muting a trusted rule voids its trust like any other edit). The version is part of the
+sealed document, and the two digests never coincide (the version 2 document holds ``"version": 2``), so an event
+cannot be read as the other version's. :func:`trust_state` looks for the rule's version 2 chain first: a verified
+event there decides. Only when there is none does a version 1 chain count, and then only while the rule's
+notification fields are the spec's defaults (:func:`firestop.infra.rule_trust.notification_is_default`): an old
+entry whose rule now has a mute set (or never resolves, or resolves on its own schedule) is not trusted — fail closed,
+no admin action needed for it — and a trusted version 1 entry is flagged ``retrust`` in :func:`listing` ("trusted
+before mute fields were covered: re-trust", which writes a version 2 entry) and in ``monitoring.alert-rules``.
 """
 
 from __future__ import annotations
@@ -40,7 +52,7 @@ import json
 import re
 from typing import Any
 
-from firestop.infra.rule_trust import criteria_digest
+from firestop.infra.rule_trust import TRUST_DIGEST_VERSION, notification_is_default, trust_digest
 from firestop.seal_contract import Purpose
 
 PREFIX = "trusted-rules/"
@@ -51,14 +63,24 @@ _EVENT = re.compile(r"^trusted-rules/(?P<h>[0-9a-f]{64})(?:\.(?P<n>[2-9]|[1-9]\d
 READ_LIMIT = 64 * 1024
 
 
-def binding(rule: dict[str, Any]) -> str:
-    """``"<rule id lower>|<criteria digest>"``: what an entry's seal is bound to."""
-    return f"{str((rule or {}).get('id') or '').strip().lower()}|{criteria_digest(rule)}"
+#: A trusted version 1 entry's flag in :func:`listing` and the audit (trust17).
+RETRUST = "trusted before mute fields were covered: re-trust"
 
 
-def entry_name(rule: dict[str, Any]) -> str:
-    """The store name of ``rule``'s entry (this version of its criteria)."""
-    return f"{PREFIX}{hashlib.sha256(binding(rule).encode('utf-8', 'replace')).hexdigest()}.json"
+def binding(rule: dict[str, Any], version: int = TRUST_DIGEST_VERSION) -> str:
+    """``"<rule id lower>|<trust digest of version>"``: what an entry's seal is bound to."""
+    return f"{str((rule or {}).get('id') or '').strip().lower()}|{trust_digest(rule, version)}"
+
+
+def entry_name(rule: dict[str, Any], version: int = TRUST_DIGEST_VERSION) -> str:
+    """The store name of ``rule``'s entry (this version of it, under digest ``version``)."""
+    return f"{PREFIX}{hashlib.sha256(binding(rule, version).encode('utf-8', 'replace')).hexdigest()}.json"
+
+
+def _version(document: dict[str, Any]) -> int | None:
+    """The digest version a verified event says it binds (1 when absent: sealed before trust17); None for another."""
+    version = document.get("digest_version", 1)
+    return version if version in (1, 2) and not isinstance(version, bool) else None
 
 
 def _binding_of(rule_id: str, criteria: str, n: int) -> str:
@@ -81,9 +103,10 @@ def _event_name(digest_name: str, n: int) -> str:
 
 
 def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, criteria: str | None,
-                key: Any) -> dict[str, Any] | None:
+                key: Any, version: int | None = None) -> dict[str, Any] | None:
     """Event ``n`` of the chain as a verified document, else None. Without ``rule_id``/``criteria`` (a listing) they
-    are taken from the document and must hash to ``digest_name``."""
+    are taken from the document and must hash to ``digest_name``. ``version``: the digest version the document must
+    say it binds (any known one when None)."""
     from firestop.storage.base import StoreError
     from firestop.trust.seal import verify
 
@@ -106,7 +129,10 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
         return None
     if n > 1 and (document.get("event") != n or document.get("action") not in ("trust", "untrust")):
         return None
-    return {**document, "event": n, "action": "trust" if n == 1 else document["action"]}
+    held = _version(document)
+    if held is None or (version is not None and held != version):
+        return None
+    return {**document, "event": n, "action": "trust" if n == 1 else document["action"], "digest_version": held}
 
 
 #: The highest event number a reader parses (:data:`_EVENT`: at most 9 digits).
@@ -128,10 +154,10 @@ def _next_place(chain: list[int], newest: dict[str, Any] | None) -> int:
 
 
 def _newest(store: Any, digest_name: str, rule_id: str | None, criteria: str | None, key: Any,
-            chain: list[int] | None = None) -> dict[str, Any] | None:
+            chain: list[int] | None = None, version: int | None = None) -> dict[str, Any] | None:
     """The newest verified event of a version's chain (None for none)."""
     for n in chain if chain is not None else _chain(store, digest_name):
-        event = _read_event(store, digest_name, n, rule_id, criteria, key)
+        event = _read_event(store, digest_name, n, rule_id, criteria, key, version)
         if event is not None:
             return event
     return None
@@ -150,54 +176,76 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     rule_id = str((rule or {}).get("id") or "").strip()
     if not rule_id:
         raise ValueError("the alert rule has no id")
-    crit = criteria_digest(rule)
-    digest_name = entry_name(rule)[len(PREFIX):-len(".json")]
+    version = TRUST_DIGEST_VERSION
+    crit = trust_digest(rule, version)
+    digest_name = entry_name(rule, version)[len(PREFIX):-len(".json")]
     chain = _chain(store, digest_name)
-    newest = _newest(store, digest_name, rule_id, crit, key, chain)
+    newest = _newest(store, digest_name, rule_id, crit, key, chain, version)
     if newest is not None and newest["action"] == "trust":
         return _shown(newest), False
     playbooks = sorted(r for r in rule_routes(rule) if r)
     n = _next_place(chain, newest)
     if n == 1:
-        document = {"rule_id": rule_id, "criteria": crit, "trusted_by": str(by), "trusted_at": str(at), "playbooks": playbooks}
+        document = {"rule_id": rule_id, "criteria": crit, "trusted_by": str(by), "trusted_at": str(at), "playbooks": playbooks,
+                    "digest_version": version}
     else:
         document = {"rule_id": rule_id, "criteria": crit, "playbooks": playbooks, "event": n, "action": "trust",
-                    "by": str(by), "at": str(at)}
+                    "by": str(by), "at": str(at), "digest_version": version}
     sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(rule_id, crit, n), key=key)
     try:
         written = bool(store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(),
                                     "application/json"))
     except AlreadyExists:
         written = False
-    return _shown({**sealed, "event": n, "action": "trust"}), written
+    return _shown({**sealed, "event": n, "action": "trust", "digest_version": version}), written
 
 
 def _shown(event: dict[str, Any]) -> dict[str, Any]:
-    """A trust event as the CLI shows it: ``{"rule_id", "criteria", "playbooks", "trusted_by", "trusted_at", "event",
-    "seal"}`` (whichever event of the chain it is)."""
+    """A trust event as the CLI shows it: ``{"rule_id", "criteria", "digest_version", "playbooks", "trusted_by",
+    "trusted_at", "event", "seal"}`` (whichever event of the chain it is)."""
     by, at = _who(event)
-    return {"rule_id": event.get("rule_id"), "criteria": event.get("criteria"), "playbooks": list(event.get("playbooks") or []),
-            "trusted_by": by, "trusted_at": at, "event": event.get("event", 1), "seal": event.get("seal")}
+    return {"rule_id": event.get("rule_id"), "criteria": event.get("criteria"), "digest_version": event.get("digest_version", 1),
+            "playbooks": list(event.get("playbooks") or []), "trusted_by": by, "trusted_at": at,
+            "event": event.get("event", 1), "seal": event.get("seal")}
 
 
-def is_trusted(store: Any, rule: dict[str, Any], key: Any = None) -> bool:
-    """True when the newest verified event of this very version of ``rule`` (ARM JSON) in ``store`` is an admin's
-    trust; False for none, an untrust, only unsealed or otherwise sealed documents, or a store that cannot be read
-    (fail closed). Never raises for the store; :class:`firestop.trust.seal.SealKeyError` without a seal key."""
+def trust_state(store: Any, rule: dict[str, Any], key: Any = None) -> str | None:
+    """Whether an admin trusts this very version of ``rule`` (ARM JSON): ``"trusted"`` (the newest verified event of
+    its digest version 2 chain is a trust), ``"retrust"`` (no version 2 event; the newest verified event of its
+    version 1 chain is a trust and the rule's notification fields are the spec's defaults — trusted, but before
+    mute fields were covered), else None: none, an untrust, a version 1 trust of a rule now muted or resolving
+    otherwise, only unsealed or otherwise sealed documents, or a store that cannot be read (fail closed). At most the
+    two chains' listings and their events are read. Never raises for the store;
+    :class:`firestop.trust.seal.SealKeyError` without a seal key."""
     from firestop.storage.base import StoreError
 
     rule_id = str((rule or {}).get("id") or "").strip()
-    digest_name = entry_name(rule)[len(PREFIX):-len(".json")]
     try:
-        newest = _newest(store, digest_name, rule_id, criteria_digest(rule), key)
+        for version in (2, 1):
+            newest = _newest(store, entry_name(rule, version)[len(PREFIX):-len(".json")], rule_id,
+                             trust_digest(rule, version), key, version=version)
+            if newest is None:
+                continue  # (version 2: no entry for this version of the rule yet; the version 1 chain may hold one)
+            if newest["action"] != "trust":
+                return None
+            if version == 2:
+                return "trusted"
+            return "retrust" if notification_is_default(rule) else None
     except (StoreError, OSError):
-        return False
-    return newest is not None and newest["action"] == "trust"
+        return None
+    return None
+
+
+def is_trusted(store: Any, rule: dict[str, Any], key: Any = None) -> bool:
+    """True when an admin trusts this very version of ``rule`` (ARM JSON): :func:`trust_state` is ``"trusted"`` or
+    ``"retrust"``. Never raises for the store; :class:`firestop.trust.seal.SealKeyError` without a seal key."""
+    return trust_state(store, rule, key) is not None
 
 
 def listing(store: Any, key: Any = None) -> dict[str, Any]:
-    """Every trusted-rule version in ``store``: ``{"entries": [{"rule_id", "criteria", "playbooks", "state": "trusted"
-    | "revoked", "trusted_by", "trusted_at", "untrusted_by"?, "untrusted_at"?}], "ignored": int (objects that do not
+    """Every trusted-rule version in ``store``: ``{"entries": [{"rule_id", "criteria", "digest_version": 1 | 2,
+    "playbooks", "state": "trusted" | "revoked", "retrust"?: :data:`RETRUST` (a trusted version 1 entry: trust17),
+    "trusted_by", "trusted_at", "untrusted_by"?, "untrusted_at"?}], "ignored": int (objects that do not
     verify), "truncated": bool (more than LIST_LIMIT objects)}`` sorted by rule id; who/when of the newest trust and,
     revoked, of the untrust. The store's errors propagate."""
     names = store.names(PREFIX)
@@ -217,9 +265,12 @@ def listing(store: Any, key: Any = None) -> dict[str, Any]:
             continue
         newest = events[0]
         trust = next((e for e in events if e["action"] == "trust"), None)
-        item = {"rule_id": newest["rule_id"], "criteria": newest["criteria"], "playbooks": list(newest.get("playbooks") or []),
+        item = {"rule_id": newest["rule_id"], "criteria": newest["criteria"], "digest_version": newest["digest_version"],
+                "playbooks": list(newest.get("playbooks") or []),
                 "state": "trusted" if newest["action"] == "trust" else "revoked",
                 "trusted_by": _who(trust)[0] if trust else None, "trusted_at": _who(trust)[1] if trust else None}
+        if newest["digest_version"] == 1 and newest["action"] == "trust":
+            item["retrust"] = RETRUST
         if newest["action"] == "untrust":
             item["untrusted_by"], item["untrusted_at"] = _who(newest)
         entries.append(item)
@@ -264,6 +315,8 @@ def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None)
             document = {"rule_id": newest["rule_id"], "criteria": newest["criteria"],
                         "playbooks": list(newest.get("playbooks") or []), "event": n, "action": "untrust",
                         "by": str(by), "at": str(at)}
+            if newest["digest_version"] != 1:  # (a version 1 chain's events never say so: as sealed before trust17)
+                document["digest_version"] = newest["digest_version"]
             sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(newest["rule_id"], newest["criteria"], n), key=key)
             try:
                 if store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(), "application/json"):

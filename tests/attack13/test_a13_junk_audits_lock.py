@@ -26,6 +26,16 @@ import pytest
 from tests.audit.test_audit_http import SUB, api, call  # noqa: F401 (fixture)
 
 
+def unmark(records) -> None:
+    """trust17: the drift check finds the previous audit by its filed-marker (``audits/filed/``, trust16) and steps
+    over junk unread, so 500 blobs no longer crowd a marked audit out. The fail-closed path these tests hold to
+    remains for an audit filed without one (before trust16, or a crash between its document and its marker): the
+    baseline's markers are removed here to stand for that."""
+    import shutil
+
+    shutil.rmtree(records.path("audits/filed/x").parent)
+
+
 def _network(env) -> str:
     cs = env.clients.cognitive_services(SUB)
     return cs.accounts.get("rg-ai-dev", "contoso-openai-dev").properties.network_acls.default_action
@@ -43,6 +53,7 @@ def test_a13_08_junk_audits_do_not_make_firestop_lock_an_account_open_on_purpose
     assert any(r["control"] == "network.public-access" and r["status"] == "fail" and "contoso-openai-dev" in r["resource"]
                for r in baseline["results"])
     records = records_store(env.settings)
+    unmark(records)
     for n in range(MAX_SCANNED):
         assert records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
 
@@ -79,6 +90,7 @@ def test_a13_08_the_cli_audit_asks_too_and_the_card_says_what_to_check(firestop_
     runner = CliRunner()
     assert json.loads(runner.invoke(app, ["audit", "run", "--json"]).stdout)["incidents"] == []
     records = records_store(Settings.from_env())
+    unmark(records)
     for n in range(MAX_SCANNED):
         records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
     second = json.loads(runner.invoke(app, ["audit", "run", "--json"]).stdout)

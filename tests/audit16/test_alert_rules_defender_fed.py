@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.security import SecurityCenter
 
@@ -21,6 +22,18 @@ from tests.playbooks.test_detect_rules import PROFILE
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
 DEFENDER_ONLY = ("ai-credential-theft", "ai-risky-service-principal", "ai-sensitive-data-exposure", "ai-suspicious-user-agent")
+
+
+#: The sandbox seed's relay (firestop/sandbox/default_tenant.yaml security.automations: firestop-relay in rg-ai-prod).
+RELAY = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/Microsoft.Logic/"
+         "workflows/firestop-relay")
+
+
+@pytest.fixture(autouse=True)
+def _relay(monkeypatch):
+    """trust17: a Defender-only playbook counts fed when the plan is on *and* a workflow automation exports its alerts
+    to the Logic App relaying them to Firestop (FIRESTOP_DEFENDER_RELAY)."""
+    monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
 
 
 def _deployed() -> Tenant:

@@ -32,7 +32,10 @@ def _audit(tenant: Tenant):
                                   playbooks=tuple(load_playbooks(REPO_ROOT / "playbooks"))))
 
 
-def test_the_audit_as_the_deployed_roles_reads_what_it_needs(firestop_home):
+def test_the_audit_as_the_deployed_roles_reads_what_it_needs(firestop_home, monkeypatch):
+    from tests.audit16.test_alert_rules_defender_fed import RELAY
+
+    monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)  # (trust17: the Defender-only playbooks' route is read too)
     tenant = Tenant.load()
     outputs = deploy(tenant).properties.outputs  # the template, as the deployment tests deploy it
     roles = enforced_roles(held(factory(tenant), tenant.subscription_id, outputs["identityPrincipalId"]["value"]))

@@ -43,11 +43,20 @@ def test_more_legacy_audits_than_the_scan_reads_make_a_baseline_not_every_findin
     assert store.previous(records, SCOPE, KEY) == (None, 0)  # rough15: (None, 500): every finding new
 
 
+def _unmark(records: LocalStore) -> None:
+    """trust17: the sealed audits' filed-markers removed — audits sealed before trust16 filed markers (the drift check
+    steps over junk to a marked audit unread; the scan below is what remains for an unmarked one)."""
+    import shutil
+
+    shutil.rmtree(records.path("audits/filed/x").parent)
+
+
 def test_junk_newer_than_a_sealed_audit_still_fails_closed(tmp_path):
     """RT17-03 stays closed: once this app sealed an audit, junk crowding it out makes every finding new."""
     records = LocalStore(tmp_path, "records")
     _legacy(records, 3)
     store.save(_audit("audit-20261130T050000Z-0001"), records, KEY)
+    _unmark(records)
     for n in range(store.MAX_SCANNED):
         assert records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
     assert store.previous(records, SCOPE, KEY) == (None, store.MAX_SCANNED)
@@ -61,6 +70,7 @@ def test_a_planted_marker_cannot_turn_the_drift_off(tmp_path):
     assert records.create(store.SEALED_SINCE, json.dumps({"first": "audit-20261130T050000Z-0001"}).encode(),
                           "application/json")
     store.save(_audit("audit-20261130T050000Z-0001"), records, KEY)  # its own marker cannot be filed: junk is there
+    _unmark(records)
     for n in range(store.MAX_SCANNED):
         assert records.create(f"audits/audit-2999123{n // 100}T2359{n % 100:02d}Z-{n:04x}.json", b"{}", "application/json")
     assert store.previous(records, SCOPE, KEY) == (None, store.MAX_SCANNED)

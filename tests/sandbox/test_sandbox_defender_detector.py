@@ -189,7 +189,7 @@ def test_delivered_as_the_tenant_says_sentinel_relay_and_activity_log_security()
     alert rule on category Security delivers the Activity Log event as the common schema."""
     tenant = _tenant(**{"defender.sentinel": 55.0})
     section = tenant._state.doc["security"]  # noqa: SLF001 — this tenant's delivery configuration
-    section["automations"] = []
+    section["workflow_automations"] = {}  # (trust17: the workflow automations are Microsoft.Security/automations resources)
     section["sentinel_relay"] = {"url": "https://relay.example/api/alerts", "delay": 5.0}
     monitor = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True).monitor(SUB)
     group = monitor.action_groups.create_or_update("rg-ai-prod", "ag-firestop", {

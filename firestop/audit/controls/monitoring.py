@@ -234,18 +234,23 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
     return False
 
 
-def _admin_trusted(ctx: AuditContext) -> Callable[[dict], bool]:
+def _admin_trusted(ctx: AuditContext, retrust: list[str] | None = None) -> Callable[[dict], bool]:
     """``rule`` -> an admin's sealed trusted-rule entry holds this version of it (False without the seal key or
-    the records store: fail closed, the rule is listed as not acting)."""
+    the records store: fail closed, the rule is listed as not acting). A rule trusted only by a digest version 1
+    entry (sealed before mute fields were covered, trust17: :func:`firestop.infra.trusted_rules.trust_state`
+    ``"retrust"``) is named in ``retrust``."""
     def trusted(rule: dict) -> bool:
-        from firestop.infra.trusted_rules import is_trusted
+        from firestop.infra.trusted_rules import trust_state
         from firestop.records.store import records_store
         from firestop.trust.seal import SealKeyError
 
         try:
-            return is_trusted(records_store(ctx.settings), rule)
+            state = trust_state(records_store(ctx.settings), rule)
         except (SealKeyError, OSError, ValueError):
             return False
+        if state == "retrust" and retrust is not None:
+            retrust.append(str(rule.get("name"))[:200])
+        return state is not None
     return trusted
 
 
@@ -267,6 +272,87 @@ def _defender_plan(playbook: Any) -> str | None:
     return None
 
 
+#: Where a workflow automation rule names the alert's type (``propertyJPath``; trust17's choice: the 2019-01-01-preview
+#: spec documents the path as "the JPath of the entity model property that should be checked" and points at
+#: aka.ms/ASCAutomationSchemas for the alert model, which was not read here). Compared case-insensitively, as the spec's
+#: ``Operator`` says of a String ``propertyType`` ("A case-insensitive comparison will be applied"). A rule on any other path (``Severity``, ``AlertDisplayName``, …)
+#: may drop the playbook's alerts: not shown to deliver them (fail closed).
+ALERT_TYPE_PATHS = ("alerttype", "$.alerttype", "properties.alerttype", "$.properties.alerttype")
+
+
+def _defender_relays() -> set[str]:
+    """``FIRESTOP_DEFENDER_RELAY``: the ARM ids (lower-case) of the Logic Apps that post Defender for Cloud's alerts to
+    Firestop's ``/api/alerts`` (a workflow automation's ``LogicApp`` action names one; its trigger URI is never
+    answered, so which Logic App relays to Firestop is the operator's word)."""
+    import os
+
+    return {p.strip().rstrip("/").lower() for p in (os.environ.get("FIRESTOP_DEFENDER_RELAY") or "").split(",") if p.strip()}
+
+
+def _rule_admits(rule: Any, alert_types: list[str]) -> bool:
+    """A workflow automation rule (``{propertyJPath, propertyType, expectedValue, operator}``) holds for one of
+    ``alert_types`` (``fnmatch`` patterns, case-insensitive) — judged only on :data:`ALERT_TYPE_PATHS`."""
+    from fnmatch import fnmatch
+
+    if not isinstance(rule, dict) or str(rule.get("propertyJPath") or "").strip().lower() not in ALERT_TYPE_PATHS:
+        return False
+    want, op = str(rule.get("expectedValue") or "").lower(), str(rule.get("operator") or "")
+    tests = {"Equals": lambda t: fnmatch(want, t), "NotEquals": lambda t: "*" not in t and want != t,
+             "Contains": lambda t: "*" not in t and want in t, "StartsWith": lambda t: t.startswith(want) or fnmatch(want + "x", t),
+             "EndsWith": lambda t: "*" not in t and t.endswith(want)}
+    test = tests.get(op)
+    return test is not None and any(test(t.lower()) for t in alert_types)
+
+
+def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> str | None:
+    """None when a Defender for Cloud workflow automation delivers ``playbook``'s alert types (its ``match.rule_names``
+    of :data:`DEFENDER_ALERT_PLANS`) to Firestop, else why not (a phrase). Delivers: enabled (``isEnabled``), an
+    ``Alerts`` source whose ``ruleSets`` are empty (every alert) or one of which — all its rules — holds for one of the
+    types (:func:`_rule_admits`: rule sets are OR'd, rules within a set AND'd: 2019-01-01-preview ``AutomationRuleSet``,
+    "A rule set which evaluates all its rules upon an event interception. Only when all the included rules in the rule
+    set will be evaluated as 'true', will the event trigger the defined actions"), ``scopes`` covering the subscription
+    or each audited account (``scopePath``: "the subscription on which the automation is defined on or a resource
+    group under that subscription"), and a ``LogicApp`` action whose ``logicAppResourceId`` is in ``FIRESTOP_DEFENDER_RELAY``
+    (:func:`_defender_relays`). REST spec: azure-rest-api-specs
+    ``specification/security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/automations.json``."""
+    relays = _defender_relays()
+    types = [str(p) for p in getattr(getattr(playbook, "match", None), "rule_names", None) or []
+             if any(str(p).lower().startswith(prefix) for prefix, _ in DEFENDER_ALERT_PLANS)]
+    try:
+        found = ctx.defender_automations()
+    except NotEvaluable as exc:
+        return f"workflow automations not read ({str(exc)[:200]})"
+    sub = f"/subscriptions/{ctx.subscription}".lower()
+    closest = "no enabled workflow automation exports alerts (Microsoft.Security/automations, source Alerts)"
+    for automation in found:
+        props = automation.get("properties") or {}
+        name = str(automation.get("name") or "")[:100]
+        sources = [s for s in props.get("sources") or [] if isinstance(s, dict) and s.get("eventSource") == "Alerts"]
+        if props.get("isEnabled") is False or not sources:
+            continue
+        sets = [s.get("ruleSets") or [] for s in sources]
+        if not any(not rule_sets or any(isinstance(rs, dict) and (rs.get("rules") or [])
+                                         and all(_rule_admits(r, types) for r in rs.get("rules") or [])
+                                         for rs in rule_sets) for rule_sets in sets):
+            closest = f"workflow automation {name!r}'s rule sets are not shown to export {', '.join(types)[:200]}"
+            continue
+        paths = [str((s or {}).get("scopePath") or "").strip().rstrip("/").lower() for s in props.get("scopes") or []]
+        if sub not in paths and not (accounts and all(any(a.startswith(p + "/") for p in paths if p) for a in accounts)):
+            closest = f"workflow automation {name!r}'s scopes do not cover the subscription's accounts"
+            continue
+        targets = [str(a.get("logicAppResourceId") or "").strip().rstrip("/").lower()
+                   for a in props.get("actions") or [] if isinstance(a, dict) and a.get("actionType") == "LogicApp"]
+        if not relays:
+            closest = (f"workflow automation {name!r} exports alerts, but FIRESTOP_DEFENDER_RELAY (the Logic App relaying "
+                       "them to Firestop) is not set: not shown to reach Firestop")
+            continue
+        if not any(t in relays for t in targets):
+            closest = f"workflow automation {name!r} exports alerts to no Logic App in FIRESTOP_DEFENDER_RELAY"
+            continue
+        return None
+    return closest
+
+
 def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
     """``pricings.get`` ``plan``'s pricingTier for the audited subscription; None when it cannot be read (not fed)."""
     try:
@@ -281,8 +367,11 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
          fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
              "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure); a playbook fed by Defender "
-             "for Cloud alerts only needs the plan raising them on (Defender for AI services: pricings/AI Standard).",
-         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get"))
+             "for Cloud alerts needs the plan raising them on (Defender for AI services: pricings/AI Standard) and a workflow "
+             "automation (continuous export, source Alerts, the subscription in scope) whose Logic App action relays them to "
+             "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY.",
+         reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get",
+                "automations.list"))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -292,7 +381,10 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     wanted = sorted({p.name for p in ctx.playbooks})
     by_name = {p.name.lower(): p for p in ctx.playbooks}
     accounts = [str(a.get("id") or "").strip().rstrip("/").lower() for a in ctx.list_accounts()]
-    trusted = _admin_trusted(ctx)
+    from firestop.infra.trusted_rules import RETRUST
+
+    retrust: list[str] = []
+    trusted = _admin_trusted(ctx, retrust)
     workspaces: dict[str, Any] = {}
     routed: dict[str, list[str]] = {}
     covered: dict[str, set[str]] = {}
@@ -332,22 +424,30 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                               "not trusted by an admin)", value=inert),
                 Evidence(read="actionGroups.get properties.enabled/webhookReceivers[].serviceUri: rules whose action groups "
                               "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
-                              "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired))
+                              "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired),
+                Evidence(read="alert rules an admin trusted before mute fields were covered (a digest version 1 entry: "
+                              "re-trust with python -m firestop rules trust RULE_ID)", value=retrust))
     missing = [p for p in wanted if p.lower() not in routed]
     # A playbook that ships no detection and is fed by Defender for Cloud alert types is judged by what feeds it: the
     # Defender plan raising those alerts, on for the subscription — not by alert rules it never had (before, the four
     # Defender-only playbooks were listed missing in every correct deployment: a finding people learn to ignore).
+    # trust17: and by a route delivering those alerts to Firestop — a workflow automation (continuous export) to the
+    # Logic App relaying them (FIRESTOP_DEFENDER_RELAY); before, the plan's tier alone counted, so deleting or
+    # disabling the export (or narrowing it) starved the four playbooks while this control passed
     by_defender: dict[str, str] = {}
     for name in list(missing):
         plan = _defender_plan(by_name.get(name.lower()))
         if plan is None:
             continue
         tier = _plan_tier(ctx, plan)
-        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}"
-        if str(tier).lower() == "standard":
+        route = _defender_route(ctx, by_name.get(name.lower()), accounts) if str(tier).lower() == "standard" else None
+        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}" + (f"; {route}" if route else "")
+        if str(tier).lower() == "standard" and route is None:
             missing.remove(name)
     evidence += (Evidence(read="playbooks with no detection, fed by Defender for Cloud alert types (match.rule_names): "
-                               "pricings.get <plan> properties.pricingTier", value=by_defender),)
+                               "pricings.get <plan> properties.pricingTier, and automations.list (an enabled workflow "
+                               "automation exporting those alerts to a Logic App in FIRESTOP_DEFENDER_RELAY)",
+                          value=by_defender),)
     if missing or uncovered:
         return failed("; ".join(part for part in (
             "no enabled alert rule that acts without a responder routes to: "
@@ -356,12 +456,14 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             f"disabled: {', '.join(disabled)[:600]}" if disabled else "",
             f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
             f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
-            if unwired else "") if part),
+            if unwired else "",
+            f"{RETRUST}: {', '.join(retrust)[:600]}" if retrust else "") if part),
             *evidence)
     fed_by_defender = sorted(n for n in by_defender if n not in missing)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule"
                   + (f" or, for those with no detection ({', '.join(fed_by_defender)}), by the Defender plan raising their "
-                     "alerts" if fed_by_defender else ""), *evidence)
+                     "alerts and a workflow automation relaying them to Firestop" if fed_by_defender else "")
+                  + (f"; {RETRUST}: {', '.join(retrust)[:600]}" if retrust else ""), *evidence)
 
 
 @control("monitoring.webhook-aad", title="Firestop's action group posts with a Microsoft Entra token, not the key alone",

@@ -155,6 +155,11 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "pricings.list": ("Microsoft.Security/pricings/read", False),
     "pricings.update": ("Microsoft.Security/pricings/write", False),
     "pricings.delete": ("Microsoft.Security/pricings/delete", False),
+    "automations.list": ("Microsoft.Security/automations/read", False),
+    "automations.listByResourceGroup": ("Microsoft.Security/automations/read", False),
+    "automations.get": ("Microsoft.Security/automations/read", False),
+    "automations.createOrUpdate": ("Microsoft.Security/automations/write", False),
+    "automations.delete": ("Microsoft.Security/automations/delete", False),
     # Azure Monitor's fired alerts (alertsmanagement/)
     "alerts.get": ("Microsoft.AlertsManagement/alerts/read", False),
     # Microsoft Sentinel (sentinel/)

@@ -10,7 +10,10 @@ azure-mgmt-security 7.0.0 sends by default), ``seed.py`` (the seed's
 ``security`` section, order 60: Defender plans, then alerts on seeded
 resources). Operations (names used by ``inject_fault`` and the request log):
 ``securityAlerts.list``, ``securityAlerts.get``, ``securityAlerts.resolve/dismiss/activate/inProgress``,
-``pricings.get``, ``pricings.list``, ``pricings.update``, ``pricings.delete``. ``detector.py``: Defender for AI
+``pricings.get``, ``pricings.list``, ``pricings.update``, ``pricings.delete``; ``automations.py``: workflow
+automations (continuous export, REST 2019-01-01-preview: ``automations.list``, ``automations.listByResourceGroup``,
+``automations.get``, ``automations.createOrUpdate``, ``automations.delete``), the route Defender alerts leave by.
+``detector.py``: Defender for AI
 services' threat protection over the data-plane traffic (raises alerts of the AI alert types, writes their
 Activity Log ``Security`` events, Sentinel incidents and workflow-automation deliveries) on the virtual clock.
 """
@@ -30,6 +33,11 @@ room = Room(
         "pricings.list": 0.3,
         "pricings.update": 0.8,
         "pricings.delete": 0.5,
+        "automations.list": 0.3,
+        "automations.listByResourceGroup": 0.3,
+        "automations.get": 0.2,
+        "automations.createOrUpdate": 0.6,
+        "automations.delete": 0.4,
         # not requests (sandbox assumptions, security/detector.py): a call's evidence reaches Defender for AI's
         # detector this long after the call; Sentinel makes an incident of an alert; a workflow automation relays it
         "defender.detection": 60.0,
@@ -38,4 +46,4 @@ room = Room(
     },
 )
 
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
+from . import automations, routes, seed  # noqa: E402,F401  (register on ``room``)

@@ -255,11 +255,13 @@ def _raise(state: TenantState, book: dict, account: dict, alert_type: str, sourc
     if workspace:
         book["pending"].append({"kind": "sentinel", "due": format_utc(t + timedelta(seconds=latency.get("defender.sentinel", DEFAULT_SENTINEL_S))),
                                 "alert": body["id"].lower(), "workspace": workspace, "explain": explain})
-    for automation in security(state).get("automations") or []:
+    from .automations import delivering
+
+    for automation in delivering(state, alert_type):  # (enabled automations with an Alerts source, trust17)
         delay = float(automation.get("delay", latency.get("defender.automation", DEFAULT_AUTOMATION_S)))
         book["pending"].append({"kind": "automation", "due": format_utc(t + timedelta(seconds=delay)), "alert": body["id"].lower(),
-                                "automation": automation.get("name", "relay"), "url": automation.get("url", ""),
-                                "explain": {**explain, "delivery": f"workflow automation {automation.get('name', 'relay')}", "delivery_s": delay}})
+                                "automation": automation.get("automation", "relay"), "url": automation.get("url", ""),
+                                "explain": {**explain, "delivery": f"workflow automation {automation.get('automation', 'relay')}", "delivery_s": delay}})
 
 
 def _arm(when: datetime) -> str:

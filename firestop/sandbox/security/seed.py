@@ -9,8 +9,12 @@
       resource_pricings:                # optional per-resource overrides
         - {account: contoso-openai-dev, plan: AI, tier: Free}
       automations:                      # workflow automations (Microsoft.Security/automations, a Logic App relay): each
-        - {name: firestop-relay, url: https://func-firestop.azurewebsites.net/api/alerts, delay: 60}   # alert the detector
-                                        # raises is posted to url (REST 2022-01-01 shape) delay s later (default 60)
+        - {name: firestop-relay, url: https://func-firestop.azurewebsites.net/api/alerts, delay: 60,   # alert the detector
+           resource_group: rg-ai-prod, logic_app: firestop-relay, enabled: true}
+                                        # raises is posted to url (REST 2022-01-01 shape) delay s later (default 60);
+                                        # the automation resource (automations.py, 2019-01-01-preview: Alerts source on the
+                                        # subscription, a LogicApp action naming logic_app — default: the name — in
+                                        # resource_group — default: the tenant's first) is what the detector delivers by
       sentinel_workspace: law-contoso-sec   # Sentinel's Defender for Cloud connector: an incident per alert (detector.py)
       sentinel_relay: {url: https://…/api/alerts, delay: 5}   # optional: an automation rule relays each such incident
       alerts:                           # Defender for Cloud alerts already raised (REST 2022-01-01 shape)
@@ -25,6 +29,8 @@ from __future__ import annotations
 from ..arm.models import account_by_name
 from ..core.rooms import SeedContext
 from . import room
+from .automations import automations as automation_table
+from .automations import new_automation
 from .models import PLANS, TIERS, alerts, new_alert, new_pricing, pricing_id, pricings, security
 
 
@@ -51,13 +57,26 @@ def seed_security(ctx: SeedContext) -> None:
         table[pricing_id(account["id"], str(entry["plan"])).lower()] = body
     location = str(section.get("location") or "westeurope")
     security(state)["location"] = location
-    automations = []
+    relays: dict[str, dict] = {}
+    groups = list(state.doc.get("resource_groups") or [])
     for entry in section.get("automations") or []:
         if not isinstance(entry, dict) or not str(entry.get("url") or "").startswith(("https://", "http://")):
-            raise ValueError("security.automations[]: give {name, url: https://…, delay?} (the relay's URL)")
-        automations.append({"name": str(entry.get("name") or "relay"), "url": str(entry["url"]),
-                            **({"delay": float(entry["delay"])} if entry.get("delay") is not None else {})})
-    security(state)["automations"] = automations
+            raise ValueError("security.automations[]: give {name, url: https://…, delay?, resource_group?, logic_app?, "
+                             "enabled?} (the relay's URL)")
+        name = str(entry.get("name") or "relay")
+        rg = str(entry.get("resource_group") or (groups[0] if groups else "rg-security"))
+        logic_app = state.arm_id(rg, f"Microsoft.Logic/workflows/{entry.get('logic_app') or name}")
+        relays[logic_app.lower()] = {"url": str(entry["url"]),
+                                     **({"delay": float(entry["delay"])} if entry.get("delay") is not None else {})}
+        body = new_automation(subscription_id=state.subscription_id, resource_group=rg, name=name, location=location,
+                              properties={"description": "Relays Defender for Cloud alerts to Firestop (sandbox seed)",
+                                          "isEnabled": entry.get("enabled", True) is not False,
+                                          "scopes": [{"description": "the subscription", "scopePath": sub_scope}],
+                                          "sources": [{"eventSource": "Alerts", "ruleSets": []}],
+                                          "actions": [{"actionType": "LogicApp", "logicAppResourceId": logic_app,
+                                                       "uri": str(entry["url"])}]})
+        automation_table(state)[body["id"].lower()] = body
+    security(state)["relays"] = relays
     if section.get("sentinel_workspace"):
         security(state)["sentinel_workspace"] = str(section["sentinel_workspace"])
     relay = section.get("sentinel_relay")
