@@ -18,28 +18,16 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, clean, confirm_or_exit, console, fail, human_time, line, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
+from firestop.cli.since_window import parse_since  # noqa: F401 — its old home: callers may import it from here
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, stop one, undo containment.", no_args_is_help=True)
-
-_RELATIVE = re.compile(r"^(\d+)([smhd])$")
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """``2h``/``30m``/``7d``/``45s`` before ``now``, or an ISO 8601 time (UTC if no offset). ValueError otherwise."""
-    m = _RELATIVE.match(text.strip())
-    if m:
-        amount, unit = int(m.group(1)), m.group(2)
-        return now - timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
 
 SIMULATION_AS_HELP = ("SANDBOX SIMULATION: decide as this Entra object ID without signing in (default "
                      "FIRESTOP_PRINCIPAL_ID); only for sandbox incidents, refused with --azure or on Azure.")
@@ -193,6 +181,7 @@ def list_incidents(
 
     from firestop.cli.incidents import view
     from firestop.cli.output import EXIT_NEEDS_RESPONDER, clean, err_console
+    from firestop.cli.since_window import SANDBOX_CLOCK, WALL_CLOCK, text as window_text
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.storage import StoreError
 
@@ -205,20 +194,16 @@ def list_incidents(
     if remote is not None:
         rows = _remote_call(as_json, remote.incidents, status)
         if since:
-            try:
-                created_from = parse_since(since, datetime.now(timezone.utc))
-            except ValueError:
-                fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
-            rows = [r for r in rows if (r.get("created_at") or r.get("received_at") or "") >= created_from.isoformat()]
+            now = datetime.now(timezone.utc)
+            span = _window(since, now, now, WALL_CLOCK, as_json)
+            rows = [r for r in rows if (r.get("created_at") or r.get("received_at") or "") >= span["from"]]
     else:
         env = _env()
         try:
             created_from = None
-            if since:
-                try:
-                    created_from = parse_since(since, env.clients.clock.now())
-                except ValueError:
-                    fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
+            if since:  # the incidents' times are the sandbox's: counted back from its clock, said so below
+                span = _window(since, env.clients.clock.now(), datetime.now(timezone.utc), SANDBOX_CLOCK, as_json)
+                created_from = datetime.fromisoformat(span["from"])
             rows = []
             for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from):
                 try:
@@ -248,8 +233,8 @@ def list_incidents(
         for r in rows
     ]
     unreadable = [r for r in summary if r.get("unreadable")]
-    if as_json:
-        print_json(summary)
+    if as_json:  # with --since: the window and its clock beside the rows (without it, the list as it always was)
+        print_json({"incidents": summary, "window": span} if since else summary)
         if unreadable:
             raise typer.Exit(EXIT_NEEDS_RESPONDER)
         return
@@ -257,7 +242,11 @@ def list_incidents(
         scope = " and ".join(f for f in (f"with status {status}" if status else "", f"since {since}" if since else "") if f)
         console.print(f"No incidents{' ' + scope if scope else ''} (tabletop exercises are never listed).",
                       highlight=False, markup=False)
+        if since:
+            console.print(clean(window_text(span)), highlight=False, markup=False, soft_wrap=True)
         return
+    if since:  # which clock "2h" counted back from: the sandbox's can be days from the wall clock
+        console.print(clean(window_text(span)), highlight=False, markup=False, soft_wrap=True)
     table = Table(header_style="bold")
     parts = any(r["part_of"] for r in summary)
     columns = ("incident", "status", "playbook", "alert rule", "received", "waiting for") + (("part of",) if parts else ())
@@ -275,6 +264,17 @@ def list_incidents(
         err_console.print(f"{len(unreadable)} incident record(s) could not be read; fix the records store "
                           f"{_DAMAGED_HINT}, then list again", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_NEEDS_RESPONDER)
+
+
+def _window(since: str, clock_now: datetime, wall_now: datetime, counted_from: str, as_json: bool) -> dict:
+    """:func:`firestop.cli.since_window.window`; exits 2 naming ``--since`` for text that is not a window."""
+    from firestop.cli.since_window import window
+
+    try:
+        return window(since, clock_now, wall_now, counted_from)
+    except ValueError:
+        fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time (2026-11-29T01:00Z)",
+             EXIT_BAD_INPUT, as_json=as_json)
 
 
 #: How to fix an unreadable filed record: doctor sees a store that does not answer, not a damaged record in one that does.
