@@ -168,7 +168,7 @@ def _remote_call(as_json: bool, call, *args, **kwargs):
 
 @incident_app.command("list")
 def list_incidents(
-    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated, nothing_to_contain (a Resolved alert, no incident)."),
+    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated."),
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
@@ -185,11 +185,10 @@ def list_incidents(
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.storage import StoreError
 
-    from firestop.lifecycle.view import UNREADABLE, VIEW_EXIT_CODES, containment_state, status_label, unreadable_row
+    from firestop.lifecycle.view import INCIDENT_STATUSES, UNREADABLE, containment_state, status_label, status_refusal, unreadable_row
 
-    if status is not None and status not in VIEW_EXIT_CODES:
-        fail(f"--status: {status!r} is not an incident status; use one of: {', '.join(sorted(VIEW_EXIT_CODES))}",
-             EXIT_BAD_INPUT, as_json=as_json)
+    if status is not None and status not in INCIDENT_STATUSES:  # a status no incident can have matches nothing: exit 2
+        fail(f"--status: {status_refusal(status)}", EXIT_BAD_INPUT, as_json=as_json)
     remote = _remote(app, auth, as_json)
     if remote is not None:
         rows = _remote_call(as_json, remote.incidents, status)

@@ -408,11 +408,11 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
         return denied
     wanted = req.params.get("status")
     if wanted:
-        from firestop.lifecycle.view import VIEW_EXIT_CODES
+        from firestop.lifecycle.view import INCIDENT_STATUSES, status_refusal
 
-        if wanted not in VIEW_EXIT_CODES:  # as incident list --status: a typo is 400, never an empty list
-            return _error(400, "status", f"{wanted[:80]!r} is not an incident status",
-                          f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
+        if wanted not in INCIDENT_STATUSES:  # as incident list --status: a typo is 400, never an empty list
+            why, fix = status_refusal(wanted[:80]).split("; use ", 1)
+            return _error(400, "status", why, f"use {fix}, or leave status out for every incident")
     from firestop.lifecycle.view import UNREADABLE
 
     raw_top = req.params.get("top")
