@@ -166,12 +166,30 @@ def _state(params: RevokeRoleParams, mine: list[dict], inherited: list[dict]) ->
 
 
 def _label(a: dict[str, Any]) -> str:
-    """``"Cognitive Services Contributor (25fbc0a9-…) held by ServicePrincipal <oid> at <scope>"``: what an approver reads."""
+    """``"Cognitive Services Contributor (25fbc0a9-…) held by ServicePrincipal <oid> at account contoso-openai-prod"``:
+    what an approver reads. The scope is named, not spelled as its resource id (:func:`_where`): the whole label stays
+    under the approval card's 200-character bound (:data:`firestop.lifecycle.approvals.MAX_PLAN_TEXT`), which cut the
+    id mid-path (cli17)."""
     from firestop.azure.builtin_roles import role_label
 
     props = a["properties"]
     holder = f"{props.get('principalType') or 'principal'} {props.get('principalId')}"
-    return f"{role_label(props['roleDefinitionId'])} held by {holder} at {props['scope']}"
+    return f"{role_label(props['roleDefinitionId'])} held by {holder} at {_where(props['scope'])}"
+
+
+def _where(scope: Any) -> str:
+    """An assignment's scope in words: ``account contoso-openai-prod``, ``deployment gpt-4o``, ``resource group
+    rg-ai-prod``, ``subscription <id>``, another resource ``<type> <name>``; the text as given if it is not a resource id."""
+    from firestop.resource_id import parse
+
+    try:
+        r = parse(str(scope))
+    except ValueError:
+        return str(scope)
+    if r.type is None:
+        return f"resource group {r.name}" if r.resource_group is not None else f"subscription {r.subscription}"
+    kind = {"accounts": "account", "accounts/deployments": "deployment"}.get(r.type.lower(), r.type)
+    return f"{kind} {r.name}"
 
 
 @register

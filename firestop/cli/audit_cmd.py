@@ -272,7 +272,10 @@ def _print_run_result(audit, files: dict[str, str], fixes: list[dict[str, Any]] 
             console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']}: not offered — {f['reason']}")),
                           highlight=False)
             continue
-        changes = "; ".join(f"{c['field']}: {c.get('before')!r} → {c.get('after')!r}" for c in f["plan"].get("changes") or []) or "nothing"
+        from firestop.lifecycle.change_words import value_words  # never Python's repr, None said as (absent)/(removed)
+
+        changes = "; ".join(f"{c['field']}: {value_words(c.get('before'), 'before')} → {value_words(c.get('after'), 'after')}"
+                            for c in f["plan"].get("changes") or []) or "nothing"
         console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']} (dry run): would change {changes}")), highlight=False)
         console.print(Text(clean(f"  apply: {f['apply']}")), highlight=False)
     raise typer.Exit(code)

@@ -272,9 +272,11 @@ def _changes(changes: list[Any], left_out: Any = 0) -> str:
                  'lists them all).</p>') if more else ""
     if not changes:
         return '<p class="mute">The plan lists no changes.</p>' if not more else more_html
+    from firestop.lifecycle.change_words import value_words  # None read as (absent)/(removed), JSON never Python's repr
+
     rows = "".join(
-        f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(c.get("before"))}</td>'
-        f'<td class="wide" data-label="after">{h(c.get("after"))}</td></tr>'
+        f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(value_words(c.get("before"), "before"))}</td>'
+        f'<td class="wide" data-label="after">{h(value_words(c.get("after"), "after"))}</td></tr>'
         if isinstance(c, dict) else f'<tr><td colspan="3">{h(c)}</td></tr>' for c in changes[:100])
     return (f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}'
             f'</tbody></table></div>{more_html}')
