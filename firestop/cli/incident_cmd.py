@@ -53,8 +53,8 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
         env = azure_environment()
         try:
             if _incident_on_sandbox(env, incident_id) is True:
-                fail(f"--azure: incident {incident_id} ran on the sandbox tenant; decide it without --azure (--as simulates)",
-                     EXIT_BAD_INPUT, as_json=as_json)
+                fail(f"--azure: incident {incident_id} ran on the sandbox tenant; {'stop' if stop else 'decide'} it without "
+                     "--azure (--as simulates)", EXIT_BAD_INPUT, as_json=as_json)
             caller = principal_from_credential(env.clients.credential)
         except CredentialIdentityError as exc:
             env.close()
