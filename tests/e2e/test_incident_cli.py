@@ -38,7 +38,9 @@ def test_alert_waiting_for_approval_exits_3_and_says_how_to_decide(gated_playboo
     assert result.exit_code == 3
     assert f"python -m firestop incident approve {INCIDENT} --step lock-network" in result.output
     # the change awaiting approval in JSON, as runbook plan shows it (not Python's repr: 'Allow', None, True)
-    assert 'would change properties.networkAcls: {"defaultAction": "Allow"' in result.output and "'defaultAction'" not in result.output
+    # a long change shows before and after on lines of their own (cli17)
+    assert "would change properties.networkAcls:\n" in result.output and "'defaultAction'" not in result.output
+    assert '      before: {"defaultAction": "Allow"' in result.output
     waiting = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     assert waiting["status"] == "awaiting_approval" and waiting["pending_approval"]["approvers"] == ["oid-alice"]
     listed = json.loads(cli("incident", "list", "--status", "awaiting_approval", "--json").stdout)
