@@ -136,7 +136,8 @@ def print_audit(audit, files: dict[str, str] | None = None) -> None:
                       highlight=False)
     console.print(Text(f"{c['pass']} ✔ · {c['fail']} ❌ · {c['not_evaluable']} —"), highlight=False)
     if files:
-        console.print(Text(clean(f"Report: {files.get('markdown')} · {files.get('html')}")), highlight=False)
+        console.print(Text(clean(f"Report: {files.get('markdown')} · {files.get('html')}")), highlight=False,
+                      soft_wrap=True)  # paths are never broken by an inserted newline (as incident show's Record: line)
 
 
 #: What ``--account RG/NAME`` names (an Azure OpenAI account is a Cognitive Services account).

@@ -893,12 +893,13 @@ def _verify_text(result: dict[str, Any]) -> str:
 
 
 def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
-    """``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "path"}`` (the fields of
+    """``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "location"}`` (the fields of
     :class:`runbooks.ledger.ChainCheck`) of the local ledger store; exits 2 when there
     is no such ledger, 1 when the store cannot be read."""
     from firestop.evidence import EvidenceStore
     from firestop.settings import Settings
     from firestop.storage import StoreError
+    from firestop.storage.locations import logical_location
     from runbooks.ledger import Ledger
 
     settings = Settings.from_env()
@@ -912,7 +913,7 @@ def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
         fail(f"ledger store: {exc}", EXIT_INTERNAL, as_json=as_json)
     return {"incident_id": incident, "ok": check.ok, "verdict": check.verdict, "entries": check.entries,
             "verified": check.verified, "sealed": check.sealed, "head": check.head, "problems": check.problems,
-            "path": ledger.location(incident)}
+            "location": logical_location(ledger.location(incident), settings)}  # as the app answers it
 
 
 def register(app: typer.Typer) -> None:
