@@ -169,7 +169,7 @@ def _remote_call(as_json: bool, call, *args, **kwargs):
 @incident_app.command("list")
 def list_incidents(
     status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time. Counted back from the sandbox clock (simulated time, often days from the wall clock; the list says both), or with --app from this machine's clock."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),

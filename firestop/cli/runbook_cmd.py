@@ -833,12 +833,14 @@ def _already_released(run_id: str, detail: str, as_json: bool) -> None:
 
 @ledger_app.command("verify")
 def ledger_verify(
-    incident: str = typer.Argument(..., metavar="INCIDENT", help="Incident ID, e.g. inc-0123456789abcdef."),
+    incident: str = typer.Argument(..., metavar="INCIDENT", help="Incident ID, e.g. inc-0123456789abcdef, or a day's "
+                                   "manual runs, manual-<YYYY-MM-DD> (as runbook run prints it)."),
     as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
-    """Check INCIDENT's ledger: every hash, every link, every evidence file. Exit 0 intact, 3 tampered or broken."""
+    """Check INCIDENT's ledger: every hash, every link, every evidence file. Exit 0 intact, 3 tampered or broken,
+    2 no such ledger, 1 the ledger store cannot be read."""
     from firestop.cli.output import EXIT_NEEDS_RESPONDER
     from firestop.cli.remote import calling, connect
 
