@@ -315,10 +315,11 @@ def _execute_held(env, request: dict[str, Any], on_interrupt=None) -> dict[str, 
 
 
 def _interrupted_run(name: str, target: Optional[str], params: dict[str, Any], run_id: str, ledger_id: str,
-                     azure: bool, answer: dict[str, Any] | None) -> None:
+                     azure: bool, answer: dict[str, Any] | None, verified: bool | None = None) -> None:
     """What the Ctrl-C line says of a manual run (:func:`firestop.cli.interrupt.about`): the run's id, what its apply
-    did (``answer``: its dispatch answer, None while it is not known), the command that verifies it by running it
-    again (idempotent) and the one that undoes it. Called before the apply and again once it answered."""
+    did (``answer``: its dispatch answer, None while it is not known; ``verified``: the verification's verdict once
+    known), the command that runs it again (idempotent) and the one that undoes it. Called before the apply, once it
+    answered, and once it was verified."""
     from firestop.cli import interrupt
 
     azure_flag = " --azure" if azure else ""
@@ -332,7 +333,8 @@ def _interrupted_run(name: str, target: Optional[str], params: dict[str, Any], r
     elif not answer.get("ok"):
         state = f"failed to apply {name}{where} ({_error_line(answer, 'apply')}); its ledger says what it answered ({ledger})"
     elif result.get("changed"):
-        state = f"applied {name}{where} ({clean(result.get('summary'))}) and was not verified; undo with: {undo}"
+        checked = {None: "was not verified", True: "was verified", False: "did NOT verify"}[verified]
+        state = f"applied {name}{where} ({clean(result.get('summary'))}) and {checked}; undo with: {undo}"
     else:
         state = f"changed nothing ({clean(result.get('summary'))}); nothing to undo"
     parts = [f"runbook run {shlex.quote(name)}"] + ([f"--target {shlex.quote(target)}"] if target else [])
@@ -473,7 +475,8 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
         _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on {where}?", as_json)
     from firestop.cli import interrupt
 
-    said = lambda answer: _interrupted_run(name, target, params, out["run_id"], incident, azure, answer)  # noqa: E731
+    said = lambda answer, verified=None: _interrupted_run(name, target, params, out["run_id"], incident, azure, answer,  # noqa: E731
+                                                          verified)
     said(None)  # the Ctrl-C line names the run, what it applied, how to verify and undo it (cli17)
     # the change and its ledger entry, never one without the other (R13-03)
     applied = out["apply"] = _execute_held(env, {**base, "action": "apply"}, on_interrupt=said)
@@ -482,6 +485,7 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
         return _failed(out, applied, "apply", as_json)
     verify = out["verify"] = _execute(env, {**base, "action": "verify", "applied": applied["result"]})
     out["ok"] = bool(verify.get("ok"))
+    said(applied, verified=out["ok"])  # a Ctrl-C from here on (printing): verified or not, said as it is
     if not as_json:
         _print_run(applied, verify, incident, out["run_id"])
     return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
