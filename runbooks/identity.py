@@ -165,13 +165,59 @@ def _state(params: RevokeRoleParams, mine: list[dict], inherited: list[dict]) ->
     return {"principal_id": params.principal_id, "assignments": mine, "inherited": inherited}
 
 
+def restore_commands(before: Any) -> list[str]:
+    """The ``az role assignment create`` command that restores each assignment of a revoke's before-state (its
+    ``assignments``: ARM role assignments as listed), each argument quoted for a POSIX shell — for a person holding
+    User Access Administrator or Owner on the scope, since Firestop's own identity never may (module docstring).
+    Same name (``--name``, the assignment's GUID), role, principal, principal type, scope, and description and
+    condition when it had them (az CLI ``az role assignment create``:
+    https://learn.microsoft.com/cli/azure/role/assignment#az-role-assignment-create). ``[]`` for anything else."""
+    import shlex
+
+    out = []
+    for a in (before.get("assignments") if isinstance(before, dict) else None) or []:
+        props = a.get("properties") if isinstance(a, dict) else None
+        if not isinstance(props, dict) or not props.get("principalId") or not props.get("roleDefinitionId") or not props.get("scope"):
+            continue
+        args = ["az", "role", "assignment", "create", "--assignee-object-id", str(props["principalId"])]
+        if props.get("principalType"):
+            args += ["--assignee-principal-type", str(props["principalType"])]
+        args += ["--role", str(props["roleDefinitionId"]).rstrip("/").rsplit("/", 1)[-1], "--scope", str(props["scope"])]
+        if a.get("name"):
+            args += ["--name", str(a["name"])]
+        if props.get("description"):
+            args += ["--description", str(props["description"])]
+        if props.get("condition"):
+            args += ["--condition", str(props["condition"]), "--condition-version", str(props.get("conditionVersion") or "2.0")]
+        out.append(shlex.join(args))
+    return out
+
+
 def _label(a: dict[str, Any]) -> str:
-    """``"Cognitive Services Contributor (25fbc0a9-…) held by ServicePrincipal <oid> at <scope>"``: what an approver reads."""
+    """``"Cognitive Services Contributor (25fbc0a9-…) held by ServicePrincipal <oid> at account contoso-openai-prod"``:
+    what an approver reads. The scope is named, not spelled as its resource id (:func:`_where`): the whole label stays
+    under the approval card's 200-character bound (:data:`firestop.lifecycle.approvals.MAX_PLAN_TEXT`), which cut the
+    id mid-path (cli17)."""
     from firestop.azure.builtin_roles import role_label
 
     props = a["properties"]
     holder = f"{props.get('principalType') or 'principal'} {props.get('principalId')}"
-    return f"{role_label(props['roleDefinitionId'])} held by {holder} at {props['scope']}"
+    return f"{role_label(props['roleDefinitionId'])} held by {holder} at {_where(props['scope'])}"
+
+
+def _where(scope: Any) -> str:
+    """An assignment's scope in words: ``account contoso-openai-prod``, ``deployment gpt-4o``, ``resource group
+    rg-ai-prod``, ``subscription <id>``, another resource ``<type> <name>``; the text as given if it is not a resource id."""
+    from firestop.resource_id import parse
+
+    try:
+        r = parse(str(scope))
+    except ValueError:
+        return str(scope)
+    if r.type is None:
+        return f"resource group {r.name}" if r.resource_group is not None else f"subscription {r.subscription}"
+    kind = {"accounts": "account", "accounts/deployments": "deployment"}.get(r.type.lower(), r.type)
+    return f"{kind} {r.name}"
 
 
 @register

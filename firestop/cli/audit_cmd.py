@@ -136,7 +136,8 @@ def print_audit(audit, files: dict[str, str] | None = None) -> None:
                       highlight=False)
     console.print(Text(f"{c['pass']} ✔ · {c['fail']} ❌ · {c['not_evaluable']} —"), highlight=False)
     if files:
-        console.print(Text(clean(f"Report: {files.get('markdown')} · {files.get('html')}")), highlight=False)
+        console.print(Text(clean(f"Report: {files.get('markdown')} · {files.get('html')}")), highlight=False,
+                      soft_wrap=True)  # paths are never broken by an inserted newline (as incident show's Record: line)
 
 
 #: What ``--account RG/NAME`` names (an Azure OpenAI account is a Cognitive Services account).
@@ -272,7 +273,10 @@ def _print_run_result(audit, files: dict[str, str], fixes: list[dict[str, Any]] 
             console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']}: not offered — {f['reason']}")),
                           highlight=False)
             continue
-        changes = "; ".join(f"{c['field']}: {c.get('before')!r} → {c.get('after')!r}" for c in f["plan"].get("changes") or []) or "nothing"
+        from firestop.lifecycle.change_words import value_words  # never Python's repr, None said as (absent)/(removed)
+
+        changes = "; ".join(f"{c['field']}: {value_words(c.get('before'), 'before')} → {value_words(c.get('after'), 'after')}"
+                            for c in f["plan"].get("changes") or []) or "nothing"
         console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']} (dry run): would change {changes}")), highlight=False)
         console.print(Text(clean(f"  apply: {f['apply']}")), highlight=False)
     raise typer.Exit(code)
@@ -300,9 +304,10 @@ def audit_controls(
         console.print(Text(clean(f"  {row['title']}")), highlight=False)
 
 
-def _audit_id_hint(app: Optional[str]) -> str:
-    """What to type instead of a malformed AUDIT_ID: locally the newest stored audit's id (or ``audit run`` when
-    there is none); with ``--app`` / FIRESTOP_APP_URL, omitting it (the app's latest)."""
+def _audit_id_hint(app: Optional[str], verb: str = "show") -> str:
+    """What to type instead of a malformed AUDIT_ID of ``audit <verb>`` (``show``, ``fix``): where ids come from
+    (``audit run`` prints each audit's id), then locally the newest stored audit's id as an example (or ``audit run``
+    when there is none); with ``--app`` / FIRESTOP_APP_URL, omitting it (the app's latest)."""
     import os
 
     from firestop.audit import store
@@ -310,11 +315,12 @@ def _audit_id_hint(app: Optional[str]) -> str:
     from firestop.settings import Settings
 
     if app or os.environ.get(APP_ENV, "").strip():
-        return "omit it for the app's latest audit: python -m firestop audit show --app <url>"
+        return f"omit it for the app's latest audit: python -m firestop audit {verb} --app <url>"
     newest = store.stored_ids(store.records_store(Settings.from_env()))[:1]
     if not newest:
-        return "no audit is stored yet; run one: python -m firestop audit run"
-    return f"the latest is {newest[0]}: python -m firestop audit show {newest[0]} (or omit AUDIT_ID for it)"
+        return "no audit is stored yet; run one: python -m firestop audit run (it prints the audit's id)"
+    return (f"audit run prints each audit's id; the latest is {newest[0]}: python -m firestop audit {verb} {newest[0]} "
+            "(or omit AUDIT_ID for it)")
 
 
 @audit_app.command("show")
@@ -376,11 +382,13 @@ def audit_fix(
         fail("--yes: audit fix --json does not prompt; confirm with --yes (see the plans first with: audit run --fix)",
              EXIT_BAD_INPUT, as_json=True)
     if audit_id is not None and not store.valid_audit_id(audit_id):
-        fail(f"AUDIT_ID: {audit_id!r} is not an audit id (audit-<time>-<4 hex>)", EXIT_BAD_INPUT, as_json=as_json)
+        fail(f"AUDIT_ID: {audit_id[:80]!r} is not an audit id (audit-<time>-<4 hex>); {_audit_id_hint(None, 'fix')}",
+             EXIT_BAD_INPUT, as_json=as_json)  # the same hint as audit show's (cli17)
     records = store.records_store(Settings.from_env())
     audit = store.load(records, audit_id) if audit_id else store.latest(records)
     if audit is None:
-        fail("AUDIT_ID: no stored audit; run: python -m firestop audit run", EXIT_BAD_INPUT, as_json=as_json)
+        fail(f"AUDIT_ID: no stored audit{' ' + audit_id if audit_id else ''} in {records.where}; run: python -m firestop audit run",
+             EXIT_BAD_INPUT, as_json=as_json)
     wanted_controls = {c.lower() for c in control}
     wanted_resources = {r.lower() for r in resource}
     chosen = [r for r in audit.findings if r.runbook is not None

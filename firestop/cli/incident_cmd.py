@@ -18,28 +18,16 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, clean, confirm_or_exit, console, fail, human_time, line, print_incident, print_json, safe
 from firestop.cli.remote import APP_HELP, AUTH_HELP
+from firestop.cli.since_window import parse_since  # noqa: F401 — its old home: callers may import it from here
 
 incident_app = typer.Typer(help="Incidents: list, show, approve or reject a pending step, stop one, undo containment.", no_args_is_help=True)
-
-_RELATIVE = re.compile(r"^(\d+)([smhd])$")
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """``2h``/``30m``/``7d``/``45s`` before ``now``, or an ISO 8601 time (UTC if no offset). ValueError otherwise."""
-    m = _RELATIVE.match(text.strip())
-    if m:
-        amount, unit = int(m.group(1)), m.group(2)
-        return now - timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
 
 SIMULATION_AS_HELP = ("SANDBOX SIMULATION: decide as this Entra object ID without signing in (default "
                      "FIRESTOP_PRINCIPAL_ID); only for sandbox incidents, refused with --azure or on Azure.")
@@ -65,8 +53,8 @@ def _decider(incident_id: str, as_: Optional[str], groups: list[str], azure: boo
         env = azure_environment()
         try:
             if _incident_on_sandbox(env, incident_id) is True:
-                fail(f"--azure: incident {incident_id} ran on the sandbox tenant; decide it without --azure (--as simulates)",
-                     EXIT_BAD_INPUT, as_json=as_json)
+                fail(f"--azure: incident {incident_id} ran on the sandbox tenant; {'stop' if stop else 'decide'} it without "
+                     "--azure (--as simulates)", EXIT_BAD_INPUT, as_json=as_json)
             caller = principal_from_credential(env.clients.credential)
         except CredentialIdentityError as exc:
             env.close()
@@ -180,8 +168,8 @@ def _remote_call(as_json: bool, call, *args, **kwargs):
 
 @incident_app.command("list")
 def list_incidents(
-    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated, nothing_to_contain (a Resolved alert, no incident)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time (simulated time in the sandbox)."),
+    status: Optional[str] = typer.Option(None, "--status", help="One of: contained, resolved, needs_responder, stopped, refused, no_playbook, awaiting_approval, running, failed, terminated."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only incidents opened since: 2h, 30m, 7d, or an ISO 8601 time. Counted back from the sandbox clock (simulated time, often days from the wall clock; the list says both), or with --app from this machine's clock."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
@@ -193,32 +181,28 @@ def list_incidents(
 
     from firestop.cli.incidents import view
     from firestop.cli.output import EXIT_NEEDS_RESPONDER, clean, err_console
+    from firestop.cli.since_window import SANDBOX_CLOCK, WALL_CLOCK, text as window_text
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.storage import StoreError
 
-    from firestop.lifecycle.view import UNREADABLE, VIEW_EXIT_CODES, containment_state, status_label, unreadable_row
+    from firestop.lifecycle.view import INCIDENT_STATUSES, UNREADABLE, containment_state, status_label, status_refusal, unreadable_row
 
-    if status is not None and status not in VIEW_EXIT_CODES:
-        fail(f"--status: {status!r} is not an incident status; use one of: {', '.join(sorted(VIEW_EXIT_CODES))}",
-             EXIT_BAD_INPUT, as_json=as_json)
+    if status is not None and status not in INCIDENT_STATUSES:  # a status no incident can have matches nothing: exit 2
+        fail(f"--status: {status_refusal(status)}", EXIT_BAD_INPUT, as_json=as_json)
     remote = _remote(app, auth, as_json)
     if remote is not None:
         rows = _remote_call(as_json, remote.incidents, status)
         if since:
-            try:
-                created_from = parse_since(since, datetime.now(timezone.utc))
-            except ValueError:
-                fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
-            rows = [r for r in rows if (r.get("created_at") or r.get("received_at") or "") >= created_from.isoformat()]
+            now = datetime.now(timezone.utc)
+            span = _window(since, now, now, WALL_CLOCK, as_json)
+            rows = [r for r in rows if (r.get("created_at") or r.get("received_at") or "") >= span["from"]]
     else:
         env = _env()
         try:
             created_from = None
-            if since:
-                try:
-                    created_from = parse_since(since, env.clients.clock.now())
-                except ValueError:
-                    fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time", EXIT_BAD_INPUT, as_json=as_json)
+            if since:  # the incidents' times are the sandbox's: counted back from its clock, said so below
+                span = _window(since, env.clients.clock.now(), datetime.now(timezone.utc), SANDBOX_CLOCK, as_json)
+                created_from = datetime.fromisoformat(span["from"])
             rows = []
             for s in env.host.list_instances(name=ORCHESTRATOR_NAME, created_from=created_from):
                 try:
@@ -248,8 +232,8 @@ def list_incidents(
         for r in rows
     ]
     unreadable = [r for r in summary if r.get("unreadable")]
-    if as_json:
-        print_json(summary)
+    if as_json:  # with --since: the window and its clock beside the rows (without it, the list as it always was)
+        print_json({"incidents": summary, "window": span} if since else summary)
         if unreadable:
             raise typer.Exit(EXIT_NEEDS_RESPONDER)
         return
@@ -257,7 +241,11 @@ def list_incidents(
         scope = " and ".join(f for f in (f"with status {status}" if status else "", f"since {since}" if since else "") if f)
         console.print(f"No incidents{' ' + scope if scope else ''} (tabletop exercises are never listed).",
                       highlight=False, markup=False)
+        if since:
+            console.print(clean(window_text(span)), highlight=False, markup=False, soft_wrap=True)
         return
+    if since:  # which clock "2h" counted back from: the sandbox's can be days from the wall clock
+        console.print(clean(window_text(span)), highlight=False, markup=False, soft_wrap=True)
     table = Table(header_style="bold")
     parts = any(r["part_of"] for r in summary)
     columns = ("incident", "status", "playbook", "alert rule", "received", "waiting for") + (("part of",) if parts else ())
@@ -275,6 +263,17 @@ def list_incidents(
         err_console.print(f"{len(unreadable)} incident record(s) could not be read; fix the records store "
                           f"{_DAMAGED_HINT}, then list again", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_NEEDS_RESPONDER)
+
+
+def _window(since: str, clock_now: datetime, wall_now: datetime, counted_from: str, as_json: bool) -> dict:
+    """:func:`firestop.cli.since_window.window`; exits 2 naming ``--since`` for text that is not a window."""
+    from firestop.cli.since_window import window
+
+    try:
+        return window(since, clock_now, wall_now, counted_from)
+    except ValueError:
+        fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time (2026-11-29T01:00Z)",
+             EXIT_BAD_INPUT, as_json=as_json)
 
 
 #: How to fix an unreadable filed record: doctor sees a store that does not answer, not a damaged record in one that does.
@@ -516,16 +515,24 @@ def undo(
     remote = _remote(app, auth, as_json)
     if remote is not None:
         refuse_local_flags(as_json, as_=as_)
+        preview = None
         if not yes or dry_run:
             preview = _remote_call(as_json, remote.undo_preview, incident_id, step)
             if preview.get("already_released"):
                 _undo_done(preview, as_json)
             if dry_run:
-                _dry_run_preview(incident_id, step, preview, as_json, flags=f" --app {remote.origin}")
+                _dry_run_preview(incident_id, step, preview, as_json, flags=f" --app {remote.origin}", by_app=True)
             _undo_preview(preview.get("actions") or [], preview.get("stays") or [], f"the app's tenant ({remote.origin})",
-                          step=step, others=preview.get("others"))
+                          step=step, others=preview.get("others"), by_app=True)
         result = _remote_call(as_json, remote.undo, incident_id, step)
-        _undo_done(result, as_json)
+        if preview is None and _needs_by_hand(result.get("undone")):  # the commands need the before-states the preview holds
+            from firestop.cli.remote import RemoteError
+
+            try:
+                preview = remote.undo_preview(incident_id, step)
+            except RemoteError:  # only for the commands: the result is said whatever this answers
+                preview = None
+        _undo_done(result, as_json, by_app=(preview or {}).get("actions") or [])
     env, who, groups = _decider(incident_id, as_, [], False, as_json, undo=True)
     try:
         try:
@@ -574,12 +581,41 @@ def _with_as(message: str, as_: Optional[str]) -> str:
                   lambda m: f"{m.group(1)} --as {as_}", message)
 
 
+#: Through ``--app`` the undo runs as the app's identity; for a step whose undo needs what Firestop's role never
+#: holds (:func:`runbooks.permissions.undo_needs`: a revoked role assignment) Azure refuses it (403).
+BY_APP_REFUSED = ("through --app the undo runs as the app's identity, which never holds that permission: on Azure "
+                  "this step is not restored (403); restore it with your own sign-in holding one of those roles")
+
+
+def _by_hand(action: dict) -> list[str]:
+    """The commands a person runs to restore ``action`` (an undo preview's action: ``runbook``, ``before``) when the
+    app's identity cannot: :func:`runbooks.identity.restore_commands` for a revoked role assignment; [] otherwise."""
+    from runbooks.identity import RevokeRoleAssignment, restore_commands
+
+    return restore_commands(action.get("before")) if action.get("runbook") == RevokeRoleAssignment.name else []
+
+
+def _needs_by_hand(undone: object) -> bool:
+    """Whether a remote undo's answer has a step not undone whose undo Firestop's role never may do."""
+    from runbooks.permissions import undo_needs
+
+    return any(isinstance(i, dict) and not i.get("ok") and undo_needs(str(i.get("runbook") or ""))
+               for i in (undone if isinstance(undone, list) else []))
+
+
+def _print_by_hand(commands: list[str]) -> None:
+    for command in commands:
+        console.print(f"    {clean(command)}", highlight=False, markup=False, soft_wrap=True)
+
+
 def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: Optional[str] = None,
-                  others: Optional[list[dict]] = None, ask: bool = True) -> None:
+                  others: Optional[list[dict]] = None, ask: bool = True, by_app: bool = False) -> None:
     """Print what the undo would restore or release and what it leaves, then ask; anything but yes exits 2, nothing
     changed. Without ``step``: ``stays``, the changes no undo can restore. With ``step``: ``others``
     (:func:`~firestop.lifecycle.undo.outside_step`: each other step, and how to undo or release it), as not part of
-    this one — an app older than this CLI sends none, then ``stays`` as before."""
+    this one — an app older than this CLI sends none, then ``stays`` as before. ``by_app``: the undo goes through
+    ``--app`` (the app's identity acts): a step the app may not restore says so, with the command that does
+    (:data:`BY_APP_REFUSED`, :func:`_by_hand`)."""
     from firestop.cli.state_text import restore_lines
     from runbooks.permissions import undo_needs
 
@@ -598,6 +634,10 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: O
         needs = undo_needs(str(action.get("runbook") or ""), str(action.get("target") or "") or None)
         if needs:
             console.print(f"  {clean(needs)}", highlight=False, markup=False, soft_wrap=True)
+            commands = _by_hand(action) if by_app else []
+            if commands:
+                console.print(f"  {BY_APP_REFUSED}:", highlight=False, markup=False, soft_wrap=True)
+                _print_by_hand(commands)
     what = "release" if actions and len(releases) == len(actions) else "undo"
     if step is not None and others is not None:
         for other in others:
@@ -613,23 +653,37 @@ def _undo_preview(actions: list[dict], stays: list[dict], where: str, *, step: O
 
 
 def _dry_run_preview(incident_id: str, step: Optional[str], preview: dict, as_json: bool, as_: Optional[str] = None,
-                     flags: str = "") -> None:
+                     flags: str = "", by_app: bool = False) -> None:
     """``incident undo --dry-run``: the preview (``preview``: the app's preview shape) printed — as JSON with
-    ``"dry_run": true`` — then exit 0; nothing was changed, nothing asked."""
+    ``"dry_run": true`` (``by_app``: each action the app may not restore with ``"restore_by_hand": [command]``) —
+    then exit 0; nothing was changed, nothing asked."""
     if as_json:
+        if by_app:
+            preview = {**preview, "actions": [{**a, "restore_by_hand": _by_hand(a)} if isinstance(a, dict) and _by_hand(a) else a
+                                              for a in preview.get("actions") or []]}
         print_json({**preview, "dry_run": True, "exit_code": 0})
         raise typer.Exit(0)
     _undo_preview(preview.get("actions") or [], preview.get("stays") or [], "", step=step, others=preview.get("others"),
-                  ask=False)
+                  ask=False, by_app=by_app)
     again = _with_as(f"python -m firestop incident undo {incident_id}" + (f" --step {step}" if step else ""), as_) + flags
     console.print(f"dry run: nothing was changed; to do it: {safe(again)}", highlight=False, soft_wrap=True)
     raise typer.Exit(0)
 
 
-def _undo_done(result: dict, as_json: bool) -> None:
-    """Print the undo's outcome; exit 0 when every step was undone, else 3."""
+def _undo_done(result: dict, as_json: bool, by_app: Optional[list[dict]] = None) -> None:
+    """Print the undo's outcome; exit 0 when every step was undone, else 3. ``by_app``: the undo went through
+    ``--app``, with the preview's actions (their before-states): a step not undone that the app's identity may not
+    restore says so with the command that does (``--json``: ``"restore_by_hand": [command]`` on that item)."""
+    from runbooks.permissions import undo_needs
+
+    before = {a.get("step_id"): a for a in by_app or [] if isinstance(a, dict)}
+    by_hand = {}
+    for item in result.get("undone") or []:
+        if by_app is not None and not item.get("ok") and undo_needs(str(item.get("runbook") or "")):
+            by_hand[item.get("step_id")] = _by_hand(before.get(item.get("step_id")) or {"runbook": item.get("runbook")})
     if as_json:
-        print_json(result)
+        print_json({**result, "undone": [{**i, "restore_by_hand": by_hand[i.get("step_id")]} if i.get("step_id") in by_hand else i
+                                         for i in result.get("undone") or []]} if by_hand else result)
     else:
         if result.get("already_released"):
             console.print(safe(result.get("detail")), highlight=False, soft_wrap=True)
@@ -637,4 +691,10 @@ def _undo_done(result: dict, as_json: bool) -> None:
             mark = "[red]not undone[/]" if not item.get("ok") else "[green]released[/]" if item.get("released") else "[green]undone[/]"
             console.print(f"{mark} {safe(item.get('step_id'))} ({safe(item.get('runbook'))}): {safe(item.get('detail'))}", highlight=False,
                           soft_wrap=True)
+            if item.get("step_id") in by_hand:
+                console.print(f"  {BY_APP_REFUSED}" + (":" if by_hand[item.get("step_id")] else " (az role assignment create; "
+                              f"its before-state: python -m firestop incident show {line(result.get('incident_id'))} --json, "
+                              "actions[].before)"),
+                              highlight=False, markup=False, soft_wrap=True)
+                _print_by_hand(by_hand[item.get("step_id")])
     raise typer.Exit(0 if all(i.get("ok") for i in result.get("undone") or []) else 3)

@@ -178,18 +178,23 @@ def caused(exc: BaseException | None) -> bool:
 
 
 def about(*, incident_id: str | None = None, state: str | None = None, resume: str | None = None,
-          resume_once_started: str | None = None, starts_incident: bool | None = None) -> None:
+          resume_once_started: str | None = None, starts_incident: bool | None = None, subject: str | None = None) -> None:
     """Record what the command works on now (only the fields given change).
 
     state: what the incident is, as the line's clause after ``incident <id>`` — its verb included and what to do
     next if anything (``is waiting for approval of step S``, ``was started and no step has run yet``).
+
+    subject: the words that name what ``state`` is said of when that is not an incident — ``manual run
+    manual-2026-11-29/cli-run-031445-ab12`` for ``runbook run``, whose ledger id is not an incident a responder
+    could look up (``incident_id`` still chooses ``resume_once_started``).
 
     resume: the command that resumes the work. resume_once_started: the one that resumes it once an incident is
     known (``incident_id`` given) when that differs — ``alert handle FILE --rerun`` starts a new incident, so once
     it is started, resuming it is ``alert handle FILE`` (without ``--rerun``, which would start yet another).
     starts_incident: the command starts an incident; interrupted before one is known, the line says none was started."""
     for key, value in (("incident_id", incident_id), ("state", state), ("resume", resume),
-                       ("resume_once_started", resume_once_started), ("starts_incident", starts_incident)):
+                       ("resume_once_started", resume_once_started), ("starts_incident", starts_incident),
+                       ("subject", subject)):
         if value is not None:
             _about[key] = value
 
@@ -232,7 +237,8 @@ def line() -> str:
     incident = _about.get("incident_id")
     if incident:
         state = _about.get("state")
-        parts.append(f"incident {incident} {state}" if state else f"incident {incident} is kept as it was")
+        subject = _about.get("subject") or f"incident {incident}"
+        parts.append(f"{subject} {state}" if state else f"{subject} is kept as it was")
     elif _about.get("starts_incident"):
         parts.append("no incident was started")
     resume = (incident and _about.get("resume_once_started")) or _about.get("resume")

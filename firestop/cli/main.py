@@ -36,7 +36,11 @@ def _root_app() -> typer.Typer:
     """The root Typer app's settings (:data:`app`, and :func:`_app_for`'s root for ``alert handle``)."""
     return typer.Typer(
         name="firestop",
-        help="Incident response for Azure OpenAI: alert in, contained incident and post-incident record out.",
+        help=("Incident response for Azure OpenAI: alert in, contained incident and post-incident record out.\n\n"
+              "Start with: python -m firestop incident list (what is open), incident show ID (where it stands and "
+              "what to type next). Commands act on the sandbox tenant unless given --azure or --app URL.\n\n"
+              "Exit codes: 0 done, 2 bad input (the message names the field and the fix), 3 a responder is needed, "
+              "4 no playbook matched, 1 internal error (--debug for the traceback), 130 interrupted."),
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

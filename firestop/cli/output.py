@@ -196,6 +196,31 @@ def _timeline_table(timeline: list[dict[str, Any]]) -> Table:
     return table
 
 
+#: A change whose ``field: before → after`` is longer than this many characters shows before and after on lines of
+#: their own (a role assignment's holder and scope, a whole rule): never folded into a cut path.
+CHANGE_ONE_LINE = 100
+
+
+def print_change(change: Any, lead: str) -> None:
+    """One planned change: ``<lead><field>: <before> → <after>`` when it is short, else ``<lead><field>:`` then
+    ``before:`` and ``after:`` each on a line of its own, indented, unwrapped (a path stays whole when copied). Values
+    read as :func:`firestop.lifecycle.change_words.value_words` says (``(removed)``, never ``null``)."""
+    from firestop.lifecycle.change_words import value_words
+
+    if not isinstance(change, dict):
+        console.print(Text(line(f"{lead}{change}")), highlight=False, soft_wrap=True)
+        return
+    field, before, after = (line(change.get("field")), line(value_words(change.get("before"), "before")),
+                            line(value_words(change.get("after"), "after")))
+    if len(field) + len(before) + len(after) + 5 <= CHANGE_ONE_LINE:
+        console.print(Text(f"{lead}{field}: {before} → {after}"), highlight=False, soft_wrap=True)
+        return
+    pad = " " * (len(lead) - len(lead.lstrip()) + 4)
+    console.print(Text(f"{lead}{field}:"), highlight=False, soft_wrap=True)
+    console.print(Text(f"{pad}before: {before}"), highlight=False, soft_wrap=True)
+    console.print(Text(f"{pad}after:  {after}"), highlight=False, soft_wrap=True)
+
+
 def print_plan_preview(pending: dict[str, Any]) -> None:
     """What a pending approval would do (its ``changes``, ``notes``, ``plan_error``: see
     :func:`firestop.lifecycle.approvals.plan_preview`), each on a line of its own (:func:`line`): a failed plan said
@@ -209,8 +234,7 @@ def print_plan_preview(pending: dict[str, Any]) -> None:
         return
     changes = pending.get("changes") or []
     for change in changes:
-        console.print(Text(line(f"  would change {change.get('field')}: {compact(change.get('before'))} → {compact(change.get('after'))}")),
-                      highlight=False)
+        print_change(change, "  would change ")
     left_out = pending.get("changes_left_out")
     if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0:
         console.print(Text(f"  … and {left_out} more change(s) not shown (run the plan to see them all: runbook plan)"),

@@ -34,7 +34,8 @@ import typer
 
 from firestop.cli.output import EXIT_BAD_INPUT, clean, console, fail, print_json
 
-rules_app = typer.Typer(help="Alert rules Firestop acts on without a responder (RT17-01).", no_args_is_help=True)
+rules_app = typer.Typer(help="Alert rules an admin trusted: their alerts act without a responder (see README, Trust model).",
+                        no_args_is_help=True)
 
 
 @rules_app.command("trust")

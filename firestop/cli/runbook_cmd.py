@@ -52,13 +52,14 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import traceback
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, compact, confirm_or_exit, console, fail, print_json
+from firestop.cli.output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NEEDS_RESPONDER, clean, confirm_or_exit, console, fail, print_json
 from firestop.cli.remote import APP_HELP, AUTH_HELP
 
 runbook_app = typer.Typer(help="Runbooks: list them, dry-run one, or run one (sandbox tenant by default, or --azure).",
@@ -296,13 +297,56 @@ def _execute(env, request: dict[str, Any]) -> dict[str, Any]:
     return execute(request, clients=env.clients, settings=env.settings)
 
 
-def _execute_held(env, request: dict[str, Any]) -> dict[str, Any]:
+def _execute_held(env, request: dict[str, Any], on_interrupt=None) -> dict[str, Any]:
     """:func:`_execute` of a change (apply, undo) with Ctrl-C held until its ledger entry is written (R13-03,
-    :class:`firestop.cli.interrupt.deferred`)."""
+    :class:`firestop.cli.interrupt.deferred`). ``on_interrupt(answer)``: called with the finished change's answer
+    when a Ctrl-C held meanwhile is then taken, before it propagates (so the interrupted line can say what was done)."""
     from firestop.cli import interrupt
 
-    with interrupt.deferred():
-        return _execute(env, request)
+    answer = None
+    try:
+        with interrupt.deferred():
+            answer = _execute(env, request)
+    except interrupt.Interrupted:
+        if answer is not None and on_interrupt is not None:
+            on_interrupt(answer)
+        raise
+    return answer
+
+
+def _interrupted_run(name: str, target: Optional[str], params: dict[str, Any], run_id: str, ledger_id: str,
+                     azure: bool, answer: dict[str, Any] | None, verified: bool | None = None) -> None:
+    """What the Ctrl-C line says of a manual run (:func:`firestop.cli.interrupt.about`): the run's id, what its apply
+    did (``answer``: its dispatch answer, None while it is not known; ``verified``: the verification's verdict once
+    known), the command that runs it again (idempotent) and the one that undoes it. Called before the apply, once it
+    answered, and once it was verified."""
+    from firestop.cli import interrupt
+
+    azure_flag = " --azure" if azure else ""
+    ledger = f"python -m firestop ledger verify {ledger_id}"
+    undo = f"python -m firestop runbook undo {run_id}{azure_flag}"
+    result = (answer or {}).get("result") if isinstance((answer or {}).get("result"), dict) else {}
+    where = f" to {_short_target(target)}" if target else ""
+    if answer is None:
+        state = (f"was applying {name}{where}: its ledger says whether the change was made ({ledger}); if it was, "
+                 f"undo with: {undo}")
+    elif not answer.get("ok"):
+        state = f"failed to apply {name}{where} ({_error_line(answer, 'apply')}); its ledger says what it answered ({ledger})"
+    elif result.get("changed"):
+        checked = {None: "was not verified", True: "was verified", False: "did NOT verify"}[verified]
+        state = f"applied {name}{where} ({clean(result.get('summary'))}) and {checked}; undo with: {undo}"
+    else:
+        state = f"changed nothing ({clean(result.get('summary'))}); nothing to undo"
+    parts = [f"runbook run {shlex.quote(name)}"] + ([f"--target {shlex.quote(target)}"] if target else [])
+    parts += [f"--param {shlex.quote(f'{k}={v if isinstance(v, str) else json.dumps(v)}')}" for k, v in params.items()]
+    interrupt.about(incident_id=ledger_id, subject=f"manual run {run_id}", state=state,
+                    resume=f"python -m firestop {' '.join(parts)}{azure_flag} --yes (plans again, applies only what is "
+                           "missing, verifies; a new run id)")
+
+
+def _short_target(target: str) -> str:
+    """The last segment of a resource id (the account's name), or the target as given."""
+    return clean(str(target).rstrip("/").rsplit("/", 1)[-1] or target)
 
 
 def _graph_refusal(env, name: str, target: Optional[str], params: dict[str, Any], azure: bool) -> dict[str, str] | None:
@@ -431,14 +475,17 @@ def _run(env, name: str, target: Optional[str], params: dict[str, Any], *, yes: 
         _confirm(f"Apply {clean(name)} to {clean(target or '(no target)')} on {where}?", as_json)
     from firestop.cli import interrupt
 
-    interrupt.about(incident_id=incident, state=f"holds what its ledger says was applied (check: python -m firestop ledger verify {incident})",
-                    resume="the same runbook run again (a runbook's apply is idempotent)")
+    said = lambda answer, verified=None: _interrupted_run(name, target, params, out["run_id"], incident, azure, answer,  # noqa: E731
+                                                          verified)
+    said(None)  # the Ctrl-C line names the run, what it applied, how to verify and undo it (cli17)
     # the change and its ledger entry, never one without the other (R13-03)
-    applied = out["apply"] = _execute_held(env, {**base, "action": "apply"})
+    applied = out["apply"] = _execute_held(env, {**base, "action": "apply"}, on_interrupt=said)
+    said(applied)
     if not applied.get("ok"):
         return _failed(out, applied, "apply", as_json)
     verify = out["verify"] = _execute(env, {**base, "action": "verify", "applied": applied["result"]})
     out["ok"] = bool(verify.get("ok"))
+    said(applied, verified=out["ok"])  # a Ctrl-C from here on (printing): verified or not, said as it is
     if not as_json:
         _print_run(applied, verify, incident, out["run_id"])
     return out, (0 if out["ok"] else EXIT_NEEDS_RESPONDER)
@@ -528,9 +575,10 @@ def _print_plan(plan: dict[str, Any]) -> None:
     changes = plan.get("changes") or []
     if changes:
         console.print("Would change:", highlight=False, markup=False)
+        from firestop.cli.output import print_change
+
         for change in changes:
-            console.print(f"  {clean(change['field'])}: {compact(change.get('before'))} → {compact(change.get('after'))}",
-                          highlight=False, markup=False)
+            print_change(change, "  ")  # before/after on lines of their own when long; None read as (absent)/(removed)
     else:
         console.print("Would change: nothing", highlight=False, markup=False)
     for note in plan.get("notes") or []:
@@ -789,12 +837,14 @@ def _already_released(run_id: str, detail: str, as_json: bool) -> None:
 
 @ledger_app.command("verify")
 def ledger_verify(
-    incident: str = typer.Argument(..., metavar="INCIDENT", help="Incident ID, e.g. inc-0123456789abcdef."),
+    incident: str = typer.Argument(..., metavar="INCIDENT", help="Incident ID, e.g. inc-0123456789abcdef, or a day's "
+                                   "manual runs, manual-<YYYY-MM-DD> (as runbook run prints it)."),
     as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
     app: Optional[str] = typer.Option(None, "--app", help=APP_HELP),
     auth: Optional[str] = typer.Option(None, "--auth", help=AUTH_HELP),
 ) -> None:
-    """Check INCIDENT's ledger: every hash, every link, every evidence file. Exit 0 intact, 3 tampered or broken."""
+    """Check INCIDENT's ledger: every hash, every link, every evidence file. Exit 0 intact, 3 tampered or broken,
+    2 no such ledger, 1 the ledger store cannot be read."""
     from firestop.cli.output import EXIT_NEEDS_RESPONDER
     from firestop.cli.remote import calling, connect
 
@@ -849,12 +899,13 @@ def _verify_text(result: dict[str, Any]) -> str:
 
 
 def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
-    """``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "path"}`` (the fields of
+    """``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "location"}`` (the fields of
     :class:`runbooks.ledger.ChainCheck`) of the local ledger store; exits 2 when there
     is no such ledger, 1 when the store cannot be read."""
     from firestop.evidence import EvidenceStore
     from firestop.settings import Settings
     from firestop.storage import StoreError
+    from firestop.storage.locations import logical_location
     from runbooks.ledger import Ledger
 
     settings = Settings.from_env()
@@ -868,7 +919,7 @@ def _verify_local(incident: str, as_json: bool) -> dict[str, Any]:
         fail(f"ledger store: {exc}", EXIT_INTERNAL, as_json=as_json)
     return {"incident_id": incident, "ok": check.ok, "verdict": check.verdict, "entries": check.entries,
             "verified": check.verified, "sealed": check.sealed, "head": check.head, "problems": check.problems,
-            "path": ledger.location(incident)}
+            "location": logical_location(ledger.location(incident), settings)}  # as the app answers it
 
 
 def register(app: typer.Typer) -> None:

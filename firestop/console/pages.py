@@ -264,6 +264,20 @@ def _timeline(entries: list[dict[str, Any]]) -> str:
             f'<th>detail</th></tr></thead><tbody>{rows}</tbody></table></div>')
 
 
+def _phases(timeline: list[dict[str, Any]], *, so_far: bool) -> str:
+    """The incident's parts named as its record's phases, detect → analyze → contain → resolve → learn
+    (:func:`firestop.lifecycle.phases.phase_summary`, as the ``.md`` record names them), each value escaped."""
+    from firestop.lifecycle.phases import outcomes_text, phase_summary, steps_text
+
+    rows = "".join(  # the phase and its first time never fold mid-word (as the timeline's time and phase)
+        f'<tr><td class="id">{h(p["title"])}</td><td class="id">{h(_offset(p["from_s"]) if p["entries"] else "—")}</td>'
+        f'<td class="id">{h(_offset(p["to_s"]) if p["entries"] else "—")}</td><td>{h(p["covers"] or "—")}</td>'
+        f'<td>{h(steps_text(p))}</td><td>{h(outcomes_text(p))}</td></tr>' for p in phase_summary(timeline))
+    return (f'<h2 id="phases">Phases{" so far" if so_far else ""}: detect → analyze → contain → resolve → learn</h2>'
+            '<div class="box"><table class="stack"><thead><tr><th>phase</th><th>from</th><th>to</th><th>covers</th>'
+            f'<th>steps</th><th>outcomes</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
 def _changes(changes: list[Any], left_out: Any = 0) -> str:
     """The plan's changes (already bounded by :func:`firestop.lifecycle.approvals.plan_preview`), then how many it left
     out (``changes_left_out``)."""
@@ -272,9 +286,11 @@ def _changes(changes: list[Any], left_out: Any = 0) -> str:
                  'lists them all).</p>') if more else ""
     if not changes:
         return '<p class="mute">The plan lists no changes.</p>' if not more else more_html
+    from firestop.lifecycle.change_words import value_words  # None read as (absent)/(removed), JSON never Python's repr
+
     rows = "".join(
-        f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(c.get("before"))}</td>'
-        f'<td class="wide" data-label="after">{h(c.get("after"))}</td></tr>'
+        f'<tr><td><code>{h(c.get("field"))}</code></td><td class="wide" data-label="before">{h(value_words(c.get("before"), "before"))}</td>'
+        f'<td class="wide" data-label="after">{h(value_words(c.get("after"), "after"))}</td></tr>'
         if isinstance(c, dict) else f'<tr><td colspan="3">{h(c)}</td></tr>' for c in changes[:100])
     return (f'<div class="box"><table class="stack"><thead><tr><th>field</th><th>before</th><th>after</th></tr></thead><tbody>{rows}'
             f'</tbody></table></div>{more_html}')
@@ -487,6 +503,7 @@ def incident_page(view: dict[str, Any], *, caller: Any, approval_html: str = "",
     parts.append(approval_html)
     parts.append(stop_html)
     timeline = view.get("timeline") if view.get("timeline") is not None else view.get("timeline_so_far") or []
+    parts.append(_phases(timeline, so_far=view.get("timeline") is None))
     parts.append(f'<h2>Timeline{" so far" if view.get("timeline") is None else ""}</h2>')
     parts.append(_timeline(timeline))
     holds, not_hold = view.get("holds") or [], view.get("does_not_hold") or []

@@ -311,7 +311,12 @@ async def run_audit_http(req: func.HttpRequest, client) -> func.HttpResponse:
     except IntakeUnavailable:
         return _error(503, "intake", "a drift incident could not be recorded", "retry; the audit is kept and the drift alert is deduped")
     log.info("audit %s run by %r: %s", audit.audit_id, caller.object_id, audit.counts())
-    extra: dict[str, Any] = {"exit_code": 3 if audit.findings else 0, "requested_by": caller.object_id, "files": files}
+    from firestop.settings import get_settings
+    from firestop.storage.locations import logical_location
+
+    settings = get_settings()  # the files' logical locations: the app never tells a caller its paths (cli17)
+    extra: dict[str, Any] = {"exit_code": 3 if audit.findings else 0, "requested_by": caller.object_id,
+                             "files": {k: logical_location(v, settings) for k, v in (files or {}).items()}}
     if fix:
         from firestop.audit.fixes import plan_fixes
         from firestop.azure.clients import get_client_factory

@@ -249,13 +249,18 @@ def _status_view(status) -> dict[str, Any]:
     from firestop.records.store import filed_view
     from firestop.settings import get_settings
 
+    from firestop.storage.locations import logical_files
+
     runtime = getattr(status.runtime_status, "value", status.runtime_status)
     incident = incident_view(status.instance_id, runtime, status.custom_status, status.output, status.created_time, status.last_updated_time)
     if runtime == "Completed" and isinstance(status.output, dict):
         # the filed record carries undos done afterwards; one ledger read and listing for it and its files (R16-06)
-        filed = filed_view(get_settings(), status.instance_id, status.output.get("record_files"))
-        if filed is not None:  # as the CLI's view (firestop.cli.incidents.view): same output local and remote
-            return with_containment({**filed[0], "record_files": filed[1]})
+        settings = get_settings()
+        filed = filed_view(settings, status.instance_id, status.output.get("record_files"))
+        if filed is not None:  # as the CLI's view (firestop.cli.incidents.view), its files' logical locations: the
+            # app never tells a caller its paths or its storage account (firestop.storage.locations)
+            return with_containment({**filed[0], "record_files": logical_files(filed[1], settings)})
+        incident = {**incident, "record_files": logical_files(incident.get("record_files"), settings)} if "record_files" in incident else incident
         return with_containment(incident)  # what holds now after an undo (README: the HTTP API)
     return incident
 
@@ -408,11 +413,11 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
         return denied
     wanted = req.params.get("status")
     if wanted:
-        from firestop.lifecycle.view import VIEW_EXIT_CODES
+        from firestop.lifecycle.view import INCIDENT_STATUSES, status_refusal
 
-        if wanted not in VIEW_EXIT_CODES:  # as incident list --status: a typo is 400, never an empty list
-            return _error(400, "status", f"{wanted[:80]!r} is not an incident status",
-                          f"use one of: {', '.join(sorted(VIEW_EXIT_CODES))}, or leave status out for every incident")
+        if wanted not in INCIDENT_STATUSES:  # as incident list --status: a typo is 400, never an empty list
+            why, fix = status_refusal(wanted[:80]).split("; use ", 1)
+            return _error(400, "status", why, f"use {fix}, or leave status out for every incident")
     from firestop.lifecycle.view import UNREADABLE
 
     raw_top = req.params.get("top")

@@ -15,7 +15,7 @@ an undo refusal's ``reason`` is the message the local command prints (it names t
 | ``POST /api/incidents/{id}/undo`` | responder | body ``{"step"?}`` → 200 ``{"incident_id", "undone": [{"step_id", "runbook", "ok", "detail", "released"?}]}`` (:func:`firestop.lifecycle.undo.undo_under_lease`: inside the resources' ``resource_lock`` lease, recorded with the caller as ``by``; a step that changed nothing is released — ``released: true``, nothing restored, no Azure call — and 200 ``already_released`` when it was already); 400/404/409 as the preview; 409 ``code: busy`` when a resource's containment lease stays held 10 s, ``code: relied_on`` when a later incident relies on the state it would restore or an incident still open (awaiting approval, running) targets a resource it restores, ``code: nothing_to_undo`` when another undo filed a revision of the record after this request read it (:class:`firestop.lifecycle.undo.UndoStale`: nothing undone) |
 | ``GET /api/runbook-runs/{day}/{step}`` | responder | 200 ``{"run_id", "runbook", "target", "before", "release"}`` of the manual run ``<day>/<step>`` (``manual-<YYYY-MM-DD>/<via>-run-<HHMMSS>-<hex>``; ``release``: the run changed nothing, so its undo only releases the state it found in place); 200 ``{"run_id", "already_released": true, "detail"}`` when it was released already; 400 malformed run id; 409 ``code: nothing_to_undo`` (unknown run, failed, already undone, no undo, an evidence run that changed nothing) |
 | ``POST /api/runbook-runs/{day}/{step}/undo`` | responder | 200 ``{"run_id", "undo": <the runbook's answer>, "requested_by"}`` — a run that changed nothing is released (:func:`firestop.lifecycle.undo.release_manual`: ``undo.released`` true, nothing restored, no Azure call, recorded on the run's ledger with the caller), and 200 ``already_released`` as the preview when it was already; 422 with the same body when the undo failed; 400/409 as the preview; 409 (no ``code``: exit 2 as locally) when an incident received after the run relies on its change (:func:`firestop.lifecycle.undo.manual_reliance`) or an incident still open (awaiting approval, running) targets it; runs inside the target's ``resource_lock`` lease (:func:`firestop.lifecycle.undo.manual_undo_under_lease`): 409 ``code: busy`` when a containment holds it 10 s |
-| ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "path"}`` (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
+| ``GET /api/ledgers/{id}`` | reader | 200 ``{"incident_id", "ok", "verdict", "entries", "verified", "sealed", "head", "problems", "location"}`` (``location``: the ledger's store and name, ``FIRESTOP_HOME/ledger/<id>.jsonl`` or ``<container>/<id>.jsonl``, never a path or URL: :mod:`firestop.storage.locations`) (:meth:`runbooks.ledger.Ledger.verify` with the evidence files; a broken chain is still 200, ``ok`` false); 400 malformed id; 404 no ledger; 503 the ledger store cannot be read |
 
 Bounds: ids are Durable instance ids (:func:`firestop.boundary.instance_id_problem`); ``step`` at most
 :data:`MAX_STEP_CHARS` printable characters; bodies through :func:`firestop.boundary.loads_bounded`.
@@ -261,6 +261,7 @@ def ledger_verify_http(req: func.HttpRequest) -> func.HttpResponse:
     from firestop.evidence import EvidenceStore
     from firestop.settings import get_settings
     from firestop.storage import StoreError
+    from firestop.storage.locations import logical_location
     from runbooks.ledger import Ledger
 
     _, incident_id, denied = _incident_caller(req, "verify ledger")
@@ -278,4 +279,6 @@ def ledger_verify_http(req: func.HttpRequest) -> func.HttpResponse:
         return _error(503, "ledger", "the app's ledger store cannot be read", "retry; check the app's storage settings")
     return _json(200, {"incident_id": incident_id, "ok": check.ok, "verdict": check.verdict, "entries": check.entries,
                        "verified": check.verified, "sealed": check.sealed, "head": check.head,
-                       "problems": check.problems, "path": ledger.location(incident_id)})
+                       "problems": check.problems,
+                       # logical (store and name): a deployed app never tells its paths or storage account (cli17)
+                       "location": logical_location(ledger.location(incident_id), settings)})

@@ -32,6 +32,16 @@ AWAITING_APPROVAL = "awaiting_approval"
 #: A Resolved alert with no open incident opens none: nothing to contain is "done" (0), not "no playbook".
 NOTHING_TO_CONTAIN = "nothing_to_contain"
 VIEW_EXIT_CODES = {**EXIT_CODES, AWAITING_APPROVAL: 3, "running": 3, "terminated": 3, "failed": 1, NOTHING_TO_CONTAIN: 0}
+#: The statuses an incident can have — what ``incident list --status`` and ``GET /api/incidents?status=`` accept.
+#: Not :data:`NOTHING_TO_CONTAIN`: that is ``alert handle``'s answer for a Resolved alert, which opens no incident.
+INCIDENT_STATUSES = frozenset(VIEW_EXIT_CODES) - {NOTHING_TO_CONTAIN}
+
+
+def status_refusal(status: str) -> str:
+    """Why ``status`` filters no incident, and the statuses that do (for ``--status`` and the API's ``status``)."""
+    why = (f"{status!r} is what alert handle answers for a Resolved alert with no open incident; it opens none, so "
+           "no incident has that status" if status == NOTHING_TO_CONTAIN else f"{status!r} is not an incident status")
+    return f"{why}; use one of: {', '.join(sorted(INCIDENT_STATUSES))}"
 
 
 def incident_view(

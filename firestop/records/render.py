@@ -103,6 +103,14 @@ def render_markdown(record: dict[str, Any]) -> str:
         lines += ["## Evidence gaps (containment went on without them)", ""]
         lines += [f"- {_cell(g)}" for g in record["evidence_gaps"]]
         lines.append("")
+    from firestop.lifecycle.phases import outcomes_text, phase_summary, steps_text
+
+    # the incident's parts named as the response plan's phases (cli17), each escaped where it lands
+    lines += ["## Phases: detect → analyze → contain → resolve → learn", "",
+              "| phase | from | to | covers | steps | outcomes |", "|---|---|---|---|---|---|"]
+    lines += [f"| {_cell(p['title'])} | {_cell(offset(p['from_s']))} | {_cell(offset(p['to_s']))} | {_cell(p['covers'] or '—')} | "
+              f"{_cell(steps_text(p))} | {_cell(outcomes_text(p))} |" for p in phase_summary(record.get("timeline"))]
+    lines.append("")
     lines += ["## Timeline", "", "| offset | phase | step | target | outcome | detail |", "|---|---|---|---|---|---|"]
     for entry in _in_time_order(record.get("timeline") or []):
         lines.append(

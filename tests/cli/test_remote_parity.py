@@ -98,6 +98,9 @@ class Pair:
 
     def normal(self, text: str) -> str:
         text = text.replace(str(self.served), "<home>").replace(str(self.local), "<home>")
+        # the app names its files' logical locations, never its paths (cli17); local mode prints the paths the records
+        # were filed under (the handled home both twins were copied from)
+        text = re.sub(r"(?<![\w<])/[^\s\"'·]*?/(?=(?:records|evidence|ledger)/)", "<home>/", text.replace("FIRESTOP_HOME/", "<home>/"))
         # remote hints name the app (the command to type), local ones do not (at a line's end, it may wrap before --app)
         text = re.sub(r"[ \n]--app[ \n]+" + re.escape(self.app), "", text)
         text = _ENTRY_HASH.sub('"hash": "<entry hash>"', text) if "-run-" in text else text

@@ -68,7 +68,9 @@ def test_an_undo_through_the_api_is_the_callers_and_a_second_one_is_refused(api,
     # the record named is the newest revision, the one that says so (it named the first filing)
     assert view["record_files"]["json_path"].endswith(f"{INCIDENT}.rev2.json") and view["record_files"]["revision"] == 2
     assert view["record_files"]["markdown_path"].endswith(f"{INCIDENT}.rev2.md")
-    assert all(Path(view["record_files"][k]).is_file() for k in ("json_path", "markdown_path"))
+    # logical locations (the app never tells its paths, cli17), each naming the file filed under FIRESTOP_HOME
+    assert all(view["record_files"][k].startswith("FIRESTOP_HOME/records/") for k in ("json_path", "markdown_path"))
+    assert all((firestop_home / view["record_files"][k].removeprefix("FIRESTOP_HOME/")).is_file() for k in ("json_path", "markdown_path"))
     status, again = api.call("undo_http", "POST", f"incidents/{INCIDENT}/undo", route={"incident_id": INCIDENT},
                              body={"step": "lock-network"})
     assert status == 409 and "already undone" in again["reason"] and again["code"] == "nothing_to_undo"

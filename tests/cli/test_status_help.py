@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 def test_the_status_help_names_every_accepted_status():
     from firestop.cli.main import app
-    from firestop.lifecycle.view import VIEW_EXIT_CODES
+    from firestop.lifecycle.view import INCIDENT_STATUSES
 
     result = CliRunner().invoke(app, ["incident", "list", "--help"], env={"COLUMNS": "400"}, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     text = " ".join(re.sub(r"[│|]", " ", result.output).split())
     start = text.index("One of:")
     listed = set(re.findall(r"\b[a-z_]+\b", text[start:start + 400]))
-    missing = set(VIEW_EXIT_CODES) - listed
+    missing = set(INCIDENT_STATUSES) - listed
     assert not missing, (missing, text[start:start + 400])

@@ -38,7 +38,9 @@ def test_alert_waiting_for_approval_exits_3_and_says_how_to_decide(gated_playboo
     assert result.exit_code == 3
     assert f"python -m firestop incident approve {INCIDENT} --step lock-network" in result.output
     # the change awaiting approval in JSON, as runbook plan shows it (not Python's repr: 'Allow', None, True)
-    assert 'would change properties.networkAcls: {"defaultAction": "Allow"' in result.output and "'defaultAction'" not in result.output
+    # a long change shows before and after on lines of their own (cli17)
+    assert "would change properties.networkAcls:\n" in result.output and "'defaultAction'" not in result.output
+    assert '      before: {"defaultAction": "Allow"' in result.output
     waiting = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     assert waiting["status"] == "awaiting_approval" and waiting["pending_approval"]["approvers"] == ["oid-alice"]
     listed = json.loads(cli("incident", "list", "--status", "awaiting_approval", "--json").stdout)
@@ -122,7 +124,7 @@ def test_unknown_incident_and_bad_since(firestop_home):
     assert cli("incident", "show", "inc-nope").exit_code == 2
     bad = cli("incident", "list", "--since", "yesterday")
     assert bad.exit_code == 2 and "--since" in bad.output
-    assert json.loads(cli("incident", "list", "--since", "2h", "--json").stdout) == []
+    assert json.loads(cli("incident", "list", "--since", "2h", "--json").stdout)["incidents"] == []  # with --since: the window beside the rows (cli17)
 
 
 def test_azure_target_needs_confirmation_before_anything_happens(firestop_home, monkeypatch):

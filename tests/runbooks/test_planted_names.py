@@ -186,7 +186,7 @@ def test_a_block_blob_at_the_ledger_name_does_not_stop_containment_the_ledger_mo
     verified = json.loads(cli("ledger", "verify", INCIDENT, "--json").stdout)
     # every entry chains and is sealed; the plant's own bytes (Azurite's "x") are named as a line Firestop did not write
     assert verified["verdict"] in ("intact", "junk") and verified["sealed"] == verified["entries"] == len(entries), verified
-    assert verified["path"].endswith(moved)
+    assert verified["location"].endswith(f"/{moved}")  # the logical location: store and name, never a path (cli17)
     shown = json.loads(cli("incident", "show", INCIDENT, "--json").stdout)
     assert shown["status"] == "contained"
 

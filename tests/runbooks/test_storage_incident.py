@@ -99,12 +99,14 @@ def test_an_incident_on_blob_storage_leaves_only_the_durable_store_under_firesto
     code, out = _cli("ledger", "verify", incident, "--json")
     outputs.append(out)
     verified = json.loads(out)
-    assert code == 0 and verified["ok"] and verified["entries"] >= 6 and verified["path"].startswith(azurite_blob_endpoint)
+    assert code == 0 and verified["ok"] and verified["entries"] >= 6 and verified["location"] == f"{containers['ledger']}/{incident}.jsonl"  # store and name (cli17)
     shown = _api_incident(incident)
     from firestop.lifecycle.view import record_of
 
     assert record_of(shown) == filed and shown["containment"] is None  # the API shows the filed blob (and what holds now)
-    assert shown.get("record_files", {}).get("json_path", azurite_blob_endpoint).startswith(azurite_blob_endpoint)
+    # the API names the container and blob, never the storage account's URL (cli17)
+    assert shown["record_files"]["json_path"] == f"{containers['records']}/{incident}.json", shown["record_files"]
+    assert azurite_blob_endpoint not in json.dumps(shown)
 
     # written once: an evidence blob and a ledger entry cannot be overwritten through the app's store
     stores = stores_for(Settings.from_env())
