@@ -205,28 +205,33 @@ def test_throttling_is_retried_after_a_durable_timer(firestop_home):
     assert record["status"] == "contained"
 
 
-def test_demo_command_as_a_user_runs_it(tmp_path):
-    env = {**os.environ, "FIRESTOP_HOME": str(tmp_path / "home")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "firestop", "alert", "handle", str(EXAMPLE)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "contained" in proc.stdout and "rotate-keys" in proc.stdout and "MTTC" in proc.stdout
-    assert (tmp_path / "home" / "records").is_dir()
-
-
-def test_piped_record_and_evidence_lines_are_never_broken_mid_path(tmp_path):
-    """A long FIRESTOP_HOME (mktemp -d, a CI workspace) made the piped ``Evidence:`` line pass 200 columns and rich
-    broke it before the sha256, so ``grep Evidence:`` lost the hash. Paths and hashes stay on their line."""
-    home = tmp_path / ("h" * 60) / "firestop-home"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> tuple[Path, int, str, str]:
+    """``python -m firestop alert handle examples/alerts/leaked-key.json`` as a user runs it, piped (no COLUMNS), in a
+    long FIRESTOP_HOME (mktemp -d, a CI workspace): ``(home, exit status, stdout, stderr)``. One child for the two
+    tests below (each started its own, ~1 s of CPU); they only read what it printed and left."""
+    home = tmp_path_factory.mktemp("demo") / ("h" * 60) / "firestop-home"
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"FIRESTOP_HOME": str(home)}
     proc = subprocess.run(
         [sys.executable, "-m", "firestop", "alert", "handle", str(EXAMPLE)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    return home, proc.returncode, proc.stdout, proc.stderr
+
+
+def test_demo_command_as_a_user_runs_it(demo_run):
+    home, code, out, err = demo_run
+    assert code == 0, err
+    assert "contained" in out and "rotate-keys" in out and "MTTC" in out
+    assert (home / "records").is_dir()
+
+
+def test_piped_record_and_evidence_lines_are_never_broken_mid_path(demo_run):
+    """A long FIRESTOP_HOME (mktemp -d, a CI workspace) made the piped ``Evidence:`` line pass 200 columns and rich
+    broke it before the sha256, so ``grep Evidence:`` lost the hash. Paths and hashes stay on their line."""
+    home, code, out, err = demo_run
+    assert code == 0, err
+    lines = out.splitlines()
     (evidence,) = [line for line in lines if line.startswith("Evidence: ")]
     assert len(evidence) > 200 and evidence.startswith(f"Evidence: {home}") and evidence.endswith(")"), evidence
     sha = evidence.rsplit("sha256 ", 1)[1].rstrip(")")

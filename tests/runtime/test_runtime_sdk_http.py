@@ -5,6 +5,7 @@ Each check runs in a fresh interpreter: the test process has long imported the S
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -16,9 +17,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _run(code: str, *, home: Path, timeout: float = 120) -> dict:
+def _run(code: str, *, home: Path, timeout: float = 120, args: tuple[str, ...] = ()) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO), "FIRESTOP_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -66,7 +67,45 @@ print(json.dumps({**before, "status": status, "body": body, "after_aiohttp": "ai
     assert out["same"] is True
 
 
-def test_alert_handle_does_not_import_what_it_does_not_use(tmp_path):
+#: What ``alert handle`` must leave unimported (see the test below) and the runbooks it must have loaded.
+HEAVY = ("aiohttp", "firestop.runtime.management", "firestop.runtime.inprocess", "firestop.audit.registry",
+         "firestop.audit.controls", "runbooks.apim", "runbooks.auth", "runbooks.defender", "runbooks.deployment",
+         "runbooks.entra", "runbooks.identity", "runbooks.network_narrow", "runbooks.notify", "runbooks.sentinel",
+         "firestop.sandbox.deployments.engine", "firestop.sandbox.deployments.expressions",
+         "firestop.alerts.large", "werkzeug.serving", "werkzeug.wrappers", "http.server")
+USED = ("runbooks.keys", "runbooks.network", "runbooks.evidence", "runbooks.records")
+
+
+@pytest.fixture(scope="module")
+def handled_fresh(tmp_path_factory) -> dict:
+    """``alert handle examples/alerts/leaked-key.json --json`` in a fresh interpreter, with the seed tenant's document
+    cached first (as on every run after the first on a machine): its exit code, which of :data:`HEAVY` and
+    :data:`USED` it had imported, and its YAML modules. One child for the two start-up guards below (each ran its own
+    ``alert handle`` child, ~1.5 s of CPU); the result is plain data, and each test gets its own copy. With the seed
+    cache off (``FIRESTOP_SEED_CACHE=off``) nothing is cached first and ``cached`` is false."""
+    from firestop.sandbox import seed
+
+    cached = seed._cache_dir() is not None
+    home = tmp_path_factory.mktemp("sdk_http")
+    if cached:
+        _run("import json\nfrom firestop.sandbox.seed import seed_document\nseed_document()\nprint(json.dumps({}))",
+             home=home / "warm")
+    code = r"""
+import json, sys
+from firestop.cli.main import main
+try:
+    main(["alert", "handle", "examples/alerts/leaked-key.json", "--json"])
+except SystemExit as done:
+    code = done.code
+heavy, used = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules),
+                  "used": sorted(m for m in used if m in sys.modules),
+                  "yaml": sorted(m for m in sys.modules if m == "yaml" or m.startswith("yaml."))}))
+"""
+    return {"cached": cached, **_run(code, home=home / "home", args=(json.dumps(HEAVY), json.dumps(USED)))}
+
+
+def test_alert_handle_does_not_import_what_it_does_not_use(handled_fresh):
     """Behaviour guard for start-up cost (issue 18): ``alert handle`` on the sandbox drives the local host in
     process, so aiohttp (the Durable client's HTTP, two TLS contexts built at import), the management server and
     the audit controls stay unimported; so do the runbooks its playbook (leaked-api-key: keys.rotate, network.lock,
@@ -77,46 +116,17 @@ def test_alert_handle_does_not_import_what_it_does_not_use(tmp_path):
     incident is still handled, with the runbooks it ran loaded. (msgspec itself is loaded: the sandbox's KQL nodes and
     the local host's records are msgspec Structs, ~18 M instructions of import against ~96 M of dataclass classes
     they replace — startup16b.)"""
-    code = r"""
-import json, sys
-from firestop.cli.main import main
-try:
-    main(["alert", "handle", "examples/alerts/leaked-key.json", "--json"])
-except SystemExit as done:
-    code = done.code
-heavy = ("aiohttp", "firestop.runtime.management", "firestop.runtime.inprocess", "firestop.audit.registry",
-         "firestop.audit.controls", "runbooks.apim", "runbooks.auth", "runbooks.defender", "runbooks.deployment",
-         "runbooks.entra", "runbooks.identity", "runbooks.network_narrow", "runbooks.notify", "runbooks.sentinel",
-         "firestop.sandbox.deployments.engine", "firestop.sandbox.deployments.expressions",
-         "firestop.alerts.large", "werkzeug.serving", "werkzeug.wrappers", "http.server")
-used = ("runbooks.keys", "runbooks.network", "runbooks.evidence", "runbooks.records")
-print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules),
-                  "used": sorted(m for m in used if m in sys.modules)}))
-"""
-    out = _run(code, home=tmp_path)
+    out = copy.deepcopy(handled_fresh)
     assert out["code"] == 0
     assert out["loaded"] == []
     assert out["used"] == ["runbooks.evidence", "runbooks.keys", "runbooks.network", "runbooks.records"]
 
 
-def test_alert_handle_parses_no_yaml_when_the_seed_cache_holds_the_tenant(tmp_path):
+def test_alert_handle_parses_no_yaml_when_the_seed_cache_holds_the_tenant(handled_fresh):
     """Behaviour guard for start-up cost (issue 18): with the seed tenant's document cached (every run after the
     first on a machine) ``alert handle`` routes with the shipped playbooks' compiled documents
     (firestop/playbooks/compiled.py) and imports no YAML parser (~26 ms of CPU); the incident is still handled."""
-    from firestop.sandbox import seed
-
-    if seed._cache_dir() is None:
+    if not handled_fresh["cached"]:
         pytest.skip("the seed cache is off (FIRESTOP_SEED_CACHE=off): the seed tenant is parsed from YAML")
-    _run("import json\nfrom firestop.sandbox.seed import seed_document\nseed_document()\nprint(json.dumps({}))",
-         home=tmp_path / "warm")
-    code = r"""
-import json, sys
-from firestop.cli.main import main
-try:
-    main(["alert", "handle", "examples/alerts/leaked-key.json", "--json"])
-except SystemExit as done:
-    code = done.code
-print(json.dumps({"code": code, "yaml": sorted(m for m in sys.modules if m == "yaml" or m.startswith("yaml."))}))
-"""
-    out = _run(code, home=tmp_path / "home")
-    assert out == {"code": 0, "yaml": []}
+    out = copy.deepcopy(handled_fresh)
+    assert {"code": out["code"], "yaml": out["yaml"]} == {"code": 0, "yaml": []}
