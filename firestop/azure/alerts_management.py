@@ -508,6 +508,12 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         if why is not None:
             return {"confirmed": False, "why": why, "code": code}
     dimensions = delivered(alert)  # (read once)
+    if why is None:  # RT19-01: a split the rule fired for, left out of the delivery, is not the alert that fired
+        from firestop.azure.monitor_source import unnamed_split
+
+        why = unnamed_split(alert, rule)
+        if why is not None:
+            return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
     if why is None and dimensions:
         # which re-read judged the delivered values: a metric rule's metric, an activity log rule's event (verify13),
         # else (a log search rule) its query

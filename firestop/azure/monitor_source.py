@@ -111,6 +111,30 @@ def delivered(alert: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def unnamed_split(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
+    """RT19-01: None when ``alert`` (the incident input's alert JSON) names a value of every :data:`ACTED_ON` kind
+    ``rule`` (its ARM JSON: ``properties.criteria.allOf[].dimensions[].name``, scheduled query and metric rules alike)
+    splits by; else why not. Azure Monitor fires a split rule once per dimension combination and its delivery names
+    each value (Common Alert Schema ``alertContext.condition.allOf[].dimensions``), so a delivery that leaves one out —
+    or gives it empty — is not the alert as it fired: with nothing delivered :func:`confirm_dimensions` had nothing to
+    read, and the narrow step keyed on that value (an API Management consumer, a caller, a deployment) was skipped
+    while the account-wide ones ran unapproved. A genuine split whose value is empty waits for a responder (fail
+    safe). Pure."""
+    props = rule.get("properties") if isinstance(rule, dict) and isinstance(rule.get("properties"), dict) else {}
+    criteria = props.get("criteria") if isinstance(props.get("criteria"), dict) else {}
+    named = delivered(alert)
+    for condition in criteria.get("allOf") or []:
+        if not isinstance(condition, dict):
+            continue
+        for dimension in condition.get("dimensions") or []:
+            name = dimension.get("name") if isinstance(dimension, dict) else None
+            kind = dimension_kind(name) if isinstance(name, str) else None
+            if kind is not None and kind not in named:
+                return (f"the alert rule splits by {str(name)[:80]!r}, and the delivery names no "
+                        f"{KIND_LABELS.get(kind, kind)}: Azure Monitor's alert names the value it fired for")
+    return None
+
+
 def window_seconds(text: Any) -> float | None:
     """An ISO 8601 ``windowSize`` (``PT15M``, ``P1D``) in seconds, None when unreadable, zero or over
     :data:`MAX_WINDOW_SECONDS`."""
