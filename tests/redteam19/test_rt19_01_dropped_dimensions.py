@@ -22,7 +22,8 @@ import pytest
 
 from firestop.settings import REPO_ROOT
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
-from tests.source_check_steps import confirm_checks, fire_genuine, post_delivery, timeline_of
+from tests.redteam19.outcomes import step_outcomes
+from tests.source_check_steps import confirm_checks, fire_genuine, post_delivery
 
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
 APIM = SUB + "/resourceGroups/rg-ai-prod/providers/Microsoft.ApiManagement/service/apim-contoso-ai"
@@ -48,12 +49,6 @@ def _genuine() -> dict:
     return body
 
 
-def _steps(env, incident: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for entry in timeline_of(env, incident):
-        out.setdefault(str(entry.get("step")), []).append(str(entry.get("outcome")))
-    return out
-
 
 @pytest.mark.parametrize("dimensions", [
     [],  # every dimension left out
@@ -70,7 +65,7 @@ def test_rt19_01_the_real_apim_alert_without_its_dimensions_does_not_lock_the_ac
     forged = copy.deepcopy(genuine)
     forged["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = dimensions  # posted first
     incident = post_delivery(env, server, app, forged)["id"]
-    steps = _steps(env, incident)
+    steps = step_outcomes(env, incident)
     checks = confirm_checks(env, incident)
     # the account-wide steps must not run on a delivery that hides the consumer the genuine alert names
     assert "done" not in steps.get("lock-network", []) and "done" not in steps.get("rotate-keys", []), (checks, steps)

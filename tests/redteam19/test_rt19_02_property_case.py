@@ -23,7 +23,8 @@ import pytest
 
 from firestop.settings import REPO_ROOT
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
-from tests.source_check_steps import confirm_checks, fire_genuine, post_delivery, timeline_of
+from tests.redteam19.outcomes import step_outcomes
+from tests.source_check_steps import confirm_checks, fire_genuine, post_delivery
 
 
 def _genuine() -> dict:
@@ -34,12 +35,6 @@ def _genuine() -> dict:
     body["data"]["customProperties"]["firestop-signal"] = "failed-requests"
     return body
 
-
-def _steps(env, incident: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for entry in timeline_of(env, incident):
-        out.setdefault(str(entry.get("step")), []).append(str(entry.get("outcome")))
-    return out
 
 
 @pytest.mark.parametrize("key, value", [("Firestop-Signal", "failed-requests"), ("firestop-signal", "failed-requests ")],
@@ -54,7 +49,7 @@ def test_rt19_02_the_refused_signal_spelled_otherwise_still_waits_for_a_responde
     del forged["data"]["customProperties"]["firestop-signal"]
     forged["data"]["customProperties"][key] = value
     incident = post_delivery(env, server, app, forged)["id"]
-    steps, checks = _steps(env, incident), confirm_checks(env, incident)
+    steps, checks = step_outcomes(env, incident), confirm_checks(env, incident)
     assert "done" not in steps.get("lock-network", []) and "done" not in steps.get("rotate-keys", []), (checks, steps)
 
 
@@ -65,6 +60,6 @@ def test_rt19_02_the_genuine_refused_signal_waits(served, monkeypatch, hand_fire
     genuine = _genuine()
     fire_genuine(env, json.dumps(genuine))
     incident = post_delivery(env, server, app, genuine)["id"]
-    steps, checks = _steps(env, incident), confirm_checks(env, incident)
+    steps, checks = step_outcomes(env, incident), confirm_checks(env, incident)
     assert [c[0] for c in checks] == ["ok"], checks
     assert "done" not in steps.get("lock-network", []) and "done" not in steps.get("rotate-keys", []), steps
