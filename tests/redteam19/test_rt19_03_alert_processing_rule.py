@@ -7,14 +7,14 @@ stay exactly as deployed: the alerts still fire into Alerts Management, but no n
 each detection is the one deployed and notifies Firestop) never reads alert processing rules and passes.
 
 Expected: the control reads the subscription's alert processing rules (``actionRules.list``) and fails when an
-enabled one removes action groups for a scope covering a protected account's detection. The sandbox has no
-``Microsoft.AlertsManagement/actionRules`` yet (the PUT below is answered 404): the fix needs it too.
+enabled one removes action groups for a scope covering a protected account's detection. (Before the fix the sandbox
+had no ``Microsoft.AlertsManagement/actionRules`` either: the PUT was answered 501; it models them now, and its firing
+path leaves a covered alert without webhooks: tests/sandbox/test_sandbox_alert_processing_rules.py.)
 """
 
 from __future__ import annotations
 
 import pytest
-
 from azure.mgmt.resource import ResourceManagementClient
 
 from firestop.sandbox import Tenant
@@ -25,9 +25,6 @@ from tests.redteam18.test_rt18_audit_decoy_rule import _control
 APR_API = "2021-08-08"
 
 
-@pytest.mark.sandbox_unrouted  # (until the sandbox models actionRules: drop it with the fix)
-@pytest.mark.xfail(strict=True, reason="RT19-03: an alert processing rule removing all action groups silences every "
-                                       "detection and monitoring.alert-rules still passes (not read; not in the sandbox)")
 def test_rt19_03_a_processing_rule_silencing_the_detections_fails_the_alert_rules_control(firestop_home):
     tenant = Tenant.load()
     deploy_detection(tenant, REPO_ROOT / "playbooks")
@@ -44,3 +41,42 @@ def test_rt19_03_a_processing_rule_silencing_the_detections_fails_the_alert_rule
     result = _control(tenant)
     assert result.status.value == "fail", (result.status, result.detail)
     assert "maintenance-window" in result.detail, result.detail
+
+
+def _with_rule(tenant, properties: dict):
+    arm = ResourceManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    rule_id = (f"/subscriptions/{tenant.subscription_id}/resourceGroups/rg-ai-prod/providers/"
+               "Microsoft.AlertsManagement/actionRules/quiet-hours")
+    arm.resources.begin_create_or_update_by_id(rule_id, APR_API, {"location": "Global", "properties": properties}).result()
+    return _control(tenant)
+
+
+@pytest.mark.parametrize("extra, fails", [
+    ({"schedule": {"recurrences": [{"recurrenceType": "Daily", "startTime": "22:00:00", "endTime": "06:00:00"}]}}, "scheduled"),
+    ({"conditions": [{"field": "AlertRuleName", "operator": "Contains", "values": ["leaked-key"]}]}, "always"),
+    ({"conditions": [{"field": "AlertContext", "operator": "Contains", "values": ["anything"]}]}, "always"),  # not judged: covers
+    ({"conditions": [{"field": "AlertRuleName", "operator": "Equals", "values": ["not-a-firestop-rule"]}]}, None),
+    ({"enabled": False}, None),
+    ({"actions": [{"actionType": "AddActionGroups", "actionGroupIds": ["/subscriptions/x/resourceGroups/y/providers/"
+                                                                       "microsoft.insights/actionGroups/z"]}]}, None),
+    ({"schedule": {"effectiveFrom": "2020-01-01T00:00:00", "effectiveUntil": "2020-02-01T00:00:00"}}, None),
+], ids=["recurring-schedule", "rule-name", "unjudged-field", "other-rule", "disabled", "adds-groups", "expired"])
+def test_rt19_03_which_processing_rules_fail_the_control(firestop_home, extra, fails):
+    tenant = Tenant.load()
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    result = _with_rule(tenant, {"scopes": [f"/subscriptions/{tenant.subscription_id}/resourceGroups/rg-ai-prod"],
+                                 "actions": [{"actionType": "RemoveAllActionGroups"}], **extra})
+    if fails:
+        assert result.status.value == "fail", (result.status, result.detail)
+        assert f"quiet-hours ({fails};" in result.detail and "aoai-leaked-key-usage" in result.detail, result.detail
+    else:
+        assert "quiet-hours" not in result.detail, result.detail
+
+
+def test_rt19_03_a_processing_rule_on_another_resource_group_leaves_the_control_as_it_was(firestop_home):
+    tenant = Tenant.load()
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    before = _control(tenant)
+    after = _with_rule(tenant, {"scopes": [f"/subscriptions/{tenant.subscription_id}/resourceGroups/rg-unrelated"],
+                                "actions": [{"actionType": "RemoveAllActionGroups"}]})
+    assert (after.status, after.detail) == (before.status, before.detail)
