@@ -516,6 +516,13 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         why = unnamed_split(alert, rule)
         if why is not None:
             return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
+    if why is None:  # RT19-05: the delivered window (what the evidence keeps) is the one the rule evaluated as it fired
+        from firestop.azure.alert_window import window_differs
+
+        why = window_differs(alert, rule, _time((((source or {}).get("properties") or {}).get("essentials") or {})
+                                                .get("startDateTime")))
+        if why is not None:
+            return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
     if why is None and dimensions:
         # which re-read judged the delivered values: a metric rule's metric, an activity log rule's event (verify13),
         # else (a log search rule) its query
@@ -531,5 +538,5 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
             if isinstance(why, CouldNotCheck):  # a read failed for a passing reason: could not check (variants14)
                 code = Reason.TRANSIENT
     return {"confirmed": why is None, "code": Reason.CONFIRMED if why is None else code,
-            "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
-                           "and route match, the rule is trusted" + (", its dimensions found at their source" if dimensions else ""))}
+            "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition, "
+                           "evaluation window and route match, the rule is trusted" + (", its dimensions found at their source" if dimensions else ""))}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 
 from firestop.settings import REPO_ROOT
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
@@ -52,8 +51,6 @@ def test_rt19_05_the_genuine_delivery_keeps_the_attack(served, monkeypatch, hand
     assert rows is not None and rows > threshold, details  # the window that fired: over the rule's threshold
 
 
-@pytest.mark.xfail(strict=True, reason="RT19-05: the evidence window is the delivery's: a confirmed copy with its "
-                                       "window moved after the attack keeps none of it")
 def test_rt19_05_a_moved_window_does_not_empty_the_evidence(served, monkeypatch, hand_fired_rules_trusted):  # noqa: F811
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
     env, server, app = served
