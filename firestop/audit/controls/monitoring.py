@@ -282,7 +282,8 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
          fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
              "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure); a playbook fed by Defender "
-             "for Cloud alerts only needs the plan raising them on (Defender for AI services: pricings/AI Standard).",
+             "for Cloud alerts only needs the plan raising them on (Defender for AI services: pricings/AI Standard). Delete or "
+             "narrow any alert processing rule that removes all action groups from them (az monitor alert-processing-rule).",
          reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get",
                 suppression.READ))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
