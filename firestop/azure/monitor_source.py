@@ -147,7 +147,8 @@ def window_differs(alert: dict[str, Any], rule: dict[str, Any], started: datetim
     """RT19-05: None when ``alert``'s delivered evaluation window (the incident input's ``window_start`` /
     ``window_end``, what ``evidence.snapshot_logs`` keeps) is the window ``rule`` (ARM JSON of a scheduled query or
     metric rule; any other kind: None) evaluated when it fired at ``started`` (the source's ``startDateTime``): its end
-    within :data:`WINDOW_END_BEFORE_START_SECONDS` before ``started`` (and not after it), its length the rule's
+    within :data:`WINDOW_END_BEFORE_START_SECONDS` before ``started`` (after it by :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`
+    at most: a payload rounds its times), its length the rule's
     ``windowSize`` (or a log rule's ``overrideQueryTimeRange``) within :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`; else
     why not. A delivery naming no window passes (the evidence reads its lookback before the firing time). Before, a
     copy of the real alert with its window moved past the attack was confirmed, and its sealed evidence kept none of
@@ -162,7 +163,8 @@ def window_differs(alert: dict[str, Any], rule: dict[str, Any], started: datetim
         return None
     if started is None:
         return "the source gives no startDateTime to place the delivered window at"
-    if end is None or end > started or (started - end).total_seconds() > WINDOW_END_BEFORE_START_SECONDS:
+    late = (started - end).total_seconds() if end is not None else None
+    if late is None or late < -WINDOW_LENGTH_TOLERANCE_SECONDS or late > WINDOW_END_BEFORE_START_SECONDS:
         return (f"windowEndTime differs: the delivery says {str(alert.get('window_end'))[:40]}, the rule evaluated "
                 f"its window when the alert started ({started.isoformat()})")
     if start is not None:
