@@ -147,10 +147,9 @@ def window_differs(alert: dict[str, Any], rule: dict[str, Any], started: datetim
     """RT19-05: None when ``alert``'s delivered evaluation window (the incident input's ``window_start`` /
     ``window_end``, what ``evidence.snapshot_logs`` keeps) is the window ``rule`` (ARM JSON of a scheduled query or
     metric rule; any other kind: None) evaluated when it fired at ``started`` (the source's ``startDateTime``): its end
-    within :data:`WINDOW_END_BEFORE_START_SECONDS` before ``started`` (after it by :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`
-    at most: a payload rounds its times), its length the rule's
-    ``windowSize`` (or a log rule's ``overrideQueryTimeRange``) within :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`; else
-    why not. A delivery naming no window passes (the evidence reads its lookback before the firing time). Before, a
+    within :data:`WINDOW_END_BEFORE_START_SECONDS` before ``started`` (after it by at most
+    :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`: a payload rounds its times), its length the rule's ``windowSize`` (or a
+    log rule's ``overrideQueryTimeRange``) within :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`; else why not. A delivery naming no window passes (the evidence reads its lookback before the firing time). Before, a
     copy of the real alert with its window moved past the attack was confirmed, and its sealed evidence kept none of
     it. Pure."""
     from firestop.alerts.times import parse_utc_or_none
