@@ -510,17 +510,15 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         if why is not None:
             return {"confirmed": False, "why": why, "code": code}
     dimensions = delivered(alert)  # (read once)
-    if why is None:  # RT19-01: a split the rule fired for, left out of the delivery, is not the alert that fired
+    if why is None:  # RT19-01/05: a split or a window the rule did not fire for is not the alert that fired
         from firestop.azure.monitor_source import unnamed_split
 
         why = unnamed_split(alert, rule)
-        if why is not None:
-            return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
-    if why is None:  # RT19-05: the delivered window (what the evidence keeps) is the one the rule evaluated as it fired
-        from firestop.azure.alert_window import window_differs
+        if why is None:  # RT19-05: the window the evidence keeps is the one the rule evaluated
+            from firestop.azure.monitor_source import window_differs
 
-        why = window_differs(alert, rule, _time((((source or {}).get("properties") or {}).get("essentials") or {})
-                                                .get("startDateTime")))
+            why = window_differs(alert, rule, _time((((source or {}).get("properties") or {}).get("essentials")
+                                                     or {}).get("startDateTime")))
         if why is not None:
             return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
     if why is None and dimensions:

@@ -10,6 +10,9 @@ the incident's evidence item (hashed, on the ledger, what the record hands an au
 attack: 2 log rows where the window that fired keeps 113 (the rule's threshold is 30). The attacker who raised the alert chooses what is kept of it.
 
 Attacker: the webhook key and the alert id (an Azure Reader holds both), posted before Azure Monitor's delivery.
+
+Fixed: the delivered window must be the one the rule evaluated — ending at most 10 min before the source's
+``startDateTime`` (not after it), as long as its ``windowSize`` (``monitor_source.window_differs``) — else not confirmed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 
 from firestop.settings import REPO_ROOT
 from tests.e2e.test_webhook import served  # noqa: F401 (fixture)
@@ -51,15 +55,41 @@ def test_rt19_05_the_genuine_delivery_keeps_the_attack(served, monkeypatch, hand
     assert rows is not None and rows > threshold, details  # the window that fired: over the rule's threshold
 
 
-def test_rt19_05_a_moved_window_does_not_empty_the_evidence(served, monkeypatch, hand_fired_rules_trusted):  # noqa: F811
+@pytest.mark.parametrize("window", [("2026-11-29T02:34:00Z", "2026-11-29T02:35:00Z"),   # after the attack
+                                    ("2026-11-29T01:20:00Z", "2026-11-29T01:35:00Z")],  # before it, the rule's length
+                         ids=["after", "before"])
+def test_rt19_05_a_moved_window_does_not_empty_the_evidence(served, monkeypatch, hand_fired_rules_trusted,  # noqa: F811
+                                                            window):
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
     env, server, app = served
     fire_genuine(env, RAW)
     forged = json.loads(RAW)
     condition = forged["data"]["alertContext"]["condition"]
-    condition["windowStartTime"], condition["windowEndTime"] = "2026-11-29T02:34:00Z", "2026-11-29T02:35:00Z"
+    condition["windowStartTime"], condition["windowEndTime"] = window
     checks, rows, details = _run(env, server, app, forged)
     threshold = int(condition["allOf"][0]["threshold"])
     # either the copy is not the alert (its window is not the rule's window ending when it fired), or the evidence
     # still covers the window that fired: more rows than the rule's threshold (the alert fired because there were)
     assert [c[0] for c in checks] != ["ok"] or (rows is not None and rows > threshold), (checks, details)
+
+
+def test_rt19_05_the_window_rule_unit():
+    """The rule (unit): the rule's window ending when the alert started passes; shifted, stretched or for another kind
+    of rule as :func:`firestop.azure.monitor_source.window_differs` says."""
+    from datetime import datetime, timezone
+
+    from firestop.azure.monitor_source import window_differs
+
+    started = datetime(2026, 11, 29, 2, 20, 3, tzinfo=timezone.utc)
+    rule = {"type": "Microsoft.Insights/scheduledQueryRules", "properties": {"windowSize": "PT15M"}}
+    assert window_differs({"window_start": "2026-11-29T02:05:00Z", "window_end": "2026-11-29T02:20:00Z"}, rule, started) is None
+    assert window_differs({}, rule, started) is None  # no window delivered: the evidence reads its lookback
+    assert "windowEndTime" in window_differs({"window_start": "2026-11-29T02:21:00Z", "window_end": "2026-11-29T02:36:00Z"},
+                                             rule, started)
+    assert "windowStartTime" in window_differs({"window_start": "2026-11-29T02:19:00Z", "window_end": "2026-11-29T02:20:00Z"},
+                                               rule, started)
+    activity = {"type": "Microsoft.Insights/activityLogAlerts", "properties": {}}
+    # (apr17) an activity log alert has no evaluation window: one given would choose its evidence, so it is refused
+    assert "activity log alert" in window_differs({"window_start": "2000-01-01T00:00:00Z",
+                                                   "window_end": "2000-01-01T00:01:00Z"}, activity, started)
+    assert window_differs({}, activity, started) is None

@@ -1,6 +1,7 @@
-"""RT19-05 units: :func:`firestop.azure.alert_window.window_differs` — the delivered evaluation window must be the one
-the rule evaluated when the alert fired (its windowSize or overrideQueryTimeRange, ending at the source's
-startDateTime), and an activity log alert has none. The genuine examples' windows pass, so their evidence is as before."""
+"""RT19-05 units: :func:`firestop.azure.monitor_source.window_differs` — the delivered evaluation window must be the
+one the rule evaluated when the alert fired (its windowSize or overrideQueryTimeRange, ending at most 10 min before the
+source's startDateTime), complete, and an activity log alert has none. The genuine examples' windows pass, so their
+evidence is as before."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from firestop.alerts import parse_alert
-from firestop.azure.alert_window import window_differs
+from firestop.azure.monitor_source import window_differs
 from firestop.settings import REPO_ROOT
 
 LOG_RULE = {"type": "Microsoft.Insights/scheduledQueryRules", "properties": {"windowSize": "PT15M"}}
@@ -30,9 +31,10 @@ def test_the_genuine_examples_windows_are_the_rules(name):
 
 
 @pytest.mark.parametrize("start, end, why", [
-    ("2026-11-29T02:34:00Z", "2026-11-29T02:35:00Z", "lasts 60 s"),        # the red team's: after the attack, shortened
-    ("2026-11-29T02:20:00Z", "2026-11-29T02:35:00Z", "ends 896 s"),        # the rule's length, moved after
-    ("2026-11-29T01:05:00Z", "2026-11-29T01:20:00Z", "ends -3603 s"),      # the rule's length, before the attack
+    ("2026-11-29T02:34:00Z", "2026-11-29T02:35:00Z", "windowEndTime differs"),    # the red team's: after the attack
+    ("2026-11-29T02:20:00Z", "2026-11-29T02:35:00Z", "windowEndTime differs"),    # the rule's length, moved after
+    ("2026-11-29T01:05:00Z", "2026-11-29T01:20:00Z", "windowEndTime differs"),    # the rule's length, before the attack
+    ("2026-11-29T02:19:00Z", "2026-11-29T02:20:00Z", "windowStartTime differs"),  # shortened to its last minute
     ("2026-11-29T02:05:00Z", None, "incomplete"),
     ("not a time", "2026-11-29T02:20:00Z", "incomplete"),
 ])
@@ -50,4 +52,5 @@ def test_no_window_delivered_is_left_to_the_lookback_and_an_override_counts():
 def test_an_activity_log_alert_given_a_window_and_a_rule_without_window_size_are_refused():
     window = _window("2026-11-29T02:05:00Z", "2026-11-29T02:20:00Z")
     assert "activity log alert" in window_differs(window, {"type": "Microsoft.Insights/activityLogAlerts"}, FIRED)
-    assert "windowSize" in window_differs(window, {"type": "Microsoft.Insights/scheduledQueryRules", "properties": {}}, FIRED)
+    assert "windowStartTime differs" in window_differs(window, {"type": "Microsoft.Insights/scheduledQueryRules",
+                                                                "properties": {}}, FIRED)
