@@ -266,6 +266,13 @@ class AuditContext:
         return self._read(("automations",), "automations.list", "GET", f"{self._sub_path}/providers/Microsoft.Security/automations",
                           lambda: [_as_dict(a) for a in _bounded(self.clients.security(self.subscription).automations.list())])
 
+    def alert_processing_rules(self) -> tuple[list[dict[str, Any]], bool]:
+        """``(the subscription's alert processing rules (ARM JSON), complete)`` (Alert Processing Rules - List By
+        Subscription, REST 2021-08-08, ``Microsoft.AlertsManagement/actionRules/read``; RT19-03)."""
+        return self._read(("actionRules",), "alertProcessingRules.list", "GET",
+                          f"{self._sub_path}/providers/Microsoft.AlertsManagement/actionRules",
+                          lambda: self.clients.alert_processing_rules().list_by_subscription(self.subscription))
+
     def action_groups(self) -> list[dict[str, Any]]:
         """The subscription's action groups (ARM JSON; Action Groups - List By Subscription Id, REST 2023-01-01,
         ``Microsoft.Insights/actionGroups/read``)."""

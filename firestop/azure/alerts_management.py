@@ -152,17 +152,18 @@ def rule_routes(rule: dict[str, Any]) -> set[str | None]:
     return set()
 
 
-def _firestop_properties(properties: Any) -> frozenset[tuple[str, str]]:
-    """The ``firestop-*`` entries of a custom-properties map as the playbooks read them (keys case-insensitive, the
-    last such key winning; values as text, stripped; an empty value is no value), without the route (compared on its
-    own, :func:`_route`)."""
+def _firestop_entries(properties: Any) -> frozenset[tuple[str, str]]:
+    """The ``firestop-*`` entries of a custom-properties map exactly as sent — key case and value untouched, the route
+    left out (compared on its own, case-insensitively, as :attr:`firestop.alerts.alert.Alert.routed_playbook` reads
+    it). RT19-02: the playbooks' conditions read ``alert.custom_properties.<key>`` by its exact key and compare its
+    exact value, so a delivery is the rule's only when these are the rule's as Azure Monitor sends them (verbatim);
+    before, ``Firestop-Signal`` or ``"failed-requests "`` passed here and read as no signal there."""
     from firestop.alerts.alert import ROUTE_PROPERTY
 
     if not isinstance(properties, dict):
         return frozenset()
-    props = {str(k).lower(): v for k, v in properties.items()}
-    return frozenset((k, str(v).strip()) for k, v in props.items()
-                     if k.startswith("firestop-") and k != ROUTE_PROPERTY and v is not None and str(v).strip())
+    return frozenset((str(k), str(v)) for k, v in properties.items()
+                     if str(k).lower().startswith("firestop-") and str(k).lower() != ROUTE_PROPERTY and v is not None)
 
 
 def rule_property_maps(rule: dict[str, Any]) -> list[Any]:
@@ -183,17 +184,18 @@ def rule_property_maps(rule: dict[str, Any]) -> list[Any]:
 def compare_route(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
     """None when the playbook ``alert`` (the incident input's alert JSON, ``custom_properties``) is routed to is one
     the rule routes to, and its other ``firestop-*`` custom properties (``firestop-nsg``, ``firestop-rai-policy``, …:
-    the targets and parameters steps take) are those of one of the rule's notifications carrying that route, else why
-    not (naming the property). Pure. RT13: the route is the delivery's own choice otherwise; RT14-04: so were the
-    NSG a caller is blocked on and the content filter policy."""
+    the targets and parameters steps take) are those of one of the rule's notifications carrying that route, key case
+    and value exactly (:func:`_firestop_entries`, RT19-02), else why not (naming the property). Pure. RT13: the route
+    is the delivery's own choice otherwise; RT14-04: so were the NSG a caller is blocked on and the content filter
+    policy."""
     claimed = _route(alert.get("custom_properties"))
     routes = rule_routes(rule)
     if claimed not in routes:
         shown = sorted(r or "(none)" for r in routes) or ["nothing readable"]
         return (f"firestop-playbook differs: the alert rule routes to {', '.join(shown)[:200]}, "
                 f"the alert names {claimed or '(none)'!r}")
-    delivered = _firestop_properties(alert.get("custom_properties"))
-    held = [_firestop_properties(m) for m in rule_property_maps(rule) if _route(m) == claimed]
+    delivered = _firestop_entries(alert.get("custom_properties"))
+    held = [_firestop_entries(m) for m in rule_property_maps(rule) if _route(m) == claimed]
     if delivered in held:
         return None
     differing = sorted(delivered.symmetric_difference(*held) if len(held) == 1 else delivered - frozenset().union(*held))
@@ -508,6 +510,17 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
         if why is not None:
             return {"confirmed": False, "why": why, "code": code}
     dimensions = delivered(alert)  # (read once)
+    if why is None:  # RT19-01/05: a split or a window the rule did not fire for is not the alert that fired
+        from firestop.azure.monitor_source import unnamed_split
+
+        why = unnamed_split(alert, rule)
+        if why is None:  # RT19-05: the window the evidence keeps is the one the rule evaluated
+            from firestop.azure.monitor_source import window_differs
+
+            why = window_differs(alert, rule, _time((((source or {}).get("properties") or {}).get("essentials")
+                                                     or {}).get("startDateTime")))
+        if why is not None:
+            return {"confirmed": False, "why": why, "code": Reason.DIFFERS}
     if why is None and dimensions:
         # which re-read judged the delivered values: a metric rule's metric, an activity log rule's event (verify13),
         # else (a log search rule) its query
@@ -523,5 +536,5 @@ def confirm(client: AlertsManagementClient, alert: dict[str, Any], now: datetime
             if isinstance(why, CouldNotCheck):  # a read failed for a passing reason: could not check (variants14)
                 code = Reason.TRANSIENT
     return {"confirmed": why is None, "code": Reason.CONFIRMED if why is None else code,
-            "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition "
-                           "and route match, the rule is trusted" + (", its dimensions found at their source" if dimensions else ""))}
+            "why": why or ("the alert was found at its source: target, rule, firing time, severity, signal type, condition, "
+                           "evaluation window and route match, the rule is trusted" + (", its dimensions found at their source" if dimensions else ""))}

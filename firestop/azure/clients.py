@@ -193,6 +193,16 @@ class ClientFactory:
             lambda: AlertsManagementClient(self._credential(), transport=self.transport, retry_total=self.retry_total),
         )
 
+    def alert_processing_rules(self):
+        """:class:`firestop.azure.alert_processing.AlertProcessingRulesClient` (alert processing rules, REST 2021-08-08
+        over azure-mgmt-core's ARM pipeline: read by the audit, RT19-03)."""
+        from firestop.azure.alert_processing import AlertProcessingRulesClient
+
+        return self._cached(
+            ("alert-processing-rules",),
+            lambda: AlertProcessingRulesClient(self._credential(), transport=self.transport, retry_total=self.retry_total),
+        )
+
     def alert_rules(self, subscription_id: str):
         """``MonitorManagementClient`` (azure-mgmt-monitor 6.0.2, multi-API) pinned to the api-versions of the alert
         resources Firestop reads: action groups 2023-01-01, Log Alerts V2 (scheduled query rules) 2022-08-01-preview,

@@ -111,6 +111,78 @@ def delivered(alert: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def unnamed_split(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
+    """RT19-01: None when ``alert`` (the incident input's alert JSON) names a value of every :data:`ACTED_ON` kind
+    ``rule`` (its ARM JSON: ``properties.criteria.allOf[].dimensions[].name``, scheduled query and metric rules alike)
+    splits by; else why not. Azure Monitor fires a split rule once per dimension combination and its delivery names
+    each value (Common Alert Schema ``alertContext.condition.allOf[].dimensions``), so a delivery that leaves one out —
+    or gives it empty — is not the alert as it fired: with nothing delivered :func:`confirm_dimensions` had nothing to
+    read, and the narrow step keyed on that value (an API Management consumer, a caller, a deployment) was skipped
+    while the account-wide ones ran unapproved. A genuine split whose value is empty waits for a responder (fail
+    safe). Pure."""
+    props = rule.get("properties") if isinstance(rule, dict) and isinstance(rule.get("properties"), dict) else {}
+    criteria = props.get("criteria") if isinstance(props.get("criteria"), dict) else {}
+    named = delivered(alert)
+    for condition in criteria.get("allOf") or []:
+        if not isinstance(condition, dict):
+            continue
+        for dimension in condition.get("dimensions") or []:
+            name = dimension.get("name") if isinstance(dimension, dict) else None
+            kind = dimension_kind(name) if isinstance(name, str) else None
+            if kind is not None and kind not in named:
+                return (f"the alert rule splits by {str(name)[:80]!r}, and the delivery names no "
+                        f"{KIND_LABELS.get(kind, kind)}: Azure Monitor's alert names the value it fired for")
+    return None
+
+
+#: RT19-05: how long before the source's ``startDateTime`` a delivered ``windowEndTime`` may end (seconds): the rule
+#: evaluates its window, then the alert is created (a platform metric's window closes a few minutes before its
+#: evaluation, metrics reaching it late); and how far a delivered window's length may differ from the rule's
+#: ``windowSize`` (seconds; a payload rounds its times).
+WINDOW_END_BEFORE_START_SECONDS = 600
+WINDOW_LENGTH_TOLERANCE_SECONDS = 60
+
+
+def window_differs(alert: dict[str, Any], rule: dict[str, Any], started: datetime | None) -> str | None:
+    """RT19-05: None when ``alert``'s delivered evaluation window (the incident input's ``window_start`` /
+    ``window_end``, what ``evidence.snapshot_logs`` keeps) is the window ``rule`` (ARM JSON of a scheduled query or
+    metric rule; any other kind: None) evaluated when it fired at ``started`` (the source's ``startDateTime``): its end
+    within :data:`WINDOW_END_BEFORE_START_SECONDS` before ``started`` (after it by at most
+    :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`: a payload rounds its times), its length the rule's ``windowSize`` (or a
+    log rule's ``overrideQueryTimeRange``) within :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`; else why not. A window given
+    for an activity log rule (it has none), or half of one or an unreadable one, is refused (apr17). A delivery naming
+    no window passes (the evidence reads its lookback before the firing time). Before, a copy of the real alert with
+    its window moved past the attack was confirmed, and its sealed evidence kept none of it. Pure."""
+    from firestop.alerts.times import parse_utc_or_none
+
+    kind = str((rule or {}).get("type") or "").rsplit("/", 1)[-1].lower()
+    given = alert.get("window_start") is not None or alert.get("window_end") is not None
+    if kind == "activitylogalerts" and given:  # (apr17) it has no evaluation window: one given would be the evidence's
+        return "the delivery gives an evaluation window, which an activity log alert does not have"
+    if kind not in ("scheduledqueryrules", "metricalerts"):
+        return None
+    start, end = parse_utc_or_none(alert.get("window_start")), parse_utc_or_none(alert.get("window_end"))
+    if not given:
+        return None
+    if start is None or end is None:  # (apr17) half a window, or an unreadable one: the evidence's would be a guess
+        return "the delivery's evaluation window is incomplete or unreadable (windowStartTime, windowEndTime)"
+    if started is None:
+        return "the source gives no startDateTime to place the delivered window at"
+    late = (started - end).total_seconds() if end is not None else None
+    if late is None or late < -WINDOW_LENGTH_TOLERANCE_SECONDS or late > WINDOW_END_BEFORE_START_SECONDS:
+        return (f"windowEndTime differs: the delivery says {str(alert.get('window_end'))[:40]}, the rule evaluated "
+                f"its window when the alert started ({started.isoformat()})")
+    if start is not None:
+        props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+        lengths = [w for w in (window_seconds(props.get("windowSize")), window_seconds(props.get("overrideQueryTimeRange")))
+                   if w is not None]
+        length = (end - start).total_seconds()
+        if not any(abs(length - w) <= WINDOW_LENGTH_TOLERANCE_SECONDS for w in lengths):
+            return (f"windowStartTime differs: the delivered window is {length:g} s long, the rule's windowSize "
+                    f"{str(props.get('windowSize'))[:20]}")
+    return None
+
+
 def window_seconds(text: Any) -> float | None:
     """An ISO 8601 ``windowSize`` (``PT15M``, ``P1D``) in seconds, None when unreadable, zero or over
     :data:`MAX_WINDOW_SECONDS`."""

@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Optional
 
 from .activitylog import events as activity
 from .alertsmanagement import models as alerts_management
+from .alertsmanagement import processing as alert_processing
 from .security import models as security_models
 from .sentinel import models as sentinel_models
 from .core import faults as F
@@ -462,13 +463,22 @@ class Tenant:
 
     def evaluate_alerts(self) -> list:
         """Run the alert rules due up to now (:func:`firestop.sandbox.monitor.evaluate.evaluate`) and Defender for AI's
-        detector (:func:`firestop.sandbox.security.detector.evaluate`);
+        detector (:func:`firestop.sandbox.security.detector.evaluate`); an alert an enabled ``RemoveAllActionGroups``
+        alert processing rule covers (:func:`firestop.sandbox.alertsmanagement.processing.suppressing`) is held by
+        Alerts Management (``actionStatus.isSuppressed``) but notifies no webhook (``explain["suppressed_by"]``);
         returns the :class:`~firestop.sandbox.monitor.evaluate.Notification` s to deliver, oldest first."""
         with self._exclusive() as state:
             now = self.clock.now()
             out = monitor_evaluate.evaluate(state, now) + security_detector.evaluate(state, now)
             for notification in out:  # Azure Monitor holds the alert before its action group sends the webhook
-                alerts_management.record_fired(state, notification.payload, notification.at)
+                found = alerts_management.record_fired(state, notification.payload, notification.at)
+                if found and notification.webhooks:  # an alert processing rule removing all action groups (RT19-03)
+                    suppressed = alert_processing.suppressing(state, notification.payload, notification.at)
+                    if suppressed:
+                        notification.webhooks = []
+                        notification.explain["suppressed_by"] = suppressed
+                        alerts_management.section(state)["alerts"][found.lower()]["properties"]["essentials"][
+                            "actionStatus"] = {"isSuppressed": True}
             self._save_locked()
         out.sort(key=lambda n: n.at)
         return out

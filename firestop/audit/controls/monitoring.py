@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from firestop.audit.models import Area, Evidence, Severity
 from firestop.audit.reader import AuditContext, NotEvaluable
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
+from firestop.audit.controls import suppression
 
 #: The categories the response plan's queries read (Azure OpenAI resource logs: Audit, RequestResponse, Trace).
 REQUIRED_CATEGORIES = ("Audit", "RequestResponse", "Trace")
@@ -369,9 +370,10 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
              "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure); a playbook fed by Defender "
              "for Cloud alerts needs the plan raising them on (Defender for AI services: pricings/AI Standard) and a workflow "
              "automation (continuous export, source Alerts, the subscription in scope) whose Logic App action relays them to "
-             "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY.",
+             "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY. Delete or narrow any alert processing "
+             "rule that removes all action groups from them (az monitor alert-processing-rule).",
          reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get",
-                "automations.list"))
+                "automations.list", suppression.READ))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -392,6 +394,7 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     inert: list[str] = []
     unwired: list[str] = []
     groups: dict[str, bool] = {}
+    feeding: list[dict] = []  # the rules counted as feeding Firestop (RT19-03: what an alert processing rule may silence)
     for rule in rules:
         playbook, enabled = _rule_playbook(rule)
         if playbook is None:
@@ -407,6 +410,7 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             unwired.append(f"{rule.get('name')} ({playbook})")
             continue
         routed.setdefault(playbook, []).append(str(rule.get("name")))
+        feeding.append(rule)
         covered.setdefault(playbook, set()).update(detects)
     # a playbook that ships detections must have one acting for every account in scope (blinding the production
     # account's rule while the dev account's stays whole is the same attack); an admin-trusted rule covers all
@@ -448,8 +452,11 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                                "pricings.get <plan> properties.pricingTier, and automations.list (an enabled workflow "
                                "automation exporting those alerts to a Logic App in FIRESTOP_DEFENDER_RELAY)",
                           value=by_defender),)
-    if missing or uncovered:
+    silenced, silencing_evidence = suppression.silencing(ctx, feeding, accounts)  # RT19-03
+    evidence += (silencing_evidence,)
+    if missing or uncovered or silenced:
         return failed("; ".join(part for part in (
+            silenced,
             "no enabled alert rule that acts without a responder routes to: "
             + ", ".join(f"{n} ({by_defender[n]})" if n in by_defender else n for n in missing) if missing else "",
             f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",

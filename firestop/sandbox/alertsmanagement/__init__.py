@@ -8,11 +8,16 @@ payload), ``routes.py`` (``Alerts_GetById``), ``seed.py`` (order 95: the seed's 
 sandbox's ways of firing one register it here first: the Monitor room's rule evaluation
 (:meth:`firestop.sandbox.Tenant.evaluate_alerts`) and :meth:`firestop.sandbox.Tenant.fire_alert` (``alert handle``,
 tabletop scenarios). An alert posted straight to the webhook is not here — as on Azure, where a forged one is not
-either. Operations: ``alerts.get``.
+either. Operations: ``alerts.get``; ``alertProcessingRules.{get,createOrUpdate,delete,list}`` (alert processing
+rules, ``Microsoft.AlertsManagement/actionRules`` REST 2021-08-08, state ``doc["alerts_management"]["action_rules"]``,
+:mod:`.processing`): an enabled ``RemoveAllActionGroups`` rule covering an alert the Monitor room fires leaves its
+action groups un-notified (:meth:`firestop.sandbox.Tenant.evaluate_alerts`), as on Azure.
 """
 
 from ..core.rooms import Room
 
-room = Room("alertsmanagement", latency={"alerts.get": 0.2})
+room = Room("alertsmanagement", latency={"alerts.get": 0.2, "alertProcessingRules.get": 0.1,
+                                         "alertProcessingRules.createOrUpdate": 0.5, "alertProcessingRules.delete": 0.3,
+                                         "alertProcessingRules.list": 0.2})
 
 from . import routes, seed  # noqa: E402,F401  (register on ``room``)

@@ -162,6 +162,10 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "automations.delete": ("Microsoft.Security/automations/delete", False),
     # Azure Monitor's fired alerts (alertsmanagement/)
     "alerts.get": ("Microsoft.AlertsManagement/alerts/read", False),
+    "alertProcessingRules.get": ("Microsoft.AlertsManagement/actionRules/read", False),
+    "alertProcessingRules.list": ("Microsoft.AlertsManagement/actionRules/read", False),
+    "alertProcessingRules.createOrUpdate": ("Microsoft.AlertsManagement/actionRules/write", False),
+    "alertProcessingRules.delete": ("Microsoft.AlertsManagement/actionRules/delete", False),
     # Microsoft Sentinel (sentinel/)
     "incidents.get": ("Microsoft.SecurityInsights/incidents/read", False),
     "incidents.list": ("Microsoft.SecurityInsights/incidents/read", False),
