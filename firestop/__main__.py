@@ -15,7 +15,6 @@ from firestop.cli import interrupt
 
 interrupt.guard_start(sys.argv[1:])  # first: every import below is covered
 try:
-    from firestop.cli import collector
     from firestop.cli.main import main
 except KeyboardInterrupt:  # --debug (guard_start left Python's handler), or SIGINT's handler was another's
     if "--debug" in sys.argv[1:]:
@@ -27,7 +26,6 @@ except KeyboardInterrupt:  # --debug (guard_start left Python's handler), or SIG
     raise SystemExit(130) from None
 
 if __name__ == "__main__":
-    collector.ending_process()  # leave() ends the process: a collection after the command frees nothing
     code = None
     try:
         try:

@@ -93,14 +93,12 @@ def test_ctrl_c_inside_a_start_up_import_that_rewraps_it_is_one_line_and_130(fir
     assert json.loads(out) == {"error": "interrupted while starting; nothing was changed", "exit_code": 130}
 
 
-@pytest.mark.parametrize("where", ["firestop.cli.platform_warm", "firestop.cli.incidents"])
+@pytest.mark.parametrize("where", ["firestop.cli.collector", "firestop.cli.incidents"])
 def test_ctrl_c_inside_alert_handles_own_imports_that_rewrap_it_says_no_incident_was_started(firestop_home, where):
     """Ctrl-C during ``alert handle``'s start-up imports (after main() installed its handler), landing in a
     ``__set_name__`` call: it read ``internal error: RuntimeError: Error calling __set_name__ on …`` and exit 1
-    (seen at 0.21 s into a run). ``firestop.cli.platform_warm`` is imported outside the command's own error handler
-    (main() answers), ``firestop.cli.incidents`` inside it (``_internal`` answers). Fails before (exit 1, internal
-    error). (``firestop.cli.collector``, imported at the same point until startup17b, now loads with the CLI, before
-    main(): a Ctrl-C there is the start-up's, tested above.)"""
+    (seen at 0.21 s into a run). ``firestop.cli.collector`` is imported outside the command's own error handler (main()
+    answers), ``firestop.cli.incidents`` inside it (``_internal`` answers). Fails before (exit 1, internal error)."""
     code, out, err = _interrupted_at(firestop_home, where, "alert", "handle", EXAMPLE)
     assert code == 130 and out == "", err
     assert " ".join(err.split()) == ("error: interrupted — nothing further was changed; no incident was started; "
