@@ -100,6 +100,14 @@ def pytest_collection_finish(session):
 
 
 def pytest_configure(config):
+    # A shell without job control starts a background command (`./scripts/test ... &`, `nohup`) with SIGINT and
+    # SIGQUIT ignored (POSIX, "asynchronous lists"), and every child inherits that: the Ctrl-C tests' children
+    # (tests/e2e/test_cli_interrupt*.py, review13) keep an inherited SIG_IGN as the CLI must (firestop.cli.interrupt),
+    # so they never saw their SIGINT and the suite hung (seen in session 17: a `runbook run` child waiting at its
+    # prompt for 45 min). The tests model a user's terminal, where Ctrl-C reaches the command: give the run Python's
+    # own handler back (xdist's workers and the tests' children then start with SIGINT at its default).
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers", f"{_UNROUTED_MARKER}: the test sends requests the sandbox tenant does not route, on purpose (501s allowed)"
     )
