@@ -272,7 +272,10 @@ def _window(since: str, clock_now: datetime, wall_now: datetime, counted_from: s
     try:
         return window(since, clock_now, wall_now, counted_from)
     except ValueError:
-        fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time (2026-11-29T01:00Z)",
+        from firestop.cli.since_window import MAX_BACK
+
+        fail(f"--since: {since!r} is not a duration (2h, 30m, 7d; at most {MAX_BACK.days}d) "
+             "or an ISO 8601 time (2026-11-29T01:00Z)",
              EXIT_BAD_INPUT, as_json=as_json)
 
 
