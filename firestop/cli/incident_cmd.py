@@ -189,6 +189,9 @@ def list_incidents(
 
     if status is not None and status not in INCIDENT_STATUSES:  # a status no incident can have matches nothing: exit 2
         fail(f"--status: {status_refusal(status)}", EXIT_BAD_INPUT, as_json=as_json)
+    if since:  # refused before any sign-in or read, as --status is (the window itself is counted below)
+        _now = datetime.now(timezone.utc)
+        _window(since, _now, _now, WALL_CLOCK, as_json)
     remote = _remote(app, auth, as_json)
     if remote is not None:
         rows = _remote_call(as_json, remote.incidents, status)

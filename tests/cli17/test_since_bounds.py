@@ -37,3 +37,14 @@ def test_parse_since_raises_value_error_never_overflow():
     for since in ("9999999999d", "1000000d", "3153600001s"):
         with pytest.raises(ValueError):
             parse_since(since, now)
+
+
+def test_with_app_a_bad_since_is_refused_before_signing_in(firestop_home, monkeypatch):
+    """With ``--app`` a malformed ``--since`` was only read after signing in and fetching every page of incidents
+    (here: the sign-in's own error, FIRESTOP_APP_SCOPE not set, hid it). It is now refused first, as ``--status`` is
+    (fails before: the answer named FIRESTOP_APP_SCOPE, not ``--since``)."""
+    monkeypatch.delenv("FIRESTOP_APP_SCOPE", raising=False)
+    for since in ("2x", "9999999999d"):
+        listed = cli("incident", "list", "--app", "https://firestop-x.azurewebsites.net", "--since", since)
+        assert listed.exit_code == 2, listed.output
+        assert f"--since: {since!r}" in listed.output and "FIRESTOP_APP_SCOPE" not in listed.output, listed.output
