@@ -316,6 +316,19 @@ def _seal_keys_retired(v: str) -> str | None:
     return None
 
 
+def _alerts_key_digest(v: str) -> str | None:
+    """The form :func:`firestop.trust.alerts_key.alerts_key_digest` makes, ``v1.<8 hex key id>.<MAC>`` (40..48
+    base64url characters); never echoes the value (an alerts key pasted here by mistake is a secret). An unresolved Key
+    Vault reference is left to the audit (``monitoring.webhook-key`` names it): this setting only feeds the audit."""
+    v = v.strip()
+    if v.startswith("@Microsoft.KeyVault("):
+        return None
+    if _re.fullmatch(r"v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]{40,48}", v):
+        return None
+    return ("is not a digest of the form v1.<key id>.<MAC> (the alerts key's digest, never the key): the deployment "
+            "writes it (infra/azuredeploy.json parameter alertsKeyDigest; README: Deploy to Azure, step 4), or unset it")
+
+
 def _blob_url(v: str) -> str | None:
     from urllib.parse import urlparse
 
@@ -358,14 +371,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_KEY_VAULT_ALLOWED_URLS", "no", "none (only FIRESTOP_KEY_VAULT_URL's vault)", "Comma-separated further vaults (https://<vault-name>.vault.azure.net, at most 20) keys.rotate/keys.revoke may write a new key to, e.g. the vault an account's firestop-key-secret tag names; any other vault is refused.", _vault_urls),
     Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions; a detection's {automation_principal_id} must be it (RT17-01).", _guid("the managed identity's principalId (template output identityPrincipalId)")),
     Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),
-    Setting("FIRESTOP_ALERTS_KEY_DIGEST", "no", "none (the audit's monitoring.webhook-key is not evaluable)", "Keyed digest (v1.<key id>.<MAC>, sealed with FIRESTOP_SEAL_KEY; never the key) of the action group's host key actiongroup: the audit tells a wrong ?code= in the action group by it (firestop.trust.alerts_key). On Azure a Key Vault reference the template creates from alertsKeyDigest.", None),
+    Setting("FIRESTOP_ALERTS_KEY_DIGEST", "no", "none (the audit's monitoring.webhook-key is not evaluable)", "Keyed digest (v1.<key id>.<MAC>, sealed with FIRESTOP_SEAL_KEY; never the key) of the action group's host key actiongroup: the audit tells a wrong ?code= in the action group by it (firestop.trust.alerts_key). On Azure a Key Vault reference the template creates from alertsKeyDigest.", _alerts_key_digest),
     Setting("FIRESTOP_SEAL_KEY_RETIRED", "no", "FIRESTOP_HOME/seal-key.retired locally (seal-key rotate writes it), else none", "Retired seal keys, newest first, whitespace-separated (at most 3): they still verify what they sealed, never seal (firestop.trust.seal; README: Rotating the seal key); on Azure a Key Vault reference to the secret firestop-seal-key-retired.", _seal_keys_retired),
     Setting("FIRESTOP_NOTIFY_WEBHOOK_URL", "no", "none (notify.webhook is skipped)", "Teams/Slack incoming-webhook URL (a secret: the URL carries a token).", _https),
     Setting("FIRESTOP_TABLETOP_SCHEDULE", "no", "0 0 6 * * 1", "NCRONTAB of the weekly tabletop timer, or off.", _schedule),
     Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),
     Setting("FIRESTOP_AUDIT_SCHEDULE", "no", "0 0 5 * * 1", "NCRONTAB of the weekly audit timer (drift opens incidents), or off.", _schedule),
-    Setting("FIRESTOP_AUDIT_SUBSCRIPTION", "no", "none (the sandbox tenant's locally; the timer skips without it)", "Subscription the audit timer and POST /api/audits check.", _guid("the subscription ID: az account show --query id")),
-    Setting("FIRESTOP_DEFENDER_RELAY", "no", "none (a Defender-only playbook is not counted fed by the audit)", "Comma-separated ARM ids of the Logic Apps that post Defender for Cloud alerts to Firestop's /api/alerts (a workflow automation's LogicApp action names one): monitoring.alert-rules counts a playbook fed by Defender alerts only when an enabled automation exports them to one of these (trust17).", _logic_apps),
+    Setting("FIRESTOP_AUDIT_SUBSCRIPTION", "no", "none (the sandbox tenant's locally; the timer skips without it)", "Subscription the audit timer and POST /api/audits check. On Azure the template sets it to its deployment's subscription when it grants the audit's role (auditRoleActions).", _guid("the subscription ID: az account show --query id")),
+    Setting("FIRESTOP_DEFENDER_RELAY", "no", "none (a Defender-only playbook is not counted fed by the audit)", "Comma-separated ARM ids of the Logic Apps that post Defender for Cloud alerts to Firestop's /api/alerts (a workflow automation's LogicApp action names one): monitoring.alert-rules counts a playbook fed by Defender alerts only when an enabled automation exports them to one of these (trust17). On Azure the template's parameter defenderRelay.", _logic_apps),
     Setting("FIRESTOP_AUDIT_RESOURCE_GROUPS", "no", "none (the whole subscription)", "Comma-separated resource groups the audit is limited to.", lambda v: None if all(_re.match(r"^[-\w._()]{1,90}$", p.strip()) for p in v.split(",")) and len(v.split(",")) <= 50 else "must be up to 50 comma-separated resource group names"),
     Setting("FIRESTOP_CORRELATION_WINDOW_SECONDS", "no", "3600", "A new alert joins an open incident opened at most this long ago (0: never).", _window),
     Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "3600", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),

@@ -86,8 +86,8 @@ class ManualRunUnattested(ManualUndoRefused):
     def __init__(self, run_id: str, seq: Any, no_key: bool = False) -> None:
         self.run_id, self.seq = run_id, seq
         why = ("the app holds no usable seal key to check it" if no_key else
-               "Firestop did not append it as it reads now (planted or altered in the ledger store, or written before "
-               "ledger entries were sealed)")
+               "Firestop did not append it as it reads now (planted or altered in the ledger store, written before "
+               "ledger entries were sealed, or sealed with a seal key since dropped: python -m firestop seal-key show)")
         super().__init__(f"RUN_ID: the apply of run {run_id} (ledger entry seq {seq}) carries no seal of this app: {why}; "
                          f"nothing was undone — check python -m firestop ledger verify {run_id.split('/')[0]} and restore "
                          "by hand from a state you trust")

@@ -168,7 +168,7 @@ def filing_problem(incident: str, sealed: dict[int, dict[str, Any]], revision: i
     if sha256 in sealed.get(revision, {}):
         return None
     return (f"revision {revision} of the record of {incident} carries no seal of this app on the incident's ledger: "
-            "Firestop did not file it")
+            "Firestop did not file it, or filed it under a seal key since dropped (python -m firestop seal-key show)")
 
 
 def _sha(data: bytes) -> str:

@@ -278,7 +278,8 @@ def _print_run_result(audit, files: dict[str, str], fixes: list[dict[str, Any]] 
         changes = "; ".join(f"{c['field']}: {value_words(c.get('before'), 'before')} → {value_words(c.get('after'), 'after')}"
                             for c in f["plan"].get("changes") or []) or "nothing"
         console.print(Text(clean(f"Fix {f['control']} on {f['resource_name']} with {f['runbook']} (dry run): would change {changes}")), highlight=False)
-        console.print(Text(clean(f"  apply: {f['apply']}")), highlight=False)
+        # the command is copied as is: never broken by an inserted newline (a narrow terminal wraps it visually)
+        console.print(Text(clean(f"  apply: {f['apply']}")), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

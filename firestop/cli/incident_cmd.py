@@ -189,6 +189,9 @@ def list_incidents(
 
     if status is not None and status not in INCIDENT_STATUSES:  # a status no incident can have matches nothing: exit 2
         fail(f"--status: {status_refusal(status)}", EXIT_BAD_INPUT, as_json=as_json)
+    if since:  # refused before any sign-in or read, as --status is (the window itself is counted below)
+        _now = datetime.now(timezone.utc)
+        _window(since, _now, _now, WALL_CLOCK, as_json)
     remote = _remote(app, auth, as_json)
     if remote is not None:
         rows = _remote_call(as_json, remote.incidents, status)
@@ -272,7 +275,10 @@ def _window(since: str, clock_now: datetime, wall_now: datetime, counted_from: s
     try:
         return window(since, clock_now, wall_now, counted_from)
     except ValueError:
-        fail(f"--since: {since!r} is not a duration (2h, 30m, 7d) or an ISO 8601 time (2026-11-29T01:00Z)",
+        from firestop.cli.since_window import MAX_BACK
+
+        fail(f"--since: {since!r} is not a duration (2h, 30m, 7d; at most {MAX_BACK.days}d) "
+             "or an ISO 8601 time (2026-11-29T01:00Z)",
              EXIT_BAD_INPUT, as_json=as_json)
 
 

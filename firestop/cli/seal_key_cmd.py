@@ -101,7 +101,8 @@ def rotate(
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",
           "Running `firestop serve` processes on this FIRESTOP_HOME read the new ring at their next seal (no restart).",
-          f"After a suspected exposure: python -m firestop seal-key retire {done['was']} once what must stay believed "
+          f"After a suspected exposure: python -m firestop seal-key retire {done['was']} --as <admin object id> once what "
+          "must stay believed "
           "is filed (README: Rotating the seal key)."])
 
 

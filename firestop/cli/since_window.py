@@ -28,13 +28,20 @@ WALL_CLOCK = "wall clock"
 
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 
+#: The furthest back a duration reaches (a bound on an outside value: ``9999999999d`` was an OverflowError, exit 1).
+MAX_BACK = timedelta(days=36500)
+
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """``2h``/``30m``/``7d``/``45s`` before ``now``, or an ISO 8601 time (UTC if no offset). ValueError otherwise."""
+    """``2h``/``30m``/``7d``/``45s`` before ``now`` (at most :data:`MAX_BACK`), or an ISO 8601 time (UTC if no
+    offset). ValueError otherwise (never OverflowError)."""
     m = _RELATIVE.match(text.strip())
     if m:
         amount, unit = int(m.group(1)), m.group(2)
-        return now - timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+        if seconds > MAX_BACK.total_seconds():
+            raise ValueError(f"{text!r} reaches back more than {MAX_BACK.days}d")
+        return now - timedelta(seconds=seconds)
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 

@@ -98,7 +98,7 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
         ring = load_seal_key(home, env)
         if len(ring.retired) >= MAX_RETIRED_KEYS:
             raise RingFull(f"the ring holds {MAX_RETIRED_KEYS} retired keys already (the most it holds); retire the "
-                           f"oldest first: python -m firestop seal-key retire {ring.retired[-1].kid}")
+                           f"oldest first: python -m firestop seal-key retire {ring.retired[-1].kid} --as <admin object id>")
         after = [ring.kid, *(k.kid for k in ring.retired)]
         if dry_run:
             return {"rotated": False, "dry_run": True, "was": ring.kid, "kid": None, "retired": after}
