@@ -214,12 +214,18 @@ def trust_state(store: Any, rule: dict[str, Any], key: Any = None) -> str | None
     its digest version 2 chain is a trust), ``"retrust"`` (no version 2 event; the newest verified event of its
     version 1 chain is a trust and the rule's notification fields are the spec's defaults — trusted, but before
     mute fields were covered), else None: none, an untrust, a version 1 trust of a rule now muted or resolving
-    otherwise, only unsealed or otherwise sealed documents, or a store that cannot be read (fail closed). At most the
+    otherwise, a rule whose ``firestop-*`` properties are not as the playbooks read them (R17-04:
+    :func:`firestop.infra.rule_trust.firestop_keys_verbatim`; the digests fold them), only unsealed or otherwise sealed
+    documents, or a store that cannot be read (fail closed). At most the
     two chains' listings and their events are read. Never raises for the store;
     :class:`firestop.trust.seal.SealKeyError` without a seal key."""
     from firestop.storage.base import StoreError
 
+    from firestop.infra.rule_trust import firestop_keys_verbatim
+
     rule_id = str((rule or {}).get("id") or "").strip()
+    if not firestop_keys_verbatim(rule if isinstance(rule, dict) else {}):
+        return None  # R17-04: the digests fold firestop-* key case and spaces, which the playbooks read exactly
     try:
         for version in (2, 1):
             newest = _newest(store, entry_name(rule, version)[len(PREFIX):-len(".json")], rule_id,
