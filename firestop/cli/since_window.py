@@ -30,11 +30,15 @@ _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """``2h``/``30m``/``7d``/``45s`` before ``now``, or an ISO 8601 time (UTC if no offset). ValueError otherwise."""
+    """``2h``/``30m``/``7d``/``45s`` before ``now``, or an ISO 8601 time (UTC if no offset). ValueError otherwise,
+    also for a duration reaching past the calendar (R17-05: it was an OverflowError, answered "internal error")."""
     m = _RELATIVE.match(text.strip())
     if m:
         amount, unit = int(m.group(1)), m.group(2)
-        return now - timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+        try:
+            return now - timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+        except OverflowError:
+            raise ValueError(f"{text.strip()[:40]!r} reaches before the year 1") from None
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
