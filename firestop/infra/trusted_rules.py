@@ -167,15 +167,21 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     """Write ``rule``'s (ARM JSON, as read from Azure) sealed entry; returns ``(entry, written)`` — ``entry`` as
     :func:`_shown` gives it, ``written`` False
     when this version is trusted already (its newest event a trust). After an untrust, the next event of the chain
-    (``action: trust``). ``ValueError`` for a rule without an id; :class:`firestop.trust.seal.SealKeyError` without a
+    (``action: trust``). ``ValueError`` for a rule without an id or whose ``firestop-*`` properties are not verbatim (R17-04); :class:`firestop.trust.seal.SealKeyError` without a
     seal key; the store's errors propagate."""
     from firestop.azure.alerts_management import rule_routes
     from firestop.storage.base import AlreadyExists
     from firestop.trust.seal import seal
 
+    from firestop.infra.rule_trust import firestop_keys_verbatim
+
     rule_id = str((rule or {}).get("id") or "").strip()
     if not rule_id:
         raise ValueError("the alert rule has no id")
+    if not firestop_keys_verbatim(rule):  # R17-04: trust_state would never believe the entry
+        raise ValueError("the alert rule's firestop-* custom properties are not as the playbooks read them (a key not "
+                         "lower-case, a value with surrounding spaces, or two keys alike but for case); fix them on the "
+                         "rule, then trust it")
     version = TRUST_DIGEST_VERSION
     crit = trust_digest(rule, version)
     digest_name = entry_name(rule, version)[len(PREFIX):-len(".json")]

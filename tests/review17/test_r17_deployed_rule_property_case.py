@@ -67,3 +67,15 @@ def test_an_admins_trust_does_not_survive_an_edit_of_a_firestop_property(deploye
     assert trust_rule(store, rule, by="oid-admin", at="2026-12-05T03:00:00Z")[1]
     assert is_trusted(store, rule)  # guard
     assert not is_trusted(store, _edit(rule, change))
+
+
+def test_an_admin_cannot_trust_a_rule_whose_firestop_property_is_not_verbatim(deployed, firestop_home):  # noqa: F811
+    """No entry is written that would never be believed: ``rules trust`` answers ValueError (exit 2 naming the fix)."""
+    from firestop.infra.trusted_rules import trust_rule
+    from firestop.storage.local import LocalStore
+
+    store = LocalStore(firestop_home / "records", "records")
+    edited = _edit(_signal_rule(deployed), lambda m: m.__setitem__("Firestop-Signal", m.pop("firestop-signal")))
+    with pytest.raises(ValueError, match="firestop-\\* custom properties"):
+        trust_rule(store, edited, by="oid-admin", at="2026-12-05T03:00:00Z")
+    assert not store.names("trusted-rules/")
