@@ -61,6 +61,15 @@ alert handle 2,853 M, --help unchanged. Looked at and left, with the reason:
 - compiling in every process what every process compiles the same (dataclass methods ~1 ms a class, 141 classes;
   ~220 regular expressions; ~1,100 ForwardRefs): pre-built copies cut alert handle to 2,380 M but --help to
   741 M (3.21x), by patching private CPython internals; reverted (see the branch history).
+
+startup17a (2026-12-05), main 8830437 -> startup17a: interpreter 143 M, --help 923 M -> 923 M, imports 2,171 M ->
+2,105 M, work 557 M -> 555 M, alert handle 2,728 M -> 2,660 M (2.96x -> 2.88x). 21 dataclasses of the path's
+(intake, trust, alerts.sources, resource_id, storage, instance_listing, cli.wiring, playbooks.expressions,
+ClientFactory, RunContext, AuditContext) became msgspec Structs. Looked at and left: deferring every pydantic
+model's build (defer_build on all: 2,736 M -> 2,766 M, worse: the nested models' schemas are then generated
+inside each parent); the handle-only regular expressions compile in ~14 ms of CPU warm, 156 of them, most of them
+used on the path or in third-party code; firestop.functions' blueprints beyond the orchestrators, activities and
+entities are within the ~55 M the whole package costs.
 """
 
 from __future__ import annotations

@@ -58,9 +58,10 @@ can all use it.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
+
+from msgspec import Struct
 
 #: The Durable extension's request/response header carrying the continuation token (``HttpApiHandler.cs``).
 CONTINUATION_HEADER = "x-ms-continuation-token"
@@ -92,8 +93,7 @@ class InstanceListingIncomplete(Exception):
         self.read, self.pages = read, pages
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(Struct, frozen=True):
     """``statuses``: the SDK's ``DurableOrchestrationStatus`` of each instance read, in the backend's order;
     ``complete``: False when the listing stopped at its bound (or on an oversized token) with more left;
     ``pages``: GETs sent."""

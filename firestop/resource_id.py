@@ -25,9 +25,8 @@ trailing type without a name) is done here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from azure.mgmt.core.tools import parse_resource_id
+from msgspec import Struct
 
 __all__ = [
     "ResourceId",
@@ -100,8 +99,7 @@ def same_resource(a: str, b: str) -> bool:
     return resource_id_key(a) == resource_id_key(b)
 
 
-@dataclass(frozen=True)
-class ResourceId:
+class ResourceId(Struct, frozen=True):
     """A parsed ARM resource id.
 
     Attributes:

@@ -22,10 +22,10 @@ SHA-256 fingerprints (:func:`fingerprint`).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+from msgspec import Struct, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from firestop.azure.clients import ClientFactory
@@ -52,8 +52,7 @@ class AlertFacts(BaseModel):
     caller_ips: tuple[str, ...] = ()
 
 
-@dataclass
-class RunContext:
+class RunContext(Struct):
     """Everything a runbook call may use besides its target and parameters."""
 
     clients: ClientFactory
@@ -61,7 +60,11 @@ class RunContext:
     incident_id: str = "manual"
     step_id: str = "manual"
     alert: AlertFacts = field(default_factory=AlertFacts)
-    _secrets: set[str] = field(default_factory=set, repr=False)
+    _secrets: set[str] = field(default_factory=set)
+
+    def __repr__(self) -> str:  # never the secrets (the dataclass's field(repr=False))
+        return (f"RunContext(clients={self.clients!r}, settings={self.settings!r}, incident_id={self.incident_id!r}, "
+                f"step_id={self.step_id!r}, alert={self.alert!r})")
 
     def now(self) -> datetime:
         """Current time (UTC) on the clients' clock — simulated time in the sandbox."""

@@ -29,9 +29,10 @@ Reads (REST operations; SDK versions pinned in requirements.txt):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
+
+from msgspec import Struct, field
 
 from firestop.resource_id import resource_id_key
 
@@ -103,8 +104,7 @@ def parse_arm_id(resource_id: str) -> dict[str, str]:
     return out
 
 
-@dataclass
-class AuditContext:
+class AuditContext(Struct):
     """Clients, clock, scope and the per-audit cache of reads.
 
     clients: a :class:`firestop.azure.clients.ClientFactory`; settings: :class:`firestop.settings.Settings`
@@ -119,7 +119,12 @@ class AuditContext:
     accounts: tuple[str, ...] = ()
     unserved: Callable[[str, str], str | None] | None = None
     playbooks: tuple[Any, ...] = ()
-    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _cache: dict[Any, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the cache of reads left out, as the dataclass's field(repr=False) did
+        return (f"AuditContext(clients={self.clients!r}, settings={self.settings!r}, subscription={self.subscription!r}, "
+                f"resource_groups={self.resource_groups!r}, accounts={self.accounts!r}, unserved={self.unserved!r}, "
+                f"playbooks={self.playbooks!r})")
 
     def __post_init__(self) -> None:
         if self.unserved is None:

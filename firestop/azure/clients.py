@@ -20,16 +20,16 @@ a ``regenerateKey`` can run twice — runbooks read state back afterwards).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from firestop.clock import Clock, SystemClock
 
 ARM_ENDPOINT = "https://management.azure.com"
 
 
-@dataclass
-class ClientFactory:
+class ClientFactory(Struct):
     """Builds and caches Azure SDK clients that share one credential and transport.
 
     credential: an azure-core ``TokenCredential`` (None: ``DefaultAzureCredential``).
@@ -49,8 +49,13 @@ class ClientFactory:
     #: httpx transport for Microsoft Graph (msgraph-sdk speaks httpx); None: the azure-core transport's
     #: ``httpx_transport()`` when it offers one (the sandbox's does), else httpx's own network transport.
     graph_transport: Any = None
-    _cache: dict = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cache: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __repr__(self) -> str:  # the cache and its lock left out, as the dataclass's field(repr=False) did
+        return (f"ClientFactory(credential={self.credential!r}, transport={self.transport!r}, clock={self.clock!r}, "
+                f"polling_interval={self.polling_interval!r}, retry_total={self.retry_total!r}, sandbox={self.sandbox!r}, "
+                f"graph_transport={self.graph_transport!r})")
 
     def _credential(self) -> Any:
         if self.credential is None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from msgspec import Struct
 
 from firestop.azure.clients import ClientFactory, configure_clients
 from firestop.settings import REPO_ROOT, Settings, configure_settings
@@ -36,8 +37,7 @@ def function_app() -> Any:
     return importlib.import_module("function_app").app
 
 
-@dataclass
-class Environment:
+class Environment(Struct):
     settings: Settings
     tenant: Any
     clients: ClientFactory

@@ -175,10 +175,11 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Awaitable, Callable, Sequence
+
+from msgspec import Struct
 
 from firestop.instance_listing import decoded
 from firestop.intake.correlation import CorrelationSettings, alert_keys, slot_id
@@ -280,8 +281,7 @@ ConfirmedIncident = Callable[[str], Awaitable[str | None]]
 PendingJoin = Callable[[str, str, str, str, Any], Awaitable[bool | None]]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """The decision for one delivery.
 
     Attributes:
@@ -448,8 +448,7 @@ async def _shared_status(call: "_Call", instance_id: str) -> Any | None:
         _reads.pop(key, None)
 
 
-@dataclass(frozen=True)
-class _Call:
+class _Call(Struct, frozen=True):
     """One delivery's collaborators and receive time."""
 
     client: Any
@@ -476,8 +475,7 @@ class _Call:
     pending_join: "PendingJoin | None" = None
 
 
-@dataclass
-class _Slot:
+class _Slot(Struct):
     """Where a correlation key's slot stands: ``open`` (status of the incident to join, id
     ``open_id``) or else ``free`` (the generation to start); ``last_id``: the newest finished
     generation, if any."""
@@ -602,8 +600,7 @@ async def _tally(client: Any, instance_id: str, batch: dict[str, Any]) -> str | 
 _RAISE: Any = object()
 
 
-@dataclass
-class _Batch:
+class _Batch(Struct):
     summaries: list[dict[str, Any]]
     #: one future per alert of the batch but the one raising it: the raise's result (None, or why undeliverable) or
     #: its exception, or :data:`_RAISE` (it inherits the raise). Each alert waits on its own future — a cancelled wait

@@ -44,11 +44,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
+
+from msgspec import Struct
 
 from firestop.alerts.alert import INCIDENT_ID_PREFIX
 from firestop.environ import ENVIRON
@@ -97,8 +98,7 @@ class CorrelationConfigError(ValueError):
 _last_from_env: "tuple[tuple[str | None, str | None], CorrelationSettings] | None" = None
 
 
-@dataclass(frozen=True)
-class CorrelationSettings:
+class CorrelationSettings(Struct, frozen=True):
     """Correlation window (seconds, >= 0; 0 = off) and key."""
 
     window_seconds: float = DEFAULT_WINDOW_SECONDS
@@ -153,8 +153,7 @@ class CorrelationSettings:
         return cls(window_seconds=window, key=key)
 
 
-@dataclass(frozen=True)
-class OpenIncident:
+class OpenIncident(Struct, frozen=True):
     """An open incident as the correlation sees it.
 
     Attributes:

@@ -30,9 +30,10 @@ follow three-valued logic. Callers decide what unknown means (an approval
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from msgspec import Struct
 
 TEMPLATE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
@@ -64,8 +65,7 @@ _TOKEN = re.compile(
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Struct, frozen=True):
     kind: str
     text: str
     pos: int

@@ -22,9 +22,10 @@ metadata is ``sha256`` of the content.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
+
+from msgspec import Struct
 
 from firestop.storage.base import AlreadyExists, AppendConflict, ObjectStore, StoreError, TooLarge, check_name
 from firestop.storage.local import LocalStore
@@ -38,8 +39,7 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 NOTIFICATIONS_PREFIX = "notifications/"
 
 
-@dataclass(frozen=True)
-class Stores:
+class Stores(Struct, frozen=True):
     """The four stores of one configuration; ``remote``: True for Blob Storage (nothing on this machine's disk)."""
 
     records: ObjectStore

@@ -30,8 +30,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
 from typing import Mapping
+
+from msgspec import Struct, field
 
 HEADER = "X-MS-CLIENT-PRINCIPAL"
 OID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
@@ -53,8 +54,7 @@ class PrincipalError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(Struct, frozen=True):
     """A verified caller. ``app_roles``: the raw values of its Entra app role claims (e.g. ``Firestop.Approver``);
     ``roles``: the Firestop roles it holds once :func:`firestop.trust.authorize` resolved them."""
 

@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from msgspec import Struct, field
 
 ROLES_ENV = "FIRESTOP_ROLES"
 #: The answer to a set-but-blank FIRESTOP_ROLES (refused, never read as "no table": that would bring the demo roles back).
@@ -93,8 +94,7 @@ class RoleTableError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class RoleTable:
+class RoleTable(Struct, frozen=True):
     """Object IDs and group IDs → roles. ``source`` names the setting it came from."""
 
     principals: Mapping[str, frozenset[Role]] = field(default_factory=dict)

@@ -24,30 +24,33 @@ never an error). ``context`` holds the normalised alert (never secrets: alert pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from msgspec import Struct
 
 __all__ = ["Recognition", "Source", "SOURCES", "detect", "source", "supported_formats"]
 
 
-@dataclass(frozen=True)
-class Recognition:
+class Recognition(Struct, frozen=True):
     """What a body looks like: ``name`` of the format, ``missing`` required fields (dotted paths)."""
 
     name: str
     missing: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Struct, frozen=True):
     name: str
     describe: str
     recognise: Callable[[dict[str, Any]], Recognition | None]
-    parse: Callable[[dict[str, Any]], Any] = field(repr=False)
+    parse: Callable[[dict[str, Any]], Any]
     #: top-level keys (lower-cased) of which a body ``recognise`` does not answer None for has at least one;
     #: empty = no such promise. :func:`detect` skips the source for a body with none of them (a common-schema
     #: alert has only ``schemaId`` and ``data``): ``tests/alerts/test_sources_keys.py`` holds the promise.
     keys: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:  # ``parse`` left out, as the dataclass's field(repr=False) did
+        return (f"Source(name={self.name!r}, describe={self.describe!r}, recognise={self.recognise!r}, "
+                f"keys={self.keys!r})")
 
 
 SOURCES: list[Source] = []

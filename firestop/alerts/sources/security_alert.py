@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
+
+from msgspec import Struct, field
 
 from firestop.alerts.alert import ROUTE_PROPERTY, Alert
 from firestop.alerts.errors import AlertPayloadError
@@ -70,8 +71,7 @@ def squash(name: Any) -> str:
     return _NOT_ALNUM.sub("", str(name).lower())
 
 
-@dataclass
-class SecurityAlert:
+class SecurityAlert(Struct):
     """The normalised fields (see the module docstring)."""
 
     source: str                      # e.g. "defender:rest-2022-01-01"
