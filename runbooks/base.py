@@ -66,6 +66,13 @@ class RunContext(Struct):
         return (f"RunContext(clients={self.clients!r}, settings={self.settings!r}, incident_id={self.incident_id!r}, "
                 f"step_id={self.step_id!r}, alert={self.alert!r})")
 
+    def __rich_repr__(self):  # R17-07: msgspec's own yields every field, _secrets included (rich.pretty, inspect)
+        yield "clients", self.clients
+        yield "settings", self.settings
+        yield "incident_id", self.incident_id
+        yield "step_id", self.step_id
+        yield "alert", self.alert
+
     def now(self) -> datetime:
         """Current time (UTC) on the clients' clock — simulated time in the sandbox."""
         return self.clients.clock.now()

@@ -288,14 +288,15 @@ class FileRecord(Runbook[FileRecordParams]):
         name (:func:`firestop.records.store.keyed_record_name`) when its plain name holds other bytes. Without a key,
         every listed plain filing counts (as before).
 
-        Reads (trust17, as R16-03 bounded the views): with a key, only the two names the app can file each sealed
-        revision under (its plain and keyed names, when listed) and the plain name of the revision to file (is it
-        taken?) — at most 2 × the sealed revisions + 1 objects, however many ``.revN`` or look-alike keyed names were
+        Reads (trust17, as R16-03 bounded the views): with a key, only the names the app can file each sealed
+        revision under (its plain name and its keyed name under each key of the ring, seal17/R17-02; when listed) and
+        the plain name of the revision to file (is it taken?) — at most 5 × the sealed revisions + 1 objects (2 × without
+        retired keys), however many ``.revN`` or look-alike keyed names were
         planted (before: every listed one, up to :data:`~firestop.records.store.RECORD_READ_LIMIT` each). Every sealed
         revision is still read (the custody check, :func:`missing_filings`, needs each present with its sealed bytes),
         and the newest one whose bytes are sealed decides. Without a key, the newest listed plain name only (the only
         one :meth:`_next_revision` compares; a first filing without a key has no custody to check)."""
-        from firestop.records.store import keyed_record_name
+        from firestop.records.store import keyed_record_name, keyed_record_names
 
         store, listed, sha = self._revisions(ctx, incident)
         sealed = self._sealed(ctx, incident)
@@ -307,7 +308,8 @@ class FileRecord(Runbook[FileRecordParams]):
             listed_names = {name for _, name in listed}
             believed = []
             for n in sorted(sealed):
-                own = [record_name(incident, n, "json")] + ([keyed_record_name(key, incident, n, "json")] if key else [])
+                # the keyed name under every key of the ring (R17-02: a filing a retired key named is still found)
+                own = [record_name(incident, n, "json")] + (keyed_record_names(key, incident, n, "json") if key else [])
                 believed += [(n, name, sha(name)) for name in own if name in listed_names and sha(name) in sealed[n]]
         revisions = [(n, digest) for n, _, digest in believed]
         revision = self._next_revision(incident, revisions, data, params)

@@ -110,6 +110,10 @@ def _holds(condition: Any, fields: dict[str, str]) -> bool:
     if field not in JUDGED_FIELDS:
         return True  # not judged here: counted as holding (the rule covers the detection: fail safe)
     value = str(fields.get(field) or "").lower()
+    if not value and field == "Severity":
+        # R17-03: a value the audit does not know (an activity log alert has no properties.severity: Azure Monitor
+        # gives its alerts one itself) cannot rule the rule out: counted as holding, as an unjudged field (fail safe)
+        return True
     wanted = [str(v).lower() for v in condition.get("values") or []]
     op = str(condition.get("operator") or "").lower()
     if op == "equals":
@@ -137,7 +141,8 @@ def covers(processing_rule: dict[str, Any], detection: dict[str, Any], accounts:
     """Whether ``processing_rule``'s scopes and conditions can hold an alert of ``detection`` (an alert rule's ARM JSON)
     fired on one of its targets: each of the rule's ``properties.scopes``, the protected ``accounts`` under them (an
     activity log or subscription-wide rule fires on the account) and the rule itself. A condition on a field not in
-    :data:`JUDGED_FIELDS` counts as holding; any target satisfying scope and conditions is enough (fail safe)."""
+    :data:`JUDGED_FIELDS`, or on one whose value the detection does not give (an activity log alert's ``Severity``),
+    counts as holding; any target satisfying scope and conditions is enough (fail safe)."""
     props = processing_rule.get("properties") if isinstance(processing_rule.get("properties"), dict) else {}
     scopes = [str(s) for s in props.get("scopes") or [] if isinstance(s, str)]
     rule_props = detection.get("properties") if isinstance(detection.get("properties"), dict) else {}

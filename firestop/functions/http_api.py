@@ -416,7 +416,7 @@ async def list_incidents_http(req: func.HttpRequest, client) -> func.HttpRespons
         from firestop.lifecycle.view import INCIDENT_STATUSES, status_refusal
 
         if wanted not in INCIDENT_STATUSES:  # as incident list --status: a typo is 400, never an empty list
-            why, fix = status_refusal(wanted[:80]).split("; use ", 1)
+            why, fix = status_refusal(wanted[:80]).rsplit("; use ", 1)  # the fixed suffix: the value may hold "; use " (R17-01)
             return _error(400, "status", why, f"use {fix}, or leave status out for every incident")
     from firestop.lifecycle.view import UNREADABLE
 

@@ -205,6 +205,31 @@ def notification(rule: dict[str, Any]) -> dict[str, Any]:
             "ruleResolveConfiguration.timeToResolve": _seconds(resolve.get("timeToResolve"))}
 
 
+def firestop_keys_verbatim(rule: dict[str, Any]) -> bool:
+    """True when every ``firestop-*`` custom property of ``rule``'s notifications is as the playbooks read it: a
+    lower-case key, a string value without surrounding whitespace, no two keys alike but for case (R17-04). The
+    playbooks' conditions read ``alert.custom_properties.<key>`` by its exact key and compare its exact value, and
+    Azure Monitor delivers the rule's map as it is; :func:`firestop_keys` (what the detection check and the trust
+    digests compare) folds case and strips values, so a rule edited to ``Firestop-Signal`` or ``"failed-requests "``
+    would compare equal and its alerts read as carrying no signal. Pure."""
+    for m in rule_property_maps_of(rule):
+        keys = [str(k) for k in m if str(k).lower().startswith("firestop-")]
+        if len({k.lower() for k in keys}) != len(keys):
+            return False
+        for key in keys:
+            value = m[key]
+            if key != key.lower() or not isinstance(value, str) or value != value.strip():
+                return False
+    return True
+
+
+def rule_property_maps_of(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rule's notifications' custom-property maps that are maps (:func:`~firestop.azure.alerts_management.rule_property_maps`)."""
+    from firestop.azure.alerts_management import rule_property_maps
+
+    return [m for m in rule_property_maps(rule) if isinstance(m, dict)]
+
+
 def firestop_keys(rule: dict[str, Any]) -> list[dict[str, str]]:
     """The ``firestop-*`` custom properties of each of the rule's notifications (keys lower-case). Pure."""
     from firestop.azure.alerts_management import rule_property_maps
@@ -378,6 +403,10 @@ def trusted_detection(rule: dict[str, Any], playbook: Any, *, target: str, read_
     name = str((rule or {}).get("name") or "")[:120] if isinstance(rule, dict) else ""
     if found is None:
         return f"the alert rule {name!r} is not a metric, scheduled query or activity log alert rule"
+    if not firestop_keys_verbatim(rule):  # R17-04: compared folded below; the playbooks read them verbatim
+        return (f"the alert rule {name!r}'s firestop-* custom properties are not as the playbooks read them (a key not "
+                "lower-case, a value with surrounding spaces, or two keys alike but for case): not the detection as "
+                "deployed")
     if playbook is None:
         return f"the alert rule {name!r} routes to no playbook whose detection it could be"
     target = str(target or "").strip().rstrip("/")

@@ -167,15 +167,21 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     """Write ``rule``'s (ARM JSON, as read from Azure) sealed entry; returns ``(entry, written)`` — ``entry`` as
     :func:`_shown` gives it, ``written`` False
     when this version is trusted already (its newest event a trust). After an untrust, the next event of the chain
-    (``action: trust``). ``ValueError`` for a rule without an id; :class:`firestop.trust.seal.SealKeyError` without a
+    (``action: trust``). ``ValueError`` for a rule without an id or whose ``firestop-*`` properties are not verbatim (R17-04); :class:`firestop.trust.seal.SealKeyError` without a
     seal key; the store's errors propagate."""
     from firestop.azure.alerts_management import rule_routes
     from firestop.storage.base import AlreadyExists
     from firestop.trust.seal import seal
 
+    from firestop.infra.rule_trust import firestop_keys_verbatim
+
     rule_id = str((rule or {}).get("id") or "").strip()
     if not rule_id:
         raise ValueError("the alert rule has no id")
+    if not firestop_keys_verbatim(rule):  # R17-04: trust_state would never believe the entry
+        raise ValueError("the alert rule's firestop-* custom properties are not as the playbooks read them (a key not "
+                         "lower-case, a value with surrounding spaces, or two keys alike but for case); fix them on the "
+                         "rule, then trust it")
     version = TRUST_DIGEST_VERSION
     crit = trust_digest(rule, version)
     digest_name = entry_name(rule, version)[len(PREFIX):-len(".json")]
@@ -214,12 +220,18 @@ def trust_state(store: Any, rule: dict[str, Any], key: Any = None) -> str | None
     its digest version 2 chain is a trust), ``"retrust"`` (no version 2 event; the newest verified event of its
     version 1 chain is a trust and the rule's notification fields are the spec's defaults — trusted, but before
     mute fields were covered), else None: none, an untrust, a version 1 trust of a rule now muted or resolving
-    otherwise, only unsealed or otherwise sealed documents, or a store that cannot be read (fail closed). At most the
+    otherwise, a rule whose ``firestop-*`` properties are not as the playbooks read them (R17-04:
+    :func:`firestop.infra.rule_trust.firestop_keys_verbatim`; the digests fold them), only unsealed or otherwise sealed
+    documents, or a store that cannot be read (fail closed). At most the
     two chains' listings and their events are read. Never raises for the store;
     :class:`firestop.trust.seal.SealKeyError` without a seal key."""
     from firestop.storage.base import StoreError
 
+    from firestop.infra.rule_trust import firestop_keys_verbatim
+
     rule_id = str((rule or {}).get("id") or "").strip()
+    if not firestop_keys_verbatim(rule if isinstance(rule, dict) else {}):
+        return None  # R17-04: the digests fold firestop-* key case and spaces, which the playbooks read exactly
     try:
         for version in (2, 1):
             newest = _newest(store, entry_name(rule, version)[len(PREFIX):-len(".json")], rule_id,
