@@ -521,7 +521,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     whatever the setting; the codes of the others are not evaluable without that setting or the seal key. The code
     itself is never in the result: only the group/receiver names and the verdict."""
     import os
-    from urllib.parse import parse_qs, urlsplit
+    from urllib.parse import parse_qsl, urlsplit
 
     from firestop.trust.alerts_key import SETTING, KeyMatch, compare, digest_problem
     from firestop.trust.seal import SealKeyError, load_seal_key
@@ -547,14 +547,18 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
             if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
                 continue
-            codes = [c for c in parse_qs(url.query).get("code", []) if c.strip()]
+            # A17-01: every ``code`` the host may read — any case (ASP.NET's query collection is case-insensitive),
+            # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
+            codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
             label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
-            if not codes:
+            if not any(c.strip() for c in codes):
                 found[KeyMatch.NO_CODE.value].append(label)
+            elif len(codes) > 1:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
+                found[KeyMatch.DIFFERS.value].append(label)
             elif key is None:
                 unchecked.append(label)
-            else:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
-                found[(compare(codes[0], digest, key=key) if len(codes) == 1 else KeyMatch.DIFFERS).value].append(label)
+            else:
+                found[compare(codes[0], digest, key=key).value].append(label)
     evidence = tuple(Evidence(read=f"actionGroups.list webhookReceivers[] to Firestop's /api/alerts whose code {what} "
                                    f"(digest compared with {SETTING}; the code is not shown)", value=value)
                      for value, what in ((found[KeyMatch.MATCHES.value], "is the alerts key"),
