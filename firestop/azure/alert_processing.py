@@ -109,6 +109,8 @@ def _holds(condition: Any, fields: dict[str, str]) -> bool:
     field = str(condition.get("field") or "")
     if field not in JUDGED_FIELDS:
         return True  # not judged here: counted as holding (the rule covers the detection: fail safe)
+    if field == "Severity" and not fields.get(field):
+        return True  # A17-03: a severity the rule does not give is not known here: the condition holds (fail safe)
     value = str(fields.get(field) or "").lower()
     wanted = [str(v).lower() for v in condition.get("values") or []]
     op = str(condition.get("operator") or "").lower()
@@ -127,6 +129,10 @@ def _fields(rule: dict[str, Any], target: str) -> dict[str, str]:
     parts = target.strip("/").split("/")
     props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
     severity = props.get("severity")
+    if str(rule.get("type") or "").rsplit("/", 1)[-1].lower() == "activitylogalerts":
+        # A17-03: an activity log alert rule has no severity (activityLogAlerts_API.json 2020-10-01); its alerts fire
+        # as Sev4 (Microsoft's test-action payloads for activity log, service health and resource health alerts)
+        severity = 4
     return {"AlertRuleId": str(rule.get("id") or ""), "AlertRuleName": str(rule.get("name") or ""),
             "TargetResource": target, "TargetResourceGroup": parts[3] if len(parts) > 3 else "",
             "TargetResourceType": "/".join(parts[5:7]) if len(parts) > 6 else "",
