@@ -143,12 +143,20 @@ def covers(processing_rule: dict[str, Any], detection: dict[str, Any], accounts:
     """Whether ``processing_rule``'s scopes and conditions can hold an alert of ``detection`` (an alert rule's ARM JSON)
     fired on one of its targets: each of the rule's ``properties.scopes``, the protected ``accounts`` under them (an
     activity log or subscription-wide rule fires on the account) and the rule itself. A condition on a field not in
-    :data:`JUDGED_FIELDS` counts as holding; any target satisfying scope and conditions is enough (fail safe)."""
+    :data:`JUDGED_FIELDS` counts as holding; any target satisfying scope and conditions is enough (fail safe). A log
+    rule with a ``resourceIdColumn`` targets what that column names: every protected account counts as its target
+    (A17-04)."""
     props = processing_rule.get("properties") if isinstance(processing_rule.get("properties"), dict) else {}
     scopes = [str(s) for s in props.get("scopes") or [] if isinstance(s, str)]
     rule_props = detection.get("properties") if isinstance(detection.get("properties"), dict) else {}
     rule_scopes = [str(s) for s in rule_props.get("scopes") or [] if isinstance(s, str)]
-    targets = rule_scopes + [a for a in accounts if any(_under(a, s) for s in rule_scopes)] + [str(detection.get("id") or "")]
+    criteria = rule_props.get("criteria") if isinstance(rule_props.get("criteria"), dict) else {}
+    # A17-04: a log rule naming its target in a column (Log Alerts V2 ``resourceIdColumn``) fires on the resource the
+    # column holds — an account outside its (workspace) scope: every protected account may be one (fail safe)
+    by_column = any(isinstance(c, dict) and isinstance(c.get("resourceIdColumn"), str) and c["resourceIdColumn"].strip()
+                    for c in criteria.get("allOf") or [])
+    targets = (rule_scopes + [a for a in accounts if by_column or any(_under(a, s) for s in rule_scopes)]
+               + [str(detection.get("id") or "")])
     for target in targets:
         if not any(_under(target, s) for s in scopes):
             continue
