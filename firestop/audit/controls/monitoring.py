@@ -187,6 +187,13 @@ def _firestop_host() -> str | None:
     return None
 
 
+def _is_alerts_route(path: str) -> bool:
+    """A17-07: ``path`` is the route ``POST /api/alerts`` is served at — ``/{routePrefix}/alerts`` with ``routePrefix``
+    ``api`` (``host.json``), case-insensitive, a trailing slash allowed — not merely a path ending so
+    (``/x/api/alerts`` reaches no function: 404, which Azure Monitor does not retry)."""
+    return str(path or "").rstrip("/").lower() == "/api/alerts"
+
+
 def _authenticated(receiver: dict, query: str) -> bool:
     """A16-05: whether a webhook receiver can be heard by ``/api/alerts`` (a function-key route): it sends the common
     alert schema (``useCommonAlertSchema``: Firestop refuses the legacy ones, as ``doctor`` says) and carries a
@@ -223,7 +230,7 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
                     for receiver in props.get("webhookReceivers") or []:
                         url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
                         if (props.get("enabled", True) is not False and url.scheme == "https"
-                                and url.path.rstrip("/").lower().endswith("/api/alerts")
+                                and _is_alerts_route(url.path)
                                 and (host is None or (url.hostname or "").lower() == host)
                                 and _authenticated(receiver, url.query)):
                             ok = True
@@ -539,6 +546,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     host = _firestop_host()
     found: dict[str, list[str]] = {m.value: [] for m in KeyMatch}
     unchecked: list[str] = []
+    off_route: list[str] = []
     for group in ctx.action_groups():
         props = group.get("properties") or group
         if props.get("enabled", True) is False:
@@ -551,7 +559,9 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
             codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
             label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
-            if not any(c.strip() for c in codes):
+            if not _is_alerts_route(url.path):  # A17-07: a path only ending in /api/alerts reaches no function
+                off_route.append(label)
+            elif not any(c.strip() for c in codes):
                 found[KeyMatch.NO_CODE.value].append(label)
             elif len(codes) > 1:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
                 found[KeyMatch.DIFFERS.value].append(label)
@@ -568,6 +578,13 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                                                                                 "another seal key"),
                                          (unchecked, f"was not compared ({problem})")))
     wrong = found[KeyMatch.DIFFERS.value] + found[KeyMatch.NO_CODE.value]
+    if off_route:
+        evidence += (Evidence(read="actionGroups.list webhookReceivers[] whose path only ends in /api/alerts (not the "
+                                   "function's route /api/alerts: answered 404)", value=off_route),)
+        return failed(f"{len(off_route)} webhook receiver(s) post to a path that only ends in /api/alerts, which reaches "
+                      f"no function (every alert answered 404, not retried): {', '.join(off_route)[:600]}"
+                      + (f"; {len(wrong)} other(s) with a code that is not the alerts key, or none" if wrong else ""),
+                      *evidence)
     if wrong:
         return failed(f"{len(wrong)} webhook receiver(s) post to Firestop with a code that is not the alerts key the "
                       f"deployment set, or none (every alert they send is answered 401): {', '.join(wrong)[:600]}"
