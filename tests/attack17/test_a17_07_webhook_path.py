@@ -11,6 +11,7 @@ Firestop and the group "sends the alerts key the deployment set". Fix: the recei
 
 from __future__ import annotations
 
+import pytest
 from azure.mgmt.monitor import MonitorManagementClient
 
 from firestop.sandbox import Tenant
@@ -22,8 +23,9 @@ from tests.playbooks.test_detect_rules import PROFILE
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
 
-def _move_path(tenant, prefix: str) -> int:
-    """Put ``prefix`` before /api/alerts in every Firestop webhook receiver (the code unchanged)."""
+def _move_path(tenant, prefix: str, port: str = "") -> int:
+    """Put ``prefix`` before /api/alerts (and ``port`` after the host) in every Firestop webhook receiver (the code
+    unchanged)."""
     from urllib.parse import urlsplit, urlunsplit
 
     monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)
@@ -32,13 +34,14 @@ def _move_path(tenant, prefix: str) -> int:
         for receiver in group.webhook_receivers or []:
             if receiver.service_uri and "/api/alerts" in receiver.service_uri:
                 url = urlsplit(receiver.service_uri)
-                receiver.service_uri = urlunsplit(url._replace(path=prefix + url.path))
+                receiver.service_uri = urlunsplit(url._replace(path=prefix + url.path, netloc=url.netloc + port))
                 moved += 1
         monitor.action_groups.create_or_update(group.id.split("/")[4], group.name, group)
     return moved
 
 
-def test_a_receiver_off_the_function_route_does_not_pass_the_controls(firestop_home, monkeypatch):
+@pytest.mark.parametrize("prefix, port", [("/x", ""), ("", ":8443")], ids=["path", "port"])
+def test_a_receiver_off_the_function_route_does_not_pass_the_controls(firestop_home, monkeypatch, prefix, port):
     from firestop.trust.alerts_key import alerts_key_digest
     from firestop.trust.seal import load_seal_key
 
@@ -47,7 +50,7 @@ def test_a_receiver_off_the_function_route_does_not_pass_the_controls(firestop_h
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     monkeypatch.setenv("FIRESTOP_ALERTS_KEY_DIGEST", alerts_key_digest(KEY, key=load_seal_key()))
     assert _control(tenant).status.value == "pass" and _result(tenant).status.value == "pass"  # as deployed
-    assert _move_path(tenant, "/x") and "/x/api/alerts?" not in WEBHOOK
+    assert _move_path(tenant, prefix, port) and "/x/api/alerts?" not in WEBHOOK and ":8443" not in WEBHOOK
     rules, key = _control(tenant), _result(tenant)
     assert rules.status.value == "fail", rules.detail  # no detection notifies the function any more
     assert key.status.value != "pass", key.detail

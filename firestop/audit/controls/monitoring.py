@@ -194,6 +194,15 @@ def _is_alerts_route(path: str) -> bool:
     return str(path or "").rstrip("/").lower() == "/api/alerts"
 
 
+def _default_port(url) -> bool:
+    """A17-07: ``url`` (a ``urlsplit`` result) names no port or HTTPS's own: App Service answers HTTPS on 443 only, so
+    ``https://<app>:8443/api/alerts`` reaches nothing. An unreadable port is not the default."""
+    try:
+        return url.port in (None, 443)
+    except ValueError:
+        return False
+
+
 def _authenticated(receiver: dict, query: str) -> bool:
     """A16-05: whether a webhook receiver can be heard by ``/api/alerts`` (a function-key route): it sends the common
     alert schema (``useCommonAlertSchema``: Firestop refuses the legacy ones, as ``doctor`` says) and carries a
@@ -230,7 +239,7 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
                     for receiver in props.get("webhookReceivers") or []:
                         url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
                         if (props.get("enabled", True) is not False and url.scheme == "https"
-                                and _is_alerts_route(url.path)
+                                and _is_alerts_route(url.path) and _default_port(url)
                                 and (host is None or (url.hostname or "").lower() == host)
                                 and _authenticated(receiver, url.query)):
                             ok = True
@@ -559,7 +568,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
             codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
             label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
-            if not _is_alerts_route(url.path):  # A17-07: a path only ending in /api/alerts reaches no function
+            if not (_is_alerts_route(url.path) and _default_port(url)):  # A17-07: /x/api/alerts, :8443 reach no function
                 off_route.append(label)
             elif not any(c.strip() for c in codes):
                 found[KeyMatch.NO_CODE.value].append(label)
@@ -579,10 +588,10 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                                          (unchecked, f"was not compared ({problem})")))
     wrong = found[KeyMatch.DIFFERS.value] + found[KeyMatch.NO_CODE.value]
     if off_route:
-        evidence += (Evidence(read="actionGroups.list webhookReceivers[] whose path only ends in /api/alerts (not the "
-                                   "function's route /api/alerts: answered 404)", value=off_route),)
-        return failed(f"{len(off_route)} webhook receiver(s) post to a path that only ends in /api/alerts, which reaches "
-                      f"no function (every alert answered 404, not retried): {', '.join(off_route)[:600]}"
+        evidence += (Evidence(read="actionGroups.list webhookReceivers[] whose path only ends in /api/alerts or whose "
+                                   "port is not 443 (not the function's route: answered 404, or no answer)", value=off_route),)
+        return failed(f"{len(off_route)} webhook receiver(s) post to a path that only ends in /api/alerts or to a port "
+                      f"other than 443, which reach no function (every alert lost): {', '.join(off_route)[:600]}"
                       + (f"; {len(wrong)} other(s) with a code that is not the alerts key, or none" if wrong else ""),
                       *evidence)
     if wrong:
