@@ -109,11 +109,9 @@ def _holds(condition: Any, fields: dict[str, str]) -> bool:
     field = str(condition.get("field") or "")
     if field not in JUDGED_FIELDS:
         return True  # not judged here: counted as holding (the rule covers the detection: fail safe)
+    if field == "Severity" and not fields.get(field):
+        return True  # A17-03/R17-03: a severity the detection does not give is not known here: it holds (fail safe)
     value = str(fields.get(field) or "").lower()
-    if not value and field == "Severity":
-        # R17-03: a value the audit does not know (an activity log alert has no properties.severity: Azure Monitor
-        # gives its alerts one itself) cannot rule the rule out: counted as holding, as an unjudged field (fail safe)
-        return True
     wanted = [str(v).lower() for v in condition.get("values") or []]
     op = str(condition.get("operator") or "").lower()
     if op == "equals":
@@ -131,6 +129,10 @@ def _fields(rule: dict[str, Any], target: str) -> dict[str, str]:
     parts = target.strip("/").split("/")
     props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
     severity = props.get("severity")
+    if str(rule.get("type") or "").rsplit("/", 1)[-1].lower() == "activitylogalerts":
+        # A17-03: an activity log alert rule has no severity (activityLogAlerts_API.json 2020-10-01); its alerts fire
+        # as Sev4 (Microsoft's test-action payloads for activity log, service health and resource health alerts)
+        severity = 4
     return {"AlertRuleId": str(rule.get("id") or ""), "AlertRuleName": str(rule.get("name") or ""),
             "TargetResource": target, "TargetResourceGroup": parts[3] if len(parts) > 3 else "",
             "TargetResourceType": "/".join(parts[5:7]) if len(parts) > 6 else "",
@@ -141,13 +143,20 @@ def covers(processing_rule: dict[str, Any], detection: dict[str, Any], accounts:
     """Whether ``processing_rule``'s scopes and conditions can hold an alert of ``detection`` (an alert rule's ARM JSON)
     fired on one of its targets: each of the rule's ``properties.scopes``, the protected ``accounts`` under them (an
     activity log or subscription-wide rule fires on the account) and the rule itself. A condition on a field not in
-    :data:`JUDGED_FIELDS`, or on one whose value the detection does not give (an activity log alert's ``Severity``),
-    counts as holding; any target satisfying scope and conditions is enough (fail safe)."""
+    :data:`JUDGED_FIELDS`, or on one whose value the detection does not give, counts as holding; any target satisfying
+    scope and conditions is enough (fail safe). A log rule with a ``resourceIdColumn`` targets what that column names:
+    every protected account counts as its target (A17-04)."""
     props = processing_rule.get("properties") if isinstance(processing_rule.get("properties"), dict) else {}
     scopes = [str(s) for s in props.get("scopes") or [] if isinstance(s, str)]
     rule_props = detection.get("properties") if isinstance(detection.get("properties"), dict) else {}
     rule_scopes = [str(s) for s in rule_props.get("scopes") or [] if isinstance(s, str)]
-    targets = rule_scopes + [a for a in accounts if any(_under(a, s) for s in rule_scopes)] + [str(detection.get("id") or "")]
+    criteria = rule_props.get("criteria") if isinstance(rule_props.get("criteria"), dict) else {}
+    # A17-04: a log rule naming its target in a column (Log Alerts V2 ``resourceIdColumn``) fires on the resource the
+    # column holds — an account outside its (workspace) scope: every protected account may be one (fail safe)
+    by_column = any(isinstance(c, dict) and isinstance(c.get("resourceIdColumn"), str) and c["resourceIdColumn"].strip()
+                    for c in criteria.get("allOf") or [])
+    targets = (rule_scopes + [a for a in accounts if by_column or any(_under(a, s) for s in rule_scopes)]
+               + [str(detection.get("id") or "")])
     for target in targets:
         if not any(_under(target, s) for s in scopes):
             continue

@@ -94,6 +94,14 @@ def _json(status: int, body: dict, outcome: str, headers: dict[str, str] | None 
     )
 
 
+def _seal_key_problem(exc: Exception) -> str:
+    """A SealKeyError as the answer says it: the setting or file it names, never the home's path (A17-06)."""
+    from firestop.settings import get_settings
+    from firestop.storage.locations import logical_text
+
+    return f"app setting: {logical_text(exc, get_settings())}"
+
+
 def _unavailable(reason: str) -> func.HttpResponse:
     return _json(
         503,
@@ -179,7 +187,7 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
         key = seal.load_seal_key()
     except seal.SealKeyError as exc:
         log.error("alert %r not accepted: %s", alert.alert_id, exc)
-        return _unavailable(f"app setting: {exc}")
+        return _unavailable(_seal_key_problem(exc))
     factory = clients.get_client_factory()
     try:
         outcome = await intake_call.accept(client, alert, factory=factory, settings=settings, key=key)
@@ -219,7 +227,7 @@ def alert_status(req: func.HttpRequest) -> func.HttpResponse:
         key = seal.load_seal_key()
     except seal.SealKeyError as exc:
         log.error("status of delivery %r not answered: %s", delivery, exc)
-        return _unavailable(f"app setting: {exc}")
+        return _unavailable(_seal_key_problem(exc))
     ok, reason = seal.check_delivery_token(delivery, _token_of(req), key=key)
     if not ok:
         return func.HttpResponse(json.dumps({

@@ -237,8 +237,12 @@ def _sealed(seal: Any, event: dict[str, Any], what: str):
     try:
         return seal(event), None
     except SealKeyError as exc:
-        log.error("%s not sent: %s", what, exc)
-        return None, _error(503, "FIRESTOP_SEAL_KEY", str(exc), "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
+        from firestop.settings import get_settings
+        from firestop.storage.locations import logical_text
+
+        log.error("%s not sent: %s", what, exc)  # (the log keeps the path; the answer names the file logically: A17-06)
+        return None, _error(503, "FIRESTOP_SEAL_KEY", logical_text(exc, get_settings()),
+                            "set the app setting FIRESTOP_SEAL_KEY (a Key Vault reference)")
 
 
 def _status_view(status) -> dict[str, Any]:

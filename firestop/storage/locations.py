@@ -51,6 +51,24 @@ def logical_location(location: Any, settings: Any) -> Any:
     return parts[-1] if parts else ""
 
 
+def logical_text(text: Any, settings: Any) -> str:
+    """``text`` (an error message that may name a file of the home, e.g. a ``SealKeyError`` naming
+    ``FIRESTOP_HOME/seal-key.retired``) with the home's absolute path, as given and resolved, written ``FIRESTOP_HOME``
+    (A17-06: an answer names the file, never where the home is)."""
+    text = str(text)
+    home = getattr(settings, "home", None)
+    if home is None:
+        return text
+    spellings = {str(home)}
+    try:
+        spellings.add(str(Path(home).resolve()))
+    except OSError:
+        pass
+    for spelling in sorted((s.rstrip("/") for s in spellings if s.rstrip("/")), key=len, reverse=True):
+        text = text.replace(spelling, HOME)
+    return text
+
+
 def logical_files(files: Any, settings: Any) -> Any:
     """A record's ``record_files`` (``{"json_path", "markdown_path", "evidence_paths": {item: location}, ...}``) with
     every location made logical (:func:`logical_location`); other keys (``revision``) and non-dicts as they are."""

@@ -187,6 +187,22 @@ def _firestop_host() -> str | None:
     return None
 
 
+def _is_alerts_route(path: str) -> bool:
+    """A17-07: ``path`` is the route ``POST /api/alerts`` is served at — ``/{routePrefix}/alerts`` with ``routePrefix``
+    ``api`` (``host.json``), case-insensitive, a trailing slash allowed — not merely a path ending so
+    (``/x/api/alerts`` reaches no function: 404, which Azure Monitor does not retry)."""
+    return str(path or "").rstrip("/").lower() == "/api/alerts"
+
+
+def _default_port(url) -> bool:
+    """A17-07: ``url`` (a ``urlsplit`` result) names no port or HTTPS's own: App Service answers HTTPS on 443 only, so
+    ``https://<app>:8443/api/alerts`` reaches nothing. An unreadable port is not the default."""
+    try:
+        return url.port in (None, 443)
+    except ValueError:
+        return False
+
+
 def _authenticated(receiver: dict, query: str) -> bool:
     """A16-05: whether a webhook receiver can be heard by ``/api/alerts`` (a function-key route): it sends the common
     alert schema (``useCommonAlertSchema``: Firestop refuses the legacy ones, as ``doctor`` says) and carries a
@@ -223,7 +239,7 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
                     for receiver in props.get("webhookReceivers") or []:
                         url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
                         if (props.get("enabled", True) is not False and url.scheme == "https"
-                                and url.path.rstrip("/").lower().endswith("/api/alerts")
+                                and _is_alerts_route(url.path) and _default_port(url)
                                 and (host is None or (url.hostname or "").lower() == host)
                                 and _authenticated(receiver, url.query)):
                             ok = True
@@ -521,7 +537,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     whatever the setting; the codes of the others are not evaluable without that setting or the seal key. The code
     itself is never in the result: only the group/receiver names and the verdict."""
     import os
-    from urllib.parse import parse_qs, urlsplit
+    from urllib.parse import parse_qsl, urlsplit
 
     from firestop.trust.alerts_key import SETTING, KeyMatch, compare, digest_problem
     from firestop.trust.seal import SealKeyError, load_seal_key
@@ -539,6 +555,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     host = _firestop_host()
     found: dict[str, list[str]] = {m.value: [] for m in KeyMatch}
     unchecked: list[str] = []
+    off_route: list[str] = []
     for group in ctx.action_groups():
         props = group.get("properties") or group
         if props.get("enabled", True) is False:
@@ -547,14 +564,20 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
             if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
                 continue
-            codes = [c for c in parse_qs(url.query).get("code", []) if c.strip()]
+            # A17-01: every ``code`` the host may read — any case (ASP.NET's query collection is case-insensitive),
+            # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
+            codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
             label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
-            if not codes:
+            if not (_is_alerts_route(url.path) and _default_port(url)):  # A17-07: /x/api/alerts, :8443 reach no function
+                off_route.append(label)
+            elif not any(c.strip() for c in codes):
                 found[KeyMatch.NO_CODE.value].append(label)
+            elif len(codes) > 1:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
+                found[KeyMatch.DIFFERS.value].append(label)
             elif key is None:
                 unchecked.append(label)
-            else:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
-                found[(compare(codes[0], digest, key=key) if len(codes) == 1 else KeyMatch.DIFFERS).value].append(label)
+            else:
+                found[compare(codes[0], digest, key=key).value].append(label)
     evidence = tuple(Evidence(read=f"actionGroups.list webhookReceivers[] to Firestop's /api/alerts whose code {what} "
                                    f"(digest compared with {SETTING}; the code is not shown)", value=value)
                      for value, what in ((found[KeyMatch.MATCHES.value], "is the alerts key"),
@@ -564,6 +587,13 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                                                                                 "another seal key"),
                                          (unchecked, f"was not compared ({problem})")))
     wrong = found[KeyMatch.DIFFERS.value] + found[KeyMatch.NO_CODE.value]
+    if off_route:
+        evidence += (Evidence(read="actionGroups.list webhookReceivers[] whose path only ends in /api/alerts or whose "
+                                   "port is not 443 (not the function's route: answered 404, or no answer)", value=off_route),)
+        return failed(f"{len(off_route)} webhook receiver(s) post to a path that only ends in /api/alerts or to a port "
+                      f"other than 443, which reach no function (every alert lost): {', '.join(off_route)[:600]}"
+                      + (f"; {len(wrong)} other(s) with a code that is not the alerts key, or none" if wrong else ""),
+                      *evidence)
     if wrong:
         return failed(f"{len(wrong)} webhook receiver(s) post to Firestop with a code that is not the alerts key the "
                       f"deployment set, or none (every alert they send is answered 401): {', '.join(wrong)[:600]}"
