@@ -202,6 +202,26 @@ def _default_port(url) -> bool:
     except ValueError:
         return False
 
+def _receivers_to_firestop(ctx: AuditContext):
+    """``(label, receiver, url)`` for every webhook receiver of an enabled action group whose path ends in
+    ``/api/alerts`` on Firestop's own host (when known): ``label`` is ``<group>/<receiver>`` (each cut to 100
+    characters), ``url`` the :func:`urllib.parse.urlsplit` of its ``serviceUri``. Whether the path is exactly the
+    function's route is each control's to judge (A17-07)."""
+    from urllib.parse import urlsplit
+
+    host = _firestop_host()
+    for group in ctx.action_groups():
+        props = group.get("properties") or group
+        if props.get("enabled", True) is False:
+            continue
+        for receiver in props.get("webhookReceivers") or []:
+            receiver = receiver or {}
+            url = urlsplit(str(receiver.get("serviceUri") or ""))
+            if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
+                continue
+            yield f"{str(group.get('name'))[:100]}/{str(receiver.get('name'))[:100]}", receiver, url
+
+
 
 def _authenticated(receiver: dict, query: str) -> bool:
     """A16-05: whether a webhook receiver can be heard by ``/api/alerts`` (a function-key route): it sends the common
@@ -500,20 +520,9 @@ def webhook_aad(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     anyone with ``Microsoft.Insights/actionGroups/read`` (an Azure Reader): without ``useAadAuth`` (secure webhook,
     action groups REST 2023-01-01) that Reader can post alerts as Azure Monitor (red team 18, noticed). Judges the
     enabled groups whose webhook posts to Firestop's ``/api/alerts`` (its own host when known)."""
-    from urllib.parse import urlsplit
-
-    host = _firestop_host()
     keyed, secure = [], []
-    for group in ctx.action_groups():
-        props = group.get("properties") or group
-        if props.get("enabled", True) is False:
-            continue
-        for receiver in props.get("webhookReceivers") or []:
-            url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
-            if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
-                continue
-            label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
-            (secure if (receiver or {}).get("useAadAuth") is True else keyed).append(label)
+    for label, receiver, _url in _receivers_to_firestop(ctx):
+        (secure if receiver.get("useAadAuth") is True else keyed).append(label)
     evidence = (Evidence(read="actionGroups.list webhookReceivers[] to Firestop's /api/alerts with useAadAuth true", value=secure),
                 Evidence(read="actionGroups.list webhookReceivers[] to Firestop's /api/alerts posting with the key alone", value=keyed))
     if keyed:
@@ -537,7 +546,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     whatever the setting; the codes of the others are not evaluable without that setting or the seal key. The code
     itself is never in the result: only the group/receiver names and the verdict."""
     import os
-    from urllib.parse import parse_qsl, urlsplit
+    from urllib.parse import parse_qsl
 
     from firestop.trust.alerts_key import SETTING, KeyMatch, compare, digest_problem
     from firestop.trust.seal import SealKeyError, load_seal_key
@@ -552,32 +561,23 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             problem = f"the seal key is not available ({type(exc).__name__}): the digest cannot be checked"
     else:
         problem += ": the deployment writes it (infra/azuredeploy.json parameter alertsKeyDigest)"
-    host = _firestop_host()
     found: dict[str, list[str]] = {m.value: [] for m in KeyMatch}
     unchecked: list[str] = []
     off_route: list[str] = []
-    for group in ctx.action_groups():
-        props = group.get("properties") or group
-        if props.get("enabled", True) is False:
-            continue
-        for receiver in props.get("webhookReceivers") or []:
-            url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
-            if not (url.path.rstrip("/").lower().endswith("/api/alerts") and (host is None or (url.hostname or "").lower() == host)):
-                continue
-            # A17-01: every ``code`` the host may read — any case (ASP.NET's query collection is case-insensitive),
-            # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
-            codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
-            label = f"{str(group.get('name'))[:100]}/{str((receiver or {}).get('name'))[:100]}"
-            if not (_is_alerts_route(url.path) and _default_port(url)):  # A17-07: /x/api/alerts, :8443 reach no function
-                off_route.append(label)
-            elif not any(c.strip() for c in codes):
-                found[KeyMatch.NO_CODE.value].append(label)
-            elif len(codes) > 1:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
-                found[KeyMatch.DIFFERS.value].append(label)
-            elif key is None:
-                unchecked.append(label)
-            else:
-                found[compare(codes[0], digest, key=key).value].append(label)
+    for label, _receiver, url in _receivers_to_firestop(ctx):
+        # A17-01: every ``code`` the host may read — any case (ASP.NET's query collection is case-insensitive),
+        # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
+        codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
+        if not (_is_alerts_route(url.path) and _default_port(url)):  # A17-07: /x/api/alerts, :8443 reach no function
+            off_route.append(label)
+        elif not any(c.strip() for c in codes):
+            found[KeyMatch.NO_CODE.value].append(label)
+        elif len(codes) > 1:  # two codes: not what the deployment wrote (which one the host reads is not Firestop's to guess)
+            found[KeyMatch.DIFFERS.value].append(label)
+        elif key is None:
+            unchecked.append(label)
+        else:
+            found[compare(codes[0], digest, key=key).value].append(label)
     evidence = tuple(Evidence(read=f"actionGroups.list webhookReceivers[] to Firestop's /api/alerts whose code {what} "
                                    f"(digest compared with {SETTING}; the code is not shown)", value=value)
                      for value, what in ((found[KeyMatch.MATCHES.value], "is the alerts key"),
