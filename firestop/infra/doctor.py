@@ -231,6 +231,21 @@ def check_permissions(clients: Any, subscription_id: str, principal_id: Optional
     return _result("permissions", OK, detail + ": nothing missing, nothing extra", missing=[], extra=[], scopes=scopes)
 
 
+def _posts_to_alerts_route(uri: str, app_host: str) -> bool:
+    """``uri`` is ``POST /api/alerts`` of ``app_host`` over HTTPS on its default port: the path exactly ``/api/alerts``
+    (``host.json`` routePrefix ``api``; any case, a trailing slash allowed), not merely a URI starting so
+    (``/api/alertsX`` or ``/api/alerts/x`` reach no function: 404, which Azure Monitor does not retry; attack 17)."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(uri)
+    try:
+        port_ok = url.port in (None, 443)
+    except ValueError:
+        return False
+    return (url.scheme.lower() == "https" and (url.hostname or "").lower() == app_host.lower() and port_ok
+            and url.path.rstrip("/").lower() == "/api/alerts")
+
+
 def check_action_group(clients: Any, subscription_id: str, action_group: Optional[str], app_host: Optional[str]) -> dict[str, Any]:
     from azure.core.exceptions import ResourceNotFoundError
 
@@ -245,7 +260,7 @@ def check_action_group(clients: Any, subscription_id: str, action_group: Optiona
     except ResourceNotFoundError:
         return _result("action group", PROBLEM, f"action group {action_group} does not exist; deploy infra/azuredeploy.json with alertsFunctionKey")
     receivers = (group.properties or {}).get("webhookReceivers") or []
-    ours = [r for r in receivers if str(r.get("serviceUri", "")).lower().startswith(f"https://{app_host.lower()}/api/alerts")]
+    ours = [r for r in receivers if _posts_to_alerts_route(str(r.get("serviceUri", "")), app_host)]
     if not ours:
         return _result("action group", PROBLEM, f"no webhook of {action_group} posts to https://{app_host}/api/alerts")
     if not all(r.get("useCommonAlertSchema") for r in ours):

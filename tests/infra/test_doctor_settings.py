@@ -282,3 +282,21 @@ def test_doctor_names_a_firestop_home_that_cannot_be_a_directory_and_exits_2(tmp
         said = json.loads(result.stdout)["error"] if extra else " ".join(result.stderr.split())
         assert f"FIRESTOP_HOME: {home} is not a usable directory" in said and "Traceback" not in result.output, said
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("uri", ["https://{host}/api/alertsX?code=k", "https://{host}/api/alerts/x?code=k",
+                                 "https://{host}:8443/api/alerts?code=k", "http://{host}/api/alerts?code=k"])
+def test_doctor_refuses_a_webhook_that_only_starts_like_the_alerts_route(firestop_home, uri):
+    """Attack 17 noticed (A17-07's sibling): the doctor matched Firestop's receiver by prefix, so a webhook to
+    ``/api/alertsX``, a sub-path, another port or plain http — none of which reaches the function — was "ok"."""
+    tenant, outputs = _deploy_into_home(firestop_home)
+    host = outputs["functionAppHost"]["value"]
+    sub = tenant.subscription_id
+    groups = factory(tenant).alert_rules(sub).action_groups
+    group = groups.get("rg-ai-prod", "ag-firestop").as_dict()
+    for receiver in group["webhook_receivers"]:
+        receiver["service_uri"] = uri.format(host=host)
+    groups.create_or_update("rg-ai-prod", "ag-firestop", group)
+    code, out = _doctor("--action-group", "rg-ai-prod/ag-firestop", "--app-host", host)
+    check = {c["check"]: c for c in out["checks"]}["action group"]
+    assert code == 3 and check["status"] == "problem", check

@@ -202,6 +202,7 @@ def _default_port(url) -> bool:
     except ValueError:
         return False
 
+
 def _receivers_to_firestop(ctx: AuditContext):
     """``(label, receiver, url)`` for every webhook receiver of an enabled action group whose path ends in
     ``/api/alerts`` on Firestop's own host (when known): ``label`` is ``<group>/<receiver>`` (each cut to 100
