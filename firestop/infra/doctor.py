@@ -232,18 +232,14 @@ def check_permissions(clients: Any, subscription_id: str, principal_id: Optional
 
 
 def _posts_to_alerts_route(uri: str, app_host: str) -> bool:
-    """``uri`` is ``POST /api/alerts`` of ``app_host`` over HTTPS on its default port: the path exactly ``/api/alerts``
-    (``host.json`` routePrefix ``api``; any case, a trailing slash allowed), not merely a URI starting so
-    (``/api/alertsX`` or ``/api/alerts/x`` reach no function: 404, which Azure Monitor does not retry; attack 17)."""
+    """``uri`` is ``POST /api/alerts`` of ``app_host`` over HTTPS (:mod:`firestop.infra.alerts_route`: not merely a URI
+    starting so — ``/api/alertsX`` or ``/api/alerts/x`` reach no function; attack 17)."""
     from urllib.parse import urlsplit
 
+    from firestop.infra.alerts_route import reaches_alerts_route
+
     url = urlsplit(uri)
-    try:
-        port_ok = url.port in (None, 443)
-    except ValueError:
-        return False
-    return (url.scheme.lower() == "https" and (url.hostname or "").lower() == app_host.lower() and port_ok
-            and url.path.rstrip("/").lower() == "/api/alerts")
+    return url.scheme.lower() == "https" and (url.hostname or "").lower() == app_host.lower() and reaches_alerts_route(url)
 
 
 def check_action_group(clients: Any, subscription_id: str, action_group: Optional[str], app_host: Optional[str]) -> dict[str, Any]:

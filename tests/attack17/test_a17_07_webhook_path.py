@@ -57,7 +57,7 @@ def test_a_receiver_off_the_function_route_does_not_pass_the_controls(firestop_h
 
 
 def test_a_trailing_slash_or_another_case_is_still_the_route(firestop_home, monkeypatch):
-    from firestop.audit.controls.monitoring import _is_alerts_route
+    from firestop.infra.alerts_route import is_alerts_route as _is_alerts_route
 
     assert _is_alerts_route("/api/alerts") and _is_alerts_route("/API/Alerts/") and not _is_alerts_route("/x/api/alerts")
     assert not _is_alerts_route("/api/alerts/extra") and not _is_alerts_route("")

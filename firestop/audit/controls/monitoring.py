@@ -10,6 +10,7 @@ from firestop.audit.models import Area, Evidence, Severity
 from firestop.audit.reader import AuditContext, NotEvaluable
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
 from firestop.audit.controls import suppression
+from firestop.infra.alerts_route import reaches_alerts_route
 
 #: The categories the response plan's queries read (Azure OpenAI resource logs: Audit, RequestResponse, Trace).
 REQUIRED_CATEGORIES = ("Audit", "RequestResponse", "Trace")
@@ -187,22 +188,6 @@ def _firestop_host() -> str | None:
     return None
 
 
-def _is_alerts_route(path: str) -> bool:
-    """A17-07: ``path`` is the route ``POST /api/alerts`` is served at — ``/{routePrefix}/alerts`` with ``routePrefix``
-    ``api`` (``host.json``), case-insensitive, a trailing slash allowed — not merely a path ending so
-    (``/x/api/alerts`` reaches no function: 404, which Azure Monitor does not retry)."""
-    return str(path or "").rstrip("/").lower() == "/api/alerts"
-
-
-def _default_port(url) -> bool:
-    """A17-07: ``url`` (a ``urlsplit`` result) names no port or HTTPS's own: App Service answers HTTPS on 443 only, so
-    ``https://<app>:8443/api/alerts`` reaches nothing. An unreadable port is not the default."""
-    try:
-        return url.port in (None, 443)
-    except ValueError:
-        return False
-
-
 def _receivers_to_firestop(ctx: AuditContext):
     """``(label, receiver, url)`` for every webhook receiver of an enabled action group whose path ends in
     ``/api/alerts`` on Firestop's own host (when known): ``label`` is ``<group>/<receiver>`` (each cut to 100
@@ -260,7 +245,7 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
                     for receiver in props.get("webhookReceivers") or []:
                         url = urlsplit(str((receiver or {}).get("serviceUri") or ""))
                         if (props.get("enabled", True) is not False and url.scheme == "https"
-                                and _is_alerts_route(url.path) and _default_port(url)
+                                and reaches_alerts_route(url)
                                 and (host is None or (url.hostname or "").lower() == host)
                                 and _authenticated(receiver, url.query)):
                             ok = True
@@ -569,7 +554,7 @@ def webhook_key(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
         # A17-01: every ``code`` the host may read — any case (ASP.NET's query collection is case-insensitive),
         # blank ones too (the local host keeps them and reads the last): ``&code=`` after the key is a second code
         codes = [v for k, v in parse_qsl(url.query, keep_blank_values=True) if k.lower() == "code"]
-        if not (_is_alerts_route(url.path) and _default_port(url)):  # A17-07: /x/api/alerts, :8443 reach no function
+        if not reaches_alerts_route(url):  # A17-07: /x/api/alerts, :8443 reach no function
             off_route.append(label)
         elif not any(c.strip() for c in codes):
             found[KeyMatch.NO_CODE.value].append(label)
