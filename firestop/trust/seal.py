@@ -61,7 +61,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from firestop.environ import ENVIRON
 from firestop.seal_contract import SEAL_FIELD, Purpose, binding_of_decision, digest
@@ -350,19 +350,27 @@ def _stored_retired(name: str) -> "tuple[SealKey, ...]":
     most of a cached load's added cost)."""
     if not os.access(name, os.F_OK):
         return _NO_RETIRED
+    retired = _read_by_stamp(name, _retired_from_file, lambda: _parse_retired(Path(name).read_text(), name))
+    return _NO_RETIRED if retired is None else retired
+
+
+def _read_by_stamp(name: str, cache: dict[str, tuple[tuple[int, int, int, int], Any]], read: Callable[[], Any]) -> Any:
+    """``read()``'s value for the file at ``name``, called again only when the file's inode, size, mtime or ctime
+    changed (a replaced or rewritten file is noticed at the next call); None if there is no file. ``cache`` holds at
+    most 64 files (one per FIRESTOP_HOME in practice; bounded for test runs with many). Raises what ``read`` raises."""
     try:
         st = os.stat(name)
     except FileNotFoundError:
-        return _NO_RETIRED
+        return None
     stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    hit = _retired_from_file.get(name)
+    hit = cache.get(name)
     if hit is not None and hit[0] == stamp:
         return hit[1]
-    retired = _parse_retired(Path(name).read_text(), name)
-    if len(_retired_from_file) >= 64:
-        _retired_from_file.clear()
-    _retired_from_file[name] = (stamp, retired)
-    return retired
+    value = read()
+    if len(cache) >= 64:
+        cache.clear()
+    cache[name] = (stamp, value)
+    return value
 
 
 #: The last key read from the environment (value → key) and from each key file (path → (stat stamp, key)):
@@ -394,20 +402,8 @@ def _settings_module() -> Any:
 def _stored_key(path: Path) -> SealKey | None:
     """The key stored at ``path`` (None if there is none), reread only when the file's inode, size, mtime or
     ctime changed (a replaced or rewritten key file is noticed at the next call). Raises SealKeyError."""
-    name = str(path)
-    try:
-        st = os.stat(name)
-    except FileNotFoundError:
-        return None
-    stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    hit = _from_file.get(name)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    key = SealKey(_valid(path.read_text().strip(), str(path)), f"stored in {path}")
-    if len(_from_file) >= 64:  # one entry per FIRESTOP_HOME in practice; bounded for test runs with many
-        _from_file.clear()
-    _from_file[name] = (stamp, key)
-    return key
+    return _read_by_stamp(str(path), _from_file,
+                          lambda: SealKey(_valid(path.read_text().strip(), str(path)), f"stored in {path}"))
 
 
 def seal(purpose: Purpose | str, document: dict[str, Any], *, binding: str, key: SealKey | None = None,
