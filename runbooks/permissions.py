@@ -72,7 +72,9 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
 #: (``Microsoft.KeyVault/vaults/read``); Get Secret Versions (data action ``secrets/readMetadata/action``); Policy
 #: States List Query Results (``policyStates/queryResults/action``); Pricings Get (``Microsoft.Security/pricings/read``,
 #: monitoring.defender-for-ai and monitoring.alert-rules' Defender-fed playbooks); Automations List
-#: (``Microsoft.Security/automations/read``, trust17: the workflow automation relaying Defender's alerts to Firestop); Alert
+#: (``Microsoft.Security/automations/read``, trust17: the workflow automation relaying Defender's alerts to Firestop); Alerts
+#: List (Security Alerts REST 2022-01-01, ``Microsoft.Security/locations/alerts/read``, defender18: Defender's alerts set
+#: against the ones Firestop received, the relay's end-to-end proof); Alert
 #: Processing Rules List By Subscription (``Microsoft.AlertsManagement/actionRules/read``, monitoring.alert-rules, RT19-03).
 #: Operation -> action as in
 #: learn.microsoft.com/azure/role-based-access-control/permissions (resource provider operations).
@@ -84,7 +86,8 @@ AUDIT_ACTIONS = ("Microsoft.CognitiveServices/accounts/read", "Microsoft.Cogniti
                  "Microsoft.Insights/activityLogAlerts/read", "Microsoft.Insights/actionGroups/read",
                  "Microsoft.KeyVault/vaults/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
                  "Microsoft.PolicyInsights/policyStates/queryResults/action", "Microsoft.Security/pricings/read",
-                 "Microsoft.Security/automations/read", "Microsoft.AlertsManagement/actionRules/read")
+                 "Microsoft.Security/automations/read", "Microsoft.Security/locations/alerts/read",
+                 "Microsoft.AlertsManagement/actionRules/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

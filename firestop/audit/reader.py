@@ -25,6 +25,7 @@ Reads (REST operations; SDK versions pinned in requirements.txt):
 | policy states | ``PolicyInsightsClient.policy_states.list_query_results_for_subscription("latest", …)`` | ``POST /subscriptions/{s}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults`` |
 | Defender plans | ``SecurityCenter.pricings.get("subscriptions/{s}", "AI")`` (azure-mgmt-security) | ``GET /subscriptions/{s}/providers/Microsoft.Security/pricings/AI`` |
 | Defender workflow automations | ``SecurityCenter.automations.list()`` (2019-01-01-preview) | ``GET /subscriptions/{s}/providers/Microsoft.Security/automations`` |
+| Defender alerts | ``SecurityCenter.alerts.list()`` (2022-01-01) | ``GET /subscriptions/{s}/providers/Microsoft.Security/alerts`` |
 """
 
 from __future__ import annotations
@@ -270,6 +271,17 @@ class AuditContext(Struct):
         response")."""
         return self._read(("automations",), "automations.list", "GET", f"{self._sub_path}/providers/Microsoft.Security/automations",
                           lambda: [_as_dict(a) for a in _bounded(self.clients.security(self.subscription).automations.list())])
+
+    def defender_alerts(self) -> list[dict[str, Any]]:
+        """The subscription's Defender for Cloud alerts (ARM JSON: ``name`` = ``systemAlertId``, ``properties``
+        ``alertType``, ``timeGeneratedUtc``, ``status``, ``resourceIdentifiers``; at most :data:`MAX_ITEMS`). Security
+        Alerts - List (``Alerts_List``), REST 2022-01-01 as azure-mgmt-security 7.0.0 sends it: ``GET
+        /subscriptions/{s}/providers/Microsoft.Security/alerts`` (Azure/azure-rest-api-specs
+        ``specification/security/resource-manager/Microsoft.Security/stable/2022-01-01/alerts.json``, example
+        ``GetAlertsSubscription_example.json``), ``Microsoft.Security/locations/alerts/read``. defender18: what
+        ``monitoring.alert-rules`` sets against what Firestop received."""
+        return self._read(("securityAlerts",), "securityAlerts.list", "GET", f"{self._sub_path}/providers/Microsoft.Security/alerts",
+                          lambda: [_as_dict(a) for a in _bounded(self.clients.security(self.subscription).alerts.list())])
 
     def alert_processing_rules(self) -> tuple[list[dict[str, Any]], bool]:
         """``(the subscription's alert processing rules (ARM JSON), complete)`` (Alert Processing Rules - List By

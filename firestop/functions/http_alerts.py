@@ -20,6 +20,10 @@ A16-03). So the answer to a delivery is the same whatever intake did with it.
   ``correlated``, ``recorded``, ``resolved``, ``closed``, ``no_incident``, ``aftermath``) and the incident id go on
   the request's log line (:mod:`firestop.telemetry.requests`) for operators; responders read incidents at
   ``GET /api/incidents`` / ``GET /api/incidents/{id}`` (their role), in the console or with ``firestop incident``.
+  A Fired Defender for Cloud alert in a relay's shape (REST 2022-01-01 or the workflow automation's trigger body)
+  also leaves a sealed receipt of its id before the 202 (:mod:`firestop.records.defender_receipts`, defender18):
+  what the audit sets against Defender's own alert list to prove the relay delivers. A receipt that cannot be kept
+  is a 503 (the relay retries; the redelivery is a duplicate for intake).
 * **400** not JSON (``position`` = line/column/offset), not an object, or a
   non-common schema; **422** a common-schema field missing or invalid; body
   ``{"error": <field path>, "field", "reason", "fix", "status"}`` (what was sent, not what is open).
@@ -167,6 +171,26 @@ def _taken(req: func.HttpRequest, alert, key) -> func.HttpResponse:
                              mimetype="application/json", headers={"Location": link})
 
 
+#: The schemas a Defender for Cloud relay posts (:data:`firestop.records.defender_receipts.RELAYED_SCHEMAS`, kept
+#: here so a Monitor alert's path imports nothing more).
+_RELAYED = frozenset({"defender:rest", "defender:export"})
+
+
+def _fired(alert) -> bool:
+    return str(getattr(alert.monitor_condition, "value", alert.monitor_condition)) == "Fired"
+
+
+def _keep_receipt(alert, factory, key) -> None:
+    """Keep that this Defender alert reached Firestop (:mod:`firestop.records.defender_receipts`: sealed,
+    create-if-absent, at the clock's time) — what ``monitoring.alert-rules`` sets against Defender's own list."""
+    from firestop.records import defender_receipts
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+
+    defender_receipts.keep(records_store(get_settings()), alert.alert_id,
+                           factory.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key)
+
+
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     alerts, parse, clients, intake_call, intake, seal = (_below or _modules())[:6]
     problem = _content_type_problem(req.headers.get("content-type"))
@@ -194,6 +218,12 @@ async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:
     except intake.IntakeUnavailable as exc:
         log.warning("alert %r (%r) not accepted, answering 503: %r", alert.alert_id, alert.monitor_condition, str(exc))
         return _unavailable("the alert could not be recorded")
+    if alert.schema_id in _RELAYED and _fired(alert):  # defender18: the audit's proof that the relay delivers
+        try:
+            _keep_receipt(alert, factory, key)
+        except Exception as exc:  # noqa: BLE001 — the relay retries a 503; its redelivery is a duplicate for intake
+            log.warning("alert %r accepted, its receipt not kept (%s), answering 503", alert.alert_id, type(exc).__name__)
+            return _unavailable("the alert could not be recorded")
     # what intake did goes on the request's log line only (operators); the caller's answer does not depend on it
     note(outcome=outcome.kind.value, incident_id=outcome.instance_id, alert_id=alert.alert_id,
          correlated_to=outcome.correlated_to, part_of=outcome.part_of, follows=outcome.follows)

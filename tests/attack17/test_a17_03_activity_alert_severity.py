@@ -22,6 +22,7 @@ from firestop.sandbox import Tenant
 from firestop.settings import REPO_ROOT
 from firestop.tabletop.detection import deploy_detection
 from tests.audit16.test_alert_rules_defender_fed import RELAY
+from tests.defender18.relay import relay_raised_alerts
 from tests.playbooks.test_detect_rules import PROFILE
 from tests.redteam19.test_rt19_03_alert_processing_rule import _with_rule
 
@@ -35,6 +36,7 @@ def test_a_sev4_processing_rule_silencing_the_activity_log_detection_fails_the_c
     monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
     tenant = Tenant.load()
     deploy_detection(tenant, REPO_ROOT / "playbooks")
+    relay_raised_alerts(tenant)  # (defender18: the relay delivered Defender's alerts: its route proven)
     assert _control(tenant).status.value == "pass"  # the deployment as it is feeds every playbook
     result = _with_rule(tenant, {"scopes": [f"/subscriptions/{tenant.subscription_id}"],
                                  "conditions": [{"field": "Severity", "operator": "Equals", "values": ["Sev4"]}],

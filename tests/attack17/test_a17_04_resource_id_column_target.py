@@ -21,6 +21,7 @@ from firestop.sandbox import Tenant
 from firestop.settings import REPO_ROOT
 from firestop.tabletop.detection import deploy_detection
 from tests.audit16.test_alert_rules_defender_fed import RELAY
+from tests.defender18.relay import relay_raised_alerts
 from tests.playbooks.test_detect_rules import PROFILE
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 from tests.redteam19.test_rt19_03_alert_processing_rule import _with_rule
@@ -34,6 +35,7 @@ def test_a_processing_rule_on_the_account_silencing_the_workspace_detection_fail
     monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
     tenant = Tenant.load()
     deploy_detection(tenant, REPO_ROOT / "playbooks")
+    relay_raised_alerts(tenant)  # (defender18: the relay delivered Defender's alerts: its route proven)
     assert _control(tenant).status.value == "pass"  # the deployment as it is feeds every playbook
     account = (f"/subscriptions/{tenant.subscription_id}/resourceGroups/rg-ai-prod/providers/"
                "Microsoft.CognitiveServices/accounts/contoso-openai-prod")

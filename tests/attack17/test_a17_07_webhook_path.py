@@ -18,6 +18,7 @@ from firestop.sandbox import Tenant
 from firestop.settings import REPO_ROOT
 from firestop.tabletop.detection import WEBHOOK, deploy_detection
 from tests.audit16.test_alert_rules_defender_fed import RELAY
+from tests.defender18.relay import relay_raised_alerts
 from tests.events17.test_e17_webhook_key import KEY, _result
 from tests.playbooks.test_detect_rules import PROFILE
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
@@ -48,6 +49,7 @@ def test_a_receiver_off_the_function_route_does_not_pass_the_controls(firestop_h
     monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
     tenant = Tenant.load()
     deploy_detection(tenant, REPO_ROOT / "playbooks")
+    relay_raised_alerts(tenant)  # (defender18: the relay delivered Defender's alerts: its route proven)
     monkeypatch.setenv("FIRESTOP_ALERTS_KEY_DIGEST", alerts_key_digest(KEY, key=load_seal_key()))
     assert _control(tenant).status.value == "pass" and _result(tenant).status.value == "pass"  # as deployed
     assert _move_path(tenant, prefix, port) and "/x/api/alerts?" not in WEBHOOK and ":8443" not in WEBHOOK

@@ -18,6 +18,7 @@ from azure.mgmt.security import SecurityCenter
 from firestop.sandbox import Tenant
 from firestop.settings import REPO_ROOT
 from firestop.tabletop.detection import deploy_detection
+from tests.defender18.relay import relay_raised_alerts
 from tests.playbooks.test_detect_rules import PROFILE
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
@@ -43,7 +44,9 @@ def _deployed() -> Tenant:
 
 
 def test_a_correct_deployment_passes_the_alert_rules_control(firestop_home):
-    result = _control(_deployed())
+    tenant = _deployed()
+    relay_raised_alerts(tenant)  # defender18: the relay delivered Defender's alerts (the route proven end to end)
+    result = _control(tenant)
     assert result.status.value == "pass", result.detail
     for name in DEFENDER_ONLY:
         assert name in result.detail, result.detail
@@ -62,6 +65,7 @@ def test_defender_only_playbooks_are_missing_when_the_defender_plan_is_off(fires
 
 def test_a_blinded_detection_still_fails_with_defender_on(firestop_home):
     tenant = _deployed()
+    relay_raised_alerts(tenant)  # (defender18: the Defender route proven, so only the detection is at fault)
     monitor = MonitorManagementClient(tenant.credential, tenant.subscription_id, transport=tenant.transport, profile=PROFILE)
     for rule in monitor.scheduled_query_rules.list_by_subscription():
         if rule.name.startswith("aoai-leaked-key-usage"):

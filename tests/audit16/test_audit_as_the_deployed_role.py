@@ -19,6 +19,7 @@ from firestop.tabletop.detection import deploy_detection
 from firestop.infra.grants import enforced_roles, held
 from runbooks.permissions import AUDIT_ACTIONS
 from tests.infra.conftest import factory
+from tests.defender18.relay import relay_raised_alerts
 from tests.infra.test_infra_deploy import deploy
 
 WORKSPACE_GUID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"  # law-contoso-sec's customerId
@@ -26,7 +27,7 @@ WORKSPACE_GUID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"  # law-contoso-sec's cus
 
 def _audit(tenant: Tenant):
     clients = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True)
-    settings = Settings.from_env(home=".", key_vault_url="https://kv-contoso-ai.vault.azure.net",
+    settings = Settings.from_env(key_vault_url="https://kv-contoso-ai.vault.azure.net",  # (FIRESTOP_HOME: receipts)
                                  log_workspace_id=WORKSPACE_GUID, automation_principal_id=tenant.credential.principal_id)
     return run_audit(AuditContext(clients=clients, settings=settings, subscription=tenant.subscription_id, unserved=unserved,
                                   playbooks=tuple(load_playbooks(REPO_ROOT / "playbooks"))))
@@ -42,6 +43,7 @@ def test_the_audit_as_the_deployed_roles_reads_what_it_needs(firestop_home, monk
     audit_role = [r for r in roles if "Microsoft.Insights/actionGroups/read" in r["Actions"]]
     assert [r["AssignableScopes"] for r in audit_role] == [[f"/subscriptions/{tenant.subscription_id}"]], roles
     deploy_detection(tenant, REPO_ROOT / "playbooks")
+    relay_raised_alerts(tenant)  # defender18: the relay delivered Defender's alerts (the route proven end to end)
     as_owner = {(r.control, r.resource): (r.status.value, r.detail) for r in _audit(tenant).results}
     tenant.enforce_role(roles)
     try:

@@ -30,7 +30,8 @@ WORKSPACE_GUID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"  # law-contoso-sec's cus
 
 def _control(tenant) -> object:  # (noqa)
     clients = ClientFactory(credential=tenant.credential, transport=tenant.transport, clock=tenant.clock, sandbox=True)
-    settings = Settings.from_env(home=".", key_vault_url="https://kv-contoso-ai.vault.azure.net",
+    # (FIRESTOP_HOME's records: where the webhook keeps the Defender alerts it received, defender18)
+    settings = Settings.from_env(key_vault_url="https://kv-contoso-ai.vault.azure.net",
                                  log_workspace_id=WORKSPACE_GUID, automation_principal_id=tenant.credential.principal_id)
     chosen = [c for c in all_controls() if c.id == "monitoring.alert-rules"]
     audit = run_audit(AuditContext(clients=clients, settings=settings, subscription=tenant.subscription_id, unserved=unserved,

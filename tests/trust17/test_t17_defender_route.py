@@ -25,6 +25,7 @@ from firestop.sandbox import Tenant
 from firestop.settings import REPO_ROOT
 from firestop.tabletop.detection import deploy_detection
 from tests.audit16.test_alert_rules_defender_fed import DEFENDER_ONLY, RELAY
+from tests.defender18.relay import relay_raised_alerts
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
 RG = "rg-ai-prod"
@@ -51,6 +52,7 @@ def test_the_seeded_relay_feeds_the_defender_only_playbooks(deployed):
     assert automation.is_enabled and automation.sources[0].event_source == "Alerts"
     assert automation.actions[0].logic_app_resource_id.lower() == RELAY.lower()
     assert automation.actions[0].uri is None  # the trigger URI is never answered (spec)
+    assert relay_raised_alerts(tenant)  # defender18: and the relay delivered Defender's alerts (proven end to end)
     result = _control(tenant)
     assert result.status.value == "pass", result.detail
 
@@ -84,6 +86,7 @@ def test_an_automation_narrowed_to_high_severity_is_not_shown_to_deliver(deploye
 
 def test_rule_sets_on_the_alert_type_that_admit_the_types_feed(deployed):
     tenant, security = deployed
+    relay_raised_alerts(tenant)  # (defender18: delivered before the change: the route proven)
     [automation] = list(security.automations.list())
     automation.sources[0].rule_sets = [{"rules": [{"propertyJPath": "AlertType", "propertyType": "String",
                                                    "expectedValue": "AI.Azure_", "operator": "StartsWith"}]}]

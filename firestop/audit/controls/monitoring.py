@@ -327,9 +327,136 @@ def _rule_admits(rule: Any, alert_types: list[str]) -> bool:
     return test is not None and any(test(t.lower()) for t in alert_types)
 
 
-def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> str | None:
-    """None when a Defender for Cloud workflow automation delivers ``playbook``'s alert types (its ``match.rule_names``
-    of :data:`DEFENDER_ALERT_PLANS`) to Firestop, else why not (a phrase). Delivers: enabled (``isEnabled``), an
+#: How far back the proof looks at Defender's alerts (days). Defender for Cloud keeps alerts 90 days; a week keeps an
+#: alert raised before the relay existed from failing the control for long, and is still more than an audit's period.
+PROOF_WINDOW_DAYS = 7
+#: An alert generated less than this before the audit is not judged yet (seconds): the workflow automation runs its
+#: Logic App "in real time" without a documented figure, and the Logic App's HTTP action retries (4 times by default,
+#: exponential, learn.microsoft.com "Handle errors and exceptions in Azure Logic Apps"). Sandbox assumption: 60 s.
+RELAY_GRACE_SECONDS = 900
+#: Alerts named in a finding at most.
+_NAMED = 3
+#: How to prove an unproven route, in the result's words.
+PROVE_IT = ("raise one Defender alert the automation exports — a prompt injection to a deployment behind Prompt Shields "
+            "(AI.Azure_Jailbreak.*), or Defender for Cloud's sample alerts (Security alerts → Sample alerts; REST "
+            "Alerts_Simulate, POST /subscriptions/{s}/providers/Microsoft.Security/locations/{ascLocation}/alerts/default/"
+            "simulate, api-version 2022-01-01) — then Firestop must receive it at /api/alerts within "
+            f"{RELAY_GRACE_SECONDS // 60} minutes, and the next audit passes")
+
+
+class DefenderRoute(BaseModel):
+    """What :func:`_defender_route` found for one Defender-only playbook. ``state``: ``"fed"`` (configured and proven:
+    an alert it exports reached Firestop, none failed to), ``"unproven"`` (configured, no exported alert in the
+    window: neither shown nor refuted), ``"broken"`` (not configured, or an exported alert never reached Firestop);
+    ``detail``: the phrase the result shows (why not, or the proof)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str
+    detail: str
+
+
+def _exports(automation: dict, alert_type: str, resource_ids: list[str]) -> bool:
+    """Whether the enabled ``automation`` (ARM JSON) exports an alert of ``alert_type`` on ``resource_ids`` (lower-case):
+    an ``Alerts`` source whose rule sets are empty or one of which admits the type (:func:`_rule_admits`), and a scope
+    holding the subscription or one of the resources."""
+    props = automation.get("properties") or {}
+    sources = [s for s in props.get("sources") or [] if isinstance(s, dict) and s.get("eventSource") == "Alerts"]
+    if not any(not (s.get("ruleSets") or []) or any(isinstance(rs, dict) and (rs.get("rules") or [])
+                                                    and all(_rule_admits(r, [alert_type]) for r in rs.get("rules") or [])
+                                                    for rs in s.get("ruleSets") or []) for s in sources):
+        return False
+    paths = [str((s or {}).get("scopePath") or "").strip().rstrip("/").lower() for s in props.get("scopes") or []]
+    return any(p and any(r == p or r.startswith(p + "/") for r in resource_ids) for p in paths)
+
+
+def _alert_resources(alert: dict, subscription: str) -> list[str]:
+    """The lower-case ids an alert (Security Alerts REST 2022-01-01 JSON) is on: its ``resourceIdentifiers[]``
+    ``azureResourceId`` and its own id's scope, and the subscription."""
+    props = alert.get("properties") or {}
+    out = [f"/subscriptions/{subscription}".lower()]
+    for ident in props.get("resourceIdentifiers") or []:
+        if isinstance(ident, dict) and ident.get("azureResourceId"):
+            out.append(str(ident["azureResourceId"]).strip().rstrip("/").lower())
+    own = str(alert.get("id") or "").lower().split("/providers/microsoft.security/", 1)[0]
+    if own:
+        out.append(own)
+    return out
+
+
+def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict]) -> DefenderRoute:
+    """defender18 (attack 17's A17-02): the end-to-end proof for a playbook whose alerts ``exporting`` (the enabled
+    automations configured to deliver its ``types``) should relay. A workflow automation's Logic App action is called
+    at its ``uri``, write-only ("it will not be included in any response", 2019-01-01-preview ``AutomationActionLogicApp``):
+    no read of it tells where Defender posts, so what counts is whether Defender's alerts arrived. Defender's alerts
+    (:meth:`AuditContext.defender_alerts`, REST 2022-01-01) generated in the last :data:`PROOF_WINDOW_DAYS` days and at
+    least :data:`RELAY_GRACE_SECONDS` before the audit, that one of ``exporting`` exports (:func:`_exports`), are looked up
+    among Firestop's receipts (:mod:`firestop.records.defender_receipts`, kept by ``POST /api/alerts``): one not
+    received → ``broken`` naming the alert and the automation (the route is broken or diverted); all received →
+    ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
+    prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first; another type the same automation
+    exports proves or refutes the same route."""
+    from datetime import timedelta
+
+    from firestop.alerts.times import parse_utc_or_none
+    from firestop.records import defender_receipts
+    from firestop.records.store import records_store
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    names = ", ".join(repr(str(a.get("name") or "")[:100]) for a in exporting)
+    try:
+        raised = ctx.defender_alerts()
+    except NotEvaluable as exc:
+        return DefenderRoute(state="unproven", detail=f"workflow automation {names} is configured, but Defender's alerts "
+                                                      f"were not read ({str(exc)[:200]}): not proven to reach Firestop")
+    try:
+        store, key = records_store(ctx.settings), load_seal_key()
+    except (SealKeyError, OSError, ValueError) as exc:
+        return DefenderRoute(state="unproven", detail=f"workflow automation {names} is configured, but Firestop's receipts "
+                                                      f"cannot be checked ({type(exc).__name__}): not proven to reach Firestop")
+    now = ctx.now()
+    since, until = now - timedelta(days=PROOF_WINDOW_DAYS), now - timedelta(seconds=RELAY_GRACE_SECONDS)
+    own, other = [], []
+    for alert in raised:
+        props = alert.get("properties") or {}
+        alert_type = str(props.get("alertType") or "")
+        when = parse_utc_or_none(props.get("timeGeneratedUtc") or props.get("startTimeUtc"))
+        if not alert_type or when is None or not since <= when <= until:
+            continue
+        resources = _alert_resources(alert, ctx.subscription)
+        by = [str(a.get("name") or "")[:100] for a in exporting if _exports(a, alert_type, resources)]
+        if by:
+            mine = _rule_admits({"propertyJPath": "AlertType", "expectedValue": alert_type, "operator": "Equals"}, types)
+            (own if mine else other).append((alert, alert_type, when, by))
+    missing, proof = [], None
+    for alert, alert_type, when, by in sorted(own, key=lambda x: x[2]) + sorted(other, key=lambda x: x[2]):
+        name = str(alert.get("name") or "")
+        try:
+            got = defender_receipts.received_at(store, defender_receipts.alert_key(name), key)
+        except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
+            return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
+                                                          "not proven to reach Firestop")
+        if got is None:
+            missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, exported by "
+                           f"{', '.join(repr(b) for b in by)})")
+        elif proof is None:
+            proof = f"{name[:120]} ({alert_type[:80]}) generated {when:%Y-%m-%d %H:%M} UTC, received {got[:20]}"
+    if missing:
+        return DefenderRoute(state="broken", detail=(
+            f"Defender raised {len(missing)} alert(s) in the last {PROOF_WINDOW_DAYS} days that reached no Firestop "
+            f"intake — the relay's route is broken or diverted (the trigger URI the automation calls is write-only: "
+            f"set it again to the relay Logic App's): {'; '.join(missing[:_NAMED])}"
+            + (f"; and {len(missing) - _NAMED} more" if len(missing) > _NAMED else "")))
+    if proof is not None:
+        return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
+    return DefenderRoute(state="unproven", detail=(
+        f"workflow automation {names} is configured, but no alert it exports was raised in the last {PROOF_WINDOW_DAYS} "
+        f"days: not proven to reach Firestop (the Logic App it calls cannot be read back) — to prove it, {PROVE_IT}"))
+
+
+def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> DefenderRoute:
+    """Whether a Defender for Cloud workflow automation delivers ``playbook``'s alert types (its ``match.rule_names``
+    of :data:`DEFENDER_ALERT_PLANS`) to Firestop (:class:`DefenderRoute`). Configured: enabled (``isEnabled``), an
     ``Alerts`` source whose ``ruleSets`` are empty (every alert) or one of which — all its rules — holds for one of the
     types (:func:`_rule_admits`: rule sets are OR'd, rules within a set AND'd: 2019-01-01-preview ``AutomationRuleSet``,
     "A rule set which evaluates all its rules upon an event interception. Only when all the included rules in the rule
@@ -337,16 +464,19 @@ def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> st
     or each audited account (``scopePath``: "the subscription on which the automation is defined on or a resource
     group under that subscription"), and a ``LogicApp`` action whose ``logicAppResourceId`` is in ``FIRESTOP_DEFENDER_RELAY``
     (:func:`_defender_relays`). REST spec: azure-rest-api-specs
-    ``specification/security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/automations.json``."""
+    ``specification/security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/automations.json``.
+    Configured is not delivered (A17-02: the action's ``uri``, which Defender calls, is never answered): a configured
+    route is then judged by :func:`_defender_proof`."""
     relays = _defender_relays()
     types = [str(p) for p in getattr(getattr(playbook, "match", None), "rule_names", None) or []
              if any(str(p).lower().startswith(prefix) for prefix, _ in DEFENDER_ALERT_PLANS)]
     try:
         found = ctx.defender_automations()
     except NotEvaluable as exc:
-        return f"workflow automations not read ({str(exc)[:200]})"
+        return DefenderRoute(state="broken", detail=f"workflow automations not read ({str(exc)[:200]})")
     sub = f"/subscriptions/{ctx.subscription}".lower()
     closest = "no enabled workflow automation exports alerts (Microsoft.Security/automations, source Alerts)"
+    exporting: list[dict] = []
     for automation in found:
         props = automation.get("properties") or {}
         name = str(automation.get("name") or "")[:100]
@@ -372,8 +502,10 @@ def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> st
         if not any(t in relays for t in targets):
             closest = f"workflow automation {name!r} exports alerts to no Logic App in FIRESTOP_DEFENDER_RELAY"
             continue
-        return None
-    return closest
+        exporting.append(automation)
+    if not exporting:
+        return DefenderRoute(state="broken", detail=closest)
+    return _defender_proof(ctx, types, exporting)
 
 
 def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
@@ -392,10 +524,11 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
              "unchanged (or trust your own rule: python -m firestop rules trust RULE_ID --azure); a playbook fed by Defender "
              "for Cloud alerts needs the plan raising them on (Defender for AI services: pricings/AI Standard) and a workflow "
              "automation (continuous export, source Alerts, the subscription in scope) whose Logic App action relays them to "
-             "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY. Delete or narrow any alert processing "
+             "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY — proven by Defender's alerts reaching "
+             "Firestop (raise a sample alert when none was raised in a week). Delete or narrow any alert processing "
              "rule that removes all action groups from them (az monitor alert-processing-rule).",
          reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get",
-                "automations.list", suppression.READ))
+                "automations.list", "securityAlerts.list", suppression.READ))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -460,19 +593,25 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     # trust17: and by a route delivering those alerts to Firestop — a workflow automation (continuous export) to the
     # Logic App relaying them (FIRESTOP_DEFENDER_RELAY); before, the plan's tier alone counted, so deleting or
     # disabling the export (or narrowing it) starved the four playbooks while this control passed
+    # defender18 (A17-02): and proven end to end — Defender's alerts the automation exports set against what
+    # Firestop's intake received; configured but with no alert to show it is "not proven", never a pass
     by_defender: dict[str, str] = {}
+    unproven: list[str] = []
     for name in list(missing):
         plan = _defender_plan(by_name.get(name.lower()))
         if plan is None:
             continue
         tier = _plan_tier(ctx, plan)
         route = _defender_route(ctx, by_name.get(name.lower()), accounts) if str(tier).lower() == "standard" else None
-        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}" + (f"; {route}" if route else "")
-        if str(tier).lower() == "standard" and route is None:
+        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}" + (f"; {route.detail}" if route else "")
+        if route is not None and route.state in ("fed", "unproven"):
             missing.remove(name)
+            if route.state == "unproven":
+                unproven.append(name)
     evidence += (Evidence(read="playbooks with no detection, fed by Defender for Cloud alert types (match.rule_names): "
                                "pricings.get <plan> properties.pricingTier, and automations.list (an enabled workflow "
-                               "automation exporting those alerts to a Logic App in FIRESTOP_DEFENDER_RELAY)",
+                               "automation exporting those alerts to a Logic App in FIRESTOP_DEFENDER_RELAY), proven by "
+                               "securityAlerts.list against Firestop's receipts of the alerts it received",
                           value=by_defender),)
     silenced, silencing_evidence = suppression.silencing(ctx, feeding, accounts)  # RT19-03
     evidence += (silencing_evidence,)
@@ -486,12 +625,18 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             f"routed but not the detection as deployed nor trusted: {', '.join(inert)[:600]}" if inert else "",
             f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
             if unwired else "",
-            f"{RETRUST}: {', '.join(retrust)[:600]}" if retrust else "") if part),
-            *evidence)
+            f"{RETRUST}: {', '.join(retrust)[:600]}" if retrust else "",
+            "not proven to reach Firestop: " + ", ".join(f"{n} ({by_defender[n]})" for n in unproven) if unproven else "")
+            if part), *evidence)
+    if unproven:  # everything else holds: neither shown nor refuted (the trigger URI cannot be read back)
+        raise NotEvaluable("every playbook is fed by an enabled alert rule or configured Defender route, but the route of "
+                           + ", ".join(unproven) + " is not proven to reach Firestop: "
+                           + by_defender[unproven[0]].split("; ", 1)[-1])
     fed_by_defender = sorted(n for n in by_defender if n not in missing)
     return passed(f"every playbook ({len(wanted)}) is fed by an enabled alert rule"
                   + (f" or, for those with no detection ({', '.join(fed_by_defender)}), by the Defender plan raising their "
-                     "alerts and a workflow automation relaying them to Firestop" if fed_by_defender else "")
+                     "alerts and a workflow automation relaying them to Firestop, proven end to end by an alert it "
+                     "received" if fed_by_defender else "")
                   + (f"; {RETRUST}: {', '.join(retrust)[:600]}" if retrust else ""), *evidence)
 
 

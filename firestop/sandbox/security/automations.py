@@ -21,9 +21,12 @@ Secrets are never answered: an action's ``uri`` (LogicApp: "the Logic App trigge
 in any response)") and ``connectionString`` (EventHub, likewise) are kept and left out of every answer, as the spec says.
 
 Delivery (sandbox assumption, :mod:`.detector`): Logic Apps are not modelled; the seed's ``security.automations`` names,
-per automation, where its Logic App posts (``url``) — kept in ``doc["security"]["relays"]`` by Logic App id, never
-answered. An alert the detector raises is posted to a relay's ``url`` for each enabled automation with an ``Alerts``
-source whose ``LogicApp`` action names that relay's Logic App (rule sets are not evaluated here).
+per automation, where its Logic App posts (``url``) and the Logic App's trigger URI (``trigger``, default
+:func:`trigger_uri`) — kept in ``doc["security"]["relays"]`` by Logic App id, never answered. An alert the detector
+raises is posted to a relay's ``url`` for each enabled automation with an ``Alerts`` source whose ``LogicApp`` action's
+``uri`` is that relay's trigger, as Defender for Cloud calls the action's ``uri`` — not the ``logicAppResourceId``
+beside it, a label (defender18, attack 17's A17-02: keeping the relay's id and giving another trigger URI delivers
+nothing to Firestop here, as on Azure). Rule sets are not evaluated here.
 """
 
 from __future__ import annotations
@@ -171,9 +174,20 @@ room.add(
 )
 
 
+def trigger_uri(logic_app_id: str, location: str) -> str:
+    """A Logic App's manual (Request) trigger URI as the portal shows it ("HTTP URL": ``https://prod-NN.<region>.logic.
+    azure.com:443/workflows/<workflow id>/triggers/manual/paths/invoke?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun
+    &sv=1.0&sig=<SAS signature>``, learn.microsoft.com "Receive and respond to inbound HTTPS calls ... Azure Logic
+    Apps"), made here from the Logic App's id — the signature is the sandbox's, a secret the automation keeps."""
+    digest = hashlib.sha256(str(logic_app_id).lower().encode()).hexdigest()
+    return (f"https://prod-00.{location}.logic.azure.com:443/workflows/{digest[:32]}/triggers/manual/paths/invoke"
+            f"?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={digest[32:]}")
+
+
 def delivering(state, alert_type: str) -> list[dict]:
     """``[{"automation": name, "url": …, "delay"?: s}]``: where the detector posts an alert of ``alert_type`` — one per
-    enabled automation with an ``Alerts`` source and a ``LogicApp`` action naming a seeded relay's Logic App."""
+    enabled automation with an ``Alerts`` source and a ``LogicApp`` action whose ``uri`` is a seeded relay's trigger
+    (a relay kept before triggers were: its ``url``, what the seed gave as the ``uri`` then)."""
     section = security(state)
     if "relays" not in section:  # a tenant persisted before automations were resources: its relays, as it kept them
         return [{"automation": a.get("name", "relay"), **{k: v for k, v in a.items() if k in ("url", "delay")}}
@@ -185,7 +199,9 @@ def delivering(state, alert_type: str) -> list[dict]:
         if props.get("isEnabled") is False or not any(s.get("eventSource") == "Alerts" for s in props.get("sources") or []):
             continue
         for action in props.get("actions") or []:
-            relay = relays.get(str(action.get("logicAppResourceId") or "").lower()) if action.get("actionType") == "LogicApp" else None
-            if relay is not None:
-                out.append({"automation": automation["name"], **relay})
+            called = str(action.get("uri") or "") if action.get("actionType") == "LogicApp" else ""
+            for relay in relays.values() if called else ():
+                if called == str(relay.get("trigger") or relay.get("url") or ""):
+                    out.append({"automation": automation["name"], **{k: v for k, v in relay.items() if k != "trigger"}})
+                    break
     return out

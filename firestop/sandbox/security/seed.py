@@ -10,8 +10,10 @@
         - {account: contoso-openai-dev, plan: AI, tier: Free}
       automations:                      # workflow automations (Microsoft.Security/automations, a Logic App relay): each
         - {name: firestop-relay, url: https://func-firestop.azurewebsites.net/api/alerts, delay: 60,   # alert the detector
-           resource_group: rg-ai-prod, logic_app: firestop-relay, enabled: true}
-                                        # raises is posted to url (REST 2022-01-01 shape) delay s later (default 60);
+           resource_group: rg-ai-prod, logic_app: firestop-relay, enabled: true, trigger: https://prod-00…/invoke?…}
+                                        # raises is posted to url (REST 2022-01-01 shape) delay s later (default 60)
+                                        # by each automation whose action's uri is the relay's trigger (default: one
+                                        # made from the Logic App's id, automations.trigger_uri);
                                         # the automation resource (automations.py, 2019-01-01-preview: Alerts source on the
                                         # subscription, a LogicApp action naming logic_app — default: the name — in
                                         # resource_group — default: the tenant's first) is what the detector delivers by
@@ -30,7 +32,7 @@ from ..arm.models import account_by_name
 from ..core.rooms import SeedContext
 from . import room
 from .automations import automations as automation_table
-from .automations import new_automation
+from .automations import new_automation, trigger_uri
 from .models import PLANS, TIERS, alerts, new_alert, new_pricing, pricing_id, pricings, security
 
 
@@ -66,7 +68,8 @@ def seed_security(ctx: SeedContext) -> None:
         name = str(entry.get("name") or "relay")
         rg = str(entry.get("resource_group") or (groups[0] if groups else "rg-security"))
         logic_app = state.arm_id(rg, f"Microsoft.Logic/workflows/{entry.get('logic_app') or name}")
-        relays[logic_app.lower()] = {"url": str(entry["url"]),
+        trigger = str(entry.get("trigger") or trigger_uri(logic_app, location))
+        relays[logic_app.lower()] = {"url": str(entry["url"]), "trigger": trigger,
                                      **({"delay": float(entry["delay"])} if entry.get("delay") is not None else {})}
         body = new_automation(subscription_id=state.subscription_id, resource_group=rg, name=name, location=location,
                               properties={"description": "Relays Defender for Cloud alerts to Firestop (sandbox seed)",
@@ -74,7 +77,7 @@ def seed_security(ctx: SeedContext) -> None:
                                           "scopes": [{"description": "the subscription", "scopePath": sub_scope}],
                                           "sources": [{"eventSource": "Alerts", "ruleSets": []}],
                                           "actions": [{"actionType": "LogicApp", "logicAppResourceId": logic_app,
-                                                       "uri": str(entry["url"])}]})
+                                                       "uri": trigger}]})
         automation_table(state)[body["id"].lower()] = body
     security(state)["relays"] = relays
     if section.get("sentinel_workspace"):

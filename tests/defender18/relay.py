@@ -1,0 +1,35 @@
+"""The sandbox relay's deliveries, as the audit's proof sees them (defender18).
+
+:func:`relay_raised_alerts` keeps, for each Defender for Cloud alert the tenant holds that its enabled workflow
+automations deliver to Firestop *by the trigger URI they call* (:func:`firestop.sandbox.security.automations.delivering`),
+the receipt Firestop's ``POST /api/alerts`` keeps when the relay posts it (:mod:`firestop.records.defender_receipts`,
+with the app's seal key, in the records store of ``FIRESTOP_HOME``). The seed's alerts were raised before the test's
+tenant existed: this is "the relay delivered them then". An automation whose ``uri`` was pointed elsewhere delivers
+nothing here, so nothing is kept for its alerts. The end-to-end path itself (detector → relay → the real webhook) is
+``test_d18_relay_proof.py``'s.
+"""
+
+from __future__ import annotations
+
+from azure.mgmt.security import SecurityCenter
+
+
+def relay_raised_alerts(tenant) -> list[str]:
+    """Keep the receipts of the alerts ``tenant``'s automations deliver; returns their names (``systemAlertId``)."""
+    from firestop.records import defender_receipts
+    from firestop.records.store import records_store
+    from firestop.sandbox.security.automations import delivering
+    from firestop.settings import Settings
+    from firestop.trust.seal import load_seal_key
+
+    security = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    store, key = records_store(Settings.from_env()), load_seal_key()
+    kept = []
+    for alert in security.alerts.list():
+        with tenant._exclusive() as state:  # noqa: SLF001 — where the sandbox's relay posts this alert type
+            to = delivering(state, alert.alert_type)
+        if to:
+            defender_receipts.keep(store, defender_receipts.alert_key(alert.name),
+                                   tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key)
+            kept.append(alert.name)
+    return kept
