@@ -183,3 +183,18 @@ def test_a_receipt_that_cannot_be_kept_is_a_503_and_the_redelivery_keeps_it(sand
     assert call("post_alert", "alerts", defender).status_code == 202
     alert_key = defender_receipts.alert_key(defender["properties"]["systemAlertId"])
     assert defender_receipts.received_at(records_store(env.settings), alert_key, load_seal_key()) is not None
+
+
+def test_each_alert_is_looked_up_once_per_audit_whatever_the_playbooks(firestop_home, monkeypatch):
+    """Four Defender-only playbooks share one automation: the seed's six alerts cost six receipt reads, not 24."""
+    from firestop.sandbox import Tenant
+    from tests.redteam18.test_rt18_audit_decoy_rule import _control
+
+    monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
+    tenant = Tenant.load()
+    deploy_detection(tenant, REPO_ROOT / "playbooks")
+    reads, real = [], defender_receipts.received_at
+    monkeypatch.setattr(defender_receipts, "received_at", lambda store, key, seal: reads.append(key) or real(store, key, seal))
+    result = _control(tenant)
+    assert result.status.value == "fail"  # (none was received)
+    assert len(reads) == len(set(reads)) == 6, reads

@@ -336,6 +336,9 @@ PROOF_WINDOW_DAYS = 7
 RELAY_GRACE_SECONDS = 900
 #: Alerts named in a finding at most.
 _NAMED = 3
+#: Defender alerts looked up among the receipts in one audit at most, newest first (one store read each; the alert
+#: list itself is bounded by the reader's ``MAX_ITEMS``): a diversion shows in the newest alerts.
+MAX_CHECKED = 50
 #: How to prove an unproven route, in the result's words.
 PROVE_IT = ("raise one Defender alert the automation exports — a prompt injection to a deployment behind Prompt Shields "
             "(AI.Azure_Jailbreak.*), or Defender for Cloud's sample alerts (Security alerts → Sample alerts; REST "
@@ -384,7 +387,8 @@ def _alert_resources(alert: dict, subscription: str) -> list[str]:
     return out
 
 
-def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict]) -> DefenderRoute:
+def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
+                    receipts: dict[str, str | None]) -> DefenderRoute:
     """defender18 (attack 17's A17-02): the end-to-end proof for a playbook whose alerts ``exporting`` (the enabled
     automations configured to deliver its ``types``) should relay. A workflow automation's Logic App action is called
     at its ``uri``, write-only ("it will not be included in any response", 2019-01-01-preview ``AutomationActionLogicApp``):
@@ -394,8 +398,10 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict]) 
     among Firestop's receipts (:mod:`firestop.records.defender_receipts`, kept by ``POST /api/alerts``): one not
     received → ``broken`` naming the alert and the automation (the route is broken or diverted); all received →
     ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
-    prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first; another type the same automation
-    exports proves or refutes the same route."""
+    prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first, newest first; another type the same
+    automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
+    (alert key -> received time or None), shared by the playbooks; at most :data:`MAX_CHECKED` alerts are looked up
+    per audit (those beyond are not judged)."""
     from datetime import timedelta
 
     from firestop.alerts.times import parse_utc_or_none
@@ -428,14 +434,21 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict]) 
         if by:
             mine = _rule_admits({"propertyJPath": "AlertType", "expectedValue": alert_type, "operator": "Equals"}, types)
             (own if mine else other).append((alert, alert_type, when, by))
-    missing, proof = [], None
-    for alert, alert_type, when, by in sorted(own, key=lambda x: x[2]) + sorted(other, key=lambda x: x[2]):
+    missing, proof, skipped = [], None, 0
+    for alert, alert_type, when, by in (sorted(own, key=lambda x: x[2], reverse=True)
+                                        + sorted(other, key=lambda x: x[2], reverse=True)):
         name = str(alert.get("name") or "")
-        try:
-            got = defender_receipts.received_at(store, defender_receipts.alert_key(name), key)
-        except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
-            return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
-                                                          "not proven to reach Firestop")
+        wanted = defender_receipts.alert_key(name)
+        if wanted not in receipts:
+            if len(receipts) >= MAX_CHECKED:
+                skipped += 1
+                continue
+            try:
+                receipts[wanted] = defender_receipts.received_at(store, wanted, key)
+            except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
+                return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
+                                                              "not proven to reach Firestop")
+        got = receipts[wanted]
         if got is None:
             missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, exported by "
                            f"{', '.join(repr(b) for b in by)})")
@@ -449,12 +462,17 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict]) 
             + (f"; and {len(missing) - _NAMED} more" if len(missing) > _NAMED else "")))
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
+    if skipped:
+        return DefenderRoute(state="unproven", detail=(
+            f"workflow automation {names} is configured; {skipped} alert(s) it exports were not looked up (over "
+            f"{MAX_CHECKED} Defender alerts checked in one audit): not proven to reach Firestop"))
     return DefenderRoute(state="unproven", detail=(
         f"workflow automation {names} is configured, but no alert it exports was raised in the last {PROOF_WINDOW_DAYS} "
         f"days: not proven to reach Firestop (the Logic App it calls cannot be read back) — to prove it, {PROVE_IT}"))
 
 
-def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> DefenderRoute:
+def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str],
+                    receipts: dict[str, str | None] | None = None) -> DefenderRoute:
     """Whether a Defender for Cloud workflow automation delivers ``playbook``'s alert types (its ``match.rule_names``
     of :data:`DEFENDER_ALERT_PLANS`) to Firestop (:class:`DefenderRoute`). Configured: enabled (``isEnabled``), an
     ``Alerts`` source whose ``ruleSets`` are empty (every alert) or one of which — all its rules — holds for one of the
@@ -505,7 +523,7 @@ def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str]) -> De
         exporting.append(automation)
     if not exporting:
         return DefenderRoute(state="broken", detail=closest)
-    return _defender_proof(ctx, types, exporting)
+    return _defender_proof(ctx, types, exporting, {} if receipts is None else receipts)
 
 
 def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
@@ -597,12 +615,14 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     # Firestop's intake received; configured but with no alert to show it is "not proven", never a pass
     by_defender: dict[str, str] = {}
     unproven: list[str] = []
+    receipts: dict[str, str | None] = {}  # (one store read per Defender alert and audit)
     for name in list(missing):
         plan = _defender_plan(by_name.get(name.lower()))
         if plan is None:
             continue
         tier = _plan_tier(ctx, plan)
-        route = _defender_route(ctx, by_name.get(name.lower()), accounts) if str(tier).lower() == "standard" else None
+        route = (_defender_route(ctx, by_name.get(name.lower()), accounts, receipts) if str(tier).lower() == "standard"
+                 else None)
         by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}" + (f"; {route.detail}" if route else "")
         if route is not None and route.state in ("fed", "unproven"):
             missing.remove(name)
