@@ -198,3 +198,10 @@ def test_each_alert_is_looked_up_once_per_audit_whatever_the_playbooks(firestop_
     result = _control(tenant)
     assert result.status.value == "fail"  # (none was received)
     assert len(reads) == len(set(reads)) == 6, reads
+
+
+def test_the_webhook_keeps_receipts_for_the_relayed_shapes_the_records_module_names():
+    import importlib
+
+    http_alerts = importlib.import_module("firestop.functions.http_alerts")
+    assert http_alerts._RELAYED == defender_receipts.RELAYED_SCHEMAS  # noqa: SLF001 — one list, kept in two places
