@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -355,7 +355,7 @@ class DefenderRoute(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    state: str
+    state: Literal["fed", "unproven", "broken"]
     detail: str
 
 
