@@ -92,17 +92,23 @@ def _kept_rows(env, incident: str) -> int | None:
     return None
 
 
-def test_a17_05_the_window_moved_9_min_50_s_back_is_not_the_alert(served, monkeypatch, hand_fired_rules_trusted):  # noqa: F811
-    """RT19-05's scenario with A17-05's window: before the fix, confirmed and 39 of 113 rows kept as evidence."""
+def _delivered_with_window(served, monkeypatch, start: str, end: str) -> tuple[object, str]:  # noqa: F811
+    """The sandbox's Azure Monitor fires ``content-abuse``; its delivery is posted with the window ``start``-``end``
+    (check on). Returns (env, the incident's id)."""
     monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
     env, server, app = served
     fire_genuine(env, RAW)
-    forged = json.loads(RAW)
-    condition = forged["data"]["alertContext"]["condition"]
-    condition["windowStartTime"], condition["windowEndTime"] = "2026-11-29T01:55:10Z", "2026-11-29T02:10:10Z"
-    incident = post_delivery(env, server, app, forged)["id"]
+    body = json.loads(RAW)
+    condition = body["data"]["alertContext"]["condition"]
+    condition["windowStartTime"], condition["windowEndTime"] = start, end
+    return env, post_delivery(env, server, app, body)["id"]
+
+
+def test_a17_05_the_window_moved_9_min_50_s_back_is_not_the_alert(served, monkeypatch, hand_fired_rules_trusted):  # noqa: F811
+    """RT19-05's scenario with A17-05's window: before the fix, confirmed and 39 of 113 rows kept as evidence."""
+    env, incident = _delivered_with_window(served, monkeypatch, "2026-11-29T01:55:10Z", "2026-11-29T02:10:10Z")
     checks = confirm_checks(env, incident)
-    threshold = int(condition["allOf"][0]["threshold"])
+    threshold = int(json.loads(RAW)["data"]["alertContext"]["condition"]["allOf"][0]["threshold"])
     rows = _kept_rows(env, incident)
     assert [c[0] for c in checks] != ["ok"] or (rows is not None and rows > threshold), (checks, rows)
     assert any("windowEndTime differs" in detail for _, detail in checks), checks
@@ -113,13 +119,7 @@ def test_a_genuine_late_log_alert_waits_for_a_responder(served, monkeypatch, han
     (an evaluation retried for late logs, if Azure kept its first window) cannot be told from a forger's: it is not
     confirmed, and never dropped — the incident is opened, the check's reason names the window, and no containment
     step runs without a responder."""
-    monkeypatch.setenv("FIRESTOP_ALERT_SOURCE_CHECK", "on")
-    env, server, app = served
-    fire_genuine(env, RAW)
-    late = json.loads(RAW)
-    condition = late["data"]["alertContext"]["condition"]
-    condition["windowStartTime"], condition["windowEndTime"] = "2026-11-29T02:01:00Z", "2026-11-29T02:16:00Z"
-    incident = post_delivery(env, server, app, late)["id"]
+    env, incident = _delivered_with_window(served, monkeypatch, "2026-11-29T02:01:00Z", "2026-11-29T02:16:00Z")
     assert incident, "the late alert opened no incident"
     checks = confirm_checks(env, incident)
     assert [c[0] for c in checks] == ["not confirmed"], checks
