@@ -15,11 +15,11 @@ names one) now: what containment answers is the state, whenever it was evaluated
 ``Microsoft.PolicyInsights/policyStates/queryResults/action`` at the subscription.
 
 What the confirmed event claims (once per non-compliance, RT19-04): the held states' resource, assignment and
-definition and *since when* they are NonCompliant — the newest ``Compliant`` record of that resource and policy in
-Policy Insights' history (``policyStates/default``: "in a given time range, 'latest' represents the latest policy
-state(s), whereas 'default' represents all policy state(s)", 2019-10-01 ``policyStatesResource``; ``$from`` the
-:data:`EPISODE_LOOKBACK_DAYS` before the check, as the default range is only ``$to`` − 1 day), none when there is
-none. Azure Policy re-evaluates every assignment daily, and each evaluation's record carries its own ``timestamp``:
+definition and *since when* they are NonCompliant — the newest ``Compliant`` record of the same resource, assignment id
+and definition id in Policy Insights' history (``policyStates/default``: "in a given time range, 'latest' represents
+the latest policy state(s), whereas 'default' represents all policy state(s)", 2019-10-01 ``policyStatesResource``;
+``$from`` the :data:`EPISODE_LOOKBACK_DAYS` before the check, as the default range is only ``$to`` − 1 day), none when
+there is none (:func:`last_compliant`). Azure Policy re-evaluates every assignment daily, and each evaluation's record carries its own ``timestamp``:
 keyed by that (verify12), a responder's deliberate reopening lasted a day, after which a re-posted forged event
 locked the account again. Keyed by the episode, the claim holds while the resource stays NonCompliant and is new once
 Azure Policy found it Compliant in between (a genuine new non-compliance contains again). Two POSTs.
@@ -105,7 +105,7 @@ def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any],
                                            f"with policy {definition!r}"
                                            + (f" of assignment {assignment!r}" if assignment else "") + " now"}
     try:  # RT19-04: since when: the newest Compliant record of the same resource and policy (history)
-        since = last_compliant(client, found.group(1), clauses[:2] + clauses[3:], now)
+        since = last_compliant(client, found.group(1), clauses[:2] + clauses[3:], held, now)
     except AzureError as exc:
         return {"confirmed": False, "why": _unread(exc, "the policy states' history could not be read", "",
                                                    "the policy states' history could not be read (404)"),
@@ -115,30 +115,63 @@ def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any],
             "claim_key": state_key(held, since)}
 
 
-def last_compliant(client: Any, subscription: str, clauses: list[str], now: Any = None) -> str:
+def last_compliant(client: Any, subscription: str, clauses: list[str], held: list[dict[str, Any]], now: Any = None) -> str:
     """RT19-04: the ``timestamp`` (ISO 8601 text as Policy Insights answers it, lower-cased) of the newest ``Compliant``
-    record among ``clauses`` (the resource's and policy's ``$filter`` clauses, already shape-checked) in Policy
-    Insights' history over the :data:`EPISODE_LOOKBACK_DAYS` before ``now`` (an aware datetime; None: the wall
-    clock), or ``""`` when it holds none. One POST (``policyStates/default/queryResults``, ``$orderby=timestamp desc``,
-    ``$top=1``). Raises ``AzureError`` for what Azure answers after the SDK's retries."""
+    record of one of the ``held`` states (the same resource, assignment id and definition id, case-insensitive — a
+    definition merely *named* like theirs, a custom one, does not count) in Policy Insights' history over the
+    :data:`EPISODE_LOOKBACK_DAYS` before ``now`` (an aware datetime; None: the wall clock), or ``""`` when it holds
+    none. ``clauses``: the resource's and policy's ``$filter`` clauses, already shape-checked. One POST
+    (``policyStates/default/queryResults``, ``complianceState eq 'Compliant'``, ``$orderby=timestamp desc``, ``$top``
+    :data:`MAX_STATES`): records of other definitions crowding the page can only hide a Compliant one, keeping the
+    claim (a responder decides), never invent one. Raises ``AzureError`` for what Azure answers after the SDK's
+    retries."""
     from datetime import datetime, timedelta, timezone
 
     from azure.mgmt.policyinsights.models import QueryOptions
 
     end = now if isinstance(now, datetime) and now.tzinfo is not None else datetime.now(timezone.utc)
+    wanted = {_triple(b) for b in held}
     pages = client.policy_states.list_query_results_for_subscription(
         "default", subscription, query_options=QueryOptions(
-            filter=" and ".join([*clauses, "complianceState eq 'Compliant'"]), order_by="timestamp desc", top=1,
-            from_property=end - timedelta(days=EPISODE_LOOKBACK_DAYS), to=end))
-    for state in pages:
+            filter=" and ".join([*clauses, "complianceState eq 'Compliant'"]), order_by="timestamp desc",
+            top=MAX_STATES, from_property=end - timedelta(days=EPISODE_LOOKBACK_DAYS), to=end))
+    newest: tuple[datetime, str] | None = None
+    for count, state in enumerate(pages):
+        if count >= MAX_STATES:
+            break
         body = state.as_dict() if hasattr(state, "as_dict") else state
-        if isinstance(body, dict):
-            lowered = {str(k).lower(): v for k, v in body.items()}
-            if str(lowered.get("compliance_state") or lowered.get("compliancestate") or "").lower() == "compliant":
-                value = lowered.get("timestamp")
-                return (value.isoformat() if hasattr(value, "isoformat") else str(value or "")).strip().lower()
-        break
-    return ""
+        if not isinstance(body, dict) or _triple(body) not in wanted or _field(body, "compliance_state", "compliancestate") != "compliant":
+            continue
+        stamp = _stamp(getattr(state, "timestamp", None) or {str(k).lower(): v for k, v in body.items()}.get("timestamp"))
+        if stamp is not None and (newest is None or stamp > newest[0]):
+            newest = (stamp, stamp.isoformat().lower())
+    return newest[1] if newest else ""
+
+
+def _stamp(value: Any) -> Any:
+    """A PolicyState's ``timestamp`` (a datetime from the SDK's model, ISO 8601 text from ``as_dict``) as an aware UTC
+    datetime, None when it is neither."""
+    from datetime import datetime, timezone
+
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo is not None else None
+
+
+def _field(body: dict[str, Any], *names: str) -> str:
+    """The first of ``names`` ``body`` (a PolicyState, SDK ``as_dict`` or REST keys) holds, as lower-cased text."""
+    lowered = {str(k).lower(): v for k, v in body.items()}
+    value = next((lowered[n] for n in names if lowered.get(n) is not None), "")
+    return (value.isoformat() if hasattr(value, "isoformat") else str(value)).strip().lower()
+
+
+def _triple(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(resource id, assignment id, definition id) of a PolicyState, lower-cased."""
+    return (_field(body, "resource_id", "resourceid"), _field(body, "policy_assignment_id", "policyassignmentid"),
+            _field(body, "policy_definition_id", "policydefinitionid"))
 
 
 def state_key(held: list[dict[str, Any]], since: str = "") -> str:
@@ -149,12 +182,5 @@ def state_key(held: list[dict[str, Any]], since: str = "") -> str:
     webhook-key holder re-posting new event ids after a responder undid the lock on purpose waits for a responder, the
     next day too); a Compliant evaluation in between makes the next non-compliance a new one. The states' own
     ``timestamp`` is not in it (verify12 had it: the daily evaluation moved it)."""
-    def field(body: dict[str, Any], *names: str) -> str:
-        lowered = {str(k).lower(): v for k, v in body.items()}
-        value = next((lowered[n] for n in names if lowered.get(n) is not None), "")
-        return (value.isoformat() if hasattr(value, "isoformat") else str(value)).strip().lower()
-
-    states = sorted({"|".join((field(b, "resource_id", "resourceid"), field(b, "policy_assignment_id", "policyassignmentid"),
-                               field(b, "policy_definition_id", "policydefinitionid"), "noncompliant"))
-                     for b in held})
+    states = sorted({"|".join((*_triple(b), "noncompliant")) for b in held})
     return "\n".join([*states, f"since|{str(since or '').strip().lower()}"])

@@ -102,3 +102,26 @@ def test_the_claim_names_the_non_compliance_not_the_evaluation():
     assert state_key([state], "") == state_key([{**state, "timestamp": "2026-11-30T03:09:58Z"}], "")  # the daily cycle
     assert state_key([state], "") != state_key([state], "2026-11-29t01:00:00+00:00")  # Compliant in between: a new one
     assert state_key([state], "") != state_key([{**state, "policyAssignmentId": "/b"}], "")
+
+
+def test_a_compliant_record_of_a_definition_only_named_like_it_starts_nothing(endpoint):  # noqa: F811
+    """A custom definition given the built-in's name (RT20-06's trick), Compliant in the history, is not the policy the
+    claim is of: the re-posted event still waits for a responder (only the held states' own ids count)."""
+    env, post = endpoint
+    before = _acls(env)
+    first = _incident(post, _event("genuine-1", HELD))
+    env.host.run_until_idle(advance_timers=True)
+    assert [c[0] for c in _checks(env, first)] == ["ok"]
+    _open_again(before)
+    with env.tenant._exclusive() as state:  # noqa: SLF001 — a record of the look-alike in Policy Insights' history
+        held = next(s for s in state.doc["policy_states"] if s["resourceId"].lower() == PROD.lower()
+                    and s["policyDefinitionName"] == HELD)
+        custom = f"/subscriptions/{state.subscription_id}/providers/Microsoft.Authorization/policyDefinitions/{HELD}"
+        state.doc.setdefault("policy_state_history", []).append(
+            {**held, "policyDefinitionId": custom, "complianceState": "Compliant", "isCompliant": True,
+             "timestamp": "2026-11-29T02:00:00Z"})
+        env.tenant._save_locked()  # noqa: SLF001
+    again = _incident(post, _event("reposted-2", HELD))
+    env.host.run_until_idle(advance_timers=True)  # nobody approves
+    assert [c[0] for c in _checks(env, again)] == ["not confirmed"], _checks(env, again)
+    assert _acls(env)["defaultAction"] != "Deny"
