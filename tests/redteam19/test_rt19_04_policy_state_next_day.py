@@ -41,14 +41,21 @@ def _next_daily_evaluation(env) -> None:
         env.tenant._save_locked()  # noqa: SLF001
 
 
-def test_rt19_04_a_reposted_policy_event_does_not_lock_again_after_the_next_evaluation(endpoint):  # noqa: F811
-    env, post = endpoint
+def _locked_then_reopened(env, post) -> None:
+    """A genuine event locks the production account; a responder then undoes the lock on purpose (the account stays
+    NonCompliant: the exception is agreed)."""
     before = _acls(env)
     first = _incident(post, _event("genuine-1", HELD))
     env.host.run_until_idle(advance_timers=True)
     assert [c[0] for c in _checks(env, first)] == ["ok"]
     assert _acls(env)["defaultAction"] == "Deny"
-    _open_again(before)  # a responder undid the lock on purpose; the account stays NonCompliant
+    _open_again(before)
+    assert _acls(env)["defaultAction"] != "Deny"
+
+
+def test_rt19_04_a_reposted_policy_event_does_not_lock_again_after_the_next_evaluation(endpoint):  # noqa: F811
+    env, post = endpoint
+    _locked_then_reopened(env, post)
     _next_daily_evaluation(env)
     again = _incident(post, _event("reposted-next-day", HELD))
     env.host.run_until_idle(advance_timers=True)  # nobody approves
@@ -69,14 +76,9 @@ def test_a_new_non_compliance_after_a_compliant_evaluation_contains_again(endpoi
     """The claim is the episode's: once Azure Policy found the account Compliant in between, a later NonCompliant
     state is a new non-compliance and its (genuine) event contains again — the fix does not freeze the account open."""
     env, post = endpoint
-    before = _acls(env)
-    first = _incident(post, _event("genuine-1", HELD))
-    env.host.run_until_idle(advance_timers=True)
-    assert [c[0] for c in _checks(env, first)] == ["ok"]
-    _open_again(before)
+    _locked_then_reopened(env, post)
     _evaluate(env, "Compliant", "2026-11-29T01:00:00Z")     # fixed for a while …
     _evaluate(env, "NonCompliant", "2026-11-29T02:00:00Z")  # … and exposed again
-    assert _acls(env)["defaultAction"] != "Deny"
     again = _incident(post, _event("genuine-2", HELD))
     env.host.run_until_idle(advance_timers=True)
     assert [c[0] for c in _checks(env, again)] == ["ok"], _checks(env, again)
@@ -108,11 +110,7 @@ def test_a_compliant_record_of_a_definition_only_named_like_it_starts_nothing(en
     """A custom definition given the built-in's name (RT20-06's trick), Compliant in the history, is not the policy the
     claim is of: the re-posted event still waits for a responder (only the held states' own ids count)."""
     env, post = endpoint
-    before = _acls(env)
-    first = _incident(post, _event("genuine-1", HELD))
-    env.host.run_until_idle(advance_timers=True)
-    assert [c[0] for c in _checks(env, first)] == ["ok"]
-    _open_again(before)
+    _locked_then_reopened(env, post)
     with env.tenant._exclusive() as state:  # noqa: SLF001 — a record of the look-alike in Policy Insights' history
         held = next(s for s in state.doc["policy_states"] if s["resourceId"].lower() == PROD.lower()
                     and s["policyDefinitionName"] == HELD)
