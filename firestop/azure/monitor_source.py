@@ -135,31 +135,54 @@ def unnamed_split(alert: dict[str, Any], rule: dict[str, Any]) -> str | None:
     return None
 
 
-#: RT19-05: how long before the source's ``startDateTime`` a delivered ``windowEndTime`` may end (seconds): the rule
-#: evaluates its window, then the alert is created (a platform metric's window closes a few minutes before its
-#: evaluation, metrics reaching it late); and how far a delivered window's length may differ from the rule's
-#: ``windowSize`` (seconds; a payload rounds its times).
-WINDOW_END_BEFORE_START_SECONDS = 600
+#: A17-05: how long before the source's ``startDateTime`` a delivered ``windowEndTime`` may end (seconds), per kind of
+#: rule (the ARM type's last segment, lower-cased). RT19-05 allowed every kind 600 s, the metric allowance; a log
+#: search alert's window slid back 9 min 50 s (39 of 113 rows kept). Sources, per kind:
+#:
+#: * ``scheduledqueryrules`` (log search alerts v2, ``Log Alerts V2``): the rule runs its query over ``windowSize``
+#:   (or ``overrideQueryTimeRange``) ending when it is evaluated, then creates the alert: Learn's Log Alerts V2 sample
+#:   (MicrosoftDocs/azure-monitor-docs ``articles/azure-monitor/alerts/alerts-common-schema.md``, "Sample log search
+#:   alert when the monitoringService = Log Alerts V2") gives ``windowEndTime`` 2020-07-09T13:54:34Z, the end of the
+#:   ``TimeGenerated between(...)`` its ``linkToSearchResultsAPI`` query ran; Learn's test-action payload
+#:   (``alerts-payload-samples.md``, ``shared/corpus/alerts/test-actions/log-alert-v2.json``) gives ``windowEndTime`` =
+#:   ``firedDateTime``; Firestop's recorded ``content-abuse`` delivery ends its window 3.5 s before it fired. So
+#:   :data:`WINDOW_SLACK_SECONDS` (60 s), the slack the rule's re-run already allows before ``startDateTime``. A log
+#:   search evaluation Azure *retries* for ingestion latency ("To mitigate latency, the system retries the alert
+#:   evaluation multiple times. After the data arrives, the alert fires", ``alerts-troubleshoot-log.md``) is not
+#:   documented to keep its first window end; a genuine alert whose window ends earlier than this is not confirmed and
+#:   waits for a responder (fail safe; tests/attack17/test_a17_05_window_shifted_earlier.py shows it).
+#: * ``metricalerts``: platform metrics reach the evaluation late (their values are published after their minute, see
+#:   :data:`METRIC_SLACK_SECONDS`), and Learn's metric samples end a window at 13:45:03 (``alerts-common-schema.md``,
+#:   static threshold) where the same page's Resolved metric alert fired at 13:58:24 — two samples, maybe two firings,
+#:   no documented bound. Kept at 600 s (RT19-05's figure): a metric alert's window may still be moved up to 10 min
+#:   back by a forger, and a genuine one later than that waits for a responder (review17's note).
+#: * ``activitylogalerts``: no evaluation window (a delivered one is refused, apr17).
+WINDOW_END_BEFORE_START_SECONDS = {"scheduledqueryrules": WINDOW_SLACK_SECONDS, "metricalerts": 600}
+#: How far a delivered window's length may differ from the rule's ``windowSize``, and its end lie after
+#: ``startDateTime`` (seconds; a payload rounds its times).
 WINDOW_LENGTH_TOLERANCE_SECONDS = 60
+_KIND_NAMES = {"scheduledqueryrules": "a log search alert", "metricalerts": "a metric alert"}
 
 
 def window_differs(alert: dict[str, Any], rule: dict[str, Any], started: datetime | None) -> str | None:
     """RT19-05: None when ``alert``'s delivered evaluation window (the incident input's ``window_start`` /
     ``window_end``, what ``evidence.snapshot_logs`` keeps) is the window ``rule`` (ARM JSON of a scheduled query or
     metric rule; any other kind: None) evaluated when it fired at ``started`` (the source's ``startDateTime``): its end
-    within :data:`WINDOW_END_BEFORE_START_SECONDS` before ``started`` (after it by at most
-    :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`: a payload rounds its times), its length the rule's ``windowSize`` (or a
-    log rule's ``overrideQueryTimeRange``) within :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`; else why not. A window given
-    for an activity log rule (it has none), or half of one or an unreadable one, is refused (apr17). A delivery naming
-    no window passes (the evidence reads its lookback before the firing time). Before, a copy of the real alert with
-    its window moved past the attack was confirmed, and its sealed evidence kept none of it. Pure."""
+    within :data:`WINDOW_END_BEFORE_START_SECONDS` of the rule's kind before ``started`` (A17-05: 60 s for a log search
+    alert, 600 s for a metric alert; after it by at most :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`: a payload rounds its
+    times), its length the rule's ``windowSize`` (or a log rule's ``overrideQueryTimeRange``) within
+    :data:`WINDOW_LENGTH_TOLERANCE_SECONDS`; else why not (a sentence naming the field, the bound and the kind). A
+    window given for an activity log rule (it has none), or half of one or an unreadable one, is refused (apr17). A
+    delivery naming no window passes (the evidence reads its lookback before the firing time). Before, a copy of the
+    real alert with its window moved past the attack was confirmed, and its sealed evidence kept none of it. Not
+    confirmed is never dropped: the incident's steps wait for a responder. Pure."""
     from firestop.alerts.times import parse_utc_or_none
 
     kind = str((rule or {}).get("type") or "").rsplit("/", 1)[-1].lower()
     given = alert.get("window_start") is not None or alert.get("window_end") is not None
     if kind == "activitylogalerts" and given:  # (apr17) it has no evaluation window: one given would be the evidence's
         return "the delivery gives an evaluation window, which an activity log alert does not have"
-    if kind not in ("scheduledqueryrules", "metricalerts"):
+    if kind not in WINDOW_END_BEFORE_START_SECONDS:
         return None
     start, end = parse_utc_or_none(alert.get("window_start")), parse_utc_or_none(alert.get("window_end"))
     if not given:
@@ -168,18 +191,18 @@ def window_differs(alert: dict[str, Any], rule: dict[str, Any], started: datetim
         return "the delivery's evaluation window is incomplete or unreadable (windowStartTime, windowEndTime)"
     if started is None:
         return "the source gives no startDateTime to place the delivered window at"
-    late = (started - end).total_seconds() if end is not None else None
-    if late is None or late < -WINDOW_LENGTH_TOLERANCE_SECONDS or late > WINDOW_END_BEFORE_START_SECONDS:
-        return (f"windowEndTime differs: the delivery says {str(alert.get('window_end'))[:40]}, the rule evaluated "
-                f"its window when the alert started ({started.isoformat()})")
-    if start is not None:
-        props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
-        lengths = [w for w in (window_seconds(props.get("windowSize")), window_seconds(props.get("overrideQueryTimeRange")))
-                   if w is not None]
-        length = (end - start).total_seconds()
-        if not any(abs(length - w) <= WINDOW_LENGTH_TOLERANCE_SECONDS for w in lengths):
-            return (f"windowStartTime differs: the delivered window is {length:g} s long, the rule's windowSize "
-                    f"{str(props.get('windowSize'))[:20]}")
+    late, before = (started - end).total_seconds(), WINDOW_END_BEFORE_START_SECONDS[kind]
+    if late < -WINDOW_LENGTH_TOLERANCE_SECONDS or late > before:
+        return (f"windowEndTime differs: the delivery says {str(alert.get('window_end'))[:40]}; {_KIND_NAMES[kind]}'s "
+                f"window ends when its rule is evaluated, at most {before} s before the alert started "
+                f"({started.isoformat()})")
+    props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+    lengths = [w for w in (window_seconds(props.get("windowSize")), window_seconds(props.get("overrideQueryTimeRange")))
+               if w is not None]
+    length = (end - start).total_seconds()
+    if not any(abs(length - w) <= WINDOW_LENGTH_TOLERANCE_SECONDS for w in lengths):
+        return (f"windowStartTime differs: the delivered window is {length:g} s long, the rule's windowSize "
+                f"{str(props.get('windowSize'))[:20]}")
     return None
 
 

@@ -64,3 +64,39 @@ def test_a_twin_carries_its_policy_states(tmp_path):
     assert [(s.resource_id, s.compliance_state) for s in states] == [(vault["id"], "Compliant")]
     kv = KeyVaultManagementClient(twin.credential, twin.subscription_id, transport=twin.transport)
     assert kv.vaults.get("rg-x", "kv-x").properties.enable_purge_protection is True
+
+
+def test_policy_state_history_answers_default_within_its_range():
+    """RT19-04: ``default`` answers every record in ``[$from, $to]`` (an absent ``$from`` is ``$to`` − 1 day), the
+    superseded ones too; ``latest`` the last evaluation's; ``$orderby=timestamp desc`` newest first."""
+    from datetime import datetime, timezone
+
+    from firestop.sandbox.policyinsights.models import reevaluate
+
+    tenant = Tenant.load()
+    pi = PolicyInsightsClient(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    sub = tenant.subscription_id
+    prod = f"/subscriptions/{sub}/resourceGroups/rg-ai-prod/providers/Microsoft.CognitiveServices/accounts/contoso-openai-prod"
+    definition = "037eea7a-bd0a-46c5-9a66-03aea78705d3"
+    with tenant._exclusive() as state:  # noqa: SLF001 — as Azure Policy's evaluations leave them
+        assert reevaluate(state, prod, definition, "Compliant", "2026-11-29T01:00:00Z") == 1
+        assert reevaluate(state, prod, definition, "NonCompliant", "2026-11-29T02:00:00Z") == 1
+        tenant._save_locked()  # noqa: SLF001
+    where = f"resourceId eq '{prod}' and policyDefinitionName eq '{definition}'"
+    at = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+
+    def ask(which, **options):
+        return [(s.compliance_state, s.timestamp.isoformat()) for s in
+                pi.policy_states.list_query_results_for_subscription(which, sub, QueryOptions(filter=where, **options))]
+
+    assert ask("latest") == [("NonCompliant", "2026-11-29T02:00:00+00:00")]
+    assert ask("default", to=at, from_property=datetime(2026, 11, 1, tzinfo=timezone.utc), order_by="timestamp desc") == [
+        ("NonCompliant", "2026-11-29T02:00:00+00:00"), ("Compliant", "2026-11-29T01:00:00+00:00"),
+        ("NonCompliant", "2026-11-28T22:00:00+00:00")]
+    assert ask("default", to=datetime(2026, 11, 29, 1, 30, tzinfo=timezone.utc)) == [  # $from: a day before $to
+        ("Compliant", "2026-11-29T01:00:00+00:00"), ("NonCompliant", "2026-11-28T22:00:00+00:00")]
+    assert ask("default", to=at, from_property=datetime(2026, 11, 29, 0, 30, tzinfo=timezone.utc),
+               order_by="timestamp asc") == [("Compliant", "2026-11-29T01:00:00+00:00"),
+                                             ("NonCompliant", "2026-11-29T02:00:00+00:00")]
+    with pytest.raises(HttpResponseError):
+        ask("default", order_by="resourceId")

@@ -4,9 +4,8 @@ Attacker: a function-key holder (``POST /api/events``). RT14-03 reads a policy e
 the once-marker was keyed by the event's own id (the sender's choice): after a responder undid the lock on purpose
 (the account stays NonCompliant: the exception is agreed), re-posting the event under a new id was confirmed again
 and ``lock-network`` locked the account again with nobody approving (PoC on the item-2 commit). Fixed: a confirmed
-policy event claims the policy state it was confirmed by (resource, assignment, definition and the state's own
-``timestamp``: ``firestop.azure.policy_source.state_key``), so the same state contains once; a new evaluation is a
-new state.
+policy event claims the policy state it was confirmed by (resource, assignment, definition and — RT19-04 — since when
+they are NonCompliant: ``firestop.azure.policy_source.state_key``), so the same non-compliance contains once.
 """
 
 from __future__ import annotations
@@ -49,9 +48,12 @@ def test_a_new_event_id_for_the_same_policy_state_does_not_contain_again(endpoin
     assert _acls(env)["defaultAction"] != "Deny", "the account was locked again on a re-posted policy event"
 
 
-def test_the_state_key_names_the_evaluation():
+def test_the_state_key_names_the_non_compliance():
+    """(RT19-04 changed this: the key named the evaluation's ``timestamp``, which the daily cycle moves; it names the
+    resource, assignment, definition and since when they are NonCompliant.)"""
     from firestop.azure.policy_source import state_key
 
     state = {"resourceId": PROD, "policyAssignmentId": "/a", "policyDefinitionId": "/d", "timestamp": "2026-11-29T03:09:58Z"}
     assert state_key([state]) == state_key([{**state, "resourceId": PROD.upper()}])
-    assert state_key([state]) != state_key([{**state, "timestamp": "2026-11-30T03:09:58Z"}])  # a new evaluation
+    assert state_key([state]) == state_key([{**state, "timestamp": "2026-11-30T03:09:58Z"}])  # a new evaluation, same one
+    assert state_key([state], "2026-11-28t22:00:00+00:00") != state_key([state])  # Compliant in between: a new one

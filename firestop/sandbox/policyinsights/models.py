@@ -1,4 +1,5 @@
-"""Policy compliance state: ``doc["policy_states"]`` = ``[PolicyState JSON]``.
+"""Policy compliance state: ``doc["policy_states"]`` = ``[PolicyState JSON]`` (the last evaluation's), and
+``doc["policy_state_history"]`` = the records earlier evaluations left (``policyStates/default``; :func:`reevaluate`).
 
 Shape of one state (Policy Insights REST 2019-10-01, ``PolicyStates_ListQueryResultsForSubscription``,
 spec example ``PolicyStates_QuerySubscriptionScope.json``; azure-mgmt-policyinsights 1.0.1
@@ -51,3 +52,21 @@ def policy_state(
         "policyDefinitionCategory": category,
         "complianceState": compliance,
     }
+
+
+def reevaluate(state: TenantState, resource_id: str, definition: str, compliance: str, timestamp: str) -> int:
+    """An evaluation of Azure Policy at ``timestamp`` (ISO 8601 UTC) finds ``resource_id`` ``compliance`` with the
+    policy ``definition`` (its name): each current state of that pair moves to ``doc["policy_state_history"]`` and a
+    copy with the new ``complianceState`` / ``isCompliant`` / ``timestamp`` takes its place. Returns how many states
+    were re-evaluated (0: none held). The caller holds the tenant's lock and saves."""
+    current = state.doc.setdefault("policy_states", [])
+    history = state.doc.setdefault("policy_state_history", [])
+    count = 0
+    for i, held in enumerate(current):
+        if (str(held.get("resourceId", "")).lower() == resource_id.lower()
+                and str(held.get("policyDefinitionName", "")).lower() == definition.lower()):
+            history.append(dict(held))
+            current[i] = {**held, "complianceState": compliance, "isCompliant": compliance == "Compliant",
+                          "timestamp": timestamp}
+            count += 1
+    return count
