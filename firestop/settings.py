@@ -305,6 +305,8 @@ def _seal_keys_retired(v: str) -> str | None:
     """Never echoes the value (secrets): at most 3 keys, each as :func:`_seal_key` wants it (seal17)."""
     if v.strip().startswith("@Microsoft.KeyVault("):
         return _seal_key(v.strip())
+    if v.strip().lower() == "none":  # firestop.trust.seal.NO_RETIRED_KEY: no retired key (the template's first value)
+        return None
     words = v.split()
     if len(words) > 3:
         return (f"holds {len(words)} retired keys; the ring holds at most 3 besides FIRESTOP_SEAL_KEY: drop the oldest "
@@ -372,7 +374,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions; a detection's {automation_principal_id} must be it (RT17-01).", _guid("the managed identity's principalId (template output identityPrincipalId)")),
     Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),
     Setting("FIRESTOP_ALERTS_KEY_DIGEST", "no", "none (the audit's monitoring.webhook-key is not evaluable)", "Keyed digest (v1.<key id>.<MAC>, sealed with FIRESTOP_SEAL_KEY; never the key) of the action group's host key actiongroup: the audit tells a wrong ?code= in the action group by it (firestop.trust.alerts_key). On Azure a Key Vault reference the template creates from alertsKeyDigest.", _alerts_key_digest),
-    Setting("FIRESTOP_SEAL_KEY_RETIRED", "no", "FIRESTOP_HOME/seal-key.retired locally (seal-key rotate writes it), else none", "Retired seal keys, newest first, whitespace-separated (at most 3): they still verify what they sealed, never seal (firestop.trust.seal; README: Rotating the seal key); on Azure a Key Vault reference to the secret firestop-seal-key-retired.", _seal_keys_retired),
+    Setting("FIRESTOP_SEAL_KEY_RETIRED", "no", "FIRESTOP_HOME/seal-key.retired locally (seal-key rotate writes it), else none", "Retired seal keys, newest first, whitespace-separated (at most 3), or none: they still verify what they sealed, never seal (firestop.trust.seal; README: Rotating the seal key); on Azure always a Key Vault reference to the secret firestop-seal-key-retired (none until a key is retired).", _seal_keys_retired),
     Setting("FIRESTOP_NOTIFY_WEBHOOK_URL", "no", "none (notify.webhook is skipped)", "Teams/Slack incoming-webhook URL (a secret: the URL carries a token).", _https),
     Setting("FIRESTOP_TABLETOP_SCHEDULE", "no", "0 0 6 * * 1", "NCRONTAB of the weekly tabletop timer, or off.", _schedule),
     Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),

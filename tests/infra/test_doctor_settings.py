@@ -69,7 +69,7 @@ def _deploy_into_home(home, params=None):
     params = params or generated_parameters()["parameters"]
     client = factory(tenant).resources(tenant.subscription_id)
     result = client.deployments.begin_create_or_update("rg-ai-prod", "firestop", {"properties": {
-        "mode": "Incremental", "template": template(), "parameters": {**params, "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43}}}}).result()
+        "mode": "Incremental", "template": template(), "parameters": {**params, "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43}, "sealKeyRetired": {"value": "none"}}}}).result()
     return tenant, result.properties.outputs
 
 
@@ -79,8 +79,10 @@ def test_the_template_sets_every_setting_azure_requires(firestop_home):
     settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
     # App Service resolves the Key Vault reference before the app reads it: stand in the resolved value
     assert settings["FIRESTOP_SEAL_KEY"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
-    assert dict(check_environment(settings, on_azure=True)) == {"FIRESTOP_SEAL_KEY": dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]}
-    resolved = {**settings, "FIRESTOP_SEAL_KEY": "x" * 43, "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}
+    assert settings["FIRESTOP_SEAL_KEY_RETIRED"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
+    assert set(dict(check_environment(settings, on_azure=True))) == {"FIRESTOP_SEAL_KEY", "FIRESTOP_SEAL_KEY_RETIRED"}
+    resolved = {**settings, "FIRESTOP_SEAL_KEY": "x" * 43, "FIRESTOP_SEAL_KEY_RETIRED": "none",
+                "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}
     assert check_environment(resolved, on_azure=True) == []
     assert "Key Vault Secrets User" in dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]
 

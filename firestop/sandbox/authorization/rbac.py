@@ -178,6 +178,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "vaults.get": ("Microsoft.KeyVault/vaults/read", False),
     "vaults.listByResourceGroup": ("Microsoft.KeyVault/vaults/read", False),
     "vaults.listBySubscription": ("Microsoft.KeyVault/vaults/read", False),
+    "vaultSecrets.get": ("Microsoft.KeyVault/vaults/secrets/read", False),  # Secrets_Get (management plane; no value)
     "policyStates.queryResults": ("Microsoft.PolicyInsights/policyStates/queryResults/action", False),
 }
 #: LRO status URLs, per provider of the path.
