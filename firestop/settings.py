@@ -394,8 +394,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records, and notification copies under notifications/.", _container),
     Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (write-once; WORM policy in the template).", _container),
     Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for the hash-chained ledgers (append blobs; WORM with protected appends in the template).", _container),
-    Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed.", _guid("the directory (tenant) ID: az account show --query tenantId")),
-    Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway; never taken from the Host header.", https_origin_problem),
+    Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed (the template sets it from entraTenantId, by default the deployment's tenant).", _guid("the directory (tenant) ID: az account show --query tenantId")),
+    Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway (template parameter publicUrl); never taken from the Host header.", https_origin_problem),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
     Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),
     Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _principal_id),
@@ -411,6 +411,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AzureWebJobsStorage__clientId", "azure", "none", "Client ID of the user-assigned identity the host uses for storage.", _guid("the identity's clientId (template output identityClientId)")),
     Setting("AZURE_CLIENT_ID", "azure", "none", "Client ID of the user-assigned identity DefaultAzureCredential uses for ARM, Key Vault and Logs.", _guid("the identity's clientId (template output identityClientId)")),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "no", "none (nothing exported)", "Application Insights (set by the template): the Function App and firestop serve export OpenTelemetry traces and metrics there (firestop.telemetry).", None),
+    Setting("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "no", "none (ingestion with the connection string's instrumentation key)", "ClientId=<identity client id>;Authorization=AAD: telemetry is sent with the managed identity's Entra token, as a component with local authentication disabled requires (set by the template; doctor's telemetry check reads it).", None),
     Setting("FIRESTOP_LOG_FORMAT", "no", "text", "Log lines (one per request and per decision): text (key=value) or json (JSON lines); firestop serve prints them on stderr.", _one_of("text", "json")),
     Setting("FIRESTOP_OTEL_CONSOLE", "local", "none", "1: firestop serve also prints OpenTelemetry spans and metrics on stderr (nothing else is exported locally).", _one_of("1", "0")),
 )

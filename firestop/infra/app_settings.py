@@ -26,6 +26,7 @@ Functions:
 * :func:`missing_on_azure(env)` → ``[(name, problem with the fix)]``: the settings the template always writes
   (not ``may_be_empty``) that ``env`` lacks — a hand edit removed them, or the app was deployed with an older
   template; ``doctor`` names each (the app itself still starts: each has a safe default).
+* :func:`deployment_table()` → the README's table of the above (Markdown; a test keeps README.md equal to it).
 * :func:`not_key_vault_references(values)` → names of :data:`KEY_VAULT_SETTINGS` whose value is not an
   ``@Microsoft.KeyVault(...)`` reference (a literal key in an app setting: readable by anyone who may read the
   site's configuration, and outside the vault's access log).
@@ -145,3 +146,15 @@ def not_key_vault_references(values: Mapping[str, Any]) -> list[str]:
             continue  # a template expression formatting a reference (format('@Microsoft.KeyVault(SecretUri=…)', …))
         found.append(name)
     return found
+
+
+def deployment_table() -> str:
+    """README's "On Azure" table (Markdown): each setting the template writes and from what, then each it leaves out
+    and why. Print it with ``python -c "from firestop.infra.app_settings import deployment_table; print(deployment_table())"``."""
+    rows = ["| setting | on Azure |", "|---|---|"]
+    rows += [f"| `{name}` | written by the template: {source.origin}"
+             + (" — may be empty, which the app reads as unset" if source.may_be_empty else "") + " |"
+             for name, source in FROM_TEMPLATE.items()]
+    rows += [f"| `{name}` | left out: {why} |" for name, why in LEFT_OUT.items()]
+    rows += [f"| `{name}` | set by App Service on every instance, never an app setting |" for name in sorted(PLATFORM)]
+    return "\n".join(rows) + "\n"

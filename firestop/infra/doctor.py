@@ -4,7 +4,8 @@ Checks (each → ``{"check", "status": ok|problem|skipped, "detail"}``; ``skippe
 could not be checked and why — "— not checkable: …" when the target (e.g. the sandbox) cannot answer):
 
 1. ``settings`` — :func:`firestop.settings.check_environment` on the environment (``on_azure`` with
-   ``--azure``: the required application settings must be present).
+   ``--azure``: the required application settings must be present, and so must every one ``infra/azuredeploy.json``
+   always writes, :func:`firestop.infra.app_settings.missing_on_azure`, each named with the parameter it comes from).
 2. ``storage`` — the stores of :func:`firestop.storage.stores_for` answer: with ``FIRESTOP_STORAGE_BLOB_URL``
    each container (records, evidence, ledger) is read with Get Container Properties (the managed identity on
    Azure, Azurite's development key locally; a missing container is a problem on Azure, created on first write
@@ -69,9 +70,17 @@ def _result(check: str, status: str, detail: str, **extra: Any) -> dict[str, Any
 
 
 def check_settings(env: Mapping[str, str], on_azure: bool) -> dict[str, Any]:
+    """``settings``: every value checked; on Azure also the required ones present, and every setting the template
+    always writes (:func:`firestop.infra.app_settings.missing_on_azure`: a hand edit removed it, or an older template
+    deployed the app) — the app still starts without those (each has a safe default), so doctor is where they show."""
     from firestop.settings import check_environment
 
+    from .app_settings import missing_on_azure
+
     problems = check_environment(env, on_azure=on_azure)
+    if on_azure:
+        named = {name for name, _ in problems}
+        problems += [(name, problem) for name, problem in missing_on_azure(env) if name not in named]
     if problems:
         return _result("settings", PROBLEM, "; ".join(f"{n}: {p}" for n, p in problems), problems=[{"setting": n, "problem": p} for n, p in problems])
     return _result("settings", OK, "every FIRESTOP_* and host setting present is valid" + (" and the required ones are set" if on_azure else ""))
