@@ -305,9 +305,7 @@ def _seal_keys_retired(v: str) -> str | None:
     """Never echoes the value (secrets): at most 3 keys, each as :func:`_seal_key` wants it (seal17)."""
     if v.strip().startswith("@Microsoft.KeyVault("):
         return _seal_key(v.strip())
-    if v.strip().lower() == "none":  # firestop.trust.seal.NO_RETIRED_KEY: no retired key (the template's first value)
-        return None
-    words = v.split()
+    words = [w for w in v.split() if w.lower() != "none"]  # firestop.trust.seal.NO_RETIRED_KEY: the word for no key
     if len(words) > 3:
         return (f"holds {len(words)} retired keys; the ring holds at most 3 besides FIRESTOP_SEAL_KEY: drop the oldest "
                 "(the last) once what it sealed need not be believed (README: Rotating the seal key)")

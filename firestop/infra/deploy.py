@@ -205,6 +205,9 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
     first = not _exists(client, resource_group, name)
     declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
     params = dict(parameters)
+    given_retired = params.get(RETIRED_PARAMETER) or {}
+    if RETIRED_PARAMETER in params and "reference" not in given_retired and not str(given_retired.get("value") or "").strip():
+        del params[RETIRED_PARAMETER]  # given empty: the template's "keep", decided below like a parameter left out
     retired = "given" if RETIRED_PARAMETER in params else None
     if retired is None and RETIRED_PARAMETER in declared:
         vault = (params.get("vaultName") or {}).get("value")

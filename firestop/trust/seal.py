@@ -305,12 +305,11 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
 
 def _parse_retired(text: str, where: str) -> "tuple[SealKey, ...]":
     """The retired keys in ``text`` (whitespace-separated, newest first); SealKeyError naming ``where`` (never a
-    value) for one that is not a usable key. The count is checked by :class:`SealKeyRing`. :data:`NO_RETIRED_KEY`
-    (``none``) alone is a ring without a retired key: the value the template's vault secret holds until a key is
-    retired (a Key Vault secret cannot be empty, and the reference must always resolve: deploy18)."""
-    if text.strip().lower() == NO_RETIRED_KEY:
-        return _NO_RETIRED
-    words = text.split()
+    value) for one that is not a usable key. The count is checked by :class:`SealKeyRing`. The word
+    :data:`NO_RETIRED_KEY` (``none``) stands for no key and is skipped: alone it is a ring without a retired key, the
+    value the template's vault secret holds until a key is retired (the reference must always resolve: deploy18), and
+    README's rotation step ``sealKeyRetired="$OLD $RETIRED"`` with that value still gives just ``$OLD``."""
+    words = [word for word in text.split() if word.lower() != NO_RETIRED_KEY]
     if len(words) > 4 * (MAX_RETIRED_KEYS + 1):  # far past the bound: not read further
         raise SealKeyError(f"{where}: {len(words)} retired seal keys; a ring holds at most {MAX_RETIRED_KEYS} besides "
                            "the current one (python -m firestop seal-key retire KEY_ID drops one)")

@@ -140,6 +140,14 @@ def test_a_later_deploy_gives_none_only_when_the_vault_has_no_retired_keys_secre
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["seal_key_retired"] == "initialised"
     assert json.loads(deploy("--json").stdout)["seal_key_retired"] == "kept"
+    # an empty sealKeyRetired in the parameters file is the template's "keep" too, never written
+    from firestop.settings import REPO_ROOT
+
+    doc = json.loads((REPO_ROOT / "infra" / "azuredeploy.parameters.json").read_text())
+    doc["parameters"]["sealKeyRetired"] = {"value": ""}
+    path = firestop_home.parent / "empty-retired.parameters.json"
+    path.write_text(json.dumps(doc))
+    assert json.loads(deploy("--parameters", str(path), "--json").stdout)["seal_key_retired"] == "kept"
 
 
 @pytest.mark.parametrize("value", [

@@ -94,3 +94,8 @@ def test_none_is_a_ring_without_a_retired_key_and_an_absent_secret_fails_the_dep
     assert "FIRESTOP_SEAL_KEY_RETIRED" not in dict(check_environment({"FIRESTOP_SEAL_KEY_RETIRED": "none"}, on_azure=True))
     ring = load_seal_key(firestop_home, {"FIRESTOP_SEAL_KEY": SEAL, "FIRESTOP_SEAL_KEY_RETIRED": "none"})
     assert ring.retired == ()
+    # README's rotation: sealKeyRetired="$OLD $RETIRED" with RETIRED read from the secret, 'none' the first time
+    old = "old-" + "o" * 40
+    assert "FIRESTOP_SEAL_KEY_RETIRED" not in dict(check_environment({"FIRESTOP_SEAL_KEY_RETIRED": f"{old} none"}, on_azure=True))
+    ring = load_seal_key(firestop_home, {"FIRESTOP_SEAL_KEY": SEAL, "FIRESTOP_SEAL_KEY_RETIRED": f"{old} none"})
+    assert [k.kid for k in ring.retired] == [load_seal_key(firestop_home, {"FIRESTOP_SEAL_KEY": old}).kid]
