@@ -145,3 +145,44 @@ def test_the_readme_on_azure_table_is_the_registry():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert deployment_table() in readme, "regenerate README's On Azure table: python -c \"from firestop.infra.app_settings " \
         "import deployment_table; print(deployment_table())\""
+
+
+def test_doctor_names_a_seal_key_pasted_into_an_app_setting(firestop_home):
+    """deploy18: whoever writes app settings could put a literal retired key in FIRESTOP_SEAL_KEY_RETIRED instead of
+    the Key Vault reference, and no check saw it. doctor --app reads the site's Key Vault references through ARM (names
+    and statuses, never a value) and names it; a reference to a secret that is not there is named too. Fails before:
+    doctor had no such check."""
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+
+    from firestop.infra.deploy import alerts_key_digest_of
+
+    tenant = Tenant.open(firestop_home / "sandbox")
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43},
+              "sealKeyRetired": {"value": "none"}}
+    params["alertsKeyDigest"] = {"value": alerts_key_digest_of(params)}
+    out = factory(tenant).resources(tenant.subscription_id).deployments.begin_create_or_update(
+        "rg-ai-prod", "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
+    site = out.properties.outputs["functionAppName"]["value"]
+
+    def doctor() -> dict:
+        result = CliRunner().invoke(app, ["doctor", "--app", f"rg-ai-prod/{site}", "--json"])
+        return {c["check"]: c for c in json.loads(result.output)["checks"]}["app secrets"]
+
+    first = doctor()
+    assert first["status"] == "ok", first
+    literal = "old-retired-" + "q" * 40
+    doc = Tenant.open(firestop_home / "sandbox")
+    (deployed,) = [r for r in doc._state.doc["deployed_resources"].values() if r["type"] == "Microsoft.Web/sites"]  # noqa: SLF001
+    for setting in deployed["properties"]["siteConfig"]["appSettings"]:  # stand in for an edit in the portal
+        if setting["name"] == "FIRESTOP_SEAL_KEY_RETIRED":
+            setting["value"] = literal
+        if setting["name"] == "FIRESTOP_ALERTS_KEY_DIGEST":
+            setting["value"] = setting["value"].replace("firestop-alerts-key-digest", "no-such-secret")
+    doc.save()
+    found = doctor()
+    assert found["status"] == "problem" and literal not in json.dumps(found)
+    assert "FIRESTOP_SEAL_KEY_RETIRED is not a Key Vault reference" in found["detail"]
+    assert "FIRESTOP_ALERTS_KEY_DIGEST's Key Vault reference is SecretNotFound" in found["detail"]
+    assert "FIRESTOP_SEAL_KEY " not in found["detail"] and "FIRESTOP_SEAL_KEY'" not in found["detail"]

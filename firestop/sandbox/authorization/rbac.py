@@ -119,6 +119,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
     "sites.getAuthSettingsV2": ("Microsoft.Web/sites/config/read", False),  # WebApps_GetAuthSettingsV2WithoutSecrets
+    "sites.getAppSettingsKeyVaultReferences": ("Microsoft.Web/sites/config/read", False),  # names and statuses, no value
     "blobContainers.getImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/read", False),
     "blobContainers.lockImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/lock/action", False),
     "storageAccounts.getProperties": ("Microsoft.Storage/storageAccounts/read", False),
