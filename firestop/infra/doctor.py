@@ -599,7 +599,8 @@ def not_checked_here(*, azure: bool, in_app: bool) -> str | None:
     return ("Not checked from here: the deployed app's own settings, storage and telemetry — the checks above read this "
             "machine's environment, not the app's. The app validates its settings at start (a wrong or missing one stops "
             "it, its log names each; README 'Deploy to Azure' step 5); run doctor inside the app to check them there. "
-            "From here, ARM shows the app's authentication (--app <rg>/<function app name>) and where alerts go "
+            "From here, ARM shows the app's authentication and whether its seal settings are Key Vault references (--app "
+            "<rg>/<function app name>) and where alerts go "
             "(--action-group <rg>/<name> --app-host <app>.azurewebsites.net).")
 
 
