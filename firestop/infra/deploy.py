@@ -34,7 +34,8 @@ Retired seal keys (deploy18): the template always points ``FIRESTOP_SEAL_KEY_RET
 keeps what the vault holds — but the secret must exist. When the parameters leave ``sealKeyRetired`` out, :func:`deploy`
 reads what is there (:func:`retired_secret_exists`: ARM Secrets_Get, which never returns a value) and gives ``none``
 (a ring without a retired key) only when no such secret exists yet — a first deployment, or one made before the
-template kept it. The result's ``seal_key_retired`` says which: ``"given"``, ``"kept"`` or ``"initialised"``.
+template kept it. The result's ``seal_key_retired`` says which: ``"given"``, ``"kept"`` or ``"initialised"``. A later
+deployment giving ``sealKey`` without ``sealKeyRetired`` is refused: a new key would drop the stored one from the ring.
 
 Secrets in app settings: a template whose Function App writes ``FIRESTOP_SEAL_KEY``, ``FIRESTOP_SEAL_KEY_RETIRED`` or
 ``FIRESTOP_ALERTS_KEY_DIGEST`` as anything but a Key Vault reference (a literal key, or an expression built from a
@@ -209,6 +210,12 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
     if RETIRED_PARAMETER in params and "reference" not in given_retired and not str(given_retired.get("value") or "").strip():
         del params[RETIRED_PARAMETER]  # given empty: the template's "keep", decided below like a parameter left out
     retired = "given" if RETIRED_PARAMETER in params else None
+    new_seal = str((params.get("sealKey") or {}).get("value") or "").strip() or "reference" in (params.get("sealKey") or {})
+    if new_seal and not first and retired is None and RETIRED_PARAMETER in declared:
+        raise DeployInputError("--parameters", "sealKey is given on a later deployment without sealKeyRetired: a new key "
+                               "would leave the stored one out of the ring, and everything it sealed would stop verifying. "
+                               "To keep the stored key, leave sealKey out; to rotate, give sealKeyRetired with the stored "
+                               "key first (README: Rotating the seal key)")
     if retired is None and RETIRED_PARAMETER in declared:
         vault = (params.get("vaultName") or {}).get("value")
         if not (isinstance(vault, str) and vault) and not first:

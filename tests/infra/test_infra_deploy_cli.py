@@ -171,3 +171,21 @@ def test_a_template_writing_a_seal_key_into_an_app_setting_is_refused(firestop_h
     assert result.exit_code == 2, result.output
     assert "FIRESTOP_SEAL_KEY_RETIRED" in json.loads(result.stdout)["error"] and "x" * 40 not in result.output
     assert not [r for r in _tenant(firestop_home).requests if r.operation == "templateDeployments.createOrUpdate"]
+
+
+def test_a_later_deploy_with_a_new_seal_key_and_no_retired_keys_is_refused(firestop_home, tmp_path):
+    """deploy18: a rotation that forgets sealKeyRetired drops the stored key from the ring (its ledgers, tokens and
+    trusted rules stop verifying) — refused before anything is sent, naming both ways out (fails before: deployed)."""
+    from firestop.settings import REPO_ROOT
+
+    assert deploy().exit_code == 0
+    doc = json.loads((REPO_ROOT / "infra" / "azuredeploy.parameters.json").read_text())
+    doc["parameters"]["sealKey"] = {"value": "new-" + "n" * 40}
+    path = tmp_path / "rotate.parameters.json"
+    path.write_text(json.dumps(doc))
+    refused = deploy("--parameters", str(path), "--json")
+    assert refused.exit_code == 2 and "sealKeyRetired" in json.loads(refused.stdout)["error"] and "n" * 40 not in refused.output
+    doc["parameters"]["sealKeyRetired"] = {"value": "old-" + "o" * 40}
+    path.write_text(json.dumps(doc))
+    rotated = deploy("--parameters", str(path), "--json")
+    assert rotated.exit_code == 0 and json.loads(rotated.stdout)["seal_key_retired"] == "given"
