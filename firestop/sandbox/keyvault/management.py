@@ -14,8 +14,8 @@ vaultSecrets.get            GET     /subscriptions/{s}/resourceGroups/{rg}/provi
 ==========================  ======  ==================================================================
 
 Bodies are the vault's ARM JSON (:func:`~.models.key_vault`); lists answer
-``{"value": [...]}`` without ``nextLink`` (a tenant holds few vaults); a resource group's list includes the vaults a
-template deployed there (Firestop's own ``kv-fire-…``), as ``vaults.get`` answers them. An unknown vault is 404
+``{"value": [...]}`` without ``nextLink`` (a tenant holds few vaults): the seeded vaults only — a vault a template
+deployed answers ``vaults.get`` but is not listed (the audit's counts rest on the seeded ones). An unknown vault is 404
 ``ResourceNotFound``. Writes (create, update, access policies) are not modelled.
 
 ``vaultSecrets.get`` (Secrets_Get, the management plane's secret: "intended for internal use in ARM deployments") answers a
@@ -80,15 +80,7 @@ def list_by_resource_group(ctx: RequestContext) -> SandboxResponse:
     if bad:
         return bad
     p = ctx.params
-    found = _vaults(ctx, f"/subscriptions/{p['sub']}/resourcegroups/{p['rg']}/")
-    state = state_of(ctx)
-    prefix = f"/subscriptions/{state.subscription_id}/resourcegroups/{p['rg']}/providers/{VAULT_TYPE}/".lower()
-    for key, deployed in sorted(state.doc.get("deployed_resources", {}).items()):
-        if key.startswith(prefix) and "/" not in key[len(prefix):] and str(deployed.get("type", "")).lower() == VAULT_TYPE.lower():
-            found.append({"id": deployed["id"], "name": str(deployed.get("name") or "").split("/")[-1], "type": VAULT_TYPE,
-                          **{k: copy.deepcopy(deployed[k]) for k in ("location", "tags") if k in deployed},
-                          "properties": copy.deepcopy(deployed.get("runtime") or deployed.get("properties") or {})})
-    return ok({"value": found})
+    return ok({"value": _vaults(ctx, f"/subscriptions/{p['sub']}/resourcegroups/{p['rg']}/")})
 
 
 @room.route("GET", ARM, "/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults", "vaults.listBySubscription")
