@@ -27,6 +27,8 @@ Functions:
   (not ``may_be_empty``) that ``env`` lacks — a hand edit removed them, or the app was deployed with an older
   template; ``doctor`` names each (the app itself still starts: each has a safe default).
 * :func:`deployment_table()` → the README's table of the above (Markdown; a test keeps README.md equal to it).
+* :func:`log_missing_on_azure(env)` → the same list, each logged as a warning on ``firestop.settings`` when ``env`` is
+  App Service's (``function_app.py`` calls it at start: on Flex Consumption the app's log is where an operator sees it).
 * :func:`not_key_vault_references(values)` → names of :data:`KEY_VAULT_SETTINGS` whose value is not an
   ``@Microsoft.KeyVault(...)`` reference (a literal key in an app setting: readable by anyone who may read the
   site's configuration, and outside the vault's access log).
@@ -129,6 +131,19 @@ def missing_on_azure(env: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(name, f"missing; infra/azuredeploy.json sets it ({source.origin}): redeploy the template (a hand edit "
                    "removed it, or the app was deployed with an older template)")
             for name, source in FROM_TEMPLATE.items() if not source.may_be_empty and not env.get(name)]
+
+
+def log_missing_on_azure(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """On App Service (``WEBSITE_SITE_NAME`` or ``WEBSITE_INSTANCE_ID`` set), :func:`missing_on_azure` of ``env``, each
+    logged as a warning (name and fix; a value is never read into the line); elsewhere ``[]``, nothing logged."""
+    import logging
+
+    if not (env.get("WEBSITE_SITE_NAME") or env.get("WEBSITE_INSTANCE_ID")):
+        return []
+    missing = missing_on_azure(env)
+    for name, problem in missing:
+        logging.getLogger("firestop.settings").warning("%s: %s", name, problem)
+    return missing
 
 
 def not_key_vault_references(values: Mapping[str, Any]) -> list[str]:

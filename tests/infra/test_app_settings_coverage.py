@@ -186,3 +186,18 @@ def test_doctor_names_a_seal_key_pasted_into_an_app_setting(firestop_home):
     assert "FIRESTOP_SEAL_KEY_RETIRED is not a Key Vault reference" in found["detail"]
     assert "FIRESTOP_ALERTS_KEY_DIGEST's Key Vault reference is SecretNotFound" in found["detail"]
     assert "FIRESTOP_SEAL_KEY " not in found["detail"] and "FIRESTOP_SEAL_KEY'" not in found["detail"]
+
+
+def test_the_app_logs_a_missing_template_setting_at_start_on_azure_only(caplog):
+    """function_app.py calls log_missing_on_azure at start: on Flex Consumption the app's log is where an operator sees
+    that a hand edit removed a setting the template writes (the app still starts on its default)."""
+    import logging
+
+    from firestop.infra.app_settings import log_missing_on_azure
+
+    env = {n: "x" for n in FROM_TEMPLATE if n != "FIRESTOP_ROLES"}
+    with caplog.at_level(logging.WARNING, logger="firestop.settings"):
+        assert log_missing_on_azure(env) == []  # locally: nothing
+        found = log_missing_on_azure({**env, "WEBSITE_SITE_NAME": "firestop-x"})
+    assert [n for n, _ in found] == ["FIRESTOP_ROLES"]
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["FIRESTOP_ROLES"] and "roleTable" in caplog.records[0].getMessage()
