@@ -200,20 +200,29 @@ def what_if(ctx: RequestContext) -> SandboxResponse:
     return ok({"status": "Succeeded", "properties": {"changes": changes}})
 
 
+def _deployed_site(ctx: RequestContext, suffix: str, missing: str) -> "tuple[dict, None] | tuple[None, SandboxResponse]":
+    """(the deployed record of the route's site ``+ suffix``, None), or (None, 404 ``ResourceNotFound`` — ``missing``
+    added to ARM's wording — or :func:`check_scope`'s answer)."""
+    bad = check_scope(ctx)
+    if bad:
+        return None, bad
+    state = state_of(ctx)
+    site = ctx.params["site"]
+    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Web/sites/{site}{suffix}"
+    found = state.doc.get("deployed_resources", {}).get(rid.lower())
+    if found is None or (not suffix and str(found.get("type", "")).lower() != "microsoft.web/sites"):
+        return None, error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{site}' under resource group "
+                           f"'{ctx.params['rg']}' was not found{missing}.")
+    return found, None
+
+
 def get_auth_settings(ctx: RequestContext) -> SandboxResponse:
     """``GET …/providers/Microsoft.Web/sites/{site}/config/authsettingsV2`` — App Service authentication a template
     deployed (WebApps_GetAuthSettingsV2WithoutSecrets; what ``firestop doctor`` reads). Answers from
     ``doc["deployed_resources"]`` (id, name, type, properties); 404 ``ResourceNotFound`` otherwise."""
-    bad = check_scope(ctx)
+    found, bad = _deployed_site(ctx, "/config/authsettingsV2", " or has no authentication settings")
     if bad:
         return bad
-    state = state_of(ctx)
-    site = ctx.params["site"]
-    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Web/sites/{site}/config/authsettingsV2"
-    found = state.doc.get("deployed_resources", {}).get(rid.lower())
-    if found is None:
-        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{site}' under resource group '{ctx.params['rg']}' "
-                     "was not found or has no authentication settings.")
     return ok({"id": found["id"], "name": "authsettingsV2", "type": "Microsoft.Web/sites/config",
                "properties": copy.deepcopy(found.get("properties") or {})})
 
@@ -250,16 +259,10 @@ def get_key_vault_references(ctx: RequestContext) -> SandboxResponse:
     References): ``{"value": [{id, name: <setting>, type, properties: {reference, status, vaultName, secretName,
     identityType, source}}]}`` for each app setting of the deployed site that is a Key Vault reference — never a value
     (what ``firestop doctor --app`` reads). 404 ``ResourceNotFound`` when no such site was deployed."""
-    bad = check_scope(ctx)
+    found, bad = _deployed_site(ctx, "", "")
     if bad:
         return bad
     state = state_of(ctx)
-    site = ctx.params["site"]
-    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Web/sites/{site}"
-    found = state.doc.get("deployed_resources", {}).get(rid.lower())
-    if found is None or str(found.get("type", "")).lower() != "microsoft.web/sites":
-        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{site}' under resource group "
-                     f"'{ctx.params['rg']}' was not found.")
     listed = ((found.get("properties") or {}).get("siteConfig") or {}).get("appSettings") or []
     base = f"{found['id']}/config/configreferences/appsettings"
     return ok({"value": [{"id": f"{base}/{s['name']}", "name": s["name"], "type": "Microsoft.Web/sites/config/configreferences",
