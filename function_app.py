@@ -16,6 +16,10 @@ from firestop.settings import check_startup
 
 check_startup()  # on Azure: refuse to start with wrong or missing settings, naming each and its fix
 
+from firestop.infra.app_settings import log_missing_on_azure
+
+log_missing_on_azure(os.environ)  # on Azure: warn of a setting the template always writes that is missing (it has a default)
+
 if os.environ.get("WEBSITE_INSTANCE_ID") or os.environ.get("WEBSITE_SITE_NAME") or os.environ.get("FUNCTIONS_WORKER_RUNTIME"):
     # On the Functions host: keep the secrets out of log lines, and configure OpenTelemetry (Azure Monitor) once when
     # APPLICATIONINSIGHTS_CONNECTION_STRING is set (firestop.telemetry). The local tools that import this module

@@ -305,7 +305,7 @@ def _seal_keys_retired(v: str) -> str | None:
     """Never echoes the value (secrets): at most 3 keys, each as :func:`_seal_key` wants it (seal17)."""
     if v.strip().startswith("@Microsoft.KeyVault("):
         return _seal_key(v.strip())
-    words = v.split()
+    words = [w for w in v.split() if w.lower() != "none"]  # firestop.trust.seal.NO_RETIRED_KEY: the word for no key
     if len(words) > 3:
         return (f"holds {len(words)} retired keys; the ring holds at most 3 besides FIRESTOP_SEAL_KEY: drop the oldest "
                 "(the last) once what it sealed need not be believed (README: Rotating the seal key)")
@@ -372,7 +372,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_AUTOMATION_PRINCIPAL_ID", "azure", "none", "Object ID of Firestop's own identity: identity.revoke_role_assignment never removes its assignments; doctor checks its permissions; a detection's {automation_principal_id} must be it (RT17-01).", _guid("the managed identity's principalId (template output identityPrincipalId)")),
     Setting("FIRESTOP_SEAL_KEY", "azure", "locally generated into FIRESTOP_HOME/seal-key", "HMAC key sealing incident inputs and decisions (firestop.trust.seal); on Azure a Key Vault reference the template creates.", _seal_key),
     Setting("FIRESTOP_ALERTS_KEY_DIGEST", "no", "none (the audit's monitoring.webhook-key is not evaluable)", "Keyed digest (v1.<key id>.<MAC>, sealed with FIRESTOP_SEAL_KEY; never the key) of the action group's host key actiongroup: the audit tells a wrong ?code= in the action group by it (firestop.trust.alerts_key). On Azure a Key Vault reference the template creates from alertsKeyDigest.", _alerts_key_digest),
-    Setting("FIRESTOP_SEAL_KEY_RETIRED", "no", "FIRESTOP_HOME/seal-key.retired locally (seal-key rotate writes it), else none", "Retired seal keys, newest first, whitespace-separated (at most 3): they still verify what they sealed, never seal (firestop.trust.seal; README: Rotating the seal key); on Azure a Key Vault reference to the secret firestop-seal-key-retired.", _seal_keys_retired),
+    Setting("FIRESTOP_SEAL_KEY_RETIRED", "no", "FIRESTOP_HOME/seal-key.retired locally (seal-key rotate writes it), else none", "Retired seal keys, newest first, whitespace-separated (at most 3), or none: they still verify what they sealed, never seal (firestop.trust.seal; README: Rotating the seal key); on Azure always a Key Vault reference to the secret firestop-seal-key-retired (none until a key is retired).", _seal_keys_retired),
     Setting("FIRESTOP_NOTIFY_WEBHOOK_URL", "no", "none (notify.webhook is skipped)", "Teams/Slack incoming-webhook URL (a secret: the URL carries a token).", _https),
     Setting("FIRESTOP_TABLETOP_SCHEDULE", "no", "0 0 6 * * 1", "NCRONTAB of the weekly tabletop timer, or off.", _schedule),
     Setting("FIRESTOP_TABLETOP_SCENARIOS", "no", "tabletop/scenarios", "Folder of tabletop scenario files.", None),
@@ -392,8 +392,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_RECORDS_CONTAINER", "no", "firestop-records", "Blob container for records, and notification copies under notifications/.", _container),
     Setting("FIRESTOP_EVIDENCE_CONTAINER", "no", "firestop-evidence", "Blob container for evidence (write-once; WORM policy in the template).", _container),
     Setting("FIRESTOP_LEDGER_CONTAINER", "no", "firestop-ledger", "Blob container for the hash-chained ledgers (append blobs; WORM with protected appends in the template).", _container),
-    Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed.", _guid("the directory (tenant) ID: az account show --query tenantId")),
-    Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway; never taken from the Host header.", https_origin_problem),
+    Setting("FIRESTOP_TENANT_ID", "no", "none (any tenant App Service authentication admits)", "Microsoft Entra tenant ID: on Azure only callers whose tid claim names it are believed (the template sets it from entraTenantId, by default the deployment's tenant).", _guid("the directory (tenant) ID: az account show --query tenantId")),
+    Setting("FIRESTOP_PUBLIC_URL", "no", "https://WEBSITE_HOSTNAME on Azure; firestop serve's own address locally", "Origin (https://host[:port]) of the links the app hands out (statusUri, Location): set it for a custom domain or a gateway (template parameter publicUrl); never taken from the Host header.", https_origin_problem),
     Setting("FIRESTOP_FUNCTION_KEY", "local", "generated into FIRESTOP_HOME/function-key", "Function key firestop serve requires (Azure manages its own keys).", None),
     Setting("FIRESTOP_SYSTEM_KEY", "local", "generated into FIRESTOP_HOME/system-key", "firestop serve: the Durable administration key (Azure: the extension's system key); must differ from the function key.", None),
     Setting("FIRESTOP_PRINCIPAL_ID", "local", "none", "Your Entra object ID for incident approve/reject (instead of --as).", _principal_id),
@@ -409,6 +409,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AzureWebJobsStorage__clientId", "azure", "none", "Client ID of the user-assigned identity the host uses for storage.", _guid("the identity's clientId (template output identityClientId)")),
     Setting("AZURE_CLIENT_ID", "azure", "none", "Client ID of the user-assigned identity DefaultAzureCredential uses for ARM, Key Vault and Logs.", _guid("the identity's clientId (template output identityClientId)")),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING", "no", "none (nothing exported)", "Application Insights (set by the template): the Function App and firestop serve export OpenTelemetry traces and metrics there (firestop.telemetry).", None),
+    Setting("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "no", "none (ingestion with the connection string's instrumentation key)", "ClientId=<identity client id>;Authorization=AAD: telemetry is sent with the managed identity's Entra token, as a component with local authentication disabled requires (set by the template; doctor's telemetry check reads it).", None),
     Setting("FIRESTOP_LOG_FORMAT", "no", "text", "Log lines (one per request and per decision): text (key=value) or json (JSON lines); firestop serve prints them on stderr.", _one_of("text", "json")),
     Setting("FIRESTOP_OTEL_CONSOLE", "local", "none", "1: firestop serve also prints OpenTelemetry spans and metrics on stderr (nothing else is exported locally).", _one_of("1", "0")),
 )

@@ -272,7 +272,8 @@ def infra_deploy(
 ) -> None:
     """Deploy infra/azuredeploy.json into the sandbox tenant under FIRESTOP_HOME through azure-mgmt-resource (README
     "Deploy to Azure" step 4, rehearsed; on Azure use az deployment group create). On a name's first deployment the
-    alertsFunctionKey and sealKey the file leaves out are generated (never shown). Exit 0 deployed (or previewed),
+    alertsFunctionKey and sealKey the file leaves out are generated (never shown); sealKeyRetired left out keeps the
+    retired seal keys the vault holds (none yet: it is given as 'none'). Exit 0 deployed (or previewed),
     2 bad input (a file, the resource group, or ARM refusing the template: the message names the flag and ARM's error),
     1 internal error. `sandbox reset` undoes it."""
     from firestop.infra import deploy as D
@@ -317,6 +318,11 @@ def infra_deploy(
                       highlight=False, markup=False, soft_wrap=True)
         if result["generated"]:
             console.print(f"Generated (not shown): {', '.join(result['generated'])}", highlight=False, markup=False)
+        said = {"kept": "kept what Firestop's vault holds (firestop-seal-key-retired; sealKeyRetired not given)",
+                "initialised": "none yet (firestop-seal-key-retired written as 'none': the vault had no such secret)",
+                "given": "as given in sealKeyRetired (firestop-seal-key-retired written)"}.get(result.get("seal_key_retired") or "")
+        if said:
+            console.print(f"Retired seal keys: {said}", highlight=False, markup=False, soft_wrap=True)
         for key, value in sorted(result["outputs"].items()):
             console.print(f"  {key}: {clean(str(value))}", highlight=False, markup=False, soft_wrap=True)
     if not what_if and str(result.get("provisioning_state")) != "Succeeded":  # shown above (or in the JSON): not done

@@ -13,6 +13,8 @@ Contract (one module per concern, like the other rooms):
   naming the flag.
 * :mod:`.grants` — the reverse: what a principal actually holds (role assignments + role
   definitions read through the SDK), as the role ``firestop.sandbox`` enforces and ``doctor`` compares.
+* :mod:`.app_settings` — which application settings the template writes (and from what), which it leaves out and why,
+  and which the platform sets: a test keeps it equal to the template and the code; ``doctor`` names a missing one.
 * :mod:`.alerts_route` — where the alert webhook is served (``POST /api/alerts`` on HTTPS's port), as ``doctor`` and
   the audit's webhook controls judge an action group's receiver.
 

@@ -15,8 +15,9 @@ Shapes:
 * :func:`parameters_of(doc)` → ``{name: {"value": …} | {"reference": …}}`` from an ARM parameters file
   (``deploymentParameters.json`` schema: ``{"$schema", "contentVersion", "parameters": {…}}``); DeployInputError otherwise.
 * :func:`deploy(clients, …)` → ``{"deployment", "resource_group", "provisioning_state", "outputs": {name: value},
-  "resources": [ARM ids], "generated": [parameter names], "first": bool}``; with ``what_if=True`` →
-  ``{"deployment", "resource_group", "what_if": True, "changes": [{"change_type", "resource_id"}], "generated", "first"}``
+  "resources": [ARM ids], "generated": [parameter names], "first": bool, "seal_key_retired": "given"|"kept"|"initialised"|None}``
+  (None: the template has no ``sealKeyRetired``); with ``what_if=True`` → ``{"deployment", "resource_group", "what_if": True,
+  "changes": [{"change_type", "resource_id"}], "generated", "first", "seal_key_retired"}``
   (nothing written).
 
 Secrets: on the *first* deployment of a name, the template's ``alertsFunctionKey`` and ``sealKey`` (both
@@ -27,6 +28,19 @@ action group as it is in Incremental mode). ARM never echoes a secure value (out
 type), and neither does this module. Whenever both ``alertsFunctionKey`` and ``sealKey`` are in the parameters (given or
 generated) and ``alertsKeyDigest`` is not, the digest is computed from them (:func:`alerts_key_digest_of`) and listed in
 ``generated``: the audit compares it with the action group's ``?code=`` (:mod:`firestop.trust.alerts_key`).
+
+Retired seal keys (deploy18): the template always points ``FIRESTOP_SEAL_KEY_RETIRED`` at the vault secret
+``firestop-seal-key-retired`` and writes it only when ``sealKeyRetired`` is given, so a deployment without the parameter
+keeps what the vault holds — but the secret must exist. When the parameters leave ``sealKeyRetired`` out, :func:`deploy`
+reads what is there (:func:`retired_secret_exists`: ARM Secrets_Get, which never returns a value) and gives ``none``
+(a ring without a retired key) only when no such secret exists yet — a first deployment, or one made before the
+template kept it. The result's ``seal_key_retired`` says which: ``"given"``, ``"kept"`` or ``"initialised"``. A later
+deployment giving ``sealKey`` without ``sealKeyRetired`` is refused: a new key would drop the stored one from the ring.
+
+Secrets in app settings: a template whose Function App writes ``FIRESTOP_SEAL_KEY``, ``FIRESTOP_SEAL_KEY_RETIRED`` or
+``FIRESTOP_ALERTS_KEY_DIGEST`` as anything but a Key Vault reference (a literal key, or an expression built from a
+parameter other than ``vaultName``) is refused before anything is sent
+(:func:`firestop.infra.app_settings.not_key_vault_references`, :func:`literal_secret_settings`).
 
 Errors: :class:`DeployInputError` for bad input (the CLI's exit 2: the resource group does not exist, ARM refused the
 template or parameters — ``InvalidTemplate``/``InvalidTemplateDeployment`` with the expression and its line, as the
@@ -65,6 +79,48 @@ def alerts_key_digest_of(params: dict[str, Any]) -> str | None:
     if not (isinstance(code, str) and code and isinstance(seal, str) and seal.strip()):
         return None
     return alerts_key_digest(code, key=SealKey(seal.strip(), "deployment parameters"))
+
+
+#: The template parameter holding the retired seal keys, the vault secret it writes, and the value of a ring without one.
+RETIRED_PARAMETER = "sealKeyRetired"
+RETIRED_SECRET = "firestop-seal-key-retired"
+NO_RETIRED_KEY = "none"  # firestop.trust.seal.NO_RETIRED_KEY
+
+
+def retired_secret_exists(clients: Any, *, subscription_id: str, resource_group: str, vaults: list[str]) -> bool:
+    """Whether one of ``vaults`` (names, in ``resource_group``; ``[]``: every vault of the group, as
+    ``vaults.list_by_resource_group`` lists them) holds the secret :data:`RETIRED_SECRET`, read with azure-mgmt-keyvault's
+    ``secrets.get`` (ARM Secrets_Get: properties only, "'value' will never be returned from the service"). A vault or
+    secret that is not there (404) counts as no secret; any other error propagates (never guessed: a wrong "no"
+    would write ``none`` over the retired keys)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    manager = clients.key_vault_management(subscription_id)
+    names = vaults or [v.name for v in manager.vaults.list_by_resource_group(resource_group)]
+    for vault in names:
+        try:
+            manager.secrets.get(resource_group, vault, RETIRED_SECRET)
+        except ResourceNotFoundError:
+            continue
+        return True
+    return False
+
+
+def literal_secret_settings(template: dict[str, Any]) -> list[str]:
+    """The names among the template's Function App settings that would carry a seal key or digest as a literal (a
+    Key Vault reference is the only form accepted): a plain value, or an expression using a parameter other than
+    ``vaultName`` or a variable (either could hold the key itself)."""
+    from .app_settings import KEY_VAULT_SETTINGS, not_key_vault_references, template_app_settings
+
+    values = template_app_settings(template)
+    bad = set(not_key_vault_references(values))
+    for name in KEY_VAULT_SETTINGS:
+        value = values.get(name)
+        if isinstance(value, str) and value.startswith("[") and not value.startswith("[["):
+            used = set(re.findall(r"parameters\(\s*'([^']*)'\s*\)", value, re.IGNORECASE))
+            if used - {"vaultName"} or re.search(r"variables\s*\(", value, re.IGNORECASE):
+                bad.add(name)
+    return sorted(bad)
 
 
 class DeployInputError(ValueError):
@@ -141,9 +197,36 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
     except ResourceNotFoundError:
         raise DeployInputError("--resource-group", f"no resource group {resource_group!r} in the sandbox tenant's subscription "
                                f"{subscription_id}") from None
+    literal = literal_secret_settings(template)
+    if literal:
+        raise DeployInputError("--template", f"the Function App's {', '.join(literal)} would not be a Key Vault reference: "
+                               "a seal key in an app setting is readable by whoever reads the site's configuration and "
+                               "leaves no trace in the vault's audit log; write @Microsoft.KeyVault(SecretUri=…) of the "
+                               "secret in Firestop's vault, as infra/azuredeploy.json does")
     first = not _exists(client, resource_group, name)
     declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
     params = dict(parameters)
+    given_retired = params.get(RETIRED_PARAMETER) or {}
+    if RETIRED_PARAMETER in params and "reference" not in given_retired and not str(given_retired.get("value") or "").strip():
+        del params[RETIRED_PARAMETER]  # given empty: the template's "keep", decided below like a parameter left out
+    retired = "given" if RETIRED_PARAMETER in params else None
+    new_seal = str((params.get("sealKey") or {}).get("value") or "").strip() or "reference" in (params.get("sealKey") or {})
+    if new_seal and not first and retired is None and RETIRED_PARAMETER in declared:
+        raise DeployInputError("--parameters", "sealKey is given on a later deployment without sealKeyRetired: a new key "
+                               "would leave the stored one out of the ring, and everything it sealed would stop verifying. "
+                               "To keep the stored key, leave sealKey out; to rotate, give sealKeyRetired with the stored "
+                               "key first (README: Rotating the seal key)")
+    if retired is None and RETIRED_PARAMETER in declared:
+        vault = (params.get("vaultName") or {}).get("value")
+        if not (isinstance(vault, str) and vault) and not first:
+            outputs = client.deployments.get(resource_group, name).properties.outputs or {}
+            vault = (outputs.get("vaultName") or {}).get("value") if isinstance(outputs.get("vaultName"), dict) else None
+        if retired_secret_exists(clients, subscription_id=subscription_id, resource_group=resource_group,
+                                 vaults=[vault] if isinstance(vault, str) and vault else []):
+            retired = "kept"
+        else:
+            params[RETIRED_PARAMETER] = {"value": NO_RETIRED_KEY}
+            retired = "initialised"
     generated = [p for p in GENERATED_ON_FIRST if first and p in declared and p not in params]
     for p in generated:
         params[p] = {"value": secrets.token_urlsafe(32)}
@@ -162,6 +245,7 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
         if what_if:
             result = client.deployments.begin_what_if(resource_group, name, body, **sent).result()
             return {"deployment": name, "resource_group": resource_group, "what_if": True, "generated": generated, "first": first,
+                    "seal_key_retired": retired,
                     "changes": [{"change_type": str(c.change_type), "resource_id": c.resource_id} for c in result.changes or []]}
         result = client.deployments.begin_create_or_update(resource_group, name, body, **sent).result()
     except ResourceNotFoundError:
@@ -176,4 +260,5 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
     props = result.properties
     outputs = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (props.outputs or {}).items()}
     return {"deployment": result.name, "resource_group": resource_group, "provisioning_state": props.provisioning_state,
-            "outputs": outputs, "resources": [r.id for r in props.output_resources or []], "generated": generated, "first": first}
+            "outputs": outputs, "resources": [r.id for r in props.output_resources or []], "generated": generated, "first": first,
+            "seal_key_retired": retired}

@@ -4,7 +4,8 @@ Checks (each → ``{"check", "status": ok|problem|skipped, "detail"}``; ``skippe
 could not be checked and why — "— not checkable: …" when the target (e.g. the sandbox) cannot answer):
 
 1. ``settings`` — :func:`firestop.settings.check_environment` on the environment (``on_azure`` with
-   ``--azure``: the required application settings must be present).
+   ``--azure``: the required application settings must be present, and so must every one ``infra/azuredeploy.json``
+   always writes, :func:`firestop.infra.app_settings.missing_on_azure`, each named with the parameter it comes from).
 2. ``storage`` — the stores of :func:`firestop.storage.stores_for` answer: with ``FIRESTOP_STORAGE_BLOB_URL``
    each container (records, evidence, ledger) is read with Get Container Properties (the managed identity on
    Azure, Azurite's development key locally; a missing container is a problem on Azure, created on first write
@@ -25,6 +26,10 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
    (``/api/alerts``, which prefixes its ``/{deliveryId}/status``, and ``/api/events`` for Event Grid) and the Durable
    status prefix (ARM ``GET …/sites/{name}/config/authsettingsV2``, WebApps_GetAuthSettingsV2WithoutSecrets,
    api-version 2024-04-01: no secret is read).
+5b. ``app secrets`` — the Function App's (``--app RG/NAME``) ``FIRESTOP_SEAL_KEY``, ``FIRESTOP_SEAL_KEY_RETIRED`` and
+   ``FIRESTOP_ALERTS_KEY_DIGEST`` are Key Vault references App Service resolved, never a literal key (ARM ``GET
+   …/config/configreferences/appsettings``, WebApps_GetAppSettingsKeyVaultReferences: names and statuses, no value):
+   :func:`check_app_secrets`.
 6. ``action group`` — the action group (``--action-group RG/NAME``) has a webhook with the common
    alert schema whose URL is this app's ``/api/alerts`` (``--app-host`` or ``WEBSITE_HOSTNAME``).
 7. ``alert rules`` — through azure-mgmt-monitor (scheduled query rules, metric alerts, activity log alerts of
@@ -41,7 +46,7 @@ could not be checked and why — "— not checkable: …" when the target (e.g. 
 
 Where each check looks (``"about"`` of each result, and the two headed groups of the text output):
 ``settings``, ``storage``, ``storage WORM`` and ``telemetry`` read **this machine** — this process's environment
-and ``FIRESTOP_HOME``; ``permissions``, ``app authentication``, ``action group``, ``alert rules``, ``storage WORM locked`` and ``audit logs`` read **Azure**
+and ``FIRESTOP_HOME``; ``permissions``, ``app authentication``, ``app secrets``, ``action group``, ``alert rules``, ``storage WORM locked`` and ``audit logs`` read **Azure**
 (or the sandbox tenant) through ARM with this process's credential. So ``doctor --azure`` run from a laptop checks
 the laptop's settings, not the deployed app's: :func:`not_checked_here` says so and where the app's own are checked
 (the app validates its settings at start and logs each bad one; doctor run inside the app reads the app's).
@@ -69,9 +74,17 @@ def _result(check: str, status: str, detail: str, **extra: Any) -> dict[str, Any
 
 
 def check_settings(env: Mapping[str, str], on_azure: bool) -> dict[str, Any]:
+    """``settings``: every value checked; on Azure also the required ones present, and every setting the template
+    always writes (:func:`firestop.infra.app_settings.missing_on_azure`: a hand edit removed it, or an older template
+    deployed the app) — the app still starts without those (each has a safe default), so doctor is where they show."""
     from firestop.settings import check_environment
 
+    from .app_settings import missing_on_azure
+
     problems = check_environment(env, on_azure=on_azure)
+    if on_azure:
+        named = {name for name, _ in problems}
+        problems += [(name, problem) for name, problem in missing_on_azure(env) if name not in named]
     if problems:
         return _result("settings", PROBLEM, "; ".join(f"{n}: {p}" for n, p in problems), problems=[{"setting": n, "problem": p} for n, p in problems])
     return _result("settings", OK, "every FIRESTOP_* and host setting present is valid" + (" and the required ones are set" if on_azure else ""))
@@ -446,6 +459,57 @@ def check_app_auth(clients: Any, subscription_id: str, app: Optional[str]) -> di
                    f"{', '.join(sorted(set(validation.get('excludedPaths') or [])))} left to their keys")
 
 
+#: Web Apps - Get App Settings Key Vault References (GET …/sites/{name}/config/configreferences/appsettings, api-version
+#: 2023-12-01): each app setting that is a Key Vault reference, its vault, secret and ``status`` (ResolveStatus:
+#: Initialized, Resolved, InvalidSyntax, MSINotEnabled, VaultNotFound, SecretNotFound, SecretVersionNotFound,
+#: AccessToKeyVaultDenied, OtherReasons, FetchTimedOut, UnauthorizedClient) — never a value.
+REFERENCES_API_VERSION = "2023-12-01"
+
+
+def check_app_secrets(clients: Any, subscription_id: str, app: Optional[str]) -> dict[str, Any]:
+    """``app secrets`` (``--app RG/NAME``): the seal settings of the deployed Function App
+    (:data:`firestop.infra.app_settings.KEY_VAULT_SETTINGS`) are Key Vault references App Service resolved. A seal key
+    pasted into an app setting by hand is not in the references list: named as not a reference (readable by whoever
+    may read the site's configuration, outside the vault's audit log; the next deployment puts the reference back). Read
+    through ARM with :data:`REFERENCES_API_VERSION` — names and statuses only, no value is read."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    from .app_settings import KEY_VAULT_SETTINGS
+
+    check = "app secrets"
+    if not app:
+        return _result(check, SKIPPED, "give --app <rg>/<function app name> to check the seal settings are Key Vault references")
+    rg, _, name = app.partition("/")
+    rid = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Web/sites/{name}/config/configreferences/appsettings"
+    try:  # the collection is {"value": [...]}: taken as sent (azure-core's cls hook), not as a GenericResource
+        body = clients.resources(subscription_id).resources.get_by_id(
+            rid, api_version=REFERENCES_API_VERSION, cls=lambda response, _deserialized, _headers: response.http_response.json())
+    except ResourceNotFoundError:
+        return _result(check, PROBLEM, f"{app} does not exist (or has no configuration); check --app, or deploy infra/azuredeploy.json")
+    except HttpResponseError as exc:
+        if exc.status_code == 501:
+            return _result(check, SKIPPED, "— not checkable: the target does not model Key Vault references (HTTP 501)")
+        if exc.status_code in (401, 403):
+            return _result(check, PROBLEM, f"the Key Vault references of {app} could not be read ({exc.status_code}): "
+                           "Microsoft.Web/sites/config/read, e.g. Website Contributor or Reader on the app")
+        raise
+    found = {str((item or {}).get("name", "")): ((item or {}).get("properties") or {}) for item in (body or {}).get("value") or []}
+    problems = []
+    for setting in KEY_VAULT_SETTINGS:
+        ref = found.get(setting)
+        if ref is None:
+            problems.append(f"{setting} is not a Key Vault reference (a key in an app setting: readable by whoever may read "
+                            "the site's configuration and outside the vault's audit log); redeploy infra/azuredeploy.json, "
+                            "which writes the reference, after moving any key only the setting held into the vault secret")
+        elif str(ref.get("status", "")).lower() != "resolved":
+            problems.append(f"{setting}'s Key Vault reference is {ref.get('status') or 'not resolved'} "
+                            f"({ref.get('vaultName') or '?'}/{ref.get('secretName') or '?'}): the app reads the reference "
+                            "text, not the key; give the identity Key Vault Secrets User on the secret (the template does)")
+    if problems:
+        return _result(check, PROBLEM, f"{app}: " + "; ".join(problems), problems=problems)
+    return _result(check, OK, f"{app}: {', '.join(KEY_VAULT_SETTINGS)} are Key Vault references App Service resolved")
+
+
 PLAYBOOK_PROPERTY = "firestop-playbook"
 
 
@@ -535,7 +599,8 @@ def not_checked_here(*, azure: bool, in_app: bool) -> str | None:
     return ("Not checked from here: the deployed app's own settings, storage and telemetry — the checks above read this "
             "machine's environment, not the app's. The app validates its settings at start (a wrong or missing one stops "
             "it, its log names each; README 'Deploy to Azure' step 5); run doctor inside the app to check them there. "
-            "From here, ARM shows the app's authentication (--app <rg>/<function app name>) and where alerts go "
+            "From here, ARM shows the app's authentication and whether its seal settings are Key Vault references (--app "
+            "<rg>/<function app name>) and where alerts go "
             "(--action-group <rg>/<name> --app-host <app>.azurewebsites.net).")
 
 
@@ -548,6 +613,7 @@ def run(*, clients: Any, subscription_id: str, env: Mapping[str, str], on_azure:
         *check_storage(env, on_azure, home, credential if on_azure else None),
         check_permissions(clients, subscription_id, principal_id, playbooks),
         check_app_auth(clients, subscription_id, app),
+        check_app_secrets(clients, subscription_id, app),
         check_action_group(clients, subscription_id, action_group, app_host or os.environ.get("WEBSITE_HOSTNAME")),
         check_alert_rules(clients, subscription_id, action_group, playbooks),
         check_worm_locks(clients, subscription_id, storage, env),

@@ -72,6 +72,8 @@ SEAL_KEY_FILE = "seal-key"
 #: Retired keys (seal17): the app setting (whitespace-separated keys) and, locally, the file beside :data:`SEAL_KEY_FILE`.
 RETIRED_KEYS_ENV = "FIRESTOP_SEAL_KEY_RETIRED"
 RETIRED_KEYS_FILE = "seal-key.retired"
+#: The whole value that says "no retired key" (never a key: keys are at least 32 characters).
+NO_RETIRED_KEY = "none"
 #: The most retired keys a ring holds (so a ring is at most 4 keys: every key-derived name is looked up at most 4 times,
 #: and a seal is checked against one key, the one its key id names). Four covers a quarterly rotation kept a year.
 MAX_RETIRED_KEYS = 3
@@ -303,8 +305,11 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
 
 def _parse_retired(text: str, where: str) -> "tuple[SealKey, ...]":
     """The retired keys in ``text`` (whitespace-separated, newest first); SealKeyError naming ``where`` (never a
-    value) for one that is not a usable key. The count is checked by :class:`SealKeyRing`."""
-    words = text.split()
+    value) for one that is not a usable key. The count is checked by :class:`SealKeyRing`. The word
+    :data:`NO_RETIRED_KEY` (``none``) stands for no key and is skipped: alone it is a ring without a retired key, the
+    value the template's vault secret holds until a key is retired (the reference must always resolve: deploy18), and
+    README's rotation step ``sealKeyRetired="$OLD $RETIRED"`` with that value still gives just ``$OLD``."""
+    words = [word for word in text.split() if word.lower() != NO_RETIRED_KEY]
     if len(words) > 4 * (MAX_RETIRED_KEYS + 1):  # far past the bound: not read further
         raise SealKeyError(f"{where}: {len(words)} retired seal keys; a ring holds at most {MAX_RETIRED_KEYS} besides "
                            "the current one (python -m firestop seal-key retire KEY_ID drops one)")

@@ -107,3 +107,13 @@ def test_positions_point_into_the_expression():
         ev("[concat('a', nosuch())]")
     assert info.value.offset == len("[concat('a', ")
     assert parse("[a(b(), 'c')]").args[0].name == "b"
+
+
+def test_join_makes_one_string_of_an_array():
+    """deploy18: the template joins its array parameters into comma-separated app settings (ARM's join)."""
+    assert ev("[join(parameters('groups'), ',')]", params={"groups": ["rg-a", "rg-b"]}) == "rg-a,rg-b"
+    assert ev("[join(parameters('groups'), ',')]", params={"groups": []}) == ""
+    with pytest.raises(ExpressionError):
+        ev("[join(parameters('groups'), ',')]", params={"groups": [{"a": 1}]})
+    with pytest.raises(ExpressionError):
+        ev("[join('not an array', ',')]")

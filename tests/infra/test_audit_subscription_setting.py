@@ -15,7 +15,7 @@ RG = "rg-ai-prod"
 
 
 def _settings_after_deploy(tenant, **overrides) -> dict[str, str]:
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "seal-" + "k" * 40},
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "seal-" + "k" * 40}, "sealKeyRetired": {"value": "none"},
               **{k: {"value": v} for k, v in overrides.items()}}
     client = factory(tenant).resources(tenant.subscription_id)
     result = client.deployments.begin_create_or_update(

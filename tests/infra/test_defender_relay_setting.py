@@ -17,7 +17,7 @@ RELAY = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-a
 
 
 def _settings_after_deploy(tenant, relay: str | None) -> dict[str, str]:
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "seal-" + "k" * 40}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "seal-" + "k" * 40}, "sealKeyRetired": {"value": "none"}}
     if relay is not None:
         params["defenderRelay"] = {"value": relay}
     client = factory(tenant).resources(tenant.subscription_id)

@@ -66,10 +66,14 @@ def _deploy_into_home(home, params=None):
     from firestop.sandbox import Tenant
 
     tenant = Tenant.open(home / "sandbox")
-    params = params or generated_parameters()["parameters"]
+    from firestop.infra.deploy import alerts_key_digest_of
+
+    params = {**(params or generated_parameters()["parameters"]), "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43},
+              "sealKeyRetired": {"value": "none"}}
+    params["alertsKeyDigest"] = {"value": alerts_key_digest_of(params)}  # as infra deploy computes it
     client = factory(tenant).resources(tenant.subscription_id)
     result = client.deployments.begin_create_or_update("rg-ai-prod", "firestop", {"properties": {
-        "mode": "Incremental", "template": template(), "parameters": {**params, "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": "s" * 43}}}}).result()
+        "mode": "Incremental", "template": template(), "parameters": params}}).result()
     return tenant, result.properties.outputs
 
 
@@ -79,8 +83,10 @@ def test_the_template_sets_every_setting_azure_requires(firestop_home):
     settings = {s["name"]: s["value"] for s in site["properties"]["siteConfig"]["appSettings"]}
     # App Service resolves the Key Vault reference before the app reads it: stand in the resolved value
     assert settings["FIRESTOP_SEAL_KEY"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
-    assert dict(check_environment(settings, on_azure=True)) == {"FIRESTOP_SEAL_KEY": dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]}
-    resolved = {**settings, "FIRESTOP_SEAL_KEY": "x" * 43, "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}
+    assert settings["FIRESTOP_SEAL_KEY_RETIRED"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
+    assert set(dict(check_environment(settings, on_azure=True))) == {"FIRESTOP_SEAL_KEY", "FIRESTOP_SEAL_KEY_RETIRED"}
+    resolved = {**settings, "FIRESTOP_SEAL_KEY": "x" * 43, "FIRESTOP_SEAL_KEY_RETIRED": "none",
+                "FIRESTOP_PLAYBOOKS": str(REPO_ROOT / "playbooks")}
     assert check_environment(resolved, on_azure=True) == []
     assert "Key Vault Secrets User" in dict(check_environment(settings, on_azure=True))["FIRESTOP_SEAL_KEY"]
 
@@ -136,7 +142,7 @@ def test_doctor_on_a_deployed_sandbox_is_all_ok(firestop_home):
     # tests/infra/test_doctor_worm_lock_audit.py)
     assert [checks.pop(n)["status"] for n in ("storage WORM locked", "audit logs")] == ["skipped", "skipped"]
     assert {name: c["status"] for name, c in checks.items()} == {n: "ok" for n in (
-        "settings", "storage", "route roles", "permissions", "app authentication", "action group", "alert rules")}, out
+        "settings", "storage", "route roles", "permissions", "app authentication", "app secrets", "action group", "alert rules")}, out
     assert checks["permissions"]["missing"] == [] and checks["permissions"]["extra"] == [] and len(checks["permissions"]["scopes"]) == 9  # 5 protected; 2 Defender groups; the APIM service; the subscription (audit reads)
     assert worm["status"] == "skipped" and worm["detail"].startswith("— not checkable: records, evidence and ledger are local folders")
 
@@ -255,7 +261,7 @@ def test_doctor_azure_from_a_laptop_says_which_checks_were_about_this_machine(fi
     found = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
     about = {c["check"]: c["about"] for c in found["checks"]}
     assert about == {"settings": "this machine", "storage": "this machine", "storage WORM": "this machine", "telemetry": "this machine", "route roles": "this machine",
-                     "permissions": "azure", "app authentication": "azure", "action group": "azure", "alert rules": "azure",
+                     "permissions": "azure", "app authentication": "azure", "app secrets": "azure", "action group": "azure", "alert rules": "azure",
                      "storage WORM locked": "azure", "audit logs": "azure"}
     assert "not the app's" in found["not_checked_here"] and "--app <rg>/<function app name>" in found["not_checked_here"]
     text = CliRunner().invoke(app, args).output

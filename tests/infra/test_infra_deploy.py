@@ -22,7 +22,7 @@ SEAL = "seal-" + "k" * 40
 def deploy(tenant, tpl=None, params=None, name="firestop", body_text=None):
     client = factory(tenant).resources(tenant.subscription_id)
     params = params if params is not None else generated_parameters()["parameters"]
-    params = {**params, "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
+    params = {**params, "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     if body_text is not None:
         import io
         return client.deployments.begin_create_or_update(RG, name, io.BytesIO(body_text.encode()), content_type="application/json").result()
@@ -163,7 +163,7 @@ def test_deploying_twice_is_idempotent_and_what_if_shows_no_change(firestop_home
     deploy(tenant)
     assert json.dumps(tenant._state.doc["role_assignments"], sort_keys=True) == before  # noqa: SLF001
     client = factory(tenant).resources(tenant.subscription_id)
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     fresh = Tenant.load()
     created = factory(fresh).resources(fresh.subscription_id).deployments.begin_what_if(
         RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
@@ -192,7 +192,7 @@ def test_nested_deployments_are_kept_as_deployment_records_and_what_if_compares_
     assert SEAL not in json.dumps(got.as_dict())
     top = client.deployments.get(RG, "firestop")
     assert top.properties.template_hash and top.properties.parameters["sealKey"] == {"type": "securestring"}
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"}, "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     changed = template()  # a nested template that is not the one deployed: that deployment is a Modify, the rest NoChange
     (res,) = [r for r in changed["resources"] if r.get("name") == "firestop-sentinel"]
     res["properties"]["template"].setdefault("metadata", {})["edited"] = "yes"
@@ -216,7 +216,7 @@ def _body(template_text: str, params: dict) -> str:
 def test_a_typo_in_a_parameter_name_is_refused_naming_it_and_its_line(firestop_home):
     tenant = Tenant.load()
     text = TEMPLATE_PATH.read_text()
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     mutated = text.replace("[parameters('immutabilityDays')]", "[parameters('immutabiltyDays')]", 1)
     line = next(i for i, l in enumerate(mutated.splitlines(), 1) if "immutabiltyDays" in l)
     error = _refusal(tenant, _body(mutated, params))
@@ -233,7 +233,7 @@ def test_a_typo_in_a_parameter_name_is_refused_naming_it_and_its_line(firestop_h
 def test_an_unknown_function_is_refused_naming_it_and_its_line(firestop_home):
     tenant = Tenant.load()
     text = TEMPLATE_PATH.read_text()
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k"}, "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     mutated = text.replace("[resourceGroup().location]", "[resourceGroups().location]", 1)
     line = next(i for i, l in enumerate(mutated.splitlines(), 1) if "resourceGroups()" in l)
     error = _refusal(tenant, _body(mutated, params))

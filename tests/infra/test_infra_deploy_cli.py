@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from firestop.cli.main import app
@@ -43,7 +45,9 @@ def test_deploys_the_template_into_the_sandbox_through_the_sdk_and_never_shows_a
     (group,) = [r for r in deployed.values() if r["type"] == "Microsoft.Insights/actionGroups"]
     code = group["properties"]["webhookReceivers"][0]["serviceUri"].split("?code=", 1)[1]
     secrets = {r["name"].rsplit("/", 1)[-1]: r for r in deployed.values() if r["type"] == "Microsoft.KeyVault/vaults/secrets"}
-    assert set(secrets) == {"firestop-seal-key", "firestop-alerts-key-digest"}
+    assert set(secrets) == {"firestop-seal-key", "firestop-alerts-key-digest", "firestop-seal-key-retired"}
+    # deploy18: no retired key yet, said so; the app setting always references the secret
+    assert out["seal_key_retired"] == "initialised" and secrets["firestop-seal-key-retired"]["properties"]["value"] == "none"
     seal = secrets["firestop-seal-key"]["properties"]["value"]
     assert len(code) >= 40 and len(seal) >= 40
     for text in (result.output, result.stderr):
@@ -77,6 +81,7 @@ def test_a_second_deploy_changes_nothing_and_keeps_the_secrets(firestop_home):
     assert f"{len(changes['changes'])} resource(s) (" in header and f"{kinds['NoChange']} NoChange" in header and "change(s)" not in header
     again = deploy("--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["generated"] == [] and json.loads(again.stdout)["first"] is False
+    assert json.loads(again.stdout)["seal_key_retired"] == "kept"  # read from the vault: the secret is there
     assert json.dumps(_tenant(firestop_home)._state.doc["role_assignments"], sort_keys=True) == assignments  # noqa: SLF001
     text = deploy()
     assert text.exit_code == 0 and "Succeeded" in text.output and "identityPrincipalId" in text.output
@@ -119,3 +124,68 @@ def test_bad_input_exits_2_naming_the_flag(firestop_home, tmp_path):
 def test_infra_without_a_sub_command_still_generates_the_parameters(firestop_home):
     result = CliRunner().invoke(app, ["infra", "--account", "rg-ai-prod/contoso-openai-prod", "--json"])
     assert result.exit_code == 3 and json.loads(result.stdout)["parameters"]["protectedResources"]
+
+
+def test_a_later_deploy_gives_none_only_when_the_vault_has_no_retired_keys_secret(firestop_home):
+    """deploy18: infra deploy reads what is there. An app deployed with a template from before deploy18 that never
+    rotated has no firestop-seal-key-retired (stand-in: the secret's record removed); the next deploy initialises it
+    with 'none' and says so, where with the secret there it keeps it (test above)."""
+    assert deploy().exit_code == 0
+    tenant = _tenant(firestop_home)
+    deployed = tenant._state.doc["deployed_resources"]  # noqa: SLF001
+    (key,) = [k for k, r in deployed.items() if k.endswith("/secrets/firestop-seal-key-retired")]
+    del deployed[key]
+    tenant.save()
+    again = deploy("--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["seal_key_retired"] == "initialised"
+    assert json.loads(deploy("--json").stdout)["seal_key_retired"] == "kept"
+    # an empty sealKeyRetired in the parameters file is the template's "keep" too, never written
+    from firestop.settings import REPO_ROOT
+
+    doc = json.loads((REPO_ROOT / "infra" / "azuredeploy.parameters.json").read_text())
+    doc["parameters"]["sealKeyRetired"] = {"value": ""}
+    path = firestop_home.parent / "empty-retired.parameters.json"
+    path.write_text(json.dumps(doc))
+    assert json.loads(deploy("--parameters", str(path), "--json").stdout)["seal_key_retired"] == "kept"
+
+
+@pytest.mark.parametrize("value", [
+    "[parameters('sealKeyRetired')]",                       # the parameter itself: the keys in the app setting
+    "old-key-" + "x" * 40,                                  # a literal key
+    "[if(true(), parameters('sealKey'), format('@Microsoft.KeyVault(SecretUri=https://{0}/secrets/s)', parameters('vaultName')))]",
+])
+def test_a_template_writing_a_seal_key_into_an_app_setting_is_refused(firestop_home, tmp_path, value):
+    """deploy18: the app-settings writer never puts a key in an app setting: infra deploy refuses a template whose
+    Function App would carry FIRESTOP_SEAL_KEY_RETIRED as anything but a Key Vault reference (exit 2, nothing sent)."""
+    from tests.infra.conftest import template
+
+    doc = template()
+    (site,) = [r for r in doc["resources"] if r["type"] == "Microsoft.Web/sites"]
+    for setting in site["properties"]["siteConfig"]["appSettings"]:
+        if setting["name"] == "FIRESTOP_SEAL_KEY_RETIRED":
+            setting["value"] = value
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    result = deploy("--template", str(path), "--json")
+    assert result.exit_code == 2, result.output
+    assert "FIRESTOP_SEAL_KEY_RETIRED" in json.loads(result.stdout)["error"] and "x" * 40 not in result.output
+    assert not [r for r in _tenant(firestop_home).requests if r.operation == "templateDeployments.createOrUpdate"]
+
+
+def test_a_later_deploy_with_a_new_seal_key_and_no_retired_keys_is_refused(firestop_home, tmp_path):
+    """deploy18: a rotation that forgets sealKeyRetired drops the stored key from the ring (its ledgers, tokens and
+    trusted rules stop verifying) — refused before anything is sent, naming both ways out (fails before: deployed)."""
+    from firestop.settings import REPO_ROOT
+
+    assert deploy().exit_code == 0
+    doc = json.loads((REPO_ROOT / "infra" / "azuredeploy.parameters.json").read_text())
+    doc["parameters"]["sealKey"] = {"value": "new-" + "n" * 40}
+    path = tmp_path / "rotate.parameters.json"
+    path.write_text(json.dumps(doc))
+    refused = deploy("--parameters", str(path), "--json")
+    assert refused.exit_code == 2 and "sealKeyRetired" in json.loads(refused.stdout)["error"] and "n" * 40 not in refused.output
+    doc["parameters"]["sealKeyRetired"] = {"value": "old-" + "o" * 40}
+    path.write_text(json.dumps(doc))
+    rotated = deploy("--parameters", str(path), "--json")
+    assert rotated.exit_code == 0 and json.loads(rotated.stdout)["seal_key_retired"] == "given"

@@ -65,7 +65,7 @@ def test_the_rule_deploys_and_deploying_again_changes_nothing(firestop_home):
     assert rule["definition"]["filters"]["prefixMatch"] == CONTAINERS  # the expressions evaluated
     assert host["definition"]["filters"]["prefixMatch"] == HOST
     params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "test-action-group-key"},
-              "sealKey": {"value": SEAL}}
+              "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     again = factory(tenant).resources(tenant.subscription_id).deployments.begin_what_if(
         RG, "firestop", {"properties": {"mode": "Incremental", "template": template(), "parameters": params}}).result()
     mine = [c for c in again.changes if c.resource_id.lower().endswith("/managementpolicies/default")]

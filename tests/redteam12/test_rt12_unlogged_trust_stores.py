@@ -56,7 +56,7 @@ def test_the_seal_key_vault_and_the_records_blobs_send_their_logs_to_the_workspa
 
 def test_the_sandbox_deployment_records_both_settings_on_those_scopes(firestop_home):
     tenant = Tenant.load()
-    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k-action-group"}, "sealKey": {"value": SEAL}}
+    params = {**generated_parameters()["parameters"], "alertsFunctionKey": {"value": "k-action-group"}, "sealKey": {"value": SEAL}, "sealKeyRetired": {"value": "none"}}
     client = factory(tenant).resources(tenant.subscription_id)
     result = client.deployments.begin_create_or_update("rg-ai-prod", "firestop", {"properties": {
         "mode": "Incremental", "template": json.loads(TEMPLATE.read_text(encoding="utf-8")), "parameters": params}}).result()

@@ -1,7 +1,8 @@
 """seal17: infra/azuredeploy.json carries the retired seal keys (parameter ``sealKeyRetired``): a secret
 ``firestop-seal-key-retired`` in Firestop's vault, readable by the app's identity alone (Key Vault Secrets User on that
-secret), and the app setting ``FIRESTOP_SEAL_KEY_RETIRED`` as its Key Vault reference; without the parameter, no secret,
-no grant, and the setting empty (no retired key). Never the value in a setting, an output or the deployment's echo.
+secret), and the app setting ``FIRESTOP_SEAL_KEY_RETIRED`` as its Key Vault reference; without the parameter the vault
+keeps what it holds (deploy18: a redeployment never drops a retired key), ``none`` being a ring without one. Never the
+value in a setting, an output or the deployment's echo.
 Deployed into the sandbox tenant through azure-mgmt-resource, as tests/infra does."""
 
 from __future__ import annotations
@@ -51,9 +52,50 @@ def test_retired_keys_are_a_vault_secret_and_a_key_vault_reference(firestop_home
         assert word not in json.dumps(settings) and word not in json.dumps(result.properties.as_dict())
 
 
-def test_without_the_parameter_the_setting_is_empty_and_nothing_is_granted(firestop_home):
+def _secret_values(doc) -> dict[str, str]:
+    """{secret name: value the deployment wrote} of the vault secrets the sandbox recorded."""
+    return {r["name"].rsplit("/", 1)[-1]: r["properties"]["value"] for r in doc.get("deployed_resources", {}).values()
+            if r["type"].lower() == "microsoft.keyvault/vaults/secrets"}
+
+
+def test_a_redeployment_without_the_parameter_keeps_the_retired_keys(firestop_home):
+    """deploy18: before, a later deployment without sealKeyRetired set FIRESTOP_SEAL_KEY_RETIRED to '' — every ledger
+    and token sealed under the retired keys stopped verifying, silently. Now the setting stays the reference, the grant
+    stays, and the secret keeps what it held (fails before: the setting was '')."""
     tenant = Tenant.load()
-    _deploy(tenant, None)
+    _deploy(tenant, RETIRED)
+    _deploy(tenant, None)  # a routine redeployment: the parameter left out
     settings, secrets, doc = _state(tenant)
-    assert settings["FIRESTOP_SEAL_KEY_RETIRED"] == "" and "firestop-seal-key-retired" not in secrets
-    assert "firestop-seal-key-retired" not in json.dumps(doc["role_assignments"])
+    assert settings["FIRESTOP_SEAL_KEY_RETIRED"].startswith("@Microsoft.KeyVault(SecretUri=https://kv-fire-")
+    assert settings["FIRESTOP_SEAL_KEY_RETIRED"].endswith("/secrets/firestop-seal-key-retired)")
+    assert _secret_values(doc)["firestop-seal-key-retired"] == RETIRED
+    assert "firestop-seal-key-retired" in json.dumps(doc["role_assignments"])
+
+
+def test_none_is_a_ring_without_a_retired_key_and_an_absent_secret_fails_the_deployment(firestop_home):
+    """The first deployment gives 'none' (the app reads it as no retired key); without it and without the secret the
+    deployment fails on the grant to the missing secret — loudly, nothing dropped (on Azure as in the sandbox: a role
+    assignment's scope must exist)."""
+    from azure.core.exceptions import HttpResponseError
+
+    from firestop.settings import check_environment
+    from firestop.trust.seal import load_seal_key
+
+    tenant = Tenant.load()
+    try:
+        _deploy(tenant, None)
+    except HttpResponseError as exc:
+        assert "firestop-seal-key-retired" in str(exc)
+    else:
+        raise AssertionError("a first deployment without sealKeyRetired and no secret must fail")
+    _deploy(tenant, "none")
+    _, _, doc = _state(tenant)
+    assert _secret_values(doc)["firestop-seal-key-retired"] == "none"
+    assert "FIRESTOP_SEAL_KEY_RETIRED" not in dict(check_environment({"FIRESTOP_SEAL_KEY_RETIRED": "none"}, on_azure=True))
+    ring = load_seal_key(firestop_home, {"FIRESTOP_SEAL_KEY": SEAL, "FIRESTOP_SEAL_KEY_RETIRED": "none"})
+    assert ring.retired == ()
+    # README's rotation: sealKeyRetired="$OLD $RETIRED" with RETIRED read from the secret, 'none' the first time
+    old = "old-" + "o" * 40
+    assert "FIRESTOP_SEAL_KEY_RETIRED" not in dict(check_environment({"FIRESTOP_SEAL_KEY_RETIRED": f"{old} none"}, on_azure=True))
+    ring = load_seal_key(firestop_home, {"FIRESTOP_SEAL_KEY": SEAL, "FIRESTOP_SEAL_KEY_RETIRED": f"{old} none"})
+    assert [k.kid for k in ring.retired] == [load_seal_key(firestop_home, {"FIRESTOP_SEAL_KEY": old}).kid]

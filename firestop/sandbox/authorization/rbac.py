@@ -119,6 +119,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "templateDeployments.get": ("Microsoft.Resources/deployments/read", False),
     "templateDeployments.whatIf": ("Microsoft.Resources/deployments/whatIf/action", False),
     "sites.getAuthSettingsV2": ("Microsoft.Web/sites/config/read", False),  # WebApps_GetAuthSettingsV2WithoutSecrets
+    "sites.getAppSettingsKeyVaultReferences": ("Microsoft.Web/sites/config/read", False),  # names and statuses, no value
     "blobContainers.getImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/read", False),
     "blobContainers.lockImmutabilityPolicy": ("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/lock/action", False),
     "storageAccounts.getProperties": ("Microsoft.Storage/storageAccounts/read", False),
@@ -178,6 +179,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "vaults.get": ("Microsoft.KeyVault/vaults/read", False),
     "vaults.listByResourceGroup": ("Microsoft.KeyVault/vaults/read", False),
     "vaults.listBySubscription": ("Microsoft.KeyVault/vaults/read", False),
+    "vaultSecrets.get": ("Microsoft.KeyVault/vaults/secrets/read", False),  # Secrets_Get (management plane; no value)
     "policyStates.queryResults": ("Microsoft.PolicyInsights/policyStates/queryResults/action", False),
 }
 #: LRO status URLs, per provider of the path.

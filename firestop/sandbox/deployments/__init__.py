@@ -27,6 +27,7 @@ room = Room(
         "resourceGroups.get": 0.1,
         "resourceGroups.checkExistence": 0.1,
         "sites.getAuthSettingsV2": 0.1,
+        "sites.getAppSettingsKeyVaultReferences": 0.1,
         "blobContainers.getImmutabilityPolicy": 0.1,
         "blobContainers.lockImmutabilityPolicy": 0.2,
         "storageAccounts.getProperties": 0.1,

@@ -14,7 +14,7 @@ Functions (https://learn.microsoft.com/azure/azure-resource-manager/templates/te
 ``parameters variables resourceId subscriptionResourceId extensionResourceId subscription
 resourceGroup environment deployment concat format guid uniqueString toLower toUpper string int
 bool length empty not and or equals if coalesce createArray createObject contains take skip union split
-first last copyIndex reference null true false``. Any other function is
+join first last copyIndex reference null true false``. Any other function is
 ``ExpressionError`` "The template function 'x' is not valid", as ARM words it.
 
 ``guid(a, b, …)`` is RFC 4122 UUID v5 of ``"a-b-…"`` under the namespace
@@ -543,6 +543,15 @@ def _split(scope: Scope, text: Any, delimiter: Any) -> list[str]:
     return re.split("|".join(re.escape(d) for d in delimiters), text)
 
 
+def _join(scope: Scope, values: Any, delimiter: Any) -> str:
+    """join(inputArray, delimiter): the array's strings (and integers) joined by the string ``delimiter`` (template
+    functions, array: "Joins a string array into a single string, separated using a delimiter"); an element of any
+    other type is ExpressionError."""
+    if not isinstance(values, list) or not isinstance(delimiter, str):
+        raise ExpressionError("The template language function 'join' expects an array and a delimiter string.")
+    return delimiter.join(_strings("join", *values))
+
+
 def _union(scope: Scope, *values: Any) -> Any:
     if all(isinstance(v, dict) for v in values):
         out: dict = {}
@@ -615,6 +624,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "skip": _skip,
     "union": _union,
     "split": _split,
+    "join": _join,
     "first": lambda s, v: v[0] if v else None,
     "last": lambda s, v: v[-1] if v else None,
     "copyindex": _copy_index,

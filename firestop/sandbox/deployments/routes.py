@@ -22,6 +22,10 @@ templateDeployments.whatIf             POST    ``…/deployments/{name}/whatIf``
 resourceGroups.get             GET     ``/subscriptions/{s}/resourcegroups/{rg}`` → 200 ``{id, name, type, location,
                                        properties.provisioningState}``; 404 ``ResourceGroupNotFound``
 resourceGroups.checkExistence  HEAD    same → 204 / 404
+sites.getAppSettingsKeyVault-  GET     ``…/providers/Microsoft.Web/sites/{site}/config/configreferences/appsettings`` → 200
+References                             ``{"value": [{name, properties: {reference, status, vaultName, secretName}}]}``:
+                                       the deployed site's Key Vault references and whether each resolves, never a
+                                       value; 404 ``ResourceNotFound`` (:func:`get_key_vault_references`)
 =============================  ======  ==================================================================
 
 Only ``mode: Incremental`` is accepted (Complete would delete what the template does not name; the
@@ -196,26 +200,78 @@ def what_if(ctx: RequestContext) -> SandboxResponse:
     return ok({"status": "Succeeded", "properties": {"changes": changes}})
 
 
+def _deployed_site(ctx: RequestContext, suffix: str, missing: str) -> "tuple[dict, None] | tuple[None, SandboxResponse]":
+    """(the deployed record of the route's site ``+ suffix``, None), or (None, 404 ``ResourceNotFound`` — ``missing``
+    added to ARM's wording — or :func:`check_scope`'s answer)."""
+    bad = check_scope(ctx)
+    if bad:
+        return None, bad
+    state = state_of(ctx)
+    site = ctx.params["site"]
+    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Web/sites/{site}{suffix}"
+    found = state.doc.get("deployed_resources", {}).get(rid.lower())
+    if found is None or (not suffix and str(found.get("type", "")).lower() != "microsoft.web/sites"):
+        return None, error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{site}' under resource group "
+                           f"'{ctx.params['rg']}' was not found{missing}.")
+    return found, None
+
+
 def get_auth_settings(ctx: RequestContext) -> SandboxResponse:
     """``GET …/providers/Microsoft.Web/sites/{site}/config/authsettingsV2`` — App Service authentication a template
     deployed (WebApps_GetAuthSettingsV2WithoutSecrets; what ``firestop doctor`` reads). Answers from
     ``doc["deployed_resources"]`` (id, name, type, properties); 404 ``ResourceNotFound`` otherwise."""
-    bad = check_scope(ctx)
+    found, bad = _deployed_site(ctx, "/config/authsettingsV2", " or has no authentication settings")
     if bad:
         return bad
-    state = state_of(ctx)
-    site = ctx.params["site"]
-    rid = f"/subscriptions/{state.subscription_id}/resourceGroups/{ctx.params['rg']}/providers/Microsoft.Web/sites/{site}/config/authsettingsV2"
-    found = state.doc.get("deployed_resources", {}).get(rid.lower())
-    if found is None:
-        return error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{site}' under resource group '{ctx.params['rg']}' "
-                     "was not found or has no authentication settings.")
     return ok({"id": found["id"], "name": "authsettingsV2", "type": "Microsoft.Web/sites/config",
                "properties": copy.deepcopy(found.get("properties") or {})})
 
 
 room.add(Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Web/sites/{site}/config/authsettingsV2",
                "sites.getAuthSettingsV2", "arm", get_auth_settings))
+
+
+_KV_REFERENCE = re.compile(r"^@Microsoft\.KeyVault\(SecretUri=https://([a-z0-9-]{3,24})\.vault\.azure\.net/secrets/([A-Za-z0-9-]{1,127})"
+                          r"(?:/([0-9a-f]{32}))?/?\)$", re.IGNORECASE)
+
+
+def _reference_status(state, value: str) -> dict:  # state: the TenantState
+    """The properties App Service reports for one Key Vault reference (ResolveStatus): Resolved when the secret exists in
+    the sandbox (a template deployed it, or the seed holds it), SecretNotFound / VaultNotFound otherwise, InvalidSyntax
+    for a reference that is not ``SecretUri=https://<vault>.vault.azure.net/secrets/<name>[/<version>]``."""
+    m = _KV_REFERENCE.match(value.strip())
+    if m is None:
+        return {"reference": value, "status": "InvalidSyntax", "source": "KeyVault"}
+    vault, secret = m.group(1).lower(), m.group(2).lower()
+    deployed = state.doc.get("deployed_resources", {})
+    vaults = {k for k, r in deployed.items() if str(r.get("type", "")).lower() == "microsoft.keyvault/vaults"
+              and k.rsplit("/", 1)[-1] == vault} | ({vault} if vault in state.doc.get("vaults", {}) else set())
+    secrets = {k for k, r in deployed.items() if str(r.get("type", "")).lower() == "microsoft.keyvault/vaults/secrets"
+               and k.endswith(f"/vaults/{vault}/secrets/{secret}")}
+    seeded = secret in ((state.doc.get("vaults", {}).get(vault) or {}).get("secrets") or {})
+    status = "Resolved" if secrets or seeded else "SecretNotFound" if vaults else "VaultNotFound"
+    return {"reference": value, "status": status, "vaultName": m.group(1), "secretName": m.group(2),
+            "identityType": "UserAssigned", "source": "KeyVault"}
+
+
+def get_key_vault_references(ctx: RequestContext) -> SandboxResponse:
+    """``GET …/providers/Microsoft.Web/sites/{site}/config/configreferences/appsettings`` (WebApps_GetAppSettingsKeyVault
+    References): ``{"value": [{id, name: <setting>, type, properties: {reference, status, vaultName, secretName,
+    identityType, source}}]}`` for each app setting of the deployed site that is a Key Vault reference — never a value
+    (what ``firestop doctor --app`` reads). 404 ``ResourceNotFound`` when no such site was deployed."""
+    found, bad = _deployed_site(ctx, "", "")
+    if bad:
+        return bad
+    state = state_of(ctx)
+    listed = ((found.get("properties") or {}).get("siteConfig") or {}).get("appSettings") or []
+    base = f"{found['id']}/config/configreferences/appsettings"
+    return ok({"value": [{"id": f"{base}/{s['name']}", "name": s["name"], "type": "Microsoft.Web/sites/config/configreferences",
+                          "properties": _reference_status(state, str(s.get("value") or ""))}
+                         for s in listed if isinstance(s, dict) and str(s.get("value") or "").strip().startswith("@Microsoft.KeyVault(")]})
+
+
+room.add(Route("GET", ARM, "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Web/sites/{site}/config/configreferences/appsettings",
+               "sites.getAppSettingsKeyVaultReferences", "arm", get_key_vault_references))
 
 
 def get_group(ctx: RequestContext) -> SandboxResponse:

@@ -6,7 +6,7 @@ body, ``doc["vaults"]`` layout), ``routes.py`` (``secrets.set`` / ``secrets.get`
 / ``secrets.versions``, with Key Vault's challenge-auth flow in
 :mod:`firestop.sandbox.core.auth`), ``management.py`` (``vaults.get`` /
 ``vaults.listByResourceGroup`` / ``vaults.listBySubscription``: soft delete, purge
-protection, RBAC authorisation as the audit reads them), ``seed.py`` (``vaults``, order 20).
+protection, RBAC authorisation as the audit reads them; ``vaultSecrets.get``: whether a secret exists), ``seed.py`` (``vaults``, order 20).
 """
 
 from ..core.rooms import Room
@@ -21,6 +21,7 @@ room = Room(
         "vaults.get": 0.1,
         "vaults.listByResourceGroup": 0.2,
         "vaults.listBySubscription": 0.2,
+        "vaultSecrets.get": 0.1,  # Secrets_Get on ARM: a secret's properties, never its value (infra deploy)
     },
 )
 
