@@ -29,6 +29,8 @@ from azure.mgmt.core.tools import parse_resource_id
 from msgspec import Struct
 
 __all__ = [
+    "BUILTIN_DEFINITION_PREFIX",
+    "builtin_definition",
     "ResourceId",
     "canonical_resource_id",
     "parse",
@@ -244,3 +246,21 @@ def resource_group_name_problem(name: object) -> str | None:
     if name.endswith("."):
         return f"{name!r} is not a resource group name (it may not end with a period)"
     return None
+
+
+#: Where built-in policy definitions live: the tenant root, ``/providers/Microsoft.Authorization/policyDefinitions/<name>``
+#: (Azure Policy definition structure: a custom definition's id is under the subscription or management group that
+#: holds it). RT20-06: a custom definition *named* like a built-in (its id
+#: ``/subscriptions/<sub>/providers/Microsoft.Authorization/policyDefinitions/0725b4dd-…``, its rule anyone's) routed
+#: and was confirmed as the built-in; only the built-in's own id routes now.
+BUILTIN_DEFINITION_PREFIX = "/providers/microsoft.authorization/policydefinitions/"
+
+
+def builtin_definition(definition_id: object) -> str | None:
+    """The name (lower case) of ``definition_id`` when it is a built-in definition's own id (:data:`BUILTIN_DEFINITION_PREFIX`
+    and one name segment, any case, no trailing slash games), else None — a custom definition of the same name included."""
+    value = str(definition_id or "").strip().lower()
+    if not value.startswith(BUILTIN_DEFINITION_PREFIX):
+        return None
+    name = value[len(BUILTIN_DEFINITION_PREFIX):]
+    return name if name and "/" not in name else None

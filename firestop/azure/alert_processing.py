@@ -104,6 +104,11 @@ def _under(resource: str, scope: str) -> bool:
 
 
 def _holds(condition: Any, fields: dict[str, str]) -> bool:
+    """Whether ``condition`` holds for an alert with ``fields`` (:func:`_fields`). ``TargetResourceGroup`` is judged on
+    the resource group's id, as Azure compares it (RT20-05, :func:`_fields`); a positive operator (``Equals``,
+    ``Contains``) holds on its bare name too — a rule written with names counts as covering (fail safe) — while a
+    negative one is judged on the id alone (else a legitimate "every group but production" rule would be read as
+    silencing production)."""
     if not isinstance(condition, dict):
         return True
     field = str(condition.get("field") or "")
@@ -111,9 +116,12 @@ def _holds(condition: Any, fields: dict[str, str]) -> bool:
         return True  # not judged here: counted as holding (the rule covers the detection: fail safe)
     if field == "Severity" and not fields.get(field):
         return True  # A17-03/R17-03: a severity the detection does not give is not known here: it holds (fail safe)
+    op = str(condition.get("operator") or "").lower()
+    if field == "TargetResourceGroup" and op in ("equals", "contains") and fields.get(_GROUP_NAME):
+        if _holds(condition, {field: fields[_GROUP_NAME]}):
+            return True
     value = str(fields.get(field) or "").lower()
     wanted = [str(v).lower() for v in condition.get("values") or []]
-    op = str(condition.get("operator") or "").lower()
     if op == "equals":
         return value in wanted
     if op == "notequals":
@@ -125,7 +133,16 @@ def _holds(condition: Any, fields: dict[str, str]) -> bool:
     return True  # an operator this code does not know: fail safe
 
 
+#: :func:`_fields`' key for the target's bare resource group name (not a condition field: see :func:`_holds`).
+_GROUP_NAME = "resource group name"
+
+
 def _fields(rule: dict[str, Any], target: str) -> dict[str, str]:
+    """The condition fields of an alert of ``rule`` fired on ``target`` (an ARM id), by spec field name.
+    ``TargetResourceGroup`` is the target's resource group **id** (``/subscriptions/<id>/resourceGroups/<name>``):
+    AlertProcessingRules.json 2021-08-08's example gives ``"field": "TargetResourceGroup", "values": ["<id>"]`` and
+    the azurerm provider documents the values as "valid resource group IDs" (RT20-05: the bare name was compared, so a
+    rule naming the production group's id silenced its detections while this check saw nothing)."""
     parts = target.strip("/").split("/")
     props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
     severity = props.get("severity")
@@ -134,7 +151,8 @@ def _fields(rule: dict[str, Any], target: str) -> dict[str, str]:
         # as Sev4 (Microsoft's test-action payloads for activity log, service health and resource health alerts)
         severity = 4
     return {"AlertRuleId": str(rule.get("id") or ""), "AlertRuleName": str(rule.get("name") or ""),
-            "TargetResource": target, "TargetResourceGroup": parts[3] if len(parts) > 3 else "",
+            "TargetResource": target, "TargetResourceGroup": "/" + "/".join(parts[:4]) if len(parts) > 3 else "",
+            _GROUP_NAME: parts[3] if len(parts) > 3 else "",
             "TargetResourceType": "/".join(parts[5:7]) if len(parts) > 6 else "",
             "Severity": f"Sev{severity}" if isinstance(severity, int) else str(severity or "")}
 

@@ -11,7 +11,10 @@ azure-mgmt-policyinsights 1.0.1's ``policy_states.list_query_results_for_subscri
 ``specification/policyinsights/resource-manager/Microsoft.PolicyInsights/stable/2019-10-01/policyStates.json``;
 ``$filter`` on ``resourceId``, ``policyDefinitionName``, ``policyAssignmentName``, ``complianceState``). Confirmed when
 the source holds the event's resource NonCompliant with the event's policy definition (and assignment, when the event
-names one) now: what containment answers is the state, whenever it was evaluated. Needs
+names one) now: what containment answers is the state, whenever it was evaluated. The definition must be the
+built-in's own (RT20-06): the event's ``policyDefinitionId`` and each held state's are
+``/providers/Microsoft.Authorization/policyDefinitions/<name>`` — a custom definition at a subscription or management
+group *named* like a built-in (``policyDefinitionName`` is only the name) holds whatever rule its author wrote. Needs
 ``Microsoft.PolicyInsights/policyStates/queryResults/action`` at the subscription.
 
 What the confirmed event claims (once per non-compliance, RT19-04): the held states' resource, assignment and
@@ -35,6 +38,7 @@ from typing import Any, Callable
 from azure.core.exceptions import AzureError
 
 from firestop.azure.alerts_management import _unread, unread_code
+from firestop.resource_id import builtin_definition
 from firestop.source_reasons import Reason
 
 _TARGET = re.compile(r"^/subscriptions/([0-9a-fA-F-]{36})/[^'?#%\\\x00-\x1f\x7f]{1,1000}$")
@@ -70,6 +74,10 @@ def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any],
     if found is None or definition is None or (custom.get("policyAssignmentId") and assignment is None):
         return {"confirmed": False, "why": "the event's resource or policy ids are not ones Policy Insights can be asked "
                                            "about: its source cannot be read"}
+    if builtin_definition(custom.get("policyDefinitionId")) != definition.lower():
+        return {"confirmed": False, "why": "the event's policy definition is not a built-in definition's own id "
+                                           f"(/providers/Microsoft.Authorization/policyDefinitions/{definition}): a custom "
+                                           "definition of that name is anyone's rule, not Azure's"}
     clauses = [f"resourceId eq '{target}'", f"policyDefinitionName eq '{definition}'", "complianceState eq 'NonCompliant'"]
     if assignment:
         clauses.append(f"policyAssignmentName eq '{assignment}'")
@@ -97,6 +105,7 @@ def confirm_policy(policy_insights: Callable[[str], Any], alert: dict[str, Any],
         if (str(lowered.get("resource_id") or lowered.get("resourceid") or "").lower() == target.lower()
                 and str(lowered.get("compliance_state") or lowered.get("compliancestate") or "").lower() == "noncompliant"
                 and str(lowered.get("policy_definition_name") or lowered.get("policydefinitionname") or "").lower() == definition.lower()
+                and builtin_definition(lowered.get("policy_definition_id") or lowered.get("policydefinitionid")) == definition.lower()
                 and (assignment is None or str(lowered.get("policy_assignment_name")
                                                or lowered.get("policyassignmentname") or "").lower() == assignment.lower())):
             held.append(body)

@@ -207,7 +207,11 @@ def compare_sentinel(alert: dict[str, Any], incident: dict[str, Any], alerts: li
     """None when the incident as Sentinel holds it (``Incidents_Get`` JSON, its ``Incidents_ListAlerts`` ``value``
     and ``Incidents_ListEntities`` ``entities``) confirms ``alert`` (the incident input's alert JSON), else why not.
     Pure. Its alerts' resource identifiers and AzureResource entities include every ``target_ids``; every indicator a
-    step acts on (:data:`ACTED_ON_INDICATORS`) is one its entities name (RT14-02); every alert type
+    step acts on (:data:`ACTED_ON_INDICATORS`) is one its entities name (RT14-02); it holds at least one alert (RT20-07:
+    an incident without one — created by hand, Incidents - Create Or Update — is routed by its title, which anyone
+    who may write incidents chooses, and entities a related bookmark gives: never confirmed), and one of its alerts has a
+    Defender for Cloud AI alert type (RT20-08: a scheduled analytics rule's alerts are typed by its rule id, which its
+    author chooses, so a Monitor name glob matching one is no detection); every alert type
     the delivery named (``indicators.alert_types``, ``rule_name``) is one of its alerts' (the route is chosen from
     them); severity maps; ``createdTimeUtc`` is ``fired_at`` within :data:`SENTINEL_TIME_TOLERANCE_SECONDS` and within
     24 h before the check; ``Closed`` confirms a delivery saying Resolved, or one saying Fired when
@@ -222,10 +226,16 @@ def compare_sentinel(alert: dict[str, Any], incident: dict[str, Any], alerts: li
     types = {_norm((a.get("properties") or {}).get("alertType")) for a in alerts or []
              if isinstance(a, dict) and isinstance(a.get("properties"), dict)} - {""}
     named = [_norm(t) for t in (alert.get("indicators") or {}).get("alert_types") or []]
-    if types:
-        named.append(_norm(alert.get("rule_name")))
-    elif _norm(alert.get("rule_name")) != _norm(props.get("title")):
-        return f"the incident holds no alert; its title {str(props.get('title'))[:120]!r} is not the alert's {str(alert.get('rule_name'))[:120]!r}"
+    if not types:  # RT20-07: a hand-made incident (Incidents - Create, no alert): its title routes it, nothing detected it
+        return (f"the incident holds no alert (made by hand, or its alerts are gone): its title "
+                f"{str(props.get('title'))[:120]!r} is a person's words, not a detection — a responder decides")
+    from firestop.alerts.sources.security_alert import playbook_for
+
+    if not any(playbook_for(t) for t in types):  # RT20-08: an analytics rule's alert type is its author's rule id
+        return (f"the incident's alerts are of no Defender for Cloud AI alert type ({', '.join(sorted(types))[:200]}): an "
+                "analytics rule's alert type is the rule id its author chose, not a detection a playbook was written for "
+                "— a responder decides")
+    named.append(_norm(alert.get("rule_name")))
     differing = [t for t in named if t and t not in types] if types else []
     if differing:
         return f"alert type differs: the incident's alerts are {', '.join(sorted(types))[:200]}, the alert names {differing[0]!r}"

@@ -9,8 +9,10 @@ README "Rotating the seal key".
 - ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
   sealed). Then the manual-run index's sealed-lines marker is sealed anew under the new key with its time
   (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
-- ``seal-key retire KEY_ID --as OID [--dry-run] [--yes] [--json]``: a retired key leaves the ring; nothing it sealed is
-  believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Admin role.
+- ``seal-key retire KEY_ID --as OID [--with-older] [--dry-run] [--yes] [--json]``: a retired key leaves the ring;
+  nothing it sealed is believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Keys leave
+  oldest first: a key with older retired keys behind it is refused unless ``--with-older`` drops them with it
+  (RT20-02/03, :class:`firestop.trust.keyring.OlderKeysKept`). Admin role.
 
 ``--as``: the caller's object id, checked against the local role table (FIRESTOP_ROLES or FIRESTOP_HOME/roles.json:
 whoever can write FIRESTOP_HOME holds the key anyway; the check keeps a responder's habits from rotating by accident).
@@ -18,7 +20,7 @@ On Azure (App Service) and with the ring in app settings (``FIRESTOP_SEAL_KEY``/
 verbs write nothing and say which setting or Key Vault secret to change.
 
 Exit codes: 0 shown / rotated / retired (or a dry run), 2 bad input (not an admin, no such retired key, the current
-key named, the ring full, the ring in settings, not confirmed), 1 the home or the key files cannot be read or written.
+key named, older retired keys kept behind it, the ring full, the ring in settings, not confirmed), 1 the home or the key files cannot be read or written.
 No output, error or ``--json`` field ever carries a key.
 """
 
@@ -101,9 +103,8 @@ def rotate(
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",
           "Running `firestop serve` processes on this FIRESTOP_HOME read the new ring at their next seal (no restart).",
-          f"After a suspected exposure: python -m firestop seal-key retire {done['was']} --as <admin object id> once what "
-          "must stay believed "
-          "is filed (README: Rotating the seal key)."])
+          f"After a suspected exposure: python -m firestop seal-key retire {done['was']} --with-older --as <admin object "
+          "id> once what must stay believed is filed (it drops every older key too; README: Rotating the seal key)."])
 
 
 def _reseal_marker(done: dict[str, Any]) -> bool:
@@ -127,13 +128,15 @@ def _reseal_marker(done: dict[str, Any]) -> bool:
 def retire(
     kid: str = typer.Argument(..., metavar="KEY_ID", help="The retired key's id (seal-key show lists them)."),
     as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
+    with_older: bool = typer.Option(False, "--with-older", help="Drop every retired key older than KEY_ID too (keys "
+                                    "leave oldest first: without it a key with older ones behind it is refused)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask first."),
-    as_json: bool = typer.Option(False, "--json", help="Print {retired_kid, dry_run, dropped, kid, retired} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print {retired_kid, dry_run, dropped, dropped_kids, kid, retired} as JSON."),
 ) -> None:
     """Drop a retired seal key: nothing it sealed is believed from then on (past records shown unverified, their
-    undo refused). Admin role."""
-    from firestop.trust.keyring import RingNotLocal, UnknownKey, retire as retire_key
+    undo refused). Keys leave oldest first (--with-older drops the older ones with it). Admin role."""
+    from firestop.trust.keyring import OlderKeysKept, RingNotLocal, UnknownKey, retire as retire_key
     from firestop.trust.seal import SealKeyError
 
     kid = kid.strip().lower()
@@ -143,15 +146,17 @@ def retire(
     _admin(as_, as_json)
     home = _home()
     try:
-        plan = retire_key(home, kid, dry_run=True)
+        plan = retire_key(home, kid, dry_run=True, with_older=with_older)
         if not dry_run:
             if not yes:
                 if as_json:
                     fail("--yes: seal-key retire --json does not ask; confirm with --yes (--dry-run shows it first)",
                          EXIT_BAD_INPUT, as_json=True)
-                confirm_or_exit(f"Drop retired seal key {kid}? Nothing it sealed will be believed again", as_json=as_json)
-            plan = retire_key(home, kid)
-    except (RingNotLocal, UnknownKey) as exc:
+                confirm_or_exit(f"Drop retired seal key{'s' if len(plan['dropped_kids']) > 1 else ''} "
+                                f"{', '.join(plan['dropped_kids'])}? Nothing they sealed will be believed again",
+                                as_json=as_json)
+            plan = retire_key(home, kid, with_older=with_older)
+    except (RingNotLocal, UnknownKey, OlderKeysKept) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:
         fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
@@ -162,7 +167,9 @@ def retire(
         print_json(plan)
         return
     verb = "Would drop" if dry_run else "Dropped"
-    _say([f"{verb} retired seal key {kid}: what only it sealed is no longer believed (retired left: "
+    also = plan["dropped_kids"][1:]
+    _say([f"{verb} retired seal key {kid}" + (f" and the older {', '.join(also)}" if also else "")
+          + f": what only {'they' if also else 'it'} sealed is no longer believed (retired left: "
           f"{', '.join(plan['retired']) or 'none'}; current {plan['kid']})." + (" Nothing was changed." if dry_run else "")])
 
 

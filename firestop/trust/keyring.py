@@ -12,7 +12,14 @@ first, 0600). What each step does to the files, and why in that order:
   a dropped key is a decision, never a side effect). (The CLI then seals the manual-run index's sealed-lines marker
   anew, :func:`runbooks.manual_runs.reseal_marker`: the trust layer imports nothing above it.)
 - :func:`retire`: a retired key, named by its key id, leaves the ring: from then on nothing it sealed is believed
-  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first).
+  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first). Keys
+  leave **oldest first** (red team 20, RT20-02/03): a trust chain or a record's revisions are read as "the newest
+  that verifies", so dropping a key while an older one stays let what the older key sealed decide again where the
+  dropped key's newer seals had overridden it — a revoked rule trust trusted again, an undo's record revision hidden
+  and the undo offered a second time. A key with older retired keys behind it is dropped only with them
+  (``with_older``; :class:`OlderKeysKept` otherwise). Keys seal in the order they were current, so with oldest-first
+  drops what still verifies is always everything sealed since some rotation, and the newest that verifies is the
+  newest there is. (A ring in the settings cannot be held to this here: the README says to drop the oldest first.)
 - :func:`describe`: key ids and where the keys come from; never a key.
 
 Only where the ring lives in the home: with ``FIRESTOP_SEAL_KEY`` or ``FIRESTOP_SEAL_KEY_RETIRED`` set (the app
@@ -20,7 +27,7 @@ settings; on Azure the Key Vault secrets ``firestop-seal-key`` and ``firestop-se
 :class:`RingNotLocal` says which setting to change instead. Concurrent rotations of one home are serialised by an
 ``fcntl`` lock on ``FIRESTOP_HOME/.seal-key.lock`` (POSIX; elsewhere one admin at a time).
 
-Errors: :class:`RingNotLocal` (the ring is in settings), :class:`RingFull`, :class:`UnknownKey`,
+Errors: :class:`RingNotLocal` (the ring is in settings), :class:`RingFull`, :class:`UnknownKey`, :class:`OlderKeysKept`,
 :class:`~firestop.trust.seal.SealKeyError` (a key file is unusable), OSError (the home cannot be written). No message
 carries a key; every one names key ids.
 """
@@ -60,6 +67,15 @@ class RingFull(RuntimeError):
 
 class UnknownKey(RuntimeError):
     """No retired key has that key id: the message lists the ids held."""
+
+
+class OlderKeysKept(RuntimeError):
+    """The key to retire has older retired keys behind it (module docstring: keys leave oldest first); the message names
+    them and both fixes (retire the oldest first, or this key ``--with-older``). ``older``: their key ids, newest first."""
+
+    def __init__(self, message: str, older: "list[str]") -> None:
+        super().__init__(message)
+        self.older = older
 
 
 def describe(home: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -110,11 +126,12 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
             "retired": [k.kid for k in rotated.retired]}
 
 
-def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
+def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False, with_older: bool = False,
            env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Drop the retired key ``kid`` from the home's ring. Returns ``{"retired_kid", "dry_run", "dropped": bool,
-    "kid": current kid, "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also for the current key),
-    SealKeyError, OSError."""
+    """Drop the retired key ``kid`` from the home's ring — with every retired key older than it when ``with_older``
+    (module docstring: keys leave oldest first). Returns ``{"retired_kid", "dry_run", "dropped": bool, "dropped_kids":
+    [kids dropped, newest first], "kid": current kid, "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also
+    for the current key), OlderKeysKept (``kid`` is not the oldest and not ``with_older``), SealKeyError, OSError."""
     env = ENVIRON if env is None else env
     _local_only(env)
     home = Path(home)
@@ -122,15 +139,25 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
         ring = load_seal_key(home, env)
         if kid == ring.kid:
             raise UnknownKey(f"{kid} is the current key: rotate first (python -m firestop seal-key rotate), then retire it")
-        kept = [k for k in ring.retired if k.kid != kid]
-        if len(kept) == len(ring.retired):
+        place = next((n for n, k in enumerate(ring.retired) if k.kid == kid), None)
+        if place is None:
             held = ", ".join(k.kid for k in ring.retired) or "none"
             raise UnknownKey(f"no retired key has the id {kid[:16]!r} (retired key ids held: {held}); "
                              "python -m firestop seal-key show lists them")
+        older = [k.kid for k in ring.retired[place + 1:]]
+        if older and not with_older:
+            raise OlderKeysKept(
+                f"{kid} is not the oldest retired key ({', '.join(older)} retired before it): dropped alone, what the "
+                f"older key{'s' if len(older) > 1 else ''} sealed would decide again where {kid}'s newer seals overrode "
+                "it (a revoked rule trust trusted again, an undo's record revision hidden and the undo offered again). "
+                f"Retire the oldest first (python -m firestop seal-key retire {older[-1]} --as <admin object id>), or "
+                f"drop {kid} with every older key: python -m firestop seal-key retire {kid} --with-older --as <admin "
+                "object id>", older)
+        kept = list(ring.retired[:place])
         if not dry_run:
             _replace(home / RETIRED_KEYS_FILE, "".join(f"{_secret(k)}\n" for k in kept))
-    return {"retired_kid": kid, "dry_run": dry_run, "dropped": not dry_run, "kid": ring.kid,
-            "retired": [k.kid for k in kept]}
+    return {"retired_kid": kid, "dry_run": dry_run, "dropped": not dry_run, "dropped_kids": [kid, *older],
+            "kid": ring.kid, "retired": [k.kid for k in kept]}
 
 
 def _secret(key: SealKey) -> str:
@@ -170,4 +197,4 @@ def _locked(home: Path) -> Iterator[None]:
         os.close(fd)
 
 
-__all__ = ["RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate"]
+__all__ = ["OlderKeysKept", "RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate"]

@@ -6,7 +6,8 @@ Event types handled (schemas: Microsoft docs ``event-schema-policy.md`` / ``poli
 * ``Microsoft.PolicyInsights.PolicyStateCreated`` / ``PolicyStateChanged`` with ``complianceState``
   ``NonCompliant``: the ``subject`` resource became non-compliant. Target = ``subject``; ``rule_name`` =
   ``policy:<definition name>``; routed (``firestop-playbook``) when the definition is one of
-  :data:`POLICY_PLAYBOOKS` (built-in Azure AI services network policies → ``public-network-exposure``).
+  :data:`POLICY_PLAYBOOKS` (built-in Azure AI services network policies → ``public-network-exposure``) **by its
+  built-in id** (:func:`builtin_definition`: a custom definition named like one is not routed, RT20-06).
   ``Compliant`` (or any other state) → None.
 * ``Microsoft.KeyVault.SecretNearExpiry`` / ``SecretExpired`` for the consumers' secret
   (``FIRESTOP_KEY_SECRET_NAME``, passed in as ``secret_name``): target = the vault (``topic``/``source``);
@@ -35,7 +36,7 @@ from firestop.alerts.alert import ROUTE_PROPERTY, Alert
 from firestop.alerts.errors import AlertPayloadError
 from firestop.alerts.indicators import Indicators
 from firestop.alerts.normalize import canonical_targets, resource_type_of
-from firestop.resource_id import unpaired_surrogate
+from firestop.resource_id import builtin_definition, unpaired_surrogate
 from firestop.alerts.sources.defender import ci
 from firestop.alerts.sources.security_alert import parse_time, text
 
@@ -111,8 +112,8 @@ def event_alert(event: Any, *, cloud_events: bool, secret_name: str = "openai-ap
             raise EventError("data.timestamp", exc.reason) from None
         props = {"policyAssignmentId": text(data.get("policyAssignmentId"), 1024) or "",
                  "policyDefinitionId": text(data.get("policyDefinitionId"), 1024) or ""}
-        if definition in POLICY_PLAYBOOKS:
-            props[ROUTE_PROPERTY] = POLICY_PLAYBOOKS[definition]
+        if definition in POLICY_PLAYBOOKS and builtin_definition(props["policyDefinitionId"]) == definition:
+            props[ROUTE_PROPERTY] = POLICY_PLAYBOOKS[definition]  # the built-in itself, never a namesake (RT20-06)
         return Alert(**{**common, "fired_at": scanned or when}, rule_name=f"policy:{definition}", monitoring_service="Azure Policy",
                      description=f"{event_type}: {subject} is NonCompliant with policy {definition}",
                      target_ids=targets, resource_type=resource_type_of(targets, None), custom_properties=props,

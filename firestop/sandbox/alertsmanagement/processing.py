@@ -17,7 +17,10 @@ action group of the alert: Azure Monitor still holds the alert (``actionStatus.i
 posted. Conditions evaluated (``Equals``/``NotEquals``/``Contains``/``DoesNotContain``, case-insensitive, a condition
 holds when any value does — all values for the negative operators): ``AlertRuleId``, ``AlertRuleName``,
 ``TargetResource``, ``TargetResourceGroup``, ``TargetResourceType``, ``Severity``, ``MonitorCondition``,
-``MonitorService``, ``SignalType``, ``Description``. Any other field (``AlertContext``…) is taken as holding
+``MonitorService``, ``SignalType``, ``Description``. ``TargetResourceGroup`` is the target's resource group **id**
+(``/subscriptions/<id>/resourceGroups/<name>``: the spec's example gives ``"values": ["<id>"]``, the azurerm provider's
+``target_resource_group`` "should be valid resource group IDs"; RT20-05: the bare name was compared before, so a rule
+naming the id silenced nothing here while Azure silences). Any other field (``AlertContext``…) is taken as holding
 (the rule covers the alert). Schedule: ``effectiveFrom``/``effectiveUntil`` bound when the rule acts (read as UTC
 whatever ``timeZone``); ``recurrences`` are not evaluated (the rule acts all through its effective window), so a
 scheduled rule suppresses more in the sandbox than on Azure, never less. ``AddActionGroups`` is stored, not applied.
@@ -124,7 +127,7 @@ def alert_fields(payload: Any) -> dict:
     target = targets[0] if targets else ""
     parts = target.strip("/").split("/")
     return {"AlertRuleId": essentials.get("alertRuleID"), "AlertRuleName": essentials.get("alertRule"),
-            "TargetResource": target, "TargetResourceGroup": parts[3] if len(parts) > 3 else "",
+            "TargetResource": target, "TargetResourceGroup": "/" + "/".join(parts[:4]) if len(parts) > 3 else "",
             "TargetResourceType": "/".join(parts[5:7]) if len(parts) > 6 else "",
             "Severity": essentials.get("severity"), "MonitorCondition": essentials.get("monitorCondition"),
             "MonitorService": essentials.get("monitoringService"), "SignalType": essentials.get("signalType"),
