@@ -49,8 +49,11 @@ and ``seal-key retire`` write (:mod:`firestop.trust.keyring`). More than :data:`
 equal to the current one is counted once. A key id (:attr:`SealKey.kid`, 8 hex of a SHA-256 of the key under its own
 domain) is what every output, log and error names; a key never.
 
-Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily,
-:mod:`firestop.settings`.
+Every key of a loaded ring is a log secret (seal18, :func:`_register`): no log line of the process shows it, whether
+it came from the settings or from ``FIRESTOP_HOME``, and a key rotated in while ``serve`` runs is registered when read.
+
+Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily, :mod:`firestop.settings` and
+:mod:`firestop.telemetry.logs` (stdlib only).
 """
 
 from __future__ import annotations
@@ -265,6 +268,7 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
         if cached is None:
             current = SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
             cached = SealKeyRing(current, _parse_retired(retired_value or "", RETIRED_KEYS_ENV))
+            _register("settings", cached)
             _from_env.clear()
             _from_env[(value, retired_value)] = cached
         return cached
@@ -335,10 +339,23 @@ def _ring_of(path: Path, current: SealKey, retired_value: str | None) -> SealKey
     if hit is not None and hit[0] is current and hit[1] is retired:
         return hit[2]
     ring = SealKeyRing(current, retired)
+    _register(str(path), ring)
     if len(_rings) >= 64:
         _rings.clear()
     _rings[path] = (current, retired, ring)
     return ring
+
+
+def _register(owner: str, ring: SealKeyRing) -> None:
+    """Register every key of ``ring`` with the log redaction for ``owner`` (its source: the home's key file, or
+    ``"settings"``): no log line of this process shows one, ``[redacted]`` instead
+    (:func:`firestop.telemetry.logs.register_owned_secrets`). seal18: before, only the app settings' values were
+    registered, by :func:`firestop.telemetry.start.start_telemetry` at the start of ``serve`` and the Functions host —
+    the home's ``seal-key``, its retired keys and a key ``seal-key rotate`` made while ``serve`` ran were printed as
+    they were. Called when a ring is built (a cached load builds none)."""
+    from firestop.telemetry.logs import register_owned_secrets
+
+    register_owned_secrets(owner, (key._secret.decode("utf-8") for key in ring.keys))  # noqa: SLF001 - this module's keys
 
 
 _NO_RETIRED: "tuple[SealKey, ...]" = ()
