@@ -7,10 +7,12 @@ README "Rotating the seal key".
 - ``seal-key show [--json]``: the current key's id, the retired keys' ids (newest first), where they come from. Key
   ids only (what every seal carries anyway): no role needed.
 - ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
-  sealed). Then the manual-run index's sealed-lines marker is sealed anew under the new key with its time
+  sealed). Before the key files are written (seal18: a kill between could leave the new ring without it), the
+  manual-run index's sealed-lines marker is sealed anew under the new key with its time
   (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
 - ``seal-key retire KEY_ID --as OID [--dry-run] [--yes] [--json]``: a retired key leaves the ring; nothing it sealed is
-  believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Admin role.
+  believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). The marker is carried to the current
+  key first when it is not there yet (a ring rotated without it). Admin role.
 
 ``--as``: the caller's object id, checked against the local role table (FIRESTOP_ROLES or FIRESTOP_HOME/roles.json:
 whoever can write FIRESTOP_HOME holds the key anyway; the check keeps a responder's habits from rotating by accident).
@@ -81,8 +83,9 @@ def rotate(
 
     _admin(as_, as_json)
     home = _home()
+    carried: list[bool] = []
     try:
-        done = rotate_ring(home, dry_run=dry_run)
+        done = rotate_ring(home, dry_run=dry_run, prepare=lambda ring: carried.append(_reseal_marker(ring)))
     except (RingNotLocal, RingFull) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:
@@ -90,7 +93,7 @@ def rotate(
     except OSError as exc:
         fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
              "nothing was rotated, or run it again to finish", EXIT_INTERNAL, as_json=as_json)
-    done["resealed_marker"] = False if dry_run else _reseal_marker(done)
+    done["resealed_marker"] = bool(carried and carried[0])
     if as_json:
         print_json(done)
         return
@@ -106,18 +109,20 @@ def rotate(
           "is filed (README: Rotating the seal key)."])
 
 
-def _reseal_marker(done: dict[str, Any]) -> bool:
-    """Seal the manual-run index's sealed-lines marker anew under the new key (:func:`runbooks.manual_runs.reseal_marker`).
-    False when there was none to carry or the store cannot be written (the next manual run carries it then)."""
+def _reseal_marker(ring: Any) -> bool:
+    """Seal the manual-run index's sealed-lines marker anew under ``ring``'s current key
+    (:func:`runbooks.manual_runs.reseal_marker`): the ring to come, before a rotation's files are written; the ring,
+    before a drop. False when there was none to carry, it is there already, or the store cannot be written (then the
+    next manual run carries it while the old key is in the ring, and a ``retire`` tries again first)."""
     from firestop.settings import get_settings
     from firestop.storage import stores_for
-    from firestop.trust.seal import SealKeyError, load_seal_key
+    from firestop.trust.seal import SealKeyError
     from runbooks.manual_runs import reseal_marker
 
     settings = get_settings()
     try:
-        return reseal_marker(stores_for(settings).ledger, load_seal_key(settings.home))
-    except (OSError, SealKeyError) as exc:  # StoreError is an OSError: the key is rotated either way
+        return reseal_marker(stores_for(settings).ledger, ring)
+    except (OSError, SealKeyError) as exc:  # StoreError is an OSError: the key is rotated (dropped) either way
         err_console.print(clean(f"note: the manual-run marker was not sealed anew ({type(exc).__name__}); the next "
                                 "manual run does it"), highlight=False, markup=False, soft_wrap=True)
         return False
@@ -150,7 +155,7 @@ def retire(
                     fail("--yes: seal-key retire --json does not ask; confirm with --yes (--dry-run shows it first)",
                          EXIT_BAD_INPUT, as_json=True)
                 confirm_or_exit(f"Drop retired seal key {kid}? Nothing it sealed will be believed again", as_json=as_json)
-            plan = retire_key(home, kid)
+            plan = retire_key(home, kid, prepare=_reseal_marker)
     except (RingNotLocal, UnknownKey) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:

@@ -9,10 +9,19 @@ first, 0600). What each step does to the files, and why in that order:
   a crash between the two leaves the old key current *and* retired (counted once: nothing changed), and a reader — who
   reads the key file first, then the retired one (:func:`firestop.trust.seal.load_seal_key`) — that sees the new key
   sees the old one retired. Run again after a crash, it finishes. Refused when the ring is full (retire one first:
-  a dropped key is a decision, never a side effect). (The CLI then seals the manual-run index's sealed-lines marker
-  anew, :func:`runbooks.manual_runs.reseal_marker`: the trust layer imports nothing above it.)
+  a dropped key is a decision, never a side effect). Before either file is written, ``prepare`` is called with the
+  ring to come (the new key current, the old one retired): the CLI seals the manual-run index's sealed-lines marker
+  anew there under the new key (:func:`runbooks.manual_runs.reseal_marker`: the trust layer imports nothing above it),
+  so that a kill at any point leaves either the old ring (and at most a marker under a key never used: nothing looks
+  it up) or the new ring with its marker carried (seal18: it was carried after the switch, and a kill between left
+  the new ring without it: dropping the old key then moved the time from which unsealed index lines are refused).
 - :func:`retire`: a retired key, named by its key id, leaves the ring: from then on nothing it sealed is believed
-  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first).
+  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first). Its
+  ``prepare`` is called with the ring before the drop (the CLI carries the marker there too, for a ring rotated
+  without it).
+- Both first remove the temporary files a killed write of the key files left (``.seal-key.<pid>.<hex>``,
+  ``.seal-key.retired.<pid>.<hex>``, 0600, holding keys: a dropped key's copy must not outlive its drop) whose process
+  is gone (:func:`sweep_temporaries`).
 - :func:`describe`: key ids and where the keys come from; never a key.
 
 Only where the ring lives in the home: with ``FIRESTOP_SEAL_KEY`` or ``FIRESTOP_SEAL_KEY_RETIRED`` set (the app
@@ -31,7 +40,7 @@ import os
 import secrets
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from firestop.environ import ENVIRON
 from firestop.private import FILE_MODE, private_dirs
@@ -88,8 +97,10 @@ def _local_only(env: Mapping[str, str]) -> None:
                                "(README: Rotating the seal key), or unset both to keep the ring in FIRESTOP_HOME")
 
 
-def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Rotate the home's seal key (module docstring). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
+def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[str, str] | None = None,
+           prepare: Callable[[SealKeyRing], Any] | None = None) -> dict[str, Any]:
+    """Rotate the home's seal key (module docstring). ``prepare(ring to come)`` runs before either key file is written
+    (what it raises stops the rotation: nothing rotated). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
     new kid (None on a dry run), "retired": [kids after]}``. Raises RingNotLocal, RingFull, SealKeyError, OSError."""
     env = ENVIRON if env is None else env
     _local_only(env)
@@ -102,7 +113,10 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
         after = [ring.kid, *(k.kid for k in ring.retired)]
         if dry_run:
             return {"rotated": False, "dry_run": True, "was": ring.kid, "kid": None, "retired": after}
+        sweep_temporaries(home)
         new = secrets.token_urlsafe(32)
+        if prepare is not None:
+            prepare(SealKeyRing(SealKey(new, "rotating"), (ring.current, *ring.retired)))
         _replace(home / RETIRED_KEYS_FILE, "".join(f"{s}\n" for s in (_secret(ring.current), *map(_secret, ring.retired))))
         _replace(home / SEAL_KEY_FILE, new + "\n")
         rotated = load_seal_key(home, env)
@@ -111,10 +125,10 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
 
 
 def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
-           env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Drop the retired key ``kid`` from the home's ring. Returns ``{"retired_kid", "dry_run", "dropped": bool,
-    "kid": current kid, "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also for the current key),
-    SealKeyError, OSError."""
+           env: Mapping[str, str] | None = None, prepare: Callable[[SealKeyRing], Any] | None = None) -> dict[str, Any]:
+    """Drop the retired key ``kid`` from the home's ring. ``prepare(ring)`` runs before the drop is written (not on a
+    dry run; what it raises stops the drop). Returns ``{"retired_kid", "dry_run", "dropped": bool, "kid": current kid,
+    "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also for the current key), SealKeyError, OSError."""
     env = ENVIRON if env is None else env
     _local_only(env)
     home = Path(home)
@@ -128,6 +142,9 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
             raise UnknownKey(f"no retired key has the id {kid[:16]!r} (retired key ids held: {held}); "
                              "python -m firestop seal-key show lists them")
         if not dry_run:
+            sweep_temporaries(home)
+            if prepare is not None:
+                prepare(ring)
             _replace(home / RETIRED_KEYS_FILE, "".join(f"{_secret(k)}\n" for k in kept))
     return {"retired_kid": kid, "dry_run": dry_run, "dropped": not dry_run, "kid": ring.kid,
             "retired": [k.kid for k in kept]}
@@ -136,6 +153,43 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
 def _secret(key: SealKey) -> str:
     """The key's text, to write it back to the home's own key files (never shown, logged or returned)."""
     return key._secret.decode("utf-8")  # noqa: SLF001 - the module that owns the key files
+
+
+def sweep_temporaries(home: str | os.PathLike[str]) -> list[str]:
+    """Remove the temporary files a killed write of the home's key files left — ``.seal-key.<pid>.<hex>`` (also what
+    :func:`~firestop.trust.seal.load_seal_key` generates a first key in) and ``.seal-key.retired.<pid>.<hex>`` (:func:`_replace`)
+    — whose process ``pid`` is gone (a live one may be writing it still). They hold keys (a dropped key's copy, or a
+    key never used); never the lock file. Returns the names removed. Raises nothing: what cannot be removed stays."""
+    removed = []
+    try:
+        names = os.listdir(home)
+    except OSError:
+        return removed
+    for name in names:
+        for stem in (f".{RETIRED_KEYS_FILE}.", f".{SEAL_KEY_FILE}."):
+            if name.startswith(stem):
+                pid, _, tail = name[len(stem):].partition(".")
+                if pid.isdigit() and len(tail) == 8 and _gone(int(pid)):
+                    try:
+                        os.unlink(Path(home) / name)
+                        removed.append(name)
+                    except OSError:
+                        pass
+                break
+    return removed
+
+
+def _gone(pid: int) -> bool:
+    """True when no process ``pid`` runs (``kill(pid, 0)``: ESRCH); False for this process and one that runs."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
 
 
 def _replace(path: Path, text: str) -> None:
@@ -170,4 +224,4 @@ def _locked(home: Path) -> Iterator[None]:
         os.close(fd)
 
 
-__all__ = ["RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate"]
+__all__ = ["RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate", "sweep_temporaries"]
