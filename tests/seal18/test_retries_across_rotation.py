@@ -8,6 +8,8 @@
 - A pending join (joins14) kept again across a rotation (the same delivery repeated) is a second blob, one under each
   key's seal; the readers counted both (two starts of one variant, two of MAX_STARTS). Now one per content digest.
   Fails before.
+- A manual-run index moved under a key since retired got its later lines in a second moved object (the current
+  key's); they now go where it went, as a ledger's do (seal17). Fails before.
 """
 
 from __future__ import annotations
@@ -54,3 +56,27 @@ def test_a_pending_join_kept_again_across_a_rotation_is_one(tmp_path):
     other = "cd" * 16, "inc-1-v" + "cd" * 8
     pending_joins.keep(store, "inc-1", AT, other[0], other[1], sealed_input, rotated)
     assert [v for v, _ in pending_joins.pending(store, "inc-1", AT, rotated).kept] == [variant, other[1]]
+
+
+def test_a_manual_run_index_moved_under_a_retired_key_is_appended_to_where_it_went(tmp_path):
+    """A manual-run index moved (R16-07: its plain name planted as something that cannot be appended to) under a key
+    since retired: later lines went on in a second moved object, the current key's (read by index_objects, but one
+    index in three objects, a second move recorded nowhere). Now they go where the index went. Fails before."""
+    from runbooks import manual_runs
+
+    store = LocalStore(tmp_path)
+    target = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/"
+              "Microsoft.CognitiveServices/accounts/a1")
+    name = manual_runs.index_name(target)
+    (tmp_path / name).mkdir(parents=True)  # the plain object cannot be appended to (a planted block blob on Azure)
+    manual_runs.index_manual_run(store, "manual-2026-12-05", "cli-run-1", "network.lock", target,
+                                 "2026-12-05T03:00:00+00:00", key=K1)
+    first = manual_runs.moved_index_name(name, K1)
+    assert (tmp_path / first).is_file()
+    rotated = SealKeyRing(K2, (K1,))
+    manual_runs.index_manual_run(store, "manual-2026-12-05", "cli-run-2", "network.lock", target,
+                                 "2026-12-05T03:05:00+00:00", key=rotated)
+    assert not (tmp_path / manual_runs.moved_index_name(name, K2)).exists()  # before: a second moved object
+    lines = (tmp_path / first).read_text().splitlines()
+    assert [line.split('"run_id":"')[1].split('"')[0] for line in lines] == ["manual-2026-12-05/cli-run-1",
+                                                                             "manual-2026-12-05/cli-run-2"]
