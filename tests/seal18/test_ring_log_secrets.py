@@ -110,3 +110,40 @@ def test_a_dropped_key_stays_a_log_secret_and_the_registry_is_bounded_by_owner(f
     newest = _keys(homes[-1])[0]
     assert newest not in _line(newest, "text")
     assert len(logs._owned_secrets) == logs.MAX_SECRET_OWNERS
+
+
+def test_no_key_of_the_ring_is_in_any_output_log_record_ledger_or_history(firestop_home, caplog):
+    """Guard (passes before too): an incident handled, the key rotated, the incident undone and its ledger verified,
+    the old key dropped, a refused undo — no key the ring ever held is in any output, log record, or file of the home
+    but the key files (records, ledgers, the durable host's history, the sandbox's state)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from firestop.cli.main import app
+    from firestop.settings import REPO_ROOT
+
+    caplog.set_level(logging.DEBUG)
+
+    def cli(*args):
+        return CliRunner().invoke(app, list(args), catch_exceptions=False).output
+
+    outputs = [cli("alert", "handle", str(REPO_ROOT / "examples" / "alerts" / "leaked-key.json"), "--json")]
+    incident = json.loads(outputs[0])["incident_id"]
+    keys = set(_keys(firestop_home))
+    old = json.loads(cli("seal-key", "show", "--json"))["kid"]
+    outputs += [cli("seal-key", "rotate", "--as", "oid-admin", "--json"), cli("ledger", "verify", incident, "--json"),
+                cli("incident", "undo", incident, "--as", "oid-bob", "--yes", "--json")]
+    keys |= set(_keys(firestop_home))
+    outputs += [cli("seal-key", "retire", old, "--as", "oid-admin", "--yes", "--json"),
+                cli("incident", "undo", incident, "--as", "oid-bob", "--yes", "--json"),
+                cli("ledger", "verify", incident, "--json"), cli("incident", "show", incident, "--json")]
+    assert len(keys) == 2
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for key in keys:
+        assert not any(key in text for text in outputs) and key not in logged
+    for path in firestop_home.rglob("*"):
+        if path.is_file() and path.name not in ("seal-key", "seal-key.retired"):
+            data = path.read_bytes()
+            for key in keys:
+                assert key.encode() not in data, path
