@@ -75,7 +75,7 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print {kid, origin,
 def rotate(
     as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, retired, resealed_marker} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, resumed, retired, resealed_marker} as JSON."),
 ) -> None:
     """Make a new seal key current; the current one is retired and still opens what it sealed. Admin role."""
     from firestop.trust.keyring import RingFull, RingNotLocal, rotate as rotate_ring
@@ -98,8 +98,16 @@ def rotate(
         print_json(done)
         return
     if dry_run:
+        if done.get("resumed"):
+            _say([f"Would finish the rotation from {done['was']} that was stopped after its switch (no new key). "
+                  "Nothing was changed."])
+            return
         _say([f"Would make a new seal key current and retire {done['was']} (retired after: {', '.join(done['retired'])}). "
               "Nothing was changed."])
+        return
+    if done.get("resumed"):
+        _say([f"The rotation from {done['was']} had been stopped after its switch: finished, no new key made; "
+              f"{done['kid']} is current (retired: {', '.join(done['retired'])}). Run it again to rotate once more."])
         return
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",

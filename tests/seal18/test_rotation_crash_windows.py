@@ -166,3 +166,27 @@ def test_a_live_processs_temporary_file_is_left_alone(firestop_home):
         path.write_text("x" * 43 + "\n")
     assert sweep_temporaries(firestop_home) == [gone.name]
     assert mine.exists() and odd.exists() and (firestop_home / "seal-key").exists()
+
+
+def test_a_rerun_after_a_kill_past_the_switch_finishes_and_rotates_nothing_again(firestop_home):
+    """'Run it again to finish' held only for a kill before the switch: after it, a rerun made a second rotation (a new
+    key, a ring slot spent; three such and the ring was full). The rotation is journaled (key ids only). Fails before
+    (two retired keys after the rerun)."""
+    from firestop.trust.seal import load_seal_key
+
+    first = load_seal_key(firestop_home).kid
+    _killed(firestop_home, "seal-key", "after", "seal-key", "rotate", "--as", "oid-admin")
+    switched = load_seal_key(firestop_home)
+    assert switched.kid != first
+    dry = json.loads(_cli("seal-key", "rotate", "--as", "oid-admin", "--dry-run", "--json").stdout)
+    assert dry["resumed"] is True and dry["was"] == first and dry["rotated"] is False
+    rerun = _cli("seal-key", "rotate", "--as", "oid-admin", "--json")
+    assert rerun.exit_code == 0, rerun.output
+    body = json.loads(rerun.stdout)
+    assert body["resumed"] is True and body["was"] == first and body["kid"] == switched.kid
+    assert [k.kid for k in load_seal_key(firestop_home).retired] == [first]  # before: [the switched-in key, first]
+    assert not (firestop_home / "seal-key.rotating").exists()
+    again = json.loads(_cli("seal-key", "rotate", "--as", "oid-admin", "--json").stdout)  # asked again: rotates
+    assert again["resumed"] is False and again["was"] == switched.kid
+    assert [k.kid for k in load_seal_key(firestop_home).retired] == [switched.kid, first]
+    assert _stray(firestop_home) == [] and not (firestop_home / "seal-key.rotating").exists()
