@@ -9,10 +9,10 @@ README "Rotating the seal key".
 - ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
   sealed). Before the key files are written (seal18: a kill between could leave the new ring without it), the
   manual-run index's sealed-lines marker is sealed anew under the new key with its time
-  (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
+  (:func:`runbooks.manual_runs.reseal_marker`); ``retire`` carries it first too when a ring was rotated without it
+  (:func:`_carry_marker`). Admin role.
 - ``seal-key retire KEY_ID --as OID [--dry-run] [--yes] [--json]``: a retired key leaves the ring; nothing it sealed is
-  believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). The marker is carried to the current
-  key first when it is not there yet (a ring rotated without it). Admin role.
+  believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Admin role.
 
 ``--as``: the caller's object id, checked against the local role table (FIRESTOP_ROLES or FIRESTOP_HOME/roles.json:
 whoever can write FIRESTOP_HOME holds the key anyway; the check keeps a responder's habits from rotating by accident).
@@ -155,6 +155,8 @@ def retire(
              "lists them)", EXIT_BAD_INPUT, as_json=as_json)
     _admin(as_, as_json)
     home = _home()
+    if not dry_run:
+        _carry_marker(home)  # (seal18: before any drop; create-only and idempotent, so before the question too)
     try:
         plan = retire_key(home, kid, dry_run=True)
         if not dry_run:
@@ -163,7 +165,7 @@ def retire(
                     fail("--yes: seal-key retire --json does not ask; confirm with --yes (--dry-run shows it first)",
                          EXIT_BAD_INPUT, as_json=True)
                 confirm_or_exit(f"Drop retired seal key {kid}? Nothing it sealed will be believed again", as_json=as_json)
-            plan = retire_key(home, kid, prepare=_reseal_marker)
+            plan = retire_key(home, kid)
     except (RingNotLocal, UnknownKey) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:
@@ -177,6 +179,20 @@ def retire(
     verb = "Would drop" if dry_run else "Dropped"
     _say([f"{verb} retired seal key {kid}: what only it sealed is no longer believed (retired left: "
           f"{', '.join(plan['retired']) or 'none'}; current {plan['kid']})." + (" Nothing was changed." if dry_run else "")])
+
+
+def _carry_marker(home: Any) -> bool:
+    """Before ``seal-key retire`` drops a key: the manual-run marker sealed under the current key (:func:`_reseal_marker`
+    with the home's ring) when a ring was rotated without it — by a version before seal18, or when the store could not
+    be written at ``rotate`` — so that the drop does not move the time from which unsealed index lines are refused.
+    False when nothing was carried (none to carry, already there, the key or the store unreadable: noted)."""
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        ring = load_seal_key(home)
+    except SealKeyError:
+        return False  # (retire says why the key cannot be read)
+    return _reseal_marker(ring)
 
 
 def _admin(as_: Optional[str], as_json: bool) -> None:

@@ -15,15 +15,13 @@ first, 0600). What each step does to the files, and why in that order:
   so that a kill at any point leaves either the old ring (and at most a marker under a key never used: nothing looks
   it up) or the new ring with its marker carried (seal18: it was carried after the switch, and a kill between left
   the new ring without it: dropping the old key then moved the time from which unsealed index lines are refused).
-- :func:`retire`: a retired key, named by its key id, leaves the ring: from then on nothing it sealed is believed
-  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first). Its
-  ``prepare`` is called with the ring before the drop (the CLI carries the marker there too, for a ring rotated
-  without it).
-- A rotation is journaled (:data:`JOURNAL_FILE`, key ids only): rerun after a kill that fell after the switch, it
+  A rotation is journaled (:data:`JOURNAL_FILE`, key ids only): rerun after a kill that fell after the switch, it
   finishes what was left (the marker) instead of rotating a second time (a key and a ring slot spent for nothing).
-- Both first remove the temporary files a killed write of the key files left (``.seal-key.<pid>.<hex>``,
+  It and :func:`retire` first remove the temporary files a killed write of the key files left (``.seal-key.<pid>.<hex>``,
   ``.seal-key.retired.<pid>.<hex>``, 0600, holding keys: a dropped key's copy must not outlive its drop) whose process
-  is gone (:func:`sweep_temporaries`).
+  is gone (:func:`sweep_temporaries`); the CLI's ``retire`` carries the marker first when a ring was rotated without it.
+- :func:`retire`: a retired key, named by its key id, leaves the ring: from then on nothing it sealed is believed
+  (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first).
 - :func:`describe`: key ids and where the keys come from; never a key.
 
 Only where the ring lives in the home: with ``FIRESTOP_SEAL_KEY`` or ``FIRESTOP_SEAL_KEY_RETIRED`` set (the app
@@ -159,14 +157,16 @@ def _journal(home: Path) -> tuple[str, str] | None:
 
 
 def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
-           env: Mapping[str, str] | None = None, prepare: Callable[[SealKeyRing], Any] | None = None) -> dict[str, Any]:
-    """Drop the retired key ``kid`` from the home's ring. ``prepare(ring)`` runs before the drop is written (not on a
-    dry run; what it raises stops the drop). Returns ``{"retired_kid", "dry_run", "dropped": bool, "kid": current kid,
-    "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also for the current key), SealKeyError, OSError."""
+           env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Drop the retired key ``kid`` from the home's ring. Returns ``{"retired_kid", "dry_run", "dropped": bool,
+    "kid": current kid, "retired": [kids after]}``. Raises RingNotLocal, UnknownKey (also for the current key),
+    SealKeyError, OSError."""
     env = ENVIRON if env is None else env
     _local_only(env)
     home = Path(home)
     with nullcontext() if dry_run else _locked(home):
+        if not dry_run:
+            sweep_temporaries(home)  # (seal18: before the drop, so no copy of the key outlives it)
         ring = load_seal_key(home, env)
         if kid == ring.kid:
             raise UnknownKey(f"{kid} is the current key: rotate first (python -m firestop seal-key rotate), then retire it")
@@ -176,9 +176,6 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
             raise UnknownKey(f"no retired key has the id {kid[:16]!r} (retired key ids held: {held}); "
                              "python -m firestop seal-key show lists them")
         if not dry_run:
-            sweep_temporaries(home)
-            if prepare is not None:
-                prepare(ring)
             _replace(home / RETIRED_KEYS_FILE, "".join(f"{_secret(k)}\n" for k in kept))
     return {"retired_kid": kid, "dry_run": dry_run, "dropped": not dry_run, "kid": ring.kid,
             "retired": [k.kid for k in kept]}
