@@ -7,10 +7,10 @@ README "Rotating the seal key".
 - ``seal-key show [--json]``: the current key's id, the retired keys' ids (newest first), where they come from. Key
   ids only (what every seal carries anyway): no role needed.
 - ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
-  sealed). Before the key files are written (seal18: a kill between could leave the new ring without it), the
-  manual-run index's sealed-lines marker is sealed anew under the new key with its time
-  (:func:`runbooks.manual_runs.reseal_marker`); ``retire`` carries it first too when a ring was rotated without it
-  (:func:`_carry_marker`). Admin role.
+  sealed). Before the key files are written (seal18: a kill between could leave the new ring without it; ``retire``
+  carries it first too when a ring was rotated without it, :func:`_carry_marker`), the manual-run index's sealed-lines
+  marker is sealed anew under the new key with its time
+  (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
 - ``seal-key retire KEY_ID --as OID [--dry-run] [--yes] [--json]``: a retired key leaves the ring; nothing it sealed is
   believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Admin role.
 

@@ -142,20 +142,6 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
             "retired": [k.kid for k in rotated.retired]}
 
 
-def _journal(home: Path) -> tuple[str, str] | None:
-    """``(was, kid)`` of the rotation :data:`JOURNAL_FILE` says was under way (key ids), None when none was (or the
-    file is not one: it is rewritten by the next rotation)."""
-    try:
-        text = (home / JOURNAL_FILE).read_text(encoding="utf-8", errors="replace")[:200]
-    except OSError:
-        return None
-    fields = dict(part.partition("=")[::2] for part in text.split())
-    was, kid = fields.get("was", ""), fields.get("kid", "")
-    if all(len(k) == 8 and all(c in "0123456789abcdef" for c in k) for k in (was, kid)):
-        return was, kid
-    return None
-
-
 def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False,
            env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Drop the retired key ``kid`` from the home's ring. Returns ``{"retired_kid", "dry_run", "dropped": bool,
@@ -229,6 +215,20 @@ def _replace(path: Path, text: str) -> None:
     _write_whole(path, text)
 
 
+def _journal(home: Path) -> tuple[str, str] | None:
+    """``(was, kid)`` of the rotation :data:`JOURNAL_FILE` says was under way (key ids), None when none was (or the
+    file is not one: it is rewritten by the next rotation)."""
+    try:
+        text = (home / JOURNAL_FILE).read_text(encoding="utf-8", errors="replace")[:200]
+    except OSError:
+        return None
+    fields = dict(part.partition("=")[::2] for part in text.split())
+    was, kid = fields.get("was", ""), fields.get("kid", "")
+    if all(len(k) == 8 and all(c in "0123456789abcdef" for c in k) for k in (was, kid)):
+        return was, kid
+    return None
+
+
 def _write_whole(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all: a temporary file 0600 beside it, fsynced, renamed over it."""
     private_dirs(path.parent)
@@ -261,4 +261,4 @@ def _locked(home: Path) -> Iterator[None]:
         os.close(fd)
 
 
-__all__ = ["RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate", "sweep_temporaries"]
+__all__ = ["RingFull", "RingNotLocal", "SealKeyRing", "UnknownKey", "describe", "retire", "rotate"]
