@@ -281,8 +281,9 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
             continue
         started += 1
     if refused:
-        log.warning("pending joins of %s: %d not sealed for the variant they name (not started)", incident[:200],
-                    refused)
+        log.warning("pending joins of %s: %d not sealed for the variant they name with the current seal key (not "
+                    "started; planted, or kept before a seal key rotation: a retired key starts nothing, RT20-01)",
+                    incident[:200], refused)
     if listed.unreadable:
         log.warning("pending joins of %s: %d could not be read as the pending join their sealed name names (deleted "
                     "or overwritten in the records store?)", incident[:200], listed.unreadable)

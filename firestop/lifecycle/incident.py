@@ -473,7 +473,8 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
     refused = int(answer.get("refused") or 0)  # (R12-01; older histories' answers have none: 0, notes as they were)
     if refused:
         doc.notes.append(f"{refused} pending join(s) in the records store were not sealed for the variant they name "
-                         "(planted by a storage writer?): not started")
+                         "with the app's current seal key (planted by a storage writer? or kept before a seal key "
+                         "rotation, RT20-01): not started")
     if "unreadable" in answer:  # bounds14 (answers recorded before it have no key: status and pages as they were)
         unread = int(answer.get("unreadable") or 0) + refused
         if unread:
