@@ -9,7 +9,8 @@ so ``monitoring.alert-rules`` compares what Defender raised (``Microsoft.Securit
 received, kept here by the webhook (:mod:`firestop.functions.http_alerts`).
 
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``; ``FIRESTOP_HOME/records`` locally),
-``received-defender/<sha256 of the alert key>.json`` = ``{"received_at": ISO-8601 UTC, "seal"}``, written
+``received-defender/<sha256 of the alert key>.json`` = ``{"received_at": ISO-8601 UTC, "alert_type": lower-case
+text, "seal"}``, written
 create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): the first delivery's time stands, a
 redelivery writes nothing new. The alert key is :func:`alert_key`: ``Microsoft.Security/alerts/<systemAlertId>``
 lower-cased — intake's ``alert_id`` of every Defender shape (:mod:`firestop.alerts.sources`), and what the audit
@@ -57,25 +58,36 @@ def receipt_name(key: str) -> str:
     return f"{PREFIX}{hashlib.sha256(_normal(key).encode('utf-8', 'replace')).hexdigest()}.json"
 
 
-def keep(store: Any, key: str, received_at: str, seal_key: Any) -> None:
-    """Keep that the alert ``key`` (intake's ``alert_id``) was received at ``received_at`` (ISO-8601 UTC), sealed with
-    ``seal_key`` — create-if-absent: the first receipt stands. Raises the store's errors (the webhook answers 503, so
-    the relay retries and the redelivery, a duplicate for intake, keeps it)."""
+def _sealed(when: str, alert_type: str | None) -> str:
+    """What a receipt's seal covers: its time, and (A18-01) the alert type intake received, lower-cased — a receipt
+    written before A18-01 covers the time only (``alert_type`` None)."""
+    return when if alert_type is None else f"{when}|{_normal(alert_type)[:256]}"
+
+
+def keep(store: Any, key: str, received_at: str, seal_key: Any, alert_type: str = "") -> None:
+    """Keep that the alert ``key`` (intake's ``alert_id``) of type ``alert_type`` (its ``alertType`` as received) was
+    received at ``received_at`` (ISO-8601 UTC), sealed with ``seal_key`` — create-if-absent: the first receipt stands.
+    Raises the store's errors (the webhook answers 503, so the relay retries and the redelivery, a duplicate for
+    intake, keeps it). A18-01: the type is sealed with the time, so a copy of Defender's alert posted under another
+    type (which starts no playbook) is no receipt of it."""
     from firestop.storage.base import AlreadyExists
 
     name = receipt_name(key)
     when = str(received_at).replace("\r", " ").replace("\n", " ")[:40]
-    seal = seal_key.sign(PURPOSE, name, when)
+    kind = _normal(alert_type)[:256]
+    seal = seal_key.sign(PURPOSE, name, _sealed(when, kind))
     try:
-        store.create(name, json.dumps({"received_at": when, "seal": seal}).encode(), "application/json")
+        store.create(name, json.dumps({"received_at": when, "alert_type": kind, "seal": seal}).encode(),
+                     "application/json")
     except AlreadyExists:
         pass
 
 
-def received_at(store: Any, key: str, seal_key: Any) -> str | None:
-    """When the alert ``key`` was first received (the receipt's ISO-8601 text), or None: no receipt, or a blob this
-    module did not write (no valid seal of ``seal_key`` for its name and time, or over :data:`READ_LIMIT` bytes).
-    Raises the store's other errors."""
+def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = None) -> str | None:
+    """When the alert ``key`` was first received (the receipt's ISO-8601 text), or None: no receipt, a blob this
+    module did not write (no valid seal of ``seal_key`` for its name, time and type, or over :data:`READ_LIMIT`
+    bytes), or (A18-01) a receipt of another type than ``alert_type`` (Defender's ``alertType`` of the alert; None:
+    any type). A receipt written before A18-01 names no type and counts for any. Raises the store's other errors."""
     from firestop.storage.base import TooLarge
 
     name = receipt_name(key)
@@ -87,8 +99,14 @@ def received_at(store: Any, key: str, seal_key: Any) -> str | None:
         doc = json.loads(raw) if raw else None
     except (ValueError, RecursionError):
         return None
-    when, seal = (doc.get("received_at"), doc.get("seal")) if isinstance(doc, dict) else (None, None)
-    if not isinstance(when, str):
+    if not isinstance(doc, dict):
         return None
-    ok, _ = seal_key.check(PURPOSE, name, when, seal)
-    return when if ok else None
+    when, seal, kind = doc.get("received_at"), doc.get("seal"), doc.get("alert_type")
+    if not isinstance(when, str) or not (kind is None or isinstance(kind, str)):
+        return None
+    ok, _ = seal_key.check(PURPOSE, name, _sealed(when, kind), seal)
+    if not ok:
+        return None
+    if kind is not None and alert_type is not None and kind != _normal(alert_type)[:256]:
+        return None
+    return when

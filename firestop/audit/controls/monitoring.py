@@ -444,7 +444,8 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                 skipped += 1
                 continue
             try:
-                receipts[wanted] = defender_receipts.received_at(store, wanted, key)
+                # A18-01: a receipt of the alert under another type (a copy that started no playbook) is none
+                receipts[wanted] = defender_receipts.received_at(store, wanted, key, alert_type=alert_type)
             except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
                 return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
                                                               "not proven to reach Firestop")
