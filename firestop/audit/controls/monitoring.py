@@ -336,8 +336,10 @@ PROOF_WINDOW_DAYS = 7
 RELAY_GRACE_SECONDS = 900
 #: Alerts named in a finding at most.
 _NAMED = 3
-#: Defender alerts looked up among the receipts in one audit at most, newest first (one store read each; the alert
-#: list itself is bounded by the reader's ``MAX_ITEMS``): a diversion shows in the newest alerts.
+#: Defender alerts judged for one playbook at most, the newest of each type first (one store read each, shared by the
+#: playbooks through the audit's memo: at most 4 × this per audit; the alert list itself is bounded by the reader's
+#: ``MAX_ITEMS``): a diversion shows in the newest alerts. A18-02: before, one budget for the audit — a playbook
+#: whose 50 relayed alerts spent it left the next playbook's undelivered alert "not looked up", proven by the first's.
 MAX_CHECKED = 50
 #: How to prove an unproven route, in the result's words.
 PROVE_IT = ("raise one Defender alert the automation exports — a prompt injection to a deployment behind Prompt Shields "
@@ -387,6 +389,19 @@ def _alert_resources(alert: dict, subscription: str) -> list[str]:
     return out
 
 
+def _newest_of_each_route(found: list[tuple]) -> list[tuple]:
+    """``found`` (``(alert, alert type, generated time, automations exporting it)``) newest first, but the newest of
+    each (type, automations) pair before the second newest of any (A18-02): a route diverted for some types only
+    shows in its own newest alert, however many alerts of another type came after it."""
+    groups: dict[tuple, int] = {}
+    ranked = []
+    for item in sorted(found, key=lambda x: x[2], reverse=True):
+        group = (item[1].lower(), tuple(item[3]))
+        groups[group] = groups.get(group, -1) + 1
+        ranked.append((groups[group], len(ranked), item))
+    return [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
 def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                     receipts: dict[str, str | None]) -> DefenderRoute:
     """defender18 (attack 17's A17-02): the end-to-end proof for a playbook whose alerts ``exporting`` (the enabled
@@ -400,8 +415,9 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
     prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first, newest first; another type the same
     automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
-    (alert key -> received time or None), shared by the playbooks; at most :data:`MAX_CHECKED` alerts are looked up
-    per audit (those beyond are not judged)."""
+    (alert key -> received time or None), shared by the playbooks; at most :data:`MAX_CHECKED` alerts are judged
+    per playbook, the newest of each (type, automations) first (:func:`_newest_of_each_route`; those beyond are not
+    judged)."""
     from datetime import timedelta
 
     from firestop.alerts.times import parse_utc_or_none
@@ -434,15 +450,15 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
         if by:
             mine = _rule_admits({"propertyJPath": "AlertType", "expectedValue": alert_type, "operator": "Equals"}, types)
             (own if mine else other).append((alert, alert_type, when, by))
-    missing, proof, skipped = [], None, 0
-    for alert, alert_type, when, by in (sorted(own, key=lambda x: x[2], reverse=True)
-                                        + sorted(other, key=lambda x: x[2], reverse=True)):
+    missing, proof, skipped, checked = [], None, 0, 0
+    for alert, alert_type, when, by in _newest_of_each_route(own) + _newest_of_each_route(other):
         name = str(alert.get("name") or "")
         wanted = defender_receipts.alert_key(name)
+        if checked >= MAX_CHECKED:  # (A18-02: this playbook's budget; another's look-ups spend none of it)
+            skipped += 1
+            continue
+        checked += 1
         if wanted not in receipts:
-            if len(receipts) >= MAX_CHECKED:
-                skipped += 1
-                continue
             try:
                 # A18-01: a receipt of the alert under another type (a copy that started no playbook) is none
                 receipts[wanted] = defender_receipts.received_at(store, wanted, key, alert_type=alert_type)
@@ -466,7 +482,7 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     if skipped:
         return DefenderRoute(state="unproven", detail=(
             f"workflow automation {names} is configured; {skipped} alert(s) it exports were not looked up (over "
-            f"{MAX_CHECKED} Defender alerts checked in one audit): not proven to reach Firestop"))
+            f"{MAX_CHECKED} Defender alerts checked for one playbook): not proven to reach Firestop"))
     return DefenderRoute(state="unproven", detail=(
         f"workflow automation {names} is configured, but no alert it exports was raised in the last {PROOF_WINDOW_DAYS} "
         f"days: not proven to reach Firestop (the Logic App it calls cannot be read back) — to prove it, {PROVE_IT}"))
