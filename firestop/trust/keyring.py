@@ -68,6 +68,11 @@ LOCK_FILE = ".seal-key.lock"
 #: removed once it is done. A rerun that finds it and the new key current was killed after the switch: it finishes
 #: (``prepare``) and rotates nothing again — "run it again to finish" holds wherever the kill fell.
 JOURNAL_FILE = "seal-key.rotating"
+#: A18-04: a journal is finished by a rerun only this soon after the switch it names (seconds; the key file's
+#: modification time), and only while the key it rotated from is the newest retired one. Before, a journal left by a
+#: rotation killed after its switch (or planted, naming the current key id that ``seal-key show`` prints) turned any
+#: later rotation — the one after a suspected exposure — into "resumed", no new key, ``rotated: true``.
+RESUME_SECONDS = 3600
 
 
 class RingNotLocal(RuntimeError):
@@ -129,7 +134,8 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
     with nullcontext() if dry_run else _locked(home):  # a dry run writes nothing, not even the lock file
         ring = load_seal_key(home, env)
         journal = _journal(home)
-        if journal is not None and journal[1] == ring.kid:  # killed after the switch: finish it, rotate nothing again
+        if journal is not None and journal[1] == ring.kid and _resumable(home, ring, journal[0]):
+            # killed after the switch: finish it, rotate nothing again (A18-04: only just after that switch)
             if dry_run:
                 return {"rotated": False, "dry_run": True, "was": journal[0], "kid": None, "resumed": True,
                         "retired": [k.kid for k in ring.retired]}
@@ -190,6 +196,9 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False, wit
         kept = list(ring.retired[:place])
         if not dry_run:
             _replace(home / RETIRED_KEYS_FILE, "".join(f"{_secret(k)}\n" for k in kept))
+            journal = _journal(home)
+            if journal is not None and journal[1] == ring.kid:  # (A18-04: that rotation is done; none resumes it)
+                (home / JOURNAL_FILE).unlink(missing_ok=True)
     return {"retired_kid": kid, "dry_run": dry_run, "dropped": not dry_run, "dropped_kids": [kid, *older],
             "kid": ring.kid, "retired": [k.kid for k in kept]}
 
@@ -240,6 +249,20 @@ def _gone(pid: int) -> bool:
 def _replace(path: Path, text: str) -> None:
     """Replace a key file (:data:`SEAL_KEY_FILE`, :data:`RETIRED_KEYS_FILE`) with ``text``: :func:`_write_whole`."""
     _write_whole(path, text)
+
+
+def _resumable(home: Path, ring: SealKeyRing, was: str) -> bool:
+    """Whether a journal naming the current key (rotated from ``was``) is a rotation just killed after its switch
+    (:data:`RESUME_SECONDS`), not one left long ago or planted: a stale one is overwritten by a new rotation."""
+    import time
+
+    if not ring.retired or ring.retired[0].kid != was:
+        return False
+    try:
+        switched = (home / SEAL_KEY_FILE).stat().st_mtime
+    except OSError:
+        return False
+    return 0 <= time.time() - switched <= RESUME_SECONDS
 
 
 def _journal(home: Path) -> tuple[str, str] | None:
