@@ -283,6 +283,18 @@ class AuditContext(Struct):
         return self._read(("securityAlerts",), "securityAlerts.list", "GET", f"{self._sub_path}/providers/Microsoft.Security/alerts",
                           lambda: [_as_dict(a) for a in _bounded(self.clients.security(self.subscription).alerts.list())])
 
+    def defender_alerts_in(self, resource_group: str) -> list[dict[str, Any]]:
+        """The Defender for Cloud alerts of one resource group (ARM JSON as :meth:`defender_alerts`; at most
+        :data:`MAX_ITEMS`): Security Alerts - List By Resource Group (``Alerts_ListByResourceGroup``, REST 2022-01-01,
+        ``GET /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Security/alerts``, same spec file and
+        permission ``Microsoft.Security/locations/alerts/read``). A18-05: the alerts on a protected account's group,
+        which a flood of alerts elsewhere in the subscription cannot crowd out of the subscription's bounded list."""
+        group = str(resource_group)
+        return self._read(("securityAlerts", group.lower()), "securityAlerts.list", "GET",
+                          f"{self._sub_path}/resourceGroups/{group}/providers/Microsoft.Security/alerts",
+                          lambda: [_as_dict(a) for a in _bounded(
+                              self.clients.security(self.subscription).alerts.list_by_resource_group(group))])
+
     def alert_processing_rules(self) -> tuple[list[dict[str, Any]], bool]:
         """``(the subscription's alert processing rules (ARM JSON), complete)`` (Alert Processing Rules - List By
         Subscription, REST 2021-08-08, ``Microsoft.AlertsManagement/actionRules/read``; RT19-03)."""

@@ -402,8 +402,12 @@ def _newest_of_each_route(found: list[tuple]) -> list[tuple]:
     return [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
 
 
+#: Resource groups of protected accounts whose Defender alerts the proof lists besides the subscription's (A18-05).
+_MAX_GROUPS = 20
+
+
 def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
-                    receipts: dict[str, str | None]) -> DefenderRoute:
+                    receipts: dict[str, str | None], accounts: list[str] | None = None) -> DefenderRoute:
     """defender18 (attack 17's A17-02): the end-to-end proof for a playbook whose alerts ``exporting`` (the enabled
     automations configured to deliver its ``types``) should relay. A workflow automation's Logic App action is called
     at its ``uri``, write-only ("it will not be included in any response", 2019-01-01-preview ``AutomationActionLogicApp``):
@@ -417,7 +421,10 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
     (alert key -> received time or None), shared by the playbooks; at most :data:`MAX_CHECKED` alerts are judged
     per playbook, the newest of each (type, automations) first (:func:`_newest_of_each_route`; those beyond are not
-    judged)."""
+    judged). A18-05: Defender's alerts are the subscription's list and each protected account's (``accounts``, lower-case
+    ARM ids) resource group's (:meth:`AuditContext.defender_alerts_in`, at most :data:`_MAX_GROUPS`); when the list
+    where those accounts' alerts are (the groups', else the subscription's) reached the reader's ``MAX_ITEMS``, no
+    receipt alone makes the route ``fed`` (``unproven``): the alerts not read may hold one that never arrived."""
     from datetime import timedelta
 
     from firestop.alerts.times import parse_utc_or_none
@@ -425,12 +432,26 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     from firestop.records.store import records_store
     from firestop.trust.seal import SealKeyError, load_seal_key
 
+    from firestop.audit.reader import MAX_ITEMS
+
     names = ", ".join(repr(str(a.get("name") or "")[:100]) for a in exporting)
+    groups = sorted({parts[3] for parts in (a.strip("/").split("/") for a in accounts or [])
+                     if len(parts) > 3 and parts[2].lower() == "resourcegroups"})
     try:
-        raised = ctx.defender_alerts()
+        # A18-05: the subscription's list is cut at MAX_ITEMS in an order Defender does not document; the protected
+        # accounts' groups are listed too, so a flood elsewhere cannot crowd their alerts out of the proof
+        listed = [ctx.defender_alerts(), *(ctx.defender_alerts_in(g) for g in groups[:_MAX_GROUPS])]
     except NotEvaluable as exc:
         return DefenderRoute(state="unproven", detail=f"workflow automation {names} is configured, but Defender's alerts "
                                                       f"were not read ({str(exc)[:200]}): not proven to reach Firestop")
+    cut = [len(page) >= MAX_ITEMS for page in listed]
+    seen: set[str] = set()
+    raised = []
+    for alert in (a for page in listed for a in page):
+        ident = str(alert.get("id") or alert.get("name") or "").lower()
+        if ident not in seen:
+            seen.add(ident)
+            raised.append(alert)
     try:
         store, key = records_store(ctx.settings), load_seal_key()
     except (SealKeyError, OSError, ValueError) as exc:
@@ -477,6 +498,11 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
             f"intake — the relay's route is broken or diverted (the trigger URI the automation calls is write-only: "
             f"set it again to the relay Logic App's): {'; '.join(missing[:_NAMED])}"
             + (f"; and {len(missing) - _NAMED} more" if len(missing) > _NAMED else "")))
+    if proof is not None and (any(cut[1:]) if groups else cut[0]):  # (A18-05: a cut list proves nothing by itself)
+        return DefenderRoute(state="unproven", detail=(
+            f"workflow automation {names} is configured; Defender's alert list was cut at {MAX_ITEMS} alerts (a protected "
+            "account's resource group holds more), so an alert that never reached Firestop may be among those not "
+            "read: not proven to reach Firestop"))
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
     if skipped:
@@ -540,7 +566,7 @@ def _defender_route(ctx: AuditContext, playbook: Any, accounts: list[str],
         exporting.append(automation)
     if not exporting:
         return DefenderRoute(state="broken", detail=closest)
-    return _defender_proof(ctx, types, exporting, {} if receipts is None else receipts)
+    return _defender_proof(ctx, types, exporting, {} if receipts is None else receipts, accounts)
 
 
 def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
