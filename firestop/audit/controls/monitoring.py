@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from firestop.audit.models import Area, Evidence, Severity
 from firestop.audit.reader import AuditContext, NotEvaluable
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
-from firestop.audit.controls import suppression
+from firestop.audit.controls import defender_suppression, suppression
 from firestop.infra.alerts_route import reaches_alerts_route
 
 #: The categories the response plan's queries read (Azure OpenAI resource logs: Audit, RequestResponse, Trace).
@@ -544,9 +544,11 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
              "automation (continuous export, source Alerts, the subscription in scope) whose Logic App action relays them to "
              "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY — proven by Defender's alerts reaching "
              "Firestop (raise a sample alert when none was raised in a week). Delete or narrow any alert processing "
-             "rule that removes all action groups from them (az monitor alert-processing-rule).",
+             "rule that removes all action groups from them (az monitor alert-processing-rule), and any Defender for Cloud "
+             "alerts suppression rule dismissing their alert types (Environment settings → Alert suppression rules; "
+             "DELETE /subscriptions/{s}/providers/Microsoft.Security/alertsSuppressionRules/{name}).",
          reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get",
-                "automations.list", "securityAlerts.list", suppression.READ))
+                "automations.list", "securityAlerts.list", suppression.READ, defender_suppression.READ))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -634,10 +636,17 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                                "securityAlerts.list against Firestop's receipts of the alerts it received",
                           value=by_defender),)
     silenced, silencing_evidence = suppression.silencing(ctx, feeding, accounts)  # RT19-03
-    evidence += (silencing_evidence,)
-    if missing or uncovered or silenced:
+    # RT20-04: Defender's side of RT19-03 — a suppression rule dismissing the alert types playbooks wait for (those of
+    # the Defender-only playbooks, and the Defender routes of playbooks that also ship detections)
+    fed_types = {p.name: types for p in ctx.playbooks
+                 if (types := [str(t) for t in getattr(getattr(p, "match", None), "rule_names", None) or []
+                               if any(str(t).lower().startswith(prefix) for prefix, _ in DEFENDER_ALERT_PLANS)])}
+    dismissed, dismissing_evidence = defender_suppression.dismissing(ctx, fed_types, accounts)
+    evidence += (silencing_evidence, dismissing_evidence)
+    if missing or uncovered or silenced or dismissed:
         return failed("; ".join(part for part in (
             silenced,
+            dismissed,
             "no enabled alert rule that acts without a responder routes to: "
             + ", ".join(f"{n} ({by_defender[n]})" if n in by_defender else n for n in missing) if missing else "",
             f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",
