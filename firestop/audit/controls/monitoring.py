@@ -396,7 +396,8 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     (:meth:`AuditContext.defender_alerts`, REST 2022-01-01) generated in the last :data:`PROOF_WINDOW_DAYS` days and at
     least :data:`RELAY_GRACE_SECONDS` before the audit, that one of ``exporting`` exports (:func:`_exports`), are looked up
     among Firestop's receipts (:mod:`firestop.records.defender_receipts`, kept by ``POST /api/alerts``): one not
-    received → ``broken`` naming the alert and the automation (the route is broken or diverted); all received →
+    received → ``broken`` naming the alert and the automation (the route is broken or diverted; a ``Dismissed`` one,
+    RT20-04, is said to be dismissed as raised — an alerts suppression rule — and counts the same); all received →
     ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
     prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first, newest first; another type the same
     automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
@@ -434,7 +435,7 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
         if by:
             mine = _rule_admits({"propertyJPath": "AlertType", "expectedValue": alert_type, "operator": "Equals"}, types)
             (own if mine else other).append((alert, alert_type, when, by))
-    missing, proof, skipped = [], None, 0
+    missing, proof, skipped, dismissed = [], None, 0, 0
     for alert, alert_type, when, by in (sorted(own, key=lambda x: x[2], reverse=True)
                                         + sorted(other, key=lambda x: x[2], reverse=True)):
         name = str(alert.get("name") or "")
@@ -450,15 +451,24 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                                                               "not proven to reach Firestop")
         got = receipts[wanted]
         if got is None:
-            missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, exported by "
-                           f"{', '.join(repr(b) for b in by)})")
+            # RT20-04: a Dismissed alert never received was dismissed before any export (a suppression rule dismisses
+            # as it raises; "it no longer triggers notifications") — raised, not delivered, like any other
+            gone = str((alert.get("properties") or {}).get("status") or "").lower() == "dismissed"
+            dismissed += gone
+            missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, "
+                           + ("status Dismissed, " if gone else "") + f"exported by {', '.join(repr(b) for b in by)})")
         elif proof is None:
             proof = f"{name[:120]} ({alert_type[:80]}) generated {when:%Y-%m-%d %H:%M} UTC, received {got[:20]}"
     if missing:
         return DefenderRoute(state="broken", detail=(
             f"Defender raised {len(missing)} alert(s) in the last {PROOF_WINDOW_DAYS} days that reached no Firestop "
-            f"intake — the relay's route is broken or diverted (the trigger URI the automation calls is write-only: "
-            f"set it again to the relay Logic App's): {'; '.join(missing[:_NAMED])}"
+            f"intake — "
+            + (f"{dismissed} of them Dismissed as raised (an alerts suppression rule: a dismissed alert is exported by "
+               f"no automation; Defender for Cloud → Alert suppression rules){'; and ' if dismissed < len(missing) else ''}"
+               if dismissed else "")
+            + ("the relay's route is broken or diverted (the trigger URI the automation calls is write-only: "
+               "set it again to the relay Logic App's)" if dismissed < len(missing) else "")
+            + f": {'; '.join(missing[:_NAMED])}"
             + (f"; and {len(missing) - _NAMED} more" if len(missing) > _NAMED else "")))
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
