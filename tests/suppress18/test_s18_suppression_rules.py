@@ -153,6 +153,7 @@ def test_a_matching_alert_is_dismissed_as_raised_delivered_nowhere_and_fails_the
     assert posted == 0  # dismissed as raised: the relay never called
     [alert] = [a for a in security.alerts.list() if a.name == name]
     assert alert.status == "Dismissed" and alert.alert_type == "AI.Azure_AccessFromSuspiciousUserAgent"
+    assert name not in relay_raised_alerts(tenant)  # (the tests' stand-in for the relay: it never posted it either)
     tenant.clock.advance(RELAY_GRACE_SECONDS)
     result = _alert_rules(env)
     assert result.status.value == "fail", result.detail

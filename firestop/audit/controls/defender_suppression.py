@@ -11,8 +11,9 @@ playbooks fed by those alert types starve. Kept apart from :mod:`firestop.audit.
 :func:`dismissing`) so that control's other checks merge apart.
 
 A rule is a finding when its ``state`` is not ``Disabled``/``Expired`` (a missing or unknown state counts), its
-``expirationDateUtc`` is absent, unreadable or later than the audit ("if value is not provided or provided as null
-there will no expiration at all", the SDK's wording of the spec), its ``alertType`` is ``*`` or matches one of a
+``expirationDateUtc`` is absent, unreadable or later than the audit (absent: "there will no expiration at all" in
+azure-mgmt-security 7.0.0's model, "default to the maximum allowed expiration date" in the spec's later text — active
+now either way), its ``alertType`` is ``*`` or matches one of a
 playbook's Defender alert types (``match.rule_names`` patterns of :data:`monitoring.DEFENDER_ALERT_PLANS`, compared as
 ``fnmatch`` case-insensitively), and its ``suppressionAlertsScope`` may cover a protected account (:func:`may_cover`).
 """
