@@ -20,10 +20,11 @@ playbook's Defender alert types (``match.rule_names`` patterns of :data:`monitor
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from fnmatch import fnmatch
 from typing import Any, Iterable
 
+from firestop.alerts.times import parse_utc_or_none
 from firestop.audit.models import Evidence
 from firestop.audit.reader import AuditContext, NotEvaluable
 
@@ -41,21 +42,13 @@ def _label(value: Any, limit: int = 100) -> str:
     return str(value or "")[:limit].replace("\n", " ").replace("\r", " ")
 
 
-def _time(value: Any) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def active(rule: dict[str, Any], now: datetime) -> bool:
     """Whether ``rule`` (ARM JSON) may dismiss an alert raised now or later: not ``Disabled``/``Expired`` and not past
     its ``expirationDateUtc`` (an unreadable date counts as none)."""
     props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
     if str(props.get("state") or "").strip().lower() in ("disabled", "expired"):
         return False
-    until = _time(props.get("expirationDateUtc")) if props.get("expirationDateUtc") else None
+    until = parse_utc_or_none(props.get("expirationDateUtc"))
     return until is None or until > now
 
 

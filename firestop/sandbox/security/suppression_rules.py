@@ -35,11 +35,11 @@ types compare without hyphens (the alert's ``azure-resource`` is the field's ``a
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
 from ..core.armapi import check_scope, json_body, ok, state_of
-from ..core.clock import format_utc
+from ..core.clock import format_utc, parse_utc
 from ..core.errors import error
 from ..core.router import RequestContext, Route
 from ..core.wire import SandboxResponse
@@ -66,10 +66,9 @@ def rule_id(subscription_id: str, name: str) -> str:
 
 def _time(value: object) -> Optional[datetime]:
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except (TypeError, ValueError):
+        return parse_utc(value) if isinstance(value, str) else None
+    except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def check_properties(props: object) -> Optional[str]:
