@@ -86,6 +86,7 @@ def test_a_rule_the_sandbox_cannot_apply_is_a_400_naming_the_member(deployed, bo
     # a playbook with detections of its own loses its Defender route too
     (_rule("AI.Azure_Jailbreak.ContentFiltering.BlockedAttempt"), True, "ai-jailbreak (AI.Azure_Jailbreak.*)"),
     (_rule("ai.azure_accessanomaly"), True, "ai-risky-service-principal (AI.Azure_AccessAnomaly)"),  # any case
+    (_rule("AI.Azure_*"), True, "ai-credential-theft (AI.Azure_CredentialTheftAttempt)"),  # read as a wildcard
     (_rule("*", "Enabled", "2027-01-01T00:00:00+00:00"), True, "ai-suspicious-user-agent"),
     (_rule("*", "Enabled", None, {"field": "entities.azureresource.resourceid", "contains": "CONTOSO-OPENAI-PROD"}),
      True, "ai-sensitive-data-exposure"),
@@ -99,7 +100,7 @@ def test_a_rule_the_sandbox_cannot_apply_is_a_400_naming_the_member(deployed, bo
     (_rule("*", "Enabled", None, {"field": "entities.azureresource.resourceid", "in": [ELSEWHERE]}), False, None),
     (_rule("*", "Enabled", None, {"field": "entities.azureresource.resourceid", "contains": "vm-build"},
            {"field": "entities.ip.address", "in": ["203.0.113.66"]}), False, None),  # allOf: the resource never holds
-], ids=["every-type", "credential-theft", "jailbreak-route", "any-case", "unexpired", "contains-account",
+], ids=["every-type", "credential-theft", "jailbreak-route", "any-case", "wildcard", "unexpired", "contains-account",
         "in-account", "unjudged-field", "another-type", "disabled", "expired-state", "expired-date", "another-resource",
         "all-of"])
 def test_an_active_rule_dismissing_a_fed_type_on_a_protected_account_fails_the_control(deployed, rule, fails, starved):  # noqa: F811

@@ -53,10 +53,13 @@ def active(rule: dict[str, Any], now: datetime) -> bool:
 
 
 def types_matched(rule: dict[str, Any], patterns: Iterable[str]) -> list[str]:
-    """The playbook alert-type ``patterns`` whose alerts ``rule``'s ``alertType`` dismisses (all for ``*``)."""
+    """The playbook alert-type ``patterns`` whose alerts ``rule``'s ``alertType`` dismisses (all for ``*``). An
+    ``alertType`` with ``*`` elsewhere (``AI.Azure_*``) is read as a wildcard too: the spec documents ``'*'`` alone,
+    and a rule this code cannot rule out is a finding."""
     props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
     alert_type = str(props.get("alertType") or "").strip().lower()
-    return [p for p in patterns if alert_type == "*" or fnmatch(alert_type, str(p).lower())]
+    return [p for p in patterns if alert_type == "*" or fnmatch(alert_type, str(p).lower())
+            or ("*" in alert_type and fnmatch(str(p).lower(), alert_type))]
 
 
 def may_cover(rule: dict[str, Any], accounts: list[str]) -> bool:
