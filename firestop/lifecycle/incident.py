@@ -1045,9 +1045,9 @@ def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: st
     inc.pages += 1
     command = (decide_command(iid, step_id or "", app_origin=APP_PLACEHOLDER) if kind in ("approval", "reminder", "escalation")
                else f"python -m firestop incident show {iid} --app {APP_PLACEHOLDER}")
-    pager = _Run(Step(id=f"page-{inc.pages}-{kind.replace('_', '-')}"[:63], runbook="notify.webhook", **{"with": {
+    pager = _Run(Step.internal(f"page-{inc.pages}-{kind.replace('_', '-')}"[:63], "notify.webhook", {
         "title": title, "message": f"{message} Paged: {', '.join(paged)}. CLI: {command}",
-        "link": f"/api/console/incidents/{iid}"}}), None, phase=phase)
+        "link": f"/api/console/incidents/{iid}"}), None, phase=phase)
     pager.params = dict(pager.step.with_)
     sent = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(pager, "apply"))
     skipped = skip_reason(sent)
@@ -1467,11 +1467,11 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
         if approval.on_timeout == "escalate" and not escalated:
             escalated = True
             deadline = now + timedelta(seconds=approval.timeout_seconds)
-            page = _Run(Step(id=f"escalate-{step.id}".replace(".", "-")[:63], runbook="notify.webhook", **{"with": {
+            page = _Run(Step.internal(f"escalate-{step.id}".replace(".", "-")[:63], "notify.webhook", {
                 "title": f"Approval needed: {step.id} ({label}) — incident {inc.inp.incident_id}",
                 "message": f"No decision in {approval.timeout_seconds:g} s; escalated. Decide by {instant(deadline)} "
                            f"or the step will not run (fail closed). {why}",
-            }}), None, phase=run.phase)
+            }), None, phase=run.phase)
             page.params = dict(page.step.with_)
             sent = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(page, "apply"))
             told = "team notified" if sent.get("ok") else f"notification not sent: {(sent.get('error') or {}).get('message')}"
@@ -1955,7 +1955,7 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
     doc.closed_at = inc.now
     doc.event("learn", "file record", "ok", doc.closed_at, runbook="records.file", detail=f"status {doc.status}")
     record = doc.to_record()
-    filing = _Run(Step(id="file-record", runbook="records.file", **{"with": {"record": record}}), None, {"record": record}, phase="learn")
+    filing = _Run(Step.internal("file-record", "records.file", {"record": record}), None, {"record": record}, phase="learn")
     answer = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(filing, "apply"))
     files = ((answer.get("result") or {}).get("artifacts") or {}) if answer.get("ok") else {}
     out = dict(record)

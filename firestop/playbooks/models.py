@@ -169,6 +169,15 @@ class Step(BaseModel):
             _check_expression(text)
         return value
 
+    @classmethod
+    def internal(cls, step_id: str, runbook: str, params: dict[str, Any]) -> "Step":
+        """A step Firestop adds itself (the record's filing, a page), not a playbook's: built as given, not validated.
+        ``step_id`` and ``runbook`` are Firestop's constants; ``params`` (the record, a page's text, which carry
+        outside text such as an alert rule's name) go to the runbook as they are and the runbook validates them
+        when it runs — they are not a playbook's templates to check (an alert rule named ``${{ x }}`` failed the
+        incident before its record was filed)."""
+        return cls.model_construct(id=step_id, runbook=runbook, with_=params, retry=Retry.model_construct())
+
     def referenced_steps(self) -> set[str]:
         """Step ids this step's expressions read (``steps.<id>...``)."""
         from firestop.playbooks.expressions import _paths, parse_expression, templates_in
