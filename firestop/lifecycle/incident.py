@@ -100,6 +100,7 @@ from firestop.lifecycle.sealing import (
 )
 from firestop.lifecycle.timeline import IncidentDoc, parse_time, timeline_so_far
 from firestop.playbooks.expressions import condition, render
+from firestop.playbooks.loader import playbook_from_json
 from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
@@ -721,7 +722,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         doc.reason = selection.get("reason") or "no playbook matched"
         doc.event("analyze", "select playbook", "no playbook", now, detail=doc.reason, started_at=started)
         return (yield from _learn(inc, None))
-    playbook = Playbook.model_validate(selection["playbook"])
+    playbook = playbook_from_json(selection["playbook"])  # a shipped playbook is not validated again
     doc.playbook = {"name": playbook.name, "version": playbook.version}
     inc.page = list(playbook.page)
     severities = [s for s in (alert.get("severity"), playbook.severity) if s is not None]
@@ -1538,7 +1539,8 @@ def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any
     spec = {
         "incident_id": inc.inp.incident_id,
         "runs": [
-            {"request": inc.request(r, "apply"), "retry": r.step.retry.model_dump(), "timeout_seconds": r.step.timeout_seconds}
+            # dict(retry): its fields by name, as model_dump() gives them (numbers only), without building a serializer
+            {"request": inc.request(r, "apply"), "retry": dict(r.step.retry), "timeout_seconds": r.step.timeout_seconds}
             for r in runs
         ],
     }

@@ -70,6 +70,7 @@ refuses the rule; ``tests/playbooks/test_detect_rules.py`` deploys every shipped
 
 # No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
 # a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
+# defer_build: built when first used to validate; never on `alert handle`'s path (firestop/playbooks/models.py).
 import re
 from typing import Literal, Optional
 
@@ -161,7 +162,7 @@ def _window(value: str) -> str:
 class FailingPeriods(BaseModel):
     """Fire when at least ``min_failing`` of the last ``evaluations`` evaluations breached."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     evaluations: int = Field(default=1, ge=1, le=6)
     min_failing: int = Field(default=1, ge=1, le=6)
 
@@ -176,7 +177,7 @@ class FailingPeriods(BaseModel):
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     name: str
     description: str = Field(default="", max_length=2048)
     severity: int = Field(default=2, ge=0, le=4)
@@ -302,7 +303,7 @@ class ActivityLogAlert(_Rule):
 
 
 class DynamicThreshold(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     sensitivity: Literal["Low", "Medium", "High"] = "Medium"
     operator: Literal["GreaterThan", "LessThan", "GreaterOrLessThan"] = "GreaterThan"
     failing_periods: FailingPeriods = Field(default_factory=lambda: FailingPeriods(evaluations=4, min_failing=4))
@@ -313,7 +314,7 @@ class MetricDimension(BaseModel):
     ``operator`` Include | Exclude, ``values``): each value kept is its own time series. A bare name in
     ``dimensions`` is ``{name, values: ["*"]}`` (every value, present and future)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     name: str = Field(min_length=1, max_length=128)
     operator: Literal["Include", "Exclude"] = "Include"
     values: list[str] = Field(min_length=1, max_length=20)
@@ -356,7 +357,7 @@ class MetricAlert(_Rule):
 class Detect(BaseModel):
     """The alert rules of one playbook."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     scheduled_query_rules: list[ScheduledQueryRule] = Field(default_factory=new_list, max_length=20)
     activity_log_alerts: list[ActivityLogAlert] = Field(default_factory=new_list, max_length=20)
     metric_alerts: list[MetricAlert] = Field(default_factory=new_list, max_length=20)
