@@ -36,11 +36,10 @@ from firestop.playbooks.detect import Detect
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-_NAME = re.compile(NAME_PATTERN)
 
 
 def _plain_name(value: str) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not re.match(NAME_PATTERN, value):  # compiled on first use (never on alert handle)
         raise ValueError(f"{value!r} is not a valid name: use lower-case letters, digits and dashes (e.g. leaked-api-key), at most 63 characters")
     return value
 
