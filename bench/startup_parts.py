@@ -77,8 +77,8 @@ A compiled (shipped) playbook is built from its validated form in compiled.json 
 (firestop/playbooks/trusted.py), the playbook and detection models are ``defer_build``, so no playbook validator or
 serializer is built on the path (firestop.playbooks' import after its prerequisites: 121 M -> 49 M); the record's
 filing step is built as given (``Step.internal``); the playbooks' validation-only patterns compile on first use.
-Left: the 49 M are mostly pydantic collecting the 17 models' fields at class creation (~7 ms of CPU; models 3.5, detect 3.7)
-and ~1.5 ms building the 11 shipped playbooks to route (only name, priority and match are read; the objects are the
+Left: the 49 M are mostly pydantic collecting the 17 models' fields at class creation (~7 ms of CPU: models 3.5,
+detect 3.7) and ~1.5 ms building the 11 shipped playbooks to route (only name, priority and match are read; the objects are the
 loader's public result); Approval objects built in lifecycle.incident's unconfirmed-alert gate are validated (not on
 this path: the example alert is confirmed).
 """

@@ -42,7 +42,8 @@ def load_playbook(path: Path, *, params: bool = True) -> Playbook:
     params: False checks each step's runbook by name only, not its ``with`` parameters (``NAMES_ONLY``: no
     runbook module is imported) — for routing, which validates the chosen playbook in full before using it.
     A shipped playbook (the file's bytes compiled, with a validated form: :mod:`firestop.playbooks.compiled`) was
-    validated in full when compiled and is built from that form, not validated again (:mod:`~firestop.playbooks.trusted`)."""
+    validated in full when compiled and is built from that form, not validated again
+    (:mod:`~firestop.playbooks.trusted`)."""
     try:
         raw = Path(path).read_bytes()
         digest = (str(Path(path).resolve()), hashlib.sha256(raw).hexdigest())
