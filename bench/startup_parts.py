@@ -78,9 +78,9 @@ A compiled (shipped) playbook is built from its validated form in compiled.json 
 serializer is built on the path (firestop.playbooks' import after its prerequisites: 121 M -> 49 M); the record's
 filing step is built as given (``Step.internal``); the playbooks' validation-only patterns compile on first use.
 Left: the 49 M are mostly pydantic collecting the 17 models' fields at class creation (~7 ms of CPU: models 3.5,
-detect 3.7) and ~1.5 ms building the 11 shipped playbooks to route (only name, priority and match are read; the objects are the
-loader's public result); Approval objects built in lifecycle.incident's unconfirmed-alert gate are validated (not on
-this path: the example alert is confirmed).
+detect 3.7) and ~1.5 ms building the 11 shipped playbooks to route (only name, priority and match are read; the
+objects are the loader's public result); Approval objects built in lifecycle.incident's unconfirmed-alert gate are
+validated (not on this path: the example alert is confirmed).
 """
 
 from __future__ import annotations
