@@ -367,6 +367,19 @@ class AuditContext(Struct):
                 return s
         return None
 
+    def defender_pricing_at(self, scope: str, plan: str) -> dict[str, Any]:
+        """Defender plan ``plan``'s pricing at the resource ``scope`` (an ARM id): Pricings - Get, REST 2024-01-01 as
+        azure-mgmt-security 7.0.0 sends it (``GET /{scopeId}/providers/Microsoft.Security/pricings/{pricingName}``;
+        ``GetResourcePricingByNameVirtualMachines_example.json``: a resource without a plan of its own answers the
+        subscription's, ``inherited: "True"``), ``Microsoft.Security/pricings/read``. A18-06."""
+        resource = str(scope).strip().strip("/")
+
+        def read() -> dict[str, Any]:
+            return _as_dict(self.clients.security(self.subscription).pricings.get(resource, plan))
+
+        return self._read(("pricing", plan.lower(), resource.lower()), "pricings.get", "GET",
+                          f"/{resource}/providers/Microsoft.Security/pricings/{plan}", read)
+
     def defender_pricing(self, plan: str) -> dict[str, Any]:
         def read() -> dict[str, Any]:
             return _as_dict(self.clients.security(self.subscription).pricings.get(f"subscriptions/{self.subscription}", plan))

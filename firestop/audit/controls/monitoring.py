@@ -589,6 +589,29 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
     return props.get("pricingTier")
 
 
+#: Protected accounts whose own Defender plan is read at most (one ``pricings.get`` each per plan and audit, A18-06).
+MAX_PLAN_SCOPES = 100
+
+
+def _plan_off_at(ctx: AuditContext, plan: str, accounts: list[str]) -> list[str]:
+    """A18-06: the protected ``accounts`` (lower-case ARM ids, at most :data:`MAX_PLAN_SCOPES`) where ``plan`` is not
+    ``Standard`` — a resource-level pricing (Pricings REST 2024-01-01, ``scopeId`` a resource, as
+    ``GetResourcePricingByNameVirtualMachines_example.json``) overrides the subscription's, so a Security Admin can
+    turn Defender off on one account while the subscription's plan reads Standard — each named ``<name> (<tier>)``.
+    One not read is named too (``not read``: fail safe). The answer for an account without a plan of its own is the
+    subscription's, marked inherited."""
+    off = []
+    for account in accounts[:MAX_PLAN_SCOPES]:
+        try:
+            pricing = ctx.defender_pricing_at(account, plan)
+            tier = (pricing.get("properties") or pricing).get("pricingTier")
+        except NotEvaluable:
+            tier = None
+        if str(tier).lower() != "standard":
+            off.append(f"{account.rsplit('/', 1)[-1][:64]} ({tier or 'not read'})")
+    return off
+
+
 @control("monitoring.alert-rules", title="The alert rules that feed Firestop exist and are enabled (one per playbook)",
          area=Area.MONITORING, severity=Severity.HIGH, target="subscription",
          fix="Deploy each playbook's alert rules (firestop infra emits them) with the firestop-playbook custom property, enabled, "
@@ -676,9 +699,14 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
         if plan is None:
             continue
         tier = _plan_tier(ctx, plan)
-        route = (_defender_route(ctx, by_name.get(name.lower()), accounts, receipts) if str(tier).lower() == "standard"
-                 else None)
-        by_defender[name] = f"Defender plan {plan}: {tier or 'not read'}" + (f"; {route.detail}" if route else "")
+        off = _plan_off_at(ctx, plan, accounts) if str(tier).lower() == "standard" else []  # A18-06
+        route = (_defender_route(ctx, by_name.get(name.lower()), accounts, receipts)
+                 if str(tier).lower() == "standard" and not off else None)
+        by_defender[name] = (f"Defender plan {plan}: {tier or 'not read'}"
+                             + (f", but not Standard on {', '.join(off[:_NAMED])}"
+                                + (f" and {len(off) - _NAMED} more" if len(off) > _NAMED else "")
+                                + " (a resource-level plan: Defender raises no alert there)" if off else "")
+                             + (f"; {route.detail}" if route else ""))
         if route is not None and route.state in ("fed", "unproven"):
             missing.remove(name)
             if route.state == "unproven":
