@@ -168,6 +168,25 @@ def parameters_of(doc: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def declared_spelling(parameters: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` with each name spelt as the template declares it. ARM matches a parameters file's names to the
+    template's without regard to case (the sandbox's engine does too), so the guards that read ``sealKey``,
+    ``sealKeyRetired`` and ``vaultName`` must: A18-07 — ``"SealKey"`` deployed a new key past the refusal of a new key
+    without ``sealKeyRetired``. Two names alike but for case: DeployInputError (``--parameters``) naming both (never a
+    value). A name the template does not declare is kept as given (ARM refuses it)."""
+    spelled = {str(k).lower(): k for k in declared}
+    out: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for name, value in parameters.items():
+        canon = spelled.get(str(name).lower(), name)
+        if canon.lower() in seen:
+            raise DeployInputError("--parameters", f"the parameters {seen[canon.lower()][:80]!r} and {str(name)[:80]!r} differ "
+                                   "only in case; ARM reads parameter names without regard to case: give one of them")
+        seen[canon.lower()] = str(name)
+        out[canon] = value
+    return out
+
+
 def _exists(client: Any, resource_group: str, name: str) -> bool:
     from azure.core.exceptions import ResourceNotFoundError
 
@@ -205,7 +224,7 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
                                "secret in Firestop's vault, as infra/azuredeploy.json does")
     first = not _exists(client, resource_group, name)
     declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
-    params = dict(parameters)
+    params = declared_spelling(parameters, declared)  # (A18-07: before the guards below read a name)
     given_retired = params.get(RETIRED_PARAMETER) or {}
     if RETIRED_PARAMETER in params and "reference" not in given_retired and not str(given_retired.get("value") or "").strip():
         del params[RETIRED_PARAMETER]  # given empty: the template's "keep", decided below like a parameter left out
