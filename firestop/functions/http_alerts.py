@@ -189,7 +189,8 @@ def _keep_receipt(alert, factory, key) -> None:
 
     defender_receipts.keep(records_store(get_settings()), alert.alert_id,
                            factory.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key,
-                           alert_type=str(alert.rule_name or ""))  # (A18-01: the type it came as)
+                           alert_type=str(alert.rule_name or ""),  # (A18-01: the type and resources it came as)
+                           resources=list(alert.target_ids or ()))
 
 
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:

@@ -58,36 +58,54 @@ def receipt_name(key: str) -> str:
     return f"{PREFIX}{hashlib.sha256(_normal(key).encode('utf-8', 'replace')).hexdigest()}.json"
 
 
-def _sealed(when: str, alert_type: str | None) -> str:
-    """What a receipt's seal covers: its time, and (A18-01) the alert type intake received, lower-cased — a receipt
-    written before A18-01 covers the time only (``alert_type`` None)."""
-    return when if alert_type is None else f"{when}|{_normal(alert_type)[:256]}"
+#: The alert's resources a receipt names at most (digests: :func:`_resource_digest`).
+MAX_RESOURCES = 20
 
 
-def keep(store: Any, key: str, received_at: str, seal_key: Any, alert_type: str = "") -> None:
-    """Keep that the alert ``key`` (intake's ``alert_id``) of type ``alert_type`` (its ``alertType`` as received) was
-    received at ``received_at`` (ISO-8601 UTC), sealed with ``seal_key`` — create-if-absent: the first receipt stands.
-    Raises the store's errors (the webhook answers 503, so the relay retries and the redelivery, a duplicate for
-    intake, keeps it). A18-01: the type is sealed with the time, so a copy of Defender's alert posted under another
-    type (which starts no playbook) is no receipt of it."""
+def _resource_digest(resource_id: str) -> str:
+    """16 hex of the SHA-256 of an ARM id, lower-cased without a trailing slash (what a receipt keeps of a resource)."""
+    text = str(resource_id or "").strip().rstrip("/").lower()
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _sealed(when: str, alert_type: str | None, resources: list[str] | None = None) -> str:
+    """What a receipt's seal covers: its time, and (A18-01) the alert type intake received, lower-cased, and the
+    digests of the resources it was on — a receipt written before A18-01 covers the time only (``alert_type`` None)."""
+    if alert_type is None:
+        return when
+    return f"{when}|{_normal(alert_type)[:256]}|{','.join(resources or [])}"
+
+
+def keep(store: Any, key: str, received_at: str, seal_key: Any, alert_type: str = "",
+         resources: list[str] | tuple[str, ...] = ()) -> None:
+    """Keep that the alert ``key`` (intake's ``alert_id``) of type ``alert_type`` (its ``alertType`` as received) on
+    ``resources`` (the ARM ids it was received on: intake's targets) was received at ``received_at`` (ISO-8601 UTC),
+    sealed with ``seal_key`` — create-if-absent: the first receipt stands. Raises the store's errors (the webhook
+    answers 503, so the relay retries and the redelivery, a duplicate for intake, keeps it). A18-01: the type and the
+    resources are sealed with the time, so a copy of Defender's alert posted under another type or on another
+    resource (which starts no playbook, or none on the account Defender named) is no receipt of it."""
     from firestop.storage.base import AlreadyExists
 
     name = receipt_name(key)
     when = str(received_at).replace("\r", " ").replace("\n", " ")[:40]
     kind = _normal(alert_type)[:256]
-    seal = seal_key.sign(PURPOSE, name, _sealed(when, kind))
+    digests = sorted({_resource_digest(r) for r in list(resources)[:MAX_RESOURCES] if str(r or "").strip()})
+    seal = seal_key.sign(PURPOSE, name, _sealed(when, kind, digests))
     try:
-        store.create(name, json.dumps({"received_at": when, "alert_type": kind, "seal": seal}).encode(),
-                     "application/json")
+        store.create(name, json.dumps({"received_at": when, "alert_type": kind, "resources": digests,
+                                       "seal": seal}).encode(), "application/json")
     except AlreadyExists:
         pass
 
 
-def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = None) -> str | None:
+def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = None,
+                resources: list[str] | None = None) -> str | None:
     """When the alert ``key`` was first received (the receipt's ISO-8601 text), or None: no receipt, a blob this
-    module did not write (no valid seal of ``seal_key`` for its name, time and type, or over :data:`READ_LIMIT`
-    bytes), or (A18-01) a receipt of another type than ``alert_type`` (Defender's ``alertType`` of the alert; None:
-    any type). A receipt written before A18-01 names no type and counts for any. Raises the store's other errors."""
+    module did not write (no valid seal of ``seal_key`` for its name, time, type and resources, or over
+    :data:`READ_LIMIT` bytes), or (A18-01) a receipt of another type than ``alert_type`` (Defender's ``alertType`` of
+    the alert; None: any type), or on none of ``resources`` (the ARM ids Defender names the alert on, its
+    ``resourceIdentifiers``; None or empty: not compared) when it names any. A receipt written before A18-01 names
+    no type and counts for any. Raises the store's other errors."""
     from firestop.storage.base import TooLarge
 
     name = receipt_name(key)
@@ -101,12 +119,15 @@ def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = No
         return None
     if not isinstance(doc, dict):
         return None
-    when, seal, kind = doc.get("received_at"), doc.get("seal"), doc.get("alert_type")
-    if not isinstance(when, str) or not (kind is None or isinstance(kind, str)):
+    when, seal, kind, on = doc.get("received_at"), doc.get("seal"), doc.get("alert_type"), doc.get("resources", [])
+    if (not isinstance(when, str) or not (kind is None or isinstance(kind, str))
+            or not (isinstance(on, list) and all(isinstance(d, str) for d in on))):
         return None
-    ok, _ = seal_key.check(PURPOSE, name, _sealed(when, kind), seal)
+    ok, _ = seal_key.check(PURPOSE, name, _sealed(when, kind, on), seal)
     if not ok:
         return None
     if kind is not None and alert_type is not None and kind != _normal(alert_type)[:256]:
+        return None
+    if on and resources and not {_resource_digest(r) for r in resources} & set(on):
         return None
     return when

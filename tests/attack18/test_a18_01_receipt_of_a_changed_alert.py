@@ -7,9 +7,14 @@ playbook takes: intake records it and starts nothing, and nothing confirms an un
 webhook keeps a sealed receipt for the id, and ``monitoring.alert-rules`` set the listed alert against that receipt
 by id alone: "proven end to end" while the four Defender-fed playbooks never saw an alert.
 
-Fix: the receipt seals the alert type intake received (``defender_receipts.keep(..., alert_type=)``) and the audit
-counts a receipt only for the type Defender lists for that alert; a receipt of another type is "not received".
-Fails before: the control passed.
+The same with the alert's own type but another resource (the dev account): the playbook starts on dev, its source
+check refuses the copy and the incident waits for a responder — production is not contained, and the receipt made
+the proof pass all the same.
+
+Fix: the receipt seals the alert type and the resources intake received (``defender_receipts.keep(...,
+alert_type=, resources=)``: digests of the ARM ids) and the audit counts a receipt only for the type Defender lists
+for that alert and on one of the resources it names; another is "not received". Fails before: the control passed
+(both cases).
 """
 
 from __future__ import annotations
@@ -43,6 +48,31 @@ def test_a_copy_of_the_alert_under_another_type_is_not_a_receipt_of_it(sandbox):
     tenant.clock.advance(RELAY_GRACE_SECONDS)
     result = _alert_rules(env)
     assert result.status.value == "fail", result.detail  # before: pass, "proven end to end by Defender alert <name>"
+    assert name in result.detail and "broken or diverted" in result.detail, result.detail
+
+
+DEV = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-dev/providers/"
+       "Microsoft.CognitiveServices/accounts/contoso-openai-dev")
+
+
+def test_a_copy_of_the_alert_on_another_resource_is_not_a_receipt_of_it(sandbox):  # noqa: F811
+    env, call = sandbox
+    tenant = env.tenant
+    security = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
+    [automation] = list(security.automations.list())
+    automation.actions[0].uri = ELSEWHERE
+    security.automations.create_or_update("rg-ai-prod", automation.name, automation)
+    name, posted = _raise_and_relay(env, call, prompt_kind="credential_theft")
+    assert posted == 0
+    with tenant._exclusive() as state:  # noqa: SLF001
+        [genuine] = [a for a in alerts(state).values() if a["name"] == name]
+        forged = copy.deepcopy(genuine)
+    forged["properties"]["resourceIdentifiers"] = [{"azureResourceId": DEV, "type": "AzureResource"}]
+    forged["properties"]["compromisedEntity"] = "contoso-openai-dev"
+    assert call("post_alert", "alerts", forged).status_code == 202
+    tenant.clock.advance(RELAY_GRACE_SECONDS)
+    result = _alert_rules(env)
+    assert result.status.value == "fail", result.detail  # before: pass
     assert name in result.detail and "broken or diverted" in result.detail, result.detail
 
 

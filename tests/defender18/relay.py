@@ -34,6 +34,8 @@ def relay_raised_alerts(tenant) -> list[str]:
         if to and alert.id.lower() not in dismissed:
             defender_receipts.keep(store, defender_receipts.alert_key(alert.name),
                                    tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key,
-                                   alert_type=alert.alert_type)
+                                   alert_type=alert.alert_type,
+                                   resources=[r.azure_resource_id for r in alert.resource_identifiers or []
+                                              if getattr(r, "azure_resource_id", None)])
             kept.append(alert.name)
     return kept

@@ -482,8 +482,11 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
         checked += 1
         if wanted not in receipts:
             try:
-                # A18-01: a receipt of the alert under another type (a copy that started no playbook) is none
-                receipts[wanted] = defender_receipts.received_at(store, wanted, key, alert_type=alert_type)
+                # A18-01: a receipt of the alert under another type or resource (a copy that started no playbook) is none
+                listed_on = [str(i.get("azureResourceId")) for i in (alert.get("properties") or {}).get("resourceIdentifiers")
+                             or [] if isinstance(i, dict) and i.get("azureResourceId")]
+                receipts[wanted] = defender_receipts.received_at(store, wanted, key, alert_type=alert_type,
+                                                                 resources=listed_on)
             except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
                 return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
                                                               "not proven to reach Firestop")
