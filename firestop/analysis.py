@@ -13,8 +13,8 @@ decision, never a tag's alone: False only when an admin listed the account as no
 (``FIRESTOP_NON_PRODUCTION_ACCOUNTS``) *and* its ``environment`` tag does not say production — a tag can only add
 approvals (anyone with ``Microsoft.Resources/tags/write`` may rewrite it: Tags REST 2021-04-01, Update At Scope).
 
-and ``{"type": <type>, "error": "..."}`` when the read failed (no ``production``: an approval that reads it asks) (the incident
-goes on; the facts are for decisions such as ``required_if`` and the checklist).
+and ``{"type": <type>, "error": "..."}`` when the read failed (the incident goes on; the facts are for decisions
+such as ``required_if`` and the checklist; with no ``production`` an approval that reads it cannot be decided and asks).
 Other resource types: ``{"type": <type>}``.
 """
 
