@@ -259,6 +259,24 @@ def moved_index_name(name: str, key: Any) -> str | None:
     return f"{name[: -len('.jsonl')]}.m-{tag}.jsonl"
 
 
+def _moved_index(store: Any, name: str, key: Any) -> str | None:
+    """Where the index ``name``'s lines go once it has moved: the moved object a retired key of the ring made, when it
+    exists (seal18: lines appended after a rotation went on in a second moved object, the current key's — read, but
+    one index in three objects), else the current key's :func:`moved_index_name`. At most 3 one-byte ranged reads,
+    only with retired keys. None without ``key``."""
+    if key is None:
+        return None
+    from firestop.trust.seal import ring_keys
+    from runbooks.ledger import read_window
+
+    keys = ring_keys(key)
+    for one in keys[1:]:
+        moved = moved_index_name(name, one)
+        if moved is not None and read_window(store, moved, 0, 1) is not None:
+            return moved
+    return moved_index_name(name, keys[0])
+
+
 def index_objects(name: str, key: Any) -> list[str]:
     """The objects the index ``name`` is read from, in order: its plain name, then its moved name (with ``key``) under
     each key of the ring (seal17: an index moved under a key since retired is still read; at most 4 names)."""
@@ -309,7 +327,7 @@ def index_manual_run(store: Any, incident_id: str, step_id: str, runbook: str, t
                 pass
         record["seal"] = key.sign(INDEX_SEAL_PURPOSE, name, line_digest(record))
     line = canonical(record) + b"\n"
-    moved = moved_index_name(name, key)
+    moved = _moved_index(store, name, key)
     for _ in range(MAX_APPEND_ATTEMPTS):
         # streamed (ledger15, A13-04's sibling: the index name is predictable from the target): only its length and
         # whether it ends a line are needed, whatever a blob writer grew it to. Once the index has moved (R16-07),

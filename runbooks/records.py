@@ -278,20 +278,22 @@ class FileRecord(Runbook[FileRecordParams]):
                 raise RunbookError("failed", f"{problem}; no revision is filed on top of it (check the records store and "
                                    f"python -m firestop ledger verify {incident})")
 
-    def _decide(self, ctx: RunContext, incident: str, data: bytes, params: FileRecordParams
+    def _decide(self, ctx: RunContext, incident: str, data: bytes, params: FileRecordParams, markdown: bytes | None = None
                 ) -> tuple[ObjectStore, int | None, tuple[str, str], list[tuple[int, str]]]:
         """``(store, revision to file or None when the newest filing is this very document, (JSON name, Markdown name)
         of the revision filed or to file, listed filings)``.
 
         With a usable seal key only filings sealed on the incident's ledger count (A13-07): an object at the plain
         name that Firestop did not seal neither is the record nor refuses it; the revision is filed under its keyed
-        name (:func:`firestop.records.store.keyed_record_name`) when its plain name holds other bytes. Without a key,
-        every listed plain filing counts (as before).
+        name (:func:`firestop.records.store.keyed_record_name`) when its plain name holds other bytes — the current
+        key's, or the name under which an earlier attempt of this very filing left its objects (:meth:`_keyed_names`,
+        ``markdown``: the filing's Markdown). Without a key, every listed plain filing counts (as before).
 
         Reads (trust17, as R16-03 bounded the views): with a key, only the names the app can file each sealed
         revision under (its plain name and its keyed name under each key of the ring, seal17/R17-02; when listed) and
         the plain name of the revision to file (is it taken?) — at most 5 × the sealed revisions + 1 objects (2 × without
-        retired keys), however many ``.revN`` or look-alike keyed names were
+        retired keys; and, when filing beside a planted object with retired keys, at most 3 Markdown objects of at most
+        the filing's size, :meth:`_keyed_names`), however many ``.revN`` or look-alike keyed names were
         planted (before: every listed one, up to :data:`~firestop.records.store.RECORD_READ_LIMIT` each). Every sealed
         revision is still read (the custody check, :func:`missing_filings`, needs each present with its sealed bytes),
         and the newest one whose bytes are sealed decides. Without a key, the newest listed plain name only (the only
@@ -322,8 +324,41 @@ class FileRecord(Runbook[FileRecordParams]):
         if sealed is not None and taken and taken[0] != _sha(data):  # planted there: filed beside it
             key = self._key(ctx)
             if key is not None:
-                names = (keyed_record_name(key, incident, revision, "json"), keyed_record_name(key, incident, revision, "md"))
+                names = self._keyed_names(store, key, incident, revision, data, markdown,
+                                          {name for _, name in listed}, sha)
         return store, revision, names, listed
+
+    @staticmethod
+    def _keyed_names(store: ObjectStore, key: Any, incident: str, revision: int, data: bytes, markdown: bytes | None,
+                     listed: set[str], sha: "Callable[[str], str | None]") -> tuple[str, str]:
+        """The (JSON, Markdown) keyed names to file ``revision`` under: the current key's — unless an earlier attempt of
+        this very filing left its objects under a key of the ring (seal18): its JSON (``data``'s bytes, listed), or,
+        when the attempt stopped between the two, its Markdown (``markdown``'s bytes; a retired key's name only). An
+        attempt that failed after writing them (the ledger entry that seals the filing not written: a fault, a crash)
+        is retried as the step is, and a rotation in between made the retry file a second copy under the new key's
+        name, the first never sealed. Reads: the JSON names listed (at most 4, through ``sha``: remembered), then at
+        most 3 Markdown names, each at most ``len(markdown)`` bytes. A filing named by a retired key is found under the
+        ring's names like everything that key named (:func:`firestop.records.store.keyed_record_names`)."""
+        from firestop.records.store import keyed_record_name
+        from firestop.storage import TooLarge
+        from firestop.trust.seal import ring_keys
+
+        pairs = [(keyed_record_name(k, incident, revision, "json"), keyed_record_name(k, incident, revision, "md"))
+                 for k in ring_keys(key)]
+        digest = _sha(data)
+        for pair in pairs:
+            if pair[0] in listed and sha(pair[0]) == digest:
+                return pair
+        for pair in pairs[1:] if markdown is not None else ():
+            try:
+                held = store.read(pair[1], limit=len(markdown))
+            except TooLarge:
+                continue
+            except StoreError as exc:
+                raise _store_error(exc) from None
+            if held == markdown:
+                return pair
+        return pairs[0]
 
     @staticmethod
     def _key(ctx: RunContext) -> Any:
@@ -336,8 +371,8 @@ class FileRecord(Runbook[FileRecordParams]):
 
     def plan(self, ctx: RunContext, target: str | None, params: FileRecordParams) -> Plan:
         incident = _incident(params.record, ctx)
-        data, _ = _documents(params.record)
-        store, revision, names, listed = self._decide(ctx, incident, data, params)
+        data, markdown = _documents(params.record)
+        store, revision, names, listed = self._decide(ctx, incident, data, params, markdown)
         if revision is None:
             note = "the same record is already filed; nothing to write"
         else:
@@ -349,7 +384,7 @@ class FileRecord(Runbook[FileRecordParams]):
 
         incident = _incident(params.record, ctx)
         data, markdown = _documents(params.record)
-        store, revision, names, _ = self._decide(ctx, incident, data, params)
+        store, revision, names, _ = self._decide(ctx, incident, data, params, markdown)
         changed = revision is not None
         revision = revision or revision_of_name(incident, names[0]) or 1
         try:

@@ -42,13 +42,21 @@ MAX_SCANNED = 500
 #: write): refused unread (:class:`~firestop.storage.base.TooLarge`) and not believed, like an unsealed one — never an
 #: error that stops the scan (one such blob named as the newest audit failed every audit: no drift, no incident).
 AUDIT_READ_LIMIT = 16 * 1024 * 1024
-#: The sealed marker the first sealed audit files (create-if-absent, before the audit itself): ``{"first": <audit id>,
-#: "seal"}``, purpose ``audit`` bound to ``"sealed-since"``. Nothing at its name says this app never sealed an audit,
-#: so unsealed documents in the way of :func:`previous` crowded nothing out (audits filed before seals: R13-01); any
-#: object there, sealed or planted, says it may have (:func:`sealed_before`: fails closed).
+#: The sealed-since markers (R13-01, seal18): whether a key of the app's ring has ever sealed an audit here — so that
+#: unsealed documents in the way of :func:`previous` may have crowded a sealed audit out (RT17-03: fail closed), or
+#: not (audits filed before seals, or only under a key since dropped, whose audits are not believed either: a
+#: baseline). Each key marks for itself (seal18): ``audits/sealed-since-<32 hex>.json`` (:func:`marker_name`, the hex
+#: from the key's seal over a fixed statement, so nobody without the key can create it first), ``{"first": <audit id>,
+#: "seal"}`` sealed for its name, filed by the first audit that key seals (create-if-absent, before the audit itself).
+#: Before seal18 one marker at the fixed name :data:`SEALED_SINCE` (``{"first", "seal"}`` bound to ``"sealed-since"``)
+#: served every key: after ``seal-key retire`` dropped the key that sealed it, every audit warned that it was "not the
+#: marker Firestop seals (planted?)". It is still read (stores of earlier versions) and still filed by a store's first
+#: audit (earlier versions' instances read it during a deployment).
 SEALED_SINCE = f"{PREFIX}sealed-since.json"
 _MARKER_BINDING = "sealed-since"
-#: Most bytes of :data:`SEALED_SINCE` read (it holds ~150).
+#: The per-key markers' names start so (they are no audit ids: :func:`stored_ids` leaves them out).
+KEY_MARKER_PREFIX = f"{PREFIX}sealed-since-"
+#: Most bytes of a marker read (one holds ~150).
 MARKER_READ_LIMIT = 4096
 #: trust16: a zero-byte object ``audits/filed/<audit id>.<seal>`` filed after each audit document, the seal (purpose
 #: ``audit``, bound to ``filed/<audit id>``) in its *name*: the views (:func:`latest_view`) find the newest audit this
@@ -129,19 +137,64 @@ def save(audit: Audit, store: Any, key: Any = None) -> tuple[Audit, dict[str, st
     return candidate, files
 
 
+def marker_name(key: Any) -> str:
+    """The sealed-since marker's name of ``key`` (a :class:`~firestop.trust.seal.SealKey`; a ring: its current key):
+    :data:`KEY_MARKER_PREFIX` + 32 hex of the SHA-256 of the key's seal over a fixed statement + ``.json``."""
+    import hashlib
+
+    from firestop.trust.seal import Purpose, ring_keys
+
+    one = ring_keys(key)[0]
+    tag = hashlib.sha256(one.sign(Purpose.AUDIT, "sealed-since-marker", "0" * 64).encode("ascii")).hexdigest()
+    return f"{KEY_MARKER_PREFIX}{tag[:32]}.json"
+
+
+def _marker(store: Any, name: str, binding: str, key: Any) -> tuple[bool, bool, str | None, str]:
+    """``(present, believed, key id, why not)`` of the marker at ``name``: an object is there; it is a JSON object whose
+    seal ``key`` (the ring) believes for ``binding``; the key id its seal names (None when it has no seal-shaped
+    ``"seal"``). Raises the store's errors (a read that fails) other than an object over :data:`MARKER_READ_LIMIT`
+    bytes (present, not believed)."""
+    from firestop.storage import TooLarge
+    from firestop.trust.seal import MAX_SEAL_LENGTH, Purpose, verify
+
+    try:
+        data = store.read(name, limit=MARKER_READ_LIMIT)
+    except TooLarge:
+        return True, False, None, f"over {MARKER_READ_LIMIT} bytes"
+    if data is None:
+        return False, False, None, "absent"
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return True, False, None, "not JSON"
+    if not isinstance(document, dict):
+        return True, False, None, "not a JSON object"
+    found = document.get("seal")
+    kid = (found.split(".")[1] if isinstance(found, str) and len(found) <= MAX_SEAL_LENGTH and found.count(".") == 2
+           else None)
+    ok, why = verify(Purpose.AUDIT, document, binding=binding, key=key)
+    return True, ok, kid, why
+
+
 def _mark_sealed(store: Any, audit_id: str, key: Any) -> None:
-    """File :data:`SEALED_SINCE` unless something is there (before the audit: a crash between the two leaves the
-    marker, the side that fails closed)."""
+    """File the current key's sealed-since marker (:func:`marker_name`) unless it is there — before the audit: a
+    crash between the two leaves the marker, the side that fails closed — and, in a store where no marker is
+    believed, :data:`SEALED_SINCE` too (create-if-absent: for earlier versions). One read when the marker is there
+    (every audit but a key's first)."""
     from firestop.storage import AlreadyExists
     from firestop.trust.seal import Purpose, seal
 
-    if sealed_before(store, key):
+    own = marker_name(key)
+    if _marker(store, own, own, key)[1]:
         return
-    document = seal(Purpose.AUDIT, {"first": audit_id}, binding=_MARKER_BINDING, key=key)
-    try:
-        store.create(SEALED_SINCE, json.dumps(document, sort_keys=True).encode("utf-8"), "application/json")
-    except AlreadyExists:  # another audit filed it first (or someone else's object sits there: sealed_before)
-        pass
+    documents = [(own, seal(Purpose.AUDIT, {"first": audit_id}, binding=own, key=key))]
+    if not sealed_before(store, key):
+        documents.insert(0, (SEALED_SINCE, seal(Purpose.AUDIT, {"first": audit_id}, binding=_MARKER_BINDING, key=key)))
+    for name, document in documents:
+        try:
+            store.create(name, json.dumps(document, sort_keys=True).encode("utf-8"), "application/json")
+        except AlreadyExists:  # another audit filed it first (or, at the fixed name, someone else's object)
+            pass
 
 
 def _filed_name(audit_id: str, key: Any) -> str:
@@ -181,31 +234,38 @@ def _order(audit_id: str) -> tuple[str, int]:
 
 
 def sealed_before(store: Any, key: Any = None) -> bool:
-    """Whether this app may have sealed an audit in ``store`` before: an object is at :data:`SEALED_SINCE`. One that
-    is not the marker this module seals (planted by a records-store writer, who cannot remove it again on Azure's WORM
-    container, nor can anyone) is taken as yes too, and logged: the side that fails closed — documents crowding the
-    previous audit out then make every finding new (RT17-03) — so a planted marker can never turn the drift off.
-    False only when nothing is there: no audit was ever sealed here (R13-01's upgrade). Errors: the store's
-    ``StoreError`` (a read that fails) other than an object over :data:`MARKER_READ_LIMIT` bytes."""
-    from firestop.storage import TooLarge
-    from firestop.trust.seal import Purpose, verify
+    """Whether a key of the app's ring (``key``) may have sealed an audit in ``store`` before, so that unsealed documents
+    in the way of :func:`previous` may have crowded a sealed audit out (RT17-03: fail closed). True when a
+    sealed-since marker is believed: a key of the ring's own (:func:`marker_name`, current first), or the one at
+    :data:`SEALED_SINCE` (earlier versions'). Also True — logged as a warning, the side that fails closed, as before
+    seal18 — for an object at :data:`SEALED_SINCE` that is no sealed marker (planted by a records-store writer, who
+    cannot remove it again on Azure's WORM container, nor can anyone): a planted marker can never turn the drift off.
+    Not counted: a marker sealed by a key the ring no longer holds (seal18: dropped by ``seal-key retire``; the audits
+    it sealed are not believed either, so none can be crowded out: the drift check's scan is a baseline, as for the
+    audits filed before seals, until the ring's first audit files its own marker). False when nothing is counted: no
+    key of the ring ever sealed an audit here (R13-01's upgrade). At most 1 + 3 + 1 reads, one once the current key
+    has sealed an audit. Errors: the store's ``StoreError`` (a read that fails) other than an object over
+    :data:`MARKER_READ_LIMIT` bytes."""
+    from firestop.trust.seal import ring_keys
 
-    try:
-        data = _store(store).read(SEALED_SINCE, limit=MARKER_READ_LIMIT)
-    except TooLarge:
-        data = b""
-    if data is None:
+    store = _store(store)
+    key = _key(key)
+    for one in ring_keys(key):
+        name = marker_name(one)
+        if _marker(store, name, name, key)[1]:
+            return True
+    present, believed, kid, why = _marker(store, SEALED_SINCE, _MARKER_BINDING, key)
+    if believed:
+        return True
+    if present and kid is not None and kid not in {one.kid for one in ring_keys(key)}:
+        log.info("%s in the records store was sealed by seal key %s, which this app no longer holds: not counted (the "
+                 "audits that key sealed are not believed either)", SEALED_SINCE, kid[:8])
         return False
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
-        document = None
-    if not (isinstance(document, dict)
-            and verify(Purpose.AUDIT, document, binding=_MARKER_BINDING, key=_key(key))[0]):
-        log.warning("%s in the records store is not the marker Firestop seals (planted?): audits are taken as sealed "
-                    "before, so unsealed documents crowding the previous audit out make every finding new",
-                    SEALED_SINCE)
-    return True
+    if present:
+        log.warning("%s in the records store is not the marker Firestop seals (planted? %s): audits are taken as "
+                    "sealed before, so unsealed documents crowding the previous audit out make every finding new",
+                    SEALED_SINCE, why)
+    return present
 
 
 def load(store: Any, audit_id: str, key: Any = None) -> Audit | None:
@@ -349,4 +409,5 @@ def previous(store: Any, scope: tuple[str, ...] | None = None, key: Any = None) 
         return None, 0
     # cut short with unsealed documents in the way: crowding only if a sealed audit exists to be crowded out — else
     # they are the audits filed before seals (more than the scan reads), and this is the upgrade's baseline (R13-01)
-    return None, (unverified if sealed_before(store, key) else 0)
+    # (an audit the ring filed is marked — trust16 — whatever the sealed-since markers say)
+    return None, (unverified if marked or sealed_before(store, key) else 0)

@@ -338,6 +338,13 @@ def claimed_by(store: Any, name: str, key: Any) -> str | None:
 
 def _marker(store: Any, name: str, key: Any) -> tuple[str | None, str]:
     """(:func:`claimed_by`'s answer, why it is None: ``""`` when there is no marker)."""
+    held, _, why = _marker_run(store, name, key)
+    return held, why
+
+
+def _marker_run(store: Any, name: str, key: Any) -> tuple[str | None, str | None, str]:
+    """(the incident id the marker names, the ``received_at`` of the run it names — both None unless ``key`` believes
+    its seal —, why not: ``""`` when there is no marker)."""
     import json
 
     from firestop.storage.base import TooLarge
@@ -348,19 +355,19 @@ def _marker(store: Any, name: str, key: Any) -> tuple[str | None, str]:
         import logging
 
         logging.getLogger("firestop.intake").warning("once-marker not believed: %s", exc)
-        return None, f"over {CLAIM_READ_LIMIT} bytes, refused unread"
+        return None, None, f"over {CLAIM_READ_LIMIT} bytes, refused unread"
     if raw is None:
-        return None, ""
+        return None, None, ""
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError):  # (R12-04: a planted marker of nested "[" is no marker)
-        return None, "not JSON"
+        return None, None, "not JSON"
     held = doc.get("incident_id") if isinstance(doc, dict) else None
     received = doc.get("received_at") if isinstance(doc, dict) else None
     if not isinstance(held, str) or not held or not isinstance(received, str):
-        return None, "not a marker Firestop writes"
+        return None, None, "not a marker Firestop writes"
     ok, _ = key.check(CLAIM_PURPOSE, name, _claim_digest(held, received), doc.get("seal"))
-    return (held, "") if ok else (None, "not sealed by this app for this alert")
+    return (held, received, "") if ok else (None, None, "not sealed by this app for this alert")
 
 
 def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str = "", state: str | None = None, *,
@@ -369,7 +376,9 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
     "seal"}`` at :func:`claim_name` with create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally),
     sealed with ``key`` (the app's :class:`firestop.trust.seal.SealKey`, :data:`CLAIM_PURPOSE`, bounds14): None when
     written now or by this same incident run before (an activity retried or replayed writes the same bytes: the seal
-    is deterministic), else why not (:class:`ClaimRefused`): another incident's sealed marker holds it
+    is deterministic; seal18: or under another key of the ring — a retry across a seal key rotation writes other
+    bytes, and its own marker, sealed for this very run, is believed as this run's claim), else why not
+    (:class:`ClaimRefused`): another incident's sealed marker holds it
     (``ALREADY_CONFIRMED``, naming it), an object Firestop did not seal holds the name (``MARKER_UNSEALED``: planted,
     or a marker written before bounds14 — the name stays taken, so the delivery waits for a responder; no incident is
     named from it), or the store failed (``UNREADABLE``: fail safe). ``received_at`` (the input's) tells one run of an
@@ -388,9 +397,11 @@ def claim(store: Any, alert: dict[str, Any], incident_id: str, received_at: str 
         return None
     except AlreadyExists:
         try:
-            held, unsealed = _marker(store, name, key)
+            held, run, unsealed = _marker_run(store, name, key)
         except (StoreError, ValueError) as exc:
-            held, unsealed = None, f"unreadable ({type(exc).__name__})"
+            held, run, unsealed = None, None, f"unreadable ({type(exc).__name__})"
+        if held == str(incident_id) and run == str(received_at):  # this run's own claim, under a key since retired
+            return None
         if held is None:
             what = "policy state" if state else "alert"
             return ClaimRefused(

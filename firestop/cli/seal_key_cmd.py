@@ -7,7 +7,9 @@ README "Rotating the seal key".
 - ``seal-key show [--json]``: the current key's id, the retired keys' ids (newest first), where they come from. Key
   ids only (what every seal carries anyway): no role needed.
 - ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
-  sealed). Then the manual-run index's sealed-lines marker is sealed anew under the new key with its time
+  sealed). Before the key files are written (seal18: a kill between could leave the new ring without it; ``retire``
+  carries it first too when a ring was rotated without it, :func:`_carry_marker`), the manual-run index's sealed-lines
+  marker is sealed anew under the new key with its time
   (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
 - ``seal-key retire KEY_ID --as OID [--with-older] [--dry-run] [--yes] [--json]``: a retired key leaves the ring;
   nothing it sealed is believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Keys leave
@@ -75,7 +77,7 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print {kid, origin,
 def rotate(
     as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, retired, resealed_marker} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, resumed, retired, resealed_marker} as JSON."),
 ) -> None:
     """Make a new seal key current; the current one is retired and still opens what it sealed. Admin role."""
     from firestop.trust.keyring import RingFull, RingNotLocal, rotate as rotate_ring
@@ -83,8 +85,9 @@ def rotate(
 
     _admin(as_, as_json)
     home = _home()
+    carried: list[bool] = []
     try:
-        done = rotate_ring(home, dry_run=dry_run)
+        done = rotate_ring(home, dry_run=dry_run, prepare=lambda ring: carried.append(_reseal_marker(ring)))
     except (RingNotLocal, RingFull) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:
@@ -92,13 +95,21 @@ def rotate(
     except OSError as exc:
         fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
              "nothing was rotated, or run it again to finish", EXIT_INTERNAL, as_json=as_json)
-    done["resealed_marker"] = False if dry_run else _reseal_marker(done)
+    done["resealed_marker"] = bool(carried and carried[0])
     if as_json:
         print_json(done)
         return
     if dry_run:
+        if done.get("resumed"):
+            _say([f"Would finish the rotation from {done['was']} that was stopped after its switch (no new key). "
+                  "Nothing was changed."])
+            return
         _say([f"Would make a new seal key current and retire {done['was']} (retired after: {', '.join(done['retired'])}). "
               "Nothing was changed."])
+        return
+    if done.get("resumed"):
+        _say([f"The rotation from {done['was']} had been stopped after its switch: finished, no new key made; "
+              f"{done['kid']} is current (retired: {', '.join(done['retired'])}). Run it again to rotate once more."])
         return
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",
@@ -107,18 +118,20 @@ def rotate(
           "id> once what must stay believed is filed (it drops every older key too; README: Rotating the seal key)."])
 
 
-def _reseal_marker(done: dict[str, Any]) -> bool:
-    """Seal the manual-run index's sealed-lines marker anew under the new key (:func:`runbooks.manual_runs.reseal_marker`).
-    False when there was none to carry or the store cannot be written (the next manual run carries it then)."""
+def _reseal_marker(ring: Any) -> bool:
+    """Seal the manual-run index's sealed-lines marker anew under ``ring``'s current key
+    (:func:`runbooks.manual_runs.reseal_marker`): the ring to come, before a rotation's files are written; the ring,
+    before a drop. False when there was none to carry, it is there already, or the store cannot be written (then the
+    next manual run carries it while the old key is in the ring, and a ``retire`` tries again first)."""
     from firestop.settings import get_settings
     from firestop.storage import stores_for
-    from firestop.trust.seal import SealKeyError, load_seal_key
+    from firestop.trust.seal import SealKeyError
     from runbooks.manual_runs import reseal_marker
 
     settings = get_settings()
     try:
-        return reseal_marker(stores_for(settings).ledger, load_seal_key(settings.home))
-    except (OSError, SealKeyError) as exc:  # StoreError is an OSError: the key is rotated either way
+        return reseal_marker(stores_for(settings).ledger, ring)
+    except (OSError, SealKeyError) as exc:  # StoreError is an OSError: the key is rotated (dropped) either way
         err_console.print(clean(f"note: the manual-run marker was not sealed anew ({type(exc).__name__}); the next "
                                 "manual run does it"), highlight=False, markup=False, soft_wrap=True)
         return False
@@ -145,6 +158,8 @@ def retire(
              "lists them)", EXIT_BAD_INPUT, as_json=as_json)
     _admin(as_, as_json)
     home = _home()
+    if not dry_run:
+        _carry_marker(home)  # (seal18: before any drop; create-only and idempotent, so before the question too)
     try:
         plan = retire_key(home, kid, dry_run=True, with_older=with_older)
         if not dry_run:
@@ -171,6 +186,20 @@ def retire(
     _say([f"{verb} retired seal key {kid}" + (f" and the older {', '.join(also)}" if also else "")
           + f": what only {'they' if also else 'it'} sealed is no longer believed (retired left: "
           f"{', '.join(plan['retired']) or 'none'}; current {plan['kid']})." + (" Nothing was changed." if dry_run else "")])
+
+
+def _carry_marker(home: Any) -> bool:
+    """Before ``seal-key retire`` drops a key: the manual-run marker sealed under the current key (:func:`_reseal_marker`
+    with the home's ring) when a ring was rotated without it — by a version before seal18, or when the store could not
+    be written at ``rotate`` — so that the drop does not move the time from which unsealed index lines are refused.
+    False when nothing was carried (none to carry, already there, the key or the store unreadable: noted)."""
+    from firestop.trust.seal import SealKeyError, load_seal_key
+
+    try:
+        ring = load_seal_key(home)
+    except SealKeyError:
+        return False  # (retire says why the key cannot be read)
+    return _reseal_marker(ring)
 
 
 def _admin(as_: Optional[str], as_json: bool) -> None:

@@ -42,6 +42,7 @@ def select_playbook(request: dict) -> dict[str, Any]:
     """
     from firestop.alerts import Alert
     from firestop.playbooks import route_playbook
+    from firestop.playbooks.loader import playbook_json
     from firestop.settings import get_settings
 
     alert = Alert.model_validate(request["alert"])
@@ -54,7 +55,7 @@ def select_playbook(request: dict) -> dict[str, Any]:
     if playbook is None and errors:
         reason += f" ({len(errors)} playbook file(s) could not be loaded: {'; '.join(problems)})"
     return {
-        "playbook": playbook.model_dump(mode="json", by_alias=True) if playbook else None,
+        "playbook": playbook_json(playbook) if playbook else None,
         "reason": reason,
         "playbook_errors": problems,
     }
@@ -284,8 +285,9 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
             continue
         started += 1
     if refused:
-        log.warning("pending joins of %s: %d not sealed for the variant they name (not started)", incident[:200],
-                    refused)
+        log.warning("pending joins of %s: %d not sealed for the variant they name with the current seal key (not "
+                    "started; planted, or kept before a seal key rotation: a retired key starts nothing, RT20-01)",
+                    incident[:200], refused)
     if listed.unreadable:
         log.warning("pending joins of %s: %d could not be read as the pending join their sealed name names (deleted "
                     "or overwritten in the records store?)", incident[:200], listed.unreadable)

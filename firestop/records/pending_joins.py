@@ -16,7 +16,8 @@ message is sent before that status is written) — so a join whose status read m
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``),
 ``pending-joins/<sha256 of "incident id|received_at">/<content digest, 32 hex>.<seal>.json`` =
 ``{"variant_id": str, "input": the variant's sealed incident input}``, create-if-absent (Put Blob
-``If-None-Match: *`` / an atomic link locally): the same content joining twice is one blob. The name carries the
+``If-None-Match: *`` / an atomic link locally): the same content joining twice is one blob (across a seal key
+rotation two, one under each key's seal, which the readers count once: seal18). The name carries the
 app's seal (:class:`firestop.trust.seal.SealKey`, purpose :data:`PURPOSE`, bound to the run, covering the digest):
 a principal with Storage Blob Data write (no Firestop role) who planted 2,000 blobs named ``000…`` in a run's folder
 pushed the genuine alert's pending join past the :data:`MAX_STARTS` read (redteam16, noticed at 01:21): it stayed
@@ -125,12 +126,14 @@ class Scan:
     def __init__(self, store: Any, incident_id: str, received_at: str, key: Any) -> None:
         prefix = folder(incident_id, received_at)
         binding = _binding(incident_id, received_at)
-        sealed: list[tuple[str, str]] = []
+        found: dict[str, str] = {}
         for name in store.names(prefix):
             shape = _NAME.match(name[len(prefix):]) if name.startswith(prefix) else None
             if shape is not None and key.check(PURPOSE, binding, shape.group(1), shape.group(2))[0]:
-                sealed.append((name, shape.group(1)))
-        sealed.sort()
+                # one per content digest (seal18): the same content kept again under another key of the ring — a
+                # delivery repeated across a seal key rotation — is one pending join, not a second start
+                found[shape.group(1)] = min(name, found.get(shape.group(1), name))
+        sealed = sorted((name, digest) for digest, name in found.items())
         self._store = store
         self._sealed = sealed[:MAX_STARTS]
         self.left = max(0, len(sealed) - MAX_STARTS)

@@ -32,8 +32,15 @@ FIELDS = ("event", "method", "path", "route", "status", "duration_ms", "caller",
           "step", "outcome", "alert_id", "correlated_to", "part_of", "follows", "runbook", "target", "playbook", "mttd_s", "mttc_s", "detail")
 REDACTED = "[redacted]"
 
-_secrets: tuple[str, ...] = ()  # longest first
+_secrets: tuple[str, ...] = ()  # longest first: every value registered, owned ones included
 _secrets_lock = threading.Lock()
+#: The values :func:`register_secret` took, and :func:`register_owned_secrets`' values by owner (oldest owner first).
+_plain_secrets: set[str] = set()
+_owned_secrets: dict[str, frozenset[str]] = {}
+#: The most owners :func:`register_owned_secrets` keeps (seal18): an app process holds one seal ring (its
+#: FIRESTOP_HOME's, or the settings'); a test process opens thousands of homes, and every registered value costs each
+#: log line a substring search (3,000 of them: ~130-320 µs per :func:`safe` call, measured on the 2-core machine).
+MAX_SECRET_OWNERS = 16
 #: What a log line may not carry raw (escaped ``\\xNN`` / ``\\uNNNN``): C0 and C1 controls, DEL; the line and paragraph
 #: separators U+2028/2029 (a line break to many viewers); and the invisible formatting characters that reorder or hide
 #: text where the line is read (Unicode UAX #9 bidi controls, "Trojan Source", CVE-2021-42574): U+061C ALM, U+200E/200F
@@ -62,7 +69,23 @@ def register_secret(value: str | None) -> None:
     global _secrets
     if value and len(value) >= 8:
         with _secrets_lock:
+            _plain_secrets.add(value)
             _secrets = tuple(sorted({*_secrets, value}, key=len, reverse=True))
+
+
+def register_owned_secrets(owner: str, values: Iterable[str]) -> None:
+    """Never print any of ``values`` (each at least 8 characters) in any line, registered for ``owner`` (a seal ring's
+    source: a FIRESTOP_HOME's key file, or the settings). An owner's values only grow (a key dropped from a ring stays
+    a secret); at most :data:`MAX_SECRET_OWNERS` owners are kept, the one registered longest ago forgotten first (only
+    a process that opened more homes than that — a test run — ever forgets one)."""
+    global _secrets
+    fresh = frozenset(v for v in values if v and len(v) >= 8)
+    with _secrets_lock:
+        held = _owned_secrets.pop(owner, frozenset())
+        _owned_secrets[owner] = held | fresh
+        while len(_owned_secrets) > MAX_SECRET_OWNERS:
+            del _owned_secrets[next(iter(_owned_secrets))]
+        _secrets = tuple(sorted(_plain_secrets.union(*_owned_secrets.values()), key=len, reverse=True))
 
 
 def _redact(text: str) -> str:

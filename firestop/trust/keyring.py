@@ -9,8 +9,17 @@ first, 0600). What each step does to the files, and why in that order:
   a crash between the two leaves the old key current *and* retired (counted once: nothing changed), and a reader — who
   reads the key file first, then the retired one (:func:`firestop.trust.seal.load_seal_key`) — that sees the new key
   sees the old one retired. Run again after a crash, it finishes. Refused when the ring is full (retire one first:
-  a dropped key is a decision, never a side effect). (The CLI then seals the manual-run index's sealed-lines marker
-  anew, :func:`runbooks.manual_runs.reseal_marker`: the trust layer imports nothing above it.)
+  a dropped key is a decision, never a side effect). Before either file is written, ``prepare`` is called with the
+  ring to come (the new key current, the old one retired): the CLI seals the manual-run index's sealed-lines marker
+  anew there under the new key (:func:`runbooks.manual_runs.reseal_marker`: the trust layer imports nothing above it),
+  so that a kill at any point leaves either the old ring (and at most a marker under a key never used: nothing looks
+  it up) or the new ring with its marker carried (seal18: it was carried after the switch, and a kill between left
+  the new ring without it: dropping the old key then moved the time from which unsealed index lines are refused).
+  A rotation is journaled (:data:`JOURNAL_FILE`, key ids only): rerun after a kill that fell after the switch, it
+  finishes what was left (the marker) instead of rotating a second time (a key and a ring slot spent for nothing).
+  It and :func:`retire` first remove the temporary files a killed write of the key files left (``.seal-key.<pid>.<hex>``,
+  ``.seal-key.retired.<pid>.<hex>``, 0600, holding keys: a dropped key's copy must not outlive its drop) whose process
+  is gone (:func:`sweep_temporaries`); the CLI's ``retire`` carries the marker first when a ring was rotated without it.
 - :func:`retire`: a retired key, named by its key id, leaves the ring: from then on nothing it sealed is believed
   (README "Rotating the seal key" says what that costs). The current key cannot be retired (rotate first). Keys
   leave **oldest first** (red team 20, RT20-02/03): a trust chain or a record's revisions are read as "the newest
@@ -38,7 +47,7 @@ import os
 import secrets
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from firestop.environ import ENVIRON
 from firestop.private import FILE_MODE, private_dirs
@@ -55,6 +64,10 @@ from firestop.trust.seal import (
 )
 
 LOCK_FILE = ".seal-key.lock"
+#: What a rotation under way is (seal18): ``was=<old kid> kid=<new kid>``, written before anything else of it and
+#: removed once it is done. A rerun that finds it and the new key current was killed after the switch: it finishes
+#: (``prepare``) and rotates nothing again — "run it again to finish" holds wherever the kill fell.
+JOURNAL_FILE = "seal-key.rotating"
 
 
 class RingNotLocal(RuntimeError):
@@ -104,25 +117,44 @@ def _local_only(env: Mapping[str, str]) -> None:
                                "(README: Rotating the seal key), or unset both to keep the ring in FIRESTOP_HOME")
 
 
-def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Rotate the home's seal key (module docstring). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
-    new kid (None on a dry run), "retired": [kids after]}``. Raises RingNotLocal, RingFull, SealKeyError, OSError."""
+def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[str, str] | None = None,
+           prepare: Callable[[SealKeyRing], Any] | None = None) -> dict[str, Any]:
+    """Rotate the home's seal key (module docstring). ``prepare(ring to come)`` runs before either key file is written
+    (what it raises stops the rotation: nothing rotated). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
+    new kid (None on a dry run), "resumed": bool (a rotation killed after its switch was finished, none made),
+    "retired": [kids after]}``. Raises RingNotLocal, RingFull, SealKeyError, OSError."""
     env = ENVIRON if env is None else env
     _local_only(env)
     home = Path(home)
     with nullcontext() if dry_run else _locked(home):  # a dry run writes nothing, not even the lock file
         ring = load_seal_key(home, env)
+        journal = _journal(home)
+        if journal is not None and journal[1] == ring.kid:  # killed after the switch: finish it, rotate nothing again
+            if dry_run:
+                return {"rotated": False, "dry_run": True, "was": journal[0], "kid": None, "resumed": True,
+                        "retired": [k.kid for k in ring.retired]}
+            if prepare is not None:
+                prepare(ring)
+            (home / JOURNAL_FILE).unlink(missing_ok=True)
+            return {"rotated": True, "dry_run": False, "was": journal[0], "kid": ring.kid, "resumed": True,
+                    "retired": [k.kid for k in ring.retired]}
         if len(ring.retired) >= MAX_RETIRED_KEYS:
             raise RingFull(f"the ring holds {MAX_RETIRED_KEYS} retired keys already (the most it holds); retire the "
                            f"oldest first: python -m firestop seal-key retire {ring.retired[-1].kid} --as <admin object id>")
         after = [ring.kid, *(k.kid for k in ring.retired)]
         if dry_run:
-            return {"rotated": False, "dry_run": True, "was": ring.kid, "kid": None, "retired": after}
+            return {"rotated": False, "dry_run": True, "was": ring.kid, "kid": None, "resumed": False, "retired": after}
+        sweep_temporaries(home)
         new = secrets.token_urlsafe(32)
+        coming = SealKeyRing(SealKey(new, "rotating"), (ring.current, *ring.retired))
+        _write_whole(home / JOURNAL_FILE, f"was={ring.kid} kid={coming.kid}\n")  # key ids only
+        if prepare is not None:
+            prepare(coming)
         _replace(home / RETIRED_KEYS_FILE, "".join(f"{s}\n" for s in (_secret(ring.current), *map(_secret, ring.retired))))
         _replace(home / SEAL_KEY_FILE, new + "\n")
         rotated = load_seal_key(home, env)
-    return {"rotated": True, "dry_run": False, "was": ring.kid, "kid": rotated.kid,
+        (home / JOURNAL_FILE).unlink(missing_ok=True)
+    return {"rotated": True, "dry_run": False, "was": ring.kid, "kid": rotated.kid, "resumed": False,
             "retired": [k.kid for k in rotated.retired]}
 
 
@@ -136,6 +168,8 @@ def retire(home: str | os.PathLike[str], kid: str, *, dry_run: bool = False, wit
     _local_only(env)
     home = Path(home)
     with nullcontext() if dry_run else _locked(home):
+        if not dry_run:
+            sweep_temporaries(home)  # (seal18: before the drop, so no copy of the key outlives it)
         ring = load_seal_key(home, env)
         if kid == ring.kid:
             raise UnknownKey(f"{kid} is the current key: rotate first (python -m firestop seal-key rotate), then retire it")
@@ -165,7 +199,64 @@ def _secret(key: SealKey) -> str:
     return key._secret.decode("utf-8")  # noqa: SLF001 - the module that owns the key files
 
 
+def sweep_temporaries(home: str | os.PathLike[str]) -> list[str]:
+    """Remove the temporary files a killed write of the home's key files left — ``.seal-key.<pid>.<hex>`` (also what
+    :func:`~firestop.trust.seal.load_seal_key` generates a first key in), ``.seal-key.retired.<pid>.<hex>`` and the
+    journal's ``.seal-key.rotating.<pid>.<hex>`` (:func:`_write_whole`) — whose process ``pid`` is gone (a live one may
+    be writing it still). The first two hold keys (a dropped key's copy, or a key never used); never the lock file.
+    Returns the names removed. Raises nothing: what cannot be removed stays."""
+    removed = []
+    try:
+        names = os.listdir(home)
+    except OSError:
+        return removed
+    for name in names:
+        for stem in (f".{RETIRED_KEYS_FILE}.", f".{JOURNAL_FILE}.", f".{SEAL_KEY_FILE}."):
+            if name.startswith(stem):
+                pid, _, tail = name[len(stem):].partition(".")
+                if pid.isdigit() and len(tail) == 8 and _gone(int(pid)):
+                    try:
+                        os.unlink(Path(home) / name)
+                        removed.append(name)
+                    except OSError:
+                        pass
+                break
+    return removed
+
+
+def _gone(pid: int) -> bool:
+    """True when no process ``pid`` runs (``kill(pid, 0)``: ESRCH); False for this process and one that runs."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
+
+
 def _replace(path: Path, text: str) -> None:
+    """Replace a key file (:data:`SEAL_KEY_FILE`, :data:`RETIRED_KEYS_FILE`) with ``text``: :func:`_write_whole`."""
+    _write_whole(path, text)
+
+
+def _journal(home: Path) -> tuple[str, str] | None:
+    """``(was, kid)`` of the rotation :data:`JOURNAL_FILE` says was under way (key ids), None when none was (or the
+    file is not one: it is rewritten by the next rotation)."""
+    try:
+        text = (home / JOURNAL_FILE).read_text(encoding="utf-8", errors="replace")[:200]
+    except OSError:
+        return None
+    fields = dict(part.partition("=")[::2] for part in text.split())
+    was, kid = fields.get("was", ""), fields.get("kid", "")
+    if all(len(k) == 8 and all(c in "0123456789abcdef" for c in k) for k in (was, kid)):
+        return was, kid
+    return None
+
+
+def _write_whole(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all: a temporary file 0600 beside it, fsynced, renamed over it."""
     private_dirs(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")

@@ -38,7 +38,9 @@ errors name the setting, not the value.
 The keyring (seal17): :func:`load_seal_key` returns a :class:`SealKeyRing` — the current key plus at most
 :data:`MAX_RETIRED_KEYS` retired ones (a ring of at most 4), so the key can be rotated without hiding what the old one
 sealed. It **seals with the current key only** and **checks a seal with the key its key id names**, current or
-retired (a seal carries its key's id; one lookup, never a trial of every key). Key-derived *names* (a moved ledger
+retired (a seal carries its key's id; one lookup, never a trial of every key) — except a seal that authorises an
+action now (:data:`LIVE_PURPOSES`: an incident's or a step group's input, a decision, a stop), which only the current
+key opens (seal18, RT20-01: a retired key opens history, never a new command). Key-derived *names* (a moved ledger
 ``<name>.m-<16 hex>``, a keyed record ``<incident>.r<N>-<16 hex>.json``, a manual-run index's moved name, the
 sealed-lines marker) are looked up under every key of the ring (:func:`ring_keys`: at most 4 names each); new ones
 are made under the current key. Retired keys come from ``FIRESTOP_SEAL_KEY_RETIRED`` (whitespace-separated; on Azure
@@ -49,8 +51,11 @@ and ``seal-key retire`` write (:mod:`firestop.trust.keyring`). More than :data:`
 equal to the current one is counted once. A key id (:attr:`SealKey.kid`, 8 hex of a SHA-256 of the key under its own
 domain) is what every output, log and error names; a key never.
 
-Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily,
-:mod:`firestop.settings`.
+Every key of a loaded ring is a log secret (seal18, :func:`_register`): no log line of the process shows it, whether
+it came from the settings or from ``FIRESTOP_HOME``, and a key rotated in while ``serve`` runs is registered when read.
+
+Imports only the stdlib, :mod:`firestop.seal_contract` (pure) and, lazily, :mod:`firestop.settings` and
+:mod:`firestop.telemetry.logs` (stdlib only).
 """
 
 from __future__ import annotations
@@ -77,6 +82,16 @@ NO_RETIRED_KEY = "none"
 #: The most retired keys a ring holds (so a ring is at most 4 keys: every key-derived name is looked up at most 4 times,
 #: and a seal is checked against one key, the one its key id names). Four covers a quarterly rotation kept a year.
 MAX_RETIRED_KEYS = 3
+#: The purposes whose seal authorises an action *now* (seal18, RT20-01): an incident's input (it starts containment,
+#: pins a playbook, names who requested it), a step group's, an approval decision, a stop. A ring checks them with its
+#: current key only: the app seals with the current key alone, so no genuine one made after a rotation carries a
+#: retired key's id — and one made with it (by whoever holds the key rotated out, the reason for a rotation) would
+#: keep that key a full command key for as long as it stays retired. No grace after the rotation: an input sealed just
+#: before it and checked just after is refused (fail closed: the incident is ``refused``, a decision is counted
+#: refused; handle it again). Every other purpose — what was sealed for the record: ledger entries, filings, audits
+#: and their markers, trusted-rule events, status links handed out, the alerts key's digest — a retired key still
+#: opens.
+LIVE_PURPOSES = frozenset(p.value for p in (Purpose.INCIDENT, Purpose.STEP_GROUP, Purpose.APPROVAL, Purpose.STOP))
 #: App Service sets these on every instance (reference-app-settings, "App environment").
 AZURE_MARKERS = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")
 MIN_KEY_LENGTH = 32
@@ -215,10 +230,16 @@ class SealKeyRing:
 
     def check(self, purpose: Purpose | str, binding: str, document_digest: str, seal: Any) -> tuple[bool, str]:
         """:meth:`SealKey.check` with the ring's key whose id ``seal`` names; a seal naming no key of the ring (a
-        dropped key's, another app's) is not ok and says which key ids the app holds."""
+        dropped key's, another app's) is not ok and says which key ids the app holds. A seal of a
+        :data:`LIVE_PURPOSES` purpose (a command acted on now) is checked with the current key only: one a retired key
+        made is not ok (seal18, RT20-01; module docstring)."""
         if not self.retired:
             return self.current.check(purpose, binding, document_digest, seal)
         key = self._by_kid.get(_kid_of(seal) or "")
+        if key is not None and key is not self.current and str(purpose) in LIVE_PURPOSES:
+            return False, (f"sealed with retired key {key.kid}: a retired key still opens what it sealed before the "
+                           f"rotation, never a new {purpose} (sealed with the current key {self.kid} only); if it was "
+                           "sealed just before the rotation, handle it again")
         if key is None:
             ok, reason = self.current.check(purpose, binding, document_digest, seal)
             if reason.startswith("sealed with another key"):
@@ -267,6 +288,7 @@ def load_seal_key(home: str | os.PathLike[str] | None = None, env: Mapping[str, 
         if cached is None:
             current = SealKey(_valid(value.strip(), SEAL_KEY_ENV), "environment")
             cached = SealKeyRing(current, _parse_retired(retired_value or "", RETIRED_KEYS_ENV))
+            _register("settings", cached)
             _from_env.clear()
             _from_env[(value, retired_value)] = cached
         return cached
@@ -340,10 +362,23 @@ def _ring_of(path: Path, current: SealKey, retired_value: str | None) -> SealKey
     if hit is not None and hit[0] is current and hit[1] is retired:
         return hit[2]
     ring = SealKeyRing(current, retired)
+    _register(str(path), ring)
     if len(_rings) >= 64:
         _rings.clear()
     _rings[path] = (current, retired, ring)
     return ring
+
+
+def _register(owner: str, ring: SealKeyRing) -> None:
+    """Register every key of ``ring`` with the log redaction for ``owner`` (its source: the home's key file, or
+    ``"settings"``): no log line of this process shows one, ``[redacted]`` instead
+    (:func:`firestop.telemetry.logs.register_owned_secrets`). seal18: before, only the app settings' values were
+    registered, by :func:`firestop.telemetry.start.start_telemetry` at the start of ``serve`` and the Functions host —
+    the home's ``seal-key``, its retired keys and a key ``seal-key rotate`` made while ``serve`` ran were printed as
+    they were. Called when a ring is built (a cached load builds none)."""
+    from firestop.telemetry.logs import register_owned_secrets
+
+    register_owned_secrets(owner, (key._secret.decode("utf-8") for key in ring.keys))  # noqa: SLF001 - this module's keys
 
 
 _NO_RETIRED: "tuple[SealKey, ...]" = ()

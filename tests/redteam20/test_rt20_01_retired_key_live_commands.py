@@ -27,7 +27,6 @@ def _rotate(home):
     return old
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-01: a retired key's seal approves a step of an incident started after the rotation")
 def test_a_decision_sealed_with_the_retired_key_does_not_approve_an_incident_started_after_rotation(lab, firestop_home):  # noqa: F811
     from firestop.lifecycle.approvals import decision_event
     from firestop.trust.seal import seal_decision
@@ -44,7 +43,6 @@ def test_a_decision_sealed_with_the_retired_key_does_not_approve_an_incident_sta
     assert status.custom_status["pending_approval"]["refused_decisions"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-01: a retired key's seal starts an orchestration with a pinned playbook")
 def test_an_incident_input_sealed_with_the_retired_key_after_rotation_is_refused(lab, firestop_home):  # noqa: F811
     from firestop.lifecycle import ORCHESTRATOR_NAME
     from firestop.trust.seal import Purpose, seal

@@ -107,23 +107,27 @@ def test_the_ring_seals_with_the_current_key_and_checks_with_the_key_a_seal_name
     from firestop.trust.seal import SealKey, SealKeyRing, check_delivery_token, delivery_id, delivery_token, load_seal_key
 
     first = load_seal_key(firestop_home)
-    sealed_before = first.sign("incident", "inc-1", "0" * 64)
+    # (seal18, RT20-01: a history purpose — what a retired key still opens; a live one, an incident input, it does not)
+    sealed_before = first.sign("audit", "inc-1", "0" * 64)
+    live_before = first.sign("incident", "inc-1", "0" * 64)
     token = delivery_token(delivery_id("a1", "Fired"), key=first)
     rotate(firestop_home)
     ring = load_seal_key(firestop_home)
     assert isinstance(ring, SealKeyRing) and [k.kid for k in ring.retired] == [first.kid] and ring.kid != first.kid
     assert ring.sign("incident", "inc-1", "0" * 64).split(".")[1] == ring.kid  # new seals: the current key
-    ok, reason = ring.check("incident", "inc-1", "0" * 64, sealed_before)
+    ok, reason = ring.check("audit", "inc-1", "0" * 64, sealed_before)
     assert ok and first.kid in reason
-    assert not ring.check("incident", "inc-2", "0" * 64, sealed_before)[0]  # still bound to what it sealed
+    assert not ring.check("audit", "inc-2", "0" * 64, sealed_before)[0]  # still bound to what it sealed
+    ok, reason = ring.check("incident", "inc-1", "0" * 64, live_before)
+    assert not ok and "retired key" in reason and first.kid in reason  # never a new command
     # decision: a status token handed out before the rotation answers while its key is retired, not once dropped
     assert check_delivery_token(delivery_id("a1", "Fired"), token, key=ring)[0]
     dropped = SealKeyRing(ring.current)
     assert not check_delivery_token(delivery_id("a1", "Fired"), token, key=dropped)[0]
-    ok, reason = dropped.check("incident", "inc-1", "0" * 64, sealed_before)
+    ok, reason = dropped.check("audit", "inc-1", "0" * 64, sealed_before)
     assert not ok and "another key" in reason
     other = SealKey("o" * 40, "test")
-    ok, reason = ring.check("incident", "inc-1", "0" * 64, other.sign("incident", "inc-1", "0" * 64))
+    ok, reason = ring.check("audit", "inc-1", "0" * 64, other.sign("audit", "inc-1", "0" * 64))
     assert not ok and "does not hold" in reason and ring.kid in reason and first.kid in reason
 
 
@@ -193,7 +197,7 @@ def test_a_crash_between_the_two_writes_leaves_the_ring_whole_and_a_rerun_finish
     from firestop.trust.seal import load_seal_key
 
     first = load_seal_key(firestop_home)
-    sealed = first.sign("stop", "inc-1", "0" * 64)
+    sealed = first.sign("audit", "inc-1", "0" * 64)  # (a history purpose: seal18, RT20-01)
     real = keyring._replace
     calls = []
 
@@ -211,10 +215,10 @@ def test_a_crash_between_the_two_writes_leaves_the_ring_whole_and_a_rerun_finish
         keyring._replace = real
     assert calls == ["seal-key.retired", "seal-key"]
     ring = load_seal_key(firestop_home)
-    assert ring.kid == first.kid and ring.retired == () and ring.check("stop", "inc-1", "0" * 64, sealed)[0]
+    assert ring.kid == first.kid and ring.retired == () and ring.check("audit", "inc-1", "0" * 64, sealed)[0]
     done = keyring.rotate(firestop_home)
     assert done["was"] == first.kid and done["retired"] == [first.kid]
-    assert load_seal_key(firestop_home).check("stop", "inc-1", "0" * 64, sealed)[0]
+    assert load_seal_key(firestop_home).check("audit", "inc-1", "0" * 64, sealed)[0]
     assert not [p for p in firestop_home.iterdir() if p.name.startswith(".seal-key.") and p.name != ".seal-key.lock"]
 
 
