@@ -75,6 +75,7 @@ FROM_TEMPLATE: dict[str, Source] = {
     "FIRESTOP_AUDIT_SCHEDULE": Source(_P + "auditSchedule (default 0 0 5 * * 1)"),
     "FIRESTOP_AUDIT_RESOURCE_GROUPS": Source(_P + "auditResourceGroups (default []: the whole subscription)", may_be_empty=True),
     "FIRESTOP_KEY_VAULT_ALLOWED_URLS": Source(_P + "keyVaultAllowedUrls (default []: keyVaultUrl's vault only)", may_be_empty=True),
+    "FIRESTOP_NON_PRODUCTION_ACCOUNTS": Source(_P + "nonProductionAccounts (default []: every account is production)", may_be_empty=True),
     "FIRESTOP_TENANT_ID": Source(_P + "entraTenantId (default: the deployment's tenant, subscription().tenantId)"),
     "FIRESTOP_PUBLIC_URL": Source(_P + "publicUrl (default '': App Service's https://WEBSITE_HOSTNAME)", may_be_empty=True),
     "FIRESTOP_ROLES": Source(_P + "roleTable (default {\"principals\": {}, \"groups\": {}}: the Entra app roles alone)"),
