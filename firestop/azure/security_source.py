@@ -206,7 +206,8 @@ def compare_sentinel(alert: dict[str, Any], incident: dict[str, Any], alerts: li
                      now: datetime) -> str | None:
     """None when the incident as Sentinel holds it (``Incidents_Get`` JSON, its ``Incidents_ListAlerts`` ``value``
     and ``Incidents_ListEntities`` ``entities``) confirms ``alert`` (the incident input's alert JSON), else why not.
-    Pure. Its alerts' resource identifiers and AzureResource entities include every ``target_ids``; every indicator a
+    Pure. Its alerts' resource identifiers include every ``target_ids`` — its AzureResource entities count only when
+    its alerts name no resource (A18-08: a bookmark's entity beside a related alert of another account); every indicator a
     step acts on (:data:`ACTED_ON_INDICATORS`) is one its entities name (RT14-02); it holds at least one alert (RT20-07:
     an incident without one — created by hand, Incidents - Create Or Update — is routed by its title, which anyone
     who may write incidents chooses, and entities a related bookmark gives: never confirmed), and one of its alerts has a
@@ -217,7 +218,10 @@ def compare_sentinel(alert: dict[str, Any], incident: dict[str, Any], alerts: li
     24 h before the check; ``Closed`` confirms a delivery saying Resolved, or one saying Fired when
     ``lastModifiedTimeUtc`` is within 1 h (closed since it was sent), never an incident closed long ago."""
     props = (incident or {}).get("properties") or {}
-    why = _targets_missing(alert, _sentinel_resources(alerts, entities))
+    # A18-08: the alerts' own resources when they name any — an AzureResource entity a related bookmark gives (its
+    # author's entity mapping) does not put a resource beside a genuine alert of another one
+    named_by_alerts = _sentinel_resources(alerts, [])
+    why = _targets_missing(alert, named_by_alerts or _sentinel_resources(alerts, entities))
     if why:
         return why
     why = _indicators_missing(alert, _sentinel_indicators(entities))
