@@ -145,6 +145,12 @@ def read_json(path: Path, flag: str) -> dict[str, Any]:
 def read_json_text(path: Path, flag: str) -> tuple[dict[str, Any], str]:
     """(the JSON object in ``path``, its text as UTF-8), as :func:`read_json`."""
     if not path.is_file():
+        name, eq, _ = str(path).partition("=")
+        if flag == "--parameters" and eq and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,79}", name):
+            # az's NAME=VALUE habit; the value is not echoed: the path type already folded its '//' (newuser18)
+            raise DeployInputError(flag, f"takes an ARM parameters file, not NAME=VALUE: set {name} in the file's "
+                                   f'"parameters" ({{"{name}": {{"value": …}}}}; python -m firestop infra … --out FILE '
+                                   "writes one, infra/azuredeploy.parameters.json is the sandbox's) and give its path")
         shipped = " (the shipped template is infra/azuredeploy.json, the default)" if flag == "--template" else ""
         raise DeployInputError(flag, f"{path} is not a file; give the path of an existing JSON file{shipped}")
     try:
