@@ -34,7 +34,9 @@ Functions:
   ``[join(parameters('P'), ',')]``) whose value — the one given, else the parameter's literal default — the app's own
   start-up check (:func:`firestop.settings.check_environment`, as on Azure) refuses: ``infra deploy`` refuses them
   before deploying, since the app would not start with them (newuser18). Parameters given as a Key Vault reference,
-  and defaults that are expressions, are not evaluated (not checked).
+  and defaults that are expressions, are not evaluated (not checked). The secrets the app reads through a Key Vault
+  reference (:data:`VAULT_SECRET_PARAMETERS`: ``sealKey``, ``sealKeyRetired``, ``alertsKeyDigest``) are checked too when
+  given (never echoed): a retired key under 32 characters, or a fourth retired key, stops the app as a setting does.
 * :func:`not_key_vault_references(values)` → names of :data:`KEY_VAULT_SETTINGS` whose value is not an
   ``@Microsoft.KeyVault(...)`` reference (a literal key in an app setting: readable by anyone who may read the
   site's configuration, and outside the vault's access log).
@@ -197,7 +199,18 @@ def parameter_setting_problems(template: Mapping[str, Any], parameters: Mapping[
         if text is None:
             continue
         problems += [(name, setting, problem) for _, problem in check_environment({setting: text}, on_azure=False)]
+    for name, setting in VAULT_SECRET_PARAMETERS.items():  # read by the app through a Key Vault reference
+        given = parameters.get(name) if isinstance(parameters.get(name), Mapping) else None
+        value = given.get("value") if given is not None else None
+        if name in declared and isinstance(value, str) and value.strip():  # empty: the template keeps the stored secret
+            problems += [(name, setting, problem) for _, problem in check_environment({setting: value}, on_azure=False)]
     return problems
+
+
+#: Parameters the template stores as secrets in Firestop's vault, read by the app as the setting through a Key Vault
+#: reference: the same start-up check applies to the value (their checks never echo it).
+VAULT_SECRET_PARAMETERS = {"sealKey": "FIRESTOP_SEAL_KEY", "sealKeyRetired": "FIRESTOP_SEAL_KEY_RETIRED",
+                           "alertsKeyDigest": "FIRESTOP_ALERTS_KEY_DIGEST"}
 
 
 def not_key_vault_references(values: Mapping[str, Any]) -> list[str]:

@@ -56,3 +56,32 @@ def test_good_values_of_the_new_parameters_deploy(firestop_home, tmp_path):
     result = CliRunner().invoke(app, ["infra", "deploy", "--parameters", path, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["provisioning_state"] == "Succeeded"
+
+
+SECRET = "s" * 43
+
+
+@pytest.mark.parametrize("retired, said", [
+    ("short none", "retired key 1 must be at least 32 characters"),
+    (" ".join(c * 43 for c in "abcd"), "holds 4 retired keys"),
+])
+def test_a_retired_seal_keys_value_the_app_would_refuse_is_refused_before_deploying(firestop_home, tmp_path, retired, said):
+    """README "Rotating the seal key" step 2 deploys sealKey and sealKeyRetired="$OLD $RETIRED": a retired key cut short
+    by a copy-paste, or a fourth one kept, went into the vault (exit 0) and the app, reading it through its Key Vault
+    reference, would refuse to start. Refused now, exit 2, naming sealKeyRetired and never the value. Fails before:
+    deployed, exit 0."""
+    assert CliRunner().invoke(app, ["infra", "deploy"]).exit_code == 0  # the first deployment
+    path = _file(tmp_path, sealKey=SECRET, sealKeyRetired=retired)
+    result = CliRunner().invoke(app, ["infra", "deploy", "--parameters", path, "--json"])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert "sealKeyRetired (the app setting FIRESTOP_SEAL_KEY_RETIRED)" in error and said in error, error
+    assert "short" not in error and "a" * 43 not in error and SECRET not in error, error
+
+
+def test_a_rotation_as_readme_gives_it_deploys(firestop_home, tmp_path):
+    assert CliRunner().invoke(app, ["infra", "deploy"]).exit_code == 0
+    path = _file(tmp_path, sealKey=SECRET, sealKeyRetired="o" * 43 + " none")
+    result = CliRunner().invoke(app, ["infra", "deploy", "--parameters", path, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["seal_key_retired"] == "given"
