@@ -22,6 +22,5 @@ room = Room(
         "vaults.listByResourceGroup": 0.2,
         "vaults.listBySubscription": 0.2,
     },
+    modules=("management", "routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import management, routes, seed  # noqa: E402,F401  (register on ``room``)

@@ -44,6 +44,5 @@ room = Room(
         "defender.sentinel": 55.0,
         "defender.automation": 60.0,
     },
+    modules=("automations", "routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import automations, routes, seed  # noqa: E402,F401  (register on ``room``)
