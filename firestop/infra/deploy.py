@@ -240,15 +240,15 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
                                "a seal key in an app setting is readable by whoever reads the site's configuration and "
                                "leaves no trace in the vault's audit log; write @Microsoft.KeyVault(SecretUri=…) of the "
                                "secret in Firestop's vault, as infra/azuredeploy.json does")
-    refused = parameter_setting_problems(template, parameters)
+    declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
+    params = declared_spelling(parameters, declared)  # (A18-07: before any check below reads a name)
+    refused = parameter_setting_problems(template, params)
     if refused:
         raise DeployInputError("--parameters", "; ".join(
             f"{parameter} (the app setting {setting}): {problem.replace('fix or unset ' + setting, 'fix the parameter')}"
             for parameter, setting, problem in refused) + " — the Function App checks its settings at start and would not "
             "start with this (README: Deploy to Azure, step 5); nothing was deployed")
     first = not _exists(client, resource_group, name)
-    declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
-    params = declared_spelling(parameters, declared)  # (A18-07: before the guards below read a name)
     given_retired = params.get(RETIRED_PARAMETER) or {}
     if RETIRED_PARAMETER in params and "reference" not in given_retired and not str(given_retired.get("value") or "").strip():
         del params[RETIRED_PARAMETER]  # given empty: the template's "keep", decided below like a parameter left out

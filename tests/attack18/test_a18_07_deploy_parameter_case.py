@@ -47,3 +47,17 @@ def test_two_names_alike_but_for_case_are_refused(firestop_home, tmp_path):
     assert refused.exit_code == 2, refused.output
     error = json.loads(refused.stdout)["error"]
     assert "sealkeyretired" in error and "sealKeyRetired" in error and "o" * 40 not in refused.output
+
+
+def test_a_value_the_app_refuses_is_refused_whatever_the_name_s_case(firestop_home, tmp_path):
+    """newuser18's check of the values the app refuses at start read names exactly too: ``PUBLICURL`` with a
+    non-https origin was deployed (the app then would not start)."""
+    from firestop.settings import REPO_ROOT
+
+    doc = json.loads((REPO_ROOT / "infra" / "azuredeploy.parameters.json").read_text())
+    doc["parameters"]["PUBLICURL"] = {"value": "http://firestop.example.com"}
+    path = tmp_path / "origin.parameters.json"
+    path.write_text(json.dumps(doc))
+    refused = deploy("--parameters", str(path), "--json")
+    assert refused.exit_code == 2, refused.output
+    assert "FIRESTOP_PUBLIC_URL" in json.loads(refused.stdout)["error"]
