@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from firestop.alerts.times import parse_utc_or_none
 from firestop.audit.models import Evidence
-from firestop.audit.reader import AuditContext, NotEvaluable
+from firestop.audit.reader import MAX_ITEMS, AuditContext, NotEvaluable
 
 #: The alert-rules control's ``reads`` entry for this check (the sandbox's operation name; its action is
 #: ``Microsoft.Security/alertsSuppressionRules/read``, runbooks.permissions.AUDIT_ACTIONS).
@@ -116,4 +116,9 @@ def dismissing(ctx: AuditContext, fed_types: dict[str, list[str]], accounts: lis
     parts = [f"{name} dismisses the alerts of: {', '.join(names)}" for name, names in found.items()]
     text = ("Defender alerts suppression rules dismiss the alerts feeding Firestop as they are raised (a dismissed "
             "alert is exported by no workflow automation and opens no incident): " + "; ".join(parts))[:900] if parts else ""
+    if len(rules) >= MAX_ITEMS:  # A18-09: the list was cut at the reader's bound — the rules not read may dismiss them
+        cut = (f"Defender alerts suppression rules: {len(rules)} read, the most one audit reads ({MAX_ITEMS}); a rule "
+               "beyond them dismissing the alerts the Defender-fed playbooks wait for cannot be ruled out — delete the "
+               "rules no longer needed (Defender for Cloud → Alert suppression rules)")
+        text = f"{text}; {cut}" if text else cut
     return text, Evidence(read=read, value=found)
