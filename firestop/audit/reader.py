@@ -375,7 +375,18 @@ class AuditContext(Struct):
         resource = str(scope).strip().strip("/")
 
         def read() -> dict[str, Any]:
-            return _as_dict(self.clients.security(self.subscription).pricings.get(resource, plan))
+            from azure.core.exceptions import HttpResponseError
+
+            try:
+                return _as_dict(self.clients.security(self.subscription).pricings.get(resource, plan))
+            except HttpResponseError as exc:
+                # a plan Defender does not price per resource (the spec lists VirtualMachines, VMSS and Arc machines as
+                # the supported resources; the sandbox prices any) is refused at a resource's scope: the
+                # subscription's plan is the account's. Any other answer (401/403, 5xx) stays unread.
+                if exc.status_code in (400, 404):
+                    return {"properties": {"inherited": "True",
+                                           "inheritedFrom": f"the subscription (HTTP {exc.status_code} at the resource)"}}
+                raise
 
         return self._read(("pricing", plan.lower(), resource.lower()), "pricings.get", "GET",
                           f"/{resource}/providers/Microsoft.Security/pricings/{plan}", read)

@@ -69,3 +69,17 @@ def test_a_plan_inherited_from_the_subscription_still_counts(sandbox):  # noqa: 
     env.tenant.clock.advance(RELAY_GRACE_SECONDS)
     result = _alert_rules(env)
     assert result.status.value == "pass", result.detail
+
+
+def test_a_plan_not_priced_per_resource_inherits_and_an_unread_one_fails(sandbox):  # noqa: F811
+    """Where Defender refuses a resource-level price for the plan (400: the spec lists VMs, VMSS and Arc machines as the
+    resources priced), the subscription's plan holds: the control still passes; a 403 leaves it unread: fails."""
+    env, call = sandbox
+    assert _attack(env, call, "contoso-openai-prod", "gpt-4o") == 1
+    env.tenant.clock.advance(RELAY_GRACE_SECONDS)
+    env.tenant.inject_fault("pricings.get", 400, nth=2, times=10)  # (the first: the subscription's)
+    result = _alert_rules(env)
+    assert result.status.value == "pass", result.detail
+    env.tenant.inject_fault("pricings.get", 403, nth=2, times=10)
+    result = _alert_rules(env)
+    assert result.status.value == "fail" and "not read" in result.detail, result.detail

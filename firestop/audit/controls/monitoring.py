@@ -602,12 +602,17 @@ def _plan_off_at(ctx: AuditContext, plan: str, accounts: list[str]) -> list[str]
     ``GetResourcePricingByNameVirtualMachines_example.json``) overrides the subscription's, so a Security Admin can
     turn Defender off on one account while the subscription's plan reads Standard — each named ``<name> (<tier>)``.
     One not read is named too (``not read``: fail safe). The answer for an account without a plan of its own is the
-    subscription's, marked inherited."""
+    subscription's, marked inherited; a scope where the plan cannot be priced per resource (400/404: see
+    :meth:`AuditContext.defender_pricing_at`) inherits the subscription's Standard. Called only when the
+    subscription's plan is Standard."""
     off = []
     for account in accounts[:MAX_PLAN_SCOPES]:
         try:
             pricing = ctx.defender_pricing_at(account, plan)
-            tier = (pricing.get("properties") or pricing).get("pricingTier")
+            props = pricing.get("properties") or pricing
+            tier = props.get("pricingTier")
+            if tier is None and str(props.get("inherited")).lower() == "true":  # no resource-level plan there
+                tier = "Standard"  # (called only when the subscription's is Standard)
         except NotEvaluable:
             tier = None
         if str(tier).lower() != "standard":
