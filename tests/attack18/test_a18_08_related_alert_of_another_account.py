@@ -2,8 +2,9 @@
 resource related to it.
 
 Attacker: a Microsoft Sentinel Contributor (RT20-07's), who may create incidents and bookmarks and relate them — and
-relate an existing alert to an incident (Incident Relations REST 2024-03-01 ``relatedResourceId``; Sentinel's "add
-alerts to incidents"). RT20-07 refuses an incident holding no alert and RT20-08 one whose alerts carry no Defender AI
+relate an existing alert to an incident (Incident Relations REST 2024-03-01 ``relatedResourceId``; Learn "Relate
+alerts to incidents in Microsoft Sentinel", preview: "add alerts to manually created incidents", "you can add alerts
+from Microsoft Defender for Cloud"). RT20-07 refuses an incident holding no alert and RT20-08 one whose alerts carry no Defender AI
 type, but the targets were checked against the union of the alerts' resources **and** the incident's AzureResource
 entities — which a related bookmark's entity mapping gives. A hand-made incident holding a genuine Defender AI alert of
 the dev account, with a bookmark naming the production account, was confirmed for production: the playbook of that
