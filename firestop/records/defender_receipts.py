@@ -17,6 +17,16 @@ derives from a listed alert's ``name`` (its ``systemAlertId``, Security Alerts R
 per Defender alert received. Outside every incident's names (``records.store`` reads ``<incident>.json`` revisions
 only).
 
+Since when (review18, R18-02): versions before defender18 kept no receipt, so on the first audit after an upgrade
+every Defender alert the relay had delivered in the week before read as "not received" — the control failed, "broken
+or diverted", in every deployment with a working relay and a recent alert, for up to a week; so did every alert whose
+receipt a key since dropped sealed. Each key of the ring therefore marks when it began keeping receipts:
+``received-defender/since-<32 hex>.json`` (:func:`marker_name`: the hex from the key's seal over a fixed statement, so
+nobody without the key can make it first) = ``{"since": ISO-8601 UTC, "seal"}`` sealed for its name, filed
+create-if-absent by the first receipt the key seals (:func:`keep`) or by the first audit that looks
+(:func:`keeping_since`). An alert generated before the oldest marker the ring believes, with no receipt, is not
+judged.
+
 Sealed: a Storage Blob Data writer could otherwise plant a receipt for every alert Defender raised and keep the
 audit passing while the route is diverted. Each receipt carries the app's seal (:class:`firestop.trust.seal.SealKey`,
 purpose :data:`PURPOSE`, bound to the receipt's name, covering the time); one without a valid seal, or over
@@ -69,7 +79,64 @@ def keep(store: Any, key: str, received_at: str, seal_key: Any) -> None:
     try:
         store.create(name, json.dumps({"received_at": when, "seal": seal}).encode(), "application/json")
     except AlreadyExists:
+        return
+    _mark_since(store, when, seal_key)  # (a new receipt only: one more create, answered 409 after the key's first)
+
+
+#: What a since-marker's name is derived from (see the module docstring).
+_MARKER_STATEMENT = "received-defender-since-marker"
+
+
+def marker_name(seal_key: Any) -> str:
+    """The since-marker name of ``seal_key`` (a :class:`~firestop.trust.seal.SealKey`; a ring: its current key)."""
+    from firestop.trust.seal import ring_keys
+
+    one = ring_keys(seal_key)[0]
+    tag = hashlib.sha256(one.sign(PURPOSE, _MARKER_STATEMENT, "0" * 64).encode("ascii")).hexdigest()
+    return f"{PREFIX}since-{tag[:32]}.json"
+
+
+def _mark_since(store: Any, when: str, seal_key: Any) -> None:
+    """File the current key's since-marker at ``when`` unless one is there (create-if-absent). Raises the store's
+    errors but AlreadyExists."""
+    from firestop.storage.base import AlreadyExists
+
+    name = marker_name(seal_key)
+    try:
+        store.create(name, json.dumps({"since": when, "seal": seal_key.sign(PURPOSE, name, when)}).encode(),
+                     "application/json")
+    except AlreadyExists:
         pass
+
+
+def _since_of(store: Any, name: str, seal_key: Any) -> str | None:
+    from firestop.storage.base import TooLarge
+
+    try:
+        raw = store.read(name, limit=READ_LIMIT)
+    except TooLarge:
+        return None
+    try:
+        doc = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
+    when = doc.get("since") if isinstance(doc, dict) else None
+    if not isinstance(when, str) or not seal_key.check(PURPOSE, name, when, doc.get("seal"))[0]:
+        return None
+    return when
+
+
+def keeping_since(store: Any, seal_key: Any, now: str) -> str:
+    """Since when this app's ring has kept receipts (ISO-8601 text): the oldest since-marker of a key of the ring that
+    its seal believes (at most 4 reads). None of them: the current key's is filed now, at ``now`` (ISO-8601 UTC), and
+    ``now`` is the answer — nothing before it is judged without a receipt. Raises the store's errors."""
+    from firestop.trust.seal import ring_keys
+
+    found = [w for w in (_since_of(store, marker_name(one), seal_key) for one in ring_keys(seal_key)) if w]
+    if found:
+        return min(found)
+    _mark_since(store, now, seal_key)
+    return _since_of(store, marker_name(seal_key), seal_key) or now
 
 
 def received_at(store: Any, key: str, seal_key: Any) -> str | None:

@@ -396,7 +396,9 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     (:meth:`AuditContext.defender_alerts`, REST 2022-01-01) generated in the last :data:`PROOF_WINDOW_DAYS` days and at
     least :data:`RELAY_GRACE_SECONDS` before the audit, that one of ``exporting`` exports (:func:`_exports`), are looked up
     among Firestop's receipts (:mod:`firestop.records.defender_receipts`, kept by ``POST /api/alerts``): one not
-    received → ``broken`` naming the alert and the automation (the route is broken or diverted); all received →
+    received, generated after the ring began keeping receipts (:func:`~firestop.records.defender_receipts.keeping_since`;
+    one generated before is not judged: R18-02, an upgrade from a version that kept none) → ``broken`` naming the alert
+    and the automation (the route is broken or diverted); all received →
     ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
     prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first, newest first; another type the same
     automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
@@ -422,6 +424,13 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                                                       f"cannot be checked ({type(exc).__name__}): not proven to reach Firestop")
     now = ctx.now()
     since, until = now - timedelta(days=PROOF_WINDOW_DAYS), now - timedelta(seconds=RELAY_GRACE_SECONDS)
+    try:  # R18-02: receipts count from when this app's ring began keeping them (before defender18: none kept)
+        keeping = parse_utc_or_none(defender_receipts.keeping_since(store, key, now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
+        return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
+                                                      "not proven to reach Firestop")
+    keeping = keeping or now
+    unjudged = 0
     own, other = [], []
     for alert in raised:
         props = alert.get("properties") or {}
@@ -449,7 +458,9 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                 return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
                                                               "not proven to reach Firestop")
         got = receipts[wanted]
-        if got is None:
+        if got is None and when < keeping:  # raised before Firestop kept receipts: delivered then, or not — unknown
+            unjudged += 1
+        elif got is None:
             missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, exported by "
                            f"{', '.join(repr(b) for b in by)})")
         elif proof is None:
@@ -462,6 +473,11 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
             + (f"; and {len(missing) - _NAMED} more" if len(missing) > _NAMED else "")))
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
+    if unjudged:
+        return DefenderRoute(state="unproven", detail=(
+            f"workflow automation {names} is configured; the {unjudged} alert(s) it exported in the last "
+            f"{PROOF_WINDOW_DAYS} days were raised before Firestop began keeping receipts ({keeping:%Y-%m-%d %H:%M} UTC: "
+            f"an upgrade, or a seal key dropped since): not proven to reach Firestop — to prove it, {PROVE_IT}"))
     if skipped:
         return DefenderRoute(state="unproven", detail=(
             f"workflow automation {names} is configured; {skipped} alert(s) it exports were not looked up (over "
