@@ -188,7 +188,7 @@ def _keep_receipt(alert, factory, key) -> None:
     from firestop.settings import get_settings
 
     defender_receipts.keep(records_store(get_settings()), alert.alert_id,
-                           factory.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key)
+                           factory.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key, alert_type=alert.rule_name or "")
 
 
 async def _handle(req: func.HttpRequest, client) -> func.HttpResponse:

@@ -9,7 +9,8 @@ so ``monitoring.alert-rules`` compares what Defender raised (``Microsoft.Securit
 received, kept here by the webhook (:mod:`firestop.functions.http_alerts`).
 
 Store: the records store (``FIRESTOP_RECORDS_CONTAINER``; ``FIRESTOP_HOME/records`` locally),
-``received-defender/<sha256 of the alert key>.json`` = ``{"received_at": ISO-8601 UTC, "seal"}``, written
+``received-defender/<sha256 of the alert key>.json`` = ``{"received_at": ISO-8601 UTC, "alert_type": the delivery's
+alert type (lower case), "seal"}``, written
 create-if-absent (Put Blob ``If-None-Match: *`` / an atomic link locally): the first delivery's time stands, a
 redelivery writes nothing new. The alert key is :func:`alert_key`: ``Microsoft.Security/alerts/<systemAlertId>``
 lower-cased — intake's ``alert_id`` of every Defender shape (:mod:`firestop.alerts.sources`), and what the audit
@@ -29,9 +30,12 @@ judged.
 
 Sealed: a Storage Blob Data writer could otherwise plant a receipt for every alert Defender raised and keep the
 audit passing while the route is diverted. Each receipt carries the app's seal (:class:`firestop.trust.seal.SealKey`,
-purpose :data:`PURPOSE`, bound to the receipt's name, covering the time); one without a valid seal, or over
-:data:`READ_LIMIT` bytes, reads as not received. Nothing of the alert but its key's digest is kept (no payload
-content, no secret).
+purpose :data:`PURPOSE`, bound to the receipt's name, covering the time and the alert type); one without a valid
+seal, or over :data:`READ_LIMIT` bytes, reads as not received. The alert type (review18, R18-03): a receipt is kept for
+whatever Fired Defender delivery intake accepts, so a holder of the webhook key who diverted the automation could post
+each alert's ``systemAlertId`` under a type no playbook is routed by — received, nothing run; the audit counts a
+receipt only for Defender's own ``alertType`` of the alert. Nothing of the alert but its key's digest and its type is
+kept (no payload content, no secret).
 """
 
 from __future__ import annotations
@@ -67,17 +71,29 @@ def receipt_name(key: str) -> str:
     return f"{PREFIX}{hashlib.sha256(_normal(key).encode('utf-8', 'replace')).hexdigest()}.json"
 
 
-def keep(store: Any, key: str, received_at: str, seal_key: Any) -> None:
-    """Keep that the alert ``key`` (intake's ``alert_id``) was received at ``received_at`` (ISO-8601 UTC), sealed with
-    ``seal_key`` — create-if-absent: the first receipt stands. Raises the store's errors (the webhook answers 503, so
-    the relay retries and the redelivery, a duplicate for intake, keeps it)."""
+def _type(alert_type: Any) -> str:
+    return str(alert_type or "").strip().lower()[:256]
+
+
+def _covered(when: str, alert_type: str) -> str:
+    """What a receipt's seal covers: its time and alert type."""
+    return f"{when}\n{alert_type}"
+
+
+def keep(store: Any, key: str, received_at: str, seal_key: Any, alert_type: str = "") -> None:
+    """Keep that the alert ``key`` (intake's ``alert_id``) of ``alert_type`` (the delivery's) was received at
+    ``received_at`` (ISO-8601 UTC), sealed with ``seal_key`` — create-if-absent: the first receipt stands. Raises the
+    store's errors (the webhook answers 503, so the relay retries and the redelivery, a duplicate for intake, keeps
+    it)."""
     from firestop.storage.base import AlreadyExists
 
     name = receipt_name(key)
     when = str(received_at).replace("\r", " ").replace("\n", " ")[:40]
-    seal = seal_key.sign(PURPOSE, name, when)
+    kind = _type(alert_type)
+    seal = seal_key.sign(PURPOSE, name, _covered(when, kind))
     try:
-        store.create(name, json.dumps({"received_at": when, "seal": seal}).encode(), "application/json")
+        store.create(name, json.dumps({"received_at": when, "alert_type": kind, "seal": seal}).encode(),
+                     "application/json")
     except AlreadyExists:
         return
     _mark_since(store, when, seal_key)  # (a new receipt only: one more create, answered 409 after the key's first)
@@ -139,10 +155,10 @@ def keeping_since(store: Any, seal_key: Any, now: str) -> str:
     return _since_of(store, marker_name(seal_key), seal_key) or now
 
 
-def received_at(store: Any, key: str, seal_key: Any) -> str | None:
-    """When the alert ``key`` was first received (the receipt's ISO-8601 text), or None: no receipt, or a blob this
-    module did not write (no valid seal of ``seal_key`` for its name and time, or over :data:`READ_LIMIT` bytes).
-    Raises the store's other errors."""
+def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = None) -> str | None:
+    """When the alert ``key`` was first received (the receipt's ISO-8601 text), or None: no receipt, a blob this
+    module did not write (no valid seal of ``seal_key`` for its name, time and type, or over :data:`READ_LIMIT`
+    bytes), or — ``alert_type`` given — one received as another alert type (R18-03). Raises the store's other errors."""
     from firestop.storage.base import TooLarge
 
     name = receipt_name(key)
@@ -154,8 +170,11 @@ def received_at(store: Any, key: str, seal_key: Any) -> str | None:
         doc = json.loads(raw) if raw else None
     except (ValueError, RecursionError):
         return None
-    when, seal = (doc.get("received_at"), doc.get("seal")) if isinstance(doc, dict) else (None, None)
-    if not isinstance(when, str):
+    when, kind, seal = ((doc.get("received_at"), doc.get("alert_type"), doc.get("seal")) if isinstance(doc, dict)
+                        else (None, None, None))
+    if not isinstance(when, str) or not isinstance(kind, str):
         return None
-    ok, _ = seal_key.check(PURPOSE, name, when, seal)
+    if alert_type is not None and kind != _type(alert_type):
+        return None
+    ok, _ = seal_key.check(PURPOSE, name, _covered(when, kind), seal)
     return when if ok else None

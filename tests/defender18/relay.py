@@ -47,6 +47,6 @@ def relay_raised_alerts(tenant) -> list[str]:
             to = delivering(state, alert.alert_type)
         if to:
             defender_receipts.keep(store, defender_receipts.alert_key(alert.name),
-                                   tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key)
+                                   tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key, alert_type=alert.alert_type)
             kept.append(alert.name)
     return kept

@@ -197,7 +197,7 @@ def test_each_alert_is_looked_up_once_per_audit_whatever_the_playbooks(firestop_
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     receipts_kept_since()  # (R18-02: Firestop kept receipts when the seed's alerts were raised)
     reads, real = [], defender_receipts.received_at
-    monkeypatch.setattr(defender_receipts, "received_at", lambda store, key, seal: reads.append(key) or real(store, key, seal))
+    monkeypatch.setattr(defender_receipts, "received_at", lambda store, key, seal, **kw: reads.append(key) or real(store, key, seal, **kw))
     result = _control(tenant)
     assert result.status.value == "fail"  # (none was received)
     assert len(reads) == len(set(reads)) == 6, reads

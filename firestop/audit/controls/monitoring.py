@@ -453,7 +453,7 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                 skipped += 1
                 continue
             try:
-                receipts[wanted] = defender_receipts.received_at(store, wanted, key)
+                receipts[wanted] = defender_receipts.received_at(store, wanted, key, alert_type=alert_type)
             except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
                 return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
                                                               "not proven to reach Firestop")
