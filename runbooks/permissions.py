@@ -74,7 +74,9 @@ ORCHESTRATOR_ACTIONS = ("Microsoft.AlertsManagement/alerts/read", "Microsoft.Ins
 #: monitoring.defender-for-ai and monitoring.alert-rules' Defender-fed playbooks); Automations List
 #: (``Microsoft.Security/automations/read``, trust17: the workflow automation relaying Defender's alerts to Firestop); Alerts
 #: List (Security Alerts REST 2022-01-01, ``Microsoft.Security/locations/alerts/read``, defender18: Defender's alerts set
-#: against the ones Firestop received, the relay's end-to-end proof); Alert
+#: against the ones Firestop received, the relay's end-to-end proof); Alerts Suppression Rules List (REST
+#: 2019-01-01-preview, ``Microsoft.Security/alertsSuppressionRules/read``, RT20-04: rules dismissing the alerts the
+#: Defender-fed playbooks wait for); Alert
 #: Processing Rules List By Subscription (``Microsoft.AlertsManagement/actionRules/read``, monitoring.alert-rules, RT19-03).
 #: Operation -> action as in
 #: learn.microsoft.com/azure/role-based-access-control/permissions (resource provider operations).
@@ -87,7 +89,7 @@ AUDIT_ACTIONS = ("Microsoft.CognitiveServices/accounts/read", "Microsoft.Cogniti
                  "Microsoft.KeyVault/vaults/read", "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
                  "Microsoft.PolicyInsights/policyStates/queryResults/action", "Microsoft.Security/pricings/read",
                  "Microsoft.Security/automations/read", "Microsoft.Security/locations/alerts/read",
-                 "Microsoft.AlertsManagement/actionRules/read")
+                 "Microsoft.Security/alertsSuppressionRules/read", "Microsoft.AlertsManagement/actionRules/read")
 #: Data-plane actions (``DataActions`` in a role). Key Vault: the secrets data actions
 #: (``…/secrets/getSecret/action`` etc.; ``…/secrets/read`` and ``/write`` are ARM);
 #: Storage blob data and Azure OpenAI inference are data actions too.

@@ -26,6 +26,7 @@ Reads (REST operations; SDK versions pinned in requirements.txt):
 | Defender plans | ``SecurityCenter.pricings.get("subscriptions/{s}", "AI")`` (azure-mgmt-security) | ``GET /subscriptions/{s}/providers/Microsoft.Security/pricings/AI`` |
 | Defender workflow automations | ``SecurityCenter.automations.list()`` (2019-01-01-preview) | ``GET /subscriptions/{s}/providers/Microsoft.Security/automations`` |
 | Defender alerts | ``SecurityCenter.alerts.list()`` (2022-01-01) | ``GET /subscriptions/{s}/providers/Microsoft.Security/alerts`` |
+| Defender alerts suppression rules | ``SecurityCenter.alerts_suppression_rules.list()`` (2019-01-01-preview) | ``GET /subscriptions/{s}/providers/Microsoft.Security/alertsSuppressionRules`` |
 """
 
 from __future__ import annotations
@@ -282,6 +283,20 @@ class AuditContext(Struct):
         ``monitoring.alert-rules`` sets against what Firestop received."""
         return self._read(("securityAlerts",), "securityAlerts.list", "GET", f"{self._sub_path}/providers/Microsoft.Security/alerts",
                           lambda: [_as_dict(a) for a in _bounded(self.clients.security(self.subscription).alerts.list())])
+
+    def defender_suppression_rules(self) -> list[dict[str, Any]]:
+        """The subscription's Defender for Cloud alerts suppression rules (ARM JSON: ``name``, ``properties``
+        ``alertType`` — ``'*'`` for every type —, ``state`` Enabled/Disabled/Expired, ``reason``, ``expirationDateUtc``,
+        ``suppressionAlertsScope.allOf[]`` ``{field, in|contains}``; at most :data:`MAX_ITEMS`). Alerts Suppression
+        Rules - List (``AlertsSuppressionRules_List``), REST 2019-01-01-preview as azure-mgmt-security 7.0.0 sends it:
+        ``GET /subscriptions/{s}/providers/Microsoft.Security/alertsSuppressionRules`` (Azure/azure-rest-api-specs
+        ``specification/security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/
+        alertsSuppressionRules.json``), ``Microsoft.Security/alertsSuppressionRules/read``. RT20-04: a rule dismisses
+        the alerts it matches as they are raised, and no workflow automation exports a dismissed alert."""
+        return self._read(("suppressionRules",), "alertsSuppressionRules.list", "GET",
+                          f"{self._sub_path}/providers/Microsoft.Security/alertsSuppressionRules",
+                          lambda: [_as_dict(r) for r in _bounded(
+                              self.clients.security(self.subscription).alerts_suppression_rules.list())])
 
     def alert_processing_rules(self) -> tuple[list[dict[str, Any]], bool]:
         """``(the subscription's alert processing rules (ARM JSON), complete)`` (Alert Processing Rules - List By

@@ -42,6 +42,7 @@ def select_playbook(request: dict) -> dict[str, Any]:
     """
     from firestop.alerts import Alert
     from firestop.playbooks import route_playbook
+    from firestop.playbooks.loader import playbook_json
     from firestop.settings import get_settings
 
     alert = Alert.model_validate(request["alert"])
@@ -54,7 +55,7 @@ def select_playbook(request: dict) -> dict[str, Any]:
     if playbook is None and errors:
         reason += f" ({len(errors)} playbook file(s) could not be loaded: {'; '.join(problems)})"
     return {
-        "playbook": playbook.model_dump(mode="json", by_alias=True) if playbook else None,
+        "playbook": playbook_json(playbook) if playbook else None,
         "reason": reason,
         "playbook_errors": problems,
     }

@@ -97,7 +97,8 @@ def run_group(context) -> Generator[Any, Any, dict[str, Any]]:
     runs = [
         {
             "request": r["request"],
-            "retry": Retry.model_validate(r.get("retry") or {}),
+            # sealed (checked above): a playbook step's Retry as the incident dumped it, built as given
+            "retry": Retry.model_construct(**(r.get("retry") or {})),
             "timeout": r.get("timeout_seconds"),
             "answer": None,
             "attempts": 0,

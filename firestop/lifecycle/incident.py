@@ -100,6 +100,7 @@ from firestop.lifecycle.sealing import (
 )
 from firestop.lifecycle.timeline import IncidentDoc, parse_time, timeline_so_far
 from firestop.playbooks.expressions import condition, render
+from firestop.playbooks.loader import playbook_from_json
 from firestop.playbooks.models import Approval, Parallel, Playbook, Step, UndoStep
 from firestop.resource_id import type_key
 from firestop.seal_contract import digest
@@ -722,7 +723,7 @@ def run_incident(context) -> Generator[Any, Any, dict[str, Any]]:
         doc.reason = selection.get("reason") or "no playbook matched"
         doc.event("analyze", "select playbook", "no playbook", now, detail=doc.reason, started_at=started)
         return (yield from _learn(inc, None))
-    playbook = Playbook.model_validate(selection["playbook"])
+    playbook = playbook_from_json(selection["playbook"])  # a shipped playbook is not validated again
     doc.playbook = {"name": playbook.name, "version": playbook.version}
     inc.page = list(playbook.page)
     severities = [s for s in (alert.get("severity"), playbook.severity) if s is not None]
@@ -1046,9 +1047,9 @@ def _page(inc: _Incident, phase: str, kind: str, step_id: str | None, target: st
     inc.pages += 1
     command = (decide_command(iid, step_id or "", app_origin=APP_PLACEHOLDER) if kind in ("approval", "reminder", "escalation")
                else f"python -m firestop incident show {iid} --app {APP_PLACEHOLDER}")
-    pager = _Run(Step(id=f"page-{inc.pages}-{kind.replace('_', '-')}"[:63], runbook="notify.webhook", **{"with": {
+    pager = _Run(Step.internal(f"page-{inc.pages}-{kind.replace('_', '-')}"[:63], "notify.webhook", {
         "title": title, "message": f"{message} Paged: {', '.join(paged)}. CLI: {command}",
-        "link": f"/api/console/incidents/{iid}"}}), None, phase=phase)
+        "link": f"/api/console/incidents/{iid}"}), None, phase=phase)
     pager.params = dict(pager.step.with_)
     sent = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(pager, "apply"))
     skipped = skip_reason(sent)
@@ -1468,11 +1469,11 @@ def _approval_gate(inc: _Incident, run: _Run, why: str, approval: Approval | Non
         if approval.on_timeout == "escalate" and not escalated:
             escalated = True
             deadline = now + timedelta(seconds=approval.timeout_seconds)
-            page = _Run(Step(id=f"escalate-{step.id}".replace(".", "-")[:63], runbook="notify.webhook", **{"with": {
+            page = _Run(Step.internal(f"escalate-{step.id}".replace(".", "-")[:63], "notify.webhook", {
                 "title": f"Approval needed: {step.id} ({label}) — incident {inc.inp.incident_id}",
                 "message": f"No decision in {approval.timeout_seconds:g} s; escalated. Decide by {instant(deadline)} "
                            f"or the step will not run (fail closed). {why}",
-            }}), None, phase=run.phase)
+            }), None, phase=run.phase)
             page.params = dict(page.step.with_)
             sent = yield context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(page, "apply"))
             told = "team notified" if sent.get("ok") else f"notification not sent: {(sent.get('error') or {}).get('message')}"
@@ -1539,7 +1540,8 @@ def _execute(inc: _Incident, runs: list[_Run], phase: str) -> Generator[Any, Any
     spec = {
         "incident_id": inc.inp.incident_id,
         "runs": [
-            {"request": inc.request(r, "apply"), "retry": r.step.retry.model_dump(), "timeout_seconds": r.step.timeout_seconds}
+            # dict(retry): its fields by name, as model_dump() gives them (numbers only), without building a serializer
+            {"request": inc.request(r, "apply"), "retry": dict(r.step.retry), "timeout_seconds": r.step.timeout_seconds}
             for r in runs
         ],
     }
@@ -1956,7 +1958,7 @@ def _learn(inc: _Incident, playbook: Playbook | None) -> Generator[Any, Any, dic
     doc.closed_at = inc.now
     doc.event("learn", "file record", "ok", doc.closed_at, runbook="records.file", detail=f"status {doc.status}")
     record = doc.to_record()
-    filing = _Run(Step(id="file-record", runbook="records.file", **{"with": {"record": record}}), None, {"record": record}, phase="learn")
+    filing = _Run(Step.internal("file-record", "records.file", {"record": record}), None, {"record": record}, phase="learn")
     answer = yield inc.context.call_activity(ACTIVITY_RUN_RUNBOOK, inc.request(filing, "apply"))
     files = ((answer.get("result") or {}).get("artifacts") or {}) if answer.get("ok") else {}
     out = dict(record)

@@ -3,15 +3,22 @@
 Why: ``alert handle`` reads every playbook of the folder to route the alert; parsing them needed PyYAML, whose
 import alone was ~26 ms of CPU (``python -X importtime``; the whole command ~1.6 s, ``--help`` ~0.5 s). A file
 whose bytes hash to an entry of ``compiled.json`` (beside this module) has exactly the document PyYAML's safe
-loader builds from it, so the loader validates that document instead and imports no YAML parser. Any other
-file — an edited playbook, a user's own folder (``FIRESTOP_PLAYBOOKS``) — misses and is parsed as YAML, as
-before: the same playbook, the same errors. When a compiled document fails validation (a runbook's parameters
-changed under a shipped playbook), the loader reads the YAML again for the problems' line numbers.
+loader builds from it, so the loader needs no YAML parser. Any other file — an edited playbook, a user's own folder
+(``FIRESTOP_PLAYBOOKS``) — misses and is parsed as YAML, as before: the same playbook, the same errors.
+
+Each entry is ``{"document": <the YAML document>, "playbook": <its validated form>}``. The validated form is
+``Playbook.model_validate(document).model_dump(mode="json", by_alias=True)``, validated in full when compiled (each
+step's ``with`` against its runbook's parameters); the loader builds the playbook from it without validating
+(:mod:`firestop.playbooks.trusted`: building the playbook models' validators was ~60 ms of CPU of ``alert handle``).
+A document that does not validate (or has no step) gets no ``playbook``: the loader validates the document, and
+reads the YAML again for the problems' line numbers.
 
 Only documents that survive JSON unchanged are compiled (:func:`same`: the same types, values and key order —
 YAML timestamps, non-string keys, ``1`` vs ``1.0`` vs ``true`` do not); others stay YAML-only.
 
-Regenerate after editing a shipped playbook (a test fails until then; nothing breaks meanwhile)::
+Regenerate after editing a shipped playbook, a playbook model or a runbook's parameters (a test fails until then;
+in the meantime an edited playbook is read as YAML and validated, an edited model or runbook is not seen by the
+shipped playbooks)::
 
     scripts/compile-playbooks            # rewrites firestop/playbooks/compiled.json
 """
@@ -21,18 +28,32 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-#: The compiled documents: ``{"<sha256 hex of the YAML file's bytes>": <document>}``.
+#: The compiled playbooks: ``{"<sha256 hex of the YAML file's bytes>": {"document": <document>, "playbook": <validated
+#: form>?}}``.
 COMPILED_FILE = Path(__file__).with_name("compiled.json")
 #: The folder whose ``*.yaml``/``*.yml`` files are compiled (the default ``FIRESTOP_PLAYBOOKS``).
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "playbooks"
 
 _raw: bytes | None = None
-#: ``{sha256: the document's own JSON bytes}``, split from ``compiled.json`` once per process (None: not yet).
-_documents: dict[str, bytes] | None = None
+
+
+class _Table(NamedTuple):
+    """``compiled.json`` split (:func:`_split`): each entry's parts as their own JSON bytes."""
+
+    #: ``{sha256: the document's JSON bytes}``
+    documents: dict[str, bytes]
+    #: ``{sha256: the validated form's JSON bytes}`` (entries that have one)
+    validated: dict[str, bytes]
+    #: ``{the validated form's JSON bytes: sha256}``
+    forms: dict[bytes, str]
+
+
+#: ``compiled.json`` split once per process (None: not yet).
+_table: _Table | None = None
 _lock = threading.Lock()
 
 
@@ -48,32 +69,55 @@ def _compiled_bytes() -> bytes:
         return _raw
 
 
-def _split() -> dict[str, bytes]:
-    """``compiled.json`` decoded once and kept as each document's own JSON bytes (``{}`` when it is not a JSON
-    object). Why: :func:`document` decoded the whole table (42 KB, ~1.2 ms of CPU, timeit) for each of the ~12
-    files ``alert handle`` reads to route an alert; one document's bytes decode in ~7 us."""
-    global _documents
-    documents = _documents
-    if documents is None:
+def _split() -> _Table:
+    """``compiled.json`` decoded once and kept as each entry's parts' own JSON bytes (empty when it is not a JSON
+    object; an entry not of the shape described above is left out). Why: :func:`document` decoded the whole table
+    (42 KB, ~1.2 ms of CPU, timeit) for each of the ~12 files ``alert handle`` reads to route an alert; one
+    document's bytes decode in ~7 us."""
+    global _table
+    table = _table
+    if table is None:
         try:
-            table = orjson.loads(_compiled_bytes())
+            decoded = orjson.loads(_compiled_bytes())
         except orjson.JSONDecodeError:
-            table = None
-        documents = ({digest: orjson.dumps(doc) for digest, doc in table.items() if isinstance(doc, dict)}
-                     if isinstance(table, dict) else {})
+            decoded = None
+        documents, validated = {}, {}
+        for digest, entry in (decoded.items() if isinstance(decoded, dict) else ()):
+            if isinstance(entry, dict) and isinstance(entry.get("document"), dict):
+                documents[digest] = orjson.dumps(entry["document"])
+                if isinstance(entry.get("playbook"), dict):
+                    validated[digest] = orjson.dumps(entry["playbook"])
+        table = _Table(documents, validated, {form: digest for digest, form in validated.items()})
         with _lock:  # two threads may both split it the first time: the same table, one kept
-            if _documents is None:
-                _documents = documents
-            documents = _documents
-    return documents
+            if _table is None:
+                _table = table
+            table = _table
+    return table
 
 
 def document(raw: bytes) -> dict[str, Any] | None:
     """A fresh copy of the compiled document of a playbook file whose bytes are ``raw``, or None (not compiled:
     parse the YAML). Each call decodes anew (the document's own bytes, :func:`_split`), so a caller may keep or
     change what it gets."""
-    doc = _split().get(hashlib.sha256(raw).hexdigest())
+    doc = _split().documents.get(hashlib.sha256(raw).hexdigest())
     return orjson.loads(doc) if doc is not None else None
+
+
+def validated(raw: bytes) -> bytes | None:
+    """The validated form (JSON bytes, see the module's docstring) of the playbook file whose bytes are ``raw``, or
+    None: not compiled, or its document did not validate when compiled (validate the document)."""
+    return _split().validated.get(hashlib.sha256(raw).hexdigest())
+
+
+def known_form(value: Any) -> bytes | None:
+    """``value``'s JSON bytes when ``value`` is exactly (the same keys in the same order, the same types and values)
+    the validated form of a compiled playbook, else None. For a playbook passed on as JSON (an activity's result)."""
+    forms = _split().forms
+    try:
+        form = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
+    return form if form in forms else None
 
 
 def same(a: Any, b: Any) -> bool:
@@ -91,8 +135,9 @@ def same(a: Any, b: Any) -> bool:
 
 
 def compile_folder(folder: Path = SHIPPED_DIR) -> dict[str, dict[str, Any]]:
-    """``{sha256: document}`` for every ``*.yaml``/``*.yml`` file of ``folder`` that holds one mapping surviving
-    JSON unchanged (:func:`same`); files that do not parse or do not survive are left out (read as YAML)."""
+    """``{sha256: {"document": document, "playbook": validated form}}`` for every ``*.yaml``/``*.yml`` file of
+    ``folder`` that holds one mapping surviving JSON unchanged (:func:`same`); files that do not parse or do not
+    survive are left out (read as YAML); ``playbook`` only for a document that validates in full and has a step."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -105,8 +150,28 @@ def compile_folder(folder: Path = SHIPPED_DIR) -> dict[str, dict[str, Any]]:
         except (yaml.YAMLError, UnicodeDecodeError, TypeError, orjson.JSONEncodeError):
             continue
         if isinstance(doc, dict) and same(doc, round_trip):
-            table[hashlib.sha256(raw).hexdigest()] = round_trip
+            entry: dict[str, Any] = {"document": round_trip}
+            form = validated_form(doc)
+            if form is not None:
+                entry["playbook"] = form
+            table[hashlib.sha256(raw).hexdigest()] = entry
     return table
+
+
+def validated_form(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """``Playbook.model_validate(doc)``'s ``model_dump(mode="json", by_alias=True)`` (each step's parameters
+    checked), when it validates, has a step and its dump survives JSON unchanged; else None."""
+    from pydantic import ValidationError
+
+    from firestop.playbooks.models import Playbook
+
+    try:
+        playbook = Playbook.model_validate(doc)
+    except ValidationError:
+        return None
+    form = playbook.model_dump(mode="json", by_alias=True)
+    round_trip = orjson.loads(orjson.dumps(form))
+    return round_trip if playbook.steps() and same(form, round_trip) else None
 
 
 def render(table: dict[str, dict[str, Any]]) -> bytes:

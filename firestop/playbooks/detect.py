@@ -70,6 +70,7 @@ refuses the rule; ``tests/playbooks/test_detect_rules.py`` deploys every shipped
 
 # No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
 # a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
+# defer_build: built when first used to validate; never on `alert handle`'s path (firestop/playbooks/models.py).
 import re
 from typing import Literal, Optional
 
@@ -89,9 +90,11 @@ KNOWN_PLACEHOLDERS = {
 }
 #: placeholders filled per protected account (``firestop.infra.detection.rule_resources``)
 ACCOUNT_PLACEHOLDERS = ("account_id", "account_endpoint")
-_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
-_RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$")
+# The regular expressions here are pattern texts, compiled by re on first use (and kept in re's cache): only
+# validating a playbook's rules and the rule commands use them, never alert handle (~1 ms of CPU to compile them).
+_COLUMN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+_DURATION = r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+_RULE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$"
 Operator = Literal["Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"]
 Aggregation = Literal["Count", "Total", "Average", "Minimum", "Maximum"]
 
@@ -107,9 +110,8 @@ REFUSAL_STATUSES = frozenset({"401", "403"})
 #: caller never is (RT6-01). Refused by the loader unless every StatusCode the rule keeps is 401/403.
 METRIC_SIGNAL_PROPERTY = "firestop-metric-signal"
 REFUSED_CALLS = "refused-calls"
-_SIGNATURE = re.compile(r"ResultSignature\b", re.I)
-_SIGNATURE_FILTER = re.compile(
-    r'ResultSignature\s*(?:==\s*"(\d{3})"|in\s*\(\s*("\d{3}"(?:\s*,\s*"\d{3}")*)\s*\))', re.I)
+_SIGNATURE = r"ResultSignature\b"  # both matched ignoring case
+_SIGNATURE_FILTER = r'ResultSignature\s*(?:==\s*"(\d{3})"|in\s*\(\s*("\d{3}"(?:\s*,\s*"\d{3}")*)\s*\))'
 
 
 def refusal_statuses(query: str) -> frozenset[str] | None:
@@ -120,15 +122,15 @@ def refusal_statuses(query: str) -> frozenset[str] | None:
     ``where`` lines are ANDed), and every status named is 401 or 403. Anything else (``!=``, ``startswith``,
     ``or``, a 429 or a 400) is not provable: None.
     """
-    lines = [line for line in query.splitlines() if _SIGNATURE.search(line)]
+    lines = [line for line in query.splitlines() if re.search(_SIGNATURE, line, re.I)]
     if not lines:
         return None
     statuses: set[str] = set()
     for line in lines:
         if not line.strip().lstrip("|").strip().lower().startswith("where ") or re.search(r"\bor\b", line, re.I):
             return None
-        found = _SIGNATURE_FILTER.findall(line)
-        if len(found) != len(_SIGNATURE.findall(line)):
+        found = re.findall(_SIGNATURE_FILTER, line, re.I)
+        if len(found) != len(re.findall(_SIGNATURE, line, re.I)):
             return None
         for single, listed in found:
             statuses.update([single] if single else re.findall(r"\d{3}", listed))
@@ -137,7 +139,7 @@ def refusal_statuses(query: str) -> frozenset[str] | None:
 
 def duration_seconds(text: str) -> float:
     """ISO 8601 ``PnDTnHnMnS`` -> seconds; ``ValueError`` naming the expected form otherwise."""
-    match = _DURATION.match(str(text))
+    match = re.match(_DURATION, str(text))
     if not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT5M or PT1H")
     d, h, m, s = (int(g or 0) for g in match.groups())
@@ -161,7 +163,7 @@ def _window(value: str) -> str:
 class FailingPeriods(BaseModel):
     """Fire when at least ``min_failing`` of the last ``evaluations`` evaluations breached."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     evaluations: int = Field(default=1, ge=1, le=6)
     min_failing: int = Field(default=1, ge=1, le=6)
 
@@ -176,7 +178,7 @@ class FailingPeriods(BaseModel):
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     name: str
     description: str = Field(default="", max_length=2048)
     severity: int = Field(default=2, ge=0, le=4)
@@ -187,7 +189,7 @@ class _Rule(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _RULE_NAME.match(value):
+        if not re.match(_RULE_NAME, value):
             raise ValueError(f"{value!r} is not a valid alert rule name: letters, digits, '-', '_', '.', at most 260 characters")
         return value
 
@@ -282,7 +284,7 @@ class ScheduledQueryRule(_Rule):
         if self.resource_id_column is not None:
             if self.scope != "workspace":
                 raise ValueError("resource_id_column applies to scope workspace only (a rule on an account targets that account)")
-            if not _COLUMN.match(self.resource_id_column):
+            if not re.match(_COLUMN, self.resource_id_column):
                 raise ValueError(f"resource_id_column {self.resource_id_column!r} is not a column name (letters, digits, '_')")
             if self.resource_id_column in self.dimensions:
                 raise ValueError(f"resource_id_column {self.resource_id_column!r} is also a dimension; list it once, as resource_id_column")
@@ -302,7 +304,7 @@ class ActivityLogAlert(_Rule):
 
 
 class DynamicThreshold(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     sensitivity: Literal["Low", "Medium", "High"] = "Medium"
     operator: Literal["GreaterThan", "LessThan", "GreaterOrLessThan"] = "GreaterThan"
     failing_periods: FailingPeriods = Field(default_factory=lambda: FailingPeriods(evaluations=4, min_failing=4))
@@ -313,7 +315,7 @@ class MetricDimension(BaseModel):
     ``operator`` Include | Exclude, ``values``): each value kept is its own time series. A bare name in
     ``dimensions`` is ``{name, values: ["*"]}`` (every value, present and future)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     name: str = Field(min_length=1, max_length=128)
     operator: Literal["Include", "Exclude"] = "Include"
     values: list[str] = Field(min_length=1, max_length=20)
@@ -356,7 +358,7 @@ class MetricAlert(_Rule):
 class Detect(BaseModel):
     """The alert rules of one playbook."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     scheduled_query_rules: list[ScheduledQueryRule] = Field(default_factory=new_list, max_length=20)
     activity_log_alerts: list[ActivityLogAlert] = Field(default_factory=new_list, max_length=20)
     metric_alerts: list[MetricAlert] = Field(default_factory=new_list, max_length=20)

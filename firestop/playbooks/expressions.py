@@ -52,16 +52,14 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_TOKEN = re.compile(
-    r"""
+#: compiled by re on first use (re keeps it in its cache): a playbook without conditions never parses one on alert handle
+_TOKEN = r"""
     (?P<ws>\s+)
   | (?P<number>-?\d+(?:\.\d+)?)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,|\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
-    """,
-    re.VERBOSE,
-)
+    """
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
 
 
@@ -74,8 +72,9 @@ class Token(Struct, frozen=True):
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
+    token = re.compile(_TOKEN, re.VERBOSE)
     while pos < len(text):
-        m = _TOKEN.match(text, pos)
+        m = token.match(text, pos)
         if not m:
             raise ExpressionError(f"unexpected character {text[pos]!r} at position {pos} in {text!r}")
         kind = m.lastgroup or ""

@@ -8,9 +8,10 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
-from firestop.playbooks import compiled
+from firestop.playbooks import compiled, trusted
 from firestop.playbooks.models import NAMES_ONLY, Playbook
 from firestop.yamldoc import YamlFileError, read_mapping, validation_problems
 
@@ -30,13 +31,19 @@ def _is_tag(part: Any) -> bool:
 _LOADED: "OrderedDict[tuple[str, str, bool], Playbook]" = OrderedDict()
 _LOADED_MAX = 256
 _LOADED_LOCK = threading.Lock()
+#: The JSON form (``model_dump(mode="json", by_alias=True)``, as bytes) of playbooks built from a compiled one, by
+#: ``id()``: ``{id: (playbook, form)}`` (the playbook held, so its id is not reused meanwhile); :func:`playbook_json`.
+_FORMS: "OrderedDict[int, tuple[Playbook, bytes]]" = OrderedDict()
 
 
 def load_playbook(path: Path, *, params: bool = True) -> Playbook:
     """Parse and validate one playbook file; :class:`PlaybookError` lists every problem.
 
     params: False checks each step's runbook by name only, not its ``with`` parameters (``NAMES_ONLY``: no
-    runbook module is imported) — for routing, which validates the chosen playbook in full before using it."""
+    runbook module is imported) — for routing, which validates the chosen playbook in full before using it.
+    A shipped playbook (the file's bytes compiled, with a validated form: :mod:`firestop.playbooks.compiled`) was
+    validated in full when compiled and is built from that form, not validated again
+    (:mod:`~firestop.playbooks.trusted`)."""
     try:
         raw = Path(path).read_bytes()
         digest = (str(Path(path).resolve()), hashlib.sha256(raw).hexdigest())
@@ -49,13 +56,47 @@ def load_playbook(path: Path, *, params: bool = True) -> Playbook:
                 if key in _LOADED:
                     _LOADED.move_to_end(key)
                     return _LOADED[key]
-    playbook = _load_playbook(path, params=params, raw=raw)
+    form = compiled.validated(raw) if raw is not None else None
+    if form is not None:  # a shipped playbook, validated in full when compiled: built without validating again
+        playbook = _built(form)
+        params = True
+    else:
+        playbook = _load_playbook(path, params=params, raw=raw)
     if digest is not None:
         with _LOADED_LOCK:
             _LOADED[(*digest, params)] = playbook
             while len(_LOADED) > _LOADED_MAX:
                 _LOADED.popitem(last=False)
     return playbook
+
+
+def _built(form: bytes) -> Playbook:
+    """The playbook of a compiled validated form (:func:`firestop.playbooks.compiled.validated`), remembered for
+    :func:`playbook_json`."""
+    playbook = trusted.build(Playbook, orjson.loads(form))
+    with _LOADED_LOCK:
+        _FORMS[id(playbook)] = (playbook, form)
+        while len(_FORMS) > _LOADED_MAX:
+            _FORMS.popitem(last=False)
+    return playbook
+
+
+def playbook_json(playbook: Playbook) -> dict[str, Any]:
+    """``playbook.model_dump(mode="json", by_alias=True)``: a fresh copy of its compiled form when it was built from
+    one (no serializer built), else the dump."""
+    with _LOADED_LOCK:
+        known = _FORMS.get(id(playbook))
+    if known is not None and known[0] is playbook:
+        return orjson.loads(known[1])
+    return playbook.model_dump(mode="json", by_alias=True)
+
+
+def playbook_from_json(value: Any) -> Playbook:
+    """``Playbook.model_validate(value)`` for a playbook passed on as JSON (:func:`playbook_json`'s output, a pinned
+    playbook): built without validating when ``value`` is exactly a compiled playbook's validated form
+    (:func:`firestop.playbooks.compiled.known_form`), validated otherwise (``ValidationError`` as model_validate)."""
+    form = compiled.known_form(value)
+    return _built(form) if form is not None else Playbook.model_validate(value)
 
 
 _WHAT = "playbook is a YAML mapping with name, match and phases"

@@ -24,6 +24,10 @@ An alert routes to a playbook explicitly with the custom property
 
 # No `from __future__ import annotations` here: pydantic would turn each field's annotation string back into
 # a type (typing.ForwardRef: compile + eval) when the models are built at start-up (bench/startup_parts.py).
+# Every model here and in detect.py is defer_build: its validator is built when a playbook is first validated (a
+# user's or an edited file, a playbook passed on that is not a shipped one). The shipped playbooks were validated
+# when compiled and are built from that form without validation (firestop/playbooks/trusted.py), so `alert handle`
+# builds none of them (~11 ms of CPU at import before).
 import re
 from typing import Annotated, Any, Literal, Union
 
@@ -32,11 +36,10 @@ from firestop.playbooks.detect import Detect
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-_NAME = re.compile(NAME_PATTERN)
 
 
 def _plain_name(value: str) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not re.match(NAME_PATTERN, value):  # compiled on first use (never on alert handle)
         raise ValueError(f"{value!r} is not a valid name: use lower-case letters, digits and dashes (e.g. leaked-api-key), at most 63 characters")
     return value
 
@@ -54,7 +57,7 @@ class Retry(BaseModel):
     """Retries of a step whose runbook failed with a retryable error (throttled, conflict, transient).
     Intervals in seconds; the wait is a durable timer, max(interval, the service's Retry-After)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     max_attempts: int = Field(default=3, ge=1, le=10)
     first_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
@@ -93,7 +96,7 @@ class Approval(BaseModel):
     reminders to them until the step is decided or times out (none when unset).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
 
     mode: Literal["auto", "required", "required_if"] = "required"
     condition: str | None = None
@@ -129,7 +132,7 @@ class Step(BaseModel):
     failure is recorded as an evidence gap and the next steps run.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
 
     id: PlainName
     runbook: str
@@ -168,6 +171,15 @@ class Step(BaseModel):
         for text in templates_in(value):
             _check_expression(text)
         return value
+
+    @classmethod
+    def internal(cls, step_id: str, runbook: str, params: dict[str, Any]) -> "Step":
+        """A step Firestop adds itself (the record's filing, a page), not a playbook's: built as given, not validated.
+        ``step_id`` and ``runbook`` are Firestop's constants; ``params`` (the record, a page's text, which carry
+        outside text such as an alert rule's name) go to the runbook as they are and the runbook validates them
+        when it runs — they are not a playbook's templates to check (an alert rule named ``${{ x }}`` failed the
+        incident before its record was filed)."""
+        return cls.model_construct(id=step_id, runbook=runbook, with_=params, retry=Retry.model_construct())
 
     def referenced_steps(self) -> set[str]:
         """Step ids this step's expressions read (``steps.<id>...``)."""
@@ -226,7 +238,7 @@ class UndoStep(BaseModel):
     behind an approval. Runs the runbook's ``undo`` with what that step applied; refused by the
     runbook when the target changed since."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
 
     id: PlainName
     undo: PlainName = Field(description="id of the earlier step to undo")
@@ -258,7 +270,7 @@ GroupMember = Annotated[
 class Parallel(BaseModel):
     """Steps that run together (fan-out/fan-in); the group ends when all have ended."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     parallel: list[GroupMember] = Field(min_length=1)
 
@@ -287,7 +299,7 @@ PhaseItem = Annotated[
 class Match(BaseModel):
     """Conditions on the normalised alert; all given must hold (an empty match never matches)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     rule_names: list[str] = Field(default_factory=new_list)
     rule_ids: list[str] = Field(default_factory=new_list)
@@ -323,7 +335,7 @@ class Match(BaseModel):
 class Playbook(BaseModel):
     """A playbook file. Phases hold steps or parallel groups, run in order."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: PlainName
     version: str = "1"

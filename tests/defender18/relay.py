@@ -1,7 +1,8 @@
 """The sandbox relay's deliveries, as the audit's proof sees them (defender18).
 
 :func:`relay_raised_alerts` keeps, for each Defender for Cloud alert the tenant holds that its enabled workflow
-automations deliver to Firestop *by the trigger URI they call* (:func:`firestop.sandbox.security.automations.delivering`),
+automations deliver to Firestop *by the trigger URI they call* (:func:`firestop.sandbox.security.automations.delivering`)
+— not one an alerts suppression rule dismissed as it was raised (suppress18) —
 the receipt Firestop's ``POST /api/alerts`` keeps when the relay posts it (:mod:`firestop.records.defender_receipts`,
 with the app's seal key, in the records store of ``FIRESTOP_HOME``). The seed's alerts were raised before the test's
 tenant existed: this is "the relay delivered them then". An automation whose ``uri`` was pointed elsewhere delivers
@@ -45,7 +46,9 @@ def relay_raised_alerts(tenant) -> list[str]:
     for alert in security.alerts.list():
         with tenant._exclusive() as state:  # noqa: SLF001 — where the sandbox's relay posts this alert type
             to = delivering(state, alert.alert_type)
-        if to:
+            # suppress18: an alert a suppression rule dismissed as it was raised was relayed nowhere
+            dismissed = {s.get("alert") for s in state.doc.get("security", {}).get("detector", {}).get("suppressed", [])}
+        if to and alert.id.lower() not in dismissed:
             defender_receipts.keep(store, defender_receipts.alert_key(alert.name),
                                    tenant.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), key, alert_type=alert.alert_type)
             kept.append(alert.name)

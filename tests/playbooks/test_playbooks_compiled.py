@@ -58,7 +58,7 @@ def test_the_table_is_read_once_for_every_document(monkeypatch):
     reads = []
     real = compiled._compiled_bytes
     monkeypatch.setattr(compiled, "_compiled_bytes", lambda: reads.append(1) or real())
-    monkeypatch.setattr(compiled, "_documents", None)
+    monkeypatch.setattr(compiled, "_table", None)
     docs = [compiled.document(path.read_bytes()) for path in SHIPPED * 2]
     assert len(reads) == 1
     for path, doc in zip(SHIPPED * 2, docs):
@@ -86,9 +86,9 @@ def test_a_compiled_document_that_fails_validation_names_the_yaml_line(tmp_path,
     with pytest.raises(PlaybookError) as via_yaml:
         loader.load_playbook(path)
     loader._LOADED.clear()
-    table = {hashlib.sha256(path.read_bytes()).hexdigest(): yaml.safe_load(path.read_text("utf-8"))}
+    table = {hashlib.sha256(path.read_bytes()).hexdigest(): {"document": yaml.safe_load(path.read_text("utf-8"))}}
     monkeypatch.setattr(compiled, "_raw", render(table))
-    monkeypatch.setattr(compiled, "_documents", None)  # split the patched table
+    monkeypatch.setattr(compiled, "_table", None)  # split the patched table
     assert compiled.document(path.read_bytes()) is not None
     with pytest.raises(PlaybookError) as via_compiled:
         loader.load_playbook(path)

@@ -24,9 +24,6 @@ from tests.redteam18.test_rt18_audit_decoy_rule import _control
 from tests.trust17.test_t17_defender_route import deployed  # noqa: F401 (fixture)
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-04: a Defender alerts suppression rule silences the Defender-fed playbooks; "
-                                       "the audit does not read alertsSuppressionRules (and the sandbox has no route)")
-@pytest.mark.sandbox_unrouted  # the PUT reaches no sandbox route yet (drop with the fix)
 @pytest.mark.parametrize("alert_type", ["*", "AI.Azure_CredentialTheftAttempt"])
 def test_a_suppression_rule_dismissing_the_ai_alerts_fails_the_alert_rules_control(deployed, alert_type):  # noqa: F811
     tenant, security = deployed

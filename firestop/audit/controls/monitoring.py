@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from firestop.audit.models import Area, Evidence, Severity
 from firestop.audit.reader import AuditContext, NotEvaluable
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
-from firestop.audit.controls import suppression
+from firestop.audit.controls import defender_suppression, suppression
 from firestop.infra.alerts_route import reaches_alerts_route
 
 #: The categories the response plan's queries read (Azure OpenAI resource logs: Audit, RequestResponse, Trace).
@@ -397,8 +397,9 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     least :data:`RELAY_GRACE_SECONDS` before the audit, that one of ``exporting`` exports (:func:`_exports`), are looked up
     among Firestop's receipts (:mod:`firestop.records.defender_receipts`, kept by ``POST /api/alerts``): one not
     received, generated after the ring began keeping receipts (:func:`~firestop.records.defender_receipts.keeping_since`;
-    one generated before is not judged: R18-02, an upgrade from a version that kept none) → ``broken`` naming the alert
-    and the automation (the route is broken or diverted); all received →
+    one generated before is not judged unless Dismissed: R18-02, an upgrade from a version that kept none) → ``broken``
+    naming the alert and the automation (the route is broken or diverted; a ``Dismissed`` one, RT20-04, is said to be
+    dismissed as raised — an alerts suppression rule — and counts the same); all received →
     ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
     prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first, newest first; another type the same
     automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
@@ -443,7 +444,7 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
         if by:
             mine = _rule_admits({"propertyJPath": "AlertType", "expectedValue": alert_type, "operator": "Equals"}, types)
             (own if mine else other).append((alert, alert_type, when, by))
-    missing, proof, skipped = [], None, 0
+    missing, proof, skipped, dismissed = [], None, 0, 0
     for alert, alert_type, when, by in (sorted(own, key=lambda x: x[2], reverse=True)
                                         + sorted(other, key=lambda x: x[2], reverse=True)):
         name = str(alert.get("name") or "")
@@ -458,18 +459,28 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                 return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
                                                               "not proven to reach Firestop")
         got = receipts[wanted]
-        if got is None and when < keeping:  # raised before Firestop kept receipts: delivered then, or not — unknown
-            unjudged += 1
-        elif got is None:
-            missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, exported by "
-                           f"{', '.join(repr(b) for b in by)})")
+        if got is None:
+            # RT20-04: a Dismissed alert never received was dismissed before any export (a suppression rule dismisses
+            # as it raises; "it no longer triggers notifications") — raised, not delivered, like any other
+            gone = str((alert.get("properties") or {}).get("status") or "").lower() == "dismissed"
+            if when < keeping and not gone:  # R18-02: raised before Firestop kept receipts: delivered then, or not
+                unjudged += 1
+                continue
+            dismissed += gone
+            missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, "
+                           + ("status Dismissed, " if gone else "") + f"exported by {', '.join(repr(b) for b in by)})")
         elif proof is None:
             proof = f"{name[:120]} ({alert_type[:80]}) generated {when:%Y-%m-%d %H:%M} UTC, received {got[:20]}"
     if missing:
         return DefenderRoute(state="broken", detail=(
             f"Defender raised {len(missing)} alert(s) in the last {PROOF_WINDOW_DAYS} days that reached no Firestop "
-            f"intake — the relay's route is broken or diverted (the trigger URI the automation calls is write-only: "
-            f"set it again to the relay Logic App's): {'; '.join(missing[:_NAMED])}"
+            f"intake — "
+            + (f"{dismissed} of them Dismissed as raised (an alerts suppression rule: a dismissed alert is exported by "
+               f"no automation; Defender for Cloud → Alert suppression rules){'; and ' if dismissed < len(missing) else ''}"
+               if dismissed else "")
+            + ("the relay's route is broken or diverted (the trigger URI the automation calls is write-only: "
+               "set it again to the relay Logic App's)" if dismissed < len(missing) else "")
+            + f": {'; '.join(missing[:_NAMED])}"
             + (f"; and {len(missing) - _NAMED} more" if len(missing) > _NAMED else "")))
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
@@ -560,9 +571,11 @@ def _plan_tier(ctx: AuditContext, plan: str) -> str | None:
              "automation (continuous export, source Alerts, the subscription in scope) whose Logic App action relays them to "
              "Firestop's /api/alerts, that Logic App's id in FIRESTOP_DEFENDER_RELAY — proven by Defender's alerts reaching "
              "Firestop (raise a sample alert when none was raised in a week). Delete or narrow any alert processing "
-             "rule that removes all action groups from them (az monitor alert-processing-rule).",
+             "rule that removes all action groups from them (az monitor alert-processing-rule), and any Defender for Cloud "
+             "alerts suppression rule dismissing their alert types (Environment settings → Alert suppression rules; "
+             "DELETE /subscriptions/{s}/providers/Microsoft.Security/alertsSuppressionRules/{name}).",
          reads=("scheduledQueryRules.list", "activityLogAlerts.list", "metricAlerts.list", "actionGroups.get", "pricings.get",
-                "automations.list", "securityAlerts.list", suppression.READ))
+                "automations.list", "securityAlerts.list", suppression.READ, defender_suppression.READ))
 def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verdict:
     """A playbook counts as fed by an enabled rule routed to it that would act without a responder: its detection as
     deployed, or a rule an admin trusted (RT18-03: before, any rule carrying ``firestop-playbook`` counted, so a
@@ -650,10 +663,17 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                                "securityAlerts.list against Firestop's receipts of the alerts it received",
                           value=by_defender),)
     silenced, silencing_evidence = suppression.silencing(ctx, feeding, accounts)  # RT19-03
-    evidence += (silencing_evidence,)
-    if missing or uncovered or silenced:
+    # RT20-04: Defender's side of RT19-03 — a suppression rule dismissing the alert types playbooks wait for (those of
+    # the Defender-only playbooks, and the Defender routes of playbooks that also ship detections)
+    fed_types = {p.name: types for p in ctx.playbooks
+                 if (types := [str(t) for t in getattr(getattr(p, "match", None), "rule_names", None) or []
+                               if any(str(t).lower().startswith(prefix) for prefix, _ in DEFENDER_ALERT_PLANS)])}
+    dismissed, dismissing_evidence = defender_suppression.dismissing(ctx, fed_types, accounts)
+    evidence += (silencing_evidence, dismissing_evidence)
+    if missing or uncovered or silenced or dismissed:
         return failed("; ".join(part for part in (
             silenced,
+            dismissed,
             "no enabled alert rule that acts without a responder routes to: "
             + ", ".join(f"{n} ({by_defender[n]})" if n in by_defender else n for n in missing) if missing else "",
             f"no acting detection for: {', '.join(uncovered)[:600]}" if uncovered else "",

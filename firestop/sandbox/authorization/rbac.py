@@ -161,6 +161,10 @@ OPERATION_ACTIONS: dict[str, tuple[str, bool]] = {
     "automations.get": ("Microsoft.Security/automations/read", False),
     "automations.createOrUpdate": ("Microsoft.Security/automations/write", False),
     "automations.delete": ("Microsoft.Security/automations/delete", False),
+    "alertsSuppressionRules.list": ("Microsoft.Security/alertsSuppressionRules/read", False),
+    "alertsSuppressionRules.get": ("Microsoft.Security/alertsSuppressionRules/read", False),
+    "alertsSuppressionRules.update": ("Microsoft.Security/alertsSuppressionRules/write", False),
+    "alertsSuppressionRules.delete": ("Microsoft.Security/alertsSuppressionRules/delete", False),
     # Azure Monitor's fired alerts (alertsmanagement/)
     "alerts.get": ("Microsoft.AlertsManagement/alerts/read", False),
     "alertProcessingRules.get": ("Microsoft.AlertsManagement/actionRules/read", False),

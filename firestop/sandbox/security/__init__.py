@@ -12,7 +12,10 @@ resources). Operations (names used by ``inject_fault`` and the request log):
 ``securityAlerts.list``, ``securityAlerts.get``, ``securityAlerts.resolve/dismiss/activate/inProgress``,
 ``pricings.get``, ``pricings.list``, ``pricings.update``, ``pricings.delete``; ``automations.py``: workflow
 automations (continuous export, REST 2019-01-01-preview: ``automations.list``, ``automations.listByResourceGroup``,
-``automations.get``, ``automations.createOrUpdate``, ``automations.delete``), the route Defender alerts leave by.
+``automations.get``, ``automations.createOrUpdate``, ``automations.delete``), the route Defender alerts leave by;
+``suppression_rules.py``: alerts suppression rules (REST 2019-01-01-preview: ``alertsSuppressionRules.list``,
+``alertsSuppressionRules.get``, ``alertsSuppressionRules.update``, ``alertsSuppressionRules.delete``; state
+``doc["security"]["suppression_rules"]``), which dismiss the matching alerts the detector raises (RT20-04).
 ``detector.py``: Defender for AI
 services' threat protection over the data-plane traffic (raises alerts of the AI alert types, writes their
 Activity Log ``Security`` events, Sentinel incidents and workflow-automation deliveries) on the virtual clock.
@@ -38,6 +41,10 @@ room = Room(
         "automations.get": 0.2,
         "automations.createOrUpdate": 0.6,
         "automations.delete": 0.4,
+        "alertsSuppressionRules.list": 0.3,
+        "alertsSuppressionRules.get": 0.2,
+        "alertsSuppressionRules.update": 0.5,
+        "alertsSuppressionRules.delete": 0.4,
         # not requests (sandbox assumptions, security/detector.py): a call's evidence reaches Defender for AI's
         # detector this long after the call; Sentinel makes an incident of an alert; a workflow automation relays it
         "defender.detection": 60.0,
@@ -46,4 +53,4 @@ room = Room(
     },
 )
 
-from . import automations, routes, seed  # noqa: E402,F401  (register on ``room``)
+from . import automations, routes, seed, suppression_rules  # noqa: E402,F401  (register on ``room``)

@@ -40,6 +40,10 @@ Defender documents "real time" detection without a figure):
   posts the alert, REST 2022-01-01 shape (``examples/alerts/defender-*.json``), to its ``url``; with
   ``security.sentinel_relay: {url, delay?}`` Sentinel's automation rule relays the incident (the trigger body of
   ``examples/alerts/sentinel-incident-jailbreak.json``) that long after Sentinel made it;
+* alerts suppression rules (:mod:`.suppression_rules`, RT20-04): an alert an active rule matches is stored
+  ``Dismissed`` as it is raised and goes nowhere (no Sentinel incident, no workflow automation: Learn, "Suppress
+  alerts from Microsoft Defender for Cloud": "it no longer triggers notifications"; that Sentinel's connector skips
+  it too is this sandbox's assumption); ``detector["suppressed"]`` keeps which rule dismissed which alert;
 * ``activity.submission`` (20 s): every alert also writes an Activity Log event of category ``Security``
   (``Microsoft.Security/locations/alerts/activate/action``, alert fields flat in ``properties``, corpus
   ``alerts/context-fragments/activitylog-security.alertContext.json``), which activity log alert rules see.
@@ -244,6 +248,11 @@ def _raise(state: TenantState, book: dict, account: dict, alert_type: str, sourc
                      intent=intent, start=_arm(parse_utc(first["at"])), end=_arm(parse_utc(last["at"])), generated=_arm(t),
                      resource_id=account["id"], compromised_entity=account["name"], entities=entities, extended_properties=ext,
                      remediation_steps=[])
+    from .suppression_rules import dismissing
+
+    suppressed_by = dismissing(state, body, t)
+    if suppressed_by is not None:  # RT20-04: an active suppression rule sets it Dismissed as it is raised
+        body["properties"]["status"] = "Dismissed"
     alert_table(state)[body["id"].lower()] = body
     book["open"][key] = body["id"].lower()
     _activity_event(state, body, t)
@@ -251,6 +260,9 @@ def _raise(state: TenantState, book: dict, account: dict, alert_type: str, sourc
     detection_s = latency.get("defender.detection", DEFAULT_DETECTION_S)
     explain = {"alert_type": alert_type, "alert_id": body["id"], "evidence_at": first["at"], "generated_at": format_utc(t),
                "detection_s": detection_s, "evaluation_s": EVALUATION_S}
+    if suppressed_by is not None:  # "it no longer triggers notifications": no Sentinel incident, no automation runs
+        book.setdefault("suppressed", []).append({"alert": body["id"].lower(), "rule": suppressed_by, **explain})
+        return
     workspace = security(state).get("sentinel_workspace")
     if workspace:
         book["pending"].append({"kind": "sentinel", "due": format_utc(t + timedelta(seconds=latency.get("defender.sentinel", DEFAULT_SENTINEL_S))),
