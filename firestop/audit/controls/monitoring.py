@@ -7,7 +7,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.audit.models import Area, Evidence, Severity
-from firestop.audit.reader import AuditContext, NotEvaluable
+from firestop.audit.reader import AuditContext, NotEvaluable, missing_action_hint
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
 from firestop.audit.controls import defender_suppression, suppression
 from firestop.infra.alerts_route import reaches_alerts_route
@@ -417,7 +417,8 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
         raised = ctx.defender_alerts()
     except NotEvaluable as exc:
         return DefenderRoute(state="unproven", detail=f"workflow automation {names} is configured, but Defender's alerts "
-                                                      f"were not read ({str(exc)[:200]}): not proven to reach Firestop")
+                                                      f"were not read ({str(exc)[:200]}): not proven to reach Firestop"
+                                                      + missing_action_hint(str(exc), "Microsoft.Security/locations/alerts/read"))
     try:
         store, key = records_store(ctx.settings), load_seal_key()
     except (SealKeyError, OSError, ValueError) as exc:
