@@ -131,7 +131,10 @@ def site_reads_retired_from_vault(clients: Any, *, subscription_id: str, resourc
         if exc.status_code == 501:
             return None
         raise
-    names = {str((item or {}).get("name") or "") for item in (body or {}).get("value") or [] if isinstance(item, dict)}
+    names = set()
+    for item in (body or {}).get("value") or []:
+        if isinstance(item, dict):  # the setting's name: "name", and the last segment of "id" (…/appsettings/<name>)
+            names |= {str(item.get("name") or ""), str(item.get("id") or "").rstrip("/").rsplit("/", 1)[-1]}
     return "FIRESTOP_SEAL_KEY_RETIRED" in names
 
 
