@@ -24,9 +24,9 @@ or diverted", in every deployment with a working relay and a recent alert, for u
 receipt a key since dropped sealed. Each key of the ring therefore marks when it began keeping receipts:
 ``received-defender/since-<32 hex>.json`` (:func:`marker_name`: the hex from the key's seal over a fixed statement, so
 nobody without the key can make it first) = ``{"since": ISO-8601 UTC, "seal"}`` sealed for its name, filed
-create-if-absent by the first receipt the key seals (:func:`keep`) or by the first audit that looks
-(:func:`keeping_since`). An alert generated before the oldest marker the ring believes, with no receipt, is not
-judged.
+create-if-absent by the first receipt the key seals (:func:`keep`; never by an audit, R18-06: an audit run outside
+the app — another machine's store and key — would start judging receipts it can never hold). An alert generated
+before the oldest marker the ring believes (:func:`keeping_since`), or with none, and no receipt, is not judged.
 
 Sealed: a Storage Blob Data writer could otherwise plant a receipt for every alert Defender raised and keep the
 audit passing while the route is diverted. Each receipt carries the app's seal (:class:`firestop.trust.seal.SealKey`,
@@ -96,7 +96,7 @@ def keep(store: Any, key: str, received_at: str, seal_key: Any, alert_type: str 
                      "application/json")
     except AlreadyExists:
         return
-    _mark_since(store, when, seal_key)  # (a new receipt only: one more create, answered 409 after the key's first)
+    mark_since(store, when, seal_key)  # (a new receipt only: one more create, answered 409 after the key's first)
 
 
 #: What a since-marker's name is derived from (see the module docstring).
@@ -112,9 +112,9 @@ def marker_name(seal_key: Any) -> str:
     return f"{PREFIX}since-{tag[:32]}.json"
 
 
-def _mark_since(store: Any, when: str, seal_key: Any) -> None:
-    """File the current key's since-marker at ``when`` unless one is there (create-if-absent). Raises the store's
-    errors but AlreadyExists."""
+def mark_since(store: Any, when: str, seal_key: Any) -> None:
+    """File the current key's since-marker at ``when`` unless one is there (create-if-absent; :func:`keep` does, at
+    the key's first receipt). Raises the store's errors but AlreadyExists."""
     from firestop.storage.base import AlreadyExists
 
     name = marker_name(seal_key)
@@ -142,17 +142,16 @@ def _since_of(store: Any, name: str, seal_key: Any) -> str | None:
     return when
 
 
-def keeping_since(store: Any, seal_key: Any, now: str) -> str:
-    """Since when this app's ring has kept receipts (ISO-8601 text): the oldest since-marker of a key of the ring that
-    its seal believes (at most 4 reads). None of them: the current key's is filed now, at ``now`` (ISO-8601 UTC), and
-    ``now`` is the answer — nothing before it is judged without a receipt. Raises the store's errors."""
+def keeping_since(store: Any, seal_key: Any) -> str | None:
+    """Since when this store has kept receipts sealed by ``seal_key``'s ring (ISO-8601 text): the oldest since-marker of
+    a key of the ring that its seal believes (at most 4 reads), or None — no receipt was ever kept here under the ring:
+    an app that has not received a Defender alert from a relay since its upgrade (or since its keys were dropped), or a
+    store that is not the app's (``audit run --azure`` from an operator's machine: its own ``FIRESTOP_HOME`` and seal
+    key, R18-06). Only :func:`keep` files a marker. Raises the store's errors."""
     from firestop.trust.seal import ring_keys
 
     found = [w for w in (_since_of(store, marker_name(one), seal_key) for one in ring_keys(seal_key)) if w]
-    if found:
-        return min(found)
-    _mark_since(store, now, seal_key)
-    return _since_of(store, marker_name(seal_key), seal_key) or now
+    return min(found) if found else None
 
 
 def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = None) -> str | None:

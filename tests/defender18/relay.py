@@ -27,7 +27,9 @@ def receipts_kept_since(when: str = KEPT_SINCE) -> str:
     from firestop.settings import Settings
     from firestop.trust.seal import load_seal_key
 
-    return defender_receipts.keeping_since(records_store(Settings.from_env()), load_seal_key(), when)
+    store, key = records_store(Settings.from_env()), load_seal_key()
+    defender_receipts.mark_since(store, when, key)
+    return defender_receipts.keeping_since(store, key)
 
 
 def relay_raised_alerts(tenant) -> list[str]:

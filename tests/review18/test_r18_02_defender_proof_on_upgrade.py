@@ -7,8 +7,8 @@ diverted route. Likewise after ``seal-key retire`` dropped the key that sealed t
 
 Fixed: receipts are judged only from when this app (a key of its ring) began keeping them — a sealed per-key marker
 ``received-defender/since-<32 hex>.json`` (``defender_receipts.keeping_since``), filed by the first receipt the key
-seals or, failing that, by the first audit that looks; an alert generated before it with no receipt is not judged
-(neither shown nor refuted), one with a receipt still proves the route.
+seals (R18-06: never by an audit); an alert generated before it (or with none) and no receipt is not judged (neither
+shown nor refuted), one with a receipt still proves the route.
 
 The first test fails on rough18 (897fb61): ``fail``, "broken or diverted", naming the alert delivered before the upgrade.
 """

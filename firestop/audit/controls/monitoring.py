@@ -426,12 +426,13 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                                                       f"cannot be checked ({type(exc).__name__}): not proven to reach Firestop")
     now = ctx.now()
     since, until = now - timedelta(days=PROOF_WINDOW_DAYS), now - timedelta(seconds=RELAY_GRACE_SECONDS)
-    try:  # R18-02: receipts count from when this app's ring began keeping them (before defender18: none kept)
-        keeping = parse_utc_or_none(defender_receipts.keeping_since(store, key, now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    try:  # R18-02/06: receipts count from when this store began keeping them under the ring (none: judge nothing)
+        kept_since = defender_receipts.keeping_since(store, key)
     except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
         return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
                                                       "not proven to reach Firestop")
-    keeping = keeping or now
+    keeping = parse_utc_or_none(kept_since) if kept_since else None
+    keeping = keeping or now + timedelta(days=1)  # no receipt ever kept here: no alert is judged without one
     unjudged = 0
     own, other = [], []
     for alert in raised:
@@ -486,10 +487,14 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
     if unjudged:
+        when = (f"were raised before Firestop began keeping receipts ({keeping:%Y-%m-%d %H:%M} UTC: an upgrade, or a seal "
+                "key dropped since)" if kept_since else
+                "cannot be judged here: this records store holds no receipt sealed by this seal key (none received since "
+                "the upgrade; or the audit runs outside the app — its receipts are in the app's records store under "
+                "its key: run the audit in the app, POST /api/audits or its timer)")
         return DefenderRoute(state="unproven", detail=(
             f"workflow automation {names} is configured; the {unjudged} alert(s) it exported in the last "
-            f"{PROOF_WINDOW_DAYS} days were raised before Firestop began keeping receipts ({keeping:%Y-%m-%d %H:%M} UTC: "
-            f"an upgrade, or a seal key dropped since): not proven to reach Firestop — to prove it, {PROVE_IT}"))
+            f"{PROOF_WINDOW_DAYS} days {when}: not proven to reach Firestop — to prove it, {PROVE_IT}"))
     if skipped:
         return DefenderRoute(state="unproven", detail=(
             f"workflow automation {names} is configured; {skipped} alert(s) it exports were not looked up (over "
