@@ -118,11 +118,18 @@ def mark_since(store: Any, when: str, seal_key: Any) -> None:
     from firestop.storage.base import AlreadyExists
 
     name = marker_name(seal_key)
+    if name in _MARKED:  # (filed, or found filed, by this process: no second write per receipt)
+        return
     try:
         store.create(name, json.dumps({"since": when, "seal": seal_key.sign(PURPOSE, name, when)}).encode(),
                      "application/json")
     except AlreadyExists:
         pass
+    _MARKED.add(name)
+
+
+#: The since-marker names this process has filed or found filed (a name is one key's: :func:`marker_name`).
+_MARKED: set[str] = set()
 
 
 def _since_of(store: Any, name: str, seal_key: Any) -> str | None:
