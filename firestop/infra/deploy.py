@@ -113,9 +113,9 @@ def site_reads_retired_from_vault(clients: Any, *, subscription_id: str, resourc
     """Whether the deployed Function App ``app`` reads ``FIRESTOP_SEAL_KEY_RETIRED`` through a Key Vault reference
     (ARM WebApps_GetAppSettingsKeyVaultReferences, ``…/config/configreferences/appsettings``: setting names and
     statuses, never a value; :data:`firestop.infra.doctor.REFERENCES_API_VERSION`), or None when that cannot be told (no
-    such site yet, a target that does not model the list, a deployer who may not read it). R18-01: a site an older template deployed with
-    ``sealKeyRetired`` left empty has the setting ``''`` (no retired key) while the vault may still hold keys an earlier
-    deployment wrote; other errors propagate."""
+    such site yet, a target that does not model the list, a deployer who may not read it). R18-01: a site an older
+    template deployed with ``sealKeyRetired`` left empty has the setting ``''`` (no retired key) while the vault may
+    still hold keys an earlier deployment wrote; other errors propagate."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     from .doctor import REFERENCES_API_VERSION
