@@ -25,7 +25,7 @@ Slow: each callgrind run is ~1-3 minutes on a loaded 2-core machine.
 
 Measured (startup24, Dec 2026; instruction counts do not depend on the machine's load):
 
-==============  ============  ============
+==============  ============  =====
 part            5376a3e       startup24
 ==============  ============  ============
 interpreter     143 M         143 M
@@ -81,6 +81,21 @@ Left: the 49 M are mostly pydantic collecting the 17 models' fields at class cre
 detect 3.7) and ~1.5 ms building the 11 shipped playbooks to route (only name, priority and match are read; the
 objects are the loader's public result); Approval objects built in lifecycle.incident's unconfirmed-alert gate are
 validated (not on this path: the example alert is confirmed).
+=======
+startup18c (2026-12-05), main 7b24ca9 -> startup18c: interpreter 143 M, --help 933 M -> 933 M, imports 2,112 M ->
+2,088 M, work 509 M -> 502 M, alert handle 2,622 M -> 2,589 M (2.81x -> 2.78x). 16 module-level patterns the
+command never uses compile on first use (firestop/lazy_re.py: -25 M); the 227 KB evidence snapshot is hashed once,
+not twice, when kept (-7 M). Exclusive import costs beyond --help's (callgrind parts split at each import's start
+and end, collector off; not in this script): azure.functions 83 M + werkzeug 58 M (azure.functions' own imports of
+werkzeug.datastructures, .formparser, .http; the Durable SDK's package __init__ imports azure.functions for DFApp,
+and function_app.py builds a DFApp), asyncio 33 M (azure-mgmt-core's async policies, the Durable SDK),
+opentelemetry 17 M + dateutil 12 M + six 4 M (the Durable SDK's DurableOrchestrationClient/-Status), email 15 M
+(azure-core's email.policy): all third-party code importing third-party code, none of it Firestop's. Looked at and
+left: a durable-only DFApp for the CLI's host (orchestrators, entities, activities: -30 M) — azure.functions logs
+"Auth level is not applied to non http function app" on stderr for an app without HTTP functions, and the CLI's
+host would no longer load function_app.py as the Functions host does; the timeline table (rich Table, ~54 M against
+3 M for --json) — its output is the contract; pydantic models of alerts, lifecycle, evidence and runbooks: every one
+built is validated or dumped on this path (a census with defer_build on all), the unused ones already defer.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ from typing import Any
 
 import orjson
 
+from firestop.lazy_re import LazyPattern
+
 __all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "BoundaryError", "instance_id_problem", "json_depth", "loads_bounded"]
 
 #: Default cap on a JSON body Firestop reads (the responders' API; alerts have their own 256 KB cap).
@@ -38,7 +40,7 @@ MAX_JSON_DEPTH = 64
 #: trailing backslash included, so every match attempt that starts at a ``"`` succeeds and ``sub`` scans the text
 #: once. Requiring the closing ``"`` made each ``"`` of an unterminated ``"\\"\\"\\"…`` rescan to the end:
 #: quadratic (48 KB ~16 s of CPU, the API's 1 MB hours; red team 8, RT8-01).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_STRING = LazyPattern(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL, globals())
 _BRACKETS = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
 
 
@@ -132,7 +134,7 @@ def _reject_constant(name: str) -> Any:
 
 #: Longest Durable instance id accepted from outside (Firestop's ids are ``inc-`` + 16 hex, ``-N`` on reruns).
 MAX_INSTANCE_ID = 100
-_INSTANCE_ID_BAD = re.compile(r"[\x00-\x1f\x7f/\\#?%]")
+_INSTANCE_ID_BAD = LazyPattern(r"[\x00-\x1f\x7f/\\#?%]", 0, globals())
 
 
 def instance_id_problem(value: str) -> str | None:

@@ -23,13 +23,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from firestop.lazy_re import LazyPattern
+
 __all__ = ["html_text", "md_cell", "md_code", "md_text", "one_line", "slack_text"]
 
 #: Control characters, line/paragraph separators, and the invisible format characters that reorder or hide text
 #: (zero-width U+200B–U+200F, bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, U+2060–U+2065,
 #: BOM U+FEFF): an alert field must not visually reorder an approval card or a log line.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_CONTROL_KEEP_NL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL_KEEP_NL = LazyPattern(r"[\x00-\x09\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]", 0, globals())
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]!<>|~&#])")
 #: What starts a GFM "extended autolink" (GitHub Flavored Markdown spec §6.9; Teams links the same): the ``:`` of
 #: ``scheme://`` and the ``.`` of ``www.`` after a non-alphanumeric. Escaped (``http\://``, ``www\.``), the renderer

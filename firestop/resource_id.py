@@ -28,6 +28,8 @@ from __future__ import annotations
 from azure.mgmt.core.tools import parse_resource_id
 from msgspec import Struct
 
+from firestop.lazy_re import LazyPattern
+
 __all__ = [
     "BUILTIN_DEFINITION_PREFIX",
     "builtin_definition",
@@ -232,7 +234,7 @@ def type_key(resource_id: str) -> str:
 #: letters or digits" (Unicode letters and digits count: the REST spec's pattern is ``^[-\w\._\(\)]+$``);
 #: "can't end with period" — so ``.`` and ``..`` are never names.
 MAX_RESOURCE_GROUP_NAME = 90
-_RESOURCE_GROUP_NAME = __import__("re").compile(r"[-\w.()]{1,90}")
+_RESOURCE_GROUP_NAME = LazyPattern(r"[-\w.()]{1,90}", 0, globals())
 
 
 def resource_group_name_problem(name: object) -> str | None:

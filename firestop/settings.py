@@ -20,6 +20,7 @@ read, so ``FIRESTOP_HOME`` set after import still counts.
 | ``FIRESTOP_ROLES`` | the role table (JSON: object/group IDs → reader, responder, approver, admin), else ``FIRESTOP_HOME/roles.json`` — read by :mod:`firestop.trust.roles` | none (Entra app roles on Azure; the sandbox's demo roles locally) |
 | ``FIRESTOP_CORRELATION_WINDOW_SECONDS`` | a new alert joins an open incident opened at most this long ago (``0``: never) — read by :mod:`firestop.intake.correlation` | ``3600`` |
 | ``FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS`` | evidence windows are clamped to at most this long before the alert fired (and 15 min after it), whatever window the alert claims; the clamp is recorded in the evidence manifest (60 .. 604800) | ``3600`` (1 h: a hostile window then costs no more MTTC than a real one) |
+| ``FIRESTOP_NON_PRODUCTION_ACCOUNTS`` | comma-separated ARM ids of the Azure OpenAI accounts an admin declared not production: only there may a playbook's production approval (``target.production``) be skipped, unless the account's ``environment`` tag says production (a tag only adds approvals, RT20-09) | none (every account is production; the sandbox's ``contoso-openai-dev`` locally) |
 | ``FIRESTOP_CORRELATION_KEY`` | what "the same resource" means for correlation: ``resource``, ``resource_group``, ``subscription`` or ``none`` | ``resource`` |
 """
 
@@ -55,6 +56,8 @@ class Settings(BaseModel):
     notify_webhook_url: SecretStr | None = None
     sentinel_workspace_id: str | None = None
     evidence_max_window_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    #: ARM ids (lower-case, no trailing slash) of the accounts an admin declared not production (RT20-09)
+    non_production_accounts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -75,6 +78,7 @@ class Settings(BaseModel):
             "notify_webhook_url": env.get("FIRESTOP_NOTIFY_WEBHOOK_URL") or None,
             "sentinel_workspace_id": env.get("FIRESTOP_SENTINEL_WORKSPACE_ID") or None,
             "evidence_max_window_seconds": env.get("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS") or None,
+            "non_production_accounts": _id_list(env.get("FIRESTOP_NON_PRODUCTION_ACCOUNTS") or ""),
         }
         read = {name: env[name] for name in _PARSED_BY_FROM_ENV if env.get(name)}
         problems = check_environment(read, on_azure=False)
@@ -128,7 +132,7 @@ FROM_ENV_NAMES = ("FIRESTOP_HOME", "FIRESTOP_PLAYBOOKS", "FIRESTOP_KEY_VAULT_URL
                   "FIRESTOP_KEY_VAULT_ALLOWED_URLS", "FIRESTOP_LOG_WORKSPACE_ID", "FIRESTOP_AUTOMATION_PRINCIPAL_ID",
                   "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER", "FIRESTOP_EVIDENCE_CONTAINER",
                   "FIRESTOP_LEDGER_CONTAINER", "FIRESTOP_NOTIFY_WEBHOOK_URL", "FIRESTOP_SENTINEL_WORKSPACE_ID",
-                  "FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS")
+                  "FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_NON_PRODUCTION_ACCOUNTS")
 #: (values of FROM_ENV_NAMES, the settings built from them): the last :meth:`Settings.from_env` of get_settings
 _from_env: "tuple[tuple[str | None, ...], Settings] | None" = None
 
@@ -201,6 +205,25 @@ def _vault_url(v: str) -> str | None:
 def _vault_list(v: str) -> tuple[str, ...]:
     """``"https://a.vault.azure.net, https://b.vault.azure.net/"`` → their URLs, lower-case, without a trailing slash."""
     return tuple(p.strip().rstrip("/").lower() for p in v.split(",") if p.strip())
+
+
+def _id_list(v: str) -> tuple[str, ...]:
+    """``"/subscriptions/…/accounts/a, /subscriptions/…/accounts/b/"`` → the ids, lower-case, without a trailing slash
+    (ARM ids compare case-insensitively)."""
+    return tuple(p.strip().rstrip("/").lower() for p in v.split(",") if p.strip())
+
+
+_ACCOUNT_ID_RE = _re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/"
+                             r"Microsoft\.CognitiveServices/accounts/[A-Za-z0-9][-A-Za-z0-9]{1,63}$", _re.IGNORECASE)
+
+
+def _account_ids(v: str) -> str | None:
+    parts = [p.strip().rstrip("/") for p in v.split(",") if p.strip()]
+    if len(parts) > 100:
+        return "must be at most 100 comma-separated Azure OpenAI account ids"
+    bad = [p for p in parts if not _ACCOUNT_ID_RE.match(p)]
+    return (f"{bad[0][:300]!r} is not an Azure OpenAI account's ARM id; give comma-separated /subscriptions/<id>/"
+            "resourceGroups/<rg>/providers/Microsoft.CognitiveServices/accounts/<name>" if bad else None)
 
 
 def _vault_urls(v: str) -> str | None:
@@ -379,6 +402,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FIRESTOP_AUDIT_SCHEDULE", "no", "0 0 5 * * 1", "NCRONTAB of the weekly audit timer (drift opens incidents), or off.", _schedule),
     Setting("FIRESTOP_AUDIT_SUBSCRIPTION", "no", "none (the sandbox tenant's locally; the timer skips without it)", "Subscription the audit timer and POST /api/audits check. On Azure the template sets it to its deployment's subscription when it grants the audit's role (auditRoleActions).", _guid("the subscription ID: az account show --query id")),
     Setting("FIRESTOP_DEFENDER_RELAY", "no", "none (a Defender-only playbook is not counted fed by the audit)", "Comma-separated ARM ids of the Logic Apps that post Defender for Cloud alerts to Firestop's /api/alerts (a workflow automation's LogicApp action names one): monitoring.alert-rules counts a playbook fed by Defender alerts only when an enabled automation exports them to one of these (trust17) and Defender's alerts are shown to reach /api/alerts (defender18: naming the relay does not show where the automation's write-only trigger URI points). On Azure the template's parameter defenderRelay.", _logic_apps),
+    Setting("FIRESTOP_NON_PRODUCTION_ACCOUNTS", "no", "none (every account is production; the sandbox's contoso-openai-dev locally)", "Comma-separated ARM ids of the Azure OpenAI accounts an admin declared not production (at most 100): a playbook's production approval (target.production, e.g. public-network-exposure's disable-local-auth) is skipped only on these, and not even there while the account's environment tag says production — a tag can only add approvals (RT20-09: anyone with tags/write could rewrite it). On Azure the template's parameter nonProductionAccounts.", _account_ids),
     Setting("FIRESTOP_AUDIT_RESOURCE_GROUPS", "no", "none (the whole subscription)", "Comma-separated resource groups the audit is limited to.", lambda v: None if all(_re.match(r"^[-\w._()]{1,90}$", p.strip()) for p in v.split(",")) and len(v.split(",")) <= 50 else "must be up to 50 comma-separated resource group names"),
     Setting("FIRESTOP_CORRELATION_WINDOW_SECONDS", "no", "3600", "A new alert joins an open incident opened at most this long ago (0: never).", _window),
     Setting("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "no", "3600", "Evidence windows are clamped to at most this long before the alert fired (60..604800).", lambda v: None if v.isdigit() and 60 <= int(v) <= 604800 else f"{v!r} must be whole seconds from 60 to 604800"),
@@ -461,7 +485,7 @@ def check_environment(env: _Mapping[str, str], *, on_azure: bool) -> list[tuple[
 #: The settings :meth:`Settings.from_env` parses into a typed field, checked there against :data:`SETTINGS` so a
 #: malformed value is named with its fix (paths and URLs are checked where they are used: a local stand-in
 #: webhook on http:// and a missing playbook folder have their own, more specific answers).
-_PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_KEY_VAULT_ALLOWED_URLS", "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER",
+_PARSED_BY_FROM_ENV = ("FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS", "FIRESTOP_KEY_VAULT_ALLOWED_URLS", "FIRESTOP_NON_PRODUCTION_ACCOUNTS", "FIRESTOP_STORAGE_BLOB_URL", "FIRESTOP_RECORDS_CONTAINER",
                        "FIRESTOP_EVIDENCE_CONTAINER", "FIRESTOP_LEDGER_CONTAINER")
 
 

@@ -46,6 +46,7 @@ from pydantic import (
 
 from firestop.alerts.normalize import canonical_targets
 from firestop.alerts.times import parse_sane_utc, parse_utc
+from firestop.lazy_re import LazyPattern
 from firestop.resource_id import canonical_resource_id, unpaired_surrogate
 
 __all__ = [
@@ -58,7 +59,7 @@ __all__ = [
 
 MonitorCondition = Literal["Fired", "Resolved"]
 
-_SEVERITY_RE = re.compile(r"^(?:sev\s*)?([0-4])$", re.IGNORECASE)
+_SEVERITY_RE = LazyPattern(r"^(?:sev\s*)?([0-4])$", re.IGNORECASE, globals())
 #: The spellings Azure Monitor sends, looked up before the pattern is matched
 _SEVERITIES = {f"Sev{i}": i for i in range(5)}
 _ONLY_STR = frozenset({str})

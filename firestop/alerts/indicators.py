@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable
 from pydantic import BaseModel, ConfigDict
 
 from firestop.alerts.checked import built
+from firestop.lazy_re import LazyPattern
 
 __all__ = ["MAX_INDICATORS", "Indicators", "extract_indicators", "decode_json_text"]
 
@@ -89,7 +90,7 @@ def decode_json_text(value: Any) -> Any:
 _TYPE_SUFFIX = re.compile(r"_[sgdbi]$")  # AzureDiagnostics type suffixes (_s, _g …)
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 # What ipaddress.IPv4Address accepts (no leading zeros), already in canonical form.
-_IPV4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
+_IPV4 = LazyPattern(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}", 0, globals())
 #: The octets :data:`_IPV4` accepts ("0".."255", no leading zero), as a set: :func:`_is_plain_ipv4`.
 _OCTETS = frozenset(str(i) for i in range(256))
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from firestop.lazy_re import LazyPattern
+
 DEFENDER = "defender"
 SENTINEL = "sentinel"
 #: An Azure Policy state event (Event Grid): read back from Policy Insights (:mod:`firestop.azure.policy_source`, RT14-03).
@@ -50,12 +52,12 @@ ACTIVITY_EVENT_REASON = "Activity Log event: "
 DEFENDER_SCHEMAS = frozenset({"defender:rest", "defender:export", "defender:securityalert"})
 SENTINEL_SCHEMA = "sentinel:incident"
 
-_DEFENDER_ALERT_ID = re.compile(
+_DEFENDER_ALERT_ID = LazyPattern(
     r"/subscriptions/([0-9a-fA-F-]{36})(?:/resourceGroups/([-A-Za-z0-9_.()]{1,90}))?/providers/Microsoft\.Security/"
-    r"locations/([A-Za-z0-9]{1,64})/alerts/(?!\.+$)([A-Za-z0-9_.\-]{1,256})", re.IGNORECASE)
-_SENTINEL_INCIDENT_ID = re.compile(
+    r"locations/([A-Za-z0-9]{1,64})/alerts/(?!\.+$)([A-Za-z0-9_.\-]{1,256})", re.IGNORECASE, globals())
+_SENTINEL_INCIDENT_ID = LazyPattern(
     r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-A-Za-z0-9_.()]{1,90}/providers/Microsoft\.OperationalInsights/"
-    r"workspaces/[-A-Za-z0-9_]{1,63}/providers/Microsoft\.SecurityInsights/incidents/[-A-Za-z0-9_]{1,64}", re.IGNORECASE)
+    r"workspaces/[-A-Za-z0-9_]{1,63}/providers/Microsoft\.SecurityInsights/incidents/[-A-Za-z0-9_]{1,64}", re.IGNORECASE, globals())
 
 
 def check_defender_alert_id(value: Any) -> tuple[str, str | None, str, str]:

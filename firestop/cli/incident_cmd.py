@@ -551,8 +551,10 @@ def undo(
             _undo_done({"incident_id": incident_id, "undone": [], "already_released": exc.step, "detail": str(exc)}, as_json)
         except UndoRefused as exc:  # not finished: the stop it names carries the --as given, as typed it runs
             fail(_with_as(str(exc), as_), EXIT_BAD_INPUT, as_json=as_json)
-        try:  # refuse before asking when a later or open incident relies on it (advisory: the lease's check decides)
-            reliance_first(env, incident_id, record, actions)
+        try:  # refuse before asking: a record the ring does not vouch for, or a later or open incident relying on it
+            reliance_first(env, incident_id, record, actions)  # (advisory: the lease's checks decide)
+        except UndoStale as exc:  # a revision filed since the record was read: as the undo answers it, exit 2
+            fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
         except UndoRefused as exc:
             fail(_with_as(str(exc), as_), 3, as_json=as_json)
         others = None if step is None else [{**o, "why": _with_as(o["why"], as_)} for o in outside_step(incident_id, record, step)]

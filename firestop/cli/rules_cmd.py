@@ -53,7 +53,7 @@ def trust(
     from firestop.storage.base import StoreError
     from firestop.trust.seal import SealKeyError
 
-    rule_id, env, who = _admin_session(rule_id, as_, group, azure, as_json)
+    rule_id, env, who = _admin_session(rule_id, as_, group, azure, as_json, doing="trusting")
     try:
         try:
             rule = env.clients.alerts_management().get_rule(rule_id)
@@ -186,7 +186,7 @@ def untrust(
     from firestop.storage.base import StoreError
     from firestop.trust.seal import SealKeyError
 
-    rule_id, env, who = _admin_session(rule_id, as_, group, azure, as_json)
+    rule_id, env, who = _admin_session(rule_id, as_, group, azure, as_json, doing="revoking trust")
     try:
         from firestop.infra.trusted_rules import untrust_rule
         from firestop.records.store import records_store
@@ -292,7 +292,7 @@ def _not_found_hint(env, azure: bool) -> str:
             "playbooks' own detections, as firestop infra does, before it plays an attack FILE)")
 
 
-def _admin_session(rule_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
+def _admin_session(rule_id: str, as_: Optional[str], groups: list[str], azure: bool, as_json: bool, *, doing: str = "trusting"):
     """What ``rules trust`` and ``rules untrust`` check first: ``(rule id as checked, environment, object id)`` once
     RULE_ID is an alert rule's ARM id (else exit 2 naming it), the caller is believed (:func:`_who`) and holds the admin
     role (:func:`_admin`). The caller closes the environment; it is closed here when a check fails."""
@@ -302,7 +302,7 @@ def _admin_session(rule_id: str, as_: Optional[str], groups: list[str], azure: b
         rule_id = check_rule_id(rule_id)
     except ValueError as exc:
         fail(f"RULE_ID: {exc}", EXIT_BAD_INPUT, as_json=as_json)
-    env, who, held = _who(as_, groups, azure, as_json)
+    env, who, held = _who(as_, groups, azure, as_json, doing=doing)
     try:
         _admin(env, who, held, azure, as_json)
     except BaseException:  # (typer.Exit from fail: the environment is not the caller's yet)
@@ -321,8 +321,9 @@ def _admin(env, who: str, groups: list[str], azure: bool, as_json: bool) -> None
         fail(f"{exc.reason}; {exc.fix}", EXIT_BAD_INPUT, as_json=as_json)
 
 
-def _who(as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
-    """(environment, object id, groups) of who trusts; exits 2 naming the flag when that cannot be believed."""
+def _who(as_: Optional[str], groups: list[str], azure: bool, as_json: bool, *, doing: str = "trusting"):
+    """(environment, object id, groups) of who trusts (or, ``doing``, revokes: the simulation's notice says which);
+    exits 2 naming the flag when that cannot be believed."""
     from firestop.trust import CredentialIdentityError, on_azure, principal_from_credential
 
     if azure:
@@ -354,6 +355,6 @@ def _who(as_: Optional[str], groups: list[str], azure: bool, as_json: bool):
         fail("--as: a sandbox simulation keeps its trust in FIRESTOP_HOME, but FIRESTOP_STORAGE_BLOB_URL names a Blob "
              "records store (the app's?): unset it to simulate, or trust with --azure (your sign-in)",
              EXIT_BAD_INPUT, as_json=as_json)
-    err_console.print(f"SIMULATION: trusting as {who!r}" + (f" with groups {list(groups)!r}" if groups else "")
+    err_console.print(f"SIMULATION: {doing} as {who!r}" + (f" with groups {list(groups)!r}" if groups else "")
                       + " (--as: sandbox only, no sign-in checked)", highlight=False, markup=False, soft_wrap=True)
     return env, who, list(groups)

@@ -46,12 +46,16 @@ def undo_locally(env, incident_id: str, record: dict[str, Any], actions: list[di
 
 
 def reliance_first(env, incident_id: str, record: dict[str, Any], actions: list[dict[str, Any]]) -> None:
-    """The reliance check (:func:`~firestop.lifecycle.undo.check_reliance`) before the CLI asks to confirm, so a
-    refused undo is refused before "Undo these?" (advisory: the same check inside the lease still decides).
-    Raises :class:`~firestop.lifecycle.undo.UndoReliedOn` (and its kinds)."""
+    """The record check (:func:`~firestop.lifecycle.undo.still_newest`: the newest revision, sealed by this app's
+    ring) and the reliance check (:func:`~firestop.lifecycle.undo.check_reliance`) before the CLI previews and asks to
+    confirm, so a refused undo is refused before "Undo these?" and a dry run never offers it (advisory: the same checks
+    inside the lease still decide; newuser18: a record sealed under a dropped key was previewed, asked, then refused).
+    Raises :class:`~firestop.lifecycle.undo.UndoStale`, :class:`~firestop.lifecycle.undo.UndoReliedOn` (and its kinds:
+    ``UndoUnattested`` for a record without this app's seal)."""
     import asyncio
 
     from firestop.lifecycle.locks import HostLeasePort
-    from firestop.lifecycle.undo import check_reliance
+    from firestop.lifecycle.undo import check_reliance, still_newest
 
+    still_newest(env.settings, incident_id, record, actions)
     asyncio.run(check_reliance(HostLeasePort(env.host), env.settings, incident_id, record, actions))

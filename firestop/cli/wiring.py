@@ -25,6 +25,9 @@ from firestop.private import private_dirs
 SANDBOX_KEY_VAULT_URL = "https://kv-contoso-ai.vault.azure.net"
 SANDBOX_LOG_WORKSPACE_ID = "0a6c2f6e-7f1c-4f61-9d3a-5c1f2d9e8b7a"
 #: The sandbox's Sentinel workspace (law-contoso-sec, room sentinel/).
+#: The sandbox's accounts an admin declared not production (FIRESTOP_NON_PRODUCTION_ACCOUNTS): contoso-openai-dev.
+SANDBOX_NON_PRODUCTION_ACCOUNTS = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-ai-dev/providers/"
+                                   "microsoft.cognitiveservices/accounts/contoso-openai-dev",)
 SANDBOX_SENTINEL_WORKSPACE_ID = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai-prod/providers/"
                                  "Microsoft.OperationalInsights/workspaces/law-contoso-sec")
 
@@ -89,6 +92,7 @@ def sandbox_environment(settings: Settings | None = None, *, seed: str | None = 
             "key_vault_url": base.key_vault_url or SANDBOX_KEY_VAULT_URL,
             "log_workspace_id": base.log_workspace_id or SANDBOX_LOG_WORKSPACE_ID,
             "sentinel_workspace_id": base.sentinel_workspace_id or SANDBOX_SENTINEL_WORKSPACE_ID,
+            "non_production_accounts": base.non_production_accounts or SANDBOX_NON_PRODUCTION_ACCOUNTS,
         }
     )
     private_dirs(settings.home)

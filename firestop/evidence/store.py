@@ -137,7 +137,8 @@ class EvidenceStore:
         # RT13-04: the first name is known in advance (incident ids are predictable) and a blob writer can create it
         # first. With ``trusted``, an existing file stands only as a collection ``trusted`` vouches for (its manifest
         # entry); else this collection is kept beside it under a name carrying its own SHA-256 (nothing is replaced)
-        names = [f"{stem}.jsonl"] if trusted is None else [f"{stem}.jsonl", f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.jsonl"]
+        digest = hashlib.sha256(data).hexdigest()  # once: the second name and the manifest entry both use it
+        names = [f"{stem}.jsonl"] if trusted is None else [f"{stem}.jsonl", f"{stem}-{digest[:16]}.jsonl"]
         for filename in names:
             entry = f"{folder}/{MANIFEST}/{filename}.json"
             try:
@@ -150,10 +151,11 @@ class EvidenceStore:
                     continue
                 data = self.store.read(f"{folder}/{filename}", limit=ITEM_READ_LIMIT) or b""
                 lines = [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
+                digest = hashlib.sha256(data).hexdigest()  # the manifest describes the bytes that stand
             item = EvidenceItem(
                 name=name,
                 path=filename,
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=digest,
                 size_bytes=len(data),
                 collected_at=collected_at,
                 collected_by=collected_by,

@@ -63,11 +63,14 @@ def select_playbook(request: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_DESCRIBE_TARGETS)
 def describe_targets(request: dict) -> dict[str, Any]:
-    """``{"target_ids": [...]}`` → facts per target (see :mod:`firestop.analysis`); read-only."""
+    """``{"target_ids": [...]}`` → facts per target (see :mod:`firestop.analysis`; ``production`` from
+    ``FIRESTOP_NON_PRODUCTION_ACCOUNTS`` and the tags, RT20-09); read-only."""
     from firestop.analysis import describe_targets as describe
     from firestop.azure.clients import get_client_factory
+    from firestop.settings import get_settings
 
-    return describe(get_client_factory(), list(request.get("target_ids") or []))
+    return describe(get_client_factory(), list(request.get("target_ids") or []),
+                    get_settings().non_production_accounts)
 
 
 @bp.activity_trigger(input_name="request", activity=ACTIVITY_SUMMARIZE_ACTIVITY)

@@ -41,6 +41,7 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.lazy_re import LazyPattern
 from firestop.telemetry.requests import observed
 
 from firestop.functions.tabletop_timer import valid_ncrontab
@@ -234,7 +235,7 @@ MAX_SCOPE_ITEMS = 50
 
 #: A Cognitive Services account name (Microsoft Learn, "Naming rules and restrictions for Azure resources",
 #: Microsoft.CognitiveServices/accounts): 2-64 alphanumerics and hyphens, starting with an alphanumeric.
-_ACCOUNT_NAME = __import__("re").compile(r"[a-z0-9][a-z0-9-]{1,63}")
+_ACCOUNT_NAME = LazyPattern(r"[a-z0-9][a-z0-9-]{1,63}", 0, globals())
 
 
 def narrowed_scope(body: dict[str, Any], env=None) -> tuple[tuple[str, ...], tuple[str, ...], bool] | func.HttpResponse:

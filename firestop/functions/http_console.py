@@ -332,6 +332,25 @@ async def _confirm_view(req: func.HttpRequest, client, action: str):
     return caller, incident_id, view, key, None
 
 
+def _record_refused(req: func.HttpRequest, incident_id: str, view: dict, caller) -> func.HttpResponse | None:
+    """The 409 page when the POST would refuse the record the page offers to undo from
+    (:func:`firestop.lifecycle.undo.still_newest`: not the newest filed revision, or not sealed by this app's ring — a
+    record sealed under a dropped key), else None: the confirmation page never offers what the undo refuses
+    (newuser18: it asked "Yes, undo containment", and the POST then answered 409)."""
+    from firestop.lifecycle.undo import UndoReliedOn, UndoStale, still_newest
+    from firestop.lifecycle.view import record_of
+    from firestop.settings import get_settings
+
+    record = record_of(view)
+    try:
+        still_newest(get_settings(), incident_id, record, list(record.get("actions") or []))
+    except UndoReliedOn as exc:
+        return _refusal(req, 409, "Cannot be undone", str(exc), getattr(exc, "fix", None) or "reload the incident", caller)
+    except UndoStale as exc:
+        return _refusal(req, 409, "Nothing to undo", str(exc), "reload the incident and undo what is left", caller)
+    return None
+
+
 @bp.route(route="console/incidents/{incident_id}/undo", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 @observed
@@ -342,6 +361,9 @@ async def console_undo_confirm(req: func.HttpRequest, client) -> func.HttpRespon
     if denied:
         return denied
     preview = _undo_preview(view)
+    refused = _record_refused(req, incident_id, view, caller)
+    if refused is not None:
+        return refused
     step = req.params.get("step")
     if step is not None:  # the Release button's confirmation
         if len(step) > MAX_STEP_CHARS or not step.isprintable():

@@ -111,13 +111,17 @@ async def undo_preview_http(req: func.HttpRequest, client) -> func.HttpResponse:
     step, record, actions = chosen
     from firestop.azure.clients import get_client_factory
     from firestop.lifecycle.locks import ClientLeasePort
-    from firestop.lifecycle.undo import UndoReliedOn, check_reliance
+    from firestop.lifecycle.undo import UndoReliedOn, UndoStale, check_reliance, still_newest
     from firestop.settings import get_settings
 
-    try:  # refused before the CLI asks to confirm (advisory: the POST's check inside the lease decides)
+    try:  # refused before the CLI asks to confirm (advisory: the POST's checks inside the lease decide) — the record
+        # check too: a record sealed under a dropped key was previewed, then refused by the POST (newuser18)
+        still_newest(get_settings(), incident_id, record, actions)
         await check_reliance(ClientLeasePort(client, get_client_factory().clock), get_settings(), incident_id, record, actions)
     except UndoReliedOn as exc:
         return _error(409, "step", str(exc), getattr(exc, "fix", f"undo {exc.later} first"), code=RELIED_ON)
+    except UndoStale as exc:  # a revision filed since the record was read, as the POST answers it
+        return _error(409, exc.field, str(exc), exc.fix, code=NOTHING_TO_UNDO)
     return _json(200, {"incident_id": incident_id,
                        "actions": [{"step_id": a.get("step_id"), "runbook": a.get("runbook"), "target": a.get("target"),
                                     "before": a.get("before") or {}, "release": not a.get("changed")} for a in actions],

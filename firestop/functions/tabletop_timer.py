@@ -37,6 +37,7 @@ from typing import Any, Callable, Mapping
 import azure.durable_functions as df
 import azure.functions as func
 
+from firestop.lazy_re import LazyPattern
 from firestop.settings import REPO_ROOT
 
 log = logging.getLogger("firestop.tabletop")
@@ -75,7 +76,7 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 #: (low, high, names) per NCRONTAB field: second minute hour day month day-of-week.
 _FIELDS = ((0, 59, ()), (0, 59, ()), (0, 23, ()), (1, 31, ()), (1, 12, _MONTHS), (0, 6, _DAYS))
-_PART = re.compile(r"^(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?$")
+_PART = LazyPattern(r"^(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?$", 0, globals())
 
 
 def _value(token: str, low: int, high: int, names: tuple[str, ...]) -> int | None:

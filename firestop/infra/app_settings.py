@@ -29,6 +29,14 @@ Functions:
 * :func:`deployment_table()` → the README's table of the above (Markdown; a test keeps README.md equal to it).
 * :func:`log_missing_on_azure(env)` → the same list, each logged as a warning on ``firestop.settings`` when ``env`` is
   App Service's (``function_app.py`` calls it at start: on Flex Consumption the app's log is where an operator sees it).
+* :func:`parameter_setting_problems(template, parameters)` → ``[(parameter, setting, problem with the fix)]``: the
+  app settings the template writes straight from one parameter (``[parameters('P')]``, ``[string(parameters('P'))]``,
+  ``[join(parameters('P'), ',')]``) whose value — the one given, else the parameter's literal default — the app's own
+  start-up check (:func:`firestop.settings.check_environment`, as on Azure) refuses: ``infra deploy`` refuses them
+  before deploying, since the app would not start with them (newuser18). Parameters given as a Key Vault reference,
+  and defaults that are expressions, are not evaluated (not checked). The secrets the app reads through a Key Vault
+  reference (:data:`VAULT_SECRET_PARAMETERS`: ``sealKey``, ``sealKeyRetired``, ``alertsKeyDigest``) are checked too when
+  given (never echoed): a retired key under 32 characters, or a fourth retired key, stops the app as a setting does.
 * :func:`not_key_vault_references(values)` → names of :data:`KEY_VAULT_SETTINGS` whose value is not an
   ``@Microsoft.KeyVault(...)`` reference (a literal key in an app setting: readable by anyone who may read the
   site's configuration, and outside the vault's access log).
@@ -36,6 +44,8 @@ Functions:
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -75,6 +85,7 @@ FROM_TEMPLATE: dict[str, Source] = {
     "FIRESTOP_AUDIT_SCHEDULE": Source(_P + "auditSchedule (default 0 0 5 * * 1)"),
     "FIRESTOP_AUDIT_RESOURCE_GROUPS": Source(_P + "auditResourceGroups (default []: the whole subscription)", may_be_empty=True),
     "FIRESTOP_KEY_VAULT_ALLOWED_URLS": Source(_P + "keyVaultAllowedUrls (default []: keyVaultUrl's vault only)", may_be_empty=True),
+    "FIRESTOP_NON_PRODUCTION_ACCOUNTS": Source(_P + "nonProductionAccounts (default []: every account is production)", may_be_empty=True),
     "FIRESTOP_TENANT_ID": Source(_P + "entraTenantId (default: the deployment's tenant, subscription().tenantId)"),
     "FIRESTOP_PUBLIC_URL": Source(_P + "publicUrl (default '': App Service's https://WEBSITE_HOSTNAME)", may_be_empty=True),
     "FIRESTOP_ROLES": Source(_P + "roleTable (default {\"principals\": {}, \"groups\": {}}: the Entra app roles alone)"),
@@ -144,6 +155,63 @@ def log_missing_on_azure(env: Mapping[str, str]) -> list[tuple[str, str]]:
     for name, problem in missing:
         logging.getLogger("firestop.settings").warning("%s: %s", name, problem)
     return missing
+
+
+_FROM_ONE_PARAMETER = re.compile(
+    r"^\[\s*(?:(?P<fn>string|join)\s*\(\s*)?parameters\(\s*'(?P<name>[^']+)'\s*\)\s*(?(fn)(?:,\s*'(?P<sep>[^']*)'\s*)?\))\s*\]$",
+    re.IGNORECASE)
+
+
+def _as_setting(value: Any, fn: str | None, sep: str | None) -> str | None:
+    """The app setting ARM writes for ``value`` through ``fn`` (None, ``string`` or ``join``); None when not evaluated."""
+    if fn and fn.lower() == "join":
+        return sep.join(str(v) for v in value) if isinstance(value, list) and sep is not None else None
+    if isinstance(value, bool):
+        return "True" if value else "False"  # ARM's string(bool)
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    if isinstance(value, (dict, list)) and fn:
+        return json.dumps(value, separators=(",", ":"))
+    return None
+
+
+def parameter_setting_problems(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``[(parameter, setting, problem with the fix)]`` (module docstring). ``parameters``: an ARM parameters file's
+    ``{name: {"value": …} | {"reference": …}}``."""
+    from firestop.settings import check_environment
+
+    declared = template.get("parameters") if isinstance(template.get("parameters"), Mapping) else {}
+    problems = []
+    for setting, expression in template_app_settings(template).items():
+        match = _FROM_ONE_PARAMETER.match(expression) if isinstance(expression, str) else None
+        if match is None:
+            continue
+        name = match.group("name")
+        given = parameters.get(name) if isinstance(parameters.get(name), Mapping) else None
+        if given is not None and "value" in given:
+            value = given["value"]
+        elif given is None and isinstance(declared.get(name), Mapping) and "defaultValue" in declared[name]:
+            value = declared[name]["defaultValue"]
+            if isinstance(value, str) and value.startswith("[") and not value.startswith("[["):
+                continue  # an expression (subscription().tenantId): ARM's to evaluate
+        else:
+            continue
+        text = _as_setting(value, match.group("fn"), match.group("sep"))
+        if text is None:
+            continue
+        problems += [(name, setting, problem) for _, problem in check_environment({setting: text}, on_azure=False)]
+    for name, setting in VAULT_SECRET_PARAMETERS.items():  # read by the app through a Key Vault reference
+        given = parameters.get(name) if isinstance(parameters.get(name), Mapping) else None
+        value = given.get("value") if given is not None else None
+        if name in declared and isinstance(value, str) and value.strip():  # empty: the template keeps the stored secret
+            problems += [(name, setting, problem) for _, problem in check_environment({setting: value}, on_azure=False)]
+    return problems
+
+
+#: Parameters the template stores as secrets in Firestop's vault, read by the app as the setting through a Key Vault
+#: reference: the same start-up check applies to the value (their checks never echo it).
+VAULT_SECRET_PARAMETERS = {"sealKey": "FIRESTOP_SEAL_KEY", "sealKeyRetired": "FIRESTOP_SEAL_KEY_RETIRED",
+                           "alertsKeyDigest": "FIRESTOP_ALERTS_KEY_DIGEST"}
 
 
 def not_key_vault_references(values: Mapping[str, Any]) -> list[str]:

@@ -45,6 +45,11 @@ Secrets in app settings: a template whose Function App writes ``FIRESTOP_SEAL_KE
 parameter other than ``vaultName``) is refused before anything is sent
 (:func:`firestop.infra.app_settings.not_key_vault_references`, :func:`literal_secret_settings`).
 
+Settings the app refuses (newuser18): a parameter the template writes into an app setting as it is (``publicUrl``,
+``auditSchedule``, ``keyVaultAllowedUrls``, ``entraTenantId``, …) with a value :mod:`firestop.settings` refuses at the
+app's start is refused before anything is sent, naming the parameter and the setting
+(:func:`firestop.infra.app_settings.parameter_setting_problems`): ARM checks only types, ranges and allowed values.
+
 Errors: :class:`DeployInputError` for bad input (the CLI's exit 2: the resource group does not exist, ARM refused the
 template or parameters — ``InvalidTemplate``/``InvalidTemplateDeployment`` with the expression and its line, as the
 sandbox answers like ARM); anything else from azure-core propagates (the CLI's exit 1).
@@ -172,6 +177,12 @@ def read_json(path: Path, flag: str) -> dict[str, Any]:
 def read_json_text(path: Path, flag: str) -> tuple[dict[str, Any], str]:
     """(the JSON object in ``path``, its text as UTF-8), as :func:`read_json`."""
     if not path.is_file():
+        name, eq, _ = str(path).partition("=")
+        if flag == "--parameters" and eq and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,79}", name):
+            # az's NAME=VALUE habit; the value is not echoed: the path type already folded its '//' (newuser18)
+            raise DeployInputError(flag, f"takes an ARM parameters file, not NAME=VALUE: set {name} in the file's "
+                                   f'"parameters" ({{"{name}": {{"value": …}}}}; python -m firestop infra … --out FILE '
+                                   "writes one, infra/azuredeploy.parameters.json is the sandbox's) and give its path")
         shipped = " (the shipped template is infra/azuredeploy.json, the default)" if flag == "--template" else ""
         raise DeployInputError(flag, f"{path} is not a file; give the path of an existing JSON file{shipped}")
     try:
@@ -210,6 +221,13 @@ def _exists(client: Any, resource_group: str, name: str) -> bool:
     return True
 
 
+def parameter_setting_problems(template: dict[str, Any], parameters: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """:func:`firestop.infra.app_settings.parameter_setting_problems`: parameter values the app refuses at start."""
+    from .app_settings import parameter_setting_problems as problems
+
+    return problems(template, parameters)
+
+
 def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str, template: dict[str, Any],
            parameters: dict[str, Any], what_if: bool = False, template_text: str | None = None) -> dict[str, Any]:
     """Deploy (or, ``what_if``, preview) ``template`` with ``parameters`` into ``resource_group`` through
@@ -235,6 +253,12 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
                                "a seal key in an app setting is readable by whoever reads the site's configuration and "
                                "leaves no trace in the vault's audit log; write @Microsoft.KeyVault(SecretUri=…) of the "
                                "secret in Firestop's vault, as infra/azuredeploy.json does")
+    refused = parameter_setting_problems(template, parameters)
+    if refused:
+        raise DeployInputError("--parameters", "; ".join(
+            f"{parameter} (the app setting {setting}): {problem.replace('fix or unset ' + setting, 'fix the parameter')}"
+            for parameter, setting, problem in refused) + " — the Function App checks its settings at start and would not "
+            "start with this (README: Deploy to Azure, step 5); nothing was deployed")
     first = not _exists(client, resource_group, name)
     declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
     params = dict(parameters)

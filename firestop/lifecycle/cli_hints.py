@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from firestop.alerts.source_refs import ACTIVITY_EVENT_REASON
+from firestop.lazy_re import LazyPattern
 from firestop.source_reasons import CHECK_DRIFT, CHECK_RULE, CHECK_RULE_HISTORY, LOOK_UP, OPEN_EVENT, OPEN_METRIC, REDELIVERY, RUN_QUERY, advice, code_of
 
 #: What a hint says in place of the app's address when the caller does not know it (a page sent by the app
@@ -73,7 +74,7 @@ def stop_command(incident_id: str, *, app_origin: str | None = None, sandbox: bo
 GENUINE_STEP = "alert.genuine"
 #: An incident id this module may put in a shell command it shows (letters, digits, ``._:-``; never a space, quote or
 #: shell metacharacter): an id read from the store unsealed is named only when it has this shape (attack12).
-_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
+_PLAIN_ID = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}", 0, globals())
 #: The timeline step of the source check (its detail ``<source>: <why>``): the orchestrator writes it, the hints and
 #: intake's variant check (firestop.intake.accept, its own copy of the name) read it.
 CONFIRM_STEP = "confirm alert at source"

@@ -16,7 +16,7 @@ Grammar::
     literal := number | 'text' | "text" | true | false | null
 
 Path roots are what the orchestrator puts in scope: ``alert`` (the normalised
-alert), ``target`` (the step's target: ``id``, ``tags``), ``steps`` (earlier
+alert), ``target`` (the step's target: ``id``, ``tags``, the facts :mod:`firestop.analysis` read — ``production``: Firestop's own decision, RT20-09), ``steps`` (earlier
 steps: ``ok``, ``changed``, ``before``, ``after``, ``artifacts``, ``verified`` — a step read by a later
 one is verified as soon as its group ends, so an escalation can depend on it),
 ``incident`` (``id``, ``severity``). Names may contain ``-`` (step ids).

@@ -245,7 +245,8 @@ class _Exercise:
     def __init__(self, scenario: Scenario, run_dir: Path, run_id: str, clients: Any | None,
                  client_options: dict[str, float] | None = None) -> None:
         from firestop.azure.clients import ClientFactory
-        from firestop.cli.wiring import SANDBOX_KEY_VAULT_URL, SANDBOX_LOG_WORKSPACE_ID, SANDBOX_SENTINEL_WORKSPACE_ID
+        from firestop.cli.wiring import (SANDBOX_KEY_VAULT_URL, SANDBOX_LOG_WORKSPACE_ID, SANDBOX_NON_PRODUCTION_ACCOUNTS,
+                                         SANDBOX_SENTINEL_WORKSPACE_ID)
         from firestop.settings import Settings
 
         self.scenario = scenario
@@ -266,6 +267,8 @@ class _Exercise:
             playbooks_dir=playbooks_dir,
             key_vault_url=SANDBOX_KEY_VAULT_URL,
             log_workspace_id=SANDBOX_LOG_WORKSPACE_ID,
+            # the sandbox's admin declared contoso-openai-dev not production (RT20-09: a tag alone never does)
+            non_production_accounts=SANDBOX_NON_PRODUCTION_ACCOUNTS,
             sentinel_workspace_id=SANDBOX_SENTINEL_WORKSPACE_ID,
             key_secret_name="openai-api-key",
             # never a real store or a real channel from an exercise: records, evidence and ledger stay in the

@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Any, Iterable, TextIO
 
+from firestop.lazy_re import LazyPattern
+
 FORMAT_ENV = "FIRESTOP_LOG_FORMAT"
 FORMATS = ("text", "json")
 #: Longest value kept in a line (longer ones end with "…").
@@ -49,19 +51,19 @@ MAX_SECRET_OWNERS = 16
 #: And lone surrogates U+D800–DFFF (JSON's "\\udfff" in delivered text decodes to one): a line holding one is no UTF-8
 #: and a strict stream's encode raised inside the handler (R13-06).
 _UNSAFE = r"\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff"
-_CONTROL = re.compile(f"[{_UNSAFE}]")
+_CONTROL = LazyPattern(f"[{_UNSAFE}]", 0, globals())
 #: Also a raw backslash, for field values (escaped ``\\x5c``): else a value holding ``\\"`` closes its own quotes in
 #: the text line and forges fields (RT4-01).
-_CONTROL_FIELD = re.compile(f"[{_UNSAFE}\\\\]")
-_NEEDS_QUOTES = re.compile(r'[\s="\\]')
+_CONTROL_FIELD = LazyPattern(f"[{_UNSAFE}\\\\]", 0, globals())
+_NEEDS_QUOTES = LazyPattern(r'[\s="\\]', 0, globals())
 #: Text that ``runbooks.redact``'s patterns could match has a run of 32 letters/digits (the key shapes), "bearer"
 #: or a JWT's "eyJ", or one of these words (lower-cased: its ``name=``/``name:`` names, and the webhook hosts,
 #: which come after "https:") together with a "=" or ":". Other text skips the full redaction.
 _SUSPECT_WORDS = ("key", "sig", "pass", "pwd", "secret", "token", "hooks.slack", "webhook.office", "logic.azure")
-_SUSPECT_RUN = re.compile(r"[0-9A-Za-z]{32}")
+_SUSPECT_RUN = LazyPattern(r"[0-9A-Za-z]{32}", 0, globals())
 #: Values of letters, digits and ``_./-`` only (ids, routes, resource IDs): no "=", ":" or space, so no ``name=value``
 #: credential, no bearer token, no URL — only a key-shaped run (checked apart) or a registered secret could hide.
-_PLAIN = re.compile(r"[A-Za-z0-9_./-]{0,%d}" % MAX_VALUE_CHARS)
+_PLAIN = LazyPattern(r"[A-Za-z0-9_./-]{0,%d}" % MAX_VALUE_CHARS, 0, globals())
 
 
 def register_secret(value: str | None) -> None:

@@ -89,3 +89,31 @@ def test_the_markdown_timeline_is_in_time_order_as_incident_show_lists_it():
     steps = [line.split(" | ")[2] for line in table.splitlines() if line.startswith("| ") and not line.startswith("| offset")]
     assert steps == ["alert fired", "alert received", "note without a time", "snapshot-logs", "rotate-keys",
                      "lock-network", "verify snapshot-logs", "verify lock-network", "verify rotate-keys"]
+
+
+def test_kept_evidence_is_hashed_once_and_a_planted_first_name_gives_the_second_its_hash(tmp_path, monkeypatch):
+    """write_jsonl hashes the rows' bytes once (the second name and the manifest entry share the digest: a 227 KB
+    snapshot was hashed twice per collection), and both still describe the bytes kept."""
+    import firestop.evidence.store as evidence_store
+
+    hashed: list[int] = []
+    real = hashlib.sha256
+
+    class Counting:
+        sha256 = staticmethod(lambda data=b"": hashed.append(len(data)) or real(data))
+
+    monkeypatch.setattr(evidence_store, "hashlib", Counting)
+    store = EvidenceStore(tmp_path)
+    rows = [{"a": "x" * 100}, {"a": "y"}]
+    item = store.write_jsonl("inc-2", name="logs", rows=rows, step_id="s", collected_by="t", collected_at="now",
+                             source={}, trusted=lambda filed: True)
+    data = (tmp_path / "inc-2" / item.path).read_bytes()
+    assert hashed == [len(data)]  # once, not once for the spare name and once for the manifest
+    assert item.sha256 == real(data).hexdigest() and item.path == "s-logs.jsonl"
+    # a planted object at the first name (not vouched for): this collection is kept under the name carrying its hash
+    (tmp_path / "inc-3").mkdir()
+    (tmp_path / "inc-3" / "s-logs.jsonl").write_text("planted\n")
+    kept = store.write_jsonl("inc-3", name="logs", rows=rows, step_id="s", collected_by="t", collected_at="now",
+                             source={}, trusted=lambda filed: False)
+    assert kept.path == f"s-logs-{real(data).hexdigest()[:16]}.jsonl" and kept.sha256 == real(data).hexdigest()
+    assert (tmp_path / "inc-3" / kept.path).read_bytes() == data

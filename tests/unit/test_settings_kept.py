@@ -45,6 +45,8 @@ def test_a_changed_variable_is_seen_at_the_next_call(monkeypatch, tmp_path, name
              "FIRESTOP_NOTIFY_WEBHOOK_URL": "https://hooks.example.com/x",
              "FIRESTOP_SENTINEL_WORKSPACE_ID": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/"
                                                "providers/Microsoft.OperationalInsights/workspaces/ws",
+             "FIRESTOP_NON_PRODUCTION_ACCOUNTS": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/"
+                                                 "rg/providers/Microsoft.CognitiveServices/accounts/acct",
              "FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS": "7200"}.get(name, "changed-value")
     monkeypatch.setenv(name, value)
     second = get_settings()
