@@ -81,7 +81,7 @@ Left: the 49 M are mostly pydantic collecting the 17 models' fields at class cre
 detect 3.7) and ~1.5 ms building the 11 shipped playbooks to route (only name, priority and match are read; the
 objects are the loader's public result); Approval objects built in lifecycle.incident's unconfirmed-alert gate are
 validated (not on this path: the example alert is confirmed).
-=======
+
 startup18c (2026-12-05), main 7b24ca9 -> startup18c: interpreter 143 M, --help 933 M -> 933 M, imports 2,112 M ->
 2,088 M, work 509 M -> 502 M, alert handle 2,622 M -> 2,589 M (2.81x -> 2.78x). 16 module-level patterns the
 command never uses compile on first use (firestop/lazy_re.py: -25 M); the 227 KB evidence snapshot is hashed once,
@@ -96,6 +96,15 @@ left: a durable-only DFApp for the CLI's host (orchestrators, entities, activiti
 host would no longer load function_app.py as the Functions host does; the timeline table (rich Table, ~54 M against
 3 M for --json) — its output is the contract; pydantic models of alerts, lifecycle, evidence and runbooks: every one
 built is validated or dumped on this path (a census with defer_build on all), the unused ones already defer.
+=======
+startup18b (2026-12-05), main 7b24ca9 -> startup18b, ``--before main`` in one run: interpreter 143 M, --help
+933 M -> 932 M, imports 2,112 M -> 2,061 M, work 509 M -> 509 M, alert handle 2,621 M -> 2,570 M (2.81x -> 2.76x;
+1,005 -> 955 modules). The run side: lazy sandbox rooms (a tenant routes with core/route_table.py and imports a
+route's module on its first request: 90 -> 40 sandbox modules, -35 M), store commits walk only the touched sections'
+append-only lists (-7 M), four sandbox dataclasses made msgspec Structs (-8 M). Looked at and left: the 34 LRO polls
+(accounts.update.lro = 20 s is inside what Azure reports for such PATCHes, 0-33 s with no Retry-After:
+sandbox/core/latency.py), so the product's 0.5 s polling stays; a poll is ~2.4 M instructions, about half of it the
+SDK pipeline; the public RequestLogEntry/FaultRecord stay dataclasses (tenant.requests/faults are API).
 """
 
 from __future__ import annotations

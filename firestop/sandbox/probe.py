@@ -3,21 +3,21 @@
 ``unserved(method, target) -> str | None``: ``target`` is an ARM path (``/subscriptions/…``, sent to
 ``management.azure.com``) or a full ``https://`` URL; the answer is None when a room routes it, else
 the reason (the audit reports it as "not evaluable" instead of drawing a 501). Pure over the rooms'
-route tables (:func:`firestop.sandbox.core.rooms.all_routes`); no tenant state is read.
+route table (:func:`firestop.sandbox.core.rooms.table_routes`: no room is imported); no tenant state is read.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from .core.rooms import all_routes
+from .core.rooms import table_routes
 from .core.router import Router
 from .core.wire import SandboxRequest
 
 
 @lru_cache(maxsize=1)
 def _router() -> Router:
-    return Router(all_routes())
+    return Router(table_routes())
 
 
 def unserved(method: str, target: str) -> str | None:

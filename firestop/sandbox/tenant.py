@@ -27,27 +27,23 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from .activitylog import events as activity
-from .alertsmanagement import models as alerts_management
-from .alertsmanagement import processing as alert_processing
-from .security import models as security_models
-from .sentinel import models as sentinel_models
 from .core import faults as F
 from .core import lro
 from .core.auth import CHECKS
 from .core.clock import VirtualClock, format_utc, parse_utc
 from .core.credential import SandboxCredential
 from .core.errors import error
-from .core.rooms import all_routes
+from .core.rooms import table_routes
 from .core.router import RequestContext, Router
 from .core.state import TenantState, state_path
 from .core.store import Sections, Store, private_mkdir, read_document, remove_stale_temp_files
 from .core.transport import SandboxTransport
 from .core.wire import SandboxRequest, SandboxResponse
-from .monitor import evaluate as monitor_evaluate
-from .monitor import models as monitor_models
-from .monitor import traffic as monitor_traffic
-from .security import detector as security_detector
 from .seed import DEFAULT_SEED_FILE, build_document, read_seed_file, seed_document
+
+# The rooms' modules the accessors below use (Azure Monitor, Defender, Sentinel, Alerts Management) are imported by
+# the accessor that needs them, and routes by the router when a request reaches one (core/rooms.py "Lazy rooms"):
+# a tenant opened to answer a few requests imports only what those requests reach.
 
 try:  # POSIX only; elsewhere the sandbox is single-process
     import fcntl
@@ -90,7 +86,7 @@ class Tenant:
         self.clock = VirtualClock(parse_utc(document["clock"]))
         self.credential = SandboxCredential(self._state.tenant_id)
         self.transport = SandboxTransport(self)
-        self._router = Router(all_routes())
+        self._router = Router(table_routes())
         self._operations = {r.operation for r in self._router.routes}
         self.state_dir: Optional[Path] = Path(state_dir) if state_dir is not None else None
         #: Persistence of a tenant bound to a state dir (snapshot + journal), else ``None``.
@@ -456,6 +452,8 @@ class Tenant:
         """Answer one Azure OpenAI data-plane call made at ``at`` (default now) and record its log row and
         metrics (:func:`firestop.sandbox.monitor.traffic.call`: ``account``, ``ip``, ``key`` | ``principal``,
         ``deployment``, ``operation``, ``content_filtered``, ``tag``); returns the HTTP status. Does not move the clock."""
+        from .monitor import traffic as monitor_traffic
+
         with self._exclusive() as state:
             status = monitor_traffic.call(state, at or self.clock.now(), **call)  # type: ignore[arg-type]
             self._save_locked()
@@ -467,6 +465,11 @@ class Tenant:
         alert processing rule covers (:func:`firestop.sandbox.alertsmanagement.processing.suppressing`) is held by
         Alerts Management (``actionStatus.isSuppressed``) but notifies no webhook (``explain["suppressed_by"]``);
         returns the :class:`~firestop.sandbox.monitor.evaluate.Notification` s to deliver, oldest first."""
+        from .alertsmanagement import models as alerts_management
+        from .alertsmanagement import processing as alert_processing
+        from .monitor import evaluate as monitor_evaluate
+        from .security import detector as security_detector
+
         with self._exclusive() as state:
             now = self.clock.now()
             out = monitor_evaluate.evaluate(state, now) + security_detector.evaluate(state, now)
@@ -493,12 +496,18 @@ class Tenant:
         (:func:`firestop.sandbox.monitor.models.register_rule_of`: the source check reads the rule's route), and an
         activity log alert's event when the Activity Log holds none of its ``eventDataId``
         (:func:`firestop.sandbox.activitylog.events.record_fired_event`: the source check reads it back, verify13)."""
+        from .alertsmanagement import models as alerts_management
+        from .monitor import models as monitor_models
+
         with self._exclusive() as state:
             found = alerts_management.record_fired(state, payload, self.clock.now())
             if found:
                 monitor_models.register_rule_of(state, payload, self.clock.now())
                 activity.record_fired_event(state, payload)  # an activity log alert's event, as Azure logged it
             else:  # a Defender alert or a Sentinel incident (payload_of's data.source): its service holds it first
+                from .security import models as security_models
+                from .sentinel import models as sentinel_models
+
                 found = (security_models.record_delivered(state, payload, format_utc(self.clock.now()))
                          or sentinel_models.record_delivered(state, payload, format_utc(self.clock.now())))
             self._save_locked()
@@ -507,6 +516,8 @@ class Tenant:
     def pending_deliveries(self) -> list[datetime]:
         """Times after now at which Defender for AI's deliveries (Sentinel incidents, workflow automations) fall due
         (:func:`firestop.sandbox.security.detector.next_due`): a runner moves the clock there."""
+        from .security import detector as security_detector
+
         with self._exclusive() as state:
             return security_detector.next_due(state, self.clock.now())
 

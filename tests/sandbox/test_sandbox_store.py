@@ -169,3 +169,26 @@ def test_kill_9_leaves_a_consistent_tenant_and_no_temp_files(tmp_path):
     assert len(tenant.issued_key_values()) == seeded + count  # state and request log agree
     _cs(tenant).accounts.list_keys(RG, ACCOUNT)
     assert len(Tenant.open(tmp_path).requests) == count + 1
+
+
+def test_a_commit_walks_only_the_lists_of_sections_looked_at_and_loses_no_tail(tmp_path):
+    """A clock-only commit journals the clock alone; lists appended in sections looked at since are journalled as
+    tails, lists of sections nobody looked at keep their committed lengths; a reader gets the same document."""
+    doc = S.Sections({"clock": "t0", "requests": [1], "workspaces": {"w": {"tables": {"T": {"rows": [[1]]}}}},
+                      "activity_log": []})
+    store = S.Store(tmp_path)
+    store.write_snapshot(doc)
+    doc["clock"] = "t1"
+    assert store.commit(doc)
+    assert json.loads(_journal_lines(tmp_path)[-1]) == {"set": {"clock": "t1"}}
+    doc["requests"].append(2)
+    doc["workspaces"]["w"]["tables"]["T"]["rows"].append([2])
+    assert store.commit(doc)
+    assert json.loads(_journal_lines(tmp_path)[-1]) == {
+        "ext": [[["requests"], [2]], [["workspaces", "w", "tables", "T", "rows"], [[2]]]]}
+    doc["activity_log"].append({"e": 1})
+    doc["clock"] = "t2"
+    assert store.commit(doc)
+    assert json.loads(_journal_lines(tmp_path)[-1]) == {"set": {"clock": "t2"}, "ext": [[["activity_log"], [{"e": 1}]]]}
+    assert not store.commit(doc)  # nothing changed, nothing written
+    assert _plain(S.Store(tmp_path).load()) == _plain(doc)

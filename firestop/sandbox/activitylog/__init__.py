@@ -18,6 +18,5 @@ room = Room(
         # not a request: eventTimestamp -> submissionTimestamp of Activity Log API events (corpus REST sample: ~19 s)
         "activity.submission": 20.0,
     },
+    modules=("routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)

@@ -18,6 +18,5 @@ from ..core.rooms import Room
 
 room = Room("alertsmanagement", latency={"alerts.get": 0.2, "alertProcessingRules.get": 0.1,
                                          "alertProcessingRules.createOrUpdate": 0.5, "alertProcessingRules.delete": 0.3,
-                                         "alertProcessingRules.list": 0.2})
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
+                                         "alertProcessingRules.list": 0.2},
+            modules=("routes", "seed"))  # register on ``room`` (imported by ``room.load()``)

@@ -25,6 +25,5 @@ room = Room(
         "apimSubscriptions.regenerateSecondaryKey": 0.5,
         "apimSubscriptions.listSecrets": 0.2,
     },
+    modules=("routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)

@@ -59,6 +59,5 @@ room = Room(
         "raiBlocklistItems.createOrUpdate": 0.5,
         "raiBlocklistItems.delete": 0.5,
     },
+    modules=("aoai", "cognitive", "network", "operations", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import aoai, cognitive, network, operations, seed  # noqa: E402,F401  (register on ``room``)

@@ -21,6 +21,5 @@ room = Room(
         "roleDefinitions.list": 0.1,
         "permissions.list": 0.1,
     },
+    modules=("routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)

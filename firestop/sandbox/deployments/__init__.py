@@ -32,6 +32,5 @@ room = Room(
         "blobContainers.lockImmutabilityPolicy": 0.2,
         "storageAccounts.getProperties": 0.1,
     },
+    modules=("routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)

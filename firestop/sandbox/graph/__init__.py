@@ -31,6 +31,5 @@ room = Room(
         "riskyServicePrincipals.confirmCompromised": 0.5,
         "security.alerts_v2.get": 0.1,
     },
+    modules=("routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)

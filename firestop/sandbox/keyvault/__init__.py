@@ -23,6 +23,5 @@ room = Room(
         "vaults.listBySubscription": 0.2,
         "vaultSecrets.get": 0.1,  # Secrets_Get on ARM: a secret's properties, never its value (infra deploy)
     },
+    modules=("management", "routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import management, routes, seed  # noqa: E402,F401  (register on ``room``)

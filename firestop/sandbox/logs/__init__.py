@@ -19,6 +19,5 @@ room = Room(
         "logs.queryResource": 3.0,
         "workspaces.get": 0.1,
     },
+    modules=("management", "routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import management, routes, seed  # noqa: E402,F401  (register on ``room``)

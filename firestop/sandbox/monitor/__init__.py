@@ -58,6 +58,5 @@ room = Room(
         # not requests: a platform-metric minute is published this long after it ends
         "metrics.latency": 60.0,
     },
+    modules=("metrics", "routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import metrics, routes, seed  # noqa: E402,F401  (register on ``room``)

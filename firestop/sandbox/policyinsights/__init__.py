@@ -11,6 +11,5 @@ policies (the sandbox keeps them as seeded; a twin file can carry its tenant's o
 
 from ..core.rooms import Room
 
-room = Room("policyinsights", latency={"policyStates.queryResults": 0.4})
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
+room = Room("policyinsights", latency={"policyStates.queryResults": 0.4},
+            modules=("routes", "seed"))  # register on ``room`` (imported by ``room.load()``)

@@ -51,6 +51,5 @@ room = Room(
         "defender.sentinel": 55.0,
         "defender.automation": 60.0,
     },
+    modules=("automations", "routes", "seed", "suppression_rules"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import automations, routes, seed, suppression_rules  # noqa: E402,F401  (register on ``room``)

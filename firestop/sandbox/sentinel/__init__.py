@@ -25,6 +25,5 @@ room = Room(
         "incidentComments.list": 0.2,
         "incidentComments.createOrUpdate": 0.3,
     },
+    modules=("routes", "seed"),  # register on ``room`` (imported by ``room.load()``)
 )
-
-from . import routes, seed  # noqa: E402,F401  (register on ``room``)
