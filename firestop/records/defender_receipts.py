@@ -132,7 +132,9 @@ def mark_since(store: Any, when: str, seal_key: Any) -> None:
 _MARKED: set[str] = set()
 
 
-def _since_of(store: Any, name: str, seal_key: Any) -> str | None:
+def _document(store: Any, name: str) -> dict | None:
+    """The JSON object at ``name`` (read at most :data:`READ_LIMIT` bytes), or None: absent, bigger, not a JSON object.
+    Raises the store's other errors."""
     from firestop.storage.base import TooLarge
 
     try:
@@ -143,7 +145,12 @@ def _since_of(store: Any, name: str, seal_key: Any) -> str | None:
         doc = json.loads(raw) if raw else None
     except (ValueError, RecursionError):
         return None
-    when = doc.get("since") if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else None
+
+
+def _since_of(store: Any, name: str, seal_key: Any) -> str | None:
+    doc = _document(store, name)
+    when = doc.get("since") if doc is not None else None
     if not isinstance(when, str) or not seal_key.check(PURPOSE, name, when, doc.get("seal"))[0]:
         return None
     return when
@@ -165,18 +172,9 @@ def received_at(store: Any, key: str, seal_key: Any, alert_type: str | None = No
     """When the alert ``key`` was first received (the receipt's ISO-8601 text), or None: no receipt, a blob this
     module did not write (no valid seal of ``seal_key`` for its name, time and type, or over :data:`READ_LIMIT`
     bytes), or — ``alert_type`` given — one received as another alert type (R18-03). Raises the store's other errors."""
-    from firestop.storage.base import TooLarge
-
     name = receipt_name(key)
-    try:
-        raw = store.read(name, limit=READ_LIMIT)
-    except TooLarge:
-        return None
-    try:
-        doc = json.loads(raw) if raw else None
-    except (ValueError, RecursionError):
-        return None
-    when, kind, seal = ((doc.get("received_at"), doc.get("alert_type"), doc.get("seal")) if isinstance(doc, dict)
+    doc = _document(store, name)
+    when, kind, seal = ((doc.get("received_at"), doc.get("alert_type"), doc.get("seal")) if doc is not None
                         else (None, None, None))
     if not isinstance(when, str) or not isinstance(kind, str):
         return None
