@@ -96,7 +96,7 @@ def keep(store: Any, key: str, received_at: str, seal_key: Any, alert_type: str 
                      "application/json")
     except AlreadyExists:
         return
-    mark_since(store, when, seal_key)  # (a new receipt only: one more create, answered 409 after the key's first)
+    mark_since(store, when, seal_key)  # (after a new receipt: the key's first files its since-marker)
 
 
 #: What a since-marker's name is derived from (see the module docstring).
