@@ -73,6 +73,16 @@ def _why(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def missing_action_hint(reason: str, action: str) -> str:
+    """``""``, or — when ``reason`` (a :class:`NotEvaluable`'s text) is ARM's 403 — a clause naming the audit role's
+    ``action`` and how the role gets it (review18, R18-05: a deployment made before a version that added a read keeps
+    its old role until the template is deployed again with regenerated ``auditRoleActions``)."""
+    if " answered 403" not in reason:
+        return ""
+    return (f"; the audit role lacks {action} (a role deployed before this version): deploy infra/azuredeploy.json again "
+            "with the auditRoleActions python -m firestop infra generates (python -m firestop permissions --audit lists them)")
+
+
 def _bounded(items: Any) -> list[Any]:
     out = []
     for item in items:

@@ -34,7 +34,10 @@ Retired seal keys (deploy18): the template always points ``FIRESTOP_SEAL_KEY_RET
 keeps what the vault holds — but the secret must exist. When the parameters leave ``sealKeyRetired`` out, :func:`deploy`
 reads what is there (:func:`retired_secret_exists`: ARM Secrets_Get, which never returns a value) and gives ``none``
 (a ring without a retired key) only when no such secret exists yet — a first deployment, or one made before the
-template kept it. The result's ``seal_key_retired`` says which: ``"given"``, ``"kept"`` or ``"initialised"``. A later
+template kept it. The result's ``seal_key_retired`` says which: ``"given"``, ``"kept"`` or ``"initialised"``. Kept
+only when the deployed site already reads the secret (:func:`site_reads_retired_from_vault`): a site an older template
+deployed with ``sealKeyRetired`` left empty runs with no retired key while the secret may still hold the keys that
+deployment dropped, so a deployment without the parameter is refused (R18-01: it revived them). A later
 deployment giving ``sealKey`` without ``sealKeyRetired`` is refused: a new key would drop the stored one from the ring.
 
 Secrets in app settings: a template whose Function App writes ``FIRESTOP_SEAL_KEY``, ``FIRESTOP_SEAL_KEY_RETIRED`` or
@@ -109,6 +112,35 @@ def retired_secret_exists(clients: Any, *, subscription_id: str, resource_group:
             continue
         return True
     return False
+
+
+def site_reads_retired_from_vault(clients: Any, *, subscription_id: str, resource_group: str, app: str) -> bool | None:
+    """Whether the deployed Function App ``app`` reads ``FIRESTOP_SEAL_KEY_RETIRED`` through a Key Vault reference
+    (ARM WebApps_GetAppSettingsKeyVaultReferences, ``…/config/configreferences/appsettings``: setting names and
+    statuses, never a value; :data:`firestop.infra.doctor.REFERENCES_API_VERSION`), or None when that cannot be told (no
+    such site yet, a target that does not model the list, a deployer who may not read it). R18-01: a site an older
+    template deployed with ``sealKeyRetired`` left empty has the setting ``''`` (no retired key) while the vault may
+    still hold keys an earlier deployment wrote; other errors propagate."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    from .doctor import REFERENCES_API_VERSION
+
+    rid = (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Web/sites/{app}"
+           "/config/configreferences/appsettings")
+    try:
+        body = clients.resources(subscription_id).resources.get_by_id(
+            rid, api_version=REFERENCES_API_VERSION, cls=lambda response, _deserialized, _headers: response.http_response.json())
+    except ResourceNotFoundError:
+        return None
+    except HttpResponseError as exc:
+        if exc.status_code in (401, 403, 501):  # not modelled, or not readable by this deployer: cannot be told
+            return None
+        raise
+    names = set()
+    for item in (body or {}).get("value") or []:
+        if isinstance(item, dict):  # the setting's name: "name", and the last segment of "id" (…/appsettings/<name>)
+            names |= {str(item.get("name") or ""), str(item.get("id") or "").rstrip("/").rsplit("/", 1)[-1]}
+    return "FIRESTOP_SEAL_KEY_RETIRED" in names
 
 
 def literal_secret_settings(template: dict[str, Any]) -> list[str]:
@@ -266,6 +298,18 @@ def deploy(clients: Any, *, subscription_id: str, resource_group: str, name: str
             vault = (outputs.get("vaultName") or {}).get("value") if isinstance(outputs.get("vaultName"), dict) else None
         if retired_secret_exists(clients, subscription_id=subscription_id, resource_group=resource_group,
                                  vaults=[vault] if isinstance(vault, str) and vault else []):
+            app = (params.get("appName") or {}).get("value")
+            if not (isinstance(app, str) and app) and not first:
+                outputs = client.deployments.get(resource_group, name).properties.outputs or {}
+                app = (outputs.get("functionAppName") or {}).get("value") if isinstance(outputs.get("functionAppName"), dict) else None
+            if isinstance(app, str) and app and site_reads_retired_from_vault(
+                    clients, subscription_id=subscription_id, resource_group=resource_group, app=app) is False:
+                raise DeployInputError("--parameters", (
+                    f"sealKeyRetired is not given, and the deployed app {app[:60]!r} does not read "
+                    f"{RETIRED_SECRET} (its FIRESTOP_SEAL_KEY_RETIRED is not a Key Vault reference: an earlier template "
+                    "left it empty, which dropped the retired keys): keeping the vault's secret would put keys back into "
+                    "the ring that the running app no longer holds. Give sealKeyRetired: 'none' keeps the ring as the "
+                    "app runs it, or the keys to keep, newest first (review18, R18-01)"))
             retired = "kept"
         else:
             params[RETIRED_PARAMETER] = {"value": NO_RETIRED_KEY}

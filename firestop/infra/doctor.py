@@ -4,8 +4,9 @@ Checks (each → ``{"check", "status": ok|problem|skipped, "detail"}``; ``skippe
 could not be checked and why — "— not checkable: …" when the target (e.g. the sandbox) cannot answer):
 
 1. ``settings`` — :func:`firestop.settings.check_environment` on the environment (``on_azure`` with
-   ``--azure``: the required application settings must be present, and so must every one ``infra/azuredeploy.json``
-   always writes, :func:`firestop.infra.app_settings.missing_on_azure`, each named with the parameter it comes from).
+   ``--azure``: the required application settings must be present, and, run inside the app, so must every one
+   ``infra/azuredeploy.json`` always writes, :func:`firestop.infra.app_settings.missing_on_azure`, each named with the
+   parameter it comes from).
 2. ``storage`` — the stores of :func:`firestop.storage.stores_for` answer: with ``FIRESTOP_STORAGE_BLOB_URL``
    each container (records, evidence, ledger) is read with Get Container Properties (the managed identity on
    Azure, Azurite's development key locally; a missing container is a problem on Azure, created on first write
@@ -74,15 +75,17 @@ def _result(check: str, status: str, detail: str, **extra: Any) -> dict[str, Any
 
 
 def check_settings(env: Mapping[str, str], on_azure: bool) -> dict[str, Any]:
-    """``settings``: every value checked; on Azure also the required ones present, and every setting the template
+    """``settings``: every value checked; on Azure also the required ones present, and — run inside the app (App
+    Service's ``WEBSITE_SITE_NAME``/``WEBSITE_INSTANCE_ID``, as :func:`~firestop.infra.app_settings.log_missing_on_azure`
+    looks; a laptop's ``--azure`` environment never holds the app's settings, R18-04) — every setting the template
     always writes (:func:`firestop.infra.app_settings.missing_on_azure`: a hand edit removed it, or an older template
-    deployed the app) — the app still starts without those (each has a safe default), so doctor is where they show."""
+    deployed the app): the app still starts without those (each has a safe default), so doctor is where they show."""
     from firestop.settings import check_environment
 
     from .app_settings import missing_on_azure
 
     problems = check_environment(env, on_azure=on_azure)
-    if on_azure:
+    if on_azure and (env.get("WEBSITE_SITE_NAME") or env.get("WEBSITE_INSTANCE_ID")):  # R18-04: the app's, not a laptop's
         named = {name for name, _ in problems}
         problems += [(name, problem) for name, problem in missing_on_azure(env) if name not in named]
     if problems:

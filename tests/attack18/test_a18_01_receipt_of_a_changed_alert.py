@@ -25,6 +25,7 @@ from azure.mgmt.security import SecurityCenter
 
 from firestop.audit.controls.monitoring import RELAY_GRACE_SECONDS
 from firestop.sandbox.security.models import alerts
+from tests.defender18.relay import receipts_kept_since
 from tests.defender18.test_d18_relay_proof import ELSEWHERE, _alert_rules, _raise_and_relay, sandbox  # noqa: F401
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401 - the fixture
 
@@ -32,6 +33,7 @@ from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401 - the fixt
 def test_a_copy_of_the_alert_under_another_type_is_not_a_receipt_of_it(sandbox):  # noqa: F811
     env, call = sandbox
     tenant = env.tenant
+    receipts_kept_since()  # (R18-02: the app has kept receipts for weeks; the relay delivered until now)
     security = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
     [automation] = list(security.automations.list())
     automation.actions[0].uri = ELSEWHERE  # E: the relay's id kept as the label
@@ -58,6 +60,7 @@ DEV = ("/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ai
 def test_a_copy_of_the_alert_on_another_resource_is_not_a_receipt_of_it(sandbox):  # noqa: F811
     env, call = sandbox
     tenant = env.tenant
+    receipts_kept_since()  # (R18-02: the app has kept receipts for weeks; the relay delivered until now)
     security = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
     [automation] = list(security.automations.list())
     automation.actions[0].uri = ELSEWHERE

@@ -27,6 +27,7 @@ from firestop.settings import REPO_ROOT, Settings
 from firestop.tabletop.detection import deploy_detection
 from firestop.trust.seal import load_seal_key
 from tests.audit16.test_alert_rules_defender_fed import RELAY
+from tests.defender18.relay import receipts_kept_since
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
 T0 = "2026-12-07T04:00:00Z"  # the seed's alerts (2026-11-29) are out of the proof's 7-day window
@@ -51,6 +52,7 @@ def test_a_diverted_alert_of_another_playbook_is_looked_up_whatever_the_first_sp
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     now = parse_utc(T0)
     tenant.clock.set(now)
+    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
     store, key = records_store(Settings.from_env()), load_seal_key()
     for n in range(MAX_CHECKED):  # D: a day of credential theft attempts, every one relayed (before the diversion)
         name = f"25169351043{n:08d}_00000000-0000-4000-8000-{n:012d}"
@@ -73,6 +75,7 @@ def test_every_alert_is_still_read_once_per_audit(firestop_home, monkeypatch):
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     now = parse_utc(T0)
     tenant.clock.set(now)
+    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
     store, key = records_store(Settings.from_env()), load_seal_key()
     for n in range(8):
         name = f"25169351043{n:08d}_00000000-0000-4000-8000-{n:012d}"

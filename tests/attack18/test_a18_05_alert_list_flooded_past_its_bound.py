@@ -30,6 +30,7 @@ from firestop.tabletop.detection import deploy_detection
 from firestop.trust.seal import load_seal_key
 from tests.attack18.test_a18_02_receipt_lookups_spent_by_one_playbook import PROD, T0, _raise
 from tests.audit16.test_alert_rules_defender_fed import RELAY
+from tests.defender18.relay import receipts_kept_since
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
 FLOOD_TYPE = "ARM_AnomalousOperation.Sample"
@@ -58,6 +59,7 @@ def test_an_alert_crowded_out_of_the_listing_by_a_relayed_flood_is_still_judged(
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     now = parse_utc(T0)
     tenant.clock.set(now)
+    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
     store, key = records_store(Settings.from_env()), load_seal_key()
     _flood(tenant, store, key, now, MAX_ITEMS)
     diverted = "2516935104299999999_11111111-2222-4333-8444-555555555555"  # after E's diversion: no receipt
@@ -76,6 +78,7 @@ def test_a_cut_listing_of_the_accounts_group_proves_nothing_by_itself(firestop_h
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     now = parse_utc(T0)
     tenant.clock.set(now)
+    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
     store, key = records_store(Settings.from_env()), load_seal_key()
     for n in range(MAX_ITEMS):
         name = f"2516935105{n:09d}_bbbbbbbb-0000-4000-8000-{n:012d}"

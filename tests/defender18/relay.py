@@ -15,14 +15,33 @@ from __future__ import annotations
 from azure.mgmt.security import SecurityCenter
 
 
+#: Before the seed's alerts (2026-11-29): Firestop was keeping receipts when they were raised.
+KEPT_SINCE = "2026-11-01T00:00:00Z"
+
+
+def receipts_kept_since(when: str = KEPT_SINCE) -> str:
+    """File the app's since-marker at ``when`` (review18, R18-02: alerts generated before it, with no receipt, are not
+    judged): this app has kept receipts since then. Returns the marker's time."""
+    from firestop.records import defender_receipts
+    from firestop.records.store import records_store
+    from firestop.settings import Settings
+    from firestop.trust.seal import load_seal_key
+
+    store, key = records_store(Settings.from_env()), load_seal_key()
+    defender_receipts.mark_since(store, when, key)
+    return defender_receipts.keeping_since(store, key)
+
+
 def relay_raised_alerts(tenant) -> list[str]:
-    """Keep the receipts of the alerts ``tenant``'s automations deliver; returns their names (``systemAlertId``)."""
+    """Keep the receipts of the alerts ``tenant``'s automations deliver; returns their names (``systemAlertId``).
+    Firestop kept receipts since before the seed's alerts (:func:`receipts_kept_since`)."""
     from firestop.records import defender_receipts
     from firestop.records.store import records_store
     from firestop.sandbox.security.automations import delivering
     from firestop.settings import Settings
     from firestop.trust.seal import load_seal_key
 
+    receipts_kept_since()
     security = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
     store, key = records_store(Settings.from_env()), load_seal_key()
     kept = []

@@ -26,6 +26,7 @@ from firestop.sandbox.probe import unserved
 from firestop.settings import REPO_ROOT
 from firestop.tabletop.detection import deploy_detection
 from tests.audit16.test_alert_rules_defender_fed import DEFENDER_ONLY, RELAY
+from tests.defender18.relay import receipts_kept_since
 from tests.intake.test_intake_eventgrid import endpoint  # noqa: F401 - the fixture
 
 T0 = "2026-12-07T04:00:00Z"  # the seed's alerts were raised on 2026-11-29: out of the window
@@ -132,6 +133,7 @@ def test_a_receipt_the_app_did_not_seal_is_not_believed(sandbox):
     """A Storage Blob Data writer planting a receipt for the alert Defender raised does not make the route pass."""
     env, call = sandbox
     tenant = env.tenant
+    receipts_kept_since(T0)  # (R18-02: Firestop kept receipts when the alert was raised)
     security = SecurityCenter(tenant.credential, tenant.subscription_id, transport=tenant.transport)
     [automation] = list(security.automations.list())
     automation.actions[0].uri = ELSEWHERE
@@ -193,6 +195,7 @@ def test_each_alert_is_looked_up_once_per_audit_whatever_the_playbooks(firestop_
     monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
     tenant = Tenant.load()
     deploy_detection(tenant, REPO_ROOT / "playbooks")
+    receipts_kept_since()  # (R18-02: Firestop kept receipts when the seed's alerts were raised)
     reads, real = [], defender_receipts.received_at
     monkeypatch.setattr(defender_receipts, "received_at",
                         lambda store, key, seal, **kw: reads.append(key) or real(store, key, seal, **kw))

@@ -131,6 +131,7 @@ def test_doctor_settings_check_names_the_missing_one_on_azure_only(firestop_home
 
     settings = _resolved(_deploy())
     settings["FIRESTOP_PLAYBOOKS"] = str(REPO_ROOT / "playbooks")
+    settings["WEBSITE_SITE_NAME"] = "firestop-app"  # where the app runs (review18 R18-04: not a laptop's --azure)
     assert check_settings(settings, on_azure=True)["status"] == "ok"
     del settings["FIRESTOP_EVIDENCE_MAX_WINDOW_SECONDS"]
     found = check_settings(settings, on_azure=True)

@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from firestop.alerts.times import parse_utc_or_none
 from firestop.audit.models import Evidence
-from firestop.audit.reader import MAX_ITEMS, AuditContext, NotEvaluable
+from firestop.audit.reader import MAX_ITEMS, AuditContext, NotEvaluable, missing_action_hint
 
 #: The alert-rules control's ``reads`` entry for this check (the sandbox's operation name; its action is
 #: ``Microsoft.Security/alertsSuppressionRules/read``, runbooks.permissions.AUDIT_ACTIONS).
@@ -99,7 +99,8 @@ def dismissing(ctx: AuditContext, fed_types: dict[str, list[str]], accounts: lis
         rules = ctx.defender_suppression_rules()
     except NotEvaluable as exc:
         return (f"Defender alerts suppression rules not read ({str(exc)[:300]}): a rule dismissing the alerts the "
-                "Defender-fed playbooks wait for cannot be ruled out", Evidence(read=read, value=None))
+                "Defender-fed playbooks wait for cannot be ruled out"
+                + missing_action_hint(str(exc), "Microsoft.Security/alertsSuppressionRules/read"), Evidence(read=read, value=None))
     now = ctx.now()
     found: dict[str, list[str]] = {}
     for rule in rules:

@@ -7,7 +7,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from firestop.audit.models import Area, Evidence, Severity
-from firestop.audit.reader import AuditContext, NotEvaluable
+from firestop.audit.reader import AuditContext, NotEvaluable, missing_action_hint
 from firestop.audit.registry import NoParams, Verdict, all_controls, control, failed, passed
 from firestop.audit.controls import defender_suppression, suppression
 from firestop.infra.alerts_route import reaches_alerts_route
@@ -415,8 +415,10 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
     (:meth:`AuditContext.defender_alerts`, REST 2022-01-01) generated in the last :data:`PROOF_WINDOW_DAYS` days and at
     least :data:`RELAY_GRACE_SECONDS` before the audit, that one of ``exporting`` exports (:func:`_exports`), are looked up
     among Firestop's receipts (:mod:`firestop.records.defender_receipts`, kept by ``POST /api/alerts``): one not
-    received → ``broken`` naming the alert and the automation (the route is broken or diverted; a ``Dismissed`` one,
-    RT20-04, is said to be dismissed as raised — an alerts suppression rule — and counts the same); all received →
+    received, generated after the ring began keeping receipts (:func:`~firestop.records.defender_receipts.keeping_since`;
+    one generated before is not judged unless Dismissed: R18-02, an upgrade from a version that kept none) → ``broken``
+    naming the alert and the automation (the route is broken or diverted; a ``Dismissed`` one, RT20-04, is said to be
+    dismissed as raised — an alerts suppression rule — and counts the same); all received →
     ``fed``, naming the proof; none in the window → ``unproven`` (never fed on configuration alone), saying how to
     prove it (:data:`PROVE_IT`). Alerts of the playbook's own types come first, newest first; another type the same
     automation exports proves or refutes the same route. ``receipts``: the audit's memo of the receipts read
@@ -444,7 +446,8 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
         listed = [ctx.defender_alerts(), *(ctx.defender_alerts_in(g) for g in groups[:_MAX_GROUPS])]
     except NotEvaluable as exc:
         return DefenderRoute(state="unproven", detail=f"workflow automation {names} is configured, but Defender's alerts "
-                                                      f"were not read ({str(exc)[:200]}): not proven to reach Firestop")
+                                                      f"were not read ({str(exc)[:200]}): not proven to reach Firestop"
+                                                      + missing_action_hint(str(exc), "Microsoft.Security/locations/alerts/read"))
     cut = [len(page) >= MAX_ITEMS for page in listed]
     seen: set[str] = set()
     raised = []
@@ -460,6 +463,14 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
                                                       f"cannot be checked ({type(exc).__name__}): not proven to reach Firestop")
     now = ctx.now()
     since, until = now - timedelta(days=PROOF_WINDOW_DAYS), now - timedelta(seconds=RELAY_GRACE_SECONDS)
+    try:  # R18-02/06: receipts count from when this store began keeping them under the ring (none: judge nothing)
+        kept_since = defender_receipts.keeping_since(store, key)
+    except Exception as exc:  # noqa: BLE001 — the store failed: nothing shown either way
+        return DefenderRoute(state="unproven", detail=f"Firestop's receipts not read ({type(exc).__name__}): "
+                                                      "not proven to reach Firestop")
+    keeping = parse_utc_or_none(kept_since) if kept_since else None
+    keeping = keeping or now + timedelta(days=1)  # no receipt ever kept here: no alert is judged without one
+    unjudged = 0
     own, other = [], []
     for alert in raised:
         props = alert.get("properties") or {}
@@ -495,6 +506,9 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
             # RT20-04: a Dismissed alert never received was dismissed before any export (a suppression rule dismisses
             # as it raises; "it no longer triggers notifications") — raised, not delivered, like any other
             gone = str((alert.get("properties") or {}).get("status") or "").lower() == "dismissed"
+            if when < keeping and not gone:  # R18-02: raised before Firestop kept receipts: delivered then, or not
+                unjudged += 1
+                continue
             dismissed += gone
             missing.append(f"{name[:120]} ({alert_type[:80]}, generated {when:%Y-%m-%d %H:%M} UTC, "
                            + ("status Dismissed, " if gone else "") + f"exported by {', '.join(repr(b) for b in by)})")
@@ -518,6 +532,15 @@ def _defender_proof(ctx: AuditContext, types: list[str], exporting: list[dict],
             "read: not proven to reach Firestop"))
     if proof is not None:
         return DefenderRoute(state="fed", detail=f"proven end to end by Defender alert {proof}")
+    if unjudged:
+        when = (f"were raised before Firestop began keeping receipts ({keeping:%Y-%m-%d %H:%M} UTC: an upgrade, or a seal "
+                "key dropped since)" if kept_since else
+                "cannot be judged here: this records store holds no receipt sealed by this seal key (none received since "
+                "the upgrade; or the audit runs outside the app — its receipts are in the app's records store under "
+                "its key: run the audit in the app, POST /api/audits or its timer)")
+        return DefenderRoute(state="unproven", detail=(
+            f"workflow automation {names} is configured; the {unjudged} alert(s) it exported in the last "
+            f"{PROOF_WINDOW_DAYS} days {when}: not proven to reach Firestop — to prove it, {PROVE_IT}"))
     if skipped:
         return DefenderRoute(state="unproven", detail=(
             f"workflow automation {names} is configured; {skipped} alert(s) it exports were not looked up (over "
