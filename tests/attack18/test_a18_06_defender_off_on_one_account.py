@@ -71,15 +71,22 @@ def test_a_plan_inherited_from_the_subscription_still_counts(sandbox):  # noqa: 
     assert result.status.value == "pass", result.detail
 
 
-def test_a_plan_not_priced_per_resource_inherits_and_an_unread_one_fails(sandbox):  # noqa: F811
+def test_a_plan_not_priced_per_resource_inherits_the_subscriptions(sandbox):  # noqa: F811
     """Where Defender refuses a resource-level price for the plan (400: the spec lists VMs, VMSS and Arc machines as the
-    resources priced), the subscription's plan holds: the control still passes; a 403 leaves it unread: fails."""
+    resources priced), the subscription's plan holds: the control still passes (a guard: it passed before too)."""
     env, call = sandbox
     assert _attack(env, call, "contoso-openai-prod", "gpt-4o") == 1
     env.tenant.clock.advance(RELAY_GRACE_SECONDS)
-    env.tenant.inject_fault("pricings.get", 400, nth=2, times=10)  # (the first: the subscription's)
+    env.tenant.inject_fault("pricings.get", 400, nth=2, times=2)  # the two accounts' reads (the first: the subscription's)
     result = _alert_rules(env)
     assert result.status.value == "pass", result.detail
-    env.tenant.inject_fault("pricings.get", 403, nth=2, times=10)
+
+
+def test_an_account_plan_that_cannot_be_read_fails_the_control(sandbox):  # noqa: F811
+    env, call = sandbox
+    assert _attack(env, call, "contoso-openai-prod", "gpt-4o") == 1
+    env.tenant.clock.advance(RELAY_GRACE_SECONDS)
+    env.tenant.inject_fault("pricings.get", 403, nth=2, times=2)
     result = _alert_rules(env)
-    assert result.status.value == "fail" and "not read" in result.detail, result.detail
+    assert result.status.value == "fail", result.detail
+    assert "Defender plan AI: Standard, but not Standard on" in result.detail and "(not read)" in result.detail
