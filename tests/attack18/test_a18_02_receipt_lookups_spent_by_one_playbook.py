@@ -46,14 +46,20 @@ def _raise(tenant, name: str, alert_type: str, at) -> None:
         alerts(state)[body["id"].lower()] = body
 
 
-def test_a_diverted_alert_of_another_playbook_is_looked_up_whatever_the_first_spent(firestop_home, monkeypatch):
+
+def relayed_tenant(monkeypatch):
+    """The deployed sandbox tenant at T0 with the relay named and receipts kept since before its alerts (R18-02):
+    ``(tenant, now, records store, seal key)``."""
     monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
     tenant = Tenant.load()
     deploy_detection(tenant, REPO_ROOT / "playbooks")
     now = parse_utc(T0)
     tenant.clock.set(now)
-    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
-    store, key = records_store(Settings.from_env()), load_seal_key()
+    receipts_kept_since()
+    return tenant, now, records_store(Settings.from_env()), load_seal_key()
+
+def test_a_diverted_alert_of_another_playbook_is_looked_up_whatever_the_first_spent(firestop_home, monkeypatch):
+    tenant, now, store, key = relayed_tenant(monkeypatch)
     for n in range(MAX_CHECKED):  # D: a day of credential theft attempts, every one relayed (before the diversion)
         name = f"25169351043{n:08d}_00000000-0000-4000-8000-{n:012d}"
         _raise(tenant, name, "AI.Azure_CredentialTheftAttempt", now - timedelta(hours=30, minutes=n))
@@ -70,13 +76,7 @@ def test_a_diverted_alert_of_another_playbook_is_looked_up_whatever_the_first_sp
 
 
 def test_every_alert_is_still_read_once_per_audit(firestop_home, monkeypatch):
-    monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
-    tenant = Tenant.load()
-    deploy_detection(tenant, REPO_ROOT / "playbooks")
-    now = parse_utc(T0)
-    tenant.clock.set(now)
-    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
-    store, key = records_store(Settings.from_env()), load_seal_key()
+    tenant, now, store, key = relayed_tenant(monkeypatch)
     for n in range(8):
         name = f"25169351043{n:08d}_00000000-0000-4000-8000-{n:012d}"
         kind = ("AI.Azure_CredentialTheftAttempt", "AI.Azure_AccessFromSuspiciousUserAgent")[n % 2]

@@ -21,16 +21,8 @@ from datetime import timedelta
 from firestop.audit.controls.monitoring import RELAY_GRACE_SECONDS
 from firestop.audit.reader import MAX_ITEMS
 from firestop.records import defender_receipts
-from firestop.records.store import records_store
-from firestop.sandbox import Tenant
-from firestop.sandbox.core.clock import parse_utc
 from firestop.sandbox.security.models import alerts, new_alert
-from firestop.settings import REPO_ROOT, Settings
-from firestop.tabletop.detection import deploy_detection
-from firestop.trust.seal import load_seal_key
-from tests.attack18.test_a18_02_receipt_lookups_spent_by_one_playbook import PROD, T0, _raise
-from tests.audit16.test_alert_rules_defender_fed import RELAY
-from tests.defender18.relay import receipts_kept_since
+from tests.attack18.test_a18_02_receipt_lookups_spent_by_one_playbook import PROD, T0, _raise, relayed_tenant
 from tests.redteam18.test_rt18_audit_decoy_rule import _control
 
 FLOOD_TYPE = "ARM_AnomalousOperation.Sample"
@@ -54,13 +46,7 @@ def _flood(tenant, store, key, now, count: int) -> None:
 
 
 def test_an_alert_crowded_out_of_the_listing_by_a_relayed_flood_is_still_judged(firestop_home, monkeypatch):
-    monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
-    tenant = Tenant.load()
-    deploy_detection(tenant, REPO_ROOT / "playbooks")
-    now = parse_utc(T0)
-    tenant.clock.set(now)
-    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
-    store, key = records_store(Settings.from_env()), load_seal_key()
+    tenant, now, store, key = relayed_tenant(monkeypatch)
     _flood(tenant, store, key, now, MAX_ITEMS)
     diverted = "2516935104299999999_11111111-2222-4333-8444-555555555555"  # after E's diversion: no receipt
     _raise(tenant, diverted, "AI.Azure_CredentialTheftAttempt", now - timedelta(hours=2))
@@ -73,13 +59,7 @@ def test_an_alert_crowded_out_of_the_listing_by_a_relayed_flood_is_still_judged(
 def test_a_cut_listing_of_the_accounts_group_proves_nothing_by_itself(firestop_home, monkeypatch):
     """The flood on the account's own group: every alert read was relayed, but the list stopped at MAX_ITEMS in an
     order Defender does not document — not proven (not evaluable), never a pass."""
-    monkeypatch.setenv("FIRESTOP_DEFENDER_RELAY", RELAY)
-    tenant = Tenant.load()
-    deploy_detection(tenant, REPO_ROOT / "playbooks")
-    now = parse_utc(T0)
-    tenant.clock.set(now)
-    receipts_kept_since()  # (R18-02: the app has kept receipts since before these alerts)
-    store, key = records_store(Settings.from_env()), load_seal_key()
+    tenant, now, store, key = relayed_tenant(monkeypatch)
     for n in range(MAX_ITEMS):
         name = f"2516935105{n:09d}_bbbbbbbb-0000-4000-8000-{n:012d}"
         _raise(tenant, name, "AI.Azure_CredentialTheftAttempt", now - timedelta(days=1, seconds=n))
