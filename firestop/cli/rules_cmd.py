@@ -130,7 +130,7 @@ def check(
         account = target or next((str(s) for s in scopes if "/providers/microsoft.cognitiveservices/accounts/" in str(s).lower()), "")
         routes = sorted(r for r in rule_routes(rule) if r)
         from firestop.infra.rule_trust import trusted_detection
-        from firestop.infra.trusted_rules import RETRUST, trust_state
+        from firestop.infra.trusted_rules import RETRUST, RETRUST_KEY, TRUSTED_STATES, trust_state
         from firestop.playbooks import load_playbooks_lenient
         from firestop.records.store import records_store
 
@@ -151,13 +151,17 @@ def check(
                 fail(f"the workspace the rule reads could not be read ({type(exc).__name__})", 1, as_json=as_json)
         detection = why is None
         state = None if detection else trust_state(records_store(env.settings), rule)
-        trusted = detection or state is not None
+        trusted = detection or state in TRUSTED_STATES
     finally:
         env.close()
     shown = {"rule_id": rule_id, "playbook": routes[0] if len(routes) == 1 else None, "detection": detection,
              "trusted": trusted, "why": None if trusted else why}
     if state == "retrust":  # (trust17: a digest version 1 entry, sealed before mute fields were covered)
         shown["retrust"] = RETRUST
+    elif state == "rekey":  # (A18-03: its newest trust was sealed with a retired seal key)
+        shown["retrust"] = RETRUST_KEY
+        why = f"{RETRUST_KEY} ({why})" if why else RETRUST_KEY
+        shown["why"] = why
     if as_json:
         print_json(shown)
     else:
@@ -237,7 +241,7 @@ def list_(
             fail(f"the records store could not be read ({clean(exc)})", 1, as_json=as_json)
     finally:
         env.close()
-    entries = [e for e in found["entries"] if revoked or e["state"] == "trusted"]
+    entries = [e for e in found["entries"] if revoked or e["state"] != "revoked"]
     if as_json:
         print_json({**found, "entries": entries})
         return

@@ -77,7 +77,7 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print {kid, origin,
 def rotate(
     as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, resumed, retired, resealed_marker} as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, resumed, retired, resealed_marker, resealed_trusts} as JSON."),
 ) -> None:
     """Make a new seal key current; the current one is retired and still opens what it sealed. Admin role."""
     from firestop.trust.keyring import RingFull, RingNotLocal, rotate as rotate_ring
@@ -86,8 +86,10 @@ def rotate(
     _admin(as_, as_json)
     home = _home()
     carried: list[bool] = []
+    trusts: list[int] = []
     try:
-        done = rotate_ring(home, dry_run=dry_run, prepare=lambda ring: carried.append(_reseal_marker(ring)))
+        done = rotate_ring(home, dry_run=dry_run, prepare=lambda ring: carried.append(_reseal_marker(ring)),
+                           carry=lambda ring: trusts.append(_reseal_trusts(ring)))
     except (RingNotLocal, RingFull) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:
@@ -96,6 +98,7 @@ def rotate(
         fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
              "nothing was rotated, or run it again to finish", EXIT_INTERNAL, as_json=as_json)
     done["resealed_marker"] = bool(carried and carried[0])
+    done["resealed_trusts"] = trusts[0] if trusts else 0
     if as_json:
         print_json(done)
         return
@@ -113,9 +116,29 @@ def rotate(
         return
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",
+          f"Rule trusts carried under the new key: {done['resealed_trusts']} (what was trusted stays trusted; a trust "
+          "sealed with a retired key from now on is not believed: rules list flags it re-trust).",
           "Running `firestop serve` processes on this FIRESTOP_HOME read the new ring at their next seal (no restart).",
           f"After a suspected exposure: python -m firestop seal-key retire {done['was']} --with-older --as <admin object "
           "id> once what must stay believed is filed (it drops every older key too; README: Rotating the seal key)."])
+
+
+def _reseal_trusts(ring: Any) -> int:
+    """The standing rule trusts sealed anew under ``ring``'s current key (:func:`firestop.infra.trusted_rules.
+    reseal_trusts`): the ring to come, before a rotation's files are written. 0 when the store cannot be read or
+    written (noted on stderr; the rotation goes on and the rules show re-trust in ``rules list``: the safe side)."""
+    from firestop.infra.trusted_rules import reseal_trusts
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        return reseal_trusts(records_store(get_settings()), ring)
+    except (OSError, SealKeyError, ValueError) as exc:  # StoreError is an OSError
+        err_console.print(clean(f"note: the rule trusts were not sealed anew ({type(exc).__name__}); after the rotation "
+                                "rules list flags them re-trust: trust them again"), highlight=False, markup=False,
+                          soft_wrap=True)
+        return 0
 
 
 def _reseal_marker(ring: Any) -> bool:

@@ -43,6 +43,18 @@ notification fields are the spec's defaults (:func:`firestop.infra.rule_trust.no
 entry whose rule now has a mute set (or never resolves, or resolves on its own schedule) is not trusted — fail closed,
 no admin action needed for it — and a trusted version 1 entry is flagged ``retrust`` in :func:`listing` ("trusted
 before mute fields were covered: re-trust", which writes a version 2 entry) and in ``monitoring.alert-rules``.
+
+Retired seal keys (trustkey18, A18-03): a trust is standing authority (a rule's alerts act without a responder at
+every later alert), so a trust event sealed with a *retired* key of the ring — by whoever holds the key rotated out,
+the reason for a rotation — no longer makes a rule trusted: when a chain's newest verified event is such a trust,
+:func:`trust_state` says ``"rekey"`` (not trusted: its alerts wait for a responder), :func:`listing` shows the version
+``state: "re-trust"`` with :data:`RETRUST_KEY`, and ``rules trust`` writes the next event under the current key. An
+*untrust* sealed with a retired key still counts (it can only remove authority). What was trusted when a local
+``seal-key rotate`` ran stays trusted: the rotation calls :func:`reseal_trusts` with the ring to come, before its
+switch, which appends to each chain whose newest verified event is a trust sealed with the key current until then a
+copy of that event sealed with the new key (never later: a trust sealed with a retired key after the switch is
+never carried). On Azure (the ring rotated by a deployment) the README's rotation steps run ``rules list`` and
+``rules trust`` for the rules it flags.
 """
 
 from __future__ import annotations
@@ -65,6 +77,20 @@ READ_LIMIT = 64 * 1024
 
 #: A trusted version 1 entry's flag in :func:`listing` and the audit (trust17).
 RETRUST = "trusted before mute fields were covered: re-trust"
+#: The flag of a version whose newest event is a trust sealed with a retired seal key (trustkey18, A18-03): not
+#: trusted until an admin trusts it again.
+RETRUST_KEY = "trusted under a retired seal key, not believed since the rotation: re-trust"
+
+
+def _retired_kid(document: dict[str, Any], key: Any) -> str | None:
+    """The key id of a verified ``document``'s seal when it is not ``key``'s current key (a retired key of the ring),
+    else None. ``key``: a ring, a lone key, or None (the app's ring, :func:`firestop.trust.seal.load_seal_key`)."""
+    from firestop.trust.seal import load_seal_key
+
+    ring = key if key is not None else load_seal_key()
+    seal = document.get("seal")
+    kid = seal.split(".", 2)[1] if isinstance(seal, str) and seal.count(".") == 2 else None
+    return kid if kid is not None and kid != ring.kid else None
 
 
 def binding(rule: dict[str, Any], version: int = TRUST_DIGEST_VERSION) -> str:
@@ -106,7 +132,8 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
                 key: Any, version: int | None = None) -> dict[str, Any] | None:
     """Event ``n`` of the chain as a verified document, else None. Without ``rule_id``/``criteria`` (a listing) they
     are taken from the document and must hash to ``digest_name``. ``version``: the digest version the document must
-    say it binds (any known one when None)."""
+    say it binds (any known one when None). The result carries ``retired_kid``: the retired key that sealed it, or
+    None (the current key)."""
     from firestop.storage.base import StoreError
     from firestop.trust.seal import verify
 
@@ -132,7 +159,8 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
     held = _version(document)
     if held is None or (version is not None and held != version):
         return None
-    return {**document, "event": n, "action": "trust" if n == 1 else document["action"], "digest_version": held}
+    return {**document, "event": n, "action": "trust" if n == 1 else document["action"], "digest_version": held,
+            "retired_kid": _retired_kid(document, key)}
 
 
 #: The highest event number a reader parses (:data:`_EVENT`: at most 9 digits).
@@ -166,7 +194,8 @@ def _newest(store: Any, digest_name: str, rule_id: str | None, criteria: str | N
 def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any = None) -> tuple[dict[str, Any], bool]:
     """Write ``rule``'s (ARM JSON, as read from Azure) sealed entry; returns ``(entry, written)`` — ``entry`` as
     :func:`_shown` gives it, ``written`` False
-    when this version is trusted already (its newest event a trust). After an untrust, the next event of the chain
+    when this version is trusted already (its newest event a trust sealed with the current key). After an untrust or a
+    trust sealed with a retired key (A18-03), the next event of the chain
     (``action: trust``). ``ValueError`` for a rule without an id or whose ``firestop-*`` properties are not verbatim (R17-04); :class:`firestop.trust.seal.SealKeyError` without a
     seal key; the store's errors propagate."""
     from firestop.azure.alerts_management import rule_routes
@@ -187,8 +216,8 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     digest_name = entry_name(rule, version)[len(PREFIX):-len(".json")]
     chain = _chain(store, digest_name)
     newest = _newest(store, digest_name, rule_id, crit, key, chain, version)
-    if newest is not None and newest["action"] == "trust":
-        return _shown(newest), False
+    if newest is not None and newest["action"] == "trust" and not newest.get("retired_kid"):
+        return _shown(newest), False  # (a trust sealed with a retired key is trusted anew: A18-03)
     playbooks = sorted(r for r in rule_routes(rule) if r)
     n = _next_place(chain, newest)
     if n == 1:
@@ -219,7 +248,8 @@ def trust_state(store: Any, rule: dict[str, Any], key: Any = None) -> str | None
     """Whether an admin trusts this very version of ``rule`` (ARM JSON): ``"trusted"`` (the newest verified event of
     its digest version 2 chain is a trust), ``"retrust"`` (no version 2 event; the newest verified event of its
     version 1 chain is a trust and the rule's notification fields are the spec's defaults — trusted, but before
-    mute fields were covered), else None: none, an untrust, a version 1 trust of a rule now muted or resolving
+    mute fields were covered), ``"rekey"`` (the newest verified event of the chain that decides is a trust sealed with
+    a retired seal key: not trusted, A18-03), else None: none, an untrust (sealed with any key of the ring), a version 1 trust of a rule now muted or resolving
     otherwise, a rule whose ``firestop-*`` properties are not as the playbooks read them (R17-04:
     :func:`firestop.infra.rule_trust.firestop_keys_verbatim`; the digests fold them), only unsealed or otherwise sealed
     documents, or a store that cannot be read (fail closed). At most the
@@ -240,6 +270,8 @@ def trust_state(store: Any, rule: dict[str, Any], key: Any = None) -> str | None
                 continue  # (version 2: no entry for this version of the rule yet; the version 1 chain may hold one)
             if newest["action"] != "trust":
                 return None
+            if newest.get("retired_kid"):
+                return "rekey"  # A18-03: a retired key never grants standing authority
             if version == 2:
                 return "trusted"
             return "retrust" if notification_is_default(rule) else None
@@ -250,13 +282,19 @@ def trust_state(store: Any, rule: dict[str, Any], key: Any = None) -> str | None
 
 def is_trusted(store: Any, rule: dict[str, Any], key: Any = None) -> bool:
     """True when an admin trusts this very version of ``rule`` (ARM JSON): :func:`trust_state` is ``"trusted"`` or
-    ``"retrust"``. Never raises for the store; :class:`firestop.trust.seal.SealKeyError` without a seal key."""
-    return trust_state(store, rule, key) is not None
+    ``"retrust"`` (not ``"rekey"``). Never raises for the store; :class:`firestop.trust.seal.SealKeyError` without a
+    seal key."""
+    return trust_state(store, rule, key) in TRUSTED_STATES
+
+
+#: The :func:`trust_state` answers under which the rule acts without a responder.
+TRUSTED_STATES = ("trusted", "retrust")
 
 
 def listing(store: Any, key: Any = None) -> dict[str, Any]:
     """Every trusted-rule version in ``store``: ``{"entries": [{"rule_id", "criteria", "digest_version": 1 | 2,
-    "playbooks", "state": "trusted" | "revoked", "retrust"?: :data:`RETRUST` (a trusted version 1 entry: trust17),
+    "playbooks", "state": "trusted" | "revoked" | "re-trust" (its newest event a trust sealed with a retired seal key:
+    not trusted, A18-03), "retrust"?: :data:`RETRUST` (a trusted version 1 entry: trust17) or :data:`RETRUST_KEY`,
     "trusted_by", "trusted_at", "untrusted_by"?, "untrusted_at"?}], "ignored": int (objects that do not
     verify), "truncated": bool (more than LIST_LIMIT objects)}`` sorted by rule id; who/when of the newest trust and,
     revoked, of the untrust. The store's errors propagate."""
@@ -281,7 +319,9 @@ def listing(store: Any, key: Any = None) -> dict[str, Any]:
                 "playbooks": list(newest.get("playbooks") or []),
                 "state": "trusted" if newest["action"] == "trust" else "revoked",
                 "trusted_by": _who(trust)[0] if trust else None, "trusted_at": _who(trust)[1] if trust else None}
-        if newest["digest_version"] == 1 and newest["action"] == "trust":
+        if newest["action"] == "trust" and newest.get("retired_kid"):
+            item["state"], item["retrust"] = "re-trust", RETRUST_KEY
+        elif newest["digest_version"] == 1 and newest["action"] == "trust":
             item["retrust"] = RETRUST
         if newest["action"] == "untrust":
             item["untrusted_by"], item["untrusted_at"] = _who(newest)
@@ -344,3 +384,47 @@ def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None)
 
 #: How many times :func:`untrust_rule` reads a chain again when its next place is taken while it writes.
 UNTRUST_ATTEMPTS = 3
+
+
+def reseal_trusts(store: Any, ring: Any) -> int:
+    """Carry the standing trusts across a rotation (A18-03): ``ring`` is the ring to come (the new key current, the key
+    current until now first among the retired). For each chain under ``trusted-rules/`` whose newest event verifying
+    under ``ring`` is a trust sealed with ``ring.retired[0]`` — what was trusted at the moment of the rotation — the
+    next event (:func:`_next_place`) is that trust again, sealed with the new key, with the same who and when and
+    ``resealed_from`` (the old key id). Returns how many were written. Reads every object under ``trusted-rules/``
+    once (as :func:`untrust_rule`: no bound cuts a rotation short). A trust sealed with an older retired key is not
+    carried (it was not believed). The store's errors propagate (the caller rotates anyway: the rules then show
+    ``re-trust``, the safe side)."""
+    from firestop.storage.base import AlreadyExists
+    from firestop.trust.seal import seal
+
+    retired = getattr(ring, "retired", ())
+    if not retired:
+        return 0
+    was = retired[0].kid
+    chains: dict[str, list[int]] = {}
+    for name in store.names(PREFIX):
+        m = _EVENT.match(name)
+        if m:
+            chains.setdefault(m["h"], []).append(int(m["n"] or 1))
+    written = 0
+    for digest_name, numbers in sorted(chains.items()):
+        numbers.sort(reverse=True)
+        newest = _newest(store, digest_name, None, None, ring, numbers)
+        if newest is None or newest["action"] != "trust" or newest.get("retired_kid") != was:
+            continue
+        n = _next_place(numbers, newest)
+        by, at = _who(newest)
+        document = {"rule_id": newest["rule_id"], "criteria": newest["criteria"],
+                    "playbooks": list(newest.get("playbooks") or []), "event": n, "action": "trust", "by": by, "at": at,
+                    "resealed_from": was}
+        if newest["digest_version"] != 1:  # (a version 1 chain's events never say so)
+            document["digest_version"] = newest["digest_version"]
+        sealed = seal(Purpose.TRUSTED_RULE, document, binding=_binding_of(newest["rule_id"], newest["criteria"], n),
+                      key=ring)
+        try:
+            written += bool(store.create(_event_name(digest_name, n), json.dumps(sealed, sort_keys=True).encode(),
+                                         "application/json"))
+        except AlreadyExists:
+            continue  # (an admin's event took the place meanwhile: it decides)
+    return written

@@ -123,9 +123,12 @@ def _local_only(env: Mapping[str, str]) -> None:
 
 
 def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[str, str] | None = None,
-           prepare: Callable[[SealKeyRing], Any] | None = None) -> dict[str, Any]:
+           prepare: Callable[[SealKeyRing], Any] | None = None,
+           carry: Callable[[SealKeyRing], Any] | None = None) -> dict[str, Any]:
     """Rotate the home's seal key (module docstring). ``prepare(ring to come)`` runs before either key file is written
-    (what it raises stops the rotation: nothing rotated). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
+    (what it raises stops the rotation: nothing rotated); so does ``carry(ring to come)`` after it, on a new rotation
+    only — never when a rotation killed after its switch is finished (what it carries, the standing rule trusts,
+    A18-03, is what was believed *before* the switch: after it, a retired key's seal may be a forgery). Returns ``{"rotated": bool, "dry_run", "was": old kid, "kid":
     new kid (None on a dry run), "resumed": bool (a rotation killed after its switch was finished, none made),
     "retired": [kids after]}``. Raises RingNotLocal, RingFull, SealKeyError, OSError."""
     env = ENVIRON if env is None else env
@@ -156,6 +159,8 @@ def rotate(home: str | os.PathLike[str], *, dry_run: bool = False, env: Mapping[
         _write_whole(home / JOURNAL_FILE, f"was={ring.kid} kid={coming.kid}\n")  # key ids only
         if prepare is not None:
             prepare(coming)
+        if carry is not None:
+            carry(coming)
         _replace(home / RETIRED_KEYS_FILE, "".join(f"{s}\n" for s in (_secret(ring.current), *map(_secret, ring.retired))))
         _replace(home / SEAL_KEY_FILE, new + "\n")
         rotated = load_seal_key(home, env)

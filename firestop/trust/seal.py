@@ -90,7 +90,7 @@ MAX_RETIRED_KEYS = 3
 #: before it and checked just after is refused (fail closed: the incident is ``refused``, a decision is counted
 #: refused; handle it again). Every other purpose — what was sealed for the record: ledger entries, filings, audits
 #: and their markers, trusted-rule events, status links handed out, the alerts key's digest — a retired key still
-#: opens.
+#: opens (a trusted-rule *trust* it sealed is then not believed by :mod:`firestop.infra.trusted_rules`: A18-03).
 LIVE_PURPOSES = frozenset(p.value for p in (Purpose.INCIDENT, Purpose.STEP_GROUP, Purpose.APPROVAL, Purpose.STOP))
 #: App Service sets these on every instance (reference-app-settings, "App environment").
 AZURE_MARKERS = ("WEBSITE_SITE_NAME", "WEBSITE_INSTANCE_ID")

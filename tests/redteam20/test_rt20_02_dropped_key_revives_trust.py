@@ -8,9 +8,11 @@ no admin action, the customer's rule acting without a responder again.
 
 Fixed for the home's ring (``seal-key retire``, :func:`firestop.trust.keyring.retire`): keys leave oldest first, so K2
 is dropped only with K1 (``with_older``), and nothing K1 sealed can decide again; the first two tests failed before
-(K2 dropped alone, the rule trusted again). Left (strict xfail): a ring in the settings (``FIRESTOP_SEAL_KEY_RETIRED``,
-the Key Vault secret on Azure) from which an operator leaves out a middle key — Firestop keeps no history of the ring
-to refuse it; the README says to drop the oldest first."""
+(K2 dropped alone, the rule trusted again). A ring in the settings (``FIRESTOP_SEAL_KEY_RETIRED``, the Key Vault secret
+on Azure) from which an operator leaves out a middle key — Firestop keeps no history of the ring to refuse it — was a
+strict xfail; for rule trusts it holds since trustkey18 (A18-03): a trust sealed with a retired key (K1's) no longer
+makes a rule trusted, so the revived chain's newest event asks for a re-trust instead of acting. Records (RT20-03)
+still rely on the README's "drop the oldest first"."""
 
 from __future__ import annotations
 
@@ -67,8 +69,6 @@ def test_with_older_the_revoked_trust_stays_revoked(firestop_home):
     assert tr.is_trusted(store, RULE, key=load_seal_key(firestop_home)) is False
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-02 (settings ring): a middle key left out of FIRESTOP_SEAL_KEY_RETIRED "
-                                       "makes the older trust decide again")
 def test_a_settings_ring_without_the_middle_key_does_not_trust_the_rule_again(tmp_path: Path):
     store = LocalStore(tmp_path / "records", "records")
     assert tr.trust_rule(store, RULE, by="oid-admin", at="2026-12-05T06:00:00Z", key=SealKeyRing(K1))[1]
@@ -76,3 +76,4 @@ def test_a_settings_ring_without_the_middle_key_does_not_trust_the_rule_again(tm
     assert tr.is_trusted(store, RULE, key=SealKeyRing(K3, (K2, K1))) is False
     k2_dropped = SealKeyRing(K3, (K1,))  # FIRESTOP_SEAL_KEY_RETIRED="<K1>": K2 left out, K1 kept
     assert tr.is_trusted(store, RULE, key=k2_dropped) is False, "the revoked trust is believed again"
+    assert tr.trust_state(store, RULE, key=k2_dropped) == "rekey"  # (A18-03: flagged re-trust, not acting)

@@ -257,13 +257,15 @@ def _notifies_firestop(ctx: AuditContext, rule: dict, groups: dict[str, bool]) -
     return False
 
 
-def _admin_trusted(ctx: AuditContext, retrust: list[str] | None = None) -> Callable[[dict], bool]:
+def _admin_trusted(ctx: AuditContext, retrust: list[str] | None = None,
+                   rekey: list[str] | None = None) -> Callable[[dict], bool]:
     """``rule`` -> an admin's sealed trusted-rule entry holds this version of it (False without the seal key or
     the records store: fail closed, the rule is listed as not acting). A rule trusted only by a digest version 1
     entry (sealed before mute fields were covered, trust17: :func:`firestop.infra.trusted_rules.trust_state`
-    ``"retrust"``) is named in ``retrust``."""
+    ``"retrust"``) is named in ``retrust``; one whose newest trust was sealed with a retired seal key (``"rekey"``,
+    A18-03: not trusted) in ``rekey``."""
     def trusted(rule: dict) -> bool:
-        from firestop.infra.trusted_rules import trust_state
+        from firestop.infra.trusted_rules import TRUSTED_STATES, trust_state
         from firestop.records.store import records_store
         from firestop.trust.seal import SealKeyError
 
@@ -273,7 +275,9 @@ def _admin_trusted(ctx: AuditContext, retrust: list[str] | None = None) -> Calla
             return False
         if state == "retrust" and retrust is not None:
             retrust.append(str(rule.get("name"))[:200])
-        return state is not None
+        if state == "rekey" and rekey is not None:  # A18-03: trusted under a retired seal key — not trusted
+            rekey.append(str(rule.get("name"))[:200])
+        return state in TRUSTED_STATES
     return trusted
 
 
@@ -665,10 +669,11 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
     wanted = sorted({p.name for p in ctx.playbooks})
     by_name = {p.name.lower(): p for p in ctx.playbooks}
     accounts = [str(a.get("id") or "").strip().rstrip("/").lower() for a in ctx.list_accounts()]
-    from firestop.infra.trusted_rules import RETRUST
+    from firestop.infra.trusted_rules import RETRUST, RETRUST_KEY
 
     retrust: list[str] = []
-    trusted = _admin_trusted(ctx, retrust)
+    rekey: list[str] = []
+    trusted = _admin_trusted(ctx, retrust, rekey)
     workspaces: dict[str, Any] = {}
     routed: dict[str, list[str]] = {}
     covered: dict[str, set[str]] = {}
@@ -712,7 +717,9 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                               "do not post to Firestop's /api/alerts" + ("" if _firestop_host() else " (host not checked: "
                               "FIRESTOP_PUBLIC_URL/WEBSITE_HOSTNAME unset)"), value=unwired),
                 Evidence(read="alert rules an admin trusted before mute fields were covered (a digest version 1 entry: "
-                              "re-trust with python -m firestop rules trust RULE_ID)", value=retrust))
+                              "re-trust with python -m firestop rules trust RULE_ID)", value=retrust),
+                Evidence(read="alert rules whose newest trust was sealed with a retired seal key (not trusted since the "
+                              "rotation, A18-03: re-trust with python -m firestop rules trust RULE_ID)", value=rekey))
     missing = [p for p in wanted if p.lower() not in routed]
     # A playbook that ships no detection and is fed by Defender for Cloud alert types is judged by what feeds it: the
     # Defender plan raising those alerts, on for the subscription — not by alert rules it never had (before, the four
@@ -767,6 +774,7 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
             f"not notifying Firestop (no enabled action group with a webhook to its /api/alerts): {', '.join(unwired)[:600]}"
             if unwired else "",
             f"{RETRUST}: {', '.join(retrust)[:600]}" if retrust else "",
+            f"{RETRUST_KEY}: {', '.join(rekey)[:600]}" if rekey else "",
             "not proven to reach Firestop: " + ", ".join(f"{n} ({by_defender[n]})" for n in unproven) if unproven else "")
             if part), *evidence)
     if unproven:  # everything else holds: neither shown nor refuted (the trigger URI cannot be read back)
@@ -778,7 +786,8 @@ def alert_rules(ctx: AuditContext, subscription: dict, params: NoParams) -> Verd
                   + (f" or, for those with no detection ({', '.join(fed_by_defender)}), by the Defender plan raising their "
                      "alerts and a workflow automation relaying them to Firestop, proven end to end by an alert it "
                      "received" if fed_by_defender else "")
-                  + (f"; {RETRUST}: {', '.join(retrust)[:600]}" if retrust else ""), *evidence)
+                  + (f"; {RETRUST}: {', '.join(retrust)[:600]}" if retrust else "")
+                  + (f"; {RETRUST_KEY}: {', '.join(rekey)[:600]}" if rekey else ""), *evidence)
 
 
 @control("monitoring.webhook-aad", title="Firestop's action group posts with a Microsoft Entra token, not the key alone",
