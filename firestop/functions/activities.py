@@ -225,7 +225,8 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     the ring, its MAC right under it, naming this run's incident: kept before a rotation, which RT20-01 refuses as a
     live purpose) is not re-sealed: its variant starts with an input re-derived from its alert alone
     (:func:`firestop.functions.intake_call.rederived_variant_input`: intake's own build, current key, its own source
-    check, no pinned playbook), counted in ``started`` and apart in ``rederived``; anything else stays refused. A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
+    check, no pinned playbook), counted in ``started`` and apart in ``rederived``; anything else stays refused (as is
+    an alert that no longer parses or would re-derive to no checked variant). A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
     "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
     client fails (the orchestrator retries).
 

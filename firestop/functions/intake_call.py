@@ -309,7 +309,8 @@ def rederived_variant_input(kept: Any, variant_id: str, variant_of: str, *, key:
     the input does not keep: its check then reads "not confirmed" and a responder decides (the fail-safe side).
     The source check is on whatever ``FIRESTOP_ALERT_SOURCE_CHECK`` says now: a pending join exists only under a
     check, and this variant is checked on its own. Raises ValueError (pydantic's ValidationError) when ``kept``
-    holds no alert that parses."""
+    holds no alert that parses, or one whose input would not be a checked variant of ``variant_of`` (no source check
+    for its schema: it would run unchecked — never started so)."""
     from firestop.alerts.alert import Alert
     from firestop.azure.clients import get_client_factory
 
@@ -317,8 +318,12 @@ def rederived_variant_input(kept: Any, variant_id: str, variant_of: str, *, key:
     if not isinstance(alert, dict):
         raise ValueError("the kept input holds no alert")
     factory = get_client_factory()
-    return sealed_start_input(Alert.model_validate(alert), factory.clock.now(), variant_id, sandbox=factory.sandbox,
-                              key=key, check=True, variant_of=variant_of)
+    fresh = sealed_start_input(Alert.model_validate(alert), factory.clock.now(), variant_id, sandbox=factory.sandbox,
+                               key=key, check=True, variant_of=variant_of)
+    if fresh.get("variant_of") != variant_of or not fresh.get("source_check"):
+        # (an alert intake would not check at its source is no variant: it would run unchecked; fail closed)
+        raise ValueError("the kept alert re-derives to no checked variant")
+    return fresh
 
 
 async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: bytes) -> Any:
