@@ -214,13 +214,19 @@ def _tried_again(request: dict, answer: dict) -> bool:
 @bp.durable_client_input(client_name="client")
 async def start_pending_joins(request: dict, client) -> dict[str, int]:
     """``{"incident_id", "received_at"}`` (an incident run whose source check said "not confirmed", after its verdict
-    was kept) → ``{"started", "found", "left", "refused", "unreadable"}``: the variant of each alert kept as a pending
+    was kept) → ``{"started", "found", "left", "refused", "unreadable", "rederived"}``: the variant of each alert kept as a pending
     join of that run (:func:`firestop.records.pending_joins.pending`, at most ``MAX_STARTS``; ``left``: the rest;
     ``unreadable``: sealed names whose content is not the pending join they were sealed for — deleted or overwritten,
     bounds14) started with its kept sealed input unless an instance of its id exists (``found``: intake started it
     after reading the verdict, or this activity ran before — a retry starts nothing twice). Each kept input's seal is checked here, bound to the
     variant id it would start, and it must name this run's incident as ``variant_of`` (``refused``: blobs that fail
-    either, not started — R12-01: a planted one took the genuine variant's id); it is checked again where it runs. A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
+    either, not started — R12-01: a planted one took the genuine variant's id); it is checked again where it runs.
+    joins18: a kept input that fails only because a key since retired sealed it (well formed, naming a retired key of
+    the ring, its MAC right under it, naming this run's incident: kept before a rotation, which RT20-01 refuses as a
+    live purpose) is not re-sealed: its variant starts with an input re-derived from its alert alone
+    (:func:`firestop.functions.intake_call.rederived_variant_input`: intake's own build, current key, its own source
+    check, no pinned playbook), counted in ``started`` and apart in ``rederived``; anything else stays refused (as is
+    an alert that no longer parses or would re-derive to no checked variant). A Durable client binding on an activity: any function may hold one (Azure Durable Functions,
     "Orchestration client" binding); the local host gives it its management server's. Raises when the store or the
     client fails (the orchestrator retries).
 
@@ -246,7 +252,8 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     from firestop.records.pending_joins import Scan
     from firestop.records.store import records_store
     from firestop.settings import get_settings
-    from firestop.trust.seal import Purpose, load_seal_key, verify
+    from firestop.functions.intake_call import rederived_variant_input
+    from firestop.trust.seal import Purpose, load_seal_key, retired_key_of, verify
 
     def exists(status) -> bool:  # the SDK: a falsy status for a 404, a falsy one with Message for an error
         if not status and (getattr(status, "Message", None) is not None
@@ -263,27 +270,40 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
     # one pending join read and held at a time (A13-02: a list of every kept input held up to MAX_STARTS of them)
     listed = Scan(records_store(get_settings()), incident, str(request.get("received_at") or ""), key)
     left = listed.left
-    started = found = refused = kept = 0
+    started = found = refused = kept = rederived = 0
     for variant, sealed in listed:
         kept += 1
         # R12-01: a blob planted in the folder (Storage Blob Data write) names the genuine alert's variant id with an
         # input that is not sealed for it; started, that run is refused, and the genuine blob's variant is then
         # "found": never checked. Only an input sealed for this very id, naming this run's incident, is started.
         ok, _ = verify(Purpose.INCIDENT, sealed, binding=variant, key=key)
-        if not ok or not isinstance(sealed, dict) or sealed.get("variant_of") != incident:
+        fresh = None
+        if not ok and isinstance(sealed, dict) and sealed.get("variant_of") == incident \
+                and retired_key_of(Purpose.INCIDENT, sealed, binding=variant, key=key) is not None:
+            # joins18: kept before a seal key rotation (a retired key opens no live input, RT20-01): re-derived from
+            # its alert alone as intake builds a variant, sealed with the current key — never re-sealed
+            try:
+                fresh = rederived_variant_input(sealed, variant, incident, key=key)
+            except ValueError:  # (no alert that parses: refused as any other)
+                fresh = None
+        if fresh is None and (not ok or not isinstance(sealed, dict) or sealed.get("variant_of") != incident):
             refused += 1
             continue
         if exists(await client.get_status(variant)):
             found += 1
             continue
         try:
-            await client.start_new(ORCHESTRATOR_NAME, variant, sealed)
+            await client.start_new(ORCHESTRATOR_NAME, variant, fresh or sealed)
         except Exception:  # noqa: BLE001 - refused: started meanwhile (intake); else the store failed: raise
             if not exists(await client.get_status(variant)):
                 raise
             found += 1
             continue
         started += 1
+        rederived += fresh is not None
+    if rederived:
+        log.warning("pending joins of %s: %d kept before a seal key rotation, started with an input re-derived from "
+                    "their alert (sealed with the current key; nothing pinned carried over)", incident[:200], rederived)
     if refused:
         log.warning("pending joins of %s: %d not sealed for the variant they name with the current seal key (not "
                     "started; planted, or kept before a seal key rotation: a retired key starts nothing, RT20-01)",
@@ -293,7 +313,8 @@ async def start_pending_joins(request: dict, client) -> dict[str, int]:
                     "or overwritten in the records store?)", incident[:200], listed.unreadable)
     if kept or left:
         log.info("pending joins of %s: %d started, %d found, %d left", incident[:200], started, found, left)
-    return {"started": started, "found": found, "left": left, "refused": refused, "unreadable": listed.unreadable}
+    return {"started": started, "found": found, "left": left, "refused": refused, "unreadable": listed.unreadable,
+            "rederived": rederived}
 
 
 def _rule_trust(alert: dict, read_rule: Any = None) -> Any:

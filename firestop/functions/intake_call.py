@@ -282,17 +282,58 @@ def _modules() -> tuple[Any, ...]:
     return _below
 
 
+def sealed_start_input(alert: Any, now: Any, instance_id: str, *, sandbox: bool, key: Any, check: bool,
+                       part_of: str | None = None, follows: str | None = None,
+                       variant_of: str | None = None) -> dict[str, Any]:
+    """The incident input intake starts ``instance_id`` with for ``alert`` (a parsed ``Alert`` or ``IntakeAlert``)
+    received at ``now`` (aware datetime): :func:`firestop.lifecycle.start.incident_input`, sealed for
+    ``instance_id`` (:data:`~firestop.seal_contract.Purpose.INCIDENT`) with ``key``'s current key. ``check``: the
+    source check is on (the input then names its check; a root incident, not a variant, also starts its pending
+    joins' variants). Raises ValueError for a binding with a line break. Intake's ``start_input`` and
+    :func:`rederived_variant_input` both build inputs here."""
+    _, _, start, sealing, _ = _below or _modules()
+    return sealing.seal(sealing.Purpose.INCIDENT,
+                        start.incident_input(alert, received_at=now, sandbox=sandbox, incident_id=instance_id,
+                                             part_of=part_of, follows=follows, source_check=check,
+                                             variant_of=variant_of, pending_joins=check and not variant_of),
+                        binding=instance_id, key=key, leaves_plain=True)  # (incident_input: str/int/bool/None leaves)
+
+
+def rederived_variant_input(kept: Any, variant_id: str, variant_of: str, *, key: Any) -> dict[str, Any]:
+    """joins18: a fresh input for a pending join's variant whose kept input was sealed with a key since retired
+    (RT20-01 refuses it as a live purpose): built from the kept input's ``"alert"`` alone through
+    :func:`sealed_start_input` — as intake builds a variant (``variant_of``, its own source check, received now by
+    the client factory's clock, the factory's sandbox flag), sealed with ``key``'s current key. Nothing else of
+    ``kept`` is carried over (a pinned ``playbook``, ``requested_by``, ``part_of``, ``source_ref``…): a retired key
+    chooses no field intake would not. An Activity Log alert's ``source_ref`` came from the delivery's context, which
+    the input does not keep: its check then reads "not confirmed" and a responder decides (the fail-safe side).
+    The source check is on whatever ``FIRESTOP_ALERT_SOURCE_CHECK`` says now: a pending join exists only under a
+    check, and this variant is checked on its own. Raises ValueError (pydantic's ValidationError) when ``kept``
+    holds no alert that parses, or one whose input would not be a checked variant of ``variant_of`` (no source check
+    for its schema: it would run unchecked — never started so)."""
+    from firestop.alerts.alert import Alert
+    from firestop.azure.clients import get_client_factory
+
+    alert = kept.get("alert") if isinstance(kept, dict) else None
+    if not isinstance(alert, dict):
+        raise ValueError("the kept input holds no alert")
+    factory = get_client_factory()
+    fresh = sealed_start_input(Alert.model_validate(alert), factory.clock.now(), variant_id, sandbox=factory.sandbox,
+                               key=key, check=True, variant_of=variant_of)
+    if fresh.get("variant_of") != variant_of or not fresh.get("source_check"):
+        # (an alert intake would not check at its source is no variant: it would run unchecked; fail closed)
+        raise ValueError("the kept alert re-derives to no checked variant")
+    return fresh
+
+
 async def accept(client: Any, alert: Any, *, factory: Any, settings: Any, key: bytes) -> Any:
     """:func:`firestop.intake.accept_alert` for ``alert`` with Firestop's start input, routes and revisions."""
-    intake, lifecycle, start, sealing, settings_module = _below or _modules()
+    intake, lifecycle, _, _, settings_module = _below or _modules()
     check = settings_module.alert_source_check_enabled()  # decided at intake, in the input: replays never change
 
     def start_input(a, now, iid, part_of=None, follows=None, variant_of=None):
-        return sealing.seal(sealing.Purpose.INCIDENT,
-                            start.incident_input(a, received_at=now, sandbox=factory.sandbox, incident_id=iid,
-                                                 part_of=part_of, follows=follows, source_check=check,
-                                                 variant_of=variant_of, pending_joins=check and not variant_of),
-                            binding=iid, key=key, leaves_plain=True)  # (incident_input: str/int/bool/None leaves)
+        return sealed_start_input(a, now, iid, sandbox=factory.sandbox, key=key, check=check, part_of=part_of,
+                                  follows=follows, variant_of=variant_of)
 
     return await intake.accept_alert(
         client, alert, now=factory.clock.now(), settings=settings, orchestrator_name=lifecycle.ORCHESTRATOR_NAME,

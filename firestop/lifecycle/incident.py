@@ -491,6 +491,11 @@ def _start_pending_joins(inc: _Incident) -> Generator[Any, Any, None]:
                          f"own: {started} variant(s) started, {found} already running or done"
                          + (f", {left} not started (bound {MAX_PENDING_STARTS}): the responder decides them here"
                             if left else ""))
+    rederived = int(answer.get("rederived") or 0)  # (joins18; older histories' answers have none: notes as they were)
+    if rederived:
+        doc.notes.append(f"{rederived} of the variant(s) started were kept before a seal key rotation: each started "
+                         "with an input re-derived from its alert alone (sealed with the current key, checked at its "
+                         "source on its own, nothing pinned in the kept input carried over)")
 
 
 def _after_ended(inc: _Incident, why: str, asked: str | None, results: list[Any]) -> None:

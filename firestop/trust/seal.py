@@ -472,6 +472,20 @@ def verify(purpose: Purpose | str, document: Any, *, binding: str, key: SealKey 
     return key.check(purpose, binding, digest(document), found)
 
 
+def retired_key_of(purpose: Purpose | str, document: Any, *, binding: str, key: Any) -> SealKey | None:
+    """The retired key of ring ``key`` that sealed ``document`` for ``purpose`` and ``binding`` — its seal well formed,
+    naming a retired key of the ring, its MAC right under that key — else None (no seal, junk, the current key's, an
+    unknown key's, a wrong MAC). Opens nothing: for a :data:`LIVE_PURPOSES` purpose the ring still refuses it; a caller
+    uses the answer only to tell a document Firestop sealed before a rotation from one nobody sealed (joins18: a
+    pending join kept before a rotation is re-derived from its alert, never re-sealed). One MAC at most."""
+    found = document.get(SEAL_FIELD) if isinstance(document, dict) else None
+    kid = _kid_of(found)
+    retired = next((k for k in getattr(key, "retired", ()) if k.kid == kid), None) if kid else None
+    if retired is None:
+        return None
+    return retired if retired.check(purpose, binding, digest(document), found)[0] else None
+
+
 #: What a delivery token's MAC covers besides its purpose and delivery id: no document, a fixed text.
 _DELIVERY_DIGEST = "firestop-alert-delivery"
 #: The text a delivery id's digest starts with (its own domain: no other hash in Firestop starts so).
