@@ -39,6 +39,9 @@ def _rotate_before_listing(monkeypatch, home, extra=None) -> dict:
     reads its incident's status — after the incident's seal was verified under the old key — calling
     ``extra(old_ring)`` first (to keep another pending join under the old key). Returns what it saw."""
     import firestop.intake.accept as accept
+    from firestop.infra.trusted_rules import reseal_trusts
+    from firestop.records.store import records_store
+    from firestop.settings import get_settings
     from firestop.trust.keyring import rotate
     from firestop.trust.seal import load_seal_key
 
@@ -50,7 +53,8 @@ def _rotate_before_listing(monkeypatch, home, extra=None) -> dict:
             old = load_seal_key(home)
             if extra is not None:
                 extra(old)
-            assert rotate(home)["rotated"] is True
+            # as `seal-key rotate` does: the rule trusts standing now are carried to the new key (A18-03)
+            assert rotate(home, carry=lambda ring: reseal_trusts(records_store(get_settings()), ring))["rotated"] is True
             seen.update(old=old, new=load_seal_key(home))
         return original(status)
 
