@@ -6,11 +6,12 @@ README "Rotating the seal key".
 
 - ``seal-key show [--json]``: the current key's id, the retired keys' ids (newest first), where they come from. Key
   ids only (what every seal carries anyway): no role needed.
-- ``seal-key rotate --as OID [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
+- ``seal-key rotate --as OID [--exposed] [--dry-run] [--json]``: a new current key; the current one retired (still opens what it
   sealed). Before the key files are written (seal18: a kill between could leave the new ring without it; ``retire``
   carries it first too when a ring was rotated without it, :func:`_carry_marker`), the manual-run index's sealed-lines
   marker is sealed anew under the new key with its time
-  (:func:`runbooks.manual_runs.reseal_marker`). Admin role.
+  (:func:`runbooks.manual_runs.reseal_marker`), and the standing rule trusts are carried (A18-03) — none with
+  ``--exposed`` (A19-03: the key's thief may have sealed any of them; each then shows ``re-trust``). Admin role.
 - ``seal-key retire KEY_ID --as OID [--with-older] [--dry-run] [--yes] [--json]``: a retired key leaves the ring;
   nothing it sealed is believed from then on (asks first unless ``--yes``; ``--json`` needs ``--yes``). Keys leave
   oldest first: a key with older retired keys behind it is refused unless ``--with-older`` drops them with it
@@ -77,7 +78,9 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print {kid, origin,
 def rotate(
     as_: Optional[str] = typer.Option(None, "--as", help=_AS_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, resumed, retired, resealed_marker, resealed_trusts} as JSON."),
+    exposed: bool = typer.Option(False, "--exposed", help="The current key may have been copied: carry no rule trust "
+                                 "under the new key (each shows re-trust until an admin trusts it again; A19-03)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {rotated, dry_run, was, kid, resumed, retired, resealed_marker, resealed_trusts, exposed} as JSON."),
 ) -> None:
     """Make a new seal key current; the current one is retired and still opens what it sealed. Admin role."""
     from firestop.trust.keyring import RingFull, RingNotLocal, rotate as rotate_ring
@@ -89,7 +92,8 @@ def rotate(
     trusts: list[int] = []
     try:
         done = rotate_ring(home, dry_run=dry_run, prepare=lambda ring: carried.append(_reseal_marker(ring)),
-                           carry=lambda ring: trusts.append(_reseal_trusts(ring)))
+                           # A19-03: a thief of the exposed key plants trusts sealed with it: an exposure carries none
+                           carry=None if exposed else (lambda ring: trusts.append(_reseal_trusts(ring))))
     except (RingNotLocal, RingFull) as exc:
         fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
     except SealKeyError as exc:
@@ -99,6 +103,7 @@ def rotate(
              "nothing was rotated, or run it again to finish", EXIT_INTERNAL, as_json=as_json)
     done["resealed_marker"] = bool(carried and carried[0])
     done["resealed_trusts"] = trusts[0] if trusts else 0
+    done["exposed"] = exposed
     if as_json:
         print_json(done)
         return
@@ -116,8 +121,11 @@ def rotate(
         return
     _say([f"Seal key rotated: {done['kid']} is current; {done['was']} is retired and still opens what it sealed "
           f"(retired: {', '.join(done['retired'])}).",
-          f"Rule trusts carried under the new key: {done['resealed_trusts']} (what was trusted stays trusted; a trust "
-          "sealed with a retired key from now on is not believed: rules list flags it re-trust).",
+          ("Rule trusts not carried (--exposed: whoever copied the old key could have sealed any of them): rules list "
+           "flags each re-trust; trust again with rules trust the ones an admin made." if exposed else
+           f"Rule trusts carried under the new key: {done['resealed_trusts']} (what was trusted stays trusted; a trust "
+           "sealed with a retired key from now on is not believed: rules list flags it re-trust). After a suspected "
+           "exposure rotate with --exposed instead: a trust the key's thief sealed would be carried too."),
           "Running `firestop serve` processes on this FIRESTOP_HOME read the new ring at their next seal (no restart).",
           f"After a suspected exposure: python -m firestop seal-key retire {done['was']} --with-older --as <admin object "
           "id> once what must stay believed is filed (it drops every older key too; README: Rotating the seal key)."])

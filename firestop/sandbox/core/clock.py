@@ -62,7 +62,8 @@ def _format_utc(when: datetime) -> str:
 def parse_utc(text: str) -> datetime:
     """Parse ISO-8601 text (``Z`` or offset; up to 7 fractional digits as .NET writes) to aware UTC.
 
-    ``text`` is a str; raises ValueError when it is not ISO-8601. Pure, and its answer (a datetime) is immutable,
+    ``text`` is a str; raises ValueError when it is not ISO-8601 or its offset carries it past the calendar in UTC
+    (year 1 .. 9999). Pure, and its answer (a datetime) is immutable,
     so answers are kept per text (LRU, 4,096 texts): the sandbox parses the same stored timestamps again and again
     (a tabletop scenario: ~27,000 calls on ~1,500 distinct texts). Errors are not kept.
     """
@@ -79,7 +80,10 @@ def parse_utc(text: str) -> datetime:
     parsed = datetime.fromisoformat(raw)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # (an offset carrying 0001-01-01 / 9999-12-31 past the calendar: attack19 A19-02)
+        raise ValueError(f"{text[:60]!r} is past the calendar in UTC") from None
 
 
 class VirtualClock:

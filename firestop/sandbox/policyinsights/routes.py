@@ -75,7 +75,9 @@ def _interval(ctx: RequestContext, which: str) -> tuple[tuple[datetime | None, d
     start, end = bounds
     if which == "default":
         end = end or ctx.now
-        start = start or end - timedelta(days=1)
+        # (a $to within a day of the earliest time: the range starts there — no OverflowError, attack19 A19-01)
+        start = start or (end - timedelta(days=1) if end - datetime.min.replace(tzinfo=timezone.utc) > timedelta(days=1)
+                          else datetime.min.replace(tzinfo=timezone.utc))
     return (start, end), None
 
 

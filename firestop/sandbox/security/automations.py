@@ -86,6 +86,9 @@ def check_properties(props: object) -> Optional[str]:
         return "properties must be an object {isEnabled, scopes, sources, actions}"
     if "isEnabled" in props and not isinstance(props["isEnabled"], bool):
         return "properties.isEnabled must be true or false"
+    for name in ("scopes", "sources", "actions"):  # (before they are walked: A19-04)
+        if not isinstance(props.get(name) or [], list):
+            return f"properties.{name} must be a list"
     for i, scope in enumerate(props.get("scopes") or []):
         if not isinstance(scope, dict) or not isinstance(scope.get("scopePath"), str):
             return f"properties.scopes[{i}].scopePath must be a string (a subscription or resource group id)"
@@ -97,9 +100,6 @@ def check_properties(props: object) -> Optional[str]:
     for i, action in enumerate(props.get("actions") or []):
         if not isinstance(action, dict) or action.get("actionType") not in ACTION_TARGETS:
             return f"properties.actions[{i}].actionType must be one of {', '.join(ACTION_TARGETS)}"
-    for name in ("scopes", "sources", "actions"):
-        if not isinstance(props.get(name) or [], list):
-            return f"properties.{name} must be a list"
     return None
 
 
