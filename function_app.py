@@ -16,9 +16,12 @@ from firestop.settings import check_startup
 
 check_startup()  # on Azure: refuse to start with wrong or missing settings, naming each and its fix
 
-from firestop.infra.app_settings import log_missing_on_azure
+if os.environ.get("WEBSITE_SITE_NAME") or os.environ.get("WEBSITE_INSTANCE_ID"):
+    # On App Service only (the local tools that load this module — alert handle, serve — never pay for the import):
+    # warn of a setting the template always writes that is missing (it has a default)
+    from firestop.infra.app_settings import log_missing_on_azure
 
-log_missing_on_azure(os.environ)  # on Azure: warn of a setting the template always writes that is missing (it has a default)
+    log_missing_on_azure(os.environ)
 
 if os.environ.get("WEBSITE_INSTANCE_ID") or os.environ.get("WEBSITE_SITE_NAME") or os.environ.get("FUNCTIONS_WORKER_RUNTIME"):
     # On the Functions host: keep the secrets out of log lines, and configure OpenTelemetry (Azure Monitor) once when

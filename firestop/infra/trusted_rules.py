@@ -82,15 +82,12 @@ RETRUST = "trusted before mute fields were covered: re-trust"
 RETRUST_KEY = "trusted under a retired seal key, not believed since the rotation: re-trust"
 
 
-def _retired_kid(document: dict[str, Any], key: Any) -> str | None:
-    """The key id of a verified ``document``'s seal when it is not ``key``'s current key (a retired key of the ring),
-    else None. ``key``: a ring, a lone key, or None (the app's ring, :func:`firestop.trust.seal.load_seal_key`)."""
+def _ring(key: Any) -> Any:
+    """``key`` (a ring or a lone key), or the app's ring (:func:`firestop.trust.seal.load_seal_key`) when None: loaded
+    once per public call, never per event read (review19, R19-02). Raises :class:`firestop.trust.seal.SealKeyError`."""
     from firestop.trust.seal import load_seal_key
 
-    ring = key if key is not None else load_seal_key()
-    seal = document.get("seal")
-    kid = seal.split(".", 2)[1] if isinstance(seal, str) and seal.count(".") == 2 else None
-    return kid if kid is not None and kid != ring.kid else None
+    return key if key is not None else load_seal_key()
 
 
 def binding(rule: dict[str, Any], version: int = TRUST_DIGEST_VERSION) -> str:
@@ -135,7 +132,7 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
     say it binds (any known one when None). The result carries ``retired_kid``: the retired key that sealed it, or
     None (the current key)."""
     from firestop.storage.base import StoreError
-    from firestop.trust.seal import verify
+    from firestop.trust.seal import retired_key_of, verify
 
     try:
         data = store.read(_event_name(digest_name, n), READ_LIMIT)
@@ -144,6 +141,7 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
         return None
     if not isinstance(document, dict):
         return None
+    key = _ring(key)  # (the public functions resolve it once; None only in a direct call)
     rid = rule_id if rule_id is not None else str(document.get("rule_id") or "")
     crit = criteria if criteria is not None else str(document.get("criteria") or "")
     if hashlib.sha256(_binding_of(rid, crit, 1).encode("utf-8", "replace")).hexdigest() != digest_name:
@@ -160,7 +158,8 @@ def _read_event(store: Any, digest_name: str, n: int, rule_id: str | None, crite
     if held is None or (version is not None and held != version):
         return None
     return {**document, "event": n, "action": "trust" if n == 1 else document["action"], "digest_version": held,
-            "retired_kid": _retired_kid(document, key)}
+            "retired_kid": getattr(retired_key_of(Purpose.TRUSTED_RULE, document, binding=_binding_of(rid, crit, n),
+                                                  key=key), "kid", None)}
 
 
 #: The highest event number a reader parses (:data:`_EVENT`: at most 9 digits).
@@ -183,8 +182,11 @@ def _next_place(chain: list[int], newest: dict[str, Any] | None) -> int:
 
 def _newest(store: Any, digest_name: str, rule_id: str | None, criteria: str | None, key: Any,
             chain: list[int] | None = None, version: int | None = None) -> dict[str, Any] | None:
-    """The newest verified event of a version's chain (None for none)."""
-    for n in chain if chain is not None else _chain(store, digest_name):
+    """The newest verified event of a version's chain (None for none). The ring is loaded once, and only for a chain
+    that has events (R19-02)."""
+    chain = chain if chain is not None else _chain(store, digest_name)
+    key = _ring(key) if chain else key
+    for n in chain:
         event = _read_event(store, digest_name, n, rule_id, criteria, key, version)
         if event is not None:
             return event
@@ -214,6 +216,7 @@ def trust_rule(store: Any, rule: dict[str, Any], *, by: str, at: str, key: Any =
     version = TRUST_DIGEST_VERSION
     crit = trust_digest(rule, version)
     digest_name = entry_name(rule, version)[len(PREFIX):-len(".json")]
+    key = _ring(key)
     chain = _chain(store, digest_name)
     newest = _newest(store, digest_name, rule_id, crit, key, chain, version)
     if newest is not None and newest["action"] == "trust" and not newest.get("retired_kid"):
@@ -300,6 +303,7 @@ def listing(store: Any, key: Any = None) -> dict[str, Any]:
     revoked, of the untrust. The store's errors propagate."""
     names = store.names(PREFIX)
     events = [m for m in map(_EVENT.match, names) if m]  # names that are not events are never read, nor counted in
+    key = _ring(key) if events else key
     truncated = len(events) > LIST_LIMIT  # the bound (A16-02: 5,001 empty objects named to sort first hid every one)
     chains: dict[str, list[int]] = {}
     ignored = len(names) - len(events)
@@ -354,6 +358,7 @@ def untrust_rule(store: Any, rule_id: str, *, by: str, at: str, key: Any = None)
         m = _EVENT.match(name)
         if m:
             chains.setdefault(m["h"], []).append(int(m["n"] or 1))
+    key = _ring(key) if chains else key
     written = []
     for digest_name, numbers in sorted(chains.items()):
         numbers.sort(reverse=True)
