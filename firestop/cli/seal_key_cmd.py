@@ -30,7 +30,8 @@ No output, error or ``--json`` field ever carries a key.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 import typer
 
@@ -53,19 +54,32 @@ def _say(lines: list[str]) -> None:
         console.print(clean(text), highlight=False, markup=False, soft_wrap=True)
 
 
+@contextmanager
+def _ring_failures(as_json: bool, refusals: tuple[type[Exception], ...] = (), *, files: str = "written",
+                   after: str = "") -> Iterator[None]:
+    """Exits the CLI for what a keyring step raises: one of ``refusals`` (the ring's own refusals, their message as is)
+    or :class:`firestop.trust.seal.SealKeyError` → exit 2; ``OSError`` → exit 1 "FIRESTOP_HOME's seal key files cannot
+    be {files} (<type>: <reason>)" then ``after`` (what was left undone). Anything else passes through."""
+    from firestop.trust.seal import SealKeyError
+
+    try:
+        yield
+    except refusals as exc:
+        fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
+    except SealKeyError as exc:
+        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
+    except OSError as exc:
+        fail(f"FIRESTOP_HOME's seal key files cannot be {files} ({type(exc).__name__}: {exc.strerror or exc}){after}",
+             EXIT_INTERNAL, as_json=as_json)
+
+
 @seal_key_app.command("show")
 def show(as_json: bool = typer.Option(False, "--json", help="Print {kid, origin, retired, max_retired, where} as JSON.")) -> None:
     """The current seal key's id and the retired keys' ids (newest first). Key ids only."""
     from firestop.trust.keyring import describe
-    from firestop.trust.seal import SealKeyError
 
-    try:
+    with _ring_failures(as_json, files="read"):
         ring = describe(_home())
-    except SealKeyError as exc:
-        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
-    except OSError as exc:
-        fail(f"FIRESTOP_HOME's seal key files cannot be read ({type(exc).__name__}: {exc.strerror or exc})", EXIT_INTERNAL,
-             as_json=as_json)
     if as_json:
         print_json(ring)
         return
@@ -84,23 +98,15 @@ def rotate(
 ) -> None:
     """Make a new seal key current; the current one is retired and still opens what it sealed. Admin role."""
     from firestop.trust.keyring import RingFull, RingNotLocal, rotate as rotate_ring
-    from firestop.trust.seal import SealKeyError
 
     _admin(as_, as_json)
     home = _home()
     carried: list[bool] = []
     trusts: list[int] = []
-    try:
+    with _ring_failures(as_json, (RingNotLocal, RingFull), after="; nothing was rotated, or run it again to finish"):
         done = rotate_ring(home, dry_run=dry_run, prepare=lambda ring: carried.append(_reseal_marker(ring)),
                            # A19-03: a thief of the exposed key plants trusts sealed with it: an exposure carries none
                            carry=None if exposed else (lambda ring: trusts.append(_reseal_trusts(ring))))
-    except (RingNotLocal, RingFull) as exc:
-        fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
-    except SealKeyError as exc:
-        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
-    except OSError as exc:
-        fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); "
-             "nothing was rotated, or run it again to finish", EXIT_INTERNAL, as_json=as_json)
     done["resealed_marker"] = bool(carried and carried[0])
     done["resealed_trusts"] = trusts[0] if trusts else 0
     done["exposed"] = exposed
@@ -181,7 +187,6 @@ def retire(
     """Drop a retired seal key: nothing it sealed is believed from then on (past records shown unverified, their
     undo refused). Keys leave oldest first (--with-older drops the older ones with it). Admin role."""
     from firestop.trust.keyring import OlderKeysKept, RingNotLocal, UnknownKey, retire as retire_key
-    from firestop.trust.seal import SealKeyError
 
     kid = kid.strip().lower()
     if len(kid) != 8 or any(c not in "0123456789abcdef" for c in kid):
@@ -191,7 +196,7 @@ def retire(
     home = _home()
     if not dry_run:
         _carry_marker(home)  # (seal18: before any drop; create-only and idempotent, so before the question too)
-    try:
+    with _ring_failures(as_json, (RingNotLocal, UnknownKey, OlderKeysKept), after="; nothing was retired"):
         plan = retire_key(home, kid, dry_run=True, with_older=with_older)
         if not dry_run:
             if not yes:
@@ -202,13 +207,6 @@ def retire(
                                 f"{', '.join(plan['dropped_kids'])}? Nothing they sealed will be believed again",
                                 as_json=as_json)
             plan = retire_key(home, kid, with_older=with_older)
-    except (RingNotLocal, UnknownKey, OlderKeysKept) as exc:
-        fail(str(exc), EXIT_BAD_INPUT, as_json=as_json)
-    except SealKeyError as exc:
-        fail(f"the seal key cannot be read: {exc}", EXIT_BAD_INPUT, as_json=as_json)
-    except OSError as exc:
-        fail(f"FIRESTOP_HOME's seal key files cannot be written ({type(exc).__name__}: {exc.strerror or exc}); nothing "
-             "was retired", EXIT_INTERNAL, as_json=as_json)
     if as_json:
         print_json(plan)
         return

@@ -77,6 +77,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from firestop.empty import new_dict, new_list
+from firestop.lazy_re import LazyPattern
 
 ROUTE_PROPERTY = "firestop-playbook"
 #: ``{name}`` placeholders a rule may use (in a query or a custom property value), filled when deployed.
@@ -90,11 +91,11 @@ KNOWN_PLACEHOLDERS = {
 }
 #: placeholders filled per protected account (``firestop.infra.detection.rule_resources``)
 ACCOUNT_PLACEHOLDERS = ("account_id", "account_endpoint")
-# The regular expressions here are pattern texts, compiled by re on first use (and kept in re's cache): only
-# validating a playbook's rules and the rule commands use them, never alert handle (~1 ms of CPU to compile them).
-_COLUMN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
-_DURATION = r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
-_RULE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$"
+# The regular expressions here are compiled on first use (firestop.lazy_re): only validating a playbook's rules and
+# the rule commands use them, never alert handle (~1 ms of CPU to compile them).
+_COLUMN = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$", 0, globals())
+_DURATION = LazyPattern(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", 0, globals())
+_RULE_NAME = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,259}$", 0, globals())
 Operator = Literal["Equals", "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"]
 Aggregation = Literal["Count", "Total", "Average", "Minimum", "Maximum"]
 
@@ -110,8 +111,9 @@ REFUSAL_STATUSES = frozenset({"401", "403"})
 #: caller never is (RT6-01). Refused by the loader unless every StatusCode the rule keeps is 401/403.
 METRIC_SIGNAL_PROPERTY = "firestop-metric-signal"
 REFUSED_CALLS = "refused-calls"
-_SIGNATURE = r"ResultSignature\b"  # both matched ignoring case
-_SIGNATURE_FILTER = r'ResultSignature\s*(?:==\s*"(\d{3})"|in\s*\(\s*("\d{3}"(?:\s*,\s*"\d{3}")*)\s*\))'
+_SIGNATURE = LazyPattern(r"ResultSignature\b", re.I, globals())
+_SIGNATURE_FILTER = LazyPattern(
+    r'ResultSignature\s*(?:==\s*"(\d{3})"|in\s*\(\s*("\d{3}"(?:\s*,\s*"\d{3}")*)\s*\))', re.I, globals())
 
 
 def refusal_statuses(query: str) -> frozenset[str] | None:
@@ -122,15 +124,15 @@ def refusal_statuses(query: str) -> frozenset[str] | None:
     ``where`` lines are ANDed), and every status named is 401 or 403. Anything else (``!=``, ``startswith``,
     ``or``, a 429 or a 400) is not provable: None.
     """
-    lines = [line for line in query.splitlines() if re.search(_SIGNATURE, line, re.I)]
+    lines = [line for line in query.splitlines() if _SIGNATURE.search(line)]
     if not lines:
         return None
     statuses: set[str] = set()
     for line in lines:
         if not line.strip().lstrip("|").strip().lower().startswith("where ") or re.search(r"\bor\b", line, re.I):
             return None
-        found = re.findall(_SIGNATURE_FILTER, line, re.I)
-        if len(found) != len(re.findall(_SIGNATURE, line, re.I)):
+        found = _SIGNATURE_FILTER.findall(line)
+        if len(found) != len(_SIGNATURE.findall(line)):
             return None
         for single, listed in found:
             statuses.update([single] if single else re.findall(r"\d{3}", listed))
@@ -139,7 +141,7 @@ def refusal_statuses(query: str) -> frozenset[str] | None:
 
 def duration_seconds(text: str) -> float:
     """ISO 8601 ``PnDTnHnMnS`` -> seconds; ``ValueError`` naming the expected form otherwise."""
-    match = re.match(_DURATION, str(text))
+    match = _DURATION.match(str(text))
     if not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT5M or PT1H")
     d, h, m, s = (int(g or 0) for g in match.groups())
@@ -189,7 +191,7 @@ class _Rule(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not re.match(_RULE_NAME, value):
+        if not _RULE_NAME.match(value):
             raise ValueError(f"{value!r} is not a valid alert rule name: letters, digits, '-', '_', '.', at most 260 characters")
         return value
 
@@ -284,7 +286,7 @@ class ScheduledQueryRule(_Rule):
         if self.resource_id_column is not None:
             if self.scope != "workspace":
                 raise ValueError("resource_id_column applies to scope workspace only (a rule on an account targets that account)")
-            if not re.match(_COLUMN, self.resource_id_column):
+            if not _COLUMN.match(self.resource_id_column):
                 raise ValueError(f"resource_id_column {self.resource_id_column!r} is not a column name (letters, digits, '_')")
             if self.resource_id_column in self.dimensions:
                 raise ValueError(f"resource_id_column {self.resource_id_column!r} is also a dimension; list it once, as resource_id_column")

@@ -35,6 +35,8 @@ from typing import Any
 
 from msgspec import Struct
 
+from firestop.lazy_re import LazyPattern
+
 TEMPLATE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
@@ -52,14 +54,14 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-#: compiled by re on first use (re keeps it in its cache): a playbook without conditions never parses one on alert handle
-_TOKEN = r"""
+#: compiled on first use (firestop.lazy_re): a playbook without conditions never parses one on alert handle
+_TOKEN = LazyPattern(r"""
     (?P<ws>\s+)
   | (?P<number>-?\d+(?:\.\d+)?)
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,|\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
-    """
+    """, re.VERBOSE, globals())
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
 
 
@@ -72,9 +74,8 @@ class Token(Struct, frozen=True):
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
-    token = re.compile(_TOKEN, re.VERBOSE)
     while pos < len(text):
-        m = token.match(text, pos)
+        m = _TOKEN.match(text, pos)
         if not m:
             raise ExpressionError(f"unexpected character {text[pos]!r} at position {pos} in {text!r}")
         kind = m.lastgroup or ""

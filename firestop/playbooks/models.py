@@ -28,18 +28,19 @@ An alert routes to a playbook explicitly with the custom property
 # user's or an edited file, a playbook passed on that is not a shipped one). The shipped playbooks were validated
 # when compiled and are built from that form without validation (firestop/playbooks/trusted.py), so `alert handle`
 # builds none of them (~11 ms of CPU at import before).
-import re
 from typing import Annotated, Any, Literal, Union
 
 from firestop.empty import new_dict, new_list
+from firestop.lazy_re import LazyPattern
 from firestop.playbooks.detect import Detect
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_NAME = LazyPattern(NAME_PATTERN, 0, globals())  # compiled on first use (never on alert handle)
 
 
 def _plain_name(value: str) -> str:
-    if not isinstance(value, str) or not re.match(NAME_PATTERN, value):  # compiled on first use (never on alert handle)
+    if not isinstance(value, str) or not _NAME.match(value):
         raise ValueError(f"{value!r} is not a valid name: use lower-case letters, digits and dashes (e.g. leaked-api-key), at most 63 characters")
     return value
 

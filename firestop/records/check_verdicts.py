@@ -68,20 +68,12 @@ def read(store: Any, incident_id: str, received_at: str, key: Any) -> bool | Non
     """The run's verdict: True confirmed at its source, False not, None when its check has not answered (or the blob
     is not one this module wrote — no valid seal of ``key`` for this run and answer, RT16-03, or over
     :data:`READ_LIMIT` bytes, bounds14 —: treated as not answered). Raises the store's errors."""
-    from firestop.storage.base import TooLarge
+    from firestop.records.sealed_blob import read_object
 
-    try:
-        raw = store.read(verdict_name(incident_id, received_at), limit=READ_LIMIT)
-    except TooLarge as exc:  # bounds14: planted (never one this module wrote): not answered, and said
-        import logging
-
-        logging.getLogger("firestop.records").warning("source check verdict not believed: %s", exc)
-        return None
-    try:
-        doc = json.loads(raw) if raw else None
-        value, seal = (doc.get("confirmed"), doc.get("seal")) if isinstance(doc, dict) else (None, None)
-    except (ValueError, RecursionError):
-        return None
+    # over READ_LIMIT (bounds14): planted, never one this module wrote: not answered, and said
+    doc = read_object(store, verdict_name(incident_id, received_at), READ_LIMIT,
+                      planted="source check verdict not believed")
+    value, seal = (doc.get("confirmed"), doc.get("seal")) if doc is not None else (None, None)
     if not isinstance(value, bool):
         return None
     ok, _ = key.check(PURPOSE, _binding(incident_id, received_at), _answer(value), seal)

@@ -150,17 +150,9 @@ _MARKED: set[str] = set()
 def _document(store: Any, name: str) -> dict | None:
     """The JSON object at ``name`` (read at most :data:`READ_LIMIT` bytes), or None: absent, bigger, not a JSON object.
     Raises the store's other errors."""
-    from firestop.storage.base import TooLarge
+    from firestop.records.sealed_blob import read_object
 
-    try:
-        raw = store.read(name, limit=READ_LIMIT)
-    except TooLarge:
-        return None
-    try:
-        doc = json.loads(raw) if raw else None
-    except (ValueError, RecursionError):
-        return None
-    return doc if isinstance(doc, dict) else None
+    return read_object(store, name, READ_LIMIT)
 
 
 def _since_of(store: Any, name: str, seal_key: Any) -> str | None:

@@ -140,18 +140,12 @@ class Scan:
         self.unreadable = 0
 
     def __iter__(self):
-        from firestop.storage.base import TooLarge
+        from firestop.records.sealed_blob import read_object
 
         self.unreadable = 0
         for name, digest in self._sealed:
-            try:
-                raw = self._store.read(name, limit=READ_LIMIT)
-                entry = json.loads(raw) if raw else None
-            except TooLarge:  # bounds14: never read whole
-                entry = None
-            except (ValueError, RecursionError):  # R12-03: a planted blob of nested "[" must not fail the whole run
-                entry = None
-            raw = None
+            # bounds14: never read whole; R12-03: a planted blob of nested "[" must not fail the whole run
+            entry = read_object(self._store, name, READ_LIMIT)
             if isinstance(entry, dict) and isinstance(entry.get("variant_id"), str) and _VARIANT.match(entry["variant_id"]) \
                     and _variant_of_digest(entry["variant_id"], digest) and entry.get("input") is not None:
                 variant, sealed_input = entry["variant_id"], entry["input"]

@@ -25,6 +25,9 @@ LAZY_MODULES = {
     "firestop.functions.audit": ("_ACCOUNT_NAME",),
     "firestop.boundary": ("_STRING", "_INSTANCE_ID_BAD"),
     "firestop.resource_id": ("_RESOURCE_GROUP_NAME",),
+    "firestop.playbooks.detect": ("_COLUMN", "_DURATION", "_RULE_NAME", "_SIGNATURE", "_SIGNATURE_FILTER"),
+    "firestop.playbooks.expressions": ("_TOKEN",),
+    "firestop.playbooks.models": ("_NAME",),
 }
 
 

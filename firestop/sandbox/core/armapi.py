@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from .credential import decode_token
 from .errors import arm_not_found, arm_resource_group_not_found, error
@@ -56,6 +56,22 @@ def json_body(ctx: RequestContext) -> tuple[Optional[object], Optional[SandboxRe
         return ctx.request.json(), None
     except (ValueError, UnicodeDecodeError) as exc:
         return None, error(400, "InvalidRequestContent", f"The request content was invalid and could not be deserialized: '{exc}'.")
+
+
+def checked_properties(ctx: RequestContext, check: Callable[[object], Optional[str]],
+                       code: str) -> tuple[Optional[dict], Optional[dict], Optional[SandboxResponse]]:
+    """(the parsed body, its ``properties``, None) for a PUT whose body parses and whose ``properties`` ``check`` finds
+    nothing wrong with; else (None, None, the error): :func:`json_body`'s 400 for unparsable JSON, or 400 ``code``
+    with ``check``'s sentence. ``check`` gets ``properties`` as sent (None when the body is no object or has none) and
+    answers None or which member is wrong and how (a sentence naming the field)."""
+    raw, bad = json_body(ctx)
+    if bad:
+        return None, None, bad
+    props = raw.get("properties") if isinstance(raw, dict) else None
+    why = check(props)
+    if why:
+        return None, None, error(400, code, why)
+    return raw, props, None  # type: ignore[return-value]
 
 
 def ok(body: dict, status: int = 200, etag: Optional[str] = None, headers: Optional[dict] = None) -> SandboxResponse:

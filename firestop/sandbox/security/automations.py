@@ -36,8 +36,8 @@ import hashlib
 import json
 from typing import Optional
 
-from ..core.armapi import check_scope, json_body, ok, state_of
-from ..core.errors import arm_not_found, error
+from ..core.armapi import check_scope, checked_properties, ok, state_of
+from ..core.errors import arm_not_found
 from ..core.router import RequestContext, Route
 from ..core.wire import SandboxResponse
 from . import room
@@ -135,13 +135,9 @@ def put_automation(ctx: RequestContext) -> SandboxResponse:
     bad = check_scope(ctx)
     if bad:
         return bad
-    raw, bad = json_body(ctx)
+    raw, props, bad = checked_properties(ctx, check_properties, "InvalidInputJson")
     if bad:
         return bad
-    props = raw.get("properties") if isinstance(raw, dict) else None
-    why = check_properties(props)
-    if why:
-        return error(400, "InvalidInputJson", why)
     state = state_of(ctx)
     table = automations(state)
     key = _key(ctx)

@@ -38,7 +38,7 @@ import copy
 from datetime import datetime
 from typing import Optional
 
-from ..core.armapi import check_scope, json_body, ok, state_of
+from ..core.armapi import check_scope, checked_properties, ok, state_of
 from ..core.clock import format_utc, parse_utc
 from ..core.errors import error
 from ..core.router import RequestContext, Route
@@ -125,13 +125,9 @@ def put_rule(ctx: RequestContext) -> SandboxResponse:
     name = ctx.params["name"]
     if not name or len(name) > MAX_NAME or not all(c.isalnum() or c in "-_" for c in name):
         return error(400, "InvalidInputJson", f"The rule name must be 1-{MAX_NAME} letters, digits, '-' or '_'.")
-    raw, bad = json_body(ctx)
+    _, props, bad = checked_properties(ctx, check_properties, "InvalidInputJson")
     if bad:
         return bad
-    props = raw.get("properties") if isinstance(raw, dict) else None
-    why = check_properties(props)
-    if why:
-        return error(400, "InvalidInputJson", why)
     state = state_of(ctx)
     kept = {k: copy.deepcopy(props[k]) for k in ("alertType", "reason", "state", "comment", "expirationDateUtc",
                                                  "suppressionAlertsScope") if props.get(k) is not None}

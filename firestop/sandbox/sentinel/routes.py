@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
-from ..core.armapi import caller_object_id, check_scope, json_body, ok, state_of
+from ..core.armapi import caller_object_id, check_scope, checked_properties, json_body, ok, state_of
 from ..core.clock import format_utc, parse_utc
 from ..core.errors import arm_not_found, error
 from ..core.router import RequestContext, Route
@@ -87,7 +87,9 @@ def get_incident(ctx: RequestContext) -> SandboxResponse:
     return bad if bad else ok(copy.deepcopy(found))
 
 
-def _check_properties(props: dict) -> Optional[str]:
+def _check_properties(props: object) -> Optional[str]:
+    if not isinstance(props, dict):
+        return "properties is required"
     for member, allowed in (("title", None), ("severity", SEVERITIES), ("status", STATUSES)):
         value = props.get(member)
         if not isinstance(value, str) or not value.strip():
@@ -112,15 +114,9 @@ def put_incident(ctx: RequestContext) -> SandboxResponse:
     ws, bad = _workspace(ctx)
     if bad:
         return bad
-    raw, bad = json_body(ctx)
+    raw, props, bad = checked_properties(ctx, _check_properties, "BadRequest")
     if bad:
         return bad
-    props = raw.get("properties") if isinstance(raw, dict) else None
-    if not isinstance(props, dict):
-        return error(400, "BadRequest", "properties is required")
-    problem = _check_properties(props)
-    if problem:
-        return error(400, "BadRequest", problem)
     state = state_of(ctx)
     table = sentinel(state)["incidents"]
     rid = f"{ws}{SI}/incidents/{ctx.params['incident']}"
